@@ -1,0 +1,88 @@
+"""Bit layouts of the streams, defined once for the RTL, the golden model and the testbenches.
+
+Input vector (``s_axis``): bit r of the vector is input row r (1 = +1, 0 = -1); the vector is cut
+into ``stream_width``-bit beats, row 0 in bit 0 of the first beat; padding bits are ignored;
+``tlast`` marks the vector's last beat. The flags in ``tuser`` are taken from the first beat.
+
+Result vector (``m_axis``): column c's signed ``result_width``-bit value occupies bits
+``[c*W, (c+1)*W)`` of the concatenation of the beats, column 0 first (little end first); padding
+bits are 0; ``tlast`` marks the last beat; ``tuser`` repeats the pass's flags on every beat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from amaranth.lib import data
+
+from .config import MacroConfig
+
+__all__ = ["InputFlags", "ResultFlags", "input_flags", "result_flags", "pack_input_vector",
+           "unpack_input_vector", "pack_result_vector", "unpack_result_vector"]
+
+#: ``s_axis_tuser``: what to do with this vector's pass.
+InputFlags = data.StructLayout({
+    "accumulate": 1,   # 0: clear the accumulator first; 1: add this pass to it
+    "hold": 1,         # 1: keep the sum in the accumulator and send nothing
+})
+
+#: ``m_axis_tuser``: status of the pass that produced the result.
+ResultFlags = data.StructLayout({
+    "overflow": 1,     # some column's comparator never fired; its code saturated
+})
+
+
+def _layout_int(layout: data.StructLayout, **fields) -> int:
+    return layout.const(fields).as_value().value
+
+
+def input_flags(*, accumulate: bool = False, hold: bool = False) -> int:
+    """``s_axis_tuser`` value for the given flags."""
+    return _layout_int(InputFlags, accumulate=int(accumulate), hold=int(hold))
+
+
+def result_flags(*, overflow: bool = False) -> int:
+    return _layout_int(ResultFlags, overflow=int(overflow))
+
+
+def _bits_to_int(bits) -> int:
+    return int.from_bytes(np.packbits(np.asarray(bits, dtype=np.uint8), bitorder="little")
+                          .tobytes(), "little")
+
+
+def _split_beats(value: int, n_beats: int, width: int) -> list[int]:
+    mask = (1 << width) - 1
+    return [(value >> (width * i)) & mask for i in range(n_beats)]
+
+
+def pack_input_vector(x_bits, config: MacroConfig) -> list[int]:
+    """Beats (``tdata`` integers) carrying input bits ``x_bits[rows]``."""
+    x = np.asarray(x_bits)
+    if x.shape != (config.rows,):
+        raise ValueError(f"an input vector has {config.rows} bits, not shape {x.shape}")
+    return _split_beats(_bits_to_int(x), config.in_beats, config.stream_width)
+
+
+def unpack_input_vector(beats, config: MacroConfig):
+    value = sum(b << (config.stream_width * i) for i, b in enumerate(beats))
+    return np.array([(value >> r) & 1 for r in range(config.rows)], dtype=np.uint8)
+
+
+def pack_result_vector(values, config: MacroConfig) -> list[int]:
+    w = config.result_width
+    value = 0
+    for c, v in enumerate(np.asarray(values, dtype=np.int64)):
+        value |= (int(v) & ((1 << w) - 1)) << (c * w)
+    return _split_beats(value, config.out_beats, config.stream_width)
+
+
+def unpack_result_vector(beats, config: MacroConfig):
+    """Signed results from the beats of one result vector."""
+    if len(beats) != config.out_beats:
+        raise ValueError(f"a result vector has {config.out_beats} beats, got {len(beats)}")
+    w = config.result_width
+    value = sum(int(b) << (config.stream_width * i) for i, b in enumerate(beats))
+    out = np.empty(config.cols, dtype=np.int64)
+    for c in range(config.cols):
+        v = (value >> (c * w)) & ((1 << w) - 1)
+        out[c] = v - (1 << w) if v >> (w - 1) else v
+    return out

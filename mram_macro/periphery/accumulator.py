@@ -1,0 +1,43 @@
+"""Accumulator: TDC codes to signed dot products, with per-column offset calibration.
+
+One pass gives ``CAL_OFFSET[c] - 2 * code[c]`` (with the reset offset ``rows`` and an ideal
+array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``). A pass either
+clears the accumulator or adds to it; sums wrap at ``result_width`` bits (two's complement).
+"""
+
+from amaranth import Cat, Module, Mux
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["Accumulator"]
+
+class Accumulator(wiring.Component):
+    """``next_values`` is what ``values`` becomes on a ``capture`` edge; both are the columns'
+    signed results concatenated, column 0 in the low bits."""
+
+    def __init__(self, *, cols: int, tdc_bits: int, result_width: int):
+        self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
+        super().__init__({
+            "codes": In(cols * tdc_bits),
+            "offsets": In(cols * result_width),
+            "capture": In(1),
+            "accumulate": In(1),
+            "next_values": Out(cols * result_width),
+            "values": Out(cols * result_width),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        w, b = self.result_width, self.tdc_bits
+        nexts = []
+        for c in range(self.cols):
+            code = self.codes[c * b:(c + 1) * b]
+            offset = self.offsets[c * w:(c + 1) * w].as_signed()
+            prev = self.values[c * w:(c + 1) * w].as_signed()
+            base = Mux(self.accumulate, prev, 0)
+            nexts.append((base + offset - (code << 1))[:w])
+        m.d.comb += self.next_values.eq(Cat(*nexts))
+        with m.If(self.capture):
+            m.d.sync += self.values.eq(self.next_values)
+        return m
+

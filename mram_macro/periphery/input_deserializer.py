@@ -1,0 +1,78 @@
+"""Input deserializer: AXI4-Stream beats to one input vector, with a length check.
+
+A vector is exactly ``in_beats`` beats with ``tlast`` on the last one (layout in
+``mram_macro/layouts.py``). A vector whose ``tlast`` comes early or late is dropped whole,
+``length_error`` pulses, and reception restarts after the beat that carried ``tlast``, so the
+vectors that follow are unaffected. The assembled vector waits in ``vector`` until the
+sequencer takes it; meanwhile ``s_axis_tready`` is low.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus.axi import axi_stream_members
+from ..config import MacroConfig
+from ..layouts import InputFlags
+
+__all__ = ["InputDeserializer"]
+
+
+class InputDeserializer(wiring.Component):
+    """``valid`` is high while a whole vector is held; ``take`` consumes it."""
+
+    def __init__(self, config: MacroConfig):
+        self.config = config
+        super().__init__({
+            **axi_stream_members("s_axis", direction="slave", data_width=config.stream_width,
+                                 user_width=InputFlags.size),
+            "valid": Out(1),
+            "take": In(1),
+            "vector": Out(config.rows),
+            "flags": Out(InputFlags),
+            "length_error": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        c = self.config
+        sw, n = c.stream_width, c.in_beats
+        buffer = Signal(n * sw)
+        beat = Signal(range(max(n, 2)))
+        discarding = Signal()   # inside an over-long vector, waiting for its tlast
+        m.d.comb += [self.vector.eq(buffer[:c.rows]), self.s_axis_tready.eq(~self.valid)]
+
+        with m.If(self.take):
+            m.d.sync += self.valid.eq(0)
+
+        accept = self.s_axis_tvalid & self.s_axis_tready
+        last = self.s_axis_tlast
+        with m.If(accept):
+            with m.If(discarding):
+                with m.If(last):
+                    m.d.sync += discarding.eq(0)
+            with m.Elif(beat == n - 1):
+                m.d.sync += beat.eq(0)
+                with m.If(last):
+                    m.d.sync += [buffer[(n - 1) * sw:].eq(self.s_axis_tdata),
+                                 self.valid.eq(1)]
+                with m.Else():
+                    m.d.comb += self.length_error.eq(1)
+                    m.d.sync += discarding.eq(1)
+            with m.Else():
+                with m.Switch(beat):
+                    for i in range(n - 1):
+                        with m.Case(i):
+                            m.d.sync += buffer[i * sw:(i + 1) * sw].eq(self.s_axis_tdata)
+                with m.If(beat == 0):
+                    m.d.sync += self.flags.eq(self.s_axis_tuser)
+                with m.If(last):
+                    m.d.comb += self.length_error.eq(1)
+                    m.d.sync += beat.eq(0)
+                with m.Else():
+                    m.d.sync += beat.eq(beat + 1)
+        if n == 1:
+            # A one-beat vector: the first beat is also the last, so take its flags here.
+            with m.If(accept & ~discarding):
+                m.d.sync += self.flags.eq(self.s_axis_tuser)
+        return m

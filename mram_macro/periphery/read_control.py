@@ -1,0 +1,84 @@
+"""Read/evaluate control: precharge, evaluate, TDC start and stop, with a hard timeout.
+
+Timing (the contract of ``sim_models/readout.py``): evaluation starts at the edge ``E`` that
+raises ``arr_eval``; the timer ``t`` counts edges since ``E``. With ``S`` synchroniser stages, a
+comparator first high at edge ``E + m`` is captured at edge ``E + m + S``, where ``t = m + S - 1``,
+and gets code ``m - D - 1 = t - S - D`` (clamped at 0), ``D`` being TDC_START_DELAY. The window
+closes at ``t = D + S + max_code``; evaluation then stops whether or not every comparator fired,
+so a dead comparator costs one window and never hangs the macro.
+"""
+
+from amaranth import Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .tdc import SYNC_STAGES
+
+__all__ = ["ReadControl"]
+
+
+class ReadControl(wiring.Component):
+    """Runs one evaluation per ``start`` pulse (accepted only while ``idle``).
+
+    ``done`` pulses for one cycle when the TDC codes are final.
+    """
+
+    def __init__(self, *, tdc_bits: int):
+        self.tdc_bits = tdc_bits
+        super().__init__({
+            "start": In(1),
+            "precharge_cycles": In(8),
+            "start_delay": In(16),
+            "idle": Out(1),
+            "done": Out(1),
+            "arr_pre": Out(1),
+            "arr_eval": Out(1),
+            # to the TDC
+            "tdc_clear": Out(1),
+            "tdc_capture": Out(1),
+            "tdc_window_end": Out(1),
+            "tdc_code_now": Out(tdc_bits),
+            "tdc_all_fired": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        max_code = (1 << self.tdc_bits) - 1
+        timer = Signal(16 + 2)
+        precharge_left = Signal(8)
+        code_base = Signal(17)   # D + S latched at the start: where code 0 begins
+        rel = Signal(range(-(1 << 17), 1 << 18))
+        m.d.comb += [
+            rel.eq(timer - code_base),
+            self.tdc_code_now.eq(Mux(rel < 0, 0, rel)),
+            self.tdc_window_end.eq(self.arr_eval & (timer == code_base + max_code)),
+            self.tdc_capture.eq(self.arr_eval & (timer >= SYNC_STAGES)),
+        ]
+
+        with m.FSM(name="read"):
+            with m.State("Idle"):
+                m.d.comb += self.idle.eq(1)
+                with m.If(self.start):
+                    m.d.sync += [
+                        self.arr_pre.eq(1),
+                        precharge_left.eq(self.precharge_cycles - 1),
+                        code_base.eq(self.start_delay + SYNC_STAGES),
+                    ]
+                    m.next = "Precharge"
+            with m.State("Precharge"):
+                with m.If(precharge_left == 0):
+                    m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), timer.eq(0)]
+                    m.d.comb += self.tdc_clear.eq(1)
+                    m.next = "Evaluate"
+                with m.Else():
+                    m.d.sync += precharge_left.eq(precharge_left - 1)
+            with m.State("Evaluate"):
+                m.d.sync += timer.eq(timer + 1)
+                with m.If(self.tdc_all_fired | self.tdc_window_end):
+                    m.d.sync += self.arr_eval.eq(0)
+                    m.next = "Convert_Done"
+            with m.State("Convert_Done"):
+                # The TDC registers its last captures on the edge that left Evaluate.
+                m.d.comb += self.done.eq(1)
+                m.next = "Idle"
+        return m

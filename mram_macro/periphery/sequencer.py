@@ -1,0 +1,73 @@
+"""Sequencer: the macro's top-level FSM.
+
+It moves each input vector from the deserializer into the input drivers, runs one evaluation
+through :class:`ReadControl`, captures the codes into the accumulator and hands the result to the
+serializer. Row writes have priority: a pending write runs as soon as no evaluation is under
+way, and no evaluation starts while a write is pending. A vector is taken (and the input
+buffer freed for the next one) when its evaluation starts, so input loading and result draining
+overlap the next evaluation.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..layouts import InputFlags
+
+__all__ = ["Sequencer"]
+
+
+class Sequencer(wiring.Component):
+    """Contract: ``vector_take`` and ``read_start`` pulse together when an evaluation begins;
+    ``capture`` pulses once per pass when the codes are final and (unless the pass holds its
+    result) the serializer can take it; ``emit`` pulses with ``capture`` for passes that send a
+    result."""
+
+    def __init__(self):
+        super().__init__({
+            # input side
+            "vector_valid": In(1),
+            "vector_flags": In(InputFlags),
+            "vector_take": Out(1),
+            "load_inputs": Out(1),
+            # write arbitration
+            "write_busy": In(1),
+            "array_idle": Out(1),
+            # read control
+            "read_idle": In(1),
+            "read_done": In(1),
+            "read_start": Out(1),
+            # accumulate and emit
+            "out_busy": In(1),
+            "capture": Out(1),
+            "accumulate": Out(1),
+            "emit": Out(1),
+            # status
+            "busy": Out(1),
+            "pass_done": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        flags = Signal(InputFlags)
+        m.d.comb += self.accumulate.eq(flags.accumulate)
+
+        with m.FSM(name="seq"):
+            with m.State("Idle"):
+                m.d.comb += self.array_idle.eq(1)
+                with m.If(self.vector_valid & ~self.write_busy & self.read_idle):
+                    m.d.comb += [self.vector_take.eq(1), self.load_inputs.eq(1),
+                                 self.read_start.eq(1)]
+                    m.d.sync += flags.eq(self.vector_flags)
+                    m.next = "Convert"
+            with m.State("Convert"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(self.read_done):
+                    m.next = "Capture"
+            with m.State("Capture"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(flags.hold | ~self.out_busy):
+                    m.d.comb += [self.capture.eq(1), self.emit.eq(~flags.hold),
+                                 self.pass_done.eq(1)]
+                    m.next = "Idle"
+        return m

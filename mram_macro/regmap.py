@@ -1,0 +1,285 @@
+"""The macro's AXI4-Lite register map, defined once.
+
+The RTL register file (:mod:`mram_macro.bus.regfile`), the testbenches, the host driver and
+the documentation (README table, C header, JSON) are all generated from :func:`build_regmap`.
+
+Field kinds
+-----------
+``ro``    read-only, value comes from the core. Writing a register made only of ``ro`` fields is
+          rejected with SLVERR and flagged in STATUS.BUS_ERROR.
+``rw``    read/write storage with a reset value. Optional ``max_value`` (unsigned) or
+          ``signed=True`` range: a write outside the range is rejected with SLVERR and the old
+          value is kept.
+``w1c``   sticky flag set by the core; writing 1 clears it.
+``cmd``   write 1 to issue a one-cycle command; reads 0. If the core reports the command's unit
+          busy, the write is rejected with SLVERR and nothing is issued.
+Unmapped addresses answer DECERR. Every rejected access sets STATUS.BUS_ERROR and records its
+byte address in BUS_ERROR_ADDR.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .config import AXIL_DATA_WIDTH, ConfigError, MacroConfig
+
+__all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH"]
+
+#: Value of the ID register: ASCII "MRAM".
+MACRO_ID = 0x4D52414D
+#: Byte-address width of the AXI4-Lite port (4 KiB window).
+AXIL_ADDR_WIDTH = 12
+
+WEIGHT_DATA_BASE = 0x040
+CAL_OFFSET_BASE = 0x400
+
+_KINDS = ("ro", "rw", "w1c", "cmd")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    lsb: int
+    width: int
+    kind: str
+    doc: str
+    reset: int = 0
+    max_value: int | None = None
+    min_value: int = 0
+    signed: bool = False
+
+    def __post_init__(self):
+        assert self.kind in _KINDS, self.kind
+        assert 0 <= self.lsb and self.lsb + self.width <= AXIL_DATA_WIDTH, self
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.width) - 1) << self.lsb
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str
+    offset: int
+    doc: str
+    fields: tuple[Field, ...]
+    #: For arrays: element index (``None`` for a scalar register).
+    index: int | None = None
+    array_name: str | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return all(f.kind == "ro" for f in self.fields)
+
+    @property
+    def reset(self) -> int:
+        """Value read right after reset, for registers without ``ro`` fields.
+
+        Signed fields are sign-extended to bit 31, as a read returns them (so the reset word is
+        also a word that :meth:`check_write` accepts).
+        """
+        word = 0
+        for f in self.fields:
+            if f.kind == "rw":
+                bits = AXIL_DATA_WIDTH - f.lsb if f.signed else f.width
+                word |= (f.reset & ((1 << bits) - 1)) << f.lsb
+        return word
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"register {self.name} has no field {name!r}")
+
+    def check_write(self, word: int) -> str | None:
+        """Why writing ``word`` would be rejected (``None`` if it is accepted).
+
+        Busy commands are not covered: that depends on the core's state.
+        """
+        if self.read_only:
+            return f"{self.name} is read-only"
+        signed = [f for f in self.fields if f.kind == "rw" and f.signed]
+        if signed:
+            f = signed[0]
+            value = word - (1 << 32) if word & (1 << 31) else word
+            lo, hi = -(1 << (f.width - 1)), (1 << (f.width - 1)) - 1
+            if not lo <= value <= hi:
+                return f"{self.name}.{f.name}={value} is outside {lo}..{hi}"
+            return None
+        if any(f.kind == "rw" for f in self.fields):
+            used = 0
+            for f in self.fields:
+                used |= f.mask
+            if word & ~used & 0xFFFFFFFF:
+                return f"{self.name}: bits 0x{word & ~used & 0xFFFFFFFF:08X} are outside its fields"
+        for f in self.fields:
+            if f.kind != "rw":
+                continue
+            value = (word >> f.lsb) & ((1 << f.width) - 1)
+            if value < f.min_value or (f.max_value is not None and value > f.max_value):
+                hi = f.max_value if f.max_value is not None else (1 << f.width) - 1
+                return f"{self.name}.{f.name}={value} is outside {f.min_value}..{hi}"
+        return None
+
+
+@dataclass(frozen=True)
+class RegisterMap:
+    config: MacroConfig
+    registers: tuple[Register, ...] = field(default_factory=tuple)
+
+    def __getitem__(self, name: str) -> Register:
+        for r in self.registers:
+            if r.name == name:
+                return r
+        raise KeyError(f"no register named {name!r}")
+
+    def by_offset(self, offset: int) -> Register | None:
+        for r in self.registers:
+            if r.offset == offset:
+                return r
+        return None
+
+    def array(self, array_name: str) -> list[Register]:
+        return [r for r in self.registers if r.array_name == array_name]
+
+    # -- renderers ----------------------------------------------------------------------------
+    def to_json(self) -> str:
+        doc = {
+            "config": self.config.to_dict(),
+            "addr_width": AXIL_ADDR_WIDTH,
+            "data_width": AXIL_DATA_WIDTH,
+            "registers": [
+                {"name": r.name, "offset": r.offset, "doc": r.doc,
+                 "fields": [{"name": f.name, "lsb": f.lsb, "width": f.width, "kind": f.kind,
+                             "reset": f.reset, "min_value": f.min_value,
+                             "max_value": f.max_value, "signed": f.signed,
+                             "doc": f.doc} for f in r.fields]}
+                for r in self.registers],
+        }
+        return json.dumps(doc, indent=2) + "\n"
+
+    def to_c_header(self, prefix: str = "MRAM_MACRO") -> str:
+        c = self.config
+        out = [
+            "/* Register map of the MRAM VMM macro. Generated by `mram-macro generate`;",
+            " * do not edit. Source of truth: mram_macro/regmap.py. */",
+            f"#ifndef {prefix}_REGS_H", f"#define {prefix}_REGS_H", "",
+            f"#define {prefix}_ROWS {c.rows}u", f"#define {prefix}_COLS {c.cols}u",
+            f"#define {prefix}_TDC_BITS {c.tdc_bits}u",
+            f"#define {prefix}_RESULT_WIDTH {c.result_width}u",
+            f"#define {prefix}_STREAM_WIDTH {c.stream_width}u", "",
+        ]
+        arrays_done = set()
+        for r in self.registers:
+            if r.array_name is not None:
+                if r.array_name in arrays_done:
+                    continue
+                arrays_done.add(r.array_name)
+                n = len(self.array(r.array_name))
+                out.append(f"/* {r.doc} */")
+                out.append(f"#define {prefix}_{r.array_name}(i) (0x{r.offset:03X}u + 4u * (i))")
+                out.append(f"#define {prefix}_{r.array_name}_COUNT {n}u")
+            else:
+                out.append(f"/* {r.doc} */")
+                out.append(f"#define {prefix}_{r.name} 0x{r.offset:03X}u")
+            for f in r.fields:
+                base = f"{prefix}_{r.array_name or r.name}_{f.name}"
+                out.append(f"#define {base}_SHIFT {f.lsb}u")
+                out.append(f"#define {base}_MASK 0x{f.mask:08X}u")
+            out.append("")
+        out.append(f"#endif /* {prefix}_REGS_H */")
+        return "\n".join(out) + "\n"
+
+    def to_markdown(self) -> str:
+        rows = ["| offset | register | field | bits | access | reset | description |",
+                "|---|---|---|---|---|---|---|"]
+        arrays_done = set()
+        for r in self.registers:
+            if r.array_name is not None:
+                if r.array_name in arrays_done:
+                    continue
+                arrays_done.add(r.array_name)
+                n = len(self.array(r.array_name))
+                name = f"{r.array_name}[0..{n - 1}]"
+                off = f"0x{r.offset:03X} + 4·i"
+            else:
+                name, off = r.name, f"0x{r.offset:03X}"
+            for i, f in enumerate(r.fields):
+                bits = f"{f.lsb + f.width - 1}:{f.lsb}" if f.width > 1 else f"{f.lsb}"
+                reset = "–" if f.kind in ("ro", "cmd") else str(f.reset)
+                rows.append(f"| {off if i == 0 else ''} | {name if i == 0 else ''} | {f.name} | "
+                            f"{bits} | {f.kind} | {reset} | {f.doc} |")
+        return "\n".join(rows) + "\n"
+
+
+def build_regmap(config: MacroConfig, *, tdc_start_delay: int) -> RegisterMap:
+    """The register map of a macro built with ``config``.
+
+    ``tdc_start_delay`` is the reset value of TDC_START_DELAY, which comes from the readout
+    design (:func:`sim_models.readout.design_readout`).
+    """
+    c = config
+    if isinstance(tdc_start_delay, bool) or not isinstance(tdc_start_delay, int) \
+            or not 0 <= tdc_start_delay <= 0xFFFF:
+        raise ConfigError(
+            f"tdc_start_delay must be an integer between 0 and 65535, not {tdc_start_delay!r}")
+    regs = [
+        Register("ID", 0x000, "Constant 0x4D52414D (ASCII 'MRAM').",
+                 (Field("ID", 0, 32, "ro", "Macro identifier"),)),
+        Register("GEOMETRY", 0x004, "Array geometry of this build.",
+                 (Field("ROWS", 0, 16, "ro", "Rows (input vector length)"),
+                  Field("COLS", 16, 16, "ro", "Columns (results per VMM)"))),
+        Register("WIDTHS", 0x008, "Data widths of this build.",
+                 (Field("TDC_BITS", 0, 8, "ro", "TDC code width"),
+                  Field("RESULT_WIDTH", 8, 8, "ro", "Signed result width"),
+                  Field("STREAM_WIDTH", 16, 16, "ro", "AXI4-Stream tdata width"))),
+        Register("CTRL", 0x00C, "Commands.",
+                 (Field("WRITE_ROW", 0, 1, "cmd",
+                        "Program row WRITE_ROW_ADDR with WEIGHT_DATA (W then W-bar). Rejected "
+                        "with SLVERR while a row write is in progress."),)),
+        Register("STATUS", 0x010, "State and sticky error flags (write 1 to clear a flag).",
+                 (Field("VMM_BUSY", 0, 1, "ro", "A VMM is being evaluated or a vector waits"),
+                  Field("WRITE_BUSY", 1, 1, "ro", "A row write is pending or in progress"),
+                  Field("RESULT_PENDING", 2, 1, "ro", "A result is waiting to leave m_axis"),
+                  Field("TDC_OVERFLOW", 8, 1, "w1c",
+                        "A column's comparator did not fire within the TDC window; its code "
+                        "saturated"),
+                  Field("LENGTH_ERROR", 9, 1, "w1c",
+                        "An input vector had tlast early or late; it was dropped"),
+                  Field("BUS_ERROR", 10, 1, "w1c",
+                        "An AXI4-Lite access was rejected (SLVERR/DECERR); see BUS_ERROR_ADDR"))),
+        Register("PRECHARGE_CYCLES", 0x014, "Column precharge time in clock cycles.",
+                 (Field("CYCLES", 0, 8, "rw", "Precharge cycles (1..255)",
+                        reset=c.precharge_cycles, min_value=1, max_value=255),)),
+        Register("TDC_START_DELAY", 0x018,
+                 "Cycles from the start of evaluation to TDC code 0 (removes the all-low "
+                 "baseline).",
+                 (Field("CYCLES", 0, 16, "rw", "Start delay in clock cycles",
+                        reset=tdc_start_delay, max_value=0xFFFF),)),
+        Register("WRITE_PULSE_CYCLES", 0x01C, "Width of each MTJ write pulse in clock cycles.",
+                 (Field("CYCLES", 0, 16, "rw", "Write pulse width (1..65535)",
+                        reset=c.write_pulse_cycles, min_value=1, max_value=0xFFFF),)),
+        Register("WRITE_ROW_ADDR", 0x020, "Row programmed by CTRL.WRITE_ROW.",
+                 (Field("ROW", 0, 16, "rw", f"Row index (0..{c.rows - 1})", reset=0,
+                        max_value=c.rows - 1),)),
+        Register("VMM_COUNT", 0x024, "Completed VMM passes since reset (wraps).",
+                 (Field("COUNT", 0, 32, "ro", "Pass counter"),)),
+        Register("BUS_ERROR_ADDR", 0x028, "Byte address of the last rejected AXI4-Lite access.",
+                 (Field("ADDR", 0, AXIL_ADDR_WIDTH, "ro", "Address"),)),
+    ]
+    for i in range(c.weight_words):
+        width = min(AXIL_DATA_WIDTH, c.cols - AXIL_DATA_WIDTH * i)
+        regs.append(Register(
+            f"WEIGHT_DATA{i}", WEIGHT_DATA_BASE + 4 * i,
+            "Weights of the row to program, column 32·i+b in bit b (1 = +1).",
+            (Field("BITS", 0, width, "rw", "Weight bits", max_value=(1 << width) - 1),),
+            index=i, array_name="WEIGHT_DATA"))
+    for col in range(c.cols):
+        regs.append(Register(
+            f"CAL_OFFSET{col}", CAL_OFFSET_BASE + 4 * col,
+            "Per-column offset: result = CAL_OFFSET - 2·code (signed, sign-extended on read).",
+            (Field("OFFSET", 0, c.result_width, "rw", "Signed offset", reset=c.rows,
+                   signed=True),),
+            index=col, array_name="CAL_OFFSET"))
+    return RegisterMap(config=c, registers=tuple(regs))

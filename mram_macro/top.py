@@ -1,0 +1,173 @@
+"""``mram_macro``: the digital periphery of a resistance-sum MRAM VMM macro, composed.
+
+See docs/architecture.md for the block diagram and the port list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amaranth import Cat, Module, Signal
+from amaranth.back import verilog
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from sim_models.device import DeviceParams
+from sim_models.readout import ReadoutParams, design_readout
+
+from .bus.axi import axi_lite_members, axi_stream_members
+from .bus.regfile import RegisterFile
+from .config import MacroConfig
+from .layouts import InputFlags, ResultFlags
+from .periphery.accumulator import Accumulator
+from .periphery.input_deserializer import InputDeserializer
+from .periphery.input_driver import InputDriver
+from .periphery.read_control import ReadControl
+from .periphery.result_serializer import ResultSerializer
+from .periphery.sequencer import Sequencer
+from .periphery.tdc import Tdc
+from .periphery.write_controller import WriteController
+from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap
+
+__all__ = ["MramMacro", "generate_verilog", "default_readout", "TOP_NAME"]
+
+TOP_NAME = "mram_macro"
+
+
+def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> ReadoutParams:
+    """The readout design whose start delay becomes TDC_START_DELAY's reset value."""
+    return design_readout(config.rows, device or DeviceParams())
+
+
+def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
+    """The pins between the periphery and the analogue array (see sim_models/array.py)."""
+    return {
+        "arr_bypass_l": Out(config.rows), "arr_bypass_r": Out(config.rows),
+        "arr_pre": Out(1), "arr_eval": Out(1), "arr_cmp": In(config.cols),
+        "arr_wr_row": Out(config.rows), "arr_wr_side": Out(1), "arr_wr_data": Out(config.cols),
+        "arr_wr_pulse": Out(1),
+    }
+
+
+def _forward(m: Module, outer: wiring.Component, inner: wiring.Component, members: dict) -> None:
+    """Wire same-named flat ports of ``outer`` (this component) and ``inner`` (a submodule)."""
+    for name, member in members.items():
+        if member.flow == In:
+            m.d.comb += getattr(inner, name).eq(getattr(outer, name))
+        else:
+            m.d.comb += getattr(outer, name).eq(getattr(inner, name))
+
+
+class MramMacro(wiring.Component):
+    """Binary VMM macro for a ``rows`` x ``cols`` resistance-sum MRAM crossbar.
+
+    Control and weight programming through the AXI4-Lite slave ``s_axil``, input vectors on the
+    AXI4-Stream slave ``s_axis``, results on the AXI4-Stream master ``m_axis``, and the ``arr_*``
+    pins to the analogue array.
+    """
+
+    def __init__(self, config: MacroConfig | None = None, *, device: DeviceParams | None = None):
+        if config is None:
+            config = MacroConfig()
+        if not isinstance(config, MacroConfig):
+            raise TypeError(f"config must be a MacroConfig, not {config!r}")
+        self.config = config
+        self.readout = default_readout(config, device)
+        self.regmap: RegisterMap = build_regmap(
+            config, tdc_start_delay=self.readout.start_delay_cycles)
+        self._axil = axi_lite_members("s_axil", addr_width=AXIL_ADDR_WIDTH)
+        self._s_axis = axi_stream_members("s_axis", direction="slave",
+                                          data_width=config.stream_width,
+                                          user_width=InputFlags.size)
+        self._m_axis = axi_stream_members("m_axis", direction="master",
+                                          data_width=config.stream_width,
+                                          user_width=ResultFlags.size)
+        super().__init__({**self._axil, **self._s_axis, **self._m_axis, **array_members(config)})
+
+    def elaborate(self, platform):
+        m = Module()
+        c = self.config
+        m.submodules.regfile = regs = RegisterFile(self.regmap)
+        m.submodules.input_deserializer = deser = InputDeserializer(c)
+        m.submodules.input_driver = driver = InputDriver(rows=c.rows)
+        m.submodules.write_controller = writer = WriteController(rows=c.rows, cols=c.cols)
+        m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
+        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits)
+        m.submodules.accumulator = acc = Accumulator(cols=c.cols, tdc_bits=c.tdc_bits,
+                                                     result_width=c.result_width)
+        m.submodules.result_serializer = ser = ResultSerializer(c)
+        m.submodules.sequencer = seq = Sequencer()
+
+        _forward(m, self, regs, self._axil)
+        _forward(m, self, deser, self._s_axis)
+        _forward(m, self, ser, self._m_axis)
+
+        # Input vector path.
+        m.d.comb += [
+            seq.vector_valid.eq(deser.valid), seq.vector_flags.eq(deser.flags),
+            deser.take.eq(seq.vector_take),
+            driver.load.eq(seq.load_inputs), driver.x.eq(deser.vector),
+            self.arr_bypass_l.eq(driver.arr_bypass_l), self.arr_bypass_r.eq(driver.arr_bypass_r),
+        ]
+
+        # Evaluation and conversion.
+        m.d.comb += [
+            reader.start.eq(seq.read_start),
+            seq.read_idle.eq(reader.idle), seq.read_done.eq(reader.done),
+            reader.precharge_cycles.eq(regs.port("PRECHARGE_CYCLES", "CYCLES")),
+            reader.start_delay.eq(regs.port("TDC_START_DELAY", "CYCLES")),
+            self.arr_pre.eq(reader.arr_pre), self.arr_eval.eq(reader.arr_eval),
+            tdc.cmp.eq(self.arr_cmp),
+            tdc.clear.eq(reader.tdc_clear), tdc.capture.eq(reader.tdc_capture),
+            tdc.window_end.eq(reader.tdc_window_end), tdc.code_now.eq(reader.tdc_code_now),
+            reader.tdc_all_fired.eq(tdc.all_fired),
+        ]
+
+        # Accumulate and emit.
+        m.d.comb += [
+            acc.codes.eq(tdc.codes),
+            acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET"))),
+            acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
+            seq.out_busy.eq(ser.busy),
+            ser.load.eq(seq.emit), ser.data.eq(acc.next_values),
+            ser.flags.overflow.eq(tdc.overflow.any()),
+        ]
+
+        # Row writes.
+        m.d.comb += [
+            writer.start.eq(regs.port("CTRL", "WRITE_ROW")),
+            regs.port("CTRL", "WRITE_ROW", suffix="_busy").eq(writer.busy),
+            writer.row.eq(regs.port("WRITE_ROW_ADDR", "ROW")),
+            writer.data.eq(Cat(*regs.array_fields("WEIGHT_DATA", "BITS"))),
+            writer.pulse_cycles.eq(regs.port("WRITE_PULSE_CYCLES", "CYCLES")),
+            writer.array_idle.eq(seq.array_idle),
+            seq.write_busy.eq(writer.busy),
+            self.arr_wr_row.eq(writer.arr_wr_row), self.arr_wr_side.eq(writer.arr_wr_side),
+            self.arr_wr_data.eq(writer.arr_wr_data), self.arr_wr_pulse.eq(writer.arr_wr_pulse),
+        ]
+
+        # Status.
+        vmm_count = regs.port("VMM_COUNT", "COUNT")
+        count = Signal(32)
+        with m.If(seq.pass_done):
+            m.d.sync += count.eq(count + 1)
+        m.d.comb += [
+            vmm_count.eq(count),
+            regs.port("STATUS", "VMM_BUSY").eq(seq.busy | deser.valid),
+            regs.port("STATUS", "WRITE_BUSY").eq(writer.busy),
+            regs.port("STATUS", "RESULT_PENDING").eq(ser.busy),
+            regs.port("STATUS", "TDC_OVERFLOW", suffix="_set").eq(
+                seq.pass_done & tdc.overflow.any()),
+            regs.port("STATUS", "LENGTH_ERROR", suffix="_set").eq(deser.length_error),
+        ]
+        return m
+
+
+def generate_verilog(config: MacroConfig | None = None, path: str | Path | None = None, *,
+                     device: DeviceParams | None = None) -> str:
+    """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given."""
+    text = verilog.convert(MramMacro(config, device=device), name=TOP_NAME, emit_src=False)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
+    return text

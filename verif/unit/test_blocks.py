@@ -1,0 +1,215 @@
+"""Unit tests of the periphery blocks in the Amaranth simulator, each against plain Python."""
+
+import numpy as np
+import pytest
+
+from mram_macro.config import MacroConfig
+from mram_macro.layouts import InputFlags, input_flags, pack_input_vector, pack_result_vector
+from mram_macro.periphery.accumulator import Accumulator
+from mram_macro.periphery.input_deserializer import InputDeserializer
+from mram_macro.periphery.input_driver import InputDriver
+from mram_macro.periphery.result_serializer import ResultSerializer
+from mram_macro.periphery.write_controller import WriteController
+from sim_models.array import bypass_for_inputs
+from sim_models.golden import wrap_signed
+
+from .sim import run
+
+
+def _bits(value, n):
+    return [(value >> i) & 1 for i in range(n)]
+
+
+def _int(bits):
+    return sum(int(b) << i for i, b in enumerate(bits))
+
+
+def test_input_driver_matches_cell_model():
+    rows = 10
+    dut = InputDriver(rows=rows)
+    rng = np.random.default_rng(4)
+
+    async def tb(ctx):
+        for _ in range(20):
+            x = rng.integers(0, 2, rows)
+            ctx.set(dut.x, _int(x))
+            ctx.set(dut.load, 1)
+            await ctx.tick()
+            ctx.set(dut.load, 0)
+            ctx.set(dut.x, 0)              # held after the load, not following x
+            await ctx.tick()
+            bl, br = bypass_for_inputs(x)
+            assert ctx.get(dut.arr_bypass_l) == _int(bl)
+            assert ctx.get(dut.arr_bypass_r) == _int(br)
+
+    run(dut, tb)
+
+
+def test_accumulator_clear_and_accumulate_wraps():
+    cols, bits, width = 5, 4, 6
+    dut = Accumulator(cols=cols, tdc_bits=bits, result_width=width)
+    rng = np.random.default_rng(5)
+
+    async def tb(ctx):
+        acc = np.zeros(cols, dtype=np.int64)
+        for _ in range(40):
+            codes = rng.integers(0, 1 << bits, cols)
+            offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+            accumulate = int(rng.integers(0, 2))
+            ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
+            ctx.set(dut.offsets, _int(np.concatenate(
+                [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
+            ctx.set(dut.accumulate, accumulate)
+            ctx.set(dut.capture, 1)
+            await ctx.tick()
+            ctx.set(dut.capture, 0)
+            acc = wrap_signed((acc if accumulate else 0) + offsets - 2 * codes, width)
+            values = ctx.get(dut.values)
+            got = wrap_signed([(values >> (c * width)) & ((1 << width) - 1)
+                               for c in range(cols)], width)
+            assert got.tolist() == acc.tolist()
+            await ctx.tick()               # no capture: values hold
+            assert ctx.get(dut.values) == values
+
+    run(dut, tb)
+
+
+@pytest.mark.parametrize("config", [MacroConfig(rows=20, stream_width=8),
+                                    MacroConfig(rows=8, tdc_bits=4, stream_width=8)],
+                         ids=["3beats", "1beat"])
+def test_input_deserializer_lengths_and_flags(config):
+    dut = InputDeserializer(config)
+    rng = np.random.default_rng(6)
+    n = config.in_beats
+    # (beats sent, tlast position, expected to be accepted)
+    frames = []
+    for i in range(30):
+        x = rng.integers(0, 2, config.rows)
+        flags = dict(accumulate=bool(rng.integers(0, 2)), hold=bool(rng.integers(0, 2)))
+        beats = pack_input_vector(x, config)
+        kind = rng.choice(["ok", "ok", "short", "long"]) if i % 7 else "ok"
+        if kind == "short" and n == 1:
+            kind = "long"
+        if kind == "short":
+            beats = beats[:int(rng.integers(1, n))]
+        elif kind == "long":
+            beats = beats + [int(rng.integers(0, 256))] * int(rng.integers(1, 3))
+        frames.append((x, flags, beats, kind == "ok"))
+    received, errors, source_done = [], [], []
+    expected = [(x, f) for x, f, _, ok in frames if ok]
+
+    async def source(ctx):
+        for _, flags, beats, _ in frames:
+            for k, beat in enumerate(beats):
+                ctx.set(dut.s_axis_tdata, beat)
+                ctx.set(dut.s_axis_tuser, input_flags(**flags) if k == 0 else 3)
+                ctx.set(dut.s_axis_tlast, k == len(beats) - 1)
+                ctx.set(dut.s_axis_tvalid, 1)
+                while True:
+                    _, _, ready = await ctx.tick().sample(dut.s_axis_tready)
+                    if ready:
+                        break
+                ctx.set(dut.s_axis_tvalid, 0)
+                if rng.integers(0, 3) == 0:
+                    await ctx.tick()
+        source_done.append(True)
+
+    async def sink(ctx):
+        async for _, _, err, took, vec, flags in ctx.tick().sample(
+                dut.length_error, dut.take, dut.vector, dut.flags):
+            errors.extend([1] * err)
+            if took:
+                received.append((vec, flags))
+            if source_done and len(received) == len(expected):
+                break
+            ctx.set(dut.take, ctx.get(dut.valid) and int(rng.integers(0, 2)))
+
+    run(dut, source, sink)
+    assert len(errors) == sum(1 for *_, ok in frames if not ok)
+    assert len(received) == len(expected)
+    for (vec, flags), (x, f) in zip(received, expected):
+        assert vec == _int(x)
+        assert flags == {"accumulate": int(f["accumulate"]), "hold": int(f["hold"])}
+
+
+def test_result_serializer_packs_and_obeys_backpressure():
+    config = MacroConfig(rows=8, cols=5, tdc_bits=4, result_width=6, stream_width=8)
+    dut = ResultSerializer(config)
+    rng = np.random.default_rng(7)
+    vectors = [rng.integers(-32, 32, config.cols) for _ in range(6)]
+    beats_out = []
+
+    async def producer(ctx):
+        for v in vectors:
+            packed = _int(np.concatenate([_bits(int(x) & 63, 6) for x in v]))
+            await ctx.tick().until(~dut.busy)
+            ctx.set(dut.data, packed)
+            ctx.set(dut.flags, {"overflow": int(v[0] > 0)})
+            ctx.set(dut.load, 1)
+            await ctx.tick()
+            ctx.set(dut.load, 0)
+            assert ctx.get(dut.busy)
+
+    async def consumer(ctx):
+        while len(beats_out) < len(vectors) * config.out_beats:
+            ready = int(rng.integers(0, 2))
+            ctx.set(dut.m_axis_tready, ready)
+            valid, data, last, user = ctx.get(dut.m_axis_tvalid), ctx.get(
+                dut.m_axis_tdata), ctx.get(dut.m_axis_tlast), ctx.get(dut.m_axis_tuser)
+            await ctx.tick()
+            if valid and ready:
+                beats_out.append((data, last, user))
+
+    run(dut, producer, consumer)
+    for i, v in enumerate(vectors):
+        chunk = beats_out[i * config.out_beats:(i + 1) * config.out_beats]
+        assert [b for b, _, _ in chunk] == pack_result_vector(v, config)
+        assert [last for _, last, _ in chunk] == [0] * (config.out_beats - 1) + [1]
+        assert {u for _, _, u in chunk} == {int(v[0] > 0)}
+
+
+def test_write_controller_two_phases_and_pulse_width():
+    rows, cols = 6, 9
+    dut = WriteController(rows=rows, cols=cols)
+    rng = np.random.default_rng(8)
+    pulses = []
+
+    async def tb(ctx):
+        for pulse_cycles in (1, 3, 7):
+            row, data = int(rng.integers(0, rows)), int(rng.integers(0, 1 << cols))
+            ctx.set(dut.array_idle, 0)
+            ctx.set(dut.pulse_cycles, pulse_cycles)
+            ctx.set(dut.row, row)
+            ctx.set(dut.data, data)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            ctx.set(dut.data, 0)           # latched: later changes must not matter
+            for _ in range(5):             # the array is busy: nothing may happen
+                assert ctx.get(dut.busy) and not ctx.get(dut.arr_wr_pulse)
+                await ctx.tick()
+            ctx.set(dut.array_idle, 1)
+            width, seen = 0, []
+            while ctx.get(dut.busy):
+                await ctx.tick()
+                if ctx.get(dut.arr_wr_pulse):
+                    width += 1
+                    seen.append((ctx.get(dut.arr_wr_row), ctx.get(dut.arr_wr_side),
+                                 ctx.get(dut.arr_wr_data)))
+                elif width:
+                    pulses.append((width, set(seen)))
+                    width, seen = 0, []
+            assert len(pulses) == 2
+            (w0, s0), (w1, s1) = pulses
+            assert w0 == w1 == pulse_cycles
+            assert s0 == {(1 << row, 0, data)}
+            assert s1 == {(1 << row, 1, ~data & ((1 << cols) - 1))}
+            assert ctx.get(dut.arr_wr_row) == 0
+            pulses.clear()
+
+    run(dut, tb)
+
+
+def test_input_flags_layout_is_the_struct():
+    assert InputFlags.size == 2
+    assert input_flags(accumulate=True) == 1 and input_flags(hold=True) == 2

@@ -1,0 +1,121 @@
+"""ReadControl + Tdc against the readout timing contract of sim_models/readout.py."""
+
+import numpy as np
+import pytest
+from amaranth import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from mram_macro.periphery.read_control import ReadControl
+from mram_macro.periphery.tdc import Tdc
+from sim_models.readout import tdc_codes
+
+from .sim import run
+
+
+class ReadPath(wiring.Component):
+    """ReadControl wired to a Tdc, as in the top."""
+
+    def __init__(self, cols, tdc_bits):
+        self.cols, self.tdc_bits = cols, tdc_bits
+        super().__init__({
+            "start": In(1), "precharge_cycles": In(8), "start_delay": In(16), "cmp": In(cols),
+            "idle": Out(1), "done": Out(1), "arr_pre": Out(1), "arr_eval": Out(1),
+            "codes": Out(cols * tdc_bits), "overflow": Out(cols),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits)
+        m.submodules.tdc = tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits)
+        m.d.comb += [
+            rc.start.eq(self.start), rc.precharge_cycles.eq(self.precharge_cycles),
+            rc.start_delay.eq(self.start_delay), self.idle.eq(rc.idle), self.done.eq(rc.done),
+            self.arr_pre.eq(rc.arr_pre), self.arr_eval.eq(rc.arr_eval),
+            tdc.cmp.eq(self.cmp), tdc.clear.eq(rc.tdc_clear), tdc.capture.eq(rc.tdc_capture),
+            tdc.window_end.eq(rc.tdc_window_end), tdc.code_now.eq(rc.tdc_code_now),
+            rc.tdc_all_fired.eq(tdc.all_fired),
+            self.codes.eq(tdc.codes), self.overflow.eq(tdc.overflow),
+        ]
+        return m
+
+
+def _conversion(dut, m_trip, delay, precharge):
+    """One conversion with comparators tripping at edges E + m_trip; returns
+    (codes, overflow, precharge cycles seen, evaluate cycles)."""
+    cols, bits = dut.cols, dut.tdc_bits
+    result = {}
+
+    async def tb(ctx):
+        ctx.set(dut.precharge_cycles, precharge)
+        ctx.set(dut.start_delay, delay)
+        ctx.set(dut.cmp, (1 << cols) - 1)   # stale comparators from a previous pass
+        while not ctx.get(dut.idle):
+            await ctx.tick()
+        ctx.set(dut.start, 1)
+        await ctx.tick()
+        ctx.set(dut.start, 0)
+        pre = 0
+        while not ctx.get(dut.arr_eval):
+            assert ctx.get(dut.arr_pre)
+            pre += 1
+            ctx.set(dut.cmp, 0)            # the precharge resets the comparators
+            await ctx.tick()
+        # Now just after edge E: j counts edges since E.
+        j, cmp, evaluate = 0, 0, 0
+        while not ctx.get(dut.done):
+            for c in range(cols):
+                if m_trip[c] - 1 == j:
+                    cmp |= 1 << c
+            ctx.set(dut.cmp, cmp)
+            evaluate += ctx.get(dut.arr_eval)
+            assert not (ctx.get(dut.arr_eval) and ctx.get(dut.arr_pre))
+            await ctx.tick()
+            j += 1
+            assert j < delay + (1 << bits) + 16, "conversion did not end"
+        codes = ctx.get(dut.codes)
+        result["codes"] = [(codes >> (c * bits)) & ((1 << bits) - 1) for c in range(cols)]
+        result["overflow"] = [(ctx.get(dut.overflow) >> c) & 1 for c in range(cols)]
+        result["pre"], result["evaluate"] = pre, evaluate
+
+    run(dut, tb)
+    return result
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_codes_match_readout_contract(seed):
+    rng = np.random.default_rng(seed)
+    cols, bits = 12, 4
+    delay = int(rng.integers(0, 6))
+    precharge = int(rng.integers(1, 4))
+    # Trip edges spread over: too early, every in-window code, the last code, never.
+    m_trip = rng.integers(1, delay + (1 << bits) + 4, size=cols)
+    m_trip[0] = delay + (1 << bits)          # last valid slot: max code, no overflow
+    m_trip[1] = delay + (1 << bits) + 1      # one edge too late: overflow
+    m_trip[2] = 10_000                       # dead comparator
+    dut = ReadPath(cols, bits)
+    got = _conversion(dut, m_trip, delay, precharge)
+    codes, overflow = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
+    assert got["codes"] == codes.tolist()
+    assert got["overflow"] == overflow.astype(int).tolist()
+    assert got["pre"] == precharge
+    assert got["overflow"][2] == 1 and got["codes"][2] == (1 << bits) - 1
+
+
+def test_conversion_ends_when_all_columns_fired():
+    cols, bits, delay = 4, 5, 3
+    m_trip = np.array([5, 6, 7, 8])
+    dut = ReadPath(cols, bits)
+    got = _conversion(dut, m_trip, delay, 1)
+    assert got["codes"] == [1, 2, 3, 4]
+    # Last trip seen at edge E+8, captured two synchroniser stages later, then eval drops.
+    assert got["evaluate"] == 8 + 2 + 1
+    assert got["evaluate"] < delay + (1 << bits)
+
+
+def test_dead_comparator_times_out():
+    cols, bits, delay = 3, 3, 2
+    dut = ReadPath(cols, bits)
+    got = _conversion(dut, np.array([10**6] * cols), delay, 2)
+    assert got["overflow"] == [1, 1, 1]
+    assert got["codes"] == [7, 7, 7]
