@@ -29,7 +29,7 @@ from .periphery.tdc import Tdc
 from .periphery.write_controller import WriteController
 from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap
 
-__all__ = ["MramMacro", "generate_verilog", "default_readout", "TOP_NAME"]
+__all__ = ["MramMacro", "generate_verilog", "default_readout", "macro_regmap", "TOP_NAME"]
 
 TOP_NAME = "mram_macro"
 
@@ -37,6 +37,12 @@ TOP_NAME = "mram_macro"
 def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> ReadoutParams:
     """The readout design whose start delay becomes TDC_START_DELAY's reset value."""
     return design_readout(config.rows, device or DeviceParams())
+
+
+def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> RegisterMap:
+    """The register map of a macro built with ``config`` (reset values included)."""
+    return build_regmap(config,
+                        tdc_start_delay=default_readout(config, device).start_delay_cycles)
 
 
 def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
@@ -73,8 +79,7 @@ class MramMacro(wiring.Component):
             raise TypeError(f"config must be a MacroConfig, not {config!r}")
         self.config = config
         self.readout = default_readout(config, device)
-        self.regmap: RegisterMap = build_regmap(
-            config, tdc_start_delay=self.readout.start_delay_cycles)
+        self.regmap: RegisterMap = macro_regmap(config, device)
         self._axil = axi_lite_members("s_axil", addr_width=AXIL_ADDR_WIDTH)
         self._s_axis = axi_stream_members("s_axis", direction="slave",
                                           data_width=config.stream_width,

@@ -1,0 +1,138 @@
+"""``mram-macro``: generate, lint, synthesise and demonstrate the MRAM VMM macro.
+
+    mram-macro generate --rows 64 --cols 64 --tdc-bits 7 -o build/gen
+    mram-macro synth --rows 32 --cols 16 --out build/synth
+    mram-macro lint
+    mram-macro demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import ConfigError, MacroConfig
+
+__all__ = ["main", "write_outputs"]
+
+
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    d = MacroConfig()
+    g = p.add_argument_group("macro configuration")
+    g.add_argument("--rows", type=int, default=d.rows, help=f"array rows (default {d.rows})")
+    g.add_argument("--cols", type=int, default=d.cols, help=f"array columns (default {d.cols})")
+    g.add_argument("--tdc-bits", type=int, default=d.tdc_bits,
+                   help=f"TDC code width (default {d.tdc_bits})")
+    g.add_argument("--result-width", type=int, default=d.result_width,
+                   help=f"signed result width (default {d.result_width})")
+    g.add_argument("--stream-width", type=int, default=d.stream_width,
+                   help=f"AXI4-Stream tdata width (default {d.stream_width})")
+    g.add_argument("--precharge-cycles", type=int, default=d.precharge_cycles,
+                   help=f"reset value of PRECHARGE_CYCLES (default {d.precharge_cycles})")
+    g.add_argument("--write-pulse-cycles", type=int, default=d.write_pulse_cycles,
+                   help=f"reset value of WRITE_PULSE_CYCLES (default {d.write_pulse_cycles})")
+
+
+def _config(args) -> MacroConfig:
+    return MacroConfig(rows=args.rows, cols=args.cols, tdc_bits=args.tdc_bits,
+                       result_width=args.result_width, stream_width=args.stream_width,
+                       precharge_cycles=args.precharge_cycles,
+                       write_pulse_cycles=args.write_pulse_cycles)
+
+
+def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
+    """Write the Verilog, the register map (C header, JSON, Markdown) and the configuration."""
+    from .top import TOP_NAME, generate_verilog, macro_regmap
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    regmap = macro_regmap(config)
+    files = {
+        "verilog": out / f"{TOP_NAME}.v",
+        "c_header": out / f"{TOP_NAME}_regs.h",
+        "json": out / f"{TOP_NAME}_regs.json",
+        "markdown": out / f"{TOP_NAME}_regs.md",
+        "config": out / "config.json",
+    }
+    generate_verilog(config, files["verilog"])
+    files["c_header"].write_text(regmap.to_c_header())
+    files["json"].write_text(regmap.to_json())
+    files["markdown"].write_text(regmap.to_markdown())
+    files["config"].write_text(config.to_json() + "\n")
+    return files
+
+
+def _cmd_generate(args) -> int:
+    files = write_outputs(_config(args), args.output)
+    for kind, path in files.items():
+        print(f"{kind:9s} {path}")
+    return 0
+
+
+def _cmd_synth(args) -> int:
+    from .synth import synthesize
+
+    config = _config(args)
+    out = Path(args.out)
+    files = write_outputs(config, out)
+    report = synthesize(files["verilog"], "mram_macro", workdir=out)
+    print(f"Area of mram_macro {config.slug} (Yosys + {report.liberty_name}):")
+    print(report.table())
+    return 0
+
+
+def _cmd_lint(args) -> int:
+    from .lint import VERILATOR_WAIVERS, verilator_lint
+
+    config = _config(args)
+    files = write_outputs(config, args.out)
+    verilator_lint(files["verilog"])
+    print(f"verilator --lint-only -Wall: clean for {config.slug} with waivers "
+          f"{', '.join(VERILATOR_WAIVERS)} (reasons in mram_macro/lint.py)")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(_config(args), n_vmm=args.vmms, seed=args.seed, sims=args.sim)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mram-macro", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write Verilog, register map and C header")
+    _add_config_args(p)
+    p.add_argument("-o", "--output", required=True, help="output directory")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("synth", help="synthesise with Yosys and print the area per block")
+    _add_config_args(p)
+    p.add_argument("--out", default="build/synth", help="work directory (default build/synth)")
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("lint", help="verilator --lint-only -Wall on the generated Verilog")
+    _add_config_args(p)
+    p.add_argument("--out", default="build/lint", help="work directory (default build/lint)")
+    p.set_defaults(func=_cmd_lint)
+
+    p = sub.add_parser("demo", help="generate, run VMMs in RTL simulation, check, and synthesise")
+    _add_config_args(p)
+    p.add_argument("--vmms", type=int, default=200, help="VMMs per simulator (default 200)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    p.add_argument("--sim", action="append", choices=["verilator", "icarus"],
+                   help="simulator(s) to run (default: both)")
+    p.set_defaults(func=_cmd_demo)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        parser.exit(2, f"mram-macro: error: {exc}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The NumPy array / readout / golden model: exactness, physics, and parameter validation."""
+
+import numpy as np
+import pytest
+
+from mram_macro.config import ConfigError, MacroConfig
+from mram_macro.layouts import (pack_input_vector, pack_result_vector, unpack_input_vector,
+                                unpack_result_vector)
+from sim_models import (ArrayModelError, DeviceError, DeviceParams, GoldenMacro, MramArray,
+                        ReadoutParams, bypass_for_inputs, design_readout, signed_dot)
+from sim_models.readout import trip_cycles, trip_time_ns
+
+CONFIGS = [MacroConfig(), MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8,
+                                      stream_width=8),
+           MacroConfig(rows=100, cols=3, tdc_bits=7, stream_width=64),
+           MacroConfig(rows=128, cols=128, tdc_bits=8)]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.slug)
+def test_ideal_mode_is_exact(config):
+    rng = np.random.default_rng(config.rows)
+    g = GoldenMacro(config)
+    w = rng.integers(0, 2, (config.rows, config.cols))
+    g.array.load_weights(w)
+    x = rng.integers(0, 2, (2000, config.rows))
+    x[0] = w[:, 0]                  # column 0 all-match
+    x[1] = 1 - w[:, 0]              # column 0 no match
+    y = g.vmm_batch(x)
+    assert np.array_equal(y, signed_dot(x, w))
+    codes, overflow = g.convert(x)
+    assert not overflow.any()
+    # code = number of mismatching cells, exactly
+    mismatches = (x[:, :, None] != w[None, :, :]).sum(axis=1)
+    assert np.array_equal(codes, mismatches)
+    assert y[0, 0] == config.rows and y[1, 0] == -config.rows
+
+
+def test_variation_costs_accuracy_about_one_step():
+    config = MacroConfig()
+    rng = np.random.default_rng(3)
+    g = GoldenMacro(config, DeviceParams.paper(), seed=11)
+    w = rng.integers(0, 2, (64, 64))
+    g.array.load_weights(w)
+    x = rng.integers(0, 2, (4000, 64))
+    err = g.vmm_batch(x) - signed_dot(x, w)
+    assert np.all(err % 2 == 0)                # results move in steps of 2
+    # Column sigma ~ sqrt(64) * ~1.8 kOhm ~ 14 kOhm, about one 13 kOhm step: errors of a few
+    # steps, centred near zero.
+    assert 0.5 < np.abs(err).mean() < 4
+    assert abs(err.mean()) < 4
+    assert np.abs(err).max() <= 20
+
+
+def test_column_resistance_is_series_sum():
+    d = DeviceParams()
+    a = MramArray(4, 3, d)
+    w = np.array([[1, 0, 1], [1, 1, 0], [0, 0, 0], [1, 0, 1]])
+    a.load_weights(w)
+    x = np.array([1, 0, 0, 1])
+    r = a.column_resistance_ohm(*bypass_for_inputs(x))
+    matches = (x[:, None] == w).sum(axis=0)
+    expected = matches * d.r_cell_low_ohm + (4 - matches) * d.r_cell_high_ohm
+    assert np.allclose(r, expected)
+    assert np.allclose(a.vmm_resistance_ohm(x)[0], expected)
+    # Single-MTJ read: bypass everything except row 1's right MTJ.
+    bl, br = np.ones(4, bool), np.ones(4, bool)
+    br[1] = False
+    r1 = a.column_resistance_ohm(bl, br)
+    right = np.where(w[1] == 1, d.r_mtj_high_ohm, d.r_mtj_low_ohm)
+    assert np.allclose(r1, 7 * d.r_bypass_on_ohm + right)
+
+
+def test_write_pins_and_pulse_width():
+    d = DeviceParams(t_switch_ns=10.0)
+    a = MramArray(3, 4, d)
+    a.write([0, 1, 0], 0, [1, 0, 1, 1], pulse_ns=10.0)
+    a.write([0, 1, 0], 1, [0, 1, 0, 0], pulse_ns=12.0)
+    assert a.weights()[1].tolist() == [1, 0, 1, 1]
+    assert a.complement_ok()[1].all()
+    a.write([0, 1, 0], 0, [0, 0, 0, 0], pulse_ns=9.9)   # too short: no switching
+    assert a.weights()[1].tolist() == [1, 0, 1, 1]
+    with pytest.raises(ArrayModelError, match="exactly one selected row"):
+        a.write([1, 1, 0], 0, [0, 0, 0, 0], pulse_ns=20)
+    with pytest.raises(ArrayModelError, match="wr_side"):
+        a.write([1, 0, 0], 2, [0, 0, 0, 0], pulse_ns=20)
+
+
+def test_readout_design_places_trips_mid_bin():
+    d = DeviceParams()
+    ro = design_readout(64, d, t_clk_ns=5.0)
+    assert ro.start_delay_cycles == 64
+    # one mismatch step = one clock; all-match trip half a clock into code 0
+    t0 = trip_time_ns(64 * d.r_cell_low_ohm, 64, d, ro)
+    t1 = trip_time_ns(63 * d.r_cell_low_ohm + d.r_cell_high_ohm, 64, d, ro)
+    assert t1 - t0 == pytest.approx(5.0)
+    assert t0 / 5.0 - ro.start_delay_cycles == pytest.approx(0.5)
+    assert trip_cycles(t0, ro) == 65
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(r_cell_low_ohm=-1.0), "r_cell_low_ohm must be positive"),
+    (dict(r_cell_high_ohm=10e3), "must exceed r_cell_low_ohm"),
+    (dict(sigma_low_ohm=-5.0), "sigma_low_ohm must not be negative"),
+    (dict(c_cell_fF=float("nan")), "c_cell_fF must be a finite number"),
+    (dict(r_bypass_on_ohm=20e3), "r_bypass_on_ohm"),
+    (dict(t_switch_ns="10"), "t_switch_ns must be a finite number"),
+])
+def test_invalid_device_parameters_are_rejected(kwargs, message):
+    with pytest.raises(DeviceError, match=message):
+        DeviceParams(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(t_clk_ns=0), "t_clk_ns must be positive"),
+    (dict(v_ref_ratio=1.2), "v_ref_ratio must be between 0 and 1"),
+    (dict(t_cmp_delay_ns=-1), "t_cmp_delay_ns must not be negative"),
+    (dict(start_delay_cycles=70000), "start_delay_cycles must be an integer in 0..65535"),
+])
+def test_invalid_readout_parameters_are_rejected(kwargs, message):
+    base = dict(t_clk_ns=5.0, v_ref_ratio=0.5, t_cmp_delay_ns=0.0, start_delay_cycles=3)
+    base.update(kwargs)
+    with pytest.raises(DeviceError, match=message):
+        ReadoutParams(**base)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(rows=1), "rows must be between 2 and 256, not 1"),
+    (dict(rows=300), "rows must be between 2 and 256"),
+    (dict(cols=0), "cols must be between 1 and 256"),
+    (dict(rows=64, tdc_bits=6), "use tdc_bits >= 7"),
+    (dict(result_width=7), "use result_width >= 8"),
+    (dict(stream_width=24), "stream_width must be one of 8, 16, 32"),
+    (dict(rows=64.0), "rows must be an integer, not 64.0"),
+    (dict(rows=True), "rows must be an integer"),
+    (dict(precharge_cycles=0), "precharge_cycles must be between 1 and 255"),
+])
+def test_invalid_configurations_are_rejected(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        MacroConfig(**kwargs)
+
+
+def test_config_json_round_trip_and_errors():
+    c = MacroConfig(rows=20, cols=7, tdc_bits=5, result_width=9, stream_width=16)
+    assert MacroConfig.from_json(c.to_json()) == c
+    with pytest.raises(ConfigError, match="unknown configuration key"):
+        MacroConfig.from_dict({"rows": 8, "colums": 3})
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        MacroConfig.from_json("{rows: 8")
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.slug)
+def test_stream_packing_round_trips(config):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, config.rows)
+    beats = pack_input_vector(x, config)
+    assert len(beats) == config.in_beats
+    assert all(0 <= b < (1 << config.stream_width) for b in beats)
+    assert unpack_input_vector(beats, config).tolist() == x.tolist()
+    # row 0 is bit 0 of the first beat
+    assert beats[0] & 1 == x[0]
+    half = 1 << (config.result_width - 1)
+    y = rng.integers(-half, half, config.cols)
+    assert unpack_result_vector(pack_result_vector(y, config), config).tolist() == y.tolist()
+    with pytest.raises(ValueError, match="input vector has"):
+        pack_input_vector(x[:-1], config)

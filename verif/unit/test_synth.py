@@ -1,0 +1,214 @@
+"""Synthesis smoke tests: mram_macro.synth on a tiny Amaranth design with one submodule.
+
+Needs Debian's ``yosys`` and the OSU 0.18 µm Liberty file, both installed by ``make setup``.
+(No ``from __future__ import annotations`` here: ``wiring.Component`` reads its port annotations.)
+"""
+
+import math
+from pathlib import Path
+
+import pytest
+from amaranth import Module
+from amaranth.back import verilog
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from mram_macro import synth
+from mram_macro.synth import (
+    GE_REFERENCE_CELL,
+    AreaReport,
+    SynthesisError,
+    find_liberty,
+    read_liberty_cells,
+    run_yosys_check,
+    synthesize,
+)
+
+WIDTH = 8
+
+
+class Incrementer(wiring.Component):
+    """``result = value + 1`` (mod 2**WIDTH), combinational."""
+
+    value: In(WIDTH)
+    result: Out(WIDTH)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.result.eq(self.value + 1)
+        return m
+
+
+class Counter(wiring.Component):
+    """Counts up while ``en`` is high; the adder is a submodule so the report has two blocks."""
+
+    en: In(1)
+    count: Out(WIDTH)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.inc = inc = Incrementer()
+        m.d.comb += inc.value.eq(self.count)
+        with m.If(self.en):
+            m.d.sync += self.count.eq(inc.result)
+        return m
+
+
+@pytest.fixture(scope="module")
+def counter_v(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("counter") / "counter.v"
+    path.write_text(verilog.convert(Counter(), name="counter", emit_src=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("synth")
+
+
+@pytest.fixture(scope="module")
+def report(counter_v, workdir) -> AreaReport:
+    return synthesize(counter_v, "counter", workdir=workdir)
+
+
+@pytest.fixture(scope="module")
+def lib_cells():
+    return read_liberty_cells(find_liberty())
+
+
+def test_report_keeps_the_hierarchy(report):
+    # Amaranth names a submodule after its path: module `\counter.inc`.
+    assert list(report.modules) == ["counter", "counter.inc"]
+    assert report.modules["counter"].submodules == {"counter.inc": 1}
+    assert report.modules["counter.inc"].instances == 1
+
+
+def test_areas_are_positive_and_add_up(report):
+    for mod in report.modules.values():
+        assert mod.area_um2 > 0, mod.name
+        assert mod.cell_count > 0, mod.name
+    assert report.total_area_um2 == pytest.approx(
+        sum(m.area_um2 for m in report.modules.values()))
+    assert report.total_cells == sum(m.cell_count for m in report.modules.values())
+    assert not report.unknown_cells
+
+
+def test_area_is_the_liberty_area_of_the_cells(report, lib_cells):
+    for mod in report.modules.values():
+        expected = sum(lib_cells[cell].area_um2 * n for cell, n in mod.cells.items())
+        assert mod.area_um2 == pytest.approx(expected), mod.name
+
+
+def test_counter_register_maps_to_flip_flops(report, lib_cells):
+    top, inc = report.modules["counter"], report.modules["counter.inc"]
+    ff_cells = {cell: n for cell, n in top.cells.items() if lib_cells[cell].is_flip_flop}
+    assert sum(ff_cells.values()) == WIDTH, ff_cells
+    assert all(cell.startswith("DFF") for cell in ff_cells)
+    assert top.flip_flops == report.total_flip_flops == WIDTH
+    assert inc.flip_flops == 0  # the incrementer is combinational
+
+
+def test_nand2_gate_equivalents(report, lib_cells):
+    nand2 = lib_cells[GE_REFERENCE_CELL].area_um2
+    assert nand2 > 0
+    assert report.nand2_area_um2 == nand2
+    for mod in report.modules.values():
+        assert mod.nand2_ge == pytest.approx(mod.area_um2 / nand2)
+    assert report.total_nand2_ge == pytest.approx(report.total_area_um2 / nand2)
+
+
+def test_table(report):
+    lines = report.table().splitlines()
+    assert lines[0].split() == ["block", "inst", "cells", "area", "µm²", "NAND2-GE"]
+    rows = {line.split()[0]: line.split() for line in lines[2:5] if not line.startswith("-")}
+    assert rows["counter.inc"][1:] == [
+        "1", str(report.modules["counter.inc"].cell_count),
+        f"{report.modules['counter.inc'].area_um2:.1f}",
+        f"{report.modules['counter.inc'].nand2_ge:.1f}",
+    ]
+    total = next(line.split() for line in lines if line.startswith("TOTAL"))
+    assert total[1:] == [str(report.total_cells), f"{report.total_area_um2:.1f}",
+                         f"{report.total_nand2_ge:.1f}"]
+
+
+def test_workdir_keeps_netlist_and_log(report, workdir):
+    assert report.netlist == workdir / "counter_netlist.v"
+    assert report.log == workdir / "synth.log"
+    netlist = report.netlist.read_text()
+    for mod in report.modules.values():
+        assert f"module \\{mod.name}" in netlist or f"module {mod.name}(" in netlist
+        for cell in mod.cells:
+            assert f"  {cell} " in netlist, cell
+    assert "Chip area for top module" in report.log.read_text()
+
+
+def test_without_workdir_nothing_is_kept(counter_v, report):
+    again = synthesize(counter_v, "counter")
+    assert again.netlist is None and again.log is None
+    assert math.isclose(again.total_area_um2, report.total_area_um2)
+
+
+def test_missing_liberty_from_env_is_a_clear_error(monkeypatch, tmp_path, counter_v):
+    monkeypatch.setenv(synth.LIBERTY_ENV_VAR, str(tmp_path / "missing.lib"))
+    with pytest.raises(FileNotFoundError, match=r"missing\.lib.*MRAM_LIBERTY"):
+        find_liberty()
+    with pytest.raises(FileNotFoundError, match="MRAM_LIBERTY"):
+        synthesize(counter_v, "counter")
+
+
+def test_missing_default_liberty_says_run_make_setup(monkeypatch, tmp_path, counter_v):
+    monkeypatch.delenv(synth.LIBERTY_ENV_VAR, raising=False)
+    monkeypatch.setattr(synth, "DEFAULT_LIBERTY", tmp_path / "osu018_stdcells.lib")
+    with pytest.raises(FileNotFoundError, match="run `make setup`"):
+        find_liberty()
+    with pytest.raises(FileNotFoundError, match="run `make setup`"):
+        synthesize(counter_v, "counter")
+
+
+def test_liberty_env_var_overrides_default(monkeypatch):
+    liberty = find_liberty()
+    monkeypatch.setattr(synth, "DEFAULT_LIBERTY", Path("/nonexistent.lib"))
+    monkeypatch.setenv(synth.LIBERTY_ENV_VAR, str(liberty))
+    assert find_liberty() == liberty
+
+
+def test_yosys_error_raises_with_log_tail(tmp_path):
+    bad = tmp_path / "bad.v"
+    bad.write_text("module bad(input a, output y);\n  assign y = a &;\nendmodule\n")
+    with pytest.raises(RuntimeError, match=r"(?s)syntax error.*last lines:.*bad\.v:2: ERROR"):
+        synthesize(bad, "bad", workdir=tmp_path / "out")
+
+
+def test_unknown_top_is_an_error(counter_v, tmp_path):
+    with pytest.raises(SynthesisError, match="no_such_top"):
+        synthesize(counter_v, "no_such_top", workdir=tmp_path)
+
+
+@pytest.mark.parametrize("top", ["", "two words", "a;b", 3])
+def test_bad_top_name_is_rejected(counter_v, top):
+    with pytest.raises(ValueError, match="top must be a module name"):
+        synthesize(counter_v, top)
+    with pytest.raises(ValueError, match="top must be a module name"):
+        run_yosys_check(counter_v, top)
+
+
+def test_cells_without_liberty_area_are_flagged(tmp_path):
+    # The OSU library has a LATCH cell, but Yosys 0.23's dfflibmap maps flip-flops only.
+    latch = tmp_path / "latch.v"
+    latch.write_text("module latchy(input en, input d, output reg q);\n"
+                     "  always @* if (en) q = d;\nendmodule\n")
+    report = synthesize(latch, "latchy")
+    assert report.unknown_cells == {"$_DLATCH_P_": 1}
+    assert "WARNING: cells without a Liberty area" in report.table()
+
+
+def test_check_accepts_amaranth_output(counter_v):
+    run_yosys_check(counter_v, "counter")
+
+
+def test_check_rejects_multiple_drivers(tmp_path):
+    multi = tmp_path / "multi.v"
+    multi.write_text("module multi(input a, input b, output y);\n"
+                     "  assign y = a;\n  assign y = b;\nendmodule\n")
+    with pytest.raises(SynthesisError, match=r"(?s)check -assert.*multiple conflicting drivers"):
+        run_yosys_check(multi, "multi")
