@@ -77,7 +77,7 @@ def _cmd_synth(args) -> int:
     out = Path(args.out)
     files = write_outputs(config, out)
     report = synthesize(files["verilog"], "mram_macro", workdir=out)
-    print(f"Area of mram_macro {config.slug} (Yosys + {report.liberty_name}):")
+    print(f"Area of mram_macro {config.slug} (Yosys + {report.liberty.name}):")
     print(report.table())
     return 0
 
