@@ -43,8 +43,9 @@ def test_verilator_lint_clean_with_listed_waivers(config, tmp_path):
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not on PATH")
 def test_lint_catches_a_real_warning(tmp_path):
     bad = tmp_path / "bad.v"
-    bad.write_text("module mram_macro(input [3:0] a, output [1:0] y);\n"
-                   "  wire [7:0] unusedx;\n  assign y = a;\nendmodule\n")
+    # An output nobody drives: UNDRIVEN is not waived.
+    bad.write_text("module mram_macro(input [3:0] a, output [3:0] y, output z);\n"
+                   "  assign y = a;\nendmodule\n")
     with pytest.raises(RuntimeError, match="verilator lint failed"):
         verilator_lint(bad)
 

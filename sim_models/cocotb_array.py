@@ -1,0 +1,305 @@
+"""Pin-level stand-in for the analogue MRAM array in cocotb simulations of the macro.
+
+:class:`CocotbMramArray` listens to the macro's ``arr_*`` output pins and drives ``arr_cmp``
+back, using the NumPy models of :mod:`sim_models.array` and :mod:`sim_models.readout`. It is the
+only path by which the simulated array changes state: weights arrive through write pulses, never
+through a back door, so a broken write path shows up as wrong results.
+
+Sampling discipline: the model reads and drives pins only at FALLING edges of ``dut.clk``. The
+macro changes its outputs just after rising edges and samples ``arr_cmp`` at rising edges, so
+half a period separates every model action from every RTL action, on every simulator.
+
+Timing contract (see :mod:`sim_models.readout`): evaluation starts at the rising edge ``E`` where
+the macro raises ``arr_eval``; the model first sees it at the falling edge ``E + 1/2``. A column
+with trip index ``m`` (``m >= 1``) raises ``arr_cmp[c]`` at the falling edge ``E + m - 1/2``, so the
+RTL first sees it high at edge ``E + m``. ``arr_cmp`` then stays high until ``arr_pre`` is seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cocotb
+import numpy as np
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import ClockCycles, FallingEdge, First, ValueChange
+
+from .array import ArrayModelError, MramArray
+from .readout import ReadoutParams, trip_cycles, trip_time_ns
+
+__all__ = ["CocotbMramArray", "ArrayProtocolError"]
+
+
+class ArrayProtocolError(AssertionError):
+    """The macro drove the array pins against the array's protocol (raised by :meth:`check`)."""
+
+
+def _bits(value: int, n: int) -> np.ndarray:
+    """Bit ``i`` of ``value`` at index ``i`` (LSB first), as a bool array of length ``n``."""
+    raw = value.to_bytes(-(-n // 8) or 1, "little")
+    return np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")[:n].astype(bool)
+
+
+def _int(bits) -> int:
+    """Inverse of :func:`_bits` (Python integers: columns beyond 63 must not overflow)."""
+    return sum(1 << int(i) for i in np.flatnonzero(bits))
+
+
+@dataclass(frozen=True)
+class _Pins:
+    """One falling-edge sample of the macro's array outputs."""
+
+    time_ns: float
+    pre: bool
+    eval: bool
+    wr_pulse: bool
+    bypass_l: int
+    bypass_r: int
+
+
+class CocotbMramArray:
+    """The analogue array as seen from the macro's ``arr_*`` pins.
+
+    ``array`` holds the die (resistances and MTJ states) and is updated by write pulses;
+    ``readout`` gives the trip-time model and the clock period. Protocol violations are collected
+    in :attr:`violations` and reported by :meth:`check`; a write the array cannot accept (row
+    select not one-hot) raises :class:`~sim_models.array.ArrayModelError` from the model's task,
+    which fails the running cocotb test.
+    """
+
+    def __init__(self, dut, array: MramArray, readout: ReadoutParams, *,
+                 log: logging.Logger | None = None):
+        if not isinstance(array, MramArray):
+            raise TypeError(f"array must be a MramArray, not {type(array).__name__}")
+        if not isinstance(readout, ReadoutParams):
+            raise TypeError(f"readout must be a ReadoutParams, not {type(readout).__name__}")
+        self.dut = dut
+        self.array = array
+        self.readout = readout
+        self.rows, self.cols = array.rows, array.cols
+        self.log = log or logging.getLogger("cocotb.mram_array")
+        self._clk = dut.clk
+        self._pre, self._eval = dut.arr_pre, dut.arr_eval
+        self._bypass_l, self._bypass_r = dut.arr_bypass_l, dut.arr_bypass_r
+        self._cmp = dut.arr_cmp
+        self._wr_pulse, self._wr_row = dut.arr_wr_pulse, dut.arr_wr_row
+        self._wr_side, self._wr_data = dut.arr_wr_side, dut.arr_wr_data
+        for name, sig, width in (("arr_bypass_l", self._bypass_l, self.rows),
+                                 ("arr_bypass_r", self._bypass_r, self.rows),
+                                 ("arr_cmp", self._cmp, self.cols),
+                                 ("arr_wr_row", self._wr_row, self.rows),
+                                 ("arr_wr_data", self._wr_data, self.cols)):
+            if len(sig) != width:
+                raise ValueError(f"{name} is {len(sig)} bits wide, but the array model has "
+                                 f"{width} ({self.rows} rows x {self.cols} cols)")
+        self._tasks: list = []
+        self.clear_counters()
+        self._cmp_value = 0
+        self._precharged = False
+        self._last: _Pins | None = None
+        # Evaluation in progress: time of the first falling edge that saw arr_eval, bypass pins,
+        # and the pending (m, column mask) groups, smallest m first.
+        self._eval_t0_ns = 0.0
+        self._eval_bypass = (0, 0)
+        self._pending: list[tuple[int, int]] = []
+        # Write pulse in progress.
+        self._wr_cycles = 0
+        self._wr_capture: tuple[int, int, int] | None = None
+
+    # -- public state ---------------------------------------------------------------------------
+    def clear_counters(self) -> None:
+        """Forget the counters, the last evaluation's trip edges and the violations so far."""
+        #: Human-readable protocol violations, in order of detection.
+        self.violations: list[str] = []
+        #: Evaluations seen (rising edges of arr_eval) and write pulses applied to the array.
+        self.evaluations = 0
+        self.writes_applied = 0
+        #: Trip index m of every column in the last evaluation, and its maximum.
+        self.last_trip_cycles: np.ndarray | None = None
+        self.last_max_trip_cycles: int | None = None
+        #: The slowest column's m of every evaluation since the counters were cleared.
+        self.max_trip_history: list[int] = []
+
+    def start(self) -> None:
+        """Drive ``arr_cmp`` low and start listening to the pins."""
+        if self._tasks:
+            raise RuntimeError("the array model is already running")
+        self._cmp.value = 0
+        self._tasks = [cocotb.start_soon(self._run())]
+        self._tasks += [cocotb.start_soon(self._watch_during_eval(sig))
+                        for sig in (self._pre, self._wr_pulse, self._bypass_l, self._bypass_r)]
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+
+    def check(self) -> None:
+        """Raise :class:`ArrayProtocolError` listing every protocol violation seen so far."""
+        if self.violations:
+            shown = "\n  ".join(self.violations[:20])
+            extra = len(self.violations) - 20
+            more = f"\n  ... and {extra} more" if extra > 0 else ""
+            raise ArrayProtocolError(
+                f"{len(self.violations)} array protocol violation(s):\n  {shown}{more}")
+
+    # -- pin access -----------------------------------------------------------------------------
+    def _read(self, name: str, sig, now_ns: float) -> int:
+        try:
+            return int(sig.value)
+        except ValueError:
+            self._violate(now_ns, f"{name} is not 0/1 (value {sig.value})")
+            return 0
+
+    def _violate(self, now_ns: float, message: str) -> None:
+        text = f"t={now_ns:.1f} ns: {message}"
+        if text not in self.violations[-8:]:  # the main loop and a watcher may both see it
+            if len(self.violations) < 10:
+                self.log.error("array protocol violation: %s", message)
+            self.violations.append(text)
+
+    def _sample(self) -> _Pins:
+        now = get_sim_time("ns")
+        return _Pins(time_ns=now,
+                     pre=bool(self._read("arr_pre", self._pre, now)),
+                     eval=bool(self._read("arr_eval", self._eval, now)),
+                     wr_pulse=bool(self._read("arr_wr_pulse", self._wr_pulse, now)),
+                     bypass_l=self._read("arr_bypass_l", self._bypass_l, now),
+                     bypass_r=self._read("arr_bypass_r", self._bypass_r, now))
+
+    def _drive_cmp(self, value: int) -> None:
+        if value != self._cmp_value:
+            self._cmp_value = value
+            self._cmp.value = value
+
+    # -- behaviour ------------------------------------------------------------------------------
+    def _edges_since_eval_start(self, now_ns: float) -> int:
+        return round((now_ns - self._eval_t0_ns) / self.readout.t_clk_ns)
+
+    def _start_evaluation(self, s: _Pins) -> None:
+        self.evaluations += 1
+        if not self._precharged:
+            self._violate(s.time_ns, "evaluation started without a precharge since the last one")
+        self._precharged = False
+        self._eval_t0_ns = s.time_ns
+        self._eval_bypass = (s.bypass_l, s.bypass_r)
+        r_col = self.array.column_resistance_ohm(_bits(s.bypass_l, self.rows),
+                                                 _bits(s.bypass_r, self.rows))
+        t_trip = trip_time_ns(r_col, self.rows, self.array.device, self.readout)
+        m = trip_cycles(t_trip, self.readout)
+        if m.min() < 1:
+            raise ArrayModelError(f"trip index below 1 (m={m.min()}): check the readout model")
+        self.last_trip_cycles = m
+        self.last_max_trip_cycles = int(m.max())
+        self.max_trip_history.append(self.last_max_trip_cycles)
+        groups = []
+        for value in np.unique(m):
+            groups.append((int(value), _int(m == value)))
+        self._pending = groups
+
+    def _raise_due(self, now_ns: float) -> None:
+        """Raise every column whose trip edge is the next rising edge or earlier."""
+        # Falling edge number k after the first one that saw arr_eval precedes edge E + k + 1.
+        k = self._edges_since_eval_start(now_ns)
+        value = self._cmp_value
+        while self._pending and self._pending[0][0] - 1 <= k:
+            value |= self._pending.pop(0)[1]
+        self._drive_cmp(value)
+
+    def _check(self, s: _Pins, last: _Pins) -> None:
+        """Protocol checks on one falling-edge sample (``last``: the previous one)."""
+        if s.pre and s.eval:
+            self._violate(s.time_ns, "arr_pre and arr_eval are high together")
+        if s.wr_pulse and (s.pre or s.eval):
+            self._violate(s.time_ns, "arr_wr_pulse is high while arr_pre or arr_eval is high")
+        if s.eval and last.eval and (s.bypass_l, s.bypass_r) != self._eval_bypass:
+            self._violate(s.time_ns, "arr_bypass_l/arr_bypass_r changed while arr_eval is high")
+            self._eval_bypass = (s.bypass_l, s.bypass_r)
+
+    def _step(self, s: _Pins) -> None:
+        """Everything the array does at one falling edge, given the pins sampled there."""
+        last = self._last or _Pins(s.time_ns, False, False, False, 0, 0)
+        self._check(s, last)
+        if s.pre:
+            self._precharged = True
+            self._pending = []
+            self._drive_cmp(0)
+        if s.eval and not last.eval:
+            self._start_evaluation(s)
+        if not s.eval:
+            self._pending = []  # the discharge stopped: no further trips
+        if s.eval and self._pending:
+            self._raise_due(s.time_ns)
+
+        if s.wr_pulse:
+            capture = (self._read("arr_wr_row", self._wr_row, s.time_ns),
+                       self._read("arr_wr_side", self._wr_side, s.time_ns),
+                       self._read("arr_wr_data", self._wr_data, s.time_ns))
+            if self._wr_capture is None:
+                self._wr_capture, self._wr_cycles = capture, 1
+            else:
+                if capture != self._wr_capture:
+                    self._violate(s.time_ns, "arr_wr_row/side/data changed during a write pulse")
+                self._wr_cycles += 1
+        elif self._wr_capture is not None:
+            self._apply_write(s.time_ns)
+        self._last = s
+
+    def _apply_write(self, now_ns: float) -> None:
+        row, side, data = self._wr_capture
+        cycles = self._wr_cycles
+        self._wr_capture, self._wr_cycles = None, 0
+        try:
+            self.array.write(_bits(row, self.rows), side, _bits(data, self.cols),
+                             pulse_ns=cycles * self.readout.t_clk_ns)
+        except ArrayModelError as exc:
+            self._violate(now_ns, f"write pulse rejected by the array: {exc}")
+            raise
+        self.writes_applied += 1
+
+    async def _run(self) -> None:
+        """Main loop: sample at a falling edge, act, then sleep until something can happen."""
+        falling = FallingEdge(self._clk)
+        await falling
+        while True:
+            s = self._sample()
+            self._step(s)
+            if s.wr_pulse or (s.pre and self._cmp_value):
+                await falling  # a write pulse is timed edge by edge
+                continue
+            if s.eval and self._pending:
+                await self._trip_columns()
+                continue  # sample again at the falling edge where that ended
+            await First(ValueChange(self._pre), ValueChange(self._eval),
+                        ValueChange(self._wr_pulse))
+            await falling
+
+    async def _trip_columns(self) -> None:
+        """Raise each group of columns at its falling edge, sleeping in between.
+
+        Returns at a falling edge: after the last group, or after ``arr_eval`` changed. While
+        this sleeps, the other pins are checked by :meth:`_watch_during_eval`.
+        """
+        while self._pending:
+            k = self._pending[0][0] - 1 - self._edges_since_eval_start(get_sim_time("ns"))
+            fired = await First(ClockCycles(self._clk, k, rising=False), ValueChange(self._eval))
+            if not isinstance(fired, ClockCycles):
+                await FallingEdge(self._clk)
+                return
+            self._raise_due(get_sim_time("ns"))  # arr_eval is still high: it did not change
+
+    async def _watch_during_eval(self, sig) -> None:
+        """Check the pins at the first falling edge after ``sig`` changes during an evaluation.
+
+        The main loop sleeps through evaluations; these watchers wake only when a pin moves.
+        """
+        falling, change = FallingEdge(self._clk), ValueChange(sig)
+        while True:
+            await change
+            if self._last is None or not self._last.eval:
+                continue  # no evaluation under way (an evaluation start is the main loop's)
+            await falling
+            s = self._sample()
+            if s.eval:
+                self._check(s, self._last)

@@ -1,0 +1,1 @@
+"""Verification of the MRAM macro: unit tests, cocotb integration tests, generated artefacts."""

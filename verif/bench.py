@@ -1,0 +1,64 @@
+"""``make bench``: cycles per VMM vs. the analogue evaluation time, array utilisation, RTL
+simulation speed on each simulator, golden-model throughput, and area.
+
+A benchmark, not a test: it prints numbers. Machines here are noisy, so compare ratios taken in
+one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mram_macro.config import MacroConfig
+from sim_models import DeviceParams
+
+from .bench_golden import golden_vmm_per_s
+from .runner import run_cocotb
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m verif.bench", description=__doc__)
+    parser.add_argument("--vmms", type=int, default=400, help="streamed VMMs per simulator")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-synth", action="store_true", help="skip the Yosys area run")
+    args = parser.parse_args(argv)
+    config = MacroConfig()
+    print(f"== mram_macro {config.slug}: streaming input, always-ready output, "
+          f"{args.vmms} VMMs per simulator, seed {args.seed}")
+    rows = []
+    for sim in ("verilator", "icarus"):
+        r = run_cocotb(sim, config, seed=args.seed, nvmm=args.vmms,
+                       test_filter="test_throughput$")
+        if not r.passed:
+            print(f"{sim}: FAILED: {r.failures}")
+            return 1
+        rows.append((sim, r.metrics))
+    m = rows[0][1]
+    print(f"steady-state cycles per VMM          : {m['cycles_per_vmm']:.2f}")
+    print(f"analogue evaluation per VMM (cycles) : {m['eval_cycles_per_vmm']:.2f} "
+          f"(precharge {m['precharge_cycles']} + mean slowest-column trip "
+          f"{m['eval_cycles_per_vmm'] - m['precharge_cycles']:.2f})")
+    print(f"array utilisation                    : {100 * m['utilisation']:.1f} %")
+    print(f"at a {m['t_clk_ns']:g} ns clock                   : "
+          f"{1e3 / (m['cycles_per_vmm'] * m['t_clk_ns']):.3f} M VMM/s per macro")
+    for sim, mm in rows:
+        print(f"RTL simulation speed, {sim:9s}      : {mm['sim_vmm_per_s']:.1f} VMM/s "
+              f"({mm['sim_cycles_per_s']:.0f} cycles/s)")
+    ideal = golden_vmm_per_s(DeviceParams())
+    paper = golden_vmm_per_s(DeviceParams.paper())
+    print(f"golden model, ideal                  : {ideal / 1e6:.3f} M VMM/s (batches of 20000, one core)")
+    print(f"golden model, paper sigma            : {paper / 1e6:.3f} M VMM/s")
+    if not args.no_synth:
+        from mram_macro.cli import write_outputs
+        from mram_macro.synth import synthesize
+
+        files = write_outputs(config, "build/bench")
+        report = synthesize(files["verilog"], "mram_macro", workdir="build/bench")
+        print(f"area (Yosys + {report.liberty.name}):")
+        print(report.table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,367 @@
+"""cocotb tests of the generated ``mram_macro`` against the golden model.
+
+Run through ``verif/test_cocotb.py`` (pytest, both simulators, several configurations). The
+process environment carries the parameters:
+
+* ``MRAM_CONFIG``: the :class:`~mram_macro.config.MacroConfig` as JSON (default: the default
+  configuration);
+* ``MRAM_SEED``: the random seed (default 1), logged by every test so a failure can be replayed;
+* ``MRAM_NVMM``: the number of random VMM passes of :func:`test_random_vmm` (default 600).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import cocotb
+import numpy as np
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotbext.axi import AxiResp, AxiStreamFrame
+
+from mram_macro.config import MacroConfig
+from mram_macro.regmap import MACRO_ID
+from sim_models.device import DeviceParams
+from verif.cocotb.env import T_CLK_NS, MacroEnv
+
+
+def _config() -> MacroConfig:
+    text = os.environ.get("MRAM_CONFIG")
+    return MacroConfig.from_json(text) if text else MacroConfig()
+
+
+def _seed() -> int:
+    return int(os.environ.get("MRAM_SEED", "1"))
+
+
+def _n_vmm() -> int:
+    return int(os.environ.get("MRAM_NVMM", "600"))
+
+
+# Simulated-time guard against hangs: generous for the random test's length.
+TEST_TIMEOUT_MS = max(50, _n_vmm() // 50)
+
+
+def _reset_word(reg) -> int:
+    """What ``reg`` reads right after reset (signed fields read sign-extended)."""
+    word = reg.reset
+    for f in reg.fields:
+        if f.kind == "rw" and f.signed and (f.reset >> (f.width - 1)) & 1:
+            word |= (0xFFFFFFFF << (f.lsb + f.width)) & 0xFFFFFFFF
+    return word
+
+
+async def _start(dut, *, seed_offset: int = 0, weights: bool = True,
+                 device: DeviceParams | None = None) -> MacroEnv:
+    """Environment out of reset, with random weights programmed through the bus."""
+    env = MacroEnv(dut, _config(), seed=_seed() + seed_offset, device=device)
+    env.log.info("test seed = MRAM_SEED %d + %d", _seed(), seed_offset)
+    await env.reset()
+    if weights:
+        await env.program_weights(env.random_weights())
+    return env
+
+
+async def _random_vmm(env: MacroEnv, n: int) -> None:
+    rng = env.rng
+    for i in range(n):
+        if i % 50 == 0:
+            # Bursts with different stream behaviour: none, some, or heavy back-pressure (the
+            # first burst always has some, so short runs exercise it too).
+            env.random_backpressure(p_source_idle=rng.choice((0.0, 0.3, 0.7)) if i else 0.3,
+                                    p_sink_stall=rng.choice((0.0, 0.4, 0.9)) if i else 0.4)
+        if i and i % 100 == 0:
+            # Between bursts (drained, so the model stays exact): re-program a few rows and
+            # change the precharge time, which must not change any result.
+            rows = rng.sample(range(env.config.rows), k=min(3, env.config.rows))
+            await env.program_weights(env.random_weights(), rows=rows)
+            await env.write_reg("PRECHARGE_CYCLES", rng.randrange(1, 9))
+        await env.send_vector(env.random_vector(rng.random()),
+                              accumulate=rng.random() < 0.4, hold=rng.random() < 0.2,
+                              noise=rng.random() < 0.5)
+        if rng.random() < 0.3:
+            await env.cycles(rng.randrange(1, 60))
+    try:
+        await env.finish()
+    finally:
+        sb = env.scoreboard
+        env.report_metrics(vmms_checked=n, results_checked=sb.received,
+                           mismatches=len(sb.mismatches))
+    assert env.scoreboard.matches >= 1
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_random_vmm(dut):
+    """Random weights and vectors, random accumulate/hold, back-pressure and idle gaps."""
+    await _random_vmm(await _start(dut), _n_vmm())
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_random_vmm_with_spread(dut):
+    """As test_random_vmm, on a die with the paper's cell-to-cell spread (codes off-centre)."""
+    env = await _start(dut, seed_offset=9, device=DeviceParams.paper())
+    await _random_vmm(env, max(1, _n_vmm() // 5))
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_all_match_and_none_match(dut):
+    """All weights +1: x all ones gives +rows in every column, x all zeros gives -rows."""
+    env = await _start(dut, seed_offset=1, weights=False)
+    c = env.config
+    await env.program_weights(np.ones((c.rows, c.cols), dtype=bool))
+    die = env.array.array
+    assert die.weights().all(), f"left MTJs not all low after writing +1: {~die.weights()}"
+    assert die.complement_ok().all(), "right MTJs do not hold the complement of the left ones"
+    await env.send_vector(np.ones(c.rows), expected=np.full(c.cols, c.rows))
+    await env.send_vector(np.zeros(c.rows), expected=np.full(c.cols, -c.rows))
+    # And the mirror image: weights all -1.
+    await env.program_weights(np.zeros((c.rows, c.cols), dtype=bool))
+    await env.send_vector(np.zeros(c.rows), expected=np.full(c.cols, c.rows))
+    await env.send_vector(np.ones(c.rows), expected=np.full(c.cols, -c.rows))
+    await env.finish()
+    assert env.scoreboard.matches == 4
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_back_to_back(dut):
+    """Vectors with no gaps and an always-ready sink; reports the cycles per VMM."""
+    env = await _start(dut, seed_offset=2)
+    env.no_backpressure()
+    n = 40
+    await RisingEdge(dut.clk)
+    t0 = get_sim_time("ns")
+    for _ in range(n):
+        await env.send_vector(env.random_vector())
+    await env.drain()
+    cycles = (get_sim_time("ns") - t0) / T_CLK_NS
+    env.log.info("back-to-back: %d VMMs in %.0f cycles (%.1f cycles/VMM; last max trip m=%s)",
+                 n, cycles, cycles / n, env.array.last_max_trip_cycles)
+    await env.finish()
+    assert env.scoreboard.matches == n
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_throughput(dut):
+    """MRAM_NVMM vectors streamed without gaps into an always-ready sink, all checked.
+
+    Reports (through MRAM_METRICS, for ``make bench``) the steady-state cycles per VMM, the
+    analogue evaluation time per VMM (precharge + the slowest column's trip edge), their ratio
+    (array utilisation), and the simulation speed.
+    """
+    env = await _start(dut, seed_offset=11)
+    env.no_backpressure()
+    n = max(2, _n_vmm())
+    evals0 = env.array.evaluations
+    wall0, sim0 = time.perf_counter(), get_sim_time("ns")
+    for _ in range(n):
+        await env.send_vector(env.random_vector())
+    await env.drain()
+    wall = time.perf_counter() - wall0
+    sim_cycles = (get_sim_time("ns") - sim0) / T_CLK_NS
+    arrivals = env.scoreboard.arrival_ns[-n:]
+    # Steady state: from the first result to the last one, so pipeline fill does not count.
+    cycles_per_vmm = (arrivals[-1] - arrivals[0]) / (n - 1) / T_CLK_NS
+    precharge = await env.read_field("PRECHARGE_CYCLES", "CYCLES")
+    eval_cycles = precharge + float(np.mean(env.array.max_trip_history[evals0:]))
+    env.report_metrics(cycles_per_vmm=cycles_per_vmm, eval_cycles_per_vmm=eval_cycles,
+                       precharge_cycles=precharge, utilisation=eval_cycles / cycles_per_vmm,
+                       t_clk_ns=T_CLK_NS, sim_vmm_per_s=n / wall,
+                       sim_cycles_per_s=sim_cycles / wall, vmms_checked=n)
+    env.log.info("throughput: %.2f cycles/VMM, evaluation %.2f cycles/VMM (utilisation %.1f %%),"
+                 " simulation %.0f VMM/s", cycles_per_vmm, eval_cycles,
+                 100 * eval_cycles / cycles_per_vmm, n / wall)
+    await env.finish()
+    assert env.array.evaluations - evals0 == n
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_clear_vs_accumulate(dut):
+    """k accumulated passes equal the sum of k single passes; a clear pass starts over."""
+    env = await _start(dut, seed_offset=3)
+    c = env.config
+    k = 5
+    xs = [env.random_vector() for _ in range(k)]
+    singles = env.model.golden.vmm_batch(np.array(xs))           # one clear pass each
+    total = singles.sum(axis=0)
+    half = 1 << (c.result_width - 1)
+    total = (total + half) % (1 << c.result_width) - half
+    # Held partial sums, only the last emitted.
+    for i, x in enumerate(xs):
+        last = i == k - 1
+        await env.send_vector(x, accumulate=i > 0, hold=not last,
+                              expected=total if last else None)
+    # Every partial sum emitted.
+    for i, x in enumerate(xs):
+        await env.send_vector(x, accumulate=i > 0,
+                              expected=((singles[:i + 1].sum(axis=0) + half)
+                                        % (1 << c.result_width) - half))
+    # A clear pass forgets the sum.
+    await env.send_vector(xs[0], accumulate=False, expected=singles[0])
+    await env.finish()
+    assert env.scoreboard.matches == 1 + k + 1
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_register_readback(dut):
+    """Identification, reset values, write/read-back, and rejected writes."""
+    env = await _start(dut, seed_offset=4, weights=False)
+    c, rm, rng = env.config, env.regmap, env.rng
+    assert await env.read_reg("ID") == MACRO_ID
+    geometry = await env.read_reg("GEOMETRY")
+    assert env.field_value("GEOMETRY", "ROWS", geometry) == c.rows
+    assert env.field_value("GEOMETRY", "COLS", geometry) == c.cols
+    widths = await env.read_reg("WIDTHS")
+    assert env.field_value("WIDTHS", "TDC_BITS", widths) == c.tdc_bits
+    assert env.field_value("WIDTHS", "RESULT_WIDTH", widths) == c.result_width
+    assert env.field_value("WIDTHS", "STREAM_WIDTH", widths) == c.stream_width
+
+    rw_regs = [r for r in rm.registers if all(f.kind == "rw" for f in r.fields)]
+    for reg in rw_regs:
+        got, want = await env.read_reg(reg.name), _reset_word(reg)
+        assert got == want, f"{reg.name} reads 0x{got:08X} after reset, expected 0x{want:08X}"
+
+    written = {}
+    for reg in rw_regs:
+        f = reg.fields[0]
+        if f.signed:
+            value = rng.randrange(-(1 << (f.width - 1)), 1 << (f.width - 1))
+            word = value & 0xFFFFFFFF
+        else:
+            hi = f.max_value if f.max_value is not None else (1 << f.width) - 1
+            word = rng.randrange(f.min_value, hi + 1) << f.lsb
+        assert reg.check_write(word) is None, (reg.name, hex(word))
+        await env.write_reg(reg.name, word)
+        written[reg.name] = word
+    for name, word in written.items():
+        got = await env.read_reg(name)
+        assert got == word, f"{name} reads 0x{got:08X}, wrote 0x{word:08X}"
+
+    # A write outside a field's range is rejected, keeps the old value and is reported.
+    reg = rm["WRITE_ROW_ADDR"]
+    bad = (reg.field("ROW").max_value + 1) << reg.field("ROW").lsb
+    assert reg.check_write(bad) is not None
+    await env.write_reg("WRITE_ROW_ADDR", bad, expect=AxiResp.SLVERR)
+    assert await env.read_reg("WRITE_ROW_ADDR") == written["WRITE_ROW_ADDR"]
+    assert await env.read_field("STATUS", "BUS_ERROR") == 1
+    assert await env.read_field("BUS_ERROR_ADDR", "ADDR") == reg.offset
+    await env.write_reg("ID", 0, expect=AxiResp.SLVERR)
+    status = rm["STATUS"]
+    await env.write_reg("STATUS", 1 << status.field("BUS_ERROR").lsb)   # w1c
+    assert await env.read_field("STATUS", "BUS_ERROR") == 0
+    env.bus_errors_expected = False
+
+    # Reset puts every register back.
+    await env.reset()
+    for reg in rw_regs:
+        assert await env.read_reg(reg.name) == _reset_word(reg), f"{reg.name} not reset"
+    await env.finish()
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_reset_mid_vmm(dut):
+    """rst during an evaluation: afterwards nothing old comes out and results are correct."""
+    env = await _start(dut, seed_offset=5)
+    c, rm = env.config, env.regmap
+    # Registers away from their reset values (the model mirrors them, so results stay exact).
+    changed = {"PRECHARGE_CYCLES": 5,
+               "TDC_START_DELAY": env.model.golden.start_delay_cycles + 1,
+               "WRITE_ROW_ADDR": c.rows - 1, "CAL_OFFSET0": -3 & 0xFFFFFFFF}
+    for name, word in changed.items():
+        await env.write_reg(name, word)
+    env.random_backpressure(p_source_idle=0.2, p_sink_stall=0.5)
+    for _ in range(6):
+        await env.send_vector(env.random_vector(), accumulate=True)
+    # Let a result or two out, then hit reset in the middle of an evaluation.
+    await RisingEdge(dut.arr_eval)
+    await RisingEdge(dut.arr_eval)
+    # Evaluation lasts at least TDC_START_DELAY cycles: stay inside it.
+    await ClockCycles(dut.clk, env.rng.randrange(1, max(2, env.model.golden.start_delay_cycles)))
+    assert int(dut.arr_eval.value) == 1
+    before = env.scoreboard.received
+    env.log.info("asserting rst mid-evaluation after %d result(s)", before)
+    await env.reset(cycles=3)
+    assert int(dut.arr_eval.value) == 0 and int(dut.arr_pre.value) == 0
+    assert int(dut.m_axis_tvalid.value) == 0, "m_axis_tvalid high right after reset"
+    for reg in rm.registers:
+        if all(f.kind == "rw" for f in reg.fields):
+            got = await env.read_reg(reg.name)
+            assert got == _reset_word(reg), f"{reg.name} reads 0x{got:08X} after a reset"
+    assert await env.read_field("VMM_COUNT", "COUNT") == 0
+    # The weights survive (non-volatile); the accumulator starts from zero.
+    for i in range(10):
+        await env.send_vector(env.random_vector(), accumulate=i > 0)
+    await env.finish()
+    assert env.scoreboard.received == before + 10
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_tdc_window_offsets_overflow(dut):
+    """TDC start delay (clamping at 0, saturation with overflow flag) and CAL_OFFSET wrap."""
+    env = await _start(dut, seed_offset=6)
+    c, rng = env.config, env.rng
+    d0 = env.model.golden.start_delay_cycles
+    w = env.model.intended_weights
+    for delay in (0, max(d0 - 3, 0), d0 + c.rows // 2, d0 + c.rows + 3):
+        await env.drain()
+        await env.write_reg("TDC_START_DELAY", delay)
+        for col in rng.sample(range(c.cols), k=min(4, c.cols)):
+            half = 1 << (c.result_width - 1)
+            await env.write_reg(f"CAL_OFFSET{col}", rng.randrange(-half, half))
+        for x in (w[:, 0], ~w[:, 0], env.random_vector(), env.random_vector()):
+            await env.send_vector(x, accumulate=rng.random() < 0.5)
+    await env.finish()
+    assert env.model.overflow_seen, "no pass saturated: the test does not exercise overflow"
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_short_write_pulse_keeps_weights(dut):
+    """A write pulse shorter than the switching time leaves the MTJs as they were."""
+    env = await _start(dut, seed_offset=7)
+    c = env.config
+    t_switch_cycles = int(np.ceil(env.device.t_switch_ns / T_CLK_NS))
+    await env.write_reg("WRITE_PULSE_CYCLES", t_switch_cycles - 1)
+    flipped = ~env.model.intended_weights
+    await env.program_weights(flipped, rows=range(0, c.rows, 2))
+    await env.send_vector(env.random_vector())
+    await env.write_reg("WRITE_PULSE_CYCLES", t_switch_cycles)
+    await env.program_weights(flipped, rows=range(0, c.rows, 2))
+    await env.send_vector(env.random_vector())
+    await env.finish()
+    assert np.array_equal(env.array.array.weights(), env.model.intended_weights)
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_writes_during_vmm_stream(dut):
+    """Row writes issued while vectors stream are arbitrated around evaluations.
+
+    The rows are re-written with the weights they already hold, so every result is known
+    whichever vectors the writes fall between; the array model flags any write pulse that
+    overlaps a precharge or an evaluation.
+    """
+    env = await _start(dut, seed_offset=10)
+    env.random_backpressure(p_source_idle=0.2, p_sink_stall=0.3)
+    c, rng = env.config, env.rng
+    writes_before = env.array.writes_applied
+    n_rows = min(c.rows, 16)
+    for r in range(n_rows):
+        for _ in range(2):
+            await env.send_vector(env.random_vector(), accumulate=rng.random() < 0.3)
+        await env.program_row(r, env.model.intended_weights[r])
+    await env.finish()
+    assert env.array.writes_applied - writes_before == 2 * n_rows
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_length_error(dut):
+    """Vectors with tlast early or late are dropped and flagged; the next ones are fine."""
+    env = await _start(dut, seed_offset=8)
+    c = env.config
+    beats = list(range(1, c.in_beats + 2))
+    if c.in_beats > 1:
+        await env.driver.send(AxiStreamFrame(tdata=beats[:c.in_beats - 1], tuser=0))
+    await env.driver.send(AxiStreamFrame(tdata=beats, tuser=0))
+    env.length_errors_expected = True
+    for _ in range(3):
+        await env.send_vector(env.random_vector())
+    await env.finish()

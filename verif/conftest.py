@@ -1,0 +1,58 @@
+"""pytest options shared by the verification suite.
+
+``--seed N`` fixes the random seed of the randomised simulations (default: a fresh random seed
+per session, always printed in the header and in every failure, so a run can be replayed).
+``--nvmm N`` sets the number of random VMM passes of the cocotb random test (default 600).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+# The cocotb test modules run inside a simulator (driven by verif/test_cocotb.py), not by pytest.
+collect_ignore_glob = ["cocotb/*"]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mram", "MRAM macro verification")
+    group.addoption("--seed", type=int, default=None,
+                    help="seed of the randomised simulations (default: random, printed)")
+    group.addoption("--nvmm", type=int, default=600,
+                    help="random VMM passes per cocotb random test (default: 600)")
+
+
+def pytest_configure(config):
+    seed = config.getoption("seed")
+    if seed is None:
+        # With pytest-xdist the controller picks the seed and hands it to every worker.
+        seed = getattr(config, "workerinput", {}).get("mram_seed")
+    if seed is None:
+        seed = random.randrange(1 << 31)
+    config.mram_seed = int(seed)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist hook: the workers use the controller's seed."""
+    node.workerinput["mram_seed"] = node.config.mram_seed
+
+
+def pytest_report_header(config):
+    return f"mram: random seed {config.mram_seed} (replay with --seed {config.mram_seed})"
+
+
+@pytest.fixture
+def mram_seed(request) -> int:
+    seed = request.config.mram_seed
+    print(f"mram seed: {seed} (replay with --seed {seed})")
+    return seed
+
+
+@pytest.fixture
+def mram_nvmm(request) -> int:
+    n = request.config.getoption("nvmm")
+    if n < 1:
+        raise pytest.UsageError(f"--nvmm must be a positive integer, not {n}")
+    return n

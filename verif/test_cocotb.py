@@ -1,0 +1,40 @@
+"""cocotb integration tests of the generated Verilog, on Icarus Verilog and Verilator.
+
+One build directory per simulator and configuration, ``build/sim/<sim>/<config.slug>`` (see
+:mod:`verif.runner`). Every case runs all tests of :mod:`verif.cocotb.test_macro`; set
+``COCOTB_TEST_FILTER`` (a regular expression) to run fewer, ``WAVES=1`` to record waveforms. The
+seed comes from ``--seed`` and the random VMM count from ``--nvmm`` (``verif/conftest.py``); both
+are printed with every failure, with the command that replays it.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from mram_macro.config import MacroConfig
+
+from .runner import ROOT, SIMULATORS, run_cocotb
+
+CONFIGS = [
+    MacroConfig(),
+    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.slug)
+@pytest.mark.parametrize("sim", list(SIMULATORS))
+def test_macro(sim, config, mram_seed, mram_nvmm):
+    from cocotb_tools.check_results import get_results
+
+    if shutil.which(SIMULATORS[sim]) is None:
+        pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
+    result = run_cocotb(sim, config, seed=mram_seed, nvmm=mram_nvmm)
+    assert result.passed, (
+        f"{len(result.failures)} of {result.n_tests} cocotb test(s) failed on {sim} "
+        f"({config.slug}), seed {mram_seed}:\n  " + "\n  ".join(result.failures) +
+        f"\nreplay: {result.replay()} --nvmm {mram_nvmm}\nlog: see the captured output above")
+    # Belt and braces: the results file itself, as cocotb reads it.
+    n_tests, n_failed = get_results(ROOT / "build" / "sim" / sim / config.slug / "results.xml")
+    assert n_tests == result.n_tests and n_failed == 0
