@@ -4,7 +4,7 @@
 (* generator = "Amaranth" *)
 module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, clk, rst, s_axil_awready, s_axil_wready, s_axil_bresp
 , s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr);
-  reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire \$1 ;
   wire [15:0] \$10 ;
   wire [15:0] \$11 ;
@@ -27,7 +27,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$27 ;
   wire [15:0] \$28 ;
   wire [15:0] \$29 ;
-  reg [31:0] \$3 ;
+  wire [32:0] \$3 ;
   wire [15:0] \$30 ;
   wire [15:0] \$31 ;
   wire [15:0] \$32 ;
@@ -38,7 +38,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$37 ;
   wire [15:0] \$38 ;
   wire [15:0] \$39 ;
-  wire [15:0] \$4 ;
+  wire [32:0] \$4 ;
   wire [15:0] \$40 ;
   wire [15:0] \$41 ;
   wire [15:0] \$42 ;
@@ -49,7 +49,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$47 ;
   wire [15:0] \$48 ;
   wire [15:0] \$49 ;
-  wire [15:0] \$5 ;
+  reg [31:0] \$5 ;
   wire [15:0] \$50 ;
   wire [15:0] \$51 ;
   wire [15:0] \$52 ;
@@ -60,7 +60,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$57 ;
   wire [15:0] \$58 ;
   wire [15:0] \$59 ;
-  wire [15:0] \$6 ;
+  reg [5:0] \$6 ;
   wire [15:0] \$60 ;
   wire [15:0] \$61 ;
   wire [15:0] \$62 ;
@@ -69,43 +69,55 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$65 ;
   wire [15:0] \$66 ;
   wire [15:0] \$67 ;
-  wire [15:0] \$7 ;
-  wire [15:0] \$8 ;
-  wire [15:0] \$9 ;
+  wire [15:0] \$68 ;
+  wire [15:0] \$69 ;
+  reg [63:0] \$7 ;
+  wire [15:0] \$70 ;
+  wire [15:0] \$71 ;
+  wire [15:0] \$72 ;
+  wire [15:0] \$73 ;
+  reg [31:0] \$8 ;
+  reg [31:0] \$9 ;
+  (* init = 32'd0 *)
+  wire [31:0] \$signal ;
+  reg [5:0] \$signal$228  = 6'h00;
   wire accumulate;
-  wire \accumulate$174 ;
+  wire \accumulate$183 ;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$79 ;
+  wire [63:0] \arr_bypass_l$85 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$80 ;
+  wire [63:0] \arr_bypass_r$86 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$92 ;
+  wire \arr_eval$101 ;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$91 ;
+  wire \arr_pre$100 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$199 ;
+  wire [63:0] \arr_wr_data$221 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$200 ;
+  wire \arr_wr_pulse$222 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$197 ;
+  wire [63:0] \arr_wr_row$219 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$198 ;
+  wire \arr_wr_side$220 ;
   wire array_idle;
-  wire \array_idle$195 ;
+  wire \array_idle$206 ;
   wire busy;
-  wire \busy$186 ;
-  wire \busy$204 ;
+  wire \busy$197 ;
+  wire \busy$237 ;
+  wire [63:0] bypass_l;
+  wire bypass_load;
+  wire [63:0] bypass_r;
   wire [15:0] cal_offset0_offset;
   wire [15:0] cal_offset10_offset;
   wire [15:0] cal_offset11_offset;
@@ -171,33 +183,40 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$171 ;
-  wire \capture$172 ;
+  wire \capture$180 ;
+  wire \capture$181 ;
   wire clear;
   input clk;
   wire clk;
   wire [63:0] cmp;
   wire [6:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$105 ;
+  wire [447:0] \codes$114 ;
+  wire [447:0] \codes$216 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$189 ;
+  wire [63:0] \data$200 ;
   wire done;
   wire emit;
+  wire [6:0] fail_cells;
+  reg [63:0] fail_mask = 64'h0000000000000000;
+  wire [63:0] \fail_mask$246 ;
+  wire [5:0] fail_row;
+  wire fail_valid;
   wire [1:0] flags;
-  wire \flags$181 ;
-  wire \flags$181.overflow ;
+  wire \flags$192 ;
+  wire \flags$192.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire idle;
   wire length_error;
   wire load;
-  wire \load$177 ;
+  wire \load$188 ;
   wire load_inputs;
+  wire load_raw;
   output [31:0] m_axis_tdata;
   wire [31:0] m_axis_tdata;
   wire [31:0] \m_axis_tdata$64 ;
@@ -213,17 +232,29 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   output m_axis_tvalid;
   wire m_axis_tvalid;
   wire \m_axis_tvalid$65 ;
+  wire [3:0] max_retries;
+  wire mode_raw_codes;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
+  wire [63:0] \overflow$217 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
   wire [15:0] pulse_cycles;
+  wire pulse_doubling;
+  wire raw;
+  wire [63:0] raw_bypass_l;
+  wire [63:0] raw_bypass_r;
   wire read_done;
+  wire \read_done$215 ;
   wire read_idle;
   wire read_start;
+  wire \read_start$89 ;
+  wire retry;
+  (* init = 32'd0 *)
+  wire [31:0] retry_count;
   wire [5:0] row;
   input rst;
   wire rst;
@@ -300,13 +331,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire s_axis_tvalid;
   wire \s_axis_tvalid$60 ;
   wire start;
-  wire \start$183 ;
+  wire \start$194 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
   wire status_tdc_overflow_set;
   wire status_vmm_busy;
   wire status_write_busy;
+  wire status_write_failed_set;
   wire take;
   wire tdc_all_fired;
   wire tdc_capture;
@@ -314,6 +346,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] tdc_code_now;
   wire [15:0] tdc_start_delay_cycles;
   wire tdc_window_end;
+  wire [7:0] threshold;
   wire valid;
   wire [63:0] vector;
   wire [1:0] vector_flags;
@@ -321,6 +354,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \vector_flags.hold ;
   wire vector_take;
   wire vector_valid;
+  wire verify_enable;
+  wire verifying;
   reg [31:0] vmm_count_count = 32'd0;
   wire [31:0] weight_data0_bits;
   wire [31:0] weight_data1_bits;
@@ -328,147 +363,170 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire write_busy;
   wire [15:0] write_pulse_cycles_cycles;
   wire [15:0] write_row_addr_row;
+  wire wv_ctrl_enable;
+  wire [3:0] wv_ctrl_max_retries;
+  wire wv_ctrl_pulse_doubling;
+  reg [31:0] wv_fail_count_count = 32'd0;
+  wire [31:0] wv_fail_mask0_bits;
+  wire [31:0] wv_fail_mask1_bits;
+  wire [15:0] wv_fail_row_row;
+  wire [15:0] wv_read_delay;
+  wire [7:0] wv_read_threshold;
+  reg [31:0] wv_retry_count_count = 32'd0;
   wire [63:0] x;
-  assign \flags$181  = | overflow;
-  assign status_vmm_busy = \busy$204  | vector_valid;
+  assign start = read_start | \read_start$89 ;
+  assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
+  assign \flags$192  = | overflow;
+  assign status_vmm_busy = \busy$237  | vector_valid;
   assign \$1  = | overflow;
   assign status_tdc_overflow_set = pass_done & \$1 ;
-  assign \$2  = vmm_count_count + 1'h1;
+  assign \$2  = wv_fail_count_count + fail_cells;
+  assign \$3  = wv_retry_count_count + 1'h1;
+  assign \$4  = vmm_count_count + 1'h1;
   always @(posedge clk)
-    vmm_count_count <= \$3 ;
+    wv_fail_count_count <= \$5 ;
+  always @(posedge clk)
+    \$signal$228  <= \$6 ;
+  always @(posedge clk)
+    fail_mask <= \$7 ;
+  always @(posedge clk)
+    wv_retry_count_count <= \$8 ;
+  always @(posedge clk)
+    vmm_count_count <= \$9 ;
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
-    .capture(\capture$171 ),
+    .capture(\capture$180 ),
     .clk(clk),
     .codes(codes),
-    .\port$1163$0 (\$4 ),
-    .\port$1167$0 (\$5 ),
-    .\port$1171$0 (\$6 ),
-    .\port$1175$0 (\$7 ),
-    .\port$1179$0 (\$8 ),
-    .\port$1183$0 (\$9 ),
-    .\port$1187$0 (\$10 ),
-    .\port$1191$0 (\$11 ),
-    .\port$1195$0 (\$12 ),
-    .\port$1199$0 (\$13 ),
-    .\port$1203$0 (\$14 ),
-    .\port$1207$0 (\$15 ),
-    .\port$1211$0 (\$16 ),
-    .\port$1215$0 (\$17 ),
-    .\port$1219$0 (\$18 ),
-    .\port$1223$0 (\$19 ),
-    .\port$1227$0 (\$20 ),
-    .\port$1231$0 (\$21 ),
-    .\port$1235$0 (\$22 ),
-    .\port$1239$0 (\$23 ),
-    .\port$1243$0 (\$24 ),
-    .\port$1247$0 (\$25 ),
-    .\port$1251$0 (\$26 ),
-    .\port$1255$0 (\$27 ),
-    .\port$1259$0 (\$28 ),
-    .\port$1263$0 (\$29 ),
-    .\port$1267$0 (\$30 ),
-    .\port$1271$0 (\$31 ),
-    .\port$1275$0 (\$32 ),
-    .\port$1279$0 (\$33 ),
-    .\port$1283$0 (\$34 ),
-    .\port$1287$0 (\$35 ),
-    .\port$1291$0 (\$36 ),
-    .\port$1295$0 (\$37 ),
-    .\port$1299$0 (\$38 ),
-    .\port$1303$0 (\$39 ),
-    .\port$1307$0 (\$40 ),
-    .\port$1311$0 (\$41 ),
-    .\port$1315$0 (\$42 ),
-    .\port$1319$0 (\$43 ),
-    .\port$1323$0 (\$44 ),
-    .\port$1327$0 (\$45 ),
-    .\port$1331$0 (\$46 ),
-    .\port$1335$0 (\$47 ),
-    .\port$1339$0 (\$48 ),
-    .\port$1343$0 (\$49 ),
-    .\port$1347$0 (\$50 ),
-    .\port$1351$0 (\$51 ),
-    .\port$1355$0 (\$52 ),
-    .\port$1359$0 (\$53 ),
-    .\port$1363$0 (\$54 ),
-    .\port$1367$0 (\$55 ),
-    .\port$1371$0 (\$56 ),
-    .\port$1375$0 (\$57 ),
-    .\port$1379$0 (\$58 ),
-    .\port$1383$0 (\$59 ),
-    .\port$1387$0 (\$60 ),
-    .\port$1391$0 (\$61 ),
-    .\port$1395$0 (\$62 ),
-    .\port$1399$0 (\$63 ),
-    .\port$1403$0 (\$64 ),
-    .\port$1407$0 (\$65 ),
-    .\port$1411$0 (\$66 ),
-    .\port$1415$0 (\$67 ),
-    .\port$1499$0 (cal_offset0_offset),
-    .\port$1501$0 (cal_offset1_offset),
-    .\port$1503$0 (cal_offset2_offset),
-    .\port$1505$0 (cal_offset3_offset),
-    .\port$1507$0 (cal_offset4_offset),
-    .\port$1509$0 (cal_offset5_offset),
-    .\port$1511$0 (cal_offset6_offset),
-    .\port$1513$0 (cal_offset7_offset),
-    .\port$1515$0 (cal_offset8_offset),
-    .\port$1517$0 (cal_offset9_offset),
-    .\port$1519$0 (cal_offset10_offset),
-    .\port$1521$0 (cal_offset11_offset),
-    .\port$1523$0 (cal_offset12_offset),
-    .\port$1525$0 (cal_offset13_offset),
-    .\port$1527$0 (cal_offset14_offset),
-    .\port$1529$0 (cal_offset15_offset),
-    .\port$1531$0 (cal_offset16_offset),
-    .\port$1533$0 (cal_offset17_offset),
-    .\port$1535$0 (cal_offset18_offset),
-    .\port$1537$0 (cal_offset19_offset),
-    .\port$1539$0 (cal_offset20_offset),
-    .\port$1541$0 (cal_offset21_offset),
-    .\port$1543$0 (cal_offset22_offset),
-    .\port$1545$0 (cal_offset23_offset),
-    .\port$1547$0 (cal_offset24_offset),
-    .\port$1549$0 (cal_offset25_offset),
-    .\port$1551$0 (cal_offset26_offset),
-    .\port$1553$0 (cal_offset27_offset),
-    .\port$1555$0 (cal_offset28_offset),
-    .\port$1557$0 (cal_offset29_offset),
-    .\port$1559$0 (cal_offset30_offset),
-    .\port$1561$0 (cal_offset31_offset),
-    .\port$1563$0 (cal_offset32_offset),
-    .\port$1565$0 (cal_offset33_offset),
-    .\port$1567$0 (cal_offset34_offset),
-    .\port$1569$0 (cal_offset35_offset),
-    .\port$1571$0 (cal_offset36_offset),
-    .\port$1573$0 (cal_offset37_offset),
-    .\port$1575$0 (cal_offset38_offset),
-    .\port$1577$0 (cal_offset39_offset),
-    .\port$1579$0 (cal_offset40_offset),
-    .\port$1581$0 (cal_offset41_offset),
-    .\port$1583$0 (cal_offset42_offset),
-    .\port$1585$0 (cal_offset43_offset),
-    .\port$1587$0 (cal_offset44_offset),
-    .\port$1589$0 (cal_offset45_offset),
-    .\port$1591$0 (cal_offset46_offset),
-    .\port$1593$0 (cal_offset47_offset),
-    .\port$1595$0 (cal_offset48_offset),
-    .\port$1597$0 (cal_offset49_offset),
-    .\port$1599$0 (cal_offset50_offset),
-    .\port$1601$0 (cal_offset51_offset),
-    .\port$1603$0 (cal_offset52_offset),
-    .\port$1605$0 (cal_offset53_offset),
-    .\port$1607$0 (cal_offset54_offset),
-    .\port$1609$0 (cal_offset55_offset),
-    .\port$1611$0 (cal_offset56_offset),
-    .\port$1613$0 (cal_offset57_offset),
-    .\port$1615$0 (cal_offset58_offset),
-    .\port$1617$0 (cal_offset59_offset),
-    .\port$1619$0 (cal_offset60_offset),
-    .\port$1621$0 (cal_offset61_offset),
-    .\port$1623$0 (cal_offset62_offset),
-    .\port$1625$0 (cal_offset63_offset),
+    .\port$1529$0 (\$10 ),
+    .\port$1534$0 (\$11 ),
+    .\port$1539$0 (\$12 ),
+    .\port$1544$0 (\$13 ),
+    .\port$1549$0 (\$14 ),
+    .\port$1554$0 (\$15 ),
+    .\port$1559$0 (\$16 ),
+    .\port$1564$0 (\$17 ),
+    .\port$1569$0 (\$18 ),
+    .\port$1574$0 (\$19 ),
+    .\port$1579$0 (\$20 ),
+    .\port$1584$0 (\$21 ),
+    .\port$1589$0 (\$22 ),
+    .\port$1594$0 (\$23 ),
+    .\port$1599$0 (\$24 ),
+    .\port$1604$0 (\$25 ),
+    .\port$1609$0 (\$26 ),
+    .\port$1614$0 (\$27 ),
+    .\port$1619$0 (\$28 ),
+    .\port$1624$0 (\$29 ),
+    .\port$1629$0 (\$30 ),
+    .\port$1634$0 (\$31 ),
+    .\port$1639$0 (\$32 ),
+    .\port$1644$0 (\$33 ),
+    .\port$1649$0 (\$34 ),
+    .\port$1654$0 (\$35 ),
+    .\port$1659$0 (\$36 ),
+    .\port$1664$0 (\$37 ),
+    .\port$1669$0 (\$38 ),
+    .\port$1674$0 (\$39 ),
+    .\port$1679$0 (\$40 ),
+    .\port$1684$0 (\$41 ),
+    .\port$1689$0 (\$42 ),
+    .\port$1694$0 (\$43 ),
+    .\port$1699$0 (\$44 ),
+    .\port$1704$0 (\$45 ),
+    .\port$1709$0 (\$46 ),
+    .\port$1714$0 (\$47 ),
+    .\port$1719$0 (\$48 ),
+    .\port$1724$0 (\$49 ),
+    .\port$1729$0 (\$50 ),
+    .\port$1734$0 (\$51 ),
+    .\port$1739$0 (\$52 ),
+    .\port$1744$0 (\$53 ),
+    .\port$1749$0 (\$54 ),
+    .\port$1754$0 (\$55 ),
+    .\port$1759$0 (\$56 ),
+    .\port$1764$0 (\$57 ),
+    .\port$1769$0 (\$58 ),
+    .\port$1774$0 (\$59 ),
+    .\port$1779$0 (\$60 ),
+    .\port$1784$0 (\$61 ),
+    .\port$1789$0 (\$62 ),
+    .\port$1794$0 (\$63 ),
+    .\port$1799$0 (\$64 ),
+    .\port$1804$0 (\$65 ),
+    .\port$1809$0 (\$66 ),
+    .\port$1814$0 (\$67 ),
+    .\port$1819$0 (\$68 ),
+    .\port$1824$0 (\$69 ),
+    .\port$1829$0 (\$70 ),
+    .\port$1834$0 (\$71 ),
+    .\port$1839$0 (\$72 ),
+    .\port$1844$0 (\$73 ),
+    .\port$1950$0 (cal_offset0_offset),
+    .\port$1952$0 (cal_offset1_offset),
+    .\port$1954$0 (cal_offset2_offset),
+    .\port$1956$0 (cal_offset3_offset),
+    .\port$1958$0 (cal_offset4_offset),
+    .\port$1960$0 (cal_offset5_offset),
+    .\port$1962$0 (cal_offset6_offset),
+    .\port$1964$0 (cal_offset7_offset),
+    .\port$1966$0 (cal_offset8_offset),
+    .\port$1968$0 (cal_offset9_offset),
+    .\port$1970$0 (cal_offset10_offset),
+    .\port$1972$0 (cal_offset11_offset),
+    .\port$1974$0 (cal_offset12_offset),
+    .\port$1976$0 (cal_offset13_offset),
+    .\port$1978$0 (cal_offset14_offset),
+    .\port$1980$0 (cal_offset15_offset),
+    .\port$1982$0 (cal_offset16_offset),
+    .\port$1984$0 (cal_offset17_offset),
+    .\port$1986$0 (cal_offset18_offset),
+    .\port$1988$0 (cal_offset19_offset),
+    .\port$1990$0 (cal_offset20_offset),
+    .\port$1992$0 (cal_offset21_offset),
+    .\port$1994$0 (cal_offset22_offset),
+    .\port$1996$0 (cal_offset23_offset),
+    .\port$1998$0 (cal_offset24_offset),
+    .\port$2000$0 (cal_offset25_offset),
+    .\port$2002$0 (cal_offset26_offset),
+    .\port$2004$0 (cal_offset27_offset),
+    .\port$2006$0 (cal_offset28_offset),
+    .\port$2008$0 (cal_offset29_offset),
+    .\port$2010$0 (cal_offset30_offset),
+    .\port$2012$0 (cal_offset31_offset),
+    .\port$2014$0 (cal_offset32_offset),
+    .\port$2016$0 (cal_offset33_offset),
+    .\port$2018$0 (cal_offset34_offset),
+    .\port$2020$0 (cal_offset35_offset),
+    .\port$2022$0 (cal_offset36_offset),
+    .\port$2024$0 (cal_offset37_offset),
+    .\port$2026$0 (cal_offset38_offset),
+    .\port$2028$0 (cal_offset39_offset),
+    .\port$2030$0 (cal_offset40_offset),
+    .\port$2032$0 (cal_offset41_offset),
+    .\port$2034$0 (cal_offset42_offset),
+    .\port$2036$0 (cal_offset43_offset),
+    .\port$2038$0 (cal_offset44_offset),
+    .\port$2040$0 (cal_offset45_offset),
+    .\port$2042$0 (cal_offset46_offset),
+    .\port$2044$0 (cal_offset47_offset),
+    .\port$2046$0 (cal_offset48_offset),
+    .\port$2048$0 (cal_offset49_offset),
+    .\port$2050$0 (cal_offset50_offset),
+    .\port$2052$0 (cal_offset51_offset),
+    .\port$2054$0 (cal_offset52_offset),
+    .\port$2056$0 (cal_offset53_offset),
+    .\port$2058$0 (cal_offset54_offset),
+    .\port$2060$0 (cal_offset55_offset),
+    .\port$2062$0 (cal_offset56_offset),
+    .\port$2064$0 (cal_offset57_offset),
+    .\port$2066$0 (cal_offset58_offset),
+    .\port$2068$0 (cal_offset59_offset),
+    .\port$2070$0 (cal_offset60_offset),
+    .\port$2072$0 (cal_offset61_offset),
+    .\port$2074$0 (cal_offset62_offset),
+    .\port$2076$0 (cal_offset63_offset),
+    .raw(raw),
     .rst(rst)
   );
   \mram_macro.input_deserializer  input_deserializer (
@@ -490,6 +548,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_bypass_r(arr_bypass_r),
     .clk(clk),
     .load(load),
+    .load_raw(load_raw),
+    .raw_bypass_l(raw_bypass_l),
+    .raw_bypass_r(raw_bypass_r),
     .rst(rst),
     .x(x)
   );
@@ -575,8 +636,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .clk(clk),
-    .ctrl_write_row(\start$183 ),
+    .ctrl_write_row(\start$194 ),
     .ctrl_write_row_busy(ctrl_write_row_busy),
+    .mode_raw_codes(raw),
+    .\port$1889$0 (\$signal$228 ),
+    .\port$1891$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -600,101 +664,109 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .status_result_pending(m_axis_tvalid),
     .status_tdc_overflow_set(status_tdc_overflow_set),
     .status_vmm_busy(status_vmm_busy),
-    .tdc_start_delay_cycles(start_delay),
+    .status_write_failed_set(status_write_failed_set),
+    .tdc_start_delay_cycles(tdc_start_delay_cycles),
     .vmm_count_count(vmm_count_count),
     .weight_data0_bits(weight_data0_bits),
     .weight_data1_bits(weight_data1_bits),
     .write_pulse_cycles_cycles(pulse_cycles),
-    .write_row_addr_row(write_row_addr_row)
+    .write_row_addr_row(write_row_addr_row),
+    .wv_ctrl_enable(verify_enable),
+    .wv_ctrl_max_retries(max_retries),
+    .wv_ctrl_pulse_doubling(pulse_doubling),
+    .wv_fail_count_count(wv_fail_count_count),
+    .wv_read_delay(wv_read_delay),
+    .wv_read_threshold(threshold),
+    .wv_retry_count_count(wv_retry_count_count)
   );
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .clk(clk),
-    .flags(\flags$181 ),
-    .load(\load$177 ),
+    .flags(\flags$192 ),
+    .load(\load$188 ),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .\port$1163$0 (\$4 ),
-    .\port$1167$0 (\$5 ),
-    .\port$1171$0 (\$6 ),
-    .\port$1175$0 (\$7 ),
-    .\port$1179$0 (\$8 ),
-    .\port$1183$0 (\$9 ),
-    .\port$1187$0 (\$10 ),
-    .\port$1191$0 (\$11 ),
-    .\port$1195$0 (\$12 ),
-    .\port$1199$0 (\$13 ),
-    .\port$1203$0 (\$14 ),
-    .\port$1207$0 (\$15 ),
-    .\port$1211$0 (\$16 ),
-    .\port$1215$0 (\$17 ),
-    .\port$1219$0 (\$18 ),
-    .\port$1223$0 (\$19 ),
-    .\port$1227$0 (\$20 ),
-    .\port$1231$0 (\$21 ),
-    .\port$1235$0 (\$22 ),
-    .\port$1239$0 (\$23 ),
-    .\port$1243$0 (\$24 ),
-    .\port$1247$0 (\$25 ),
-    .\port$1251$0 (\$26 ),
-    .\port$1255$0 (\$27 ),
-    .\port$1259$0 (\$28 ),
-    .\port$1263$0 (\$29 ),
-    .\port$1267$0 (\$30 ),
-    .\port$1271$0 (\$31 ),
-    .\port$1275$0 (\$32 ),
-    .\port$1279$0 (\$33 ),
-    .\port$1283$0 (\$34 ),
-    .\port$1287$0 (\$35 ),
-    .\port$1291$0 (\$36 ),
-    .\port$1295$0 (\$37 ),
-    .\port$1299$0 (\$38 ),
-    .\port$1303$0 (\$39 ),
-    .\port$1307$0 (\$40 ),
-    .\port$1311$0 (\$41 ),
-    .\port$1315$0 (\$42 ),
-    .\port$1319$0 (\$43 ),
-    .\port$1323$0 (\$44 ),
-    .\port$1327$0 (\$45 ),
-    .\port$1331$0 (\$46 ),
-    .\port$1335$0 (\$47 ),
-    .\port$1339$0 (\$48 ),
-    .\port$1343$0 (\$49 ),
-    .\port$1347$0 (\$50 ),
-    .\port$1351$0 (\$51 ),
-    .\port$1355$0 (\$52 ),
-    .\port$1359$0 (\$53 ),
-    .\port$1363$0 (\$54 ),
-    .\port$1367$0 (\$55 ),
-    .\port$1371$0 (\$56 ),
-    .\port$1375$0 (\$57 ),
-    .\port$1379$0 (\$58 ),
-    .\port$1383$0 (\$59 ),
-    .\port$1387$0 (\$60 ),
-    .\port$1391$0 (\$61 ),
-    .\port$1395$0 (\$62 ),
-    .\port$1399$0 (\$63 ),
-    .\port$1403$0 (\$64 ),
-    .\port$1407$0 (\$65 ),
-    .\port$1411$0 (\$66 ),
-    .\port$1415$0 (\$67 ),
+    .\port$1529$0 (\$10 ),
+    .\port$1534$0 (\$11 ),
+    .\port$1539$0 (\$12 ),
+    .\port$1544$0 (\$13 ),
+    .\port$1549$0 (\$14 ),
+    .\port$1554$0 (\$15 ),
+    .\port$1559$0 (\$16 ),
+    .\port$1564$0 (\$17 ),
+    .\port$1569$0 (\$18 ),
+    .\port$1574$0 (\$19 ),
+    .\port$1579$0 (\$20 ),
+    .\port$1584$0 (\$21 ),
+    .\port$1589$0 (\$22 ),
+    .\port$1594$0 (\$23 ),
+    .\port$1599$0 (\$24 ),
+    .\port$1604$0 (\$25 ),
+    .\port$1609$0 (\$26 ),
+    .\port$1614$0 (\$27 ),
+    .\port$1619$0 (\$28 ),
+    .\port$1624$0 (\$29 ),
+    .\port$1629$0 (\$30 ),
+    .\port$1634$0 (\$31 ),
+    .\port$1639$0 (\$32 ),
+    .\port$1644$0 (\$33 ),
+    .\port$1649$0 (\$34 ),
+    .\port$1654$0 (\$35 ),
+    .\port$1659$0 (\$36 ),
+    .\port$1664$0 (\$37 ),
+    .\port$1669$0 (\$38 ),
+    .\port$1674$0 (\$39 ),
+    .\port$1679$0 (\$40 ),
+    .\port$1684$0 (\$41 ),
+    .\port$1689$0 (\$42 ),
+    .\port$1694$0 (\$43 ),
+    .\port$1699$0 (\$44 ),
+    .\port$1704$0 (\$45 ),
+    .\port$1709$0 (\$46 ),
+    .\port$1714$0 (\$47 ),
+    .\port$1719$0 (\$48 ),
+    .\port$1724$0 (\$49 ),
+    .\port$1729$0 (\$50 ),
+    .\port$1734$0 (\$51 ),
+    .\port$1739$0 (\$52 ),
+    .\port$1744$0 (\$53 ),
+    .\port$1749$0 (\$54 ),
+    .\port$1754$0 (\$55 ),
+    .\port$1759$0 (\$56 ),
+    .\port$1764$0 (\$57 ),
+    .\port$1769$0 (\$58 ),
+    .\port$1774$0 (\$59 ),
+    .\port$1779$0 (\$60 ),
+    .\port$1784$0 (\$61 ),
+    .\port$1789$0 (\$62 ),
+    .\port$1794$0 (\$63 ),
+    .\port$1799$0 (\$64 ),
+    .\port$1804$0 (\$65 ),
+    .\port$1809$0 (\$66 ),
+    .\port$1814$0 (\$67 ),
+    .\port$1819$0 (\$68 ),
+    .\port$1824$0 (\$69 ),
+    .\port$1829$0 (\$70 ),
+    .\port$1834$0 (\$71 ),
+    .\port$1839$0 (\$72 ),
+    .\port$1844$0 (\$73 ),
     .rst(rst)
   );
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$204 ),
-    .capture(\capture$171 ),
+    .busy(\busy$237 ),
+    .capture(\capture$180 ),
     .clk(clk),
-    .emit(\load$177 ),
+    .emit(\load$188 ),
     .load_inputs(load),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
     .read_done(read_done),
     .read_idle(read_idle),
-    .read_start(start),
+    .read_start(read_start),
     .rst(rst),
     .vector_flags(vector_flags),
     .vector_take(take),
@@ -720,22 +792,79 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
     .busy(ctrl_write_row_busy),
+    .bypass_l(raw_bypass_l),
+    .bypass_load(load_raw),
+    .bypass_r(raw_bypass_r),
     .clk(clk),
-    .\port$1495$0 (weight_data0_bits),
-    .\port$1497$0 (weight_data1_bits),
+    .codes(codes),
+    .fail_cells(fail_cells),
+    .fail_mask(\fail_mask$246 ),
+    .fail_row(fail_row),
+    .fail_valid(status_write_failed_set),
+    .max_retries(max_retries),
+    .overflow(overflow),
+    .\port$1946$0 (weight_data0_bits),
+    .\port$1948$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
-    .\row$5 (write_row_addr_row[5:0]),
+    .pulse_doubling(pulse_doubling),
+    .read_done(read_done),
+    .read_start(\read_start$89 ),
+    .retry(retry),
+    .\row$26 (write_row_addr_row[5:0]),
     .rst(rst),
-    .start(\start$183 )
+    .start(\start$194 ),
+    .threshold(threshold),
+    .verify_enable(verify_enable),
+    .verifying(verifying)
   );
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$3  = vmm_count_count;
-    if (pass_done) begin
-      \$3  = \$2 [31:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$5  = wv_fail_count_count;
+    if (status_write_failed_set) begin
+      \$5  = \$2 [31:0];
     end
     if (rst) begin
-      \$3  = 32'd0;
+      \$5  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$6  = \$signal$228 ;
+    if (status_write_failed_set) begin
+      \$6  = fail_row;
+    end
+    if (rst) begin
+      \$6  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$7  = fail_mask;
+    if (status_write_failed_set) begin
+      \$7  = \fail_mask$246 ;
+    end
+    if (rst) begin
+      \$7  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$8  = wv_retry_count_count;
+    if (retry) begin
+      \$8  = \$3 [31:0];
+    end
+    if (rst) begin
+      \$8  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$9  = vmm_count_count;
+    if (pass_done) begin
+      \$9  = \$4 [31:0];
+    end
+    if (rst) begin
+      \$9  = 32'd0;
     end
   end
   assign \s_axil_awaddr$40  = s_axil_awaddr;
@@ -772,41 +901,56 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign vector_take = take;
   assign load_inputs = load;
   assign vector = x;
-  assign \arr_bypass_l$79  = arr_bypass_l;
-  assign \arr_bypass_r$80  = arr_bypass_r;
-  assign read_start = start;
+  assign bypass_load = load_raw;
+  assign bypass_l = raw_bypass_l;
+  assign bypass_r = raw_bypass_r;
+  assign \arr_bypass_l$85  = arr_bypass_l;
+  assign \arr_bypass_r$86  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign tdc_start_delay_cycles = start_delay;
-  assign \arr_pre$91  = arr_pre;
-  assign \arr_eval$92  = arr_eval;
+  assign \arr_pre$100  = arr_pre;
+  assign \arr_eval$101  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
   assign tdc_capture = capture;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
-  assign \codes$105  = codes;
+  assign \codes$114  = codes;
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
-  assign \capture$172  = \capture$171 ;
-  assign \accumulate$174  = accumulate;
+  assign \capture$181  = \capture$180 ;
+  assign \accumulate$183  = accumulate;
+  assign mode_raw_codes = raw;
   assign out_busy = m_axis_tvalid;
   assign busy = m_axis_tvalid;
-  assign emit = \load$177 ;
-  assign data = { \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10 , \$9 , \$8 , \$7 , \$6 , \$5 , \$4  };
-  assign next_values = { \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10 , \$9 , \$8 , \$7 , \$6 , \$5 , \$4  };
-  assign ctrl_write_row = \start$183 ;
-  assign \busy$186  = ctrl_write_row_busy;
+  assign emit = \load$188 ;
+  assign data = { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
+  assign next_values = { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
+  assign ctrl_write_row = \start$194 ;
+  assign \busy$197  = ctrl_write_row_busy;
   assign row = write_row_addr_row[5:0];
-  assign \data$189  = { weight_data1_bits, weight_data0_bits };
+  assign \data$200  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$195  = array_idle;
+  assign \array_idle$206  = array_idle;
+  assign wv_ctrl_enable = verify_enable;
+  assign wv_ctrl_pulse_doubling = pulse_doubling;
+  assign wv_ctrl_max_retries = max_retries;
+  assign wv_read_threshold = threshold;
+  assign \read_done$215  = read_done;
+  assign \codes$216  = codes;
+  assign \overflow$217  = overflow;
   assign write_busy = ctrl_write_row_busy;
-  assign \arr_wr_row$197  = arr_wr_row;
-  assign \arr_wr_side$198  = arr_wr_side;
-  assign \arr_wr_data$199  = arr_wr_data;
-  assign \arr_wr_pulse$200  = arr_wr_pulse;
+  assign \arr_wr_row$219  = arr_wr_row;
+  assign \arr_wr_side$220  = arr_wr_side;
+  assign \arr_wr_data$221  = arr_wr_data;
+  assign \arr_wr_pulse$222  = arr_wr_pulse;
+  assign \$signal  = wv_fail_count_count;
+  assign retry_count = wv_retry_count_count;
+  assign wv_fail_row_row = { 10'h000, \$signal$228  };
+  assign wv_fail_mask0_bits = fail_mask[31:0];
+  assign wv_fail_mask1_bits = fail_mask[63:32];
+  assign fail_valid = status_write_failed_set;
   assign count = vmm_count_count;
   assign status_write_busy = ctrl_write_row_busy;
   assign status_result_pending = m_axis_tvalid;
@@ -815,275 +959,339 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \vector_flags.hold  = vector_flags[1];
   assign \flags.accumulate  = vector_flags[0];
   assign \flags.hold  = vector_flags[1];
-  assign \flags$181.overflow  = \flags$181 ;
+  assign \flags$192.overflow  = \flags$192 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (rst, \port$1163$0 , \port$1167$0 , \port$1171$0 , \port$1175$0 , \port$1179$0 , \port$1183$0 , \port$1187$0 , \port$1191$0 , \port$1195$0 , \port$1199$0 , \port$1203$0 , \port$1207$0 , \port$1211$0 , \port$1215$0 , \port$1219$0 , \port$1223$0 , \port$1227$0 , \port$1231$0 , \port$1235$0 , \port$1239$0 
-, \port$1243$0 , \port$1247$0 , \port$1251$0 , \port$1255$0 , \port$1259$0 , \port$1263$0 , \port$1267$0 , \port$1271$0 , \port$1275$0 , \port$1279$0 , \port$1283$0 , \port$1287$0 , \port$1291$0 , \port$1295$0 , \port$1299$0 , \port$1303$0 , \port$1307$0 , \port$1311$0 , \port$1315$0 , \port$1319$0 , \port$1323$0 
-, \port$1327$0 , \port$1331$0 , \port$1335$0 , \port$1339$0 , \port$1343$0 , \port$1347$0 , \port$1351$0 , \port$1355$0 , \port$1359$0 , \port$1363$0 , \port$1367$0 , \port$1371$0 , \port$1375$0 , \port$1379$0 , \port$1383$0 , \port$1387$0 , \port$1391$0 , \port$1395$0 , \port$1399$0 , \port$1403$0 , \port$1407$0 
-, \port$1411$0 , \port$1415$0 , \port$1499$0 , \port$1501$0 , \port$1503$0 , \port$1505$0 , \port$1507$0 , \port$1509$0 , \port$1511$0 , \port$1513$0 , \port$1515$0 , \port$1517$0 , \port$1519$0 , \port$1521$0 , \port$1523$0 , \port$1525$0 , \port$1527$0 , \port$1529$0 , \port$1531$0 , \port$1533$0 , \port$1535$0 
-, \port$1537$0 , \port$1539$0 , \port$1541$0 , \port$1543$0 , \port$1545$0 , \port$1547$0 , \port$1549$0 , \port$1551$0 , \port$1553$0 , \port$1555$0 , \port$1557$0 , \port$1559$0 , \port$1561$0 , \port$1563$0 , \port$1565$0 , \port$1567$0 , \port$1569$0 , \port$1571$0 , \port$1573$0 , \port$1575$0 , \port$1577$0 
-, \port$1579$0 , \port$1581$0 , \port$1583$0 , \port$1585$0 , \port$1587$0 , \port$1589$0 , \port$1591$0 , \port$1593$0 , \port$1595$0 , \port$1597$0 , \port$1599$0 , \port$1601$0 , \port$1603$0 , \port$1605$0 , \port$1607$0 , \port$1609$0 , \port$1611$0 , \port$1613$0 , \port$1615$0 , \port$1617$0 , \port$1619$0 
-, \port$1621$0 , \port$1623$0 , \port$1625$0 , codes, capture, accumulate, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
+module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 , \port$1619$0 , \port$1624$0 
+, \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 , \port$1724$0 , \port$1729$0 
+, \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 , \port$1829$0 , \port$1834$0 
+, \port$1839$0 , \port$1844$0 , raw, \port$1950$0 , \port$1952$0 , \port$1954$0 , \port$1956$0 , \port$1958$0 , \port$1960$0 , \port$1962$0 , \port$1964$0 , \port$1966$0 , \port$1968$0 , \port$1970$0 , \port$1972$0 , \port$1974$0 , \port$1976$0 , \port$1978$0 , \port$1980$0 , \port$1982$0 , \port$1984$0 
+, \port$1986$0 , \port$1988$0 , \port$1990$0 , \port$1992$0 , \port$1994$0 , \port$1996$0 , \port$1998$0 , \port$2000$0 , \port$2002$0 , \port$2004$0 , \port$2006$0 , \port$2008$0 , \port$2010$0 , \port$2012$0 , \port$2014$0 , \port$2016$0 , \port$2018$0 , \port$2020$0 , \port$2022$0 , \port$2024$0 , \port$2026$0 
+, \port$2028$0 , \port$2030$0 , \port$2032$0 , \port$2034$0 , \port$2036$0 , \port$2038$0 , \port$2040$0 , \port$2042$0 , \port$2044$0 , \port$2046$0 , \port$2048$0 , \port$2050$0 , \port$2052$0 , \port$2054$0 , \port$2056$0 , \port$2058$0 , \port$2060$0 , \port$2062$0 , \port$2064$0 , \port$2066$0 , \port$2068$0 
+, \port$2070$0 , \port$2072$0 , \port$2074$0 , \port$2076$0 , codes, capture, accumulate, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire [15:0] \$1 ;
-  wire [16:0] \$10 ;
-  wire [17:0] \$100 ;
+  wire [15:0] \$10 ;
+  wire [15:0] \$100 ;
   wire [15:0] \$101 ;
   wire [16:0] \$102 ;
   wire [7:0] \$103 ;
   wire [17:0] \$104 ;
   wire [15:0] \$105 ;
-  wire [16:0] \$106 ;
-  wire [7:0] \$107 ;
-  wire [17:0] \$108 ;
-  wire [15:0] \$109 ;
-  wire [7:0] \$11 ;
-  wire [16:0] \$110 ;
-  wire [7:0] \$111 ;
-  wire [17:0] \$112 ;
-  wire [15:0] \$113 ;
-  wire [16:0] \$114 ;
-  wire [7:0] \$115 ;
-  wire [17:0] \$116 ;
-  wire [15:0] \$117 ;
-  wire [16:0] \$118 ;
-  wire [7:0] \$119 ;
-  wire [17:0] \$12 ;
-  wire [17:0] \$120 ;
+  wire [15:0] \$106 ;
+  wire [16:0] \$107 ;
+  wire [7:0] \$108 ;
+  wire [17:0] \$109 ;
+  wire [15:0] \$11 ;
+  wire [15:0] \$110 ;
+  wire [15:0] \$111 ;
+  wire [16:0] \$112 ;
+  wire [7:0] \$113 ;
+  wire [17:0] \$114 ;
+  wire [15:0] \$115 ;
+  wire [15:0] \$116 ;
+  wire [16:0] \$117 ;
+  wire [7:0] \$118 ;
+  wire [17:0] \$119 ;
+  wire [16:0] \$12 ;
+  wire [15:0] \$120 ;
   wire [15:0] \$121 ;
   wire [16:0] \$122 ;
   wire [7:0] \$123 ;
   wire [17:0] \$124 ;
   wire [15:0] \$125 ;
-  wire [16:0] \$126 ;
-  wire [7:0] \$127 ;
-  wire [17:0] \$128 ;
-  wire [15:0] \$129 ;
-  wire [15:0] \$13 ;
-  wire [16:0] \$130 ;
-  wire [7:0] \$131 ;
-  wire [17:0] \$132 ;
-  wire [15:0] \$133 ;
-  wire [16:0] \$134 ;
-  wire [7:0] \$135 ;
-  wire [17:0] \$136 ;
-  wire [15:0] \$137 ;
-  wire [16:0] \$138 ;
-  wire [7:0] \$139 ;
-  wire [16:0] \$14 ;
-  wire [17:0] \$140 ;
+  wire [15:0] \$126 ;
+  wire [16:0] \$127 ;
+  wire [7:0] \$128 ;
+  wire [17:0] \$129 ;
+  wire [7:0] \$13 ;
+  wire [15:0] \$130 ;
+  wire [15:0] \$131 ;
+  wire [16:0] \$132 ;
+  wire [7:0] \$133 ;
+  wire [17:0] \$134 ;
+  wire [15:0] \$135 ;
+  wire [15:0] \$136 ;
+  wire [16:0] \$137 ;
+  wire [7:0] \$138 ;
+  wire [17:0] \$139 ;
+  wire [17:0] \$14 ;
+  wire [15:0] \$140 ;
   wire [15:0] \$141 ;
   wire [16:0] \$142 ;
   wire [7:0] \$143 ;
   wire [17:0] \$144 ;
   wire [15:0] \$145 ;
-  wire [16:0] \$146 ;
-  wire [7:0] \$147 ;
-  wire [17:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [7:0] \$15 ;
-  wire [16:0] \$150 ;
-  wire [7:0] \$151 ;
-  wire [17:0] \$152 ;
-  wire [15:0] \$153 ;
-  wire [16:0] \$154 ;
-  wire [7:0] \$155 ;
-  wire [17:0] \$156 ;
-  wire [15:0] \$157 ;
-  wire [16:0] \$158 ;
-  wire [7:0] \$159 ;
-  wire [17:0] \$16 ;
-  wire [17:0] \$160 ;
+  wire [15:0] \$146 ;
+  wire [16:0] \$147 ;
+  wire [7:0] \$148 ;
+  wire [17:0] \$149 ;
+  wire [15:0] \$15 ;
+  wire [15:0] \$150 ;
+  wire [15:0] \$151 ;
+  wire [16:0] \$152 ;
+  wire [7:0] \$153 ;
+  wire [17:0] \$154 ;
+  wire [15:0] \$155 ;
+  wire [15:0] \$156 ;
+  wire [16:0] \$157 ;
+  wire [7:0] \$158 ;
+  wire [17:0] \$159 ;
+  wire [15:0] \$16 ;
+  wire [15:0] \$160 ;
   wire [15:0] \$161 ;
   wire [16:0] \$162 ;
   wire [7:0] \$163 ;
   wire [17:0] \$164 ;
   wire [15:0] \$165 ;
-  wire [16:0] \$166 ;
-  wire [7:0] \$167 ;
-  wire [17:0] \$168 ;
-  wire [15:0] \$169 ;
-  wire [15:0] \$17 ;
-  wire [16:0] \$170 ;
-  wire [7:0] \$171 ;
-  wire [17:0] \$172 ;
-  wire [15:0] \$173 ;
-  wire [16:0] \$174 ;
-  wire [7:0] \$175 ;
-  wire [17:0] \$176 ;
-  wire [15:0] \$177 ;
-  wire [16:0] \$178 ;
-  wire [7:0] \$179 ;
-  wire [16:0] \$18 ;
-  wire [17:0] \$180 ;
+  wire [15:0] \$166 ;
+  wire [16:0] \$167 ;
+  wire [7:0] \$168 ;
+  wire [17:0] \$169 ;
+  wire [16:0] \$17 ;
+  wire [15:0] \$170 ;
+  wire [15:0] \$171 ;
+  wire [16:0] \$172 ;
+  wire [7:0] \$173 ;
+  wire [17:0] \$174 ;
+  wire [15:0] \$175 ;
+  wire [15:0] \$176 ;
+  wire [16:0] \$177 ;
+  wire [7:0] \$178 ;
+  wire [17:0] \$179 ;
+  wire [7:0] \$18 ;
+  wire [15:0] \$180 ;
   wire [15:0] \$181 ;
   wire [16:0] \$182 ;
   wire [7:0] \$183 ;
   wire [17:0] \$184 ;
   wire [15:0] \$185 ;
-  wire [16:0] \$186 ;
-  wire [7:0] \$187 ;
-  wire [17:0] \$188 ;
-  wire [15:0] \$189 ;
-  wire [7:0] \$19 ;
-  wire [16:0] \$190 ;
-  wire [7:0] \$191 ;
-  wire [17:0] \$192 ;
-  wire [15:0] \$193 ;
-  wire [16:0] \$194 ;
-  wire [7:0] \$195 ;
-  wire [17:0] \$196 ;
-  wire [15:0] \$197 ;
-  wire [16:0] \$198 ;
-  wire [7:0] \$199 ;
+  wire [15:0] \$186 ;
+  wire [16:0] \$187 ;
+  wire [7:0] \$188 ;
+  wire [17:0] \$189 ;
+  wire [17:0] \$19 ;
+  wire [15:0] \$190 ;
+  wire [15:0] \$191 ;
+  wire [16:0] \$192 ;
+  wire [7:0] \$193 ;
+  wire [17:0] \$194 ;
+  wire [15:0] \$195 ;
+  wire [15:0] \$196 ;
+  wire [16:0] \$197 ;
+  wire [7:0] \$198 ;
+  wire [17:0] \$199 ;
   wire [16:0] \$2 ;
-  wire [17:0] \$20 ;
-  wire [17:0] \$200 ;
+  wire [15:0] \$20 ;
+  wire [15:0] \$200 ;
   wire [15:0] \$201 ;
   wire [16:0] \$202 ;
   wire [7:0] \$203 ;
   wire [17:0] \$204 ;
   wire [15:0] \$205 ;
-  wire [16:0] \$206 ;
-  wire [7:0] \$207 ;
-  wire [17:0] \$208 ;
-  wire [15:0] \$209 ;
+  wire [15:0] \$206 ;
+  wire [16:0] \$207 ;
+  wire [7:0] \$208 ;
+  wire [17:0] \$209 ;
   wire [15:0] \$21 ;
-  wire [16:0] \$210 ;
-  wire [7:0] \$211 ;
-  wire [17:0] \$212 ;
-  wire [15:0] \$213 ;
-  wire [16:0] \$214 ;
-  wire [7:0] \$215 ;
-  wire [17:0] \$216 ;
-  wire [15:0] \$217 ;
-  wire [16:0] \$218 ;
-  wire [7:0] \$219 ;
+  wire [15:0] \$210 ;
+  wire [15:0] \$211 ;
+  wire [16:0] \$212 ;
+  wire [7:0] \$213 ;
+  wire [17:0] \$214 ;
+  wire [15:0] \$215 ;
+  wire [15:0] \$216 ;
+  wire [16:0] \$217 ;
+  wire [7:0] \$218 ;
+  wire [17:0] \$219 ;
   wire [16:0] \$22 ;
-  wire [17:0] \$220 ;
+  wire [15:0] \$220 ;
   wire [15:0] \$221 ;
   wire [16:0] \$222 ;
   wire [7:0] \$223 ;
   wire [17:0] \$224 ;
   wire [15:0] \$225 ;
-  wire [16:0] \$226 ;
-  wire [7:0] \$227 ;
-  wire [17:0] \$228 ;
-  wire [15:0] \$229 ;
+  wire [15:0] \$226 ;
+  wire [16:0] \$227 ;
+  wire [7:0] \$228 ;
+  wire [17:0] \$229 ;
   wire [7:0] \$23 ;
-  wire [16:0] \$230 ;
-  wire [7:0] \$231 ;
-  wire [17:0] \$232 ;
-  wire [15:0] \$233 ;
-  wire [16:0] \$234 ;
-  wire [7:0] \$235 ;
-  wire [17:0] \$236 ;
-  wire [15:0] \$237 ;
-  wire [16:0] \$238 ;
-  wire [7:0] \$239 ;
+  wire [15:0] \$230 ;
+  wire [15:0] \$231 ;
+  wire [16:0] \$232 ;
+  wire [7:0] \$233 ;
+  wire [17:0] \$234 ;
+  wire [15:0] \$235 ;
+  wire [15:0] \$236 ;
+  wire [16:0] \$237 ;
+  wire [7:0] \$238 ;
+  wire [17:0] \$239 ;
   wire [17:0] \$24 ;
-  wire [17:0] \$240 ;
+  wire [15:0] \$240 ;
   wire [15:0] \$241 ;
   wire [16:0] \$242 ;
   wire [7:0] \$243 ;
   wire [17:0] \$244 ;
   wire [15:0] \$245 ;
-  wire [16:0] \$246 ;
-  wire [7:0] \$247 ;
-  wire [17:0] \$248 ;
-  wire [15:0] \$249 ;
+  wire [15:0] \$246 ;
+  wire [16:0] \$247 ;
+  wire [7:0] \$248 ;
+  wire [17:0] \$249 ;
   wire [15:0] \$25 ;
-  wire [16:0] \$250 ;
-  wire [7:0] \$251 ;
-  wire [17:0] \$252 ;
-  wire [15:0] \$253 ;
-  wire [16:0] \$254 ;
-  wire [7:0] \$255 ;
-  wire [17:0] \$256 ;
-  reg [1023:0] \$257 ;
-  wire [16:0] \$26 ;
-  wire [7:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [15:0] \$29 ;
+  wire [15:0] \$250 ;
+  wire [15:0] \$251 ;
+  wire [16:0] \$252 ;
+  wire [7:0] \$253 ;
+  wire [17:0] \$254 ;
+  wire [15:0] \$255 ;
+  wire [15:0] \$256 ;
+  wire [16:0] \$257 ;
+  wire [7:0] \$258 ;
+  wire [17:0] \$259 ;
+  wire [15:0] \$26 ;
+  wire [15:0] \$260 ;
+  wire [15:0] \$261 ;
+  wire [16:0] \$262 ;
+  wire [7:0] \$263 ;
+  wire [17:0] \$264 ;
+  wire [15:0] \$265 ;
+  wire [15:0] \$266 ;
+  wire [16:0] \$267 ;
+  wire [7:0] \$268 ;
+  wire [17:0] \$269 ;
+  wire [16:0] \$27 ;
+  wire [15:0] \$270 ;
+  wire [15:0] \$271 ;
+  wire [16:0] \$272 ;
+  wire [7:0] \$273 ;
+  wire [17:0] \$274 ;
+  wire [15:0] \$275 ;
+  wire [15:0] \$276 ;
+  wire [16:0] \$277 ;
+  wire [7:0] \$278 ;
+  wire [17:0] \$279 ;
+  wire [7:0] \$28 ;
+  wire [15:0] \$280 ;
+  wire [15:0] \$281 ;
+  wire [16:0] \$282 ;
+  wire [7:0] \$283 ;
+  wire [17:0] \$284 ;
+  wire [15:0] \$285 ;
+  wire [15:0] \$286 ;
+  wire [16:0] \$287 ;
+  wire [7:0] \$288 ;
+  wire [17:0] \$289 ;
+  wire [17:0] \$29 ;
+  wire [15:0] \$290 ;
+  wire [15:0] \$291 ;
+  wire [16:0] \$292 ;
+  wire [7:0] \$293 ;
+  wire [17:0] \$294 ;
+  wire [15:0] \$295 ;
+  wire [15:0] \$296 ;
+  wire [16:0] \$297 ;
+  wire [7:0] \$298 ;
+  wire [17:0] \$299 ;
   wire [7:0] \$3 ;
-  wire [16:0] \$30 ;
-  wire [7:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [15:0] \$33 ;
-  wire [16:0] \$34 ;
-  wire [7:0] \$35 ;
-  wire [17:0] \$36 ;
-  wire [15:0] \$37 ;
-  wire [16:0] \$38 ;
-  wire [7:0] \$39 ;
+  wire [15:0] \$30 ;
+  wire [15:0] \$300 ;
+  wire [15:0] \$301 ;
+  wire [16:0] \$302 ;
+  wire [7:0] \$303 ;
+  wire [17:0] \$304 ;
+  wire [15:0] \$305 ;
+  wire [15:0] \$306 ;
+  wire [16:0] \$307 ;
+  wire [7:0] \$308 ;
+  wire [17:0] \$309 ;
+  wire [15:0] \$31 ;
+  wire [15:0] \$310 ;
+  wire [15:0] \$311 ;
+  wire [16:0] \$312 ;
+  wire [7:0] \$313 ;
+  wire [17:0] \$314 ;
+  wire [15:0] \$315 ;
+  wire [15:0] \$316 ;
+  wire [16:0] \$317 ;
+  wire [7:0] \$318 ;
+  wire [17:0] \$319 ;
+  wire [16:0] \$32 ;
+  wire [15:0] \$320 ;
+  reg [1023:0] \$321 ;
+  wire [7:0] \$33 ;
+  wire [17:0] \$34 ;
+  wire [15:0] \$35 ;
+  wire [15:0] \$36 ;
+  wire [16:0] \$37 ;
+  wire [7:0] \$38 ;
+  wire [17:0] \$39 ;
   wire [17:0] \$4 ;
-  wire [17:0] \$40 ;
+  wire [15:0] \$40 ;
   wire [15:0] \$41 ;
   wire [16:0] \$42 ;
   wire [7:0] \$43 ;
   wire [17:0] \$44 ;
   wire [15:0] \$45 ;
-  wire [16:0] \$46 ;
-  wire [7:0] \$47 ;
-  wire [17:0] \$48 ;
-  wire [15:0] \$49 ;
+  wire [15:0] \$46 ;
+  wire [16:0] \$47 ;
+  wire [7:0] \$48 ;
+  wire [17:0] \$49 ;
   wire [15:0] \$5 ;
-  wire [16:0] \$50 ;
-  wire [7:0] \$51 ;
-  wire [17:0] \$52 ;
-  wire [15:0] \$53 ;
-  wire [16:0] \$54 ;
-  wire [7:0] \$55 ;
-  wire [17:0] \$56 ;
-  wire [15:0] \$57 ;
-  wire [16:0] \$58 ;
-  wire [7:0] \$59 ;
-  wire [16:0] \$6 ;
-  wire [17:0] \$60 ;
+  wire [15:0] \$50 ;
+  wire [15:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [7:0] \$53 ;
+  wire [17:0] \$54 ;
+  wire [15:0] \$55 ;
+  wire [15:0] \$56 ;
+  wire [16:0] \$57 ;
+  wire [7:0] \$58 ;
+  wire [17:0] \$59 ;
+  wire [15:0] \$6 ;
+  wire [15:0] \$60 ;
   wire [15:0] \$61 ;
   wire [16:0] \$62 ;
   wire [7:0] \$63 ;
   wire [17:0] \$64 ;
   wire [15:0] \$65 ;
-  wire [16:0] \$66 ;
-  wire [7:0] \$67 ;
-  wire [17:0] \$68 ;
-  wire [15:0] \$69 ;
-  wire [7:0] \$7 ;
-  wire [16:0] \$70 ;
-  wire [7:0] \$71 ;
-  wire [17:0] \$72 ;
-  wire [15:0] \$73 ;
-  wire [16:0] \$74 ;
-  wire [7:0] \$75 ;
-  wire [17:0] \$76 ;
-  wire [15:0] \$77 ;
-  wire [16:0] \$78 ;
-  wire [7:0] \$79 ;
-  wire [17:0] \$8 ;
-  wire [17:0] \$80 ;
+  wire [15:0] \$66 ;
+  wire [16:0] \$67 ;
+  wire [7:0] \$68 ;
+  wire [17:0] \$69 ;
+  wire [16:0] \$7 ;
+  wire [15:0] \$70 ;
+  wire [15:0] \$71 ;
+  wire [16:0] \$72 ;
+  wire [7:0] \$73 ;
+  wire [17:0] \$74 ;
+  wire [15:0] \$75 ;
+  wire [15:0] \$76 ;
+  wire [16:0] \$77 ;
+  wire [7:0] \$78 ;
+  wire [17:0] \$79 ;
+  wire [7:0] \$8 ;
+  wire [15:0] \$80 ;
   wire [15:0] \$81 ;
   wire [16:0] \$82 ;
   wire [7:0] \$83 ;
   wire [17:0] \$84 ;
   wire [15:0] \$85 ;
-  wire [16:0] \$86 ;
-  wire [7:0] \$87 ;
-  wire [17:0] \$88 ;
-  wire [15:0] \$89 ;
-  wire [15:0] \$9 ;
-  wire [16:0] \$90 ;
-  wire [7:0] \$91 ;
-  wire [17:0] \$92 ;
-  wire [15:0] \$93 ;
-  wire [16:0] \$94 ;
-  wire [7:0] \$95 ;
-  wire [17:0] \$96 ;
-  wire [15:0] \$97 ;
-  wire [16:0] \$98 ;
-  wire [7:0] \$99 ;
+  wire [15:0] \$86 ;
+  wire [16:0] \$87 ;
+  wire [7:0] \$88 ;
+  wire [17:0] \$89 ;
+  wire [17:0] \$9 ;
+  wire [15:0] \$90 ;
+  wire [15:0] \$91 ;
+  wire [16:0] \$92 ;
+  wire [7:0] \$93 ;
+  wire [17:0] \$94 ;
+  wire [15:0] \$95 ;
+  wire [15:0] \$96 ;
+  wire [16:0] \$97 ;
+  wire [7:0] \$98 ;
+  wire [17:0] \$99 ;
   input accumulate;
   wire accumulate;
   input capture;
@@ -1094,604 +1302,670 @@ module \mram_macro.accumulator (rst, \port$1163$0 , \port$1167$0 , \port$1171$0 
   wire [447:0] codes;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$1163$0 ;
-  wire [15:0] \port$1163$0 ;
-  output [15:0] \port$1167$0 ;
-  wire [15:0] \port$1167$0 ;
-  output [15:0] \port$1171$0 ;
-  wire [15:0] \port$1171$0 ;
-  output [15:0] \port$1175$0 ;
-  wire [15:0] \port$1175$0 ;
-  output [15:0] \port$1179$0 ;
-  wire [15:0] \port$1179$0 ;
-  output [15:0] \port$1183$0 ;
-  wire [15:0] \port$1183$0 ;
-  output [15:0] \port$1187$0 ;
-  wire [15:0] \port$1187$0 ;
-  output [15:0] \port$1191$0 ;
-  wire [15:0] \port$1191$0 ;
-  output [15:0] \port$1195$0 ;
-  wire [15:0] \port$1195$0 ;
-  output [15:0] \port$1199$0 ;
-  wire [15:0] \port$1199$0 ;
-  output [15:0] \port$1203$0 ;
-  wire [15:0] \port$1203$0 ;
-  output [15:0] \port$1207$0 ;
-  wire [15:0] \port$1207$0 ;
-  output [15:0] \port$1211$0 ;
-  wire [15:0] \port$1211$0 ;
-  output [15:0] \port$1215$0 ;
-  wire [15:0] \port$1215$0 ;
-  output [15:0] \port$1219$0 ;
-  wire [15:0] \port$1219$0 ;
-  output [15:0] \port$1223$0 ;
-  wire [15:0] \port$1223$0 ;
-  output [15:0] \port$1227$0 ;
-  wire [15:0] \port$1227$0 ;
-  output [15:0] \port$1231$0 ;
-  wire [15:0] \port$1231$0 ;
-  output [15:0] \port$1235$0 ;
-  wire [15:0] \port$1235$0 ;
-  output [15:0] \port$1239$0 ;
-  wire [15:0] \port$1239$0 ;
-  output [15:0] \port$1243$0 ;
-  wire [15:0] \port$1243$0 ;
-  output [15:0] \port$1247$0 ;
-  wire [15:0] \port$1247$0 ;
-  output [15:0] \port$1251$0 ;
-  wire [15:0] \port$1251$0 ;
-  output [15:0] \port$1255$0 ;
-  wire [15:0] \port$1255$0 ;
-  output [15:0] \port$1259$0 ;
-  wire [15:0] \port$1259$0 ;
-  output [15:0] \port$1263$0 ;
-  wire [15:0] \port$1263$0 ;
-  output [15:0] \port$1267$0 ;
-  wire [15:0] \port$1267$0 ;
-  output [15:0] \port$1271$0 ;
-  wire [15:0] \port$1271$0 ;
-  output [15:0] \port$1275$0 ;
-  wire [15:0] \port$1275$0 ;
-  output [15:0] \port$1279$0 ;
-  wire [15:0] \port$1279$0 ;
-  output [15:0] \port$1283$0 ;
-  wire [15:0] \port$1283$0 ;
-  output [15:0] \port$1287$0 ;
-  wire [15:0] \port$1287$0 ;
-  output [15:0] \port$1291$0 ;
-  wire [15:0] \port$1291$0 ;
-  output [15:0] \port$1295$0 ;
-  wire [15:0] \port$1295$0 ;
-  output [15:0] \port$1299$0 ;
-  wire [15:0] \port$1299$0 ;
-  output [15:0] \port$1303$0 ;
-  wire [15:0] \port$1303$0 ;
-  output [15:0] \port$1307$0 ;
-  wire [15:0] \port$1307$0 ;
-  output [15:0] \port$1311$0 ;
-  wire [15:0] \port$1311$0 ;
-  output [15:0] \port$1315$0 ;
-  wire [15:0] \port$1315$0 ;
-  output [15:0] \port$1319$0 ;
-  wire [15:0] \port$1319$0 ;
-  output [15:0] \port$1323$0 ;
-  wire [15:0] \port$1323$0 ;
-  output [15:0] \port$1327$0 ;
-  wire [15:0] \port$1327$0 ;
-  output [15:0] \port$1331$0 ;
-  wire [15:0] \port$1331$0 ;
-  output [15:0] \port$1335$0 ;
-  wire [15:0] \port$1335$0 ;
-  output [15:0] \port$1339$0 ;
-  wire [15:0] \port$1339$0 ;
-  output [15:0] \port$1343$0 ;
-  wire [15:0] \port$1343$0 ;
-  output [15:0] \port$1347$0 ;
-  wire [15:0] \port$1347$0 ;
-  output [15:0] \port$1351$0 ;
-  wire [15:0] \port$1351$0 ;
-  output [15:0] \port$1355$0 ;
-  wire [15:0] \port$1355$0 ;
-  output [15:0] \port$1359$0 ;
-  wire [15:0] \port$1359$0 ;
-  output [15:0] \port$1363$0 ;
-  wire [15:0] \port$1363$0 ;
-  output [15:0] \port$1367$0 ;
-  wire [15:0] \port$1367$0 ;
-  output [15:0] \port$1371$0 ;
-  wire [15:0] \port$1371$0 ;
-  output [15:0] \port$1375$0 ;
-  wire [15:0] \port$1375$0 ;
-  output [15:0] \port$1379$0 ;
-  wire [15:0] \port$1379$0 ;
-  output [15:0] \port$1383$0 ;
-  wire [15:0] \port$1383$0 ;
-  output [15:0] \port$1387$0 ;
-  wire [15:0] \port$1387$0 ;
-  output [15:0] \port$1391$0 ;
-  wire [15:0] \port$1391$0 ;
-  output [15:0] \port$1395$0 ;
-  wire [15:0] \port$1395$0 ;
-  output [15:0] \port$1399$0 ;
-  wire [15:0] \port$1399$0 ;
-  output [15:0] \port$1403$0 ;
-  wire [15:0] \port$1403$0 ;
-  output [15:0] \port$1407$0 ;
-  wire [15:0] \port$1407$0 ;
-  output [15:0] \port$1411$0 ;
-  wire [15:0] \port$1411$0 ;
-  output [15:0] \port$1415$0 ;
-  wire [15:0] \port$1415$0 ;
-  input [15:0] \port$1499$0 ;
-  wire [15:0] \port$1499$0 ;
-  input [15:0] \port$1501$0 ;
-  wire [15:0] \port$1501$0 ;
-  input [15:0] \port$1503$0 ;
-  wire [15:0] \port$1503$0 ;
-  input [15:0] \port$1505$0 ;
-  wire [15:0] \port$1505$0 ;
-  input [15:0] \port$1507$0 ;
-  wire [15:0] \port$1507$0 ;
-  input [15:0] \port$1509$0 ;
-  wire [15:0] \port$1509$0 ;
-  input [15:0] \port$1511$0 ;
-  wire [15:0] \port$1511$0 ;
-  input [15:0] \port$1513$0 ;
-  wire [15:0] \port$1513$0 ;
-  input [15:0] \port$1515$0 ;
-  wire [15:0] \port$1515$0 ;
-  input [15:0] \port$1517$0 ;
-  wire [15:0] \port$1517$0 ;
-  input [15:0] \port$1519$0 ;
-  wire [15:0] \port$1519$0 ;
-  input [15:0] \port$1521$0 ;
-  wire [15:0] \port$1521$0 ;
-  input [15:0] \port$1523$0 ;
-  wire [15:0] \port$1523$0 ;
-  input [15:0] \port$1525$0 ;
-  wire [15:0] \port$1525$0 ;
-  input [15:0] \port$1527$0 ;
-  wire [15:0] \port$1527$0 ;
-  input [15:0] \port$1529$0 ;
+  output [15:0] \port$1529$0 ;
   wire [15:0] \port$1529$0 ;
-  input [15:0] \port$1531$0 ;
-  wire [15:0] \port$1531$0 ;
-  input [15:0] \port$1533$0 ;
-  wire [15:0] \port$1533$0 ;
-  input [15:0] \port$1535$0 ;
-  wire [15:0] \port$1535$0 ;
-  input [15:0] \port$1537$0 ;
-  wire [15:0] \port$1537$0 ;
-  input [15:0] \port$1539$0 ;
+  output [15:0] \port$1534$0 ;
+  wire [15:0] \port$1534$0 ;
+  output [15:0] \port$1539$0 ;
   wire [15:0] \port$1539$0 ;
-  input [15:0] \port$1541$0 ;
-  wire [15:0] \port$1541$0 ;
-  input [15:0] \port$1543$0 ;
-  wire [15:0] \port$1543$0 ;
-  input [15:0] \port$1545$0 ;
-  wire [15:0] \port$1545$0 ;
-  input [15:0] \port$1547$0 ;
-  wire [15:0] \port$1547$0 ;
-  input [15:0] \port$1549$0 ;
+  output [15:0] \port$1544$0 ;
+  wire [15:0] \port$1544$0 ;
+  output [15:0] \port$1549$0 ;
   wire [15:0] \port$1549$0 ;
-  input [15:0] \port$1551$0 ;
-  wire [15:0] \port$1551$0 ;
-  input [15:0] \port$1553$0 ;
-  wire [15:0] \port$1553$0 ;
-  input [15:0] \port$1555$0 ;
-  wire [15:0] \port$1555$0 ;
-  input [15:0] \port$1557$0 ;
-  wire [15:0] \port$1557$0 ;
-  input [15:0] \port$1559$0 ;
+  output [15:0] \port$1554$0 ;
+  wire [15:0] \port$1554$0 ;
+  output [15:0] \port$1559$0 ;
   wire [15:0] \port$1559$0 ;
-  input [15:0] \port$1561$0 ;
-  wire [15:0] \port$1561$0 ;
-  input [15:0] \port$1563$0 ;
-  wire [15:0] \port$1563$0 ;
-  input [15:0] \port$1565$0 ;
-  wire [15:0] \port$1565$0 ;
-  input [15:0] \port$1567$0 ;
-  wire [15:0] \port$1567$0 ;
-  input [15:0] \port$1569$0 ;
+  output [15:0] \port$1564$0 ;
+  wire [15:0] \port$1564$0 ;
+  output [15:0] \port$1569$0 ;
   wire [15:0] \port$1569$0 ;
-  input [15:0] \port$1571$0 ;
-  wire [15:0] \port$1571$0 ;
-  input [15:0] \port$1573$0 ;
-  wire [15:0] \port$1573$0 ;
-  input [15:0] \port$1575$0 ;
-  wire [15:0] \port$1575$0 ;
-  input [15:0] \port$1577$0 ;
-  wire [15:0] \port$1577$0 ;
-  input [15:0] \port$1579$0 ;
+  output [15:0] \port$1574$0 ;
+  wire [15:0] \port$1574$0 ;
+  output [15:0] \port$1579$0 ;
   wire [15:0] \port$1579$0 ;
-  input [15:0] \port$1581$0 ;
-  wire [15:0] \port$1581$0 ;
-  input [15:0] \port$1583$0 ;
-  wire [15:0] \port$1583$0 ;
-  input [15:0] \port$1585$0 ;
-  wire [15:0] \port$1585$0 ;
-  input [15:0] \port$1587$0 ;
-  wire [15:0] \port$1587$0 ;
-  input [15:0] \port$1589$0 ;
+  output [15:0] \port$1584$0 ;
+  wire [15:0] \port$1584$0 ;
+  output [15:0] \port$1589$0 ;
   wire [15:0] \port$1589$0 ;
-  input [15:0] \port$1591$0 ;
-  wire [15:0] \port$1591$0 ;
-  input [15:0] \port$1593$0 ;
-  wire [15:0] \port$1593$0 ;
-  input [15:0] \port$1595$0 ;
-  wire [15:0] \port$1595$0 ;
-  input [15:0] \port$1597$0 ;
-  wire [15:0] \port$1597$0 ;
-  input [15:0] \port$1599$0 ;
+  output [15:0] \port$1594$0 ;
+  wire [15:0] \port$1594$0 ;
+  output [15:0] \port$1599$0 ;
   wire [15:0] \port$1599$0 ;
-  input [15:0] \port$1601$0 ;
-  wire [15:0] \port$1601$0 ;
-  input [15:0] \port$1603$0 ;
-  wire [15:0] \port$1603$0 ;
-  input [15:0] \port$1605$0 ;
-  wire [15:0] \port$1605$0 ;
-  input [15:0] \port$1607$0 ;
-  wire [15:0] \port$1607$0 ;
-  input [15:0] \port$1609$0 ;
+  output [15:0] \port$1604$0 ;
+  wire [15:0] \port$1604$0 ;
+  output [15:0] \port$1609$0 ;
   wire [15:0] \port$1609$0 ;
-  input [15:0] \port$1611$0 ;
-  wire [15:0] \port$1611$0 ;
-  input [15:0] \port$1613$0 ;
-  wire [15:0] \port$1613$0 ;
-  input [15:0] \port$1615$0 ;
-  wire [15:0] \port$1615$0 ;
-  input [15:0] \port$1617$0 ;
-  wire [15:0] \port$1617$0 ;
-  input [15:0] \port$1619$0 ;
+  output [15:0] \port$1614$0 ;
+  wire [15:0] \port$1614$0 ;
+  output [15:0] \port$1619$0 ;
   wire [15:0] \port$1619$0 ;
-  input [15:0] \port$1621$0 ;
-  wire [15:0] \port$1621$0 ;
-  input [15:0] \port$1623$0 ;
-  wire [15:0] \port$1623$0 ;
-  input [15:0] \port$1625$0 ;
-  wire [15:0] \port$1625$0 ;
+  output [15:0] \port$1624$0 ;
+  wire [15:0] \port$1624$0 ;
+  output [15:0] \port$1629$0 ;
+  wire [15:0] \port$1629$0 ;
+  output [15:0] \port$1634$0 ;
+  wire [15:0] \port$1634$0 ;
+  output [15:0] \port$1639$0 ;
+  wire [15:0] \port$1639$0 ;
+  output [15:0] \port$1644$0 ;
+  wire [15:0] \port$1644$0 ;
+  output [15:0] \port$1649$0 ;
+  wire [15:0] \port$1649$0 ;
+  output [15:0] \port$1654$0 ;
+  wire [15:0] \port$1654$0 ;
+  output [15:0] \port$1659$0 ;
+  wire [15:0] \port$1659$0 ;
+  output [15:0] \port$1664$0 ;
+  wire [15:0] \port$1664$0 ;
+  output [15:0] \port$1669$0 ;
+  wire [15:0] \port$1669$0 ;
+  output [15:0] \port$1674$0 ;
+  wire [15:0] \port$1674$0 ;
+  output [15:0] \port$1679$0 ;
+  wire [15:0] \port$1679$0 ;
+  output [15:0] \port$1684$0 ;
+  wire [15:0] \port$1684$0 ;
+  output [15:0] \port$1689$0 ;
+  wire [15:0] \port$1689$0 ;
+  output [15:0] \port$1694$0 ;
+  wire [15:0] \port$1694$0 ;
+  output [15:0] \port$1699$0 ;
+  wire [15:0] \port$1699$0 ;
+  output [15:0] \port$1704$0 ;
+  wire [15:0] \port$1704$0 ;
+  output [15:0] \port$1709$0 ;
+  wire [15:0] \port$1709$0 ;
+  output [15:0] \port$1714$0 ;
+  wire [15:0] \port$1714$0 ;
+  output [15:0] \port$1719$0 ;
+  wire [15:0] \port$1719$0 ;
+  output [15:0] \port$1724$0 ;
+  wire [15:0] \port$1724$0 ;
+  output [15:0] \port$1729$0 ;
+  wire [15:0] \port$1729$0 ;
+  output [15:0] \port$1734$0 ;
+  wire [15:0] \port$1734$0 ;
+  output [15:0] \port$1739$0 ;
+  wire [15:0] \port$1739$0 ;
+  output [15:0] \port$1744$0 ;
+  wire [15:0] \port$1744$0 ;
+  output [15:0] \port$1749$0 ;
+  wire [15:0] \port$1749$0 ;
+  output [15:0] \port$1754$0 ;
+  wire [15:0] \port$1754$0 ;
+  output [15:0] \port$1759$0 ;
+  wire [15:0] \port$1759$0 ;
+  output [15:0] \port$1764$0 ;
+  wire [15:0] \port$1764$0 ;
+  output [15:0] \port$1769$0 ;
+  wire [15:0] \port$1769$0 ;
+  output [15:0] \port$1774$0 ;
+  wire [15:0] \port$1774$0 ;
+  output [15:0] \port$1779$0 ;
+  wire [15:0] \port$1779$0 ;
+  output [15:0] \port$1784$0 ;
+  wire [15:0] \port$1784$0 ;
+  output [15:0] \port$1789$0 ;
+  wire [15:0] \port$1789$0 ;
+  output [15:0] \port$1794$0 ;
+  wire [15:0] \port$1794$0 ;
+  output [15:0] \port$1799$0 ;
+  wire [15:0] \port$1799$0 ;
+  output [15:0] \port$1804$0 ;
+  wire [15:0] \port$1804$0 ;
+  output [15:0] \port$1809$0 ;
+  wire [15:0] \port$1809$0 ;
+  output [15:0] \port$1814$0 ;
+  wire [15:0] \port$1814$0 ;
+  output [15:0] \port$1819$0 ;
+  wire [15:0] \port$1819$0 ;
+  output [15:0] \port$1824$0 ;
+  wire [15:0] \port$1824$0 ;
+  output [15:0] \port$1829$0 ;
+  wire [15:0] \port$1829$0 ;
+  output [15:0] \port$1834$0 ;
+  wire [15:0] \port$1834$0 ;
+  output [15:0] \port$1839$0 ;
+  wire [15:0] \port$1839$0 ;
+  output [15:0] \port$1844$0 ;
+  wire [15:0] \port$1844$0 ;
+  input [15:0] \port$1950$0 ;
+  wire [15:0] \port$1950$0 ;
+  input [15:0] \port$1952$0 ;
+  wire [15:0] \port$1952$0 ;
+  input [15:0] \port$1954$0 ;
+  wire [15:0] \port$1954$0 ;
+  input [15:0] \port$1956$0 ;
+  wire [15:0] \port$1956$0 ;
+  input [15:0] \port$1958$0 ;
+  wire [15:0] \port$1958$0 ;
+  input [15:0] \port$1960$0 ;
+  wire [15:0] \port$1960$0 ;
+  input [15:0] \port$1962$0 ;
+  wire [15:0] \port$1962$0 ;
+  input [15:0] \port$1964$0 ;
+  wire [15:0] \port$1964$0 ;
+  input [15:0] \port$1966$0 ;
+  wire [15:0] \port$1966$0 ;
+  input [15:0] \port$1968$0 ;
+  wire [15:0] \port$1968$0 ;
+  input [15:0] \port$1970$0 ;
+  wire [15:0] \port$1970$0 ;
+  input [15:0] \port$1972$0 ;
+  wire [15:0] \port$1972$0 ;
+  input [15:0] \port$1974$0 ;
+  wire [15:0] \port$1974$0 ;
+  input [15:0] \port$1976$0 ;
+  wire [15:0] \port$1976$0 ;
+  input [15:0] \port$1978$0 ;
+  wire [15:0] \port$1978$0 ;
+  input [15:0] \port$1980$0 ;
+  wire [15:0] \port$1980$0 ;
+  input [15:0] \port$1982$0 ;
+  wire [15:0] \port$1982$0 ;
+  input [15:0] \port$1984$0 ;
+  wire [15:0] \port$1984$0 ;
+  input [15:0] \port$1986$0 ;
+  wire [15:0] \port$1986$0 ;
+  input [15:0] \port$1988$0 ;
+  wire [15:0] \port$1988$0 ;
+  input [15:0] \port$1990$0 ;
+  wire [15:0] \port$1990$0 ;
+  input [15:0] \port$1992$0 ;
+  wire [15:0] \port$1992$0 ;
+  input [15:0] \port$1994$0 ;
+  wire [15:0] \port$1994$0 ;
+  input [15:0] \port$1996$0 ;
+  wire [15:0] \port$1996$0 ;
+  input [15:0] \port$1998$0 ;
+  wire [15:0] \port$1998$0 ;
+  input [15:0] \port$2000$0 ;
+  wire [15:0] \port$2000$0 ;
+  input [15:0] \port$2002$0 ;
+  wire [15:0] \port$2002$0 ;
+  input [15:0] \port$2004$0 ;
+  wire [15:0] \port$2004$0 ;
+  input [15:0] \port$2006$0 ;
+  wire [15:0] \port$2006$0 ;
+  input [15:0] \port$2008$0 ;
+  wire [15:0] \port$2008$0 ;
+  input [15:0] \port$2010$0 ;
+  wire [15:0] \port$2010$0 ;
+  input [15:0] \port$2012$0 ;
+  wire [15:0] \port$2012$0 ;
+  input [15:0] \port$2014$0 ;
+  wire [15:0] \port$2014$0 ;
+  input [15:0] \port$2016$0 ;
+  wire [15:0] \port$2016$0 ;
+  input [15:0] \port$2018$0 ;
+  wire [15:0] \port$2018$0 ;
+  input [15:0] \port$2020$0 ;
+  wire [15:0] \port$2020$0 ;
+  input [15:0] \port$2022$0 ;
+  wire [15:0] \port$2022$0 ;
+  input [15:0] \port$2024$0 ;
+  wire [15:0] \port$2024$0 ;
+  input [15:0] \port$2026$0 ;
+  wire [15:0] \port$2026$0 ;
+  input [15:0] \port$2028$0 ;
+  wire [15:0] \port$2028$0 ;
+  input [15:0] \port$2030$0 ;
+  wire [15:0] \port$2030$0 ;
+  input [15:0] \port$2032$0 ;
+  wire [15:0] \port$2032$0 ;
+  input [15:0] \port$2034$0 ;
+  wire [15:0] \port$2034$0 ;
+  input [15:0] \port$2036$0 ;
+  wire [15:0] \port$2036$0 ;
+  input [15:0] \port$2038$0 ;
+  wire [15:0] \port$2038$0 ;
+  input [15:0] \port$2040$0 ;
+  wire [15:0] \port$2040$0 ;
+  input [15:0] \port$2042$0 ;
+  wire [15:0] \port$2042$0 ;
+  input [15:0] \port$2044$0 ;
+  wire [15:0] \port$2044$0 ;
+  input [15:0] \port$2046$0 ;
+  wire [15:0] \port$2046$0 ;
+  input [15:0] \port$2048$0 ;
+  wire [15:0] \port$2048$0 ;
+  input [15:0] \port$2050$0 ;
+  wire [15:0] \port$2050$0 ;
+  input [15:0] \port$2052$0 ;
+  wire [15:0] \port$2052$0 ;
+  input [15:0] \port$2054$0 ;
+  wire [15:0] \port$2054$0 ;
+  input [15:0] \port$2056$0 ;
+  wire [15:0] \port$2056$0 ;
+  input [15:0] \port$2058$0 ;
+  wire [15:0] \port$2058$0 ;
+  input [15:0] \port$2060$0 ;
+  wire [15:0] \port$2060$0 ;
+  input [15:0] \port$2062$0 ;
+  wire [15:0] \port$2062$0 ;
+  input [15:0] \port$2064$0 ;
+  wire [15:0] \port$2064$0 ;
+  input [15:0] \port$2066$0 ;
+  wire [15:0] \port$2066$0 ;
+  input [15:0] \port$2068$0 ;
+  wire [15:0] \port$2068$0 ;
+  input [15:0] \port$2070$0 ;
+  wire [15:0] \port$2070$0 ;
+  input [15:0] \port$2072$0 ;
+  wire [15:0] \port$2072$0 ;
+  input [15:0] \port$2074$0 ;
+  wire [15:0] \port$2074$0 ;
+  input [15:0] \port$2076$0 ;
+  wire [15:0] \port$2076$0 ;
+  input raw;
+  wire raw;
   input rst;
   wire rst;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   assign \$1  = accumulate ? values[15:0] : 16'h0000;
-  assign \$2  = $signed(\$1 ) + $signed(\port$1499$0 );
+  assign \$2  = $signed(\$1 ) + $signed(\port$1950$0 );
   assign \$4  = $signed(\$2 ) - $signed({ 1'h0, \$3  });
-  assign \$5  = accumulate ? values[31:16] : 16'h0000;
-  assign \$6  = $signed(\$5 ) + $signed(\port$1501$0 );
-  assign \$8  = $signed(\$6 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = accumulate ? values[47:32] : 16'h0000;
-  assign \$10  = $signed(\$9 ) + $signed(\port$1503$0 );
-  assign \$12  = $signed(\$10 ) - $signed({ 1'h0, \$11  });
-  assign \$13  = accumulate ? values[63:48] : 16'h0000;
-  assign \$14  = $signed(\$13 ) + $signed(\port$1505$0 );
-  assign \$16  = $signed(\$14 ) - $signed({ 1'h0, \$15  });
-  assign \$17  = accumulate ? values[79:64] : 16'h0000;
-  assign \$18  = $signed(\$17 ) + $signed(\port$1507$0 );
-  assign \$20  = $signed(\$18 ) - $signed({ 1'h0, \$19  });
-  assign \$21  = accumulate ? values[95:80] : 16'h0000;
-  assign \$22  = $signed(\$21 ) + $signed(\port$1509$0 );
+  assign \$5  = raw ? { 9'h000, codes[6:0] } : \$4 [15:0];
+  assign \$6  = accumulate ? values[31:16] : 16'h0000;
+  assign \$7  = $signed(\$6 ) + $signed(\port$1952$0 );
+  assign \$9  = $signed(\$7 ) - $signed({ 1'h0, \$8  });
+  assign \$10  = raw ? { 9'h000, codes[13:7] } : \$9 [15:0];
+  assign \$11  = accumulate ? values[47:32] : 16'h0000;
+  assign \$12  = $signed(\$11 ) + $signed(\port$1954$0 );
+  assign \$14  = $signed(\$12 ) - $signed({ 1'h0, \$13  });
+  assign \$15  = raw ? { 9'h000, codes[20:14] } : \$14 [15:0];
+  assign \$16  = accumulate ? values[63:48] : 16'h0000;
+  assign \$17  = $signed(\$16 ) + $signed(\port$1956$0 );
+  assign \$19  = $signed(\$17 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = raw ? { 9'h000, codes[27:21] } : \$19 [15:0];
+  assign \$21  = accumulate ? values[79:64] : 16'h0000;
+  assign \$22  = $signed(\$21 ) + $signed(\port$1958$0 );
   assign \$24  = $signed(\$22 ) - $signed({ 1'h0, \$23  });
-  assign \$25  = accumulate ? values[111:96] : 16'h0000;
-  assign \$26  = $signed(\$25 ) + $signed(\port$1511$0 );
-  assign \$28  = $signed(\$26 ) - $signed({ 1'h0, \$27  });
-  assign \$29  = accumulate ? values[127:112] : 16'h0000;
-  assign \$30  = $signed(\$29 ) + $signed(\port$1513$0 );
-  assign \$32  = $signed(\$30 ) - $signed({ 1'h0, \$31  });
-  assign \$33  = accumulate ? values[143:128] : 16'h0000;
-  assign \$34  = $signed(\$33 ) + $signed(\port$1515$0 );
-  assign \$36  = $signed(\$34 ) - $signed({ 1'h0, \$35  });
-  assign \$37  = accumulate ? values[159:144] : 16'h0000;
-  assign \$38  = $signed(\$37 ) + $signed(\port$1517$0 );
-  assign \$40  = $signed(\$38 ) - $signed({ 1'h0, \$39  });
-  assign \$41  = accumulate ? values[175:160] : 16'h0000;
-  assign \$42  = $signed(\$41 ) + $signed(\port$1519$0 );
+  assign \$25  = raw ? { 9'h000, codes[34:28] } : \$24 [15:0];
+  assign \$26  = accumulate ? values[95:80] : 16'h0000;
+  assign \$27  = $signed(\$26 ) + $signed(\port$1960$0 );
+  assign \$29  = $signed(\$27 ) - $signed({ 1'h0, \$28  });
+  assign \$30  = raw ? { 9'h000, codes[41:35] } : \$29 [15:0];
+  assign \$31  = accumulate ? values[111:96] : 16'h0000;
+  assign \$32  = $signed(\$31 ) + $signed(\port$1962$0 );
+  assign \$34  = $signed(\$32 ) - $signed({ 1'h0, \$33  });
+  assign \$35  = raw ? { 9'h000, codes[48:42] } : \$34 [15:0];
+  assign \$36  = accumulate ? values[127:112] : 16'h0000;
+  assign \$37  = $signed(\$36 ) + $signed(\port$1964$0 );
+  assign \$39  = $signed(\$37 ) - $signed({ 1'h0, \$38  });
+  assign \$40  = raw ? { 9'h000, codes[55:49] } : \$39 [15:0];
+  assign \$41  = accumulate ? values[143:128] : 16'h0000;
+  assign \$42  = $signed(\$41 ) + $signed(\port$1966$0 );
   assign \$44  = $signed(\$42 ) - $signed({ 1'h0, \$43  });
-  assign \$45  = accumulate ? values[191:176] : 16'h0000;
-  assign \$46  = $signed(\$45 ) + $signed(\port$1521$0 );
-  assign \$48  = $signed(\$46 ) - $signed({ 1'h0, \$47  });
-  assign \$49  = accumulate ? values[207:192] : 16'h0000;
-  assign \$50  = $signed(\$49 ) + $signed(\port$1523$0 );
-  assign \$52  = $signed(\$50 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = accumulate ? values[223:208] : 16'h0000;
-  assign \$54  = $signed(\$53 ) + $signed(\port$1525$0 );
-  assign \$56  = $signed(\$54 ) - $signed({ 1'h0, \$55  });
-  assign \$57  = accumulate ? values[239:224] : 16'h0000;
-  assign \$58  = $signed(\$57 ) + $signed(\port$1527$0 );
-  assign \$60  = $signed(\$58 ) - $signed({ 1'h0, \$59  });
-  assign \$61  = accumulate ? values[255:240] : 16'h0000;
-  assign \$62  = $signed(\$61 ) + $signed(\port$1529$0 );
+  assign \$45  = raw ? { 9'h000, codes[62:56] } : \$44 [15:0];
+  assign \$46  = accumulate ? values[159:144] : 16'h0000;
+  assign \$47  = $signed(\$46 ) + $signed(\port$1968$0 );
+  assign \$49  = $signed(\$47 ) - $signed({ 1'h0, \$48  });
+  assign \$50  = raw ? { 9'h000, codes[69:63] } : \$49 [15:0];
+  assign \$51  = accumulate ? values[175:160] : 16'h0000;
+  assign \$52  = $signed(\$51 ) + $signed(\port$1970$0 );
+  assign \$54  = $signed(\$52 ) - $signed({ 1'h0, \$53  });
+  assign \$55  = raw ? { 9'h000, codes[76:70] } : \$54 [15:0];
+  assign \$56  = accumulate ? values[191:176] : 16'h0000;
+  assign \$57  = $signed(\$56 ) + $signed(\port$1972$0 );
+  assign \$59  = $signed(\$57 ) - $signed({ 1'h0, \$58  });
+  assign \$60  = raw ? { 9'h000, codes[83:77] } : \$59 [15:0];
+  assign \$61  = accumulate ? values[207:192] : 16'h0000;
+  assign \$62  = $signed(\$61 ) + $signed(\port$1974$0 );
   assign \$64  = $signed(\$62 ) - $signed({ 1'h0, \$63  });
-  assign \$65  = accumulate ? values[271:256] : 16'h0000;
-  assign \$66  = $signed(\$65 ) + $signed(\port$1531$0 );
-  assign \$68  = $signed(\$66 ) - $signed({ 1'h0, \$67  });
-  assign \$69  = accumulate ? values[287:272] : 16'h0000;
-  assign \$70  = $signed(\$69 ) + $signed(\port$1533$0 );
-  assign \$72  = $signed(\$70 ) - $signed({ 1'h0, \$71  });
-  assign \$73  = accumulate ? values[303:288] : 16'h0000;
-  assign \$74  = $signed(\$73 ) + $signed(\port$1535$0 );
-  assign \$76  = $signed(\$74 ) - $signed({ 1'h0, \$75  });
-  assign \$77  = accumulate ? values[319:304] : 16'h0000;
-  assign \$78  = $signed(\$77 ) + $signed(\port$1537$0 );
-  assign \$80  = $signed(\$78 ) - $signed({ 1'h0, \$79  });
-  assign \$81  = accumulate ? values[335:320] : 16'h0000;
-  assign \$82  = $signed(\$81 ) + $signed(\port$1539$0 );
+  assign \$65  = raw ? { 9'h000, codes[90:84] } : \$64 [15:0];
+  assign \$66  = accumulate ? values[223:208] : 16'h0000;
+  assign \$67  = $signed(\$66 ) + $signed(\port$1976$0 );
+  assign \$69  = $signed(\$67 ) - $signed({ 1'h0, \$68  });
+  assign \$70  = raw ? { 9'h000, codes[97:91] } : \$69 [15:0];
+  assign \$71  = accumulate ? values[239:224] : 16'h0000;
+  assign \$72  = $signed(\$71 ) + $signed(\port$1978$0 );
+  assign \$74  = $signed(\$72 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = raw ? { 9'h000, codes[104:98] } : \$74 [15:0];
+  assign \$76  = accumulate ? values[255:240] : 16'h0000;
+  assign \$77  = $signed(\$76 ) + $signed(\port$1980$0 );
+  assign \$79  = $signed(\$77 ) - $signed({ 1'h0, \$78  });
+  assign \$80  = raw ? { 9'h000, codes[111:105] } : \$79 [15:0];
+  assign \$81  = accumulate ? values[271:256] : 16'h0000;
+  assign \$82  = $signed(\$81 ) + $signed(\port$1982$0 );
   assign \$84  = $signed(\$82 ) - $signed({ 1'h0, \$83  });
-  assign \$85  = accumulate ? values[351:336] : 16'h0000;
-  assign \$86  = $signed(\$85 ) + $signed(\port$1541$0 );
-  assign \$88  = $signed(\$86 ) - $signed({ 1'h0, \$87  });
-  assign \$89  = accumulate ? values[367:352] : 16'h0000;
-  assign \$90  = $signed(\$89 ) + $signed(\port$1543$0 );
-  assign \$92  = $signed(\$90 ) - $signed({ 1'h0, \$91  });
-  assign \$93  = accumulate ? values[383:368] : 16'h0000;
-  assign \$94  = $signed(\$93 ) + $signed(\port$1545$0 );
-  assign \$96  = $signed(\$94 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = accumulate ? values[399:384] : 16'h0000;
-  assign \$98  = $signed(\$97 ) + $signed(\port$1547$0 );
-  assign \$100  = $signed(\$98 ) - $signed({ 1'h0, \$99  });
-  assign \$101  = accumulate ? values[415:400] : 16'h0000;
-  assign \$102  = $signed(\$101 ) + $signed(\port$1549$0 );
+  assign \$85  = raw ? { 9'h000, codes[118:112] } : \$84 [15:0];
+  assign \$86  = accumulate ? values[287:272] : 16'h0000;
+  assign \$87  = $signed(\$86 ) + $signed(\port$1984$0 );
+  assign \$89  = $signed(\$87 ) - $signed({ 1'h0, \$88  });
+  assign \$90  = raw ? { 9'h000, codes[125:119] } : \$89 [15:0];
+  assign \$91  = accumulate ? values[303:288] : 16'h0000;
+  assign \$92  = $signed(\$91 ) + $signed(\port$1986$0 );
+  assign \$94  = $signed(\$92 ) - $signed({ 1'h0, \$93  });
+  assign \$95  = raw ? { 9'h000, codes[132:126] } : \$94 [15:0];
+  assign \$96  = accumulate ? values[319:304] : 16'h0000;
+  assign \$97  = $signed(\$96 ) + $signed(\port$1988$0 );
+  assign \$99  = $signed(\$97 ) - $signed({ 1'h0, \$98  });
+  assign \$100  = raw ? { 9'h000, codes[139:133] } : \$99 [15:0];
+  assign \$101  = accumulate ? values[335:320] : 16'h0000;
+  assign \$102  = $signed(\$101 ) + $signed(\port$1990$0 );
   assign \$104  = $signed(\$102 ) - $signed({ 1'h0, \$103  });
-  assign \$105  = accumulate ? values[431:416] : 16'h0000;
-  assign \$106  = $signed(\$105 ) + $signed(\port$1551$0 );
-  assign \$108  = $signed(\$106 ) - $signed({ 1'h0, \$107  });
-  assign \$109  = accumulate ? values[447:432] : 16'h0000;
-  assign \$110  = $signed(\$109 ) + $signed(\port$1553$0 );
-  assign \$112  = $signed(\$110 ) - $signed({ 1'h0, \$111  });
-  assign \$113  = accumulate ? values[463:448] : 16'h0000;
-  assign \$114  = $signed(\$113 ) + $signed(\port$1555$0 );
-  assign \$116  = $signed(\$114 ) - $signed({ 1'h0, \$115  });
-  assign \$117  = accumulate ? values[479:464] : 16'h0000;
-  assign \$118  = $signed(\$117 ) + $signed(\port$1557$0 );
-  assign \$120  = $signed(\$118 ) - $signed({ 1'h0, \$119  });
-  assign \$121  = accumulate ? values[495:480] : 16'h0000;
-  assign \$122  = $signed(\$121 ) + $signed(\port$1559$0 );
+  assign \$105  = raw ? { 9'h000, codes[146:140] } : \$104 [15:0];
+  assign \$106  = accumulate ? values[351:336] : 16'h0000;
+  assign \$107  = $signed(\$106 ) + $signed(\port$1992$0 );
+  assign \$109  = $signed(\$107 ) - $signed({ 1'h0, \$108  });
+  assign \$110  = raw ? { 9'h000, codes[153:147] } : \$109 [15:0];
+  assign \$111  = accumulate ? values[367:352] : 16'h0000;
+  assign \$112  = $signed(\$111 ) + $signed(\port$1994$0 );
+  assign \$114  = $signed(\$112 ) - $signed({ 1'h0, \$113  });
+  assign \$115  = raw ? { 9'h000, codes[160:154] } : \$114 [15:0];
+  assign \$116  = accumulate ? values[383:368] : 16'h0000;
+  assign \$117  = $signed(\$116 ) + $signed(\port$1996$0 );
+  assign \$119  = $signed(\$117 ) - $signed({ 1'h0, \$118  });
+  assign \$120  = raw ? { 9'h000, codes[167:161] } : \$119 [15:0];
+  assign \$121  = accumulate ? values[399:384] : 16'h0000;
+  assign \$122  = $signed(\$121 ) + $signed(\port$1998$0 );
   assign \$124  = $signed(\$122 ) - $signed({ 1'h0, \$123  });
-  assign \$125  = accumulate ? values[511:496] : 16'h0000;
-  assign \$126  = $signed(\$125 ) + $signed(\port$1561$0 );
-  assign \$128  = $signed(\$126 ) - $signed({ 1'h0, \$127  });
-  assign \$129  = accumulate ? values[527:512] : 16'h0000;
-  assign \$130  = $signed(\$129 ) + $signed(\port$1563$0 );
-  assign \$132  = $signed(\$130 ) - $signed({ 1'h0, \$131  });
-  assign \$133  = accumulate ? values[543:528] : 16'h0000;
-  assign \$134  = $signed(\$133 ) + $signed(\port$1565$0 );
-  assign \$136  = $signed(\$134 ) - $signed({ 1'h0, \$135  });
-  assign \$137  = accumulate ? values[559:544] : 16'h0000;
-  assign \$138  = $signed(\$137 ) + $signed(\port$1567$0 );
-  assign \$140  = $signed(\$138 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = accumulate ? values[575:560] : 16'h0000;
-  assign \$142  = $signed(\$141 ) + $signed(\port$1569$0 );
+  assign \$125  = raw ? { 9'h000, codes[174:168] } : \$124 [15:0];
+  assign \$126  = accumulate ? values[415:400] : 16'h0000;
+  assign \$127  = $signed(\$126 ) + $signed(\port$2000$0 );
+  assign \$129  = $signed(\$127 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = raw ? { 9'h000, codes[181:175] } : \$129 [15:0];
+  assign \$131  = accumulate ? values[431:416] : 16'h0000;
+  assign \$132  = $signed(\$131 ) + $signed(\port$2002$0 );
+  assign \$134  = $signed(\$132 ) - $signed({ 1'h0, \$133  });
+  assign \$135  = raw ? { 9'h000, codes[188:182] } : \$134 [15:0];
+  assign \$136  = accumulate ? values[447:432] : 16'h0000;
+  assign \$137  = $signed(\$136 ) + $signed(\port$2004$0 );
+  assign \$139  = $signed(\$137 ) - $signed({ 1'h0, \$138  });
+  assign \$140  = raw ? { 9'h000, codes[195:189] } : \$139 [15:0];
+  assign \$141  = accumulate ? values[463:448] : 16'h0000;
+  assign \$142  = $signed(\$141 ) + $signed(\port$2006$0 );
   assign \$144  = $signed(\$142 ) - $signed({ 1'h0, \$143  });
-  assign \$145  = accumulate ? values[591:576] : 16'h0000;
-  assign \$146  = $signed(\$145 ) + $signed(\port$1571$0 );
-  assign \$148  = $signed(\$146 ) - $signed({ 1'h0, \$147  });
-  assign \$149  = accumulate ? values[607:592] : 16'h0000;
-  assign \$150  = $signed(\$149 ) + $signed(\port$1573$0 );
-  assign \$152  = $signed(\$150 ) - $signed({ 1'h0, \$151  });
-  assign \$153  = accumulate ? values[623:608] : 16'h0000;
-  assign \$154  = $signed(\$153 ) + $signed(\port$1575$0 );
-  assign \$156  = $signed(\$154 ) - $signed({ 1'h0, \$155  });
-  assign \$157  = accumulate ? values[639:624] : 16'h0000;
-  assign \$158  = $signed(\$157 ) + $signed(\port$1577$0 );
-  assign \$160  = $signed(\$158 ) - $signed({ 1'h0, \$159  });
-  assign \$161  = accumulate ? values[655:640] : 16'h0000;
-  assign \$162  = $signed(\$161 ) + $signed(\port$1579$0 );
+  assign \$145  = raw ? { 9'h000, codes[202:196] } : \$144 [15:0];
+  assign \$146  = accumulate ? values[479:464] : 16'h0000;
+  assign \$147  = $signed(\$146 ) + $signed(\port$2008$0 );
+  assign \$149  = $signed(\$147 ) - $signed({ 1'h0, \$148  });
+  assign \$150  = raw ? { 9'h000, codes[209:203] } : \$149 [15:0];
+  assign \$151  = accumulate ? values[495:480] : 16'h0000;
+  assign \$152  = $signed(\$151 ) + $signed(\port$2010$0 );
+  assign \$154  = $signed(\$152 ) - $signed({ 1'h0, \$153  });
+  assign \$155  = raw ? { 9'h000, codes[216:210] } : \$154 [15:0];
+  assign \$156  = accumulate ? values[511:496] : 16'h0000;
+  assign \$157  = $signed(\$156 ) + $signed(\port$2012$0 );
+  assign \$159  = $signed(\$157 ) - $signed({ 1'h0, \$158  });
+  assign \$160  = raw ? { 9'h000, codes[223:217] } : \$159 [15:0];
+  assign \$161  = accumulate ? values[527:512] : 16'h0000;
+  assign \$162  = $signed(\$161 ) + $signed(\port$2014$0 );
   assign \$164  = $signed(\$162 ) - $signed({ 1'h0, \$163  });
-  assign \$165  = accumulate ? values[671:656] : 16'h0000;
-  assign \$166  = $signed(\$165 ) + $signed(\port$1581$0 );
-  assign \$168  = $signed(\$166 ) - $signed({ 1'h0, \$167  });
-  assign \$169  = accumulate ? values[687:672] : 16'h0000;
-  assign \$170  = $signed(\$169 ) + $signed(\port$1583$0 );
-  assign \$172  = $signed(\$170 ) - $signed({ 1'h0, \$171  });
-  assign \$173  = accumulate ? values[703:688] : 16'h0000;
-  assign \$174  = $signed(\$173 ) + $signed(\port$1585$0 );
-  assign \$176  = $signed(\$174 ) - $signed({ 1'h0, \$175  });
-  assign \$177  = accumulate ? values[719:704] : 16'h0000;
-  assign \$178  = $signed(\$177 ) + $signed(\port$1587$0 );
-  assign \$180  = $signed(\$178 ) - $signed({ 1'h0, \$179  });
-  assign \$181  = accumulate ? values[735:720] : 16'h0000;
-  assign \$182  = $signed(\$181 ) + $signed(\port$1589$0 );
+  assign \$165  = raw ? { 9'h000, codes[230:224] } : \$164 [15:0];
+  assign \$166  = accumulate ? values[543:528] : 16'h0000;
+  assign \$167  = $signed(\$166 ) + $signed(\port$2016$0 );
+  assign \$169  = $signed(\$167 ) - $signed({ 1'h0, \$168  });
+  assign \$170  = raw ? { 9'h000, codes[237:231] } : \$169 [15:0];
+  assign \$171  = accumulate ? values[559:544] : 16'h0000;
+  assign \$172  = $signed(\$171 ) + $signed(\port$2018$0 );
+  assign \$174  = $signed(\$172 ) - $signed({ 1'h0, \$173  });
+  assign \$175  = raw ? { 9'h000, codes[244:238] } : \$174 [15:0];
+  assign \$176  = accumulate ? values[575:560] : 16'h0000;
+  assign \$177  = $signed(\$176 ) + $signed(\port$2020$0 );
+  assign \$179  = $signed(\$177 ) - $signed({ 1'h0, \$178  });
+  assign \$180  = raw ? { 9'h000, codes[251:245] } : \$179 [15:0];
+  assign \$181  = accumulate ? values[591:576] : 16'h0000;
+  assign \$182  = $signed(\$181 ) + $signed(\port$2022$0 );
   assign \$184  = $signed(\$182 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = accumulate ? values[751:736] : 16'h0000;
-  assign \$186  = $signed(\$185 ) + $signed(\port$1591$0 );
-  assign \$188  = $signed(\$186 ) - $signed({ 1'h0, \$187  });
-  assign \$189  = accumulate ? values[767:752] : 16'h0000;
-  assign \$190  = $signed(\$189 ) + $signed(\port$1593$0 );
-  assign \$192  = $signed(\$190 ) - $signed({ 1'h0, \$191  });
-  assign \$193  = accumulate ? values[783:768] : 16'h0000;
-  assign \$194  = $signed(\$193 ) + $signed(\port$1595$0 );
-  assign \$196  = $signed(\$194 ) - $signed({ 1'h0, \$195  });
-  assign \$197  = accumulate ? values[799:784] : 16'h0000;
-  assign \$198  = $signed(\$197 ) + $signed(\port$1597$0 );
-  assign \$200  = $signed(\$198 ) - $signed({ 1'h0, \$199  });
-  assign \$201  = accumulate ? values[815:800] : 16'h0000;
-  assign \$202  = $signed(\$201 ) + $signed(\port$1599$0 );
+  assign \$185  = raw ? { 9'h000, codes[258:252] } : \$184 [15:0];
+  assign \$186  = accumulate ? values[607:592] : 16'h0000;
+  assign \$187  = $signed(\$186 ) + $signed(\port$2024$0 );
+  assign \$189  = $signed(\$187 ) - $signed({ 1'h0, \$188  });
+  assign \$190  = raw ? { 9'h000, codes[265:259] } : \$189 [15:0];
+  assign \$191  = accumulate ? values[623:608] : 16'h0000;
+  assign \$192  = $signed(\$191 ) + $signed(\port$2026$0 );
+  assign \$194  = $signed(\$192 ) - $signed({ 1'h0, \$193  });
+  assign \$195  = raw ? { 9'h000, codes[272:266] } : \$194 [15:0];
+  assign \$196  = accumulate ? values[639:624] : 16'h0000;
+  assign \$197  = $signed(\$196 ) + $signed(\port$2028$0 );
+  assign \$199  = $signed(\$197 ) - $signed({ 1'h0, \$198  });
+  assign \$200  = raw ? { 9'h000, codes[279:273] } : \$199 [15:0];
+  assign \$201  = accumulate ? values[655:640] : 16'h0000;
+  assign \$202  = $signed(\$201 ) + $signed(\port$2030$0 );
   assign \$204  = $signed(\$202 ) - $signed({ 1'h0, \$203  });
-  assign \$205  = accumulate ? values[831:816] : 16'h0000;
-  assign \$206  = $signed(\$205 ) + $signed(\port$1601$0 );
-  assign \$208  = $signed(\$206 ) - $signed({ 1'h0, \$207  });
-  assign \$209  = accumulate ? values[847:832] : 16'h0000;
-  assign \$210  = $signed(\$209 ) + $signed(\port$1603$0 );
-  assign \$212  = $signed(\$210 ) - $signed({ 1'h0, \$211  });
-  assign \$213  = accumulate ? values[863:848] : 16'h0000;
-  assign \$214  = $signed(\$213 ) + $signed(\port$1605$0 );
-  assign \$216  = $signed(\$214 ) - $signed({ 1'h0, \$215  });
-  assign \$217  = accumulate ? values[879:864] : 16'h0000;
-  assign \$218  = $signed(\$217 ) + $signed(\port$1607$0 );
-  assign \$220  = $signed(\$218 ) - $signed({ 1'h0, \$219  });
-  assign \$221  = accumulate ? values[895:880] : 16'h0000;
-  assign \$222  = $signed(\$221 ) + $signed(\port$1609$0 );
+  assign \$205  = raw ? { 9'h000, codes[286:280] } : \$204 [15:0];
+  assign \$206  = accumulate ? values[671:656] : 16'h0000;
+  assign \$207  = $signed(\$206 ) + $signed(\port$2032$0 );
+  assign \$209  = $signed(\$207 ) - $signed({ 1'h0, \$208  });
+  assign \$210  = raw ? { 9'h000, codes[293:287] } : \$209 [15:0];
+  assign \$211  = accumulate ? values[687:672] : 16'h0000;
+  assign \$212  = $signed(\$211 ) + $signed(\port$2034$0 );
+  assign \$214  = $signed(\$212 ) - $signed({ 1'h0, \$213  });
+  assign \$215  = raw ? { 9'h000, codes[300:294] } : \$214 [15:0];
+  assign \$216  = accumulate ? values[703:688] : 16'h0000;
+  assign \$217  = $signed(\$216 ) + $signed(\port$2036$0 );
+  assign \$219  = $signed(\$217 ) - $signed({ 1'h0, \$218  });
+  assign \$220  = raw ? { 9'h000, codes[307:301] } : \$219 [15:0];
+  assign \$221  = accumulate ? values[719:704] : 16'h0000;
+  assign \$222  = $signed(\$221 ) + $signed(\port$2038$0 );
   assign \$224  = $signed(\$222 ) - $signed({ 1'h0, \$223  });
-  assign \$225  = accumulate ? values[911:896] : 16'h0000;
-  assign \$226  = $signed(\$225 ) + $signed(\port$1611$0 );
-  assign \$228  = $signed(\$226 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = accumulate ? values[927:912] : 16'h0000;
-  assign \$230  = $signed(\$229 ) + $signed(\port$1613$0 );
-  assign \$232  = $signed(\$230 ) - $signed({ 1'h0, \$231  });
-  assign \$233  = accumulate ? values[943:928] : 16'h0000;
-  assign \$234  = $signed(\$233 ) + $signed(\port$1615$0 );
-  assign \$236  = $signed(\$234 ) - $signed({ 1'h0, \$235  });
-  assign \$237  = accumulate ? values[959:944] : 16'h0000;
-  assign \$238  = $signed(\$237 ) + $signed(\port$1617$0 );
-  assign \$240  = $signed(\$238 ) - $signed({ 1'h0, \$239  });
-  assign \$241  = accumulate ? values[975:960] : 16'h0000;
-  assign \$242  = $signed(\$241 ) + $signed(\port$1619$0 );
+  assign \$225  = raw ? { 9'h000, codes[314:308] } : \$224 [15:0];
+  assign \$226  = accumulate ? values[735:720] : 16'h0000;
+  assign \$227  = $signed(\$226 ) + $signed(\port$2040$0 );
+  assign \$229  = $signed(\$227 ) - $signed({ 1'h0, \$228  });
+  assign \$230  = raw ? { 9'h000, codes[321:315] } : \$229 [15:0];
+  assign \$231  = accumulate ? values[751:736] : 16'h0000;
+  assign \$232  = $signed(\$231 ) + $signed(\port$2042$0 );
+  assign \$234  = $signed(\$232 ) - $signed({ 1'h0, \$233  });
+  assign \$235  = raw ? { 9'h000, codes[328:322] } : \$234 [15:0];
+  assign \$236  = accumulate ? values[767:752] : 16'h0000;
+  assign \$237  = $signed(\$236 ) + $signed(\port$2044$0 );
+  assign \$239  = $signed(\$237 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = raw ? { 9'h000, codes[335:329] } : \$239 [15:0];
+  assign \$241  = accumulate ? values[783:768] : 16'h0000;
+  assign \$242  = $signed(\$241 ) + $signed(\port$2046$0 );
   assign \$244  = $signed(\$242 ) - $signed({ 1'h0, \$243  });
-  assign \$245  = accumulate ? values[991:976] : 16'h0000;
-  assign \$246  = $signed(\$245 ) + $signed(\port$1621$0 );
-  assign \$248  = $signed(\$246 ) - $signed({ 1'h0, \$247  });
-  assign \$249  = accumulate ? values[1007:992] : 16'h0000;
-  assign \$250  = $signed(\$249 ) + $signed(\port$1623$0 );
-  assign \$252  = $signed(\$250 ) - $signed({ 1'h0, \$251  });
-  assign \$253  = accumulate ? values[1023:1008] : 16'h0000;
-  assign \$254  = $signed(\$253 ) + $signed(\port$1625$0 );
-  assign \$256  = $signed(\$254 ) - $signed({ 1'h0, \$255  });
+  assign \$245  = raw ? { 9'h000, codes[342:336] } : \$244 [15:0];
+  assign \$246  = accumulate ? values[799:784] : 16'h0000;
+  assign \$247  = $signed(\$246 ) + $signed(\port$2048$0 );
+  assign \$249  = $signed(\$247 ) - $signed({ 1'h0, \$248  });
+  assign \$250  = raw ? { 9'h000, codes[349:343] } : \$249 [15:0];
+  assign \$251  = accumulate ? values[815:800] : 16'h0000;
+  assign \$252  = $signed(\$251 ) + $signed(\port$2050$0 );
+  assign \$254  = $signed(\$252 ) - $signed({ 1'h0, \$253  });
+  assign \$255  = raw ? { 9'h000, codes[356:350] } : \$254 [15:0];
+  assign \$256  = accumulate ? values[831:816] : 16'h0000;
+  assign \$257  = $signed(\$256 ) + $signed(\port$2052$0 );
+  assign \$259  = $signed(\$257 ) - $signed({ 1'h0, \$258  });
+  assign \$260  = raw ? { 9'h000, codes[363:357] } : \$259 [15:0];
+  assign \$261  = accumulate ? values[847:832] : 16'h0000;
+  assign \$262  = $signed(\$261 ) + $signed(\port$2054$0 );
+  assign \$264  = $signed(\$262 ) - $signed({ 1'h0, \$263  });
+  assign \$265  = raw ? { 9'h000, codes[370:364] } : \$264 [15:0];
+  assign \$266  = accumulate ? values[863:848] : 16'h0000;
+  assign \$267  = $signed(\$266 ) + $signed(\port$2056$0 );
+  assign \$269  = $signed(\$267 ) - $signed({ 1'h0, \$268  });
+  assign \$270  = raw ? { 9'h000, codes[377:371] } : \$269 [15:0];
+  assign \$271  = accumulate ? values[879:864] : 16'h0000;
+  assign \$272  = $signed(\$271 ) + $signed(\port$2058$0 );
+  assign \$274  = $signed(\$272 ) - $signed({ 1'h0, \$273  });
+  assign \$275  = raw ? { 9'h000, codes[384:378] } : \$274 [15:0];
+  assign \$276  = accumulate ? values[895:880] : 16'h0000;
+  assign \$277  = $signed(\$276 ) + $signed(\port$2060$0 );
+  assign \$279  = $signed(\$277 ) - $signed({ 1'h0, \$278  });
+  assign \$280  = raw ? { 9'h000, codes[391:385] } : \$279 [15:0];
+  assign \$281  = accumulate ? values[911:896] : 16'h0000;
+  assign \$282  = $signed(\$281 ) + $signed(\port$2062$0 );
+  assign \$284  = $signed(\$282 ) - $signed({ 1'h0, \$283  });
+  assign \$285  = raw ? { 9'h000, codes[398:392] } : \$284 [15:0];
+  assign \$286  = accumulate ? values[927:912] : 16'h0000;
+  assign \$287  = $signed(\$286 ) + $signed(\port$2064$0 );
+  assign \$289  = $signed(\$287 ) - $signed({ 1'h0, \$288  });
+  assign \$290  = raw ? { 9'h000, codes[405:399] } : \$289 [15:0];
+  assign \$291  = accumulate ? values[943:928] : 16'h0000;
+  assign \$292  = $signed(\$291 ) + $signed(\port$2066$0 );
+  assign \$294  = $signed(\$292 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = raw ? { 9'h000, codes[412:406] } : \$294 [15:0];
+  assign \$296  = accumulate ? values[959:944] : 16'h0000;
+  assign \$297  = $signed(\$296 ) + $signed(\port$2068$0 );
+  assign \$299  = $signed(\$297 ) - $signed({ 1'h0, \$298  });
+  assign \$300  = raw ? { 9'h000, codes[419:413] } : \$299 [15:0];
+  assign \$301  = accumulate ? values[975:960] : 16'h0000;
+  assign \$302  = $signed(\$301 ) + $signed(\port$2070$0 );
+  assign \$304  = $signed(\$302 ) - $signed({ 1'h0, \$303  });
+  assign \$305  = raw ? { 9'h000, codes[426:420] } : \$304 [15:0];
+  assign \$306  = accumulate ? values[991:976] : 16'h0000;
+  assign \$307  = $signed(\$306 ) + $signed(\port$2072$0 );
+  assign \$309  = $signed(\$307 ) - $signed({ 1'h0, \$308  });
+  assign \$310  = raw ? { 9'h000, codes[433:427] } : \$309 [15:0];
+  assign \$311  = accumulate ? values[1007:992] : 16'h0000;
+  assign \$312  = $signed(\$311 ) + $signed(\port$2074$0 );
+  assign \$314  = $signed(\$312 ) - $signed({ 1'h0, \$313  });
+  assign \$315  = raw ? { 9'h000, codes[440:434] } : \$314 [15:0];
+  assign \$316  = accumulate ? values[1023:1008] : 16'h0000;
+  assign \$317  = $signed(\$316 ) + $signed(\port$2076$0 );
+  assign \$319  = $signed(\$317 ) - $signed({ 1'h0, \$318  });
+  assign \$320  = raw ? { 9'h000, codes[447:441] } : \$319 [15:0];
   always @(posedge clk)
-    values <= \$257 ;
+    values <= \$321 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$257  = values;
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$321  = values;
     if (capture) begin
-      \$257  = { \$256 [15:0], \$252 [15:0], \$248 [15:0], \$244 [15:0], \$240 [15:0], \$236 [15:0], \$232 [15:0], \$228 [15:0], \$224 [15:0], \$220 [15:0], \$216 [15:0], \$212 [15:0], \$208 [15:0], \$204 [15:0], \$200 [15:0], \$196 [15:0], \$192 [15:0], \$188 [15:0], \$184 [15:0], \$180 [15:0], \$176 [15:0], \$172 [15:0], \$168 [15:0], \$164 [15:0], \$160 [15:0], \$156 [15:0], \$152 [15:0], \$148 [15:0], \$144 [15:0], \$140 [15:0], \$136 [15:0], \$132 [15:0], \$128 [15:0], \$124 [15:0], \$120 [15:0], \$116 [15:0], \$112 [15:0], \$108 [15:0], \$104 [15:0], \$100 [15:0], \$96 [15:0], \$92 [15:0], \$88 [15:0], \$84 [15:0], \$80 [15:0], \$76 [15:0], \$72 [15:0], \$68 [15:0], \$64 [15:0], \$60 [15:0], \$56 [15:0], \$52 [15:0], \$48 [15:0], \$44 [15:0], \$40 [15:0], \$36 [15:0], \$32 [15:0], \$28 [15:0], \$24 [15:0], \$20 [15:0], \$16 [15:0], \$12 [15:0], \$8 [15:0], \$4 [15:0] };
+      \$321  = { \$320 , \$315 , \$310 , \$305 , \$300 , \$295 , \$290 , \$285 , \$280 , \$275 , \$270 , \$265 , \$260 , \$255 , \$250 , \$245 , \$240 , \$235 , \$230 , \$225 , \$220 , \$215 , \$210 , \$205 , \$200 , \$195 , \$190 , \$185 , \$180 , \$175 , \$170 , \$165 , \$160 , \$155 , \$150 , \$145 , \$140 , \$135 , \$130 , \$125 , \$120 , \$115 , \$110 , \$105 , \$100 , \$95 , \$90 , \$85 , \$80 , \$75 , \$70 , \$65 , \$60 , \$55 , \$50 , \$45 , \$40 , \$35 , \$30 , \$25 , \$20 , \$15 , \$10 , \$5  };
     end
     if (rst) begin
-      \$257  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$321  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
-  assign next_values = { \$256 [15:0], \$252 [15:0], \$248 [15:0], \$244 [15:0], \$240 [15:0], \$236 [15:0], \$232 [15:0], \$228 [15:0], \$224 [15:0], \$220 [15:0], \$216 [15:0], \$212 [15:0], \$208 [15:0], \$204 [15:0], \$200 [15:0], \$196 [15:0], \$192 [15:0], \$188 [15:0], \$184 [15:0], \$180 [15:0], \$176 [15:0], \$172 [15:0], \$168 [15:0], \$164 [15:0], \$160 [15:0], \$156 [15:0], \$152 [15:0], \$148 [15:0], \$144 [15:0], \$140 [15:0], \$136 [15:0], \$132 [15:0], \$128 [15:0], \$124 [15:0], \$120 [15:0], \$116 [15:0], \$112 [15:0], \$108 [15:0], \$104 [15:0], \$100 [15:0], \$96 [15:0], \$92 [15:0], \$88 [15:0], \$84 [15:0], \$80 [15:0], \$76 [15:0], \$72 [15:0], \$68 [15:0], \$64 [15:0], \$60 [15:0], \$56 [15:0], \$52 [15:0], \$48 [15:0], \$44 [15:0], \$40 [15:0], \$36 [15:0], \$32 [15:0], \$28 [15:0], \$24 [15:0], \$20 [15:0], \$16 [15:0], \$12 [15:0], \$8 [15:0], \$4 [15:0] };
-  assign offsets = { \port$1625$0 , \port$1623$0 , \port$1621$0 , \port$1619$0 , \port$1617$0 , \port$1615$0 , \port$1613$0 , \port$1611$0 , \port$1609$0 , \port$1607$0 , \port$1605$0 , \port$1603$0 , \port$1601$0 , \port$1599$0 , \port$1597$0 , \port$1595$0 , \port$1593$0 , \port$1591$0 , \port$1589$0 , \port$1587$0 , \port$1585$0 , \port$1583$0 , \port$1581$0 , \port$1579$0 , \port$1577$0 , \port$1575$0 , \port$1573$0 , \port$1571$0 , \port$1569$0 , \port$1567$0 , \port$1565$0 , \port$1563$0 , \port$1561$0 , \port$1559$0 , \port$1557$0 , \port$1555$0 , \port$1553$0 , \port$1551$0 , \port$1549$0 , \port$1547$0 , \port$1545$0 , \port$1543$0 , \port$1541$0 , \port$1539$0 , \port$1537$0 , \port$1535$0 , \port$1533$0 , \port$1531$0 , \port$1529$0 , \port$1527$0 , \port$1525$0 , \port$1523$0 , \port$1521$0 , \port$1519$0 , \port$1517$0 , \port$1515$0 , \port$1513$0 , \port$1511$0 , \port$1509$0 , \port$1507$0 , \port$1505$0 , \port$1503$0 , \port$1501$0 , \port$1499$0  };
-  assign \port$1163$0  = \$4 [15:0];
-  assign \port$1167$0  = \$8 [15:0];
-  assign \port$1171$0  = \$12 [15:0];
-  assign \port$1175$0  = \$16 [15:0];
-  assign \port$1179$0  = \$20 [15:0];
-  assign \port$1183$0  = \$24 [15:0];
-  assign \port$1187$0  = \$28 [15:0];
-  assign \port$1191$0  = \$32 [15:0];
-  assign \port$1195$0  = \$36 [15:0];
-  assign \port$1199$0  = \$40 [15:0];
-  assign \port$1203$0  = \$44 [15:0];
-  assign \port$1207$0  = \$48 [15:0];
-  assign \port$1211$0  = \$52 [15:0];
-  assign \port$1215$0  = \$56 [15:0];
-  assign \port$1219$0  = \$60 [15:0];
-  assign \port$1223$0  = \$64 [15:0];
-  assign \port$1227$0  = \$68 [15:0];
-  assign \port$1231$0  = \$72 [15:0];
-  assign \port$1235$0  = \$76 [15:0];
-  assign \port$1239$0  = \$80 [15:0];
-  assign \port$1243$0  = \$84 [15:0];
-  assign \port$1247$0  = \$88 [15:0];
-  assign \port$1251$0  = \$92 [15:0];
-  assign \port$1255$0  = \$96 [15:0];
-  assign \port$1259$0  = \$100 [15:0];
-  assign \port$1263$0  = \$104 [15:0];
-  assign \port$1267$0  = \$108 [15:0];
-  assign \port$1271$0  = \$112 [15:0];
-  assign \port$1275$0  = \$116 [15:0];
-  assign \port$1279$0  = \$120 [15:0];
-  assign \port$1283$0  = \$124 [15:0];
-  assign \port$1287$0  = \$128 [15:0];
-  assign \port$1291$0  = \$132 [15:0];
-  assign \port$1295$0  = \$136 [15:0];
-  assign \port$1299$0  = \$140 [15:0];
-  assign \port$1303$0  = \$144 [15:0];
-  assign \port$1307$0  = \$148 [15:0];
-  assign \port$1311$0  = \$152 [15:0];
-  assign \port$1315$0  = \$156 [15:0];
-  assign \port$1319$0  = \$160 [15:0];
-  assign \port$1323$0  = \$164 [15:0];
-  assign \port$1327$0  = \$168 [15:0];
-  assign \port$1331$0  = \$172 [15:0];
-  assign \port$1335$0  = \$176 [15:0];
-  assign \port$1339$0  = \$180 [15:0];
-  assign \port$1343$0  = \$184 [15:0];
-  assign \port$1347$0  = \$188 [15:0];
-  assign \port$1351$0  = \$192 [15:0];
-  assign \port$1355$0  = \$196 [15:0];
-  assign \port$1359$0  = \$200 [15:0];
-  assign \port$1363$0  = \$204 [15:0];
-  assign \port$1367$0  = \$208 [15:0];
-  assign \port$1371$0  = \$212 [15:0];
-  assign \port$1375$0  = \$216 [15:0];
-  assign \port$1379$0  = \$220 [15:0];
-  assign \port$1383$0  = \$224 [15:0];
-  assign \port$1387$0  = \$228 [15:0];
-  assign \port$1391$0  = \$232 [15:0];
-  assign \port$1395$0  = \$236 [15:0];
-  assign \port$1399$0  = \$240 [15:0];
-  assign \port$1403$0  = \$244 [15:0];
-  assign \port$1407$0  = \$248 [15:0];
-  assign \port$1411$0  = \$252 [15:0];
-  assign \port$1415$0  = \$256 [15:0];
-  assign \$35  = { codes[62:56], 1'h0 };
+  assign next_values = { \$320 , \$315 , \$310 , \$305 , \$300 , \$295 , \$290 , \$285 , \$280 , \$275 , \$270 , \$265 , \$260 , \$255 , \$250 , \$245 , \$240 , \$235 , \$230 , \$225 , \$220 , \$215 , \$210 , \$205 , \$200 , \$195 , \$190 , \$185 , \$180 , \$175 , \$170 , \$165 , \$160 , \$155 , \$150 , \$145 , \$140 , \$135 , \$130 , \$125 , \$120 , \$115 , \$110 , \$105 , \$100 , \$95 , \$90 , \$85 , \$80 , \$75 , \$70 , \$65 , \$60 , \$55 , \$50 , \$45 , \$40 , \$35 , \$30 , \$25 , \$20 , \$15 , \$10 , \$5  };
+  assign offsets = { \port$2076$0 , \port$2074$0 , \port$2072$0 , \port$2070$0 , \port$2068$0 , \port$2066$0 , \port$2064$0 , \port$2062$0 , \port$2060$0 , \port$2058$0 , \port$2056$0 , \port$2054$0 , \port$2052$0 , \port$2050$0 , \port$2048$0 , \port$2046$0 , \port$2044$0 , \port$2042$0 , \port$2040$0 , \port$2038$0 , \port$2036$0 , \port$2034$0 , \port$2032$0 , \port$2030$0 , \port$2028$0 , \port$2026$0 , \port$2024$0 , \port$2022$0 , \port$2020$0 , \port$2018$0 , \port$2016$0 , \port$2014$0 , \port$2012$0 , \port$2010$0 , \port$2008$0 , \port$2006$0 , \port$2004$0 , \port$2002$0 , \port$2000$0 , \port$1998$0 , \port$1996$0 , \port$1994$0 , \port$1992$0 , \port$1990$0 , \port$1988$0 , \port$1986$0 , \port$1984$0 , \port$1982$0 , \port$1980$0 , \port$1978$0 , \port$1976$0 , \port$1974$0 , \port$1972$0 , \port$1970$0 , \port$1968$0 , \port$1966$0 , \port$1964$0 , \port$1962$0 , \port$1960$0 , \port$1958$0 , \port$1956$0 , \port$1954$0 , \port$1952$0 , \port$1950$0  };
+  assign \port$1529$0  = \$5 ;
+  assign \port$1534$0  = \$10 ;
+  assign \port$1539$0  = \$15 ;
+  assign \port$1544$0  = \$20 ;
+  assign \port$1549$0  = \$25 ;
+  assign \port$1554$0  = \$30 ;
+  assign \port$1559$0  = \$35 ;
+  assign \port$1564$0  = \$40 ;
+  assign \port$1569$0  = \$45 ;
+  assign \port$1574$0  = \$50 ;
+  assign \port$1579$0  = \$55 ;
+  assign \port$1584$0  = \$60 ;
+  assign \port$1589$0  = \$65 ;
+  assign \port$1594$0  = \$70 ;
+  assign \port$1599$0  = \$75 ;
+  assign \port$1604$0  = \$80 ;
+  assign \port$1609$0  = \$85 ;
+  assign \port$1614$0  = \$90 ;
+  assign \port$1619$0  = \$95 ;
+  assign \port$1624$0  = \$100 ;
+  assign \port$1629$0  = \$105 ;
+  assign \port$1634$0  = \$110 ;
+  assign \port$1639$0  = \$115 ;
+  assign \port$1644$0  = \$120 ;
+  assign \port$1649$0  = \$125 ;
+  assign \port$1654$0  = \$130 ;
+  assign \port$1659$0  = \$135 ;
+  assign \port$1664$0  = \$140 ;
+  assign \port$1669$0  = \$145 ;
+  assign \port$1674$0  = \$150 ;
+  assign \port$1679$0  = \$155 ;
+  assign \port$1684$0  = \$160 ;
+  assign \port$1689$0  = \$165 ;
+  assign \port$1694$0  = \$170 ;
+  assign \port$1699$0  = \$175 ;
+  assign \port$1704$0  = \$180 ;
+  assign \port$1709$0  = \$185 ;
+  assign \port$1714$0  = \$190 ;
+  assign \port$1719$0  = \$195 ;
+  assign \port$1724$0  = \$200 ;
+  assign \port$1729$0  = \$205 ;
+  assign \port$1734$0  = \$210 ;
+  assign \port$1739$0  = \$215 ;
+  assign \port$1744$0  = \$220 ;
+  assign \port$1749$0  = \$225 ;
+  assign \port$1754$0  = \$230 ;
+  assign \port$1759$0  = \$235 ;
+  assign \port$1764$0  = \$240 ;
+  assign \port$1769$0  = \$245 ;
+  assign \port$1774$0  = \$250 ;
+  assign \port$1779$0  = \$255 ;
+  assign \port$1784$0  = \$260 ;
+  assign \port$1789$0  = \$265 ;
+  assign \port$1794$0  = \$270 ;
+  assign \port$1799$0  = \$275 ;
+  assign \port$1804$0  = \$280 ;
+  assign \port$1809$0  = \$285 ;
+  assign \port$1814$0  = \$290 ;
+  assign \port$1819$0  = \$295 ;
+  assign \port$1824$0  = \$300 ;
+  assign \port$1829$0  = \$305 ;
+  assign \port$1834$0  = \$310 ;
+  assign \port$1839$0  = \$315 ;
+  assign \port$1844$0  = \$320 ;
   assign \$3  = { codes[6:0], 1'h0 };
-  assign \$7  = { codes[13:7], 1'h0 };
-  assign \$11  = { codes[20:14], 1'h0 };
-  assign \$15  = { codes[27:21], 1'h0 };
-  assign \$19  = { codes[34:28], 1'h0 };
-  assign \$23  = { codes[41:35], 1'h0 };
-  assign \$27  = { codes[48:42], 1'h0 };
-  assign \$31  = { codes[55:49], 1'h0 };
-  assign \$39  = { codes[69:63], 1'h0 };
-  assign \$43  = { codes[76:70], 1'h0 };
-  assign \$47  = { codes[83:77], 1'h0 };
-  assign \$51  = { codes[90:84], 1'h0 };
-  assign \$55  = { codes[97:91], 1'h0 };
-  assign \$59  = { codes[104:98], 1'h0 };
-  assign \$63  = { codes[111:105], 1'h0 };
-  assign \$67  = { codes[118:112], 1'h0 };
-  assign \$71  = { codes[125:119], 1'h0 };
-  assign \$75  = { codes[132:126], 1'h0 };
-  assign \$79  = { codes[139:133], 1'h0 };
-  assign \$83  = { codes[146:140], 1'h0 };
-  assign \$87  = { codes[153:147], 1'h0 };
-  assign \$91  = { codes[160:154], 1'h0 };
-  assign \$95  = { codes[167:161], 1'h0 };
-  assign \$99  = { codes[174:168], 1'h0 };
-  assign \$103  = { codes[181:175], 1'h0 };
-  assign \$107  = { codes[188:182], 1'h0 };
-  assign \$111  = { codes[195:189], 1'h0 };
-  assign \$115  = { codes[202:196], 1'h0 };
-  assign \$119  = { codes[209:203], 1'h0 };
-  assign \$123  = { codes[216:210], 1'h0 };
-  assign \$127  = { codes[223:217], 1'h0 };
-  assign \$131  = { codes[230:224], 1'h0 };
-  assign \$135  = { codes[237:231], 1'h0 };
-  assign \$139  = { codes[244:238], 1'h0 };
-  assign \$143  = { codes[251:245], 1'h0 };
-  assign \$147  = { codes[258:252], 1'h0 };
-  assign \$151  = { codes[265:259], 1'h0 };
-  assign \$155  = { codes[272:266], 1'h0 };
-  assign \$159  = { codes[279:273], 1'h0 };
-  assign \$163  = { codes[286:280], 1'h0 };
-  assign \$167  = { codes[293:287], 1'h0 };
-  assign \$171  = { codes[300:294], 1'h0 };
-  assign \$175  = { codes[307:301], 1'h0 };
-  assign \$179  = { codes[314:308], 1'h0 };
-  assign \$183  = { codes[321:315], 1'h0 };
-  assign \$187  = { codes[328:322], 1'h0 };
-  assign \$191  = { codes[335:329], 1'h0 };
-  assign \$195  = { codes[342:336], 1'h0 };
-  assign \$199  = { codes[349:343], 1'h0 };
-  assign \$203  = { codes[356:350], 1'h0 };
-  assign \$207  = { codes[363:357], 1'h0 };
-  assign \$211  = { codes[370:364], 1'h0 };
-  assign \$215  = { codes[377:371], 1'h0 };
-  assign \$219  = { codes[384:378], 1'h0 };
-  assign \$223  = { codes[391:385], 1'h0 };
-  assign \$227  = { codes[398:392], 1'h0 };
-  assign \$231  = { codes[405:399], 1'h0 };
-  assign \$235  = { codes[412:406], 1'h0 };
-  assign \$239  = { codes[419:413], 1'h0 };
-  assign \$243  = { codes[426:420], 1'h0 };
-  assign \$247  = { codes[433:427], 1'h0 };
-  assign \$251  = { codes[440:434], 1'h0 };
-  assign \$255  = { codes[447:441], 1'h0 };
+  assign \$8  = { codes[13:7], 1'h0 };
+  assign \$13  = { codes[20:14], 1'h0 };
+  assign \$18  = { codes[27:21], 1'h0 };
+  assign \$23  = { codes[34:28], 1'h0 };
+  assign \$28  = { codes[41:35], 1'h0 };
+  assign \$33  = { codes[48:42], 1'h0 };
+  assign \$38  = { codes[55:49], 1'h0 };
+  assign \$43  = { codes[62:56], 1'h0 };
+  assign \$48  = { codes[69:63], 1'h0 };
+  assign \$53  = { codes[76:70], 1'h0 };
+  assign \$58  = { codes[83:77], 1'h0 };
+  assign \$63  = { codes[90:84], 1'h0 };
+  assign \$68  = { codes[97:91], 1'h0 };
+  assign \$73  = { codes[104:98], 1'h0 };
+  assign \$78  = { codes[111:105], 1'h0 };
+  assign \$83  = { codes[118:112], 1'h0 };
+  assign \$88  = { codes[125:119], 1'h0 };
+  assign \$93  = { codes[132:126], 1'h0 };
+  assign \$98  = { codes[139:133], 1'h0 };
+  assign \$103  = { codes[146:140], 1'h0 };
+  assign \$108  = { codes[153:147], 1'h0 };
+  assign \$113  = { codes[160:154], 1'h0 };
+  assign \$118  = { codes[167:161], 1'h0 };
+  assign \$123  = { codes[174:168], 1'h0 };
+  assign \$128  = { codes[181:175], 1'h0 };
+  assign \$133  = { codes[188:182], 1'h0 };
+  assign \$138  = { codes[195:189], 1'h0 };
+  assign \$143  = { codes[202:196], 1'h0 };
+  assign \$148  = { codes[209:203], 1'h0 };
+  assign \$153  = { codes[216:210], 1'h0 };
+  assign \$158  = { codes[223:217], 1'h0 };
+  assign \$163  = { codes[230:224], 1'h0 };
+  assign \$168  = { codes[237:231], 1'h0 };
+  assign \$173  = { codes[244:238], 1'h0 };
+  assign \$178  = { codes[251:245], 1'h0 };
+  assign \$183  = { codes[258:252], 1'h0 };
+  assign \$188  = { codes[265:259], 1'h0 };
+  assign \$193  = { codes[272:266], 1'h0 };
+  assign \$198  = { codes[279:273], 1'h0 };
+  assign \$203  = { codes[286:280], 1'h0 };
+  assign \$208  = { codes[293:287], 1'h0 };
+  assign \$213  = { codes[300:294], 1'h0 };
+  assign \$218  = { codes[307:301], 1'h0 };
+  assign \$223  = { codes[314:308], 1'h0 };
+  assign \$228  = { codes[321:315], 1'h0 };
+  assign \$233  = { codes[328:322], 1'h0 };
+  assign \$238  = { codes[335:329], 1'h0 };
+  assign \$243  = { codes[342:336], 1'h0 };
+  assign \$248  = { codes[349:343], 1'h0 };
+  assign \$253  = { codes[356:350], 1'h0 };
+  assign \$258  = { codes[363:357], 1'h0 };
+  assign \$263  = { codes[370:364], 1'h0 };
+  assign \$268  = { codes[377:371], 1'h0 };
+  assign \$273  = { codes[384:378], 1'h0 };
+  assign \$278  = { codes[391:385], 1'h0 };
+  assign \$283  = { codes[398:392], 1'h0 };
+  assign \$288  = { codes[405:399], 1'h0 };
+  assign \$293  = { codes[412:406], 1'h0 };
+  assign \$298  = { codes[419:413], 1'h0 };
+  assign \$303  = { codes[426:420], 1'h0 };
+  assign \$308  = { codes[433:427], 1'h0 };
+  assign \$313  = { codes[440:434], 1'h0 };
+  assign \$318  = { codes[447:441], 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser, clk, rst, s_axis_tready, length_error, valid, vector, flags, take, s_axis_tdata);
-  reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   wire \$1 ;
   reg [63:0] \$10 ;
   reg [1:0] \$11 ;
@@ -1749,7 +2023,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   always @(posedge clk)
     flags <= \$11 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     length_error = 1'h0;
     if (\$1 ) begin
       (* full_case = 32'd1 *)
@@ -1768,7 +2042,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$7  = valid;
     if (take) begin
       \$7  = 1'h0;
@@ -1786,7 +2060,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$8  = discarding;
     if (\$3 ) begin
       if (discarding) begin
@@ -1806,7 +2080,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$9  = beat;
     if (\$3 ) begin
       (* full_case = 32'd1 *)
@@ -1827,7 +2101,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$10  = vector;
     if (\$3 ) begin
       (* full_case = 32'd1 *)
@@ -1848,7 +2122,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$11  = flags;
     if (\$3 ) begin
       (* full_case = 32'd1 *)
@@ -1872,8 +2146,8 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.input_driver (rst, x, arr_bypass_l, arr_bypass_r, load, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
+module \mram_macro.input_driver (rst, raw_bypass_l, raw_bypass_r, x, arr_bypass_l, arr_bypass_r, load_raw, load, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
   wire [63:0] \$1 ;
   reg [63:0] \$2 ;
   reg [63:0] \$3 ;
@@ -1885,6 +2159,12 @@ module \mram_macro.input_driver (rst, x, arr_bypass_l, arr_bypass_r, load, clk);
   wire clk;
   input load;
   wire load;
+  input load_raw;
+  wire load_raw;
+  input [63:0] raw_bypass_l;
+  wire [63:0] raw_bypass_l;
+  input [63:0] raw_bypass_r;
+  wire [63:0] raw_bypass_r;
   input rst;
   wire rst;
   input [63:0] x;
@@ -1895,20 +2175,24 @@ module \mram_macro.input_driver (rst, x, arr_bypass_l, arr_bypass_r, load, clk);
   always @(posedge clk)
     arr_bypass_r <= \$3 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2  = arr_bypass_l;
     if (load) begin
       \$2  = \$1 ;
+    end else if (load_raw) begin
+      \$2  = raw_bypass_l;
     end
     if (rst) begin
       \$2  = 64'h0000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$3  = arr_bypass_r;
     if (load) begin
       \$3  = x;
+    end else if (load_raw) begin
+      \$3  = raw_bypass_r;
     end
     if (rst) begin
       \$3  = 64'h0000000000000000;
@@ -1917,8 +2201,8 @@ module \mram_macro.input_driver (rst, x, arr_bypass_l, arr_bypass_r, load, clk);
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, start_delay, idle, tdc_clear, done, arr_pre, arr_eval, start, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
+module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire \$1 ;
   wire \$10 ;
   wire [8:0] \$11 ;
@@ -2006,7 +2290,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
   always @(posedge clk)
     timer <= \$22 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     idle = 1'h0;
     casez (read_state)
       2'h0:
@@ -2014,7 +2298,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     tdc_clear = 1'h0;
     casez (read_state)
       2'h0:
@@ -2026,7 +2310,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     done = 1'h0;
     (* full_case = 32'd1 *)
     casez (read_state)
@@ -2041,7 +2325,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$17  = arr_pre;
     casez (read_state)
       2'h0:
@@ -2058,7 +2342,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$18  = precharge_left;
     casez (read_state)
       2'h0:
@@ -2077,7 +2361,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$19  = code_base;
     casez (read_state)
       2'h0:
@@ -2090,7 +2374,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$20  = read_state;
     (* full_case = 32'd1 *)
     casez (read_state)
@@ -2114,7 +2398,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$21  = arr_eval;
     casez (read_state)
       2'h0:
@@ -2133,7 +2417,7 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$22  = timer;
     casez (read_state)
       2'h0:
@@ -2153,12 +2437,13 @@ module \mram_macro.read_control (rst, tdc_code_now, tdc_window_end, tdc_capture,
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles
-, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset
-, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset
-, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset
-, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset, s_axil_rvalid, s_axil_rdata, s_axil_rresp, status_length_error_set, ctrl_write_row_busy, s_axil_awaddr);
-  reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$1889$0 , \port$1891$0 , wv_retry_count_count, vmm_count_count
+, s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset
+, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset
+, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset
+, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset, s_axil_rvalid, s_axil_rdata, s_axil_rresp, status_length_error_set, ctrl_write_row_busy
+, status_write_failed_set, s_axil_awaddr);
+  reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire \$1 ;
   wire [31:0] \$10 ;
   wire \$100 ;
@@ -2280,69 +2565,69 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$205 ;
   wire \$206 ;
   wire \$207 ;
-  reg \$208 ;
-  reg [11:0] \$209 ;
-  wire \$21 ;
-  reg \$210 ;
-  reg [31:0] \$211 ;
-  reg \$212 ;
-  reg \$213 ;
-  reg [1:0] \$214 ;
-  reg \$215 ;
-  reg \$216 ;
-  reg \$217 ;
-  reg \$218 ;
-  reg [7:0] \$219 ;
+  wire \$208 ;
+  wire \$209 ;
+  wire [31:0] \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire \$219 ;
   wire \$22 ;
-  reg [15:0] \$220 ;
-  reg [15:0] \$221 ;
-  reg [15:0] \$222 ;
-  reg [31:0] \$223 ;
-  reg [31:0] \$224 ;
-  reg [15:0] \$225 ;
-  reg [15:0] \$226 ;
-  reg [15:0] \$227 ;
-  reg [15:0] \$228 ;
-  reg [15:0] \$229 ;
-  wire \$23 ;
-  reg [15:0] \$230 ;
-  reg [15:0] \$231 ;
-  reg [15:0] \$232 ;
-  reg [15:0] \$233 ;
-  reg [15:0] \$234 ;
-  reg [15:0] \$235 ;
-  reg [15:0] \$236 ;
-  reg [15:0] \$237 ;
-  reg [15:0] \$238 ;
-  reg [15:0] \$239 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire \$229 ;
+  wire [31:0] \$23 ;
+  wire \$230 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
   wire \$24 ;
-  reg [15:0] \$240 ;
-  reg [15:0] \$241 ;
-  reg [15:0] \$242 ;
-  reg [15:0] \$243 ;
-  reg [15:0] \$244 ;
-  reg [15:0] \$245 ;
-  reg [15:0] \$246 ;
-  reg [15:0] \$247 ;
-  reg [15:0] \$248 ;
-  reg [15:0] \$249 ;
-  wire \$25 ;
-  reg [15:0] \$250 ;
-  reg [15:0] \$251 ;
-  reg [15:0] \$252 ;
-  reg [15:0] \$253 ;
+  wire \$240 ;
+  reg \$241 ;
+  reg [11:0] \$242 ;
+  reg \$243 ;
+  reg [31:0] \$244 ;
+  reg \$245 ;
+  reg \$246 ;
+  reg [1:0] \$247 ;
+  reg \$248 ;
+  reg \$249 ;
+  wire [31:0] \$25 ;
+  reg \$250 ;
+  reg \$251 ;
+  reg \$252 ;
+  reg [7:0] \$253 ;
   reg [15:0] \$254 ;
   reg [15:0] \$255 ;
   reg [15:0] \$256 ;
-  reg [15:0] \$257 ;
-  reg [15:0] \$258 ;
-  reg [15:0] \$259 ;
+  reg \$257 ;
+  reg \$258 ;
+  reg \$259 ;
   wire \$26 ;
-  reg [15:0] \$260 ;
+  reg [3:0] \$260 ;
   reg [15:0] \$261 ;
-  reg [15:0] \$262 ;
-  reg [15:0] \$263 ;
-  reg [15:0] \$264 ;
+  reg [7:0] \$262 ;
+  reg [31:0] \$263 ;
+  reg [31:0] \$264 ;
   reg [15:0] \$265 ;
   reg [15:0] \$266 ;
   reg [15:0] \$267 ;
@@ -2369,16 +2654,56 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] \$286 ;
   reg [15:0] \$287 ;
   reg [15:0] \$288 ;
-  reg \$289 ;
+  reg [15:0] \$289 ;
   wire \$29 ;
-  reg [31:0] \$290 ;
-  reg [1:0] \$291 ;
-  reg [11:0] \$292 ;
+  reg [15:0] \$290 ;
+  reg [15:0] \$291 ;
+  reg [15:0] \$292 ;
+  reg [15:0] \$293 ;
+  reg [15:0] \$294 ;
+  reg [15:0] \$295 ;
+  reg [15:0] \$296 ;
+  reg [15:0] \$297 ;
+  reg [15:0] \$298 ;
+  reg [15:0] \$299 ;
   wire \$3 ;
   wire \$30 ;
+  reg [15:0] \$300 ;
+  reg [15:0] \$301 ;
+  reg [15:0] \$302 ;
+  reg [15:0] \$303 ;
+  reg [15:0] \$304 ;
+  reg [15:0] \$305 ;
+  reg [15:0] \$306 ;
+  reg [15:0] \$307 ;
+  reg [15:0] \$308 ;
+  reg [15:0] \$309 ;
   wire \$31 ;
+  reg [15:0] \$310 ;
+  reg [15:0] \$311 ;
+  reg [15:0] \$312 ;
+  reg [15:0] \$313 ;
+  reg [15:0] \$314 ;
+  reg [15:0] \$315 ;
+  reg [15:0] \$316 ;
+  reg [15:0] \$317 ;
+  reg [15:0] \$318 ;
+  reg [15:0] \$319 ;
   wire \$32 ;
+  reg [15:0] \$320 ;
+  reg [15:0] \$321 ;
+  reg [15:0] \$322 ;
+  reg [15:0] \$323 ;
+  reg [15:0] \$324 ;
+  reg [15:0] \$325 ;
+  reg [15:0] \$326 ;
+  reg [15:0] \$327 ;
+  reg [15:0] \$328 ;
+  reg \$329 ;
   wire \$33 ;
+  reg [31:0] \$330 ;
+  reg [1:0] \$331 ;
+  reg [11:0] \$332 ;
   wire \$34 ;
   wire \$35 ;
   wire \$36 ;
@@ -2589,6 +2914,12 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg ctrl_write_row = 1'h0;
   input ctrl_write_row_busy;
   wire ctrl_write_row_busy;
+  output mode_raw_codes;
+  reg mode_raw_codes = 1'h0;
+  input [5:0] \port$1889$0 ;
+  wire [5:0] \port$1889$0 ;
+  input [63:0] \port$1891$0 ;
+  wire [63:0] \port$1891$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -2596,10 +2927,13 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg rd_mapped;
   reg [31:0] rd_value;
   wire reject_like_cal_offset0;
+  wire reject_like_mode;
   wire reject_like_precharge_cycles;
   wire reject_like_tdc_start_delay;
   wire reject_like_write_pulse_cycles;
   wire reject_like_write_row_addr;
+  wire reject_like_wv_ctrl;
+  wire reject_like_wv_read;
   input rst;
   wire rst;
   input [11:0] s_axil_araddr;
@@ -2648,6 +2982,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   input status_vmm_busy;
   wire status_vmm_busy;
   wire status_write_busy;
+  reg status_write_failed = 1'h0;
+  input status_write_failed_set;
+  wire status_write_failed_set;
   output [15:0] tdc_start_delay_cycles;
   reg [15:0] tdc_start_delay_cycles = 16'h0040;
   input [31:0] vmm_count_count;
@@ -2664,13 +3001,30 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire wr_commit;
   wire wr_error;
   wire wr_go;
-  reg [76:0] wr_hit;
+  reg [84:0] wr_hit;
   wire wr_mapped;
   wire wr_ok;
   output [15:0] write_pulse_cycles_cycles;
   reg [15:0] write_pulse_cycles_cycles = 16'h0004;
   output [15:0] write_row_addr_row;
   reg [15:0] write_row_addr_row = 16'h0000;
+  output wv_ctrl_enable;
+  reg wv_ctrl_enable = 1'h1;
+  output [3:0] wv_ctrl_max_retries;
+  reg [3:0] wv_ctrl_max_retries = 4'h3;
+  output wv_ctrl_pulse_doubling;
+  reg wv_ctrl_pulse_doubling = 1'h1;
+  input [31:0] wv_fail_count_count;
+  wire [31:0] wv_fail_count_count;
+  wire [31:0] wv_fail_mask0_bits;
+  wire [31:0] wv_fail_mask1_bits;
+  wire [15:0] wv_fail_row_row;
+  output [15:0] wv_read_delay;
+  reg [15:0] wv_read_delay = 16'h0000;
+  output [7:0] wv_read_threshold;
+  reg [7:0] wv_read_threshold = 8'h0c;
+  input [31:0] wv_retry_count_count;
+  wire [31:0] wv_retry_count_count;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
   assign s_axil_awready = \$1  & \$2 ;
@@ -2689,530 +3043,587 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$18  = | \$17 ;
   assign \$20  = | w_data[15:6];
   assign reject_like_write_row_addr = \$19  | \$20 ;
-  assign \$21  = | w_data[31:15];
-  assign \$22  = & w_data[31:15];
-  assign \$23  = ~ \$22 ;
-  assign reject_like_cal_offset0 = \$21  & \$23 ;
+  assign \$22  = | \$21 ;
+  assign \$24  = | \$23 ;
+  assign \$26  = | \$25 ;
+  assign \$28  = w_data[23:16] > 8'h80;
+  assign reject_like_wv_read = \$27  | \$28 ;
+  assign \$29  = | w_data[31:15];
+  assign \$30  = & w_data[31:15];
+  assign \$31  = ~ \$30 ;
+  assign reject_like_cal_offset0 = \$29  & \$31 ;
   assign wr_go = aw_full & w_full;
   assign wr_mapped = | wr_hit;
-  assign \$25  = \$24  | wr_hit[1];
-  assign \$26  = \$25  | wr_hit[2];
-  assign \$27  = \$26  | wr_hit[9];
-  assign \$28  = \$27  | wr_hit[10];
-  assign \$31  = \$30  & reject_like_precharge_cycles;
-  assign \$32  = \$29  | \$31 ;
-  assign \$34  = \$33  & reject_like_tdc_start_delay;
-  assign \$35  = \$32  | \$34 ;
-  assign \$37  = \$36  & reject_like_write_pulse_cycles;
-  assign \$38  = \$35  | \$37 ;
-  assign \$40  = \$39  & reject_like_write_row_addr;
-  assign \$41  = \$38  | \$40 ;
-  assign \$43  = \$42  | wr_hit[14];
-  assign \$44  = \$43  | wr_hit[15];
-  assign \$45  = \$44  | wr_hit[16];
-  assign \$46  = \$45  | wr_hit[17];
-  assign \$47  = \$46  | wr_hit[18];
-  assign \$48  = \$47  | wr_hit[19];
-  assign \$49  = \$48  | wr_hit[20];
-  assign \$50  = \$49  | wr_hit[21];
-  assign \$51  = \$50  | wr_hit[22];
-  assign \$52  = \$51  | wr_hit[23];
-  assign \$53  = \$52  | wr_hit[24];
-  assign \$54  = \$53  | wr_hit[25];
-  assign \$55  = \$54  | wr_hit[26];
-  assign \$56  = \$55  | wr_hit[27];
-  assign \$57  = \$56  | wr_hit[28];
-  assign \$58  = \$57  | wr_hit[29];
-  assign \$59  = \$58  | wr_hit[30];
-  assign \$60  = \$59  | wr_hit[31];
-  assign \$61  = \$60  | wr_hit[32];
-  assign \$62  = \$61  | wr_hit[33];
-  assign \$63  = \$62  | wr_hit[34];
-  assign \$64  = \$63  | wr_hit[35];
-  assign \$65  = \$64  | wr_hit[36];
-  assign \$66  = \$65  | wr_hit[37];
-  assign \$67  = \$66  | wr_hit[38];
-  assign \$68  = \$67  | wr_hit[39];
-  assign \$69  = \$68  | wr_hit[40];
-  assign \$70  = \$69  | wr_hit[41];
-  assign \$71  = \$70  | wr_hit[42];
-  assign \$72  = \$71  | wr_hit[43];
-  assign \$73  = \$72  | wr_hit[44];
-  assign \$74  = \$73  | wr_hit[45];
-  assign \$75  = \$74  | wr_hit[46];
-  assign \$76  = \$75  | wr_hit[47];
-  assign \$77  = \$76  | wr_hit[48];
-  assign \$78  = \$77  | wr_hit[49];
-  assign \$79  = \$78  | wr_hit[50];
-  assign \$80  = \$79  | wr_hit[51];
-  assign \$81  = \$80  | wr_hit[52];
-  assign \$82  = \$81  | wr_hit[53];
-  assign \$83  = \$82  | wr_hit[54];
-  assign \$84  = \$83  | wr_hit[55];
-  assign \$85  = \$84  | wr_hit[56];
-  assign \$86  = \$85  | wr_hit[57];
-  assign \$87  = \$86  | wr_hit[58];
-  assign \$88  = \$87  | wr_hit[59];
-  assign \$89  = \$88  | wr_hit[60];
-  assign \$90  = \$89  | wr_hit[61];
-  assign \$91  = \$90  | wr_hit[62];
-  assign \$92  = \$91  | wr_hit[63];
-  assign \$93  = \$92  | wr_hit[64];
-  assign \$94  = \$93  | wr_hit[65];
-  assign \$95  = \$94  | wr_hit[66];
-  assign \$96  = \$95  | wr_hit[67];
-  assign \$97  = \$96  | wr_hit[68];
-  assign \$98  = \$97  | wr_hit[69];
-  assign \$99  = \$98  | wr_hit[70];
-  assign \$100  = \$99  | wr_hit[71];
-  assign \$101  = \$100  | wr_hit[72];
-  assign \$102  = \$101  | wr_hit[73];
-  assign \$103  = \$102  | wr_hit[74];
-  assign \$104  = \$103  | wr_hit[75];
-  assign \$105  = \$104  | wr_hit[76];
-  assign \$106  = \$105  & reject_like_cal_offset0;
-  assign wr_check_reject = \$41  | \$106 ;
-  assign \$108  = wr_hit[3] & \$107 ;
-  assign \$109  = \$108  & ctrl_write_row_busy;
-  assign \$110  = wr_mapped & w_full_word;
-  assign \$111  = ~ wr_check_reject;
-  assign \$112  = \$110  & \$111 ;
-  assign \$113  = ~ wr_busy_reject;
-  assign wr_ok = \$112  & \$113 ;
+  assign \$33  = \$32  | wr_hit[1];
+  assign \$34  = \$33  | wr_hit[2];
+  assign \$35  = \$34  | wr_hit[9];
+  assign \$36  = \$35  | wr_hit[10];
+  assign \$37  = \$36  | wr_hit[14];
+  assign \$38  = \$37  | wr_hit[15];
+  assign \$39  = \$38  | wr_hit[18];
+  assign \$40  = \$39  | wr_hit[19];
+  assign \$41  = \$40  | wr_hit[20];
+  assign \$44  = \$43  & reject_like_precharge_cycles;
+  assign \$45  = \$42  | \$44 ;
+  assign \$47  = \$46  & reject_like_tdc_start_delay;
+  assign \$48  = \$45  | \$47 ;
+  assign \$50  = \$49  & reject_like_write_pulse_cycles;
+  assign \$51  = \$48  | \$50 ;
+  assign \$53  = \$52  & reject_like_write_row_addr;
+  assign \$54  = \$51  | \$53 ;
+  assign \$56  = \$55  & reject_like_mode;
+  assign \$57  = \$54  | \$56 ;
+  assign \$59  = \$58  & reject_like_wv_ctrl;
+  assign \$60  = \$57  | \$59 ;
+  assign \$62  = \$61  & reject_like_wv_read;
+  assign \$63  = \$60  | \$62 ;
+  assign \$65  = \$64  | wr_hit[22];
+  assign \$66  = \$65  | wr_hit[23];
+  assign \$67  = \$66  | wr_hit[24];
+  assign \$68  = \$67  | wr_hit[25];
+  assign \$69  = \$68  | wr_hit[26];
+  assign \$70  = \$69  | wr_hit[27];
+  assign \$71  = \$70  | wr_hit[28];
+  assign \$72  = \$71  | wr_hit[29];
+  assign \$73  = \$72  | wr_hit[30];
+  assign \$74  = \$73  | wr_hit[31];
+  assign \$75  = \$74  | wr_hit[32];
+  assign \$76  = \$75  | wr_hit[33];
+  assign \$77  = \$76  | wr_hit[34];
+  assign \$78  = \$77  | wr_hit[35];
+  assign \$79  = \$78  | wr_hit[36];
+  assign \$80  = \$79  | wr_hit[37];
+  assign \$81  = \$80  | wr_hit[38];
+  assign \$82  = \$81  | wr_hit[39];
+  assign \$83  = \$82  | wr_hit[40];
+  assign \$84  = \$83  | wr_hit[41];
+  assign \$85  = \$84  | wr_hit[42];
+  assign \$86  = \$85  | wr_hit[43];
+  assign \$87  = \$86  | wr_hit[44];
+  assign \$88  = \$87  | wr_hit[45];
+  assign \$89  = \$88  | wr_hit[46];
+  assign \$90  = \$89  | wr_hit[47];
+  assign \$91  = \$90  | wr_hit[48];
+  assign \$92  = \$91  | wr_hit[49];
+  assign \$93  = \$92  | wr_hit[50];
+  assign \$94  = \$93  | wr_hit[51];
+  assign \$95  = \$94  | wr_hit[52];
+  assign \$96  = \$95  | wr_hit[53];
+  assign \$97  = \$96  | wr_hit[54];
+  assign \$98  = \$97  | wr_hit[55];
+  assign \$99  = \$98  | wr_hit[56];
+  assign \$100  = \$99  | wr_hit[57];
+  assign \$101  = \$100  | wr_hit[58];
+  assign \$102  = \$101  | wr_hit[59];
+  assign \$103  = \$102  | wr_hit[60];
+  assign \$104  = \$103  | wr_hit[61];
+  assign \$105  = \$104  | wr_hit[62];
+  assign \$106  = \$105  | wr_hit[63];
+  assign \$107  = \$106  | wr_hit[64];
+  assign \$108  = \$107  | wr_hit[65];
+  assign \$109  = \$108  | wr_hit[66];
+  assign \$110  = \$109  | wr_hit[67];
+  assign \$111  = \$110  | wr_hit[68];
+  assign \$112  = \$111  | wr_hit[69];
+  assign \$113  = \$112  | wr_hit[70];
+  assign \$114  = \$113  | wr_hit[71];
+  assign \$115  = \$114  | wr_hit[72];
+  assign \$116  = \$115  | wr_hit[73];
+  assign \$117  = \$116  | wr_hit[74];
+  assign \$118  = \$117  | wr_hit[75];
+  assign \$119  = \$118  | wr_hit[76];
+  assign \$120  = \$119  | wr_hit[77];
+  assign \$121  = \$120  | wr_hit[78];
+  assign \$122  = \$121  | wr_hit[79];
+  assign \$123  = \$122  | wr_hit[80];
+  assign \$124  = \$123  | wr_hit[81];
+  assign \$125  = \$124  | wr_hit[82];
+  assign \$126  = \$125  | wr_hit[83];
+  assign \$127  = \$126  | wr_hit[84];
+  assign \$128  = \$127  & reject_like_cal_offset0;
+  assign wr_check_reject = \$63  | \$128 ;
+  assign \$130  = wr_hit[3] & \$129 ;
+  assign \$131  = \$130  & ctrl_write_row_busy;
+  assign \$132  = wr_mapped & w_full_word;
+  assign \$133  = ~ wr_check_reject;
+  assign \$134  = \$132  & \$133 ;
+  assign \$135  = ~ wr_busy_reject;
+  assign wr_ok = \$134  & \$135 ;
   assign wr_commit = wr_go & wr_ok;
   assign s_axil_arready = ~ s_axil_rvalid;
   assign rd_fire = s_axil_arvalid & s_axil_arready;
-  assign \$114  = ~ wr_ok;
-  assign wr_error = wr_go & \$114 ;
-  assign \$115  = ~ rd_mapped;
-  assign rd_error = rd_fire & \$115 ;
+  assign \$136  = ~ wr_ok;
+  assign wr_error = wr_go & \$136 ;
+  assign \$137  = ~ rd_mapped;
+  assign rd_error = rd_fire & \$137 ;
   assign bus_error_set = wr_error | rd_error;
-  assign \$116  = s_axil_awvalid & s_axil_awready;
-  assign \$117  = s_axil_wvalid & s_axil_wready;
-  assign \$118  = s_axil_wstrb == 4'hf;
-  assign \$119  = ~ wr_mapped;
-  assign \$120  = ~ wr_ok;
-  assign \$121  = wr_commit & wr_hit[3];
-  assign \$122  = \$121  ? w_data[0] : 1'h0;
-  assign \$123  = wr_commit & wr_hit[4];
-  assign \$124  = \$123  ? w_data[8] : 1'h0;
-  assign \$125  = ~ \$124 ;
-  assign \$126  = status_tdc_overflow & \$125 ;
-  assign \$127  = \$126  | status_tdc_overflow_set;
-  assign \$128  = wr_commit & wr_hit[4];
-  assign \$129  = \$128  ? w_data[9] : 1'h0;
-  assign \$130  = ~ \$129 ;
-  assign \$131  = status_length_error & \$130 ;
-  assign \$132  = \$131  | status_length_error_set;
-  assign \$133  = wr_commit & wr_hit[4];
-  assign \$134  = \$133  ? w_data[10] : 1'h0;
-  assign \$135  = ~ \$134 ;
-  assign \$136  = status_bus_error & \$135 ;
-  assign \$137  = \$136  | bus_error_set;
-  assign \$138  = wr_commit & wr_hit[5];
-  assign \$139  = wr_commit & wr_hit[6];
-  assign \$140  = wr_commit & wr_hit[7];
-  assign \$141  = wr_commit & wr_hit[8];
-  assign \$142  = wr_commit & wr_hit[11];
-  assign \$143  = wr_commit & wr_hit[12];
-  assign \$144  = wr_commit & wr_hit[13];
-  assign \$145  = wr_commit & wr_hit[14];
-  assign \$146  = wr_commit & wr_hit[15];
-  assign \$147  = wr_commit & wr_hit[16];
-  assign \$148  = wr_commit & wr_hit[17];
-  assign \$149  = wr_commit & wr_hit[18];
-  assign \$150  = wr_commit & wr_hit[19];
-  assign \$151  = wr_commit & wr_hit[20];
-  assign \$152  = wr_commit & wr_hit[21];
-  assign \$153  = wr_commit & wr_hit[22];
-  assign \$154  = wr_commit & wr_hit[23];
-  assign \$155  = wr_commit & wr_hit[24];
-  assign \$156  = wr_commit & wr_hit[25];
-  assign \$157  = wr_commit & wr_hit[26];
-  assign \$158  = wr_commit & wr_hit[27];
-  assign \$159  = wr_commit & wr_hit[28];
-  assign \$160  = wr_commit & wr_hit[29];
-  assign \$161  = wr_commit & wr_hit[30];
-  assign \$162  = wr_commit & wr_hit[31];
-  assign \$163  = wr_commit & wr_hit[32];
-  assign \$164  = wr_commit & wr_hit[33];
-  assign \$165  = wr_commit & wr_hit[34];
-  assign \$166  = wr_commit & wr_hit[35];
-  assign \$167  = wr_commit & wr_hit[36];
-  assign \$168  = wr_commit & wr_hit[37];
-  assign \$169  = wr_commit & wr_hit[38];
-  assign \$170  = wr_commit & wr_hit[39];
-  assign \$171  = wr_commit & wr_hit[40];
-  assign \$172  = wr_commit & wr_hit[41];
-  assign \$173  = wr_commit & wr_hit[42];
-  assign \$174  = wr_commit & wr_hit[43];
-  assign \$175  = wr_commit & wr_hit[44];
-  assign \$176  = wr_commit & wr_hit[45];
-  assign \$177  = wr_commit & wr_hit[46];
-  assign \$178  = wr_commit & wr_hit[47];
-  assign \$179  = wr_commit & wr_hit[48];
-  assign \$180  = wr_commit & wr_hit[49];
-  assign \$181  = wr_commit & wr_hit[50];
-  assign \$182  = wr_commit & wr_hit[51];
-  assign \$183  = wr_commit & wr_hit[52];
-  assign \$184  = wr_commit & wr_hit[53];
-  assign \$185  = wr_commit & wr_hit[54];
-  assign \$186  = wr_commit & wr_hit[55];
-  assign \$187  = wr_commit & wr_hit[56];
-  assign \$188  = wr_commit & wr_hit[57];
-  assign \$189  = wr_commit & wr_hit[58];
-  assign \$190  = wr_commit & wr_hit[59];
-  assign \$191  = wr_commit & wr_hit[60];
-  assign \$192  = wr_commit & wr_hit[61];
-  assign \$193  = wr_commit & wr_hit[62];
-  assign \$194  = wr_commit & wr_hit[63];
-  assign \$195  = wr_commit & wr_hit[64];
-  assign \$196  = wr_commit & wr_hit[65];
-  assign \$197  = wr_commit & wr_hit[66];
-  assign \$198  = wr_commit & wr_hit[67];
-  assign \$199  = wr_commit & wr_hit[68];
-  assign \$200  = wr_commit & wr_hit[69];
-  assign \$201  = wr_commit & wr_hit[70];
-  assign \$202  = wr_commit & wr_hit[71];
-  assign \$203  = wr_commit & wr_hit[72];
-  assign \$204  = wr_commit & wr_hit[73];
-  assign \$205  = wr_commit & wr_hit[74];
-  assign \$206  = wr_commit & wr_hit[75];
-  assign \$207  = wr_commit & wr_hit[76];
+  assign \$138  = s_axil_awvalid & s_axil_awready;
+  assign \$139  = s_axil_wvalid & s_axil_wready;
+  assign \$140  = s_axil_wstrb == 4'hf;
+  assign \$141  = ~ wr_mapped;
+  assign \$142  = ~ wr_ok;
+  assign \$143  = wr_commit & wr_hit[3];
+  assign \$144  = \$143  ? w_data[0] : 1'h0;
+  assign \$145  = wr_commit & wr_hit[4];
+  assign \$146  = \$145  ? w_data[8] : 1'h0;
+  assign \$147  = ~ \$146 ;
+  assign \$148  = status_tdc_overflow & \$147 ;
+  assign \$149  = \$148  | status_tdc_overflow_set;
+  assign \$150  = wr_commit & wr_hit[4];
+  assign \$151  = \$150  ? w_data[9] : 1'h0;
+  assign \$152  = ~ \$151 ;
+  assign \$153  = status_length_error & \$152 ;
+  assign \$154  = \$153  | status_length_error_set;
+  assign \$155  = wr_commit & wr_hit[4];
+  assign \$156  = \$155  ? w_data[10] : 1'h0;
+  assign \$157  = ~ \$156 ;
+  assign \$158  = status_bus_error & \$157 ;
+  assign \$159  = \$158  | bus_error_set;
+  assign \$160  = wr_commit & wr_hit[4];
+  assign \$161  = \$160  ? w_data[11] : 1'h0;
+  assign \$162  = ~ \$161 ;
+  assign \$163  = status_write_failed & \$162 ;
+  assign \$164  = \$163  | status_write_failed_set;
+  assign \$165  = wr_commit & wr_hit[5];
+  assign \$166  = wr_commit & wr_hit[6];
+  assign \$167  = wr_commit & wr_hit[7];
+  assign \$168  = wr_commit & wr_hit[8];
+  assign \$169  = wr_commit & wr_hit[11];
+  assign \$170  = wr_commit & wr_hit[12];
+  assign \$171  = wr_commit & wr_hit[12];
+  assign \$172  = wr_commit & wr_hit[12];
+  assign \$173  = wr_commit & wr_hit[13];
+  assign \$174  = wr_commit & wr_hit[13];
+  assign \$175  = wr_commit & wr_hit[16];
+  assign \$176  = wr_commit & wr_hit[17];
+  assign \$177  = wr_commit & wr_hit[21];
+  assign \$178  = wr_commit & wr_hit[22];
+  assign \$179  = wr_commit & wr_hit[23];
+  assign \$180  = wr_commit & wr_hit[24];
+  assign \$181  = wr_commit & wr_hit[25];
+  assign \$182  = wr_commit & wr_hit[26];
+  assign \$183  = wr_commit & wr_hit[27];
+  assign \$184  = wr_commit & wr_hit[28];
+  assign \$185  = wr_commit & wr_hit[29];
+  assign \$186  = wr_commit & wr_hit[30];
+  assign \$187  = wr_commit & wr_hit[31];
+  assign \$188  = wr_commit & wr_hit[32];
+  assign \$189  = wr_commit & wr_hit[33];
+  assign \$190  = wr_commit & wr_hit[34];
+  assign \$191  = wr_commit & wr_hit[35];
+  assign \$192  = wr_commit & wr_hit[36];
+  assign \$193  = wr_commit & wr_hit[37];
+  assign \$194  = wr_commit & wr_hit[38];
+  assign \$195  = wr_commit & wr_hit[39];
+  assign \$196  = wr_commit & wr_hit[40];
+  assign \$197  = wr_commit & wr_hit[41];
+  assign \$198  = wr_commit & wr_hit[42];
+  assign \$199  = wr_commit & wr_hit[43];
+  assign \$200  = wr_commit & wr_hit[44];
+  assign \$201  = wr_commit & wr_hit[45];
+  assign \$202  = wr_commit & wr_hit[46];
+  assign \$203  = wr_commit & wr_hit[47];
+  assign \$204  = wr_commit & wr_hit[48];
+  assign \$205  = wr_commit & wr_hit[49];
+  assign \$206  = wr_commit & wr_hit[50];
+  assign \$207  = wr_commit & wr_hit[51];
+  assign \$208  = wr_commit & wr_hit[52];
+  assign \$209  = wr_commit & wr_hit[53];
+  assign \$210  = wr_commit & wr_hit[54];
+  assign \$211  = wr_commit & wr_hit[55];
+  assign \$212  = wr_commit & wr_hit[56];
+  assign \$213  = wr_commit & wr_hit[57];
+  assign \$214  = wr_commit & wr_hit[58];
+  assign \$215  = wr_commit & wr_hit[59];
+  assign \$216  = wr_commit & wr_hit[60];
+  assign \$217  = wr_commit & wr_hit[61];
+  assign \$218  = wr_commit & wr_hit[62];
+  assign \$219  = wr_commit & wr_hit[63];
+  assign \$220  = wr_commit & wr_hit[64];
+  assign \$221  = wr_commit & wr_hit[65];
+  assign \$222  = wr_commit & wr_hit[66];
+  assign \$223  = wr_commit & wr_hit[67];
+  assign \$224  = wr_commit & wr_hit[68];
+  assign \$225  = wr_commit & wr_hit[69];
+  assign \$226  = wr_commit & wr_hit[70];
+  assign \$227  = wr_commit & wr_hit[71];
+  assign \$228  = wr_commit & wr_hit[72];
+  assign \$229  = wr_commit & wr_hit[73];
+  assign \$230  = wr_commit & wr_hit[74];
+  assign \$231  = wr_commit & wr_hit[75];
+  assign \$232  = wr_commit & wr_hit[76];
+  assign \$233  = wr_commit & wr_hit[77];
+  assign \$234  = wr_commit & wr_hit[78];
+  assign \$235  = wr_commit & wr_hit[79];
+  assign \$236  = wr_commit & wr_hit[80];
+  assign \$237  = wr_commit & wr_hit[81];
+  assign \$238  = wr_commit & wr_hit[82];
+  assign \$239  = wr_commit & wr_hit[83];
+  assign \$240  = wr_commit & wr_hit[84];
   always @(posedge clk)
-    aw_full <= \$208 ;
+    aw_full <= \$241 ;
   always @(posedge clk)
-    aw_addr <= \$209 ;
+    aw_addr <= \$242 ;
   always @(posedge clk)
-    w_full <= \$210 ;
+    w_full <= \$243 ;
   always @(posedge clk)
-    w_data <= \$211 ;
+    w_data <= \$244 ;
   always @(posedge clk)
-    w_full_word <= \$212 ;
+    w_full_word <= \$245 ;
   always @(posedge clk)
-    s_axil_bvalid <= \$213 ;
+    s_axil_bvalid <= \$246 ;
   always @(posedge clk)
-    s_axil_bresp <= \$214 ;
+    s_axil_bresp <= \$247 ;
   always @(posedge clk)
-    ctrl_write_row <= \$215 ;
+    ctrl_write_row <= \$248 ;
   always @(posedge clk)
-    status_tdc_overflow <= \$216 ;
+    status_tdc_overflow <= \$249 ;
   always @(posedge clk)
-    status_length_error <= \$217 ;
+    status_length_error <= \$250 ;
   always @(posedge clk)
-    status_bus_error <= \$218 ;
+    status_bus_error <= \$251 ;
   always @(posedge clk)
-    precharge_cycles_cycles <= \$219 ;
+    status_write_failed <= \$252 ;
   always @(posedge clk)
-    tdc_start_delay_cycles <= \$220 ;
+    precharge_cycles_cycles <= \$253 ;
   always @(posedge clk)
-    write_pulse_cycles_cycles <= \$221 ;
+    tdc_start_delay_cycles <= \$254 ;
   always @(posedge clk)
-    write_row_addr_row <= \$222 ;
+    write_pulse_cycles_cycles <= \$255 ;
   always @(posedge clk)
-    weight_data0_bits <= \$223 ;
+    write_row_addr_row <= \$256 ;
   always @(posedge clk)
-    weight_data1_bits <= \$224 ;
+    mode_raw_codes <= \$257 ;
   always @(posedge clk)
-    cal_offset0_offset <= \$225 ;
+    wv_ctrl_enable <= \$258 ;
   always @(posedge clk)
-    cal_offset1_offset <= \$226 ;
+    wv_ctrl_pulse_doubling <= \$259 ;
   always @(posedge clk)
-    cal_offset2_offset <= \$227 ;
+    wv_ctrl_max_retries <= \$260 ;
   always @(posedge clk)
-    cal_offset3_offset <= \$228 ;
+    wv_read_delay <= \$261 ;
   always @(posedge clk)
-    cal_offset4_offset <= \$229 ;
+    wv_read_threshold <= \$262 ;
   always @(posedge clk)
-    cal_offset5_offset <= \$230 ;
+    weight_data0_bits <= \$263 ;
   always @(posedge clk)
-    cal_offset6_offset <= \$231 ;
+    weight_data1_bits <= \$264 ;
   always @(posedge clk)
-    cal_offset7_offset <= \$232 ;
+    cal_offset0_offset <= \$265 ;
   always @(posedge clk)
-    cal_offset8_offset <= \$233 ;
+    cal_offset1_offset <= \$266 ;
   always @(posedge clk)
-    cal_offset9_offset <= \$234 ;
+    cal_offset2_offset <= \$267 ;
   always @(posedge clk)
-    cal_offset10_offset <= \$235 ;
+    cal_offset3_offset <= \$268 ;
   always @(posedge clk)
-    cal_offset11_offset <= \$236 ;
+    cal_offset4_offset <= \$269 ;
   always @(posedge clk)
-    cal_offset12_offset <= \$237 ;
+    cal_offset5_offset <= \$270 ;
   always @(posedge clk)
-    cal_offset13_offset <= \$238 ;
+    cal_offset6_offset <= \$271 ;
   always @(posedge clk)
-    cal_offset14_offset <= \$239 ;
+    cal_offset7_offset <= \$272 ;
   always @(posedge clk)
-    cal_offset15_offset <= \$240 ;
+    cal_offset8_offset <= \$273 ;
   always @(posedge clk)
-    cal_offset16_offset <= \$241 ;
+    cal_offset9_offset <= \$274 ;
   always @(posedge clk)
-    cal_offset17_offset <= \$242 ;
+    cal_offset10_offset <= \$275 ;
   always @(posedge clk)
-    cal_offset18_offset <= \$243 ;
+    cal_offset11_offset <= \$276 ;
   always @(posedge clk)
-    cal_offset19_offset <= \$244 ;
+    cal_offset12_offset <= \$277 ;
   always @(posedge clk)
-    cal_offset20_offset <= \$245 ;
+    cal_offset13_offset <= \$278 ;
   always @(posedge clk)
-    cal_offset21_offset <= \$246 ;
+    cal_offset14_offset <= \$279 ;
   always @(posedge clk)
-    cal_offset22_offset <= \$247 ;
+    cal_offset15_offset <= \$280 ;
   always @(posedge clk)
-    cal_offset23_offset <= \$248 ;
+    cal_offset16_offset <= \$281 ;
   always @(posedge clk)
-    cal_offset24_offset <= \$249 ;
+    cal_offset17_offset <= \$282 ;
   always @(posedge clk)
-    cal_offset25_offset <= \$250 ;
+    cal_offset18_offset <= \$283 ;
   always @(posedge clk)
-    cal_offset26_offset <= \$251 ;
+    cal_offset19_offset <= \$284 ;
   always @(posedge clk)
-    cal_offset27_offset <= \$252 ;
+    cal_offset20_offset <= \$285 ;
   always @(posedge clk)
-    cal_offset28_offset <= \$253 ;
+    cal_offset21_offset <= \$286 ;
   always @(posedge clk)
-    cal_offset29_offset <= \$254 ;
+    cal_offset22_offset <= \$287 ;
   always @(posedge clk)
-    cal_offset30_offset <= \$255 ;
+    cal_offset23_offset <= \$288 ;
   always @(posedge clk)
-    cal_offset31_offset <= \$256 ;
+    cal_offset24_offset <= \$289 ;
   always @(posedge clk)
-    cal_offset32_offset <= \$257 ;
+    cal_offset25_offset <= \$290 ;
   always @(posedge clk)
-    cal_offset33_offset <= \$258 ;
+    cal_offset26_offset <= \$291 ;
   always @(posedge clk)
-    cal_offset34_offset <= \$259 ;
+    cal_offset27_offset <= \$292 ;
   always @(posedge clk)
-    cal_offset35_offset <= \$260 ;
+    cal_offset28_offset <= \$293 ;
   always @(posedge clk)
-    cal_offset36_offset <= \$261 ;
+    cal_offset29_offset <= \$294 ;
   always @(posedge clk)
-    cal_offset37_offset <= \$262 ;
+    cal_offset30_offset <= \$295 ;
   always @(posedge clk)
-    cal_offset38_offset <= \$263 ;
+    cal_offset31_offset <= \$296 ;
   always @(posedge clk)
-    cal_offset39_offset <= \$264 ;
+    cal_offset32_offset <= \$297 ;
   always @(posedge clk)
-    cal_offset40_offset <= \$265 ;
+    cal_offset33_offset <= \$298 ;
   always @(posedge clk)
-    cal_offset41_offset <= \$266 ;
+    cal_offset34_offset <= \$299 ;
   always @(posedge clk)
-    cal_offset42_offset <= \$267 ;
+    cal_offset35_offset <= \$300 ;
   always @(posedge clk)
-    cal_offset43_offset <= \$268 ;
+    cal_offset36_offset <= \$301 ;
   always @(posedge clk)
-    cal_offset44_offset <= \$269 ;
+    cal_offset37_offset <= \$302 ;
   always @(posedge clk)
-    cal_offset45_offset <= \$270 ;
+    cal_offset38_offset <= \$303 ;
   always @(posedge clk)
-    cal_offset46_offset <= \$271 ;
+    cal_offset39_offset <= \$304 ;
   always @(posedge clk)
-    cal_offset47_offset <= \$272 ;
+    cal_offset40_offset <= \$305 ;
   always @(posedge clk)
-    cal_offset48_offset <= \$273 ;
+    cal_offset41_offset <= \$306 ;
   always @(posedge clk)
-    cal_offset49_offset <= \$274 ;
+    cal_offset42_offset <= \$307 ;
   always @(posedge clk)
-    cal_offset50_offset <= \$275 ;
+    cal_offset43_offset <= \$308 ;
   always @(posedge clk)
-    cal_offset51_offset <= \$276 ;
+    cal_offset44_offset <= \$309 ;
   always @(posedge clk)
-    cal_offset52_offset <= \$277 ;
+    cal_offset45_offset <= \$310 ;
   always @(posedge clk)
-    cal_offset53_offset <= \$278 ;
+    cal_offset46_offset <= \$311 ;
   always @(posedge clk)
-    cal_offset54_offset <= \$279 ;
+    cal_offset47_offset <= \$312 ;
   always @(posedge clk)
-    cal_offset55_offset <= \$280 ;
+    cal_offset48_offset <= \$313 ;
   always @(posedge clk)
-    cal_offset56_offset <= \$281 ;
+    cal_offset49_offset <= \$314 ;
   always @(posedge clk)
-    cal_offset57_offset <= \$282 ;
+    cal_offset50_offset <= \$315 ;
   always @(posedge clk)
-    cal_offset58_offset <= \$283 ;
+    cal_offset51_offset <= \$316 ;
   always @(posedge clk)
-    cal_offset59_offset <= \$284 ;
+    cal_offset52_offset <= \$317 ;
   always @(posedge clk)
-    cal_offset60_offset <= \$285 ;
+    cal_offset53_offset <= \$318 ;
   always @(posedge clk)
-    cal_offset61_offset <= \$286 ;
+    cal_offset54_offset <= \$319 ;
   always @(posedge clk)
-    cal_offset62_offset <= \$287 ;
+    cal_offset55_offset <= \$320 ;
   always @(posedge clk)
-    cal_offset63_offset <= \$288 ;
+    cal_offset56_offset <= \$321 ;
   always @(posedge clk)
-    s_axil_rvalid <= \$289 ;
+    cal_offset57_offset <= \$322 ;
   always @(posedge clk)
-    s_axil_rdata <= \$290 ;
+    cal_offset58_offset <= \$323 ;
   always @(posedge clk)
-    s_axil_rresp <= \$291 ;
+    cal_offset59_offset <= \$324 ;
   always @(posedge clk)
-    bus_error_addr <= \$292 ;
+    cal_offset60_offset <= \$325 ;
+  always @(posedge clk)
+    cal_offset61_offset <= \$326 ;
+  always @(posedge clk)
+    cal_offset62_offset <= \$327 ;
+  always @(posedge clk)
+    cal_offset63_offset <= \$328 ;
+  always @(posedge clk)
+    s_axil_rvalid <= \$329 ;
+  always @(posedge clk)
+    s_axil_rdata <= \$330 ;
+  always @(posedge clk)
+    s_axil_rresp <= \$331 ;
+  always @(posedge clk)
+    bus_error_addr <= \$332 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     (* full_case = 32'd1 *)
     casez (aw_addr[11:2])
       10'h000:
-          wr_hit = 77'h00000000000000000001;
+          wr_hit = 85'h0000000000000000000001;
       10'h001:
-          wr_hit = 77'h00000000000000000002;
+          wr_hit = 85'h0000000000000000000002;
       10'h002:
-          wr_hit = 77'h00000000000000000004;
+          wr_hit = 85'h0000000000000000000004;
       10'h003:
-          wr_hit = 77'h00000000000000000008;
+          wr_hit = 85'h0000000000000000000008;
       10'h004:
-          wr_hit = 77'h00000000000000000010;
+          wr_hit = 85'h0000000000000000000010;
       10'h005:
-          wr_hit = 77'h00000000000000000020;
+          wr_hit = 85'h0000000000000000000020;
       10'h006:
-          wr_hit = 77'h00000000000000000040;
+          wr_hit = 85'h0000000000000000000040;
       10'h007:
-          wr_hit = 77'h00000000000000000080;
+          wr_hit = 85'h0000000000000000000080;
       10'h008:
-          wr_hit = 77'h00000000000000000100;
+          wr_hit = 85'h0000000000000000000100;
       10'h009:
-          wr_hit = 77'h00000000000000000200;
+          wr_hit = 85'h0000000000000000000200;
       10'h00a:
-          wr_hit = 77'h00000000000000000400;
+          wr_hit = 85'h0000000000000000000400;
+      10'h00b:
+          wr_hit = 85'h0000000000000000000800;
+      10'h00c:
+          wr_hit = 85'h0000000000000000001000;
+      10'h00d:
+          wr_hit = 85'h0000000000000000002000;
+      10'h00e:
+          wr_hit = 85'h0000000000000000004000;
+      10'h00f:
+          wr_hit = 85'h0000000000000000008000;
       10'h010:
-          wr_hit = 77'h00000000000000000800;
+          wr_hit = 85'h0000000000000000010000;
       10'h011:
-          wr_hit = 77'h00000000000000001000;
+          wr_hit = 85'h0000000000000000020000;
+      10'h020:
+          wr_hit = 85'h0000000000000000040000;
+      10'h028:
+          wr_hit = 85'h0000000000000000080000;
+      10'h029:
+          wr_hit = 85'h0000000000000000100000;
       10'h100:
-          wr_hit = 77'h00000000000000002000;
+          wr_hit = 85'h0000000000000000200000;
       10'h101:
-          wr_hit = 77'h00000000000000004000;
+          wr_hit = 85'h0000000000000000400000;
       10'h102:
-          wr_hit = 77'h00000000000000008000;
+          wr_hit = 85'h0000000000000000800000;
       10'h103:
-          wr_hit = 77'h00000000000000010000;
+          wr_hit = 85'h0000000000000001000000;
       10'h104:
-          wr_hit = 77'h00000000000000020000;
+          wr_hit = 85'h0000000000000002000000;
       10'h105:
-          wr_hit = 77'h00000000000000040000;
+          wr_hit = 85'h0000000000000004000000;
       10'h106:
-          wr_hit = 77'h00000000000000080000;
+          wr_hit = 85'h0000000000000008000000;
       10'h107:
-          wr_hit = 77'h00000000000000100000;
+          wr_hit = 85'h0000000000000010000000;
       10'h108:
-          wr_hit = 77'h00000000000000200000;
+          wr_hit = 85'h0000000000000020000000;
       10'h109:
-          wr_hit = 77'h00000000000000400000;
+          wr_hit = 85'h0000000000000040000000;
       10'h10a:
-          wr_hit = 77'h00000000000000800000;
+          wr_hit = 85'h0000000000000080000000;
       10'h10b:
-          wr_hit = 77'h00000000000001000000;
+          wr_hit = 85'h0000000000000100000000;
       10'h10c:
-          wr_hit = 77'h00000000000002000000;
+          wr_hit = 85'h0000000000000200000000;
       10'h10d:
-          wr_hit = 77'h00000000000004000000;
+          wr_hit = 85'h0000000000000400000000;
       10'h10e:
-          wr_hit = 77'h00000000000008000000;
+          wr_hit = 85'h0000000000000800000000;
       10'h10f:
-          wr_hit = 77'h00000000000010000000;
+          wr_hit = 85'h0000000000001000000000;
       10'h110:
-          wr_hit = 77'h00000000000020000000;
+          wr_hit = 85'h0000000000002000000000;
       10'h111:
-          wr_hit = 77'h00000000000040000000;
+          wr_hit = 85'h0000000000004000000000;
       10'h112:
-          wr_hit = 77'h00000000000080000000;
+          wr_hit = 85'h0000000000008000000000;
       10'h113:
-          wr_hit = 77'h00000000000100000000;
+          wr_hit = 85'h0000000000010000000000;
       10'h114:
-          wr_hit = 77'h00000000000200000000;
+          wr_hit = 85'h0000000000020000000000;
       10'h115:
-          wr_hit = 77'h00000000000400000000;
+          wr_hit = 85'h0000000000040000000000;
       10'h116:
-          wr_hit = 77'h00000000000800000000;
+          wr_hit = 85'h0000000000080000000000;
       10'h117:
-          wr_hit = 77'h00000000001000000000;
+          wr_hit = 85'h0000000000100000000000;
       10'h118:
-          wr_hit = 77'h00000000002000000000;
+          wr_hit = 85'h0000000000200000000000;
       10'h119:
-          wr_hit = 77'h00000000004000000000;
+          wr_hit = 85'h0000000000400000000000;
       10'h11a:
-          wr_hit = 77'h00000000008000000000;
+          wr_hit = 85'h0000000000800000000000;
       10'h11b:
-          wr_hit = 77'h00000000010000000000;
+          wr_hit = 85'h0000000001000000000000;
       10'h11c:
-          wr_hit = 77'h00000000020000000000;
+          wr_hit = 85'h0000000002000000000000;
       10'h11d:
-          wr_hit = 77'h00000000040000000000;
+          wr_hit = 85'h0000000004000000000000;
       10'h11e:
-          wr_hit = 77'h00000000080000000000;
+          wr_hit = 85'h0000000008000000000000;
       10'h11f:
-          wr_hit = 77'h00000000100000000000;
+          wr_hit = 85'h0000000010000000000000;
       10'h120:
-          wr_hit = 77'h00000000200000000000;
+          wr_hit = 85'h0000000020000000000000;
       10'h121:
-          wr_hit = 77'h00000000400000000000;
+          wr_hit = 85'h0000000040000000000000;
       10'h122:
-          wr_hit = 77'h00000000800000000000;
+          wr_hit = 85'h0000000080000000000000;
       10'h123:
-          wr_hit = 77'h00000001000000000000;
+          wr_hit = 85'h0000000100000000000000;
       10'h124:
-          wr_hit = 77'h00000002000000000000;
+          wr_hit = 85'h0000000200000000000000;
       10'h125:
-          wr_hit = 77'h00000004000000000000;
+          wr_hit = 85'h0000000400000000000000;
       10'h126:
-          wr_hit = 77'h00000008000000000000;
+          wr_hit = 85'h0000000800000000000000;
       10'h127:
-          wr_hit = 77'h00000010000000000000;
+          wr_hit = 85'h0000001000000000000000;
       10'h128:
-          wr_hit = 77'h00000020000000000000;
+          wr_hit = 85'h0000002000000000000000;
       10'h129:
-          wr_hit = 77'h00000040000000000000;
+          wr_hit = 85'h0000004000000000000000;
       10'h12a:
-          wr_hit = 77'h00000080000000000000;
+          wr_hit = 85'h0000008000000000000000;
       10'h12b:
-          wr_hit = 77'h00000100000000000000;
+          wr_hit = 85'h0000010000000000000000;
       10'h12c:
-          wr_hit = 77'h00000200000000000000;
+          wr_hit = 85'h0000020000000000000000;
       10'h12d:
-          wr_hit = 77'h00000400000000000000;
+          wr_hit = 85'h0000040000000000000000;
       10'h12e:
-          wr_hit = 77'h00000800000000000000;
+          wr_hit = 85'h0000080000000000000000;
       10'h12f:
-          wr_hit = 77'h00001000000000000000;
+          wr_hit = 85'h0000100000000000000000;
       10'h130:
-          wr_hit = 77'h00002000000000000000;
+          wr_hit = 85'h0000200000000000000000;
       10'h131:
-          wr_hit = 77'h00004000000000000000;
+          wr_hit = 85'h0000400000000000000000;
       10'h132:
-          wr_hit = 77'h00008000000000000000;
+          wr_hit = 85'h0000800000000000000000;
       10'h133:
-          wr_hit = 77'h00010000000000000000;
+          wr_hit = 85'h0001000000000000000000;
       10'h134:
-          wr_hit = 77'h00020000000000000000;
+          wr_hit = 85'h0002000000000000000000;
       10'h135:
-          wr_hit = 77'h00040000000000000000;
+          wr_hit = 85'h0004000000000000000000;
       10'h136:
-          wr_hit = 77'h00080000000000000000;
+          wr_hit = 85'h0008000000000000000000;
       10'h137:
-          wr_hit = 77'h00100000000000000000;
+          wr_hit = 85'h0010000000000000000000;
       10'h138:
-          wr_hit = 77'h00200000000000000000;
+          wr_hit = 85'h0020000000000000000000;
       10'h139:
-          wr_hit = 77'h00400000000000000000;
+          wr_hit = 85'h0040000000000000000000;
       10'h13a:
-          wr_hit = 77'h00800000000000000000;
+          wr_hit = 85'h0080000000000000000000;
       10'h13b:
-          wr_hit = 77'h01000000000000000000;
+          wr_hit = 85'h0100000000000000000000;
       10'h13c:
-          wr_hit = 77'h02000000000000000000;
+          wr_hit = 85'h0200000000000000000000;
       10'h13d:
-          wr_hit = 77'h04000000000000000000;
+          wr_hit = 85'h0400000000000000000000;
       10'h13e:
-          wr_hit = 77'h08000000000000000000;
+          wr_hit = 85'h0800000000000000000000;
       10'h13f:
-          wr_hit = 77'h10000000000000000000;
+          wr_hit = 85'h1000000000000000000000;
       default:
-          wr_hit = 77'h00000000000000000000;
+          wr_hit = 85'h0000000000000000000000;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     (* full_case = 32'd1 *)
     casez (s_axil_araddr[11:2])
       10'h000:
@@ -3237,9 +3648,25 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_mapped = 1'h1;
       10'h00a:
           rd_mapped = 1'h1;
+      10'h00b:
+          rd_mapped = 1'h1;
+      10'h00c:
+          rd_mapped = 1'h1;
+      10'h00d:
+          rd_mapped = 1'h1;
+      10'h00e:
+          rd_mapped = 1'h1;
+      10'h00f:
+          rd_mapped = 1'h1;
       10'h010:
           rd_mapped = 1'h1;
       10'h011:
+          rd_mapped = 1'h1;
+      10'h020:
+          rd_mapped = 1'h1;
+      10'h028:
+          rd_mapped = 1'h1;
+      10'h029:
           rd_mapped = 1'h1;
       10'h100:
           rd_mapped = 1'h1;
@@ -3374,7 +3801,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     rd_value = 32'd0;
     (* full_case = 32'd1 *)
     casez (s_axil_araddr[11:2])
@@ -3401,6 +3828,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_value[8] = status_tdc_overflow;
           rd_value[9] = status_length_error;
           rd_value[10] = status_bus_error;
+          rd_value[11] = status_write_failed;
         end
       10'h005:
           rd_value[7:0] = precharge_cycles_cycles;
@@ -3414,10 +3842,33 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_value = vmm_count_count;
       10'h00a:
           rd_value[11:0] = bus_error_addr;
+      10'h00b:
+          rd_value[0] = mode_raw_codes;
+      10'h00c:
+        begin
+          rd_value[0] = wv_ctrl_enable;
+          rd_value[1] = wv_ctrl_pulse_doubling;
+          rd_value[11:8] = wv_ctrl_max_retries;
+        end
+      10'h00d:
+        begin
+          rd_value[15:0] = wv_read_delay;
+          rd_value[23:16] = wv_read_threshold;
+        end
+      10'h00e:
+          rd_value = wv_fail_count_count;
+      10'h00f:
+          rd_value = wv_retry_count_count;
       10'h010:
           rd_value = weight_data0_bits;
       10'h011:
           rd_value = weight_data1_bits;
+      10'h020:
+          rd_value[15:0] = { 10'h000, \port$1889$0  };
+      10'h028:
+          rd_value = \port$1891$0 [31:0];
+      10'h029:
+          rd_value = \port$1891$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -3551,472 +4002,139 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$208  = aw_full;
-    if (\$116 ) begin
-      \$208  = 1'h1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$241  = aw_full;
+    if (\$138 ) begin
+      \$241  = 1'h1;
     end
     if (wr_go) begin
-      \$208  = 1'h0;
+      \$241  = 1'h0;
     end
     if (rst) begin
-      \$208  = 1'h0;
+      \$241  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$209  = aw_addr;
-    if (\$116 ) begin
-      \$209  = s_axil_awaddr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$242  = aw_addr;
+    if (\$138 ) begin
+      \$242  = s_axil_awaddr;
     end
     if (rst) begin
-      \$209  = 12'h000;
+      \$242  = 12'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$210  = w_full;
-    if (\$117 ) begin
-      \$210  = 1'h1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$243  = w_full;
+    if (\$139 ) begin
+      \$243  = 1'h1;
     end
     if (wr_go) begin
-      \$210  = 1'h0;
+      \$243  = 1'h0;
     end
     if (rst) begin
-      \$210  = 1'h0;
+      \$243  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$211  = w_data;
-    if (\$117 ) begin
-      \$211  = s_axil_wdata;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$244  = w_data;
+    if (\$139 ) begin
+      \$244  = s_axil_wdata;
     end
     if (rst) begin
-      \$211  = 32'd0;
+      \$244  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$212  = w_full_word;
-    if (\$117 ) begin
-      \$212  = \$118 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$245  = w_full_word;
+    if (\$139 ) begin
+      \$245  = \$140 ;
     end
     if (rst) begin
-      \$212  = 1'h0;
+      \$245  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$213  = s_axil_bvalid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$246  = s_axil_bvalid;
     if (wr_go) begin
-      \$213  = 1'h1;
+      \$246  = 1'h1;
     end else if (s_axil_bready) begin
-      \$213  = 1'h0;
+      \$246  = 1'h0;
     end
     if (rst) begin
-      \$213  = 1'h0;
+      \$246  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$214  = s_axil_bresp;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$247  = s_axil_bresp;
     if (wr_go) begin
       (* full_case = 32'd1 *)
-      if (\$119 ) begin
-        \$214  = 2'h3;
-      end else if (\$120 ) begin
-        \$214  = 2'h2;
+      if (\$141 ) begin
+        \$247  = 2'h3;
+      end else if (\$142 ) begin
+        \$247  = 2'h2;
       end else begin
-        \$214  = 2'h0;
+        \$247  = 2'h0;
       end
     end
     if (rst) begin
-      \$214  = 2'h0;
+      \$247  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$215  = \$122 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$248  = \$144 ;
     if (rst) begin
-      \$215  = 1'h0;
+      \$248  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$216  = \$127 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$249  = \$149 ;
     if (rst) begin
-      \$216  = 1'h0;
+      \$249  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$217  = \$132 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$250  = \$154 ;
     if (rst) begin
-      \$217  = 1'h0;
+      \$250  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$218  = \$137 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$251  = \$159 ;
     if (rst) begin
-      \$218  = 1'h0;
+      \$251  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$219  = precharge_cycles_cycles;
-    if (\$138 ) begin
-      \$219  = w_data[7:0];
-    end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$252  = \$164 ;
     if (rst) begin
-      \$219  = 8'h02;
+      \$252  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$220  = tdc_start_delay_cycles;
-    if (\$139 ) begin
-      \$220  = w_data[15:0];
-    end
-    if (rst) begin
-      \$220  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$221  = write_pulse_cycles_cycles;
-    if (\$140 ) begin
-      \$221  = w_data[15:0];
-    end
-    if (rst) begin
-      \$221  = 16'h0004;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$222  = write_row_addr_row;
-    if (\$141 ) begin
-      \$222  = w_data[15:0];
-    end
-    if (rst) begin
-      \$222  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$223  = weight_data0_bits;
-    if (\$142 ) begin
-      \$223  = w_data;
-    end
-    if (rst) begin
-      \$223  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$224  = weight_data1_bits;
-    if (\$143 ) begin
-      \$224  = w_data;
-    end
-    if (rst) begin
-      \$224  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$225  = cal_offset0_offset;
-    if (\$144 ) begin
-      \$225  = w_data[15:0];
-    end
-    if (rst) begin
-      \$225  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$226  = cal_offset1_offset;
-    if (\$145 ) begin
-      \$226  = w_data[15:0];
-    end
-    if (rst) begin
-      \$226  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$227  = cal_offset2_offset;
-    if (\$146 ) begin
-      \$227  = w_data[15:0];
-    end
-    if (rst) begin
-      \$227  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$228  = cal_offset3_offset;
-    if (\$147 ) begin
-      \$228  = w_data[15:0];
-    end
-    if (rst) begin
-      \$228  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$229  = cal_offset4_offset;
-    if (\$148 ) begin
-      \$229  = w_data[15:0];
-    end
-    if (rst) begin
-      \$229  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$230  = cal_offset5_offset;
-    if (\$149 ) begin
-      \$230  = w_data[15:0];
-    end
-    if (rst) begin
-      \$230  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$231  = cal_offset6_offset;
-    if (\$150 ) begin
-      \$231  = w_data[15:0];
-    end
-    if (rst) begin
-      \$231  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$232  = cal_offset7_offset;
-    if (\$151 ) begin
-      \$232  = w_data[15:0];
-    end
-    if (rst) begin
-      \$232  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$233  = cal_offset8_offset;
-    if (\$152 ) begin
-      \$233  = w_data[15:0];
-    end
-    if (rst) begin
-      \$233  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$234  = cal_offset9_offset;
-    if (\$153 ) begin
-      \$234  = w_data[15:0];
-    end
-    if (rst) begin
-      \$234  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$235  = cal_offset10_offset;
-    if (\$154 ) begin
-      \$235  = w_data[15:0];
-    end
-    if (rst) begin
-      \$235  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$236  = cal_offset11_offset;
-    if (\$155 ) begin
-      \$236  = w_data[15:0];
-    end
-    if (rst) begin
-      \$236  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$237  = cal_offset12_offset;
-    if (\$156 ) begin
-      \$237  = w_data[15:0];
-    end
-    if (rst) begin
-      \$237  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$238  = cal_offset13_offset;
-    if (\$157 ) begin
-      \$238  = w_data[15:0];
-    end
-    if (rst) begin
-      \$238  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$239  = cal_offset14_offset;
-    if (\$158 ) begin
-      \$239  = w_data[15:0];
-    end
-    if (rst) begin
-      \$239  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$240  = cal_offset15_offset;
-    if (\$159 ) begin
-      \$240  = w_data[15:0];
-    end
-    if (rst) begin
-      \$240  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$241  = cal_offset16_offset;
-    if (\$160 ) begin
-      \$241  = w_data[15:0];
-    end
-    if (rst) begin
-      \$241  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$242  = cal_offset17_offset;
-    if (\$161 ) begin
-      \$242  = w_data[15:0];
-    end
-    if (rst) begin
-      \$242  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$243  = cal_offset18_offset;
-    if (\$162 ) begin
-      \$243  = w_data[15:0];
-    end
-    if (rst) begin
-      \$243  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$244  = cal_offset19_offset;
-    if (\$163 ) begin
-      \$244  = w_data[15:0];
-    end
-    if (rst) begin
-      \$244  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$245  = cal_offset20_offset;
-    if (\$164 ) begin
-      \$245  = w_data[15:0];
-    end
-    if (rst) begin
-      \$245  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$246  = cal_offset21_offset;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$253  = precharge_cycles_cycles;
     if (\$165 ) begin
-      \$246  = w_data[15:0];
+      \$253  = w_data[7:0];
     end
     if (rst) begin
-      \$246  = 16'h0040;
+      \$253  = 8'h02;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$247  = cal_offset22_offset;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$254  = tdc_start_delay_cycles;
     if (\$166 ) begin
-      \$247  = w_data[15:0];
-    end
-    if (rst) begin
-      \$247  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$248  = cal_offset23_offset;
-    if (\$167 ) begin
-      \$248  = w_data[15:0];
-    end
-    if (rst) begin
-      \$248  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$249  = cal_offset24_offset;
-    if (\$168 ) begin
-      \$249  = w_data[15:0];
-    end
-    if (rst) begin
-      \$249  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$250  = cal_offset25_offset;
-    if (\$169 ) begin
-      \$250  = w_data[15:0];
-    end
-    if (rst) begin
-      \$250  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$251  = cal_offset26_offset;
-    if (\$170 ) begin
-      \$251  = w_data[15:0];
-    end
-    if (rst) begin
-      \$251  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$252  = cal_offset27_offset;
-    if (\$171 ) begin
-      \$252  = w_data[15:0];
-    end
-    if (rst) begin
-      \$252  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$253  = cal_offset28_offset;
-    if (\$172 ) begin
-      \$253  = w_data[15:0];
-    end
-    if (rst) begin
-      \$253  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$254  = cal_offset29_offset;
-    if (\$173 ) begin
       \$254  = w_data[15:0];
     end
     if (rst) begin
@@ -4024,109 +4142,109 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$255  = cal_offset30_offset;
-    if (\$174 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$255  = write_pulse_cycles_cycles;
+    if (\$167 ) begin
       \$255  = w_data[15:0];
     end
     if (rst) begin
-      \$255  = 16'h0040;
+      \$255  = 16'h0004;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$256  = cal_offset31_offset;
-    if (\$175 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$256  = write_row_addr_row;
+    if (\$168 ) begin
       \$256  = w_data[15:0];
     end
     if (rst) begin
-      \$256  = 16'h0040;
+      \$256  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$257  = cal_offset32_offset;
-    if (\$176 ) begin
-      \$257  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$257  = mode_raw_codes;
+    if (\$169 ) begin
+      \$257  = w_data[0];
     end
     if (rst) begin
-      \$257  = 16'h0040;
+      \$257  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$258  = cal_offset33_offset;
-    if (\$177 ) begin
-      \$258  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$258  = wv_ctrl_enable;
+    if (\$170 ) begin
+      \$258  = w_data[0];
     end
     if (rst) begin
-      \$258  = 16'h0040;
+      \$258  = 1'h1;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$259  = cal_offset34_offset;
-    if (\$178 ) begin
-      \$259  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$259  = wv_ctrl_pulse_doubling;
+    if (\$171 ) begin
+      \$259  = w_data[1];
     end
     if (rst) begin
-      \$259  = 16'h0040;
+      \$259  = 1'h1;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$260  = cal_offset35_offset;
-    if (\$179 ) begin
-      \$260  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$260  = wv_ctrl_max_retries;
+    if (\$172 ) begin
+      \$260  = w_data[11:8];
     end
     if (rst) begin
-      \$260  = 16'h0040;
+      \$260  = 4'h3;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$261  = cal_offset36_offset;
-    if (\$180 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$261  = wv_read_delay;
+    if (\$173 ) begin
       \$261  = w_data[15:0];
     end
     if (rst) begin
-      \$261  = 16'h0040;
+      \$261  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$262  = cal_offset37_offset;
-    if (\$181 ) begin
-      \$262  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$262  = wv_read_threshold;
+    if (\$174 ) begin
+      \$262  = w_data[23:16];
     end
     if (rst) begin
-      \$262  = 16'h0040;
+      \$262  = 8'h0c;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$263  = cal_offset38_offset;
-    if (\$182 ) begin
-      \$263  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$263  = weight_data0_bits;
+    if (\$175 ) begin
+      \$263  = w_data;
     end
     if (rst) begin
-      \$263  = 16'h0040;
+      \$263  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$264  = cal_offset39_offset;
-    if (\$183 ) begin
-      \$264  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$264  = weight_data1_bits;
+    if (\$176 ) begin
+      \$264  = w_data;
     end
     if (rst) begin
-      \$264  = 16'h0040;
+      \$264  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$265  = cal_offset40_offset;
-    if (\$184 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$265  = cal_offset0_offset;
+    if (\$177 ) begin
       \$265  = w_data[15:0];
     end
     if (rst) begin
@@ -4134,9 +4252,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$266  = cal_offset41_offset;
-    if (\$185 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$266  = cal_offset1_offset;
+    if (\$178 ) begin
       \$266  = w_data[15:0];
     end
     if (rst) begin
@@ -4144,9 +4262,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$267  = cal_offset42_offset;
-    if (\$186 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$267  = cal_offset2_offset;
+    if (\$179 ) begin
       \$267  = w_data[15:0];
     end
     if (rst) begin
@@ -4154,9 +4272,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$268  = cal_offset43_offset;
-    if (\$187 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$268  = cal_offset3_offset;
+    if (\$180 ) begin
       \$268  = w_data[15:0];
     end
     if (rst) begin
@@ -4164,9 +4282,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$269  = cal_offset44_offset;
-    if (\$188 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$269  = cal_offset4_offset;
+    if (\$181 ) begin
       \$269  = w_data[15:0];
     end
     if (rst) begin
@@ -4174,9 +4292,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$270  = cal_offset45_offset;
-    if (\$189 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$270  = cal_offset5_offset;
+    if (\$182 ) begin
       \$270  = w_data[15:0];
     end
     if (rst) begin
@@ -4184,9 +4302,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$271  = cal_offset46_offset;
-    if (\$190 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$271  = cal_offset6_offset;
+    if (\$183 ) begin
       \$271  = w_data[15:0];
     end
     if (rst) begin
@@ -4194,9 +4312,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$272  = cal_offset47_offset;
-    if (\$191 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$272  = cal_offset7_offset;
+    if (\$184 ) begin
       \$272  = w_data[15:0];
     end
     if (rst) begin
@@ -4204,9 +4322,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$273  = cal_offset48_offset;
-    if (\$192 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$273  = cal_offset8_offset;
+    if (\$185 ) begin
       \$273  = w_data[15:0];
     end
     if (rst) begin
@@ -4214,9 +4332,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$274  = cal_offset49_offset;
-    if (\$193 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$274  = cal_offset9_offset;
+    if (\$186 ) begin
       \$274  = w_data[15:0];
     end
     if (rst) begin
@@ -4224,9 +4342,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$275  = cal_offset50_offset;
-    if (\$194 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$275  = cal_offset10_offset;
+    if (\$187 ) begin
       \$275  = w_data[15:0];
     end
     if (rst) begin
@@ -4234,9 +4352,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$276  = cal_offset51_offset;
-    if (\$195 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$276  = cal_offset11_offset;
+    if (\$188 ) begin
       \$276  = w_data[15:0];
     end
     if (rst) begin
@@ -4244,9 +4362,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$277  = cal_offset52_offset;
-    if (\$196 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$277  = cal_offset12_offset;
+    if (\$189 ) begin
       \$277  = w_data[15:0];
     end
     if (rst) begin
@@ -4254,9 +4372,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$278  = cal_offset53_offset;
-    if (\$197 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$278  = cal_offset13_offset;
+    if (\$190 ) begin
       \$278  = w_data[15:0];
     end
     if (rst) begin
@@ -4264,9 +4382,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$279  = cal_offset54_offset;
-    if (\$198 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$279  = cal_offset14_offset;
+    if (\$191 ) begin
       \$279  = w_data[15:0];
     end
     if (rst) begin
@@ -4274,9 +4392,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$280  = cal_offset55_offset;
-    if (\$199 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$280  = cal_offset15_offset;
+    if (\$192 ) begin
       \$280  = w_data[15:0];
     end
     if (rst) begin
@@ -4284,9 +4402,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$281  = cal_offset56_offset;
-    if (\$200 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$281  = cal_offset16_offset;
+    if (\$193 ) begin
       \$281  = w_data[15:0];
     end
     if (rst) begin
@@ -4294,9 +4412,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$282  = cal_offset57_offset;
-    if (\$201 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$282  = cal_offset17_offset;
+    if (\$194 ) begin
       \$282  = w_data[15:0];
     end
     if (rst) begin
@@ -4304,9 +4422,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$283  = cal_offset58_offset;
-    if (\$202 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$283  = cal_offset18_offset;
+    if (\$195 ) begin
       \$283  = w_data[15:0];
     end
     if (rst) begin
@@ -4314,9 +4432,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$284  = cal_offset59_offset;
-    if (\$203 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$284  = cal_offset19_offset;
+    if (\$196 ) begin
       \$284  = w_data[15:0];
     end
     if (rst) begin
@@ -4324,9 +4442,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$285  = cal_offset60_offset;
-    if (\$204 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$285  = cal_offset20_offset;
+    if (\$197 ) begin
       \$285  = w_data[15:0];
     end
     if (rst) begin
@@ -4334,9 +4452,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$286  = cal_offset61_offset;
-    if (\$205 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$286  = cal_offset21_offset;
+    if (\$198 ) begin
       \$286  = w_data[15:0];
     end
     if (rst) begin
@@ -4344,9 +4462,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$287  = cal_offset62_offset;
-    if (\$206 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$287  = cal_offset22_offset;
+    if (\$199 ) begin
       \$287  = w_data[15:0];
     end
     if (rst) begin
@@ -4354,9 +4472,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$288  = cal_offset63_offset;
-    if (\$207 ) begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$288  = cal_offset23_offset;
+    if (\$200 ) begin
       \$288  = w_data[15:0];
     end
     if (rst) begin
@@ -4364,55 +4482,458 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$289  = s_axil_rvalid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$289  = cal_offset24_offset;
+    if (\$201 ) begin
+      \$289  = w_data[15:0];
+    end
+    if (rst) begin
+      \$289  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$290  = cal_offset25_offset;
+    if (\$202 ) begin
+      \$290  = w_data[15:0];
+    end
+    if (rst) begin
+      \$290  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$291  = cal_offset26_offset;
+    if (\$203 ) begin
+      \$291  = w_data[15:0];
+    end
+    if (rst) begin
+      \$291  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$292  = cal_offset27_offset;
+    if (\$204 ) begin
+      \$292  = w_data[15:0];
+    end
+    if (rst) begin
+      \$292  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$293  = cal_offset28_offset;
+    if (\$205 ) begin
+      \$293  = w_data[15:0];
+    end
+    if (rst) begin
+      \$293  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$294  = cal_offset29_offset;
+    if (\$206 ) begin
+      \$294  = w_data[15:0];
+    end
+    if (rst) begin
+      \$294  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$295  = cal_offset30_offset;
+    if (\$207 ) begin
+      \$295  = w_data[15:0];
+    end
+    if (rst) begin
+      \$295  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$296  = cal_offset31_offset;
+    if (\$208 ) begin
+      \$296  = w_data[15:0];
+    end
+    if (rst) begin
+      \$296  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$297  = cal_offset32_offset;
+    if (\$209 ) begin
+      \$297  = w_data[15:0];
+    end
+    if (rst) begin
+      \$297  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$298  = cal_offset33_offset;
+    if (\$210 ) begin
+      \$298  = w_data[15:0];
+    end
+    if (rst) begin
+      \$298  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$299  = cal_offset34_offset;
+    if (\$211 ) begin
+      \$299  = w_data[15:0];
+    end
+    if (rst) begin
+      \$299  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$300  = cal_offset35_offset;
+    if (\$212 ) begin
+      \$300  = w_data[15:0];
+    end
+    if (rst) begin
+      \$300  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$301  = cal_offset36_offset;
+    if (\$213 ) begin
+      \$301  = w_data[15:0];
+    end
+    if (rst) begin
+      \$301  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$302  = cal_offset37_offset;
+    if (\$214 ) begin
+      \$302  = w_data[15:0];
+    end
+    if (rst) begin
+      \$302  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$303  = cal_offset38_offset;
+    if (\$215 ) begin
+      \$303  = w_data[15:0];
+    end
+    if (rst) begin
+      \$303  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$304  = cal_offset39_offset;
+    if (\$216 ) begin
+      \$304  = w_data[15:0];
+    end
+    if (rst) begin
+      \$304  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$305  = cal_offset40_offset;
+    if (\$217 ) begin
+      \$305  = w_data[15:0];
+    end
+    if (rst) begin
+      \$305  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$306  = cal_offset41_offset;
+    if (\$218 ) begin
+      \$306  = w_data[15:0];
+    end
+    if (rst) begin
+      \$306  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$307  = cal_offset42_offset;
+    if (\$219 ) begin
+      \$307  = w_data[15:0];
+    end
+    if (rst) begin
+      \$307  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$308  = cal_offset43_offset;
+    if (\$220 ) begin
+      \$308  = w_data[15:0];
+    end
+    if (rst) begin
+      \$308  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$309  = cal_offset44_offset;
+    if (\$221 ) begin
+      \$309  = w_data[15:0];
+    end
+    if (rst) begin
+      \$309  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$310  = cal_offset45_offset;
+    if (\$222 ) begin
+      \$310  = w_data[15:0];
+    end
+    if (rst) begin
+      \$310  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$311  = cal_offset46_offset;
+    if (\$223 ) begin
+      \$311  = w_data[15:0];
+    end
+    if (rst) begin
+      \$311  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$312  = cal_offset47_offset;
+    if (\$224 ) begin
+      \$312  = w_data[15:0];
+    end
+    if (rst) begin
+      \$312  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$313  = cal_offset48_offset;
+    if (\$225 ) begin
+      \$313  = w_data[15:0];
+    end
+    if (rst) begin
+      \$313  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$314  = cal_offset49_offset;
+    if (\$226 ) begin
+      \$314  = w_data[15:0];
+    end
+    if (rst) begin
+      \$314  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$315  = cal_offset50_offset;
+    if (\$227 ) begin
+      \$315  = w_data[15:0];
+    end
+    if (rst) begin
+      \$315  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$316  = cal_offset51_offset;
+    if (\$228 ) begin
+      \$316  = w_data[15:0];
+    end
+    if (rst) begin
+      \$316  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$317  = cal_offset52_offset;
+    if (\$229 ) begin
+      \$317  = w_data[15:0];
+    end
+    if (rst) begin
+      \$317  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$318  = cal_offset53_offset;
+    if (\$230 ) begin
+      \$318  = w_data[15:0];
+    end
+    if (rst) begin
+      \$318  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$319  = cal_offset54_offset;
+    if (\$231 ) begin
+      \$319  = w_data[15:0];
+    end
+    if (rst) begin
+      \$319  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$320  = cal_offset55_offset;
+    if (\$232 ) begin
+      \$320  = w_data[15:0];
+    end
+    if (rst) begin
+      \$320  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$321  = cal_offset56_offset;
+    if (\$233 ) begin
+      \$321  = w_data[15:0];
+    end
+    if (rst) begin
+      \$321  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$322  = cal_offset57_offset;
+    if (\$234 ) begin
+      \$322  = w_data[15:0];
+    end
+    if (rst) begin
+      \$322  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$323  = cal_offset58_offset;
+    if (\$235 ) begin
+      \$323  = w_data[15:0];
+    end
+    if (rst) begin
+      \$323  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$324  = cal_offset59_offset;
+    if (\$236 ) begin
+      \$324  = w_data[15:0];
+    end
+    if (rst) begin
+      \$324  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$325  = cal_offset60_offset;
+    if (\$237 ) begin
+      \$325  = w_data[15:0];
+    end
+    if (rst) begin
+      \$325  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$326  = cal_offset61_offset;
+    if (\$238 ) begin
+      \$326  = w_data[15:0];
+    end
+    if (rst) begin
+      \$326  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$327  = cal_offset62_offset;
+    if (\$239 ) begin
+      \$327  = w_data[15:0];
+    end
+    if (rst) begin
+      \$327  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$328  = cal_offset63_offset;
+    if (\$240 ) begin
+      \$328  = w_data[15:0];
+    end
+    if (rst) begin
+      \$328  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$329  = s_axil_rvalid;
     if (rd_fire) begin
-      \$289  = 1'h1;
+      \$329  = 1'h1;
     end else if (s_axil_rready) begin
-      \$289  = 1'h0;
+      \$329  = 1'h0;
     end
     if (rst) begin
-      \$289  = 1'h0;
+      \$329  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$290  = s_axil_rdata;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$330  = s_axil_rdata;
     if (rd_fire) begin
-      \$290  = rd_value;
+      \$330  = rd_value;
     end
     if (rst) begin
-      \$290  = 32'd0;
+      \$330  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$291  = s_axil_rresp;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$331  = s_axil_rresp;
     if (rd_fire) begin
       (* full_case = 32'd1 *)
       if (rd_mapped) begin
-        \$291  = 2'h0;
+        \$331  = 2'h0;
       end else begin
-        \$291  = 2'h3;
+        \$331  = 2'h3;
       end
     end
     if (rst) begin
-      \$291  = 2'h0;
+      \$331  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$292  = bus_error_addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$332  = bus_error_addr;
     if (wr_error) begin
-      \$292  = aw_addr;
+      \$332  = aw_addr;
     end else if (rd_error) begin
-      \$292  = s_axil_araddr;
+      \$332  = s_axil_araddr;
     end
     if (rst) begin
-      \$292  = 12'h000;
+      \$332  = 12'h000;
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
+  assign wv_fail_row_row = { 10'h000, \port$1889$0  };
+  assign wv_fail_mask0_bits = \port$1891$0 [31:0];
+  assign wv_fail_mask1_bits = \port$1891$0 [63:32];
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -4425,23 +4946,35 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$17 [15:0] = 16'h0000;
   assign \$17 [31:16] = w_data[31:16];
   assign \$19  = \$18 ;
-  assign \$24  = wr_hit[0];
-  assign \$29  = \$28 ;
-  assign \$30  = wr_hit[5];
-  assign \$33  = wr_hit[6];
-  assign \$36  = wr_hit[7];
-  assign \$39  = wr_hit[8];
-  assign \$42  = wr_hit[13];
-  assign \$107  = w_data[0];
-  assign wr_busy_reject = \$109 ;
+  assign \$21 [0] = 1'h0;
+  assign \$21 [31:1] = w_data[31:1];
+  assign reject_like_mode = \$22 ;
+  assign { \$23 [11:8], \$23 [1:0] } = 6'h00;
+  assign { \$23 [31:12], \$23 [7:2] } = { w_data[31:12], w_data[7:2] };
+  assign reject_like_wv_ctrl = \$24 ;
+  assign \$25 [23:0] = 24'h000000;
+  assign \$25 [31:24] = w_data[31:24];
+  assign \$27  = \$26 ;
+  assign \$32  = wr_hit[0];
+  assign \$42  = \$41 ;
+  assign \$43  = wr_hit[5];
+  assign \$46  = wr_hit[6];
+  assign \$49  = wr_hit[7];
+  assign \$52  = wr_hit[8];
+  assign \$55  = wr_hit[11];
+  assign \$58  = wr_hit[12];
+  assign \$61  = wr_hit[13];
+  assign \$64  = wr_hit[21];
+  assign \$129  = w_data[0];
+  assign wr_busy_reject = \$131 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (clk, rst, flags, \port$1163$0 , \port$1167$0 , \port$1171$0 , \port$1175$0 , \port$1179$0 , \port$1183$0 , \port$1187$0 , \port$1191$0 , \port$1195$0 , \port$1199$0 , \port$1203$0 , \port$1207$0 , \port$1211$0 , \port$1215$0 , \port$1219$0 , \port$1223$0 , \port$1227$0 , \port$1231$0 
-, \port$1235$0 , \port$1239$0 , \port$1243$0 , \port$1247$0 , \port$1251$0 , \port$1255$0 , \port$1259$0 , \port$1263$0 , \port$1267$0 , \port$1271$0 , \port$1275$0 , \port$1279$0 , \port$1283$0 , \port$1287$0 , \port$1291$0 , \port$1295$0 , \port$1299$0 , \port$1303$0 , \port$1307$0 , \port$1311$0 , \port$1315$0 
-, \port$1319$0 , \port$1323$0 , \port$1327$0 , \port$1331$0 , \port$1335$0 , \port$1339$0 , \port$1343$0 , \port$1347$0 , \port$1351$0 , \port$1355$0 , \port$1359$0 , \port$1363$0 , \port$1367$0 , \port$1371$0 , \port$1375$0 , \port$1379$0 , \port$1383$0 , \port$1387$0 , \port$1391$0 , \port$1395$0 , \port$1399$0 
-, \port$1403$0 , \port$1407$0 , \port$1411$0 , \port$1415$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
-  reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
+module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 
+, \port$1619$0 , \port$1624$0 , \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 
+, \port$1724$0 , \port$1729$0 , \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 
+, \port$1829$0 , \port$1834$0 , \port$1839$0 , \port$1844$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+  reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire \$1 ;
   wire \$2 ;
   wire \$3 ;
@@ -4469,134 +5002,134 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1163$0 , \port$1167
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  input [15:0] \port$1163$0 ;
-  wire [15:0] \port$1163$0 ;
-  input [15:0] \port$1167$0 ;
-  wire [15:0] \port$1167$0 ;
-  input [15:0] \port$1171$0 ;
-  wire [15:0] \port$1171$0 ;
-  input [15:0] \port$1175$0 ;
-  wire [15:0] \port$1175$0 ;
-  input [15:0] \port$1179$0 ;
-  wire [15:0] \port$1179$0 ;
-  input [15:0] \port$1183$0 ;
-  wire [15:0] \port$1183$0 ;
-  input [15:0] \port$1187$0 ;
-  wire [15:0] \port$1187$0 ;
-  input [15:0] \port$1191$0 ;
-  wire [15:0] \port$1191$0 ;
-  input [15:0] \port$1195$0 ;
-  wire [15:0] \port$1195$0 ;
-  input [15:0] \port$1199$0 ;
-  wire [15:0] \port$1199$0 ;
-  input [15:0] \port$1203$0 ;
-  wire [15:0] \port$1203$0 ;
-  input [15:0] \port$1207$0 ;
-  wire [15:0] \port$1207$0 ;
-  input [15:0] \port$1211$0 ;
-  wire [15:0] \port$1211$0 ;
-  input [15:0] \port$1215$0 ;
-  wire [15:0] \port$1215$0 ;
-  input [15:0] \port$1219$0 ;
-  wire [15:0] \port$1219$0 ;
-  input [15:0] \port$1223$0 ;
-  wire [15:0] \port$1223$0 ;
-  input [15:0] \port$1227$0 ;
-  wire [15:0] \port$1227$0 ;
-  input [15:0] \port$1231$0 ;
-  wire [15:0] \port$1231$0 ;
-  input [15:0] \port$1235$0 ;
-  wire [15:0] \port$1235$0 ;
-  input [15:0] \port$1239$0 ;
-  wire [15:0] \port$1239$0 ;
-  input [15:0] \port$1243$0 ;
-  wire [15:0] \port$1243$0 ;
-  input [15:0] \port$1247$0 ;
-  wire [15:0] \port$1247$0 ;
-  input [15:0] \port$1251$0 ;
-  wire [15:0] \port$1251$0 ;
-  input [15:0] \port$1255$0 ;
-  wire [15:0] \port$1255$0 ;
-  input [15:0] \port$1259$0 ;
-  wire [15:0] \port$1259$0 ;
-  input [15:0] \port$1263$0 ;
-  wire [15:0] \port$1263$0 ;
-  input [15:0] \port$1267$0 ;
-  wire [15:0] \port$1267$0 ;
-  input [15:0] \port$1271$0 ;
-  wire [15:0] \port$1271$0 ;
-  input [15:0] \port$1275$0 ;
-  wire [15:0] \port$1275$0 ;
-  input [15:0] \port$1279$0 ;
-  wire [15:0] \port$1279$0 ;
-  input [15:0] \port$1283$0 ;
-  wire [15:0] \port$1283$0 ;
-  input [15:0] \port$1287$0 ;
-  wire [15:0] \port$1287$0 ;
-  input [15:0] \port$1291$0 ;
-  wire [15:0] \port$1291$0 ;
-  input [15:0] \port$1295$0 ;
-  wire [15:0] \port$1295$0 ;
-  input [15:0] \port$1299$0 ;
-  wire [15:0] \port$1299$0 ;
-  input [15:0] \port$1303$0 ;
-  wire [15:0] \port$1303$0 ;
-  input [15:0] \port$1307$0 ;
-  wire [15:0] \port$1307$0 ;
-  input [15:0] \port$1311$0 ;
-  wire [15:0] \port$1311$0 ;
-  input [15:0] \port$1315$0 ;
-  wire [15:0] \port$1315$0 ;
-  input [15:0] \port$1319$0 ;
-  wire [15:0] \port$1319$0 ;
-  input [15:0] \port$1323$0 ;
-  wire [15:0] \port$1323$0 ;
-  input [15:0] \port$1327$0 ;
-  wire [15:0] \port$1327$0 ;
-  input [15:0] \port$1331$0 ;
-  wire [15:0] \port$1331$0 ;
-  input [15:0] \port$1335$0 ;
-  wire [15:0] \port$1335$0 ;
-  input [15:0] \port$1339$0 ;
-  wire [15:0] \port$1339$0 ;
-  input [15:0] \port$1343$0 ;
-  wire [15:0] \port$1343$0 ;
-  input [15:0] \port$1347$0 ;
-  wire [15:0] \port$1347$0 ;
-  input [15:0] \port$1351$0 ;
-  wire [15:0] \port$1351$0 ;
-  input [15:0] \port$1355$0 ;
-  wire [15:0] \port$1355$0 ;
-  input [15:0] \port$1359$0 ;
-  wire [15:0] \port$1359$0 ;
-  input [15:0] \port$1363$0 ;
-  wire [15:0] \port$1363$0 ;
-  input [15:0] \port$1367$0 ;
-  wire [15:0] \port$1367$0 ;
-  input [15:0] \port$1371$0 ;
-  wire [15:0] \port$1371$0 ;
-  input [15:0] \port$1375$0 ;
-  wire [15:0] \port$1375$0 ;
-  input [15:0] \port$1379$0 ;
-  wire [15:0] \port$1379$0 ;
-  input [15:0] \port$1383$0 ;
-  wire [15:0] \port$1383$0 ;
-  input [15:0] \port$1387$0 ;
-  wire [15:0] \port$1387$0 ;
-  input [15:0] \port$1391$0 ;
-  wire [15:0] \port$1391$0 ;
-  input [15:0] \port$1395$0 ;
-  wire [15:0] \port$1395$0 ;
-  input [15:0] \port$1399$0 ;
-  wire [15:0] \port$1399$0 ;
-  input [15:0] \port$1403$0 ;
-  wire [15:0] \port$1403$0 ;
-  input [15:0] \port$1407$0 ;
-  wire [15:0] \port$1407$0 ;
-  input [15:0] \port$1411$0 ;
-  wire [15:0] \port$1411$0 ;
-  input [15:0] \port$1415$0 ;
-  wire [15:0] \port$1415$0 ;
+  input [15:0] \port$1529$0 ;
+  wire [15:0] \port$1529$0 ;
+  input [15:0] \port$1534$0 ;
+  wire [15:0] \port$1534$0 ;
+  input [15:0] \port$1539$0 ;
+  wire [15:0] \port$1539$0 ;
+  input [15:0] \port$1544$0 ;
+  wire [15:0] \port$1544$0 ;
+  input [15:0] \port$1549$0 ;
+  wire [15:0] \port$1549$0 ;
+  input [15:0] \port$1554$0 ;
+  wire [15:0] \port$1554$0 ;
+  input [15:0] \port$1559$0 ;
+  wire [15:0] \port$1559$0 ;
+  input [15:0] \port$1564$0 ;
+  wire [15:0] \port$1564$0 ;
+  input [15:0] \port$1569$0 ;
+  wire [15:0] \port$1569$0 ;
+  input [15:0] \port$1574$0 ;
+  wire [15:0] \port$1574$0 ;
+  input [15:0] \port$1579$0 ;
+  wire [15:0] \port$1579$0 ;
+  input [15:0] \port$1584$0 ;
+  wire [15:0] \port$1584$0 ;
+  input [15:0] \port$1589$0 ;
+  wire [15:0] \port$1589$0 ;
+  input [15:0] \port$1594$0 ;
+  wire [15:0] \port$1594$0 ;
+  input [15:0] \port$1599$0 ;
+  wire [15:0] \port$1599$0 ;
+  input [15:0] \port$1604$0 ;
+  wire [15:0] \port$1604$0 ;
+  input [15:0] \port$1609$0 ;
+  wire [15:0] \port$1609$0 ;
+  input [15:0] \port$1614$0 ;
+  wire [15:0] \port$1614$0 ;
+  input [15:0] \port$1619$0 ;
+  wire [15:0] \port$1619$0 ;
+  input [15:0] \port$1624$0 ;
+  wire [15:0] \port$1624$0 ;
+  input [15:0] \port$1629$0 ;
+  wire [15:0] \port$1629$0 ;
+  input [15:0] \port$1634$0 ;
+  wire [15:0] \port$1634$0 ;
+  input [15:0] \port$1639$0 ;
+  wire [15:0] \port$1639$0 ;
+  input [15:0] \port$1644$0 ;
+  wire [15:0] \port$1644$0 ;
+  input [15:0] \port$1649$0 ;
+  wire [15:0] \port$1649$0 ;
+  input [15:0] \port$1654$0 ;
+  wire [15:0] \port$1654$0 ;
+  input [15:0] \port$1659$0 ;
+  wire [15:0] \port$1659$0 ;
+  input [15:0] \port$1664$0 ;
+  wire [15:0] \port$1664$0 ;
+  input [15:0] \port$1669$0 ;
+  wire [15:0] \port$1669$0 ;
+  input [15:0] \port$1674$0 ;
+  wire [15:0] \port$1674$0 ;
+  input [15:0] \port$1679$0 ;
+  wire [15:0] \port$1679$0 ;
+  input [15:0] \port$1684$0 ;
+  wire [15:0] \port$1684$0 ;
+  input [15:0] \port$1689$0 ;
+  wire [15:0] \port$1689$0 ;
+  input [15:0] \port$1694$0 ;
+  wire [15:0] \port$1694$0 ;
+  input [15:0] \port$1699$0 ;
+  wire [15:0] \port$1699$0 ;
+  input [15:0] \port$1704$0 ;
+  wire [15:0] \port$1704$0 ;
+  input [15:0] \port$1709$0 ;
+  wire [15:0] \port$1709$0 ;
+  input [15:0] \port$1714$0 ;
+  wire [15:0] \port$1714$0 ;
+  input [15:0] \port$1719$0 ;
+  wire [15:0] \port$1719$0 ;
+  input [15:0] \port$1724$0 ;
+  wire [15:0] \port$1724$0 ;
+  input [15:0] \port$1729$0 ;
+  wire [15:0] \port$1729$0 ;
+  input [15:0] \port$1734$0 ;
+  wire [15:0] \port$1734$0 ;
+  input [15:0] \port$1739$0 ;
+  wire [15:0] \port$1739$0 ;
+  input [15:0] \port$1744$0 ;
+  wire [15:0] \port$1744$0 ;
+  input [15:0] \port$1749$0 ;
+  wire [15:0] \port$1749$0 ;
+  input [15:0] \port$1754$0 ;
+  wire [15:0] \port$1754$0 ;
+  input [15:0] \port$1759$0 ;
+  wire [15:0] \port$1759$0 ;
+  input [15:0] \port$1764$0 ;
+  wire [15:0] \port$1764$0 ;
+  input [15:0] \port$1769$0 ;
+  wire [15:0] \port$1769$0 ;
+  input [15:0] \port$1774$0 ;
+  wire [15:0] \port$1774$0 ;
+  input [15:0] \port$1779$0 ;
+  wire [15:0] \port$1779$0 ;
+  input [15:0] \port$1784$0 ;
+  wire [15:0] \port$1784$0 ;
+  input [15:0] \port$1789$0 ;
+  wire [15:0] \port$1789$0 ;
+  input [15:0] \port$1794$0 ;
+  wire [15:0] \port$1794$0 ;
+  input [15:0] \port$1799$0 ;
+  wire [15:0] \port$1799$0 ;
+  input [15:0] \port$1804$0 ;
+  wire [15:0] \port$1804$0 ;
+  input [15:0] \port$1809$0 ;
+  wire [15:0] \port$1809$0 ;
+  input [15:0] \port$1814$0 ;
+  wire [15:0] \port$1814$0 ;
+  input [15:0] \port$1819$0 ;
+  wire [15:0] \port$1819$0 ;
+  input [15:0] \port$1824$0 ;
+  wire [15:0] \port$1824$0 ;
+  input [15:0] \port$1829$0 ;
+  wire [15:0] \port$1829$0 ;
+  input [15:0] \port$1834$0 ;
+  wire [15:0] \port$1834$0 ;
+  input [15:0] \port$1839$0 ;
+  wire [15:0] \port$1839$0 ;
+  input [15:0] \port$1844$0 ;
+  wire [15:0] \port$1844$0 ;
   input rst;
   wire rst;
   reg [1023:0] shift = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
@@ -4613,10 +5146,10 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1163$0 , \port$1167
   assign busy = | beats_left;
   assign m_axis_tlast = beats_left == 1'h1;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$5  = shift;
     if (\$2 ) begin
-      \$5  = { \port$1415$0 , \port$1411$0 , \port$1407$0 , \port$1403$0 , \port$1399$0 , \port$1395$0 , \port$1391$0 , \port$1387$0 , \port$1383$0 , \port$1379$0 , \port$1375$0 , \port$1371$0 , \port$1367$0 , \port$1363$0 , \port$1359$0 , \port$1355$0 , \port$1351$0 , \port$1347$0 , \port$1343$0 , \port$1339$0 , \port$1335$0 , \port$1331$0 , \port$1327$0 , \port$1323$0 , \port$1319$0 , \port$1315$0 , \port$1311$0 , \port$1307$0 , \port$1303$0 , \port$1299$0 , \port$1295$0 , \port$1291$0 , \port$1287$0 , \port$1283$0 , \port$1279$0 , \port$1275$0 , \port$1271$0 , \port$1267$0 , \port$1263$0 , \port$1259$0 , \port$1255$0 , \port$1251$0 , \port$1247$0 , \port$1243$0 , \port$1239$0 , \port$1235$0 , \port$1231$0 , \port$1227$0 , \port$1223$0 , \port$1219$0 , \port$1215$0 , \port$1211$0 , \port$1207$0 , \port$1203$0 , \port$1199$0 , \port$1195$0 , \port$1191$0 , \port$1187$0 , \port$1183$0 , \port$1179$0 , \port$1175$0 , \port$1171$0 , \port$1167$0 , \port$1163$0  };
+      \$5  = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
     end else if (\$3 ) begin
       \$5  = { 32'h00000000, shift[1023:32] };
     end
@@ -4625,7 +5158,7 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1163$0 , \port$1167
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$6  = beats_left;
     if (\$2 ) begin
       \$6  = 6'h20;
@@ -4637,7 +5170,7 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1163$0 , \port$1167
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$7  = m_axis_tuser;
     if (\$2 ) begin
       \$7  = flags;
@@ -4647,14 +5180,14 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1163$0 , \port$1167
     end
   end
   assign m_axis_tvalid = busy;
-  assign data = { \port$1415$0 , \port$1411$0 , \port$1407$0 , \port$1403$0 , \port$1399$0 , \port$1395$0 , \port$1391$0 , \port$1387$0 , \port$1383$0 , \port$1379$0 , \port$1375$0 , \port$1371$0 , \port$1367$0 , \port$1363$0 , \port$1359$0 , \port$1355$0 , \port$1351$0 , \port$1347$0 , \port$1343$0 , \port$1339$0 , \port$1335$0 , \port$1331$0 , \port$1327$0 , \port$1323$0 , \port$1319$0 , \port$1315$0 , \port$1311$0 , \port$1307$0 , \port$1303$0 , \port$1299$0 , \port$1295$0 , \port$1291$0 , \port$1287$0 , \port$1283$0 , \port$1279$0 , \port$1275$0 , \port$1271$0 , \port$1267$0 , \port$1263$0 , \port$1259$0 , \port$1255$0 , \port$1251$0 , \port$1247$0 , \port$1243$0 , \port$1239$0 , \port$1235$0 , \port$1231$0 , \port$1227$0 , \port$1223$0 , \port$1219$0 , \port$1215$0 , \port$1211$0 , \port$1207$0 , \port$1203$0 , \port$1199$0 , \port$1195$0 , \port$1191$0 , \port$1187$0 , \port$1183$0 , \port$1179$0 , \port$1175$0 , \port$1171$0 , \port$1167$0 , \port$1163$0  };
+  assign data = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
   assign m_axis_tdata = shift[31:0];
   assign \flags.overflow  = flags;
 endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -4730,7 +5263,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   always @(posedge clk)
     seq_state <= \$16 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     array_idle = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4738,7 +5271,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     vector_take = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4748,7 +5281,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     load_inputs = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4758,7 +5291,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     read_start = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4768,7 +5301,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     busy = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4780,7 +5313,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     capture = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4794,7 +5327,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     emit = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4808,7 +5341,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     pass_done = 1'h0;
     casez (seq_state)
       2'h0:
@@ -4822,7 +5355,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     \$15  = flags;
     casez (seq_state)
       2'h0:
@@ -4835,7 +5368,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     \$16  = seq_state;
     casez (seq_state)
       2'h0:
@@ -4864,7 +5397,7 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clear, overflow, codes, cmp);
-  reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$13  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -5161,21 +5694,21 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
   always @(posedge clk)
     codes <= \$133 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$129  = cmp;
     if (rst) begin
       \$129  = 64'h0000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$130  = cmp_sync0;
     if (rst) begin
       \$130  = 64'h0000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$131  = fired;
     if (clear) begin
       \$131 [0] = 1'h0;
@@ -5758,7 +6291,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$132  = overflow;
     if (clear) begin
       \$132 [0] = 1'h0;
@@ -6277,7 +6810,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$133  = codes;
     if (clear) begin
       \$133 [6:0] = 7'h00;
@@ -6862,34 +7395,317 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (rst, start, pulse_cycles, \row$5 , \port$1495$0 , \port$1497$0 , arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, busy, array_idle, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
+module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$1946$0 , \port$1948$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, overflow, codes, array_idle, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   wire [63:0] \$1 ;
   wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
+  wire \$139 ;
   wire \$14 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire \$149 ;
   wire \$15 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire \$153 ;
+  wire \$154 ;
+  wire \$155 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire \$158 ;
+  wire \$159 ;
   wire \$16 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
+  wire \$163 ;
+  wire \$164 ;
+  wire \$165 ;
+  wire \$166 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire \$17 ;
-  reg [5:0] \$18 ;
-  reg [63:0] \$19 ;
-  wire [16:0] \$2 ;
-  reg [2:0] \$20 ;
-  reg [63:0] \$21 ;
-  reg \$22 ;
-  reg [63:0] \$23 ;
-  reg \$24 ;
-  reg [15:0] \$25 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire \$173 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
+  wire \$179 ;
+  wire \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
+  wire \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire [1:0] \$194 ;
+  wire [2:0] \$195 ;
+  wire [3:0] \$196 ;
+  wire [4:0] \$197 ;
+  wire [5:0] \$198 ;
+  wire [6:0] \$199 ;
+  wire \$2 ;
+  wire \$20 ;
+  wire [7:0] \$200 ;
+  wire [8:0] \$201 ;
+  wire [9:0] \$202 ;
+  wire [10:0] \$203 ;
+  wire [11:0] \$204 ;
+  wire [12:0] \$205 ;
+  wire [13:0] \$206 ;
+  wire [14:0] \$207 ;
+  wire [15:0] \$208 ;
+  wire [16:0] \$209 ;
+  wire \$21 ;
+  wire [17:0] \$210 ;
+  wire [18:0] \$211 ;
+  wire [19:0] \$212 ;
+  wire [20:0] \$213 ;
+  wire [21:0] \$214 ;
+  wire [22:0] \$215 ;
+  wire [23:0] \$216 ;
+  wire [24:0] \$217 ;
+  wire [25:0] \$218 ;
+  wire [26:0] \$219 ;
+  wire \$22 ;
+  wire [27:0] \$220 ;
+  wire [28:0] \$221 ;
+  wire [29:0] \$222 ;
+  wire [30:0] \$223 ;
+  wire [31:0] \$224 ;
+  wire [32:0] \$225 ;
+  wire [33:0] \$226 ;
+  wire [34:0] \$227 ;
+  wire [35:0] \$228 ;
+  wire [36:0] \$229 ;
+  wire \$23 ;
+  wire [37:0] \$230 ;
+  wire [38:0] \$231 ;
+  wire [39:0] \$232 ;
+  wire [40:0] \$233 ;
+  wire [41:0] \$234 ;
+  wire [42:0] \$235 ;
+  wire [43:0] \$236 ;
+  wire [44:0] \$237 ;
+  wire [45:0] \$238 ;
+  wire [46:0] \$239 ;
+  wire \$24 ;
+  wire [47:0] \$240 ;
+  wire [48:0] \$241 ;
+  wire [49:0] \$242 ;
+  wire [50:0] \$243 ;
+  wire [51:0] \$244 ;
+  wire [52:0] \$245 ;
+  wire [53:0] \$246 ;
+  wire [54:0] \$247 ;
+  wire [55:0] \$248 ;
+  wire [56:0] \$249 ;
+  wire \$25 ;
+  wire [57:0] \$250 ;
+  wire [58:0] \$251 ;
+  wire [59:0] \$252 ;
+  wire [60:0] \$253 ;
+  wire [61:0] \$254 ;
+  wire [62:0] \$255 ;
+  wire [63:0] \$256 ;
+  wire [64:0] \$257 ;
+  wire [63:0] \$258 ;
+  wire [63:0] \$259 ;
+  wire \$26 ;
+  wire [64:0] \$260 ;
+  wire [63:0] \$261 ;
+  wire [63:0] \$262 ;
+  wire [64:0] \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
+  wire \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire [63:0] \$279 ;
+  wire \$28 ;
+  wire [16:0] \$280 ;
+  wire \$281 ;
+  wire [16:0] \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire [4:0] \$286 ;
+  wire [63:0] \$287 ;
+  wire \$288 ;
+  wire [16:0] \$289 ;
+  wire \$29 ;
+  wire [16:0] \$290 ;
+  wire [63:0] \$291 ;
+  wire \$292 ;
+  wire [63:0] \$293 ;
+  wire [63:0] \$294 ;
+  reg [5:0] \$295 ;
+  reg [63:0] \$296 ;
+  reg \$297 ;
+  reg [15:0] \$298 ;
+  reg [3:0] \$299 ;
   wire \$3 ;
-  wire [16:0] \$4 ;
-  wire [63:0] \$5 ;
-  wire [63:0] \$6 ;
-  wire [16:0] \$7 ;
+  wire \$30 ;
+  reg [63:0] \$300 ;
+  reg [3:0] \$301 ;
+  reg [63:0] \$302 ;
+  reg \$303 ;
+  reg [63:0] \$304 ;
+  reg \$305 ;
+  reg [15:0] \$306 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
+  wire \$4 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
+  wire \$45 ;
+  wire \$46 ;
+  wire \$47 ;
+  wire \$48 ;
+  wire \$49 ;
+  wire \$5 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
+  wire \$6 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire \$65 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
+  wire \$7 ;
+  wire \$70 ;
+  wire \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire \$8 ;
-  wire [16:0] \$9 ;
-  reg active;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
+  wire \$9 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
+  wire [64:0] \$auto$rtlil.cc:2739:Not$2 ;
+  wire [64:0] \$auto$rtlil.cc:2739:Not$4 ;
   output [63:0] arr_wr_data;
   reg [63:0] arr_wr_data = 64'h0000000000000000;
   output arr_wr_pulse;
@@ -6902,305 +7718,963 @@ module \mram_macro.write_controller (rst, start, pulse_cycles, \row$5 , \port$14
   wire array_idle;
   output busy;
   reg busy;
+  output [63:0] bypass_l;
+  wire [63:0] bypass_l;
+  output bypass_load;
+  reg bypass_load;
+  output [63:0] bypass_r;
+  wire [63:0] bypass_r;
   input clk;
   wire clk;
+  input [447:0] codes;
+  wire [447:0] codes;
   reg [63:0] data = 64'h0000000000000000;
-  wire [63:0] \data$7 ;
-  input [31:0] \port$1495$0 ;
-  wire [31:0] \port$1495$0 ;
-  input [31:0] \port$1497$0 ;
-  wire [31:0] \port$1497$0 ;
+  wire [63:0] \data$27 ;
+  output [6:0] fail_cells;
+  wire [6:0] fail_cells;
+  output [63:0] fail_mask;
+  reg [63:0] fail_mask = 64'h0000000000000000;
+  output [5:0] fail_row;
+  reg [5:0] fail_row = 6'h00;
+  output fail_valid;
+  reg fail_valid;
+  (* init = 64'h0000000000000000 *)
+  wire [63:0] failed;
+  input [3:0] max_retries;
+  wire [3:0] max_retries;
+  input [63:0] overflow;
+  wire [63:0] overflow;
+  input [31:0] \port$1946$0 ;
+  wire [31:0] \port$1946$0 ;
+  input [31:0] \port$1948$0 ;
+  wire [31:0] \port$1948$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
+  input pulse_doubling;
+  wire pulse_doubling;
   reg [15:0] pulse_left = 16'h0000;
-  reg [5:0] row = 6'h00;
-  input [5:0] \row$5 ;
-  wire [5:0] \row$5 ;
+  reg [15:0] pulse_len = 16'h0000;
+  input read_done;
+  wire read_done;
+  output read_start;
+  reg read_start;
+  wire [63:0] reads_low;
+  reg [3:0] retries_left = 4'h0;
+  output retry;
+  reg retry;
+  (* init = 6'h00 *)
+  wire [5:0] row;
+  input [5:0] \row$26 ;
+  wire [5:0] \row$26 ;
   input rst;
   wire rst;
+  reg side = 1'h0;
+  wire [63:0] side_data;
   input start;
   wire start;
-  reg [2:0] write_state = 3'h0;
-  assign \$1  = 1'h1 << row;
-  assign \$2  = pulse_cycles - 1'h1;
-  assign \$3  = ! pulse_left;
-  assign \$4  = pulse_left - 1'h1;
-  assign \$5  = 1'h1 << row;
-  assign \$6  = ~ data;
-  assign \$7  = pulse_cycles - 1'h1;
-  assign \$8  = ! pulse_left;
-  assign \$9  = pulse_left - 1'h1;
-  assign \$10  = ! write_state;
-  assign \$11  = write_state == 1'h1;
-  assign \$12  = write_state == 2'h2;
-  assign \$13  = write_state == 2'h3;
-  assign \$14  = write_state == 3'h4;
-  assign \$15  = write_state == 3'h5;
-  assign \$16  = write_state == 3'h6;
-  assign \$17  = write_state == 3'h7;
+  input [7:0] threshold;
+  wire [7:0] threshold;
+  input verify_enable;
+  wire verify_enable;
+  output verifying;
+  reg verifying;
+  reg [3:0] write_state = 4'h0;
+  wire [63:0] wrong;
+  assign \$1  = ~ data;
+  assign side_data = side ? \$1  : data;
+  assign \$2  = codes[6:0] < threshold;
+  assign \$3  = ~ overflow[0];
+  assign \$4  = \$2  & \$3 ;
+  assign \$5  = codes[13:7] < threshold;
+  assign \$6  = ~ overflow[1];
+  assign \$7  = \$5  & \$6 ;
+  assign \$8  = codes[20:14] < threshold;
+  assign \$9  = ~ overflow[2];
+  assign \$10  = \$8  & \$9 ;
+  assign \$11  = codes[27:21] < threshold;
+  assign \$12  = ~ overflow[3];
+  assign \$13  = \$11  & \$12 ;
+  assign \$14  = codes[34:28] < threshold;
+  assign \$15  = ~ overflow[4];
+  assign \$16  = \$14  & \$15 ;
+  assign \$17  = codes[41:35] < threshold;
+  assign \$18  = ~ overflow[5];
+  assign \$19  = \$17  & \$18 ;
+  assign \$20  = codes[48:42] < threshold;
+  assign \$21  = ~ overflow[6];
+  assign \$22  = \$20  & \$21 ;
+  assign \$23  = codes[55:49] < threshold;
+  assign \$24  = ~ overflow[7];
+  assign \$25  = \$23  & \$24 ;
+  assign \$26  = codes[62:56] < threshold;
+  assign \$27  = ~ overflow[8];
+  assign \$28  = \$26  & \$27 ;
+  assign \$29  = codes[69:63] < threshold;
+  assign \$30  = ~ overflow[9];
+  assign \$31  = \$29  & \$30 ;
+  assign \$32  = codes[76:70] < threshold;
+  assign \$33  = ~ overflow[10];
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = codes[83:77] < threshold;
+  assign \$36  = ~ overflow[11];
+  assign \$37  = \$35  & \$36 ;
+  assign \$38  = codes[90:84] < threshold;
+  assign \$39  = ~ overflow[12];
+  assign \$40  = \$38  & \$39 ;
+  assign \$41  = codes[97:91] < threshold;
+  assign \$42  = ~ overflow[13];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = codes[104:98] < threshold;
+  assign \$45  = ~ overflow[14];
+  assign \$46  = \$44  & \$45 ;
+  assign \$47  = codes[111:105] < threshold;
+  assign \$48  = ~ overflow[15];
+  assign \$49  = \$47  & \$48 ;
+  assign \$50  = codes[118:112] < threshold;
+  assign \$51  = ~ overflow[16];
+  assign \$52  = \$50  & \$51 ;
+  assign \$53  = codes[125:119] < threshold;
+  assign \$54  = ~ overflow[17];
+  assign \$55  = \$53  & \$54 ;
+  assign \$56  = codes[132:126] < threshold;
+  assign \$57  = ~ overflow[18];
+  assign \$58  = \$56  & \$57 ;
+  assign \$59  = codes[139:133] < threshold;
+  assign \$60  = ~ overflow[19];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = codes[146:140] < threshold;
+  assign \$63  = ~ overflow[20];
+  assign \$64  = \$62  & \$63 ;
+  assign \$65  = codes[153:147] < threshold;
+  assign \$66  = ~ overflow[21];
+  assign \$67  = \$65  & \$66 ;
+  assign \$68  = codes[160:154] < threshold;
+  assign \$69  = ~ overflow[22];
+  assign \$70  = \$68  & \$69 ;
+  assign \$71  = codes[167:161] < threshold;
+  assign \$72  = ~ overflow[23];
+  assign \$73  = \$71  & \$72 ;
+  assign \$74  = codes[174:168] < threshold;
+  assign \$75  = ~ overflow[24];
+  assign \$76  = \$74  & \$75 ;
+  assign \$77  = codes[181:175] < threshold;
+  assign \$78  = ~ overflow[25];
+  assign \$79  = \$77  & \$78 ;
+  assign \$80  = codes[188:182] < threshold;
+  assign \$81  = ~ overflow[26];
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = codes[195:189] < threshold;
+  assign \$84  = ~ overflow[27];
+  assign \$85  = \$83  & \$84 ;
+  assign \$86  = codes[202:196] < threshold;
+  assign \$87  = ~ overflow[28];
+  assign \$88  = \$86  & \$87 ;
+  assign \$89  = codes[209:203] < threshold;
+  assign \$90  = ~ overflow[29];
+  assign \$91  = \$89  & \$90 ;
+  assign \$92  = codes[216:210] < threshold;
+  assign \$93  = ~ overflow[30];
+  assign \$94  = \$92  & \$93 ;
+  assign \$95  = codes[223:217] < threshold;
+  assign \$96  = ~ overflow[31];
+  assign \$97  = \$95  & \$96 ;
+  assign \$98  = codes[230:224] < threshold;
+  assign \$99  = ~ overflow[32];
+  assign \$100  = \$98  & \$99 ;
+  assign \$101  = codes[237:231] < threshold;
+  assign \$102  = ~ overflow[33];
+  assign \$103  = \$101  & \$102 ;
+  assign \$104  = codes[244:238] < threshold;
+  assign \$105  = ~ overflow[34];
+  assign \$106  = \$104  & \$105 ;
+  assign \$107  = codes[251:245] < threshold;
+  assign \$108  = ~ overflow[35];
+  assign \$109  = \$107  & \$108 ;
+  assign \$110  = codes[258:252] < threshold;
+  assign \$111  = ~ overflow[36];
+  assign \$112  = \$110  & \$111 ;
+  assign \$113  = codes[265:259] < threshold;
+  assign \$114  = ~ overflow[37];
+  assign \$115  = \$113  & \$114 ;
+  assign \$116  = codes[272:266] < threshold;
+  assign \$117  = ~ overflow[38];
+  assign \$118  = \$116  & \$117 ;
+  assign \$119  = codes[279:273] < threshold;
+  assign \$120  = ~ overflow[39];
+  assign \$121  = \$119  & \$120 ;
+  assign \$122  = codes[286:280] < threshold;
+  assign \$123  = ~ overflow[40];
+  assign \$124  = \$122  & \$123 ;
+  assign \$125  = codes[293:287] < threshold;
+  assign \$126  = ~ overflow[41];
+  assign \$127  = \$125  & \$126 ;
+  assign \$128  = codes[300:294] < threshold;
+  assign \$129  = ~ overflow[42];
+  assign \$130  = \$128  & \$129 ;
+  assign \$131  = codes[307:301] < threshold;
+  assign \$132  = ~ overflow[43];
+  assign \$133  = \$131  & \$132 ;
+  assign \$134  = codes[314:308] < threshold;
+  assign \$135  = ~ overflow[44];
+  assign \$136  = \$134  & \$135 ;
+  assign \$137  = codes[321:315] < threshold;
+  assign \$138  = ~ overflow[45];
+  assign \$139  = \$137  & \$138 ;
+  assign \$140  = codes[328:322] < threshold;
+  assign \$141  = ~ overflow[46];
+  assign \$142  = \$140  & \$141 ;
+  assign \$143  = codes[335:329] < threshold;
+  assign \$144  = ~ overflow[47];
+  assign \$145  = \$143  & \$144 ;
+  assign \$146  = codes[342:336] < threshold;
+  assign \$147  = ~ overflow[48];
+  assign \$148  = \$146  & \$147 ;
+  assign \$149  = codes[349:343] < threshold;
+  assign \$150  = ~ overflow[49];
+  assign \$151  = \$149  & \$150 ;
+  assign \$152  = codes[356:350] < threshold;
+  assign \$153  = ~ overflow[50];
+  assign \$154  = \$152  & \$153 ;
+  assign \$155  = codes[363:357] < threshold;
+  assign \$156  = ~ overflow[51];
+  assign \$157  = \$155  & \$156 ;
+  assign \$158  = codes[370:364] < threshold;
+  assign \$159  = ~ overflow[52];
+  assign \$160  = \$158  & \$159 ;
+  assign \$161  = codes[377:371] < threshold;
+  assign \$162  = ~ overflow[53];
+  assign \$163  = \$161  & \$162 ;
+  assign \$164  = codes[384:378] < threshold;
+  assign \$165  = ~ overflow[54];
+  assign \$166  = \$164  & \$165 ;
+  assign \$167  = codes[391:385] < threshold;
+  assign \$168  = ~ overflow[55];
+  assign \$169  = \$167  & \$168 ;
+  assign \$170  = codes[398:392] < threshold;
+  assign \$171  = ~ overflow[56];
+  assign \$172  = \$170  & \$171 ;
+  assign \$173  = codes[405:399] < threshold;
+  assign \$174  = ~ overflow[57];
+  assign \$175  = \$173  & \$174 ;
+  assign \$176  = codes[412:406] < threshold;
+  assign \$177  = ~ overflow[58];
+  assign \$178  = \$176  & \$177 ;
+  assign \$179  = codes[419:413] < threshold;
+  assign \$180  = ~ overflow[59];
+  assign \$181  = \$179  & \$180 ;
+  assign \$182  = codes[426:420] < threshold;
+  assign \$183  = ~ overflow[60];
+  assign \$184  = \$182  & \$183 ;
+  assign \$185  = codes[433:427] < threshold;
+  assign \$186  = ~ overflow[61];
+  assign \$187  = \$185  & \$186 ;
+  assign \$188  = codes[440:434] < threshold;
+  assign \$189  = ~ overflow[62];
+  assign \$190  = \$188  & \$189 ;
+  assign \$191  = codes[447:441] < threshold;
+  assign \$192  = ~ overflow[63];
+  assign \$193  = \$191  & \$192 ;
+  assign wrong = reads_low ^ side_data;
+  assign \$194  = 1'h0 + fail_mask[0];
+  assign \$195  = \$194  + fail_mask[1];
+  assign \$196  = \$195  + fail_mask[2];
+  assign \$197  = \$196  + fail_mask[3];
+  assign \$198  = \$197  + fail_mask[4];
+  assign \$199  = \$198  + fail_mask[5];
+  assign \$200  = \$199  + fail_mask[6];
+  assign \$201  = \$200  + fail_mask[7];
+  assign \$202  = \$201  + fail_mask[8];
+  assign \$203  = \$202  + fail_mask[9];
+  assign \$204  = \$203  + fail_mask[10];
+  assign \$205  = \$204  + fail_mask[11];
+  assign \$206  = \$205  + fail_mask[12];
+  assign \$207  = \$206  + fail_mask[13];
+  assign \$208  = \$207  + fail_mask[14];
+  assign \$209  = \$208  + fail_mask[15];
+  assign \$210  = \$209  + fail_mask[16];
+  assign \$211  = \$210  + fail_mask[17];
+  assign \$212  = \$211  + fail_mask[18];
+  assign \$213  = \$212  + fail_mask[19];
+  assign \$214  = \$213  + fail_mask[20];
+  assign \$215  = \$214  + fail_mask[21];
+  assign \$216  = \$215  + fail_mask[22];
+  assign \$217  = \$216  + fail_mask[23];
+  assign \$218  = \$217  + fail_mask[24];
+  assign \$219  = \$218  + fail_mask[25];
+  assign \$220  = \$219  + fail_mask[26];
+  assign \$221  = \$220  + fail_mask[27];
+  assign \$222  = \$221  + fail_mask[28];
+  assign \$223  = \$222  + fail_mask[29];
+  assign \$224  = \$223  + fail_mask[30];
+  assign \$225  = \$224  + fail_mask[31];
+  assign \$226  = \$225  + fail_mask[32];
+  assign \$227  = \$226  + fail_mask[33];
+  assign \$228  = \$227  + fail_mask[34];
+  assign \$229  = \$228  + fail_mask[35];
+  assign \$230  = \$229  + fail_mask[36];
+  assign \$231  = \$230  + fail_mask[37];
+  assign \$232  = \$231  + fail_mask[38];
+  assign \$233  = \$232  + fail_mask[39];
+  assign \$234  = \$233  + fail_mask[40];
+  assign \$235  = \$234  + fail_mask[41];
+  assign \$236  = \$235  + fail_mask[42];
+  assign \$237  = \$236  + fail_mask[43];
+  assign \$238  = \$237  + fail_mask[44];
+  assign \$239  = \$238  + fail_mask[45];
+  assign \$240  = \$239  + fail_mask[46];
+  assign \$241  = \$240  + fail_mask[47];
+  assign \$242  = \$241  + fail_mask[48];
+  assign \$243  = \$242  + fail_mask[49];
+  assign \$244  = \$243  + fail_mask[50];
+  assign \$245  = \$244  + fail_mask[51];
+  assign \$246  = \$245  + fail_mask[52];
+  assign \$247  = \$246  + fail_mask[53];
+  assign \$248  = \$247  + fail_mask[54];
+  assign \$249  = \$248  + fail_mask[55];
+  assign \$250  = \$249  + fail_mask[56];
+  assign \$251  = \$250  + fail_mask[57];
+  assign \$252  = \$251  + fail_mask[58];
+  assign \$253  = \$252  + fail_mask[59];
+  assign \$254  = \$253  + fail_mask[60];
+  assign \$255  = \$254  + fail_mask[61];
+  assign \$256  = \$255  + fail_mask[62];
+  assign \$257  = \$256  + fail_mask[63];
+  assign \$258  = 1'h1 << fail_row;
+  assign \$259  = side ? 64'h0000000000000000 : \$258 ;
+  assign \$261  = 1'h1 << fail_row;
+  assign \$262  = side ? \$261  : 64'h0000000000000000;
+  assign \$264  = | wrong;
+  assign \$265  = | retries_left;
+  assign \$266  = \$264  & \$265 ;
+  assign \$267  = | fail_mask;
+  assign \$268  = ! write_state;
+  assign \$269  = write_state == 1'h1;
+  assign \$270  = write_state == 2'h2;
+  assign \$271  = write_state == 2'h3;
+  assign \$272  = write_state == 3'h4;
+  assign \$273  = write_state == 3'h5;
+  assign \$274  = write_state == 3'h6;
+  assign \$275  = write_state == 3'h7;
+  assign \$276  = write_state == 4'h8;
+  assign \$277  = write_state == 4'h9;
+  assign \$278  = write_state == 4'ha;
+  assign \$279  = 1'h1 << fail_row;
+  assign \$280  = pulse_len - 1'h1;
+  assign \$281  = ! pulse_left;
+  assign \$282  = pulse_left - 1'h1;
+  assign \$283  = | wrong;
+  assign \$284  = | retries_left;
+  assign \$285  = \$283  & \$284 ;
+  assign \$286  = retries_left - 1'h1;
+  assign \$287  = 1'h1 << fail_row;
+  assign \$288  = pulse_len > 15'h7fff;
+  assign \$290  = \$288  ? 17'h0ffff : \$289 ;
+  assign \$291  = fail_mask | wrong;
+  assign \$292  = ! side;
+  assign \$293  = 1'h1 << fail_row;
+  assign \$294  = ~ data;
   always @(posedge clk)
-    row <= \$18 ;
+    fail_row <= \$295 ;
   always @(posedge clk)
-    data <= \$19 ;
+    data <= \$296 ;
   always @(posedge clk)
-    write_state <= \$20 ;
+    side <= \$297 ;
   always @(posedge clk)
-    arr_wr_row <= \$21 ;
+    pulse_len <= \$298 ;
   always @(posedge clk)
-    arr_wr_side <= \$22 ;
+    retries_left <= \$299 ;
   always @(posedge clk)
-    arr_wr_data <= \$23 ;
+    fail_mask <= \$300 ;
   always @(posedge clk)
-    arr_wr_pulse <= \$24 ;
+    write_state <= \$301 ;
   always @(posedge clk)
-    pulse_left <= \$25 ;
+    arr_wr_row <= \$302 ;
+  always @(posedge clk)
+    arr_wr_side <= \$303 ;
+  always @(posedge clk)
+    arr_wr_data <= \$304 ;
+  always @(posedge clk)
+    arr_wr_pulse <= \$305 ;
+  always @(posedge clk)
+    pulse_left <= \$306 ;
+  assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$259  };
+  assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$262  };
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$18  = row;
-    casez (write_state)
-      3'h0:
-          if (start) begin
-            \$18  = \row$5 ;
-          end
-    endcase
-    if (rst) begin
-      \$18  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$19  = data;
-    casez (write_state)
-      3'h0:
-          if (start) begin
-            \$19  = { \port$1497$0 , \port$1495$0  };
-          end
-    endcase
-    if (rst) begin
-      \$19  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$20  = write_state;
-    (* full_case = 32'd1 *)
-    casez (write_state)
-      3'h0:
-          if (start) begin
-            \$20  = 3'h1;
-          end
-      3'h1:
-          if (array_idle) begin
-            \$20  = 3'h2;
-          end
-      3'h2:
-          \$20  = 3'h3;
-      3'h3:
-          if (\$3 ) begin
-            \$20  = 3'h4;
-          end
-      3'h4:
-          \$20  = 3'h5;
-      3'h5:
-          \$20  = 3'h6;
-      3'h6:
-          if (\$8 ) begin
-            \$20  = 3'h7;
-          end
-      3'h7:
-          \$20  = 3'h0;
-    endcase
-    if (rst) begin
-      \$20  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$21  = arr_wr_row;
-    (* full_case = 32'd1 *)
-    casez (write_state)
-      3'h0:
-          /* empty */;
-      3'h1:
-          if (array_idle) begin
-            \$21  = \$1 ;
-          end
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          \$21  = \$5 ;
-      3'h5:
-          /* empty */;
-      3'h6:
-          /* empty */;
-      3'h7:
-          \$21  = 64'h0000000000000000;
-    endcase
-    if (rst) begin
-      \$21  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$22  = arr_wr_side;
-    (* full_case = 32'd1 *)
-    casez (write_state)
-      3'h0:
-          /* empty */;
-      3'h1:
-          if (array_idle) begin
-            \$22  = 1'h0;
-          end
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          \$22  = 1'h1;
-      3'h5:
-          /* empty */;
-      3'h6:
-          /* empty */;
-      3'h7:
-          \$22  = 1'h0;
-    endcase
-    if (rst) begin
-      \$22  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$23  = arr_wr_data;
-    (* full_case = 32'd1 *)
-    casez (write_state)
-      3'h0:
-          /* empty */;
-      3'h1:
-          if (array_idle) begin
-            \$23  = data;
-          end
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          \$23  = \$6 ;
-      3'h5:
-          /* empty */;
-      3'h6:
-          /* empty */;
-      3'h7:
-          \$23  = 64'h0000000000000000;
-    endcase
-    if (rst) begin
-      \$23  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$24  = arr_wr_pulse;
-    casez (write_state)
-      3'h0:
-          /* empty */;
-      3'h1:
-          /* empty */;
-      3'h2:
-          \$24  = 1'h1;
-      3'h3:
-          if (\$3 ) begin
-            \$24  = 1'h0;
-          end
-      3'h4:
-          /* empty */;
-      3'h5:
-          \$24  = 1'h1;
-      3'h6:
-          if (\$8 ) begin
-            \$24  = 1'h0;
-          end
-    endcase
-    if (rst) begin
-      \$24  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$25  = pulse_left;
-    casez (write_state)
-      3'h0:
-          /* empty */;
-      3'h1:
-          /* empty */;
-      3'h2:
-          \$25  = \$2 [15:0];
-      3'h3:
-          (* full_case = 32'd1 *)
-          if (\$3 ) begin
-          end else begin
-            \$25  = \$4 [15:0];
-          end
-      3'h4:
-          /* empty */;
-      3'h5:
-          \$25  = \$7 [15:0];
-      3'h6:
-          (* full_case = 32'd1 *)
-          if (\$8 ) begin
-          end else begin
-            \$25  = \$9 [15:0];
-          end
-    endcase
-    if (rst) begin
-      \$25  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     busy = 1'h0;
-    (* full_case = 32'd1 *)
     casez (write_state)
-      3'h0:
+      4'h0:
           /* empty */;
-      3'h1:
+      4'h1:
           busy = 1'h1;
-      3'h2:
+      4'h2:
           busy = 1'h1;
-      3'h3:
+      4'h3:
           busy = 1'h1;
-      3'h4:
+      4'h4:
           busy = 1'h1;
-      3'h5:
+      4'h5:
           busy = 1'h1;
-      3'h6:
+      4'h7:
           busy = 1'h1;
-      3'h7:
+      4'h8:
+          busy = 1'h1;
+      4'h9:
+          busy = 1'h1;
+      4'h6:
+          busy = 1'h1;
+      4'ha:
           busy = 1'h1;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    active = 1'h0;
-    (* full_case = 32'd1 *)
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    verifying = 1'h0;
     casez (write_state)
-      3'h0:
+      4'h0:
           /* empty */;
-      3'h1:
+      4'h1:
           /* empty */;
-      3'h2:
-          active = 1'h1;
-      3'h3:
-          active = 1'h1;
-      3'h4:
-          active = 1'h1;
-      3'h5:
-          active = 1'h1;
-      3'h6:
-          active = 1'h1;
-      3'h7:
-          active = 1'h1;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          verifying = 1'h1;
+      4'h7:
+          verifying = 1'h1;
+      4'h8:
+          verifying = 1'h1;
     endcase
   end
-  assign \data$7  = { \port$1497$0 , \port$1495$0  };
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    bypass_load = 1'h0;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          bypass_load = 1'h1;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    read_start = 1'h0;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h7:
+          read_start = 1'h1;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    retry = 1'h0;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          if (\$266 ) begin
+            retry = 1'h1;
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    fail_valid = 1'h0;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          /* empty */;
+      4'h6:
+          /* empty */;
+      4'ha:
+          fail_valid = \$267 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$295  = fail_row;
+    casez (write_state)
+      4'h0:
+          if (start) begin
+            \$295  = \row$26 ;
+          end
+    endcase
+    if (rst) begin
+      \$295  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$296  = data;
+    casez (write_state)
+      4'h0:
+          if (start) begin
+            \$296  = { \port$1948$0 , \port$1946$0  };
+          end
+    endcase
+    if (rst) begin
+      \$296  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$297  = side;
+    casez (write_state)
+      4'h0:
+          if (start) begin
+            \$297  = 1'h0;
+          end
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          /* empty */;
+      4'h6:
+          if (\$292 ) begin
+            \$297  = 1'h1;
+          end
+    endcase
+    if (rst) begin
+      \$297  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$298  = pulse_len;
+    casez (write_state)
+      4'h0:
+          if (start) begin
+            \$298  = pulse_cycles;
+          end
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          if (\$285 ) begin
+            if (pulse_doubling) begin
+              \$298  = \$290 [15:0];
+            end
+          end
+      4'h6:
+          if (\$292 ) begin
+            \$298  = pulse_cycles;
+          end
+    endcase
+    if (rst) begin
+      \$298  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$299  = retries_left;
+    casez (write_state)
+      4'h0:
+          if (start) begin
+            \$299  = max_retries;
+          end
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          if (\$285 ) begin
+            \$299  = \$286 [3:0];
+          end
+      4'h6:
+          if (\$292 ) begin
+            \$299  = max_retries;
+          end
+    endcase
+    if (rst) begin
+      \$299  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$300  = fail_mask;
+    casez (write_state)
+      4'h0:
+          if (start) begin
+            \$300  = 64'h0000000000000000;
+          end
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          (* full_case = 32'd1 *)
+          if (\$285 ) begin
+          end else begin
+            \$300  = \$291 ;
+          end
+    endcase
+    if (rst) begin
+      \$300  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$301  = write_state;
+    casez (write_state)
+      4'h0:
+          if (start) begin
+            \$301  = 4'h1;
+          end
+      4'h1:
+          if (array_idle) begin
+            \$301  = 4'h2;
+          end
+      4'h2:
+          \$301  = 4'h3;
+      4'h3:
+          if (\$281 ) begin
+            \$301  = 4'h4;
+          end
+      4'h4:
+          (* full_case = 32'd1 *)
+          if (verify_enable) begin
+            \$301  = 4'h5;
+          end else begin
+            \$301  = 4'h6;
+          end
+      4'h5:
+          \$301  = 4'h7;
+      4'h7:
+          \$301  = 4'h8;
+      4'h8:
+          if (read_done) begin
+            \$301  = 4'h9;
+          end
+      4'h9:
+          (* full_case = 32'd1 *)
+          if (\$285 ) begin
+            \$301  = 4'h2;
+          end else begin
+            \$301  = 4'h6;
+          end
+      4'h6:
+          (* full_case = 32'd1 *)
+          if (\$292 ) begin
+            \$301  = 4'h2;
+          end else begin
+            \$301  = 4'ha;
+          end
+      4'ha:
+          \$301  = 4'h0;
+    endcase
+    if (rst) begin
+      \$301  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$302  = arr_wr_row;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          if (array_idle) begin
+            \$302  = \$279 ;
+          end
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          \$302  = 64'h0000000000000000;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          if (\$285 ) begin
+            \$302  = \$287 ;
+          end
+      4'h6:
+          if (\$292 ) begin
+            \$302  = \$293 ;
+          end
+    endcase
+    if (rst) begin
+      \$302  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$303  = arr_wr_side;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          if (array_idle) begin
+            \$303  = side;
+          end
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          \$303  = 1'h0;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          if (\$285 ) begin
+            \$303  = side;
+          end
+      4'h6:
+          if (\$292 ) begin
+            \$303  = 1'h1;
+          end
+    endcase
+    if (rst) begin
+      \$303  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$304  = arr_wr_data;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          if (array_idle) begin
+            \$304  = side_data;
+          end
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          \$304  = 64'h0000000000000000;
+      4'h5:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          if (\$285 ) begin
+            \$304  = side_data;
+          end
+      4'h6:
+          if (\$292 ) begin
+            \$304  = \$294 ;
+          end
+    endcase
+    if (rst) begin
+      \$304  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$305  = arr_wr_pulse;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          \$305  = 1'h1;
+      4'h3:
+          if (\$281 ) begin
+            \$305  = 1'h0;
+          end
+    endcase
+    if (rst) begin
+      \$305  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$306  = pulse_left;
+    casez (write_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          \$306  = \$280 [15:0];
+      4'h3:
+          (* full_case = 32'd1 *)
+          if (\$281 ) begin
+          end else begin
+            \$306  = \$282 [15:0];
+          end
+    endcase
+    if (rst) begin
+      \$306  = 16'h0000;
+    end
+  end
+  assign failed = fail_mask;
+  assign row = fail_row;
+  assign \data$27  = { \port$1948$0 , \port$1946$0  };
+  assign fail_cells = \$257 [6:0];
+  assign bypass_l = \$260 [63:0];
+  assign bypass_r = \$263 [63:0];
+  assign reads_low[63] = \$193 ;
+  assign reads_low[62] = \$190 ;
+  assign reads_low[61] = \$187 ;
+  assign reads_low[60] = \$184 ;
+  assign reads_low[59] = \$181 ;
+  assign reads_low[58] = \$178 ;
+  assign reads_low[57] = \$175 ;
+  assign reads_low[56] = \$172 ;
+  assign reads_low[55] = \$169 ;
+  assign reads_low[54] = \$166 ;
+  assign reads_low[53] = \$163 ;
+  assign reads_low[52] = \$160 ;
+  assign reads_low[51] = \$157 ;
+  assign reads_low[50] = \$154 ;
+  assign reads_low[49] = \$151 ;
+  assign reads_low[48] = \$148 ;
+  assign reads_low[47] = \$145 ;
+  assign reads_low[46] = \$142 ;
+  assign reads_low[45] = \$139 ;
+  assign reads_low[44] = \$136 ;
+  assign reads_low[43] = \$133 ;
+  assign reads_low[42] = \$130 ;
+  assign reads_low[41] = \$127 ;
+  assign reads_low[40] = \$124 ;
+  assign reads_low[39] = \$121 ;
+  assign reads_low[38] = \$118 ;
+  assign reads_low[37] = \$115 ;
+  assign reads_low[36] = \$112 ;
+  assign reads_low[35] = \$109 ;
+  assign reads_low[34] = \$106 ;
+  assign reads_low[33] = \$103 ;
+  assign reads_low[32] = \$100 ;
+  assign reads_low[31] = \$97 ;
+  assign reads_low[30] = \$94 ;
+  assign reads_low[29] = \$91 ;
+  assign reads_low[28] = \$88 ;
+  assign reads_low[27] = \$85 ;
+  assign reads_low[26] = \$82 ;
+  assign reads_low[25] = \$79 ;
+  assign reads_low[24] = \$76 ;
+  assign reads_low[23] = \$73 ;
+  assign reads_low[22] = \$70 ;
+  assign reads_low[21] = \$67 ;
+  assign reads_low[20] = \$64 ;
+  assign reads_low[19] = \$61 ;
+  assign reads_low[18] = \$58 ;
+  assign reads_low[17] = \$55 ;
+  assign reads_low[16] = \$52 ;
+  assign reads_low[15] = \$49 ;
+  assign reads_low[14] = \$46 ;
+  assign reads_low[13] = \$43 ;
+  assign reads_low[12] = \$40 ;
+  assign reads_low[11] = \$37 ;
+  assign reads_low[10] = \$34 ;
+  assign reads_low[9] = \$31 ;
+  assign reads_low[8] = \$28 ;
+  assign reads_low[7] = \$25 ;
+  assign reads_low[6] = \$22 ;
+  assign reads_low[5] = \$19 ;
+  assign reads_low[4] = \$16 ;
+  assign reads_low[3] = \$13 ;
+  assign reads_low[2] = \$10 ;
+  assign reads_low[1] = \$7 ;
+  assign reads_low[0] = \$4 ;
+  assign \$260  = \$auto$rtlil.cc:2739:Not$2 ;
+  assign \$263  = \$auto$rtlil.cc:2739:Not$4 ;
+  assign \$289  = { pulse_len, 1'h0 };
 endmodule

@@ -49,6 +49,8 @@
 #define MRAM_MACRO_STATUS_LENGTH_ERROR_MASK 0x00000200u
 #define MRAM_MACRO_STATUS_BUS_ERROR_SHIFT 10u
 #define MRAM_MACRO_STATUS_BUS_ERROR_MASK 0x00000400u
+#define MRAM_MACRO_STATUS_WRITE_FAILED_SHIFT 11u
+#define MRAM_MACRO_STATUS_WRITE_FAILED_MASK 0x00000800u
 
 /* Column precharge time in clock cycles. */
 #define MRAM_MACRO_PRECHARGE_CYCLES 0x014u
@@ -80,11 +82,53 @@
 #define MRAM_MACRO_BUS_ERROR_ADDR_ADDR_SHIFT 0u
 #define MRAM_MACRO_BUS_ERROR_ADDR_ADDR_MASK 0x00000FFFu
 
+/* Operating mode. */
+#define MRAM_MACRO_MODE 0x02Cu
+#define MRAM_MACRO_MODE_RAW_CODES_SHIFT 0u
+#define MRAM_MACRO_MODE_RAW_CODES_MASK 0x00000001u
+
+/* Write-verify settings. */
+#define MRAM_MACRO_WV_CTRL 0x030u
+#define MRAM_MACRO_WV_CTRL_ENABLE_SHIFT 0u
+#define MRAM_MACRO_WV_CTRL_ENABLE_MASK 0x00000001u
+#define MRAM_MACRO_WV_CTRL_PULSE_DOUBLING_SHIFT 1u
+#define MRAM_MACRO_WV_CTRL_PULSE_DOUBLING_MASK 0x00000002u
+#define MRAM_MACRO_WV_CTRL_MAX_RETRIES_SHIFT 8u
+#define MRAM_MACRO_WV_CTRL_MAX_RETRIES_MASK 0x00000F00u
+
+/* Single-MTJ read used by write-verify. */
+#define MRAM_MACRO_WV_READ 0x034u
+#define MRAM_MACRO_WV_READ_DELAY_SHIFT 0u
+#define MRAM_MACRO_WV_READ_DELAY_MASK 0x0000FFFFu
+#define MRAM_MACRO_WV_READ_THRESHOLD_SHIFT 16u
+#define MRAM_MACRO_WV_READ_THRESHOLD_MASK 0x00FF0000u
+
+/* Cells left wrong after write-verify, since reset. */
+#define MRAM_MACRO_WV_FAIL_COUNT 0x038u
+#define MRAM_MACRO_WV_FAIL_COUNT_COUNT_SHIFT 0u
+#define MRAM_MACRO_WV_FAIL_COUNT_COUNT_MASK 0xFFFFFFFFu
+
+/* Rewrites done by write-verify, since reset. */
+#define MRAM_MACRO_WV_RETRY_COUNT 0x03Cu
+#define MRAM_MACRO_WV_RETRY_COUNT_COUNT_SHIFT 0u
+#define MRAM_MACRO_WV_RETRY_COUNT_COUNT_MASK 0xFFFFFFFFu
+
 /* Weights of the row to program, column 32·i+b in bit b (1 = +1). */
 #define MRAM_MACRO_WEIGHT_DATA(i) (0x040u + 4u * (i))
 #define MRAM_MACRO_WEIGHT_DATA_COUNT 2u
 #define MRAM_MACRO_WEIGHT_DATA_BITS_SHIFT 0u
 #define MRAM_MACRO_WEIGHT_DATA_BITS_MASK 0xFFFFFFFFu
+
+/* Row of the last write that kept wrong cells. */
+#define MRAM_MACRO_WV_FAIL_ROW 0x080u
+#define MRAM_MACRO_WV_FAIL_ROW_ROW_SHIFT 0u
+#define MRAM_MACRO_WV_FAIL_ROW_ROW_MASK 0x0000FFFFu
+
+/* Columns of WV_FAIL_ROW left wrong (column 32·i+b in bit b). */
+#define MRAM_MACRO_WV_FAIL_MASK(i) (0x0A0u + 4u * (i))
+#define MRAM_MACRO_WV_FAIL_MASK_COUNT 2u
+#define MRAM_MACRO_WV_FAIL_MASK_BITS_SHIFT 0u
+#define MRAM_MACRO_WV_FAIL_MASK_BITS_MASK 0xFFFFFFFFu
 
 /* Per-column offset: result = CAL_OFFSET - 2·code (signed, sign-extended on read). */
 #define MRAM_MACRO_CAL_OFFSET(i) (0x400u + 4u * (i))

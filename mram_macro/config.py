@@ -74,6 +74,10 @@ class MacroConfig:
             raise ConfigError(
                 f"result_width={self.result_width} cannot hold one pass (-{self.rows}..+{self.rows});"
                 f" use result_width >= {self.pass_result_width}")
+        if self.result_width < self.tdc_bits:
+            raise ConfigError(
+                f"result_width={self.result_width} cannot carry a raw {self.tdc_bits}-bit TDC code "
+                f"(MODE.RAW_CODES); use result_width >= {self.tdc_bits}")
         if self.stream_width not in _STREAM_WIDTHS:
             raise ConfigError(
                 f"stream_width must be one of {', '.join(map(str, _STREAM_WIDTHS))}, "

@@ -27,7 +27,8 @@ def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
     print(f"   Verilog: {files['verilog']}  register map: {files['c_header']}")
     ok = True
     for sim in sims:
-        r = run_cocotb(sim, config, seed=seed, nvmm=n_vmm, test_filter="test_random_vmm$")
+        r = run_cocotb(sim, config, seed=seed, nvmm=n_vmm, test_filter="test_random_vmm$",
+                       build_root=out / "sim")
         m = r.metrics
         status = "PASS" if r.passed else "FAIL"
         print(f"== {sim:9s} {status}: {m.get('vmms_checked', 0)} random VMMs checked against "

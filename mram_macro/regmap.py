@@ -32,6 +32,7 @@ MACRO_ID = 0x4D52414D
 AXIL_ADDR_WIDTH = 12
 
 WEIGHT_DATA_BASE = 0x040
+WV_FAIL_MASK_BASE = 0x0A0
 CAL_OFFSET_BASE = 0x400
 
 _KINDS = ("ro", "rw", "w1c", "cmd")
@@ -213,17 +214,22 @@ class RegisterMap:
         return "\n".join(rows) + "\n"
 
 
-def build_regmap(config: MacroConfig, *, tdc_start_delay: int) -> RegisterMap:
+def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay: int = 0,
+                 verify_threshold: int | None = None) -> RegisterMap:
     """The register map of a macro built with ``config``.
 
     ``tdc_start_delay`` is the reset value of TDC_START_DELAY, which comes from the readout
-    design (:func:`sim_models.readout.design_readout`).
+    design (:func:`sim_models.readout.design_readout`); ``verify_read_delay`` and
+    ``verify_threshold`` are the reset values of WV_READ, from the single-MTJ read design.
     """
     c = config
-    if isinstance(tdc_start_delay, bool) or not isinstance(tdc_start_delay, int) \
-            or not 0 <= tdc_start_delay <= 0xFFFF:
-        raise ConfigError(
-            f"tdc_start_delay must be an integer between 0 and 65535, not {tdc_start_delay!r}")
+    if verify_threshold is None:
+        verify_threshold = 1 << (c.tdc_bits - 1)
+    for name, value, hi in (("tdc_start_delay", tdc_start_delay, 0xFFFF),
+                            ("verify_read_delay", verify_read_delay, 0xFFFF),
+                            ("verify_threshold", verify_threshold, 1 << c.tdc_bits)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= hi:
+            raise ConfigError(f"{name} must be an integer between 0 and {hi}, not {value!r}")
     regs = [
         Register("ID", 0x000, "Constant 0x4D52414D (ASCII 'MRAM').",
                  (Field("ID", 0, 32, "ro", "Macro identifier"),)),
@@ -248,7 +254,9 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int) -> RegisterMap:
                   Field("LENGTH_ERROR", 9, 1, "w1c",
                         "An input vector had tlast early or late; it was dropped"),
                   Field("BUS_ERROR", 10, 1, "w1c",
-                        "An AXI4-Lite access was rejected (SLVERR/DECERR); see BUS_ERROR_ADDR"))),
+                        "An AXI4-Lite access was rejected (SLVERR/DECERR); see BUS_ERROR_ADDR"),
+                  Field("WRITE_FAILED", 11, 1, "w1c",
+                        "A row write kept wrong cells after its retries; see WV_FAIL_*"))),
         Register("PRECHARGE_CYCLES", 0x014, "Column precharge time in clock cycles.",
                  (Field("CYCLES", 0, 8, "rw", "Precharge cycles (1..255)",
                         reset=c.precharge_cycles, min_value=1, max_value=255),)),
@@ -267,7 +275,36 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int) -> RegisterMap:
                  (Field("COUNT", 0, 32, "ro", "Pass counter"),)),
         Register("BUS_ERROR_ADDR", 0x028, "Byte address of the last rejected AXI4-Lite access.",
                  (Field("ADDR", 0, AXIL_ADDR_WIDTH, "ro", "Address"),)),
+        Register("MODE", 0x02C, "Operating mode.",
+                 (Field("RAW_CODES", 0, 1, "rw",
+                        "1: results carry each column's raw TDC code (unsigned), no "
+                        "accumulation; for calibration"),)),
+        Register("WV_CTRL", 0x030, "Write-verify settings.",
+                 (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1),
+                  Field("PULSE_DOUBLING", 1, 1, "rw", "Double the pulse on each retry",
+                        reset=1),
+                  Field("MAX_RETRIES", 8, 4, "rw", "Rewrites per side before giving up",
+                        reset=3))),
+        Register("WV_READ", 0x034, "Single-MTJ read used by write-verify.",
+                 (Field("DELAY", 0, 16, "rw", "TDC start delay of a single-MTJ read",
+                        reset=verify_read_delay),
+                  Field("THRESHOLD", 16, c.tdc_bits + 1, "rw",
+                        "A code below this reads as the low-resistance state",
+                        reset=verify_threshold, max_value=1 << c.tdc_bits))),
+        Register("WV_FAIL_COUNT", 0x038, "Cells left wrong after write-verify, since reset.",
+                 (Field("COUNT", 0, 32, "ro", "Failed cells (wraps)"),)),
+        Register("WV_RETRY_COUNT", 0x03C, "Rewrites done by write-verify, since reset.",
+                 (Field("COUNT", 0, 32, "ro", "Retries (wraps)"),)),
+        Register("WV_FAIL_ROW", 0x080, "Row of the last write that kept wrong cells.",
+                 (Field("ROW", 0, 16, "ro", "Row index"),)),
     ]
+    for i in range(c.weight_words):
+        width = min(AXIL_DATA_WIDTH, c.cols - AXIL_DATA_WIDTH * i)
+        regs.append(Register(
+            f"WV_FAIL_MASK{i}", WV_FAIL_MASK_BASE + 4 * i,
+            "Columns of WV_FAIL_ROW left wrong (column 32·i+b in bit b).",
+            (Field("BITS", 0, width, "ro", "Failed columns"),),
+            index=i, array_name="WV_FAIL_MASK"))
     for i in range(c.weight_words):
         width = min(AXIL_DATA_WIDTH, c.cols - AXIL_DATA_WIDTH * i)
         regs.append(Register(
@@ -282,4 +319,4 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int) -> RegisterMap:
             (Field("OFFSET", 0, c.result_width, "rw", "Signed offset", reset=c.rows,
                    signed=True),),
             index=col, array_name="CAL_OFFSET"))
-    return RegisterMap(config=c, registers=tuple(regs))
+    return RegisterMap(config=c, registers=tuple(sorted(regs, key=lambda r: r.offset)))

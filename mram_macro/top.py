@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from amaranth import Cat, Module, Signal
+import numpy as np
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from sim_models.device import DeviceParams
-from sim_models.readout import ReadoutParams, design_readout
+from sim_models.readout import ReadoutParams, design_readout, tdc_codes, trip_cycles, trip_time_ns
 
 from .bus.axi import axi_lite_members, axi_stream_members
 from .bus.regfile import RegisterFile
@@ -39,10 +40,27 @@ def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> 
     return design_readout(config.rows, device or DeviceParams())
 
 
+def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
+    """Reset values of WV_READ: (start delay, threshold) of the single-MTJ read.
+
+    The string holds one MTJ and ``2*rows - 1`` bypass transistors; the threshold is the first
+    code a nominal high-state MTJ gives (a nominal low one gives a smaller code).
+    """
+    device = device or DeviceParams()
+    readout = default_readout(config, device)
+    bypass = (2 * config.rows - 1) * device.r_bypass_on_ohm
+    r = np.array([bypass + device.r_mtj_low_ohm, bypass + device.r_mtj_high_ohm])
+    m = trip_cycles(trip_time_ns(r, config.rows, device, readout), readout)
+    codes, _ = tdc_codes(m, start_delay_cycles=0, tdc_bits=config.tdc_bits)
+    return 0, int(codes[1])
+
+
 def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> RegisterMap:
     """The register map of a macro built with ``config`` (reset values included)."""
+    delay, threshold = verify_read_design(config, device)
     return build_regmap(config,
-                        tdc_start_delay=default_readout(config, device).start_delay_cycles)
+                        tdc_start_delay=default_readout(config, device).start_delay_cycles,
+                        verify_read_delay=delay, verify_threshold=threshold)
 
 
 def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
@@ -95,7 +113,8 @@ class MramMacro(wiring.Component):
         m.submodules.regfile = regs = RegisterFile(self.regmap)
         m.submodules.input_deserializer = deser = InputDeserializer(c)
         m.submodules.input_driver = driver = InputDriver(rows=c.rows)
-        m.submodules.write_controller = writer = WriteController(rows=c.rows, cols=c.cols)
+        m.submodules.write_controller = writer = WriteController(rows=c.rows, cols=c.cols,
+                                                                 tdc_bits=c.tdc_bits)
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits)
         m.submodules.accumulator = acc = Accumulator(cols=c.cols, tdc_bits=c.tdc_bits,
@@ -112,15 +131,20 @@ class MramMacro(wiring.Component):
             seq.vector_valid.eq(deser.valid), seq.vector_flags.eq(deser.flags),
             deser.take.eq(seq.vector_take),
             driver.load.eq(seq.load_inputs), driver.x.eq(deser.vector),
+            driver.load_raw.eq(writer.bypass_load),
+            driver.raw_bypass_l.eq(writer.bypass_l), driver.raw_bypass_r.eq(writer.bypass_r),
             self.arr_bypass_l.eq(driver.arr_bypass_l), self.arr_bypass_r.eq(driver.arr_bypass_r),
         ]
 
         # Evaluation and conversion.
         m.d.comb += [
-            reader.start.eq(seq.read_start),
+            # The sequencer and the write-verify never read at the same time: the sequencer
+            # starts nothing while a write is busy, and a write waits for the sequencer.
+            reader.start.eq(seq.read_start | writer.read_start),
             seq.read_idle.eq(reader.idle), seq.read_done.eq(reader.done),
             reader.precharge_cycles.eq(regs.port("PRECHARGE_CYCLES", "CYCLES")),
-            reader.start_delay.eq(regs.port("TDC_START_DELAY", "CYCLES")),
+            reader.start_delay.eq(Mux(writer.verifying, regs.port("WV_READ", "DELAY"),
+                                      regs.port("TDC_START_DELAY", "CYCLES"))),
             self.arr_pre.eq(reader.arr_pre), self.arr_eval.eq(reader.arr_eval),
             tdc.cmp.eq(self.arr_cmp),
             tdc.clear.eq(reader.tdc_clear), tdc.capture.eq(reader.tdc_capture),
@@ -133,6 +157,7 @@ class MramMacro(wiring.Component):
             acc.codes.eq(tdc.codes),
             acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET"))),
             acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
+            acc.raw.eq(regs.port("MODE", "RAW_CODES")),
             seq.out_busy.eq(ser.busy),
             ser.load.eq(seq.emit), ser.data.eq(acc.next_values),
             ser.flags.overflow.eq(tdc.overflow.any()),
@@ -146,9 +171,31 @@ class MramMacro(wiring.Component):
             writer.data.eq(Cat(*regs.array_fields("WEIGHT_DATA", "BITS"))),
             writer.pulse_cycles.eq(regs.port("WRITE_PULSE_CYCLES", "CYCLES")),
             writer.array_idle.eq(seq.array_idle),
+            writer.verify_enable.eq(regs.port("WV_CTRL", "ENABLE")),
+            writer.pulse_doubling.eq(regs.port("WV_CTRL", "PULSE_DOUBLING")),
+            writer.max_retries.eq(regs.port("WV_CTRL", "MAX_RETRIES")),
+            writer.threshold.eq(regs.port("WV_READ", "THRESHOLD")),
+            writer.read_done.eq(reader.done), writer.codes.eq(tdc.codes),
+            writer.overflow.eq(tdc.overflow),
             seq.write_busy.eq(writer.busy),
             self.arr_wr_row.eq(writer.arr_wr_row), self.arr_wr_side.eq(writer.arr_wr_side),
             self.arr_wr_data.eq(writer.arr_wr_data), self.arr_wr_pulse.eq(writer.arr_wr_pulse),
+        ]
+
+        # Write-verify outcome.
+        fail_count, retry_count = Signal(32), Signal(32)
+        fail_row, fail_mask = Signal(range(c.rows)), Signal(c.cols)
+        with m.If(writer.fail_valid):
+            m.d.sync += [fail_count.eq(fail_count + writer.fail_cells),
+                         fail_row.eq(writer.fail_row), fail_mask.eq(writer.fail_mask)]
+        with m.If(writer.retry):
+            m.d.sync += retry_count.eq(retry_count + 1)
+        m.d.comb += [
+            regs.port("WV_FAIL_COUNT", "COUNT").eq(fail_count),
+            regs.port("WV_RETRY_COUNT", "COUNT").eq(retry_count),
+            regs.port("WV_FAIL_ROW", "ROW").eq(fail_row),
+            Cat(*regs.array_fields("WV_FAIL_MASK", "BITS")).eq(fail_mask),
+            regs.port("STATUS", "WRITE_FAILED", suffix="_set").eq(writer.fail_valid),
         ]
 
         # Status.

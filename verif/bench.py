@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from mram_macro.config import MacroConfig
 from sim_models import DeviceParams
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for sim in ("verilator", "icarus"):
         r = run_cocotb(sim, config, seed=args.seed, nvmm=args.vmms,
-                       test_filter="test_throughput$")
+                       test_filter="test_throughput$", build_root=Path("build/bench/sim"))
         if not r.passed:
             print(f"{sim}: FAILED: {r.failures}")
             return 1

@@ -6,6 +6,7 @@ One build directory per simulator and configuration: ``build/sim/<sim>/<config.s
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -75,6 +76,7 @@ class RunResult:
     wall_s: float
     #: Whatever the tests reported through ``MRAM_METRICS`` (JSON lines, merged).
     metrics: dict = field(default_factory=dict)
+    results_xml: Path | None = None
 
     @property
     def passed(self) -> bool:
@@ -86,7 +88,8 @@ class RunResult:
 
 
 def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
-               test_filter: str | None = None, waves: bool = False) -> RunResult:
+               test_filter: str | None = None, waves: bool = False,
+               build_root: Path | None = None) -> RunResult:
     """Build (if needed) and run the cocotb tests; never raises for failing tests."""
     from cocotb_tools.runner import get_runner
 
@@ -94,9 +97,12 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
-    build_dir = ROOT / "build" / "sim" / sim / config.slug
-    verilog = generate(config, build_dir)
-    metrics_path = build_dir / f"metrics_{os.getpid()}.jsonl"
+    build_dir = (build_root or ROOT / "build" / "sim") / sim / config.slug
+    build_dir.mkdir(parents=True, exist_ok=True)
+    # Runs of the same configuration may overlap (xdist workers, a regression next to a demo):
+    # the build is serialised by a lock, and every run has its own results and metrics files.
+    tag = f"{os.getpid()}_{time.monotonic_ns()}"
+    metrics_path = build_dir / f"metrics_{tag}.jsonl"
     metrics_path.unlink(missing_ok=True)
     env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
            "MRAM_METRICS": str(metrics_path)}
@@ -107,10 +113,12 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     t0 = time.perf_counter()
     try:
         runner = get_runner(sim)
-        runner.build(sources=[verilog], hdl_toplevel=TOP, build_dir=build_dir,
-                     build_args=build_args(sim), timescale=TIMESCALE, waves=waves)
-        results_xml = build_dir / "results.xml"
-        results_xml.unlink(missing_ok=True)
+        with open(build_dir / ".build.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            verilog = generate(config, build_dir)
+            runner.build(sources=[verilog], hdl_toplevel=TOP, build_dir=build_dir,
+                         build_args=build_args(sim), timescale=TIMESCALE, waves=waves)
+        results_xml = build_dir / f"results_{tag}.xml"
         try:
             runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=build_dir,
                         test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
@@ -128,5 +136,8 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     if metrics_path.exists():
         for line in metrics_path.read_text().splitlines():
             metrics.update(json.loads(line))
-    return RunResult(sim=sim, config=config, seed=seed, n_tests=count_cases(results_xml),
-                     failures=failed_cases(results_xml), wall_s=wall, metrics=metrics)
+        metrics_path.unlink()
+    result = RunResult(sim=sim, config=config, seed=seed, n_tests=count_cases(results_xml),
+                       failures=failed_cases(results_xml), wall_s=wall, metrics=metrics,
+                       results_xml=results_xml)
+    return result

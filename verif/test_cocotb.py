@@ -15,7 +15,7 @@ import pytest
 
 from mram_macro.config import MacroConfig
 
-from .runner import ROOT, SIMULATORS, run_cocotb
+from .runner import SIMULATORS, run_cocotb
 
 CONFIGS = [
     MacroConfig(),
@@ -36,5 +36,5 @@ def test_macro(sim, config, mram_seed, mram_nvmm):
         f"({config.slug}), seed {mram_seed}:\n  " + "\n  ".join(result.failures) +
         f"\nreplay: {result.replay()} --nvmm {mram_nvmm}\nlog: see the captured output above")
     # Belt and braces: the results file itself, as cocotb reads it.
-    n_tests, n_failed = get_results(ROOT / "build" / "sim" / sim / config.slug / "results.xml")
+    n_tests, n_failed = get_results(result.results_xml)
     assert n_tests == result.n_tests and n_failed == 0

@@ -3,6 +3,7 @@
 One pass gives ``CAL_OFFSET[c] - 2 * code[c]`` (with the reset offset ``rows`` and an ideal
 array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``). A pass either
 clears the accumulator or adds to it; sums wrap at ``result_width`` bits (two's complement).
+In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for calibration.
 """
 
 from amaranth import Cat, Module, Mux
@@ -22,6 +23,7 @@ class Accumulator(wiring.Component):
             "offsets": In(cols * result_width),
             "capture": In(1),
             "accumulate": In(1),
+            "raw": In(1),
             "next_values": Out(cols * result_width),
             "values": Out(cols * result_width),
         })
@@ -35,7 +37,8 @@ class Accumulator(wiring.Component):
             offset = self.offsets[c * w:(c + 1) * w].as_signed()
             prev = self.values[c * w:(c + 1) * w].as_signed()
             base = Mux(self.accumulate, prev, 0)
-            nexts.append((base + offset - (code << 1))[:w])
+            cooked = (base + offset - (code << 1))[:w]
+            nexts.append(Mux(self.raw, code, cooked))
         m.d.comb += self.next_values.eq(Cat(*nexts))
         with m.If(self.capture):
             m.d.sync += self.values.eq(self.next_values)

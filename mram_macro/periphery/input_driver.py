@@ -1,8 +1,9 @@
 """Input / word-line drivers: input bits to per-row bypass controls.
 
 Input +1 keeps the left MTJ (holding W) in the string and bypasses the right one; input -1 does
-the opposite (``sim_models.array.bypass_for_inputs`` is the reference). The controls are
-registered, so they are stable for the whole precharge and evaluation.
+the opposite (``sim_models.array.bypass_for_inputs`` is the reference). A second load path takes
+explicit bypass patterns, e.g. "bypass every MTJ but one" for the write-verify read of a single
+MTJ. The controls are registered, so they are stable for the whole precharge and evaluation.
 """
 
 from amaranth import Module
@@ -13,13 +14,17 @@ __all__ = ["InputDriver"]
 
 
 class InputDriver(wiring.Component):
-    """On ``load``, drive the bypass pins for input bits ``x`` (bit r = row r, 1 = +1)."""
+    """On ``load``, drive the bypass pins for input bits ``x`` (bit r = row r, 1 = +1); on
+    ``load_raw``, drive ``raw_bypass_l`` / ``raw_bypass_r`` as given (``load`` wins)."""
 
     def __init__(self, *, rows: int):
         self.rows = rows
         super().__init__({
             "load": In(1),
             "x": In(rows),
+            "load_raw": In(1),
+            "raw_bypass_l": In(rows),
+            "raw_bypass_r": In(rows),
             "arr_bypass_l": Out(rows),
             "arr_bypass_r": Out(rows),
         })
@@ -28,4 +33,7 @@ class InputDriver(wiring.Component):
         m = Module()
         with m.If(self.load):
             m.d.sync += [self.arr_bypass_l.eq(~self.x), self.arr_bypass_r.eq(self.x)]
+        with m.Elif(self.load_raw):
+            m.d.sync += [self.arr_bypass_l.eq(self.raw_bypass_l),
+                         self.arr_bypass_r.eq(self.raw_bypass_r)]
         return m

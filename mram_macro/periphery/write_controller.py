@@ -1,23 +1,35 @@
 """Write controller: programs one row in two phases, W into the left MTJs, then W-bar into the
-right ones, with a pulse width taken from WRITE_PULSE_CYCLES.
+right ones, each followed (when enabled) by a write-verify.
+
+Write-verify of a phase: every MTJ of the row on that side is read alone, all columns at once
+(every other MTJ of each column is bypassed, so the column string holds one MTJ plus bypass
+transistors), through the normal precharge/evaluate/TDC path with its own start delay. A code
+below the threshold reads as low resistance. Columns that read wrong are rewritten (the whole
+side: rewriting a correct MTJ with its own value does not disturb it), up to ``max_retries``
+times, with the pulse doubled each retry if ``pulse_doubling`` is set. Cells still wrong after
+that are reported through ``fail_*``: no wrong weight is left silently.
 
 A command is latched (so the host may reload WEIGHT_DATA at once) and waits until the sequencer
 reports the array idle; from then on the write owns the array until it is finished.
 """
 
-from amaranth import Module, Signal
+from amaranth import Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["WriteController"]
 
+_MAX_PULSE = 0xFFFF
+
 
 class WriteController(wiring.Component):
-    """``start`` is accepted only when ``busy`` is low; ``busy`` stays high until the last pulse
-    has ended. ``active`` is high while the array is driven (after ``array_idle`` was seen)."""
+    """``start`` is accepted only when ``busy`` is low; ``busy`` stays high until the row is
+    written (and verified). ``fail_valid`` pulses at the end of a row that kept wrong cells, with
+    ``fail_mask`` (one bit per column, either MTJ wrong) and ``fail_cells`` (its popcount);
+    ``retry`` pulses once per rewrite."""
 
-    def __init__(self, *, rows: int, cols: int):
-        self.rows, self.cols = rows, cols
+    def __init__(self, *, rows: int, cols: int, tdc_bits: int):
+        self.rows, self.cols, self.tdc_bits = rows, cols, tdc_bits
         super().__init__({
             "start": In(1),
             "row": In(range(rows)),
@@ -25,7 +37,27 @@ class WriteController(wiring.Component):
             "pulse_cycles": In(16),
             "array_idle": In(1),
             "busy": Out(1),
-            "active": Out(1),
+            # write-verify settings
+            "verify_enable": In(1),
+            "max_retries": In(4),
+            "pulse_doubling": In(1),
+            "threshold": In(tdc_bits + 1),
+            # read path, shared with the sequencer
+            "verifying": Out(1),
+            "read_start": Out(1),
+            "read_done": In(1),
+            "codes": In(cols * tdc_bits),
+            "overflow": In(cols),
+            "bypass_load": Out(1),
+            "bypass_l": Out(rows),
+            "bypass_r": Out(rows),
+            # outcome
+            "retry": Out(1),
+            "fail_valid": Out(1),
+            "fail_row": Out(range(rows)),
+            "fail_mask": Out(cols),
+            "fail_cells": Out(range(cols + 1)),
+            # write drivers
             "arr_wr_row": Out(rows),
             "arr_wr_side": Out(1),
             "arr_wr_data": Out(cols),
@@ -34,45 +66,106 @@ class WriteController(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        rows, cols, bits = self.rows, self.cols, self.tdc_bits
         row = Signal.like(self.row)
-        data = Signal(self.cols)
+        data = Signal(cols)
+        side = Signal()
+        pulse_len = Signal(16)
         pulse_left = Signal(16)
+        retries_left = Signal(4)
+        failed = Signal(cols)          # wrong cells of this row, over both sides
+        side_data = Signal(cols)       # what this side's MTJs must hold (1 = low resistance)
+        m.d.comb += side_data.eq(Mux(side, ~data, data))
 
-        def setup(side):
-            # Select the row and put the phase's data on the bit lines a cycle before the pulse.
+        # Read-back: 1 where a column's single MTJ reads low (code below threshold, fired).
+        reads_low = Signal(cols)
+        for c in range(cols):
+            code = self.codes[c * bits:(c + 1) * bits]
+            m.d.comb += reads_low[c].eq((code < self.threshold) & ~self.overflow[c])
+        wrong = Signal(cols)
+        m.d.comb += wrong.eq(reads_low ^ side_data)
+
+        m.d.comb += [
+            self.fail_mask.eq(failed),
+            self.fail_row.eq(row),
+            self.fail_cells.eq(sum(failed[c] for c in range(cols))),
+            # single-MTJ read of (row, side): bypass everything else
+            self.bypass_l.eq(Const(-1, rows) ^ Mux(side, 0, 1 << row)),
+            self.bypass_r.eq(Const(-1, rows) ^ Mux(side, 1 << row, 0)),
+        ]
+
+        def drive_pins():
             return [self.arr_wr_row.eq(1 << row), self.arr_wr_side.eq(side),
-                    self.arr_wr_data.eq(data if side == 0 else ~data)]
+                    self.arr_wr_data.eq(side_data)]
+
+        def release_pins():
+            return [self.arr_wr_row.eq(0), self.arr_wr_side.eq(0), self.arr_wr_data.eq(0)]
 
         with m.FSM(name="write"):
             with m.State("Idle"):
                 with m.If(self.start):
-                    m.d.sync += [row.eq(self.row), data.eq(self.data)]
+                    m.d.sync += [row.eq(self.row), data.eq(self.data), side.eq(0),
+                                 pulse_len.eq(self.pulse_cycles),
+                                 retries_left.eq(self.max_retries), failed.eq(0)]
                     m.next = "Wait_Array"
             with m.State("Wait_Array"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(self.array_idle):
-                    m.d.sync += setup(0)
-                    m.next = "Setup_W"
-            for side, phase in ((0, "W"), (1, "Wbar")):
-                with m.State(f"Setup_{phase}"):
-                    m.d.comb += [self.busy.eq(1), self.active.eq(1)]
-                    m.d.sync += [self.arr_wr_pulse.eq(1), pulse_left.eq(self.pulse_cycles - 1)]
-                    m.next = f"Pulse_{phase}"
-                with m.State(f"Pulse_{phase}"):
-                    m.d.comb += [self.busy.eq(1), self.active.eq(1)]
-                    with m.If(pulse_left == 0):
-                        m.d.sync += self.arr_wr_pulse.eq(0)
-                        m.next = f"Hold_{phase}"
-                    with m.Else():
-                        m.d.sync += pulse_left.eq(pulse_left - 1)
-                with m.State(f"Hold_{phase}"):
-                    # Keep row and data stable one cycle after the pulse falls.
-                    m.d.comb += [self.busy.eq(1), self.active.eq(1)]
-                    if side == 0:
-                        m.d.sync += setup(1)
-                        m.next = "Setup_Wbar"
-                    else:
-                        m.d.sync += [self.arr_wr_row.eq(0), self.arr_wr_data.eq(0),
-                                     self.arr_wr_side.eq(0)]
-                        m.next = "Idle"
+                    m.d.sync += drive_pins()
+                    m.next = "Setup"
+            with m.State("Setup"):
+                # Row and bit lines settle a cycle before the pulse.
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += [self.arr_wr_pulse.eq(1), pulse_left.eq(pulse_len - 1)]
+                m.next = "Pulse"
+            with m.State("Pulse"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(pulse_left == 0):
+                    m.d.sync += self.arr_wr_pulse.eq(0)
+                    m.next = "Hold"
+                with m.Else():
+                    m.d.sync += pulse_left.eq(pulse_left - 1)
+            with m.State("Hold"):
+                # Row and bit lines stay one cycle after the pulse falls.
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += release_pins()
+                with m.If(self.verify_enable):
+                    m.next = "Verify_Select"
+                with m.Else():
+                    m.next = "Next_Side"
+            with m.State("Verify_Select"):
+                m.d.comb += [self.busy.eq(1), self.verifying.eq(1), self.bypass_load.eq(1)]
+                m.next = "Verify_Read"
+            with m.State("Verify_Read"):
+                m.d.comb += [self.busy.eq(1), self.verifying.eq(1), self.read_start.eq(1)]
+                m.next = "Verify_Wait"
+            with m.State("Verify_Wait"):
+                m.d.comb += [self.busy.eq(1), self.verifying.eq(1)]
+                with m.If(self.read_done):
+                    m.next = "Verify_Check"
+            with m.State("Verify_Check"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(wrong.any() & (retries_left != 0)):
+                    m.d.comb += self.retry.eq(1)
+                    m.d.sync += [retries_left.eq(retries_left - 1), drive_pins()]
+                    with m.If(self.pulse_doubling):
+                        m.d.sync += pulse_len.eq(Mux(pulse_len > (_MAX_PULSE >> 1), _MAX_PULSE,
+                                                     pulse_len << 1))
+                    m.next = "Setup"
+                with m.Else():
+                    m.d.sync += failed.eq(failed | wrong)
+                    m.next = "Next_Side"
+            with m.State("Next_Side"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(side == 0):
+                    m.d.sync += [side.eq(1), pulse_len.eq(self.pulse_cycles),
+                                 retries_left.eq(self.max_retries),
+                                 self.arr_wr_row.eq(1 << row), self.arr_wr_side.eq(1),
+                                 self.arr_wr_data.eq(~data)]
+                    m.next = "Setup"
+                with m.Else():
+                    m.next = "Report"
+            with m.State("Report"):
+                m.d.comb += [self.busy.eq(1), self.fail_valid.eq(failed.any())]
+                m.next = "Idle"
         return m

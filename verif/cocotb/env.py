@@ -60,8 +60,8 @@ from mram_macro.top import macro_regmap
 from sim_models.array import LEFT, RIGHT, MramArray
 from sim_models.cocotb_array import CocotbMramArray
 from sim_models.device import DeviceParams
-from sim_models.golden import GoldenMacro, PassResult
-from sim_models.readout import design_readout
+from sim_models.golden import GoldenMacro, PassResult, wrap_signed
+from sim_models.readout import design_readout, tdc_codes, trip_cycles, trip_time_ns
 
 __all__ = ["MacroEnv", "MacroModel", "Scoreboard", "VectorDriver", "ResultMonitor",
            "StreamProtocolChecker", "T_CLK_NS", "Expected"]
@@ -111,6 +111,16 @@ class MacroModel:
         g.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
                              dtype=np.int64)
         self.write_pulse_cycles = rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset
+        wv = rm["WV_CTRL"]
+        self.wv_enable = wv.field("ENABLE").reset
+        self.wv_doubling = wv.field("PULSE_DOUBLING").reset
+        self.wv_max_retries = wv.field("MAX_RETRIES").reset
+        self.raw_codes = rm["MODE"].field("RAW_CODES").reset
+        self.wv_read_delay = rm["WV_READ"].field("DELAY").reset
+        self.wv_threshold = rm["WV_READ"].field("THRESHOLD").reset
+        #: What write-verify should have counted since reset (WV_RETRY_COUNT, WV_FAIL_COUNT).
+        self.wv_retries = 0
+        self.wv_failed_cells = 0
         self.passes = 0
         self.overflow_seen = False
 
@@ -126,20 +136,64 @@ class MacroModel:
                 self.write_pulse_cycles = cycles
         elif reg.array_name == "CAL_OFFSET":
             self.golden.offsets[reg.index] = _signed32(word)
+        elif name == "WV_CTRL":
+            self.wv_enable = (word & reg.field("ENABLE").mask) >> reg.field("ENABLE").lsb
+            self.wv_doubling = ((word & reg.field("PULSE_DOUBLING").mask)
+                                >> reg.field("PULSE_DOUBLING").lsb)
+            self.wv_max_retries = ((word & reg.field("MAX_RETRIES").mask)
+                                   >> reg.field("MAX_RETRIES").lsb)
+        elif name == "WV_READ":
+            self.wv_read_delay = (word & reg.field("DELAY").mask) >> reg.field("DELAY").lsb
+            self.wv_threshold = ((word & reg.field("THRESHOLD").mask)
+                                 >> reg.field("THRESHOLD").lsb)
+        elif name == "MODE":
+            self.raw_codes = (word & reg.field("RAW_CODES").mask) >> reg.field("RAW_CODES").lsb
 
     def row_written(self, row: int, bits) -> None:
         """The host programmed ``row``: W on the left MTJs, then W-bar on the right ones."""
         bits = np.asarray(bits, dtype=bool)
         onehot = np.arange(self.config.rows) == row
-        pulse_ns = self.write_pulse_cycles * self.readout.t_clk_ns
-        self.golden.array.write(onehot, LEFT, bits, pulse_ns=pulse_ns)
-        self.golden.array.write(onehot, RIGHT, ~bits, pulse_ns=pulse_ns)
-        if pulse_ns >= self.device.t_switch_ns:
-            self.intended_weights[row] = bits
+        array = self.golden.array
+        wrong = np.zeros(self.config.cols, dtype=bool)
+        for side, want in ((LEFT, bits), (RIGHT, ~bits)):
+            pulse = self.write_pulse_cycles
+            retries = self.wv_max_retries
+            while True:
+                array.write(onehot, side, want, pulse_ns=pulse * self.readout.t_clk_ns)
+                if not self.wv_enable:
+                    break
+                bad = self.single_read_low(row, side) != want
+                if not bad.any() or retries == 0:
+                    wrong |= bad
+                    break
+                retries -= 1
+                self.wv_retries += 1
+                if self.wv_doubling:
+                    pulse = min(2 * pulse, 0xFFFF)
+        self.wv_failed_cells += int(wrong.sum())
+        self.intended_weights[row] = array.weights()[row]
+
+    def single_read_low(self, row: int, side: int):
+        """What write-verify's read of MTJ (row, side) in every column concludes: True = low.
+
+        Same die, same readout contract as a VMM, with WV_READ's delay and threshold.
+        """
+        rows = self.config.rows
+        bypass_l, bypass_r = np.ones(rows, dtype=bool), np.ones(rows, dtype=bool)
+        (bypass_l if side == LEFT else bypass_r)[row] = False
+        r_col = self.golden.array.column_resistance_ohm(bypass_l, bypass_r)
+        m = trip_cycles(trip_time_ns(r_col, rows, self.device, self.readout), self.readout)
+        codes, overflow = tdc_codes(m, start_delay_cycles=self.wv_read_delay,
+                                    tdc_bits=self.config.tdc_bits)
+        return (codes < self.wv_threshold) & ~overflow
 
     def vmm(self, x_bits, *, accumulate: bool, hold: bool) -> PassResult:
         self.passes += 1
         result = self.golden.vmm(x_bits, accumulate=accumulate, hold=hold)
+        if self.raw_codes:
+            # MODE.RAW_CODES: the accumulator takes each column's code as it is.
+            result.values = wrap_signed(result.codes, self.config.result_width)
+            self.golden.acc = result.values.copy()
         self.overflow_seen |= bool(result.overflow.any())
         return result
 
@@ -548,13 +602,18 @@ class MacroEnv:
         status = await self.read_reg("STATUS")
         want = {"TDC_OVERFLOW": self.model.overflow_seen,
                 "LENGTH_ERROR": self.length_errors_expected,
-                "BUS_ERROR": self.bus_errors_expected}
+                "BUS_ERROR": self.bus_errors_expected,
+                "WRITE_FAILED": self.model.wv_failed_cells > 0}
         for fld, flag in want.items():
             got = self.field_value("STATUS", fld, status)
             assert got == int(flag), f"STATUS.{fld} = {got}, expected {int(flag)}"
         count = await self.read_field("VMM_COUNT", "COUNT")
         assert count == self.model.passes % (1 << 32), (
             f"VMM_COUNT = {count}, but {self.model.passes} passes were sent since reset")
+        for reg, want_count in (("WV_RETRY_COUNT", self.model.wv_retries),
+                                ("WV_FAIL_COUNT", self.model.wv_failed_cells)):
+            got = await self.read_field(reg, "COUNT")
+            assert got == want_count % (1 << 32), f"{reg} = {got}, expected {want_count}"
 
     def report_metrics(self, **metrics) -> None:
         """Append ``metrics`` as one JSON line to the file named by ``MRAM_METRICS`` (if set);

@@ -316,18 +316,30 @@ async def test_tdc_window_offsets_overflow(dut):
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_short_write_pulse_keeps_weights(dut):
-    """A write pulse shorter than the switching time leaves the MTJs as they were."""
+    """Without write-verify, a write pulse shorter than the switching time leaves the MTJs as
+    they were; with write-verify, the read-back catches it and the doubled retry pulse fixes it.
+    """
     env = await _start(dut, seed_offset=7)
     c = env.config
     t_switch_cycles = int(np.ceil(env.device.t_switch_ns / T_CLK_NS))
+    wv = env.regmap["WV_CTRL"]
+    blind = wv.reset & ~wv.field("ENABLE").mask
+    await env.write_reg("WV_CTRL", blind)
     await env.write_reg("WRITE_PULSE_CYCLES", t_switch_cycles - 1)
-    flipped = ~env.model.intended_weights
+    before = env.model.intended_weights.copy()
+    flipped = ~before
     await env.program_weights(flipped, rows=range(0, c.rows, 2))
     await env.send_vector(env.random_vector())
-    await env.write_reg("WRITE_PULSE_CYCLES", t_switch_cycles)
+    assert np.array_equal(env.model.intended_weights, before)     # nothing switched
+    # Write-verify on: every MTJ of the even rows reads wrong, is rewritten with 2x the pulse.
+    await env.write_reg("WV_CTRL", wv.reset)
     await env.program_weights(flipped, rows=range(0, c.rows, 2))
     await env.send_vector(env.random_vector())
+    assert np.array_equal(env.model.intended_weights[::2], flipped[::2])
+    assert env.model.wv_retries == 2 * len(range(0, c.rows, 2))
     await env.finish()
+    assert await env.read_reg("WV_RETRY_COUNT") == env.model.wv_retries
+    assert await env.read_reg("WV_FAIL_COUNT") == 0
     assert np.array_equal(env.array.array.weights(), env.model.intended_weights)
 
 
