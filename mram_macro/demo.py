@@ -28,7 +28,7 @@ def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
     ok = True
     for sim in sims:
         r = run_cocotb(sim, config, seed=seed, nvmm=n_vmm, test_filter="test_random_vmm$",
-                       build_root=out / "sim")
+                       build_root=out / "sim", quiet=True)
         m = r.metrics
         status = "PASS" if r.passed else "FAIL"
         print(f"== {sim:9s} {status}: {m.get('vmms_checked', 0)} random VMMs checked against "
@@ -39,6 +39,8 @@ def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
             for f in r.failures:
                 print(f"   {f}")
             print(f"   replay: {r.replay()}")
+            if r.log:
+                print(f"   simulator log: {r.log}")
     report = synthesize(files["verilog"], "mram_macro", workdir=out / "synth")
     print(f"== area (Yosys + {report.liberty.name})")
     print(report.table())

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for sim in ("verilator", "icarus"):
         r = run_cocotb(sim, config, seed=args.seed, nvmm=args.vmms,
-                       test_filter="test_throughput$", build_root=Path("build/bench/sim"))
+                       test_filter="test_throughput$", build_root=Path("build/bench/sim"),
+                       quiet=True)
         if not r.passed:
             print(f"{sim}: FAILED: {r.failures}")
             return 1

@@ -77,6 +77,7 @@ class RunResult:
     #: Whatever the tests reported through ``MRAM_METRICS`` (JSON lines, merged).
     metrics: dict = field(default_factory=dict)
     results_xml: Path | None = None
+    log: Path | None = None
 
     @property
     def passed(self) -> bool:
@@ -89,15 +90,19 @@ class RunResult:
 
 def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
                test_filter: str | None = None, waves: bool = False,
-               build_root: Path | None = None) -> RunResult:
-    """Build (if needed) and run the cocotb tests; never raises for failing tests."""
+               build_root: Path | None = None, quiet: bool = False) -> RunResult:
+    """Build (if needed) and run the cocotb tests; never raises for failing tests.
+
+    With ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
+    the build directory instead of the terminal.
+    """
     from cocotb_tools.runner import get_runner
 
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
-    build_dir = (build_root or ROOT / "build" / "sim") / sim / config.slug
+    build_dir = (Path(build_root or ROOT / "build" / "sim") / sim / config.slug).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     # Runs of the same configuration may overlap (xdist workers, a regression next to a demo):
     # the build is serialised by a lock, and every run has its own results and metrics files.
@@ -117,12 +122,14 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
             fcntl.flock(lock, fcntl.LOCK_EX)
             verilog = generate(config, build_dir)
             runner.build(sources=[verilog], hdl_toplevel=TOP, build_dir=build_dir,
-                         build_args=build_args(sim), timescale=TIMESCALE, waves=waves)
+                         build_args=build_args(sim), timescale=TIMESCALE, waves=waves,
+                         log_file=build_dir / "build.log" if quiet else None)
         results_xml = build_dir / f"results_{tag}.xml"
         try:
             runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=build_dir,
                         test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
-                        results_xml=str(results_xml), waves=waves)
+                        results_xml=str(results_xml), waves=waves,
+                        log_file=build_dir / f"test_{tag}.log" if quiet else None)
         except SystemExit:
             pass  # under pytest the runner exits on failure; the results file says which
     finally:
@@ -137,7 +144,8 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
         for line in metrics_path.read_text().splitlines():
             metrics.update(json.loads(line))
         metrics_path.unlink()
+    log = build_dir / f"test_{tag}.log"
     result = RunResult(sim=sim, config=config, seed=seed, n_tests=count_cases(results_xml),
                        failures=failed_cases(results_xml), wall_s=wall, metrics=metrics,
-                       results_xml=results_xml)
+                       results_xml=results_xml, log=log if log.exists() else None)
     return result
