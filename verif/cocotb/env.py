@@ -101,6 +101,8 @@ class MacroModel:
         self.readout = design_readout(config.rows, device, t_clk_ns=T_CLK_NS)
         self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS)
         self.intended_weights = np.zeros((config.rows, config.cols), dtype=bool)
+        #: Columns whose comparator never fires (a fault: :meth:`MacroEnv.kill_comparators`).
+        self.dead_columns: frozenset[int] = frozenset()
         self.reset()
 
     def reset(self) -> None:
@@ -189,13 +191,29 @@ class MacroModel:
 
     def vmm(self, x_bits, *, accumulate: bool, hold: bool) -> PassResult:
         self.passes += 1
+        prev_acc = self.golden.acc
         result = self.golden.vmm(x_bits, accumulate=accumulate, hold=hold)
+        if self.dead_columns:
+            result = self._with_dead_columns(result, prev_acc, accumulate)
         if self.raw_codes:
             # MODE.RAW_CODES: the accumulator takes each column's code as it is.
             result.values = wrap_signed(result.codes, self.config.result_width)
             self.golden.acc = result.values.copy()
         self.overflow_seen |= bool(result.overflow.any())
         return result
+
+    def _with_dead_columns(self, result: PassResult, prev_acc, accumulate: bool) -> PassResult:
+        """``result`` with the dead columns saturated: code ``2**tdc_bits - 1``, overflow."""
+        c = self.config
+        dead = np.array(sorted(self.dead_columns), dtype=np.int64)
+        codes, overflow = result.codes.copy(), result.overflow.copy()
+        codes[dead], overflow[dead] = c.tdc_max_code, True
+        values = result.values.copy()
+        base = np.asarray(prev_acc, dtype=np.int64)[dead] if accumulate else 0
+        values[dead] = wrap_signed(base + self.golden.offsets[dead] - 2 * c.tdc_max_code,
+                                   c.result_width)
+        self.golden.acc = values.copy()
+        return PassResult(codes=codes, overflow=overflow, values=values, emitted=result.emitted)
 
 
 # -- bus layer ----------------------------------------------------------------------------------
@@ -238,14 +256,10 @@ class ResultFrame:
     tuser: list[int]
 
 
-class ResultMonitor:
-    """Result frames from ``m_axis`` (split by ``tlast``), handed to a callback."""
+class _Background:
+    """A component whose ``_run`` coroutine runs between ``start()`` and ``stop()``."""
 
-    def __init__(self, dut, config: MacroConfig, callback):
-        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
-                                  byte_size=config.stream_width)
-        self.callback = callback
-        self._task = None
+    _task = None
 
     def start(self) -> None:
         self._task = cocotb.start_soon(self._run())
@@ -256,13 +270,25 @@ class ResultMonitor:
             self._task = None
 
     async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class ResultMonitor(_Background):
+    """Result frames from ``m_axis`` (split by ``tlast``), handed to a callback."""
+
+    def __init__(self, dut, config: MacroConfig, callback):
+        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
+                                  byte_size=config.stream_width)
+        self.callback = callback
+
+    async def _run(self) -> None:
         while True:
             frame = await self.sink.recv(compact=False)
             self.callback(ResultFrame(beats=[int(b) for b in frame.tdata],
                                       tuser=[int(u) for u in frame.tuser]))
 
 
-class StreamProtocolChecker:
+class StreamProtocolChecker(_Background):
     """AXI4-Stream master rules on ``<prefix>_*``: once ``tvalid`` is high it stays high, with
     ``tdata``/``tlast``/``tuser`` stable, until ``tready`` takes the beat.
 
@@ -278,15 +304,6 @@ class StreamProtocolChecker:
         self._ready = getattr(dut, f"{prefix}_tready")
         self._payload = [getattr(dut, f"{prefix}_{name}") for name in ("tdata", "tlast", "tuser")]
         self.violations: list[str] = []
-        self._task = None
-
-    def start(self) -> None:
-        self._task = cocotb.start_soon(self._run())
-
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
 
     async def _run(self) -> None:
         edge = RisingEdge(self._clk)
@@ -435,6 +452,19 @@ class MacroEnv:
         self.stream_checker.start()
         self.bus_errors_expected = False
         self.length_errors_expected = False
+        #: Hooks (coverage, robustness tests). ``pass_listeners`` are called with every predicted
+        #: pass ``(x_bits, accumulate, hold, result, prev_acc)``; ``finish_listeners`` by
+        #: :meth:`finish` with ``(env, problems)`` and return further problems to report.
+        self.pass_listeners: list = []
+        self.finish_listeners: list = []
+        #: Faults a robustness test injected (reported as survived when the test passes).
+        self.faults_injected = 0
+        #: Functional coverage (:mod:`verif.cocotb.coverage`), collected only when
+        #: ``MRAM_COVERAGE`` names an output file.
+        self.coverage = None
+        if os.environ.get("MRAM_COVERAGE"):
+            from .coverage import attach
+            self.coverage = attach(self)
 
     # -- clocking and reset ---------------------------------------------------------------------
     async def cycles(self, n: int) -> None:
@@ -533,7 +563,10 @@ class MacroEnv:
         if x.shape != (self.config.rows,):
             raise ValueError(f"an input vector has {self.config.rows} bits, not shape {x.shape}")
         index = self.model.passes
+        prev_acc = self.model.golden.acc.copy() if self.pass_listeners else None
         result = self.model.vmm(x, accumulate=accumulate, hold=hold)
+        for listener in self.pass_listeners:
+            listener(x, accumulate, hold, result, prev_acc)
         if expected is not None and not np.array_equal(result.values, expected):
             raise AssertionError(f"golden model disagrees with the test's own expectation for "
                                  f"pass #{index}: {result.values} vs {np.asarray(expected)}")
@@ -564,6 +597,35 @@ class MacroEnv:
                                                p_source_idle))
         self.sink.set_pause_generator(pauses(random.Random(self.rng.getrandbits(32)),
                                              p_sink_stall))
+
+    def random_bus_pauses(self, *, p_pause: float = 0.3) -> None:
+        """Seeded random pauses on all five AXI4-Lite channels: AW, W and AR withhold valid,
+        B and R withhold ready."""
+        def pauses(rng: random.Random):
+            while True:
+                yield rng.random() < p_pause
+        for channel in self._axil_channels():
+            channel.set_pause_generator(pauses(random.Random(self.rng.getrandbits(32))))
+
+    def no_bus_pauses(self) -> None:
+        for channel in self._axil_channels():
+            channel.clear_pause_generator()
+            channel.pause = False
+
+    def _axil_channels(self):
+        w, r = self.axil.write_if, self.axil.read_if
+        return (w.aw_channel, w.w_channel, w.b_channel, r.ar_channel, r.r_channel)
+
+    def kill_comparators(self, columns) -> None:
+        """From now on the comparators of ``columns`` never fire (none: all work again).
+
+        Call it drained: the model applies it to the next predicted pass.
+        """
+        dead = frozenset(int(c) for c in columns)
+        if any(not 0 <= c < self.config.cols for c in dead):
+            raise ValueError(f"columns must be in 0..{self.config.cols - 1}, not {sorted(dead)}")
+        self.array.dead_columns = set(dead)
+        self.model.dead_columns = dead
 
     def no_backpressure(self) -> None:
         self.source.clear_pause_generator()
@@ -653,5 +715,7 @@ class MacroEnv:
             problems.append(f"{len(streams.violations)} m_axis protocol violation(s); first: "
                             f"{streams.violations[0]}")
         problems += later
+        for listener in self.finish_listeners:
+            problems += listener(self, problems)
         if problems:
             raise AssertionError(f"env seed {self.seed}: " + "\n".join(problems))
