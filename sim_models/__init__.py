@@ -2,14 +2,55 @@
 
 Plain NumPy, usable without any simulator. The same objects drive the array pins in the cocotb
 testbenches (:mod:`sim_models.cocotb_array`), so RTL simulation and golden model agree bit for bit.
+
+* :mod:`~sim_models.device`: :class:`DeviceParams`, every knob of the device model (ideal by
+  default; ``DeviceParams.paper()`` for the measured spread).
+* :mod:`~sim_models.die`: :class:`Die`, one die's per-MTJ resistances and faults and per-column
+  comparator offsets; sampled from a seed, saved to / loaded from ``.npz`` or CSV.
+* :mod:`~sim_models.array`: :class:`MramArray`, a die in operation (MTJ states, writes, reads).
+* :mod:`~sim_models.readout`: RC discharge, comparator and TDC (:func:`evaluate_codes`).
+* :mod:`~sim_models.golden`: :class:`GoldenMacro`, the whole macro, fast over batches.
+* :mod:`~sim_models.calibration`: host-side CAL_OFFSET calibration and its evaluation.
+* :mod:`~sim_models.write_model`: reference of the write-verify algorithm and its statistics.
 """
 
-from .array import ArrayModelError, MramArray, bypass_for_inputs
+from .array import LEFT, RIGHT, ArrayModelError, MramArray, bypass_for_inputs, single_mtj_bypass
+from .calibration import (
+    CalibrationStudy,
+    cal_offsets_from_codes,
+    calibrate,
+    calibration_study,
+    reference_patterns,
+)
 from .device import DeviceError, DeviceParams
+from .die import STUCK_HIGH, STUCK_LOW, STUCK_NONE, Die, DieError
 from .golden import GoldenMacro, signed_dot
-from .readout import ReadoutParams, design_readout, tdc_codes, trip_cycles
+from .readout import (
+    ReadoutParams,
+    design_readout,
+    evaluate_codes,
+    evaluate_trip_cycles,
+    tdc_codes,
+    trip_cycles,
+    trip_time_ns,
+)
+from .write_model import (
+    RowVerifyReport,
+    SingleReadSetup,
+    WriteVerifyStats,
+    single_read_delay_and_threshold,
+    write_verify_array,
+    write_verify_row,
+    write_verify_study,
+)
 
 __all__ = [
-    "ArrayModelError", "MramArray", "bypass_for_inputs", "DeviceError", "DeviceParams",
+    "ArrayModelError", "MramArray", "bypass_for_inputs", "single_mtj_bypass", "LEFT", "RIGHT",
+    "DeviceError", "DeviceParams", "Die", "DieError", "STUCK_NONE", "STUCK_LOW", "STUCK_HIGH",
     "GoldenMacro", "signed_dot", "ReadoutParams", "design_readout", "tdc_codes", "trip_cycles",
+    "trip_time_ns", "evaluate_codes", "evaluate_trip_cycles",
+    "CalibrationStudy", "cal_offsets_from_codes", "calibrate", "calibration_study",
+    "reference_patterns",
+    "RowVerifyReport", "SingleReadSetup", "WriteVerifyStats", "single_read_delay_and_threshold",
+    "write_verify_array", "write_verify_row", "write_verify_study",
 ]

@@ -95,6 +95,8 @@ class CocotbMramArray:
                                  f"{width} ({self.rows} rows x {self.cols} cols)")
         self._tasks: list = []
         self.clear_counters()
+        #: Columns whose comparator is dead (fault injection): their ``arr_cmp`` never rises.
+        self.dead_columns: set[int] = set()
         self._cmp_value = 0
         self._precharged = False
         self._last: _Pins | None = None
@@ -169,6 +171,8 @@ class CocotbMramArray:
                      bypass_r=self._read("arr_bypass_r", self._bypass_r, now))
 
     def _drive_cmp(self, value: int) -> None:
+        for column in self.dead_columns:
+            value &= ~(1 << column)
         if value != self._cmp_value:
             self._cmp_value = value
             self._cmp.value = value

@@ -10,7 +10,8 @@ from mram_macro.config import MacroConfig
 
 from .array import MramArray
 from .device import DeviceParams
-from .readout import ReadoutParams, design_readout, tdc_codes, trip_cycles, trip_time_ns
+from .die import Die
+from .readout import ReadoutParams, design_readout, evaluate_codes
 
 __all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed"]
 
@@ -41,36 +42,173 @@ class PassResult:
 
 
 class GoldenMacro:
-    """What the macro computes, column by column, from the same die as the RTL simulation sees."""
+    """What the macro computes, column by column, from the same die as the RTL simulation sees.
+
+    The die is sampled from ``seed`` (as :class:`MramArray` does) or given as ``die``. Register
+    mirrors: :attr:`offsets` (CAL_OFFSET[c]) and :attr:`start_delay_cycles` (TDC_START_DELAY).
+
+    Evaluations are numbered by ``array.evaluations`` (see :mod:`sim_models.array`): :meth:`vmm`
+    uses the next number; :meth:`convert` and :meth:`vmm_batch` use consecutive numbers from
+    ``first_evaluation`` if given (and leave the counter alone), else from the counter (and
+    advance it). The numbers matter only when the device has comparator noise or TDC jitter.
+
+    Without per-evaluation noise, a batch is one matrix product in units of clock cycles: the
+    affine map resistance -> trip time -> TDC code offset is folded into a per-die matrix that is
+    cached until the MTJ states, the resistances or the registers change.
+    """
+
+    #: Rows of a batch processed at once (keeps the temporaries in cache).
+    chunk_rows = 1024
 
     def __init__(self, config: MacroConfig, device: DeviceParams | None = None,
                  readout: ReadoutParams | None = None, *, seed: int | None = 0,
-                 t_clk_ns: float = 5.0):
+                 t_clk_ns: float = 5.0, die: Die | None = None):
         self.config = config
-        self.device = device or DeviceParams()
-        self.readout = readout or design_readout(config.rows, self.device, t_clk_ns=t_clk_ns)
-        self.array = MramArray(config.rows, config.cols, self.device, seed=seed)
+        device = device or DeviceParams()
+        self.readout = readout or design_readout(config.rows, device, t_clk_ns=t_clk_ns)
+        self.array = MramArray(config.rows, config.cols, device, seed=seed, die=die)
         #: Register mirrors: CAL_OFFSET[c] and TDC_START_DELAY.
         self.offsets = np.full(config.cols, config.rows, dtype=np.int64)
         self.start_delay_cycles = self.readout.start_delay_cycles
         self.acc = np.zeros(config.cols, dtype=np.int64)
+        self._map_key = None
+        self._map = None
 
-    def convert(self, x_bits):
-        """TDC codes and overflow flags, shape ``(batch, cols)``, for input bits ``(batch, rows)``."""
-        r_col = self.array.vmm_resistance_ohm(x_bits)
-        t = trip_time_ns(r_col, self.config.rows, self.device, self.readout)
-        return tdc_codes(trip_cycles(t, self.readout), start_delay_cycles=self.start_delay_cycles,
-                         tdc_bits=self.config.tdc_bits)
+    @classmethod
+    def from_die(cls, config: MacroConfig, die: Die, device: DeviceParams | None = None,
+                 readout: ReadoutParams | None = None, *, t_clk_ns: float = 5.0) -> GoldenMacro:
+        return cls(config, device, readout, t_clk_ns=t_clk_ns, die=die)
+
+    @property
+    def device(self) -> DeviceParams:
+        return self.array.device
+
+    @property
+    def die(self) -> Die:
+        return self.array.die
+
+    @property
+    def evaluations(self) -> int:
+        """Index of the next evaluation of the die (``array.evaluations``)."""
+        return self.array.evaluations
+
+    @evaluations.setter
+    def evaluations(self, value: int) -> None:
+        self.array.evaluations = int(value)
+
+    # -- the folded fast path -------------------------------------------------------------------
+    def code_map(self):
+        """``(A, b)`` with ``code = clip(ceil(x @ A + b), 0, 2**tdc_bits - 1)`` (no noise).
+
+        ``x @ A + b = t_trip / t_clk - TDC_START_DELAY - 1``; a column whose comparator never
+        trips has ``A[:, c] = 0`` and ``b[c] = inf``.
+        """
+        c = self.config
+        affine = self.array.vmm_affine_ohm()
+        key = (affine, self.start_delay_cycles, self.readout, self.device)
+        offset = self.array.comparator_offset_V
+        cached = self._map_key
+        if (cached is None or cached[0] is not affine or cached[1:4] != key[1:]
+                or not np.array_equal(cached[4], offset)):
+            slope, base = affine
+            ro, dev = self.readout, self.device
+            c_col_F = c.rows * dev.c_cell_fF * 1e-15
+            if offset.any():
+                log_ratio = ro.log_ratio_with_offset(offset)
+            else:
+                log_ratio = np.full(c.cols, ro.log_ratio)
+            never = np.isinf(log_ratio)
+            k = np.where(never, 0.0, c_col_F * log_ratio * 1e9 / ro.t_clk_ns)
+            a = slope * k
+            b = base * k + (ro.t_cmp_delay_ns / ro.t_clk_ns - self.start_delay_cycles - 1)
+            b[never] = np.inf
+            self._map = (a, b)
+            self._map_key = (*key, offset.copy())
+        return self._map
+
+    def _inputs(self, x_bits):
+        x = np.asarray(x_bits)
+        if x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.config.rows:
+            raise ValueError(f"input bits must have shape (batch, {self.config.rows}) or "
+                             f"({self.config.rows},), not {np.shape(x_bits)}")
+        return x
+
+    def _first_evaluation(self, first_evaluation, batch: int) -> int:
+        if first_evaluation is None:
+            first = self.array.evaluations
+            self.array.evaluations += batch
+            return first
+        if isinstance(first_evaluation, bool) or not isinstance(first_evaluation, int) \
+                or first_evaluation < 0:
+            raise ValueError(f"first_evaluation must be a non-negative integer or None, "
+                             f"not {first_evaluation!r}")
+        return first_evaluation
+
+    def _chunks(self, x):
+        """``(start, u)`` per chunk, ``u = ceil(x @ A + b)`` clipped below at 0 (in place)."""
+        a, b = self.code_map()
+        n = self.chunk_rows
+        xf = np.empty((min(n, len(x)), self.config.rows))
+        u = np.empty((min(n, len(x)), self.config.cols))
+        for s in range(0, len(x), n):
+            m = min(n, len(x) - s)
+            xs, us = xf[:m], u[:m]
+            xs[...] = x[s:s + m]
+            np.matmul(xs, a, out=us)
+            us += b
+            np.ceil(us, out=us)
+            np.maximum(us, 0.0, out=us)
+            yield s, us
+
+    # -- public API -----------------------------------------------------------------------------
+    def convert(self, x_bits, *, first_evaluation: int | None = None):
+        """TDC codes and overflow flags, shape ``(batch, cols)``, for input bits
+        ``(batch, rows)``."""
+        x = self._inputs(x_bits)
+        first = self._first_evaluation(first_evaluation, len(x))
+        c = self.config
+        max_code = (1 << c.tdc_bits) - 1
+        if self.device.has_evaluation_noise:
+            return evaluate_codes(self.array.vmm_resistance_ohm(x), device=self.device,
+                                  readout=self.readout, rows=c.rows, tdc_bits=c.tdc_bits,
+                                  start_delay_cycles=self.start_delay_cycles,
+                                  comparator_offset_V=self.array.comparator_offset_V,
+                                  noise_seed=self.die.seed, first_evaluation=first)
+        codes = np.empty((len(x), c.cols), dtype=np.int64)
+        overflow = np.empty((len(x), c.cols), dtype=bool)
+        for s, u in self._chunks(x):
+            np.greater(u, max_code, out=overflow[s:s + len(u)])
+            np.minimum(u, max_code, out=u)
+            codes[s:s + len(u)] = u
+        return codes, overflow
 
     def results_from_codes(self, codes):
         """One pass's signed results: ``CAL_OFFSET - 2 * code``."""
         return wrap_signed(self.offsets - 2 * np.asarray(codes, dtype=np.int64),
                            self.config.result_width)
 
-    def vmm_batch(self, x_bits):
+    def vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
         """Single-pass results (no accumulation) for a batch of input vectors."""
-        codes, _ = self.convert(x_bits)
-        return self.results_from_codes(codes)
+        c = self.config
+        if self.device.has_evaluation_noise:
+            codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
+            return self.results_from_codes(codes)
+        x = self._inputs(x_bits)
+        self._first_evaluation(first_evaluation, len(x))
+        max_code = (1 << c.tdc_bits) - 1
+        offsets = np.asarray(self.offsets, dtype=np.int64)
+        half = 1 << (c.result_width - 1)
+        in_range = offsets.max() < half and offsets.min() - 2 * max_code >= -half
+        offsets_f = offsets.astype(np.float64)
+        out = np.empty((len(x), c.cols), dtype=np.int64)
+        for s, u in self._chunks(x):
+            np.minimum(u, max_code, out=u)
+            u *= -2.0
+            u += offsets_f
+            out[s:s + len(u)] = u
+        return out if in_range else wrap_signed(out, c.result_width)
 
     def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False) -> PassResult:
         """One pass as the macro performs it, updating the accumulator."""

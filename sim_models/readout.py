@@ -14,6 +14,20 @@ Timing contract shared by the RTL and this model (one clock, ``clk``, also the T
 :func:`design_readout` chooses V_ref so that one mismatching cell adds exactly one clock period
 to the trip time, and places the ideal trip times in the middle of their TDC bins (through the
 comparator delay), so that in ideal mode code = number of mismatching cells exactly.
+
+Non-idealities of the readout (knobs of :class:`~sim_models.device.DeviceParams`):
+
+* A comparator offset ``dV`` (static, per column, sampled into the die) and comparator noise
+  (drawn per evaluation) shift the effective reference: the column trips when its voltage falls
+  below ``V_ref + dV``, so ``t_trip = R_col * C_col * ln(V_pre / (V_ref + dV)) + t_cmp_delay``.
+  A column with ``V_ref + dV <= 0`` never trips; one with ``V_ref + dV >= V_pre`` trips at once.
+* TDC clock jitter adds a normal time error to ``t_trip``.
+* Whatever the time, the comparator is first seen at edge ``E + m`` with ``m >= 1``.
+
+:func:`evaluate_trip_cycles` / :func:`evaluate_codes` are *the* readout of one or many
+evaluations; the golden model and the cocotb pin model both call them, so they agree bit for bit.
+Per-evaluation randomness is counter based: evaluation ``i`` of a die with noise seed ``s`` always
+draws the same numbers (:func:`evaluation_normals`), however the evaluations are batched.
 """
 
 from __future__ import annotations
@@ -25,7 +39,15 @@ import numpy as np
 
 from .device import DeviceError, DeviceParams
 
-__all__ = ["ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles", "tdc_codes"]
+__all__ = ["ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles", "tdc_codes",
+           "evaluation_normals", "evaluate_trip_cycles", "evaluate_codes", "NEVER_TRIPS_CYCLES",
+           "DEFAULT_V_PRE_V"]
+
+#: Precharge voltage of the column capacitors (assumption: a 0.9 V core supply in 28 nm).
+DEFAULT_V_PRE_V = 0.9
+
+#: Trip index reported for a comparator that never fires (its reference is at or below 0 V).
+NEVER_TRIPS_CYCLES = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -40,9 +62,11 @@ class ReadoutParams:
     t_cmp_delay_ns: float
     #: Reset value of TDC_START_DELAY: cycles from evaluation start to TDC code 0.
     start_delay_cycles: int
+    #: Precharge voltage; comparator offsets and noise are voltages relative to ``v_ref_V``.
+    v_pre_V: float = DEFAULT_V_PRE_V
 
     def __post_init__(self) -> None:
-        for name in ("t_clk_ns", "v_ref_ratio", "t_cmp_delay_ns"):
+        for name in ("t_clk_ns", "v_ref_ratio", "t_cmp_delay_ns", "v_pre_V"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise DeviceError(f"{name} must be a finite number, not {v!r}")
@@ -51,10 +75,12 @@ class ReadoutParams:
         if not 0 < self.v_ref_ratio < 1:
             raise DeviceError(f"v_ref_ratio must be between 0 and 1 (exclusive), "
                               f"not {self.v_ref_ratio!r}")
+        if self.v_pre_V <= 0:
+            raise DeviceError(f"v_pre_V must be positive, not {self.v_pre_V!r}")
         if self.t_cmp_delay_ns < 0:
             raise DeviceError(f"t_cmp_delay_ns must not be negative, not {self.t_cmp_delay_ns!r}")
-        if (isinstance(self.start_delay_cycles, bool) or not isinstance(self.start_delay_cycles, int)
-                or not 0 <= self.start_delay_cycles <= 0xFFFF):
+        delay = self.start_delay_cycles
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 0xFFFF:
             raise DeviceError(f"start_delay_cycles must be an integer in 0..65535, "
                               f"not {self.start_delay_cycles!r}")
 
@@ -63,8 +89,23 @@ class ReadoutParams:
         """ln(V_pre / V_ref): trip time per unit of RC."""
         return math.log(1.0 / self.v_ref_ratio)
 
+    @property
+    def v_ref_V(self) -> float:
+        """Comparator reference voltage."""
+        return self.v_ref_ratio * self.v_pre_V
 
-def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 5.0) -> ReadoutParams:
+    def log_ratio_with_offset(self, dv_V):
+        """``ln(V_pre / (V_ref + dV))`` per element of ``dv_V``: ``inf`` where the comparator
+        never trips (``V_ref + dV <= 0``), 0 where it trips at once (``V_ref + dV >= V_pre``)."""
+        v_eff = self.v_ref_V + np.asarray(dv_V, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_ratio = np.log(self.v_pre_V / v_eff)
+        log_ratio = np.where(v_eff <= 0, np.inf, log_ratio)
+        return np.maximum(log_ratio, 0.0)
+
+
+def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 5.0,
+                   v_pre_V: float = DEFAULT_V_PRE_V) -> ReadoutParams:
     """A readout whose TDC resolves every count of matching cells in a ``rows``-cell column.
 
     One mismatch step (``delta_r * C_col * ln(V_pre/V_ref)``) equals one clock period, and the
@@ -78,10 +119,10 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 5.0) ->
     log_ratio = t_clk_ns * 1e-9 / (device.delta_r_ohm * c_col_F)
     baseline_cycles = rows * device.r_cell_low_ohm / device.delta_r_ohm
     cmp_delay_cycles = (0.5 - (baseline_cycles % 1.0)) % 1.0
-    start_delay = int(math.floor(baseline_cycles + cmp_delay_cycles))
+    start_delay = math.floor(baseline_cycles + cmp_delay_cycles)
     return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
                          t_cmp_delay_ns=cmp_delay_cycles * t_clk_ns,
-                         start_delay_cycles=start_delay)
+                         start_delay_cycles=start_delay, v_pre_V=v_pre_V)
 
 
 def trip_time_ns(r_col_ohm, rows: int, device: DeviceParams, readout: ReadoutParams):
@@ -102,3 +143,98 @@ def tdc_codes(m_trip, *, start_delay_cycles: int, tdc_bits: int):
     raw = m_trip - start_delay_cycles - 1
     overflow = raw > max_code
     return np.clip(raw, 0, max_code), overflow
+
+
+def _check_noise_seed(noise_seed) -> int:
+    if (isinstance(noise_seed, bool) or not isinstance(noise_seed, (int, np.integer))
+            or not 0 <= noise_seed < 1 << 128):
+        raise DeviceError(f"noise_seed must be an integer in 0..2**128-1, not {noise_seed!r}")
+    return int(noise_seed)
+
+
+def evaluation_normals(noise_seed: int, first_evaluation: int, count: int,
+                       n_per_evaluation: int) -> np.ndarray:
+    """Standard normals for evaluations ``first_evaluation .. first_evaluation + count - 1``.
+
+    Counter based: a Philox generator keyed by ``noise_seed``, with each evaluation owning a
+    fixed block of counter values, turned into normals by Box-Muller. Row ``k`` depends only on
+    ``(noise_seed, first_evaluation + k, n_per_evaluation)``, so one batch and many single
+    evaluations give the same numbers. Shape ``(count, n_per_evaluation)``.
+    """
+    seed = _check_noise_seed(noise_seed)
+    if isinstance(first_evaluation, bool) or not isinstance(first_evaluation, (int, np.integer)) \
+            or first_evaluation < 0:
+        raise DeviceError(f"first_evaluation must be a non-negative integer, "
+                          f"not {first_evaluation!r}")
+    half = -(-n_per_evaluation // 2)
+    blocks = -(-2 * half // 4)                     # Philox4x64 yields 4 words per counter step
+    gen = np.random.Philox(key=seed, counter=int(first_evaluation) * blocks)
+    words = gen.random_raw(count * 4 * blocks).reshape(count, 4 * blocks)
+    u = (words[:, :2 * half] >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    radius = np.sqrt(-2.0 * np.log1p(-u[:, :half]))     # 1 - u is in (0, 1]
+    angle = (2.0 * math.pi) * u[:, half:]
+    return np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)[
+        :, :n_per_evaluation]
+
+
+def evaluate_trip_cycles(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, rows: int,
+                         comparator_offset_V=None, noise_seed: int | None = None,
+                         first_evaluation: int = 0):
+    """Trip edge index ``m`` (>= 1) of every column for one or many evaluations.
+
+    ``r_col_ohm`` is ``(cols,)`` (one evaluation, number ``first_evaluation``) or
+    ``(batch, cols)`` (evaluations ``first_evaluation + k``). ``comparator_offset_V`` is the
+    die's static per-column offset (``(cols,)``, None = 0). Comparator noise and TDC jitter
+    (``device.comparator_noise_rms_V``, ``device.tdc_jitter_rms_ns``) are drawn from
+    :func:`evaluation_normals` with ``noise_seed``: the first ``cols`` normals of an evaluation
+    are the comparator noise, the next ``cols`` the jitter. Columns that never trip get
+    :data:`NEVER_TRIPS_CYCLES`.
+    """
+    r = np.asarray(r_col_ohm, dtype=np.float64)
+    single = r.ndim == 1
+    if single:
+        r = r[None, :]
+    if r.ndim != 2:
+        raise DeviceError(f"r_col_ohm must be (cols,) or (batch, cols), not shape {r.shape}")
+    batch, cols = r.shape
+    offset = None
+    if comparator_offset_V is not None:
+        offset = np.asarray(comparator_offset_V, dtype=np.float64)
+        if offset.shape != (cols,):
+            raise DeviceError(f"comparator_offset_V must have shape ({cols},), "
+                              f"not {offset.shape}")
+        if not offset.any():
+            offset = None
+    noisy = device.has_evaluation_noise
+    if offset is None and not noisy:
+        t_ns = trip_time_ns(r, rows, device, readout)   # the ideal-mode formula, unchanged
+    else:
+        dv = np.zeros((batch, cols)) if offset is None else np.broadcast_to(offset, (batch, cols))
+        jitter_ns = 0.0
+        if noisy:
+            if noise_seed is None:
+                raise DeviceError("comparator noise or TDC jitter is on: evaluate_trip_cycles "
+                                  "needs the die's noise_seed")
+            z = evaluation_normals(noise_seed, first_evaluation, batch, 2 * cols)
+            dv = dv + device.comparator_noise_rms_V * z[:, :cols]
+            jitter_ns = device.tdc_jitter_rms_ns * z[:, cols:]
+        c_col_F = rows * device.c_cell_fF * 1e-15
+        t_ns = r * c_col_F * readout.log_ratio_with_offset(dv) * 1e9 + readout.t_cmp_delay_ns
+        t_ns = t_ns + jitter_ns
+    cycles = t_ns / readout.t_clk_ns
+    never = ~(cycles < NEVER_TRIPS_CYCLES)             # also catches inf and nan
+    m = np.ceil(np.where(never, 0.0, cycles)).astype(np.int64)
+    np.maximum(m, 1, out=m)
+    m[never] = NEVER_TRIPS_CYCLES
+    return m[0] if single else m
+
+
+def evaluate_codes(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, rows: int,
+                   tdc_bits: int, start_delay_cycles: int, comparator_offset_V=None,
+                   noise_seed: int | None = None, first_evaluation: int = 0):
+    """TDC codes and overflow flags of one or many evaluations (see
+    :func:`evaluate_trip_cycles` for the arguments, :func:`tdc_codes` for the code)."""
+    m = evaluate_trip_cycles(r_col_ohm, device=device, readout=readout, rows=rows,
+                             comparator_offset_V=comparator_offset_V, noise_seed=noise_seed,
+                             first_evaluation=first_evaluation)
+    return tdc_codes(m, start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)
