@@ -72,8 +72,8 @@ class MacroConfig:
         _check_int("result_width", self.result_width, 2, 32)
         if self.result_width < self.pass_result_width:
             raise ConfigError(
-                f"result_width={self.result_width} cannot hold one pass (-{self.rows}..+{self.rows});"
-                f" use result_width >= {self.pass_result_width}")
+                f"result_width={self.result_width} cannot hold one pass "
+                f"(-{self.rows}..+{self.rows}); use result_width >= {self.pass_result_width}")
         if self.result_width < self.tdc_bits:
             raise ConfigError(
                 f"result_width={self.result_width} cannot carry a raw {self.tdc_bits}-bit TDC code "
@@ -121,12 +121,14 @@ class MacroConfig:
     @classmethod
     def from_dict(cls, values: dict) -> MacroConfig:
         if not isinstance(values, dict):
-            raise ConfigError(f"a macro configuration must be a mapping, not {type(values).__name__}")
+            raise ConfigError(
+                f"a macro configuration must be a mapping, not {type(values).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(
-                f"unknown configuration key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+                f"unknown configuration key(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}")
         return cls(**values)
 
     @classmethod

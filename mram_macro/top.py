@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from amaranth import Cat, Module, Mux, Signal
 from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from sim_models.device import DeviceParams
-from sim_models.readout import ReadoutParams, design_readout, tdc_codes, trip_cycles, trip_time_ns
+from sim_models.readout import ReadoutParams, design_readout
+from sim_models.write_model import single_read_delay_and_threshold
 
 from .bus.axi import axi_lite_members, axi_stream_members
 from .bus.regfile import RegisterFile
@@ -41,18 +41,11 @@ def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> 
 
 
 def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
-    """Reset values of WV_READ: (start delay, threshold) of the single-MTJ read.
-
-    The string holds one MTJ and ``2*rows - 1`` bypass transistors; the threshold is the first
-    code a nominal high-state MTJ gives (a nominal low one gives a smaller code).
-    """
+    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design."""
     device = device or DeviceParams()
-    readout = default_readout(config, device)
-    bypass = (2 * config.rows - 1) * device.r_bypass_on_ohm
-    r = np.array([bypass + device.r_mtj_low_ohm, bypass + device.r_mtj_high_ohm])
-    m = trip_cycles(trip_time_ns(r, config.rows, device, readout), readout)
-    codes, _ = tdc_codes(m, start_delay_cycles=0, tdc_bits=config.tdc_bits)
-    return 0, int(codes[1])
+    setup = single_read_delay_and_threshold(config.rows, device, default_readout(config, device),
+                                            config.tdc_bits)
+    return setup.start_delay_cycles, setup.threshold_code
 
 
 def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> RegisterMap:

@@ -26,7 +26,7 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, FallingEdge, First, ValueChange
 
 from .array import ArrayModelError, MramArray
-from .readout import ReadoutParams, trip_cycles, trip_time_ns
+from .readout import ReadoutParams
 
 __all__ = ["CocotbMramArray", "ArrayProtocolError"]
 
@@ -188,10 +188,9 @@ class CocotbMramArray:
         self._precharged = False
         self._eval_t0_ns = s.time_ns
         self._eval_bypass = (s.bypass_l, s.bypass_r)
-        r_col = self.array.column_resistance_ohm(_bits(s.bypass_l, self.rows),
-                                                 _bits(s.bypass_r, self.rows))
-        t_trip = trip_time_ns(r_col, self.rows, self.array.device, self.readout)
-        m = trip_cycles(t_trip, self.readout)
+        # Same die, same readout contract and same per-evaluation noise draw as the golden model.
+        m = self.array.evaluate_trip_cycles(_bits(s.bypass_l, self.rows),
+                                            _bits(s.bypass_r, self.rows), self.readout)
         if m.min() < 1:
             raise ArrayModelError(f"trip index below 1 (m={m.min()}): check the readout model")
         self.last_trip_cycles = m

@@ -12,8 +12,9 @@ Timing contract shared by the RTL and this model (one clock, ``clk``, also the T
   saturates at ``2**tdc_bits - 1`` and the overflow flag is raised (:func:`tdc_codes`).
 
 :func:`design_readout` chooses V_ref so that one mismatching cell adds exactly one clock period
-to the trip time, and places the ideal trip times in the middle of their TDC bins (through the
-comparator delay), so that in ideal mode code = number of mismatching cells exactly.
+to the trip time, and places the ideal trip times inside their TDC bins (through the comparator
+delay, shared with write-verify's single-MTJ read), so that in ideal mode code = number of
+mismatching cells exactly.
 
 Non-idealities of the readout (knobs of :class:`~sim_models.device.DeviceParams`):
 
@@ -104,12 +105,49 @@ class ReadoutParams:
         return np.maximum(log_ratio, 0.0)
 
 
+#: Spread of the paper's cells, used only to balance the single-MTJ read's two margins.
+_SINGLE_READ_HIGH_SHARE = 2.0 / (1.6 + 2.0)
+#: The VMM trip times must stay at least this far (in clock periods) from a clock edge, so that
+#: ideal mode is exact with room to spare.
+_MIN_VMM_MARGIN = 0.1
+
+
+def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
+    """Comparator delay (in clock periods) placing the trip times within their clock periods.
+
+    Two reads share it. A VMM trip lands at ``b_vmm + k + delay`` periods; its code is exact as
+    long as that is not on a clock edge. A write-verify single-MTJ read (one MTJ plus
+    ``2*rows - 1`` bypass transistors) lands at ``b_single + delay`` (low) or one period later
+    (high), and is decided at the clock edge in between: its margins are the fraction ``f`` of
+    the low trip within its period (for the high state) and ``1 - f`` (for the low state). The
+    delay maximises the single read's worse margin, weighted by the paper's spread of each state,
+    while keeping every VMM trip at least ``_MIN_VMM_MARGIN`` from an edge.
+    """
+    step = device.delta_r_ohm
+    b_vmm = rows * device.r_cell_low_ohm / step
+    b_single = ((2 * rows - 1) * device.r_bypass_on_ohm + device.r_mtj_low_ohm) / step
+    best, best_score = None, -1.0
+    for i in range(200):
+        delay = i / 200
+        a = (b_vmm + delay) % 1.0
+        if not _MIN_VMM_MARGIN <= a <= 1 - _MIN_VMM_MARGIN:
+            continue
+        f = (b_single + delay) % 1.0
+        score = min(f / _SINGLE_READ_HIGH_SHARE, (1 - f) / (1 - _SINGLE_READ_HIGH_SHARE))
+        score -= 1e-6 * abs(a - 0.5)       # ties: the VMM trip nearest mid-period
+        if score > best_score:
+            best, best_score = delay, score
+    return best
+
+
 def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 5.0,
                    v_pre_V: float = DEFAULT_V_PRE_V) -> ReadoutParams:
     """A readout whose TDC resolves every count of matching cells in a ``rows``-cell column.
 
-    One mismatch step (``delta_r * C_col * ln(V_pre/V_ref)``) equals one clock period, and the
-    ideal all-match trip time sits half a period after the start of TDC code 0.
+    One mismatch step (``delta_r * C_col * ln(V_pre/V_ref)``) equals one clock period. The
+    comparator delay places the ideal VMM trip times inside their clock periods (so ideal mode is
+    exact) and centres the write-verify single-MTJ read between its two states
+    (:func:`_comparator_delay_cycles`); the start delay removes the all-low baseline.
     """
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
         raise DeviceError(f"rows must be a positive integer, not {rows!r}")
@@ -118,7 +156,7 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 5.0,
     c_col_F = rows * device.c_cell_fF * 1e-15
     log_ratio = t_clk_ns * 1e-9 / (device.delta_r_ohm * c_col_F)
     baseline_cycles = rows * device.r_cell_low_ohm / device.delta_r_ohm
-    cmp_delay_cycles = (0.5 - (baseline_cycles % 1.0)) % 1.0
+    cmp_delay_cycles = _comparator_delay_cycles(rows, device)
     start_delay = math.floor(baseline_cycles + cmp_delay_cycles)
     return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
                          t_cmp_delay_ns=cmp_delay_cycles * t_clk_ns,

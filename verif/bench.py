@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
               f"({mm['sim_cycles_per_s']:.0f} cycles/s)")
     ideal = golden_vmm_per_s(DeviceParams())
     paper = golden_vmm_per_s(DeviceParams.paper())
-    print(f"golden model, ideal                  : {ideal / 1e6:.3f} M VMM/s (batches of 20000, one core)")
+    print(f"golden model, ideal                  : {ideal / 1e6:.3f} M VMM/s "
+          "(batches of 20000, one core)")
     print(f"golden model, paper sigma            : {paper / 1e6:.3f} M VMM/s")
     if not args.no_synth:
         from mram_macro.cli import write_outputs

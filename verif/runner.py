@@ -6,6 +6,7 @@ One build directory per simulator and configuration: ``build/sim/<sim>/<config.s
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -125,13 +126,12 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
                          build_args=build_args(sim), timescale=TIMESCALE, waves=waves,
                          log_file=build_dir / "build.log" if quiet else None)
         results_xml = build_dir / f"results_{tag}.xml"
-        try:
+        # Under pytest the runner exits on failure; the results file says which tests failed.
+        with contextlib.suppress(SystemExit):
             runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=build_dir,
                         test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=waves,
                         log_file=build_dir / f"test_{tag}.log" if quiet else None)
-        except SystemExit:
-            pass  # under pytest the runner exits on failure; the results file says which
     finally:
         for k, v in saved.items():
             if v is None:

@@ -6,6 +6,8 @@ The shared timing (when capture is allowed, which code the current edge stands f
 window closes) comes from :class:`~mram_macro.periphery.read_control.ReadControl`.
 """
 
+from itertools import pairwise
+
 from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -46,7 +48,7 @@ class Tdc(wiring.Component):
         m = Module()
         sync = [Signal(self.cols, name=f"cmp_sync{i}") for i in range(SYNC_STAGES)]
         m.d.sync += sync[0].eq(self.cmp)
-        for a, b in zip(sync, sync[1:]):
+        for a, b in pairwise(sync):
             m.d.sync += b.eq(a)
         seen = sync[-1]
 

@@ -30,7 +30,7 @@ import os
 import random
 import warnings
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cocotb
 import numpy as np
@@ -57,11 +57,12 @@ from mram_macro.layouts import (
 )
 from mram_macro.regmap import RegisterMap
 from mram_macro.top import macro_regmap
-from sim_models.array import LEFT, RIGHT, MramArray
+from sim_models.array import MramArray
 from sim_models.cocotb_array import CocotbMramArray
 from sim_models.device import DeviceParams
 from sim_models.golden import GoldenMacro, PassResult, wrap_signed
-from sim_models.readout import design_readout, tdc_codes, trip_cycles, trip_time_ns
+from sim_models.readout import design_readout
+from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 
 __all__ = ["MacroEnv", "MacroModel", "Scoreboard", "VectorDriver", "ResultMonitor",
            "StreamProtocolChecker", "T_CLK_NS", "Expected"]
@@ -99,6 +100,8 @@ class MacroModel:
         self.regmap = regmap
         self.device = device
         self.readout = design_readout(config.rows, device, t_clk_ns=T_CLK_NS)
+        self.verify_setup = single_read_delay_and_threshold(config.rows, device, self.readout,
+                                                            config.tdc_bits)
         self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS)
         self.intended_weights = np.zeros((config.rows, config.cols), dtype=bool)
         #: Columns whose comparator never fires (a fault: :meth:`MacroEnv.kill_comparators`).
@@ -153,41 +156,16 @@ class MacroModel:
 
     def row_written(self, row: int, bits) -> None:
         """The host programmed ``row``: W on the left MTJs, then W-bar on the right ones."""
-        bits = np.asarray(bits, dtype=bool)
-        onehot = np.arange(self.config.rows) == row
-        array = self.golden.array
-        wrong = np.zeros(self.config.cols, dtype=bool)
-        for side, want in ((LEFT, bits), (RIGHT, ~bits)):
-            pulse = self.write_pulse_cycles
-            retries = self.wv_max_retries
-            while True:
-                array.write(onehot, side, want, pulse_ns=pulse * self.readout.t_clk_ns)
-                if not self.wv_enable:
-                    break
-                bad = self.single_read_low(row, side) != want
-                if not bad.any() or retries == 0:
-                    wrong |= bad
-                    break
-                retries -= 1
-                self.wv_retries += 1
-                if self.wv_doubling:
-                    pulse = min(2 * pulse, 0xFFFF)
-        self.wv_failed_cells += int(wrong.sum())
-        self.intended_weights[row] = array.weights()[row]
-
-    def single_read_low(self, row: int, side: int):
-        """What write-verify's read of MTJ (row, side) in every column concludes: True = low.
-
-        Same die, same readout contract as a VMM, with WV_READ's delay and threshold.
-        """
-        rows = self.config.rows
-        bypass_l, bypass_r = np.ones(rows, dtype=bool), np.ones(rows, dtype=bool)
-        (bypass_l if side == LEFT else bypass_r)[row] = False
-        r_col = self.golden.array.column_resistance_ohm(bypass_l, bypass_r)
-        m = trip_cycles(trip_time_ns(r_col, rows, self.device, self.readout), self.readout)
-        codes, overflow = tdc_codes(m, start_delay_cycles=self.wv_read_delay,
-                                    tdc_bits=self.config.tdc_bits)
-        return (codes < self.wv_threshold) & ~overflow
+        report = write_verify_row(
+            self.golden.array, row, np.asarray(bits, dtype=bool), readout=self.readout,
+            tdc_bits=self.config.tdc_bits, pulse_cycles=self.write_pulse_cycles,
+            max_retries=self.wv_max_retries, double_pulse=bool(self.wv_doubling),
+            verify=bool(self.wv_enable),
+            setup=replace(self.verify_setup, start_delay_cycles=self.wv_read_delay,
+                          threshold_code=self.wv_threshold))
+        self.wv_retries += report.retries
+        self.wv_failed_cells += report.n_failing
+        self.intended_weights[row] = self.golden.array.weights()[row]
 
     def vmm(self, x_bits, *, accumulate: bool, hold: bool) -> PassResult:
         self.passes += 1

@@ -127,7 +127,7 @@ def test_input_deserializer_lengths_and_flags(config):
     run(dut, source, sink)
     assert len(errors) == sum(1 for *_, ok in frames if not ok)
     assert len(received) == len(expected)
-    for (vec, flags), (x, f) in zip(received, expected):
+    for (vec, flags), (x, f) in zip(received, expected, strict=True):
         assert vec == _int(x)
         assert flags == {"accumulate": int(f["accumulate"]), "hold": int(f["hold"])}
 

@@ -41,20 +41,28 @@ def _phi(z):
     return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 
-def _code_error_pmf(s_cycles: float, kmax: int = 8) -> dict[int, float]:
-    """P(code error = k) for a trip placed mid-bin plus a N(0, s) error in clock periods."""
-    return {k: _phi((k + 0.5) / s_cycles) - _phi((k - 0.5) / s_cycles)
+def _bin_position(rows: int, d: DeviceParams, ro) -> float:
+    """Where an ideal VMM trip lands within its clock period (0..1), as designed."""
+    return (rows * d.r_cell_low_ohm / d.delta_r_ohm + ro.t_cmp_delay_ns / ro.t_clk_ns) % 1.0
+
+
+def _code_error_pmf(s_cycles: float, a: float, kmax: int = 8) -> dict[int, float]:
+    """P(code error = k) for an ideal trip at fraction ``a`` of its clock period plus a
+    N(0, s) error in clock periods: the code moves by k when a + error lands in (k, k+1]."""
+    return {k: _phi((k + 1 - a) / s_cycles) - _phi((k - a) / s_cycles)
             for k in range(-kmax, kmax + 1)}
 
 
 def _check_against_pmf(err: np.ndarray, pmf: dict[int, float]) -> None:
     n = err.size
     mean_abs = sum(abs(k) * p for k, p in pmf.items())
-    var = sum(k * k * p for k, p in pmf.items())
+    mean = sum(k * p for k, p in pmf.items())
+    var = sum(k * k * p for k, p in pmf.items()) - mean ** 2
     sd_abs = math.sqrt(var - mean_abs ** 2)
     assert abs(np.abs(err).mean() - mean_abs) < 5 * sd_abs / math.sqrt(n), (
         f"mean |code error| {np.abs(err).mean():.4f}, predicted {mean_abs:.4f}")
-    assert abs(err.mean()) < 5 * math.sqrt(var / n)
+    assert abs(err.mean() - mean) < 5 * math.sqrt(var / n), (
+        f"mean code error {err.mean():.4f}, predicted {mean:.4f}")
     # variance of a sample variance ~ var^2 * (2 / n) for near-normal data; 5 standard errors
     assert abs(err.var() - var) < 5 * var * math.sqrt(2.0 / n), (
         f"code error variance {err.var():.4f}, predicted {var:.4f}")
@@ -87,7 +95,7 @@ def test_code_error_distribution_matches_normal_cdf_prediction(n_low):
     assert not overflow.any() and codes.min() > 0
     err = codes - 8 - (rows - n_low)
     sigma_col = math.sqrt(n_low * d.sigma_low_ohm ** 2 + (rows - n_low) * d.sigma_high_ohm ** 2)
-    _check_against_pmf(err, _code_error_pmf(sigma_col / d.delta_r_ohm))
+    _check_against_pmf(err, _code_error_pmf(sigma_col / d.delta_r_ohm, _bin_position(rows, d, ro)))
 
 
 def test_code_error_prediction_would_catch_a_wrong_sigma():
@@ -100,9 +108,10 @@ def test_code_error_prediction_would_catch_a_wrong_sigma():
     r = a.column_resistance_ohm(*bypass_for_inputs(np.ones(rows, dtype=bool)))
     codes, _ = evaluate_codes(r, device=d, readout=ro, rows=rows, tdc_bits=7,
                               start_delay_cycles=ro.start_delay_cycles - 8)
+    at = _bin_position(rows, d, ro)
     _check_against_pmf(codes - 8, _code_error_pmf(math.sqrt(rows) * d.sigma_low_ohm
-                                                  / d.delta_r_ohm))
-    wrong = _code_error_pmf(math.sqrt(rows) * d.sigma_high_ohm / d.delta_r_ohm)
+                                                  / d.delta_r_ohm, at))
+    wrong = _code_error_pmf(math.sqrt(rows) * d.sigma_high_ohm / d.delta_r_ohm, at)
     with pytest.raises(AssertionError, match="predicted"):
         _check_against_pmf(codes - 8, wrong)
 
@@ -119,7 +128,7 @@ def test_tdc_jitter_adds_its_variance_in_clock_periods():
     codes, _ = evaluate_codes(r, device=d, readout=ro, rows=rows, tdc_bits=7,
                               start_delay_cycles=ro.start_delay_cycles, noise_seed=a.die.seed,
                               first_evaluation=10)
-    _check_against_pmf(codes - rows, _code_error_pmf(4.0 / ro.t_clk_ns))
+    _check_against_pmf(codes - rows, _code_error_pmf(4.0 / ro.t_clk_ns, _bin_position(rows, d, ro)))
 
 
 # -- comparator offset and noise ------------------------------------------------------------------
@@ -292,7 +301,9 @@ def test_temperature_lowers_the_high_state_only():
     codes, _ = g.convert(np.stack([np.ones(rows), np.zeros(rows)]))
     assert (codes[0] == 0).all()                          # all match: low state, unchanged
     loss_cycles = rows * d.r_mtj_high_ohm * (1 - factor) / d.delta_r_ohm
-    assert (codes[1] == rows - round(loss_cycles)).all()
+    at = _bin_position(rows, DeviceParams(), ro)
+    assert (codes[1] == math.ceil(rows + at - loss_cycles) - 1).all()
+    assert codes[1][0] < rows - 1
 
 
 # -- stochastic writes ----------------------------------------------------------------------------
@@ -476,7 +487,10 @@ def test_single_read_setup_for_the_default_macro():
     ro = design_readout(64, d)
     s = single_read_delay_and_threshold(64, d, ro, 7)
     assert (s.start_delay_cycles, s.threshold_code, s.code_low, s.code_high) == (0, 12, 11, 12)
-    assert s.margin_low_ohm == pytest.approx(10.5e3) and s.margin_high_ohm == pytest.approx(2.5e3)
+    # The comparator delay centres the single read: over 2.5 paper sigmas of margin each way
+    # (a trip placed for the VMM alone would leave the high state 2.5 kOhm = 1.25 sigma).
+    assert s.margin_low_ohm > 2.5 * 1.6e3 and s.margin_high_ohm > 2.5 * 2.0e3
+    assert s.margin_low_ohm + s.margin_high_ohm == pytest.approx(d.delta_r_ohm)
     # ideal single reads land on the nominal codes, for every MTJ of a row
     a = MramArray(64, 64, d)
     a.load_weights(np.eye(64, dtype=bool))

@@ -4,10 +4,23 @@ import numpy as np
 import pytest
 
 from mram_macro.config import ConfigError, MacroConfig
-from mram_macro.layouts import (pack_input_vector, pack_result_vector, unpack_input_vector,
-                                unpack_result_vector)
-from sim_models import (ArrayModelError, DeviceError, DeviceParams, GoldenMacro, MramArray,
-                        ReadoutParams, bypass_for_inputs, design_readout, signed_dot)
+from mram_macro.layouts import (
+    pack_input_vector,
+    pack_result_vector,
+    unpack_input_vector,
+    unpack_result_vector,
+)
+from sim_models import (
+    ArrayModelError,
+    DeviceError,
+    DeviceParams,
+    GoldenMacro,
+    MramArray,
+    ReadoutParams,
+    bypass_for_inputs,
+    design_readout,
+    signed_dot,
+)
 from sim_models.readout import trip_cycles, trip_time_ns
 
 CONFIGS = [MacroConfig(), MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8,
@@ -85,16 +98,17 @@ def test_write_pins_and_pulse_width():
         a.write([1, 0, 0], 2, [0, 0, 0, 0], pulse_ns=20)
 
 
-def test_readout_design_places_trips_mid_bin():
+@pytest.mark.parametrize("rows", [8, 12, 64, 100, 128, 256])
+def test_readout_design_places_trips_inside_bins(rows):
     d = DeviceParams()
-    ro = design_readout(64, d, t_clk_ns=5.0)
-    assert ro.start_delay_cycles == 64
-    # one mismatch step = one clock; all-match trip half a clock into code 0
-    t0 = trip_time_ns(64 * d.r_cell_low_ohm, 64, d, ro)
-    t1 = trip_time_ns(63 * d.r_cell_low_ohm + d.r_cell_high_ohm, 64, d, ro)
+    ro = design_readout(rows, d, t_clk_ns=5.0)
+    assert ro.start_delay_cycles == rows      # 13 kOhm cells, 13 kOhm step
+    # one mismatch step = one clock; all-match trip well inside the period after the delay
+    t0 = trip_time_ns(rows * d.r_cell_low_ohm, rows, d, ro)
+    t1 = trip_time_ns((rows - 1) * d.r_cell_low_ohm + d.r_cell_high_ohm, rows, d, ro)
     assert t1 - t0 == pytest.approx(5.0)
-    assert t0 / 5.0 - ro.start_delay_cycles == pytest.approx(0.5)
-    assert trip_cycles(t0, ro) == 65
+    assert 0.1 - 1e-9 <= t0 / 5.0 - ro.start_delay_cycles <= 0.9 + 1e-9
+    assert trip_cycles(t0, ro) == rows + 1
 
 
 @pytest.mark.parametrize("kwargs, message", [
