@@ -335,6 +335,8 @@ class Scoreboard:
         self.matches = 0
         #: Simulation time (ns) at which each result frame was complete.
         self.arrival_ns: list[float] = []
+        #: Every received result vector, as the host reads it (signed values per column).
+        self.values: list[np.ndarray] = []
         self.mismatches: list[str] = []
         self.empty = Event()
         self.empty.set()
@@ -357,6 +359,8 @@ class Scoreboard:
         c = self.config
         self.received += 1
         self.arrival_ns.append(get_sim_time("ns"))
+        if len(got.beats) == c.out_beats:
+            self.values.append(unpack_result_vector(got.beats, c))
         if not self.expected:
             self._fail(f"unexpected result frame #{self.received} (nothing outstanding): "
                        f"beats={[hex(b) for b in got.beats]}")
