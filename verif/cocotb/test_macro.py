@@ -426,3 +426,60 @@ async def test_calibration_through_the_bus(dut):
         # Short columns have little spread to remove (sigma_col < half a step at 8 rows), so
         # only long ones must improve measurably in 64 vectors.
         assert mae_after < mae_before
+
+
+def _wrong_cells(array, w) -> np.ndarray:
+    """Cells whose left MTJ does not hold W or whose right MTJ does not hold W-bar."""
+    return (array.is_low[0] != w) | (array.is_low[1] != ~w)
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_write_verify_repairs_random_write_failures(dut):
+    """10 % of write pulses fail to switch (thermal-activation model): write-verify retries
+    until every cell holds its weight, or reports exactly the cells that do not."""
+    device = DeviceParams().with_write_failure(0.10, pulse_ns=4 * T_CLK_NS)
+    env = await _start(dut, seed_offset=21, weights=False, device=device)
+    w = env.random_weights()
+    await env.program_weights(w)
+    for _ in range(20):
+        await env.send_vector(env.random_vector())
+    await env.finish()               # results, STATUS, WV_RETRY_COUNT, WV_FAIL_COUNT vs model
+    pins = env.array.array
+    wrong = _wrong_cells(pins, w)
+    assert env.model.wv_retries > 0, "no write failed: the injected failure rate is not active"
+    assert await env.read_field("WV_FAIL_COUNT", "COUNT") == int(wrong.sum())
+    env.log.info("write-verify at 10 %% write failure: %d retries for %d rows, %d cells left "
+                 "wrong (all reported)", env.model.wv_retries, env.config.rows, wrong.sum())
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_stuck_cells_are_reported_not_retried_forever(dut):
+    """Stuck MTJs ignore writes: each failing side is retried MAX_RETRIES times, then the cell
+    is reported (count, last row and its column mask) and STATUS.WRITE_FAILED is set."""
+    device = DeviceParams(p_stuck_low=0.02, p_stuck_high=0.02)
+    env = await _start(dut, seed_offset=22, weights=False, device=device)
+    c = env.config
+    w = env.random_weights()
+    await env.program_weights(w)
+    pins = env.array.array
+    wrong = _wrong_cells(pins, w)
+    assert wrong.any(), "the die has no conflicting stuck cell: raise p_stuck"
+    failing_sides = int(((pins.is_low[0] != w).any(axis=1)).sum()
+                        + ((pins.is_low[1] != ~w).any(axis=1)).sum())
+    max_retries = env.regmap["WV_CTRL"].field("MAX_RETRIES").reset
+    assert env.model.wv_retries == failing_sides * max_retries
+    assert await env.read_field("WV_RETRY_COUNT", "COUNT") == failing_sides * max_retries
+    assert await env.read_field("WV_FAIL_COUNT", "COUNT") == int(wrong.sum())
+    assert await env.read_field("STATUS", "WRITE_FAILED") == 1
+    last = int(np.flatnonzero(wrong.any(axis=1))[-1])
+    assert await env.read_field("WV_FAIL_ROW", "ROW") == last
+    mask = 0
+    for reg in env.regmap.array("WV_FAIL_MASK"):
+        mask |= await env.read_field(reg.name, "BITS") << (32 * reg.index)
+    assert mask == sum(1 << int(col) for col in np.flatnonzero(wrong[last]))
+    for _ in range(10):
+        await env.send_vector(env.random_vector())
+    await env.finish()
+    env.log.info("stuck cells: %d wrong cells in %d rows reported; %d retries", wrong.sum(),
+                 wrong.any(axis=1).sum(), env.model.wv_retries)
+    assert c.rows == pins.rows
