@@ -29,10 +29,10 @@ pulse a write of the die (``array.writes``): a model that mirrors the RTL's row 
 this function stays in step with the pin model's noise and write randomness.
 
 Read margin (see :class:`SingleReadSetup`): a single MTJ's high and low states differ by about one
-TDC step, and the decision boundary must sit on a clock edge, so the margin on one side can be
-small. With the default device and readout (64 rows) a high MTJ may fall only 2.5 kOhm before it
-reads low: exact for an ideal die, but at the paper's spread (sigma 2.0 kOhm) about 10 % of
-healthy high MTJs read low and are reported failing (:func:`write_verify_study` measures it).
+TDC step, and the decision boundary must sit on a clock edge, so the margins depend on where the
+trips fall within their clock period. ``design_readout`` chooses the comparator delay to centre
+them: with the default device (64 rows) a low MTJ may rise 5.8 kOhm and a high one fall 7.2 kOhm
+before it reads wrong (3.6 paper sigmas); :func:`write_verify_study` measures the rest.
 """
 
 from __future__ import annotations
