@@ -60,6 +60,7 @@ from mram_macro.top import macro_regmap
 from sim_models.array import MramArray
 from sim_models.cocotb_array import CocotbMramArray
 from sim_models.device import DeviceParams
+from sim_models.die import Die
 from sim_models.golden import GoldenMacro, PassResult, wrap_signed
 from sim_models.readout import design_readout
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
@@ -95,14 +96,15 @@ class MacroModel:
     """
 
     def __init__(self, config: MacroConfig, regmap: RegisterMap, device: DeviceParams, *,
-                 seed: int):
+                 seed: int, die: Die | None = None):
         self.config = config
         self.regmap = regmap
         self.device = device
         self.readout = design_readout(config.rows, device, t_clk_ns=T_CLK_NS)
         self.verify_setup = single_read_delay_and_threshold(config.rows, device, self.readout,
                                                             config.tdc_bits)
-        self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS)
+        self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS,
+                                  die=die)
         self.intended_weights = np.zeros((config.rows, config.cols), dtype=bool)
         #: Columns whose comparator never fires (a fault: :meth:`MacroEnv.kill_comparators`).
         self.dead_columns: frozenset[int] = frozenset()
@@ -398,7 +400,7 @@ class MacroEnv:
     """The testbench around one ``mram_macro`` instance; see the module docstring."""
 
     def __init__(self, dut, config: MacroConfig, *, seed: int, device: DeviceParams | None = None,
-                 regmap: RegisterMap | None = None):
+                 regmap: RegisterMap | None = None, die: Die | None = None):
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
         self.dut = dut
@@ -417,9 +419,14 @@ class MacroEnv:
         self.clock = Clock(dut.clk, T_CLK_NS, unit="ns")
         self.clock.start()
 
-        self.model = MacroModel(config, self.regmap, self.device, seed=seed)
-        self.array = CocotbMramArray(dut, MramArray(config.rows, config.cols, self.device,
-                                                    seed=seed), self.model.readout)
+        # One die for both sides: sampled from the seed, or given (e.g. loaded from a die file).
+        if die is not None and (die.rows, die.cols) != (config.rows, config.cols):
+            raise ValueError(f"the die is {die.rows}x{die.cols}, the macro "
+                             f"{config.rows}x{config.cols}")
+        self.model = MacroModel(config, self.regmap, self.device, seed=seed, die=die)
+        pins_array = (MramArray.from_die(die, self.device) if die is not None
+                      else MramArray(config.rows, config.cols, self.device, seed=seed))
+        self.array = CocotbMramArray(dut, pins_array, self.model.readout)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
         self.driver = VectorDriver(dut, config, random.Random(seed + 1))
         self.scoreboard = Scoreboard(config, self.log)

@@ -24,6 +24,7 @@ from mram_macro.config import MacroConfig
 from mram_macro.regmap import MACRO_ID
 from sim_models.calibration import cal_offsets_from_codes, reference_patterns
 from sim_models.device import DeviceParams
+from sim_models.die import Die
 from sim_models.golden import signed_dot
 from verif.cocotb.env import T_CLK_NS, MacroEnv
 
@@ -487,3 +488,28 @@ async def test_stuck_cells_are_reported_not_retried_forever(dut):
     env.log.info("stuck cells: %d wrong cells in %d rows reported; %d retries", wrong.sum(),
                  wrong.any(axis=1).sum(), env.model.wv_retries)
     assert c.rows == pins.rows
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_die_file_drives_model_and_simulation(dut):
+    """A die saved to .npz (spread, stuck MTJs, comparator offsets) and loaded back is the die
+    both the golden model and the RTL simulation's array use: results match bit for bit."""
+    import tempfile
+    from pathlib import Path
+
+    c = _config()
+    device = DeviceParams.paper(p_stuck_low=0.002, p_stuck_high=0.002,
+                                comparator_offset_sigma_V=1e-3)
+    sampled = Die.sample(c.rows, c.cols, device, seed=_seed() + 23)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "die.npz"
+        sampled.save(path, device=device)
+        die = Die.load(path)
+    assert np.array_equal(die.r_low_ohm, sampled.r_low_ohm)
+    env = MacroEnv(dut, c, seed=_seed() + 23, device=device, die=die)
+    await env.reset()
+    assert env.array.array.die is die and env.model.golden.array.die is die
+    await env.program_weights(env.random_weights())
+    for _ in range(30):
+        await env.send_vector(env.random_vector(), accumulate=env.rng.random() < 0.3)
+    await env.finish()
