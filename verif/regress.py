@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import random
@@ -40,10 +39,10 @@ from .runner import (
     SIMULATORS,
     TIMESCALE,
     TOP,
-    build_args,
+    build,
     count_cases,
     failed_cases,
-    generate,
+    scoped_environ,
 )
 
 __all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "run_suite",
@@ -147,12 +146,9 @@ def verilator_waves(waves: str | None) -> str | None:
 
 def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None):
     """The cocotb runner of ``sim``, having built ``config`` in ``build_dir`` if needed."""
-    from cocotb_tools.runner import get_runner
-
-    args = build_args(sim)
-    sources = []
+    args, sources = [], []
     if sim == "verilator" and waves == "fst":
-        args = [*args, "--trace-fst"]
+        args = ["--trace-fst"]
     if sim == "icarus" and waves:
         # cocotb's own dump module is SystemVerilog, which the -g2005 build rejects; this one
         # is plain Verilog. The runner's test(waves=True) then makes vvp write FST.
@@ -162,18 +158,9 @@ def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None):
                         f"  $dumpfile(\"{build_dir / ICARUS_WAVES}\");\n"
                         f"  $dumpvars(0, {TOP});\nend\nendmodule\n")
         sources.append(dump)
-        args = [*args, "-s", "mram_waves_dump"]
-    build_dir.mkdir(parents=True, exist_ok=True)
-    # Cases of one configuration may run side by side (xdist workers, make test next to a
-    # replay): the build is serialised by the same lock as verif.runner.run_cocotb.
-    with open(build_dir / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        verilog = generate(config, build_dir)
-        runner = get_runner(sim)
-        runner.build(sources=[verilog, *sources], hdl_toplevel=TOP, build_dir=build_dir,
-                     build_args=args, timescale=TIMESCALE,
-                     waves=bool(waves) and sim == "verilator")
-    return runner
+        args = ["-s", "mram_waves_dump"]
+    return build(sim, config, build_dir, extra_sources=sources, extra_args=args,
+                 waves=bool(waves) and sim == "verilator")
 
 
 def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
@@ -194,12 +181,6 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
         waves = verilator_waves(waves)
     build_dir = (ROOT / "build" / (f"sim_waves_{waves}" if waves else "sim") / sim
                  / config.slug)
-    outer_waves = os.environ.pop("WAVES", None)   # the runner reads it; ``waves`` decides
-    try:
-        runner = _build(sim, config, build_dir, waves)
-    finally:
-        if outer_waves is not None:
-            os.environ["WAVES"] = outer_waves
     run_dir = build_dir / "runs" / f"seed{seed}_{os.getpid()}_{time.monotonic_ns()}"
     run_dir.mkdir(parents=True)
     results_xml = run_dir / "results.xml"
@@ -209,26 +190,17 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
         Path(coverage).parent.mkdir(parents=True, exist_ok=True)
         Path(coverage).unlink(missing_ok=True)
         env["MRAM_COVERAGE"] = str(coverage)
-    # The runner lets the process environment override extra_env and its own ``waves``
-    # (``make regress WAVES=fst`` puts WAVES there): this call's arguments win.
-    saved = {k: os.environ.get(k) for k in (*env, "MRAM_COVERAGE", "WAVES")}
-    os.environ.pop("MRAM_COVERAGE", None)
-    os.environ.pop("WAVES", None)
-    os.environ.update(env)
     t0 = time.perf_counter()
-    try:
+    # ``make regress WAVES=fst`` puts WAVES in the environment, where the runner would read it:
+    # this call's arguments decide instead.
+    with scoped_environ(env, unset=("MRAM_COVERAGE", "WAVES")):
+        runner = _build(sim, config, build_dir, waves)
         # Under pytest the runner exits on failure; the results file says which test failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=list(modules), hdl_toplevel=TOP, build_dir=build_dir,
                         test_dir=run_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=bool(waves),
                         test_filter=test_filter)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     wall = time.perf_counter() - t0
     result = CaseResult(sim=sim, slug=config.slug, seed=seed, nvmm=nvmm,
                         n_tests=count_cases(results_xml), failures=failed_cases(results_xml),

@@ -49,6 +49,47 @@ def generate(config: MacroConfig, build_dir: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def scoped_environ(values: dict[str, str], *, unset: tuple[str, ...] = ()):
+    """Set ``values`` (and remove ``unset``) in ``os.environ`` for the block, then restore.
+
+    cocotb's runner lets the process environment override its ``extra_env`` (and reads
+    ``WAVES`` itself), so a run's own settings must be in the environment while it runs.
+    """
+    saved = {k: os.environ.get(k) for k in (*values, *unset)}
+    for k in unset:
+        os.environ.pop(k, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), extra_args=(),
+          waves: bool = False, log_file: Path | None = None):
+    """The cocotb runner of ``sim``, having (re)built ``config`` in ``build_dir`` if needed.
+
+    Runs of one configuration may overlap (xdist workers, a regression next to a demo): the
+    build is serialised by a lock file in the build directory.
+    """
+    from cocotb_tools.runner import get_runner
+
+    build_dir.mkdir(parents=True, exist_ok=True)
+    runner = get_runner(sim)
+    with open(build_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        verilog = generate(config, build_dir)
+        runner.build(sources=[verilog, *extra_sources], hdl_toplevel=TOP, build_dir=build_dir,
+                     build_args=[*build_args(sim), *extra_args], timescale=TIMESCALE,
+                     waves=waves, log_file=log_file)
+    return runner
+
+
 def failed_cases(results_xml: Path) -> list[str]:
     """``name: message`` of every failing test case in a cocotb results file."""
     if not results_xml.is_file():
@@ -97,47 +138,29 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     With ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
     the build directory instead of the terminal.
     """
-    from cocotb_tools.runner import get_runner
-
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
     build_dir = (Path(build_root or ROOT / "build" / "sim") / sim / config.slug).resolve()
-    build_dir.mkdir(parents=True, exist_ok=True)
-    # Runs of the same configuration may overlap (xdist workers, a regression next to a demo):
-    # the build is serialised by a lock, and every run has its own results and metrics files.
+    # Every run has its own results and metrics files (runs of one configuration may overlap).
     tag = f"{os.getpid()}_{time.monotonic_ns()}"
     metrics_path = build_dir / f"metrics_{tag}.jsonl"
-    metrics_path.unlink(missing_ok=True)
     env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
            "MRAM_METRICS": str(metrics_path)}
     if test_filter:
         env["COCOTB_TEST_FILTER"] = test_filter
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)   # the runner lets the process environment override extra_env
+    results_xml = build_dir / f"results_{tag}.xml"
     t0 = time.perf_counter()
-    try:
-        runner = get_runner(sim)
-        with open(build_dir / ".build.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            verilog = generate(config, build_dir)
-            runner.build(sources=[verilog], hdl_toplevel=TOP, build_dir=build_dir,
-                         build_args=build_args(sim), timescale=TIMESCALE, waves=waves,
-                         log_file=build_dir / "build.log" if quiet else None)
-        results_xml = build_dir / f"results_{tag}.xml"
+    with scoped_environ(env):
+        runner = build(sim, config, build_dir, waves=waves,
+                       log_file=build_dir / "build.log" if quiet else None)
         # Under pytest the runner exits on failure; the results file says which tests failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=build_dir,
                         test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=waves,
                         log_file=build_dir / f"test_{tag}.log" if quiet else None)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     wall = time.perf_counter() - t0
     metrics: dict = {}
     if metrics_path.exists():
