@@ -71,6 +71,8 @@ class GoldenMacro:
         self.offsets = np.full(config.cols, config.rows, dtype=np.int64)
         self.start_delay_cycles = self.readout.start_delay_cycles
         self.acc = np.zeros(config.cols, dtype=np.int64)
+        #: Register mirror of MODE.RAW_CODES: a pass stores each column's code as it is.
+        self.raw_codes = False
         self._map_key = None
         self._map = None
 
@@ -213,7 +215,11 @@ class GoldenMacro:
     def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False) -> PassResult:
         """One pass as the macro performs it, updating the accumulator."""
         codes, overflow = self.convert(np.asarray(x_bits)[None, :])
-        base = self.acc if accumulate else 0
-        self.acc = wrap_signed(base + self.results_from_codes(codes[0]), self.config.result_width)
+        if self.raw_codes:
+            self.acc = wrap_signed(codes[0], self.config.result_width)
+        else:
+            base = self.acc if accumulate else 0
+            self.acc = wrap_signed(base + self.results_from_codes(codes[0]),
+                                   self.config.result_width)
         return PassResult(codes=codes[0], overflow=overflow[0], values=self.acc.copy(),
                           emitted=not hold)

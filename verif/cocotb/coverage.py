@@ -411,7 +411,7 @@ class MacroCoverage:
             self.sample("tdc.saturation", "dead comparator")
         if any(int(k) not in dead for k in sat):
             self.sample("tdc.saturation", "window closed")
-        if prev_acc is not None and not getattr(self._monitors.env.model, "raw_codes", 0):
+        if prev_acc is not None and not self._monitors.env.model.golden.raw_codes:
             offsets = np.asarray(self._offsets(), dtype=np.int64)
             unwrapped = (np.asarray(prev_acc, dtype=np.int64) if accumulate else 0) \
                 + offsets - 2 * codes.astype(np.int64)

@@ -122,7 +122,7 @@ class MacroModel:
         self.wv_enable = wv.field("ENABLE").reset
         self.wv_doubling = wv.field("PULSE_DOUBLING").reset
         self.wv_max_retries = wv.field("MAX_RETRIES").reset
-        self.raw_codes = rm["MODE"].field("RAW_CODES").reset
+        g.raw_codes = bool(rm["MODE"].field("RAW_CODES").reset)
         self.wv_read_delay = rm["WV_READ"].field("DELAY").reset
         self.wv_threshold = rm["WV_READ"].field("THRESHOLD").reset
         #: What write-verify should have counted since reset (WV_RETRY_COUNT, WV_FAIL_COUNT).
@@ -154,7 +154,7 @@ class MacroModel:
             self.wv_threshold = ((word & reg.field("THRESHOLD").mask)
                                  >> reg.field("THRESHOLD").lsb)
         elif name == "MODE":
-            self.raw_codes = (word & reg.field("RAW_CODES").mask) >> reg.field("RAW_CODES").lsb
+            self.golden.raw_codes = bool(word & reg.field("RAW_CODES").mask)
 
     def row_written(self, row: int, bits) -> None:
         """The host programmed ``row``: W on the left MTJs, then W-bar on the right ones."""
@@ -175,10 +175,6 @@ class MacroModel:
         result = self.golden.vmm(x_bits, accumulate=accumulate, hold=hold)
         if self.dead_columns:
             result = self._with_dead_columns(result, prev_acc, accumulate)
-        if self.raw_codes:
-            # MODE.RAW_CODES: the accumulator takes each column's code as it is.
-            result.values = wrap_signed(result.codes, self.config.result_width)
-            self.golden.acc = result.values.copy()
         self.overflow_seen |= bool(result.overflow.any())
         return result
 
@@ -189,9 +185,12 @@ class MacroModel:
         codes, overflow = result.codes.copy(), result.overflow.copy()
         codes[dead], overflow[dead] = c.tdc_max_code, True
         values = result.values.copy()
-        base = np.asarray(prev_acc, dtype=np.int64)[dead] if accumulate else 0
-        values[dead] = wrap_signed(base + self.golden.offsets[dead] - 2 * c.tdc_max_code,
-                                   c.result_width)
+        if self.golden.raw_codes:
+            values[dead] = wrap_signed(c.tdc_max_code, c.result_width)
+        else:
+            base = np.asarray(prev_acc, dtype=np.int64)[dead] if accumulate else 0
+            values[dead] = wrap_signed(base + self.golden.offsets[dead] - 2 * c.tdc_max_code,
+                                       c.result_width)
         self.golden.acc = values.copy()
         return PassResult(codes=codes, overflow=overflow, values=values, emitted=result.emitted)
 

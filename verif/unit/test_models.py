@@ -177,3 +177,19 @@ def test_stream_packing_round_trips(config):
     assert unpack_result_vector(pack_result_vector(y, config), config).tolist() == y.tolist()
     with pytest.raises(ValueError, match="input vector has"):
         pack_input_vector(x[:-1], config)
+
+
+def test_raw_code_mode_stores_codes_without_accumulating():
+    config = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+    rng = np.random.default_rng(2)
+    g = GoldenMacro(config)
+    w = rng.integers(0, 2, (8, 12))
+    g.array.load_weights(w)
+    x = rng.integers(0, 2, 8)
+    g.vmm(x)
+    g.raw_codes = True
+    r = g.vmm(x, accumulate=True)
+    mismatches = (x[:, None] != w).sum(axis=0)
+    assert r.values.tolist() == mismatches.tolist() == r.codes.tolist()
+    g.raw_codes = False
+    assert g.vmm(x, accumulate=True).values.tolist() == (mismatches + signed_dot(x, w)).tolist()
