@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from mram_macro.config import MacroConfig
+from mram_macro.sim.runner import run_cocotb
 
 from .bench_golden import report_lines
-from .runner import run_cocotb
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.vmms} VMMs per simulator, seed {args.seed}")
     rows = []
     for sim in ("verilator", "icarus"):
-        r = run_cocotb(sim, config, seed=args.seed, nvmm=args.vmms,
-                       test_filter="test_throughput$", build_root=Path("build/bench/sim"),
+        r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=args.seed,
+                       nvmm=args.vmms, test_filter="test_throughput$",
+                       build_root=Path("build/bench/sim"),
                        quiet=True)
         if not r.passed:
             print(f"{sim}: FAILED: {r.failures}")

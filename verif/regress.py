@@ -33,8 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from mram_macro.config import MacroConfig
-
-from .runner import (
+from mram_macro.sim.runner import (
     ROOT,
     SIMULATORS,
     TIMESCALE,

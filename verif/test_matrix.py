@@ -22,11 +22,11 @@ import pytest
 from mram_macro.cli import main as cli_main
 from mram_macro.config import ConfigError, MacroConfig
 from mram_macro.lint import verilator_lint
+from mram_macro.sim.runner import ROOT, SIMULATORS
 from mram_macro.synth import run_yosys_check
 from mram_macro.top import generate_verilog
 
 from .regress import MATRIX, SMOKE, TEST_MODULES, CaseResult, cases_from_options, run_suite
-from .runner import ROOT, SIMULATORS
 from .test_cocotb import CONFIGS as COCOTB_CONFIGS
 
 #: Random VMMs of the smoke runs (also scales the robustness tests: 600 is full effort).

@@ -667,7 +667,7 @@ class MacroEnv:
 
     def report_metrics(self, **metrics) -> None:
         """Append ``metrics`` as one JSON line to the file named by ``MRAM_METRICS`` (if set);
-        ``verif/runner.py`` merges them for ``make bench`` and ``mram-macro demo``."""
+        ``mram_macro/sim/runner.py`` merges them for ``make bench`` and ``mram-macro demo``."""
         path = os.environ.get("MRAM_METRICS")
         if path:
             with open(path, "a") as f:

