@@ -4,7 +4,8 @@
 (* generator = "Amaranth" *)
 module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, clk, rst, s_axil_awready, s_axil_wready, s_axil_bresp
 , s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr);
-  reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$5 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
   wire [15:0] \$10 ;
   wire [15:0] \$11 ;
@@ -970,7 +971,8 @@ module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 
 , \port$1986$0 , \port$1988$0 , \port$1990$0 , \port$1992$0 , \port$1994$0 , \port$1996$0 , \port$1998$0 , \port$2000$0 , \port$2002$0 , \port$2004$0 , \port$2006$0 , \port$2008$0 , \port$2010$0 , \port$2012$0 , \port$2014$0 , \port$2016$0 , \port$2018$0 , \port$2020$0 , \port$2022$0 , \port$2024$0 , \port$2026$0 
 , \port$2028$0 , \port$2030$0 , \port$2032$0 , \port$2034$0 , \port$2036$0 , \port$2038$0 , \port$2040$0 , \port$2042$0 , \port$2044$0 , \port$2046$0 , \port$2048$0 , \port$2050$0 , \port$2052$0 , \port$2054$0 , \port$2056$0 , \port$2058$0 , \port$2060$0 , \port$2062$0 , \port$2064$0 , \port$2066$0 , \port$2068$0 
 , \port$2070$0 , \port$2072$0 , \port$2074$0 , \port$2076$0 , codes, capture, accumulate, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [15:0] \$1 ;
   wire [15:0] \$10 ;
   wire [15:0] \$100 ;
@@ -1965,7 +1967,8 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser, clk, rst, s_axis_tready, length_error, valid, vector, flags, take, s_axis_tdata);
-  reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$7 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$7  = 1'h0;
   wire \$1 ;
   reg [63:0] \$10 ;
   reg [1:0] \$11 ;
@@ -2147,7 +2150,8 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.input_driver (rst, raw_bypass_l, raw_bypass_r, x, arr_bypass_l, arr_bypass_r, load_raw, load, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$8 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$8  = 1'h0;
   wire [63:0] \$1 ;
   reg [63:0] \$2 ;
   reg [63:0] \$3 ;
@@ -2202,7 +2206,8 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire [8:0] \$11 ;
@@ -2443,7 +2448,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 , cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset
 , cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset, s_axil_rvalid, s_axil_rdata, s_axil_rresp, status_length_error_set, ctrl_write_row_busy
 , status_write_failed_set, s_axil_awaddr);
-  reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$10 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$10  = 1'h0;
   wire \$1 ;
   wire [31:0] \$10 ;
   wire \$100 ;
@@ -4974,7 +4980,8 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
 , \port$1619$0 , \port$1624$0 , \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 
 , \port$1724$0 , \port$1729$0 , \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 
 , \port$1829$0 , \port$1834$0 , \port$1839$0 , \port$1844$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
-  reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
   wire \$2 ;
   wire \$3 ;
@@ -5187,7 +5194,8 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -5397,7 +5405,8 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clear, overflow, codes, cmp);
-  reg \$auto$verilog_backend.cc:2355:dump_module$13  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -7397,7 +7406,8 @@ endmodule
 (* generator = "Amaranth" *)
 module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$1946$0 , \port$1948$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
 , arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, overflow, codes, array_idle, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
   wire \$10 ;
   wire \$100 ;

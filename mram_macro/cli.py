@@ -42,7 +42,9 @@ def _config(args) -> MacroConfig:
 
 
 def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
-    """Write the Verilog, the register map (C header, JSON, Markdown) and the configuration."""
+    """Write the Verilog with its Verilator waivers (``.vlt``), the register map (C header,
+    JSON, Markdown) and the configuration."""
+    from .lint import render_vlt
     from .top import TOP_NAME, generate_verilog, macro_regmap
 
     out = Path(out_dir)
@@ -50,12 +52,14 @@ def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
     regmap = macro_regmap(config)
     files = {
         "verilog": out / f"{TOP_NAME}.v",
+        "vlt": out / f"{TOP_NAME}.vlt",
         "c_header": out / f"{TOP_NAME}_regs.h",
         "json": out / f"{TOP_NAME}_regs.json",
         "markdown": out / f"{TOP_NAME}_regs.md",
         "config": out / "config.json",
     }
     generate_verilog(config, files["verilog"])
+    files["vlt"].write_text(render_vlt(TOP_NAME))
     files["c_header"].write_text(regmap.to_c_header())
     files["json"].write_text(regmap.to_json())
     files["markdown"].write_text(regmap.to_markdown())
@@ -89,7 +93,7 @@ def _cmd_lint(args) -> int:
     files = write_outputs(config, args.out)
     verilator_lint(files["verilog"])
     print(f"verilator --lint-only -Wall: clean for {config.slug} with waivers "
-          f"{', '.join(VERILATOR_WAIVERS)} (reasons in mram_macro/lint.py)")
+          f"{', '.join(VERILATOR_WAIVERS)} ({files['vlt']}, reasons in mram_macro/lint.py)")
     return 0
 
 

