@@ -37,10 +37,11 @@ lint: setup
 	ruff check .
 	mram-macro lint
 
-# Regenerate the committed Verilog in hdl/.
+# Regenerate the committed Verilog in hdl/, the README's register table and the datasheet
+# (docs/datasheet.md and its timing diagrams docs/wave_*.svg, recorded from the RTL).
 hdl: setup
 	mram-macro generate -o hdl
-	python -m mram_macro.docs README.md
+	python -m mram_macro.docs README.md --datasheet docs
 
 # Constrained-random regression: the configuration matrix x both simulators x SEEDS seeds, in
 # parallel (pytest-xdist), with coverage; prints a summary and a replay command per failure.

@@ -3,11 +3,20 @@
 #ifndef MRAM_MACRO_REGS_H
 #define MRAM_MACRO_REGS_H
 
+#include <stdint.h>
+
 #define MRAM_MACRO_ROWS 64u
 #define MRAM_MACRO_COLS 64u
 #define MRAM_MACRO_TDC_BITS 7u
 #define MRAM_MACRO_RESULT_WIDTH 16u
 #define MRAM_MACRO_STREAM_WIDTH 32u
+
+/* Every access is one full 32-bit word (WSTRB = 0xF); anything else answers SLVERR.
+ * Signed fields (*_SIGNED 1) are two's complement and occupy the word from their
+ * SHIFT up to bit 31: write a value sign-extended to 32 bits, e.g.
+ * MRAM_MACRO_CAL_OFFSET_OFFSET_WORD(-3) == 0xFFFFFFFDu. A word whose bits above the
+ * field are not all copies of its sign bit answers SLVERR (so does any value
+ * outside MIN..MAX); reads return the value sign-extended the same way. */
 
 /* Constant 0x4D52414D (ASCII 'MRAM'). */
 #define MRAM_MACRO_ID 0x000u
@@ -135,5 +144,9 @@
 #define MRAM_MACRO_CAL_OFFSET_COUNT 64u
 #define MRAM_MACRO_CAL_OFFSET_OFFSET_SHIFT 0u
 #define MRAM_MACRO_CAL_OFFSET_OFFSET_MASK 0x0000FFFFu
+#define MRAM_MACRO_CAL_OFFSET_OFFSET_SIGNED 1
+#define MRAM_MACRO_CAL_OFFSET_OFFSET_MIN (-32768)
+#define MRAM_MACRO_CAL_OFFSET_OFFSET_MAX (32767)
+#define MRAM_MACRO_CAL_OFFSET_OFFSET_WORD(v) ((uint32_t)(int32_t)(v) << 0u)
 
 #endif /* MRAM_MACRO_REGS_H */

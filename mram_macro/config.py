@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH"]
+__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -18,6 +18,19 @@ AXIL_DATA_WIDTH = 32
 _MIN_ROWS, _MAX_ROWS = 2, 256
 _MIN_COLS, _MAX_COLS = 1, 256
 _STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512)
+
+#: Legal range (inclusive) of each integer parameter, as :class:`MacroConfig` checks it; the
+#: cross-checks between parameters come on top (see its docstring). Rendered in the datasheet.
+LIMITS: dict[str, tuple[int, int]] = {
+    "rows": (_MIN_ROWS, _MAX_ROWS),
+    "cols": (_MIN_COLS, _MAX_COLS),
+    "tdc_bits": (2, 12),
+    "result_width": (2, 32),
+    "precharge_cycles": (1, 255),
+    "write_pulse_cycles": (1, 65535),
+}
+#: Legal ``stream_width`` values.
+STREAM_WIDTHS = _STREAM_WIDTHS
 
 
 class ConfigError(ValueError):
@@ -60,16 +73,16 @@ class MacroConfig:
     write_pulse_cycles: int = 4
 
     def __post_init__(self) -> None:
-        _check_int("rows", self.rows, _MIN_ROWS, _MAX_ROWS)
-        _check_int("cols", self.cols, _MIN_COLS, _MAX_COLS)
-        _check_int("tdc_bits", self.tdc_bits, 2, 12)
+        _check_int("rows", self.rows, *LIMITS["rows"])
+        _check_int("cols", self.cols, *LIMITS["cols"])
+        _check_int("tdc_bits", self.tdc_bits, *LIMITS["tdc_bits"])
         if (1 << self.tdc_bits) - 1 < self.rows:
             need = self.rows.bit_length()
             raise ConfigError(
                 f"tdc_bits={self.tdc_bits} gives codes 0..{(1 << self.tdc_bits) - 1}, too few for "
                 f"rows={self.rows} (one code per matching-cell count 0..{self.rows}); "
                 f"use tdc_bits >= {need}")
-        _check_int("result_width", self.result_width, 2, 32)
+        _check_int("result_width", self.result_width, *LIMITS["result_width"])
         if self.result_width < self.pass_result_width:
             raise ConfigError(
                 f"result_width={self.result_width} cannot hold one pass "
@@ -82,8 +95,8 @@ class MacroConfig:
             raise ConfigError(
                 f"stream_width must be one of {', '.join(map(str, _STREAM_WIDTHS))}, "
                 f"not {self.stream_width!r}")
-        _check_int("precharge_cycles", self.precharge_cycles, 1, 255)
-        _check_int("write_pulse_cycles", self.write_pulse_cycles, 1, 65535)
+        _check_int("precharge_cycles", self.precharge_cycles, *LIMITS["precharge_cycles"])
+        _check_int("write_pulse_cycles", self.write_pulse_cycles, *LIMITS["write_pulse_cycles"])
 
     # -- derived quantities -------------------------------------------------------------------
     @property

@@ -168,6 +168,9 @@ class RegisterFile(wiring.Component):
             if f.kind != "ro" or value >> f.width:
                 raise ValueError(
                     f"{reg_name}.{field_name} must be an ro field wide enough for {value}")
+            if f.reset != value:
+                raise ValueError(f"{reg_name}.{field_name} reads {value}, but the register map "
+                                 f"gives its reset value as {f.reset}")
 
     @staticmethod
     def _find_field(regmap: RegisterMap, reg_name: str, field_name: str) -> Field:

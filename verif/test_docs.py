@@ -1,0 +1,100 @@
+"""The datasheet and its timing diagrams are current, and the facts it derives hold."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mram_macro.config import LIMITS, STREAM_WIDTHS, ConfigError, MacroConfig
+from mram_macro.docs import WAVE_FILES, port_rows, readout_numbers, render_datasheet, render_waves
+from mram_macro.top import default_readout
+from sim_models.readout import tdc_codes, trip_cycles
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_datasheet_is_current():
+    committed = (DOCS / "datasheet.md").read_text()
+    assert committed == render_datasheet(), (
+        "docs/datasheet.md is stale: run `make hdl` and commit the result")
+
+
+def test_timing_diagrams_are_current():
+    for name, svg in render_waves().items():
+        assert (DOCS / name).read_text() == svg, (
+            f"docs/{name} is stale (the RTL's pin timing changed?): run `make hdl`")
+    assert set(render_waves()) == set(WAVE_FILES)
+
+
+@pytest.mark.parametrize("name", sorted(LIMITS))
+def test_parameter_limits_are_what_macroconfig_accepts(name):
+    """The datasheet's legal ranges: the ends are accepted (where the cross-checks allow), one
+    beyond is refused."""
+    lo, hi = LIMITS[name]
+    base = MacroConfig(rows=8, cols=8, tdc_bits=4, result_width=8)
+    for value, ok in ((lo - 1, False), (hi + 1, False), (lo, True), (hi, True)):
+        kwargs = {name: value}
+        if name == "rows" and value > 8:
+            kwargs.update(tdc_bits=9, result_width=10)
+        if name == "tdc_bits" and ok:
+            kwargs.update(rows=min(8, (1 << value) - 1), result_width=max(8, value))
+        if name == "result_width" and value == lo:
+            # no configuration reaches the bare lower end: one pass of 2 rows needs 3 bits
+            kwargs.update(rows=2, tdc_bits=2)
+            if ok:
+                with pytest.raises(ConfigError, match="cannot hold one pass"):
+                    dataclasses.replace(base, **kwargs)
+                kwargs[name] = value + 1
+        if ok:
+            dataclasses.replace(base, **kwargs)
+        else:
+            with pytest.raises(ConfigError):
+                dataclasses.replace(base, **kwargs)
+
+
+def test_stream_widths_are_what_macroconfig_accepts():
+    for w in STREAM_WIDTHS:
+        MacroConfig(stream_width=w)
+    for w in (4, 24, 1024):
+        with pytest.raises(ConfigError):
+            MacroConfig(stream_width=w)
+
+
+def test_port_table_covers_the_rtl_with_right_widths():
+    for config in (MacroConfig(), MacroConfig(rows=12, cols=5, tdc_bits=4, result_width=6,
+                                              stream_width=16)):
+        rows = port_rows(config)
+        names = [r[0] for r in rows]
+        assert len(names) == len(set(names))
+        assert {"clk", "rst", "arr_cmp", "s_axil_rdata", "m_axis_tuser"} <= set(names)
+
+
+@pytest.mark.parametrize("config", [MacroConfig(), MacroConfig(rows=12, cols=4, tdc_bits=4)],
+                         ids=lambda c: c.slug)
+def test_stated_comparator_delay_window_gives_exact_codes(config):
+    """Inside the window the datasheet states, every mismatch count k reads as code k with the
+    reset TDC_START_DELAY; just outside it, some does not."""
+    from sim_models.device import DeviceParams
+    from sim_models.readout import trip_time_ns
+
+    n = readout_numbers(config)
+    device = DeviceParams()
+    ro = default_readout(config, device)
+    k = np.arange(config.rows + 1)
+    r_col = config.rows * device.r_cell_low_ohm + k * device.delta_r_ohm
+
+    def codes_with_delay(t_cmp_ns):
+        shifted = dataclasses.replace(ro, t_cmp_delay_ns=t_cmp_ns)
+        m = trip_cycles(trip_time_ns(r_col, config.rows, device, shifted), shifted)
+        return tdc_codes(m, start_delay_cycles=ro.start_delay_cycles,
+                         tdc_bits=config.tdc_bits)[0]
+
+    lo, hi = n["vmm_cmp_lo_ns"], n["vmm_cmp_hi_ns"]
+    for t in (lo + 1e-3, (lo + hi) / 2, hi - 1e-3):
+        assert (codes_with_delay(t) == k).all(), t
+    assert not (codes_with_delay(hi + 1e-3) == k).all()
+    if lo > 1e-3:
+        assert not (codes_with_delay(lo - 1e-3) == k).all()
