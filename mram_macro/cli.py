@@ -43,8 +43,9 @@ def _config(args) -> MacroConfig:
 
 def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
     """Write the Verilog with its Verilator waivers (``.vlt``), the register map (C header,
-    JSON, Markdown) and the configuration."""
+    JSON, Markdown, SystemRDL, IP-XACT) and the configuration."""
     from .lint import render_vlt
+    from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
     from .top import TOP_NAME, generate_verilog, macro_regmap
 
     out = Path(out_dir)
@@ -56,6 +57,8 @@ def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
         "c_header": out / f"{TOP_NAME}_regs.h",
         "json": out / f"{TOP_NAME}_regs.json",
         "markdown": out / f"{TOP_NAME}_regs.md",
+        "systemrdl": out / f"{TOP_NAME}.rdl",
+        "ipxact": out / f"{TOP_NAME}.xml",
         "config": out / "config.json",
     }
     generate_verilog(config, files["verilog"])
@@ -63,6 +66,9 @@ def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
     files["c_header"].write_text(regmap.to_c_header())
     files["json"].write_text(regmap.to_json())
     files["markdown"].write_text(regmap.to_markdown())
+    files["systemrdl"].write_text(to_systemrdl(regmap, TOP_NAME))
+    # IP-XACT from the compiled SystemRDL: the reference compiler checks every export.
+    to_ipxact(compile_systemrdl(files["systemrdl"]), files["ipxact"])
     files["config"].write_text(config.to_json() + "\n")
     return files
 

@@ -189,7 +189,9 @@ class RegisterMap:
             " * SHIFT up to bit 31: write a value sign-extended to 32 bits, e.g.",
             f" * {prefix}_CAL_OFFSET_OFFSET_WORD(-3) == 0xFFFFFFFDu. A word whose bits above the",
             " * field are not all copies of its sign bit answers SLVERR (so does any value",
-            " * outside MIN..MAX); reads return the value sign-extended the same way. */", "",
+            " * outside MIN..MAX); reads return the value sign-extended the same way.",
+            " * *_RESET is a field's value right after reset (in field units, not shifted). */",
+            "",
         ]
         arrays_done = set()
         for r in self.registers:
@@ -208,6 +210,8 @@ class RegisterMap:
                 base = f"{prefix}_{r.array_name or r.name}_{f.name}"
                 out.append(f"#define {base}_SHIFT {f.lsb}u")
                 out.append(f"#define {base}_MASK 0x{f.mask:08X}u")
+                out.append(f"#define {base}_RESET " +
+                           (f"({f.reset})" if f.signed else f"0x{f.reset:X}u"))
                 if f.signed:
                     lo, hi = f.value_range
                     out.append(f"#define {base}_SIGNED 1")
