@@ -58,6 +58,16 @@ regress: setup
 coverage: setup
 	python -m verif.regress --profile coverage --seeds 1 --jobs $(JOBS) $(if $(SEED),--seed $(SEED))
 
+# Complete packaging check (slow, needs the package index): `pip install .` (not editable) into a
+# fresh venv, then the CLI generates a macro in a directory outside the repo.
+.PHONY: install-check
+install-check:
+	rm -rf build/install-check && python3 -m venv build/install-check/venv
+	build/install-check/venv/bin/pip install -q --disable-pip-version-check .
+	cd build/install-check && venv/bin/mram-macro generate --rows 16 --cols 8 --tdc-bits 5 -o gen
+	cd build/install-check && venv/bin/python -P -c 'import mram_macro.rdl, sim_models.golden'
+	@echo "install-check: ok"
+
 clean:
 	rm -rf build .pytest_cache .ruff_cache results.xml
 	find . \( -path ./.venv -o -path ./.git -o -path ./.tools \) -prune -o \( -name sim_build -o -name __pycache__ \) -type d \

@@ -1,0 +1,89 @@
+"""Package boundaries: the wheel holds the product (mram_macro, sim_models) and its CLI, and
+the product works from outside the repository without the test package (verif).
+
+Fast form, run by ``make test``: build the wheel (no build isolation, no network), unpack it,
+and import every module and run ``mram-macro generate`` from the unpacked copy in a directory
+outside the repo. ``make install-check`` does the slow, complete form: ``pip install .`` into a
+fresh venv.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_PROBE = r"""
+import importlib, importlib.metadata as md, pkgutil, sys
+from pathlib import Path
+site = Path(sys.argv[1]).resolve()
+# The dev venv holds an editable install that maps these packages to the repo: hide it, as a
+# machine without the repo would not have it.
+sys.meta_path = [f for f in sys.meta_path if "__editable__" not in repr(f)]
+import mram_macro, sim_models
+names = []
+for pkg in (mram_macro, sim_models):
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        names.append(info.name)
+for name in ["mram_macro", "sim_models", *names]:
+    mod = importlib.import_module(name)
+    assert Path(mod.__file__).resolve().is_relative_to(site), (name, mod.__file__)
+try:
+    import verif
+except ImportError:
+    pass
+else:
+    raise AssertionError(f"the test package is importable: {verif.__file__}")
+dist = md.distribution("mram-macro")
+assert Path(str(dist.locate_file(""))).resolve() == site, dist.locate_file("")
+(ep,) = [e for e in dist.entry_points if e.group == "console_scripts"]
+assert ep.name == "mram-macro", ep
+main = ep.load()
+assert main(["generate", "--rows", "12", "--cols", "5", "--tdc-bits", "4", "-o", "gen"]) == 0
+print(len(names), "modules")
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("mram_macro", "sim_models", "verif"):
+        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    out = tmp / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "-q", "-w", str(out), str(src)], check=True,
+                   capture_output=True)
+    (whl,) = out.glob("mram_macro-*.whl")
+    return whl
+
+
+def test_wheel_holds_the_product_and_its_cli(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "mram_macro/cli.py" in names and "mram_macro/sim/runner.py" in names
+    assert "sim_models/readout.py" in names
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "mram-macro = mram_macro.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_unpacked_wheel_imports_and_generates_outside_the_repo(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    shutil.rmtree(site / "verif", ignore_errors=True)   # the product must not need the tests
+    work = tmp_path / "work"
+    work.mkdir()
+    out = subprocess.run([sys.executable, "-P", "-c", _PROBE, str(site)], cwd=work,
+                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert (work / "gen" / "mram_macro.v").is_file()
+    assert (work / "gen" / "mram_macro.xml").is_file()
