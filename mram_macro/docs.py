@@ -155,6 +155,26 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     }
 
 
+def _combinational_paths_text(config: MacroConfig) -> str:
+    import tempfile
+
+    from .lint import combinational_inputs
+    from .top import generate_verilog
+
+    with tempfile.TemporaryDirectory(prefix="mram_docs_") as tmp:
+        verilog = Path(tmp) / f"{TOP_NAME}.v"
+        generate_verilog(config, verilog)
+        inputs = combinational_inputs(verilog, TOP_NAME)
+    if not inputs:
+        return ("No input reaches an output through combinational logic alone (checked by "
+                "Yosys on the generated Verilog, `mram_macro.lint.combinational_inputs`): "
+                "every output is a function of flip-flops, so inputs see only setup/hold to "
+                "`clk` and outputs only clock-to-output delay.")
+    return ("Inputs with a combinational path to an output (Yosys, "
+            "`mram_macro.lint.combinational_inputs`): "
+            + ", ".join(f"`{name}`" for name in inputs) + ".")
+
+
 # -- the datasheet ---------------------------------------------------------------------------
 def _table(header: list[str], rows: list[list[str]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -188,6 +208,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
 
     c = config or MacroConfig()
     regmap = macro_regmap(c)
+    comb_text = _combinational_paths_text(c)
     n = readout_numbers(c)
     t = n["t_clk_ns"]
     wv = regmap["WV_CTRL"]
@@ -218,9 +239,9 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "reported, never silent.\n"
         f"* AXI4-Lite control ({len(regmap.registers)} registers, 4 KiB window), AXI4-Stream "
         f"input vectors and results ({c.stream_width}-bit), one clock, synchronous reset.\n"
-        "* Plain Verilog-2005, one file, clean under Verilator `-Wall` with the shipped "
-        "`.vlt` and under Icarus `-g2005` and `-g2012`; register map as C header, JSON, "
-        "SystemRDL and IP-XACT; FuseSoC core.\n")
+        "* Plain Verilog-2005, one file: clean under Verilator `-Wall` with the shipped "
+        "`.vlt`, simulates alike under Icarus `-g2005` and `-g2012`; register map as C "
+        "header, JSON, SystemRDL and IP-XACT; FuseSoC core.\n")
 
     add("## 2. Block diagram\n")
     add(_block_diagram())
@@ -260,9 +281,9 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "clear, and VMM_COUNT and the write-verify counters restart at 0. All array outputs "
         "are 0 during and after reset (no bypass, no precharge, no write).\n"
         "* **Synchronous inputs** (all but `arr_cmp`) are sampled on the rising edge of "
-        "`clk`; **outputs** change only after a rising edge. Setup, hold and clock-to-output "
-        "times are those of the implementation; the project gives no figure without static "
-        "timing analysis of a netlist (see the PPA section of the README).\n"
+        f"`clk`; **outputs** change only after a rising edge. {comb_text} Setup, hold and "
+        "clock-to-output times are those of the implementation; the project gives no figure "
+        "without static timing analysis of a netlist (see the PPA section of the README).\n"
         f"* **`arr_cmp` is asynchronous**: each bit goes through {n['sync']} flip-flops "
         "before use, so it has no setup/hold requirement; a trip between two edges is "
         "resolved to one of them (±1 code at most, and only for a trip within the "

@@ -19,7 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Waiver", "WAIVERS", "VERILATOR_WAIVERS", "render_vlt", "vlt_path", "verilator_lint"]
+__all__ = ["Waiver", "WAIVERS", "VERILATOR_WAIVERS", "render_vlt", "vlt_path", "verilator_lint",
+           "combinational_inputs"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +126,34 @@ def verilator_lint(verilog_path: str | Path, top: str = "mram_macro", *,
     if proc.returncode != 0 or "%Warning" in out or "%Error" in out:
         raise RuntimeError(f"verilator lint failed ({' '.join(cmd)}):\n{out[-4000:]}")
     return out
+
+
+#: Yosys cell types that hold state: a path through one of them is not combinational.
+_STATE_CELLS = ("$dff,$dffe,$sdff,$sdffe,$sdffce,$adff,$adffe,$aldff,$aldffe,$dffsr,$dffsre,"
+                "$dlatch,$adlatch,$dlatchsr,$ff,$mem,$mem_v2")
+
+
+def combinational_inputs(verilog_path: str | Path, top: str = "mram_macro") -> list[str]:
+    """Input ports from which a purely combinational path reaches some output port.
+
+    Yosys elaborates the design (``proc; flatten``) and walks the input cone of every output,
+    not crossing flip-flops, latches or memories (``select o:* %ci*:-<state cells> i:* %i``).
+    An empty list means every output is a function of state only: inputs need only setup and
+    hold to ``clk``, outputs only clock-to-output time.
+    """
+    exe = shutil.which("yosys")
+    if exe is None:
+        raise RuntimeError("yosys is not on PATH; run `make setup`")
+    with tempfile.TemporaryDirectory(prefix="mram_comb_") as tmp:
+        listing = Path(tmp) / "inputs.txt"
+        script = "\n".join([
+            f"read_verilog {Path(verilog_path).resolve()}", f"hierarchy -check -top {top}",
+            "proc", "flatten", "opt_clean",
+            f"tee -q -o {listing} select -list o:* %ci*:-{_STATE_CELLS} i:* %i", ""])
+        (Path(tmp) / "comb.ys").write_text(script)
+        proc = subprocess.run([exe, "-q", "-s", "comb.ys"], cwd=tmp, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"yosys failed on {verilog_path}:\n{proc.stderr[-3000:]}")
+        names = listing.read_text().split()
+    return sorted(name.split("/", 1)[1] for name in names if "/" in name)
