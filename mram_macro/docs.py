@@ -379,9 +379,10 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "the concatenation, padding 0, `tlast` on the last beat, `tuser` bit 0 = TDC overflow "
         "in this pass, on every beat. A result waits for `tready` as long as needed; the next "
         "evaluation may run meanwhile, and its capture waits until the serializer is free.\n")
-    add("![Stream framing](wave_stream.svg)\n\n*The first vector has *hold* (its pass is "
-        "kept in the accumulators, nothing is sent), the second *accumulate* (added to it and "
-        "sent); `m_axis_tready` is pulled low to show back-pressure.*\n")
+    add("![Stream framing](wave_stream.svg)\n\nThe first vector has `tuser` = 2 (hold: its "
+        "pass is kept in the accumulators, nothing is sent), the second `tuser` = 1 "
+        "(accumulate: added to it and sent); `m_axis_tready` is pulled low to show "
+        "back-pressure.\n")
 
     add("## 8. Register map\n")
     add("AXI4-Lite, 12-bit byte addresses, 32-bit words; one write and one read may be "
