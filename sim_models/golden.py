@@ -98,6 +98,32 @@ class GoldenMacro:
     def evaluations(self, value: int) -> None:
         self.array.evaluations = int(value)
 
+    # -- weights and calibration ----------------------------------------------------------------
+    def load_weights(self, w_bits) -> None:
+        """Store weight bits ``w_bits[row, col]`` (1 = +1, 0 = -1) without modelling write pulses
+        (stuck MTJs keep their state). Raises ``ValueError`` for a wrong shape or a value other
+        than 0/1 (booleans are accepted)."""
+        w = np.asarray(w_bits)
+        shape = (self.config.rows, self.config.cols)
+        if w.shape != shape:
+            raise ValueError(f"weight bits must have shape {shape}, not {w.shape}")
+        if w.dtype != bool and not np.isin(w, (0, 1)).all():
+            bad = w[~np.isin(w, (0, 1))].flat[0].item()
+            raise ValueError(f"weight bits must be 0 (-1) or 1 (+1), not {bad!r}")
+        self.array.load_weights(w.astype(bool))
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The weight bits the array holds (read from the left MTJs; 1 = +1), ``(rows, cols)``."""
+        return self.array.weights()
+
+    def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
+        """Host calibration of CAL_OFFSET with the weights the array holds
+        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets."""
+        from .calibration import calibrate
+
+        return calibrate(self, self.weights, n_pairs=n_pairs, seed=seed)
+
     # -- the folded fast path -------------------------------------------------------------------
     def code_map(self):
         """``(A, b)`` with ``code = clip(ceil(x @ A + b), 0, 2**tdc_bits - 1)`` (no noise).
@@ -192,8 +218,15 @@ class GoldenMacro:
                            self.config.result_width)
 
     def vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
-        """Single-pass results (no accumulation) for a batch of input vectors."""
+        """Single-pass results (no accumulation) for a batch of input vectors.
+
+        With :attr:`raw_codes` (MODE.RAW_CODES) each result is the column's raw TDC code, as
+        :meth:`vmm` and the RTL give it.
+        """
         c = self.config
+        if self.raw_codes:
+            codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
+            return wrap_signed(codes, c.result_width)
         if self.device.has_evaluation_noise:
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return self.results_from_codes(codes)
