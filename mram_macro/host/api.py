@@ -72,18 +72,16 @@ def to_bits(values, *, encoding: str, what: str) -> np.ndarray:
 
 
 def bits_product(y_pm1, x_bits, w_bits):
-    """The {0,1} product ``sum_r x[r] w[r, c]`` from a ±1 pass result ``y`` (exact identity
-    ``(2x-1)(2w-1) = 4xw - 2x - 2w + 1``), for inputs ``(batch, rows)`` and weights
-    ``(rows, cols)``."""
+    """The {0,1} product ``sum_r x[r] w[r, c]`` from a ±1 pass result ``y``, for inputs
+    ``(batch, rows)`` and weights ``(rows, cols)``: by ``(2x-1)(2w-1) = 4xw - 2x - 2w + 1``,
+    ``P = (y + 2 sum(x) + 2 sum(w) - rows) / 4``. Exact when ``y`` is (ideal mode); a ``y`` off
+    by an error gives the nearest integer (halves rounded up)."""
     x = np.asarray(x_bits, dtype=np.int64)
     w = np.asarray(w_bits, dtype=np.int64)
     rows = w.shape[0]
     total = np.asarray(y_pm1, dtype=np.int64) + 2 * x.sum(axis=-1, keepdims=True) \
         + 2 * w.sum(axis=0) - rows
-    if (total % 4).any():
-        raise ArithmeticError("a pass result is inconsistent with its inputs and weights "
-                              "(not exact: use ideal mode for exact multi-bit products)")
-    return total // 4
+    return (total + 2) // 4
 
 
 class Macro:

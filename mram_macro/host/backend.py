@@ -30,7 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Backend", "Status", "T_CLK_NS", "status_from_words", "STATUS_REGISTERS"]
+__all__ = ["Backend", "Status", "T_CLK_NS", "status_from_words", "STATUS_REGISTERS",
+           "ENV_ADDRESS", "ENV_AUTHKEY"]
+
+#: Environment variables that tell the simulation side of the RTL backend where the host listens
+#: (``host:port``) and the connection's key (hex).
+ENV_ADDRESS = "MRAM_HOST_ADDRESS"
+ENV_AUTHKEY = "MRAM_HOST_AUTHKEY"
 
 #: Clock period of the simulated macro: the TDC's least significant bit, for which the readout
 #: is designed. Both backends use it, so their dies behave alike.
