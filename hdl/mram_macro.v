@@ -76,11 +76,12 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$71 ;
   wire [15:0] \$72 ;
   wire [15:0] \$73 ;
+  wire [1:0] \$74 ;
   reg [31:0] \$8 ;
   reg [31:0] \$9 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$228  = 6'h00;
+  reg [5:0] \$signal$232  = 6'h00;
   wire accumulate;
   wire \accumulate$183 ;
   wire all_fired;
@@ -100,21 +101,21 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \arr_pre$100 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$221 ;
+  wire [63:0] \arr_wr_data$225 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$222 ;
+  wire \arr_wr_pulse$226 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$219 ;
+  wire [63:0] \arr_wr_row$223 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$220 ;
+  wire \arr_wr_side$224 ;
   wire array_idle;
-  wire \array_idle$206 ;
+  wire \array_idle$210 ;
   wire busy;
-  wire \busy$197 ;
-  wire \busy$237 ;
+  wire \busy$201 ;
+  wire \busy$241 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -192,29 +193,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] code_now;
   wire [447:0] codes;
   wire [447:0] \codes$114 ;
-  wire [447:0] \codes$216 ;
+  wire [447:0] \codes$220 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$200 ;
+  wire [63:0] \data$204 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$246 ;
+  wire [63:0] \fail_mask$250 ;
   wire [5:0] fail_row;
   wire fail_valid;
-  wire [1:0] flags;
-  wire \flags$192 ;
-  wire \flags$192.overflow ;
+  wire [3:0] flags;
+  wire \flags$196 ;
+  wire \flags$196.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
+  wire \flags.negate ;
+  wire \flags.shift ;
   wire idle;
   wire length_error;
   wire load;
-  wire \load$188 ;
+  wire \load$192 ;
   wire load_inputs;
   wire load_raw;
   output [31:0] m_axis_tdata;
@@ -234,11 +237,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \m_axis_tvalid$65 ;
   wire [3:0] max_retries;
   wire mode_raw_codes;
+  wire negate;
+  wire \negate$187 ;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$217 ;
+  wire [63:0] \overflow$221 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -248,7 +253,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$215 ;
+  wire \read_done$219 ;
   wire read_idle;
   wire read_start;
   wire \read_start$89 ;
@@ -324,14 +329,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   output s_axis_tready;
   wire s_axis_tready;
   wire \s_axis_tready$61 ;
-  input [1:0] s_axis_tuser;
-  wire [1:0] s_axis_tuser;
-  wire [1:0] \s_axis_tuser$63 ;
+  input [3:0] s_axis_tuser;
+  wire [3:0] s_axis_tuser;
+  wire [3:0] \s_axis_tuser$63 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
   wire \s_axis_tvalid$60 ;
+  wire shift;
+  wire \shift$185 ;
   wire start;
-  wire \start$194 ;
+  wire \start$198 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -349,9 +356,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [7:0] threshold;
   wire valid;
   wire [63:0] vector;
-  wire [1:0] vector_flags;
+  wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
   wire \vector_flags.hold ;
+  wire \vector_flags.negate ;
+  wire \vector_flags.shift ;
   wire vector_take;
   wire vector_valid;
   wire verify_enable;
@@ -376,8 +385,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] x;
   assign start = read_start | \read_start$89 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign \flags$192  = | overflow;
-  assign status_vmm_busy = \busy$237  | vector_valid;
+  assign \flags$196  = | overflow;
+  assign status_vmm_busy = \busy$241  | vector_valid;
   assign \$1  = | overflow;
   assign status_tdc_overflow_set = pass_done & \$1 ;
   assign \$2  = wv_fail_count_count + fail_cells;
@@ -386,7 +395,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   always @(posedge clk)
     wv_fail_count_count <= \$5 ;
   always @(posedge clk)
-    \$signal$228  <= \$6 ;
+    \$signal$232  <= \$6 ;
   always @(posedge clk)
     fail_mask <= \$7 ;
   always @(posedge clk)
@@ -398,134 +407,135 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .capture(\capture$180 ),
     .clk(clk),
     .codes(codes),
-    .\port$1529$0 (\$10 ),
-    .\port$1534$0 (\$11 ),
-    .\port$1539$0 (\$12 ),
-    .\port$1544$0 (\$13 ),
-    .\port$1549$0 (\$14 ),
-    .\port$1554$0 (\$15 ),
-    .\port$1559$0 (\$16 ),
-    .\port$1564$0 (\$17 ),
-    .\port$1569$0 (\$18 ),
-    .\port$1574$0 (\$19 ),
-    .\port$1579$0 (\$20 ),
-    .\port$1584$0 (\$21 ),
-    .\port$1589$0 (\$22 ),
-    .\port$1594$0 (\$23 ),
-    .\port$1599$0 (\$24 ),
-    .\port$1604$0 (\$25 ),
-    .\port$1609$0 (\$26 ),
-    .\port$1614$0 (\$27 ),
-    .\port$1619$0 (\$28 ),
-    .\port$1624$0 (\$29 ),
-    .\port$1629$0 (\$30 ),
-    .\port$1634$0 (\$31 ),
-    .\port$1639$0 (\$32 ),
-    .\port$1644$0 (\$33 ),
-    .\port$1649$0 (\$34 ),
-    .\port$1654$0 (\$35 ),
-    .\port$1659$0 (\$36 ),
-    .\port$1664$0 (\$37 ),
-    .\port$1669$0 (\$38 ),
-    .\port$1674$0 (\$39 ),
-    .\port$1679$0 (\$40 ),
-    .\port$1684$0 (\$41 ),
-    .\port$1689$0 (\$42 ),
-    .\port$1694$0 (\$43 ),
-    .\port$1699$0 (\$44 ),
-    .\port$1704$0 (\$45 ),
-    .\port$1709$0 (\$46 ),
-    .\port$1714$0 (\$47 ),
-    .\port$1719$0 (\$48 ),
-    .\port$1724$0 (\$49 ),
-    .\port$1729$0 (\$50 ),
-    .\port$1734$0 (\$51 ),
-    .\port$1739$0 (\$52 ),
-    .\port$1744$0 (\$53 ),
-    .\port$1749$0 (\$54 ),
-    .\port$1754$0 (\$55 ),
-    .\port$1759$0 (\$56 ),
-    .\port$1764$0 (\$57 ),
-    .\port$1769$0 (\$58 ),
-    .\port$1774$0 (\$59 ),
-    .\port$1779$0 (\$60 ),
-    .\port$1784$0 (\$61 ),
-    .\port$1789$0 (\$62 ),
-    .\port$1794$0 (\$63 ),
-    .\port$1799$0 (\$64 ),
-    .\port$1804$0 (\$65 ),
-    .\port$1809$0 (\$66 ),
-    .\port$1814$0 (\$67 ),
-    .\port$1819$0 (\$68 ),
-    .\port$1824$0 (\$69 ),
-    .\port$1829$0 (\$70 ),
-    .\port$1834$0 (\$71 ),
-    .\port$1839$0 (\$72 ),
-    .\port$1844$0 (\$73 ),
-    .\port$1950$0 (cal_offset0_offset),
-    .\port$1952$0 (cal_offset1_offset),
-    .\port$1954$0 (cal_offset2_offset),
-    .\port$1956$0 (cal_offset3_offset),
-    .\port$1958$0 (cal_offset4_offset),
-    .\port$1960$0 (cal_offset5_offset),
-    .\port$1962$0 (cal_offset6_offset),
-    .\port$1964$0 (cal_offset7_offset),
-    .\port$1966$0 (cal_offset8_offset),
-    .\port$1968$0 (cal_offset9_offset),
-    .\port$1970$0 (cal_offset10_offset),
-    .\port$1972$0 (cal_offset11_offset),
-    .\port$1974$0 (cal_offset12_offset),
-    .\port$1976$0 (cal_offset13_offset),
-    .\port$1978$0 (cal_offset14_offset),
-    .\port$1980$0 (cal_offset15_offset),
-    .\port$1982$0 (cal_offset16_offset),
-    .\port$1984$0 (cal_offset17_offset),
-    .\port$1986$0 (cal_offset18_offset),
-    .\port$1988$0 (cal_offset19_offset),
-    .\port$1990$0 (cal_offset20_offset),
-    .\port$1992$0 (cal_offset21_offset),
-    .\port$1994$0 (cal_offset22_offset),
-    .\port$1996$0 (cal_offset23_offset),
-    .\port$1998$0 (cal_offset24_offset),
-    .\port$2000$0 (cal_offset25_offset),
-    .\port$2002$0 (cal_offset26_offset),
-    .\port$2004$0 (cal_offset27_offset),
-    .\port$2006$0 (cal_offset28_offset),
-    .\port$2008$0 (cal_offset29_offset),
-    .\port$2010$0 (cal_offset30_offset),
-    .\port$2012$0 (cal_offset31_offset),
-    .\port$2014$0 (cal_offset32_offset),
-    .\port$2016$0 (cal_offset33_offset),
-    .\port$2018$0 (cal_offset34_offset),
-    .\port$2020$0 (cal_offset35_offset),
-    .\port$2022$0 (cal_offset36_offset),
-    .\port$2024$0 (cal_offset37_offset),
-    .\port$2026$0 (cal_offset38_offset),
-    .\port$2028$0 (cal_offset39_offset),
-    .\port$2030$0 (cal_offset40_offset),
-    .\port$2032$0 (cal_offset41_offset),
-    .\port$2034$0 (cal_offset42_offset),
-    .\port$2036$0 (cal_offset43_offset),
-    .\port$2038$0 (cal_offset44_offset),
-    .\port$2040$0 (cal_offset45_offset),
-    .\port$2042$0 (cal_offset46_offset),
-    .\port$2044$0 (cal_offset47_offset),
-    .\port$2046$0 (cal_offset48_offset),
-    .\port$2048$0 (cal_offset49_offset),
-    .\port$2050$0 (cal_offset50_offset),
-    .\port$2052$0 (cal_offset51_offset),
-    .\port$2054$0 (cal_offset52_offset),
-    .\port$2056$0 (cal_offset53_offset),
-    .\port$2058$0 (cal_offset54_offset),
-    .\port$2060$0 (cal_offset55_offset),
-    .\port$2062$0 (cal_offset56_offset),
-    .\port$2064$0 (cal_offset57_offset),
-    .\port$2066$0 (cal_offset58_offset),
-    .\port$2068$0 (cal_offset59_offset),
-    .\port$2070$0 (cal_offset60_offset),
-    .\port$2072$0 (cal_offset61_offset),
-    .\port$2074$0 (cal_offset62_offset),
-    .\port$2076$0 (cal_offset63_offset),
+    .\port$1535$0 (\$10 ),
+    .\port$1546$0 (\$11 ),
+    .\port$1557$0 (\$12 ),
+    .\port$1568$0 (\$13 ),
+    .\port$1579$0 (\$14 ),
+    .\port$1590$0 (\$15 ),
+    .\port$1601$0 (\$16 ),
+    .\port$1612$0 (\$17 ),
+    .\port$1623$0 (\$18 ),
+    .\port$1634$0 (\$19 ),
+    .\port$1645$0 (\$20 ),
+    .\port$1656$0 (\$21 ),
+    .\port$1667$0 (\$22 ),
+    .\port$1678$0 (\$23 ),
+    .\port$1689$0 (\$24 ),
+    .\port$1700$0 (\$25 ),
+    .\port$1711$0 (\$26 ),
+    .\port$1722$0 (\$27 ),
+    .\port$1733$0 (\$28 ),
+    .\port$1744$0 (\$29 ),
+    .\port$1755$0 (\$30 ),
+    .\port$1766$0 (\$31 ),
+    .\port$1777$0 (\$32 ),
+    .\port$1788$0 (\$33 ),
+    .\port$1799$0 (\$34 ),
+    .\port$1810$0 (\$35 ),
+    .\port$1821$0 (\$36 ),
+    .\port$1832$0 (\$37 ),
+    .\port$1843$0 (\$38 ),
+    .\port$1854$0 (\$39 ),
+    .\port$1865$0 (\$40 ),
+    .\port$1876$0 (\$41 ),
+    .\port$1887$0 (\$42 ),
+    .\port$1898$0 (\$43 ),
+    .\port$1909$0 (\$44 ),
+    .\port$1920$0 (\$45 ),
+    .\port$1931$0 (\$46 ),
+    .\port$1942$0 (\$47 ),
+    .\port$1953$0 (\$48 ),
+    .\port$1964$0 (\$49 ),
+    .\port$1975$0 (\$50 ),
+    .\port$1986$0 (\$51 ),
+    .\port$1997$0 (\$52 ),
+    .\port$2008$0 (\$53 ),
+    .\port$2019$0 (\$54 ),
+    .\port$2030$0 (\$55 ),
+    .\port$2041$0 (\$56 ),
+    .\port$2052$0 (\$57 ),
+    .\port$2063$0 (\$58 ),
+    .\port$2074$0 (\$59 ),
+    .\port$2085$0 (\$60 ),
+    .\port$2096$0 (\$61 ),
+    .\port$2107$0 (\$62 ),
+    .\port$2118$0 (\$63 ),
+    .\port$2129$0 (\$64 ),
+    .\port$2140$0 (\$65 ),
+    .\port$2151$0 (\$66 ),
+    .\port$2162$0 (\$67 ),
+    .\port$2173$0 (\$68 ),
+    .\port$2184$0 (\$69 ),
+    .\port$2195$0 (\$70 ),
+    .\port$2206$0 (\$71 ),
+    .\port$2217$0 (\$72 ),
+    .\port$2228$0 (\$73 ),
+    .\port$2334$0 (cal_offset0_offset),
+    .\port$2336$0 (cal_offset1_offset),
+    .\port$2338$0 (cal_offset2_offset),
+    .\port$2340$0 (cal_offset3_offset),
+    .\port$2342$0 (cal_offset4_offset),
+    .\port$2344$0 (cal_offset5_offset),
+    .\port$2346$0 (cal_offset6_offset),
+    .\port$2348$0 (cal_offset7_offset),
+    .\port$2350$0 (cal_offset8_offset),
+    .\port$2352$0 (cal_offset9_offset),
+    .\port$2354$0 (cal_offset10_offset),
+    .\port$2356$0 (cal_offset11_offset),
+    .\port$2358$0 (cal_offset12_offset),
+    .\port$2360$0 (cal_offset13_offset),
+    .\port$2362$0 (cal_offset14_offset),
+    .\port$2364$0 (cal_offset15_offset),
+    .\port$2366$0 (cal_offset16_offset),
+    .\port$2368$0 (cal_offset17_offset),
+    .\port$2370$0 (cal_offset18_offset),
+    .\port$2372$0 (cal_offset19_offset),
+    .\port$2374$0 (cal_offset20_offset),
+    .\port$2376$0 (cal_offset21_offset),
+    .\port$2378$0 (cal_offset22_offset),
+    .\port$2380$0 (cal_offset23_offset),
+    .\port$2382$0 (cal_offset24_offset),
+    .\port$2384$0 (cal_offset25_offset),
+    .\port$2386$0 (cal_offset26_offset),
+    .\port$2388$0 (cal_offset27_offset),
+    .\port$2390$0 (cal_offset28_offset),
+    .\port$2392$0 (cal_offset29_offset),
+    .\port$2394$0 (cal_offset30_offset),
+    .\port$2396$0 (cal_offset31_offset),
+    .\port$2398$0 (cal_offset32_offset),
+    .\port$2400$0 (cal_offset33_offset),
+    .\port$2402$0 (cal_offset34_offset),
+    .\port$2404$0 (cal_offset35_offset),
+    .\port$2406$0 (cal_offset36_offset),
+    .\port$2408$0 (cal_offset37_offset),
+    .\port$2410$0 (cal_offset38_offset),
+    .\port$2412$0 (cal_offset39_offset),
+    .\port$2414$0 (cal_offset40_offset),
+    .\port$2416$0 (cal_offset41_offset),
+    .\port$2418$0 (cal_offset42_offset),
+    .\port$2420$0 (cal_offset43_offset),
+    .\port$2422$0 (cal_offset44_offset),
+    .\port$2424$0 (cal_offset45_offset),
+    .\port$2426$0 (cal_offset46_offset),
+    .\port$2428$0 (cal_offset47_offset),
+    .\port$2430$0 (cal_offset48_offset),
+    .\port$2432$0 (cal_offset49_offset),
+    .\port$2434$0 (cal_offset50_offset),
+    .\port$2436$0 (cal_offset51_offset),
+    .\port$2438$0 (cal_offset52_offset),
+    .\port$2440$0 (cal_offset53_offset),
+    .\port$2442$0 (cal_offset54_offset),
+    .\port$2444$0 (cal_offset55_offset),
+    .\port$2446$0 (cal_offset56_offset),
+    .\port$2448$0 (cal_offset57_offset),
+    .\port$2450$0 (cal_offset58_offset),
+    .\port$2452$0 (cal_offset59_offset),
+    .\port$2454$0 (cal_offset60_offset),
+    .\port$2456$0 (cal_offset61_offset),
+    .\port$2458$0 (cal_offset62_offset),
+    .\port$2460$0 (cal_offset63_offset),
+    .\port$2573$2 (\$74 ),
     .raw(raw),
     .rst(rst)
   );
@@ -636,11 +646,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .clk(clk),
-    .ctrl_write_row(\start$194 ),
+    .ctrl_write_row(\start$198 ),
     .ctrl_write_row_busy(ctrl_write_row_busy),
     .mode_raw_codes(raw),
-    .\port$1889$0 (\$signal$228 ),
-    .\port$1891$0 (fail_mask),
+    .\port$2273$0 (\$signal$232 ),
+    .\port$2275$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -682,88 +692,89 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .clk(clk),
-    .flags(\flags$192 ),
-    .load(\load$188 ),
+    .flags(\flags$196 ),
+    .load(\load$192 ),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .\port$1529$0 (\$10 ),
-    .\port$1534$0 (\$11 ),
-    .\port$1539$0 (\$12 ),
-    .\port$1544$0 (\$13 ),
-    .\port$1549$0 (\$14 ),
-    .\port$1554$0 (\$15 ),
-    .\port$1559$0 (\$16 ),
-    .\port$1564$0 (\$17 ),
-    .\port$1569$0 (\$18 ),
-    .\port$1574$0 (\$19 ),
-    .\port$1579$0 (\$20 ),
-    .\port$1584$0 (\$21 ),
-    .\port$1589$0 (\$22 ),
-    .\port$1594$0 (\$23 ),
-    .\port$1599$0 (\$24 ),
-    .\port$1604$0 (\$25 ),
-    .\port$1609$0 (\$26 ),
-    .\port$1614$0 (\$27 ),
-    .\port$1619$0 (\$28 ),
-    .\port$1624$0 (\$29 ),
-    .\port$1629$0 (\$30 ),
-    .\port$1634$0 (\$31 ),
-    .\port$1639$0 (\$32 ),
-    .\port$1644$0 (\$33 ),
-    .\port$1649$0 (\$34 ),
-    .\port$1654$0 (\$35 ),
-    .\port$1659$0 (\$36 ),
-    .\port$1664$0 (\$37 ),
-    .\port$1669$0 (\$38 ),
-    .\port$1674$0 (\$39 ),
-    .\port$1679$0 (\$40 ),
-    .\port$1684$0 (\$41 ),
-    .\port$1689$0 (\$42 ),
-    .\port$1694$0 (\$43 ),
-    .\port$1699$0 (\$44 ),
-    .\port$1704$0 (\$45 ),
-    .\port$1709$0 (\$46 ),
-    .\port$1714$0 (\$47 ),
-    .\port$1719$0 (\$48 ),
-    .\port$1724$0 (\$49 ),
-    .\port$1729$0 (\$50 ),
-    .\port$1734$0 (\$51 ),
-    .\port$1739$0 (\$52 ),
-    .\port$1744$0 (\$53 ),
-    .\port$1749$0 (\$54 ),
-    .\port$1754$0 (\$55 ),
-    .\port$1759$0 (\$56 ),
-    .\port$1764$0 (\$57 ),
-    .\port$1769$0 (\$58 ),
-    .\port$1774$0 (\$59 ),
-    .\port$1779$0 (\$60 ),
-    .\port$1784$0 (\$61 ),
-    .\port$1789$0 (\$62 ),
-    .\port$1794$0 (\$63 ),
-    .\port$1799$0 (\$64 ),
-    .\port$1804$0 (\$65 ),
-    .\port$1809$0 (\$66 ),
-    .\port$1814$0 (\$67 ),
-    .\port$1819$0 (\$68 ),
-    .\port$1824$0 (\$69 ),
-    .\port$1829$0 (\$70 ),
-    .\port$1834$0 (\$71 ),
-    .\port$1839$0 (\$72 ),
-    .\port$1844$0 (\$73 ),
+    .\port$1535$0 (\$10 ),
+    .\port$1546$0 (\$11 ),
+    .\port$1557$0 (\$12 ),
+    .\port$1568$0 (\$13 ),
+    .\port$1579$0 (\$14 ),
+    .\port$1590$0 (\$15 ),
+    .\port$1601$0 (\$16 ),
+    .\port$1612$0 (\$17 ),
+    .\port$1623$0 (\$18 ),
+    .\port$1634$0 (\$19 ),
+    .\port$1645$0 (\$20 ),
+    .\port$1656$0 (\$21 ),
+    .\port$1667$0 (\$22 ),
+    .\port$1678$0 (\$23 ),
+    .\port$1689$0 (\$24 ),
+    .\port$1700$0 (\$25 ),
+    .\port$1711$0 (\$26 ),
+    .\port$1722$0 (\$27 ),
+    .\port$1733$0 (\$28 ),
+    .\port$1744$0 (\$29 ),
+    .\port$1755$0 (\$30 ),
+    .\port$1766$0 (\$31 ),
+    .\port$1777$0 (\$32 ),
+    .\port$1788$0 (\$33 ),
+    .\port$1799$0 (\$34 ),
+    .\port$1810$0 (\$35 ),
+    .\port$1821$0 (\$36 ),
+    .\port$1832$0 (\$37 ),
+    .\port$1843$0 (\$38 ),
+    .\port$1854$0 (\$39 ),
+    .\port$1865$0 (\$40 ),
+    .\port$1876$0 (\$41 ),
+    .\port$1887$0 (\$42 ),
+    .\port$1898$0 (\$43 ),
+    .\port$1909$0 (\$44 ),
+    .\port$1920$0 (\$45 ),
+    .\port$1931$0 (\$46 ),
+    .\port$1942$0 (\$47 ),
+    .\port$1953$0 (\$48 ),
+    .\port$1964$0 (\$49 ),
+    .\port$1975$0 (\$50 ),
+    .\port$1986$0 (\$51 ),
+    .\port$1997$0 (\$52 ),
+    .\port$2008$0 (\$53 ),
+    .\port$2019$0 (\$54 ),
+    .\port$2030$0 (\$55 ),
+    .\port$2041$0 (\$56 ),
+    .\port$2052$0 (\$57 ),
+    .\port$2063$0 (\$58 ),
+    .\port$2074$0 (\$59 ),
+    .\port$2085$0 (\$60 ),
+    .\port$2096$0 (\$61 ),
+    .\port$2107$0 (\$62 ),
+    .\port$2118$0 (\$63 ),
+    .\port$2129$0 (\$64 ),
+    .\port$2140$0 (\$65 ),
+    .\port$2151$0 (\$66 ),
+    .\port$2162$0 (\$67 ),
+    .\port$2173$0 (\$68 ),
+    .\port$2184$0 (\$69 ),
+    .\port$2195$0 (\$70 ),
+    .\port$2206$0 (\$71 ),
+    .\port$2217$0 (\$72 ),
+    .\port$2228$0 (\$73 ),
     .rst(rst)
   );
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$237 ),
+    .busy(\busy$241 ),
     .capture(\capture$180 ),
     .clk(clk),
-    .emit(\load$188 ),
+    .emit(\load$192 ),
     .load_inputs(load),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
+    .\port$2573$2 (\$74 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -798,13 +809,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .clk(clk),
     .codes(codes),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$246 ),
+    .fail_mask(\fail_mask$250 ),
     .fail_row(fail_row),
     .fail_valid(status_write_failed_set),
     .max_retries(max_retries),
     .overflow(overflow),
-    .\port$1946$0 (weight_data0_bits),
-    .\port$1948$0 (weight_data1_bits),
+    .\port$2330$0 (weight_data0_bits),
+    .\port$2332$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -812,7 +823,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .rst(rst),
-    .start(\start$194 ),
+    .start(\start$198 ),
     .threshold(threshold),
     .verify_enable(verify_enable),
     .verifying(verifying)
@@ -829,7 +840,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$6  = \$signal$228 ;
+    \$6  = \$signal$232 ;
     if (status_write_failed_set) begin
       \$6  = fail_row;
     end
@@ -841,7 +852,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$7  = fail_mask;
     if (status_write_failed_set) begin
-      \$7  = \fail_mask$246 ;
+      \$7  = \fail_mask$250 ;
     end
     if (rst) begin
       \$7  = 64'h0000000000000000;
@@ -921,33 +932,37 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign \capture$181  = \capture$180 ;
   assign \accumulate$183  = accumulate;
+  assign shift = \$74 [0];
+  assign \shift$185  = \$74 [0];
+  assign negate = \$74 [1];
+  assign \negate$187  = \$74 [1];
   assign mode_raw_codes = raw;
   assign out_busy = m_axis_tvalid;
   assign busy = m_axis_tvalid;
-  assign emit = \load$188 ;
+  assign emit = \load$192 ;
   assign data = { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
   assign next_values = { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
-  assign ctrl_write_row = \start$194 ;
-  assign \busy$197  = ctrl_write_row_busy;
+  assign ctrl_write_row = \start$198 ;
+  assign \busy$201  = ctrl_write_row_busy;
   assign row = write_row_addr_row[5:0];
-  assign \data$200  = { weight_data1_bits, weight_data0_bits };
+  assign \data$204  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$206  = array_idle;
+  assign \array_idle$210  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$215  = read_done;
-  assign \codes$216  = codes;
-  assign \overflow$217  = overflow;
+  assign \read_done$219  = read_done;
+  assign \codes$220  = codes;
+  assign \overflow$221  = overflow;
   assign write_busy = ctrl_write_row_busy;
-  assign \arr_wr_row$219  = arr_wr_row;
-  assign \arr_wr_side$220  = arr_wr_side;
-  assign \arr_wr_data$221  = arr_wr_data;
-  assign \arr_wr_pulse$222  = arr_wr_pulse;
+  assign \arr_wr_row$223  = arr_wr_row;
+  assign \arr_wr_side$224  = arr_wr_side;
+  assign \arr_wr_data$225  = arr_wr_data;
+  assign \arr_wr_pulse$226  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$228  };
+  assign wv_fail_row_row = { 10'h000, \$signal$232  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign fail_valid = status_write_failed_set;
@@ -957,341 +972,729 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
   assign \vector_flags.hold  = vector_flags[1];
+  assign \vector_flags.shift  = vector_flags[2];
+  assign \vector_flags.negate  = vector_flags[3];
   assign \flags.accumulate  = vector_flags[0];
   assign \flags.hold  = vector_flags[1];
-  assign \flags$192.overflow  = \flags$192 ;
+  assign \flags.shift  = vector_flags[2];
+  assign \flags.negate  = vector_flags[3];
+  assign \flags$196.overflow  = \flags$196 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 , \port$1619$0 , \port$1624$0 
-, \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 , \port$1724$0 , \port$1729$0 
-, \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 , \port$1829$0 , \port$1834$0 
-, \port$1839$0 , \port$1844$0 , raw, \port$1950$0 , \port$1952$0 , \port$1954$0 , \port$1956$0 , \port$1958$0 , \port$1960$0 , \port$1962$0 , \port$1964$0 , \port$1966$0 , \port$1968$0 , \port$1970$0 , \port$1972$0 , \port$1974$0 , \port$1976$0 , \port$1978$0 , \port$1980$0 , \port$1982$0 , \port$1984$0 
-, \port$1986$0 , \port$1988$0 , \port$1990$0 , \port$1992$0 , \port$1994$0 , \port$1996$0 , \port$1998$0 , \port$2000$0 , \port$2002$0 , \port$2004$0 , \port$2006$0 , \port$2008$0 , \port$2010$0 , \port$2012$0 , \port$2014$0 , \port$2016$0 , \port$2018$0 , \port$2020$0 , \port$2022$0 , \port$2024$0 , \port$2026$0 
-, \port$2028$0 , \port$2030$0 , \port$2032$0 , \port$2034$0 , \port$2036$0 , \port$2038$0 , \port$2040$0 , \port$2042$0 , \port$2044$0 , \port$2046$0 , \port$2048$0 , \port$2050$0 , \port$2052$0 , \port$2054$0 , \port$2056$0 , \port$2058$0 , \port$2060$0 , \port$2062$0 , \port$2064$0 , \port$2066$0 , \port$2068$0 
-, \port$2070$0 , \port$2072$0 , \port$2074$0 , \port$2076$0 , codes, capture, accumulate, clk);
+module \mram_macro.accumulator (rst, \port$1535$0 , \port$1546$0 , \port$1557$0 , \port$1568$0 , \port$1579$0 , \port$1590$0 , \port$1601$0 , \port$1612$0 , \port$1623$0 , \port$1634$0 , \port$1645$0 , \port$1656$0 , \port$1667$0 , \port$1678$0 , \port$1689$0 , \port$1700$0 , \port$1711$0 , \port$1722$0 , \port$1733$0 , \port$1744$0 
+, \port$1755$0 , \port$1766$0 , \port$1777$0 , \port$1788$0 , \port$1799$0 , \port$1810$0 , \port$1821$0 , \port$1832$0 , \port$1843$0 , \port$1854$0 , \port$1865$0 , \port$1876$0 , \port$1887$0 , \port$1898$0 , \port$1909$0 , \port$1920$0 , \port$1931$0 , \port$1942$0 , \port$1953$0 , \port$1964$0 , \port$1975$0 
+, \port$1986$0 , \port$1997$0 , \port$2008$0 , \port$2019$0 , \port$2030$0 , \port$2041$0 , \port$2052$0 , \port$2063$0 , \port$2074$0 , \port$2085$0 , \port$2096$0 , \port$2107$0 , \port$2118$0 , \port$2129$0 , \port$2140$0 , \port$2151$0 , \port$2162$0 , \port$2173$0 , \port$2184$0 , \port$2195$0 , \port$2206$0 
+, \port$2217$0 , \port$2228$0 , raw, \port$2334$0 , \port$2336$0 , \port$2338$0 , \port$2340$0 , \port$2342$0 , \port$2344$0 , \port$2346$0 , \port$2348$0 , \port$2350$0 , \port$2352$0 , \port$2354$0 , \port$2356$0 , \port$2358$0 , \port$2360$0 , \port$2362$0 , \port$2364$0 , \port$2366$0 , \port$2368$0 
+, \port$2370$0 , \port$2372$0 , \port$2374$0 , \port$2376$0 , \port$2378$0 , \port$2380$0 , \port$2382$0 , \port$2384$0 , \port$2386$0 , \port$2388$0 , \port$2390$0 , \port$2392$0 , \port$2394$0 , \port$2396$0 , \port$2398$0 , \port$2400$0 , \port$2402$0 , \port$2404$0 , \port$2406$0 , \port$2408$0 , \port$2410$0 
+, \port$2412$0 , \port$2414$0 , \port$2416$0 , \port$2418$0 , \port$2420$0 , \port$2422$0 , \port$2424$0 , \port$2426$0 , \port$2428$0 , \port$2430$0 , \port$2432$0 , \port$2434$0 , \port$2436$0 , \port$2438$0 , \port$2440$0 , \port$2442$0 , \port$2444$0 , \port$2446$0 , \port$2448$0 , \port$2450$0 , \port$2452$0 
+, \port$2454$0 , \port$2456$0 , \port$2458$0 , \port$2460$0 , codes, capture, accumulate, \port$2573$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
-  wire [15:0] \$1 ;
-  wire [15:0] \$10 ;
-  wire [15:0] \$100 ;
-  wire [15:0] \$101 ;
+  wire [16:0] \$1 ;
+  wire [18:0] \$10 ;
+  wire [16:0] \$100 ;
+  wire [16:0] \$101 ;
   wire [16:0] \$102 ;
   wire [7:0] \$103 ;
-  wire [17:0] \$104 ;
-  wire [15:0] \$105 ;
-  wire [15:0] \$106 ;
+  wire [16:0] \$104 ;
+  wire [17:0] \$105 ;
+  wire [7:0] \$106 ;
   wire [16:0] \$107 ;
-  wire [7:0] \$108 ;
-  wire [17:0] \$109 ;
+  wire [17:0] \$108 ;
+  wire [18:0] \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$110 ;
-  wire [15:0] \$111 ;
+  wire [16:0] \$111 ;
   wire [16:0] \$112 ;
-  wire [7:0] \$113 ;
-  wire [17:0] \$114 ;
-  wire [15:0] \$115 ;
-  wire [15:0] \$116 ;
-  wire [16:0] \$117 ;
-  wire [7:0] \$118 ;
+  wire [16:0] \$113 ;
+  wire [7:0] \$114 ;
+  wire [16:0] \$115 ;
+  wire [17:0] \$116 ;
+  wire [7:0] \$117 ;
+  wire [16:0] \$118 ;
   wire [17:0] \$119 ;
   wire [16:0] \$12 ;
-  wire [15:0] \$120 ;
+  wire [18:0] \$120 ;
   wire [15:0] \$121 ;
   wire [16:0] \$122 ;
-  wire [7:0] \$123 ;
-  wire [17:0] \$124 ;
-  wire [15:0] \$125 ;
-  wire [15:0] \$126 ;
-  wire [16:0] \$127 ;
+  wire [16:0] \$123 ;
+  wire [16:0] \$124 ;
+  wire [7:0] \$125 ;
+  wire [16:0] \$126 ;
+  wire [17:0] \$127 ;
   wire [7:0] \$128 ;
-  wire [17:0] \$129 ;
-  wire [7:0] \$13 ;
-  wire [15:0] \$130 ;
-  wire [15:0] \$131 ;
-  wire [16:0] \$132 ;
-  wire [7:0] \$133 ;
-  wire [17:0] \$134 ;
-  wire [15:0] \$135 ;
-  wire [15:0] \$136 ;
+  wire [16:0] \$129 ;
+  wire [16:0] \$13 ;
+  wire [17:0] \$130 ;
+  wire [18:0] \$131 ;
+  wire [15:0] \$132 ;
+  wire [16:0] \$133 ;
+  wire [16:0] \$134 ;
+  wire [16:0] \$135 ;
+  wire [7:0] \$136 ;
   wire [16:0] \$137 ;
-  wire [7:0] \$138 ;
-  wire [17:0] \$139 ;
-  wire [17:0] \$14 ;
-  wire [15:0] \$140 ;
-  wire [15:0] \$141 ;
-  wire [16:0] \$142 ;
-  wire [7:0] \$143 ;
-  wire [17:0] \$144 ;
-  wire [15:0] \$145 ;
-  wire [15:0] \$146 ;
-  wire [16:0] \$147 ;
-  wire [7:0] \$148 ;
+  wire [17:0] \$138 ;
+  wire [7:0] \$139 ;
+  wire [16:0] \$14 ;
+  wire [16:0] \$140 ;
+  wire [17:0] \$141 ;
+  wire [18:0] \$142 ;
+  wire [15:0] \$143 ;
+  wire [16:0] \$144 ;
+  wire [16:0] \$145 ;
+  wire [16:0] \$146 ;
+  wire [7:0] \$147 ;
+  wire [16:0] \$148 ;
   wire [17:0] \$149 ;
-  wire [15:0] \$15 ;
-  wire [15:0] \$150 ;
-  wire [15:0] \$151 ;
-  wire [16:0] \$152 ;
-  wire [7:0] \$153 ;
-  wire [17:0] \$154 ;
-  wire [15:0] \$155 ;
-  wire [15:0] \$156 ;
+  wire [7:0] \$15 ;
+  wire [7:0] \$150 ;
+  wire [16:0] \$151 ;
+  wire [17:0] \$152 ;
+  wire [18:0] \$153 ;
+  wire [15:0] \$154 ;
+  wire [16:0] \$155 ;
+  wire [16:0] \$156 ;
   wire [16:0] \$157 ;
   wire [7:0] \$158 ;
-  wire [17:0] \$159 ;
-  wire [15:0] \$16 ;
-  wire [15:0] \$160 ;
-  wire [15:0] \$161 ;
+  wire [16:0] \$159 ;
+  wire [16:0] \$16 ;
+  wire [17:0] \$160 ;
+  wire [7:0] \$161 ;
   wire [16:0] \$162 ;
-  wire [7:0] \$163 ;
-  wire [17:0] \$164 ;
+  wire [17:0] \$163 ;
+  wire [18:0] \$164 ;
   wire [15:0] \$165 ;
-  wire [15:0] \$166 ;
+  wire [16:0] \$166 ;
   wire [16:0] \$167 ;
-  wire [7:0] \$168 ;
-  wire [17:0] \$169 ;
-  wire [16:0] \$17 ;
-  wire [15:0] \$170 ;
-  wire [15:0] \$171 ;
-  wire [16:0] \$172 ;
-  wire [7:0] \$173 ;
+  wire [16:0] \$168 ;
+  wire [7:0] \$169 ;
+  wire [17:0] \$17 ;
+  wire [16:0] \$170 ;
+  wire [17:0] \$171 ;
+  wire [7:0] \$172 ;
+  wire [16:0] \$173 ;
   wire [17:0] \$174 ;
-  wire [15:0] \$175 ;
+  wire [18:0] \$175 ;
   wire [15:0] \$176 ;
   wire [16:0] \$177 ;
-  wire [7:0] \$178 ;
-  wire [17:0] \$179 ;
+  wire [16:0] \$178 ;
+  wire [16:0] \$179 ;
   wire [7:0] \$18 ;
-  wire [15:0] \$180 ;
-  wire [15:0] \$181 ;
-  wire [16:0] \$182 ;
+  wire [7:0] \$180 ;
+  wire [16:0] \$181 ;
+  wire [17:0] \$182 ;
   wire [7:0] \$183 ;
-  wire [17:0] \$184 ;
-  wire [15:0] \$185 ;
-  wire [15:0] \$186 ;
-  wire [16:0] \$187 ;
-  wire [7:0] \$188 ;
-  wire [17:0] \$189 ;
-  wire [17:0] \$19 ;
-  wire [15:0] \$190 ;
-  wire [15:0] \$191 ;
+  wire [16:0] \$184 ;
+  wire [17:0] \$185 ;
+  wire [18:0] \$186 ;
+  wire [15:0] \$187 ;
+  wire [16:0] \$188 ;
+  wire [16:0] \$189 ;
+  wire [16:0] \$19 ;
+  wire [16:0] \$190 ;
+  wire [7:0] \$191 ;
   wire [16:0] \$192 ;
-  wire [7:0] \$193 ;
-  wire [17:0] \$194 ;
-  wire [15:0] \$195 ;
-  wire [15:0] \$196 ;
-  wire [16:0] \$197 ;
-  wire [7:0] \$198 ;
-  wire [17:0] \$199 ;
+  wire [17:0] \$193 ;
+  wire [7:0] \$194 ;
+  wire [16:0] \$195 ;
+  wire [17:0] \$196 ;
+  wire [18:0] \$197 ;
+  wire [15:0] \$198 ;
+  wire [16:0] \$199 ;
   wire [16:0] \$2 ;
-  wire [15:0] \$20 ;
-  wire [15:0] \$200 ;
-  wire [15:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [7:0] \$203 ;
+  wire [17:0] \$20 ;
+  wire [16:0] \$200 ;
+  wire [16:0] \$201 ;
+  wire [7:0] \$202 ;
+  wire [16:0] \$203 ;
   wire [17:0] \$204 ;
-  wire [15:0] \$205 ;
-  wire [15:0] \$206 ;
-  wire [16:0] \$207 ;
-  wire [7:0] \$208 ;
-  wire [17:0] \$209 ;
-  wire [15:0] \$21 ;
-  wire [15:0] \$210 ;
-  wire [15:0] \$211 ;
+  wire [7:0] \$205 ;
+  wire [16:0] \$206 ;
+  wire [17:0] \$207 ;
+  wire [18:0] \$208 ;
+  wire [15:0] \$209 ;
+  wire [18:0] \$21 ;
+  wire [16:0] \$210 ;
+  wire [16:0] \$211 ;
   wire [16:0] \$212 ;
   wire [7:0] \$213 ;
-  wire [17:0] \$214 ;
-  wire [15:0] \$215 ;
-  wire [15:0] \$216 ;
+  wire [16:0] \$214 ;
+  wire [17:0] \$215 ;
+  wire [7:0] \$216 ;
   wire [16:0] \$217 ;
-  wire [7:0] \$218 ;
-  wire [17:0] \$219 ;
-  wire [16:0] \$22 ;
+  wire [17:0] \$218 ;
+  wire [18:0] \$219 ;
+  wire [15:0] \$22 ;
   wire [15:0] \$220 ;
-  wire [15:0] \$221 ;
+  wire [16:0] \$221 ;
   wire [16:0] \$222 ;
-  wire [7:0] \$223 ;
-  wire [17:0] \$224 ;
-  wire [15:0] \$225 ;
-  wire [15:0] \$226 ;
-  wire [16:0] \$227 ;
-  wire [7:0] \$228 ;
+  wire [16:0] \$223 ;
+  wire [7:0] \$224 ;
+  wire [16:0] \$225 ;
+  wire [17:0] \$226 ;
+  wire [7:0] \$227 ;
+  wire [16:0] \$228 ;
   wire [17:0] \$229 ;
-  wire [7:0] \$23 ;
-  wire [15:0] \$230 ;
+  wire [16:0] \$23 ;
+  wire [18:0] \$230 ;
   wire [15:0] \$231 ;
   wire [16:0] \$232 ;
-  wire [7:0] \$233 ;
-  wire [17:0] \$234 ;
-  wire [15:0] \$235 ;
-  wire [15:0] \$236 ;
-  wire [16:0] \$237 ;
+  wire [16:0] \$233 ;
+  wire [16:0] \$234 ;
+  wire [7:0] \$235 ;
+  wire [16:0] \$236 ;
+  wire [17:0] \$237 ;
   wire [7:0] \$238 ;
-  wire [17:0] \$239 ;
-  wire [17:0] \$24 ;
-  wire [15:0] \$240 ;
-  wire [15:0] \$241 ;
-  wire [16:0] \$242 ;
-  wire [7:0] \$243 ;
-  wire [17:0] \$244 ;
-  wire [15:0] \$245 ;
-  wire [15:0] \$246 ;
+  wire [16:0] \$239 ;
+  wire [16:0] \$24 ;
+  wire [17:0] \$240 ;
+  wire [18:0] \$241 ;
+  wire [15:0] \$242 ;
+  wire [16:0] \$243 ;
+  wire [16:0] \$244 ;
+  wire [16:0] \$245 ;
+  wire [7:0] \$246 ;
   wire [16:0] \$247 ;
-  wire [7:0] \$248 ;
-  wire [17:0] \$249 ;
-  wire [15:0] \$25 ;
-  wire [15:0] \$250 ;
-  wire [15:0] \$251 ;
-  wire [16:0] \$252 ;
-  wire [7:0] \$253 ;
-  wire [17:0] \$254 ;
-  wire [15:0] \$255 ;
-  wire [15:0] \$256 ;
-  wire [16:0] \$257 ;
-  wire [7:0] \$258 ;
+  wire [17:0] \$248 ;
+  wire [7:0] \$249 ;
+  wire [16:0] \$25 ;
+  wire [16:0] \$250 ;
+  wire [17:0] \$251 ;
+  wire [18:0] \$252 ;
+  wire [15:0] \$253 ;
+  wire [16:0] \$254 ;
+  wire [16:0] \$255 ;
+  wire [16:0] \$256 ;
+  wire [7:0] \$257 ;
+  wire [16:0] \$258 ;
   wire [17:0] \$259 ;
-  wire [15:0] \$26 ;
-  wire [15:0] \$260 ;
-  wire [15:0] \$261 ;
-  wire [16:0] \$262 ;
-  wire [7:0] \$263 ;
-  wire [17:0] \$264 ;
-  wire [15:0] \$265 ;
-  wire [15:0] \$266 ;
+  wire [7:0] \$26 ;
+  wire [7:0] \$260 ;
+  wire [16:0] \$261 ;
+  wire [17:0] \$262 ;
+  wire [18:0] \$263 ;
+  wire [15:0] \$264 ;
+  wire [16:0] \$265 ;
+  wire [16:0] \$266 ;
   wire [16:0] \$267 ;
   wire [7:0] \$268 ;
-  wire [17:0] \$269 ;
+  wire [16:0] \$269 ;
   wire [16:0] \$27 ;
-  wire [15:0] \$270 ;
-  wire [15:0] \$271 ;
+  wire [17:0] \$270 ;
+  wire [7:0] \$271 ;
   wire [16:0] \$272 ;
-  wire [7:0] \$273 ;
-  wire [17:0] \$274 ;
+  wire [17:0] \$273 ;
+  wire [18:0] \$274 ;
   wire [15:0] \$275 ;
-  wire [15:0] \$276 ;
+  wire [16:0] \$276 ;
   wire [16:0] \$277 ;
-  wire [7:0] \$278 ;
-  wire [17:0] \$279 ;
-  wire [7:0] \$28 ;
-  wire [15:0] \$280 ;
-  wire [15:0] \$281 ;
-  wire [16:0] \$282 ;
-  wire [7:0] \$283 ;
+  wire [16:0] \$278 ;
+  wire [7:0] \$279 ;
+  wire [17:0] \$28 ;
+  wire [16:0] \$280 ;
+  wire [17:0] \$281 ;
+  wire [7:0] \$282 ;
+  wire [16:0] \$283 ;
   wire [17:0] \$284 ;
-  wire [15:0] \$285 ;
+  wire [18:0] \$285 ;
   wire [15:0] \$286 ;
   wire [16:0] \$287 ;
-  wire [7:0] \$288 ;
-  wire [17:0] \$289 ;
-  wire [17:0] \$29 ;
-  wire [15:0] \$290 ;
-  wire [15:0] \$291 ;
-  wire [16:0] \$292 ;
+  wire [16:0] \$288 ;
+  wire [16:0] \$289 ;
+  wire [7:0] \$29 ;
+  wire [7:0] \$290 ;
+  wire [16:0] \$291 ;
+  wire [17:0] \$292 ;
   wire [7:0] \$293 ;
-  wire [17:0] \$294 ;
-  wire [15:0] \$295 ;
-  wire [15:0] \$296 ;
-  wire [16:0] \$297 ;
-  wire [7:0] \$298 ;
-  wire [17:0] \$299 ;
-  wire [7:0] \$3 ;
-  wire [15:0] \$30 ;
-  wire [15:0] \$300 ;
-  wire [15:0] \$301 ;
+  wire [16:0] \$294 ;
+  wire [17:0] \$295 ;
+  wire [18:0] \$296 ;
+  wire [15:0] \$297 ;
+  wire [16:0] \$298 ;
+  wire [16:0] \$299 ;
+  wire [16:0] \$3 ;
+  wire [16:0] \$30 ;
+  wire [16:0] \$300 ;
+  wire [7:0] \$301 ;
   wire [16:0] \$302 ;
-  wire [7:0] \$303 ;
-  wire [17:0] \$304 ;
-  wire [15:0] \$305 ;
-  wire [15:0] \$306 ;
-  wire [16:0] \$307 ;
-  wire [7:0] \$308 ;
-  wire [17:0] \$309 ;
-  wire [15:0] \$31 ;
-  wire [15:0] \$310 ;
-  wire [15:0] \$311 ;
-  wire [16:0] \$312 ;
-  wire [7:0] \$313 ;
+  wire [17:0] \$303 ;
+  wire [7:0] \$304 ;
+  wire [16:0] \$305 ;
+  wire [17:0] \$306 ;
+  wire [18:0] \$307 ;
+  wire [15:0] \$308 ;
+  wire [16:0] \$309 ;
+  wire [17:0] \$31 ;
+  wire [16:0] \$310 ;
+  wire [16:0] \$311 ;
+  wire [7:0] \$312 ;
+  wire [16:0] \$313 ;
   wire [17:0] \$314 ;
-  wire [15:0] \$315 ;
-  wire [15:0] \$316 ;
-  wire [16:0] \$317 ;
-  wire [7:0] \$318 ;
-  wire [17:0] \$319 ;
-  wire [16:0] \$32 ;
-  wire [15:0] \$320 ;
-  reg [1023:0] \$321 ;
-  wire [7:0] \$33 ;
-  wire [17:0] \$34 ;
-  wire [15:0] \$35 ;
-  wire [15:0] \$36 ;
-  wire [16:0] \$37 ;
-  wire [7:0] \$38 ;
+  wire [7:0] \$315 ;
+  wire [16:0] \$316 ;
+  wire [17:0] \$317 ;
+  wire [18:0] \$318 ;
+  wire [15:0] \$319 ;
+  wire [18:0] \$32 ;
+  wire [16:0] \$320 ;
+  wire [16:0] \$321 ;
+  wire [16:0] \$322 ;
+  wire [7:0] \$323 ;
+  wire [16:0] \$324 ;
+  wire [17:0] \$325 ;
+  wire [7:0] \$326 ;
+  wire [16:0] \$327 ;
+  wire [17:0] \$328 ;
+  wire [18:0] \$329 ;
+  wire [15:0] \$33 ;
+  wire [15:0] \$330 ;
+  wire [16:0] \$331 ;
+  wire [16:0] \$332 ;
+  wire [16:0] \$333 ;
+  wire [7:0] \$334 ;
+  wire [16:0] \$335 ;
+  wire [17:0] \$336 ;
+  wire [7:0] \$337 ;
+  wire [16:0] \$338 ;
+  wire [17:0] \$339 ;
+  wire [16:0] \$34 ;
+  wire [18:0] \$340 ;
+  wire [15:0] \$341 ;
+  wire [16:0] \$342 ;
+  wire [16:0] \$343 ;
+  wire [16:0] \$344 ;
+  wire [7:0] \$345 ;
+  wire [16:0] \$346 ;
+  wire [17:0] \$347 ;
+  wire [7:0] \$348 ;
+  wire [16:0] \$349 ;
+  wire [16:0] \$35 ;
+  wire [17:0] \$350 ;
+  wire [18:0] \$351 ;
+  wire [15:0] \$352 ;
+  wire [16:0] \$353 ;
+  wire [16:0] \$354 ;
+  wire [16:0] \$355 ;
+  wire [7:0] \$356 ;
+  wire [16:0] \$357 ;
+  wire [17:0] \$358 ;
+  wire [7:0] \$359 ;
+  wire [16:0] \$36 ;
+  wire [16:0] \$360 ;
+  wire [17:0] \$361 ;
+  wire [18:0] \$362 ;
+  wire [15:0] \$363 ;
+  wire [16:0] \$364 ;
+  wire [16:0] \$365 ;
+  wire [16:0] \$366 ;
+  wire [7:0] \$367 ;
+  wire [16:0] \$368 ;
+  wire [17:0] \$369 ;
+  wire [7:0] \$37 ;
+  wire [7:0] \$370 ;
+  wire [16:0] \$371 ;
+  wire [17:0] \$372 ;
+  wire [18:0] \$373 ;
+  wire [15:0] \$374 ;
+  wire [16:0] \$375 ;
+  wire [16:0] \$376 ;
+  wire [16:0] \$377 ;
+  wire [7:0] \$378 ;
+  wire [16:0] \$379 ;
+  wire [16:0] \$38 ;
+  wire [17:0] \$380 ;
+  wire [7:0] \$381 ;
+  wire [16:0] \$382 ;
+  wire [17:0] \$383 ;
+  wire [18:0] \$384 ;
+  wire [15:0] \$385 ;
+  wire [16:0] \$386 ;
+  wire [16:0] \$387 ;
+  wire [16:0] \$388 ;
+  wire [7:0] \$389 ;
   wire [17:0] \$39 ;
-  wire [17:0] \$4 ;
-  wire [15:0] \$40 ;
-  wire [15:0] \$41 ;
-  wire [16:0] \$42 ;
-  wire [7:0] \$43 ;
-  wire [17:0] \$44 ;
-  wire [15:0] \$45 ;
-  wire [15:0] \$46 ;
+  wire [16:0] \$390 ;
+  wire [17:0] \$391 ;
+  wire [7:0] \$392 ;
+  wire [16:0] \$393 ;
+  wire [17:0] \$394 ;
+  wire [18:0] \$395 ;
+  wire [15:0] \$396 ;
+  wire [16:0] \$397 ;
+  wire [16:0] \$398 ;
+  wire [16:0] \$399 ;
+  wire [7:0] \$4 ;
+  wire [7:0] \$40 ;
+  wire [7:0] \$400 ;
+  wire [16:0] \$401 ;
+  wire [17:0] \$402 ;
+  wire [7:0] \$403 ;
+  wire [16:0] \$404 ;
+  wire [17:0] \$405 ;
+  wire [18:0] \$406 ;
+  wire [15:0] \$407 ;
+  wire [16:0] \$408 ;
+  wire [16:0] \$409 ;
+  wire [16:0] \$41 ;
+  wire [16:0] \$410 ;
+  wire [7:0] \$411 ;
+  wire [16:0] \$412 ;
+  wire [17:0] \$413 ;
+  wire [7:0] \$414 ;
+  wire [16:0] \$415 ;
+  wire [17:0] \$416 ;
+  wire [18:0] \$417 ;
+  wire [15:0] \$418 ;
+  wire [16:0] \$419 ;
+  wire [17:0] \$42 ;
+  wire [16:0] \$420 ;
+  wire [16:0] \$421 ;
+  wire [7:0] \$422 ;
+  wire [16:0] \$423 ;
+  wire [17:0] \$424 ;
+  wire [7:0] \$425 ;
+  wire [16:0] \$426 ;
+  wire [17:0] \$427 ;
+  wire [18:0] \$428 ;
+  wire [15:0] \$429 ;
+  wire [18:0] \$43 ;
+  wire [16:0] \$430 ;
+  wire [16:0] \$431 ;
+  wire [16:0] \$432 ;
+  wire [7:0] \$433 ;
+  wire [16:0] \$434 ;
+  wire [17:0] \$435 ;
+  wire [7:0] \$436 ;
+  wire [16:0] \$437 ;
+  wire [17:0] \$438 ;
+  wire [18:0] \$439 ;
+  wire [15:0] \$44 ;
+  wire [15:0] \$440 ;
+  wire [16:0] \$441 ;
+  wire [16:0] \$442 ;
+  wire [16:0] \$443 ;
+  wire [7:0] \$444 ;
+  wire [16:0] \$445 ;
+  wire [17:0] \$446 ;
+  wire [7:0] \$447 ;
+  wire [16:0] \$448 ;
+  wire [17:0] \$449 ;
+  wire [16:0] \$45 ;
+  wire [18:0] \$450 ;
+  wire [15:0] \$451 ;
+  wire [16:0] \$452 ;
+  wire [16:0] \$453 ;
+  wire [16:0] \$454 ;
+  wire [7:0] \$455 ;
+  wire [16:0] \$456 ;
+  wire [17:0] \$457 ;
+  wire [7:0] \$458 ;
+  wire [16:0] \$459 ;
+  wire [16:0] \$46 ;
+  wire [17:0] \$460 ;
+  wire [18:0] \$461 ;
+  wire [15:0] \$462 ;
+  wire [16:0] \$463 ;
+  wire [16:0] \$464 ;
+  wire [16:0] \$465 ;
+  wire [7:0] \$466 ;
+  wire [16:0] \$467 ;
+  wire [17:0] \$468 ;
+  wire [7:0] \$469 ;
   wire [16:0] \$47 ;
+  wire [16:0] \$470 ;
+  wire [17:0] \$471 ;
+  wire [18:0] \$472 ;
+  wire [15:0] \$473 ;
+  wire [16:0] \$474 ;
+  wire [16:0] \$475 ;
+  wire [16:0] \$476 ;
+  wire [7:0] \$477 ;
+  wire [16:0] \$478 ;
+  wire [17:0] \$479 ;
   wire [7:0] \$48 ;
-  wire [17:0] \$49 ;
-  wire [15:0] \$5 ;
-  wire [15:0] \$50 ;
-  wire [15:0] \$51 ;
+  wire [7:0] \$480 ;
+  wire [16:0] \$481 ;
+  wire [17:0] \$482 ;
+  wire [18:0] \$483 ;
+  wire [15:0] \$484 ;
+  wire [16:0] \$485 ;
+  wire [16:0] \$486 ;
+  wire [16:0] \$487 ;
+  wire [7:0] \$488 ;
+  wire [16:0] \$489 ;
+  wire [16:0] \$49 ;
+  wire [17:0] \$490 ;
+  wire [7:0] \$491 ;
+  wire [16:0] \$492 ;
+  wire [17:0] \$493 ;
+  wire [18:0] \$494 ;
+  wire [15:0] \$495 ;
+  wire [16:0] \$496 ;
+  wire [16:0] \$497 ;
+  wire [16:0] \$498 ;
+  wire [7:0] \$499 ;
+  wire [16:0] \$5 ;
+  wire [17:0] \$50 ;
+  wire [16:0] \$500 ;
+  wire [17:0] \$501 ;
+  wire [7:0] \$502 ;
+  wire [16:0] \$503 ;
+  wire [17:0] \$504 ;
+  wire [18:0] \$505 ;
+  wire [15:0] \$506 ;
+  wire [16:0] \$507 ;
+  wire [16:0] \$508 ;
+  wire [16:0] \$509 ;
+  wire [7:0] \$51 ;
+  wire [7:0] \$510 ;
+  wire [16:0] \$511 ;
+  wire [17:0] \$512 ;
+  wire [7:0] \$513 ;
+  wire [16:0] \$514 ;
+  wire [17:0] \$515 ;
+  wire [18:0] \$516 ;
+  wire [15:0] \$517 ;
+  wire [16:0] \$518 ;
+  wire [16:0] \$519 ;
   wire [16:0] \$52 ;
-  wire [7:0] \$53 ;
-  wire [17:0] \$54 ;
+  wire [16:0] \$520 ;
+  wire [7:0] \$521 ;
+  wire [16:0] \$522 ;
+  wire [17:0] \$523 ;
+  wire [7:0] \$524 ;
+  wire [16:0] \$525 ;
+  wire [17:0] \$526 ;
+  wire [18:0] \$527 ;
+  wire [15:0] \$528 ;
+  wire [16:0] \$529 ;
+  wire [17:0] \$53 ;
+  wire [16:0] \$530 ;
+  wire [16:0] \$531 ;
+  wire [7:0] \$532 ;
+  wire [16:0] \$533 ;
+  wire [17:0] \$534 ;
+  wire [7:0] \$535 ;
+  wire [16:0] \$536 ;
+  wire [17:0] \$537 ;
+  wire [18:0] \$538 ;
+  wire [15:0] \$539 ;
+  wire [18:0] \$54 ;
+  wire [16:0] \$540 ;
+  wire [16:0] \$541 ;
+  wire [16:0] \$542 ;
+  wire [7:0] \$543 ;
+  wire [16:0] \$544 ;
+  wire [17:0] \$545 ;
+  wire [7:0] \$546 ;
+  wire [16:0] \$547 ;
+  wire [17:0] \$548 ;
+  wire [18:0] \$549 ;
   wire [15:0] \$55 ;
-  wire [15:0] \$56 ;
+  wire [15:0] \$550 ;
+  wire [16:0] \$551 ;
+  wire [16:0] \$552 ;
+  wire [16:0] \$553 ;
+  wire [7:0] \$554 ;
+  wire [16:0] \$555 ;
+  wire [17:0] \$556 ;
+  wire [7:0] \$557 ;
+  wire [16:0] \$558 ;
+  wire [17:0] \$559 ;
+  wire [16:0] \$56 ;
+  wire [18:0] \$560 ;
+  wire [15:0] \$561 ;
+  wire [16:0] \$562 ;
+  wire [16:0] \$563 ;
+  wire [16:0] \$564 ;
+  wire [7:0] \$565 ;
+  wire [16:0] \$566 ;
+  wire [17:0] \$567 ;
+  wire [7:0] \$568 ;
+  wire [16:0] \$569 ;
   wire [16:0] \$57 ;
-  wire [7:0] \$58 ;
-  wire [17:0] \$59 ;
-  wire [15:0] \$6 ;
-  wire [15:0] \$60 ;
-  wire [15:0] \$61 ;
-  wire [16:0] \$62 ;
-  wire [7:0] \$63 ;
+  wire [17:0] \$570 ;
+  wire [18:0] \$571 ;
+  wire [15:0] \$572 ;
+  wire [16:0] \$573 ;
+  wire [16:0] \$574 ;
+  wire [16:0] \$575 ;
+  wire [7:0] \$576 ;
+  wire [16:0] \$577 ;
+  wire [17:0] \$578 ;
+  wire [7:0] \$579 ;
+  wire [16:0] \$58 ;
+  wire [16:0] \$580 ;
+  wire [17:0] \$581 ;
+  wire [18:0] \$582 ;
+  wire [15:0] \$583 ;
+  wire [16:0] \$584 ;
+  wire [16:0] \$585 ;
+  wire [16:0] \$586 ;
+  wire [7:0] \$587 ;
+  wire [16:0] \$588 ;
+  wire [17:0] \$589 ;
+  wire [7:0] \$59 ;
+  wire [7:0] \$590 ;
+  wire [16:0] \$591 ;
+  wire [17:0] \$592 ;
+  wire [18:0] \$593 ;
+  wire [15:0] \$594 ;
+  wire [16:0] \$595 ;
+  wire [16:0] \$596 ;
+  wire [16:0] \$597 ;
+  wire [7:0] \$598 ;
+  wire [16:0] \$599 ;
+  wire [17:0] \$6 ;
+  wire [16:0] \$60 ;
+  wire [17:0] \$600 ;
+  wire [7:0] \$601 ;
+  wire [16:0] \$602 ;
+  wire [17:0] \$603 ;
+  wire [18:0] \$604 ;
+  wire [15:0] \$605 ;
+  wire [16:0] \$606 ;
+  wire [16:0] \$607 ;
+  wire [16:0] \$608 ;
+  wire [7:0] \$609 ;
+  wire [17:0] \$61 ;
+  wire [16:0] \$610 ;
+  wire [17:0] \$611 ;
+  wire [7:0] \$612 ;
+  wire [16:0] \$613 ;
+  wire [17:0] \$614 ;
+  wire [18:0] \$615 ;
+  wire [15:0] \$616 ;
+  wire [16:0] \$617 ;
+  wire [16:0] \$618 ;
+  wire [16:0] \$619 ;
+  wire [7:0] \$62 ;
+  wire [7:0] \$620 ;
+  wire [16:0] \$621 ;
+  wire [17:0] \$622 ;
+  wire [7:0] \$623 ;
+  wire [16:0] \$624 ;
+  wire [17:0] \$625 ;
+  wire [18:0] \$626 ;
+  wire [15:0] \$627 ;
+  wire [16:0] \$628 ;
+  wire [16:0] \$629 ;
+  wire [16:0] \$63 ;
+  wire [16:0] \$630 ;
+  wire [7:0] \$631 ;
+  wire [16:0] \$632 ;
+  wire [17:0] \$633 ;
+  wire [7:0] \$634 ;
+  wire [16:0] \$635 ;
+  wire [17:0] \$636 ;
+  wire [18:0] \$637 ;
+  wire [15:0] \$638 ;
+  wire [16:0] \$639 ;
   wire [17:0] \$64 ;
-  wire [15:0] \$65 ;
+  wire [16:0] \$640 ;
+  wire [16:0] \$641 ;
+  wire [7:0] \$642 ;
+  wire [16:0] \$643 ;
+  wire [17:0] \$644 ;
+  wire [7:0] \$645 ;
+  wire [16:0] \$646 ;
+  wire [17:0] \$647 ;
+  wire [18:0] \$648 ;
+  wire [15:0] \$649 ;
+  wire [18:0] \$65 ;
+  wire [16:0] \$650 ;
+  wire [16:0] \$651 ;
+  wire [16:0] \$652 ;
+  wire [7:0] \$653 ;
+  wire [16:0] \$654 ;
+  wire [17:0] \$655 ;
+  wire [7:0] \$656 ;
+  wire [16:0] \$657 ;
+  wire [17:0] \$658 ;
+  wire [18:0] \$659 ;
   wire [15:0] \$66 ;
+  wire [15:0] \$660 ;
+  wire [16:0] \$661 ;
+  wire [16:0] \$662 ;
+  wire [16:0] \$663 ;
+  wire [7:0] \$664 ;
+  wire [16:0] \$665 ;
+  wire [17:0] \$666 ;
+  wire [7:0] \$667 ;
+  wire [16:0] \$668 ;
+  wire [17:0] \$669 ;
   wire [16:0] \$67 ;
-  wire [7:0] \$68 ;
-  wire [17:0] \$69 ;
-  wire [16:0] \$7 ;
-  wire [15:0] \$70 ;
-  wire [15:0] \$71 ;
-  wire [16:0] \$72 ;
+  wire [18:0] \$670 ;
+  wire [15:0] \$671 ;
+  wire [16:0] \$672 ;
+  wire [16:0] \$673 ;
+  wire [16:0] \$674 ;
+  wire [7:0] \$675 ;
+  wire [16:0] \$676 ;
+  wire [17:0] \$677 ;
+  wire [7:0] \$678 ;
+  wire [16:0] \$679 ;
+  wire [16:0] \$68 ;
+  wire [17:0] \$680 ;
+  wire [18:0] \$681 ;
+  wire [15:0] \$682 ;
+  wire [16:0] \$683 ;
+  wire [16:0] \$684 ;
+  wire [16:0] \$685 ;
+  wire [7:0] \$686 ;
+  wire [16:0] \$687 ;
+  wire [17:0] \$688 ;
+  wire [7:0] \$689 ;
+  wire [16:0] \$69 ;
+  wire [16:0] \$690 ;
+  wire [17:0] \$691 ;
+  wire [18:0] \$692 ;
+  wire [15:0] \$693 ;
+  wire [16:0] \$694 ;
+  wire [16:0] \$695 ;
+  wire [16:0] \$696 ;
+  wire [7:0] \$697 ;
+  wire [16:0] \$698 ;
+  wire [17:0] \$699 ;
+  wire [7:0] \$7 ;
+  wire [7:0] \$70 ;
+  wire [7:0] \$700 ;
+  wire [16:0] \$701 ;
+  wire [17:0] \$702 ;
+  wire [18:0] \$703 ;
+  wire [15:0] \$704 ;
+  reg [1023:0] \$705 ;
+  wire [16:0] \$71 ;
+  wire [17:0] \$72 ;
   wire [7:0] \$73 ;
-  wire [17:0] \$74 ;
-  wire [15:0] \$75 ;
-  wire [15:0] \$76 ;
-  wire [16:0] \$77 ;
-  wire [7:0] \$78 ;
-  wire [17:0] \$79 ;
-  wire [7:0] \$8 ;
-  wire [15:0] \$80 ;
-  wire [15:0] \$81 ;
+  wire [16:0] \$74 ;
+  wire [17:0] \$75 ;
+  wire [18:0] \$76 ;
+  wire [15:0] \$77 ;
+  wire [16:0] \$78 ;
+  wire [16:0] \$79 ;
+  wire [16:0] \$8 ;
+  wire [16:0] \$80 ;
+  wire [7:0] \$81 ;
   wire [16:0] \$82 ;
-  wire [7:0] \$83 ;
-  wire [17:0] \$84 ;
-  wire [15:0] \$85 ;
-  wire [15:0] \$86 ;
-  wire [16:0] \$87 ;
-  wire [7:0] \$88 ;
-  wire [17:0] \$89 ;
+  wire [17:0] \$83 ;
+  wire [7:0] \$84 ;
+  wire [16:0] \$85 ;
+  wire [17:0] \$86 ;
+  wire [18:0] \$87 ;
+  wire [15:0] \$88 ;
+  wire [16:0] \$89 ;
   wire [17:0] \$9 ;
-  wire [15:0] \$90 ;
-  wire [15:0] \$91 ;
-  wire [16:0] \$92 ;
-  wire [7:0] \$93 ;
+  wire [16:0] \$90 ;
+  wire [16:0] \$91 ;
+  wire [7:0] \$92 ;
+  wire [16:0] \$93 ;
   wire [17:0] \$94 ;
-  wire [15:0] \$95 ;
-  wire [15:0] \$96 ;
-  wire [16:0] \$97 ;
-  wire [7:0] \$98 ;
-  wire [17:0] \$99 ;
+  wire [7:0] \$95 ;
+  wire [16:0] \$96 ;
+  wire [17:0] \$97 ;
+  wire [18:0] \$98 ;
+  wire [15:0] \$99 ;
   input accumulate;
   wire accumulate;
   input capture;
@@ -1300,667 +1703,1057 @@ module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 
   wire clk;
   input [447:0] codes;
   wire [447:0] codes;
+  wire negate;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$1529$0 ;
-  wire [15:0] \port$1529$0 ;
-  output [15:0] \port$1534$0 ;
-  wire [15:0] \port$1534$0 ;
-  output [15:0] \port$1539$0 ;
-  wire [15:0] \port$1539$0 ;
-  output [15:0] \port$1544$0 ;
-  wire [15:0] \port$1544$0 ;
-  output [15:0] \port$1549$0 ;
-  wire [15:0] \port$1549$0 ;
-  output [15:0] \port$1554$0 ;
-  wire [15:0] \port$1554$0 ;
-  output [15:0] \port$1559$0 ;
-  wire [15:0] \port$1559$0 ;
-  output [15:0] \port$1564$0 ;
-  wire [15:0] \port$1564$0 ;
-  output [15:0] \port$1569$0 ;
-  wire [15:0] \port$1569$0 ;
-  output [15:0] \port$1574$0 ;
-  wire [15:0] \port$1574$0 ;
+  output [15:0] \port$1535$0 ;
+  wire [15:0] \port$1535$0 ;
+  output [15:0] \port$1546$0 ;
+  wire [15:0] \port$1546$0 ;
+  output [15:0] \port$1557$0 ;
+  wire [15:0] \port$1557$0 ;
+  output [15:0] \port$1568$0 ;
+  wire [15:0] \port$1568$0 ;
   output [15:0] \port$1579$0 ;
   wire [15:0] \port$1579$0 ;
-  output [15:0] \port$1584$0 ;
-  wire [15:0] \port$1584$0 ;
-  output [15:0] \port$1589$0 ;
-  wire [15:0] \port$1589$0 ;
-  output [15:0] \port$1594$0 ;
-  wire [15:0] \port$1594$0 ;
-  output [15:0] \port$1599$0 ;
-  wire [15:0] \port$1599$0 ;
-  output [15:0] \port$1604$0 ;
-  wire [15:0] \port$1604$0 ;
-  output [15:0] \port$1609$0 ;
-  wire [15:0] \port$1609$0 ;
-  output [15:0] \port$1614$0 ;
-  wire [15:0] \port$1614$0 ;
-  output [15:0] \port$1619$0 ;
-  wire [15:0] \port$1619$0 ;
-  output [15:0] \port$1624$0 ;
-  wire [15:0] \port$1624$0 ;
-  output [15:0] \port$1629$0 ;
-  wire [15:0] \port$1629$0 ;
+  output [15:0] \port$1590$0 ;
+  wire [15:0] \port$1590$0 ;
+  output [15:0] \port$1601$0 ;
+  wire [15:0] \port$1601$0 ;
+  output [15:0] \port$1612$0 ;
+  wire [15:0] \port$1612$0 ;
+  output [15:0] \port$1623$0 ;
+  wire [15:0] \port$1623$0 ;
   output [15:0] \port$1634$0 ;
   wire [15:0] \port$1634$0 ;
-  output [15:0] \port$1639$0 ;
-  wire [15:0] \port$1639$0 ;
-  output [15:0] \port$1644$0 ;
-  wire [15:0] \port$1644$0 ;
-  output [15:0] \port$1649$0 ;
-  wire [15:0] \port$1649$0 ;
-  output [15:0] \port$1654$0 ;
-  wire [15:0] \port$1654$0 ;
-  output [15:0] \port$1659$0 ;
-  wire [15:0] \port$1659$0 ;
-  output [15:0] \port$1664$0 ;
-  wire [15:0] \port$1664$0 ;
-  output [15:0] \port$1669$0 ;
-  wire [15:0] \port$1669$0 ;
-  output [15:0] \port$1674$0 ;
-  wire [15:0] \port$1674$0 ;
-  output [15:0] \port$1679$0 ;
-  wire [15:0] \port$1679$0 ;
-  output [15:0] \port$1684$0 ;
-  wire [15:0] \port$1684$0 ;
+  output [15:0] \port$1645$0 ;
+  wire [15:0] \port$1645$0 ;
+  output [15:0] \port$1656$0 ;
+  wire [15:0] \port$1656$0 ;
+  output [15:0] \port$1667$0 ;
+  wire [15:0] \port$1667$0 ;
+  output [15:0] \port$1678$0 ;
+  wire [15:0] \port$1678$0 ;
   output [15:0] \port$1689$0 ;
   wire [15:0] \port$1689$0 ;
-  output [15:0] \port$1694$0 ;
-  wire [15:0] \port$1694$0 ;
-  output [15:0] \port$1699$0 ;
-  wire [15:0] \port$1699$0 ;
-  output [15:0] \port$1704$0 ;
-  wire [15:0] \port$1704$0 ;
-  output [15:0] \port$1709$0 ;
-  wire [15:0] \port$1709$0 ;
-  output [15:0] \port$1714$0 ;
-  wire [15:0] \port$1714$0 ;
-  output [15:0] \port$1719$0 ;
-  wire [15:0] \port$1719$0 ;
-  output [15:0] \port$1724$0 ;
-  wire [15:0] \port$1724$0 ;
-  output [15:0] \port$1729$0 ;
-  wire [15:0] \port$1729$0 ;
-  output [15:0] \port$1734$0 ;
-  wire [15:0] \port$1734$0 ;
-  output [15:0] \port$1739$0 ;
-  wire [15:0] \port$1739$0 ;
+  output [15:0] \port$1700$0 ;
+  wire [15:0] \port$1700$0 ;
+  output [15:0] \port$1711$0 ;
+  wire [15:0] \port$1711$0 ;
+  output [15:0] \port$1722$0 ;
+  wire [15:0] \port$1722$0 ;
+  output [15:0] \port$1733$0 ;
+  wire [15:0] \port$1733$0 ;
   output [15:0] \port$1744$0 ;
   wire [15:0] \port$1744$0 ;
-  output [15:0] \port$1749$0 ;
-  wire [15:0] \port$1749$0 ;
-  output [15:0] \port$1754$0 ;
-  wire [15:0] \port$1754$0 ;
-  output [15:0] \port$1759$0 ;
-  wire [15:0] \port$1759$0 ;
-  output [15:0] \port$1764$0 ;
-  wire [15:0] \port$1764$0 ;
-  output [15:0] \port$1769$0 ;
-  wire [15:0] \port$1769$0 ;
-  output [15:0] \port$1774$0 ;
-  wire [15:0] \port$1774$0 ;
-  output [15:0] \port$1779$0 ;
-  wire [15:0] \port$1779$0 ;
-  output [15:0] \port$1784$0 ;
-  wire [15:0] \port$1784$0 ;
-  output [15:0] \port$1789$0 ;
-  wire [15:0] \port$1789$0 ;
-  output [15:0] \port$1794$0 ;
-  wire [15:0] \port$1794$0 ;
+  output [15:0] \port$1755$0 ;
+  wire [15:0] \port$1755$0 ;
+  output [15:0] \port$1766$0 ;
+  wire [15:0] \port$1766$0 ;
+  output [15:0] \port$1777$0 ;
+  wire [15:0] \port$1777$0 ;
+  output [15:0] \port$1788$0 ;
+  wire [15:0] \port$1788$0 ;
   output [15:0] \port$1799$0 ;
   wire [15:0] \port$1799$0 ;
-  output [15:0] \port$1804$0 ;
-  wire [15:0] \port$1804$0 ;
-  output [15:0] \port$1809$0 ;
-  wire [15:0] \port$1809$0 ;
-  output [15:0] \port$1814$0 ;
-  wire [15:0] \port$1814$0 ;
-  output [15:0] \port$1819$0 ;
-  wire [15:0] \port$1819$0 ;
-  output [15:0] \port$1824$0 ;
-  wire [15:0] \port$1824$0 ;
-  output [15:0] \port$1829$0 ;
-  wire [15:0] \port$1829$0 ;
-  output [15:0] \port$1834$0 ;
-  wire [15:0] \port$1834$0 ;
-  output [15:0] \port$1839$0 ;
-  wire [15:0] \port$1839$0 ;
-  output [15:0] \port$1844$0 ;
-  wire [15:0] \port$1844$0 ;
-  input [15:0] \port$1950$0 ;
-  wire [15:0] \port$1950$0 ;
-  input [15:0] \port$1952$0 ;
-  wire [15:0] \port$1952$0 ;
-  input [15:0] \port$1954$0 ;
-  wire [15:0] \port$1954$0 ;
-  input [15:0] \port$1956$0 ;
-  wire [15:0] \port$1956$0 ;
-  input [15:0] \port$1958$0 ;
-  wire [15:0] \port$1958$0 ;
-  input [15:0] \port$1960$0 ;
-  wire [15:0] \port$1960$0 ;
-  input [15:0] \port$1962$0 ;
-  wire [15:0] \port$1962$0 ;
-  input [15:0] \port$1964$0 ;
+  output [15:0] \port$1810$0 ;
+  wire [15:0] \port$1810$0 ;
+  output [15:0] \port$1821$0 ;
+  wire [15:0] \port$1821$0 ;
+  output [15:0] \port$1832$0 ;
+  wire [15:0] \port$1832$0 ;
+  output [15:0] \port$1843$0 ;
+  wire [15:0] \port$1843$0 ;
+  output [15:0] \port$1854$0 ;
+  wire [15:0] \port$1854$0 ;
+  output [15:0] \port$1865$0 ;
+  wire [15:0] \port$1865$0 ;
+  output [15:0] \port$1876$0 ;
+  wire [15:0] \port$1876$0 ;
+  output [15:0] \port$1887$0 ;
+  wire [15:0] \port$1887$0 ;
+  output [15:0] \port$1898$0 ;
+  wire [15:0] \port$1898$0 ;
+  output [15:0] \port$1909$0 ;
+  wire [15:0] \port$1909$0 ;
+  output [15:0] \port$1920$0 ;
+  wire [15:0] \port$1920$0 ;
+  output [15:0] \port$1931$0 ;
+  wire [15:0] \port$1931$0 ;
+  output [15:0] \port$1942$0 ;
+  wire [15:0] \port$1942$0 ;
+  output [15:0] \port$1953$0 ;
+  wire [15:0] \port$1953$0 ;
+  output [15:0] \port$1964$0 ;
   wire [15:0] \port$1964$0 ;
-  input [15:0] \port$1966$0 ;
-  wire [15:0] \port$1966$0 ;
-  input [15:0] \port$1968$0 ;
-  wire [15:0] \port$1968$0 ;
-  input [15:0] \port$1970$0 ;
-  wire [15:0] \port$1970$0 ;
-  input [15:0] \port$1972$0 ;
-  wire [15:0] \port$1972$0 ;
-  input [15:0] \port$1974$0 ;
-  wire [15:0] \port$1974$0 ;
-  input [15:0] \port$1976$0 ;
-  wire [15:0] \port$1976$0 ;
-  input [15:0] \port$1978$0 ;
-  wire [15:0] \port$1978$0 ;
-  input [15:0] \port$1980$0 ;
-  wire [15:0] \port$1980$0 ;
-  input [15:0] \port$1982$0 ;
-  wire [15:0] \port$1982$0 ;
-  input [15:0] \port$1984$0 ;
-  wire [15:0] \port$1984$0 ;
-  input [15:0] \port$1986$0 ;
+  output [15:0] \port$1975$0 ;
+  wire [15:0] \port$1975$0 ;
+  output [15:0] \port$1986$0 ;
   wire [15:0] \port$1986$0 ;
-  input [15:0] \port$1988$0 ;
-  wire [15:0] \port$1988$0 ;
-  input [15:0] \port$1990$0 ;
-  wire [15:0] \port$1990$0 ;
-  input [15:0] \port$1992$0 ;
-  wire [15:0] \port$1992$0 ;
-  input [15:0] \port$1994$0 ;
-  wire [15:0] \port$1994$0 ;
-  input [15:0] \port$1996$0 ;
-  wire [15:0] \port$1996$0 ;
-  input [15:0] \port$1998$0 ;
-  wire [15:0] \port$1998$0 ;
-  input [15:0] \port$2000$0 ;
-  wire [15:0] \port$2000$0 ;
-  input [15:0] \port$2002$0 ;
-  wire [15:0] \port$2002$0 ;
-  input [15:0] \port$2004$0 ;
-  wire [15:0] \port$2004$0 ;
-  input [15:0] \port$2006$0 ;
-  wire [15:0] \port$2006$0 ;
-  input [15:0] \port$2008$0 ;
+  output [15:0] \port$1997$0 ;
+  wire [15:0] \port$1997$0 ;
+  output [15:0] \port$2008$0 ;
   wire [15:0] \port$2008$0 ;
-  input [15:0] \port$2010$0 ;
-  wire [15:0] \port$2010$0 ;
-  input [15:0] \port$2012$0 ;
-  wire [15:0] \port$2012$0 ;
-  input [15:0] \port$2014$0 ;
-  wire [15:0] \port$2014$0 ;
-  input [15:0] \port$2016$0 ;
-  wire [15:0] \port$2016$0 ;
-  input [15:0] \port$2018$0 ;
-  wire [15:0] \port$2018$0 ;
-  input [15:0] \port$2020$0 ;
-  wire [15:0] \port$2020$0 ;
-  input [15:0] \port$2022$0 ;
-  wire [15:0] \port$2022$0 ;
-  input [15:0] \port$2024$0 ;
-  wire [15:0] \port$2024$0 ;
-  input [15:0] \port$2026$0 ;
-  wire [15:0] \port$2026$0 ;
-  input [15:0] \port$2028$0 ;
-  wire [15:0] \port$2028$0 ;
-  input [15:0] \port$2030$0 ;
+  output [15:0] \port$2019$0 ;
+  wire [15:0] \port$2019$0 ;
+  output [15:0] \port$2030$0 ;
   wire [15:0] \port$2030$0 ;
-  input [15:0] \port$2032$0 ;
-  wire [15:0] \port$2032$0 ;
-  input [15:0] \port$2034$0 ;
-  wire [15:0] \port$2034$0 ;
-  input [15:0] \port$2036$0 ;
-  wire [15:0] \port$2036$0 ;
-  input [15:0] \port$2038$0 ;
-  wire [15:0] \port$2038$0 ;
-  input [15:0] \port$2040$0 ;
-  wire [15:0] \port$2040$0 ;
-  input [15:0] \port$2042$0 ;
-  wire [15:0] \port$2042$0 ;
-  input [15:0] \port$2044$0 ;
-  wire [15:0] \port$2044$0 ;
-  input [15:0] \port$2046$0 ;
-  wire [15:0] \port$2046$0 ;
-  input [15:0] \port$2048$0 ;
-  wire [15:0] \port$2048$0 ;
-  input [15:0] \port$2050$0 ;
-  wire [15:0] \port$2050$0 ;
-  input [15:0] \port$2052$0 ;
+  output [15:0] \port$2041$0 ;
+  wire [15:0] \port$2041$0 ;
+  output [15:0] \port$2052$0 ;
   wire [15:0] \port$2052$0 ;
-  input [15:0] \port$2054$0 ;
-  wire [15:0] \port$2054$0 ;
-  input [15:0] \port$2056$0 ;
-  wire [15:0] \port$2056$0 ;
-  input [15:0] \port$2058$0 ;
-  wire [15:0] \port$2058$0 ;
-  input [15:0] \port$2060$0 ;
-  wire [15:0] \port$2060$0 ;
-  input [15:0] \port$2062$0 ;
-  wire [15:0] \port$2062$0 ;
-  input [15:0] \port$2064$0 ;
-  wire [15:0] \port$2064$0 ;
-  input [15:0] \port$2066$0 ;
-  wire [15:0] \port$2066$0 ;
-  input [15:0] \port$2068$0 ;
-  wire [15:0] \port$2068$0 ;
-  input [15:0] \port$2070$0 ;
-  wire [15:0] \port$2070$0 ;
-  input [15:0] \port$2072$0 ;
-  wire [15:0] \port$2072$0 ;
-  input [15:0] \port$2074$0 ;
+  output [15:0] \port$2063$0 ;
+  wire [15:0] \port$2063$0 ;
+  output [15:0] \port$2074$0 ;
   wire [15:0] \port$2074$0 ;
-  input [15:0] \port$2076$0 ;
-  wire [15:0] \port$2076$0 ;
+  output [15:0] \port$2085$0 ;
+  wire [15:0] \port$2085$0 ;
+  output [15:0] \port$2096$0 ;
+  wire [15:0] \port$2096$0 ;
+  output [15:0] \port$2107$0 ;
+  wire [15:0] \port$2107$0 ;
+  output [15:0] \port$2118$0 ;
+  wire [15:0] \port$2118$0 ;
+  output [15:0] \port$2129$0 ;
+  wire [15:0] \port$2129$0 ;
+  output [15:0] \port$2140$0 ;
+  wire [15:0] \port$2140$0 ;
+  output [15:0] \port$2151$0 ;
+  wire [15:0] \port$2151$0 ;
+  output [15:0] \port$2162$0 ;
+  wire [15:0] \port$2162$0 ;
+  output [15:0] \port$2173$0 ;
+  wire [15:0] \port$2173$0 ;
+  output [15:0] \port$2184$0 ;
+  wire [15:0] \port$2184$0 ;
+  output [15:0] \port$2195$0 ;
+  wire [15:0] \port$2195$0 ;
+  output [15:0] \port$2206$0 ;
+  wire [15:0] \port$2206$0 ;
+  output [15:0] \port$2217$0 ;
+  wire [15:0] \port$2217$0 ;
+  output [15:0] \port$2228$0 ;
+  wire [15:0] \port$2228$0 ;
+  input [15:0] \port$2334$0 ;
+  wire [15:0] \port$2334$0 ;
+  input [15:0] \port$2336$0 ;
+  wire [15:0] \port$2336$0 ;
+  input [15:0] \port$2338$0 ;
+  wire [15:0] \port$2338$0 ;
+  input [15:0] \port$2340$0 ;
+  wire [15:0] \port$2340$0 ;
+  input [15:0] \port$2342$0 ;
+  wire [15:0] \port$2342$0 ;
+  input [15:0] \port$2344$0 ;
+  wire [15:0] \port$2344$0 ;
+  input [15:0] \port$2346$0 ;
+  wire [15:0] \port$2346$0 ;
+  input [15:0] \port$2348$0 ;
+  wire [15:0] \port$2348$0 ;
+  input [15:0] \port$2350$0 ;
+  wire [15:0] \port$2350$0 ;
+  input [15:0] \port$2352$0 ;
+  wire [15:0] \port$2352$0 ;
+  input [15:0] \port$2354$0 ;
+  wire [15:0] \port$2354$0 ;
+  input [15:0] \port$2356$0 ;
+  wire [15:0] \port$2356$0 ;
+  input [15:0] \port$2358$0 ;
+  wire [15:0] \port$2358$0 ;
+  input [15:0] \port$2360$0 ;
+  wire [15:0] \port$2360$0 ;
+  input [15:0] \port$2362$0 ;
+  wire [15:0] \port$2362$0 ;
+  input [15:0] \port$2364$0 ;
+  wire [15:0] \port$2364$0 ;
+  input [15:0] \port$2366$0 ;
+  wire [15:0] \port$2366$0 ;
+  input [15:0] \port$2368$0 ;
+  wire [15:0] \port$2368$0 ;
+  input [15:0] \port$2370$0 ;
+  wire [15:0] \port$2370$0 ;
+  input [15:0] \port$2372$0 ;
+  wire [15:0] \port$2372$0 ;
+  input [15:0] \port$2374$0 ;
+  wire [15:0] \port$2374$0 ;
+  input [15:0] \port$2376$0 ;
+  wire [15:0] \port$2376$0 ;
+  input [15:0] \port$2378$0 ;
+  wire [15:0] \port$2378$0 ;
+  input [15:0] \port$2380$0 ;
+  wire [15:0] \port$2380$0 ;
+  input [15:0] \port$2382$0 ;
+  wire [15:0] \port$2382$0 ;
+  input [15:0] \port$2384$0 ;
+  wire [15:0] \port$2384$0 ;
+  input [15:0] \port$2386$0 ;
+  wire [15:0] \port$2386$0 ;
+  input [15:0] \port$2388$0 ;
+  wire [15:0] \port$2388$0 ;
+  input [15:0] \port$2390$0 ;
+  wire [15:0] \port$2390$0 ;
+  input [15:0] \port$2392$0 ;
+  wire [15:0] \port$2392$0 ;
+  input [15:0] \port$2394$0 ;
+  wire [15:0] \port$2394$0 ;
+  input [15:0] \port$2396$0 ;
+  wire [15:0] \port$2396$0 ;
+  input [15:0] \port$2398$0 ;
+  wire [15:0] \port$2398$0 ;
+  input [15:0] \port$2400$0 ;
+  wire [15:0] \port$2400$0 ;
+  input [15:0] \port$2402$0 ;
+  wire [15:0] \port$2402$0 ;
+  input [15:0] \port$2404$0 ;
+  wire [15:0] \port$2404$0 ;
+  input [15:0] \port$2406$0 ;
+  wire [15:0] \port$2406$0 ;
+  input [15:0] \port$2408$0 ;
+  wire [15:0] \port$2408$0 ;
+  input [15:0] \port$2410$0 ;
+  wire [15:0] \port$2410$0 ;
+  input [15:0] \port$2412$0 ;
+  wire [15:0] \port$2412$0 ;
+  input [15:0] \port$2414$0 ;
+  wire [15:0] \port$2414$0 ;
+  input [15:0] \port$2416$0 ;
+  wire [15:0] \port$2416$0 ;
+  input [15:0] \port$2418$0 ;
+  wire [15:0] \port$2418$0 ;
+  input [15:0] \port$2420$0 ;
+  wire [15:0] \port$2420$0 ;
+  input [15:0] \port$2422$0 ;
+  wire [15:0] \port$2422$0 ;
+  input [15:0] \port$2424$0 ;
+  wire [15:0] \port$2424$0 ;
+  input [15:0] \port$2426$0 ;
+  wire [15:0] \port$2426$0 ;
+  input [15:0] \port$2428$0 ;
+  wire [15:0] \port$2428$0 ;
+  input [15:0] \port$2430$0 ;
+  wire [15:0] \port$2430$0 ;
+  input [15:0] \port$2432$0 ;
+  wire [15:0] \port$2432$0 ;
+  input [15:0] \port$2434$0 ;
+  wire [15:0] \port$2434$0 ;
+  input [15:0] \port$2436$0 ;
+  wire [15:0] \port$2436$0 ;
+  input [15:0] \port$2438$0 ;
+  wire [15:0] \port$2438$0 ;
+  input [15:0] \port$2440$0 ;
+  wire [15:0] \port$2440$0 ;
+  input [15:0] \port$2442$0 ;
+  wire [15:0] \port$2442$0 ;
+  input [15:0] \port$2444$0 ;
+  wire [15:0] \port$2444$0 ;
+  input [15:0] \port$2446$0 ;
+  wire [15:0] \port$2446$0 ;
+  input [15:0] \port$2448$0 ;
+  wire [15:0] \port$2448$0 ;
+  input [15:0] \port$2450$0 ;
+  wire [15:0] \port$2450$0 ;
+  input [15:0] \port$2452$0 ;
+  wire [15:0] \port$2452$0 ;
+  input [15:0] \port$2454$0 ;
+  wire [15:0] \port$2454$0 ;
+  input [15:0] \port$2456$0 ;
+  wire [15:0] \port$2456$0 ;
+  input [15:0] \port$2458$0 ;
+  wire [15:0] \port$2458$0 ;
+  input [15:0] \port$2460$0 ;
+  wire [15:0] \port$2460$0 ;
+  input [1:0] \port$2573$2 ;
+  wire [1:0] \port$2573$2 ;
   input raw;
   wire raw;
   input rst;
   wire rst;
+  wire shift;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$1  = accumulate ? values[15:0] : 16'h0000;
-  assign \$2  = $signed(\$1 ) + $signed(\port$1950$0 );
-  assign \$4  = $signed(\$2 ) - $signed({ 1'h0, \$3  });
-  assign \$5  = raw ? { 9'h000, codes[6:0] } : \$4 [15:0];
-  assign \$6  = accumulate ? values[31:16] : 16'h0000;
-  assign \$7  = $signed(\$6 ) + $signed(\port$1952$0 );
-  assign \$9  = $signed(\$7 ) - $signed({ 1'h0, \$8  });
-  assign \$10  = raw ? { 9'h000, codes[13:7] } : \$9 [15:0];
-  assign \$11  = accumulate ? values[47:32] : 16'h0000;
-  assign \$12  = $signed(\$11 ) + $signed(\port$1954$0 );
-  assign \$14  = $signed(\$12 ) - $signed({ 1'h0, \$13  });
-  assign \$15  = raw ? { 9'h000, codes[20:14] } : \$14 [15:0];
-  assign \$16  = accumulate ? values[63:48] : 16'h0000;
-  assign \$17  = $signed(\$16 ) + $signed(\port$1956$0 );
-  assign \$19  = $signed(\$17 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = raw ? { 9'h000, codes[27:21] } : \$19 [15:0];
-  assign \$21  = accumulate ? values[79:64] : 16'h0000;
-  assign \$22  = $signed(\$21 ) + $signed(\port$1958$0 );
-  assign \$24  = $signed(\$22 ) - $signed({ 1'h0, \$23  });
-  assign \$25  = raw ? { 9'h000, codes[34:28] } : \$24 [15:0];
-  assign \$26  = accumulate ? values[95:80] : 16'h0000;
-  assign \$27  = $signed(\$26 ) + $signed(\port$1960$0 );
-  assign \$29  = $signed(\$27 ) - $signed({ 1'h0, \$28  });
-  assign \$30  = raw ? { 9'h000, codes[41:35] } : \$29 [15:0];
-  assign \$31  = accumulate ? values[111:96] : 16'h0000;
-  assign \$32  = $signed(\$31 ) + $signed(\port$1962$0 );
-  assign \$34  = $signed(\$32 ) - $signed({ 1'h0, \$33  });
-  assign \$35  = raw ? { 9'h000, codes[48:42] } : \$34 [15:0];
-  assign \$36  = accumulate ? values[127:112] : 16'h0000;
-  assign \$37  = $signed(\$36 ) + $signed(\port$1964$0 );
-  assign \$39  = $signed(\$37 ) - $signed({ 1'h0, \$38  });
-  assign \$40  = raw ? { 9'h000, codes[55:49] } : \$39 [15:0];
-  assign \$41  = accumulate ? values[143:128] : 16'h0000;
-  assign \$42  = $signed(\$41 ) + $signed(\port$1966$0 );
-  assign \$44  = $signed(\$42 ) - $signed({ 1'h0, \$43  });
-  assign \$45  = raw ? { 9'h000, codes[62:56] } : \$44 [15:0];
-  assign \$46  = accumulate ? values[159:144] : 16'h0000;
-  assign \$47  = $signed(\$46 ) + $signed(\port$1968$0 );
-  assign \$49  = $signed(\$47 ) - $signed({ 1'h0, \$48  });
-  assign \$50  = raw ? { 9'h000, codes[69:63] } : \$49 [15:0];
-  assign \$51  = accumulate ? values[175:160] : 16'h0000;
-  assign \$52  = $signed(\$51 ) + $signed(\port$1970$0 );
-  assign \$54  = $signed(\$52 ) - $signed({ 1'h0, \$53  });
-  assign \$55  = raw ? { 9'h000, codes[76:70] } : \$54 [15:0];
-  assign \$56  = accumulate ? values[191:176] : 16'h0000;
-  assign \$57  = $signed(\$56 ) + $signed(\port$1972$0 );
-  assign \$59  = $signed(\$57 ) - $signed({ 1'h0, \$58  });
-  assign \$60  = raw ? { 9'h000, codes[83:77] } : \$59 [15:0];
-  assign \$61  = accumulate ? values[207:192] : 16'h0000;
-  assign \$62  = $signed(\$61 ) + $signed(\port$1974$0 );
-  assign \$64  = $signed(\$62 ) - $signed({ 1'h0, \$63  });
-  assign \$65  = raw ? { 9'h000, codes[90:84] } : \$64 [15:0];
-  assign \$66  = accumulate ? values[223:208] : 16'h0000;
-  assign \$67  = $signed(\$66 ) + $signed(\port$1976$0 );
-  assign \$69  = $signed(\$67 ) - $signed({ 1'h0, \$68  });
-  assign \$70  = raw ? { 9'h000, codes[97:91] } : \$69 [15:0];
-  assign \$71  = accumulate ? values[239:224] : 16'h0000;
-  assign \$72  = $signed(\$71 ) + $signed(\port$1978$0 );
-  assign \$74  = $signed(\$72 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = raw ? { 9'h000, codes[104:98] } : \$74 [15:0];
-  assign \$76  = accumulate ? values[255:240] : 16'h0000;
-  assign \$77  = $signed(\$76 ) + $signed(\port$1980$0 );
-  assign \$79  = $signed(\$77 ) - $signed({ 1'h0, \$78  });
-  assign \$80  = raw ? { 9'h000, codes[111:105] } : \$79 [15:0];
-  assign \$81  = accumulate ? values[271:256] : 16'h0000;
-  assign \$82  = $signed(\$81 ) + $signed(\port$1982$0 );
-  assign \$84  = $signed(\$82 ) - $signed({ 1'h0, \$83  });
-  assign \$85  = raw ? { 9'h000, codes[118:112] } : \$84 [15:0];
-  assign \$86  = accumulate ? values[287:272] : 16'h0000;
-  assign \$87  = $signed(\$86 ) + $signed(\port$1984$0 );
-  assign \$89  = $signed(\$87 ) - $signed({ 1'h0, \$88  });
-  assign \$90  = raw ? { 9'h000, codes[125:119] } : \$89 [15:0];
-  assign \$91  = accumulate ? values[303:288] : 16'h0000;
-  assign \$92  = $signed(\$91 ) + $signed(\port$1986$0 );
-  assign \$94  = $signed(\$92 ) - $signed({ 1'h0, \$93  });
-  assign \$95  = raw ? { 9'h000, codes[132:126] } : \$94 [15:0];
-  assign \$96  = accumulate ? values[319:304] : 16'h0000;
-  assign \$97  = $signed(\$96 ) + $signed(\port$1988$0 );
-  assign \$99  = $signed(\$97 ) - $signed({ 1'h0, \$98  });
-  assign \$100  = raw ? { 9'h000, codes[139:133] } : \$99 [15:0];
-  assign \$101  = accumulate ? values[335:320] : 16'h0000;
-  assign \$102  = $signed(\$101 ) + $signed(\port$1990$0 );
-  assign \$104  = $signed(\$102 ) - $signed({ 1'h0, \$103  });
-  assign \$105  = raw ? { 9'h000, codes[146:140] } : \$104 [15:0];
-  assign \$106  = accumulate ? values[351:336] : 16'h0000;
-  assign \$107  = $signed(\$106 ) + $signed(\port$1992$0 );
-  assign \$109  = $signed(\$107 ) - $signed({ 1'h0, \$108  });
-  assign \$110  = raw ? { 9'h000, codes[153:147] } : \$109 [15:0];
-  assign \$111  = accumulate ? values[367:352] : 16'h0000;
-  assign \$112  = $signed(\$111 ) + $signed(\port$1994$0 );
-  assign \$114  = $signed(\$112 ) - $signed({ 1'h0, \$113  });
-  assign \$115  = raw ? { 9'h000, codes[160:154] } : \$114 [15:0];
-  assign \$116  = accumulate ? values[383:368] : 16'h0000;
-  assign \$117  = $signed(\$116 ) + $signed(\port$1996$0 );
-  assign \$119  = $signed(\$117 ) - $signed({ 1'h0, \$118  });
-  assign \$120  = raw ? { 9'h000, codes[167:161] } : \$119 [15:0];
-  assign \$121  = accumulate ? values[399:384] : 16'h0000;
-  assign \$122  = $signed(\$121 ) + $signed(\port$1998$0 );
-  assign \$124  = $signed(\$122 ) - $signed({ 1'h0, \$123  });
-  assign \$125  = raw ? { 9'h000, codes[174:168] } : \$124 [15:0];
-  assign \$126  = accumulate ? values[415:400] : 16'h0000;
-  assign \$127  = $signed(\$126 ) + $signed(\port$2000$0 );
-  assign \$129  = $signed(\$127 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = raw ? { 9'h000, codes[181:175] } : \$129 [15:0];
-  assign \$131  = accumulate ? values[431:416] : 16'h0000;
-  assign \$132  = $signed(\$131 ) + $signed(\port$2002$0 );
-  assign \$134  = $signed(\$132 ) - $signed({ 1'h0, \$133  });
-  assign \$135  = raw ? { 9'h000, codes[188:182] } : \$134 [15:0];
-  assign \$136  = accumulate ? values[447:432] : 16'h0000;
-  assign \$137  = $signed(\$136 ) + $signed(\port$2004$0 );
-  assign \$139  = $signed(\$137 ) - $signed({ 1'h0, \$138  });
-  assign \$140  = raw ? { 9'h000, codes[195:189] } : \$139 [15:0];
-  assign \$141  = accumulate ? values[463:448] : 16'h0000;
-  assign \$142  = $signed(\$141 ) + $signed(\port$2006$0 );
-  assign \$144  = $signed(\$142 ) - $signed({ 1'h0, \$143  });
-  assign \$145  = raw ? { 9'h000, codes[202:196] } : \$144 [15:0];
-  assign \$146  = accumulate ? values[479:464] : 16'h0000;
-  assign \$147  = $signed(\$146 ) + $signed(\port$2008$0 );
-  assign \$149  = $signed(\$147 ) - $signed({ 1'h0, \$148  });
-  assign \$150  = raw ? { 9'h000, codes[209:203] } : \$149 [15:0];
-  assign \$151  = accumulate ? values[495:480] : 16'h0000;
-  assign \$152  = $signed(\$151 ) + $signed(\port$2010$0 );
-  assign \$154  = $signed(\$152 ) - $signed({ 1'h0, \$153  });
-  assign \$155  = raw ? { 9'h000, codes[216:210] } : \$154 [15:0];
-  assign \$156  = accumulate ? values[511:496] : 16'h0000;
-  assign \$157  = $signed(\$156 ) + $signed(\port$2012$0 );
-  assign \$159  = $signed(\$157 ) - $signed({ 1'h0, \$158  });
-  assign \$160  = raw ? { 9'h000, codes[223:217] } : \$159 [15:0];
-  assign \$161  = accumulate ? values[527:512] : 16'h0000;
-  assign \$162  = $signed(\$161 ) + $signed(\port$2014$0 );
-  assign \$164  = $signed(\$162 ) - $signed({ 1'h0, \$163  });
-  assign \$165  = raw ? { 9'h000, codes[230:224] } : \$164 [15:0];
-  assign \$166  = accumulate ? values[543:528] : 16'h0000;
-  assign \$167  = $signed(\$166 ) + $signed(\port$2016$0 );
-  assign \$169  = $signed(\$167 ) - $signed({ 1'h0, \$168  });
-  assign \$170  = raw ? { 9'h000, codes[237:231] } : \$169 [15:0];
-  assign \$171  = accumulate ? values[559:544] : 16'h0000;
-  assign \$172  = $signed(\$171 ) + $signed(\port$2018$0 );
-  assign \$174  = $signed(\$172 ) - $signed({ 1'h0, \$173  });
-  assign \$175  = raw ? { 9'h000, codes[244:238] } : \$174 [15:0];
-  assign \$176  = accumulate ? values[575:560] : 16'h0000;
-  assign \$177  = $signed(\$176 ) + $signed(\port$2020$0 );
-  assign \$179  = $signed(\$177 ) - $signed({ 1'h0, \$178  });
-  assign \$180  = raw ? { 9'h000, codes[251:245] } : \$179 [15:0];
-  assign \$181  = accumulate ? values[591:576] : 16'h0000;
-  assign \$182  = $signed(\$181 ) + $signed(\port$2022$0 );
-  assign \$184  = $signed(\$182 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = raw ? { 9'h000, codes[258:252] } : \$184 [15:0];
-  assign \$186  = accumulate ? values[607:592] : 16'h0000;
-  assign \$187  = $signed(\$186 ) + $signed(\port$2024$0 );
-  assign \$189  = $signed(\$187 ) - $signed({ 1'h0, \$188  });
-  assign \$190  = raw ? { 9'h000, codes[265:259] } : \$189 [15:0];
-  assign \$191  = accumulate ? values[623:608] : 16'h0000;
-  assign \$192  = $signed(\$191 ) + $signed(\port$2026$0 );
-  assign \$194  = $signed(\$192 ) - $signed({ 1'h0, \$193  });
-  assign \$195  = raw ? { 9'h000, codes[272:266] } : \$194 [15:0];
-  assign \$196  = accumulate ? values[639:624] : 16'h0000;
-  assign \$197  = $signed(\$196 ) + $signed(\port$2028$0 );
-  assign \$199  = $signed(\$197 ) - $signed({ 1'h0, \$198  });
-  assign \$200  = raw ? { 9'h000, codes[279:273] } : \$199 [15:0];
-  assign \$201  = accumulate ? values[655:640] : 16'h0000;
-  assign \$202  = $signed(\$201 ) + $signed(\port$2030$0 );
-  assign \$204  = $signed(\$202 ) - $signed({ 1'h0, \$203  });
-  assign \$205  = raw ? { 9'h000, codes[286:280] } : \$204 [15:0];
-  assign \$206  = accumulate ? values[671:656] : 16'h0000;
-  assign \$207  = $signed(\$206 ) + $signed(\port$2032$0 );
-  assign \$209  = $signed(\$207 ) - $signed({ 1'h0, \$208  });
-  assign \$210  = raw ? { 9'h000, codes[293:287] } : \$209 [15:0];
-  assign \$211  = accumulate ? values[687:672] : 16'h0000;
-  assign \$212  = $signed(\$211 ) + $signed(\port$2034$0 );
-  assign \$214  = $signed(\$212 ) - $signed({ 1'h0, \$213  });
-  assign \$215  = raw ? { 9'h000, codes[300:294] } : \$214 [15:0];
-  assign \$216  = accumulate ? values[703:688] : 16'h0000;
-  assign \$217  = $signed(\$216 ) + $signed(\port$2036$0 );
-  assign \$219  = $signed(\$217 ) - $signed({ 1'h0, \$218  });
-  assign \$220  = raw ? { 9'h000, codes[307:301] } : \$219 [15:0];
-  assign \$221  = accumulate ? values[719:704] : 16'h0000;
-  assign \$222  = $signed(\$221 ) + $signed(\port$2038$0 );
-  assign \$224  = $signed(\$222 ) - $signed({ 1'h0, \$223  });
-  assign \$225  = raw ? { 9'h000, codes[314:308] } : \$224 [15:0];
-  assign \$226  = accumulate ? values[735:720] : 16'h0000;
-  assign \$227  = $signed(\$226 ) + $signed(\port$2040$0 );
-  assign \$229  = $signed(\$227 ) - $signed({ 1'h0, \$228  });
-  assign \$230  = raw ? { 9'h000, codes[321:315] } : \$229 [15:0];
-  assign \$231  = accumulate ? values[751:736] : 16'h0000;
-  assign \$232  = $signed(\$231 ) + $signed(\port$2042$0 );
-  assign \$234  = $signed(\$232 ) - $signed({ 1'h0, \$233  });
-  assign \$235  = raw ? { 9'h000, codes[328:322] } : \$234 [15:0];
-  assign \$236  = accumulate ? values[767:752] : 16'h0000;
-  assign \$237  = $signed(\$236 ) + $signed(\port$2044$0 );
-  assign \$239  = $signed(\$237 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = raw ? { 9'h000, codes[335:329] } : \$239 [15:0];
-  assign \$241  = accumulate ? values[783:768] : 16'h0000;
-  assign \$242  = $signed(\$241 ) + $signed(\port$2046$0 );
-  assign \$244  = $signed(\$242 ) - $signed({ 1'h0, \$243  });
-  assign \$245  = raw ? { 9'h000, codes[342:336] } : \$244 [15:0];
-  assign \$246  = accumulate ? values[799:784] : 16'h0000;
-  assign \$247  = $signed(\$246 ) + $signed(\port$2048$0 );
-  assign \$249  = $signed(\$247 ) - $signed({ 1'h0, \$248  });
-  assign \$250  = raw ? { 9'h000, codes[349:343] } : \$249 [15:0];
-  assign \$251  = accumulate ? values[815:800] : 16'h0000;
-  assign \$252  = $signed(\$251 ) + $signed(\port$2050$0 );
-  assign \$254  = $signed(\$252 ) - $signed({ 1'h0, \$253  });
-  assign \$255  = raw ? { 9'h000, codes[356:350] } : \$254 [15:0];
-  assign \$256  = accumulate ? values[831:816] : 16'h0000;
-  assign \$257  = $signed(\$256 ) + $signed(\port$2052$0 );
-  assign \$259  = $signed(\$257 ) - $signed({ 1'h0, \$258  });
-  assign \$260  = raw ? { 9'h000, codes[363:357] } : \$259 [15:0];
-  assign \$261  = accumulate ? values[847:832] : 16'h0000;
-  assign \$262  = $signed(\$261 ) + $signed(\port$2054$0 );
-  assign \$264  = $signed(\$262 ) - $signed({ 1'h0, \$263  });
-  assign \$265  = raw ? { 9'h000, codes[370:364] } : \$264 [15:0];
-  assign \$266  = accumulate ? values[863:848] : 16'h0000;
-  assign \$267  = $signed(\$266 ) + $signed(\port$2056$0 );
-  assign \$269  = $signed(\$267 ) - $signed({ 1'h0, \$268  });
-  assign \$270  = raw ? { 9'h000, codes[377:371] } : \$269 [15:0];
-  assign \$271  = accumulate ? values[879:864] : 16'h0000;
-  assign \$272  = $signed(\$271 ) + $signed(\port$2058$0 );
-  assign \$274  = $signed(\$272 ) - $signed({ 1'h0, \$273  });
-  assign \$275  = raw ? { 9'h000, codes[384:378] } : \$274 [15:0];
-  assign \$276  = accumulate ? values[895:880] : 16'h0000;
-  assign \$277  = $signed(\$276 ) + $signed(\port$2060$0 );
-  assign \$279  = $signed(\$277 ) - $signed({ 1'h0, \$278  });
-  assign \$280  = raw ? { 9'h000, codes[391:385] } : \$279 [15:0];
-  assign \$281  = accumulate ? values[911:896] : 16'h0000;
-  assign \$282  = $signed(\$281 ) + $signed(\port$2062$0 );
-  assign \$284  = $signed(\$282 ) - $signed({ 1'h0, \$283  });
-  assign \$285  = raw ? { 9'h000, codes[398:392] } : \$284 [15:0];
-  assign \$286  = accumulate ? values[927:912] : 16'h0000;
-  assign \$287  = $signed(\$286 ) + $signed(\port$2064$0 );
-  assign \$289  = $signed(\$287 ) - $signed({ 1'h0, \$288  });
-  assign \$290  = raw ? { 9'h000, codes[405:399] } : \$289 [15:0];
-  assign \$291  = accumulate ? values[943:928] : 16'h0000;
-  assign \$292  = $signed(\$291 ) + $signed(\port$2066$0 );
-  assign \$294  = $signed(\$292 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = raw ? { 9'h000, codes[412:406] } : \$294 [15:0];
-  assign \$296  = accumulate ? values[959:944] : 16'h0000;
-  assign \$297  = $signed(\$296 ) + $signed(\port$2068$0 );
-  assign \$299  = $signed(\$297 ) - $signed({ 1'h0, \$298  });
-  assign \$300  = raw ? { 9'h000, codes[419:413] } : \$299 [15:0];
-  assign \$301  = accumulate ? values[975:960] : 16'h0000;
-  assign \$302  = $signed(\$301 ) + $signed(\port$2070$0 );
-  assign \$304  = $signed(\$302 ) - $signed({ 1'h0, \$303  });
-  assign \$305  = raw ? { 9'h000, codes[426:420] } : \$304 [15:0];
-  assign \$306  = accumulate ? values[991:976] : 16'h0000;
-  assign \$307  = $signed(\$306 ) + $signed(\port$2072$0 );
-  assign \$309  = $signed(\$307 ) - $signed({ 1'h0, \$308  });
-  assign \$310  = raw ? { 9'h000, codes[433:427] } : \$309 [15:0];
-  assign \$311  = accumulate ? values[1007:992] : 16'h0000;
-  assign \$312  = $signed(\$311 ) + $signed(\port$2074$0 );
-  assign \$314  = $signed(\$312 ) - $signed({ 1'h0, \$313  });
-  assign \$315  = raw ? { 9'h000, codes[440:434] } : \$314 [15:0];
-  assign \$316  = accumulate ? values[1023:1008] : 16'h0000;
-  assign \$317  = $signed(\$316 ) + $signed(\port$2076$0 );
-  assign \$319  = $signed(\$317 ) - $signed({ 1'h0, \$318  });
-  assign \$320  = raw ? { 9'h000, codes[447:441] } : \$319 [15:0];
+  assign \$295  = \port$2573$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$296  = $signed(\$289 ) + $signed(\$295 );
+  assign \$297  = raw ? { 9'h000, codes[188:182] } : \$296 [15:0];
+  assign \$299  = \port$2573$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$300  = accumulate ? \$299  : 17'h00000;
+  assign \$302  = $signed(\port$2388$0 ) - $signed({ 1'h0, \$301  });
+  assign \$303  = - $signed(\$302 );
+  assign \$305  = $signed(\port$2388$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$2573$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$307  = $signed(\$300 ) + $signed(\$306 );
+  assign \$308  = raw ? { 9'h000, codes[195:189] } : \$307 [15:0];
+  assign \$310  = \port$2573$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$311  = accumulate ? \$310  : 17'h00000;
+  assign \$313  = $signed(\port$2390$0 ) - $signed({ 1'h0, \$312  });
+  assign \$314  = - $signed(\$313 );
+  assign \$316  = $signed(\port$2390$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$2573$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$318  = $signed(\$311 ) + $signed(\$317 );
+  assign \$319  = raw ? { 9'h000, codes[202:196] } : \$318 [15:0];
+  assign \$321  = \port$2573$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$322  = accumulate ? \$321  : 17'h00000;
+  assign \$324  = $signed(\port$2392$0 ) - $signed({ 1'h0, \$323  });
+  assign \$325  = - $signed(\$324 );
+  assign \$327  = $signed(\port$2392$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$2573$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$329  = $signed(\$322 ) + $signed(\$328 );
+  assign \$330  = raw ? { 9'h000, codes[209:203] } : \$329 [15:0];
+  assign \$332  = \port$2573$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$333  = accumulate ? \$332  : 17'h00000;
+  assign \$335  = $signed(\port$2394$0 ) - $signed({ 1'h0, \$334  });
+  assign \$336  = - $signed(\$335 );
+  assign \$338  = $signed(\port$2394$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$2573$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$340  = $signed(\$333 ) + $signed(\$339 );
+  assign \$341  = raw ? { 9'h000, codes[216:210] } : \$340 [15:0];
+  assign \$343  = \port$2573$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$344  = accumulate ? \$343  : 17'h00000;
+  assign \$346  = $signed(\port$2396$0 ) - $signed({ 1'h0, \$345  });
+  assign \$347  = - $signed(\$346 );
+  assign \$349  = $signed(\port$2396$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$2573$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$351  = $signed(\$344 ) + $signed(\$350 );
+  assign \$352  = raw ? { 9'h000, codes[223:217] } : \$351 [15:0];
+  assign \$354  = \port$2573$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$355  = accumulate ? \$354  : 17'h00000;
+  assign \$357  = $signed(\port$2398$0 ) - $signed({ 1'h0, \$356  });
+  assign \$358  = - $signed(\$357 );
+  assign \$360  = $signed(\port$2398$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$2573$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$362  = $signed(\$355 ) + $signed(\$361 );
+  assign \$363  = raw ? { 9'h000, codes[230:224] } : \$362 [15:0];
+  assign \$365  = \port$2573$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$366  = accumulate ? \$365  : 17'h00000;
+  assign \$368  = $signed(\port$2400$0 ) - $signed({ 1'h0, \$367  });
+  assign \$369  = - $signed(\$368 );
+  assign \$371  = $signed(\port$2400$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$2573$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$373  = $signed(\$366 ) + $signed(\$372 );
+  assign \$374  = raw ? { 9'h000, codes[237:231] } : \$373 [15:0];
+  assign \$376  = \port$2573$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$377  = accumulate ? \$376  : 17'h00000;
+  assign \$379  = $signed(\port$2402$0 ) - $signed({ 1'h0, \$378  });
+  assign \$380  = - $signed(\$379 );
+  assign \$382  = $signed(\port$2402$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$2573$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$384  = $signed(\$377 ) + $signed(\$383 );
+  assign \$385  = raw ? { 9'h000, codes[244:238] } : \$384 [15:0];
+  assign \$387  = \port$2573$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$388  = accumulate ? \$387  : 17'h00000;
+  assign \$390  = $signed(\port$2404$0 ) - $signed({ 1'h0, \$389  });
+  assign \$391  = - $signed(\$390 );
+  assign \$393  = $signed(\port$2404$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$2573$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$395  = $signed(\$388 ) + $signed(\$394 );
+  assign \$396  = raw ? { 9'h000, codes[251:245] } : \$395 [15:0];
+  assign \$398  = \port$2573$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$399  = accumulate ? \$398  : 17'h00000;
+  assign \$401  = $signed(\port$2406$0 ) - $signed({ 1'h0, \$400  });
+  assign \$402  = - $signed(\$401 );
+  assign \$404  = $signed(\port$2406$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$2573$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$406  = $signed(\$399 ) + $signed(\$405 );
+  assign \$407  = raw ? { 9'h000, codes[258:252] } : \$406 [15:0];
+  assign \$409  = \port$2573$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$410  = accumulate ? \$409  : 17'h00000;
+  assign \$412  = $signed(\port$2408$0 ) - $signed({ 1'h0, \$411  });
+  assign \$413  = - $signed(\$412 );
+  assign \$415  = $signed(\port$2408$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$2573$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$417  = $signed(\$410 ) + $signed(\$416 );
+  assign \$418  = raw ? { 9'h000, codes[265:259] } : \$417 [15:0];
+  assign \$420  = \port$2573$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$421  = accumulate ? \$420  : 17'h00000;
+  assign \$423  = $signed(\port$2410$0 ) - $signed({ 1'h0, \$422  });
+  assign \$424  = - $signed(\$423 );
+  assign \$426  = $signed(\port$2410$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$2573$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$428  = $signed(\$421 ) + $signed(\$427 );
+  assign \$429  = raw ? { 9'h000, codes[272:266] } : \$428 [15:0];
+  assign \$431  = \port$2573$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$432  = accumulate ? \$431  : 17'h00000;
+  assign \$434  = $signed(\port$2412$0 ) - $signed({ 1'h0, \$433  });
+  assign \$435  = - $signed(\$434 );
+  assign \$437  = $signed(\port$2412$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$2573$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$439  = $signed(\$432 ) + $signed(\$438 );
+  assign \$440  = raw ? { 9'h000, codes[279:273] } : \$439 [15:0];
+  assign \$442  = \port$2573$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$443  = accumulate ? \$442  : 17'h00000;
+  assign \$445  = $signed(\port$2414$0 ) - $signed({ 1'h0, \$444  });
+  assign \$446  = - $signed(\$445 );
+  assign \$448  = $signed(\port$2414$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$2573$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$450  = $signed(\$443 ) + $signed(\$449 );
+  assign \$451  = raw ? { 9'h000, codes[286:280] } : \$450 [15:0];
+  assign \$453  = \port$2573$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$454  = accumulate ? \$453  : 17'h00000;
+  assign \$456  = $signed(\port$2416$0 ) - $signed({ 1'h0, \$455  });
+  assign \$457  = - $signed(\$456 );
+  assign \$459  = $signed(\port$2416$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$2573$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$461  = $signed(\$454 ) + $signed(\$460 );
+  assign \$462  = raw ? { 9'h000, codes[293:287] } : \$461 [15:0];
+  assign \$464  = \port$2573$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$465  = accumulate ? \$464  : 17'h00000;
+  assign \$467  = $signed(\port$2418$0 ) - $signed({ 1'h0, \$466  });
+  assign \$468  = - $signed(\$467 );
+  assign \$470  = $signed(\port$2418$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$2573$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$472  = $signed(\$465 ) + $signed(\$471 );
+  assign \$473  = raw ? { 9'h000, codes[300:294] } : \$472 [15:0];
+  assign \$475  = \port$2573$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$476  = accumulate ? \$475  : 17'h00000;
+  assign \$478  = $signed(\port$2420$0 ) - $signed({ 1'h0, \$477  });
+  assign \$479  = - $signed(\$478 );
+  assign \$481  = $signed(\port$2420$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$2573$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$483  = $signed(\$476 ) + $signed(\$482 );
+  assign \$484  = raw ? { 9'h000, codes[307:301] } : \$483 [15:0];
+  assign \$486  = \port$2573$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$487  = accumulate ? \$486  : 17'h00000;
+  assign \$489  = $signed(\port$2422$0 ) - $signed({ 1'h0, \$488  });
+  assign \$490  = - $signed(\$489 );
+  assign \$492  = $signed(\port$2422$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$2573$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$494  = $signed(\$487 ) + $signed(\$493 );
+  assign \$495  = raw ? { 9'h000, codes[314:308] } : \$494 [15:0];
+  assign \$497  = \port$2573$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$498  = accumulate ? \$497  : 17'h00000;
+  assign \$500  = $signed(\port$2424$0 ) - $signed({ 1'h0, \$499  });
+  assign \$501  = - $signed(\$500 );
+  assign \$503  = $signed(\port$2424$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$2573$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$505  = $signed(\$498 ) + $signed(\$504 );
+  assign \$506  = raw ? { 9'h000, codes[321:315] } : \$505 [15:0];
+  assign \$508  = \port$2573$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$509  = accumulate ? \$508  : 17'h00000;
+  assign \$511  = $signed(\port$2426$0 ) - $signed({ 1'h0, \$510  });
+  assign \$512  = - $signed(\$511 );
+  assign \$514  = $signed(\port$2426$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$2573$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$516  = $signed(\$509 ) + $signed(\$515 );
+  assign \$517  = raw ? { 9'h000, codes[328:322] } : \$516 [15:0];
+  assign \$519  = \port$2573$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$520  = accumulate ? \$519  : 17'h00000;
+  assign \$522  = $signed(\port$2428$0 ) - $signed({ 1'h0, \$521  });
+  assign \$523  = - $signed(\$522 );
+  assign \$525  = $signed(\port$2428$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$2573$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$527  = $signed(\$520 ) + $signed(\$526 );
+  assign \$528  = raw ? { 9'h000, codes[335:329] } : \$527 [15:0];
+  assign \$530  = \port$2573$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$531  = accumulate ? \$530  : 17'h00000;
+  assign \$533  = $signed(\port$2430$0 ) - $signed({ 1'h0, \$532  });
+  assign \$534  = - $signed(\$533 );
+  assign \$536  = $signed(\port$2430$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$2573$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$538  = $signed(\$531 ) + $signed(\$537 );
+  assign \$539  = raw ? { 9'h000, codes[342:336] } : \$538 [15:0];
+  assign \$541  = \port$2573$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$542  = accumulate ? \$541  : 17'h00000;
+  assign \$544  = $signed(\port$2432$0 ) - $signed({ 1'h0, \$543  });
+  assign \$545  = - $signed(\$544 );
+  assign \$547  = $signed(\port$2432$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$2573$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$549  = $signed(\$542 ) + $signed(\$548 );
+  assign \$550  = raw ? { 9'h000, codes[349:343] } : \$549 [15:0];
+  assign \$552  = \port$2573$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$553  = accumulate ? \$552  : 17'h00000;
+  assign \$555  = $signed(\port$2434$0 ) - $signed({ 1'h0, \$554  });
+  assign \$556  = - $signed(\$555 );
+  assign \$558  = $signed(\port$2434$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$2573$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$560  = $signed(\$553 ) + $signed(\$559 );
+  assign \$561  = raw ? { 9'h000, codes[356:350] } : \$560 [15:0];
+  assign \$563  = \port$2573$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$564  = accumulate ? \$563  : 17'h00000;
+  assign \$566  = $signed(\port$2436$0 ) - $signed({ 1'h0, \$565  });
+  assign \$567  = - $signed(\$566 );
+  assign \$569  = $signed(\port$2436$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$2573$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$571  = $signed(\$564 ) + $signed(\$570 );
+  assign \$572  = raw ? { 9'h000, codes[363:357] } : \$571 [15:0];
+  assign \$574  = \port$2573$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$575  = accumulate ? \$574  : 17'h00000;
+  assign \$577  = $signed(\port$2438$0 ) - $signed({ 1'h0, \$576  });
+  assign \$578  = - $signed(\$577 );
+  assign \$580  = $signed(\port$2438$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$2573$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$582  = $signed(\$575 ) + $signed(\$581 );
+  assign \$583  = raw ? { 9'h000, codes[370:364] } : \$582 [15:0];
+  assign \$585  = \port$2573$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$586  = accumulate ? \$585  : 17'h00000;
+  assign \$588  = $signed(\port$2440$0 ) - $signed({ 1'h0, \$587  });
+  assign \$589  = - $signed(\$588 );
+  assign \$591  = $signed(\port$2440$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$2573$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$593  = $signed(\$586 ) + $signed(\$592 );
+  assign \$594  = raw ? { 9'h000, codes[377:371] } : \$593 [15:0];
+  assign \$596  = \port$2573$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$597  = accumulate ? \$596  : 17'h00000;
+  assign \$599  = $signed(\port$2442$0 ) - $signed({ 1'h0, \$598  });
+  assign \$600  = - $signed(\$599 );
+  assign \$602  = $signed(\port$2442$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$2573$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$604  = $signed(\$597 ) + $signed(\$603 );
+  assign \$605  = raw ? { 9'h000, codes[384:378] } : \$604 [15:0];
+  assign \$607  = \port$2573$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$608  = accumulate ? \$607  : 17'h00000;
+  assign \$610  = $signed(\port$2444$0 ) - $signed({ 1'h0, \$609  });
+  assign \$611  = - $signed(\$610 );
+  assign \$613  = $signed(\port$2444$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$2573$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$615  = $signed(\$608 ) + $signed(\$614 );
+  assign \$616  = raw ? { 9'h000, codes[391:385] } : \$615 [15:0];
+  assign \$618  = \port$2573$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$619  = accumulate ? \$618  : 17'h00000;
+  assign \$621  = $signed(\port$2446$0 ) - $signed({ 1'h0, \$620  });
+  assign \$622  = - $signed(\$621 );
+  assign \$624  = $signed(\port$2446$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$2573$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$626  = $signed(\$619 ) + $signed(\$625 );
+  assign \$627  = raw ? { 9'h000, codes[398:392] } : \$626 [15:0];
+  assign \$629  = \port$2573$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$630  = accumulate ? \$629  : 17'h00000;
+  assign \$632  = $signed(\port$2448$0 ) - $signed({ 1'h0, \$631  });
+  assign \$633  = - $signed(\$632 );
+  assign \$635  = $signed(\port$2448$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$2573$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$637  = $signed(\$630 ) + $signed(\$636 );
+  assign \$638  = raw ? { 9'h000, codes[405:399] } : \$637 [15:0];
+  assign \$640  = \port$2573$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$641  = accumulate ? \$640  : 17'h00000;
+  assign \$643  = $signed(\port$2450$0 ) - $signed({ 1'h0, \$642  });
+  assign \$644  = - $signed(\$643 );
+  assign \$646  = $signed(\port$2450$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$2573$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$648  = $signed(\$641 ) + $signed(\$647 );
+  assign \$649  = raw ? { 9'h000, codes[412:406] } : \$648 [15:0];
+  assign \$651  = \port$2573$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$652  = accumulate ? \$651  : 17'h00000;
+  assign \$654  = $signed(\port$2452$0 ) - $signed({ 1'h0, \$653  });
+  assign \$655  = - $signed(\$654 );
+  assign \$657  = $signed(\port$2452$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$2573$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$659  = $signed(\$652 ) + $signed(\$658 );
+  assign \$660  = raw ? { 9'h000, codes[419:413] } : \$659 [15:0];
+  assign \$662  = \port$2573$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$663  = accumulate ? \$662  : 17'h00000;
+  assign \$665  = $signed(\port$2454$0 ) - $signed({ 1'h0, \$664  });
+  assign \$666  = - $signed(\$665 );
+  assign \$668  = $signed(\port$2454$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$2573$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$670  = $signed(\$663 ) + $signed(\$669 );
+  assign \$671  = raw ? { 9'h000, codes[426:420] } : \$670 [15:0];
+  assign \$673  = \port$2573$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$674  = accumulate ? \$673  : 17'h00000;
+  assign \$676  = $signed(\port$2456$0 ) - $signed({ 1'h0, \$675  });
+  assign \$677  = - $signed(\$676 );
+  assign \$679  = $signed(\port$2456$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$2573$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$681  = $signed(\$674 ) + $signed(\$680 );
+  assign \$682  = raw ? { 9'h000, codes[433:427] } : \$681 [15:0];
+  assign \$684  = \port$2573$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$685  = accumulate ? \$684  : 17'h00000;
+  assign \$687  = $signed(\port$2458$0 ) - $signed({ 1'h0, \$686  });
+  assign \$688  = - $signed(\$687 );
+  assign \$690  = $signed(\port$2458$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$2573$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$692  = $signed(\$685 ) + $signed(\$691 );
+  assign \$693  = raw ? { 9'h000, codes[440:434] } : \$692 [15:0];
+  assign \$695  = \port$2573$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$696  = accumulate ? \$695  : 17'h00000;
+  assign \$698  = $signed(\port$2460$0 ) - $signed({ 1'h0, \$697  });
+  assign \$699  = - $signed(\$698 );
+  assign \$701  = $signed(\port$2460$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$2573$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$703  = $signed(\$696 ) + $signed(\$702 );
+  assign \$704  = raw ? { 9'h000, codes[447:441] } : \$703 [15:0];
   always @(posedge clk)
-    values <= \$321 ;
+    values <= \$705 ;
+  assign \$2  = \port$2573$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$3  = accumulate ? \$2  : 17'h00000;
+  assign \$5  = $signed(\port$2334$0 ) - $signed({ 1'h0, \$4  });
+  assign \$6  = - $signed(\$5 );
+  assign \$8  = $signed(\port$2334$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$2573$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$10  = $signed(\$3 ) + $signed(\$9 );
+  assign \$11  = raw ? { 9'h000, codes[6:0] } : \$10 [15:0];
+  assign \$13  = \port$2573$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$14  = accumulate ? \$13  : 17'h00000;
+  assign \$16  = $signed(\port$2336$0 ) - $signed({ 1'h0, \$15  });
+  assign \$17  = - $signed(\$16 );
+  assign \$19  = $signed(\port$2336$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$2573$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$21  = $signed(\$14 ) + $signed(\$20 );
+  assign \$22  = raw ? { 9'h000, codes[13:7] } : \$21 [15:0];
+  assign \$24  = \port$2573$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$25  = accumulate ? \$24  : 17'h00000;
+  assign \$27  = $signed(\port$2338$0 ) - $signed({ 1'h0, \$26  });
+  assign \$28  = - $signed(\$27 );
+  assign \$30  = $signed(\port$2338$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$2573$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$32  = $signed(\$25 ) + $signed(\$31 );
+  assign \$33  = raw ? { 9'h000, codes[20:14] } : \$32 [15:0];
+  assign \$35  = \port$2573$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$36  = accumulate ? \$35  : 17'h00000;
+  assign \$38  = $signed(\port$2340$0 ) - $signed({ 1'h0, \$37  });
+  assign \$39  = - $signed(\$38 );
+  assign \$41  = $signed(\port$2340$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$2573$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$43  = $signed(\$36 ) + $signed(\$42 );
+  assign \$44  = raw ? { 9'h000, codes[27:21] } : \$43 [15:0];
+  assign \$46  = \port$2573$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$47  = accumulate ? \$46  : 17'h00000;
+  assign \$49  = $signed(\port$2342$0 ) - $signed({ 1'h0, \$48  });
+  assign \$50  = - $signed(\$49 );
+  assign \$52  = $signed(\port$2342$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$2573$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$54  = $signed(\$47 ) + $signed(\$53 );
+  assign \$55  = raw ? { 9'h000, codes[34:28] } : \$54 [15:0];
+  assign \$57  = \port$2573$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$58  = accumulate ? \$57  : 17'h00000;
+  assign \$60  = $signed(\port$2344$0 ) - $signed({ 1'h0, \$59  });
+  assign \$61  = - $signed(\$60 );
+  assign \$63  = $signed(\port$2344$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$2573$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$65  = $signed(\$58 ) + $signed(\$64 );
+  assign \$66  = raw ? { 9'h000, codes[41:35] } : \$65 [15:0];
+  assign \$68  = \port$2573$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$69  = accumulate ? \$68  : 17'h00000;
+  assign \$71  = $signed(\port$2346$0 ) - $signed({ 1'h0, \$70  });
+  assign \$72  = - $signed(\$71 );
+  assign \$74  = $signed(\port$2346$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$2573$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$76  = $signed(\$69 ) + $signed(\$75 );
+  assign \$77  = raw ? { 9'h000, codes[48:42] } : \$76 [15:0];
+  assign \$79  = \port$2573$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$80  = accumulate ? \$79  : 17'h00000;
+  assign \$82  = $signed(\port$2348$0 ) - $signed({ 1'h0, \$81  });
+  assign \$83  = - $signed(\$82 );
+  assign \$85  = $signed(\port$2348$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$2573$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$87  = $signed(\$80 ) + $signed(\$86 );
+  assign \$88  = raw ? { 9'h000, codes[55:49] } : \$87 [15:0];
+  assign \$90  = \port$2573$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$91  = accumulate ? \$90  : 17'h00000;
+  assign \$93  = $signed(\port$2350$0 ) - $signed({ 1'h0, \$92  });
+  assign \$94  = - $signed(\$93 );
+  assign \$96  = $signed(\port$2350$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$2573$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$98  = $signed(\$91 ) + $signed(\$97 );
+  assign \$99  = raw ? { 9'h000, codes[62:56] } : \$98 [15:0];
+  assign \$101  = \port$2573$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$102  = accumulate ? \$101  : 17'h00000;
+  assign \$104  = $signed(\port$2352$0 ) - $signed({ 1'h0, \$103  });
+  assign \$105  = - $signed(\$104 );
+  assign \$107  = $signed(\port$2352$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$2573$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$109  = $signed(\$102 ) + $signed(\$108 );
+  assign \$110  = raw ? { 9'h000, codes[69:63] } : \$109 [15:0];
+  assign \$112  = \port$2573$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$113  = accumulate ? \$112  : 17'h00000;
+  assign \$115  = $signed(\port$2354$0 ) - $signed({ 1'h0, \$114  });
+  assign \$116  = - $signed(\$115 );
+  assign \$118  = $signed(\port$2354$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$2573$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$120  = $signed(\$113 ) + $signed(\$119 );
+  assign \$121  = raw ? { 9'h000, codes[76:70] } : \$120 [15:0];
+  assign \$123  = \port$2573$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$124  = accumulate ? \$123  : 17'h00000;
+  assign \$126  = $signed(\port$2356$0 ) - $signed({ 1'h0, \$125  });
+  assign \$127  = - $signed(\$126 );
+  assign \$129  = $signed(\port$2356$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$2573$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$131  = $signed(\$124 ) + $signed(\$130 );
+  assign \$132  = raw ? { 9'h000, codes[83:77] } : \$131 [15:0];
+  assign \$134  = \port$2573$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$135  = accumulate ? \$134  : 17'h00000;
+  assign \$137  = $signed(\port$2358$0 ) - $signed({ 1'h0, \$136  });
+  assign \$138  = - $signed(\$137 );
+  assign \$140  = $signed(\port$2358$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$2573$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$142  = $signed(\$135 ) + $signed(\$141 );
+  assign \$143  = raw ? { 9'h000, codes[90:84] } : \$142 [15:0];
+  assign \$145  = \port$2573$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$146  = accumulate ? \$145  : 17'h00000;
+  assign \$148  = $signed(\port$2360$0 ) - $signed({ 1'h0, \$147  });
+  assign \$149  = - $signed(\$148 );
+  assign \$151  = $signed(\port$2360$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$2573$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$153  = $signed(\$146 ) + $signed(\$152 );
+  assign \$154  = raw ? { 9'h000, codes[97:91] } : \$153 [15:0];
+  assign \$156  = \port$2573$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$157  = accumulate ? \$156  : 17'h00000;
+  assign \$159  = $signed(\port$2362$0 ) - $signed({ 1'h0, \$158  });
+  assign \$160  = - $signed(\$159 );
+  assign \$162  = $signed(\port$2362$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$2573$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$164  = $signed(\$157 ) + $signed(\$163 );
+  assign \$165  = raw ? { 9'h000, codes[104:98] } : \$164 [15:0];
+  assign \$167  = \port$2573$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$168  = accumulate ? \$167  : 17'h00000;
+  assign \$170  = $signed(\port$2364$0 ) - $signed({ 1'h0, \$169  });
+  assign \$171  = - $signed(\$170 );
+  assign \$173  = $signed(\port$2364$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$2573$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$175  = $signed(\$168 ) + $signed(\$174 );
+  assign \$176  = raw ? { 9'h000, codes[111:105] } : \$175 [15:0];
+  assign \$178  = \port$2573$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$179  = accumulate ? \$178  : 17'h00000;
+  assign \$181  = $signed(\port$2366$0 ) - $signed({ 1'h0, \$180  });
+  assign \$182  = - $signed(\$181 );
+  assign \$184  = $signed(\port$2366$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$2573$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$186  = $signed(\$179 ) + $signed(\$185 );
+  assign \$187  = raw ? { 9'h000, codes[118:112] } : \$186 [15:0];
+  assign \$189  = \port$2573$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$190  = accumulate ? \$189  : 17'h00000;
+  assign \$192  = $signed(\port$2368$0 ) - $signed({ 1'h0, \$191  });
+  assign \$193  = - $signed(\$192 );
+  assign \$195  = $signed(\port$2368$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$2573$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$197  = $signed(\$190 ) + $signed(\$196 );
+  assign \$198  = raw ? { 9'h000, codes[125:119] } : \$197 [15:0];
+  assign \$200  = \port$2573$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$201  = accumulate ? \$200  : 17'h00000;
+  assign \$203  = $signed(\port$2370$0 ) - $signed({ 1'h0, \$202  });
+  assign \$204  = - $signed(\$203 );
+  assign \$206  = $signed(\port$2370$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$2573$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$208  = $signed(\$201 ) + $signed(\$207 );
+  assign \$209  = raw ? { 9'h000, codes[132:126] } : \$208 [15:0];
+  assign \$211  = \port$2573$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$212  = accumulate ? \$211  : 17'h00000;
+  assign \$214  = $signed(\port$2372$0 ) - $signed({ 1'h0, \$213  });
+  assign \$215  = - $signed(\$214 );
+  assign \$217  = $signed(\port$2372$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$2573$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$219  = $signed(\$212 ) + $signed(\$218 );
+  assign \$220  = raw ? { 9'h000, codes[139:133] } : \$219 [15:0];
+  assign \$222  = \port$2573$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$223  = accumulate ? \$222  : 17'h00000;
+  assign \$225  = $signed(\port$2374$0 ) - $signed({ 1'h0, \$224  });
+  assign \$226  = - $signed(\$225 );
+  assign \$228  = $signed(\port$2374$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$2573$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$230  = $signed(\$223 ) + $signed(\$229 );
+  assign \$231  = raw ? { 9'h000, codes[146:140] } : \$230 [15:0];
+  assign \$233  = \port$2573$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$234  = accumulate ? \$233  : 17'h00000;
+  assign \$236  = $signed(\port$2376$0 ) - $signed({ 1'h0, \$235  });
+  assign \$237  = - $signed(\$236 );
+  assign \$239  = $signed(\port$2376$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$2573$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$241  = $signed(\$234 ) + $signed(\$240 );
+  assign \$242  = raw ? { 9'h000, codes[153:147] } : \$241 [15:0];
+  assign \$244  = \port$2573$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$245  = accumulate ? \$244  : 17'h00000;
+  assign \$247  = $signed(\port$2378$0 ) - $signed({ 1'h0, \$246  });
+  assign \$248  = - $signed(\$247 );
+  assign \$250  = $signed(\port$2378$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$2573$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$252  = $signed(\$245 ) + $signed(\$251 );
+  assign \$253  = raw ? { 9'h000, codes[160:154] } : \$252 [15:0];
+  assign \$255  = \port$2573$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$256  = accumulate ? \$255  : 17'h00000;
+  assign \$258  = $signed(\port$2380$0 ) - $signed({ 1'h0, \$257  });
+  assign \$259  = - $signed(\$258 );
+  assign \$261  = $signed(\port$2380$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$2573$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$263  = $signed(\$256 ) + $signed(\$262 );
+  assign \$264  = raw ? { 9'h000, codes[167:161] } : \$263 [15:0];
+  assign \$266  = \port$2573$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$267  = accumulate ? \$266  : 17'h00000;
+  assign \$269  = $signed(\port$2382$0 ) - $signed({ 1'h0, \$268  });
+  assign \$270  = - $signed(\$269 );
+  assign \$272  = $signed(\port$2382$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$2573$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$274  = $signed(\$267 ) + $signed(\$273 );
+  assign \$275  = raw ? { 9'h000, codes[174:168] } : \$274 [15:0];
+  assign \$277  = \port$2573$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$278  = accumulate ? \$277  : 17'h00000;
+  assign \$280  = $signed(\port$2384$0 ) - $signed({ 1'h0, \$279  });
+  assign \$281  = - $signed(\$280 );
+  assign \$283  = $signed(\port$2384$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$2573$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$285  = $signed(\$278 ) + $signed(\$284 );
+  assign \$286  = raw ? { 9'h000, codes[181:175] } : \$285 [15:0];
+  assign \$288  = \port$2573$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$289  = accumulate ? \$288  : 17'h00000;
+  assign \$291  = $signed(\port$2386$0 ) - $signed({ 1'h0, \$290  });
+  assign \$292  = - $signed(\$291 );
+  assign \$294  = $signed(\port$2386$0 ) - $signed({ 1'h0, \$293  });
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$321  = values;
+    \$705  = values;
     if (capture) begin
-      \$321  = { \$320 , \$315 , \$310 , \$305 , \$300 , \$295 , \$290 , \$285 , \$280 , \$275 , \$270 , \$265 , \$260 , \$255 , \$250 , \$245 , \$240 , \$235 , \$230 , \$225 , \$220 , \$215 , \$210 , \$205 , \$200 , \$195 , \$190 , \$185 , \$180 , \$175 , \$170 , \$165 , \$160 , \$155 , \$150 , \$145 , \$140 , \$135 , \$130 , \$125 , \$120 , \$115 , \$110 , \$105 , \$100 , \$95 , \$90 , \$85 , \$80 , \$75 , \$70 , \$65 , \$60 , \$55 , \$50 , \$45 , \$40 , \$35 , \$30 , \$25 , \$20 , \$15 , \$10 , \$5  };
+      \$705  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
     end
     if (rst) begin
-      \$321  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$705  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
-  assign next_values = { \$320 , \$315 , \$310 , \$305 , \$300 , \$295 , \$290 , \$285 , \$280 , \$275 , \$270 , \$265 , \$260 , \$255 , \$250 , \$245 , \$240 , \$235 , \$230 , \$225 , \$220 , \$215 , \$210 , \$205 , \$200 , \$195 , \$190 , \$185 , \$180 , \$175 , \$170 , \$165 , \$160 , \$155 , \$150 , \$145 , \$140 , \$135 , \$130 , \$125 , \$120 , \$115 , \$110 , \$105 , \$100 , \$95 , \$90 , \$85 , \$80 , \$75 , \$70 , \$65 , \$60 , \$55 , \$50 , \$45 , \$40 , \$35 , \$30 , \$25 , \$20 , \$15 , \$10 , \$5  };
-  assign offsets = { \port$2076$0 , \port$2074$0 , \port$2072$0 , \port$2070$0 , \port$2068$0 , \port$2066$0 , \port$2064$0 , \port$2062$0 , \port$2060$0 , \port$2058$0 , \port$2056$0 , \port$2054$0 , \port$2052$0 , \port$2050$0 , \port$2048$0 , \port$2046$0 , \port$2044$0 , \port$2042$0 , \port$2040$0 , \port$2038$0 , \port$2036$0 , \port$2034$0 , \port$2032$0 , \port$2030$0 , \port$2028$0 , \port$2026$0 , \port$2024$0 , \port$2022$0 , \port$2020$0 , \port$2018$0 , \port$2016$0 , \port$2014$0 , \port$2012$0 , \port$2010$0 , \port$2008$0 , \port$2006$0 , \port$2004$0 , \port$2002$0 , \port$2000$0 , \port$1998$0 , \port$1996$0 , \port$1994$0 , \port$1992$0 , \port$1990$0 , \port$1988$0 , \port$1986$0 , \port$1984$0 , \port$1982$0 , \port$1980$0 , \port$1978$0 , \port$1976$0 , \port$1974$0 , \port$1972$0 , \port$1970$0 , \port$1968$0 , \port$1966$0 , \port$1964$0 , \port$1962$0 , \port$1960$0 , \port$1958$0 , \port$1956$0 , \port$1954$0 , \port$1952$0 , \port$1950$0  };
-  assign \port$1529$0  = \$5 ;
-  assign \port$1534$0  = \$10 ;
-  assign \port$1539$0  = \$15 ;
-  assign \port$1544$0  = \$20 ;
-  assign \port$1549$0  = \$25 ;
-  assign \port$1554$0  = \$30 ;
-  assign \port$1559$0  = \$35 ;
-  assign \port$1564$0  = \$40 ;
-  assign \port$1569$0  = \$45 ;
-  assign \port$1574$0  = \$50 ;
+  assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
+  assign shift = \port$2573$2 [0];
+  assign negate = \port$2573$2 [1];
+  assign offsets = { \port$2460$0 , \port$2458$0 , \port$2456$0 , \port$2454$0 , \port$2452$0 , \port$2450$0 , \port$2448$0 , \port$2446$0 , \port$2444$0 , \port$2442$0 , \port$2440$0 , \port$2438$0 , \port$2436$0 , \port$2434$0 , \port$2432$0 , \port$2430$0 , \port$2428$0 , \port$2426$0 , \port$2424$0 , \port$2422$0 , \port$2420$0 , \port$2418$0 , \port$2416$0 , \port$2414$0 , \port$2412$0 , \port$2410$0 , \port$2408$0 , \port$2406$0 , \port$2404$0 , \port$2402$0 , \port$2400$0 , \port$2398$0 , \port$2396$0 , \port$2394$0 , \port$2392$0 , \port$2390$0 , \port$2388$0 , \port$2386$0 , \port$2384$0 , \port$2382$0 , \port$2380$0 , \port$2378$0 , \port$2376$0 , \port$2374$0 , \port$2372$0 , \port$2370$0 , \port$2368$0 , \port$2366$0 , \port$2364$0 , \port$2362$0 , \port$2360$0 , \port$2358$0 , \port$2356$0 , \port$2354$0 , \port$2352$0 , \port$2350$0 , \port$2348$0 , \port$2346$0 , \port$2344$0 , \port$2342$0 , \port$2340$0 , \port$2338$0 , \port$2336$0 , \port$2334$0  };
+  assign \port$1535$0  = \$11 ;
+  assign \port$1546$0  = \$22 ;
+  assign \port$1557$0  = \$33 ;
+  assign \port$1568$0  = \$44 ;
   assign \port$1579$0  = \$55 ;
-  assign \port$1584$0  = \$60 ;
-  assign \port$1589$0  = \$65 ;
-  assign \port$1594$0  = \$70 ;
-  assign \port$1599$0  = \$75 ;
-  assign \port$1604$0  = \$80 ;
-  assign \port$1609$0  = \$85 ;
-  assign \port$1614$0  = \$90 ;
-  assign \port$1619$0  = \$95 ;
-  assign \port$1624$0  = \$100 ;
-  assign \port$1629$0  = \$105 ;
+  assign \port$1590$0  = \$66 ;
+  assign \port$1601$0  = \$77 ;
+  assign \port$1612$0  = \$88 ;
+  assign \port$1623$0  = \$99 ;
   assign \port$1634$0  = \$110 ;
-  assign \port$1639$0  = \$115 ;
-  assign \port$1644$0  = \$120 ;
-  assign \port$1649$0  = \$125 ;
-  assign \port$1654$0  = \$130 ;
-  assign \port$1659$0  = \$135 ;
-  assign \port$1664$0  = \$140 ;
-  assign \port$1669$0  = \$145 ;
-  assign \port$1674$0  = \$150 ;
-  assign \port$1679$0  = \$155 ;
-  assign \port$1684$0  = \$160 ;
+  assign \port$1645$0  = \$121 ;
+  assign \port$1656$0  = \$132 ;
+  assign \port$1667$0  = \$143 ;
+  assign \port$1678$0  = \$154 ;
   assign \port$1689$0  = \$165 ;
-  assign \port$1694$0  = \$170 ;
-  assign \port$1699$0  = \$175 ;
-  assign \port$1704$0  = \$180 ;
-  assign \port$1709$0  = \$185 ;
-  assign \port$1714$0  = \$190 ;
-  assign \port$1719$0  = \$195 ;
-  assign \port$1724$0  = \$200 ;
-  assign \port$1729$0  = \$205 ;
-  assign \port$1734$0  = \$210 ;
-  assign \port$1739$0  = \$215 ;
+  assign \port$1700$0  = \$176 ;
+  assign \port$1711$0  = \$187 ;
+  assign \port$1722$0  = \$198 ;
+  assign \port$1733$0  = \$209 ;
   assign \port$1744$0  = \$220 ;
-  assign \port$1749$0  = \$225 ;
-  assign \port$1754$0  = \$230 ;
-  assign \port$1759$0  = \$235 ;
-  assign \port$1764$0  = \$240 ;
-  assign \port$1769$0  = \$245 ;
-  assign \port$1774$0  = \$250 ;
-  assign \port$1779$0  = \$255 ;
-  assign \port$1784$0  = \$260 ;
-  assign \port$1789$0  = \$265 ;
-  assign \port$1794$0  = \$270 ;
+  assign \port$1755$0  = \$231 ;
+  assign \port$1766$0  = \$242 ;
+  assign \port$1777$0  = \$253 ;
+  assign \port$1788$0  = \$264 ;
   assign \port$1799$0  = \$275 ;
-  assign \port$1804$0  = \$280 ;
-  assign \port$1809$0  = \$285 ;
-  assign \port$1814$0  = \$290 ;
-  assign \port$1819$0  = \$295 ;
-  assign \port$1824$0  = \$300 ;
-  assign \port$1829$0  = \$305 ;
-  assign \port$1834$0  = \$310 ;
-  assign \port$1839$0  = \$315 ;
-  assign \port$1844$0  = \$320 ;
-  assign \$3  = { codes[6:0], 1'h0 };
-  assign \$8  = { codes[13:7], 1'h0 };
-  assign \$13  = { codes[20:14], 1'h0 };
-  assign \$18  = { codes[27:21], 1'h0 };
-  assign \$23  = { codes[34:28], 1'h0 };
-  assign \$28  = { codes[41:35], 1'h0 };
-  assign \$33  = { codes[48:42], 1'h0 };
-  assign \$38  = { codes[55:49], 1'h0 };
-  assign \$43  = { codes[62:56], 1'h0 };
-  assign \$48  = { codes[69:63], 1'h0 };
-  assign \$53  = { codes[76:70], 1'h0 };
-  assign \$58  = { codes[83:77], 1'h0 };
-  assign \$63  = { codes[90:84], 1'h0 };
-  assign \$68  = { codes[97:91], 1'h0 };
-  assign \$73  = { codes[104:98], 1'h0 };
-  assign \$78  = { codes[111:105], 1'h0 };
-  assign \$83  = { codes[118:112], 1'h0 };
-  assign \$88  = { codes[125:119], 1'h0 };
-  assign \$93  = { codes[132:126], 1'h0 };
-  assign \$98  = { codes[139:133], 1'h0 };
-  assign \$103  = { codes[146:140], 1'h0 };
-  assign \$108  = { codes[153:147], 1'h0 };
-  assign \$113  = { codes[160:154], 1'h0 };
-  assign \$118  = { codes[167:161], 1'h0 };
-  assign \$123  = { codes[174:168], 1'h0 };
-  assign \$128  = { codes[181:175], 1'h0 };
-  assign \$133  = { codes[188:182], 1'h0 };
-  assign \$138  = { codes[195:189], 1'h0 };
-  assign \$143  = { codes[202:196], 1'h0 };
-  assign \$148  = { codes[209:203], 1'h0 };
-  assign \$153  = { codes[216:210], 1'h0 };
-  assign \$158  = { codes[223:217], 1'h0 };
-  assign \$163  = { codes[230:224], 1'h0 };
-  assign \$168  = { codes[237:231], 1'h0 };
-  assign \$173  = { codes[244:238], 1'h0 };
-  assign \$178  = { codes[251:245], 1'h0 };
-  assign \$183  = { codes[258:252], 1'h0 };
-  assign \$188  = { codes[265:259], 1'h0 };
-  assign \$193  = { codes[272:266], 1'h0 };
-  assign \$198  = { codes[279:273], 1'h0 };
-  assign \$203  = { codes[286:280], 1'h0 };
-  assign \$208  = { codes[293:287], 1'h0 };
-  assign \$213  = { codes[300:294], 1'h0 };
-  assign \$218  = { codes[307:301], 1'h0 };
-  assign \$223  = { codes[314:308], 1'h0 };
-  assign \$228  = { codes[321:315], 1'h0 };
-  assign \$233  = { codes[328:322], 1'h0 };
-  assign \$238  = { codes[335:329], 1'h0 };
-  assign \$243  = { codes[342:336], 1'h0 };
-  assign \$248  = { codes[349:343], 1'h0 };
-  assign \$253  = { codes[356:350], 1'h0 };
-  assign \$258  = { codes[363:357], 1'h0 };
-  assign \$263  = { codes[370:364], 1'h0 };
-  assign \$268  = { codes[377:371], 1'h0 };
-  assign \$273  = { codes[384:378], 1'h0 };
-  assign \$278  = { codes[391:385], 1'h0 };
-  assign \$283  = { codes[398:392], 1'h0 };
-  assign \$288  = { codes[405:399], 1'h0 };
-  assign \$293  = { codes[412:406], 1'h0 };
-  assign \$298  = { codes[419:413], 1'h0 };
-  assign \$303  = { codes[426:420], 1'h0 };
-  assign \$308  = { codes[433:427], 1'h0 };
-  assign \$313  = { codes[440:434], 1'h0 };
-  assign \$318  = { codes[447:441], 1'h0 };
+  assign \port$1810$0  = \$286 ;
+  assign \port$1821$0  = \$297 ;
+  assign \port$1832$0  = \$308 ;
+  assign \port$1843$0  = \$319 ;
+  assign \port$1854$0  = \$330 ;
+  assign \port$1865$0  = \$341 ;
+  assign \port$1876$0  = \$352 ;
+  assign \port$1887$0  = \$363 ;
+  assign \port$1898$0  = \$374 ;
+  assign \port$1909$0  = \$385 ;
+  assign \port$1920$0  = \$396 ;
+  assign \port$1931$0  = \$407 ;
+  assign \port$1942$0  = \$418 ;
+  assign \port$1953$0  = \$429 ;
+  assign \port$1964$0  = \$440 ;
+  assign \port$1975$0  = \$451 ;
+  assign \port$1986$0  = \$462 ;
+  assign \port$1997$0  = \$473 ;
+  assign \port$2008$0  = \$484 ;
+  assign \port$2019$0  = \$495 ;
+  assign \port$2030$0  = \$506 ;
+  assign \port$2041$0  = \$517 ;
+  assign \port$2052$0  = \$528 ;
+  assign \port$2063$0  = \$539 ;
+  assign \port$2074$0  = \$550 ;
+  assign \port$2085$0  = \$561 ;
+  assign \port$2096$0  = \$572 ;
+  assign \port$2107$0  = \$583 ;
+  assign \port$2118$0  = \$594 ;
+  assign \port$2129$0  = \$605 ;
+  assign \port$2140$0  = \$616 ;
+  assign \port$2151$0  = \$627 ;
+  assign \port$2162$0  = \$638 ;
+  assign \port$2173$0  = \$649 ;
+  assign \port$2184$0  = \$660 ;
+  assign \port$2195$0  = \$671 ;
+  assign \port$2206$0  = \$682 ;
+  assign \port$2217$0  = \$693 ;
+  assign \port$2228$0  = \$704 ;
+  assign \$1  = { values[15:0], 1'h0 };
+  assign \$4  = { codes[6:0], 1'h0 };
+  assign \$7  = { codes[6:0], 1'h0 };
+  assign \$12  = { values[31:16], 1'h0 };
+  assign \$15  = { codes[13:7], 1'h0 };
+  assign \$18  = { codes[13:7], 1'h0 };
+  assign \$23  = { values[47:32], 1'h0 };
+  assign \$26  = { codes[20:14], 1'h0 };
+  assign \$29  = { codes[20:14], 1'h0 };
+  assign \$34  = { values[63:48], 1'h0 };
+  assign \$37  = { codes[27:21], 1'h0 };
+  assign \$40  = { codes[27:21], 1'h0 };
+  assign \$45  = { values[79:64], 1'h0 };
+  assign \$48  = { codes[34:28], 1'h0 };
+  assign \$51  = { codes[34:28], 1'h0 };
+  assign \$56  = { values[95:80], 1'h0 };
+  assign \$59  = { codes[41:35], 1'h0 };
+  assign \$62  = { codes[41:35], 1'h0 };
+  assign \$67  = { values[111:96], 1'h0 };
+  assign \$70  = { codes[48:42], 1'h0 };
+  assign \$73  = { codes[48:42], 1'h0 };
+  assign \$78  = { values[127:112], 1'h0 };
+  assign \$81  = { codes[55:49], 1'h0 };
+  assign \$84  = { codes[55:49], 1'h0 };
+  assign \$89  = { values[143:128], 1'h0 };
+  assign \$92  = { codes[62:56], 1'h0 };
+  assign \$95  = { codes[62:56], 1'h0 };
+  assign \$100  = { values[159:144], 1'h0 };
+  assign \$103  = { codes[69:63], 1'h0 };
+  assign \$106  = { codes[69:63], 1'h0 };
+  assign \$111  = { values[175:160], 1'h0 };
+  assign \$114  = { codes[76:70], 1'h0 };
+  assign \$117  = { codes[76:70], 1'h0 };
+  assign \$122  = { values[191:176], 1'h0 };
+  assign \$125  = { codes[83:77], 1'h0 };
+  assign \$128  = { codes[83:77], 1'h0 };
+  assign \$133  = { values[207:192], 1'h0 };
+  assign \$136  = { codes[90:84], 1'h0 };
+  assign \$139  = { codes[90:84], 1'h0 };
+  assign \$144  = { values[223:208], 1'h0 };
+  assign \$147  = { codes[97:91], 1'h0 };
+  assign \$150  = { codes[97:91], 1'h0 };
+  assign \$155  = { values[239:224], 1'h0 };
+  assign \$158  = { codes[104:98], 1'h0 };
+  assign \$161  = { codes[104:98], 1'h0 };
+  assign \$166  = { values[255:240], 1'h0 };
+  assign \$169  = { codes[111:105], 1'h0 };
+  assign \$172  = { codes[111:105], 1'h0 };
+  assign \$177  = { values[271:256], 1'h0 };
+  assign \$180  = { codes[118:112], 1'h0 };
+  assign \$183  = { codes[118:112], 1'h0 };
+  assign \$188  = { values[287:272], 1'h0 };
+  assign \$191  = { codes[125:119], 1'h0 };
+  assign \$194  = { codes[125:119], 1'h0 };
+  assign \$199  = { values[303:288], 1'h0 };
+  assign \$202  = { codes[132:126], 1'h0 };
+  assign \$205  = { codes[132:126], 1'h0 };
+  assign \$210  = { values[319:304], 1'h0 };
+  assign \$213  = { codes[139:133], 1'h0 };
+  assign \$216  = { codes[139:133], 1'h0 };
+  assign \$221  = { values[335:320], 1'h0 };
+  assign \$224  = { codes[146:140], 1'h0 };
+  assign \$227  = { codes[146:140], 1'h0 };
+  assign \$232  = { values[351:336], 1'h0 };
+  assign \$235  = { codes[153:147], 1'h0 };
+  assign \$238  = { codes[153:147], 1'h0 };
+  assign \$243  = { values[367:352], 1'h0 };
+  assign \$246  = { codes[160:154], 1'h0 };
+  assign \$249  = { codes[160:154], 1'h0 };
+  assign \$254  = { values[383:368], 1'h0 };
+  assign \$257  = { codes[167:161], 1'h0 };
+  assign \$260  = { codes[167:161], 1'h0 };
+  assign \$265  = { values[399:384], 1'h0 };
+  assign \$268  = { codes[174:168], 1'h0 };
+  assign \$271  = { codes[174:168], 1'h0 };
+  assign \$276  = { values[415:400], 1'h0 };
+  assign \$279  = { codes[181:175], 1'h0 };
+  assign \$282  = { codes[181:175], 1'h0 };
+  assign \$287  = { values[431:416], 1'h0 };
+  assign \$290  = { codes[188:182], 1'h0 };
+  assign \$293  = { codes[188:182], 1'h0 };
+  assign \$298  = { values[447:432], 1'h0 };
+  assign \$301  = { codes[195:189], 1'h0 };
+  assign \$304  = { codes[195:189], 1'h0 };
+  assign \$309  = { values[463:448], 1'h0 };
+  assign \$312  = { codes[202:196], 1'h0 };
+  assign \$315  = { codes[202:196], 1'h0 };
+  assign \$320  = { values[479:464], 1'h0 };
+  assign \$323  = { codes[209:203], 1'h0 };
+  assign \$326  = { codes[209:203], 1'h0 };
+  assign \$331  = { values[495:480], 1'h0 };
+  assign \$334  = { codes[216:210], 1'h0 };
+  assign \$337  = { codes[216:210], 1'h0 };
+  assign \$342  = { values[511:496], 1'h0 };
+  assign \$345  = { codes[223:217], 1'h0 };
+  assign \$348  = { codes[223:217], 1'h0 };
+  assign \$353  = { values[527:512], 1'h0 };
+  assign \$356  = { codes[230:224], 1'h0 };
+  assign \$359  = { codes[230:224], 1'h0 };
+  assign \$364  = { values[543:528], 1'h0 };
+  assign \$367  = { codes[237:231], 1'h0 };
+  assign \$370  = { codes[237:231], 1'h0 };
+  assign \$375  = { values[559:544], 1'h0 };
+  assign \$378  = { codes[244:238], 1'h0 };
+  assign \$381  = { codes[244:238], 1'h0 };
+  assign \$386  = { values[575:560], 1'h0 };
+  assign \$389  = { codes[251:245], 1'h0 };
+  assign \$392  = { codes[251:245], 1'h0 };
+  assign \$397  = { values[591:576], 1'h0 };
+  assign \$400  = { codes[258:252], 1'h0 };
+  assign \$403  = { codes[258:252], 1'h0 };
+  assign \$408  = { values[607:592], 1'h0 };
+  assign \$411  = { codes[265:259], 1'h0 };
+  assign \$414  = { codes[265:259], 1'h0 };
+  assign \$419  = { values[623:608], 1'h0 };
+  assign \$422  = { codes[272:266], 1'h0 };
+  assign \$425  = { codes[272:266], 1'h0 };
+  assign \$430  = { values[639:624], 1'h0 };
+  assign \$433  = { codes[279:273], 1'h0 };
+  assign \$436  = { codes[279:273], 1'h0 };
+  assign \$441  = { values[655:640], 1'h0 };
+  assign \$444  = { codes[286:280], 1'h0 };
+  assign \$447  = { codes[286:280], 1'h0 };
+  assign \$452  = { values[671:656], 1'h0 };
+  assign \$455  = { codes[293:287], 1'h0 };
+  assign \$458  = { codes[293:287], 1'h0 };
+  assign \$463  = { values[687:672], 1'h0 };
+  assign \$466  = { codes[300:294], 1'h0 };
+  assign \$469  = { codes[300:294], 1'h0 };
+  assign \$474  = { values[703:688], 1'h0 };
+  assign \$477  = { codes[307:301], 1'h0 };
+  assign \$480  = { codes[307:301], 1'h0 };
+  assign \$485  = { values[719:704], 1'h0 };
+  assign \$488  = { codes[314:308], 1'h0 };
+  assign \$491  = { codes[314:308], 1'h0 };
+  assign \$496  = { values[735:720], 1'h0 };
+  assign \$499  = { codes[321:315], 1'h0 };
+  assign \$502  = { codes[321:315], 1'h0 };
+  assign \$507  = { values[751:736], 1'h0 };
+  assign \$510  = { codes[328:322], 1'h0 };
+  assign \$513  = { codes[328:322], 1'h0 };
+  assign \$518  = { values[767:752], 1'h0 };
+  assign \$521  = { codes[335:329], 1'h0 };
+  assign \$524  = { codes[335:329], 1'h0 };
+  assign \$529  = { values[783:768], 1'h0 };
+  assign \$532  = { codes[342:336], 1'h0 };
+  assign \$535  = { codes[342:336], 1'h0 };
+  assign \$540  = { values[799:784], 1'h0 };
+  assign \$543  = { codes[349:343], 1'h0 };
+  assign \$546  = { codes[349:343], 1'h0 };
+  assign \$551  = { values[815:800], 1'h0 };
+  assign \$554  = { codes[356:350], 1'h0 };
+  assign \$557  = { codes[356:350], 1'h0 };
+  assign \$562  = { values[831:816], 1'h0 };
+  assign \$565  = { codes[363:357], 1'h0 };
+  assign \$568  = { codes[363:357], 1'h0 };
+  assign \$573  = { values[847:832], 1'h0 };
+  assign \$576  = { codes[370:364], 1'h0 };
+  assign \$579  = { codes[370:364], 1'h0 };
+  assign \$584  = { values[863:848], 1'h0 };
+  assign \$587  = { codes[377:371], 1'h0 };
+  assign \$590  = { codes[377:371], 1'h0 };
+  assign \$595  = { values[879:864], 1'h0 };
+  assign \$598  = { codes[384:378], 1'h0 };
+  assign \$601  = { codes[384:378], 1'h0 };
+  assign \$606  = { values[895:880], 1'h0 };
+  assign \$609  = { codes[391:385], 1'h0 };
+  assign \$612  = { codes[391:385], 1'h0 };
+  assign \$617  = { values[911:896], 1'h0 };
+  assign \$620  = { codes[398:392], 1'h0 };
+  assign \$623  = { codes[398:392], 1'h0 };
+  assign \$628  = { values[927:912], 1'h0 };
+  assign \$631  = { codes[405:399], 1'h0 };
+  assign \$634  = { codes[405:399], 1'h0 };
+  assign \$639  = { values[943:928], 1'h0 };
+  assign \$642  = { codes[412:406], 1'h0 };
+  assign \$645  = { codes[412:406], 1'h0 };
+  assign \$650  = { values[959:944], 1'h0 };
+  assign \$653  = { codes[419:413], 1'h0 };
+  assign \$656  = { codes[419:413], 1'h0 };
+  assign \$661  = { values[975:960], 1'h0 };
+  assign \$664  = { codes[426:420], 1'h0 };
+  assign \$667  = { codes[426:420], 1'h0 };
+  assign \$672  = { values[991:976], 1'h0 };
+  assign \$675  = { codes[433:427], 1'h0 };
+  assign \$678  = { codes[433:427], 1'h0 };
+  assign \$683  = { values[1007:992], 1'h0 };
+  assign \$686  = { codes[440:434], 1'h0 };
+  assign \$689  = { codes[440:434], 1'h0 };
+  assign \$694  = { values[1023:1008], 1'h0 };
+  assign \$697  = { codes[447:441], 1'h0 };
+  assign \$700  = { codes[447:441], 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -1968,7 +2761,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   wire \$1 ;
   reg [63:0] \$10 ;
-  reg [1:0] \$11 ;
+  reg [3:0] \$11 ;
   wire \$2 ;
   wire \$3 ;
   wire \$4 ;
@@ -1983,10 +2776,12 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   input clk;
   wire clk;
   reg discarding = 1'h0;
-  output [1:0] flags;
-  reg [1:0] flags = 2'h0;
+  output [3:0] flags;
+  reg [3:0] flags = 4'h0;
   wire \flags.accumulate ;
   wire \flags.hold ;
+  wire \flags.negate ;
+  wire \flags.shift ;
   output length_error;
   reg length_error;
   input rst;
@@ -1997,8 +2792,8 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   wire s_axis_tlast;
   output s_axis_tready;
   wire s_axis_tready;
-  input [1:0] s_axis_tuser;
-  wire [1:0] s_axis_tuser;
+  input [3:0] s_axis_tuser;
+  wire [3:0] s_axis_tuser;
   input s_axis_tvalid;
   wire s_axis_tvalid;
   input take;
@@ -2135,12 +2930,14 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
       end
     end
     if (rst) begin
-      \$11  = 2'h0;
+      \$11  = 4'h0;
     end
   end
   assign buffer = vector;
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
+  assign \flags.shift  = flags[2];
+  assign \flags.negate  = flags[3];
   assign \$2  = beat;
   assign \$4  = beat;
 endmodule
@@ -2437,7 +3234,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$1889$0 , \port$1891$0 , wv_retry_count_count, vmm_count_count
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$2273$0 , \port$2275$0 , wv_retry_count_count, vmm_count_count
 , s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset
 , cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset
 , cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset
@@ -2916,10 +3713,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire ctrl_write_row_busy;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$1889$0 ;
-  wire [5:0] \port$1889$0 ;
-  input [63:0] \port$1891$0 ;
-  wire [63:0] \port$1891$0 ;
+  input [5:0] \port$2273$0 ;
+  wire [5:0] \port$2273$0 ;
+  input [63:0] \port$2275$0 ;
+  wire [63:0] \port$2275$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -3864,11 +4661,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$1889$0  };
+          rd_value[15:0] = { 10'h000, \port$2273$0  };
       10'h028:
-          rd_value = \port$1891$0 [31:0];
+          rd_value = \port$2275$0 [31:0];
       10'h029:
-          rd_value = \port$1891$0 [63:32];
+          rd_value = \port$2275$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -4931,9 +5728,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$1889$0  };
-  assign wv_fail_mask0_bits = \port$1891$0 [31:0];
-  assign wv_fail_mask1_bits = \port$1891$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$2273$0  };
+  assign wv_fail_mask0_bits = \port$2275$0 [31:0];
+  assign wv_fail_mask1_bits = \port$2275$0 [63:32];
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -4970,10 +5767,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 
-, \port$1619$0 , \port$1624$0 , \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 
-, \port$1724$0 , \port$1729$0 , \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 
-, \port$1829$0 , \port$1834$0 , \port$1839$0 , \port$1844$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (clk, rst, flags, \port$1535$0 , \port$1546$0 , \port$1557$0 , \port$1568$0 , \port$1579$0 , \port$1590$0 , \port$1601$0 , \port$1612$0 , \port$1623$0 , \port$1634$0 , \port$1645$0 , \port$1656$0 , \port$1667$0 , \port$1678$0 , \port$1689$0 , \port$1700$0 , \port$1711$0 , \port$1722$0 
+, \port$1733$0 , \port$1744$0 , \port$1755$0 , \port$1766$0 , \port$1777$0 , \port$1788$0 , \port$1799$0 , \port$1810$0 , \port$1821$0 , \port$1832$0 , \port$1843$0 , \port$1854$0 , \port$1865$0 , \port$1876$0 , \port$1887$0 , \port$1898$0 , \port$1909$0 , \port$1920$0 , \port$1931$0 , \port$1942$0 , \port$1953$0 
+, \port$1964$0 , \port$1975$0 , \port$1986$0 , \port$1997$0 , \port$2008$0 , \port$2019$0 , \port$2030$0 , \port$2041$0 , \port$2052$0 , \port$2063$0 , \port$2074$0 , \port$2085$0 , \port$2096$0 , \port$2107$0 , \port$2118$0 , \port$2129$0 , \port$2140$0 , \port$2151$0 , \port$2162$0 , \port$2173$0 , \port$2184$0 
+, \port$2195$0 , \port$2206$0 , \port$2217$0 , \port$2228$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire \$1 ;
   wire \$2 ;
@@ -5002,134 +5799,134 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  input [15:0] \port$1529$0 ;
-  wire [15:0] \port$1529$0 ;
-  input [15:0] \port$1534$0 ;
-  wire [15:0] \port$1534$0 ;
-  input [15:0] \port$1539$0 ;
-  wire [15:0] \port$1539$0 ;
-  input [15:0] \port$1544$0 ;
-  wire [15:0] \port$1544$0 ;
-  input [15:0] \port$1549$0 ;
-  wire [15:0] \port$1549$0 ;
-  input [15:0] \port$1554$0 ;
-  wire [15:0] \port$1554$0 ;
-  input [15:0] \port$1559$0 ;
-  wire [15:0] \port$1559$0 ;
-  input [15:0] \port$1564$0 ;
-  wire [15:0] \port$1564$0 ;
-  input [15:0] \port$1569$0 ;
-  wire [15:0] \port$1569$0 ;
-  input [15:0] \port$1574$0 ;
-  wire [15:0] \port$1574$0 ;
+  input [15:0] \port$1535$0 ;
+  wire [15:0] \port$1535$0 ;
+  input [15:0] \port$1546$0 ;
+  wire [15:0] \port$1546$0 ;
+  input [15:0] \port$1557$0 ;
+  wire [15:0] \port$1557$0 ;
+  input [15:0] \port$1568$0 ;
+  wire [15:0] \port$1568$0 ;
   input [15:0] \port$1579$0 ;
   wire [15:0] \port$1579$0 ;
-  input [15:0] \port$1584$0 ;
-  wire [15:0] \port$1584$0 ;
-  input [15:0] \port$1589$0 ;
-  wire [15:0] \port$1589$0 ;
-  input [15:0] \port$1594$0 ;
-  wire [15:0] \port$1594$0 ;
-  input [15:0] \port$1599$0 ;
-  wire [15:0] \port$1599$0 ;
-  input [15:0] \port$1604$0 ;
-  wire [15:0] \port$1604$0 ;
-  input [15:0] \port$1609$0 ;
-  wire [15:0] \port$1609$0 ;
-  input [15:0] \port$1614$0 ;
-  wire [15:0] \port$1614$0 ;
-  input [15:0] \port$1619$0 ;
-  wire [15:0] \port$1619$0 ;
-  input [15:0] \port$1624$0 ;
-  wire [15:0] \port$1624$0 ;
-  input [15:0] \port$1629$0 ;
-  wire [15:0] \port$1629$0 ;
+  input [15:0] \port$1590$0 ;
+  wire [15:0] \port$1590$0 ;
+  input [15:0] \port$1601$0 ;
+  wire [15:0] \port$1601$0 ;
+  input [15:0] \port$1612$0 ;
+  wire [15:0] \port$1612$0 ;
+  input [15:0] \port$1623$0 ;
+  wire [15:0] \port$1623$0 ;
   input [15:0] \port$1634$0 ;
   wire [15:0] \port$1634$0 ;
-  input [15:0] \port$1639$0 ;
-  wire [15:0] \port$1639$0 ;
-  input [15:0] \port$1644$0 ;
-  wire [15:0] \port$1644$0 ;
-  input [15:0] \port$1649$0 ;
-  wire [15:0] \port$1649$0 ;
-  input [15:0] \port$1654$0 ;
-  wire [15:0] \port$1654$0 ;
-  input [15:0] \port$1659$0 ;
-  wire [15:0] \port$1659$0 ;
-  input [15:0] \port$1664$0 ;
-  wire [15:0] \port$1664$0 ;
-  input [15:0] \port$1669$0 ;
-  wire [15:0] \port$1669$0 ;
-  input [15:0] \port$1674$0 ;
-  wire [15:0] \port$1674$0 ;
-  input [15:0] \port$1679$0 ;
-  wire [15:0] \port$1679$0 ;
-  input [15:0] \port$1684$0 ;
-  wire [15:0] \port$1684$0 ;
+  input [15:0] \port$1645$0 ;
+  wire [15:0] \port$1645$0 ;
+  input [15:0] \port$1656$0 ;
+  wire [15:0] \port$1656$0 ;
+  input [15:0] \port$1667$0 ;
+  wire [15:0] \port$1667$0 ;
+  input [15:0] \port$1678$0 ;
+  wire [15:0] \port$1678$0 ;
   input [15:0] \port$1689$0 ;
   wire [15:0] \port$1689$0 ;
-  input [15:0] \port$1694$0 ;
-  wire [15:0] \port$1694$0 ;
-  input [15:0] \port$1699$0 ;
-  wire [15:0] \port$1699$0 ;
-  input [15:0] \port$1704$0 ;
-  wire [15:0] \port$1704$0 ;
-  input [15:0] \port$1709$0 ;
-  wire [15:0] \port$1709$0 ;
-  input [15:0] \port$1714$0 ;
-  wire [15:0] \port$1714$0 ;
-  input [15:0] \port$1719$0 ;
-  wire [15:0] \port$1719$0 ;
-  input [15:0] \port$1724$0 ;
-  wire [15:0] \port$1724$0 ;
-  input [15:0] \port$1729$0 ;
-  wire [15:0] \port$1729$0 ;
-  input [15:0] \port$1734$0 ;
-  wire [15:0] \port$1734$0 ;
-  input [15:0] \port$1739$0 ;
-  wire [15:0] \port$1739$0 ;
+  input [15:0] \port$1700$0 ;
+  wire [15:0] \port$1700$0 ;
+  input [15:0] \port$1711$0 ;
+  wire [15:0] \port$1711$0 ;
+  input [15:0] \port$1722$0 ;
+  wire [15:0] \port$1722$0 ;
+  input [15:0] \port$1733$0 ;
+  wire [15:0] \port$1733$0 ;
   input [15:0] \port$1744$0 ;
   wire [15:0] \port$1744$0 ;
-  input [15:0] \port$1749$0 ;
-  wire [15:0] \port$1749$0 ;
-  input [15:0] \port$1754$0 ;
-  wire [15:0] \port$1754$0 ;
-  input [15:0] \port$1759$0 ;
-  wire [15:0] \port$1759$0 ;
-  input [15:0] \port$1764$0 ;
-  wire [15:0] \port$1764$0 ;
-  input [15:0] \port$1769$0 ;
-  wire [15:0] \port$1769$0 ;
-  input [15:0] \port$1774$0 ;
-  wire [15:0] \port$1774$0 ;
-  input [15:0] \port$1779$0 ;
-  wire [15:0] \port$1779$0 ;
-  input [15:0] \port$1784$0 ;
-  wire [15:0] \port$1784$0 ;
-  input [15:0] \port$1789$0 ;
-  wire [15:0] \port$1789$0 ;
-  input [15:0] \port$1794$0 ;
-  wire [15:0] \port$1794$0 ;
+  input [15:0] \port$1755$0 ;
+  wire [15:0] \port$1755$0 ;
+  input [15:0] \port$1766$0 ;
+  wire [15:0] \port$1766$0 ;
+  input [15:0] \port$1777$0 ;
+  wire [15:0] \port$1777$0 ;
+  input [15:0] \port$1788$0 ;
+  wire [15:0] \port$1788$0 ;
   input [15:0] \port$1799$0 ;
   wire [15:0] \port$1799$0 ;
-  input [15:0] \port$1804$0 ;
-  wire [15:0] \port$1804$0 ;
-  input [15:0] \port$1809$0 ;
-  wire [15:0] \port$1809$0 ;
-  input [15:0] \port$1814$0 ;
-  wire [15:0] \port$1814$0 ;
-  input [15:0] \port$1819$0 ;
-  wire [15:0] \port$1819$0 ;
-  input [15:0] \port$1824$0 ;
-  wire [15:0] \port$1824$0 ;
-  input [15:0] \port$1829$0 ;
-  wire [15:0] \port$1829$0 ;
-  input [15:0] \port$1834$0 ;
-  wire [15:0] \port$1834$0 ;
-  input [15:0] \port$1839$0 ;
-  wire [15:0] \port$1839$0 ;
-  input [15:0] \port$1844$0 ;
-  wire [15:0] \port$1844$0 ;
+  input [15:0] \port$1810$0 ;
+  wire [15:0] \port$1810$0 ;
+  input [15:0] \port$1821$0 ;
+  wire [15:0] \port$1821$0 ;
+  input [15:0] \port$1832$0 ;
+  wire [15:0] \port$1832$0 ;
+  input [15:0] \port$1843$0 ;
+  wire [15:0] \port$1843$0 ;
+  input [15:0] \port$1854$0 ;
+  wire [15:0] \port$1854$0 ;
+  input [15:0] \port$1865$0 ;
+  wire [15:0] \port$1865$0 ;
+  input [15:0] \port$1876$0 ;
+  wire [15:0] \port$1876$0 ;
+  input [15:0] \port$1887$0 ;
+  wire [15:0] \port$1887$0 ;
+  input [15:0] \port$1898$0 ;
+  wire [15:0] \port$1898$0 ;
+  input [15:0] \port$1909$0 ;
+  wire [15:0] \port$1909$0 ;
+  input [15:0] \port$1920$0 ;
+  wire [15:0] \port$1920$0 ;
+  input [15:0] \port$1931$0 ;
+  wire [15:0] \port$1931$0 ;
+  input [15:0] \port$1942$0 ;
+  wire [15:0] \port$1942$0 ;
+  input [15:0] \port$1953$0 ;
+  wire [15:0] \port$1953$0 ;
+  input [15:0] \port$1964$0 ;
+  wire [15:0] \port$1964$0 ;
+  input [15:0] \port$1975$0 ;
+  wire [15:0] \port$1975$0 ;
+  input [15:0] \port$1986$0 ;
+  wire [15:0] \port$1986$0 ;
+  input [15:0] \port$1997$0 ;
+  wire [15:0] \port$1997$0 ;
+  input [15:0] \port$2008$0 ;
+  wire [15:0] \port$2008$0 ;
+  input [15:0] \port$2019$0 ;
+  wire [15:0] \port$2019$0 ;
+  input [15:0] \port$2030$0 ;
+  wire [15:0] \port$2030$0 ;
+  input [15:0] \port$2041$0 ;
+  wire [15:0] \port$2041$0 ;
+  input [15:0] \port$2052$0 ;
+  wire [15:0] \port$2052$0 ;
+  input [15:0] \port$2063$0 ;
+  wire [15:0] \port$2063$0 ;
+  input [15:0] \port$2074$0 ;
+  wire [15:0] \port$2074$0 ;
+  input [15:0] \port$2085$0 ;
+  wire [15:0] \port$2085$0 ;
+  input [15:0] \port$2096$0 ;
+  wire [15:0] \port$2096$0 ;
+  input [15:0] \port$2107$0 ;
+  wire [15:0] \port$2107$0 ;
+  input [15:0] \port$2118$0 ;
+  wire [15:0] \port$2118$0 ;
+  input [15:0] \port$2129$0 ;
+  wire [15:0] \port$2129$0 ;
+  input [15:0] \port$2140$0 ;
+  wire [15:0] \port$2140$0 ;
+  input [15:0] \port$2151$0 ;
+  wire [15:0] \port$2151$0 ;
+  input [15:0] \port$2162$0 ;
+  wire [15:0] \port$2162$0 ;
+  input [15:0] \port$2173$0 ;
+  wire [15:0] \port$2173$0 ;
+  input [15:0] \port$2184$0 ;
+  wire [15:0] \port$2184$0 ;
+  input [15:0] \port$2195$0 ;
+  wire [15:0] \port$2195$0 ;
+  input [15:0] \port$2206$0 ;
+  wire [15:0] \port$2206$0 ;
+  input [15:0] \port$2217$0 ;
+  wire [15:0] \port$2217$0 ;
+  input [15:0] \port$2228$0 ;
+  wire [15:0] \port$2228$0 ;
   input rst;
   wire rst;
   reg [1023:0] shift = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
@@ -5149,7 +5946,7 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$5  = shift;
     if (\$2 ) begin
-      \$5  = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
+      \$5  = { \port$2228$0 , \port$2217$0 , \port$2206$0 , \port$2195$0 , \port$2184$0 , \port$2173$0 , \port$2162$0 , \port$2151$0 , \port$2140$0 , \port$2129$0 , \port$2118$0 , \port$2107$0 , \port$2096$0 , \port$2085$0 , \port$2074$0 , \port$2063$0 , \port$2052$0 , \port$2041$0 , \port$2030$0 , \port$2019$0 , \port$2008$0 , \port$1997$0 , \port$1986$0 , \port$1975$0 , \port$1964$0 , \port$1953$0 , \port$1942$0 , \port$1931$0 , \port$1920$0 , \port$1909$0 , \port$1898$0 , \port$1887$0 , \port$1876$0 , \port$1865$0 , \port$1854$0 , \port$1843$0 , \port$1832$0 , \port$1821$0 , \port$1810$0 , \port$1799$0 , \port$1788$0 , \port$1777$0 , \port$1766$0 , \port$1755$0 , \port$1744$0 , \port$1733$0 , \port$1722$0 , \port$1711$0 , \port$1700$0 , \port$1689$0 , \port$1678$0 , \port$1667$0 , \port$1656$0 , \port$1645$0 , \port$1634$0 , \port$1623$0 , \port$1612$0 , \port$1601$0 , \port$1590$0 , \port$1579$0 , \port$1568$0 , \port$1557$0 , \port$1546$0 , \port$1535$0  };
     end else if (\$3 ) begin
       \$5  = { 32'h00000000, shift[1023:32] };
     end
@@ -5180,13 +5977,13 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
     end
   end
   assign m_axis_tvalid = busy;
-  assign data = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
+  assign data = { \port$2228$0 , \port$2217$0 , \port$2206$0 , \port$2195$0 , \port$2184$0 , \port$2173$0 , \port$2162$0 , \port$2151$0 , \port$2140$0 , \port$2129$0 , \port$2118$0 , \port$2107$0 , \port$2096$0 , \port$2085$0 , \port$2074$0 , \port$2063$0 , \port$2052$0 , \port$2041$0 , \port$2030$0 , \port$2019$0 , \port$2008$0 , \port$1997$0 , \port$1986$0 , \port$1975$0 , \port$1964$0 , \port$1953$0 , \port$1942$0 , \port$1931$0 , \port$1920$0 , \port$1909$0 , \port$1898$0 , \port$1887$0 , \port$1876$0 , \port$1865$0 , \port$1854$0 , \port$1843$0 , \port$1832$0 , \port$1821$0 , \port$1810$0 , \port$1799$0 , \port$1788$0 , \port$1777$0 , \port$1766$0 , \port$1755$0 , \port$1744$0 , \port$1733$0 , \port$1722$0 , \port$1711$0 , \port$1700$0 , \port$1689$0 , \port$1678$0 , \port$1667$0 , \port$1656$0 , \port$1645$0 , \port$1634$0 , \port$1623$0 , \port$1612$0 , \port$1601$0 , \port$1590$0 , \port$1579$0 , \port$1568$0 , \port$1557$0 , \port$1546$0 , \port$1535$0  };
   assign m_axis_tdata = shift[31:0];
   assign \flags.overflow  = flags;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$2573$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -5194,7 +5991,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire \$12 ;
   wire \$13 ;
   wire \$14 ;
-  reg [1:0] \$15 ;
+  reg [3:0] \$15 ;
   reg [1:0] \$16 ;
   wire \$2 ;
   wire \$3 ;
@@ -5216,15 +6013,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire clk;
   output emit;
   reg emit;
-  reg [1:0] flags = 2'h0;
+  reg [3:0] flags = 4'h0;
   wire \flags.accumulate ;
   wire \flags.hold ;
+  wire \flags.negate ;
+  wire \flags.shift ;
   output load_inputs;
   reg load_inputs;
+  wire negate;
   input out_busy;
   wire out_busy;
   output pass_done;
   reg pass_done;
+  output [1:0] \port$2573$2 ;
+  wire [1:0] \port$2573$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -5234,10 +6036,13 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   input rst;
   wire rst;
   reg [1:0] seq_state = 2'h0;
-  input [1:0] vector_flags;
-  wire [1:0] vector_flags;
+  wire shift;
+  input [3:0] vector_flags;
+  wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
   wire \vector_flags.hold ;
+  wire \vector_flags.negate ;
+  wire \vector_flags.shift ;
   output vector_take;
   reg vector_take;
   input vector_valid;
@@ -5364,7 +6169,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           end
     endcase
     if (rst) begin
-      \$15  = 2'h0;
+      \$15  = 4'h0;
     end
   end
   always @* begin
@@ -5388,11 +6193,18 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       \$16  = 2'h0;
     end
   end
+  assign shift = flags[2];
+  assign negate = flags[3];
   assign accumulate = flags[0];
+  assign \port$2573$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
+  assign \flags.shift  = flags[2];
+  assign \flags.negate  = flags[3];
   assign \vector_flags.accumulate  = vector_flags[0];
   assign \vector_flags.hold  = vector_flags[1];
+  assign \vector_flags.shift  = vector_flags[2];
+  assign \vector_flags.negate  = vector_flags[3];
 endmodule
 
 (* generator = "Amaranth" *)
@@ -7395,7 +8207,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$1946$0 , \port$1948$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
+module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$2330$0 , \port$2332$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
 , arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, overflow, codes, array_idle, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   wire [63:0] \$1 ;
@@ -7744,10 +8556,10 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   wire [3:0] max_retries;
   input [63:0] overflow;
   wire [63:0] overflow;
-  input [31:0] \port$1946$0 ;
-  wire [31:0] \port$1946$0 ;
-  input [31:0] \port$1948$0 ;
-  wire [31:0] \port$1948$0 ;
+  input [31:0] \port$2330$0 ;
+  wire [31:0] \port$2330$0 ;
+  input [31:0] \port$2332$0 ;
+  wire [31:0] \port$2332$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -8260,7 +9072,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$1948$0 , \port$1946$0  };
+            \$296  = { \port$2332$0 , \port$2330$0  };
           end
     endcase
     if (rst) begin
@@ -8606,7 +9418,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   end
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$1948$0 , \port$1946$0  };
+  assign \data$27  = { \port$2332$0 , \port$2330$0  };
   assign fail_cells = \$257 [6:0];
   assign bypass_l = \$260 [63:0];
   assign bypass_r = \$263 [63:0];

@@ -23,6 +23,8 @@ __all__ = ["InputFlags", "ResultFlags", "input_flags", "result_flags", "pack_inp
 InputFlags = data.StructLayout({
     "accumulate": 1,   # 0: clear the accumulator first; 1: add this pass to it
     "hold": 1,         # 1: keep the sum in the accumulator and send nothing
+    "shift": 1,        # with accumulate: double the accumulator before adding (bit-serial)
+    "negate": 1,       # subtract this pass instead of adding it (the MSB of a signed input)
 })
 
 #: ``m_axis_tuser``: status of the pass that produced the result.
@@ -35,9 +37,17 @@ def _layout_int(layout: data.StructLayout, **fields) -> int:
     return layout.const(fields).as_value().value
 
 
-def input_flags(*, accumulate: bool = False, hold: bool = False) -> int:
-    """``s_axis_tuser`` value for the given flags."""
-    return _layout_int(InputFlags, accumulate=int(accumulate), hold=int(hold))
+def input_flags(*, accumulate: bool = False, hold: bool = False, shift: bool = False,
+                negate: bool = False) -> int:
+    """``s_axis_tuser`` value for the given flags.
+
+    Bit-serial multi-bit inputs: a ``b``-bit two's-complement input vector is sent as ``b``
+    bit planes, most significant first; the first with ``negate`` (the MSB counts
+    ``-2**(b-1)``), the others with ``accumulate`` and ``shift``, all but the last with
+    ``hold``. The accumulator then holds ``sum_i s_i 2**i y_i`` (``s_i = -1`` for the MSB).
+    """
+    return _layout_int(InputFlags, accumulate=int(accumulate), hold=int(hold),
+                       shift=int(shift), negate=int(negate))
 
 
 def result_flags(*, overflow: bool = False) -> int:

@@ -150,6 +150,7 @@ class MramMacro(wiring.Component):
             acc.codes.eq(tdc.codes),
             acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET"))),
             acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
+            acc.shift.eq(seq.shift), acc.negate.eq(seq.negate),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
             seq.out_busy.eq(ser.busy),
             ser.load.eq(seq.emit), ser.data.eq(acc.next_values),

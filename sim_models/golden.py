@@ -13,7 +13,7 @@ from .device import DeviceParams
 from .die import Die
 from .readout import ReadoutParams, design_readout, evaluate_codes
 
-__all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed"]
+__all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass"]
 
 
 def signed_dot(x_bits, w_bits):
@@ -31,6 +31,14 @@ def wrap_signed(values, width: int):
     v = np.asarray(values, dtype=np.int64)
     half = 1 << (width - 1)
     return ((v + half) % (1 << width)) - half
+
+
+def accumulate_pass(acc, values, *, accumulate: bool, shift: bool, negate: bool, width: int):
+    """The accumulator after a pass with results ``values``:
+    ``(accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -values : values)``, wrapped."""
+    base = (2 * np.asarray(acc, dtype=np.int64) if shift else acc) if accumulate else 0
+    term = np.asarray(values, dtype=np.int64)
+    return wrap_signed(base + (-term if negate else term), width)
 
 
 @dataclass
@@ -245,14 +253,16 @@ class GoldenMacro:
             out[s:s + len(u)] = u
         return out if in_range else wrap_signed(out, c.result_width)
 
-    def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False) -> PassResult:
-        """One pass as the macro performs it, updating the accumulator."""
+    def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False, shift: bool = False,
+            negate: bool = False) -> PassResult:
+        """One pass as the macro performs it, updating the accumulator (``shift``/``negate``:
+        see :func:`accumulate_pass`)."""
         codes, overflow = self.convert(np.asarray(x_bits)[None, :])
         if self.raw_codes:
             self.acc = wrap_signed(codes[0], self.config.result_width)
         else:
-            base = self.acc if accumulate else 0
-            self.acc = wrap_signed(base + self.results_from_codes(codes[0]),
-                                   self.config.result_width)
+            self.acc = accumulate_pass(self.acc, self.results_from_codes(codes[0]),
+                                       accumulate=accumulate, shift=shift, negate=negate,
+                                       width=self.config.result_width)
         return PassResult(codes=codes[0], overflow=overflow[0], values=self.acc.copy(),
                           emitted=not hold)

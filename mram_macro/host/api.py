@@ -8,9 +8,10 @@ weights accepts either encoding: ``encoding="pm1"`` (values -1/+1, the default) 
 ``y[c] = sum_r x[r] * w[r, c]`` of the ±1 values (exact in ideal mode).
 
 Multi-bit inputs (:meth:`Macro.vmm_int`) run bit-serially: a ``b``-bit two's-complement input
-is sent as ``b`` bit planes, most significant first; the host combines the passes as
-``sum_i s_i 2**i P_i`` with ``s_i = -1`` for the MSB (it subtracts) and ``+1`` otherwise, where
-``P_i`` is the {0,1}-input product recovered from the ±1 pass (see :func:`bits_product`).
+is sent as ``b`` bit planes, most significant first, and the macro's accumulator shifts and adds
+(``acc = 2 acc + y``; the MSB pass subtracts), so one result leaves per input vector. The host
+turns that ±1-weighted sum into the product with {0,1} weights by one affine correction (see
+:meth:`Macro.vmm_int`; :func:`bits_product` is the same identity for a single pass).
 Multi-bit weights are bit-sliced across columns by the layer mapper (:mod:`mram_macro.nn`).
 
 Example::
@@ -187,7 +188,8 @@ class Macro:
         x = reference_patterns(c.rows, n_pairs, seed=seed)
         self.backend.set_raw_codes(True)
         try:
-            codes, _ = self.backend.run(x, np.zeros(len(x), bool), np.zeros(len(x), bool))
+            off = np.zeros(len(x), bool)
+            codes, _ = self.backend.run(x, off, off, off, off)
         finally:
             self.backend.set_raw_codes(False)
         offsets = cal_offsets_from_codes(x, self.weights, codes, tdc_bits=c.tdc_bits,
@@ -210,12 +212,15 @@ class Macro:
         self.offsets = o.astype(np.int64).copy()
 
     # -- passes ---------------------------------------------------------------------------------
-    def vmm(self, x, *, encoding: str = "pm1", accumulate=False, hold=False) -> np.ndarray:
+    def vmm(self, x, *, encoding: str = "pm1", accumulate=False, hold=False, shift=False,
+            negate=False) -> np.ndarray:
         """Run one pass per input vector; return the emitted results ``(n_emitted, cols)``.
 
         ``x`` is ``(batch, rows)`` or ``(rows,)``. ``accumulate`` (add the pass to the
-        accumulator instead of clearing it) and ``hold`` (keep the result, emit nothing) are a
-        bool or one bool per vector. Sums wrap at ``result_width`` bits, as in the RTL.
+        accumulator instead of clearing it), ``hold`` (keep the result, emit nothing),
+        ``shift`` (double the accumulator before adding) and ``negate`` (subtract the pass) are
+        a bool or one bool per vector (:func:`mram_macro.layouts.input_flags`). Sums wrap at
+        ``result_width`` bits, as in the RTL.
         :attr:`last_overflow` gets each emitted result's overflow flag.
         """
         c = self.config
@@ -225,9 +230,9 @@ class Macro:
         if bits.ndim != 2 or bits.shape[1] != c.rows:
             raise HostError(f"inputs must have shape (batch, {c.rows}) or ({c.rows},), "
                             f"not {np.shape(x)}")
-        acc = self._flags(accumulate, len(bits), "accumulate")
-        hold_ = self._flags(hold, len(bits), "hold")
-        values, overflow = self.backend.run(bits, acc, hold_)
+        flags = [self._flags(v, len(bits), name) for name, v in (
+            ("accumulate", accumulate), ("hold", hold), ("shift", shift), ("negate", negate))]
+        values, overflow = self.backend.run(bits, *flags)
         self.last_overflow = np.asarray(overflow, dtype=bool)
         return np.asarray(values, dtype=np.int64)
 
@@ -267,17 +272,24 @@ class Macro:
             raise HostError(f"inputs must fit {input_bits}-bit two's complement ({lo}..{hi}); "
                             f"{np.count_nonzero(bad)} value(s) do not, first {a[bad][0]} at "
                             f"{np.argwhere(bad)[0].tolist()}")
+        limit = c.rows * ((1 << input_bits) - 1)
+        if limit >= 1 << (c.result_width - 1):
+            raise HostError(f"{input_bits}-bit inputs can sum to {limit} over {c.rows} rows, "
+                            f"beyond the {c.result_width}-bit accumulator; use fewer input bits")
         u = a.astype(np.int64) & ((1 << input_bits) - 1)
-        planes = [((u >> i) & 1).astype(np.uint8) for i in range(input_bits)]
-        # One pass per bit plane, MSB first; all planes of the batch in one run.
-        order = list(range(input_bits - 1, -1, -1))
-        stacked = np.concatenate([planes[i] for i in order])
-        y = self.vmm(stacked, encoding="bits")
-        total = np.zeros((len(a), c.cols), dtype=np.int64)
-        for k, i in enumerate(order):
-            p = bits_product(y[k * len(a):(k + 1) * len(a)], planes[i], self.weights)
-            total += (-p if i == input_bits - 1 else p) << i
-        return total
+        # Per vector, its bit planes MSB first: the MSB pass clears the accumulator and
+        # subtracts, the others double it and add; only the last (LSB) pass emits.
+        order = np.arange(input_bits - 1, -1, -1)
+        planes = ((u[:, None, :] >> order[None, :, None]) & 1).astype(np.uint8)
+        first = np.tile(order == input_bits - 1, len(a))
+        last = np.tile(order == 0, len(a))
+        acc = self.vmm(planes.reshape(-1, c.rows), encoding="bits", accumulate=~first,
+                       shift=~first, negate=first, hold=~last)
+        # acc = sum_i s_i 2**i y_i; with y_i = 4 P_i - 2|x_i| - 2|w| + rows and sum_i s_i 2**i = -1:
+        # P = (acc + 2 sum_r x_r - 2|w| + rows) / 4 (halves rounded up when acc carries errors).
+        total = acc + 2 * a.sum(axis=1, keepdims=True) - 2 * self.weights.astype(np.int64).sum(
+            axis=0) + c.rows
+        return (total + 2) // 4
 
     # -- status ---------------------------------------------------------------------------------
     def status(self) -> Status:

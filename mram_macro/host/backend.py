@@ -13,9 +13,10 @@ Operations:
     CAL_OFFSET[c] for every column.
 ``set_raw_codes(enable)``
     MODE.RAW_CODES.
-``run(x_bits, accumulate, hold)``
-    Send ``len(x_bits)`` input vectors with their tuser flags on s_axis; return the emitted
-    result vectors (``(n_emitted, cols)``, signed) and their overflow flags (``(n_emitted,)``).
+``run(x_bits, accumulate, hold, shift, negate)``
+    Send ``len(x_bits)`` input vectors with their tuser flags (one bool array per flag of
+    :data:`mram_macro.layouts.InputFlags`) on s_axis; return the emitted result vectors
+    (``(n_emitted, cols)``, signed) and their overflow flags (``(n_emitted,)``).
 ``status()``
     The STATUS register's fields and the counters, as a :class:`Status`.
 ``clear_status()``
@@ -117,7 +118,8 @@ class Backend:
     def set_raw_codes(self, enable: bool) -> None:
         raise NotImplementedError
 
-    def run(self, x_bits: np.ndarray, accumulate: np.ndarray, hold: np.ndarray):
+    def run(self, x_bits: np.ndarray, accumulate: np.ndarray, hold: np.ndarray,
+            shift: np.ndarray, negate: np.ndarray):
         raise NotImplementedError
 
     def status(self) -> Status:

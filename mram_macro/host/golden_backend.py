@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from sim_models.die import Die
-from sim_models.golden import GoldenMacro, wrap_signed
+from sim_models.golden import GoldenMacro, accumulate_pass, wrap_signed
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 
 from ..config import MacroConfig
@@ -75,7 +75,7 @@ class GoldenBackend(Backend):
     def set_raw_codes(self, enable: bool) -> None:
         self.golden.raw_codes = bool(enable)
 
-    def run(self, x_bits, accumulate, hold):
+    def run(self, x_bits, accumulate, hold, shift, negate):
         g, c = self.golden, self.config
         codes, overflow = g.convert(x_bits)
         passes = (wrap_signed(codes, c.result_width) if g.raw_codes
@@ -83,16 +83,17 @@ class GoldenBackend(Backend):
         n = len(passes)
         self._counts["vmm_count"] = (self._counts["vmm_count"] + n) & 0xFFFFFFFF
         self._sticky["tdc_overflow"] |= bool(overflow.any())
-        if not accumulate.any() and not hold.any():
+        if not accumulate.any() and not hold.any() and not negate.any():
             g.acc = passes[-1].copy() if n else g.acc
             return passes, overflow.any(axis=1)
         out, flags = [], []
         acc = g.acc
         for i in range(n):
-            if g.raw_codes or not accumulate[i]:
+            if g.raw_codes:
                 acc = passes[i]
             else:
-                acc = wrap_signed(acc + passes[i], c.result_width)
+                acc = accumulate_pass(acc, passes[i], accumulate=accumulate[i], shift=shift[i],
+                                      negate=negate[i], width=c.result_width)
             if not hold[i]:
                 out.append(acc)
                 flags.append(bool(overflow[i].any()))

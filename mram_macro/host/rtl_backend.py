@@ -118,9 +118,10 @@ class RtlBackend(Backend):
     def set_raw_codes(self, enable: bool) -> None:
         self._call("set_raw_codes", enable=bool(enable))
 
-    def run(self, x_bits, accumulate, hold):
+    def run(self, x_bits, accumulate, hold, shift, negate):
         return self._call("run", x_bits=np.asarray(x_bits, np.uint8),
-                          accumulate=np.asarray(accumulate, bool), hold=np.asarray(hold, bool))
+                          accumulate=np.asarray(accumulate, bool), hold=np.asarray(hold, bool),
+                          shift=np.asarray(shift, bool), negate=np.asarray(negate, bool))
 
     def status(self) -> Status:
         return status_from_words(self.setup.regmap, self._call("status"))

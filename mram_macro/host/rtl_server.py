@@ -125,11 +125,11 @@ class MacroDriver:
         f = self.regmap["MODE"].field("RAW_CODES")
         await self.write_reg("MODE", int(bool(enable)) << f.lsb)
 
-    async def run(self, x_bits, accumulate, hold):
+    async def run(self, x_bits, accumulate, hold, shift, negate):
         c = self.config
-        for x, a, h in zip(x_bits, accumulate, hold, strict=True):
+        for x, a, h, s, n in zip(x_bits, accumulate, hold, shift, negate, strict=True):
             beats = pack_input_vector(np.asarray(x, dtype=np.uint8), c)
-            flags = input_flags(accumulate=bool(a), hold=bool(h))
+            flags = input_flags(accumulate=bool(a), hold=bool(h), shift=bool(s), negate=bool(n))
             await self.source.send(AxiStreamFrame(tdata=beats, tuser=[flags] * len(beats)))
         n_out = int(np.count_nonzero(~np.asarray(hold, dtype=bool)))
         values = np.zeros((n_out, c.cols), dtype=np.int64)
