@@ -81,6 +81,9 @@ class GoldenMacro:
         self.acc = np.zeros(config.cols, dtype=np.int64)
         #: Register mirror of MODE.RAW_CODES: a pass stores each column's code as it is.
         self.raw_codes = False
+        #: Register mirrors of MODE.ACTIVATION and THRESHOLD[c] (see :meth:`emitted`).
+        self.activation = False
+        self.thresholds = np.zeros(config.cols, dtype=np.int64)
         self._map_key = None
         self._map = None
 
@@ -252,6 +255,12 @@ class GoldenMacro:
             u += offsets_f
             out[s:s + len(u)] = u
         return out if in_range else wrap_signed(out, c.result_width)
+
+    def emitted(self, values):
+        """What leaves on m_axis for accumulator contents ``values``: the values, or with
+        :attr:`activation` one bit per column, 1 where ``values >= thresholds``."""
+        v = np.asarray(values, dtype=np.int64)
+        return (v >= self.thresholds).astype(np.int64) if self.activation else v
 
     def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False, shift: bool = False,
             negate: bool = False) -> PassResult:

@@ -103,6 +103,8 @@ class Macro:
         self.weights = np.zeros((c.rows, c.cols), dtype=np.uint8)
         #: CAL_OFFSET values the host wrote (reset: ``rows``).
         self.offsets = np.full(c.cols, c.rows, dtype=np.int64)
+        #: THRESHOLD values of the activation mode, or None when it is off.
+        self.thresholds: np.ndarray | None = None
         #: Overflow flag of each result returned by the last :meth:`vmm`.
         self.last_overflow = np.zeros(0, dtype=bool)
 
@@ -186,12 +188,12 @@ class Macro:
             raise HostError(f"n_pairs must be a positive integer, not {n_pairs!r}")
         c = self.config
         x = reference_patterns(c.rows, n_pairs, seed=seed)
-        self.backend.set_raw_codes(True)
+        self.backend.set_mode(True, False)
         try:
             off = np.zeros(len(x), bool)
             codes, _ = self.backend.run(x, off, off, off, off)
         finally:
-            self.backend.set_raw_codes(False)
+            self.backend.set_mode(False, self.thresholds is not None)
         offsets = cal_offsets_from_codes(x, self.weights, codes, tdc_bits=c.tdc_bits,
                                          result_width=c.result_width)
         self.write_offsets(offsets)
@@ -210,6 +212,29 @@ class Macro:
                             f"{c.result_width}), not {o[(o < -half) | (o >= half)][0]}")
         self.backend.write_offsets(o.astype(np.int64))
         self.offsets = o.astype(np.int64).copy()
+
+    # -- activation mode ------------------------------------------------------------------------
+    def set_activation(self, thresholds) -> None:
+        """Switch the output to one bit per column (MODE.ACTIVATION): :meth:`vmm` then returns
+        ``+1`` where a result is ``>= thresholds[c]`` and ``-1`` elsewhere (a sign activation
+        with a folded batch norm), at a fraction of the result bandwidth. ``None`` switches back
+        to signed results."""
+        c = self.config
+        if thresholds is None:
+            self.backend.set_mode(False, False)
+            self.thresholds = None
+            return
+        t = np.asarray(thresholds)
+        half = 1 << (c.result_width - 1)
+        if t.shape != (c.cols,) or not np.issubdtype(t.dtype, np.integer):
+            raise HostError(f"thresholds must be {c.cols} integers, not {t.dtype} of shape "
+                            f"{t.shape}")
+        if (t < -half).any() or (t >= half).any():
+            raise HostError(f"thresholds must lie in {-half}..{half - 1} (result_width "
+                            f"{c.result_width}), not {t[(t < -half) | (t >= half)][0]}")
+        self.backend.write_thresholds(t.astype(np.int64))
+        self.backend.set_mode(False, True)
+        self.thresholds = t.astype(np.int64).copy()
 
     # -- passes ---------------------------------------------------------------------------------
     def vmm(self, x, *, encoding: str = "pm1", accumulate=False, hold=False, shift=False,
@@ -234,7 +259,8 @@ class Macro:
             ("accumulate", accumulate), ("hold", hold), ("shift", shift), ("negate", negate))]
         values, overflow = self.backend.run(bits, *flags)
         self.last_overflow = np.asarray(overflow, dtype=bool)
-        return np.asarray(values, dtype=np.int64)
+        values = np.asarray(values, dtype=np.int64)
+        return 2 * values - 1 if self.thresholds is not None else values
 
     @staticmethod
     def _flags(value, n: int, name: str) -> np.ndarray:
@@ -256,6 +282,9 @@ class Macro:
         slicing (:mod:`mram_macro.nn.tiling`).
         """
         c = self.config
+        if self.thresholds is not None:
+            raise HostError("vmm_int needs signed results: switch the activation mode off "
+                            "(set_activation(None)) first")
         if isinstance(input_bits, bool) or not isinstance(input_bits, int) or not (
                 1 <= input_bits <= 16):
             raise HostError(f"input_bits must be an integer in 1..16, not {input_bits!r}")

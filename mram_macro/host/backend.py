@@ -11,12 +11,15 @@ Operations:
     configured), ``bits[i]`` (``cols`` booleans, 1 = +1) into row ``rows[i]``.
 ``write_offsets(offsets)``
     CAL_OFFSET[c] for every column.
-``set_raw_codes(enable)``
-    MODE.RAW_CODES.
+``set_mode(raw_codes, activation)``
+    MODE.RAW_CODES and MODE.ACTIVATION.
+``write_thresholds(thresholds)``
+    THRESHOLD[c] for every column.
 ``run(x_bits, accumulate, hold, shift, negate)``
     Send ``len(x_bits)`` input vectors with their tuser flags (one bool array per flag of
     :data:`mram_macro.layouts.InputFlags`) on s_axis; return the emitted result vectors
-    (``(n_emitted, cols)``, signed) and their overflow flags (``(n_emitted,)``).
+    (``(n_emitted, cols)``, signed values, or 0/1 activation bits in MODE.ACTIVATION) and
+    their overflow flags (``(n_emitted,)``).
 ``status()``
     The STATUS register's fields and the counters, as a :class:`Status`.
 ``clear_status()``
@@ -115,7 +118,10 @@ class Backend:
     def write_offsets(self, offsets: np.ndarray) -> None:
         raise NotImplementedError
 
-    def set_raw_codes(self, enable: bool) -> None:
+    def set_mode(self, raw_codes: bool, activation: bool) -> None:
+        raise NotImplementedError
+
+    def write_thresholds(self, thresholds: np.ndarray) -> None:
         raise NotImplementedError
 
     def run(self, x_bits: np.ndarray, accumulate: np.ndarray, hold: np.ndarray,

@@ -72,8 +72,12 @@ class GoldenBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self.golden.offsets = np.asarray(offsets, dtype=np.int64).copy()
 
-    def set_raw_codes(self, enable: bool) -> None:
-        self.golden.raw_codes = bool(enable)
+    def set_mode(self, raw_codes: bool, activation: bool) -> None:
+        self.golden.raw_codes = bool(raw_codes)
+        self.golden.activation = bool(activation)
+
+    def write_thresholds(self, thresholds) -> None:
+        self.golden.thresholds = np.asarray(thresholds, dtype=np.int64).copy()
 
     def run(self, x_bits, accumulate, hold, shift, negate):
         g, c = self.golden, self.config
@@ -85,7 +89,7 @@ class GoldenBackend(Backend):
         self._sticky["tdc_overflow"] |= bool(overflow.any())
         if not accumulate.any() and not hold.any() and not negate.any():
             g.acc = passes[-1].copy() if n else g.acc
-            return passes, overflow.any(axis=1)
+            return g.emitted(passes), overflow.any(axis=1)
         out, flags = [], []
         acc = g.acc
         for i in range(n):
@@ -98,7 +102,7 @@ class GoldenBackend(Backend):
                 out.append(acc)
                 flags.append(bool(overflow[i].any()))
         g.acc = np.array(acc, dtype=np.int64)
-        return (np.array(out, dtype=np.int64).reshape(-1, c.cols),
+        return (g.emitted(np.array(out, dtype=np.int64).reshape(-1, c.cols)),
                 np.array(flags, dtype=bool))
 
     def status(self) -> Status:

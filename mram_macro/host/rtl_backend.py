@@ -115,8 +115,11 @@ class RtlBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self._call("write_offsets", offsets=[int(v) for v in offsets])
 
-    def set_raw_codes(self, enable: bool) -> None:
-        self._call("set_raw_codes", enable=bool(enable))
+    def set_mode(self, raw_codes: bool, activation: bool) -> None:
+        self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
+
+    def write_thresholds(self, thresholds) -> None:
+        self._call("write_thresholds", thresholds=[int(v) for v in thresholds])
 
     def run(self, x_bits, accumulate, hold, shift, negate):
         return self._call("run", x_bits=np.asarray(x_bits, np.uint8),

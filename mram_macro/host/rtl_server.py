@@ -38,7 +38,13 @@ from cocotbext.axi import (
 from sim_models.array import MramArray
 from sim_models.cocotb_array import CocotbMramArray
 
-from ..layouts import ResultFlags, input_flags, pack_input_vector, unpack_result_vector
+from ..layouts import (
+    ResultFlags,
+    input_flags,
+    pack_input_vector,
+    unpack_activation_vector,
+    unpack_result_vector,
+)
 from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
 from .die_setup import DieSetup
 
@@ -70,6 +76,7 @@ class MacroDriver:
         for bfm in (self.source, self.sink, self.axil.write_if, self.axil.read_if):
             bfm.log.setLevel(logging.WARNING)
         self.array.start()
+        self.activation = False
 
     async def reset(self, cycles: int = 4) -> None:
         self.dut.rst.value = 1
@@ -121,9 +128,15 @@ class MacroDriver:
         for reg, value in zip(self.regmap.array("CAL_OFFSET"), offsets, strict=True):
             await self.write_reg(reg.name, int(value))
 
-    async def set_raw_codes(self, enable: bool) -> None:
-        f = self.regmap["MODE"].field("RAW_CODES")
-        await self.write_reg("MODE", int(bool(enable)) << f.lsb)
+    async def set_mode(self, raw_codes: bool, activation: bool) -> None:
+        mode = self.regmap["MODE"]
+        await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb
+                             | int(bool(activation)) << mode.field("ACTIVATION").lsb)
+        self.activation = bool(activation)
+
+    async def write_thresholds(self, thresholds) -> None:
+        for reg, value in zip(self.regmap.array("THRESHOLD"), thresholds, strict=True):
+            await self.write_reg(reg.name, int(value))
 
     async def run(self, x_bits, accumulate, hold, shift, negate):
         c = self.config
@@ -136,7 +149,9 @@ class MacroDriver:
         overflow = np.zeros(n_out, dtype=bool)
         for i in range(n_out):
             frame = await self.sink.recv(compact=False)
-            values[i] = unpack_result_vector([int(b) for b in frame.tdata], c)
+            beats = [int(b) for b in frame.tdata]
+            values[i] = (unpack_activation_vector(beats, c) if self.activation
+                         else unpack_result_vector(beats, c))
             overflow[i] = bool(int(frame.tuser[0]) >> ResultFlags["overflow"].offset & 1)
         await self.source.wait()
         await self._wait_clear("STATUS", "VMM_BUSY")

@@ -29,14 +29,15 @@ def run_replicated(macro: Macro, w_pm1, x_pm1, *, replicas: int, calibrate: bool
 
 def run_binary_network(macro: Macro, model: BinaryMLP, x_pm1, *, calibrate: bool = True,
                        replicate_output: bool = True):
-    """Predicted classes and both layers' sums ``(pred, y1, y2)``, every dot product computed
-    by ``macro`` (thresholds, argmax and the output affine on the host). The output layer
-    (10 columns) is replicated into the unused columns of its tile (``replicate_output``)."""
-    y1 = run_pm1_layer(macro, model.w1, x_pm1, calibrate=calibrate)
-    h = model.hidden(y1)
+    """Predicted classes, hidden activations and output sums ``(pred, h, y2)``, every dot
+    product computed by ``macro``. The hidden layer's sign activations with their thresholds
+    (the folded batch norm) run in the macro's activation mode (one bit per column leaves
+    it); the output affine and argmax run on the host. The output layer (10 columns) is
+    replicated into the unused columns of its tile (``replicate_output``)."""
+    h = run_pm1_layer(macro, model.w1, x_pm1, calibrate=calibrate, thresholds=model.t1)
     reps = output_replicas(model.w2.shape[1], macro.cols) if replicate_output else 1
     y2 = run_replicated(macro, model.w2, h, replicas=reps, calibrate=calibrate)
-    return model.classify(y2), y1, y2
+    return model.classify(y2), h, y2
 
 
 def run_int_network(macro: Macro, model: IntMLP, x_int, *, calibrate: bool = True):

@@ -102,13 +102,24 @@ def _check_layer(w, x, k_name="x"):
                         f"not {x.shape} and {w.shape}")
 
 
-def run_pm1_layer(macro: Macro, w_pm1, x_pm1, *, calibrate: bool = True,
-                  n_pairs: int = 16) -> np.ndarray:
+def run_pm1_layer(macro: Macro, w_pm1, x_pm1, *, calibrate: bool = True, n_pairs: int = 16,
+                  thresholds=None) -> np.ndarray:
     """``x @ w`` for ±1 inputs ``(B, K)`` and ±1 weights ``(K, N)``, tile by tile on ``macro``
-    (re-programmed per tile, calibrated after each programming if ``calibrate``)."""
+    (re-programmed per tile, calibrated after each programming if ``calibrate``).
+
+    With integer ``thresholds`` ``(N,)`` the macro's activation mode returns
+    ``sign(x @ w - thresholds)`` (+1 where ``>= 0``) instead, one bit per column on the stream;
+    that needs ``K <= rows`` (a single row tile: a threshold applies to the whole sum)."""
     w, x = np.asarray(w_pm1), np.asarray(x_pm1)
     _check_layer(w, x)
     plan = plan_layer(w.shape[0], w.shape[1], rows=macro.rows, cols=macro.cols)
+    if thresholds is not None:
+        t = np.asarray(thresholds)
+        if t.shape != (plan.n,):
+            raise HostError(f"thresholds must have shape ({plan.n},), not {t.shape}")
+        if plan.row_tiles > 1:
+            raise HostError(f"on-chip activations need K <= {macro.rows} rows, not K={plan.k}: "
+                            f"a threshold applies to a whole sum")
     y = np.zeros((len(x), plan.n), dtype=np.int64)
     for rs, cs in plan.tile_slices():
         tw = np.ones((macro.rows, macro.cols), dtype=np.int64)
@@ -119,7 +130,17 @@ def run_pm1_layer(macro: Macro, w_pm1, x_pm1, *, calibrate: bool = True,
         macro.write_weights(tw)
         if calibrate:
             macro.calibrate(n_pairs=n_pairs)
-        y[:, cs] += macro.vmm(tx)[:, :cs.stop - cs.start] - n_pad
+        if thresholds is None:
+            y[:, cs] += macro.vmm(tx)[:, :cs.stop - cs.start] - n_pad
+            continue
+        # The padding rows add n_pad to every sum: raise the thresholds by as much.
+        tile_t = np.zeros(macro.cols, dtype=np.int64)
+        tile_t[:cs.stop - cs.start] = t[cs] + n_pad
+        macro.set_activation(tile_t)
+        try:
+            y[:, cs] = macro.vmm(tx)[:, :cs.stop - cs.start]
+        finally:
+            macro.set_activation(None)
     return y
 
 

@@ -59,15 +59,19 @@ def test_accumulator_clear_accumulate_shift_negate_wraps():
             ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
             ctx.set(dut.offsets, _int(np.concatenate(
                 [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
+            thresholds = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+            ctx.set(dut.thresholds, _int(np.concatenate(
+                [_bits(int(t) & ((1 << width) - 1), width) for t in thresholds])))
             ctx.set(dut.accumulate, accumulate)
             ctx.set(dut.shift, shift)
             ctx.set(dut.negate, negate)
             ctx.set(dut.capture, 1)
-            await ctx.tick()
-            ctx.set(dut.capture, 0)
             base = ((2 * acc if shift else acc) if accumulate else 0)
             term = offsets - 2 * codes
             acc = wrap_signed(base + (-term if negate else term), width)
+            assert _bits(ctx.get(dut.next_fires), cols) == (acc >= thresholds).tolist()
+            await ctx.tick()
+            ctx.set(dut.capture, 0)
             values = ctx.get(dut.values)
             got = wrap_signed([(values >> (c * width)) & ((1 << width) - 1)
                                for c in range(cols)], width)

@@ -120,3 +120,26 @@ def test_status_reports_overflow_and_write_failures_until_cleared():
         m.write_weights(np.ones((16, 8), int))
         m.vmm(np.ones(16, int))
         assert m.last_overflow.tolist() == [True] and m.status().tdc_overflow
+
+
+def test_activation_mode_returns_sign_of_result_minus_threshold():
+    rng = np.random.default_rng(6)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (30, 16))
+    t = rng.integers(-6, 7, 8)
+    with _macro() as m:
+        m.write_weights(w)
+        m.set_activation(t)
+        assert m.vmm(x).tolist() == np.where(x @ w >= t, 1, -1).tolist()
+        # Calibration runs in raw-code mode and comes back to the activation mode.
+        m.calibrate(n_pairs=2)
+        assert m.vmm(x).tolist() == np.where(x @ w >= t, 1, -1).tolist()
+        with pytest.raises(HostError, match="vmm_int needs signed results"):
+            m.vmm_int(np.zeros((1, 16), int), input_bits=2)
+        with pytest.raises(HostError, match=r"thresholds must be 8 integers"):
+            m.set_activation(np.zeros(7, int))
+        with pytest.raises(HostError, match=r"thresholds must lie in -2048..2047"):
+            m.set_activation(np.full(8, 4096))
+        assert m.thresholds.tolist() == t.tolist()
+        m.set_activation(None)
+        assert m.vmm(x).tolist() == (x @ w).tolist()

@@ -28,6 +28,18 @@ def test_pm1_layers_of_any_size_are_exact_in_ideal_mode(k, n):
         assert run_pm1_layer(m, w, x).tolist() == (x @ w).tolist()
 
 
+def test_on_chip_activations_with_padding_and_column_tiles():
+    rng = np.random.default_rng(9)
+    w, x = rng.choice([-1, 1], (11, 20)), rng.choice([-1, 1], (7, 11))
+    t = rng.integers(-4, 5, 20)
+    with Macro.golden(SMALL) as m:
+        h = run_pm1_layer(m, w, x, thresholds=t)
+        assert h.tolist() == np.where(x @ w >= t, 1, -1).tolist()
+        assert m.thresholds is None       # the macro is back in signed-result mode
+        with pytest.raises(HostError, match="on-chip activations need K <= 16 rows"):
+            run_pm1_layer(m, rng.choice([-1, 1], (17, 3)), np.ones((1, 17)), thresholds=[0] * 3)
+
+
 @pytest.mark.parametrize("wb, ib", [(4, 4), (1, 4), (4, 1), (2, 3)])
 def test_multi_bit_layers_are_exact_against_an_integer_matmul(wb, ib):
     rng = np.random.default_rng(wb * 10 + ib)
@@ -68,9 +80,9 @@ def test_trained_networks_on_the_ideal_golden_model_equal_software_exactly():
     net = train_binary(x_tr, d.y_train, hidden=32, epochs=4, noise_sigma=(1.0, 1.0))
     assert set(np.unique(net.w1)) <= {-1, 1} and net.t1.dtype == np.int64
     with Macro.golden() as m:
-        pred, y1, _ = run_binary_network(m, net, x_te)
+        pred, h, _ = run_binary_network(m, net, x_te)
     assert pred.tolist() == net.predict(x_te).tolist()
-    assert y1.tolist() == (x_te @ net.w1).tolist()
+    assert h.tolist() == net.hidden(x_te @ net.w1).tolist()
     assert np.mean(pred == d.y_test[:60]) > 0.5      # it learned something in 4 epochs
     q_tr, q_te = Digits.quantise(d.x_train), Digits.quantise(d.x_test[:30])
     assert q_tr.min() >= -8 and q_tr.max() <= 7
