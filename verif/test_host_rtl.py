@@ -73,3 +73,23 @@ def test_4bit_by_4bit_layer_is_exact_in_rtl_in_ideal_mode(sim):
         passes = r.status().vmm_count
     assert y.tolist() == (x @ w).tolist()
     assert passes == 2 * 2 * 6 * 4        # tiles x vectors x input bits
+
+
+@pytest.mark.parametrize("sim", list(SIMULATORS))
+def test_write_failures_are_reported_alike_by_both_backends(sim):
+    """Stuck cells: write-verify gives up on them; STATUS, the counters and the failing row and
+    columns agree between the RTL and the golden backend, and so do the (wrong) results."""
+    if shutil.which(SIMULATORS[sim]) is None:
+        pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
+    device = DeviceParams(p_stuck_high=0.04, p_stuck_low=0.02)
+    w = np.random.default_rng(1).choice([-1, 1], (CONFIG.rows, CONFIG.cols))
+    x = np.random.default_rng(2).choice([-1, 1], (8, CONFIG.rows))
+    seen = []
+    for make in (Macro.golden, lambda *a, **k: Macro.rtl(*a, sim=sim, **k)):
+        with make(CONFIG, device=device, seed=4) as m:
+            m.write_weights(w)
+            seen.append((m.status(), m.vmm(x)))
+    (g_status, g_y), (r_status, r_y) = seen
+    assert g_status.write_failed and g_status.wv_fail_count > 0
+    assert r_status == g_status
+    assert np.array_equal(r_y, g_y) and not np.array_equal(g_y, x @ w)

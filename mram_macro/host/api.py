@@ -155,7 +155,8 @@ class Macro:
     def write_weights(self, w, *, encoding: str = "pm1", rows=None) -> None:
         """Program weights ``w`` of shape ``(rows, cols)`` (``-1/+1``, or ``0/1`` with
         ``encoding="bits"``). With ``rows`` (a list of row indices) ``w`` holds just those rows.
-        Only rows that differ from what the host last wrote are programmed."""
+        Every row is programmed through the macro's row write (with write-verify as
+        configured); :meth:`status` reports cells that stayed wrong."""
         c = self.config
         bits = to_bits(w, encoding=encoding, what="weights")
         if rows is None:

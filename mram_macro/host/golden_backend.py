@@ -64,7 +64,7 @@ class GoldenBackend(Backend):
                                       **self._wv)
             self._counts["wv_retry_count"] += report.retries
             if report.failing.any():
-                self._counts["wv_fail_count"] += int(report.failing.sum())
+                self._counts["wv_fail_count"] += int(report.n_failing)
                 self._counts["wv_fail_row"] = int(row)
                 self._fail_mask = tuple(int(c) for c in report.failing_cols)
                 self._sticky["write_failed"] = True
