@@ -8,9 +8,48 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
   wire [15:0] \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
+  wire \$109 ;
   wire [15:0] \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire \$119 ;
   wire [15:0] \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire [15:0] \$13 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire [1:0] \$138 ;
   wire [15:0] \$14 ;
   wire [15:0] \$15 ;
   wire [15:0] \$16 ;
@@ -77,11 +116,37 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$71 ;
   wire [15:0] \$72 ;
   wire [15:0] \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   reg [31:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   reg [31:0] \$9 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$228  = 6'h00;
+  reg [5:0] \$signal$300  = 6'h00;
   wire accumulate;
   wire \accumulate$183 ;
   wire all_fired;
@@ -101,21 +166,21 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \arr_pre$100 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$221 ;
+  wire [63:0] \arr_wr_data$293 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$222 ;
+  wire \arr_wr_pulse$294 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$219 ;
+  wire [63:0] \arr_wr_row$291 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$220 ;
+  wire \arr_wr_side$292 ;
   wire array_idle;
-  wire \array_idle$206 ;
+  wire \array_idle$278 ;
   wire busy;
-  wire \busy$197 ;
-  wire \busy$237 ;
+  wire \busy$269 ;
+  wire \busy$309 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -193,29 +258,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] code_now;
   wire [447:0] codes;
   wire [447:0] \codes$114 ;
-  wire [447:0] \codes$216 ;
+  wire [447:0] \codes$288 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$200 ;
+  wire [63:0] \data$272 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$246 ;
+  wire [63:0] \fail_mask$318 ;
   wire [5:0] fail_row;
   wire fail_valid;
-  wire [1:0] flags;
-  wire \flags$192 ;
-  wire \flags$192.overflow ;
+  wire [3:0] flags;
+  wire \flags$264 ;
+  wire \flags$264.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
+  wire \flags.negate ;
+  wire \flags.shift ;
   wire idle;
   wire length_error;
   wire load;
-  wire \load$188 ;
+  wire \load$257 ;
   wire load_inputs;
   wire load_raw;
   output [31:0] m_axis_tdata;
@@ -234,12 +301,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire m_axis_tvalid;
   wire \m_axis_tvalid$65 ;
   wire [3:0] max_retries;
+  wire mode_activation;
   wire mode_raw_codes;
+  wire negate;
+  wire \negate$187 ;
+  wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$217 ;
+  wire [63:0] \overflow$289 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -249,7 +320,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$215 ;
+  wire \read_done$287 ;
   wire read_idle;
   wire read_start;
   wire \read_start$89 ;
@@ -325,14 +396,17 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   output s_axis_tready;
   wire s_axis_tready;
   wire \s_axis_tready$61 ;
-  input [1:0] s_axis_tuser;
-  wire [1:0] s_axis_tuser;
-  wire [1:0] \s_axis_tuser$63 ;
+  input [3:0] s_axis_tuser;
+  wire [3:0] s_axis_tuser;
+  wire [3:0] \s_axis_tuser$63 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
   wire \s_axis_tvalid$60 ;
+  wire shift;
+  wire \shift$185 ;
+  wire short;
   wire start;
-  wire \start$194 ;
+  wire \start$266 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -348,11 +422,78 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] tdc_start_delay_cycles;
   wire tdc_window_end;
   wire [7:0] threshold;
+  wire [15:0] threshold0_value;
+  wire [15:0] threshold10_value;
+  wire [15:0] threshold11_value;
+  wire [15:0] threshold12_value;
+  wire [15:0] threshold13_value;
+  wire [15:0] threshold14_value;
+  wire [15:0] threshold15_value;
+  wire [15:0] threshold16_value;
+  wire [15:0] threshold17_value;
+  wire [15:0] threshold18_value;
+  wire [15:0] threshold19_value;
+  wire [15:0] threshold1_value;
+  wire [15:0] threshold20_value;
+  wire [15:0] threshold21_value;
+  wire [15:0] threshold22_value;
+  wire [15:0] threshold23_value;
+  wire [15:0] threshold24_value;
+  wire [15:0] threshold25_value;
+  wire [15:0] threshold26_value;
+  wire [15:0] threshold27_value;
+  wire [15:0] threshold28_value;
+  wire [15:0] threshold29_value;
+  wire [15:0] threshold2_value;
+  wire [15:0] threshold30_value;
+  wire [15:0] threshold31_value;
+  wire [15:0] threshold32_value;
+  wire [15:0] threshold33_value;
+  wire [15:0] threshold34_value;
+  wire [15:0] threshold35_value;
+  wire [15:0] threshold36_value;
+  wire [15:0] threshold37_value;
+  wire [15:0] threshold38_value;
+  wire [15:0] threshold39_value;
+  wire [15:0] threshold3_value;
+  wire [15:0] threshold40_value;
+  wire [15:0] threshold41_value;
+  wire [15:0] threshold42_value;
+  wire [15:0] threshold43_value;
+  wire [15:0] threshold44_value;
+  wire [15:0] threshold45_value;
+  wire [15:0] threshold46_value;
+  wire [15:0] threshold47_value;
+  wire [15:0] threshold48_value;
+  wire [15:0] threshold49_value;
+  wire [15:0] threshold4_value;
+  wire [15:0] threshold50_value;
+  wire [15:0] threshold51_value;
+  wire [15:0] threshold52_value;
+  wire [15:0] threshold53_value;
+  wire [15:0] threshold54_value;
+  wire [15:0] threshold55_value;
+  wire [15:0] threshold56_value;
+  wire [15:0] threshold57_value;
+  wire [15:0] threshold58_value;
+  wire [15:0] threshold59_value;
+  wire [15:0] threshold5_value;
+  wire [15:0] threshold60_value;
+  wire [15:0] threshold61_value;
+  wire [15:0] threshold62_value;
+  wire [15:0] threshold63_value;
+  wire [15:0] threshold6_value;
+  wire [15:0] threshold7_value;
+  wire [15:0] threshold8_value;
+  wire [15:0] threshold9_value;
+  wire [1023:0] thresholds;
   wire valid;
   wire [63:0] vector;
-  wire [1:0] vector_flags;
+  wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
   wire \vector_flags.hold ;
+  wire \vector_flags.negate ;
+  wire \vector_flags.shift ;
   wire vector_take;
   wire vector_valid;
   wire verify_enable;
@@ -377,8 +518,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] x;
   assign start = read_start | \read_start$89 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign \flags$192  = | overflow;
-  assign status_vmm_busy = \busy$237  | vector_valid;
+  assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74  } : { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
+  assign \flags$264  = | overflow;
+  assign status_vmm_busy = \busy$309  | vector_valid;
   assign \$1  = | overflow;
   assign status_tdc_overflow_set = pass_done & \$1 ;
   assign \$2  = wv_fail_count_count + fail_cells;
@@ -387,7 +529,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   always @(posedge clk)
     wv_fail_count_count <= \$5 ;
   always @(posedge clk)
-    \$signal$228  <= \$6 ;
+    \$signal$300  <= \$6 ;
   always @(posedge clk)
     fail_mask <= \$7 ;
   always @(posedge clk)
@@ -399,134 +541,263 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .capture(\capture$180 ),
     .clk(clk),
     .codes(codes),
-    .\port$1529$0 (\$10 ),
-    .\port$1534$0 (\$11 ),
-    .\port$1539$0 (\$12 ),
-    .\port$1544$0 (\$13 ),
-    .\port$1549$0 (\$14 ),
-    .\port$1554$0 (\$15 ),
-    .\port$1559$0 (\$16 ),
-    .\port$1564$0 (\$17 ),
-    .\port$1569$0 (\$18 ),
-    .\port$1574$0 (\$19 ),
-    .\port$1579$0 (\$20 ),
-    .\port$1584$0 (\$21 ),
-    .\port$1589$0 (\$22 ),
-    .\port$1594$0 (\$23 ),
-    .\port$1599$0 (\$24 ),
-    .\port$1604$0 (\$25 ),
-    .\port$1609$0 (\$26 ),
-    .\port$1614$0 (\$27 ),
-    .\port$1619$0 (\$28 ),
-    .\port$1624$0 (\$29 ),
-    .\port$1629$0 (\$30 ),
-    .\port$1634$0 (\$31 ),
-    .\port$1639$0 (\$32 ),
-    .\port$1644$0 (\$33 ),
-    .\port$1649$0 (\$34 ),
-    .\port$1654$0 (\$35 ),
-    .\port$1659$0 (\$36 ),
-    .\port$1664$0 (\$37 ),
-    .\port$1669$0 (\$38 ),
-    .\port$1674$0 (\$39 ),
-    .\port$1679$0 (\$40 ),
-    .\port$1684$0 (\$41 ),
-    .\port$1689$0 (\$42 ),
-    .\port$1694$0 (\$43 ),
-    .\port$1699$0 (\$44 ),
-    .\port$1704$0 (\$45 ),
-    .\port$1709$0 (\$46 ),
-    .\port$1714$0 (\$47 ),
-    .\port$1719$0 (\$48 ),
-    .\port$1724$0 (\$49 ),
-    .\port$1729$0 (\$50 ),
-    .\port$1734$0 (\$51 ),
-    .\port$1739$0 (\$52 ),
-    .\port$1744$0 (\$53 ),
-    .\port$1749$0 (\$54 ),
-    .\port$1754$0 (\$55 ),
-    .\port$1759$0 (\$56 ),
-    .\port$1764$0 (\$57 ),
-    .\port$1769$0 (\$58 ),
-    .\port$1774$0 (\$59 ),
-    .\port$1779$0 (\$60 ),
-    .\port$1784$0 (\$61 ),
-    .\port$1789$0 (\$62 ),
-    .\port$1794$0 (\$63 ),
-    .\port$1799$0 (\$64 ),
-    .\port$1804$0 (\$65 ),
-    .\port$1809$0 (\$66 ),
-    .\port$1814$0 (\$67 ),
-    .\port$1819$0 (\$68 ),
-    .\port$1824$0 (\$69 ),
-    .\port$1829$0 (\$70 ),
-    .\port$1834$0 (\$71 ),
-    .\port$1839$0 (\$72 ),
-    .\port$1844$0 (\$73 ),
-    .\port$1950$0 (cal_offset0_offset),
-    .\port$1952$0 (cal_offset1_offset),
-    .\port$1954$0 (cal_offset2_offset),
-    .\port$1956$0 (cal_offset3_offset),
-    .\port$1958$0 (cal_offset4_offset),
-    .\port$1960$0 (cal_offset5_offset),
-    .\port$1962$0 (cal_offset6_offset),
-    .\port$1964$0 (cal_offset7_offset),
-    .\port$1966$0 (cal_offset8_offset),
-    .\port$1968$0 (cal_offset9_offset),
-    .\port$1970$0 (cal_offset10_offset),
-    .\port$1972$0 (cal_offset11_offset),
-    .\port$1974$0 (cal_offset12_offset),
-    .\port$1976$0 (cal_offset13_offset),
-    .\port$1978$0 (cal_offset14_offset),
-    .\port$1980$0 (cal_offset15_offset),
-    .\port$1982$0 (cal_offset16_offset),
-    .\port$1984$0 (cal_offset17_offset),
-    .\port$1986$0 (cal_offset18_offset),
-    .\port$1988$0 (cal_offset19_offset),
-    .\port$1990$0 (cal_offset20_offset),
-    .\port$1992$0 (cal_offset21_offset),
-    .\port$1994$0 (cal_offset22_offset),
-    .\port$1996$0 (cal_offset23_offset),
-    .\port$1998$0 (cal_offset24_offset),
-    .\port$2000$0 (cal_offset25_offset),
-    .\port$2002$0 (cal_offset26_offset),
-    .\port$2004$0 (cal_offset27_offset),
-    .\port$2006$0 (cal_offset28_offset),
-    .\port$2008$0 (cal_offset29_offset),
-    .\port$2010$0 (cal_offset30_offset),
-    .\port$2012$0 (cal_offset31_offset),
-    .\port$2014$0 (cal_offset32_offset),
-    .\port$2016$0 (cal_offset33_offset),
-    .\port$2018$0 (cal_offset34_offset),
-    .\port$2020$0 (cal_offset35_offset),
-    .\port$2022$0 (cal_offset36_offset),
-    .\port$2024$0 (cal_offset37_offset),
-    .\port$2026$0 (cal_offset38_offset),
-    .\port$2028$0 (cal_offset39_offset),
-    .\port$2030$0 (cal_offset40_offset),
-    .\port$2032$0 (cal_offset41_offset),
-    .\port$2034$0 (cal_offset42_offset),
-    .\port$2036$0 (cal_offset43_offset),
-    .\port$2038$0 (cal_offset44_offset),
-    .\port$2040$0 (cal_offset45_offset),
-    .\port$2042$0 (cal_offset46_offset),
-    .\port$2044$0 (cal_offset47_offset),
-    .\port$2046$0 (cal_offset48_offset),
-    .\port$2048$0 (cal_offset49_offset),
-    .\port$2050$0 (cal_offset50_offset),
-    .\port$2052$0 (cal_offset51_offset),
-    .\port$2054$0 (cal_offset52_offset),
-    .\port$2056$0 (cal_offset53_offset),
-    .\port$2058$0 (cal_offset54_offset),
-    .\port$2060$0 (cal_offset55_offset),
-    .\port$2062$0 (cal_offset56_offset),
-    .\port$2064$0 (cal_offset57_offset),
-    .\port$2066$0 (cal_offset58_offset),
-    .\port$2068$0 (cal_offset59_offset),
-    .\port$2070$0 (cal_offset60_offset),
-    .\port$2072$0 (cal_offset61_offset),
-    .\port$2074$0 (cal_offset62_offset),
-    .\port$2076$0 (cal_offset63_offset),
+    .\port$1923$0 (\$10 ),
+    .\port$1934$0 (\$11 ),
+    .\port$1945$0 (\$12 ),
+    .\port$1956$0 (\$13 ),
+    .\port$1967$0 (\$14 ),
+    .\port$1978$0 (\$15 ),
+    .\port$1989$0 (\$16 ),
+    .\port$2000$0 (\$17 ),
+    .\port$2011$0 (\$18 ),
+    .\port$2022$0 (\$19 ),
+    .\port$2033$0 (\$20 ),
+    .\port$2044$0 (\$21 ),
+    .\port$2055$0 (\$22 ),
+    .\port$2066$0 (\$23 ),
+    .\port$2077$0 (\$24 ),
+    .\port$2088$0 (\$25 ),
+    .\port$2099$0 (\$26 ),
+    .\port$2110$0 (\$27 ),
+    .\port$2121$0 (\$28 ),
+    .\port$2132$0 (\$29 ),
+    .\port$2143$0 (\$30 ),
+    .\port$2154$0 (\$31 ),
+    .\port$2165$0 (\$32 ),
+    .\port$2176$0 (\$33 ),
+    .\port$2187$0 (\$34 ),
+    .\port$2198$0 (\$35 ),
+    .\port$2209$0 (\$36 ),
+    .\port$2220$0 (\$37 ),
+    .\port$2231$0 (\$38 ),
+    .\port$2242$0 (\$39 ),
+    .\port$2253$0 (\$40 ),
+    .\port$2264$0 (\$41 ),
+    .\port$2275$0 (\$42 ),
+    .\port$2286$0 (\$43 ),
+    .\port$2297$0 (\$44 ),
+    .\port$2308$0 (\$45 ),
+    .\port$2319$0 (\$46 ),
+    .\port$2330$0 (\$47 ),
+    .\port$2341$0 (\$48 ),
+    .\port$2352$0 (\$49 ),
+    .\port$2363$0 (\$50 ),
+    .\port$2374$0 (\$51 ),
+    .\port$2385$0 (\$52 ),
+    .\port$2396$0 (\$53 ),
+    .\port$2407$0 (\$54 ),
+    .\port$2418$0 (\$55 ),
+    .\port$2429$0 (\$56 ),
+    .\port$2440$0 (\$57 ),
+    .\port$2451$0 (\$58 ),
+    .\port$2462$0 (\$59 ),
+    .\port$2473$0 (\$60 ),
+    .\port$2484$0 (\$61 ),
+    .\port$2495$0 (\$62 ),
+    .\port$2506$0 (\$63 ),
+    .\port$2517$0 (\$64 ),
+    .\port$2528$0 (\$65 ),
+    .\port$2539$0 (\$66 ),
+    .\port$2550$0 (\$67 ),
+    .\port$2561$0 (\$68 ),
+    .\port$2572$0 (\$69 ),
+    .\port$2583$0 (\$70 ),
+    .\port$2594$0 (\$71 ),
+    .\port$2605$0 (\$72 ),
+    .\port$2616$0 (\$73 ),
+    .\port$2628$0 (\$74 ),
+    .\port$2640$0 (\$75 ),
+    .\port$2652$0 (\$76 ),
+    .\port$2664$0 (\$77 ),
+    .\port$2676$0 (\$78 ),
+    .\port$2688$0 (\$79 ),
+    .\port$2700$0 (\$80 ),
+    .\port$2712$0 (\$81 ),
+    .\port$2724$0 (\$82 ),
+    .\port$2736$0 (\$83 ),
+    .\port$2748$0 (\$84 ),
+    .\port$2760$0 (\$85 ),
+    .\port$2772$0 (\$86 ),
+    .\port$2784$0 (\$87 ),
+    .\port$2796$0 (\$88 ),
+    .\port$2808$0 (\$89 ),
+    .\port$2820$0 (\$90 ),
+    .\port$2832$0 (\$91 ),
+    .\port$2844$0 (\$92 ),
+    .\port$2856$0 (\$93 ),
+    .\port$2868$0 (\$94 ),
+    .\port$2880$0 (\$95 ),
+    .\port$2892$0 (\$96 ),
+    .\port$2904$0 (\$97 ),
+    .\port$2916$0 (\$98 ),
+    .\port$2928$0 (\$99 ),
+    .\port$2940$0 (\$100 ),
+    .\port$2952$0 (\$101 ),
+    .\port$2964$0 (\$102 ),
+    .\port$2976$0 (\$103 ),
+    .\port$2988$0 (\$104 ),
+    .\port$3000$0 (\$105 ),
+    .\port$3012$0 (\$106 ),
+    .\port$3024$0 (\$107 ),
+    .\port$3036$0 (\$108 ),
+    .\port$3048$0 (\$109 ),
+    .\port$3060$0 (\$110 ),
+    .\port$3072$0 (\$111 ),
+    .\port$3084$0 (\$112 ),
+    .\port$3096$0 (\$113 ),
+    .\port$3108$0 (\$114 ),
+    .\port$3120$0 (\$115 ),
+    .\port$3132$0 (\$116 ),
+    .\port$3144$0 (\$117 ),
+    .\port$3156$0 (\$118 ),
+    .\port$3168$0 (\$119 ),
+    .\port$3180$0 (\$120 ),
+    .\port$3192$0 (\$121 ),
+    .\port$3204$0 (\$122 ),
+    .\port$3216$0 (\$123 ),
+    .\port$3228$0 (\$124 ),
+    .\port$3240$0 (\$125 ),
+    .\port$3252$0 (\$126 ),
+    .\port$3264$0 (\$127 ),
+    .\port$3276$0 (\$128 ),
+    .\port$3288$0 (\$129 ),
+    .\port$3300$0 (\$130 ),
+    .\port$3312$0 (\$131 ),
+    .\port$3324$0 (\$132 ),
+    .\port$3336$0 (\$133 ),
+    .\port$3348$0 (\$134 ),
+    .\port$3360$0 (\$135 ),
+    .\port$3372$0 (\$136 ),
+    .\port$3384$0 (\$137 ),
+    .\port$3493$0 (cal_offset0_offset),
+    .\port$3495$0 (cal_offset1_offset),
+    .\port$3497$0 (cal_offset2_offset),
+    .\port$3499$0 (cal_offset3_offset),
+    .\port$3501$0 (cal_offset4_offset),
+    .\port$3503$0 (cal_offset5_offset),
+    .\port$3505$0 (cal_offset6_offset),
+    .\port$3507$0 (cal_offset7_offset),
+    .\port$3509$0 (cal_offset8_offset),
+    .\port$3511$0 (cal_offset9_offset),
+    .\port$3513$0 (cal_offset10_offset),
+    .\port$3515$0 (cal_offset11_offset),
+    .\port$3517$0 (cal_offset12_offset),
+    .\port$3519$0 (cal_offset13_offset),
+    .\port$3521$0 (cal_offset14_offset),
+    .\port$3523$0 (cal_offset15_offset),
+    .\port$3525$0 (cal_offset16_offset),
+    .\port$3527$0 (cal_offset17_offset),
+    .\port$3529$0 (cal_offset18_offset),
+    .\port$3531$0 (cal_offset19_offset),
+    .\port$3533$0 (cal_offset20_offset),
+    .\port$3535$0 (cal_offset21_offset),
+    .\port$3537$0 (cal_offset22_offset),
+    .\port$3539$0 (cal_offset23_offset),
+    .\port$3541$0 (cal_offset24_offset),
+    .\port$3543$0 (cal_offset25_offset),
+    .\port$3545$0 (cal_offset26_offset),
+    .\port$3547$0 (cal_offset27_offset),
+    .\port$3549$0 (cal_offset28_offset),
+    .\port$3551$0 (cal_offset29_offset),
+    .\port$3553$0 (cal_offset30_offset),
+    .\port$3555$0 (cal_offset31_offset),
+    .\port$3557$0 (cal_offset32_offset),
+    .\port$3559$0 (cal_offset33_offset),
+    .\port$3561$0 (cal_offset34_offset),
+    .\port$3563$0 (cal_offset35_offset),
+    .\port$3565$0 (cal_offset36_offset),
+    .\port$3567$0 (cal_offset37_offset),
+    .\port$3569$0 (cal_offset38_offset),
+    .\port$3571$0 (cal_offset39_offset),
+    .\port$3573$0 (cal_offset40_offset),
+    .\port$3575$0 (cal_offset41_offset),
+    .\port$3577$0 (cal_offset42_offset),
+    .\port$3579$0 (cal_offset43_offset),
+    .\port$3581$0 (cal_offset44_offset),
+    .\port$3583$0 (cal_offset45_offset),
+    .\port$3585$0 (cal_offset46_offset),
+    .\port$3587$0 (cal_offset47_offset),
+    .\port$3589$0 (cal_offset48_offset),
+    .\port$3591$0 (cal_offset49_offset),
+    .\port$3593$0 (cal_offset50_offset),
+    .\port$3595$0 (cal_offset51_offset),
+    .\port$3597$0 (cal_offset52_offset),
+    .\port$3599$0 (cal_offset53_offset),
+    .\port$3601$0 (cal_offset54_offset),
+    .\port$3603$0 (cal_offset55_offset),
+    .\port$3605$0 (cal_offset56_offset),
+    .\port$3607$0 (cal_offset57_offset),
+    .\port$3609$0 (cal_offset58_offset),
+    .\port$3611$0 (cal_offset59_offset),
+    .\port$3613$0 (cal_offset60_offset),
+    .\port$3615$0 (cal_offset61_offset),
+    .\port$3617$0 (cal_offset62_offset),
+    .\port$3619$0 (cal_offset63_offset),
+    .\port$3621$0 (threshold0_value),
+    .\port$3623$0 (threshold1_value),
+    .\port$3625$0 (threshold2_value),
+    .\port$3627$0 (threshold3_value),
+    .\port$3629$0 (threshold4_value),
+    .\port$3631$0 (threshold5_value),
+    .\port$3633$0 (threshold6_value),
+    .\port$3635$0 (threshold7_value),
+    .\port$3637$0 (threshold8_value),
+    .\port$3639$0 (threshold9_value),
+    .\port$3641$0 (threshold10_value),
+    .\port$3643$0 (threshold11_value),
+    .\port$3645$0 (threshold12_value),
+    .\port$3647$0 (threshold13_value),
+    .\port$3649$0 (threshold14_value),
+    .\port$3651$0 (threshold15_value),
+    .\port$3653$0 (threshold16_value),
+    .\port$3655$0 (threshold17_value),
+    .\port$3657$0 (threshold18_value),
+    .\port$3659$0 (threshold19_value),
+    .\port$3661$0 (threshold20_value),
+    .\port$3663$0 (threshold21_value),
+    .\port$3665$0 (threshold22_value),
+    .\port$3667$0 (threshold23_value),
+    .\port$3669$0 (threshold24_value),
+    .\port$3671$0 (threshold25_value),
+    .\port$3673$0 (threshold26_value),
+    .\port$3675$0 (threshold27_value),
+    .\port$3677$0 (threshold28_value),
+    .\port$3679$0 (threshold29_value),
+    .\port$3681$0 (threshold30_value),
+    .\port$3683$0 (threshold31_value),
+    .\port$3685$0 (threshold32_value),
+    .\port$3687$0 (threshold33_value),
+    .\port$3689$0 (threshold34_value),
+    .\port$3691$0 (threshold35_value),
+    .\port$3693$0 (threshold36_value),
+    .\port$3695$0 (threshold37_value),
+    .\port$3697$0 (threshold38_value),
+    .\port$3699$0 (threshold39_value),
+    .\port$3701$0 (threshold40_value),
+    .\port$3703$0 (threshold41_value),
+    .\port$3705$0 (threshold42_value),
+    .\port$3707$0 (threshold43_value),
+    .\port$3709$0 (threshold44_value),
+    .\port$3711$0 (threshold45_value),
+    .\port$3713$0 (threshold46_value),
+    .\port$3715$0 (threshold47_value),
+    .\port$3717$0 (threshold48_value),
+    .\port$3719$0 (threshold49_value),
+    .\port$3721$0 (threshold50_value),
+    .\port$3723$0 (threshold51_value),
+    .\port$3725$0 (threshold52_value),
+    .\port$3727$0 (threshold53_value),
+    .\port$3729$0 (threshold54_value),
+    .\port$3731$0 (threshold55_value),
+    .\port$3733$0 (threshold56_value),
+    .\port$3735$0 (threshold57_value),
+    .\port$3737$0 (threshold58_value),
+    .\port$3739$0 (threshold59_value),
+    .\port$3741$0 (threshold60_value),
+    .\port$3743$0 (threshold61_value),
+    .\port$3745$0 (threshold62_value),
+    .\port$3747$0 (threshold63_value),
+    .\port$3860$2 (\$138 ),
     .raw(raw),
     .rst(rst)
   );
@@ -637,11 +908,12 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .clk(clk),
-    .ctrl_write_row(\start$194 ),
+    .ctrl_write_row(\start$266 ),
     .ctrl_write_row_busy(ctrl_write_row_busy),
+    .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$1889$0 (\$signal$228 ),
-    .\port$1891$0 (fail_mask),
+    .\port$3430$0 (\$signal$300 ),
+    .\port$3432$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -667,6 +939,70 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .status_vmm_busy(status_vmm_busy),
     .status_write_failed_set(status_write_failed_set),
     .tdc_start_delay_cycles(tdc_start_delay_cycles),
+    .threshold0_value(threshold0_value),
+    .threshold10_value(threshold10_value),
+    .threshold11_value(threshold11_value),
+    .threshold12_value(threshold12_value),
+    .threshold13_value(threshold13_value),
+    .threshold14_value(threshold14_value),
+    .threshold15_value(threshold15_value),
+    .threshold16_value(threshold16_value),
+    .threshold17_value(threshold17_value),
+    .threshold18_value(threshold18_value),
+    .threshold19_value(threshold19_value),
+    .threshold1_value(threshold1_value),
+    .threshold20_value(threshold20_value),
+    .threshold21_value(threshold21_value),
+    .threshold22_value(threshold22_value),
+    .threshold23_value(threshold23_value),
+    .threshold24_value(threshold24_value),
+    .threshold25_value(threshold25_value),
+    .threshold26_value(threshold26_value),
+    .threshold27_value(threshold27_value),
+    .threshold28_value(threshold28_value),
+    .threshold29_value(threshold29_value),
+    .threshold2_value(threshold2_value),
+    .threshold30_value(threshold30_value),
+    .threshold31_value(threshold31_value),
+    .threshold32_value(threshold32_value),
+    .threshold33_value(threshold33_value),
+    .threshold34_value(threshold34_value),
+    .threshold35_value(threshold35_value),
+    .threshold36_value(threshold36_value),
+    .threshold37_value(threshold37_value),
+    .threshold38_value(threshold38_value),
+    .threshold39_value(threshold39_value),
+    .threshold3_value(threshold3_value),
+    .threshold40_value(threshold40_value),
+    .threshold41_value(threshold41_value),
+    .threshold42_value(threshold42_value),
+    .threshold43_value(threshold43_value),
+    .threshold44_value(threshold44_value),
+    .threshold45_value(threshold45_value),
+    .threshold46_value(threshold46_value),
+    .threshold47_value(threshold47_value),
+    .threshold48_value(threshold48_value),
+    .threshold49_value(threshold49_value),
+    .threshold4_value(threshold4_value),
+    .threshold50_value(threshold50_value),
+    .threshold51_value(threshold51_value),
+    .threshold52_value(threshold52_value),
+    .threshold53_value(threshold53_value),
+    .threshold54_value(threshold54_value),
+    .threshold55_value(threshold55_value),
+    .threshold56_value(threshold56_value),
+    .threshold57_value(threshold57_value),
+    .threshold58_value(threshold58_value),
+    .threshold59_value(threshold59_value),
+    .threshold5_value(threshold5_value),
+    .threshold60_value(threshold60_value),
+    .threshold61_value(threshold61_value),
+    .threshold62_value(threshold62_value),
+    .threshold63_value(threshold63_value),
+    .threshold6_value(threshold6_value),
+    .threshold7_value(threshold7_value),
+    .threshold8_value(threshold8_value),
+    .threshold9_value(threshold9_value),
     .vmm_count_count(vmm_count_count),
     .weight_data0_bits(weight_data0_bits),
     .weight_data1_bits(weight_data1_bits),
@@ -683,88 +1019,27 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .clk(clk),
-    .flags(\flags$192 ),
-    .load(\load$188 ),
+    .data(data),
+    .flags(\flags$264 ),
+    .load(\load$257 ),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .\port$1529$0 (\$10 ),
-    .\port$1534$0 (\$11 ),
-    .\port$1539$0 (\$12 ),
-    .\port$1544$0 (\$13 ),
-    .\port$1549$0 (\$14 ),
-    .\port$1554$0 (\$15 ),
-    .\port$1559$0 (\$16 ),
-    .\port$1564$0 (\$17 ),
-    .\port$1569$0 (\$18 ),
-    .\port$1574$0 (\$19 ),
-    .\port$1579$0 (\$20 ),
-    .\port$1584$0 (\$21 ),
-    .\port$1589$0 (\$22 ),
-    .\port$1594$0 (\$23 ),
-    .\port$1599$0 (\$24 ),
-    .\port$1604$0 (\$25 ),
-    .\port$1609$0 (\$26 ),
-    .\port$1614$0 (\$27 ),
-    .\port$1619$0 (\$28 ),
-    .\port$1624$0 (\$29 ),
-    .\port$1629$0 (\$30 ),
-    .\port$1634$0 (\$31 ),
-    .\port$1639$0 (\$32 ),
-    .\port$1644$0 (\$33 ),
-    .\port$1649$0 (\$34 ),
-    .\port$1654$0 (\$35 ),
-    .\port$1659$0 (\$36 ),
-    .\port$1664$0 (\$37 ),
-    .\port$1669$0 (\$38 ),
-    .\port$1674$0 (\$39 ),
-    .\port$1679$0 (\$40 ),
-    .\port$1684$0 (\$41 ),
-    .\port$1689$0 (\$42 ),
-    .\port$1694$0 (\$43 ),
-    .\port$1699$0 (\$44 ),
-    .\port$1704$0 (\$45 ),
-    .\port$1709$0 (\$46 ),
-    .\port$1714$0 (\$47 ),
-    .\port$1719$0 (\$48 ),
-    .\port$1724$0 (\$49 ),
-    .\port$1729$0 (\$50 ),
-    .\port$1734$0 (\$51 ),
-    .\port$1739$0 (\$52 ),
-    .\port$1744$0 (\$53 ),
-    .\port$1749$0 (\$54 ),
-    .\port$1754$0 (\$55 ),
-    .\port$1759$0 (\$56 ),
-    .\port$1764$0 (\$57 ),
-    .\port$1769$0 (\$58 ),
-    .\port$1774$0 (\$59 ),
-    .\port$1779$0 (\$60 ),
-    .\port$1784$0 (\$61 ),
-    .\port$1789$0 (\$62 ),
-    .\port$1794$0 (\$63 ),
-    .\port$1799$0 (\$64 ),
-    .\port$1804$0 (\$65 ),
-    .\port$1809$0 (\$66 ),
-    .\port$1814$0 (\$67 ),
-    .\port$1819$0 (\$68 ),
-    .\port$1824$0 (\$69 ),
-    .\port$1829$0 (\$70 ),
-    .\port$1834$0 (\$71 ),
-    .\port$1839$0 (\$72 ),
-    .\port$1844$0 (\$73 ),
-    .rst(rst)
+    .rst(rst),
+    .short(short)
   );
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$237 ),
+    .busy(\busy$309 ),
     .capture(\capture$180 ),
     .clk(clk),
-    .emit(\load$188 ),
+    .emit(\load$257 ),
     .load_inputs(load),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
+    .\port$3860$2 (\$138 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -799,13 +1074,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .clk(clk),
     .codes(codes),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$246 ),
+    .fail_mask(\fail_mask$318 ),
     .fail_row(fail_row),
     .fail_valid(status_write_failed_set),
     .max_retries(max_retries),
     .overflow(overflow),
-    .\port$1946$0 (weight_data0_bits),
-    .\port$1948$0 (weight_data1_bits),
+    .\port$3489$0 (weight_data0_bits),
+    .\port$3491$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -813,7 +1088,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .rst(rst),
-    .start(\start$194 ),
+    .start(\start$266 ),
     .threshold(threshold),
     .verify_enable(verify_enable),
     .verifying(verifying)
@@ -830,7 +1105,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$6  = \$signal$228 ;
+    \$6  = \$signal$300 ;
     if (status_write_failed_set) begin
       \$6  = fail_row;
     end
@@ -842,7 +1117,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$7  = fail_mask;
     if (status_write_failed_set) begin
-      \$7  = \fail_mask$246 ;
+      \$7  = \fail_mask$318 ;
     end
     if (rst) begin
       \$7  = 64'h0000000000000000;
@@ -922,33 +1197,39 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign \capture$181  = \capture$180 ;
   assign \accumulate$183  = accumulate;
+  assign shift = \$138 [0];
+  assign \shift$185  = \$138 [0];
+  assign negate = \$138 [1];
+  assign \negate$187  = \$138 [1];
   assign mode_raw_codes = raw;
+  assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
   assign busy = m_axis_tvalid;
-  assign emit = \load$188 ;
-  assign data = { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
+  assign emit = \load$257 ;
+  assign mode_activation = short;
   assign next_values = { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
-  assign ctrl_write_row = \start$194 ;
-  assign \busy$197  = ctrl_write_row_busy;
+  assign next_fires = { \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74  };
+  assign ctrl_write_row = \start$266 ;
+  assign \busy$269  = ctrl_write_row_busy;
   assign row = write_row_addr_row[5:0];
-  assign \data$200  = { weight_data1_bits, weight_data0_bits };
+  assign \data$272  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$206  = array_idle;
+  assign \array_idle$278  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$215  = read_done;
-  assign \codes$216  = codes;
-  assign \overflow$217  = overflow;
+  assign \read_done$287  = read_done;
+  assign \codes$288  = codes;
+  assign \overflow$289  = overflow;
   assign write_busy = ctrl_write_row_busy;
-  assign \arr_wr_row$219  = arr_wr_row;
-  assign \arr_wr_side$220  = arr_wr_side;
-  assign \arr_wr_data$221  = arr_wr_data;
-  assign \arr_wr_pulse$222  = arr_wr_pulse;
+  assign \arr_wr_row$291  = arr_wr_row;
+  assign \arr_wr_side$292  = arr_wr_side;
+  assign \arr_wr_data$293  = arr_wr_data;
+  assign \arr_wr_pulse$294  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$228  };
+  assign wv_fail_row_row = { 10'h000, \$signal$300  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign fail_valid = status_write_failed_set;
@@ -958,342 +1239,1504 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
   assign \vector_flags.hold  = vector_flags[1];
+  assign \vector_flags.shift  = vector_flags[2];
+  assign \vector_flags.negate  = vector_flags[3];
   assign \flags.accumulate  = vector_flags[0];
   assign \flags.hold  = vector_flags[1];
-  assign \flags$192.overflow  = \flags$192 ;
+  assign \flags.shift  = vector_flags[2];
+  assign \flags.negate  = vector_flags[3];
+  assign \flags$264.overflow  = \flags$264 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 , \port$1619$0 , \port$1624$0 
-, \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 , \port$1724$0 , \port$1729$0 
-, \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 , \port$1829$0 , \port$1834$0 
-, \port$1839$0 , \port$1844$0 , raw, \port$1950$0 , \port$1952$0 , \port$1954$0 , \port$1956$0 , \port$1958$0 , \port$1960$0 , \port$1962$0 , \port$1964$0 , \port$1966$0 , \port$1968$0 , \port$1970$0 , \port$1972$0 , \port$1974$0 , \port$1976$0 , \port$1978$0 , \port$1980$0 , \port$1982$0 , \port$1984$0 
-, \port$1986$0 , \port$1988$0 , \port$1990$0 , \port$1992$0 , \port$1994$0 , \port$1996$0 , \port$1998$0 , \port$2000$0 , \port$2002$0 , \port$2004$0 , \port$2006$0 , \port$2008$0 , \port$2010$0 , \port$2012$0 , \port$2014$0 , \port$2016$0 , \port$2018$0 , \port$2020$0 , \port$2022$0 , \port$2024$0 , \port$2026$0 
-, \port$2028$0 , \port$2030$0 , \port$2032$0 , \port$2034$0 , \port$2036$0 , \port$2038$0 , \port$2040$0 , \port$2042$0 , \port$2044$0 , \port$2046$0 , \port$2048$0 , \port$2050$0 , \port$2052$0 , \port$2054$0 , \port$2056$0 , \port$2058$0 , \port$2060$0 , \port$2062$0 , \port$2064$0 , \port$2066$0 , \port$2068$0 
-, \port$2070$0 , \port$2072$0 , \port$2074$0 , \port$2076$0 , codes, capture, accumulate, clk);
+module \mram_macro.accumulator (rst, \port$1923$0 , \port$1934$0 , \port$1945$0 , \port$1956$0 , \port$1967$0 , \port$1978$0 , \port$1989$0 , \port$2000$0 , \port$2011$0 , \port$2022$0 , \port$2033$0 , \port$2044$0 , \port$2055$0 , \port$2066$0 , \port$2077$0 , \port$2088$0 , \port$2099$0 , \port$2110$0 , \port$2121$0 , \port$2132$0 
+, \port$2143$0 , \port$2154$0 , \port$2165$0 , \port$2176$0 , \port$2187$0 , \port$2198$0 , \port$2209$0 , \port$2220$0 , \port$2231$0 , \port$2242$0 , \port$2253$0 , \port$2264$0 , \port$2275$0 , \port$2286$0 , \port$2297$0 , \port$2308$0 , \port$2319$0 , \port$2330$0 , \port$2341$0 , \port$2352$0 , \port$2363$0 
+, \port$2374$0 , \port$2385$0 , \port$2396$0 , \port$2407$0 , \port$2418$0 , \port$2429$0 , \port$2440$0 , \port$2451$0 , \port$2462$0 , \port$2473$0 , \port$2484$0 , \port$2495$0 , \port$2506$0 , \port$2517$0 , \port$2528$0 , \port$2539$0 , \port$2550$0 , \port$2561$0 , \port$2572$0 , \port$2583$0 , \port$2594$0 
+, \port$2605$0 , \port$2616$0 , \port$2628$0 , \port$2640$0 , \port$2652$0 , \port$2664$0 , \port$2676$0 , \port$2688$0 , \port$2700$0 , \port$2712$0 , \port$2724$0 , \port$2736$0 , \port$2748$0 , \port$2760$0 , \port$2772$0 , \port$2784$0 , \port$2796$0 , \port$2808$0 , \port$2820$0 , \port$2832$0 , \port$2844$0 
+, \port$2856$0 , \port$2868$0 , \port$2880$0 , \port$2892$0 , \port$2904$0 , \port$2916$0 , \port$2928$0 , \port$2940$0 , \port$2952$0 , \port$2964$0 , \port$2976$0 , \port$2988$0 , \port$3000$0 , \port$3012$0 , \port$3024$0 , \port$3036$0 , \port$3048$0 , \port$3060$0 , \port$3072$0 , \port$3084$0 , \port$3096$0 
+, \port$3108$0 , \port$3120$0 , \port$3132$0 , \port$3144$0 , \port$3156$0 , \port$3168$0 , \port$3180$0 , \port$3192$0 , \port$3204$0 , \port$3216$0 , \port$3228$0 , \port$3240$0 , \port$3252$0 , \port$3264$0 , \port$3276$0 , \port$3288$0 , \port$3300$0 , \port$3312$0 , \port$3324$0 , \port$3336$0 , \port$3348$0 
+, \port$3360$0 , \port$3372$0 , \port$3384$0 , raw, \port$3493$0 , \port$3495$0 , \port$3497$0 , \port$3499$0 , \port$3501$0 , \port$3503$0 , \port$3505$0 , \port$3507$0 , \port$3509$0 , \port$3511$0 , \port$3513$0 , \port$3515$0 , \port$3517$0 , \port$3519$0 , \port$3521$0 , \port$3523$0 , \port$3525$0 
+, \port$3527$0 , \port$3529$0 , \port$3531$0 , \port$3533$0 , \port$3535$0 , \port$3537$0 , \port$3539$0 , \port$3541$0 , \port$3543$0 , \port$3545$0 , \port$3547$0 , \port$3549$0 , \port$3551$0 , \port$3553$0 , \port$3555$0 , \port$3557$0 , \port$3559$0 , \port$3561$0 , \port$3563$0 , \port$3565$0 , \port$3567$0 
+, \port$3569$0 , \port$3571$0 , \port$3573$0 , \port$3575$0 , \port$3577$0 , \port$3579$0 , \port$3581$0 , \port$3583$0 , \port$3585$0 , \port$3587$0 , \port$3589$0 , \port$3591$0 , \port$3593$0 , \port$3595$0 , \port$3597$0 , \port$3599$0 , \port$3601$0 , \port$3603$0 , \port$3605$0 , \port$3607$0 , \port$3609$0 
+, \port$3611$0 , \port$3613$0 , \port$3615$0 , \port$3617$0 , \port$3619$0 , \port$3621$0 , \port$3623$0 , \port$3625$0 , \port$3627$0 , \port$3629$0 , \port$3631$0 , \port$3633$0 , \port$3635$0 , \port$3637$0 , \port$3639$0 , \port$3641$0 , \port$3643$0 , \port$3645$0 , \port$3647$0 , \port$3649$0 , \port$3651$0 
+, \port$3653$0 , \port$3655$0 , \port$3657$0 , \port$3659$0 , \port$3661$0 , \port$3663$0 , \port$3665$0 , \port$3667$0 , \port$3669$0 , \port$3671$0 , \port$3673$0 , \port$3675$0 , \port$3677$0 , \port$3679$0 , \port$3681$0 , \port$3683$0 , \port$3685$0 , \port$3687$0 , \port$3689$0 , \port$3691$0 , \port$3693$0 
+, \port$3695$0 , \port$3697$0 , \port$3699$0 , \port$3701$0 , \port$3703$0 , \port$3705$0 , \port$3707$0 , \port$3709$0 , \port$3711$0 , \port$3713$0 , \port$3715$0 , \port$3717$0 , \port$3719$0 , \port$3721$0 , \port$3723$0 , \port$3725$0 , \port$3727$0 , \port$3729$0 , \port$3731$0 , \port$3733$0 , \port$3735$0 
+, \port$3737$0 , \port$3739$0 , \port$3741$0 , \port$3743$0 , \port$3745$0 , \port$3747$0 , codes, capture, accumulate, \port$3860$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
-  wire [15:0] \$1 ;
-  wire [15:0] \$10 ;
-  wire [15:0] \$100 ;
-  wire [15:0] \$101 ;
+  wire [16:0] \$1 ;
+  wire [18:0] \$10 ;
+  wire [16:0] \$100 ;
+  wire [16:0] \$1000 ;
+  wire [17:0] \$1001 ;
+  wire [18:0] \$1002 ;
+  wire [15:0] \$1003 ;
+  wire \$1004 ;
+  wire [16:0] \$1005 ;
+  wire [16:0] \$1006 ;
+  wire [16:0] \$1007 ;
+  wire [7:0] \$1008 ;
+  wire [16:0] \$1009 ;
+  wire [16:0] \$101 ;
+  wire [17:0] \$1010 ;
+  wire [7:0] \$1011 ;
+  wire [16:0] \$1012 ;
+  wire [17:0] \$1013 ;
+  wire [18:0] \$1014 ;
+  wire [15:0] \$1015 ;
+  wire \$1016 ;
+  wire [16:0] \$1017 ;
+  wire [16:0] \$1018 ;
+  wire [16:0] \$1019 ;
   wire [16:0] \$102 ;
+  wire [7:0] \$1020 ;
+  wire [16:0] \$1021 ;
+  wire [17:0] \$1022 ;
+  wire [7:0] \$1023 ;
+  wire [16:0] \$1024 ;
+  wire [17:0] \$1025 ;
+  wire [18:0] \$1026 ;
+  wire [15:0] \$1027 ;
+  wire \$1028 ;
+  wire [16:0] \$1029 ;
   wire [7:0] \$103 ;
-  wire [17:0] \$104 ;
-  wire [15:0] \$105 ;
-  wire [15:0] \$106 ;
+  wire [16:0] \$1030 ;
+  wire [16:0] \$1031 ;
+  wire [7:0] \$1032 ;
+  wire [16:0] \$1033 ;
+  wire [17:0] \$1034 ;
+  wire [7:0] \$1035 ;
+  wire [16:0] \$1036 ;
+  wire [17:0] \$1037 ;
+  wire [18:0] \$1038 ;
+  wire [15:0] \$1039 ;
+  wire [16:0] \$104 ;
+  wire \$1040 ;
+  wire [16:0] \$1041 ;
+  wire [16:0] \$1042 ;
+  wire [16:0] \$1043 ;
+  wire [7:0] \$1044 ;
+  wire [16:0] \$1045 ;
+  wire [17:0] \$1046 ;
+  wire [7:0] \$1047 ;
+  wire [16:0] \$1048 ;
+  wire [17:0] \$1049 ;
+  wire [17:0] \$105 ;
+  wire [18:0] \$1050 ;
+  wire [15:0] \$1051 ;
+  wire \$1052 ;
+  wire [16:0] \$1053 ;
+  wire [16:0] \$1054 ;
+  wire [16:0] \$1055 ;
+  wire [7:0] \$1056 ;
+  wire [16:0] \$1057 ;
+  wire [17:0] \$1058 ;
+  wire [7:0] \$1059 ;
+  wire [7:0] \$106 ;
+  wire [16:0] \$1060 ;
+  wire [17:0] \$1061 ;
+  wire [18:0] \$1062 ;
+  wire [15:0] \$1063 ;
+  wire \$1064 ;
+  wire [16:0] \$1065 ;
+  wire [16:0] \$1066 ;
+  wire [16:0] \$1067 ;
+  wire [7:0] \$1068 ;
+  wire [16:0] \$1069 ;
   wire [16:0] \$107 ;
-  wire [7:0] \$108 ;
-  wire [17:0] \$109 ;
+  wire [17:0] \$1070 ;
+  wire [7:0] \$1071 ;
+  wire [16:0] \$1072 ;
+  wire [17:0] \$1073 ;
+  wire [18:0] \$1074 ;
+  wire [15:0] \$1075 ;
+  wire \$1076 ;
+  wire [16:0] \$1077 ;
+  wire [16:0] \$1078 ;
+  wire [16:0] \$1079 ;
+  wire [17:0] \$108 ;
+  wire [7:0] \$1080 ;
+  wire [16:0] \$1081 ;
+  wire [17:0] \$1082 ;
+  wire [7:0] \$1083 ;
+  wire [16:0] \$1084 ;
+  wire [17:0] \$1085 ;
+  wire [18:0] \$1086 ;
+  wire [15:0] \$1087 ;
+  wire \$1088 ;
+  wire [16:0] \$1089 ;
+  wire [18:0] \$109 ;
+  wire [16:0] \$1090 ;
+  wire [16:0] \$1091 ;
+  wire [7:0] \$1092 ;
+  wire [16:0] \$1093 ;
+  wire [17:0] \$1094 ;
+  wire [7:0] \$1095 ;
+  wire [16:0] \$1096 ;
+  wire [17:0] \$1097 ;
+  wire [18:0] \$1098 ;
+  wire [15:0] \$1099 ;
   wire [15:0] \$11 ;
   wire [15:0] \$110 ;
-  wire [15:0] \$111 ;
+  wire \$1100 ;
+  wire [16:0] \$1101 ;
+  wire [16:0] \$1102 ;
+  wire [16:0] \$1103 ;
+  wire [7:0] \$1104 ;
+  wire [16:0] \$1105 ;
+  wire [17:0] \$1106 ;
+  wire [7:0] \$1107 ;
+  wire [16:0] \$1108 ;
+  wire [17:0] \$1109 ;
+  wire [16:0] \$111 ;
+  wire [18:0] \$1110 ;
+  wire [15:0] \$1111 ;
+  wire \$1112 ;
+  wire [16:0] \$1113 ;
+  wire [16:0] \$1114 ;
+  wire [16:0] \$1115 ;
+  wire [7:0] \$1116 ;
+  wire [16:0] \$1117 ;
+  wire [17:0] \$1118 ;
+  wire [7:0] \$1119 ;
   wire [16:0] \$112 ;
-  wire [7:0] \$113 ;
-  wire [17:0] \$114 ;
-  wire [15:0] \$115 ;
-  wire [15:0] \$116 ;
-  wire [16:0] \$117 ;
-  wire [7:0] \$118 ;
+  wire [16:0] \$1120 ;
+  wire [17:0] \$1121 ;
+  wire [18:0] \$1122 ;
+  wire [15:0] \$1123 ;
+  wire \$1124 ;
+  wire [16:0] \$1125 ;
+  wire [16:0] \$1126 ;
+  wire [16:0] \$1127 ;
+  wire [7:0] \$1128 ;
+  wire [16:0] \$1129 ;
+  wire [16:0] \$113 ;
+  wire [17:0] \$1130 ;
+  wire [7:0] \$1131 ;
+  wire [16:0] \$1132 ;
+  wire [17:0] \$1133 ;
+  wire [18:0] \$1134 ;
+  wire [15:0] \$1135 ;
+  wire \$1136 ;
+  wire [16:0] \$1137 ;
+  wire [16:0] \$1138 ;
+  wire [16:0] \$1139 ;
+  wire [7:0] \$114 ;
+  wire [7:0] \$1140 ;
+  wire [16:0] \$1141 ;
+  wire [17:0] \$1142 ;
+  wire [7:0] \$1143 ;
+  wire [16:0] \$1144 ;
+  wire [17:0] \$1145 ;
+  wire [18:0] \$1146 ;
+  wire [15:0] \$1147 ;
+  wire \$1148 ;
+  wire [16:0] \$1149 ;
+  wire [16:0] \$115 ;
+  wire [16:0] \$1150 ;
+  wire [16:0] \$1151 ;
+  wire [7:0] \$1152 ;
+  wire [16:0] \$1153 ;
+  wire [17:0] \$1154 ;
+  wire [7:0] \$1155 ;
+  wire [16:0] \$1156 ;
+  wire [17:0] \$1157 ;
+  wire [18:0] \$1158 ;
+  wire [15:0] \$1159 ;
+  wire [17:0] \$116 ;
+  wire \$1160 ;
+  wire [16:0] \$1161 ;
+  wire [16:0] \$1162 ;
+  wire [16:0] \$1163 ;
+  wire [7:0] \$1164 ;
+  wire [16:0] \$1165 ;
+  wire [17:0] \$1166 ;
+  wire [7:0] \$1167 ;
+  wire [16:0] \$1168 ;
+  wire [17:0] \$1169 ;
+  wire [7:0] \$117 ;
+  wire [18:0] \$1170 ;
+  wire [15:0] \$1171 ;
+  wire \$1172 ;
+  wire [16:0] \$1173 ;
+  wire [16:0] \$1174 ;
+  wire [16:0] \$1175 ;
+  wire [7:0] \$1176 ;
+  wire [16:0] \$1177 ;
+  wire [17:0] \$1178 ;
+  wire [7:0] \$1179 ;
+  wire [16:0] \$118 ;
+  wire [16:0] \$1180 ;
+  wire [17:0] \$1181 ;
+  wire [18:0] \$1182 ;
+  wire [15:0] \$1183 ;
+  wire \$1184 ;
+  wire [16:0] \$1185 ;
+  wire [16:0] \$1186 ;
+  wire [16:0] \$1187 ;
+  wire [7:0] \$1188 ;
+  wire [16:0] \$1189 ;
   wire [17:0] \$119 ;
+  wire [17:0] \$1190 ;
+  wire [7:0] \$1191 ;
+  wire [16:0] \$1192 ;
+  wire [17:0] \$1193 ;
+  wire [18:0] \$1194 ;
+  wire [15:0] \$1195 ;
+  wire \$1196 ;
+  wire [16:0] \$1197 ;
+  wire [16:0] \$1198 ;
+  wire [16:0] \$1199 ;
   wire [16:0] \$12 ;
-  wire [15:0] \$120 ;
+  wire [18:0] \$120 ;
+  wire [7:0] \$1200 ;
+  wire [16:0] \$1201 ;
+  wire [17:0] \$1202 ;
+  wire [7:0] \$1203 ;
+  wire [16:0] \$1204 ;
+  wire [17:0] \$1205 ;
+  wire [18:0] \$1206 ;
+  wire [15:0] \$1207 ;
+  wire \$1208 ;
+  wire [16:0] \$1209 ;
   wire [15:0] \$121 ;
+  wire [16:0] \$1210 ;
+  wire [16:0] \$1211 ;
+  wire [7:0] \$1212 ;
+  wire [16:0] \$1213 ;
+  wire [17:0] \$1214 ;
+  wire [7:0] \$1215 ;
+  wire [16:0] \$1216 ;
+  wire [17:0] \$1217 ;
+  wire [18:0] \$1218 ;
+  wire [15:0] \$1219 ;
   wire [16:0] \$122 ;
-  wire [7:0] \$123 ;
-  wire [17:0] \$124 ;
-  wire [15:0] \$125 ;
-  wire [15:0] \$126 ;
-  wire [16:0] \$127 ;
+  wire \$1220 ;
+  wire [16:0] \$1221 ;
+  wire [16:0] \$1222 ;
+  wire [16:0] \$1223 ;
+  wire [7:0] \$1224 ;
+  wire [16:0] \$1225 ;
+  wire [17:0] \$1226 ;
+  wire [7:0] \$1227 ;
+  wire [16:0] \$1228 ;
+  wire [17:0] \$1229 ;
+  wire [16:0] \$123 ;
+  wire [18:0] \$1230 ;
+  wire [15:0] \$1231 ;
+  wire \$1232 ;
+  wire [16:0] \$1233 ;
+  wire [16:0] \$1234 ;
+  wire [16:0] \$1235 ;
+  wire [7:0] \$1236 ;
+  wire [16:0] \$1237 ;
+  wire [17:0] \$1238 ;
+  wire [7:0] \$1239 ;
+  wire [16:0] \$124 ;
+  wire [16:0] \$1240 ;
+  wire [17:0] \$1241 ;
+  wire [18:0] \$1242 ;
+  wire [15:0] \$1243 ;
+  wire \$1244 ;
+  wire [16:0] \$1245 ;
+  wire [16:0] \$1246 ;
+  wire [16:0] \$1247 ;
+  wire [7:0] \$1248 ;
+  wire [16:0] \$1249 ;
+  wire [7:0] \$125 ;
+  wire [17:0] \$1250 ;
+  wire [7:0] \$1251 ;
+  wire [16:0] \$1252 ;
+  wire [17:0] \$1253 ;
+  wire [18:0] \$1254 ;
+  wire [15:0] \$1255 ;
+  wire \$1256 ;
+  wire [16:0] \$1257 ;
+  wire [16:0] \$1258 ;
+  wire [16:0] \$1259 ;
+  wire [16:0] \$126 ;
+  wire [7:0] \$1260 ;
+  wire [16:0] \$1261 ;
+  wire [17:0] \$1262 ;
+  wire [7:0] \$1263 ;
+  wire [16:0] \$1264 ;
+  wire [17:0] \$1265 ;
+  wire [18:0] \$1266 ;
+  wire [15:0] \$1267 ;
+  wire \$1268 ;
+  wire [16:0] \$1269 ;
+  wire [17:0] \$127 ;
+  wire [16:0] \$1270 ;
+  wire [16:0] \$1271 ;
+  wire [7:0] \$1272 ;
+  wire [16:0] \$1273 ;
+  wire [17:0] \$1274 ;
+  wire [7:0] \$1275 ;
+  wire [16:0] \$1276 ;
+  wire [17:0] \$1277 ;
+  wire [18:0] \$1278 ;
+  wire [15:0] \$1279 ;
   wire [7:0] \$128 ;
-  wire [17:0] \$129 ;
-  wire [7:0] \$13 ;
-  wire [15:0] \$130 ;
-  wire [15:0] \$131 ;
-  wire [16:0] \$132 ;
-  wire [7:0] \$133 ;
-  wire [17:0] \$134 ;
-  wire [15:0] \$135 ;
-  wire [15:0] \$136 ;
+  wire \$1280 ;
+  wire [16:0] \$1281 ;
+  wire [16:0] \$1282 ;
+  wire [16:0] \$1283 ;
+  wire [7:0] \$1284 ;
+  wire [16:0] \$1285 ;
+  wire [17:0] \$1286 ;
+  wire [7:0] \$1287 ;
+  wire [16:0] \$1288 ;
+  wire [17:0] \$1289 ;
+  wire [16:0] \$129 ;
+  wire [18:0] \$1290 ;
+  wire [15:0] \$1291 ;
+  wire \$1292 ;
+  wire [16:0] \$1293 ;
+  wire [16:0] \$1294 ;
+  wire [16:0] \$1295 ;
+  wire [7:0] \$1296 ;
+  wire [16:0] \$1297 ;
+  wire [17:0] \$1298 ;
+  wire [7:0] \$1299 ;
+  wire [16:0] \$13 ;
+  wire [17:0] \$130 ;
+  wire [16:0] \$1300 ;
+  wire [17:0] \$1301 ;
+  wire [18:0] \$1302 ;
+  wire [15:0] \$1303 ;
+  wire \$1304 ;
+  wire [16:0] \$1305 ;
+  wire [16:0] \$1306 ;
+  wire [16:0] \$1307 ;
+  wire [7:0] \$1308 ;
+  wire [16:0] \$1309 ;
+  wire [18:0] \$131 ;
+  wire [17:0] \$1310 ;
+  wire [7:0] \$1311 ;
+  wire [16:0] \$1312 ;
+  wire [17:0] \$1313 ;
+  wire [18:0] \$1314 ;
+  wire [15:0] \$1315 ;
+  wire \$1316 ;
+  wire [16:0] \$1317 ;
+  wire [16:0] \$1318 ;
+  wire [16:0] \$1319 ;
+  wire [15:0] \$132 ;
+  wire [7:0] \$1320 ;
+  wire [16:0] \$1321 ;
+  wire [17:0] \$1322 ;
+  wire [7:0] \$1323 ;
+  wire [16:0] \$1324 ;
+  wire [17:0] \$1325 ;
+  wire [18:0] \$1326 ;
+  wire [15:0] \$1327 ;
+  wire \$1328 ;
+  wire [16:0] \$1329 ;
+  wire [16:0] \$133 ;
+  wire [16:0] \$1330 ;
+  wire [16:0] \$1331 ;
+  wire [7:0] \$1332 ;
+  wire [16:0] \$1333 ;
+  wire [17:0] \$1334 ;
+  wire [7:0] \$1335 ;
+  wire [16:0] \$1336 ;
+  wire [17:0] \$1337 ;
+  wire [18:0] \$1338 ;
+  wire [15:0] \$1339 ;
+  wire [16:0] \$134 ;
+  wire \$1340 ;
+  wire [16:0] \$1341 ;
+  wire [16:0] \$1342 ;
+  wire [16:0] \$1343 ;
+  wire [7:0] \$1344 ;
+  wire [16:0] \$1345 ;
+  wire [17:0] \$1346 ;
+  wire [7:0] \$1347 ;
+  wire [16:0] \$1348 ;
+  wire [17:0] \$1349 ;
+  wire [16:0] \$135 ;
+  wire [18:0] \$1350 ;
+  wire [15:0] \$1351 ;
+  wire \$1352 ;
+  wire [16:0] \$1353 ;
+  wire [16:0] \$1354 ;
+  wire [16:0] \$1355 ;
+  wire [7:0] \$1356 ;
+  wire [16:0] \$1357 ;
+  wire [17:0] \$1358 ;
+  wire [7:0] \$1359 ;
+  wire [7:0] \$136 ;
+  wire [16:0] \$1360 ;
+  wire [17:0] \$1361 ;
+  wire [18:0] \$1362 ;
+  wire [15:0] \$1363 ;
+  wire \$1364 ;
+  wire [16:0] \$1365 ;
+  wire [16:0] \$1366 ;
+  wire [16:0] \$1367 ;
+  wire [7:0] \$1368 ;
+  wire [16:0] \$1369 ;
   wire [16:0] \$137 ;
-  wire [7:0] \$138 ;
-  wire [17:0] \$139 ;
-  wire [17:0] \$14 ;
-  wire [15:0] \$140 ;
-  wire [15:0] \$141 ;
-  wire [16:0] \$142 ;
-  wire [7:0] \$143 ;
-  wire [17:0] \$144 ;
-  wire [15:0] \$145 ;
-  wire [15:0] \$146 ;
-  wire [16:0] \$147 ;
-  wire [7:0] \$148 ;
+  wire [17:0] \$1370 ;
+  wire [7:0] \$1371 ;
+  wire [16:0] \$1372 ;
+  wire [17:0] \$1373 ;
+  wire [18:0] \$1374 ;
+  wire [15:0] \$1375 ;
+  wire \$1376 ;
+  wire [16:0] \$1377 ;
+  wire [16:0] \$1378 ;
+  wire [16:0] \$1379 ;
+  wire [17:0] \$138 ;
+  wire [7:0] \$1380 ;
+  wire [16:0] \$1381 ;
+  wire [17:0] \$1382 ;
+  wire [7:0] \$1383 ;
+  wire [16:0] \$1384 ;
+  wire [17:0] \$1385 ;
+  wire [18:0] \$1386 ;
+  wire [15:0] \$1387 ;
+  wire \$1388 ;
+  wire [16:0] \$1389 ;
+  wire [7:0] \$139 ;
+  wire [16:0] \$1390 ;
+  wire [16:0] \$1391 ;
+  wire [7:0] \$1392 ;
+  wire [16:0] \$1393 ;
+  wire [17:0] \$1394 ;
+  wire [7:0] \$1395 ;
+  wire [16:0] \$1396 ;
+  wire [17:0] \$1397 ;
+  wire [18:0] \$1398 ;
+  wire [15:0] \$1399 ;
+  wire [16:0] \$14 ;
+  wire [16:0] \$140 ;
+  wire \$1400 ;
+  wire [16:0] \$1401 ;
+  wire [16:0] \$1402 ;
+  wire [16:0] \$1403 ;
+  wire [7:0] \$1404 ;
+  wire [16:0] \$1405 ;
+  wire [17:0] \$1406 ;
+  wire [7:0] \$1407 ;
+  wire [16:0] \$1408 ;
+  wire [17:0] \$1409 ;
+  wire [17:0] \$141 ;
+  wire [18:0] \$1410 ;
+  wire [15:0] \$1411 ;
+  wire \$1412 ;
+  wire [16:0] \$1413 ;
+  wire [16:0] \$1414 ;
+  wire [16:0] \$1415 ;
+  wire [7:0] \$1416 ;
+  wire [16:0] \$1417 ;
+  wire [17:0] \$1418 ;
+  wire [7:0] \$1419 ;
+  wire [18:0] \$142 ;
+  wire [16:0] \$1420 ;
+  wire [17:0] \$1421 ;
+  wire [18:0] \$1422 ;
+  wire [15:0] \$1423 ;
+  wire \$1424 ;
+  wire [16:0] \$1425 ;
+  wire [16:0] \$1426 ;
+  wire [16:0] \$1427 ;
+  wire [7:0] \$1428 ;
+  wire [16:0] \$1429 ;
+  wire [15:0] \$143 ;
+  wire [17:0] \$1430 ;
+  wire [7:0] \$1431 ;
+  wire [16:0] \$1432 ;
+  wire [17:0] \$1433 ;
+  wire [18:0] \$1434 ;
+  wire [15:0] \$1435 ;
+  wire \$1436 ;
+  wire [16:0] \$1437 ;
+  wire [16:0] \$1438 ;
+  wire [16:0] \$1439 ;
+  wire [16:0] \$144 ;
+  wire [7:0] \$1440 ;
+  wire [16:0] \$1441 ;
+  wire [17:0] \$1442 ;
+  wire [7:0] \$1443 ;
+  wire [16:0] \$1444 ;
+  wire [17:0] \$1445 ;
+  wire [18:0] \$1446 ;
+  wire [15:0] \$1447 ;
+  wire \$1448 ;
+  wire [16:0] \$1449 ;
+  wire [16:0] \$145 ;
+  wire [16:0] \$1450 ;
+  wire [16:0] \$1451 ;
+  wire [7:0] \$1452 ;
+  wire [16:0] \$1453 ;
+  wire [17:0] \$1454 ;
+  wire [7:0] \$1455 ;
+  wire [16:0] \$1456 ;
+  wire [17:0] \$1457 ;
+  wire [18:0] \$1458 ;
+  wire [15:0] \$1459 ;
+  wire [16:0] \$146 ;
+  wire \$1460 ;
+  wire [16:0] \$1461 ;
+  wire [16:0] \$1462 ;
+  wire [16:0] \$1463 ;
+  wire [7:0] \$1464 ;
+  wire [16:0] \$1465 ;
+  wire [17:0] \$1466 ;
+  wire [7:0] \$1467 ;
+  wire [16:0] \$1468 ;
+  wire [17:0] \$1469 ;
+  wire [7:0] \$147 ;
+  wire [18:0] \$1470 ;
+  wire [15:0] \$1471 ;
+  wire \$1472 ;
+  reg [1023:0] \$1473 ;
+  wire [16:0] \$148 ;
   wire [17:0] \$149 ;
-  wire [15:0] \$15 ;
-  wire [15:0] \$150 ;
-  wire [15:0] \$151 ;
-  wire [16:0] \$152 ;
-  wire [7:0] \$153 ;
-  wire [17:0] \$154 ;
-  wire [15:0] \$155 ;
-  wire [15:0] \$156 ;
+  wire [7:0] \$15 ;
+  wire [7:0] \$150 ;
+  wire [16:0] \$151 ;
+  wire [17:0] \$152 ;
+  wire [18:0] \$153 ;
+  wire [15:0] \$154 ;
+  wire [16:0] \$155 ;
+  wire [16:0] \$156 ;
   wire [16:0] \$157 ;
   wire [7:0] \$158 ;
-  wire [17:0] \$159 ;
-  wire [15:0] \$16 ;
-  wire [15:0] \$160 ;
-  wire [15:0] \$161 ;
+  wire [16:0] \$159 ;
+  wire [16:0] \$16 ;
+  wire [17:0] \$160 ;
+  wire [7:0] \$161 ;
   wire [16:0] \$162 ;
-  wire [7:0] \$163 ;
-  wire [17:0] \$164 ;
+  wire [17:0] \$163 ;
+  wire [18:0] \$164 ;
   wire [15:0] \$165 ;
-  wire [15:0] \$166 ;
+  wire [16:0] \$166 ;
   wire [16:0] \$167 ;
-  wire [7:0] \$168 ;
-  wire [17:0] \$169 ;
-  wire [16:0] \$17 ;
-  wire [15:0] \$170 ;
-  wire [15:0] \$171 ;
-  wire [16:0] \$172 ;
-  wire [7:0] \$173 ;
+  wire [16:0] \$168 ;
+  wire [7:0] \$169 ;
+  wire [17:0] \$17 ;
+  wire [16:0] \$170 ;
+  wire [17:0] \$171 ;
+  wire [7:0] \$172 ;
+  wire [16:0] \$173 ;
   wire [17:0] \$174 ;
-  wire [15:0] \$175 ;
+  wire [18:0] \$175 ;
   wire [15:0] \$176 ;
   wire [16:0] \$177 ;
-  wire [7:0] \$178 ;
-  wire [17:0] \$179 ;
+  wire [16:0] \$178 ;
+  wire [16:0] \$179 ;
   wire [7:0] \$18 ;
-  wire [15:0] \$180 ;
-  wire [15:0] \$181 ;
-  wire [16:0] \$182 ;
+  wire [7:0] \$180 ;
+  wire [16:0] \$181 ;
+  wire [17:0] \$182 ;
   wire [7:0] \$183 ;
-  wire [17:0] \$184 ;
-  wire [15:0] \$185 ;
-  wire [15:0] \$186 ;
-  wire [16:0] \$187 ;
-  wire [7:0] \$188 ;
-  wire [17:0] \$189 ;
-  wire [17:0] \$19 ;
-  wire [15:0] \$190 ;
-  wire [15:0] \$191 ;
+  wire [16:0] \$184 ;
+  wire [17:0] \$185 ;
+  wire [18:0] \$186 ;
+  wire [15:0] \$187 ;
+  wire [16:0] \$188 ;
+  wire [16:0] \$189 ;
+  wire [16:0] \$19 ;
+  wire [16:0] \$190 ;
+  wire [7:0] \$191 ;
   wire [16:0] \$192 ;
-  wire [7:0] \$193 ;
-  wire [17:0] \$194 ;
-  wire [15:0] \$195 ;
-  wire [15:0] \$196 ;
-  wire [16:0] \$197 ;
-  wire [7:0] \$198 ;
-  wire [17:0] \$199 ;
+  wire [17:0] \$193 ;
+  wire [7:0] \$194 ;
+  wire [16:0] \$195 ;
+  wire [17:0] \$196 ;
+  wire [18:0] \$197 ;
+  wire [15:0] \$198 ;
+  wire [16:0] \$199 ;
   wire [16:0] \$2 ;
-  wire [15:0] \$20 ;
-  wire [15:0] \$200 ;
-  wire [15:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [7:0] \$203 ;
+  wire [17:0] \$20 ;
+  wire [16:0] \$200 ;
+  wire [16:0] \$201 ;
+  wire [7:0] \$202 ;
+  wire [16:0] \$203 ;
   wire [17:0] \$204 ;
-  wire [15:0] \$205 ;
-  wire [15:0] \$206 ;
-  wire [16:0] \$207 ;
-  wire [7:0] \$208 ;
-  wire [17:0] \$209 ;
-  wire [15:0] \$21 ;
-  wire [15:0] \$210 ;
-  wire [15:0] \$211 ;
+  wire [7:0] \$205 ;
+  wire [16:0] \$206 ;
+  wire [17:0] \$207 ;
+  wire [18:0] \$208 ;
+  wire [15:0] \$209 ;
+  wire [18:0] \$21 ;
+  wire [16:0] \$210 ;
+  wire [16:0] \$211 ;
   wire [16:0] \$212 ;
   wire [7:0] \$213 ;
-  wire [17:0] \$214 ;
-  wire [15:0] \$215 ;
-  wire [15:0] \$216 ;
+  wire [16:0] \$214 ;
+  wire [17:0] \$215 ;
+  wire [7:0] \$216 ;
   wire [16:0] \$217 ;
-  wire [7:0] \$218 ;
-  wire [17:0] \$219 ;
-  wire [16:0] \$22 ;
+  wire [17:0] \$218 ;
+  wire [18:0] \$219 ;
+  wire [15:0] \$22 ;
   wire [15:0] \$220 ;
-  wire [15:0] \$221 ;
+  wire [16:0] \$221 ;
   wire [16:0] \$222 ;
-  wire [7:0] \$223 ;
-  wire [17:0] \$224 ;
-  wire [15:0] \$225 ;
-  wire [15:0] \$226 ;
-  wire [16:0] \$227 ;
-  wire [7:0] \$228 ;
+  wire [16:0] \$223 ;
+  wire [7:0] \$224 ;
+  wire [16:0] \$225 ;
+  wire [17:0] \$226 ;
+  wire [7:0] \$227 ;
+  wire [16:0] \$228 ;
   wire [17:0] \$229 ;
-  wire [7:0] \$23 ;
-  wire [15:0] \$230 ;
+  wire [16:0] \$23 ;
+  wire [18:0] \$230 ;
   wire [15:0] \$231 ;
   wire [16:0] \$232 ;
-  wire [7:0] \$233 ;
-  wire [17:0] \$234 ;
-  wire [15:0] \$235 ;
-  wire [15:0] \$236 ;
-  wire [16:0] \$237 ;
+  wire [16:0] \$233 ;
+  wire [16:0] \$234 ;
+  wire [7:0] \$235 ;
+  wire [16:0] \$236 ;
+  wire [17:0] \$237 ;
   wire [7:0] \$238 ;
-  wire [17:0] \$239 ;
-  wire [17:0] \$24 ;
-  wire [15:0] \$240 ;
-  wire [15:0] \$241 ;
-  wire [16:0] \$242 ;
-  wire [7:0] \$243 ;
-  wire [17:0] \$244 ;
-  wire [15:0] \$245 ;
-  wire [15:0] \$246 ;
+  wire [16:0] \$239 ;
+  wire [16:0] \$24 ;
+  wire [17:0] \$240 ;
+  wire [18:0] \$241 ;
+  wire [15:0] \$242 ;
+  wire [16:0] \$243 ;
+  wire [16:0] \$244 ;
+  wire [16:0] \$245 ;
+  wire [7:0] \$246 ;
   wire [16:0] \$247 ;
-  wire [7:0] \$248 ;
-  wire [17:0] \$249 ;
-  wire [15:0] \$25 ;
-  wire [15:0] \$250 ;
-  wire [15:0] \$251 ;
-  wire [16:0] \$252 ;
-  wire [7:0] \$253 ;
-  wire [17:0] \$254 ;
-  wire [15:0] \$255 ;
-  wire [15:0] \$256 ;
-  wire [16:0] \$257 ;
-  wire [7:0] \$258 ;
+  wire [17:0] \$248 ;
+  wire [7:0] \$249 ;
+  wire [16:0] \$25 ;
+  wire [16:0] \$250 ;
+  wire [17:0] \$251 ;
+  wire [18:0] \$252 ;
+  wire [15:0] \$253 ;
+  wire [16:0] \$254 ;
+  wire [16:0] \$255 ;
+  wire [16:0] \$256 ;
+  wire [7:0] \$257 ;
+  wire [16:0] \$258 ;
   wire [17:0] \$259 ;
-  wire [15:0] \$26 ;
-  wire [15:0] \$260 ;
-  wire [15:0] \$261 ;
-  wire [16:0] \$262 ;
-  wire [7:0] \$263 ;
-  wire [17:0] \$264 ;
-  wire [15:0] \$265 ;
-  wire [15:0] \$266 ;
+  wire [7:0] \$26 ;
+  wire [7:0] \$260 ;
+  wire [16:0] \$261 ;
+  wire [17:0] \$262 ;
+  wire [18:0] \$263 ;
+  wire [15:0] \$264 ;
+  wire [16:0] \$265 ;
+  wire [16:0] \$266 ;
   wire [16:0] \$267 ;
   wire [7:0] \$268 ;
-  wire [17:0] \$269 ;
+  wire [16:0] \$269 ;
   wire [16:0] \$27 ;
-  wire [15:0] \$270 ;
-  wire [15:0] \$271 ;
+  wire [17:0] \$270 ;
+  wire [7:0] \$271 ;
   wire [16:0] \$272 ;
-  wire [7:0] \$273 ;
-  wire [17:0] \$274 ;
+  wire [17:0] \$273 ;
+  wire [18:0] \$274 ;
   wire [15:0] \$275 ;
-  wire [15:0] \$276 ;
+  wire [16:0] \$276 ;
   wire [16:0] \$277 ;
-  wire [7:0] \$278 ;
-  wire [17:0] \$279 ;
-  wire [7:0] \$28 ;
-  wire [15:0] \$280 ;
-  wire [15:0] \$281 ;
-  wire [16:0] \$282 ;
-  wire [7:0] \$283 ;
+  wire [16:0] \$278 ;
+  wire [7:0] \$279 ;
+  wire [17:0] \$28 ;
+  wire [16:0] \$280 ;
+  wire [17:0] \$281 ;
+  wire [7:0] \$282 ;
+  wire [16:0] \$283 ;
   wire [17:0] \$284 ;
-  wire [15:0] \$285 ;
+  wire [18:0] \$285 ;
   wire [15:0] \$286 ;
   wire [16:0] \$287 ;
-  wire [7:0] \$288 ;
-  wire [17:0] \$289 ;
-  wire [17:0] \$29 ;
-  wire [15:0] \$290 ;
-  wire [15:0] \$291 ;
-  wire [16:0] \$292 ;
+  wire [16:0] \$288 ;
+  wire [16:0] \$289 ;
+  wire [7:0] \$29 ;
+  wire [7:0] \$290 ;
+  wire [16:0] \$291 ;
+  wire [17:0] \$292 ;
   wire [7:0] \$293 ;
-  wire [17:0] \$294 ;
-  wire [15:0] \$295 ;
-  wire [15:0] \$296 ;
-  wire [16:0] \$297 ;
-  wire [7:0] \$298 ;
-  wire [17:0] \$299 ;
-  wire [7:0] \$3 ;
-  wire [15:0] \$30 ;
-  wire [15:0] \$300 ;
-  wire [15:0] \$301 ;
+  wire [16:0] \$294 ;
+  wire [17:0] \$295 ;
+  wire [18:0] \$296 ;
+  wire [15:0] \$297 ;
+  wire [16:0] \$298 ;
+  wire [16:0] \$299 ;
+  wire [16:0] \$3 ;
+  wire [16:0] \$30 ;
+  wire [16:0] \$300 ;
+  wire [7:0] \$301 ;
   wire [16:0] \$302 ;
-  wire [7:0] \$303 ;
-  wire [17:0] \$304 ;
-  wire [15:0] \$305 ;
-  wire [15:0] \$306 ;
-  wire [16:0] \$307 ;
-  wire [7:0] \$308 ;
-  wire [17:0] \$309 ;
-  wire [15:0] \$31 ;
-  wire [15:0] \$310 ;
-  wire [15:0] \$311 ;
-  wire [16:0] \$312 ;
-  wire [7:0] \$313 ;
+  wire [17:0] \$303 ;
+  wire [7:0] \$304 ;
+  wire [16:0] \$305 ;
+  wire [17:0] \$306 ;
+  wire [18:0] \$307 ;
+  wire [15:0] \$308 ;
+  wire [16:0] \$309 ;
+  wire [17:0] \$31 ;
+  wire [16:0] \$310 ;
+  wire [16:0] \$311 ;
+  wire [7:0] \$312 ;
+  wire [16:0] \$313 ;
   wire [17:0] \$314 ;
-  wire [15:0] \$315 ;
-  wire [15:0] \$316 ;
-  wire [16:0] \$317 ;
-  wire [7:0] \$318 ;
-  wire [17:0] \$319 ;
-  wire [16:0] \$32 ;
-  wire [15:0] \$320 ;
-  reg [1023:0] \$321 ;
-  wire [7:0] \$33 ;
-  wire [17:0] \$34 ;
-  wire [15:0] \$35 ;
-  wire [15:0] \$36 ;
-  wire [16:0] \$37 ;
-  wire [7:0] \$38 ;
+  wire [7:0] \$315 ;
+  wire [16:0] \$316 ;
+  wire [17:0] \$317 ;
+  wire [18:0] \$318 ;
+  wire [15:0] \$319 ;
+  wire [18:0] \$32 ;
+  wire [16:0] \$320 ;
+  wire [16:0] \$321 ;
+  wire [16:0] \$322 ;
+  wire [7:0] \$323 ;
+  wire [16:0] \$324 ;
+  wire [17:0] \$325 ;
+  wire [7:0] \$326 ;
+  wire [16:0] \$327 ;
+  wire [17:0] \$328 ;
+  wire [18:0] \$329 ;
+  wire [15:0] \$33 ;
+  wire [15:0] \$330 ;
+  wire [16:0] \$331 ;
+  wire [16:0] \$332 ;
+  wire [16:0] \$333 ;
+  wire [7:0] \$334 ;
+  wire [16:0] \$335 ;
+  wire [17:0] \$336 ;
+  wire [7:0] \$337 ;
+  wire [16:0] \$338 ;
+  wire [17:0] \$339 ;
+  wire [16:0] \$34 ;
+  wire [18:0] \$340 ;
+  wire [15:0] \$341 ;
+  wire [16:0] \$342 ;
+  wire [16:0] \$343 ;
+  wire [16:0] \$344 ;
+  wire [7:0] \$345 ;
+  wire [16:0] \$346 ;
+  wire [17:0] \$347 ;
+  wire [7:0] \$348 ;
+  wire [16:0] \$349 ;
+  wire [16:0] \$35 ;
+  wire [17:0] \$350 ;
+  wire [18:0] \$351 ;
+  wire [15:0] \$352 ;
+  wire [16:0] \$353 ;
+  wire [16:0] \$354 ;
+  wire [16:0] \$355 ;
+  wire [7:0] \$356 ;
+  wire [16:0] \$357 ;
+  wire [17:0] \$358 ;
+  wire [7:0] \$359 ;
+  wire [16:0] \$36 ;
+  wire [16:0] \$360 ;
+  wire [17:0] \$361 ;
+  wire [18:0] \$362 ;
+  wire [15:0] \$363 ;
+  wire [16:0] \$364 ;
+  wire [16:0] \$365 ;
+  wire [16:0] \$366 ;
+  wire [7:0] \$367 ;
+  wire [16:0] \$368 ;
+  wire [17:0] \$369 ;
+  wire [7:0] \$37 ;
+  wire [7:0] \$370 ;
+  wire [16:0] \$371 ;
+  wire [17:0] \$372 ;
+  wire [18:0] \$373 ;
+  wire [15:0] \$374 ;
+  wire [16:0] \$375 ;
+  wire [16:0] \$376 ;
+  wire [16:0] \$377 ;
+  wire [7:0] \$378 ;
+  wire [16:0] \$379 ;
+  wire [16:0] \$38 ;
+  wire [17:0] \$380 ;
+  wire [7:0] \$381 ;
+  wire [16:0] \$382 ;
+  wire [17:0] \$383 ;
+  wire [18:0] \$384 ;
+  wire [15:0] \$385 ;
+  wire [16:0] \$386 ;
+  wire [16:0] \$387 ;
+  wire [16:0] \$388 ;
+  wire [7:0] \$389 ;
   wire [17:0] \$39 ;
-  wire [17:0] \$4 ;
-  wire [15:0] \$40 ;
-  wire [15:0] \$41 ;
-  wire [16:0] \$42 ;
-  wire [7:0] \$43 ;
-  wire [17:0] \$44 ;
-  wire [15:0] \$45 ;
-  wire [15:0] \$46 ;
+  wire [16:0] \$390 ;
+  wire [17:0] \$391 ;
+  wire [7:0] \$392 ;
+  wire [16:0] \$393 ;
+  wire [17:0] \$394 ;
+  wire [18:0] \$395 ;
+  wire [15:0] \$396 ;
+  wire [16:0] \$397 ;
+  wire [16:0] \$398 ;
+  wire [16:0] \$399 ;
+  wire [7:0] \$4 ;
+  wire [7:0] \$40 ;
+  wire [7:0] \$400 ;
+  wire [16:0] \$401 ;
+  wire [17:0] \$402 ;
+  wire [7:0] \$403 ;
+  wire [16:0] \$404 ;
+  wire [17:0] \$405 ;
+  wire [18:0] \$406 ;
+  wire [15:0] \$407 ;
+  wire [16:0] \$408 ;
+  wire [16:0] \$409 ;
+  wire [16:0] \$41 ;
+  wire [16:0] \$410 ;
+  wire [7:0] \$411 ;
+  wire [16:0] \$412 ;
+  wire [17:0] \$413 ;
+  wire [7:0] \$414 ;
+  wire [16:0] \$415 ;
+  wire [17:0] \$416 ;
+  wire [18:0] \$417 ;
+  wire [15:0] \$418 ;
+  wire [16:0] \$419 ;
+  wire [17:0] \$42 ;
+  wire [16:0] \$420 ;
+  wire [16:0] \$421 ;
+  wire [7:0] \$422 ;
+  wire [16:0] \$423 ;
+  wire [17:0] \$424 ;
+  wire [7:0] \$425 ;
+  wire [16:0] \$426 ;
+  wire [17:0] \$427 ;
+  wire [18:0] \$428 ;
+  wire [15:0] \$429 ;
+  wire [18:0] \$43 ;
+  wire [16:0] \$430 ;
+  wire [16:0] \$431 ;
+  wire [16:0] \$432 ;
+  wire [7:0] \$433 ;
+  wire [16:0] \$434 ;
+  wire [17:0] \$435 ;
+  wire [7:0] \$436 ;
+  wire [16:0] \$437 ;
+  wire [17:0] \$438 ;
+  wire [18:0] \$439 ;
+  wire [15:0] \$44 ;
+  wire [15:0] \$440 ;
+  wire [16:0] \$441 ;
+  wire [16:0] \$442 ;
+  wire [16:0] \$443 ;
+  wire [7:0] \$444 ;
+  wire [16:0] \$445 ;
+  wire [17:0] \$446 ;
+  wire [7:0] \$447 ;
+  wire [16:0] \$448 ;
+  wire [17:0] \$449 ;
+  wire [16:0] \$45 ;
+  wire [18:0] \$450 ;
+  wire [15:0] \$451 ;
+  wire [16:0] \$452 ;
+  wire [16:0] \$453 ;
+  wire [16:0] \$454 ;
+  wire [7:0] \$455 ;
+  wire [16:0] \$456 ;
+  wire [17:0] \$457 ;
+  wire [7:0] \$458 ;
+  wire [16:0] \$459 ;
+  wire [16:0] \$46 ;
+  wire [17:0] \$460 ;
+  wire [18:0] \$461 ;
+  wire [15:0] \$462 ;
+  wire [16:0] \$463 ;
+  wire [16:0] \$464 ;
+  wire [16:0] \$465 ;
+  wire [7:0] \$466 ;
+  wire [16:0] \$467 ;
+  wire [17:0] \$468 ;
+  wire [7:0] \$469 ;
   wire [16:0] \$47 ;
+  wire [16:0] \$470 ;
+  wire [17:0] \$471 ;
+  wire [18:0] \$472 ;
+  wire [15:0] \$473 ;
+  wire [16:0] \$474 ;
+  wire [16:0] \$475 ;
+  wire [16:0] \$476 ;
+  wire [7:0] \$477 ;
+  wire [16:0] \$478 ;
+  wire [17:0] \$479 ;
   wire [7:0] \$48 ;
-  wire [17:0] \$49 ;
-  wire [15:0] \$5 ;
-  wire [15:0] \$50 ;
-  wire [15:0] \$51 ;
+  wire [7:0] \$480 ;
+  wire [16:0] \$481 ;
+  wire [17:0] \$482 ;
+  wire [18:0] \$483 ;
+  wire [15:0] \$484 ;
+  wire [16:0] \$485 ;
+  wire [16:0] \$486 ;
+  wire [16:0] \$487 ;
+  wire [7:0] \$488 ;
+  wire [16:0] \$489 ;
+  wire [16:0] \$49 ;
+  wire [17:0] \$490 ;
+  wire [7:0] \$491 ;
+  wire [16:0] \$492 ;
+  wire [17:0] \$493 ;
+  wire [18:0] \$494 ;
+  wire [15:0] \$495 ;
+  wire [16:0] \$496 ;
+  wire [16:0] \$497 ;
+  wire [16:0] \$498 ;
+  wire [7:0] \$499 ;
+  wire [16:0] \$5 ;
+  wire [17:0] \$50 ;
+  wire [16:0] \$500 ;
+  wire [17:0] \$501 ;
+  wire [7:0] \$502 ;
+  wire [16:0] \$503 ;
+  wire [17:0] \$504 ;
+  wire [18:0] \$505 ;
+  wire [15:0] \$506 ;
+  wire [16:0] \$507 ;
+  wire [16:0] \$508 ;
+  wire [16:0] \$509 ;
+  wire [7:0] \$51 ;
+  wire [7:0] \$510 ;
+  wire [16:0] \$511 ;
+  wire [17:0] \$512 ;
+  wire [7:0] \$513 ;
+  wire [16:0] \$514 ;
+  wire [17:0] \$515 ;
+  wire [18:0] \$516 ;
+  wire [15:0] \$517 ;
+  wire [16:0] \$518 ;
+  wire [16:0] \$519 ;
   wire [16:0] \$52 ;
-  wire [7:0] \$53 ;
-  wire [17:0] \$54 ;
+  wire [16:0] \$520 ;
+  wire [7:0] \$521 ;
+  wire [16:0] \$522 ;
+  wire [17:0] \$523 ;
+  wire [7:0] \$524 ;
+  wire [16:0] \$525 ;
+  wire [17:0] \$526 ;
+  wire [18:0] \$527 ;
+  wire [15:0] \$528 ;
+  wire [16:0] \$529 ;
+  wire [17:0] \$53 ;
+  wire [16:0] \$530 ;
+  wire [16:0] \$531 ;
+  wire [7:0] \$532 ;
+  wire [16:0] \$533 ;
+  wire [17:0] \$534 ;
+  wire [7:0] \$535 ;
+  wire [16:0] \$536 ;
+  wire [17:0] \$537 ;
+  wire [18:0] \$538 ;
+  wire [15:0] \$539 ;
+  wire [18:0] \$54 ;
+  wire [16:0] \$540 ;
+  wire [16:0] \$541 ;
+  wire [16:0] \$542 ;
+  wire [7:0] \$543 ;
+  wire [16:0] \$544 ;
+  wire [17:0] \$545 ;
+  wire [7:0] \$546 ;
+  wire [16:0] \$547 ;
+  wire [17:0] \$548 ;
+  wire [18:0] \$549 ;
   wire [15:0] \$55 ;
-  wire [15:0] \$56 ;
+  wire [15:0] \$550 ;
+  wire [16:0] \$551 ;
+  wire [16:0] \$552 ;
+  wire [16:0] \$553 ;
+  wire [7:0] \$554 ;
+  wire [16:0] \$555 ;
+  wire [17:0] \$556 ;
+  wire [7:0] \$557 ;
+  wire [16:0] \$558 ;
+  wire [17:0] \$559 ;
+  wire [16:0] \$56 ;
+  wire [18:0] \$560 ;
+  wire [15:0] \$561 ;
+  wire [16:0] \$562 ;
+  wire [16:0] \$563 ;
+  wire [16:0] \$564 ;
+  wire [7:0] \$565 ;
+  wire [16:0] \$566 ;
+  wire [17:0] \$567 ;
+  wire [7:0] \$568 ;
+  wire [16:0] \$569 ;
   wire [16:0] \$57 ;
-  wire [7:0] \$58 ;
-  wire [17:0] \$59 ;
-  wire [15:0] \$6 ;
-  wire [15:0] \$60 ;
-  wire [15:0] \$61 ;
-  wire [16:0] \$62 ;
-  wire [7:0] \$63 ;
+  wire [17:0] \$570 ;
+  wire [18:0] \$571 ;
+  wire [15:0] \$572 ;
+  wire [16:0] \$573 ;
+  wire [16:0] \$574 ;
+  wire [16:0] \$575 ;
+  wire [7:0] \$576 ;
+  wire [16:0] \$577 ;
+  wire [17:0] \$578 ;
+  wire [7:0] \$579 ;
+  wire [16:0] \$58 ;
+  wire [16:0] \$580 ;
+  wire [17:0] \$581 ;
+  wire [18:0] \$582 ;
+  wire [15:0] \$583 ;
+  wire [16:0] \$584 ;
+  wire [16:0] \$585 ;
+  wire [16:0] \$586 ;
+  wire [7:0] \$587 ;
+  wire [16:0] \$588 ;
+  wire [17:0] \$589 ;
+  wire [7:0] \$59 ;
+  wire [7:0] \$590 ;
+  wire [16:0] \$591 ;
+  wire [17:0] \$592 ;
+  wire [18:0] \$593 ;
+  wire [15:0] \$594 ;
+  wire [16:0] \$595 ;
+  wire [16:0] \$596 ;
+  wire [16:0] \$597 ;
+  wire [7:0] \$598 ;
+  wire [16:0] \$599 ;
+  wire [17:0] \$6 ;
+  wire [16:0] \$60 ;
+  wire [17:0] \$600 ;
+  wire [7:0] \$601 ;
+  wire [16:0] \$602 ;
+  wire [17:0] \$603 ;
+  wire [18:0] \$604 ;
+  wire [15:0] \$605 ;
+  wire [16:0] \$606 ;
+  wire [16:0] \$607 ;
+  wire [16:0] \$608 ;
+  wire [7:0] \$609 ;
+  wire [17:0] \$61 ;
+  wire [16:0] \$610 ;
+  wire [17:0] \$611 ;
+  wire [7:0] \$612 ;
+  wire [16:0] \$613 ;
+  wire [17:0] \$614 ;
+  wire [18:0] \$615 ;
+  wire [15:0] \$616 ;
+  wire [16:0] \$617 ;
+  wire [16:0] \$618 ;
+  wire [16:0] \$619 ;
+  wire [7:0] \$62 ;
+  wire [7:0] \$620 ;
+  wire [16:0] \$621 ;
+  wire [17:0] \$622 ;
+  wire [7:0] \$623 ;
+  wire [16:0] \$624 ;
+  wire [17:0] \$625 ;
+  wire [18:0] \$626 ;
+  wire [15:0] \$627 ;
+  wire [16:0] \$628 ;
+  wire [16:0] \$629 ;
+  wire [16:0] \$63 ;
+  wire [16:0] \$630 ;
+  wire [7:0] \$631 ;
+  wire [16:0] \$632 ;
+  wire [17:0] \$633 ;
+  wire [7:0] \$634 ;
+  wire [16:0] \$635 ;
+  wire [17:0] \$636 ;
+  wire [18:0] \$637 ;
+  wire [15:0] \$638 ;
+  wire [16:0] \$639 ;
   wire [17:0] \$64 ;
-  wire [15:0] \$65 ;
+  wire [16:0] \$640 ;
+  wire [16:0] \$641 ;
+  wire [7:0] \$642 ;
+  wire [16:0] \$643 ;
+  wire [17:0] \$644 ;
+  wire [7:0] \$645 ;
+  wire [16:0] \$646 ;
+  wire [17:0] \$647 ;
+  wire [18:0] \$648 ;
+  wire [15:0] \$649 ;
+  wire [18:0] \$65 ;
+  wire [16:0] \$650 ;
+  wire [16:0] \$651 ;
+  wire [16:0] \$652 ;
+  wire [7:0] \$653 ;
+  wire [16:0] \$654 ;
+  wire [17:0] \$655 ;
+  wire [7:0] \$656 ;
+  wire [16:0] \$657 ;
+  wire [17:0] \$658 ;
+  wire [18:0] \$659 ;
   wire [15:0] \$66 ;
+  wire [15:0] \$660 ;
+  wire [16:0] \$661 ;
+  wire [16:0] \$662 ;
+  wire [16:0] \$663 ;
+  wire [7:0] \$664 ;
+  wire [16:0] \$665 ;
+  wire [17:0] \$666 ;
+  wire [7:0] \$667 ;
+  wire [16:0] \$668 ;
+  wire [17:0] \$669 ;
   wire [16:0] \$67 ;
-  wire [7:0] \$68 ;
-  wire [17:0] \$69 ;
-  wire [16:0] \$7 ;
-  wire [15:0] \$70 ;
-  wire [15:0] \$71 ;
-  wire [16:0] \$72 ;
+  wire [18:0] \$670 ;
+  wire [15:0] \$671 ;
+  wire [16:0] \$672 ;
+  wire [16:0] \$673 ;
+  wire [16:0] \$674 ;
+  wire [7:0] \$675 ;
+  wire [16:0] \$676 ;
+  wire [17:0] \$677 ;
+  wire [7:0] \$678 ;
+  wire [16:0] \$679 ;
+  wire [16:0] \$68 ;
+  wire [17:0] \$680 ;
+  wire [18:0] \$681 ;
+  wire [15:0] \$682 ;
+  wire [16:0] \$683 ;
+  wire [16:0] \$684 ;
+  wire [16:0] \$685 ;
+  wire [7:0] \$686 ;
+  wire [16:0] \$687 ;
+  wire [17:0] \$688 ;
+  wire [7:0] \$689 ;
+  wire [16:0] \$69 ;
+  wire [16:0] \$690 ;
+  wire [17:0] \$691 ;
+  wire [18:0] \$692 ;
+  wire [15:0] \$693 ;
+  wire [16:0] \$694 ;
+  wire [16:0] \$695 ;
+  wire [16:0] \$696 ;
+  wire [7:0] \$697 ;
+  wire [16:0] \$698 ;
+  wire [17:0] \$699 ;
+  wire [7:0] \$7 ;
+  wire [7:0] \$70 ;
+  wire [7:0] \$700 ;
+  wire [16:0] \$701 ;
+  wire [17:0] \$702 ;
+  wire [18:0] \$703 ;
+  wire [15:0] \$704 ;
+  wire [16:0] \$705 ;
+  wire [16:0] \$706 ;
+  wire [16:0] \$707 ;
+  wire [7:0] \$708 ;
+  wire [16:0] \$709 ;
+  wire [16:0] \$71 ;
+  wire [17:0] \$710 ;
+  wire [7:0] \$711 ;
+  wire [16:0] \$712 ;
+  wire [17:0] \$713 ;
+  wire [18:0] \$714 ;
+  wire [15:0] \$715 ;
+  wire \$716 ;
+  wire [16:0] \$717 ;
+  wire [16:0] \$718 ;
+  wire [16:0] \$719 ;
+  wire [17:0] \$72 ;
+  wire [7:0] \$720 ;
+  wire [16:0] \$721 ;
+  wire [17:0] \$722 ;
+  wire [7:0] \$723 ;
+  wire [16:0] \$724 ;
+  wire [17:0] \$725 ;
+  wire [18:0] \$726 ;
+  wire [15:0] \$727 ;
+  wire \$728 ;
+  wire [16:0] \$729 ;
   wire [7:0] \$73 ;
-  wire [17:0] \$74 ;
-  wire [15:0] \$75 ;
-  wire [15:0] \$76 ;
-  wire [16:0] \$77 ;
-  wire [7:0] \$78 ;
-  wire [17:0] \$79 ;
-  wire [7:0] \$8 ;
-  wire [15:0] \$80 ;
-  wire [15:0] \$81 ;
+  wire [16:0] \$730 ;
+  wire [16:0] \$731 ;
+  wire [7:0] \$732 ;
+  wire [16:0] \$733 ;
+  wire [17:0] \$734 ;
+  wire [7:0] \$735 ;
+  wire [16:0] \$736 ;
+  wire [17:0] \$737 ;
+  wire [18:0] \$738 ;
+  wire [15:0] \$739 ;
+  wire [16:0] \$74 ;
+  wire \$740 ;
+  wire [16:0] \$741 ;
+  wire [16:0] \$742 ;
+  wire [16:0] \$743 ;
+  wire [7:0] \$744 ;
+  wire [16:0] \$745 ;
+  wire [17:0] \$746 ;
+  wire [7:0] \$747 ;
+  wire [16:0] \$748 ;
+  wire [17:0] \$749 ;
+  wire [17:0] \$75 ;
+  wire [18:0] \$750 ;
+  wire [15:0] \$751 ;
+  wire \$752 ;
+  wire [16:0] \$753 ;
+  wire [16:0] \$754 ;
+  wire [16:0] \$755 ;
+  wire [7:0] \$756 ;
+  wire [16:0] \$757 ;
+  wire [17:0] \$758 ;
+  wire [7:0] \$759 ;
+  wire [18:0] \$76 ;
+  wire [16:0] \$760 ;
+  wire [17:0] \$761 ;
+  wire [18:0] \$762 ;
+  wire [15:0] \$763 ;
+  wire \$764 ;
+  wire [16:0] \$765 ;
+  wire [16:0] \$766 ;
+  wire [16:0] \$767 ;
+  wire [7:0] \$768 ;
+  wire [16:0] \$769 ;
+  wire [15:0] \$77 ;
+  wire [17:0] \$770 ;
+  wire [7:0] \$771 ;
+  wire [16:0] \$772 ;
+  wire [17:0] \$773 ;
+  wire [18:0] \$774 ;
+  wire [15:0] \$775 ;
+  wire \$776 ;
+  wire [16:0] \$777 ;
+  wire [16:0] \$778 ;
+  wire [16:0] \$779 ;
+  wire [16:0] \$78 ;
+  wire [7:0] \$780 ;
+  wire [16:0] \$781 ;
+  wire [17:0] \$782 ;
+  wire [7:0] \$783 ;
+  wire [16:0] \$784 ;
+  wire [17:0] \$785 ;
+  wire [18:0] \$786 ;
+  wire [15:0] \$787 ;
+  wire \$788 ;
+  wire [16:0] \$789 ;
+  wire [16:0] \$79 ;
+  wire [16:0] \$790 ;
+  wire [16:0] \$791 ;
+  wire [7:0] \$792 ;
+  wire [16:0] \$793 ;
+  wire [17:0] \$794 ;
+  wire [7:0] \$795 ;
+  wire [16:0] \$796 ;
+  wire [17:0] \$797 ;
+  wire [18:0] \$798 ;
+  wire [15:0] \$799 ;
+  wire [16:0] \$8 ;
+  wire [16:0] \$80 ;
+  wire \$800 ;
+  wire [16:0] \$801 ;
+  wire [16:0] \$802 ;
+  wire [16:0] \$803 ;
+  wire [7:0] \$804 ;
+  wire [16:0] \$805 ;
+  wire [17:0] \$806 ;
+  wire [7:0] \$807 ;
+  wire [16:0] \$808 ;
+  wire [17:0] \$809 ;
+  wire [7:0] \$81 ;
+  wire [18:0] \$810 ;
+  wire [15:0] \$811 ;
+  wire \$812 ;
+  wire [16:0] \$813 ;
+  wire [16:0] \$814 ;
+  wire [16:0] \$815 ;
+  wire [7:0] \$816 ;
+  wire [16:0] \$817 ;
+  wire [17:0] \$818 ;
+  wire [7:0] \$819 ;
   wire [16:0] \$82 ;
-  wire [7:0] \$83 ;
-  wire [17:0] \$84 ;
-  wire [15:0] \$85 ;
-  wire [15:0] \$86 ;
-  wire [16:0] \$87 ;
-  wire [7:0] \$88 ;
-  wire [17:0] \$89 ;
+  wire [16:0] \$820 ;
+  wire [17:0] \$821 ;
+  wire [18:0] \$822 ;
+  wire [15:0] \$823 ;
+  wire \$824 ;
+  wire [16:0] \$825 ;
+  wire [16:0] \$826 ;
+  wire [16:0] \$827 ;
+  wire [7:0] \$828 ;
+  wire [16:0] \$829 ;
+  wire [17:0] \$83 ;
+  wire [17:0] \$830 ;
+  wire [7:0] \$831 ;
+  wire [16:0] \$832 ;
+  wire [17:0] \$833 ;
+  wire [18:0] \$834 ;
+  wire [15:0] \$835 ;
+  wire \$836 ;
+  wire [16:0] \$837 ;
+  wire [16:0] \$838 ;
+  wire [16:0] \$839 ;
+  wire [7:0] \$84 ;
+  wire [7:0] \$840 ;
+  wire [16:0] \$841 ;
+  wire [17:0] \$842 ;
+  wire [7:0] \$843 ;
+  wire [16:0] \$844 ;
+  wire [17:0] \$845 ;
+  wire [18:0] \$846 ;
+  wire [15:0] \$847 ;
+  wire \$848 ;
+  wire [16:0] \$849 ;
+  wire [16:0] \$85 ;
+  wire [16:0] \$850 ;
+  wire [16:0] \$851 ;
+  wire [7:0] \$852 ;
+  wire [16:0] \$853 ;
+  wire [17:0] \$854 ;
+  wire [7:0] \$855 ;
+  wire [16:0] \$856 ;
+  wire [17:0] \$857 ;
+  wire [18:0] \$858 ;
+  wire [15:0] \$859 ;
+  wire [17:0] \$86 ;
+  wire \$860 ;
+  wire [16:0] \$861 ;
+  wire [16:0] \$862 ;
+  wire [16:0] \$863 ;
+  wire [7:0] \$864 ;
+  wire [16:0] \$865 ;
+  wire [17:0] \$866 ;
+  wire [7:0] \$867 ;
+  wire [16:0] \$868 ;
+  wire [17:0] \$869 ;
+  wire [18:0] \$87 ;
+  wire [18:0] \$870 ;
+  wire [15:0] \$871 ;
+  wire \$872 ;
+  wire [16:0] \$873 ;
+  wire [16:0] \$874 ;
+  wire [16:0] \$875 ;
+  wire [7:0] \$876 ;
+  wire [16:0] \$877 ;
+  wire [17:0] \$878 ;
+  wire [7:0] \$879 ;
+  wire [15:0] \$88 ;
+  wire [16:0] \$880 ;
+  wire [17:0] \$881 ;
+  wire [18:0] \$882 ;
+  wire [15:0] \$883 ;
+  wire \$884 ;
+  wire [16:0] \$885 ;
+  wire [16:0] \$886 ;
+  wire [16:0] \$887 ;
+  wire [7:0] \$888 ;
+  wire [16:0] \$889 ;
+  wire [16:0] \$89 ;
+  wire [17:0] \$890 ;
+  wire [7:0] \$891 ;
+  wire [16:0] \$892 ;
+  wire [17:0] \$893 ;
+  wire [18:0] \$894 ;
+  wire [15:0] \$895 ;
+  wire \$896 ;
+  wire [16:0] \$897 ;
+  wire [16:0] \$898 ;
+  wire [16:0] \$899 ;
   wire [17:0] \$9 ;
-  wire [15:0] \$90 ;
-  wire [15:0] \$91 ;
-  wire [16:0] \$92 ;
-  wire [7:0] \$93 ;
+  wire [16:0] \$90 ;
+  wire [7:0] \$900 ;
+  wire [16:0] \$901 ;
+  wire [17:0] \$902 ;
+  wire [7:0] \$903 ;
+  wire [16:0] \$904 ;
+  wire [17:0] \$905 ;
+  wire [18:0] \$906 ;
+  wire [15:0] \$907 ;
+  wire \$908 ;
+  wire [16:0] \$909 ;
+  wire [16:0] \$91 ;
+  wire [16:0] \$910 ;
+  wire [16:0] \$911 ;
+  wire [7:0] \$912 ;
+  wire [16:0] \$913 ;
+  wire [17:0] \$914 ;
+  wire [7:0] \$915 ;
+  wire [16:0] \$916 ;
+  wire [17:0] \$917 ;
+  wire [18:0] \$918 ;
+  wire [15:0] \$919 ;
+  wire [7:0] \$92 ;
+  wire \$920 ;
+  wire [16:0] \$921 ;
+  wire [16:0] \$922 ;
+  wire [16:0] \$923 ;
+  wire [7:0] \$924 ;
+  wire [16:0] \$925 ;
+  wire [17:0] \$926 ;
+  wire [7:0] \$927 ;
+  wire [16:0] \$928 ;
+  wire [17:0] \$929 ;
+  wire [16:0] \$93 ;
+  wire [18:0] \$930 ;
+  wire [15:0] \$931 ;
+  wire \$932 ;
+  wire [16:0] \$933 ;
+  wire [16:0] \$934 ;
+  wire [16:0] \$935 ;
+  wire [7:0] \$936 ;
+  wire [16:0] \$937 ;
+  wire [17:0] \$938 ;
+  wire [7:0] \$939 ;
   wire [17:0] \$94 ;
-  wire [15:0] \$95 ;
-  wire [15:0] \$96 ;
-  wire [16:0] \$97 ;
-  wire [7:0] \$98 ;
-  wire [17:0] \$99 ;
+  wire [16:0] \$940 ;
+  wire [17:0] \$941 ;
+  wire [18:0] \$942 ;
+  wire [15:0] \$943 ;
+  wire \$944 ;
+  wire [16:0] \$945 ;
+  wire [16:0] \$946 ;
+  wire [16:0] \$947 ;
+  wire [7:0] \$948 ;
+  wire [16:0] \$949 ;
+  wire [7:0] \$95 ;
+  wire [17:0] \$950 ;
+  wire [7:0] \$951 ;
+  wire [16:0] \$952 ;
+  wire [17:0] \$953 ;
+  wire [18:0] \$954 ;
+  wire [15:0] \$955 ;
+  wire \$956 ;
+  wire [16:0] \$957 ;
+  wire [16:0] \$958 ;
+  wire [16:0] \$959 ;
+  wire [16:0] \$96 ;
+  wire [7:0] \$960 ;
+  wire [16:0] \$961 ;
+  wire [17:0] \$962 ;
+  wire [7:0] \$963 ;
+  wire [16:0] \$964 ;
+  wire [17:0] \$965 ;
+  wire [18:0] \$966 ;
+  wire [15:0] \$967 ;
+  wire \$968 ;
+  wire [16:0] \$969 ;
+  wire [17:0] \$97 ;
+  wire [16:0] \$970 ;
+  wire [16:0] \$971 ;
+  wire [7:0] \$972 ;
+  wire [16:0] \$973 ;
+  wire [17:0] \$974 ;
+  wire [7:0] \$975 ;
+  wire [16:0] \$976 ;
+  wire [17:0] \$977 ;
+  wire [18:0] \$978 ;
+  wire [15:0] \$979 ;
+  wire [18:0] \$98 ;
+  wire \$980 ;
+  wire [16:0] \$981 ;
+  wire [16:0] \$982 ;
+  wire [16:0] \$983 ;
+  wire [7:0] \$984 ;
+  wire [16:0] \$985 ;
+  wire [17:0] \$986 ;
+  wire [7:0] \$987 ;
+  wire [16:0] \$988 ;
+  wire [17:0] \$989 ;
+  wire [15:0] \$99 ;
+  wire [18:0] \$990 ;
+  wire [15:0] \$991 ;
+  wire \$992 ;
+  wire [16:0] \$993 ;
+  wire [16:0] \$994 ;
+  wire [16:0] \$995 ;
+  wire [7:0] \$996 ;
+  wire [16:0] \$997 ;
+  wire [17:0] \$998 ;
+  wire [7:0] \$999 ;
   input accumulate;
   wire accumulate;
   input capture;
@@ -1302,667 +2745,2149 @@ module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 
   wire clk;
   input [447:0] codes;
   wire [447:0] codes;
+  wire negate;
+  wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$1529$0 ;
-  wire [15:0] \port$1529$0 ;
-  output [15:0] \port$1534$0 ;
-  wire [15:0] \port$1534$0 ;
-  output [15:0] \port$1539$0 ;
-  wire [15:0] \port$1539$0 ;
-  output [15:0] \port$1544$0 ;
-  wire [15:0] \port$1544$0 ;
-  output [15:0] \port$1549$0 ;
-  wire [15:0] \port$1549$0 ;
-  output [15:0] \port$1554$0 ;
-  wire [15:0] \port$1554$0 ;
-  output [15:0] \port$1559$0 ;
-  wire [15:0] \port$1559$0 ;
-  output [15:0] \port$1564$0 ;
-  wire [15:0] \port$1564$0 ;
-  output [15:0] \port$1569$0 ;
-  wire [15:0] \port$1569$0 ;
-  output [15:0] \port$1574$0 ;
-  wire [15:0] \port$1574$0 ;
-  output [15:0] \port$1579$0 ;
-  wire [15:0] \port$1579$0 ;
-  output [15:0] \port$1584$0 ;
-  wire [15:0] \port$1584$0 ;
-  output [15:0] \port$1589$0 ;
-  wire [15:0] \port$1589$0 ;
-  output [15:0] \port$1594$0 ;
-  wire [15:0] \port$1594$0 ;
-  output [15:0] \port$1599$0 ;
-  wire [15:0] \port$1599$0 ;
-  output [15:0] \port$1604$0 ;
-  wire [15:0] \port$1604$0 ;
-  output [15:0] \port$1609$0 ;
-  wire [15:0] \port$1609$0 ;
-  output [15:0] \port$1614$0 ;
-  wire [15:0] \port$1614$0 ;
-  output [15:0] \port$1619$0 ;
-  wire [15:0] \port$1619$0 ;
-  output [15:0] \port$1624$0 ;
-  wire [15:0] \port$1624$0 ;
-  output [15:0] \port$1629$0 ;
-  wire [15:0] \port$1629$0 ;
-  output [15:0] \port$1634$0 ;
-  wire [15:0] \port$1634$0 ;
-  output [15:0] \port$1639$0 ;
-  wire [15:0] \port$1639$0 ;
-  output [15:0] \port$1644$0 ;
-  wire [15:0] \port$1644$0 ;
-  output [15:0] \port$1649$0 ;
-  wire [15:0] \port$1649$0 ;
-  output [15:0] \port$1654$0 ;
-  wire [15:0] \port$1654$0 ;
-  output [15:0] \port$1659$0 ;
-  wire [15:0] \port$1659$0 ;
-  output [15:0] \port$1664$0 ;
-  wire [15:0] \port$1664$0 ;
-  output [15:0] \port$1669$0 ;
-  wire [15:0] \port$1669$0 ;
-  output [15:0] \port$1674$0 ;
-  wire [15:0] \port$1674$0 ;
-  output [15:0] \port$1679$0 ;
-  wire [15:0] \port$1679$0 ;
-  output [15:0] \port$1684$0 ;
-  wire [15:0] \port$1684$0 ;
-  output [15:0] \port$1689$0 ;
-  wire [15:0] \port$1689$0 ;
-  output [15:0] \port$1694$0 ;
-  wire [15:0] \port$1694$0 ;
-  output [15:0] \port$1699$0 ;
-  wire [15:0] \port$1699$0 ;
-  output [15:0] \port$1704$0 ;
-  wire [15:0] \port$1704$0 ;
-  output [15:0] \port$1709$0 ;
-  wire [15:0] \port$1709$0 ;
-  output [15:0] \port$1714$0 ;
-  wire [15:0] \port$1714$0 ;
-  output [15:0] \port$1719$0 ;
-  wire [15:0] \port$1719$0 ;
-  output [15:0] \port$1724$0 ;
-  wire [15:0] \port$1724$0 ;
-  output [15:0] \port$1729$0 ;
-  wire [15:0] \port$1729$0 ;
-  output [15:0] \port$1734$0 ;
-  wire [15:0] \port$1734$0 ;
-  output [15:0] \port$1739$0 ;
-  wire [15:0] \port$1739$0 ;
-  output [15:0] \port$1744$0 ;
-  wire [15:0] \port$1744$0 ;
-  output [15:0] \port$1749$0 ;
-  wire [15:0] \port$1749$0 ;
-  output [15:0] \port$1754$0 ;
-  wire [15:0] \port$1754$0 ;
-  output [15:0] \port$1759$0 ;
-  wire [15:0] \port$1759$0 ;
-  output [15:0] \port$1764$0 ;
-  wire [15:0] \port$1764$0 ;
-  output [15:0] \port$1769$0 ;
-  wire [15:0] \port$1769$0 ;
-  output [15:0] \port$1774$0 ;
-  wire [15:0] \port$1774$0 ;
-  output [15:0] \port$1779$0 ;
-  wire [15:0] \port$1779$0 ;
-  output [15:0] \port$1784$0 ;
-  wire [15:0] \port$1784$0 ;
-  output [15:0] \port$1789$0 ;
-  wire [15:0] \port$1789$0 ;
-  output [15:0] \port$1794$0 ;
-  wire [15:0] \port$1794$0 ;
-  output [15:0] \port$1799$0 ;
-  wire [15:0] \port$1799$0 ;
-  output [15:0] \port$1804$0 ;
-  wire [15:0] \port$1804$0 ;
-  output [15:0] \port$1809$0 ;
-  wire [15:0] \port$1809$0 ;
-  output [15:0] \port$1814$0 ;
-  wire [15:0] \port$1814$0 ;
-  output [15:0] \port$1819$0 ;
-  wire [15:0] \port$1819$0 ;
-  output [15:0] \port$1824$0 ;
-  wire [15:0] \port$1824$0 ;
-  output [15:0] \port$1829$0 ;
-  wire [15:0] \port$1829$0 ;
-  output [15:0] \port$1834$0 ;
-  wire [15:0] \port$1834$0 ;
-  output [15:0] \port$1839$0 ;
-  wire [15:0] \port$1839$0 ;
-  output [15:0] \port$1844$0 ;
-  wire [15:0] \port$1844$0 ;
-  input [15:0] \port$1950$0 ;
-  wire [15:0] \port$1950$0 ;
-  input [15:0] \port$1952$0 ;
-  wire [15:0] \port$1952$0 ;
-  input [15:0] \port$1954$0 ;
-  wire [15:0] \port$1954$0 ;
-  input [15:0] \port$1956$0 ;
+  output [15:0] \port$1923$0 ;
+  wire [15:0] \port$1923$0 ;
+  output [15:0] \port$1934$0 ;
+  wire [15:0] \port$1934$0 ;
+  output [15:0] \port$1945$0 ;
+  wire [15:0] \port$1945$0 ;
+  output [15:0] \port$1956$0 ;
   wire [15:0] \port$1956$0 ;
-  input [15:0] \port$1958$0 ;
-  wire [15:0] \port$1958$0 ;
-  input [15:0] \port$1960$0 ;
-  wire [15:0] \port$1960$0 ;
-  input [15:0] \port$1962$0 ;
-  wire [15:0] \port$1962$0 ;
-  input [15:0] \port$1964$0 ;
-  wire [15:0] \port$1964$0 ;
-  input [15:0] \port$1966$0 ;
-  wire [15:0] \port$1966$0 ;
-  input [15:0] \port$1968$0 ;
-  wire [15:0] \port$1968$0 ;
-  input [15:0] \port$1970$0 ;
-  wire [15:0] \port$1970$0 ;
-  input [15:0] \port$1972$0 ;
-  wire [15:0] \port$1972$0 ;
-  input [15:0] \port$1974$0 ;
-  wire [15:0] \port$1974$0 ;
-  input [15:0] \port$1976$0 ;
-  wire [15:0] \port$1976$0 ;
-  input [15:0] \port$1978$0 ;
+  output [15:0] \port$1967$0 ;
+  wire [15:0] \port$1967$0 ;
+  output [15:0] \port$1978$0 ;
   wire [15:0] \port$1978$0 ;
-  input [15:0] \port$1980$0 ;
-  wire [15:0] \port$1980$0 ;
-  input [15:0] \port$1982$0 ;
-  wire [15:0] \port$1982$0 ;
-  input [15:0] \port$1984$0 ;
-  wire [15:0] \port$1984$0 ;
-  input [15:0] \port$1986$0 ;
-  wire [15:0] \port$1986$0 ;
-  input [15:0] \port$1988$0 ;
-  wire [15:0] \port$1988$0 ;
-  input [15:0] \port$1990$0 ;
-  wire [15:0] \port$1990$0 ;
-  input [15:0] \port$1992$0 ;
-  wire [15:0] \port$1992$0 ;
-  input [15:0] \port$1994$0 ;
-  wire [15:0] \port$1994$0 ;
-  input [15:0] \port$1996$0 ;
-  wire [15:0] \port$1996$0 ;
-  input [15:0] \port$1998$0 ;
-  wire [15:0] \port$1998$0 ;
-  input [15:0] \port$2000$0 ;
+  output [15:0] \port$1989$0 ;
+  wire [15:0] \port$1989$0 ;
+  output [15:0] \port$2000$0 ;
   wire [15:0] \port$2000$0 ;
-  input [15:0] \port$2002$0 ;
-  wire [15:0] \port$2002$0 ;
-  input [15:0] \port$2004$0 ;
-  wire [15:0] \port$2004$0 ;
-  input [15:0] \port$2006$0 ;
-  wire [15:0] \port$2006$0 ;
-  input [15:0] \port$2008$0 ;
-  wire [15:0] \port$2008$0 ;
-  input [15:0] \port$2010$0 ;
-  wire [15:0] \port$2010$0 ;
-  input [15:0] \port$2012$0 ;
-  wire [15:0] \port$2012$0 ;
-  input [15:0] \port$2014$0 ;
-  wire [15:0] \port$2014$0 ;
-  input [15:0] \port$2016$0 ;
-  wire [15:0] \port$2016$0 ;
-  input [15:0] \port$2018$0 ;
-  wire [15:0] \port$2018$0 ;
-  input [15:0] \port$2020$0 ;
-  wire [15:0] \port$2020$0 ;
-  input [15:0] \port$2022$0 ;
+  output [15:0] \port$2011$0 ;
+  wire [15:0] \port$2011$0 ;
+  output [15:0] \port$2022$0 ;
   wire [15:0] \port$2022$0 ;
-  input [15:0] \port$2024$0 ;
-  wire [15:0] \port$2024$0 ;
-  input [15:0] \port$2026$0 ;
-  wire [15:0] \port$2026$0 ;
-  input [15:0] \port$2028$0 ;
-  wire [15:0] \port$2028$0 ;
-  input [15:0] \port$2030$0 ;
-  wire [15:0] \port$2030$0 ;
-  input [15:0] \port$2032$0 ;
-  wire [15:0] \port$2032$0 ;
-  input [15:0] \port$2034$0 ;
-  wire [15:0] \port$2034$0 ;
-  input [15:0] \port$2036$0 ;
-  wire [15:0] \port$2036$0 ;
-  input [15:0] \port$2038$0 ;
-  wire [15:0] \port$2038$0 ;
-  input [15:0] \port$2040$0 ;
-  wire [15:0] \port$2040$0 ;
-  input [15:0] \port$2042$0 ;
-  wire [15:0] \port$2042$0 ;
-  input [15:0] \port$2044$0 ;
+  output [15:0] \port$2033$0 ;
+  wire [15:0] \port$2033$0 ;
+  output [15:0] \port$2044$0 ;
   wire [15:0] \port$2044$0 ;
-  input [15:0] \port$2046$0 ;
-  wire [15:0] \port$2046$0 ;
-  input [15:0] \port$2048$0 ;
-  wire [15:0] \port$2048$0 ;
-  input [15:0] \port$2050$0 ;
-  wire [15:0] \port$2050$0 ;
-  input [15:0] \port$2052$0 ;
-  wire [15:0] \port$2052$0 ;
-  input [15:0] \port$2054$0 ;
-  wire [15:0] \port$2054$0 ;
-  input [15:0] \port$2056$0 ;
-  wire [15:0] \port$2056$0 ;
-  input [15:0] \port$2058$0 ;
-  wire [15:0] \port$2058$0 ;
-  input [15:0] \port$2060$0 ;
-  wire [15:0] \port$2060$0 ;
-  input [15:0] \port$2062$0 ;
-  wire [15:0] \port$2062$0 ;
-  input [15:0] \port$2064$0 ;
-  wire [15:0] \port$2064$0 ;
-  input [15:0] \port$2066$0 ;
+  output [15:0] \port$2055$0 ;
+  wire [15:0] \port$2055$0 ;
+  output [15:0] \port$2066$0 ;
   wire [15:0] \port$2066$0 ;
-  input [15:0] \port$2068$0 ;
-  wire [15:0] \port$2068$0 ;
-  input [15:0] \port$2070$0 ;
-  wire [15:0] \port$2070$0 ;
-  input [15:0] \port$2072$0 ;
-  wire [15:0] \port$2072$0 ;
-  input [15:0] \port$2074$0 ;
-  wire [15:0] \port$2074$0 ;
-  input [15:0] \port$2076$0 ;
-  wire [15:0] \port$2076$0 ;
+  output [15:0] \port$2077$0 ;
+  wire [15:0] \port$2077$0 ;
+  output [15:0] \port$2088$0 ;
+  wire [15:0] \port$2088$0 ;
+  output [15:0] \port$2099$0 ;
+  wire [15:0] \port$2099$0 ;
+  output [15:0] \port$2110$0 ;
+  wire [15:0] \port$2110$0 ;
+  output [15:0] \port$2121$0 ;
+  wire [15:0] \port$2121$0 ;
+  output [15:0] \port$2132$0 ;
+  wire [15:0] \port$2132$0 ;
+  output [15:0] \port$2143$0 ;
+  wire [15:0] \port$2143$0 ;
+  output [15:0] \port$2154$0 ;
+  wire [15:0] \port$2154$0 ;
+  output [15:0] \port$2165$0 ;
+  wire [15:0] \port$2165$0 ;
+  output [15:0] \port$2176$0 ;
+  wire [15:0] \port$2176$0 ;
+  output [15:0] \port$2187$0 ;
+  wire [15:0] \port$2187$0 ;
+  output [15:0] \port$2198$0 ;
+  wire [15:0] \port$2198$0 ;
+  output [15:0] \port$2209$0 ;
+  wire [15:0] \port$2209$0 ;
+  output [15:0] \port$2220$0 ;
+  wire [15:0] \port$2220$0 ;
+  output [15:0] \port$2231$0 ;
+  wire [15:0] \port$2231$0 ;
+  output [15:0] \port$2242$0 ;
+  wire [15:0] \port$2242$0 ;
+  output [15:0] \port$2253$0 ;
+  wire [15:0] \port$2253$0 ;
+  output [15:0] \port$2264$0 ;
+  wire [15:0] \port$2264$0 ;
+  output [15:0] \port$2275$0 ;
+  wire [15:0] \port$2275$0 ;
+  output [15:0] \port$2286$0 ;
+  wire [15:0] \port$2286$0 ;
+  output [15:0] \port$2297$0 ;
+  wire [15:0] \port$2297$0 ;
+  output [15:0] \port$2308$0 ;
+  wire [15:0] \port$2308$0 ;
+  output [15:0] \port$2319$0 ;
+  wire [15:0] \port$2319$0 ;
+  output [15:0] \port$2330$0 ;
+  wire [15:0] \port$2330$0 ;
+  output [15:0] \port$2341$0 ;
+  wire [15:0] \port$2341$0 ;
+  output [15:0] \port$2352$0 ;
+  wire [15:0] \port$2352$0 ;
+  output [15:0] \port$2363$0 ;
+  wire [15:0] \port$2363$0 ;
+  output [15:0] \port$2374$0 ;
+  wire [15:0] \port$2374$0 ;
+  output [15:0] \port$2385$0 ;
+  wire [15:0] \port$2385$0 ;
+  output [15:0] \port$2396$0 ;
+  wire [15:0] \port$2396$0 ;
+  output [15:0] \port$2407$0 ;
+  wire [15:0] \port$2407$0 ;
+  output [15:0] \port$2418$0 ;
+  wire [15:0] \port$2418$0 ;
+  output [15:0] \port$2429$0 ;
+  wire [15:0] \port$2429$0 ;
+  output [15:0] \port$2440$0 ;
+  wire [15:0] \port$2440$0 ;
+  output [15:0] \port$2451$0 ;
+  wire [15:0] \port$2451$0 ;
+  output [15:0] \port$2462$0 ;
+  wire [15:0] \port$2462$0 ;
+  output [15:0] \port$2473$0 ;
+  wire [15:0] \port$2473$0 ;
+  output [15:0] \port$2484$0 ;
+  wire [15:0] \port$2484$0 ;
+  output [15:0] \port$2495$0 ;
+  wire [15:0] \port$2495$0 ;
+  output [15:0] \port$2506$0 ;
+  wire [15:0] \port$2506$0 ;
+  output [15:0] \port$2517$0 ;
+  wire [15:0] \port$2517$0 ;
+  output [15:0] \port$2528$0 ;
+  wire [15:0] \port$2528$0 ;
+  output [15:0] \port$2539$0 ;
+  wire [15:0] \port$2539$0 ;
+  output [15:0] \port$2550$0 ;
+  wire [15:0] \port$2550$0 ;
+  output [15:0] \port$2561$0 ;
+  wire [15:0] \port$2561$0 ;
+  output [15:0] \port$2572$0 ;
+  wire [15:0] \port$2572$0 ;
+  output [15:0] \port$2583$0 ;
+  wire [15:0] \port$2583$0 ;
+  output [15:0] \port$2594$0 ;
+  wire [15:0] \port$2594$0 ;
+  output [15:0] \port$2605$0 ;
+  wire [15:0] \port$2605$0 ;
+  output [15:0] \port$2616$0 ;
+  wire [15:0] \port$2616$0 ;
+  output \port$2628$0 ;
+  wire \port$2628$0 ;
+  output \port$2640$0 ;
+  wire \port$2640$0 ;
+  output \port$2652$0 ;
+  wire \port$2652$0 ;
+  output \port$2664$0 ;
+  wire \port$2664$0 ;
+  output \port$2676$0 ;
+  wire \port$2676$0 ;
+  output \port$2688$0 ;
+  wire \port$2688$0 ;
+  output \port$2700$0 ;
+  wire \port$2700$0 ;
+  output \port$2712$0 ;
+  wire \port$2712$0 ;
+  output \port$2724$0 ;
+  wire \port$2724$0 ;
+  output \port$2736$0 ;
+  wire \port$2736$0 ;
+  output \port$2748$0 ;
+  wire \port$2748$0 ;
+  output \port$2760$0 ;
+  wire \port$2760$0 ;
+  output \port$2772$0 ;
+  wire \port$2772$0 ;
+  output \port$2784$0 ;
+  wire \port$2784$0 ;
+  output \port$2796$0 ;
+  wire \port$2796$0 ;
+  output \port$2808$0 ;
+  wire \port$2808$0 ;
+  output \port$2820$0 ;
+  wire \port$2820$0 ;
+  output \port$2832$0 ;
+  wire \port$2832$0 ;
+  output \port$2844$0 ;
+  wire \port$2844$0 ;
+  output \port$2856$0 ;
+  wire \port$2856$0 ;
+  output \port$2868$0 ;
+  wire \port$2868$0 ;
+  output \port$2880$0 ;
+  wire \port$2880$0 ;
+  output \port$2892$0 ;
+  wire \port$2892$0 ;
+  output \port$2904$0 ;
+  wire \port$2904$0 ;
+  output \port$2916$0 ;
+  wire \port$2916$0 ;
+  output \port$2928$0 ;
+  wire \port$2928$0 ;
+  output \port$2940$0 ;
+  wire \port$2940$0 ;
+  output \port$2952$0 ;
+  wire \port$2952$0 ;
+  output \port$2964$0 ;
+  wire \port$2964$0 ;
+  output \port$2976$0 ;
+  wire \port$2976$0 ;
+  output \port$2988$0 ;
+  wire \port$2988$0 ;
+  output \port$3000$0 ;
+  wire \port$3000$0 ;
+  output \port$3012$0 ;
+  wire \port$3012$0 ;
+  output \port$3024$0 ;
+  wire \port$3024$0 ;
+  output \port$3036$0 ;
+  wire \port$3036$0 ;
+  output \port$3048$0 ;
+  wire \port$3048$0 ;
+  output \port$3060$0 ;
+  wire \port$3060$0 ;
+  output \port$3072$0 ;
+  wire \port$3072$0 ;
+  output \port$3084$0 ;
+  wire \port$3084$0 ;
+  output \port$3096$0 ;
+  wire \port$3096$0 ;
+  output \port$3108$0 ;
+  wire \port$3108$0 ;
+  output \port$3120$0 ;
+  wire \port$3120$0 ;
+  output \port$3132$0 ;
+  wire \port$3132$0 ;
+  output \port$3144$0 ;
+  wire \port$3144$0 ;
+  output \port$3156$0 ;
+  wire \port$3156$0 ;
+  output \port$3168$0 ;
+  wire \port$3168$0 ;
+  output \port$3180$0 ;
+  wire \port$3180$0 ;
+  output \port$3192$0 ;
+  wire \port$3192$0 ;
+  output \port$3204$0 ;
+  wire \port$3204$0 ;
+  output \port$3216$0 ;
+  wire \port$3216$0 ;
+  output \port$3228$0 ;
+  wire \port$3228$0 ;
+  output \port$3240$0 ;
+  wire \port$3240$0 ;
+  output \port$3252$0 ;
+  wire \port$3252$0 ;
+  output \port$3264$0 ;
+  wire \port$3264$0 ;
+  output \port$3276$0 ;
+  wire \port$3276$0 ;
+  output \port$3288$0 ;
+  wire \port$3288$0 ;
+  output \port$3300$0 ;
+  wire \port$3300$0 ;
+  output \port$3312$0 ;
+  wire \port$3312$0 ;
+  output \port$3324$0 ;
+  wire \port$3324$0 ;
+  output \port$3336$0 ;
+  wire \port$3336$0 ;
+  output \port$3348$0 ;
+  wire \port$3348$0 ;
+  output \port$3360$0 ;
+  wire \port$3360$0 ;
+  output \port$3372$0 ;
+  wire \port$3372$0 ;
+  output \port$3384$0 ;
+  wire \port$3384$0 ;
+  input [15:0] \port$3493$0 ;
+  wire [15:0] \port$3493$0 ;
+  input [15:0] \port$3495$0 ;
+  wire [15:0] \port$3495$0 ;
+  input [15:0] \port$3497$0 ;
+  wire [15:0] \port$3497$0 ;
+  input [15:0] \port$3499$0 ;
+  wire [15:0] \port$3499$0 ;
+  input [15:0] \port$3501$0 ;
+  wire [15:0] \port$3501$0 ;
+  input [15:0] \port$3503$0 ;
+  wire [15:0] \port$3503$0 ;
+  input [15:0] \port$3505$0 ;
+  wire [15:0] \port$3505$0 ;
+  input [15:0] \port$3507$0 ;
+  wire [15:0] \port$3507$0 ;
+  input [15:0] \port$3509$0 ;
+  wire [15:0] \port$3509$0 ;
+  input [15:0] \port$3511$0 ;
+  wire [15:0] \port$3511$0 ;
+  input [15:0] \port$3513$0 ;
+  wire [15:0] \port$3513$0 ;
+  input [15:0] \port$3515$0 ;
+  wire [15:0] \port$3515$0 ;
+  input [15:0] \port$3517$0 ;
+  wire [15:0] \port$3517$0 ;
+  input [15:0] \port$3519$0 ;
+  wire [15:0] \port$3519$0 ;
+  input [15:0] \port$3521$0 ;
+  wire [15:0] \port$3521$0 ;
+  input [15:0] \port$3523$0 ;
+  wire [15:0] \port$3523$0 ;
+  input [15:0] \port$3525$0 ;
+  wire [15:0] \port$3525$0 ;
+  input [15:0] \port$3527$0 ;
+  wire [15:0] \port$3527$0 ;
+  input [15:0] \port$3529$0 ;
+  wire [15:0] \port$3529$0 ;
+  input [15:0] \port$3531$0 ;
+  wire [15:0] \port$3531$0 ;
+  input [15:0] \port$3533$0 ;
+  wire [15:0] \port$3533$0 ;
+  input [15:0] \port$3535$0 ;
+  wire [15:0] \port$3535$0 ;
+  input [15:0] \port$3537$0 ;
+  wire [15:0] \port$3537$0 ;
+  input [15:0] \port$3539$0 ;
+  wire [15:0] \port$3539$0 ;
+  input [15:0] \port$3541$0 ;
+  wire [15:0] \port$3541$0 ;
+  input [15:0] \port$3543$0 ;
+  wire [15:0] \port$3543$0 ;
+  input [15:0] \port$3545$0 ;
+  wire [15:0] \port$3545$0 ;
+  input [15:0] \port$3547$0 ;
+  wire [15:0] \port$3547$0 ;
+  input [15:0] \port$3549$0 ;
+  wire [15:0] \port$3549$0 ;
+  input [15:0] \port$3551$0 ;
+  wire [15:0] \port$3551$0 ;
+  input [15:0] \port$3553$0 ;
+  wire [15:0] \port$3553$0 ;
+  input [15:0] \port$3555$0 ;
+  wire [15:0] \port$3555$0 ;
+  input [15:0] \port$3557$0 ;
+  wire [15:0] \port$3557$0 ;
+  input [15:0] \port$3559$0 ;
+  wire [15:0] \port$3559$0 ;
+  input [15:0] \port$3561$0 ;
+  wire [15:0] \port$3561$0 ;
+  input [15:0] \port$3563$0 ;
+  wire [15:0] \port$3563$0 ;
+  input [15:0] \port$3565$0 ;
+  wire [15:0] \port$3565$0 ;
+  input [15:0] \port$3567$0 ;
+  wire [15:0] \port$3567$0 ;
+  input [15:0] \port$3569$0 ;
+  wire [15:0] \port$3569$0 ;
+  input [15:0] \port$3571$0 ;
+  wire [15:0] \port$3571$0 ;
+  input [15:0] \port$3573$0 ;
+  wire [15:0] \port$3573$0 ;
+  input [15:0] \port$3575$0 ;
+  wire [15:0] \port$3575$0 ;
+  input [15:0] \port$3577$0 ;
+  wire [15:0] \port$3577$0 ;
+  input [15:0] \port$3579$0 ;
+  wire [15:0] \port$3579$0 ;
+  input [15:0] \port$3581$0 ;
+  wire [15:0] \port$3581$0 ;
+  input [15:0] \port$3583$0 ;
+  wire [15:0] \port$3583$0 ;
+  input [15:0] \port$3585$0 ;
+  wire [15:0] \port$3585$0 ;
+  input [15:0] \port$3587$0 ;
+  wire [15:0] \port$3587$0 ;
+  input [15:0] \port$3589$0 ;
+  wire [15:0] \port$3589$0 ;
+  input [15:0] \port$3591$0 ;
+  wire [15:0] \port$3591$0 ;
+  input [15:0] \port$3593$0 ;
+  wire [15:0] \port$3593$0 ;
+  input [15:0] \port$3595$0 ;
+  wire [15:0] \port$3595$0 ;
+  input [15:0] \port$3597$0 ;
+  wire [15:0] \port$3597$0 ;
+  input [15:0] \port$3599$0 ;
+  wire [15:0] \port$3599$0 ;
+  input [15:0] \port$3601$0 ;
+  wire [15:0] \port$3601$0 ;
+  input [15:0] \port$3603$0 ;
+  wire [15:0] \port$3603$0 ;
+  input [15:0] \port$3605$0 ;
+  wire [15:0] \port$3605$0 ;
+  input [15:0] \port$3607$0 ;
+  wire [15:0] \port$3607$0 ;
+  input [15:0] \port$3609$0 ;
+  wire [15:0] \port$3609$0 ;
+  input [15:0] \port$3611$0 ;
+  wire [15:0] \port$3611$0 ;
+  input [15:0] \port$3613$0 ;
+  wire [15:0] \port$3613$0 ;
+  input [15:0] \port$3615$0 ;
+  wire [15:0] \port$3615$0 ;
+  input [15:0] \port$3617$0 ;
+  wire [15:0] \port$3617$0 ;
+  input [15:0] \port$3619$0 ;
+  wire [15:0] \port$3619$0 ;
+  input [15:0] \port$3621$0 ;
+  wire [15:0] \port$3621$0 ;
+  input [15:0] \port$3623$0 ;
+  wire [15:0] \port$3623$0 ;
+  input [15:0] \port$3625$0 ;
+  wire [15:0] \port$3625$0 ;
+  input [15:0] \port$3627$0 ;
+  wire [15:0] \port$3627$0 ;
+  input [15:0] \port$3629$0 ;
+  wire [15:0] \port$3629$0 ;
+  input [15:0] \port$3631$0 ;
+  wire [15:0] \port$3631$0 ;
+  input [15:0] \port$3633$0 ;
+  wire [15:0] \port$3633$0 ;
+  input [15:0] \port$3635$0 ;
+  wire [15:0] \port$3635$0 ;
+  input [15:0] \port$3637$0 ;
+  wire [15:0] \port$3637$0 ;
+  input [15:0] \port$3639$0 ;
+  wire [15:0] \port$3639$0 ;
+  input [15:0] \port$3641$0 ;
+  wire [15:0] \port$3641$0 ;
+  input [15:0] \port$3643$0 ;
+  wire [15:0] \port$3643$0 ;
+  input [15:0] \port$3645$0 ;
+  wire [15:0] \port$3645$0 ;
+  input [15:0] \port$3647$0 ;
+  wire [15:0] \port$3647$0 ;
+  input [15:0] \port$3649$0 ;
+  wire [15:0] \port$3649$0 ;
+  input [15:0] \port$3651$0 ;
+  wire [15:0] \port$3651$0 ;
+  input [15:0] \port$3653$0 ;
+  wire [15:0] \port$3653$0 ;
+  input [15:0] \port$3655$0 ;
+  wire [15:0] \port$3655$0 ;
+  input [15:0] \port$3657$0 ;
+  wire [15:0] \port$3657$0 ;
+  input [15:0] \port$3659$0 ;
+  wire [15:0] \port$3659$0 ;
+  input [15:0] \port$3661$0 ;
+  wire [15:0] \port$3661$0 ;
+  input [15:0] \port$3663$0 ;
+  wire [15:0] \port$3663$0 ;
+  input [15:0] \port$3665$0 ;
+  wire [15:0] \port$3665$0 ;
+  input [15:0] \port$3667$0 ;
+  wire [15:0] \port$3667$0 ;
+  input [15:0] \port$3669$0 ;
+  wire [15:0] \port$3669$0 ;
+  input [15:0] \port$3671$0 ;
+  wire [15:0] \port$3671$0 ;
+  input [15:0] \port$3673$0 ;
+  wire [15:0] \port$3673$0 ;
+  input [15:0] \port$3675$0 ;
+  wire [15:0] \port$3675$0 ;
+  input [15:0] \port$3677$0 ;
+  wire [15:0] \port$3677$0 ;
+  input [15:0] \port$3679$0 ;
+  wire [15:0] \port$3679$0 ;
+  input [15:0] \port$3681$0 ;
+  wire [15:0] \port$3681$0 ;
+  input [15:0] \port$3683$0 ;
+  wire [15:0] \port$3683$0 ;
+  input [15:0] \port$3685$0 ;
+  wire [15:0] \port$3685$0 ;
+  input [15:0] \port$3687$0 ;
+  wire [15:0] \port$3687$0 ;
+  input [15:0] \port$3689$0 ;
+  wire [15:0] \port$3689$0 ;
+  input [15:0] \port$3691$0 ;
+  wire [15:0] \port$3691$0 ;
+  input [15:0] \port$3693$0 ;
+  wire [15:0] \port$3693$0 ;
+  input [15:0] \port$3695$0 ;
+  wire [15:0] \port$3695$0 ;
+  input [15:0] \port$3697$0 ;
+  wire [15:0] \port$3697$0 ;
+  input [15:0] \port$3699$0 ;
+  wire [15:0] \port$3699$0 ;
+  input [15:0] \port$3701$0 ;
+  wire [15:0] \port$3701$0 ;
+  input [15:0] \port$3703$0 ;
+  wire [15:0] \port$3703$0 ;
+  input [15:0] \port$3705$0 ;
+  wire [15:0] \port$3705$0 ;
+  input [15:0] \port$3707$0 ;
+  wire [15:0] \port$3707$0 ;
+  input [15:0] \port$3709$0 ;
+  wire [15:0] \port$3709$0 ;
+  input [15:0] \port$3711$0 ;
+  wire [15:0] \port$3711$0 ;
+  input [15:0] \port$3713$0 ;
+  wire [15:0] \port$3713$0 ;
+  input [15:0] \port$3715$0 ;
+  wire [15:0] \port$3715$0 ;
+  input [15:0] \port$3717$0 ;
+  wire [15:0] \port$3717$0 ;
+  input [15:0] \port$3719$0 ;
+  wire [15:0] \port$3719$0 ;
+  input [15:0] \port$3721$0 ;
+  wire [15:0] \port$3721$0 ;
+  input [15:0] \port$3723$0 ;
+  wire [15:0] \port$3723$0 ;
+  input [15:0] \port$3725$0 ;
+  wire [15:0] \port$3725$0 ;
+  input [15:0] \port$3727$0 ;
+  wire [15:0] \port$3727$0 ;
+  input [15:0] \port$3729$0 ;
+  wire [15:0] \port$3729$0 ;
+  input [15:0] \port$3731$0 ;
+  wire [15:0] \port$3731$0 ;
+  input [15:0] \port$3733$0 ;
+  wire [15:0] \port$3733$0 ;
+  input [15:0] \port$3735$0 ;
+  wire [15:0] \port$3735$0 ;
+  input [15:0] \port$3737$0 ;
+  wire [15:0] \port$3737$0 ;
+  input [15:0] \port$3739$0 ;
+  wire [15:0] \port$3739$0 ;
+  input [15:0] \port$3741$0 ;
+  wire [15:0] \port$3741$0 ;
+  input [15:0] \port$3743$0 ;
+  wire [15:0] \port$3743$0 ;
+  input [15:0] \port$3745$0 ;
+  wire [15:0] \port$3745$0 ;
+  input [15:0] \port$3747$0 ;
+  wire [15:0] \port$3747$0 ;
+  input [1:0] \port$3860$2 ;
+  wire [1:0] \port$3860$2 ;
   input raw;
   wire raw;
   input rst;
   wire rst;
+  wire shift;
+  wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$1  = accumulate ? values[15:0] : 16'h0000;
-  assign \$2  = $signed(\$1 ) + $signed(\port$1950$0 );
-  assign \$4  = $signed(\$2 ) - $signed({ 1'h0, \$3  });
-  assign \$5  = raw ? { 9'h000, codes[6:0] } : \$4 [15:0];
-  assign \$6  = accumulate ? values[31:16] : 16'h0000;
-  assign \$7  = $signed(\$6 ) + $signed(\port$1952$0 );
-  assign \$9  = $signed(\$7 ) - $signed({ 1'h0, \$8  });
-  assign \$10  = raw ? { 9'h000, codes[13:7] } : \$9 [15:0];
-  assign \$11  = accumulate ? values[47:32] : 16'h0000;
-  assign \$12  = $signed(\$11 ) + $signed(\port$1954$0 );
-  assign \$14  = $signed(\$12 ) - $signed({ 1'h0, \$13  });
-  assign \$15  = raw ? { 9'h000, codes[20:14] } : \$14 [15:0];
-  assign \$16  = accumulate ? values[63:48] : 16'h0000;
-  assign \$17  = $signed(\$16 ) + $signed(\port$1956$0 );
-  assign \$19  = $signed(\$17 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = raw ? { 9'h000, codes[27:21] } : \$19 [15:0];
-  assign \$21  = accumulate ? values[79:64] : 16'h0000;
-  assign \$22  = $signed(\$21 ) + $signed(\port$1958$0 );
-  assign \$24  = $signed(\$22 ) - $signed({ 1'h0, \$23  });
-  assign \$25  = raw ? { 9'h000, codes[34:28] } : \$24 [15:0];
-  assign \$26  = accumulate ? values[95:80] : 16'h0000;
-  assign \$27  = $signed(\$26 ) + $signed(\port$1960$0 );
-  assign \$29  = $signed(\$27 ) - $signed({ 1'h0, \$28  });
-  assign \$30  = raw ? { 9'h000, codes[41:35] } : \$29 [15:0];
-  assign \$31  = accumulate ? values[111:96] : 16'h0000;
-  assign \$32  = $signed(\$31 ) + $signed(\port$1962$0 );
-  assign \$34  = $signed(\$32 ) - $signed({ 1'h0, \$33  });
-  assign \$35  = raw ? { 9'h000, codes[48:42] } : \$34 [15:0];
-  assign \$36  = accumulate ? values[127:112] : 16'h0000;
-  assign \$37  = $signed(\$36 ) + $signed(\port$1964$0 );
-  assign \$39  = $signed(\$37 ) - $signed({ 1'h0, \$38  });
-  assign \$40  = raw ? { 9'h000, codes[55:49] } : \$39 [15:0];
-  assign \$41  = accumulate ? values[143:128] : 16'h0000;
-  assign \$42  = $signed(\$41 ) + $signed(\port$1966$0 );
-  assign \$44  = $signed(\$42 ) - $signed({ 1'h0, \$43  });
-  assign \$45  = raw ? { 9'h000, codes[62:56] } : \$44 [15:0];
-  assign \$46  = accumulate ? values[159:144] : 16'h0000;
-  assign \$47  = $signed(\$46 ) + $signed(\port$1968$0 );
-  assign \$49  = $signed(\$47 ) - $signed({ 1'h0, \$48  });
-  assign \$50  = raw ? { 9'h000, codes[69:63] } : \$49 [15:0];
-  assign \$51  = accumulate ? values[175:160] : 16'h0000;
-  assign \$52  = $signed(\$51 ) + $signed(\port$1970$0 );
-  assign \$54  = $signed(\$52 ) - $signed({ 1'h0, \$53  });
-  assign \$55  = raw ? { 9'h000, codes[76:70] } : \$54 [15:0];
-  assign \$56  = accumulate ? values[191:176] : 16'h0000;
-  assign \$57  = $signed(\$56 ) + $signed(\port$1972$0 );
-  assign \$59  = $signed(\$57 ) - $signed({ 1'h0, \$58  });
-  assign \$60  = raw ? { 9'h000, codes[83:77] } : \$59 [15:0];
-  assign \$61  = accumulate ? values[207:192] : 16'h0000;
-  assign \$62  = $signed(\$61 ) + $signed(\port$1974$0 );
-  assign \$64  = $signed(\$62 ) - $signed({ 1'h0, \$63  });
-  assign \$65  = raw ? { 9'h000, codes[90:84] } : \$64 [15:0];
-  assign \$66  = accumulate ? values[223:208] : 16'h0000;
-  assign \$67  = $signed(\$66 ) + $signed(\port$1976$0 );
-  assign \$69  = $signed(\$67 ) - $signed({ 1'h0, \$68  });
-  assign \$70  = raw ? { 9'h000, codes[97:91] } : \$69 [15:0];
-  assign \$71  = accumulate ? values[239:224] : 16'h0000;
-  assign \$72  = $signed(\$71 ) + $signed(\port$1978$0 );
-  assign \$74  = $signed(\$72 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = raw ? { 9'h000, codes[104:98] } : \$74 [15:0];
-  assign \$76  = accumulate ? values[255:240] : 16'h0000;
-  assign \$77  = $signed(\$76 ) + $signed(\port$1980$0 );
-  assign \$79  = $signed(\$77 ) - $signed({ 1'h0, \$78  });
-  assign \$80  = raw ? { 9'h000, codes[111:105] } : \$79 [15:0];
-  assign \$81  = accumulate ? values[271:256] : 16'h0000;
-  assign \$82  = $signed(\$81 ) + $signed(\port$1982$0 );
-  assign \$84  = $signed(\$82 ) - $signed({ 1'h0, \$83  });
-  assign \$85  = raw ? { 9'h000, codes[118:112] } : \$84 [15:0];
-  assign \$86  = accumulate ? values[287:272] : 16'h0000;
-  assign \$87  = $signed(\$86 ) + $signed(\port$1984$0 );
-  assign \$89  = $signed(\$87 ) - $signed({ 1'h0, \$88  });
-  assign \$90  = raw ? { 9'h000, codes[125:119] } : \$89 [15:0];
-  assign \$91  = accumulate ? values[303:288] : 16'h0000;
-  assign \$92  = $signed(\$91 ) + $signed(\port$1986$0 );
-  assign \$94  = $signed(\$92 ) - $signed({ 1'h0, \$93  });
-  assign \$95  = raw ? { 9'h000, codes[132:126] } : \$94 [15:0];
-  assign \$96  = accumulate ? values[319:304] : 16'h0000;
-  assign \$97  = $signed(\$96 ) + $signed(\port$1988$0 );
-  assign \$99  = $signed(\$97 ) - $signed({ 1'h0, \$98  });
-  assign \$100  = raw ? { 9'h000, codes[139:133] } : \$99 [15:0];
-  assign \$101  = accumulate ? values[335:320] : 16'h0000;
-  assign \$102  = $signed(\$101 ) + $signed(\port$1990$0 );
-  assign \$104  = $signed(\$102 ) - $signed({ 1'h0, \$103  });
-  assign \$105  = raw ? { 9'h000, codes[146:140] } : \$104 [15:0];
-  assign \$106  = accumulate ? values[351:336] : 16'h0000;
-  assign \$107  = $signed(\$106 ) + $signed(\port$1992$0 );
-  assign \$109  = $signed(\$107 ) - $signed({ 1'h0, \$108  });
-  assign \$110  = raw ? { 9'h000, codes[153:147] } : \$109 [15:0];
-  assign \$111  = accumulate ? values[367:352] : 16'h0000;
-  assign \$112  = $signed(\$111 ) + $signed(\port$1994$0 );
-  assign \$114  = $signed(\$112 ) - $signed({ 1'h0, \$113  });
-  assign \$115  = raw ? { 9'h000, codes[160:154] } : \$114 [15:0];
-  assign \$116  = accumulate ? values[383:368] : 16'h0000;
-  assign \$117  = $signed(\$116 ) + $signed(\port$1996$0 );
-  assign \$119  = $signed(\$117 ) - $signed({ 1'h0, \$118  });
-  assign \$120  = raw ? { 9'h000, codes[167:161] } : \$119 [15:0];
-  assign \$121  = accumulate ? values[399:384] : 16'h0000;
-  assign \$122  = $signed(\$121 ) + $signed(\port$1998$0 );
-  assign \$124  = $signed(\$122 ) - $signed({ 1'h0, \$123  });
-  assign \$125  = raw ? { 9'h000, codes[174:168] } : \$124 [15:0];
-  assign \$126  = accumulate ? values[415:400] : 16'h0000;
-  assign \$127  = $signed(\$126 ) + $signed(\port$2000$0 );
-  assign \$129  = $signed(\$127 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = raw ? { 9'h000, codes[181:175] } : \$129 [15:0];
-  assign \$131  = accumulate ? values[431:416] : 16'h0000;
-  assign \$132  = $signed(\$131 ) + $signed(\port$2002$0 );
-  assign \$134  = $signed(\$132 ) - $signed({ 1'h0, \$133  });
-  assign \$135  = raw ? { 9'h000, codes[188:182] } : \$134 [15:0];
-  assign \$136  = accumulate ? values[447:432] : 16'h0000;
-  assign \$137  = $signed(\$136 ) + $signed(\port$2004$0 );
-  assign \$139  = $signed(\$137 ) - $signed({ 1'h0, \$138  });
-  assign \$140  = raw ? { 9'h000, codes[195:189] } : \$139 [15:0];
-  assign \$141  = accumulate ? values[463:448] : 16'h0000;
-  assign \$142  = $signed(\$141 ) + $signed(\port$2006$0 );
-  assign \$144  = $signed(\$142 ) - $signed({ 1'h0, \$143  });
-  assign \$145  = raw ? { 9'h000, codes[202:196] } : \$144 [15:0];
-  assign \$146  = accumulate ? values[479:464] : 16'h0000;
-  assign \$147  = $signed(\$146 ) + $signed(\port$2008$0 );
-  assign \$149  = $signed(\$147 ) - $signed({ 1'h0, \$148  });
-  assign \$150  = raw ? { 9'h000, codes[209:203] } : \$149 [15:0];
-  assign \$151  = accumulate ? values[495:480] : 16'h0000;
-  assign \$152  = $signed(\$151 ) + $signed(\port$2010$0 );
-  assign \$154  = $signed(\$152 ) - $signed({ 1'h0, \$153  });
-  assign \$155  = raw ? { 9'h000, codes[216:210] } : \$154 [15:0];
-  assign \$156  = accumulate ? values[511:496] : 16'h0000;
-  assign \$157  = $signed(\$156 ) + $signed(\port$2012$0 );
-  assign \$159  = $signed(\$157 ) - $signed({ 1'h0, \$158  });
-  assign \$160  = raw ? { 9'h000, codes[223:217] } : \$159 [15:0];
-  assign \$161  = accumulate ? values[527:512] : 16'h0000;
-  assign \$162  = $signed(\$161 ) + $signed(\port$2014$0 );
-  assign \$164  = $signed(\$162 ) - $signed({ 1'h0, \$163  });
-  assign \$165  = raw ? { 9'h000, codes[230:224] } : \$164 [15:0];
-  assign \$166  = accumulate ? values[543:528] : 16'h0000;
-  assign \$167  = $signed(\$166 ) + $signed(\port$2016$0 );
-  assign \$169  = $signed(\$167 ) - $signed({ 1'h0, \$168  });
-  assign \$170  = raw ? { 9'h000, codes[237:231] } : \$169 [15:0];
-  assign \$171  = accumulate ? values[559:544] : 16'h0000;
-  assign \$172  = $signed(\$171 ) + $signed(\port$2018$0 );
-  assign \$174  = $signed(\$172 ) - $signed({ 1'h0, \$173  });
-  assign \$175  = raw ? { 9'h000, codes[244:238] } : \$174 [15:0];
-  assign \$176  = accumulate ? values[575:560] : 16'h0000;
-  assign \$177  = $signed(\$176 ) + $signed(\port$2020$0 );
-  assign \$179  = $signed(\$177 ) - $signed({ 1'h0, \$178  });
-  assign \$180  = raw ? { 9'h000, codes[251:245] } : \$179 [15:0];
-  assign \$181  = accumulate ? values[591:576] : 16'h0000;
-  assign \$182  = $signed(\$181 ) + $signed(\port$2022$0 );
-  assign \$184  = $signed(\$182 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = raw ? { 9'h000, codes[258:252] } : \$184 [15:0];
-  assign \$186  = accumulate ? values[607:592] : 16'h0000;
-  assign \$187  = $signed(\$186 ) + $signed(\port$2024$0 );
-  assign \$189  = $signed(\$187 ) - $signed({ 1'h0, \$188  });
-  assign \$190  = raw ? { 9'h000, codes[265:259] } : \$189 [15:0];
-  assign \$191  = accumulate ? values[623:608] : 16'h0000;
-  assign \$192  = $signed(\$191 ) + $signed(\port$2026$0 );
-  assign \$194  = $signed(\$192 ) - $signed({ 1'h0, \$193  });
-  assign \$195  = raw ? { 9'h000, codes[272:266] } : \$194 [15:0];
-  assign \$196  = accumulate ? values[639:624] : 16'h0000;
-  assign \$197  = $signed(\$196 ) + $signed(\port$2028$0 );
-  assign \$199  = $signed(\$197 ) - $signed({ 1'h0, \$198  });
-  assign \$200  = raw ? { 9'h000, codes[279:273] } : \$199 [15:0];
-  assign \$201  = accumulate ? values[655:640] : 16'h0000;
-  assign \$202  = $signed(\$201 ) + $signed(\port$2030$0 );
-  assign \$204  = $signed(\$202 ) - $signed({ 1'h0, \$203  });
-  assign \$205  = raw ? { 9'h000, codes[286:280] } : \$204 [15:0];
-  assign \$206  = accumulate ? values[671:656] : 16'h0000;
-  assign \$207  = $signed(\$206 ) + $signed(\port$2032$0 );
-  assign \$209  = $signed(\$207 ) - $signed({ 1'h0, \$208  });
-  assign \$210  = raw ? { 9'h000, codes[293:287] } : \$209 [15:0];
-  assign \$211  = accumulate ? values[687:672] : 16'h0000;
-  assign \$212  = $signed(\$211 ) + $signed(\port$2034$0 );
-  assign \$214  = $signed(\$212 ) - $signed({ 1'h0, \$213  });
-  assign \$215  = raw ? { 9'h000, codes[300:294] } : \$214 [15:0];
-  assign \$216  = accumulate ? values[703:688] : 16'h0000;
-  assign \$217  = $signed(\$216 ) + $signed(\port$2036$0 );
-  assign \$219  = $signed(\$217 ) - $signed({ 1'h0, \$218  });
-  assign \$220  = raw ? { 9'h000, codes[307:301] } : \$219 [15:0];
-  assign \$221  = accumulate ? values[719:704] : 16'h0000;
-  assign \$222  = $signed(\$221 ) + $signed(\port$2038$0 );
-  assign \$224  = $signed(\$222 ) - $signed({ 1'h0, \$223  });
-  assign \$225  = raw ? { 9'h000, codes[314:308] } : \$224 [15:0];
-  assign \$226  = accumulate ? values[735:720] : 16'h0000;
-  assign \$227  = $signed(\$226 ) + $signed(\port$2040$0 );
-  assign \$229  = $signed(\$227 ) - $signed({ 1'h0, \$228  });
-  assign \$230  = raw ? { 9'h000, codes[321:315] } : \$229 [15:0];
-  assign \$231  = accumulate ? values[751:736] : 16'h0000;
-  assign \$232  = $signed(\$231 ) + $signed(\port$2042$0 );
-  assign \$234  = $signed(\$232 ) - $signed({ 1'h0, \$233  });
-  assign \$235  = raw ? { 9'h000, codes[328:322] } : \$234 [15:0];
-  assign \$236  = accumulate ? values[767:752] : 16'h0000;
-  assign \$237  = $signed(\$236 ) + $signed(\port$2044$0 );
-  assign \$239  = $signed(\$237 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = raw ? { 9'h000, codes[335:329] } : \$239 [15:0];
-  assign \$241  = accumulate ? values[783:768] : 16'h0000;
-  assign \$242  = $signed(\$241 ) + $signed(\port$2046$0 );
-  assign \$244  = $signed(\$242 ) - $signed({ 1'h0, \$243  });
-  assign \$245  = raw ? { 9'h000, codes[342:336] } : \$244 [15:0];
-  assign \$246  = accumulate ? values[799:784] : 16'h0000;
-  assign \$247  = $signed(\$246 ) + $signed(\port$2048$0 );
-  assign \$249  = $signed(\$247 ) - $signed({ 1'h0, \$248  });
-  assign \$250  = raw ? { 9'h000, codes[349:343] } : \$249 [15:0];
-  assign \$251  = accumulate ? values[815:800] : 16'h0000;
-  assign \$252  = $signed(\$251 ) + $signed(\port$2050$0 );
-  assign \$254  = $signed(\$252 ) - $signed({ 1'h0, \$253  });
-  assign \$255  = raw ? { 9'h000, codes[356:350] } : \$254 [15:0];
-  assign \$256  = accumulate ? values[831:816] : 16'h0000;
-  assign \$257  = $signed(\$256 ) + $signed(\port$2052$0 );
-  assign \$259  = $signed(\$257 ) - $signed({ 1'h0, \$258  });
-  assign \$260  = raw ? { 9'h000, codes[363:357] } : \$259 [15:0];
-  assign \$261  = accumulate ? values[847:832] : 16'h0000;
-  assign \$262  = $signed(\$261 ) + $signed(\port$2054$0 );
-  assign \$264  = $signed(\$262 ) - $signed({ 1'h0, \$263  });
-  assign \$265  = raw ? { 9'h000, codes[370:364] } : \$264 [15:0];
-  assign \$266  = accumulate ? values[863:848] : 16'h0000;
-  assign \$267  = $signed(\$266 ) + $signed(\port$2056$0 );
-  assign \$269  = $signed(\$267 ) - $signed({ 1'h0, \$268  });
-  assign \$270  = raw ? { 9'h000, codes[377:371] } : \$269 [15:0];
-  assign \$271  = accumulate ? values[879:864] : 16'h0000;
-  assign \$272  = $signed(\$271 ) + $signed(\port$2058$0 );
-  assign \$274  = $signed(\$272 ) - $signed({ 1'h0, \$273  });
-  assign \$275  = raw ? { 9'h000, codes[384:378] } : \$274 [15:0];
-  assign \$276  = accumulate ? values[895:880] : 16'h0000;
-  assign \$277  = $signed(\$276 ) + $signed(\port$2060$0 );
-  assign \$279  = $signed(\$277 ) - $signed({ 1'h0, \$278  });
-  assign \$280  = raw ? { 9'h000, codes[391:385] } : \$279 [15:0];
-  assign \$281  = accumulate ? values[911:896] : 16'h0000;
-  assign \$282  = $signed(\$281 ) + $signed(\port$2062$0 );
-  assign \$284  = $signed(\$282 ) - $signed({ 1'h0, \$283  });
-  assign \$285  = raw ? { 9'h000, codes[398:392] } : \$284 [15:0];
-  assign \$286  = accumulate ? values[927:912] : 16'h0000;
-  assign \$287  = $signed(\$286 ) + $signed(\port$2064$0 );
-  assign \$289  = $signed(\$287 ) - $signed({ 1'h0, \$288  });
-  assign \$290  = raw ? { 9'h000, codes[405:399] } : \$289 [15:0];
-  assign \$291  = accumulate ? values[943:928] : 16'h0000;
-  assign \$292  = $signed(\$291 ) + $signed(\port$2066$0 );
-  assign \$294  = $signed(\$292 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = raw ? { 9'h000, codes[412:406] } : \$294 [15:0];
-  assign \$296  = accumulate ? values[959:944] : 16'h0000;
-  assign \$297  = $signed(\$296 ) + $signed(\port$2068$0 );
-  assign \$299  = $signed(\$297 ) - $signed({ 1'h0, \$298  });
-  assign \$300  = raw ? { 9'h000, codes[419:413] } : \$299 [15:0];
-  assign \$301  = accumulate ? values[975:960] : 16'h0000;
-  assign \$302  = $signed(\$301 ) + $signed(\port$2070$0 );
-  assign \$304  = $signed(\$302 ) - $signed({ 1'h0, \$303  });
-  assign \$305  = raw ? { 9'h000, codes[426:420] } : \$304 [15:0];
-  assign \$306  = accumulate ? values[991:976] : 16'h0000;
-  assign \$307  = $signed(\$306 ) + $signed(\port$2072$0 );
-  assign \$309  = $signed(\$307 ) - $signed({ 1'h0, \$308  });
-  assign \$310  = raw ? { 9'h000, codes[433:427] } : \$309 [15:0];
-  assign \$311  = accumulate ? values[1007:992] : 16'h0000;
-  assign \$312  = $signed(\$311 ) + $signed(\port$2074$0 );
-  assign \$314  = $signed(\$312 ) - $signed({ 1'h0, \$313  });
-  assign \$315  = raw ? { 9'h000, codes[440:434] } : \$314 [15:0];
-  assign \$316  = accumulate ? values[1023:1008] : 16'h0000;
-  assign \$317  = $signed(\$316 ) + $signed(\port$2076$0 );
-  assign \$319  = $signed(\$317 ) - $signed({ 1'h0, \$318  });
-  assign \$320  = raw ? { 9'h000, codes[447:441] } : \$319 [15:0];
+  assign \$2  = \port$3860$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$3  = accumulate ? \$2  : 17'h00000;
+  assign \$5  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$4  });
+  assign \$6  = - $signed(\$5 );
+  assign \$8  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$3860$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$10  = $signed(\$3 ) + $signed(\$9 );
+  assign \$11  = raw ? { 9'h000, codes[6:0] } : \$10 [15:0];
+  assign \$13  = \port$3860$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$14  = accumulate ? \$13  : 17'h00000;
+  assign \$16  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$15  });
+  assign \$17  = - $signed(\$16 );
+  assign \$19  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$3860$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$21  = $signed(\$14 ) + $signed(\$20 );
+  assign \$22  = raw ? { 9'h000, codes[13:7] } : \$21 [15:0];
+  assign \$24  = \port$3860$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$25  = accumulate ? \$24  : 17'h00000;
+  assign \$27  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$26  });
+  assign \$28  = - $signed(\$27 );
+  assign \$30  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$3860$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$32  = $signed(\$25 ) + $signed(\$31 );
+  assign \$33  = raw ? { 9'h000, codes[20:14] } : \$32 [15:0];
+  assign \$35  = \port$3860$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$36  = accumulate ? \$35  : 17'h00000;
+  assign \$38  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$37  });
+  assign \$39  = - $signed(\$38 );
+  assign \$41  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$3860$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$43  = $signed(\$36 ) + $signed(\$42 );
+  assign \$44  = raw ? { 9'h000, codes[27:21] } : \$43 [15:0];
+  assign \$46  = \port$3860$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$47  = accumulate ? \$46  : 17'h00000;
+  assign \$49  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$48  });
+  assign \$50  = - $signed(\$49 );
+  assign \$52  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$3860$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$54  = $signed(\$47 ) + $signed(\$53 );
+  assign \$55  = raw ? { 9'h000, codes[34:28] } : \$54 [15:0];
+  assign \$57  = \port$3860$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$58  = accumulate ? \$57  : 17'h00000;
+  assign \$60  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$59  });
+  assign \$61  = - $signed(\$60 );
+  assign \$63  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$3860$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$65  = $signed(\$58 ) + $signed(\$64 );
+  assign \$66  = raw ? { 9'h000, codes[41:35] } : \$65 [15:0];
+  assign \$68  = \port$3860$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$69  = accumulate ? \$68  : 17'h00000;
+  assign \$71  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$70  });
+  assign \$72  = - $signed(\$71 );
+  assign \$74  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$3860$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$76  = $signed(\$69 ) + $signed(\$75 );
+  assign \$77  = raw ? { 9'h000, codes[48:42] } : \$76 [15:0];
+  assign \$79  = \port$3860$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$80  = accumulate ? \$79  : 17'h00000;
+  assign \$82  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$81  });
+  assign \$83  = - $signed(\$82 );
+  assign \$85  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$3860$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$87  = $signed(\$80 ) + $signed(\$86 );
+  assign \$88  = raw ? { 9'h000, codes[55:49] } : \$87 [15:0];
+  assign \$90  = \port$3860$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$91  = accumulate ? \$90  : 17'h00000;
+  assign \$93  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$92  });
+  assign \$94  = - $signed(\$93 );
+  assign \$96  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$3860$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$98  = $signed(\$91 ) + $signed(\$97 );
+  assign \$99  = raw ? { 9'h000, codes[62:56] } : \$98 [15:0];
+  assign \$101  = \port$3860$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$102  = accumulate ? \$101  : 17'h00000;
+  assign \$104  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$103  });
+  assign \$105  = - $signed(\$104 );
+  assign \$107  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$3860$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$109  = $signed(\$102 ) + $signed(\$108 );
+  assign \$110  = raw ? { 9'h000, codes[69:63] } : \$109 [15:0];
+  assign \$112  = \port$3860$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$113  = accumulate ? \$112  : 17'h00000;
+  assign \$115  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$114  });
+  assign \$116  = - $signed(\$115 );
+  assign \$118  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$3860$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$120  = $signed(\$113 ) + $signed(\$119 );
+  assign \$121  = raw ? { 9'h000, codes[76:70] } : \$120 [15:0];
+  assign \$123  = \port$3860$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$124  = accumulate ? \$123  : 17'h00000;
+  assign \$126  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$125  });
+  assign \$127  = - $signed(\$126 );
+  assign \$129  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$3860$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$131  = $signed(\$124 ) + $signed(\$130 );
+  assign \$132  = raw ? { 9'h000, codes[83:77] } : \$131 [15:0];
+  assign \$134  = \port$3860$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$135  = accumulate ? \$134  : 17'h00000;
+  assign \$137  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$136  });
+  assign \$138  = - $signed(\$137 );
+  assign \$140  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$3860$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$142  = $signed(\$135 ) + $signed(\$141 );
+  assign \$143  = raw ? { 9'h000, codes[90:84] } : \$142 [15:0];
+  assign \$145  = \port$3860$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$146  = accumulate ? \$145  : 17'h00000;
+  assign \$148  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$147  });
+  assign \$149  = - $signed(\$148 );
+  assign \$151  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$3860$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$153  = $signed(\$146 ) + $signed(\$152 );
+  assign \$154  = raw ? { 9'h000, codes[97:91] } : \$153 [15:0];
+  assign \$156  = \port$3860$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$157  = accumulate ? \$156  : 17'h00000;
+  assign \$159  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$158  });
+  assign \$160  = - $signed(\$159 );
+  assign \$162  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$3860$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$164  = $signed(\$157 ) + $signed(\$163 );
+  assign \$165  = raw ? { 9'h000, codes[104:98] } : \$164 [15:0];
+  assign \$167  = \port$3860$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$168  = accumulate ? \$167  : 17'h00000;
+  assign \$170  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$169  });
+  assign \$171  = - $signed(\$170 );
+  assign \$173  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$3860$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$175  = $signed(\$168 ) + $signed(\$174 );
+  assign \$176  = raw ? { 9'h000, codes[111:105] } : \$175 [15:0];
+  assign \$178  = \port$3860$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$179  = accumulate ? \$178  : 17'h00000;
+  assign \$181  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$180  });
+  assign \$182  = - $signed(\$181 );
+  assign \$184  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$3860$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$186  = $signed(\$179 ) + $signed(\$185 );
+  assign \$187  = raw ? { 9'h000, codes[118:112] } : \$186 [15:0];
+  assign \$189  = \port$3860$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$190  = accumulate ? \$189  : 17'h00000;
+  assign \$192  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$191  });
+  assign \$193  = - $signed(\$192 );
+  assign \$195  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$3860$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$197  = $signed(\$190 ) + $signed(\$196 );
+  assign \$198  = raw ? { 9'h000, codes[125:119] } : \$197 [15:0];
+  assign \$200  = \port$3860$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$201  = accumulate ? \$200  : 17'h00000;
+  assign \$203  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$202  });
+  assign \$204  = - $signed(\$203 );
+  assign \$206  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$3860$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$208  = $signed(\$201 ) + $signed(\$207 );
+  assign \$209  = raw ? { 9'h000, codes[132:126] } : \$208 [15:0];
+  assign \$211  = \port$3860$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$212  = accumulate ? \$211  : 17'h00000;
+  assign \$214  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$213  });
+  assign \$215  = - $signed(\$214 );
+  assign \$217  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$3860$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$219  = $signed(\$212 ) + $signed(\$218 );
+  assign \$220  = raw ? { 9'h000, codes[139:133] } : \$219 [15:0];
+  assign \$222  = \port$3860$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$223  = accumulate ? \$222  : 17'h00000;
+  assign \$225  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$224  });
+  assign \$226  = - $signed(\$225 );
+  assign \$228  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$3860$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$230  = $signed(\$223 ) + $signed(\$229 );
+  assign \$231  = raw ? { 9'h000, codes[146:140] } : \$230 [15:0];
+  assign \$233  = \port$3860$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$234  = accumulate ? \$233  : 17'h00000;
+  assign \$236  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$235  });
+  assign \$237  = - $signed(\$236 );
+  assign \$239  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$3860$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$241  = $signed(\$234 ) + $signed(\$240 );
+  assign \$242  = raw ? { 9'h000, codes[153:147] } : \$241 [15:0];
+  assign \$244  = \port$3860$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$245  = accumulate ? \$244  : 17'h00000;
+  assign \$247  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$246  });
+  assign \$248  = - $signed(\$247 );
+  assign \$250  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$3860$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$252  = $signed(\$245 ) + $signed(\$251 );
+  assign \$253  = raw ? { 9'h000, codes[160:154] } : \$252 [15:0];
+  assign \$255  = \port$3860$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$256  = accumulate ? \$255  : 17'h00000;
+  assign \$258  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$257  });
+  assign \$259  = - $signed(\$258 );
+  assign \$261  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$3860$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$263  = $signed(\$256 ) + $signed(\$262 );
+  assign \$264  = raw ? { 9'h000, codes[167:161] } : \$263 [15:0];
+  assign \$266  = \port$3860$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$267  = accumulate ? \$266  : 17'h00000;
+  assign \$269  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$268  });
+  assign \$270  = - $signed(\$269 );
+  assign \$272  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$3860$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$274  = $signed(\$267 ) + $signed(\$273 );
+  assign \$275  = raw ? { 9'h000, codes[174:168] } : \$274 [15:0];
+  assign \$277  = \port$3860$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$278  = accumulate ? \$277  : 17'h00000;
+  assign \$280  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$279  });
+  assign \$281  = - $signed(\$280 );
+  assign \$283  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$3860$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$285  = $signed(\$278 ) + $signed(\$284 );
+  assign \$286  = raw ? { 9'h000, codes[181:175] } : \$285 [15:0];
+  assign \$288  = \port$3860$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$289  = accumulate ? \$288  : 17'h00000;
+  assign \$291  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$290  });
+  assign \$292  = - $signed(\$291 );
+  assign \$294  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$3860$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$296  = $signed(\$289 ) + $signed(\$295 );
+  assign \$297  = raw ? { 9'h000, codes[188:182] } : \$296 [15:0];
+  assign \$299  = \port$3860$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$300  = accumulate ? \$299  : 17'h00000;
+  assign \$302  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$301  });
+  assign \$303  = - $signed(\$302 );
+  assign \$305  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$3860$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$307  = $signed(\$300 ) + $signed(\$306 );
+  assign \$308  = raw ? { 9'h000, codes[195:189] } : \$307 [15:0];
+  assign \$310  = \port$3860$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$311  = accumulate ? \$310  : 17'h00000;
+  assign \$313  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$312  });
+  assign \$314  = - $signed(\$313 );
+  assign \$316  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$3860$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$318  = $signed(\$311 ) + $signed(\$317 );
+  assign \$319  = raw ? { 9'h000, codes[202:196] } : \$318 [15:0];
+  assign \$321  = \port$3860$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$322  = accumulate ? \$321  : 17'h00000;
+  assign \$324  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$323  });
+  assign \$325  = - $signed(\$324 );
+  assign \$327  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$3860$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$329  = $signed(\$322 ) + $signed(\$328 );
+  assign \$330  = raw ? { 9'h000, codes[209:203] } : \$329 [15:0];
+  assign \$332  = \port$3860$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$333  = accumulate ? \$332  : 17'h00000;
+  assign \$335  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$334  });
+  assign \$336  = - $signed(\$335 );
+  assign \$338  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$3860$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$340  = $signed(\$333 ) + $signed(\$339 );
+  assign \$341  = raw ? { 9'h000, codes[216:210] } : \$340 [15:0];
+  assign \$343  = \port$3860$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$344  = accumulate ? \$343  : 17'h00000;
+  assign \$346  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$345  });
+  assign \$347  = - $signed(\$346 );
+  assign \$349  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$3860$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$351  = $signed(\$344 ) + $signed(\$350 );
+  assign \$352  = raw ? { 9'h000, codes[223:217] } : \$351 [15:0];
+  assign \$354  = \port$3860$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$355  = accumulate ? \$354  : 17'h00000;
+  assign \$357  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$356  });
+  assign \$358  = - $signed(\$357 );
+  assign \$360  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$3860$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$362  = $signed(\$355 ) + $signed(\$361 );
+  assign \$363  = raw ? { 9'h000, codes[230:224] } : \$362 [15:0];
+  assign \$365  = \port$3860$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$366  = accumulate ? \$365  : 17'h00000;
+  assign \$368  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$367  });
+  assign \$369  = - $signed(\$368 );
+  assign \$371  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$3860$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$373  = $signed(\$366 ) + $signed(\$372 );
+  assign \$374  = raw ? { 9'h000, codes[237:231] } : \$373 [15:0];
+  assign \$376  = \port$3860$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$377  = accumulate ? \$376  : 17'h00000;
+  assign \$379  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$378  });
+  assign \$380  = - $signed(\$379 );
+  assign \$382  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$3860$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$384  = $signed(\$377 ) + $signed(\$383 );
+  assign \$385  = raw ? { 9'h000, codes[244:238] } : \$384 [15:0];
+  assign \$387  = \port$3860$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$388  = accumulate ? \$387  : 17'h00000;
+  assign \$390  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$389  });
+  assign \$391  = - $signed(\$390 );
+  assign \$393  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$3860$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$395  = $signed(\$388 ) + $signed(\$394 );
+  assign \$396  = raw ? { 9'h000, codes[251:245] } : \$395 [15:0];
+  assign \$398  = \port$3860$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$399  = accumulate ? \$398  : 17'h00000;
+  assign \$401  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$400  });
+  assign \$402  = - $signed(\$401 );
+  assign \$404  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$3860$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$406  = $signed(\$399 ) + $signed(\$405 );
+  assign \$407  = raw ? { 9'h000, codes[258:252] } : \$406 [15:0];
+  assign \$409  = \port$3860$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$410  = accumulate ? \$409  : 17'h00000;
+  assign \$412  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$411  });
+  assign \$413  = - $signed(\$412 );
+  assign \$415  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$3860$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$417  = $signed(\$410 ) + $signed(\$416 );
+  assign \$418  = raw ? { 9'h000, codes[265:259] } : \$417 [15:0];
+  assign \$420  = \port$3860$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$421  = accumulate ? \$420  : 17'h00000;
+  assign \$423  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$422  });
+  assign \$424  = - $signed(\$423 );
+  assign \$426  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$3860$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$428  = $signed(\$421 ) + $signed(\$427 );
+  assign \$429  = raw ? { 9'h000, codes[272:266] } : \$428 [15:0];
+  assign \$431  = \port$3860$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$432  = accumulate ? \$431  : 17'h00000;
+  assign \$434  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$433  });
+  assign \$435  = - $signed(\$434 );
+  assign \$437  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$3860$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$439  = $signed(\$432 ) + $signed(\$438 );
+  assign \$440  = raw ? { 9'h000, codes[279:273] } : \$439 [15:0];
+  assign \$442  = \port$3860$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$443  = accumulate ? \$442  : 17'h00000;
+  assign \$445  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$444  });
+  assign \$446  = - $signed(\$445 );
+  assign \$448  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$3860$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$450  = $signed(\$443 ) + $signed(\$449 );
+  assign \$451  = raw ? { 9'h000, codes[286:280] } : \$450 [15:0];
+  assign \$453  = \port$3860$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$454  = accumulate ? \$453  : 17'h00000;
+  assign \$456  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$455  });
+  assign \$457  = - $signed(\$456 );
+  assign \$459  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$3860$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$461  = $signed(\$454 ) + $signed(\$460 );
+  assign \$462  = raw ? { 9'h000, codes[293:287] } : \$461 [15:0];
+  assign \$464  = \port$3860$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$465  = accumulate ? \$464  : 17'h00000;
+  assign \$467  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$466  });
+  assign \$468  = - $signed(\$467 );
+  assign \$470  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$3860$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$472  = $signed(\$465 ) + $signed(\$471 );
+  assign \$473  = raw ? { 9'h000, codes[300:294] } : \$472 [15:0];
+  assign \$475  = \port$3860$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$476  = accumulate ? \$475  : 17'h00000;
+  assign \$478  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$477  });
+  assign \$479  = - $signed(\$478 );
+  assign \$481  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$3860$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$483  = $signed(\$476 ) + $signed(\$482 );
+  assign \$484  = raw ? { 9'h000, codes[307:301] } : \$483 [15:0];
+  assign \$486  = \port$3860$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$487  = accumulate ? \$486  : 17'h00000;
+  assign \$489  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$488  });
+  assign \$490  = - $signed(\$489 );
+  assign \$492  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$3860$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$494  = $signed(\$487 ) + $signed(\$493 );
+  assign \$495  = raw ? { 9'h000, codes[314:308] } : \$494 [15:0];
+  assign \$497  = \port$3860$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$498  = accumulate ? \$497  : 17'h00000;
+  assign \$500  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$499  });
+  assign \$501  = - $signed(\$500 );
+  assign \$503  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$3860$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$505  = $signed(\$498 ) + $signed(\$504 );
+  assign \$506  = raw ? { 9'h000, codes[321:315] } : \$505 [15:0];
+  assign \$508  = \port$3860$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$509  = accumulate ? \$508  : 17'h00000;
+  assign \$511  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$510  });
+  assign \$512  = - $signed(\$511 );
+  assign \$514  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$3860$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$516  = $signed(\$509 ) + $signed(\$515 );
+  assign \$517  = raw ? { 9'h000, codes[328:322] } : \$516 [15:0];
+  assign \$519  = \port$3860$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$520  = accumulate ? \$519  : 17'h00000;
+  assign \$522  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$521  });
+  assign \$523  = - $signed(\$522 );
+  assign \$525  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$3860$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$527  = $signed(\$520 ) + $signed(\$526 );
+  assign \$528  = raw ? { 9'h000, codes[335:329] } : \$527 [15:0];
+  assign \$530  = \port$3860$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$531  = accumulate ? \$530  : 17'h00000;
+  assign \$533  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$532  });
+  assign \$534  = - $signed(\$533 );
+  assign \$536  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$3860$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$538  = $signed(\$531 ) + $signed(\$537 );
+  assign \$539  = raw ? { 9'h000, codes[342:336] } : \$538 [15:0];
+  assign \$541  = \port$3860$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$542  = accumulate ? \$541  : 17'h00000;
+  assign \$544  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$543  });
+  assign \$545  = - $signed(\$544 );
+  assign \$547  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$3860$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$549  = $signed(\$542 ) + $signed(\$548 );
+  assign \$550  = raw ? { 9'h000, codes[349:343] } : \$549 [15:0];
+  assign \$552  = \port$3860$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$553  = accumulate ? \$552  : 17'h00000;
+  assign \$555  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$554  });
+  assign \$556  = - $signed(\$555 );
+  assign \$558  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$3860$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$560  = $signed(\$553 ) + $signed(\$559 );
+  assign \$561  = raw ? { 9'h000, codes[356:350] } : \$560 [15:0];
+  assign \$563  = \port$3860$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$564  = accumulate ? \$563  : 17'h00000;
+  assign \$566  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$565  });
+  assign \$567  = - $signed(\$566 );
+  assign \$569  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$3860$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$571  = $signed(\$564 ) + $signed(\$570 );
+  assign \$572  = raw ? { 9'h000, codes[363:357] } : \$571 [15:0];
+  assign \$574  = \port$3860$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$575  = accumulate ? \$574  : 17'h00000;
+  assign \$577  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$576  });
+  assign \$578  = - $signed(\$577 );
+  assign \$580  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$3860$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$582  = $signed(\$575 ) + $signed(\$581 );
+  assign \$583  = raw ? { 9'h000, codes[370:364] } : \$582 [15:0];
+  assign \$585  = \port$3860$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$586  = accumulate ? \$585  : 17'h00000;
+  assign \$588  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$587  });
+  assign \$589  = - $signed(\$588 );
+  assign \$591  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$3860$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$593  = $signed(\$586 ) + $signed(\$592 );
+  assign \$594  = raw ? { 9'h000, codes[377:371] } : \$593 [15:0];
+  assign \$596  = \port$3860$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$597  = accumulate ? \$596  : 17'h00000;
+  assign \$599  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$598  });
+  assign \$600  = - $signed(\$599 );
+  assign \$602  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$3860$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$604  = $signed(\$597 ) + $signed(\$603 );
+  assign \$605  = raw ? { 9'h000, codes[384:378] } : \$604 [15:0];
+  assign \$607  = \port$3860$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$608  = accumulate ? \$607  : 17'h00000;
+  assign \$610  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$609  });
+  assign \$611  = - $signed(\$610 );
+  assign \$613  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$3860$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$615  = $signed(\$608 ) + $signed(\$614 );
+  assign \$616  = raw ? { 9'h000, codes[391:385] } : \$615 [15:0];
+  assign \$618  = \port$3860$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$619  = accumulate ? \$618  : 17'h00000;
+  assign \$621  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$620  });
+  assign \$622  = - $signed(\$621 );
+  assign \$624  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$3860$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$626  = $signed(\$619 ) + $signed(\$625 );
+  assign \$627  = raw ? { 9'h000, codes[398:392] } : \$626 [15:0];
+  assign \$629  = \port$3860$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$630  = accumulate ? \$629  : 17'h00000;
+  assign \$632  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$631  });
+  assign \$633  = - $signed(\$632 );
+  assign \$635  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$3860$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$637  = $signed(\$630 ) + $signed(\$636 );
+  assign \$638  = raw ? { 9'h000, codes[405:399] } : \$637 [15:0];
+  assign \$640  = \port$3860$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$641  = accumulate ? \$640  : 17'h00000;
+  assign \$643  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$642  });
+  assign \$644  = - $signed(\$643 );
+  assign \$646  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$3860$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$648  = $signed(\$641 ) + $signed(\$647 );
+  assign \$649  = raw ? { 9'h000, codes[412:406] } : \$648 [15:0];
+  assign \$651  = \port$3860$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$652  = accumulate ? \$651  : 17'h00000;
+  assign \$654  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$653  });
+  assign \$655  = - $signed(\$654 );
+  assign \$657  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$3860$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$659  = $signed(\$652 ) + $signed(\$658 );
+  assign \$660  = raw ? { 9'h000, codes[419:413] } : \$659 [15:0];
+  assign \$662  = \port$3860$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$663  = accumulate ? \$662  : 17'h00000;
+  assign \$665  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$664  });
+  assign \$666  = - $signed(\$665 );
+  assign \$668  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$3860$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$670  = $signed(\$663 ) + $signed(\$669 );
+  assign \$671  = raw ? { 9'h000, codes[426:420] } : \$670 [15:0];
+  assign \$673  = \port$3860$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$674  = accumulate ? \$673  : 17'h00000;
+  assign \$676  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$675  });
+  assign \$677  = - $signed(\$676 );
+  assign \$679  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$3860$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$681  = $signed(\$674 ) + $signed(\$680 );
+  assign \$682  = raw ? { 9'h000, codes[433:427] } : \$681 [15:0];
+  assign \$684  = \port$3860$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$685  = accumulate ? \$684  : 17'h00000;
+  assign \$687  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$686  });
+  assign \$688  = - $signed(\$687 );
+  assign \$690  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$3860$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$692  = $signed(\$685 ) + $signed(\$691 );
+  assign \$693  = raw ? { 9'h000, codes[440:434] } : \$692 [15:0];
+  assign \$695  = \port$3860$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$696  = accumulate ? \$695  : 17'h00000;
+  assign \$698  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$697  });
+  assign \$699  = - $signed(\$698 );
+  assign \$701  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$3860$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$703  = $signed(\$696 ) + $signed(\$702 );
+  assign \$704  = raw ? { 9'h000, codes[447:441] } : \$703 [15:0];
+  assign \$706  = \port$3860$2 [0] ? \$705  : { values[15], values[15:0] };
+  assign \$707  = accumulate ? \$706  : 17'h00000;
+  assign \$709  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$708  });
+  assign \$710  = - $signed(\$709 );
+  assign \$712  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$711  });
+  assign \$713  = \port$3860$2 [1] ? \$710  : { \$712 [16], \$712  };
+  assign \$714  = $signed(\$707 ) + $signed(\$713 );
+  assign \$715  = raw ? { 9'h000, codes[6:0] } : \$714 [15:0];
+  assign \$716  = $signed(\$715 ) >= $signed(\port$3621$0 );
+  assign \$718  = \port$3860$2 [0] ? \$717  : { values[31], values[31:16] };
+  assign \$719  = accumulate ? \$718  : 17'h00000;
+  assign \$721  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$720  });
+  assign \$722  = - $signed(\$721 );
+  assign \$724  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$723  });
+  assign \$725  = \port$3860$2 [1] ? \$722  : { \$724 [16], \$724  };
+  assign \$726  = $signed(\$719 ) + $signed(\$725 );
+  assign \$727  = raw ? { 9'h000, codes[13:7] } : \$726 [15:0];
+  assign \$728  = $signed(\$727 ) >= $signed(\port$3623$0 );
+  assign \$730  = \port$3860$2 [0] ? \$729  : { values[47], values[47:32] };
+  assign \$731  = accumulate ? \$730  : 17'h00000;
+  assign \$733  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$732  });
+  assign \$734  = - $signed(\$733 );
+  assign \$736  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = \port$3860$2 [1] ? \$734  : { \$736 [16], \$736  };
+  assign \$738  = $signed(\$731 ) + $signed(\$737 );
+  assign \$739  = raw ? { 9'h000, codes[20:14] } : \$738 [15:0];
+  assign \$740  = $signed(\$739 ) >= $signed(\port$3625$0 );
+  assign \$742  = \port$3860$2 [0] ? \$741  : { values[63], values[63:48] };
+  assign \$743  = accumulate ? \$742  : 17'h00000;
+  assign \$745  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$744  });
+  assign \$746  = - $signed(\$745 );
+  assign \$748  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$747  });
+  assign \$749  = \port$3860$2 [1] ? \$746  : { \$748 [16], \$748  };
+  assign \$750  = $signed(\$743 ) + $signed(\$749 );
+  assign \$751  = raw ? { 9'h000, codes[27:21] } : \$750 [15:0];
+  assign \$752  = $signed(\$751 ) >= $signed(\port$3627$0 );
+  assign \$754  = \port$3860$2 [0] ? \$753  : { values[79], values[79:64] };
+  assign \$755  = accumulate ? \$754  : 17'h00000;
+  assign \$757  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$756  });
+  assign \$758  = - $signed(\$757 );
+  assign \$760  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$759  });
+  assign \$761  = \port$3860$2 [1] ? \$758  : { \$760 [16], \$760  };
+  assign \$762  = $signed(\$755 ) + $signed(\$761 );
+  assign \$763  = raw ? { 9'h000, codes[34:28] } : \$762 [15:0];
+  assign \$764  = $signed(\$763 ) >= $signed(\port$3629$0 );
+  assign \$766  = \port$3860$2 [0] ? \$765  : { values[95], values[95:80] };
+  assign \$767  = accumulate ? \$766  : 17'h00000;
+  assign \$769  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$768  });
+  assign \$770  = - $signed(\$769 );
+  assign \$772  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$3860$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$774  = $signed(\$767 ) + $signed(\$773 );
+  assign \$775  = raw ? { 9'h000, codes[41:35] } : \$774 [15:0];
+  assign \$776  = $signed(\$775 ) >= $signed(\port$3631$0 );
+  assign \$778  = \port$3860$2 [0] ? \$777  : { values[111], values[111:96] };
+  assign \$779  = accumulate ? \$778  : 17'h00000;
+  assign \$781  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$780  });
+  assign \$782  = - $signed(\$781 );
+  assign \$784  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$783  });
+  assign \$785  = \port$3860$2 [1] ? \$782  : { \$784 [16], \$784  };
+  assign \$786  = $signed(\$779 ) + $signed(\$785 );
+  assign \$787  = raw ? { 9'h000, codes[48:42] } : \$786 [15:0];
+  assign \$788  = $signed(\$787 ) >= $signed(\port$3633$0 );
+  assign \$790  = \port$3860$2 [0] ? \$789  : { values[127], values[127:112] };
+  assign \$791  = accumulate ? \$790  : 17'h00000;
+  assign \$793  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$792  });
+  assign \$794  = - $signed(\$793 );
+  assign \$796  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$3860$2 [1] ? \$794  : { \$796 [16], \$796  };
+  assign \$798  = $signed(\$791 ) + $signed(\$797 );
+  assign \$799  = raw ? { 9'h000, codes[55:49] } : \$798 [15:0];
+  assign \$800  = $signed(\$799 ) >= $signed(\port$3635$0 );
+  assign \$802  = \port$3860$2 [0] ? \$801  : { values[143], values[143:128] };
+  assign \$803  = accumulate ? \$802  : 17'h00000;
+  assign \$805  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$804  });
+  assign \$806  = - $signed(\$805 );
+  assign \$808  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$807  });
+  assign \$809  = \port$3860$2 [1] ? \$806  : { \$808 [16], \$808  };
+  assign \$810  = $signed(\$803 ) + $signed(\$809 );
+  assign \$811  = raw ? { 9'h000, codes[62:56] } : \$810 [15:0];
+  assign \$812  = $signed(\$811 ) >= $signed(\port$3637$0 );
+  assign \$814  = \port$3860$2 [0] ? \$813  : { values[159], values[159:144] };
+  assign \$815  = accumulate ? \$814  : 17'h00000;
+  assign \$817  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$816  });
+  assign \$818  = - $signed(\$817 );
+  assign \$820  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$819  });
+  assign \$821  = \port$3860$2 [1] ? \$818  : { \$820 [16], \$820  };
+  assign \$822  = $signed(\$815 ) + $signed(\$821 );
+  assign \$823  = raw ? { 9'h000, codes[69:63] } : \$822 [15:0];
+  assign \$824  = $signed(\$823 ) >= $signed(\port$3639$0 );
+  assign \$826  = \port$3860$2 [0] ? \$825  : { values[175], values[175:160] };
+  assign \$827  = accumulate ? \$826  : 17'h00000;
+  assign \$829  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$828  });
+  assign \$830  = - $signed(\$829 );
+  assign \$832  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$831  });
+  assign \$833  = \port$3860$2 [1] ? \$830  : { \$832 [16], \$832  };
+  assign \$834  = $signed(\$827 ) + $signed(\$833 );
+  assign \$835  = raw ? { 9'h000, codes[76:70] } : \$834 [15:0];
+  assign \$836  = $signed(\$835 ) >= $signed(\port$3641$0 );
+  assign \$838  = \port$3860$2 [0] ? \$837  : { values[191], values[191:176] };
+  assign \$839  = accumulate ? \$838  : 17'h00000;
+  assign \$841  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$840  });
+  assign \$842  = - $signed(\$841 );
+  assign \$844  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$843  });
+  assign \$845  = \port$3860$2 [1] ? \$842  : { \$844 [16], \$844  };
+  assign \$846  = $signed(\$839 ) + $signed(\$845 );
+  assign \$847  = raw ? { 9'h000, codes[83:77] } : \$846 [15:0];
+  assign \$848  = $signed(\$847 ) >= $signed(\port$3643$0 );
+  assign \$850  = \port$3860$2 [0] ? \$849  : { values[207], values[207:192] };
+  assign \$851  = accumulate ? \$850  : 17'h00000;
+  assign \$853  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$852  });
+  assign \$854  = - $signed(\$853 );
+  assign \$856  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$855  });
+  assign \$857  = \port$3860$2 [1] ? \$854  : { \$856 [16], \$856  };
+  assign \$858  = $signed(\$851 ) + $signed(\$857 );
+  assign \$859  = raw ? { 9'h000, codes[90:84] } : \$858 [15:0];
+  assign \$860  = $signed(\$859 ) >= $signed(\port$3645$0 );
+  assign \$862  = \port$3860$2 [0] ? \$861  : { values[223], values[223:208] };
+  assign \$863  = accumulate ? \$862  : 17'h00000;
+  assign \$865  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$864  });
+  assign \$866  = - $signed(\$865 );
+  assign \$868  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = \port$3860$2 [1] ? \$866  : { \$868 [16], \$868  };
+  assign \$870  = $signed(\$863 ) + $signed(\$869 );
+  assign \$871  = raw ? { 9'h000, codes[97:91] } : \$870 [15:0];
+  assign \$872  = $signed(\$871 ) >= $signed(\port$3647$0 );
+  assign \$874  = \port$3860$2 [0] ? \$873  : { values[239], values[239:224] };
+  assign \$875  = accumulate ? \$874  : 17'h00000;
+  assign \$877  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$876  });
+  assign \$878  = - $signed(\$877 );
+  assign \$880  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$879  });
+  assign \$881  = \port$3860$2 [1] ? \$878  : { \$880 [16], \$880  };
+  assign \$882  = $signed(\$875 ) + $signed(\$881 );
+  assign \$883  = raw ? { 9'h000, codes[104:98] } : \$882 [15:0];
+  assign \$884  = $signed(\$883 ) >= $signed(\port$3649$0 );
+  assign \$886  = \port$3860$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$887  = accumulate ? \$886  : 17'h00000;
+  assign \$889  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$888  });
+  assign \$890  = - $signed(\$889 );
+  assign \$892  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = \port$3860$2 [1] ? \$890  : { \$892 [16], \$892  };
+  assign \$894  = $signed(\$887 ) + $signed(\$893 );
+  assign \$895  = raw ? { 9'h000, codes[111:105] } : \$894 [15:0];
+  assign \$896  = $signed(\$895 ) >= $signed(\port$3651$0 );
+  assign \$898  = \port$3860$2 [0] ? \$897  : { values[271], values[271:256] };
+  assign \$899  = accumulate ? \$898  : 17'h00000;
+  assign \$901  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$900  });
+  assign \$902  = - $signed(\$901 );
+  assign \$904  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$3860$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$906  = $signed(\$899 ) + $signed(\$905 );
+  assign \$907  = raw ? { 9'h000, codes[118:112] } : \$906 [15:0];
+  assign \$908  = $signed(\$907 ) >= $signed(\port$3653$0 );
+  assign \$910  = \port$3860$2 [0] ? \$909  : { values[287], values[287:272] };
+  assign \$911  = accumulate ? \$910  : 17'h00000;
+  assign \$913  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$912  });
+  assign \$914  = - $signed(\$913 );
+  assign \$916  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$3860$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$918  = $signed(\$911 ) + $signed(\$917 );
+  assign \$919  = raw ? { 9'h000, codes[125:119] } : \$918 [15:0];
+  assign \$920  = $signed(\$919 ) >= $signed(\port$3655$0 );
+  assign \$922  = \port$3860$2 [0] ? \$921  : { values[303], values[303:288] };
+  assign \$923  = accumulate ? \$922  : 17'h00000;
+  assign \$925  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$924  });
+  assign \$926  = - $signed(\$925 );
+  assign \$928  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$3860$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$930  = $signed(\$923 ) + $signed(\$929 );
+  assign \$931  = raw ? { 9'h000, codes[132:126] } : \$930 [15:0];
+  assign \$932  = $signed(\$931 ) >= $signed(\port$3657$0 );
+  assign \$934  = \port$3860$2 [0] ? \$933  : { values[319], values[319:304] };
+  assign \$935  = accumulate ? \$934  : 17'h00000;
+  assign \$937  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$936  });
+  assign \$938  = - $signed(\$937 );
+  assign \$940  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$3860$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$942  = $signed(\$935 ) + $signed(\$941 );
+  assign \$943  = raw ? { 9'h000, codes[139:133] } : \$942 [15:0];
+  assign \$944  = $signed(\$943 ) >= $signed(\port$3659$0 );
+  assign \$946  = \port$3860$2 [0] ? \$945  : { values[335], values[335:320] };
+  assign \$947  = accumulate ? \$946  : 17'h00000;
+  assign \$949  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$948  });
+  assign \$950  = - $signed(\$949 );
+  assign \$952  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$3860$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$954  = $signed(\$947 ) + $signed(\$953 );
+  assign \$955  = raw ? { 9'h000, codes[146:140] } : \$954 [15:0];
+  assign \$956  = $signed(\$955 ) >= $signed(\port$3661$0 );
+  assign \$958  = \port$3860$2 [0] ? \$957  : { values[351], values[351:336] };
+  assign \$959  = accumulate ? \$958  : 17'h00000;
+  assign \$961  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$960  });
+  assign \$962  = - $signed(\$961 );
+  assign \$964  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$3860$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$966  = $signed(\$959 ) + $signed(\$965 );
+  assign \$967  = raw ? { 9'h000, codes[153:147] } : \$966 [15:0];
+  assign \$968  = $signed(\$967 ) >= $signed(\port$3663$0 );
+  assign \$970  = \port$3860$2 [0] ? \$969  : { values[367], values[367:352] };
+  assign \$971  = accumulate ? \$970  : 17'h00000;
+  assign \$973  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$972  });
+  assign \$974  = - $signed(\$973 );
+  assign \$976  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$3860$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$978  = $signed(\$971 ) + $signed(\$977 );
+  assign \$979  = raw ? { 9'h000, codes[160:154] } : \$978 [15:0];
+  assign \$980  = $signed(\$979 ) >= $signed(\port$3665$0 );
+  assign \$982  = \port$3860$2 [0] ? \$981  : { values[383], values[383:368] };
+  assign \$983  = accumulate ? \$982  : 17'h00000;
+  assign \$985  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$984  });
+  assign \$986  = - $signed(\$985 );
+  assign \$988  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$3860$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$990  = $signed(\$983 ) + $signed(\$989 );
+  assign \$991  = raw ? { 9'h000, codes[167:161] } : \$990 [15:0];
+  assign \$992  = $signed(\$991 ) >= $signed(\port$3667$0 );
+  assign \$994  = \port$3860$2 [0] ? \$993  : { values[399], values[399:384] };
+  assign \$995  = accumulate ? \$994  : 17'h00000;
+  assign \$997  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$996  });
+  assign \$998  = - $signed(\$997 );
+  assign \$1000  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$3860$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
+  assign \$1003  = raw ? { 9'h000, codes[174:168] } : \$1002 [15:0];
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$3669$0 );
+  assign \$1006  = \port$3860$2 [0] ? \$1005  : { values[415], values[415:400] };
+  assign \$1007  = accumulate ? \$1006  : 17'h00000;
+  assign \$1009  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1010  = - $signed(\$1009 );
+  assign \$1012  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$3860$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
+  assign \$1015  = raw ? { 9'h000, codes[181:175] } : \$1014 [15:0];
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$3671$0 );
+  assign \$1018  = \port$3860$2 [0] ? \$1017  : { values[431], values[431:416] };
+  assign \$1019  = accumulate ? \$1018  : 17'h00000;
+  assign \$1021  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1022  = - $signed(\$1021 );
+  assign \$1024  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$3860$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
+  assign \$1027  = raw ? { 9'h000, codes[188:182] } : \$1026 [15:0];
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$3673$0 );
+  assign \$1030  = \port$3860$2 [0] ? \$1029  : { values[447], values[447:432] };
+  assign \$1031  = accumulate ? \$1030  : 17'h00000;
+  assign \$1033  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1034  = - $signed(\$1033 );
+  assign \$1036  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$3860$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
+  assign \$1039  = raw ? { 9'h000, codes[195:189] } : \$1038 [15:0];
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$3675$0 );
+  assign \$1042  = \port$3860$2 [0] ? \$1041  : { values[463], values[463:448] };
+  assign \$1043  = accumulate ? \$1042  : 17'h00000;
+  assign \$1045  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1046  = - $signed(\$1045 );
+  assign \$1048  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$3860$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
+  assign \$1051  = raw ? { 9'h000, codes[202:196] } : \$1050 [15:0];
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$3677$0 );
+  assign \$1054  = \port$3860$2 [0] ? \$1053  : { values[479], values[479:464] };
+  assign \$1055  = accumulate ? \$1054  : 17'h00000;
+  assign \$1057  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1058  = - $signed(\$1057 );
+  assign \$1060  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$3860$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
+  assign \$1063  = raw ? { 9'h000, codes[209:203] } : \$1062 [15:0];
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$3679$0 );
+  assign \$1066  = \port$3860$2 [0] ? \$1065  : { values[495], values[495:480] };
+  assign \$1067  = accumulate ? \$1066  : 17'h00000;
+  assign \$1069  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1070  = - $signed(\$1069 );
+  assign \$1072  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$3860$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
+  assign \$1075  = raw ? { 9'h000, codes[216:210] } : \$1074 [15:0];
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$3681$0 );
+  assign \$1078  = \port$3860$2 [0] ? \$1077  : { values[511], values[511:496] };
+  assign \$1079  = accumulate ? \$1078  : 17'h00000;
+  assign \$1081  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1082  = - $signed(\$1081 );
+  assign \$1084  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$3860$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
+  assign \$1087  = raw ? { 9'h000, codes[223:217] } : \$1086 [15:0];
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$3683$0 );
+  assign \$1090  = \port$3860$2 [0] ? \$1089  : { values[527], values[527:512] };
+  assign \$1091  = accumulate ? \$1090  : 17'h00000;
+  assign \$1093  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1094  = - $signed(\$1093 );
+  assign \$1096  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$3860$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
+  assign \$1099  = raw ? { 9'h000, codes[230:224] } : \$1098 [15:0];
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$3685$0 );
+  assign \$1102  = \port$3860$2 [0] ? \$1101  : { values[543], values[543:528] };
+  assign \$1103  = accumulate ? \$1102  : 17'h00000;
+  assign \$1105  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1106  = - $signed(\$1105 );
+  assign \$1108  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$3860$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
+  assign \$1111  = raw ? { 9'h000, codes[237:231] } : \$1110 [15:0];
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$3687$0 );
+  assign \$1114  = \port$3860$2 [0] ? \$1113  : { values[559], values[559:544] };
+  assign \$1115  = accumulate ? \$1114  : 17'h00000;
+  assign \$1117  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1118  = - $signed(\$1117 );
+  assign \$1120  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$3860$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
+  assign \$1123  = raw ? { 9'h000, codes[244:238] } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$3689$0 );
+  assign \$1126  = \port$3860$2 [0] ? \$1125  : { values[575], values[575:560] };
+  assign \$1127  = accumulate ? \$1126  : 17'h00000;
+  assign \$1129  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1130  = - $signed(\$1129 );
+  assign \$1132  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$3860$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
+  assign \$1135  = raw ? { 9'h000, codes[251:245] } : \$1134 [15:0];
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$3691$0 );
+  assign \$1138  = \port$3860$2 [0] ? \$1137  : { values[591], values[591:576] };
+  assign \$1139  = accumulate ? \$1138  : 17'h00000;
+  assign \$1141  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1142  = - $signed(\$1141 );
+  assign \$1144  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$3860$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
+  assign \$1147  = raw ? { 9'h000, codes[258:252] } : \$1146 [15:0];
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$3693$0 );
+  assign \$1150  = \port$3860$2 [0] ? \$1149  : { values[607], values[607:592] };
+  assign \$1151  = accumulate ? \$1150  : 17'h00000;
+  assign \$1153  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1154  = - $signed(\$1153 );
+  assign \$1156  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$3860$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
+  assign \$1159  = raw ? { 9'h000, codes[265:259] } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$3695$0 );
+  assign \$1162  = \port$3860$2 [0] ? \$1161  : { values[623], values[623:608] };
+  assign \$1163  = accumulate ? \$1162  : 17'h00000;
+  assign \$1165  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1166  = - $signed(\$1165 );
+  assign \$1168  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$3860$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
+  assign \$1171  = raw ? { 9'h000, codes[272:266] } : \$1170 [15:0];
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$3697$0 );
+  assign \$1174  = \port$3860$2 [0] ? \$1173  : { values[639], values[639:624] };
+  assign \$1175  = accumulate ? \$1174  : 17'h00000;
+  assign \$1177  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1178  = - $signed(\$1177 );
+  assign \$1180  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$3860$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
+  assign \$1183  = raw ? { 9'h000, codes[279:273] } : \$1182 [15:0];
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$3699$0 );
+  assign \$1186  = \port$3860$2 [0] ? \$1185  : { values[655], values[655:640] };
+  assign \$1187  = accumulate ? \$1186  : 17'h00000;
+  assign \$1189  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1190  = - $signed(\$1189 );
+  assign \$1192  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$3860$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
+  assign \$1195  = raw ? { 9'h000, codes[286:280] } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$3701$0 );
+  assign \$1198  = \port$3860$2 [0] ? \$1197  : { values[671], values[671:656] };
+  assign \$1199  = accumulate ? \$1198  : 17'h00000;
+  assign \$1201  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1202  = - $signed(\$1201 );
+  assign \$1204  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$3860$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
+  assign \$1207  = raw ? { 9'h000, codes[293:287] } : \$1206 [15:0];
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$3703$0 );
+  assign \$1210  = \port$3860$2 [0] ? \$1209  : { values[687], values[687:672] };
+  assign \$1211  = accumulate ? \$1210  : 17'h00000;
+  assign \$1213  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1214  = - $signed(\$1213 );
+  assign \$1216  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$3860$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
+  assign \$1219  = raw ? { 9'h000, codes[300:294] } : \$1218 [15:0];
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$3705$0 );
+  assign \$1222  = \port$3860$2 [0] ? \$1221  : { values[703], values[703:688] };
+  assign \$1223  = accumulate ? \$1222  : 17'h00000;
+  assign \$1225  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1226  = - $signed(\$1225 );
+  assign \$1228  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$3860$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
+  assign \$1231  = raw ? { 9'h000, codes[307:301] } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$3707$0 );
+  assign \$1234  = \port$3860$2 [0] ? \$1233  : { values[719], values[719:704] };
+  assign \$1235  = accumulate ? \$1234  : 17'h00000;
+  assign \$1237  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1238  = - $signed(\$1237 );
+  assign \$1240  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$3860$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
+  assign \$1243  = raw ? { 9'h000, codes[314:308] } : \$1242 [15:0];
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$3709$0 );
+  assign \$1246  = \port$3860$2 [0] ? \$1245  : { values[735], values[735:720] };
+  assign \$1247  = accumulate ? \$1246  : 17'h00000;
+  assign \$1249  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1250  = - $signed(\$1249 );
+  assign \$1252  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$3860$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
+  assign \$1255  = raw ? { 9'h000, codes[321:315] } : \$1254 [15:0];
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$3711$0 );
+  assign \$1258  = \port$3860$2 [0] ? \$1257  : { values[751], values[751:736] };
+  assign \$1259  = accumulate ? \$1258  : 17'h00000;
+  assign \$1261  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1262  = - $signed(\$1261 );
+  assign \$1264  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$3860$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
+  assign \$1267  = raw ? { 9'h000, codes[328:322] } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$3713$0 );
+  assign \$1270  = \port$3860$2 [0] ? \$1269  : { values[767], values[767:752] };
+  assign \$1271  = accumulate ? \$1270  : 17'h00000;
+  assign \$1273  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1274  = - $signed(\$1273 );
+  assign \$1276  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$3860$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
+  assign \$1279  = raw ? { 9'h000, codes[335:329] } : \$1278 [15:0];
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$3715$0 );
+  assign \$1282  = \port$3860$2 [0] ? \$1281  : { values[783], values[783:768] };
+  assign \$1283  = accumulate ? \$1282  : 17'h00000;
+  assign \$1285  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1286  = - $signed(\$1285 );
+  assign \$1288  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$3860$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
+  assign \$1291  = raw ? { 9'h000, codes[342:336] } : \$1290 [15:0];
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$3717$0 );
+  assign \$1294  = \port$3860$2 [0] ? \$1293  : { values[799], values[799:784] };
+  assign \$1295  = accumulate ? \$1294  : 17'h00000;
+  assign \$1297  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1298  = - $signed(\$1297 );
+  assign \$1300  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$3860$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
+  assign \$1303  = raw ? { 9'h000, codes[349:343] } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$3719$0 );
+  assign \$1306  = \port$3860$2 [0] ? \$1305  : { values[815], values[815:800] };
+  assign \$1307  = accumulate ? \$1306  : 17'h00000;
+  assign \$1309  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1310  = - $signed(\$1309 );
+  assign \$1312  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$3860$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
+  assign \$1315  = raw ? { 9'h000, codes[356:350] } : \$1314 [15:0];
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$3721$0 );
+  assign \$1318  = \port$3860$2 [0] ? \$1317  : { values[831], values[831:816] };
+  assign \$1319  = accumulate ? \$1318  : 17'h00000;
+  assign \$1321  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1322  = - $signed(\$1321 );
+  assign \$1324  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$3860$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
+  assign \$1327  = raw ? { 9'h000, codes[363:357] } : \$1326 [15:0];
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$3723$0 );
+  assign \$1330  = \port$3860$2 [0] ? \$1329  : { values[847], values[847:832] };
+  assign \$1331  = accumulate ? \$1330  : 17'h00000;
+  assign \$1333  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1334  = - $signed(\$1333 );
+  assign \$1336  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$3860$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
+  assign \$1339  = raw ? { 9'h000, codes[370:364] } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$3725$0 );
+  assign \$1342  = \port$3860$2 [0] ? \$1341  : { values[863], values[863:848] };
+  assign \$1343  = accumulate ? \$1342  : 17'h00000;
+  assign \$1345  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1346  = - $signed(\$1345 );
+  assign \$1348  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$3860$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
+  assign \$1351  = raw ? { 9'h000, codes[377:371] } : \$1350 [15:0];
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$3727$0 );
+  assign \$1354  = \port$3860$2 [0] ? \$1353  : { values[879], values[879:864] };
+  assign \$1355  = accumulate ? \$1354  : 17'h00000;
+  assign \$1357  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1358  = - $signed(\$1357 );
+  assign \$1360  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$3860$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
+  assign \$1363  = raw ? { 9'h000, codes[384:378] } : \$1362 [15:0];
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$3729$0 );
+  assign \$1366  = \port$3860$2 [0] ? \$1365  : { values[895], values[895:880] };
+  assign \$1367  = accumulate ? \$1366  : 17'h00000;
+  assign \$1369  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1370  = - $signed(\$1369 );
+  assign \$1372  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$3860$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
+  assign \$1375  = raw ? { 9'h000, codes[391:385] } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$3731$0 );
+  assign \$1378  = \port$3860$2 [0] ? \$1377  : { values[911], values[911:896] };
+  assign \$1379  = accumulate ? \$1378  : 17'h00000;
+  assign \$1381  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1382  = - $signed(\$1381 );
+  assign \$1384  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$3860$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
+  assign \$1387  = raw ? { 9'h000, codes[398:392] } : \$1386 [15:0];
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$3733$0 );
+  assign \$1390  = \port$3860$2 [0] ? \$1389  : { values[927], values[927:912] };
+  assign \$1391  = accumulate ? \$1390  : 17'h00000;
+  assign \$1393  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1394  = - $signed(\$1393 );
+  assign \$1396  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$3860$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
+  assign \$1399  = raw ? { 9'h000, codes[405:399] } : \$1398 [15:0];
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$3735$0 );
+  assign \$1402  = \port$3860$2 [0] ? \$1401  : { values[943], values[943:928] };
+  assign \$1403  = accumulate ? \$1402  : 17'h00000;
+  assign \$1405  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1406  = - $signed(\$1405 );
+  assign \$1408  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$3860$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
+  assign \$1411  = raw ? { 9'h000, codes[412:406] } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$3737$0 );
+  assign \$1414  = \port$3860$2 [0] ? \$1413  : { values[959], values[959:944] };
+  assign \$1415  = accumulate ? \$1414  : 17'h00000;
+  assign \$1417  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1418  = - $signed(\$1417 );
+  assign \$1420  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$3860$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
+  assign \$1423  = raw ? { 9'h000, codes[419:413] } : \$1422 [15:0];
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$3739$0 );
+  assign \$1426  = \port$3860$2 [0] ? \$1425  : { values[975], values[975:960] };
+  assign \$1427  = accumulate ? \$1426  : 17'h00000;
+  assign \$1429  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1430  = - $signed(\$1429 );
+  assign \$1432  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$3860$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
+  assign \$1435  = raw ? { 9'h000, codes[426:420] } : \$1434 [15:0];
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$3741$0 );
+  assign \$1438  = \port$3860$2 [0] ? \$1437  : { values[991], values[991:976] };
+  assign \$1439  = accumulate ? \$1438  : 17'h00000;
+  assign \$1441  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1442  = - $signed(\$1441 );
+  assign \$1444  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$3860$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
+  assign \$1447  = raw ? { 9'h000, codes[433:427] } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$3743$0 );
+  assign \$1450  = \port$3860$2 [0] ? \$1449  : { values[1007], values[1007:992] };
+  assign \$1451  = accumulate ? \$1450  : 17'h00000;
+  assign \$1453  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1454  = - $signed(\$1453 );
+  assign \$1456  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$3860$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
+  assign \$1459  = raw ? { 9'h000, codes[440:434] } : \$1458 [15:0];
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$3745$0 );
+  assign \$1462  = \port$3860$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
+  assign \$1463  = accumulate ? \$1462  : 17'h00000;
+  assign \$1465  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1466  = - $signed(\$1465 );
+  assign \$1468  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$3860$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
+  assign \$1471  = raw ? { 9'h000, codes[447:441] } : \$1470 [15:0];
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$3747$0 );
   always @(posedge clk)
-    values <= \$321 ;
+    values <= \$1473 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$321  = values;
+    \$1473  = values;
     if (capture) begin
-      \$321  = { \$320 , \$315 , \$310 , \$305 , \$300 , \$295 , \$290 , \$285 , \$280 , \$275 , \$270 , \$265 , \$260 , \$255 , \$250 , \$245 , \$240 , \$235 , \$230 , \$225 , \$220 , \$215 , \$210 , \$205 , \$200 , \$195 , \$190 , \$185 , \$180 , \$175 , \$170 , \$165 , \$160 , \$155 , \$150 , \$145 , \$140 , \$135 , \$130 , \$125 , \$120 , \$115 , \$110 , \$105 , \$100 , \$95 , \$90 , \$85 , \$80 , \$75 , \$70 , \$65 , \$60 , \$55 , \$50 , \$45 , \$40 , \$35 , \$30 , \$25 , \$20 , \$15 , \$10 , \$5  };
+      \$1473  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
     end
     if (rst) begin
-      \$321  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$1473  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
-  assign next_values = { \$320 , \$315 , \$310 , \$305 , \$300 , \$295 , \$290 , \$285 , \$280 , \$275 , \$270 , \$265 , \$260 , \$255 , \$250 , \$245 , \$240 , \$235 , \$230 , \$225 , \$220 , \$215 , \$210 , \$205 , \$200 , \$195 , \$190 , \$185 , \$180 , \$175 , \$170 , \$165 , \$160 , \$155 , \$150 , \$145 , \$140 , \$135 , \$130 , \$125 , \$120 , \$115 , \$110 , \$105 , \$100 , \$95 , \$90 , \$85 , \$80 , \$75 , \$70 , \$65 , \$60 , \$55 , \$50 , \$45 , \$40 , \$35 , \$30 , \$25 , \$20 , \$15 , \$10 , \$5  };
-  assign offsets = { \port$2076$0 , \port$2074$0 , \port$2072$0 , \port$2070$0 , \port$2068$0 , \port$2066$0 , \port$2064$0 , \port$2062$0 , \port$2060$0 , \port$2058$0 , \port$2056$0 , \port$2054$0 , \port$2052$0 , \port$2050$0 , \port$2048$0 , \port$2046$0 , \port$2044$0 , \port$2042$0 , \port$2040$0 , \port$2038$0 , \port$2036$0 , \port$2034$0 , \port$2032$0 , \port$2030$0 , \port$2028$0 , \port$2026$0 , \port$2024$0 , \port$2022$0 , \port$2020$0 , \port$2018$0 , \port$2016$0 , \port$2014$0 , \port$2012$0 , \port$2010$0 , \port$2008$0 , \port$2006$0 , \port$2004$0 , \port$2002$0 , \port$2000$0 , \port$1998$0 , \port$1996$0 , \port$1994$0 , \port$1992$0 , \port$1990$0 , \port$1988$0 , \port$1986$0 , \port$1984$0 , \port$1982$0 , \port$1980$0 , \port$1978$0 , \port$1976$0 , \port$1974$0 , \port$1972$0 , \port$1970$0 , \port$1968$0 , \port$1966$0 , \port$1964$0 , \port$1962$0 , \port$1960$0 , \port$1958$0 , \port$1956$0 , \port$1954$0 , \port$1952$0 , \port$1950$0  };
-  assign \port$1529$0  = \$5 ;
-  assign \port$1534$0  = \$10 ;
-  assign \port$1539$0  = \$15 ;
-  assign \port$1544$0  = \$20 ;
-  assign \port$1549$0  = \$25 ;
-  assign \port$1554$0  = \$30 ;
-  assign \port$1559$0  = \$35 ;
-  assign \port$1564$0  = \$40 ;
-  assign \port$1569$0  = \$45 ;
-  assign \port$1574$0  = \$50 ;
-  assign \port$1579$0  = \$55 ;
-  assign \port$1584$0  = \$60 ;
-  assign \port$1589$0  = \$65 ;
-  assign \port$1594$0  = \$70 ;
-  assign \port$1599$0  = \$75 ;
-  assign \port$1604$0  = \$80 ;
-  assign \port$1609$0  = \$85 ;
-  assign \port$1614$0  = \$90 ;
-  assign \port$1619$0  = \$95 ;
-  assign \port$1624$0  = \$100 ;
-  assign \port$1629$0  = \$105 ;
-  assign \port$1634$0  = \$110 ;
-  assign \port$1639$0  = \$115 ;
-  assign \port$1644$0  = \$120 ;
-  assign \port$1649$0  = \$125 ;
-  assign \port$1654$0  = \$130 ;
-  assign \port$1659$0  = \$135 ;
-  assign \port$1664$0  = \$140 ;
-  assign \port$1669$0  = \$145 ;
-  assign \port$1674$0  = \$150 ;
-  assign \port$1679$0  = \$155 ;
-  assign \port$1684$0  = \$160 ;
-  assign \port$1689$0  = \$165 ;
-  assign \port$1694$0  = \$170 ;
-  assign \port$1699$0  = \$175 ;
-  assign \port$1704$0  = \$180 ;
-  assign \port$1709$0  = \$185 ;
-  assign \port$1714$0  = \$190 ;
-  assign \port$1719$0  = \$195 ;
-  assign \port$1724$0  = \$200 ;
-  assign \port$1729$0  = \$205 ;
-  assign \port$1734$0  = \$210 ;
-  assign \port$1739$0  = \$215 ;
-  assign \port$1744$0  = \$220 ;
-  assign \port$1749$0  = \$225 ;
-  assign \port$1754$0  = \$230 ;
-  assign \port$1759$0  = \$235 ;
-  assign \port$1764$0  = \$240 ;
-  assign \port$1769$0  = \$245 ;
-  assign \port$1774$0  = \$250 ;
-  assign \port$1779$0  = \$255 ;
-  assign \port$1784$0  = \$260 ;
-  assign \port$1789$0  = \$265 ;
-  assign \port$1794$0  = \$270 ;
-  assign \port$1799$0  = \$275 ;
-  assign \port$1804$0  = \$280 ;
-  assign \port$1809$0  = \$285 ;
-  assign \port$1814$0  = \$290 ;
-  assign \port$1819$0  = \$295 ;
-  assign \port$1824$0  = \$300 ;
-  assign \port$1829$0  = \$305 ;
-  assign \port$1834$0  = \$310 ;
-  assign \port$1839$0  = \$315 ;
-  assign \port$1844$0  = \$320 ;
-  assign \$3  = { codes[6:0], 1'h0 };
-  assign \$8  = { codes[13:7], 1'h0 };
-  assign \$13  = { codes[20:14], 1'h0 };
-  assign \$18  = { codes[27:21], 1'h0 };
-  assign \$23  = { codes[34:28], 1'h0 };
-  assign \$28  = { codes[41:35], 1'h0 };
-  assign \$33  = { codes[48:42], 1'h0 };
-  assign \$38  = { codes[55:49], 1'h0 };
-  assign \$43  = { codes[62:56], 1'h0 };
-  assign \$48  = { codes[69:63], 1'h0 };
-  assign \$53  = { codes[76:70], 1'h0 };
-  assign \$58  = { codes[83:77], 1'h0 };
-  assign \$63  = { codes[90:84], 1'h0 };
-  assign \$68  = { codes[97:91], 1'h0 };
-  assign \$73  = { codes[104:98], 1'h0 };
-  assign \$78  = { codes[111:105], 1'h0 };
-  assign \$83  = { codes[118:112], 1'h0 };
-  assign \$88  = { codes[125:119], 1'h0 };
-  assign \$93  = { codes[132:126], 1'h0 };
-  assign \$98  = { codes[139:133], 1'h0 };
-  assign \$103  = { codes[146:140], 1'h0 };
-  assign \$108  = { codes[153:147], 1'h0 };
-  assign \$113  = { codes[160:154], 1'h0 };
-  assign \$118  = { codes[167:161], 1'h0 };
-  assign \$123  = { codes[174:168], 1'h0 };
-  assign \$128  = { codes[181:175], 1'h0 };
-  assign \$133  = { codes[188:182], 1'h0 };
-  assign \$138  = { codes[195:189], 1'h0 };
-  assign \$143  = { codes[202:196], 1'h0 };
-  assign \$148  = { codes[209:203], 1'h0 };
-  assign \$153  = { codes[216:210], 1'h0 };
-  assign \$158  = { codes[223:217], 1'h0 };
-  assign \$163  = { codes[230:224], 1'h0 };
-  assign \$168  = { codes[237:231], 1'h0 };
-  assign \$173  = { codes[244:238], 1'h0 };
-  assign \$178  = { codes[251:245], 1'h0 };
-  assign \$183  = { codes[258:252], 1'h0 };
-  assign \$188  = { codes[265:259], 1'h0 };
-  assign \$193  = { codes[272:266], 1'h0 };
-  assign \$198  = { codes[279:273], 1'h0 };
-  assign \$203  = { codes[286:280], 1'h0 };
-  assign \$208  = { codes[293:287], 1'h0 };
-  assign \$213  = { codes[300:294], 1'h0 };
-  assign \$218  = { codes[307:301], 1'h0 };
-  assign \$223  = { codes[314:308], 1'h0 };
-  assign \$228  = { codes[321:315], 1'h0 };
-  assign \$233  = { codes[328:322], 1'h0 };
-  assign \$238  = { codes[335:329], 1'h0 };
-  assign \$243  = { codes[342:336], 1'h0 };
-  assign \$248  = { codes[349:343], 1'h0 };
-  assign \$253  = { codes[356:350], 1'h0 };
-  assign \$258  = { codes[363:357], 1'h0 };
-  assign \$263  = { codes[370:364], 1'h0 };
-  assign \$268  = { codes[377:371], 1'h0 };
-  assign \$273  = { codes[384:378], 1'h0 };
-  assign \$278  = { codes[391:385], 1'h0 };
-  assign \$283  = { codes[398:392], 1'h0 };
-  assign \$288  = { codes[405:399], 1'h0 };
-  assign \$293  = { codes[412:406], 1'h0 };
-  assign \$298  = { codes[419:413], 1'h0 };
-  assign \$303  = { codes[426:420], 1'h0 };
-  assign \$308  = { codes[433:427], 1'h0 };
-  assign \$313  = { codes[440:434], 1'h0 };
-  assign \$318  = { codes[447:441], 1'h0 };
+  assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
+  assign shift = \port$3860$2 [0];
+  assign negate = \port$3860$2 [1];
+  assign offsets = { \port$3619$0 , \port$3617$0 , \port$3615$0 , \port$3613$0 , \port$3611$0 , \port$3609$0 , \port$3607$0 , \port$3605$0 , \port$3603$0 , \port$3601$0 , \port$3599$0 , \port$3597$0 , \port$3595$0 , \port$3593$0 , \port$3591$0 , \port$3589$0 , \port$3587$0 , \port$3585$0 , \port$3583$0 , \port$3581$0 , \port$3579$0 , \port$3577$0 , \port$3575$0 , \port$3573$0 , \port$3571$0 , \port$3569$0 , \port$3567$0 , \port$3565$0 , \port$3563$0 , \port$3561$0 , \port$3559$0 , \port$3557$0 , \port$3555$0 , \port$3553$0 , \port$3551$0 , \port$3549$0 , \port$3547$0 , \port$3545$0 , \port$3543$0 , \port$3541$0 , \port$3539$0 , \port$3537$0 , \port$3535$0 , \port$3533$0 , \port$3531$0 , \port$3529$0 , \port$3527$0 , \port$3525$0 , \port$3523$0 , \port$3521$0 , \port$3519$0 , \port$3517$0 , \port$3515$0 , \port$3513$0 , \port$3511$0 , \port$3509$0 , \port$3507$0 , \port$3505$0 , \port$3503$0 , \port$3501$0 , \port$3499$0 , \port$3497$0 , \port$3495$0 , \port$3493$0  };
+  assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
+  assign thresholds = { \port$3747$0 , \port$3745$0 , \port$3743$0 , \port$3741$0 , \port$3739$0 , \port$3737$0 , \port$3735$0 , \port$3733$0 , \port$3731$0 , \port$3729$0 , \port$3727$0 , \port$3725$0 , \port$3723$0 , \port$3721$0 , \port$3719$0 , \port$3717$0 , \port$3715$0 , \port$3713$0 , \port$3711$0 , \port$3709$0 , \port$3707$0 , \port$3705$0 , \port$3703$0 , \port$3701$0 , \port$3699$0 , \port$3697$0 , \port$3695$0 , \port$3693$0 , \port$3691$0 , \port$3689$0 , \port$3687$0 , \port$3685$0 , \port$3683$0 , \port$3681$0 , \port$3679$0 , \port$3677$0 , \port$3675$0 , \port$3673$0 , \port$3671$0 , \port$3669$0 , \port$3667$0 , \port$3665$0 , \port$3663$0 , \port$3661$0 , \port$3659$0 , \port$3657$0 , \port$3655$0 , \port$3653$0 , \port$3651$0 , \port$3649$0 , \port$3647$0 , \port$3645$0 , \port$3643$0 , \port$3641$0 , \port$3639$0 , \port$3637$0 , \port$3635$0 , \port$3633$0 , \port$3631$0 , \port$3629$0 , \port$3627$0 , \port$3625$0 , \port$3623$0 , \port$3621$0  };
+  assign \port$1923$0  = \$11 ;
+  assign \port$1934$0  = \$22 ;
+  assign \port$1945$0  = \$33 ;
+  assign \port$1956$0  = \$44 ;
+  assign \port$1967$0  = \$55 ;
+  assign \port$1978$0  = \$66 ;
+  assign \port$1989$0  = \$77 ;
+  assign \port$2000$0  = \$88 ;
+  assign \port$2011$0  = \$99 ;
+  assign \port$2022$0  = \$110 ;
+  assign \port$2033$0  = \$121 ;
+  assign \port$2044$0  = \$132 ;
+  assign \port$2055$0  = \$143 ;
+  assign \port$2066$0  = \$154 ;
+  assign \port$2077$0  = \$165 ;
+  assign \port$2088$0  = \$176 ;
+  assign \port$2099$0  = \$187 ;
+  assign \port$2110$0  = \$198 ;
+  assign \port$2121$0  = \$209 ;
+  assign \port$2132$0  = \$220 ;
+  assign \port$2143$0  = \$231 ;
+  assign \port$2154$0  = \$242 ;
+  assign \port$2165$0  = \$253 ;
+  assign \port$2176$0  = \$264 ;
+  assign \port$2187$0  = \$275 ;
+  assign \port$2198$0  = \$286 ;
+  assign \port$2209$0  = \$297 ;
+  assign \port$2220$0  = \$308 ;
+  assign \port$2231$0  = \$319 ;
+  assign \port$2242$0  = \$330 ;
+  assign \port$2253$0  = \$341 ;
+  assign \port$2264$0  = \$352 ;
+  assign \port$2275$0  = \$363 ;
+  assign \port$2286$0  = \$374 ;
+  assign \port$2297$0  = \$385 ;
+  assign \port$2308$0  = \$396 ;
+  assign \port$2319$0  = \$407 ;
+  assign \port$2330$0  = \$418 ;
+  assign \port$2341$0  = \$429 ;
+  assign \port$2352$0  = \$440 ;
+  assign \port$2363$0  = \$451 ;
+  assign \port$2374$0  = \$462 ;
+  assign \port$2385$0  = \$473 ;
+  assign \port$2396$0  = \$484 ;
+  assign \port$2407$0  = \$495 ;
+  assign \port$2418$0  = \$506 ;
+  assign \port$2429$0  = \$517 ;
+  assign \port$2440$0  = \$528 ;
+  assign \port$2451$0  = \$539 ;
+  assign \port$2462$0  = \$550 ;
+  assign \port$2473$0  = \$561 ;
+  assign \port$2484$0  = \$572 ;
+  assign \port$2495$0  = \$583 ;
+  assign \port$2506$0  = \$594 ;
+  assign \port$2517$0  = \$605 ;
+  assign \port$2528$0  = \$616 ;
+  assign \port$2539$0  = \$627 ;
+  assign \port$2550$0  = \$638 ;
+  assign \port$2561$0  = \$649 ;
+  assign \port$2572$0  = \$660 ;
+  assign \port$2583$0  = \$671 ;
+  assign \port$2594$0  = \$682 ;
+  assign \port$2605$0  = \$693 ;
+  assign \port$2616$0  = \$704 ;
+  assign \port$2628$0  = \$716 ;
+  assign \port$2640$0  = \$728 ;
+  assign \port$2652$0  = \$740 ;
+  assign \port$2664$0  = \$752 ;
+  assign \port$2676$0  = \$764 ;
+  assign \port$2688$0  = \$776 ;
+  assign \port$2700$0  = \$788 ;
+  assign \port$2712$0  = \$800 ;
+  assign \port$2724$0  = \$812 ;
+  assign \port$2736$0  = \$824 ;
+  assign \port$2748$0  = \$836 ;
+  assign \port$2760$0  = \$848 ;
+  assign \port$2772$0  = \$860 ;
+  assign \port$2784$0  = \$872 ;
+  assign \port$2796$0  = \$884 ;
+  assign \port$2808$0  = \$896 ;
+  assign \port$2820$0  = \$908 ;
+  assign \port$2832$0  = \$920 ;
+  assign \port$2844$0  = \$932 ;
+  assign \port$2856$0  = \$944 ;
+  assign \port$2868$0  = \$956 ;
+  assign \port$2880$0  = \$968 ;
+  assign \port$2892$0  = \$980 ;
+  assign \port$2904$0  = \$992 ;
+  assign \port$2916$0  = \$1004 ;
+  assign \port$2928$0  = \$1016 ;
+  assign \port$2940$0  = \$1028 ;
+  assign \port$2952$0  = \$1040 ;
+  assign \port$2964$0  = \$1052 ;
+  assign \port$2976$0  = \$1064 ;
+  assign \port$2988$0  = \$1076 ;
+  assign \port$3000$0  = \$1088 ;
+  assign \port$3012$0  = \$1100 ;
+  assign \port$3024$0  = \$1112 ;
+  assign \port$3036$0  = \$1124 ;
+  assign \port$3048$0  = \$1136 ;
+  assign \port$3060$0  = \$1148 ;
+  assign \port$3072$0  = \$1160 ;
+  assign \port$3084$0  = \$1172 ;
+  assign \port$3096$0  = \$1184 ;
+  assign \port$3108$0  = \$1196 ;
+  assign \port$3120$0  = \$1208 ;
+  assign \port$3132$0  = \$1220 ;
+  assign \port$3144$0  = \$1232 ;
+  assign \port$3156$0  = \$1244 ;
+  assign \port$3168$0  = \$1256 ;
+  assign \port$3180$0  = \$1268 ;
+  assign \port$3192$0  = \$1280 ;
+  assign \port$3204$0  = \$1292 ;
+  assign \port$3216$0  = \$1304 ;
+  assign \port$3228$0  = \$1316 ;
+  assign \port$3240$0  = \$1328 ;
+  assign \port$3252$0  = \$1340 ;
+  assign \port$3264$0  = \$1352 ;
+  assign \port$3276$0  = \$1364 ;
+  assign \port$3288$0  = \$1376 ;
+  assign \port$3300$0  = \$1388 ;
+  assign \port$3312$0  = \$1400 ;
+  assign \port$3324$0  = \$1412 ;
+  assign \port$3336$0  = \$1424 ;
+  assign \port$3348$0  = \$1436 ;
+  assign \port$3360$0  = \$1448 ;
+  assign \port$3372$0  = \$1460 ;
+  assign \port$3384$0  = \$1472 ;
+  assign \$1  = { values[15:0], 1'h0 };
+  assign \$4  = { codes[6:0], 1'h0 };
+  assign \$7  = { codes[6:0], 1'h0 };
+  assign \$12  = { values[31:16], 1'h0 };
+  assign \$15  = { codes[13:7], 1'h0 };
+  assign \$18  = { codes[13:7], 1'h0 };
+  assign \$23  = { values[47:32], 1'h0 };
+  assign \$26  = { codes[20:14], 1'h0 };
+  assign \$29  = { codes[20:14], 1'h0 };
+  assign \$34  = { values[63:48], 1'h0 };
+  assign \$37  = { codes[27:21], 1'h0 };
+  assign \$40  = { codes[27:21], 1'h0 };
+  assign \$45  = { values[79:64], 1'h0 };
+  assign \$48  = { codes[34:28], 1'h0 };
+  assign \$51  = { codes[34:28], 1'h0 };
+  assign \$56  = { values[95:80], 1'h0 };
+  assign \$59  = { codes[41:35], 1'h0 };
+  assign \$62  = { codes[41:35], 1'h0 };
+  assign \$67  = { values[111:96], 1'h0 };
+  assign \$70  = { codes[48:42], 1'h0 };
+  assign \$73  = { codes[48:42], 1'h0 };
+  assign \$78  = { values[127:112], 1'h0 };
+  assign \$81  = { codes[55:49], 1'h0 };
+  assign \$84  = { codes[55:49], 1'h0 };
+  assign \$89  = { values[143:128], 1'h0 };
+  assign \$92  = { codes[62:56], 1'h0 };
+  assign \$95  = { codes[62:56], 1'h0 };
+  assign \$100  = { values[159:144], 1'h0 };
+  assign \$103  = { codes[69:63], 1'h0 };
+  assign \$106  = { codes[69:63], 1'h0 };
+  assign \$111  = { values[175:160], 1'h0 };
+  assign \$114  = { codes[76:70], 1'h0 };
+  assign \$117  = { codes[76:70], 1'h0 };
+  assign \$122  = { values[191:176], 1'h0 };
+  assign \$125  = { codes[83:77], 1'h0 };
+  assign \$128  = { codes[83:77], 1'h0 };
+  assign \$133  = { values[207:192], 1'h0 };
+  assign \$136  = { codes[90:84], 1'h0 };
+  assign \$139  = { codes[90:84], 1'h0 };
+  assign \$144  = { values[223:208], 1'h0 };
+  assign \$147  = { codes[97:91], 1'h0 };
+  assign \$150  = { codes[97:91], 1'h0 };
+  assign \$155  = { values[239:224], 1'h0 };
+  assign \$158  = { codes[104:98], 1'h0 };
+  assign \$161  = { codes[104:98], 1'h0 };
+  assign \$166  = { values[255:240], 1'h0 };
+  assign \$169  = { codes[111:105], 1'h0 };
+  assign \$172  = { codes[111:105], 1'h0 };
+  assign \$177  = { values[271:256], 1'h0 };
+  assign \$180  = { codes[118:112], 1'h0 };
+  assign \$183  = { codes[118:112], 1'h0 };
+  assign \$188  = { values[287:272], 1'h0 };
+  assign \$191  = { codes[125:119], 1'h0 };
+  assign \$194  = { codes[125:119], 1'h0 };
+  assign \$199  = { values[303:288], 1'h0 };
+  assign \$202  = { codes[132:126], 1'h0 };
+  assign \$205  = { codes[132:126], 1'h0 };
+  assign \$210  = { values[319:304], 1'h0 };
+  assign \$213  = { codes[139:133], 1'h0 };
+  assign \$216  = { codes[139:133], 1'h0 };
+  assign \$221  = { values[335:320], 1'h0 };
+  assign \$224  = { codes[146:140], 1'h0 };
+  assign \$227  = { codes[146:140], 1'h0 };
+  assign \$232  = { values[351:336], 1'h0 };
+  assign \$235  = { codes[153:147], 1'h0 };
+  assign \$238  = { codes[153:147], 1'h0 };
+  assign \$243  = { values[367:352], 1'h0 };
+  assign \$246  = { codes[160:154], 1'h0 };
+  assign \$249  = { codes[160:154], 1'h0 };
+  assign \$254  = { values[383:368], 1'h0 };
+  assign \$257  = { codes[167:161], 1'h0 };
+  assign \$260  = { codes[167:161], 1'h0 };
+  assign \$265  = { values[399:384], 1'h0 };
+  assign \$268  = { codes[174:168], 1'h0 };
+  assign \$271  = { codes[174:168], 1'h0 };
+  assign \$276  = { values[415:400], 1'h0 };
+  assign \$279  = { codes[181:175], 1'h0 };
+  assign \$282  = { codes[181:175], 1'h0 };
+  assign \$287  = { values[431:416], 1'h0 };
+  assign \$290  = { codes[188:182], 1'h0 };
+  assign \$293  = { codes[188:182], 1'h0 };
+  assign \$298  = { values[447:432], 1'h0 };
+  assign \$301  = { codes[195:189], 1'h0 };
+  assign \$304  = { codes[195:189], 1'h0 };
+  assign \$309  = { values[463:448], 1'h0 };
+  assign \$312  = { codes[202:196], 1'h0 };
+  assign \$315  = { codes[202:196], 1'h0 };
+  assign \$320  = { values[479:464], 1'h0 };
+  assign \$323  = { codes[209:203], 1'h0 };
+  assign \$326  = { codes[209:203], 1'h0 };
+  assign \$331  = { values[495:480], 1'h0 };
+  assign \$334  = { codes[216:210], 1'h0 };
+  assign \$337  = { codes[216:210], 1'h0 };
+  assign \$342  = { values[511:496], 1'h0 };
+  assign \$345  = { codes[223:217], 1'h0 };
+  assign \$348  = { codes[223:217], 1'h0 };
+  assign \$353  = { values[527:512], 1'h0 };
+  assign \$356  = { codes[230:224], 1'h0 };
+  assign \$359  = { codes[230:224], 1'h0 };
+  assign \$364  = { values[543:528], 1'h0 };
+  assign \$367  = { codes[237:231], 1'h0 };
+  assign \$370  = { codes[237:231], 1'h0 };
+  assign \$375  = { values[559:544], 1'h0 };
+  assign \$378  = { codes[244:238], 1'h0 };
+  assign \$381  = { codes[244:238], 1'h0 };
+  assign \$386  = { values[575:560], 1'h0 };
+  assign \$389  = { codes[251:245], 1'h0 };
+  assign \$392  = { codes[251:245], 1'h0 };
+  assign \$397  = { values[591:576], 1'h0 };
+  assign \$400  = { codes[258:252], 1'h0 };
+  assign \$403  = { codes[258:252], 1'h0 };
+  assign \$408  = { values[607:592], 1'h0 };
+  assign \$411  = { codes[265:259], 1'h0 };
+  assign \$414  = { codes[265:259], 1'h0 };
+  assign \$419  = { values[623:608], 1'h0 };
+  assign \$422  = { codes[272:266], 1'h0 };
+  assign \$425  = { codes[272:266], 1'h0 };
+  assign \$430  = { values[639:624], 1'h0 };
+  assign \$433  = { codes[279:273], 1'h0 };
+  assign \$436  = { codes[279:273], 1'h0 };
+  assign \$441  = { values[655:640], 1'h0 };
+  assign \$444  = { codes[286:280], 1'h0 };
+  assign \$447  = { codes[286:280], 1'h0 };
+  assign \$452  = { values[671:656], 1'h0 };
+  assign \$455  = { codes[293:287], 1'h0 };
+  assign \$458  = { codes[293:287], 1'h0 };
+  assign \$463  = { values[687:672], 1'h0 };
+  assign \$466  = { codes[300:294], 1'h0 };
+  assign \$469  = { codes[300:294], 1'h0 };
+  assign \$474  = { values[703:688], 1'h0 };
+  assign \$477  = { codes[307:301], 1'h0 };
+  assign \$480  = { codes[307:301], 1'h0 };
+  assign \$485  = { values[719:704], 1'h0 };
+  assign \$488  = { codes[314:308], 1'h0 };
+  assign \$491  = { codes[314:308], 1'h0 };
+  assign \$496  = { values[735:720], 1'h0 };
+  assign \$499  = { codes[321:315], 1'h0 };
+  assign \$502  = { codes[321:315], 1'h0 };
+  assign \$507  = { values[751:736], 1'h0 };
+  assign \$510  = { codes[328:322], 1'h0 };
+  assign \$513  = { codes[328:322], 1'h0 };
+  assign \$518  = { values[767:752], 1'h0 };
+  assign \$521  = { codes[335:329], 1'h0 };
+  assign \$524  = { codes[335:329], 1'h0 };
+  assign \$529  = { values[783:768], 1'h0 };
+  assign \$532  = { codes[342:336], 1'h0 };
+  assign \$535  = { codes[342:336], 1'h0 };
+  assign \$540  = { values[799:784], 1'h0 };
+  assign \$543  = { codes[349:343], 1'h0 };
+  assign \$546  = { codes[349:343], 1'h0 };
+  assign \$551  = { values[815:800], 1'h0 };
+  assign \$554  = { codes[356:350], 1'h0 };
+  assign \$557  = { codes[356:350], 1'h0 };
+  assign \$562  = { values[831:816], 1'h0 };
+  assign \$565  = { codes[363:357], 1'h0 };
+  assign \$568  = { codes[363:357], 1'h0 };
+  assign \$573  = { values[847:832], 1'h0 };
+  assign \$576  = { codes[370:364], 1'h0 };
+  assign \$579  = { codes[370:364], 1'h0 };
+  assign \$584  = { values[863:848], 1'h0 };
+  assign \$587  = { codes[377:371], 1'h0 };
+  assign \$590  = { codes[377:371], 1'h0 };
+  assign \$595  = { values[879:864], 1'h0 };
+  assign \$598  = { codes[384:378], 1'h0 };
+  assign \$601  = { codes[384:378], 1'h0 };
+  assign \$606  = { values[895:880], 1'h0 };
+  assign \$609  = { codes[391:385], 1'h0 };
+  assign \$612  = { codes[391:385], 1'h0 };
+  assign \$617  = { values[911:896], 1'h0 };
+  assign \$620  = { codes[398:392], 1'h0 };
+  assign \$623  = { codes[398:392], 1'h0 };
+  assign \$628  = { values[927:912], 1'h0 };
+  assign \$631  = { codes[405:399], 1'h0 };
+  assign \$634  = { codes[405:399], 1'h0 };
+  assign \$639  = { values[943:928], 1'h0 };
+  assign \$642  = { codes[412:406], 1'h0 };
+  assign \$645  = { codes[412:406], 1'h0 };
+  assign \$650  = { values[959:944], 1'h0 };
+  assign \$653  = { codes[419:413], 1'h0 };
+  assign \$656  = { codes[419:413], 1'h0 };
+  assign \$661  = { values[975:960], 1'h0 };
+  assign \$664  = { codes[426:420], 1'h0 };
+  assign \$667  = { codes[426:420], 1'h0 };
+  assign \$672  = { values[991:976], 1'h0 };
+  assign \$675  = { codes[433:427], 1'h0 };
+  assign \$678  = { codes[433:427], 1'h0 };
+  assign \$683  = { values[1007:992], 1'h0 };
+  assign \$686  = { codes[440:434], 1'h0 };
+  assign \$689  = { codes[440:434], 1'h0 };
+  assign \$694  = { values[1023:1008], 1'h0 };
+  assign \$697  = { codes[447:441], 1'h0 };
+  assign \$700  = { codes[447:441], 1'h0 };
+  assign \$705  = { values[15:0], 1'h0 };
+  assign \$708  = { codes[6:0], 1'h0 };
+  assign \$711  = { codes[6:0], 1'h0 };
+  assign \$717  = { values[31:16], 1'h0 };
+  assign \$720  = { codes[13:7], 1'h0 };
+  assign \$723  = { codes[13:7], 1'h0 };
+  assign \$729  = { values[47:32], 1'h0 };
+  assign \$732  = { codes[20:14], 1'h0 };
+  assign \$735  = { codes[20:14], 1'h0 };
+  assign \$741  = { values[63:48], 1'h0 };
+  assign \$744  = { codes[27:21], 1'h0 };
+  assign \$747  = { codes[27:21], 1'h0 };
+  assign \$753  = { values[79:64], 1'h0 };
+  assign \$756  = { codes[34:28], 1'h0 };
+  assign \$759  = { codes[34:28], 1'h0 };
+  assign \$765  = { values[95:80], 1'h0 };
+  assign \$768  = { codes[41:35], 1'h0 };
+  assign \$771  = { codes[41:35], 1'h0 };
+  assign \$777  = { values[111:96], 1'h0 };
+  assign \$780  = { codes[48:42], 1'h0 };
+  assign \$783  = { codes[48:42], 1'h0 };
+  assign \$789  = { values[127:112], 1'h0 };
+  assign \$792  = { codes[55:49], 1'h0 };
+  assign \$795  = { codes[55:49], 1'h0 };
+  assign \$801  = { values[143:128], 1'h0 };
+  assign \$804  = { codes[62:56], 1'h0 };
+  assign \$807  = { codes[62:56], 1'h0 };
+  assign \$813  = { values[159:144], 1'h0 };
+  assign \$816  = { codes[69:63], 1'h0 };
+  assign \$819  = { codes[69:63], 1'h0 };
+  assign \$825  = { values[175:160], 1'h0 };
+  assign \$828  = { codes[76:70], 1'h0 };
+  assign \$831  = { codes[76:70], 1'h0 };
+  assign \$837  = { values[191:176], 1'h0 };
+  assign \$840  = { codes[83:77], 1'h0 };
+  assign \$843  = { codes[83:77], 1'h0 };
+  assign \$849  = { values[207:192], 1'h0 };
+  assign \$852  = { codes[90:84], 1'h0 };
+  assign \$855  = { codes[90:84], 1'h0 };
+  assign \$861  = { values[223:208], 1'h0 };
+  assign \$864  = { codes[97:91], 1'h0 };
+  assign \$867  = { codes[97:91], 1'h0 };
+  assign \$873  = { values[239:224], 1'h0 };
+  assign \$876  = { codes[104:98], 1'h0 };
+  assign \$879  = { codes[104:98], 1'h0 };
+  assign \$885  = { values[255:240], 1'h0 };
+  assign \$888  = { codes[111:105], 1'h0 };
+  assign \$891  = { codes[111:105], 1'h0 };
+  assign \$897  = { values[271:256], 1'h0 };
+  assign \$900  = { codes[118:112], 1'h0 };
+  assign \$903  = { codes[118:112], 1'h0 };
+  assign \$909  = { values[287:272], 1'h0 };
+  assign \$912  = { codes[125:119], 1'h0 };
+  assign \$915  = { codes[125:119], 1'h0 };
+  assign \$921  = { values[303:288], 1'h0 };
+  assign \$924  = { codes[132:126], 1'h0 };
+  assign \$927  = { codes[132:126], 1'h0 };
+  assign \$933  = { values[319:304], 1'h0 };
+  assign \$936  = { codes[139:133], 1'h0 };
+  assign \$939  = { codes[139:133], 1'h0 };
+  assign \$945  = { values[335:320], 1'h0 };
+  assign \$948  = { codes[146:140], 1'h0 };
+  assign \$951  = { codes[146:140], 1'h0 };
+  assign \$957  = { values[351:336], 1'h0 };
+  assign \$960  = { codes[153:147], 1'h0 };
+  assign \$963  = { codes[153:147], 1'h0 };
+  assign \$969  = { values[367:352], 1'h0 };
+  assign \$972  = { codes[160:154], 1'h0 };
+  assign \$975  = { codes[160:154], 1'h0 };
+  assign \$981  = { values[383:368], 1'h0 };
+  assign \$984  = { codes[167:161], 1'h0 };
+  assign \$987  = { codes[167:161], 1'h0 };
+  assign \$993  = { values[399:384], 1'h0 };
+  assign \$996  = { codes[174:168], 1'h0 };
+  assign \$999  = { codes[174:168], 1'h0 };
+  assign \$1005  = { values[415:400], 1'h0 };
+  assign \$1008  = { codes[181:175], 1'h0 };
+  assign \$1011  = { codes[181:175], 1'h0 };
+  assign \$1017  = { values[431:416], 1'h0 };
+  assign \$1020  = { codes[188:182], 1'h0 };
+  assign \$1023  = { codes[188:182], 1'h0 };
+  assign \$1029  = { values[447:432], 1'h0 };
+  assign \$1032  = { codes[195:189], 1'h0 };
+  assign \$1035  = { codes[195:189], 1'h0 };
+  assign \$1041  = { values[463:448], 1'h0 };
+  assign \$1044  = { codes[202:196], 1'h0 };
+  assign \$1047  = { codes[202:196], 1'h0 };
+  assign \$1053  = { values[479:464], 1'h0 };
+  assign \$1056  = { codes[209:203], 1'h0 };
+  assign \$1059  = { codes[209:203], 1'h0 };
+  assign \$1065  = { values[495:480], 1'h0 };
+  assign \$1068  = { codes[216:210], 1'h0 };
+  assign \$1071  = { codes[216:210], 1'h0 };
+  assign \$1077  = { values[511:496], 1'h0 };
+  assign \$1080  = { codes[223:217], 1'h0 };
+  assign \$1083  = { codes[223:217], 1'h0 };
+  assign \$1089  = { values[527:512], 1'h0 };
+  assign \$1092  = { codes[230:224], 1'h0 };
+  assign \$1095  = { codes[230:224], 1'h0 };
+  assign \$1101  = { values[543:528], 1'h0 };
+  assign \$1104  = { codes[237:231], 1'h0 };
+  assign \$1107  = { codes[237:231], 1'h0 };
+  assign \$1113  = { values[559:544], 1'h0 };
+  assign \$1116  = { codes[244:238], 1'h0 };
+  assign \$1119  = { codes[244:238], 1'h0 };
+  assign \$1125  = { values[575:560], 1'h0 };
+  assign \$1128  = { codes[251:245], 1'h0 };
+  assign \$1131  = { codes[251:245], 1'h0 };
+  assign \$1137  = { values[591:576], 1'h0 };
+  assign \$1140  = { codes[258:252], 1'h0 };
+  assign \$1143  = { codes[258:252], 1'h0 };
+  assign \$1149  = { values[607:592], 1'h0 };
+  assign \$1152  = { codes[265:259], 1'h0 };
+  assign \$1155  = { codes[265:259], 1'h0 };
+  assign \$1161  = { values[623:608], 1'h0 };
+  assign \$1164  = { codes[272:266], 1'h0 };
+  assign \$1167  = { codes[272:266], 1'h0 };
+  assign \$1173  = { values[639:624], 1'h0 };
+  assign \$1176  = { codes[279:273], 1'h0 };
+  assign \$1179  = { codes[279:273], 1'h0 };
+  assign \$1185  = { values[655:640], 1'h0 };
+  assign \$1188  = { codes[286:280], 1'h0 };
+  assign \$1191  = { codes[286:280], 1'h0 };
+  assign \$1197  = { values[671:656], 1'h0 };
+  assign \$1200  = { codes[293:287], 1'h0 };
+  assign \$1203  = { codes[293:287], 1'h0 };
+  assign \$1209  = { values[687:672], 1'h0 };
+  assign \$1212  = { codes[300:294], 1'h0 };
+  assign \$1215  = { codes[300:294], 1'h0 };
+  assign \$1221  = { values[703:688], 1'h0 };
+  assign \$1224  = { codes[307:301], 1'h0 };
+  assign \$1227  = { codes[307:301], 1'h0 };
+  assign \$1233  = { values[719:704], 1'h0 };
+  assign \$1236  = { codes[314:308], 1'h0 };
+  assign \$1239  = { codes[314:308], 1'h0 };
+  assign \$1245  = { values[735:720], 1'h0 };
+  assign \$1248  = { codes[321:315], 1'h0 };
+  assign \$1251  = { codes[321:315], 1'h0 };
+  assign \$1257  = { values[751:736], 1'h0 };
+  assign \$1260  = { codes[328:322], 1'h0 };
+  assign \$1263  = { codes[328:322], 1'h0 };
+  assign \$1269  = { values[767:752], 1'h0 };
+  assign \$1272  = { codes[335:329], 1'h0 };
+  assign \$1275  = { codes[335:329], 1'h0 };
+  assign \$1281  = { values[783:768], 1'h0 };
+  assign \$1284  = { codes[342:336], 1'h0 };
+  assign \$1287  = { codes[342:336], 1'h0 };
+  assign \$1293  = { values[799:784], 1'h0 };
+  assign \$1296  = { codes[349:343], 1'h0 };
+  assign \$1299  = { codes[349:343], 1'h0 };
+  assign \$1305  = { values[815:800], 1'h0 };
+  assign \$1308  = { codes[356:350], 1'h0 };
+  assign \$1311  = { codes[356:350], 1'h0 };
+  assign \$1317  = { values[831:816], 1'h0 };
+  assign \$1320  = { codes[363:357], 1'h0 };
+  assign \$1323  = { codes[363:357], 1'h0 };
+  assign \$1329  = { values[847:832], 1'h0 };
+  assign \$1332  = { codes[370:364], 1'h0 };
+  assign \$1335  = { codes[370:364], 1'h0 };
+  assign \$1341  = { values[863:848], 1'h0 };
+  assign \$1344  = { codes[377:371], 1'h0 };
+  assign \$1347  = { codes[377:371], 1'h0 };
+  assign \$1353  = { values[879:864], 1'h0 };
+  assign \$1356  = { codes[384:378], 1'h0 };
+  assign \$1359  = { codes[384:378], 1'h0 };
+  assign \$1365  = { values[895:880], 1'h0 };
+  assign \$1368  = { codes[391:385], 1'h0 };
+  assign \$1371  = { codes[391:385], 1'h0 };
+  assign \$1377  = { values[911:896], 1'h0 };
+  assign \$1380  = { codes[398:392], 1'h0 };
+  assign \$1383  = { codes[398:392], 1'h0 };
+  assign \$1389  = { values[927:912], 1'h0 };
+  assign \$1392  = { codes[405:399], 1'h0 };
+  assign \$1395  = { codes[405:399], 1'h0 };
+  assign \$1401  = { values[943:928], 1'h0 };
+  assign \$1404  = { codes[412:406], 1'h0 };
+  assign \$1407  = { codes[412:406], 1'h0 };
+  assign \$1413  = { values[959:944], 1'h0 };
+  assign \$1416  = { codes[419:413], 1'h0 };
+  assign \$1419  = { codes[419:413], 1'h0 };
+  assign \$1425  = { values[975:960], 1'h0 };
+  assign \$1428  = { codes[426:420], 1'h0 };
+  assign \$1431  = { codes[426:420], 1'h0 };
+  assign \$1437  = { values[991:976], 1'h0 };
+  assign \$1440  = { codes[433:427], 1'h0 };
+  assign \$1443  = { codes[433:427], 1'h0 };
+  assign \$1449  = { values[1007:992], 1'h0 };
+  assign \$1452  = { codes[440:434], 1'h0 };
+  assign \$1455  = { codes[440:434], 1'h0 };
+  assign \$1461  = { values[1023:1008], 1'h0 };
+  assign \$1464  = { codes[447:441], 1'h0 };
+  assign \$1467  = { codes[447:441], 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -1971,7 +4896,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   initial \$auto$verilog_backend.cc:2355:dump_module$7  = 1'h0;
   wire \$1 ;
   reg [63:0] \$10 ;
-  reg [1:0] \$11 ;
+  reg [3:0] \$11 ;
   wire \$2 ;
   wire \$3 ;
   wire \$4 ;
@@ -1986,10 +4911,12 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   input clk;
   wire clk;
   reg discarding = 1'h0;
-  output [1:0] flags;
-  reg [1:0] flags = 2'h0;
+  output [3:0] flags;
+  reg [3:0] flags = 4'h0;
   wire \flags.accumulate ;
   wire \flags.hold ;
+  wire \flags.negate ;
+  wire \flags.shift ;
   output length_error;
   reg length_error;
   input rst;
@@ -2000,8 +4927,8 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   wire s_axis_tlast;
   output s_axis_tready;
   wire s_axis_tready;
-  input [1:0] s_axis_tuser;
-  wire [1:0] s_axis_tuser;
+  input [3:0] s_axis_tuser;
+  wire [3:0] s_axis_tuser;
   input s_axis_tvalid;
   wire s_axis_tvalid;
   input take;
@@ -2138,12 +5065,14 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
       end
     end
     if (rst) begin
-      \$11  = 2'h0;
+      \$11  = 4'h0;
     end
   end
   assign buffer = vector;
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
+  assign \flags.shift  = flags[2];
+  assign \flags.negate  = flags[3];
   assign \$2  = beat;
   assign \$4  = beat;
 endmodule
@@ -2442,12 +5371,15 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$1889$0 , \port$1891$0 , wv_retry_count_count, vmm_count_count
-, s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset
-, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset
-, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset
-, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset, s_axil_rvalid, s_axil_rdata, s_axil_rresp, status_length_error_set, ctrl_write_row_busy
-, status_write_failed_set, s_axil_awaddr);
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$3430$0 , \port$3432$0 , wv_retry_count_count, vmm_count_count
+, s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset
+, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset
+, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset
+, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value
+, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value
+, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value
+, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value, threshold62_value, threshold63_value, s_axil_rvalid, s_axil_rdata, s_axil_rresp
+, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
   reg \$auto$verilog_backend.cc:2355:dump_module$10 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$10  = 1'h0;
   wire \$1 ;
@@ -2608,129 +5540,323 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$239 ;
   wire \$24 ;
   wire \$240 ;
-  reg \$241 ;
-  reg [11:0] \$242 ;
-  reg \$243 ;
-  reg [31:0] \$244 ;
-  reg \$245 ;
-  reg \$246 ;
-  reg [1:0] \$247 ;
-  reg \$248 ;
-  reg \$249 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire \$249 ;
   wire [31:0] \$25 ;
-  reg \$250 ;
-  reg \$251 ;
-  reg \$252 ;
-  reg [7:0] \$253 ;
-  reg [15:0] \$254 ;
-  reg [15:0] \$255 ;
-  reg [15:0] \$256 ;
-  reg \$257 ;
-  reg \$258 ;
-  reg \$259 ;
+  wire \$250 ;
+  wire \$251 ;
+  wire \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
+  wire \$259 ;
   wire \$26 ;
-  reg [3:0] \$260 ;
-  reg [15:0] \$261 ;
-  reg [7:0] \$262 ;
-  reg [31:0] \$263 ;
-  reg [31:0] \$264 ;
-  reg [15:0] \$265 ;
-  reg [15:0] \$266 ;
-  reg [15:0] \$267 ;
-  reg [15:0] \$268 ;
-  reg [15:0] \$269 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
   wire \$27 ;
-  reg [15:0] \$270 ;
-  reg [15:0] \$271 ;
-  reg [15:0] \$272 ;
-  reg [15:0] \$273 ;
-  reg [15:0] \$274 ;
-  reg [15:0] \$275 ;
-  reg [15:0] \$276 ;
-  reg [15:0] \$277 ;
-  reg [15:0] \$278 ;
-  reg [15:0] \$279 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
   wire \$28 ;
-  reg [15:0] \$280 ;
-  reg [15:0] \$281 ;
-  reg [15:0] \$282 ;
-  reg [15:0] \$283 ;
-  reg [15:0] \$284 ;
-  reg [15:0] \$285 ;
-  reg [15:0] \$286 ;
-  reg [15:0] \$287 ;
-  reg [15:0] \$288 ;
-  reg [15:0] \$289 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
   wire \$29 ;
-  reg [15:0] \$290 ;
-  reg [15:0] \$291 ;
-  reg [15:0] \$292 ;
-  reg [15:0] \$293 ;
-  reg [15:0] \$294 ;
-  reg [15:0] \$295 ;
-  reg [15:0] \$296 ;
-  reg [15:0] \$297 ;
-  reg [15:0] \$298 ;
-  reg [15:0] \$299 ;
+  wire \$290 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  wire \$294 ;
+  wire \$295 ;
+  wire \$296 ;
+  wire \$297 ;
+  wire \$298 ;
+  wire \$299 ;
   wire \$3 ;
   wire \$30 ;
-  reg [15:0] \$300 ;
-  reg [15:0] \$301 ;
-  reg [15:0] \$302 ;
-  reg [15:0] \$303 ;
-  reg [15:0] \$304 ;
-  reg [15:0] \$305 ;
-  reg [15:0] \$306 ;
-  reg [15:0] \$307 ;
-  reg [15:0] \$308 ;
-  reg [15:0] \$309 ;
+  wire \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire \$303 ;
+  wire \$304 ;
+  wire \$305 ;
+  wire \$306 ;
+  wire \$307 ;
+  wire \$308 ;
+  wire \$309 ;
   wire \$31 ;
-  reg [15:0] \$310 ;
-  reg [15:0] \$311 ;
-  reg [15:0] \$312 ;
-  reg [15:0] \$313 ;
-  reg [15:0] \$314 ;
-  reg [15:0] \$315 ;
-  reg [15:0] \$316 ;
-  reg [15:0] \$317 ;
-  reg [15:0] \$318 ;
-  reg [15:0] \$319 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
+  wire \$313 ;
+  wire \$314 ;
+  wire \$315 ;
+  wire \$316 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire \$319 ;
   wire \$32 ;
-  reg [15:0] \$320 ;
-  reg [15:0] \$321 ;
-  reg [15:0] \$322 ;
-  reg [15:0] \$323 ;
-  reg [15:0] \$324 ;
-  reg [15:0] \$325 ;
-  reg [15:0] \$326 ;
-  reg [15:0] \$327 ;
-  reg [15:0] \$328 ;
-  reg \$329 ;
+  wire \$320 ;
+  wire \$321 ;
+  wire \$322 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
   wire \$33 ;
-  reg [31:0] \$330 ;
-  reg [1:0] \$331 ;
-  reg [11:0] \$332 ;
+  wire \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire \$339 ;
   wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
+  wire \$342 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire \$348 ;
+  wire \$349 ;
   wire \$35 ;
+  wire \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
   wire \$36 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  wire \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
   wire \$37 ;
+  reg \$370 ;
+  reg [11:0] \$371 ;
+  reg \$372 ;
+  reg [31:0] \$373 ;
+  reg \$374 ;
+  reg \$375 ;
+  reg [1:0] \$376 ;
+  reg \$377 ;
+  reg \$378 ;
+  reg \$379 ;
   wire \$38 ;
+  reg \$380 ;
+  reg \$381 ;
+  reg [7:0] \$382 ;
+  reg [15:0] \$383 ;
+  reg [15:0] \$384 ;
+  reg [15:0] \$385 ;
+  reg \$386 ;
+  reg \$387 ;
+  reg \$388 ;
+  reg \$389 ;
   wire \$39 ;
+  reg [3:0] \$390 ;
+  reg [15:0] \$391 ;
+  reg [7:0] \$392 ;
+  reg [31:0] \$393 ;
+  reg [31:0] \$394 ;
+  reg [15:0] \$395 ;
+  reg [15:0] \$396 ;
+  reg [15:0] \$397 ;
+  reg [15:0] \$398 ;
+  reg [15:0] \$399 ;
   wire \$4 ;
   wire \$40 ;
+  reg [15:0] \$400 ;
+  reg [15:0] \$401 ;
+  reg [15:0] \$402 ;
+  reg [15:0] \$403 ;
+  reg [15:0] \$404 ;
+  reg [15:0] \$405 ;
+  reg [15:0] \$406 ;
+  reg [15:0] \$407 ;
+  reg [15:0] \$408 ;
+  reg [15:0] \$409 ;
   wire \$41 ;
+  reg [15:0] \$410 ;
+  reg [15:0] \$411 ;
+  reg [15:0] \$412 ;
+  reg [15:0] \$413 ;
+  reg [15:0] \$414 ;
+  reg [15:0] \$415 ;
+  reg [15:0] \$416 ;
+  reg [15:0] \$417 ;
+  reg [15:0] \$418 ;
+  reg [15:0] \$419 ;
   wire \$42 ;
+  reg [15:0] \$420 ;
+  reg [15:0] \$421 ;
+  reg [15:0] \$422 ;
+  reg [15:0] \$423 ;
+  reg [15:0] \$424 ;
+  reg [15:0] \$425 ;
+  reg [15:0] \$426 ;
+  reg [15:0] \$427 ;
+  reg [15:0] \$428 ;
+  reg [15:0] \$429 ;
   wire \$43 ;
+  reg [15:0] \$430 ;
+  reg [15:0] \$431 ;
+  reg [15:0] \$432 ;
+  reg [15:0] \$433 ;
+  reg [15:0] \$434 ;
+  reg [15:0] \$435 ;
+  reg [15:0] \$436 ;
+  reg [15:0] \$437 ;
+  reg [15:0] \$438 ;
+  reg [15:0] \$439 ;
   wire \$44 ;
+  reg [15:0] \$440 ;
+  reg [15:0] \$441 ;
+  reg [15:0] \$442 ;
+  reg [15:0] \$443 ;
+  reg [15:0] \$444 ;
+  reg [15:0] \$445 ;
+  reg [15:0] \$446 ;
+  reg [15:0] \$447 ;
+  reg [15:0] \$448 ;
+  reg [15:0] \$449 ;
   wire \$45 ;
+  reg [15:0] \$450 ;
+  reg [15:0] \$451 ;
+  reg [15:0] \$452 ;
+  reg [15:0] \$453 ;
+  reg [15:0] \$454 ;
+  reg [15:0] \$455 ;
+  reg [15:0] \$456 ;
+  reg [15:0] \$457 ;
+  reg [15:0] \$458 ;
+  reg [15:0] \$459 ;
   wire \$46 ;
+  reg [15:0] \$460 ;
+  reg [15:0] \$461 ;
+  reg [15:0] \$462 ;
+  reg [15:0] \$463 ;
+  reg [15:0] \$464 ;
+  reg [15:0] \$465 ;
+  reg [15:0] \$466 ;
+  reg [15:0] \$467 ;
+  reg [15:0] \$468 ;
+  reg [15:0] \$469 ;
   wire \$47 ;
+  reg [15:0] \$470 ;
+  reg [15:0] \$471 ;
+  reg [15:0] \$472 ;
+  reg [15:0] \$473 ;
+  reg [15:0] \$474 ;
+  reg [15:0] \$475 ;
+  reg [15:0] \$476 ;
+  reg [15:0] \$477 ;
+  reg [15:0] \$478 ;
+  reg [15:0] \$479 ;
   wire \$48 ;
+  reg [15:0] \$480 ;
+  reg [15:0] \$481 ;
+  reg [15:0] \$482 ;
+  reg [15:0] \$483 ;
+  reg [15:0] \$484 ;
+  reg [15:0] \$485 ;
+  reg [15:0] \$486 ;
+  reg [15:0] \$487 ;
+  reg [15:0] \$488 ;
+  reg [15:0] \$489 ;
   wire \$49 ;
+  reg [15:0] \$490 ;
+  reg [15:0] \$491 ;
+  reg [15:0] \$492 ;
+  reg [15:0] \$493 ;
+  reg [15:0] \$494 ;
+  reg [15:0] \$495 ;
+  reg [15:0] \$496 ;
+  reg [15:0] \$497 ;
+  reg [15:0] \$498 ;
+  reg [15:0] \$499 ;
   wire [31:0] \$5 ;
   wire \$50 ;
+  reg [15:0] \$500 ;
+  reg [15:0] \$501 ;
+  reg [15:0] \$502 ;
+  reg [15:0] \$503 ;
+  reg [15:0] \$504 ;
+  reg [15:0] \$505 ;
+  reg [15:0] \$506 ;
+  reg [15:0] \$507 ;
+  reg [15:0] \$508 ;
+  reg [15:0] \$509 ;
   wire \$51 ;
+  reg [15:0] \$510 ;
+  reg [15:0] \$511 ;
+  reg [15:0] \$512 ;
+  reg [15:0] \$513 ;
+  reg [15:0] \$514 ;
+  reg [15:0] \$515 ;
+  reg [15:0] \$516 ;
+  reg [15:0] \$517 ;
+  reg [15:0] \$518 ;
+  reg [15:0] \$519 ;
   wire \$52 ;
+  reg [15:0] \$520 ;
+  reg [15:0] \$521 ;
+  reg [15:0] \$522 ;
+  reg \$523 ;
+  reg [31:0] \$524 ;
+  reg [1:0] \$525 ;
+  reg [11:0] \$526 ;
   wire \$53 ;
   wire \$54 ;
   wire \$55 ;
@@ -2920,12 +6046,14 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg ctrl_write_row = 1'h0;
   input ctrl_write_row_busy;
   wire ctrl_write_row_busy;
+  output mode_activation;
+  reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$1889$0 ;
-  wire [5:0] \port$1889$0 ;
-  input [63:0] \port$1891$0 ;
-  wire [63:0] \port$1891$0 ;
+  input [5:0] \port$3430$0 ;
+  wire [5:0] \port$3430$0 ;
+  input [63:0] \port$3432$0 ;
+  wire [63:0] \port$3432$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -2993,6 +6121,134 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire status_write_failed_set;
   output [15:0] tdc_start_delay_cycles;
   reg [15:0] tdc_start_delay_cycles = 16'h0040;
+  output [15:0] threshold0_value;
+  reg [15:0] threshold0_value = 16'h0000;
+  output [15:0] threshold10_value;
+  reg [15:0] threshold10_value = 16'h0000;
+  output [15:0] threshold11_value;
+  reg [15:0] threshold11_value = 16'h0000;
+  output [15:0] threshold12_value;
+  reg [15:0] threshold12_value = 16'h0000;
+  output [15:0] threshold13_value;
+  reg [15:0] threshold13_value = 16'h0000;
+  output [15:0] threshold14_value;
+  reg [15:0] threshold14_value = 16'h0000;
+  output [15:0] threshold15_value;
+  reg [15:0] threshold15_value = 16'h0000;
+  output [15:0] threshold16_value;
+  reg [15:0] threshold16_value = 16'h0000;
+  output [15:0] threshold17_value;
+  reg [15:0] threshold17_value = 16'h0000;
+  output [15:0] threshold18_value;
+  reg [15:0] threshold18_value = 16'h0000;
+  output [15:0] threshold19_value;
+  reg [15:0] threshold19_value = 16'h0000;
+  output [15:0] threshold1_value;
+  reg [15:0] threshold1_value = 16'h0000;
+  output [15:0] threshold20_value;
+  reg [15:0] threshold20_value = 16'h0000;
+  output [15:0] threshold21_value;
+  reg [15:0] threshold21_value = 16'h0000;
+  output [15:0] threshold22_value;
+  reg [15:0] threshold22_value = 16'h0000;
+  output [15:0] threshold23_value;
+  reg [15:0] threshold23_value = 16'h0000;
+  output [15:0] threshold24_value;
+  reg [15:0] threshold24_value = 16'h0000;
+  output [15:0] threshold25_value;
+  reg [15:0] threshold25_value = 16'h0000;
+  output [15:0] threshold26_value;
+  reg [15:0] threshold26_value = 16'h0000;
+  output [15:0] threshold27_value;
+  reg [15:0] threshold27_value = 16'h0000;
+  output [15:0] threshold28_value;
+  reg [15:0] threshold28_value = 16'h0000;
+  output [15:0] threshold29_value;
+  reg [15:0] threshold29_value = 16'h0000;
+  output [15:0] threshold2_value;
+  reg [15:0] threshold2_value = 16'h0000;
+  output [15:0] threshold30_value;
+  reg [15:0] threshold30_value = 16'h0000;
+  output [15:0] threshold31_value;
+  reg [15:0] threshold31_value = 16'h0000;
+  output [15:0] threshold32_value;
+  reg [15:0] threshold32_value = 16'h0000;
+  output [15:0] threshold33_value;
+  reg [15:0] threshold33_value = 16'h0000;
+  output [15:0] threshold34_value;
+  reg [15:0] threshold34_value = 16'h0000;
+  output [15:0] threshold35_value;
+  reg [15:0] threshold35_value = 16'h0000;
+  output [15:0] threshold36_value;
+  reg [15:0] threshold36_value = 16'h0000;
+  output [15:0] threshold37_value;
+  reg [15:0] threshold37_value = 16'h0000;
+  output [15:0] threshold38_value;
+  reg [15:0] threshold38_value = 16'h0000;
+  output [15:0] threshold39_value;
+  reg [15:0] threshold39_value = 16'h0000;
+  output [15:0] threshold3_value;
+  reg [15:0] threshold3_value = 16'h0000;
+  output [15:0] threshold40_value;
+  reg [15:0] threshold40_value = 16'h0000;
+  output [15:0] threshold41_value;
+  reg [15:0] threshold41_value = 16'h0000;
+  output [15:0] threshold42_value;
+  reg [15:0] threshold42_value = 16'h0000;
+  output [15:0] threshold43_value;
+  reg [15:0] threshold43_value = 16'h0000;
+  output [15:0] threshold44_value;
+  reg [15:0] threshold44_value = 16'h0000;
+  output [15:0] threshold45_value;
+  reg [15:0] threshold45_value = 16'h0000;
+  output [15:0] threshold46_value;
+  reg [15:0] threshold46_value = 16'h0000;
+  output [15:0] threshold47_value;
+  reg [15:0] threshold47_value = 16'h0000;
+  output [15:0] threshold48_value;
+  reg [15:0] threshold48_value = 16'h0000;
+  output [15:0] threshold49_value;
+  reg [15:0] threshold49_value = 16'h0000;
+  output [15:0] threshold4_value;
+  reg [15:0] threshold4_value = 16'h0000;
+  output [15:0] threshold50_value;
+  reg [15:0] threshold50_value = 16'h0000;
+  output [15:0] threshold51_value;
+  reg [15:0] threshold51_value = 16'h0000;
+  output [15:0] threshold52_value;
+  reg [15:0] threshold52_value = 16'h0000;
+  output [15:0] threshold53_value;
+  reg [15:0] threshold53_value = 16'h0000;
+  output [15:0] threshold54_value;
+  reg [15:0] threshold54_value = 16'h0000;
+  output [15:0] threshold55_value;
+  reg [15:0] threshold55_value = 16'h0000;
+  output [15:0] threshold56_value;
+  reg [15:0] threshold56_value = 16'h0000;
+  output [15:0] threshold57_value;
+  reg [15:0] threshold57_value = 16'h0000;
+  output [15:0] threshold58_value;
+  reg [15:0] threshold58_value = 16'h0000;
+  output [15:0] threshold59_value;
+  reg [15:0] threshold59_value = 16'h0000;
+  output [15:0] threshold5_value;
+  reg [15:0] threshold5_value = 16'h0000;
+  output [15:0] threshold60_value;
+  reg [15:0] threshold60_value = 16'h0000;
+  output [15:0] threshold61_value;
+  reg [15:0] threshold61_value = 16'h0000;
+  output [15:0] threshold62_value;
+  reg [15:0] threshold62_value = 16'h0000;
+  output [15:0] threshold63_value;
+  reg [15:0] threshold63_value = 16'h0000;
+  output [15:0] threshold6_value;
+  reg [15:0] threshold6_value = 16'h0000;
+  output [15:0] threshold7_value;
+  reg [15:0] threshold7_value = 16'h0000;
+  output [15:0] threshold8_value;
+  reg [15:0] threshold8_value = 16'h0000;
+  output [15:0] threshold9_value;
+  reg [15:0] threshold9_value = 16'h0000;
   input [31:0] vmm_count_count;
   wire [31:0] vmm_count_count;
   reg [31:0] w_data = 32'd0;
@@ -3007,7 +6263,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire wr_commit;
   wire wr_error;
   wire wr_go;
-  reg [84:0] wr_hit;
+  reg [148:0] wr_hit;
   wire wr_mapped;
   wire wr_ok;
   output [15:0] write_pulse_cycles_cycles;
@@ -3031,6 +6287,240 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [7:0] wv_read_threshold = 8'h0c;
   input [31:0] wv_retry_count_count;
   wire [31:0] wv_retry_count_count;
+  always @(posedge clk)
+    cal_offset15_offset <= \$410 ;
+  always @(posedge clk)
+    cal_offset16_offset <= \$411 ;
+  always @(posedge clk)
+    cal_offset17_offset <= \$412 ;
+  always @(posedge clk)
+    cal_offset18_offset <= \$413 ;
+  always @(posedge clk)
+    cal_offset19_offset <= \$414 ;
+  always @(posedge clk)
+    cal_offset20_offset <= \$415 ;
+  always @(posedge clk)
+    cal_offset21_offset <= \$416 ;
+  always @(posedge clk)
+    cal_offset22_offset <= \$417 ;
+  always @(posedge clk)
+    cal_offset23_offset <= \$418 ;
+  always @(posedge clk)
+    cal_offset24_offset <= \$419 ;
+  always @(posedge clk)
+    cal_offset25_offset <= \$420 ;
+  always @(posedge clk)
+    cal_offset26_offset <= \$421 ;
+  always @(posedge clk)
+    cal_offset27_offset <= \$422 ;
+  always @(posedge clk)
+    cal_offset28_offset <= \$423 ;
+  always @(posedge clk)
+    cal_offset29_offset <= \$424 ;
+  always @(posedge clk)
+    cal_offset30_offset <= \$425 ;
+  always @(posedge clk)
+    cal_offset31_offset <= \$426 ;
+  always @(posedge clk)
+    cal_offset32_offset <= \$427 ;
+  always @(posedge clk)
+    cal_offset33_offset <= \$428 ;
+  always @(posedge clk)
+    cal_offset34_offset <= \$429 ;
+  always @(posedge clk)
+    cal_offset35_offset <= \$430 ;
+  always @(posedge clk)
+    cal_offset36_offset <= \$431 ;
+  always @(posedge clk)
+    cal_offset37_offset <= \$432 ;
+  always @(posedge clk)
+    cal_offset38_offset <= \$433 ;
+  always @(posedge clk)
+    cal_offset39_offset <= \$434 ;
+  always @(posedge clk)
+    cal_offset40_offset <= \$435 ;
+  always @(posedge clk)
+    cal_offset41_offset <= \$436 ;
+  always @(posedge clk)
+    cal_offset42_offset <= \$437 ;
+  always @(posedge clk)
+    cal_offset43_offset <= \$438 ;
+  always @(posedge clk)
+    cal_offset44_offset <= \$439 ;
+  always @(posedge clk)
+    cal_offset45_offset <= \$440 ;
+  always @(posedge clk)
+    cal_offset46_offset <= \$441 ;
+  always @(posedge clk)
+    cal_offset47_offset <= \$442 ;
+  always @(posedge clk)
+    cal_offset48_offset <= \$443 ;
+  always @(posedge clk)
+    cal_offset49_offset <= \$444 ;
+  always @(posedge clk)
+    cal_offset50_offset <= \$445 ;
+  always @(posedge clk)
+    cal_offset51_offset <= \$446 ;
+  always @(posedge clk)
+    cal_offset52_offset <= \$447 ;
+  always @(posedge clk)
+    cal_offset53_offset <= \$448 ;
+  always @(posedge clk)
+    cal_offset54_offset <= \$449 ;
+  always @(posedge clk)
+    cal_offset55_offset <= \$450 ;
+  always @(posedge clk)
+    cal_offset56_offset <= \$451 ;
+  always @(posedge clk)
+    cal_offset57_offset <= \$452 ;
+  always @(posedge clk)
+    cal_offset58_offset <= \$453 ;
+  always @(posedge clk)
+    cal_offset59_offset <= \$454 ;
+  always @(posedge clk)
+    cal_offset60_offset <= \$455 ;
+  always @(posedge clk)
+    cal_offset61_offset <= \$456 ;
+  always @(posedge clk)
+    cal_offset62_offset <= \$457 ;
+  always @(posedge clk)
+    cal_offset63_offset <= \$458 ;
+  always @(posedge clk)
+    threshold0_value <= \$459 ;
+  always @(posedge clk)
+    threshold1_value <= \$460 ;
+  always @(posedge clk)
+    threshold2_value <= \$461 ;
+  always @(posedge clk)
+    threshold3_value <= \$462 ;
+  always @(posedge clk)
+    threshold4_value <= \$463 ;
+  always @(posedge clk)
+    threshold5_value <= \$464 ;
+  always @(posedge clk)
+    threshold6_value <= \$465 ;
+  always @(posedge clk)
+    threshold7_value <= \$466 ;
+  always @(posedge clk)
+    threshold8_value <= \$467 ;
+  always @(posedge clk)
+    threshold9_value <= \$468 ;
+  always @(posedge clk)
+    threshold10_value <= \$469 ;
+  always @(posedge clk)
+    threshold11_value <= \$470 ;
+  always @(posedge clk)
+    threshold12_value <= \$471 ;
+  always @(posedge clk)
+    threshold13_value <= \$472 ;
+  always @(posedge clk)
+    threshold14_value <= \$473 ;
+  always @(posedge clk)
+    threshold15_value <= \$474 ;
+  always @(posedge clk)
+    threshold16_value <= \$475 ;
+  always @(posedge clk)
+    threshold17_value <= \$476 ;
+  always @(posedge clk)
+    threshold18_value <= \$477 ;
+  always @(posedge clk)
+    threshold19_value <= \$478 ;
+  always @(posedge clk)
+    threshold20_value <= \$479 ;
+  always @(posedge clk)
+    threshold21_value <= \$480 ;
+  always @(posedge clk)
+    threshold22_value <= \$481 ;
+  always @(posedge clk)
+    threshold23_value <= \$482 ;
+  always @(posedge clk)
+    threshold24_value <= \$483 ;
+  always @(posedge clk)
+    threshold25_value <= \$484 ;
+  always @(posedge clk)
+    threshold26_value <= \$485 ;
+  always @(posedge clk)
+    threshold27_value <= \$486 ;
+  always @(posedge clk)
+    threshold28_value <= \$487 ;
+  always @(posedge clk)
+    threshold29_value <= \$488 ;
+  always @(posedge clk)
+    threshold30_value <= \$489 ;
+  always @(posedge clk)
+    threshold31_value <= \$490 ;
+  always @(posedge clk)
+    threshold32_value <= \$491 ;
+  always @(posedge clk)
+    threshold33_value <= \$492 ;
+  always @(posedge clk)
+    threshold34_value <= \$493 ;
+  always @(posedge clk)
+    threshold35_value <= \$494 ;
+  always @(posedge clk)
+    threshold36_value <= \$495 ;
+  always @(posedge clk)
+    threshold37_value <= \$496 ;
+  always @(posedge clk)
+    threshold38_value <= \$497 ;
+  always @(posedge clk)
+    threshold39_value <= \$498 ;
+  always @(posedge clk)
+    threshold40_value <= \$499 ;
+  always @(posedge clk)
+    threshold41_value <= \$500 ;
+  always @(posedge clk)
+    threshold42_value <= \$501 ;
+  always @(posedge clk)
+    threshold43_value <= \$502 ;
+  always @(posedge clk)
+    threshold44_value <= \$503 ;
+  always @(posedge clk)
+    threshold45_value <= \$504 ;
+  always @(posedge clk)
+    threshold46_value <= \$505 ;
+  always @(posedge clk)
+    threshold47_value <= \$506 ;
+  always @(posedge clk)
+    threshold48_value <= \$507 ;
+  always @(posedge clk)
+    threshold49_value <= \$508 ;
+  always @(posedge clk)
+    threshold50_value <= \$509 ;
+  always @(posedge clk)
+    threshold51_value <= \$510 ;
+  always @(posedge clk)
+    threshold52_value <= \$511 ;
+  always @(posedge clk)
+    threshold53_value <= \$512 ;
+  always @(posedge clk)
+    threshold54_value <= \$513 ;
+  always @(posedge clk)
+    threshold55_value <= \$514 ;
+  always @(posedge clk)
+    threshold56_value <= \$515 ;
+  always @(posedge clk)
+    threshold57_value <= \$516 ;
+  always @(posedge clk)
+    threshold58_value <= \$517 ;
+  always @(posedge clk)
+    threshold59_value <= \$518 ;
+  always @(posedge clk)
+    threshold60_value <= \$519 ;
+  always @(posedge clk)
+    threshold61_value <= \$520 ;
+  always @(posedge clk)
+    threshold62_value <= \$521 ;
+  always @(posedge clk)
+    threshold63_value <= \$522 ;
+  always @(posedge clk)
+    s_axil_rvalid <= \$523 ;
+  always @(posedge clk)
+    s_axil_rdata <= \$524 ;
+  always @(posedge clk)
+    s_axil_rresp <= \$525 ;
+  always @(posedge clk)
+    bus_error_addr <= \$526 ;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
   assign s_axil_awready = \$1  & \$2 ;
@@ -3146,486 +6636,1818 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$125  = \$124  | wr_hit[82];
   assign \$126  = \$125  | wr_hit[83];
   assign \$127  = \$126  | wr_hit[84];
-  assign \$128  = \$127  & reject_like_cal_offset0;
-  assign wr_check_reject = \$63  | \$128 ;
-  assign \$130  = wr_hit[3] & \$129 ;
-  assign \$131  = \$130  & ctrl_write_row_busy;
-  assign \$132  = wr_mapped & w_full_word;
-  assign \$133  = ~ wr_check_reject;
-  assign \$134  = \$132  & \$133 ;
-  assign \$135  = ~ wr_busy_reject;
-  assign wr_ok = \$134  & \$135 ;
+  assign \$128  = \$127  | wr_hit[85];
+  assign \$129  = \$128  | wr_hit[86];
+  assign \$130  = \$129  | wr_hit[87];
+  assign \$131  = \$130  | wr_hit[88];
+  assign \$132  = \$131  | wr_hit[89];
+  assign \$133  = \$132  | wr_hit[90];
+  assign \$134  = \$133  | wr_hit[91];
+  assign \$135  = \$134  | wr_hit[92];
+  assign \$136  = \$135  | wr_hit[93];
+  assign \$137  = \$136  | wr_hit[94];
+  assign \$138  = \$137  | wr_hit[95];
+  assign \$139  = \$138  | wr_hit[96];
+  assign \$140  = \$139  | wr_hit[97];
+  assign \$141  = \$140  | wr_hit[98];
+  assign \$142  = \$141  | wr_hit[99];
+  assign \$143  = \$142  | wr_hit[100];
+  assign \$144  = \$143  | wr_hit[101];
+  assign \$145  = \$144  | wr_hit[102];
+  assign \$146  = \$145  | wr_hit[103];
+  assign \$147  = \$146  | wr_hit[104];
+  assign \$148  = \$147  | wr_hit[105];
+  assign \$149  = \$148  | wr_hit[106];
+  assign \$150  = \$149  | wr_hit[107];
+  assign \$151  = \$150  | wr_hit[108];
+  assign \$152  = \$151  | wr_hit[109];
+  assign \$153  = \$152  | wr_hit[110];
+  assign \$154  = \$153  | wr_hit[111];
+  assign \$155  = \$154  | wr_hit[112];
+  assign \$156  = \$155  | wr_hit[113];
+  assign \$157  = \$156  | wr_hit[114];
+  assign \$158  = \$157  | wr_hit[115];
+  assign \$159  = \$158  | wr_hit[116];
+  assign \$160  = \$159  | wr_hit[117];
+  assign \$161  = \$160  | wr_hit[118];
+  assign \$162  = \$161  | wr_hit[119];
+  assign \$163  = \$162  | wr_hit[120];
+  assign \$164  = \$163  | wr_hit[121];
+  assign \$165  = \$164  | wr_hit[122];
+  assign \$166  = \$165  | wr_hit[123];
+  assign \$167  = \$166  | wr_hit[124];
+  assign \$168  = \$167  | wr_hit[125];
+  assign \$169  = \$168  | wr_hit[126];
+  assign \$170  = \$169  | wr_hit[127];
+  assign \$171  = \$170  | wr_hit[128];
+  assign \$172  = \$171  | wr_hit[129];
+  assign \$173  = \$172  | wr_hit[130];
+  assign \$174  = \$173  | wr_hit[131];
+  assign \$175  = \$174  | wr_hit[132];
+  assign \$176  = \$175  | wr_hit[133];
+  assign \$177  = \$176  | wr_hit[134];
+  assign \$178  = \$177  | wr_hit[135];
+  assign \$179  = \$178  | wr_hit[136];
+  assign \$180  = \$179  | wr_hit[137];
+  assign \$181  = \$180  | wr_hit[138];
+  assign \$182  = \$181  | wr_hit[139];
+  assign \$183  = \$182  | wr_hit[140];
+  assign \$184  = \$183  | wr_hit[141];
+  assign \$185  = \$184  | wr_hit[142];
+  assign \$186  = \$185  | wr_hit[143];
+  assign \$187  = \$186  | wr_hit[144];
+  assign \$188  = \$187  | wr_hit[145];
+  assign \$189  = \$188  | wr_hit[146];
+  assign \$190  = \$189  | wr_hit[147];
+  assign \$191  = \$190  | wr_hit[148];
+  assign \$192  = \$191  & reject_like_cal_offset0;
+  assign wr_check_reject = \$63  | \$192 ;
+  assign \$194  = wr_hit[3] & \$193 ;
+  assign \$195  = \$194  & ctrl_write_row_busy;
+  assign \$196  = wr_mapped & w_full_word;
+  assign \$197  = ~ wr_check_reject;
+  assign \$198  = \$196  & \$197 ;
+  assign \$199  = ~ wr_busy_reject;
+  assign wr_ok = \$198  & \$199 ;
   assign wr_commit = wr_go & wr_ok;
   assign s_axil_arready = ~ s_axil_rvalid;
   assign rd_fire = s_axil_arvalid & s_axil_arready;
-  assign \$136  = ~ wr_ok;
-  assign wr_error = wr_go & \$136 ;
-  assign \$137  = ~ rd_mapped;
-  assign rd_error = rd_fire & \$137 ;
+  assign \$200  = ~ wr_ok;
+  assign wr_error = wr_go & \$200 ;
+  assign \$201  = ~ rd_mapped;
+  assign rd_error = rd_fire & \$201 ;
   assign bus_error_set = wr_error | rd_error;
-  assign \$138  = s_axil_awvalid & s_axil_awready;
-  assign \$139  = s_axil_wvalid & s_axil_wready;
-  assign \$140  = s_axil_wstrb == 4'hf;
-  assign \$141  = ~ wr_mapped;
-  assign \$142  = ~ wr_ok;
-  assign \$143  = wr_commit & wr_hit[3];
-  assign \$144  = \$143  ? w_data[0] : 1'h0;
-  assign \$145  = wr_commit & wr_hit[4];
-  assign \$146  = \$145  ? w_data[8] : 1'h0;
-  assign \$147  = ~ \$146 ;
-  assign \$148  = status_tdc_overflow & \$147 ;
-  assign \$149  = \$148  | status_tdc_overflow_set;
-  assign \$150  = wr_commit & wr_hit[4];
-  assign \$151  = \$150  ? w_data[9] : 1'h0;
-  assign \$152  = ~ \$151 ;
-  assign \$153  = status_length_error & \$152 ;
-  assign \$154  = \$153  | status_length_error_set;
-  assign \$155  = wr_commit & wr_hit[4];
-  assign \$156  = \$155  ? w_data[10] : 1'h0;
-  assign \$157  = ~ \$156 ;
-  assign \$158  = status_bus_error & \$157 ;
-  assign \$159  = \$158  | bus_error_set;
-  assign \$160  = wr_commit & wr_hit[4];
-  assign \$161  = \$160  ? w_data[11] : 1'h0;
-  assign \$162  = ~ \$161 ;
-  assign \$163  = status_write_failed & \$162 ;
-  assign \$164  = \$163  | status_write_failed_set;
-  assign \$165  = wr_commit & wr_hit[5];
-  assign \$166  = wr_commit & wr_hit[6];
-  assign \$167  = wr_commit & wr_hit[7];
-  assign \$168  = wr_commit & wr_hit[8];
-  assign \$169  = wr_commit & wr_hit[11];
-  assign \$170  = wr_commit & wr_hit[12];
-  assign \$171  = wr_commit & wr_hit[12];
-  assign \$172  = wr_commit & wr_hit[12];
-  assign \$173  = wr_commit & wr_hit[13];
-  assign \$174  = wr_commit & wr_hit[13];
-  assign \$175  = wr_commit & wr_hit[16];
-  assign \$176  = wr_commit & wr_hit[17];
-  assign \$177  = wr_commit & wr_hit[21];
-  assign \$178  = wr_commit & wr_hit[22];
-  assign \$179  = wr_commit & wr_hit[23];
-  assign \$180  = wr_commit & wr_hit[24];
-  assign \$181  = wr_commit & wr_hit[25];
-  assign \$182  = wr_commit & wr_hit[26];
-  assign \$183  = wr_commit & wr_hit[27];
-  assign \$184  = wr_commit & wr_hit[28];
-  assign \$185  = wr_commit & wr_hit[29];
-  assign \$186  = wr_commit & wr_hit[30];
-  assign \$187  = wr_commit & wr_hit[31];
-  assign \$188  = wr_commit & wr_hit[32];
-  assign \$189  = wr_commit & wr_hit[33];
-  assign \$190  = wr_commit & wr_hit[34];
-  assign \$191  = wr_commit & wr_hit[35];
-  assign \$192  = wr_commit & wr_hit[36];
-  assign \$193  = wr_commit & wr_hit[37];
-  assign \$194  = wr_commit & wr_hit[38];
-  assign \$195  = wr_commit & wr_hit[39];
-  assign \$196  = wr_commit & wr_hit[40];
-  assign \$197  = wr_commit & wr_hit[41];
-  assign \$198  = wr_commit & wr_hit[42];
-  assign \$199  = wr_commit & wr_hit[43];
-  assign \$200  = wr_commit & wr_hit[44];
-  assign \$201  = wr_commit & wr_hit[45];
-  assign \$202  = wr_commit & wr_hit[46];
-  assign \$203  = wr_commit & wr_hit[47];
-  assign \$204  = wr_commit & wr_hit[48];
-  assign \$205  = wr_commit & wr_hit[49];
-  assign \$206  = wr_commit & wr_hit[50];
-  assign \$207  = wr_commit & wr_hit[51];
-  assign \$208  = wr_commit & wr_hit[52];
-  assign \$209  = wr_commit & wr_hit[53];
-  assign \$210  = wr_commit & wr_hit[54];
-  assign \$211  = wr_commit & wr_hit[55];
-  assign \$212  = wr_commit & wr_hit[56];
-  assign \$213  = wr_commit & wr_hit[57];
-  assign \$214  = wr_commit & wr_hit[58];
-  assign \$215  = wr_commit & wr_hit[59];
-  assign \$216  = wr_commit & wr_hit[60];
-  assign \$217  = wr_commit & wr_hit[61];
-  assign \$218  = wr_commit & wr_hit[62];
-  assign \$219  = wr_commit & wr_hit[63];
-  assign \$220  = wr_commit & wr_hit[64];
-  assign \$221  = wr_commit & wr_hit[65];
-  assign \$222  = wr_commit & wr_hit[66];
-  assign \$223  = wr_commit & wr_hit[67];
-  assign \$224  = wr_commit & wr_hit[68];
-  assign \$225  = wr_commit & wr_hit[69];
-  assign \$226  = wr_commit & wr_hit[70];
-  assign \$227  = wr_commit & wr_hit[71];
-  assign \$228  = wr_commit & wr_hit[72];
-  assign \$229  = wr_commit & wr_hit[73];
-  assign \$230  = wr_commit & wr_hit[74];
-  assign \$231  = wr_commit & wr_hit[75];
-  assign \$232  = wr_commit & wr_hit[76];
-  assign \$233  = wr_commit & wr_hit[77];
-  assign \$234  = wr_commit & wr_hit[78];
-  assign \$235  = wr_commit & wr_hit[79];
-  assign \$236  = wr_commit & wr_hit[80];
-  assign \$237  = wr_commit & wr_hit[81];
-  assign \$238  = wr_commit & wr_hit[82];
-  assign \$239  = wr_commit & wr_hit[83];
-  assign \$240  = wr_commit & wr_hit[84];
-  always @(posedge clk)
-    aw_full <= \$241 ;
-  always @(posedge clk)
-    aw_addr <= \$242 ;
-  always @(posedge clk)
-    w_full <= \$243 ;
-  always @(posedge clk)
-    w_data <= \$244 ;
-  always @(posedge clk)
-    w_full_word <= \$245 ;
-  always @(posedge clk)
-    s_axil_bvalid <= \$246 ;
-  always @(posedge clk)
-    s_axil_bresp <= \$247 ;
-  always @(posedge clk)
-    ctrl_write_row <= \$248 ;
-  always @(posedge clk)
-    status_tdc_overflow <= \$249 ;
-  always @(posedge clk)
-    status_length_error <= \$250 ;
-  always @(posedge clk)
-    status_bus_error <= \$251 ;
-  always @(posedge clk)
-    status_write_failed <= \$252 ;
-  always @(posedge clk)
-    precharge_cycles_cycles <= \$253 ;
-  always @(posedge clk)
-    tdc_start_delay_cycles <= \$254 ;
-  always @(posedge clk)
-    write_pulse_cycles_cycles <= \$255 ;
-  always @(posedge clk)
-    write_row_addr_row <= \$256 ;
-  always @(posedge clk)
-    mode_raw_codes <= \$257 ;
-  always @(posedge clk)
-    wv_ctrl_enable <= \$258 ;
-  always @(posedge clk)
-    wv_ctrl_pulse_doubling <= \$259 ;
-  always @(posedge clk)
-    wv_ctrl_max_retries <= \$260 ;
-  always @(posedge clk)
-    wv_read_delay <= \$261 ;
-  always @(posedge clk)
-    wv_read_threshold <= \$262 ;
-  always @(posedge clk)
-    weight_data0_bits <= \$263 ;
-  always @(posedge clk)
-    weight_data1_bits <= \$264 ;
-  always @(posedge clk)
-    cal_offset0_offset <= \$265 ;
-  always @(posedge clk)
-    cal_offset1_offset <= \$266 ;
-  always @(posedge clk)
-    cal_offset2_offset <= \$267 ;
-  always @(posedge clk)
-    cal_offset3_offset <= \$268 ;
-  always @(posedge clk)
-    cal_offset4_offset <= \$269 ;
-  always @(posedge clk)
-    cal_offset5_offset <= \$270 ;
-  always @(posedge clk)
-    cal_offset6_offset <= \$271 ;
-  always @(posedge clk)
-    cal_offset7_offset <= \$272 ;
-  always @(posedge clk)
-    cal_offset8_offset <= \$273 ;
-  always @(posedge clk)
-    cal_offset9_offset <= \$274 ;
-  always @(posedge clk)
-    cal_offset10_offset <= \$275 ;
-  always @(posedge clk)
-    cal_offset11_offset <= \$276 ;
-  always @(posedge clk)
-    cal_offset12_offset <= \$277 ;
-  always @(posedge clk)
-    cal_offset13_offset <= \$278 ;
-  always @(posedge clk)
-    cal_offset14_offset <= \$279 ;
-  always @(posedge clk)
-    cal_offset15_offset <= \$280 ;
-  always @(posedge clk)
-    cal_offset16_offset <= \$281 ;
-  always @(posedge clk)
-    cal_offset17_offset <= \$282 ;
-  always @(posedge clk)
-    cal_offset18_offset <= \$283 ;
-  always @(posedge clk)
-    cal_offset19_offset <= \$284 ;
-  always @(posedge clk)
-    cal_offset20_offset <= \$285 ;
-  always @(posedge clk)
-    cal_offset21_offset <= \$286 ;
-  always @(posedge clk)
-    cal_offset22_offset <= \$287 ;
-  always @(posedge clk)
-    cal_offset23_offset <= \$288 ;
-  always @(posedge clk)
-    cal_offset24_offset <= \$289 ;
-  always @(posedge clk)
-    cal_offset25_offset <= \$290 ;
-  always @(posedge clk)
-    cal_offset26_offset <= \$291 ;
-  always @(posedge clk)
-    cal_offset27_offset <= \$292 ;
-  always @(posedge clk)
-    cal_offset28_offset <= \$293 ;
-  always @(posedge clk)
-    cal_offset29_offset <= \$294 ;
-  always @(posedge clk)
-    cal_offset30_offset <= \$295 ;
-  always @(posedge clk)
-    cal_offset31_offset <= \$296 ;
-  always @(posedge clk)
-    cal_offset32_offset <= \$297 ;
-  always @(posedge clk)
-    cal_offset33_offset <= \$298 ;
-  always @(posedge clk)
-    cal_offset34_offset <= \$299 ;
-  always @(posedge clk)
-    cal_offset35_offset <= \$300 ;
-  always @(posedge clk)
-    cal_offset36_offset <= \$301 ;
-  always @(posedge clk)
-    cal_offset37_offset <= \$302 ;
-  always @(posedge clk)
-    cal_offset38_offset <= \$303 ;
-  always @(posedge clk)
-    cal_offset39_offset <= \$304 ;
-  always @(posedge clk)
-    cal_offset40_offset <= \$305 ;
-  always @(posedge clk)
-    cal_offset41_offset <= \$306 ;
-  always @(posedge clk)
-    cal_offset42_offset <= \$307 ;
-  always @(posedge clk)
-    cal_offset43_offset <= \$308 ;
-  always @(posedge clk)
-    cal_offset44_offset <= \$309 ;
-  always @(posedge clk)
-    cal_offset45_offset <= \$310 ;
-  always @(posedge clk)
-    cal_offset46_offset <= \$311 ;
-  always @(posedge clk)
-    cal_offset47_offset <= \$312 ;
-  always @(posedge clk)
-    cal_offset48_offset <= \$313 ;
-  always @(posedge clk)
-    cal_offset49_offset <= \$314 ;
-  always @(posedge clk)
-    cal_offset50_offset <= \$315 ;
-  always @(posedge clk)
-    cal_offset51_offset <= \$316 ;
-  always @(posedge clk)
-    cal_offset52_offset <= \$317 ;
-  always @(posedge clk)
-    cal_offset53_offset <= \$318 ;
-  always @(posedge clk)
-    cal_offset54_offset <= \$319 ;
-  always @(posedge clk)
-    cal_offset55_offset <= \$320 ;
-  always @(posedge clk)
-    cal_offset56_offset <= \$321 ;
-  always @(posedge clk)
-    cal_offset57_offset <= \$322 ;
-  always @(posedge clk)
-    cal_offset58_offset <= \$323 ;
-  always @(posedge clk)
-    cal_offset59_offset <= \$324 ;
-  always @(posedge clk)
-    cal_offset60_offset <= \$325 ;
-  always @(posedge clk)
-    cal_offset61_offset <= \$326 ;
-  always @(posedge clk)
-    cal_offset62_offset <= \$327 ;
-  always @(posedge clk)
-    cal_offset63_offset <= \$328 ;
-  always @(posedge clk)
-    s_axil_rvalid <= \$329 ;
-  always @(posedge clk)
-    s_axil_rdata <= \$330 ;
-  always @(posedge clk)
-    s_axil_rresp <= \$331 ;
-  always @(posedge clk)
-    bus_error_addr <= \$332 ;
+  assign \$202  = s_axil_awvalid & s_axil_awready;
+  assign \$203  = s_axil_wvalid & s_axil_wready;
+  assign \$204  = s_axil_wstrb == 4'hf;
+  assign \$205  = ~ wr_mapped;
+  assign \$206  = ~ wr_ok;
+  assign \$207  = wr_commit & wr_hit[3];
+  assign \$208  = \$207  ? w_data[0] : 1'h0;
+  assign \$209  = wr_commit & wr_hit[4];
+  assign \$210  = \$209  ? w_data[8] : 1'h0;
+  assign \$211  = ~ \$210 ;
+  assign \$212  = status_tdc_overflow & \$211 ;
+  assign \$213  = \$212  | status_tdc_overflow_set;
+  assign \$214  = wr_commit & wr_hit[4];
+  assign \$215  = \$214  ? w_data[9] : 1'h0;
+  assign \$216  = ~ \$215 ;
+  assign \$217  = status_length_error & \$216 ;
+  assign \$218  = \$217  | status_length_error_set;
+  assign \$219  = wr_commit & wr_hit[4];
+  assign \$220  = \$219  ? w_data[10] : 1'h0;
+  assign \$221  = ~ \$220 ;
+  assign \$222  = status_bus_error & \$221 ;
+  assign \$223  = \$222  | bus_error_set;
+  assign \$224  = wr_commit & wr_hit[4];
+  assign \$225  = \$224  ? w_data[11] : 1'h0;
+  assign \$226  = ~ \$225 ;
+  assign \$227  = status_write_failed & \$226 ;
+  assign \$228  = \$227  | status_write_failed_set;
+  assign \$229  = wr_commit & wr_hit[5];
+  assign \$230  = wr_commit & wr_hit[6];
+  assign \$231  = wr_commit & wr_hit[7];
+  assign \$232  = wr_commit & wr_hit[8];
+  assign \$233  = wr_commit & wr_hit[11];
+  assign \$234  = wr_commit & wr_hit[11];
+  assign \$235  = wr_commit & wr_hit[12];
+  assign \$236  = wr_commit & wr_hit[12];
+  assign \$237  = wr_commit & wr_hit[12];
+  assign \$238  = wr_commit & wr_hit[13];
+  assign \$239  = wr_commit & wr_hit[13];
+  assign \$240  = wr_commit & wr_hit[16];
+  assign \$241  = wr_commit & wr_hit[17];
+  assign \$242  = wr_commit & wr_hit[21];
+  assign \$243  = wr_commit & wr_hit[22];
+  assign \$244  = wr_commit & wr_hit[23];
+  assign \$245  = wr_commit & wr_hit[24];
+  assign \$246  = wr_commit & wr_hit[25];
+  assign \$247  = wr_commit & wr_hit[26];
+  assign \$248  = wr_commit & wr_hit[27];
+  assign \$249  = wr_commit & wr_hit[28];
+  assign \$250  = wr_commit & wr_hit[29];
+  assign \$251  = wr_commit & wr_hit[30];
+  assign \$252  = wr_commit & wr_hit[31];
+  assign \$253  = wr_commit & wr_hit[32];
+  assign \$254  = wr_commit & wr_hit[33];
+  assign \$255  = wr_commit & wr_hit[34];
+  assign \$256  = wr_commit & wr_hit[35];
+  assign \$257  = wr_commit & wr_hit[36];
+  assign \$258  = wr_commit & wr_hit[37];
+  assign \$259  = wr_commit & wr_hit[38];
+  assign \$260  = wr_commit & wr_hit[39];
+  assign \$261  = wr_commit & wr_hit[40];
+  assign \$262  = wr_commit & wr_hit[41];
+  assign \$263  = wr_commit & wr_hit[42];
+  assign \$264  = wr_commit & wr_hit[43];
+  assign \$265  = wr_commit & wr_hit[44];
+  assign \$266  = wr_commit & wr_hit[45];
+  assign \$267  = wr_commit & wr_hit[46];
+  assign \$268  = wr_commit & wr_hit[47];
+  assign \$269  = wr_commit & wr_hit[48];
+  assign \$270  = wr_commit & wr_hit[49];
+  assign \$271  = wr_commit & wr_hit[50];
+  assign \$272  = wr_commit & wr_hit[51];
+  assign \$273  = wr_commit & wr_hit[52];
+  assign \$274  = wr_commit & wr_hit[53];
+  assign \$275  = wr_commit & wr_hit[54];
+  assign \$276  = wr_commit & wr_hit[55];
+  assign \$277  = wr_commit & wr_hit[56];
+  assign \$278  = wr_commit & wr_hit[57];
+  assign \$279  = wr_commit & wr_hit[58];
+  assign \$280  = wr_commit & wr_hit[59];
+  assign \$281  = wr_commit & wr_hit[60];
+  assign \$282  = wr_commit & wr_hit[61];
+  assign \$283  = wr_commit & wr_hit[62];
+  assign \$284  = wr_commit & wr_hit[63];
+  assign \$285  = wr_commit & wr_hit[64];
+  assign \$286  = wr_commit & wr_hit[65];
+  assign \$287  = wr_commit & wr_hit[66];
+  assign \$288  = wr_commit & wr_hit[67];
+  assign \$289  = wr_commit & wr_hit[68];
+  assign \$290  = wr_commit & wr_hit[69];
+  assign \$291  = wr_commit & wr_hit[70];
+  assign \$292  = wr_commit & wr_hit[71];
+  assign \$293  = wr_commit & wr_hit[72];
+  assign \$294  = wr_commit & wr_hit[73];
+  assign \$295  = wr_commit & wr_hit[74];
+  assign \$296  = wr_commit & wr_hit[75];
+  assign \$297  = wr_commit & wr_hit[76];
+  assign \$298  = wr_commit & wr_hit[77];
+  assign \$299  = wr_commit & wr_hit[78];
+  assign \$300  = wr_commit & wr_hit[79];
+  assign \$301  = wr_commit & wr_hit[80];
+  assign \$302  = wr_commit & wr_hit[81];
+  assign \$303  = wr_commit & wr_hit[82];
+  assign \$304  = wr_commit & wr_hit[83];
+  assign \$305  = wr_commit & wr_hit[84];
+  assign \$306  = wr_commit & wr_hit[85];
+  assign \$307  = wr_commit & wr_hit[86];
+  assign \$308  = wr_commit & wr_hit[87];
+  assign \$309  = wr_commit & wr_hit[88];
+  assign \$310  = wr_commit & wr_hit[89];
+  assign \$311  = wr_commit & wr_hit[90];
+  assign \$312  = wr_commit & wr_hit[91];
+  assign \$313  = wr_commit & wr_hit[92];
+  assign \$314  = wr_commit & wr_hit[93];
+  assign \$315  = wr_commit & wr_hit[94];
+  assign \$316  = wr_commit & wr_hit[95];
+  assign \$317  = wr_commit & wr_hit[96];
+  assign \$318  = wr_commit & wr_hit[97];
+  assign \$319  = wr_commit & wr_hit[98];
+  assign \$320  = wr_commit & wr_hit[99];
+  assign \$321  = wr_commit & wr_hit[100];
+  assign \$322  = wr_commit & wr_hit[101];
+  assign \$323  = wr_commit & wr_hit[102];
+  assign \$324  = wr_commit & wr_hit[103];
+  assign \$325  = wr_commit & wr_hit[104];
+  assign \$326  = wr_commit & wr_hit[105];
+  assign \$327  = wr_commit & wr_hit[106];
+  assign \$328  = wr_commit & wr_hit[107];
+  assign \$329  = wr_commit & wr_hit[108];
+  assign \$330  = wr_commit & wr_hit[109];
+  assign \$331  = wr_commit & wr_hit[110];
+  assign \$332  = wr_commit & wr_hit[111];
+  assign \$333  = wr_commit & wr_hit[112];
+  assign \$334  = wr_commit & wr_hit[113];
+  assign \$335  = wr_commit & wr_hit[114];
+  assign \$336  = wr_commit & wr_hit[115];
+  assign \$337  = wr_commit & wr_hit[116];
+  assign \$338  = wr_commit & wr_hit[117];
+  assign \$339  = wr_commit & wr_hit[118];
+  assign \$340  = wr_commit & wr_hit[119];
+  assign \$341  = wr_commit & wr_hit[120];
+  assign \$342  = wr_commit & wr_hit[121];
+  assign \$343  = wr_commit & wr_hit[122];
+  assign \$344  = wr_commit & wr_hit[123];
+  assign \$345  = wr_commit & wr_hit[124];
+  assign \$346  = wr_commit & wr_hit[125];
+  assign \$347  = wr_commit & wr_hit[126];
+  assign \$348  = wr_commit & wr_hit[127];
+  assign \$349  = wr_commit & wr_hit[128];
+  assign \$350  = wr_commit & wr_hit[129];
+  assign \$351  = wr_commit & wr_hit[130];
+  assign \$352  = wr_commit & wr_hit[131];
+  assign \$353  = wr_commit & wr_hit[132];
+  assign \$354  = wr_commit & wr_hit[133];
+  assign \$355  = wr_commit & wr_hit[134];
+  assign \$356  = wr_commit & wr_hit[135];
+  assign \$357  = wr_commit & wr_hit[136];
+  assign \$358  = wr_commit & wr_hit[137];
+  assign \$359  = wr_commit & wr_hit[138];
+  assign \$360  = wr_commit & wr_hit[139];
+  assign \$361  = wr_commit & wr_hit[140];
+  assign \$362  = wr_commit & wr_hit[141];
+  assign \$363  = wr_commit & wr_hit[142];
+  assign \$364  = wr_commit & wr_hit[143];
+  assign \$365  = wr_commit & wr_hit[144];
+  assign \$366  = wr_commit & wr_hit[145];
+  assign \$367  = wr_commit & wr_hit[146];
+  assign \$368  = wr_commit & wr_hit[147];
+  assign \$369  = wr_commit & wr_hit[148];
+  always @(posedge clk)
+    aw_full <= \$370 ;
+  always @(posedge clk)
+    aw_addr <= \$371 ;
+  always @(posedge clk)
+    w_full <= \$372 ;
+  always @(posedge clk)
+    w_data <= \$373 ;
+  always @(posedge clk)
+    w_full_word <= \$374 ;
+  always @(posedge clk)
+    s_axil_bvalid <= \$375 ;
+  always @(posedge clk)
+    s_axil_bresp <= \$376 ;
+  always @(posedge clk)
+    ctrl_write_row <= \$377 ;
+  always @(posedge clk)
+    status_tdc_overflow <= \$378 ;
+  always @(posedge clk)
+    status_length_error <= \$379 ;
+  always @(posedge clk)
+    status_bus_error <= \$380 ;
+  always @(posedge clk)
+    status_write_failed <= \$381 ;
+  always @(posedge clk)
+    precharge_cycles_cycles <= \$382 ;
+  always @(posedge clk)
+    tdc_start_delay_cycles <= \$383 ;
+  always @(posedge clk)
+    write_pulse_cycles_cycles <= \$384 ;
+  always @(posedge clk)
+    write_row_addr_row <= \$385 ;
+  always @(posedge clk)
+    mode_raw_codes <= \$386 ;
+  always @(posedge clk)
+    mode_activation <= \$387 ;
+  always @(posedge clk)
+    wv_ctrl_enable <= \$388 ;
+  always @(posedge clk)
+    wv_ctrl_pulse_doubling <= \$389 ;
+  always @(posedge clk)
+    wv_ctrl_max_retries <= \$390 ;
+  always @(posedge clk)
+    wv_read_delay <= \$391 ;
+  always @(posedge clk)
+    wv_read_threshold <= \$392 ;
+  always @(posedge clk)
+    weight_data0_bits <= \$393 ;
+  always @(posedge clk)
+    weight_data1_bits <= \$394 ;
+  always @(posedge clk)
+    cal_offset0_offset <= \$395 ;
+  always @(posedge clk)
+    cal_offset1_offset <= \$396 ;
+  always @(posedge clk)
+    cal_offset2_offset <= \$397 ;
+  always @(posedge clk)
+    cal_offset3_offset <= \$398 ;
+  always @(posedge clk)
+    cal_offset4_offset <= \$399 ;
+  always @(posedge clk)
+    cal_offset5_offset <= \$400 ;
+  always @(posedge clk)
+    cal_offset6_offset <= \$401 ;
+  always @(posedge clk)
+    cal_offset7_offset <= \$402 ;
+  always @(posedge clk)
+    cal_offset8_offset <= \$403 ;
+  always @(posedge clk)
+    cal_offset9_offset <= \$404 ;
+  always @(posedge clk)
+    cal_offset10_offset <= \$405 ;
+  always @(posedge clk)
+    cal_offset11_offset <= \$406 ;
+  always @(posedge clk)
+    cal_offset12_offset <= \$407 ;
+  always @(posedge clk)
+    cal_offset13_offset <= \$408 ;
+  always @(posedge clk)
+    cal_offset14_offset <= \$409 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$410  = cal_offset15_offset;
+    if (\$257 ) begin
+      \$410  = w_data[15:0];
+    end
+    if (rst) begin
+      \$410  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$411  = cal_offset16_offset;
+    if (\$258 ) begin
+      \$411  = w_data[15:0];
+    end
+    if (rst) begin
+      \$411  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$412  = cal_offset17_offset;
+    if (\$259 ) begin
+      \$412  = w_data[15:0];
+    end
+    if (rst) begin
+      \$412  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$413  = cal_offset18_offset;
+    if (\$260 ) begin
+      \$413  = w_data[15:0];
+    end
+    if (rst) begin
+      \$413  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$414  = cal_offset19_offset;
+    if (\$261 ) begin
+      \$414  = w_data[15:0];
+    end
+    if (rst) begin
+      \$414  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$415  = cal_offset20_offset;
+    if (\$262 ) begin
+      \$415  = w_data[15:0];
+    end
+    if (rst) begin
+      \$415  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$416  = cal_offset21_offset;
+    if (\$263 ) begin
+      \$416  = w_data[15:0];
+    end
+    if (rst) begin
+      \$416  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$417  = cal_offset22_offset;
+    if (\$264 ) begin
+      \$417  = w_data[15:0];
+    end
+    if (rst) begin
+      \$417  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$418  = cal_offset23_offset;
+    if (\$265 ) begin
+      \$418  = w_data[15:0];
+    end
+    if (rst) begin
+      \$418  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$419  = cal_offset24_offset;
+    if (\$266 ) begin
+      \$419  = w_data[15:0];
+    end
+    if (rst) begin
+      \$419  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$420  = cal_offset25_offset;
+    if (\$267 ) begin
+      \$420  = w_data[15:0];
+    end
+    if (rst) begin
+      \$420  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$421  = cal_offset26_offset;
+    if (\$268 ) begin
+      \$421  = w_data[15:0];
+    end
+    if (rst) begin
+      \$421  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$422  = cal_offset27_offset;
+    if (\$269 ) begin
+      \$422  = w_data[15:0];
+    end
+    if (rst) begin
+      \$422  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$423  = cal_offset28_offset;
+    if (\$270 ) begin
+      \$423  = w_data[15:0];
+    end
+    if (rst) begin
+      \$423  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$424  = cal_offset29_offset;
+    if (\$271 ) begin
+      \$424  = w_data[15:0];
+    end
+    if (rst) begin
+      \$424  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$425  = cal_offset30_offset;
+    if (\$272 ) begin
+      \$425  = w_data[15:0];
+    end
+    if (rst) begin
+      \$425  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$426  = cal_offset31_offset;
+    if (\$273 ) begin
+      \$426  = w_data[15:0];
+    end
+    if (rst) begin
+      \$426  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$427  = cal_offset32_offset;
+    if (\$274 ) begin
+      \$427  = w_data[15:0];
+    end
+    if (rst) begin
+      \$427  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$428  = cal_offset33_offset;
+    if (\$275 ) begin
+      \$428  = w_data[15:0];
+    end
+    if (rst) begin
+      \$428  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$429  = cal_offset34_offset;
+    if (\$276 ) begin
+      \$429  = w_data[15:0];
+    end
+    if (rst) begin
+      \$429  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$430  = cal_offset35_offset;
+    if (\$277 ) begin
+      \$430  = w_data[15:0];
+    end
+    if (rst) begin
+      \$430  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$431  = cal_offset36_offset;
+    if (\$278 ) begin
+      \$431  = w_data[15:0];
+    end
+    if (rst) begin
+      \$431  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$432  = cal_offset37_offset;
+    if (\$279 ) begin
+      \$432  = w_data[15:0];
+    end
+    if (rst) begin
+      \$432  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$433  = cal_offset38_offset;
+    if (\$280 ) begin
+      \$433  = w_data[15:0];
+    end
+    if (rst) begin
+      \$433  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$434  = cal_offset39_offset;
+    if (\$281 ) begin
+      \$434  = w_data[15:0];
+    end
+    if (rst) begin
+      \$434  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$435  = cal_offset40_offset;
+    if (\$282 ) begin
+      \$435  = w_data[15:0];
+    end
+    if (rst) begin
+      \$435  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$436  = cal_offset41_offset;
+    if (\$283 ) begin
+      \$436  = w_data[15:0];
+    end
+    if (rst) begin
+      \$436  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$437  = cal_offset42_offset;
+    if (\$284 ) begin
+      \$437  = w_data[15:0];
+    end
+    if (rst) begin
+      \$437  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$438  = cal_offset43_offset;
+    if (\$285 ) begin
+      \$438  = w_data[15:0];
+    end
+    if (rst) begin
+      \$438  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$439  = cal_offset44_offset;
+    if (\$286 ) begin
+      \$439  = w_data[15:0];
+    end
+    if (rst) begin
+      \$439  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$440  = cal_offset45_offset;
+    if (\$287 ) begin
+      \$440  = w_data[15:0];
+    end
+    if (rst) begin
+      \$440  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$441  = cal_offset46_offset;
+    if (\$288 ) begin
+      \$441  = w_data[15:0];
+    end
+    if (rst) begin
+      \$441  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$442  = cal_offset47_offset;
+    if (\$289 ) begin
+      \$442  = w_data[15:0];
+    end
+    if (rst) begin
+      \$442  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$443  = cal_offset48_offset;
+    if (\$290 ) begin
+      \$443  = w_data[15:0];
+    end
+    if (rst) begin
+      \$443  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$444  = cal_offset49_offset;
+    if (\$291 ) begin
+      \$444  = w_data[15:0];
+    end
+    if (rst) begin
+      \$444  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$445  = cal_offset50_offset;
+    if (\$292 ) begin
+      \$445  = w_data[15:0];
+    end
+    if (rst) begin
+      \$445  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$446  = cal_offset51_offset;
+    if (\$293 ) begin
+      \$446  = w_data[15:0];
+    end
+    if (rst) begin
+      \$446  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$447  = cal_offset52_offset;
+    if (\$294 ) begin
+      \$447  = w_data[15:0];
+    end
+    if (rst) begin
+      \$447  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$448  = cal_offset53_offset;
+    if (\$295 ) begin
+      \$448  = w_data[15:0];
+    end
+    if (rst) begin
+      \$448  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$449  = cal_offset54_offset;
+    if (\$296 ) begin
+      \$449  = w_data[15:0];
+    end
+    if (rst) begin
+      \$449  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$450  = cal_offset55_offset;
+    if (\$297 ) begin
+      \$450  = w_data[15:0];
+    end
+    if (rst) begin
+      \$450  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$451  = cal_offset56_offset;
+    if (\$298 ) begin
+      \$451  = w_data[15:0];
+    end
+    if (rst) begin
+      \$451  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$452  = cal_offset57_offset;
+    if (\$299 ) begin
+      \$452  = w_data[15:0];
+    end
+    if (rst) begin
+      \$452  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$453  = cal_offset58_offset;
+    if (\$300 ) begin
+      \$453  = w_data[15:0];
+    end
+    if (rst) begin
+      \$453  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$454  = cal_offset59_offset;
+    if (\$301 ) begin
+      \$454  = w_data[15:0];
+    end
+    if (rst) begin
+      \$454  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$455  = cal_offset60_offset;
+    if (\$302 ) begin
+      \$455  = w_data[15:0];
+    end
+    if (rst) begin
+      \$455  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$456  = cal_offset61_offset;
+    if (\$303 ) begin
+      \$456  = w_data[15:0];
+    end
+    if (rst) begin
+      \$456  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$457  = cal_offset62_offset;
+    if (\$304 ) begin
+      \$457  = w_data[15:0];
+    end
+    if (rst) begin
+      \$457  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$458  = cal_offset63_offset;
+    if (\$305 ) begin
+      \$458  = w_data[15:0];
+    end
+    if (rst) begin
+      \$458  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$459  = threshold0_value;
+    if (\$306 ) begin
+      \$459  = w_data[15:0];
+    end
+    if (rst) begin
+      \$459  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$460  = threshold1_value;
+    if (\$307 ) begin
+      \$460  = w_data[15:0];
+    end
+    if (rst) begin
+      \$460  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$461  = threshold2_value;
+    if (\$308 ) begin
+      \$461  = w_data[15:0];
+    end
+    if (rst) begin
+      \$461  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$462  = threshold3_value;
+    if (\$309 ) begin
+      \$462  = w_data[15:0];
+    end
+    if (rst) begin
+      \$462  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$463  = threshold4_value;
+    if (\$310 ) begin
+      \$463  = w_data[15:0];
+    end
+    if (rst) begin
+      \$463  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$464  = threshold5_value;
+    if (\$311 ) begin
+      \$464  = w_data[15:0];
+    end
+    if (rst) begin
+      \$464  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$465  = threshold6_value;
+    if (\$312 ) begin
+      \$465  = w_data[15:0];
+    end
+    if (rst) begin
+      \$465  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$466  = threshold7_value;
+    if (\$313 ) begin
+      \$466  = w_data[15:0];
+    end
+    if (rst) begin
+      \$466  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$467  = threshold8_value;
+    if (\$314 ) begin
+      \$467  = w_data[15:0];
+    end
+    if (rst) begin
+      \$467  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$468  = threshold9_value;
+    if (\$315 ) begin
+      \$468  = w_data[15:0];
+    end
+    if (rst) begin
+      \$468  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$469  = threshold10_value;
+    if (\$316 ) begin
+      \$469  = w_data[15:0];
+    end
+    if (rst) begin
+      \$469  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$470  = threshold11_value;
+    if (\$317 ) begin
+      \$470  = w_data[15:0];
+    end
+    if (rst) begin
+      \$470  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$471  = threshold12_value;
+    if (\$318 ) begin
+      \$471  = w_data[15:0];
+    end
+    if (rst) begin
+      \$471  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$472  = threshold13_value;
+    if (\$319 ) begin
+      \$472  = w_data[15:0];
+    end
+    if (rst) begin
+      \$472  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$473  = threshold14_value;
+    if (\$320 ) begin
+      \$473  = w_data[15:0];
+    end
+    if (rst) begin
+      \$473  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$474  = threshold15_value;
+    if (\$321 ) begin
+      \$474  = w_data[15:0];
+    end
+    if (rst) begin
+      \$474  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$475  = threshold16_value;
+    if (\$322 ) begin
+      \$475  = w_data[15:0];
+    end
+    if (rst) begin
+      \$475  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$476  = threshold17_value;
+    if (\$323 ) begin
+      \$476  = w_data[15:0];
+    end
+    if (rst) begin
+      \$476  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$477  = threshold18_value;
+    if (\$324 ) begin
+      \$477  = w_data[15:0];
+    end
+    if (rst) begin
+      \$477  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$478  = threshold19_value;
+    if (\$325 ) begin
+      \$478  = w_data[15:0];
+    end
+    if (rst) begin
+      \$478  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$479  = threshold20_value;
+    if (\$326 ) begin
+      \$479  = w_data[15:0];
+    end
+    if (rst) begin
+      \$479  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$480  = threshold21_value;
+    if (\$327 ) begin
+      \$480  = w_data[15:0];
+    end
+    if (rst) begin
+      \$480  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$481  = threshold22_value;
+    if (\$328 ) begin
+      \$481  = w_data[15:0];
+    end
+    if (rst) begin
+      \$481  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$482  = threshold23_value;
+    if (\$329 ) begin
+      \$482  = w_data[15:0];
+    end
+    if (rst) begin
+      \$482  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$483  = threshold24_value;
+    if (\$330 ) begin
+      \$483  = w_data[15:0];
+    end
+    if (rst) begin
+      \$483  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$484  = threshold25_value;
+    if (\$331 ) begin
+      \$484  = w_data[15:0];
+    end
+    if (rst) begin
+      \$484  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$485  = threshold26_value;
+    if (\$332 ) begin
+      \$485  = w_data[15:0];
+    end
+    if (rst) begin
+      \$485  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$486  = threshold27_value;
+    if (\$333 ) begin
+      \$486  = w_data[15:0];
+    end
+    if (rst) begin
+      \$486  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$487  = threshold28_value;
+    if (\$334 ) begin
+      \$487  = w_data[15:0];
+    end
+    if (rst) begin
+      \$487  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$488  = threshold29_value;
+    if (\$335 ) begin
+      \$488  = w_data[15:0];
+    end
+    if (rst) begin
+      \$488  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$489  = threshold30_value;
+    if (\$336 ) begin
+      \$489  = w_data[15:0];
+    end
+    if (rst) begin
+      \$489  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$490  = threshold31_value;
+    if (\$337 ) begin
+      \$490  = w_data[15:0];
+    end
+    if (rst) begin
+      \$490  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$491  = threshold32_value;
+    if (\$338 ) begin
+      \$491  = w_data[15:0];
+    end
+    if (rst) begin
+      \$491  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$492  = threshold33_value;
+    if (\$339 ) begin
+      \$492  = w_data[15:0];
+    end
+    if (rst) begin
+      \$492  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$493  = threshold34_value;
+    if (\$340 ) begin
+      \$493  = w_data[15:0];
+    end
+    if (rst) begin
+      \$493  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$494  = threshold35_value;
+    if (\$341 ) begin
+      \$494  = w_data[15:0];
+    end
+    if (rst) begin
+      \$494  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$495  = threshold36_value;
+    if (\$342 ) begin
+      \$495  = w_data[15:0];
+    end
+    if (rst) begin
+      \$495  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$496  = threshold37_value;
+    if (\$343 ) begin
+      \$496  = w_data[15:0];
+    end
+    if (rst) begin
+      \$496  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$497  = threshold38_value;
+    if (\$344 ) begin
+      \$497  = w_data[15:0];
+    end
+    if (rst) begin
+      \$497  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$498  = threshold39_value;
+    if (\$345 ) begin
+      \$498  = w_data[15:0];
+    end
+    if (rst) begin
+      \$498  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$499  = threshold40_value;
+    if (\$346 ) begin
+      \$499  = w_data[15:0];
+    end
+    if (rst) begin
+      \$499  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$500  = threshold41_value;
+    if (\$347 ) begin
+      \$500  = w_data[15:0];
+    end
+    if (rst) begin
+      \$500  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$501  = threshold42_value;
+    if (\$348 ) begin
+      \$501  = w_data[15:0];
+    end
+    if (rst) begin
+      \$501  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$502  = threshold43_value;
+    if (\$349 ) begin
+      \$502  = w_data[15:0];
+    end
+    if (rst) begin
+      \$502  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$503  = threshold44_value;
+    if (\$350 ) begin
+      \$503  = w_data[15:0];
+    end
+    if (rst) begin
+      \$503  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$504  = threshold45_value;
+    if (\$351 ) begin
+      \$504  = w_data[15:0];
+    end
+    if (rst) begin
+      \$504  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$505  = threshold46_value;
+    if (\$352 ) begin
+      \$505  = w_data[15:0];
+    end
+    if (rst) begin
+      \$505  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$506  = threshold47_value;
+    if (\$353 ) begin
+      \$506  = w_data[15:0];
+    end
+    if (rst) begin
+      \$506  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$507  = threshold48_value;
+    if (\$354 ) begin
+      \$507  = w_data[15:0];
+    end
+    if (rst) begin
+      \$507  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$508  = threshold49_value;
+    if (\$355 ) begin
+      \$508  = w_data[15:0];
+    end
+    if (rst) begin
+      \$508  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$509  = threshold50_value;
+    if (\$356 ) begin
+      \$509  = w_data[15:0];
+    end
+    if (rst) begin
+      \$509  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$510  = threshold51_value;
+    if (\$357 ) begin
+      \$510  = w_data[15:0];
+    end
+    if (rst) begin
+      \$510  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$511  = threshold52_value;
+    if (\$358 ) begin
+      \$511  = w_data[15:0];
+    end
+    if (rst) begin
+      \$511  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$512  = threshold53_value;
+    if (\$359 ) begin
+      \$512  = w_data[15:0];
+    end
+    if (rst) begin
+      \$512  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$513  = threshold54_value;
+    if (\$360 ) begin
+      \$513  = w_data[15:0];
+    end
+    if (rst) begin
+      \$513  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$514  = threshold55_value;
+    if (\$361 ) begin
+      \$514  = w_data[15:0];
+    end
+    if (rst) begin
+      \$514  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$515  = threshold56_value;
+    if (\$362 ) begin
+      \$515  = w_data[15:0];
+    end
+    if (rst) begin
+      \$515  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$516  = threshold57_value;
+    if (\$363 ) begin
+      \$516  = w_data[15:0];
+    end
+    if (rst) begin
+      \$516  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$517  = threshold58_value;
+    if (\$364 ) begin
+      \$517  = w_data[15:0];
+    end
+    if (rst) begin
+      \$517  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$518  = threshold59_value;
+    if (\$365 ) begin
+      \$518  = w_data[15:0];
+    end
+    if (rst) begin
+      \$518  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$519  = threshold60_value;
+    if (\$366 ) begin
+      \$519  = w_data[15:0];
+    end
+    if (rst) begin
+      \$519  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$520  = threshold61_value;
+    if (\$367 ) begin
+      \$520  = w_data[15:0];
+    end
+    if (rst) begin
+      \$520  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$521  = threshold62_value;
+    if (\$368 ) begin
+      \$521  = w_data[15:0];
+    end
+    if (rst) begin
+      \$521  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$522  = threshold63_value;
+    if (\$369 ) begin
+      \$522  = w_data[15:0];
+    end
+    if (rst) begin
+      \$522  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$523  = s_axil_rvalid;
+    if (rd_fire) begin
+      \$523  = 1'h1;
+    end else if (s_axil_rready) begin
+      \$523  = 1'h0;
+    end
+    if (rst) begin
+      \$523  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$524  = s_axil_rdata;
+    if (rd_fire) begin
+      \$524  = rd_value;
+    end
+    if (rst) begin
+      \$524  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$525  = s_axil_rresp;
+    if (rd_fire) begin
+      (* full_case = 32'd1 *)
+      if (rd_mapped) begin
+        \$525  = 2'h0;
+      end else begin
+        \$525  = 2'h3;
+      end
+    end
+    if (rst) begin
+      \$525  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$526  = bus_error_addr;
+    if (wr_error) begin
+      \$526  = aw_addr;
+    end else if (rd_error) begin
+      \$526  = s_axil_araddr;
+    end
+    if (rst) begin
+      \$526  = 12'h000;
+    end
+  end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     (* full_case = 32'd1 *)
     casez (aw_addr[11:2])
       10'h000:
-          wr_hit = 85'h0000000000000000000001;
+          wr_hit = 149'h00000000000000000000000000000000000001;
       10'h001:
-          wr_hit = 85'h0000000000000000000002;
+          wr_hit = 149'h00000000000000000000000000000000000002;
       10'h002:
-          wr_hit = 85'h0000000000000000000004;
+          wr_hit = 149'h00000000000000000000000000000000000004;
       10'h003:
-          wr_hit = 85'h0000000000000000000008;
+          wr_hit = 149'h00000000000000000000000000000000000008;
       10'h004:
-          wr_hit = 85'h0000000000000000000010;
+          wr_hit = 149'h00000000000000000000000000000000000010;
       10'h005:
-          wr_hit = 85'h0000000000000000000020;
+          wr_hit = 149'h00000000000000000000000000000000000020;
       10'h006:
-          wr_hit = 85'h0000000000000000000040;
+          wr_hit = 149'h00000000000000000000000000000000000040;
       10'h007:
-          wr_hit = 85'h0000000000000000000080;
+          wr_hit = 149'h00000000000000000000000000000000000080;
       10'h008:
-          wr_hit = 85'h0000000000000000000100;
+          wr_hit = 149'h00000000000000000000000000000000000100;
       10'h009:
-          wr_hit = 85'h0000000000000000000200;
+          wr_hit = 149'h00000000000000000000000000000000000200;
       10'h00a:
-          wr_hit = 85'h0000000000000000000400;
+          wr_hit = 149'h00000000000000000000000000000000000400;
       10'h00b:
-          wr_hit = 85'h0000000000000000000800;
+          wr_hit = 149'h00000000000000000000000000000000000800;
       10'h00c:
-          wr_hit = 85'h0000000000000000001000;
+          wr_hit = 149'h00000000000000000000000000000000001000;
       10'h00d:
-          wr_hit = 85'h0000000000000000002000;
+          wr_hit = 149'h00000000000000000000000000000000002000;
       10'h00e:
-          wr_hit = 85'h0000000000000000004000;
+          wr_hit = 149'h00000000000000000000000000000000004000;
       10'h00f:
-          wr_hit = 85'h0000000000000000008000;
+          wr_hit = 149'h00000000000000000000000000000000008000;
       10'h010:
-          wr_hit = 85'h0000000000000000010000;
+          wr_hit = 149'h00000000000000000000000000000000010000;
       10'h011:
-          wr_hit = 85'h0000000000000000020000;
+          wr_hit = 149'h00000000000000000000000000000000020000;
       10'h020:
-          wr_hit = 85'h0000000000000000040000;
+          wr_hit = 149'h00000000000000000000000000000000040000;
       10'h028:
-          wr_hit = 85'h0000000000000000080000;
+          wr_hit = 149'h00000000000000000000000000000000080000;
       10'h029:
-          wr_hit = 85'h0000000000000000100000;
+          wr_hit = 149'h00000000000000000000000000000000100000;
       10'h100:
-          wr_hit = 85'h0000000000000000200000;
+          wr_hit = 149'h00000000000000000000000000000000200000;
       10'h101:
-          wr_hit = 85'h0000000000000000400000;
+          wr_hit = 149'h00000000000000000000000000000000400000;
       10'h102:
-          wr_hit = 85'h0000000000000000800000;
+          wr_hit = 149'h00000000000000000000000000000000800000;
       10'h103:
-          wr_hit = 85'h0000000000000001000000;
+          wr_hit = 149'h00000000000000000000000000000001000000;
       10'h104:
-          wr_hit = 85'h0000000000000002000000;
+          wr_hit = 149'h00000000000000000000000000000002000000;
       10'h105:
-          wr_hit = 85'h0000000000000004000000;
+          wr_hit = 149'h00000000000000000000000000000004000000;
       10'h106:
-          wr_hit = 85'h0000000000000008000000;
+          wr_hit = 149'h00000000000000000000000000000008000000;
       10'h107:
-          wr_hit = 85'h0000000000000010000000;
+          wr_hit = 149'h00000000000000000000000000000010000000;
       10'h108:
-          wr_hit = 85'h0000000000000020000000;
+          wr_hit = 149'h00000000000000000000000000000020000000;
       10'h109:
-          wr_hit = 85'h0000000000000040000000;
+          wr_hit = 149'h00000000000000000000000000000040000000;
       10'h10a:
-          wr_hit = 85'h0000000000000080000000;
+          wr_hit = 149'h00000000000000000000000000000080000000;
       10'h10b:
-          wr_hit = 85'h0000000000000100000000;
+          wr_hit = 149'h00000000000000000000000000000100000000;
       10'h10c:
-          wr_hit = 85'h0000000000000200000000;
+          wr_hit = 149'h00000000000000000000000000000200000000;
       10'h10d:
-          wr_hit = 85'h0000000000000400000000;
+          wr_hit = 149'h00000000000000000000000000000400000000;
       10'h10e:
-          wr_hit = 85'h0000000000000800000000;
+          wr_hit = 149'h00000000000000000000000000000800000000;
       10'h10f:
-          wr_hit = 85'h0000000000001000000000;
+          wr_hit = 149'h00000000000000000000000000001000000000;
       10'h110:
-          wr_hit = 85'h0000000000002000000000;
+          wr_hit = 149'h00000000000000000000000000002000000000;
       10'h111:
-          wr_hit = 85'h0000000000004000000000;
+          wr_hit = 149'h00000000000000000000000000004000000000;
       10'h112:
-          wr_hit = 85'h0000000000008000000000;
+          wr_hit = 149'h00000000000000000000000000008000000000;
       10'h113:
-          wr_hit = 85'h0000000000010000000000;
+          wr_hit = 149'h00000000000000000000000000010000000000;
       10'h114:
-          wr_hit = 85'h0000000000020000000000;
+          wr_hit = 149'h00000000000000000000000000020000000000;
       10'h115:
-          wr_hit = 85'h0000000000040000000000;
+          wr_hit = 149'h00000000000000000000000000040000000000;
       10'h116:
-          wr_hit = 85'h0000000000080000000000;
+          wr_hit = 149'h00000000000000000000000000080000000000;
       10'h117:
-          wr_hit = 85'h0000000000100000000000;
+          wr_hit = 149'h00000000000000000000000000100000000000;
       10'h118:
-          wr_hit = 85'h0000000000200000000000;
+          wr_hit = 149'h00000000000000000000000000200000000000;
       10'h119:
-          wr_hit = 85'h0000000000400000000000;
+          wr_hit = 149'h00000000000000000000000000400000000000;
       10'h11a:
-          wr_hit = 85'h0000000000800000000000;
+          wr_hit = 149'h00000000000000000000000000800000000000;
       10'h11b:
-          wr_hit = 85'h0000000001000000000000;
+          wr_hit = 149'h00000000000000000000000001000000000000;
       10'h11c:
-          wr_hit = 85'h0000000002000000000000;
+          wr_hit = 149'h00000000000000000000000002000000000000;
       10'h11d:
-          wr_hit = 85'h0000000004000000000000;
+          wr_hit = 149'h00000000000000000000000004000000000000;
       10'h11e:
-          wr_hit = 85'h0000000008000000000000;
+          wr_hit = 149'h00000000000000000000000008000000000000;
       10'h11f:
-          wr_hit = 85'h0000000010000000000000;
+          wr_hit = 149'h00000000000000000000000010000000000000;
       10'h120:
-          wr_hit = 85'h0000000020000000000000;
+          wr_hit = 149'h00000000000000000000000020000000000000;
       10'h121:
-          wr_hit = 85'h0000000040000000000000;
+          wr_hit = 149'h00000000000000000000000040000000000000;
       10'h122:
-          wr_hit = 85'h0000000080000000000000;
+          wr_hit = 149'h00000000000000000000000080000000000000;
       10'h123:
-          wr_hit = 85'h0000000100000000000000;
+          wr_hit = 149'h00000000000000000000000100000000000000;
       10'h124:
-          wr_hit = 85'h0000000200000000000000;
+          wr_hit = 149'h00000000000000000000000200000000000000;
       10'h125:
-          wr_hit = 85'h0000000400000000000000;
+          wr_hit = 149'h00000000000000000000000400000000000000;
       10'h126:
-          wr_hit = 85'h0000000800000000000000;
+          wr_hit = 149'h00000000000000000000000800000000000000;
       10'h127:
-          wr_hit = 85'h0000001000000000000000;
+          wr_hit = 149'h00000000000000000000001000000000000000;
       10'h128:
-          wr_hit = 85'h0000002000000000000000;
+          wr_hit = 149'h00000000000000000000002000000000000000;
       10'h129:
-          wr_hit = 85'h0000004000000000000000;
+          wr_hit = 149'h00000000000000000000004000000000000000;
       10'h12a:
-          wr_hit = 85'h0000008000000000000000;
+          wr_hit = 149'h00000000000000000000008000000000000000;
       10'h12b:
-          wr_hit = 85'h0000010000000000000000;
+          wr_hit = 149'h00000000000000000000010000000000000000;
       10'h12c:
-          wr_hit = 85'h0000020000000000000000;
+          wr_hit = 149'h00000000000000000000020000000000000000;
       10'h12d:
-          wr_hit = 85'h0000040000000000000000;
+          wr_hit = 149'h00000000000000000000040000000000000000;
       10'h12e:
-          wr_hit = 85'h0000080000000000000000;
+          wr_hit = 149'h00000000000000000000080000000000000000;
       10'h12f:
-          wr_hit = 85'h0000100000000000000000;
+          wr_hit = 149'h00000000000000000000100000000000000000;
       10'h130:
-          wr_hit = 85'h0000200000000000000000;
+          wr_hit = 149'h00000000000000000000200000000000000000;
       10'h131:
-          wr_hit = 85'h0000400000000000000000;
+          wr_hit = 149'h00000000000000000000400000000000000000;
       10'h132:
-          wr_hit = 85'h0000800000000000000000;
+          wr_hit = 149'h00000000000000000000800000000000000000;
       10'h133:
-          wr_hit = 85'h0001000000000000000000;
+          wr_hit = 149'h00000000000000000001000000000000000000;
       10'h134:
-          wr_hit = 85'h0002000000000000000000;
+          wr_hit = 149'h00000000000000000002000000000000000000;
       10'h135:
-          wr_hit = 85'h0004000000000000000000;
+          wr_hit = 149'h00000000000000000004000000000000000000;
       10'h136:
-          wr_hit = 85'h0008000000000000000000;
+          wr_hit = 149'h00000000000000000008000000000000000000;
       10'h137:
-          wr_hit = 85'h0010000000000000000000;
+          wr_hit = 149'h00000000000000000010000000000000000000;
       10'h138:
-          wr_hit = 85'h0020000000000000000000;
+          wr_hit = 149'h00000000000000000020000000000000000000;
       10'h139:
-          wr_hit = 85'h0040000000000000000000;
+          wr_hit = 149'h00000000000000000040000000000000000000;
       10'h13a:
-          wr_hit = 85'h0080000000000000000000;
+          wr_hit = 149'h00000000000000000080000000000000000000;
       10'h13b:
-          wr_hit = 85'h0100000000000000000000;
+          wr_hit = 149'h00000000000000000100000000000000000000;
       10'h13c:
-          wr_hit = 85'h0200000000000000000000;
+          wr_hit = 149'h00000000000000000200000000000000000000;
       10'h13d:
-          wr_hit = 85'h0400000000000000000000;
+          wr_hit = 149'h00000000000000000400000000000000000000;
       10'h13e:
-          wr_hit = 85'h0800000000000000000000;
+          wr_hit = 149'h00000000000000000800000000000000000000;
       10'h13f:
-          wr_hit = 85'h1000000000000000000000;
+          wr_hit = 149'h00000000000000001000000000000000000000;
+      10'h200:
+          wr_hit = 149'h00000000000000002000000000000000000000;
+      10'h201:
+          wr_hit = 149'h00000000000000004000000000000000000000;
+      10'h202:
+          wr_hit = 149'h00000000000000008000000000000000000000;
+      10'h203:
+          wr_hit = 149'h00000000000000010000000000000000000000;
+      10'h204:
+          wr_hit = 149'h00000000000000020000000000000000000000;
+      10'h205:
+          wr_hit = 149'h00000000000000040000000000000000000000;
+      10'h206:
+          wr_hit = 149'h00000000000000080000000000000000000000;
+      10'h207:
+          wr_hit = 149'h00000000000000100000000000000000000000;
+      10'h208:
+          wr_hit = 149'h00000000000000200000000000000000000000;
+      10'h209:
+          wr_hit = 149'h00000000000000400000000000000000000000;
+      10'h20a:
+          wr_hit = 149'h00000000000000800000000000000000000000;
+      10'h20b:
+          wr_hit = 149'h00000000000001000000000000000000000000;
+      10'h20c:
+          wr_hit = 149'h00000000000002000000000000000000000000;
+      10'h20d:
+          wr_hit = 149'h00000000000004000000000000000000000000;
+      10'h20e:
+          wr_hit = 149'h00000000000008000000000000000000000000;
+      10'h20f:
+          wr_hit = 149'h00000000000010000000000000000000000000;
+      10'h210:
+          wr_hit = 149'h00000000000020000000000000000000000000;
+      10'h211:
+          wr_hit = 149'h00000000000040000000000000000000000000;
+      10'h212:
+          wr_hit = 149'h00000000000080000000000000000000000000;
+      10'h213:
+          wr_hit = 149'h00000000000100000000000000000000000000;
+      10'h214:
+          wr_hit = 149'h00000000000200000000000000000000000000;
+      10'h215:
+          wr_hit = 149'h00000000000400000000000000000000000000;
+      10'h216:
+          wr_hit = 149'h00000000000800000000000000000000000000;
+      10'h217:
+          wr_hit = 149'h00000000001000000000000000000000000000;
+      10'h218:
+          wr_hit = 149'h00000000002000000000000000000000000000;
+      10'h219:
+          wr_hit = 149'h00000000004000000000000000000000000000;
+      10'h21a:
+          wr_hit = 149'h00000000008000000000000000000000000000;
+      10'h21b:
+          wr_hit = 149'h00000000010000000000000000000000000000;
+      10'h21c:
+          wr_hit = 149'h00000000020000000000000000000000000000;
+      10'h21d:
+          wr_hit = 149'h00000000040000000000000000000000000000;
+      10'h21e:
+          wr_hit = 149'h00000000080000000000000000000000000000;
+      10'h21f:
+          wr_hit = 149'h00000000100000000000000000000000000000;
+      10'h220:
+          wr_hit = 149'h00000000200000000000000000000000000000;
+      10'h221:
+          wr_hit = 149'h00000000400000000000000000000000000000;
+      10'h222:
+          wr_hit = 149'h00000000800000000000000000000000000000;
+      10'h223:
+          wr_hit = 149'h00000001000000000000000000000000000000;
+      10'h224:
+          wr_hit = 149'h00000002000000000000000000000000000000;
+      10'h225:
+          wr_hit = 149'h00000004000000000000000000000000000000;
+      10'h226:
+          wr_hit = 149'h00000008000000000000000000000000000000;
+      10'h227:
+          wr_hit = 149'h00000010000000000000000000000000000000;
+      10'h228:
+          wr_hit = 149'h00000020000000000000000000000000000000;
+      10'h229:
+          wr_hit = 149'h00000040000000000000000000000000000000;
+      10'h22a:
+          wr_hit = 149'h00000080000000000000000000000000000000;
+      10'h22b:
+          wr_hit = 149'h00000100000000000000000000000000000000;
+      10'h22c:
+          wr_hit = 149'h00000200000000000000000000000000000000;
+      10'h22d:
+          wr_hit = 149'h00000400000000000000000000000000000000;
+      10'h22e:
+          wr_hit = 149'h00000800000000000000000000000000000000;
+      10'h22f:
+          wr_hit = 149'h00001000000000000000000000000000000000;
+      10'h230:
+          wr_hit = 149'h00002000000000000000000000000000000000;
+      10'h231:
+          wr_hit = 149'h00004000000000000000000000000000000000;
+      10'h232:
+          wr_hit = 149'h00008000000000000000000000000000000000;
+      10'h233:
+          wr_hit = 149'h00010000000000000000000000000000000000;
+      10'h234:
+          wr_hit = 149'h00020000000000000000000000000000000000;
+      10'h235:
+          wr_hit = 149'h00040000000000000000000000000000000000;
+      10'h236:
+          wr_hit = 149'h00080000000000000000000000000000000000;
+      10'h237:
+          wr_hit = 149'h00100000000000000000000000000000000000;
+      10'h238:
+          wr_hit = 149'h00200000000000000000000000000000000000;
+      10'h239:
+          wr_hit = 149'h00400000000000000000000000000000000000;
+      10'h23a:
+          wr_hit = 149'h00800000000000000000000000000000000000;
+      10'h23b:
+          wr_hit = 149'h01000000000000000000000000000000000000;
+      10'h23c:
+          wr_hit = 149'h02000000000000000000000000000000000000;
+      10'h23d:
+          wr_hit = 149'h04000000000000000000000000000000000000;
+      10'h23e:
+          wr_hit = 149'h08000000000000000000000000000000000000;
+      10'h23f:
+          wr_hit = 149'h10000000000000000000000000000000000000;
       default:
-          wr_hit = 85'h0000000000000000000000;
+          wr_hit = 149'h00000000000000000000000000000000000000;
     endcase
   end
   always @* begin
@@ -3801,6 +8623,134 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h13e:
           rd_mapped = 1'h1;
       10'h13f:
+          rd_mapped = 1'h1;
+      10'h200:
+          rd_mapped = 1'h1;
+      10'h201:
+          rd_mapped = 1'h1;
+      10'h202:
+          rd_mapped = 1'h1;
+      10'h203:
+          rd_mapped = 1'h1;
+      10'h204:
+          rd_mapped = 1'h1;
+      10'h205:
+          rd_mapped = 1'h1;
+      10'h206:
+          rd_mapped = 1'h1;
+      10'h207:
+          rd_mapped = 1'h1;
+      10'h208:
+          rd_mapped = 1'h1;
+      10'h209:
+          rd_mapped = 1'h1;
+      10'h20a:
+          rd_mapped = 1'h1;
+      10'h20b:
+          rd_mapped = 1'h1;
+      10'h20c:
+          rd_mapped = 1'h1;
+      10'h20d:
+          rd_mapped = 1'h1;
+      10'h20e:
+          rd_mapped = 1'h1;
+      10'h20f:
+          rd_mapped = 1'h1;
+      10'h210:
+          rd_mapped = 1'h1;
+      10'h211:
+          rd_mapped = 1'h1;
+      10'h212:
+          rd_mapped = 1'h1;
+      10'h213:
+          rd_mapped = 1'h1;
+      10'h214:
+          rd_mapped = 1'h1;
+      10'h215:
+          rd_mapped = 1'h1;
+      10'h216:
+          rd_mapped = 1'h1;
+      10'h217:
+          rd_mapped = 1'h1;
+      10'h218:
+          rd_mapped = 1'h1;
+      10'h219:
+          rd_mapped = 1'h1;
+      10'h21a:
+          rd_mapped = 1'h1;
+      10'h21b:
+          rd_mapped = 1'h1;
+      10'h21c:
+          rd_mapped = 1'h1;
+      10'h21d:
+          rd_mapped = 1'h1;
+      10'h21e:
+          rd_mapped = 1'h1;
+      10'h21f:
+          rd_mapped = 1'h1;
+      10'h220:
+          rd_mapped = 1'h1;
+      10'h221:
+          rd_mapped = 1'h1;
+      10'h222:
+          rd_mapped = 1'h1;
+      10'h223:
+          rd_mapped = 1'h1;
+      10'h224:
+          rd_mapped = 1'h1;
+      10'h225:
+          rd_mapped = 1'h1;
+      10'h226:
+          rd_mapped = 1'h1;
+      10'h227:
+          rd_mapped = 1'h1;
+      10'h228:
+          rd_mapped = 1'h1;
+      10'h229:
+          rd_mapped = 1'h1;
+      10'h22a:
+          rd_mapped = 1'h1;
+      10'h22b:
+          rd_mapped = 1'h1;
+      10'h22c:
+          rd_mapped = 1'h1;
+      10'h22d:
+          rd_mapped = 1'h1;
+      10'h22e:
+          rd_mapped = 1'h1;
+      10'h22f:
+          rd_mapped = 1'h1;
+      10'h230:
+          rd_mapped = 1'h1;
+      10'h231:
+          rd_mapped = 1'h1;
+      10'h232:
+          rd_mapped = 1'h1;
+      10'h233:
+          rd_mapped = 1'h1;
+      10'h234:
+          rd_mapped = 1'h1;
+      10'h235:
+          rd_mapped = 1'h1;
+      10'h236:
+          rd_mapped = 1'h1;
+      10'h237:
+          rd_mapped = 1'h1;
+      10'h238:
+          rd_mapped = 1'h1;
+      10'h239:
+          rd_mapped = 1'h1;
+      10'h23a:
+          rd_mapped = 1'h1;
+      10'h23b:
+          rd_mapped = 1'h1;
+      10'h23c:
+          rd_mapped = 1'h1;
+      10'h23d:
+          rd_mapped = 1'h1;
+      10'h23e:
+          rd_mapped = 1'h1;
+      10'h23f:
           rd_mapped = 1'h1;
       default:
           rd_mapped = 1'h0;
@@ -3849,7 +8799,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h00a:
           rd_value[11:0] = bus_error_addr;
       10'h00b:
+        begin
           rd_value[0] = mode_raw_codes;
+          rd_value[1] = mode_activation;
+        end
       10'h00c:
         begin
           rd_value[0] = wv_ctrl_enable;
@@ -3870,11 +8823,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$1889$0  };
+          rd_value[15:0] = { 10'h000, \port$3430$0  };
       10'h028:
-          rd_value = \port$1891$0 [31:0];
+          rd_value = \port$3432$0 [31:0];
       10'h029:
-          rd_value = \port$1891$0 [63:32];
+          rd_value = \port$3432$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -4003,943 +8956,542 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_value = { cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset[15], cal_offset62_offset };
       10'h13f:
           rd_value = { cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset[15], cal_offset63_offset };
+      10'h200:
+          rd_value = { threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value[15], threshold0_value };
+      10'h201:
+          rd_value = { threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value[15], threshold1_value };
+      10'h202:
+          rd_value = { threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value[15], threshold2_value };
+      10'h203:
+          rd_value = { threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value[15], threshold3_value };
+      10'h204:
+          rd_value = { threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value[15], threshold4_value };
+      10'h205:
+          rd_value = { threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value[15], threshold5_value };
+      10'h206:
+          rd_value = { threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value[15], threshold6_value };
+      10'h207:
+          rd_value = { threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value[15], threshold7_value };
+      10'h208:
+          rd_value = { threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value[15], threshold8_value };
+      10'h209:
+          rd_value = { threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value[15], threshold9_value };
+      10'h20a:
+          rd_value = { threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value[15], threshold10_value };
+      10'h20b:
+          rd_value = { threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value[15], threshold11_value };
+      10'h20c:
+          rd_value = { threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value[15], threshold12_value };
+      10'h20d:
+          rd_value = { threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value[15], threshold13_value };
+      10'h20e:
+          rd_value = { threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value[15], threshold14_value };
+      10'h20f:
+          rd_value = { threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value[15], threshold15_value };
+      10'h210:
+          rd_value = { threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value[15], threshold16_value };
+      10'h211:
+          rd_value = { threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value[15], threshold17_value };
+      10'h212:
+          rd_value = { threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value[15], threshold18_value };
+      10'h213:
+          rd_value = { threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value[15], threshold19_value };
+      10'h214:
+          rd_value = { threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value[15], threshold20_value };
+      10'h215:
+          rd_value = { threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value[15], threshold21_value };
+      10'h216:
+          rd_value = { threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value[15], threshold22_value };
+      10'h217:
+          rd_value = { threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value[15], threshold23_value };
+      10'h218:
+          rd_value = { threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value[15], threshold24_value };
+      10'h219:
+          rd_value = { threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value[15], threshold25_value };
+      10'h21a:
+          rd_value = { threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value[15], threshold26_value };
+      10'h21b:
+          rd_value = { threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value[15], threshold27_value };
+      10'h21c:
+          rd_value = { threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value[15], threshold28_value };
+      10'h21d:
+          rd_value = { threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value[15], threshold29_value };
+      10'h21e:
+          rd_value = { threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value[15], threshold30_value };
+      10'h21f:
+          rd_value = { threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value[15], threshold31_value };
+      10'h220:
+          rd_value = { threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value[15], threshold32_value };
+      10'h221:
+          rd_value = { threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value[15], threshold33_value };
+      10'h222:
+          rd_value = { threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value[15], threshold34_value };
+      10'h223:
+          rd_value = { threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value[15], threshold35_value };
+      10'h224:
+          rd_value = { threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value[15], threshold36_value };
+      10'h225:
+          rd_value = { threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value[15], threshold37_value };
+      10'h226:
+          rd_value = { threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value[15], threshold38_value };
+      10'h227:
+          rd_value = { threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value[15], threshold39_value };
+      10'h228:
+          rd_value = { threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value[15], threshold40_value };
+      10'h229:
+          rd_value = { threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value[15], threshold41_value };
+      10'h22a:
+          rd_value = { threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value[15], threshold42_value };
+      10'h22b:
+          rd_value = { threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value[15], threshold43_value };
+      10'h22c:
+          rd_value = { threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value[15], threshold44_value };
+      10'h22d:
+          rd_value = { threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value[15], threshold45_value };
+      10'h22e:
+          rd_value = { threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value[15], threshold46_value };
+      10'h22f:
+          rd_value = { threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value[15], threshold47_value };
+      10'h230:
+          rd_value = { threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value[15], threshold48_value };
+      10'h231:
+          rd_value = { threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value[15], threshold49_value };
+      10'h232:
+          rd_value = { threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value[15], threshold50_value };
+      10'h233:
+          rd_value = { threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value[15], threshold51_value };
+      10'h234:
+          rd_value = { threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value[15], threshold52_value };
+      10'h235:
+          rd_value = { threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value[15], threshold53_value };
+      10'h236:
+          rd_value = { threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value[15], threshold54_value };
+      10'h237:
+          rd_value = { threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value[15], threshold55_value };
+      10'h238:
+          rd_value = { threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value[15], threshold56_value };
+      10'h239:
+          rd_value = { threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value[15], threshold57_value };
+      10'h23a:
+          rd_value = { threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value[15], threshold58_value };
+      10'h23b:
+          rd_value = { threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value[15], threshold59_value };
+      10'h23c:
+          rd_value = { threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value[15], threshold60_value };
+      10'h23d:
+          rd_value = { threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value[15], threshold61_value };
+      10'h23e:
+          rd_value = { threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value };
+      10'h23f:
+          rd_value = { threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value };
       default:
           rd_value = 32'd0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$241  = aw_full;
-    if (\$138 ) begin
-      \$241  = 1'h1;
-    end
-    if (wr_go) begin
-      \$241  = 1'h0;
-    end
-    if (rst) begin
-      \$241  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$242  = aw_addr;
-    if (\$138 ) begin
-      \$242  = s_axil_awaddr;
-    end
-    if (rst) begin
-      \$242  = 12'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$243  = w_full;
-    if (\$139 ) begin
-      \$243  = 1'h1;
-    end
-    if (wr_go) begin
-      \$243  = 1'h0;
-    end
-    if (rst) begin
-      \$243  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$244  = w_data;
-    if (\$139 ) begin
-      \$244  = s_axil_wdata;
-    end
-    if (rst) begin
-      \$244  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$245  = w_full_word;
-    if (\$139 ) begin
-      \$245  = \$140 ;
-    end
-    if (rst) begin
-      \$245  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$246  = s_axil_bvalid;
-    if (wr_go) begin
-      \$246  = 1'h1;
-    end else if (s_axil_bready) begin
-      \$246  = 1'h0;
-    end
-    if (rst) begin
-      \$246  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$247  = s_axil_bresp;
-    if (wr_go) begin
-      (* full_case = 32'd1 *)
-      if (\$141 ) begin
-        \$247  = 2'h3;
-      end else if (\$142 ) begin
-        \$247  = 2'h2;
-      end else begin
-        \$247  = 2'h0;
-      end
-    end
-    if (rst) begin
-      \$247  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$248  = \$144 ;
-    if (rst) begin
-      \$248  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$249  = \$149 ;
-    if (rst) begin
-      \$249  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$250  = \$154 ;
-    if (rst) begin
-      \$250  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$251  = \$159 ;
-    if (rst) begin
-      \$251  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$252  = \$164 ;
-    if (rst) begin
-      \$252  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$253  = precharge_cycles_cycles;
-    if (\$165 ) begin
-      \$253  = w_data[7:0];
-    end
-    if (rst) begin
-      \$253  = 8'h02;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$254  = tdc_start_delay_cycles;
-    if (\$166 ) begin
-      \$254  = w_data[15:0];
-    end
-    if (rst) begin
-      \$254  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$255  = write_pulse_cycles_cycles;
-    if (\$167 ) begin
-      \$255  = w_data[15:0];
-    end
-    if (rst) begin
-      \$255  = 16'h0004;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$256  = write_row_addr_row;
-    if (\$168 ) begin
-      \$256  = w_data[15:0];
-    end
-    if (rst) begin
-      \$256  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$257  = mode_raw_codes;
-    if (\$169 ) begin
-      \$257  = w_data[0];
-    end
-    if (rst) begin
-      \$257  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$258  = wv_ctrl_enable;
-    if (\$170 ) begin
-      \$258  = w_data[0];
-    end
-    if (rst) begin
-      \$258  = 1'h1;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$259  = wv_ctrl_pulse_doubling;
-    if (\$171 ) begin
-      \$259  = w_data[1];
-    end
-    if (rst) begin
-      \$259  = 1'h1;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$260  = wv_ctrl_max_retries;
-    if (\$172 ) begin
-      \$260  = w_data[11:8];
-    end
-    if (rst) begin
-      \$260  = 4'h3;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$261  = wv_read_delay;
-    if (\$173 ) begin
-      \$261  = w_data[15:0];
-    end
-    if (rst) begin
-      \$261  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$262  = wv_read_threshold;
-    if (\$174 ) begin
-      \$262  = w_data[23:16];
-    end
-    if (rst) begin
-      \$262  = 8'h0c;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$263  = weight_data0_bits;
-    if (\$175 ) begin
-      \$263  = w_data;
-    end
-    if (rst) begin
-      \$263  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$264  = weight_data1_bits;
-    if (\$176 ) begin
-      \$264  = w_data;
-    end
-    if (rst) begin
-      \$264  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$265  = cal_offset0_offset;
-    if (\$177 ) begin
-      \$265  = w_data[15:0];
-    end
-    if (rst) begin
-      \$265  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$266  = cal_offset1_offset;
-    if (\$178 ) begin
-      \$266  = w_data[15:0];
-    end
-    if (rst) begin
-      \$266  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$267  = cal_offset2_offset;
-    if (\$179 ) begin
-      \$267  = w_data[15:0];
-    end
-    if (rst) begin
-      \$267  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$268  = cal_offset3_offset;
-    if (\$180 ) begin
-      \$268  = w_data[15:0];
-    end
-    if (rst) begin
-      \$268  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$269  = cal_offset4_offset;
-    if (\$181 ) begin
-      \$269  = w_data[15:0];
-    end
-    if (rst) begin
-      \$269  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$270  = cal_offset5_offset;
-    if (\$182 ) begin
-      \$270  = w_data[15:0];
-    end
-    if (rst) begin
-      \$270  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$271  = cal_offset6_offset;
-    if (\$183 ) begin
-      \$271  = w_data[15:0];
-    end
-    if (rst) begin
-      \$271  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$272  = cal_offset7_offset;
-    if (\$184 ) begin
-      \$272  = w_data[15:0];
-    end
-    if (rst) begin
-      \$272  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$273  = cal_offset8_offset;
-    if (\$185 ) begin
-      \$273  = w_data[15:0];
-    end
-    if (rst) begin
-      \$273  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$274  = cal_offset9_offset;
-    if (\$186 ) begin
-      \$274  = w_data[15:0];
-    end
-    if (rst) begin
-      \$274  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$275  = cal_offset10_offset;
-    if (\$187 ) begin
-      \$275  = w_data[15:0];
-    end
-    if (rst) begin
-      \$275  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$276  = cal_offset11_offset;
-    if (\$188 ) begin
-      \$276  = w_data[15:0];
-    end
-    if (rst) begin
-      \$276  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$277  = cal_offset12_offset;
-    if (\$189 ) begin
-      \$277  = w_data[15:0];
-    end
-    if (rst) begin
-      \$277  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$278  = cal_offset13_offset;
-    if (\$190 ) begin
-      \$278  = w_data[15:0];
-    end
-    if (rst) begin
-      \$278  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$279  = cal_offset14_offset;
-    if (\$191 ) begin
-      \$279  = w_data[15:0];
-    end
-    if (rst) begin
-      \$279  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$280  = cal_offset15_offset;
-    if (\$192 ) begin
-      \$280  = w_data[15:0];
-    end
-    if (rst) begin
-      \$280  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$281  = cal_offset16_offset;
-    if (\$193 ) begin
-      \$281  = w_data[15:0];
-    end
-    if (rst) begin
-      \$281  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$282  = cal_offset17_offset;
-    if (\$194 ) begin
-      \$282  = w_data[15:0];
-    end
-    if (rst) begin
-      \$282  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$283  = cal_offset18_offset;
-    if (\$195 ) begin
-      \$283  = w_data[15:0];
-    end
-    if (rst) begin
-      \$283  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$284  = cal_offset19_offset;
-    if (\$196 ) begin
-      \$284  = w_data[15:0];
-    end
-    if (rst) begin
-      \$284  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$285  = cal_offset20_offset;
-    if (\$197 ) begin
-      \$285  = w_data[15:0];
-    end
-    if (rst) begin
-      \$285  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$286  = cal_offset21_offset;
-    if (\$198 ) begin
-      \$286  = w_data[15:0];
-    end
-    if (rst) begin
-      \$286  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$287  = cal_offset22_offset;
-    if (\$199 ) begin
-      \$287  = w_data[15:0];
-    end
-    if (rst) begin
-      \$287  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$288  = cal_offset23_offset;
-    if (\$200 ) begin
-      \$288  = w_data[15:0];
-    end
-    if (rst) begin
-      \$288  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$289  = cal_offset24_offset;
-    if (\$201 ) begin
-      \$289  = w_data[15:0];
-    end
-    if (rst) begin
-      \$289  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$290  = cal_offset25_offset;
+    \$370  = aw_full;
     if (\$202 ) begin
-      \$290  = w_data[15:0];
+      \$370  = 1'h1;
+    end
+    if (wr_go) begin
+      \$370  = 1'h0;
     end
     if (rst) begin
-      \$290  = 16'h0040;
+      \$370  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$291  = cal_offset26_offset;
+    \$371  = aw_addr;
+    if (\$202 ) begin
+      \$371  = s_axil_awaddr;
+    end
+    if (rst) begin
+      \$371  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$372  = w_full;
     if (\$203 ) begin
-      \$291  = w_data[15:0];
+      \$372  = 1'h1;
+    end
+    if (wr_go) begin
+      \$372  = 1'h0;
     end
     if (rst) begin
-      \$291  = 16'h0040;
+      \$372  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$292  = cal_offset27_offset;
-    if (\$204 ) begin
-      \$292  = w_data[15:0];
+    \$373  = w_data;
+    if (\$203 ) begin
+      \$373  = s_axil_wdata;
     end
     if (rst) begin
-      \$292  = 16'h0040;
+      \$373  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$293  = cal_offset28_offset;
-    if (\$205 ) begin
-      \$293  = w_data[15:0];
+    \$374  = w_full_word;
+    if (\$203 ) begin
+      \$374  = \$204 ;
     end
     if (rst) begin
-      \$293  = 16'h0040;
+      \$374  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$294  = cal_offset29_offset;
-    if (\$206 ) begin
-      \$294  = w_data[15:0];
+    \$375  = s_axil_bvalid;
+    if (wr_go) begin
+      \$375  = 1'h1;
+    end else if (s_axil_bready) begin
+      \$375  = 1'h0;
     end
     if (rst) begin
-      \$294  = 16'h0040;
+      \$375  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$295  = cal_offset30_offset;
-    if (\$207 ) begin
-      \$295  = w_data[15:0];
-    end
-    if (rst) begin
-      \$295  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$296  = cal_offset31_offset;
-    if (\$208 ) begin
-      \$296  = w_data[15:0];
-    end
-    if (rst) begin
-      \$296  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$297  = cal_offset32_offset;
-    if (\$209 ) begin
-      \$297  = w_data[15:0];
-    end
-    if (rst) begin
-      \$297  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$298  = cal_offset33_offset;
-    if (\$210 ) begin
-      \$298  = w_data[15:0];
-    end
-    if (rst) begin
-      \$298  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$299  = cal_offset34_offset;
-    if (\$211 ) begin
-      \$299  = w_data[15:0];
-    end
-    if (rst) begin
-      \$299  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$300  = cal_offset35_offset;
-    if (\$212 ) begin
-      \$300  = w_data[15:0];
-    end
-    if (rst) begin
-      \$300  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$301  = cal_offset36_offset;
-    if (\$213 ) begin
-      \$301  = w_data[15:0];
-    end
-    if (rst) begin
-      \$301  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$302  = cal_offset37_offset;
-    if (\$214 ) begin
-      \$302  = w_data[15:0];
-    end
-    if (rst) begin
-      \$302  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$303  = cal_offset38_offset;
-    if (\$215 ) begin
-      \$303  = w_data[15:0];
-    end
-    if (rst) begin
-      \$303  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$304  = cal_offset39_offset;
-    if (\$216 ) begin
-      \$304  = w_data[15:0];
-    end
-    if (rst) begin
-      \$304  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$305  = cal_offset40_offset;
-    if (\$217 ) begin
-      \$305  = w_data[15:0];
-    end
-    if (rst) begin
-      \$305  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$306  = cal_offset41_offset;
-    if (\$218 ) begin
-      \$306  = w_data[15:0];
-    end
-    if (rst) begin
-      \$306  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$307  = cal_offset42_offset;
-    if (\$219 ) begin
-      \$307  = w_data[15:0];
-    end
-    if (rst) begin
-      \$307  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$308  = cal_offset43_offset;
-    if (\$220 ) begin
-      \$308  = w_data[15:0];
-    end
-    if (rst) begin
-      \$308  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$309  = cal_offset44_offset;
-    if (\$221 ) begin
-      \$309  = w_data[15:0];
-    end
-    if (rst) begin
-      \$309  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$310  = cal_offset45_offset;
-    if (\$222 ) begin
-      \$310  = w_data[15:0];
-    end
-    if (rst) begin
-      \$310  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$311  = cal_offset46_offset;
-    if (\$223 ) begin
-      \$311  = w_data[15:0];
-    end
-    if (rst) begin
-      \$311  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$312  = cal_offset47_offset;
-    if (\$224 ) begin
-      \$312  = w_data[15:0];
-    end
-    if (rst) begin
-      \$312  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$313  = cal_offset48_offset;
-    if (\$225 ) begin
-      \$313  = w_data[15:0];
-    end
-    if (rst) begin
-      \$313  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$314  = cal_offset49_offset;
-    if (\$226 ) begin
-      \$314  = w_data[15:0];
-    end
-    if (rst) begin
-      \$314  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$315  = cal_offset50_offset;
-    if (\$227 ) begin
-      \$315  = w_data[15:0];
-    end
-    if (rst) begin
-      \$315  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$316  = cal_offset51_offset;
-    if (\$228 ) begin
-      \$316  = w_data[15:0];
-    end
-    if (rst) begin
-      \$316  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$317  = cal_offset52_offset;
-    if (\$229 ) begin
-      \$317  = w_data[15:0];
-    end
-    if (rst) begin
-      \$317  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$318  = cal_offset53_offset;
-    if (\$230 ) begin
-      \$318  = w_data[15:0];
-    end
-    if (rst) begin
-      \$318  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$319  = cal_offset54_offset;
-    if (\$231 ) begin
-      \$319  = w_data[15:0];
-    end
-    if (rst) begin
-      \$319  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$320  = cal_offset55_offset;
-    if (\$232 ) begin
-      \$320  = w_data[15:0];
-    end
-    if (rst) begin
-      \$320  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$321  = cal_offset56_offset;
-    if (\$233 ) begin
-      \$321  = w_data[15:0];
-    end
-    if (rst) begin
-      \$321  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$322  = cal_offset57_offset;
-    if (\$234 ) begin
-      \$322  = w_data[15:0];
-    end
-    if (rst) begin
-      \$322  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$323  = cal_offset58_offset;
-    if (\$235 ) begin
-      \$323  = w_data[15:0];
-    end
-    if (rst) begin
-      \$323  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$324  = cal_offset59_offset;
-    if (\$236 ) begin
-      \$324  = w_data[15:0];
-    end
-    if (rst) begin
-      \$324  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$325  = cal_offset60_offset;
-    if (\$237 ) begin
-      \$325  = w_data[15:0];
-    end
-    if (rst) begin
-      \$325  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$326  = cal_offset61_offset;
-    if (\$238 ) begin
-      \$326  = w_data[15:0];
-    end
-    if (rst) begin
-      \$326  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$327  = cal_offset62_offset;
-    if (\$239 ) begin
-      \$327  = w_data[15:0];
-    end
-    if (rst) begin
-      \$327  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$328  = cal_offset63_offset;
-    if (\$240 ) begin
-      \$328  = w_data[15:0];
-    end
-    if (rst) begin
-      \$328  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$329  = s_axil_rvalid;
-    if (rd_fire) begin
-      \$329  = 1'h1;
-    end else if (s_axil_rready) begin
-      \$329  = 1'h0;
-    end
-    if (rst) begin
-      \$329  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$330  = s_axil_rdata;
-    if (rd_fire) begin
-      \$330  = rd_value;
-    end
-    if (rst) begin
-      \$330  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$331  = s_axil_rresp;
-    if (rd_fire) begin
+    \$376  = s_axil_bresp;
+    if (wr_go) begin
       (* full_case = 32'd1 *)
-      if (rd_mapped) begin
-        \$331  = 2'h0;
+      if (\$205 ) begin
+        \$376  = 2'h3;
+      end else if (\$206 ) begin
+        \$376  = 2'h2;
       end else begin
-        \$331  = 2'h3;
+        \$376  = 2'h0;
       end
     end
     if (rst) begin
-      \$331  = 2'h0;
+      \$376  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$332  = bus_error_addr;
-    if (wr_error) begin
-      \$332  = aw_addr;
-    end else if (rd_error) begin
-      \$332  = s_axil_araddr;
+    \$377  = \$208 ;
+    if (rst) begin
+      \$377  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$378  = \$213 ;
+    if (rst) begin
+      \$378  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$379  = \$218 ;
+    if (rst) begin
+      \$379  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$380  = \$223 ;
+    if (rst) begin
+      \$380  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$381  = \$228 ;
+    if (rst) begin
+      \$381  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$382  = precharge_cycles_cycles;
+    if (\$229 ) begin
+      \$382  = w_data[7:0];
     end
     if (rst) begin
-      \$332  = 12'h000;
+      \$382  = 8'h02;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$383  = tdc_start_delay_cycles;
+    if (\$230 ) begin
+      \$383  = w_data[15:0];
+    end
+    if (rst) begin
+      \$383  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$384  = write_pulse_cycles_cycles;
+    if (\$231 ) begin
+      \$384  = w_data[15:0];
+    end
+    if (rst) begin
+      \$384  = 16'h0004;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$385  = write_row_addr_row;
+    if (\$232 ) begin
+      \$385  = w_data[15:0];
+    end
+    if (rst) begin
+      \$385  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$386  = mode_raw_codes;
+    if (\$233 ) begin
+      \$386  = w_data[0];
+    end
+    if (rst) begin
+      \$386  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$387  = mode_activation;
+    if (\$234 ) begin
+      \$387  = w_data[1];
+    end
+    if (rst) begin
+      \$387  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$388  = wv_ctrl_enable;
+    if (\$235 ) begin
+      \$388  = w_data[0];
+    end
+    if (rst) begin
+      \$388  = 1'h1;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$389  = wv_ctrl_pulse_doubling;
+    if (\$236 ) begin
+      \$389  = w_data[1];
+    end
+    if (rst) begin
+      \$389  = 1'h1;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$390  = wv_ctrl_max_retries;
+    if (\$237 ) begin
+      \$390  = w_data[11:8];
+    end
+    if (rst) begin
+      \$390  = 4'h3;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$391  = wv_read_delay;
+    if (\$238 ) begin
+      \$391  = w_data[15:0];
+    end
+    if (rst) begin
+      \$391  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$392  = wv_read_threshold;
+    if (\$239 ) begin
+      \$392  = w_data[23:16];
+    end
+    if (rst) begin
+      \$392  = 8'h0c;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$393  = weight_data0_bits;
+    if (\$240 ) begin
+      \$393  = w_data;
+    end
+    if (rst) begin
+      \$393  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$394  = weight_data1_bits;
+    if (\$241 ) begin
+      \$394  = w_data;
+    end
+    if (rst) begin
+      \$394  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$395  = cal_offset0_offset;
+    if (\$242 ) begin
+      \$395  = w_data[15:0];
+    end
+    if (rst) begin
+      \$395  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$396  = cal_offset1_offset;
+    if (\$243 ) begin
+      \$396  = w_data[15:0];
+    end
+    if (rst) begin
+      \$396  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$397  = cal_offset2_offset;
+    if (\$244 ) begin
+      \$397  = w_data[15:0];
+    end
+    if (rst) begin
+      \$397  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$398  = cal_offset3_offset;
+    if (\$245 ) begin
+      \$398  = w_data[15:0];
+    end
+    if (rst) begin
+      \$398  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$399  = cal_offset4_offset;
+    if (\$246 ) begin
+      \$399  = w_data[15:0];
+    end
+    if (rst) begin
+      \$399  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$400  = cal_offset5_offset;
+    if (\$247 ) begin
+      \$400  = w_data[15:0];
+    end
+    if (rst) begin
+      \$400  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$401  = cal_offset6_offset;
+    if (\$248 ) begin
+      \$401  = w_data[15:0];
+    end
+    if (rst) begin
+      \$401  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$402  = cal_offset7_offset;
+    if (\$249 ) begin
+      \$402  = w_data[15:0];
+    end
+    if (rst) begin
+      \$402  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$403  = cal_offset8_offset;
+    if (\$250 ) begin
+      \$403  = w_data[15:0];
+    end
+    if (rst) begin
+      \$403  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$404  = cal_offset9_offset;
+    if (\$251 ) begin
+      \$404  = w_data[15:0];
+    end
+    if (rst) begin
+      \$404  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$405  = cal_offset10_offset;
+    if (\$252 ) begin
+      \$405  = w_data[15:0];
+    end
+    if (rst) begin
+      \$405  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$406  = cal_offset11_offset;
+    if (\$253 ) begin
+      \$406  = w_data[15:0];
+    end
+    if (rst) begin
+      \$406  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$407  = cal_offset12_offset;
+    if (\$254 ) begin
+      \$407  = w_data[15:0];
+    end
+    if (rst) begin
+      \$407  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$408  = cal_offset13_offset;
+    if (\$255 ) begin
+      \$408  = w_data[15:0];
+    end
+    if (rst) begin
+      \$408  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$409  = cal_offset14_offset;
+    if (\$256 ) begin
+      \$409  = w_data[15:0];
+    end
+    if (rst) begin
+      \$409  = 16'h0040;
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$1889$0  };
-  assign wv_fail_mask0_bits = \port$1891$0 [31:0];
-  assign wv_fail_mask1_bits = \port$1891$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$3430$0  };
+  assign wv_fail_mask0_bits = \port$3432$0 [31:0];
+  assign wv_fail_mask1_bits = \port$3432$0 [63:32];
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -4952,8 +9504,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$17 [15:0] = 16'h0000;
   assign \$17 [31:16] = w_data[31:16];
   assign \$19  = \$18 ;
-  assign \$21 [0] = 1'h0;
-  assign \$21 [31:1] = w_data[31:1];
+  assign \$21 [1:0] = 2'h0;
+  assign \$21 [31:2] = w_data[31:2];
   assign reject_like_mode = \$22 ;
   assign { \$23 [11:8], \$23 [1:0] } = 6'h00;
   assign { \$23 [31:12], \$23 [7:2] } = { w_data[31:12], w_data[7:2] };
@@ -4971,29 +9523,28 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$58  = wr_hit[12];
   assign \$61  = wr_hit[13];
   assign \$64  = wr_hit[21];
-  assign \$129  = w_data[0];
-  assign wr_busy_reject = \$131 ;
+  assign \$193  = w_data[0];
+  assign wr_busy_reject = \$195 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 
-, \port$1619$0 , \port$1624$0 , \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 
-, \port$1724$0 , \port$1729$0 , \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 
-, \port$1829$0 , \port$1834$0 , \port$1839$0 , \port$1844$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
   wire \$2 ;
   wire \$3 ;
-  wire [6:0] \$4 ;
-  reg [1023:0] \$5 ;
-  reg [5:0] \$6 ;
-  reg \$7 ;
+  wire [5:0] \$4 ;
+  wire [6:0] \$5 ;
+  reg [1023:0] \$6 ;
+  reg [5:0] \$7 ;
+  reg \$8 ;
   reg [5:0] beats_left = 6'h00;
   output busy;
   wire busy;
   input clk;
   wire clk;
+  input [1023:0] data;
   wire [1023:0] data;
   input flags;
   wire flags;
@@ -5009,191 +9560,65 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  input [15:0] \port$1529$0 ;
-  wire [15:0] \port$1529$0 ;
-  input [15:0] \port$1534$0 ;
-  wire [15:0] \port$1534$0 ;
-  input [15:0] \port$1539$0 ;
-  wire [15:0] \port$1539$0 ;
-  input [15:0] \port$1544$0 ;
-  wire [15:0] \port$1544$0 ;
-  input [15:0] \port$1549$0 ;
-  wire [15:0] \port$1549$0 ;
-  input [15:0] \port$1554$0 ;
-  wire [15:0] \port$1554$0 ;
-  input [15:0] \port$1559$0 ;
-  wire [15:0] \port$1559$0 ;
-  input [15:0] \port$1564$0 ;
-  wire [15:0] \port$1564$0 ;
-  input [15:0] \port$1569$0 ;
-  wire [15:0] \port$1569$0 ;
-  input [15:0] \port$1574$0 ;
-  wire [15:0] \port$1574$0 ;
-  input [15:0] \port$1579$0 ;
-  wire [15:0] \port$1579$0 ;
-  input [15:0] \port$1584$0 ;
-  wire [15:0] \port$1584$0 ;
-  input [15:0] \port$1589$0 ;
-  wire [15:0] \port$1589$0 ;
-  input [15:0] \port$1594$0 ;
-  wire [15:0] \port$1594$0 ;
-  input [15:0] \port$1599$0 ;
-  wire [15:0] \port$1599$0 ;
-  input [15:0] \port$1604$0 ;
-  wire [15:0] \port$1604$0 ;
-  input [15:0] \port$1609$0 ;
-  wire [15:0] \port$1609$0 ;
-  input [15:0] \port$1614$0 ;
-  wire [15:0] \port$1614$0 ;
-  input [15:0] \port$1619$0 ;
-  wire [15:0] \port$1619$0 ;
-  input [15:0] \port$1624$0 ;
-  wire [15:0] \port$1624$0 ;
-  input [15:0] \port$1629$0 ;
-  wire [15:0] \port$1629$0 ;
-  input [15:0] \port$1634$0 ;
-  wire [15:0] \port$1634$0 ;
-  input [15:0] \port$1639$0 ;
-  wire [15:0] \port$1639$0 ;
-  input [15:0] \port$1644$0 ;
-  wire [15:0] \port$1644$0 ;
-  input [15:0] \port$1649$0 ;
-  wire [15:0] \port$1649$0 ;
-  input [15:0] \port$1654$0 ;
-  wire [15:0] \port$1654$0 ;
-  input [15:0] \port$1659$0 ;
-  wire [15:0] \port$1659$0 ;
-  input [15:0] \port$1664$0 ;
-  wire [15:0] \port$1664$0 ;
-  input [15:0] \port$1669$0 ;
-  wire [15:0] \port$1669$0 ;
-  input [15:0] \port$1674$0 ;
-  wire [15:0] \port$1674$0 ;
-  input [15:0] \port$1679$0 ;
-  wire [15:0] \port$1679$0 ;
-  input [15:0] \port$1684$0 ;
-  wire [15:0] \port$1684$0 ;
-  input [15:0] \port$1689$0 ;
-  wire [15:0] \port$1689$0 ;
-  input [15:0] \port$1694$0 ;
-  wire [15:0] \port$1694$0 ;
-  input [15:0] \port$1699$0 ;
-  wire [15:0] \port$1699$0 ;
-  input [15:0] \port$1704$0 ;
-  wire [15:0] \port$1704$0 ;
-  input [15:0] \port$1709$0 ;
-  wire [15:0] \port$1709$0 ;
-  input [15:0] \port$1714$0 ;
-  wire [15:0] \port$1714$0 ;
-  input [15:0] \port$1719$0 ;
-  wire [15:0] \port$1719$0 ;
-  input [15:0] \port$1724$0 ;
-  wire [15:0] \port$1724$0 ;
-  input [15:0] \port$1729$0 ;
-  wire [15:0] \port$1729$0 ;
-  input [15:0] \port$1734$0 ;
-  wire [15:0] \port$1734$0 ;
-  input [15:0] \port$1739$0 ;
-  wire [15:0] \port$1739$0 ;
-  input [15:0] \port$1744$0 ;
-  wire [15:0] \port$1744$0 ;
-  input [15:0] \port$1749$0 ;
-  wire [15:0] \port$1749$0 ;
-  input [15:0] \port$1754$0 ;
-  wire [15:0] \port$1754$0 ;
-  input [15:0] \port$1759$0 ;
-  wire [15:0] \port$1759$0 ;
-  input [15:0] \port$1764$0 ;
-  wire [15:0] \port$1764$0 ;
-  input [15:0] \port$1769$0 ;
-  wire [15:0] \port$1769$0 ;
-  input [15:0] \port$1774$0 ;
-  wire [15:0] \port$1774$0 ;
-  input [15:0] \port$1779$0 ;
-  wire [15:0] \port$1779$0 ;
-  input [15:0] \port$1784$0 ;
-  wire [15:0] \port$1784$0 ;
-  input [15:0] \port$1789$0 ;
-  wire [15:0] \port$1789$0 ;
-  input [15:0] \port$1794$0 ;
-  wire [15:0] \port$1794$0 ;
-  input [15:0] \port$1799$0 ;
-  wire [15:0] \port$1799$0 ;
-  input [15:0] \port$1804$0 ;
-  wire [15:0] \port$1804$0 ;
-  input [15:0] \port$1809$0 ;
-  wire [15:0] \port$1809$0 ;
-  input [15:0] \port$1814$0 ;
-  wire [15:0] \port$1814$0 ;
-  input [15:0] \port$1819$0 ;
-  wire [15:0] \port$1819$0 ;
-  input [15:0] \port$1824$0 ;
-  wire [15:0] \port$1824$0 ;
-  input [15:0] \port$1829$0 ;
-  wire [15:0] \port$1829$0 ;
-  input [15:0] \port$1834$0 ;
-  wire [15:0] \port$1834$0 ;
-  input [15:0] \port$1839$0 ;
-  wire [15:0] \port$1839$0 ;
-  input [15:0] \port$1844$0 ;
-  wire [15:0] \port$1844$0 ;
   input rst;
   wire rst;
   reg [1023:0] shift = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  input short;
+  wire short;
+  assign m_axis_tlast = beats_left == 1'h1;
   assign \$1  = ~ busy;
   assign \$2  = load & \$1 ;
   assign \$3  = busy & m_axis_tready;
-  assign \$4  = beats_left - 1'h1;
+  assign \$4  = short ? 6'h02 : 6'h20;
+  assign \$5  = beats_left - 1'h1;
   always @(posedge clk)
-    shift <= \$5 ;
+    shift <= \$6 ;
   always @(posedge clk)
-    beats_left <= \$6 ;
+    beats_left <= \$7 ;
   always @(posedge clk)
-    m_axis_tuser <= \$7 ;
+    m_axis_tuser <= \$8 ;
   assign busy = | beats_left;
-  assign m_axis_tlast = beats_left == 1'h1;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$5  = shift;
+    \$6  = shift;
     if (\$2 ) begin
-      \$5  = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
+      \$6  = data;
     end else if (\$3 ) begin
-      \$5  = { 32'h00000000, shift[1023:32] };
+      \$6  = { 32'h00000000, shift[1023:32] };
     end
     if (rst) begin
-      \$5  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$6  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$6  = beats_left;
+    \$7  = beats_left;
     if (\$2 ) begin
-      \$6  = 6'h20;
+      \$7  = \$4 ;
     end else if (\$3 ) begin
-      \$6  = \$4 [5:0];
+      \$7  = \$5 [5:0];
     end
     if (rst) begin
-      \$6  = 6'h00;
+      \$7  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$7  = m_axis_tuser;
+    \$8  = m_axis_tuser;
     if (\$2 ) begin
-      \$7  = flags;
+      \$8  = flags;
     end
     if (rst) begin
-      \$7  = 1'h0;
+      \$8  = 1'h0;
     end
   end
   assign m_axis_tvalid = busy;
-  assign data = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
   assign m_axis_tdata = shift[31:0];
   assign \flags.overflow  = flags;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$3860$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -5202,7 +9627,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire \$12 ;
   wire \$13 ;
   wire \$14 ;
-  reg [1:0] \$15 ;
+  reg [3:0] \$15 ;
   reg [1:0] \$16 ;
   wire \$2 ;
   wire \$3 ;
@@ -5224,15 +9649,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire clk;
   output emit;
   reg emit;
-  reg [1:0] flags = 2'h0;
+  reg [3:0] flags = 4'h0;
   wire \flags.accumulate ;
   wire \flags.hold ;
+  wire \flags.negate ;
+  wire \flags.shift ;
   output load_inputs;
   reg load_inputs;
+  wire negate;
   input out_busy;
   wire out_busy;
   output pass_done;
   reg pass_done;
+  output [1:0] \port$3860$2 ;
+  wire [1:0] \port$3860$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -5242,10 +9672,13 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   input rst;
   wire rst;
   reg [1:0] seq_state = 2'h0;
-  input [1:0] vector_flags;
-  wire [1:0] vector_flags;
+  wire shift;
+  input [3:0] vector_flags;
+  wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
   wire \vector_flags.hold ;
+  wire \vector_flags.negate ;
+  wire \vector_flags.shift ;
   output vector_take;
   reg vector_take;
   input vector_valid;
@@ -5372,7 +9805,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           end
     endcase
     if (rst) begin
-      \$15  = 2'h0;
+      \$15  = 4'h0;
     end
   end
   always @* begin
@@ -5396,11 +9829,18 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       \$16  = 2'h0;
     end
   end
+  assign shift = flags[2];
+  assign negate = flags[3];
   assign accumulate = flags[0];
+  assign \port$3860$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
+  assign \flags.shift  = flags[2];
+  assign \flags.negate  = flags[3];
   assign \vector_flags.accumulate  = vector_flags[0];
   assign \vector_flags.hold  = vector_flags[1];
+  assign \vector_flags.shift  = vector_flags[2];
+  assign \vector_flags.negate  = vector_flags[3];
 endmodule
 
 (* generator = "Amaranth" *)
@@ -7404,7 +11844,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$1946$0 , \port$1948$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
+module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$3489$0 , \port$3491$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
 , arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, overflow, codes, array_idle, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
@@ -7754,10 +12194,10 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   wire [3:0] max_retries;
   input [63:0] overflow;
   wire [63:0] overflow;
-  input [31:0] \port$1946$0 ;
-  wire [31:0] \port$1946$0 ;
-  input [31:0] \port$1948$0 ;
-  wire [31:0] \port$1948$0 ;
+  input [31:0] \port$3489$0 ;
+  wire [31:0] \port$3489$0 ;
+  input [31:0] \port$3491$0 ;
+  wire [31:0] \port$3491$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -8270,7 +12710,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$1948$0 , \port$1946$0  };
+            \$296  = { \port$3491$0 , \port$3489$0  };
           end
     endcase
     if (rst) begin
@@ -8616,7 +13056,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   end
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$1948$0 , \port$1946$0  };
+  assign \data$27  = { \port$3491$0 , \port$3489$0  };
   assign fail_cells = \$257 [6:0];
   assign bypass_l = \$260 [63:0];
   assign bypass_r = \$263 [63:0];

@@ -4,6 +4,7 @@
     mram-macro synth --rows 32 --cols 16 --out build/synth
     mram-macro lint
     mram-macro demo
+    mram-macro digits --dies 20 --rtl-images 24
 """
 
 from __future__ import annotations
@@ -109,6 +110,53 @@ def _cmd_demo(args) -> int:
     return run_demo(_config(args), n_vmm=args.vmms, seed=args.seed, sims=args.sim)
 
 
+def _cmd_digits(args) -> int:
+    from .nn.demo import run_network_demo
+
+    return run_network_demo(dies=args.dies, hidden=args.hidden, rtl_images=args.rtl_images,
+                            sims=[] if args.no_rtl else args.sim, seed=args.seed,
+                            multibit=not args.no_multibit)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, not {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, not {value}")
+    return value
+
+
+def _add_digits_parser(sub) -> None:
+    p = sub.add_parser("digits", help="train the digits networks and print their accuracy in "
+                                      "software, on the golden model and on the RTL")
+    p.add_argument("--dies", type=_positive_int, default=20,
+                   help="dies of the paper's spread per golden study (default 20)")
+    p.add_argument("--hidden", type=_positive_int, default=128,
+                   help="hidden units of the binarised network (default 128)")
+    p.add_argument("--rtl-images", type=_non_negative_int, default=24,
+                   help="test images run on the RTL per simulator (default 24)")
+    p.add_argument("--sim", action="append", choices=["verilator", "icarus"],
+                   help="simulator(s) for the RTL rows (default: both)")
+    p.add_argument("--no-rtl", action="store_true", help="skip the RTL rows")
+    p.add_argument("--no-multibit", action="store_true", help="skip the multi-bit network")
+    p.add_argument("--seed", type=_non_negative_int, default=0,
+                   help="seed of the split, the training and the dies (default 0)")
+    p.set_defaults(func=_cmd_digits)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mram-macro", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sim", action="append", choices=["verilator", "icarus"],
                    help="simulator(s) to run (default: both)")
     p.set_defaults(func=_cmd_demo)
+
+    _add_digits_parser(sub)
 
     args = parser.parse_args(argv)
     try:

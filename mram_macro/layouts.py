@@ -7,6 +7,11 @@ into ``stream_width``-bit beats, row 0 in bit 0 of the first beat; padding bits 
 Result vector (``m_axis``): column c's signed ``result_width``-bit value occupies bits
 ``[c*W, (c+1)*W)`` of the concatenation of the beats, column 0 first (little end first); padding
 bits are 0; ``tlast`` marks the last beat; ``tuser`` repeats the pass's flags on every beat.
+
+Activation vector (``m_axis`` with MODE.ACTIVATION): bit c of the concatenated beats is 1 (+1)
+where column c's value is at least THRESHOLD[c], else 0 (-1); :func:`activation_beats` beats
+(a sixteenth of a result vector's bandwidth with 16-bit results); padding bits are 0. The bits
+are laid out as an input vector's, so one macro's activations can feed the next one's input.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from amaranth.lib import data
 from .config import MacroConfig
 
 __all__ = ["InputFlags", "ResultFlags", "input_flags", "result_flags", "pack_input_vector",
-           "unpack_input_vector", "pack_result_vector", "unpack_result_vector"]
+           "unpack_input_vector", "pack_result_vector", "unpack_result_vector",
+           "activation_beats", "pack_activation_vector", "unpack_activation_vector"]
 
 #: ``s_axis_tuser``: what to do with this vector's pass.
 InputFlags = data.StructLayout({
     "accumulate": 1,   # 0: clear the accumulator first; 1: add this pass to it
     "hold": 1,         # 1: keep the sum in the accumulator and send nothing
+    "shift": 1,        # with accumulate: double the accumulator before adding (bit-serial)
+    "negate": 1,       # subtract this pass instead of adding it (the MSB of a signed input)
 })
 
 #: ``m_axis_tuser``: status of the pass that produced the result.
@@ -35,9 +43,17 @@ def _layout_int(layout: data.StructLayout, **fields) -> int:
     return layout.const(fields).as_value().value
 
 
-def input_flags(*, accumulate: bool = False, hold: bool = False) -> int:
-    """``s_axis_tuser`` value for the given flags."""
-    return _layout_int(InputFlags, accumulate=int(accumulate), hold=int(hold))
+def input_flags(*, accumulate: bool = False, hold: bool = False, shift: bool = False,
+                negate: bool = False) -> int:
+    """``s_axis_tuser`` value for the given flags.
+
+    Bit-serial multi-bit inputs: a ``b``-bit two's-complement input vector is sent as ``b``
+    bit planes, most significant first; the first with ``negate`` (the MSB counts
+    ``-2**(b-1)``), the others with ``accumulate`` and ``shift``, all but the last with
+    ``hold``. The accumulator then holds ``sum_i s_i 2**i y_i`` (``s_i = -1`` for the MSB).
+    """
+    return _layout_int(InputFlags, accumulate=int(accumulate), hold=int(hold),
+                       shift=int(shift), negate=int(negate))
 
 
 def result_flags(*, overflow: bool = False) -> int:
@@ -86,3 +102,24 @@ def unpack_result_vector(beats, config: MacroConfig):
         v = (value >> (c * w)) & ((1 << w) - 1)
         out[c] = v - (1 << w) if v >> (w - 1) else v
     return out
+
+
+def activation_beats(config: MacroConfig) -> int:
+    """Result-stream beats of one activation vector (one bit per column)."""
+    return -(-config.cols // config.stream_width)
+
+
+def pack_activation_vector(bits, config: MacroConfig) -> list[int]:
+    b = np.asarray(bits)
+    if b.shape != (config.cols,):
+        raise ValueError(f"an activation vector has {config.cols} bits, not shape {b.shape}")
+    return _split_beats(_bits_to_int(b), activation_beats(config), config.stream_width)
+
+
+def unpack_activation_vector(beats, config: MacroConfig):
+    """Activation bits (1 = +1) from the beats of one activation vector."""
+    if len(beats) != activation_beats(config):
+        raise ValueError(f"an activation vector has {activation_beats(config)} beats, "
+                         f"got {len(beats)}")
+    value = sum(int(b) << (config.stream_width * i) for i, b in enumerate(beats))
+    return np.array([(value >> c) & 1 for c in range(config.cols)], dtype=np.int64)

@@ -34,6 +34,7 @@ AXIL_ADDR_WIDTH = 12
 WEIGHT_DATA_BASE = 0x040
 WV_FAIL_MASK_BASE = 0x0A0
 CAL_OFFSET_BASE = 0x400
+THRESHOLD_BASE = 0x800
 
 _KINDS = ("ro", "rw", "w1c", "cmd")
 
@@ -310,7 +311,10 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
         Register("MODE", 0x02C, "Operating mode.",
                  (Field("RAW_CODES", 0, 1, "rw",
                         "1: results carry each column's raw TDC code (unsigned), no "
-                        "accumulation; for calibration"),)),
+                        "accumulation; for calibration"),
+                  Field("ACTIVATION", 1, 1, "rw",
+                        "1: a result is one bit per column, 1 (= +1) where the value is >= "
+                        "THRESHOLD[c], packed into ceil(cols / stream_width) beats"))),
         Register("WV_CTRL", 0x030, "Write-verify settings.",
                  (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1),
                   Field("PULSE_DOUBLING", 1, 1, "rw", "Double the pulse on each retry",
@@ -351,4 +355,11 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             (Field("OFFSET", 0, c.result_width, "rw", "Signed offset", reset=c.rows,
                    signed=True),),
             index=col, array_name="CAL_OFFSET"))
+    for col in range(c.cols):
+        regs.append(Register(
+            f"THRESHOLD{col}", THRESHOLD_BASE + 4 * col,
+            "Per-column threshold of MODE.ACTIVATION (a folded batch norm): bit = result >= "
+            "THRESHOLD (signed, sign-extended on read).",
+            (Field("VALUE", 0, c.result_width, "rw", "Signed threshold", reset=0, signed=True),),
+            index=col, array_name="THRESHOLD"))
     return RegisterMap(config=c, registers=tuple(sorted(regs, key=lambda r: r.offset)))

@@ -151,9 +151,12 @@ class MramMacro(wiring.Component):
             acc.codes.eq(tdc.codes),
             acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET"))),
             acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
+            acc.shift.eq(seq.shift), acc.negate.eq(seq.negate),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
+            acc.thresholds.eq(Cat(*regs.array_fields("THRESHOLD", "VALUE"))),
             seq.out_busy.eq(ser.busy),
-            ser.load.eq(seq.emit), ser.data.eq(acc.next_values),
+            ser.load.eq(seq.emit), ser.short.eq(regs.port("MODE", "ACTIVATION")),
+            ser.data.eq(Mux(regs.port("MODE", "ACTIVATION"), acc.next_fires, acc.next_values)),
             ser.flags.overflow.eq(tdc.overflow.any()),
         ]
 

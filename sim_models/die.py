@@ -28,10 +28,19 @@ import numpy as np
 
 from .device import DeviceError, DeviceParams
 
-__all__ = ["Die", "DieError", "STUCK_NONE", "STUCK_LOW", "STUCK_HIGH", "DIE_FORMAT_VERSION"]
+__all__ = ["Die", "DieError", "STUCK_NONE", "STUCK_LOW", "STUCK_HIGH", "DIE_FORMAT_VERSION",
+           "MTJ_R_RANGE_OHM", "COMPARATOR_OFFSET_MAX_V"]
 
 STUCK_NONE, STUCK_LOW, STUCK_HIGH = 0, 1, 2
 DIE_FORMAT_VERSION = 1
+
+#: Resistances a die may give an MTJ. Real MTJs lie between a few hundred ohms and a few
+#: megaohms; anything outside 10 ohm .. 100 Mohm is a unit mistake (ohm vs kohm, a code instead
+#: of a resistance) or corrupt data, not a device.
+MTJ_R_RANGE_OHM = (10.0, 100e6)
+#: Largest comparator offset magnitude a die may hold: one volt, more than the whole 0.9 V
+#: precharge swing of the column. A larger offset is a unit mistake (mV vs V) or corrupt data.
+COMPARATOR_OFFSET_MAX_V = 1.0
 
 _NPZ_KEYS = ("r_low_ohm", "r_high_ohm", "stuck", "comparator_offset_V", "seed")
 _MTJ_CSV_COLUMNS = ("side", "row", "col", "r_low_ohm", "r_high_ohm", "stuck")
@@ -97,6 +106,21 @@ class Die:
                 raise DieError(f"{name} must be positive everywhere; {np.count_nonzero(a <= 0)} "
                                f"value(s) are not, first {a[a <= 0][0]!r} at index "
                                f"{np.argwhere(a <= 0)[0].tolist()}")
+        lo_ohm, hi_ohm = MTJ_R_RANGE_OHM
+        for name, a in (("r_low_ohm", r_low), ("r_high_ohm", r_high)):
+            bad = (a < lo_ohm) | (a > hi_ohm)
+            if bad.any():
+                raise DieError(f"{name} must lie in the physical range {lo_ohm:g}..{hi_ohm:g} ohm "
+                               f"(per MTJ); {np.count_nonzero(bad)} value(s) do not, first "
+                               f"{a[bad][0]:g} ohm at [side, row, col] = "
+                               f"{np.argwhere(bad)[0].tolist()}")
+        offset = arrays["comparator_offset_V"]
+        bad = np.abs(offset) > COMPARATOR_OFFSET_MAX_V
+        if bad.any():
+            raise DieError(f"comparator_offset_V must lie in -{COMPARATOR_OFFSET_MAX_V:g}.."
+                           f"{COMPARATOR_OFFSET_MAX_V:g} V; {np.count_nonzero(bad)} column(s) do "
+                           f"not, first {offset[bad][0]:g} V at column "
+                           f"{int(np.flatnonzero(bad)[0])}")
         below = r_high < r_low
         if below.any():
             i = tuple(np.argwhere(below)[0])
@@ -286,19 +310,29 @@ class Die:
 
 
 def _read_csv(path, columns):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        header = tuple(h.strip() for h in (reader.fieldnames or ()))
-        if sorted(header) != sorted(columns):
-            missing = [c for c in columns if c not in header]
-            extra = [c for c in header if c not in columns]
-            detail = "; ".join(filter(None, [
-                f"missing {', '.join(missing)}" if missing else "",
-                f"unexpected {', '.join(extra)}" if extra else ""])) or "duplicate columns"
-            raise DieError(f"{os.fspath(path)!r}: the header must name the columns "
-                           f"{','.join(columns)} ({detail})")
-        reader.fieldnames = list(header)
-        return [(i + 2, rec) for i, rec in enumerate(reader)]
+    name = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    hint = " (it looks like a .npz die file: load it with Die.load)" if raw[:2] == b"PK" else ""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DieError(f"{name!r} is not a text CSV file: byte 0x{raw[exc.start]:02X} at offset "
+                       f"{exc.start} is not UTF-8{hint}") from None
+    if "\0" in text:
+        raise DieError(f"{name!r} is not a text CSV file: it contains NUL bytes{hint}")
+    reader = csv.DictReader(text.splitlines())
+    header = tuple(h.strip() for h in (reader.fieldnames or ()))
+    if sorted(header) != sorted(columns):
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
+        detail = "; ".join(filter(None, [
+            f"missing {', '.join(missing)}" if missing else "",
+            f"unexpected {', '.join(extra)}" if extra else ""])) or "duplicate columns"
+        raise DieError(f"{name!r}: the header must name the columns "
+                       f"{','.join(columns)} ({detail})")
+    reader.fieldnames = list(header)
+    return [(i + 2, rec) for i, rec in enumerate(reader)]
 
 
 def _csv_int(rec, name, where) -> int:

@@ -13,7 +13,7 @@ from .device import DeviceParams
 from .die import Die
 from .readout import ReadoutParams, design_readout, evaluate_codes
 
-__all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed"]
+__all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass"]
 
 
 def signed_dot(x_bits, w_bits):
@@ -31,6 +31,14 @@ def wrap_signed(values, width: int):
     v = np.asarray(values, dtype=np.int64)
     half = 1 << (width - 1)
     return ((v + half) % (1 << width)) - half
+
+
+def accumulate_pass(acc, values, *, accumulate: bool, shift: bool, negate: bool, width: int):
+    """The accumulator after a pass with results ``values``:
+    ``(accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -values : values)``, wrapped."""
+    base = (2 * np.asarray(acc, dtype=np.int64) if shift else acc) if accumulate else 0
+    term = np.asarray(values, dtype=np.int64)
+    return wrap_signed(base + (-term if negate else term), width)
 
 
 @dataclass
@@ -73,6 +81,9 @@ class GoldenMacro:
         self.acc = np.zeros(config.cols, dtype=np.int64)
         #: Register mirror of MODE.RAW_CODES: a pass stores each column's code as it is.
         self.raw_codes = False
+        #: Register mirrors of MODE.ACTIVATION and THRESHOLD[c] (see :meth:`emitted`).
+        self.activation = False
+        self.thresholds = np.zeros(config.cols, dtype=np.int64)
         self._map_key = None
         self._map = None
 
@@ -97,6 +108,32 @@ class GoldenMacro:
     @evaluations.setter
     def evaluations(self, value: int) -> None:
         self.array.evaluations = int(value)
+
+    # -- weights and calibration ----------------------------------------------------------------
+    def load_weights(self, w_bits) -> None:
+        """Store weight bits ``w_bits[row, col]`` (1 = +1, 0 = -1) without modelling write pulses
+        (stuck MTJs keep their state). Raises ``ValueError`` for a wrong shape or a value other
+        than 0/1 (booleans are accepted)."""
+        w = np.asarray(w_bits)
+        shape = (self.config.rows, self.config.cols)
+        if w.shape != shape:
+            raise ValueError(f"weight bits must have shape {shape}, not {w.shape}")
+        if w.dtype != bool and not np.isin(w, (0, 1)).all():
+            bad = w[~np.isin(w, (0, 1))].flat[0].item()
+            raise ValueError(f"weight bits must be 0 (-1) or 1 (+1), not {bad!r}")
+        self.array.load_weights(w.astype(bool))
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The weight bits the array holds (read from the left MTJs; 1 = +1), ``(rows, cols)``."""
+        return self.array.weights()
+
+    def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
+        """Host calibration of CAL_OFFSET with the weights the array holds
+        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets."""
+        from .calibration import calibrate
+
+        return calibrate(self, self.weights, n_pairs=n_pairs, seed=seed)
 
     # -- the folded fast path -------------------------------------------------------------------
     def code_map(self):
@@ -192,8 +229,15 @@ class GoldenMacro:
                            self.config.result_width)
 
     def vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
-        """Single-pass results (no accumulation) for a batch of input vectors."""
+        """Single-pass results (no accumulation) for a batch of input vectors.
+
+        With :attr:`raw_codes` (MODE.RAW_CODES) each result is the column's raw TDC code, as
+        :meth:`vmm` and the RTL give it.
+        """
         c = self.config
+        if self.raw_codes:
+            codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
+            return wrap_signed(codes, c.result_width)
         if self.device.has_evaluation_noise:
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return self.results_from_codes(codes)
@@ -212,14 +256,22 @@ class GoldenMacro:
             out[s:s + len(u)] = u
         return out if in_range else wrap_signed(out, c.result_width)
 
-    def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False) -> PassResult:
-        """One pass as the macro performs it, updating the accumulator."""
+    def emitted(self, values):
+        """What leaves on m_axis for accumulator contents ``values``: the values, or with
+        :attr:`activation` one bit per column, 1 where ``values >= thresholds``."""
+        v = np.asarray(values, dtype=np.int64)
+        return (v >= self.thresholds).astype(np.int64) if self.activation else v
+
+    def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False, shift: bool = False,
+            negate: bool = False) -> PassResult:
+        """One pass as the macro performs it, updating the accumulator (``shift``/``negate``:
+        see :func:`accumulate_pass`)."""
         codes, overflow = self.convert(np.asarray(x_bits)[None, :])
         if self.raw_codes:
             self.acc = wrap_signed(codes[0], self.config.result_width)
         else:
-            base = self.acc if accumulate else 0
-            self.acc = wrap_signed(base + self.results_from_codes(codes[0]),
-                                   self.config.result_width)
+            self.acc = accumulate_pass(self.acc, self.results_from_codes(codes[0]),
+                                       accumulate=accumulate, shift=shift, negate=negate,
+                                       width=self.config.result_width)
         return PassResult(codes=codes[0], overflow=overflow[0], values=self.acc.copy(),
                           emitted=not hold)

@@ -2,8 +2,13 @@
 
 One pass gives ``CAL_OFFSET[c] - 2 * code[c]`` (with the reset offset ``rows`` and an ideal
 array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``). A pass either
-clears the accumulator or adds to it; sums wrap at ``result_width`` bits (two's complement).
+clears the accumulator or adds to it; with ``shift`` the accumulator is doubled first and with
+``negate`` the pass is subtracted (shift-and-add of bit-serial two's-complement inputs:
+``acc' = (accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -pass : pass)``). Sums wrap at
+``result_width`` bits (two's complement).
 In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for calibration.
+``next_fires[c]`` is 1 where ``next_values[c] >= thresholds[c]`` (signed): the activation bits
+of MODE.ACTIVATION.
 """
 
 from amaranth import Cat, Module, Mux
@@ -21,25 +26,32 @@ class Accumulator(wiring.Component):
         super().__init__({
             "codes": In(cols * tdc_bits),
             "offsets": In(cols * result_width),
+            "thresholds": In(cols * result_width),
             "capture": In(1),
             "accumulate": In(1),
+            "shift": In(1),
+            "negate": In(1),
             "raw": In(1),
             "next_values": Out(cols * result_width),
+            "next_fires": Out(cols),
             "values": Out(cols * result_width),
         })
 
     def elaborate(self, platform):
         m = Module()
         w, b = self.result_width, self.tdc_bits
-        nexts = []
+        nexts, fires = [], []
         for c in range(self.cols):
             code = self.codes[c * b:(c + 1) * b]
             offset = self.offsets[c * w:(c + 1) * w].as_signed()
             prev = self.values[c * w:(c + 1) * w].as_signed()
-            base = Mux(self.accumulate, prev, 0)
-            cooked = (base + offset - (code << 1))[:w]
-            nexts.append(Mux(self.raw, code, cooked))
-        m.d.comb += self.next_values.eq(Cat(*nexts))
+            base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
+            term = offset - (code << 1)
+            cooked = (base + Mux(self.negate, -term, term))[:w]
+            value = Mux(self.raw, code, cooked)[:w]
+            nexts.append(value)
+            fires.append(value.as_signed() >= self.thresholds[c * w:(c + 1) * w].as_signed())
+        m.d.comb += [self.next_values.eq(Cat(*nexts)), self.next_fires.eq(Cat(*fires))]
         with m.If(self.capture):
             m.d.sync += self.values.eq(self.next_values)
         return m

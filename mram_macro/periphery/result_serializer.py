@@ -1,19 +1,21 @@
-"""Result serializer: one result vector out as AXI4-Stream beats (layout in layouts.py)."""
+"""Result serializer: one result vector (or, with ``short``, one activation vector) out as
+AXI4-Stream beats (layouts in layouts.py)."""
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bus.axi import axi_stream_members
 from ..config import MacroConfig
-from ..layouts import ResultFlags
+from ..layouts import ResultFlags, activation_beats
 
 __all__ = ["ResultSerializer"]
 
 
 class ResultSerializer(wiring.Component):
     """``load`` (only while ``busy`` is low) takes ``data``/``flags``; ``busy`` stays high until
-    the beat with ``tlast`` has been accepted."""
+    the beat with ``tlast`` has been accepted. With ``short`` the frame is the activation
+    vector's ``activation_beats`` beats (its bits in the low end of ``data``)."""
 
     def __init__(self, config: MacroConfig):
         self.config = config
@@ -21,6 +23,7 @@ class ResultSerializer(wiring.Component):
             **axi_stream_members("m_axis", direction="master", data_width=config.stream_width,
                                  user_width=ResultFlags.size),
             "load": In(1),
+            "short": In(1),
             "data": In(config.cols * config.result_width),
             "flags": In(ResultFlags),
             "busy": Out(1),
@@ -39,7 +42,8 @@ class ResultSerializer(wiring.Component):
             self.m_axis_tlast.eq(beats_left == 1),
         ]
         with m.If(self.load & ~self.busy):
-            m.d.sync += [shift.eq(self.data), beats_left.eq(n),
+            m.d.sync += [shift.eq(self.data),
+                         beats_left.eq(Mux(self.short, activation_beats(c), n)),
                          self.m_axis_tuser.eq(self.flags)]
         with m.Elif(self.m_axis_tvalid & self.m_axis_tready):
             m.d.sync += [shift.eq(shift[sw:]), beats_left.eq(beats_left - 1)]

@@ -41,6 +41,8 @@ class Sequencer(wiring.Component):
             "out_busy": In(1),
             "capture": Out(1),
             "accumulate": Out(1),
+            "shift": Out(1),
+            "negate": Out(1),
             "emit": Out(1),
             # status
             "busy": Out(1),
@@ -50,7 +52,8 @@ class Sequencer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         flags = Signal(InputFlags)
-        m.d.comb += self.accumulate.eq(flags.accumulate)
+        m.d.comb += [self.accumulate.eq(flags.accumulate), self.shift.eq(flags.shift),
+                     self.negate.eq(flags.negate)]
 
         with m.FSM(name="seq"):
             with m.State("Idle"):

@@ -45,7 +45,7 @@ def test_input_driver_matches_cell_model():
     run(dut, tb)
 
 
-def test_accumulator_clear_and_accumulate_wraps():
+def test_accumulator_clear_accumulate_shift_negate_wraps():
     cols, bits, width = 5, 4, 6
     dut = Accumulator(cols=cols, tdc_bits=bits, result_width=width)
     rng = np.random.default_rng(5)
@@ -55,15 +55,23 @@ def test_accumulator_clear_and_accumulate_wraps():
         for _ in range(40):
             codes = rng.integers(0, 1 << bits, cols)
             offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
-            accumulate = int(rng.integers(0, 2))
+            accumulate, shift, negate = (int(v) for v in rng.integers(0, 2, 3))
             ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
             ctx.set(dut.offsets, _int(np.concatenate(
                 [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
+            thresholds = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+            ctx.set(dut.thresholds, _int(np.concatenate(
+                [_bits(int(t) & ((1 << width) - 1), width) for t in thresholds])))
             ctx.set(dut.accumulate, accumulate)
+            ctx.set(dut.shift, shift)
+            ctx.set(dut.negate, negate)
             ctx.set(dut.capture, 1)
+            base = ((2 * acc if shift else acc) if accumulate else 0)
+            term = offsets - 2 * codes
+            acc = wrap_signed(base + (-term if negate else term), width)
+            assert _bits(ctx.get(dut.next_fires), cols) == (acc >= thresholds).tolist()
             await ctx.tick()
             ctx.set(dut.capture, 0)
-            acc = wrap_signed((acc if accumulate else 0) + offsets - 2 * codes, width)
             values = ctx.get(dut.values)
             got = wrap_signed([(values >> (c * width)) & ((1 << width) - 1)
                                for c in range(cols)], width)
@@ -212,5 +220,6 @@ def test_write_controller_two_phases_and_pulse_width():
 
 
 def test_input_flags_layout_is_the_struct():
-    assert InputFlags.size == 2
+    assert InputFlags.size == 4
     assert input_flags(accumulate=True) == 1 and input_flags(hold=True) == 2
+    assert input_flags(shift=True) == 4 and input_flags(negate=True) == 8

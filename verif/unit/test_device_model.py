@@ -619,3 +619,44 @@ def test_paper_preset_sets_only_the_spread():
     assert (p.sigma_low_ohm, p.sigma_high_ohm) == (1.6e3, 2.0e3) and not p.ideal
     assert p.replace(sigma_low_ohm=0.0, sigma_high_ohm=0.0) == ideal
     assert DeviceParams.paper(tdc_jitter_rms_ns=0.5).tdc_jitter_rms_ns == 0.5
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(comparator_offset_V=np.array([0.0, 1e6, 0.0, 0.0])),
+     r"comparator_offset_V must lie in -1..1 V; 1 column\(s\) do not, first 1e\+06 V at column 1"),
+    (dict(r_low_ohm=np.full((2, 3, 4), 1e-300)),
+     r"r_low_ohm must lie in the physical range 10..1e\+08 ohm"),
+    (dict(r_high_ohm=np.full((2, 3, 4), 1e300)),
+     r"r_high_ohm must lie in the physical range 10..1e\+08 ohm .* first 1e\+300 ohm"),
+])
+def test_non_physical_die_values_are_rejected_with_the_allowed_range(tmp_path, change, message):
+    arrays = {**_good_arrays(), **change}
+    _write_npz(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(DieError, match=message):
+        Die.load(tmp_path / "bad.npz")
+    seed = int(str(arrays.pop("seed")))
+    with pytest.raises(DieError, match=message):
+        Die(**arrays, seed=seed)
+
+
+def test_non_physical_values_in_die_csv_are_rejected(tmp_path):
+    (tmp_path / "mtj.csv").write_text(_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,1e-300,25000,none\n"]))
+    with pytest.raises(DieError, match=r"r_low_ohm must lie in the physical range 10..1e\+08"):
+        Die.from_csv(tmp_path / "mtj.csv")
+    (tmp_path / "mtj.csv").write_text(_mtj_csv(_GOOD_LINES))
+    (tmp_path / "cmp.csv").write_text("col,comparator_offset_V\n0,1e6\n1,0\n")
+    with pytest.raises(DieError, match=r"comparator_offset_V must lie in -1..1 V"):
+        Die.from_csv(tmp_path / "mtj.csv", tmp_path / "cmp.csv")
+
+
+def test_binary_file_passed_as_csv_gets_a_clear_error(tmp_path):
+    Die.sample(2, 2, seed=3).save(tmp_path / "die.npz")
+    with pytest.raises(DieError, match=r"is not a text CSV file: .* looks like a .npz die file"):
+        Die.from_csv(tmp_path / "die.npz")
+    (tmp_path / "mtj.csv").write_text(_mtj_csv(_GOOD_LINES))
+    (tmp_path / "cmp.bin").write_bytes(bytes([0xFF, 0xFE, 0x00, 0x81]))
+    with pytest.raises(DieError, match=r"is not a text CSV file: byte 0xFF at offset 0"):
+        Die.from_csv(tmp_path / "mtj.csv", tmp_path / "cmp.bin")
+    (tmp_path / "nul.csv").write_bytes(b"side,row\0,col\n")
+    with pytest.raises(DieError, match="contains NUL bytes"):
+        Die.from_csv(tmp_path / "nul.csv")

@@ -193,3 +193,32 @@ def test_raw_code_mode_stores_codes_without_accumulating():
     assert r.values.tolist() == mismatches.tolist() == r.codes.tolist()
     g.raw_codes = False
     assert g.vmm(x, accumulate=True).values.tolist() == (mismatches + signed_dot(x, w)).tolist()
+
+
+def test_vmm_batch_honours_raw_codes_like_vmm():
+    config = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+    rng = np.random.default_rng(3)
+    g = GoldenMacro(config, DeviceParams.paper(), seed=4)
+    w = rng.integers(0, 2, (8, 12))
+    g.load_weights(w)
+    x = rng.integers(0, 2, (5, 8))
+    g.raw_codes = True
+    batch = g.vmm_batch(x)
+    codes, _ = g.convert(x)
+    assert batch.tolist() == codes.tolist() == [g.vmm(v).values.tolist() for v in x]
+    g.raw_codes = False
+    assert g.vmm_batch(x).tolist() == g.results_from_codes(codes).tolist()
+
+
+def test_golden_weights_and_calibration_without_internals():
+    config = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=10, stream_width=8)
+    g = GoldenMacro(config, DeviceParams.paper(), seed=5)
+    w = np.random.default_rng(0).integers(0, 2, (16, 8))
+    g.load_weights(w)
+    assert g.weights.tolist() == w.astype(bool).tolist()
+    offsets = g.calibrate(n_pairs=8)
+    assert g.offsets.tolist() == offsets.tolist() and offsets.shape == (8,)
+    with pytest.raises(ValueError, match=r"weight bits must have shape \(16, 8\), not \(8, 16\)"):
+        g.load_weights(w.T)
+    with pytest.raises(ValueError, match="weight bits must be 0 \\(-1\\) or 1 \\(\\+1\\), not -1"):
+        g.load_weights(2 * w - 1)

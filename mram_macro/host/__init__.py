@@ -1,0 +1,15 @@
+"""Host API of the macro: one interface over the golden model and the RTL simulation.
+
+* :class:`Macro` (:mod:`~mram_macro.host.api`): write weights, calibrate, run VMMs (batches,
+  accumulate, hold, multi-bit inputs), read status and faults.
+* Backends: :mod:`~mram_macro.host.golden_backend` (NumPy) and
+  :mod:`~mram_macro.host.rtl_backend` (cocotb over AXI on Icarus or Verilator, its simulation
+  side in :mod:`~mram_macro.host.rtl_server`).
+"""
+
+from .api import ENCODINGS, HostError, Macro, bits_product, to_bits
+from .backend import Backend, Status
+from .die_setup import DieSetup
+
+__all__ = ["Macro", "HostError", "Status", "Backend", "DieSetup", "ENCODINGS", "to_bits",
+           "bits_product"]

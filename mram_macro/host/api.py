@@ -1,0 +1,331 @@
+"""The host API: program, calibrate and run the macro, on the golden model or the RTL.
+
+Encodings. The array computes with ±1 values. A *bit* 1 means +1 and a bit 0 means -1, for
+inputs and weights alike (weight +1 is stored as left MTJ low / right MTJ high; a cell is low
+resistance when input and weight agree, so it computes XNOR). Every method that takes inputs or
+weights accepts either encoding: ``encoding="pm1"`` (values -1/+1, the default) or
+``encoding="bits"`` (values 0/1 or booleans). A pass returns the signed dot products
+``y[c] = sum_r x[r] * w[r, c]`` of the ±1 values (exact in ideal mode).
+
+Multi-bit inputs (:meth:`Macro.vmm_int`) run bit-serially: a ``b``-bit two's-complement input
+is sent as ``b`` bit planes, most significant first, and the macro's accumulator shifts and adds
+(``acc = 2 acc + y``; the MSB pass subtracts), so one result leaves per input vector. The host
+turns that ±1-weighted sum into the product with {0,1} weights by one affine correction (see
+:meth:`Macro.vmm_int`; :func:`bits_product` is the same identity for a single pass).
+Multi-bit weights are bit-sliced across columns by the layer mapper (:mod:`mram_macro.nn`).
+
+Example::
+
+    from mram_macro.host import Macro
+    with Macro.golden(seed=3) as m:          # or Macro.rtl(sim="verilator", seed=3)
+        m.write_weights(w)                   # (64, 64) of ±1
+        m.calibrate()
+        y = m.vmm(x)                         # (batch, 64) of ±1 -> (batch, 64) signed results
+        print(m.status().faults)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim_models.calibration import cal_offsets_from_codes, reference_patterns
+from sim_models.device import DeviceParams
+from sim_models.die import Die
+
+from ..config import MacroConfig
+from .backend import Backend, Status
+from .die_setup import DieSetup
+
+__all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
+
+#: Value encodings of inputs and weights: "pm1" (-1/+1) or "bits" (0 = -1, 1 = +1).
+ENCODINGS = ("pm1", "bits")
+
+
+class HostError(ValueError):
+    """Input the macro cannot take; the message says what is wrong and what would be valid."""
+
+
+def to_bits(values, *, encoding: str, what: str) -> np.ndarray:
+    """``values`` in ``encoding`` as a uint8 array of bits (1 = +1), validated."""
+    if encoding not in ENCODINGS:
+        raise HostError(f"encoding must be one of {', '.join(map(repr, ENCODINGS))}, "
+                        f"not {encoding!r}")
+    a = np.asarray(values)
+    if a.dtype == bool:
+        if encoding == "pm1":
+            raise HostError(f"{what} are booleans: pass encoding='bits' (True = +1, "
+                            f"False = -1) or values -1/+1")
+        return a.astype(np.uint8)
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise HostError(f"{what} must be numbers, not an array of {a.dtype}")
+    allowed = (-1, 1) if encoding == "pm1" else (0, 1)
+    ok = np.isin(a, allowed)
+    if not ok.all():
+        bad = a[~ok].flat[0].item()
+        idx = np.argwhere(~ok)[0].tolist()
+        other = "'bits' (0/1)" if encoding == "pm1" else "'pm1' (-1/+1)"
+        raise HostError(f"{what} must be binary: {allowed[0]} or {allowed[1]} with "
+                        f"encoding={encoding!r}, not {bad!r} (at index {idx}; "
+                        f"{np.count_nonzero(~ok)} such value(s)); for the other encoding pass "
+                        f"encoding={other}")
+    return (a > 0).astype(np.uint8)
+
+
+def bits_product(y_pm1, x_bits, w_bits):
+    """The {0,1} product ``sum_r x[r] w[r, c]`` from a ±1 pass result ``y``, for inputs
+    ``(batch, rows)`` and weights ``(rows, cols)``: by ``(2x-1)(2w-1) = 4xw - 2x - 2w + 1``,
+    ``P = (y + 2 sum(x) + 2 sum(w) - rows) / 4``. Exact when ``y`` is (ideal mode); a ``y`` off
+    by an error gives the nearest integer (halves rounded up)."""
+    x = np.asarray(x_bits, dtype=np.int64)
+    w = np.asarray(w_bits, dtype=np.int64)
+    rows = w.shape[0]
+    total = np.asarray(y_pm1, dtype=np.int64) + 2 * x.sum(axis=-1, keepdims=True) \
+        + 2 * w.sum(axis=0) - rows
+    return (total + 2) // 4
+
+
+class Macro:
+    """One macro behind a backend (:meth:`golden` or :meth:`rtl`).
+
+    The host remembers the weights it wrote (:attr:`weights`) and uses them for calibration and
+    multi-bit arithmetic. Methods validate their arguments before anything reaches the backend,
+    so a rejected call changes nothing.
+    """
+
+    def __init__(self, backend: Backend, setup: DieSetup):
+        if not isinstance(backend, Backend):
+            raise TypeError(f"backend must be a Backend, not {type(backend).__name__}")
+        self.backend = backend
+        self.setup = setup
+        c = setup.config
+        #: The weight bits the host programmed (1 = +1); all -1 until written.
+        self.weights = np.zeros((c.rows, c.cols), dtype=np.uint8)
+        #: CAL_OFFSET values the host wrote (reset: ``rows``).
+        self.offsets = np.full(c.cols, c.rows, dtype=np.int64)
+        #: THRESHOLD values of the activation mode, or None when it is off.
+        self.thresholds: np.ndarray | None = None
+        #: Overflow flag of each result returned by the last :meth:`vmm`.
+        self.last_overflow = np.zeros(0, dtype=bool)
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def golden(cls, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
+               die: Die | None = None, seed: int = 0) -> Macro:
+        """The golden model of a die (``die``, or sampled from ``device`` with ``seed``)."""
+        from .golden_backend import GoldenBackend
+
+        setup = DieSetup.create(config, device=device, die=die, seed=seed)
+        return cls(GoldenBackend(setup), setup)
+
+    @classmethod
+    def rtl(cls, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
+            die: Die | None = None, seed: int = 0, sim: str = "verilator",
+            build_root=None, timeout_s: float = 300.0) -> Macro:
+        """The generated Verilog in cocotb on ``sim`` ("verilator" or "icarus"), driven over
+        AXI, with the pin model of the same die as :meth:`golden` would use."""
+        from .rtl_backend import RtlBackend
+
+        setup = DieSetup.create(config, device=device, die=die, seed=seed)
+        return cls(RtlBackend(setup, sim=sim, build_root=build_root, timeout_s=timeout_s),
+                   setup)
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Macro:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def config(self) -> MacroConfig:
+        return self.setup.config
+
+    @property
+    def rows(self) -> int:
+        return self.config.rows
+
+    @property
+    def cols(self) -> int:
+        return self.config.cols
+
+    # -- weights --------------------------------------------------------------------------------
+    def write_weights(self, w, *, encoding: str = "pm1", rows=None) -> None:
+        """Program weights ``w`` of shape ``(rows, cols)`` (``-1/+1``, or ``0/1`` with
+        ``encoding="bits"``). With ``rows`` (a list of row indices) ``w`` holds just those rows.
+        Every row is programmed through the macro's row write (with write-verify as
+        configured); :meth:`status` reports cells that stayed wrong."""
+        c = self.config
+        bits = to_bits(w, encoding=encoding, what="weights")
+        if rows is None:
+            if bits.shape != (c.rows, c.cols):
+                raise HostError(f"weights must have shape ({c.rows}, {c.cols}) (rows, cols), "
+                                f"not {bits.shape}")
+            rows = list(range(c.rows))
+        else:
+            rows = [self._row_index(r) for r in rows]
+            if len(set(rows)) != len(rows):
+                raise HostError(f"rows must not repeat, not {rows}")
+            if bits.shape != (len(rows), c.cols):
+                raise HostError(f"weights for {len(rows)} row(s) must have shape "
+                                f"({len(rows)}, {c.cols}), not {bits.shape}")
+        self.backend.program_rows(rows, bits.astype(bool))
+        self.weights[rows] = bits
+
+    def _row_index(self, r) -> int:
+        if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not (
+                0 <= r < self.rows):
+            raise HostError(f"a row index must be an integer in 0..{self.rows - 1}, not {r!r}")
+        return int(r)
+
+    # -- calibration ----------------------------------------------------------------------------
+    def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
+        """Calibrate CAL_OFFSET with the weights written (see :mod:`sim_models.calibration`):
+        ``2 * n_pairs`` reference passes in raw-code mode, offsets computed on the host and
+        written. Returns the offsets."""
+        if isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1:
+            raise HostError(f"n_pairs must be a positive integer, not {n_pairs!r}")
+        c = self.config
+        x = reference_patterns(c.rows, n_pairs, seed=seed)
+        self.backend.set_mode(True, False)
+        try:
+            off = np.zeros(len(x), bool)
+            codes, _ = self.backend.run(x, off, off, off, off)
+        finally:
+            self.backend.set_mode(False, self.thresholds is not None)
+        offsets = cal_offsets_from_codes(x, self.weights, codes, tdc_bits=c.tdc_bits,
+                                         result_width=c.result_width)
+        self.write_offsets(offsets)
+        return offsets
+
+    def write_offsets(self, offsets) -> None:
+        """Write CAL_OFFSET (one signed value per column, within the result width)."""
+        c = self.config
+        o = np.asarray(offsets)
+        half = 1 << (c.result_width - 1)
+        if o.shape != (c.cols,) or not np.issubdtype(o.dtype, np.integer):
+            raise HostError(f"offsets must be {c.cols} integers, not {o.dtype} of shape "
+                            f"{o.shape}")
+        if (o < -half).any() or (o >= half).any():
+            raise HostError(f"offsets must lie in {-half}..{half - 1} (result_width "
+                            f"{c.result_width}), not {o[(o < -half) | (o >= half)][0]}")
+        self.backend.write_offsets(o.astype(np.int64))
+        self.offsets = o.astype(np.int64).copy()
+
+    # -- activation mode ------------------------------------------------------------------------
+    def set_activation(self, thresholds) -> None:
+        """Switch the output to one bit per column (MODE.ACTIVATION): :meth:`vmm` then returns
+        ``+1`` where a result is ``>= thresholds[c]`` and ``-1`` elsewhere (a sign activation
+        with a folded batch norm), at a fraction of the result bandwidth. ``None`` switches back
+        to signed results."""
+        c = self.config
+        if thresholds is None:
+            self.backend.set_mode(False, False)
+            self.thresholds = None
+            return
+        t = np.asarray(thresholds)
+        half = 1 << (c.result_width - 1)
+        if t.shape != (c.cols,) or not np.issubdtype(t.dtype, np.integer):
+            raise HostError(f"thresholds must be {c.cols} integers, not {t.dtype} of shape "
+                            f"{t.shape}")
+        if (t < -half).any() or (t >= half).any():
+            raise HostError(f"thresholds must lie in {-half}..{half - 1} (result_width "
+                            f"{c.result_width}), not {t[(t < -half) | (t >= half)][0]}")
+        self.backend.write_thresholds(t.astype(np.int64))
+        self.backend.set_mode(False, True)
+        self.thresholds = t.astype(np.int64).copy()
+
+    # -- passes ---------------------------------------------------------------------------------
+    def vmm(self, x, *, encoding: str = "pm1", accumulate=False, hold=False, shift=False,
+            negate=False) -> np.ndarray:
+        """Run one pass per input vector; return the emitted results ``(n_emitted, cols)``.
+
+        ``x`` is ``(batch, rows)`` or ``(rows,)``. ``accumulate`` (add the pass to the
+        accumulator instead of clearing it), ``hold`` (keep the result, emit nothing),
+        ``shift`` (double the accumulator before adding) and ``negate`` (subtract the pass) are
+        a bool or one bool per vector (:func:`mram_macro.layouts.input_flags`). Sums wrap at
+        ``result_width`` bits, as in the RTL.
+        :attr:`last_overflow` gets each emitted result's overflow flag.
+        """
+        c = self.config
+        bits = to_bits(x, encoding=encoding, what="inputs")
+        if bits.ndim == 1:
+            bits = bits[None, :]
+        if bits.ndim != 2 or bits.shape[1] != c.rows:
+            raise HostError(f"inputs must have shape (batch, {c.rows}) or ({c.rows},), "
+                            f"not {np.shape(x)}")
+        flags = [self._flags(v, len(bits), name) for name, v in (
+            ("accumulate", accumulate), ("hold", hold), ("shift", shift), ("negate", negate))]
+        values, overflow = self.backend.run(bits, *flags)
+        self.last_overflow = np.asarray(overflow, dtype=bool)
+        values = np.asarray(values, dtype=np.int64)
+        return 2 * values - 1 if self.thresholds is not None else values
+
+    @staticmethod
+    def _flags(value, n: int, name: str) -> np.ndarray:
+        a = np.asarray(value)
+        if a.dtype != bool:
+            raise HostError(f"{name} must be a bool or an array of bools, not {value!r}")
+        if a.ndim == 0:
+            return np.full(n, bool(a))
+        if a.shape != (n,):
+            raise HostError(f"{name} must be one bool or one per vector ({n}), not shape "
+                            f"{a.shape}")
+        return a
+
+    def vmm_int(self, x, *, input_bits: int) -> np.ndarray:
+        """Exact (in ideal mode) ``x @ w01`` for signed ``input_bits``-bit integer inputs ``x``
+        ``(batch, rows)`` and the written weights read as {0,1} bits, by bit-serial passes.
+
+        Returns int64 ``(batch, cols)``. Signed weights are built from such products by bit
+        slicing (:mod:`mram_macro.nn.tiling`).
+        """
+        c = self.config
+        if self.thresholds is not None:
+            raise HostError("vmm_int needs signed results: switch the activation mode off "
+                            "(set_activation(None)) first")
+        if isinstance(input_bits, bool) or not isinstance(input_bits, int) or not (
+                1 <= input_bits <= 16):
+            raise HostError(f"input_bits must be an integer in 1..16, not {input_bits!r}")
+        a = np.asarray(x)
+        if not np.issubdtype(a.dtype, np.integer):
+            raise HostError(f"multi-bit inputs must be integers, not {a.dtype}")
+        if a.ndim == 1:
+            a = a[None, :]
+        if a.ndim != 2 or a.shape[1] != c.rows:
+            raise HostError(f"inputs must have shape (batch, {c.rows}), not {np.shape(x)}")
+        lo, hi = -(1 << (input_bits - 1)), (1 << (input_bits - 1)) - 1
+        bad = (a < lo) | (a > hi)
+        if bad.any():
+            raise HostError(f"inputs must fit {input_bits}-bit two's complement ({lo}..{hi}); "
+                            f"{np.count_nonzero(bad)} value(s) do not, first {a[bad][0]} at "
+                            f"{np.argwhere(bad)[0].tolist()}")
+        limit = c.rows * ((1 << input_bits) - 1)
+        if limit >= 1 << (c.result_width - 1):
+            raise HostError(f"{input_bits}-bit inputs can sum to {limit} over {c.rows} rows, "
+                            f"beyond the {c.result_width}-bit accumulator; use fewer input bits")
+        u = a.astype(np.int64) & ((1 << input_bits) - 1)
+        # Per vector, its bit planes MSB first: the MSB pass clears the accumulator and
+        # subtracts, the others double it and add; only the last (LSB) pass emits.
+        order = np.arange(input_bits - 1, -1, -1)
+        planes = ((u[:, None, :] >> order[None, :, None]) & 1).astype(np.uint8)
+        first = np.tile(order == input_bits - 1, len(a))
+        last = np.tile(order == 0, len(a))
+        acc = self.vmm(planes.reshape(-1, c.rows), encoding="bits", accumulate=~first,
+                       shift=~first, negate=first, hold=~last)
+        # acc = sum_i s_i 2**i y_i; with y_i = 4 P_i - 2|x_i| - 2|w| + rows and sum_i s_i 2**i = -1:
+        # P = (acc + 2 sum_r x_r - 2|w| + rows) / 4 (halves rounded up when acc carries errors).
+        total = acc + 2 * a.sum(axis=1, keepdims=True) - 2 * self.weights.astype(np.int64).sum(
+            axis=0) + c.rows
+        return (total + 2) // 4
+
+    # -- status ---------------------------------------------------------------------------------
+    def status(self) -> Status:
+        """STATUS flags and counters (see :class:`~mram_macro.host.backend.Status`)."""
+        return self.backend.status()
+
+    def clear_faults(self) -> None:
+        """Clear the sticky error flags of STATUS."""
+        self.backend.clear_status()

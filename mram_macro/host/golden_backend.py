@@ -1,0 +1,115 @@
+"""The host API's golden backend: the macro as :class:`sim_models.golden.GoldenMacro` computes it.
+
+Row writes go through the write-verify reference (:func:`sim_models.write_model.write_verify_row`)
+with the register reset values, so write failures, stuck cells and the evaluations spent on
+verify reads happen as in the RTL. Results of a batch are one matrix product (fast).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from sim_models.die import Die
+from sim_models.golden import GoldenMacro, accumulate_pass, wrap_signed
+from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
+
+from ..config import MacroConfig
+from .backend import T_CLK_NS, Backend, Status
+from .die_setup import DieSetup
+
+__all__ = ["GoldenBackend"]
+
+
+class GoldenBackend(Backend):
+    """The golden model of one die (``setup``: configuration, device, die, readout)."""
+
+    name = "golden"
+
+    def __init__(self, setup: DieSetup):
+        self.setup = setup
+        c, rm = setup.config, setup.regmap
+        self.golden = GoldenMacro(c, setup.device, setup.readout, t_clk_ns=T_CLK_NS,
+                                  die=setup.die)
+        self.golden.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
+        self.golden.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
+                                       dtype=np.int64)
+        wv = rm["WV_CTRL"]
+        self._wv = dict(verify=bool(wv.field("ENABLE").reset),
+                        double_pulse=bool(wv.field("PULSE_DOUBLING").reset),
+                        max_retries=wv.field("MAX_RETRIES").reset,
+                        pulse_cycles=rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset)
+        self._verify_setup = replace(
+            single_read_delay_and_threshold(c.rows, setup.device, setup.readout, c.tdc_bits),
+            start_delay_cycles=rm["WV_READ"].field("DELAY").reset,
+            threshold_code=rm["WV_READ"].field("THRESHOLD").reset)
+        self._sticky = dict(tdc_overflow=False, write_failed=False)
+        self._counts = dict(vmm_count=0, wv_fail_count=0, wv_retry_count=0, wv_fail_row=0)
+        self._fail_mask: tuple[int, ...] = ()
+
+    @property
+    def config(self) -> MacroConfig:
+        return self.setup.config
+
+    @property
+    def die(self) -> Die:
+        return self.setup.die
+
+    def program_rows(self, rows, bits) -> None:
+        for row, b in zip(rows, bits, strict=True):
+            report = write_verify_row(self.golden.array, int(row), b,
+                                      readout=self.setup.readout,
+                                      tdc_bits=self.config.tdc_bits, setup=self._verify_setup,
+                                      **self._wv)
+            self._counts["wv_retry_count"] += report.retries
+            if report.failing.any():
+                self._counts["wv_fail_count"] += int(report.n_failing)
+                self._counts["wv_fail_row"] = int(row)
+                self._fail_mask = tuple(int(c) for c in report.failing_cols)
+                self._sticky["write_failed"] = True
+
+    def write_offsets(self, offsets) -> None:
+        self.golden.offsets = np.asarray(offsets, dtype=np.int64).copy()
+
+    def set_mode(self, raw_codes: bool, activation: bool) -> None:
+        self.golden.raw_codes = bool(raw_codes)
+        self.golden.activation = bool(activation)
+
+    def write_thresholds(self, thresholds) -> None:
+        self.golden.thresholds = np.asarray(thresholds, dtype=np.int64).copy()
+
+    def run(self, x_bits, accumulate, hold, shift, negate):
+        g, c = self.golden, self.config
+        codes, overflow = g.convert(x_bits)
+        passes = (wrap_signed(codes, c.result_width) if g.raw_codes
+                  else g.results_from_codes(codes))
+        n = len(passes)
+        self._counts["vmm_count"] = (self._counts["vmm_count"] + n) & 0xFFFFFFFF
+        self._sticky["tdc_overflow"] |= bool(overflow.any())
+        if not accumulate.any() and not hold.any() and not negate.any():
+            g.acc = passes[-1].copy() if n else g.acc
+            return g.emitted(passes), overflow.any(axis=1)
+        out, flags = [], []
+        acc = g.acc
+        for i in range(n):
+            if g.raw_codes:
+                acc = passes[i]
+            else:
+                acc = accumulate_pass(acc, passes[i], accumulate=accumulate[i], shift=shift[i],
+                                      negate=negate[i], width=c.result_width)
+            if not hold[i]:
+                out.append(acc)
+                flags.append(bool(overflow[i].any()))
+        g.acc = np.array(acc, dtype=np.int64)
+        return (g.emitted(np.array(out, dtype=np.int64).reshape(-1, c.cols)),
+                np.array(flags, dtype=bool))
+
+    def status(self) -> Status:
+        return Status(vmm_busy=False, write_busy=False, result_pending=False,
+                      length_error=False, bus_error=False, wv_fail_mask=self._fail_mask,
+                      **self._sticky, **self._counts)
+
+    def clear_status(self) -> None:
+        for k in self._sticky:
+            self._sticky[k] = False

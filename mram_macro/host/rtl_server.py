@@ -1,0 +1,195 @@
+"""Simulation side of the RTL backend: a cocotb test that serves the host API's operations.
+
+Run by :class:`mram_macro.host.rtl_backend.RtlBackend` through
+:func:`mram_macro.sim.runner.run_cocotb` (test module ``mram_macro.host.rtl_server``). The test
+connects back to the host (address and key in ``MRAM_HOST_ADDRESS`` / ``MRAM_HOST_AUTHKEY``),
+receives the :class:`~mram_macro.host.die_setup.DieSetup`, starts the clock and the array pin
+model (:class:`sim_models.cocotb_array.CocotbMramArray`) on that die, resets the macro, then
+executes one operation of :mod:`mram_macro.host.backend` per message until ``close``.
+
+Everything goes over the macro's ports: registers over AXI4-Lite (addresses and fields from the
+register map), input vectors over the s_axis stream (flags in tuser), results from m_axis
+(layouts from :mod:`mram_macro.layouts`). The simulated time each operation took is returned
+with its result. While the host thinks, the simulation waits (simulated time stands still).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from multiprocessing.connection import Client
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotbext.axi import (
+    AxiLiteBus,
+    AxiLiteMaster,
+    AxiResp,
+    AxiStreamBus,
+    AxiStreamFrame,
+    AxiStreamSink,
+    AxiStreamSource,
+)
+
+from sim_models.array import MramArray
+from sim_models.cocotb_array import CocotbMramArray
+
+from ..layouts import (
+    ResultFlags,
+    input_flags,
+    pack_input_vector,
+    unpack_activation_vector,
+    unpack_result_vector,
+)
+from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
+from .die_setup import DieSetup
+
+__all__ = ["MacroDriver"]
+
+# cocotbext-axi 0.1.28 uses APIs cocotb 2.1 deprecates; the warnings say nothing about the design.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"cocotbext\.axi")
+
+#: Register polls before a busy flag is declared stuck.
+_MAX_POLLS = 100_000
+
+
+class MacroDriver:
+    """The host API's backend operations as bus transactions on one simulated macro."""
+
+    def __init__(self, dut, setup: DieSetup):
+        self.dut, self.setup = dut, setup
+        self.config, self.regmap = setup.config, setup.regmap
+        dut.rst.value = 1
+        Clock(dut.clk, T_CLK_NS, unit="ns").start()
+        self.array = CocotbMramArray(dut, MramArray.from_die(setup.die, setup.device),
+                                     setup.readout)
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        w = self.config.stream_width
+        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
+                                      byte_size=w)
+        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
+                                  byte_size=w)
+        for bfm in (self.source, self.sink, self.axil.write_if, self.axil.read_if):
+            bfm.log.setLevel(logging.WARNING)
+        self.array.start()
+        self.activation = False
+
+    async def reset(self, cycles: int = 4) -> None:
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, cycles)
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+
+    # -- registers ------------------------------------------------------------------------------
+    async def write_reg(self, name: str, word: int) -> None:
+        resp = (await self.axil.write(self.regmap[name].offset,
+                                      (word & 0xFFFFFFFF).to_bytes(4, "little"))).resp
+        if resp != AxiResp.OKAY:
+            raise RuntimeError(f"write {name} <- 0x{word & 0xFFFFFFFF:08X} answered {resp.name}")
+
+    async def read_reg(self, name: str) -> int:
+        r = await self.axil.read(self.regmap[name].offset, 4)
+        if r.resp != AxiResp.OKAY:
+            raise RuntimeError(f"read {name} answered {r.resp.name}")
+        return int.from_bytes(r.data, "little")
+
+    async def _field(self, reg: str, name: str) -> int:
+        f = self.regmap[reg].field(name)
+        return (await self.read_reg(reg) & f.mask) >> f.lsb
+
+    async def _wait_clear(self, reg: str, name: str) -> None:
+        for _ in range(_MAX_POLLS):
+            if not await self._field(reg, name):
+                return
+        raise RuntimeError(f"{reg}.{name} stayed set for {_MAX_POLLS} polls")
+
+    # -- backend operations ---------------------------------------------------------------------
+    async def program_rows(self, rows, bits) -> None:
+        rm = self.regmap
+        row_field = rm["WRITE_ROW_ADDR"].field("ROW")
+        cmd = 1 << rm["CTRL"].field("WRITE_ROW").lsb
+        for row, b in zip(rows, np.asarray(bits, dtype=bool), strict=True):
+            # The previous row's command is latched: wait until it is done before changing data.
+            await self._wait_clear("STATUS", "WRITE_BUSY")
+            for reg in rm.array("WEIGHT_DATA"):
+                f = reg.field("BITS")
+                chunk = b[32 * reg.index:32 * reg.index + f.width]
+                await self.write_reg(reg.name, sum(1 << int(i) for i in np.flatnonzero(chunk))
+                                     << f.lsb)
+            await self.write_reg("WRITE_ROW_ADDR", int(row) << row_field.lsb)
+            await self.write_reg("CTRL", cmd)
+        await self._wait_clear("STATUS", "WRITE_BUSY")
+
+    async def write_offsets(self, offsets) -> None:
+        for reg, value in zip(self.regmap.array("CAL_OFFSET"), offsets, strict=True):
+            await self.write_reg(reg.name, int(value))
+
+    async def set_mode(self, raw_codes: bool, activation: bool) -> None:
+        mode = self.regmap["MODE"]
+        await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb
+                             | int(bool(activation)) << mode.field("ACTIVATION").lsb)
+        self.activation = bool(activation)
+
+    async def write_thresholds(self, thresholds) -> None:
+        for reg, value in zip(self.regmap.array("THRESHOLD"), thresholds, strict=True):
+            await self.write_reg(reg.name, int(value))
+
+    async def run(self, x_bits, accumulate, hold, shift, negate):
+        c = self.config
+        for x, a, h, s, n in zip(x_bits, accumulate, hold, shift, negate, strict=True):
+            beats = pack_input_vector(np.asarray(x, dtype=np.uint8), c)
+            flags = input_flags(accumulate=bool(a), hold=bool(h), shift=bool(s), negate=bool(n))
+            await self.source.send(AxiStreamFrame(tdata=beats, tuser=[flags] * len(beats)))
+        n_out = int(np.count_nonzero(~np.asarray(hold, dtype=bool)))
+        values = np.zeros((n_out, c.cols), dtype=np.int64)
+        overflow = np.zeros(n_out, dtype=bool)
+        for i in range(n_out):
+            frame = await self.sink.recv(compact=False)
+            beats = [int(b) for b in frame.tdata]
+            values[i] = (unpack_activation_vector(beats, c) if self.activation
+                         else unpack_result_vector(beats, c))
+            overflow[i] = bool(int(frame.tuser[0]) >> ResultFlags["overflow"].offset & 1)
+        await self.source.wait()
+        await self._wait_clear("STATUS", "VMM_BUSY")
+        return values, overflow
+
+    async def status(self) -> dict[str, int]:
+        names = [*STATUS_REGISTERS, *(r.name for r in self.regmap.array("WV_FAIL_MASK"))]
+        return {name: await self.read_reg(name) for name in names}
+
+    async def clear_status(self) -> None:
+        mask = sum(f.mask for f in self.regmap["STATUS"].fields if f.kind == "w1c")
+        await self.write_reg("STATUS", mask)
+
+
+@cocotb.test()
+async def serve(dut):
+    """Serve the host's operations until it closes the session."""
+    address = os.environ[ENV_ADDRESS]
+    host, _, port = address.rpartition(":")
+    conn = Client((host, int(port)), authkey=bytes.fromhex(os.environ[ENV_AUTHKEY]))
+    try:
+        conn.send(("hello", None))
+        setup = conn.recv()
+        driver = MacroDriver(dut, setup)
+        await driver.reset()
+        conn.send(("ready", None, 0.0))
+        while True:
+            op, kwargs = conn.recv()
+            if op == "close":
+                conn.send(("ok", None, 0.0))
+                return
+            t0 = get_sim_time("ns")
+            try:
+                result = await getattr(driver, op)(**kwargs)
+            except Exception as exc:
+                conn.send(("error", f"{type(exc).__name__}: {exc}", 0.0))
+                raise
+            driver.array.check()
+            conn.send(("ok", result, get_sim_time("ns") - t0))
+    finally:
+        conn.close()

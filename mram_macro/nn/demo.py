@@ -1,0 +1,169 @@
+"""``mram-macro digits`` (and ``make demo``): train the digits networks and compare their
+accuracy in software, on the golden model (ideal; the paper's spread over many dies, with and
+without calibration; at 85 C) and on the RTL (a subset of the test images, each simulator).
+
+Every dot product of a macro row of the table is computed by a macro through the host API
+(:class:`mram_macro.host.Macro`); thresholds, replica averaging and the output affine run on the
+host. The RTL rows check the RTL's integer sums against the golden backend's on the same die,
+bit for bit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim_models.device import DeviceParams
+
+from ..host import Macro
+from .data import Digits, load_digits_split
+from .evaluate import die_study, output_replicas, run_binary_network, run_int_network
+from .tiling import Schedule, plan_layer
+from .train import device_error_sigma, train_binary, train_int
+
+__all__ = ["run_network_demo", "Row"]
+
+
+@dataclass(frozen=True)
+class Row:
+    network: str
+    run_on: str
+    images: int
+    dies: int
+    mean_pct: float
+    min_pct: float
+    note: str = ""
+
+    def line(self) -> str:
+        dies = str(self.dies) if self.dies else "-"
+        return (f"| {self.network} | {self.run_on} | {self.images} | {dies} | "
+                f"{self.mean_pct:.2f} | {self.min_pct:.2f} | {self.note} |")
+
+
+def _pct(pred, labels) -> float:
+    return 100.0 * float(np.mean(np.asarray(pred) == np.asarray(labels)))
+
+
+def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
+                     sims: list[str] | None = None, seed: int = 0, multibit: bool = True,
+                     out=None) -> int:
+    """Print the accuracy table (and the schedule); return 0 if every exactness check holds."""
+    for name, v, lo in (("dies", dies, 1), ("hidden", hidden, 1), ("rtl_images", rtl_images, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, not {v!r}")
+    sims = ["verilator", "icarus"] if sims is None else sims
+    if out is None:
+        def out(text: str) -> None:
+            print(text, flush=True)
+    t_start = time.perf_counter()
+    data = load_digits_split(seed=seed)
+    x_tr, x_te = Digits.binarise(data.x_train), Digits.binarise(data.x_test)
+    labels = data.y_test
+    paper = DeviceParams.paper()
+    hot = paper.replace(temperature_C=85.0)
+    sigma = device_error_sigma(paper, seed=seed)
+    out(f"== digits: {len(x_tr)} training / {len(x_te)} test images (scikit-learn's 8x8 "
+        f"digits), 64 -> {hidden} -> 10 binarised perceptron; calibrated pass error of the "
+        f"paper's spread: {sigma:.2f} RMS (injected by variation-aware training)")
+    nets = {
+        "binary, variation-aware": train_binary(x_tr, data.y_train, hidden=hidden, seed=seed,
+                                                noise_sigma=(sigma, sigma)),
+        "binary": train_binary(x_tr, data.y_train, hidden=hidden, seed=seed),
+    }
+    main_name = next(iter(nets))
+    rows: list[Row] = []
+    ok = True
+    for name, net in nets.items():
+        sw = net.predict(x_te)
+        rows.append(Row(name, "software (exact integers)", len(x_te), 0, _pct(sw, labels),
+                        _pct(sw, labels)))
+        with Macro.golden(seed=seed) as m:
+            pred, _, _ = run_binary_network(m, net, x_te)
+        equal = bool(np.array_equal(pred, sw))
+        ok &= equal
+        rows.append(Row(name, "golden, ideal device", len(x_te), 1, _pct(pred, labels),
+                        _pct(pred, labels), "equals software: " + ("yes" if equal else "NO")))
+        conditions = [("golden, paper sigma, uncalibrated", paper, False),
+                      ("golden, paper sigma, calibrated", paper, True),
+                      ("golden, paper sigma, calibrated, 85 C", hot, True)]
+        if name != main_name:
+            conditions = conditions[1:2]  # the comparison: calibrated only
+        for label, device, cal in conditions:
+            st = die_study(net, x_te, labels, device=device, dies=dies, calibrate=cal,
+                           seed=seed + 1000)
+            rows.append(Row(name, label, len(x_te), dies, 100 * st.mean, 100 * st.min,
+                            f"gap to software {_pct(sw, labels) - 100 * st.mean:+.2f} pt"))
+    if multibit:
+        xq_tr, xq_te = Digits.quantise(data.x_train), Digits.quantise(data.x_test)
+        net = train_int(xq_tr, data.y_train, hidden=64, seed=seed)
+        name = f"{net.input_bits}-bit x {net.weight_bits}-bit first layer"
+        sw = net.predict(xq_te)
+        rows.append(Row(name, "software (exact integers)", len(x_te), 0, _pct(sw, labels),
+                        _pct(sw, labels)))
+        with Macro.golden(seed=seed) as m:
+            pred, _, _ = run_int_network(m, net, xq_te)
+        equal = bool(np.array_equal(pred, sw))
+        ok &= equal
+        rows.append(Row(name, "golden, ideal device", len(x_te), 1, _pct(pred, labels),
+                        _pct(pred, labels), "equals software: " + ("yes" if equal else "NO")))
+        n = max(1, dies // 4)
+        st = die_study(net, xq_te, labels, device=paper, dies=n, calibrate=True,
+                       seed=seed + 1000)
+        gap = _pct(sw, labels) - 100 * st.mean
+        rows.append(Row(name, "golden, paper sigma, calibrated", len(x_te), n, 100 * st.mean,
+                        100 * st.min, f"gap to software {gap:+.2f} pt"))
+
+    # RTL on a subset, both simulators, against the golden backend on the same die.
+    main = nets[main_name]
+    subset = x_te[:rtl_images]
+    timing = None
+    if rtl_images and sims:
+        with Macro.golden(seed=seed) as g:
+            _, g_h, g_y2 = run_binary_network(g, main, subset)
+        for sim in sims:
+            t0 = time.perf_counter()
+            with Macro.rtl(seed=seed, sim=sim) as r:
+                r_pred, r_h, r_y2 = run_binary_network(r, main, subset)
+                ns = dict(r.backend.sim_time_ns)
+            same = np.array_equal(r_h, g_h) and np.array_equal(r_y2, g_y2)
+            ok &= bool(same)
+            rows.append(Row(main_name, f"RTL on {sim}, ideal device", len(subset), 1,
+                            _pct(r_pred, labels[:len(subset)]), _pct(r_pred, labels[:len(subset)]),
+                            f"activations and sums bit for bit equal to golden: "
+                            f"{'yes' if same else 'NO'} "
+                            f"({time.perf_counter() - t0:.0f} s wall)"))
+            timing = timing or ns
+    out("")
+    out("| network | run on | images | dies | accuracy % (mean) | accuracy % (min) | note |")
+    out("|---|---|---|---|---|---|---|")
+    for row in rows:
+        out(row.line())
+
+    # What one batch of the main network costs on one macro.
+    c = Macro.golden().config
+    reps = output_replicas(10, c.cols)
+    plans = (plan_layer(64, hidden, rows=c.rows, cols=c.cols),
+             plan_layer(hidden, 10 * reps, rows=c.rows, cols=c.cols))
+    sched = Schedule(plans, batch=len(x_te))
+    out("")
+    out(f"== schedule of the {main_name} network on one {c.rows}x{c.cols} macro, "
+        f"{len(x_te)} images (output layer replicated x{reps})")
+    out(sched.table())
+    line = (f"   total: {sched.passes} passes + {sched.calibration_passes} calibration passes, "
+            f"{sched.row_writes} weight rows written")
+    if timing:
+        from ..host.backend import T_CLK_NS
+
+        sub = Schedule(plans, batch=len(subset))
+        per_vmm = timing["run"] / T_CLK_NS / (sub.passes + sub.calibration_passes)
+        per_row = timing["program_rows"] / T_CLK_NS / sub.row_writes
+        cyc = sched.cycles(cycles_per_vmm=per_vmm, cycles_per_row_write=per_row)
+        line += (f"; at the cycle counts measured in the RTL run ({per_vmm:.1f} cycles/VMM, "
+                 f"{per_row:.1f} cycles/row write incl. the testbench's AXI traffic): "
+                 f"{cyc:.0f} cycles")
+    out(line)
+    out(f"== wall time {time.perf_counter() - t_start:.0f} s; exactness checks "
+        f"{'passed' if ok else 'FAILED'}")
+    return 0 if ok else 1

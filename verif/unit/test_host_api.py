@@ -1,0 +1,145 @@
+"""Host API (mram_macro.host) on the golden backend: results, encodings, validation, status."""
+
+import numpy as np
+import pytest
+
+from mram_macro.config import MacroConfig
+from mram_macro.host import HostError, Macro
+from sim_models.device import DeviceParams
+from sim_models.golden import signed_dot
+
+SMALL = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
+
+
+def _macro(**kw):
+    return Macro.golden(SMALL, **kw)
+
+
+def test_ideal_results_are_the_exact_pm1_dot_products_in_both_encodings():
+    rng = np.random.default_rng(1)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (20, 16))
+    with _macro(seed=2) as m:
+        m.write_weights(w)
+        assert m.vmm(x).tolist() == (x @ w).tolist()
+        assert m.vmm((x + 1) // 2, encoding="bits").tolist() == (x @ w).tolist()
+        assert m.vmm(x[0]).tolist() == [(x[0] @ w).tolist()]
+        m.write_weights((w + 1) // 2 == 1, encoding="bits")
+        assert m.vmm(x).tolist() == signed_dot((x + 1) // 2, (w + 1) // 2).tolist()
+
+
+def test_accumulate_and_hold_per_vector():
+    rng = np.random.default_rng(2)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (4, 16))
+    with _macro() as m:
+        m.write_weights(w)
+        y = m.vmm(x, accumulate=np.array([False, True, True, False]),
+                  hold=np.array([True, True, False, False]))
+        assert y.tolist() == [(x[:3] @ w).sum(axis=0).tolist(), (x[3] @ w).tolist()]
+        # The accumulator persists across calls.
+        assert m.vmm(x[0], accumulate=True).tolist() == [((x[3] + x[0]) @ w).tolist()]
+        assert m.status().vmm_count == 5
+
+
+def test_multi_bit_inputs_are_exact_in_ideal_mode():
+    rng = np.random.default_rng(3)
+    w = rng.choice([-1, 1], (16, 8))
+    with _macro() as m:
+        m.write_weights(w)
+        for bits in (1, 2, 4, 5):
+            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+            x = rng.integers(lo, hi + 1, (7, 16))
+            x[0] = lo
+            x[1] = hi
+            assert m.vmm_int(x, input_bits=bits).tolist() == (x @ ((w + 1) // 2)).tolist()
+        with pytest.raises(HostError, match=r"fit 4-bit two's complement \(-8..7\); 1 value"):
+            m.vmm_int(np.full((1, 16), 3) + np.eye(16, dtype=int)[0] * 5, input_bits=4)
+        with pytest.raises(HostError, match=r"input_bits must be an integer in 1\.\.16"):
+            m.vmm_int(np.zeros((1, 16), int), input_bits=0)
+        with pytest.raises(HostError, match="multi-bit inputs must be integers"):
+            m.vmm_int(np.zeros((1, 16)), input_bits=4)
+
+
+def test_calibration_reduces_the_error_on_a_spread_die_and_uses_the_written_weights():
+    rng = np.random.default_rng(4)
+    cfg = MacroConfig()
+    w = rng.choice([-1, 1], (64, 64))
+    x = rng.choice([-1, 1], (400, 64))
+    with Macro.golden(cfg, device=DeviceParams.paper(), seed=7) as m:
+        m.write_weights(w)
+        before = np.abs(m.vmm(x) - x @ w).mean()
+        offsets = m.calibrate(n_pairs=16)
+        after = np.abs(m.vmm(x) - x @ w).mean()
+        assert m.offsets.tolist() == offsets.tolist()
+        assert after < 0.85 * before, (before, after)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: m.write_weights(np.ones((8, 16))), r"weights must have shape \(16, 8\)"),
+    (lambda m: m.write_weights(np.zeros((16, 8))),
+     r"weights must be binary: -1 or 1 with encoding='pm1', not 0.0 .*encoding='bits'"),
+    (lambda m: m.write_weights(np.full((16, 8), 2), encoding="bits"),
+     r"weights must be binary: 0 or 1 with encoding='bits', not 2"),
+    (lambda m: m.write_weights(np.ones((16, 8), bool)), "are booleans: pass encoding='bits'"),
+    (lambda m: m.write_weights(np.ones((16, 8)), encoding="binary"), "encoding must be one of"),
+    (lambda m: m.write_weights(np.ones((1, 8)), rows=[16]), r"row index .* 0..15, not 16"),
+    (lambda m: m.vmm(np.ones((3, 15))), r"inputs must have shape \(batch, 16\)"),
+    (lambda m: m.vmm(np.full((3, 16), 0.5)), "inputs must be binary"),
+    (lambda m: m.vmm(np.ones((3, 16)), hold="yes"), "hold must be a bool or an array"),
+    (lambda m: m.vmm(np.ones((3, 16)), accumulate=np.ones(2, bool)),
+     r"one per vector \(3\), not shape \(2,\)"),
+    (lambda m: m.write_offsets(np.full(8, 5000)), r"offsets must lie in -2048..2047"),
+    (lambda m: m.calibrate(n_pairs=0), "n_pairs must be a positive integer"),
+])
+def test_bad_input_is_rejected_and_changes_nothing(call, message):
+    with _macro() as m:
+        w = np.random.default_rng(5).choice([-1, 1], (16, 8))
+        m.write_weights(w)
+        count = m.status().vmm_count
+        with pytest.raises(HostError, match=message):
+            call(m)
+        assert m.status().vmm_count == count and m.weights.tolist() == ((w + 1) // 2).tolist()
+
+
+def test_status_reports_overflow_and_write_failures_until_cleared():
+    device = DeviceParams(p_stuck_high=0.05)
+    with Macro.golden(SMALL, device=device, seed=11) as m:
+        m.write_weights(np.ones((16, 8), int))
+        s = m.status()
+        assert s.write_failed and s.wv_fail_count > 0 and "write_failed" in s.faults
+        assert len(s.wv_fail_mask) > 0 and 0 <= s.wv_fail_row < 16
+        m.clear_faults()
+        assert m.status().faults == [] and m.status().wv_fail_count == s.wv_fail_count
+    # A comparator offset so low that its column never fires: overflow.
+    from sim_models.die import Die
+    die = Die.sample(16, 8, seed=1)
+    die.comparator_offset_V[2] = -0.9
+    with Macro.golden(SMALL, die=Die(die.r_low_ohm, die.r_high_ohm, die.stuck,
+                                     die.comparator_offset_V)) as m:
+        m.write_weights(np.ones((16, 8), int))
+        m.vmm(np.ones(16, int))
+        assert m.last_overflow.tolist() == [True] and m.status().tdc_overflow
+
+
+def test_activation_mode_returns_sign_of_result_minus_threshold():
+    rng = np.random.default_rng(6)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (30, 16))
+    t = rng.integers(-6, 7, 8)
+    with _macro() as m:
+        m.write_weights(w)
+        m.set_activation(t)
+        assert m.vmm(x).tolist() == np.where(x @ w >= t, 1, -1).tolist()
+        # Calibration runs in raw-code mode and comes back to the activation mode.
+        m.calibrate(n_pairs=2)
+        assert m.vmm(x).tolist() == np.where(x @ w >= t, 1, -1).tolist()
+        with pytest.raises(HostError, match="vmm_int needs signed results"):
+            m.vmm_int(np.zeros((1, 16), int), input_bits=2)
+        with pytest.raises(HostError, match=r"thresholds must be 8 integers"):
+            m.set_activation(np.zeros(7, int))
+        with pytest.raises(HostError, match=r"thresholds must lie in -2048..2047"):
+            m.set_activation(np.full(8, 4096))
+        assert m.thresholds.tolist() == t.tolist()
+        m.set_activation(None)
+        assert m.vmm(x).tolist() == (x @ w).tolist()
