@@ -73,7 +73,7 @@ LIBRARIES: dict[str, StdCellLibrary] = {
         tie_hi=("TIEHI", "Y"), tie_lo=("TIELO", "Y"), nand2_cell="NAND2X1"),
     "nangate45": StdCellLibrary(
         key="nangate45", title="NanGate 45 nm", liberty=TOOLS_DIR / "lib" / "nangate45_typ.lib",
-        node_nm=45.0, vdd_V=1.1, target_period_ns=2.5,
+        node_nm=45.0, vdd_V=1.1, target_period_ns=2.0,
         driving_cell="INV_X4", driving_pin="ZN", output_load=3.0, cap_unit_F=1e-15,
         tie_hi=("LOGIC1_X1", "Z"), tie_lo=("LOGIC0_X1", "Z"), nand2_cell="NAND2_X1"),
 }
