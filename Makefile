@@ -36,9 +36,10 @@ sta: setup
 	python -m mram_macro.ppa sta
 
 # PPA report: area per block, fmax, latency, energy per VMM (analogue model + gate-level
-# activity of the flat netlist annotated into OpenSTA), TOPS/W, TOPS/mm², plots under build/ppa.
+# activity of the flat netlist annotated into OpenSTA), TOPS/W, TOPS/mm², plots under build/ppa;
+# then the committed copies (docs/ppa/, README's PPA table). Takes ~15 min (gate-level Icarus).
 ppa: setup
-	python -m mram_macro.ppa ppa
+	python -m mram_macro.ppa ppa --publish
 
 bench: setup
 	python -m verif.bench

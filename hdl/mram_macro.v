@@ -398,134 +398,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .capture(\capture$180 ),
     .clk(clk),
     .codes(codes),
-    .\port$1529$0 (\$10 ),
-    .\port$1534$0 (\$11 ),
-    .\port$1539$0 (\$12 ),
-    .\port$1544$0 (\$13 ),
-    .\port$1549$0 (\$14 ),
-    .\port$1554$0 (\$15 ),
-    .\port$1559$0 (\$16 ),
-    .\port$1564$0 (\$17 ),
-    .\port$1569$0 (\$18 ),
-    .\port$1574$0 (\$19 ),
-    .\port$1579$0 (\$20 ),
-    .\port$1584$0 (\$21 ),
-    .\port$1589$0 (\$22 ),
-    .\port$1594$0 (\$23 ),
-    .\port$1599$0 (\$24 ),
-    .\port$1604$0 (\$25 ),
-    .\port$1609$0 (\$26 ),
-    .\port$1614$0 (\$27 ),
-    .\port$1619$0 (\$28 ),
-    .\port$1624$0 (\$29 ),
-    .\port$1629$0 (\$30 ),
-    .\port$1634$0 (\$31 ),
-    .\port$1639$0 (\$32 ),
-    .\port$1644$0 (\$33 ),
-    .\port$1649$0 (\$34 ),
-    .\port$1654$0 (\$35 ),
-    .\port$1659$0 (\$36 ),
-    .\port$1664$0 (\$37 ),
-    .\port$1669$0 (\$38 ),
-    .\port$1674$0 (\$39 ),
-    .\port$1679$0 (\$40 ),
-    .\port$1684$0 (\$41 ),
-    .\port$1689$0 (\$42 ),
-    .\port$1694$0 (\$43 ),
-    .\port$1699$0 (\$44 ),
-    .\port$1704$0 (\$45 ),
-    .\port$1709$0 (\$46 ),
-    .\port$1714$0 (\$47 ),
-    .\port$1719$0 (\$48 ),
-    .\port$1724$0 (\$49 ),
-    .\port$1729$0 (\$50 ),
-    .\port$1734$0 (\$51 ),
-    .\port$1739$0 (\$52 ),
-    .\port$1744$0 (\$53 ),
-    .\port$1749$0 (\$54 ),
-    .\port$1754$0 (\$55 ),
-    .\port$1759$0 (\$56 ),
-    .\port$1764$0 (\$57 ),
-    .\port$1769$0 (\$58 ),
-    .\port$1774$0 (\$59 ),
-    .\port$1779$0 (\$60 ),
-    .\port$1784$0 (\$61 ),
-    .\port$1789$0 (\$62 ),
-    .\port$1794$0 (\$63 ),
-    .\port$1799$0 (\$64 ),
-    .\port$1804$0 (\$65 ),
-    .\port$1809$0 (\$66 ),
-    .\port$1814$0 (\$67 ),
-    .\port$1819$0 (\$68 ),
-    .\port$1824$0 (\$69 ),
-    .\port$1829$0 (\$70 ),
-    .\port$1834$0 (\$71 ),
-    .\port$1839$0 (\$72 ),
-    .\port$1844$0 (\$73 ),
-    .\port$1950$0 (cal_offset0_offset),
-    .\port$1952$0 (cal_offset1_offset),
-    .\port$1954$0 (cal_offset2_offset),
-    .\port$1956$0 (cal_offset3_offset),
-    .\port$1958$0 (cal_offset4_offset),
-    .\port$1960$0 (cal_offset5_offset),
-    .\port$1962$0 (cal_offset6_offset),
-    .\port$1964$0 (cal_offset7_offset),
-    .\port$1966$0 (cal_offset8_offset),
-    .\port$1968$0 (cal_offset9_offset),
-    .\port$1970$0 (cal_offset10_offset),
-    .\port$1972$0 (cal_offset11_offset),
-    .\port$1974$0 (cal_offset12_offset),
-    .\port$1976$0 (cal_offset13_offset),
-    .\port$1978$0 (cal_offset14_offset),
-    .\port$1980$0 (cal_offset15_offset),
-    .\port$1982$0 (cal_offset16_offset),
-    .\port$1984$0 (cal_offset17_offset),
-    .\port$1986$0 (cal_offset18_offset),
-    .\port$1988$0 (cal_offset19_offset),
-    .\port$1990$0 (cal_offset20_offset),
-    .\port$1992$0 (cal_offset21_offset),
-    .\port$1994$0 (cal_offset22_offset),
-    .\port$1996$0 (cal_offset23_offset),
-    .\port$1998$0 (cal_offset24_offset),
-    .\port$2000$0 (cal_offset25_offset),
-    .\port$2002$0 (cal_offset26_offset),
-    .\port$2004$0 (cal_offset27_offset),
-    .\port$2006$0 (cal_offset28_offset),
-    .\port$2008$0 (cal_offset29_offset),
-    .\port$2010$0 (cal_offset30_offset),
-    .\port$2012$0 (cal_offset31_offset),
-    .\port$2014$0 (cal_offset32_offset),
-    .\port$2016$0 (cal_offset33_offset),
-    .\port$2018$0 (cal_offset34_offset),
-    .\port$2020$0 (cal_offset35_offset),
-    .\port$2022$0 (cal_offset36_offset),
-    .\port$2024$0 (cal_offset37_offset),
-    .\port$2026$0 (cal_offset38_offset),
-    .\port$2028$0 (cal_offset39_offset),
-    .\port$2030$0 (cal_offset40_offset),
-    .\port$2032$0 (cal_offset41_offset),
-    .\port$2034$0 (cal_offset42_offset),
-    .\port$2036$0 (cal_offset43_offset),
-    .\port$2038$0 (cal_offset44_offset),
-    .\port$2040$0 (cal_offset45_offset),
-    .\port$2042$0 (cal_offset46_offset),
-    .\port$2044$0 (cal_offset47_offset),
-    .\port$2046$0 (cal_offset48_offset),
-    .\port$2048$0 (cal_offset49_offset),
-    .\port$2050$0 (cal_offset50_offset),
-    .\port$2052$0 (cal_offset51_offset),
-    .\port$2054$0 (cal_offset52_offset),
-    .\port$2056$0 (cal_offset53_offset),
-    .\port$2058$0 (cal_offset54_offset),
-    .\port$2060$0 (cal_offset55_offset),
-    .\port$2062$0 (cal_offset56_offset),
-    .\port$2064$0 (cal_offset57_offset),
-    .\port$2066$0 (cal_offset58_offset),
-    .\port$2068$0 (cal_offset59_offset),
-    .\port$2070$0 (cal_offset60_offset),
-    .\port$2072$0 (cal_offset61_offset),
-    .\port$2074$0 (cal_offset62_offset),
-    .\port$2076$0 (cal_offset63_offset),
+    .\port$1528$0 (\$10 ),
+    .\port$1533$0 (\$11 ),
+    .\port$1538$0 (\$12 ),
+    .\port$1543$0 (\$13 ),
+    .\port$1548$0 (\$14 ),
+    .\port$1553$0 (\$15 ),
+    .\port$1558$0 (\$16 ),
+    .\port$1563$0 (\$17 ),
+    .\port$1568$0 (\$18 ),
+    .\port$1573$0 (\$19 ),
+    .\port$1578$0 (\$20 ),
+    .\port$1583$0 (\$21 ),
+    .\port$1588$0 (\$22 ),
+    .\port$1593$0 (\$23 ),
+    .\port$1598$0 (\$24 ),
+    .\port$1603$0 (\$25 ),
+    .\port$1608$0 (\$26 ),
+    .\port$1613$0 (\$27 ),
+    .\port$1618$0 (\$28 ),
+    .\port$1623$0 (\$29 ),
+    .\port$1628$0 (\$30 ),
+    .\port$1633$0 (\$31 ),
+    .\port$1638$0 (\$32 ),
+    .\port$1643$0 (\$33 ),
+    .\port$1648$0 (\$34 ),
+    .\port$1653$0 (\$35 ),
+    .\port$1658$0 (\$36 ),
+    .\port$1663$0 (\$37 ),
+    .\port$1668$0 (\$38 ),
+    .\port$1673$0 (\$39 ),
+    .\port$1678$0 (\$40 ),
+    .\port$1683$0 (\$41 ),
+    .\port$1688$0 (\$42 ),
+    .\port$1693$0 (\$43 ),
+    .\port$1698$0 (\$44 ),
+    .\port$1703$0 (\$45 ),
+    .\port$1708$0 (\$46 ),
+    .\port$1713$0 (\$47 ),
+    .\port$1718$0 (\$48 ),
+    .\port$1723$0 (\$49 ),
+    .\port$1728$0 (\$50 ),
+    .\port$1733$0 (\$51 ),
+    .\port$1738$0 (\$52 ),
+    .\port$1743$0 (\$53 ),
+    .\port$1748$0 (\$54 ),
+    .\port$1753$0 (\$55 ),
+    .\port$1758$0 (\$56 ),
+    .\port$1763$0 (\$57 ),
+    .\port$1768$0 (\$58 ),
+    .\port$1773$0 (\$59 ),
+    .\port$1778$0 (\$60 ),
+    .\port$1783$0 (\$61 ),
+    .\port$1788$0 (\$62 ),
+    .\port$1793$0 (\$63 ),
+    .\port$1798$0 (\$64 ),
+    .\port$1803$0 (\$65 ),
+    .\port$1808$0 (\$66 ),
+    .\port$1813$0 (\$67 ),
+    .\port$1818$0 (\$68 ),
+    .\port$1823$0 (\$69 ),
+    .\port$1828$0 (\$70 ),
+    .\port$1833$0 (\$71 ),
+    .\port$1838$0 (\$72 ),
+    .\port$1843$0 (\$73 ),
+    .\port$1949$0 (cal_offset0_offset),
+    .\port$1951$0 (cal_offset1_offset),
+    .\port$1953$0 (cal_offset2_offset),
+    .\port$1955$0 (cal_offset3_offset),
+    .\port$1957$0 (cal_offset4_offset),
+    .\port$1959$0 (cal_offset5_offset),
+    .\port$1961$0 (cal_offset6_offset),
+    .\port$1963$0 (cal_offset7_offset),
+    .\port$1965$0 (cal_offset8_offset),
+    .\port$1967$0 (cal_offset9_offset),
+    .\port$1969$0 (cal_offset10_offset),
+    .\port$1971$0 (cal_offset11_offset),
+    .\port$1973$0 (cal_offset12_offset),
+    .\port$1975$0 (cal_offset13_offset),
+    .\port$1977$0 (cal_offset14_offset),
+    .\port$1979$0 (cal_offset15_offset),
+    .\port$1981$0 (cal_offset16_offset),
+    .\port$1983$0 (cal_offset17_offset),
+    .\port$1985$0 (cal_offset18_offset),
+    .\port$1987$0 (cal_offset19_offset),
+    .\port$1989$0 (cal_offset20_offset),
+    .\port$1991$0 (cal_offset21_offset),
+    .\port$1993$0 (cal_offset22_offset),
+    .\port$1995$0 (cal_offset23_offset),
+    .\port$1997$0 (cal_offset24_offset),
+    .\port$1999$0 (cal_offset25_offset),
+    .\port$2001$0 (cal_offset26_offset),
+    .\port$2003$0 (cal_offset27_offset),
+    .\port$2005$0 (cal_offset28_offset),
+    .\port$2007$0 (cal_offset29_offset),
+    .\port$2009$0 (cal_offset30_offset),
+    .\port$2011$0 (cal_offset31_offset),
+    .\port$2013$0 (cal_offset32_offset),
+    .\port$2015$0 (cal_offset33_offset),
+    .\port$2017$0 (cal_offset34_offset),
+    .\port$2019$0 (cal_offset35_offset),
+    .\port$2021$0 (cal_offset36_offset),
+    .\port$2023$0 (cal_offset37_offset),
+    .\port$2025$0 (cal_offset38_offset),
+    .\port$2027$0 (cal_offset39_offset),
+    .\port$2029$0 (cal_offset40_offset),
+    .\port$2031$0 (cal_offset41_offset),
+    .\port$2033$0 (cal_offset42_offset),
+    .\port$2035$0 (cal_offset43_offset),
+    .\port$2037$0 (cal_offset44_offset),
+    .\port$2039$0 (cal_offset45_offset),
+    .\port$2041$0 (cal_offset46_offset),
+    .\port$2043$0 (cal_offset47_offset),
+    .\port$2045$0 (cal_offset48_offset),
+    .\port$2047$0 (cal_offset49_offset),
+    .\port$2049$0 (cal_offset50_offset),
+    .\port$2051$0 (cal_offset51_offset),
+    .\port$2053$0 (cal_offset52_offset),
+    .\port$2055$0 (cal_offset53_offset),
+    .\port$2057$0 (cal_offset54_offset),
+    .\port$2059$0 (cal_offset55_offset),
+    .\port$2061$0 (cal_offset56_offset),
+    .\port$2063$0 (cal_offset57_offset),
+    .\port$2065$0 (cal_offset58_offset),
+    .\port$2067$0 (cal_offset59_offset),
+    .\port$2069$0 (cal_offset60_offset),
+    .\port$2071$0 (cal_offset61_offset),
+    .\port$2073$0 (cal_offset62_offset),
+    .\port$2075$0 (cal_offset63_offset),
     .raw(raw),
     .rst(rst)
   );
@@ -639,8 +639,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .ctrl_write_row(\start$194 ),
     .ctrl_write_row_busy(ctrl_write_row_busy),
     .mode_raw_codes(raw),
-    .\port$1889$0 (\$signal$228 ),
-    .\port$1891$0 (fail_mask),
+    .\port$1888$0 (\$signal$228 ),
+    .\port$1890$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -688,70 +688,70 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .\port$1529$0 (\$10 ),
-    .\port$1534$0 (\$11 ),
-    .\port$1539$0 (\$12 ),
-    .\port$1544$0 (\$13 ),
-    .\port$1549$0 (\$14 ),
-    .\port$1554$0 (\$15 ),
-    .\port$1559$0 (\$16 ),
-    .\port$1564$0 (\$17 ),
-    .\port$1569$0 (\$18 ),
-    .\port$1574$0 (\$19 ),
-    .\port$1579$0 (\$20 ),
-    .\port$1584$0 (\$21 ),
-    .\port$1589$0 (\$22 ),
-    .\port$1594$0 (\$23 ),
-    .\port$1599$0 (\$24 ),
-    .\port$1604$0 (\$25 ),
-    .\port$1609$0 (\$26 ),
-    .\port$1614$0 (\$27 ),
-    .\port$1619$0 (\$28 ),
-    .\port$1624$0 (\$29 ),
-    .\port$1629$0 (\$30 ),
-    .\port$1634$0 (\$31 ),
-    .\port$1639$0 (\$32 ),
-    .\port$1644$0 (\$33 ),
-    .\port$1649$0 (\$34 ),
-    .\port$1654$0 (\$35 ),
-    .\port$1659$0 (\$36 ),
-    .\port$1664$0 (\$37 ),
-    .\port$1669$0 (\$38 ),
-    .\port$1674$0 (\$39 ),
-    .\port$1679$0 (\$40 ),
-    .\port$1684$0 (\$41 ),
-    .\port$1689$0 (\$42 ),
-    .\port$1694$0 (\$43 ),
-    .\port$1699$0 (\$44 ),
-    .\port$1704$0 (\$45 ),
-    .\port$1709$0 (\$46 ),
-    .\port$1714$0 (\$47 ),
-    .\port$1719$0 (\$48 ),
-    .\port$1724$0 (\$49 ),
-    .\port$1729$0 (\$50 ),
-    .\port$1734$0 (\$51 ),
-    .\port$1739$0 (\$52 ),
-    .\port$1744$0 (\$53 ),
-    .\port$1749$0 (\$54 ),
-    .\port$1754$0 (\$55 ),
-    .\port$1759$0 (\$56 ),
-    .\port$1764$0 (\$57 ),
-    .\port$1769$0 (\$58 ),
-    .\port$1774$0 (\$59 ),
-    .\port$1779$0 (\$60 ),
-    .\port$1784$0 (\$61 ),
-    .\port$1789$0 (\$62 ),
-    .\port$1794$0 (\$63 ),
-    .\port$1799$0 (\$64 ),
-    .\port$1804$0 (\$65 ),
-    .\port$1809$0 (\$66 ),
-    .\port$1814$0 (\$67 ),
-    .\port$1819$0 (\$68 ),
-    .\port$1824$0 (\$69 ),
-    .\port$1829$0 (\$70 ),
-    .\port$1834$0 (\$71 ),
-    .\port$1839$0 (\$72 ),
-    .\port$1844$0 (\$73 ),
+    .\port$1528$0 (\$10 ),
+    .\port$1533$0 (\$11 ),
+    .\port$1538$0 (\$12 ),
+    .\port$1543$0 (\$13 ),
+    .\port$1548$0 (\$14 ),
+    .\port$1553$0 (\$15 ),
+    .\port$1558$0 (\$16 ),
+    .\port$1563$0 (\$17 ),
+    .\port$1568$0 (\$18 ),
+    .\port$1573$0 (\$19 ),
+    .\port$1578$0 (\$20 ),
+    .\port$1583$0 (\$21 ),
+    .\port$1588$0 (\$22 ),
+    .\port$1593$0 (\$23 ),
+    .\port$1598$0 (\$24 ),
+    .\port$1603$0 (\$25 ),
+    .\port$1608$0 (\$26 ),
+    .\port$1613$0 (\$27 ),
+    .\port$1618$0 (\$28 ),
+    .\port$1623$0 (\$29 ),
+    .\port$1628$0 (\$30 ),
+    .\port$1633$0 (\$31 ),
+    .\port$1638$0 (\$32 ),
+    .\port$1643$0 (\$33 ),
+    .\port$1648$0 (\$34 ),
+    .\port$1653$0 (\$35 ),
+    .\port$1658$0 (\$36 ),
+    .\port$1663$0 (\$37 ),
+    .\port$1668$0 (\$38 ),
+    .\port$1673$0 (\$39 ),
+    .\port$1678$0 (\$40 ),
+    .\port$1683$0 (\$41 ),
+    .\port$1688$0 (\$42 ),
+    .\port$1693$0 (\$43 ),
+    .\port$1698$0 (\$44 ),
+    .\port$1703$0 (\$45 ),
+    .\port$1708$0 (\$46 ),
+    .\port$1713$0 (\$47 ),
+    .\port$1718$0 (\$48 ),
+    .\port$1723$0 (\$49 ),
+    .\port$1728$0 (\$50 ),
+    .\port$1733$0 (\$51 ),
+    .\port$1738$0 (\$52 ),
+    .\port$1743$0 (\$53 ),
+    .\port$1748$0 (\$54 ),
+    .\port$1753$0 (\$55 ),
+    .\port$1758$0 (\$56 ),
+    .\port$1763$0 (\$57 ),
+    .\port$1768$0 (\$58 ),
+    .\port$1773$0 (\$59 ),
+    .\port$1778$0 (\$60 ),
+    .\port$1783$0 (\$61 ),
+    .\port$1788$0 (\$62 ),
+    .\port$1793$0 (\$63 ),
+    .\port$1798$0 (\$64 ),
+    .\port$1803$0 (\$65 ),
+    .\port$1808$0 (\$66 ),
+    .\port$1813$0 (\$67 ),
+    .\port$1818$0 (\$68 ),
+    .\port$1823$0 (\$69 ),
+    .\port$1828$0 (\$70 ),
+    .\port$1833$0 (\$71 ),
+    .\port$1838$0 (\$72 ),
+    .\port$1843$0 (\$73 ),
     .rst(rst)
   );
   \mram_macro.sequencer  sequencer (
@@ -803,8 +803,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .fail_valid(status_write_failed_set),
     .max_retries(max_retries),
     .overflow(overflow),
-    .\port$1946$0 (weight_data0_bits),
-    .\port$1948$0 (weight_data1_bits),
+    .\port$1945$0 (weight_data0_bits),
+    .\port$1947$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -963,13 +963,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 , \port$1619$0 , \port$1624$0 
-, \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 , \port$1724$0 , \port$1729$0 
-, \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 , \port$1829$0 , \port$1834$0 
-, \port$1839$0 , \port$1844$0 , raw, \port$1950$0 , \port$1952$0 , \port$1954$0 , \port$1956$0 , \port$1958$0 , \port$1960$0 , \port$1962$0 , \port$1964$0 , \port$1966$0 , \port$1968$0 , \port$1970$0 , \port$1972$0 , \port$1974$0 , \port$1976$0 , \port$1978$0 , \port$1980$0 , \port$1982$0 , \port$1984$0 
-, \port$1986$0 , \port$1988$0 , \port$1990$0 , \port$1992$0 , \port$1994$0 , \port$1996$0 , \port$1998$0 , \port$2000$0 , \port$2002$0 , \port$2004$0 , \port$2006$0 , \port$2008$0 , \port$2010$0 , \port$2012$0 , \port$2014$0 , \port$2016$0 , \port$2018$0 , \port$2020$0 , \port$2022$0 , \port$2024$0 , \port$2026$0 
-, \port$2028$0 , \port$2030$0 , \port$2032$0 , \port$2034$0 , \port$2036$0 , \port$2038$0 , \port$2040$0 , \port$2042$0 , \port$2044$0 , \port$2046$0 , \port$2048$0 , \port$2050$0 , \port$2052$0 , \port$2054$0 , \port$2056$0 , \port$2058$0 , \port$2060$0 , \port$2062$0 , \port$2064$0 , \port$2066$0 , \port$2068$0 
-, \port$2070$0 , \port$2072$0 , \port$2074$0 , \port$2076$0 , codes, capture, accumulate, clk);
+module \mram_macro.accumulator (rst, \port$1528$0 , \port$1533$0 , \port$1538$0 , \port$1543$0 , \port$1548$0 , \port$1553$0 , \port$1558$0 , \port$1563$0 , \port$1568$0 , \port$1573$0 , \port$1578$0 , \port$1583$0 , \port$1588$0 , \port$1593$0 , \port$1598$0 , \port$1603$0 , \port$1608$0 , \port$1613$0 , \port$1618$0 , \port$1623$0 
+, \port$1628$0 , \port$1633$0 , \port$1638$0 , \port$1643$0 , \port$1648$0 , \port$1653$0 , \port$1658$0 , \port$1663$0 , \port$1668$0 , \port$1673$0 , \port$1678$0 , \port$1683$0 , \port$1688$0 , \port$1693$0 , \port$1698$0 , \port$1703$0 , \port$1708$0 , \port$1713$0 , \port$1718$0 , \port$1723$0 , \port$1728$0 
+, \port$1733$0 , \port$1738$0 , \port$1743$0 , \port$1748$0 , \port$1753$0 , \port$1758$0 , \port$1763$0 , \port$1768$0 , \port$1773$0 , \port$1778$0 , \port$1783$0 , \port$1788$0 , \port$1793$0 , \port$1798$0 , \port$1803$0 , \port$1808$0 , \port$1813$0 , \port$1818$0 , \port$1823$0 , \port$1828$0 , \port$1833$0 
+, \port$1838$0 , \port$1843$0 , raw, \port$1949$0 , \port$1951$0 , \port$1953$0 , \port$1955$0 , \port$1957$0 , \port$1959$0 , \port$1961$0 , \port$1963$0 , \port$1965$0 , \port$1967$0 , \port$1969$0 , \port$1971$0 , \port$1973$0 , \port$1975$0 , \port$1977$0 , \port$1979$0 , \port$1981$0 , \port$1983$0 
+, \port$1985$0 , \port$1987$0 , \port$1989$0 , \port$1991$0 , \port$1993$0 , \port$1995$0 , \port$1997$0 , \port$1999$0 , \port$2001$0 , \port$2003$0 , \port$2005$0 , \port$2007$0 , \port$2009$0 , \port$2011$0 , \port$2013$0 , \port$2015$0 , \port$2017$0 , \port$2019$0 , \port$2021$0 , \port$2023$0 , \port$2025$0 
+, \port$2027$0 , \port$2029$0 , \port$2031$0 , \port$2033$0 , \port$2035$0 , \port$2037$0 , \port$2039$0 , \port$2041$0 , \port$2043$0 , \port$2045$0 , \port$2047$0 , \port$2049$0 , \port$2051$0 , \port$2053$0 , \port$2055$0 , \port$2057$0 , \port$2059$0 , \port$2061$0 , \port$2063$0 , \port$2065$0 , \port$2067$0 
+, \port$2069$0 , \port$2071$0 , \port$2073$0 , \port$2075$0 , codes, capture, accumulate, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire [15:0] \$1 ;
   wire [15:0] \$10 ;
@@ -1302,521 +1302,521 @@ module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 
   wire [447:0] codes;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$1529$0 ;
-  wire [15:0] \port$1529$0 ;
-  output [15:0] \port$1534$0 ;
-  wire [15:0] \port$1534$0 ;
-  output [15:0] \port$1539$0 ;
-  wire [15:0] \port$1539$0 ;
-  output [15:0] \port$1544$0 ;
-  wire [15:0] \port$1544$0 ;
-  output [15:0] \port$1549$0 ;
-  wire [15:0] \port$1549$0 ;
-  output [15:0] \port$1554$0 ;
-  wire [15:0] \port$1554$0 ;
-  output [15:0] \port$1559$0 ;
-  wire [15:0] \port$1559$0 ;
-  output [15:0] \port$1564$0 ;
-  wire [15:0] \port$1564$0 ;
-  output [15:0] \port$1569$0 ;
-  wire [15:0] \port$1569$0 ;
-  output [15:0] \port$1574$0 ;
-  wire [15:0] \port$1574$0 ;
-  output [15:0] \port$1579$0 ;
-  wire [15:0] \port$1579$0 ;
-  output [15:0] \port$1584$0 ;
-  wire [15:0] \port$1584$0 ;
-  output [15:0] \port$1589$0 ;
-  wire [15:0] \port$1589$0 ;
-  output [15:0] \port$1594$0 ;
-  wire [15:0] \port$1594$0 ;
-  output [15:0] \port$1599$0 ;
-  wire [15:0] \port$1599$0 ;
-  output [15:0] \port$1604$0 ;
-  wire [15:0] \port$1604$0 ;
-  output [15:0] \port$1609$0 ;
-  wire [15:0] \port$1609$0 ;
-  output [15:0] \port$1614$0 ;
-  wire [15:0] \port$1614$0 ;
-  output [15:0] \port$1619$0 ;
-  wire [15:0] \port$1619$0 ;
-  output [15:0] \port$1624$0 ;
-  wire [15:0] \port$1624$0 ;
-  output [15:0] \port$1629$0 ;
-  wire [15:0] \port$1629$0 ;
-  output [15:0] \port$1634$0 ;
-  wire [15:0] \port$1634$0 ;
-  output [15:0] \port$1639$0 ;
-  wire [15:0] \port$1639$0 ;
-  output [15:0] \port$1644$0 ;
-  wire [15:0] \port$1644$0 ;
-  output [15:0] \port$1649$0 ;
-  wire [15:0] \port$1649$0 ;
-  output [15:0] \port$1654$0 ;
-  wire [15:0] \port$1654$0 ;
-  output [15:0] \port$1659$0 ;
-  wire [15:0] \port$1659$0 ;
-  output [15:0] \port$1664$0 ;
-  wire [15:0] \port$1664$0 ;
-  output [15:0] \port$1669$0 ;
-  wire [15:0] \port$1669$0 ;
-  output [15:0] \port$1674$0 ;
-  wire [15:0] \port$1674$0 ;
-  output [15:0] \port$1679$0 ;
-  wire [15:0] \port$1679$0 ;
-  output [15:0] \port$1684$0 ;
-  wire [15:0] \port$1684$0 ;
-  output [15:0] \port$1689$0 ;
-  wire [15:0] \port$1689$0 ;
-  output [15:0] \port$1694$0 ;
-  wire [15:0] \port$1694$0 ;
-  output [15:0] \port$1699$0 ;
-  wire [15:0] \port$1699$0 ;
-  output [15:0] \port$1704$0 ;
-  wire [15:0] \port$1704$0 ;
-  output [15:0] \port$1709$0 ;
-  wire [15:0] \port$1709$0 ;
-  output [15:0] \port$1714$0 ;
-  wire [15:0] \port$1714$0 ;
-  output [15:0] \port$1719$0 ;
-  wire [15:0] \port$1719$0 ;
-  output [15:0] \port$1724$0 ;
-  wire [15:0] \port$1724$0 ;
-  output [15:0] \port$1729$0 ;
-  wire [15:0] \port$1729$0 ;
-  output [15:0] \port$1734$0 ;
-  wire [15:0] \port$1734$0 ;
-  output [15:0] \port$1739$0 ;
-  wire [15:0] \port$1739$0 ;
-  output [15:0] \port$1744$0 ;
-  wire [15:0] \port$1744$0 ;
-  output [15:0] \port$1749$0 ;
-  wire [15:0] \port$1749$0 ;
-  output [15:0] \port$1754$0 ;
-  wire [15:0] \port$1754$0 ;
-  output [15:0] \port$1759$0 ;
-  wire [15:0] \port$1759$0 ;
-  output [15:0] \port$1764$0 ;
-  wire [15:0] \port$1764$0 ;
-  output [15:0] \port$1769$0 ;
-  wire [15:0] \port$1769$0 ;
-  output [15:0] \port$1774$0 ;
-  wire [15:0] \port$1774$0 ;
-  output [15:0] \port$1779$0 ;
-  wire [15:0] \port$1779$0 ;
-  output [15:0] \port$1784$0 ;
-  wire [15:0] \port$1784$0 ;
-  output [15:0] \port$1789$0 ;
-  wire [15:0] \port$1789$0 ;
-  output [15:0] \port$1794$0 ;
-  wire [15:0] \port$1794$0 ;
-  output [15:0] \port$1799$0 ;
-  wire [15:0] \port$1799$0 ;
-  output [15:0] \port$1804$0 ;
-  wire [15:0] \port$1804$0 ;
-  output [15:0] \port$1809$0 ;
-  wire [15:0] \port$1809$0 ;
-  output [15:0] \port$1814$0 ;
-  wire [15:0] \port$1814$0 ;
-  output [15:0] \port$1819$0 ;
-  wire [15:0] \port$1819$0 ;
-  output [15:0] \port$1824$0 ;
-  wire [15:0] \port$1824$0 ;
-  output [15:0] \port$1829$0 ;
-  wire [15:0] \port$1829$0 ;
-  output [15:0] \port$1834$0 ;
-  wire [15:0] \port$1834$0 ;
-  output [15:0] \port$1839$0 ;
-  wire [15:0] \port$1839$0 ;
-  output [15:0] \port$1844$0 ;
-  wire [15:0] \port$1844$0 ;
-  input [15:0] \port$1950$0 ;
-  wire [15:0] \port$1950$0 ;
-  input [15:0] \port$1952$0 ;
-  wire [15:0] \port$1952$0 ;
-  input [15:0] \port$1954$0 ;
-  wire [15:0] \port$1954$0 ;
-  input [15:0] \port$1956$0 ;
-  wire [15:0] \port$1956$0 ;
-  input [15:0] \port$1958$0 ;
-  wire [15:0] \port$1958$0 ;
-  input [15:0] \port$1960$0 ;
-  wire [15:0] \port$1960$0 ;
-  input [15:0] \port$1962$0 ;
-  wire [15:0] \port$1962$0 ;
-  input [15:0] \port$1964$0 ;
-  wire [15:0] \port$1964$0 ;
-  input [15:0] \port$1966$0 ;
-  wire [15:0] \port$1966$0 ;
-  input [15:0] \port$1968$0 ;
-  wire [15:0] \port$1968$0 ;
-  input [15:0] \port$1970$0 ;
-  wire [15:0] \port$1970$0 ;
-  input [15:0] \port$1972$0 ;
-  wire [15:0] \port$1972$0 ;
-  input [15:0] \port$1974$0 ;
-  wire [15:0] \port$1974$0 ;
-  input [15:0] \port$1976$0 ;
-  wire [15:0] \port$1976$0 ;
-  input [15:0] \port$1978$0 ;
-  wire [15:0] \port$1978$0 ;
-  input [15:0] \port$1980$0 ;
-  wire [15:0] \port$1980$0 ;
-  input [15:0] \port$1982$0 ;
-  wire [15:0] \port$1982$0 ;
-  input [15:0] \port$1984$0 ;
-  wire [15:0] \port$1984$0 ;
-  input [15:0] \port$1986$0 ;
-  wire [15:0] \port$1986$0 ;
-  input [15:0] \port$1988$0 ;
-  wire [15:0] \port$1988$0 ;
-  input [15:0] \port$1990$0 ;
-  wire [15:0] \port$1990$0 ;
-  input [15:0] \port$1992$0 ;
-  wire [15:0] \port$1992$0 ;
-  input [15:0] \port$1994$0 ;
-  wire [15:0] \port$1994$0 ;
-  input [15:0] \port$1996$0 ;
-  wire [15:0] \port$1996$0 ;
-  input [15:0] \port$1998$0 ;
-  wire [15:0] \port$1998$0 ;
-  input [15:0] \port$2000$0 ;
-  wire [15:0] \port$2000$0 ;
-  input [15:0] \port$2002$0 ;
-  wire [15:0] \port$2002$0 ;
-  input [15:0] \port$2004$0 ;
-  wire [15:0] \port$2004$0 ;
-  input [15:0] \port$2006$0 ;
-  wire [15:0] \port$2006$0 ;
-  input [15:0] \port$2008$0 ;
-  wire [15:0] \port$2008$0 ;
-  input [15:0] \port$2010$0 ;
-  wire [15:0] \port$2010$0 ;
-  input [15:0] \port$2012$0 ;
-  wire [15:0] \port$2012$0 ;
-  input [15:0] \port$2014$0 ;
-  wire [15:0] \port$2014$0 ;
-  input [15:0] \port$2016$0 ;
-  wire [15:0] \port$2016$0 ;
-  input [15:0] \port$2018$0 ;
-  wire [15:0] \port$2018$0 ;
-  input [15:0] \port$2020$0 ;
-  wire [15:0] \port$2020$0 ;
-  input [15:0] \port$2022$0 ;
-  wire [15:0] \port$2022$0 ;
-  input [15:0] \port$2024$0 ;
-  wire [15:0] \port$2024$0 ;
-  input [15:0] \port$2026$0 ;
-  wire [15:0] \port$2026$0 ;
-  input [15:0] \port$2028$0 ;
-  wire [15:0] \port$2028$0 ;
-  input [15:0] \port$2030$0 ;
-  wire [15:0] \port$2030$0 ;
-  input [15:0] \port$2032$0 ;
-  wire [15:0] \port$2032$0 ;
-  input [15:0] \port$2034$0 ;
-  wire [15:0] \port$2034$0 ;
-  input [15:0] \port$2036$0 ;
-  wire [15:0] \port$2036$0 ;
-  input [15:0] \port$2038$0 ;
-  wire [15:0] \port$2038$0 ;
-  input [15:0] \port$2040$0 ;
-  wire [15:0] \port$2040$0 ;
-  input [15:0] \port$2042$0 ;
-  wire [15:0] \port$2042$0 ;
-  input [15:0] \port$2044$0 ;
-  wire [15:0] \port$2044$0 ;
-  input [15:0] \port$2046$0 ;
-  wire [15:0] \port$2046$0 ;
-  input [15:0] \port$2048$0 ;
-  wire [15:0] \port$2048$0 ;
-  input [15:0] \port$2050$0 ;
-  wire [15:0] \port$2050$0 ;
-  input [15:0] \port$2052$0 ;
-  wire [15:0] \port$2052$0 ;
-  input [15:0] \port$2054$0 ;
-  wire [15:0] \port$2054$0 ;
-  input [15:0] \port$2056$0 ;
-  wire [15:0] \port$2056$0 ;
-  input [15:0] \port$2058$0 ;
-  wire [15:0] \port$2058$0 ;
-  input [15:0] \port$2060$0 ;
-  wire [15:0] \port$2060$0 ;
-  input [15:0] \port$2062$0 ;
-  wire [15:0] \port$2062$0 ;
-  input [15:0] \port$2064$0 ;
-  wire [15:0] \port$2064$0 ;
-  input [15:0] \port$2066$0 ;
-  wire [15:0] \port$2066$0 ;
-  input [15:0] \port$2068$0 ;
-  wire [15:0] \port$2068$0 ;
-  input [15:0] \port$2070$0 ;
-  wire [15:0] \port$2070$0 ;
-  input [15:0] \port$2072$0 ;
-  wire [15:0] \port$2072$0 ;
-  input [15:0] \port$2074$0 ;
-  wire [15:0] \port$2074$0 ;
-  input [15:0] \port$2076$0 ;
-  wire [15:0] \port$2076$0 ;
+  output [15:0] \port$1528$0 ;
+  wire [15:0] \port$1528$0 ;
+  output [15:0] \port$1533$0 ;
+  wire [15:0] \port$1533$0 ;
+  output [15:0] \port$1538$0 ;
+  wire [15:0] \port$1538$0 ;
+  output [15:0] \port$1543$0 ;
+  wire [15:0] \port$1543$0 ;
+  output [15:0] \port$1548$0 ;
+  wire [15:0] \port$1548$0 ;
+  output [15:0] \port$1553$0 ;
+  wire [15:0] \port$1553$0 ;
+  output [15:0] \port$1558$0 ;
+  wire [15:0] \port$1558$0 ;
+  output [15:0] \port$1563$0 ;
+  wire [15:0] \port$1563$0 ;
+  output [15:0] \port$1568$0 ;
+  wire [15:0] \port$1568$0 ;
+  output [15:0] \port$1573$0 ;
+  wire [15:0] \port$1573$0 ;
+  output [15:0] \port$1578$0 ;
+  wire [15:0] \port$1578$0 ;
+  output [15:0] \port$1583$0 ;
+  wire [15:0] \port$1583$0 ;
+  output [15:0] \port$1588$0 ;
+  wire [15:0] \port$1588$0 ;
+  output [15:0] \port$1593$0 ;
+  wire [15:0] \port$1593$0 ;
+  output [15:0] \port$1598$0 ;
+  wire [15:0] \port$1598$0 ;
+  output [15:0] \port$1603$0 ;
+  wire [15:0] \port$1603$0 ;
+  output [15:0] \port$1608$0 ;
+  wire [15:0] \port$1608$0 ;
+  output [15:0] \port$1613$0 ;
+  wire [15:0] \port$1613$0 ;
+  output [15:0] \port$1618$0 ;
+  wire [15:0] \port$1618$0 ;
+  output [15:0] \port$1623$0 ;
+  wire [15:0] \port$1623$0 ;
+  output [15:0] \port$1628$0 ;
+  wire [15:0] \port$1628$0 ;
+  output [15:0] \port$1633$0 ;
+  wire [15:0] \port$1633$0 ;
+  output [15:0] \port$1638$0 ;
+  wire [15:0] \port$1638$0 ;
+  output [15:0] \port$1643$0 ;
+  wire [15:0] \port$1643$0 ;
+  output [15:0] \port$1648$0 ;
+  wire [15:0] \port$1648$0 ;
+  output [15:0] \port$1653$0 ;
+  wire [15:0] \port$1653$0 ;
+  output [15:0] \port$1658$0 ;
+  wire [15:0] \port$1658$0 ;
+  output [15:0] \port$1663$0 ;
+  wire [15:0] \port$1663$0 ;
+  output [15:0] \port$1668$0 ;
+  wire [15:0] \port$1668$0 ;
+  output [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  output [15:0] \port$1678$0 ;
+  wire [15:0] \port$1678$0 ;
+  output [15:0] \port$1683$0 ;
+  wire [15:0] \port$1683$0 ;
+  output [15:0] \port$1688$0 ;
+  wire [15:0] \port$1688$0 ;
+  output [15:0] \port$1693$0 ;
+  wire [15:0] \port$1693$0 ;
+  output [15:0] \port$1698$0 ;
+  wire [15:0] \port$1698$0 ;
+  output [15:0] \port$1703$0 ;
+  wire [15:0] \port$1703$0 ;
+  output [15:0] \port$1708$0 ;
+  wire [15:0] \port$1708$0 ;
+  output [15:0] \port$1713$0 ;
+  wire [15:0] \port$1713$0 ;
+  output [15:0] \port$1718$0 ;
+  wire [15:0] \port$1718$0 ;
+  output [15:0] \port$1723$0 ;
+  wire [15:0] \port$1723$0 ;
+  output [15:0] \port$1728$0 ;
+  wire [15:0] \port$1728$0 ;
+  output [15:0] \port$1733$0 ;
+  wire [15:0] \port$1733$0 ;
+  output [15:0] \port$1738$0 ;
+  wire [15:0] \port$1738$0 ;
+  output [15:0] \port$1743$0 ;
+  wire [15:0] \port$1743$0 ;
+  output [15:0] \port$1748$0 ;
+  wire [15:0] \port$1748$0 ;
+  output [15:0] \port$1753$0 ;
+  wire [15:0] \port$1753$0 ;
+  output [15:0] \port$1758$0 ;
+  wire [15:0] \port$1758$0 ;
+  output [15:0] \port$1763$0 ;
+  wire [15:0] \port$1763$0 ;
+  output [15:0] \port$1768$0 ;
+  wire [15:0] \port$1768$0 ;
+  output [15:0] \port$1773$0 ;
+  wire [15:0] \port$1773$0 ;
+  output [15:0] \port$1778$0 ;
+  wire [15:0] \port$1778$0 ;
+  output [15:0] \port$1783$0 ;
+  wire [15:0] \port$1783$0 ;
+  output [15:0] \port$1788$0 ;
+  wire [15:0] \port$1788$0 ;
+  output [15:0] \port$1793$0 ;
+  wire [15:0] \port$1793$0 ;
+  output [15:0] \port$1798$0 ;
+  wire [15:0] \port$1798$0 ;
+  output [15:0] \port$1803$0 ;
+  wire [15:0] \port$1803$0 ;
+  output [15:0] \port$1808$0 ;
+  wire [15:0] \port$1808$0 ;
+  output [15:0] \port$1813$0 ;
+  wire [15:0] \port$1813$0 ;
+  output [15:0] \port$1818$0 ;
+  wire [15:0] \port$1818$0 ;
+  output [15:0] \port$1823$0 ;
+  wire [15:0] \port$1823$0 ;
+  output [15:0] \port$1828$0 ;
+  wire [15:0] \port$1828$0 ;
+  output [15:0] \port$1833$0 ;
+  wire [15:0] \port$1833$0 ;
+  output [15:0] \port$1838$0 ;
+  wire [15:0] \port$1838$0 ;
+  output [15:0] \port$1843$0 ;
+  wire [15:0] \port$1843$0 ;
+  input [15:0] \port$1949$0 ;
+  wire [15:0] \port$1949$0 ;
+  input [15:0] \port$1951$0 ;
+  wire [15:0] \port$1951$0 ;
+  input [15:0] \port$1953$0 ;
+  wire [15:0] \port$1953$0 ;
+  input [15:0] \port$1955$0 ;
+  wire [15:0] \port$1955$0 ;
+  input [15:0] \port$1957$0 ;
+  wire [15:0] \port$1957$0 ;
+  input [15:0] \port$1959$0 ;
+  wire [15:0] \port$1959$0 ;
+  input [15:0] \port$1961$0 ;
+  wire [15:0] \port$1961$0 ;
+  input [15:0] \port$1963$0 ;
+  wire [15:0] \port$1963$0 ;
+  input [15:0] \port$1965$0 ;
+  wire [15:0] \port$1965$0 ;
+  input [15:0] \port$1967$0 ;
+  wire [15:0] \port$1967$0 ;
+  input [15:0] \port$1969$0 ;
+  wire [15:0] \port$1969$0 ;
+  input [15:0] \port$1971$0 ;
+  wire [15:0] \port$1971$0 ;
+  input [15:0] \port$1973$0 ;
+  wire [15:0] \port$1973$0 ;
+  input [15:0] \port$1975$0 ;
+  wire [15:0] \port$1975$0 ;
+  input [15:0] \port$1977$0 ;
+  wire [15:0] \port$1977$0 ;
+  input [15:0] \port$1979$0 ;
+  wire [15:0] \port$1979$0 ;
+  input [15:0] \port$1981$0 ;
+  wire [15:0] \port$1981$0 ;
+  input [15:0] \port$1983$0 ;
+  wire [15:0] \port$1983$0 ;
+  input [15:0] \port$1985$0 ;
+  wire [15:0] \port$1985$0 ;
+  input [15:0] \port$1987$0 ;
+  wire [15:0] \port$1987$0 ;
+  input [15:0] \port$1989$0 ;
+  wire [15:0] \port$1989$0 ;
+  input [15:0] \port$1991$0 ;
+  wire [15:0] \port$1991$0 ;
+  input [15:0] \port$1993$0 ;
+  wire [15:0] \port$1993$0 ;
+  input [15:0] \port$1995$0 ;
+  wire [15:0] \port$1995$0 ;
+  input [15:0] \port$1997$0 ;
+  wire [15:0] \port$1997$0 ;
+  input [15:0] \port$1999$0 ;
+  wire [15:0] \port$1999$0 ;
+  input [15:0] \port$2001$0 ;
+  wire [15:0] \port$2001$0 ;
+  input [15:0] \port$2003$0 ;
+  wire [15:0] \port$2003$0 ;
+  input [15:0] \port$2005$0 ;
+  wire [15:0] \port$2005$0 ;
+  input [15:0] \port$2007$0 ;
+  wire [15:0] \port$2007$0 ;
+  input [15:0] \port$2009$0 ;
+  wire [15:0] \port$2009$0 ;
+  input [15:0] \port$2011$0 ;
+  wire [15:0] \port$2011$0 ;
+  input [15:0] \port$2013$0 ;
+  wire [15:0] \port$2013$0 ;
+  input [15:0] \port$2015$0 ;
+  wire [15:0] \port$2015$0 ;
+  input [15:0] \port$2017$0 ;
+  wire [15:0] \port$2017$0 ;
+  input [15:0] \port$2019$0 ;
+  wire [15:0] \port$2019$0 ;
+  input [15:0] \port$2021$0 ;
+  wire [15:0] \port$2021$0 ;
+  input [15:0] \port$2023$0 ;
+  wire [15:0] \port$2023$0 ;
+  input [15:0] \port$2025$0 ;
+  wire [15:0] \port$2025$0 ;
+  input [15:0] \port$2027$0 ;
+  wire [15:0] \port$2027$0 ;
+  input [15:0] \port$2029$0 ;
+  wire [15:0] \port$2029$0 ;
+  input [15:0] \port$2031$0 ;
+  wire [15:0] \port$2031$0 ;
+  input [15:0] \port$2033$0 ;
+  wire [15:0] \port$2033$0 ;
+  input [15:0] \port$2035$0 ;
+  wire [15:0] \port$2035$0 ;
+  input [15:0] \port$2037$0 ;
+  wire [15:0] \port$2037$0 ;
+  input [15:0] \port$2039$0 ;
+  wire [15:0] \port$2039$0 ;
+  input [15:0] \port$2041$0 ;
+  wire [15:0] \port$2041$0 ;
+  input [15:0] \port$2043$0 ;
+  wire [15:0] \port$2043$0 ;
+  input [15:0] \port$2045$0 ;
+  wire [15:0] \port$2045$0 ;
+  input [15:0] \port$2047$0 ;
+  wire [15:0] \port$2047$0 ;
+  input [15:0] \port$2049$0 ;
+  wire [15:0] \port$2049$0 ;
+  input [15:0] \port$2051$0 ;
+  wire [15:0] \port$2051$0 ;
+  input [15:0] \port$2053$0 ;
+  wire [15:0] \port$2053$0 ;
+  input [15:0] \port$2055$0 ;
+  wire [15:0] \port$2055$0 ;
+  input [15:0] \port$2057$0 ;
+  wire [15:0] \port$2057$0 ;
+  input [15:0] \port$2059$0 ;
+  wire [15:0] \port$2059$0 ;
+  input [15:0] \port$2061$0 ;
+  wire [15:0] \port$2061$0 ;
+  input [15:0] \port$2063$0 ;
+  wire [15:0] \port$2063$0 ;
+  input [15:0] \port$2065$0 ;
+  wire [15:0] \port$2065$0 ;
+  input [15:0] \port$2067$0 ;
+  wire [15:0] \port$2067$0 ;
+  input [15:0] \port$2069$0 ;
+  wire [15:0] \port$2069$0 ;
+  input [15:0] \port$2071$0 ;
+  wire [15:0] \port$2071$0 ;
+  input [15:0] \port$2073$0 ;
+  wire [15:0] \port$2073$0 ;
+  input [15:0] \port$2075$0 ;
+  wire [15:0] \port$2075$0 ;
   input raw;
   wire raw;
   input rst;
   wire rst;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   assign \$1  = accumulate ? values[15:0] : 16'h0000;
-  assign \$2  = $signed(\$1 ) + $signed(\port$1950$0 );
+  assign \$2  = $signed(\$1 ) + $signed(\port$1949$0 );
   assign \$4  = $signed(\$2 ) - $signed({ 1'h0, \$3  });
   assign \$5  = raw ? { 9'h000, codes[6:0] } : \$4 [15:0];
   assign \$6  = accumulate ? values[31:16] : 16'h0000;
-  assign \$7  = $signed(\$6 ) + $signed(\port$1952$0 );
+  assign \$7  = $signed(\$6 ) + $signed(\port$1951$0 );
   assign \$9  = $signed(\$7 ) - $signed({ 1'h0, \$8  });
   assign \$10  = raw ? { 9'h000, codes[13:7] } : \$9 [15:0];
   assign \$11  = accumulate ? values[47:32] : 16'h0000;
-  assign \$12  = $signed(\$11 ) + $signed(\port$1954$0 );
+  assign \$12  = $signed(\$11 ) + $signed(\port$1953$0 );
   assign \$14  = $signed(\$12 ) - $signed({ 1'h0, \$13  });
   assign \$15  = raw ? { 9'h000, codes[20:14] } : \$14 [15:0];
   assign \$16  = accumulate ? values[63:48] : 16'h0000;
-  assign \$17  = $signed(\$16 ) + $signed(\port$1956$0 );
+  assign \$17  = $signed(\$16 ) + $signed(\port$1955$0 );
   assign \$19  = $signed(\$17 ) - $signed({ 1'h0, \$18  });
   assign \$20  = raw ? { 9'h000, codes[27:21] } : \$19 [15:0];
   assign \$21  = accumulate ? values[79:64] : 16'h0000;
-  assign \$22  = $signed(\$21 ) + $signed(\port$1958$0 );
+  assign \$22  = $signed(\$21 ) + $signed(\port$1957$0 );
   assign \$24  = $signed(\$22 ) - $signed({ 1'h0, \$23  });
   assign \$25  = raw ? { 9'h000, codes[34:28] } : \$24 [15:0];
   assign \$26  = accumulate ? values[95:80] : 16'h0000;
-  assign \$27  = $signed(\$26 ) + $signed(\port$1960$0 );
+  assign \$27  = $signed(\$26 ) + $signed(\port$1959$0 );
   assign \$29  = $signed(\$27 ) - $signed({ 1'h0, \$28  });
   assign \$30  = raw ? { 9'h000, codes[41:35] } : \$29 [15:0];
   assign \$31  = accumulate ? values[111:96] : 16'h0000;
-  assign \$32  = $signed(\$31 ) + $signed(\port$1962$0 );
+  assign \$32  = $signed(\$31 ) + $signed(\port$1961$0 );
   assign \$34  = $signed(\$32 ) - $signed({ 1'h0, \$33  });
   assign \$35  = raw ? { 9'h000, codes[48:42] } : \$34 [15:0];
   assign \$36  = accumulate ? values[127:112] : 16'h0000;
-  assign \$37  = $signed(\$36 ) + $signed(\port$1964$0 );
+  assign \$37  = $signed(\$36 ) + $signed(\port$1963$0 );
   assign \$39  = $signed(\$37 ) - $signed({ 1'h0, \$38  });
   assign \$40  = raw ? { 9'h000, codes[55:49] } : \$39 [15:0];
   assign \$41  = accumulate ? values[143:128] : 16'h0000;
-  assign \$42  = $signed(\$41 ) + $signed(\port$1966$0 );
+  assign \$42  = $signed(\$41 ) + $signed(\port$1965$0 );
   assign \$44  = $signed(\$42 ) - $signed({ 1'h0, \$43  });
   assign \$45  = raw ? { 9'h000, codes[62:56] } : \$44 [15:0];
   assign \$46  = accumulate ? values[159:144] : 16'h0000;
-  assign \$47  = $signed(\$46 ) + $signed(\port$1968$0 );
+  assign \$47  = $signed(\$46 ) + $signed(\port$1967$0 );
   assign \$49  = $signed(\$47 ) - $signed({ 1'h0, \$48  });
   assign \$50  = raw ? { 9'h000, codes[69:63] } : \$49 [15:0];
   assign \$51  = accumulate ? values[175:160] : 16'h0000;
-  assign \$52  = $signed(\$51 ) + $signed(\port$1970$0 );
+  assign \$52  = $signed(\$51 ) + $signed(\port$1969$0 );
   assign \$54  = $signed(\$52 ) - $signed({ 1'h0, \$53  });
   assign \$55  = raw ? { 9'h000, codes[76:70] } : \$54 [15:0];
   assign \$56  = accumulate ? values[191:176] : 16'h0000;
-  assign \$57  = $signed(\$56 ) + $signed(\port$1972$0 );
+  assign \$57  = $signed(\$56 ) + $signed(\port$1971$0 );
   assign \$59  = $signed(\$57 ) - $signed({ 1'h0, \$58  });
   assign \$60  = raw ? { 9'h000, codes[83:77] } : \$59 [15:0];
   assign \$61  = accumulate ? values[207:192] : 16'h0000;
-  assign \$62  = $signed(\$61 ) + $signed(\port$1974$0 );
+  assign \$62  = $signed(\$61 ) + $signed(\port$1973$0 );
   assign \$64  = $signed(\$62 ) - $signed({ 1'h0, \$63  });
   assign \$65  = raw ? { 9'h000, codes[90:84] } : \$64 [15:0];
   assign \$66  = accumulate ? values[223:208] : 16'h0000;
-  assign \$67  = $signed(\$66 ) + $signed(\port$1976$0 );
+  assign \$67  = $signed(\$66 ) + $signed(\port$1975$0 );
   assign \$69  = $signed(\$67 ) - $signed({ 1'h0, \$68  });
   assign \$70  = raw ? { 9'h000, codes[97:91] } : \$69 [15:0];
   assign \$71  = accumulate ? values[239:224] : 16'h0000;
-  assign \$72  = $signed(\$71 ) + $signed(\port$1978$0 );
+  assign \$72  = $signed(\$71 ) + $signed(\port$1977$0 );
   assign \$74  = $signed(\$72 ) - $signed({ 1'h0, \$73  });
   assign \$75  = raw ? { 9'h000, codes[104:98] } : \$74 [15:0];
   assign \$76  = accumulate ? values[255:240] : 16'h0000;
-  assign \$77  = $signed(\$76 ) + $signed(\port$1980$0 );
+  assign \$77  = $signed(\$76 ) + $signed(\port$1979$0 );
   assign \$79  = $signed(\$77 ) - $signed({ 1'h0, \$78  });
   assign \$80  = raw ? { 9'h000, codes[111:105] } : \$79 [15:0];
   assign \$81  = accumulate ? values[271:256] : 16'h0000;
-  assign \$82  = $signed(\$81 ) + $signed(\port$1982$0 );
+  assign \$82  = $signed(\$81 ) + $signed(\port$1981$0 );
   assign \$84  = $signed(\$82 ) - $signed({ 1'h0, \$83  });
   assign \$85  = raw ? { 9'h000, codes[118:112] } : \$84 [15:0];
   assign \$86  = accumulate ? values[287:272] : 16'h0000;
-  assign \$87  = $signed(\$86 ) + $signed(\port$1984$0 );
+  assign \$87  = $signed(\$86 ) + $signed(\port$1983$0 );
   assign \$89  = $signed(\$87 ) - $signed({ 1'h0, \$88  });
   assign \$90  = raw ? { 9'h000, codes[125:119] } : \$89 [15:0];
   assign \$91  = accumulate ? values[303:288] : 16'h0000;
-  assign \$92  = $signed(\$91 ) + $signed(\port$1986$0 );
+  assign \$92  = $signed(\$91 ) + $signed(\port$1985$0 );
   assign \$94  = $signed(\$92 ) - $signed({ 1'h0, \$93  });
   assign \$95  = raw ? { 9'h000, codes[132:126] } : \$94 [15:0];
   assign \$96  = accumulate ? values[319:304] : 16'h0000;
-  assign \$97  = $signed(\$96 ) + $signed(\port$1988$0 );
+  assign \$97  = $signed(\$96 ) + $signed(\port$1987$0 );
   assign \$99  = $signed(\$97 ) - $signed({ 1'h0, \$98  });
   assign \$100  = raw ? { 9'h000, codes[139:133] } : \$99 [15:0];
   assign \$101  = accumulate ? values[335:320] : 16'h0000;
-  assign \$102  = $signed(\$101 ) + $signed(\port$1990$0 );
+  assign \$102  = $signed(\$101 ) + $signed(\port$1989$0 );
   assign \$104  = $signed(\$102 ) - $signed({ 1'h0, \$103  });
   assign \$105  = raw ? { 9'h000, codes[146:140] } : \$104 [15:0];
   assign \$106  = accumulate ? values[351:336] : 16'h0000;
-  assign \$107  = $signed(\$106 ) + $signed(\port$1992$0 );
+  assign \$107  = $signed(\$106 ) + $signed(\port$1991$0 );
   assign \$109  = $signed(\$107 ) - $signed({ 1'h0, \$108  });
   assign \$110  = raw ? { 9'h000, codes[153:147] } : \$109 [15:0];
   assign \$111  = accumulate ? values[367:352] : 16'h0000;
-  assign \$112  = $signed(\$111 ) + $signed(\port$1994$0 );
+  assign \$112  = $signed(\$111 ) + $signed(\port$1993$0 );
   assign \$114  = $signed(\$112 ) - $signed({ 1'h0, \$113  });
   assign \$115  = raw ? { 9'h000, codes[160:154] } : \$114 [15:0];
   assign \$116  = accumulate ? values[383:368] : 16'h0000;
-  assign \$117  = $signed(\$116 ) + $signed(\port$1996$0 );
+  assign \$117  = $signed(\$116 ) + $signed(\port$1995$0 );
   assign \$119  = $signed(\$117 ) - $signed({ 1'h0, \$118  });
   assign \$120  = raw ? { 9'h000, codes[167:161] } : \$119 [15:0];
   assign \$121  = accumulate ? values[399:384] : 16'h0000;
-  assign \$122  = $signed(\$121 ) + $signed(\port$1998$0 );
+  assign \$122  = $signed(\$121 ) + $signed(\port$1997$0 );
   assign \$124  = $signed(\$122 ) - $signed({ 1'h0, \$123  });
   assign \$125  = raw ? { 9'h000, codes[174:168] } : \$124 [15:0];
   assign \$126  = accumulate ? values[415:400] : 16'h0000;
-  assign \$127  = $signed(\$126 ) + $signed(\port$2000$0 );
+  assign \$127  = $signed(\$126 ) + $signed(\port$1999$0 );
   assign \$129  = $signed(\$127 ) - $signed({ 1'h0, \$128  });
   assign \$130  = raw ? { 9'h000, codes[181:175] } : \$129 [15:0];
   assign \$131  = accumulate ? values[431:416] : 16'h0000;
-  assign \$132  = $signed(\$131 ) + $signed(\port$2002$0 );
+  assign \$132  = $signed(\$131 ) + $signed(\port$2001$0 );
   assign \$134  = $signed(\$132 ) - $signed({ 1'h0, \$133  });
   assign \$135  = raw ? { 9'h000, codes[188:182] } : \$134 [15:0];
   assign \$136  = accumulate ? values[447:432] : 16'h0000;
-  assign \$137  = $signed(\$136 ) + $signed(\port$2004$0 );
+  assign \$137  = $signed(\$136 ) + $signed(\port$2003$0 );
   assign \$139  = $signed(\$137 ) - $signed({ 1'h0, \$138  });
   assign \$140  = raw ? { 9'h000, codes[195:189] } : \$139 [15:0];
   assign \$141  = accumulate ? values[463:448] : 16'h0000;
-  assign \$142  = $signed(\$141 ) + $signed(\port$2006$0 );
+  assign \$142  = $signed(\$141 ) + $signed(\port$2005$0 );
   assign \$144  = $signed(\$142 ) - $signed({ 1'h0, \$143  });
   assign \$145  = raw ? { 9'h000, codes[202:196] } : \$144 [15:0];
   assign \$146  = accumulate ? values[479:464] : 16'h0000;
-  assign \$147  = $signed(\$146 ) + $signed(\port$2008$0 );
+  assign \$147  = $signed(\$146 ) + $signed(\port$2007$0 );
   assign \$149  = $signed(\$147 ) - $signed({ 1'h0, \$148  });
   assign \$150  = raw ? { 9'h000, codes[209:203] } : \$149 [15:0];
   assign \$151  = accumulate ? values[495:480] : 16'h0000;
-  assign \$152  = $signed(\$151 ) + $signed(\port$2010$0 );
+  assign \$152  = $signed(\$151 ) + $signed(\port$2009$0 );
   assign \$154  = $signed(\$152 ) - $signed({ 1'h0, \$153  });
   assign \$155  = raw ? { 9'h000, codes[216:210] } : \$154 [15:0];
   assign \$156  = accumulate ? values[511:496] : 16'h0000;
-  assign \$157  = $signed(\$156 ) + $signed(\port$2012$0 );
+  assign \$157  = $signed(\$156 ) + $signed(\port$2011$0 );
   assign \$159  = $signed(\$157 ) - $signed({ 1'h0, \$158  });
   assign \$160  = raw ? { 9'h000, codes[223:217] } : \$159 [15:0];
   assign \$161  = accumulate ? values[527:512] : 16'h0000;
-  assign \$162  = $signed(\$161 ) + $signed(\port$2014$0 );
+  assign \$162  = $signed(\$161 ) + $signed(\port$2013$0 );
   assign \$164  = $signed(\$162 ) - $signed({ 1'h0, \$163  });
   assign \$165  = raw ? { 9'h000, codes[230:224] } : \$164 [15:0];
   assign \$166  = accumulate ? values[543:528] : 16'h0000;
-  assign \$167  = $signed(\$166 ) + $signed(\port$2016$0 );
+  assign \$167  = $signed(\$166 ) + $signed(\port$2015$0 );
   assign \$169  = $signed(\$167 ) - $signed({ 1'h0, \$168  });
   assign \$170  = raw ? { 9'h000, codes[237:231] } : \$169 [15:0];
   assign \$171  = accumulate ? values[559:544] : 16'h0000;
-  assign \$172  = $signed(\$171 ) + $signed(\port$2018$0 );
+  assign \$172  = $signed(\$171 ) + $signed(\port$2017$0 );
   assign \$174  = $signed(\$172 ) - $signed({ 1'h0, \$173  });
   assign \$175  = raw ? { 9'h000, codes[244:238] } : \$174 [15:0];
   assign \$176  = accumulate ? values[575:560] : 16'h0000;
-  assign \$177  = $signed(\$176 ) + $signed(\port$2020$0 );
+  assign \$177  = $signed(\$176 ) + $signed(\port$2019$0 );
   assign \$179  = $signed(\$177 ) - $signed({ 1'h0, \$178  });
   assign \$180  = raw ? { 9'h000, codes[251:245] } : \$179 [15:0];
   assign \$181  = accumulate ? values[591:576] : 16'h0000;
-  assign \$182  = $signed(\$181 ) + $signed(\port$2022$0 );
+  assign \$182  = $signed(\$181 ) + $signed(\port$2021$0 );
   assign \$184  = $signed(\$182 ) - $signed({ 1'h0, \$183  });
   assign \$185  = raw ? { 9'h000, codes[258:252] } : \$184 [15:0];
   assign \$186  = accumulate ? values[607:592] : 16'h0000;
-  assign \$187  = $signed(\$186 ) + $signed(\port$2024$0 );
+  assign \$187  = $signed(\$186 ) + $signed(\port$2023$0 );
   assign \$189  = $signed(\$187 ) - $signed({ 1'h0, \$188  });
   assign \$190  = raw ? { 9'h000, codes[265:259] } : \$189 [15:0];
   assign \$191  = accumulate ? values[623:608] : 16'h0000;
-  assign \$192  = $signed(\$191 ) + $signed(\port$2026$0 );
+  assign \$192  = $signed(\$191 ) + $signed(\port$2025$0 );
   assign \$194  = $signed(\$192 ) - $signed({ 1'h0, \$193  });
   assign \$195  = raw ? { 9'h000, codes[272:266] } : \$194 [15:0];
   assign \$196  = accumulate ? values[639:624] : 16'h0000;
-  assign \$197  = $signed(\$196 ) + $signed(\port$2028$0 );
+  assign \$197  = $signed(\$196 ) + $signed(\port$2027$0 );
   assign \$199  = $signed(\$197 ) - $signed({ 1'h0, \$198  });
   assign \$200  = raw ? { 9'h000, codes[279:273] } : \$199 [15:0];
   assign \$201  = accumulate ? values[655:640] : 16'h0000;
-  assign \$202  = $signed(\$201 ) + $signed(\port$2030$0 );
+  assign \$202  = $signed(\$201 ) + $signed(\port$2029$0 );
   assign \$204  = $signed(\$202 ) - $signed({ 1'h0, \$203  });
   assign \$205  = raw ? { 9'h000, codes[286:280] } : \$204 [15:0];
   assign \$206  = accumulate ? values[671:656] : 16'h0000;
-  assign \$207  = $signed(\$206 ) + $signed(\port$2032$0 );
+  assign \$207  = $signed(\$206 ) + $signed(\port$2031$0 );
   assign \$209  = $signed(\$207 ) - $signed({ 1'h0, \$208  });
   assign \$210  = raw ? { 9'h000, codes[293:287] } : \$209 [15:0];
   assign \$211  = accumulate ? values[687:672] : 16'h0000;
-  assign \$212  = $signed(\$211 ) + $signed(\port$2034$0 );
+  assign \$212  = $signed(\$211 ) + $signed(\port$2033$0 );
   assign \$214  = $signed(\$212 ) - $signed({ 1'h0, \$213  });
   assign \$215  = raw ? { 9'h000, codes[300:294] } : \$214 [15:0];
   assign \$216  = accumulate ? values[703:688] : 16'h0000;
-  assign \$217  = $signed(\$216 ) + $signed(\port$2036$0 );
+  assign \$217  = $signed(\$216 ) + $signed(\port$2035$0 );
   assign \$219  = $signed(\$217 ) - $signed({ 1'h0, \$218  });
   assign \$220  = raw ? { 9'h000, codes[307:301] } : \$219 [15:0];
   assign \$221  = accumulate ? values[719:704] : 16'h0000;
-  assign \$222  = $signed(\$221 ) + $signed(\port$2038$0 );
+  assign \$222  = $signed(\$221 ) + $signed(\port$2037$0 );
   assign \$224  = $signed(\$222 ) - $signed({ 1'h0, \$223  });
   assign \$225  = raw ? { 9'h000, codes[314:308] } : \$224 [15:0];
   assign \$226  = accumulate ? values[735:720] : 16'h0000;
-  assign \$227  = $signed(\$226 ) + $signed(\port$2040$0 );
+  assign \$227  = $signed(\$226 ) + $signed(\port$2039$0 );
   assign \$229  = $signed(\$227 ) - $signed({ 1'h0, \$228  });
   assign \$230  = raw ? { 9'h000, codes[321:315] } : \$229 [15:0];
   assign \$231  = accumulate ? values[751:736] : 16'h0000;
-  assign \$232  = $signed(\$231 ) + $signed(\port$2042$0 );
+  assign \$232  = $signed(\$231 ) + $signed(\port$2041$0 );
   assign \$234  = $signed(\$232 ) - $signed({ 1'h0, \$233  });
   assign \$235  = raw ? { 9'h000, codes[328:322] } : \$234 [15:0];
   assign \$236  = accumulate ? values[767:752] : 16'h0000;
-  assign \$237  = $signed(\$236 ) + $signed(\port$2044$0 );
+  assign \$237  = $signed(\$236 ) + $signed(\port$2043$0 );
   assign \$239  = $signed(\$237 ) - $signed({ 1'h0, \$238  });
   assign \$240  = raw ? { 9'h000, codes[335:329] } : \$239 [15:0];
   assign \$241  = accumulate ? values[783:768] : 16'h0000;
-  assign \$242  = $signed(\$241 ) + $signed(\port$2046$0 );
+  assign \$242  = $signed(\$241 ) + $signed(\port$2045$0 );
   assign \$244  = $signed(\$242 ) - $signed({ 1'h0, \$243  });
   assign \$245  = raw ? { 9'h000, codes[342:336] } : \$244 [15:0];
   assign \$246  = accumulate ? values[799:784] : 16'h0000;
-  assign \$247  = $signed(\$246 ) + $signed(\port$2048$0 );
+  assign \$247  = $signed(\$246 ) + $signed(\port$2047$0 );
   assign \$249  = $signed(\$247 ) - $signed({ 1'h0, \$248  });
   assign \$250  = raw ? { 9'h000, codes[349:343] } : \$249 [15:0];
   assign \$251  = accumulate ? values[815:800] : 16'h0000;
-  assign \$252  = $signed(\$251 ) + $signed(\port$2050$0 );
+  assign \$252  = $signed(\$251 ) + $signed(\port$2049$0 );
   assign \$254  = $signed(\$252 ) - $signed({ 1'h0, \$253  });
   assign \$255  = raw ? { 9'h000, codes[356:350] } : \$254 [15:0];
   assign \$256  = accumulate ? values[831:816] : 16'h0000;
-  assign \$257  = $signed(\$256 ) + $signed(\port$2052$0 );
+  assign \$257  = $signed(\$256 ) + $signed(\port$2051$0 );
   assign \$259  = $signed(\$257 ) - $signed({ 1'h0, \$258  });
   assign \$260  = raw ? { 9'h000, codes[363:357] } : \$259 [15:0];
   assign \$261  = accumulate ? values[847:832] : 16'h0000;
-  assign \$262  = $signed(\$261 ) + $signed(\port$2054$0 );
+  assign \$262  = $signed(\$261 ) + $signed(\port$2053$0 );
   assign \$264  = $signed(\$262 ) - $signed({ 1'h0, \$263  });
   assign \$265  = raw ? { 9'h000, codes[370:364] } : \$264 [15:0];
   assign \$266  = accumulate ? values[863:848] : 16'h0000;
-  assign \$267  = $signed(\$266 ) + $signed(\port$2056$0 );
+  assign \$267  = $signed(\$266 ) + $signed(\port$2055$0 );
   assign \$269  = $signed(\$267 ) - $signed({ 1'h0, \$268  });
   assign \$270  = raw ? { 9'h000, codes[377:371] } : \$269 [15:0];
   assign \$271  = accumulate ? values[879:864] : 16'h0000;
-  assign \$272  = $signed(\$271 ) + $signed(\port$2058$0 );
+  assign \$272  = $signed(\$271 ) + $signed(\port$2057$0 );
   assign \$274  = $signed(\$272 ) - $signed({ 1'h0, \$273  });
   assign \$275  = raw ? { 9'h000, codes[384:378] } : \$274 [15:0];
   assign \$276  = accumulate ? values[895:880] : 16'h0000;
-  assign \$277  = $signed(\$276 ) + $signed(\port$2060$0 );
+  assign \$277  = $signed(\$276 ) + $signed(\port$2059$0 );
   assign \$279  = $signed(\$277 ) - $signed({ 1'h0, \$278  });
   assign \$280  = raw ? { 9'h000, codes[391:385] } : \$279 [15:0];
   assign \$281  = accumulate ? values[911:896] : 16'h0000;
-  assign \$282  = $signed(\$281 ) + $signed(\port$2062$0 );
+  assign \$282  = $signed(\$281 ) + $signed(\port$2061$0 );
   assign \$284  = $signed(\$282 ) - $signed({ 1'h0, \$283  });
   assign \$285  = raw ? { 9'h000, codes[398:392] } : \$284 [15:0];
   assign \$286  = accumulate ? values[927:912] : 16'h0000;
-  assign \$287  = $signed(\$286 ) + $signed(\port$2064$0 );
+  assign \$287  = $signed(\$286 ) + $signed(\port$2063$0 );
   assign \$289  = $signed(\$287 ) - $signed({ 1'h0, \$288  });
   assign \$290  = raw ? { 9'h000, codes[405:399] } : \$289 [15:0];
   assign \$291  = accumulate ? values[943:928] : 16'h0000;
-  assign \$292  = $signed(\$291 ) + $signed(\port$2066$0 );
+  assign \$292  = $signed(\$291 ) + $signed(\port$2065$0 );
   assign \$294  = $signed(\$292 ) - $signed({ 1'h0, \$293  });
   assign \$295  = raw ? { 9'h000, codes[412:406] } : \$294 [15:0];
   assign \$296  = accumulate ? values[959:944] : 16'h0000;
-  assign \$297  = $signed(\$296 ) + $signed(\port$2068$0 );
+  assign \$297  = $signed(\$296 ) + $signed(\port$2067$0 );
   assign \$299  = $signed(\$297 ) - $signed({ 1'h0, \$298  });
   assign \$300  = raw ? { 9'h000, codes[419:413] } : \$299 [15:0];
   assign \$301  = accumulate ? values[975:960] : 16'h0000;
-  assign \$302  = $signed(\$301 ) + $signed(\port$2070$0 );
+  assign \$302  = $signed(\$301 ) + $signed(\port$2069$0 );
   assign \$304  = $signed(\$302 ) - $signed({ 1'h0, \$303  });
   assign \$305  = raw ? { 9'h000, codes[426:420] } : \$304 [15:0];
   assign \$306  = accumulate ? values[991:976] : 16'h0000;
-  assign \$307  = $signed(\$306 ) + $signed(\port$2072$0 );
+  assign \$307  = $signed(\$306 ) + $signed(\port$2071$0 );
   assign \$309  = $signed(\$307 ) - $signed({ 1'h0, \$308  });
   assign \$310  = raw ? { 9'h000, codes[433:427] } : \$309 [15:0];
   assign \$311  = accumulate ? values[1007:992] : 16'h0000;
-  assign \$312  = $signed(\$311 ) + $signed(\port$2074$0 );
+  assign \$312  = $signed(\$311 ) + $signed(\port$2073$0 );
   assign \$314  = $signed(\$312 ) - $signed({ 1'h0, \$313  });
   assign \$315  = raw ? { 9'h000, codes[440:434] } : \$314 [15:0];
   assign \$316  = accumulate ? values[1023:1008] : 16'h0000;
-  assign \$317  = $signed(\$316 ) + $signed(\port$2076$0 );
+  assign \$317  = $signed(\$316 ) + $signed(\port$2075$0 );
   assign \$319  = $signed(\$317 ) - $signed({ 1'h0, \$318  });
   assign \$320  = raw ? { 9'h000, codes[447:441] } : \$319 [15:0];
   always @(posedge clk)
@@ -1832,71 +1832,71 @@ module \mram_macro.accumulator (rst, \port$1529$0 , \port$1534$0 , \port$1539$0 
     end
   end
   assign next_values = { \$320 , \$315 , \$310 , \$305 , \$300 , \$295 , \$290 , \$285 , \$280 , \$275 , \$270 , \$265 , \$260 , \$255 , \$250 , \$245 , \$240 , \$235 , \$230 , \$225 , \$220 , \$215 , \$210 , \$205 , \$200 , \$195 , \$190 , \$185 , \$180 , \$175 , \$170 , \$165 , \$160 , \$155 , \$150 , \$145 , \$140 , \$135 , \$130 , \$125 , \$120 , \$115 , \$110 , \$105 , \$100 , \$95 , \$90 , \$85 , \$80 , \$75 , \$70 , \$65 , \$60 , \$55 , \$50 , \$45 , \$40 , \$35 , \$30 , \$25 , \$20 , \$15 , \$10 , \$5  };
-  assign offsets = { \port$2076$0 , \port$2074$0 , \port$2072$0 , \port$2070$0 , \port$2068$0 , \port$2066$0 , \port$2064$0 , \port$2062$0 , \port$2060$0 , \port$2058$0 , \port$2056$0 , \port$2054$0 , \port$2052$0 , \port$2050$0 , \port$2048$0 , \port$2046$0 , \port$2044$0 , \port$2042$0 , \port$2040$0 , \port$2038$0 , \port$2036$0 , \port$2034$0 , \port$2032$0 , \port$2030$0 , \port$2028$0 , \port$2026$0 , \port$2024$0 , \port$2022$0 , \port$2020$0 , \port$2018$0 , \port$2016$0 , \port$2014$0 , \port$2012$0 , \port$2010$0 , \port$2008$0 , \port$2006$0 , \port$2004$0 , \port$2002$0 , \port$2000$0 , \port$1998$0 , \port$1996$0 , \port$1994$0 , \port$1992$0 , \port$1990$0 , \port$1988$0 , \port$1986$0 , \port$1984$0 , \port$1982$0 , \port$1980$0 , \port$1978$0 , \port$1976$0 , \port$1974$0 , \port$1972$0 , \port$1970$0 , \port$1968$0 , \port$1966$0 , \port$1964$0 , \port$1962$0 , \port$1960$0 , \port$1958$0 , \port$1956$0 , \port$1954$0 , \port$1952$0 , \port$1950$0  };
-  assign \port$1529$0  = \$5 ;
-  assign \port$1534$0  = \$10 ;
-  assign \port$1539$0  = \$15 ;
-  assign \port$1544$0  = \$20 ;
-  assign \port$1549$0  = \$25 ;
-  assign \port$1554$0  = \$30 ;
-  assign \port$1559$0  = \$35 ;
-  assign \port$1564$0  = \$40 ;
-  assign \port$1569$0  = \$45 ;
-  assign \port$1574$0  = \$50 ;
-  assign \port$1579$0  = \$55 ;
-  assign \port$1584$0  = \$60 ;
-  assign \port$1589$0  = \$65 ;
-  assign \port$1594$0  = \$70 ;
-  assign \port$1599$0  = \$75 ;
-  assign \port$1604$0  = \$80 ;
-  assign \port$1609$0  = \$85 ;
-  assign \port$1614$0  = \$90 ;
-  assign \port$1619$0  = \$95 ;
-  assign \port$1624$0  = \$100 ;
-  assign \port$1629$0  = \$105 ;
-  assign \port$1634$0  = \$110 ;
-  assign \port$1639$0  = \$115 ;
-  assign \port$1644$0  = \$120 ;
-  assign \port$1649$0  = \$125 ;
-  assign \port$1654$0  = \$130 ;
-  assign \port$1659$0  = \$135 ;
-  assign \port$1664$0  = \$140 ;
-  assign \port$1669$0  = \$145 ;
-  assign \port$1674$0  = \$150 ;
-  assign \port$1679$0  = \$155 ;
-  assign \port$1684$0  = \$160 ;
-  assign \port$1689$0  = \$165 ;
-  assign \port$1694$0  = \$170 ;
-  assign \port$1699$0  = \$175 ;
-  assign \port$1704$0  = \$180 ;
-  assign \port$1709$0  = \$185 ;
-  assign \port$1714$0  = \$190 ;
-  assign \port$1719$0  = \$195 ;
-  assign \port$1724$0  = \$200 ;
-  assign \port$1729$0  = \$205 ;
-  assign \port$1734$0  = \$210 ;
-  assign \port$1739$0  = \$215 ;
-  assign \port$1744$0  = \$220 ;
-  assign \port$1749$0  = \$225 ;
-  assign \port$1754$0  = \$230 ;
-  assign \port$1759$0  = \$235 ;
-  assign \port$1764$0  = \$240 ;
-  assign \port$1769$0  = \$245 ;
-  assign \port$1774$0  = \$250 ;
-  assign \port$1779$0  = \$255 ;
-  assign \port$1784$0  = \$260 ;
-  assign \port$1789$0  = \$265 ;
-  assign \port$1794$0  = \$270 ;
-  assign \port$1799$0  = \$275 ;
-  assign \port$1804$0  = \$280 ;
-  assign \port$1809$0  = \$285 ;
-  assign \port$1814$0  = \$290 ;
-  assign \port$1819$0  = \$295 ;
-  assign \port$1824$0  = \$300 ;
-  assign \port$1829$0  = \$305 ;
-  assign \port$1834$0  = \$310 ;
-  assign \port$1839$0  = \$315 ;
-  assign \port$1844$0  = \$320 ;
+  assign offsets = { \port$2075$0 , \port$2073$0 , \port$2071$0 , \port$2069$0 , \port$2067$0 , \port$2065$0 , \port$2063$0 , \port$2061$0 , \port$2059$0 , \port$2057$0 , \port$2055$0 , \port$2053$0 , \port$2051$0 , \port$2049$0 , \port$2047$0 , \port$2045$0 , \port$2043$0 , \port$2041$0 , \port$2039$0 , \port$2037$0 , \port$2035$0 , \port$2033$0 , \port$2031$0 , \port$2029$0 , \port$2027$0 , \port$2025$0 , \port$2023$0 , \port$2021$0 , \port$2019$0 , \port$2017$0 , \port$2015$0 , \port$2013$0 , \port$2011$0 , \port$2009$0 , \port$2007$0 , \port$2005$0 , \port$2003$0 , \port$2001$0 , \port$1999$0 , \port$1997$0 , \port$1995$0 , \port$1993$0 , \port$1991$0 , \port$1989$0 , \port$1987$0 , \port$1985$0 , \port$1983$0 , \port$1981$0 , \port$1979$0 , \port$1977$0 , \port$1975$0 , \port$1973$0 , \port$1971$0 , \port$1969$0 , \port$1967$0 , \port$1965$0 , \port$1963$0 , \port$1961$0 , \port$1959$0 , \port$1957$0 , \port$1955$0 , \port$1953$0 , \port$1951$0 , \port$1949$0  };
+  assign \port$1528$0  = \$5 ;
+  assign \port$1533$0  = \$10 ;
+  assign \port$1538$0  = \$15 ;
+  assign \port$1543$0  = \$20 ;
+  assign \port$1548$0  = \$25 ;
+  assign \port$1553$0  = \$30 ;
+  assign \port$1558$0  = \$35 ;
+  assign \port$1563$0  = \$40 ;
+  assign \port$1568$0  = \$45 ;
+  assign \port$1573$0  = \$50 ;
+  assign \port$1578$0  = \$55 ;
+  assign \port$1583$0  = \$60 ;
+  assign \port$1588$0  = \$65 ;
+  assign \port$1593$0  = \$70 ;
+  assign \port$1598$0  = \$75 ;
+  assign \port$1603$0  = \$80 ;
+  assign \port$1608$0  = \$85 ;
+  assign \port$1613$0  = \$90 ;
+  assign \port$1618$0  = \$95 ;
+  assign \port$1623$0  = \$100 ;
+  assign \port$1628$0  = \$105 ;
+  assign \port$1633$0  = \$110 ;
+  assign \port$1638$0  = \$115 ;
+  assign \port$1643$0  = \$120 ;
+  assign \port$1648$0  = \$125 ;
+  assign \port$1653$0  = \$130 ;
+  assign \port$1658$0  = \$135 ;
+  assign \port$1663$0  = \$140 ;
+  assign \port$1668$0  = \$145 ;
+  assign \port$1673$0  = \$150 ;
+  assign \port$1678$0  = \$155 ;
+  assign \port$1683$0  = \$160 ;
+  assign \port$1688$0  = \$165 ;
+  assign \port$1693$0  = \$170 ;
+  assign \port$1698$0  = \$175 ;
+  assign \port$1703$0  = \$180 ;
+  assign \port$1708$0  = \$185 ;
+  assign \port$1713$0  = \$190 ;
+  assign \port$1718$0  = \$195 ;
+  assign \port$1723$0  = \$200 ;
+  assign \port$1728$0  = \$205 ;
+  assign \port$1733$0  = \$210 ;
+  assign \port$1738$0  = \$215 ;
+  assign \port$1743$0  = \$220 ;
+  assign \port$1748$0  = \$225 ;
+  assign \port$1753$0  = \$230 ;
+  assign \port$1758$0  = \$235 ;
+  assign \port$1763$0  = \$240 ;
+  assign \port$1768$0  = \$245 ;
+  assign \port$1773$0  = \$250 ;
+  assign \port$1778$0  = \$255 ;
+  assign \port$1783$0  = \$260 ;
+  assign \port$1788$0  = \$265 ;
+  assign \port$1793$0  = \$270 ;
+  assign \port$1798$0  = \$275 ;
+  assign \port$1803$0  = \$280 ;
+  assign \port$1808$0  = \$285 ;
+  assign \port$1813$0  = \$290 ;
+  assign \port$1818$0  = \$295 ;
+  assign \port$1823$0  = \$300 ;
+  assign \port$1828$0  = \$305 ;
+  assign \port$1833$0  = \$310 ;
+  assign \port$1838$0  = \$315 ;
+  assign \port$1843$0  = \$320 ;
   assign \$3  = { codes[6:0], 1'h0 };
   assign \$8  = { codes[13:7], 1'h0 };
   assign \$13  = { codes[20:14], 1'h0 };
@@ -2437,7 +2437,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$1889$0 , \port$1891$0 , wv_retry_count_count, vmm_count_count
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$1888$0 , \port$1890$0 , wv_retry_count_count, vmm_count_count
 , s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset
 , cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset
 , cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset
@@ -2916,10 +2916,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire ctrl_write_row_busy;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$1889$0 ;
-  wire [5:0] \port$1889$0 ;
-  input [63:0] \port$1891$0 ;
-  wire [63:0] \port$1891$0 ;
+  input [5:0] \port$1888$0 ;
+  wire [5:0] \port$1888$0 ;
+  input [63:0] \port$1890$0 ;
+  wire [63:0] \port$1890$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -3864,11 +3864,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$1889$0  };
+          rd_value[15:0] = { 10'h000, \port$1888$0  };
       10'h028:
-          rd_value = \port$1891$0 [31:0];
+          rd_value = \port$1890$0 [31:0];
       10'h029:
-          rd_value = \port$1891$0 [63:32];
+          rd_value = \port$1890$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -4931,9 +4931,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$1889$0  };
-  assign wv_fail_mask0_bits = \port$1891$0 [31:0];
-  assign wv_fail_mask1_bits = \port$1891$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$1888$0  };
+  assign wv_fail_mask0_bits = \port$1890$0 [31:0];
+  assign wv_fail_mask1_bits = \port$1890$0 [63:32];
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -4970,10 +4970,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534$0 , \port$1539$0 , \port$1544$0 , \port$1549$0 , \port$1554$0 , \port$1559$0 , \port$1564$0 , \port$1569$0 , \port$1574$0 , \port$1579$0 , \port$1584$0 , \port$1589$0 , \port$1594$0 , \port$1599$0 , \port$1604$0 , \port$1609$0 , \port$1614$0 
-, \port$1619$0 , \port$1624$0 , \port$1629$0 , \port$1634$0 , \port$1639$0 , \port$1644$0 , \port$1649$0 , \port$1654$0 , \port$1659$0 , \port$1664$0 , \port$1669$0 , \port$1674$0 , \port$1679$0 , \port$1684$0 , \port$1689$0 , \port$1694$0 , \port$1699$0 , \port$1704$0 , \port$1709$0 , \port$1714$0 , \port$1719$0 
-, \port$1724$0 , \port$1729$0 , \port$1734$0 , \port$1739$0 , \port$1744$0 , \port$1749$0 , \port$1754$0 , \port$1759$0 , \port$1764$0 , \port$1769$0 , \port$1774$0 , \port$1779$0 , \port$1784$0 , \port$1789$0 , \port$1794$0 , \port$1799$0 , \port$1804$0 , \port$1809$0 , \port$1814$0 , \port$1819$0 , \port$1824$0 
-, \port$1829$0 , \port$1834$0 , \port$1839$0 , \port$1844$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (clk, rst, flags, \port$1528$0 , \port$1533$0 , \port$1538$0 , \port$1543$0 , \port$1548$0 , \port$1553$0 , \port$1558$0 , \port$1563$0 , \port$1568$0 , \port$1573$0 , \port$1578$0 , \port$1583$0 , \port$1588$0 , \port$1593$0 , \port$1598$0 , \port$1603$0 , \port$1608$0 , \port$1613$0 
+, \port$1618$0 , \port$1623$0 , \port$1628$0 , \port$1633$0 , \port$1638$0 , \port$1643$0 , \port$1648$0 , \port$1653$0 , \port$1658$0 , \port$1663$0 , \port$1668$0 , \port$1673$0 , \port$1678$0 , \port$1683$0 , \port$1688$0 , \port$1693$0 , \port$1698$0 , \port$1703$0 , \port$1708$0 , \port$1713$0 , \port$1718$0 
+, \port$1723$0 , \port$1728$0 , \port$1733$0 , \port$1738$0 , \port$1743$0 , \port$1748$0 , \port$1753$0 , \port$1758$0 , \port$1763$0 , \port$1768$0 , \port$1773$0 , \port$1778$0 , \port$1783$0 , \port$1788$0 , \port$1793$0 , \port$1798$0 , \port$1803$0 , \port$1808$0 , \port$1813$0 , \port$1818$0 , \port$1823$0 
+, \port$1828$0 , \port$1833$0 , \port$1838$0 , \port$1843$0 , busy, m_axis_tlast, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire \$1 ;
   wire \$2 ;
@@ -5002,134 +5002,134 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  input [15:0] \port$1529$0 ;
-  wire [15:0] \port$1529$0 ;
-  input [15:0] \port$1534$0 ;
-  wire [15:0] \port$1534$0 ;
-  input [15:0] \port$1539$0 ;
-  wire [15:0] \port$1539$0 ;
-  input [15:0] \port$1544$0 ;
-  wire [15:0] \port$1544$0 ;
-  input [15:0] \port$1549$0 ;
-  wire [15:0] \port$1549$0 ;
-  input [15:0] \port$1554$0 ;
-  wire [15:0] \port$1554$0 ;
-  input [15:0] \port$1559$0 ;
-  wire [15:0] \port$1559$0 ;
-  input [15:0] \port$1564$0 ;
-  wire [15:0] \port$1564$0 ;
-  input [15:0] \port$1569$0 ;
-  wire [15:0] \port$1569$0 ;
-  input [15:0] \port$1574$0 ;
-  wire [15:0] \port$1574$0 ;
-  input [15:0] \port$1579$0 ;
-  wire [15:0] \port$1579$0 ;
-  input [15:0] \port$1584$0 ;
-  wire [15:0] \port$1584$0 ;
-  input [15:0] \port$1589$0 ;
-  wire [15:0] \port$1589$0 ;
-  input [15:0] \port$1594$0 ;
-  wire [15:0] \port$1594$0 ;
-  input [15:0] \port$1599$0 ;
-  wire [15:0] \port$1599$0 ;
-  input [15:0] \port$1604$0 ;
-  wire [15:0] \port$1604$0 ;
-  input [15:0] \port$1609$0 ;
-  wire [15:0] \port$1609$0 ;
-  input [15:0] \port$1614$0 ;
-  wire [15:0] \port$1614$0 ;
-  input [15:0] \port$1619$0 ;
-  wire [15:0] \port$1619$0 ;
-  input [15:0] \port$1624$0 ;
-  wire [15:0] \port$1624$0 ;
-  input [15:0] \port$1629$0 ;
-  wire [15:0] \port$1629$0 ;
-  input [15:0] \port$1634$0 ;
-  wire [15:0] \port$1634$0 ;
-  input [15:0] \port$1639$0 ;
-  wire [15:0] \port$1639$0 ;
-  input [15:0] \port$1644$0 ;
-  wire [15:0] \port$1644$0 ;
-  input [15:0] \port$1649$0 ;
-  wire [15:0] \port$1649$0 ;
-  input [15:0] \port$1654$0 ;
-  wire [15:0] \port$1654$0 ;
-  input [15:0] \port$1659$0 ;
-  wire [15:0] \port$1659$0 ;
-  input [15:0] \port$1664$0 ;
-  wire [15:0] \port$1664$0 ;
-  input [15:0] \port$1669$0 ;
-  wire [15:0] \port$1669$0 ;
-  input [15:0] \port$1674$0 ;
-  wire [15:0] \port$1674$0 ;
-  input [15:0] \port$1679$0 ;
-  wire [15:0] \port$1679$0 ;
-  input [15:0] \port$1684$0 ;
-  wire [15:0] \port$1684$0 ;
-  input [15:0] \port$1689$0 ;
-  wire [15:0] \port$1689$0 ;
-  input [15:0] \port$1694$0 ;
-  wire [15:0] \port$1694$0 ;
-  input [15:0] \port$1699$0 ;
-  wire [15:0] \port$1699$0 ;
-  input [15:0] \port$1704$0 ;
-  wire [15:0] \port$1704$0 ;
-  input [15:0] \port$1709$0 ;
-  wire [15:0] \port$1709$0 ;
-  input [15:0] \port$1714$0 ;
-  wire [15:0] \port$1714$0 ;
-  input [15:0] \port$1719$0 ;
-  wire [15:0] \port$1719$0 ;
-  input [15:0] \port$1724$0 ;
-  wire [15:0] \port$1724$0 ;
-  input [15:0] \port$1729$0 ;
-  wire [15:0] \port$1729$0 ;
-  input [15:0] \port$1734$0 ;
-  wire [15:0] \port$1734$0 ;
-  input [15:0] \port$1739$0 ;
-  wire [15:0] \port$1739$0 ;
-  input [15:0] \port$1744$0 ;
-  wire [15:0] \port$1744$0 ;
-  input [15:0] \port$1749$0 ;
-  wire [15:0] \port$1749$0 ;
-  input [15:0] \port$1754$0 ;
-  wire [15:0] \port$1754$0 ;
-  input [15:0] \port$1759$0 ;
-  wire [15:0] \port$1759$0 ;
-  input [15:0] \port$1764$0 ;
-  wire [15:0] \port$1764$0 ;
-  input [15:0] \port$1769$0 ;
-  wire [15:0] \port$1769$0 ;
-  input [15:0] \port$1774$0 ;
-  wire [15:0] \port$1774$0 ;
-  input [15:0] \port$1779$0 ;
-  wire [15:0] \port$1779$0 ;
-  input [15:0] \port$1784$0 ;
-  wire [15:0] \port$1784$0 ;
-  input [15:0] \port$1789$0 ;
-  wire [15:0] \port$1789$0 ;
-  input [15:0] \port$1794$0 ;
-  wire [15:0] \port$1794$0 ;
-  input [15:0] \port$1799$0 ;
-  wire [15:0] \port$1799$0 ;
-  input [15:0] \port$1804$0 ;
-  wire [15:0] \port$1804$0 ;
-  input [15:0] \port$1809$0 ;
-  wire [15:0] \port$1809$0 ;
-  input [15:0] \port$1814$0 ;
-  wire [15:0] \port$1814$0 ;
-  input [15:0] \port$1819$0 ;
-  wire [15:0] \port$1819$0 ;
-  input [15:0] \port$1824$0 ;
-  wire [15:0] \port$1824$0 ;
-  input [15:0] \port$1829$0 ;
-  wire [15:0] \port$1829$0 ;
-  input [15:0] \port$1834$0 ;
-  wire [15:0] \port$1834$0 ;
-  input [15:0] \port$1839$0 ;
-  wire [15:0] \port$1839$0 ;
-  input [15:0] \port$1844$0 ;
-  wire [15:0] \port$1844$0 ;
+  input [15:0] \port$1528$0 ;
+  wire [15:0] \port$1528$0 ;
+  input [15:0] \port$1533$0 ;
+  wire [15:0] \port$1533$0 ;
+  input [15:0] \port$1538$0 ;
+  wire [15:0] \port$1538$0 ;
+  input [15:0] \port$1543$0 ;
+  wire [15:0] \port$1543$0 ;
+  input [15:0] \port$1548$0 ;
+  wire [15:0] \port$1548$0 ;
+  input [15:0] \port$1553$0 ;
+  wire [15:0] \port$1553$0 ;
+  input [15:0] \port$1558$0 ;
+  wire [15:0] \port$1558$0 ;
+  input [15:0] \port$1563$0 ;
+  wire [15:0] \port$1563$0 ;
+  input [15:0] \port$1568$0 ;
+  wire [15:0] \port$1568$0 ;
+  input [15:0] \port$1573$0 ;
+  wire [15:0] \port$1573$0 ;
+  input [15:0] \port$1578$0 ;
+  wire [15:0] \port$1578$0 ;
+  input [15:0] \port$1583$0 ;
+  wire [15:0] \port$1583$0 ;
+  input [15:0] \port$1588$0 ;
+  wire [15:0] \port$1588$0 ;
+  input [15:0] \port$1593$0 ;
+  wire [15:0] \port$1593$0 ;
+  input [15:0] \port$1598$0 ;
+  wire [15:0] \port$1598$0 ;
+  input [15:0] \port$1603$0 ;
+  wire [15:0] \port$1603$0 ;
+  input [15:0] \port$1608$0 ;
+  wire [15:0] \port$1608$0 ;
+  input [15:0] \port$1613$0 ;
+  wire [15:0] \port$1613$0 ;
+  input [15:0] \port$1618$0 ;
+  wire [15:0] \port$1618$0 ;
+  input [15:0] \port$1623$0 ;
+  wire [15:0] \port$1623$0 ;
+  input [15:0] \port$1628$0 ;
+  wire [15:0] \port$1628$0 ;
+  input [15:0] \port$1633$0 ;
+  wire [15:0] \port$1633$0 ;
+  input [15:0] \port$1638$0 ;
+  wire [15:0] \port$1638$0 ;
+  input [15:0] \port$1643$0 ;
+  wire [15:0] \port$1643$0 ;
+  input [15:0] \port$1648$0 ;
+  wire [15:0] \port$1648$0 ;
+  input [15:0] \port$1653$0 ;
+  wire [15:0] \port$1653$0 ;
+  input [15:0] \port$1658$0 ;
+  wire [15:0] \port$1658$0 ;
+  input [15:0] \port$1663$0 ;
+  wire [15:0] \port$1663$0 ;
+  input [15:0] \port$1668$0 ;
+  wire [15:0] \port$1668$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [15:0] \port$1678$0 ;
+  wire [15:0] \port$1678$0 ;
+  input [15:0] \port$1683$0 ;
+  wire [15:0] \port$1683$0 ;
+  input [15:0] \port$1688$0 ;
+  wire [15:0] \port$1688$0 ;
+  input [15:0] \port$1693$0 ;
+  wire [15:0] \port$1693$0 ;
+  input [15:0] \port$1698$0 ;
+  wire [15:0] \port$1698$0 ;
+  input [15:0] \port$1703$0 ;
+  wire [15:0] \port$1703$0 ;
+  input [15:0] \port$1708$0 ;
+  wire [15:0] \port$1708$0 ;
+  input [15:0] \port$1713$0 ;
+  wire [15:0] \port$1713$0 ;
+  input [15:0] \port$1718$0 ;
+  wire [15:0] \port$1718$0 ;
+  input [15:0] \port$1723$0 ;
+  wire [15:0] \port$1723$0 ;
+  input [15:0] \port$1728$0 ;
+  wire [15:0] \port$1728$0 ;
+  input [15:0] \port$1733$0 ;
+  wire [15:0] \port$1733$0 ;
+  input [15:0] \port$1738$0 ;
+  wire [15:0] \port$1738$0 ;
+  input [15:0] \port$1743$0 ;
+  wire [15:0] \port$1743$0 ;
+  input [15:0] \port$1748$0 ;
+  wire [15:0] \port$1748$0 ;
+  input [15:0] \port$1753$0 ;
+  wire [15:0] \port$1753$0 ;
+  input [15:0] \port$1758$0 ;
+  wire [15:0] \port$1758$0 ;
+  input [15:0] \port$1763$0 ;
+  wire [15:0] \port$1763$0 ;
+  input [15:0] \port$1768$0 ;
+  wire [15:0] \port$1768$0 ;
+  input [15:0] \port$1773$0 ;
+  wire [15:0] \port$1773$0 ;
+  input [15:0] \port$1778$0 ;
+  wire [15:0] \port$1778$0 ;
+  input [15:0] \port$1783$0 ;
+  wire [15:0] \port$1783$0 ;
+  input [15:0] \port$1788$0 ;
+  wire [15:0] \port$1788$0 ;
+  input [15:0] \port$1793$0 ;
+  wire [15:0] \port$1793$0 ;
+  input [15:0] \port$1798$0 ;
+  wire [15:0] \port$1798$0 ;
+  input [15:0] \port$1803$0 ;
+  wire [15:0] \port$1803$0 ;
+  input [15:0] \port$1808$0 ;
+  wire [15:0] \port$1808$0 ;
+  input [15:0] \port$1813$0 ;
+  wire [15:0] \port$1813$0 ;
+  input [15:0] \port$1818$0 ;
+  wire [15:0] \port$1818$0 ;
+  input [15:0] \port$1823$0 ;
+  wire [15:0] \port$1823$0 ;
+  input [15:0] \port$1828$0 ;
+  wire [15:0] \port$1828$0 ;
+  input [15:0] \port$1833$0 ;
+  wire [15:0] \port$1833$0 ;
+  input [15:0] \port$1838$0 ;
+  wire [15:0] \port$1838$0 ;
+  input [15:0] \port$1843$0 ;
+  wire [15:0] \port$1843$0 ;
   input rst;
   wire rst;
   reg [1023:0] shift = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
@@ -5149,7 +5149,7 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$5  = shift;
     if (\$2 ) begin
-      \$5  = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
+      \$5  = { \port$1843$0 , \port$1838$0 , \port$1833$0 , \port$1828$0 , \port$1823$0 , \port$1818$0 , \port$1813$0 , \port$1808$0 , \port$1803$0 , \port$1798$0 , \port$1793$0 , \port$1788$0 , \port$1783$0 , \port$1778$0 , \port$1773$0 , \port$1768$0 , \port$1763$0 , \port$1758$0 , \port$1753$0 , \port$1748$0 , \port$1743$0 , \port$1738$0 , \port$1733$0 , \port$1728$0 , \port$1723$0 , \port$1718$0 , \port$1713$0 , \port$1708$0 , \port$1703$0 , \port$1698$0 , \port$1693$0 , \port$1688$0 , \port$1683$0 , \port$1678$0 , \port$1673$0 , \port$1668$0 , \port$1663$0 , \port$1658$0 , \port$1653$0 , \port$1648$0 , \port$1643$0 , \port$1638$0 , \port$1633$0 , \port$1628$0 , \port$1623$0 , \port$1618$0 , \port$1613$0 , \port$1608$0 , \port$1603$0 , \port$1598$0 , \port$1593$0 , \port$1588$0 , \port$1583$0 , \port$1578$0 , \port$1573$0 , \port$1568$0 , \port$1563$0 , \port$1558$0 , \port$1553$0 , \port$1548$0 , \port$1543$0 , \port$1538$0 , \port$1533$0 , \port$1528$0  };
     end else if (\$3 ) begin
       \$5  = { 32'h00000000, shift[1023:32] };
     end
@@ -5180,7 +5180,7 @@ module \mram_macro.result_serializer (clk, rst, flags, \port$1529$0 , \port$1534
     end
   end
   assign m_axis_tvalid = busy;
-  assign data = { \port$1844$0 , \port$1839$0 , \port$1834$0 , \port$1829$0 , \port$1824$0 , \port$1819$0 , \port$1814$0 , \port$1809$0 , \port$1804$0 , \port$1799$0 , \port$1794$0 , \port$1789$0 , \port$1784$0 , \port$1779$0 , \port$1774$0 , \port$1769$0 , \port$1764$0 , \port$1759$0 , \port$1754$0 , \port$1749$0 , \port$1744$0 , \port$1739$0 , \port$1734$0 , \port$1729$0 , \port$1724$0 , \port$1719$0 , \port$1714$0 , \port$1709$0 , \port$1704$0 , \port$1699$0 , \port$1694$0 , \port$1689$0 , \port$1684$0 , \port$1679$0 , \port$1674$0 , \port$1669$0 , \port$1664$0 , \port$1659$0 , \port$1654$0 , \port$1649$0 , \port$1644$0 , \port$1639$0 , \port$1634$0 , \port$1629$0 , \port$1624$0 , \port$1619$0 , \port$1614$0 , \port$1609$0 , \port$1604$0 , \port$1599$0 , \port$1594$0 , \port$1589$0 , \port$1584$0 , \port$1579$0 , \port$1574$0 , \port$1569$0 , \port$1564$0 , \port$1559$0 , \port$1554$0 , \port$1549$0 , \port$1544$0 , \port$1539$0 , \port$1534$0 , \port$1529$0  };
+  assign data = { \port$1843$0 , \port$1838$0 , \port$1833$0 , \port$1828$0 , \port$1823$0 , \port$1818$0 , \port$1813$0 , \port$1808$0 , \port$1803$0 , \port$1798$0 , \port$1793$0 , \port$1788$0 , \port$1783$0 , \port$1778$0 , \port$1773$0 , \port$1768$0 , \port$1763$0 , \port$1758$0 , \port$1753$0 , \port$1748$0 , \port$1743$0 , \port$1738$0 , \port$1733$0 , \port$1728$0 , \port$1723$0 , \port$1718$0 , \port$1713$0 , \port$1708$0 , \port$1703$0 , \port$1698$0 , \port$1693$0 , \port$1688$0 , \port$1683$0 , \port$1678$0 , \port$1673$0 , \port$1668$0 , \port$1663$0 , \port$1658$0 , \port$1653$0 , \port$1648$0 , \port$1643$0 , \port$1638$0 , \port$1633$0 , \port$1628$0 , \port$1623$0 , \port$1618$0 , \port$1613$0 , \port$1608$0 , \port$1603$0 , \port$1598$0 , \port$1593$0 , \port$1588$0 , \port$1583$0 , \port$1578$0 , \port$1573$0 , \port$1568$0 , \port$1563$0 , \port$1558$0 , \port$1553$0 , \port$1548$0 , \port$1543$0 , \port$1538$0 , \port$1533$0 , \port$1528$0  };
   assign m_axis_tdata = shift[31:0];
   assign \flags.overflow  = flags;
 endmodule
@@ -7395,7 +7395,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$1946$0 , \port$1948$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
+module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$1945$0 , \port$1947$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
 , arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, overflow, codes, array_idle, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   wire [63:0] \$1 ;
@@ -7503,118 +7503,118 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   wire \$191 ;
   wire \$192 ;
   wire \$193 ;
-  wire [1:0] \$194 ;
-  wire [2:0] \$195 ;
-  wire [3:0] \$196 ;
-  wire [4:0] \$197 ;
-  wire [5:0] \$198 ;
-  wire [6:0] \$199 ;
+  wire [63:0] \$194 ;
+  wire [63:0] \$195 ;
+  wire [64:0] \$196 ;
+  wire [63:0] \$197 ;
+  wire [63:0] \$198 ;
+  wire [64:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire [7:0] \$200 ;
-  wire [8:0] \$201 ;
-  wire [9:0] \$202 ;
-  wire [10:0] \$203 ;
-  wire [11:0] \$204 ;
-  wire [12:0] \$205 ;
-  wire [13:0] \$206 ;
-  wire [14:0] \$207 ;
-  wire [15:0] \$208 ;
-  wire [16:0] \$209 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire \$21 ;
-  wire [17:0] \$210 ;
-  wire [18:0] \$211 ;
-  wire [19:0] \$212 ;
-  wire [20:0] \$213 ;
-  wire [21:0] \$214 ;
-  wire [22:0] \$215 ;
-  wire [23:0] \$216 ;
-  wire [24:0] \$217 ;
-  wire [25:0] \$218 ;
-  wire [26:0] \$219 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire [1:0] \$215 ;
+  wire [1:0] \$216 ;
+  wire [2:0] \$217 ;
+  wire [1:0] \$218 ;
+  wire [1:0] \$219 ;
   wire \$22 ;
-  wire [27:0] \$220 ;
-  wire [28:0] \$221 ;
-  wire [29:0] \$222 ;
-  wire [30:0] \$223 ;
-  wire [31:0] \$224 ;
-  wire [32:0] \$225 ;
-  wire [33:0] \$226 ;
-  wire [34:0] \$227 ;
-  wire [35:0] \$228 ;
-  wire [36:0] \$229 ;
+  wire [2:0] \$220 ;
+  wire [3:0] \$221 ;
+  wire [1:0] \$222 ;
+  wire [1:0] \$223 ;
+  wire [2:0] \$224 ;
+  wire [1:0] \$225 ;
+  wire [1:0] \$226 ;
+  wire [2:0] \$227 ;
+  wire [3:0] \$228 ;
+  wire [4:0] \$229 ;
   wire \$23 ;
-  wire [37:0] \$230 ;
-  wire [38:0] \$231 ;
-  wire [39:0] \$232 ;
-  wire [40:0] \$233 ;
-  wire [41:0] \$234 ;
-  wire [42:0] \$235 ;
-  wire [43:0] \$236 ;
-  wire [44:0] \$237 ;
-  wire [45:0] \$238 ;
-  wire [46:0] \$239 ;
+  wire [1:0] \$230 ;
+  wire [1:0] \$231 ;
+  wire [2:0] \$232 ;
+  wire [1:0] \$233 ;
+  wire [1:0] \$234 ;
+  wire [2:0] \$235 ;
+  wire [3:0] \$236 ;
+  wire [1:0] \$237 ;
+  wire [1:0] \$238 ;
+  wire [2:0] \$239 ;
   wire \$24 ;
-  wire [47:0] \$240 ;
-  wire [48:0] \$241 ;
-  wire [49:0] \$242 ;
-  wire [50:0] \$243 ;
-  wire [51:0] \$244 ;
-  wire [52:0] \$245 ;
-  wire [53:0] \$246 ;
-  wire [54:0] \$247 ;
-  wire [55:0] \$248 ;
-  wire [56:0] \$249 ;
+  wire [1:0] \$240 ;
+  wire [1:0] \$241 ;
+  wire [2:0] \$242 ;
+  wire [3:0] \$243 ;
+  wire [4:0] \$244 ;
+  wire [5:0] \$245 ;
+  wire [1:0] \$246 ;
+  wire [1:0] \$247 ;
+  wire [2:0] \$248 ;
+  wire [1:0] \$249 ;
   wire \$25 ;
-  wire [57:0] \$250 ;
-  wire [58:0] \$251 ;
-  wire [59:0] \$252 ;
-  wire [60:0] \$253 ;
-  wire [61:0] \$254 ;
-  wire [62:0] \$255 ;
-  wire [63:0] \$256 ;
-  wire [64:0] \$257 ;
-  wire [63:0] \$258 ;
-  wire [63:0] \$259 ;
+  wire [1:0] \$250 ;
+  wire [2:0] \$251 ;
+  wire [3:0] \$252 ;
+  wire [1:0] \$253 ;
+  wire [1:0] \$254 ;
+  wire [2:0] \$255 ;
+  wire [1:0] \$256 ;
+  wire [1:0] \$257 ;
+  wire [2:0] \$258 ;
+  wire [3:0] \$259 ;
   wire \$26 ;
-  wire [64:0] \$260 ;
-  wire [63:0] \$261 ;
-  wire [63:0] \$262 ;
-  wire [64:0] \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire \$269 ;
+  wire [4:0] \$260 ;
+  wire [1:0] \$261 ;
+  wire [1:0] \$262 ;
+  wire [2:0] \$263 ;
+  wire [1:0] \$264 ;
+  wire [1:0] \$265 ;
+  wire [2:0] \$266 ;
+  wire [3:0] \$267 ;
+  wire [1:0] \$268 ;
+  wire [1:0] \$269 ;
   wire \$27 ;
-  wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
-  wire \$275 ;
-  wire \$276 ;
-  wire \$277 ;
-  wire \$278 ;
-  wire [63:0] \$279 ;
+  wire [2:0] \$270 ;
+  wire [1:0] \$271 ;
+  wire [1:0] \$272 ;
+  wire [2:0] \$273 ;
+  wire [3:0] \$274 ;
+  wire [4:0] \$275 ;
+  wire [5:0] \$276 ;
+  wire [6:0] \$277 ;
+  wire [63:0] \$278 ;
+  wire [16:0] \$279 ;
   wire \$28 ;
-  wire [16:0] \$280 ;
-  wire \$281 ;
-  wire [16:0] \$282 ;
+  wire \$280 ;
+  wire [16:0] \$281 ;
+  wire \$282 ;
   wire \$283 ;
   wire \$284 ;
-  wire \$285 ;
-  wire [4:0] \$286 ;
-  wire [63:0] \$287 ;
-  wire \$288 ;
+  wire [4:0] \$285 ;
+  wire [63:0] \$286 ;
+  wire \$287 ;
+  wire [16:0] \$288 ;
   wire [16:0] \$289 ;
   wire \$29 ;
-  wire [16:0] \$290 ;
-  wire [63:0] \$291 ;
-  wire \$292 ;
+  wire [63:0] \$290 ;
+  wire \$291 ;
+  wire [63:0] \$292 ;
   wire [63:0] \$293 ;
-  wire [63:0] \$294 ;
+  reg [6:0] \$294 ;
   reg [5:0] \$295 ;
   reg [63:0] \$296 ;
   reg \$297 ;
@@ -7731,7 +7731,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   reg [63:0] data = 64'h0000000000000000;
   wire [63:0] \data$27 ;
   output [6:0] fail_cells;
-  wire [6:0] fail_cells;
+  reg [6:0] fail_cells = 7'h00;
   output [63:0] fail_mask;
   reg [63:0] fail_mask = 64'h0000000000000000;
   output [5:0] fail_row;
@@ -7744,10 +7744,10 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   wire [3:0] max_retries;
   input [63:0] overflow;
   wire [63:0] overflow;
-  input [31:0] \port$1946$0 ;
-  wire [31:0] \port$1946$0 ;
-  input [31:0] \port$1948$0 ;
-  wire [31:0] \port$1948$0 ;
+  input [31:0] \port$1945$0 ;
+  wire [31:0] \port$1945$0 ;
+  input [31:0] \port$1947$0 ;
+  wire [31:0] \port$1947$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -7975,104 +7975,105 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   assign \$192  = ~ overflow[63];
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
-  assign \$194  = 1'h0 + fail_mask[0];
-  assign \$195  = \$194  + fail_mask[1];
-  assign \$196  = \$195  + fail_mask[2];
-  assign \$197  = \$196  + fail_mask[3];
-  assign \$198  = \$197  + fail_mask[4];
-  assign \$199  = \$198  + fail_mask[5];
-  assign \$200  = \$199  + fail_mask[6];
-  assign \$201  = \$200  + fail_mask[7];
-  assign \$202  = \$201  + fail_mask[8];
-  assign \$203  = \$202  + fail_mask[9];
-  assign \$204  = \$203  + fail_mask[10];
-  assign \$205  = \$204  + fail_mask[11];
-  assign \$206  = \$205  + fail_mask[12];
-  assign \$207  = \$206  + fail_mask[13];
-  assign \$208  = \$207  + fail_mask[14];
-  assign \$209  = \$208  + fail_mask[15];
-  assign \$210  = \$209  + fail_mask[16];
-  assign \$211  = \$210  + fail_mask[17];
-  assign \$212  = \$211  + fail_mask[18];
-  assign \$213  = \$212  + fail_mask[19];
-  assign \$214  = \$213  + fail_mask[20];
-  assign \$215  = \$214  + fail_mask[21];
-  assign \$216  = \$215  + fail_mask[22];
-  assign \$217  = \$216  + fail_mask[23];
-  assign \$218  = \$217  + fail_mask[24];
-  assign \$219  = \$218  + fail_mask[25];
-  assign \$220  = \$219  + fail_mask[26];
-  assign \$221  = \$220  + fail_mask[27];
-  assign \$222  = \$221  + fail_mask[28];
-  assign \$223  = \$222  + fail_mask[29];
-  assign \$224  = \$223  + fail_mask[30];
-  assign \$225  = \$224  + fail_mask[31];
-  assign \$226  = \$225  + fail_mask[32];
-  assign \$227  = \$226  + fail_mask[33];
-  assign \$228  = \$227  + fail_mask[34];
-  assign \$229  = \$228  + fail_mask[35];
-  assign \$230  = \$229  + fail_mask[36];
-  assign \$231  = \$230  + fail_mask[37];
-  assign \$232  = \$231  + fail_mask[38];
-  assign \$233  = \$232  + fail_mask[39];
-  assign \$234  = \$233  + fail_mask[40];
-  assign \$235  = \$234  + fail_mask[41];
-  assign \$236  = \$235  + fail_mask[42];
-  assign \$237  = \$236  + fail_mask[43];
-  assign \$238  = \$237  + fail_mask[44];
-  assign \$239  = \$238  + fail_mask[45];
-  assign \$240  = \$239  + fail_mask[46];
-  assign \$241  = \$240  + fail_mask[47];
-  assign \$242  = \$241  + fail_mask[48];
-  assign \$243  = \$242  + fail_mask[49];
-  assign \$244  = \$243  + fail_mask[50];
-  assign \$245  = \$244  + fail_mask[51];
-  assign \$246  = \$245  + fail_mask[52];
-  assign \$247  = \$246  + fail_mask[53];
-  assign \$248  = \$247  + fail_mask[54];
-  assign \$249  = \$248  + fail_mask[55];
-  assign \$250  = \$249  + fail_mask[56];
-  assign \$251  = \$250  + fail_mask[57];
-  assign \$252  = \$251  + fail_mask[58];
-  assign \$253  = \$252  + fail_mask[59];
-  assign \$254  = \$253  + fail_mask[60];
-  assign \$255  = \$254  + fail_mask[61];
-  assign \$256  = \$255  + fail_mask[62];
-  assign \$257  = \$256  + fail_mask[63];
-  assign \$258  = 1'h1 << fail_row;
-  assign \$259  = side ? 64'h0000000000000000 : \$258 ;
-  assign \$261  = 1'h1 << fail_row;
-  assign \$262  = side ? \$261  : 64'h0000000000000000;
-  assign \$264  = | wrong;
-  assign \$265  = | retries_left;
-  assign \$266  = \$264  & \$265 ;
-  assign \$267  = | fail_mask;
-  assign \$268  = ! write_state;
-  assign \$269  = write_state == 1'h1;
-  assign \$270  = write_state == 2'h2;
-  assign \$271  = write_state == 2'h3;
-  assign \$272  = write_state == 3'h4;
-  assign \$273  = write_state == 3'h5;
-  assign \$274  = write_state == 3'h6;
-  assign \$275  = write_state == 3'h7;
-  assign \$276  = write_state == 4'h8;
-  assign \$277  = write_state == 4'h9;
-  assign \$278  = write_state == 4'ha;
-  assign \$279  = 1'h1 << fail_row;
-  assign \$280  = pulse_len - 1'h1;
-  assign \$281  = ! pulse_left;
-  assign \$282  = pulse_left - 1'h1;
-  assign \$283  = | wrong;
-  assign \$284  = | retries_left;
-  assign \$285  = \$283  & \$284 ;
-  assign \$286  = retries_left - 1'h1;
-  assign \$287  = 1'h1 << fail_row;
-  assign \$288  = pulse_len > 15'h7fff;
-  assign \$290  = \$288  ? 17'h0ffff : \$289 ;
-  assign \$291  = fail_mask | wrong;
-  assign \$292  = ! side;
-  assign \$293  = 1'h1 << fail_row;
-  assign \$294  = ~ data;
+  assign \$194  = 1'h1 << fail_row;
+  assign \$195  = side ? 64'h0000000000000000 : \$194 ;
+  assign \$197  = 1'h1 << fail_row;
+  assign \$198  = side ? \$197  : 64'h0000000000000000;
+  assign \$200  = | wrong;
+  assign \$201  = | retries_left;
+  assign \$202  = \$200  & \$201 ;
+  assign \$203  = | fail_mask;
+  assign \$204  = ! write_state;
+  assign \$205  = write_state == 1'h1;
+  assign \$206  = write_state == 2'h2;
+  assign \$207  = write_state == 2'h3;
+  assign \$208  = write_state == 3'h4;
+  assign \$209  = write_state == 3'h5;
+  assign \$210  = write_state == 3'h6;
+  assign \$211  = write_state == 3'h7;
+  assign \$212  = write_state == 4'h8;
+  assign \$213  = write_state == 4'h9;
+  assign \$214  = write_state == 4'ha;
+  assign \$215  = fail_mask[0] + fail_mask[1];
+  assign \$216  = fail_mask[2] + fail_mask[3];
+  assign \$217  = \$215  + \$216 ;
+  assign \$218  = fail_mask[4] + fail_mask[5];
+  assign \$219  = fail_mask[6] + fail_mask[7];
+  assign \$220  = \$218  + \$219 ;
+  assign \$221  = \$217  + \$220 ;
+  assign \$222  = fail_mask[8] + fail_mask[9];
+  assign \$223  = fail_mask[10] + fail_mask[11];
+  assign \$224  = \$222  + \$223 ;
+  assign \$225  = fail_mask[12] + fail_mask[13];
+  assign \$226  = fail_mask[14] + fail_mask[15];
+  assign \$227  = \$225  + \$226 ;
+  assign \$228  = \$224  + \$227 ;
+  assign \$229  = \$221  + \$228 ;
+  assign \$230  = fail_mask[16] + fail_mask[17];
+  assign \$231  = fail_mask[18] + fail_mask[19];
+  assign \$232  = \$230  + \$231 ;
+  assign \$233  = fail_mask[20] + fail_mask[21];
+  assign \$234  = fail_mask[22] + fail_mask[23];
+  assign \$235  = \$233  + \$234 ;
+  assign \$236  = \$232  + \$235 ;
+  assign \$237  = fail_mask[24] + fail_mask[25];
+  assign \$238  = fail_mask[26] + fail_mask[27];
+  assign \$239  = \$237  + \$238 ;
+  assign \$240  = fail_mask[28] + fail_mask[29];
+  assign \$241  = fail_mask[30] + fail_mask[31];
+  assign \$242  = \$240  + \$241 ;
+  assign \$243  = \$239  + \$242 ;
+  assign \$244  = \$236  + \$243 ;
+  assign \$245  = \$229  + \$244 ;
+  assign \$246  = fail_mask[32] + fail_mask[33];
+  assign \$247  = fail_mask[34] + fail_mask[35];
+  assign \$248  = \$246  + \$247 ;
+  assign \$249  = fail_mask[36] + fail_mask[37];
+  assign \$250  = fail_mask[38] + fail_mask[39];
+  assign \$251  = \$249  + \$250 ;
+  assign \$252  = \$248  + \$251 ;
+  assign \$253  = fail_mask[40] + fail_mask[41];
+  assign \$254  = fail_mask[42] + fail_mask[43];
+  assign \$255  = \$253  + \$254 ;
+  assign \$256  = fail_mask[44] + fail_mask[45];
+  assign \$257  = fail_mask[46] + fail_mask[47];
+  assign \$258  = \$256  + \$257 ;
+  assign \$259  = \$255  + \$258 ;
+  assign \$260  = \$252  + \$259 ;
+  assign \$261  = fail_mask[48] + fail_mask[49];
+  assign \$262  = fail_mask[50] + fail_mask[51];
+  assign \$263  = \$261  + \$262 ;
+  assign \$264  = fail_mask[52] + fail_mask[53];
+  assign \$265  = fail_mask[54] + fail_mask[55];
+  assign \$266  = \$264  + \$265 ;
+  assign \$267  = \$263  + \$266 ;
+  assign \$268  = fail_mask[56] + fail_mask[57];
+  assign \$269  = fail_mask[58] + fail_mask[59];
+  assign \$270  = \$268  + \$269 ;
+  assign \$271  = fail_mask[60] + fail_mask[61];
+  assign \$272  = fail_mask[62] + fail_mask[63];
+  assign \$273  = \$271  + \$272 ;
+  assign \$274  = \$270  + \$273 ;
+  assign \$275  = \$267  + \$274 ;
+  assign \$276  = \$260  + \$275 ;
+  assign \$277  = \$245  + \$276 ;
+  assign \$278  = 1'h1 << fail_row;
+  assign \$279  = pulse_len - 1'h1;
+  assign \$280  = ! pulse_left;
+  assign \$281  = pulse_left - 1'h1;
+  assign \$282  = | wrong;
+  assign \$283  = | retries_left;
+  assign \$284  = \$282  & \$283 ;
+  assign \$285  = retries_left - 1'h1;
+  assign \$286  = 1'h1 << fail_row;
+  assign \$287  = pulse_len > 15'h7fff;
+  assign \$289  = \$287  ? 17'h0ffff : \$288 ;
+  assign \$290  = fail_mask | wrong;
+  assign \$291  = ! side;
+  assign \$292  = 1'h1 << fail_row;
+  assign \$293  = ~ data;
+  always @(posedge clk)
+    fail_cells <= \$294 ;
   always @(posedge clk)
     fail_row <= \$295 ;
   always @(posedge clk)
@@ -8097,8 +8098,8 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
     arr_wr_pulse <= \$305 ;
   always @(posedge clk)
     pulse_left <= \$306 ;
-  assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$259  };
-  assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$262  };
+  assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$195  };
+  assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$198  };
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     busy = 1'h0;
@@ -8208,7 +8209,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$266 ) begin
+          if (\$202 ) begin
             retry = 1'h1;
           end
     endcase
@@ -8238,8 +8239,15 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h6:
           /* empty */;
       4'ha:
-          fail_valid = \$267 ;
+          fail_valid = \$203 ;
     endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$294  = \$277 ;
+    if (rst) begin
+      \$294  = 7'h00;
+    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
@@ -8260,7 +8268,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$1948$0 , \port$1946$0  };
+            \$296  = { \port$1947$0 , \port$1945$0  };
           end
     endcase
     if (rst) begin
@@ -8292,7 +8300,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h9:
           /* empty */;
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$297  = 1'h1;
           end
     endcase
@@ -8323,13 +8331,13 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
+          if (\$284 ) begin
             if (pulse_doubling) begin
-              \$298  = \$290 [15:0];
+              \$298  = \$289 [15:0];
             end
           end
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$298  = pulse_cycles;
           end
     endcase
@@ -8360,11 +8368,11 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
-            \$299  = \$286 [3:0];
+          if (\$284 ) begin
+            \$299  = \$285 [3:0];
           end
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$299  = max_retries;
           end
     endcase
@@ -8396,9 +8404,9 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
           /* empty */;
       4'h9:
           (* full_case = 32'd1 *)
-          if (\$285 ) begin
+          if (\$284 ) begin
           end else begin
-            \$300  = \$291 ;
+            \$300  = \$290 ;
           end
     endcase
     if (rst) begin
@@ -8420,7 +8428,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h2:
           \$301  = 4'h3;
       4'h3:
-          if (\$281 ) begin
+          if (\$280 ) begin
             \$301  = 4'h4;
           end
       4'h4:
@@ -8440,14 +8448,14 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
           end
       4'h9:
           (* full_case = 32'd1 *)
-          if (\$285 ) begin
+          if (\$284 ) begin
             \$301  = 4'h2;
           end else begin
             \$301  = 4'h6;
           end
       4'h6:
           (* full_case = 32'd1 *)
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$301  = 4'h2;
           end else begin
             \$301  = 4'ha;
@@ -8467,7 +8475,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
           /* empty */;
       4'h1:
           if (array_idle) begin
-            \$302  = \$279 ;
+            \$302  = \$278 ;
           end
       4'h2:
           /* empty */;
@@ -8482,12 +8490,12 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
-            \$302  = \$287 ;
+          if (\$284 ) begin
+            \$302  = \$286 ;
           end
       4'h6:
-          if (\$292 ) begin
-            \$302  = \$293 ;
+          if (\$291 ) begin
+            \$302  = \$292 ;
           end
     endcase
     if (rst) begin
@@ -8517,11 +8525,11 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
+          if (\$284 ) begin
             \$303  = side;
           end
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$303  = 1'h1;
           end
     endcase
@@ -8552,12 +8560,12 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
+          if (\$284 ) begin
             \$304  = side_data;
           end
       4'h6:
-          if (\$292 ) begin
-            \$304  = \$294 ;
+          if (\$291 ) begin
+            \$304  = \$293 ;
           end
     endcase
     if (rst) begin
@@ -8575,7 +8583,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h2:
           \$305  = 1'h1;
       4'h3:
-          if (\$281 ) begin
+          if (\$280 ) begin
             \$305  = 1'h0;
           end
     endcase
@@ -8592,12 +8600,12 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h1:
           /* empty */;
       4'h2:
-          \$306  = \$280 [15:0];
+          \$306  = \$279 [15:0];
       4'h3:
           (* full_case = 32'd1 *)
-          if (\$281 ) begin
+          if (\$280 ) begin
           end else begin
-            \$306  = \$282 [15:0];
+            \$306  = \$281 [15:0];
           end
     endcase
     if (rst) begin
@@ -8606,10 +8614,9 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   end
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$1948$0 , \port$1946$0  };
-  assign fail_cells = \$257 [6:0];
-  assign bypass_l = \$260 [63:0];
-  assign bypass_r = \$263 [63:0];
+  assign \data$27  = { \port$1947$0 , \port$1945$0  };
+  assign bypass_l = \$196 [63:0];
+  assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;
   assign reads_low[62] = \$190 ;
   assign reads_low[61] = \$187 ;
@@ -8674,7 +8681,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   assign reads_low[2] = \$10 ;
   assign reads_low[1] = \$7 ;
   assign reads_low[0] = \$4 ;
-  assign \$260  = \$auto$rtlil.cc:2739:Not$2 ;
-  assign \$263  = \$auto$rtlil.cc:2739:Not$4 ;
-  assign \$289  = { pulse_len, 1'h0 };
+  assign \$196  = \$auto$rtlil.cc:2739:Not$2 ;
+  assign \$199  = \$auto$rtlil.cc:2739:Not$4 ;
+  assign \$288  = { pulse_len, 1'h0 };
 endmodule
