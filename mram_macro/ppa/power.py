@@ -12,10 +12,12 @@ internal power at all for a flip-flop whose output does not toggle (checked on N
 Q activity 0 gives 0 W, although the library gives ~7 fJ per clock cycle on pin CK). So, per
 clock cycle::
 
-    clock = sum over flip-flops of the clock pin's internal energy (rise + fall, averaged over
-            the pin's ``when`` states, at the smallest input slew: an ideal clock)
-          + C_clock * V**2, C_clock = sum of the clock pins' capacitances (no clock tree is
-            built, so none is counted)
+    clock = sum over flip-flops of clock edges x (the clock pin's internal energy: rise + fall,
+            averaged over the pin's ``when`` states, at the smallest input slew, an ideal clock;
+            + C_pin * V**2 for the clock net; no clock tree is built, so none is counted)
+
+with one edge per cycle on the free-running clock and, on a gated clock net, the edges measured
+in the simulation.
 
 ``data`` is OpenSTA's internal + switching power with the measured activity (flip-flop clock-to-Q
 energy included, as it comes with a Q toggle), ``leakage`` OpenSTA's leakage.
@@ -253,8 +255,13 @@ def analyse_power(netlist: Path, top: str, lib: StdCellLibrary, activity: Activi
     for name, (internal, switching, leakage) in full.items():
         clock_J = 0.0
         for pin, (energy_J, cap_F) in clock_pins.get(cells.get(name, ""), {}).items():
-            if pins[name].get(pin) == clock_net:
-                clock_J += energy_J + cap_F * lib.vdd_V ** 2
+            net = pins[name].get(pin)
+            if net is None:
+                continue
+            # Clock edges per cycle: every cycle on the free-running clock; on a gated clock,
+            # as many as its net's measured rising edges (half its toggles).
+            edges = 1.0 if net == clock_net else activity.per_cycle(net) / 2
+            clock_J += (energy_J + cap_F * lib.vdd_V ** 2) * edges
         result.append(InstancePower(name=name, cell=cells.get(name, "?"),
                                     block=blocks.get(name, "top"),
                                     clock_W=clock_J / (period * 1e-9),

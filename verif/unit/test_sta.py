@@ -76,3 +76,20 @@ def test_unknown_library_is_named():
 def test_target_clocks_are_stated():
     for lib in LIBRARIES.values():
         assert lib.target_period_ns > 0 and Path(lib.liberty).name.endswith(".lib")
+
+
+def test_flat_synthesis_rejects_bad_constraints(tmp_path):
+    from mram_macro.synth import synthesize_flat
+
+    lib = library("nangate45")
+    src = tmp_path / "short_path.v"
+    src.write_text(_SHORT_PATH.replace("long_path", "short_path"))
+    common = dict(liberty=lib.liberty, driving_cell=lib.driving_cell, tie_hi=lib.tie_hi,
+                  tie_lo=lib.tie_lo, workdir=tmp_path)
+    with pytest.raises(ValueError, match="period_ps must be a positive number"):
+        synthesize_flat(src, "short_path", period_ps=0, output_load=1.0, **common)
+    with pytest.raises(ValueError, match="output_load must be a non-negative number"):
+        synthesize_flat(src, "short_path", period_ps=2000, output_load=-1, **common)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        synthesize_flat(tmp_path / "nope.v", "short_path", period_ps=2000, output_load=1.0,
+                        **common)
