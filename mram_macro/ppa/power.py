@@ -7,20 +7,19 @@ propagated into the logic, and pins left out keep OpenSTA's default activity); c
 transitions per cycle. ``sta::instance_power`` then gives
 each instance's internal, switching and leakage power at the clock period.
 
-The clock is added from the Liberty file, because OpenSTA 2.0.17 leaves it out: it reports no
-internal power at all for a flip-flop whose output does not toggle (checked on NanGate's DFF_X1:
-Q activity 0 gives 0 W, although the library gives ~7 fJ per clock cycle on pin CK). So, per
-clock cycle::
+Two runs split the clock from the data. The second keeps every net's duty (OpenSTA weighs a
+flip-flop's state-dependent clock-pin power, the ``when`` groups, by the probabilities of those
+states, so zero duties would zero the clock power too) and the clock nets' edges, but sets every
+other toggle rate to zero; what the cells still burn there is clock power. Per instance::
 
-    clock = sum over flip-flops of clock edges x (the clock pin's internal energy: rise + fall,
-            averaged over the pin's ``when`` states, at the smallest input slew, an ideal clock;
-            + C_pin * V**2 for the clock net; no clock tree is built, so none is counted)
+    clock   = dynamic power of the clock-only run
+              + edges x C_pin x V**2 for each clock pin (the clock net is driven by a port, which
+                OpenSTA charges to no instance; no clock tree is built, so none is counted)
+    data    = dynamic power with the measured activity - dynamic power of the clock-only run
+    leakage = leakage power
 
-with one edge per cycle on the free-running clock and, on a gated clock net, the edges measured
-in the simulation.
-
-``data`` is OpenSTA's internal + switching power with the measured activity (flip-flop clock-to-Q
-energy included, as it comes with a Q toggle), ``leakage`` OpenSTA's leakage.
+A clock net is one that reaches a clock pin (``clock : true`` in the Liberty file): the
+free-running ``clk`` with one edge per cycle, or a gated clock with its measured edges.
 
 Energy over the measurement window = power x window cycles x period.
 """
@@ -139,23 +138,28 @@ def attribute_blocks(instances: list[Instance], outputs: dict[str, list[str]]) -
     return result
 
 
-def _annotation(instances: list[Instance], activity: Activity, inputs: list[str], *,
-                clock_net: str = "clk") -> list[str]:
+def _annotation(instances: list[Instance], activity: Activity, inputs: list[str],
+                clock_nets: set[str], *, data: bool, clock_net: str = "clk") -> list[str]:
     """One ``set_power_pin_activity`` per pin of every instance, one
     ``set_power_input_port_activity`` per input port bit (OpenSTA 2.0.17 propagates activity
-    once, before annotation, and keeps its default on whatever is not annotated)."""
+    once, before annotation, and keeps its default on whatever is not annotated). Duties are
+    always the measured ones; with ``data`` false, only clock nets keep their toggle rate."""
+
+    def rate(net: str) -> tuple[float, float]:
+        if net == clock_net:
+            return 2.0, 0.5
+        toggles = activity.per_cycle(net) if data or net in clock_nets else 0.0
+        return toggles, activity.duty.get(net, 0.0)
+
     lines = []
     for port in inputs:
-        if port == clock_net:
-            continue
-        lines.append(f"sta::set_power_input_port_activity [get_ports {{{port}}}] "
-                     f"{activity.per_cycle(port):.6g} {activity.duty.get(port, 0.0):.6g}")
+        if port != clock_net:
+            act, duty = rate(port)
+            lines.append(f"sta::set_power_input_port_activity [get_ports {{{port}}}] "
+                         f"{act:.6g} {duty:.6g}")
     for inst in instances:
         for pin, net in inst.pins.items():
-            if net == clock_net:
-                act, duty = 2.0, 0.5
-            else:
-                act, duty = activity.per_cycle(net), activity.duty.get(net, 0.0)
+            act, duty = rate(net)
             lines.append(f"sta::set_power_pin_activity [get_pins {{{inst.name}/{pin}}}] "
                          f"{act:.6g} {duty:.6g}")
     return lines
@@ -246,26 +250,33 @@ def analyse_power(netlist: Path, top: str, lib: StdCellLibrary, activity: Activi
     instances = read_instances(netlist)
     blocks = attribute_blocks(instances, outputs)
     inputs = _input_ports(netlist)
-    full = _run(netlist, top, lib, period, _annotation(instances, activity, inputs),
-                workdir, "power")
     clock_pins = liberty_clock_pins(lib.require(), lib.cap_unit_F)
     cells = {i.name: i.cell for i in instances}
     pins = {i.name: i.pins for i in instances}
+    clock_nets = {i.pins[p] for i in instances for p in clock_pins.get(i.cell, {})
+                  if p in i.pins}
+    full = _run(netlist, top, lib, period,
+                _annotation(instances, activity, inputs, clock_nets, data=True,
+                            clock_net=clock_net), workdir, "power")
+    clock = _run(netlist, top, lib, period,
+                 _annotation(instances, activity, inputs, clock_nets, data=False,
+                             clock_net=clock_net), workdir, "power_clock")
     result = []
     for name, (internal, switching, leakage) in full.items():
-        clock_J = 0.0
-        for pin, (energy_J, cap_F) in clock_pins.get(cells.get(name, ""), {}).items():
+        c_int, c_sw, _ = clock.get(name, (0.0, 0.0, 0.0))
+        net_J = 0.0
+        for pin, (_energy_J, cap_F) in clock_pins.get(cells.get(name, ""), {}).items():
             net = pins[name].get(pin)
             if net is None:
                 continue
             # Clock edges per cycle: every cycle on the free-running clock; on a gated clock,
             # as many as its net's measured rising edges (half its toggles).
             edges = 1.0 if net == clock_net else activity.per_cycle(net) / 2
-            clock_J += (energy_J + cap_F * lib.vdd_V ** 2) * edges
+            net_J += cap_F * lib.vdd_V ** 2 * edges
+        clock_W = c_int + c_sw + net_J / (period * 1e-9)
         result.append(InstancePower(name=name, cell=cells.get(name, "?"),
-                                    block=blocks.get(name, "top"),
-                                    clock_W=clock_J / (period * 1e-9),
-                                    data_W=internal + switching,
+                                    block=blocks.get(name, "top"), clock_W=clock_W,
+                                    data_W=max(0.0, internal + switching - c_int - c_sw),
                                     leakage_W=leakage, switching_W=switching))
     return PowerResult(instances=result, period_ns=period, cycles=activity.cycles,
                        vmms=activity.vmms)
