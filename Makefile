@@ -16,7 +16,7 @@ TESTS ?= verif
 # pytest-xdist workers; the machines have 2 cores.
 JOBS ?= 2
 
-.PHONY: setup test demo synth bench lint hdl clean distclean
+.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa
 
 setup:
 	bash tools/setup.sh
@@ -30,6 +30,17 @@ demo: setup
 
 synth: setup
 	mram-macro synth --out build/synth
+
+# Timing sign-off: flat timing-driven synthesis + OpenSTA, per configuration and Liberty file, at
+# each library's target clock (mram_macro/ppa/libraries.py); fails below 10 % slack.
+sta: setup
+	python -m mram_macro.ppa sta
+
+# PPA report: area per block, fmax, latency, energy per VMM (analogue model + gate-level
+# activity of the flat netlist annotated into OpenSTA), TOPS/W, TOPS/mm², plots under build/ppa;
+# then the committed copies (docs/ppa/, README's PPA table). Takes ~15 min (gate-level Icarus).
+ppa: setup
+	python -m mram_macro.ppa ppa --publish
 
 bench: setup
 	python -m verif.bench

@@ -541,263 +541,263 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .capture(\capture$180 ),
     .clk(clk),
     .codes(codes),
-    .\port$1923$0 (\$10 ),
-    .\port$1934$0 (\$11 ),
-    .\port$1945$0 (\$12 ),
-    .\port$1956$0 (\$13 ),
-    .\port$1967$0 (\$14 ),
-    .\port$1978$0 (\$15 ),
-    .\port$1989$0 (\$16 ),
-    .\port$2000$0 (\$17 ),
-    .\port$2011$0 (\$18 ),
-    .\port$2022$0 (\$19 ),
-    .\port$2033$0 (\$20 ),
-    .\port$2044$0 (\$21 ),
-    .\port$2055$0 (\$22 ),
-    .\port$2066$0 (\$23 ),
-    .\port$2077$0 (\$24 ),
-    .\port$2088$0 (\$25 ),
-    .\port$2099$0 (\$26 ),
-    .\port$2110$0 (\$27 ),
-    .\port$2121$0 (\$28 ),
-    .\port$2132$0 (\$29 ),
-    .\port$2143$0 (\$30 ),
-    .\port$2154$0 (\$31 ),
-    .\port$2165$0 (\$32 ),
-    .\port$2176$0 (\$33 ),
-    .\port$2187$0 (\$34 ),
-    .\port$2198$0 (\$35 ),
-    .\port$2209$0 (\$36 ),
-    .\port$2220$0 (\$37 ),
-    .\port$2231$0 (\$38 ),
-    .\port$2242$0 (\$39 ),
-    .\port$2253$0 (\$40 ),
-    .\port$2264$0 (\$41 ),
-    .\port$2275$0 (\$42 ),
-    .\port$2286$0 (\$43 ),
-    .\port$2297$0 (\$44 ),
-    .\port$2308$0 (\$45 ),
-    .\port$2319$0 (\$46 ),
-    .\port$2330$0 (\$47 ),
-    .\port$2341$0 (\$48 ),
-    .\port$2352$0 (\$49 ),
-    .\port$2363$0 (\$50 ),
-    .\port$2374$0 (\$51 ),
-    .\port$2385$0 (\$52 ),
-    .\port$2396$0 (\$53 ),
-    .\port$2407$0 (\$54 ),
-    .\port$2418$0 (\$55 ),
-    .\port$2429$0 (\$56 ),
-    .\port$2440$0 (\$57 ),
-    .\port$2451$0 (\$58 ),
-    .\port$2462$0 (\$59 ),
-    .\port$2473$0 (\$60 ),
-    .\port$2484$0 (\$61 ),
-    .\port$2495$0 (\$62 ),
-    .\port$2506$0 (\$63 ),
-    .\port$2517$0 (\$64 ),
-    .\port$2528$0 (\$65 ),
-    .\port$2539$0 (\$66 ),
-    .\port$2550$0 (\$67 ),
-    .\port$2561$0 (\$68 ),
-    .\port$2572$0 (\$69 ),
-    .\port$2583$0 (\$70 ),
-    .\port$2594$0 (\$71 ),
-    .\port$2605$0 (\$72 ),
-    .\port$2616$0 (\$73 ),
-    .\port$2628$0 (\$74 ),
-    .\port$2640$0 (\$75 ),
-    .\port$2652$0 (\$76 ),
-    .\port$2664$0 (\$77 ),
-    .\port$2676$0 (\$78 ),
-    .\port$2688$0 (\$79 ),
-    .\port$2700$0 (\$80 ),
-    .\port$2712$0 (\$81 ),
-    .\port$2724$0 (\$82 ),
-    .\port$2736$0 (\$83 ),
-    .\port$2748$0 (\$84 ),
-    .\port$2760$0 (\$85 ),
-    .\port$2772$0 (\$86 ),
-    .\port$2784$0 (\$87 ),
-    .\port$2796$0 (\$88 ),
-    .\port$2808$0 (\$89 ),
-    .\port$2820$0 (\$90 ),
-    .\port$2832$0 (\$91 ),
-    .\port$2844$0 (\$92 ),
-    .\port$2856$0 (\$93 ),
-    .\port$2868$0 (\$94 ),
-    .\port$2880$0 (\$95 ),
-    .\port$2892$0 (\$96 ),
-    .\port$2904$0 (\$97 ),
-    .\port$2916$0 (\$98 ),
-    .\port$2928$0 (\$99 ),
-    .\port$2940$0 (\$100 ),
-    .\port$2952$0 (\$101 ),
-    .\port$2964$0 (\$102 ),
-    .\port$2976$0 (\$103 ),
-    .\port$2988$0 (\$104 ),
-    .\port$3000$0 (\$105 ),
-    .\port$3012$0 (\$106 ),
-    .\port$3024$0 (\$107 ),
-    .\port$3036$0 (\$108 ),
-    .\port$3048$0 (\$109 ),
-    .\port$3060$0 (\$110 ),
-    .\port$3072$0 (\$111 ),
-    .\port$3084$0 (\$112 ),
-    .\port$3096$0 (\$113 ),
-    .\port$3108$0 (\$114 ),
-    .\port$3120$0 (\$115 ),
-    .\port$3132$0 (\$116 ),
-    .\port$3144$0 (\$117 ),
-    .\port$3156$0 (\$118 ),
-    .\port$3168$0 (\$119 ),
-    .\port$3180$0 (\$120 ),
-    .\port$3192$0 (\$121 ),
-    .\port$3204$0 (\$122 ),
-    .\port$3216$0 (\$123 ),
-    .\port$3228$0 (\$124 ),
-    .\port$3240$0 (\$125 ),
-    .\port$3252$0 (\$126 ),
-    .\port$3264$0 (\$127 ),
-    .\port$3276$0 (\$128 ),
-    .\port$3288$0 (\$129 ),
-    .\port$3300$0 (\$130 ),
-    .\port$3312$0 (\$131 ),
-    .\port$3324$0 (\$132 ),
-    .\port$3336$0 (\$133 ),
-    .\port$3348$0 (\$134 ),
-    .\port$3360$0 (\$135 ),
-    .\port$3372$0 (\$136 ),
-    .\port$3384$0 (\$137 ),
-    .\port$3493$0 (cal_offset0_offset),
-    .\port$3495$0 (cal_offset1_offset),
-    .\port$3497$0 (cal_offset2_offset),
-    .\port$3499$0 (cal_offset3_offset),
-    .\port$3501$0 (cal_offset4_offset),
-    .\port$3503$0 (cal_offset5_offset),
-    .\port$3505$0 (cal_offset6_offset),
-    .\port$3507$0 (cal_offset7_offset),
-    .\port$3509$0 (cal_offset8_offset),
-    .\port$3511$0 (cal_offset9_offset),
-    .\port$3513$0 (cal_offset10_offset),
-    .\port$3515$0 (cal_offset11_offset),
-    .\port$3517$0 (cal_offset12_offset),
-    .\port$3519$0 (cal_offset13_offset),
-    .\port$3521$0 (cal_offset14_offset),
-    .\port$3523$0 (cal_offset15_offset),
-    .\port$3525$0 (cal_offset16_offset),
-    .\port$3527$0 (cal_offset17_offset),
-    .\port$3529$0 (cal_offset18_offset),
-    .\port$3531$0 (cal_offset19_offset),
-    .\port$3533$0 (cal_offset20_offset),
-    .\port$3535$0 (cal_offset21_offset),
-    .\port$3537$0 (cal_offset22_offset),
-    .\port$3539$0 (cal_offset23_offset),
-    .\port$3541$0 (cal_offset24_offset),
-    .\port$3543$0 (cal_offset25_offset),
-    .\port$3545$0 (cal_offset26_offset),
-    .\port$3547$0 (cal_offset27_offset),
-    .\port$3549$0 (cal_offset28_offset),
-    .\port$3551$0 (cal_offset29_offset),
-    .\port$3553$0 (cal_offset30_offset),
-    .\port$3555$0 (cal_offset31_offset),
-    .\port$3557$0 (cal_offset32_offset),
-    .\port$3559$0 (cal_offset33_offset),
-    .\port$3561$0 (cal_offset34_offset),
-    .\port$3563$0 (cal_offset35_offset),
-    .\port$3565$0 (cal_offset36_offset),
-    .\port$3567$0 (cal_offset37_offset),
-    .\port$3569$0 (cal_offset38_offset),
-    .\port$3571$0 (cal_offset39_offset),
-    .\port$3573$0 (cal_offset40_offset),
-    .\port$3575$0 (cal_offset41_offset),
-    .\port$3577$0 (cal_offset42_offset),
-    .\port$3579$0 (cal_offset43_offset),
-    .\port$3581$0 (cal_offset44_offset),
-    .\port$3583$0 (cal_offset45_offset),
-    .\port$3585$0 (cal_offset46_offset),
-    .\port$3587$0 (cal_offset47_offset),
-    .\port$3589$0 (cal_offset48_offset),
-    .\port$3591$0 (cal_offset49_offset),
-    .\port$3593$0 (cal_offset50_offset),
-    .\port$3595$0 (cal_offset51_offset),
-    .\port$3597$0 (cal_offset52_offset),
-    .\port$3599$0 (cal_offset53_offset),
-    .\port$3601$0 (cal_offset54_offset),
-    .\port$3603$0 (cal_offset55_offset),
-    .\port$3605$0 (cal_offset56_offset),
-    .\port$3607$0 (cal_offset57_offset),
-    .\port$3609$0 (cal_offset58_offset),
-    .\port$3611$0 (cal_offset59_offset),
-    .\port$3613$0 (cal_offset60_offset),
-    .\port$3615$0 (cal_offset61_offset),
-    .\port$3617$0 (cal_offset62_offset),
-    .\port$3619$0 (cal_offset63_offset),
-    .\port$3621$0 (threshold0_value),
-    .\port$3623$0 (threshold1_value),
-    .\port$3625$0 (threshold2_value),
-    .\port$3627$0 (threshold3_value),
-    .\port$3629$0 (threshold4_value),
-    .\port$3631$0 (threshold5_value),
-    .\port$3633$0 (threshold6_value),
-    .\port$3635$0 (threshold7_value),
-    .\port$3637$0 (threshold8_value),
-    .\port$3639$0 (threshold9_value),
-    .\port$3641$0 (threshold10_value),
-    .\port$3643$0 (threshold11_value),
-    .\port$3645$0 (threshold12_value),
-    .\port$3647$0 (threshold13_value),
-    .\port$3649$0 (threshold14_value),
-    .\port$3651$0 (threshold15_value),
-    .\port$3653$0 (threshold16_value),
-    .\port$3655$0 (threshold17_value),
-    .\port$3657$0 (threshold18_value),
-    .\port$3659$0 (threshold19_value),
-    .\port$3661$0 (threshold20_value),
-    .\port$3663$0 (threshold21_value),
-    .\port$3665$0 (threshold22_value),
-    .\port$3667$0 (threshold23_value),
-    .\port$3669$0 (threshold24_value),
-    .\port$3671$0 (threshold25_value),
-    .\port$3673$0 (threshold26_value),
-    .\port$3675$0 (threshold27_value),
-    .\port$3677$0 (threshold28_value),
-    .\port$3679$0 (threshold29_value),
-    .\port$3681$0 (threshold30_value),
-    .\port$3683$0 (threshold31_value),
-    .\port$3685$0 (threshold32_value),
-    .\port$3687$0 (threshold33_value),
-    .\port$3689$0 (threshold34_value),
-    .\port$3691$0 (threshold35_value),
-    .\port$3693$0 (threshold36_value),
-    .\port$3695$0 (threshold37_value),
-    .\port$3697$0 (threshold38_value),
-    .\port$3699$0 (threshold39_value),
-    .\port$3701$0 (threshold40_value),
-    .\port$3703$0 (threshold41_value),
-    .\port$3705$0 (threshold42_value),
-    .\port$3707$0 (threshold43_value),
-    .\port$3709$0 (threshold44_value),
-    .\port$3711$0 (threshold45_value),
-    .\port$3713$0 (threshold46_value),
-    .\port$3715$0 (threshold47_value),
-    .\port$3717$0 (threshold48_value),
-    .\port$3719$0 (threshold49_value),
-    .\port$3721$0 (threshold50_value),
-    .\port$3723$0 (threshold51_value),
-    .\port$3725$0 (threshold52_value),
-    .\port$3727$0 (threshold53_value),
-    .\port$3729$0 (threshold54_value),
-    .\port$3731$0 (threshold55_value),
-    .\port$3733$0 (threshold56_value),
-    .\port$3735$0 (threshold57_value),
-    .\port$3737$0 (threshold58_value),
-    .\port$3739$0 (threshold59_value),
-    .\port$3741$0 (threshold60_value),
-    .\port$3743$0 (threshold61_value),
-    .\port$3745$0 (threshold62_value),
-    .\port$3747$0 (threshold63_value),
-    .\port$3860$2 (\$138 ),
+    .\port$1922$0 (\$10 ),
+    .\port$1933$0 (\$11 ),
+    .\port$1944$0 (\$12 ),
+    .\port$1955$0 (\$13 ),
+    .\port$1966$0 (\$14 ),
+    .\port$1977$0 (\$15 ),
+    .\port$1988$0 (\$16 ),
+    .\port$1999$0 (\$17 ),
+    .\port$2010$0 (\$18 ),
+    .\port$2021$0 (\$19 ),
+    .\port$2032$0 (\$20 ),
+    .\port$2043$0 (\$21 ),
+    .\port$2054$0 (\$22 ),
+    .\port$2065$0 (\$23 ),
+    .\port$2076$0 (\$24 ),
+    .\port$2087$0 (\$25 ),
+    .\port$2098$0 (\$26 ),
+    .\port$2109$0 (\$27 ),
+    .\port$2120$0 (\$28 ),
+    .\port$2131$0 (\$29 ),
+    .\port$2142$0 (\$30 ),
+    .\port$2153$0 (\$31 ),
+    .\port$2164$0 (\$32 ),
+    .\port$2175$0 (\$33 ),
+    .\port$2186$0 (\$34 ),
+    .\port$2197$0 (\$35 ),
+    .\port$2208$0 (\$36 ),
+    .\port$2219$0 (\$37 ),
+    .\port$2230$0 (\$38 ),
+    .\port$2241$0 (\$39 ),
+    .\port$2252$0 (\$40 ),
+    .\port$2263$0 (\$41 ),
+    .\port$2274$0 (\$42 ),
+    .\port$2285$0 (\$43 ),
+    .\port$2296$0 (\$44 ),
+    .\port$2307$0 (\$45 ),
+    .\port$2318$0 (\$46 ),
+    .\port$2329$0 (\$47 ),
+    .\port$2340$0 (\$48 ),
+    .\port$2351$0 (\$49 ),
+    .\port$2362$0 (\$50 ),
+    .\port$2373$0 (\$51 ),
+    .\port$2384$0 (\$52 ),
+    .\port$2395$0 (\$53 ),
+    .\port$2406$0 (\$54 ),
+    .\port$2417$0 (\$55 ),
+    .\port$2428$0 (\$56 ),
+    .\port$2439$0 (\$57 ),
+    .\port$2450$0 (\$58 ),
+    .\port$2461$0 (\$59 ),
+    .\port$2472$0 (\$60 ),
+    .\port$2483$0 (\$61 ),
+    .\port$2494$0 (\$62 ),
+    .\port$2505$0 (\$63 ),
+    .\port$2516$0 (\$64 ),
+    .\port$2527$0 (\$65 ),
+    .\port$2538$0 (\$66 ),
+    .\port$2549$0 (\$67 ),
+    .\port$2560$0 (\$68 ),
+    .\port$2571$0 (\$69 ),
+    .\port$2582$0 (\$70 ),
+    .\port$2593$0 (\$71 ),
+    .\port$2604$0 (\$72 ),
+    .\port$2615$0 (\$73 ),
+    .\port$2627$0 (\$74 ),
+    .\port$2639$0 (\$75 ),
+    .\port$2651$0 (\$76 ),
+    .\port$2663$0 (\$77 ),
+    .\port$2675$0 (\$78 ),
+    .\port$2687$0 (\$79 ),
+    .\port$2699$0 (\$80 ),
+    .\port$2711$0 (\$81 ),
+    .\port$2723$0 (\$82 ),
+    .\port$2735$0 (\$83 ),
+    .\port$2747$0 (\$84 ),
+    .\port$2759$0 (\$85 ),
+    .\port$2771$0 (\$86 ),
+    .\port$2783$0 (\$87 ),
+    .\port$2795$0 (\$88 ),
+    .\port$2807$0 (\$89 ),
+    .\port$2819$0 (\$90 ),
+    .\port$2831$0 (\$91 ),
+    .\port$2843$0 (\$92 ),
+    .\port$2855$0 (\$93 ),
+    .\port$2867$0 (\$94 ),
+    .\port$2879$0 (\$95 ),
+    .\port$2891$0 (\$96 ),
+    .\port$2903$0 (\$97 ),
+    .\port$2915$0 (\$98 ),
+    .\port$2927$0 (\$99 ),
+    .\port$2939$0 (\$100 ),
+    .\port$2951$0 (\$101 ),
+    .\port$2963$0 (\$102 ),
+    .\port$2975$0 (\$103 ),
+    .\port$2987$0 (\$104 ),
+    .\port$2999$0 (\$105 ),
+    .\port$3011$0 (\$106 ),
+    .\port$3023$0 (\$107 ),
+    .\port$3035$0 (\$108 ),
+    .\port$3047$0 (\$109 ),
+    .\port$3059$0 (\$110 ),
+    .\port$3071$0 (\$111 ),
+    .\port$3083$0 (\$112 ),
+    .\port$3095$0 (\$113 ),
+    .\port$3107$0 (\$114 ),
+    .\port$3119$0 (\$115 ),
+    .\port$3131$0 (\$116 ),
+    .\port$3143$0 (\$117 ),
+    .\port$3155$0 (\$118 ),
+    .\port$3167$0 (\$119 ),
+    .\port$3179$0 (\$120 ),
+    .\port$3191$0 (\$121 ),
+    .\port$3203$0 (\$122 ),
+    .\port$3215$0 (\$123 ),
+    .\port$3227$0 (\$124 ),
+    .\port$3239$0 (\$125 ),
+    .\port$3251$0 (\$126 ),
+    .\port$3263$0 (\$127 ),
+    .\port$3275$0 (\$128 ),
+    .\port$3287$0 (\$129 ),
+    .\port$3299$0 (\$130 ),
+    .\port$3311$0 (\$131 ),
+    .\port$3323$0 (\$132 ),
+    .\port$3335$0 (\$133 ),
+    .\port$3347$0 (\$134 ),
+    .\port$3359$0 (\$135 ),
+    .\port$3371$0 (\$136 ),
+    .\port$3383$0 (\$137 ),
+    .\port$3492$0 (cal_offset0_offset),
+    .\port$3494$0 (cal_offset1_offset),
+    .\port$3496$0 (cal_offset2_offset),
+    .\port$3498$0 (cal_offset3_offset),
+    .\port$3500$0 (cal_offset4_offset),
+    .\port$3502$0 (cal_offset5_offset),
+    .\port$3504$0 (cal_offset6_offset),
+    .\port$3506$0 (cal_offset7_offset),
+    .\port$3508$0 (cal_offset8_offset),
+    .\port$3510$0 (cal_offset9_offset),
+    .\port$3512$0 (cal_offset10_offset),
+    .\port$3514$0 (cal_offset11_offset),
+    .\port$3516$0 (cal_offset12_offset),
+    .\port$3518$0 (cal_offset13_offset),
+    .\port$3520$0 (cal_offset14_offset),
+    .\port$3522$0 (cal_offset15_offset),
+    .\port$3524$0 (cal_offset16_offset),
+    .\port$3526$0 (cal_offset17_offset),
+    .\port$3528$0 (cal_offset18_offset),
+    .\port$3530$0 (cal_offset19_offset),
+    .\port$3532$0 (cal_offset20_offset),
+    .\port$3534$0 (cal_offset21_offset),
+    .\port$3536$0 (cal_offset22_offset),
+    .\port$3538$0 (cal_offset23_offset),
+    .\port$3540$0 (cal_offset24_offset),
+    .\port$3542$0 (cal_offset25_offset),
+    .\port$3544$0 (cal_offset26_offset),
+    .\port$3546$0 (cal_offset27_offset),
+    .\port$3548$0 (cal_offset28_offset),
+    .\port$3550$0 (cal_offset29_offset),
+    .\port$3552$0 (cal_offset30_offset),
+    .\port$3554$0 (cal_offset31_offset),
+    .\port$3556$0 (cal_offset32_offset),
+    .\port$3558$0 (cal_offset33_offset),
+    .\port$3560$0 (cal_offset34_offset),
+    .\port$3562$0 (cal_offset35_offset),
+    .\port$3564$0 (cal_offset36_offset),
+    .\port$3566$0 (cal_offset37_offset),
+    .\port$3568$0 (cal_offset38_offset),
+    .\port$3570$0 (cal_offset39_offset),
+    .\port$3572$0 (cal_offset40_offset),
+    .\port$3574$0 (cal_offset41_offset),
+    .\port$3576$0 (cal_offset42_offset),
+    .\port$3578$0 (cal_offset43_offset),
+    .\port$3580$0 (cal_offset44_offset),
+    .\port$3582$0 (cal_offset45_offset),
+    .\port$3584$0 (cal_offset46_offset),
+    .\port$3586$0 (cal_offset47_offset),
+    .\port$3588$0 (cal_offset48_offset),
+    .\port$3590$0 (cal_offset49_offset),
+    .\port$3592$0 (cal_offset50_offset),
+    .\port$3594$0 (cal_offset51_offset),
+    .\port$3596$0 (cal_offset52_offset),
+    .\port$3598$0 (cal_offset53_offset),
+    .\port$3600$0 (cal_offset54_offset),
+    .\port$3602$0 (cal_offset55_offset),
+    .\port$3604$0 (cal_offset56_offset),
+    .\port$3606$0 (cal_offset57_offset),
+    .\port$3608$0 (cal_offset58_offset),
+    .\port$3610$0 (cal_offset59_offset),
+    .\port$3612$0 (cal_offset60_offset),
+    .\port$3614$0 (cal_offset61_offset),
+    .\port$3616$0 (cal_offset62_offset),
+    .\port$3618$0 (cal_offset63_offset),
+    .\port$3620$0 (threshold0_value),
+    .\port$3622$0 (threshold1_value),
+    .\port$3624$0 (threshold2_value),
+    .\port$3626$0 (threshold3_value),
+    .\port$3628$0 (threshold4_value),
+    .\port$3630$0 (threshold5_value),
+    .\port$3632$0 (threshold6_value),
+    .\port$3634$0 (threshold7_value),
+    .\port$3636$0 (threshold8_value),
+    .\port$3638$0 (threshold9_value),
+    .\port$3640$0 (threshold10_value),
+    .\port$3642$0 (threshold11_value),
+    .\port$3644$0 (threshold12_value),
+    .\port$3646$0 (threshold13_value),
+    .\port$3648$0 (threshold14_value),
+    .\port$3650$0 (threshold15_value),
+    .\port$3652$0 (threshold16_value),
+    .\port$3654$0 (threshold17_value),
+    .\port$3656$0 (threshold18_value),
+    .\port$3658$0 (threshold19_value),
+    .\port$3660$0 (threshold20_value),
+    .\port$3662$0 (threshold21_value),
+    .\port$3664$0 (threshold22_value),
+    .\port$3666$0 (threshold23_value),
+    .\port$3668$0 (threshold24_value),
+    .\port$3670$0 (threshold25_value),
+    .\port$3672$0 (threshold26_value),
+    .\port$3674$0 (threshold27_value),
+    .\port$3676$0 (threshold28_value),
+    .\port$3678$0 (threshold29_value),
+    .\port$3680$0 (threshold30_value),
+    .\port$3682$0 (threshold31_value),
+    .\port$3684$0 (threshold32_value),
+    .\port$3686$0 (threshold33_value),
+    .\port$3688$0 (threshold34_value),
+    .\port$3690$0 (threshold35_value),
+    .\port$3692$0 (threshold36_value),
+    .\port$3694$0 (threshold37_value),
+    .\port$3696$0 (threshold38_value),
+    .\port$3698$0 (threshold39_value),
+    .\port$3700$0 (threshold40_value),
+    .\port$3702$0 (threshold41_value),
+    .\port$3704$0 (threshold42_value),
+    .\port$3706$0 (threshold43_value),
+    .\port$3708$0 (threshold44_value),
+    .\port$3710$0 (threshold45_value),
+    .\port$3712$0 (threshold46_value),
+    .\port$3714$0 (threshold47_value),
+    .\port$3716$0 (threshold48_value),
+    .\port$3718$0 (threshold49_value),
+    .\port$3720$0 (threshold50_value),
+    .\port$3722$0 (threshold51_value),
+    .\port$3724$0 (threshold52_value),
+    .\port$3726$0 (threshold53_value),
+    .\port$3728$0 (threshold54_value),
+    .\port$3730$0 (threshold55_value),
+    .\port$3732$0 (threshold56_value),
+    .\port$3734$0 (threshold57_value),
+    .\port$3736$0 (threshold58_value),
+    .\port$3738$0 (threshold59_value),
+    .\port$3740$0 (threshold60_value),
+    .\port$3742$0 (threshold61_value),
+    .\port$3744$0 (threshold62_value),
+    .\port$3746$0 (threshold63_value),
+    .\port$3861$2 (\$138 ),
     .raw(raw),
     .rst(rst)
   );
@@ -912,8 +912,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .ctrl_write_row_busy(ctrl_write_row_busy),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$3430$0 (\$signal$300 ),
-    .\port$3432$0 (fail_mask),
+    .\port$3429$0 (\$signal$300 ),
+    .\port$3431$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -1039,7 +1039,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .load_inputs(load),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$3860$2 (\$138 ),
+    .\port$3861$2 (\$138 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -1079,8 +1079,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .fail_valid(status_write_failed_set),
     .max_retries(max_retries),
     .overflow(overflow),
-    .\port$3489$0 (weight_data0_bits),
-    .\port$3491$0 (weight_data1_bits),
+    .\port$3488$0 (weight_data0_bits),
+    .\port$3490$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -1249,19 +1249,19 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (rst, \port$1923$0 , \port$1934$0 , \port$1945$0 , \port$1956$0 , \port$1967$0 , \port$1978$0 , \port$1989$0 , \port$2000$0 , \port$2011$0 , \port$2022$0 , \port$2033$0 , \port$2044$0 , \port$2055$0 , \port$2066$0 , \port$2077$0 , \port$2088$0 , \port$2099$0 , \port$2110$0 , \port$2121$0 , \port$2132$0 
-, \port$2143$0 , \port$2154$0 , \port$2165$0 , \port$2176$0 , \port$2187$0 , \port$2198$0 , \port$2209$0 , \port$2220$0 , \port$2231$0 , \port$2242$0 , \port$2253$0 , \port$2264$0 , \port$2275$0 , \port$2286$0 , \port$2297$0 , \port$2308$0 , \port$2319$0 , \port$2330$0 , \port$2341$0 , \port$2352$0 , \port$2363$0 
-, \port$2374$0 , \port$2385$0 , \port$2396$0 , \port$2407$0 , \port$2418$0 , \port$2429$0 , \port$2440$0 , \port$2451$0 , \port$2462$0 , \port$2473$0 , \port$2484$0 , \port$2495$0 , \port$2506$0 , \port$2517$0 , \port$2528$0 , \port$2539$0 , \port$2550$0 , \port$2561$0 , \port$2572$0 , \port$2583$0 , \port$2594$0 
-, \port$2605$0 , \port$2616$0 , \port$2628$0 , \port$2640$0 , \port$2652$0 , \port$2664$0 , \port$2676$0 , \port$2688$0 , \port$2700$0 , \port$2712$0 , \port$2724$0 , \port$2736$0 , \port$2748$0 , \port$2760$0 , \port$2772$0 , \port$2784$0 , \port$2796$0 , \port$2808$0 , \port$2820$0 , \port$2832$0 , \port$2844$0 
-, \port$2856$0 , \port$2868$0 , \port$2880$0 , \port$2892$0 , \port$2904$0 , \port$2916$0 , \port$2928$0 , \port$2940$0 , \port$2952$0 , \port$2964$0 , \port$2976$0 , \port$2988$0 , \port$3000$0 , \port$3012$0 , \port$3024$0 , \port$3036$0 , \port$3048$0 , \port$3060$0 , \port$3072$0 , \port$3084$0 , \port$3096$0 
-, \port$3108$0 , \port$3120$0 , \port$3132$0 , \port$3144$0 , \port$3156$0 , \port$3168$0 , \port$3180$0 , \port$3192$0 , \port$3204$0 , \port$3216$0 , \port$3228$0 , \port$3240$0 , \port$3252$0 , \port$3264$0 , \port$3276$0 , \port$3288$0 , \port$3300$0 , \port$3312$0 , \port$3324$0 , \port$3336$0 , \port$3348$0 
-, \port$3360$0 , \port$3372$0 , \port$3384$0 , raw, \port$3493$0 , \port$3495$0 , \port$3497$0 , \port$3499$0 , \port$3501$0 , \port$3503$0 , \port$3505$0 , \port$3507$0 , \port$3509$0 , \port$3511$0 , \port$3513$0 , \port$3515$0 , \port$3517$0 , \port$3519$0 , \port$3521$0 , \port$3523$0 , \port$3525$0 
-, \port$3527$0 , \port$3529$0 , \port$3531$0 , \port$3533$0 , \port$3535$0 , \port$3537$0 , \port$3539$0 , \port$3541$0 , \port$3543$0 , \port$3545$0 , \port$3547$0 , \port$3549$0 , \port$3551$0 , \port$3553$0 , \port$3555$0 , \port$3557$0 , \port$3559$0 , \port$3561$0 , \port$3563$0 , \port$3565$0 , \port$3567$0 
-, \port$3569$0 , \port$3571$0 , \port$3573$0 , \port$3575$0 , \port$3577$0 , \port$3579$0 , \port$3581$0 , \port$3583$0 , \port$3585$0 , \port$3587$0 , \port$3589$0 , \port$3591$0 , \port$3593$0 , \port$3595$0 , \port$3597$0 , \port$3599$0 , \port$3601$0 , \port$3603$0 , \port$3605$0 , \port$3607$0 , \port$3609$0 
-, \port$3611$0 , \port$3613$0 , \port$3615$0 , \port$3617$0 , \port$3619$0 , \port$3621$0 , \port$3623$0 , \port$3625$0 , \port$3627$0 , \port$3629$0 , \port$3631$0 , \port$3633$0 , \port$3635$0 , \port$3637$0 , \port$3639$0 , \port$3641$0 , \port$3643$0 , \port$3645$0 , \port$3647$0 , \port$3649$0 , \port$3651$0 
-, \port$3653$0 , \port$3655$0 , \port$3657$0 , \port$3659$0 , \port$3661$0 , \port$3663$0 , \port$3665$0 , \port$3667$0 , \port$3669$0 , \port$3671$0 , \port$3673$0 , \port$3675$0 , \port$3677$0 , \port$3679$0 , \port$3681$0 , \port$3683$0 , \port$3685$0 , \port$3687$0 , \port$3689$0 , \port$3691$0 , \port$3693$0 
-, \port$3695$0 , \port$3697$0 , \port$3699$0 , \port$3701$0 , \port$3703$0 , \port$3705$0 , \port$3707$0 , \port$3709$0 , \port$3711$0 , \port$3713$0 , \port$3715$0 , \port$3717$0 , \port$3719$0 , \port$3721$0 , \port$3723$0 , \port$3725$0 , \port$3727$0 , \port$3729$0 , \port$3731$0 , \port$3733$0 , \port$3735$0 
-, \port$3737$0 , \port$3739$0 , \port$3741$0 , \port$3743$0 , \port$3745$0 , \port$3747$0 , codes, capture, accumulate, \port$3860$2 , clk);
+module \mram_macro.accumulator (rst, \port$1922$0 , \port$1933$0 , \port$1944$0 , \port$1955$0 , \port$1966$0 , \port$1977$0 , \port$1988$0 , \port$1999$0 , \port$2010$0 , \port$2021$0 , \port$2032$0 , \port$2043$0 , \port$2054$0 , \port$2065$0 , \port$2076$0 , \port$2087$0 , \port$2098$0 , \port$2109$0 , \port$2120$0 , \port$2131$0 
+, \port$2142$0 , \port$2153$0 , \port$2164$0 , \port$2175$0 , \port$2186$0 , \port$2197$0 , \port$2208$0 , \port$2219$0 , \port$2230$0 , \port$2241$0 , \port$2252$0 , \port$2263$0 , \port$2274$0 , \port$2285$0 , \port$2296$0 , \port$2307$0 , \port$2318$0 , \port$2329$0 , \port$2340$0 , \port$2351$0 , \port$2362$0 
+, \port$2373$0 , \port$2384$0 , \port$2395$0 , \port$2406$0 , \port$2417$0 , \port$2428$0 , \port$2439$0 , \port$2450$0 , \port$2461$0 , \port$2472$0 , \port$2483$0 , \port$2494$0 , \port$2505$0 , \port$2516$0 , \port$2527$0 , \port$2538$0 , \port$2549$0 , \port$2560$0 , \port$2571$0 , \port$2582$0 , \port$2593$0 
+, \port$2604$0 , \port$2615$0 , \port$2627$0 , \port$2639$0 , \port$2651$0 , \port$2663$0 , \port$2675$0 , \port$2687$0 , \port$2699$0 , \port$2711$0 , \port$2723$0 , \port$2735$0 , \port$2747$0 , \port$2759$0 , \port$2771$0 , \port$2783$0 , \port$2795$0 , \port$2807$0 , \port$2819$0 , \port$2831$0 , \port$2843$0 
+, \port$2855$0 , \port$2867$0 , \port$2879$0 , \port$2891$0 , \port$2903$0 , \port$2915$0 , \port$2927$0 , \port$2939$0 , \port$2951$0 , \port$2963$0 , \port$2975$0 , \port$2987$0 , \port$2999$0 , \port$3011$0 , \port$3023$0 , \port$3035$0 , \port$3047$0 , \port$3059$0 , \port$3071$0 , \port$3083$0 , \port$3095$0 
+, \port$3107$0 , \port$3119$0 , \port$3131$0 , \port$3143$0 , \port$3155$0 , \port$3167$0 , \port$3179$0 , \port$3191$0 , \port$3203$0 , \port$3215$0 , \port$3227$0 , \port$3239$0 , \port$3251$0 , \port$3263$0 , \port$3275$0 , \port$3287$0 , \port$3299$0 , \port$3311$0 , \port$3323$0 , \port$3335$0 , \port$3347$0 
+, \port$3359$0 , \port$3371$0 , \port$3383$0 , raw, \port$3492$0 , \port$3494$0 , \port$3496$0 , \port$3498$0 , \port$3500$0 , \port$3502$0 , \port$3504$0 , \port$3506$0 , \port$3508$0 , \port$3510$0 , \port$3512$0 , \port$3514$0 , \port$3516$0 , \port$3518$0 , \port$3520$0 , \port$3522$0 , \port$3524$0 
+, \port$3526$0 , \port$3528$0 , \port$3530$0 , \port$3532$0 , \port$3534$0 , \port$3536$0 , \port$3538$0 , \port$3540$0 , \port$3542$0 , \port$3544$0 , \port$3546$0 , \port$3548$0 , \port$3550$0 , \port$3552$0 , \port$3554$0 , \port$3556$0 , \port$3558$0 , \port$3560$0 , \port$3562$0 , \port$3564$0 , \port$3566$0 
+, \port$3568$0 , \port$3570$0 , \port$3572$0 , \port$3574$0 , \port$3576$0 , \port$3578$0 , \port$3580$0 , \port$3582$0 , \port$3584$0 , \port$3586$0 , \port$3588$0 , \port$3590$0 , \port$3592$0 , \port$3594$0 , \port$3596$0 , \port$3598$0 , \port$3600$0 , \port$3602$0 , \port$3604$0 , \port$3606$0 , \port$3608$0 
+, \port$3610$0 , \port$3612$0 , \port$3614$0 , \port$3616$0 , \port$3618$0 , \port$3620$0 , \port$3622$0 , \port$3624$0 , \port$3626$0 , \port$3628$0 , \port$3630$0 , \port$3632$0 , \port$3634$0 , \port$3636$0 , \port$3638$0 , \port$3640$0 , \port$3642$0 , \port$3644$0 , \port$3646$0 , \port$3648$0 , \port$3650$0 
+, \port$3652$0 , \port$3654$0 , \port$3656$0 , \port$3658$0 , \port$3660$0 , \port$3662$0 , \port$3664$0 , \port$3666$0 , \port$3668$0 , \port$3670$0 , \port$3672$0 , \port$3674$0 , \port$3676$0 , \port$3678$0 , \port$3680$0 , \port$3682$0 , \port$3684$0 , \port$3686$0 , \port$3688$0 , \port$3690$0 , \port$3692$0 
+, \port$3694$0 , \port$3696$0 , \port$3698$0 , \port$3700$0 , \port$3702$0 , \port$3704$0 , \port$3706$0 , \port$3708$0 , \port$3710$0 , \port$3712$0 , \port$3714$0 , \port$3716$0 , \port$3718$0 , \port$3720$0 , \port$3722$0 , \port$3724$0 , \port$3726$0 , \port$3728$0 , \port$3730$0 , \port$3732$0 , \port$3734$0 
+, \port$3736$0 , \port$3738$0 , \port$3740$0 , \port$3742$0 , \port$3744$0 , \port$3746$0 , codes, capture, accumulate, \port$3861$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -2749,520 +2749,520 @@ module \mram_macro.accumulator (rst, \port$1923$0 , \port$1934$0 , \port$1945$0 
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$1923$0 ;
-  wire [15:0] \port$1923$0 ;
-  output [15:0] \port$1934$0 ;
-  wire [15:0] \port$1934$0 ;
-  output [15:0] \port$1945$0 ;
-  wire [15:0] \port$1945$0 ;
-  output [15:0] \port$1956$0 ;
-  wire [15:0] \port$1956$0 ;
-  output [15:0] \port$1967$0 ;
-  wire [15:0] \port$1967$0 ;
-  output [15:0] \port$1978$0 ;
-  wire [15:0] \port$1978$0 ;
-  output [15:0] \port$1989$0 ;
-  wire [15:0] \port$1989$0 ;
-  output [15:0] \port$2000$0 ;
-  wire [15:0] \port$2000$0 ;
-  output [15:0] \port$2011$0 ;
-  wire [15:0] \port$2011$0 ;
-  output [15:0] \port$2022$0 ;
-  wire [15:0] \port$2022$0 ;
-  output [15:0] \port$2033$0 ;
-  wire [15:0] \port$2033$0 ;
-  output [15:0] \port$2044$0 ;
-  wire [15:0] \port$2044$0 ;
-  output [15:0] \port$2055$0 ;
-  wire [15:0] \port$2055$0 ;
-  output [15:0] \port$2066$0 ;
-  wire [15:0] \port$2066$0 ;
-  output [15:0] \port$2077$0 ;
-  wire [15:0] \port$2077$0 ;
-  output [15:0] \port$2088$0 ;
-  wire [15:0] \port$2088$0 ;
-  output [15:0] \port$2099$0 ;
-  wire [15:0] \port$2099$0 ;
-  output [15:0] \port$2110$0 ;
-  wire [15:0] \port$2110$0 ;
-  output [15:0] \port$2121$0 ;
-  wire [15:0] \port$2121$0 ;
-  output [15:0] \port$2132$0 ;
-  wire [15:0] \port$2132$0 ;
-  output [15:0] \port$2143$0 ;
-  wire [15:0] \port$2143$0 ;
-  output [15:0] \port$2154$0 ;
-  wire [15:0] \port$2154$0 ;
-  output [15:0] \port$2165$0 ;
-  wire [15:0] \port$2165$0 ;
-  output [15:0] \port$2176$0 ;
-  wire [15:0] \port$2176$0 ;
-  output [15:0] \port$2187$0 ;
-  wire [15:0] \port$2187$0 ;
-  output [15:0] \port$2198$0 ;
-  wire [15:0] \port$2198$0 ;
-  output [15:0] \port$2209$0 ;
-  wire [15:0] \port$2209$0 ;
-  output [15:0] \port$2220$0 ;
-  wire [15:0] \port$2220$0 ;
-  output [15:0] \port$2231$0 ;
-  wire [15:0] \port$2231$0 ;
-  output [15:0] \port$2242$0 ;
-  wire [15:0] \port$2242$0 ;
-  output [15:0] \port$2253$0 ;
-  wire [15:0] \port$2253$0 ;
-  output [15:0] \port$2264$0 ;
-  wire [15:0] \port$2264$0 ;
-  output [15:0] \port$2275$0 ;
-  wire [15:0] \port$2275$0 ;
-  output [15:0] \port$2286$0 ;
-  wire [15:0] \port$2286$0 ;
-  output [15:0] \port$2297$0 ;
-  wire [15:0] \port$2297$0 ;
-  output [15:0] \port$2308$0 ;
-  wire [15:0] \port$2308$0 ;
-  output [15:0] \port$2319$0 ;
-  wire [15:0] \port$2319$0 ;
-  output [15:0] \port$2330$0 ;
-  wire [15:0] \port$2330$0 ;
-  output [15:0] \port$2341$0 ;
-  wire [15:0] \port$2341$0 ;
-  output [15:0] \port$2352$0 ;
-  wire [15:0] \port$2352$0 ;
-  output [15:0] \port$2363$0 ;
-  wire [15:0] \port$2363$0 ;
-  output [15:0] \port$2374$0 ;
-  wire [15:0] \port$2374$0 ;
-  output [15:0] \port$2385$0 ;
-  wire [15:0] \port$2385$0 ;
-  output [15:0] \port$2396$0 ;
-  wire [15:0] \port$2396$0 ;
-  output [15:0] \port$2407$0 ;
-  wire [15:0] \port$2407$0 ;
-  output [15:0] \port$2418$0 ;
-  wire [15:0] \port$2418$0 ;
-  output [15:0] \port$2429$0 ;
-  wire [15:0] \port$2429$0 ;
-  output [15:0] \port$2440$0 ;
-  wire [15:0] \port$2440$0 ;
-  output [15:0] \port$2451$0 ;
-  wire [15:0] \port$2451$0 ;
-  output [15:0] \port$2462$0 ;
-  wire [15:0] \port$2462$0 ;
-  output [15:0] \port$2473$0 ;
-  wire [15:0] \port$2473$0 ;
-  output [15:0] \port$2484$0 ;
-  wire [15:0] \port$2484$0 ;
-  output [15:0] \port$2495$0 ;
-  wire [15:0] \port$2495$0 ;
-  output [15:0] \port$2506$0 ;
-  wire [15:0] \port$2506$0 ;
-  output [15:0] \port$2517$0 ;
-  wire [15:0] \port$2517$0 ;
-  output [15:0] \port$2528$0 ;
-  wire [15:0] \port$2528$0 ;
-  output [15:0] \port$2539$0 ;
-  wire [15:0] \port$2539$0 ;
-  output [15:0] \port$2550$0 ;
-  wire [15:0] \port$2550$0 ;
-  output [15:0] \port$2561$0 ;
-  wire [15:0] \port$2561$0 ;
-  output [15:0] \port$2572$0 ;
-  wire [15:0] \port$2572$0 ;
-  output [15:0] \port$2583$0 ;
-  wire [15:0] \port$2583$0 ;
-  output [15:0] \port$2594$0 ;
-  wire [15:0] \port$2594$0 ;
-  output [15:0] \port$2605$0 ;
-  wire [15:0] \port$2605$0 ;
-  output [15:0] \port$2616$0 ;
-  wire [15:0] \port$2616$0 ;
-  output \port$2628$0 ;
-  wire \port$2628$0 ;
-  output \port$2640$0 ;
-  wire \port$2640$0 ;
-  output \port$2652$0 ;
-  wire \port$2652$0 ;
-  output \port$2664$0 ;
-  wire \port$2664$0 ;
-  output \port$2676$0 ;
-  wire \port$2676$0 ;
-  output \port$2688$0 ;
-  wire \port$2688$0 ;
-  output \port$2700$0 ;
-  wire \port$2700$0 ;
-  output \port$2712$0 ;
-  wire \port$2712$0 ;
-  output \port$2724$0 ;
-  wire \port$2724$0 ;
-  output \port$2736$0 ;
-  wire \port$2736$0 ;
-  output \port$2748$0 ;
-  wire \port$2748$0 ;
-  output \port$2760$0 ;
-  wire \port$2760$0 ;
-  output \port$2772$0 ;
-  wire \port$2772$0 ;
-  output \port$2784$0 ;
-  wire \port$2784$0 ;
-  output \port$2796$0 ;
-  wire \port$2796$0 ;
-  output \port$2808$0 ;
-  wire \port$2808$0 ;
-  output \port$2820$0 ;
-  wire \port$2820$0 ;
-  output \port$2832$0 ;
-  wire \port$2832$0 ;
-  output \port$2844$0 ;
-  wire \port$2844$0 ;
-  output \port$2856$0 ;
-  wire \port$2856$0 ;
-  output \port$2868$0 ;
-  wire \port$2868$0 ;
-  output \port$2880$0 ;
-  wire \port$2880$0 ;
-  output \port$2892$0 ;
-  wire \port$2892$0 ;
-  output \port$2904$0 ;
-  wire \port$2904$0 ;
-  output \port$2916$0 ;
-  wire \port$2916$0 ;
-  output \port$2928$0 ;
-  wire \port$2928$0 ;
-  output \port$2940$0 ;
-  wire \port$2940$0 ;
-  output \port$2952$0 ;
-  wire \port$2952$0 ;
-  output \port$2964$0 ;
-  wire \port$2964$0 ;
-  output \port$2976$0 ;
-  wire \port$2976$0 ;
-  output \port$2988$0 ;
-  wire \port$2988$0 ;
-  output \port$3000$0 ;
-  wire \port$3000$0 ;
-  output \port$3012$0 ;
-  wire \port$3012$0 ;
-  output \port$3024$0 ;
-  wire \port$3024$0 ;
-  output \port$3036$0 ;
-  wire \port$3036$0 ;
-  output \port$3048$0 ;
-  wire \port$3048$0 ;
-  output \port$3060$0 ;
-  wire \port$3060$0 ;
-  output \port$3072$0 ;
-  wire \port$3072$0 ;
-  output \port$3084$0 ;
-  wire \port$3084$0 ;
-  output \port$3096$0 ;
-  wire \port$3096$0 ;
-  output \port$3108$0 ;
-  wire \port$3108$0 ;
-  output \port$3120$0 ;
-  wire \port$3120$0 ;
-  output \port$3132$0 ;
-  wire \port$3132$0 ;
-  output \port$3144$0 ;
-  wire \port$3144$0 ;
-  output \port$3156$0 ;
-  wire \port$3156$0 ;
-  output \port$3168$0 ;
-  wire \port$3168$0 ;
-  output \port$3180$0 ;
-  wire \port$3180$0 ;
-  output \port$3192$0 ;
-  wire \port$3192$0 ;
-  output \port$3204$0 ;
-  wire \port$3204$0 ;
-  output \port$3216$0 ;
-  wire \port$3216$0 ;
-  output \port$3228$0 ;
-  wire \port$3228$0 ;
-  output \port$3240$0 ;
-  wire \port$3240$0 ;
-  output \port$3252$0 ;
-  wire \port$3252$0 ;
-  output \port$3264$0 ;
-  wire \port$3264$0 ;
-  output \port$3276$0 ;
-  wire \port$3276$0 ;
-  output \port$3288$0 ;
-  wire \port$3288$0 ;
-  output \port$3300$0 ;
-  wire \port$3300$0 ;
-  output \port$3312$0 ;
-  wire \port$3312$0 ;
-  output \port$3324$0 ;
-  wire \port$3324$0 ;
-  output \port$3336$0 ;
-  wire \port$3336$0 ;
-  output \port$3348$0 ;
-  wire \port$3348$0 ;
-  output \port$3360$0 ;
-  wire \port$3360$0 ;
-  output \port$3372$0 ;
-  wire \port$3372$0 ;
-  output \port$3384$0 ;
-  wire \port$3384$0 ;
-  input [15:0] \port$3493$0 ;
-  wire [15:0] \port$3493$0 ;
-  input [15:0] \port$3495$0 ;
-  wire [15:0] \port$3495$0 ;
-  input [15:0] \port$3497$0 ;
-  wire [15:0] \port$3497$0 ;
-  input [15:0] \port$3499$0 ;
-  wire [15:0] \port$3499$0 ;
-  input [15:0] \port$3501$0 ;
-  wire [15:0] \port$3501$0 ;
-  input [15:0] \port$3503$0 ;
-  wire [15:0] \port$3503$0 ;
-  input [15:0] \port$3505$0 ;
-  wire [15:0] \port$3505$0 ;
-  input [15:0] \port$3507$0 ;
-  wire [15:0] \port$3507$0 ;
-  input [15:0] \port$3509$0 ;
-  wire [15:0] \port$3509$0 ;
-  input [15:0] \port$3511$0 ;
-  wire [15:0] \port$3511$0 ;
-  input [15:0] \port$3513$0 ;
-  wire [15:0] \port$3513$0 ;
-  input [15:0] \port$3515$0 ;
-  wire [15:0] \port$3515$0 ;
-  input [15:0] \port$3517$0 ;
-  wire [15:0] \port$3517$0 ;
-  input [15:0] \port$3519$0 ;
-  wire [15:0] \port$3519$0 ;
-  input [15:0] \port$3521$0 ;
-  wire [15:0] \port$3521$0 ;
-  input [15:0] \port$3523$0 ;
-  wire [15:0] \port$3523$0 ;
-  input [15:0] \port$3525$0 ;
-  wire [15:0] \port$3525$0 ;
-  input [15:0] \port$3527$0 ;
-  wire [15:0] \port$3527$0 ;
-  input [15:0] \port$3529$0 ;
-  wire [15:0] \port$3529$0 ;
-  input [15:0] \port$3531$0 ;
-  wire [15:0] \port$3531$0 ;
-  input [15:0] \port$3533$0 ;
-  wire [15:0] \port$3533$0 ;
-  input [15:0] \port$3535$0 ;
-  wire [15:0] \port$3535$0 ;
-  input [15:0] \port$3537$0 ;
-  wire [15:0] \port$3537$0 ;
-  input [15:0] \port$3539$0 ;
-  wire [15:0] \port$3539$0 ;
-  input [15:0] \port$3541$0 ;
-  wire [15:0] \port$3541$0 ;
-  input [15:0] \port$3543$0 ;
-  wire [15:0] \port$3543$0 ;
-  input [15:0] \port$3545$0 ;
-  wire [15:0] \port$3545$0 ;
-  input [15:0] \port$3547$0 ;
-  wire [15:0] \port$3547$0 ;
-  input [15:0] \port$3549$0 ;
-  wire [15:0] \port$3549$0 ;
-  input [15:0] \port$3551$0 ;
-  wire [15:0] \port$3551$0 ;
-  input [15:0] \port$3553$0 ;
-  wire [15:0] \port$3553$0 ;
-  input [15:0] \port$3555$0 ;
-  wire [15:0] \port$3555$0 ;
-  input [15:0] \port$3557$0 ;
-  wire [15:0] \port$3557$0 ;
-  input [15:0] \port$3559$0 ;
-  wire [15:0] \port$3559$0 ;
-  input [15:0] \port$3561$0 ;
-  wire [15:0] \port$3561$0 ;
-  input [15:0] \port$3563$0 ;
-  wire [15:0] \port$3563$0 ;
-  input [15:0] \port$3565$0 ;
-  wire [15:0] \port$3565$0 ;
-  input [15:0] \port$3567$0 ;
-  wire [15:0] \port$3567$0 ;
-  input [15:0] \port$3569$0 ;
-  wire [15:0] \port$3569$0 ;
-  input [15:0] \port$3571$0 ;
-  wire [15:0] \port$3571$0 ;
-  input [15:0] \port$3573$0 ;
-  wire [15:0] \port$3573$0 ;
-  input [15:0] \port$3575$0 ;
-  wire [15:0] \port$3575$0 ;
-  input [15:0] \port$3577$0 ;
-  wire [15:0] \port$3577$0 ;
-  input [15:0] \port$3579$0 ;
-  wire [15:0] \port$3579$0 ;
-  input [15:0] \port$3581$0 ;
-  wire [15:0] \port$3581$0 ;
-  input [15:0] \port$3583$0 ;
-  wire [15:0] \port$3583$0 ;
-  input [15:0] \port$3585$0 ;
-  wire [15:0] \port$3585$0 ;
-  input [15:0] \port$3587$0 ;
-  wire [15:0] \port$3587$0 ;
-  input [15:0] \port$3589$0 ;
-  wire [15:0] \port$3589$0 ;
-  input [15:0] \port$3591$0 ;
-  wire [15:0] \port$3591$0 ;
-  input [15:0] \port$3593$0 ;
-  wire [15:0] \port$3593$0 ;
-  input [15:0] \port$3595$0 ;
-  wire [15:0] \port$3595$0 ;
-  input [15:0] \port$3597$0 ;
-  wire [15:0] \port$3597$0 ;
-  input [15:0] \port$3599$0 ;
-  wire [15:0] \port$3599$0 ;
-  input [15:0] \port$3601$0 ;
-  wire [15:0] \port$3601$0 ;
-  input [15:0] \port$3603$0 ;
-  wire [15:0] \port$3603$0 ;
-  input [15:0] \port$3605$0 ;
-  wire [15:0] \port$3605$0 ;
-  input [15:0] \port$3607$0 ;
-  wire [15:0] \port$3607$0 ;
-  input [15:0] \port$3609$0 ;
-  wire [15:0] \port$3609$0 ;
-  input [15:0] \port$3611$0 ;
-  wire [15:0] \port$3611$0 ;
-  input [15:0] \port$3613$0 ;
-  wire [15:0] \port$3613$0 ;
-  input [15:0] \port$3615$0 ;
-  wire [15:0] \port$3615$0 ;
-  input [15:0] \port$3617$0 ;
-  wire [15:0] \port$3617$0 ;
-  input [15:0] \port$3619$0 ;
-  wire [15:0] \port$3619$0 ;
-  input [15:0] \port$3621$0 ;
-  wire [15:0] \port$3621$0 ;
-  input [15:0] \port$3623$0 ;
-  wire [15:0] \port$3623$0 ;
-  input [15:0] \port$3625$0 ;
-  wire [15:0] \port$3625$0 ;
-  input [15:0] \port$3627$0 ;
-  wire [15:0] \port$3627$0 ;
-  input [15:0] \port$3629$0 ;
-  wire [15:0] \port$3629$0 ;
-  input [15:0] \port$3631$0 ;
-  wire [15:0] \port$3631$0 ;
-  input [15:0] \port$3633$0 ;
-  wire [15:0] \port$3633$0 ;
-  input [15:0] \port$3635$0 ;
-  wire [15:0] \port$3635$0 ;
-  input [15:0] \port$3637$0 ;
-  wire [15:0] \port$3637$0 ;
-  input [15:0] \port$3639$0 ;
-  wire [15:0] \port$3639$0 ;
-  input [15:0] \port$3641$0 ;
-  wire [15:0] \port$3641$0 ;
-  input [15:0] \port$3643$0 ;
-  wire [15:0] \port$3643$0 ;
-  input [15:0] \port$3645$0 ;
-  wire [15:0] \port$3645$0 ;
-  input [15:0] \port$3647$0 ;
-  wire [15:0] \port$3647$0 ;
-  input [15:0] \port$3649$0 ;
-  wire [15:0] \port$3649$0 ;
-  input [15:0] \port$3651$0 ;
-  wire [15:0] \port$3651$0 ;
-  input [15:0] \port$3653$0 ;
-  wire [15:0] \port$3653$0 ;
-  input [15:0] \port$3655$0 ;
-  wire [15:0] \port$3655$0 ;
-  input [15:0] \port$3657$0 ;
-  wire [15:0] \port$3657$0 ;
-  input [15:0] \port$3659$0 ;
-  wire [15:0] \port$3659$0 ;
-  input [15:0] \port$3661$0 ;
-  wire [15:0] \port$3661$0 ;
-  input [15:0] \port$3663$0 ;
-  wire [15:0] \port$3663$0 ;
-  input [15:0] \port$3665$0 ;
-  wire [15:0] \port$3665$0 ;
-  input [15:0] \port$3667$0 ;
-  wire [15:0] \port$3667$0 ;
-  input [15:0] \port$3669$0 ;
-  wire [15:0] \port$3669$0 ;
-  input [15:0] \port$3671$0 ;
-  wire [15:0] \port$3671$0 ;
-  input [15:0] \port$3673$0 ;
-  wire [15:0] \port$3673$0 ;
-  input [15:0] \port$3675$0 ;
-  wire [15:0] \port$3675$0 ;
-  input [15:0] \port$3677$0 ;
-  wire [15:0] \port$3677$0 ;
-  input [15:0] \port$3679$0 ;
-  wire [15:0] \port$3679$0 ;
-  input [15:0] \port$3681$0 ;
-  wire [15:0] \port$3681$0 ;
-  input [15:0] \port$3683$0 ;
-  wire [15:0] \port$3683$0 ;
-  input [15:0] \port$3685$0 ;
-  wire [15:0] \port$3685$0 ;
-  input [15:0] \port$3687$0 ;
-  wire [15:0] \port$3687$0 ;
-  input [15:0] \port$3689$0 ;
-  wire [15:0] \port$3689$0 ;
-  input [15:0] \port$3691$0 ;
-  wire [15:0] \port$3691$0 ;
-  input [15:0] \port$3693$0 ;
-  wire [15:0] \port$3693$0 ;
-  input [15:0] \port$3695$0 ;
-  wire [15:0] \port$3695$0 ;
-  input [15:0] \port$3697$0 ;
-  wire [15:0] \port$3697$0 ;
-  input [15:0] \port$3699$0 ;
-  wire [15:0] \port$3699$0 ;
-  input [15:0] \port$3701$0 ;
-  wire [15:0] \port$3701$0 ;
-  input [15:0] \port$3703$0 ;
-  wire [15:0] \port$3703$0 ;
-  input [15:0] \port$3705$0 ;
-  wire [15:0] \port$3705$0 ;
-  input [15:0] \port$3707$0 ;
-  wire [15:0] \port$3707$0 ;
-  input [15:0] \port$3709$0 ;
-  wire [15:0] \port$3709$0 ;
-  input [15:0] \port$3711$0 ;
-  wire [15:0] \port$3711$0 ;
-  input [15:0] \port$3713$0 ;
-  wire [15:0] \port$3713$0 ;
-  input [15:0] \port$3715$0 ;
-  wire [15:0] \port$3715$0 ;
-  input [15:0] \port$3717$0 ;
-  wire [15:0] \port$3717$0 ;
-  input [15:0] \port$3719$0 ;
-  wire [15:0] \port$3719$0 ;
-  input [15:0] \port$3721$0 ;
-  wire [15:0] \port$3721$0 ;
-  input [15:0] \port$3723$0 ;
-  wire [15:0] \port$3723$0 ;
-  input [15:0] \port$3725$0 ;
-  wire [15:0] \port$3725$0 ;
-  input [15:0] \port$3727$0 ;
-  wire [15:0] \port$3727$0 ;
-  input [15:0] \port$3729$0 ;
-  wire [15:0] \port$3729$0 ;
-  input [15:0] \port$3731$0 ;
-  wire [15:0] \port$3731$0 ;
-  input [15:0] \port$3733$0 ;
-  wire [15:0] \port$3733$0 ;
-  input [15:0] \port$3735$0 ;
-  wire [15:0] \port$3735$0 ;
-  input [15:0] \port$3737$0 ;
-  wire [15:0] \port$3737$0 ;
-  input [15:0] \port$3739$0 ;
-  wire [15:0] \port$3739$0 ;
-  input [15:0] \port$3741$0 ;
-  wire [15:0] \port$3741$0 ;
-  input [15:0] \port$3743$0 ;
-  wire [15:0] \port$3743$0 ;
-  input [15:0] \port$3745$0 ;
-  wire [15:0] \port$3745$0 ;
-  input [15:0] \port$3747$0 ;
-  wire [15:0] \port$3747$0 ;
-  input [1:0] \port$3860$2 ;
-  wire [1:0] \port$3860$2 ;
+  output [15:0] \port$1922$0 ;
+  wire [15:0] \port$1922$0 ;
+  output [15:0] \port$1933$0 ;
+  wire [15:0] \port$1933$0 ;
+  output [15:0] \port$1944$0 ;
+  wire [15:0] \port$1944$0 ;
+  output [15:0] \port$1955$0 ;
+  wire [15:0] \port$1955$0 ;
+  output [15:0] \port$1966$0 ;
+  wire [15:0] \port$1966$0 ;
+  output [15:0] \port$1977$0 ;
+  wire [15:0] \port$1977$0 ;
+  output [15:0] \port$1988$0 ;
+  wire [15:0] \port$1988$0 ;
+  output [15:0] \port$1999$0 ;
+  wire [15:0] \port$1999$0 ;
+  output [15:0] \port$2010$0 ;
+  wire [15:0] \port$2010$0 ;
+  output [15:0] \port$2021$0 ;
+  wire [15:0] \port$2021$0 ;
+  output [15:0] \port$2032$0 ;
+  wire [15:0] \port$2032$0 ;
+  output [15:0] \port$2043$0 ;
+  wire [15:0] \port$2043$0 ;
+  output [15:0] \port$2054$0 ;
+  wire [15:0] \port$2054$0 ;
+  output [15:0] \port$2065$0 ;
+  wire [15:0] \port$2065$0 ;
+  output [15:0] \port$2076$0 ;
+  wire [15:0] \port$2076$0 ;
+  output [15:0] \port$2087$0 ;
+  wire [15:0] \port$2087$0 ;
+  output [15:0] \port$2098$0 ;
+  wire [15:0] \port$2098$0 ;
+  output [15:0] \port$2109$0 ;
+  wire [15:0] \port$2109$0 ;
+  output [15:0] \port$2120$0 ;
+  wire [15:0] \port$2120$0 ;
+  output [15:0] \port$2131$0 ;
+  wire [15:0] \port$2131$0 ;
+  output [15:0] \port$2142$0 ;
+  wire [15:0] \port$2142$0 ;
+  output [15:0] \port$2153$0 ;
+  wire [15:0] \port$2153$0 ;
+  output [15:0] \port$2164$0 ;
+  wire [15:0] \port$2164$0 ;
+  output [15:0] \port$2175$0 ;
+  wire [15:0] \port$2175$0 ;
+  output [15:0] \port$2186$0 ;
+  wire [15:0] \port$2186$0 ;
+  output [15:0] \port$2197$0 ;
+  wire [15:0] \port$2197$0 ;
+  output [15:0] \port$2208$0 ;
+  wire [15:0] \port$2208$0 ;
+  output [15:0] \port$2219$0 ;
+  wire [15:0] \port$2219$0 ;
+  output [15:0] \port$2230$0 ;
+  wire [15:0] \port$2230$0 ;
+  output [15:0] \port$2241$0 ;
+  wire [15:0] \port$2241$0 ;
+  output [15:0] \port$2252$0 ;
+  wire [15:0] \port$2252$0 ;
+  output [15:0] \port$2263$0 ;
+  wire [15:0] \port$2263$0 ;
+  output [15:0] \port$2274$0 ;
+  wire [15:0] \port$2274$0 ;
+  output [15:0] \port$2285$0 ;
+  wire [15:0] \port$2285$0 ;
+  output [15:0] \port$2296$0 ;
+  wire [15:0] \port$2296$0 ;
+  output [15:0] \port$2307$0 ;
+  wire [15:0] \port$2307$0 ;
+  output [15:0] \port$2318$0 ;
+  wire [15:0] \port$2318$0 ;
+  output [15:0] \port$2329$0 ;
+  wire [15:0] \port$2329$0 ;
+  output [15:0] \port$2340$0 ;
+  wire [15:0] \port$2340$0 ;
+  output [15:0] \port$2351$0 ;
+  wire [15:0] \port$2351$0 ;
+  output [15:0] \port$2362$0 ;
+  wire [15:0] \port$2362$0 ;
+  output [15:0] \port$2373$0 ;
+  wire [15:0] \port$2373$0 ;
+  output [15:0] \port$2384$0 ;
+  wire [15:0] \port$2384$0 ;
+  output [15:0] \port$2395$0 ;
+  wire [15:0] \port$2395$0 ;
+  output [15:0] \port$2406$0 ;
+  wire [15:0] \port$2406$0 ;
+  output [15:0] \port$2417$0 ;
+  wire [15:0] \port$2417$0 ;
+  output [15:0] \port$2428$0 ;
+  wire [15:0] \port$2428$0 ;
+  output [15:0] \port$2439$0 ;
+  wire [15:0] \port$2439$0 ;
+  output [15:0] \port$2450$0 ;
+  wire [15:0] \port$2450$0 ;
+  output [15:0] \port$2461$0 ;
+  wire [15:0] \port$2461$0 ;
+  output [15:0] \port$2472$0 ;
+  wire [15:0] \port$2472$0 ;
+  output [15:0] \port$2483$0 ;
+  wire [15:0] \port$2483$0 ;
+  output [15:0] \port$2494$0 ;
+  wire [15:0] \port$2494$0 ;
+  output [15:0] \port$2505$0 ;
+  wire [15:0] \port$2505$0 ;
+  output [15:0] \port$2516$0 ;
+  wire [15:0] \port$2516$0 ;
+  output [15:0] \port$2527$0 ;
+  wire [15:0] \port$2527$0 ;
+  output [15:0] \port$2538$0 ;
+  wire [15:0] \port$2538$0 ;
+  output [15:0] \port$2549$0 ;
+  wire [15:0] \port$2549$0 ;
+  output [15:0] \port$2560$0 ;
+  wire [15:0] \port$2560$0 ;
+  output [15:0] \port$2571$0 ;
+  wire [15:0] \port$2571$0 ;
+  output [15:0] \port$2582$0 ;
+  wire [15:0] \port$2582$0 ;
+  output [15:0] \port$2593$0 ;
+  wire [15:0] \port$2593$0 ;
+  output [15:0] \port$2604$0 ;
+  wire [15:0] \port$2604$0 ;
+  output [15:0] \port$2615$0 ;
+  wire [15:0] \port$2615$0 ;
+  output \port$2627$0 ;
+  wire \port$2627$0 ;
+  output \port$2639$0 ;
+  wire \port$2639$0 ;
+  output \port$2651$0 ;
+  wire \port$2651$0 ;
+  output \port$2663$0 ;
+  wire \port$2663$0 ;
+  output \port$2675$0 ;
+  wire \port$2675$0 ;
+  output \port$2687$0 ;
+  wire \port$2687$0 ;
+  output \port$2699$0 ;
+  wire \port$2699$0 ;
+  output \port$2711$0 ;
+  wire \port$2711$0 ;
+  output \port$2723$0 ;
+  wire \port$2723$0 ;
+  output \port$2735$0 ;
+  wire \port$2735$0 ;
+  output \port$2747$0 ;
+  wire \port$2747$0 ;
+  output \port$2759$0 ;
+  wire \port$2759$0 ;
+  output \port$2771$0 ;
+  wire \port$2771$0 ;
+  output \port$2783$0 ;
+  wire \port$2783$0 ;
+  output \port$2795$0 ;
+  wire \port$2795$0 ;
+  output \port$2807$0 ;
+  wire \port$2807$0 ;
+  output \port$2819$0 ;
+  wire \port$2819$0 ;
+  output \port$2831$0 ;
+  wire \port$2831$0 ;
+  output \port$2843$0 ;
+  wire \port$2843$0 ;
+  output \port$2855$0 ;
+  wire \port$2855$0 ;
+  output \port$2867$0 ;
+  wire \port$2867$0 ;
+  output \port$2879$0 ;
+  wire \port$2879$0 ;
+  output \port$2891$0 ;
+  wire \port$2891$0 ;
+  output \port$2903$0 ;
+  wire \port$2903$0 ;
+  output \port$2915$0 ;
+  wire \port$2915$0 ;
+  output \port$2927$0 ;
+  wire \port$2927$0 ;
+  output \port$2939$0 ;
+  wire \port$2939$0 ;
+  output \port$2951$0 ;
+  wire \port$2951$0 ;
+  output \port$2963$0 ;
+  wire \port$2963$0 ;
+  output \port$2975$0 ;
+  wire \port$2975$0 ;
+  output \port$2987$0 ;
+  wire \port$2987$0 ;
+  output \port$2999$0 ;
+  wire \port$2999$0 ;
+  output \port$3011$0 ;
+  wire \port$3011$0 ;
+  output \port$3023$0 ;
+  wire \port$3023$0 ;
+  output \port$3035$0 ;
+  wire \port$3035$0 ;
+  output \port$3047$0 ;
+  wire \port$3047$0 ;
+  output \port$3059$0 ;
+  wire \port$3059$0 ;
+  output \port$3071$0 ;
+  wire \port$3071$0 ;
+  output \port$3083$0 ;
+  wire \port$3083$0 ;
+  output \port$3095$0 ;
+  wire \port$3095$0 ;
+  output \port$3107$0 ;
+  wire \port$3107$0 ;
+  output \port$3119$0 ;
+  wire \port$3119$0 ;
+  output \port$3131$0 ;
+  wire \port$3131$0 ;
+  output \port$3143$0 ;
+  wire \port$3143$0 ;
+  output \port$3155$0 ;
+  wire \port$3155$0 ;
+  output \port$3167$0 ;
+  wire \port$3167$0 ;
+  output \port$3179$0 ;
+  wire \port$3179$0 ;
+  output \port$3191$0 ;
+  wire \port$3191$0 ;
+  output \port$3203$0 ;
+  wire \port$3203$0 ;
+  output \port$3215$0 ;
+  wire \port$3215$0 ;
+  output \port$3227$0 ;
+  wire \port$3227$0 ;
+  output \port$3239$0 ;
+  wire \port$3239$0 ;
+  output \port$3251$0 ;
+  wire \port$3251$0 ;
+  output \port$3263$0 ;
+  wire \port$3263$0 ;
+  output \port$3275$0 ;
+  wire \port$3275$0 ;
+  output \port$3287$0 ;
+  wire \port$3287$0 ;
+  output \port$3299$0 ;
+  wire \port$3299$0 ;
+  output \port$3311$0 ;
+  wire \port$3311$0 ;
+  output \port$3323$0 ;
+  wire \port$3323$0 ;
+  output \port$3335$0 ;
+  wire \port$3335$0 ;
+  output \port$3347$0 ;
+  wire \port$3347$0 ;
+  output \port$3359$0 ;
+  wire \port$3359$0 ;
+  output \port$3371$0 ;
+  wire \port$3371$0 ;
+  output \port$3383$0 ;
+  wire \port$3383$0 ;
+  input [15:0] \port$3492$0 ;
+  wire [15:0] \port$3492$0 ;
+  input [15:0] \port$3494$0 ;
+  wire [15:0] \port$3494$0 ;
+  input [15:0] \port$3496$0 ;
+  wire [15:0] \port$3496$0 ;
+  input [15:0] \port$3498$0 ;
+  wire [15:0] \port$3498$0 ;
+  input [15:0] \port$3500$0 ;
+  wire [15:0] \port$3500$0 ;
+  input [15:0] \port$3502$0 ;
+  wire [15:0] \port$3502$0 ;
+  input [15:0] \port$3504$0 ;
+  wire [15:0] \port$3504$0 ;
+  input [15:0] \port$3506$0 ;
+  wire [15:0] \port$3506$0 ;
+  input [15:0] \port$3508$0 ;
+  wire [15:0] \port$3508$0 ;
+  input [15:0] \port$3510$0 ;
+  wire [15:0] \port$3510$0 ;
+  input [15:0] \port$3512$0 ;
+  wire [15:0] \port$3512$0 ;
+  input [15:0] \port$3514$0 ;
+  wire [15:0] \port$3514$0 ;
+  input [15:0] \port$3516$0 ;
+  wire [15:0] \port$3516$0 ;
+  input [15:0] \port$3518$0 ;
+  wire [15:0] \port$3518$0 ;
+  input [15:0] \port$3520$0 ;
+  wire [15:0] \port$3520$0 ;
+  input [15:0] \port$3522$0 ;
+  wire [15:0] \port$3522$0 ;
+  input [15:0] \port$3524$0 ;
+  wire [15:0] \port$3524$0 ;
+  input [15:0] \port$3526$0 ;
+  wire [15:0] \port$3526$0 ;
+  input [15:0] \port$3528$0 ;
+  wire [15:0] \port$3528$0 ;
+  input [15:0] \port$3530$0 ;
+  wire [15:0] \port$3530$0 ;
+  input [15:0] \port$3532$0 ;
+  wire [15:0] \port$3532$0 ;
+  input [15:0] \port$3534$0 ;
+  wire [15:0] \port$3534$0 ;
+  input [15:0] \port$3536$0 ;
+  wire [15:0] \port$3536$0 ;
+  input [15:0] \port$3538$0 ;
+  wire [15:0] \port$3538$0 ;
+  input [15:0] \port$3540$0 ;
+  wire [15:0] \port$3540$0 ;
+  input [15:0] \port$3542$0 ;
+  wire [15:0] \port$3542$0 ;
+  input [15:0] \port$3544$0 ;
+  wire [15:0] \port$3544$0 ;
+  input [15:0] \port$3546$0 ;
+  wire [15:0] \port$3546$0 ;
+  input [15:0] \port$3548$0 ;
+  wire [15:0] \port$3548$0 ;
+  input [15:0] \port$3550$0 ;
+  wire [15:0] \port$3550$0 ;
+  input [15:0] \port$3552$0 ;
+  wire [15:0] \port$3552$0 ;
+  input [15:0] \port$3554$0 ;
+  wire [15:0] \port$3554$0 ;
+  input [15:0] \port$3556$0 ;
+  wire [15:0] \port$3556$0 ;
+  input [15:0] \port$3558$0 ;
+  wire [15:0] \port$3558$0 ;
+  input [15:0] \port$3560$0 ;
+  wire [15:0] \port$3560$0 ;
+  input [15:0] \port$3562$0 ;
+  wire [15:0] \port$3562$0 ;
+  input [15:0] \port$3564$0 ;
+  wire [15:0] \port$3564$0 ;
+  input [15:0] \port$3566$0 ;
+  wire [15:0] \port$3566$0 ;
+  input [15:0] \port$3568$0 ;
+  wire [15:0] \port$3568$0 ;
+  input [15:0] \port$3570$0 ;
+  wire [15:0] \port$3570$0 ;
+  input [15:0] \port$3572$0 ;
+  wire [15:0] \port$3572$0 ;
+  input [15:0] \port$3574$0 ;
+  wire [15:0] \port$3574$0 ;
+  input [15:0] \port$3576$0 ;
+  wire [15:0] \port$3576$0 ;
+  input [15:0] \port$3578$0 ;
+  wire [15:0] \port$3578$0 ;
+  input [15:0] \port$3580$0 ;
+  wire [15:0] \port$3580$0 ;
+  input [15:0] \port$3582$0 ;
+  wire [15:0] \port$3582$0 ;
+  input [15:0] \port$3584$0 ;
+  wire [15:0] \port$3584$0 ;
+  input [15:0] \port$3586$0 ;
+  wire [15:0] \port$3586$0 ;
+  input [15:0] \port$3588$0 ;
+  wire [15:0] \port$3588$0 ;
+  input [15:0] \port$3590$0 ;
+  wire [15:0] \port$3590$0 ;
+  input [15:0] \port$3592$0 ;
+  wire [15:0] \port$3592$0 ;
+  input [15:0] \port$3594$0 ;
+  wire [15:0] \port$3594$0 ;
+  input [15:0] \port$3596$0 ;
+  wire [15:0] \port$3596$0 ;
+  input [15:0] \port$3598$0 ;
+  wire [15:0] \port$3598$0 ;
+  input [15:0] \port$3600$0 ;
+  wire [15:0] \port$3600$0 ;
+  input [15:0] \port$3602$0 ;
+  wire [15:0] \port$3602$0 ;
+  input [15:0] \port$3604$0 ;
+  wire [15:0] \port$3604$0 ;
+  input [15:0] \port$3606$0 ;
+  wire [15:0] \port$3606$0 ;
+  input [15:0] \port$3608$0 ;
+  wire [15:0] \port$3608$0 ;
+  input [15:0] \port$3610$0 ;
+  wire [15:0] \port$3610$0 ;
+  input [15:0] \port$3612$0 ;
+  wire [15:0] \port$3612$0 ;
+  input [15:0] \port$3614$0 ;
+  wire [15:0] \port$3614$0 ;
+  input [15:0] \port$3616$0 ;
+  wire [15:0] \port$3616$0 ;
+  input [15:0] \port$3618$0 ;
+  wire [15:0] \port$3618$0 ;
+  input [15:0] \port$3620$0 ;
+  wire [15:0] \port$3620$0 ;
+  input [15:0] \port$3622$0 ;
+  wire [15:0] \port$3622$0 ;
+  input [15:0] \port$3624$0 ;
+  wire [15:0] \port$3624$0 ;
+  input [15:0] \port$3626$0 ;
+  wire [15:0] \port$3626$0 ;
+  input [15:0] \port$3628$0 ;
+  wire [15:0] \port$3628$0 ;
+  input [15:0] \port$3630$0 ;
+  wire [15:0] \port$3630$0 ;
+  input [15:0] \port$3632$0 ;
+  wire [15:0] \port$3632$0 ;
+  input [15:0] \port$3634$0 ;
+  wire [15:0] \port$3634$0 ;
+  input [15:0] \port$3636$0 ;
+  wire [15:0] \port$3636$0 ;
+  input [15:0] \port$3638$0 ;
+  wire [15:0] \port$3638$0 ;
+  input [15:0] \port$3640$0 ;
+  wire [15:0] \port$3640$0 ;
+  input [15:0] \port$3642$0 ;
+  wire [15:0] \port$3642$0 ;
+  input [15:0] \port$3644$0 ;
+  wire [15:0] \port$3644$0 ;
+  input [15:0] \port$3646$0 ;
+  wire [15:0] \port$3646$0 ;
+  input [15:0] \port$3648$0 ;
+  wire [15:0] \port$3648$0 ;
+  input [15:0] \port$3650$0 ;
+  wire [15:0] \port$3650$0 ;
+  input [15:0] \port$3652$0 ;
+  wire [15:0] \port$3652$0 ;
+  input [15:0] \port$3654$0 ;
+  wire [15:0] \port$3654$0 ;
+  input [15:0] \port$3656$0 ;
+  wire [15:0] \port$3656$0 ;
+  input [15:0] \port$3658$0 ;
+  wire [15:0] \port$3658$0 ;
+  input [15:0] \port$3660$0 ;
+  wire [15:0] \port$3660$0 ;
+  input [15:0] \port$3662$0 ;
+  wire [15:0] \port$3662$0 ;
+  input [15:0] \port$3664$0 ;
+  wire [15:0] \port$3664$0 ;
+  input [15:0] \port$3666$0 ;
+  wire [15:0] \port$3666$0 ;
+  input [15:0] \port$3668$0 ;
+  wire [15:0] \port$3668$0 ;
+  input [15:0] \port$3670$0 ;
+  wire [15:0] \port$3670$0 ;
+  input [15:0] \port$3672$0 ;
+  wire [15:0] \port$3672$0 ;
+  input [15:0] \port$3674$0 ;
+  wire [15:0] \port$3674$0 ;
+  input [15:0] \port$3676$0 ;
+  wire [15:0] \port$3676$0 ;
+  input [15:0] \port$3678$0 ;
+  wire [15:0] \port$3678$0 ;
+  input [15:0] \port$3680$0 ;
+  wire [15:0] \port$3680$0 ;
+  input [15:0] \port$3682$0 ;
+  wire [15:0] \port$3682$0 ;
+  input [15:0] \port$3684$0 ;
+  wire [15:0] \port$3684$0 ;
+  input [15:0] \port$3686$0 ;
+  wire [15:0] \port$3686$0 ;
+  input [15:0] \port$3688$0 ;
+  wire [15:0] \port$3688$0 ;
+  input [15:0] \port$3690$0 ;
+  wire [15:0] \port$3690$0 ;
+  input [15:0] \port$3692$0 ;
+  wire [15:0] \port$3692$0 ;
+  input [15:0] \port$3694$0 ;
+  wire [15:0] \port$3694$0 ;
+  input [15:0] \port$3696$0 ;
+  wire [15:0] \port$3696$0 ;
+  input [15:0] \port$3698$0 ;
+  wire [15:0] \port$3698$0 ;
+  input [15:0] \port$3700$0 ;
+  wire [15:0] \port$3700$0 ;
+  input [15:0] \port$3702$0 ;
+  wire [15:0] \port$3702$0 ;
+  input [15:0] \port$3704$0 ;
+  wire [15:0] \port$3704$0 ;
+  input [15:0] \port$3706$0 ;
+  wire [15:0] \port$3706$0 ;
+  input [15:0] \port$3708$0 ;
+  wire [15:0] \port$3708$0 ;
+  input [15:0] \port$3710$0 ;
+  wire [15:0] \port$3710$0 ;
+  input [15:0] \port$3712$0 ;
+  wire [15:0] \port$3712$0 ;
+  input [15:0] \port$3714$0 ;
+  wire [15:0] \port$3714$0 ;
+  input [15:0] \port$3716$0 ;
+  wire [15:0] \port$3716$0 ;
+  input [15:0] \port$3718$0 ;
+  wire [15:0] \port$3718$0 ;
+  input [15:0] \port$3720$0 ;
+  wire [15:0] \port$3720$0 ;
+  input [15:0] \port$3722$0 ;
+  wire [15:0] \port$3722$0 ;
+  input [15:0] \port$3724$0 ;
+  wire [15:0] \port$3724$0 ;
+  input [15:0] \port$3726$0 ;
+  wire [15:0] \port$3726$0 ;
+  input [15:0] \port$3728$0 ;
+  wire [15:0] \port$3728$0 ;
+  input [15:0] \port$3730$0 ;
+  wire [15:0] \port$3730$0 ;
+  input [15:0] \port$3732$0 ;
+  wire [15:0] \port$3732$0 ;
+  input [15:0] \port$3734$0 ;
+  wire [15:0] \port$3734$0 ;
+  input [15:0] \port$3736$0 ;
+  wire [15:0] \port$3736$0 ;
+  input [15:0] \port$3738$0 ;
+  wire [15:0] \port$3738$0 ;
+  input [15:0] \port$3740$0 ;
+  wire [15:0] \port$3740$0 ;
+  input [15:0] \port$3742$0 ;
+  wire [15:0] \port$3742$0 ;
+  input [15:0] \port$3744$0 ;
+  wire [15:0] \port$3744$0 ;
+  input [15:0] \port$3746$0 ;
+  wire [15:0] \port$3746$0 ;
+  input [1:0] \port$3861$2 ;
+  wire [1:0] \port$3861$2 ;
   input raw;
   wire raw;
   input rst;
@@ -3270,1094 +3270,1094 @@ module \mram_macro.accumulator (rst, \port$1923$0 , \port$1934$0 , \port$1945$0 
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$3860$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$3861$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$3860$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$3861$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
   assign \$11  = raw ? { 9'h000, codes[6:0] } : \$10 [15:0];
-  assign \$13  = \port$3860$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$13  = \port$3861$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$3860$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$3861$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
   assign \$22  = raw ? { 9'h000, codes[13:7] } : \$21 [15:0];
-  assign \$24  = \port$3860$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$24  = \port$3861$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$3860$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$3861$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
   assign \$33  = raw ? { 9'h000, codes[20:14] } : \$32 [15:0];
-  assign \$35  = \port$3860$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$35  = \port$3861$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$3860$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$3861$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
   assign \$44  = raw ? { 9'h000, codes[27:21] } : \$43 [15:0];
-  assign \$46  = \port$3860$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$46  = \port$3861$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$3860$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$3861$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
   assign \$55  = raw ? { 9'h000, codes[34:28] } : \$54 [15:0];
-  assign \$57  = \port$3860$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$57  = \port$3861$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$3860$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$3861$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
   assign \$66  = raw ? { 9'h000, codes[41:35] } : \$65 [15:0];
-  assign \$68  = \port$3860$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$68  = \port$3861$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$3860$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$3861$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
   assign \$77  = raw ? { 9'h000, codes[48:42] } : \$76 [15:0];
-  assign \$79  = \port$3860$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$79  = \port$3861$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$3860$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$3861$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
   assign \$88  = raw ? { 9'h000, codes[55:49] } : \$87 [15:0];
-  assign \$90  = \port$3860$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$90  = \port$3861$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$3860$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$3861$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
   assign \$99  = raw ? { 9'h000, codes[62:56] } : \$98 [15:0];
-  assign \$101  = \port$3860$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$101  = \port$3861$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$3860$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$3861$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
   assign \$110  = raw ? { 9'h000, codes[69:63] } : \$109 [15:0];
-  assign \$112  = \port$3860$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$112  = \port$3861$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$3860$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$3861$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
   assign \$121  = raw ? { 9'h000, codes[76:70] } : \$120 [15:0];
-  assign \$123  = \port$3860$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$123  = \port$3861$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$3860$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$3861$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
   assign \$132  = raw ? { 9'h000, codes[83:77] } : \$131 [15:0];
-  assign \$134  = \port$3860$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$134  = \port$3861$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$3860$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$3861$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
   assign \$143  = raw ? { 9'h000, codes[90:84] } : \$142 [15:0];
-  assign \$145  = \port$3860$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$145  = \port$3861$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$3860$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$3861$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
   assign \$154  = raw ? { 9'h000, codes[97:91] } : \$153 [15:0];
-  assign \$156  = \port$3860$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$156  = \port$3861$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$3860$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$3861$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
   assign \$165  = raw ? { 9'h000, codes[104:98] } : \$164 [15:0];
-  assign \$167  = \port$3860$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$167  = \port$3861$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$3860$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$3861$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
   assign \$176  = raw ? { 9'h000, codes[111:105] } : \$175 [15:0];
-  assign \$178  = \port$3860$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$178  = \port$3861$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$3860$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$3861$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
   assign \$187  = raw ? { 9'h000, codes[118:112] } : \$186 [15:0];
-  assign \$189  = \port$3860$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$189  = \port$3861$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$3860$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$3861$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
   assign \$198  = raw ? { 9'h000, codes[125:119] } : \$197 [15:0];
-  assign \$200  = \port$3860$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$200  = \port$3861$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$3860$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$3861$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
   assign \$209  = raw ? { 9'h000, codes[132:126] } : \$208 [15:0];
-  assign \$211  = \port$3860$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$211  = \port$3861$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$3860$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$3861$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
   assign \$220  = raw ? { 9'h000, codes[139:133] } : \$219 [15:0];
-  assign \$222  = \port$3860$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$222  = \port$3861$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$3860$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$3861$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
   assign \$231  = raw ? { 9'h000, codes[146:140] } : \$230 [15:0];
-  assign \$233  = \port$3860$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$233  = \port$3861$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$3860$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$3861$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
   assign \$242  = raw ? { 9'h000, codes[153:147] } : \$241 [15:0];
-  assign \$244  = \port$3860$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$244  = \port$3861$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$3860$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$3861$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
   assign \$253  = raw ? { 9'h000, codes[160:154] } : \$252 [15:0];
-  assign \$255  = \port$3860$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$255  = \port$3861$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$3860$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$3861$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
   assign \$264  = raw ? { 9'h000, codes[167:161] } : \$263 [15:0];
-  assign \$266  = \port$3860$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$266  = \port$3861$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$3860$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$3861$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
   assign \$275  = raw ? { 9'h000, codes[174:168] } : \$274 [15:0];
-  assign \$277  = \port$3860$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$277  = \port$3861$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$3860$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$3861$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
   assign \$286  = raw ? { 9'h000, codes[181:175] } : \$285 [15:0];
-  assign \$288  = \port$3860$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$288  = \port$3861$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$3860$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$3861$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
   assign \$297  = raw ? { 9'h000, codes[188:182] } : \$296 [15:0];
-  assign \$299  = \port$3860$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$299  = \port$3861$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$3860$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$3861$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
   assign \$308  = raw ? { 9'h000, codes[195:189] } : \$307 [15:0];
-  assign \$310  = \port$3860$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$310  = \port$3861$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$3860$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$3861$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
   assign \$319  = raw ? { 9'h000, codes[202:196] } : \$318 [15:0];
-  assign \$321  = \port$3860$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$321  = \port$3861$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$3860$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$3861$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
   assign \$330  = raw ? { 9'h000, codes[209:203] } : \$329 [15:0];
-  assign \$332  = \port$3860$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$332  = \port$3861$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$3860$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$3861$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
   assign \$341  = raw ? { 9'h000, codes[216:210] } : \$340 [15:0];
-  assign \$343  = \port$3860$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$343  = \port$3861$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$3860$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$3861$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
   assign \$352  = raw ? { 9'h000, codes[223:217] } : \$351 [15:0];
-  assign \$354  = \port$3860$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$354  = \port$3861$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$3860$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$3861$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
   assign \$363  = raw ? { 9'h000, codes[230:224] } : \$362 [15:0];
-  assign \$365  = \port$3860$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$365  = \port$3861$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$3860$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$3861$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
   assign \$374  = raw ? { 9'h000, codes[237:231] } : \$373 [15:0];
-  assign \$376  = \port$3860$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$376  = \port$3861$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$3860$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$3861$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
   assign \$385  = raw ? { 9'h000, codes[244:238] } : \$384 [15:0];
-  assign \$387  = \port$3860$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$387  = \port$3861$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$3860$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$3861$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
   assign \$396  = raw ? { 9'h000, codes[251:245] } : \$395 [15:0];
-  assign \$398  = \port$3860$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$398  = \port$3861$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$3860$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$3861$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
   assign \$407  = raw ? { 9'h000, codes[258:252] } : \$406 [15:0];
-  assign \$409  = \port$3860$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$409  = \port$3861$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$3860$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$3861$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
   assign \$418  = raw ? { 9'h000, codes[265:259] } : \$417 [15:0];
-  assign \$420  = \port$3860$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$420  = \port$3861$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$3860$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$3861$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
   assign \$429  = raw ? { 9'h000, codes[272:266] } : \$428 [15:0];
-  assign \$431  = \port$3860$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$431  = \port$3861$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$3860$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$3861$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
   assign \$440  = raw ? { 9'h000, codes[279:273] } : \$439 [15:0];
-  assign \$442  = \port$3860$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$442  = \port$3861$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$3860$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$3861$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
   assign \$451  = raw ? { 9'h000, codes[286:280] } : \$450 [15:0];
-  assign \$453  = \port$3860$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$453  = \port$3861$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$3860$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$3861$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
   assign \$462  = raw ? { 9'h000, codes[293:287] } : \$461 [15:0];
-  assign \$464  = \port$3860$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$464  = \port$3861$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$3860$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$3861$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
   assign \$473  = raw ? { 9'h000, codes[300:294] } : \$472 [15:0];
-  assign \$475  = \port$3860$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$475  = \port$3861$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$3860$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$3861$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
   assign \$484  = raw ? { 9'h000, codes[307:301] } : \$483 [15:0];
-  assign \$486  = \port$3860$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$486  = \port$3861$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$3860$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$3861$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
   assign \$495  = raw ? { 9'h000, codes[314:308] } : \$494 [15:0];
-  assign \$497  = \port$3860$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$497  = \port$3861$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$3860$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$3861$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
   assign \$506  = raw ? { 9'h000, codes[321:315] } : \$505 [15:0];
-  assign \$508  = \port$3860$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$508  = \port$3861$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$3860$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$3861$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
   assign \$517  = raw ? { 9'h000, codes[328:322] } : \$516 [15:0];
-  assign \$519  = \port$3860$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$519  = \port$3861$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$3860$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$3861$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
   assign \$528  = raw ? { 9'h000, codes[335:329] } : \$527 [15:0];
-  assign \$530  = \port$3860$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$530  = \port$3861$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$3860$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$3861$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
   assign \$539  = raw ? { 9'h000, codes[342:336] } : \$538 [15:0];
-  assign \$541  = \port$3860$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$541  = \port$3861$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$3860$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$3861$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
   assign \$550  = raw ? { 9'h000, codes[349:343] } : \$549 [15:0];
-  assign \$552  = \port$3860$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$552  = \port$3861$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$3860$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$3861$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
   assign \$561  = raw ? { 9'h000, codes[356:350] } : \$560 [15:0];
-  assign \$563  = \port$3860$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$563  = \port$3861$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$3860$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$3861$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
   assign \$572  = raw ? { 9'h000, codes[363:357] } : \$571 [15:0];
-  assign \$574  = \port$3860$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$574  = \port$3861$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$3860$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$3861$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
   assign \$583  = raw ? { 9'h000, codes[370:364] } : \$582 [15:0];
-  assign \$585  = \port$3860$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$585  = \port$3861$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$3860$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$3861$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
   assign \$594  = raw ? { 9'h000, codes[377:371] } : \$593 [15:0];
-  assign \$596  = \port$3860$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$596  = \port$3861$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$3860$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$3861$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
   assign \$605  = raw ? { 9'h000, codes[384:378] } : \$604 [15:0];
-  assign \$607  = \port$3860$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$607  = \port$3861$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$3860$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$3861$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
   assign \$616  = raw ? { 9'h000, codes[391:385] } : \$615 [15:0];
-  assign \$618  = \port$3860$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$618  = \port$3861$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$3860$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$3861$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
   assign \$627  = raw ? { 9'h000, codes[398:392] } : \$626 [15:0];
-  assign \$629  = \port$3860$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$629  = \port$3861$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$3860$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$3861$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
   assign \$638  = raw ? { 9'h000, codes[405:399] } : \$637 [15:0];
-  assign \$640  = \port$3860$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$640  = \port$3861$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$3860$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$3861$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
   assign \$649  = raw ? { 9'h000, codes[412:406] } : \$648 [15:0];
-  assign \$651  = \port$3860$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$651  = \port$3861$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$3860$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$3861$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
   assign \$660  = raw ? { 9'h000, codes[419:413] } : \$659 [15:0];
-  assign \$662  = \port$3860$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$662  = \port$3861$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$3860$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$3861$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
   assign \$671  = raw ? { 9'h000, codes[426:420] } : \$670 [15:0];
-  assign \$673  = \port$3860$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$673  = \port$3861$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$3860$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$3861$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
   assign \$682  = raw ? { 9'h000, codes[433:427] } : \$681 [15:0];
-  assign \$684  = \port$3860$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$684  = \port$3861$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$3860$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$3861$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
   assign \$693  = raw ? { 9'h000, codes[440:434] } : \$692 [15:0];
-  assign \$695  = \port$3860$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$695  = \port$3861$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$3860$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$3861$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
   assign \$704  = raw ? { 9'h000, codes[447:441] } : \$703 [15:0];
-  assign \$706  = \port$3860$2 [0] ? \$705  : { values[15], values[15:0] };
+  assign \$706  = \port$3861$2 [0] ? \$705  : { values[15], values[15:0] };
   assign \$707  = accumulate ? \$706  : 17'h00000;
-  assign \$709  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$708  });
+  assign \$709  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$708  });
   assign \$710  = - $signed(\$709 );
-  assign \$712  = $signed(\port$3493$0 ) - $signed({ 1'h0, \$711  });
-  assign \$713  = \port$3860$2 [1] ? \$710  : { \$712 [16], \$712  };
+  assign \$712  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$711  });
+  assign \$713  = \port$3861$2 [1] ? \$710  : { \$712 [16], \$712  };
   assign \$714  = $signed(\$707 ) + $signed(\$713 );
   assign \$715  = raw ? { 9'h000, codes[6:0] } : \$714 [15:0];
-  assign \$716  = $signed(\$715 ) >= $signed(\port$3621$0 );
-  assign \$718  = \port$3860$2 [0] ? \$717  : { values[31], values[31:16] };
+  assign \$716  = $signed(\$715 ) >= $signed(\port$3620$0 );
+  assign \$718  = \port$3861$2 [0] ? \$717  : { values[31], values[31:16] };
   assign \$719  = accumulate ? \$718  : 17'h00000;
-  assign \$721  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$720  });
+  assign \$721  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$720  });
   assign \$722  = - $signed(\$721 );
-  assign \$724  = $signed(\port$3495$0 ) - $signed({ 1'h0, \$723  });
-  assign \$725  = \port$3860$2 [1] ? \$722  : { \$724 [16], \$724  };
+  assign \$724  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$723  });
+  assign \$725  = \port$3861$2 [1] ? \$722  : { \$724 [16], \$724  };
   assign \$726  = $signed(\$719 ) + $signed(\$725 );
   assign \$727  = raw ? { 9'h000, codes[13:7] } : \$726 [15:0];
-  assign \$728  = $signed(\$727 ) >= $signed(\port$3623$0 );
-  assign \$730  = \port$3860$2 [0] ? \$729  : { values[47], values[47:32] };
+  assign \$728  = $signed(\$727 ) >= $signed(\port$3622$0 );
+  assign \$730  = \port$3861$2 [0] ? \$729  : { values[47], values[47:32] };
   assign \$731  = accumulate ? \$730  : 17'h00000;
-  assign \$733  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$732  });
+  assign \$733  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$732  });
   assign \$734  = - $signed(\$733 );
-  assign \$736  = $signed(\port$3497$0 ) - $signed({ 1'h0, \$735  });
-  assign \$737  = \port$3860$2 [1] ? \$734  : { \$736 [16], \$736  };
+  assign \$736  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = \port$3861$2 [1] ? \$734  : { \$736 [16], \$736  };
   assign \$738  = $signed(\$731 ) + $signed(\$737 );
   assign \$739  = raw ? { 9'h000, codes[20:14] } : \$738 [15:0];
-  assign \$740  = $signed(\$739 ) >= $signed(\port$3625$0 );
-  assign \$742  = \port$3860$2 [0] ? \$741  : { values[63], values[63:48] };
+  assign \$740  = $signed(\$739 ) >= $signed(\port$3624$0 );
+  assign \$742  = \port$3861$2 [0] ? \$741  : { values[63], values[63:48] };
   assign \$743  = accumulate ? \$742  : 17'h00000;
-  assign \$745  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$744  });
+  assign \$745  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$744  });
   assign \$746  = - $signed(\$745 );
-  assign \$748  = $signed(\port$3499$0 ) - $signed({ 1'h0, \$747  });
-  assign \$749  = \port$3860$2 [1] ? \$746  : { \$748 [16], \$748  };
+  assign \$748  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$747  });
+  assign \$749  = \port$3861$2 [1] ? \$746  : { \$748 [16], \$748  };
   assign \$750  = $signed(\$743 ) + $signed(\$749 );
   assign \$751  = raw ? { 9'h000, codes[27:21] } : \$750 [15:0];
-  assign \$752  = $signed(\$751 ) >= $signed(\port$3627$0 );
-  assign \$754  = \port$3860$2 [0] ? \$753  : { values[79], values[79:64] };
+  assign \$752  = $signed(\$751 ) >= $signed(\port$3626$0 );
+  assign \$754  = \port$3861$2 [0] ? \$753  : { values[79], values[79:64] };
   assign \$755  = accumulate ? \$754  : 17'h00000;
-  assign \$757  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$756  });
+  assign \$757  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$756  });
   assign \$758  = - $signed(\$757 );
-  assign \$760  = $signed(\port$3501$0 ) - $signed({ 1'h0, \$759  });
-  assign \$761  = \port$3860$2 [1] ? \$758  : { \$760 [16], \$760  };
+  assign \$760  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$759  });
+  assign \$761  = \port$3861$2 [1] ? \$758  : { \$760 [16], \$760  };
   assign \$762  = $signed(\$755 ) + $signed(\$761 );
   assign \$763  = raw ? { 9'h000, codes[34:28] } : \$762 [15:0];
-  assign \$764  = $signed(\$763 ) >= $signed(\port$3629$0 );
-  assign \$766  = \port$3860$2 [0] ? \$765  : { values[95], values[95:80] };
+  assign \$764  = $signed(\$763 ) >= $signed(\port$3628$0 );
+  assign \$766  = \port$3861$2 [0] ? \$765  : { values[95], values[95:80] };
   assign \$767  = accumulate ? \$766  : 17'h00000;
-  assign \$769  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$768  });
+  assign \$769  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$768  });
   assign \$770  = - $signed(\$769 );
-  assign \$772  = $signed(\port$3503$0 ) - $signed({ 1'h0, \$771  });
-  assign \$773  = \port$3860$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$772  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$3861$2 [1] ? \$770  : { \$772 [16], \$772  };
   assign \$774  = $signed(\$767 ) + $signed(\$773 );
   assign \$775  = raw ? { 9'h000, codes[41:35] } : \$774 [15:0];
-  assign \$776  = $signed(\$775 ) >= $signed(\port$3631$0 );
-  assign \$778  = \port$3860$2 [0] ? \$777  : { values[111], values[111:96] };
+  assign \$776  = $signed(\$775 ) >= $signed(\port$3630$0 );
+  assign \$778  = \port$3861$2 [0] ? \$777  : { values[111], values[111:96] };
   assign \$779  = accumulate ? \$778  : 17'h00000;
-  assign \$781  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$780  });
+  assign \$781  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$780  });
   assign \$782  = - $signed(\$781 );
-  assign \$784  = $signed(\port$3505$0 ) - $signed({ 1'h0, \$783  });
-  assign \$785  = \port$3860$2 [1] ? \$782  : { \$784 [16], \$784  };
+  assign \$784  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$783  });
+  assign \$785  = \port$3861$2 [1] ? \$782  : { \$784 [16], \$784  };
   assign \$786  = $signed(\$779 ) + $signed(\$785 );
   assign \$787  = raw ? { 9'h000, codes[48:42] } : \$786 [15:0];
-  assign \$788  = $signed(\$787 ) >= $signed(\port$3633$0 );
-  assign \$790  = \port$3860$2 [0] ? \$789  : { values[127], values[127:112] };
+  assign \$788  = $signed(\$787 ) >= $signed(\port$3632$0 );
+  assign \$790  = \port$3861$2 [0] ? \$789  : { values[127], values[127:112] };
   assign \$791  = accumulate ? \$790  : 17'h00000;
-  assign \$793  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$792  });
+  assign \$793  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$792  });
   assign \$794  = - $signed(\$793 );
-  assign \$796  = $signed(\port$3507$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$3860$2 [1] ? \$794  : { \$796 [16], \$796  };
+  assign \$796  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$3861$2 [1] ? \$794  : { \$796 [16], \$796  };
   assign \$798  = $signed(\$791 ) + $signed(\$797 );
   assign \$799  = raw ? { 9'h000, codes[55:49] } : \$798 [15:0];
-  assign \$800  = $signed(\$799 ) >= $signed(\port$3635$0 );
-  assign \$802  = \port$3860$2 [0] ? \$801  : { values[143], values[143:128] };
+  assign \$800  = $signed(\$799 ) >= $signed(\port$3634$0 );
+  assign \$802  = \port$3861$2 [0] ? \$801  : { values[143], values[143:128] };
   assign \$803  = accumulate ? \$802  : 17'h00000;
-  assign \$805  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$804  });
+  assign \$805  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$804  });
   assign \$806  = - $signed(\$805 );
-  assign \$808  = $signed(\port$3509$0 ) - $signed({ 1'h0, \$807  });
-  assign \$809  = \port$3860$2 [1] ? \$806  : { \$808 [16], \$808  };
+  assign \$808  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$807  });
+  assign \$809  = \port$3861$2 [1] ? \$806  : { \$808 [16], \$808  };
   assign \$810  = $signed(\$803 ) + $signed(\$809 );
   assign \$811  = raw ? { 9'h000, codes[62:56] } : \$810 [15:0];
-  assign \$812  = $signed(\$811 ) >= $signed(\port$3637$0 );
-  assign \$814  = \port$3860$2 [0] ? \$813  : { values[159], values[159:144] };
+  assign \$812  = $signed(\$811 ) >= $signed(\port$3636$0 );
+  assign \$814  = \port$3861$2 [0] ? \$813  : { values[159], values[159:144] };
   assign \$815  = accumulate ? \$814  : 17'h00000;
-  assign \$817  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$816  });
+  assign \$817  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$816  });
   assign \$818  = - $signed(\$817 );
-  assign \$820  = $signed(\port$3511$0 ) - $signed({ 1'h0, \$819  });
-  assign \$821  = \port$3860$2 [1] ? \$818  : { \$820 [16], \$820  };
+  assign \$820  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$819  });
+  assign \$821  = \port$3861$2 [1] ? \$818  : { \$820 [16], \$820  };
   assign \$822  = $signed(\$815 ) + $signed(\$821 );
   assign \$823  = raw ? { 9'h000, codes[69:63] } : \$822 [15:0];
-  assign \$824  = $signed(\$823 ) >= $signed(\port$3639$0 );
-  assign \$826  = \port$3860$2 [0] ? \$825  : { values[175], values[175:160] };
+  assign \$824  = $signed(\$823 ) >= $signed(\port$3638$0 );
+  assign \$826  = \port$3861$2 [0] ? \$825  : { values[175], values[175:160] };
   assign \$827  = accumulate ? \$826  : 17'h00000;
-  assign \$829  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$828  });
+  assign \$829  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$828  });
   assign \$830  = - $signed(\$829 );
-  assign \$832  = $signed(\port$3513$0 ) - $signed({ 1'h0, \$831  });
-  assign \$833  = \port$3860$2 [1] ? \$830  : { \$832 [16], \$832  };
+  assign \$832  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$831  });
+  assign \$833  = \port$3861$2 [1] ? \$830  : { \$832 [16], \$832  };
   assign \$834  = $signed(\$827 ) + $signed(\$833 );
   assign \$835  = raw ? { 9'h000, codes[76:70] } : \$834 [15:0];
-  assign \$836  = $signed(\$835 ) >= $signed(\port$3641$0 );
-  assign \$838  = \port$3860$2 [0] ? \$837  : { values[191], values[191:176] };
+  assign \$836  = $signed(\$835 ) >= $signed(\port$3640$0 );
+  assign \$838  = \port$3861$2 [0] ? \$837  : { values[191], values[191:176] };
   assign \$839  = accumulate ? \$838  : 17'h00000;
-  assign \$841  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$840  });
+  assign \$841  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$840  });
   assign \$842  = - $signed(\$841 );
-  assign \$844  = $signed(\port$3515$0 ) - $signed({ 1'h0, \$843  });
-  assign \$845  = \port$3860$2 [1] ? \$842  : { \$844 [16], \$844  };
+  assign \$844  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$843  });
+  assign \$845  = \port$3861$2 [1] ? \$842  : { \$844 [16], \$844  };
   assign \$846  = $signed(\$839 ) + $signed(\$845 );
   assign \$847  = raw ? { 9'h000, codes[83:77] } : \$846 [15:0];
-  assign \$848  = $signed(\$847 ) >= $signed(\port$3643$0 );
-  assign \$850  = \port$3860$2 [0] ? \$849  : { values[207], values[207:192] };
+  assign \$848  = $signed(\$847 ) >= $signed(\port$3642$0 );
+  assign \$850  = \port$3861$2 [0] ? \$849  : { values[207], values[207:192] };
   assign \$851  = accumulate ? \$850  : 17'h00000;
-  assign \$853  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$852  });
+  assign \$853  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$852  });
   assign \$854  = - $signed(\$853 );
-  assign \$856  = $signed(\port$3517$0 ) - $signed({ 1'h0, \$855  });
-  assign \$857  = \port$3860$2 [1] ? \$854  : { \$856 [16], \$856  };
+  assign \$856  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$855  });
+  assign \$857  = \port$3861$2 [1] ? \$854  : { \$856 [16], \$856  };
   assign \$858  = $signed(\$851 ) + $signed(\$857 );
   assign \$859  = raw ? { 9'h000, codes[90:84] } : \$858 [15:0];
-  assign \$860  = $signed(\$859 ) >= $signed(\port$3645$0 );
-  assign \$862  = \port$3860$2 [0] ? \$861  : { values[223], values[223:208] };
+  assign \$860  = $signed(\$859 ) >= $signed(\port$3644$0 );
+  assign \$862  = \port$3861$2 [0] ? \$861  : { values[223], values[223:208] };
   assign \$863  = accumulate ? \$862  : 17'h00000;
-  assign \$865  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$864  });
+  assign \$865  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$864  });
   assign \$866  = - $signed(\$865 );
-  assign \$868  = $signed(\port$3519$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = \port$3860$2 [1] ? \$866  : { \$868 [16], \$868  };
+  assign \$868  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = \port$3861$2 [1] ? \$866  : { \$868 [16], \$868  };
   assign \$870  = $signed(\$863 ) + $signed(\$869 );
   assign \$871  = raw ? { 9'h000, codes[97:91] } : \$870 [15:0];
-  assign \$872  = $signed(\$871 ) >= $signed(\port$3647$0 );
-  assign \$874  = \port$3860$2 [0] ? \$873  : { values[239], values[239:224] };
+  assign \$872  = $signed(\$871 ) >= $signed(\port$3646$0 );
+  assign \$874  = \port$3861$2 [0] ? \$873  : { values[239], values[239:224] };
   assign \$875  = accumulate ? \$874  : 17'h00000;
-  assign \$877  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$876  });
+  assign \$877  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$876  });
   assign \$878  = - $signed(\$877 );
-  assign \$880  = $signed(\port$3521$0 ) - $signed({ 1'h0, \$879  });
-  assign \$881  = \port$3860$2 [1] ? \$878  : { \$880 [16], \$880  };
+  assign \$880  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$879  });
+  assign \$881  = \port$3861$2 [1] ? \$878  : { \$880 [16], \$880  };
   assign \$882  = $signed(\$875 ) + $signed(\$881 );
   assign \$883  = raw ? { 9'h000, codes[104:98] } : \$882 [15:0];
-  assign \$884  = $signed(\$883 ) >= $signed(\port$3649$0 );
-  assign \$886  = \port$3860$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$884  = $signed(\$883 ) >= $signed(\port$3648$0 );
+  assign \$886  = \port$3861$2 [0] ? \$885  : { values[255], values[255:240] };
   assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$889  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$888  });
+  assign \$889  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$888  });
   assign \$890  = - $signed(\$889 );
-  assign \$892  = $signed(\port$3523$0 ) - $signed({ 1'h0, \$891  });
-  assign \$893  = \port$3860$2 [1] ? \$890  : { \$892 [16], \$892  };
+  assign \$892  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = \port$3861$2 [1] ? \$890  : { \$892 [16], \$892  };
   assign \$894  = $signed(\$887 ) + $signed(\$893 );
   assign \$895  = raw ? { 9'h000, codes[111:105] } : \$894 [15:0];
-  assign \$896  = $signed(\$895 ) >= $signed(\port$3651$0 );
-  assign \$898  = \port$3860$2 [0] ? \$897  : { values[271], values[271:256] };
+  assign \$896  = $signed(\$895 ) >= $signed(\port$3650$0 );
+  assign \$898  = \port$3861$2 [0] ? \$897  : { values[271], values[271:256] };
   assign \$899  = accumulate ? \$898  : 17'h00000;
-  assign \$901  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$900  });
+  assign \$901  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$900  });
   assign \$902  = - $signed(\$901 );
-  assign \$904  = $signed(\port$3525$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = \port$3860$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$904  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$3861$2 [1] ? \$902  : { \$904 [16], \$904  };
   assign \$906  = $signed(\$899 ) + $signed(\$905 );
   assign \$907  = raw ? { 9'h000, codes[118:112] } : \$906 [15:0];
-  assign \$908  = $signed(\$907 ) >= $signed(\port$3653$0 );
-  assign \$910  = \port$3860$2 [0] ? \$909  : { values[287], values[287:272] };
+  assign \$908  = $signed(\$907 ) >= $signed(\port$3652$0 );
+  assign \$910  = \port$3861$2 [0] ? \$909  : { values[287], values[287:272] };
   assign \$911  = accumulate ? \$910  : 17'h00000;
-  assign \$913  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$912  });
+  assign \$913  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$912  });
   assign \$914  = - $signed(\$913 );
-  assign \$916  = $signed(\port$3527$0 ) - $signed({ 1'h0, \$915  });
-  assign \$917  = \port$3860$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$916  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$3861$2 [1] ? \$914  : { \$916 [16], \$916  };
   assign \$918  = $signed(\$911 ) + $signed(\$917 );
   assign \$919  = raw ? { 9'h000, codes[125:119] } : \$918 [15:0];
-  assign \$920  = $signed(\$919 ) >= $signed(\port$3655$0 );
-  assign \$922  = \port$3860$2 [0] ? \$921  : { values[303], values[303:288] };
+  assign \$920  = $signed(\$919 ) >= $signed(\port$3654$0 );
+  assign \$922  = \port$3861$2 [0] ? \$921  : { values[303], values[303:288] };
   assign \$923  = accumulate ? \$922  : 17'h00000;
-  assign \$925  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$924  });
+  assign \$925  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$924  });
   assign \$926  = - $signed(\$925 );
-  assign \$928  = $signed(\port$3529$0 ) - $signed({ 1'h0, \$927  });
-  assign \$929  = \port$3860$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$928  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$3861$2 [1] ? \$926  : { \$928 [16], \$928  };
   assign \$930  = $signed(\$923 ) + $signed(\$929 );
   assign \$931  = raw ? { 9'h000, codes[132:126] } : \$930 [15:0];
-  assign \$932  = $signed(\$931 ) >= $signed(\port$3657$0 );
-  assign \$934  = \port$3860$2 [0] ? \$933  : { values[319], values[319:304] };
+  assign \$932  = $signed(\$931 ) >= $signed(\port$3656$0 );
+  assign \$934  = \port$3861$2 [0] ? \$933  : { values[319], values[319:304] };
   assign \$935  = accumulate ? \$934  : 17'h00000;
-  assign \$937  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$936  });
+  assign \$937  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$936  });
   assign \$938  = - $signed(\$937 );
-  assign \$940  = $signed(\port$3531$0 ) - $signed({ 1'h0, \$939  });
-  assign \$941  = \port$3860$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$940  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$3861$2 [1] ? \$938  : { \$940 [16], \$940  };
   assign \$942  = $signed(\$935 ) + $signed(\$941 );
   assign \$943  = raw ? { 9'h000, codes[139:133] } : \$942 [15:0];
-  assign \$944  = $signed(\$943 ) >= $signed(\port$3659$0 );
-  assign \$946  = \port$3860$2 [0] ? \$945  : { values[335], values[335:320] };
+  assign \$944  = $signed(\$943 ) >= $signed(\port$3658$0 );
+  assign \$946  = \port$3861$2 [0] ? \$945  : { values[335], values[335:320] };
   assign \$947  = accumulate ? \$946  : 17'h00000;
-  assign \$949  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$948  });
+  assign \$949  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$948  });
   assign \$950  = - $signed(\$949 );
-  assign \$952  = $signed(\port$3533$0 ) - $signed({ 1'h0, \$951  });
-  assign \$953  = \port$3860$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$952  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$3861$2 [1] ? \$950  : { \$952 [16], \$952  };
   assign \$954  = $signed(\$947 ) + $signed(\$953 );
   assign \$955  = raw ? { 9'h000, codes[146:140] } : \$954 [15:0];
-  assign \$956  = $signed(\$955 ) >= $signed(\port$3661$0 );
-  assign \$958  = \port$3860$2 [0] ? \$957  : { values[351], values[351:336] };
+  assign \$956  = $signed(\$955 ) >= $signed(\port$3660$0 );
+  assign \$958  = \port$3861$2 [0] ? \$957  : { values[351], values[351:336] };
   assign \$959  = accumulate ? \$958  : 17'h00000;
-  assign \$961  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$960  });
+  assign \$961  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$960  });
   assign \$962  = - $signed(\$961 );
-  assign \$964  = $signed(\port$3535$0 ) - $signed({ 1'h0, \$963  });
-  assign \$965  = \port$3860$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$964  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$3861$2 [1] ? \$962  : { \$964 [16], \$964  };
   assign \$966  = $signed(\$959 ) + $signed(\$965 );
   assign \$967  = raw ? { 9'h000, codes[153:147] } : \$966 [15:0];
-  assign \$968  = $signed(\$967 ) >= $signed(\port$3663$0 );
-  assign \$970  = \port$3860$2 [0] ? \$969  : { values[367], values[367:352] };
+  assign \$968  = $signed(\$967 ) >= $signed(\port$3662$0 );
+  assign \$970  = \port$3861$2 [0] ? \$969  : { values[367], values[367:352] };
   assign \$971  = accumulate ? \$970  : 17'h00000;
-  assign \$973  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$972  });
+  assign \$973  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$972  });
   assign \$974  = - $signed(\$973 );
-  assign \$976  = $signed(\port$3537$0 ) - $signed({ 1'h0, \$975  });
-  assign \$977  = \port$3860$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$976  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$3861$2 [1] ? \$974  : { \$976 [16], \$976  };
   assign \$978  = $signed(\$971 ) + $signed(\$977 );
   assign \$979  = raw ? { 9'h000, codes[160:154] } : \$978 [15:0];
-  assign \$980  = $signed(\$979 ) >= $signed(\port$3665$0 );
-  assign \$982  = \port$3860$2 [0] ? \$981  : { values[383], values[383:368] };
+  assign \$980  = $signed(\$979 ) >= $signed(\port$3664$0 );
+  assign \$982  = \port$3861$2 [0] ? \$981  : { values[383], values[383:368] };
   assign \$983  = accumulate ? \$982  : 17'h00000;
-  assign \$985  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$984  });
+  assign \$985  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$984  });
   assign \$986  = - $signed(\$985 );
-  assign \$988  = $signed(\port$3539$0 ) - $signed({ 1'h0, \$987  });
-  assign \$989  = \port$3860$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$988  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$3861$2 [1] ? \$986  : { \$988 [16], \$988  };
   assign \$990  = $signed(\$983 ) + $signed(\$989 );
   assign \$991  = raw ? { 9'h000, codes[167:161] } : \$990 [15:0];
-  assign \$992  = $signed(\$991 ) >= $signed(\port$3667$0 );
-  assign \$994  = \port$3860$2 [0] ? \$993  : { values[399], values[399:384] };
+  assign \$992  = $signed(\$991 ) >= $signed(\port$3666$0 );
+  assign \$994  = \port$3861$2 [0] ? \$993  : { values[399], values[399:384] };
   assign \$995  = accumulate ? \$994  : 17'h00000;
-  assign \$997  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$996  });
+  assign \$997  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$996  });
   assign \$998  = - $signed(\$997 );
-  assign \$1000  = $signed(\port$3541$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$3860$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1000  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$3861$2 [1] ? \$998  : { \$1000 [16], \$1000  };
   assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
   assign \$1003  = raw ? { 9'h000, codes[174:168] } : \$1002 [15:0];
-  assign \$1004  = $signed(\$1003 ) >= $signed(\port$3669$0 );
-  assign \$1006  = \port$3860$2 [0] ? \$1005  : { values[415], values[415:400] };
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$3668$0 );
+  assign \$1006  = \port$3861$2 [0] ? \$1005  : { values[415], values[415:400] };
   assign \$1007  = accumulate ? \$1006  : 17'h00000;
-  assign \$1009  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1009  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$1008  });
   assign \$1010  = - $signed(\$1009 );
-  assign \$1012  = $signed(\port$3543$0 ) - $signed({ 1'h0, \$1011  });
-  assign \$1013  = \port$3860$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1012  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$3861$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
   assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
   assign \$1015  = raw ? { 9'h000, codes[181:175] } : \$1014 [15:0];
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$3671$0 );
-  assign \$1018  = \port$3860$2 [0] ? \$1017  : { values[431], values[431:416] };
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$3670$0 );
+  assign \$1018  = \port$3861$2 [0] ? \$1017  : { values[431], values[431:416] };
   assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1021  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$1020  });
   assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$3545$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$3860$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1024  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$3861$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
   assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
   assign \$1027  = raw ? { 9'h000, codes[188:182] } : \$1026 [15:0];
-  assign \$1028  = $signed(\$1027 ) >= $signed(\port$3673$0 );
-  assign \$1030  = \port$3860$2 [0] ? \$1029  : { values[447], values[447:432] };
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$3672$0 );
+  assign \$1030  = \port$3861$2 [0] ? \$1029  : { values[447], values[447:432] };
   assign \$1031  = accumulate ? \$1030  : 17'h00000;
-  assign \$1033  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1033  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$1032  });
   assign \$1034  = - $signed(\$1033 );
-  assign \$1036  = $signed(\port$3547$0 ) - $signed({ 1'h0, \$1035  });
-  assign \$1037  = \port$3860$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1036  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$3861$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
   assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
   assign \$1039  = raw ? { 9'h000, codes[195:189] } : \$1038 [15:0];
-  assign \$1040  = $signed(\$1039 ) >= $signed(\port$3675$0 );
-  assign \$1042  = \port$3860$2 [0] ? \$1041  : { values[463], values[463:448] };
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$3674$0 );
+  assign \$1042  = \port$3861$2 [0] ? \$1041  : { values[463], values[463:448] };
   assign \$1043  = accumulate ? \$1042  : 17'h00000;
-  assign \$1045  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1045  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1048  = $signed(\port$3549$0 ) - $signed({ 1'h0, \$1047  });
-  assign \$1049  = \port$3860$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1048  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$3861$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
   assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
   assign \$1051  = raw ? { 9'h000, codes[202:196] } : \$1050 [15:0];
-  assign \$1052  = $signed(\$1051 ) >= $signed(\port$3677$0 );
-  assign \$1054  = \port$3860$2 [0] ? \$1053  : { values[479], values[479:464] };
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$3676$0 );
+  assign \$1054  = \port$3861$2 [0] ? \$1053  : { values[479], values[479:464] };
   assign \$1055  = accumulate ? \$1054  : 17'h00000;
-  assign \$1057  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1057  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$1056  });
   assign \$1058  = - $signed(\$1057 );
-  assign \$1060  = $signed(\port$3551$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = \port$3860$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1060  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$3861$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
   assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
   assign \$1063  = raw ? { 9'h000, codes[209:203] } : \$1062 [15:0];
-  assign \$1064  = $signed(\$1063 ) >= $signed(\port$3679$0 );
-  assign \$1066  = \port$3860$2 [0] ? \$1065  : { values[495], values[495:480] };
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$3678$0 );
+  assign \$1066  = \port$3861$2 [0] ? \$1065  : { values[495], values[495:480] };
   assign \$1067  = accumulate ? \$1066  : 17'h00000;
-  assign \$1069  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1069  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$1068  });
   assign \$1070  = - $signed(\$1069 );
-  assign \$1072  = $signed(\port$3553$0 ) - $signed({ 1'h0, \$1071  });
-  assign \$1073  = \port$3860$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1072  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$3861$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
   assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
   assign \$1075  = raw ? { 9'h000, codes[216:210] } : \$1074 [15:0];
-  assign \$1076  = $signed(\$1075 ) >= $signed(\port$3681$0 );
-  assign \$1078  = \port$3860$2 [0] ? \$1077  : { values[511], values[511:496] };
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$3680$0 );
+  assign \$1078  = \port$3861$2 [0] ? \$1077  : { values[511], values[511:496] };
   assign \$1079  = accumulate ? \$1078  : 17'h00000;
-  assign \$1081  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1081  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$1080  });
   assign \$1082  = - $signed(\$1081 );
-  assign \$1084  = $signed(\port$3555$0 ) - $signed({ 1'h0, \$1083  });
-  assign \$1085  = \port$3860$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1084  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$3861$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
   assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
   assign \$1087  = raw ? { 9'h000, codes[223:217] } : \$1086 [15:0];
-  assign \$1088  = $signed(\$1087 ) >= $signed(\port$3683$0 );
-  assign \$1090  = \port$3860$2 [0] ? \$1089  : { values[527], values[527:512] };
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$3682$0 );
+  assign \$1090  = \port$3861$2 [0] ? \$1089  : { values[527], values[527:512] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1093  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1093  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$1092  });
   assign \$1094  = - $signed(\$1093 );
-  assign \$1096  = $signed(\port$3557$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = \port$3860$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1096  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$3861$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
   assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
   assign \$1099  = raw ? { 9'h000, codes[230:224] } : \$1098 [15:0];
-  assign \$1100  = $signed(\$1099 ) >= $signed(\port$3685$0 );
-  assign \$1102  = \port$3860$2 [0] ? \$1101  : { values[543], values[543:528] };
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$3684$0 );
+  assign \$1102  = \port$3861$2 [0] ? \$1101  : { values[543], values[543:528] };
   assign \$1103  = accumulate ? \$1102  : 17'h00000;
-  assign \$1105  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1105  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$1104  });
   assign \$1106  = - $signed(\$1105 );
-  assign \$1108  = $signed(\port$3559$0 ) - $signed({ 1'h0, \$1107  });
-  assign \$1109  = \port$3860$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1108  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$3861$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
   assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
   assign \$1111  = raw ? { 9'h000, codes[237:231] } : \$1110 [15:0];
-  assign \$1112  = $signed(\$1111 ) >= $signed(\port$3687$0 );
-  assign \$1114  = \port$3860$2 [0] ? \$1113  : { values[559], values[559:544] };
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$3686$0 );
+  assign \$1114  = \port$3861$2 [0] ? \$1113  : { values[559], values[559:544] };
   assign \$1115  = accumulate ? \$1114  : 17'h00000;
-  assign \$1117  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1117  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$1116  });
   assign \$1118  = - $signed(\$1117 );
-  assign \$1120  = $signed(\port$3561$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$3860$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1120  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$3861$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
   assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
   assign \$1123  = raw ? { 9'h000, codes[244:238] } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$3689$0 );
-  assign \$1126  = \port$3860$2 [0] ? \$1125  : { values[575], values[575:560] };
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$3688$0 );
+  assign \$1126  = \port$3861$2 [0] ? \$1125  : { values[575], values[575:560] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1129  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1129  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$1128  });
   assign \$1130  = - $signed(\$1129 );
-  assign \$1132  = $signed(\port$3563$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = \port$3860$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1132  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$3861$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
   assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
   assign \$1135  = raw ? { 9'h000, codes[251:245] } : \$1134 [15:0];
-  assign \$1136  = $signed(\$1135 ) >= $signed(\port$3691$0 );
-  assign \$1138  = \port$3860$2 [0] ? \$1137  : { values[591], values[591:576] };
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$3690$0 );
+  assign \$1138  = \port$3861$2 [0] ? \$1137  : { values[591], values[591:576] };
   assign \$1139  = accumulate ? \$1138  : 17'h00000;
-  assign \$1141  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1141  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$1140  });
   assign \$1142  = - $signed(\$1141 );
-  assign \$1144  = $signed(\port$3565$0 ) - $signed({ 1'h0, \$1143  });
-  assign \$1145  = \port$3860$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1144  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$3861$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
   assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
   assign \$1147  = raw ? { 9'h000, codes[258:252] } : \$1146 [15:0];
-  assign \$1148  = $signed(\$1147 ) >= $signed(\port$3693$0 );
-  assign \$1150  = \port$3860$2 [0] ? \$1149  : { values[607], values[607:592] };
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$3692$0 );
+  assign \$1150  = \port$3861$2 [0] ? \$1149  : { values[607], values[607:592] };
   assign \$1151  = accumulate ? \$1150  : 17'h00000;
-  assign \$1153  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1153  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$1152  });
   assign \$1154  = - $signed(\$1153 );
-  assign \$1156  = $signed(\port$3567$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$3860$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1156  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$3861$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
   assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
   assign \$1159  = raw ? { 9'h000, codes[265:259] } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$3695$0 );
-  assign \$1162  = \port$3860$2 [0] ? \$1161  : { values[623], values[623:608] };
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$3694$0 );
+  assign \$1162  = \port$3861$2 [0] ? \$1161  : { values[623], values[623:608] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1165  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1165  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$1164  });
   assign \$1166  = - $signed(\$1165 );
-  assign \$1168  = $signed(\port$3569$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = \port$3860$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1168  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$3861$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
   assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
   assign \$1171  = raw ? { 9'h000, codes[272:266] } : \$1170 [15:0];
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$3697$0 );
-  assign \$1174  = \port$3860$2 [0] ? \$1173  : { values[639], values[639:624] };
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$3696$0 );
+  assign \$1174  = \port$3861$2 [0] ? \$1173  : { values[639], values[639:624] };
   assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1177  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$1176  });
   assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$3571$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$3860$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1180  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$3861$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
   assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
   assign \$1183  = raw ? { 9'h000, codes[279:273] } : \$1182 [15:0];
-  assign \$1184  = $signed(\$1183 ) >= $signed(\port$3699$0 );
-  assign \$1186  = \port$3860$2 [0] ? \$1185  : { values[655], values[655:640] };
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$3698$0 );
+  assign \$1186  = \port$3861$2 [0] ? \$1185  : { values[655], values[655:640] };
   assign \$1187  = accumulate ? \$1186  : 17'h00000;
-  assign \$1189  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1189  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$1188  });
   assign \$1190  = - $signed(\$1189 );
-  assign \$1192  = $signed(\port$3573$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$3860$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1192  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$3861$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
   assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
   assign \$1195  = raw ? { 9'h000, codes[286:280] } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$3701$0 );
-  assign \$1198  = \port$3860$2 [0] ? \$1197  : { values[671], values[671:656] };
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$3700$0 );
+  assign \$1198  = \port$3861$2 [0] ? \$1197  : { values[671], values[671:656] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1201  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1201  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$1200  });
   assign \$1202  = - $signed(\$1201 );
-  assign \$1204  = $signed(\port$3575$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = \port$3860$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1204  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$3861$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
   assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
   assign \$1207  = raw ? { 9'h000, codes[293:287] } : \$1206 [15:0];
-  assign \$1208  = $signed(\$1207 ) >= $signed(\port$3703$0 );
-  assign \$1210  = \port$3860$2 [0] ? \$1209  : { values[687], values[687:672] };
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$3702$0 );
+  assign \$1210  = \port$3861$2 [0] ? \$1209  : { values[687], values[687:672] };
   assign \$1211  = accumulate ? \$1210  : 17'h00000;
-  assign \$1213  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1213  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$1212  });
   assign \$1214  = - $signed(\$1213 );
-  assign \$1216  = $signed(\port$3577$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = \port$3860$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1216  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$3861$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
   assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
   assign \$1219  = raw ? { 9'h000, codes[300:294] } : \$1218 [15:0];
-  assign \$1220  = $signed(\$1219 ) >= $signed(\port$3705$0 );
-  assign \$1222  = \port$3860$2 [0] ? \$1221  : { values[703], values[703:688] };
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$3704$0 );
+  assign \$1222  = \port$3861$2 [0] ? \$1221  : { values[703], values[703:688] };
   assign \$1223  = accumulate ? \$1222  : 17'h00000;
-  assign \$1225  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1225  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$1224  });
   assign \$1226  = - $signed(\$1225 );
-  assign \$1228  = $signed(\port$3579$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$3860$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1228  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$3861$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
   assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
   assign \$1231  = raw ? { 9'h000, codes[307:301] } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$3707$0 );
-  assign \$1234  = \port$3860$2 [0] ? \$1233  : { values[719], values[719:704] };
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$3706$0 );
+  assign \$1234  = \port$3861$2 [0] ? \$1233  : { values[719], values[719:704] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1237  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1237  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$1236  });
   assign \$1238  = - $signed(\$1237 );
-  assign \$1240  = $signed(\port$3581$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = \port$3860$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1240  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$3861$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
   assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
   assign \$1243  = raw ? { 9'h000, codes[314:308] } : \$1242 [15:0];
-  assign \$1244  = $signed(\$1243 ) >= $signed(\port$3709$0 );
-  assign \$1246  = \port$3860$2 [0] ? \$1245  : { values[735], values[735:720] };
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$3708$0 );
+  assign \$1246  = \port$3861$2 [0] ? \$1245  : { values[735], values[735:720] };
   assign \$1247  = accumulate ? \$1246  : 17'h00000;
-  assign \$1249  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1249  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$1248  });
   assign \$1250  = - $signed(\$1249 );
-  assign \$1252  = $signed(\port$3583$0 ) - $signed({ 1'h0, \$1251  });
-  assign \$1253  = \port$3860$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1252  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$3861$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
   assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
   assign \$1255  = raw ? { 9'h000, codes[321:315] } : \$1254 [15:0];
-  assign \$1256  = $signed(\$1255 ) >= $signed(\port$3711$0 );
-  assign \$1258  = \port$3860$2 [0] ? \$1257  : { values[751], values[751:736] };
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$3710$0 );
+  assign \$1258  = \port$3861$2 [0] ? \$1257  : { values[751], values[751:736] };
   assign \$1259  = accumulate ? \$1258  : 17'h00000;
-  assign \$1261  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1261  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$1260  });
   assign \$1262  = - $signed(\$1261 );
-  assign \$1264  = $signed(\port$3585$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$3860$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1264  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$3861$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
   assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
   assign \$1267  = raw ? { 9'h000, codes[328:322] } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$3713$0 );
-  assign \$1270  = \port$3860$2 [0] ? \$1269  : { values[767], values[767:752] };
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$3712$0 );
+  assign \$1270  = \port$3861$2 [0] ? \$1269  : { values[767], values[767:752] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1273  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1273  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$1272  });
   assign \$1274  = - $signed(\$1273 );
-  assign \$1276  = $signed(\port$3587$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = \port$3860$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1276  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$3861$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
   assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
   assign \$1279  = raw ? { 9'h000, codes[335:329] } : \$1278 [15:0];
-  assign \$1280  = $signed(\$1279 ) >= $signed(\port$3715$0 );
-  assign \$1282  = \port$3860$2 [0] ? \$1281  : { values[783], values[783:768] };
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$3714$0 );
+  assign \$1282  = \port$3861$2 [0] ? \$1281  : { values[783], values[783:768] };
   assign \$1283  = accumulate ? \$1282  : 17'h00000;
-  assign \$1285  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1285  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$1284  });
   assign \$1286  = - $signed(\$1285 );
-  assign \$1288  = $signed(\port$3589$0 ) - $signed({ 1'h0, \$1287  });
-  assign \$1289  = \port$3860$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1288  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$3861$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
   assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
   assign \$1291  = raw ? { 9'h000, codes[342:336] } : \$1290 [15:0];
-  assign \$1292  = $signed(\$1291 ) >= $signed(\port$3717$0 );
-  assign \$1294  = \port$3860$2 [0] ? \$1293  : { values[799], values[799:784] };
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$3716$0 );
+  assign \$1294  = \port$3861$2 [0] ? \$1293  : { values[799], values[799:784] };
   assign \$1295  = accumulate ? \$1294  : 17'h00000;
-  assign \$1297  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1297  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$1296  });
   assign \$1298  = - $signed(\$1297 );
-  assign \$1300  = $signed(\port$3591$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$3860$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1300  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$3861$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
   assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
   assign \$1303  = raw ? { 9'h000, codes[349:343] } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$3719$0 );
-  assign \$1306  = \port$3860$2 [0] ? \$1305  : { values[815], values[815:800] };
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$3718$0 );
+  assign \$1306  = \port$3861$2 [0] ? \$1305  : { values[815], values[815:800] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1309  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1309  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$1308  });
   assign \$1310  = - $signed(\$1309 );
-  assign \$1312  = $signed(\port$3593$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = \port$3860$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1312  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$3861$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
   assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
   assign \$1315  = raw ? { 9'h000, codes[356:350] } : \$1314 [15:0];
-  assign \$1316  = $signed(\$1315 ) >= $signed(\port$3721$0 );
-  assign \$1318  = \port$3860$2 [0] ? \$1317  : { values[831], values[831:816] };
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$3720$0 );
+  assign \$1318  = \port$3861$2 [0] ? \$1317  : { values[831], values[831:816] };
   assign \$1319  = accumulate ? \$1318  : 17'h00000;
-  assign \$1321  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1321  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$1320  });
   assign \$1322  = - $signed(\$1321 );
-  assign \$1324  = $signed(\port$3595$0 ) - $signed({ 1'h0, \$1323  });
-  assign \$1325  = \port$3860$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1324  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$3861$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
   assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
   assign \$1327  = raw ? { 9'h000, codes[363:357] } : \$1326 [15:0];
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$3723$0 );
-  assign \$1330  = \port$3860$2 [0] ? \$1329  : { values[847], values[847:832] };
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$3722$0 );
+  assign \$1330  = \port$3861$2 [0] ? \$1329  : { values[847], values[847:832] };
   assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1333  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$1332  });
   assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$3597$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$3860$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1336  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$3861$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
   assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
   assign \$1339  = raw ? { 9'h000, codes[370:364] } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$3725$0 );
-  assign \$1342  = \port$3860$2 [0] ? \$1341  : { values[863], values[863:848] };
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$3724$0 );
+  assign \$1342  = \port$3861$2 [0] ? \$1341  : { values[863], values[863:848] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1345  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1345  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$1344  });
   assign \$1346  = - $signed(\$1345 );
-  assign \$1348  = $signed(\port$3599$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = \port$3860$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1348  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$3861$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
   assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
   assign \$1351  = raw ? { 9'h000, codes[377:371] } : \$1350 [15:0];
-  assign \$1352  = $signed(\$1351 ) >= $signed(\port$3727$0 );
-  assign \$1354  = \port$3860$2 [0] ? \$1353  : { values[879], values[879:864] };
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$3726$0 );
+  assign \$1354  = \port$3861$2 [0] ? \$1353  : { values[879], values[879:864] };
   assign \$1355  = accumulate ? \$1354  : 17'h00000;
-  assign \$1357  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1357  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$1356  });
   assign \$1358  = - $signed(\$1357 );
-  assign \$1360  = $signed(\port$3601$0 ) - $signed({ 1'h0, \$1359  });
-  assign \$1361  = \port$3860$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1360  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$3861$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
   assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
   assign \$1363  = raw ? { 9'h000, codes[384:378] } : \$1362 [15:0];
-  assign \$1364  = $signed(\$1363 ) >= $signed(\port$3729$0 );
-  assign \$1366  = \port$3860$2 [0] ? \$1365  : { values[895], values[895:880] };
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$3728$0 );
+  assign \$1366  = \port$3861$2 [0] ? \$1365  : { values[895], values[895:880] };
   assign \$1367  = accumulate ? \$1366  : 17'h00000;
-  assign \$1369  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1369  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$1368  });
   assign \$1370  = - $signed(\$1369 );
-  assign \$1372  = $signed(\port$3603$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$3860$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1372  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$3861$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
   assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
   assign \$1375  = raw ? { 9'h000, codes[391:385] } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$3731$0 );
-  assign \$1378  = \port$3860$2 [0] ? \$1377  : { values[911], values[911:896] };
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$3730$0 );
+  assign \$1378  = \port$3861$2 [0] ? \$1377  : { values[911], values[911:896] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1381  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1381  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$1380  });
   assign \$1382  = - $signed(\$1381 );
-  assign \$1384  = $signed(\port$3605$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = \port$3860$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1384  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$3861$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
   assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
   assign \$1387  = raw ? { 9'h000, codes[398:392] } : \$1386 [15:0];
-  assign \$1388  = $signed(\$1387 ) >= $signed(\port$3733$0 );
-  assign \$1390  = \port$3860$2 [0] ? \$1389  : { values[927], values[927:912] };
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$3732$0 );
+  assign \$1390  = \port$3861$2 [0] ? \$1389  : { values[927], values[927:912] };
   assign \$1391  = accumulate ? \$1390  : 17'h00000;
-  assign \$1393  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1393  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$1392  });
   assign \$1394  = - $signed(\$1393 );
-  assign \$1396  = $signed(\port$3607$0 ) - $signed({ 1'h0, \$1395  });
-  assign \$1397  = \port$3860$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1396  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$3861$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
   assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
   assign \$1399  = raw ? { 9'h000, codes[405:399] } : \$1398 [15:0];
-  assign \$1400  = $signed(\$1399 ) >= $signed(\port$3735$0 );
-  assign \$1402  = \port$3860$2 [0] ? \$1401  : { values[943], values[943:928] };
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$3734$0 );
+  assign \$1402  = \port$3861$2 [0] ? \$1401  : { values[943], values[943:928] };
   assign \$1403  = accumulate ? \$1402  : 17'h00000;
-  assign \$1405  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1405  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$1404  });
   assign \$1406  = - $signed(\$1405 );
-  assign \$1408  = $signed(\port$3609$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$3860$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1408  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$3861$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
   assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
   assign \$1411  = raw ? { 9'h000, codes[412:406] } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$3737$0 );
-  assign \$1414  = \port$3860$2 [0] ? \$1413  : { values[959], values[959:944] };
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$3736$0 );
+  assign \$1414  = \port$3861$2 [0] ? \$1413  : { values[959], values[959:944] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1417  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1417  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$1416  });
   assign \$1418  = - $signed(\$1417 );
-  assign \$1420  = $signed(\port$3611$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = \port$3860$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1420  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$3861$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
   assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
   assign \$1423  = raw ? { 9'h000, codes[419:413] } : \$1422 [15:0];
-  assign \$1424  = $signed(\$1423 ) >= $signed(\port$3739$0 );
-  assign \$1426  = \port$3860$2 [0] ? \$1425  : { values[975], values[975:960] };
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$3738$0 );
+  assign \$1426  = \port$3861$2 [0] ? \$1425  : { values[975], values[975:960] };
   assign \$1427  = accumulate ? \$1426  : 17'h00000;
-  assign \$1429  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1429  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$1428  });
   assign \$1430  = - $signed(\$1429 );
-  assign \$1432  = $signed(\port$3613$0 ) - $signed({ 1'h0, \$1431  });
-  assign \$1433  = \port$3860$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1432  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$3861$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
   assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
   assign \$1435  = raw ? { 9'h000, codes[426:420] } : \$1434 [15:0];
-  assign \$1436  = $signed(\$1435 ) >= $signed(\port$3741$0 );
-  assign \$1438  = \port$3860$2 [0] ? \$1437  : { values[991], values[991:976] };
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$3740$0 );
+  assign \$1438  = \port$3861$2 [0] ? \$1437  : { values[991], values[991:976] };
   assign \$1439  = accumulate ? \$1438  : 17'h00000;
-  assign \$1441  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1441  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$1440  });
   assign \$1442  = - $signed(\$1441 );
-  assign \$1444  = $signed(\port$3615$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$3860$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1444  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$3861$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
   assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
   assign \$1447  = raw ? { 9'h000, codes[433:427] } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$3743$0 );
-  assign \$1450  = \port$3860$2 [0] ? \$1449  : { values[1007], values[1007:992] };
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$3742$0 );
+  assign \$1450  = \port$3861$2 [0] ? \$1449  : { values[1007], values[1007:992] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1453  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1453  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$1452  });
   assign \$1454  = - $signed(\$1453 );
-  assign \$1456  = $signed(\port$3617$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = \port$3860$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1456  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$3861$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
   assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
   assign \$1459  = raw ? { 9'h000, codes[440:434] } : \$1458 [15:0];
-  assign \$1460  = $signed(\$1459 ) >= $signed(\port$3745$0 );
-  assign \$1462  = \port$3860$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$3744$0 );
+  assign \$1462  = \port$3861$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
   assign \$1463  = accumulate ? \$1462  : 17'h00000;
-  assign \$1465  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1465  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$1464  });
   assign \$1466  = - $signed(\$1465 );
-  assign \$1468  = $signed(\port$3619$0 ) - $signed({ 1'h0, \$1467  });
-  assign \$1469  = \port$3860$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1468  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$3861$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
   assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
   assign \$1471  = raw ? { 9'h000, codes[447:441] } : \$1470 [15:0];
-  assign \$1472  = $signed(\$1471 ) >= $signed(\port$3747$0 );
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$3746$0 );
   always @(posedge clk)
     values <= \$1473 ;
   always @* begin
@@ -4371,139 +4371,139 @@ module \mram_macro.accumulator (rst, \port$1923$0 , \port$1934$0 , \port$1945$0 
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$3860$2 [0];
-  assign negate = \port$3860$2 [1];
-  assign offsets = { \port$3619$0 , \port$3617$0 , \port$3615$0 , \port$3613$0 , \port$3611$0 , \port$3609$0 , \port$3607$0 , \port$3605$0 , \port$3603$0 , \port$3601$0 , \port$3599$0 , \port$3597$0 , \port$3595$0 , \port$3593$0 , \port$3591$0 , \port$3589$0 , \port$3587$0 , \port$3585$0 , \port$3583$0 , \port$3581$0 , \port$3579$0 , \port$3577$0 , \port$3575$0 , \port$3573$0 , \port$3571$0 , \port$3569$0 , \port$3567$0 , \port$3565$0 , \port$3563$0 , \port$3561$0 , \port$3559$0 , \port$3557$0 , \port$3555$0 , \port$3553$0 , \port$3551$0 , \port$3549$0 , \port$3547$0 , \port$3545$0 , \port$3543$0 , \port$3541$0 , \port$3539$0 , \port$3537$0 , \port$3535$0 , \port$3533$0 , \port$3531$0 , \port$3529$0 , \port$3527$0 , \port$3525$0 , \port$3523$0 , \port$3521$0 , \port$3519$0 , \port$3517$0 , \port$3515$0 , \port$3513$0 , \port$3511$0 , \port$3509$0 , \port$3507$0 , \port$3505$0 , \port$3503$0 , \port$3501$0 , \port$3499$0 , \port$3497$0 , \port$3495$0 , \port$3493$0  };
+  assign shift = \port$3861$2 [0];
+  assign negate = \port$3861$2 [1];
+  assign offsets = { \port$3618$0 , \port$3616$0 , \port$3614$0 , \port$3612$0 , \port$3610$0 , \port$3608$0 , \port$3606$0 , \port$3604$0 , \port$3602$0 , \port$3600$0 , \port$3598$0 , \port$3596$0 , \port$3594$0 , \port$3592$0 , \port$3590$0 , \port$3588$0 , \port$3586$0 , \port$3584$0 , \port$3582$0 , \port$3580$0 , \port$3578$0 , \port$3576$0 , \port$3574$0 , \port$3572$0 , \port$3570$0 , \port$3568$0 , \port$3566$0 , \port$3564$0 , \port$3562$0 , \port$3560$0 , \port$3558$0 , \port$3556$0 , \port$3554$0 , \port$3552$0 , \port$3550$0 , \port$3548$0 , \port$3546$0 , \port$3544$0 , \port$3542$0 , \port$3540$0 , \port$3538$0 , \port$3536$0 , \port$3534$0 , \port$3532$0 , \port$3530$0 , \port$3528$0 , \port$3526$0 , \port$3524$0 , \port$3522$0 , \port$3520$0 , \port$3518$0 , \port$3516$0 , \port$3514$0 , \port$3512$0 , \port$3510$0 , \port$3508$0 , \port$3506$0 , \port$3504$0 , \port$3502$0 , \port$3500$0 , \port$3498$0 , \port$3496$0 , \port$3494$0 , \port$3492$0  };
   assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
-  assign thresholds = { \port$3747$0 , \port$3745$0 , \port$3743$0 , \port$3741$0 , \port$3739$0 , \port$3737$0 , \port$3735$0 , \port$3733$0 , \port$3731$0 , \port$3729$0 , \port$3727$0 , \port$3725$0 , \port$3723$0 , \port$3721$0 , \port$3719$0 , \port$3717$0 , \port$3715$0 , \port$3713$0 , \port$3711$0 , \port$3709$0 , \port$3707$0 , \port$3705$0 , \port$3703$0 , \port$3701$0 , \port$3699$0 , \port$3697$0 , \port$3695$0 , \port$3693$0 , \port$3691$0 , \port$3689$0 , \port$3687$0 , \port$3685$0 , \port$3683$0 , \port$3681$0 , \port$3679$0 , \port$3677$0 , \port$3675$0 , \port$3673$0 , \port$3671$0 , \port$3669$0 , \port$3667$0 , \port$3665$0 , \port$3663$0 , \port$3661$0 , \port$3659$0 , \port$3657$0 , \port$3655$0 , \port$3653$0 , \port$3651$0 , \port$3649$0 , \port$3647$0 , \port$3645$0 , \port$3643$0 , \port$3641$0 , \port$3639$0 , \port$3637$0 , \port$3635$0 , \port$3633$0 , \port$3631$0 , \port$3629$0 , \port$3627$0 , \port$3625$0 , \port$3623$0 , \port$3621$0  };
-  assign \port$1923$0  = \$11 ;
-  assign \port$1934$0  = \$22 ;
-  assign \port$1945$0  = \$33 ;
-  assign \port$1956$0  = \$44 ;
-  assign \port$1967$0  = \$55 ;
-  assign \port$1978$0  = \$66 ;
-  assign \port$1989$0  = \$77 ;
-  assign \port$2000$0  = \$88 ;
-  assign \port$2011$0  = \$99 ;
-  assign \port$2022$0  = \$110 ;
-  assign \port$2033$0  = \$121 ;
-  assign \port$2044$0  = \$132 ;
-  assign \port$2055$0  = \$143 ;
-  assign \port$2066$0  = \$154 ;
-  assign \port$2077$0  = \$165 ;
-  assign \port$2088$0  = \$176 ;
-  assign \port$2099$0  = \$187 ;
-  assign \port$2110$0  = \$198 ;
-  assign \port$2121$0  = \$209 ;
-  assign \port$2132$0  = \$220 ;
-  assign \port$2143$0  = \$231 ;
-  assign \port$2154$0  = \$242 ;
-  assign \port$2165$0  = \$253 ;
-  assign \port$2176$0  = \$264 ;
-  assign \port$2187$0  = \$275 ;
-  assign \port$2198$0  = \$286 ;
-  assign \port$2209$0  = \$297 ;
-  assign \port$2220$0  = \$308 ;
-  assign \port$2231$0  = \$319 ;
-  assign \port$2242$0  = \$330 ;
-  assign \port$2253$0  = \$341 ;
-  assign \port$2264$0  = \$352 ;
-  assign \port$2275$0  = \$363 ;
-  assign \port$2286$0  = \$374 ;
-  assign \port$2297$0  = \$385 ;
-  assign \port$2308$0  = \$396 ;
-  assign \port$2319$0  = \$407 ;
-  assign \port$2330$0  = \$418 ;
-  assign \port$2341$0  = \$429 ;
-  assign \port$2352$0  = \$440 ;
-  assign \port$2363$0  = \$451 ;
-  assign \port$2374$0  = \$462 ;
-  assign \port$2385$0  = \$473 ;
-  assign \port$2396$0  = \$484 ;
-  assign \port$2407$0  = \$495 ;
-  assign \port$2418$0  = \$506 ;
-  assign \port$2429$0  = \$517 ;
-  assign \port$2440$0  = \$528 ;
-  assign \port$2451$0  = \$539 ;
-  assign \port$2462$0  = \$550 ;
-  assign \port$2473$0  = \$561 ;
-  assign \port$2484$0  = \$572 ;
-  assign \port$2495$0  = \$583 ;
-  assign \port$2506$0  = \$594 ;
-  assign \port$2517$0  = \$605 ;
-  assign \port$2528$0  = \$616 ;
-  assign \port$2539$0  = \$627 ;
-  assign \port$2550$0  = \$638 ;
-  assign \port$2561$0  = \$649 ;
-  assign \port$2572$0  = \$660 ;
-  assign \port$2583$0  = \$671 ;
-  assign \port$2594$0  = \$682 ;
-  assign \port$2605$0  = \$693 ;
-  assign \port$2616$0  = \$704 ;
-  assign \port$2628$0  = \$716 ;
-  assign \port$2640$0  = \$728 ;
-  assign \port$2652$0  = \$740 ;
-  assign \port$2664$0  = \$752 ;
-  assign \port$2676$0  = \$764 ;
-  assign \port$2688$0  = \$776 ;
-  assign \port$2700$0  = \$788 ;
-  assign \port$2712$0  = \$800 ;
-  assign \port$2724$0  = \$812 ;
-  assign \port$2736$0  = \$824 ;
-  assign \port$2748$0  = \$836 ;
-  assign \port$2760$0  = \$848 ;
-  assign \port$2772$0  = \$860 ;
-  assign \port$2784$0  = \$872 ;
-  assign \port$2796$0  = \$884 ;
-  assign \port$2808$0  = \$896 ;
-  assign \port$2820$0  = \$908 ;
-  assign \port$2832$0  = \$920 ;
-  assign \port$2844$0  = \$932 ;
-  assign \port$2856$0  = \$944 ;
-  assign \port$2868$0  = \$956 ;
-  assign \port$2880$0  = \$968 ;
-  assign \port$2892$0  = \$980 ;
-  assign \port$2904$0  = \$992 ;
-  assign \port$2916$0  = \$1004 ;
-  assign \port$2928$0  = \$1016 ;
-  assign \port$2940$0  = \$1028 ;
-  assign \port$2952$0  = \$1040 ;
-  assign \port$2964$0  = \$1052 ;
-  assign \port$2976$0  = \$1064 ;
-  assign \port$2988$0  = \$1076 ;
-  assign \port$3000$0  = \$1088 ;
-  assign \port$3012$0  = \$1100 ;
-  assign \port$3024$0  = \$1112 ;
-  assign \port$3036$0  = \$1124 ;
-  assign \port$3048$0  = \$1136 ;
-  assign \port$3060$0  = \$1148 ;
-  assign \port$3072$0  = \$1160 ;
-  assign \port$3084$0  = \$1172 ;
-  assign \port$3096$0  = \$1184 ;
-  assign \port$3108$0  = \$1196 ;
-  assign \port$3120$0  = \$1208 ;
-  assign \port$3132$0  = \$1220 ;
-  assign \port$3144$0  = \$1232 ;
-  assign \port$3156$0  = \$1244 ;
-  assign \port$3168$0  = \$1256 ;
-  assign \port$3180$0  = \$1268 ;
-  assign \port$3192$0  = \$1280 ;
-  assign \port$3204$0  = \$1292 ;
-  assign \port$3216$0  = \$1304 ;
-  assign \port$3228$0  = \$1316 ;
-  assign \port$3240$0  = \$1328 ;
-  assign \port$3252$0  = \$1340 ;
-  assign \port$3264$0  = \$1352 ;
-  assign \port$3276$0  = \$1364 ;
-  assign \port$3288$0  = \$1376 ;
-  assign \port$3300$0  = \$1388 ;
-  assign \port$3312$0  = \$1400 ;
-  assign \port$3324$0  = \$1412 ;
-  assign \port$3336$0  = \$1424 ;
-  assign \port$3348$0  = \$1436 ;
-  assign \port$3360$0  = \$1448 ;
-  assign \port$3372$0  = \$1460 ;
-  assign \port$3384$0  = \$1472 ;
+  assign thresholds = { \port$3746$0 , \port$3744$0 , \port$3742$0 , \port$3740$0 , \port$3738$0 , \port$3736$0 , \port$3734$0 , \port$3732$0 , \port$3730$0 , \port$3728$0 , \port$3726$0 , \port$3724$0 , \port$3722$0 , \port$3720$0 , \port$3718$0 , \port$3716$0 , \port$3714$0 , \port$3712$0 , \port$3710$0 , \port$3708$0 , \port$3706$0 , \port$3704$0 , \port$3702$0 , \port$3700$0 , \port$3698$0 , \port$3696$0 , \port$3694$0 , \port$3692$0 , \port$3690$0 , \port$3688$0 , \port$3686$0 , \port$3684$0 , \port$3682$0 , \port$3680$0 , \port$3678$0 , \port$3676$0 , \port$3674$0 , \port$3672$0 , \port$3670$0 , \port$3668$0 , \port$3666$0 , \port$3664$0 , \port$3662$0 , \port$3660$0 , \port$3658$0 , \port$3656$0 , \port$3654$0 , \port$3652$0 , \port$3650$0 , \port$3648$0 , \port$3646$0 , \port$3644$0 , \port$3642$0 , \port$3640$0 , \port$3638$0 , \port$3636$0 , \port$3634$0 , \port$3632$0 , \port$3630$0 , \port$3628$0 , \port$3626$0 , \port$3624$0 , \port$3622$0 , \port$3620$0  };
+  assign \port$1922$0  = \$11 ;
+  assign \port$1933$0  = \$22 ;
+  assign \port$1944$0  = \$33 ;
+  assign \port$1955$0  = \$44 ;
+  assign \port$1966$0  = \$55 ;
+  assign \port$1977$0  = \$66 ;
+  assign \port$1988$0  = \$77 ;
+  assign \port$1999$0  = \$88 ;
+  assign \port$2010$0  = \$99 ;
+  assign \port$2021$0  = \$110 ;
+  assign \port$2032$0  = \$121 ;
+  assign \port$2043$0  = \$132 ;
+  assign \port$2054$0  = \$143 ;
+  assign \port$2065$0  = \$154 ;
+  assign \port$2076$0  = \$165 ;
+  assign \port$2087$0  = \$176 ;
+  assign \port$2098$0  = \$187 ;
+  assign \port$2109$0  = \$198 ;
+  assign \port$2120$0  = \$209 ;
+  assign \port$2131$0  = \$220 ;
+  assign \port$2142$0  = \$231 ;
+  assign \port$2153$0  = \$242 ;
+  assign \port$2164$0  = \$253 ;
+  assign \port$2175$0  = \$264 ;
+  assign \port$2186$0  = \$275 ;
+  assign \port$2197$0  = \$286 ;
+  assign \port$2208$0  = \$297 ;
+  assign \port$2219$0  = \$308 ;
+  assign \port$2230$0  = \$319 ;
+  assign \port$2241$0  = \$330 ;
+  assign \port$2252$0  = \$341 ;
+  assign \port$2263$0  = \$352 ;
+  assign \port$2274$0  = \$363 ;
+  assign \port$2285$0  = \$374 ;
+  assign \port$2296$0  = \$385 ;
+  assign \port$2307$0  = \$396 ;
+  assign \port$2318$0  = \$407 ;
+  assign \port$2329$0  = \$418 ;
+  assign \port$2340$0  = \$429 ;
+  assign \port$2351$0  = \$440 ;
+  assign \port$2362$0  = \$451 ;
+  assign \port$2373$0  = \$462 ;
+  assign \port$2384$0  = \$473 ;
+  assign \port$2395$0  = \$484 ;
+  assign \port$2406$0  = \$495 ;
+  assign \port$2417$0  = \$506 ;
+  assign \port$2428$0  = \$517 ;
+  assign \port$2439$0  = \$528 ;
+  assign \port$2450$0  = \$539 ;
+  assign \port$2461$0  = \$550 ;
+  assign \port$2472$0  = \$561 ;
+  assign \port$2483$0  = \$572 ;
+  assign \port$2494$0  = \$583 ;
+  assign \port$2505$0  = \$594 ;
+  assign \port$2516$0  = \$605 ;
+  assign \port$2527$0  = \$616 ;
+  assign \port$2538$0  = \$627 ;
+  assign \port$2549$0  = \$638 ;
+  assign \port$2560$0  = \$649 ;
+  assign \port$2571$0  = \$660 ;
+  assign \port$2582$0  = \$671 ;
+  assign \port$2593$0  = \$682 ;
+  assign \port$2604$0  = \$693 ;
+  assign \port$2615$0  = \$704 ;
+  assign \port$2627$0  = \$716 ;
+  assign \port$2639$0  = \$728 ;
+  assign \port$2651$0  = \$740 ;
+  assign \port$2663$0  = \$752 ;
+  assign \port$2675$0  = \$764 ;
+  assign \port$2687$0  = \$776 ;
+  assign \port$2699$0  = \$788 ;
+  assign \port$2711$0  = \$800 ;
+  assign \port$2723$0  = \$812 ;
+  assign \port$2735$0  = \$824 ;
+  assign \port$2747$0  = \$836 ;
+  assign \port$2759$0  = \$848 ;
+  assign \port$2771$0  = \$860 ;
+  assign \port$2783$0  = \$872 ;
+  assign \port$2795$0  = \$884 ;
+  assign \port$2807$0  = \$896 ;
+  assign \port$2819$0  = \$908 ;
+  assign \port$2831$0  = \$920 ;
+  assign \port$2843$0  = \$932 ;
+  assign \port$2855$0  = \$944 ;
+  assign \port$2867$0  = \$956 ;
+  assign \port$2879$0  = \$968 ;
+  assign \port$2891$0  = \$980 ;
+  assign \port$2903$0  = \$992 ;
+  assign \port$2915$0  = \$1004 ;
+  assign \port$2927$0  = \$1016 ;
+  assign \port$2939$0  = \$1028 ;
+  assign \port$2951$0  = \$1040 ;
+  assign \port$2963$0  = \$1052 ;
+  assign \port$2975$0  = \$1064 ;
+  assign \port$2987$0  = \$1076 ;
+  assign \port$2999$0  = \$1088 ;
+  assign \port$3011$0  = \$1100 ;
+  assign \port$3023$0  = \$1112 ;
+  assign \port$3035$0  = \$1124 ;
+  assign \port$3047$0  = \$1136 ;
+  assign \port$3059$0  = \$1148 ;
+  assign \port$3071$0  = \$1160 ;
+  assign \port$3083$0  = \$1172 ;
+  assign \port$3095$0  = \$1184 ;
+  assign \port$3107$0  = \$1196 ;
+  assign \port$3119$0  = \$1208 ;
+  assign \port$3131$0  = \$1220 ;
+  assign \port$3143$0  = \$1232 ;
+  assign \port$3155$0  = \$1244 ;
+  assign \port$3167$0  = \$1256 ;
+  assign \port$3179$0  = \$1268 ;
+  assign \port$3191$0  = \$1280 ;
+  assign \port$3203$0  = \$1292 ;
+  assign \port$3215$0  = \$1304 ;
+  assign \port$3227$0  = \$1316 ;
+  assign \port$3239$0  = \$1328 ;
+  assign \port$3251$0  = \$1340 ;
+  assign \port$3263$0  = \$1352 ;
+  assign \port$3275$0  = \$1364 ;
+  assign \port$3287$0  = \$1376 ;
+  assign \port$3299$0  = \$1388 ;
+  assign \port$3311$0  = \$1400 ;
+  assign \port$3323$0  = \$1412 ;
+  assign \port$3335$0  = \$1424 ;
+  assign \port$3347$0  = \$1436 ;
+  assign \port$3359$0  = \$1448 ;
+  assign \port$3371$0  = \$1460 ;
+  assign \port$3383$0  = \$1472 ;
   assign \$1  = { values[15:0], 1'h0 };
   assign \$4  = { codes[6:0], 1'h0 };
   assign \$7  = { codes[6:0], 1'h0 };
@@ -5371,7 +5371,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$3430$0 , \port$3432$0 , wv_retry_count_count, vmm_count_count
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$3429$0 , \port$3431$0 , wv_retry_count_count, vmm_count_count
 , s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset
 , cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset
 , cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset
@@ -6050,10 +6050,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$3430$0 ;
-  wire [5:0] \port$3430$0 ;
-  input [63:0] \port$3432$0 ;
-  wire [63:0] \port$3432$0 ;
+  input [5:0] \port$3429$0 ;
+  wire [5:0] \port$3429$0 ;
+  input [63:0] \port$3431$0 ;
+  wire [63:0] \port$3431$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -8823,11 +8823,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$3430$0  };
+          rd_value[15:0] = { 10'h000, \port$3429$0  };
       10'h028:
-          rd_value = \port$3432$0 [31:0];
+          rd_value = \port$3431$0 [31:0];
       10'h029:
-          rd_value = \port$3432$0 [63:32];
+          rd_value = \port$3431$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -9489,9 +9489,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$3430$0  };
-  assign wv_fail_mask0_bits = \port$3432$0 [31:0];
-  assign wv_fail_mask1_bits = \port$3432$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$3429$0  };
+  assign wv_fail_mask0_bits = \port$3431$0 [31:0];
+  assign wv_fail_mask1_bits = \port$3431$0 [63:32];
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -9618,7 +9618,7 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$3860$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$3861$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -9661,8 +9661,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$3860$2 ;
-  wire [1:0] \port$3860$2 ;
+  output [1:0] \port$3861$2 ;
+  wire [1:0] \port$3861$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -9832,7 +9832,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign shift = flags[2];
   assign negate = flags[3];
   assign accumulate = flags[0];
-  assign \port$3860$2  = flags[3:2];
+  assign \port$3861$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -11844,7 +11844,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$3489$0 , \port$3491$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_row, fail_mask
+module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$3488$0 , \port$3490$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
 , arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, overflow, codes, array_idle, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
@@ -11953,118 +11953,118 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   wire \$191 ;
   wire \$192 ;
   wire \$193 ;
-  wire [1:0] \$194 ;
-  wire [2:0] \$195 ;
-  wire [3:0] \$196 ;
-  wire [4:0] \$197 ;
-  wire [5:0] \$198 ;
-  wire [6:0] \$199 ;
+  wire [63:0] \$194 ;
+  wire [63:0] \$195 ;
+  wire [64:0] \$196 ;
+  wire [63:0] \$197 ;
+  wire [63:0] \$198 ;
+  wire [64:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire [7:0] \$200 ;
-  wire [8:0] \$201 ;
-  wire [9:0] \$202 ;
-  wire [10:0] \$203 ;
-  wire [11:0] \$204 ;
-  wire [12:0] \$205 ;
-  wire [13:0] \$206 ;
-  wire [14:0] \$207 ;
-  wire [15:0] \$208 ;
-  wire [16:0] \$209 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire \$21 ;
-  wire [17:0] \$210 ;
-  wire [18:0] \$211 ;
-  wire [19:0] \$212 ;
-  wire [20:0] \$213 ;
-  wire [21:0] \$214 ;
-  wire [22:0] \$215 ;
-  wire [23:0] \$216 ;
-  wire [24:0] \$217 ;
-  wire [25:0] \$218 ;
-  wire [26:0] \$219 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire [1:0] \$215 ;
+  wire [1:0] \$216 ;
+  wire [2:0] \$217 ;
+  wire [1:0] \$218 ;
+  wire [1:0] \$219 ;
   wire \$22 ;
-  wire [27:0] \$220 ;
-  wire [28:0] \$221 ;
-  wire [29:0] \$222 ;
-  wire [30:0] \$223 ;
-  wire [31:0] \$224 ;
-  wire [32:0] \$225 ;
-  wire [33:0] \$226 ;
-  wire [34:0] \$227 ;
-  wire [35:0] \$228 ;
-  wire [36:0] \$229 ;
+  wire [2:0] \$220 ;
+  wire [3:0] \$221 ;
+  wire [1:0] \$222 ;
+  wire [1:0] \$223 ;
+  wire [2:0] \$224 ;
+  wire [1:0] \$225 ;
+  wire [1:0] \$226 ;
+  wire [2:0] \$227 ;
+  wire [3:0] \$228 ;
+  wire [4:0] \$229 ;
   wire \$23 ;
-  wire [37:0] \$230 ;
-  wire [38:0] \$231 ;
-  wire [39:0] \$232 ;
-  wire [40:0] \$233 ;
-  wire [41:0] \$234 ;
-  wire [42:0] \$235 ;
-  wire [43:0] \$236 ;
-  wire [44:0] \$237 ;
-  wire [45:0] \$238 ;
-  wire [46:0] \$239 ;
+  wire [1:0] \$230 ;
+  wire [1:0] \$231 ;
+  wire [2:0] \$232 ;
+  wire [1:0] \$233 ;
+  wire [1:0] \$234 ;
+  wire [2:0] \$235 ;
+  wire [3:0] \$236 ;
+  wire [1:0] \$237 ;
+  wire [1:0] \$238 ;
+  wire [2:0] \$239 ;
   wire \$24 ;
-  wire [47:0] \$240 ;
-  wire [48:0] \$241 ;
-  wire [49:0] \$242 ;
-  wire [50:0] \$243 ;
-  wire [51:0] \$244 ;
-  wire [52:0] \$245 ;
-  wire [53:0] \$246 ;
-  wire [54:0] \$247 ;
-  wire [55:0] \$248 ;
-  wire [56:0] \$249 ;
+  wire [1:0] \$240 ;
+  wire [1:0] \$241 ;
+  wire [2:0] \$242 ;
+  wire [3:0] \$243 ;
+  wire [4:0] \$244 ;
+  wire [5:0] \$245 ;
+  wire [1:0] \$246 ;
+  wire [1:0] \$247 ;
+  wire [2:0] \$248 ;
+  wire [1:0] \$249 ;
   wire \$25 ;
-  wire [57:0] \$250 ;
-  wire [58:0] \$251 ;
-  wire [59:0] \$252 ;
-  wire [60:0] \$253 ;
-  wire [61:0] \$254 ;
-  wire [62:0] \$255 ;
-  wire [63:0] \$256 ;
-  wire [64:0] \$257 ;
-  wire [63:0] \$258 ;
-  wire [63:0] \$259 ;
+  wire [1:0] \$250 ;
+  wire [2:0] \$251 ;
+  wire [3:0] \$252 ;
+  wire [1:0] \$253 ;
+  wire [1:0] \$254 ;
+  wire [2:0] \$255 ;
+  wire [1:0] \$256 ;
+  wire [1:0] \$257 ;
+  wire [2:0] \$258 ;
+  wire [3:0] \$259 ;
   wire \$26 ;
-  wire [64:0] \$260 ;
-  wire [63:0] \$261 ;
-  wire [63:0] \$262 ;
-  wire [64:0] \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire \$269 ;
+  wire [4:0] \$260 ;
+  wire [1:0] \$261 ;
+  wire [1:0] \$262 ;
+  wire [2:0] \$263 ;
+  wire [1:0] \$264 ;
+  wire [1:0] \$265 ;
+  wire [2:0] \$266 ;
+  wire [3:0] \$267 ;
+  wire [1:0] \$268 ;
+  wire [1:0] \$269 ;
   wire \$27 ;
-  wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
-  wire \$275 ;
-  wire \$276 ;
-  wire \$277 ;
-  wire \$278 ;
-  wire [63:0] \$279 ;
+  wire [2:0] \$270 ;
+  wire [1:0] \$271 ;
+  wire [1:0] \$272 ;
+  wire [2:0] \$273 ;
+  wire [3:0] \$274 ;
+  wire [4:0] \$275 ;
+  wire [5:0] \$276 ;
+  wire [6:0] \$277 ;
+  wire [63:0] \$278 ;
+  wire [16:0] \$279 ;
   wire \$28 ;
-  wire [16:0] \$280 ;
-  wire \$281 ;
-  wire [16:0] \$282 ;
+  wire \$280 ;
+  wire [16:0] \$281 ;
+  wire \$282 ;
   wire \$283 ;
   wire \$284 ;
-  wire \$285 ;
-  wire [4:0] \$286 ;
-  wire [63:0] \$287 ;
-  wire \$288 ;
+  wire [4:0] \$285 ;
+  wire [63:0] \$286 ;
+  wire \$287 ;
+  wire [16:0] \$288 ;
   wire [16:0] \$289 ;
   wire \$29 ;
-  wire [16:0] \$290 ;
-  wire [63:0] \$291 ;
-  wire \$292 ;
+  wire [63:0] \$290 ;
+  wire \$291 ;
+  wire [63:0] \$292 ;
   wire [63:0] \$293 ;
-  wire [63:0] \$294 ;
+  reg [6:0] \$294 ;
   reg [5:0] \$295 ;
   reg [63:0] \$296 ;
   reg \$297 ;
@@ -12181,7 +12181,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   reg [63:0] data = 64'h0000000000000000;
   wire [63:0] \data$27 ;
   output [6:0] fail_cells;
-  wire [6:0] fail_cells;
+  reg [6:0] fail_cells = 7'h00;
   output [63:0] fail_mask;
   reg [63:0] fail_mask = 64'h0000000000000000;
   output [5:0] fail_row;
@@ -12194,10 +12194,10 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   wire [3:0] max_retries;
   input [63:0] overflow;
   wire [63:0] overflow;
-  input [31:0] \port$3489$0 ;
-  wire [31:0] \port$3489$0 ;
-  input [31:0] \port$3491$0 ;
-  wire [31:0] \port$3491$0 ;
+  input [31:0] \port$3488$0 ;
+  wire [31:0] \port$3488$0 ;
+  input [31:0] \port$3490$0 ;
+  wire [31:0] \port$3490$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -12425,104 +12425,105 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   assign \$192  = ~ overflow[63];
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
-  assign \$194  = 1'h0 + fail_mask[0];
-  assign \$195  = \$194  + fail_mask[1];
-  assign \$196  = \$195  + fail_mask[2];
-  assign \$197  = \$196  + fail_mask[3];
-  assign \$198  = \$197  + fail_mask[4];
-  assign \$199  = \$198  + fail_mask[5];
-  assign \$200  = \$199  + fail_mask[6];
-  assign \$201  = \$200  + fail_mask[7];
-  assign \$202  = \$201  + fail_mask[8];
-  assign \$203  = \$202  + fail_mask[9];
-  assign \$204  = \$203  + fail_mask[10];
-  assign \$205  = \$204  + fail_mask[11];
-  assign \$206  = \$205  + fail_mask[12];
-  assign \$207  = \$206  + fail_mask[13];
-  assign \$208  = \$207  + fail_mask[14];
-  assign \$209  = \$208  + fail_mask[15];
-  assign \$210  = \$209  + fail_mask[16];
-  assign \$211  = \$210  + fail_mask[17];
-  assign \$212  = \$211  + fail_mask[18];
-  assign \$213  = \$212  + fail_mask[19];
-  assign \$214  = \$213  + fail_mask[20];
-  assign \$215  = \$214  + fail_mask[21];
-  assign \$216  = \$215  + fail_mask[22];
-  assign \$217  = \$216  + fail_mask[23];
-  assign \$218  = \$217  + fail_mask[24];
-  assign \$219  = \$218  + fail_mask[25];
-  assign \$220  = \$219  + fail_mask[26];
-  assign \$221  = \$220  + fail_mask[27];
-  assign \$222  = \$221  + fail_mask[28];
-  assign \$223  = \$222  + fail_mask[29];
-  assign \$224  = \$223  + fail_mask[30];
-  assign \$225  = \$224  + fail_mask[31];
-  assign \$226  = \$225  + fail_mask[32];
-  assign \$227  = \$226  + fail_mask[33];
-  assign \$228  = \$227  + fail_mask[34];
-  assign \$229  = \$228  + fail_mask[35];
-  assign \$230  = \$229  + fail_mask[36];
-  assign \$231  = \$230  + fail_mask[37];
-  assign \$232  = \$231  + fail_mask[38];
-  assign \$233  = \$232  + fail_mask[39];
-  assign \$234  = \$233  + fail_mask[40];
-  assign \$235  = \$234  + fail_mask[41];
-  assign \$236  = \$235  + fail_mask[42];
-  assign \$237  = \$236  + fail_mask[43];
-  assign \$238  = \$237  + fail_mask[44];
-  assign \$239  = \$238  + fail_mask[45];
-  assign \$240  = \$239  + fail_mask[46];
-  assign \$241  = \$240  + fail_mask[47];
-  assign \$242  = \$241  + fail_mask[48];
-  assign \$243  = \$242  + fail_mask[49];
-  assign \$244  = \$243  + fail_mask[50];
-  assign \$245  = \$244  + fail_mask[51];
-  assign \$246  = \$245  + fail_mask[52];
-  assign \$247  = \$246  + fail_mask[53];
-  assign \$248  = \$247  + fail_mask[54];
-  assign \$249  = \$248  + fail_mask[55];
-  assign \$250  = \$249  + fail_mask[56];
-  assign \$251  = \$250  + fail_mask[57];
-  assign \$252  = \$251  + fail_mask[58];
-  assign \$253  = \$252  + fail_mask[59];
-  assign \$254  = \$253  + fail_mask[60];
-  assign \$255  = \$254  + fail_mask[61];
-  assign \$256  = \$255  + fail_mask[62];
-  assign \$257  = \$256  + fail_mask[63];
-  assign \$258  = 1'h1 << fail_row;
-  assign \$259  = side ? 64'h0000000000000000 : \$258 ;
-  assign \$261  = 1'h1 << fail_row;
-  assign \$262  = side ? \$261  : 64'h0000000000000000;
-  assign \$264  = | wrong;
-  assign \$265  = | retries_left;
-  assign \$266  = \$264  & \$265 ;
-  assign \$267  = | fail_mask;
-  assign \$268  = ! write_state;
-  assign \$269  = write_state == 1'h1;
-  assign \$270  = write_state == 2'h2;
-  assign \$271  = write_state == 2'h3;
-  assign \$272  = write_state == 3'h4;
-  assign \$273  = write_state == 3'h5;
-  assign \$274  = write_state == 3'h6;
-  assign \$275  = write_state == 3'h7;
-  assign \$276  = write_state == 4'h8;
-  assign \$277  = write_state == 4'h9;
-  assign \$278  = write_state == 4'ha;
-  assign \$279  = 1'h1 << fail_row;
-  assign \$280  = pulse_len - 1'h1;
-  assign \$281  = ! pulse_left;
-  assign \$282  = pulse_left - 1'h1;
-  assign \$283  = | wrong;
-  assign \$284  = | retries_left;
-  assign \$285  = \$283  & \$284 ;
-  assign \$286  = retries_left - 1'h1;
-  assign \$287  = 1'h1 << fail_row;
-  assign \$288  = pulse_len > 15'h7fff;
-  assign \$290  = \$288  ? 17'h0ffff : \$289 ;
-  assign \$291  = fail_mask | wrong;
-  assign \$292  = ! side;
-  assign \$293  = 1'h1 << fail_row;
-  assign \$294  = ~ data;
+  assign \$194  = 1'h1 << fail_row;
+  assign \$195  = side ? 64'h0000000000000000 : \$194 ;
+  assign \$197  = 1'h1 << fail_row;
+  assign \$198  = side ? \$197  : 64'h0000000000000000;
+  assign \$200  = | wrong;
+  assign \$201  = | retries_left;
+  assign \$202  = \$200  & \$201 ;
+  assign \$203  = | fail_mask;
+  assign \$204  = ! write_state;
+  assign \$205  = write_state == 1'h1;
+  assign \$206  = write_state == 2'h2;
+  assign \$207  = write_state == 2'h3;
+  assign \$208  = write_state == 3'h4;
+  assign \$209  = write_state == 3'h5;
+  assign \$210  = write_state == 3'h6;
+  assign \$211  = write_state == 3'h7;
+  assign \$212  = write_state == 4'h8;
+  assign \$213  = write_state == 4'h9;
+  assign \$214  = write_state == 4'ha;
+  assign \$215  = fail_mask[0] + fail_mask[1];
+  assign \$216  = fail_mask[2] + fail_mask[3];
+  assign \$217  = \$215  + \$216 ;
+  assign \$218  = fail_mask[4] + fail_mask[5];
+  assign \$219  = fail_mask[6] + fail_mask[7];
+  assign \$220  = \$218  + \$219 ;
+  assign \$221  = \$217  + \$220 ;
+  assign \$222  = fail_mask[8] + fail_mask[9];
+  assign \$223  = fail_mask[10] + fail_mask[11];
+  assign \$224  = \$222  + \$223 ;
+  assign \$225  = fail_mask[12] + fail_mask[13];
+  assign \$226  = fail_mask[14] + fail_mask[15];
+  assign \$227  = \$225  + \$226 ;
+  assign \$228  = \$224  + \$227 ;
+  assign \$229  = \$221  + \$228 ;
+  assign \$230  = fail_mask[16] + fail_mask[17];
+  assign \$231  = fail_mask[18] + fail_mask[19];
+  assign \$232  = \$230  + \$231 ;
+  assign \$233  = fail_mask[20] + fail_mask[21];
+  assign \$234  = fail_mask[22] + fail_mask[23];
+  assign \$235  = \$233  + \$234 ;
+  assign \$236  = \$232  + \$235 ;
+  assign \$237  = fail_mask[24] + fail_mask[25];
+  assign \$238  = fail_mask[26] + fail_mask[27];
+  assign \$239  = \$237  + \$238 ;
+  assign \$240  = fail_mask[28] + fail_mask[29];
+  assign \$241  = fail_mask[30] + fail_mask[31];
+  assign \$242  = \$240  + \$241 ;
+  assign \$243  = \$239  + \$242 ;
+  assign \$244  = \$236  + \$243 ;
+  assign \$245  = \$229  + \$244 ;
+  assign \$246  = fail_mask[32] + fail_mask[33];
+  assign \$247  = fail_mask[34] + fail_mask[35];
+  assign \$248  = \$246  + \$247 ;
+  assign \$249  = fail_mask[36] + fail_mask[37];
+  assign \$250  = fail_mask[38] + fail_mask[39];
+  assign \$251  = \$249  + \$250 ;
+  assign \$252  = \$248  + \$251 ;
+  assign \$253  = fail_mask[40] + fail_mask[41];
+  assign \$254  = fail_mask[42] + fail_mask[43];
+  assign \$255  = \$253  + \$254 ;
+  assign \$256  = fail_mask[44] + fail_mask[45];
+  assign \$257  = fail_mask[46] + fail_mask[47];
+  assign \$258  = \$256  + \$257 ;
+  assign \$259  = \$255  + \$258 ;
+  assign \$260  = \$252  + \$259 ;
+  assign \$261  = fail_mask[48] + fail_mask[49];
+  assign \$262  = fail_mask[50] + fail_mask[51];
+  assign \$263  = \$261  + \$262 ;
+  assign \$264  = fail_mask[52] + fail_mask[53];
+  assign \$265  = fail_mask[54] + fail_mask[55];
+  assign \$266  = \$264  + \$265 ;
+  assign \$267  = \$263  + \$266 ;
+  assign \$268  = fail_mask[56] + fail_mask[57];
+  assign \$269  = fail_mask[58] + fail_mask[59];
+  assign \$270  = \$268  + \$269 ;
+  assign \$271  = fail_mask[60] + fail_mask[61];
+  assign \$272  = fail_mask[62] + fail_mask[63];
+  assign \$273  = \$271  + \$272 ;
+  assign \$274  = \$270  + \$273 ;
+  assign \$275  = \$267  + \$274 ;
+  assign \$276  = \$260  + \$275 ;
+  assign \$277  = \$245  + \$276 ;
+  assign \$278  = 1'h1 << fail_row;
+  assign \$279  = pulse_len - 1'h1;
+  assign \$280  = ! pulse_left;
+  assign \$281  = pulse_left - 1'h1;
+  assign \$282  = | wrong;
+  assign \$283  = | retries_left;
+  assign \$284  = \$282  & \$283 ;
+  assign \$285  = retries_left - 1'h1;
+  assign \$286  = 1'h1 << fail_row;
+  assign \$287  = pulse_len > 15'h7fff;
+  assign \$289  = \$287  ? 17'h0ffff : \$288 ;
+  assign \$290  = fail_mask | wrong;
+  assign \$291  = ! side;
+  assign \$292  = 1'h1 << fail_row;
+  assign \$293  = ~ data;
+  always @(posedge clk)
+    fail_cells <= \$294 ;
   always @(posedge clk)
     fail_row <= \$295 ;
   always @(posedge clk)
@@ -12547,8 +12548,8 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
     arr_wr_pulse <= \$305 ;
   always @(posedge clk)
     pulse_left <= \$306 ;
-  assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$259  };
-  assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$262  };
+  assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$195  };
+  assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$198  };
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     busy = 1'h0;
@@ -12658,7 +12659,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$266 ) begin
+          if (\$202 ) begin
             retry = 1'h1;
           end
     endcase
@@ -12688,8 +12689,15 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h6:
           /* empty */;
       4'ha:
-          fail_valid = \$267 ;
+          fail_valid = \$203 ;
     endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$294  = \$277 ;
+    if (rst) begin
+      \$294  = 7'h00;
+    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
@@ -12710,7 +12718,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$3491$0 , \port$3489$0  };
+            \$296  = { \port$3490$0 , \port$3488$0  };
           end
     endcase
     if (rst) begin
@@ -12742,7 +12750,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h9:
           /* empty */;
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$297  = 1'h1;
           end
     endcase
@@ -12773,13 +12781,13 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
+          if (\$284 ) begin
             if (pulse_doubling) begin
-              \$298  = \$290 [15:0];
+              \$298  = \$289 [15:0];
             end
           end
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$298  = pulse_cycles;
           end
     endcase
@@ -12810,11 +12818,11 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
-            \$299  = \$286 [3:0];
+          if (\$284 ) begin
+            \$299  = \$285 [3:0];
           end
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$299  = max_retries;
           end
     endcase
@@ -12846,9 +12854,9 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
           /* empty */;
       4'h9:
           (* full_case = 32'd1 *)
-          if (\$285 ) begin
+          if (\$284 ) begin
           end else begin
-            \$300  = \$291 ;
+            \$300  = \$290 ;
           end
     endcase
     if (rst) begin
@@ -12870,7 +12878,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h2:
           \$301  = 4'h3;
       4'h3:
-          if (\$281 ) begin
+          if (\$280 ) begin
             \$301  = 4'h4;
           end
       4'h4:
@@ -12890,14 +12898,14 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
           end
       4'h9:
           (* full_case = 32'd1 *)
-          if (\$285 ) begin
+          if (\$284 ) begin
             \$301  = 4'h2;
           end else begin
             \$301  = 4'h6;
           end
       4'h6:
           (* full_case = 32'd1 *)
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$301  = 4'h2;
           end else begin
             \$301  = 4'ha;
@@ -12917,7 +12925,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
           /* empty */;
       4'h1:
           if (array_idle) begin
-            \$302  = \$279 ;
+            \$302  = \$278 ;
           end
       4'h2:
           /* empty */;
@@ -12932,12 +12940,12 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
-            \$302  = \$287 ;
+          if (\$284 ) begin
+            \$302  = \$286 ;
           end
       4'h6:
-          if (\$292 ) begin
-            \$302  = \$293 ;
+          if (\$291 ) begin
+            \$302  = \$292 ;
           end
     endcase
     if (rst) begin
@@ -12967,11 +12975,11 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
+          if (\$284 ) begin
             \$303  = side;
           end
       4'h6:
-          if (\$292 ) begin
+          if (\$291 ) begin
             \$303  = 1'h1;
           end
     endcase
@@ -13002,12 +13010,12 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h8:
           /* empty */;
       4'h9:
-          if (\$285 ) begin
+          if (\$284 ) begin
             \$304  = side_data;
           end
       4'h6:
-          if (\$292 ) begin
-            \$304  = \$294 ;
+          if (\$291 ) begin
+            \$304  = \$293 ;
           end
     endcase
     if (rst) begin
@@ -13025,7 +13033,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h2:
           \$305  = 1'h1;
       4'h3:
-          if (\$281 ) begin
+          if (\$280 ) begin
             \$305  = 1'h0;
           end
     endcase
@@ -13042,12 +13050,12 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
       4'h1:
           /* empty */;
       4'h2:
-          \$306  = \$280 [15:0];
+          \$306  = \$279 [15:0];
       4'h3:
           (* full_case = 32'd1 *)
-          if (\$281 ) begin
+          if (\$280 ) begin
           end else begin
-            \$306  = \$282 [15:0];
+            \$306  = \$281 [15:0];
           end
     endcase
     if (rst) begin
@@ -13056,10 +13064,9 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   end
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$3491$0 , \port$3489$0  };
-  assign fail_cells = \$257 [6:0];
-  assign bypass_l = \$260 [63:0];
-  assign bypass_r = \$263 [63:0];
+  assign \data$27  = { \port$3490$0 , \port$3488$0  };
+  assign bypass_l = \$196 [63:0];
+  assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;
   assign reads_low[62] = \$190 ;
   assign reads_low[61] = \$187 ;
@@ -13124,7 +13131,7 @@ module \mram_macro.write_controller (rst, fail_cells, bypass_l, bypass_r, start,
   assign reads_low[2] = \$10 ;
   assign reads_low[1] = \$7 ;
   assign reads_low[0] = \$4 ;
-  assign \$260  = \$auto$rtlil.cc:2739:Not$2 ;
-  assign \$263  = \$auto$rtlil.cc:2739:Not$4 ;
-  assign \$289  = { pulse_len, 1'h0 };
+  assign \$196  = \$auto$rtlil.cc:2739:Not$2 ;
+  assign \$199  = \$auto$rtlil.cc:2739:Not$4 ;
+  assign \$288  = { pulse_len, 1'h0 };
 endmodule

@@ -14,7 +14,22 @@ with ABC. The flow keeps the design hierarchy, so every Amaranth submodule (name
     stat -liberty LIB
 
 Areas are in µm² as given by the Liberty file; gate equivalents (GE) are areas divided by the area
-of the ``NAND2X1`` cell of the same library.
+of the ``NAND2X1`` (OSU) or ``NAND2_X1`` (NanGate) cell of the same library.
+
+That hierarchical run is for the **per-block area table** only. Timing and power are signed off on
+a **flat** netlist (:func:`synthesize_flat`): flattened so ABC sees whole paths across blocks,
+timing-driven ABC (``abc -D <period_ps> -constr``, with a driving cell on the inputs and a load on
+the outputs) that sizes gates and buffers high-fanout nets (the synchronous reset reaches
+thousands of flip-flops), tie cells for constants::
+
+    read_verilog -sv design.v
+    hierarchy -check -top TOP
+    synth -flatten -top TOP
+    dfflibmap -liberty LIB
+    abc -D PERIOD_PS -constr constr.sdc -liberty LIB
+    hilomap -hicell TIEHI Y -locell TIELO Y
+    opt_clean
+    stat -liberty LIB
 """
 
 from __future__ import annotations
@@ -35,14 +50,16 @@ __all__ = [
     "LIBERTY_ENV_VAR", "DEFAULT_LIBERTY", "GE_REFERENCE_CELL",
     "SynthesisError", "LibertyCell", "ModuleArea", "AreaReport",
     "find_liberty", "read_liberty_cells", "synthesize", "run_yosys_check",
+    "FlatNetlist", "synthesize_flat",
 ]
 
 #: Environment variable that overrides where the Liberty file is looked for.
 LIBERTY_ENV_VAR = "MRAM_LIBERTY"
 #: Where ``tools/setup.sh`` (``make setup``) puts the OSU 0.18 µm Liberty file.
 DEFAULT_LIBERTY = Path(__file__).resolve().parent.parent / ".tools" / "lib" / "osu018_stdcells.lib"
-#: The cell whose area is one gate equivalent.
+#: The cell whose area is one gate equivalent (OSU's name; NanGate's NAND2_X1 if absent).
 GE_REFERENCE_CELL = "NAND2X1"
+GE_REFERENCE_CELLS = (GE_REFERENCE_CELL, "NAND2_X1")
 
 _LOG_TAIL_LINES = 40
 
@@ -176,7 +193,7 @@ class AreaReport:
         rows.append("-" * len(rows[0]))
         rows.append(f"{'TOTAL':<{width}}  {'':>4}  {self.total_cells:>7}  "
                     f"{self.total_area_um2:>12.1f}  {self.total_nand2_ge:>10.1f}")
-        rows.append(f"1 GE = {GE_REFERENCE_CELL} = {self.nand2_area_um2:g} µm² "
+        rows.append(f"1 GE = NAND2 = {self.nand2_area_um2:g} µm² "
                     f"({self.liberty.name}); {self.total_flip_flops} flip-flops")
         if self.unknown_cells:
             listing = ", ".join(f"{n}×{c}" for n, c in sorted(self.unknown_cells.items()))
@@ -300,9 +317,11 @@ def _build_report(stat_text: str, top: str, lib_cells: Mapping[str, LibertyCell]
     if top not in counts:
         raise SynthesisError(
             f"could not find module {top!r} in the Yosys statistics (found {sorted(counts)})", log)
-    if GE_REFERENCE_CELL not in lib_cells:
-        raise SynthesisError(f"Liberty file {str(liberty)!r} has no {GE_REFERENCE_CELL} cell")
-    nand2 = lib_cells[GE_REFERENCE_CELL].area_um2
+    ge_cell = next((c for c in GE_REFERENCE_CELLS if c in lib_cells), None)
+    if ge_cell is None:
+        raise SynthesisError(f"Liberty file {str(liberty)!r} has none of the NAND2 cells "
+                             f"{', '.join(GE_REFERENCE_CELLS)}")
+    nand2 = lib_cells[ge_cell].area_um2
 
     # Instances of each module in the whole design, by walking down from the top.
     order: list[str] = []
@@ -440,3 +459,77 @@ def run_yosys_check(verilog_path: str | os.PathLike[str], top: str) -> None:
     ])
     with tempfile.TemporaryDirectory(prefix="mram-check-") as tmp:
         _run_yosys(script, Path(tmp), "check", keep=False)
+
+
+@dataclass(frozen=True)
+class FlatNetlist:
+    """A flat, timing-driven gate-level netlist (for STA and power, not for the block table)."""
+
+    netlist: Path
+    top: str
+    liberty: Path
+    period_ps: float
+    area_um2: float
+    cells: Mapping[str, int]
+    flip_flops: int
+    log: Path
+
+
+def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
+                    liberty: str | os.PathLike[str], period_ps: float, driving_cell: str,
+                    output_load: float, tie_hi: tuple[str, str], tie_lo: tuple[str, str],
+                    workdir: str | os.PathLike[str]) -> FlatNetlist:
+    """Flat synthesis for sign-off: timing-driven ABC aiming at ``period_ps``, with
+    ``driving_cell`` on every input and ``output_load`` (Liberty capacitance unit) on every
+    output; writes ``<top>_flat.v`` into ``workdir``.
+
+    Raises:
+        FileNotFoundError: the Verilog, the Liberty file or ``yosys`` is missing.
+        ValueError: a non-positive period or load.
+        SynthesisError: Yosys failed.
+    """
+    _check_top(top)
+    if not (isinstance(period_ps, int | float) and period_ps > 0):
+        raise ValueError(f"period_ps must be a positive number, not {period_ps!r}")
+    if not (isinstance(output_load, int | float) and output_load >= 0):
+        raise ValueError(f"output_load must be a non-negative number, not {output_load!r}")
+    verilog = Path(verilog_path).resolve()
+    if not verilog.is_file():
+        raise FileNotFoundError(f"Verilog file {str(verilog)!r} does not exist")
+    lib = Path(liberty).resolve()
+    if not lib.is_file():
+        raise FileNotFoundError(f"Liberty file {str(lib)!r} does not exist; run `make setup`")
+    lib_cells = read_liberty_cells(lib)
+    out = Path(workdir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "constr.sdc").write_text(f"set_driving_cell {driving_cell}\nset_load {output_load}\n")
+    netlist_name = re.sub(r"[^\w.-]", "_", top) + "_flat.v"
+    stat_path = out / "stat_flat.txt"
+    stat_path.unlink(missing_ok=True)
+    script = "\n".join([
+        f"read_verilog -sv {_quote(verilog)}",
+        f"hierarchy -check -top {top}",
+        f"synth -flatten -top {top}",
+        f"dfflibmap -liberty {_quote(lib)}",
+        f"abc -D {period_ps:g} -constr constr.sdc -liberty {_quote(lib)}",
+        f"hilomap -hicell {tie_hi[0]} {tie_hi[1]} -locell {tie_lo[0]} {tie_lo[1]}",
+        "setundef -zero",
+        "opt_clean",
+        f"tee -o {stat_path.name} stat -liberty {_quote(lib)}",
+        f"write_verilog -noattr -noexpr {netlist_name}",
+        "",
+    ])
+    log = _run_yosys(script, out, "synth_flat", keep=True)
+    counts, _, _ = _parse_stat(stat_path.read_text(encoding="utf-8"))
+    if top not in counts:
+        raise SynthesisError(f"could not find module {top!r} in the Yosys statistics", log)
+    cells = counts[top]
+    unknown = sorted(t for t in cells if t not in lib_cells)
+    if unknown:
+        raise SynthesisError(f"flat netlist has unmapped cells: {', '.join(unknown)}", log)
+    return FlatNetlist(
+        netlist=out / netlist_name, top=top, liberty=lib, period_ps=float(period_ps),
+        area_um2=sum(lib_cells[t].area_um2 * n for t, n in cells.items()),
+        cells=MappingProxyType(dict(cells)),
+        flip_flops=sum(n for t, n in cells.items() if lib_cells[t].is_flip_flop),
+        log=out / "synth_flat.log")

