@@ -50,11 +50,6 @@ def _bits(value: int, n: int) -> np.ndarray:
     return np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")[:n].astype(bool)
 
 
-def _int(bits) -> int:
-    """Inverse of :func:`_bits` (Python integers: columns beyond 63 must not overflow)."""
-    return sum(1 << int(i) for i in np.flatnonzero(bits))
-
-
 @dataclass(frozen=True)
 class _Pins:
     """One falling-edge sample of the macro's array outputs."""
@@ -206,10 +201,10 @@ class _ArrayPins:
         self.last_trip_cycles = m
         self.last_max_trip_cycles = int(m.max())
         self.max_trip_history.append(self.last_max_trip_cycles)
-        groups = []
-        for value in np.unique(m):
-            groups.append((int(value), _int(m == value)))
-        self._pending = groups
+        masks: dict[int, int] = {}     # trip index -> columns tripping there
+        for column, trip in enumerate(m.tolist()):
+            masks[trip] = masks.get(trip, 0) | (1 << column)
+        self._pending = sorted(masks.items())
 
     def _raise_due(self, now_ns: float) -> None:
         """Raise every column whose trip edge is the next rising edge or earlier."""
@@ -346,6 +341,7 @@ class CocotbMramArray(_ArrayPins):
                  log: logging.Logger | None = None):
         super().__init__(dut, array, readout, log=log)
         self._schedule = None       # the task raising this evaluation's comparators
+        self._timers: dict[int, Timer] = {}
         self._evaluating = False    # between the sample of an evaluation start and arr_eval's fall
         self._eval_start: _Pins | None = None
 
@@ -381,14 +377,20 @@ class CocotbMramArray(_ArrayPins):
     async def _trip_schedule(self) -> None:
         """Raise each remaining group of columns at its falling edge (cancelled when arr_eval
         falls: the discharge stops, no further column trips)."""
-        t_clk_ns = self.readout.t_clk_ns
         while self._pending:
             now = get_sim_time("ns")
             k = self._pending[0][0] - 1 - self._edges_since_eval_start(now)
             if k > 0:
-                await Timer(k * t_clk_ns, "ns")
+                await self._cycles(k)
             self._raise_due(get_sim_time("ns"))
         self._schedule = None
+
+    def _cycles(self, k: int) -> Timer:
+        """A Timer of ``k`` clock periods (one object per ``k``: Timers are reusable)."""
+        timer = self._timers.get(k)
+        if timer is None:
+            timer = self._timers[k] = Timer(k * self.readout.t_clk_ns, "ns")
+        return timer
 
     async def _evaluation_ends(self) -> None:
         fall = FallingEdge(self._eval)
@@ -405,10 +407,9 @@ class CocotbMramArray(_ArrayPins):
         while True:
             await rise
             await falling
-            s = self._sample()
-            if self._evaluating:
-                self._check(s, self._eval_start)
-            if s.pre:
+            if self._evaluating:    # arr_pre rose during an evaluation: a violation
+                self._check(self._sample(), self._eval_start)
+            if self._read("arr_pre", self._pre, get_sim_time("ns")):
                 self._precharged = True
                 self._pending = []
                 self._drive_cmp(0)

@@ -311,6 +311,42 @@ def _pauses(generator):
     return bool(next(generator, False))
 
 
+class _PinCache:
+    """A pin that changes rarely (``tvalid``, ``tlast``, ``tuser``), kept current by a watcher
+    task, so a monitor can sample it at every clock without a simulator access.
+
+    :meth:`at` returns the cached value, except in the time step where the pin last changed:
+    then it reads the pin, because simulators differ in whether a change caused by the edge
+    itself is already visible to a callback of that edge (a direct read is what the other
+    bus models see).
+    """
+
+    def __init__(self, handle):
+        self.handle = handle
+        self._value = handle.value
+        self._changed = get_sim_time()
+        self._task = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._value, self._changed = self.handle.value, get_sim_time()
+            self._task = cocotb.start_soon(self._run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        change = ValueChange(self.handle)
+        while True:
+            await change
+            self._value, self._changed = self.handle.value, get_sim_time()
+
+    def at(self, now_steps: int):
+        return self.handle.value if now_steps == self._changed else self._value
+
+
 class _StreamPins:
     """The ``<prefix>_t*`` pins of one AXI4-Stream port, ``clk``/``rst``, and the pause
     interface of cocotbext-axi's bus models (a generator, or the ``pause`` flag)."""
@@ -443,9 +479,10 @@ class StreamSink(_StreamPins, _Background):
     high, with ``tdata``/``tlast``/``tuser`` stable, until ``tready`` takes the beat).
 
     One task does all three, waking on every clock while ``tvalid`` is high (or a beat is
-    stalled) and sleeping until ``tvalid`` rises otherwise. A pause generator (cocotbext-axi's
-    interface) is asked once per clock while ``tvalid`` is high. ``tready`` is low during reset,
-    and a partial frame is dropped there.
+    stalled) and sleeping until ``tvalid`` rises otherwise; per beat it reads only ``tdata``
+    (``tvalid``, ``tlast`` and ``tuser`` are :class:`_PinCache` s). A pause generator
+    (cocotbext-axi's interface) is asked once per clock while ``tvalid`` is high. ``tready`` is
+    low during reset, and a partial frame is dropped there.
     """
 
     def __init__(self, dut, prefix: str, callback):
@@ -455,14 +492,20 @@ class StreamSink(_StreamPins, _Background):
         self._ready = None
         self._in_reset = True
         self._reset_task = None
+        self._valid, self._last, self._user = (_PinCache(h) for h in (self._tvalid,
+                                                                       self._tlast, self._tuser))
 
     def start(self) -> None:
+        for pin in (self._valid, self._last, self._user):
+            pin.start()
         super().start()
         if self._reset_task is None:
             self._reset_task = cocotb.start_soon(self._watch_reset())
 
     def stop(self) -> None:
         super().stop()
+        for pin in (self._valid, self._last, self._user):
+            pin.stop()
         if self._reset_task is not None:
             self._reset_task.cancel()
             self._reset_task = None
@@ -487,23 +530,25 @@ class StreamSink(_StreamPins, _Background):
         users: list[int] = []
         ready = self._drive_ready(str(self._rst.value) != "0")
         await edge              # (outputs may still be X at time 0)
+        now = get_sim_time()
         while True:
-            if stalled is None and str(self._tvalid.value) == "0":
+            if stalled is None and str(self._valid.at(now)) == "0":
                 await valid_rise
                 ready = self._drive_ready(self._in_reset)
             await edge
+            now = get_sim_time()
             # Values read at the edge are the ones the edge samples (rst moves between edges).
             if self._in_reset:
                 stalled, beats, users = None, [], []
                 ready = self._drive_ready(True)
                 continue
-            valid = self._tvalid.value
+            valid = self._valid.at(now)
             if not valid.is_resolvable:
                 self._violate(f"tvalid is {valid} out of reset")
                 ready = self._drive_ready(False)
                 continue
             if int(valid):
-                payload = (self._tdata.value, self._tlast.value, self._tuser.value)
+                payload = (self._tdata.value, self._last.at(now), self._user.at(now))
                 if stalled is not None and payload != stalled:
                     self._violate(f"payload changed while stalled: "
                                   f"{tuple(map(str, stalled))} -> {tuple(map(str, payload))}")
