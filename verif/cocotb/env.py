@@ -311,7 +311,7 @@ def _pauses(generator):
     return bool(next(generator, False))
 
 
-class _PinCache:
+class _PinCache(_Background):
     """A pin that changes rarely (``tvalid``, ``tlast``, ``tuser``), kept current by a watcher
     task, so a monitor can sample it at every clock without a simulator access.
 
@@ -325,23 +325,12 @@ class _PinCache:
         self.handle = handle
         self._value = handle.value
         self._changed = get_sim_time()
-        self._task = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._value, self._changed = self.handle.value, get_sim_time()
-            self._task = cocotb.start_soon(self._run())
-
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
 
     async def _run(self) -> None:
         change = ValueChange(self.handle)
         while True:
-            await change
             self._value, self._changed = self.handle.value, get_sim_time()
+            await change
 
     def at(self, now_steps: int):
         return self.handle.value if now_steps == self._changed else self._value
