@@ -324,16 +324,26 @@ class _PinCache(_Background):
     def __init__(self, handle):
         self.handle = handle
         self._value = handle.value
+        self._int: int | None = None
         self._changed = get_sim_time()
 
     async def _run(self) -> None:
         change = ValueChange(self.handle)
         while True:
-            self._value, self._changed = self.handle.value, get_sim_time()
+            self._value, self._int = self.handle.value, None
+            self._changed = get_sim_time()
             await change
 
     def at(self, now_steps: int):
         return self.handle.value if now_steps == self._changed else self._value
+
+    def int_at(self, now_steps: int) -> int:
+        """``int(self.at(now_steps))``, converted once per change (ValueError if not 0/1)."""
+        if now_steps == self._changed:
+            return int(self.handle.value)
+        if self._int is None:
+            self._int = int(self._value)
+        return self._int
 
 
 class _StreamPins:
@@ -544,7 +554,8 @@ class StreamSink(_StreamPins, _Background):
                 if ready:
                     stalled = None
                     try:
-                        data, last, user = (int(v) for v in payload)
+                        data = int(payload[0])
+                        last, user = self._last.int_at(now), self._user.int_at(now)
                     except ValueError:
                         self._violate(f"beat with undefined bits taken: "
                                       f"{tuple(map(str, payload))}")
