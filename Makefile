@@ -55,20 +55,33 @@ hdl: setup
 	mram-macro generate -o hdl
 	python -m mram_macro.docs README.md --datasheet docs
 
-# Constrained-random regression: the configuration matrix x both simulators x SEEDS seeds, in
-# parallel (pytest-xdist), with coverage; prints a summary and a replay command per failure.
+# Constrained-random regression: the configuration matrix x both simulators x SEEDS seeds, each
+# case one Dask task (a LocalCluster of JOBS workers, or the cluster at SCHEDULER=tcp://host:8786,
+# see README), with coverage; prints a summary and a replay command per failure.
 # Narrow or replay with SEED=, SIMS=icarus,verilator, CONFIGS=<slug>,..., NVMM=, WAVES=vcd|fst.
 SEEDS ?= 2
-.PHONY: regress coverage
+SCHEDULER ?=
+REGRESS_ARGS = --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(SIMS),--sims $(SIMS)) \
+	$(if $(CONFIGS),--configs $(CONFIGS)) $(if $(NVMM),--nvmm $(NVMM)) \
+	$(if $(WAVES),--waves $(WAVES)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+.PHONY: regress coverage signoff montecarlo
 regress: setup
-	python -m verif.regress --seeds $(SEEDS) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
-		$(if $(SIMS),--sims $(SIMS)) $(if $(CONFIGS),--configs $(CONFIGS)) \
-		$(if $(NVMM),--nvmm $(NVMM)) $(if $(WAVES),--waves $(WAVES))
+	python -m verif.regress --seeds $(SEEDS) $(REGRESS_ARGS)
+
+# Sign-off: the whole matrix on both simulators sized for >= 10^6 checked VMMs (hours on two
+# cores: see README); SCHEDULER= puts it on a cluster. Log: build/signoff.log.
+signoff: setup
+	mkdir -p build && python -m verif.regress --profile signoff $(REGRESS_ARGS) 2>&1 | tee build/signoff.log
+
+# The Monte Carlo tables (calibration, write-verify) of make bench, each line one Dask task.
+montecarlo: setup
+	python -m verif.bench_golden --dask --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # Functional coverage: a one-seed regression of a few configurations, then the full report
 # (every cover point, every hole by name, every excluded bin with its reason).
 coverage: setup
-	python -m verif.regress --profile coverage --seeds 1 --jobs $(JOBS) $(if $(SEED),--seed $(SEED))
+	python -m verif.regress --profile coverage --seeds 1 --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # Complete packaging check (slow, needs the package index): `pip install .` (not editable) into a
 # fresh venv, then the CLI generates a macro in a directory outside the repo.

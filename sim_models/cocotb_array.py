@@ -13,6 +13,15 @@ Timing contract (see :mod:`sim_models.readout`): evaluation starts at the rising
 the macro raises ``arr_eval``; the model first sees it at the falling edge ``E + 1/2``. A column
 with trip index ``m`` (``m >= 1``) raises ``arr_cmp[c]`` at the falling edge ``E + m - 1/2``, so the
 RTL first sees it high at edge ``E + m``. ``arr_cmp`` then stays high until ``arr_pre`` is seen.
+
+Two implementations keep this contract bit for bit:
+
+* :class:`CocotbMramArray` (the default) is event driven: it wakes only when ``arr_eval``,
+  ``arr_pre`` or ``arr_wr_pulse`` move, and schedules each group of comparator edges with a
+  ``Timer`` computed from the trip times, so an evaluation costs one wake-up per distinct trip
+  index and idle or busy clocks cost nothing.
+* :class:`LegacyCocotbMramArray` is the previous falling-edge sampler, kept so ``make bench``
+  can measure both in one run (``MRAM_TB=legacy``).
 """
 
 from __future__ import annotations
@@ -23,12 +32,12 @@ from dataclasses import dataclass
 import cocotb
 import numpy as np
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, FallingEdge, First, ValueChange
+from cocotb.triggers import ClockCycles, FallingEdge, First, RisingEdge, Timer, ValueChange
 
 from .array import ArrayModelError, MramArray
 from .readout import ReadoutParams
 
-__all__ = ["CocotbMramArray", "ArrayProtocolError"]
+__all__ = ["CocotbMramArray", "LegacyCocotbMramArray", "ArrayProtocolError"]
 
 
 class ArrayProtocolError(AssertionError):
@@ -39,11 +48,6 @@ def _bits(value: int, n: int) -> np.ndarray:
     """Bit ``i`` of ``value`` at index ``i`` (LSB first), as a bool array of length ``n``."""
     raw = value.to_bytes(-(-n // 8) or 1, "little")
     return np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")[:n].astype(bool)
-
-
-def _int(bits) -> int:
-    """Inverse of :func:`_bits` (Python integers: columns beyond 63 must not overflow)."""
-    return sum(1 << int(i) for i in np.flatnonzero(bits))
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class _Pins:
     bypass_r: int
 
 
-class CocotbMramArray:
+class _ArrayPins:
     """The analogue array as seen from the macro's ``arr_*`` pins.
 
     ``array`` holds the die (resistances and MTJ states) and is updated by write pulses;
@@ -128,9 +132,10 @@ class CocotbMramArray:
         if self._tasks:
             raise RuntimeError("the array model is already running")
         self._cmp.value = 0
-        self._tasks = [cocotb.start_soon(self._run())]
-        self._tasks += [cocotb.start_soon(self._watch_during_eval(sig))
-                        for sig in (self._pre, self._wr_pulse, self._bypass_l, self._bypass_r)]
+        self._tasks = [cocotb.start_soon(coro) for coro in self._coroutines()]
+
+    def _coroutines(self) -> list:
+        raise NotImplementedError
 
     def stop(self) -> None:
         for task in self._tasks:
@@ -196,10 +201,10 @@ class CocotbMramArray:
         self.last_trip_cycles = m
         self.last_max_trip_cycles = int(m.max())
         self.max_trip_history.append(self.last_max_trip_cycles)
-        groups = []
-        for value in np.unique(m):
-            groups.append((int(value), _int(m == value)))
-        self._pending = groups
+        masks: dict[int, int] = {}     # trip index -> columns tripping there
+        for column, trip in enumerate(m.tolist()):
+            masks[trip] = masks.get(trip, 0) | (1 << column)
+        self._pending = sorted(masks.items())
 
     def _raise_due(self, now_ns: float) -> None:
         """Raise every column whose trip edge is the next rising edge or earlier."""
@@ -220,6 +225,39 @@ class CocotbMramArray:
             self._violate(s.time_ns, "arr_bypass_l/arr_bypass_r changed while arr_eval is high")
             self._eval_bypass = (s.bypass_l, s.bypass_r)
 
+    def _apply_write(self, now_ns: float) -> None:
+        row, side, data = self._wr_capture
+        cycles = self._wr_cycles
+        self._wr_capture, self._wr_cycles = None, 0
+        try:
+            self.array.write(_bits(row, self.rows), side, _bits(data, self.cols),
+                             pulse_ns=cycles * self.readout.t_clk_ns)
+        except ArrayModelError as exc:
+            self._violate(now_ns, f"write pulse rejected by the array: {exc}")
+            raise
+        self.writes_applied += 1
+
+    def _capture_write(self, now_ns: float) -> None:
+        """One falling edge of a write pulse: latch row/side/data, count the cycle."""
+        capture = (self._read("arr_wr_row", self._wr_row, now_ns),
+                   self._read("arr_wr_side", self._wr_side, now_ns),
+                   self._read("arr_wr_data", self._wr_data, now_ns))
+        if self._wr_capture is None:
+            self._wr_capture, self._wr_cycles = capture, 1
+        else:
+            if capture != self._wr_capture:
+                self._violate(now_ns, "arr_wr_row/side/data changed during a write pulse")
+            self._wr_cycles += 1
+
+
+class LegacyCocotbMramArray(_ArrayPins):
+    """The previous pin model: samples the pins at every falling edge outside evaluations and
+    wakes once per trip group during them (see the module docstring)."""
+
+    def _coroutines(self) -> list:
+        return [self._run()] + [self._watch_during_eval(sig) for sig in
+                                (self._pre, self._wr_pulse, self._bypass_l, self._bypass_r)]
+
     def _step(self, s: _Pins) -> None:
         """Everything the array does at one falling edge, given the pins sampled there."""
         last = self._last or _Pins(s.time_ns, False, False, False, 0, 0)
@@ -236,30 +274,10 @@ class CocotbMramArray:
             self._raise_due(s.time_ns)
 
         if s.wr_pulse:
-            capture = (self._read("arr_wr_row", self._wr_row, s.time_ns),
-                       self._read("arr_wr_side", self._wr_side, s.time_ns),
-                       self._read("arr_wr_data", self._wr_data, s.time_ns))
-            if self._wr_capture is None:
-                self._wr_capture, self._wr_cycles = capture, 1
-            else:
-                if capture != self._wr_capture:
-                    self._violate(s.time_ns, "arr_wr_row/side/data changed during a write pulse")
-                self._wr_cycles += 1
+            self._capture_write(s.time_ns)
         elif self._wr_capture is not None:
             self._apply_write(s.time_ns)
         self._last = s
-
-    def _apply_write(self, now_ns: float) -> None:
-        row, side, data = self._wr_capture
-        cycles = self._wr_cycles
-        self._wr_capture, self._wr_cycles = None, 0
-        try:
-            self.array.write(_bits(row, self.rows), side, _bits(data, self.cols),
-                             pulse_ns=cycles * self.readout.t_clk_ns)
-        except ArrayModelError as exc:
-            self._violate(now_ns, f"write pulse rejected by the array: {exc}")
-            raise
-        self.writes_applied += 1
 
     async def _run(self) -> None:
         """Main loop: sample at a falling edge, act, then sleep until something can happen."""
@@ -306,3 +324,120 @@ class CocotbMramArray:
             s = self._sample()
             if s.eval:
                 self._check(s, self._last)
+
+
+class CocotbMramArray(_ArrayPins):
+    """The event-driven pin model (see the module docstring).
+
+    Wake-ups: the rise of ``arr_eval`` (then its first falling clock edge, where the pins are
+    sampled and the trip indices computed), one ``Timer`` per distinct trip index, the fall of
+    ``arr_eval`` (which stops the discharge), the rise of ``arr_pre`` (comparators reset at the
+    next falling edge), every falling edge of a write pulse, and changes of the bypass pins,
+    which are checked only while an evaluation is under way. The protocol checks are those of
+    the legacy model, at the same falling edges.
+    """
+
+    def __init__(self, dut, array: MramArray, readout: ReadoutParams, *,
+                 log: logging.Logger | None = None):
+        super().__init__(dut, array, readout, log=log)
+        self._schedule = None       # the task raising this evaluation's comparators
+        self._timers: dict[int, Timer] = {}
+        self._evaluating = False    # between the sample of an evaluation start and arr_eval's fall
+        self._eval_start: _Pins | None = None
+
+    def _coroutines(self) -> list:
+        # arr_pre and arr_wr_pulse rising during an evaluation are caught where they are acted
+        # on (_precharges, _write_pulses); only the bypass pins need watchers of their own.
+        return [self._evaluations(), self._evaluation_ends(), self._precharges(),
+                self._write_pulses(), self._watch_during_eval(self._bypass_l),
+                self._watch_during_eval(self._bypass_r)]
+
+    def stop(self) -> None:
+        if self._schedule is not None:
+            self._schedule.cancel()
+            self._schedule = None
+        super().stop()
+
+    async def _evaluations(self) -> None:
+        rise, falling = RisingEdge(self._eval), FallingEdge(self._clk)
+        idle = _Pins(0.0, False, False, False, 0, 0)
+        while True:
+            await rise
+            await falling
+            s = self._sample()
+            if not s.eval:
+                continue  # gone again before the array could see it
+            self._check(s, idle)
+            self._start_evaluation(s)
+            self._evaluating, self._eval_start = True, s
+            self._raise_due(s.time_ns)
+            if self._pending:
+                self._schedule = cocotb.start_soon(self._trip_schedule())
+
+    async def _trip_schedule(self) -> None:
+        """Raise each remaining group of columns at its falling edge (cancelled when arr_eval
+        falls: the discharge stops, no further column trips)."""
+        while self._pending:
+            now = get_sim_time("ns")
+            k = self._pending[0][0] - 1 - self._edges_since_eval_start(now)
+            if k > 0:
+                await self._cycles(k)
+            self._raise_due(get_sim_time("ns"))
+        self._schedule = None
+
+    def _cycles(self, k: int) -> Timer:
+        """A Timer of ``k`` clock periods (one object per ``k``: Timers are reusable)."""
+        timer = self._timers.get(k)
+        if timer is None:
+            timer = self._timers[k] = Timer(k * self.readout.t_clk_ns, "ns")
+        return timer
+
+    async def _evaluation_ends(self) -> None:
+        fall = FallingEdge(self._eval)
+        while True:
+            await fall
+            self._evaluating = False
+            self._pending = []
+            if self._schedule is not None:
+                self._schedule.cancel()
+                self._schedule = None
+
+    async def _precharges(self) -> None:
+        rise, falling = RisingEdge(self._pre), FallingEdge(self._clk)
+        while True:
+            await rise
+            await falling
+            if self._evaluating:    # arr_pre rose during an evaluation: a violation
+                self._check(self._sample(), self._eval_start)
+            if self._read("arr_pre", self._pre, get_sim_time("ns")):
+                self._precharged = True
+                self._pending = []
+                self._drive_cmp(0)
+
+    async def _write_pulses(self) -> None:
+        """A write pulse is timed edge by edge (writes are rare: only while programming)."""
+        rise, falling = RisingEdge(self._wr_pulse), FallingEdge(self._clk)
+        while True:
+            await rise
+            await falling
+            while True:
+                s = self._sample()
+                if not s.wr_pulse:
+                    break
+                self._check(s, self._eval_start if self._evaluating else s)
+                self._capture_write(s.time_ns)
+                await falling
+            if self._wr_capture is not None:
+                self._apply_write(s.time_ns)
+
+    async def _watch_during_eval(self, sig) -> None:
+        """Check the pins at the first falling edge after ``sig`` changes during an evaluation."""
+        falling, change = FallingEdge(self._clk), ValueChange(sig)
+        while True:
+            await change
+            if not self._evaluating:
+                continue
+            await falling
+            s = self._sample()
+            if s.eval and self._evaluating:
+                self._check(s, self._eval_start)

@@ -39,7 +39,9 @@ def sta_rate_lines(config: MacroConfig, cycles_per_vmm: float) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verif.bench", description=__doc__)
-    parser.add_argument("--vmms", type=int, default=400, help="streamed VMMs per simulator")
+    parser.add_argument("--vmms", type=int, default=2000, help="streamed VMMs per simulator")
+    parser.add_argument("--legacy-vmms", type=int, default=300,
+                        help="streamed VMMs per simulator with the legacy testbench (0: skip)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-synth", action="store_true", help="skip the Yosys area run")
     args = parser.parse_args(argv)
@@ -47,16 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== mram_macro {config.slug}: streaming input, always-ready output, "
           f"{args.vmms} VMMs per simulator, seed {args.seed}")
     rows = []
-    for sim in ("verilator", "icarus"):
+    # The legacy testbench (MRAM_TB=legacy: Python clock, per-clock bus models, all-public
+    # Verilator build) next to the current one, in the same run, so the ratio is fair.
+    runs = [(sim, tb, n) for sim in ("verilator", "icarus")
+            for tb, n in (("fast", args.vmms), ("legacy", args.legacy_vmms)) if n > 0]
+    for sim, tb, n in runs:
         r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=args.seed,
-                       nvmm=args.vmms, test_filter="test_throughput$",
-                       build_root=Path("build/bench/sim"),
-                       quiet=True)
+                       nvmm=n, test_filter="test_throughput$",
+                       build_root=Path(f"build/bench/sim_{tb}"), quiet=True, testbench=tb)
         if not r.passed:
-            print(f"{sim}: FAILED: {r.failures}")
+            print(f"{sim} ({tb} testbench): FAILED: {r.failures}")
             return 1
-        rows.append((sim, r.metrics))
-    m = rows[0][1]
+        rows.append((sim, tb, r.metrics))
+    m = rows[0][2]
     print(f"steady-state cycles per VMM          : {m['cycles_per_vmm']:.2f}")
     print(f"analogue evaluation per VMM (cycles) : {m['eval_cycles_per_vmm']:.2f} "
           f"(precharge {m['precharge_cycles']} + mean slowest-column trip "
@@ -64,9 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"array utilisation                    : {100 * m['utilisation']:.1f} %")
     for line in sta_rate_lines(config, m["cycles_per_vmm"]):
         print(line)
-    for sim, mm in rows:
-        print(f"RTL simulation speed, {sim:9s}      : {mm['sim_vmm_per_s']:.1f} VMM/s "
-              f"({mm['sim_cycles_per_s']:.0f} cycles/s)")
+    rate = {(sim, tb): mm for sim, tb, mm in rows}
+    for sim, tb, mm in rows:
+        print(f"RTL simulation speed, {sim:9s} {tb:6s}: {mm['sim_vmm_per_s']:.1f} VMM/s "
+              f"({mm['sim_cycles_per_s']:.0f} cycles/s; {mm['sim_vmm_per_cpu_s']:.1f} VMM per "
+              f"CPU-second of the simulator process; {mm['vmms_checked']} VMMs, all checked)")
+    for sim in ("verilator", "icarus"):
+        new, old = rate.get((sim, "fast")), rate.get((sim, "legacy"))
+        if new and old:
+            print(f"RTL simulation speed-up, {sim:9s}  : "
+                  f"{new['sim_vmm_per_s'] / old['sim_vmm_per_s']:.1f}x wall, "
+                  f"{new['sim_vmm_per_cpu_s'] / old['sim_vmm_per_cpu_s']:.1f}x CPU "
+                  f"(current vs legacy testbench)")
     for line in report_lines():
         print(line)
     if not args.no_synth:

@@ -1,7 +1,8 @@
 """Constrained-random regressions over the configuration matrix, on both simulators.
 
 ``make regress SEEDS=N`` runs every configuration of :data:`MATRIX` on Icarus and Verilator
-with N seeds, the cases spread over the cores by pytest-xdist, each case running the cocotb
+with N seeds, each case one Dask task (:mod:`verif.distributed`: a LocalCluster of ``JOBS``
+workers, or the cluster at ``SCHEDULER=tcp://host:8786``), each case running the cocotb
 suites :data:`TEST_MODULES` with functional coverage on (:mod:`verif.cocotb.coverage`). It then
 prints a summary table, the totals (VMMs checked, configurations, coverage, faults survived,
 mismatches) and, for every failing case, its seed and the one-line command that replays it::
@@ -13,9 +14,11 @@ writes ``dump.vcd`` (built with ``--trace``) or ``dump.fst`` (``--trace-fst``, w
 LZ4 headers, Debian's ``liblz4-dev``: without them Verilator falls back to VCD), Icarus always an
 FST file (the runner's ``waves`` option); the path is printed and checked to exist.
 
-This module is also the pytest plugin (``-p verif.regress``) that adds the ``--regress-*``
-options read by :func:`verif.test_matrix.test_regress`, and the home of :func:`run_suite`, the
-runner of the cocotb suites used by the regression, the smoke tests and ``make coverage``.
+``make signoff`` is the sign-off profile: the whole matrix on both simulators, with enough seeds
+and VMMs for at least :data:`SIGNOFF_VMMS` checked results.
+
+This module is also the home of :func:`run_suite`, the runner of the cocotb suites used by the
+regression, the smoke tests and ``make coverage``.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,8 +47,8 @@ from mram_macro.sim.runner import (
     scoped_environ,
 )
 
-__all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "run_suite",
-           "main"]
+__all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "Case",
+           "make_cases", "run_case", "run_cases", "run_suite", "main"]
 
 #: The configuration matrix: rows and columns 8..128 (powers of two and not), every legal
 #: kind of stream packing (one beat, many beats, results narrower or wider than a beat), and
@@ -143,7 +146,8 @@ def verilator_waves(waves: str | None) -> str | None:
     return waves
 
 
-def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None):
+def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None,
+           log_file: Path | None = None):
     """The cocotb runner of ``sim``, having built ``config`` in ``build_dir`` if needed."""
     args, sources = [], []
     if sim == "verilator" and waves == "fst":
@@ -159,13 +163,16 @@ def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None):
         sources.append(dump)
         args = ["-s", "mram_waves_dump"]
     return build(sim, config, build_dir, extra_sources=sources, extra_args=args,
-                 waves=bool(waves) and sim == "verilator")
+                 waves=bool(waves) and sim == "verilator", log_file=log_file)
 
 
 def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
               modules=TEST_MODULES, coverage: Path | None = None, waves: str | None = None,
-              test_filter: str | None = None) -> CaseResult:
+              test_filter: str | None = None, quiet: bool = False) -> CaseResult:
     """Build (if needed) and run the cocotb ``modules`` once; never raises for failing tests.
+
+    With ``quiet`` the build log goes to ``build.log`` in the build directory and the
+    simulator's to ``sim.log`` in the run's directory (kept when the run fails).
 
     Each run has its own directory (results, waveforms) under the configuration's build
     directory; ``coverage`` (a JSON path) switches functional coverage on.
@@ -193,13 +200,15 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     # ``make regress WAVES=fst`` puts WAVES in the environment, where the runner would read it:
     # this call's arguments decide instead.
     with scoped_environ(env, unset=("MRAM_COVERAGE", "WAVES")):
-        runner = _build(sim, config, build_dir, waves)
+        runner = _build(sim, config, build_dir, waves,
+                        log_file=build_dir / "build.log" if quiet else None)
         # Under pytest the runner exits on failure; the results file says which test failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=list(modules), hdl_toplevel=TOP, build_dir=build_dir,
                         test_dir=run_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=bool(waves),
-                        test_filter=test_filter)
+                        test_filter=test_filter,
+                        log_file=run_dir / "sim.log" if quiet else None)
     wall = time.perf_counter() - t0
     result = CaseResult(sim=sim, slug=config.slug, seed=seed, nvmm=nvmm,
                         n_tests=count_cases(results_xml), failures=failed_cases(results_xml),
@@ -222,22 +231,11 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     return result
 
 
-# -- pytest plugin ------------------------------------------------------------------------------
-def pytest_addoption(parser):
-    group = parser.getgroup("mram-regress", "MRAM macro regression (python -m verif.regress)")
-    group.addoption("--regress-seeds", type=int, default=None,
-                    help="seeds per configuration and simulator (enables test_regress)")
-    group.addoption("--regress-sims", default=",".join(SIMULATORS),
-                    help="simulators, comma-separated (default: all)")
-    group.addoption("--regress-configs", default="all",
-                    help="configuration slugs, comma-separated, or 'all' (the matrix)")
-    group.addoption("--regress-waves", default=None, choices=WAVE_FORMATS,
-                    help="dump waveforms in this format")
-    group.addoption("--regress-out", default=str(OUT), help="results directory")
-
-
+# -- cases ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Case:
+    """One regression case: the suites on one simulator, configuration and seed."""
+
     sim: str
     config: MacroConfig
     seed: int
@@ -258,25 +256,61 @@ class Case:
         return self.out / "results" / f"{self.id}.json"
 
 
-def cases_from_options(config) -> list[Case]:
-    """The regression cases asked for on the pytest command line (none without the plugin)."""
-    seeds = config.getoption("regress_seeds", None)
-    if not seeds:
-        return []
-    base = config.mram_seed
-    sims = [s for s in config.getoption("regress_sims").split(",") if s]
+def make_cases(*, seeds: int, first_seed: int, sims: Sequence[str], configs, nvmm: int,
+               out: Path, waves: str | None = None) -> list[Case]:
+    """Every simulator x configuration x seed, largest configurations first (so the long cases
+    do not trail at the end)."""
     for s in sims:
         if s not in SIMULATORS:
             raise ValueError(f"unknown simulator {s!r}; use {', '.join(SIMULATORS)}")
-    names = config.getoption("regress_configs")
-    configs = MATRIX if names == "all" else [find_config(n) for n in names.split(",") if n]
-    # Largest configurations first, so the long cases do not trail at the end.
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer, not {seeds!r}")
+    if isinstance(nvmm, bool) or not isinstance(nvmm, int) or nvmm < 1:
+        raise ValueError(f"nvmm must be a positive integer, not {nvmm!r}")
     configs = sorted(configs, key=lambda c: -(c.rows * c.cols + 40 * c.rows))
-    out = Path(config.getoption("regress_out"))
-    nvmm = config.getoption("nvmm")
-    waves = config.getoption("regress_waves")
-    return [Case(sim, c, base + i, nvmm, waves, out)
+    return [Case(sim, c, first_seed + i, nvmm, waves, Path(out))
             for c in configs for i in range(seeds) for sim in sims]
+
+
+def run_case(case: Case) -> tuple[CaseResult, str | None]:
+    """Run one case (a Dask task): its result, and its coverage document as JSON text (the
+    client writes both, so workers need not share its file system). A failed build is a
+    failed case, with its replay command."""
+    cov = (ROOT / "build" / "regress_tasks" / f"{case.id}_{os.getpid()}.json")
+    try:
+        result = run_suite(case.sim, case.config, seed=case.seed, nvmm=case.nvmm,
+                           coverage=cov, waves=case.waves, quiet=True)
+    except Exception as exc:
+        result = CaseResult(sim=case.sim, slug=case.config.slug, seed=case.seed,
+                            nvmm=case.nvmm, n_tests=0, wall_s=0.0,
+                            failures=[f"{type(exc).__name__}: {str(exc)[-2000:]}"])
+    if case.waves and result.passed and not result.waves_file:
+        result.failures.append(f"no {case.waves} waveform file in {result.run_dir}")
+    doc = None
+    if cov.is_file():
+        doc = cov.read_text()
+        cov.unlink()
+    result.coverage_file = str(case.coverage_path) if doc is not None else None
+    return result, doc
+
+
+def run_cases(cases: Sequence[Case], *, client,
+              runner: Callable[[Case], tuple[CaseResult, str | None]] = run_case,
+              progress: bool = True) -> list[CaseResult]:
+    """Run ``cases`` as Dask tasks on ``client`` (:func:`verif.distributed.dask_client`), save
+    each result and coverage document under the case's ``out`` directory, and return the
+    results in order."""
+    from .distributed import run_tasks
+
+    outcomes = run_tasks(client, runner, cases, desc="regression", progress=progress)
+    results = []
+    for case, (result, doc) in zip(cases, outcomes, strict=True):
+        if doc is not None:
+            case.coverage_path.parent.mkdir(parents=True, exist_ok=True)
+            case.coverage_path.write_text(doc)
+        result.save(case.result_path)
+        results.append(result)
+    return results
 
 
 # -- command line -------------------------------------------------------------------------------
@@ -342,60 +376,100 @@ def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
         for v in r.violations[:3]:
             print(f"  checker: {v}")
         print(f"  replay: {r.replay()}")
+        if r.run_dir:
+            print(f"  run directory (results, sim.log): {r.run_dir}")
     for r in results:
         if r.waves_file:
             print(f"waveforms ({r.sim} {r.slug} seed {r.seed}): {r.waves_file}")
     return len(failed)
 
 
+#: Checked results a sign-off regression must reach (``make signoff``).
+SIGNOFF_VMMS = 1_000_000
+#: Seeds and random VMMs per case of ``make signoff``. A case checks about 3.7 x NVMM results
+#: (``make regress SEEDS=2``: 123,847 over 56 cases at NVMM=600; every suite scales with NVMM),
+#: so 14 configurations x 2 simulators x 4 seeds x 3000 give about 1.2 M, 20 % above
+#: :data:`SIGNOFF_VMMS` (the summary says whether the target was met).
+SIGNOFF_SEEDS = 4
+SIGNOFF_NVMM = 3000
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m verif.regress", description=__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, default=2, help="seeds per configuration and simulator")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="seeds per configuration and simulator (default 2; signoff: "
+                        f"{SIGNOFF_SEEDS})")
     p.add_argument("--seed", type=int, default=None, help="first seed (default: random)")
     p.add_argument("--sims", default=",".join(SIMULATORS), help="comma-separated simulators")
     p.add_argument("--configs", default="all",
                    help="comma-separated configuration slugs, or 'all' (the matrix)")
-    p.add_argument("--nvmm", type=int, default=600,
-                   help="random VMMs per random test; also scales the robustness tests")
+    p.add_argument("--nvmm", type=int, default=None,
+                   help="random VMMs per random test; also scales the robustness tests "
+                        f"(default 600; signoff: {SIGNOFF_NVMM})")
     p.add_argument("--waves", choices=WAVE_FORMATS, default=None, help="dump waveforms")
-    p.add_argument("--jobs", type=int, default=2, help="pytest-xdist workers")
-    p.add_argument("--profile", choices=("regress", "coverage"), default="regress",
-                   help="'coverage': the configurations of make coverage, full report")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="LocalCluster workers (ignored with --scheduler)")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler address (tcp://host:8786); default: a LocalCluster")
+    p.add_argument("--profile", choices=("regress", "coverage", "signoff"), default="regress",
+                   help="'coverage': the configurations of make coverage, full report; "
+                        f"'signoff': the matrix sized for >= {SIGNOFF_VMMS} checked VMMs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", default=None, help="results directory (default build/<profile>)")
     args = p.parse_args(argv)
-    if args.seeds < 1:
-        p.error(f"--seeds must be a positive integer, not {args.seeds}")
-    configs = args.configs
-    if args.profile == "coverage" and configs == "all":
-        configs = ",".join(c.slug for c in COVERAGE_CONFIGS)
-    out = Path(args.out) if args.out else ROOT / "build" / args.profile
+    signoff = args.profile == "signoff"
+    seeds = args.seeds if args.seeds is not None else (SIGNOFF_SEEDS if signoff else 2)
+    nvmm = args.nvmm if args.nvmm is not None else (SIGNOFF_NVMM if signoff else 600)
+    if seeds < 1:
+        p.error(f"--seeds must be a positive integer, not {seeds}")
+    if nvmm < 1:
+        p.error(f"--nvmm must be a positive integer, not {nvmm}")
+    if args.jobs < 1:
+        p.error(f"--jobs must be a positive integer, not {args.jobs}")
+    if args.scheduler:
+        from .distributed import check_scheduler_address
+        try:
+            check_scheduler_address(args.scheduler)
+        except ValueError as exc:
+            p.error(str(exc))
+    names = args.configs
+    if args.profile == "coverage" and names == "all":
+        names = ",".join(c.slug for c in COVERAGE_CONFIGS)
+    try:
+        configs = MATRIX if names == "all" else [find_config(n) for n in names.split(",") if n]
+        seed = args.seed if args.seed is not None else random.randrange(1 << 31)
+        out = Path(args.out) if args.out else ROOT / "build" / args.profile
+        cases = make_cases(seeds=seeds, first_seed=seed, sims=args.sims.split(","),
+                           configs=configs, nvmm=nvmm, out=out, waves=args.waves)
+    except ValueError as exc:
+        p.error(str(exc))
     shutil.rmtree(out, ignore_errors=True)
-    seed = args.seed if args.seed is not None else random.randrange(1 << 31)
-    cmd = [sys.executable, "-m", "pytest", "-p", "verif.regress", "-q", "-rN",
-           "-p", "no:cacheprovider", "verif/test_matrix.py::test_regress",
-           "--regress-seeds", str(args.seeds), "--seed", str(seed), "--nvmm", str(args.nvmm),
-           "--regress-sims", args.sims, "--regress-configs", configs,
-           "--regress-out", str(out)]
-    if args.waves:
-        cmd += ["--regress-waves", args.waves]
-    if args.jobs > 1:
-        cmd += ["-n", str(args.jobs)]
-    print(f"regression: seeds {seed}..{seed + args.seeds - 1}, configurations {configs}, "
-          f"simulators {args.sims}, {args.nvmm} VMMs per random test, {args.jobs} workers")
-    print("  " + " ".join(cmd[1:]))
+    where = args.scheduler or f"a LocalCluster of {args.jobs} worker(s) on this machine"
+    print(f"regression: {len(cases)} case(s), seeds {seed}..{seed + seeds - 1}, "
+          f"configurations {names}, simulators {args.sims}, {nvmm} VMMs per random test, "
+          f"on {where}", flush=True)
+    from .distributed import dask_client
+
     t0 = time.perf_counter()
-    # `make regress WAVES=fst` exports WAVES, which cocotb's runner would read as a boolean:
-    # the format travels as --regress-waves instead.
-    env = {k: v for k, v in os.environ.items() if k != "WAVES"}
-    proc = subprocess.run(cmd, cwd=ROOT, env=env)
+    with dask_client(args.scheduler, workers=args.jobs) as client:
+        workers = client.scheduler_info()["workers"].values()
+        cores = sum(w.get("nthreads", 1) for w in workers)
+        print(f"  {len(workers)} worker(s), {cores} core(s) (threads)", flush=True)
+        results = run_cases(cases, client=client, progress=not args.no_progress)
     wall = time.perf_counter() - t0
-    results = [CaseResult.load(f) for f in sorted((out / "results").glob("*.json"))]
-    if not results:
-        print(f"regression: no case produced a result (pytest exit code {proc.returncode})")
-        return 1
     n_failed = summarize(results, coverage_dir=out / "coverage", wall_s=wall,
                          report="full" if args.profile == "coverage" else "summary")
-    return 1 if n_failed or proc.returncode != 0 else 0
+    vmms = sum(r.stats.get("results_checked", 0) for r in results)
+    mismatches = sum(r.stats.get("mismatches", 0) for r in results)
+    print(f"  cluster              : {cores} core(s), wall {wall:.0f} s, "
+          f"{vmms / max(wall, 1e-9):.0f} checked VMMs/s")
+    if signoff:
+        ok = vmms >= SIGNOFF_VMMS and mismatches == 0 and not n_failed
+        print(f"  sign-off             : {'PASSED' if ok else 'NOT MET'} ({vmms} VMMs checked, "
+              f"target {SIGNOFF_VMMS}; {mismatches} mismatches; {n_failed} failed case(s))")
+        if not ok:
+            return 1
+    return 1 if n_failed else 0
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ robustness, functional coverage and its checkers on) on a few configurations, on
 simulators. The robustness suite also runs on the two configurations of
 ``verif/test_cocotb.py``.
 
-In ``make regress`` (``python -m verif.regress``, which loads the ``verif.regress`` plugin):
-:func:`test_regress`, one case per simulator x configuration x seed.
+``make regress`` (``python -m verif.regress``) runs one case per simulator x configuration x seed
+as Dask tasks; ``verif/test_distributed.py`` tests that machinery.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from mram_macro.sim.runner import ROOT, SIMULATORS
 from mram_macro.synth import run_yosys_check
 from mram_macro.top import generate_verilog
 
-from .regress import MATRIX, SMOKE, TEST_MODULES, CaseResult, cases_from_options, run_suite
+from .regress import MATRIX, SMOKE, TEST_MODULES, CaseResult, run_suite
 from .test_cocotb import CONFIGS as COCOTB_CONFIGS
 
 #: Random VMMs of the smoke runs (also scales the robustness tests: 600 is full effort).
@@ -217,33 +217,3 @@ def test_robustness_smoke(sim, config, mram_seed):
     cov = ROOT / "build" / "smoke" / f"{sim}-{config.slug}-robustness.json"
     _check(run_suite(sim, config, seed=mram_seed, nvmm=SMOKE_NVMM,
                      modules=("verif.cocotb.test_robustness",), coverage=cov), sim, config)
-
-
-# -- make regress ---------------------------------------------------------------------------------
-def pytest_generate_tests(metafunc):
-    if "regress_case" in metafunc.fixturenames:
-        cases = cases_from_options(metafunc.config)
-        if cases:
-            metafunc.parametrize("regress_case", cases, ids=[c.id for c in cases])
-        else:
-            metafunc.parametrize("regress_case", [pytest.param(None, marks=pytest.mark.skip(
-                reason="the constrained-random regression: run `make regress SEEDS=N`"))],
-                ids=["make-regress"])
-
-
-def test_regress(regress_case):
-    """One regression case: the cocotb suites with coverage, on one simulator, configuration
-    and seed; its result is saved for the summary of ``python -m verif.regress``."""
-    case = regress_case
-    _skip_without(case.sim)
-    try:
-        result = run_suite(case.sim, case.config, seed=case.seed, nvmm=case.nvmm,
-                           coverage=case.coverage_path, waves=case.waves)
-    except Exception as exc:   # a failed build is a failed case, with its replay command
-        result = CaseResult(sim=case.sim, slug=case.config.slug, seed=case.seed,
-                            nvmm=case.nvmm, n_tests=0, wall_s=0.0,
-                            failures=[f"{type(exc).__name__}: {str(exc)[-2000:]}"])
-    result.save(case.result_path)
-    _check(result, case.sim, case.config)
-    if case.waves:
-        assert result.waves_file, f"no {case.waves} waveform file in {result.run_dir}"

