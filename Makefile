@@ -45,12 +45,15 @@ hdl: setup
 # Constrained-random regression: the configuration matrix x both simulators x SEEDS seeds, in
 # parallel (pytest-xdist), with coverage; prints a summary and a replay command per failure.
 # Narrow or replay with SEED=, SIMS=icarus,verilator, CONFIGS=<slug>,..., NVMM=, WAVES=vcd|fst.
+# DRAW=N adds N configurations drawn from the legal space (reproducible from SEED; CONFIGS=none
+# runs only those; DRAW_SPACE=full lifts the size and write-pulse limits of the default space).
 SEEDS ?= 2
 .PHONY: regress coverage
 regress: setup
 	python -m verif.regress --seeds $(SEEDS) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
 		$(if $(SIMS),--sims $(SIMS)) $(if $(CONFIGS),--configs $(CONFIGS)) \
-		$(if $(NVMM),--nvmm $(NVMM)) $(if $(WAVES),--waves $(WAVES))
+		$(if $(NVMM),--nvmm $(NVMM)) $(if $(WAVES),--waves $(WAVES)) \
+		$(if $(DRAW),--draw $(DRAW)) $(if $(DRAW_SPACE),--draw-space $(DRAW_SPACE))
 
 # Functional coverage: a one-seed regression of a few configurations, then the full report
 # (every cover point, every hole by name, every excluded bin with its reason).

@@ -24,6 +24,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "mram_sim(nvmm=None, suites=1): the test builds its `sim` x `config` "
+        "parameters and runs `suites` cocotb suites with `nvmm` random VMMs (default --nvmm); "
+        "its pytest-timeout deadline is derived from that work (verif/budgets.py)")
     seed = config.getoption("seed")
     if seed is None:
         # With pytest-xdist the controller picks the seed and hands it to every worker.
@@ -56,3 +60,32 @@ def mram_nvmm(request) -> int:
     if n < 1:
         raise pytest.UsageError(f"--nvmm must be a positive integer, not {n}")
     return n
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deadlines derived from the work: every simulating test (``sim`` and ``config``
+    parameters, or a regression case) gets a pytest-timeout deadline from its configuration,
+    VMM count and suites; the others keep the default of ``pyproject.toml``."""
+    from mram_macro.config import MacroConfig
+
+    from .budgets import wall_deadline_s
+
+    for item in items:
+        if item.get_closest_marker("timeout"):
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        case = params.get("regress_case")
+        if case is not None:
+            sim, mconfig, nvmm, suites = case.sim, case.config, case.nvmm, 2
+        else:
+            sim, mconfig = params.get("sim"), params.get("config")
+            if not (isinstance(sim, str) and isinstance(mconfig, MacroConfig)):
+                continue
+            mark = item.get_closest_marker("mram_sim")
+            kwargs = mark.kwargs if mark else {}
+            nvmm = kwargs.get("nvmm") or config.getoption("nvmm")
+            suites = kwargs.get("suites", 1)
+        if nvmm < 1:
+            continue          # refused by the mram_nvmm fixture with a clear message
+        item.add_marker(pytest.mark.timeout(wall_deadline_s(sim, mconfig, nvmm,
+                                                            n_suites=suites)))

@@ -44,6 +44,8 @@ from mram_macro.sim.runner import (
     scoped_environ,
 )
 
+from .configs import full_slug, parse_slug, sample_configs
+
 __all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "run_suite",
            "main"]
 
@@ -79,6 +81,9 @@ TEST_MODULES = ("verif.cocotb.test_macro", "verif.cocotb.test_robustness")
 #: Where ``make regress`` keeps its per-case results and coverage.
 OUT = ROOT / "build" / "regress"
 WAVE_FORMATS = ("vcd", "fst")
+#: The spaces ``--draw`` samples from (limits passed to :func:`verif.configs.draw_config`).
+DRAW_SPACES = {"regress": {"max_rows": 128, "max_cols": 128, "max_write_pulse": 1024},
+               "full": {}}
 #: The waveform file of an Icarus run (moved into the run's directory afterwards).
 ICARUS_WAVES = f"{TOP}.fst"
 
@@ -88,13 +93,7 @@ def find_config(slug: str) -> MacroConfig:
     for config in MATRIX:
         if config.slug == slug:
             return config
-    try:
-        r, c, t, w, s = slug.split("_")
-        return MacroConfig(rows=int(r[1:]), cols=int(c[1:]), tdc_bits=int(t[1:]),
-                           result_width=int(w[1:]), stream_width=int(s[1:]))
-    except ValueError as exc:
-        raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"({exc})") from None
+    return parse_slug(slug)
 
 
 @dataclass
@@ -179,7 +178,7 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     if sim == "verilator":
         waves = verilator_waves(waves)
     build_dir = (ROOT / "build" / (f"sim_waves_{waves}" if waves else "sim") / sim
-                 / config.slug)
+                 / full_slug(config))
     run_dir = build_dir / "runs" / f"seed{seed}_{os.getpid()}_{time.monotonic_ns()}"
     run_dir.mkdir(parents=True)
     results_xml = run_dir / "results.xml"
@@ -201,7 +200,7 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
                         results_xml=str(results_xml), waves=bool(waves),
                         test_filter=test_filter)
     wall = time.perf_counter() - t0
-    result = CaseResult(sim=sim, slug=config.slug, seed=seed, nvmm=nvmm,
+    result = CaseResult(sim=sim, slug=full_slug(config), seed=seed, nvmm=nvmm,
                         n_tests=count_cases(results_xml), failures=failed_cases(results_xml),
                         wall_s=wall, coverage_file=str(coverage) if coverage else None)
     if coverage is not None and Path(coverage).is_file():
@@ -247,7 +246,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.sim}-{self.config.slug}-seed{self.seed}"
+        return f"{self.sim}-{full_slug(self.config)}-seed{self.seed}"
 
     @property
     def coverage_path(self) -> Path:
@@ -348,29 +347,79 @@ def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
     return len(failed)
 
 
+def check_args(args) -> None:
+    """Refuse bad ``make regress`` values before anything runs (the message names the range).
+
+    Raises:
+        ValueError: a count below 1, a seed out of range, an unknown simulator, or a
+            configuration slug that does not parse or names an illegal configuration.
+    """
+    from mram_macro.cli import SEED_MAX
+
+    for flag, value in (("--seeds (SEEDS)", args.seeds), ("--nvmm (NVMM)", args.nvmm),
+                        ("--jobs (JOBS)", args.jobs)):
+        if value < 1:
+            raise ValueError(f"{flag} must be a positive integer, not {value}")
+    if args.draw < 0:
+        raise ValueError(f"--draw (DRAW) must be 0 or more configurations, not {args.draw}")
+    if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
+        raise ValueError(f"--seed (SEED) must be between 0 and {SEED_MAX}, not {args.seed}")
+    sims = [s for s in args.sims.split(",") if s]
+    bad = [s for s in sims if s not in SIMULATORS]
+    if bad or not sims:
+        raise ValueError(f"unknown simulator(s) {', '.join(bad) or '(none)'} in --sims (SIMS); "
+                         f"use a comma-separated subset of {', '.join(SIMULATORS)}")
+    if args.configs == "none" and not args.draw:
+        raise ValueError("--configs none (CONFIGS=none) leaves nothing to run without --draw "
+                         "(DRAW=N)")
+    if args.configs not in ("all", "none"):
+        names = [n for n in args.configs.split(",") if n]
+        if not names:
+            raise ValueError("--configs (CONFIGS) is empty; give slugs like r64_c64_t7_w16_s32 "
+                             "or 'all'")
+        for name in names:
+            find_config(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m verif.regress", description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=2, help="seeds per configuration and simulator")
     p.add_argument("--seed", type=int, default=None, help="first seed (default: random)")
     p.add_argument("--sims", default=",".join(SIMULATORS), help="comma-separated simulators")
     p.add_argument("--configs", default="all",
-                   help="comma-separated configuration slugs, or 'all' (the matrix)")
+                   help="comma-separated configuration slugs, 'all' (the matrix) or 'none' "
+                        "(only the --draw ones)")
     p.add_argument("--nvmm", type=int, default=600,
                    help="random VMMs per random test; also scales the robustness tests")
     p.add_argument("--waves", choices=WAVE_FORMATS, default=None, help="dump waveforms")
+    p.add_argument("--draw", type=int, default=0,
+                   help="add N configurations drawn from the legal space (verif/configs.py; "
+                        "reproducible from --seed; each replays by its slug)")
+    p.add_argument("--draw-space", choices=tuple(DRAW_SPACES), default="regress",
+                   help="'regress': at most 128x128 and 1024-cycle write pulses, so full suites "
+                        "stay minutes; 'full': the whole legal space (hours)")
     p.add_argument("--jobs", type=int, default=2, help="pytest-xdist workers")
     p.add_argument("--profile", choices=("regress", "coverage"), default="regress",
                    help="'coverage': the configurations of make coverage, full report")
     p.add_argument("--out", default=None, help="results directory (default build/<profile>)")
     args = p.parse_args(argv)
-    if args.seeds < 1:
-        p.error(f"--seeds must be a positive integer, not {args.seeds}")
+    try:
+        check_args(args)
+    except ValueError as exc:
+        p.exit(2, f"{p.prog}: error: {exc}\n")
     configs = args.configs
     if args.profile == "coverage" and configs == "all":
         configs = ",".join(c.slug for c in COVERAGE_CONFIGS)
     out = Path(args.out) if args.out else ROOT / "build" / args.profile
     shutil.rmtree(out, ignore_errors=True)
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
+    if args.draw:
+        drawn = sample_configs(args.draw, seed, **DRAW_SPACES[args.draw_space])
+        base = MATRIX if configs == "all" else []
+        names = [] if configs in ("all", "none") else configs.split(",")
+        configs = ",".join([*names, *(full_slug(c) for c in [*base, *drawn])])
+        print(f"regression: {args.draw} drawn configuration(s) ({args.draw_space} space, "
+              f"seed {seed}): {', '.join(full_slug(c) for c in drawn)}")
     cmd = [sys.executable, "-m", "pytest", "-p", "verif.regress", "-q", "-rN",
            "-p", "no:cacheprovider", "verif/test_matrix.py::test_regress",
            "--regress-seeds", str(args.seeds), "--seed", str(seed), "--nvmm", str(args.nvmm),

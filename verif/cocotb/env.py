@@ -36,7 +36,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, Event, RisingEdge, with_timeout
+from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer, with_timeout
 from cocotbext.axi import (
     AxiLiteBus,
     AxiLiteMaster,
@@ -64,6 +64,7 @@ from sim_models.die import Die
 from sim_models.golden import GoldenMacro, PassResult, wrap_signed
 from sim_models.readout import design_readout
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
+from verif import budgets
 
 __all__ = ["MacroEnv", "MacroModel", "Scoreboard", "VectorDriver", "ResultMonitor",
            "StreamProtocolChecker", "T_CLK_NS", "Expected"]
@@ -75,8 +76,9 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"cocotbex
 #: Errors of one kind logged as they happen; the rest are only counted.
 _MAX_LOGGED = 10
 
-#: Clock period of the testbench; also the TDC LSB the readout model is designed for.
-T_CLK_NS = 5.0
+#: Clock period of the testbench (defined in verif/budgets.py); also the TDC LSB the readout
+#: model is designed for.
+T_CLK_NS = budgets.T_CLK_NS
 
 
 def _word(value: int) -> bytes:
@@ -499,11 +501,34 @@ class MacroEnv:
     async def read_field(self, reg: str, fld: str) -> int:
         return self.field_value(reg, fld, await self.read_reg(reg))
 
-    async def wait_field(self, reg: str, fld: str, value: int, *, max_polls: int = 10_000) -> None:
-        for _ in range(max_polls):
-            if await self.read_field(reg, fld) == value:
-                return
-        raise AssertionError(f"{reg}.{fld} did not become {value} in {max_polls} polls")
+    def write_row_cycles(self) -> int:
+        """Upper bound of the cycles one CTRL.WRITE_ROW keeps STATUS.WRITE_BUSY set, from the
+        mirrored WRITE_PULSE_CYCLES and WV_* registers: two sides, each up to 1 + MAX_RETRIES
+        pulses (doubled per retry, saturating at the 16-bit maximum) with a read-back each."""
+        m = self.model
+        return budgets.write_row_cycles(self.config, pulse_cycles=m.write_pulse_cycles,
+                                        verify=bool(m.wv_enable), max_retries=m.wv_max_retries,
+                                        doubling=bool(m.wv_doubling),
+                                        read_delay=m.wv_read_delay)
+
+    async def wait_field(self, reg: str, fld: str, value: int, *,
+                         max_cycles: int | None = None) -> None:
+        """Poll ``reg.fld`` until it reads ``value``; fail after ``max_cycles`` clocks (default:
+        four times the longest row write or pass the current register values allow)."""
+        if max_cycles is None:
+            max_cycles = 4 * max(self.write_row_cycles(), self._pass_cycles())
+        t0_ns, polls = get_sim_time("ns"), 0
+        # Long write pulses: poll a few times per pulse, not every few cycles (simulation speed).
+        interval = min(1024, self.model.write_pulse_cycles // 8)
+        while await self.read_field(reg, fld) != value:
+            polls += 1
+            if interval > 1:
+                await Timer(interval * T_CLK_NS, "ns")
+            if get_sim_time("ns") - t0_ns > max_cycles * T_CLK_NS:
+                raise AssertionError(
+                    f"{reg}.{fld} did not become {value} in {max_cycles} cycles ({polls} polls; "
+                    f"WRITE_PULSE_CYCLES={self.model.write_pulse_cycles}, "
+                    f"WV_CTRL.MAX_RETRIES={self.model.wv_max_retries})")
 
     async def command(self, fld: str) -> None:
         await self.write_reg("CTRL", 1 << self.regmap["CTRL"].field(fld).lsb)
@@ -624,14 +649,14 @@ class MacroEnv:
     # -- completion -----------------------------------------------------------------------------
     def _pass_cycles(self) -> int:
         """Generous upper bound of the cycles one pass occupies the macro."""
-        c = self.config
-        window = self.model.golden.start_delay_cycles + (1 << c.tdc_bits) + 16
-        return 4 * (window + 300 + 4 * (c.in_beats + c.out_beats))
+        return budgets.pass_cycles(self.config,
+                                   start_delay=self.model.golden.start_delay_cycles)
 
     async def drain(self) -> None:
         """Wait until every sent vector is processed and every expected result has arrived."""
         pending = self.source.count() + len(self.scoreboard.expected) + 2
-        timeout_ns = pending * self._pass_cycles() * T_CLK_NS
+        # A row write in flight blocks the sequencer first.
+        timeout_ns = (pending * self._pass_cycles() + self.write_row_cycles()) * T_CLK_NS
         try:
             await with_timeout(self._drain(), timeout_ns, "ns")
         except TimeoutError:

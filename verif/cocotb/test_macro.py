@@ -26,6 +26,7 @@ from sim_models.calibration import cal_offsets_from_codes, reference_patterns
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import signed_dot
+from verif.budgets import test_timeout_ms
 from verif.cocotb.env import T_CLK_NS, MacroEnv
 
 
@@ -42,8 +43,9 @@ def _n_vmm() -> int:
     return int(os.environ.get("MRAM_NVMM", "600"))
 
 
-# Simulated-time guard against hangs: generous for the random test's length.
-TEST_TIMEOUT_MS = max(50, _n_vmm() // 50)
+# Simulated-time guard against hangs, from the configuration (write pulse, retries, TDC
+# window, array size) and the random test's length: see verif/budgets.py.
+TEST_TIMEOUT_MS = test_timeout_ms(_config(), _n_vmm())
 
 
 def _reset_word(reg) -> int:
