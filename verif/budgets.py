@@ -14,7 +14,7 @@ import math
 
 from mram_macro.config import MacroConfig
 
-__all__ = ["T_CLK_NS", "MAX_PULSE_CYCLES", "write_row_cycles", "pass_cycles",
+__all__ = ["T_CLK_NS", "MAX_PULSE_CYCLES", "field_range", "write_row_cycles", "pass_cycles",
            "reset_write_row_cycles", "suite_cycles", "test_timeout_ms", "wall_deadline_s"]
 
 #: Clock period of every RTL simulation (the cocotb environment's clock).
@@ -26,6 +26,15 @@ MAX_PULSE_CYCLES = 0xFFFF
 _CYCLES_PER_S_64COLS = {"verilator": 5_000, "icarus": 2_200}
 #: Worst-case build (generate + compile) of one configuration, seconds, per 64x64 cells.
 _BUILD_S = {"verilator": 120.0, "icarus": 30.0}
+
+
+def field_range(field) -> tuple[int, int]:
+    """The values a ``rw`` register field accepts, ``(lo, hi)`` (signed fields: two's
+    complement of its width), as :meth:`mram_macro.regmap.Register.check_write` checks them."""
+    if field.signed:
+        return -(1 << (field.width - 1)), (1 << (field.width - 1)) - 1
+    hi = field.max_value if field.max_value is not None else (1 << field.width) - 1
+    return field.min_value, hi
 
 
 def write_row_cycles(config: MacroConfig, *, pulse_cycles: int, verify: bool,

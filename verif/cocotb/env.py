@@ -437,9 +437,10 @@ class MacroEnv:
         for bfm in (self.source, self.sink, self.axil.write_if, self.axil.read_if):
             bfm.log.setLevel(logging.WARNING)
         self.stream_checker = StreamProtocolChecker(dut, "m_axis")
-        self.array.start()
-        self.monitor.start()
-        self.stream_checker.start()
+        # Isolation: the pin model, the monitor and the checker start only once rst has
+        # cleared what a previous (perhaps failed) test left in the DUT (see :meth:`reset`).
+        dut.arr_cmp.value = 0
+        self._monitors_started = False
         self.bus_errors_expected = False
         self.length_errors_expected = False
         #: Hooks (coverage, robustness tests). ``pass_listeners`` are called with every predicted
@@ -461,10 +462,20 @@ class MacroEnv:
         await ClockCycles(self.dut.clk, n)
 
     async def reset(self, cycles: int = 4) -> None:
-        """Hold ``rst`` for ``cycles`` clocks. Vectors not yet sent and predictions are dropped."""
+        """Hold ``rst`` for ``cycles`` clocks. Vectors not yet sent and predictions are dropped.
+
+        Every test calls it first: the first call also starts the array pin model, the result
+        monitor and the protocol checker, on a DUT already in reset, so a test that failed
+        mid-evaluation does not leave the next one a half-finished pass."""
         self.source.clear()
         self.dut.rst.value = 1
         await ClockCycles(self.dut.clk, cycles)
+        if not self._monitors_started:
+            # First reset of this test: the DUT is now quiet, whatever the last test left.
+            self._monitors_started = True
+            self.array.start()
+            self.monitor.start()
+            self.stream_checker.start()
         self.dut.rst.value = 0
         self.scoreboard.flush()
         self.model.reset()
