@@ -48,12 +48,24 @@ hdl: setup
 # DRAW=N adds N configurations drawn from the legal space (reproducible from SEED; CONFIGS=none
 # runs only those; DRAW_SPACE=full lifts the size and write-pulse limits of the default space).
 SEEDS ?= 2
-.PHONY: regress coverage
+.PHONY: regress coverage props
 regress: setup
 	python -m verif.regress --seeds $(SEEDS) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
 		$(if $(SIMS),--sims $(SIMS)) $(if $(CONFIGS),--configs $(CONFIGS)) \
 		$(if $(NVMM),--nvmm $(NVMM)) $(if $(WAVES),--waves $(WAVES)) \
 		$(if $(DRAW),--draw $(DRAW)) $(if $(DRAW_SPACE),--draw-space $(DRAW_SPACE))
+
+# Property-based configurations: Hypothesis draws PROPS configurations (default 200) from the
+# whole legal space of MacroConfig, in JOBS shards; each must generate, lint clean and pass a
+# short VMM run on Verilator. A failure prints the shrunk configuration and its replay command
+# (python -m verif.props --config <slug> --sims verilator --seed N).
+PROPS ?= 200
+props: setup
+	MRAM_PROPS=1 MRAM_PROPS_SHARDS=$(JOBS) \
+		MRAM_PROPS_EXAMPLES=$$(( ($(PROPS) + $(JOBS) - 1) / $(JOBS) )) \
+		python -m pytest -q -n $(JOBS) -p no:cacheprovider --hypothesis-profile=mram-props \
+		--hypothesis-show-statistics $(PYTEST_ARGS) \
+		verif/test_properties.py::test_drawn_configuration_whole_space_on_verilator
 
 # Functional coverage: a one-seed regression of a few configurations, then the full report
 # (every cover point, every hole by name, every excluded bin with its reason).

@@ -7,12 +7,27 @@ per session, always printed in the header and in every failure, so a run can be 
 
 from __future__ import annotations
 
+import os
 import random
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # The cocotb test modules run inside a simulator (driven by verif/test_cocotb.py), not by pytest.
 collect_ignore_glob = ["cocotb/*"]
+
+# Hypothesis profiles (verif/test_properties.py): a few drawn configurations in `make test`, many
+# in `make props` (--hypothesis-profile=mram-props, MRAM_PROPS_EXAMPLES per shard). Every example
+# builds and simulates, so no per-example deadline (pytest-timeout bounds the whole test), and
+# no example database: a failure prints its configuration and the command that replays it.
+settings.register_profile("mram-test", max_examples=2, deadline=None, database=None,
+                          # mram_seed is function-scoped but one value per session
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.function_scoped_fixture],
+                          print_blob=True)
+settings.register_profile("mram-props", parent=settings.get_profile("mram-test"),
+                          max_examples=int(os.environ.get("MRAM_PROPS_EXAMPLES", "100")))
+settings.load_profile("mram-test")
 
 
 def pytest_addoption(parser):
