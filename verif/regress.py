@@ -114,6 +114,8 @@ class CaseResult:
     violations: list[str] = field(default_factory=list)
     #: The run's directory (results.xml, waveforms); removed after a pass without waveforms.
     run_dir: str | None = None
+    #: Tests that could not apply to the configuration, with the reason they gave.
+    skipped: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -203,6 +205,11 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     result = CaseResult(sim=sim, slug=full_slug(config), seed=seed, nvmm=nvmm,
                         n_tests=count_cases(results_xml), failures=failed_cases(results_xml),
                         wall_s=wall, coverage_file=str(coverage) if coverage else None)
+    metrics = run_dir / "metrics.jsonl"
+    if metrics.is_file():
+        for line in metrics.read_text().splitlines():
+            result.skipped.update({k.split(":", 1)[1]: v for k, v in json.loads(line).items()
+                                   if k.startswith("skipped:")})
     if coverage is not None and Path(coverage).is_file():
         doc = json.loads(Path(coverage).read_text())
         result.stats = doc.get("stats", {})
@@ -334,6 +341,10 @@ def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
         print("  coverage             : n/a (coverage is merged from passing cases only)")
     print(f"  faults survived      : {faults}")
     print(f"  mismatches           : {mismatches}")
+    skipped = {(r.slug, name): why for r in results for name, why in r.skipped.items()}
+    print(f"  tests skipped        : {len(skipped)} (cannot apply to the configuration)")
+    for (slug, name), why in sorted(skipped.items()):
+        print(f"    {slug} {name}: {why}")
     for r in failed:
         print(f"\nFAILED {r.sim} {r.slug} seed {r.seed}:")
         for f in r.failures[:5]:
@@ -345,6 +356,15 @@ def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
         if r.waves_file:
             print(f"waveforms ({r.sim} {r.slug} seed {r.seed}): {r.waves_file}")
     return len(failed)
+
+
+def with_drawn(configs: str, n: int, *, seed: int, space: str) -> tuple[str, list[MacroConfig]]:
+    """``configs`` ('all', 'none' or slugs) plus ``n`` configurations drawn from ``seed`` in
+    ``space`` (:data:`DRAW_SPACES`), as the slug list the pytest plugin reads."""
+    drawn = sample_configs(n, seed, **DRAW_SPACES[space])
+    base = MATRIX if configs == "all" else []
+    names = [] if configs in ("all", "none") else configs.split(",")
+    return ",".join([*names, *(full_slug(c) for c in [*base, *drawn])]), drawn
 
 
 def check_args(args) -> None:
@@ -414,10 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(out, ignore_errors=True)
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     if args.draw:
-        drawn = sample_configs(args.draw, seed, **DRAW_SPACES[args.draw_space])
-        base = MATRIX if configs == "all" else []
-        names = [] if configs in ("all", "none") else configs.split(",")
-        configs = ",".join([*names, *(full_slug(c) for c in [*base, *drawn])])
+        configs, drawn = with_drawn(configs, args.draw, seed=seed, space=args.draw_space)
         print(f"regression: {args.draw} drawn configuration(s) ({args.draw_space} space, "
               f"seed {seed}): {', '.join(full_slug(c) for c in drawn)}")
     cmd = [sys.executable, "-m", "pytest", "-p", "verif.regress", "-q", "-rN",

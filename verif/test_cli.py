@@ -196,3 +196,14 @@ def test_make_regress_refuses_bad_variables(var):
     assert "Traceback" not in proc.stderr
     assert "python -m verif.regress: error:" in proc.stderr
     assert "test_regress" not in proc.stdout           # pytest never started
+
+
+def test_regress_draws_reproducible_configurations_that_replay_by_slug():
+    names, drawn = regress.with_drawn("none", 30, seed=9, space="regress")
+    assert regress.with_drawn("none", 30, seed=9, space="regress")[1] == drawn
+    assert [regress.find_config(n) for n in names.split(",")] == drawn
+    limits = regress.DRAW_SPACES["regress"]
+    assert all(c.rows <= limits["max_rows"] and c.cols <= limits["max_cols"]
+               and c.write_pulse_cycles <= limits["max_write_pulse"] for c in drawn)
+    names, _ = regress.with_drawn("all", 2, seed=9, space="full")
+    assert len(names.split(",")) == len(regress.MATRIX) + 2
