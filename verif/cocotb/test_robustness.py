@@ -775,3 +775,48 @@ async def test_busy_bits_while_the_sequencer_is_blocked(dut):
     await env.drain()
     assert await status() == {"VMM_BUSY": 0, "WRITE_BUSY": 0, "RESULT_PENDING": 0}
     await env.finish()
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_timing_registers_at_their_edges(dut):
+    """Timing and write-verify registers at their minimum and maximum, each followed by row
+    writes and passes checked against the model: WRITE_PULSE_CYCLES 1 (shorter than switching:
+    only doubled retries switch) with MAX_RETRIES 0 (cells reported failed) and at its maximum,
+    WV_READ.DELAY 0, PRECHARGE_CYCLES 1 and 255, TDC_START_DELAY 0 and (full runs) 65535."""
+    env = await _start(dut, seed_offset=33)
+    c, rm, rng = env.config, env.regmap, env.rng
+    wv = rm["WV_CTRL"]
+
+    def wv_word(retries: int) -> int:
+        return (wv.field("ENABLE").mask | wv.field("PULSE_DOUBLING").mask
+                | retries << wv.field("MAX_RETRIES").lsb)
+
+    async def rewrite_and_compute(n_rows: int = 2, n_vectors: int = 3) -> None:
+        rows = rng.sample(range(c.rows), k=min(n_rows, c.rows))
+        await env.program_weights(env.random_weights(), rows=rows)
+        for _ in range(n_vectors):
+            await env.send_vector(env.random_vector(), accumulate=rng.random() < 0.5)
+        await env.drain()
+        await env.check_status()
+
+    pulse_lo, _ = field_range(rm["WRITE_PULSE_CYCLES"].field("CYCLES"))
+    _, retries_hi = field_range(wv.field("MAX_RETRIES"))
+    await env.write_reg("WRITE_PULSE_CYCLES", pulse_lo)
+    for retries in (0, retries_hi):
+        await env.write_reg("WV_CTRL", wv_word(retries))
+        await rewrite_and_compute()
+    await env.write_reg("WV_CTRL", wv.reset)
+    await env.write_reg("WRITE_PULSE_CYCLES", _reset_word(rm["WRITE_PULSE_CYCLES"]))
+    delay_lo, _ = field_range(rm["WV_READ"].field("DELAY"))
+    await env.write_reg("WV_READ", (_reset_word(rm["WV_READ"])
+                                    & ~rm["WV_READ"].field("DELAY").mask) | delay_lo)
+    await rewrite_and_compute()
+    await env.write_reg("WV_READ", _reset_word(rm["WV_READ"]))
+    for value in field_range(rm["PRECHARGE_CYCLES"].field("CYCLES")):
+        await env.write_reg("PRECHARGE_CYCLES", value)
+        await rewrite_and_compute(n_rows=0)
+    delays = field_range(rm["TDC_START_DELAY"].field("CYCLES"))
+    for value in delays if not _smoke() else delays[:1]:
+        await env.write_reg("TDC_START_DELAY", value)
+        await rewrite_and_compute(n_rows=0, n_vectors=2)
+    await env.finish()
