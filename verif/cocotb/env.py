@@ -664,7 +664,8 @@ class MacroEnv:
                                    start_delay=self.model.golden.start_delay_cycles)
 
     async def drain(self) -> None:
-        """Wait until every sent vector is processed and every expected result has arrived."""
+        """Wait until every sent vector is processed, every expected result has arrived and
+        the last row write has finished."""
         pending = self.source.count() + len(self.scoreboard.expected) + 2
         # A row write in flight blocks the sequencer first.
         timeout_ns = (pending * self._pass_cycles() + self.write_row_cycles()) * T_CLK_NS
@@ -682,6 +683,8 @@ class MacroEnv:
         await self.scoreboard.empty.wait()
         await self.wait_field("STATUS", "VMM_BUSY", 0)
         await self.wait_field("STATUS", "RESULT_PENDING", 0)
+        # A row write issued last may outlast the passes (long write pulses).
+        await self.wait_field("STATUS", "WRITE_BUSY", 0)
 
     async def check_status(self) -> None:
         """Sticky STATUS flags and VMM_COUNT agree with the model (call when drained)."""
