@@ -207,3 +207,14 @@ def test_regress_draws_reproducible_configurations_that_replay_by_slug():
                and c.write_pulse_cycles <= limits["max_write_pulse"] for c in drawn)
     names, _ = regress.with_drawn("all", 2, seed=9, space="full")
     assert len(names.split(",")) == len(regress.MATRIX) + 2
+
+
+@pytest.mark.parametrize(("args", "pattern"), [
+    (["--config", "r9"], r"'r9' is not a configuration slug"),
+    (["--config", "r8_c8_t4_w8_s8", "--sims", "xsim"], r"unknown simulator\(s\) xsim"),
+    (["--config", "r8_c8_t4_w8_s8", "--nvmm", "0"], r"--nvmm must be between 1 and 50"),
+], ids=["slug", "sims", "nvmm"])
+def test_props_replay_refuses_bad_options(args, pattern, capsys):
+    from . import props
+
+    _refused(args, capsys, pattern, main=props.main)
