@@ -73,7 +73,7 @@ coverage: setup
 	python -m verif.regress --profile coverage --seeds 1 --jobs $(JOBS) $(if $(SEED),--seed $(SEED))
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache results.xml
+	rm -rf build .pytest_cache .ruff_cache .hypothesis results.xml
 	find . \( -path ./.venv -o -path ./.git -o -path ./.tools \) -prune -o \( -name sim_build -o -name __pycache__ \) -type d \
 		-exec rm -rf {} + -o \( -name '*.vcd' -o -name '*.fst' -o -name results.xml \) \
 		-type f -exec rm -f {} +
