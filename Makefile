@@ -59,12 +59,15 @@ hdl: setup
 # case one Dask task (a LocalCluster of JOBS workers, or the cluster at SCHEDULER=tcp://host:8786,
 # see README), with coverage; prints a summary and a replay command per failure.
 # Narrow or replay with SEED=, SIMS=icarus,verilator, CONFIGS=<slug>,..., NVMM=, WAVES=vcd|fst.
+# DRAW=N adds N configurations drawn from the legal space (reproducible from SEED; CONFIGS=none
+# runs only those; DRAW_SPACE=full lifts the size and write-pulse limits of the default space).
 SEEDS ?= 2
 SCHEDULER ?=
 REGRESS_ARGS = --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(SIMS),--sims $(SIMS)) \
 	$(if $(CONFIGS),--configs $(CONFIGS)) $(if $(NVMM),--nvmm $(NVMM)) \
-	$(if $(WAVES),--waves $(WAVES)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
-.PHONY: regress coverage signoff montecarlo
+	$(if $(WAVES),--waves $(WAVES)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+	$(if $(DRAW),--draw $(DRAW)) $(if $(DRAW_SPACE),--draw-space $(DRAW_SPACE))
+.PHONY: regress coverage signoff montecarlo props
 regress: setup
 	python -m verif.regress --seeds $(SEEDS) $(REGRESS_ARGS)
 
@@ -76,6 +79,18 @@ signoff: setup
 # The Monte Carlo tables (calibration, write-verify) of make bench, each line one Dask task.
 montecarlo: setup
 	python -m verif.bench_golden --dask --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+# Property-based configurations: Hypothesis draws PROPS configurations (default 200) from the
+# whole legal space of MacroConfig, in JOBS shards; each must generate, lint clean and pass a
+# short VMM run on Verilator. A failure prints the shrunk configuration and its replay command
+# (python -m verif.props --config <slug> --sims verilator --seed N).
+PROPS ?= 200
+props: setup
+	MRAM_PROPS=1 MRAM_PROPS_SHARDS=$(JOBS) \
+		MRAM_PROPS_EXAMPLES=$$(( ($(PROPS) + $(JOBS) - 1) / $(JOBS) )) \
+		python -m pytest -q -n $(JOBS) -p no:cacheprovider --hypothesis-profile=mram-props \
+		--hypothesis-show-statistics $(PYTEST_ARGS) \
+		verif/test_properties.py::test_drawn_configuration_whole_space_on_verilator
 
 # Functional coverage: a one-seed regression of a few configurations, then the full report
 # (every cover point, every hole by name, every excluded bin with its reason).
@@ -94,7 +109,7 @@ install-check:
 	@echo "install-check: ok"
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache results.xml
+	rm -rf build .pytest_cache .ruff_cache .hypothesis results.xml
 	find . \( -path ./.venv -o -path ./.git -o -path ./.tools \) -prune -o \( -name sim_build -o -name __pycache__ \) -type d \
 		-exec rm -rf {} + -o \( -name '*.vcd' -o -name '*.fst' -o -name results.xml \) \
 		-type f -exec rm -f {} +

@@ -5,17 +5,33 @@
     mram-macro lint
     mram-macro demo
     mram-macro digits --dies 20 --rtl-images 24
+
+Every bad argument, path or environment value is refused before anything is written, with a
+one-line message (``mram-macro <command>: error: ...``) and exit code 2. Outputs are written to
+a temporary folder next to their destination and moved into place only when all of them exist.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .config import ConfigError, MacroConfig
 
-__all__ = ["main", "write_outputs"]
+__all__ = ["main", "write_outputs", "UsageError", "SEED_MAX", "staged_dir", "check_out_dir"]
+
+#: Largest ``--seed``: cocotb seeds NumPy's generators with it, which take 0..2**32-1.
+SEED_MAX = (1 << 32) - 1
+
+
+class UsageError(ValueError):
+    """A bad argument, path or environment value; the message says the legal range or the fix."""
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
@@ -42,62 +58,154 @@ def _config(args) -> MacroConfig:
                        write_pulse_cycles=args.write_pulse_cycles)
 
 
+def config_args(config: MacroConfig) -> list[str]:
+    """The command-line flags that select ``config`` (for replay lines)."""
+    return [f"--{key.replace('_', '-')}={value}" for key, value in config.to_dict().items()]
+
+
+def check_out_dir(path: str | Path, flag: str) -> Path:
+    """``path`` as an output directory: it is a directory or can be created, and is writable.
+
+    Raises:
+        UsageError: it is an existing file, or under a file, or not writable (by this user).
+    """
+    out = Path(path).expanduser().absolute()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{flag} {str(path)!r} is an existing file, not a directory; "
+                         f"name a directory (it is created if missing)")
+    base = out
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir():
+        raise UsageError(f"{flag} {str(path)!r} is under {str(base)!r}, which is a file; "
+                         f"name a directory")
+    try:   # os.access says yes to root even on a read-only file system: probe instead
+        probe = tempfile.mkdtemp(prefix=".mram-probe-", dir=base)
+    except OSError as exc:
+        raise UsageError(f"{flag} {str(path)!r}: cannot write in {str(base)!r} "
+                         f"({exc.strerror}); choose a directory you can write to") from None
+    os.rmdir(probe)
+    return out
+
+
+@contextlib.contextmanager
+def staged_dir(out: Path) -> Iterator[Path]:
+    """A temporary folder next to ``out``; on success its files are moved into ``out``.
+
+    On any exception the temporary folder is removed and ``out`` is left as it was (only
+    missing parents of ``out`` are created, and only once everything was produced).
+    """
+    base = out
+    while not base.exists():
+        base = base.parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name or 'out'}.tmp-", dir=base))
+    try:
+        yield tmp
+        out.mkdir(parents=True, exist_ok=True)
+        for item in sorted(tmp.iterdir()):
+            dest = out / item.name
+            if dest.is_dir() and not dest.is_symlink():
+                shutil.rmtree(dest)
+            os.replace(item, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
     """Write the Verilog with its Verilator waivers (``.vlt``), the register map (C header,
-    JSON, Markdown, SystemRDL, IP-XACT) and the configuration."""
+    JSON, Markdown, SystemRDL, IP-XACT) and the configuration.
+
+    All files are produced in a temporary folder and moved into ``out_dir`` at the end, so a
+    failure leaves ``out_dir`` as it was.
+
+    Raises:
+        UsageError: ``out_dir`` is a file or not writable.
+    """
     from .lint import render_vlt
     from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
     from .top import TOP_NAME, generate_verilog, macro_regmap
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    regmap = macro_regmap(config)
-    files = {
-        "verilog": out / f"{TOP_NAME}.v",
-        "vlt": out / f"{TOP_NAME}.vlt",
-        "c_header": out / f"{TOP_NAME}_regs.h",
-        "json": out / f"{TOP_NAME}_regs.json",
-        "markdown": out / f"{TOP_NAME}_regs.md",
-        "systemrdl": out / f"{TOP_NAME}.rdl",
-        "ipxact": out / f"{TOP_NAME}.xml",
-        "config": out / "config.json",
+    out = check_out_dir(out_dir, "output directory")
+    names = {
+        "verilog": f"{TOP_NAME}.v",
+        "vlt": f"{TOP_NAME}.vlt",
+        "c_header": f"{TOP_NAME}_regs.h",
+        "json": f"{TOP_NAME}_regs.json",
+        "markdown": f"{TOP_NAME}_regs.md",
+        "systemrdl": f"{TOP_NAME}.rdl",
+        "ipxact": f"{TOP_NAME}.xml",
+        "config": "config.json",
     }
-    generate_verilog(config, files["verilog"])
-    files["vlt"].write_text(render_vlt(TOP_NAME))
-    files["c_header"].write_text(regmap.to_c_header())
-    files["json"].write_text(regmap.to_json())
-    files["markdown"].write_text(regmap.to_markdown())
-    files["systemrdl"].write_text(to_systemrdl(regmap, TOP_NAME))
-    # IP-XACT from the compiled SystemRDL: the reference compiler checks every export.
-    to_ipxact(compile_systemrdl(files["systemrdl"]), files["ipxact"])
-    files["config"].write_text(config.to_json() + "\n")
-    return files
+    with staged_dir(out) as tmp:
+        regmap = macro_regmap(config)
+        generate_verilog(config, tmp / names["verilog"])
+        (tmp / names["vlt"]).write_text(render_vlt(TOP_NAME))
+        (tmp / names["c_header"]).write_text(regmap.to_c_header())
+        (tmp / names["json"]).write_text(regmap.to_json())
+        (tmp / names["markdown"]).write_text(regmap.to_markdown())
+        (tmp / names["systemrdl"]).write_text(to_systemrdl(regmap, TOP_NAME))
+        # IP-XACT from the compiled SystemRDL: the reference compiler checks every export.
+        to_ipxact(compile_systemrdl(tmp / names["systemrdl"]), tmp / names["ipxact"])
+        (tmp / names["config"]).write_text(config.to_json() + "\n")
+    return {kind: Path(out_dir) / name for kind, name in names.items()}
 
 
 def _cmd_generate(args) -> int:
-    files = write_outputs(_config(args), args.output)
+    files = write_outputs(_config(args), check_out_dir(args.output, "-o/--output"))
     for kind, path in files.items():
         print(f"{kind:9s} {path}")
     return 0
+
+
+def _liberty() -> Path:
+    from .synth import find_liberty
+
+    try:
+        return find_liberty()
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _cmd_synth(args) -> int:
     from .synth import synthesize
 
     config = _config(args)
-    out = Path(args.out)
-    files = write_outputs(config, out)
-    report = synthesize(files["verilog"], "mram_macro", workdir=out)
-    print(f"Area of mram_macro {config.slug} (Yosys + {report.liberty.name}):")
+    out = check_out_dir(args.out, "--out")
+    liberty = _liberty()
+    with staged_dir(out) as tmp:
+        files = write_outputs(config, tmp)
+        report = synthesize(files["verilog"], "mram_macro", liberty=liberty, workdir=tmp)
+    print(f"Area of mram_macro {config.slug} (Yosys + {report.liberty.name}), in {args.out}:")
     print(report.table())
     return 0
+
+
+def find_verilator() -> str:
+    """The Verilator to use: the one on PATH, else the one installed next to this Python.
+
+    Raises:
+        UsageError: none found; the message says how to get one.
+    """
+    exe = shutil.which("verilator")
+    if exe is None:
+        beside = Path(sys.executable).parent / "verilator"
+        if beside.is_file() and os.access(beside, os.X_OK):
+            # Run from the venv without the venv on PATH: use the venv's Verilator.
+            os.environ["PATH"] = f"{beside.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+            exe = str(beside)
+    if exe is None:
+        raise UsageError("verilator is not on PATH: run `make setup`, then "
+                         "`export PATH=$PWD/.venv/bin:$PATH` (or use `make lint`)")
+    return exe
 
 
 def _cmd_lint(args) -> int:
     from .lint import VERILATOR_WAIVERS, verilator_lint
 
     config = _config(args)
-    files = write_outputs(config, args.out)
+    out = check_out_dir(args.out, "--out")
+    find_verilator()
+    files = write_outputs(config, out)
     verilator_lint(files["verilog"])
     print(f"verilator --lint-only -Wall: clean for {config.slug} with waivers "
           f"{', '.join(VERILATOR_WAIVERS)} ({files['vlt']}, reasons in mram_macro/lint.py)")
@@ -105,9 +213,14 @@ def _cmd_lint(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from .demo import run_demo
+    from .demo import check_demo_args, run_demo
 
-    return run_demo(_config(args), n_vmm=args.vmms, seed=args.seed, sims=args.sim)
+    config = _config(args)
+    check_demo_args(n_vmm=args.vmms, seed=args.seed)
+    if args.sim is None or "verilator" in args.sim:
+        find_verilator()
+    _liberty()
+    return run_demo(config, n_vmm=args.vmms, seed=args.seed, sims=args.sim)
 
 
 def _cmd_digits(args) -> int:
@@ -180,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="generate, run VMMs in RTL simulation, check, and synthesise")
     _add_config_args(p)
     p.add_argument("--vmms", type=int, default=200, help="VMMs per simulator (default 200)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    p.add_argument("--seed", type=int, default=None,
+                   help=f"random seed, 0..{SEED_MAX} (default: random)")
     p.add_argument("--sim", action="append", choices=["verilator", "icarus"],
                    help="simulator(s) to run (default: both)")
     p.set_defaults(func=_cmd_demo)
@@ -190,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ConfigError as exc:
-        parser.exit(2, f"mram-macro: error: {exc}\n")
+    except (ConfigError, UsageError) as exc:
+        parser.exit(2, f"mram-macro {args.command}: error: {exc}\n")
 
 
 if __name__ == "__main__":

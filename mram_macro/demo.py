@@ -5,10 +5,33 @@ on each simulator, and print the result check and the area table."""
 from __future__ import annotations
 
 import random
+import shlex
 from pathlib import Path
 
-from .cli import write_outputs
+from .cli import SEED_MAX, UsageError, config_args, write_outputs
 from .config import MacroConfig
+
+#: Most VMMs per simulator the demo accepts (about an hour of Icarus on a 256x256 array).
+MAX_VMMS = 1_000_000
+
+
+def check_demo_args(*, n_vmm: object, seed: object) -> None:
+    """Refuse a VMM count or seed the simulation cannot use, before anything is built.
+
+    Raises:
+        UsageError: the message names the legal range.
+    """
+    if isinstance(n_vmm, bool) or not isinstance(n_vmm, int) or not 1 <= n_vmm <= MAX_VMMS:
+        raise UsageError(f"--vmms must be an integer between 1 and {MAX_VMMS}, not {n_vmm!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed <= SEED_MAX):
+        raise UsageError(f"--seed must be an integer between 0 and {SEED_MAX}, not {seed!r}")
+
+
+def replay_command(config: MacroConfig, *, sim: str, seed: int, n_vmm: int) -> str:
+    """The command that reruns one simulator's part of a demo, for any configuration."""
+    return shlex.join(["mram-macro", "demo", *config_args(config), f"--sim={sim}",
+                       f"--seed={seed}", f"--vmms={n_vmm}"])
 
 
 def _random_session(macro, *, n_vmm: int, seed: int):
@@ -28,8 +51,10 @@ def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
     from .host import Macro
     from .synth import synthesize
 
-    if isinstance(n_vmm, bool) or not isinstance(n_vmm, int) or n_vmm < 1:
-        raise ValueError(f"n_vmm must be a positive integer, not {n_vmm!r}")
+    try:
+        check_demo_args(n_vmm=n_vmm, seed=seed)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
     seed = random.randrange(1 << 31) if seed is None else seed
     sims = sims or ["verilator", "icarus"]
     out = Path("build/demo") / config.slug
@@ -59,6 +84,7 @@ def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
             ok = False
             if error:
                 print(f"   {error}")
+            print(f"   replay: {replay_command(config, sim=sim, seed=seed, n_vmm=n_vmm)}")
     report = synthesize(files["verilog"], "mram_macro", workdir=out / "synth")
     print(f"== area (Yosys + {report.liberty.name})")
     print(report.table())

@@ -151,7 +151,7 @@ class GoldenMacro:
                 or not np.array_equal(cached[4], offset)):
             slope, base = affine
             ro, dev = self.readout, self.device
-            c_col_F = c.rows * dev.c_cell_fF * 1e-15
+            c_col_F = ro.c_col_F(c.rows, dev)
             if offset.any():
                 log_ratio = ro.log_ratio_with_offset(offset)
             else:

@@ -40,15 +40,27 @@ import numpy as np
 
 from .device import DeviceError, DeviceParams
 
-__all__ = ["ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles", "tdc_codes",
-           "evaluation_normals", "evaluate_trip_cycles", "evaluate_codes", "NEVER_TRIPS_CYCLES",
-           "DEFAULT_V_PRE_V"]
+__all__ = ["T_CLK_NS", "ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles",
+           "tdc_codes", "evaluation_normals", "evaluate_trip_cycles", "evaluate_codes",
+           "NEVER_TRIPS_CYCLES",
+           "DEFAULT_V_PRE_V", "V_REF_MIN_RATIO", "V_REF_MAX_RATIO"]
 
 #: Precharge voltage of the column capacitors (assumption: a 0.9 V core supply in 28 nm).
 DEFAULT_V_PRE_V = 0.9
 
+#: Physical range of the comparator reference, as fractions of V_pre (:func:`design_readout`):
+#: at least 45 mV at 0.9 V, tens of millivolt-scale comparator offsets away from 0 V, and
+#: never so close to V_pre that the column trips within its comparator noise.
+V_REF_MIN_RATIO = 0.05
+V_REF_MAX_RATIO = 0.9
+
 #: Trip index reported for a comparator that never fires (its reference is at or below 0 V).
 NEVER_TRIPS_CYCLES = 1 << 40
+
+
+#: The clock period (ns) the default readout is designed for: one TDC LSB, and the clock of
+#: every RTL simulation (host API, testbenches). Defined here once.
+T_CLK_NS = 5.0
 
 
 @dataclass(frozen=True)
@@ -65,9 +77,12 @@ class ReadoutParams:
     start_delay_cycles: int
     #: Precharge voltage; comparator offsets and noise are voltages relative to ``v_ref_V``.
     v_pre_V: float = DEFAULT_V_PRE_V
+    #: Load capacitor added to every column beyond its cells' own capacitance (small arrays:
+    #: keeps V_ref in a physical range, see :func:`design_readout`).
+    c_load_fF: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("t_clk_ns", "v_ref_ratio", "t_cmp_delay_ns", "v_pre_V"):
+        for name in ("t_clk_ns", "v_ref_ratio", "t_cmp_delay_ns", "v_pre_V", "c_load_fF"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise DeviceError(f"{name} must be a finite number, not {v!r}")
@@ -78,12 +93,18 @@ class ReadoutParams:
                               f"not {self.v_ref_ratio!r}")
         if self.v_pre_V <= 0:
             raise DeviceError(f"v_pre_V must be positive, not {self.v_pre_V!r}")
+        if self.c_load_fF < 0:
+            raise DeviceError(f"c_load_fF must not be negative, not {self.c_load_fF!r}")
         if self.t_cmp_delay_ns < 0:
             raise DeviceError(f"t_cmp_delay_ns must not be negative, not {self.t_cmp_delay_ns!r}")
         delay = self.start_delay_cycles
         if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 0xFFFF:
             raise DeviceError(f"start_delay_cycles must be an integer in 0..65535, "
                               f"not {self.start_delay_cycles!r}")
+
+    def c_col_F(self, rows: int, device: DeviceParams) -> float:
+        """Column capacitance: ``rows`` cells of ``device`` plus the load capacitor."""
+        return (rows * device.c_cell_fF + self.c_load_fF) * 1e-15
 
     @property
     def log_ratio(self) -> float:
@@ -140,7 +161,7 @@ def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
     return best
 
 
-def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 5.0,
+def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_NS,
                    v_pre_V: float = DEFAULT_V_PRE_V) -> ReadoutParams:
     """A readout whose TDC resolves every count of matching cells in a ``rows``-cell column.
 
@@ -148,24 +169,46 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 5.0,
     comparator delay places the ideal VMM trip times inside their clock periods (so ideal mode is
     exact) and centres the write-verify single-MTJ read between its two states
     (:func:`_comparator_delay_cycles`); the start delay removes the all-low baseline.
+
+    V_ref stays in a physical range, ``V_REF_MIN_RATIO .. V_REF_MAX_RATIO`` of V_pre. A short
+    column has too little capacitance: one step per clock would need V_ref = 1e-10 V_pre at 8
+    rows (the 2.1 fF cells of the paper), where a millivolt of comparator offset stops the
+    column from ever tripping. Such a column gets a load capacitor ``c_load_fF`` that brings
+    V_ref up to ``V_REF_MIN_RATIO`` (with the default device: 64 rows and more need none). The
+    ideal trip times, in clock periods, do not depend on it.
+
+    Raises:
+        DeviceError: bad arguments, or a column so large (``delta_r * C_col`` far above
+            ``t_clk``) that V_ref would exceed ``V_REF_MAX_RATIO`` of V_pre; the message names
+            what to change.
     """
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
         raise DeviceError(f"rows must be a positive integer, not {rows!r}")
     if not (isinstance(t_clk_ns, (int, float)) and math.isfinite(t_clk_ns) and t_clk_ns > 0):
         raise DeviceError(f"t_clk_ns must be a positive number, not {t_clk_ns!r}")
-    c_col_F = rows * device.c_cell_fF * 1e-15
+    c_cells_F = rows * device.c_cell_fF * 1e-15
+    # ln(V_pre/V_ref) = t_clk / (delta_r * C_col); a floor on V_ref is a floor on C_col.
+    c_min_F = t_clk_ns * 1e-9 / (device.delta_r_ohm * math.log(1 / V_REF_MIN_RATIO))
+    c_col_F = max(c_cells_F, c_min_F)
     log_ratio = t_clk_ns * 1e-9 / (device.delta_r_ohm * c_col_F)
+    if math.exp(-log_ratio) > V_REF_MAX_RATIO:
+        raise DeviceError(
+            f"a {rows}-row column ({c_cells_F * 1e15:.0f} fF, delta_r {device.delta_r_ohm:g} "
+            f"ohm) needs V_ref = {math.exp(-log_ratio):.3f} V_pre for one mismatch step per "
+            f"{t_clk_ns:g} ns clock period, above {V_REF_MAX_RATIO} V_pre where comparator "
+            f"noise decides the code; use fewer rows or a shorter clock period")
     baseline_cycles = rows * device.r_cell_low_ohm / device.delta_r_ohm
     cmp_delay_cycles = _comparator_delay_cycles(rows, device)
     start_delay = math.floor(baseline_cycles + cmp_delay_cycles)
     return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
                          t_cmp_delay_ns=cmp_delay_cycles * t_clk_ns,
-                         start_delay_cycles=start_delay, v_pre_V=v_pre_V)
+                         start_delay_cycles=start_delay, v_pre_V=v_pre_V,
+                         c_load_fF=(c_col_F - c_cells_F) * 1e15)
 
 
 def trip_time_ns(r_col_ohm, rows: int, device: DeviceParams, readout: ReadoutParams):
     """Comparator trip time after evaluation start, for column resistance(s) ``r_col_ohm``."""
-    c_col_F = rows * device.c_cell_fF * 1e-15
+    c_col_F = readout.c_col_F(rows, device)
     return np.asarray(r_col_ohm) * c_col_F * readout.log_ratio * 1e9 + readout.t_cmp_delay_ns
 
 
@@ -256,7 +299,7 @@ def evaluate_trip_cycles(r_col_ohm, *, device: DeviceParams, readout: ReadoutPar
             z = evaluation_normals(noise_seed, first_evaluation, batch, 2 * cols)
             dv = dv + device.comparator_noise_rms_V * z[:, :cols]
             jitter_ns = device.tdc_jitter_rms_ns * z[:, cols:]
-        c_col_F = rows * device.c_cell_fF * 1e-15
+        c_col_F = readout.c_col_F(rows, device)
         t_ns = r * c_col_F * readout.log_ratio_with_offset(dv) * 1e9 + readout.t_cmp_delay_ns
         t_ns = t_ns + jitter_ns
     cycles = t_ns / readout.t_clk_ns

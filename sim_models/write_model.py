@@ -113,7 +113,7 @@ def single_read_delay_and_threshold(rows: int, device: DeviceParams, readout: Re
                           f"{code_low} / {code_high}); use more TDC bits")
     if delay > 0xFFFF:
         raise DeviceError(f"single-MTJ reads need TDC_START_DELAY = {delay} > 65535")
-    ns_per_ohm = rows * device.c_cell_fF * 1e-15 * readout.log_ratio * 1e9
+    ns_per_ohm = readout.c_col_F(rows, device) * readout.log_ratio * 1e9
     return SingleReadSetup(start_delay_cycles=delay, threshold_code=threshold,
                            code_low=code_low, code_high=code_high,
                            margin_low_ohm=(boundary * t_clk - t_low) / ns_per_ohm,

@@ -47,8 +47,11 @@ from mram_macro.sim.runner import (
     scoped_environ,
 )
 
+from .configs import full_slug, parse_slug, sample_configs
+
 __all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "Case",
-           "make_cases", "run_case", "run_cases", "run_suite", "main"]
+           "make_cases", "run_case", "run_cases", "run_suite", "check_args",
+           "main"]
 
 #: The configuration matrix: rows and columns 8..128 (powers of two and not), every legal
 #: kind of stream packing (one beat, many beats, results narrower or wider than a beat), and
@@ -82,6 +85,9 @@ TEST_MODULES = ("verif.cocotb.test_macro", "verif.cocotb.test_robustness")
 #: Where ``make regress`` keeps its per-case results and coverage.
 OUT = ROOT / "build" / "regress"
 WAVE_FORMATS = ("vcd", "fst")
+#: The spaces ``--draw`` samples from (limits passed to :func:`verif.configs.draw_config`).
+DRAW_SPACES = {"regress": {"max_rows": 128, "max_cols": 128, "max_write_pulse": 1024},
+               "full": {}}
 #: The waveform file of an Icarus run (moved into the run's directory afterwards).
 ICARUS_WAVES = f"{TOP}.fst"
 
@@ -91,13 +97,7 @@ def find_config(slug: str) -> MacroConfig:
     for config in MATRIX:
         if config.slug == slug:
             return config
-    try:
-        r, c, t, w, s = slug.split("_")
-        return MacroConfig(rows=int(r[1:]), cols=int(c[1:]), tdc_bits=int(t[1:]),
-                           result_width=int(w[1:]), stream_width=int(s[1:]))
-    except ValueError as exc:
-        raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"({exc})") from None
+    return parse_slug(slug)
 
 
 @dataclass
@@ -118,6 +118,8 @@ class CaseResult:
     violations: list[str] = field(default_factory=list)
     #: The run's directory (results.xml, waveforms); removed after a pass without waveforms.
     run_dir: str | None = None
+    #: Tests that could not apply to the configuration, with the reason they gave.
+    skipped: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -186,7 +188,7 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     if sim == "verilator":
         waves = verilator_waves(waves)
     build_dir = (ROOT / "build" / (f"sim_waves_{waves}" if waves else "sim") / sim
-                 / config.slug)
+                 / full_slug(config))
     run_dir = build_dir / "runs" / f"seed{seed}_{os.getpid()}_{time.monotonic_ns()}"
     run_dir.mkdir(parents=True)
     results_xml = run_dir / "results.xml"
@@ -210,9 +212,14 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
                         test_filter=test_filter,
                         log_file=run_dir / "sim.log" if quiet else None)
     wall = time.perf_counter() - t0
-    result = CaseResult(sim=sim, slug=config.slug, seed=seed, nvmm=nvmm,
+    result = CaseResult(sim=sim, slug=full_slug(config), seed=seed, nvmm=nvmm,
                         n_tests=count_cases(results_xml), failures=failed_cases(results_xml),
                         wall_s=wall, coverage_file=str(coverage) if coverage else None)
+    metrics = run_dir / "metrics.jsonl"
+    if metrics.is_file():
+        for line in metrics.read_text().splitlines():
+            result.skipped.update({k.split(":", 1)[1]: v for k, v in json.loads(line).items()
+                                   if k.startswith("skipped:")})
     if coverage is not None and Path(coverage).is_file():
         doc = json.loads(Path(coverage).read_text())
         result.stats = doc.get("stats", {})
@@ -245,7 +252,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.sim}-{self.config.slug}-seed{self.seed}"
+        return f"{self.sim}-{full_slug(self.config)}-seed{self.seed}"
 
     @property
     def coverage_path(self) -> Path:
@@ -281,7 +288,7 @@ def run_case(case: Case) -> tuple[CaseResult, str | None]:
         result = run_suite(case.sim, case.config, seed=case.seed, nvmm=case.nvmm,
                            coverage=cov, waves=case.waves, quiet=True)
     except Exception as exc:
-        result = CaseResult(sim=case.sim, slug=case.config.slug, seed=case.seed,
+        result = CaseResult(sim=case.sim, slug=full_slug(case.config), seed=case.seed,
                             nvmm=case.nvmm, n_tests=0, wall_s=0.0,
                             failures=[f"{type(exc).__name__}: {str(exc)[-2000:]}"])
     if case.waves and result.passed and not result.waves_file:
@@ -369,6 +376,10 @@ def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
         print("  coverage             : n/a (coverage is merged from passing cases only)")
     print(f"  faults survived      : {faults}")
     print(f"  mismatches           : {mismatches}")
+    skipped = {(r.slug, name): why for r in results for name, why in r.skipped.items()}
+    print(f"  tests skipped        : {len(skipped)} (cannot apply to the configuration)")
+    for (slug, name), why in sorted(skipped.items()):
+        print(f"    {slug} {name}: {why}")
     for r in failed:
         print(f"\nFAILED {r.sim} {r.slug} seed {r.seed}:")
         for f in r.failures[:5]:
@@ -394,6 +405,56 @@ SIGNOFF_SEEDS = 4
 SIGNOFF_NVMM = 3000
 
 
+def with_drawn(configs: str, n: int, *, seed: int,
+               space: str) -> tuple[list[MacroConfig], list[MacroConfig]]:
+    """``configs`` ('all', 'none' or slugs) plus ``n`` configurations drawn from ``seed`` in
+    ``space`` (:data:`DRAW_SPACES`): (every configuration to run, the drawn ones)."""
+    drawn = sample_configs(n, seed, **DRAW_SPACES[space]) if n else []
+    if configs == "all":
+        base = list(MATRIX)
+    elif configs == "none":
+        base = []
+    else:
+        base = [find_config(name) for name in configs.split(",") if name]
+    return [*base, *drawn], drawn
+
+
+def check_args(args) -> None:
+    """Refuse bad ``make regress`` values before anything runs (the message names the range).
+
+    Raises:
+        ValueError: a count below 1, a seed out of range, an unknown simulator, or a
+            configuration slug that does not parse or names an illegal configuration.
+    """
+    from mram_macro.cli import SEED_MAX
+
+    for flag, value in (("--seeds (SEEDS)", args.seeds), ("--nvmm (NVMM)", args.nvmm),
+                        ("--jobs (JOBS)", args.jobs)):
+        if value is None:   # a profile's default
+            continue
+        if value < 1:
+            raise ValueError(f"{flag} must be a positive integer, not {value}")
+    if args.draw < 0:
+        raise ValueError(f"--draw (DRAW) must be 0 or more configurations, not {args.draw}")
+    if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
+        raise ValueError(f"--seed (SEED) must be between 0 and {SEED_MAX}, not {args.seed}")
+    sims = [s for s in args.sims.split(",") if s]
+    bad = [s for s in sims if s not in SIMULATORS]
+    if bad or not sims:
+        raise ValueError(f"unknown simulator(s) {', '.join(bad) or '(none)'} in --sims (SIMS); "
+                         f"use a comma-separated subset of {', '.join(SIMULATORS)}")
+    if args.configs == "none" and not args.draw:
+        raise ValueError("--configs none (CONFIGS=none) leaves nothing to run without --draw "
+                         "(DRAW=N)")
+    if args.configs not in ("all", "none"):
+        names = [n for n in args.configs.split(",") if n]
+        if not names:
+            raise ValueError("--configs (CONFIGS) is empty; give slugs like r64_c64_t7_w16_s32 "
+                             "or 'all'")
+        for name in names:
+            find_config(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m verif.regress", description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=None,
@@ -402,11 +463,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None, help="first seed (default: random)")
     p.add_argument("--sims", default=",".join(SIMULATORS), help="comma-separated simulators")
     p.add_argument("--configs", default="all",
-                   help="comma-separated configuration slugs, or 'all' (the matrix)")
+                   help="comma-separated configuration slugs, 'all' (the matrix) or 'none' "
+                        "(only the --draw ones)")
     p.add_argument("--nvmm", type=int, default=None,
                    help="random VMMs per random test; also scales the robustness tests "
                         f"(default 600; signoff: {SIGNOFF_NVMM})")
     p.add_argument("--waves", choices=WAVE_FORMATS, default=None, help="dump waveforms")
+    p.add_argument("--draw", type=int, default=0,
+                   help="add N configurations drawn from the legal space (verif/configs.py; "
+                        "reproducible from --seed; each replays by its slug)")
+    p.add_argument("--draw-space", choices=tuple(DRAW_SPACES), default="regress",
+                   help="'regress': at most 128x128 and 1024-cycle write pulses, so full suites "
+                        "stay minutes; 'full': the whole legal space (hours)")
     p.add_argument("--jobs", type=int, default=2,
                    help="LocalCluster workers (ignored with --scheduler)")
     p.add_argument("--scheduler", default=None,
@@ -417,32 +485,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", default=None, help="results directory (default build/<profile>)")
     args = p.parse_args(argv)
+    try:
+        check_args(args)
+    except ValueError as exc:
+        p.exit(2, f"{p.prog}: error: {exc}\n")
     signoff = args.profile == "signoff"
     seeds = args.seeds if args.seeds is not None else (SIGNOFF_SEEDS if signoff else 2)
     nvmm = args.nvmm if args.nvmm is not None else (SIGNOFF_NVMM if signoff else 600)
-    if seeds < 1:
-        p.error(f"--seeds must be a positive integer, not {seeds}")
-    if nvmm < 1:
-        p.error(f"--nvmm must be a positive integer, not {nvmm}")
-    if args.jobs < 1:
-        p.error(f"--jobs must be a positive integer, not {args.jobs}")
     if args.scheduler:
         from .distributed import check_scheduler_address
         try:
             check_scheduler_address(args.scheduler)
         except ValueError as exc:
-            p.error(str(exc))
+            p.exit(2, f"{p.prog}: error: {exc}\n")
     names = args.configs
     if args.profile == "coverage" and names == "all":
         names = ",".join(c.slug for c in COVERAGE_CONFIGS)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     try:
-        configs = MATRIX if names == "all" else [find_config(n) for n in names.split(",") if n]
-        seed = args.seed if args.seed is not None else random.randrange(1 << 31)
+        configs, drawn = with_drawn(names, args.draw, seed=seed, space=args.draw_space)
         out = Path(args.out) if args.out else ROOT / "build" / args.profile
         cases = make_cases(seeds=seeds, first_seed=seed, sims=args.sims.split(","),
                            configs=configs, nvmm=nvmm, out=out, waves=args.waves)
     except ValueError as exc:
-        p.error(str(exc))
+        p.exit(2, f"{p.prog}: error: {exc}\n")
+    if drawn:
+        names = ",".join(full_slug(c) for c in configs)
+        print(f"regression: {len(drawn)} drawn configuration(s) ({args.draw_space} space, "
+              f"seed {seed}): {', '.join(full_slug(c) for c in drawn)}")
     shutil.rmtree(out, ignore_errors=True)
     where = args.scheduler or f"a LocalCluster of {args.jobs} worker(s) on this machine"
     print(f"regression: {len(cases)} case(s), seeds {seed}..{seed + seeds - 1}, "

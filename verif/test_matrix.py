@@ -193,6 +193,7 @@ def _skip_without(sim: str) -> None:
         pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
 
 
+@pytest.mark.mram_sim(nvmm=SMOKE_NVMM, suites=2)
 @pytest.mark.parametrize("config", SMOKE, ids=_slug)
 @pytest.mark.parametrize("sim", list(SIMULATORS))
 def test_smoke(sim, config, mram_seed):
@@ -209,6 +210,7 @@ ROBUSTNESS_SMOKE = [(sim, config) for config in COCOTB_CONFIGS for sim in SIMULA
                     if sim == "verilator" or config.rows * config.cols <= 256]
 
 
+@pytest.mark.mram_sim(nvmm=SMOKE_NVMM)
 @pytest.mark.parametrize(("sim", "config"), ROBUSTNESS_SMOKE,
                          ids=[f"{s}-{c.slug}" for s, c in ROBUSTNESS_SMOKE])
 def test_robustness_smoke(sim, config, mram_seed):

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim_models.readout import T_CLK_NS
+
 __all__ = ["Backend", "Status", "T_CLK_NS", "status_from_words", "STATUS_REGISTERS",
            "ENV_ADDRESS", "ENV_AUTHKEY"]
 
@@ -41,10 +43,6 @@ __all__ = ["Backend", "Status", "T_CLK_NS", "status_from_words", "STATUS_REGISTE
 #: (``host:port``) and the connection's key (hex).
 ENV_ADDRESS = "MRAM_HOST_ADDRESS"
 ENV_AUTHKEY = "MRAM_HOST_AUTHKEY"
-
-#: Clock period of the simulated macro: the TDC's least significant bit, for which the readout
-#: is designed. Both backends use it, so their dies behave alike.
-T_CLK_NS = 5.0
 
 
 @dataclass(frozen=True)

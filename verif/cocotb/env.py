@@ -43,7 +43,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, Event, RisingEdge, ValueChange, with_timeout
+from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer, ValueChange, with_timeout
 from cocotbext.axi import (
     AxiLiteBus,
     AxiLiteMaster,
@@ -72,6 +72,7 @@ from sim_models.die import Die
 from sim_models.golden import GoldenMacro, PassResult, wrap_signed
 from sim_models.readout import design_readout
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
+from verif import budgets
 
 __all__ = ["MacroEnv", "MacroModel", "Scoreboard", "VectorDriver", "ResultMonitor",
            "StreamSource", "StreamSink", "StreamProtocolChecker", "T_CLK_NS", "Expected",
@@ -84,8 +85,9 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"cocotbex
 #: Errors of one kind logged as they happen; the rest are only counted.
 _MAX_LOGGED = 10
 
-#: Clock period of the testbench; also the TDC LSB the readout model is designed for.
-T_CLK_NS = 5.0
+#: Clock period of the testbench (defined in verif/budgets.py); also the TDC LSB the readout
+#: model is designed for.
+T_CLK_NS = budgets.T_CLK_NS
 
 def testbench_kind() -> str:
     """``MRAM_TB`` from the environment (default ``fast``), validated."""
@@ -838,9 +840,10 @@ class MacroEnv:
             bfm.log.setLevel(logging.WARNING)
         # The fast sink checks the protocol itself.
         self.stream_checker = StreamProtocolChecker(dut, "m_axis") if legacy else self.sink
-        self.array.start()
-        self.monitor.start()
-        self.stream_checker.start()
+        # Isolation: the pin model, the monitor and the checker start only once rst has
+        # cleared what a previous (perhaps failed) test left in the DUT (see :meth:`reset`).
+        dut.arr_cmp.value = 0
+        self._monitors_started = False
         self.bus_errors_expected = False
         self.length_errors_expected = False
         #: Hooks (coverage, robustness tests). ``pass_listeners`` are called with every predicted
@@ -862,10 +865,20 @@ class MacroEnv:
         await ClockCycles(self.dut.clk, n)
 
     async def reset(self, cycles: int = 4) -> None:
-        """Hold ``rst`` for ``cycles`` clocks. Vectors not yet sent and predictions are dropped."""
+        """Hold ``rst`` for ``cycles`` clocks. Vectors not yet sent and predictions are dropped.
+
+        Every test calls it first: the first call also starts the array pin model, the result
+        monitor and the protocol checker, on a DUT already in reset, so a test that failed
+        mid-evaluation does not leave the next one a half-finished pass."""
         self.source.clear()
         self.dut.rst.value = 1
         await ClockCycles(self.dut.clk, cycles)
+        if not self._monitors_started:
+            # First reset of this test: the DUT is now quiet, whatever the last test left.
+            self._monitors_started = True
+            self.array.start()
+            self.monitor.start()
+            self.stream_checker.start()
         self.dut.rst.value = 0
         self.scoreboard.flush()
         self.model.reset()
@@ -902,11 +915,34 @@ class MacroEnv:
     async def read_field(self, reg: str, fld: str) -> int:
         return self.field_value(reg, fld, await self.read_reg(reg))
 
-    async def wait_field(self, reg: str, fld: str, value: int, *, max_polls: int = 10_000) -> None:
-        for _ in range(max_polls):
-            if await self.read_field(reg, fld) == value:
-                return
-        raise AssertionError(f"{reg}.{fld} did not become {value} in {max_polls} polls")
+    def write_row_cycles(self) -> int:
+        """Upper bound of the cycles one CTRL.WRITE_ROW keeps STATUS.WRITE_BUSY set, from the
+        mirrored WRITE_PULSE_CYCLES and WV_* registers: two sides, each up to 1 + MAX_RETRIES
+        pulses (doubled per retry, saturating at the 16-bit maximum) with a read-back each."""
+        m = self.model
+        return budgets.write_row_cycles(self.config, pulse_cycles=m.write_pulse_cycles,
+                                        verify=bool(m.wv_enable), max_retries=m.wv_max_retries,
+                                        doubling=bool(m.wv_doubling),
+                                        read_delay=m.wv_read_delay)
+
+    async def wait_field(self, reg: str, fld: str, value: int, *,
+                         max_cycles: int | None = None) -> None:
+        """Poll ``reg.fld`` until it reads ``value``; fail after ``max_cycles`` clocks (default:
+        four times the longest row write or pass the current register values allow)."""
+        if max_cycles is None:
+            max_cycles = 4 * max(self.write_row_cycles(), self._pass_cycles())
+        t0_ns, polls = get_sim_time("ns"), 0
+        # Long write pulses: poll a few times per pulse, not every few cycles (simulation speed).
+        interval = min(1024, self.model.write_pulse_cycles // 8)
+        while await self.read_field(reg, fld) != value:
+            polls += 1
+            if interval > 1:
+                await Timer(interval * T_CLK_NS, "ns")
+            if get_sim_time("ns") - t0_ns > max_cycles * T_CLK_NS:
+                raise AssertionError(
+                    f"{reg}.{fld} did not become {value} in {max_cycles} cycles ({polls} polls; "
+                    f"WRITE_PULSE_CYCLES={self.model.write_pulse_cycles}, "
+                    f"WV_CTRL.MAX_RETRIES={self.model.wv_max_retries})")
 
     async def command(self, fld: str) -> None:
         await self.write_reg("CTRL", 1 << self.regmap["CTRL"].field(fld).lsb)
@@ -1027,14 +1063,15 @@ class MacroEnv:
     # -- completion -----------------------------------------------------------------------------
     def _pass_cycles(self) -> int:
         """Generous upper bound of the cycles one pass occupies the macro."""
-        c = self.config
-        window = self.model.golden.start_delay_cycles + (1 << c.tdc_bits) + 16
-        return 4 * (window + 300 + 4 * (c.in_beats + c.out_beats))
+        return budgets.pass_cycles(self.config,
+                                   start_delay=self.model.golden.start_delay_cycles)
 
     async def drain(self) -> None:
-        """Wait until every sent vector is processed and every expected result has arrived."""
+        """Wait until every sent vector is processed, every expected result has arrived and
+        the last row write has finished."""
         pending = self.source.count() + len(self.scoreboard.expected) + 2
-        timeout_ns = pending * self._pass_cycles() * T_CLK_NS
+        # A row write in flight blocks the sequencer first.
+        timeout_ns = (pending * self._pass_cycles() + self.write_row_cycles()) * T_CLK_NS
         try:
             await with_timeout(self._drain(), timeout_ns, "ns")
         except TimeoutError:
@@ -1049,6 +1086,8 @@ class MacroEnv:
         await self.scoreboard.empty.wait()
         await self.wait_field("STATUS", "VMM_BUSY", 0)
         await self.wait_field("STATUS", "RESULT_PENDING", 0)
+        # A row write issued last may outlast the passes (long write pulses).
+        await self.wait_field("STATUS", "WRITE_BUSY", 0)
         self.scoreboard.settle()
 
     async def check_status(self) -> None:

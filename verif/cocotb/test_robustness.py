@@ -22,6 +22,7 @@ from cocotbext.axi import AxiResp, AxiStreamFrame
 
 from mram_macro.periphery.tdc import SYNC_STAGES
 from mram_macro.regmap import AXIL_ADDR_WIDTH, MACRO_ID
+from verif.budgets import field_range
 from verif.cocotb.coverage import elaborated, fsm_graphs, tdc_code_bins
 from verif.cocotb.env import T_CLK_NS, MacroEnv
 from verif.cocotb.test_macro import (
@@ -497,12 +498,15 @@ async def test_random_resets(dut):
                                       accumulate=rng.random() < 0.4, hold=rng.random() < 0.2,
                                       noise=rng.random() < 0.5)
 
+    # Small offsets (-8..7), within what CAL_OFFSET accepts at this result width.
+    lo, hi = field_range(rm["CAL_OFFSET0"].field("OFFSET"))
+    lo, hi = max(lo, -8), min(hi, 7)
     for target in rounds:
         # Registers away from their reset values (the model mirrors them).
         await env.write_reg("PRECHARGE_CYCLES", rng.randrange(1, 9))
-        await env.write_reg(f"CAL_OFFSET{rng.randrange(c.cols)}", rng.randrange(-8, 8))
-        await env.write_reg("TDC_START_DELAY", env.model.golden.start_delay_cycles
-                            + rng.randrange(-2, 3))
+        await env.write_reg(f"CAL_OFFSET{rng.randrange(c.cols)}", rng.randint(lo, hi))
+        await env.write_reg("TDC_START_DELAY", max(0, env.model.golden.start_delay_cycles
+                                                   + rng.randrange(-2, 3)))
         env.random_backpressure(p_source_idle=rng.choice((0.0, 0.3)),
                                 p_sink_stall=rng.choice((0.0, 0.5)))
         task = cocotb.start_soon(traffic())
@@ -725,4 +729,94 @@ async def test_sticky_flags_set_and_cleared(dut):
     await env.reset()
     for _ in range(4):
         await env.send_vector(env.random_vector())
+    await env.finish()
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_busy_bits_while_the_sequencer_is_blocked(dut):
+    """The level STATUS bits read in every state that sets them: VMM_BUSY while a vector waits
+    in the input buffer behind a pending row write (the sequencer starts nothing then) and
+    behind a stalled result stream; WRITE_BUSY during the write, RESULT_PENDING while the
+    result cannot leave; all three 0 once drained."""
+    env = await _start(dut, seed_offset=32)
+    c, rng = env.config, env.rng
+
+    async def status() -> dict[str, int]:
+        word = await env.read_reg("STATUS")
+        return {f: env.field_value("STATUS", f, word)
+                for f in ("VMM_BUSY", "WRITE_BUSY", "RESULT_PENDING")}
+
+    # 1. A row write long enough to outlast sending a vector and reading STATUS.
+    await env.drain()
+    await env.write_reg("WRITE_PULSE_CYCLES", 64 + 16 * c.in_beats)
+    row = rng.randrange(c.rows)
+    await env.program_row(row, env.model.intended_weights[row])        # returns at once
+    await env.send_vector(env.random_vector())
+    await env.source.wait()                              # every beat is in the macro
+    got = await status()
+    assert got["WRITE_BUSY"] == 1, "the row write ended before the check: lengthen the pulse"
+    assert got["VMM_BUSY"] == 1, (
+        "STATUS.VMM_BUSY = 0 while a vector waits in the input buffer behind a row write")
+    await env.drain()
+    assert await status() == {"VMM_BUSY": 0, "WRITE_BUSY": 0, "RESULT_PENDING": 0}
+
+    # 2. A stalled result stream: results pile up, the next vectors wait.
+    await env.write_reg("WRITE_PULSE_CYCLES", _reset_word(env.regmap["WRITE_PULSE_CYCLES"]))
+    env.sink.pause = True
+    for _ in range(3):
+        await env.send_vector(env.random_vector())
+    await env.source.wait()
+    await ClockCycles(dut.clk, 3 * _pass_cycles(env))
+    got = await status()
+    assert got["RESULT_PENDING"] == 1, "STATUS.RESULT_PENDING = 0 with m_axis stalled"
+    assert got["VMM_BUSY"] == 1, (
+        "STATUS.VMM_BUSY = 0 while vectors wait behind a stalled result stream")
+    env.sink.pause = False
+    await env.drain()
+    assert await status() == {"VMM_BUSY": 0, "WRITE_BUSY": 0, "RESULT_PENDING": 0}
+    await env.finish()
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_timing_registers_at_their_edges(dut):
+    """Timing and write-verify registers at their minimum and maximum, each followed by row
+    writes and passes checked against the model: WRITE_PULSE_CYCLES 1 (shorter than switching:
+    only doubled retries switch) with MAX_RETRIES 0 (cells reported failed) and at its maximum,
+    WV_READ.DELAY 0, PRECHARGE_CYCLES 1 and 255, TDC_START_DELAY 0 and (full runs) 65535."""
+    env = await _start(dut, seed_offset=33)
+    c, rm, rng = env.config, env.regmap, env.rng
+    wv = rm["WV_CTRL"]
+
+    def wv_word(retries: int) -> int:
+        return (wv.field("ENABLE").mask | wv.field("PULSE_DOUBLING").mask
+                | retries << wv.field("MAX_RETRIES").lsb)
+
+    async def rewrite_and_compute(n_rows: int = 2, n_vectors: int = 3) -> None:
+        rows = rng.sample(range(c.rows), k=min(n_rows, c.rows))
+        await env.program_weights(env.random_weights(), rows=rows)
+        for _ in range(n_vectors):
+            await env.send_vector(env.random_vector(), accumulate=rng.random() < 0.5)
+        await env.drain()
+        await env.check_status()
+
+    pulse_lo, _ = field_range(rm["WRITE_PULSE_CYCLES"].field("CYCLES"))
+    _, retries_hi = field_range(wv.field("MAX_RETRIES"))
+    await env.write_reg("WRITE_PULSE_CYCLES", pulse_lo)
+    for retries in (0, retries_hi):
+        await env.write_reg("WV_CTRL", wv_word(retries))
+        await rewrite_and_compute()
+    await env.write_reg("WV_CTRL", wv.reset)
+    await env.write_reg("WRITE_PULSE_CYCLES", _reset_word(rm["WRITE_PULSE_CYCLES"]))
+    delay_lo, _ = field_range(rm["WV_READ"].field("DELAY"))
+    await env.write_reg("WV_READ", (_reset_word(rm["WV_READ"])
+                                    & ~rm["WV_READ"].field("DELAY").mask) | delay_lo)
+    await rewrite_and_compute()
+    await env.write_reg("WV_READ", _reset_word(rm["WV_READ"]))
+    for value in field_range(rm["PRECHARGE_CYCLES"].field("CYCLES")):
+        await env.write_reg("PRECHARGE_CYCLES", value)
+        await rewrite_and_compute(n_rows=0)
+    delays = field_range(rm["TDC_START_DELAY"].field("CYCLES"))
+    for value in delays if not _smoke() else delays[:1]:
+        await env.write_reg("TDC_START_DELAY", value)
+        await rewrite_and_compute(n_rows=0, n_vectors=2)
     await env.finish()

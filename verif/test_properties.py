@@ -1,0 +1,104 @@
+"""Property-based configurations: Hypothesis draws :class:`MacroConfig` from its whole legal
+space (``verif/configs.py``) and every drawn configuration must generate, lint clean and pass a
+short random-VMM run bit for bit (``verif/props.py``).
+
+* ``make test``: two drawn configurations (at most 24x24, for time) on both simulators.
+* ``make props``: ``PROPS`` (default 200) configurations from the whole space on Verilator,
+  in ``JOBS`` shards (one Hypothesis stream per pytest-xdist worker).
+
+A failure shows the shrunk configuration and the command that replays it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+
+import pytest
+from hypothesis import given, note, settings
+
+from mram_macro.config import ConfigError, MacroConfig
+from mram_macro.sim.runner import SIMULATORS
+
+from .budgets import wall_deadline_s
+from .configs import DRAWN_FIELDS, full_slug, macro_configs, parse_slug, sample_configs
+from .props import BUILD_ROOT, SHORT_NVMM, check_config, replay_command
+
+#: The ``make test`` space, for time (a Verilator build per example): arrays up to 24x24 and
+#: write pulses up to 4096 cycles, every other parameter over its whole range. ``make props``
+#: and the directed tests (e.g. ``demo --write-pulse-cycles 65535``) cover the rest.
+SMALL = {"max_rows": 24, "max_cols": 24, "max_write_pulse": 4096}
+#: ``make props`` shards (pytest-xdist workers), set by the make target.
+SHARDS = int(os.environ.get("MRAM_PROPS_SHARDS", "1"))
+
+
+def _check(config: MacroConfig, sims, seed: int) -> None:
+    note(f"configuration {config.to_json()}")
+    t0 = time.perf_counter()
+    problems = check_config(config, sims=sims, seed=seed)
+    # One line per example (Hypothesis prints its statistics only at the end of a run).
+    BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_ROOT / "progress.log", "a") as f:
+        f.write(f"{'FAIL' if problems else 'PASS'} {full_slug(config)} {','.join(sims)} "
+                f"seed {seed} {time.perf_counter() - t0:.1f} s\n")
+    assert not problems, (
+        f"drawn configuration {full_slug(config)} {config.to_json()} failed (seed {seed}):\n  "
+        + "\n  ".join(problems)
+        + f"\nreplay: {replay_command(config, sims=sims, seed=seed)}")
+
+
+def _skip_without_simulators(sims) -> None:
+    for sim in sims:
+        if shutil.which(SIMULATORS[sim]) is None:
+            pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
+
+
+# -- the space itself (cheap) ------------------------------------------------------------------
+def test_the_drawn_space_covers_every_field():
+    """A new MacroConfig parameter must be drawn too (add it to verif/configs.py)."""
+    assert set(DRAWN_FIELDS) == {f.name for f in dataclasses.fields(MacroConfig)}
+
+
+@settings(max_examples=300)
+@given(macro_configs())
+def test_drawn_configurations_are_legal_and_replay_by_slug(config):
+    assert MacroConfig.from_dict(config.to_dict()) == config
+    assert parse_slug(full_slug(config)) == config
+
+
+def test_sampled_configurations_reach_every_edge():
+    configs = sample_configs(400, seed=5)
+    assert sample_configs(400, seed=5) == configs                     # reproducible
+    for name in DRAWN_FIELDS:
+        values = {getattr(c, name) for c in configs}
+        assert len(values) > 1, f"{name} never varies"
+    assert {2, 256} <= {c.rows for c in configs} and {1, 256} <= {c.cols for c in configs}
+    assert {1, 65535} <= {c.write_pulse_cycles for c in configs}
+    assert {1, 255} <= {c.precharge_cycles for c in configs}
+    assert 12 in {c.tdc_bits for c in configs} and 32 in {c.result_width for c in configs}
+    assert any(c.result_width == c.pass_result_width for c in configs)
+    with pytest.raises(ValueError, match="not a configuration slug"):
+        parse_slug("r8_c8")
+    with pytest.raises(ConfigError, match="slug 'r8_c8_t2_w8_s8': tdc_bits=2"):
+        parse_slug("r8_c8_t2_w8_s8")
+
+
+# -- drawn configurations through the tools and the simulators ---------------------------------
+@pytest.mark.timeout(4 * wall_deadline_s("icarus", MacroConfig(rows=24, cols=24),
+                                         SHORT_NVMM))
+@given(config=macro_configs(**SMALL))
+def test_drawn_configuration_runs_on_both_simulators(config, mram_seed):
+    _skip_without_simulators(SIMULATORS)
+    _check(config, list(SIMULATORS), mram_seed)
+
+
+@pytest.mark.skipif(os.environ.get("MRAM_PROPS") != "1",
+                    reason="the long property run: `make props` (PROPS=200 configurations)")
+@pytest.mark.timeout(0)   # as long as the drawn configurations take; each run has its deadline
+@pytest.mark.parametrize("shard", range(SHARDS))
+@given(config=macro_configs())
+def test_drawn_configuration_whole_space_on_verilator(shard, config, mram_seed):
+    _skip_without_simulators(["verilator"])
+    _check(config, ["verilator"], mram_seed + shard)
