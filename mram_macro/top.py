@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, DomainRenamer, Module, Mux, Signal
 from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -21,6 +21,7 @@ from .bus.regfile import RegisterFile
 from .config import MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .periphery.accumulator import Accumulator
+from .periphery.clock_gate import ICG_VERILOG, gated_domain
 from .periphery.input_deserializer import InputDeserializer
 from .periphery.input_driver import InputDriver
 from .periphery.read_control import ReadControl
@@ -104,17 +105,36 @@ class MramMacro(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        m.submodules.regfile = regs = RegisterFile(self.regmap)
-        m.submodules.input_deserializer = deser = InputDeserializer(c)
-        m.submodules.input_driver = driver = InputDriver(rows=c.rows)
-        m.submodules.write_controller = writer = WriteController(rows=c.rows, cols=c.cols,
-                                                                 tdc_bits=c.tdc_bits)
+        m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs")
+        m.submodules.input_deserializer = deser = DomainRenamer({"sync": "g_in"})(
+            InputDeserializer(c))
+        m.submodules.input_driver = driver = DomainRenamer({"sync": "g_drv"})(
+            InputDriver(rows=c.rows))
+        m.submodules.write_controller = writer = DomainRenamer({"sync": "g_wr"})(
+            WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
-        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits)
-        m.submodules.accumulator = acc = Accumulator(cols=c.cols, tdc_bits=c.tdc_bits,
-                                                     result_width=c.result_width)
-        m.submodules.result_serializer = ser = ResultSerializer(c)
+        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits, code_domain="g_tdc")
+        m.submodules.accumulator = acc = DomainRenamer({"sync": "g_acc"})(
+            Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
+        m.submodules.result_serializer = ser = DomainRenamer({"sync": "g_ser"})(
+            ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer()
+
+        # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
+        # clocked only on the cycles on which it may change; the enables are exact supersets.
+        gated_domain(m, "g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready
+                     & ~regs.s_axil_bvalid)
+        gated_domain(m, "g_tdc", reader.tdc_clear | reader.tdc_capture | reader.tdc_window_end)
+        gated_domain(m, "g_acc", seq.capture)
+        gated_domain(m, "g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
+        gated_domain(m, "g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
+        gated_domain(m, "g_drv", seq.load_inputs | writer.bypass_load)
+        # The write controller's fail_cells register follows its failed-cells register one
+        # cycle late, so its clock runs one cycle past busy.
+        write_busy_q = Signal()
+        m.d.sync += write_busy_q.eq(writer.busy)
+        gated_domain(m, "g_wr", writer.start | writer.busy | write_busy_q)
+        gated_domain(m, "g_cnt", writer.fail_valid | writer.retry | seq.pass_done)
 
         _forward(m, self, regs, self._axil)
         _forward(m, self, deser, self._s_axis)
@@ -183,10 +203,10 @@ class MramMacro(wiring.Component):
         fail_count, retry_count = Signal(32), Signal(32)
         fail_row, fail_mask = Signal(range(c.rows)), Signal(c.cols)
         with m.If(writer.fail_valid):
-            m.d.sync += [fail_count.eq(fail_count + writer.fail_cells),
-                         fail_row.eq(writer.fail_row), fail_mask.eq(writer.fail_mask)]
+            m.d.g_cnt += [fail_count.eq(fail_count + writer.fail_cells),
+                          fail_row.eq(writer.fail_row), fail_mask.eq(writer.fail_mask)]
         with m.If(writer.retry):
-            m.d.sync += retry_count.eq(retry_count + 1)
+            m.d.g_cnt += retry_count.eq(retry_count + 1)
         m.d.comb += [
             regs.port("WV_FAIL_COUNT", "COUNT").eq(fail_count),
             regs.port("WV_RETRY_COUNT", "COUNT").eq(retry_count),
@@ -199,7 +219,7 @@ class MramMacro(wiring.Component):
         vmm_count = regs.port("VMM_COUNT", "COUNT")
         count = Signal(32)
         with m.If(seq.pass_done):
-            m.d.sync += count.eq(count + 1)
+            m.d.g_cnt += count.eq(count + 1)
         m.d.comb += [
             vmm_count.eq(count),
             regs.port("STATUS", "VMM_BUSY").eq(seq.busy | deser.valid),
@@ -220,7 +240,8 @@ def generate_verilog(config: MacroConfig | None = None, path: str | Path | None 
     see :mod:`mram_macro.portable`.
     """
     text = portable_comb_triggers(
-        verilog.convert(MramMacro(config, device=device), name=TOP_NAME, emit_src=False))
+        verilog.convert(MramMacro(config, device=device), name=TOP_NAME, emit_src=False)
+    ) + ICG_VERILOG
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)

@@ -31,8 +31,11 @@ class Tdc(wiring.Component):
     * ``all_fired`` is high once every column has a code.
     """
 
-    def __init__(self, *, cols: int, tdc_bits: int):
-        self.cols, self.tdc_bits = cols, tdc_bits
+    def __init__(self, *, cols: int, tdc_bits: int, code_domain: str = "sync"):
+        """``code_domain``: clock domain of the codes, ``fired`` and ``overflow`` (the
+        synchronisers stay on ``sync``); they change only on edges with ``clear``, ``capture``
+        or ``window_end`` high, so a clock gated by those is exact."""
+        self.cols, self.tdc_bits, self.code_domain = cols, tdc_bits, code_domain
         super().__init__({
             "cmp": In(cols),
             "clear": In(1),
@@ -55,13 +58,14 @@ class Tdc(wiring.Component):
         fired = Signal(self.cols)
         m.d.comb += self.all_fired.eq(fired.all())
         max_code = (1 << self.tdc_bits) - 1
+        d = m.d[self.code_domain]
         for c in range(self.cols):
             code = self.codes[c * self.tdc_bits:(c + 1) * self.tdc_bits]
             with m.If(self.clear):
-                m.d.sync += [fired[c].eq(0), self.overflow[c].eq(0), code.eq(0)]
+                d += [fired[c].eq(0), self.overflow[c].eq(0), code.eq(0)]
             with m.Elif(~fired[c]):
                 with m.If(self.capture & seen[c]):
-                    m.d.sync += [fired[c].eq(1), code.eq(self.code_now)]
+                    d += [fired[c].eq(1), code.eq(self.code_now)]
                 with m.Elif(self.window_end):
-                    m.d.sync += [fired[c].eq(1), code.eq(max_code), self.overflow[c].eq(1)]
+                    d += [fired[c].eq(1), code.eq(max_code), self.overflow[c].eq(1)]
         return m
