@@ -85,7 +85,13 @@ class MramMacro(wiring.Component):
     pins to the analogue array.
     """
 
-    def __init__(self, config: MacroConfig | None = None, *, device: DeviceParams | None = None):
+    def __init__(self, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
+                 clock_gating: bool = True):
+        """``clock_gating``: clock each rarely changing register group through its own clock
+        gate (periphery/clock_gate.py); False builds the ungated reference (same behaviour)."""
+        if not isinstance(clock_gating, bool):
+            raise TypeError(f"clock_gating must be a bool, not {clock_gating!r}")
+        self.clock_gating = clock_gating
         if config is None:
             config = MacroConfig()
         if not isinstance(config, MacroConfig):
@@ -113,7 +119,8 @@ class MramMacro(wiring.Component):
         m.submodules.write_controller = writer = DomainRenamer({"sync": "g_wr"})(
             WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
-        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits, code_domain="g_tdc")
+        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
+                                     code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)))
         m.submodules.accumulator = acc = DomainRenamer({"sync": "g_acc"})(
             Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
         m.submodules.result_serializer = ser = DomainRenamer({"sync": "g_ser"})(
@@ -122,19 +129,22 @@ class MramMacro(wiring.Component):
 
         # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
         # clocked only on the cycles on which it may change; the enables are exact supersets.
-        gated_domain(m, "g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready
-                     & ~regs.s_axil_bvalid)
-        gated_domain(m, "g_tdc", reader.tdc_clear | reader.tdc_capture | reader.tdc_window_end)
-        gated_domain(m, "g_acc", seq.capture)
-        gated_domain(m, "g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
-        gated_domain(m, "g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
-        gated_domain(m, "g_drv", seq.load_inputs | writer.bypass_load)
+        def gate(name, enable):
+            gated_domain(m, name, enable, gate=self.clock_gating)
+
+        gate("g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready & ~regs.s_axil_bvalid)
+        for i in range(c.cols):     # one gate per column: its code changes once per pass
+            gate(f"g_tdc{i}", tdc.code_enable[i])
+        gate("g_acc", seq.capture)
+        gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
+        gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
+        gate("g_drv", seq.load_inputs | writer.bypass_load)
         # The write controller's fail_cells register follows its failed-cells register one
         # cycle late, so its clock runs one cycle past busy.
         write_busy_q = Signal()
         m.d.sync += write_busy_q.eq(writer.busy)
-        gated_domain(m, "g_wr", writer.start | writer.busy | write_busy_q)
-        gated_domain(m, "g_cnt", writer.fail_valid | writer.retry | seq.pass_done)
+        gate("g_wr", writer.start | writer.busy | write_busy_q)
+        gate("g_cnt", writer.fail_valid | writer.retry | seq.pass_done)
 
         _forward(m, self, regs, self._axil)
         _forward(m, self, deser, self._s_axis)
@@ -233,15 +243,17 @@ class MramMacro(wiring.Component):
 
 
 def generate_verilog(config: MacroConfig | None = None, path: str | Path | None = None, *,
-                     device: DeviceParams | None = None) -> str:
+                     device: DeviceParams | None = None, clock_gating: bool = True) -> str:
     """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given.
+    ``clock_gating=False`` gives the ungated reference design (see :class:`MramMacro`).
 
     Plain Verilog-2005 that also simulates under SystemVerilog rules (``iverilog -g2012``):
     see :mod:`mram_macro.portable`.
     """
     text = portable_comb_triggers(
-        verilog.convert(MramMacro(config, device=device), name=TOP_NAME, emit_src=False)
-    ) + ICG_VERILOG
+        verilog.convert(MramMacro(config, device=device, clock_gating=clock_gating),
+                        name=TOP_NAME, emit_src=False)
+    ) + (ICG_VERILOG if clock_gating else "")
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)

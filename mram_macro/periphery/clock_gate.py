@@ -41,10 +41,11 @@ endmodule
 """
 
 
-def gated_domain(m: Module, name: str, enable) -> Signal:
+def gated_domain(m: Module, name: str, enable, *, gate: bool = True) -> Signal:
     """Add clock domain ``name`` to ``m``: ``clk`` gated by ``enable`` (or ``sync``'s reset).
 
-    Returns the enable signal actually used (``enable | rst``).
+    With ``gate`` false the domain's clock is ``clk`` itself (the ungated reference design).
+    Returns the enable signal (``enable | rst``).
     """
     if not isinstance(name, str) or not name.isidentifier() or name == "sync":
         raise ValueError(f"gated domain name must be an identifier other than 'sync', "
@@ -52,6 +53,9 @@ def gated_domain(m: Module, name: str, enable) -> Signal:
     m.domains += ClockDomain(name)
     en = Signal(name=f"{name}_en")
     m.d.comb += [en.eq(enable | ResetSignal("sync")), ResetSignal(name).eq(ResetSignal("sync"))]
+    if not gate:
+        m.d.comb += ClockSignal(name).eq(ClockSignal("sync"))
+        return en
     gclk = Signal(name=f"{name}_gclk")
     m.submodules[f"{name}_icg"] = Instance(ICG_MODULE, i_clk=ClockSignal("sync"), i_en=en,
                                            o_gclk=gclk)

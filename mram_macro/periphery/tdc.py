@@ -31,11 +31,16 @@ class Tdc(wiring.Component):
     * ``all_fired`` is high once every column has a code.
     """
 
-    def __init__(self, *, cols: int, tdc_bits: int, code_domain: str = "sync"):
-        """``code_domain``: clock domain of the codes, ``fired`` and ``overflow`` (the
-        synchronisers stay on ``sync``); they change only on edges with ``clear``, ``capture``
-        or ``window_end`` high, so a clock gated by those is exact."""
-        self.cols, self.tdc_bits, self.code_domain = cols, tdc_bits, code_domain
+    def __init__(self, *, cols: int, tdc_bits: int, code_domains: tuple[str, ...] | None = None):
+        """``code_domains``: per column, the clock domain of its code, ``fired`` and
+        ``overflow`` bits (default all ``sync``; the synchronisers stay on ``sync``). Column c's
+        bits change only on edges with ``code_enable[c]`` high, so a clock gated by it is
+        exact."""
+        if code_domains is not None and (len(code_domains) != cols or not all(
+                isinstance(d, str) and d.isidentifier() for d in code_domains)):
+            raise ValueError(f"code_domains must be {cols} domain names, not {code_domains!r}")
+        self.cols, self.tdc_bits = cols, tdc_bits
+        self.code_domains = tuple(code_domains or ("sync",) * cols)
         super().__init__({
             "cmp": In(cols),
             "clear": In(1),
@@ -45,6 +50,7 @@ class Tdc(wiring.Component):
             "codes": Out(cols * tdc_bits),
             "overflow": Out(cols),
             "all_fired": Out(1),
+            "code_enable": Out(cols),
         })
 
     def elaborate(self, platform):
@@ -58,9 +64,11 @@ class Tdc(wiring.Component):
         fired = Signal(self.cols)
         m.d.comb += self.all_fired.eq(fired.all())
         max_code = (1 << self.tdc_bits) - 1
-        d = m.d[self.code_domain]
         for c in range(self.cols):
+            d = m.d[self.code_domains[c]]
             code = self.codes[c * self.tdc_bits:(c + 1) * self.tdc_bits]
+            m.d.comb += self.code_enable[c].eq(
+                self.clear | (~fired[c] & ((self.capture & seen[c]) | self.window_end)))
             with m.If(self.clear):
                 d += [fired[c].eq(0), self.overflow[c].eq(0), code.eq(0)]
             with m.Elif(~fired[c]):
