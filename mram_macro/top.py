@@ -108,23 +108,25 @@ class MramMacro(wiring.Component):
                                           user_width=ResultFlags.size)
         super().__init__({**self._axil, **self._s_axis, **self._m_axis, **array_members(config)})
 
+    def _gated(self, domain: str, block):
+        """``block`` with its ``sync`` domain renamed to ``domain`` (ungated: unchanged, so
+        that the coverage model reads its FSMs from the plain fragment)."""
+        return DomainRenamer({"sync": domain})(block) if self.clock_gating else block
+
     def elaborate(self, platform):
         m = Module()
         c = self.config
         m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs")
-        m.submodules.input_deserializer = deser = DomainRenamer({"sync": "g_in"})(
-            InputDeserializer(c))
-        m.submodules.input_driver = driver = DomainRenamer({"sync": "g_drv"})(
-            InputDriver(rows=c.rows))
-        m.submodules.write_controller = writer = DomainRenamer({"sync": "g_wr"})(
-            WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
+        m.submodules.input_deserializer = deser = self._gated("g_in", InputDeserializer(c))
+        m.submodules.input_driver = driver = self._gated("g_drv", InputDriver(rows=c.rows))
+        m.submodules.write_controller = writer = self._gated(
+            "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)))
-        m.submodules.accumulator = acc = DomainRenamer({"sync": "g_acc"})(
-            Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
-        m.submodules.result_serializer = ser = DomainRenamer({"sync": "g_ser"})(
-            ResultSerializer(c))
+        m.submodules.accumulator = acc = self._gated(
+            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
+        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer()
 
         # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
