@@ -7,122 +7,267 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   reg \$auto$verilog_backend.cc:2355:dump_module$5 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
-  wire [15:0] \$10 ;
-  wire \$100 ;
-  wire \$101 ;
-  wire \$102 ;
-  wire \$103 ;
-  wire \$104 ;
-  wire \$105 ;
-  wire \$106 ;
-  wire \$107 ;
-  wire \$108 ;
-  wire \$109 ;
-  wire [15:0] \$11 ;
-  wire \$110 ;
-  wire \$111 ;
-  wire \$112 ;
-  wire \$113 ;
-  wire \$114 ;
-  wire \$115 ;
-  wire \$116 ;
-  wire \$117 ;
-  wire \$118 ;
-  wire \$119 ;
-  wire [15:0] \$12 ;
-  wire \$120 ;
-  wire \$121 ;
-  wire \$122 ;
-  wire \$123 ;
-  wire \$124 ;
-  wire \$125 ;
-  wire \$126 ;
-  wire \$127 ;
-  wire \$128 ;
-  wire \$129 ;
-  wire [15:0] \$13 ;
-  wire \$130 ;
-  wire \$131 ;
-  wire \$132 ;
-  wire \$133 ;
-  wire \$134 ;
-  wire \$135 ;
-  wire \$136 ;
-  wire \$137 ;
-  wire [1:0] \$138 ;
-  wire [15:0] \$14 ;
-  wire [15:0] \$15 ;
-  wire [15:0] \$16 ;
-  wire [15:0] \$17 ;
-  wire [15:0] \$18 ;
-  wire [15:0] \$19 ;
-  wire [32:0] \$2 ;
-  wire [15:0] \$20 ;
-  wire [15:0] \$21 ;
-  wire [15:0] \$22 ;
-  wire [15:0] \$23 ;
-  wire [15:0] \$24 ;
-  wire [15:0] \$25 ;
-  wire [15:0] \$26 ;
-  wire [15:0] \$27 ;
-  wire [15:0] \$28 ;
-  wire [15:0] \$29 ;
-  wire [32:0] \$3 ;
-  wire [15:0] \$30 ;
-  wire [15:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [15:0] \$33 ;
-  wire [15:0] \$34 ;
-  wire [15:0] \$35 ;
-  wire [15:0] \$36 ;
-  wire [15:0] \$37 ;
-  wire [15:0] \$38 ;
-  wire [15:0] \$39 ;
-  wire [32:0] \$4 ;
-  wire [15:0] \$40 ;
-  wire [15:0] \$41 ;
-  wire [15:0] \$42 ;
-  wire [15:0] \$43 ;
-  wire [15:0] \$44 ;
-  wire [15:0] \$45 ;
-  wire [15:0] \$46 ;
-  wire [15:0] \$47 ;
-  wire [15:0] \$48 ;
-  wire [15:0] \$49 ;
-  reg [31:0] \$5 ;
-  wire [15:0] \$50 ;
-  wire [15:0] \$51 ;
-  wire [15:0] \$52 ;
-  wire [15:0] \$53 ;
-  wire [15:0] \$54 ;
-  wire [15:0] \$55 ;
-  wire [15:0] \$56 ;
-  wire [15:0] \$57 ;
-  wire [15:0] \$58 ;
-  wire [15:0] \$59 ;
-  reg [5:0] \$6 ;
-  wire [15:0] \$60 ;
-  wire [15:0] \$61 ;
-  wire [15:0] \$62 ;
-  wire [15:0] \$63 ;
-  wire [15:0] \$64 ;
-  wire [15:0] \$65 ;
-  wire [15:0] \$66 ;
-  wire [15:0] \$67 ;
-  wire [15:0] \$68 ;
-  wire [15:0] \$69 ;
-  reg [63:0] \$7 ;
-  wire [15:0] \$70 ;
-  wire [15:0] \$71 ;
-  wire [15:0] \$72 ;
-  wire [15:0] \$73 ;
+  wire \$10 ;
+  wire [6:0] \$100 ;
+  wire [6:0] \$101 ;
+  wire [6:0] \$102 ;
+  wire [6:0] \$103 ;
+  wire [6:0] \$104 ;
+  wire [6:0] \$105 ;
+  wire [6:0] \$106 ;
+  wire [6:0] \$107 ;
+  wire [6:0] \$108 ;
+  wire [6:0] \$109 ;
+  wire \$11 ;
+  wire [6:0] \$110 ;
+  wire [6:0] \$111 ;
+  wire [6:0] \$112 ;
+  wire [6:0] \$113 ;
+  wire [6:0] \$114 ;
+  wire [6:0] \$115 ;
+  wire [6:0] \$116 ;
+  wire [6:0] \$117 ;
+  wire [6:0] \$118 ;
+  wire [6:0] \$119 ;
+  wire \$12 ;
+  wire [6:0] \$120 ;
+  wire [6:0] \$121 ;
+  wire [6:0] \$122 ;
+  wire [6:0] \$123 ;
+  wire [6:0] \$124 ;
+  wire [6:0] \$125 ;
+  wire [6:0] \$126 ;
+  wire [6:0] \$127 ;
+  wire [6:0] \$128 ;
+  wire [6:0] \$129 ;
+  wire \$13 ;
+  wire [6:0] \$130 ;
+  wire [6:0] \$131 ;
+  wire [6:0] \$132 ;
+  wire [6:0] \$133 ;
+  wire [6:0] \$134 ;
+  wire [6:0] \$135 ;
+  wire [6:0] \$136 ;
+  wire [6:0] \$137 ;
+  wire [6:0] \$138 ;
+  wire [6:0] \$139 ;
+  wire \$14 ;
+  wire [6:0] \$140 ;
+  wire [6:0] \$141 ;
+  wire [6:0] \$142 ;
+  wire [6:0] \$143 ;
+  wire [6:0] \$144 ;
+  wire [6:0] \$145 ;
+  wire [6:0] \$146 ;
+  wire [6:0] \$147 ;
+  wire [6:0] \$148 ;
+  wire [6:0] \$149 ;
+  wire \$15 ;
+  wire [6:0] \$150 ;
+  wire [6:0] \$151 ;
+  wire [6:0] \$152 ;
+  wire [6:0] \$153 ;
+  wire [6:0] \$154 ;
+  wire [15:0] \$155 ;
+  wire [15:0] \$156 ;
+  wire [15:0] \$157 ;
+  wire [15:0] \$158 ;
+  wire [15:0] \$159 ;
+  wire \$16 ;
+  wire [15:0] \$160 ;
+  wire [15:0] \$161 ;
+  wire [15:0] \$162 ;
+  wire [15:0] \$163 ;
+  wire [15:0] \$164 ;
+  wire [15:0] \$165 ;
+  wire [15:0] \$166 ;
+  wire [15:0] \$167 ;
+  wire [15:0] \$168 ;
+  wire [15:0] \$169 ;
+  wire \$17 ;
+  wire [15:0] \$170 ;
+  wire [15:0] \$171 ;
+  wire [15:0] \$172 ;
+  wire [15:0] \$173 ;
+  wire [15:0] \$174 ;
+  wire [15:0] \$175 ;
+  wire [15:0] \$176 ;
+  wire [15:0] \$177 ;
+  wire [15:0] \$178 ;
+  wire [15:0] \$179 ;
+  wire [32:0] \$18 ;
+  wire [15:0] \$180 ;
+  wire [15:0] \$181 ;
+  wire [15:0] \$182 ;
+  wire [15:0] \$183 ;
+  wire [15:0] \$184 ;
+  wire [15:0] \$185 ;
+  wire [15:0] \$186 ;
+  wire [15:0] \$187 ;
+  wire [15:0] \$188 ;
+  wire [15:0] \$189 ;
+  wire [32:0] \$19 ;
+  wire [15:0] \$190 ;
+  wire [15:0] \$191 ;
+  wire [15:0] \$192 ;
+  wire [15:0] \$193 ;
+  wire [15:0] \$194 ;
+  wire [15:0] \$195 ;
+  wire [15:0] \$196 ;
+  wire [15:0] \$197 ;
+  wire [15:0] \$198 ;
+  wire [15:0] \$199 ;
+  wire \$2 ;
+  wire [32:0] \$20 ;
+  wire [15:0] \$200 ;
+  wire [15:0] \$201 ;
+  wire [15:0] \$202 ;
+  wire [15:0] \$203 ;
+  wire [15:0] \$204 ;
+  wire [15:0] \$205 ;
+  wire [15:0] \$206 ;
+  wire [15:0] \$207 ;
+  wire [15:0] \$208 ;
+  wire [15:0] \$209 ;
+  reg \$21 ;
+  wire [15:0] \$210 ;
+  wire [15:0] \$211 ;
+  wire [15:0] \$212 ;
+  wire [15:0] \$213 ;
+  wire [15:0] \$214 ;
+  wire [15:0] \$215 ;
+  wire [15:0] \$216 ;
+  wire [15:0] \$217 ;
+  wire [15:0] \$218 ;
+  wire \$219 ;
+  reg [31:0] \$22 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire \$229 ;
+  reg [5:0] \$23 ;
+  wire \$230 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
+  reg [63:0] \$24 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire \$249 ;
+  reg [31:0] \$25 ;
+  wire \$250 ;
+  wire \$251 ;
+  wire \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
+  wire \$259 ;
+  reg [31:0] \$26 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
+  wire \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire [1:0] \$283 ;
+  wire \$29 ;
+  wire \$3 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
+  wire \$4 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
+  wire \$45 ;
+  wire \$46 ;
+  wire \$47 ;
+  wire \$48 ;
+  wire \$49 ;
+  wire \$5 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
+  wire \$6 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire \$65 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
+  wire \$7 ;
+  wire \$70 ;
+  wire \$71 ;
+  wire \$72 ;
+  wire \$73 ;
   wire \$74 ;
   wire \$75 ;
   wire \$76 ;
   wire \$77 ;
   wire \$78 ;
   wire \$79 ;
-  reg [31:0] \$8 ;
+  wire \$8 ;
   wire \$80 ;
   wire \$81 ;
   wire \$82 ;
@@ -133,54 +278,54 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$87 ;
   wire \$88 ;
   wire \$89 ;
-  reg [31:0] \$9 ;
+  wire \$9 ;
   wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
-  wire \$93 ;
-  wire \$94 ;
-  wire \$95 ;
-  wire \$96 ;
-  wire \$97 ;
-  wire \$98 ;
-  wire \$99 ;
+  wire [6:0] \$91 ;
+  wire [6:0] \$92 ;
+  wire [6:0] \$93 ;
+  wire [6:0] \$94 ;
+  wire [6:0] \$95 ;
+  wire [6:0] \$96 ;
+  wire [6:0] \$97 ;
+  wire [6:0] \$98 ;
+  wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$300  = 6'h00;
+  reg [5:0] \$signal$589  = 6'h00;
   wire accumulate;
-  wire \accumulate$183 ;
+  wire \accumulate$476 ;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$85 ;
+  wire [63:0] \arr_bypass_l$379 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$86 ;
+  wire [63:0] \arr_bypass_r$380 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$101 ;
+  wire \arr_eval$395 ;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$100 ;
+  wire \arr_pre$394 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$293 ;
+  wire [63:0] \arr_wr_data$582 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$294 ;
+  wire \arr_wr_pulse$583 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$291 ;
+  wire [63:0] \arr_wr_row$580 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$292 ;
+  wire \arr_wr_side$581 ;
   wire array_idle;
-  wire \array_idle$278 ;
+  wire \array_idle$567 ;
   wire busy;
-  wire \busy$269 ;
-  wire \busy$309 ;
+  wire \busy$329 ;
+  wire \busy$597 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -249,68 +394,353 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$180 ;
-  wire \capture$181 ;
+  wire \capture$399 ;
+  wire \capture$474 ;
   wire clear;
   input clk;
   wire clk;
   wire [63:0] cmp;
+  wire [63:0] code_enable;
   wire [6:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$114 ;
-  wire [447:0] \codes$288 ;
+  wire [447:0] \codes$408 ;
+  wire [447:0] \codes$577 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$272 ;
+  wire [63:0] \data$561 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$318 ;
+  wire [63:0] \fail_mask$605 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [3:0] flags;
-  wire \flags$264 ;
-  wire \flags$264.overflow ;
+  wire \flags$555 ;
+  wire \flags$555.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
   wire \flags.shift ;
+  wire g_acc_clk;
+  wire g_acc_en;
+  wire g_acc_gclk;
+  wire g_acc_rst;
+  wire g_cnt_clk;
+  wire g_cnt_en;
+  wire g_cnt_gclk;
+  wire g_cnt_rst;
+  wire g_drv_clk;
+  wire g_drv_en;
+  wire g_drv_gclk;
+  wire g_drv_rst;
+  wire g_in_clk;
+  wire g_in_en;
+  wire g_in_gclk;
+  wire g_in_rst;
+  wire g_regs_clk;
+  wire g_regs_en;
+  wire g_regs_gclk;
+  wire g_regs_rst;
+  wire g_ser_clk;
+  wire g_ser_en;
+  wire g_ser_gclk;
+  wire g_ser_rst;
+  wire g_tdc0_clk;
+  wire g_tdc0_en;
+  wire g_tdc0_gclk;
+  wire g_tdc0_rst;
+  wire g_tdc10_clk;
+  wire g_tdc10_en;
+  wire g_tdc10_gclk;
+  wire g_tdc10_rst;
+  wire g_tdc11_clk;
+  wire g_tdc11_en;
+  wire g_tdc11_gclk;
+  wire g_tdc11_rst;
+  wire g_tdc12_clk;
+  wire g_tdc12_en;
+  wire g_tdc12_gclk;
+  wire g_tdc12_rst;
+  wire g_tdc13_clk;
+  wire g_tdc13_en;
+  wire g_tdc13_gclk;
+  wire g_tdc13_rst;
+  wire g_tdc14_clk;
+  wire g_tdc14_en;
+  wire g_tdc14_gclk;
+  wire g_tdc14_rst;
+  wire g_tdc15_clk;
+  wire g_tdc15_en;
+  wire g_tdc15_gclk;
+  wire g_tdc15_rst;
+  wire g_tdc16_clk;
+  wire g_tdc16_en;
+  wire g_tdc16_gclk;
+  wire g_tdc16_rst;
+  wire g_tdc17_clk;
+  wire g_tdc17_en;
+  wire g_tdc17_gclk;
+  wire g_tdc17_rst;
+  wire g_tdc18_clk;
+  wire g_tdc18_en;
+  wire g_tdc18_gclk;
+  wire g_tdc18_rst;
+  wire g_tdc19_clk;
+  wire g_tdc19_en;
+  wire g_tdc19_gclk;
+  wire g_tdc19_rst;
+  wire g_tdc1_clk;
+  wire g_tdc1_en;
+  wire g_tdc1_gclk;
+  wire g_tdc1_rst;
+  wire g_tdc20_clk;
+  wire g_tdc20_en;
+  wire g_tdc20_gclk;
+  wire g_tdc20_rst;
+  wire g_tdc21_clk;
+  wire g_tdc21_en;
+  wire g_tdc21_gclk;
+  wire g_tdc21_rst;
+  wire g_tdc22_clk;
+  wire g_tdc22_en;
+  wire g_tdc22_gclk;
+  wire g_tdc22_rst;
+  wire g_tdc23_clk;
+  wire g_tdc23_en;
+  wire g_tdc23_gclk;
+  wire g_tdc23_rst;
+  wire g_tdc24_clk;
+  wire g_tdc24_en;
+  wire g_tdc24_gclk;
+  wire g_tdc24_rst;
+  wire g_tdc25_clk;
+  wire g_tdc25_en;
+  wire g_tdc25_gclk;
+  wire g_tdc25_rst;
+  wire g_tdc26_clk;
+  wire g_tdc26_en;
+  wire g_tdc26_gclk;
+  wire g_tdc26_rst;
+  wire g_tdc27_clk;
+  wire g_tdc27_en;
+  wire g_tdc27_gclk;
+  wire g_tdc27_rst;
+  wire g_tdc28_clk;
+  wire g_tdc28_en;
+  wire g_tdc28_gclk;
+  wire g_tdc28_rst;
+  wire g_tdc29_clk;
+  wire g_tdc29_en;
+  wire g_tdc29_gclk;
+  wire g_tdc29_rst;
+  wire g_tdc2_clk;
+  wire g_tdc2_en;
+  wire g_tdc2_gclk;
+  wire g_tdc2_rst;
+  wire g_tdc30_clk;
+  wire g_tdc30_en;
+  wire g_tdc30_gclk;
+  wire g_tdc30_rst;
+  wire g_tdc31_clk;
+  wire g_tdc31_en;
+  wire g_tdc31_gclk;
+  wire g_tdc31_rst;
+  wire g_tdc32_clk;
+  wire g_tdc32_en;
+  wire g_tdc32_gclk;
+  wire g_tdc32_rst;
+  wire g_tdc33_clk;
+  wire g_tdc33_en;
+  wire g_tdc33_gclk;
+  wire g_tdc33_rst;
+  wire g_tdc34_clk;
+  wire g_tdc34_en;
+  wire g_tdc34_gclk;
+  wire g_tdc34_rst;
+  wire g_tdc35_clk;
+  wire g_tdc35_en;
+  wire g_tdc35_gclk;
+  wire g_tdc35_rst;
+  wire g_tdc36_clk;
+  wire g_tdc36_en;
+  wire g_tdc36_gclk;
+  wire g_tdc36_rst;
+  wire g_tdc37_clk;
+  wire g_tdc37_en;
+  wire g_tdc37_gclk;
+  wire g_tdc37_rst;
+  wire g_tdc38_clk;
+  wire g_tdc38_en;
+  wire g_tdc38_gclk;
+  wire g_tdc38_rst;
+  wire g_tdc39_clk;
+  wire g_tdc39_en;
+  wire g_tdc39_gclk;
+  wire g_tdc39_rst;
+  wire g_tdc3_clk;
+  wire g_tdc3_en;
+  wire g_tdc3_gclk;
+  wire g_tdc3_rst;
+  wire g_tdc40_clk;
+  wire g_tdc40_en;
+  wire g_tdc40_gclk;
+  wire g_tdc40_rst;
+  wire g_tdc41_clk;
+  wire g_tdc41_en;
+  wire g_tdc41_gclk;
+  wire g_tdc41_rst;
+  wire g_tdc42_clk;
+  wire g_tdc42_en;
+  wire g_tdc42_gclk;
+  wire g_tdc42_rst;
+  wire g_tdc43_clk;
+  wire g_tdc43_en;
+  wire g_tdc43_gclk;
+  wire g_tdc43_rst;
+  wire g_tdc44_clk;
+  wire g_tdc44_en;
+  wire g_tdc44_gclk;
+  wire g_tdc44_rst;
+  wire g_tdc45_clk;
+  wire g_tdc45_en;
+  wire g_tdc45_gclk;
+  wire g_tdc45_rst;
+  wire g_tdc46_clk;
+  wire g_tdc46_en;
+  wire g_tdc46_gclk;
+  wire g_tdc46_rst;
+  wire g_tdc47_clk;
+  wire g_tdc47_en;
+  wire g_tdc47_gclk;
+  wire g_tdc47_rst;
+  wire g_tdc48_clk;
+  wire g_tdc48_en;
+  wire g_tdc48_gclk;
+  wire g_tdc48_rst;
+  wire g_tdc49_clk;
+  wire g_tdc49_en;
+  wire g_tdc49_gclk;
+  wire g_tdc49_rst;
+  wire g_tdc4_clk;
+  wire g_tdc4_en;
+  wire g_tdc4_gclk;
+  wire g_tdc4_rst;
+  wire g_tdc50_clk;
+  wire g_tdc50_en;
+  wire g_tdc50_gclk;
+  wire g_tdc50_rst;
+  wire g_tdc51_clk;
+  wire g_tdc51_en;
+  wire g_tdc51_gclk;
+  wire g_tdc51_rst;
+  wire g_tdc52_clk;
+  wire g_tdc52_en;
+  wire g_tdc52_gclk;
+  wire g_tdc52_rst;
+  wire g_tdc53_clk;
+  wire g_tdc53_en;
+  wire g_tdc53_gclk;
+  wire g_tdc53_rst;
+  wire g_tdc54_clk;
+  wire g_tdc54_en;
+  wire g_tdc54_gclk;
+  wire g_tdc54_rst;
+  wire g_tdc55_clk;
+  wire g_tdc55_en;
+  wire g_tdc55_gclk;
+  wire g_tdc55_rst;
+  wire g_tdc56_clk;
+  wire g_tdc56_en;
+  wire g_tdc56_gclk;
+  wire g_tdc56_rst;
+  wire g_tdc57_clk;
+  wire g_tdc57_en;
+  wire g_tdc57_gclk;
+  wire g_tdc57_rst;
+  wire g_tdc58_clk;
+  wire g_tdc58_en;
+  wire g_tdc58_gclk;
+  wire g_tdc58_rst;
+  wire g_tdc59_clk;
+  wire g_tdc59_en;
+  wire g_tdc59_gclk;
+  wire g_tdc59_rst;
+  wire g_tdc5_clk;
+  wire g_tdc5_en;
+  wire g_tdc5_gclk;
+  wire g_tdc5_rst;
+  wire g_tdc60_clk;
+  wire g_tdc60_en;
+  wire g_tdc60_gclk;
+  wire g_tdc60_rst;
+  wire g_tdc61_clk;
+  wire g_tdc61_en;
+  wire g_tdc61_gclk;
+  wire g_tdc61_rst;
+  wire g_tdc62_clk;
+  wire g_tdc62_en;
+  wire g_tdc62_gclk;
+  wire g_tdc62_rst;
+  wire g_tdc63_clk;
+  wire g_tdc63_en;
+  wire g_tdc63_gclk;
+  wire g_tdc63_rst;
+  wire g_tdc6_clk;
+  wire g_tdc6_en;
+  wire g_tdc6_gclk;
+  wire g_tdc6_rst;
+  wire g_tdc7_clk;
+  wire g_tdc7_en;
+  wire g_tdc7_gclk;
+  wire g_tdc7_rst;
+  wire g_tdc8_clk;
+  wire g_tdc8_en;
+  wire g_tdc8_gclk;
+  wire g_tdc8_rst;
+  wire g_tdc9_clk;
+  wire g_tdc9_en;
+  wire g_tdc9_gclk;
+  wire g_tdc9_rst;
+  wire g_wr_clk;
+  wire g_wr_en;
+  wire g_wr_gclk;
+  wire g_wr_rst;
   wire idle;
   wire length_error;
   wire load;
-  wire \load$257 ;
+  wire \load$549 ;
   wire load_inputs;
   wire load_raw;
   output [31:0] m_axis_tdata;
   wire [31:0] m_axis_tdata;
-  wire [31:0] \m_axis_tdata$64 ;
+  wire [31:0] \m_axis_tdata$361 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$67 ;
+  wire \m_axis_tlast$364 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$66 ;
+  wire \m_axis_tready$363 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$68 ;
+  wire \m_axis_tuser$365 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$65 ;
+  wire \m_axis_tvalid$362 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$187 ;
+  wire \negate$480 ;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$289 ;
+  wire [63:0] \overflow$578 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -320,10 +750,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$287 ;
+  wire \read_done$576 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$89 ;
+  wire \read_start$383 ;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -332,81 +762,81 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$51 ;
+  wire [11:0] \s_axil_araddr$349 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$52 ;
+  wire [2:0] \s_axil_arprot$350 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$54 ;
+  wire \s_axil_arready$352 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$53 ;
+  wire \s_axil_arvalid$351 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$40 ;
+  wire [11:0] \s_axil_awaddr$341 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$41 ;
+  wire [2:0] \s_axil_awprot$342 ;
   output s_axil_awready;
   wire s_axil_awready;
-  wire \s_axil_awready$43 ;
+  wire \s_axil_awready$41 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$42 ;
+  wire \s_axil_awvalid$343 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$50 ;
+  wire \s_axil_bready$348 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$48 ;
+  wire [1:0] \s_axil_bresp$347 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
-  wire \s_axil_bvalid$49 ;
+  wire \s_axil_bvalid$43 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$55 ;
+  wire [31:0] \s_axil_rdata$353 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$58 ;
+  wire \s_axil_rready$356 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$56 ;
+  wire [1:0] \s_axil_rresp$354 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$57 ;
+  wire \s_axil_rvalid$355 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$44 ;
+  wire [31:0] \s_axil_wdata$344 ;
   output s_axil_wready;
   wire s_axil_wready;
-  wire \s_axil_wready$47 ;
+  wire \s_axil_wready$42 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$45 ;
+  wire [3:0] \s_axil_wstrb$345 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$46 ;
+  wire \s_axil_wvalid$346 ;
   input [31:0] s_axis_tdata;
   wire [31:0] s_axis_tdata;
-  wire [31:0] \s_axis_tdata$59 ;
+  wire [31:0] \s_axis_tdata$357 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$62 ;
+  wire \s_axis_tlast$359 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$61 ;
+  wire \s_axis_tready$317 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$63 ;
+  wire [3:0] \s_axis_tuser$360 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$60 ;
+  wire \s_axis_tvalid$358 ;
   wire shift;
-  wire \shift$185 ;
+  wire \shift$478 ;
   wire short;
   wire start;
-  wire \start$266 ;
+  wire \start$381 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -503,6 +933,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [31:0] weight_data1_bits;
   wire window_end;
   wire write_busy;
+  reg write_busy_q = 1'h0;
   wire [15:0] write_pulse_cycles_cycles;
   wire [15:0] write_row_addr_row;
   wire wv_ctrl_enable;
@@ -516,296 +947,803 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [7:0] wv_read_threshold;
   reg [31:0] wv_retry_count_count = 32'd0;
   wire [63:0] x;
-  assign start = read_start | \read_start$89 ;
+  assign \$1  = ~ s_axil_awready;
+  assign \$2  = ~ s_axil_wready;
+  assign \$3  = \$1  & \$2 ;
+  assign \$4  = ~ s_axil_bvalid;
+  assign \$5  = \$3  & \$4 ;
+  assign g_regs_en = \$5  | rst;
+  assign g_tdc0_en = code_enable[0] | rst;
+  assign g_tdc1_en = code_enable[1] | rst;
+  assign g_tdc2_en = code_enable[2] | rst;
+  assign g_tdc3_en = code_enable[3] | rst;
+  assign g_tdc4_en = code_enable[4] | rst;
+  assign g_tdc5_en = code_enable[5] | rst;
+  assign g_tdc6_en = code_enable[6] | rst;
+  assign g_tdc7_en = code_enable[7] | rst;
+  assign g_tdc8_en = code_enable[8] | rst;
+  assign g_tdc9_en = code_enable[9] | rst;
+  assign g_tdc10_en = code_enable[10] | rst;
+  assign g_tdc11_en = code_enable[11] | rst;
+  assign g_tdc12_en = code_enable[12] | rst;
+  assign g_tdc13_en = code_enable[13] | rst;
+  assign g_tdc14_en = code_enable[14] | rst;
+  assign g_tdc15_en = code_enable[15] | rst;
+  assign g_tdc16_en = code_enable[16] | rst;
+  assign g_tdc17_en = code_enable[17] | rst;
+  assign g_tdc18_en = code_enable[18] | rst;
+  assign g_tdc19_en = code_enable[19] | rst;
+  assign g_tdc20_en = code_enable[20] | rst;
+  assign g_tdc21_en = code_enable[21] | rst;
+  assign g_tdc22_en = code_enable[22] | rst;
+  assign g_tdc23_en = code_enable[23] | rst;
+  assign g_tdc24_en = code_enable[24] | rst;
+  assign g_tdc25_en = code_enable[25] | rst;
+  assign g_tdc26_en = code_enable[26] | rst;
+  assign g_tdc27_en = code_enable[27] | rst;
+  assign g_tdc28_en = code_enable[28] | rst;
+  assign g_tdc29_en = code_enable[29] | rst;
+  assign g_tdc30_en = code_enable[30] | rst;
+  assign g_tdc31_en = code_enable[31] | rst;
+  assign g_tdc32_en = code_enable[32] | rst;
+  assign g_tdc33_en = code_enable[33] | rst;
+  assign g_tdc34_en = code_enable[34] | rst;
+  assign g_tdc35_en = code_enable[35] | rst;
+  assign g_tdc36_en = code_enable[36] | rst;
+  assign g_tdc37_en = code_enable[37] | rst;
+  assign g_tdc38_en = code_enable[38] | rst;
+  assign g_tdc39_en = code_enable[39] | rst;
+  assign g_tdc40_en = code_enable[40] | rst;
+  assign g_tdc41_en = code_enable[41] | rst;
+  assign g_tdc42_en = code_enable[42] | rst;
+  assign g_tdc43_en = code_enable[43] | rst;
+  assign g_tdc44_en = code_enable[44] | rst;
+  assign g_tdc45_en = code_enable[45] | rst;
+  assign g_tdc46_en = code_enable[46] | rst;
+  assign g_tdc47_en = code_enable[47] | rst;
+  assign g_tdc48_en = code_enable[48] | rst;
+  assign g_tdc49_en = code_enable[49] | rst;
+  assign g_tdc50_en = code_enable[50] | rst;
+  assign g_tdc51_en = code_enable[51] | rst;
+  assign g_tdc52_en = code_enable[52] | rst;
+  assign g_tdc53_en = code_enable[53] | rst;
+  assign g_tdc54_en = code_enable[54] | rst;
+  assign g_tdc55_en = code_enable[55] | rst;
+  assign g_tdc56_en = code_enable[56] | rst;
+  assign g_tdc57_en = code_enable[57] | rst;
+  assign g_tdc58_en = code_enable[58] | rst;
+  assign g_tdc59_en = code_enable[59] | rst;
+  assign g_tdc60_en = code_enable[60] | rst;
+  assign g_tdc61_en = code_enable[61] | rst;
+  assign g_tdc62_en = code_enable[62] | rst;
+  assign g_tdc63_en = code_enable[63] | rst;
+  assign g_acc_en = capture | rst;
+  assign \$6  = ~ m_axis_tvalid;
+  assign \$7  = emit & \$6 ;
+  assign \$8  = m_axis_tvalid & m_axis_tready;
+  assign \$9  = \$7  | \$8 ;
+  assign g_ser_en = \$9  | rst;
+  assign \$10  = s_axis_tvalid & s_axis_tready;
+  assign \$11  = take | \$10 ;
+  assign g_in_en = \$11  | rst;
+  assign \$12  = load_inputs | bypass_load;
+  assign g_drv_en = \$12  | rst;
+  assign \$13  = start | \busy$329 ;
+  assign \$14  = \$13  | write_busy_q;
+  assign g_wr_en = \$14  | rst;
+  assign \$15  = fail_valid | retry;
+  assign \$16  = \$15  | pass_done;
+  assign g_cnt_en = \$16  | rst;
+  assign \start$381  = read_start | \read_start$383 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74  } : { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
-  assign \flags$264  = | overflow;
-  assign status_vmm_busy = \busy$309  | vector_valid;
-  assign \$1  = | overflow;
-  assign status_tdc_overflow_set = pass_done & \$1 ;
-  assign \$2  = wv_fail_count_count + fail_cells;
-  assign \$3  = wv_retry_count_count + 1'h1;
-  assign \$4  = vmm_count_count + 1'h1;
+  assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221 , \$220 , \$219  } : { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
+  assign \flags$555  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign status_vmm_busy = \busy$597  | vector_valid;
+  assign \$17  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign status_tdc_overflow_set = pass_done & \$17 ;
+  assign \$18  = wv_fail_count_count + fail_cells;
+  assign \$19  = wv_retry_count_count + 1'h1;
+  assign \$20  = vmm_count_count + 1'h1;
   always @(posedge clk)
-    wv_fail_count_count <= \$5 ;
-  always @(posedge clk)
-    \$signal$300  <= \$6 ;
-  always @(posedge clk)
-    fail_mask <= \$7 ;
-  always @(posedge clk)
-    wv_retry_count_count <= \$8 ;
-  always @(posedge clk)
-    vmm_count_count <= \$9 ;
+    write_busy_q <= \$21 ;
+  always @(posedge g_cnt_clk)
+    wv_fail_count_count <= \$22 ;
+  always @(posedge g_cnt_clk)
+    \$signal$589  <= \$23 ;
+  always @(posedge g_cnt_clk)
+    fail_mask <= \$24 ;
+  always @(posedge g_cnt_clk)
+    wv_retry_count_count <= \$25 ;
+  always @(posedge g_cnt_clk)
+    vmm_count_count <= \$26 ;
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
-    .capture(\capture$180 ),
+    .capture(capture),
+    .g_acc_clk(g_acc_clk),
+    .g_acc_rst(rst),
+    .\port$2329$0 (\$155 ),
+    .\port$2340$0 (\$156 ),
+    .\port$2351$0 (\$157 ),
+    .\port$2362$0 (\$158 ),
+    .\port$2373$0 (\$159 ),
+    .\port$2384$0 (\$160 ),
+    .\port$2395$0 (\$161 ),
+    .\port$2406$0 (\$162 ),
+    .\port$2417$0 (\$163 ),
+    .\port$2428$0 (\$164 ),
+    .\port$2439$0 (\$165 ),
+    .\port$2450$0 (\$166 ),
+    .\port$2461$0 (\$167 ),
+    .\port$2472$0 (\$168 ),
+    .\port$2483$0 (\$169 ),
+    .\port$2494$0 (\$170 ),
+    .\port$2505$0 (\$171 ),
+    .\port$2516$0 (\$172 ),
+    .\port$2527$0 (\$173 ),
+    .\port$2538$0 (\$174 ),
+    .\port$2549$0 (\$175 ),
+    .\port$2560$0 (\$176 ),
+    .\port$2571$0 (\$177 ),
+    .\port$2582$0 (\$178 ),
+    .\port$2593$0 (\$179 ),
+    .\port$2604$0 (\$180 ),
+    .\port$2615$0 (\$181 ),
+    .\port$2626$0 (\$182 ),
+    .\port$2637$0 (\$183 ),
+    .\port$2648$0 (\$184 ),
+    .\port$2659$0 (\$185 ),
+    .\port$2670$0 (\$186 ),
+    .\port$2681$0 (\$187 ),
+    .\port$2692$0 (\$188 ),
+    .\port$2703$0 (\$189 ),
+    .\port$2714$0 (\$190 ),
+    .\port$2725$0 (\$191 ),
+    .\port$2736$0 (\$192 ),
+    .\port$2747$0 (\$193 ),
+    .\port$2758$0 (\$194 ),
+    .\port$2769$0 (\$195 ),
+    .\port$2780$0 (\$196 ),
+    .\port$2791$0 (\$197 ),
+    .\port$2802$0 (\$198 ),
+    .\port$2813$0 (\$199 ),
+    .\port$2824$0 (\$200 ),
+    .\port$2835$0 (\$201 ),
+    .\port$2846$0 (\$202 ),
+    .\port$2857$0 (\$203 ),
+    .\port$2868$0 (\$204 ),
+    .\port$2879$0 (\$205 ),
+    .\port$2890$0 (\$206 ),
+    .\port$2901$0 (\$207 ),
+    .\port$2912$0 (\$208 ),
+    .\port$2923$0 (\$209 ),
+    .\port$2934$0 (\$210 ),
+    .\port$2945$0 (\$211 ),
+    .\port$2956$0 (\$212 ),
+    .\port$2967$0 (\$213 ),
+    .\port$2978$0 (\$214 ),
+    .\port$2989$0 (\$215 ),
+    .\port$3000$0 (\$216 ),
+    .\port$3011$0 (\$217 ),
+    .\port$3022$0 (\$218 ),
+    .\port$3034$0 (\$219 ),
+    .\port$3046$0 (\$220 ),
+    .\port$3058$0 (\$221 ),
+    .\port$3070$0 (\$222 ),
+    .\port$3082$0 (\$223 ),
+    .\port$3094$0 (\$224 ),
+    .\port$3106$0 (\$225 ),
+    .\port$3118$0 (\$226 ),
+    .\port$3130$0 (\$227 ),
+    .\port$3142$0 (\$228 ),
+    .\port$3154$0 (\$229 ),
+    .\port$3166$0 (\$230 ),
+    .\port$3178$0 (\$231 ),
+    .\port$3190$0 (\$232 ),
+    .\port$3202$0 (\$233 ),
+    .\port$3214$0 (\$234 ),
+    .\port$3226$0 (\$235 ),
+    .\port$3238$0 (\$236 ),
+    .\port$3250$0 (\$237 ),
+    .\port$3262$0 (\$238 ),
+    .\port$3274$0 (\$239 ),
+    .\port$3286$0 (\$240 ),
+    .\port$3298$0 (\$241 ),
+    .\port$3310$0 (\$242 ),
+    .\port$3322$0 (\$243 ),
+    .\port$3334$0 (\$244 ),
+    .\port$3346$0 (\$245 ),
+    .\port$3358$0 (\$246 ),
+    .\port$3370$0 (\$247 ),
+    .\port$3382$0 (\$248 ),
+    .\port$3394$0 (\$249 ),
+    .\port$3406$0 (\$250 ),
+    .\port$3418$0 (\$251 ),
+    .\port$3430$0 (\$252 ),
+    .\port$3442$0 (\$253 ),
+    .\port$3454$0 (\$254 ),
+    .\port$3466$0 (\$255 ),
+    .\port$3478$0 (\$256 ),
+    .\port$3490$0 (\$257 ),
+    .\port$3502$0 (\$258 ),
+    .\port$3514$0 (\$259 ),
+    .\port$3526$0 (\$260 ),
+    .\port$3538$0 (\$261 ),
+    .\port$3550$0 (\$262 ),
+    .\port$3562$0 (\$263 ),
+    .\port$3574$0 (\$264 ),
+    .\port$3586$0 (\$265 ),
+    .\port$3598$0 (\$266 ),
+    .\port$3610$0 (\$267 ),
+    .\port$3622$0 (\$268 ),
+    .\port$3634$0 (\$269 ),
+    .\port$3646$0 (\$270 ),
+    .\port$3658$0 (\$271 ),
+    .\port$3670$0 (\$272 ),
+    .\port$3682$0 (\$273 ),
+    .\port$3694$0 (\$274 ),
+    .\port$3706$0 (\$275 ),
+    .\port$3718$0 (\$276 ),
+    .\port$3730$0 (\$277 ),
+    .\port$3742$0 (\$278 ),
+    .\port$3754$0 (\$279 ),
+    .\port$3766$0 (\$280 ),
+    .\port$3778$0 (\$281 ),
+    .\port$3790$0 (\$282 ),
+    .\port$3984$0 (cal_offset0_offset),
+    .\port$3986$0 (cal_offset1_offset),
+    .\port$3988$0 (cal_offset2_offset),
+    .\port$3990$0 (cal_offset3_offset),
+    .\port$3992$0 (cal_offset4_offset),
+    .\port$3994$0 (cal_offset5_offset),
+    .\port$3996$0 (cal_offset6_offset),
+    .\port$3998$0 (cal_offset7_offset),
+    .\port$4000$0 (cal_offset8_offset),
+    .\port$4002$0 (cal_offset9_offset),
+    .\port$4004$0 (cal_offset10_offset),
+    .\port$4006$0 (cal_offset11_offset),
+    .\port$4008$0 (cal_offset12_offset),
+    .\port$4010$0 (cal_offset13_offset),
+    .\port$4012$0 (cal_offset14_offset),
+    .\port$4014$0 (cal_offset15_offset),
+    .\port$4016$0 (cal_offset16_offset),
+    .\port$4018$0 (cal_offset17_offset),
+    .\port$4020$0 (cal_offset18_offset),
+    .\port$4022$0 (cal_offset19_offset),
+    .\port$4024$0 (cal_offset20_offset),
+    .\port$4026$0 (cal_offset21_offset),
+    .\port$4028$0 (cal_offset22_offset),
+    .\port$4030$0 (cal_offset23_offset),
+    .\port$4032$0 (cal_offset24_offset),
+    .\port$4034$0 (cal_offset25_offset),
+    .\port$4036$0 (cal_offset26_offset),
+    .\port$4038$0 (cal_offset27_offset),
+    .\port$4040$0 (cal_offset28_offset),
+    .\port$4042$0 (cal_offset29_offset),
+    .\port$4044$0 (cal_offset30_offset),
+    .\port$4046$0 (cal_offset31_offset),
+    .\port$4048$0 (cal_offset32_offset),
+    .\port$4050$0 (cal_offset33_offset),
+    .\port$4052$0 (cal_offset34_offset),
+    .\port$4054$0 (cal_offset35_offset),
+    .\port$4056$0 (cal_offset36_offset),
+    .\port$4058$0 (cal_offset37_offset),
+    .\port$4060$0 (cal_offset38_offset),
+    .\port$4062$0 (cal_offset39_offset),
+    .\port$4064$0 (cal_offset40_offset),
+    .\port$4066$0 (cal_offset41_offset),
+    .\port$4068$0 (cal_offset42_offset),
+    .\port$4070$0 (cal_offset43_offset),
+    .\port$4072$0 (cal_offset44_offset),
+    .\port$4074$0 (cal_offset45_offset),
+    .\port$4076$0 (cal_offset46_offset),
+    .\port$4078$0 (cal_offset47_offset),
+    .\port$4080$0 (cal_offset48_offset),
+    .\port$4082$0 (cal_offset49_offset),
+    .\port$4084$0 (cal_offset50_offset),
+    .\port$4086$0 (cal_offset51_offset),
+    .\port$4088$0 (cal_offset52_offset),
+    .\port$4090$0 (cal_offset53_offset),
+    .\port$4092$0 (cal_offset54_offset),
+    .\port$4094$0 (cal_offset55_offset),
+    .\port$4096$0 (cal_offset56_offset),
+    .\port$4098$0 (cal_offset57_offset),
+    .\port$4100$0 (cal_offset58_offset),
+    .\port$4102$0 (cal_offset59_offset),
+    .\port$4104$0 (cal_offset60_offset),
+    .\port$4106$0 (cal_offset61_offset),
+    .\port$4108$0 (cal_offset62_offset),
+    .\port$4110$0 (cal_offset63_offset),
+    .\port$4112$0 (threshold0_value),
+    .\port$4114$0 (threshold1_value),
+    .\port$4116$0 (threshold2_value),
+    .\port$4118$0 (threshold3_value),
+    .\port$4120$0 (threshold4_value),
+    .\port$4122$0 (threshold5_value),
+    .\port$4124$0 (threshold6_value),
+    .\port$4126$0 (threshold7_value),
+    .\port$4128$0 (threshold8_value),
+    .\port$4130$0 (threshold9_value),
+    .\port$4132$0 (threshold10_value),
+    .\port$4134$0 (threshold11_value),
+    .\port$4136$0 (threshold12_value),
+    .\port$4138$0 (threshold13_value),
+    .\port$4140$0 (threshold14_value),
+    .\port$4142$0 (threshold15_value),
+    .\port$4144$0 (threshold16_value),
+    .\port$4146$0 (threshold17_value),
+    .\port$4148$0 (threshold18_value),
+    .\port$4150$0 (threshold19_value),
+    .\port$4152$0 (threshold20_value),
+    .\port$4154$0 (threshold21_value),
+    .\port$4156$0 (threshold22_value),
+    .\port$4158$0 (threshold23_value),
+    .\port$4160$0 (threshold24_value),
+    .\port$4162$0 (threshold25_value),
+    .\port$4164$0 (threshold26_value),
+    .\port$4166$0 (threshold27_value),
+    .\port$4168$0 (threshold28_value),
+    .\port$4170$0 (threshold29_value),
+    .\port$4172$0 (threshold30_value),
+    .\port$4174$0 (threshold31_value),
+    .\port$4176$0 (threshold32_value),
+    .\port$4178$0 (threshold33_value),
+    .\port$4180$0 (threshold34_value),
+    .\port$4182$0 (threshold35_value),
+    .\port$4184$0 (threshold36_value),
+    .\port$4186$0 (threshold37_value),
+    .\port$4188$0 (threshold38_value),
+    .\port$4190$0 (threshold39_value),
+    .\port$4192$0 (threshold40_value),
+    .\port$4194$0 (threshold41_value),
+    .\port$4196$0 (threshold42_value),
+    .\port$4198$0 (threshold43_value),
+    .\port$4200$0 (threshold44_value),
+    .\port$4202$0 (threshold45_value),
+    .\port$4204$0 (threshold46_value),
+    .\port$4206$0 (threshold47_value),
+    .\port$4208$0 (threshold48_value),
+    .\port$4210$0 (threshold49_value),
+    .\port$4212$0 (threshold50_value),
+    .\port$4214$0 (threshold51_value),
+    .\port$4216$0 (threshold52_value),
+    .\port$4218$0 (threshold53_value),
+    .\port$4220$0 (threshold54_value),
+    .\port$4222$0 (threshold55_value),
+    .\port$4224$0 (threshold56_value),
+    .\port$4226$0 (threshold57_value),
+    .\port$4228$0 (threshold58_value),
+    .\port$4230$0 (threshold59_value),
+    .\port$4232$0 (threshold60_value),
+    .\port$4234$0 (threshold61_value),
+    .\port$4236$0 (threshold62_value),
+    .\port$4238$0 (threshold63_value),
+    .\port$4702$0 (\$91 ),
+    .\port$4704$0 (\$92 ),
+    .\port$4706$0 (\$93 ),
+    .\port$4708$0 (\$94 ),
+    .\port$4710$0 (\$95 ),
+    .\port$4712$0 (\$96 ),
+    .\port$4714$0 (\$97 ),
+    .\port$4716$0 (\$98 ),
+    .\port$4718$0 (\$99 ),
+    .\port$4720$0 (\$100 ),
+    .\port$4722$0 (\$101 ),
+    .\port$4724$0 (\$102 ),
+    .\port$4726$0 (\$103 ),
+    .\port$4728$0 (\$104 ),
+    .\port$4730$0 (\$105 ),
+    .\port$4732$0 (\$106 ),
+    .\port$4734$0 (\$107 ),
+    .\port$4736$0 (\$108 ),
+    .\port$4738$0 (\$109 ),
+    .\port$4740$0 (\$110 ),
+    .\port$4742$0 (\$111 ),
+    .\port$4744$0 (\$112 ),
+    .\port$4746$0 (\$113 ),
+    .\port$4748$0 (\$114 ),
+    .\port$4750$0 (\$115 ),
+    .\port$4752$0 (\$116 ),
+    .\port$4754$0 (\$117 ),
+    .\port$4756$0 (\$118 ),
+    .\port$4758$0 (\$119 ),
+    .\port$4760$0 (\$120 ),
+    .\port$4762$0 (\$121 ),
+    .\port$4764$0 (\$122 ),
+    .\port$4766$0 (\$123 ),
+    .\port$4768$0 (\$124 ),
+    .\port$4770$0 (\$125 ),
+    .\port$4772$0 (\$126 ),
+    .\port$4774$0 (\$127 ),
+    .\port$4776$0 (\$128 ),
+    .\port$4778$0 (\$129 ),
+    .\port$4780$0 (\$130 ),
+    .\port$4782$0 (\$131 ),
+    .\port$4784$0 (\$132 ),
+    .\port$4786$0 (\$133 ),
+    .\port$4788$0 (\$134 ),
+    .\port$4790$0 (\$135 ),
+    .\port$4792$0 (\$136 ),
+    .\port$4794$0 (\$137 ),
+    .\port$4796$0 (\$138 ),
+    .\port$4798$0 (\$139 ),
+    .\port$4800$0 (\$140 ),
+    .\port$4802$0 (\$141 ),
+    .\port$4804$0 (\$142 ),
+    .\port$4806$0 (\$143 ),
+    .\port$4808$0 (\$144 ),
+    .\port$4810$0 (\$145 ),
+    .\port$4812$0 (\$146 ),
+    .\port$4814$0 (\$147 ),
+    .\port$4816$0 (\$148 ),
+    .\port$4818$0 (\$149 ),
+    .\port$4820$0 (\$150 ),
+    .\port$4822$0 (\$151 ),
+    .\port$4824$0 (\$152 ),
+    .\port$4826$0 (\$153 ),
+    .\port$4828$0 (\$154 ),
+    .\port$4852$2 (\$283 ),
+    .raw(raw)
+  );
+  mram_icg g_acc_icg (
     .clk(clk),
-    .codes(codes),
-    .\port$1922$0 (\$10 ),
-    .\port$1933$0 (\$11 ),
-    .\port$1944$0 (\$12 ),
-    .\port$1955$0 (\$13 ),
-    .\port$1966$0 (\$14 ),
-    .\port$1977$0 (\$15 ),
-    .\port$1988$0 (\$16 ),
-    .\port$1999$0 (\$17 ),
-    .\port$2010$0 (\$18 ),
-    .\port$2021$0 (\$19 ),
-    .\port$2032$0 (\$20 ),
-    .\port$2043$0 (\$21 ),
-    .\port$2054$0 (\$22 ),
-    .\port$2065$0 (\$23 ),
-    .\port$2076$0 (\$24 ),
-    .\port$2087$0 (\$25 ),
-    .\port$2098$0 (\$26 ),
-    .\port$2109$0 (\$27 ),
-    .\port$2120$0 (\$28 ),
-    .\port$2131$0 (\$29 ),
-    .\port$2142$0 (\$30 ),
-    .\port$2153$0 (\$31 ),
-    .\port$2164$0 (\$32 ),
-    .\port$2175$0 (\$33 ),
-    .\port$2186$0 (\$34 ),
-    .\port$2197$0 (\$35 ),
-    .\port$2208$0 (\$36 ),
-    .\port$2219$0 (\$37 ),
-    .\port$2230$0 (\$38 ),
-    .\port$2241$0 (\$39 ),
-    .\port$2252$0 (\$40 ),
-    .\port$2263$0 (\$41 ),
-    .\port$2274$0 (\$42 ),
-    .\port$2285$0 (\$43 ),
-    .\port$2296$0 (\$44 ),
-    .\port$2307$0 (\$45 ),
-    .\port$2318$0 (\$46 ),
-    .\port$2329$0 (\$47 ),
-    .\port$2340$0 (\$48 ),
-    .\port$2351$0 (\$49 ),
-    .\port$2362$0 (\$50 ),
-    .\port$2373$0 (\$51 ),
-    .\port$2384$0 (\$52 ),
-    .\port$2395$0 (\$53 ),
-    .\port$2406$0 (\$54 ),
-    .\port$2417$0 (\$55 ),
-    .\port$2428$0 (\$56 ),
-    .\port$2439$0 (\$57 ),
-    .\port$2450$0 (\$58 ),
-    .\port$2461$0 (\$59 ),
-    .\port$2472$0 (\$60 ),
-    .\port$2483$0 (\$61 ),
-    .\port$2494$0 (\$62 ),
-    .\port$2505$0 (\$63 ),
-    .\port$2516$0 (\$64 ),
-    .\port$2527$0 (\$65 ),
-    .\port$2538$0 (\$66 ),
-    .\port$2549$0 (\$67 ),
-    .\port$2560$0 (\$68 ),
-    .\port$2571$0 (\$69 ),
-    .\port$2582$0 (\$70 ),
-    .\port$2593$0 (\$71 ),
-    .\port$2604$0 (\$72 ),
-    .\port$2615$0 (\$73 ),
-    .\port$2627$0 (\$74 ),
-    .\port$2639$0 (\$75 ),
-    .\port$2651$0 (\$76 ),
-    .\port$2663$0 (\$77 ),
-    .\port$2675$0 (\$78 ),
-    .\port$2687$0 (\$79 ),
-    .\port$2699$0 (\$80 ),
-    .\port$2711$0 (\$81 ),
-    .\port$2723$0 (\$82 ),
-    .\port$2735$0 (\$83 ),
-    .\port$2747$0 (\$84 ),
-    .\port$2759$0 (\$85 ),
-    .\port$2771$0 (\$86 ),
-    .\port$2783$0 (\$87 ),
-    .\port$2795$0 (\$88 ),
-    .\port$2807$0 (\$89 ),
-    .\port$2819$0 (\$90 ),
-    .\port$2831$0 (\$91 ),
-    .\port$2843$0 (\$92 ),
-    .\port$2855$0 (\$93 ),
-    .\port$2867$0 (\$94 ),
-    .\port$2879$0 (\$95 ),
-    .\port$2891$0 (\$96 ),
-    .\port$2903$0 (\$97 ),
-    .\port$2915$0 (\$98 ),
-    .\port$2927$0 (\$99 ),
-    .\port$2939$0 (\$100 ),
-    .\port$2951$0 (\$101 ),
-    .\port$2963$0 (\$102 ),
-    .\port$2975$0 (\$103 ),
-    .\port$2987$0 (\$104 ),
-    .\port$2999$0 (\$105 ),
-    .\port$3011$0 (\$106 ),
-    .\port$3023$0 (\$107 ),
-    .\port$3035$0 (\$108 ),
-    .\port$3047$0 (\$109 ),
-    .\port$3059$0 (\$110 ),
-    .\port$3071$0 (\$111 ),
-    .\port$3083$0 (\$112 ),
-    .\port$3095$0 (\$113 ),
-    .\port$3107$0 (\$114 ),
-    .\port$3119$0 (\$115 ),
-    .\port$3131$0 (\$116 ),
-    .\port$3143$0 (\$117 ),
-    .\port$3155$0 (\$118 ),
-    .\port$3167$0 (\$119 ),
-    .\port$3179$0 (\$120 ),
-    .\port$3191$0 (\$121 ),
-    .\port$3203$0 (\$122 ),
-    .\port$3215$0 (\$123 ),
-    .\port$3227$0 (\$124 ),
-    .\port$3239$0 (\$125 ),
-    .\port$3251$0 (\$126 ),
-    .\port$3263$0 (\$127 ),
-    .\port$3275$0 (\$128 ),
-    .\port$3287$0 (\$129 ),
-    .\port$3299$0 (\$130 ),
-    .\port$3311$0 (\$131 ),
-    .\port$3323$0 (\$132 ),
-    .\port$3335$0 (\$133 ),
-    .\port$3347$0 (\$134 ),
-    .\port$3359$0 (\$135 ),
-    .\port$3371$0 (\$136 ),
-    .\port$3383$0 (\$137 ),
-    .\port$3492$0 (cal_offset0_offset),
-    .\port$3494$0 (cal_offset1_offset),
-    .\port$3496$0 (cal_offset2_offset),
-    .\port$3498$0 (cal_offset3_offset),
-    .\port$3500$0 (cal_offset4_offset),
-    .\port$3502$0 (cal_offset5_offset),
-    .\port$3504$0 (cal_offset6_offset),
-    .\port$3506$0 (cal_offset7_offset),
-    .\port$3508$0 (cal_offset8_offset),
-    .\port$3510$0 (cal_offset9_offset),
-    .\port$3512$0 (cal_offset10_offset),
-    .\port$3514$0 (cal_offset11_offset),
-    .\port$3516$0 (cal_offset12_offset),
-    .\port$3518$0 (cal_offset13_offset),
-    .\port$3520$0 (cal_offset14_offset),
-    .\port$3522$0 (cal_offset15_offset),
-    .\port$3524$0 (cal_offset16_offset),
-    .\port$3526$0 (cal_offset17_offset),
-    .\port$3528$0 (cal_offset18_offset),
-    .\port$3530$0 (cal_offset19_offset),
-    .\port$3532$0 (cal_offset20_offset),
-    .\port$3534$0 (cal_offset21_offset),
-    .\port$3536$0 (cal_offset22_offset),
-    .\port$3538$0 (cal_offset23_offset),
-    .\port$3540$0 (cal_offset24_offset),
-    .\port$3542$0 (cal_offset25_offset),
-    .\port$3544$0 (cal_offset26_offset),
-    .\port$3546$0 (cal_offset27_offset),
-    .\port$3548$0 (cal_offset28_offset),
-    .\port$3550$0 (cal_offset29_offset),
-    .\port$3552$0 (cal_offset30_offset),
-    .\port$3554$0 (cal_offset31_offset),
-    .\port$3556$0 (cal_offset32_offset),
-    .\port$3558$0 (cal_offset33_offset),
-    .\port$3560$0 (cal_offset34_offset),
-    .\port$3562$0 (cal_offset35_offset),
-    .\port$3564$0 (cal_offset36_offset),
-    .\port$3566$0 (cal_offset37_offset),
-    .\port$3568$0 (cal_offset38_offset),
-    .\port$3570$0 (cal_offset39_offset),
-    .\port$3572$0 (cal_offset40_offset),
-    .\port$3574$0 (cal_offset41_offset),
-    .\port$3576$0 (cal_offset42_offset),
-    .\port$3578$0 (cal_offset43_offset),
-    .\port$3580$0 (cal_offset44_offset),
-    .\port$3582$0 (cal_offset45_offset),
-    .\port$3584$0 (cal_offset46_offset),
-    .\port$3586$0 (cal_offset47_offset),
-    .\port$3588$0 (cal_offset48_offset),
-    .\port$3590$0 (cal_offset49_offset),
-    .\port$3592$0 (cal_offset50_offset),
-    .\port$3594$0 (cal_offset51_offset),
-    .\port$3596$0 (cal_offset52_offset),
-    .\port$3598$0 (cal_offset53_offset),
-    .\port$3600$0 (cal_offset54_offset),
-    .\port$3602$0 (cal_offset55_offset),
-    .\port$3604$0 (cal_offset56_offset),
-    .\port$3606$0 (cal_offset57_offset),
-    .\port$3608$0 (cal_offset58_offset),
-    .\port$3610$0 (cal_offset59_offset),
-    .\port$3612$0 (cal_offset60_offset),
-    .\port$3614$0 (cal_offset61_offset),
-    .\port$3616$0 (cal_offset62_offset),
-    .\port$3618$0 (cal_offset63_offset),
-    .\port$3620$0 (threshold0_value),
-    .\port$3622$0 (threshold1_value),
-    .\port$3624$0 (threshold2_value),
-    .\port$3626$0 (threshold3_value),
-    .\port$3628$0 (threshold4_value),
-    .\port$3630$0 (threshold5_value),
-    .\port$3632$0 (threshold6_value),
-    .\port$3634$0 (threshold7_value),
-    .\port$3636$0 (threshold8_value),
-    .\port$3638$0 (threshold9_value),
-    .\port$3640$0 (threshold10_value),
-    .\port$3642$0 (threshold11_value),
-    .\port$3644$0 (threshold12_value),
-    .\port$3646$0 (threshold13_value),
-    .\port$3648$0 (threshold14_value),
-    .\port$3650$0 (threshold15_value),
-    .\port$3652$0 (threshold16_value),
-    .\port$3654$0 (threshold17_value),
-    .\port$3656$0 (threshold18_value),
-    .\port$3658$0 (threshold19_value),
-    .\port$3660$0 (threshold20_value),
-    .\port$3662$0 (threshold21_value),
-    .\port$3664$0 (threshold22_value),
-    .\port$3666$0 (threshold23_value),
-    .\port$3668$0 (threshold24_value),
-    .\port$3670$0 (threshold25_value),
-    .\port$3672$0 (threshold26_value),
-    .\port$3674$0 (threshold27_value),
-    .\port$3676$0 (threshold28_value),
-    .\port$3678$0 (threshold29_value),
-    .\port$3680$0 (threshold30_value),
-    .\port$3682$0 (threshold31_value),
-    .\port$3684$0 (threshold32_value),
-    .\port$3686$0 (threshold33_value),
-    .\port$3688$0 (threshold34_value),
-    .\port$3690$0 (threshold35_value),
-    .\port$3692$0 (threshold36_value),
-    .\port$3694$0 (threshold37_value),
-    .\port$3696$0 (threshold38_value),
-    .\port$3698$0 (threshold39_value),
-    .\port$3700$0 (threshold40_value),
-    .\port$3702$0 (threshold41_value),
-    .\port$3704$0 (threshold42_value),
-    .\port$3706$0 (threshold43_value),
-    .\port$3708$0 (threshold44_value),
-    .\port$3710$0 (threshold45_value),
-    .\port$3712$0 (threshold46_value),
-    .\port$3714$0 (threshold47_value),
-    .\port$3716$0 (threshold48_value),
-    .\port$3718$0 (threshold49_value),
-    .\port$3720$0 (threshold50_value),
-    .\port$3722$0 (threshold51_value),
-    .\port$3724$0 (threshold52_value),
-    .\port$3726$0 (threshold53_value),
-    .\port$3728$0 (threshold54_value),
-    .\port$3730$0 (threshold55_value),
-    .\port$3732$0 (threshold56_value),
-    .\port$3734$0 (threshold57_value),
-    .\port$3736$0 (threshold58_value),
-    .\port$3738$0 (threshold59_value),
-    .\port$3740$0 (threshold60_value),
-    .\port$3742$0 (threshold61_value),
-    .\port$3744$0 (threshold62_value),
-    .\port$3746$0 (threshold63_value),
-    .\port$3861$2 (\$138 ),
-    .raw(raw),
-    .rst(rst)
+    .en(g_acc_en),
+    .gclk(g_acc_clk)
+  );
+  mram_icg g_cnt_icg (
+    .clk(clk),
+    .en(g_cnt_en),
+    .gclk(g_cnt_clk)
+  );
+  mram_icg g_drv_icg (
+    .clk(clk),
+    .en(g_drv_en),
+    .gclk(g_drv_clk)
+  );
+  mram_icg g_in_icg (
+    .clk(clk),
+    .en(g_in_en),
+    .gclk(g_in_clk)
+  );
+  mram_icg g_regs_icg (
+    .clk(clk),
+    .en(g_regs_en),
+    .gclk(g_regs_clk)
+  );
+  mram_icg g_ser_icg (
+    .clk(clk),
+    .en(g_ser_en),
+    .gclk(g_ser_clk)
+  );
+  mram_icg g_tdc0_icg (
+    .clk(clk),
+    .en(g_tdc0_en),
+    .gclk(g_tdc0_clk)
+  );
+  mram_icg g_tdc10_icg (
+    .clk(clk),
+    .en(g_tdc10_en),
+    .gclk(g_tdc10_clk)
+  );
+  mram_icg g_tdc11_icg (
+    .clk(clk),
+    .en(g_tdc11_en),
+    .gclk(g_tdc11_clk)
+  );
+  mram_icg g_tdc12_icg (
+    .clk(clk),
+    .en(g_tdc12_en),
+    .gclk(g_tdc12_clk)
+  );
+  mram_icg g_tdc13_icg (
+    .clk(clk),
+    .en(g_tdc13_en),
+    .gclk(g_tdc13_clk)
+  );
+  mram_icg g_tdc14_icg (
+    .clk(clk),
+    .en(g_tdc14_en),
+    .gclk(g_tdc14_clk)
+  );
+  mram_icg g_tdc15_icg (
+    .clk(clk),
+    .en(g_tdc15_en),
+    .gclk(g_tdc15_clk)
+  );
+  mram_icg g_tdc16_icg (
+    .clk(clk),
+    .en(g_tdc16_en),
+    .gclk(g_tdc16_clk)
+  );
+  mram_icg g_tdc17_icg (
+    .clk(clk),
+    .en(g_tdc17_en),
+    .gclk(g_tdc17_clk)
+  );
+  mram_icg g_tdc18_icg (
+    .clk(clk),
+    .en(g_tdc18_en),
+    .gclk(g_tdc18_clk)
+  );
+  mram_icg g_tdc19_icg (
+    .clk(clk),
+    .en(g_tdc19_en),
+    .gclk(g_tdc19_clk)
+  );
+  mram_icg g_tdc1_icg (
+    .clk(clk),
+    .en(g_tdc1_en),
+    .gclk(g_tdc1_clk)
+  );
+  mram_icg g_tdc20_icg (
+    .clk(clk),
+    .en(g_tdc20_en),
+    .gclk(g_tdc20_clk)
+  );
+  mram_icg g_tdc21_icg (
+    .clk(clk),
+    .en(g_tdc21_en),
+    .gclk(g_tdc21_clk)
+  );
+  mram_icg g_tdc22_icg (
+    .clk(clk),
+    .en(g_tdc22_en),
+    .gclk(g_tdc22_clk)
+  );
+  mram_icg g_tdc23_icg (
+    .clk(clk),
+    .en(g_tdc23_en),
+    .gclk(g_tdc23_clk)
+  );
+  mram_icg g_tdc24_icg (
+    .clk(clk),
+    .en(g_tdc24_en),
+    .gclk(g_tdc24_clk)
+  );
+  mram_icg g_tdc25_icg (
+    .clk(clk),
+    .en(g_tdc25_en),
+    .gclk(g_tdc25_clk)
+  );
+  mram_icg g_tdc26_icg (
+    .clk(clk),
+    .en(g_tdc26_en),
+    .gclk(g_tdc26_clk)
+  );
+  mram_icg g_tdc27_icg (
+    .clk(clk),
+    .en(g_tdc27_en),
+    .gclk(g_tdc27_clk)
+  );
+  mram_icg g_tdc28_icg (
+    .clk(clk),
+    .en(g_tdc28_en),
+    .gclk(g_tdc28_clk)
+  );
+  mram_icg g_tdc29_icg (
+    .clk(clk),
+    .en(g_tdc29_en),
+    .gclk(g_tdc29_clk)
+  );
+  mram_icg g_tdc2_icg (
+    .clk(clk),
+    .en(g_tdc2_en),
+    .gclk(g_tdc2_clk)
+  );
+  mram_icg g_tdc30_icg (
+    .clk(clk),
+    .en(g_tdc30_en),
+    .gclk(g_tdc30_clk)
+  );
+  mram_icg g_tdc31_icg (
+    .clk(clk),
+    .en(g_tdc31_en),
+    .gclk(g_tdc31_clk)
+  );
+  mram_icg g_tdc32_icg (
+    .clk(clk),
+    .en(g_tdc32_en),
+    .gclk(g_tdc32_clk)
+  );
+  mram_icg g_tdc33_icg (
+    .clk(clk),
+    .en(g_tdc33_en),
+    .gclk(g_tdc33_clk)
+  );
+  mram_icg g_tdc34_icg (
+    .clk(clk),
+    .en(g_tdc34_en),
+    .gclk(g_tdc34_clk)
+  );
+  mram_icg g_tdc35_icg (
+    .clk(clk),
+    .en(g_tdc35_en),
+    .gclk(g_tdc35_clk)
+  );
+  mram_icg g_tdc36_icg (
+    .clk(clk),
+    .en(g_tdc36_en),
+    .gclk(g_tdc36_clk)
+  );
+  mram_icg g_tdc37_icg (
+    .clk(clk),
+    .en(g_tdc37_en),
+    .gclk(g_tdc37_clk)
+  );
+  mram_icg g_tdc38_icg (
+    .clk(clk),
+    .en(g_tdc38_en),
+    .gclk(g_tdc38_clk)
+  );
+  mram_icg g_tdc39_icg (
+    .clk(clk),
+    .en(g_tdc39_en),
+    .gclk(g_tdc39_clk)
+  );
+  mram_icg g_tdc3_icg (
+    .clk(clk),
+    .en(g_tdc3_en),
+    .gclk(g_tdc3_clk)
+  );
+  mram_icg g_tdc40_icg (
+    .clk(clk),
+    .en(g_tdc40_en),
+    .gclk(g_tdc40_clk)
+  );
+  mram_icg g_tdc41_icg (
+    .clk(clk),
+    .en(g_tdc41_en),
+    .gclk(g_tdc41_clk)
+  );
+  mram_icg g_tdc42_icg (
+    .clk(clk),
+    .en(g_tdc42_en),
+    .gclk(g_tdc42_clk)
+  );
+  mram_icg g_tdc43_icg (
+    .clk(clk),
+    .en(g_tdc43_en),
+    .gclk(g_tdc43_clk)
+  );
+  mram_icg g_tdc44_icg (
+    .clk(clk),
+    .en(g_tdc44_en),
+    .gclk(g_tdc44_clk)
+  );
+  mram_icg g_tdc45_icg (
+    .clk(clk),
+    .en(g_tdc45_en),
+    .gclk(g_tdc45_clk)
+  );
+  mram_icg g_tdc46_icg (
+    .clk(clk),
+    .en(g_tdc46_en),
+    .gclk(g_tdc46_clk)
+  );
+  mram_icg g_tdc47_icg (
+    .clk(clk),
+    .en(g_tdc47_en),
+    .gclk(g_tdc47_clk)
+  );
+  mram_icg g_tdc48_icg (
+    .clk(clk),
+    .en(g_tdc48_en),
+    .gclk(g_tdc48_clk)
+  );
+  mram_icg g_tdc49_icg (
+    .clk(clk),
+    .en(g_tdc49_en),
+    .gclk(g_tdc49_clk)
+  );
+  mram_icg g_tdc4_icg (
+    .clk(clk),
+    .en(g_tdc4_en),
+    .gclk(g_tdc4_clk)
+  );
+  mram_icg g_tdc50_icg (
+    .clk(clk),
+    .en(g_tdc50_en),
+    .gclk(g_tdc50_clk)
+  );
+  mram_icg g_tdc51_icg (
+    .clk(clk),
+    .en(g_tdc51_en),
+    .gclk(g_tdc51_clk)
+  );
+  mram_icg g_tdc52_icg (
+    .clk(clk),
+    .en(g_tdc52_en),
+    .gclk(g_tdc52_clk)
+  );
+  mram_icg g_tdc53_icg (
+    .clk(clk),
+    .en(g_tdc53_en),
+    .gclk(g_tdc53_clk)
+  );
+  mram_icg g_tdc54_icg (
+    .clk(clk),
+    .en(g_tdc54_en),
+    .gclk(g_tdc54_clk)
+  );
+  mram_icg g_tdc55_icg (
+    .clk(clk),
+    .en(g_tdc55_en),
+    .gclk(g_tdc55_clk)
+  );
+  mram_icg g_tdc56_icg (
+    .clk(clk),
+    .en(g_tdc56_en),
+    .gclk(g_tdc56_clk)
+  );
+  mram_icg g_tdc57_icg (
+    .clk(clk),
+    .en(g_tdc57_en),
+    .gclk(g_tdc57_clk)
+  );
+  mram_icg g_tdc58_icg (
+    .clk(clk),
+    .en(g_tdc58_en),
+    .gclk(g_tdc58_clk)
+  );
+  mram_icg g_tdc59_icg (
+    .clk(clk),
+    .en(g_tdc59_en),
+    .gclk(g_tdc59_clk)
+  );
+  mram_icg g_tdc5_icg (
+    .clk(clk),
+    .en(g_tdc5_en),
+    .gclk(g_tdc5_clk)
+  );
+  mram_icg g_tdc60_icg (
+    .clk(clk),
+    .en(g_tdc60_en),
+    .gclk(g_tdc60_clk)
+  );
+  mram_icg g_tdc61_icg (
+    .clk(clk),
+    .en(g_tdc61_en),
+    .gclk(g_tdc61_clk)
+  );
+  mram_icg g_tdc62_icg (
+    .clk(clk),
+    .en(g_tdc62_en),
+    .gclk(g_tdc62_clk)
+  );
+  mram_icg g_tdc63_icg (
+    .clk(clk),
+    .en(g_tdc63_en),
+    .gclk(g_tdc63_clk)
+  );
+  mram_icg g_tdc6_icg (
+    .clk(clk),
+    .en(g_tdc6_en),
+    .gclk(g_tdc6_clk)
+  );
+  mram_icg g_tdc7_icg (
+    .clk(clk),
+    .en(g_tdc7_en),
+    .gclk(g_tdc7_clk)
+  );
+  mram_icg g_tdc8_icg (
+    .clk(clk),
+    .en(g_tdc8_en),
+    .gclk(g_tdc8_clk)
+  );
+  mram_icg g_tdc9_icg (
+    .clk(clk),
+    .en(g_tdc9_en),
+    .gclk(g_tdc9_clk)
+  );
+  mram_icg g_wr_icg (
+    .clk(clk),
+    .en(g_wr_en),
+    .gclk(g_wr_clk)
   );
   \mram_macro.input_deserializer  input_deserializer (
-    .clk(clk),
     .flags(vector_flags),
+    .g_in_clk(g_in_clk),
+    .g_in_rst(rst),
     .length_error(status_length_error_set),
-    .rst(rst),
     .s_axis_tdata(s_axis_tdata),
     .s_axis_tlast(s_axis_tlast),
     .s_axis_tready(s_axis_tready),
@@ -818,12 +1756,12 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.input_driver  input_driver (
     .arr_bypass_l(arr_bypass_l),
     .arr_bypass_r(arr_bypass_r),
-    .clk(clk),
-    .load(load),
-    .load_raw(load_raw),
+    .g_drv_clk(g_drv_clk),
+    .g_drv_rst(rst),
+    .load(load_inputs),
+    .load_raw(bypass_load),
     .raw_bypass_l(raw_bypass_l),
     .raw_bypass_r(raw_bypass_r),
-    .rst(rst),
     .x(x)
   );
   \mram_macro.read_control  read_control (
@@ -834,10 +1772,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
     .rst(rst),
-    .start(start),
+    .start(\start$381 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(capture),
+    .tdc_capture(\capture$399 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
     .tdc_window_end(window_end)
@@ -908,12 +1846,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .clk(clk),
-    .ctrl_write_row(\start$266 ),
-    .ctrl_write_row_busy(ctrl_write_row_busy),
+    .ctrl_write_row(start),
+    .ctrl_write_row_busy(\busy$329 ),
+    .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$3429$0 (\$signal$300 ),
-    .\port$3431$0 (fail_mask),
+    .\port$3911$0 (\$signal$589 ),
+    .\port$3913$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -937,7 +1876,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .status_result_pending(m_axis_tvalid),
     .status_tdc_overflow_set(status_tdc_overflow_set),
     .status_vmm_busy(status_vmm_busy),
-    .status_write_failed_set(status_write_failed_set),
+    .status_write_failed_set(fail_valid),
     .tdc_start_delay_cycles(tdc_start_delay_cycles),
     .threshold0_value(threshold0_value),
     .threshold10_value(threshold10_value),
@@ -1018,28 +1957,28 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
-    .clk(clk),
     .data(data),
-    .flags(\flags$264 ),
-    .load(\load$257 ),
+    .flags(\flags$555 ),
+    .g_ser_clk(g_ser_clk),
+    .g_ser_rst(rst),
+    .load(emit),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .rst(rst),
     .short(short)
   );
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$309 ),
-    .capture(\capture$180 ),
+    .busy(\busy$597 ),
+    .capture(capture),
     .clk(clk),
-    .emit(\load$257 ),
-    .load_inputs(load),
+    .emit(emit),
+    .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$3861$2 (\$138 ),
+    .\port$4852$2 (\$283 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -1047,17 +1986,208 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(ctrl_write_row_busy)
+    .write_busy(\busy$329 )
   );
   \mram_macro.tdc  tdc (
     .all_fired(tdc_all_fired),
-    .capture(capture),
+    .capture(\capture$399 ),
     .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
+    .code_enable(code_enable),
     .code_now(code_now),
-    .codes(codes),
-    .overflow(overflow),
+    .g_tdc0_clk(g_tdc0_clk),
+    .g_tdc10_clk(g_tdc10_clk),
+    .g_tdc11_clk(g_tdc11_clk),
+    .g_tdc12_clk(g_tdc12_clk),
+    .g_tdc13_clk(g_tdc13_clk),
+    .g_tdc14_clk(g_tdc14_clk),
+    .g_tdc15_clk(g_tdc15_clk),
+    .g_tdc16_clk(g_tdc16_clk),
+    .g_tdc17_clk(g_tdc17_clk),
+    .g_tdc18_clk(g_tdc18_clk),
+    .g_tdc19_clk(g_tdc19_clk),
+    .g_tdc1_clk(g_tdc1_clk),
+    .g_tdc20_clk(g_tdc20_clk),
+    .g_tdc21_clk(g_tdc21_clk),
+    .g_tdc22_clk(g_tdc22_clk),
+    .g_tdc23_clk(g_tdc23_clk),
+    .g_tdc24_clk(g_tdc24_clk),
+    .g_tdc25_clk(g_tdc25_clk),
+    .g_tdc26_clk(g_tdc26_clk),
+    .g_tdc27_clk(g_tdc27_clk),
+    .g_tdc28_clk(g_tdc28_clk),
+    .g_tdc29_clk(g_tdc29_clk),
+    .g_tdc2_clk(g_tdc2_clk),
+    .g_tdc30_clk(g_tdc30_clk),
+    .g_tdc31_clk(g_tdc31_clk),
+    .g_tdc32_clk(g_tdc32_clk),
+    .g_tdc33_clk(g_tdc33_clk),
+    .g_tdc34_clk(g_tdc34_clk),
+    .g_tdc35_clk(g_tdc35_clk),
+    .g_tdc36_clk(g_tdc36_clk),
+    .g_tdc37_clk(g_tdc37_clk),
+    .g_tdc38_clk(g_tdc38_clk),
+    .g_tdc39_clk(g_tdc39_clk),
+    .g_tdc3_clk(g_tdc3_clk),
+    .g_tdc40_clk(g_tdc40_clk),
+    .g_tdc41_clk(g_tdc41_clk),
+    .g_tdc42_clk(g_tdc42_clk),
+    .g_tdc43_clk(g_tdc43_clk),
+    .g_tdc44_clk(g_tdc44_clk),
+    .g_tdc45_clk(g_tdc45_clk),
+    .g_tdc46_clk(g_tdc46_clk),
+    .g_tdc47_clk(g_tdc47_clk),
+    .g_tdc48_clk(g_tdc48_clk),
+    .g_tdc49_clk(g_tdc49_clk),
+    .g_tdc4_clk(g_tdc4_clk),
+    .g_tdc50_clk(g_tdc50_clk),
+    .g_tdc51_clk(g_tdc51_clk),
+    .g_tdc52_clk(g_tdc52_clk),
+    .g_tdc53_clk(g_tdc53_clk),
+    .g_tdc54_clk(g_tdc54_clk),
+    .g_tdc55_clk(g_tdc55_clk),
+    .g_tdc56_clk(g_tdc56_clk),
+    .g_tdc57_clk(g_tdc57_clk),
+    .g_tdc58_clk(g_tdc58_clk),
+    .g_tdc59_clk(g_tdc59_clk),
+    .g_tdc5_clk(g_tdc5_clk),
+    .g_tdc60_clk(g_tdc60_clk),
+    .g_tdc61_clk(g_tdc61_clk),
+    .g_tdc62_clk(g_tdc62_clk),
+    .g_tdc63_clk(g_tdc63_clk),
+    .g_tdc6_clk(g_tdc6_clk),
+    .g_tdc7_clk(g_tdc7_clk),
+    .g_tdc8_clk(g_tdc8_clk),
+    .g_tdc9_clk(g_tdc9_clk),
+    .\port$4574$0 (\$27 ),
+    .\port$4576$0 (\$28 ),
+    .\port$4578$0 (\$29 ),
+    .\port$4580$0 (\$30 ),
+    .\port$4582$0 (\$31 ),
+    .\port$4584$0 (\$32 ),
+    .\port$4586$0 (\$33 ),
+    .\port$4588$0 (\$34 ),
+    .\port$4590$0 (\$35 ),
+    .\port$4592$0 (\$36 ),
+    .\port$4594$0 (\$37 ),
+    .\port$4596$0 (\$38 ),
+    .\port$4598$0 (\$39 ),
+    .\port$4600$0 (\$40 ),
+    .\port$4602$0 (\$41 ),
+    .\port$4604$0 (\$42 ),
+    .\port$4606$0 (\$43 ),
+    .\port$4608$0 (\$44 ),
+    .\port$4610$0 (\$45 ),
+    .\port$4612$0 (\$46 ),
+    .\port$4614$0 (\$47 ),
+    .\port$4616$0 (\$48 ),
+    .\port$4618$0 (\$49 ),
+    .\port$4620$0 (\$50 ),
+    .\port$4622$0 (\$51 ),
+    .\port$4624$0 (\$52 ),
+    .\port$4626$0 (\$53 ),
+    .\port$4628$0 (\$54 ),
+    .\port$4630$0 (\$55 ),
+    .\port$4632$0 (\$56 ),
+    .\port$4634$0 (\$57 ),
+    .\port$4636$0 (\$58 ),
+    .\port$4638$0 (\$59 ),
+    .\port$4640$0 (\$60 ),
+    .\port$4642$0 (\$61 ),
+    .\port$4644$0 (\$62 ),
+    .\port$4646$0 (\$63 ),
+    .\port$4648$0 (\$64 ),
+    .\port$4650$0 (\$65 ),
+    .\port$4652$0 (\$66 ),
+    .\port$4654$0 (\$67 ),
+    .\port$4656$0 (\$68 ),
+    .\port$4658$0 (\$69 ),
+    .\port$4660$0 (\$70 ),
+    .\port$4662$0 (\$71 ),
+    .\port$4664$0 (\$72 ),
+    .\port$4666$0 (\$73 ),
+    .\port$4668$0 (\$74 ),
+    .\port$4670$0 (\$75 ),
+    .\port$4672$0 (\$76 ),
+    .\port$4674$0 (\$77 ),
+    .\port$4676$0 (\$78 ),
+    .\port$4678$0 (\$79 ),
+    .\port$4680$0 (\$80 ),
+    .\port$4682$0 (\$81 ),
+    .\port$4684$0 (\$82 ),
+    .\port$4686$0 (\$83 ),
+    .\port$4688$0 (\$84 ),
+    .\port$4690$0 (\$85 ),
+    .\port$4692$0 (\$86 ),
+    .\port$4694$0 (\$87 ),
+    .\port$4696$0 (\$88 ),
+    .\port$4698$0 (\$89 ),
+    .\port$4700$0 (\$90 ),
+    .\port$4702$0 (\$91 ),
+    .\port$4704$0 (\$92 ),
+    .\port$4706$0 (\$93 ),
+    .\port$4708$0 (\$94 ),
+    .\port$4710$0 (\$95 ),
+    .\port$4712$0 (\$96 ),
+    .\port$4714$0 (\$97 ),
+    .\port$4716$0 (\$98 ),
+    .\port$4718$0 (\$99 ),
+    .\port$4720$0 (\$100 ),
+    .\port$4722$0 (\$101 ),
+    .\port$4724$0 (\$102 ),
+    .\port$4726$0 (\$103 ),
+    .\port$4728$0 (\$104 ),
+    .\port$4730$0 (\$105 ),
+    .\port$4732$0 (\$106 ),
+    .\port$4734$0 (\$107 ),
+    .\port$4736$0 (\$108 ),
+    .\port$4738$0 (\$109 ),
+    .\port$4740$0 (\$110 ),
+    .\port$4742$0 (\$111 ),
+    .\port$4744$0 (\$112 ),
+    .\port$4746$0 (\$113 ),
+    .\port$4748$0 (\$114 ),
+    .\port$4750$0 (\$115 ),
+    .\port$4752$0 (\$116 ),
+    .\port$4754$0 (\$117 ),
+    .\port$4756$0 (\$118 ),
+    .\port$4758$0 (\$119 ),
+    .\port$4760$0 (\$120 ),
+    .\port$4762$0 (\$121 ),
+    .\port$4764$0 (\$122 ),
+    .\port$4766$0 (\$123 ),
+    .\port$4768$0 (\$124 ),
+    .\port$4770$0 (\$125 ),
+    .\port$4772$0 (\$126 ),
+    .\port$4774$0 (\$127 ),
+    .\port$4776$0 (\$128 ),
+    .\port$4778$0 (\$129 ),
+    .\port$4780$0 (\$130 ),
+    .\port$4782$0 (\$131 ),
+    .\port$4784$0 (\$132 ),
+    .\port$4786$0 (\$133 ),
+    .\port$4788$0 (\$134 ),
+    .\port$4790$0 (\$135 ),
+    .\port$4792$0 (\$136 ),
+    .\port$4794$0 (\$137 ),
+    .\port$4796$0 (\$138 ),
+    .\port$4798$0 (\$139 ),
+    .\port$4800$0 (\$140 ),
+    .\port$4802$0 (\$141 ),
+    .\port$4804$0 (\$142 ),
+    .\port$4806$0 (\$143 ),
+    .\port$4808$0 (\$144 ),
+    .\port$4810$0 (\$145 ),
+    .\port$4812$0 (\$146 ),
+    .\port$4814$0 (\$147 ),
+    .\port$4816$0 (\$148 ),
+    .\port$4818$0 (\$149 ),
+    .\port$4820$0 (\$150 ),
+    .\port$4822$0 (\$151 ),
+    .\port$4824$0 (\$152 ),
+    .\port$4826$0 (\$153 ),
+    .\port$4828$0 (\$154 ),
     .rst(rst),
     .window_end(window_end)
   );
@@ -1067,174 +2197,451 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(ctrl_write_row_busy),
+    .busy(\busy$329 ),
     .bypass_l(raw_bypass_l),
-    .bypass_load(load_raw),
+    .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
-    .clk(clk),
-    .codes(codes),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$318 ),
+    .fail_mask(\fail_mask$605 ),
     .fail_row(fail_row),
-    .fail_valid(status_write_failed_set),
+    .fail_valid(fail_valid),
+    .g_wr_clk(g_wr_clk),
+    .g_wr_rst(rst),
     .max_retries(max_retries),
-    .overflow(overflow),
-    .\port$3488$0 (weight_data0_bits),
-    .\port$3490$0 (weight_data1_bits),
+    .\port$3980$0 (weight_data0_bits),
+    .\port$3982$0 (weight_data1_bits),
+    .\port$4574$0 (\$27 ),
+    .\port$4576$0 (\$28 ),
+    .\port$4578$0 (\$29 ),
+    .\port$4580$0 (\$30 ),
+    .\port$4582$0 (\$31 ),
+    .\port$4584$0 (\$32 ),
+    .\port$4586$0 (\$33 ),
+    .\port$4588$0 (\$34 ),
+    .\port$4590$0 (\$35 ),
+    .\port$4592$0 (\$36 ),
+    .\port$4594$0 (\$37 ),
+    .\port$4596$0 (\$38 ),
+    .\port$4598$0 (\$39 ),
+    .\port$4600$0 (\$40 ),
+    .\port$4602$0 (\$41 ),
+    .\port$4604$0 (\$42 ),
+    .\port$4606$0 (\$43 ),
+    .\port$4608$0 (\$44 ),
+    .\port$4610$0 (\$45 ),
+    .\port$4612$0 (\$46 ),
+    .\port$4614$0 (\$47 ),
+    .\port$4616$0 (\$48 ),
+    .\port$4618$0 (\$49 ),
+    .\port$4620$0 (\$50 ),
+    .\port$4622$0 (\$51 ),
+    .\port$4624$0 (\$52 ),
+    .\port$4626$0 (\$53 ),
+    .\port$4628$0 (\$54 ),
+    .\port$4630$0 (\$55 ),
+    .\port$4632$0 (\$56 ),
+    .\port$4634$0 (\$57 ),
+    .\port$4636$0 (\$58 ),
+    .\port$4638$0 (\$59 ),
+    .\port$4640$0 (\$60 ),
+    .\port$4642$0 (\$61 ),
+    .\port$4644$0 (\$62 ),
+    .\port$4646$0 (\$63 ),
+    .\port$4648$0 (\$64 ),
+    .\port$4650$0 (\$65 ),
+    .\port$4652$0 (\$66 ),
+    .\port$4654$0 (\$67 ),
+    .\port$4656$0 (\$68 ),
+    .\port$4658$0 (\$69 ),
+    .\port$4660$0 (\$70 ),
+    .\port$4662$0 (\$71 ),
+    .\port$4664$0 (\$72 ),
+    .\port$4666$0 (\$73 ),
+    .\port$4668$0 (\$74 ),
+    .\port$4670$0 (\$75 ),
+    .\port$4672$0 (\$76 ),
+    .\port$4674$0 (\$77 ),
+    .\port$4676$0 (\$78 ),
+    .\port$4678$0 (\$79 ),
+    .\port$4680$0 (\$80 ),
+    .\port$4682$0 (\$81 ),
+    .\port$4684$0 (\$82 ),
+    .\port$4686$0 (\$83 ),
+    .\port$4688$0 (\$84 ),
+    .\port$4690$0 (\$85 ),
+    .\port$4692$0 (\$86 ),
+    .\port$4694$0 (\$87 ),
+    .\port$4696$0 (\$88 ),
+    .\port$4698$0 (\$89 ),
+    .\port$4700$0 (\$90 ),
+    .\port$4702$0 (\$91 ),
+    .\port$4704$0 (\$92 ),
+    .\port$4706$0 (\$93 ),
+    .\port$4708$0 (\$94 ),
+    .\port$4710$0 (\$95 ),
+    .\port$4712$0 (\$96 ),
+    .\port$4714$0 (\$97 ),
+    .\port$4716$0 (\$98 ),
+    .\port$4718$0 (\$99 ),
+    .\port$4720$0 (\$100 ),
+    .\port$4722$0 (\$101 ),
+    .\port$4724$0 (\$102 ),
+    .\port$4726$0 (\$103 ),
+    .\port$4728$0 (\$104 ),
+    .\port$4730$0 (\$105 ),
+    .\port$4732$0 (\$106 ),
+    .\port$4734$0 (\$107 ),
+    .\port$4736$0 (\$108 ),
+    .\port$4738$0 (\$109 ),
+    .\port$4740$0 (\$110 ),
+    .\port$4742$0 (\$111 ),
+    .\port$4744$0 (\$112 ),
+    .\port$4746$0 (\$113 ),
+    .\port$4748$0 (\$114 ),
+    .\port$4750$0 (\$115 ),
+    .\port$4752$0 (\$116 ),
+    .\port$4754$0 (\$117 ),
+    .\port$4756$0 (\$118 ),
+    .\port$4758$0 (\$119 ),
+    .\port$4760$0 (\$120 ),
+    .\port$4762$0 (\$121 ),
+    .\port$4764$0 (\$122 ),
+    .\port$4766$0 (\$123 ),
+    .\port$4768$0 (\$124 ),
+    .\port$4770$0 (\$125 ),
+    .\port$4772$0 (\$126 ),
+    .\port$4774$0 (\$127 ),
+    .\port$4776$0 (\$128 ),
+    .\port$4778$0 (\$129 ),
+    .\port$4780$0 (\$130 ),
+    .\port$4782$0 (\$131 ),
+    .\port$4784$0 (\$132 ),
+    .\port$4786$0 (\$133 ),
+    .\port$4788$0 (\$134 ),
+    .\port$4790$0 (\$135 ),
+    .\port$4792$0 (\$136 ),
+    .\port$4794$0 (\$137 ),
+    .\port$4796$0 (\$138 ),
+    .\port$4798$0 (\$139 ),
+    .\port$4800$0 (\$140 ),
+    .\port$4802$0 (\$141 ),
+    .\port$4804$0 (\$142 ),
+    .\port$4806$0 (\$143 ),
+    .\port$4808$0 (\$144 ),
+    .\port$4810$0 (\$145 ),
+    .\port$4812$0 (\$146 ),
+    .\port$4814$0 (\$147 ),
+    .\port$4816$0 (\$148 ),
+    .\port$4818$0 (\$149 ),
+    .\port$4820$0 (\$150 ),
+    .\port$4822$0 (\$151 ),
+    .\port$4824$0 (\$152 ),
+    .\port$4826$0 (\$153 ),
+    .\port$4828$0 (\$154 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$89 ),
+    .read_start(\read_start$383 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
-    .rst(rst),
-    .start(\start$266 ),
+    .start(start),
     .threshold(threshold),
     .verify_enable(verify_enable),
     .verifying(verifying)
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$5  = wv_fail_count_count;
-    if (status_write_failed_set) begin
-      \$5  = \$2 [31:0];
-    end
+    \$21  = \busy$329 ;
     if (rst) begin
-      \$5  = 32'd0;
+      \$21  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$6  = \$signal$300 ;
-    if (status_write_failed_set) begin
-      \$6  = fail_row;
+    \$22  = wv_fail_count_count;
+    if (fail_valid) begin
+      \$22  = \$18 [31:0];
     end
     if (rst) begin
-      \$6  = 6'h00;
+      \$22  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$7  = fail_mask;
-    if (status_write_failed_set) begin
-      \$7  = \fail_mask$318 ;
+    \$23  = \$signal$589 ;
+    if (fail_valid) begin
+      \$23  = fail_row;
     end
     if (rst) begin
-      \$7  = 64'h0000000000000000;
+      \$23  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$8  = wv_retry_count_count;
+    \$24  = fail_mask;
+    if (fail_valid) begin
+      \$24  = \fail_mask$605 ;
+    end
+    if (rst) begin
+      \$24  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$25  = wv_retry_count_count;
     if (retry) begin
-      \$8  = \$3 [31:0];
+      \$25  = \$19 [31:0];
     end
     if (rst) begin
-      \$8  = 32'd0;
+      \$25  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$9  = vmm_count_count;
+    \$26  = vmm_count_count;
     if (pass_done) begin
-      \$9  = \$4 [31:0];
+      \$26  = \$20 [31:0];
     end
     if (rst) begin
-      \$9  = 32'd0;
+      \$26  = 32'd0;
     end
   end
-  assign \s_axil_awaddr$40  = s_axil_awaddr;
-  assign \s_axil_awprot$41  = s_axil_awprot;
-  assign \s_axil_awvalid$42  = s_axil_awvalid;
-  assign \s_axil_awready$43  = s_axil_awready;
-  assign \s_axil_wdata$44  = s_axil_wdata;
-  assign \s_axil_wstrb$45  = s_axil_wstrb;
-  assign \s_axil_wvalid$46  = s_axil_wvalid;
-  assign \s_axil_wready$47  = s_axil_wready;
-  assign \s_axil_bresp$48  = s_axil_bresp;
-  assign \s_axil_bvalid$49  = s_axil_bvalid;
-  assign \s_axil_bready$50  = s_axil_bready;
-  assign \s_axil_araddr$51  = s_axil_araddr;
-  assign \s_axil_arprot$52  = s_axil_arprot;
-  assign \s_axil_arvalid$53  = s_axil_arvalid;
-  assign \s_axil_arready$54  = s_axil_arready;
-  assign \s_axil_rdata$55  = s_axil_rdata;
-  assign \s_axil_rresp$56  = s_axil_rresp;
-  assign \s_axil_rvalid$57  = s_axil_rvalid;
-  assign \s_axil_rready$58  = s_axil_rready;
-  assign \s_axis_tdata$59  = s_axis_tdata;
-  assign \s_axis_tvalid$60  = s_axis_tvalid;
-  assign \s_axis_tready$61  = s_axis_tready;
-  assign \s_axis_tlast$62  = s_axis_tlast;
-  assign \s_axis_tuser$63  = s_axis_tuser;
-  assign \m_axis_tdata$64  = m_axis_tdata;
-  assign \m_axis_tvalid$65  = m_axis_tvalid;
-  assign \m_axis_tready$66  = m_axis_tready;
-  assign \m_axis_tlast$67  = m_axis_tlast;
-  assign \m_axis_tuser$68  = m_axis_tuser;
+  assign \s_axil_awready$41  = s_axil_awready;
+  assign \s_axil_wready$42  = s_axil_wready;
+  assign \s_axil_bvalid$43  = s_axil_bvalid;
+  assign g_regs_rst = rst;
+  assign g_regs_gclk = g_regs_clk;
+  assign g_tdc0_rst = rst;
+  assign g_tdc0_gclk = g_tdc0_clk;
+  assign g_tdc1_rst = rst;
+  assign g_tdc1_gclk = g_tdc1_clk;
+  assign g_tdc2_rst = rst;
+  assign g_tdc2_gclk = g_tdc2_clk;
+  assign g_tdc3_rst = rst;
+  assign g_tdc3_gclk = g_tdc3_clk;
+  assign g_tdc4_rst = rst;
+  assign g_tdc4_gclk = g_tdc4_clk;
+  assign g_tdc5_rst = rst;
+  assign g_tdc5_gclk = g_tdc5_clk;
+  assign g_tdc6_rst = rst;
+  assign g_tdc6_gclk = g_tdc6_clk;
+  assign g_tdc7_rst = rst;
+  assign g_tdc7_gclk = g_tdc7_clk;
+  assign g_tdc8_rst = rst;
+  assign g_tdc8_gclk = g_tdc8_clk;
+  assign g_tdc9_rst = rst;
+  assign g_tdc9_gclk = g_tdc9_clk;
+  assign g_tdc10_rst = rst;
+  assign g_tdc10_gclk = g_tdc10_clk;
+  assign g_tdc11_rst = rst;
+  assign g_tdc11_gclk = g_tdc11_clk;
+  assign g_tdc12_rst = rst;
+  assign g_tdc12_gclk = g_tdc12_clk;
+  assign g_tdc13_rst = rst;
+  assign g_tdc13_gclk = g_tdc13_clk;
+  assign g_tdc14_rst = rst;
+  assign g_tdc14_gclk = g_tdc14_clk;
+  assign g_tdc15_rst = rst;
+  assign g_tdc15_gclk = g_tdc15_clk;
+  assign g_tdc16_rst = rst;
+  assign g_tdc16_gclk = g_tdc16_clk;
+  assign g_tdc17_rst = rst;
+  assign g_tdc17_gclk = g_tdc17_clk;
+  assign g_tdc18_rst = rst;
+  assign g_tdc18_gclk = g_tdc18_clk;
+  assign g_tdc19_rst = rst;
+  assign g_tdc19_gclk = g_tdc19_clk;
+  assign g_tdc20_rst = rst;
+  assign g_tdc20_gclk = g_tdc20_clk;
+  assign g_tdc21_rst = rst;
+  assign g_tdc21_gclk = g_tdc21_clk;
+  assign g_tdc22_rst = rst;
+  assign g_tdc22_gclk = g_tdc22_clk;
+  assign g_tdc23_rst = rst;
+  assign g_tdc23_gclk = g_tdc23_clk;
+  assign g_tdc24_rst = rst;
+  assign g_tdc24_gclk = g_tdc24_clk;
+  assign g_tdc25_rst = rst;
+  assign g_tdc25_gclk = g_tdc25_clk;
+  assign g_tdc26_rst = rst;
+  assign g_tdc26_gclk = g_tdc26_clk;
+  assign g_tdc27_rst = rst;
+  assign g_tdc27_gclk = g_tdc27_clk;
+  assign g_tdc28_rst = rst;
+  assign g_tdc28_gclk = g_tdc28_clk;
+  assign g_tdc29_rst = rst;
+  assign g_tdc29_gclk = g_tdc29_clk;
+  assign g_tdc30_rst = rst;
+  assign g_tdc30_gclk = g_tdc30_clk;
+  assign g_tdc31_rst = rst;
+  assign g_tdc31_gclk = g_tdc31_clk;
+  assign g_tdc32_rst = rst;
+  assign g_tdc32_gclk = g_tdc32_clk;
+  assign g_tdc33_rst = rst;
+  assign g_tdc33_gclk = g_tdc33_clk;
+  assign g_tdc34_rst = rst;
+  assign g_tdc34_gclk = g_tdc34_clk;
+  assign g_tdc35_rst = rst;
+  assign g_tdc35_gclk = g_tdc35_clk;
+  assign g_tdc36_rst = rst;
+  assign g_tdc36_gclk = g_tdc36_clk;
+  assign g_tdc37_rst = rst;
+  assign g_tdc37_gclk = g_tdc37_clk;
+  assign g_tdc38_rst = rst;
+  assign g_tdc38_gclk = g_tdc38_clk;
+  assign g_tdc39_rst = rst;
+  assign g_tdc39_gclk = g_tdc39_clk;
+  assign g_tdc40_rst = rst;
+  assign g_tdc40_gclk = g_tdc40_clk;
+  assign g_tdc41_rst = rst;
+  assign g_tdc41_gclk = g_tdc41_clk;
+  assign g_tdc42_rst = rst;
+  assign g_tdc42_gclk = g_tdc42_clk;
+  assign g_tdc43_rst = rst;
+  assign g_tdc43_gclk = g_tdc43_clk;
+  assign g_tdc44_rst = rst;
+  assign g_tdc44_gclk = g_tdc44_clk;
+  assign g_tdc45_rst = rst;
+  assign g_tdc45_gclk = g_tdc45_clk;
+  assign g_tdc46_rst = rst;
+  assign g_tdc46_gclk = g_tdc46_clk;
+  assign g_tdc47_rst = rst;
+  assign g_tdc47_gclk = g_tdc47_clk;
+  assign g_tdc48_rst = rst;
+  assign g_tdc48_gclk = g_tdc48_clk;
+  assign g_tdc49_rst = rst;
+  assign g_tdc49_gclk = g_tdc49_clk;
+  assign g_tdc50_rst = rst;
+  assign g_tdc50_gclk = g_tdc50_clk;
+  assign g_tdc51_rst = rst;
+  assign g_tdc51_gclk = g_tdc51_clk;
+  assign g_tdc52_rst = rst;
+  assign g_tdc52_gclk = g_tdc52_clk;
+  assign g_tdc53_rst = rst;
+  assign g_tdc53_gclk = g_tdc53_clk;
+  assign g_tdc54_rst = rst;
+  assign g_tdc54_gclk = g_tdc54_clk;
+  assign g_tdc55_rst = rst;
+  assign g_tdc55_gclk = g_tdc55_clk;
+  assign g_tdc56_rst = rst;
+  assign g_tdc56_gclk = g_tdc56_clk;
+  assign g_tdc57_rst = rst;
+  assign g_tdc57_gclk = g_tdc57_clk;
+  assign g_tdc58_rst = rst;
+  assign g_tdc58_gclk = g_tdc58_clk;
+  assign g_tdc59_rst = rst;
+  assign g_tdc59_gclk = g_tdc59_clk;
+  assign g_tdc60_rst = rst;
+  assign g_tdc60_gclk = g_tdc60_clk;
+  assign g_tdc61_rst = rst;
+  assign g_tdc61_gclk = g_tdc61_clk;
+  assign g_tdc62_rst = rst;
+  assign g_tdc62_gclk = g_tdc62_clk;
+  assign g_tdc63_rst = rst;
+  assign g_tdc63_gclk = g_tdc63_clk;
+  assign g_acc_rst = rst;
+  assign g_acc_gclk = g_acc_clk;
+  assign busy = m_axis_tvalid;
+  assign g_ser_rst = rst;
+  assign g_ser_gclk = g_ser_clk;
+  assign \s_axis_tready$317  = s_axis_tready;
+  assign g_in_rst = rst;
+  assign g_in_gclk = g_in_clk;
+  assign g_drv_rst = rst;
+  assign g_drv_gclk = g_drv_clk;
+  assign g_wr_rst = rst;
+  assign g_wr_gclk = g_wr_clk;
+  assign g_cnt_rst = rst;
+  assign g_cnt_gclk = g_cnt_clk;
+  assign \s_axil_awaddr$341  = s_axil_awaddr;
+  assign \s_axil_awprot$342  = s_axil_awprot;
+  assign \s_axil_awvalid$343  = s_axil_awvalid;
+  assign \s_axil_wdata$344  = s_axil_wdata;
+  assign \s_axil_wstrb$345  = s_axil_wstrb;
+  assign \s_axil_wvalid$346  = s_axil_wvalid;
+  assign \s_axil_bresp$347  = s_axil_bresp;
+  assign \s_axil_bready$348  = s_axil_bready;
+  assign \s_axil_araddr$349  = s_axil_araddr;
+  assign \s_axil_arprot$350  = s_axil_arprot;
+  assign \s_axil_arvalid$351  = s_axil_arvalid;
+  assign \s_axil_arready$352  = s_axil_arready;
+  assign \s_axil_rdata$353  = s_axil_rdata;
+  assign \s_axil_rresp$354  = s_axil_rresp;
+  assign \s_axil_rvalid$355  = s_axil_rvalid;
+  assign \s_axil_rready$356  = s_axil_rready;
+  assign \s_axis_tdata$357  = s_axis_tdata;
+  assign \s_axis_tvalid$358  = s_axis_tvalid;
+  assign \s_axis_tlast$359  = s_axis_tlast;
+  assign \s_axis_tuser$360  = s_axis_tuser;
+  assign \m_axis_tdata$361  = m_axis_tdata;
+  assign \m_axis_tvalid$362  = m_axis_tvalid;
+  assign \m_axis_tready$363  = m_axis_tready;
+  assign \m_axis_tlast$364  = m_axis_tlast;
+  assign \m_axis_tuser$365  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
-  assign load_inputs = load;
+  assign load = load_inputs;
   assign vector = x;
-  assign bypass_load = load_raw;
+  assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$85  = arr_bypass_l;
-  assign \arr_bypass_r$86  = arr_bypass_r;
+  assign \arr_bypass_l$379  = arr_bypass_l;
+  assign \arr_bypass_r$380  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$100  = arr_pre;
-  assign \arr_eval$101  = arr_eval;
+  assign \arr_pre$394  = arr_pre;
+  assign \arr_eval$395  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = capture;
+  assign tdc_capture = \capture$399 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
-  assign \codes$114  = codes;
+  assign codes = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \codes$408  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
-  assign \capture$181  = \capture$180 ;
-  assign \accumulate$183  = accumulate;
-  assign shift = \$138 [0];
-  assign \shift$185  = \$138 [0];
-  assign negate = \$138 [1];
-  assign \negate$187  = \$138 [1];
+  assign \capture$474  = capture;
+  assign \accumulate$476  = accumulate;
+  assign shift = \$283 [0];
+  assign \shift$478  = \$283 [0];
+  assign negate = \$283 [1];
+  assign \negate$480  = \$283 [1];
   assign mode_raw_codes = raw;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
-  assign busy = m_axis_tvalid;
-  assign emit = \load$257 ;
+  assign \load$549  = emit;
   assign mode_activation = short;
-  assign next_values = { \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10  };
-  assign next_fires = { \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74  };
-  assign ctrl_write_row = \start$266 ;
-  assign \busy$269  = ctrl_write_row_busy;
+  assign next_values = { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
+  assign next_fires = { \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221 , \$220 , \$219  };
+  assign overflow = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign ctrl_write_row = start;
+  assign ctrl_write_row_busy = \busy$329 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$272  = { weight_data1_bits, weight_data0_bits };
+  assign \data$561  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$278  = array_idle;
+  assign \array_idle$567  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$287  = read_done;
-  assign \codes$288  = codes;
-  assign \overflow$289  = overflow;
-  assign write_busy = ctrl_write_row_busy;
-  assign \arr_wr_row$291  = arr_wr_row;
-  assign \arr_wr_side$292  = arr_wr_side;
-  assign \arr_wr_data$293  = arr_wr_data;
-  assign \arr_wr_pulse$294  = arr_wr_pulse;
+  assign \read_done$576  = read_done;
+  assign \codes$577  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \overflow$578  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign write_busy = \busy$329 ;
+  assign \arr_wr_row$580  = arr_wr_row;
+  assign \arr_wr_side$581  = arr_wr_side;
+  assign \arr_wr_data$582  = arr_wr_data;
+  assign \arr_wr_pulse$583  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$300  };
+  assign wv_fail_row_row = { 10'h000, \$signal$589  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
-  assign fail_valid = status_write_failed_set;
+  assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = ctrl_write_row_busy;
+  assign status_write_busy = \busy$329 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -1245,23 +2652,26 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$264.overflow  = \flags$264 ;
+  assign \flags$555.overflow  = \flags$555 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (rst, \port$1922$0 , \port$1933$0 , \port$1944$0 , \port$1955$0 , \port$1966$0 , \port$1977$0 , \port$1988$0 , \port$1999$0 , \port$2010$0 , \port$2021$0 , \port$2032$0 , \port$2043$0 , \port$2054$0 , \port$2065$0 , \port$2076$0 , \port$2087$0 , \port$2098$0 , \port$2109$0 , \port$2120$0 , \port$2131$0 
-, \port$2142$0 , \port$2153$0 , \port$2164$0 , \port$2175$0 , \port$2186$0 , \port$2197$0 , \port$2208$0 , \port$2219$0 , \port$2230$0 , \port$2241$0 , \port$2252$0 , \port$2263$0 , \port$2274$0 , \port$2285$0 , \port$2296$0 , \port$2307$0 , \port$2318$0 , \port$2329$0 , \port$2340$0 , \port$2351$0 , \port$2362$0 
-, \port$2373$0 , \port$2384$0 , \port$2395$0 , \port$2406$0 , \port$2417$0 , \port$2428$0 , \port$2439$0 , \port$2450$0 , \port$2461$0 , \port$2472$0 , \port$2483$0 , \port$2494$0 , \port$2505$0 , \port$2516$0 , \port$2527$0 , \port$2538$0 , \port$2549$0 , \port$2560$0 , \port$2571$0 , \port$2582$0 , \port$2593$0 
-, \port$2604$0 , \port$2615$0 , \port$2627$0 , \port$2639$0 , \port$2651$0 , \port$2663$0 , \port$2675$0 , \port$2687$0 , \port$2699$0 , \port$2711$0 , \port$2723$0 , \port$2735$0 , \port$2747$0 , \port$2759$0 , \port$2771$0 , \port$2783$0 , \port$2795$0 , \port$2807$0 , \port$2819$0 , \port$2831$0 , \port$2843$0 
-, \port$2855$0 , \port$2867$0 , \port$2879$0 , \port$2891$0 , \port$2903$0 , \port$2915$0 , \port$2927$0 , \port$2939$0 , \port$2951$0 , \port$2963$0 , \port$2975$0 , \port$2987$0 , \port$2999$0 , \port$3011$0 , \port$3023$0 , \port$3035$0 , \port$3047$0 , \port$3059$0 , \port$3071$0 , \port$3083$0 , \port$3095$0 
-, \port$3107$0 , \port$3119$0 , \port$3131$0 , \port$3143$0 , \port$3155$0 , \port$3167$0 , \port$3179$0 , \port$3191$0 , \port$3203$0 , \port$3215$0 , \port$3227$0 , \port$3239$0 , \port$3251$0 , \port$3263$0 , \port$3275$0 , \port$3287$0 , \port$3299$0 , \port$3311$0 , \port$3323$0 , \port$3335$0 , \port$3347$0 
-, \port$3359$0 , \port$3371$0 , \port$3383$0 , raw, \port$3492$0 , \port$3494$0 , \port$3496$0 , \port$3498$0 , \port$3500$0 , \port$3502$0 , \port$3504$0 , \port$3506$0 , \port$3508$0 , \port$3510$0 , \port$3512$0 , \port$3514$0 , \port$3516$0 , \port$3518$0 , \port$3520$0 , \port$3522$0 , \port$3524$0 
-, \port$3526$0 , \port$3528$0 , \port$3530$0 , \port$3532$0 , \port$3534$0 , \port$3536$0 , \port$3538$0 , \port$3540$0 , \port$3542$0 , \port$3544$0 , \port$3546$0 , \port$3548$0 , \port$3550$0 , \port$3552$0 , \port$3554$0 , \port$3556$0 , \port$3558$0 , \port$3560$0 , \port$3562$0 , \port$3564$0 , \port$3566$0 
-, \port$3568$0 , \port$3570$0 , \port$3572$0 , \port$3574$0 , \port$3576$0 , \port$3578$0 , \port$3580$0 , \port$3582$0 , \port$3584$0 , \port$3586$0 , \port$3588$0 , \port$3590$0 , \port$3592$0 , \port$3594$0 , \port$3596$0 , \port$3598$0 , \port$3600$0 , \port$3602$0 , \port$3604$0 , \port$3606$0 , \port$3608$0 
-, \port$3610$0 , \port$3612$0 , \port$3614$0 , \port$3616$0 , \port$3618$0 , \port$3620$0 , \port$3622$0 , \port$3624$0 , \port$3626$0 , \port$3628$0 , \port$3630$0 , \port$3632$0 , \port$3634$0 , \port$3636$0 , \port$3638$0 , \port$3640$0 , \port$3642$0 , \port$3644$0 , \port$3646$0 , \port$3648$0 , \port$3650$0 
-, \port$3652$0 , \port$3654$0 , \port$3656$0 , \port$3658$0 , \port$3660$0 , \port$3662$0 , \port$3664$0 , \port$3666$0 , \port$3668$0 , \port$3670$0 , \port$3672$0 , \port$3674$0 , \port$3676$0 , \port$3678$0 , \port$3680$0 , \port$3682$0 , \port$3684$0 , \port$3686$0 , \port$3688$0 , \port$3690$0 , \port$3692$0 
-, \port$3694$0 , \port$3696$0 , \port$3698$0 , \port$3700$0 , \port$3702$0 , \port$3704$0 , \port$3706$0 , \port$3708$0 , \port$3710$0 , \port$3712$0 , \port$3714$0 , \port$3716$0 , \port$3718$0 , \port$3720$0 , \port$3722$0 , \port$3724$0 , \port$3726$0 , \port$3728$0 , \port$3730$0 , \port$3732$0 , \port$3734$0 
-, \port$3736$0 , \port$3738$0 , \port$3740$0 , \port$3742$0 , \port$3744$0 , \port$3746$0 , codes, capture, accumulate, \port$3861$2 , clk);
+module \mram_macro.accumulator (\port$2329$0 , \port$2340$0 , \port$2351$0 , \port$2362$0 , \port$2373$0 , \port$2384$0 , \port$2395$0 , \port$2406$0 , \port$2417$0 , \port$2428$0 , \port$2439$0 , \port$2450$0 , \port$2461$0 , \port$2472$0 , \port$2483$0 , \port$2494$0 , \port$2505$0 , \port$2516$0 , \port$2527$0 , \port$2538$0 , \port$2549$0 
+, \port$2560$0 , \port$2571$0 , \port$2582$0 , \port$2593$0 , \port$2604$0 , \port$2615$0 , \port$2626$0 , \port$2637$0 , \port$2648$0 , \port$2659$0 , \port$2670$0 , \port$2681$0 , \port$2692$0 , \port$2703$0 , \port$2714$0 , \port$2725$0 , \port$2736$0 , \port$2747$0 , \port$2758$0 , \port$2769$0 , \port$2780$0 
+, \port$2791$0 , \port$2802$0 , \port$2813$0 , \port$2824$0 , \port$2835$0 , \port$2846$0 , \port$2857$0 , \port$2868$0 , \port$2879$0 , \port$2890$0 , \port$2901$0 , \port$2912$0 , \port$2923$0 , \port$2934$0 , \port$2945$0 , \port$2956$0 , \port$2967$0 , \port$2978$0 , \port$2989$0 , \port$3000$0 , \port$3011$0 
+, \port$3022$0 , \port$3034$0 , \port$3046$0 , \port$3058$0 , \port$3070$0 , \port$3082$0 , \port$3094$0 , \port$3106$0 , \port$3118$0 , \port$3130$0 , \port$3142$0 , \port$3154$0 , \port$3166$0 , \port$3178$0 , \port$3190$0 , \port$3202$0 , \port$3214$0 , \port$3226$0 , \port$3238$0 , \port$3250$0 , \port$3262$0 
+, \port$3274$0 , \port$3286$0 , \port$3298$0 , \port$3310$0 , \port$3322$0 , \port$3334$0 , \port$3346$0 , \port$3358$0 , \port$3370$0 , \port$3382$0 , \port$3394$0 , \port$3406$0 , \port$3418$0 , \port$3430$0 , \port$3442$0 , \port$3454$0 , \port$3466$0 , \port$3478$0 , \port$3490$0 , \port$3502$0 , \port$3514$0 
+, \port$3526$0 , \port$3538$0 , \port$3550$0 , \port$3562$0 , \port$3574$0 , \port$3586$0 , \port$3598$0 , \port$3610$0 , \port$3622$0 , \port$3634$0 , \port$3646$0 , \port$3658$0 , \port$3670$0 , \port$3682$0 , \port$3694$0 , \port$3706$0 , \port$3718$0 , \port$3730$0 , \port$3742$0 , \port$3754$0 , \port$3766$0 
+, \port$3778$0 , \port$3790$0 , g_acc_clk, raw, \port$3984$0 , \port$3986$0 , \port$3988$0 , \port$3990$0 , \port$3992$0 , \port$3994$0 , \port$3996$0 , \port$3998$0 , \port$4000$0 , \port$4002$0 , \port$4004$0 , \port$4006$0 , \port$4008$0 , \port$4010$0 , \port$4012$0 , \port$4014$0 , \port$4016$0 
+, \port$4018$0 , \port$4020$0 , \port$4022$0 , \port$4024$0 , \port$4026$0 , \port$4028$0 , \port$4030$0 , \port$4032$0 , \port$4034$0 , \port$4036$0 , \port$4038$0 , \port$4040$0 , \port$4042$0 , \port$4044$0 , \port$4046$0 , \port$4048$0 , \port$4050$0 , \port$4052$0 , \port$4054$0 , \port$4056$0 , \port$4058$0 
+, \port$4060$0 , \port$4062$0 , \port$4064$0 , \port$4066$0 , \port$4068$0 , \port$4070$0 , \port$4072$0 , \port$4074$0 , \port$4076$0 , \port$4078$0 , \port$4080$0 , \port$4082$0 , \port$4084$0 , \port$4086$0 , \port$4088$0 , \port$4090$0 , \port$4092$0 , \port$4094$0 , \port$4096$0 , \port$4098$0 , \port$4100$0 
+, \port$4102$0 , \port$4104$0 , \port$4106$0 , \port$4108$0 , \port$4110$0 , \port$4112$0 , \port$4114$0 , \port$4116$0 , \port$4118$0 , \port$4120$0 , \port$4122$0 , \port$4124$0 , \port$4126$0 , \port$4128$0 , \port$4130$0 , \port$4132$0 , \port$4134$0 , \port$4136$0 , \port$4138$0 , \port$4140$0 , \port$4142$0 
+, \port$4144$0 , \port$4146$0 , \port$4148$0 , \port$4150$0 , \port$4152$0 , \port$4154$0 , \port$4156$0 , \port$4158$0 , \port$4160$0 , \port$4162$0 , \port$4164$0 , \port$4166$0 , \port$4168$0 , \port$4170$0 , \port$4172$0 , \port$4174$0 , \port$4176$0 , \port$4178$0 , \port$4180$0 , \port$4182$0 , \port$4184$0 
+, \port$4186$0 , \port$4188$0 , \port$4190$0 , \port$4192$0 , \port$4194$0 , \port$4196$0 , \port$4198$0 , \port$4200$0 , \port$4202$0 , \port$4204$0 , \port$4206$0 , \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , \port$4224$0 , \port$4226$0 
+, \port$4228$0 , \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 
+, \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 
+, \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 
+, \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , capture, accumulate, \port$4852$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -2741,88 +4151,15 @@ module \mram_macro.accumulator (rst, \port$1922$0 , \port$1933$0 , \port$1944$0 
   wire accumulate;
   input capture;
   wire capture;
-  input clk;
-  wire clk;
-  input [447:0] codes;
   wire [447:0] codes;
+  input g_acc_clk;
+  wire g_acc_clk;
+  input g_acc_rst;
+  wire g_acc_rst;
   wire negate;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$1922$0 ;
-  wire [15:0] \port$1922$0 ;
-  output [15:0] \port$1933$0 ;
-  wire [15:0] \port$1933$0 ;
-  output [15:0] \port$1944$0 ;
-  wire [15:0] \port$1944$0 ;
-  output [15:0] \port$1955$0 ;
-  wire [15:0] \port$1955$0 ;
-  output [15:0] \port$1966$0 ;
-  wire [15:0] \port$1966$0 ;
-  output [15:0] \port$1977$0 ;
-  wire [15:0] \port$1977$0 ;
-  output [15:0] \port$1988$0 ;
-  wire [15:0] \port$1988$0 ;
-  output [15:0] \port$1999$0 ;
-  wire [15:0] \port$1999$0 ;
-  output [15:0] \port$2010$0 ;
-  wire [15:0] \port$2010$0 ;
-  output [15:0] \port$2021$0 ;
-  wire [15:0] \port$2021$0 ;
-  output [15:0] \port$2032$0 ;
-  wire [15:0] \port$2032$0 ;
-  output [15:0] \port$2043$0 ;
-  wire [15:0] \port$2043$0 ;
-  output [15:0] \port$2054$0 ;
-  wire [15:0] \port$2054$0 ;
-  output [15:0] \port$2065$0 ;
-  wire [15:0] \port$2065$0 ;
-  output [15:0] \port$2076$0 ;
-  wire [15:0] \port$2076$0 ;
-  output [15:0] \port$2087$0 ;
-  wire [15:0] \port$2087$0 ;
-  output [15:0] \port$2098$0 ;
-  wire [15:0] \port$2098$0 ;
-  output [15:0] \port$2109$0 ;
-  wire [15:0] \port$2109$0 ;
-  output [15:0] \port$2120$0 ;
-  wire [15:0] \port$2120$0 ;
-  output [15:0] \port$2131$0 ;
-  wire [15:0] \port$2131$0 ;
-  output [15:0] \port$2142$0 ;
-  wire [15:0] \port$2142$0 ;
-  output [15:0] \port$2153$0 ;
-  wire [15:0] \port$2153$0 ;
-  output [15:0] \port$2164$0 ;
-  wire [15:0] \port$2164$0 ;
-  output [15:0] \port$2175$0 ;
-  wire [15:0] \port$2175$0 ;
-  output [15:0] \port$2186$0 ;
-  wire [15:0] \port$2186$0 ;
-  output [15:0] \port$2197$0 ;
-  wire [15:0] \port$2197$0 ;
-  output [15:0] \port$2208$0 ;
-  wire [15:0] \port$2208$0 ;
-  output [15:0] \port$2219$0 ;
-  wire [15:0] \port$2219$0 ;
-  output [15:0] \port$2230$0 ;
-  wire [15:0] \port$2230$0 ;
-  output [15:0] \port$2241$0 ;
-  wire [15:0] \port$2241$0 ;
-  output [15:0] \port$2252$0 ;
-  wire [15:0] \port$2252$0 ;
-  output [15:0] \port$2263$0 ;
-  wire [15:0] \port$2263$0 ;
-  output [15:0] \port$2274$0 ;
-  wire [15:0] \port$2274$0 ;
-  output [15:0] \port$2285$0 ;
-  wire [15:0] \port$2285$0 ;
-  output [15:0] \port$2296$0 ;
-  wire [15:0] \port$2296$0 ;
-  output [15:0] \port$2307$0 ;
-  wire [15:0] \port$2307$0 ;
-  output [15:0] \port$2318$0 ;
-  wire [15:0] \port$2318$0 ;
   output [15:0] \port$2329$0 ;
   wire [15:0] \port$2329$0 ;
   output [15:0] \port$2340$0 ;
@@ -2877,1488 +4214,1688 @@ module \mram_macro.accumulator (rst, \port$1922$0 , \port$1933$0 , \port$1944$0 
   wire [15:0] \port$2604$0 ;
   output [15:0] \port$2615$0 ;
   wire [15:0] \port$2615$0 ;
-  output \port$2627$0 ;
-  wire \port$2627$0 ;
-  output \port$2639$0 ;
-  wire \port$2639$0 ;
-  output \port$2651$0 ;
-  wire \port$2651$0 ;
-  output \port$2663$0 ;
-  wire \port$2663$0 ;
-  output \port$2675$0 ;
-  wire \port$2675$0 ;
-  output \port$2687$0 ;
-  wire \port$2687$0 ;
-  output \port$2699$0 ;
-  wire \port$2699$0 ;
-  output \port$2711$0 ;
-  wire \port$2711$0 ;
-  output \port$2723$0 ;
-  wire \port$2723$0 ;
-  output \port$2735$0 ;
-  wire \port$2735$0 ;
-  output \port$2747$0 ;
-  wire \port$2747$0 ;
-  output \port$2759$0 ;
-  wire \port$2759$0 ;
-  output \port$2771$0 ;
-  wire \port$2771$0 ;
-  output \port$2783$0 ;
-  wire \port$2783$0 ;
-  output \port$2795$0 ;
-  wire \port$2795$0 ;
-  output \port$2807$0 ;
-  wire \port$2807$0 ;
-  output \port$2819$0 ;
-  wire \port$2819$0 ;
-  output \port$2831$0 ;
-  wire \port$2831$0 ;
-  output \port$2843$0 ;
-  wire \port$2843$0 ;
-  output \port$2855$0 ;
-  wire \port$2855$0 ;
-  output \port$2867$0 ;
-  wire \port$2867$0 ;
-  output \port$2879$0 ;
-  wire \port$2879$0 ;
-  output \port$2891$0 ;
-  wire \port$2891$0 ;
-  output \port$2903$0 ;
-  wire \port$2903$0 ;
-  output \port$2915$0 ;
-  wire \port$2915$0 ;
-  output \port$2927$0 ;
-  wire \port$2927$0 ;
-  output \port$2939$0 ;
-  wire \port$2939$0 ;
-  output \port$2951$0 ;
-  wire \port$2951$0 ;
-  output \port$2963$0 ;
-  wire \port$2963$0 ;
-  output \port$2975$0 ;
-  wire \port$2975$0 ;
-  output \port$2987$0 ;
-  wire \port$2987$0 ;
-  output \port$2999$0 ;
-  wire \port$2999$0 ;
-  output \port$3011$0 ;
-  wire \port$3011$0 ;
-  output \port$3023$0 ;
-  wire \port$3023$0 ;
-  output \port$3035$0 ;
-  wire \port$3035$0 ;
-  output \port$3047$0 ;
-  wire \port$3047$0 ;
-  output \port$3059$0 ;
-  wire \port$3059$0 ;
-  output \port$3071$0 ;
-  wire \port$3071$0 ;
-  output \port$3083$0 ;
-  wire \port$3083$0 ;
-  output \port$3095$0 ;
-  wire \port$3095$0 ;
-  output \port$3107$0 ;
-  wire \port$3107$0 ;
-  output \port$3119$0 ;
-  wire \port$3119$0 ;
-  output \port$3131$0 ;
-  wire \port$3131$0 ;
-  output \port$3143$0 ;
-  wire \port$3143$0 ;
-  output \port$3155$0 ;
-  wire \port$3155$0 ;
-  output \port$3167$0 ;
-  wire \port$3167$0 ;
-  output \port$3179$0 ;
-  wire \port$3179$0 ;
-  output \port$3191$0 ;
-  wire \port$3191$0 ;
-  output \port$3203$0 ;
-  wire \port$3203$0 ;
-  output \port$3215$0 ;
-  wire \port$3215$0 ;
-  output \port$3227$0 ;
-  wire \port$3227$0 ;
-  output \port$3239$0 ;
-  wire \port$3239$0 ;
-  output \port$3251$0 ;
-  wire \port$3251$0 ;
-  output \port$3263$0 ;
-  wire \port$3263$0 ;
-  output \port$3275$0 ;
-  wire \port$3275$0 ;
-  output \port$3287$0 ;
-  wire \port$3287$0 ;
-  output \port$3299$0 ;
-  wire \port$3299$0 ;
-  output \port$3311$0 ;
-  wire \port$3311$0 ;
-  output \port$3323$0 ;
-  wire \port$3323$0 ;
-  output \port$3335$0 ;
-  wire \port$3335$0 ;
-  output \port$3347$0 ;
-  wire \port$3347$0 ;
-  output \port$3359$0 ;
-  wire \port$3359$0 ;
-  output \port$3371$0 ;
-  wire \port$3371$0 ;
-  output \port$3383$0 ;
-  wire \port$3383$0 ;
-  input [15:0] \port$3492$0 ;
-  wire [15:0] \port$3492$0 ;
-  input [15:0] \port$3494$0 ;
-  wire [15:0] \port$3494$0 ;
-  input [15:0] \port$3496$0 ;
-  wire [15:0] \port$3496$0 ;
-  input [15:0] \port$3498$0 ;
-  wire [15:0] \port$3498$0 ;
-  input [15:0] \port$3500$0 ;
-  wire [15:0] \port$3500$0 ;
-  input [15:0] \port$3502$0 ;
-  wire [15:0] \port$3502$0 ;
-  input [15:0] \port$3504$0 ;
-  wire [15:0] \port$3504$0 ;
-  input [15:0] \port$3506$0 ;
-  wire [15:0] \port$3506$0 ;
-  input [15:0] \port$3508$0 ;
-  wire [15:0] \port$3508$0 ;
-  input [15:0] \port$3510$0 ;
-  wire [15:0] \port$3510$0 ;
-  input [15:0] \port$3512$0 ;
-  wire [15:0] \port$3512$0 ;
-  input [15:0] \port$3514$0 ;
-  wire [15:0] \port$3514$0 ;
-  input [15:0] \port$3516$0 ;
-  wire [15:0] \port$3516$0 ;
-  input [15:0] \port$3518$0 ;
-  wire [15:0] \port$3518$0 ;
-  input [15:0] \port$3520$0 ;
-  wire [15:0] \port$3520$0 ;
-  input [15:0] \port$3522$0 ;
-  wire [15:0] \port$3522$0 ;
-  input [15:0] \port$3524$0 ;
-  wire [15:0] \port$3524$0 ;
-  input [15:0] \port$3526$0 ;
-  wire [15:0] \port$3526$0 ;
-  input [15:0] \port$3528$0 ;
-  wire [15:0] \port$3528$0 ;
-  input [15:0] \port$3530$0 ;
-  wire [15:0] \port$3530$0 ;
-  input [15:0] \port$3532$0 ;
-  wire [15:0] \port$3532$0 ;
-  input [15:0] \port$3534$0 ;
-  wire [15:0] \port$3534$0 ;
-  input [15:0] \port$3536$0 ;
-  wire [15:0] \port$3536$0 ;
-  input [15:0] \port$3538$0 ;
-  wire [15:0] \port$3538$0 ;
-  input [15:0] \port$3540$0 ;
-  wire [15:0] \port$3540$0 ;
-  input [15:0] \port$3542$0 ;
-  wire [15:0] \port$3542$0 ;
-  input [15:0] \port$3544$0 ;
-  wire [15:0] \port$3544$0 ;
-  input [15:0] \port$3546$0 ;
-  wire [15:0] \port$3546$0 ;
-  input [15:0] \port$3548$0 ;
-  wire [15:0] \port$3548$0 ;
-  input [15:0] \port$3550$0 ;
-  wire [15:0] \port$3550$0 ;
-  input [15:0] \port$3552$0 ;
-  wire [15:0] \port$3552$0 ;
-  input [15:0] \port$3554$0 ;
-  wire [15:0] \port$3554$0 ;
-  input [15:0] \port$3556$0 ;
-  wire [15:0] \port$3556$0 ;
-  input [15:0] \port$3558$0 ;
-  wire [15:0] \port$3558$0 ;
-  input [15:0] \port$3560$0 ;
-  wire [15:0] \port$3560$0 ;
-  input [15:0] \port$3562$0 ;
-  wire [15:0] \port$3562$0 ;
-  input [15:0] \port$3564$0 ;
-  wire [15:0] \port$3564$0 ;
-  input [15:0] \port$3566$0 ;
-  wire [15:0] \port$3566$0 ;
-  input [15:0] \port$3568$0 ;
-  wire [15:0] \port$3568$0 ;
-  input [15:0] \port$3570$0 ;
-  wire [15:0] \port$3570$0 ;
-  input [15:0] \port$3572$0 ;
-  wire [15:0] \port$3572$0 ;
-  input [15:0] \port$3574$0 ;
-  wire [15:0] \port$3574$0 ;
-  input [15:0] \port$3576$0 ;
-  wire [15:0] \port$3576$0 ;
-  input [15:0] \port$3578$0 ;
-  wire [15:0] \port$3578$0 ;
-  input [15:0] \port$3580$0 ;
-  wire [15:0] \port$3580$0 ;
-  input [15:0] \port$3582$0 ;
-  wire [15:0] \port$3582$0 ;
-  input [15:0] \port$3584$0 ;
-  wire [15:0] \port$3584$0 ;
-  input [15:0] \port$3586$0 ;
-  wire [15:0] \port$3586$0 ;
-  input [15:0] \port$3588$0 ;
-  wire [15:0] \port$3588$0 ;
-  input [15:0] \port$3590$0 ;
-  wire [15:0] \port$3590$0 ;
-  input [15:0] \port$3592$0 ;
-  wire [15:0] \port$3592$0 ;
-  input [15:0] \port$3594$0 ;
-  wire [15:0] \port$3594$0 ;
-  input [15:0] \port$3596$0 ;
-  wire [15:0] \port$3596$0 ;
-  input [15:0] \port$3598$0 ;
-  wire [15:0] \port$3598$0 ;
-  input [15:0] \port$3600$0 ;
-  wire [15:0] \port$3600$0 ;
-  input [15:0] \port$3602$0 ;
-  wire [15:0] \port$3602$0 ;
-  input [15:0] \port$3604$0 ;
-  wire [15:0] \port$3604$0 ;
-  input [15:0] \port$3606$0 ;
-  wire [15:0] \port$3606$0 ;
-  input [15:0] \port$3608$0 ;
-  wire [15:0] \port$3608$0 ;
-  input [15:0] \port$3610$0 ;
-  wire [15:0] \port$3610$0 ;
-  input [15:0] \port$3612$0 ;
-  wire [15:0] \port$3612$0 ;
-  input [15:0] \port$3614$0 ;
-  wire [15:0] \port$3614$0 ;
-  input [15:0] \port$3616$0 ;
-  wire [15:0] \port$3616$0 ;
-  input [15:0] \port$3618$0 ;
-  wire [15:0] \port$3618$0 ;
-  input [15:0] \port$3620$0 ;
-  wire [15:0] \port$3620$0 ;
-  input [15:0] \port$3622$0 ;
-  wire [15:0] \port$3622$0 ;
-  input [15:0] \port$3624$0 ;
-  wire [15:0] \port$3624$0 ;
-  input [15:0] \port$3626$0 ;
-  wire [15:0] \port$3626$0 ;
-  input [15:0] \port$3628$0 ;
-  wire [15:0] \port$3628$0 ;
-  input [15:0] \port$3630$0 ;
-  wire [15:0] \port$3630$0 ;
-  input [15:0] \port$3632$0 ;
-  wire [15:0] \port$3632$0 ;
-  input [15:0] \port$3634$0 ;
-  wire [15:0] \port$3634$0 ;
-  input [15:0] \port$3636$0 ;
-  wire [15:0] \port$3636$0 ;
-  input [15:0] \port$3638$0 ;
-  wire [15:0] \port$3638$0 ;
-  input [15:0] \port$3640$0 ;
-  wire [15:0] \port$3640$0 ;
-  input [15:0] \port$3642$0 ;
-  wire [15:0] \port$3642$0 ;
-  input [15:0] \port$3644$0 ;
-  wire [15:0] \port$3644$0 ;
-  input [15:0] \port$3646$0 ;
-  wire [15:0] \port$3646$0 ;
-  input [15:0] \port$3648$0 ;
-  wire [15:0] \port$3648$0 ;
-  input [15:0] \port$3650$0 ;
-  wire [15:0] \port$3650$0 ;
-  input [15:0] \port$3652$0 ;
-  wire [15:0] \port$3652$0 ;
-  input [15:0] \port$3654$0 ;
-  wire [15:0] \port$3654$0 ;
-  input [15:0] \port$3656$0 ;
-  wire [15:0] \port$3656$0 ;
-  input [15:0] \port$3658$0 ;
-  wire [15:0] \port$3658$0 ;
-  input [15:0] \port$3660$0 ;
-  wire [15:0] \port$3660$0 ;
-  input [15:0] \port$3662$0 ;
-  wire [15:0] \port$3662$0 ;
-  input [15:0] \port$3664$0 ;
-  wire [15:0] \port$3664$0 ;
-  input [15:0] \port$3666$0 ;
-  wire [15:0] \port$3666$0 ;
-  input [15:0] \port$3668$0 ;
-  wire [15:0] \port$3668$0 ;
-  input [15:0] \port$3670$0 ;
-  wire [15:0] \port$3670$0 ;
-  input [15:0] \port$3672$0 ;
-  wire [15:0] \port$3672$0 ;
-  input [15:0] \port$3674$0 ;
-  wire [15:0] \port$3674$0 ;
-  input [15:0] \port$3676$0 ;
-  wire [15:0] \port$3676$0 ;
-  input [15:0] \port$3678$0 ;
-  wire [15:0] \port$3678$0 ;
-  input [15:0] \port$3680$0 ;
-  wire [15:0] \port$3680$0 ;
-  input [15:0] \port$3682$0 ;
-  wire [15:0] \port$3682$0 ;
-  input [15:0] \port$3684$0 ;
-  wire [15:0] \port$3684$0 ;
-  input [15:0] \port$3686$0 ;
-  wire [15:0] \port$3686$0 ;
-  input [15:0] \port$3688$0 ;
-  wire [15:0] \port$3688$0 ;
-  input [15:0] \port$3690$0 ;
-  wire [15:0] \port$3690$0 ;
-  input [15:0] \port$3692$0 ;
-  wire [15:0] \port$3692$0 ;
-  input [15:0] \port$3694$0 ;
-  wire [15:0] \port$3694$0 ;
-  input [15:0] \port$3696$0 ;
-  wire [15:0] \port$3696$0 ;
-  input [15:0] \port$3698$0 ;
-  wire [15:0] \port$3698$0 ;
-  input [15:0] \port$3700$0 ;
-  wire [15:0] \port$3700$0 ;
-  input [15:0] \port$3702$0 ;
-  wire [15:0] \port$3702$0 ;
-  input [15:0] \port$3704$0 ;
-  wire [15:0] \port$3704$0 ;
-  input [15:0] \port$3706$0 ;
-  wire [15:0] \port$3706$0 ;
-  input [15:0] \port$3708$0 ;
-  wire [15:0] \port$3708$0 ;
-  input [15:0] \port$3710$0 ;
-  wire [15:0] \port$3710$0 ;
-  input [15:0] \port$3712$0 ;
-  wire [15:0] \port$3712$0 ;
-  input [15:0] \port$3714$0 ;
-  wire [15:0] \port$3714$0 ;
-  input [15:0] \port$3716$0 ;
-  wire [15:0] \port$3716$0 ;
-  input [15:0] \port$3718$0 ;
-  wire [15:0] \port$3718$0 ;
-  input [15:0] \port$3720$0 ;
-  wire [15:0] \port$3720$0 ;
-  input [15:0] \port$3722$0 ;
-  wire [15:0] \port$3722$0 ;
-  input [15:0] \port$3724$0 ;
-  wire [15:0] \port$3724$0 ;
-  input [15:0] \port$3726$0 ;
-  wire [15:0] \port$3726$0 ;
-  input [15:0] \port$3728$0 ;
-  wire [15:0] \port$3728$0 ;
-  input [15:0] \port$3730$0 ;
-  wire [15:0] \port$3730$0 ;
-  input [15:0] \port$3732$0 ;
-  wire [15:0] \port$3732$0 ;
-  input [15:0] \port$3734$0 ;
-  wire [15:0] \port$3734$0 ;
-  input [15:0] \port$3736$0 ;
-  wire [15:0] \port$3736$0 ;
-  input [15:0] \port$3738$0 ;
-  wire [15:0] \port$3738$0 ;
-  input [15:0] \port$3740$0 ;
-  wire [15:0] \port$3740$0 ;
-  input [15:0] \port$3742$0 ;
-  wire [15:0] \port$3742$0 ;
-  input [15:0] \port$3744$0 ;
-  wire [15:0] \port$3744$0 ;
-  input [15:0] \port$3746$0 ;
-  wire [15:0] \port$3746$0 ;
-  input [1:0] \port$3861$2 ;
-  wire [1:0] \port$3861$2 ;
+  output [15:0] \port$2626$0 ;
+  wire [15:0] \port$2626$0 ;
+  output [15:0] \port$2637$0 ;
+  wire [15:0] \port$2637$0 ;
+  output [15:0] \port$2648$0 ;
+  wire [15:0] \port$2648$0 ;
+  output [15:0] \port$2659$0 ;
+  wire [15:0] \port$2659$0 ;
+  output [15:0] \port$2670$0 ;
+  wire [15:0] \port$2670$0 ;
+  output [15:0] \port$2681$0 ;
+  wire [15:0] \port$2681$0 ;
+  output [15:0] \port$2692$0 ;
+  wire [15:0] \port$2692$0 ;
+  output [15:0] \port$2703$0 ;
+  wire [15:0] \port$2703$0 ;
+  output [15:0] \port$2714$0 ;
+  wire [15:0] \port$2714$0 ;
+  output [15:0] \port$2725$0 ;
+  wire [15:0] \port$2725$0 ;
+  output [15:0] \port$2736$0 ;
+  wire [15:0] \port$2736$0 ;
+  output [15:0] \port$2747$0 ;
+  wire [15:0] \port$2747$0 ;
+  output [15:0] \port$2758$0 ;
+  wire [15:0] \port$2758$0 ;
+  output [15:0] \port$2769$0 ;
+  wire [15:0] \port$2769$0 ;
+  output [15:0] \port$2780$0 ;
+  wire [15:0] \port$2780$0 ;
+  output [15:0] \port$2791$0 ;
+  wire [15:0] \port$2791$0 ;
+  output [15:0] \port$2802$0 ;
+  wire [15:0] \port$2802$0 ;
+  output [15:0] \port$2813$0 ;
+  wire [15:0] \port$2813$0 ;
+  output [15:0] \port$2824$0 ;
+  wire [15:0] \port$2824$0 ;
+  output [15:0] \port$2835$0 ;
+  wire [15:0] \port$2835$0 ;
+  output [15:0] \port$2846$0 ;
+  wire [15:0] \port$2846$0 ;
+  output [15:0] \port$2857$0 ;
+  wire [15:0] \port$2857$0 ;
+  output [15:0] \port$2868$0 ;
+  wire [15:0] \port$2868$0 ;
+  output [15:0] \port$2879$0 ;
+  wire [15:0] \port$2879$0 ;
+  output [15:0] \port$2890$0 ;
+  wire [15:0] \port$2890$0 ;
+  output [15:0] \port$2901$0 ;
+  wire [15:0] \port$2901$0 ;
+  output [15:0] \port$2912$0 ;
+  wire [15:0] \port$2912$0 ;
+  output [15:0] \port$2923$0 ;
+  wire [15:0] \port$2923$0 ;
+  output [15:0] \port$2934$0 ;
+  wire [15:0] \port$2934$0 ;
+  output [15:0] \port$2945$0 ;
+  wire [15:0] \port$2945$0 ;
+  output [15:0] \port$2956$0 ;
+  wire [15:0] \port$2956$0 ;
+  output [15:0] \port$2967$0 ;
+  wire [15:0] \port$2967$0 ;
+  output [15:0] \port$2978$0 ;
+  wire [15:0] \port$2978$0 ;
+  output [15:0] \port$2989$0 ;
+  wire [15:0] \port$2989$0 ;
+  output [15:0] \port$3000$0 ;
+  wire [15:0] \port$3000$0 ;
+  output [15:0] \port$3011$0 ;
+  wire [15:0] \port$3011$0 ;
+  output [15:0] \port$3022$0 ;
+  wire [15:0] \port$3022$0 ;
+  output \port$3034$0 ;
+  wire \port$3034$0 ;
+  output \port$3046$0 ;
+  wire \port$3046$0 ;
+  output \port$3058$0 ;
+  wire \port$3058$0 ;
+  output \port$3070$0 ;
+  wire \port$3070$0 ;
+  output \port$3082$0 ;
+  wire \port$3082$0 ;
+  output \port$3094$0 ;
+  wire \port$3094$0 ;
+  output \port$3106$0 ;
+  wire \port$3106$0 ;
+  output \port$3118$0 ;
+  wire \port$3118$0 ;
+  output \port$3130$0 ;
+  wire \port$3130$0 ;
+  output \port$3142$0 ;
+  wire \port$3142$0 ;
+  output \port$3154$0 ;
+  wire \port$3154$0 ;
+  output \port$3166$0 ;
+  wire \port$3166$0 ;
+  output \port$3178$0 ;
+  wire \port$3178$0 ;
+  output \port$3190$0 ;
+  wire \port$3190$0 ;
+  output \port$3202$0 ;
+  wire \port$3202$0 ;
+  output \port$3214$0 ;
+  wire \port$3214$0 ;
+  output \port$3226$0 ;
+  wire \port$3226$0 ;
+  output \port$3238$0 ;
+  wire \port$3238$0 ;
+  output \port$3250$0 ;
+  wire \port$3250$0 ;
+  output \port$3262$0 ;
+  wire \port$3262$0 ;
+  output \port$3274$0 ;
+  wire \port$3274$0 ;
+  output \port$3286$0 ;
+  wire \port$3286$0 ;
+  output \port$3298$0 ;
+  wire \port$3298$0 ;
+  output \port$3310$0 ;
+  wire \port$3310$0 ;
+  output \port$3322$0 ;
+  wire \port$3322$0 ;
+  output \port$3334$0 ;
+  wire \port$3334$0 ;
+  output \port$3346$0 ;
+  wire \port$3346$0 ;
+  output \port$3358$0 ;
+  wire \port$3358$0 ;
+  output \port$3370$0 ;
+  wire \port$3370$0 ;
+  output \port$3382$0 ;
+  wire \port$3382$0 ;
+  output \port$3394$0 ;
+  wire \port$3394$0 ;
+  output \port$3406$0 ;
+  wire \port$3406$0 ;
+  output \port$3418$0 ;
+  wire \port$3418$0 ;
+  output \port$3430$0 ;
+  wire \port$3430$0 ;
+  output \port$3442$0 ;
+  wire \port$3442$0 ;
+  output \port$3454$0 ;
+  wire \port$3454$0 ;
+  output \port$3466$0 ;
+  wire \port$3466$0 ;
+  output \port$3478$0 ;
+  wire \port$3478$0 ;
+  output \port$3490$0 ;
+  wire \port$3490$0 ;
+  output \port$3502$0 ;
+  wire \port$3502$0 ;
+  output \port$3514$0 ;
+  wire \port$3514$0 ;
+  output \port$3526$0 ;
+  wire \port$3526$0 ;
+  output \port$3538$0 ;
+  wire \port$3538$0 ;
+  output \port$3550$0 ;
+  wire \port$3550$0 ;
+  output \port$3562$0 ;
+  wire \port$3562$0 ;
+  output \port$3574$0 ;
+  wire \port$3574$0 ;
+  output \port$3586$0 ;
+  wire \port$3586$0 ;
+  output \port$3598$0 ;
+  wire \port$3598$0 ;
+  output \port$3610$0 ;
+  wire \port$3610$0 ;
+  output \port$3622$0 ;
+  wire \port$3622$0 ;
+  output \port$3634$0 ;
+  wire \port$3634$0 ;
+  output \port$3646$0 ;
+  wire \port$3646$0 ;
+  output \port$3658$0 ;
+  wire \port$3658$0 ;
+  output \port$3670$0 ;
+  wire \port$3670$0 ;
+  output \port$3682$0 ;
+  wire \port$3682$0 ;
+  output \port$3694$0 ;
+  wire \port$3694$0 ;
+  output \port$3706$0 ;
+  wire \port$3706$0 ;
+  output \port$3718$0 ;
+  wire \port$3718$0 ;
+  output \port$3730$0 ;
+  wire \port$3730$0 ;
+  output \port$3742$0 ;
+  wire \port$3742$0 ;
+  output \port$3754$0 ;
+  wire \port$3754$0 ;
+  output \port$3766$0 ;
+  wire \port$3766$0 ;
+  output \port$3778$0 ;
+  wire \port$3778$0 ;
+  output \port$3790$0 ;
+  wire \port$3790$0 ;
+  input [15:0] \port$3984$0 ;
+  wire [15:0] \port$3984$0 ;
+  input [15:0] \port$3986$0 ;
+  wire [15:0] \port$3986$0 ;
+  input [15:0] \port$3988$0 ;
+  wire [15:0] \port$3988$0 ;
+  input [15:0] \port$3990$0 ;
+  wire [15:0] \port$3990$0 ;
+  input [15:0] \port$3992$0 ;
+  wire [15:0] \port$3992$0 ;
+  input [15:0] \port$3994$0 ;
+  wire [15:0] \port$3994$0 ;
+  input [15:0] \port$3996$0 ;
+  wire [15:0] \port$3996$0 ;
+  input [15:0] \port$3998$0 ;
+  wire [15:0] \port$3998$0 ;
+  input [15:0] \port$4000$0 ;
+  wire [15:0] \port$4000$0 ;
+  input [15:0] \port$4002$0 ;
+  wire [15:0] \port$4002$0 ;
+  input [15:0] \port$4004$0 ;
+  wire [15:0] \port$4004$0 ;
+  input [15:0] \port$4006$0 ;
+  wire [15:0] \port$4006$0 ;
+  input [15:0] \port$4008$0 ;
+  wire [15:0] \port$4008$0 ;
+  input [15:0] \port$4010$0 ;
+  wire [15:0] \port$4010$0 ;
+  input [15:0] \port$4012$0 ;
+  wire [15:0] \port$4012$0 ;
+  input [15:0] \port$4014$0 ;
+  wire [15:0] \port$4014$0 ;
+  input [15:0] \port$4016$0 ;
+  wire [15:0] \port$4016$0 ;
+  input [15:0] \port$4018$0 ;
+  wire [15:0] \port$4018$0 ;
+  input [15:0] \port$4020$0 ;
+  wire [15:0] \port$4020$0 ;
+  input [15:0] \port$4022$0 ;
+  wire [15:0] \port$4022$0 ;
+  input [15:0] \port$4024$0 ;
+  wire [15:0] \port$4024$0 ;
+  input [15:0] \port$4026$0 ;
+  wire [15:0] \port$4026$0 ;
+  input [15:0] \port$4028$0 ;
+  wire [15:0] \port$4028$0 ;
+  input [15:0] \port$4030$0 ;
+  wire [15:0] \port$4030$0 ;
+  input [15:0] \port$4032$0 ;
+  wire [15:0] \port$4032$0 ;
+  input [15:0] \port$4034$0 ;
+  wire [15:0] \port$4034$0 ;
+  input [15:0] \port$4036$0 ;
+  wire [15:0] \port$4036$0 ;
+  input [15:0] \port$4038$0 ;
+  wire [15:0] \port$4038$0 ;
+  input [15:0] \port$4040$0 ;
+  wire [15:0] \port$4040$0 ;
+  input [15:0] \port$4042$0 ;
+  wire [15:0] \port$4042$0 ;
+  input [15:0] \port$4044$0 ;
+  wire [15:0] \port$4044$0 ;
+  input [15:0] \port$4046$0 ;
+  wire [15:0] \port$4046$0 ;
+  input [15:0] \port$4048$0 ;
+  wire [15:0] \port$4048$0 ;
+  input [15:0] \port$4050$0 ;
+  wire [15:0] \port$4050$0 ;
+  input [15:0] \port$4052$0 ;
+  wire [15:0] \port$4052$0 ;
+  input [15:0] \port$4054$0 ;
+  wire [15:0] \port$4054$0 ;
+  input [15:0] \port$4056$0 ;
+  wire [15:0] \port$4056$0 ;
+  input [15:0] \port$4058$0 ;
+  wire [15:0] \port$4058$0 ;
+  input [15:0] \port$4060$0 ;
+  wire [15:0] \port$4060$0 ;
+  input [15:0] \port$4062$0 ;
+  wire [15:0] \port$4062$0 ;
+  input [15:0] \port$4064$0 ;
+  wire [15:0] \port$4064$0 ;
+  input [15:0] \port$4066$0 ;
+  wire [15:0] \port$4066$0 ;
+  input [15:0] \port$4068$0 ;
+  wire [15:0] \port$4068$0 ;
+  input [15:0] \port$4070$0 ;
+  wire [15:0] \port$4070$0 ;
+  input [15:0] \port$4072$0 ;
+  wire [15:0] \port$4072$0 ;
+  input [15:0] \port$4074$0 ;
+  wire [15:0] \port$4074$0 ;
+  input [15:0] \port$4076$0 ;
+  wire [15:0] \port$4076$0 ;
+  input [15:0] \port$4078$0 ;
+  wire [15:0] \port$4078$0 ;
+  input [15:0] \port$4080$0 ;
+  wire [15:0] \port$4080$0 ;
+  input [15:0] \port$4082$0 ;
+  wire [15:0] \port$4082$0 ;
+  input [15:0] \port$4084$0 ;
+  wire [15:0] \port$4084$0 ;
+  input [15:0] \port$4086$0 ;
+  wire [15:0] \port$4086$0 ;
+  input [15:0] \port$4088$0 ;
+  wire [15:0] \port$4088$0 ;
+  input [15:0] \port$4090$0 ;
+  wire [15:0] \port$4090$0 ;
+  input [15:0] \port$4092$0 ;
+  wire [15:0] \port$4092$0 ;
+  input [15:0] \port$4094$0 ;
+  wire [15:0] \port$4094$0 ;
+  input [15:0] \port$4096$0 ;
+  wire [15:0] \port$4096$0 ;
+  input [15:0] \port$4098$0 ;
+  wire [15:0] \port$4098$0 ;
+  input [15:0] \port$4100$0 ;
+  wire [15:0] \port$4100$0 ;
+  input [15:0] \port$4102$0 ;
+  wire [15:0] \port$4102$0 ;
+  input [15:0] \port$4104$0 ;
+  wire [15:0] \port$4104$0 ;
+  input [15:0] \port$4106$0 ;
+  wire [15:0] \port$4106$0 ;
+  input [15:0] \port$4108$0 ;
+  wire [15:0] \port$4108$0 ;
+  input [15:0] \port$4110$0 ;
+  wire [15:0] \port$4110$0 ;
+  input [15:0] \port$4112$0 ;
+  wire [15:0] \port$4112$0 ;
+  input [15:0] \port$4114$0 ;
+  wire [15:0] \port$4114$0 ;
+  input [15:0] \port$4116$0 ;
+  wire [15:0] \port$4116$0 ;
+  input [15:0] \port$4118$0 ;
+  wire [15:0] \port$4118$0 ;
+  input [15:0] \port$4120$0 ;
+  wire [15:0] \port$4120$0 ;
+  input [15:0] \port$4122$0 ;
+  wire [15:0] \port$4122$0 ;
+  input [15:0] \port$4124$0 ;
+  wire [15:0] \port$4124$0 ;
+  input [15:0] \port$4126$0 ;
+  wire [15:0] \port$4126$0 ;
+  input [15:0] \port$4128$0 ;
+  wire [15:0] \port$4128$0 ;
+  input [15:0] \port$4130$0 ;
+  wire [15:0] \port$4130$0 ;
+  input [15:0] \port$4132$0 ;
+  wire [15:0] \port$4132$0 ;
+  input [15:0] \port$4134$0 ;
+  wire [15:0] \port$4134$0 ;
+  input [15:0] \port$4136$0 ;
+  wire [15:0] \port$4136$0 ;
+  input [15:0] \port$4138$0 ;
+  wire [15:0] \port$4138$0 ;
+  input [15:0] \port$4140$0 ;
+  wire [15:0] \port$4140$0 ;
+  input [15:0] \port$4142$0 ;
+  wire [15:0] \port$4142$0 ;
+  input [15:0] \port$4144$0 ;
+  wire [15:0] \port$4144$0 ;
+  input [15:0] \port$4146$0 ;
+  wire [15:0] \port$4146$0 ;
+  input [15:0] \port$4148$0 ;
+  wire [15:0] \port$4148$0 ;
+  input [15:0] \port$4150$0 ;
+  wire [15:0] \port$4150$0 ;
+  input [15:0] \port$4152$0 ;
+  wire [15:0] \port$4152$0 ;
+  input [15:0] \port$4154$0 ;
+  wire [15:0] \port$4154$0 ;
+  input [15:0] \port$4156$0 ;
+  wire [15:0] \port$4156$0 ;
+  input [15:0] \port$4158$0 ;
+  wire [15:0] \port$4158$0 ;
+  input [15:0] \port$4160$0 ;
+  wire [15:0] \port$4160$0 ;
+  input [15:0] \port$4162$0 ;
+  wire [15:0] \port$4162$0 ;
+  input [15:0] \port$4164$0 ;
+  wire [15:0] \port$4164$0 ;
+  input [15:0] \port$4166$0 ;
+  wire [15:0] \port$4166$0 ;
+  input [15:0] \port$4168$0 ;
+  wire [15:0] \port$4168$0 ;
+  input [15:0] \port$4170$0 ;
+  wire [15:0] \port$4170$0 ;
+  input [15:0] \port$4172$0 ;
+  wire [15:0] \port$4172$0 ;
+  input [15:0] \port$4174$0 ;
+  wire [15:0] \port$4174$0 ;
+  input [15:0] \port$4176$0 ;
+  wire [15:0] \port$4176$0 ;
+  input [15:0] \port$4178$0 ;
+  wire [15:0] \port$4178$0 ;
+  input [15:0] \port$4180$0 ;
+  wire [15:0] \port$4180$0 ;
+  input [15:0] \port$4182$0 ;
+  wire [15:0] \port$4182$0 ;
+  input [15:0] \port$4184$0 ;
+  wire [15:0] \port$4184$0 ;
+  input [15:0] \port$4186$0 ;
+  wire [15:0] \port$4186$0 ;
+  input [15:0] \port$4188$0 ;
+  wire [15:0] \port$4188$0 ;
+  input [15:0] \port$4190$0 ;
+  wire [15:0] \port$4190$0 ;
+  input [15:0] \port$4192$0 ;
+  wire [15:0] \port$4192$0 ;
+  input [15:0] \port$4194$0 ;
+  wire [15:0] \port$4194$0 ;
+  input [15:0] \port$4196$0 ;
+  wire [15:0] \port$4196$0 ;
+  input [15:0] \port$4198$0 ;
+  wire [15:0] \port$4198$0 ;
+  input [15:0] \port$4200$0 ;
+  wire [15:0] \port$4200$0 ;
+  input [15:0] \port$4202$0 ;
+  wire [15:0] \port$4202$0 ;
+  input [15:0] \port$4204$0 ;
+  wire [15:0] \port$4204$0 ;
+  input [15:0] \port$4206$0 ;
+  wire [15:0] \port$4206$0 ;
+  input [15:0] \port$4208$0 ;
+  wire [15:0] \port$4208$0 ;
+  input [15:0] \port$4210$0 ;
+  wire [15:0] \port$4210$0 ;
+  input [15:0] \port$4212$0 ;
+  wire [15:0] \port$4212$0 ;
+  input [15:0] \port$4214$0 ;
+  wire [15:0] \port$4214$0 ;
+  input [15:0] \port$4216$0 ;
+  wire [15:0] \port$4216$0 ;
+  input [15:0] \port$4218$0 ;
+  wire [15:0] \port$4218$0 ;
+  input [15:0] \port$4220$0 ;
+  wire [15:0] \port$4220$0 ;
+  input [15:0] \port$4222$0 ;
+  wire [15:0] \port$4222$0 ;
+  input [15:0] \port$4224$0 ;
+  wire [15:0] \port$4224$0 ;
+  input [15:0] \port$4226$0 ;
+  wire [15:0] \port$4226$0 ;
+  input [15:0] \port$4228$0 ;
+  wire [15:0] \port$4228$0 ;
+  input [15:0] \port$4230$0 ;
+  wire [15:0] \port$4230$0 ;
+  input [15:0] \port$4232$0 ;
+  wire [15:0] \port$4232$0 ;
+  input [15:0] \port$4234$0 ;
+  wire [15:0] \port$4234$0 ;
+  input [15:0] \port$4236$0 ;
+  wire [15:0] \port$4236$0 ;
+  input [15:0] \port$4238$0 ;
+  wire [15:0] \port$4238$0 ;
+  input [6:0] \port$4702$0 ;
+  wire [6:0] \port$4702$0 ;
+  input [6:0] \port$4704$0 ;
+  wire [6:0] \port$4704$0 ;
+  input [6:0] \port$4706$0 ;
+  wire [6:0] \port$4706$0 ;
+  input [6:0] \port$4708$0 ;
+  wire [6:0] \port$4708$0 ;
+  input [6:0] \port$4710$0 ;
+  wire [6:0] \port$4710$0 ;
+  input [6:0] \port$4712$0 ;
+  wire [6:0] \port$4712$0 ;
+  input [6:0] \port$4714$0 ;
+  wire [6:0] \port$4714$0 ;
+  input [6:0] \port$4716$0 ;
+  wire [6:0] \port$4716$0 ;
+  input [6:0] \port$4718$0 ;
+  wire [6:0] \port$4718$0 ;
+  input [6:0] \port$4720$0 ;
+  wire [6:0] \port$4720$0 ;
+  input [6:0] \port$4722$0 ;
+  wire [6:0] \port$4722$0 ;
+  input [6:0] \port$4724$0 ;
+  wire [6:0] \port$4724$0 ;
+  input [6:0] \port$4726$0 ;
+  wire [6:0] \port$4726$0 ;
+  input [6:0] \port$4728$0 ;
+  wire [6:0] \port$4728$0 ;
+  input [6:0] \port$4730$0 ;
+  wire [6:0] \port$4730$0 ;
+  input [6:0] \port$4732$0 ;
+  wire [6:0] \port$4732$0 ;
+  input [6:0] \port$4734$0 ;
+  wire [6:0] \port$4734$0 ;
+  input [6:0] \port$4736$0 ;
+  wire [6:0] \port$4736$0 ;
+  input [6:0] \port$4738$0 ;
+  wire [6:0] \port$4738$0 ;
+  input [6:0] \port$4740$0 ;
+  wire [6:0] \port$4740$0 ;
+  input [6:0] \port$4742$0 ;
+  wire [6:0] \port$4742$0 ;
+  input [6:0] \port$4744$0 ;
+  wire [6:0] \port$4744$0 ;
+  input [6:0] \port$4746$0 ;
+  wire [6:0] \port$4746$0 ;
+  input [6:0] \port$4748$0 ;
+  wire [6:0] \port$4748$0 ;
+  input [6:0] \port$4750$0 ;
+  wire [6:0] \port$4750$0 ;
+  input [6:0] \port$4752$0 ;
+  wire [6:0] \port$4752$0 ;
+  input [6:0] \port$4754$0 ;
+  wire [6:0] \port$4754$0 ;
+  input [6:0] \port$4756$0 ;
+  wire [6:0] \port$4756$0 ;
+  input [6:0] \port$4758$0 ;
+  wire [6:0] \port$4758$0 ;
+  input [6:0] \port$4760$0 ;
+  wire [6:0] \port$4760$0 ;
+  input [6:0] \port$4762$0 ;
+  wire [6:0] \port$4762$0 ;
+  input [6:0] \port$4764$0 ;
+  wire [6:0] \port$4764$0 ;
+  input [6:0] \port$4766$0 ;
+  wire [6:0] \port$4766$0 ;
+  input [6:0] \port$4768$0 ;
+  wire [6:0] \port$4768$0 ;
+  input [6:0] \port$4770$0 ;
+  wire [6:0] \port$4770$0 ;
+  input [6:0] \port$4772$0 ;
+  wire [6:0] \port$4772$0 ;
+  input [6:0] \port$4774$0 ;
+  wire [6:0] \port$4774$0 ;
+  input [6:0] \port$4776$0 ;
+  wire [6:0] \port$4776$0 ;
+  input [6:0] \port$4778$0 ;
+  wire [6:0] \port$4778$0 ;
+  input [6:0] \port$4780$0 ;
+  wire [6:0] \port$4780$0 ;
+  input [6:0] \port$4782$0 ;
+  wire [6:0] \port$4782$0 ;
+  input [6:0] \port$4784$0 ;
+  wire [6:0] \port$4784$0 ;
+  input [6:0] \port$4786$0 ;
+  wire [6:0] \port$4786$0 ;
+  input [6:0] \port$4788$0 ;
+  wire [6:0] \port$4788$0 ;
+  input [6:0] \port$4790$0 ;
+  wire [6:0] \port$4790$0 ;
+  input [6:0] \port$4792$0 ;
+  wire [6:0] \port$4792$0 ;
+  input [6:0] \port$4794$0 ;
+  wire [6:0] \port$4794$0 ;
+  input [6:0] \port$4796$0 ;
+  wire [6:0] \port$4796$0 ;
+  input [6:0] \port$4798$0 ;
+  wire [6:0] \port$4798$0 ;
+  input [6:0] \port$4800$0 ;
+  wire [6:0] \port$4800$0 ;
+  input [6:0] \port$4802$0 ;
+  wire [6:0] \port$4802$0 ;
+  input [6:0] \port$4804$0 ;
+  wire [6:0] \port$4804$0 ;
+  input [6:0] \port$4806$0 ;
+  wire [6:0] \port$4806$0 ;
+  input [6:0] \port$4808$0 ;
+  wire [6:0] \port$4808$0 ;
+  input [6:0] \port$4810$0 ;
+  wire [6:0] \port$4810$0 ;
+  input [6:0] \port$4812$0 ;
+  wire [6:0] \port$4812$0 ;
+  input [6:0] \port$4814$0 ;
+  wire [6:0] \port$4814$0 ;
+  input [6:0] \port$4816$0 ;
+  wire [6:0] \port$4816$0 ;
+  input [6:0] \port$4818$0 ;
+  wire [6:0] \port$4818$0 ;
+  input [6:0] \port$4820$0 ;
+  wire [6:0] \port$4820$0 ;
+  input [6:0] \port$4822$0 ;
+  wire [6:0] \port$4822$0 ;
+  input [6:0] \port$4824$0 ;
+  wire [6:0] \port$4824$0 ;
+  input [6:0] \port$4826$0 ;
+  wire [6:0] \port$4826$0 ;
+  input [6:0] \port$4828$0 ;
+  wire [6:0] \port$4828$0 ;
+  input [1:0] \port$4852$2 ;
+  wire [1:0] \port$4852$2 ;
   input raw;
   wire raw;
-  input rst;
-  wire rst;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$3861$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$4852$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$3861$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$4852$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, codes[6:0] } : \$10 [15:0];
-  assign \$13  = \port$3861$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$4702$0  } : \$10 [15:0];
+  assign \$13  = \port$4852$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$3861$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$4852$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, codes[13:7] } : \$21 [15:0];
-  assign \$24  = \port$3861$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$4704$0  } : \$21 [15:0];
+  assign \$24  = \port$4852$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$3861$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$4852$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, codes[20:14] } : \$32 [15:0];
-  assign \$35  = \port$3861$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$4706$0  } : \$32 [15:0];
+  assign \$35  = \port$4852$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$3861$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$4852$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, codes[27:21] } : \$43 [15:0];
-  assign \$46  = \port$3861$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$4708$0  } : \$43 [15:0];
+  assign \$46  = \port$4852$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$3861$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$4852$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, codes[34:28] } : \$54 [15:0];
-  assign \$57  = \port$3861$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$4710$0  } : \$54 [15:0];
+  assign \$57  = \port$4852$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$3861$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$4852$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, codes[41:35] } : \$65 [15:0];
-  assign \$68  = \port$3861$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$4712$0  } : \$65 [15:0];
+  assign \$68  = \port$4852$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$3861$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$4852$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, codes[48:42] } : \$76 [15:0];
-  assign \$79  = \port$3861$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$4714$0  } : \$76 [15:0];
+  assign \$79  = \port$4852$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$3861$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$4852$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, codes[55:49] } : \$87 [15:0];
-  assign \$90  = \port$3861$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$4716$0  } : \$87 [15:0];
+  assign \$90  = \port$4852$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$3861$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$4852$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, codes[62:56] } : \$98 [15:0];
-  assign \$101  = \port$3861$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$4718$0  } : \$98 [15:0];
+  assign \$101  = \port$4852$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$3861$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$4852$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, codes[69:63] } : \$109 [15:0];
-  assign \$112  = \port$3861$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$4720$0  } : \$109 [15:0];
+  assign \$112  = \port$4852$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$3861$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$4852$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, codes[76:70] } : \$120 [15:0];
-  assign \$123  = \port$3861$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$4722$0  } : \$120 [15:0];
+  assign \$123  = \port$4852$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$3861$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$4852$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, codes[83:77] } : \$131 [15:0];
-  assign \$134  = \port$3861$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$4724$0  } : \$131 [15:0];
+  assign \$134  = \port$4852$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$3861$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$4852$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, codes[90:84] } : \$142 [15:0];
-  assign \$145  = \port$3861$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$4726$0  } : \$142 [15:0];
+  assign \$145  = \port$4852$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$3861$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$4852$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, codes[97:91] } : \$153 [15:0];
-  assign \$156  = \port$3861$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$4728$0  } : \$153 [15:0];
+  assign \$156  = \port$4852$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$3861$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$4852$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, codes[104:98] } : \$164 [15:0];
-  assign \$167  = \port$3861$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$165  = raw ? { 9'h000, \port$4730$0  } : \$164 [15:0];
+  assign \$167  = \port$4852$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$3861$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$4852$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, codes[111:105] } : \$175 [15:0];
-  assign \$178  = \port$3861$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$4732$0  } : \$175 [15:0];
+  assign \$178  = \port$4852$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$3861$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$4852$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, codes[118:112] } : \$186 [15:0];
-  assign \$189  = \port$3861$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$4734$0  } : \$186 [15:0];
+  assign \$189  = \port$4852$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$3861$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$4852$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, codes[125:119] } : \$197 [15:0];
-  assign \$200  = \port$3861$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$4736$0  } : \$197 [15:0];
+  assign \$200  = \port$4852$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$3861$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$4852$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, codes[132:126] } : \$208 [15:0];
-  assign \$211  = \port$3861$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$4738$0  } : \$208 [15:0];
+  assign \$211  = \port$4852$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$3861$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$4852$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, codes[139:133] } : \$219 [15:0];
-  assign \$222  = \port$3861$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$4740$0  } : \$219 [15:0];
+  assign \$222  = \port$4852$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$3861$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$4852$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, codes[146:140] } : \$230 [15:0];
-  assign \$233  = \port$3861$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$4742$0  } : \$230 [15:0];
+  assign \$233  = \port$4852$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$3861$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$4852$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, codes[153:147] } : \$241 [15:0];
-  assign \$244  = \port$3861$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$4744$0  } : \$241 [15:0];
+  assign \$244  = \port$4852$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$3861$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$4852$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, codes[160:154] } : \$252 [15:0];
-  assign \$255  = \port$3861$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$4746$0  } : \$252 [15:0];
+  assign \$255  = \port$4852$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$3861$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$4852$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, codes[167:161] } : \$263 [15:0];
-  assign \$266  = \port$3861$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$4748$0  } : \$263 [15:0];
+  assign \$266  = \port$4852$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$3861$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$4852$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, codes[174:168] } : \$274 [15:0];
-  assign \$277  = \port$3861$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$4750$0  } : \$274 [15:0];
+  assign \$277  = \port$4852$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$3861$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$4852$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, codes[181:175] } : \$285 [15:0];
-  assign \$288  = \port$3861$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$4752$0  } : \$285 [15:0];
+  assign \$288  = \port$4852$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$3861$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$4852$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, codes[188:182] } : \$296 [15:0];
-  assign \$299  = \port$3861$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$4754$0  } : \$296 [15:0];
+  assign \$299  = \port$4852$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$3861$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$4852$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, codes[195:189] } : \$307 [15:0];
-  assign \$310  = \port$3861$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$4756$0  } : \$307 [15:0];
+  assign \$310  = \port$4852$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$3861$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$4852$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, codes[202:196] } : \$318 [15:0];
-  assign \$321  = \port$3861$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$4758$0  } : \$318 [15:0];
+  assign \$321  = \port$4852$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$3861$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$4852$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, codes[209:203] } : \$329 [15:0];
-  assign \$332  = \port$3861$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$4760$0  } : \$329 [15:0];
+  assign \$332  = \port$4852$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$3861$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$4852$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, codes[216:210] } : \$340 [15:0];
-  assign \$343  = \port$3861$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$4762$0  } : \$340 [15:0];
+  assign \$343  = \port$4852$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$3861$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$4852$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, codes[223:217] } : \$351 [15:0];
-  assign \$354  = \port$3861$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$4764$0  } : \$351 [15:0];
+  assign \$354  = \port$4852$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$3861$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$4852$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, codes[230:224] } : \$362 [15:0];
-  assign \$365  = \port$3861$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$4766$0  } : \$362 [15:0];
+  assign \$365  = \port$4852$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$3861$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$4852$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, codes[237:231] } : \$373 [15:0];
-  assign \$376  = \port$3861$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$4768$0  } : \$373 [15:0];
+  assign \$376  = \port$4852$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$3861$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$4852$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, codes[244:238] } : \$384 [15:0];
-  assign \$387  = \port$3861$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$4770$0  } : \$384 [15:0];
+  assign \$387  = \port$4852$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$3861$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$4852$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, codes[251:245] } : \$395 [15:0];
-  assign \$398  = \port$3861$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$4772$0  } : \$395 [15:0];
+  assign \$398  = \port$4852$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$3861$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$4852$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, codes[258:252] } : \$406 [15:0];
-  assign \$409  = \port$3861$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$4774$0  } : \$406 [15:0];
+  assign \$409  = \port$4852$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$3861$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$4852$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, codes[265:259] } : \$417 [15:0];
-  assign \$420  = \port$3861$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$4776$0  } : \$417 [15:0];
+  assign \$420  = \port$4852$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$3861$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$4852$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, codes[272:266] } : \$428 [15:0];
-  assign \$431  = \port$3861$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$4778$0  } : \$428 [15:0];
+  assign \$431  = \port$4852$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$3861$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$4852$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, codes[279:273] } : \$439 [15:0];
-  assign \$442  = \port$3861$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$4780$0  } : \$439 [15:0];
+  assign \$442  = \port$4852$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$3861$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$4852$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, codes[286:280] } : \$450 [15:0];
-  assign \$453  = \port$3861$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$4782$0  } : \$450 [15:0];
+  assign \$453  = \port$4852$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$3861$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$4852$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, codes[293:287] } : \$461 [15:0];
-  assign \$464  = \port$3861$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$4784$0  } : \$461 [15:0];
+  assign \$464  = \port$4852$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$3861$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$4852$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, codes[300:294] } : \$472 [15:0];
-  assign \$475  = \port$3861$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$4786$0  } : \$472 [15:0];
+  assign \$475  = \port$4852$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$3861$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$4852$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, codes[307:301] } : \$483 [15:0];
-  assign \$486  = \port$3861$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$4788$0  } : \$483 [15:0];
+  assign \$486  = \port$4852$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$3861$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$4852$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, codes[314:308] } : \$494 [15:0];
-  assign \$497  = \port$3861$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$4790$0  } : \$494 [15:0];
+  assign \$497  = \port$4852$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$3861$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$4852$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, codes[321:315] } : \$505 [15:0];
-  assign \$508  = \port$3861$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$4792$0  } : \$505 [15:0];
+  assign \$508  = \port$4852$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$3861$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$4852$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, codes[328:322] } : \$516 [15:0];
-  assign \$519  = \port$3861$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$4794$0  } : \$516 [15:0];
+  assign \$519  = \port$4852$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$3861$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$4852$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, codes[335:329] } : \$527 [15:0];
-  assign \$530  = \port$3861$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$4796$0  } : \$527 [15:0];
+  assign \$530  = \port$4852$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$3861$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$4852$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, codes[342:336] } : \$538 [15:0];
-  assign \$541  = \port$3861$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$4798$0  } : \$538 [15:0];
+  assign \$541  = \port$4852$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$3861$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$4852$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, codes[349:343] } : \$549 [15:0];
-  assign \$552  = \port$3861$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$4800$0  } : \$549 [15:0];
+  assign \$552  = \port$4852$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$3861$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$4852$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, codes[356:350] } : \$560 [15:0];
-  assign \$563  = \port$3861$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$4802$0  } : \$560 [15:0];
+  assign \$563  = \port$4852$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$3861$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$4852$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, codes[363:357] } : \$571 [15:0];
-  assign \$574  = \port$3861$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$4804$0  } : \$571 [15:0];
+  assign \$574  = \port$4852$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$3861$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$4852$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, codes[370:364] } : \$582 [15:0];
-  assign \$585  = \port$3861$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$4806$0  } : \$582 [15:0];
+  assign \$585  = \port$4852$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$3861$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$4852$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, codes[377:371] } : \$593 [15:0];
-  assign \$596  = \port$3861$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$4808$0  } : \$593 [15:0];
+  assign \$596  = \port$4852$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$3861$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$4852$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, codes[384:378] } : \$604 [15:0];
-  assign \$607  = \port$3861$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$4810$0  } : \$604 [15:0];
+  assign \$607  = \port$4852$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$3861$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$4852$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, codes[391:385] } : \$615 [15:0];
-  assign \$618  = \port$3861$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$4812$0  } : \$615 [15:0];
+  assign \$618  = \port$4852$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$3861$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$4852$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, codes[398:392] } : \$626 [15:0];
-  assign \$629  = \port$3861$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$4814$0  } : \$626 [15:0];
+  assign \$629  = \port$4852$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$3861$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$4852$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, codes[405:399] } : \$637 [15:0];
-  assign \$640  = \port$3861$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$4816$0  } : \$637 [15:0];
+  assign \$640  = \port$4852$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$3861$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$4852$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, codes[412:406] } : \$648 [15:0];
-  assign \$651  = \port$3861$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$4818$0  } : \$648 [15:0];
+  assign \$651  = \port$4852$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$3861$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$4852$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, codes[419:413] } : \$659 [15:0];
-  assign \$662  = \port$3861$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$4820$0  } : \$659 [15:0];
+  assign \$662  = \port$4852$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$3861$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$4852$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, codes[426:420] } : \$670 [15:0];
-  assign \$673  = \port$3861$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$4822$0  } : \$670 [15:0];
+  assign \$673  = \port$4852$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$3861$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$4852$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, codes[433:427] } : \$681 [15:0];
-  assign \$684  = \port$3861$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$4824$0  } : \$681 [15:0];
+  assign \$684  = \port$4852$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$3861$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$4852$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, codes[440:434] } : \$692 [15:0];
-  assign \$695  = \port$3861$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$4826$0  } : \$692 [15:0];
+  assign \$695  = \port$4852$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$3861$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$4852$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, codes[447:441] } : \$703 [15:0];
-  assign \$706  = \port$3861$2 [0] ? \$705  : { values[15], values[15:0] };
+  assign \$704  = raw ? { 9'h000, \port$4828$0  } : \$703 [15:0];
+  assign \$706  = \port$4852$2 [0] ? \$705  : { values[15], values[15:0] };
   assign \$707  = accumulate ? \$706  : 17'h00000;
-  assign \$709  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$708  });
+  assign \$709  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$708  });
   assign \$710  = - $signed(\$709 );
-  assign \$712  = $signed(\port$3492$0 ) - $signed({ 1'h0, \$711  });
-  assign \$713  = \port$3861$2 [1] ? \$710  : { \$712 [16], \$712  };
+  assign \$712  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$711  });
+  assign \$713  = \port$4852$2 [1] ? \$710  : { \$712 [16], \$712  };
   assign \$714  = $signed(\$707 ) + $signed(\$713 );
-  assign \$715  = raw ? { 9'h000, codes[6:0] } : \$714 [15:0];
-  assign \$716  = $signed(\$715 ) >= $signed(\port$3620$0 );
-  assign \$718  = \port$3861$2 [0] ? \$717  : { values[31], values[31:16] };
+  assign \$715  = raw ? { 9'h000, \port$4702$0  } : \$714 [15:0];
+  assign \$716  = $signed(\$715 ) >= $signed(\port$4112$0 );
+  assign \$718  = \port$4852$2 [0] ? \$717  : { values[31], values[31:16] };
   assign \$719  = accumulate ? \$718  : 17'h00000;
-  assign \$721  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$720  });
+  assign \$721  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$720  });
   assign \$722  = - $signed(\$721 );
-  assign \$724  = $signed(\port$3494$0 ) - $signed({ 1'h0, \$723  });
-  assign \$725  = \port$3861$2 [1] ? \$722  : { \$724 [16], \$724  };
+  assign \$724  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$723  });
+  assign \$725  = \port$4852$2 [1] ? \$722  : { \$724 [16], \$724  };
   assign \$726  = $signed(\$719 ) + $signed(\$725 );
-  assign \$727  = raw ? { 9'h000, codes[13:7] } : \$726 [15:0];
-  assign \$728  = $signed(\$727 ) >= $signed(\port$3622$0 );
-  assign \$730  = \port$3861$2 [0] ? \$729  : { values[47], values[47:32] };
+  assign \$727  = raw ? { 9'h000, \port$4704$0  } : \$726 [15:0];
+  assign \$728  = $signed(\$727 ) >= $signed(\port$4114$0 );
+  assign \$730  = \port$4852$2 [0] ? \$729  : { values[47], values[47:32] };
   assign \$731  = accumulate ? \$730  : 17'h00000;
-  assign \$733  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$732  });
+  assign \$733  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$732  });
   assign \$734  = - $signed(\$733 );
-  assign \$736  = $signed(\port$3496$0 ) - $signed({ 1'h0, \$735  });
-  assign \$737  = \port$3861$2 [1] ? \$734  : { \$736 [16], \$736  };
+  assign \$736  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = \port$4852$2 [1] ? \$734  : { \$736 [16], \$736  };
   assign \$738  = $signed(\$731 ) + $signed(\$737 );
-  assign \$739  = raw ? { 9'h000, codes[20:14] } : \$738 [15:0];
-  assign \$740  = $signed(\$739 ) >= $signed(\port$3624$0 );
-  assign \$742  = \port$3861$2 [0] ? \$741  : { values[63], values[63:48] };
+  assign \$739  = raw ? { 9'h000, \port$4706$0  } : \$738 [15:0];
+  assign \$740  = $signed(\$739 ) >= $signed(\port$4116$0 );
+  assign \$742  = \port$4852$2 [0] ? \$741  : { values[63], values[63:48] };
   assign \$743  = accumulate ? \$742  : 17'h00000;
-  assign \$745  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$744  });
+  assign \$745  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$744  });
   assign \$746  = - $signed(\$745 );
-  assign \$748  = $signed(\port$3498$0 ) - $signed({ 1'h0, \$747  });
-  assign \$749  = \port$3861$2 [1] ? \$746  : { \$748 [16], \$748  };
+  assign \$748  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$747  });
+  assign \$749  = \port$4852$2 [1] ? \$746  : { \$748 [16], \$748  };
   assign \$750  = $signed(\$743 ) + $signed(\$749 );
-  assign \$751  = raw ? { 9'h000, codes[27:21] } : \$750 [15:0];
-  assign \$752  = $signed(\$751 ) >= $signed(\port$3626$0 );
-  assign \$754  = \port$3861$2 [0] ? \$753  : { values[79], values[79:64] };
+  assign \$751  = raw ? { 9'h000, \port$4708$0  } : \$750 [15:0];
+  assign \$752  = $signed(\$751 ) >= $signed(\port$4118$0 );
+  assign \$754  = \port$4852$2 [0] ? \$753  : { values[79], values[79:64] };
   assign \$755  = accumulate ? \$754  : 17'h00000;
-  assign \$757  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$756  });
+  assign \$757  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$756  });
   assign \$758  = - $signed(\$757 );
-  assign \$760  = $signed(\port$3500$0 ) - $signed({ 1'h0, \$759  });
-  assign \$761  = \port$3861$2 [1] ? \$758  : { \$760 [16], \$760  };
+  assign \$760  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$759  });
+  assign \$761  = \port$4852$2 [1] ? \$758  : { \$760 [16], \$760  };
   assign \$762  = $signed(\$755 ) + $signed(\$761 );
-  assign \$763  = raw ? { 9'h000, codes[34:28] } : \$762 [15:0];
-  assign \$764  = $signed(\$763 ) >= $signed(\port$3628$0 );
-  assign \$766  = \port$3861$2 [0] ? \$765  : { values[95], values[95:80] };
+  assign \$763  = raw ? { 9'h000, \port$4710$0  } : \$762 [15:0];
+  assign \$764  = $signed(\$763 ) >= $signed(\port$4120$0 );
+  assign \$766  = \port$4852$2 [0] ? \$765  : { values[95], values[95:80] };
   assign \$767  = accumulate ? \$766  : 17'h00000;
-  assign \$769  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$768  });
+  assign \$769  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$768  });
   assign \$770  = - $signed(\$769 );
-  assign \$772  = $signed(\port$3502$0 ) - $signed({ 1'h0, \$771  });
-  assign \$773  = \port$3861$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$772  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$4852$2 [1] ? \$770  : { \$772 [16], \$772  };
   assign \$774  = $signed(\$767 ) + $signed(\$773 );
-  assign \$775  = raw ? { 9'h000, codes[41:35] } : \$774 [15:0];
-  assign \$776  = $signed(\$775 ) >= $signed(\port$3630$0 );
-  assign \$778  = \port$3861$2 [0] ? \$777  : { values[111], values[111:96] };
+  assign \$775  = raw ? { 9'h000, \port$4712$0  } : \$774 [15:0];
+  assign \$776  = $signed(\$775 ) >= $signed(\port$4122$0 );
+  assign \$778  = \port$4852$2 [0] ? \$777  : { values[111], values[111:96] };
   assign \$779  = accumulate ? \$778  : 17'h00000;
-  assign \$781  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$780  });
+  assign \$781  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$780  });
   assign \$782  = - $signed(\$781 );
-  assign \$784  = $signed(\port$3504$0 ) - $signed({ 1'h0, \$783  });
-  assign \$785  = \port$3861$2 [1] ? \$782  : { \$784 [16], \$784  };
+  assign \$784  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$783  });
+  assign \$785  = \port$4852$2 [1] ? \$782  : { \$784 [16], \$784  };
   assign \$786  = $signed(\$779 ) + $signed(\$785 );
-  assign \$787  = raw ? { 9'h000, codes[48:42] } : \$786 [15:0];
-  assign \$788  = $signed(\$787 ) >= $signed(\port$3632$0 );
-  assign \$790  = \port$3861$2 [0] ? \$789  : { values[127], values[127:112] };
+  assign \$787  = raw ? { 9'h000, \port$4714$0  } : \$786 [15:0];
+  assign \$788  = $signed(\$787 ) >= $signed(\port$4124$0 );
+  assign \$790  = \port$4852$2 [0] ? \$789  : { values[127], values[127:112] };
   assign \$791  = accumulate ? \$790  : 17'h00000;
-  assign \$793  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$792  });
+  assign \$793  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$792  });
   assign \$794  = - $signed(\$793 );
-  assign \$796  = $signed(\port$3506$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$3861$2 [1] ? \$794  : { \$796 [16], \$796  };
+  assign \$796  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$4852$2 [1] ? \$794  : { \$796 [16], \$796  };
   assign \$798  = $signed(\$791 ) + $signed(\$797 );
-  assign \$799  = raw ? { 9'h000, codes[55:49] } : \$798 [15:0];
-  assign \$800  = $signed(\$799 ) >= $signed(\port$3634$0 );
-  assign \$802  = \port$3861$2 [0] ? \$801  : { values[143], values[143:128] };
+  assign \$799  = raw ? { 9'h000, \port$4716$0  } : \$798 [15:0];
+  assign \$800  = $signed(\$799 ) >= $signed(\port$4126$0 );
+  assign \$802  = \port$4852$2 [0] ? \$801  : { values[143], values[143:128] };
   assign \$803  = accumulate ? \$802  : 17'h00000;
-  assign \$805  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$804  });
+  assign \$805  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$804  });
   assign \$806  = - $signed(\$805 );
-  assign \$808  = $signed(\port$3508$0 ) - $signed({ 1'h0, \$807  });
-  assign \$809  = \port$3861$2 [1] ? \$806  : { \$808 [16], \$808  };
+  assign \$808  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$807  });
+  assign \$809  = \port$4852$2 [1] ? \$806  : { \$808 [16], \$808  };
   assign \$810  = $signed(\$803 ) + $signed(\$809 );
-  assign \$811  = raw ? { 9'h000, codes[62:56] } : \$810 [15:0];
-  assign \$812  = $signed(\$811 ) >= $signed(\port$3636$0 );
-  assign \$814  = \port$3861$2 [0] ? \$813  : { values[159], values[159:144] };
+  assign \$811  = raw ? { 9'h000, \port$4718$0  } : \$810 [15:0];
+  assign \$812  = $signed(\$811 ) >= $signed(\port$4128$0 );
+  assign \$814  = \port$4852$2 [0] ? \$813  : { values[159], values[159:144] };
   assign \$815  = accumulate ? \$814  : 17'h00000;
-  assign \$817  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$816  });
+  assign \$817  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$816  });
   assign \$818  = - $signed(\$817 );
-  assign \$820  = $signed(\port$3510$0 ) - $signed({ 1'h0, \$819  });
-  assign \$821  = \port$3861$2 [1] ? \$818  : { \$820 [16], \$820  };
+  assign \$820  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$819  });
+  assign \$821  = \port$4852$2 [1] ? \$818  : { \$820 [16], \$820  };
   assign \$822  = $signed(\$815 ) + $signed(\$821 );
-  assign \$823  = raw ? { 9'h000, codes[69:63] } : \$822 [15:0];
-  assign \$824  = $signed(\$823 ) >= $signed(\port$3638$0 );
-  assign \$826  = \port$3861$2 [0] ? \$825  : { values[175], values[175:160] };
+  assign \$823  = raw ? { 9'h000, \port$4720$0  } : \$822 [15:0];
+  assign \$824  = $signed(\$823 ) >= $signed(\port$4130$0 );
+  assign \$826  = \port$4852$2 [0] ? \$825  : { values[175], values[175:160] };
   assign \$827  = accumulate ? \$826  : 17'h00000;
-  assign \$829  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$828  });
+  assign \$829  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$828  });
   assign \$830  = - $signed(\$829 );
-  assign \$832  = $signed(\port$3512$0 ) - $signed({ 1'h0, \$831  });
-  assign \$833  = \port$3861$2 [1] ? \$830  : { \$832 [16], \$832  };
+  assign \$832  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$831  });
+  assign \$833  = \port$4852$2 [1] ? \$830  : { \$832 [16], \$832  };
   assign \$834  = $signed(\$827 ) + $signed(\$833 );
-  assign \$835  = raw ? { 9'h000, codes[76:70] } : \$834 [15:0];
-  assign \$836  = $signed(\$835 ) >= $signed(\port$3640$0 );
-  assign \$838  = \port$3861$2 [0] ? \$837  : { values[191], values[191:176] };
+  assign \$835  = raw ? { 9'h000, \port$4722$0  } : \$834 [15:0];
+  assign \$836  = $signed(\$835 ) >= $signed(\port$4132$0 );
+  assign \$838  = \port$4852$2 [0] ? \$837  : { values[191], values[191:176] };
   assign \$839  = accumulate ? \$838  : 17'h00000;
-  assign \$841  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$840  });
+  assign \$841  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$840  });
   assign \$842  = - $signed(\$841 );
-  assign \$844  = $signed(\port$3514$0 ) - $signed({ 1'h0, \$843  });
-  assign \$845  = \port$3861$2 [1] ? \$842  : { \$844 [16], \$844  };
+  assign \$844  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$843  });
+  assign \$845  = \port$4852$2 [1] ? \$842  : { \$844 [16], \$844  };
   assign \$846  = $signed(\$839 ) + $signed(\$845 );
-  assign \$847  = raw ? { 9'h000, codes[83:77] } : \$846 [15:0];
-  assign \$848  = $signed(\$847 ) >= $signed(\port$3642$0 );
-  assign \$850  = \port$3861$2 [0] ? \$849  : { values[207], values[207:192] };
+  assign \$847  = raw ? { 9'h000, \port$4724$0  } : \$846 [15:0];
+  assign \$848  = $signed(\$847 ) >= $signed(\port$4134$0 );
+  assign \$850  = \port$4852$2 [0] ? \$849  : { values[207], values[207:192] };
   assign \$851  = accumulate ? \$850  : 17'h00000;
-  assign \$853  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$852  });
+  assign \$853  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$852  });
   assign \$854  = - $signed(\$853 );
-  assign \$856  = $signed(\port$3516$0 ) - $signed({ 1'h0, \$855  });
-  assign \$857  = \port$3861$2 [1] ? \$854  : { \$856 [16], \$856  };
+  assign \$856  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$855  });
+  assign \$857  = \port$4852$2 [1] ? \$854  : { \$856 [16], \$856  };
   assign \$858  = $signed(\$851 ) + $signed(\$857 );
-  assign \$859  = raw ? { 9'h000, codes[90:84] } : \$858 [15:0];
-  assign \$860  = $signed(\$859 ) >= $signed(\port$3644$0 );
-  assign \$862  = \port$3861$2 [0] ? \$861  : { values[223], values[223:208] };
+  assign \$859  = raw ? { 9'h000, \port$4726$0  } : \$858 [15:0];
+  assign \$860  = $signed(\$859 ) >= $signed(\port$4136$0 );
+  assign \$862  = \port$4852$2 [0] ? \$861  : { values[223], values[223:208] };
   assign \$863  = accumulate ? \$862  : 17'h00000;
-  assign \$865  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$864  });
+  assign \$865  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$864  });
   assign \$866  = - $signed(\$865 );
-  assign \$868  = $signed(\port$3518$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = \port$3861$2 [1] ? \$866  : { \$868 [16], \$868  };
+  assign \$868  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = \port$4852$2 [1] ? \$866  : { \$868 [16], \$868  };
   assign \$870  = $signed(\$863 ) + $signed(\$869 );
-  assign \$871  = raw ? { 9'h000, codes[97:91] } : \$870 [15:0];
-  assign \$872  = $signed(\$871 ) >= $signed(\port$3646$0 );
-  assign \$874  = \port$3861$2 [0] ? \$873  : { values[239], values[239:224] };
+  assign \$871  = raw ? { 9'h000, \port$4728$0  } : \$870 [15:0];
+  assign \$872  = $signed(\$871 ) >= $signed(\port$4138$0 );
+  assign \$874  = \port$4852$2 [0] ? \$873  : { values[239], values[239:224] };
   assign \$875  = accumulate ? \$874  : 17'h00000;
-  assign \$877  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$876  });
+  assign \$877  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$876  });
   assign \$878  = - $signed(\$877 );
-  assign \$880  = $signed(\port$3520$0 ) - $signed({ 1'h0, \$879  });
-  assign \$881  = \port$3861$2 [1] ? \$878  : { \$880 [16], \$880  };
+  assign \$880  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$879  });
+  assign \$881  = \port$4852$2 [1] ? \$878  : { \$880 [16], \$880  };
   assign \$882  = $signed(\$875 ) + $signed(\$881 );
-  assign \$883  = raw ? { 9'h000, codes[104:98] } : \$882 [15:0];
-  assign \$884  = $signed(\$883 ) >= $signed(\port$3648$0 );
-  assign \$886  = \port$3861$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$883  = raw ? { 9'h000, \port$4730$0  } : \$882 [15:0];
+  assign \$884  = $signed(\$883 ) >= $signed(\port$4140$0 );
+  assign \$886  = \port$4852$2 [0] ? \$885  : { values[255], values[255:240] };
   assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$889  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$888  });
+  assign \$889  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$888  });
   assign \$890  = - $signed(\$889 );
-  assign \$892  = $signed(\port$3522$0 ) - $signed({ 1'h0, \$891  });
-  assign \$893  = \port$3861$2 [1] ? \$890  : { \$892 [16], \$892  };
+  assign \$892  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = \port$4852$2 [1] ? \$890  : { \$892 [16], \$892  };
   assign \$894  = $signed(\$887 ) + $signed(\$893 );
-  assign \$895  = raw ? { 9'h000, codes[111:105] } : \$894 [15:0];
-  assign \$896  = $signed(\$895 ) >= $signed(\port$3650$0 );
-  assign \$898  = \port$3861$2 [0] ? \$897  : { values[271], values[271:256] };
+  assign \$895  = raw ? { 9'h000, \port$4732$0  } : \$894 [15:0];
+  assign \$896  = $signed(\$895 ) >= $signed(\port$4142$0 );
+  assign \$898  = \port$4852$2 [0] ? \$897  : { values[271], values[271:256] };
   assign \$899  = accumulate ? \$898  : 17'h00000;
-  assign \$901  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$900  });
+  assign \$901  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$900  });
   assign \$902  = - $signed(\$901 );
-  assign \$904  = $signed(\port$3524$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = \port$3861$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$904  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$4852$2 [1] ? \$902  : { \$904 [16], \$904  };
   assign \$906  = $signed(\$899 ) + $signed(\$905 );
-  assign \$907  = raw ? { 9'h000, codes[118:112] } : \$906 [15:0];
-  assign \$908  = $signed(\$907 ) >= $signed(\port$3652$0 );
-  assign \$910  = \port$3861$2 [0] ? \$909  : { values[287], values[287:272] };
+  assign \$907  = raw ? { 9'h000, \port$4734$0  } : \$906 [15:0];
+  assign \$908  = $signed(\$907 ) >= $signed(\port$4144$0 );
+  assign \$910  = \port$4852$2 [0] ? \$909  : { values[287], values[287:272] };
   assign \$911  = accumulate ? \$910  : 17'h00000;
-  assign \$913  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$912  });
+  assign \$913  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$912  });
   assign \$914  = - $signed(\$913 );
-  assign \$916  = $signed(\port$3526$0 ) - $signed({ 1'h0, \$915  });
-  assign \$917  = \port$3861$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$916  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$4852$2 [1] ? \$914  : { \$916 [16], \$916  };
   assign \$918  = $signed(\$911 ) + $signed(\$917 );
-  assign \$919  = raw ? { 9'h000, codes[125:119] } : \$918 [15:0];
-  assign \$920  = $signed(\$919 ) >= $signed(\port$3654$0 );
-  assign \$922  = \port$3861$2 [0] ? \$921  : { values[303], values[303:288] };
+  assign \$919  = raw ? { 9'h000, \port$4736$0  } : \$918 [15:0];
+  assign \$920  = $signed(\$919 ) >= $signed(\port$4146$0 );
+  assign \$922  = \port$4852$2 [0] ? \$921  : { values[303], values[303:288] };
   assign \$923  = accumulate ? \$922  : 17'h00000;
-  assign \$925  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$924  });
+  assign \$925  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$924  });
   assign \$926  = - $signed(\$925 );
-  assign \$928  = $signed(\port$3528$0 ) - $signed({ 1'h0, \$927  });
-  assign \$929  = \port$3861$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$928  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$4852$2 [1] ? \$926  : { \$928 [16], \$928  };
   assign \$930  = $signed(\$923 ) + $signed(\$929 );
-  assign \$931  = raw ? { 9'h000, codes[132:126] } : \$930 [15:0];
-  assign \$932  = $signed(\$931 ) >= $signed(\port$3656$0 );
-  assign \$934  = \port$3861$2 [0] ? \$933  : { values[319], values[319:304] };
+  assign \$931  = raw ? { 9'h000, \port$4738$0  } : \$930 [15:0];
+  assign \$932  = $signed(\$931 ) >= $signed(\port$4148$0 );
+  assign \$934  = \port$4852$2 [0] ? \$933  : { values[319], values[319:304] };
   assign \$935  = accumulate ? \$934  : 17'h00000;
-  assign \$937  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$936  });
+  assign \$937  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$936  });
   assign \$938  = - $signed(\$937 );
-  assign \$940  = $signed(\port$3530$0 ) - $signed({ 1'h0, \$939  });
-  assign \$941  = \port$3861$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$940  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$4852$2 [1] ? \$938  : { \$940 [16], \$940  };
   assign \$942  = $signed(\$935 ) + $signed(\$941 );
-  assign \$943  = raw ? { 9'h000, codes[139:133] } : \$942 [15:0];
-  assign \$944  = $signed(\$943 ) >= $signed(\port$3658$0 );
-  assign \$946  = \port$3861$2 [0] ? \$945  : { values[335], values[335:320] };
+  assign \$943  = raw ? { 9'h000, \port$4740$0  } : \$942 [15:0];
+  assign \$944  = $signed(\$943 ) >= $signed(\port$4150$0 );
+  assign \$946  = \port$4852$2 [0] ? \$945  : { values[335], values[335:320] };
   assign \$947  = accumulate ? \$946  : 17'h00000;
-  assign \$949  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$948  });
+  assign \$949  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$948  });
   assign \$950  = - $signed(\$949 );
-  assign \$952  = $signed(\port$3532$0 ) - $signed({ 1'h0, \$951  });
-  assign \$953  = \port$3861$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$952  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$4852$2 [1] ? \$950  : { \$952 [16], \$952  };
   assign \$954  = $signed(\$947 ) + $signed(\$953 );
-  assign \$955  = raw ? { 9'h000, codes[146:140] } : \$954 [15:0];
-  assign \$956  = $signed(\$955 ) >= $signed(\port$3660$0 );
-  assign \$958  = \port$3861$2 [0] ? \$957  : { values[351], values[351:336] };
+  assign \$955  = raw ? { 9'h000, \port$4742$0  } : \$954 [15:0];
+  assign \$956  = $signed(\$955 ) >= $signed(\port$4152$0 );
+  assign \$958  = \port$4852$2 [0] ? \$957  : { values[351], values[351:336] };
   assign \$959  = accumulate ? \$958  : 17'h00000;
-  assign \$961  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$960  });
+  assign \$961  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$960  });
   assign \$962  = - $signed(\$961 );
-  assign \$964  = $signed(\port$3534$0 ) - $signed({ 1'h0, \$963  });
-  assign \$965  = \port$3861$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$964  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$4852$2 [1] ? \$962  : { \$964 [16], \$964  };
   assign \$966  = $signed(\$959 ) + $signed(\$965 );
-  assign \$967  = raw ? { 9'h000, codes[153:147] } : \$966 [15:0];
-  assign \$968  = $signed(\$967 ) >= $signed(\port$3662$0 );
-  assign \$970  = \port$3861$2 [0] ? \$969  : { values[367], values[367:352] };
+  assign \$967  = raw ? { 9'h000, \port$4744$0  } : \$966 [15:0];
+  assign \$968  = $signed(\$967 ) >= $signed(\port$4154$0 );
+  assign \$970  = \port$4852$2 [0] ? \$969  : { values[367], values[367:352] };
   assign \$971  = accumulate ? \$970  : 17'h00000;
-  assign \$973  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$972  });
+  assign \$973  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$972  });
   assign \$974  = - $signed(\$973 );
-  assign \$976  = $signed(\port$3536$0 ) - $signed({ 1'h0, \$975  });
-  assign \$977  = \port$3861$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$976  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$4852$2 [1] ? \$974  : { \$976 [16], \$976  };
   assign \$978  = $signed(\$971 ) + $signed(\$977 );
-  assign \$979  = raw ? { 9'h000, codes[160:154] } : \$978 [15:0];
-  assign \$980  = $signed(\$979 ) >= $signed(\port$3664$0 );
-  assign \$982  = \port$3861$2 [0] ? \$981  : { values[383], values[383:368] };
+  assign \$979  = raw ? { 9'h000, \port$4746$0  } : \$978 [15:0];
+  assign \$980  = $signed(\$979 ) >= $signed(\port$4156$0 );
+  assign \$982  = \port$4852$2 [0] ? \$981  : { values[383], values[383:368] };
   assign \$983  = accumulate ? \$982  : 17'h00000;
-  assign \$985  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$984  });
+  assign \$985  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$984  });
   assign \$986  = - $signed(\$985 );
-  assign \$988  = $signed(\port$3538$0 ) - $signed({ 1'h0, \$987  });
-  assign \$989  = \port$3861$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$988  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$4852$2 [1] ? \$986  : { \$988 [16], \$988  };
   assign \$990  = $signed(\$983 ) + $signed(\$989 );
-  assign \$991  = raw ? { 9'h000, codes[167:161] } : \$990 [15:0];
-  assign \$992  = $signed(\$991 ) >= $signed(\port$3666$0 );
-  assign \$994  = \port$3861$2 [0] ? \$993  : { values[399], values[399:384] };
+  assign \$991  = raw ? { 9'h000, \port$4748$0  } : \$990 [15:0];
+  assign \$992  = $signed(\$991 ) >= $signed(\port$4158$0 );
+  assign \$994  = \port$4852$2 [0] ? \$993  : { values[399], values[399:384] };
   assign \$995  = accumulate ? \$994  : 17'h00000;
-  assign \$997  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$996  });
+  assign \$997  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$996  });
   assign \$998  = - $signed(\$997 );
-  assign \$1000  = $signed(\port$3540$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$3861$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1000  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$4852$2 [1] ? \$998  : { \$1000 [16], \$1000  };
   assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, codes[174:168] } : \$1002 [15:0];
-  assign \$1004  = $signed(\$1003 ) >= $signed(\port$3668$0 );
-  assign \$1006  = \port$3861$2 [0] ? \$1005  : { values[415], values[415:400] };
+  assign \$1003  = raw ? { 9'h000, \port$4750$0  } : \$1002 [15:0];
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4160$0 );
+  assign \$1006  = \port$4852$2 [0] ? \$1005  : { values[415], values[415:400] };
   assign \$1007  = accumulate ? \$1006  : 17'h00000;
-  assign \$1009  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1009  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$1008  });
   assign \$1010  = - $signed(\$1009 );
-  assign \$1012  = $signed(\port$3542$0 ) - $signed({ 1'h0, \$1011  });
-  assign \$1013  = \port$3861$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1012  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$4852$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
   assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
-  assign \$1015  = raw ? { 9'h000, codes[181:175] } : \$1014 [15:0];
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$3670$0 );
-  assign \$1018  = \port$3861$2 [0] ? \$1017  : { values[431], values[431:416] };
+  assign \$1015  = raw ? { 9'h000, \port$4752$0  } : \$1014 [15:0];
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4162$0 );
+  assign \$1018  = \port$4852$2 [0] ? \$1017  : { values[431], values[431:416] };
   assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1021  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$1020  });
   assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$3544$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$3861$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1024  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$4852$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
   assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
-  assign \$1027  = raw ? { 9'h000, codes[188:182] } : \$1026 [15:0];
-  assign \$1028  = $signed(\$1027 ) >= $signed(\port$3672$0 );
-  assign \$1030  = \port$3861$2 [0] ? \$1029  : { values[447], values[447:432] };
+  assign \$1027  = raw ? { 9'h000, \port$4754$0  } : \$1026 [15:0];
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4164$0 );
+  assign \$1030  = \port$4852$2 [0] ? \$1029  : { values[447], values[447:432] };
   assign \$1031  = accumulate ? \$1030  : 17'h00000;
-  assign \$1033  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1033  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$1032  });
   assign \$1034  = - $signed(\$1033 );
-  assign \$1036  = $signed(\port$3546$0 ) - $signed({ 1'h0, \$1035  });
-  assign \$1037  = \port$3861$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1036  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$4852$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
   assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
-  assign \$1039  = raw ? { 9'h000, codes[195:189] } : \$1038 [15:0];
-  assign \$1040  = $signed(\$1039 ) >= $signed(\port$3674$0 );
-  assign \$1042  = \port$3861$2 [0] ? \$1041  : { values[463], values[463:448] };
+  assign \$1039  = raw ? { 9'h000, \port$4756$0  } : \$1038 [15:0];
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4166$0 );
+  assign \$1042  = \port$4852$2 [0] ? \$1041  : { values[463], values[463:448] };
   assign \$1043  = accumulate ? \$1042  : 17'h00000;
-  assign \$1045  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1045  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1048  = $signed(\port$3548$0 ) - $signed({ 1'h0, \$1047  });
-  assign \$1049  = \port$3861$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1048  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$4852$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
   assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
-  assign \$1051  = raw ? { 9'h000, codes[202:196] } : \$1050 [15:0];
-  assign \$1052  = $signed(\$1051 ) >= $signed(\port$3676$0 );
-  assign \$1054  = \port$3861$2 [0] ? \$1053  : { values[479], values[479:464] };
+  assign \$1051  = raw ? { 9'h000, \port$4758$0  } : \$1050 [15:0];
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4168$0 );
+  assign \$1054  = \port$4852$2 [0] ? \$1053  : { values[479], values[479:464] };
   assign \$1055  = accumulate ? \$1054  : 17'h00000;
-  assign \$1057  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1057  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$1056  });
   assign \$1058  = - $signed(\$1057 );
-  assign \$1060  = $signed(\port$3550$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = \port$3861$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1060  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$4852$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
   assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
-  assign \$1063  = raw ? { 9'h000, codes[209:203] } : \$1062 [15:0];
-  assign \$1064  = $signed(\$1063 ) >= $signed(\port$3678$0 );
-  assign \$1066  = \port$3861$2 [0] ? \$1065  : { values[495], values[495:480] };
+  assign \$1063  = raw ? { 9'h000, \port$4760$0  } : \$1062 [15:0];
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4170$0 );
+  assign \$1066  = \port$4852$2 [0] ? \$1065  : { values[495], values[495:480] };
   assign \$1067  = accumulate ? \$1066  : 17'h00000;
-  assign \$1069  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1069  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$1068  });
   assign \$1070  = - $signed(\$1069 );
-  assign \$1072  = $signed(\port$3552$0 ) - $signed({ 1'h0, \$1071  });
-  assign \$1073  = \port$3861$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1072  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$4852$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
   assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
-  assign \$1075  = raw ? { 9'h000, codes[216:210] } : \$1074 [15:0];
-  assign \$1076  = $signed(\$1075 ) >= $signed(\port$3680$0 );
-  assign \$1078  = \port$3861$2 [0] ? \$1077  : { values[511], values[511:496] };
+  assign \$1075  = raw ? { 9'h000, \port$4762$0  } : \$1074 [15:0];
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4172$0 );
+  assign \$1078  = \port$4852$2 [0] ? \$1077  : { values[511], values[511:496] };
   assign \$1079  = accumulate ? \$1078  : 17'h00000;
-  assign \$1081  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1081  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$1080  });
   assign \$1082  = - $signed(\$1081 );
-  assign \$1084  = $signed(\port$3554$0 ) - $signed({ 1'h0, \$1083  });
-  assign \$1085  = \port$3861$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1084  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$4852$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
   assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
-  assign \$1087  = raw ? { 9'h000, codes[223:217] } : \$1086 [15:0];
-  assign \$1088  = $signed(\$1087 ) >= $signed(\port$3682$0 );
-  assign \$1090  = \port$3861$2 [0] ? \$1089  : { values[527], values[527:512] };
+  assign \$1087  = raw ? { 9'h000, \port$4764$0  } : \$1086 [15:0];
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4174$0 );
+  assign \$1090  = \port$4852$2 [0] ? \$1089  : { values[527], values[527:512] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1093  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1093  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$1092  });
   assign \$1094  = - $signed(\$1093 );
-  assign \$1096  = $signed(\port$3556$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = \port$3861$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1096  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$4852$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
   assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
-  assign \$1099  = raw ? { 9'h000, codes[230:224] } : \$1098 [15:0];
-  assign \$1100  = $signed(\$1099 ) >= $signed(\port$3684$0 );
-  assign \$1102  = \port$3861$2 [0] ? \$1101  : { values[543], values[543:528] };
+  assign \$1099  = raw ? { 9'h000, \port$4766$0  } : \$1098 [15:0];
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4176$0 );
+  assign \$1102  = \port$4852$2 [0] ? \$1101  : { values[543], values[543:528] };
   assign \$1103  = accumulate ? \$1102  : 17'h00000;
-  assign \$1105  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1105  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$1104  });
   assign \$1106  = - $signed(\$1105 );
-  assign \$1108  = $signed(\port$3558$0 ) - $signed({ 1'h0, \$1107  });
-  assign \$1109  = \port$3861$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1108  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$4852$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
   assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
-  assign \$1111  = raw ? { 9'h000, codes[237:231] } : \$1110 [15:0];
-  assign \$1112  = $signed(\$1111 ) >= $signed(\port$3686$0 );
-  assign \$1114  = \port$3861$2 [0] ? \$1113  : { values[559], values[559:544] };
+  assign \$1111  = raw ? { 9'h000, \port$4768$0  } : \$1110 [15:0];
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4178$0 );
+  assign \$1114  = \port$4852$2 [0] ? \$1113  : { values[559], values[559:544] };
   assign \$1115  = accumulate ? \$1114  : 17'h00000;
-  assign \$1117  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1117  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$1116  });
   assign \$1118  = - $signed(\$1117 );
-  assign \$1120  = $signed(\port$3560$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$3861$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1120  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$4852$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
   assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, codes[244:238] } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$3688$0 );
-  assign \$1126  = \port$3861$2 [0] ? \$1125  : { values[575], values[575:560] };
+  assign \$1123  = raw ? { 9'h000, \port$4770$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4180$0 );
+  assign \$1126  = \port$4852$2 [0] ? \$1125  : { values[575], values[575:560] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1129  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1129  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$1128  });
   assign \$1130  = - $signed(\$1129 );
-  assign \$1132  = $signed(\port$3562$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = \port$3861$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1132  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$4852$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
   assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
-  assign \$1135  = raw ? { 9'h000, codes[251:245] } : \$1134 [15:0];
-  assign \$1136  = $signed(\$1135 ) >= $signed(\port$3690$0 );
-  assign \$1138  = \port$3861$2 [0] ? \$1137  : { values[591], values[591:576] };
+  assign \$1135  = raw ? { 9'h000, \port$4772$0  } : \$1134 [15:0];
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4182$0 );
+  assign \$1138  = \port$4852$2 [0] ? \$1137  : { values[591], values[591:576] };
   assign \$1139  = accumulate ? \$1138  : 17'h00000;
-  assign \$1141  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1141  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$1140  });
   assign \$1142  = - $signed(\$1141 );
-  assign \$1144  = $signed(\port$3564$0 ) - $signed({ 1'h0, \$1143  });
-  assign \$1145  = \port$3861$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1144  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$4852$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
   assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
-  assign \$1147  = raw ? { 9'h000, codes[258:252] } : \$1146 [15:0];
-  assign \$1148  = $signed(\$1147 ) >= $signed(\port$3692$0 );
-  assign \$1150  = \port$3861$2 [0] ? \$1149  : { values[607], values[607:592] };
+  assign \$1147  = raw ? { 9'h000, \port$4774$0  } : \$1146 [15:0];
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4184$0 );
+  assign \$1150  = \port$4852$2 [0] ? \$1149  : { values[607], values[607:592] };
   assign \$1151  = accumulate ? \$1150  : 17'h00000;
-  assign \$1153  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1153  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$1152  });
   assign \$1154  = - $signed(\$1153 );
-  assign \$1156  = $signed(\port$3566$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$3861$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1156  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$4852$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
   assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, codes[265:259] } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$3694$0 );
-  assign \$1162  = \port$3861$2 [0] ? \$1161  : { values[623], values[623:608] };
+  assign \$1159  = raw ? { 9'h000, \port$4776$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4186$0 );
+  assign \$1162  = \port$4852$2 [0] ? \$1161  : { values[623], values[623:608] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1165  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1165  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$1164  });
   assign \$1166  = - $signed(\$1165 );
-  assign \$1168  = $signed(\port$3568$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = \port$3861$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1168  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$4852$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
   assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
-  assign \$1171  = raw ? { 9'h000, codes[272:266] } : \$1170 [15:0];
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$3696$0 );
-  assign \$1174  = \port$3861$2 [0] ? \$1173  : { values[639], values[639:624] };
+  assign \$1171  = raw ? { 9'h000, \port$4778$0  } : \$1170 [15:0];
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4188$0 );
+  assign \$1174  = \port$4852$2 [0] ? \$1173  : { values[639], values[639:624] };
   assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1177  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$1176  });
   assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$3570$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$3861$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1180  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$4852$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
   assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
-  assign \$1183  = raw ? { 9'h000, codes[279:273] } : \$1182 [15:0];
-  assign \$1184  = $signed(\$1183 ) >= $signed(\port$3698$0 );
-  assign \$1186  = \port$3861$2 [0] ? \$1185  : { values[655], values[655:640] };
+  assign \$1183  = raw ? { 9'h000, \port$4780$0  } : \$1182 [15:0];
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4190$0 );
+  assign \$1186  = \port$4852$2 [0] ? \$1185  : { values[655], values[655:640] };
   assign \$1187  = accumulate ? \$1186  : 17'h00000;
-  assign \$1189  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1189  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$1188  });
   assign \$1190  = - $signed(\$1189 );
-  assign \$1192  = $signed(\port$3572$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$3861$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1192  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$4852$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
   assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, codes[286:280] } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$3700$0 );
-  assign \$1198  = \port$3861$2 [0] ? \$1197  : { values[671], values[671:656] };
+  assign \$1195  = raw ? { 9'h000, \port$4782$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4192$0 );
+  assign \$1198  = \port$4852$2 [0] ? \$1197  : { values[671], values[671:656] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1201  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1201  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$1200  });
   assign \$1202  = - $signed(\$1201 );
-  assign \$1204  = $signed(\port$3574$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = \port$3861$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1204  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$4852$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
   assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
-  assign \$1207  = raw ? { 9'h000, codes[293:287] } : \$1206 [15:0];
-  assign \$1208  = $signed(\$1207 ) >= $signed(\port$3702$0 );
-  assign \$1210  = \port$3861$2 [0] ? \$1209  : { values[687], values[687:672] };
+  assign \$1207  = raw ? { 9'h000, \port$4784$0  } : \$1206 [15:0];
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4194$0 );
+  assign \$1210  = \port$4852$2 [0] ? \$1209  : { values[687], values[687:672] };
   assign \$1211  = accumulate ? \$1210  : 17'h00000;
-  assign \$1213  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1213  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$1212  });
   assign \$1214  = - $signed(\$1213 );
-  assign \$1216  = $signed(\port$3576$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = \port$3861$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1216  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$4852$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
   assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
-  assign \$1219  = raw ? { 9'h000, codes[300:294] } : \$1218 [15:0];
-  assign \$1220  = $signed(\$1219 ) >= $signed(\port$3704$0 );
-  assign \$1222  = \port$3861$2 [0] ? \$1221  : { values[703], values[703:688] };
+  assign \$1219  = raw ? { 9'h000, \port$4786$0  } : \$1218 [15:0];
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4196$0 );
+  assign \$1222  = \port$4852$2 [0] ? \$1221  : { values[703], values[703:688] };
   assign \$1223  = accumulate ? \$1222  : 17'h00000;
-  assign \$1225  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1225  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$1224  });
   assign \$1226  = - $signed(\$1225 );
-  assign \$1228  = $signed(\port$3578$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$3861$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1228  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$4852$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
   assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, codes[307:301] } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$3706$0 );
-  assign \$1234  = \port$3861$2 [0] ? \$1233  : { values[719], values[719:704] };
+  assign \$1231  = raw ? { 9'h000, \port$4788$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4198$0 );
+  assign \$1234  = \port$4852$2 [0] ? \$1233  : { values[719], values[719:704] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1237  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1237  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$1236  });
   assign \$1238  = - $signed(\$1237 );
-  assign \$1240  = $signed(\port$3580$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = \port$3861$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1240  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$4852$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
   assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
-  assign \$1243  = raw ? { 9'h000, codes[314:308] } : \$1242 [15:0];
-  assign \$1244  = $signed(\$1243 ) >= $signed(\port$3708$0 );
-  assign \$1246  = \port$3861$2 [0] ? \$1245  : { values[735], values[735:720] };
+  assign \$1243  = raw ? { 9'h000, \port$4790$0  } : \$1242 [15:0];
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4200$0 );
+  assign \$1246  = \port$4852$2 [0] ? \$1245  : { values[735], values[735:720] };
   assign \$1247  = accumulate ? \$1246  : 17'h00000;
-  assign \$1249  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1249  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$1248  });
   assign \$1250  = - $signed(\$1249 );
-  assign \$1252  = $signed(\port$3582$0 ) - $signed({ 1'h0, \$1251  });
-  assign \$1253  = \port$3861$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1252  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$4852$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
   assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
-  assign \$1255  = raw ? { 9'h000, codes[321:315] } : \$1254 [15:0];
-  assign \$1256  = $signed(\$1255 ) >= $signed(\port$3710$0 );
-  assign \$1258  = \port$3861$2 [0] ? \$1257  : { values[751], values[751:736] };
+  assign \$1255  = raw ? { 9'h000, \port$4792$0  } : \$1254 [15:0];
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4202$0 );
+  assign \$1258  = \port$4852$2 [0] ? \$1257  : { values[751], values[751:736] };
   assign \$1259  = accumulate ? \$1258  : 17'h00000;
-  assign \$1261  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1261  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$1260  });
   assign \$1262  = - $signed(\$1261 );
-  assign \$1264  = $signed(\port$3584$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$3861$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1264  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$4852$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
   assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, codes[328:322] } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$3712$0 );
-  assign \$1270  = \port$3861$2 [0] ? \$1269  : { values[767], values[767:752] };
+  assign \$1267  = raw ? { 9'h000, \port$4794$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4204$0 );
+  assign \$1270  = \port$4852$2 [0] ? \$1269  : { values[767], values[767:752] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1273  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1273  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$1272  });
   assign \$1274  = - $signed(\$1273 );
-  assign \$1276  = $signed(\port$3586$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = \port$3861$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1276  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$4852$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
   assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
-  assign \$1279  = raw ? { 9'h000, codes[335:329] } : \$1278 [15:0];
-  assign \$1280  = $signed(\$1279 ) >= $signed(\port$3714$0 );
-  assign \$1282  = \port$3861$2 [0] ? \$1281  : { values[783], values[783:768] };
+  assign \$1279  = raw ? { 9'h000, \port$4796$0  } : \$1278 [15:0];
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4206$0 );
+  assign \$1282  = \port$4852$2 [0] ? \$1281  : { values[783], values[783:768] };
   assign \$1283  = accumulate ? \$1282  : 17'h00000;
-  assign \$1285  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1285  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$1284  });
   assign \$1286  = - $signed(\$1285 );
-  assign \$1288  = $signed(\port$3588$0 ) - $signed({ 1'h0, \$1287  });
-  assign \$1289  = \port$3861$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1288  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$4852$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
   assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
-  assign \$1291  = raw ? { 9'h000, codes[342:336] } : \$1290 [15:0];
-  assign \$1292  = $signed(\$1291 ) >= $signed(\port$3716$0 );
-  assign \$1294  = \port$3861$2 [0] ? \$1293  : { values[799], values[799:784] };
+  assign \$1291  = raw ? { 9'h000, \port$4798$0  } : \$1290 [15:0];
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4208$0 );
+  assign \$1294  = \port$4852$2 [0] ? \$1293  : { values[799], values[799:784] };
   assign \$1295  = accumulate ? \$1294  : 17'h00000;
-  assign \$1297  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1297  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$1296  });
   assign \$1298  = - $signed(\$1297 );
-  assign \$1300  = $signed(\port$3590$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$3861$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1300  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$4852$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
   assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, codes[349:343] } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$3718$0 );
-  assign \$1306  = \port$3861$2 [0] ? \$1305  : { values[815], values[815:800] };
+  assign \$1303  = raw ? { 9'h000, \port$4800$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4210$0 );
+  assign \$1306  = \port$4852$2 [0] ? \$1305  : { values[815], values[815:800] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1309  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1309  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$1308  });
   assign \$1310  = - $signed(\$1309 );
-  assign \$1312  = $signed(\port$3592$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = \port$3861$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1312  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$4852$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
   assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
-  assign \$1315  = raw ? { 9'h000, codes[356:350] } : \$1314 [15:0];
-  assign \$1316  = $signed(\$1315 ) >= $signed(\port$3720$0 );
-  assign \$1318  = \port$3861$2 [0] ? \$1317  : { values[831], values[831:816] };
+  assign \$1315  = raw ? { 9'h000, \port$4802$0  } : \$1314 [15:0];
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4212$0 );
+  assign \$1318  = \port$4852$2 [0] ? \$1317  : { values[831], values[831:816] };
   assign \$1319  = accumulate ? \$1318  : 17'h00000;
-  assign \$1321  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1321  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$1320  });
   assign \$1322  = - $signed(\$1321 );
-  assign \$1324  = $signed(\port$3594$0 ) - $signed({ 1'h0, \$1323  });
-  assign \$1325  = \port$3861$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1324  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$4852$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
   assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
-  assign \$1327  = raw ? { 9'h000, codes[363:357] } : \$1326 [15:0];
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$3722$0 );
-  assign \$1330  = \port$3861$2 [0] ? \$1329  : { values[847], values[847:832] };
+  assign \$1327  = raw ? { 9'h000, \port$4804$0  } : \$1326 [15:0];
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4214$0 );
+  assign \$1330  = \port$4852$2 [0] ? \$1329  : { values[847], values[847:832] };
   assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1333  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$1332  });
   assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$3596$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$3861$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1336  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$4852$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
   assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, codes[370:364] } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$3724$0 );
-  assign \$1342  = \port$3861$2 [0] ? \$1341  : { values[863], values[863:848] };
+  assign \$1339  = raw ? { 9'h000, \port$4806$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4216$0 );
+  assign \$1342  = \port$4852$2 [0] ? \$1341  : { values[863], values[863:848] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1345  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1345  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$1344  });
   assign \$1346  = - $signed(\$1345 );
-  assign \$1348  = $signed(\port$3598$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = \port$3861$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1348  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$4852$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
   assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
-  assign \$1351  = raw ? { 9'h000, codes[377:371] } : \$1350 [15:0];
-  assign \$1352  = $signed(\$1351 ) >= $signed(\port$3726$0 );
-  assign \$1354  = \port$3861$2 [0] ? \$1353  : { values[879], values[879:864] };
+  assign \$1351  = raw ? { 9'h000, \port$4808$0  } : \$1350 [15:0];
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4218$0 );
+  assign \$1354  = \port$4852$2 [0] ? \$1353  : { values[879], values[879:864] };
   assign \$1355  = accumulate ? \$1354  : 17'h00000;
-  assign \$1357  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1357  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$1356  });
   assign \$1358  = - $signed(\$1357 );
-  assign \$1360  = $signed(\port$3600$0 ) - $signed({ 1'h0, \$1359  });
-  assign \$1361  = \port$3861$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1360  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$4852$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
   assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
-  assign \$1363  = raw ? { 9'h000, codes[384:378] } : \$1362 [15:0];
-  assign \$1364  = $signed(\$1363 ) >= $signed(\port$3728$0 );
-  assign \$1366  = \port$3861$2 [0] ? \$1365  : { values[895], values[895:880] };
+  assign \$1363  = raw ? { 9'h000, \port$4810$0  } : \$1362 [15:0];
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4220$0 );
+  assign \$1366  = \port$4852$2 [0] ? \$1365  : { values[895], values[895:880] };
   assign \$1367  = accumulate ? \$1366  : 17'h00000;
-  assign \$1369  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1369  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$1368  });
   assign \$1370  = - $signed(\$1369 );
-  assign \$1372  = $signed(\port$3602$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$3861$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1372  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$4852$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
   assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, codes[391:385] } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$3730$0 );
-  assign \$1378  = \port$3861$2 [0] ? \$1377  : { values[911], values[911:896] };
+  assign \$1375  = raw ? { 9'h000, \port$4812$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4222$0 );
+  assign \$1378  = \port$4852$2 [0] ? \$1377  : { values[911], values[911:896] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1381  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1381  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$1380  });
   assign \$1382  = - $signed(\$1381 );
-  assign \$1384  = $signed(\port$3604$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = \port$3861$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1384  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$4852$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
   assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
-  assign \$1387  = raw ? { 9'h000, codes[398:392] } : \$1386 [15:0];
-  assign \$1388  = $signed(\$1387 ) >= $signed(\port$3732$0 );
-  assign \$1390  = \port$3861$2 [0] ? \$1389  : { values[927], values[927:912] };
+  assign \$1387  = raw ? { 9'h000, \port$4814$0  } : \$1386 [15:0];
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4224$0 );
+  assign \$1390  = \port$4852$2 [0] ? \$1389  : { values[927], values[927:912] };
   assign \$1391  = accumulate ? \$1390  : 17'h00000;
-  assign \$1393  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1393  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$1392  });
   assign \$1394  = - $signed(\$1393 );
-  assign \$1396  = $signed(\port$3606$0 ) - $signed({ 1'h0, \$1395  });
-  assign \$1397  = \port$3861$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1396  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$4852$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
   assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
-  assign \$1399  = raw ? { 9'h000, codes[405:399] } : \$1398 [15:0];
-  assign \$1400  = $signed(\$1399 ) >= $signed(\port$3734$0 );
-  assign \$1402  = \port$3861$2 [0] ? \$1401  : { values[943], values[943:928] };
+  assign \$1399  = raw ? { 9'h000, \port$4816$0  } : \$1398 [15:0];
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4226$0 );
+  assign \$1402  = \port$4852$2 [0] ? \$1401  : { values[943], values[943:928] };
   assign \$1403  = accumulate ? \$1402  : 17'h00000;
-  assign \$1405  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1405  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$1404  });
   assign \$1406  = - $signed(\$1405 );
-  assign \$1408  = $signed(\port$3608$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$3861$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1408  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$4852$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
   assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, codes[412:406] } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$3736$0 );
-  assign \$1414  = \port$3861$2 [0] ? \$1413  : { values[959], values[959:944] };
+  assign \$1411  = raw ? { 9'h000, \port$4818$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4228$0 );
+  assign \$1414  = \port$4852$2 [0] ? \$1413  : { values[959], values[959:944] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1417  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1417  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$1416  });
   assign \$1418  = - $signed(\$1417 );
-  assign \$1420  = $signed(\port$3610$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = \port$3861$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1420  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$4852$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
   assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
-  assign \$1423  = raw ? { 9'h000, codes[419:413] } : \$1422 [15:0];
-  assign \$1424  = $signed(\$1423 ) >= $signed(\port$3738$0 );
-  assign \$1426  = \port$3861$2 [0] ? \$1425  : { values[975], values[975:960] };
+  assign \$1423  = raw ? { 9'h000, \port$4820$0  } : \$1422 [15:0];
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4230$0 );
+  assign \$1426  = \port$4852$2 [0] ? \$1425  : { values[975], values[975:960] };
   assign \$1427  = accumulate ? \$1426  : 17'h00000;
-  assign \$1429  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1429  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$1428  });
   assign \$1430  = - $signed(\$1429 );
-  assign \$1432  = $signed(\port$3612$0 ) - $signed({ 1'h0, \$1431  });
-  assign \$1433  = \port$3861$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1432  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$4852$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
   assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
-  assign \$1435  = raw ? { 9'h000, codes[426:420] } : \$1434 [15:0];
-  assign \$1436  = $signed(\$1435 ) >= $signed(\port$3740$0 );
-  assign \$1438  = \port$3861$2 [0] ? \$1437  : { values[991], values[991:976] };
+  assign \$1435  = raw ? { 9'h000, \port$4822$0  } : \$1434 [15:0];
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4232$0 );
+  assign \$1438  = \port$4852$2 [0] ? \$1437  : { values[991], values[991:976] };
   assign \$1439  = accumulate ? \$1438  : 17'h00000;
-  assign \$1441  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1441  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$1440  });
   assign \$1442  = - $signed(\$1441 );
-  assign \$1444  = $signed(\port$3614$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$3861$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1444  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$4852$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
   assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, codes[433:427] } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$3742$0 );
-  assign \$1450  = \port$3861$2 [0] ? \$1449  : { values[1007], values[1007:992] };
+  assign \$1447  = raw ? { 9'h000, \port$4824$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4234$0 );
+  assign \$1450  = \port$4852$2 [0] ? \$1449  : { values[1007], values[1007:992] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1453  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1453  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$1452  });
   assign \$1454  = - $signed(\$1453 );
-  assign \$1456  = $signed(\port$3616$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = \port$3861$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1456  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$4852$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
   assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
-  assign \$1459  = raw ? { 9'h000, codes[440:434] } : \$1458 [15:0];
-  assign \$1460  = $signed(\$1459 ) >= $signed(\port$3744$0 );
-  assign \$1462  = \port$3861$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
+  assign \$1459  = raw ? { 9'h000, \port$4826$0  } : \$1458 [15:0];
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4236$0 );
+  assign \$1462  = \port$4852$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
   assign \$1463  = accumulate ? \$1462  : 17'h00000;
-  assign \$1465  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1465  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$1464  });
   assign \$1466  = - $signed(\$1465 );
-  assign \$1468  = $signed(\port$3618$0 ) - $signed({ 1'h0, \$1467  });
-  assign \$1469  = \port$3861$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1468  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$4852$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
   assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
-  assign \$1471  = raw ? { 9'h000, codes[447:441] } : \$1470 [15:0];
-  assign \$1472  = $signed(\$1471 ) >= $signed(\port$3746$0 );
-  always @(posedge clk)
+  assign \$1471  = raw ? { 9'h000, \port$4828$0  } : \$1470 [15:0];
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4238$0 );
+  always @(posedge g_acc_clk)
     values <= \$1473 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
@@ -4366,532 +5903,533 @@ module \mram_macro.accumulator (rst, \port$1922$0 , \port$1933$0 , \port$1944$0 
     if (capture) begin
       \$1473  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
     end
-    if (rst) begin
+    if (g_acc_rst) begin
       \$1473  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$3861$2 [0];
-  assign negate = \port$3861$2 [1];
-  assign offsets = { \port$3618$0 , \port$3616$0 , \port$3614$0 , \port$3612$0 , \port$3610$0 , \port$3608$0 , \port$3606$0 , \port$3604$0 , \port$3602$0 , \port$3600$0 , \port$3598$0 , \port$3596$0 , \port$3594$0 , \port$3592$0 , \port$3590$0 , \port$3588$0 , \port$3586$0 , \port$3584$0 , \port$3582$0 , \port$3580$0 , \port$3578$0 , \port$3576$0 , \port$3574$0 , \port$3572$0 , \port$3570$0 , \port$3568$0 , \port$3566$0 , \port$3564$0 , \port$3562$0 , \port$3560$0 , \port$3558$0 , \port$3556$0 , \port$3554$0 , \port$3552$0 , \port$3550$0 , \port$3548$0 , \port$3546$0 , \port$3544$0 , \port$3542$0 , \port$3540$0 , \port$3538$0 , \port$3536$0 , \port$3534$0 , \port$3532$0 , \port$3530$0 , \port$3528$0 , \port$3526$0 , \port$3524$0 , \port$3522$0 , \port$3520$0 , \port$3518$0 , \port$3516$0 , \port$3514$0 , \port$3512$0 , \port$3510$0 , \port$3508$0 , \port$3506$0 , \port$3504$0 , \port$3502$0 , \port$3500$0 , \port$3498$0 , \port$3496$0 , \port$3494$0 , \port$3492$0  };
+  assign shift = \port$4852$2 [0];
+  assign negate = \port$4852$2 [1];
+  assign offsets = { \port$4110$0 , \port$4108$0 , \port$4106$0 , \port$4104$0 , \port$4102$0 , \port$4100$0 , \port$4098$0 , \port$4096$0 , \port$4094$0 , \port$4092$0 , \port$4090$0 , \port$4088$0 , \port$4086$0 , \port$4084$0 , \port$4082$0 , \port$4080$0 , \port$4078$0 , \port$4076$0 , \port$4074$0 , \port$4072$0 , \port$4070$0 , \port$4068$0 , \port$4066$0 , \port$4064$0 , \port$4062$0 , \port$4060$0 , \port$4058$0 , \port$4056$0 , \port$4054$0 , \port$4052$0 , \port$4050$0 , \port$4048$0 , \port$4046$0 , \port$4044$0 , \port$4042$0 , \port$4040$0 , \port$4038$0 , \port$4036$0 , \port$4034$0 , \port$4032$0 , \port$4030$0 , \port$4028$0 , \port$4026$0 , \port$4024$0 , \port$4022$0 , \port$4020$0 , \port$4018$0 , \port$4016$0 , \port$4014$0 , \port$4012$0 , \port$4010$0 , \port$4008$0 , \port$4006$0 , \port$4004$0 , \port$4002$0 , \port$4000$0 , \port$3998$0 , \port$3996$0 , \port$3994$0 , \port$3992$0 , \port$3990$0 , \port$3988$0 , \port$3986$0 , \port$3984$0  };
+  assign codes = { \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0  };
   assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
-  assign thresholds = { \port$3746$0 , \port$3744$0 , \port$3742$0 , \port$3740$0 , \port$3738$0 , \port$3736$0 , \port$3734$0 , \port$3732$0 , \port$3730$0 , \port$3728$0 , \port$3726$0 , \port$3724$0 , \port$3722$0 , \port$3720$0 , \port$3718$0 , \port$3716$0 , \port$3714$0 , \port$3712$0 , \port$3710$0 , \port$3708$0 , \port$3706$0 , \port$3704$0 , \port$3702$0 , \port$3700$0 , \port$3698$0 , \port$3696$0 , \port$3694$0 , \port$3692$0 , \port$3690$0 , \port$3688$0 , \port$3686$0 , \port$3684$0 , \port$3682$0 , \port$3680$0 , \port$3678$0 , \port$3676$0 , \port$3674$0 , \port$3672$0 , \port$3670$0 , \port$3668$0 , \port$3666$0 , \port$3664$0 , \port$3662$0 , \port$3660$0 , \port$3658$0 , \port$3656$0 , \port$3654$0 , \port$3652$0 , \port$3650$0 , \port$3648$0 , \port$3646$0 , \port$3644$0 , \port$3642$0 , \port$3640$0 , \port$3638$0 , \port$3636$0 , \port$3634$0 , \port$3632$0 , \port$3630$0 , \port$3628$0 , \port$3626$0 , \port$3624$0 , \port$3622$0 , \port$3620$0  };
-  assign \port$1922$0  = \$11 ;
-  assign \port$1933$0  = \$22 ;
-  assign \port$1944$0  = \$33 ;
-  assign \port$1955$0  = \$44 ;
-  assign \port$1966$0  = \$55 ;
-  assign \port$1977$0  = \$66 ;
-  assign \port$1988$0  = \$77 ;
-  assign \port$1999$0  = \$88 ;
-  assign \port$2010$0  = \$99 ;
-  assign \port$2021$0  = \$110 ;
-  assign \port$2032$0  = \$121 ;
-  assign \port$2043$0  = \$132 ;
-  assign \port$2054$0  = \$143 ;
-  assign \port$2065$0  = \$154 ;
-  assign \port$2076$0  = \$165 ;
-  assign \port$2087$0  = \$176 ;
-  assign \port$2098$0  = \$187 ;
-  assign \port$2109$0  = \$198 ;
-  assign \port$2120$0  = \$209 ;
-  assign \port$2131$0  = \$220 ;
-  assign \port$2142$0  = \$231 ;
-  assign \port$2153$0  = \$242 ;
-  assign \port$2164$0  = \$253 ;
-  assign \port$2175$0  = \$264 ;
-  assign \port$2186$0  = \$275 ;
-  assign \port$2197$0  = \$286 ;
-  assign \port$2208$0  = \$297 ;
-  assign \port$2219$0  = \$308 ;
-  assign \port$2230$0  = \$319 ;
-  assign \port$2241$0  = \$330 ;
-  assign \port$2252$0  = \$341 ;
-  assign \port$2263$0  = \$352 ;
-  assign \port$2274$0  = \$363 ;
-  assign \port$2285$0  = \$374 ;
-  assign \port$2296$0  = \$385 ;
-  assign \port$2307$0  = \$396 ;
-  assign \port$2318$0  = \$407 ;
-  assign \port$2329$0  = \$418 ;
-  assign \port$2340$0  = \$429 ;
-  assign \port$2351$0  = \$440 ;
-  assign \port$2362$0  = \$451 ;
-  assign \port$2373$0  = \$462 ;
-  assign \port$2384$0  = \$473 ;
-  assign \port$2395$0  = \$484 ;
-  assign \port$2406$0  = \$495 ;
-  assign \port$2417$0  = \$506 ;
-  assign \port$2428$0  = \$517 ;
-  assign \port$2439$0  = \$528 ;
-  assign \port$2450$0  = \$539 ;
-  assign \port$2461$0  = \$550 ;
-  assign \port$2472$0  = \$561 ;
-  assign \port$2483$0  = \$572 ;
-  assign \port$2494$0  = \$583 ;
-  assign \port$2505$0  = \$594 ;
-  assign \port$2516$0  = \$605 ;
-  assign \port$2527$0  = \$616 ;
-  assign \port$2538$0  = \$627 ;
-  assign \port$2549$0  = \$638 ;
-  assign \port$2560$0  = \$649 ;
-  assign \port$2571$0  = \$660 ;
-  assign \port$2582$0  = \$671 ;
-  assign \port$2593$0  = \$682 ;
-  assign \port$2604$0  = \$693 ;
-  assign \port$2615$0  = \$704 ;
-  assign \port$2627$0  = \$716 ;
-  assign \port$2639$0  = \$728 ;
-  assign \port$2651$0  = \$740 ;
-  assign \port$2663$0  = \$752 ;
-  assign \port$2675$0  = \$764 ;
-  assign \port$2687$0  = \$776 ;
-  assign \port$2699$0  = \$788 ;
-  assign \port$2711$0  = \$800 ;
-  assign \port$2723$0  = \$812 ;
-  assign \port$2735$0  = \$824 ;
-  assign \port$2747$0  = \$836 ;
-  assign \port$2759$0  = \$848 ;
-  assign \port$2771$0  = \$860 ;
-  assign \port$2783$0  = \$872 ;
-  assign \port$2795$0  = \$884 ;
-  assign \port$2807$0  = \$896 ;
-  assign \port$2819$0  = \$908 ;
-  assign \port$2831$0  = \$920 ;
-  assign \port$2843$0  = \$932 ;
-  assign \port$2855$0  = \$944 ;
-  assign \port$2867$0  = \$956 ;
-  assign \port$2879$0  = \$968 ;
-  assign \port$2891$0  = \$980 ;
-  assign \port$2903$0  = \$992 ;
-  assign \port$2915$0  = \$1004 ;
-  assign \port$2927$0  = \$1016 ;
-  assign \port$2939$0  = \$1028 ;
-  assign \port$2951$0  = \$1040 ;
-  assign \port$2963$0  = \$1052 ;
-  assign \port$2975$0  = \$1064 ;
-  assign \port$2987$0  = \$1076 ;
-  assign \port$2999$0  = \$1088 ;
-  assign \port$3011$0  = \$1100 ;
-  assign \port$3023$0  = \$1112 ;
-  assign \port$3035$0  = \$1124 ;
-  assign \port$3047$0  = \$1136 ;
-  assign \port$3059$0  = \$1148 ;
-  assign \port$3071$0  = \$1160 ;
-  assign \port$3083$0  = \$1172 ;
-  assign \port$3095$0  = \$1184 ;
-  assign \port$3107$0  = \$1196 ;
-  assign \port$3119$0  = \$1208 ;
-  assign \port$3131$0  = \$1220 ;
-  assign \port$3143$0  = \$1232 ;
-  assign \port$3155$0  = \$1244 ;
-  assign \port$3167$0  = \$1256 ;
-  assign \port$3179$0  = \$1268 ;
-  assign \port$3191$0  = \$1280 ;
-  assign \port$3203$0  = \$1292 ;
-  assign \port$3215$0  = \$1304 ;
-  assign \port$3227$0  = \$1316 ;
-  assign \port$3239$0  = \$1328 ;
-  assign \port$3251$0  = \$1340 ;
-  assign \port$3263$0  = \$1352 ;
-  assign \port$3275$0  = \$1364 ;
-  assign \port$3287$0  = \$1376 ;
-  assign \port$3299$0  = \$1388 ;
-  assign \port$3311$0  = \$1400 ;
-  assign \port$3323$0  = \$1412 ;
-  assign \port$3335$0  = \$1424 ;
-  assign \port$3347$0  = \$1436 ;
-  assign \port$3359$0  = \$1448 ;
-  assign \port$3371$0  = \$1460 ;
-  assign \port$3383$0  = \$1472 ;
+  assign thresholds = { \port$4238$0 , \port$4236$0 , \port$4234$0 , \port$4232$0 , \port$4230$0 , \port$4228$0 , \port$4226$0 , \port$4224$0 , \port$4222$0 , \port$4220$0 , \port$4218$0 , \port$4216$0 , \port$4214$0 , \port$4212$0 , \port$4210$0 , \port$4208$0 , \port$4206$0 , \port$4204$0 , \port$4202$0 , \port$4200$0 , \port$4198$0 , \port$4196$0 , \port$4194$0 , \port$4192$0 , \port$4190$0 , \port$4188$0 , \port$4186$0 , \port$4184$0 , \port$4182$0 , \port$4180$0 , \port$4178$0 , \port$4176$0 , \port$4174$0 , \port$4172$0 , \port$4170$0 , \port$4168$0 , \port$4166$0 , \port$4164$0 , \port$4162$0 , \port$4160$0 , \port$4158$0 , \port$4156$0 , \port$4154$0 , \port$4152$0 , \port$4150$0 , \port$4148$0 , \port$4146$0 , \port$4144$0 , \port$4142$0 , \port$4140$0 , \port$4138$0 , \port$4136$0 , \port$4134$0 , \port$4132$0 , \port$4130$0 , \port$4128$0 , \port$4126$0 , \port$4124$0 , \port$4122$0 , \port$4120$0 , \port$4118$0 , \port$4116$0 , \port$4114$0 , \port$4112$0  };
+  assign \port$2329$0  = \$11 ;
+  assign \port$2340$0  = \$22 ;
+  assign \port$2351$0  = \$33 ;
+  assign \port$2362$0  = \$44 ;
+  assign \port$2373$0  = \$55 ;
+  assign \port$2384$0  = \$66 ;
+  assign \port$2395$0  = \$77 ;
+  assign \port$2406$0  = \$88 ;
+  assign \port$2417$0  = \$99 ;
+  assign \port$2428$0  = \$110 ;
+  assign \port$2439$0  = \$121 ;
+  assign \port$2450$0  = \$132 ;
+  assign \port$2461$0  = \$143 ;
+  assign \port$2472$0  = \$154 ;
+  assign \port$2483$0  = \$165 ;
+  assign \port$2494$0  = \$176 ;
+  assign \port$2505$0  = \$187 ;
+  assign \port$2516$0  = \$198 ;
+  assign \port$2527$0  = \$209 ;
+  assign \port$2538$0  = \$220 ;
+  assign \port$2549$0  = \$231 ;
+  assign \port$2560$0  = \$242 ;
+  assign \port$2571$0  = \$253 ;
+  assign \port$2582$0  = \$264 ;
+  assign \port$2593$0  = \$275 ;
+  assign \port$2604$0  = \$286 ;
+  assign \port$2615$0  = \$297 ;
+  assign \port$2626$0  = \$308 ;
+  assign \port$2637$0  = \$319 ;
+  assign \port$2648$0  = \$330 ;
+  assign \port$2659$0  = \$341 ;
+  assign \port$2670$0  = \$352 ;
+  assign \port$2681$0  = \$363 ;
+  assign \port$2692$0  = \$374 ;
+  assign \port$2703$0  = \$385 ;
+  assign \port$2714$0  = \$396 ;
+  assign \port$2725$0  = \$407 ;
+  assign \port$2736$0  = \$418 ;
+  assign \port$2747$0  = \$429 ;
+  assign \port$2758$0  = \$440 ;
+  assign \port$2769$0  = \$451 ;
+  assign \port$2780$0  = \$462 ;
+  assign \port$2791$0  = \$473 ;
+  assign \port$2802$0  = \$484 ;
+  assign \port$2813$0  = \$495 ;
+  assign \port$2824$0  = \$506 ;
+  assign \port$2835$0  = \$517 ;
+  assign \port$2846$0  = \$528 ;
+  assign \port$2857$0  = \$539 ;
+  assign \port$2868$0  = \$550 ;
+  assign \port$2879$0  = \$561 ;
+  assign \port$2890$0  = \$572 ;
+  assign \port$2901$0  = \$583 ;
+  assign \port$2912$0  = \$594 ;
+  assign \port$2923$0  = \$605 ;
+  assign \port$2934$0  = \$616 ;
+  assign \port$2945$0  = \$627 ;
+  assign \port$2956$0  = \$638 ;
+  assign \port$2967$0  = \$649 ;
+  assign \port$2978$0  = \$660 ;
+  assign \port$2989$0  = \$671 ;
+  assign \port$3000$0  = \$682 ;
+  assign \port$3011$0  = \$693 ;
+  assign \port$3022$0  = \$704 ;
+  assign \port$3034$0  = \$716 ;
+  assign \port$3046$0  = \$728 ;
+  assign \port$3058$0  = \$740 ;
+  assign \port$3070$0  = \$752 ;
+  assign \port$3082$0  = \$764 ;
+  assign \port$3094$0  = \$776 ;
+  assign \port$3106$0  = \$788 ;
+  assign \port$3118$0  = \$800 ;
+  assign \port$3130$0  = \$812 ;
+  assign \port$3142$0  = \$824 ;
+  assign \port$3154$0  = \$836 ;
+  assign \port$3166$0  = \$848 ;
+  assign \port$3178$0  = \$860 ;
+  assign \port$3190$0  = \$872 ;
+  assign \port$3202$0  = \$884 ;
+  assign \port$3214$0  = \$896 ;
+  assign \port$3226$0  = \$908 ;
+  assign \port$3238$0  = \$920 ;
+  assign \port$3250$0  = \$932 ;
+  assign \port$3262$0  = \$944 ;
+  assign \port$3274$0  = \$956 ;
+  assign \port$3286$0  = \$968 ;
+  assign \port$3298$0  = \$980 ;
+  assign \port$3310$0  = \$992 ;
+  assign \port$3322$0  = \$1004 ;
+  assign \port$3334$0  = \$1016 ;
+  assign \port$3346$0  = \$1028 ;
+  assign \port$3358$0  = \$1040 ;
+  assign \port$3370$0  = \$1052 ;
+  assign \port$3382$0  = \$1064 ;
+  assign \port$3394$0  = \$1076 ;
+  assign \port$3406$0  = \$1088 ;
+  assign \port$3418$0  = \$1100 ;
+  assign \port$3430$0  = \$1112 ;
+  assign \port$3442$0  = \$1124 ;
+  assign \port$3454$0  = \$1136 ;
+  assign \port$3466$0  = \$1148 ;
+  assign \port$3478$0  = \$1160 ;
+  assign \port$3490$0  = \$1172 ;
+  assign \port$3502$0  = \$1184 ;
+  assign \port$3514$0  = \$1196 ;
+  assign \port$3526$0  = \$1208 ;
+  assign \port$3538$0  = \$1220 ;
+  assign \port$3550$0  = \$1232 ;
+  assign \port$3562$0  = \$1244 ;
+  assign \port$3574$0  = \$1256 ;
+  assign \port$3586$0  = \$1268 ;
+  assign \port$3598$0  = \$1280 ;
+  assign \port$3610$0  = \$1292 ;
+  assign \port$3622$0  = \$1304 ;
+  assign \port$3634$0  = \$1316 ;
+  assign \port$3646$0  = \$1328 ;
+  assign \port$3658$0  = \$1340 ;
+  assign \port$3670$0  = \$1352 ;
+  assign \port$3682$0  = \$1364 ;
+  assign \port$3694$0  = \$1376 ;
+  assign \port$3706$0  = \$1388 ;
+  assign \port$3718$0  = \$1400 ;
+  assign \port$3730$0  = \$1412 ;
+  assign \port$3742$0  = \$1424 ;
+  assign \port$3754$0  = \$1436 ;
+  assign \port$3766$0  = \$1448 ;
+  assign \port$3778$0  = \$1460 ;
+  assign \port$3790$0  = \$1472 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { codes[6:0], 1'h0 };
-  assign \$7  = { codes[6:0], 1'h0 };
+  assign \$4  = { \port$4702$0 , 1'h0 };
+  assign \$7  = { \port$4702$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { codes[13:7], 1'h0 };
-  assign \$18  = { codes[13:7], 1'h0 };
+  assign \$15  = { \port$4704$0 , 1'h0 };
+  assign \$18  = { \port$4704$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { codes[20:14], 1'h0 };
-  assign \$29  = { codes[20:14], 1'h0 };
+  assign \$26  = { \port$4706$0 , 1'h0 };
+  assign \$29  = { \port$4706$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { codes[27:21], 1'h0 };
-  assign \$40  = { codes[27:21], 1'h0 };
+  assign \$37  = { \port$4708$0 , 1'h0 };
+  assign \$40  = { \port$4708$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { codes[34:28], 1'h0 };
-  assign \$51  = { codes[34:28], 1'h0 };
+  assign \$48  = { \port$4710$0 , 1'h0 };
+  assign \$51  = { \port$4710$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { codes[41:35], 1'h0 };
-  assign \$62  = { codes[41:35], 1'h0 };
+  assign \$59  = { \port$4712$0 , 1'h0 };
+  assign \$62  = { \port$4712$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { codes[48:42], 1'h0 };
-  assign \$73  = { codes[48:42], 1'h0 };
+  assign \$70  = { \port$4714$0 , 1'h0 };
+  assign \$73  = { \port$4714$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { codes[55:49], 1'h0 };
-  assign \$84  = { codes[55:49], 1'h0 };
+  assign \$81  = { \port$4716$0 , 1'h0 };
+  assign \$84  = { \port$4716$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { codes[62:56], 1'h0 };
-  assign \$95  = { codes[62:56], 1'h0 };
+  assign \$92  = { \port$4718$0 , 1'h0 };
+  assign \$95  = { \port$4718$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { codes[69:63], 1'h0 };
-  assign \$106  = { codes[69:63], 1'h0 };
+  assign \$103  = { \port$4720$0 , 1'h0 };
+  assign \$106  = { \port$4720$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { codes[76:70], 1'h0 };
-  assign \$117  = { codes[76:70], 1'h0 };
+  assign \$114  = { \port$4722$0 , 1'h0 };
+  assign \$117  = { \port$4722$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { codes[83:77], 1'h0 };
-  assign \$128  = { codes[83:77], 1'h0 };
+  assign \$125  = { \port$4724$0 , 1'h0 };
+  assign \$128  = { \port$4724$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { codes[90:84], 1'h0 };
-  assign \$139  = { codes[90:84], 1'h0 };
+  assign \$136  = { \port$4726$0 , 1'h0 };
+  assign \$139  = { \port$4726$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { codes[97:91], 1'h0 };
-  assign \$150  = { codes[97:91], 1'h0 };
+  assign \$147  = { \port$4728$0 , 1'h0 };
+  assign \$150  = { \port$4728$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { codes[104:98], 1'h0 };
-  assign \$161  = { codes[104:98], 1'h0 };
+  assign \$158  = { \port$4730$0 , 1'h0 };
+  assign \$161  = { \port$4730$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { codes[111:105], 1'h0 };
-  assign \$172  = { codes[111:105], 1'h0 };
+  assign \$169  = { \port$4732$0 , 1'h0 };
+  assign \$172  = { \port$4732$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { codes[118:112], 1'h0 };
-  assign \$183  = { codes[118:112], 1'h0 };
+  assign \$180  = { \port$4734$0 , 1'h0 };
+  assign \$183  = { \port$4734$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { codes[125:119], 1'h0 };
-  assign \$194  = { codes[125:119], 1'h0 };
+  assign \$191  = { \port$4736$0 , 1'h0 };
+  assign \$194  = { \port$4736$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { codes[132:126], 1'h0 };
-  assign \$205  = { codes[132:126], 1'h0 };
+  assign \$202  = { \port$4738$0 , 1'h0 };
+  assign \$205  = { \port$4738$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { codes[139:133], 1'h0 };
-  assign \$216  = { codes[139:133], 1'h0 };
+  assign \$213  = { \port$4740$0 , 1'h0 };
+  assign \$216  = { \port$4740$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { codes[146:140], 1'h0 };
-  assign \$227  = { codes[146:140], 1'h0 };
+  assign \$224  = { \port$4742$0 , 1'h0 };
+  assign \$227  = { \port$4742$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { codes[153:147], 1'h0 };
-  assign \$238  = { codes[153:147], 1'h0 };
+  assign \$235  = { \port$4744$0 , 1'h0 };
+  assign \$238  = { \port$4744$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { codes[160:154], 1'h0 };
-  assign \$249  = { codes[160:154], 1'h0 };
+  assign \$246  = { \port$4746$0 , 1'h0 };
+  assign \$249  = { \port$4746$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { codes[167:161], 1'h0 };
-  assign \$260  = { codes[167:161], 1'h0 };
+  assign \$257  = { \port$4748$0 , 1'h0 };
+  assign \$260  = { \port$4748$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { codes[174:168], 1'h0 };
-  assign \$271  = { codes[174:168], 1'h0 };
+  assign \$268  = { \port$4750$0 , 1'h0 };
+  assign \$271  = { \port$4750$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { codes[181:175], 1'h0 };
-  assign \$282  = { codes[181:175], 1'h0 };
+  assign \$279  = { \port$4752$0 , 1'h0 };
+  assign \$282  = { \port$4752$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { codes[188:182], 1'h0 };
-  assign \$293  = { codes[188:182], 1'h0 };
+  assign \$290  = { \port$4754$0 , 1'h0 };
+  assign \$293  = { \port$4754$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { codes[195:189], 1'h0 };
-  assign \$304  = { codes[195:189], 1'h0 };
+  assign \$301  = { \port$4756$0 , 1'h0 };
+  assign \$304  = { \port$4756$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { codes[202:196], 1'h0 };
-  assign \$315  = { codes[202:196], 1'h0 };
+  assign \$312  = { \port$4758$0 , 1'h0 };
+  assign \$315  = { \port$4758$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { codes[209:203], 1'h0 };
-  assign \$326  = { codes[209:203], 1'h0 };
+  assign \$323  = { \port$4760$0 , 1'h0 };
+  assign \$326  = { \port$4760$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { codes[216:210], 1'h0 };
-  assign \$337  = { codes[216:210], 1'h0 };
+  assign \$334  = { \port$4762$0 , 1'h0 };
+  assign \$337  = { \port$4762$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { codes[223:217], 1'h0 };
-  assign \$348  = { codes[223:217], 1'h0 };
+  assign \$345  = { \port$4764$0 , 1'h0 };
+  assign \$348  = { \port$4764$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { codes[230:224], 1'h0 };
-  assign \$359  = { codes[230:224], 1'h0 };
+  assign \$356  = { \port$4766$0 , 1'h0 };
+  assign \$359  = { \port$4766$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { codes[237:231], 1'h0 };
-  assign \$370  = { codes[237:231], 1'h0 };
+  assign \$367  = { \port$4768$0 , 1'h0 };
+  assign \$370  = { \port$4768$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { codes[244:238], 1'h0 };
-  assign \$381  = { codes[244:238], 1'h0 };
+  assign \$378  = { \port$4770$0 , 1'h0 };
+  assign \$381  = { \port$4770$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { codes[251:245], 1'h0 };
-  assign \$392  = { codes[251:245], 1'h0 };
+  assign \$389  = { \port$4772$0 , 1'h0 };
+  assign \$392  = { \port$4772$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { codes[258:252], 1'h0 };
-  assign \$403  = { codes[258:252], 1'h0 };
+  assign \$400  = { \port$4774$0 , 1'h0 };
+  assign \$403  = { \port$4774$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { codes[265:259], 1'h0 };
-  assign \$414  = { codes[265:259], 1'h0 };
+  assign \$411  = { \port$4776$0 , 1'h0 };
+  assign \$414  = { \port$4776$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { codes[272:266], 1'h0 };
-  assign \$425  = { codes[272:266], 1'h0 };
+  assign \$422  = { \port$4778$0 , 1'h0 };
+  assign \$425  = { \port$4778$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { codes[279:273], 1'h0 };
-  assign \$436  = { codes[279:273], 1'h0 };
+  assign \$433  = { \port$4780$0 , 1'h0 };
+  assign \$436  = { \port$4780$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { codes[286:280], 1'h0 };
-  assign \$447  = { codes[286:280], 1'h0 };
+  assign \$444  = { \port$4782$0 , 1'h0 };
+  assign \$447  = { \port$4782$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { codes[293:287], 1'h0 };
-  assign \$458  = { codes[293:287], 1'h0 };
+  assign \$455  = { \port$4784$0 , 1'h0 };
+  assign \$458  = { \port$4784$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { codes[300:294], 1'h0 };
-  assign \$469  = { codes[300:294], 1'h0 };
+  assign \$466  = { \port$4786$0 , 1'h0 };
+  assign \$469  = { \port$4786$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { codes[307:301], 1'h0 };
-  assign \$480  = { codes[307:301], 1'h0 };
+  assign \$477  = { \port$4788$0 , 1'h0 };
+  assign \$480  = { \port$4788$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { codes[314:308], 1'h0 };
-  assign \$491  = { codes[314:308], 1'h0 };
+  assign \$488  = { \port$4790$0 , 1'h0 };
+  assign \$491  = { \port$4790$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { codes[321:315], 1'h0 };
-  assign \$502  = { codes[321:315], 1'h0 };
+  assign \$499  = { \port$4792$0 , 1'h0 };
+  assign \$502  = { \port$4792$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { codes[328:322], 1'h0 };
-  assign \$513  = { codes[328:322], 1'h0 };
+  assign \$510  = { \port$4794$0 , 1'h0 };
+  assign \$513  = { \port$4794$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { codes[335:329], 1'h0 };
-  assign \$524  = { codes[335:329], 1'h0 };
+  assign \$521  = { \port$4796$0 , 1'h0 };
+  assign \$524  = { \port$4796$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { codes[342:336], 1'h0 };
-  assign \$535  = { codes[342:336], 1'h0 };
+  assign \$532  = { \port$4798$0 , 1'h0 };
+  assign \$535  = { \port$4798$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { codes[349:343], 1'h0 };
-  assign \$546  = { codes[349:343], 1'h0 };
+  assign \$543  = { \port$4800$0 , 1'h0 };
+  assign \$546  = { \port$4800$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { codes[356:350], 1'h0 };
-  assign \$557  = { codes[356:350], 1'h0 };
+  assign \$554  = { \port$4802$0 , 1'h0 };
+  assign \$557  = { \port$4802$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { codes[363:357], 1'h0 };
-  assign \$568  = { codes[363:357], 1'h0 };
+  assign \$565  = { \port$4804$0 , 1'h0 };
+  assign \$568  = { \port$4804$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { codes[370:364], 1'h0 };
-  assign \$579  = { codes[370:364], 1'h0 };
+  assign \$576  = { \port$4806$0 , 1'h0 };
+  assign \$579  = { \port$4806$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { codes[377:371], 1'h0 };
-  assign \$590  = { codes[377:371], 1'h0 };
+  assign \$587  = { \port$4808$0 , 1'h0 };
+  assign \$590  = { \port$4808$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { codes[384:378], 1'h0 };
-  assign \$601  = { codes[384:378], 1'h0 };
+  assign \$598  = { \port$4810$0 , 1'h0 };
+  assign \$601  = { \port$4810$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { codes[391:385], 1'h0 };
-  assign \$612  = { codes[391:385], 1'h0 };
+  assign \$609  = { \port$4812$0 , 1'h0 };
+  assign \$612  = { \port$4812$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { codes[398:392], 1'h0 };
-  assign \$623  = { codes[398:392], 1'h0 };
+  assign \$620  = { \port$4814$0 , 1'h0 };
+  assign \$623  = { \port$4814$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { codes[405:399], 1'h0 };
-  assign \$634  = { codes[405:399], 1'h0 };
+  assign \$631  = { \port$4816$0 , 1'h0 };
+  assign \$634  = { \port$4816$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { codes[412:406], 1'h0 };
-  assign \$645  = { codes[412:406], 1'h0 };
+  assign \$642  = { \port$4818$0 , 1'h0 };
+  assign \$645  = { \port$4818$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { codes[419:413], 1'h0 };
-  assign \$656  = { codes[419:413], 1'h0 };
+  assign \$653  = { \port$4820$0 , 1'h0 };
+  assign \$656  = { \port$4820$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { codes[426:420], 1'h0 };
-  assign \$667  = { codes[426:420], 1'h0 };
+  assign \$664  = { \port$4822$0 , 1'h0 };
+  assign \$667  = { \port$4822$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { codes[433:427], 1'h0 };
-  assign \$678  = { codes[433:427], 1'h0 };
+  assign \$675  = { \port$4824$0 , 1'h0 };
+  assign \$678  = { \port$4824$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { codes[440:434], 1'h0 };
-  assign \$689  = { codes[440:434], 1'h0 };
+  assign \$686  = { \port$4826$0 , 1'h0 };
+  assign \$689  = { \port$4826$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { codes[447:441], 1'h0 };
-  assign \$700  = { codes[447:441], 1'h0 };
+  assign \$697  = { \port$4828$0 , 1'h0 };
+  assign \$700  = { \port$4828$0 , 1'h0 };
   assign \$705  = { values[15:0], 1'h0 };
-  assign \$708  = { codes[6:0], 1'h0 };
-  assign \$711  = { codes[6:0], 1'h0 };
+  assign \$708  = { \port$4702$0 , 1'h0 };
+  assign \$711  = { \port$4702$0 , 1'h0 };
   assign \$717  = { values[31:16], 1'h0 };
-  assign \$720  = { codes[13:7], 1'h0 };
-  assign \$723  = { codes[13:7], 1'h0 };
+  assign \$720  = { \port$4704$0 , 1'h0 };
+  assign \$723  = { \port$4704$0 , 1'h0 };
   assign \$729  = { values[47:32], 1'h0 };
-  assign \$732  = { codes[20:14], 1'h0 };
-  assign \$735  = { codes[20:14], 1'h0 };
+  assign \$732  = { \port$4706$0 , 1'h0 };
+  assign \$735  = { \port$4706$0 , 1'h0 };
   assign \$741  = { values[63:48], 1'h0 };
-  assign \$744  = { codes[27:21], 1'h0 };
-  assign \$747  = { codes[27:21], 1'h0 };
+  assign \$744  = { \port$4708$0 , 1'h0 };
+  assign \$747  = { \port$4708$0 , 1'h0 };
   assign \$753  = { values[79:64], 1'h0 };
-  assign \$756  = { codes[34:28], 1'h0 };
-  assign \$759  = { codes[34:28], 1'h0 };
+  assign \$756  = { \port$4710$0 , 1'h0 };
+  assign \$759  = { \port$4710$0 , 1'h0 };
   assign \$765  = { values[95:80], 1'h0 };
-  assign \$768  = { codes[41:35], 1'h0 };
-  assign \$771  = { codes[41:35], 1'h0 };
+  assign \$768  = { \port$4712$0 , 1'h0 };
+  assign \$771  = { \port$4712$0 , 1'h0 };
   assign \$777  = { values[111:96], 1'h0 };
-  assign \$780  = { codes[48:42], 1'h0 };
-  assign \$783  = { codes[48:42], 1'h0 };
+  assign \$780  = { \port$4714$0 , 1'h0 };
+  assign \$783  = { \port$4714$0 , 1'h0 };
   assign \$789  = { values[127:112], 1'h0 };
-  assign \$792  = { codes[55:49], 1'h0 };
-  assign \$795  = { codes[55:49], 1'h0 };
+  assign \$792  = { \port$4716$0 , 1'h0 };
+  assign \$795  = { \port$4716$0 , 1'h0 };
   assign \$801  = { values[143:128], 1'h0 };
-  assign \$804  = { codes[62:56], 1'h0 };
-  assign \$807  = { codes[62:56], 1'h0 };
+  assign \$804  = { \port$4718$0 , 1'h0 };
+  assign \$807  = { \port$4718$0 , 1'h0 };
   assign \$813  = { values[159:144], 1'h0 };
-  assign \$816  = { codes[69:63], 1'h0 };
-  assign \$819  = { codes[69:63], 1'h0 };
+  assign \$816  = { \port$4720$0 , 1'h0 };
+  assign \$819  = { \port$4720$0 , 1'h0 };
   assign \$825  = { values[175:160], 1'h0 };
-  assign \$828  = { codes[76:70], 1'h0 };
-  assign \$831  = { codes[76:70], 1'h0 };
+  assign \$828  = { \port$4722$0 , 1'h0 };
+  assign \$831  = { \port$4722$0 , 1'h0 };
   assign \$837  = { values[191:176], 1'h0 };
-  assign \$840  = { codes[83:77], 1'h0 };
-  assign \$843  = { codes[83:77], 1'h0 };
+  assign \$840  = { \port$4724$0 , 1'h0 };
+  assign \$843  = { \port$4724$0 , 1'h0 };
   assign \$849  = { values[207:192], 1'h0 };
-  assign \$852  = { codes[90:84], 1'h0 };
-  assign \$855  = { codes[90:84], 1'h0 };
+  assign \$852  = { \port$4726$0 , 1'h0 };
+  assign \$855  = { \port$4726$0 , 1'h0 };
   assign \$861  = { values[223:208], 1'h0 };
-  assign \$864  = { codes[97:91], 1'h0 };
-  assign \$867  = { codes[97:91], 1'h0 };
+  assign \$864  = { \port$4728$0 , 1'h0 };
+  assign \$867  = { \port$4728$0 , 1'h0 };
   assign \$873  = { values[239:224], 1'h0 };
-  assign \$876  = { codes[104:98], 1'h0 };
-  assign \$879  = { codes[104:98], 1'h0 };
+  assign \$876  = { \port$4730$0 , 1'h0 };
+  assign \$879  = { \port$4730$0 , 1'h0 };
   assign \$885  = { values[255:240], 1'h0 };
-  assign \$888  = { codes[111:105], 1'h0 };
-  assign \$891  = { codes[111:105], 1'h0 };
+  assign \$888  = { \port$4732$0 , 1'h0 };
+  assign \$891  = { \port$4732$0 , 1'h0 };
   assign \$897  = { values[271:256], 1'h0 };
-  assign \$900  = { codes[118:112], 1'h0 };
-  assign \$903  = { codes[118:112], 1'h0 };
+  assign \$900  = { \port$4734$0 , 1'h0 };
+  assign \$903  = { \port$4734$0 , 1'h0 };
   assign \$909  = { values[287:272], 1'h0 };
-  assign \$912  = { codes[125:119], 1'h0 };
-  assign \$915  = { codes[125:119], 1'h0 };
+  assign \$912  = { \port$4736$0 , 1'h0 };
+  assign \$915  = { \port$4736$0 , 1'h0 };
   assign \$921  = { values[303:288], 1'h0 };
-  assign \$924  = { codes[132:126], 1'h0 };
-  assign \$927  = { codes[132:126], 1'h0 };
+  assign \$924  = { \port$4738$0 , 1'h0 };
+  assign \$927  = { \port$4738$0 , 1'h0 };
   assign \$933  = { values[319:304], 1'h0 };
-  assign \$936  = { codes[139:133], 1'h0 };
-  assign \$939  = { codes[139:133], 1'h0 };
+  assign \$936  = { \port$4740$0 , 1'h0 };
+  assign \$939  = { \port$4740$0 , 1'h0 };
   assign \$945  = { values[335:320], 1'h0 };
-  assign \$948  = { codes[146:140], 1'h0 };
-  assign \$951  = { codes[146:140], 1'h0 };
+  assign \$948  = { \port$4742$0 , 1'h0 };
+  assign \$951  = { \port$4742$0 , 1'h0 };
   assign \$957  = { values[351:336], 1'h0 };
-  assign \$960  = { codes[153:147], 1'h0 };
-  assign \$963  = { codes[153:147], 1'h0 };
+  assign \$960  = { \port$4744$0 , 1'h0 };
+  assign \$963  = { \port$4744$0 , 1'h0 };
   assign \$969  = { values[367:352], 1'h0 };
-  assign \$972  = { codes[160:154], 1'h0 };
-  assign \$975  = { codes[160:154], 1'h0 };
+  assign \$972  = { \port$4746$0 , 1'h0 };
+  assign \$975  = { \port$4746$0 , 1'h0 };
   assign \$981  = { values[383:368], 1'h0 };
-  assign \$984  = { codes[167:161], 1'h0 };
-  assign \$987  = { codes[167:161], 1'h0 };
+  assign \$984  = { \port$4748$0 , 1'h0 };
+  assign \$987  = { \port$4748$0 , 1'h0 };
   assign \$993  = { values[399:384], 1'h0 };
-  assign \$996  = { codes[174:168], 1'h0 };
-  assign \$999  = { codes[174:168], 1'h0 };
+  assign \$996  = { \port$4750$0 , 1'h0 };
+  assign \$999  = { \port$4750$0 , 1'h0 };
   assign \$1005  = { values[415:400], 1'h0 };
-  assign \$1008  = { codes[181:175], 1'h0 };
-  assign \$1011  = { codes[181:175], 1'h0 };
+  assign \$1008  = { \port$4752$0 , 1'h0 };
+  assign \$1011  = { \port$4752$0 , 1'h0 };
   assign \$1017  = { values[431:416], 1'h0 };
-  assign \$1020  = { codes[188:182], 1'h0 };
-  assign \$1023  = { codes[188:182], 1'h0 };
+  assign \$1020  = { \port$4754$0 , 1'h0 };
+  assign \$1023  = { \port$4754$0 , 1'h0 };
   assign \$1029  = { values[447:432], 1'h0 };
-  assign \$1032  = { codes[195:189], 1'h0 };
-  assign \$1035  = { codes[195:189], 1'h0 };
+  assign \$1032  = { \port$4756$0 , 1'h0 };
+  assign \$1035  = { \port$4756$0 , 1'h0 };
   assign \$1041  = { values[463:448], 1'h0 };
-  assign \$1044  = { codes[202:196], 1'h0 };
-  assign \$1047  = { codes[202:196], 1'h0 };
+  assign \$1044  = { \port$4758$0 , 1'h0 };
+  assign \$1047  = { \port$4758$0 , 1'h0 };
   assign \$1053  = { values[479:464], 1'h0 };
-  assign \$1056  = { codes[209:203], 1'h0 };
-  assign \$1059  = { codes[209:203], 1'h0 };
+  assign \$1056  = { \port$4760$0 , 1'h0 };
+  assign \$1059  = { \port$4760$0 , 1'h0 };
   assign \$1065  = { values[495:480], 1'h0 };
-  assign \$1068  = { codes[216:210], 1'h0 };
-  assign \$1071  = { codes[216:210], 1'h0 };
+  assign \$1068  = { \port$4762$0 , 1'h0 };
+  assign \$1071  = { \port$4762$0 , 1'h0 };
   assign \$1077  = { values[511:496], 1'h0 };
-  assign \$1080  = { codes[223:217], 1'h0 };
-  assign \$1083  = { codes[223:217], 1'h0 };
+  assign \$1080  = { \port$4764$0 , 1'h0 };
+  assign \$1083  = { \port$4764$0 , 1'h0 };
   assign \$1089  = { values[527:512], 1'h0 };
-  assign \$1092  = { codes[230:224], 1'h0 };
-  assign \$1095  = { codes[230:224], 1'h0 };
+  assign \$1092  = { \port$4766$0 , 1'h0 };
+  assign \$1095  = { \port$4766$0 , 1'h0 };
   assign \$1101  = { values[543:528], 1'h0 };
-  assign \$1104  = { codes[237:231], 1'h0 };
-  assign \$1107  = { codes[237:231], 1'h0 };
+  assign \$1104  = { \port$4768$0 , 1'h0 };
+  assign \$1107  = { \port$4768$0 , 1'h0 };
   assign \$1113  = { values[559:544], 1'h0 };
-  assign \$1116  = { codes[244:238], 1'h0 };
-  assign \$1119  = { codes[244:238], 1'h0 };
+  assign \$1116  = { \port$4770$0 , 1'h0 };
+  assign \$1119  = { \port$4770$0 , 1'h0 };
   assign \$1125  = { values[575:560], 1'h0 };
-  assign \$1128  = { codes[251:245], 1'h0 };
-  assign \$1131  = { codes[251:245], 1'h0 };
+  assign \$1128  = { \port$4772$0 , 1'h0 };
+  assign \$1131  = { \port$4772$0 , 1'h0 };
   assign \$1137  = { values[591:576], 1'h0 };
-  assign \$1140  = { codes[258:252], 1'h0 };
-  assign \$1143  = { codes[258:252], 1'h0 };
+  assign \$1140  = { \port$4774$0 , 1'h0 };
+  assign \$1143  = { \port$4774$0 , 1'h0 };
   assign \$1149  = { values[607:592], 1'h0 };
-  assign \$1152  = { codes[265:259], 1'h0 };
-  assign \$1155  = { codes[265:259], 1'h0 };
+  assign \$1152  = { \port$4776$0 , 1'h0 };
+  assign \$1155  = { \port$4776$0 , 1'h0 };
   assign \$1161  = { values[623:608], 1'h0 };
-  assign \$1164  = { codes[272:266], 1'h0 };
-  assign \$1167  = { codes[272:266], 1'h0 };
+  assign \$1164  = { \port$4778$0 , 1'h0 };
+  assign \$1167  = { \port$4778$0 , 1'h0 };
   assign \$1173  = { values[639:624], 1'h0 };
-  assign \$1176  = { codes[279:273], 1'h0 };
-  assign \$1179  = { codes[279:273], 1'h0 };
+  assign \$1176  = { \port$4780$0 , 1'h0 };
+  assign \$1179  = { \port$4780$0 , 1'h0 };
   assign \$1185  = { values[655:640], 1'h0 };
-  assign \$1188  = { codes[286:280], 1'h0 };
-  assign \$1191  = { codes[286:280], 1'h0 };
+  assign \$1188  = { \port$4782$0 , 1'h0 };
+  assign \$1191  = { \port$4782$0 , 1'h0 };
   assign \$1197  = { values[671:656], 1'h0 };
-  assign \$1200  = { codes[293:287], 1'h0 };
-  assign \$1203  = { codes[293:287], 1'h0 };
+  assign \$1200  = { \port$4784$0 , 1'h0 };
+  assign \$1203  = { \port$4784$0 , 1'h0 };
   assign \$1209  = { values[687:672], 1'h0 };
-  assign \$1212  = { codes[300:294], 1'h0 };
-  assign \$1215  = { codes[300:294], 1'h0 };
+  assign \$1212  = { \port$4786$0 , 1'h0 };
+  assign \$1215  = { \port$4786$0 , 1'h0 };
   assign \$1221  = { values[703:688], 1'h0 };
-  assign \$1224  = { codes[307:301], 1'h0 };
-  assign \$1227  = { codes[307:301], 1'h0 };
+  assign \$1224  = { \port$4788$0 , 1'h0 };
+  assign \$1227  = { \port$4788$0 , 1'h0 };
   assign \$1233  = { values[719:704], 1'h0 };
-  assign \$1236  = { codes[314:308], 1'h0 };
-  assign \$1239  = { codes[314:308], 1'h0 };
+  assign \$1236  = { \port$4790$0 , 1'h0 };
+  assign \$1239  = { \port$4790$0 , 1'h0 };
   assign \$1245  = { values[735:720], 1'h0 };
-  assign \$1248  = { codes[321:315], 1'h0 };
-  assign \$1251  = { codes[321:315], 1'h0 };
+  assign \$1248  = { \port$4792$0 , 1'h0 };
+  assign \$1251  = { \port$4792$0 , 1'h0 };
   assign \$1257  = { values[751:736], 1'h0 };
-  assign \$1260  = { codes[328:322], 1'h0 };
-  assign \$1263  = { codes[328:322], 1'h0 };
+  assign \$1260  = { \port$4794$0 , 1'h0 };
+  assign \$1263  = { \port$4794$0 , 1'h0 };
   assign \$1269  = { values[767:752], 1'h0 };
-  assign \$1272  = { codes[335:329], 1'h0 };
-  assign \$1275  = { codes[335:329], 1'h0 };
+  assign \$1272  = { \port$4796$0 , 1'h0 };
+  assign \$1275  = { \port$4796$0 , 1'h0 };
   assign \$1281  = { values[783:768], 1'h0 };
-  assign \$1284  = { codes[342:336], 1'h0 };
-  assign \$1287  = { codes[342:336], 1'h0 };
+  assign \$1284  = { \port$4798$0 , 1'h0 };
+  assign \$1287  = { \port$4798$0 , 1'h0 };
   assign \$1293  = { values[799:784], 1'h0 };
-  assign \$1296  = { codes[349:343], 1'h0 };
-  assign \$1299  = { codes[349:343], 1'h0 };
+  assign \$1296  = { \port$4800$0 , 1'h0 };
+  assign \$1299  = { \port$4800$0 , 1'h0 };
   assign \$1305  = { values[815:800], 1'h0 };
-  assign \$1308  = { codes[356:350], 1'h0 };
-  assign \$1311  = { codes[356:350], 1'h0 };
+  assign \$1308  = { \port$4802$0 , 1'h0 };
+  assign \$1311  = { \port$4802$0 , 1'h0 };
   assign \$1317  = { values[831:816], 1'h0 };
-  assign \$1320  = { codes[363:357], 1'h0 };
-  assign \$1323  = { codes[363:357], 1'h0 };
+  assign \$1320  = { \port$4804$0 , 1'h0 };
+  assign \$1323  = { \port$4804$0 , 1'h0 };
   assign \$1329  = { values[847:832], 1'h0 };
-  assign \$1332  = { codes[370:364], 1'h0 };
-  assign \$1335  = { codes[370:364], 1'h0 };
+  assign \$1332  = { \port$4806$0 , 1'h0 };
+  assign \$1335  = { \port$4806$0 , 1'h0 };
   assign \$1341  = { values[863:848], 1'h0 };
-  assign \$1344  = { codes[377:371], 1'h0 };
-  assign \$1347  = { codes[377:371], 1'h0 };
+  assign \$1344  = { \port$4808$0 , 1'h0 };
+  assign \$1347  = { \port$4808$0 , 1'h0 };
   assign \$1353  = { values[879:864], 1'h0 };
-  assign \$1356  = { codes[384:378], 1'h0 };
-  assign \$1359  = { codes[384:378], 1'h0 };
+  assign \$1356  = { \port$4810$0 , 1'h0 };
+  assign \$1359  = { \port$4810$0 , 1'h0 };
   assign \$1365  = { values[895:880], 1'h0 };
-  assign \$1368  = { codes[391:385], 1'h0 };
-  assign \$1371  = { codes[391:385], 1'h0 };
+  assign \$1368  = { \port$4812$0 , 1'h0 };
+  assign \$1371  = { \port$4812$0 , 1'h0 };
   assign \$1377  = { values[911:896], 1'h0 };
-  assign \$1380  = { codes[398:392], 1'h0 };
-  assign \$1383  = { codes[398:392], 1'h0 };
+  assign \$1380  = { \port$4814$0 , 1'h0 };
+  assign \$1383  = { \port$4814$0 , 1'h0 };
   assign \$1389  = { values[927:912], 1'h0 };
-  assign \$1392  = { codes[405:399], 1'h0 };
-  assign \$1395  = { codes[405:399], 1'h0 };
+  assign \$1392  = { \port$4816$0 , 1'h0 };
+  assign \$1395  = { \port$4816$0 , 1'h0 };
   assign \$1401  = { values[943:928], 1'h0 };
-  assign \$1404  = { codes[412:406], 1'h0 };
-  assign \$1407  = { codes[412:406], 1'h0 };
+  assign \$1404  = { \port$4818$0 , 1'h0 };
+  assign \$1407  = { \port$4818$0 , 1'h0 };
   assign \$1413  = { values[959:944], 1'h0 };
-  assign \$1416  = { codes[419:413], 1'h0 };
-  assign \$1419  = { codes[419:413], 1'h0 };
+  assign \$1416  = { \port$4820$0 , 1'h0 };
+  assign \$1419  = { \port$4820$0 , 1'h0 };
   assign \$1425  = { values[975:960], 1'h0 };
-  assign \$1428  = { codes[426:420], 1'h0 };
-  assign \$1431  = { codes[426:420], 1'h0 };
+  assign \$1428  = { \port$4822$0 , 1'h0 };
+  assign \$1431  = { \port$4822$0 , 1'h0 };
   assign \$1437  = { values[991:976], 1'h0 };
-  assign \$1440  = { codes[433:427], 1'h0 };
-  assign \$1443  = { codes[433:427], 1'h0 };
+  assign \$1440  = { \port$4824$0 , 1'h0 };
+  assign \$1443  = { \port$4824$0 , 1'h0 };
   assign \$1449  = { values[1007:992], 1'h0 };
-  assign \$1452  = { codes[440:434], 1'h0 };
-  assign \$1455  = { codes[440:434], 1'h0 };
+  assign \$1452  = { \port$4826$0 , 1'h0 };
+  assign \$1455  = { \port$4826$0 , 1'h0 };
   assign \$1461  = { values[1023:1008], 1'h0 };
-  assign \$1464  = { codes[447:441], 1'h0 };
-  assign \$1467  = { codes[447:441], 1'h0 };
+  assign \$1464  = { \port$4828$0 , 1'h0 };
+  assign \$1467  = { \port$4828$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser, clk, rst, s_axis_tready, length_error, valid, vector, flags, take, s_axis_tdata);
+module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser, g_in_rst, s_axis_tready, g_in_clk, length_error, valid, vector, flags, take, s_axis_tdata);
   reg \$auto$verilog_backend.cc:2355:dump_module$7 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$7  = 1'h0;
   wire \$1 ;
@@ -4908,8 +6446,6 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   reg beat = 1'h0;
   (* init = 64'h0000000000000000 *)
   wire [63:0] buffer;
-  input clk;
-  wire clk;
   reg discarding = 1'h0;
   output [3:0] flags;
   reg [3:0] flags = 4'h0;
@@ -4917,10 +6453,12 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   wire \flags.hold ;
   wire \flags.negate ;
   wire \flags.shift ;
+  input g_in_clk;
+  wire g_in_clk;
+  input g_in_rst;
+  wire g_in_rst;
   output length_error;
   reg length_error;
-  input rst;
-  wire rst;
   input [31:0] s_axis_tdata;
   wire [31:0] s_axis_tdata;
   input s_axis_tlast;
@@ -4942,15 +6480,15 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   assign \$3  = s_axis_tvalid & s_axis_tready;
   assign \$5  = ! beat;
   assign \$6  = beat + 1'h1;
-  always @(posedge clk)
+  always @(posedge g_in_clk)
     valid <= \$7 ;
-  always @(posedge clk)
+  always @(posedge g_in_clk)
     discarding <= \$8 ;
-  always @(posedge clk)
+  always @(posedge g_in_clk)
     beat <= \$9 ;
-  always @(posedge clk)
+  always @(posedge g_in_clk)
     vector <= \$10 ;
-  always @(posedge clk)
+  always @(posedge g_in_clk)
     flags <= \$11 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
@@ -4985,7 +6523,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
         end
       end
     end
-    if (rst) begin
+    if (g_in_rst) begin
       \$7  = 1'h0;
     end
   end
@@ -5005,7 +6543,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
         end
       end
     end
-    if (rst) begin
+    if (g_in_rst) begin
       \$8  = 1'h0;
     end
   end
@@ -5026,7 +6564,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
         end
       end
     end
-    if (rst) begin
+    if (g_in_rst) begin
       \$9  = 1'h0;
     end
   end
@@ -5047,7 +6585,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
         endcase
       end
     end
-    if (rst) begin
+    if (g_in_rst) begin
       \$10  = 64'h0000000000000000;
     end
   end
@@ -5064,7 +6602,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
         end
       end
     end
-    if (rst) begin
+    if (g_in_rst) begin
       \$11  = 4'h0;
     end
   end
@@ -5078,7 +6616,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.input_driver (rst, raw_bypass_l, raw_bypass_r, x, arr_bypass_l, arr_bypass_r, load_raw, load, clk);
+module \mram_macro.input_driver (raw_bypass_l, raw_bypass_r, g_drv_clk, x, arr_bypass_l, arr_bypass_r, load_raw, load, g_drv_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$8 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$8  = 1'h0;
   wire [63:0] \$1 ;
@@ -5088,8 +6626,10 @@ module \mram_macro.input_driver (rst, raw_bypass_l, raw_bypass_r, x, arr_bypass_
   reg [63:0] arr_bypass_l = 64'h0000000000000000;
   output [63:0] arr_bypass_r;
   reg [63:0] arr_bypass_r = 64'h0000000000000000;
-  input clk;
-  wire clk;
+  input g_drv_clk;
+  wire g_drv_clk;
+  input g_drv_rst;
+  wire g_drv_rst;
   input load;
   wire load;
   input load_raw;
@@ -5098,14 +6638,12 @@ module \mram_macro.input_driver (rst, raw_bypass_l, raw_bypass_r, x, arr_bypass_
   wire [63:0] raw_bypass_l;
   input [63:0] raw_bypass_r;
   wire [63:0] raw_bypass_r;
-  input rst;
-  wire rst;
   input [63:0] x;
   wire [63:0] x;
   assign \$1  = ~ x;
-  always @(posedge clk)
+  always @(posedge g_drv_clk)
     arr_bypass_l <= \$2 ;
-  always @(posedge clk)
+  always @(posedge g_drv_clk)
     arr_bypass_r <= \$3 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
@@ -5115,7 +6653,7 @@ module \mram_macro.input_driver (rst, raw_bypass_l, raw_bypass_r, x, arr_bypass_
     end else if (load_raw) begin
       \$2  = raw_bypass_l;
     end
-    if (rst) begin
+    if (g_drv_rst) begin
       \$2  = 64'h0000000000000000;
     end
   end
@@ -5127,7 +6665,7 @@ module \mram_macro.input_driver (rst, raw_bypass_l, raw_bypass_r, x, arr_bypass_
     end else if (load_raw) begin
       \$3  = raw_bypass_r;
     end
-    if (rst) begin
+    if (g_drv_rst) begin
       \$3  = 64'h0000000000000000;
     end
   end
@@ -5371,15 +6909,15 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, wv_fail_count_count, \port$3429$0 , \port$3431$0 , wv_retry_count_count, vmm_count_count
-, s_axil_bvalid, s_axil_bresp, ctrl_write_row, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset
-, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset
-, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset
-, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value
-, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value
-, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value
-, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value, threshold62_value, threshold63_value, s_axil_rvalid, s_axil_rdata, s_axil_rresp
-, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$3911$0 , \port$3913$0 , wv_retry_count_count
+, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset
+, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset
+, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset
+, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset
+, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value, threshold20_value
+, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value, threshold41_value
+, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value, threshold62_value
+, threshold63_value, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
   reg \$auto$verilog_backend.cc:2355:dump_module$10 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$10  = 1'h0;
   wire \$1 ;
@@ -5696,24 +7234,24 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$38 ;
   reg \$380 ;
   reg \$381 ;
-  reg [7:0] \$382 ;
-  reg [15:0] \$383 ;
-  reg [15:0] \$384 ;
-  reg [15:0] \$385 ;
-  reg \$386 ;
-  reg \$387 ;
-  reg \$388 ;
-  reg \$389 ;
+  reg \$382 ;
+  reg [31:0] \$383 ;
+  reg [1:0] \$384 ;
+  reg [11:0] \$385 ;
+  reg [7:0] \$386 ;
+  reg [15:0] \$387 ;
+  reg [15:0] \$388 ;
+  reg [15:0] \$389 ;
   wire \$39 ;
-  reg [3:0] \$390 ;
-  reg [15:0] \$391 ;
-  reg [7:0] \$392 ;
-  reg [31:0] \$393 ;
-  reg [31:0] \$394 ;
+  reg \$390 ;
+  reg \$391 ;
+  reg \$392 ;
+  reg \$393 ;
+  reg [3:0] \$394 ;
   reg [15:0] \$395 ;
-  reg [15:0] \$396 ;
-  reg [15:0] \$397 ;
-  reg [15:0] \$398 ;
+  reg [7:0] \$396 ;
+  reg [31:0] \$397 ;
+  reg [31:0] \$398 ;
   reg [15:0] \$399 ;
   wire \$4 ;
   wire \$40 ;
@@ -5853,10 +7391,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] \$520 ;
   reg [15:0] \$521 ;
   reg [15:0] \$522 ;
-  reg \$523 ;
-  reg [31:0] \$524 ;
-  reg [1:0] \$525 ;
-  reg [11:0] \$526 ;
+  reg [15:0] \$523 ;
+  reg [15:0] \$524 ;
+  reg [15:0] \$525 ;
+  reg [15:0] \$526 ;
   wire \$53 ;
   wire \$54 ;
   wire \$55 ;
@@ -6046,14 +7584,17 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg ctrl_write_row = 1'h0;
   input ctrl_write_row_busy;
   wire ctrl_write_row_busy;
+  input g_regs_clk;
+  wire g_regs_clk;
+  wire g_regs_rst;
   output mode_activation;
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$3429$0 ;
-  wire [5:0] \port$3429$0 ;
-  input [63:0] \port$3431$0 ;
-  wire [63:0] \port$3431$0 ;
+  input [5:0] \port$3911$0 ;
+  wire [5:0] \port$3911$0 ;
+  input [63:0] \port$3913$0 ;
+  wire [63:0] \port$3913$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -6287,240 +7828,240 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [7:0] wv_read_threshold = 8'h0c;
   input [31:0] wv_retry_count_count;
   wire [31:0] wv_retry_count_count;
-  always @(posedge clk)
-    cal_offset15_offset <= \$410 ;
-  always @(posedge clk)
-    cal_offset16_offset <= \$411 ;
-  always @(posedge clk)
-    cal_offset17_offset <= \$412 ;
-  always @(posedge clk)
-    cal_offset18_offset <= \$413 ;
-  always @(posedge clk)
-    cal_offset19_offset <= \$414 ;
-  always @(posedge clk)
-    cal_offset20_offset <= \$415 ;
-  always @(posedge clk)
-    cal_offset21_offset <= \$416 ;
-  always @(posedge clk)
-    cal_offset22_offset <= \$417 ;
-  always @(posedge clk)
-    cal_offset23_offset <= \$418 ;
-  always @(posedge clk)
-    cal_offset24_offset <= \$419 ;
-  always @(posedge clk)
-    cal_offset25_offset <= \$420 ;
-  always @(posedge clk)
-    cal_offset26_offset <= \$421 ;
-  always @(posedge clk)
-    cal_offset27_offset <= \$422 ;
-  always @(posedge clk)
-    cal_offset28_offset <= \$423 ;
-  always @(posedge clk)
-    cal_offset29_offset <= \$424 ;
-  always @(posedge clk)
-    cal_offset30_offset <= \$425 ;
-  always @(posedge clk)
-    cal_offset31_offset <= \$426 ;
-  always @(posedge clk)
-    cal_offset32_offset <= \$427 ;
-  always @(posedge clk)
-    cal_offset33_offset <= \$428 ;
-  always @(posedge clk)
-    cal_offset34_offset <= \$429 ;
-  always @(posedge clk)
-    cal_offset35_offset <= \$430 ;
-  always @(posedge clk)
-    cal_offset36_offset <= \$431 ;
-  always @(posedge clk)
-    cal_offset37_offset <= \$432 ;
-  always @(posedge clk)
-    cal_offset38_offset <= \$433 ;
-  always @(posedge clk)
-    cal_offset39_offset <= \$434 ;
-  always @(posedge clk)
-    cal_offset40_offset <= \$435 ;
-  always @(posedge clk)
-    cal_offset41_offset <= \$436 ;
-  always @(posedge clk)
-    cal_offset42_offset <= \$437 ;
-  always @(posedge clk)
-    cal_offset43_offset <= \$438 ;
-  always @(posedge clk)
-    cal_offset44_offset <= \$439 ;
-  always @(posedge clk)
-    cal_offset45_offset <= \$440 ;
-  always @(posedge clk)
-    cal_offset46_offset <= \$441 ;
-  always @(posedge clk)
-    cal_offset47_offset <= \$442 ;
-  always @(posedge clk)
-    cal_offset48_offset <= \$443 ;
-  always @(posedge clk)
-    cal_offset49_offset <= \$444 ;
-  always @(posedge clk)
-    cal_offset50_offset <= \$445 ;
-  always @(posedge clk)
-    cal_offset51_offset <= \$446 ;
-  always @(posedge clk)
-    cal_offset52_offset <= \$447 ;
-  always @(posedge clk)
-    cal_offset53_offset <= \$448 ;
-  always @(posedge clk)
-    cal_offset54_offset <= \$449 ;
-  always @(posedge clk)
-    cal_offset55_offset <= \$450 ;
-  always @(posedge clk)
-    cal_offset56_offset <= \$451 ;
-  always @(posedge clk)
-    cal_offset57_offset <= \$452 ;
-  always @(posedge clk)
-    cal_offset58_offset <= \$453 ;
-  always @(posedge clk)
-    cal_offset59_offset <= \$454 ;
-  always @(posedge clk)
-    cal_offset60_offset <= \$455 ;
-  always @(posedge clk)
-    cal_offset61_offset <= \$456 ;
-  always @(posedge clk)
-    cal_offset62_offset <= \$457 ;
-  always @(posedge clk)
-    cal_offset63_offset <= \$458 ;
-  always @(posedge clk)
-    threshold0_value <= \$459 ;
-  always @(posedge clk)
-    threshold1_value <= \$460 ;
-  always @(posedge clk)
-    threshold2_value <= \$461 ;
-  always @(posedge clk)
-    threshold3_value <= \$462 ;
-  always @(posedge clk)
-    threshold4_value <= \$463 ;
-  always @(posedge clk)
-    threshold5_value <= \$464 ;
-  always @(posedge clk)
-    threshold6_value <= \$465 ;
-  always @(posedge clk)
-    threshold7_value <= \$466 ;
-  always @(posedge clk)
-    threshold8_value <= \$467 ;
-  always @(posedge clk)
-    threshold9_value <= \$468 ;
-  always @(posedge clk)
-    threshold10_value <= \$469 ;
-  always @(posedge clk)
-    threshold11_value <= \$470 ;
-  always @(posedge clk)
-    threshold12_value <= \$471 ;
-  always @(posedge clk)
-    threshold13_value <= \$472 ;
-  always @(posedge clk)
-    threshold14_value <= \$473 ;
-  always @(posedge clk)
-    threshold15_value <= \$474 ;
-  always @(posedge clk)
-    threshold16_value <= \$475 ;
-  always @(posedge clk)
-    threshold17_value <= \$476 ;
-  always @(posedge clk)
-    threshold18_value <= \$477 ;
-  always @(posedge clk)
-    threshold19_value <= \$478 ;
-  always @(posedge clk)
-    threshold20_value <= \$479 ;
-  always @(posedge clk)
-    threshold21_value <= \$480 ;
-  always @(posedge clk)
-    threshold22_value <= \$481 ;
-  always @(posedge clk)
-    threshold23_value <= \$482 ;
-  always @(posedge clk)
-    threshold24_value <= \$483 ;
-  always @(posedge clk)
-    threshold25_value <= \$484 ;
-  always @(posedge clk)
-    threshold26_value <= \$485 ;
-  always @(posedge clk)
-    threshold27_value <= \$486 ;
-  always @(posedge clk)
-    threshold28_value <= \$487 ;
-  always @(posedge clk)
-    threshold29_value <= \$488 ;
-  always @(posedge clk)
-    threshold30_value <= \$489 ;
-  always @(posedge clk)
-    threshold31_value <= \$490 ;
-  always @(posedge clk)
-    threshold32_value <= \$491 ;
-  always @(posedge clk)
-    threshold33_value <= \$492 ;
-  always @(posedge clk)
-    threshold34_value <= \$493 ;
-  always @(posedge clk)
-    threshold35_value <= \$494 ;
-  always @(posedge clk)
-    threshold36_value <= \$495 ;
-  always @(posedge clk)
-    threshold37_value <= \$496 ;
-  always @(posedge clk)
-    threshold38_value <= \$497 ;
-  always @(posedge clk)
-    threshold39_value <= \$498 ;
-  always @(posedge clk)
-    threshold40_value <= \$499 ;
-  always @(posedge clk)
-    threshold41_value <= \$500 ;
-  always @(posedge clk)
-    threshold42_value <= \$501 ;
-  always @(posedge clk)
-    threshold43_value <= \$502 ;
-  always @(posedge clk)
-    threshold44_value <= \$503 ;
-  always @(posedge clk)
-    threshold45_value <= \$504 ;
-  always @(posedge clk)
-    threshold46_value <= \$505 ;
-  always @(posedge clk)
-    threshold47_value <= \$506 ;
-  always @(posedge clk)
-    threshold48_value <= \$507 ;
-  always @(posedge clk)
-    threshold49_value <= \$508 ;
-  always @(posedge clk)
-    threshold50_value <= \$509 ;
-  always @(posedge clk)
-    threshold51_value <= \$510 ;
-  always @(posedge clk)
-    threshold52_value <= \$511 ;
-  always @(posedge clk)
-    threshold53_value <= \$512 ;
-  always @(posedge clk)
-    threshold54_value <= \$513 ;
-  always @(posedge clk)
-    threshold55_value <= \$514 ;
-  always @(posedge clk)
-    threshold56_value <= \$515 ;
-  always @(posedge clk)
-    threshold57_value <= \$516 ;
-  always @(posedge clk)
-    threshold58_value <= \$517 ;
-  always @(posedge clk)
-    threshold59_value <= \$518 ;
-  always @(posedge clk)
-    threshold60_value <= \$519 ;
-  always @(posedge clk)
-    threshold61_value <= \$520 ;
-  always @(posedge clk)
-    threshold62_value <= \$521 ;
-  always @(posedge clk)
-    threshold63_value <= \$522 ;
-  always @(posedge clk)
-    s_axil_rvalid <= \$523 ;
-  always @(posedge clk)
-    s_axil_rdata <= \$524 ;
-  always @(posedge clk)
-    s_axil_rresp <= \$525 ;
-  always @(posedge clk)
-    bus_error_addr <= \$526 ;
+  always @(posedge g_regs_clk)
+    cal_offset11_offset <= \$410 ;
+  always @(posedge g_regs_clk)
+    cal_offset12_offset <= \$411 ;
+  always @(posedge g_regs_clk)
+    cal_offset13_offset <= \$412 ;
+  always @(posedge g_regs_clk)
+    cal_offset14_offset <= \$413 ;
+  always @(posedge g_regs_clk)
+    cal_offset15_offset <= \$414 ;
+  always @(posedge g_regs_clk)
+    cal_offset16_offset <= \$415 ;
+  always @(posedge g_regs_clk)
+    cal_offset17_offset <= \$416 ;
+  always @(posedge g_regs_clk)
+    cal_offset18_offset <= \$417 ;
+  always @(posedge g_regs_clk)
+    cal_offset19_offset <= \$418 ;
+  always @(posedge g_regs_clk)
+    cal_offset20_offset <= \$419 ;
+  always @(posedge g_regs_clk)
+    cal_offset21_offset <= \$420 ;
+  always @(posedge g_regs_clk)
+    cal_offset22_offset <= \$421 ;
+  always @(posedge g_regs_clk)
+    cal_offset23_offset <= \$422 ;
+  always @(posedge g_regs_clk)
+    cal_offset24_offset <= \$423 ;
+  always @(posedge g_regs_clk)
+    cal_offset25_offset <= \$424 ;
+  always @(posedge g_regs_clk)
+    cal_offset26_offset <= \$425 ;
+  always @(posedge g_regs_clk)
+    cal_offset27_offset <= \$426 ;
+  always @(posedge g_regs_clk)
+    cal_offset28_offset <= \$427 ;
+  always @(posedge g_regs_clk)
+    cal_offset29_offset <= \$428 ;
+  always @(posedge g_regs_clk)
+    cal_offset30_offset <= \$429 ;
+  always @(posedge g_regs_clk)
+    cal_offset31_offset <= \$430 ;
+  always @(posedge g_regs_clk)
+    cal_offset32_offset <= \$431 ;
+  always @(posedge g_regs_clk)
+    cal_offset33_offset <= \$432 ;
+  always @(posedge g_regs_clk)
+    cal_offset34_offset <= \$433 ;
+  always @(posedge g_regs_clk)
+    cal_offset35_offset <= \$434 ;
+  always @(posedge g_regs_clk)
+    cal_offset36_offset <= \$435 ;
+  always @(posedge g_regs_clk)
+    cal_offset37_offset <= \$436 ;
+  always @(posedge g_regs_clk)
+    cal_offset38_offset <= \$437 ;
+  always @(posedge g_regs_clk)
+    cal_offset39_offset <= \$438 ;
+  always @(posedge g_regs_clk)
+    cal_offset40_offset <= \$439 ;
+  always @(posedge g_regs_clk)
+    cal_offset41_offset <= \$440 ;
+  always @(posedge g_regs_clk)
+    cal_offset42_offset <= \$441 ;
+  always @(posedge g_regs_clk)
+    cal_offset43_offset <= \$442 ;
+  always @(posedge g_regs_clk)
+    cal_offset44_offset <= \$443 ;
+  always @(posedge g_regs_clk)
+    cal_offset45_offset <= \$444 ;
+  always @(posedge g_regs_clk)
+    cal_offset46_offset <= \$445 ;
+  always @(posedge g_regs_clk)
+    cal_offset47_offset <= \$446 ;
+  always @(posedge g_regs_clk)
+    cal_offset48_offset <= \$447 ;
+  always @(posedge g_regs_clk)
+    cal_offset49_offset <= \$448 ;
+  always @(posedge g_regs_clk)
+    cal_offset50_offset <= \$449 ;
+  always @(posedge g_regs_clk)
+    cal_offset51_offset <= \$450 ;
+  always @(posedge g_regs_clk)
+    cal_offset52_offset <= \$451 ;
+  always @(posedge g_regs_clk)
+    cal_offset53_offset <= \$452 ;
+  always @(posedge g_regs_clk)
+    cal_offset54_offset <= \$453 ;
+  always @(posedge g_regs_clk)
+    cal_offset55_offset <= \$454 ;
+  always @(posedge g_regs_clk)
+    cal_offset56_offset <= \$455 ;
+  always @(posedge g_regs_clk)
+    cal_offset57_offset <= \$456 ;
+  always @(posedge g_regs_clk)
+    cal_offset58_offset <= \$457 ;
+  always @(posedge g_regs_clk)
+    cal_offset59_offset <= \$458 ;
+  always @(posedge g_regs_clk)
+    cal_offset60_offset <= \$459 ;
+  always @(posedge g_regs_clk)
+    cal_offset61_offset <= \$460 ;
+  always @(posedge g_regs_clk)
+    cal_offset62_offset <= \$461 ;
+  always @(posedge g_regs_clk)
+    cal_offset63_offset <= \$462 ;
+  always @(posedge g_regs_clk)
+    threshold0_value <= \$463 ;
+  always @(posedge g_regs_clk)
+    threshold1_value <= \$464 ;
+  always @(posedge g_regs_clk)
+    threshold2_value <= \$465 ;
+  always @(posedge g_regs_clk)
+    threshold3_value <= \$466 ;
+  always @(posedge g_regs_clk)
+    threshold4_value <= \$467 ;
+  always @(posedge g_regs_clk)
+    threshold5_value <= \$468 ;
+  always @(posedge g_regs_clk)
+    threshold6_value <= \$469 ;
+  always @(posedge g_regs_clk)
+    threshold7_value <= \$470 ;
+  always @(posedge g_regs_clk)
+    threshold8_value <= \$471 ;
+  always @(posedge g_regs_clk)
+    threshold9_value <= \$472 ;
+  always @(posedge g_regs_clk)
+    threshold10_value <= \$473 ;
+  always @(posedge g_regs_clk)
+    threshold11_value <= \$474 ;
+  always @(posedge g_regs_clk)
+    threshold12_value <= \$475 ;
+  always @(posedge g_regs_clk)
+    threshold13_value <= \$476 ;
+  always @(posedge g_regs_clk)
+    threshold14_value <= \$477 ;
+  always @(posedge g_regs_clk)
+    threshold15_value <= \$478 ;
+  always @(posedge g_regs_clk)
+    threshold16_value <= \$479 ;
+  always @(posedge g_regs_clk)
+    threshold17_value <= \$480 ;
+  always @(posedge g_regs_clk)
+    threshold18_value <= \$481 ;
+  always @(posedge g_regs_clk)
+    threshold19_value <= \$482 ;
+  always @(posedge g_regs_clk)
+    threshold20_value <= \$483 ;
+  always @(posedge g_regs_clk)
+    threshold21_value <= \$484 ;
+  always @(posedge g_regs_clk)
+    threshold22_value <= \$485 ;
+  always @(posedge g_regs_clk)
+    threshold23_value <= \$486 ;
+  always @(posedge g_regs_clk)
+    threshold24_value <= \$487 ;
+  always @(posedge g_regs_clk)
+    threshold25_value <= \$488 ;
+  always @(posedge g_regs_clk)
+    threshold26_value <= \$489 ;
+  always @(posedge g_regs_clk)
+    threshold27_value <= \$490 ;
+  always @(posedge g_regs_clk)
+    threshold28_value <= \$491 ;
+  always @(posedge g_regs_clk)
+    threshold29_value <= \$492 ;
+  always @(posedge g_regs_clk)
+    threshold30_value <= \$493 ;
+  always @(posedge g_regs_clk)
+    threshold31_value <= \$494 ;
+  always @(posedge g_regs_clk)
+    threshold32_value <= \$495 ;
+  always @(posedge g_regs_clk)
+    threshold33_value <= \$496 ;
+  always @(posedge g_regs_clk)
+    threshold34_value <= \$497 ;
+  always @(posedge g_regs_clk)
+    threshold35_value <= \$498 ;
+  always @(posedge g_regs_clk)
+    threshold36_value <= \$499 ;
+  always @(posedge g_regs_clk)
+    threshold37_value <= \$500 ;
+  always @(posedge g_regs_clk)
+    threshold38_value <= \$501 ;
+  always @(posedge g_regs_clk)
+    threshold39_value <= \$502 ;
+  always @(posedge g_regs_clk)
+    threshold40_value <= \$503 ;
+  always @(posedge g_regs_clk)
+    threshold41_value <= \$504 ;
+  always @(posedge g_regs_clk)
+    threshold42_value <= \$505 ;
+  always @(posedge g_regs_clk)
+    threshold43_value <= \$506 ;
+  always @(posedge g_regs_clk)
+    threshold44_value <= \$507 ;
+  always @(posedge g_regs_clk)
+    threshold45_value <= \$508 ;
+  always @(posedge g_regs_clk)
+    threshold46_value <= \$509 ;
+  always @(posedge g_regs_clk)
+    threshold47_value <= \$510 ;
+  always @(posedge g_regs_clk)
+    threshold48_value <= \$511 ;
+  always @(posedge g_regs_clk)
+    threshold49_value <= \$512 ;
+  always @(posedge g_regs_clk)
+    threshold50_value <= \$513 ;
+  always @(posedge g_regs_clk)
+    threshold51_value <= \$514 ;
+  always @(posedge g_regs_clk)
+    threshold52_value <= \$515 ;
+  always @(posedge g_regs_clk)
+    threshold53_value <= \$516 ;
+  always @(posedge g_regs_clk)
+    threshold54_value <= \$517 ;
+  always @(posedge g_regs_clk)
+    threshold55_value <= \$518 ;
+  always @(posedge g_regs_clk)
+    threshold56_value <= \$519 ;
+  always @(posedge g_regs_clk)
+    threshold57_value <= \$520 ;
+  always @(posedge g_regs_clk)
+    threshold58_value <= \$521 ;
+  always @(posedge g_regs_clk)
+    threshold59_value <= \$522 ;
+  always @(posedge g_regs_clk)
+    threshold60_value <= \$523 ;
+  always @(posedge g_regs_clk)
+    threshold61_value <= \$524 ;
+  always @(posedge g_regs_clk)
+    threshold62_value <= \$525 ;
+  always @(posedge g_regs_clk)
+    threshold63_value <= \$526 ;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
   assign s_axil_awready = \$1  & \$2 ;
@@ -6910,65 +8451,65 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   always @(posedge clk)
     status_write_failed <= \$381 ;
   always @(posedge clk)
-    precharge_cycles_cycles <= \$382 ;
+    s_axil_rvalid <= \$382 ;
   always @(posedge clk)
-    tdc_start_delay_cycles <= \$383 ;
+    s_axil_rdata <= \$383 ;
   always @(posedge clk)
-    write_pulse_cycles_cycles <= \$384 ;
+    s_axil_rresp <= \$384 ;
   always @(posedge clk)
-    write_row_addr_row <= \$385 ;
-  always @(posedge clk)
-    mode_raw_codes <= \$386 ;
-  always @(posedge clk)
-    mode_activation <= \$387 ;
-  always @(posedge clk)
-    wv_ctrl_enable <= \$388 ;
-  always @(posedge clk)
-    wv_ctrl_pulse_doubling <= \$389 ;
-  always @(posedge clk)
-    wv_ctrl_max_retries <= \$390 ;
-  always @(posedge clk)
-    wv_read_delay <= \$391 ;
-  always @(posedge clk)
-    wv_read_threshold <= \$392 ;
-  always @(posedge clk)
-    weight_data0_bits <= \$393 ;
-  always @(posedge clk)
-    weight_data1_bits <= \$394 ;
-  always @(posedge clk)
-    cal_offset0_offset <= \$395 ;
-  always @(posedge clk)
-    cal_offset1_offset <= \$396 ;
-  always @(posedge clk)
-    cal_offset2_offset <= \$397 ;
-  always @(posedge clk)
-    cal_offset3_offset <= \$398 ;
-  always @(posedge clk)
-    cal_offset4_offset <= \$399 ;
-  always @(posedge clk)
-    cal_offset5_offset <= \$400 ;
-  always @(posedge clk)
-    cal_offset6_offset <= \$401 ;
-  always @(posedge clk)
-    cal_offset7_offset <= \$402 ;
-  always @(posedge clk)
-    cal_offset8_offset <= \$403 ;
-  always @(posedge clk)
-    cal_offset9_offset <= \$404 ;
-  always @(posedge clk)
-    cal_offset10_offset <= \$405 ;
-  always @(posedge clk)
-    cal_offset11_offset <= \$406 ;
-  always @(posedge clk)
-    cal_offset12_offset <= \$407 ;
-  always @(posedge clk)
-    cal_offset13_offset <= \$408 ;
-  always @(posedge clk)
-    cal_offset14_offset <= \$409 ;
+    bus_error_addr <= \$385 ;
+  always @(posedge g_regs_clk)
+    precharge_cycles_cycles <= \$386 ;
+  always @(posedge g_regs_clk)
+    tdc_start_delay_cycles <= \$387 ;
+  always @(posedge g_regs_clk)
+    write_pulse_cycles_cycles <= \$388 ;
+  always @(posedge g_regs_clk)
+    write_row_addr_row <= \$389 ;
+  always @(posedge g_regs_clk)
+    mode_raw_codes <= \$390 ;
+  always @(posedge g_regs_clk)
+    mode_activation <= \$391 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_enable <= \$392 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_pulse_doubling <= \$393 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_max_retries <= \$394 ;
+  always @(posedge g_regs_clk)
+    wv_read_delay <= \$395 ;
+  always @(posedge g_regs_clk)
+    wv_read_threshold <= \$396 ;
+  always @(posedge g_regs_clk)
+    weight_data0_bits <= \$397 ;
+  always @(posedge g_regs_clk)
+    weight_data1_bits <= \$398 ;
+  always @(posedge g_regs_clk)
+    cal_offset0_offset <= \$399 ;
+  always @(posedge g_regs_clk)
+    cal_offset1_offset <= \$400 ;
+  always @(posedge g_regs_clk)
+    cal_offset2_offset <= \$401 ;
+  always @(posedge g_regs_clk)
+    cal_offset3_offset <= \$402 ;
+  always @(posedge g_regs_clk)
+    cal_offset4_offset <= \$403 ;
+  always @(posedge g_regs_clk)
+    cal_offset5_offset <= \$404 ;
+  always @(posedge g_regs_clk)
+    cal_offset6_offset <= \$405 ;
+  always @(posedge g_regs_clk)
+    cal_offset7_offset <= \$406 ;
+  always @(posedge g_regs_clk)
+    cal_offset8_offset <= \$407 ;
+  always @(posedge g_regs_clk)
+    cal_offset9_offset <= \$408 ;
+  always @(posedge g_regs_clk)
+    cal_offset10_offset <= \$409 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$410  = cal_offset15_offset;
-    if (\$257 ) begin
+    \$410  = cal_offset11_offset;
+    if (\$253 ) begin
       \$410  = w_data[15:0];
     end
     if (rst) begin
@@ -6977,8 +8518,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$411  = cal_offset16_offset;
-    if (\$258 ) begin
+    \$411  = cal_offset12_offset;
+    if (\$254 ) begin
       \$411  = w_data[15:0];
     end
     if (rst) begin
@@ -6987,8 +8528,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$412  = cal_offset17_offset;
-    if (\$259 ) begin
+    \$412  = cal_offset13_offset;
+    if (\$255 ) begin
       \$412  = w_data[15:0];
     end
     if (rst) begin
@@ -6997,8 +8538,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$413  = cal_offset18_offset;
-    if (\$260 ) begin
+    \$413  = cal_offset14_offset;
+    if (\$256 ) begin
       \$413  = w_data[15:0];
     end
     if (rst) begin
@@ -7007,8 +8548,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$414  = cal_offset19_offset;
-    if (\$261 ) begin
+    \$414  = cal_offset15_offset;
+    if (\$257 ) begin
       \$414  = w_data[15:0];
     end
     if (rst) begin
@@ -7017,8 +8558,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$415  = cal_offset20_offset;
-    if (\$262 ) begin
+    \$415  = cal_offset16_offset;
+    if (\$258 ) begin
       \$415  = w_data[15:0];
     end
     if (rst) begin
@@ -7027,8 +8568,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$416  = cal_offset21_offset;
-    if (\$263 ) begin
+    \$416  = cal_offset17_offset;
+    if (\$259 ) begin
       \$416  = w_data[15:0];
     end
     if (rst) begin
@@ -7037,8 +8578,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$417  = cal_offset22_offset;
-    if (\$264 ) begin
+    \$417  = cal_offset18_offset;
+    if (\$260 ) begin
       \$417  = w_data[15:0];
     end
     if (rst) begin
@@ -7047,8 +8588,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$418  = cal_offset23_offset;
-    if (\$265 ) begin
+    \$418  = cal_offset19_offset;
+    if (\$261 ) begin
       \$418  = w_data[15:0];
     end
     if (rst) begin
@@ -7057,8 +8598,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$419  = cal_offset24_offset;
-    if (\$266 ) begin
+    \$419  = cal_offset20_offset;
+    if (\$262 ) begin
       \$419  = w_data[15:0];
     end
     if (rst) begin
@@ -7067,8 +8608,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$420  = cal_offset25_offset;
-    if (\$267 ) begin
+    \$420  = cal_offset21_offset;
+    if (\$263 ) begin
       \$420  = w_data[15:0];
     end
     if (rst) begin
@@ -7077,8 +8618,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$421  = cal_offset26_offset;
-    if (\$268 ) begin
+    \$421  = cal_offset22_offset;
+    if (\$264 ) begin
       \$421  = w_data[15:0];
     end
     if (rst) begin
@@ -7087,8 +8628,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$422  = cal_offset27_offset;
-    if (\$269 ) begin
+    \$422  = cal_offset23_offset;
+    if (\$265 ) begin
       \$422  = w_data[15:0];
     end
     if (rst) begin
@@ -7097,8 +8638,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$423  = cal_offset28_offset;
-    if (\$270 ) begin
+    \$423  = cal_offset24_offset;
+    if (\$266 ) begin
       \$423  = w_data[15:0];
     end
     if (rst) begin
@@ -7107,8 +8648,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$424  = cal_offset29_offset;
-    if (\$271 ) begin
+    \$424  = cal_offset25_offset;
+    if (\$267 ) begin
       \$424  = w_data[15:0];
     end
     if (rst) begin
@@ -7117,8 +8658,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$425  = cal_offset30_offset;
-    if (\$272 ) begin
+    \$425  = cal_offset26_offset;
+    if (\$268 ) begin
       \$425  = w_data[15:0];
     end
     if (rst) begin
@@ -7127,8 +8668,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$426  = cal_offset31_offset;
-    if (\$273 ) begin
+    \$426  = cal_offset27_offset;
+    if (\$269 ) begin
       \$426  = w_data[15:0];
     end
     if (rst) begin
@@ -7137,8 +8678,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$427  = cal_offset32_offset;
-    if (\$274 ) begin
+    \$427  = cal_offset28_offset;
+    if (\$270 ) begin
       \$427  = w_data[15:0];
     end
     if (rst) begin
@@ -7147,8 +8688,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$428  = cal_offset33_offset;
-    if (\$275 ) begin
+    \$428  = cal_offset29_offset;
+    if (\$271 ) begin
       \$428  = w_data[15:0];
     end
     if (rst) begin
@@ -7157,8 +8698,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$429  = cal_offset34_offset;
-    if (\$276 ) begin
+    \$429  = cal_offset30_offset;
+    if (\$272 ) begin
       \$429  = w_data[15:0];
     end
     if (rst) begin
@@ -7167,8 +8708,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$430  = cal_offset35_offset;
-    if (\$277 ) begin
+    \$430  = cal_offset31_offset;
+    if (\$273 ) begin
       \$430  = w_data[15:0];
     end
     if (rst) begin
@@ -7177,8 +8718,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$431  = cal_offset36_offset;
-    if (\$278 ) begin
+    \$431  = cal_offset32_offset;
+    if (\$274 ) begin
       \$431  = w_data[15:0];
     end
     if (rst) begin
@@ -7187,8 +8728,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$432  = cal_offset37_offset;
-    if (\$279 ) begin
+    \$432  = cal_offset33_offset;
+    if (\$275 ) begin
       \$432  = w_data[15:0];
     end
     if (rst) begin
@@ -7197,8 +8738,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$433  = cal_offset38_offset;
-    if (\$280 ) begin
+    \$433  = cal_offset34_offset;
+    if (\$276 ) begin
       \$433  = w_data[15:0];
     end
     if (rst) begin
@@ -7207,8 +8748,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$434  = cal_offset39_offset;
-    if (\$281 ) begin
+    \$434  = cal_offset35_offset;
+    if (\$277 ) begin
       \$434  = w_data[15:0];
     end
     if (rst) begin
@@ -7217,8 +8758,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$435  = cal_offset40_offset;
-    if (\$282 ) begin
+    \$435  = cal_offset36_offset;
+    if (\$278 ) begin
       \$435  = w_data[15:0];
     end
     if (rst) begin
@@ -7227,8 +8768,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$436  = cal_offset41_offset;
-    if (\$283 ) begin
+    \$436  = cal_offset37_offset;
+    if (\$279 ) begin
       \$436  = w_data[15:0];
     end
     if (rst) begin
@@ -7237,8 +8778,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$437  = cal_offset42_offset;
-    if (\$284 ) begin
+    \$437  = cal_offset38_offset;
+    if (\$280 ) begin
       \$437  = w_data[15:0];
     end
     if (rst) begin
@@ -7247,8 +8788,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$438  = cal_offset43_offset;
-    if (\$285 ) begin
+    \$438  = cal_offset39_offset;
+    if (\$281 ) begin
       \$438  = w_data[15:0];
     end
     if (rst) begin
@@ -7257,8 +8798,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$439  = cal_offset44_offset;
-    if (\$286 ) begin
+    \$439  = cal_offset40_offset;
+    if (\$282 ) begin
       \$439  = w_data[15:0];
     end
     if (rst) begin
@@ -7267,8 +8808,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$440  = cal_offset45_offset;
-    if (\$287 ) begin
+    \$440  = cal_offset41_offset;
+    if (\$283 ) begin
       \$440  = w_data[15:0];
     end
     if (rst) begin
@@ -7277,8 +8818,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$441  = cal_offset46_offset;
-    if (\$288 ) begin
+    \$441  = cal_offset42_offset;
+    if (\$284 ) begin
       \$441  = w_data[15:0];
     end
     if (rst) begin
@@ -7287,8 +8828,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$442  = cal_offset47_offset;
-    if (\$289 ) begin
+    \$442  = cal_offset43_offset;
+    if (\$285 ) begin
       \$442  = w_data[15:0];
     end
     if (rst) begin
@@ -7297,8 +8838,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$443  = cal_offset48_offset;
-    if (\$290 ) begin
+    \$443  = cal_offset44_offset;
+    if (\$286 ) begin
       \$443  = w_data[15:0];
     end
     if (rst) begin
@@ -7307,8 +8848,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$444  = cal_offset49_offset;
-    if (\$291 ) begin
+    \$444  = cal_offset45_offset;
+    if (\$287 ) begin
       \$444  = w_data[15:0];
     end
     if (rst) begin
@@ -7317,8 +8858,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$445  = cal_offset50_offset;
-    if (\$292 ) begin
+    \$445  = cal_offset46_offset;
+    if (\$288 ) begin
       \$445  = w_data[15:0];
     end
     if (rst) begin
@@ -7327,8 +8868,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$446  = cal_offset51_offset;
-    if (\$293 ) begin
+    \$446  = cal_offset47_offset;
+    if (\$289 ) begin
       \$446  = w_data[15:0];
     end
     if (rst) begin
@@ -7337,8 +8878,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$447  = cal_offset52_offset;
-    if (\$294 ) begin
+    \$447  = cal_offset48_offset;
+    if (\$290 ) begin
       \$447  = w_data[15:0];
     end
     if (rst) begin
@@ -7347,8 +8888,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$448  = cal_offset53_offset;
-    if (\$295 ) begin
+    \$448  = cal_offset49_offset;
+    if (\$291 ) begin
       \$448  = w_data[15:0];
     end
     if (rst) begin
@@ -7357,8 +8898,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$449  = cal_offset54_offset;
-    if (\$296 ) begin
+    \$449  = cal_offset50_offset;
+    if (\$292 ) begin
       \$449  = w_data[15:0];
     end
     if (rst) begin
@@ -7367,8 +8908,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$450  = cal_offset55_offset;
-    if (\$297 ) begin
+    \$450  = cal_offset51_offset;
+    if (\$293 ) begin
       \$450  = w_data[15:0];
     end
     if (rst) begin
@@ -7377,8 +8918,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$451  = cal_offset56_offset;
-    if (\$298 ) begin
+    \$451  = cal_offset52_offset;
+    if (\$294 ) begin
       \$451  = w_data[15:0];
     end
     if (rst) begin
@@ -7387,8 +8928,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$452  = cal_offset57_offset;
-    if (\$299 ) begin
+    \$452  = cal_offset53_offset;
+    if (\$295 ) begin
       \$452  = w_data[15:0];
     end
     if (rst) begin
@@ -7397,8 +8938,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$453  = cal_offset58_offset;
-    if (\$300 ) begin
+    \$453  = cal_offset54_offset;
+    if (\$296 ) begin
       \$453  = w_data[15:0];
     end
     if (rst) begin
@@ -7407,8 +8948,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$454  = cal_offset59_offset;
-    if (\$301 ) begin
+    \$454  = cal_offset55_offset;
+    if (\$297 ) begin
       \$454  = w_data[15:0];
     end
     if (rst) begin
@@ -7417,8 +8958,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$455  = cal_offset60_offset;
-    if (\$302 ) begin
+    \$455  = cal_offset56_offset;
+    if (\$298 ) begin
       \$455  = w_data[15:0];
     end
     if (rst) begin
@@ -7427,8 +8968,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$456  = cal_offset61_offset;
-    if (\$303 ) begin
+    \$456  = cal_offset57_offset;
+    if (\$299 ) begin
       \$456  = w_data[15:0];
     end
     if (rst) begin
@@ -7437,8 +8978,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$457  = cal_offset62_offset;
-    if (\$304 ) begin
+    \$457  = cal_offset58_offset;
+    if (\$300 ) begin
       \$457  = w_data[15:0];
     end
     if (rst) begin
@@ -7447,8 +8988,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$458  = cal_offset63_offset;
-    if (\$305 ) begin
+    \$458  = cal_offset59_offset;
+    if (\$301 ) begin
       \$458  = w_data[15:0];
     end
     if (rst) begin
@@ -7457,48 +8998,48 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$459  = threshold0_value;
-    if (\$306 ) begin
+    \$459  = cal_offset60_offset;
+    if (\$302 ) begin
       \$459  = w_data[15:0];
     end
     if (rst) begin
-      \$459  = 16'h0000;
+      \$459  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$460  = threshold1_value;
-    if (\$307 ) begin
+    \$460  = cal_offset61_offset;
+    if (\$303 ) begin
       \$460  = w_data[15:0];
     end
     if (rst) begin
-      \$460  = 16'h0000;
+      \$460  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$461  = threshold2_value;
-    if (\$308 ) begin
+    \$461  = cal_offset62_offset;
+    if (\$304 ) begin
       \$461  = w_data[15:0];
     end
     if (rst) begin
-      \$461  = 16'h0000;
+      \$461  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$462  = threshold3_value;
-    if (\$309 ) begin
+    \$462  = cal_offset63_offset;
+    if (\$305 ) begin
       \$462  = w_data[15:0];
     end
     if (rst) begin
-      \$462  = 16'h0000;
+      \$462  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$463  = threshold4_value;
-    if (\$310 ) begin
+    \$463  = threshold0_value;
+    if (\$306 ) begin
       \$463  = w_data[15:0];
     end
     if (rst) begin
@@ -7507,8 +9048,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$464  = threshold5_value;
-    if (\$311 ) begin
+    \$464  = threshold1_value;
+    if (\$307 ) begin
       \$464  = w_data[15:0];
     end
     if (rst) begin
@@ -7517,8 +9058,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$465  = threshold6_value;
-    if (\$312 ) begin
+    \$465  = threshold2_value;
+    if (\$308 ) begin
       \$465  = w_data[15:0];
     end
     if (rst) begin
@@ -7527,8 +9068,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$466  = threshold7_value;
-    if (\$313 ) begin
+    \$466  = threshold3_value;
+    if (\$309 ) begin
       \$466  = w_data[15:0];
     end
     if (rst) begin
@@ -7537,8 +9078,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$467  = threshold8_value;
-    if (\$314 ) begin
+    \$467  = threshold4_value;
+    if (\$310 ) begin
       \$467  = w_data[15:0];
     end
     if (rst) begin
@@ -7547,8 +9088,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$468  = threshold9_value;
-    if (\$315 ) begin
+    \$468  = threshold5_value;
+    if (\$311 ) begin
       \$468  = w_data[15:0];
     end
     if (rst) begin
@@ -7557,8 +9098,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$469  = threshold10_value;
-    if (\$316 ) begin
+    \$469  = threshold6_value;
+    if (\$312 ) begin
       \$469  = w_data[15:0];
     end
     if (rst) begin
@@ -7567,8 +9108,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$470  = threshold11_value;
-    if (\$317 ) begin
+    \$470  = threshold7_value;
+    if (\$313 ) begin
       \$470  = w_data[15:0];
     end
     if (rst) begin
@@ -7577,8 +9118,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$471  = threshold12_value;
-    if (\$318 ) begin
+    \$471  = threshold8_value;
+    if (\$314 ) begin
       \$471  = w_data[15:0];
     end
     if (rst) begin
@@ -7587,8 +9128,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$472  = threshold13_value;
-    if (\$319 ) begin
+    \$472  = threshold9_value;
+    if (\$315 ) begin
       \$472  = w_data[15:0];
     end
     if (rst) begin
@@ -7597,8 +9138,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$473  = threshold14_value;
-    if (\$320 ) begin
+    \$473  = threshold10_value;
+    if (\$316 ) begin
       \$473  = w_data[15:0];
     end
     if (rst) begin
@@ -7607,8 +9148,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$474  = threshold15_value;
-    if (\$321 ) begin
+    \$474  = threshold11_value;
+    if (\$317 ) begin
       \$474  = w_data[15:0];
     end
     if (rst) begin
@@ -7617,8 +9158,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$475  = threshold16_value;
-    if (\$322 ) begin
+    \$475  = threshold12_value;
+    if (\$318 ) begin
       \$475  = w_data[15:0];
     end
     if (rst) begin
@@ -7627,8 +9168,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$476  = threshold17_value;
-    if (\$323 ) begin
+    \$476  = threshold13_value;
+    if (\$319 ) begin
       \$476  = w_data[15:0];
     end
     if (rst) begin
@@ -7637,8 +9178,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$477  = threshold18_value;
-    if (\$324 ) begin
+    \$477  = threshold14_value;
+    if (\$320 ) begin
       \$477  = w_data[15:0];
     end
     if (rst) begin
@@ -7647,8 +9188,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$478  = threshold19_value;
-    if (\$325 ) begin
+    \$478  = threshold15_value;
+    if (\$321 ) begin
       \$478  = w_data[15:0];
     end
     if (rst) begin
@@ -7657,8 +9198,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$479  = threshold20_value;
-    if (\$326 ) begin
+    \$479  = threshold16_value;
+    if (\$322 ) begin
       \$479  = w_data[15:0];
     end
     if (rst) begin
@@ -7667,8 +9208,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$480  = threshold21_value;
-    if (\$327 ) begin
+    \$480  = threshold17_value;
+    if (\$323 ) begin
       \$480  = w_data[15:0];
     end
     if (rst) begin
@@ -7677,8 +9218,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$481  = threshold22_value;
-    if (\$328 ) begin
+    \$481  = threshold18_value;
+    if (\$324 ) begin
       \$481  = w_data[15:0];
     end
     if (rst) begin
@@ -7687,8 +9228,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$482  = threshold23_value;
-    if (\$329 ) begin
+    \$482  = threshold19_value;
+    if (\$325 ) begin
       \$482  = w_data[15:0];
     end
     if (rst) begin
@@ -7697,8 +9238,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$483  = threshold24_value;
-    if (\$330 ) begin
+    \$483  = threshold20_value;
+    if (\$326 ) begin
       \$483  = w_data[15:0];
     end
     if (rst) begin
@@ -7707,8 +9248,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$484  = threshold25_value;
-    if (\$331 ) begin
+    \$484  = threshold21_value;
+    if (\$327 ) begin
       \$484  = w_data[15:0];
     end
     if (rst) begin
@@ -7717,8 +9258,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$485  = threshold26_value;
-    if (\$332 ) begin
+    \$485  = threshold22_value;
+    if (\$328 ) begin
       \$485  = w_data[15:0];
     end
     if (rst) begin
@@ -7727,8 +9268,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$486  = threshold27_value;
-    if (\$333 ) begin
+    \$486  = threshold23_value;
+    if (\$329 ) begin
       \$486  = w_data[15:0];
     end
     if (rst) begin
@@ -7737,8 +9278,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$487  = threshold28_value;
-    if (\$334 ) begin
+    \$487  = threshold24_value;
+    if (\$330 ) begin
       \$487  = w_data[15:0];
     end
     if (rst) begin
@@ -7747,8 +9288,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$488  = threshold29_value;
-    if (\$335 ) begin
+    \$488  = threshold25_value;
+    if (\$331 ) begin
       \$488  = w_data[15:0];
     end
     if (rst) begin
@@ -7757,8 +9298,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$489  = threshold30_value;
-    if (\$336 ) begin
+    \$489  = threshold26_value;
+    if (\$332 ) begin
       \$489  = w_data[15:0];
     end
     if (rst) begin
@@ -7767,8 +9308,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$490  = threshold31_value;
-    if (\$337 ) begin
+    \$490  = threshold27_value;
+    if (\$333 ) begin
       \$490  = w_data[15:0];
     end
     if (rst) begin
@@ -7777,8 +9318,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$491  = threshold32_value;
-    if (\$338 ) begin
+    \$491  = threshold28_value;
+    if (\$334 ) begin
       \$491  = w_data[15:0];
     end
     if (rst) begin
@@ -7787,8 +9328,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$492  = threshold33_value;
-    if (\$339 ) begin
+    \$492  = threshold29_value;
+    if (\$335 ) begin
       \$492  = w_data[15:0];
     end
     if (rst) begin
@@ -7797,8 +9338,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$493  = threshold34_value;
-    if (\$340 ) begin
+    \$493  = threshold30_value;
+    if (\$336 ) begin
       \$493  = w_data[15:0];
     end
     if (rst) begin
@@ -7807,8 +9348,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$494  = threshold35_value;
-    if (\$341 ) begin
+    \$494  = threshold31_value;
+    if (\$337 ) begin
       \$494  = w_data[15:0];
     end
     if (rst) begin
@@ -7817,8 +9358,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$495  = threshold36_value;
-    if (\$342 ) begin
+    \$495  = threshold32_value;
+    if (\$338 ) begin
       \$495  = w_data[15:0];
     end
     if (rst) begin
@@ -7827,8 +9368,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$496  = threshold37_value;
-    if (\$343 ) begin
+    \$496  = threshold33_value;
+    if (\$339 ) begin
       \$496  = w_data[15:0];
     end
     if (rst) begin
@@ -7837,8 +9378,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$497  = threshold38_value;
-    if (\$344 ) begin
+    \$497  = threshold34_value;
+    if (\$340 ) begin
       \$497  = w_data[15:0];
     end
     if (rst) begin
@@ -7847,8 +9388,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$498  = threshold39_value;
-    if (\$345 ) begin
+    \$498  = threshold35_value;
+    if (\$341 ) begin
       \$498  = w_data[15:0];
     end
     if (rst) begin
@@ -7857,8 +9398,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$499  = threshold40_value;
-    if (\$346 ) begin
+    \$499  = threshold36_value;
+    if (\$342 ) begin
       \$499  = w_data[15:0];
     end
     if (rst) begin
@@ -7867,8 +9408,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$500  = threshold41_value;
-    if (\$347 ) begin
+    \$500  = threshold37_value;
+    if (\$343 ) begin
       \$500  = w_data[15:0];
     end
     if (rst) begin
@@ -7877,8 +9418,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$501  = threshold42_value;
-    if (\$348 ) begin
+    \$501  = threshold38_value;
+    if (\$344 ) begin
       \$501  = w_data[15:0];
     end
     if (rst) begin
@@ -7887,8 +9428,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$502  = threshold43_value;
-    if (\$349 ) begin
+    \$502  = threshold39_value;
+    if (\$345 ) begin
       \$502  = w_data[15:0];
     end
     if (rst) begin
@@ -7897,8 +9438,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$503  = threshold44_value;
-    if (\$350 ) begin
+    \$503  = threshold40_value;
+    if (\$346 ) begin
       \$503  = w_data[15:0];
     end
     if (rst) begin
@@ -7907,8 +9448,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$504  = threshold45_value;
-    if (\$351 ) begin
+    \$504  = threshold41_value;
+    if (\$347 ) begin
       \$504  = w_data[15:0];
     end
     if (rst) begin
@@ -7917,8 +9458,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$505  = threshold46_value;
-    if (\$352 ) begin
+    \$505  = threshold42_value;
+    if (\$348 ) begin
       \$505  = w_data[15:0];
     end
     if (rst) begin
@@ -7927,8 +9468,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$506  = threshold47_value;
-    if (\$353 ) begin
+    \$506  = threshold43_value;
+    if (\$349 ) begin
       \$506  = w_data[15:0];
     end
     if (rst) begin
@@ -7937,8 +9478,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$507  = threshold48_value;
-    if (\$354 ) begin
+    \$507  = threshold44_value;
+    if (\$350 ) begin
       \$507  = w_data[15:0];
     end
     if (rst) begin
@@ -7947,8 +9488,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$508  = threshold49_value;
-    if (\$355 ) begin
+    \$508  = threshold45_value;
+    if (\$351 ) begin
       \$508  = w_data[15:0];
     end
     if (rst) begin
@@ -7957,8 +9498,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$509  = threshold50_value;
-    if (\$356 ) begin
+    \$509  = threshold46_value;
+    if (\$352 ) begin
       \$509  = w_data[15:0];
     end
     if (rst) begin
@@ -7967,8 +9508,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$510  = threshold51_value;
-    if (\$357 ) begin
+    \$510  = threshold47_value;
+    if (\$353 ) begin
       \$510  = w_data[15:0];
     end
     if (rst) begin
@@ -7977,8 +9518,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$511  = threshold52_value;
-    if (\$358 ) begin
+    \$511  = threshold48_value;
+    if (\$354 ) begin
       \$511  = w_data[15:0];
     end
     if (rst) begin
@@ -7987,8 +9528,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$512  = threshold53_value;
-    if (\$359 ) begin
+    \$512  = threshold49_value;
+    if (\$355 ) begin
       \$512  = w_data[15:0];
     end
     if (rst) begin
@@ -7997,8 +9538,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$513  = threshold54_value;
-    if (\$360 ) begin
+    \$513  = threshold50_value;
+    if (\$356 ) begin
       \$513  = w_data[15:0];
     end
     if (rst) begin
@@ -8007,8 +9548,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$514  = threshold55_value;
-    if (\$361 ) begin
+    \$514  = threshold51_value;
+    if (\$357 ) begin
       \$514  = w_data[15:0];
     end
     if (rst) begin
@@ -8017,8 +9558,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$515  = threshold56_value;
-    if (\$362 ) begin
+    \$515  = threshold52_value;
+    if (\$358 ) begin
       \$515  = w_data[15:0];
     end
     if (rst) begin
@@ -8027,8 +9568,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$516  = threshold57_value;
-    if (\$363 ) begin
+    \$516  = threshold53_value;
+    if (\$359 ) begin
       \$516  = w_data[15:0];
     end
     if (rst) begin
@@ -8037,8 +9578,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$517  = threshold58_value;
-    if (\$364 ) begin
+    \$517  = threshold54_value;
+    if (\$360 ) begin
       \$517  = w_data[15:0];
     end
     if (rst) begin
@@ -8047,8 +9588,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$518  = threshold59_value;
-    if (\$365 ) begin
+    \$518  = threshold55_value;
+    if (\$361 ) begin
       \$518  = w_data[15:0];
     end
     if (rst) begin
@@ -8057,8 +9598,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$519  = threshold60_value;
-    if (\$366 ) begin
+    \$519  = threshold56_value;
+    if (\$362 ) begin
       \$519  = w_data[15:0];
     end
     if (rst) begin
@@ -8067,8 +9608,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$520  = threshold61_value;
-    if (\$367 ) begin
+    \$520  = threshold57_value;
+    if (\$363 ) begin
       \$520  = w_data[15:0];
     end
     if (rst) begin
@@ -8077,8 +9618,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$521  = threshold62_value;
-    if (\$368 ) begin
+    \$521  = threshold58_value;
+    if (\$364 ) begin
       \$521  = w_data[15:0];
     end
     if (rst) begin
@@ -8087,8 +9628,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$522  = threshold63_value;
-    if (\$369 ) begin
+    \$522  = threshold59_value;
+    if (\$365 ) begin
       \$522  = w_data[15:0];
     end
     if (rst) begin
@@ -8097,51 +9638,42 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$523  = s_axil_rvalid;
-    if (rd_fire) begin
-      \$523  = 1'h1;
-    end else if (s_axil_rready) begin
-      \$523  = 1'h0;
+    \$523  = threshold60_value;
+    if (\$366 ) begin
+      \$523  = w_data[15:0];
     end
     if (rst) begin
-      \$523  = 1'h0;
+      \$523  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$524  = s_axil_rdata;
-    if (rd_fire) begin
-      \$524  = rd_value;
+    \$524  = threshold61_value;
+    if (\$367 ) begin
+      \$524  = w_data[15:0];
     end
     if (rst) begin
-      \$524  = 32'd0;
+      \$524  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$525  = s_axil_rresp;
-    if (rd_fire) begin
-      (* full_case = 32'd1 *)
-      if (rd_mapped) begin
-        \$525  = 2'h0;
-      end else begin
-        \$525  = 2'h3;
-      end
+    \$525  = threshold62_value;
+    if (\$368 ) begin
+      \$525  = w_data[15:0];
     end
     if (rst) begin
-      \$525  = 2'h0;
+      \$525  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$526  = bus_error_addr;
-    if (wr_error) begin
-      \$526  = aw_addr;
-    end else if (rd_error) begin
-      \$526  = s_axil_araddr;
+    \$526  = threshold63_value;
+    if (\$369 ) begin
+      \$526  = w_data[15:0];
     end
     if (rst) begin
-      \$526  = 12'h000;
+      \$526  = 16'h0000;
     end
   end
   always @* begin
@@ -8823,11 +10355,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$3429$0  };
+          rd_value[15:0] = { 10'h000, \port$3911$0  };
       10'h028:
-          rd_value = \port$3431$0 [31:0];
+          rd_value = \port$3913$0 [31:0];
       10'h029:
-          rd_value = \port$3431$0 [63:32];
+          rd_value = \port$3913$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -9210,178 +10742,187 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$382  = precharge_cycles_cycles;
+    \$382  = s_axil_rvalid;
+    if (rd_fire) begin
+      \$382  = 1'h1;
+    end else if (s_axil_rready) begin
+      \$382  = 1'h0;
+    end
+    if (rst) begin
+      \$382  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$383  = s_axil_rdata;
+    if (rd_fire) begin
+      \$383  = rd_value;
+    end
+    if (rst) begin
+      \$383  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$384  = s_axil_rresp;
+    if (rd_fire) begin
+      (* full_case = 32'd1 *)
+      if (rd_mapped) begin
+        \$384  = 2'h0;
+      end else begin
+        \$384  = 2'h3;
+      end
+    end
+    if (rst) begin
+      \$384  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$385  = bus_error_addr;
+    if (wr_error) begin
+      \$385  = aw_addr;
+    end else if (rd_error) begin
+      \$385  = s_axil_araddr;
+    end
+    if (rst) begin
+      \$385  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$386  = precharge_cycles_cycles;
     if (\$229 ) begin
-      \$382  = w_data[7:0];
+      \$386  = w_data[7:0];
     end
     if (rst) begin
-      \$382  = 8'h02;
+      \$386  = 8'h02;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$383  = tdc_start_delay_cycles;
+    \$387  = tdc_start_delay_cycles;
     if (\$230 ) begin
-      \$383  = w_data[15:0];
+      \$387  = w_data[15:0];
     end
     if (rst) begin
-      \$383  = 16'h0040;
+      \$387  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$384  = write_pulse_cycles_cycles;
+    \$388  = write_pulse_cycles_cycles;
     if (\$231 ) begin
-      \$384  = w_data[15:0];
+      \$388  = w_data[15:0];
     end
     if (rst) begin
-      \$384  = 16'h0004;
+      \$388  = 16'h0004;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$385  = write_row_addr_row;
+    \$389  = write_row_addr_row;
     if (\$232 ) begin
-      \$385  = w_data[15:0];
+      \$389  = w_data[15:0];
     end
     if (rst) begin
-      \$385  = 16'h0000;
+      \$389  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$386  = mode_raw_codes;
+    \$390  = mode_raw_codes;
     if (\$233 ) begin
-      \$386  = w_data[0];
+      \$390  = w_data[0];
     end
     if (rst) begin
-      \$386  = 1'h0;
+      \$390  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$387  = mode_activation;
+    \$391  = mode_activation;
     if (\$234 ) begin
-      \$387  = w_data[1];
+      \$391  = w_data[1];
     end
     if (rst) begin
-      \$387  = 1'h0;
+      \$391  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$388  = wv_ctrl_enable;
+    \$392  = wv_ctrl_enable;
     if (\$235 ) begin
-      \$388  = w_data[0];
+      \$392  = w_data[0];
     end
     if (rst) begin
-      \$388  = 1'h1;
+      \$392  = 1'h1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$389  = wv_ctrl_pulse_doubling;
+    \$393  = wv_ctrl_pulse_doubling;
     if (\$236 ) begin
-      \$389  = w_data[1];
+      \$393  = w_data[1];
     end
     if (rst) begin
-      \$389  = 1'h1;
+      \$393  = 1'h1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$390  = wv_ctrl_max_retries;
+    \$394  = wv_ctrl_max_retries;
     if (\$237 ) begin
-      \$390  = w_data[11:8];
+      \$394  = w_data[11:8];
     end
     if (rst) begin
-      \$390  = 4'h3;
+      \$394  = 4'h3;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$391  = wv_read_delay;
+    \$395  = wv_read_delay;
     if (\$238 ) begin
-      \$391  = w_data[15:0];
-    end
-    if (rst) begin
-      \$391  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$392  = wv_read_threshold;
-    if (\$239 ) begin
-      \$392  = w_data[23:16];
-    end
-    if (rst) begin
-      \$392  = 8'h0c;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$393  = weight_data0_bits;
-    if (\$240 ) begin
-      \$393  = w_data;
-    end
-    if (rst) begin
-      \$393  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$394  = weight_data1_bits;
-    if (\$241 ) begin
-      \$394  = w_data;
-    end
-    if (rst) begin
-      \$394  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$395  = cal_offset0_offset;
-    if (\$242 ) begin
       \$395  = w_data[15:0];
     end
     if (rst) begin
-      \$395  = 16'h0040;
+      \$395  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$396  = cal_offset1_offset;
-    if (\$243 ) begin
-      \$396  = w_data[15:0];
+    \$396  = wv_read_threshold;
+    if (\$239 ) begin
+      \$396  = w_data[23:16];
     end
     if (rst) begin
-      \$396  = 16'h0040;
+      \$396  = 8'h0c;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$397  = cal_offset2_offset;
-    if (\$244 ) begin
-      \$397  = w_data[15:0];
+    \$397  = weight_data0_bits;
+    if (\$240 ) begin
+      \$397  = w_data;
     end
     if (rst) begin
-      \$397  = 16'h0040;
+      \$397  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$398  = cal_offset3_offset;
-    if (\$245 ) begin
-      \$398  = w_data[15:0];
+    \$398  = weight_data1_bits;
+    if (\$241 ) begin
+      \$398  = w_data;
     end
     if (rst) begin
-      \$398  = 16'h0040;
+      \$398  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$399  = cal_offset4_offset;
-    if (\$246 ) begin
+    \$399  = cal_offset0_offset;
+    if (\$242 ) begin
       \$399  = w_data[15:0];
     end
     if (rst) begin
@@ -9390,8 +10931,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$400  = cal_offset5_offset;
-    if (\$247 ) begin
+    \$400  = cal_offset1_offset;
+    if (\$243 ) begin
       \$400  = w_data[15:0];
     end
     if (rst) begin
@@ -9400,8 +10941,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$401  = cal_offset6_offset;
-    if (\$248 ) begin
+    \$401  = cal_offset2_offset;
+    if (\$244 ) begin
       \$401  = w_data[15:0];
     end
     if (rst) begin
@@ -9410,8 +10951,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$402  = cal_offset7_offset;
-    if (\$249 ) begin
+    \$402  = cal_offset3_offset;
+    if (\$245 ) begin
       \$402  = w_data[15:0];
     end
     if (rst) begin
@@ -9420,8 +10961,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$403  = cal_offset8_offset;
-    if (\$250 ) begin
+    \$403  = cal_offset4_offset;
+    if (\$246 ) begin
       \$403  = w_data[15:0];
     end
     if (rst) begin
@@ -9430,8 +10971,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$404  = cal_offset9_offset;
-    if (\$251 ) begin
+    \$404  = cal_offset5_offset;
+    if (\$247 ) begin
       \$404  = w_data[15:0];
     end
     if (rst) begin
@@ -9440,8 +10981,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$405  = cal_offset10_offset;
-    if (\$252 ) begin
+    \$405  = cal_offset6_offset;
+    if (\$248 ) begin
       \$405  = w_data[15:0];
     end
     if (rst) begin
@@ -9450,8 +10991,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$406  = cal_offset11_offset;
-    if (\$253 ) begin
+    \$406  = cal_offset7_offset;
+    if (\$249 ) begin
       \$406  = w_data[15:0];
     end
     if (rst) begin
@@ -9460,8 +11001,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$407  = cal_offset12_offset;
-    if (\$254 ) begin
+    \$407  = cal_offset8_offset;
+    if (\$250 ) begin
       \$407  = w_data[15:0];
     end
     if (rst) begin
@@ -9470,8 +11011,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$408  = cal_offset13_offset;
-    if (\$255 ) begin
+    \$408  = cal_offset9_offset;
+    if (\$251 ) begin
       \$408  = w_data[15:0];
     end
     if (rst) begin
@@ -9480,8 +11021,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$409  = cal_offset14_offset;
-    if (\$256 ) begin
+    \$409  = cal_offset10_offset;
+    if (\$252 ) begin
       \$409  = w_data[15:0];
     end
     if (rst) begin
@@ -9489,9 +11030,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$3429$0  };
-  assign wv_fail_mask0_bits = \port$3431$0 [31:0];
-  assign wv_fail_mask1_bits = \port$3431$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$3911$0  };
+  assign wv_fail_mask0_bits = \port$3913$0 [31:0];
+  assign wv_fail_mask1_bits = \port$3913$0 [63:32];
+  assign g_regs_rst = rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -9528,7 +11070,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast, g_ser_clk, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
@@ -9542,13 +11084,15 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
   reg [5:0] beats_left = 6'h00;
   output busy;
   wire busy;
-  input clk;
-  wire clk;
   input [1023:0] data;
   wire [1023:0] data;
   input flags;
   wire flags;
   wire \flags.overflow ;
+  input g_ser_clk;
+  wire g_ser_clk;
+  input g_ser_rst;
+  wire g_ser_rst;
   input load;
   wire load;
   output [31:0] m_axis_tdata;
@@ -9560,8 +11104,6 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  input rst;
-  wire rst;
   reg [1023:0] shift = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   input short;
   wire short;
@@ -9571,11 +11113,11 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
   assign \$3  = busy & m_axis_tready;
   assign \$4  = short ? 6'h02 : 6'h20;
   assign \$5  = beats_left - 1'h1;
-  always @(posedge clk)
+  always @(posedge g_ser_clk)
     shift <= \$6 ;
-  always @(posedge clk)
+  always @(posedge g_ser_clk)
     beats_left <= \$7 ;
-  always @(posedge clk)
+  always @(posedge g_ser_clk)
     m_axis_tuser <= \$8 ;
   assign busy = | beats_left;
   always @* begin
@@ -9586,7 +11128,7 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
     end else if (\$3 ) begin
       \$6  = { 32'h00000000, shift[1023:32] };
     end
-    if (rst) begin
+    if (g_ser_rst) begin
       \$6  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
@@ -9598,7 +11140,7 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
     end else if (\$3 ) begin
       \$7  = \$5 [5:0];
     end
-    if (rst) begin
+    if (g_ser_rst) begin
       \$7  = 6'h00;
     end
   end
@@ -9608,7 +11150,7 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
     if (\$2 ) begin
       \$8  = flags;
     end
-    if (rst) begin
+    if (g_ser_rst) begin
       \$8  = 1'h0;
     end
   end
@@ -9618,7 +11160,7 @@ module \mram_macro.result_serializer (clk, rst, data, flags, busy, m_axis_tlast,
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$3861$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4852$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -9661,8 +11203,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$3861$2 ;
-  wire [1:0] \port$3861$2 ;
+  output [1:0] \port$4852$2 ;
+  wire [1:0] \port$4852$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -9832,7 +11374,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign shift = flags[2];
   assign negate = flags[3];
   assign accumulate = flags[0];
-  assign \port$3861$2  = flags[3:2];
+  assign \port$4852$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -9844,7 +11386,16 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clear, overflow, codes, cmp);
+module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
+, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
+, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
+, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4574$0 , \port$4576$0 , \port$4578$0 , \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 
+, \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 , \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 
+, \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 , \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 
+, \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 
+, \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 
+, \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 
+, \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
@@ -9880,89 +11431,790 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
   wire \$126 ;
   wire \$127 ;
   wire \$128 ;
-  reg [63:0] \$129 ;
+  wire \$129 ;
   wire \$13 ;
-  reg [63:0] \$130 ;
-  reg [63:0] \$131 ;
-  reg [63:0] \$132 ;
-  reg [447:0] \$133 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
+  wire \$139 ;
   wire \$14 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire \$149 ;
   wire \$15 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire \$153 ;
+  wire \$154 ;
+  wire \$155 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire \$158 ;
+  wire \$159 ;
   wire \$16 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
+  wire \$163 ;
+  wire \$164 ;
+  wire \$165 ;
+  wire \$166 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire \$17 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire \$173 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
+  wire \$179 ;
   wire \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
   wire \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
   wire \$2 ;
   wire \$20 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire \$219 ;
   wire \$22 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire \$229 ;
   wire \$23 ;
+  wire \$230 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
   wire \$24 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire \$249 ;
   wire \$25 ;
+  wire \$250 ;
+  wire \$251 ;
+  wire \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
+  wire \$259 ;
   wire \$26 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
   wire \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
   wire \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
   wire \$29 ;
+  wire \$290 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  wire \$294 ;
+  wire \$295 ;
+  wire \$296 ;
+  wire \$297 ;
+  wire \$298 ;
+  wire \$299 ;
   wire \$3 ;
   wire \$30 ;
+  wire \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire \$303 ;
+  wire \$304 ;
+  wire \$305 ;
+  wire \$306 ;
+  wire \$307 ;
+  wire \$308 ;
+  wire \$309 ;
   wire \$31 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
+  wire \$313 ;
+  wire \$314 ;
+  wire \$315 ;
+  wire \$316 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire \$319 ;
   wire \$32 ;
+  wire \$320 ;
+  wire \$321 ;
+  wire \$322 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
   wire \$33 ;
+  wire \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire \$339 ;
   wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
+  wire \$342 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire \$348 ;
+  wire \$349 ;
   wire \$35 ;
+  wire \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
   wire \$36 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  wire \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
   wire \$37 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  wire \$379 ;
   wire \$38 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
   wire \$39 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire \$399 ;
   wire \$4 ;
   wire \$40 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire \$402 ;
+  wire \$403 ;
+  wire \$404 ;
+  wire \$405 ;
+  wire \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
   wire \$41 ;
+  wire \$410 ;
+  wire \$411 ;
+  wire \$412 ;
+  wire \$413 ;
+  wire \$414 ;
+  wire \$415 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  wire \$419 ;
   wire \$42 ;
+  wire \$420 ;
+  wire \$421 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
+  wire \$429 ;
   wire \$43 ;
+  wire \$430 ;
+  wire \$431 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire \$434 ;
+  wire \$435 ;
+  wire \$436 ;
+  wire \$437 ;
+  wire \$438 ;
+  wire \$439 ;
   wire \$44 ;
+  wire \$440 ;
+  wire \$441 ;
+  wire \$442 ;
+  wire \$443 ;
+  wire \$444 ;
+  wire \$445 ;
+  wire \$446 ;
+  wire \$447 ;
+  wire \$448 ;
+  reg [63:0] \$449 ;
   wire \$45 ;
+  reg [63:0] \$450 ;
+  reg \$451 ;
+  reg \$452  = 1'h0;
+  reg \$453 ;
+  reg \$454  = 1'h0;
+  reg \$455 ;
+  reg \$456  = 1'h0;
+  reg \$457 ;
+  reg \$458  = 1'h0;
+  reg \$459 ;
   wire \$46 ;
+  reg \$460  = 1'h0;
+  reg \$461 ;
+  reg \$462  = 1'h0;
+  reg \$463 ;
+  reg \$464  = 1'h0;
+  reg \$465 ;
+  reg \$466  = 1'h0;
+  reg \$467 ;
+  reg \$468  = 1'h0;
+  reg \$469 ;
   wire \$47 ;
+  reg \$470  = 1'h0;
+  reg \$471 ;
+  reg \$472  = 1'h0;
+  reg \$473 ;
+  reg \$474  = 1'h0;
+  reg \$475 ;
+  reg \$476  = 1'h0;
+  reg \$477 ;
+  reg \$478  = 1'h0;
+  reg \$479 ;
   wire \$48 ;
+  reg \$480  = 1'h0;
+  reg \$481 ;
+  reg \$482  = 1'h0;
+  reg \$483 ;
+  reg \$484  = 1'h0;
+  reg \$485 ;
+  reg \$486  = 1'h0;
+  reg \$487 ;
+  reg \$488  = 1'h0;
+  reg \$489 ;
   wire \$49 ;
+  reg \$490  = 1'h0;
+  reg \$491 ;
+  reg \$492  = 1'h0;
+  reg \$493 ;
+  reg \$494  = 1'h0;
+  reg \$495 ;
+  reg \$496  = 1'h0;
+  reg \$497 ;
+  reg \$498  = 1'h0;
+  reg \$499 ;
   wire \$5 ;
   wire \$50 ;
+  reg \$500  = 1'h0;
+  reg \$501 ;
+  reg \$502  = 1'h0;
+  reg \$503 ;
+  reg \$504  = 1'h0;
+  reg \$505 ;
+  reg \$506  = 1'h0;
+  reg \$507 ;
+  reg \$508  = 1'h0;
+  reg \$509 ;
   wire \$51 ;
+  reg \$510  = 1'h0;
+  reg \$511 ;
+  reg \$512  = 1'h0;
+  reg \$513 ;
+  reg \$514  = 1'h0;
+  reg \$515 ;
+  reg \$516  = 1'h0;
+  reg \$517 ;
+  reg \$518  = 1'h0;
+  reg \$519 ;
   wire \$52 ;
+  reg \$520  = 1'h0;
+  reg \$521 ;
+  reg \$522  = 1'h0;
+  reg \$523 ;
+  reg \$524  = 1'h0;
+  reg \$525 ;
+  reg \$526  = 1'h0;
+  reg \$527 ;
+  reg \$528  = 1'h0;
+  reg \$529 ;
   wire \$53 ;
+  reg \$530  = 1'h0;
+  reg \$531 ;
+  reg \$532  = 1'h0;
+  reg \$533 ;
+  reg \$534  = 1'h0;
+  reg \$535 ;
+  reg \$536  = 1'h0;
+  reg \$537 ;
+  reg \$538  = 1'h0;
+  reg \$539 ;
   wire \$54 ;
+  reg \$540  = 1'h0;
+  reg \$541 ;
+  reg \$542  = 1'h0;
+  reg \$543 ;
+  reg \$544  = 1'h0;
+  reg \$545 ;
+  reg \$546  = 1'h0;
+  reg \$547 ;
+  reg \$548  = 1'h0;
+  reg \$549 ;
   wire \$55 ;
+  reg \$550  = 1'h0;
+  reg \$551 ;
+  reg \$552  = 1'h0;
+  reg \$553 ;
+  reg \$554  = 1'h0;
+  reg \$555 ;
+  reg \$556  = 1'h0;
+  reg \$557 ;
+  reg \$558  = 1'h0;
+  reg \$559 ;
   wire \$56 ;
+  reg \$560  = 1'h0;
+  reg \$561 ;
+  reg \$562  = 1'h0;
+  reg \$563 ;
+  reg \$564  = 1'h0;
+  reg \$565 ;
+  reg \$566  = 1'h0;
+  reg \$567 ;
+  reg \$568  = 1'h0;
+  reg \$569 ;
   wire \$57 ;
+  reg \$570  = 1'h0;
+  reg \$571 ;
+  reg \$572  = 1'h0;
+  reg \$573 ;
+  reg \$574  = 1'h0;
+  reg \$575 ;
+  reg \$576  = 1'h0;
+  reg \$577 ;
+  reg \$578  = 1'h0;
+  reg \$579 ;
   wire \$58 ;
+  reg \$580  = 1'h0;
+  reg \$581 ;
+  reg \$582  = 1'h0;
+  reg \$583 ;
+  reg \$584  = 1'h0;
+  reg \$585 ;
+  reg \$586  = 1'h0;
+  reg \$587 ;
+  reg \$588  = 1'h0;
+  reg \$589 ;
   wire \$59 ;
+  reg \$590  = 1'h0;
+  reg \$591 ;
+  reg \$592  = 1'h0;
+  reg \$593 ;
+  reg \$594  = 1'h0;
+  reg \$595 ;
+  reg \$596  = 1'h0;
+  reg \$597 ;
+  reg \$598  = 1'h0;
+  reg \$599 ;
   wire \$6 ;
   wire \$60 ;
+  reg \$600  = 1'h0;
+  reg \$601 ;
+  reg \$602  = 1'h0;
+  reg \$603 ;
+  reg \$604  = 1'h0;
+  reg \$605 ;
+  reg \$606  = 1'h0;
+  reg \$607 ;
+  reg \$608  = 1'h0;
+  reg \$609 ;
   wire \$61 ;
+  reg \$610  = 1'h0;
+  reg \$611 ;
+  reg \$612  = 1'h0;
+  reg \$613 ;
+  reg \$614  = 1'h0;
+  reg \$615 ;
+  reg \$616  = 1'h0;
+  reg \$617 ;
+  reg \$618  = 1'h0;
+  reg \$619 ;
   wire \$62 ;
+  reg \$620  = 1'h0;
+  reg \$621 ;
+  reg \$622  = 1'h0;
+  reg \$623 ;
+  reg \$624  = 1'h0;
+  reg \$625 ;
+  reg \$626  = 1'h0;
+  reg \$627 ;
+  reg \$628  = 1'h0;
+  reg \$629 ;
   wire \$63 ;
+  reg \$630  = 1'h0;
+  reg \$631 ;
+  reg \$632  = 1'h0;
+  reg \$633 ;
+  reg \$634  = 1'h0;
+  reg \$635 ;
+  reg \$636  = 1'h0;
+  reg \$637 ;
+  reg \$638  = 1'h0;
+  reg \$639 ;
   wire \$64 ;
+  reg \$640  = 1'h0;
+  reg \$641 ;
+  reg \$642  = 1'h0;
+  reg \$643 ;
+  reg \$644  = 1'h0;
+  reg \$645 ;
+  reg \$646  = 1'h0;
+  reg \$647 ;
+  reg \$648  = 1'h0;
+  reg \$649 ;
   wire \$65 ;
+  reg \$650  = 1'h0;
+  reg \$651 ;
+  reg \$652  = 1'h0;
+  reg \$653 ;
+  reg \$654  = 1'h0;
+  reg \$655 ;
+  reg \$656  = 1'h0;
+  reg \$657 ;
+  reg \$658  = 1'h0;
+  reg \$659 ;
   wire \$66 ;
+  reg \$660  = 1'h0;
+  reg \$661 ;
+  reg \$662  = 1'h0;
+  reg \$663 ;
+  reg \$664  = 1'h0;
+  reg \$665 ;
+  reg \$666  = 1'h0;
+  reg \$667 ;
+  reg \$668  = 1'h0;
+  reg \$669 ;
   wire \$67 ;
+  reg \$670  = 1'h0;
+  reg \$671 ;
+  reg \$672  = 1'h0;
+  reg \$673 ;
+  reg \$674  = 1'h0;
+  reg \$675 ;
+  reg \$676  = 1'h0;
+  reg \$677 ;
+  reg \$678  = 1'h0;
+  reg \$679 ;
   wire \$68 ;
+  reg \$680  = 1'h0;
+  reg \$681 ;
+  reg \$682  = 1'h0;
+  reg \$683 ;
+  reg \$684  = 1'h0;
+  reg \$685 ;
+  reg \$686  = 1'h0;
+  reg \$687 ;
+  reg \$688  = 1'h0;
+  reg \$689 ;
   wire \$69 ;
+  reg \$690  = 1'h0;
+  reg \$691 ;
+  reg \$692  = 1'h0;
+  reg \$693 ;
+  reg \$694  = 1'h0;
+  reg \$695 ;
+  reg \$696  = 1'h0;
+  reg \$697 ;
+  reg \$698  = 1'h0;
+  reg \$699 ;
   wire \$7 ;
   wire \$70 ;
+  reg \$700  = 1'h0;
+  reg \$701 ;
+  reg \$702  = 1'h0;
+  reg \$703 ;
+  reg \$704  = 1'h0;
+  reg \$705 ;
+  reg \$706  = 1'h0;
+  reg [6:0] \$707 ;
+  reg [6:0] \$708  = 7'h00;
+  reg [6:0] \$709 ;
   wire \$71 ;
+  reg [6:0] \$710  = 7'h00;
+  reg [6:0] \$711 ;
+  reg [6:0] \$712  = 7'h00;
+  reg [6:0] \$713 ;
+  reg [6:0] \$714  = 7'h00;
+  reg [6:0] \$715 ;
+  reg [6:0] \$716  = 7'h00;
+  reg [6:0] \$717 ;
+  reg [6:0] \$718  = 7'h00;
+  reg [6:0] \$719 ;
   wire \$72 ;
+  reg [6:0] \$720  = 7'h00;
+  reg [6:0] \$721 ;
+  reg [6:0] \$722  = 7'h00;
+  reg [6:0] \$723 ;
+  reg [6:0] \$724  = 7'h00;
+  reg [6:0] \$725 ;
+  reg [6:0] \$726  = 7'h00;
+  reg [6:0] \$727 ;
+  reg [6:0] \$728  = 7'h00;
+  reg [6:0] \$729 ;
   wire \$73 ;
+  reg [6:0] \$730  = 7'h00;
+  reg [6:0] \$731 ;
+  reg [6:0] \$732  = 7'h00;
+  reg [6:0] \$733 ;
+  reg [6:0] \$734  = 7'h00;
+  reg [6:0] \$735 ;
+  reg [6:0] \$736  = 7'h00;
+  reg [6:0] \$737 ;
+  reg [6:0] \$738  = 7'h00;
+  reg [6:0] \$739 ;
   wire \$74 ;
+  reg [6:0] \$740  = 7'h00;
+  reg [6:0] \$741 ;
+  reg [6:0] \$742  = 7'h00;
+  reg [6:0] \$743 ;
+  reg [6:0] \$744  = 7'h00;
+  reg [6:0] \$745 ;
+  reg [6:0] \$746  = 7'h00;
+  reg [6:0] \$747 ;
+  reg [6:0] \$748  = 7'h00;
+  reg [6:0] \$749 ;
   wire \$75 ;
+  reg [6:0] \$750  = 7'h00;
+  reg [6:0] \$751 ;
+  reg [6:0] \$752  = 7'h00;
+  reg [6:0] \$753 ;
+  reg [6:0] \$754  = 7'h00;
+  reg [6:0] \$755 ;
+  reg [6:0] \$756  = 7'h00;
+  reg [6:0] \$757 ;
+  reg [6:0] \$758  = 7'h00;
+  reg [6:0] \$759 ;
   wire \$76 ;
+  reg [6:0] \$760  = 7'h00;
+  reg [6:0] \$761 ;
+  reg [6:0] \$762  = 7'h00;
+  reg [6:0] \$763 ;
+  reg [6:0] \$764  = 7'h00;
+  reg [6:0] \$765 ;
+  reg [6:0] \$766  = 7'h00;
+  reg [6:0] \$767 ;
+  reg [6:0] \$768  = 7'h00;
+  reg [6:0] \$769 ;
   wire \$77 ;
+  reg [6:0] \$770  = 7'h00;
+  reg [6:0] \$771 ;
+  reg [6:0] \$772  = 7'h00;
+  reg [6:0] \$773 ;
+  reg [6:0] \$774  = 7'h00;
+  reg [6:0] \$775 ;
+  reg [6:0] \$776  = 7'h00;
+  reg [6:0] \$777 ;
+  reg [6:0] \$778  = 7'h00;
+  reg [6:0] \$779 ;
   wire \$78 ;
+  reg [6:0] \$780  = 7'h00;
+  reg [6:0] \$781 ;
+  reg [6:0] \$782  = 7'h00;
+  reg [6:0] \$783 ;
+  reg [6:0] \$784  = 7'h00;
+  reg [6:0] \$785 ;
+  reg [6:0] \$786  = 7'h00;
+  reg [6:0] \$787 ;
+  reg [6:0] \$788  = 7'h00;
+  reg [6:0] \$789 ;
   wire \$79 ;
+  reg [6:0] \$790  = 7'h00;
+  reg [6:0] \$791 ;
+  reg [6:0] \$792  = 7'h00;
+  reg [6:0] \$793 ;
+  reg [6:0] \$794  = 7'h00;
+  reg [6:0] \$795 ;
+  reg [6:0] \$796  = 7'h00;
+  reg [6:0] \$797 ;
+  reg [6:0] \$798  = 7'h00;
+  reg [6:0] \$799 ;
   wire \$8 ;
   wire \$80 ;
+  reg [6:0] \$800  = 7'h00;
+  reg [6:0] \$801 ;
+  reg [6:0] \$802  = 7'h00;
+  reg [6:0] \$803 ;
+  reg [6:0] \$804  = 7'h00;
+  reg [6:0] \$805 ;
+  reg [6:0] \$806  = 7'h00;
+  reg [6:0] \$807 ;
+  reg [6:0] \$808  = 7'h00;
+  reg [6:0] \$809 ;
   wire \$81 ;
+  reg [6:0] \$810  = 7'h00;
+  reg [6:0] \$811 ;
+  reg [6:0] \$812  = 7'h00;
+  reg [6:0] \$813 ;
+  reg [6:0] \$814  = 7'h00;
+  reg [6:0] \$815 ;
+  reg [6:0] \$816  = 7'h00;
+  reg [6:0] \$817 ;
+  reg [6:0] \$818  = 7'h00;
+  reg [6:0] \$819 ;
   wire \$82 ;
+  reg [6:0] \$820  = 7'h00;
+  reg [6:0] \$821 ;
+  reg [6:0] \$822  = 7'h00;
+  reg [6:0] \$823 ;
+  reg [6:0] \$824  = 7'h00;
+  reg [6:0] \$825 ;
+  reg [6:0] \$826  = 7'h00;
+  reg [6:0] \$827 ;
+  reg [6:0] \$828  = 7'h00;
+  reg [6:0] \$829 ;
   wire \$83 ;
+  reg [6:0] \$830  = 7'h00;
+  reg [6:0] \$831 ;
+  reg [6:0] \$832  = 7'h00;
+  reg [6:0] \$833 ;
+  reg [6:0] \$834  = 7'h00;
   wire \$84 ;
   wire \$85 ;
   wire \$86 ;
@@ -9992,1860 +12244,4722 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, clea
   wire [63:0] cmp;
   reg [63:0] cmp_sync0 = 64'h0000000000000000;
   reg [63:0] cmp_sync1 = 64'h0000000000000000;
+  output [63:0] code_enable;
+  wire [63:0] code_enable;
   input [6:0] code_now;
   wire [6:0] code_now;
-  output [447:0] codes;
-  reg [447:0] codes = 448'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  reg [63:0] fired = 64'h0000000000000000;
-  output [63:0] overflow;
-  reg [63:0] overflow = 64'h0000000000000000;
+  wire [447:0] codes;
+  wire [63:0] fired;
+  input g_tdc0_clk;
+  wire g_tdc0_clk;
+  wire g_tdc0_rst;
+  input g_tdc10_clk;
+  wire g_tdc10_clk;
+  wire g_tdc10_rst;
+  input g_tdc11_clk;
+  wire g_tdc11_clk;
+  wire g_tdc11_rst;
+  input g_tdc12_clk;
+  wire g_tdc12_clk;
+  wire g_tdc12_rst;
+  input g_tdc13_clk;
+  wire g_tdc13_clk;
+  wire g_tdc13_rst;
+  input g_tdc14_clk;
+  wire g_tdc14_clk;
+  wire g_tdc14_rst;
+  input g_tdc15_clk;
+  wire g_tdc15_clk;
+  wire g_tdc15_rst;
+  input g_tdc16_clk;
+  wire g_tdc16_clk;
+  wire g_tdc16_rst;
+  input g_tdc17_clk;
+  wire g_tdc17_clk;
+  wire g_tdc17_rst;
+  input g_tdc18_clk;
+  wire g_tdc18_clk;
+  wire g_tdc18_rst;
+  input g_tdc19_clk;
+  wire g_tdc19_clk;
+  wire g_tdc19_rst;
+  input g_tdc1_clk;
+  wire g_tdc1_clk;
+  wire g_tdc1_rst;
+  input g_tdc20_clk;
+  wire g_tdc20_clk;
+  wire g_tdc20_rst;
+  input g_tdc21_clk;
+  wire g_tdc21_clk;
+  wire g_tdc21_rst;
+  input g_tdc22_clk;
+  wire g_tdc22_clk;
+  wire g_tdc22_rst;
+  input g_tdc23_clk;
+  wire g_tdc23_clk;
+  wire g_tdc23_rst;
+  input g_tdc24_clk;
+  wire g_tdc24_clk;
+  wire g_tdc24_rst;
+  input g_tdc25_clk;
+  wire g_tdc25_clk;
+  wire g_tdc25_rst;
+  input g_tdc26_clk;
+  wire g_tdc26_clk;
+  wire g_tdc26_rst;
+  input g_tdc27_clk;
+  wire g_tdc27_clk;
+  wire g_tdc27_rst;
+  input g_tdc28_clk;
+  wire g_tdc28_clk;
+  wire g_tdc28_rst;
+  input g_tdc29_clk;
+  wire g_tdc29_clk;
+  wire g_tdc29_rst;
+  input g_tdc2_clk;
+  wire g_tdc2_clk;
+  wire g_tdc2_rst;
+  input g_tdc30_clk;
+  wire g_tdc30_clk;
+  wire g_tdc30_rst;
+  input g_tdc31_clk;
+  wire g_tdc31_clk;
+  wire g_tdc31_rst;
+  input g_tdc32_clk;
+  wire g_tdc32_clk;
+  wire g_tdc32_rst;
+  input g_tdc33_clk;
+  wire g_tdc33_clk;
+  wire g_tdc33_rst;
+  input g_tdc34_clk;
+  wire g_tdc34_clk;
+  wire g_tdc34_rst;
+  input g_tdc35_clk;
+  wire g_tdc35_clk;
+  wire g_tdc35_rst;
+  input g_tdc36_clk;
+  wire g_tdc36_clk;
+  wire g_tdc36_rst;
+  input g_tdc37_clk;
+  wire g_tdc37_clk;
+  wire g_tdc37_rst;
+  input g_tdc38_clk;
+  wire g_tdc38_clk;
+  wire g_tdc38_rst;
+  input g_tdc39_clk;
+  wire g_tdc39_clk;
+  wire g_tdc39_rst;
+  input g_tdc3_clk;
+  wire g_tdc3_clk;
+  wire g_tdc3_rst;
+  input g_tdc40_clk;
+  wire g_tdc40_clk;
+  wire g_tdc40_rst;
+  input g_tdc41_clk;
+  wire g_tdc41_clk;
+  wire g_tdc41_rst;
+  input g_tdc42_clk;
+  wire g_tdc42_clk;
+  wire g_tdc42_rst;
+  input g_tdc43_clk;
+  wire g_tdc43_clk;
+  wire g_tdc43_rst;
+  input g_tdc44_clk;
+  wire g_tdc44_clk;
+  wire g_tdc44_rst;
+  input g_tdc45_clk;
+  wire g_tdc45_clk;
+  wire g_tdc45_rst;
+  input g_tdc46_clk;
+  wire g_tdc46_clk;
+  wire g_tdc46_rst;
+  input g_tdc47_clk;
+  wire g_tdc47_clk;
+  wire g_tdc47_rst;
+  input g_tdc48_clk;
+  wire g_tdc48_clk;
+  wire g_tdc48_rst;
+  input g_tdc49_clk;
+  wire g_tdc49_clk;
+  wire g_tdc49_rst;
+  input g_tdc4_clk;
+  wire g_tdc4_clk;
+  wire g_tdc4_rst;
+  input g_tdc50_clk;
+  wire g_tdc50_clk;
+  wire g_tdc50_rst;
+  input g_tdc51_clk;
+  wire g_tdc51_clk;
+  wire g_tdc51_rst;
+  input g_tdc52_clk;
+  wire g_tdc52_clk;
+  wire g_tdc52_rst;
+  input g_tdc53_clk;
+  wire g_tdc53_clk;
+  wire g_tdc53_rst;
+  input g_tdc54_clk;
+  wire g_tdc54_clk;
+  wire g_tdc54_rst;
+  input g_tdc55_clk;
+  wire g_tdc55_clk;
+  wire g_tdc55_rst;
+  input g_tdc56_clk;
+  wire g_tdc56_clk;
+  wire g_tdc56_rst;
+  input g_tdc57_clk;
+  wire g_tdc57_clk;
+  wire g_tdc57_rst;
+  input g_tdc58_clk;
+  wire g_tdc58_clk;
+  wire g_tdc58_rst;
+  input g_tdc59_clk;
+  wire g_tdc59_clk;
+  wire g_tdc59_rst;
+  input g_tdc5_clk;
+  wire g_tdc5_clk;
+  wire g_tdc5_rst;
+  input g_tdc60_clk;
+  wire g_tdc60_clk;
+  wire g_tdc60_rst;
+  input g_tdc61_clk;
+  wire g_tdc61_clk;
+  wire g_tdc61_rst;
+  input g_tdc62_clk;
+  wire g_tdc62_clk;
+  wire g_tdc62_rst;
+  input g_tdc63_clk;
+  wire g_tdc63_clk;
+  wire g_tdc63_rst;
+  input g_tdc6_clk;
+  wire g_tdc6_clk;
+  wire g_tdc6_rst;
+  input g_tdc7_clk;
+  wire g_tdc7_clk;
+  wire g_tdc7_rst;
+  input g_tdc8_clk;
+  wire g_tdc8_clk;
+  wire g_tdc8_rst;
+  input g_tdc9_clk;
+  wire g_tdc9_clk;
+  wire g_tdc9_rst;
+  wire [63:0] overflow;
+  (* init = 1'h0 *)
+  output \port$4574$0 ;
+  wire \port$4574$0 ;
+  (* init = 1'h0 *)
+  output \port$4576$0 ;
+  wire \port$4576$0 ;
+  (* init = 1'h0 *)
+  output \port$4578$0 ;
+  wire \port$4578$0 ;
+  (* init = 1'h0 *)
+  output \port$4580$0 ;
+  wire \port$4580$0 ;
+  (* init = 1'h0 *)
+  output \port$4582$0 ;
+  wire \port$4582$0 ;
+  (* init = 1'h0 *)
+  output \port$4584$0 ;
+  wire \port$4584$0 ;
+  (* init = 1'h0 *)
+  output \port$4586$0 ;
+  wire \port$4586$0 ;
+  (* init = 1'h0 *)
+  output \port$4588$0 ;
+  wire \port$4588$0 ;
+  (* init = 1'h0 *)
+  output \port$4590$0 ;
+  wire \port$4590$0 ;
+  (* init = 1'h0 *)
+  output \port$4592$0 ;
+  wire \port$4592$0 ;
+  (* init = 1'h0 *)
+  output \port$4594$0 ;
+  wire \port$4594$0 ;
+  (* init = 1'h0 *)
+  output \port$4596$0 ;
+  wire \port$4596$0 ;
+  (* init = 1'h0 *)
+  output \port$4598$0 ;
+  wire \port$4598$0 ;
+  (* init = 1'h0 *)
+  output \port$4600$0 ;
+  wire \port$4600$0 ;
+  (* init = 1'h0 *)
+  output \port$4602$0 ;
+  wire \port$4602$0 ;
+  (* init = 1'h0 *)
+  output \port$4604$0 ;
+  wire \port$4604$0 ;
+  (* init = 1'h0 *)
+  output \port$4606$0 ;
+  wire \port$4606$0 ;
+  (* init = 1'h0 *)
+  output \port$4608$0 ;
+  wire \port$4608$0 ;
+  (* init = 1'h0 *)
+  output \port$4610$0 ;
+  wire \port$4610$0 ;
+  (* init = 1'h0 *)
+  output \port$4612$0 ;
+  wire \port$4612$0 ;
+  (* init = 1'h0 *)
+  output \port$4614$0 ;
+  wire \port$4614$0 ;
+  (* init = 1'h0 *)
+  output \port$4616$0 ;
+  wire \port$4616$0 ;
+  (* init = 1'h0 *)
+  output \port$4618$0 ;
+  wire \port$4618$0 ;
+  (* init = 1'h0 *)
+  output \port$4620$0 ;
+  wire \port$4620$0 ;
+  (* init = 1'h0 *)
+  output \port$4622$0 ;
+  wire \port$4622$0 ;
+  (* init = 1'h0 *)
+  output \port$4624$0 ;
+  wire \port$4624$0 ;
+  (* init = 1'h0 *)
+  output \port$4626$0 ;
+  wire \port$4626$0 ;
+  (* init = 1'h0 *)
+  output \port$4628$0 ;
+  wire \port$4628$0 ;
+  (* init = 1'h0 *)
+  output \port$4630$0 ;
+  wire \port$4630$0 ;
+  (* init = 1'h0 *)
+  output \port$4632$0 ;
+  wire \port$4632$0 ;
+  (* init = 1'h0 *)
+  output \port$4634$0 ;
+  wire \port$4634$0 ;
+  (* init = 1'h0 *)
+  output \port$4636$0 ;
+  wire \port$4636$0 ;
+  (* init = 1'h0 *)
+  output \port$4638$0 ;
+  wire \port$4638$0 ;
+  (* init = 1'h0 *)
+  output \port$4640$0 ;
+  wire \port$4640$0 ;
+  (* init = 1'h0 *)
+  output \port$4642$0 ;
+  wire \port$4642$0 ;
+  (* init = 1'h0 *)
+  output \port$4644$0 ;
+  wire \port$4644$0 ;
+  (* init = 1'h0 *)
+  output \port$4646$0 ;
+  wire \port$4646$0 ;
+  (* init = 1'h0 *)
+  output \port$4648$0 ;
+  wire \port$4648$0 ;
+  (* init = 1'h0 *)
+  output \port$4650$0 ;
+  wire \port$4650$0 ;
+  (* init = 1'h0 *)
+  output \port$4652$0 ;
+  wire \port$4652$0 ;
+  (* init = 1'h0 *)
+  output \port$4654$0 ;
+  wire \port$4654$0 ;
+  (* init = 1'h0 *)
+  output \port$4656$0 ;
+  wire \port$4656$0 ;
+  (* init = 1'h0 *)
+  output \port$4658$0 ;
+  wire \port$4658$0 ;
+  (* init = 1'h0 *)
+  output \port$4660$0 ;
+  wire \port$4660$0 ;
+  (* init = 1'h0 *)
+  output \port$4662$0 ;
+  wire \port$4662$0 ;
+  (* init = 1'h0 *)
+  output \port$4664$0 ;
+  wire \port$4664$0 ;
+  (* init = 1'h0 *)
+  output \port$4666$0 ;
+  wire \port$4666$0 ;
+  (* init = 1'h0 *)
+  output \port$4668$0 ;
+  wire \port$4668$0 ;
+  (* init = 1'h0 *)
+  output \port$4670$0 ;
+  wire \port$4670$0 ;
+  (* init = 1'h0 *)
+  output \port$4672$0 ;
+  wire \port$4672$0 ;
+  (* init = 1'h0 *)
+  output \port$4674$0 ;
+  wire \port$4674$0 ;
+  (* init = 1'h0 *)
+  output \port$4676$0 ;
+  wire \port$4676$0 ;
+  (* init = 1'h0 *)
+  output \port$4678$0 ;
+  wire \port$4678$0 ;
+  (* init = 1'h0 *)
+  output \port$4680$0 ;
+  wire \port$4680$0 ;
+  (* init = 1'h0 *)
+  output \port$4682$0 ;
+  wire \port$4682$0 ;
+  (* init = 1'h0 *)
+  output \port$4684$0 ;
+  wire \port$4684$0 ;
+  (* init = 1'h0 *)
+  output \port$4686$0 ;
+  wire \port$4686$0 ;
+  (* init = 1'h0 *)
+  output \port$4688$0 ;
+  wire \port$4688$0 ;
+  (* init = 1'h0 *)
+  output \port$4690$0 ;
+  wire \port$4690$0 ;
+  (* init = 1'h0 *)
+  output \port$4692$0 ;
+  wire \port$4692$0 ;
+  (* init = 1'h0 *)
+  output \port$4694$0 ;
+  wire \port$4694$0 ;
+  (* init = 1'h0 *)
+  output \port$4696$0 ;
+  wire \port$4696$0 ;
+  (* init = 1'h0 *)
+  output \port$4698$0 ;
+  wire \port$4698$0 ;
+  (* init = 1'h0 *)
+  output \port$4700$0 ;
+  wire \port$4700$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4702$0 ;
+  wire [6:0] \port$4702$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4704$0 ;
+  wire [6:0] \port$4704$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4706$0 ;
+  wire [6:0] \port$4706$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4708$0 ;
+  wire [6:0] \port$4708$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4710$0 ;
+  wire [6:0] \port$4710$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4712$0 ;
+  wire [6:0] \port$4712$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4714$0 ;
+  wire [6:0] \port$4714$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4716$0 ;
+  wire [6:0] \port$4716$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4718$0 ;
+  wire [6:0] \port$4718$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4720$0 ;
+  wire [6:0] \port$4720$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4722$0 ;
+  wire [6:0] \port$4722$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4724$0 ;
+  wire [6:0] \port$4724$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4726$0 ;
+  wire [6:0] \port$4726$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4728$0 ;
+  wire [6:0] \port$4728$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4730$0 ;
+  wire [6:0] \port$4730$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4732$0 ;
+  wire [6:0] \port$4732$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4734$0 ;
+  wire [6:0] \port$4734$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4736$0 ;
+  wire [6:0] \port$4736$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4738$0 ;
+  wire [6:0] \port$4738$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4740$0 ;
+  wire [6:0] \port$4740$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4742$0 ;
+  wire [6:0] \port$4742$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4744$0 ;
+  wire [6:0] \port$4744$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4746$0 ;
+  wire [6:0] \port$4746$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4748$0 ;
+  wire [6:0] \port$4748$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4750$0 ;
+  wire [6:0] \port$4750$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4752$0 ;
+  wire [6:0] \port$4752$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4754$0 ;
+  wire [6:0] \port$4754$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4756$0 ;
+  wire [6:0] \port$4756$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4758$0 ;
+  wire [6:0] \port$4758$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4760$0 ;
+  wire [6:0] \port$4760$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4762$0 ;
+  wire [6:0] \port$4762$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4764$0 ;
+  wire [6:0] \port$4764$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4766$0 ;
+  wire [6:0] \port$4766$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4768$0 ;
+  wire [6:0] \port$4768$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4770$0 ;
+  wire [6:0] \port$4770$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4772$0 ;
+  wire [6:0] \port$4772$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4774$0 ;
+  wire [6:0] \port$4774$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4776$0 ;
+  wire [6:0] \port$4776$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4778$0 ;
+  wire [6:0] \port$4778$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4780$0 ;
+  wire [6:0] \port$4780$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4782$0 ;
+  wire [6:0] \port$4782$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4784$0 ;
+  wire [6:0] \port$4784$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4786$0 ;
+  wire [6:0] \port$4786$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4788$0 ;
+  wire [6:0] \port$4788$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4790$0 ;
+  wire [6:0] \port$4790$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4792$0 ;
+  wire [6:0] \port$4792$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4794$0 ;
+  wire [6:0] \port$4794$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4796$0 ;
+  wire [6:0] \port$4796$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4798$0 ;
+  wire [6:0] \port$4798$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4800$0 ;
+  wire [6:0] \port$4800$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4802$0 ;
+  wire [6:0] \port$4802$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4804$0 ;
+  wire [6:0] \port$4804$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4806$0 ;
+  wire [6:0] \port$4806$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4808$0 ;
+  wire [6:0] \port$4808$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4810$0 ;
+  wire [6:0] \port$4810$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4812$0 ;
+  wire [6:0] \port$4812$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4814$0 ;
+  wire [6:0] \port$4814$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4816$0 ;
+  wire [6:0] \port$4816$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4818$0 ;
+  wire [6:0] \port$4818$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4820$0 ;
+  wire [6:0] \port$4820$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4822$0 ;
+  wire [6:0] \port$4822$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4824$0 ;
+  wire [6:0] \port$4824$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4826$0 ;
+  wire [6:0] \port$4826$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4828$0 ;
+  wire [6:0] \port$4828$0 ;
   input rst;
   wire rst;
   input window_end;
   wire window_end;
-  assign \$1  = ~ fired[0];
+  assign \$165  = clear | \$164 ;
+  assign \$166  = ~ \$518 ;
+  assign \$167  = capture & cmp_sync1[33];
+  assign \$168  = \$167  | window_end;
+  assign \$169  = \$166  & \$168 ;
+  assign \$170  = clear | \$169 ;
+  assign \$171  = ~ \$520 ;
+  assign \$172  = capture & cmp_sync1[34];
+  assign \$173  = \$172  | window_end;
+  assign \$174  = \$171  & \$173 ;
+  assign \$175  = clear | \$174 ;
+  assign \$176  = ~ \$522 ;
+  assign \$177  = capture & cmp_sync1[35];
+  assign \$178  = \$177  | window_end;
+  assign \$179  = \$176  & \$178 ;
+  assign \$180  = clear | \$179 ;
+  assign \$181  = ~ \$524 ;
+  assign \$182  = capture & cmp_sync1[36];
+  assign \$183  = \$182  | window_end;
+  assign \$184  = \$181  & \$183 ;
+  assign \$185  = clear | \$184 ;
+  assign \$186  = ~ \$526 ;
+  assign \$187  = capture & cmp_sync1[37];
+  assign \$188  = \$187  | window_end;
+  assign \$189  = \$186  & \$188 ;
+  assign \$190  = clear | \$189 ;
+  assign \$191  = ~ \$528 ;
+  assign \$192  = capture & cmp_sync1[38];
+  assign \$193  = \$192  | window_end;
+  assign \$194  = \$191  & \$193 ;
+  assign \$195  = clear | \$194 ;
+  assign \$196  = ~ \$530 ;
+  assign \$197  = capture & cmp_sync1[39];
+  assign \$198  = \$197  | window_end;
+  assign \$199  = \$196  & \$198 ;
+  assign \$200  = clear | \$199 ;
+  assign \$201  = ~ \$532 ;
+  assign \$202  = capture & cmp_sync1[40];
+  assign \$203  = \$202  | window_end;
+  assign \$204  = \$201  & \$203 ;
+  assign \$205  = clear | \$204 ;
+  assign \$206  = ~ \$534 ;
+  assign \$207  = capture & cmp_sync1[41];
+  assign \$208  = \$207  | window_end;
+  assign \$209  = \$206  & \$208 ;
+  assign \$210  = clear | \$209 ;
+  assign \$211  = ~ \$536 ;
+  assign \$212  = capture & cmp_sync1[42];
+  assign \$213  = \$212  | window_end;
+  assign \$214  = \$211  & \$213 ;
+  assign \$215  = clear | \$214 ;
+  assign \$216  = ~ \$538 ;
+  assign \$217  = capture & cmp_sync1[43];
+  assign \$218  = \$217  | window_end;
+  assign \$219  = \$216  & \$218 ;
+  assign \$220  = clear | \$219 ;
+  assign \$221  = ~ \$540 ;
+  assign \$222  = capture & cmp_sync1[44];
+  assign \$223  = \$222  | window_end;
+  assign \$224  = \$221  & \$223 ;
+  assign \$225  = clear | \$224 ;
+  assign \$226  = ~ \$542 ;
+  assign \$227  = capture & cmp_sync1[45];
+  assign \$228  = \$227  | window_end;
+  assign \$229  = \$226  & \$228 ;
+  assign \$230  = clear | \$229 ;
+  assign \$231  = ~ \$544 ;
+  assign \$232  = capture & cmp_sync1[46];
+  assign \$233  = \$232  | window_end;
+  assign \$234  = \$231  & \$233 ;
+  assign \$235  = clear | \$234 ;
+  assign \$236  = ~ \$546 ;
+  assign \$237  = capture & cmp_sync1[47];
+  assign \$238  = \$237  | window_end;
+  assign \$239  = \$236  & \$238 ;
+  assign \$240  = clear | \$239 ;
+  assign \$241  = ~ \$548 ;
+  assign \$242  = capture & cmp_sync1[48];
+  assign \$243  = \$242  | window_end;
+  assign \$244  = \$241  & \$243 ;
+  assign \$245  = clear | \$244 ;
+  assign \$246  = ~ \$550 ;
+  assign \$247  = capture & cmp_sync1[49];
+  assign \$248  = \$247  | window_end;
+  assign \$249  = \$246  & \$248 ;
+  assign \$250  = clear | \$249 ;
+  assign \$251  = ~ \$552 ;
+  assign \$252  = capture & cmp_sync1[50];
+  assign \$253  = \$252  | window_end;
+  assign \$254  = \$251  & \$253 ;
+  assign \$255  = clear | \$254 ;
+  assign \$256  = ~ \$554 ;
+  assign \$257  = capture & cmp_sync1[51];
+  assign \$258  = \$257  | window_end;
+  assign \$259  = \$256  & \$258 ;
+  assign \$260  = clear | \$259 ;
+  assign \$261  = ~ \$556 ;
+  assign \$262  = capture & cmp_sync1[52];
+  assign \$263  = \$262  | window_end;
+  assign \$264  = \$261  & \$263 ;
+  assign \$265  = clear | \$264 ;
+  assign \$266  = ~ \$558 ;
+  assign \$267  = capture & cmp_sync1[53];
+  assign \$268  = \$267  | window_end;
+  assign \$269  = \$266  & \$268 ;
+  assign \$270  = clear | \$269 ;
+  assign \$271  = ~ \$560 ;
+  assign \$272  = capture & cmp_sync1[54];
+  assign \$273  = \$272  | window_end;
+  assign \$274  = \$271  & \$273 ;
+  assign \$275  = clear | \$274 ;
+  assign \$276  = ~ \$562 ;
+  assign \$277  = capture & cmp_sync1[55];
+  assign \$278  = \$277  | window_end;
+  assign \$279  = \$276  & \$278 ;
+  assign \$280  = clear | \$279 ;
+  assign \$281  = ~ \$564 ;
+  assign \$282  = capture & cmp_sync1[56];
+  assign \$283  = \$282  | window_end;
+  assign \$284  = \$281  & \$283 ;
+  assign \$285  = clear | \$284 ;
+  assign \$286  = ~ \$566 ;
+  assign \$287  = capture & cmp_sync1[57];
+  assign \$288  = \$287  | window_end;
+  assign \$289  = \$286  & \$288 ;
+  assign \$290  = clear | \$289 ;
+  assign \$291  = ~ \$568 ;
+  assign \$292  = capture & cmp_sync1[58];
+  assign \$293  = \$292  | window_end;
+  assign \$294  = \$291  & \$293 ;
+  assign \$295  = clear | \$294 ;
+  assign \$296  = ~ \$570 ;
+  assign \$297  = capture & cmp_sync1[59];
+  assign \$298  = \$297  | window_end;
+  assign \$299  = \$296  & \$298 ;
+  assign \$300  = clear | \$299 ;
+  assign \$301  = ~ \$572 ;
+  assign \$302  = capture & cmp_sync1[60];
+  assign \$303  = \$302  | window_end;
+  assign \$304  = \$301  & \$303 ;
+  assign \$305  = clear | \$304 ;
+  assign \$306  = ~ \$574 ;
+  assign \$307  = capture & cmp_sync1[61];
+  assign \$308  = \$307  | window_end;
+  assign \$309  = \$306  & \$308 ;
+  assign \$310  = clear | \$309 ;
+  assign \$311  = ~ \$576 ;
+  assign \$312  = capture & cmp_sync1[62];
+  assign \$313  = \$312  | window_end;
+  assign \$314  = \$311  & \$313 ;
+  assign \$315  = clear | \$314 ;
+  assign \$316  = ~ \$578 ;
+  assign \$317  = capture & cmp_sync1[63];
+  assign \$318  = \$317  | window_end;
+  assign \$319  = \$316  & \$318 ;
+  assign \$320  = clear | \$319 ;
+  assign \$321  = ~ \$452 ;
+  assign \$322  = capture & cmp_sync1[0];
+  assign \$323  = ~ \$454 ;
+  assign \$324  = capture & cmp_sync1[1];
+  assign \$325  = ~ \$456 ;
+  assign \$326  = capture & cmp_sync1[2];
+  assign \$327  = ~ \$458 ;
+  assign \$328  = capture & cmp_sync1[3];
+  assign \$329  = ~ \$460 ;
+  assign \$330  = capture & cmp_sync1[4];
+  assign \$331  = ~ \$462 ;
+  assign \$332  = capture & cmp_sync1[5];
+  assign \$333  = ~ \$464 ;
+  assign \$334  = capture & cmp_sync1[6];
+  assign \$335  = ~ \$466 ;
+  assign \$336  = capture & cmp_sync1[7];
+  assign \$337  = ~ \$468 ;
+  assign \$338  = capture & cmp_sync1[8];
+  assign \$339  = ~ \$470 ;
+  assign \$340  = capture & cmp_sync1[9];
+  assign \$341  = ~ \$472 ;
+  assign \$342  = capture & cmp_sync1[10];
+  assign \$343  = ~ \$474 ;
+  assign \$344  = capture & cmp_sync1[11];
+  assign \$345  = ~ \$476 ;
+  assign \$346  = capture & cmp_sync1[12];
+  assign \$347  = ~ \$478 ;
+  assign \$348  = capture & cmp_sync1[13];
+  assign \$349  = ~ \$480 ;
+  assign \$350  = capture & cmp_sync1[14];
+  assign \$351  = ~ \$482 ;
+  assign \$352  = capture & cmp_sync1[15];
+  assign \$353  = ~ \$484 ;
+  assign \$354  = capture & cmp_sync1[16];
+  assign \$355  = ~ \$486 ;
+  assign \$356  = capture & cmp_sync1[17];
+  assign \$357  = ~ \$488 ;
+  assign \$358  = capture & cmp_sync1[18];
+  assign \$359  = ~ \$490 ;
+  assign \$360  = capture & cmp_sync1[19];
+  assign \$361  = ~ \$492 ;
+  assign \$362  = capture & cmp_sync1[20];
+  assign \$363  = ~ \$494 ;
+  assign \$364  = capture & cmp_sync1[21];
+  assign \$365  = ~ \$496 ;
+  assign \$366  = capture & cmp_sync1[22];
+  assign \$367  = ~ \$498 ;
+  assign \$368  = capture & cmp_sync1[23];
+  assign \$369  = ~ \$500 ;
+  assign \$370  = capture & cmp_sync1[24];
+  assign \$371  = ~ \$502 ;
+  assign \$372  = capture & cmp_sync1[25];
+  assign \$373  = ~ \$504 ;
+  assign \$374  = capture & cmp_sync1[26];
+  assign \$375  = ~ \$506 ;
+  assign \$376  = capture & cmp_sync1[27];
+  assign \$377  = ~ \$508 ;
+  assign \$378  = capture & cmp_sync1[28];
+  assign \$379  = ~ \$510 ;
+  assign \$380  = capture & cmp_sync1[29];
+  assign \$381  = ~ \$512 ;
+  assign \$382  = capture & cmp_sync1[30];
+  assign \$383  = ~ \$514 ;
+  assign \$384  = capture & cmp_sync1[31];
+  assign \$385  = ~ \$516 ;
+  assign \$386  = capture & cmp_sync1[32];
+  assign \$387  = ~ \$518 ;
+  assign \$388  = capture & cmp_sync1[33];
+  assign \$389  = ~ \$520 ;
+  assign \$390  = capture & cmp_sync1[34];
+  assign \$391  = ~ \$522 ;
+  assign \$392  = capture & cmp_sync1[35];
+  assign \$393  = ~ \$524 ;
+  assign \$394  = capture & cmp_sync1[36];
+  assign \$395  = ~ \$526 ;
+  assign \$396  = capture & cmp_sync1[37];
+  assign \$397  = ~ \$528 ;
+  assign \$398  = capture & cmp_sync1[38];
+  assign \$399  = ~ \$530 ;
+  assign \$400  = capture & cmp_sync1[39];
+  assign \$401  = ~ \$532 ;
+  assign \$402  = capture & cmp_sync1[40];
+  assign \$403  = ~ \$534 ;
+  assign \$404  = capture & cmp_sync1[41];
+  assign \$405  = ~ \$536 ;
+  assign \$406  = capture & cmp_sync1[42];
+  assign \$407  = ~ \$538 ;
+  assign \$408  = capture & cmp_sync1[43];
+  assign \$409  = ~ \$540 ;
+  assign \$410  = capture & cmp_sync1[44];
+  assign \$411  = ~ \$542 ;
+  assign \$412  = capture & cmp_sync1[45];
+  assign \$413  = ~ \$544 ;
+  assign \$414  = capture & cmp_sync1[46];
+  assign \$415  = ~ \$546 ;
+  assign \$416  = capture & cmp_sync1[47];
+  assign \$417  = ~ \$548 ;
+  assign \$418  = capture & cmp_sync1[48];
+  assign \$419  = ~ \$550 ;
+  assign \$420  = capture & cmp_sync1[49];
+  assign \$421  = ~ \$552 ;
+  assign \$422  = capture & cmp_sync1[50];
+  assign \$423  = ~ \$554 ;
+  assign \$424  = capture & cmp_sync1[51];
+  assign \$425  = ~ \$556 ;
+  assign \$426  = capture & cmp_sync1[52];
+  assign \$427  = ~ \$558 ;
+  assign \$428  = capture & cmp_sync1[53];
+  assign \$429  = ~ \$560 ;
+  assign \$430  = capture & cmp_sync1[54];
+  assign \$431  = ~ \$562 ;
+  assign \$432  = capture & cmp_sync1[55];
+  assign \$433  = ~ \$564 ;
+  assign \$434  = capture & cmp_sync1[56];
+  assign \$435  = ~ \$566 ;
+  assign \$436  = capture & cmp_sync1[57];
+  assign \$437  = ~ \$568 ;
+  assign \$438  = capture & cmp_sync1[58];
+  assign \$439  = ~ \$570 ;
+  assign \$440  = capture & cmp_sync1[59];
+  assign \$441  = ~ \$572 ;
+  assign \$442  = capture & cmp_sync1[60];
+  assign \$443  = ~ \$574 ;
+  assign \$444  = capture & cmp_sync1[61];
+  assign \$445  = ~ \$576 ;
+  assign \$446  = capture & cmp_sync1[62];
+  assign \$447  = ~ \$578 ;
+  assign \$448  = capture & cmp_sync1[63];
+  always @(posedge clk)
+    cmp_sync0 <= \$449 ;
+  always @(posedge clk)
+    cmp_sync1 <= \$450 ;
+  always @(posedge g_tdc0_clk)
+    \$452  <= \$451 ;
+  always @(posedge g_tdc1_clk)
+    \$454  <= \$453 ;
+  always @(posedge g_tdc2_clk)
+    \$456  <= \$455 ;
+  always @(posedge g_tdc3_clk)
+    \$458  <= \$457 ;
+  always @(posedge g_tdc4_clk)
+    \$460  <= \$459 ;
+  always @(posedge g_tdc5_clk)
+    \$462  <= \$461 ;
+  always @(posedge g_tdc6_clk)
+    \$464  <= \$463 ;
+  always @(posedge g_tdc7_clk)
+    \$466  <= \$465 ;
+  always @(posedge g_tdc8_clk)
+    \$468  <= \$467 ;
+  always @(posedge g_tdc9_clk)
+    \$470  <= \$469 ;
+  always @(posedge g_tdc10_clk)
+    \$472  <= \$471 ;
+  always @(posedge g_tdc11_clk)
+    \$474  <= \$473 ;
+  always @(posedge g_tdc12_clk)
+    \$476  <= \$475 ;
+  always @(posedge g_tdc13_clk)
+    \$478  <= \$477 ;
+  always @(posedge g_tdc14_clk)
+    \$480  <= \$479 ;
+  always @(posedge g_tdc15_clk)
+    \$482  <= \$481 ;
+  always @(posedge g_tdc16_clk)
+    \$484  <= \$483 ;
+  always @(posedge g_tdc17_clk)
+    \$486  <= \$485 ;
+  always @(posedge g_tdc18_clk)
+    \$488  <= \$487 ;
+  always @(posedge g_tdc19_clk)
+    \$490  <= \$489 ;
+  always @(posedge g_tdc20_clk)
+    \$492  <= \$491 ;
+  always @(posedge g_tdc21_clk)
+    \$494  <= \$493 ;
+  always @(posedge g_tdc22_clk)
+    \$496  <= \$495 ;
+  always @(posedge g_tdc23_clk)
+    \$498  <= \$497 ;
+  always @(posedge g_tdc24_clk)
+    \$500  <= \$499 ;
+  always @(posedge g_tdc25_clk)
+    \$502  <= \$501 ;
+  always @(posedge g_tdc26_clk)
+    \$504  <= \$503 ;
+  always @(posedge g_tdc27_clk)
+    \$506  <= \$505 ;
+  always @(posedge g_tdc28_clk)
+    \$508  <= \$507 ;
+  always @(posedge g_tdc29_clk)
+    \$510  <= \$509 ;
+  always @(posedge g_tdc30_clk)
+    \$512  <= \$511 ;
+  always @(posedge g_tdc31_clk)
+    \$514  <= \$513 ;
+  always @(posedge g_tdc32_clk)
+    \$516  <= \$515 ;
+  always @(posedge g_tdc33_clk)
+    \$518  <= \$517 ;
+  always @(posedge g_tdc34_clk)
+    \$520  <= \$519 ;
+  always @(posedge g_tdc35_clk)
+    \$522  <= \$521 ;
+  always @(posedge g_tdc36_clk)
+    \$524  <= \$523 ;
+  always @(posedge g_tdc37_clk)
+    \$526  <= \$525 ;
+  always @(posedge g_tdc38_clk)
+    \$528  <= \$527 ;
+  always @(posedge g_tdc39_clk)
+    \$530  <= \$529 ;
+  always @(posedge g_tdc40_clk)
+    \$532  <= \$531 ;
+  always @(posedge g_tdc41_clk)
+    \$534  <= \$533 ;
+  always @(posedge g_tdc42_clk)
+    \$536  <= \$535 ;
+  always @(posedge g_tdc43_clk)
+    \$538  <= \$537 ;
+  always @(posedge g_tdc44_clk)
+    \$540  <= \$539 ;
+  always @(posedge g_tdc45_clk)
+    \$542  <= \$541 ;
+  always @(posedge g_tdc46_clk)
+    \$544  <= \$543 ;
+  always @(posedge g_tdc47_clk)
+    \$546  <= \$545 ;
+  always @(posedge g_tdc48_clk)
+    \$548  <= \$547 ;
+  always @(posedge g_tdc49_clk)
+    \$550  <= \$549 ;
+  always @(posedge g_tdc50_clk)
+    \$552  <= \$551 ;
+  always @(posedge g_tdc51_clk)
+    \$554  <= \$553 ;
+  always @(posedge g_tdc52_clk)
+    \$556  <= \$555 ;
+  always @(posedge g_tdc53_clk)
+    \$558  <= \$557 ;
+  always @(posedge g_tdc54_clk)
+    \$560  <= \$559 ;
+  always @(posedge g_tdc55_clk)
+    \$562  <= \$561 ;
+  always @(posedge g_tdc56_clk)
+    \$564  <= \$563 ;
+  always @(posedge g_tdc57_clk)
+    \$566  <= \$565 ;
+  always @(posedge g_tdc58_clk)
+    \$568  <= \$567 ;
+  always @(posedge g_tdc59_clk)
+    \$570  <= \$569 ;
+  always @(posedge g_tdc60_clk)
+    \$572  <= \$571 ;
+  always @(posedge g_tdc61_clk)
+    \$574  <= \$573 ;
+  always @(posedge g_tdc62_clk)
+    \$576  <= \$575 ;
+  always @(posedge g_tdc63_clk)
+    \$578  <= \$577 ;
+  always @(posedge g_tdc0_clk)
+    \$580  <= \$579 ;
+  always @(posedge g_tdc1_clk)
+    \$582  <= \$581 ;
+  always @(posedge g_tdc2_clk)
+    \$584  <= \$583 ;
+  always @(posedge g_tdc3_clk)
+    \$586  <= \$585 ;
+  always @(posedge g_tdc4_clk)
+    \$588  <= \$587 ;
+  always @(posedge g_tdc5_clk)
+    \$590  <= \$589 ;
+  always @(posedge g_tdc6_clk)
+    \$592  <= \$591 ;
+  always @(posedge g_tdc7_clk)
+    \$594  <= \$593 ;
+  always @(posedge g_tdc8_clk)
+    \$596  <= \$595 ;
+  always @(posedge g_tdc9_clk)
+    \$598  <= \$597 ;
+  always @(posedge g_tdc10_clk)
+    \$600  <= \$599 ;
+  always @(posedge g_tdc11_clk)
+    \$602  <= \$601 ;
+  always @(posedge g_tdc12_clk)
+    \$604  <= \$603 ;
+  always @(posedge g_tdc13_clk)
+    \$606  <= \$605 ;
+  always @(posedge g_tdc14_clk)
+    \$608  <= \$607 ;
+  always @(posedge g_tdc15_clk)
+    \$610  <= \$609 ;
+  always @(posedge g_tdc16_clk)
+    \$612  <= \$611 ;
+  always @(posedge g_tdc17_clk)
+    \$614  <= \$613 ;
+  always @(posedge g_tdc18_clk)
+    \$616  <= \$615 ;
+  always @(posedge g_tdc19_clk)
+    \$618  <= \$617 ;
+  always @(posedge g_tdc20_clk)
+    \$620  <= \$619 ;
+  always @(posedge g_tdc21_clk)
+    \$622  <= \$621 ;
+  always @(posedge g_tdc22_clk)
+    \$624  <= \$623 ;
+  always @(posedge g_tdc23_clk)
+    \$626  <= \$625 ;
+  always @(posedge g_tdc24_clk)
+    \$628  <= \$627 ;
+  always @(posedge g_tdc25_clk)
+    \$630  <= \$629 ;
+  always @(posedge g_tdc26_clk)
+    \$632  <= \$631 ;
+  always @(posedge g_tdc27_clk)
+    \$634  <= \$633 ;
+  always @(posedge g_tdc28_clk)
+    \$636  <= \$635 ;
+  always @(posedge g_tdc29_clk)
+    \$638  <= \$637 ;
+  always @(posedge g_tdc30_clk)
+    \$640  <= \$639 ;
+  always @(posedge g_tdc31_clk)
+    \$642  <= \$641 ;
+  always @(posedge g_tdc32_clk)
+    \$644  <= \$643 ;
+  always @(posedge g_tdc33_clk)
+    \$646  <= \$645 ;
+  always @(posedge g_tdc34_clk)
+    \$648  <= \$647 ;
+  always @(posedge g_tdc35_clk)
+    \$650  <= \$649 ;
+  always @(posedge g_tdc36_clk)
+    \$652  <= \$651 ;
+  always @(posedge g_tdc37_clk)
+    \$654  <= \$653 ;
+  always @(posedge g_tdc38_clk)
+    \$656  <= \$655 ;
+  always @(posedge g_tdc39_clk)
+    \$658  <= \$657 ;
+  always @(posedge g_tdc40_clk)
+    \$660  <= \$659 ;
+  always @(posedge g_tdc41_clk)
+    \$662  <= \$661 ;
+  always @(posedge g_tdc42_clk)
+    \$664  <= \$663 ;
+  always @(posedge g_tdc43_clk)
+    \$666  <= \$665 ;
+  always @(posedge g_tdc44_clk)
+    \$668  <= \$667 ;
+  always @(posedge g_tdc45_clk)
+    \$670  <= \$669 ;
+  always @(posedge g_tdc46_clk)
+    \$672  <= \$671 ;
+  always @(posedge g_tdc47_clk)
+    \$674  <= \$673 ;
+  always @(posedge g_tdc48_clk)
+    \$676  <= \$675 ;
+  always @(posedge g_tdc49_clk)
+    \$678  <= \$677 ;
+  always @(posedge g_tdc50_clk)
+    \$680  <= \$679 ;
+  always @(posedge g_tdc51_clk)
+    \$682  <= \$681 ;
+  always @(posedge g_tdc52_clk)
+    \$684  <= \$683 ;
+  always @(posedge g_tdc53_clk)
+    \$686  <= \$685 ;
+  always @(posedge g_tdc54_clk)
+    \$688  <= \$687 ;
+  always @(posedge g_tdc55_clk)
+    \$690  <= \$689 ;
+  always @(posedge g_tdc56_clk)
+    \$692  <= \$691 ;
+  always @(posedge g_tdc57_clk)
+    \$694  <= \$693 ;
+  always @(posedge g_tdc58_clk)
+    \$696  <= \$695 ;
+  always @(posedge g_tdc59_clk)
+    \$698  <= \$697 ;
+  always @(posedge g_tdc60_clk)
+    \$700  <= \$699 ;
+  always @(posedge g_tdc61_clk)
+    \$702  <= \$701 ;
+  always @(posedge g_tdc62_clk)
+    \$704  <= \$703 ;
+  always @(posedge g_tdc63_clk)
+    \$706  <= \$705 ;
+  always @(posedge g_tdc0_clk)
+    \$708  <= \$707 ;
+  always @(posedge g_tdc1_clk)
+    \$710  <= \$709 ;
+  always @(posedge g_tdc2_clk)
+    \$712  <= \$711 ;
+  always @(posedge g_tdc3_clk)
+    \$714  <= \$713 ;
+  always @(posedge g_tdc4_clk)
+    \$716  <= \$715 ;
+  always @(posedge g_tdc5_clk)
+    \$718  <= \$717 ;
+  always @(posedge g_tdc6_clk)
+    \$720  <= \$719 ;
+  always @(posedge g_tdc7_clk)
+    \$722  <= \$721 ;
+  always @(posedge g_tdc8_clk)
+    \$724  <= \$723 ;
+  always @(posedge g_tdc9_clk)
+    \$726  <= \$725 ;
+  always @(posedge g_tdc10_clk)
+    \$728  <= \$727 ;
+  always @(posedge g_tdc11_clk)
+    \$730  <= \$729 ;
+  always @(posedge g_tdc12_clk)
+    \$732  <= \$731 ;
+  always @(posedge g_tdc13_clk)
+    \$734  <= \$733 ;
+  always @(posedge g_tdc14_clk)
+    \$736  <= \$735 ;
+  always @(posedge g_tdc15_clk)
+    \$738  <= \$737 ;
+  always @(posedge g_tdc16_clk)
+    \$740  <= \$739 ;
+  always @(posedge g_tdc17_clk)
+    \$742  <= \$741 ;
+  always @(posedge g_tdc18_clk)
+    \$744  <= \$743 ;
+  always @(posedge g_tdc19_clk)
+    \$746  <= \$745 ;
+  always @(posedge g_tdc20_clk)
+    \$748  <= \$747 ;
+  always @(posedge g_tdc21_clk)
+    \$750  <= \$749 ;
+  always @(posedge g_tdc22_clk)
+    \$752  <= \$751 ;
+  always @(posedge g_tdc23_clk)
+    \$754  <= \$753 ;
+  always @(posedge g_tdc24_clk)
+    \$756  <= \$755 ;
+  always @(posedge g_tdc25_clk)
+    \$758  <= \$757 ;
+  always @(posedge g_tdc26_clk)
+    \$760  <= \$759 ;
+  always @(posedge g_tdc27_clk)
+    \$762  <= \$761 ;
+  always @(posedge g_tdc28_clk)
+    \$764  <= \$763 ;
+  always @(posedge g_tdc29_clk)
+    \$766  <= \$765 ;
+  always @(posedge g_tdc30_clk)
+    \$768  <= \$767 ;
+  always @(posedge g_tdc31_clk)
+    \$770  <= \$769 ;
+  always @(posedge g_tdc32_clk)
+    \$772  <= \$771 ;
+  always @(posedge g_tdc33_clk)
+    \$774  <= \$773 ;
+  always @(posedge g_tdc34_clk)
+    \$776  <= \$775 ;
+  always @(posedge g_tdc35_clk)
+    \$778  <= \$777 ;
+  always @(posedge g_tdc36_clk)
+    \$780  <= \$779 ;
+  always @(posedge g_tdc37_clk)
+    \$782  <= \$781 ;
+  always @(posedge g_tdc38_clk)
+    \$784  <= \$783 ;
+  always @(posedge g_tdc39_clk)
+    \$786  <= \$785 ;
+  always @(posedge g_tdc40_clk)
+    \$788  <= \$787 ;
+  always @(posedge g_tdc41_clk)
+    \$790  <= \$789 ;
+  always @(posedge g_tdc42_clk)
+    \$792  <= \$791 ;
+  always @(posedge g_tdc43_clk)
+    \$794  <= \$793 ;
+  always @(posedge g_tdc44_clk)
+    \$796  <= \$795 ;
+  always @(posedge g_tdc45_clk)
+    \$798  <= \$797 ;
+  always @(posedge g_tdc46_clk)
+    \$800  <= \$799 ;
+  always @(posedge g_tdc47_clk)
+    \$802  <= \$801 ;
+  always @(posedge g_tdc48_clk)
+    \$804  <= \$803 ;
+  always @(posedge g_tdc49_clk)
+    \$806  <= \$805 ;
+  always @(posedge g_tdc50_clk)
+    \$808  <= \$807 ;
+  always @(posedge g_tdc51_clk)
+    \$810  <= \$809 ;
+  always @(posedge g_tdc52_clk)
+    \$812  <= \$811 ;
+  always @(posedge g_tdc53_clk)
+    \$814  <= \$813 ;
+  always @(posedge g_tdc54_clk)
+    \$816  <= \$815 ;
+  always @(posedge g_tdc55_clk)
+    \$818  <= \$817 ;
+  always @(posedge g_tdc56_clk)
+    \$820  <= \$819 ;
+  always @(posedge g_tdc57_clk)
+    \$822  <= \$821 ;
+  always @(posedge g_tdc58_clk)
+    \$824  <= \$823 ;
+  always @(posedge g_tdc59_clk)
+    \$826  <= \$825 ;
+  always @(posedge g_tdc60_clk)
+    \$828  <= \$827 ;
+  always @(posedge g_tdc61_clk)
+    \$830  <= \$829 ;
+  always @(posedge g_tdc62_clk)
+    \$832  <= \$831 ;
+  always @(posedge g_tdc63_clk)
+    \$834  <= \$833 ;
+  assign all_fired = & { \$578 , \$576 , \$574 , \$572 , \$570 , \$568 , \$566 , \$564 , \$562 , \$560 , \$558 , \$556 , \$554 , \$552 , \$550 , \$548 , \$546 , \$544 , \$542 , \$540 , \$538 , \$536 , \$534 , \$532 , \$530 , \$528 , \$526 , \$524 , \$522 , \$520 , \$518 , \$516 , \$514 , \$512 , \$510 , \$508 , \$506 , \$504 , \$502 , \$500 , \$498 , \$496 , \$494 , \$492 , \$490 , \$488 , \$486 , \$484 , \$482 , \$480 , \$478 , \$476 , \$474 , \$472 , \$470 , \$468 , \$466 , \$464 , \$462 , \$460 , \$458 , \$456 , \$454 , \$452  };
+  assign \$1  = ~ \$452 ;
   assign \$2  = capture & cmp_sync1[0];
-  assign \$3  = ~ fired[1];
-  assign \$4  = capture & cmp_sync1[1];
-  assign \$5  = ~ fired[2];
-  assign \$6  = capture & cmp_sync1[2];
-  assign \$7  = ~ fired[3];
-  assign \$8  = capture & cmp_sync1[3];
-  assign \$9  = ~ fired[4];
-  assign \$10  = capture & cmp_sync1[4];
-  assign \$11  = ~ fired[5];
-  assign \$12  = capture & cmp_sync1[5];
-  assign \$13  = ~ fired[6];
-  assign \$14  = capture & cmp_sync1[6];
-  assign \$15  = ~ fired[7];
-  assign \$16  = capture & cmp_sync1[7];
-  assign \$17  = ~ fired[8];
-  assign \$18  = capture & cmp_sync1[8];
-  assign \$19  = ~ fired[9];
-  assign \$20  = capture & cmp_sync1[9];
-  assign \$21  = ~ fired[10];
-  assign \$22  = capture & cmp_sync1[10];
-  assign \$23  = ~ fired[11];
-  assign \$24  = capture & cmp_sync1[11];
-  assign \$25  = ~ fired[12];
-  assign \$26  = capture & cmp_sync1[12];
-  assign \$27  = ~ fired[13];
-  assign \$28  = capture & cmp_sync1[13];
-  assign \$29  = ~ fired[14];
-  assign \$30  = capture & cmp_sync1[14];
-  assign \$31  = ~ fired[15];
-  assign \$32  = capture & cmp_sync1[15];
-  assign \$33  = ~ fired[16];
-  assign \$34  = capture & cmp_sync1[16];
-  assign \$35  = ~ fired[17];
-  assign \$36  = capture & cmp_sync1[17];
-  assign \$37  = ~ fired[18];
-  assign \$38  = capture & cmp_sync1[18];
-  assign \$39  = ~ fired[19];
-  assign \$40  = capture & cmp_sync1[19];
-  assign \$41  = ~ fired[20];
-  assign \$42  = capture & cmp_sync1[20];
-  assign \$43  = ~ fired[21];
-  assign \$44  = capture & cmp_sync1[21];
-  assign \$45  = ~ fired[22];
-  assign \$46  = capture & cmp_sync1[22];
-  assign \$47  = ~ fired[23];
-  assign \$48  = capture & cmp_sync1[23];
-  assign \$49  = ~ fired[24];
-  assign \$50  = capture & cmp_sync1[24];
-  assign \$51  = ~ fired[25];
-  assign \$52  = capture & cmp_sync1[25];
-  assign \$53  = ~ fired[26];
-  assign \$54  = capture & cmp_sync1[26];
-  assign \$55  = ~ fired[27];
-  assign \$56  = capture & cmp_sync1[27];
-  assign \$57  = ~ fired[28];
-  assign \$58  = capture & cmp_sync1[28];
-  assign \$59  = ~ fired[29];
-  assign \$60  = capture & cmp_sync1[29];
-  assign \$61  = ~ fired[30];
-  assign \$62  = capture & cmp_sync1[30];
-  assign \$63  = ~ fired[31];
-  assign \$64  = capture & cmp_sync1[31];
-  assign \$65  = ~ fired[32];
-  assign \$66  = capture & cmp_sync1[32];
-  assign \$67  = ~ fired[33];
-  assign \$68  = capture & cmp_sync1[33];
-  assign \$69  = ~ fired[34];
-  assign \$70  = capture & cmp_sync1[34];
-  assign \$71  = ~ fired[35];
-  assign \$72  = capture & cmp_sync1[35];
-  assign \$73  = ~ fired[36];
-  assign \$74  = capture & cmp_sync1[36];
-  assign \$75  = ~ fired[37];
-  assign \$76  = capture & cmp_sync1[37];
-  assign \$77  = ~ fired[38];
-  assign \$78  = capture & cmp_sync1[38];
-  assign \$79  = ~ fired[39];
-  assign \$80  = capture & cmp_sync1[39];
-  assign \$81  = ~ fired[40];
-  assign \$82  = capture & cmp_sync1[40];
-  assign \$83  = ~ fired[41];
-  assign \$84  = capture & cmp_sync1[41];
-  assign \$85  = ~ fired[42];
-  assign \$86  = capture & cmp_sync1[42];
-  assign \$87  = ~ fired[43];
-  assign \$88  = capture & cmp_sync1[43];
-  assign \$89  = ~ fired[44];
-  assign \$90  = capture & cmp_sync1[44];
-  assign \$91  = ~ fired[45];
-  assign \$92  = capture & cmp_sync1[45];
-  assign \$93  = ~ fired[46];
-  assign \$94  = capture & cmp_sync1[46];
-  assign \$95  = ~ fired[47];
-  assign \$96  = capture & cmp_sync1[47];
-  assign \$97  = ~ fired[48];
-  assign \$98  = capture & cmp_sync1[48];
-  assign \$99  = ~ fired[49];
-  assign \$100  = capture & cmp_sync1[49];
-  assign \$101  = ~ fired[50];
-  assign \$102  = capture & cmp_sync1[50];
-  assign \$103  = ~ fired[51];
-  assign \$104  = capture & cmp_sync1[51];
-  assign \$105  = ~ fired[52];
-  assign \$106  = capture & cmp_sync1[52];
-  assign \$107  = ~ fired[53];
-  assign \$108  = capture & cmp_sync1[53];
-  assign \$109  = ~ fired[54];
-  assign \$110  = capture & cmp_sync1[54];
-  assign \$111  = ~ fired[55];
-  assign \$112  = capture & cmp_sync1[55];
-  assign \$113  = ~ fired[56];
-  assign \$114  = capture & cmp_sync1[56];
-  assign \$115  = ~ fired[57];
-  assign \$116  = capture & cmp_sync1[57];
-  assign \$117  = ~ fired[58];
-  assign \$118  = capture & cmp_sync1[58];
-  assign \$119  = ~ fired[59];
-  assign \$120  = capture & cmp_sync1[59];
-  assign \$121  = ~ fired[60];
-  assign \$122  = capture & cmp_sync1[60];
-  assign \$123  = ~ fired[61];
-  assign \$124  = capture & cmp_sync1[61];
-  assign \$125  = ~ fired[62];
-  assign \$126  = capture & cmp_sync1[62];
-  assign \$127  = ~ fired[63];
-  assign \$128  = capture & cmp_sync1[63];
-  assign all_fired = & fired;
-  always @(posedge clk)
-    cmp_sync0 <= \$129 ;
-  always @(posedge clk)
-    cmp_sync1 <= \$130 ;
-  always @(posedge clk)
-    fired <= \$131 ;
-  always @(posedge clk)
-    overflow <= \$132 ;
-  always @(posedge clk)
-    codes <= \$133 ;
+  assign \$3  = \$2  | window_end;
+  assign \$4  = \$1  & \$3 ;
+  assign \$5  = clear | \$4 ;
+  assign \$6  = ~ \$454 ;
+  assign \$7  = capture & cmp_sync1[1];
+  assign \$8  = \$7  | window_end;
+  assign \$9  = \$6  & \$8 ;
+  assign \$10  = clear | \$9 ;
+  assign \$11  = ~ \$456 ;
+  assign \$12  = capture & cmp_sync1[2];
+  assign \$13  = \$12  | window_end;
+  assign \$14  = \$11  & \$13 ;
+  assign \$15  = clear | \$14 ;
+  assign \$16  = ~ \$458 ;
+  assign \$17  = capture & cmp_sync1[3];
+  assign \$18  = \$17  | window_end;
+  assign \$19  = \$16  & \$18 ;
+  assign \$20  = clear | \$19 ;
+  assign \$21  = ~ \$460 ;
+  assign \$22  = capture & cmp_sync1[4];
+  assign \$23  = \$22  | window_end;
+  assign \$24  = \$21  & \$23 ;
+  assign \$25  = clear | \$24 ;
+  assign \$26  = ~ \$462 ;
+  assign \$27  = capture & cmp_sync1[5];
+  assign \$28  = \$27  | window_end;
+  assign \$29  = \$26  & \$28 ;
+  assign \$30  = clear | \$29 ;
+  assign \$31  = ~ \$464 ;
+  assign \$32  = capture & cmp_sync1[6];
+  assign \$33  = \$32  | window_end;
+  assign \$34  = \$31  & \$33 ;
+  assign \$35  = clear | \$34 ;
+  assign \$36  = ~ \$466 ;
+  assign \$37  = capture & cmp_sync1[7];
+  assign \$38  = \$37  | window_end;
+  assign \$39  = \$36  & \$38 ;
+  assign \$40  = clear | \$39 ;
+  assign \$41  = ~ \$468 ;
+  assign \$42  = capture & cmp_sync1[8];
+  assign \$43  = \$42  | window_end;
+  assign \$44  = \$41  & \$43 ;
+  assign \$45  = clear | \$44 ;
+  assign \$46  = ~ \$470 ;
+  assign \$47  = capture & cmp_sync1[9];
+  assign \$48  = \$47  | window_end;
+  assign \$49  = \$46  & \$48 ;
+  assign \$50  = clear | \$49 ;
+  assign \$51  = ~ \$472 ;
+  assign \$52  = capture & cmp_sync1[10];
+  assign \$53  = \$52  | window_end;
+  assign \$54  = \$51  & \$53 ;
+  assign \$55  = clear | \$54 ;
+  assign \$56  = ~ \$474 ;
+  assign \$57  = capture & cmp_sync1[11];
+  assign \$58  = \$57  | window_end;
+  assign \$59  = \$56  & \$58 ;
+  assign \$60  = clear | \$59 ;
+  assign \$61  = ~ \$476 ;
+  assign \$62  = capture & cmp_sync1[12];
+  assign \$63  = \$62  | window_end;
+  assign \$64  = \$61  & \$63 ;
+  assign \$65  = clear | \$64 ;
+  assign \$66  = ~ \$478 ;
+  assign \$67  = capture & cmp_sync1[13];
+  assign \$68  = \$67  | window_end;
+  assign \$69  = \$66  & \$68 ;
+  assign \$70  = clear | \$69 ;
+  assign \$71  = ~ \$480 ;
+  assign \$72  = capture & cmp_sync1[14];
+  assign \$73  = \$72  | window_end;
+  assign \$74  = \$71  & \$73 ;
+  assign \$75  = clear | \$74 ;
+  assign \$76  = ~ \$482 ;
+  assign \$77  = capture & cmp_sync1[15];
+  assign \$78  = \$77  | window_end;
+  assign \$79  = \$76  & \$78 ;
+  assign \$80  = clear | \$79 ;
+  assign \$81  = ~ \$484 ;
+  assign \$82  = capture & cmp_sync1[16];
+  assign \$83  = \$82  | window_end;
+  assign \$84  = \$81  & \$83 ;
+  assign \$85  = clear | \$84 ;
+  assign \$86  = ~ \$486 ;
+  assign \$87  = capture & cmp_sync1[17];
+  assign \$88  = \$87  | window_end;
+  assign \$89  = \$86  & \$88 ;
+  assign \$90  = clear | \$89 ;
+  assign \$91  = ~ \$488 ;
+  assign \$92  = capture & cmp_sync1[18];
+  assign \$93  = \$92  | window_end;
+  assign \$94  = \$91  & \$93 ;
+  assign \$95  = clear | \$94 ;
+  assign \$96  = ~ \$490 ;
+  assign \$97  = capture & cmp_sync1[19];
+  assign \$98  = \$97  | window_end;
+  assign \$99  = \$96  & \$98 ;
+  assign \$100  = clear | \$99 ;
+  assign \$101  = ~ \$492 ;
+  assign \$102  = capture & cmp_sync1[20];
+  assign \$103  = \$102  | window_end;
+  assign \$104  = \$101  & \$103 ;
+  assign \$105  = clear | \$104 ;
+  assign \$106  = ~ \$494 ;
+  assign \$107  = capture & cmp_sync1[21];
+  assign \$108  = \$107  | window_end;
+  assign \$109  = \$106  & \$108 ;
+  assign \$110  = clear | \$109 ;
+  assign \$111  = ~ \$496 ;
+  assign \$112  = capture & cmp_sync1[22];
+  assign \$113  = \$112  | window_end;
+  assign \$114  = \$111  & \$113 ;
+  assign \$115  = clear | \$114 ;
+  assign \$116  = ~ \$498 ;
+  assign \$117  = capture & cmp_sync1[23];
+  assign \$118  = \$117  | window_end;
+  assign \$119  = \$116  & \$118 ;
+  assign \$120  = clear | \$119 ;
+  assign \$121  = ~ \$500 ;
+  assign \$122  = capture & cmp_sync1[24];
+  assign \$123  = \$122  | window_end;
+  assign \$124  = \$121  & \$123 ;
+  assign \$125  = clear | \$124 ;
+  assign \$126  = ~ \$502 ;
+  assign \$127  = capture & cmp_sync1[25];
+  assign \$128  = \$127  | window_end;
+  assign \$129  = \$126  & \$128 ;
+  assign \$130  = clear | \$129 ;
+  assign \$131  = ~ \$504 ;
+  assign \$132  = capture & cmp_sync1[26];
+  assign \$133  = \$132  | window_end;
+  assign \$134  = \$131  & \$133 ;
+  assign \$135  = clear | \$134 ;
+  assign \$136  = ~ \$506 ;
+  assign \$137  = capture & cmp_sync1[27];
+  assign \$138  = \$137  | window_end;
+  assign \$139  = \$136  & \$138 ;
+  assign \$140  = clear | \$139 ;
+  assign \$141  = ~ \$508 ;
+  assign \$142  = capture & cmp_sync1[28];
+  assign \$143  = \$142  | window_end;
+  assign \$144  = \$141  & \$143 ;
+  assign \$145  = clear | \$144 ;
+  assign \$146  = ~ \$510 ;
+  assign \$147  = capture & cmp_sync1[29];
+  assign \$148  = \$147  | window_end;
+  assign \$149  = \$146  & \$148 ;
+  assign \$150  = clear | \$149 ;
+  assign \$151  = ~ \$512 ;
+  assign \$152  = capture & cmp_sync1[30];
+  assign \$153  = \$152  | window_end;
+  assign \$154  = \$151  & \$153 ;
+  assign \$155  = clear | \$154 ;
+  assign \$156  = ~ \$514 ;
+  assign \$157  = capture & cmp_sync1[31];
+  assign \$158  = \$157  | window_end;
+  assign \$159  = \$156  & \$158 ;
+  assign \$160  = clear | \$159 ;
+  assign \$161  = ~ \$516 ;
+  assign \$162  = capture & cmp_sync1[32];
+  assign \$163  = \$162  | window_end;
+  assign \$164  = \$161  & \$163 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$129  = cmp;
+    \$449  = cmp;
     if (rst) begin
-      \$129  = 64'h0000000000000000;
+      \$449  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$130  = cmp_sync0;
+    \$450  = cmp_sync0;
     if (rst) begin
-      \$130  = 64'h0000000000000000;
+      \$450  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$131  = fired;
+    \$451  = \$452 ;
     if (clear) begin
-      \$131 [0] = 1'h0;
-    end else if (\$1 ) begin
-      if (\$2 ) begin
-        \$131 [0] = 1'h1;
+      \$451  = 1'h0;
+    end else if (\$321 ) begin
+      if (\$322 ) begin
+        \$451  = 1'h1;
       end else if (window_end) begin
-        \$131 [0] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [1] = 1'h0;
-    end else if (\$3 ) begin
-      if (\$4 ) begin
-        \$131 [1] = 1'h1;
-      end else if (window_end) begin
-        \$131 [1] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [2] = 1'h0;
-    end else if (\$5 ) begin
-      if (\$6 ) begin
-        \$131 [2] = 1'h1;
-      end else if (window_end) begin
-        \$131 [2] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [3] = 1'h0;
-    end else if (\$7 ) begin
-      if (\$8 ) begin
-        \$131 [3] = 1'h1;
-      end else if (window_end) begin
-        \$131 [3] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [4] = 1'h0;
-    end else if (\$9 ) begin
-      if (\$10 ) begin
-        \$131 [4] = 1'h1;
-      end else if (window_end) begin
-        \$131 [4] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [5] = 1'h0;
-    end else if (\$11 ) begin
-      if (\$12 ) begin
-        \$131 [5] = 1'h1;
-      end else if (window_end) begin
-        \$131 [5] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [6] = 1'h0;
-    end else if (\$13 ) begin
-      if (\$14 ) begin
-        \$131 [6] = 1'h1;
-      end else if (window_end) begin
-        \$131 [6] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [7] = 1'h0;
-    end else if (\$15 ) begin
-      if (\$16 ) begin
-        \$131 [7] = 1'h1;
-      end else if (window_end) begin
-        \$131 [7] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [8] = 1'h0;
-    end else if (\$17 ) begin
-      if (\$18 ) begin
-        \$131 [8] = 1'h1;
-      end else if (window_end) begin
-        \$131 [8] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [9] = 1'h0;
-    end else if (\$19 ) begin
-      if (\$20 ) begin
-        \$131 [9] = 1'h1;
-      end else if (window_end) begin
-        \$131 [9] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [10] = 1'h0;
-    end else if (\$21 ) begin
-      if (\$22 ) begin
-        \$131 [10] = 1'h1;
-      end else if (window_end) begin
-        \$131 [10] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [11] = 1'h0;
-    end else if (\$23 ) begin
-      if (\$24 ) begin
-        \$131 [11] = 1'h1;
-      end else if (window_end) begin
-        \$131 [11] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [12] = 1'h0;
-    end else if (\$25 ) begin
-      if (\$26 ) begin
-        \$131 [12] = 1'h1;
-      end else if (window_end) begin
-        \$131 [12] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [13] = 1'h0;
-    end else if (\$27 ) begin
-      if (\$28 ) begin
-        \$131 [13] = 1'h1;
-      end else if (window_end) begin
-        \$131 [13] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [14] = 1'h0;
-    end else if (\$29 ) begin
-      if (\$30 ) begin
-        \$131 [14] = 1'h1;
-      end else if (window_end) begin
-        \$131 [14] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [15] = 1'h0;
-    end else if (\$31 ) begin
-      if (\$32 ) begin
-        \$131 [15] = 1'h1;
-      end else if (window_end) begin
-        \$131 [15] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [16] = 1'h0;
-    end else if (\$33 ) begin
-      if (\$34 ) begin
-        \$131 [16] = 1'h1;
-      end else if (window_end) begin
-        \$131 [16] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [17] = 1'h0;
-    end else if (\$35 ) begin
-      if (\$36 ) begin
-        \$131 [17] = 1'h1;
-      end else if (window_end) begin
-        \$131 [17] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [18] = 1'h0;
-    end else if (\$37 ) begin
-      if (\$38 ) begin
-        \$131 [18] = 1'h1;
-      end else if (window_end) begin
-        \$131 [18] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [19] = 1'h0;
-    end else if (\$39 ) begin
-      if (\$40 ) begin
-        \$131 [19] = 1'h1;
-      end else if (window_end) begin
-        \$131 [19] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [20] = 1'h0;
-    end else if (\$41 ) begin
-      if (\$42 ) begin
-        \$131 [20] = 1'h1;
-      end else if (window_end) begin
-        \$131 [20] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [21] = 1'h0;
-    end else if (\$43 ) begin
-      if (\$44 ) begin
-        \$131 [21] = 1'h1;
-      end else if (window_end) begin
-        \$131 [21] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [22] = 1'h0;
-    end else if (\$45 ) begin
-      if (\$46 ) begin
-        \$131 [22] = 1'h1;
-      end else if (window_end) begin
-        \$131 [22] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [23] = 1'h0;
-    end else if (\$47 ) begin
-      if (\$48 ) begin
-        \$131 [23] = 1'h1;
-      end else if (window_end) begin
-        \$131 [23] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [24] = 1'h0;
-    end else if (\$49 ) begin
-      if (\$50 ) begin
-        \$131 [24] = 1'h1;
-      end else if (window_end) begin
-        \$131 [24] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [25] = 1'h0;
-    end else if (\$51 ) begin
-      if (\$52 ) begin
-        \$131 [25] = 1'h1;
-      end else if (window_end) begin
-        \$131 [25] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [26] = 1'h0;
-    end else if (\$53 ) begin
-      if (\$54 ) begin
-        \$131 [26] = 1'h1;
-      end else if (window_end) begin
-        \$131 [26] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [27] = 1'h0;
-    end else if (\$55 ) begin
-      if (\$56 ) begin
-        \$131 [27] = 1'h1;
-      end else if (window_end) begin
-        \$131 [27] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [28] = 1'h0;
-    end else if (\$57 ) begin
-      if (\$58 ) begin
-        \$131 [28] = 1'h1;
-      end else if (window_end) begin
-        \$131 [28] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [29] = 1'h0;
-    end else if (\$59 ) begin
-      if (\$60 ) begin
-        \$131 [29] = 1'h1;
-      end else if (window_end) begin
-        \$131 [29] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [30] = 1'h0;
-    end else if (\$61 ) begin
-      if (\$62 ) begin
-        \$131 [30] = 1'h1;
-      end else if (window_end) begin
-        \$131 [30] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [31] = 1'h0;
-    end else if (\$63 ) begin
-      if (\$64 ) begin
-        \$131 [31] = 1'h1;
-      end else if (window_end) begin
-        \$131 [31] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [32] = 1'h0;
-    end else if (\$65 ) begin
-      if (\$66 ) begin
-        \$131 [32] = 1'h1;
-      end else if (window_end) begin
-        \$131 [32] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [33] = 1'h0;
-    end else if (\$67 ) begin
-      if (\$68 ) begin
-        \$131 [33] = 1'h1;
-      end else if (window_end) begin
-        \$131 [33] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [34] = 1'h0;
-    end else if (\$69 ) begin
-      if (\$70 ) begin
-        \$131 [34] = 1'h1;
-      end else if (window_end) begin
-        \$131 [34] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [35] = 1'h0;
-    end else if (\$71 ) begin
-      if (\$72 ) begin
-        \$131 [35] = 1'h1;
-      end else if (window_end) begin
-        \$131 [35] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [36] = 1'h0;
-    end else if (\$73 ) begin
-      if (\$74 ) begin
-        \$131 [36] = 1'h1;
-      end else if (window_end) begin
-        \$131 [36] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [37] = 1'h0;
-    end else if (\$75 ) begin
-      if (\$76 ) begin
-        \$131 [37] = 1'h1;
-      end else if (window_end) begin
-        \$131 [37] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [38] = 1'h0;
-    end else if (\$77 ) begin
-      if (\$78 ) begin
-        \$131 [38] = 1'h1;
-      end else if (window_end) begin
-        \$131 [38] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [39] = 1'h0;
-    end else if (\$79 ) begin
-      if (\$80 ) begin
-        \$131 [39] = 1'h1;
-      end else if (window_end) begin
-        \$131 [39] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [40] = 1'h0;
-    end else if (\$81 ) begin
-      if (\$82 ) begin
-        \$131 [40] = 1'h1;
-      end else if (window_end) begin
-        \$131 [40] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [41] = 1'h0;
-    end else if (\$83 ) begin
-      if (\$84 ) begin
-        \$131 [41] = 1'h1;
-      end else if (window_end) begin
-        \$131 [41] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [42] = 1'h0;
-    end else if (\$85 ) begin
-      if (\$86 ) begin
-        \$131 [42] = 1'h1;
-      end else if (window_end) begin
-        \$131 [42] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [43] = 1'h0;
-    end else if (\$87 ) begin
-      if (\$88 ) begin
-        \$131 [43] = 1'h1;
-      end else if (window_end) begin
-        \$131 [43] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [44] = 1'h0;
-    end else if (\$89 ) begin
-      if (\$90 ) begin
-        \$131 [44] = 1'h1;
-      end else if (window_end) begin
-        \$131 [44] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [45] = 1'h0;
-    end else if (\$91 ) begin
-      if (\$92 ) begin
-        \$131 [45] = 1'h1;
-      end else if (window_end) begin
-        \$131 [45] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [46] = 1'h0;
-    end else if (\$93 ) begin
-      if (\$94 ) begin
-        \$131 [46] = 1'h1;
-      end else if (window_end) begin
-        \$131 [46] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [47] = 1'h0;
-    end else if (\$95 ) begin
-      if (\$96 ) begin
-        \$131 [47] = 1'h1;
-      end else if (window_end) begin
-        \$131 [47] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [48] = 1'h0;
-    end else if (\$97 ) begin
-      if (\$98 ) begin
-        \$131 [48] = 1'h1;
-      end else if (window_end) begin
-        \$131 [48] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [49] = 1'h0;
-    end else if (\$99 ) begin
-      if (\$100 ) begin
-        \$131 [49] = 1'h1;
-      end else if (window_end) begin
-        \$131 [49] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [50] = 1'h0;
-    end else if (\$101 ) begin
-      if (\$102 ) begin
-        \$131 [50] = 1'h1;
-      end else if (window_end) begin
-        \$131 [50] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [51] = 1'h0;
-    end else if (\$103 ) begin
-      if (\$104 ) begin
-        \$131 [51] = 1'h1;
-      end else if (window_end) begin
-        \$131 [51] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [52] = 1'h0;
-    end else if (\$105 ) begin
-      if (\$106 ) begin
-        \$131 [52] = 1'h1;
-      end else if (window_end) begin
-        \$131 [52] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [53] = 1'h0;
-    end else if (\$107 ) begin
-      if (\$108 ) begin
-        \$131 [53] = 1'h1;
-      end else if (window_end) begin
-        \$131 [53] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [54] = 1'h0;
-    end else if (\$109 ) begin
-      if (\$110 ) begin
-        \$131 [54] = 1'h1;
-      end else if (window_end) begin
-        \$131 [54] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [55] = 1'h0;
-    end else if (\$111 ) begin
-      if (\$112 ) begin
-        \$131 [55] = 1'h1;
-      end else if (window_end) begin
-        \$131 [55] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [56] = 1'h0;
-    end else if (\$113 ) begin
-      if (\$114 ) begin
-        \$131 [56] = 1'h1;
-      end else if (window_end) begin
-        \$131 [56] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [57] = 1'h0;
-    end else if (\$115 ) begin
-      if (\$116 ) begin
-        \$131 [57] = 1'h1;
-      end else if (window_end) begin
-        \$131 [57] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [58] = 1'h0;
-    end else if (\$117 ) begin
-      if (\$118 ) begin
-        \$131 [58] = 1'h1;
-      end else if (window_end) begin
-        \$131 [58] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [59] = 1'h0;
-    end else if (\$119 ) begin
-      if (\$120 ) begin
-        \$131 [59] = 1'h1;
-      end else if (window_end) begin
-        \$131 [59] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [60] = 1'h0;
-    end else if (\$121 ) begin
-      if (\$122 ) begin
-        \$131 [60] = 1'h1;
-      end else if (window_end) begin
-        \$131 [60] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [61] = 1'h0;
-    end else if (\$123 ) begin
-      if (\$124 ) begin
-        \$131 [61] = 1'h1;
-      end else if (window_end) begin
-        \$131 [61] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [62] = 1'h0;
-    end else if (\$125 ) begin
-      if (\$126 ) begin
-        \$131 [62] = 1'h1;
-      end else if (window_end) begin
-        \$131 [62] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$131 [63] = 1'h0;
-    end else if (\$127 ) begin
-      if (\$128 ) begin
-        \$131 [63] = 1'h1;
-      end else if (window_end) begin
-        \$131 [63] = 1'h1;
+        \$451  = 1'h1;
       end
     end
     if (rst) begin
-      \$131  = 64'h0000000000000000;
+      \$451  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$132  = overflow;
+    \$453  = \$454 ;
     if (clear) begin
-      \$132 [0] = 1'h0;
-    end else if (\$1 ) begin
-      if (\$2 ) begin
+      \$453  = 1'h0;
+    end else if (\$323 ) begin
+      if (\$324 ) begin
+        \$453  = 1'h1;
       end else if (window_end) begin
-        \$132 [0] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [1] = 1'h0;
-    end else if (\$3 ) begin
-      if (\$4 ) begin
-      end else if (window_end) begin
-        \$132 [1] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [2] = 1'h0;
-    end else if (\$5 ) begin
-      if (\$6 ) begin
-      end else if (window_end) begin
-        \$132 [2] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [3] = 1'h0;
-    end else if (\$7 ) begin
-      if (\$8 ) begin
-      end else if (window_end) begin
-        \$132 [3] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [4] = 1'h0;
-    end else if (\$9 ) begin
-      if (\$10 ) begin
-      end else if (window_end) begin
-        \$132 [4] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [5] = 1'h0;
-    end else if (\$11 ) begin
-      if (\$12 ) begin
-      end else if (window_end) begin
-        \$132 [5] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [6] = 1'h0;
-    end else if (\$13 ) begin
-      if (\$14 ) begin
-      end else if (window_end) begin
-        \$132 [6] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [7] = 1'h0;
-    end else if (\$15 ) begin
-      if (\$16 ) begin
-      end else if (window_end) begin
-        \$132 [7] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [8] = 1'h0;
-    end else if (\$17 ) begin
-      if (\$18 ) begin
-      end else if (window_end) begin
-        \$132 [8] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [9] = 1'h0;
-    end else if (\$19 ) begin
-      if (\$20 ) begin
-      end else if (window_end) begin
-        \$132 [9] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [10] = 1'h0;
-    end else if (\$21 ) begin
-      if (\$22 ) begin
-      end else if (window_end) begin
-        \$132 [10] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [11] = 1'h0;
-    end else if (\$23 ) begin
-      if (\$24 ) begin
-      end else if (window_end) begin
-        \$132 [11] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [12] = 1'h0;
-    end else if (\$25 ) begin
-      if (\$26 ) begin
-      end else if (window_end) begin
-        \$132 [12] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [13] = 1'h0;
-    end else if (\$27 ) begin
-      if (\$28 ) begin
-      end else if (window_end) begin
-        \$132 [13] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [14] = 1'h0;
-    end else if (\$29 ) begin
-      if (\$30 ) begin
-      end else if (window_end) begin
-        \$132 [14] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [15] = 1'h0;
-    end else if (\$31 ) begin
-      if (\$32 ) begin
-      end else if (window_end) begin
-        \$132 [15] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [16] = 1'h0;
-    end else if (\$33 ) begin
-      if (\$34 ) begin
-      end else if (window_end) begin
-        \$132 [16] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [17] = 1'h0;
-    end else if (\$35 ) begin
-      if (\$36 ) begin
-      end else if (window_end) begin
-        \$132 [17] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [18] = 1'h0;
-    end else if (\$37 ) begin
-      if (\$38 ) begin
-      end else if (window_end) begin
-        \$132 [18] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [19] = 1'h0;
-    end else if (\$39 ) begin
-      if (\$40 ) begin
-      end else if (window_end) begin
-        \$132 [19] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [20] = 1'h0;
-    end else if (\$41 ) begin
-      if (\$42 ) begin
-      end else if (window_end) begin
-        \$132 [20] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [21] = 1'h0;
-    end else if (\$43 ) begin
-      if (\$44 ) begin
-      end else if (window_end) begin
-        \$132 [21] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [22] = 1'h0;
-    end else if (\$45 ) begin
-      if (\$46 ) begin
-      end else if (window_end) begin
-        \$132 [22] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [23] = 1'h0;
-    end else if (\$47 ) begin
-      if (\$48 ) begin
-      end else if (window_end) begin
-        \$132 [23] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [24] = 1'h0;
-    end else if (\$49 ) begin
-      if (\$50 ) begin
-      end else if (window_end) begin
-        \$132 [24] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [25] = 1'h0;
-    end else if (\$51 ) begin
-      if (\$52 ) begin
-      end else if (window_end) begin
-        \$132 [25] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [26] = 1'h0;
-    end else if (\$53 ) begin
-      if (\$54 ) begin
-      end else if (window_end) begin
-        \$132 [26] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [27] = 1'h0;
-    end else if (\$55 ) begin
-      if (\$56 ) begin
-      end else if (window_end) begin
-        \$132 [27] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [28] = 1'h0;
-    end else if (\$57 ) begin
-      if (\$58 ) begin
-      end else if (window_end) begin
-        \$132 [28] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [29] = 1'h0;
-    end else if (\$59 ) begin
-      if (\$60 ) begin
-      end else if (window_end) begin
-        \$132 [29] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [30] = 1'h0;
-    end else if (\$61 ) begin
-      if (\$62 ) begin
-      end else if (window_end) begin
-        \$132 [30] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [31] = 1'h0;
-    end else if (\$63 ) begin
-      if (\$64 ) begin
-      end else if (window_end) begin
-        \$132 [31] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [32] = 1'h0;
-    end else if (\$65 ) begin
-      if (\$66 ) begin
-      end else if (window_end) begin
-        \$132 [32] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [33] = 1'h0;
-    end else if (\$67 ) begin
-      if (\$68 ) begin
-      end else if (window_end) begin
-        \$132 [33] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [34] = 1'h0;
-    end else if (\$69 ) begin
-      if (\$70 ) begin
-      end else if (window_end) begin
-        \$132 [34] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [35] = 1'h0;
-    end else if (\$71 ) begin
-      if (\$72 ) begin
-      end else if (window_end) begin
-        \$132 [35] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [36] = 1'h0;
-    end else if (\$73 ) begin
-      if (\$74 ) begin
-      end else if (window_end) begin
-        \$132 [36] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [37] = 1'h0;
-    end else if (\$75 ) begin
-      if (\$76 ) begin
-      end else if (window_end) begin
-        \$132 [37] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [38] = 1'h0;
-    end else if (\$77 ) begin
-      if (\$78 ) begin
-      end else if (window_end) begin
-        \$132 [38] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [39] = 1'h0;
-    end else if (\$79 ) begin
-      if (\$80 ) begin
-      end else if (window_end) begin
-        \$132 [39] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [40] = 1'h0;
-    end else if (\$81 ) begin
-      if (\$82 ) begin
-      end else if (window_end) begin
-        \$132 [40] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [41] = 1'h0;
-    end else if (\$83 ) begin
-      if (\$84 ) begin
-      end else if (window_end) begin
-        \$132 [41] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [42] = 1'h0;
-    end else if (\$85 ) begin
-      if (\$86 ) begin
-      end else if (window_end) begin
-        \$132 [42] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [43] = 1'h0;
-    end else if (\$87 ) begin
-      if (\$88 ) begin
-      end else if (window_end) begin
-        \$132 [43] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [44] = 1'h0;
-    end else if (\$89 ) begin
-      if (\$90 ) begin
-      end else if (window_end) begin
-        \$132 [44] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [45] = 1'h0;
-    end else if (\$91 ) begin
-      if (\$92 ) begin
-      end else if (window_end) begin
-        \$132 [45] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [46] = 1'h0;
-    end else if (\$93 ) begin
-      if (\$94 ) begin
-      end else if (window_end) begin
-        \$132 [46] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [47] = 1'h0;
-    end else if (\$95 ) begin
-      if (\$96 ) begin
-      end else if (window_end) begin
-        \$132 [47] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [48] = 1'h0;
-    end else if (\$97 ) begin
-      if (\$98 ) begin
-      end else if (window_end) begin
-        \$132 [48] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [49] = 1'h0;
-    end else if (\$99 ) begin
-      if (\$100 ) begin
-      end else if (window_end) begin
-        \$132 [49] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [50] = 1'h0;
-    end else if (\$101 ) begin
-      if (\$102 ) begin
-      end else if (window_end) begin
-        \$132 [50] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [51] = 1'h0;
-    end else if (\$103 ) begin
-      if (\$104 ) begin
-      end else if (window_end) begin
-        \$132 [51] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [52] = 1'h0;
-    end else if (\$105 ) begin
-      if (\$106 ) begin
-      end else if (window_end) begin
-        \$132 [52] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [53] = 1'h0;
-    end else if (\$107 ) begin
-      if (\$108 ) begin
-      end else if (window_end) begin
-        \$132 [53] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [54] = 1'h0;
-    end else if (\$109 ) begin
-      if (\$110 ) begin
-      end else if (window_end) begin
-        \$132 [54] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [55] = 1'h0;
-    end else if (\$111 ) begin
-      if (\$112 ) begin
-      end else if (window_end) begin
-        \$132 [55] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [56] = 1'h0;
-    end else if (\$113 ) begin
-      if (\$114 ) begin
-      end else if (window_end) begin
-        \$132 [56] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [57] = 1'h0;
-    end else if (\$115 ) begin
-      if (\$116 ) begin
-      end else if (window_end) begin
-        \$132 [57] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [58] = 1'h0;
-    end else if (\$117 ) begin
-      if (\$118 ) begin
-      end else if (window_end) begin
-        \$132 [58] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [59] = 1'h0;
-    end else if (\$119 ) begin
-      if (\$120 ) begin
-      end else if (window_end) begin
-        \$132 [59] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [60] = 1'h0;
-    end else if (\$121 ) begin
-      if (\$122 ) begin
-      end else if (window_end) begin
-        \$132 [60] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [61] = 1'h0;
-    end else if (\$123 ) begin
-      if (\$124 ) begin
-      end else if (window_end) begin
-        \$132 [61] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [62] = 1'h0;
-    end else if (\$125 ) begin
-      if (\$126 ) begin
-      end else if (window_end) begin
-        \$132 [62] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$132 [63] = 1'h0;
-    end else if (\$127 ) begin
-      if (\$128 ) begin
-      end else if (window_end) begin
-        \$132 [63] = 1'h1;
+        \$453  = 1'h1;
       end
     end
     if (rst) begin
-      \$132  = 64'h0000000000000000;
+      \$453  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$133  = codes;
+    \$455  = \$456 ;
     if (clear) begin
-      \$133 [6:0] = 7'h00;
-    end else if (\$1 ) begin
-      if (\$2 ) begin
-        \$133 [6:0] = code_now;
+      \$455  = 1'h0;
+    end else if (\$325 ) begin
+      if (\$326 ) begin
+        \$455  = 1'h1;
       end else if (window_end) begin
-        \$133 [6:0] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [13:7] = 7'h00;
-    end else if (\$3 ) begin
-      if (\$4 ) begin
-        \$133 [13:7] = code_now;
-      end else if (window_end) begin
-        \$133 [13:7] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [20:14] = 7'h00;
-    end else if (\$5 ) begin
-      if (\$6 ) begin
-        \$133 [20:14] = code_now;
-      end else if (window_end) begin
-        \$133 [20:14] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [27:21] = 7'h00;
-    end else if (\$7 ) begin
-      if (\$8 ) begin
-        \$133 [27:21] = code_now;
-      end else if (window_end) begin
-        \$133 [27:21] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [34:28] = 7'h00;
-    end else if (\$9 ) begin
-      if (\$10 ) begin
-        \$133 [34:28] = code_now;
-      end else if (window_end) begin
-        \$133 [34:28] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [41:35] = 7'h00;
-    end else if (\$11 ) begin
-      if (\$12 ) begin
-        \$133 [41:35] = code_now;
-      end else if (window_end) begin
-        \$133 [41:35] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [48:42] = 7'h00;
-    end else if (\$13 ) begin
-      if (\$14 ) begin
-        \$133 [48:42] = code_now;
-      end else if (window_end) begin
-        \$133 [48:42] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [55:49] = 7'h00;
-    end else if (\$15 ) begin
-      if (\$16 ) begin
-        \$133 [55:49] = code_now;
-      end else if (window_end) begin
-        \$133 [55:49] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [62:56] = 7'h00;
-    end else if (\$17 ) begin
-      if (\$18 ) begin
-        \$133 [62:56] = code_now;
-      end else if (window_end) begin
-        \$133 [62:56] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [69:63] = 7'h00;
-    end else if (\$19 ) begin
-      if (\$20 ) begin
-        \$133 [69:63] = code_now;
-      end else if (window_end) begin
-        \$133 [69:63] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [76:70] = 7'h00;
-    end else if (\$21 ) begin
-      if (\$22 ) begin
-        \$133 [76:70] = code_now;
-      end else if (window_end) begin
-        \$133 [76:70] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [83:77] = 7'h00;
-    end else if (\$23 ) begin
-      if (\$24 ) begin
-        \$133 [83:77] = code_now;
-      end else if (window_end) begin
-        \$133 [83:77] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [90:84] = 7'h00;
-    end else if (\$25 ) begin
-      if (\$26 ) begin
-        \$133 [90:84] = code_now;
-      end else if (window_end) begin
-        \$133 [90:84] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [97:91] = 7'h00;
-    end else if (\$27 ) begin
-      if (\$28 ) begin
-        \$133 [97:91] = code_now;
-      end else if (window_end) begin
-        \$133 [97:91] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [104:98] = 7'h00;
-    end else if (\$29 ) begin
-      if (\$30 ) begin
-        \$133 [104:98] = code_now;
-      end else if (window_end) begin
-        \$133 [104:98] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [111:105] = 7'h00;
-    end else if (\$31 ) begin
-      if (\$32 ) begin
-        \$133 [111:105] = code_now;
-      end else if (window_end) begin
-        \$133 [111:105] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [118:112] = 7'h00;
-    end else if (\$33 ) begin
-      if (\$34 ) begin
-        \$133 [118:112] = code_now;
-      end else if (window_end) begin
-        \$133 [118:112] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [125:119] = 7'h00;
-    end else if (\$35 ) begin
-      if (\$36 ) begin
-        \$133 [125:119] = code_now;
-      end else if (window_end) begin
-        \$133 [125:119] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [132:126] = 7'h00;
-    end else if (\$37 ) begin
-      if (\$38 ) begin
-        \$133 [132:126] = code_now;
-      end else if (window_end) begin
-        \$133 [132:126] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [139:133] = 7'h00;
-    end else if (\$39 ) begin
-      if (\$40 ) begin
-        \$133 [139:133] = code_now;
-      end else if (window_end) begin
-        \$133 [139:133] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [146:140] = 7'h00;
-    end else if (\$41 ) begin
-      if (\$42 ) begin
-        \$133 [146:140] = code_now;
-      end else if (window_end) begin
-        \$133 [146:140] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [153:147] = 7'h00;
-    end else if (\$43 ) begin
-      if (\$44 ) begin
-        \$133 [153:147] = code_now;
-      end else if (window_end) begin
-        \$133 [153:147] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [160:154] = 7'h00;
-    end else if (\$45 ) begin
-      if (\$46 ) begin
-        \$133 [160:154] = code_now;
-      end else if (window_end) begin
-        \$133 [160:154] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [167:161] = 7'h00;
-    end else if (\$47 ) begin
-      if (\$48 ) begin
-        \$133 [167:161] = code_now;
-      end else if (window_end) begin
-        \$133 [167:161] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [174:168] = 7'h00;
-    end else if (\$49 ) begin
-      if (\$50 ) begin
-        \$133 [174:168] = code_now;
-      end else if (window_end) begin
-        \$133 [174:168] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [181:175] = 7'h00;
-    end else if (\$51 ) begin
-      if (\$52 ) begin
-        \$133 [181:175] = code_now;
-      end else if (window_end) begin
-        \$133 [181:175] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [188:182] = 7'h00;
-    end else if (\$53 ) begin
-      if (\$54 ) begin
-        \$133 [188:182] = code_now;
-      end else if (window_end) begin
-        \$133 [188:182] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [195:189] = 7'h00;
-    end else if (\$55 ) begin
-      if (\$56 ) begin
-        \$133 [195:189] = code_now;
-      end else if (window_end) begin
-        \$133 [195:189] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [202:196] = 7'h00;
-    end else if (\$57 ) begin
-      if (\$58 ) begin
-        \$133 [202:196] = code_now;
-      end else if (window_end) begin
-        \$133 [202:196] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [209:203] = 7'h00;
-    end else if (\$59 ) begin
-      if (\$60 ) begin
-        \$133 [209:203] = code_now;
-      end else if (window_end) begin
-        \$133 [209:203] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [216:210] = 7'h00;
-    end else if (\$61 ) begin
-      if (\$62 ) begin
-        \$133 [216:210] = code_now;
-      end else if (window_end) begin
-        \$133 [216:210] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [223:217] = 7'h00;
-    end else if (\$63 ) begin
-      if (\$64 ) begin
-        \$133 [223:217] = code_now;
-      end else if (window_end) begin
-        \$133 [223:217] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [230:224] = 7'h00;
-    end else if (\$65 ) begin
-      if (\$66 ) begin
-        \$133 [230:224] = code_now;
-      end else if (window_end) begin
-        \$133 [230:224] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [237:231] = 7'h00;
-    end else if (\$67 ) begin
-      if (\$68 ) begin
-        \$133 [237:231] = code_now;
-      end else if (window_end) begin
-        \$133 [237:231] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [244:238] = 7'h00;
-    end else if (\$69 ) begin
-      if (\$70 ) begin
-        \$133 [244:238] = code_now;
-      end else if (window_end) begin
-        \$133 [244:238] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [251:245] = 7'h00;
-    end else if (\$71 ) begin
-      if (\$72 ) begin
-        \$133 [251:245] = code_now;
-      end else if (window_end) begin
-        \$133 [251:245] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [258:252] = 7'h00;
-    end else if (\$73 ) begin
-      if (\$74 ) begin
-        \$133 [258:252] = code_now;
-      end else if (window_end) begin
-        \$133 [258:252] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [265:259] = 7'h00;
-    end else if (\$75 ) begin
-      if (\$76 ) begin
-        \$133 [265:259] = code_now;
-      end else if (window_end) begin
-        \$133 [265:259] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [272:266] = 7'h00;
-    end else if (\$77 ) begin
-      if (\$78 ) begin
-        \$133 [272:266] = code_now;
-      end else if (window_end) begin
-        \$133 [272:266] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [279:273] = 7'h00;
-    end else if (\$79 ) begin
-      if (\$80 ) begin
-        \$133 [279:273] = code_now;
-      end else if (window_end) begin
-        \$133 [279:273] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [286:280] = 7'h00;
-    end else if (\$81 ) begin
-      if (\$82 ) begin
-        \$133 [286:280] = code_now;
-      end else if (window_end) begin
-        \$133 [286:280] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [293:287] = 7'h00;
-    end else if (\$83 ) begin
-      if (\$84 ) begin
-        \$133 [293:287] = code_now;
-      end else if (window_end) begin
-        \$133 [293:287] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [300:294] = 7'h00;
-    end else if (\$85 ) begin
-      if (\$86 ) begin
-        \$133 [300:294] = code_now;
-      end else if (window_end) begin
-        \$133 [300:294] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [307:301] = 7'h00;
-    end else if (\$87 ) begin
-      if (\$88 ) begin
-        \$133 [307:301] = code_now;
-      end else if (window_end) begin
-        \$133 [307:301] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [314:308] = 7'h00;
-    end else if (\$89 ) begin
-      if (\$90 ) begin
-        \$133 [314:308] = code_now;
-      end else if (window_end) begin
-        \$133 [314:308] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [321:315] = 7'h00;
-    end else if (\$91 ) begin
-      if (\$92 ) begin
-        \$133 [321:315] = code_now;
-      end else if (window_end) begin
-        \$133 [321:315] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [328:322] = 7'h00;
-    end else if (\$93 ) begin
-      if (\$94 ) begin
-        \$133 [328:322] = code_now;
-      end else if (window_end) begin
-        \$133 [328:322] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [335:329] = 7'h00;
-    end else if (\$95 ) begin
-      if (\$96 ) begin
-        \$133 [335:329] = code_now;
-      end else if (window_end) begin
-        \$133 [335:329] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [342:336] = 7'h00;
-    end else if (\$97 ) begin
-      if (\$98 ) begin
-        \$133 [342:336] = code_now;
-      end else if (window_end) begin
-        \$133 [342:336] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [349:343] = 7'h00;
-    end else if (\$99 ) begin
-      if (\$100 ) begin
-        \$133 [349:343] = code_now;
-      end else if (window_end) begin
-        \$133 [349:343] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [356:350] = 7'h00;
-    end else if (\$101 ) begin
-      if (\$102 ) begin
-        \$133 [356:350] = code_now;
-      end else if (window_end) begin
-        \$133 [356:350] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [363:357] = 7'h00;
-    end else if (\$103 ) begin
-      if (\$104 ) begin
-        \$133 [363:357] = code_now;
-      end else if (window_end) begin
-        \$133 [363:357] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [370:364] = 7'h00;
-    end else if (\$105 ) begin
-      if (\$106 ) begin
-        \$133 [370:364] = code_now;
-      end else if (window_end) begin
-        \$133 [370:364] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [377:371] = 7'h00;
-    end else if (\$107 ) begin
-      if (\$108 ) begin
-        \$133 [377:371] = code_now;
-      end else if (window_end) begin
-        \$133 [377:371] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [384:378] = 7'h00;
-    end else if (\$109 ) begin
-      if (\$110 ) begin
-        \$133 [384:378] = code_now;
-      end else if (window_end) begin
-        \$133 [384:378] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [391:385] = 7'h00;
-    end else if (\$111 ) begin
-      if (\$112 ) begin
-        \$133 [391:385] = code_now;
-      end else if (window_end) begin
-        \$133 [391:385] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [398:392] = 7'h00;
-    end else if (\$113 ) begin
-      if (\$114 ) begin
-        \$133 [398:392] = code_now;
-      end else if (window_end) begin
-        \$133 [398:392] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [405:399] = 7'h00;
-    end else if (\$115 ) begin
-      if (\$116 ) begin
-        \$133 [405:399] = code_now;
-      end else if (window_end) begin
-        \$133 [405:399] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [412:406] = 7'h00;
-    end else if (\$117 ) begin
-      if (\$118 ) begin
-        \$133 [412:406] = code_now;
-      end else if (window_end) begin
-        \$133 [412:406] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [419:413] = 7'h00;
-    end else if (\$119 ) begin
-      if (\$120 ) begin
-        \$133 [419:413] = code_now;
-      end else if (window_end) begin
-        \$133 [419:413] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [426:420] = 7'h00;
-    end else if (\$121 ) begin
-      if (\$122 ) begin
-        \$133 [426:420] = code_now;
-      end else if (window_end) begin
-        \$133 [426:420] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [433:427] = 7'h00;
-    end else if (\$123 ) begin
-      if (\$124 ) begin
-        \$133 [433:427] = code_now;
-      end else if (window_end) begin
-        \$133 [433:427] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [440:434] = 7'h00;
-    end else if (\$125 ) begin
-      if (\$126 ) begin
-        \$133 [440:434] = code_now;
-      end else if (window_end) begin
-        \$133 [440:434] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$133 [447:441] = 7'h00;
-    end else if (\$127 ) begin
-      if (\$128 ) begin
-        \$133 [447:441] = code_now;
-      end else if (window_end) begin
-        \$133 [447:441] = 7'h7f;
+        \$455  = 1'h1;
       end
     end
     if (rst) begin
-      \$133  = 448'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$455  = 1'h0;
     end
   end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$457  = \$458 ;
+    if (clear) begin
+      \$457  = 1'h0;
+    end else if (\$327 ) begin
+      if (\$328 ) begin
+        \$457  = 1'h1;
+      end else if (window_end) begin
+        \$457  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$457  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$459  = \$460 ;
+    if (clear) begin
+      \$459  = 1'h0;
+    end else if (\$329 ) begin
+      if (\$330 ) begin
+        \$459  = 1'h1;
+      end else if (window_end) begin
+        \$459  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$459  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$461  = \$462 ;
+    if (clear) begin
+      \$461  = 1'h0;
+    end else if (\$331 ) begin
+      if (\$332 ) begin
+        \$461  = 1'h1;
+      end else if (window_end) begin
+        \$461  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$461  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$463  = \$464 ;
+    if (clear) begin
+      \$463  = 1'h0;
+    end else if (\$333 ) begin
+      if (\$334 ) begin
+        \$463  = 1'h1;
+      end else if (window_end) begin
+        \$463  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$463  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$465  = \$466 ;
+    if (clear) begin
+      \$465  = 1'h0;
+    end else if (\$335 ) begin
+      if (\$336 ) begin
+        \$465  = 1'h1;
+      end else if (window_end) begin
+        \$465  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$465  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$467  = \$468 ;
+    if (clear) begin
+      \$467  = 1'h0;
+    end else if (\$337 ) begin
+      if (\$338 ) begin
+        \$467  = 1'h1;
+      end else if (window_end) begin
+        \$467  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$467  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$469  = \$470 ;
+    if (clear) begin
+      \$469  = 1'h0;
+    end else if (\$339 ) begin
+      if (\$340 ) begin
+        \$469  = 1'h1;
+      end else if (window_end) begin
+        \$469  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$469  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$471  = \$472 ;
+    if (clear) begin
+      \$471  = 1'h0;
+    end else if (\$341 ) begin
+      if (\$342 ) begin
+        \$471  = 1'h1;
+      end else if (window_end) begin
+        \$471  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$471  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$473  = \$474 ;
+    if (clear) begin
+      \$473  = 1'h0;
+    end else if (\$343 ) begin
+      if (\$344 ) begin
+        \$473  = 1'h1;
+      end else if (window_end) begin
+        \$473  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$473  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$475  = \$476 ;
+    if (clear) begin
+      \$475  = 1'h0;
+    end else if (\$345 ) begin
+      if (\$346 ) begin
+        \$475  = 1'h1;
+      end else if (window_end) begin
+        \$475  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$475  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$477  = \$478 ;
+    if (clear) begin
+      \$477  = 1'h0;
+    end else if (\$347 ) begin
+      if (\$348 ) begin
+        \$477  = 1'h1;
+      end else if (window_end) begin
+        \$477  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$477  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$479  = \$480 ;
+    if (clear) begin
+      \$479  = 1'h0;
+    end else if (\$349 ) begin
+      if (\$350 ) begin
+        \$479  = 1'h1;
+      end else if (window_end) begin
+        \$479  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$479  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$481  = \$482 ;
+    if (clear) begin
+      \$481  = 1'h0;
+    end else if (\$351 ) begin
+      if (\$352 ) begin
+        \$481  = 1'h1;
+      end else if (window_end) begin
+        \$481  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$481  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$483  = \$484 ;
+    if (clear) begin
+      \$483  = 1'h0;
+    end else if (\$353 ) begin
+      if (\$354 ) begin
+        \$483  = 1'h1;
+      end else if (window_end) begin
+        \$483  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$483  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$485  = \$486 ;
+    if (clear) begin
+      \$485  = 1'h0;
+    end else if (\$355 ) begin
+      if (\$356 ) begin
+        \$485  = 1'h1;
+      end else if (window_end) begin
+        \$485  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$485  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$487  = \$488 ;
+    if (clear) begin
+      \$487  = 1'h0;
+    end else if (\$357 ) begin
+      if (\$358 ) begin
+        \$487  = 1'h1;
+      end else if (window_end) begin
+        \$487  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$487  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$489  = \$490 ;
+    if (clear) begin
+      \$489  = 1'h0;
+    end else if (\$359 ) begin
+      if (\$360 ) begin
+        \$489  = 1'h1;
+      end else if (window_end) begin
+        \$489  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$489  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$491  = \$492 ;
+    if (clear) begin
+      \$491  = 1'h0;
+    end else if (\$361 ) begin
+      if (\$362 ) begin
+        \$491  = 1'h1;
+      end else if (window_end) begin
+        \$491  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$491  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$493  = \$494 ;
+    if (clear) begin
+      \$493  = 1'h0;
+    end else if (\$363 ) begin
+      if (\$364 ) begin
+        \$493  = 1'h1;
+      end else if (window_end) begin
+        \$493  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$493  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$495  = \$496 ;
+    if (clear) begin
+      \$495  = 1'h0;
+    end else if (\$365 ) begin
+      if (\$366 ) begin
+        \$495  = 1'h1;
+      end else if (window_end) begin
+        \$495  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$495  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$497  = \$498 ;
+    if (clear) begin
+      \$497  = 1'h0;
+    end else if (\$367 ) begin
+      if (\$368 ) begin
+        \$497  = 1'h1;
+      end else if (window_end) begin
+        \$497  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$497  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$499  = \$500 ;
+    if (clear) begin
+      \$499  = 1'h0;
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+        \$499  = 1'h1;
+      end else if (window_end) begin
+        \$499  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$499  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$501  = \$502 ;
+    if (clear) begin
+      \$501  = 1'h0;
+    end else if (\$371 ) begin
+      if (\$372 ) begin
+        \$501  = 1'h1;
+      end else if (window_end) begin
+        \$501  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$501  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$503  = \$504 ;
+    if (clear) begin
+      \$503  = 1'h0;
+    end else if (\$373 ) begin
+      if (\$374 ) begin
+        \$503  = 1'h1;
+      end else if (window_end) begin
+        \$503  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$503  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$505  = \$506 ;
+    if (clear) begin
+      \$505  = 1'h0;
+    end else if (\$375 ) begin
+      if (\$376 ) begin
+        \$505  = 1'h1;
+      end else if (window_end) begin
+        \$505  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$505  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$507  = \$508 ;
+    if (clear) begin
+      \$507  = 1'h0;
+    end else if (\$377 ) begin
+      if (\$378 ) begin
+        \$507  = 1'h1;
+      end else if (window_end) begin
+        \$507  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$507  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$509  = \$510 ;
+    if (clear) begin
+      \$509  = 1'h0;
+    end else if (\$379 ) begin
+      if (\$380 ) begin
+        \$509  = 1'h1;
+      end else if (window_end) begin
+        \$509  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$509  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$511  = \$512 ;
+    if (clear) begin
+      \$511  = 1'h0;
+    end else if (\$381 ) begin
+      if (\$382 ) begin
+        \$511  = 1'h1;
+      end else if (window_end) begin
+        \$511  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$511  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$513  = \$514 ;
+    if (clear) begin
+      \$513  = 1'h0;
+    end else if (\$383 ) begin
+      if (\$384 ) begin
+        \$513  = 1'h1;
+      end else if (window_end) begin
+        \$513  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$513  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$515  = \$516 ;
+    if (clear) begin
+      \$515  = 1'h0;
+    end else if (\$385 ) begin
+      if (\$386 ) begin
+        \$515  = 1'h1;
+      end else if (window_end) begin
+        \$515  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$515  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$517  = \$518 ;
+    if (clear) begin
+      \$517  = 1'h0;
+    end else if (\$387 ) begin
+      if (\$388 ) begin
+        \$517  = 1'h1;
+      end else if (window_end) begin
+        \$517  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$517  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$519  = \$520 ;
+    if (clear) begin
+      \$519  = 1'h0;
+    end else if (\$389 ) begin
+      if (\$390 ) begin
+        \$519  = 1'h1;
+      end else if (window_end) begin
+        \$519  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$519  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$521  = \$522 ;
+    if (clear) begin
+      \$521  = 1'h0;
+    end else if (\$391 ) begin
+      if (\$392 ) begin
+        \$521  = 1'h1;
+      end else if (window_end) begin
+        \$521  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$521  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$523  = \$524 ;
+    if (clear) begin
+      \$523  = 1'h0;
+    end else if (\$393 ) begin
+      if (\$394 ) begin
+        \$523  = 1'h1;
+      end else if (window_end) begin
+        \$523  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$523  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$525  = \$526 ;
+    if (clear) begin
+      \$525  = 1'h0;
+    end else if (\$395 ) begin
+      if (\$396 ) begin
+        \$525  = 1'h1;
+      end else if (window_end) begin
+        \$525  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$525  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$527  = \$528 ;
+    if (clear) begin
+      \$527  = 1'h0;
+    end else if (\$397 ) begin
+      if (\$398 ) begin
+        \$527  = 1'h1;
+      end else if (window_end) begin
+        \$527  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$527  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$529  = \$530 ;
+    if (clear) begin
+      \$529  = 1'h0;
+    end else if (\$399 ) begin
+      if (\$400 ) begin
+        \$529  = 1'h1;
+      end else if (window_end) begin
+        \$529  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$529  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$531  = \$532 ;
+    if (clear) begin
+      \$531  = 1'h0;
+    end else if (\$401 ) begin
+      if (\$402 ) begin
+        \$531  = 1'h1;
+      end else if (window_end) begin
+        \$531  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$531  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$533  = \$534 ;
+    if (clear) begin
+      \$533  = 1'h0;
+    end else if (\$403 ) begin
+      if (\$404 ) begin
+        \$533  = 1'h1;
+      end else if (window_end) begin
+        \$533  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$533  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$535  = \$536 ;
+    if (clear) begin
+      \$535  = 1'h0;
+    end else if (\$405 ) begin
+      if (\$406 ) begin
+        \$535  = 1'h1;
+      end else if (window_end) begin
+        \$535  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$535  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$537  = \$538 ;
+    if (clear) begin
+      \$537  = 1'h0;
+    end else if (\$407 ) begin
+      if (\$408 ) begin
+        \$537  = 1'h1;
+      end else if (window_end) begin
+        \$537  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$537  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$539  = \$540 ;
+    if (clear) begin
+      \$539  = 1'h0;
+    end else if (\$409 ) begin
+      if (\$410 ) begin
+        \$539  = 1'h1;
+      end else if (window_end) begin
+        \$539  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$539  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$541  = \$542 ;
+    if (clear) begin
+      \$541  = 1'h0;
+    end else if (\$411 ) begin
+      if (\$412 ) begin
+        \$541  = 1'h1;
+      end else if (window_end) begin
+        \$541  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$541  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$543  = \$544 ;
+    if (clear) begin
+      \$543  = 1'h0;
+    end else if (\$413 ) begin
+      if (\$414 ) begin
+        \$543  = 1'h1;
+      end else if (window_end) begin
+        \$543  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$543  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$545  = \$546 ;
+    if (clear) begin
+      \$545  = 1'h0;
+    end else if (\$415 ) begin
+      if (\$416 ) begin
+        \$545  = 1'h1;
+      end else if (window_end) begin
+        \$545  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$545  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$547  = \$548 ;
+    if (clear) begin
+      \$547  = 1'h0;
+    end else if (\$417 ) begin
+      if (\$418 ) begin
+        \$547  = 1'h1;
+      end else if (window_end) begin
+        \$547  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$547  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$549  = \$550 ;
+    if (clear) begin
+      \$549  = 1'h0;
+    end else if (\$419 ) begin
+      if (\$420 ) begin
+        \$549  = 1'h1;
+      end else if (window_end) begin
+        \$549  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$549  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$551  = \$552 ;
+    if (clear) begin
+      \$551  = 1'h0;
+    end else if (\$421 ) begin
+      if (\$422 ) begin
+        \$551  = 1'h1;
+      end else if (window_end) begin
+        \$551  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$551  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$553  = \$554 ;
+    if (clear) begin
+      \$553  = 1'h0;
+    end else if (\$423 ) begin
+      if (\$424 ) begin
+        \$553  = 1'h1;
+      end else if (window_end) begin
+        \$553  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$553  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$555  = \$556 ;
+    if (clear) begin
+      \$555  = 1'h0;
+    end else if (\$425 ) begin
+      if (\$426 ) begin
+        \$555  = 1'h1;
+      end else if (window_end) begin
+        \$555  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$555  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$557  = \$558 ;
+    if (clear) begin
+      \$557  = 1'h0;
+    end else if (\$427 ) begin
+      if (\$428 ) begin
+        \$557  = 1'h1;
+      end else if (window_end) begin
+        \$557  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$557  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$559  = \$560 ;
+    if (clear) begin
+      \$559  = 1'h0;
+    end else if (\$429 ) begin
+      if (\$430 ) begin
+        \$559  = 1'h1;
+      end else if (window_end) begin
+        \$559  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$559  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$561  = \$562 ;
+    if (clear) begin
+      \$561  = 1'h0;
+    end else if (\$431 ) begin
+      if (\$432 ) begin
+        \$561  = 1'h1;
+      end else if (window_end) begin
+        \$561  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$561  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$563  = \$564 ;
+    if (clear) begin
+      \$563  = 1'h0;
+    end else if (\$433 ) begin
+      if (\$434 ) begin
+        \$563  = 1'h1;
+      end else if (window_end) begin
+        \$563  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$563  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$565  = \$566 ;
+    if (clear) begin
+      \$565  = 1'h0;
+    end else if (\$435 ) begin
+      if (\$436 ) begin
+        \$565  = 1'h1;
+      end else if (window_end) begin
+        \$565  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$565  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$567  = \$568 ;
+    if (clear) begin
+      \$567  = 1'h0;
+    end else if (\$437 ) begin
+      if (\$438 ) begin
+        \$567  = 1'h1;
+      end else if (window_end) begin
+        \$567  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$567  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$569  = \$570 ;
+    if (clear) begin
+      \$569  = 1'h0;
+    end else if (\$439 ) begin
+      if (\$440 ) begin
+        \$569  = 1'h1;
+      end else if (window_end) begin
+        \$569  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$569  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$571  = \$572 ;
+    if (clear) begin
+      \$571  = 1'h0;
+    end else if (\$441 ) begin
+      if (\$442 ) begin
+        \$571  = 1'h1;
+      end else if (window_end) begin
+        \$571  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$571  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$573  = \$574 ;
+    if (clear) begin
+      \$573  = 1'h0;
+    end else if (\$443 ) begin
+      if (\$444 ) begin
+        \$573  = 1'h1;
+      end else if (window_end) begin
+        \$573  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$573  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$575  = \$576 ;
+    if (clear) begin
+      \$575  = 1'h0;
+    end else if (\$445 ) begin
+      if (\$446 ) begin
+        \$575  = 1'h1;
+      end else if (window_end) begin
+        \$575  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$575  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$577  = \$578 ;
+    if (clear) begin
+      \$577  = 1'h0;
+    end else if (\$447 ) begin
+      if (\$448 ) begin
+        \$577  = 1'h1;
+      end else if (window_end) begin
+        \$577  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$577  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$579  = \$580 ;
+    if (clear) begin
+      \$579  = 1'h0;
+    end else if (\$321 ) begin
+      if (\$322 ) begin
+      end else if (window_end) begin
+        \$579  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$579  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$581  = \$582 ;
+    if (clear) begin
+      \$581  = 1'h0;
+    end else if (\$323 ) begin
+      if (\$324 ) begin
+      end else if (window_end) begin
+        \$581  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$581  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$583  = \$584 ;
+    if (clear) begin
+      \$583  = 1'h0;
+    end else if (\$325 ) begin
+      if (\$326 ) begin
+      end else if (window_end) begin
+        \$583  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$583  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$585  = \$586 ;
+    if (clear) begin
+      \$585  = 1'h0;
+    end else if (\$327 ) begin
+      if (\$328 ) begin
+      end else if (window_end) begin
+        \$585  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$585  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$587  = \$588 ;
+    if (clear) begin
+      \$587  = 1'h0;
+    end else if (\$329 ) begin
+      if (\$330 ) begin
+      end else if (window_end) begin
+        \$587  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$587  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$589  = \$590 ;
+    if (clear) begin
+      \$589  = 1'h0;
+    end else if (\$331 ) begin
+      if (\$332 ) begin
+      end else if (window_end) begin
+        \$589  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$589  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$591  = \$592 ;
+    if (clear) begin
+      \$591  = 1'h0;
+    end else if (\$333 ) begin
+      if (\$334 ) begin
+      end else if (window_end) begin
+        \$591  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$591  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$593  = \$594 ;
+    if (clear) begin
+      \$593  = 1'h0;
+    end else if (\$335 ) begin
+      if (\$336 ) begin
+      end else if (window_end) begin
+        \$593  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$593  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$595  = \$596 ;
+    if (clear) begin
+      \$595  = 1'h0;
+    end else if (\$337 ) begin
+      if (\$338 ) begin
+      end else if (window_end) begin
+        \$595  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$595  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$597  = \$598 ;
+    if (clear) begin
+      \$597  = 1'h0;
+    end else if (\$339 ) begin
+      if (\$340 ) begin
+      end else if (window_end) begin
+        \$597  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$597  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$599  = \$600 ;
+    if (clear) begin
+      \$599  = 1'h0;
+    end else if (\$341 ) begin
+      if (\$342 ) begin
+      end else if (window_end) begin
+        \$599  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$599  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$601  = \$602 ;
+    if (clear) begin
+      \$601  = 1'h0;
+    end else if (\$343 ) begin
+      if (\$344 ) begin
+      end else if (window_end) begin
+        \$601  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$601  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$603  = \$604 ;
+    if (clear) begin
+      \$603  = 1'h0;
+    end else if (\$345 ) begin
+      if (\$346 ) begin
+      end else if (window_end) begin
+        \$603  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$603  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$605  = \$606 ;
+    if (clear) begin
+      \$605  = 1'h0;
+    end else if (\$347 ) begin
+      if (\$348 ) begin
+      end else if (window_end) begin
+        \$605  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$605  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$607  = \$608 ;
+    if (clear) begin
+      \$607  = 1'h0;
+    end else if (\$349 ) begin
+      if (\$350 ) begin
+      end else if (window_end) begin
+        \$607  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$607  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$609  = \$610 ;
+    if (clear) begin
+      \$609  = 1'h0;
+    end else if (\$351 ) begin
+      if (\$352 ) begin
+      end else if (window_end) begin
+        \$609  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$609  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$611  = \$612 ;
+    if (clear) begin
+      \$611  = 1'h0;
+    end else if (\$353 ) begin
+      if (\$354 ) begin
+      end else if (window_end) begin
+        \$611  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$611  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$613  = \$614 ;
+    if (clear) begin
+      \$613  = 1'h0;
+    end else if (\$355 ) begin
+      if (\$356 ) begin
+      end else if (window_end) begin
+        \$613  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$613  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$615  = \$616 ;
+    if (clear) begin
+      \$615  = 1'h0;
+    end else if (\$357 ) begin
+      if (\$358 ) begin
+      end else if (window_end) begin
+        \$615  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$615  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$617  = \$618 ;
+    if (clear) begin
+      \$617  = 1'h0;
+    end else if (\$359 ) begin
+      if (\$360 ) begin
+      end else if (window_end) begin
+        \$617  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$617  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$619  = \$620 ;
+    if (clear) begin
+      \$619  = 1'h0;
+    end else if (\$361 ) begin
+      if (\$362 ) begin
+      end else if (window_end) begin
+        \$619  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$619  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$621  = \$622 ;
+    if (clear) begin
+      \$621  = 1'h0;
+    end else if (\$363 ) begin
+      if (\$364 ) begin
+      end else if (window_end) begin
+        \$621  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$621  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$623  = \$624 ;
+    if (clear) begin
+      \$623  = 1'h0;
+    end else if (\$365 ) begin
+      if (\$366 ) begin
+      end else if (window_end) begin
+        \$623  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$623  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$625  = \$626 ;
+    if (clear) begin
+      \$625  = 1'h0;
+    end else if (\$367 ) begin
+      if (\$368 ) begin
+      end else if (window_end) begin
+        \$625  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$625  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$627  = \$628 ;
+    if (clear) begin
+      \$627  = 1'h0;
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+      end else if (window_end) begin
+        \$627  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$627  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$629  = \$630 ;
+    if (clear) begin
+      \$629  = 1'h0;
+    end else if (\$371 ) begin
+      if (\$372 ) begin
+      end else if (window_end) begin
+        \$629  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$629  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$631  = \$632 ;
+    if (clear) begin
+      \$631  = 1'h0;
+    end else if (\$373 ) begin
+      if (\$374 ) begin
+      end else if (window_end) begin
+        \$631  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$631  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$633  = \$634 ;
+    if (clear) begin
+      \$633  = 1'h0;
+    end else if (\$375 ) begin
+      if (\$376 ) begin
+      end else if (window_end) begin
+        \$633  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$633  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$635  = \$636 ;
+    if (clear) begin
+      \$635  = 1'h0;
+    end else if (\$377 ) begin
+      if (\$378 ) begin
+      end else if (window_end) begin
+        \$635  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$635  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$637  = \$638 ;
+    if (clear) begin
+      \$637  = 1'h0;
+    end else if (\$379 ) begin
+      if (\$380 ) begin
+      end else if (window_end) begin
+        \$637  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$637  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$639  = \$640 ;
+    if (clear) begin
+      \$639  = 1'h0;
+    end else if (\$381 ) begin
+      if (\$382 ) begin
+      end else if (window_end) begin
+        \$639  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$639  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$641  = \$642 ;
+    if (clear) begin
+      \$641  = 1'h0;
+    end else if (\$383 ) begin
+      if (\$384 ) begin
+      end else if (window_end) begin
+        \$641  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$641  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$643  = \$644 ;
+    if (clear) begin
+      \$643  = 1'h0;
+    end else if (\$385 ) begin
+      if (\$386 ) begin
+      end else if (window_end) begin
+        \$643  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$643  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$645  = \$646 ;
+    if (clear) begin
+      \$645  = 1'h0;
+    end else if (\$387 ) begin
+      if (\$388 ) begin
+      end else if (window_end) begin
+        \$645  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$645  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$647  = \$648 ;
+    if (clear) begin
+      \$647  = 1'h0;
+    end else if (\$389 ) begin
+      if (\$390 ) begin
+      end else if (window_end) begin
+        \$647  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$647  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$649  = \$650 ;
+    if (clear) begin
+      \$649  = 1'h0;
+    end else if (\$391 ) begin
+      if (\$392 ) begin
+      end else if (window_end) begin
+        \$649  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$649  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$651  = \$652 ;
+    if (clear) begin
+      \$651  = 1'h0;
+    end else if (\$393 ) begin
+      if (\$394 ) begin
+      end else if (window_end) begin
+        \$651  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$651  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$653  = \$654 ;
+    if (clear) begin
+      \$653  = 1'h0;
+    end else if (\$395 ) begin
+      if (\$396 ) begin
+      end else if (window_end) begin
+        \$653  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$653  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$655  = \$656 ;
+    if (clear) begin
+      \$655  = 1'h0;
+    end else if (\$397 ) begin
+      if (\$398 ) begin
+      end else if (window_end) begin
+        \$655  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$655  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$657  = \$658 ;
+    if (clear) begin
+      \$657  = 1'h0;
+    end else if (\$399 ) begin
+      if (\$400 ) begin
+      end else if (window_end) begin
+        \$657  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$657  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$659  = \$660 ;
+    if (clear) begin
+      \$659  = 1'h0;
+    end else if (\$401 ) begin
+      if (\$402 ) begin
+      end else if (window_end) begin
+        \$659  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$659  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$661  = \$662 ;
+    if (clear) begin
+      \$661  = 1'h0;
+    end else if (\$403 ) begin
+      if (\$404 ) begin
+      end else if (window_end) begin
+        \$661  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$661  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$663  = \$664 ;
+    if (clear) begin
+      \$663  = 1'h0;
+    end else if (\$405 ) begin
+      if (\$406 ) begin
+      end else if (window_end) begin
+        \$663  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$663  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$665  = \$666 ;
+    if (clear) begin
+      \$665  = 1'h0;
+    end else if (\$407 ) begin
+      if (\$408 ) begin
+      end else if (window_end) begin
+        \$665  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$665  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$667  = \$668 ;
+    if (clear) begin
+      \$667  = 1'h0;
+    end else if (\$409 ) begin
+      if (\$410 ) begin
+      end else if (window_end) begin
+        \$667  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$667  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$669  = \$670 ;
+    if (clear) begin
+      \$669  = 1'h0;
+    end else if (\$411 ) begin
+      if (\$412 ) begin
+      end else if (window_end) begin
+        \$669  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$669  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$671  = \$672 ;
+    if (clear) begin
+      \$671  = 1'h0;
+    end else if (\$413 ) begin
+      if (\$414 ) begin
+      end else if (window_end) begin
+        \$671  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$671  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$673  = \$674 ;
+    if (clear) begin
+      \$673  = 1'h0;
+    end else if (\$415 ) begin
+      if (\$416 ) begin
+      end else if (window_end) begin
+        \$673  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$673  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$675  = \$676 ;
+    if (clear) begin
+      \$675  = 1'h0;
+    end else if (\$417 ) begin
+      if (\$418 ) begin
+      end else if (window_end) begin
+        \$675  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$675  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$677  = \$678 ;
+    if (clear) begin
+      \$677  = 1'h0;
+    end else if (\$419 ) begin
+      if (\$420 ) begin
+      end else if (window_end) begin
+        \$677  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$677  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$679  = \$680 ;
+    if (clear) begin
+      \$679  = 1'h0;
+    end else if (\$421 ) begin
+      if (\$422 ) begin
+      end else if (window_end) begin
+        \$679  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$679  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$681  = \$682 ;
+    if (clear) begin
+      \$681  = 1'h0;
+    end else if (\$423 ) begin
+      if (\$424 ) begin
+      end else if (window_end) begin
+        \$681  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$681  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$683  = \$684 ;
+    if (clear) begin
+      \$683  = 1'h0;
+    end else if (\$425 ) begin
+      if (\$426 ) begin
+      end else if (window_end) begin
+        \$683  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$683  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$685  = \$686 ;
+    if (clear) begin
+      \$685  = 1'h0;
+    end else if (\$427 ) begin
+      if (\$428 ) begin
+      end else if (window_end) begin
+        \$685  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$685  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$687  = \$688 ;
+    if (clear) begin
+      \$687  = 1'h0;
+    end else if (\$429 ) begin
+      if (\$430 ) begin
+      end else if (window_end) begin
+        \$687  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$687  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$689  = \$690 ;
+    if (clear) begin
+      \$689  = 1'h0;
+    end else if (\$431 ) begin
+      if (\$432 ) begin
+      end else if (window_end) begin
+        \$689  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$689  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$691  = \$692 ;
+    if (clear) begin
+      \$691  = 1'h0;
+    end else if (\$433 ) begin
+      if (\$434 ) begin
+      end else if (window_end) begin
+        \$691  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$691  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$693  = \$694 ;
+    if (clear) begin
+      \$693  = 1'h0;
+    end else if (\$435 ) begin
+      if (\$436 ) begin
+      end else if (window_end) begin
+        \$693  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$693  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$695  = \$696 ;
+    if (clear) begin
+      \$695  = 1'h0;
+    end else if (\$437 ) begin
+      if (\$438 ) begin
+      end else if (window_end) begin
+        \$695  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$695  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$697  = \$698 ;
+    if (clear) begin
+      \$697  = 1'h0;
+    end else if (\$439 ) begin
+      if (\$440 ) begin
+      end else if (window_end) begin
+        \$697  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$697  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$699  = \$700 ;
+    if (clear) begin
+      \$699  = 1'h0;
+    end else if (\$441 ) begin
+      if (\$442 ) begin
+      end else if (window_end) begin
+        \$699  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$699  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$701  = \$702 ;
+    if (clear) begin
+      \$701  = 1'h0;
+    end else if (\$443 ) begin
+      if (\$444 ) begin
+      end else if (window_end) begin
+        \$701  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$701  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$703  = \$704 ;
+    if (clear) begin
+      \$703  = 1'h0;
+    end else if (\$445 ) begin
+      if (\$446 ) begin
+      end else if (window_end) begin
+        \$703  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$703  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$705  = \$706 ;
+    if (clear) begin
+      \$705  = 1'h0;
+    end else if (\$447 ) begin
+      if (\$448 ) begin
+      end else if (window_end) begin
+        \$705  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$705  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$707  = \$708 ;
+    if (clear) begin
+      \$707  = 7'h00;
+    end else if (\$321 ) begin
+      if (\$322 ) begin
+        \$707  = code_now;
+      end else if (window_end) begin
+        \$707  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$707  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$709  = \$710 ;
+    if (clear) begin
+      \$709  = 7'h00;
+    end else if (\$323 ) begin
+      if (\$324 ) begin
+        \$709  = code_now;
+      end else if (window_end) begin
+        \$709  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$709  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$711  = \$712 ;
+    if (clear) begin
+      \$711  = 7'h00;
+    end else if (\$325 ) begin
+      if (\$326 ) begin
+        \$711  = code_now;
+      end else if (window_end) begin
+        \$711  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$711  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$713  = \$714 ;
+    if (clear) begin
+      \$713  = 7'h00;
+    end else if (\$327 ) begin
+      if (\$328 ) begin
+        \$713  = code_now;
+      end else if (window_end) begin
+        \$713  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$713  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$715  = \$716 ;
+    if (clear) begin
+      \$715  = 7'h00;
+    end else if (\$329 ) begin
+      if (\$330 ) begin
+        \$715  = code_now;
+      end else if (window_end) begin
+        \$715  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$715  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$717  = \$718 ;
+    if (clear) begin
+      \$717  = 7'h00;
+    end else if (\$331 ) begin
+      if (\$332 ) begin
+        \$717  = code_now;
+      end else if (window_end) begin
+        \$717  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$717  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$719  = \$720 ;
+    if (clear) begin
+      \$719  = 7'h00;
+    end else if (\$333 ) begin
+      if (\$334 ) begin
+        \$719  = code_now;
+      end else if (window_end) begin
+        \$719  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$719  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$721  = \$722 ;
+    if (clear) begin
+      \$721  = 7'h00;
+    end else if (\$335 ) begin
+      if (\$336 ) begin
+        \$721  = code_now;
+      end else if (window_end) begin
+        \$721  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$721  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$723  = \$724 ;
+    if (clear) begin
+      \$723  = 7'h00;
+    end else if (\$337 ) begin
+      if (\$338 ) begin
+        \$723  = code_now;
+      end else if (window_end) begin
+        \$723  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$723  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$725  = \$726 ;
+    if (clear) begin
+      \$725  = 7'h00;
+    end else if (\$339 ) begin
+      if (\$340 ) begin
+        \$725  = code_now;
+      end else if (window_end) begin
+        \$725  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$725  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$727  = \$728 ;
+    if (clear) begin
+      \$727  = 7'h00;
+    end else if (\$341 ) begin
+      if (\$342 ) begin
+        \$727  = code_now;
+      end else if (window_end) begin
+        \$727  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$727  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$729  = \$730 ;
+    if (clear) begin
+      \$729  = 7'h00;
+    end else if (\$343 ) begin
+      if (\$344 ) begin
+        \$729  = code_now;
+      end else if (window_end) begin
+        \$729  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$729  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$731  = \$732 ;
+    if (clear) begin
+      \$731  = 7'h00;
+    end else if (\$345 ) begin
+      if (\$346 ) begin
+        \$731  = code_now;
+      end else if (window_end) begin
+        \$731  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$731  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$733  = \$734 ;
+    if (clear) begin
+      \$733  = 7'h00;
+    end else if (\$347 ) begin
+      if (\$348 ) begin
+        \$733  = code_now;
+      end else if (window_end) begin
+        \$733  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$733  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$735  = \$736 ;
+    if (clear) begin
+      \$735  = 7'h00;
+    end else if (\$349 ) begin
+      if (\$350 ) begin
+        \$735  = code_now;
+      end else if (window_end) begin
+        \$735  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$735  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$737  = \$738 ;
+    if (clear) begin
+      \$737  = 7'h00;
+    end else if (\$351 ) begin
+      if (\$352 ) begin
+        \$737  = code_now;
+      end else if (window_end) begin
+        \$737  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$737  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$739  = \$740 ;
+    if (clear) begin
+      \$739  = 7'h00;
+    end else if (\$353 ) begin
+      if (\$354 ) begin
+        \$739  = code_now;
+      end else if (window_end) begin
+        \$739  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$739  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$741  = \$742 ;
+    if (clear) begin
+      \$741  = 7'h00;
+    end else if (\$355 ) begin
+      if (\$356 ) begin
+        \$741  = code_now;
+      end else if (window_end) begin
+        \$741  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$741  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$743  = \$744 ;
+    if (clear) begin
+      \$743  = 7'h00;
+    end else if (\$357 ) begin
+      if (\$358 ) begin
+        \$743  = code_now;
+      end else if (window_end) begin
+        \$743  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$743  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$745  = \$746 ;
+    if (clear) begin
+      \$745  = 7'h00;
+    end else if (\$359 ) begin
+      if (\$360 ) begin
+        \$745  = code_now;
+      end else if (window_end) begin
+        \$745  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$745  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$747  = \$748 ;
+    if (clear) begin
+      \$747  = 7'h00;
+    end else if (\$361 ) begin
+      if (\$362 ) begin
+        \$747  = code_now;
+      end else if (window_end) begin
+        \$747  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$747  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$749  = \$750 ;
+    if (clear) begin
+      \$749  = 7'h00;
+    end else if (\$363 ) begin
+      if (\$364 ) begin
+        \$749  = code_now;
+      end else if (window_end) begin
+        \$749  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$749  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$751  = \$752 ;
+    if (clear) begin
+      \$751  = 7'h00;
+    end else if (\$365 ) begin
+      if (\$366 ) begin
+        \$751  = code_now;
+      end else if (window_end) begin
+        \$751  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$751  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$753  = \$754 ;
+    if (clear) begin
+      \$753  = 7'h00;
+    end else if (\$367 ) begin
+      if (\$368 ) begin
+        \$753  = code_now;
+      end else if (window_end) begin
+        \$753  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$753  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$755  = \$756 ;
+    if (clear) begin
+      \$755  = 7'h00;
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+        \$755  = code_now;
+      end else if (window_end) begin
+        \$755  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$755  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$757  = \$758 ;
+    if (clear) begin
+      \$757  = 7'h00;
+    end else if (\$371 ) begin
+      if (\$372 ) begin
+        \$757  = code_now;
+      end else if (window_end) begin
+        \$757  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$757  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$759  = \$760 ;
+    if (clear) begin
+      \$759  = 7'h00;
+    end else if (\$373 ) begin
+      if (\$374 ) begin
+        \$759  = code_now;
+      end else if (window_end) begin
+        \$759  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$759  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$761  = \$762 ;
+    if (clear) begin
+      \$761  = 7'h00;
+    end else if (\$375 ) begin
+      if (\$376 ) begin
+        \$761  = code_now;
+      end else if (window_end) begin
+        \$761  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$761  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$763  = \$764 ;
+    if (clear) begin
+      \$763  = 7'h00;
+    end else if (\$377 ) begin
+      if (\$378 ) begin
+        \$763  = code_now;
+      end else if (window_end) begin
+        \$763  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$763  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$765  = \$766 ;
+    if (clear) begin
+      \$765  = 7'h00;
+    end else if (\$379 ) begin
+      if (\$380 ) begin
+        \$765  = code_now;
+      end else if (window_end) begin
+        \$765  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$765  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$767  = \$768 ;
+    if (clear) begin
+      \$767  = 7'h00;
+    end else if (\$381 ) begin
+      if (\$382 ) begin
+        \$767  = code_now;
+      end else if (window_end) begin
+        \$767  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$767  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$769  = \$770 ;
+    if (clear) begin
+      \$769  = 7'h00;
+    end else if (\$383 ) begin
+      if (\$384 ) begin
+        \$769  = code_now;
+      end else if (window_end) begin
+        \$769  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$769  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$771  = \$772 ;
+    if (clear) begin
+      \$771  = 7'h00;
+    end else if (\$385 ) begin
+      if (\$386 ) begin
+        \$771  = code_now;
+      end else if (window_end) begin
+        \$771  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$771  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$773  = \$774 ;
+    if (clear) begin
+      \$773  = 7'h00;
+    end else if (\$387 ) begin
+      if (\$388 ) begin
+        \$773  = code_now;
+      end else if (window_end) begin
+        \$773  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$773  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$775  = \$776 ;
+    if (clear) begin
+      \$775  = 7'h00;
+    end else if (\$389 ) begin
+      if (\$390 ) begin
+        \$775  = code_now;
+      end else if (window_end) begin
+        \$775  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$775  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$777  = \$778 ;
+    if (clear) begin
+      \$777  = 7'h00;
+    end else if (\$391 ) begin
+      if (\$392 ) begin
+        \$777  = code_now;
+      end else if (window_end) begin
+        \$777  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$777  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$779  = \$780 ;
+    if (clear) begin
+      \$779  = 7'h00;
+    end else if (\$393 ) begin
+      if (\$394 ) begin
+        \$779  = code_now;
+      end else if (window_end) begin
+        \$779  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$779  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$781  = \$782 ;
+    if (clear) begin
+      \$781  = 7'h00;
+    end else if (\$395 ) begin
+      if (\$396 ) begin
+        \$781  = code_now;
+      end else if (window_end) begin
+        \$781  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$781  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$783  = \$784 ;
+    if (clear) begin
+      \$783  = 7'h00;
+    end else if (\$397 ) begin
+      if (\$398 ) begin
+        \$783  = code_now;
+      end else if (window_end) begin
+        \$783  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$783  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$785  = \$786 ;
+    if (clear) begin
+      \$785  = 7'h00;
+    end else if (\$399 ) begin
+      if (\$400 ) begin
+        \$785  = code_now;
+      end else if (window_end) begin
+        \$785  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$785  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$787  = \$788 ;
+    if (clear) begin
+      \$787  = 7'h00;
+    end else if (\$401 ) begin
+      if (\$402 ) begin
+        \$787  = code_now;
+      end else if (window_end) begin
+        \$787  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$787  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$789  = \$790 ;
+    if (clear) begin
+      \$789  = 7'h00;
+    end else if (\$403 ) begin
+      if (\$404 ) begin
+        \$789  = code_now;
+      end else if (window_end) begin
+        \$789  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$789  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$791  = \$792 ;
+    if (clear) begin
+      \$791  = 7'h00;
+    end else if (\$405 ) begin
+      if (\$406 ) begin
+        \$791  = code_now;
+      end else if (window_end) begin
+        \$791  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$791  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$793  = \$794 ;
+    if (clear) begin
+      \$793  = 7'h00;
+    end else if (\$407 ) begin
+      if (\$408 ) begin
+        \$793  = code_now;
+      end else if (window_end) begin
+        \$793  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$793  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$795  = \$796 ;
+    if (clear) begin
+      \$795  = 7'h00;
+    end else if (\$409 ) begin
+      if (\$410 ) begin
+        \$795  = code_now;
+      end else if (window_end) begin
+        \$795  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$795  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$797  = \$798 ;
+    if (clear) begin
+      \$797  = 7'h00;
+    end else if (\$411 ) begin
+      if (\$412 ) begin
+        \$797  = code_now;
+      end else if (window_end) begin
+        \$797  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$797  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$799  = \$800 ;
+    if (clear) begin
+      \$799  = 7'h00;
+    end else if (\$413 ) begin
+      if (\$414 ) begin
+        \$799  = code_now;
+      end else if (window_end) begin
+        \$799  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$799  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$801  = \$802 ;
+    if (clear) begin
+      \$801  = 7'h00;
+    end else if (\$415 ) begin
+      if (\$416 ) begin
+        \$801  = code_now;
+      end else if (window_end) begin
+        \$801  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$801  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$803  = \$804 ;
+    if (clear) begin
+      \$803  = 7'h00;
+    end else if (\$417 ) begin
+      if (\$418 ) begin
+        \$803  = code_now;
+      end else if (window_end) begin
+        \$803  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$803  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$805  = \$806 ;
+    if (clear) begin
+      \$805  = 7'h00;
+    end else if (\$419 ) begin
+      if (\$420 ) begin
+        \$805  = code_now;
+      end else if (window_end) begin
+        \$805  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$805  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$807  = \$808 ;
+    if (clear) begin
+      \$807  = 7'h00;
+    end else if (\$421 ) begin
+      if (\$422 ) begin
+        \$807  = code_now;
+      end else if (window_end) begin
+        \$807  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$807  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$809  = \$810 ;
+    if (clear) begin
+      \$809  = 7'h00;
+    end else if (\$423 ) begin
+      if (\$424 ) begin
+        \$809  = code_now;
+      end else if (window_end) begin
+        \$809  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$809  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$811  = \$812 ;
+    if (clear) begin
+      \$811  = 7'h00;
+    end else if (\$425 ) begin
+      if (\$426 ) begin
+        \$811  = code_now;
+      end else if (window_end) begin
+        \$811  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$811  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$813  = \$814 ;
+    if (clear) begin
+      \$813  = 7'h00;
+    end else if (\$427 ) begin
+      if (\$428 ) begin
+        \$813  = code_now;
+      end else if (window_end) begin
+        \$813  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$813  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$815  = \$816 ;
+    if (clear) begin
+      \$815  = 7'h00;
+    end else if (\$429 ) begin
+      if (\$430 ) begin
+        \$815  = code_now;
+      end else if (window_end) begin
+        \$815  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$815  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$817  = \$818 ;
+    if (clear) begin
+      \$817  = 7'h00;
+    end else if (\$431 ) begin
+      if (\$432 ) begin
+        \$817  = code_now;
+      end else if (window_end) begin
+        \$817  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$817  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$819  = \$820 ;
+    if (clear) begin
+      \$819  = 7'h00;
+    end else if (\$433 ) begin
+      if (\$434 ) begin
+        \$819  = code_now;
+      end else if (window_end) begin
+        \$819  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$819  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$821  = \$822 ;
+    if (clear) begin
+      \$821  = 7'h00;
+    end else if (\$435 ) begin
+      if (\$436 ) begin
+        \$821  = code_now;
+      end else if (window_end) begin
+        \$821  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$821  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$823  = \$824 ;
+    if (clear) begin
+      \$823  = 7'h00;
+    end else if (\$437 ) begin
+      if (\$438 ) begin
+        \$823  = code_now;
+      end else if (window_end) begin
+        \$823  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$823  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$825  = \$826 ;
+    if (clear) begin
+      \$825  = 7'h00;
+    end else if (\$439 ) begin
+      if (\$440 ) begin
+        \$825  = code_now;
+      end else if (window_end) begin
+        \$825  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$825  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$827  = \$828 ;
+    if (clear) begin
+      \$827  = 7'h00;
+    end else if (\$441 ) begin
+      if (\$442 ) begin
+        \$827  = code_now;
+      end else if (window_end) begin
+        \$827  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$827  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$829  = \$830 ;
+    if (clear) begin
+      \$829  = 7'h00;
+    end else if (\$443 ) begin
+      if (\$444 ) begin
+        \$829  = code_now;
+      end else if (window_end) begin
+        \$829  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$829  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$831  = \$832 ;
+    if (clear) begin
+      \$831  = 7'h00;
+    end else if (\$445 ) begin
+      if (\$446 ) begin
+        \$831  = code_now;
+      end else if (window_end) begin
+        \$831  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$831  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$833  = \$834 ;
+    if (clear) begin
+      \$833  = 7'h00;
+    end else if (\$447 ) begin
+      if (\$448 ) begin
+        \$833  = code_now;
+      end else if (window_end) begin
+        \$833  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$833  = 7'h00;
+    end
+  end
+  assign fired = { \$578 , \$576 , \$574 , \$572 , \$570 , \$568 , \$566 , \$564 , \$562 , \$560 , \$558 , \$556 , \$554 , \$552 , \$550 , \$548 , \$546 , \$544 , \$542 , \$540 , \$538 , \$536 , \$534 , \$532 , \$530 , \$528 , \$526 , \$524 , \$522 , \$520 , \$518 , \$516 , \$514 , \$512 , \$510 , \$508 , \$506 , \$504 , \$502 , \$500 , \$498 , \$496 , \$494 , \$492 , \$490 , \$488 , \$486 , \$484 , \$482 , \$480 , \$478 , \$476 , \$474 , \$472 , \$470 , \$468 , \$466 , \$464 , \$462 , \$460 , \$458 , \$456 , \$454 , \$452  };
+  assign g_tdc0_rst = rst;
+  assign overflow = { \$706 , \$704 , \$702 , \$700 , \$698 , \$696 , \$694 , \$692 , \$690 , \$688 , \$686 , \$684 , \$682 , \$680 , \$678 , \$676 , \$674 , \$672 , \$670 , \$668 , \$666 , \$664 , \$662 , \$660 , \$658 , \$656 , \$654 , \$652 , \$650 , \$648 , \$646 , \$644 , \$642 , \$640 , \$638 , \$636 , \$634 , \$632 , \$630 , \$628 , \$626 , \$624 , \$622 , \$620 , \$618 , \$616 , \$614 , \$612 , \$610 , \$608 , \$606 , \$604 , \$602 , \$600 , \$598 , \$596 , \$594 , \$592 , \$590 , \$588 , \$586 , \$584 , \$582 , \$580  };
+  assign codes = { \$834 , \$832 , \$830 , \$828 , \$826 , \$824 , \$822 , \$820 , \$818 , \$816 , \$814 , \$812 , \$810 , \$808 , \$806 , \$804 , \$802 , \$800 , \$798 , \$796 , \$794 , \$792 , \$790 , \$788 , \$786 , \$784 , \$782 , \$780 , \$778 , \$776 , \$774 , \$772 , \$770 , \$768 , \$766 , \$764 , \$762 , \$760 , \$758 , \$756 , \$754 , \$752 , \$750 , \$748 , \$746 , \$744 , \$742 , \$740 , \$738 , \$736 , \$734 , \$732 , \$730 , \$728 , \$726 , \$724 , \$722 , \$720 , \$718 , \$716 , \$714 , \$712 , \$710 , \$708  };
+  assign g_tdc1_rst = rst;
+  assign g_tdc2_rst = rst;
+  assign g_tdc3_rst = rst;
+  assign g_tdc4_rst = rst;
+  assign g_tdc5_rst = rst;
+  assign g_tdc6_rst = rst;
+  assign g_tdc7_rst = rst;
+  assign g_tdc8_rst = rst;
+  assign g_tdc9_rst = rst;
+  assign g_tdc10_rst = rst;
+  assign g_tdc11_rst = rst;
+  assign g_tdc12_rst = rst;
+  assign g_tdc13_rst = rst;
+  assign g_tdc14_rst = rst;
+  assign g_tdc15_rst = rst;
+  assign g_tdc16_rst = rst;
+  assign g_tdc17_rst = rst;
+  assign g_tdc18_rst = rst;
+  assign g_tdc19_rst = rst;
+  assign g_tdc20_rst = rst;
+  assign g_tdc21_rst = rst;
+  assign g_tdc22_rst = rst;
+  assign g_tdc23_rst = rst;
+  assign g_tdc24_rst = rst;
+  assign g_tdc25_rst = rst;
+  assign g_tdc26_rst = rst;
+  assign g_tdc27_rst = rst;
+  assign g_tdc28_rst = rst;
+  assign g_tdc29_rst = rst;
+  assign g_tdc30_rst = rst;
+  assign g_tdc31_rst = rst;
+  assign g_tdc32_rst = rst;
+  assign g_tdc33_rst = rst;
+  assign g_tdc34_rst = rst;
+  assign g_tdc35_rst = rst;
+  assign g_tdc36_rst = rst;
+  assign g_tdc37_rst = rst;
+  assign g_tdc38_rst = rst;
+  assign g_tdc39_rst = rst;
+  assign g_tdc40_rst = rst;
+  assign g_tdc41_rst = rst;
+  assign g_tdc42_rst = rst;
+  assign g_tdc43_rst = rst;
+  assign g_tdc44_rst = rst;
+  assign g_tdc45_rst = rst;
+  assign g_tdc46_rst = rst;
+  assign g_tdc47_rst = rst;
+  assign g_tdc48_rst = rst;
+  assign g_tdc49_rst = rst;
+  assign g_tdc50_rst = rst;
+  assign g_tdc51_rst = rst;
+  assign g_tdc52_rst = rst;
+  assign g_tdc53_rst = rst;
+  assign g_tdc54_rst = rst;
+  assign g_tdc55_rst = rst;
+  assign g_tdc56_rst = rst;
+  assign g_tdc57_rst = rst;
+  assign g_tdc58_rst = rst;
+  assign g_tdc59_rst = rst;
+  assign g_tdc60_rst = rst;
+  assign g_tdc61_rst = rst;
+  assign g_tdc62_rst = rst;
+  assign g_tdc63_rst = rst;
+  assign \port$4574$0  = \$580 ;
+  assign \port$4576$0  = \$582 ;
+  assign \port$4578$0  = \$584 ;
+  assign \port$4580$0  = \$586 ;
+  assign \port$4582$0  = \$588 ;
+  assign \port$4584$0  = \$590 ;
+  assign \port$4586$0  = \$592 ;
+  assign \port$4588$0  = \$594 ;
+  assign \port$4590$0  = \$596 ;
+  assign \port$4592$0  = \$598 ;
+  assign \port$4594$0  = \$600 ;
+  assign \port$4596$0  = \$602 ;
+  assign \port$4598$0  = \$604 ;
+  assign \port$4600$0  = \$606 ;
+  assign \port$4602$0  = \$608 ;
+  assign \port$4604$0  = \$610 ;
+  assign \port$4606$0  = \$612 ;
+  assign \port$4608$0  = \$614 ;
+  assign \port$4610$0  = \$616 ;
+  assign \port$4612$0  = \$618 ;
+  assign \port$4614$0  = \$620 ;
+  assign \port$4616$0  = \$622 ;
+  assign \port$4618$0  = \$624 ;
+  assign \port$4620$0  = \$626 ;
+  assign \port$4622$0  = \$628 ;
+  assign \port$4624$0  = \$630 ;
+  assign \port$4626$0  = \$632 ;
+  assign \port$4628$0  = \$634 ;
+  assign \port$4630$0  = \$636 ;
+  assign \port$4632$0  = \$638 ;
+  assign \port$4634$0  = \$640 ;
+  assign \port$4636$0  = \$642 ;
+  assign \port$4638$0  = \$644 ;
+  assign \port$4640$0  = \$646 ;
+  assign \port$4642$0  = \$648 ;
+  assign \port$4644$0  = \$650 ;
+  assign \port$4646$0  = \$652 ;
+  assign \port$4648$0  = \$654 ;
+  assign \port$4650$0  = \$656 ;
+  assign \port$4652$0  = \$658 ;
+  assign \port$4654$0  = \$660 ;
+  assign \port$4656$0  = \$662 ;
+  assign \port$4658$0  = \$664 ;
+  assign \port$4660$0  = \$666 ;
+  assign \port$4662$0  = \$668 ;
+  assign \port$4664$0  = \$670 ;
+  assign \port$4666$0  = \$672 ;
+  assign \port$4668$0  = \$674 ;
+  assign \port$4670$0  = \$676 ;
+  assign \port$4672$0  = \$678 ;
+  assign \port$4674$0  = \$680 ;
+  assign \port$4676$0  = \$682 ;
+  assign \port$4678$0  = \$684 ;
+  assign \port$4680$0  = \$686 ;
+  assign \port$4682$0  = \$688 ;
+  assign \port$4684$0  = \$690 ;
+  assign \port$4686$0  = \$692 ;
+  assign \port$4688$0  = \$694 ;
+  assign \port$4690$0  = \$696 ;
+  assign \port$4692$0  = \$698 ;
+  assign \port$4694$0  = \$700 ;
+  assign \port$4696$0  = \$702 ;
+  assign \port$4698$0  = \$704 ;
+  assign \port$4700$0  = \$706 ;
+  assign \port$4702$0  = \$708 ;
+  assign \port$4704$0  = \$710 ;
+  assign \port$4706$0  = \$712 ;
+  assign \port$4708$0  = \$714 ;
+  assign \port$4710$0  = \$716 ;
+  assign \port$4712$0  = \$718 ;
+  assign \port$4714$0  = \$720 ;
+  assign \port$4716$0  = \$722 ;
+  assign \port$4718$0  = \$724 ;
+  assign \port$4720$0  = \$726 ;
+  assign \port$4722$0  = \$728 ;
+  assign \port$4724$0  = \$730 ;
+  assign \port$4726$0  = \$732 ;
+  assign \port$4728$0  = \$734 ;
+  assign \port$4730$0  = \$736 ;
+  assign \port$4732$0  = \$738 ;
+  assign \port$4734$0  = \$740 ;
+  assign \port$4736$0  = \$742 ;
+  assign \port$4738$0  = \$744 ;
+  assign \port$4740$0  = \$746 ;
+  assign \port$4742$0  = \$748 ;
+  assign \port$4744$0  = \$750 ;
+  assign \port$4746$0  = \$752 ;
+  assign \port$4748$0  = \$754 ;
+  assign \port$4750$0  = \$756 ;
+  assign \port$4752$0  = \$758 ;
+  assign \port$4754$0  = \$760 ;
+  assign \port$4756$0  = \$762 ;
+  assign \port$4758$0  = \$764 ;
+  assign \port$4760$0  = \$766 ;
+  assign \port$4762$0  = \$768 ;
+  assign \port$4764$0  = \$770 ;
+  assign \port$4766$0  = \$772 ;
+  assign \port$4768$0  = \$774 ;
+  assign \port$4770$0  = \$776 ;
+  assign \port$4772$0  = \$778 ;
+  assign \port$4774$0  = \$780 ;
+  assign \port$4776$0  = \$782 ;
+  assign \port$4778$0  = \$784 ;
+  assign \port$4780$0  = \$786 ;
+  assign \port$4782$0  = \$788 ;
+  assign \port$4784$0  = \$790 ;
+  assign \port$4786$0  = \$792 ;
+  assign \port$4788$0  = \$794 ;
+  assign \port$4790$0  = \$796 ;
+  assign \port$4792$0  = \$798 ;
+  assign \port$4794$0  = \$800 ;
+  assign \port$4796$0  = \$802 ;
+  assign \port$4798$0  = \$804 ;
+  assign \port$4800$0  = \$806 ;
+  assign \port$4802$0  = \$808 ;
+  assign \port$4804$0  = \$810 ;
+  assign \port$4806$0  = \$812 ;
+  assign \port$4808$0  = \$814 ;
+  assign \port$4810$0  = \$816 ;
+  assign \port$4812$0  = \$818 ;
+  assign \port$4814$0  = \$820 ;
+  assign \port$4816$0  = \$822 ;
+  assign \port$4818$0  = \$824 ;
+  assign \port$4820$0  = \$826 ;
+  assign \port$4822$0  = \$828 ;
+  assign \port$4824$0  = \$830 ;
+  assign \port$4826$0  = \$832 ;
+  assign \port$4828$0  = \$834 ;
+  assign code_enable[63] = \$320 ;
+  assign code_enable[62] = \$315 ;
+  assign code_enable[61] = \$310 ;
+  assign code_enable[60] = \$305 ;
+  assign code_enable[59] = \$300 ;
+  assign code_enable[58] = \$295 ;
+  assign code_enable[57] = \$290 ;
+  assign code_enable[56] = \$285 ;
+  assign code_enable[55] = \$280 ;
+  assign code_enable[54] = \$275 ;
+  assign code_enable[53] = \$270 ;
+  assign code_enable[52] = \$265 ;
+  assign code_enable[51] = \$260 ;
+  assign code_enable[50] = \$255 ;
+  assign code_enable[49] = \$250 ;
+  assign code_enable[48] = \$245 ;
+  assign code_enable[47] = \$240 ;
+  assign code_enable[46] = \$235 ;
+  assign code_enable[45] = \$230 ;
+  assign code_enable[44] = \$225 ;
+  assign code_enable[43] = \$220 ;
+  assign code_enable[42] = \$215 ;
+  assign code_enable[41] = \$210 ;
+  assign code_enable[40] = \$205 ;
+  assign code_enable[39] = \$200 ;
+  assign code_enable[38] = \$195 ;
+  assign code_enable[37] = \$190 ;
+  assign code_enable[36] = \$185 ;
+  assign code_enable[35] = \$180 ;
+  assign code_enable[34] = \$175 ;
+  assign code_enable[33] = \$170 ;
+  assign code_enable[32] = \$165 ;
+  assign code_enable[31] = \$160 ;
+  assign code_enable[30] = \$155 ;
+  assign code_enable[29] = \$150 ;
+  assign code_enable[28] = \$145 ;
+  assign code_enable[27] = \$140 ;
+  assign code_enable[26] = \$135 ;
+  assign code_enable[25] = \$130 ;
+  assign code_enable[24] = \$125 ;
+  assign code_enable[23] = \$120 ;
+  assign code_enable[22] = \$115 ;
+  assign code_enable[21] = \$110 ;
+  assign code_enable[20] = \$105 ;
+  assign code_enable[19] = \$100 ;
+  assign code_enable[18] = \$95 ;
+  assign code_enable[17] = \$90 ;
+  assign code_enable[16] = \$85 ;
+  assign code_enable[15] = \$80 ;
+  assign code_enable[14] = \$75 ;
+  assign code_enable[13] = \$70 ;
+  assign code_enable[12] = \$65 ;
+  assign code_enable[11] = \$60 ;
+  assign code_enable[10] = \$55 ;
+  assign code_enable[9] = \$50 ;
+  assign code_enable[8] = \$45 ;
+  assign code_enable[7] = \$40 ;
+  assign code_enable[6] = \$35 ;
+  assign code_enable[5] = \$30 ;
+  assign code_enable[4] = \$25 ;
+  assign code_enable[3] = \$20 ;
+  assign code_enable[2] = \$15 ;
+  assign code_enable[1] = \$10 ;
+  assign code_enable[0] = \$5 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$3488$0 , \port$3490$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, overflow, codes, array_idle, clk);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$3980$0 , \port$3982$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4574$0 , \port$4576$0 , \port$4578$0 , \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 
+, \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 , \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 
+, \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 , \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 
+, \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 
+, \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 
+, \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 
+, \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -12174,9 +17288,6 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
   reg bypass_load;
   output [63:0] bypass_r;
   wire [63:0] bypass_r;
-  input clk;
-  wire clk;
-  input [447:0] codes;
   wire [447:0] codes;
   reg [63:0] data = 64'h0000000000000000;
   wire [63:0] \data$27 ;
@@ -12190,14 +17301,273 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
   reg fail_valid;
   (* init = 64'h0000000000000000 *)
   wire [63:0] failed;
+  input g_wr_clk;
+  wire g_wr_clk;
+  input g_wr_rst;
+  wire g_wr_rst;
   input [3:0] max_retries;
   wire [3:0] max_retries;
-  input [63:0] overflow;
   wire [63:0] overflow;
-  input [31:0] \port$3488$0 ;
-  wire [31:0] \port$3488$0 ;
-  input [31:0] \port$3490$0 ;
-  wire [31:0] \port$3490$0 ;
+  input [31:0] \port$3980$0 ;
+  wire [31:0] \port$3980$0 ;
+  input [31:0] \port$3982$0 ;
+  wire [31:0] \port$3982$0 ;
+  input \port$4574$0 ;
+  wire \port$4574$0 ;
+  input \port$4576$0 ;
+  wire \port$4576$0 ;
+  input \port$4578$0 ;
+  wire \port$4578$0 ;
+  input \port$4580$0 ;
+  wire \port$4580$0 ;
+  input \port$4582$0 ;
+  wire \port$4582$0 ;
+  input \port$4584$0 ;
+  wire \port$4584$0 ;
+  input \port$4586$0 ;
+  wire \port$4586$0 ;
+  input \port$4588$0 ;
+  wire \port$4588$0 ;
+  input \port$4590$0 ;
+  wire \port$4590$0 ;
+  input \port$4592$0 ;
+  wire \port$4592$0 ;
+  input \port$4594$0 ;
+  wire \port$4594$0 ;
+  input \port$4596$0 ;
+  wire \port$4596$0 ;
+  input \port$4598$0 ;
+  wire \port$4598$0 ;
+  input \port$4600$0 ;
+  wire \port$4600$0 ;
+  input \port$4602$0 ;
+  wire \port$4602$0 ;
+  input \port$4604$0 ;
+  wire \port$4604$0 ;
+  input \port$4606$0 ;
+  wire \port$4606$0 ;
+  input \port$4608$0 ;
+  wire \port$4608$0 ;
+  input \port$4610$0 ;
+  wire \port$4610$0 ;
+  input \port$4612$0 ;
+  wire \port$4612$0 ;
+  input \port$4614$0 ;
+  wire \port$4614$0 ;
+  input \port$4616$0 ;
+  wire \port$4616$0 ;
+  input \port$4618$0 ;
+  wire \port$4618$0 ;
+  input \port$4620$0 ;
+  wire \port$4620$0 ;
+  input \port$4622$0 ;
+  wire \port$4622$0 ;
+  input \port$4624$0 ;
+  wire \port$4624$0 ;
+  input \port$4626$0 ;
+  wire \port$4626$0 ;
+  input \port$4628$0 ;
+  wire \port$4628$0 ;
+  input \port$4630$0 ;
+  wire \port$4630$0 ;
+  input \port$4632$0 ;
+  wire \port$4632$0 ;
+  input \port$4634$0 ;
+  wire \port$4634$0 ;
+  input \port$4636$0 ;
+  wire \port$4636$0 ;
+  input \port$4638$0 ;
+  wire \port$4638$0 ;
+  input \port$4640$0 ;
+  wire \port$4640$0 ;
+  input \port$4642$0 ;
+  wire \port$4642$0 ;
+  input \port$4644$0 ;
+  wire \port$4644$0 ;
+  input \port$4646$0 ;
+  wire \port$4646$0 ;
+  input \port$4648$0 ;
+  wire \port$4648$0 ;
+  input \port$4650$0 ;
+  wire \port$4650$0 ;
+  input \port$4652$0 ;
+  wire \port$4652$0 ;
+  input \port$4654$0 ;
+  wire \port$4654$0 ;
+  input \port$4656$0 ;
+  wire \port$4656$0 ;
+  input \port$4658$0 ;
+  wire \port$4658$0 ;
+  input \port$4660$0 ;
+  wire \port$4660$0 ;
+  input \port$4662$0 ;
+  wire \port$4662$0 ;
+  input \port$4664$0 ;
+  wire \port$4664$0 ;
+  input \port$4666$0 ;
+  wire \port$4666$0 ;
+  input \port$4668$0 ;
+  wire \port$4668$0 ;
+  input \port$4670$0 ;
+  wire \port$4670$0 ;
+  input \port$4672$0 ;
+  wire \port$4672$0 ;
+  input \port$4674$0 ;
+  wire \port$4674$0 ;
+  input \port$4676$0 ;
+  wire \port$4676$0 ;
+  input \port$4678$0 ;
+  wire \port$4678$0 ;
+  input \port$4680$0 ;
+  wire \port$4680$0 ;
+  input \port$4682$0 ;
+  wire \port$4682$0 ;
+  input \port$4684$0 ;
+  wire \port$4684$0 ;
+  input \port$4686$0 ;
+  wire \port$4686$0 ;
+  input \port$4688$0 ;
+  wire \port$4688$0 ;
+  input \port$4690$0 ;
+  wire \port$4690$0 ;
+  input \port$4692$0 ;
+  wire \port$4692$0 ;
+  input \port$4694$0 ;
+  wire \port$4694$0 ;
+  input \port$4696$0 ;
+  wire \port$4696$0 ;
+  input \port$4698$0 ;
+  wire \port$4698$0 ;
+  input \port$4700$0 ;
+  wire \port$4700$0 ;
+  input [6:0] \port$4702$0 ;
+  wire [6:0] \port$4702$0 ;
+  input [6:0] \port$4704$0 ;
+  wire [6:0] \port$4704$0 ;
+  input [6:0] \port$4706$0 ;
+  wire [6:0] \port$4706$0 ;
+  input [6:0] \port$4708$0 ;
+  wire [6:0] \port$4708$0 ;
+  input [6:0] \port$4710$0 ;
+  wire [6:0] \port$4710$0 ;
+  input [6:0] \port$4712$0 ;
+  wire [6:0] \port$4712$0 ;
+  input [6:0] \port$4714$0 ;
+  wire [6:0] \port$4714$0 ;
+  input [6:0] \port$4716$0 ;
+  wire [6:0] \port$4716$0 ;
+  input [6:0] \port$4718$0 ;
+  wire [6:0] \port$4718$0 ;
+  input [6:0] \port$4720$0 ;
+  wire [6:0] \port$4720$0 ;
+  input [6:0] \port$4722$0 ;
+  wire [6:0] \port$4722$0 ;
+  input [6:0] \port$4724$0 ;
+  wire [6:0] \port$4724$0 ;
+  input [6:0] \port$4726$0 ;
+  wire [6:0] \port$4726$0 ;
+  input [6:0] \port$4728$0 ;
+  wire [6:0] \port$4728$0 ;
+  input [6:0] \port$4730$0 ;
+  wire [6:0] \port$4730$0 ;
+  input [6:0] \port$4732$0 ;
+  wire [6:0] \port$4732$0 ;
+  input [6:0] \port$4734$0 ;
+  wire [6:0] \port$4734$0 ;
+  input [6:0] \port$4736$0 ;
+  wire [6:0] \port$4736$0 ;
+  input [6:0] \port$4738$0 ;
+  wire [6:0] \port$4738$0 ;
+  input [6:0] \port$4740$0 ;
+  wire [6:0] \port$4740$0 ;
+  input [6:0] \port$4742$0 ;
+  wire [6:0] \port$4742$0 ;
+  input [6:0] \port$4744$0 ;
+  wire [6:0] \port$4744$0 ;
+  input [6:0] \port$4746$0 ;
+  wire [6:0] \port$4746$0 ;
+  input [6:0] \port$4748$0 ;
+  wire [6:0] \port$4748$0 ;
+  input [6:0] \port$4750$0 ;
+  wire [6:0] \port$4750$0 ;
+  input [6:0] \port$4752$0 ;
+  wire [6:0] \port$4752$0 ;
+  input [6:0] \port$4754$0 ;
+  wire [6:0] \port$4754$0 ;
+  input [6:0] \port$4756$0 ;
+  wire [6:0] \port$4756$0 ;
+  input [6:0] \port$4758$0 ;
+  wire [6:0] \port$4758$0 ;
+  input [6:0] \port$4760$0 ;
+  wire [6:0] \port$4760$0 ;
+  input [6:0] \port$4762$0 ;
+  wire [6:0] \port$4762$0 ;
+  input [6:0] \port$4764$0 ;
+  wire [6:0] \port$4764$0 ;
+  input [6:0] \port$4766$0 ;
+  wire [6:0] \port$4766$0 ;
+  input [6:0] \port$4768$0 ;
+  wire [6:0] \port$4768$0 ;
+  input [6:0] \port$4770$0 ;
+  wire [6:0] \port$4770$0 ;
+  input [6:0] \port$4772$0 ;
+  wire [6:0] \port$4772$0 ;
+  input [6:0] \port$4774$0 ;
+  wire [6:0] \port$4774$0 ;
+  input [6:0] \port$4776$0 ;
+  wire [6:0] \port$4776$0 ;
+  input [6:0] \port$4778$0 ;
+  wire [6:0] \port$4778$0 ;
+  input [6:0] \port$4780$0 ;
+  wire [6:0] \port$4780$0 ;
+  input [6:0] \port$4782$0 ;
+  wire [6:0] \port$4782$0 ;
+  input [6:0] \port$4784$0 ;
+  wire [6:0] \port$4784$0 ;
+  input [6:0] \port$4786$0 ;
+  wire [6:0] \port$4786$0 ;
+  input [6:0] \port$4788$0 ;
+  wire [6:0] \port$4788$0 ;
+  input [6:0] \port$4790$0 ;
+  wire [6:0] \port$4790$0 ;
+  input [6:0] \port$4792$0 ;
+  wire [6:0] \port$4792$0 ;
+  input [6:0] \port$4794$0 ;
+  wire [6:0] \port$4794$0 ;
+  input [6:0] \port$4796$0 ;
+  wire [6:0] \port$4796$0 ;
+  input [6:0] \port$4798$0 ;
+  wire [6:0] \port$4798$0 ;
+  input [6:0] \port$4800$0 ;
+  wire [6:0] \port$4800$0 ;
+  input [6:0] \port$4802$0 ;
+  wire [6:0] \port$4802$0 ;
+  input [6:0] \port$4804$0 ;
+  wire [6:0] \port$4804$0 ;
+  input [6:0] \port$4806$0 ;
+  wire [6:0] \port$4806$0 ;
+  input [6:0] \port$4808$0 ;
+  wire [6:0] \port$4808$0 ;
+  input [6:0] \port$4810$0 ;
+  wire [6:0] \port$4810$0 ;
+  input [6:0] \port$4812$0 ;
+  wire [6:0] \port$4812$0 ;
+  input [6:0] \port$4814$0 ;
+  wire [6:0] \port$4814$0 ;
+  input [6:0] \port$4816$0 ;
+  wire [6:0] \port$4816$0 ;
+  input [6:0] \port$4818$0 ;
+  wire [6:0] \port$4818$0 ;
+  input [6:0] \port$4820$0 ;
+  wire [6:0] \port$4820$0 ;
+  input [6:0] \port$4822$0 ;
+  wire [6:0] \port$4822$0 ;
+  input [6:0] \port$4824$0 ;
+  wire [6:0] \port$4824$0 ;
+  input [6:0] \port$4826$0 ;
+  wire [6:0] \port$4826$0 ;
+  input [6:0] \port$4828$0 ;
+  wire [6:0] \port$4828$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -12216,8 +17586,6 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
   wire [5:0] row;
   input [5:0] \row$26 ;
   wire [5:0] \row$26 ;
-  input rst;
-  wire rst;
   reg side = 1'h0;
   wire [63:0] side_data;
   input start;
@@ -12232,197 +17600,197 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = codes[6:0] < threshold;
-  assign \$3  = ~ overflow[0];
+  assign \$2  = \port$4702$0  < threshold;
+  assign \$3  = ~ \port$4574$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = codes[13:7] < threshold;
-  assign \$6  = ~ overflow[1];
+  assign \$5  = \port$4704$0  < threshold;
+  assign \$6  = ~ \port$4576$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = codes[20:14] < threshold;
-  assign \$9  = ~ overflow[2];
+  assign \$8  = \port$4706$0  < threshold;
+  assign \$9  = ~ \port$4578$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = codes[27:21] < threshold;
-  assign \$12  = ~ overflow[3];
+  assign \$11  = \port$4708$0  < threshold;
+  assign \$12  = ~ \port$4580$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = codes[34:28] < threshold;
-  assign \$15  = ~ overflow[4];
+  assign \$14  = \port$4710$0  < threshold;
+  assign \$15  = ~ \port$4582$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = codes[41:35] < threshold;
-  assign \$18  = ~ overflow[5];
+  assign \$17  = \port$4712$0  < threshold;
+  assign \$18  = ~ \port$4584$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = codes[48:42] < threshold;
-  assign \$21  = ~ overflow[6];
+  assign \$20  = \port$4714$0  < threshold;
+  assign \$21  = ~ \port$4586$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = codes[55:49] < threshold;
-  assign \$24  = ~ overflow[7];
+  assign \$23  = \port$4716$0  < threshold;
+  assign \$24  = ~ \port$4588$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = codes[62:56] < threshold;
-  assign \$27  = ~ overflow[8];
+  assign \$26  = \port$4718$0  < threshold;
+  assign \$27  = ~ \port$4590$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = codes[69:63] < threshold;
-  assign \$30  = ~ overflow[9];
+  assign \$29  = \port$4720$0  < threshold;
+  assign \$30  = ~ \port$4592$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = codes[76:70] < threshold;
-  assign \$33  = ~ overflow[10];
+  assign \$32  = \port$4722$0  < threshold;
+  assign \$33  = ~ \port$4594$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = codes[83:77] < threshold;
-  assign \$36  = ~ overflow[11];
+  assign \$35  = \port$4724$0  < threshold;
+  assign \$36  = ~ \port$4596$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = codes[90:84] < threshold;
-  assign \$39  = ~ overflow[12];
+  assign \$38  = \port$4726$0  < threshold;
+  assign \$39  = ~ \port$4598$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = codes[97:91] < threshold;
-  assign \$42  = ~ overflow[13];
+  assign \$41  = \port$4728$0  < threshold;
+  assign \$42  = ~ \port$4600$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = codes[104:98] < threshold;
-  assign \$45  = ~ overflow[14];
+  assign \$44  = \port$4730$0  < threshold;
+  assign \$45  = ~ \port$4602$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = codes[111:105] < threshold;
-  assign \$48  = ~ overflow[15];
+  assign \$47  = \port$4732$0  < threshold;
+  assign \$48  = ~ \port$4604$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = codes[118:112] < threshold;
-  assign \$51  = ~ overflow[16];
+  assign \$50  = \port$4734$0  < threshold;
+  assign \$51  = ~ \port$4606$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = codes[125:119] < threshold;
-  assign \$54  = ~ overflow[17];
+  assign \$53  = \port$4736$0  < threshold;
+  assign \$54  = ~ \port$4608$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = codes[132:126] < threshold;
-  assign \$57  = ~ overflow[18];
+  assign \$56  = \port$4738$0  < threshold;
+  assign \$57  = ~ \port$4610$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = codes[139:133] < threshold;
-  assign \$60  = ~ overflow[19];
+  assign \$59  = \port$4740$0  < threshold;
+  assign \$60  = ~ \port$4612$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = codes[146:140] < threshold;
-  assign \$63  = ~ overflow[20];
+  assign \$62  = \port$4742$0  < threshold;
+  assign \$63  = ~ \port$4614$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = codes[153:147] < threshold;
-  assign \$66  = ~ overflow[21];
+  assign \$65  = \port$4744$0  < threshold;
+  assign \$66  = ~ \port$4616$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = codes[160:154] < threshold;
-  assign \$69  = ~ overflow[22];
+  assign \$68  = \port$4746$0  < threshold;
+  assign \$69  = ~ \port$4618$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = codes[167:161] < threshold;
-  assign \$72  = ~ overflow[23];
+  assign \$71  = \port$4748$0  < threshold;
+  assign \$72  = ~ \port$4620$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = codes[174:168] < threshold;
-  assign \$75  = ~ overflow[24];
+  assign \$74  = \port$4750$0  < threshold;
+  assign \$75  = ~ \port$4622$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = codes[181:175] < threshold;
-  assign \$78  = ~ overflow[25];
+  assign \$77  = \port$4752$0  < threshold;
+  assign \$78  = ~ \port$4624$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = codes[188:182] < threshold;
-  assign \$81  = ~ overflow[26];
+  assign \$80  = \port$4754$0  < threshold;
+  assign \$81  = ~ \port$4626$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = codes[195:189] < threshold;
-  assign \$84  = ~ overflow[27];
+  assign \$83  = \port$4756$0  < threshold;
+  assign \$84  = ~ \port$4628$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = codes[202:196] < threshold;
-  assign \$87  = ~ overflow[28];
+  assign \$86  = \port$4758$0  < threshold;
+  assign \$87  = ~ \port$4630$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = codes[209:203] < threshold;
-  assign \$90  = ~ overflow[29];
+  assign \$89  = \port$4760$0  < threshold;
+  assign \$90  = ~ \port$4632$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = codes[216:210] < threshold;
-  assign \$93  = ~ overflow[30];
+  assign \$92  = \port$4762$0  < threshold;
+  assign \$93  = ~ \port$4634$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = codes[223:217] < threshold;
-  assign \$96  = ~ overflow[31];
+  assign \$95  = \port$4764$0  < threshold;
+  assign \$96  = ~ \port$4636$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = codes[230:224] < threshold;
-  assign \$99  = ~ overflow[32];
+  assign \$98  = \port$4766$0  < threshold;
+  assign \$99  = ~ \port$4638$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = codes[237:231] < threshold;
-  assign \$102  = ~ overflow[33];
+  assign \$101  = \port$4768$0  < threshold;
+  assign \$102  = ~ \port$4640$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = codes[244:238] < threshold;
-  assign \$105  = ~ overflow[34];
+  assign \$104  = \port$4770$0  < threshold;
+  assign \$105  = ~ \port$4642$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = codes[251:245] < threshold;
-  assign \$108  = ~ overflow[35];
+  assign \$107  = \port$4772$0  < threshold;
+  assign \$108  = ~ \port$4644$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = codes[258:252] < threshold;
-  assign \$111  = ~ overflow[36];
+  assign \$110  = \port$4774$0  < threshold;
+  assign \$111  = ~ \port$4646$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = codes[265:259] < threshold;
-  assign \$114  = ~ overflow[37];
+  assign \$113  = \port$4776$0  < threshold;
+  assign \$114  = ~ \port$4648$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = codes[272:266] < threshold;
-  assign \$117  = ~ overflow[38];
+  assign \$116  = \port$4778$0  < threshold;
+  assign \$117  = ~ \port$4650$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = codes[279:273] < threshold;
-  assign \$120  = ~ overflow[39];
+  assign \$119  = \port$4780$0  < threshold;
+  assign \$120  = ~ \port$4652$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = codes[286:280] < threshold;
-  assign \$123  = ~ overflow[40];
+  assign \$122  = \port$4782$0  < threshold;
+  assign \$123  = ~ \port$4654$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = codes[293:287] < threshold;
-  assign \$126  = ~ overflow[41];
+  assign \$125  = \port$4784$0  < threshold;
+  assign \$126  = ~ \port$4656$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = codes[300:294] < threshold;
-  assign \$129  = ~ overflow[42];
+  assign \$128  = \port$4786$0  < threshold;
+  assign \$129  = ~ \port$4658$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = codes[307:301] < threshold;
-  assign \$132  = ~ overflow[43];
+  assign \$131  = \port$4788$0  < threshold;
+  assign \$132  = ~ \port$4660$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = codes[314:308] < threshold;
-  assign \$135  = ~ overflow[44];
+  assign \$134  = \port$4790$0  < threshold;
+  assign \$135  = ~ \port$4662$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = codes[321:315] < threshold;
-  assign \$138  = ~ overflow[45];
+  assign \$137  = \port$4792$0  < threshold;
+  assign \$138  = ~ \port$4664$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = codes[328:322] < threshold;
-  assign \$141  = ~ overflow[46];
+  assign \$140  = \port$4794$0  < threshold;
+  assign \$141  = ~ \port$4666$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = codes[335:329] < threshold;
-  assign \$144  = ~ overflow[47];
+  assign \$143  = \port$4796$0  < threshold;
+  assign \$144  = ~ \port$4668$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = codes[342:336] < threshold;
-  assign \$147  = ~ overflow[48];
+  assign \$146  = \port$4798$0  < threshold;
+  assign \$147  = ~ \port$4670$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = codes[349:343] < threshold;
-  assign \$150  = ~ overflow[49];
+  assign \$149  = \port$4800$0  < threshold;
+  assign \$150  = ~ \port$4672$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = codes[356:350] < threshold;
-  assign \$153  = ~ overflow[50];
+  assign \$152  = \port$4802$0  < threshold;
+  assign \$153  = ~ \port$4674$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = codes[363:357] < threshold;
-  assign \$156  = ~ overflow[51];
+  assign \$155  = \port$4804$0  < threshold;
+  assign \$156  = ~ \port$4676$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = codes[370:364] < threshold;
-  assign \$159  = ~ overflow[52];
+  assign \$158  = \port$4806$0  < threshold;
+  assign \$159  = ~ \port$4678$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = codes[377:371] < threshold;
-  assign \$162  = ~ overflow[53];
+  assign \$161  = \port$4808$0  < threshold;
+  assign \$162  = ~ \port$4680$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = codes[384:378] < threshold;
-  assign \$165  = ~ overflow[54];
+  assign \$164  = \port$4810$0  < threshold;
+  assign \$165  = ~ \port$4682$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = codes[391:385] < threshold;
-  assign \$168  = ~ overflow[55];
+  assign \$167  = \port$4812$0  < threshold;
+  assign \$168  = ~ \port$4684$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = codes[398:392] < threshold;
-  assign \$171  = ~ overflow[56];
+  assign \$170  = \port$4814$0  < threshold;
+  assign \$171  = ~ \port$4686$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = codes[405:399] < threshold;
-  assign \$174  = ~ overflow[57];
+  assign \$173  = \port$4816$0  < threshold;
+  assign \$174  = ~ \port$4688$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = codes[412:406] < threshold;
-  assign \$177  = ~ overflow[58];
+  assign \$176  = \port$4818$0  < threshold;
+  assign \$177  = ~ \port$4690$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = codes[419:413] < threshold;
-  assign \$180  = ~ overflow[59];
+  assign \$179  = \port$4820$0  < threshold;
+  assign \$180  = ~ \port$4692$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = codes[426:420] < threshold;
-  assign \$183  = ~ overflow[60];
+  assign \$182  = \port$4822$0  < threshold;
+  assign \$183  = ~ \port$4694$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = codes[433:427] < threshold;
-  assign \$186  = ~ overflow[61];
+  assign \$185  = \port$4824$0  < threshold;
+  assign \$186  = ~ \port$4696$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = codes[440:434] < threshold;
-  assign \$189  = ~ overflow[62];
+  assign \$188  = \port$4826$0  < threshold;
+  assign \$189  = ~ \port$4698$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = codes[447:441] < threshold;
-  assign \$192  = ~ overflow[63];
+  assign \$191  = \port$4828$0  < threshold;
+  assign \$192  = ~ \port$4700$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -12522,31 +17890,31 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
   assign \$291  = ! side;
   assign \$292  = 1'h1 << fail_row;
   assign \$293  = ~ data;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     fail_cells <= \$294 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     fail_row <= \$295 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     data <= \$296 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     side <= \$297 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     pulse_len <= \$298 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     retries_left <= \$299 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     fail_mask <= \$300 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     write_state <= \$301 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     arr_wr_row <= \$302 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     arr_wr_side <= \$303 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     arr_wr_data <= \$304 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     arr_wr_pulse <= \$305 ;
-  always @(posedge clk)
+  always @(posedge g_wr_clk)
     pulse_left <= \$306 ;
   assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$195  };
   assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$198  };
@@ -12695,7 +18063,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$294  = \$277 ;
-    if (rst) begin
+    if (g_wr_rst) begin
       \$294  = 7'h00;
     end
   end
@@ -12708,7 +18076,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$295  = \row$26 ;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$295  = 6'h00;
     end
   end
@@ -12718,10 +18086,10 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$3490$0 , \port$3488$0  };
+            \$296  = { \port$3982$0 , \port$3980$0  };
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$296  = 64'h0000000000000000;
     end
   end
@@ -12754,7 +18122,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$297  = 1'h1;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$297  = 1'h0;
     end
   end
@@ -12791,7 +18159,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$298  = pulse_cycles;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$298  = 16'h0000;
     end
   end
@@ -12826,7 +18194,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$299  = max_retries;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$299  = 4'h0;
     end
   end
@@ -12859,7 +18227,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$300  = \$290 ;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$300  = 64'h0000000000000000;
     end
   end
@@ -12913,7 +18281,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
       4'ha:
           \$301  = 4'h0;
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$301  = 4'h0;
     end
   end
@@ -12948,7 +18316,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$302  = \$292 ;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$302  = 64'h0000000000000000;
     end
   end
@@ -12983,7 +18351,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$303  = 1'h1;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$303  = 1'h0;
     end
   end
@@ -13018,7 +18386,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$304  = \$293 ;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$304  = 64'h0000000000000000;
     end
   end
@@ -13037,7 +18405,7 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$305  = 1'h0;
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$305  = 1'h0;
     end
   end
@@ -13058,13 +18426,15 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
             \$306  = \$281 [15:0];
           end
     endcase
-    if (rst) begin
+    if (g_wr_rst) begin
       \$306  = 16'h0000;
     end
   end
+  assign codes = { \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0  };
+  assign overflow = { \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0 , \port$4580$0 , \port$4578$0 , \port$4576$0 , \port$4574$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$3490$0 , \port$3488$0  };
+  assign \data$27  = { \port$3982$0 , \port$3980$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;
@@ -13134,4 +18504,17 @@ module \mram_macro.write_controller (rst, bypass_l, bypass_r, start, pulse_cycle
   assign \$196  = \$auto$rtlil.cc:2739:Not$2 ;
   assign \$199  = \$auto$rtlil.cc:2739:Not$4 ;
   assign \$288  = { pulse_len, 1'h0 };
+endmodule
+
+// Latch-based integrated clock gate (mram_macro/periphery/clock_gate.py).
+module mram_icg(clk, en, gclk);
+  input clk;
+  input en;
+  output gclk;
+  reg en_latched;
+  /* verilator lint_off LATCH */
+  always @(*)
+    if (!clk) en_latched = en;
+  /* verilator lint_on LATCH */
+  assign gclk = clk & en_latched;
 endmodule

@@ -415,16 +415,47 @@ def synthesize(verilog_path: str | os.PathLike[str], top: str, *,
     return _synthesize_in(verilog, top, lib, lib_cells, out, keep=True)
 
 
+#: Latch cells (cell, data pin, enable pin, output pin, enable active high) of the Liberty files
+#: the flow knows, for :func:`latch_techmap`: Yosys 0.23's ``dfflibmap`` maps no latches.
+_LATCH_CELLS = (("DLL_X1", "D", "GN", "Q", False), ("DLH_X1", "D", "G", "Q", True),
+                ("LATCH", "D", "CLK", "Q", True))
+_INVERTERS = (("INV_X1", "A", "ZN"), ("INVX1", "A", "Y"))
+
+
+def latch_techmap(lib_cells: Mapping[str, LibertyCell]) -> str:
+    """A Yosys techmap file mapping ``$_DLATCH_N_``/``$_DLATCH_P_`` (the clock gates' enable
+    latches, :mod:`mram_macro.periphery.clock_gate`) onto the library's latch cell, with an
+    inverter where the enable polarity differs. SynthesisError if the library has neither."""
+    latch = next((c for c in _LATCH_CELLS if c[0] in lib_cells), None)
+    inv = next((c for c in _INVERTERS if c[0] in lib_cells), None)
+    if latch is None or inv is None:
+        raise SynthesisError(
+            "the Liberty file has no known latch cell (one of "
+            f"{', '.join(c[0] for c in _LATCH_CELLS)}) or inverter for the clock gates")
+    cell, d, en, q, high = latch
+    out = []
+    for name, active_high in (("$_DLATCH_P_", True), ("$_DLATCH_N_", False)):
+        if active_high == high:
+            body = f"  {cell} _TECHMAP_REPLACE_ (.{d}(D), .{en}(E), .{q}(Q));\n"
+        else:
+            body = (f"  wire e_n;\n  {inv[0]} inv (.{inv[1]}(E), .{inv[2]}(e_n));\n"
+                    f"  {cell} _TECHMAP_REPLACE_ (.{d}(D), .{en}(e_n), .{q}(Q));\n")
+        out.append(f"module \\{name} (E, D, Q);\n  input E, D;\n  output Q;\n{body}endmodule\n")
+    return "".join(out)
+
+
 def _synthesize_in(verilog: Path, top: str, lib: Path, lib_cells: Mapping[str, LibertyCell],
                    workdir: Path, *, keep: bool) -> AreaReport:
     # Outputs are named relative to workdir (Yosys's cwd): `tee -o` takes no quoted paths.
     netlist_name = re.sub(r"[^\w.-]", "_", top) + "_netlist.v"
     stat_path = workdir / "stat.txt"
     stat_path.unlink(missing_ok=True)
+    (workdir / "latch_map.v").write_text(latch_techmap(lib_cells))
     script = "\n".join([
         f"read_verilog -sv {_quote(verilog)}",
         f"hierarchy -check -top {top}",
         f"synth -top {top}",
+        "techmap -map latch_map.v",
         f"dfflibmap -liberty {_quote(lib)}",
         f"abc -liberty {_quote(lib)}",
         "opt_clean",
@@ -506,10 +537,12 @@ def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
     netlist_name = re.sub(r"[^\w.-]", "_", top) + "_flat.v"
     stat_path = out / "stat_flat.txt"
     stat_path.unlink(missing_ok=True)
+    (out / "latch_map.v").write_text(latch_techmap(lib_cells))
     script = "\n".join([
         f"read_verilog -sv {_quote(verilog)}",
         f"hierarchy -check -top {top}",
         f"synth -flatten -top {top}",
+        "techmap -map latch_map.v",
         f"dfflibmap -liberty {_quote(lib)}",
         f"abc -D {period_ps:g} -constr constr.sdc -liberty {_quote(lib)}",
         f"hilomap -hicell {tie_hi[0]} {tie_hi[1]} -locell {tie_lo[0]} {tie_lo[1]}",

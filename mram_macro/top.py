@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, DomainRenamer, Module, Mux, Signal
 from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -21,6 +21,7 @@ from .bus.regfile import RegisterFile
 from .config import MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .periphery.accumulator import Accumulator
+from .periphery.clock_gate import ICG_VERILOG, gated_domain
 from .periphery.input_deserializer import InputDeserializer
 from .periphery.input_driver import InputDriver
 from .periphery.read_control import ReadControl
@@ -84,7 +85,13 @@ class MramMacro(wiring.Component):
     pins to the analogue array.
     """
 
-    def __init__(self, config: MacroConfig | None = None, *, device: DeviceParams | None = None):
+    def __init__(self, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
+                 clock_gating: bool = True):
+        """``clock_gating``: clock each rarely changing register group through its own clock
+        gate (periphery/clock_gate.py); False builds the ungated reference (same behaviour)."""
+        if not isinstance(clock_gating, bool):
+            raise TypeError(f"clock_gating must be a bool, not {clock_gating!r}")
+        self.clock_gating = clock_gating
         if config is None:
             config = MacroConfig()
         if not isinstance(config, MacroConfig):
@@ -101,20 +108,45 @@ class MramMacro(wiring.Component):
                                           user_width=ResultFlags.size)
         super().__init__({**self._axil, **self._s_axis, **self._m_axis, **array_members(config)})
 
+    def _gated(self, domain: str, block):
+        """``block`` with its ``sync`` domain renamed to ``domain`` (ungated: unchanged, so
+        that the coverage model reads its FSMs from the plain fragment)."""
+        return DomainRenamer({"sync": domain})(block) if self.clock_gating else block
+
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        m.submodules.regfile = regs = RegisterFile(self.regmap)
-        m.submodules.input_deserializer = deser = InputDeserializer(c)
-        m.submodules.input_driver = driver = InputDriver(rows=c.rows)
-        m.submodules.write_controller = writer = WriteController(rows=c.rows, cols=c.cols,
-                                                                 tdc_bits=c.tdc_bits)
+        m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs")
+        m.submodules.input_deserializer = deser = self._gated("g_in", InputDeserializer(c))
+        m.submodules.input_driver = driver = self._gated("g_drv", InputDriver(rows=c.rows))
+        m.submodules.write_controller = writer = self._gated(
+            "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
-        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits)
-        m.submodules.accumulator = acc = Accumulator(cols=c.cols, tdc_bits=c.tdc_bits,
-                                                     result_width=c.result_width)
-        m.submodules.result_serializer = ser = ResultSerializer(c)
+        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
+                                     code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)))
+        m.submodules.accumulator = acc = self._gated(
+            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
+        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer()
+
+        # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
+        # clocked only on the cycles on which it may change; the enables are exact supersets.
+        def gate(name, enable):
+            gated_domain(m, name, enable, gate=self.clock_gating)
+
+        gate("g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready & ~regs.s_axil_bvalid)
+        for i in range(c.cols):     # one gate per column: its code changes once per pass
+            gate(f"g_tdc{i}", tdc.code_enable[i])
+        gate("g_acc", seq.capture)
+        gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
+        gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
+        gate("g_drv", seq.load_inputs | writer.bypass_load)
+        # The write controller's fail_cells register follows its failed-cells register one
+        # cycle late, so its clock runs one cycle past busy.
+        write_busy_q = Signal()
+        m.d.sync += write_busy_q.eq(writer.busy)
+        gate("g_wr", writer.start | writer.busy | write_busy_q)
+        gate("g_cnt", writer.fail_valid | writer.retry | seq.pass_done)
 
         _forward(m, self, regs, self._axil)
         _forward(m, self, deser, self._s_axis)
@@ -183,10 +215,10 @@ class MramMacro(wiring.Component):
         fail_count, retry_count = Signal(32), Signal(32)
         fail_row, fail_mask = Signal(range(c.rows)), Signal(c.cols)
         with m.If(writer.fail_valid):
-            m.d.sync += [fail_count.eq(fail_count + writer.fail_cells),
-                         fail_row.eq(writer.fail_row), fail_mask.eq(writer.fail_mask)]
+            m.d.g_cnt += [fail_count.eq(fail_count + writer.fail_cells),
+                          fail_row.eq(writer.fail_row), fail_mask.eq(writer.fail_mask)]
         with m.If(writer.retry):
-            m.d.sync += retry_count.eq(retry_count + 1)
+            m.d.g_cnt += retry_count.eq(retry_count + 1)
         m.d.comb += [
             regs.port("WV_FAIL_COUNT", "COUNT").eq(fail_count),
             regs.port("WV_RETRY_COUNT", "COUNT").eq(retry_count),
@@ -199,7 +231,7 @@ class MramMacro(wiring.Component):
         vmm_count = regs.port("VMM_COUNT", "COUNT")
         count = Signal(32)
         with m.If(seq.pass_done):
-            m.d.sync += count.eq(count + 1)
+            m.d.g_cnt += count.eq(count + 1)
         m.d.comb += [
             vmm_count.eq(count),
             regs.port("STATUS", "VMM_BUSY").eq(seq.busy | deser.valid),
@@ -213,14 +245,17 @@ class MramMacro(wiring.Component):
 
 
 def generate_verilog(config: MacroConfig | None = None, path: str | Path | None = None, *,
-                     device: DeviceParams | None = None) -> str:
+                     device: DeviceParams | None = None, clock_gating: bool = True) -> str:
     """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given.
+    ``clock_gating=False`` gives the ungated reference design (see :class:`MramMacro`).
 
     Plain Verilog-2005 that also simulates under SystemVerilog rules (``iverilog -g2012``):
     see :mod:`mram_macro.portable`.
     """
     text = portable_comb_triggers(
-        verilog.convert(MramMacro(config, device=device), name=TOP_NAME, emit_src=False))
+        verilog.convert(MramMacro(config, device=device, clock_gating=clock_gating),
+                        name=TOP_NAME, emit_src=False)
+    ) + (ICG_VERILOG if clock_gating else "")
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)

@@ -125,9 +125,15 @@ class RegisterFile(wiring.Component):
     :meth:`port` and :meth:`array_fields` look ports up by register and field name.
     """
 
-    def __init__(self, regmap: RegisterMap):
+    def __init__(self, regmap: RegisterMap, *, rw_domain: str = "sync"):
+        """``rw_domain``: clock domain of the ``rw`` fields. They change only on edges where
+        both write halves are held (``awready``, ``wready`` and ``bvalid`` all low), so a clock
+        gated by that condition is exact."""
         if not isinstance(regmap, RegisterMap):
             raise TypeError(f"regmap must be a RegisterMap, not {regmap!r}")
+        if not isinstance(rw_domain, str) or not rw_domain.isidentifier():
+            raise ValueError(f"rw_domain must be a domain name, not {rw_domain!r}")
+        self._rw_domain = rw_domain
         self._regmap = regmap
         self._constants = _constant_fields(regmap)
         self._validate(regmap)
@@ -330,7 +336,7 @@ class RegisterFile(wiring.Component):
                 selected = wr_commit & wr_hit[i]
                 if f.kind == "rw":
                     with m.If(selected):
-                        m.d.sync += port.eq(bits)
+                        m.d[self._rw_domain] += port.eq(bits)
                 elif f.kind == "cmd":
                     m.d.sync += port.eq(Mux(selected, bits, 0))
                 elif f.kind == "w1c":

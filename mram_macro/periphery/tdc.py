@@ -31,8 +31,16 @@ class Tdc(wiring.Component):
     * ``all_fired`` is high once every column has a code.
     """
 
-    def __init__(self, *, cols: int, tdc_bits: int):
+    def __init__(self, *, cols: int, tdc_bits: int, code_domains: tuple[str, ...] | None = None):
+        """``code_domains``: per column, the clock domain of its code, ``fired`` and
+        ``overflow`` bits (default all ``sync``; the synchronisers stay on ``sync``). Column c's
+        bits change only on edges with ``code_enable[c]`` high, so a clock gated by it is
+        exact."""
+        if code_domains is not None and (len(code_domains) != cols or not all(
+                isinstance(d, str) and d.isidentifier() for d in code_domains)):
+            raise ValueError(f"code_domains must be {cols} domain names, not {code_domains!r}")
         self.cols, self.tdc_bits = cols, tdc_bits
+        self.code_domains = tuple(code_domains or ("sync",) * cols)
         super().__init__({
             "cmp": In(cols),
             "clear": In(1),
@@ -42,6 +50,7 @@ class Tdc(wiring.Component):
             "codes": Out(cols * tdc_bits),
             "overflow": Out(cols),
             "all_fired": Out(1),
+            "code_enable": Out(cols),
         })
 
     def elaborate(self, platform):
@@ -56,12 +65,15 @@ class Tdc(wiring.Component):
         m.d.comb += self.all_fired.eq(fired.all())
         max_code = (1 << self.tdc_bits) - 1
         for c in range(self.cols):
+            d = m.d[self.code_domains[c]]
             code = self.codes[c * self.tdc_bits:(c + 1) * self.tdc_bits]
+            m.d.comb += self.code_enable[c].eq(
+                self.clear | (~fired[c] & ((self.capture & seen[c]) | self.window_end)))
             with m.If(self.clear):
-                m.d.sync += [fired[c].eq(0), self.overflow[c].eq(0), code.eq(0)]
+                d += [fired[c].eq(0), self.overflow[c].eq(0), code.eq(0)]
             with m.Elif(~fired[c]):
                 with m.If(self.capture & seen[c]):
-                    m.d.sync += [fired[c].eq(1), code.eq(self.code_now)]
+                    d += [fired[c].eq(1), code.eq(self.code_now)]
                 with m.Elif(self.window_end):
-                    m.d.sync += [fired[c].eq(1), code.eq(max_code), self.overflow[c].eq(1)]
+                    d += [fired[c].eq(1), code.eq(max_code), self.overflow[c].eq(1)]
         return m

@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="build/ppa")
     p.add_argument("--vmms", type=int, default=3, help="VMMs in the gate-level power window")
     p.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=list(LIBRARIES))
+    p.add_argument("--no-gating", action="store_true",
+                   help="measure the ungated reference design (docs/ppa/ppa_ungated.json)")
     p.add_argument("--publish", action="store_true",
                    help="also update docs/ppa/ (JSON, plots) and the README's PPA table")
     p.set_defaults(func=_cmd_ppa)

@@ -75,10 +75,12 @@ def sign_off_verilog(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: 
     return SignOff(config=config, library=lib, netlist=net, sta=sta)
 
 
-def sign_off(config: MacroConfig, lib: StdCellLibrary, out: Path) -> SignOff:
-    """Generate ``config``'s Verilog, synthesise it flat for ``lib`` and time it."""
+def sign_off(config: MacroConfig, lib: StdCellLibrary, out: Path, *,
+             clock_gating: bool = True) -> SignOff:
+    """Generate ``config``'s Verilog (``clock_gating=False``: the ungated reference), synthesise
+    it flat for ``lib`` and time it."""
     from ..sim.runner import generate
 
     workdir = out / lib.key / config.slug
-    verilog = generate(config, workdir / "rtl")
+    verilog = generate(config, workdir / "rtl", clock_gating=clock_gating)
     return sign_off_verilog(verilog, lib, workdir, config=config)

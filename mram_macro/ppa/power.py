@@ -261,11 +261,24 @@ def analyse_power(netlist: Path, top: str, lib: StdCellLibrary, activity: Activi
     clock = _run(netlist, top, lib, period,
                  _annotation(instances, activity, inputs, clock_nets, data=False,
                              clock_net=clock_net), workdir, "power_clock")
+    # Per cell type, OpenSTA's clock-pin power on the free-running clock over the Liberty
+    # file's per-edge figure: gated pins are scaled by it, so that gating is credited only
+    # for the edges it removes, not for a cheaper model of each edge.
+    ratios: dict[str, list[float]] = {}
+    for name, (c_int, _, _) in clock.items():
+        cell = cells.get(name, "")
+        on_clk = [e for p, (e, _) in clock_pins.get(cell, {}).items()
+                  if pins[name].get(p) == clock_net and e > 0]
+        if on_clk and c_int > 0:
+            ratios.setdefault(cell, []).append(c_int * period * 1e-9 / sum(on_clk))
+    scale = {cell: sum(r) / len(r) for cell, r in ratios.items()}
     result = []
     for name, (internal, switching, leakage) in full.items():
         c_int, c_sw, _ = clock.get(name, (0.0, 0.0, 0.0))
         net_J = 0.0
-        for pin, (_energy_J, cap_F) in clock_pins.get(cells.get(name, ""), {}).items():
+        gated_J = 0.0
+        gated = False
+        for pin, (energy_J, cap_F) in clock_pins.get(cells.get(name, ""), {}).items():
             net = pins[name].get(pin)
             if net is None:
                 continue
@@ -273,10 +286,21 @@ def analyse_power(netlist: Path, top: str, lib: StdCellLibrary, activity: Activi
             # as many as its net's measured rising edges (half its toggles).
             edges = 1.0 if net == clock_net else activity.per_cycle(net) / 2
             net_J += cap_F * lib.vdd_V ** 2 * edges
+            if net != clock_net:
+                # OpenSTA 2.0.17 gives a pin behind a clock gate the clock's full activity
+                # (whatever the annotation) at the slew of the unbuffered gated net: its
+                # clock-pin energy is taken from the Liberty file per measured edge instead
+                # (smallest slew, as the ideal clock's pins get), scaled to OpenSTA's figure
+                # for the same cell on the free-running clock.
+                gated = True
+                gated_J += energy_J * edges
+        sta_c_int = c_int
+        if gated:
+            c_int = gated_J * scale.get(cells.get(name, ""), 1.0) / (period * 1e-9)
         clock_W = c_int + c_sw + net_J / (period * 1e-9)
         result.append(InstancePower(name=name, cell=cells.get(name, "?"),
                                     block=blocks.get(name, "top"), clock_W=clock_W,
-                                    data_W=max(0.0, internal + switching - c_int - c_sw),
+                                    data_W=max(0.0, internal + switching - sta_c_int - c_sw),
                                     leakage_W=leakage, switching_W=switching))
     return PowerResult(instances=result, period_ns=period, cycles=activity.cycles,
                        vmms=activity.vmms)

@@ -65,8 +65,10 @@ def _activity(netlist: Path, lib, config: MacroConfig, workdir: Path, vmms: int)
     return act
 
 
-def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = None) -> dict:
-    """All PPA figures of ``config`` (default macro) on one library, as plain data."""
+def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = None,
+            clock_gating: bool = True) -> dict:
+    """All PPA figures of ``config`` (default macro) on one library, as plain data
+    (``clock_gating=False``: of the ungated reference design)."""
     from sim_models.device import DeviceParams
 
     from ..synth import synthesize
@@ -74,7 +76,7 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
 
     config = config or MacroConfig()
     lib = library(lib_key)
-    so = sign_off(config, lib, out)
+    so = sign_off(config, lib, out, clock_gating=clock_gating)
     workdir = out / lib.key / config.slug
     area = synthesize(workdir / "rtl" / f"{TOP}.v", TOP, liberty=lib.require(),
                       workdir=workdir / "hier")
@@ -105,7 +107,8 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
     vmm_per_s = 1e9 / (cycles_per_vmm * period)
     area_mm2 = so.netlist.area_um2 * 1e-6
     return {
-        "library": lib.key, "title": lib.title, "node_nm": lib.node_nm, "vdd_V": lib.vdd_V,
+        "library": lib.key, "title": lib.title, "clock_gating": clock_gating,
+        "node_nm": lib.node_nm, "vdd_V": lib.vdd_V,
         "config": config.to_dict(), "period_ns": period,
         "sta": {"wns_ns": so.sta.wns_ns, "tns_ns": so.sta.tns_ns, "fmax_mhz": so.sta.fmax_mhz,
                 "startpoint": so.sta.startpoint, "endpoint": so.sta.endpoint,
@@ -144,6 +147,41 @@ def scaled_to_28nm(r: dict) -> dict:
             "period_ns": r["period_ns"] * S_28_45, "area_um2": area_mm2 * 1e6}
 
 
+#: Earlier measurements by this same flow, committed under docs/ppa/, that the final figures
+#: are compared with: the first published one (issue 7, before issue 9 grew the RTL) and the
+#: current RTL without clock gating (``python -m mram_macro.ppa ppa --no-gating``).
+BEFORE = {"first": "ppa_first.json", "ungated": "ppa_ungated.json"}
+
+
+def before_results(docs_dir: Path | None = None) -> dict[str, dict[str, dict]]:
+    """The committed earlier measurements, per label, per library key (missing files skipped)."""
+    docs_dir = docs_dir or DOCS_DIR
+    out = {}
+    for label, name in BEFORE.items():
+        path = docs_dir / name
+        if path.exists():
+            out[label] = {r["library"]: r for r in json.loads(path.read_text())}
+    return out
+
+
+def before_after(results: list[dict], before: dict[str, dict[str, dict]]) -> list[str]:
+    """Digital energy per VMM (clock/data/leakage, pJ) of the earlier runs and this one."""
+    pj = 1e12
+    lines = ["digital energy per VMM, before -> after (pJ: total = clock + data + leakage)"]
+    for r in results:
+        runs = [(label, b[r["library"]]) for label, b in before.items() if r["library"] in b]
+        runs.append(("final" if r.get("clock_gating", True) else "this run", r))
+        first = runs[0][1]["digital_J"]["total"]
+        for label, x in runs:
+            d = x["digital_J"]
+            lines.append(f"  {r['title']:14s} {label:9s} {d['total'] * pj:10.1f} = "
+                         f"{d['clock'] * pj:.1f} + {d['data'] * pj:.1f} + "
+                         f"{d['leakage'] * pj:.1f}  ({first / d['total']:.1f}x below first; "
+                         f"{x['flip_flops']} flip-flops, {x['area_flat_um2']:.0f} µm², "
+                         f"{x['cycles_per_vmm']:.1f} cycles/VMM)")
+    return lines
+
+
 def table(results: list[dict]) -> str:
     pj = 1e12
     cols = [r["title"] for r in results]
@@ -177,6 +215,7 @@ def table(results: list[dict]) -> str:
                          f"{s['tops_per_W']:.3f} TOPS/W, {s['tops_per_mm2']:.4f} TOPS/mm² "
                          f"(chip: 262 TOPS/W)")
             lines.append(f"  rule: {SCALING_RULE}")
+    lines.extend(before_after(results, before_results()))
     writes = ", ".join(f"{r['title']} {r['analog_J']['write_row_J'] * pj:.1f} pJ"
                        for r in results)
     lines.append("array = column precharge + bypass lines + comparators (docs/ppa.md); "
@@ -258,7 +297,11 @@ def publish(results: list[dict], *, docs_dir: Path = DOCS_DIR,
 def main(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = [measure(key, out, vmms=args.vmms) for key in args.libraries]
+    gating = not getattr(args, "no_gating", False)
+    if args.publish and not gating:
+        raise SystemExit("--publish publishes the gated design; measure --no-gating without it")
+    results = [measure(key, out, vmms=args.vmms, clock_gating=gating)
+               for key in args.libraries]
     (out / "ppa.json").write_text(json.dumps(results, indent=1))
     print(headline(results))
     print(table(results))

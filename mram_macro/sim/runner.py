@@ -81,15 +81,16 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-def generate(config: MacroConfig, build_dir: Path) -> Path:
+def generate(config: MacroConfig, build_dir: Path, *, clock_gating: bool = True) -> Path:
     """Generated Verilog in ``build_dir``, with its Verilator waivers (``.vlt``) next to it;
-    each file is rewritten only when it changed (keeps the build)."""
+    each file is rewritten only when it changed (keeps the build). ``clock_gating=False``: the
+    ungated reference design."""
     from ..lint import render_vlt, vlt_path
     from ..top import generate_verilog
 
     path = build_dir / f"{TOP}.v"
     build_dir.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(path, generate_verilog(config))
+    _write_if_changed(path, generate_verilog(config, clock_gating=clock_gating))
     _write_if_changed(vlt_path(path), render_vlt(TOP))
     return path
 

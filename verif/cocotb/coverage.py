@@ -146,7 +146,8 @@ def elaborated(config: MacroConfig):
 
     from mram_macro.top import MramMacro
 
-    macro = MramMacro(config)
+    # Ungated: the same FSMs and signature, without the clock gates' domain renaming.
+    macro = MramMacro(config, clock_gating=False)
     return macro, Fragment.get(macro, None)
 
 

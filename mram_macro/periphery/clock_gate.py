@@ -1,0 +1,63 @@
+"""Integrated clock gating: a register group clocked only on the cycles it may change.
+
+:func:`gated_domain` adds to a module a clock domain whose clock is ``clk`` gated by an
+``enable`` computed in the ``sync`` domain's cycle: the classic latch-based ICG (an enable latch
+transparent while ``clk`` is low, ANDed with ``clk``), so the gated clock has no glitch and the
+enable only needs to settle before ``clk`` rises, like a flip-flop's D input. The domain shares
+``sync``'s reset, which also opens the gate (a synchronous reset needs a clock edge).
+
+Contract for the caller: ``enable`` must be high on every cycle on which any register of the
+domain would change; on the other cycles the gated registers keep their value either way, so a
+gated design is cycle-for-cycle identical to the ungated one.
+
+The ICG is the Verilog module :data:`ICG_MODULE` (:data:`ICG_VERILOG`, appended to the generated
+Verilog): Amaranth has no latch. Synthesis maps its latch onto the Liberty file's latch cell
+(:func:`mram_macro.synth.latch_techmap`). It simulates exactly in Icarus and Verilator because
+the enable comes from flip-flops on ``clk``: the latch is closed while ``clk`` is high, and the
+gated edge follows ``clk``'s edge in the same time step, before any flip-flop's update.
+"""
+
+from __future__ import annotations
+
+from amaranth import ClockDomain, ClockSignal, Instance, Module, ResetSignal, Signal
+
+__all__ = ["ICG_MODULE", "ICG_VERILOG", "gated_domain"]
+
+ICG_MODULE = "mram_icg"
+
+ICG_VERILOG = f"""
+// Latch-based integrated clock gate (mram_macro/periphery/clock_gate.py).
+module {ICG_MODULE}(clk, en, gclk);
+  input clk;
+  input en;
+  output gclk;
+  reg en_latched;
+  /* verilator lint_off LATCH */
+  always @(*)
+    if (!clk) en_latched = en;
+  /* verilator lint_on LATCH */
+  assign gclk = clk & en_latched;
+endmodule
+"""
+
+
+def gated_domain(m: Module, name: str, enable, *, gate: bool = True) -> Signal:
+    """Add clock domain ``name`` to ``m``: ``clk`` gated by ``enable`` (or ``sync``'s reset).
+
+    With ``gate`` false the domain's clock is ``clk`` itself (the ungated reference design).
+    Returns the enable signal (``enable | rst``).
+    """
+    if not isinstance(name, str) or not name.isidentifier() or name == "sync":
+        raise ValueError(f"gated domain name must be an identifier other than 'sync', "
+                         f"not {name!r}")
+    m.domains += ClockDomain(name)
+    en = Signal(name=f"{name}_en")
+    m.d.comb += [en.eq(enable | ResetSignal("sync")), ResetSignal(name).eq(ResetSignal("sync"))]
+    if not gate:
+        m.d.comb += ClockSignal(name).eq(ClockSignal("sync"))
+        return en
+    gclk = Signal(name=f"{name}_gclk")
+    m.submodules[f"{name}_icg"] = Instance(ICG_MODULE, i_clk=ClockSignal("sync"), i_en=en,
+                                           o_gclk=gclk)
+    m.d.comb += ClockSignal(name).eq(gclk)
+    return en
