@@ -164,6 +164,28 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
                  f"{per_row:.1f} cycles/row write incl. the testbench's AXI traffic): "
                  f"{cyc:.0f} cycles")
     out(line)
+    for text in _inference_cost_lines(sched, batch=len(x_te)):
+        out(text)
     out(f"== wall time {time.perf_counter() - t_start:.0f} s; exactness checks "
         f"{'passed' if ok else 'FAILED'}")
     return 0 if ok else 1
+
+
+def _inference_cost_lines(sched, *, batch: int) -> list[str]:
+    """Energy and latency per inference from the published PPA results (``make ppa``)."""
+    from ..ppa.report import inference_cost, published_results
+
+    results = published_results()
+    if not results:
+        return ["   energy per inference: no published PPA results (run `make ppa`)"]
+    lines = []
+    for r in results:
+        energy_J, latency_ns = inference_cost(r, vmms=sched.passes + sched.calibration_passes,
+                                              row_writes=sched.row_writes)
+        lines.append(f"   per inference, {r['title']}: {energy_J / batch * 1e9:.2f} nJ, "
+                     f"{latency_ns / batch / 1e3:.2f} µs at the STA-confirmed "
+                     f"{r['period_ns']:g} ns clock (batch of {batch}; weight-row writes' "
+                     f"energy amortised, their time not counted)")
+    lines.append("   (ESTIMATE: energy per VMM measured by `make ppa` on random VMMs, not on "
+                 "this network's activity)")
+    return lines

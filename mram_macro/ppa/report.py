@@ -284,6 +284,22 @@ def render_readme(text: str, results: list[dict]) -> str:
     return f"{head}{BEGIN}\n{readme_block(results)}{END}{tail}"
 
 
+def published_results(docs_dir: Path = DOCS_DIR) -> list[dict]:
+    """The results ``make ppa`` last published (docs/ppa/ppa.json); empty if there are none
+    (e.g. an installed package without the repository's docs)."""
+    path = docs_dir / "ppa.json"
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def inference_cost(result: dict, *, vmms: float, row_writes: float) -> tuple[float, float]:
+    """(energy J, latency ns) of ``vmms`` streamed passes and ``row_writes`` weight-row writes
+    on one macro, from a published PPA result: energy per VMM of its random-VMM workload
+    (array + digital) and the analogue write energy per row; latency at the STA-confirmed
+    clock, ``cycles_per_vmm`` per pass (row writes' time not included)."""
+    energy = vmms * result["total_J"] + row_writes * result["analog_J"]["write_row_J"]
+    return energy, vmms * result["latency_ns"]
+
+
 def publish(results: list[dict], *, docs_dir: Path = DOCS_DIR,
             readme: Path | None = None) -> None:
     """Commit-ready copies: docs/ppa/ppa.json, the plots, and the README's PPA table."""

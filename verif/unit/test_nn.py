@@ -100,3 +100,15 @@ def test_digits_command_rejects_bad_arguments(capsys):
         with pytest.raises(SystemExit):
             main(argv)
         assert message in capsys.readouterr().err
+
+
+def test_inference_cost_from_published_ppa(tmp_path):
+    from mram_macro.ppa.report import inference_cost, published_results
+
+    result = {"total_J": 2e-9, "latency_ns": 100.0, "analog_J": {"write_row_J": 1e-10}}
+    energy_J, latency_ns = inference_cost(result, vmms=10, row_writes=4)
+    assert energy_J == pytest.approx(10 * 2e-9 + 4 * 1e-10)
+    assert latency_ns == pytest.approx(1000.0)
+    assert published_results(tmp_path) == []          # no make ppa run: nothing invented
+    published = published_results()
+    assert published and all(r["total_J"] > 0 for r in published)
