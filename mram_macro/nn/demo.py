@@ -46,6 +46,17 @@ def _pct(pred, labels) -> float:
     return 100.0 * float(np.mean(np.asarray(pred) == np.asarray(labels)))
 
 
+def _exact_rows(rows: list, name: str, sw, pred, labels) -> bool:
+    """Append the software and the ideal golden rows of a network; True if they agree exactly
+    (image for image)."""
+    equal = bool(np.array_equal(pred, sw))
+    rows.append(Row(name, "software (exact integers)", len(labels), 0, _pct(sw, labels),
+                    _pct(sw, labels)))
+    rows.append(Row(name, "golden, ideal device", len(labels), 1, _pct(pred, labels),
+                    _pct(pred, labels), "equals software: " + ("yes" if equal else "NO")))
+    return equal
+
+
 def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
                      sims: list[str] | None = None, seed: int = 0, multibit: bool = True,
                      out=None) -> int:
@@ -77,14 +88,9 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
     ok = True
     for name, net in nets.items():
         sw = net.predict(x_te)
-        rows.append(Row(name, "software (exact integers)", len(x_te), 0, _pct(sw, labels),
-                        _pct(sw, labels)))
         with Macro.golden(seed=seed) as m:
             pred, _, _ = run_binary_network(m, net, x_te)
-        equal = bool(np.array_equal(pred, sw))
-        ok &= equal
-        rows.append(Row(name, "golden, ideal device", len(x_te), 1, _pct(pred, labels),
-                        _pct(pred, labels), "equals software: " + ("yes" if equal else "NO")))
+        ok &= _exact_rows(rows, name, sw, pred, labels)
         conditions = [("golden, paper sigma, uncalibrated", paper, False),
                       ("golden, paper sigma, calibrated", paper, True),
                       ("golden, paper sigma, calibrated, 85 C", hot, True)]
@@ -100,14 +106,9 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
         net = train_int(xq_tr, data.y_train, hidden=64, seed=seed)
         name = f"{net.input_bits}-bit x {net.weight_bits}-bit first layer"
         sw = net.predict(xq_te)
-        rows.append(Row(name, "software (exact integers)", len(x_te), 0, _pct(sw, labels),
-                        _pct(sw, labels)))
         with Macro.golden(seed=seed) as m:
             pred, _, _ = run_int_network(m, net, xq_te)
-        equal = bool(np.array_equal(pred, sw))
-        ok &= equal
-        rows.append(Row(name, "golden, ideal device", len(x_te), 1, _pct(pred, labels),
-                        _pct(pred, labels), "equals software: " + ("yes" if equal else "NO")))
+        ok &= _exact_rows(rows, name, sw, pred, labels)
         n = max(1, dies // 4)
         st = die_study(net, xq_te, labels, device=paper, dies=n, calibrate=True,
                        seed=seed + 1000)

@@ -229,33 +229,33 @@ def plots(results: list[dict], out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    paths = []
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4))
-    for ax, r in zip(list(getattr(axes, "flat", [axes])), results, strict=True):
+    def energy(r):
         items = sorted(r["energy_J"].items(), key=lambda kv: -kv[1])
-        ax.barh([k for k, _ in items], [v * 1e12 for _, v in items], color="tab:blue")
-        ax.set_xscale("log")
-        ax.set_xlabel("energy per 64x64 VMM (pJ, log scale)")
-        ax.set_title(f"{r['title']}: {r['total_J'] * 1e12:.0f} pJ/VMM")
-        ax.invert_yaxis()
-    fig.tight_layout()
-    paths.append(out / "ppa_energy.png")
-    fig.savefig(paths[-1], dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4))
-    for ax, r in zip(list(getattr(axes, "flat", [axes])), results, strict=True):
+        return [(k, v * 1e12) for k, v in items], f"{r['title']}: {r['total_J'] * 1e12:.0f} pJ/VMM"
+
+    def area(r):
         items = sorted(((k, v) for k, v in r["area_blocks_um2"].items() if k != TOP),
                        key=lambda kv: -kv[1])
         items.append(("top (glue)", r["area_blocks_um2"].get(TOP, 0.0)))
-        ax.barh([k for k, _ in items], [v for _, v in items], color="tab:green")
-        ax.set_xscale("log")
-        ax.set_xlabel("area (µm², hierarchical synthesis, log scale)")
-        ax.set_title(f"{r['title']}: {r['area_hier_um2']:.0f} µm²")
-        ax.invert_yaxis()
-    fig.tight_layout()
-    paths.append(out / "ppa_area.png")
-    fig.savefig(paths[-1], dpi=80, metadata={"Software": None})
-    plt.close(fig)
+        return items, f"{r['title']}: {r['area_hier_um2']:.0f} µm²"
+
+    panels = (("ppa_energy.png", energy, "energy per 64x64 VMM (pJ, log scale)", "tab:blue"),
+              ("ppa_area.png", area, "area (µm², hierarchical synthesis, log scale)",
+               "tab:green"))
+    paths = []
+    for name, bars, xlabel, color in panels:
+        fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4))
+        for ax, r in zip(list(getattr(axes, "flat", [axes])), results, strict=True):
+            items, title = bars(r)
+            ax.barh([k for k, _ in items], [v for _, v in items], color=color)
+            ax.set_xscale("log")
+            ax.set_xlabel(xlabel)
+            ax.set_title(title)
+            ax.invert_yaxis()
+        fig.tight_layout()
+        paths.append(out / name)
+        fig.savefig(paths[-1], dpi=80, metadata={"Software": None})
+        plt.close(fig)
     return paths
 
 
