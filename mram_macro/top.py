@@ -5,6 +5,7 @@ See docs/architecture.md for the block diagram and the port list.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from amaranth import Cat, DomainRenamer, Module, Mux, Signal
@@ -244,6 +245,17 @@ class MramMacro(wiring.Component):
         return m
 
 
+@functools.lru_cache(maxsize=2)
+def _verilog_text(config: MacroConfig | None, device: DeviceParams | None,
+                  clock_gating: bool) -> str:
+    """The Verilog text of :func:`generate_verilog`, remembered for the last configurations
+    (a property check writes the CLI's outputs, then builds the simulator from the same text)."""
+    return portable_comb_triggers(
+        verilog.convert(MramMacro(config, device=device, clock_gating=clock_gating),
+                        name=TOP_NAME, emit_src=False)
+    ) + (ICG_VERILOG if clock_gating else "")
+
+
 def generate_verilog(config: MacroConfig | None = None, path: str | Path | None = None, *,
                      device: DeviceParams | None = None, clock_gating: bool = True) -> str:
     """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given.
@@ -252,10 +264,7 @@ def generate_verilog(config: MacroConfig | None = None, path: str | Path | None 
     Plain Verilog-2005 that also simulates under SystemVerilog rules (``iverilog -g2012``):
     see :mod:`mram_macro.portable`.
     """
-    text = portable_comb_triggers(
-        verilog.convert(MramMacro(config, device=device, clock_gating=clock_gating),
-                        name=TOP_NAME, emit_src=False)
-    ) + (ICG_VERILOG if clock_gating else "")
+    text = _verilog_text(config, device, clock_gating)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)

@@ -39,6 +39,9 @@ def replay_command(config: MacroConfig, *, sims, seed: int) -> str:
 def check_config(config: MacroConfig, *, sims, seed: int, nvmm: int = SHORT_NVMM) -> list[str]:
     """Generate and lint ``config``, then run ``test_short_vmm`` on each of ``sims``.
 
+    The Verilator model is a quick build (C++ at ``-O0``: the compile, not the 20-vector run,
+    is most of a check's time; see :func:`mram_macro.sim.runner.build_args`).
+
     Returns the problems found (empty: the configuration passed); each names the step, and the
     simulator log when there is one. Build trees of passing runs are removed.
     """
@@ -53,7 +56,7 @@ def check_config(config: MacroConfig, *, sims, seed: int, nvmm: int = SHORT_NVMM
         try:
             r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=seed,
                            nvmm=nvmm, test_filter="test_short_vmm$", build_root=BUILD_ROOT,
-                           quiet=True)
+                           quiet=True, quick_build=True)
         except Exception as exc:
             problems.append(f"{sim}: build: {type(exc).__name__}: {str(exc)[-1500:]}")
             continue
