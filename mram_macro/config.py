@@ -10,7 +10,8 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS"]
+__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
+           "CHOICES"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -31,6 +32,11 @@ LIMITS: dict[str, tuple[int, int]] = {
 }
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
+#: Legal values of each parameter that is not an integer range of :data:`LIMITS`. Every field
+#: of :class:`MacroConfig` is in :data:`LIMITS` or here (or is a ``bool``): the drawn
+#: configurations of the verification (verif/configs.py) take their space from these two
+#: tables, so a new parameter listed here is drawn, shrunk and replayed without other edits.
+CHOICES: dict[str, tuple] = {"stream_width": _STREAM_WIDTHS}
 
 
 class ConfigError(ValueError):

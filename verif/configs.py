@@ -3,64 +3,117 @@
 One drawing procedure, :func:`draw_config`, serves both the Hypothesis strategy
 :func:`macro_configs` (property tests, shrinking) and the seeded sampler
 :func:`sample_configs` (``make regress DRAW=N``). It draws every field of ``MacroConfig``
-over its whole legal range, dependent fields within what the others allow, with extra weight
-on the edges. :data:`DRAWN_FIELDS` lists the fields it draws; a test fails when
-``MacroConfig`` gains a field this module does not know.
+over its whole legal range, with extra weight on the edges, and takes that range from one
+place: :data:`mram_macro.config.LIMITS` (integer ranges) and
+:data:`mram_macro.config.CHOICES` (value sets; ``bool`` fields draw both values). A new
+parameter listed there is drawn without edits here; a field in neither makes
+:func:`draw_config` (and a test) fail with the fix.
+
+Cross-checks between parameters (``MacroConfig.__post_init__``) are met two ways: the known
+ones narrow a field's range from the fields drawn before it (:func:`_dependent_range`, so the
+draws stay efficient and shrink well), and any other one is met by drawing again (a drawn
+combination that ``MacroConfig`` rejects is never returned).
 
 :func:`full_slug` extends :attr:`MacroConfig.slug` with the timing reset values when they
 differ from the defaults (``r8_c3_t4_w5_s8_p17_wp65535``), and :func:`parse_slug` reads both
-forms back, so a drawn configuration can be replayed by name.
+forms back, and also a configuration's JSON, so every drawn configuration replays by name
+(:func:`config_name`: the slug when it names the configuration, else the JSON).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 import re
 from collections.abc import Callable, Sequence
 
-from mram_macro.config import (
-    _MAX_COLS,
-    _MAX_ROWS,
-    _MIN_COLS,
-    _MIN_ROWS,
-    _STREAM_WIDTHS,
-    ConfigError,
-    MacroConfig,
-)
+from mram_macro.config import CHOICES, LIMITS, ConfigError, MacroConfig
 
 __all__ = ["DRAWN_FIELDS", "draw_config", "macro_configs", "sample_configs", "full_slug",
-           "parse_slug"]
+           "parse_slug", "config_name", "field_space"]
 
 #: Limits of the fields ``MacroConfig`` checks with a plain range (see mram_macro/config.py).
-TDC_BITS_MAX = 12
-RESULT_WIDTH_MAX = 32
-PRECHARGE_MAX = 255
-WRITE_PULSE_MAX = 65535
-#: The fields :func:`draw_config` draws.
-DRAWN_FIELDS = ("rows", "cols", "tdc_bits", "result_width", "stream_width",
-                "precharge_cycles", "write_pulse_cycles")
+TDC_BITS_MAX = LIMITS["tdc_bits"][1]
+RESULT_WIDTH_MAX = LIMITS["result_width"][1]
+PRECHARGE_MAX = LIMITS["precharge_cycles"][1]
+WRITE_PULSE_MAX = LIMITS["write_pulse_cycles"][1]
+#: The fields :func:`draw_config` draws: every field of ``MacroConfig``.
+DRAWN_FIELDS = tuple(f.name for f in dataclasses.fields(MacroConfig))
+
+
+def _defaults() -> dict:
+    return {f.name: f.default for f in dataclasses.fields(MacroConfig)}
+#: Draws of one configuration before giving up on a combination ``MacroConfig`` keeps refusing.
+ATTEMPTS = 64
 
 IntDraw = Callable[[int, int], int]
-ChoiceDraw = Callable[[Sequence[int]], int]
+ChoiceDraw = Callable[[Sequence], object]
+
+
+def field_space(name: str) -> tuple[int, int] | tuple:
+    """Where field ``name`` is drawn from: ``(lo, hi)`` from LIMITS, or a tuple of values.
+
+    Raises:
+        ConfigError: the field has no entry in LIMITS or CHOICES and is not a ``bool``.
+    """
+    if name in LIMITS:
+        return LIMITS[name]
+    if name in CHOICES:
+        return tuple(CHOICES[name])
+    if isinstance(_defaults().get(name), bool):
+        return (False, True)
+    raise ConfigError(f"MacroConfig.{name} has no legal range in LIMITS and no legal values in "
+                      f"CHOICES (mram_macro/config.py): add it to one of them, and drawn "
+                      f"configurations (verif/configs.py) draw it")
+
+
+def _dependent_range(name: str, lo: int, hi: int, drawn: dict) -> tuple[int, int]:
+    """``(lo, hi)`` of integer field ``name`` narrowed by the cross-checks of MacroConfig that
+    involve fields already ``drawn`` (the rest are met by drawing again)."""
+    rows = drawn.get("rows")
+    if name == "tdc_bits" and rows is not None and drawn.get("tdc_mode", "counter") != "coarse":
+        lo = max(lo, rows.bit_length())          # one code per matching-cell count 0..rows
+    if name == "result_width" and rows is not None:
+        lo = max(lo, rows.bit_length() + 1, drawn.get("tdc_bits", lo))   # one pass, raw codes
+    return lo, max(lo, hi)
+
+
+def _order() -> list[str]:
+    """Value-set fields first (modes decide the others' ranges), then integers in field order."""
+    names = list(_defaults())
+    return [n for n in names if n not in LIMITS] + [n for n in names if n in LIMITS]
 
 
 def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
-                max_rows: int = _MAX_ROWS, max_cols: int = _MAX_COLS,
-                max_write_pulse: int = WRITE_PULSE_MAX) -> MacroConfig:
+                max_rows: int | None = None, max_cols: int | None = None,
+                max_write_pulse: int | None = None) -> MacroConfig:
     """A legal configuration from ``integer(lo, hi)`` (inclusive) and ``choice(seq)`` draws.
 
     ``max_*`` narrow the space for runs that must stay short (defaults: the legal maxima).
+
+    Raises:
+        ConfigError: a field without a legal space (:func:`field_space`), or no legal
+            combination in :data:`ATTEMPTS` draws.
     """
-    rows = integer(_MIN_ROWS, max_rows)
-    cols = integer(_MIN_COLS, max_cols)
-    tdc_bits = integer(max(2, rows.bit_length()), TDC_BITS_MAX)
-    result_width = integer(max(rows.bit_length() + 1, tdc_bits), RESULT_WIDTH_MAX)
-    stream_width = choice(_STREAM_WIDTHS)
-    precharge = integer(1, PRECHARGE_MAX)
-    pulse = integer(1, max_write_pulse)
-    return MacroConfig(rows=rows, cols=cols, tdc_bits=tdc_bits, result_width=result_width,
-                       stream_width=stream_width, precharge_cycles=precharge,
-                       write_pulse_cycles=pulse)
+    caps = {"rows": max_rows, "cols": max_cols, "write_pulse_cycles": max_write_pulse}
+    last: ConfigError | None = None
+    for _ in range(ATTEMPTS):
+        drawn: dict = {}
+        for name in _order():
+            space = field_space(name)
+            if name in LIMITS:
+                lo, hi = space
+                if caps.get(name) is not None:
+                    hi = min(hi, caps[name])
+                drawn[name] = integer(*_dependent_range(name, lo, hi, drawn))
+            else:
+                drawn[name] = choice(space)
+        try:
+            return MacroConfig(**drawn)
+        except ConfigError as exc:
+            last = exc
+    raise ConfigError(f"no legal configuration in {ATTEMPTS} draws; last: {last}")
 
 
 def macro_configs(**limits):
@@ -101,20 +154,39 @@ def full_slug(config: MacroConfig) -> str:
     return config.slug + extra
 
 
+def config_name(config: MacroConfig) -> str:
+    """What names ``config`` for :func:`parse_slug`: its :func:`full_slug` when that reads back
+    as ``config``, else its JSON (a parameter the slug does not carry)."""
+    slug = full_slug(config)
+    try:
+        if parse_slug(slug) == config:
+            return slug
+    except ValueError:
+        pass
+    return config.to_json()
+
+
 _SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)(?:_p(\d+)_wp(\d+))?")
 
 
 def parse_slug(slug: str) -> MacroConfig:
-    """The configuration a (full) slug names.
+    """The configuration a (full) slug names; a JSON object (``MacroConfig.to_json``) too.
 
     Raises:
         ValueError: not a slug (the message shows the form), or a ``ConfigError`` naming the
             illegal parameter.
     """
+    if slug.strip().startswith("{"):
+        try:
+            return MacroConfig.from_dict(json.loads(slug))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"configuration {slug!r} is not valid JSON: {exc}") from None
+        except TypeError as exc:
+            raise ConfigError(f"configuration {slug!r}: {exc}") from None
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _p<precharge>_wp<write pulse>)")
+                         f"(optionally _p<precharge>_wp<write pulse>) nor a JSON object")
     r, c, t, w, s, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),

@@ -10,6 +10,7 @@ run on every drawn configuration; ``python -m verif.props --config <slug> --sims
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import sys
@@ -20,7 +21,7 @@ from mram_macro.config import MacroConfig
 from mram_macro.lint import verilator_lint
 from mram_macro.sim.runner import ROOT, SIMULATORS, run_cocotb
 
-from .configs import full_slug, parse_slug
+from .configs import config_name, full_slug, parse_slug
 
 __all__ = ["SHORT_NVMM", "check_config", "replay_command", "main"]
 
@@ -30,17 +31,23 @@ SHORT_NVMM = 20
 BUILD_ROOT = ROOT / "build" / "props"
 
 
+def _build_root():
+    """This process' build trees: concurrent shards draw the same configurations (each starts
+    from the smallest), and one shard's clean-up must not remove the tree another one runs."""
+    return BUILD_ROOT / f"pid{os.getpid()}"
+
+
 def replay_command(config: MacroConfig, *, sims, seed: int) -> str:
     """The command that reruns :func:`check_config` on ``config`` (from the repository root)."""
     return shlex.join(["python", "-m", "verif.props", "--config",
-                       full_slug(config), "--sims", ",".join(sims), "--seed", str(seed)])
+                       config_name(config), "--sims", ",".join(sims), "--seed", str(seed)])
 
 
 def check_config(config: MacroConfig, *, sims, seed: int, nvmm: int = SHORT_NVMM) -> list[str]:
     """Generate and lint ``config``, then run ``test_short_vmm`` on each of ``sims``.
 
     The Verilator model is a quick build (C++ at ``-O0``: the compile, not the 20-vector run,
-    is most of a check's time; see :func:`mram_macro.sim.runner.build_args`).
+    is most of a check's time; see :func:`mram_macro.sim.runner.build`).
 
     Returns the problems found (empty: the configuration passed); each names the step, and the
     simulator log when there is one. Build trees of passing runs are removed.
@@ -55,13 +62,13 @@ def check_config(config: MacroConfig, *, sims, seed: int, nvmm: int = SHORT_NVMM
     for sim in sims:
         try:
             r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=seed,
-                           nvmm=nvmm, test_filter="test_short_vmm$", build_root=BUILD_ROOT,
+                           nvmm=nvmm, test_filter="test_short_vmm$", build_root=_build_root(),
                            quiet=True, quick_build=True)
         except Exception as exc:
             problems.append(f"{sim}: build: {type(exc).__name__}: {str(exc)[-1500:]}")
             continue
         if r.passed and r.metrics.get("mismatches", 0) == 0:
-            shutil.rmtree(BUILD_ROOT / sim / config.slug, ignore_errors=True)
+            shutil.rmtree(_build_root() / sim / config.slug, ignore_errors=True)
             continue
         problems.append(f"{sim}: " + ("; ".join(r.failures) or f"{r.n_tests} tests ran")
                         + (f" (log: {r.log})" if r.log else ""))
@@ -71,7 +78,8 @@ def check_config(config: MacroConfig, *, sims, seed: int, nvmm: int = SHORT_NVMM
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m verif.props", description=__doc__.split("\n")[0])
     p.add_argument("--config", required=True,
-                   help="configuration slug, e.g. r8_c3_t4_w5_s8 or r8_c3_t4_w5_s8_p17_wp65535")
+                   help="configuration slug, e.g. r8_c3_t4_w5_s8 or r8_c3_t4_w5_s8_p17_wp65535, "
+                        "or its JSON")
     p.add_argument("--sims", default=",".join(SIMULATORS), help="comma-separated simulators")
     p.add_argument("--seed", type=int, default=1, help=f"random seed, 0..{SEED_MAX}")
     p.add_argument("--nvmm", type=int, default=SHORT_NVMM, help="random vectors (1..50)")

@@ -23,7 +23,15 @@ from mram_macro.config import ConfigError, MacroConfig
 from mram_macro.sim.runner import SIMULATORS
 
 from .budgets import wall_deadline_s
-from .configs import DRAWN_FIELDS, full_slug, macro_configs, parse_slug, sample_configs
+from .configs import (
+    DRAWN_FIELDS,
+    config_name,
+    field_space,
+    full_slug,
+    macro_configs,
+    parse_slug,
+    sample_configs,
+)
 from .props import BUILD_ROOT, SHORT_NVMM, check_config, replay_command
 
 #: The ``make test`` space, for time (a Verilator build per example): arrays up to 24x24 and
@@ -57,8 +65,44 @@ def _skip_without_simulators(sims) -> None:
 
 # -- the space itself (cheap) ------------------------------------------------------------------
 def test_the_drawn_space_covers_every_field():
-    """A new MacroConfig parameter must be drawn too (add it to verif/configs.py)."""
+    """Every MacroConfig parameter has a legal space in mram_macro/config.py (LIMITS, CHOICES)
+    and is drawn."""
     assert set(DRAWN_FIELDS) == {f.name for f in dataclasses.fields(MacroConfig)}
+    for name in DRAWN_FIELDS:
+        field_space(name)               # raises, naming the field and the fix, if it has none
+
+
+def test_a_new_parameter_is_drawn_from_the_tables_without_edits(monkeypatch):
+    """A field added to MacroConfig and listed in CHOICES is drawn, replays by name, and its
+    cross-check is met; a field in neither table fails with the fix."""
+    from mram_macro import config as config_module
+
+    from . import configs
+
+    @dataclasses.dataclass(frozen=True)
+    class Extended(MacroConfig):
+        flavour: str = "plain"
+
+        def __post_init__(self):
+            super().__post_init__()
+            if self.flavour == "spicy" and self.rows > 100:   # a cross-check drawing must meet
+                raise ConfigError("flavour='spicy' needs rows <= 100")
+
+    monkeypatch.setattr(configs, "MacroConfig", Extended)
+    with pytest.raises(ConfigError, match=r"MacroConfig\.flavour has no legal range in LIMITS "
+                                           r"and no legal values in CHOICES"):
+        sample_configs(1, seed=1)
+    monkeypatch.setitem(config_module.CHOICES, "flavour", ("plain", "spicy"))
+    drawn = sample_configs(200, seed=3)
+    assert {c.flavour for c in drawn} == {"plain", "spicy"}
+    assert all(c.rows <= 100 for c in drawn if c.flavour == "spicy")
+    assert any(c.rows > 100 for c in drawn)
+    spicy = next(c for c in drawn if c.flavour == "spicy")
+    monkeypatch.setattr(configs, "MacroConfig", MacroConfig)
+    assert config_name(spicy).startswith("{")           # the slug does not carry it: JSON
+    ordinary = sample_configs(3, seed=3)
+    assert [parse_slug(config_name(c)) for c in ordinary] == ordinary
+    assert all(not config_name(c).startswith("{") for c in ordinary)
 
 
 @settings(max_examples=300)

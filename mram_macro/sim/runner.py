@@ -38,19 +38,18 @@ def _check_generation(icarus_generation: str) -> None:
                          f"not {icarus_generation!r}")
 
 
-#: C++ optimisation of a ``quick_build`` Verilator model (:func:`build_args`).
-QUICK_BUILD_CFLAGS = "-O0"
+#: Verilator flags of a ``quick_build`` (:func:`build`): the model's C++ at ``-O0`` instead of
+#: verilated.mk's ``-Os`` (``-CFLAGS`` lands after it on the compiler line; the last ``-O``
+#: wins, so these go after every other flag).
+QUICK_BUILD_ARGS = ("-CFLAGS", "-O0")
 
 
 def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
-               all_public: bool = False, quick_build: bool = False) -> list[str]:
+               all_public: bool = False) -> list[str]:
     """Simulator build flags. Lint waivers are not among them: Verilator reads them from the
     ``.vlt`` file built next to the Verilog (:func:`generate`). ``all_public`` keeps every
     signal visible through VPI in a Verilator build (slower: used to measure the previous
-    testbench). ``quick_build`` compiles a Verilator model's C++ at
-    :data:`QUICK_BUILD_CFLAGS` instead of verilated.mk's ``-Os``: the same model (Verilator's
-    own optimisations are unchanged), about 3x faster to compile and slower to run, for runs
-    too short to pay back the compile time (``make props``); Icarus ignores it."""
+    testbench)."""
     if sim == "icarus":
         _check_generation(icarus_generation)
         return [f"-g{icarus_generation}"]   # after cocotb's own -g2012: the last -g wins
@@ -61,9 +60,6 @@ def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
     # VPI, which keeps Verilator from optimising the design: 2-3x slower); VERILATOR_PUBLIC
     # lists what the testbenches do reach.
     split = ["--output-split", "0"]
-    # -CFLAGS lands after OPT_FAST/OPT_GLOBAL on the compiler line: the last -O wins.
-    if quick_build:
-        split += ["-CFLAGS", QUICK_BUILD_CFLAGS]
     if all_public:
         return split
     return [*split, "--no-public-flat-rw"]
@@ -132,8 +128,10 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
           quick_build: bool = False):
     """The cocotb runner of ``sim``, having (re)built ``config`` in ``build_dir`` if needed.
 
-    A Verilator build exposes only :data:`VERILATOR_PUBLIC` through VPI, unless ``all_public``;
-    ``quick_build``: see :func:`build_args`.
+    A Verilator build exposes only :data:`VERILATOR_PUBLIC` through VPI, unless ``all_public``.
+    ``quick_build`` compiles a Verilator model's C++ with :data:`QUICK_BUILD_ARGS`: the same
+    model (Verilator's own optimisations are unchanged), about 2.5x less compile CPU and slower
+    to run, for runs too short to pay the compile back (``make props``); Icarus ignores it.
 
     Runs of one configuration may overlap (xdist workers, a regression next to a demo): the
     build is serialised by a lock file in the build directory.
@@ -159,8 +157,9 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
         runner.build(sources=[*config_files, verilog, *extra_sources], hdl_toplevel=TOP,
                      build_dir=build_dir,
                      build_args=[*build_args(sim, icarus_generation=icarus_generation,
-                                             all_public=all_public, quick_build=quick_build),
-                                 *extra_args],
+                                             all_public=all_public), *extra_args,
+                                 *(QUICK_BUILD_ARGS if quick_build and sim == "verilator"
+                                   else ())],
                      timescale=TIMESCALE, waves=waves, log_file=log_file)
     return runner
 
@@ -215,7 +214,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     ``icarus_generation`` picks Icarus' ``-g`` flag (:data:`ICARUS_GENERATIONS`).
     ``testbench`` is ``fast`` or ``legacy`` (``MRAM_TB`` of :mod:`verif.cocotb.env`; the
     legacy one also gets the previous, all-public Verilator build: give it its own
-    ``build_root``). ``quick_build``: see :func:`build_args` (give it its own ``build_root``:
+    ``build_root``). ``quick_build``: see :func:`build` (give it its own ``build_root``:
     builds with other flags would overwrite each other).
 
     With ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
