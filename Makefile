@@ -61,12 +61,14 @@ hdl: setup
 # Narrow or replay with SEED=, SIMS=icarus,verilator, CONFIGS=<slug>,..., NVMM=, WAVES=vcd|fst.
 # DRAW=N adds N configurations drawn from the legal space (reproducible from SEED; CONFIGS=none
 # runs only those; DRAW_SPACE=full lifts the size and write-pulse limits of the default space).
+# QUICK_BUILD=1 compiles the Verilator models at -O0 (less build time, slower runs: for DRAW).
 SEEDS ?= 2
 SCHEDULER ?=
 REGRESS_ARGS = --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(SIMS),--sims $(SIMS)) \
 	$(if $(CONFIGS),--configs $(CONFIGS)) $(if $(NVMM),--nvmm $(NVMM)) \
 	$(if $(WAVES),--waves $(WAVES)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
-	$(if $(DRAW),--draw $(DRAW)) $(if $(DRAW_SPACE),--draw-space $(DRAW_SPACE))
+	$(if $(DRAW),--draw $(DRAW)) $(if $(DRAW_SPACE),--draw-space $(DRAW_SPACE)) \
+	$(if $(QUICK_BUILD),--quick-build)
 .PHONY: regress coverage signoff montecarlo props
 regress: setup
 	python -m verif.regress --seeds $(SEEDS) $(REGRESS_ARGS)

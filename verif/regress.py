@@ -149,8 +149,9 @@ def verilator_waves(waves: str | None) -> str | None:
 
 
 def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None,
-           log_file: Path | None = None):
-    """The cocotb runner of ``sim``, having built ``config`` in ``build_dir`` if needed."""
+           log_file: Path | None = None, quick_build: bool = False):
+    """The cocotb runner of ``sim``, having built ``config`` in ``build_dir`` if needed
+    (``quick_build``: see :func:`mram_macro.sim.runner.build`)."""
     args, sources = [], []
     if sim == "verilator" and waves == "fst":
         args = ["--trace-fst"]
@@ -165,19 +166,23 @@ def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None,
         sources.append(dump)
         args = ["-s", "mram_waves_dump"]
     return build(sim, config, build_dir, extra_sources=sources, extra_args=args,
-                 waves=bool(waves) and sim == "verilator", log_file=log_file)
+                 waves=bool(waves) and sim == "verilator", log_file=log_file,
+                 quick_build=quick_build)
 
 
 def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
               modules=TEST_MODULES, coverage: Path | None = None, waves: str | None = None,
-              test_filter: str | None = None, quiet: bool = False) -> CaseResult:
+              test_filter: str | None = None, quiet: bool = False,
+              quick_build: bool = False) -> CaseResult:
     """Build (if needed) and run the cocotb ``modules`` once; never raises for failing tests.
 
     With ``quiet`` the build log goes to ``build.log`` in the build directory and the
     simulator's to ``sim.log`` in the run's directory (kept when the run fails).
 
     Each run has its own directory (results, waveforms) under the configuration's build
-    directory; ``coverage`` (a JSON path) switches functional coverage on.
+    directory; ``coverage`` (a JSON path) switches functional coverage on. ``quick_build``
+    compiles a Verilator model at ``-O0`` (:func:`mram_macro.sim.runner.build`; its own build
+    tree): for short runs of many configurations, where the compile is most of the time.
     """
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
@@ -187,7 +192,8 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
     if sim == "verilator":
         waves = verilator_waves(waves)
-    build_dir = (ROOT / "build" / (f"sim_waves_{waves}" if waves else "sim") / sim
+    build_dir = (ROOT / "build" / (f"sim_waves_{waves}" if waves else "sim")
+                 / (f"{sim}-quick" if quick_build and sim == "verilator" else sim)
                  / full_slug(config))
     run_dir = build_dir / "runs" / f"seed{seed}_{os.getpid()}_{time.monotonic_ns()}"
     run_dir.mkdir(parents=True)
@@ -203,7 +209,8 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     # this call's arguments decide instead.
     with scoped_environ(env, unset=("MRAM_COVERAGE", "WAVES")):
         runner = _build(sim, config, build_dir, waves,
-                        log_file=build_dir / "build.log" if quiet else None)
+                        log_file=build_dir / "build.log" if quiet else None,
+                        quick_build=quick_build)
         # Under pytest the runner exits on failure; the results file says which test failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=list(modules), hdl_toplevel=TOP, build_dir=build_dir,
@@ -249,6 +256,7 @@ class Case:
     nvmm: int
     waves: str | None
     out: Path
+    quick_build: bool = False
 
     @property
     def id(self) -> str:
@@ -264,7 +272,7 @@ class Case:
 
 
 def make_cases(*, seeds: int, first_seed: int, sims: Sequence[str], configs, nvmm: int,
-               out: Path, waves: str | None = None) -> list[Case]:
+               out: Path, waves: str | None = None, quick_build: bool = False) -> list[Case]:
     """Every simulator x configuration x seed, largest configurations first (so the long cases
     do not trail at the end)."""
     for s in sims:
@@ -275,7 +283,7 @@ def make_cases(*, seeds: int, first_seed: int, sims: Sequence[str], configs, nvm
     if isinstance(nvmm, bool) or not isinstance(nvmm, int) or nvmm < 1:
         raise ValueError(f"nvmm must be a positive integer, not {nvmm!r}")
     configs = sorted(configs, key=lambda c: -(c.rows * c.cols + 40 * c.rows))
-    return [Case(sim, c, first_seed + i, nvmm, waves, Path(out))
+    return [Case(sim, c, first_seed + i, nvmm, waves, Path(out), quick_build)
             for c in configs for i in range(seeds) for sim in sims]
 
 
@@ -286,7 +294,8 @@ def run_case(case: Case) -> tuple[CaseResult, str | None]:
     cov = (ROOT / "build" / "regress_tasks" / f"{case.id}_{os.getpid()}.json")
     try:
         result = run_suite(case.sim, case.config, seed=case.seed, nvmm=case.nvmm,
-                           coverage=cov, waves=case.waves, quiet=True)
+                           coverage=cov, waves=case.waves, quiet=True,
+                           quick_build=case.quick_build)
     except Exception as exc:
         result = CaseResult(sim=case.sim, slug=full_slug(case.config), seed=case.seed,
                             nvmm=case.nvmm, n_tests=0, wall_s=0.0,
@@ -475,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--draw-space", choices=tuple(DRAW_SPACES), default="regress",
                    help="'regress': at most 128x128 and 1024-cycle write pulses, so full suites "
                         "stay minutes; 'full': the whole legal space (hours)")
+    p.add_argument("--quick-build", action="store_true",
+                   help="compile Verilator models at -O0: less build time, slower runs (for "
+                        "many configurations with few VMMs, e.g. --draw)")
     p.add_argument("--jobs", type=int, default=2,
                    help="LocalCluster workers (ignored with --scheduler)")
     p.add_argument("--scheduler", default=None,
@@ -506,7 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         configs, drawn = with_drawn(names, args.draw, seed=seed, space=args.draw_space)
         out = Path(args.out) if args.out else ROOT / "build" / args.profile
         cases = make_cases(seeds=seeds, first_seed=seed, sims=args.sims.split(","),
-                           configs=configs, nvmm=nvmm, out=out, waves=args.waves)
+                           configs=configs, nvmm=nvmm, out=out, waves=args.waves,
+                           quick_build=args.quick_build)
     except ValueError as exc:
         p.exit(2, f"{p.prog}: error: {exc}\n")
     if drawn:

@@ -44,6 +44,17 @@ def _check_generation(icarus_generation: str) -> None:
 QUICK_BUILD_ARGS = ("-CFLAGS", "-O0")
 
 
+def objcache_env() -> dict[str, str]:
+    """Environment of a Verilator build that compiles through ccache when it is installed
+    (tools/setup.sh installs it): verilated.mk prefixes every compile with ``$OBJCACHE``. The
+    Verilator runtime library (verilated*.cpp, cocotb's VPI glue) is the same in every build
+    and is most of a small model's compile; ``$CCACHE_DIR`` is ``build/ccache`` unless set."""
+    if shutil.which("ccache") is None:
+        return {}
+    return {"OBJCACHE": "ccache",
+            "CCACHE_DIR": os.environ.get("CCACHE_DIR", str(ROOT / "build" / "ccache"))}
+
+
 def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
                all_public: bool = False) -> list[str]:
     """Simulator build flags. Lint waivers are not among them: Verilator reads them from the
@@ -142,7 +153,8 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
 
     build_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(sim)
-    with open(build_dir / ".build.lock", "w") as lock:
+    with (open(build_dir / ".build.lock", "w") as lock,
+          scoped_environ(objcache_env() if sim == "verilator" else {})):
         fcntl.flock(lock, fcntl.LOCK_EX)
         verilog = generate(config, build_dir)
         # Verilator reads the waivers and the VPI visibility as configuration files; cocotb
