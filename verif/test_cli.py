@@ -19,6 +19,7 @@ from mram_macro.demo import MAX_VMMS, replay_command
 from mram_macro.sim.runner import ROOT
 
 from . import regress
+from .configs import config_name
 
 SMALL = ["--rows", "8", "--cols", "3", "--tdc-bits", "4", "--result-width", "5",
          "--stream-width", "8"]
@@ -202,7 +203,7 @@ def test_regress_draws_reproducible_configurations_that_replay_by_slug():
     configs, drawn = regress.with_drawn("none", 30, seed=9, space="regress")
     assert configs == drawn
     assert regress.with_drawn("none", 30, seed=9, space="regress")[1] == drawn
-    assert [regress.find_config(regress.full_slug(c)) for c in drawn] == drawn
+    assert [regress.find_config(config_name(c)) for c in drawn] == drawn
     limits = regress.DRAW_SPACES["regress"]
     assert all(c.rows <= limits["max_rows"] and c.cols <= limits["max_cols"]
                and c.write_pulse_cycles <= limits["max_write_pulse"] for c in drawn)

@@ -146,3 +146,28 @@ def test_drawn_configuration_runs_on_both_simulators(config, mram_seed):
 def test_drawn_configuration_whole_space_on_verilator(shard, config, mram_seed):
     _skip_without_simulators(["verilator"])
     _check(config, ["verilator"], mram_seed + shard)
+
+
+def test_quick_build_flags_come_last_and_compile_through_ccache(tmp_path, monkeypatch):
+    """``make props`` builds its Verilator models at -O0: the flag must be the last -O on the
+    compiler line (after any other -CFLAGS, e.g. a speed -O2), and the compile goes through
+    ccache when it is installed (the runtime library is most of a small model's build)."""
+    from mram_macro.sim import runner
+
+    seen = {}
+
+    class FakeRunner:
+        def build(self, **kwargs):
+            seen.update(kwargs, objcache=os.environ.get("OBJCACHE"))
+
+    monkeypatch.setattr("cocotb_tools.runner.get_runner", lambda sim: FakeRunner())
+    monkeypatch.delenv("OBJCACHE", raising=False)
+    config = MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5)
+    runner.build("verilator", config, tmp_path, extra_args=["-CFLAGS", "-O2"], quick_build=True)
+    assert seen["build_args"][-4:] == ["-CFLAGS", "-O2", *runner.QUICK_BUILD_ARGS]
+    assert seen["objcache"] == ("ccache" if shutil.which("ccache") else None)
+    assert "OBJCACHE" not in os.environ                  # only for the build
+    runner.build("verilator", config, tmp_path)
+    assert not set(runner.QUICK_BUILD_ARGS) & set(seen["build_args"][-2:])
+    runner.build("icarus", config, tmp_path, quick_build=True)
+    assert "-O0" not in seen["build_args"] and seen["objcache"] is None
