@@ -10,7 +10,8 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS"]
+__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
+           "TDC_MODES", "FINE_TAPS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -28,9 +29,15 @@ LIMITS: dict[str, tuple[int, int]] = {
     "result_width": (2, 32),
     "precharge_cycles": (1, 255),
     "write_pulse_cycles": (1, 65535),
+    "tdc_fine_taps": (2, 32),
 }
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
+#: Legal ``tdc_mode`` values (see :class:`MacroConfig`).
+TDC_MODES = ("counter", "two_step")
+#: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
+#: concatenate into one code.
+FINE_TAPS = (2, 4, 8, 16, 32)
 
 
 class ConfigError(ValueError):
@@ -62,6 +69,15 @@ class MacroConfig:
         ``tdata`` width of the input and result AXI4-Stream ports (a power of two, 8..512).
     ``precharge_cycles``, ``write_pulse_cycles``
         Reset values of the PRECHARGE_CYCLES and WRITE_PULSE_CYCLES registers.
+    ``tdc_mode``
+        TDC architecture: ``"counter"`` (the code counts clock periods; the readout stretches
+        one mismatching cell to one period) or ``"two_step"`` (a coarse count of clock periods
+        plus a fine interpolator of ``tdc_fine_taps`` clock phases; one mismatching cell is one
+        phase step, ``t_clk / tdc_fine_taps``). Both give codes in the same count units.
+    ``tdc_fine_taps``
+        Phases per clock period of the two-step TDC's interpolator (a power of two, 2..32);
+        the low ``log2(tdc_fine_taps)`` bits of a code are the fine value. Only used by
+        ``two_step``; in ``counter`` mode it must keep its default.
     """
 
     rows: int = 64
@@ -71,6 +87,8 @@ class MacroConfig:
     stream_width: int = 32
     precharge_cycles: int = 2
     write_pulse_cycles: int = 4
+    tdc_mode: str = "counter"
+    tdc_fine_taps: int = 8
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -97,8 +115,39 @@ class MacroConfig:
                 f"not {self.stream_width!r}")
         _check_int("precharge_cycles", self.precharge_cycles, *LIMITS["precharge_cycles"])
         _check_int("write_pulse_cycles", self.write_pulse_cycles, *LIMITS["write_pulse_cycles"])
+        if self.tdc_mode not in TDC_MODES:
+            raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, TDC_MODES))}, "
+                              f"not {self.tdc_mode!r}")
+        _check_int("tdc_fine_taps", self.tdc_fine_taps, *LIMITS["tdc_fine_taps"])
+        if self.tdc_fine_taps not in FINE_TAPS:
+            raise ConfigError(f"tdc_fine_taps must be a power of two "
+                              f"({', '.join(map(str, FINE_TAPS))}), not {self.tdc_fine_taps}")
+        if self.tdc_mode != "two_step" and self.tdc_fine_taps != _DEFAULT_FINE_TAPS:
+            raise ConfigError(f"tdc_fine_taps={self.tdc_fine_taps} is only used with "
+                              f"tdc_mode='two_step' (tdc_mode={self.tdc_mode!r}); leave it at "
+                              f"{_DEFAULT_FINE_TAPS}")
+        if self.tdc_mode == "two_step" and self.fine_bits >= self.tdc_bits:
+            raise ConfigError(f"tdc_bits={self.tdc_bits} leaves no coarse bit beside the "
+                              f"{self.fine_bits} fine bits of tdc_fine_taps={self.tdc_fine_taps}; "
+                              f"use tdc_bits >= {self.fine_bits + 1} or fewer taps")
 
     # -- derived quantities -------------------------------------------------------------------
+    @property
+    def fine_taps(self) -> int:
+        """Interpolator phases per clock period: ``tdc_fine_taps`` in ``two_step`` mode, else 1
+        (the counter's code counts whole clock periods)."""
+        return self.tdc_fine_taps if self.tdc_mode == "two_step" else 1
+
+    @property
+    def fine_bits(self) -> int:
+        """Low code bits holding the fine value (0 in ``counter`` mode)."""
+        return self.fine_taps.bit_length() - 1
+
+    @property
+    def coarse_bits(self) -> int:
+        """High code bits holding the coarse count of clock periods."""
+        return self.tdc_bits - self.fine_bits
+
     @property
     def pass_result_width(self) -> int:
         """Bits of a signed value holding -rows..+rows."""
@@ -125,7 +174,7 @@ class MacroConfig:
         return -(-self.cols // AXIL_DATA_WIDTH)
 
     # -- (de)serialisation --------------------------------------------------------------------
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | str]:
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
@@ -154,6 +203,14 @@ class MacroConfig:
 
     @property
     def slug(self) -> str:
-        """A short name for build directories: ``r64_c64_t7_w16_s32``."""
+        """A short name for build directories: ``r64_c64_t7_w16_s32``, with ``_<tdc_mode>``
+        appended when the mode is not ``counter`` (and ``_k<taps>`` when a two-step TDC has
+        other than the default number of phases): ``r64_c64_t7_w16_s32_two_step``."""
+        mode = "" if self.tdc_mode == "counter" else f"_{self.tdc_mode}"
+        if self.tdc_mode == "two_step" and self.tdc_fine_taps != _DEFAULT_FINE_TAPS:
+            mode += f"_k{self.tdc_fine_taps}"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
-                f"_s{self.stream_width}")
+                f"_s{self.stream_width}{mode}")
+
+
+_DEFAULT_FINE_TAPS = MacroConfig.tdc_fine_taps

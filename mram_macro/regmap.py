@@ -33,6 +33,7 @@ AXIL_ADDR_WIDTH = 12
 
 WEIGHT_DATA_BASE = 0x040
 WV_FAIL_MASK_BASE = 0x0A0
+FINE_TABLE_BASE = 0x0C0
 CAL_OFFSET_BASE = 0x400
 THRESHOLD_BASE = 0x800
 
@@ -362,4 +363,15 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "THRESHOLD (signed, sign-extended on read).",
             (Field("VALUE", 0, c.result_width, "rw", "Signed threshold", reset=0, signed=True),),
             index=col, array_name="THRESHOLD"))
+    if c.tdc_mode == "two_step":
+        k, fb = c.tdc_fine_taps, c.fine_bits
+        for f in range(k):
+            regs.append(Register(
+                f"FINE_TABLE{f}", FINE_TABLE_BASE + 4 * f,
+                f"Two-step TDC: fine value of a conversion whose interpolator thermometer has "
+                f"{f} ones (code = coarse·{k} + FINE_TABLE[ones]); ideal {k - 1}-ones. Written "
+                f"by the host from a code-density test. A value above {k - 1} answers SLVERR.",
+                (Field("VALUE", 0, fb, "rw", f"Fine value (0..{k - 1})", reset=k - 1 - f,
+                       max_value=k - 1),),
+                index=f, array_name="FINE_TABLE"))
     return RegisterMap(config=c, registers=tuple(sorted(regs, key=lambda r: r.offset)))

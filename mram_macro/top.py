@@ -39,7 +39,7 @@ TOP_NAME = "mram_macro"
 
 def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> ReadoutParams:
     """The readout design whose start delay becomes TDC_START_DELAY's reset value."""
-    return design_readout(config.rows, device or DeviceParams())
+    return design_readout(config.rows, device or DeviceParams(), fine_taps=config.fine_taps)
 
 
 def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
@@ -59,10 +59,16 @@ def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> Reg
 
 
 def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
-    """The pins between the periphery and the analogue array (see sim_models/array.py)."""
+    """The pins between the periphery and the analogue array (see sim_models/array.py), and
+    with a two-step TDC the interpolator's held sampler bits ``arr_fine``, ``tdc_fine_taps - 1``
+    per column (see sim_models/interpolator.py)."""
+    fine = {}
+    if config.fine_taps > 1:
+        fine = {"arr_fine": In(config.cols * (config.fine_taps - 1))}
     return {
         "arr_bypass_l": Out(config.rows), "arr_bypass_r": Out(config.rows),
         "arr_pre": Out(1), "arr_eval": Out(1), "arr_cmp": In(config.cols),
+        **fine,
         "arr_wr_row": Out(config.rows), "arr_wr_side": Out(1), "arr_wr_data": Out(config.cols),
         "arr_wr_pulse": Out(1),
     }
@@ -121,9 +127,10 @@ class MramMacro(wiring.Component):
         m.submodules.input_driver = driver = self._gated("g_drv", InputDriver(rows=c.rows))
         m.submodules.write_controller = writer = self._gated(
             "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
-        m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
+        m.submodules.read_control = reader = ReadControl(tdc_bits=c.coarse_bits)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
-                                     code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)))
+                                     code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
+                                     fine_taps=c.fine_taps)
         m.submodules.accumulator = acc = self._gated(
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
@@ -177,6 +184,11 @@ class MramMacro(wiring.Component):
             tdc.window_end.eq(reader.tdc_window_end), tdc.code_now.eq(reader.tdc_code_now),
             reader.tdc_all_fired.eq(tdc.all_fired),
         ]
+        if c.fine_taps > 1:
+            m.d.comb += [
+                tdc.fine.eq(self.arr_fine), tdc.code_early.eq(reader.tdc_early),
+                tdc.fine_table.eq(Cat(*regs.array_fields("FINE_TABLE", "VALUE"))),
+            ]
 
         # Accumulate and emit.
         m.d.comb += [

@@ -144,7 +144,7 @@ def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 
     Each die is sampled from its own seed (derived from ``seed``); the readout is the one designed
     for the nominal device, as on silicon.
     """
-    readout = readout or design_readout(config.rows, device)
+    readout = readout or design_readout(config.rows, device, fine_taps=config.fine_taps)
     die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
     rng = np.random.default_rng(seed)
     err_before, err_after = [], []

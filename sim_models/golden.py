@@ -11,6 +11,7 @@ from mram_macro.config import MacroConfig
 from .array import MramArray
 from .device import DeviceParams
 from .die import Die
+from .interpolator import ideal_fine_table
 from .readout import ReadoutParams, design_readout, evaluate_codes
 
 __all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass"]
@@ -73,7 +74,11 @@ class GoldenMacro:
                  t_clk_ns: float = 5.0, die: Die | None = None):
         self.config = config
         device = device or DeviceParams()
-        self.readout = readout or design_readout(config.rows, device, t_clk_ns=t_clk_ns)
+        self.readout = readout or design_readout(config.rows, device, t_clk_ns=t_clk_ns,
+                                                 fine_taps=config.fine_taps)
+        if self.readout.fine_taps != config.fine_taps:
+            raise ValueError(f"the readout has {self.readout.fine_taps} phase(s) per clock, the "
+                             f"configuration {config.fine_taps} (tdc_mode={config.tdc_mode!r})")
         self.array = MramArray(config.rows, config.cols, device, seed=seed, die=die)
         #: Register mirrors: CAL_OFFSET[c] and TDC_START_DELAY.
         self.offsets = np.full(config.cols, config.rows, dtype=np.int64)
@@ -84,6 +89,8 @@ class GoldenMacro:
         #: Register mirrors of MODE.ACTIVATION and THRESHOLD[c] (see :meth:`emitted`).
         self.activation = False
         self.thresholds = np.zeros(config.cols, dtype=np.int64)
+        #: Register mirror of FINE_TABLE (two-step TDC only, else None): ones count -> fine value.
+        self.fine_table = ideal_fine_table(config.fine_taps) if config.fine_taps > 1 else None
         self._map_key = None
         self._map = None
 
@@ -139,8 +146,10 @@ class GoldenMacro:
     def code_map(self):
         """``(A, b)`` with ``code = clip(ceil(x @ A + b), 0, 2**tdc_bits - 1)`` (no noise).
 
-        ``x @ A + b = t_trip / t_clk - TDC_START_DELAY - 1``; a column whose comparator never
-        trips has ``A[:, c] = 0`` and ``b[c] = inf``.
+        ``x @ A + b = t_trip / t_lsb - TDC_START_DELAY * K - 1`` (``t_lsb = t_clk / K``, K = 1
+        for the counter TDC); a column whose comparator never trips has ``A[:, c] = 0`` and
+        ``b[c] = inf``. Exact for a two-step TDC only with an ideal interpolator and table
+        (:meth:`_folded`).
         """
         c = self.config
         affine = self.array.vmm_affine_ohm()
@@ -157,13 +166,24 @@ class GoldenMacro:
             else:
                 log_ratio = np.full(c.cols, ro.log_ratio)
             never = np.isinf(log_ratio)
-            k = np.where(never, 0.0, c_col_F * log_ratio * 1e9 / ro.t_clk_ns)
+            k = np.where(never, 0.0, c_col_F * log_ratio * 1e9 / ro.t_fine_ns)
             a = slope * k
-            b = base * k + (ro.t_cmp_delay_ns / ro.t_clk_ns - self.start_delay_cycles - 1)
+            b = base * k + (ro.t_cmp_delay_ns / ro.t_fine_ns
+                            - self.start_delay_cycles * ro.fine_taps - 1)
             b[never] = np.inf
             self._map = (a, b)
             self._map_key = (*key, offset.copy())
         return self._map
+
+    def _folded(self) -> bool:
+        """Whether the folded matrix path is exact: no per-evaluation noise and, with a
+        two-step TDC, an ideal interpolator and FINE_TABLE."""
+        if self.device.has_evaluation_noise:
+            return False
+        if self.fine_table is None:
+            return True
+        return (not self.array.phase_errors_lsb(self.readout).any()
+                and np.array_equal(self.fine_table, ideal_fine_table(self.readout.fine_taps)))
 
     def _inputs(self, x_bits):
         x = np.asarray(x_bits)
@@ -209,12 +229,16 @@ class GoldenMacro:
         first = self._first_evaluation(first_evaluation, len(x))
         c = self.config
         max_code = (1 << c.tdc_bits) - 1
-        if self.device.has_evaluation_noise:
+        if not self._folded():
+            fine = self.fine_table is not None
             return evaluate_codes(self.array.vmm_resistance_ohm(x), device=self.device,
                                   readout=self.readout, rows=c.rows, tdc_bits=c.tdc_bits,
                                   start_delay_cycles=self.start_delay_cycles,
                                   comparator_offset_V=self.array.comparator_offset_V,
-                                  noise_seed=self.die.seed, first_evaluation=first)
+                                  noise_seed=self.die.seed, first_evaluation=first,
+                                  phase_errors_lsb=(self.array.phase_errors_lsb(self.readout)
+                                                    if fine else None),
+                                  fine_table=self.fine_table)
         codes = np.empty((len(x), c.cols), dtype=np.int64)
         overflow = np.empty((len(x), c.cols), dtype=bool)
         for s, u in self._chunks(x):
@@ -238,7 +262,7 @@ class GoldenMacro:
         if self.raw_codes:
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return wrap_signed(codes, c.result_width)
-        if self.device.has_evaluation_noise:
+        if not self._folded():
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return self.results_from_codes(codes)
         x = self._inputs(x_bits)

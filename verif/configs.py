@@ -24,6 +24,8 @@ from mram_macro.config import (
     _MIN_COLS,
     _MIN_ROWS,
     _STREAM_WIDTHS,
+    FINE_TAPS,
+    TDC_MODES,
     ConfigError,
     MacroConfig,
 )
@@ -38,10 +40,27 @@ PRECHARGE_MAX = 255
 WRITE_PULSE_MAX = 65535
 #: The fields :func:`draw_config` draws.
 DRAWN_FIELDS = ("rows", "cols", "tdc_bits", "result_width", "stream_width",
-                "precharge_cycles", "write_pulse_cycles")
+                "precharge_cycles", "write_pulse_cycles", "tdc_mode", "tdc_fine_taps")
 
 IntDraw = Callable[[int, int], int]
 ChoiceDraw = Callable[[Sequence[int]], int]
+
+
+def _designable_taps(rows: int) -> tuple[int, ...]:
+    """The ``tdc_fine_taps`` whose phase step the default readout can give one mismatching cell
+    of a ``rows``-cell column at the simulation clock (a shorter step needs V_ref too close to
+    V_pre: :func:`sim_models.readout.design_readout`)."""
+    from sim_models.device import DeviceError, DeviceParams
+    from sim_models.readout import design_readout
+
+    ok = []
+    for taps in FINE_TAPS:
+        try:
+            design_readout(rows, DeviceParams(), fine_taps=taps)
+        except DeviceError:
+            break
+        ok.append(taps)
+    return tuple(ok)
 
 
 def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
@@ -53,14 +72,20 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
     """
     rows = integer(_MIN_ROWS, max_rows)
     cols = integer(_MIN_COLS, max_cols)
-    tdc_bits = integer(max(2, rows.bit_length()), TDC_BITS_MAX)
+    tdc_mode = choice(TDC_MODES)
+    taps = MacroConfig.tdc_fine_taps
+    min_tdc_bits = max(2, rows.bit_length())
+    if tdc_mode == "two_step":
+        taps = choice(_designable_taps(rows))
+        min_tdc_bits = max(min_tdc_bits, taps.bit_length())   # at least one coarse bit
+    tdc_bits = integer(min_tdc_bits, TDC_BITS_MAX)
     result_width = integer(max(rows.bit_length() + 1, tdc_bits), RESULT_WIDTH_MAX)
     stream_width = choice(_STREAM_WIDTHS)
     precharge = integer(1, PRECHARGE_MAX)
     pulse = integer(1, max_write_pulse)
     return MacroConfig(rows=rows, cols=cols, tdc_bits=tdc_bits, result_width=result_width,
                        stream_width=stream_width, precharge_cycles=precharge,
-                       write_pulse_cycles=pulse)
+                       write_pulse_cycles=pulse, tdc_mode=tdc_mode, tdc_fine_taps=taps)
 
 
 def macro_configs(**limits):
@@ -101,7 +126,8 @@ def full_slug(config: MacroConfig) -> str:
     return config.slug + extra
 
 
-_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)(?:_p(\d+)_wp(\d+))?")
+_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)(?:_(two_step)(?:_k(\d+))?)?"
+                   r"(?:_p(\d+)_wp(\d+))?")
 
 
 def parse_slug(slug: str) -> MacroConfig:
@@ -114,11 +140,12 @@ def parse_slug(slug: str) -> MacroConfig:
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _p<precharge>_wp<write pulse>)")
-    r, c, t, w, s, p, wp = m.groups()
+                         f"(optionally _two_step[_k<taps>], then _p<precharge>_wp<write pulse>)")
+    r, c, t, w, s, mode, k, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
-                           stream_width=int(s),
+                           stream_width=int(s), tdc_mode=mode or "counter",
+                           tdc_fine_taps=int(k) if k else MacroConfig.tdc_fine_taps,
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
     except ConfigError as exc:

@@ -50,6 +50,7 @@ class DieSetup:
             raise ValueError(f"the die is {die.rows}x{die.cols}, the macro "
                              f"{config.rows}x{config.cols}")
         nominal = device.replace(temperature_C=device.temperature_ref_C)
-        readout = design_readout(config.rows, nominal, t_clk_ns=T_CLK_NS)
+        readout = design_readout(config.rows, nominal, t_clk_ns=T_CLK_NS,
+                                 fine_taps=config.fine_taps)
         return cls(config=config, device=device, die=die, readout=readout,
                    regmap=macro_regmap(config))

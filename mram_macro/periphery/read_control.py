@@ -6,6 +6,9 @@ comparator first high at edge ``E + m`` is captured at edge ``E + m + S``, where
 and gets code ``m - D - 1 = t - S - D`` (clamped at 0), ``D`` being TDC_START_DELAY. The window
 closes at ``t = D + S + max_code``; evaluation then stops whether or not every comparator fired,
 so a dead comparator costs one window and never hangs the macro.
+
+With a two-step TDC, ``tdc_bits`` here is the coarse code width and ``tdc_early`` (the edge
+stands for a code before 0) lets the TDC give such early trips code 0 whatever the fine value.
 """
 
 from amaranth import Module, Mux, Signal
@@ -38,6 +41,7 @@ class ReadControl(wiring.Component):
             "tdc_capture": Out(1),
             "tdc_window_end": Out(1),
             "tdc_code_now": Out(tdc_bits),
+            "tdc_early": Out(1),
             "tdc_all_fired": In(1),
         })
 
@@ -51,6 +55,7 @@ class ReadControl(wiring.Component):
         m.d.comb += [
             rel.eq(timer - code_base),
             self.tdc_code_now.eq(Mux(rel < 0, 0, rel)),
+            self.tdc_early.eq(rel < 0),
             self.tdc_window_end.eq(self.arr_eval & (timer == code_base + max_code)),
             self.tdc_capture.eq(self.arr_eval & (timer >= SYNC_STAGES)),
         ]

@@ -15,10 +15,13 @@ from ..config import MacroConfig
 from .flow import sign_off
 from .libraries import LIBRARIES, library
 
-#: Configurations `make sta` signs off: the default macro and a small one (the test's).
+#: Configurations `make sta` signs off: the default macro and a small one (the test's), and
+#: the default geometry with the two-step TDC (8 phases; 16 phases, the 5 ns clock's design).
 STA_CONFIGS = {"default": MacroConfig(),
                "small": MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8,
-                                    stream_width=8)}
+                                    stream_width=8),
+               "two_step": MacroConfig(tdc_mode="two_step"),
+               "two_step_k16": MacroConfig(tdc_mode="two_step", tdc_fine_taps=16)}
 
 
 def _cmd_sta(args) -> int:

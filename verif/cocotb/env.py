@@ -118,7 +118,8 @@ class MacroModel:
         self.config = config
         self.regmap = regmap
         self.device = device
-        self.readout = design_readout(config.rows, device, t_clk_ns=T_CLK_NS)
+        self.readout = design_readout(config.rows, device, t_clk_ns=T_CLK_NS,
+                                      fine_taps=config.fine_taps)
         self.verify_setup = single_read_delay_and_threshold(config.rows, device, self.readout,
                                                             config.tdc_bits)
         self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS,
@@ -141,6 +142,9 @@ class MacroModel:
         self.wv_doubling = wv.field("PULSE_DOUBLING").reset
         self.wv_max_retries = wv.field("MAX_RETRIES").reset
         g.raw_codes = bool(rm["MODE"].field("RAW_CODES").reset)
+        if g.fine_table is not None:
+            g.fine_table = np.array([r.field("VALUE").reset for r in rm.array("FINE_TABLE")],
+                                    dtype=np.int64)
         self.wv_read_delay = rm["WV_READ"].field("DELAY").reset
         self.wv_threshold = rm["WV_READ"].field("THRESHOLD").reset
         #: What write-verify should have counted since reset (WV_RETRY_COUNT, WV_FAIL_COUNT).
@@ -161,6 +165,8 @@ class MacroModel:
                 self.write_pulse_cycles = cycles
         elif reg.array_name == "CAL_OFFSET":
             self.golden.offsets[reg.index] = _signed32(word)
+        elif reg.array_name == "FINE_TABLE":
+            self.golden.fine_table[reg.index] = word & reg.field("VALUE").mask
         elif name == "WV_CTRL":
             self.wv_enable = (word & reg.field("ENABLE").mask) >> reg.field("ENABLE").lsb
             self.wv_doubling = ((word & reg.field("PULSE_DOUBLING").mask)
