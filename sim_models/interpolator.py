@@ -34,6 +34,7 @@ from .device import DeviceError, DeviceParams
 
 __all__ = ["phase_errors_lsb", "thermometer", "ideal_fine_table", "check_fine_table",
            "two_step_codes", "code_density_histogram", "code_density_table", "dnl_inl_lsb",
+           "design_trip_residue",
            "FineTableError"]
 
 #: Tag mixed into the die seed for the phase errors, so they are independent of the die's other
@@ -148,18 +149,38 @@ def _bin_edges(histogram) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(widths)])
 
 
-def code_density_table(histogram) -> np.ndarray:
+def code_density_table(histogram, *, trip_residue: float | None = None) -> np.ndarray:
     """The FINE_TABLE from a code-density histogram (:func:`code_density_histogram`).
 
-    Bin ``f`` covers residues ``edges[f] .. edges[f+1]`` (widths proportional to its counts);
-    its entry is the fine value of its centre, ``round(K - centre - 1/2)``, kept in
-    ``0..K-1`` and not increasing (a valid table for :func:`check_fine_table`).
+    Bin ``f`` covers residues ``edges[f] .. edges[f+1]`` (widths proportional to its counts).
+    Without ``trip_residue`` its entry is the fine value of its centre,
+    ``floor(K - centre)``. With ``trip_residue`` (the fractional residue at which the
+    readout design places every ideal trip, :func:`design_trip_residue`) the entry is the fine
+    value ``K - 1 - k`` of the designed trip ``k + trip_residue`` that falls in the bin (the
+    centre rule where none does): a skew of the phases is then undone exactly as long as no
+    two designed trips share a bin. Kept in ``0..K-1`` and not increasing (a valid table).
     """
     edges = _bin_edges(histogram)
     taps = len(edges) - 1
     centre = (edges[:-1] + edges[1:]) / 2
     table = np.clip(np.floor(taps - centre), 0, taps - 1).astype(np.int64)
+    if trip_residue is not None:
+        if not 0 <= trip_residue < 1:
+            raise FineTableError(f"trip_residue must be in [0, 1), not {trip_residue!r}")
+        trips = np.arange(taps) + trip_residue
+        for f in range(taps):
+            inside = np.flatnonzero((trips >= edges[f]) & (trips < edges[f + 1]))
+            if len(inside):
+                table[f] = taps - 1 - inside[0]
     return np.minimum.accumulate(table)
+
+
+def design_trip_residue(rows: int, device: DeviceParams, readout) -> float:
+    """Fractional residue (phase steps before the next phase boundary) at which the readout
+    places the ideal VMM trips: the same for every count, one step apart."""
+    x0 = (float(rows * device.r_cell_low_ohm) * readout.c_col_F(rows, device)
+          * readout.log_ratio * 1e9 + readout.t_cmp_delay_ns) / readout.t_fine_ns
+    return float(np.ceil(x0) - x0)
 
 
 def dnl_inl_lsb(histogram, table=None) -> tuple[np.ndarray, np.ndarray]:

@@ -157,9 +157,14 @@ _SINGLE_READ_HIGH_SHARE = 2.0 / (1.6 + 2.0)
 #: The VMM trip times must stay at least this far (in clock periods) from a clock edge, so that
 #: ideal mode is exact with room to spare.
 _MIN_VMM_MARGIN = 0.1
+#: The same for a two-step TDC, in phase steps: its phases' static errors (skew, mismatch) move
+#: the fine bin edges, so its VMM trips keep further from them, at some cost to the single-MTJ
+#: read's margins.
+_MIN_VMM_MARGIN_TWO_STEP = 0.35
 
 
-def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
+def _comparator_delay_cycles(rows: int, device: DeviceParams,
+                             min_vmm_margin: float = _MIN_VMM_MARGIN) -> float:
     """Comparator delay (in clock periods) placing the trip times within their clock periods.
 
     Two reads share it. A VMM trip lands at ``b_vmm + k + delay`` periods; its code is exact as
@@ -168,7 +173,7 @@ def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
     (high), and is decided at the clock edge in between: its margins are the fraction ``f`` of
     the low trip within its period (for the high state) and ``1 - f`` (for the low state). The
     delay maximises the single read's worse margin, weighted by the paper's spread of each state,
-    while keeping every VMM trip at least ``_MIN_VMM_MARGIN`` from an edge.
+    while keeping every VMM trip at least ``min_vmm_margin`` from an edge.
     """
     step = device.delta_r_ohm
     b_vmm = rows * device.r_cell_low_ohm / step
@@ -177,7 +182,7 @@ def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
     for i in range(200):
         delay = i / 200
         a = (b_vmm + delay) % 1.0
-        if not _MIN_VMM_MARGIN <= a <= 1 - _MIN_VMM_MARGIN:
+        if not min_vmm_margin <= a <= 1 - min_vmm_margin:
             continue
         f = (b_single + delay) % 1.0
         score = min(f / _SINGLE_READ_HIGH_SHARE, (1 - f) / (1 - _SINGLE_READ_HIGH_SHARE))
@@ -234,7 +239,8 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
             f"{per}, above {V_REF_MAX_RATIO} V_pre where comparator noise decides the code; "
             f"{fix}")
     baseline_lsb = rows * device.r_cell_low_ohm / device.delta_r_ohm
-    cmp_delay_lsb = _comparator_delay_cycles(rows, device)
+    cmp_delay_lsb = _comparator_delay_cycles(
+        rows, device, _MIN_VMM_MARGIN if fine_taps == 1 else _MIN_VMM_MARGIN_TWO_STEP)
     first_lsb = math.floor(baseline_lsb + cmp_delay_lsb)
     start_delay = -(-first_lsb // fine_taps)
     cmp_delay_lsb += start_delay * fine_taps - first_lsb   # whole steps: code 0 on an edge

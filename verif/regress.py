@@ -73,6 +73,17 @@ MATRIX = [
     MacroConfig(rows=127, cols=8, tdc_bits=7, result_width=9, stream_width=256),
     MacroConfig(rows=8, cols=128, tdc_bits=4, result_width=32, stream_width=512),
     MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64),
+    # The two-step TDC: 2..16 phases, small and large arrays, coarse counts of 1..4 bits.
+    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                tdc_mode="two_step", tdc_fine_taps=4),
+    MacroConfig(rows=13, cols=9, tdc_bits=5, result_width=6, stream_width=8,
+                tdc_mode="two_step", tdc_fine_taps=16),
+    MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16,
+                tdc_mode="two_step", tdc_fine_taps=2),
+    MacroConfig(tdc_mode="two_step"),
+    MacroConfig(tdc_mode="two_step", tdc_fine_taps=16, stream_width=64),
+    MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64,
+                tdc_mode="two_step", tdc_fine_taps=4),
 ]
 #: The part of the matrix ``make test`` runs (besides the two configurations of
 #: ``verif/test_cocotb.py``): an odd geometry with a 5-bit result, two WEIGHT_DATA words with a

@@ -196,10 +196,11 @@ def tdc_code_bins(config: MacroConfig, start_delay_reset: int) -> tuple[list, di
 
     In ideal mode a column with k mismatching cells trips ``D0 + k + 1`` edges after evaluation
     starts (D0 = the reset TDC_START_DELAY), so with TDC_START_DELAY = 0 its code is
-    ``D0 + k``: no live comparator gives an unsaturated code above ``D0 + rows``.
+    ``D0 + k``: no live comparator gives an unsaturated code above ``D0 + rows``. With a
+    two-step TDC of K phases the start delay counts K codes per cycle: ``D0 K + rows``.
     """
     top = config.tdc_max_code
-    reach = start_delay_reset + config.rows
+    reach = start_delay_reset * config.fine_taps + config.rows
     bins = [("0", 0, 0)]
     inner_lo, inner_hi = 1, top - 2
     if inner_hi >= inner_lo:
@@ -291,9 +292,10 @@ class MacroCoverage:
         self.code_bins, code_excluded = tdc_code_bins(c, d0)
         self._point("tdc.code", [b[0] for b in self.code_bins], code_excluded)
         sat_excluded = {}
-        if d0 + c.rows <= c.tdc_max_code:
+        if d0 * c.fine_taps + c.rows <= c.tdc_max_code:
             sat_excluded["window closed"] = (
-                f"unreachable: the slowest live column trips at code D0+rows = {d0 + c.rows} "
+                f"unreachable: the slowest live column trips at code D0*K+rows = "
+                f"{d0 * c.fine_taps + c.rows} (K = {c.fine_taps} codes per cycle) "
                 f"with TDC_START_DELAY = 0, inside the window (codes up to {c.tdc_max_code})")
         self._point("tdc.saturation", [x for x in ("window closed", "dead comparator")
                                        if x not in sat_excluded], sat_excluded)

@@ -26,7 +26,13 @@ from sim_models.calibration import cal_offsets_from_codes, reference_patterns
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import signed_dot
-from sim_models.interpolator import check_fine_table, code_density_histogram, code_density_table
+from sim_models.interpolator import (
+    check_fine_table,
+    code_density_histogram,
+    code_density_table,
+    design_trip_residue,
+)
+from sim_models.readout import design_readout
 from verif.budgets import field_range, test_timeout_ms
 from verif.cocotb.env import T_CLK_NS, MacroEnv
 
@@ -494,15 +500,18 @@ async def test_calibration_through_the_bus(dut):
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_two_step_fine_table(dut):
-    """Two-step TDC with its interpolator phases skewed by half a phase step: results are bit
-    exact against the golden model before and after the host loads the code-density
-    FINE_TABLE, and the table must cut the count errors; a FINE_TABLE value above K - 1
-    answers SLVERR, sets STATUS.BUS_ERROR and keeps the old value."""
+    """Two-step TDC with its interpolator phases skewed past the designed trip positions:
+    results are bit exact against the golden model before and after the host loads the
+    code-density FINE_TABLE, and the table must cut the count errors; a FINE_TABLE value
+    above K - 1 answers SLVERR, sets STATUS.BUS_ERROR and keeps the old value."""
     c = _config()
     if c.tdc_mode != "two_step":
         skip_test("test_two_step_fine_table", f"tdc_mode={c.tdc_mode!r} has no interpolator")
     taps = c.tdc_fine_taps
-    skew_ps = 0.5 * T_CLK_NS / taps * 1e3
+    nominal = DeviceParams()
+    residue = design_trip_residue(
+        c.rows, nominal, design_readout(c.rows, nominal, t_clk_ns=T_CLK_NS, fine_taps=taps))
+    skew_ps = (residue + 1) / 2 * T_CLK_NS / taps * 1e3   # between the trips and the next step
     env = await _start(dut, seed_offset=21, weights=False,
                        device=DeviceParams(tdc_phase_skew_ps=skew_ps))
     # The skew also shifts single-MTJ reads: program without write-verify.
@@ -523,7 +532,7 @@ async def test_two_step_fine_table(dut):
     golden = env.model.golden
     histogram = code_density_histogram(golden.array.phase_errors_lsb(golden.readout),
                                        20000, seed=env.rng.getrandbits(31))
-    table = check_fine_table(code_density_table(histogram), taps)
+    table = check_fine_table(code_density_table(histogram, trip_residue=residue), taps)
     for reg, value in zip(env.regmap.array("FINE_TABLE"), table, strict=True):
         await env.write_reg(reg.name, int(value))
     bad = env.regmap["FINE_TABLE0"]
