@@ -144,6 +144,11 @@ class MacroConfig:
         return self.fine_taps.bit_length() - 1
 
     @property
+    def fine_pins(self) -> int:
+        """Width of the ``arr_fine`` pins (0 in ``counter`` mode, where there are none)."""
+        return self.cols * (self.fine_taps - 1)
+
+    @property
     def coarse_bits(self) -> int:
         """High code bits holding the coarse count of clock periods."""
         return self.tdc_bits - self.fine_bits

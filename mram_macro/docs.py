@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from .config import LIMITS, STREAM_WIDTHS, MacroConfig
+from .config import FINE_TAPS, LIMITS, STREAM_WIDTHS, TDC_MODES, MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .top import TOP_NAME, default_readout, macro_regmap
 
@@ -73,6 +73,8 @@ PORTS: dict[str, tuple[str, str]] = {
     "arr_pre": ("1", "precharge the column capacitors (and reset the comparators)"),
     "arr_eval": ("1", "discharge the columns through their strings; TDC time base starts"),
     "arr_cmp": ("cols", "comparator outputs, 1 once column c fell below V_ref; asynchronous"),
+    "arr_fine": ("fine_pins", "two-step TDC only: the interpolator's held sampler bits, "
+                 "tdc_fine_taps - 1 per column (section 6)"),
     "arr_wr_row": ("rows", "one-hot row select of a write pulse"),
     "arr_wr_side": ("1", "0 = left MTJ (W), 1 = right MTJ (W-bar)"),
     "arr_wr_data": ("cols", "1 = write the low-resistance (parallel) state into column c"),
@@ -212,7 +214,60 @@ _PARAMETER_DOCS = {
     "stream_width": "tdata width of s_axis and m_axis",
     "precharge_cycles": "reset value of PRECHARGE_CYCLES",
     "write_pulse_cycles": "reset value of WRITE_PULSE_CYCLES",
+    "tdc_mode": "TDC architecture: counter (one code per clock) or two_step (coarse count "
+                "plus a tdc_fine_taps-phase interpolator; section 6)",
+    "tdc_fine_taps": "two_step only: interpolator phases per clock (a power of two)",
 }
+
+
+def _two_step_text() -> str:
+    """The two-step TDC's pins, timing and calibration (``tdc_mode="two_step"``), with the
+    numbers of its default 64-row design at the 5 ns simulation clock and the 2 ns clock."""
+    from sim_models.device import DeviceParams
+    from sim_models.interpolator import design_trip_residue
+    from sim_models.readout import design_readout
+
+    c = MacroConfig(tdc_mode="two_step")
+    k, d = c.tdc_fine_taps, DeviceParams()
+    designs = []
+    for t_clk in (5.0, 2.0):
+        ro = design_readout(c.rows, d, t_clk_ns=t_clk, fine_taps=k)
+        first = c.rows * d.r_cell_low_ohm * ro.c_col_F(c.rows, d) * ro.log_ratio * 1e9
+        designs.append([f"{t_clk:g} ns", f"{ro.t_fine_ns * 1e3:.0f} ps", f"{ro.v_ref_ratio:.3f}",
+                        f"{first + ro.t_cmp_delay_ns:.1f} … "
+                        f"{2 * first + ro.t_cmp_delay_ns:.1f} ns",
+                        f"{ro.start_delay_cycles}",
+                        f"{design_trip_residue(c.rows, d, ro):.2f}"])
+    return (
+        "**Two-step TDC** (`tdc_mode=\"two_step\"`, `tdc_fine_taps` = K phases; "
+        "`sim_models/interpolator.py`, `periphery/tdc.py`). The readout is designed so that "
+        "one mismatching cell adds one *phase step* `T/K` instead of one period: the discharge "
+        "then lasts tens of ns, like the chip's, and every count still has its own code.\n\n"
+        "1. An analogue interpolator (a DLL's K phases shared by all columns, K − 1 sampling "
+        "flip-flops per column) freezes, at the edge `E + m` that first sees `arr_cmp[c]` "
+        "high, a thermometer of how many phase steps before that edge the comparator "
+        "tripped, and holds it on `arr_fine[c·(K−1) …]` until the next precharge. The pin "
+        "model raises these bits together with `arr_cmp[c]`.\n"
+        "2. Because `arr_fine` is held, it needs no synchroniser: the TDC reads it when the "
+        "synchronised comparator is seen (`S` periods later), counts its ones (which absorbs "
+        "bubbles: a 0 above a 1 from phase mismatch) and looks the count `f` up in "
+        "FINE_TABLE (reset `K − 1 − f`).\n"
+        "3. code = `(m − D − 1)·K + FINE_TABLE[f]` (0 while `m − D − 1 < 0`; saturated with "
+        "overflow once `m − D − 1` passes the coarse range `2^tdc_bits / K − 1`); TDC_START_"
+        "DELAY still counts periods. The accumulator, CAL_OFFSET and write-verify use this "
+        "code unchanged (write-verify's WV_READ.THRESHOLD is then in phase steps).\n"
+        "4. **Calibration**: a code-density test (trips uniformly spread over a period, e.g. "
+        "from a source asynchronous to `clk`) gives each ones count's share of the period; "
+        "the host turns it into FINE_TABLE (`Macro.calibrate_fine_table`, "
+        "`sim_models.interpolator.code_density_table`) so that each designed trip position "
+        "gets its own fine value (a phase skew is undone). A table value above K − 1 answers "
+        "SLVERR and sets STATUS.BUS_ERROR; a table that is not monotonic or has the wrong "
+        "length is refused by the host API with the entry named.\n\n"
+        f"Default two-step design ({c.rows} rows, K = {k}): VMM trips sit a fraction of a "
+        "step before a phase boundary (residue below) so that phase errors up to that "
+        "fraction change no code.\n\n"
+        + _table(["clock", "phase step", "V_ref / V_pre", "trip after E", "D (cycles)",
+                  "trip residue (steps)"], designs))
 
 
 def render_datasheet(config: MacroConfig | None = None) -> str:
@@ -270,6 +325,10 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     for name, doc in _PARAMETER_DOCS.items():
         if name == "stream_width":
             legal = ", ".join(map(str, STREAM_WIDTHS))
+        elif name == "tdc_mode":
+            legal = ", ".join(TDC_MODES)
+        elif name == "tdc_fine_taps":
+            legal = ", ".join(map(str, FINE_TAPS))
         else:
             lo, hi = LIMITS[name]
             legal = f"{lo} … {hi}"
@@ -381,6 +440,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "as the low state. Wrong columns are rewritten (steps 1–3) up to WV_CTRL.MAX_RETRIES "
         "times.\n")
     add("![Row write timing](wave_row_write.svg)\n")
+    add(_two_step_text())
 
     add("## 7. Streams\n")
     add(f"* `s_axis`: one input vector = {c.in_beats} beat(s) of {c.stream_width} bits, row r "

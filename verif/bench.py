@@ -15,6 +15,7 @@ from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import run_cocotb
 
 from .bench_golden import report_lines
+from .bench_two_step import report_lines as two_step_report_lines
 
 
 def sta_rate_lines(config: MacroConfig, cycles_per_vmm: float) -> list[str]:
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(current vs legacy testbench)")
     for line in report_lines():
         print(line)
+    print("\n".join(two_step_report_lines()), flush=True)   # TDC modes (issue 8)
     if not args.no_synth:
         from mram_macro.cli import write_outputs
         from mram_macro.synth import synthesize

@@ -214,6 +214,44 @@ class Macro:
         self.backend.write_offsets(o.astype(np.int64))
         self.offsets = o.astype(np.int64).copy()
 
+    # -- two-step TDC ---------------------------------------------------------------------------
+    def write_fine_table(self, table) -> None:
+        """Write the two-step TDC's FINE_TABLE (ones count -> fine value; see
+        :mod:`sim_models.interpolator`): ``tdc_fine_taps`` integers in ``0..K-1``, not
+        increasing. A bad table raises :class:`HostError` naming the entry; nothing is
+        written."""
+        from sim_models.interpolator import FineTableError, check_fine_table
+
+        c = self.config
+        if c.tdc_mode != "two_step":
+            raise HostError(f"FINE_TABLE exists only with tdc_mode='two_step' (this macro: "
+                            f"{c.tdc_mode!r})")
+        try:
+            t = check_fine_table(table, c.tdc_fine_taps)
+        except FineTableError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_fine_table(t)
+
+    def calibrate_fine_table(self, histogram) -> np.ndarray:
+        """Build the FINE_TABLE from a code-density histogram of the interpolator's ones
+        counts (:func:`sim_models.interpolator.code_density_table` at the readout's designed
+        trip positions), write it and return it."""
+        from sim_models.interpolator import (
+            FineTableError,
+            code_density_table,
+            design_trip_residue,
+        )
+
+        setup = self.setup
+        nominal = setup.device.replace(temperature_C=setup.device.temperature_ref_C)
+        try:
+            table = code_density_table(histogram, trip_residue=design_trip_residue(
+                self.config.rows, nominal, setup.readout))
+        except FineTableError as exc:
+            raise HostError(str(exc)) from None
+        self.write_fine_table(table)
+        return table
+
     # -- activation mode ------------------------------------------------------------------------
     def set_activation(self, thresholds) -> None:
         """Switch the output to one bit per column (MODE.ACTIVATION): :meth:`vmm` then returns

@@ -116,6 +116,9 @@ class Backend:
     def write_offsets(self, offsets: np.ndarray) -> None:
         raise NotImplementedError
 
+    def write_fine_table(self, table: np.ndarray) -> None:
+        raise NotImplementedError
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         raise NotImplementedError
 

@@ -72,6 +72,9 @@ class GoldenBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self.golden.offsets = np.asarray(offsets, dtype=np.int64).copy()
 
+    def write_fine_table(self, table) -> None:
+        self.golden.fine_table = np.asarray(table, dtype=np.int64).copy()
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self.golden.raw_codes = bool(raw_codes)
         self.golden.activation = bool(activation)

@@ -115,6 +115,9 @@ class RtlBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self._call("write_offsets", offsets=[int(v) for v in offsets])
 
+    def write_fine_table(self, table) -> None:
+        self._call("write_fine_table", table=[int(v) for v in table])
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

@@ -128,6 +128,10 @@ class MacroDriver:
         for reg, value in zip(self.regmap.array("CAL_OFFSET"), offsets, strict=True):
             await self.write_reg(reg.name, int(value))
 
+    async def write_fine_table(self, table) -> None:
+        for reg, value in zip(self.regmap.array("FINE_TABLE"), table, strict=True):
+            await self.write_reg(reg.name, int(value) << reg.field("VALUE").lsb)
+
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]
         await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb

@@ -239,3 +239,30 @@ def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed):
                                      fine_taps=taps, fine_table=table)
     assert result["codes"] == codes.tolist()
     assert result["overflow"] == overflow.astype(int).tolist()
+
+
+# -- host API -------------------------------------------------------------------------------
+def test_host_fine_table_errors_and_calibration():
+    from mram_macro.host.api import HostError, Macro
+
+    with Macro.golden(MacroConfig()) as counter:
+        with pytest.raises(HostError, match="only with tdc_mode='two_step'"):
+            counter.write_fine_table(ideal_fine_table(8))
+    c = MacroConfig(rows=16, cols=6, tdc_bits=6, result_width=8, **TWO)
+    skew_ps = 0.8 * (5.0 / 8) * 1e3                       # past the designed trips (0.35 LSB)
+    with Macro.golden(c, device=DeviceParams(tdc_phase_skew_ps=skew_ps)) as macro:
+        with pytest.raises(HostError, match=r"FINE_TABLE\[7\] must be an integer in 0..7"):
+            macro.write_fine_table([7, 6, 5, 4, 3, 2, 1, 9])
+        with pytest.raises(HostError, match="code-density histogram"):
+            macro.calibrate_fine_table([0] * 8)
+        rng = np.random.default_rng(2)
+        w = rng.choice((-1, 1), (16, 6))
+        macro.write_weights(w)
+        x = rng.choice((-1, 1), (200, 16))
+        wrong_before = (macro.vmm(x) != x @ w).sum()
+        golden = macro.backend.golden
+        hist = code_density_histogram(golden.array.phase_errors_lsb(golden.readout), 50_000)
+        table = macro.calibrate_fine_table(hist)
+        assert (golden.fine_table == table).all()
+        wrong_after = (macro.vmm(x) != x @ w).sum()
+        assert wrong_before > 0 and wrong_after < wrong_before
