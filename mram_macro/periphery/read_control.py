@@ -23,7 +23,9 @@ __all__ = ["ReadControl"]
 class ReadControl(wiring.Component):
     """Runs one evaluation per ``start`` pulse (accepted only while ``idle``).
 
-    ``done`` pulses for one cycle when the TDC codes are final.
+    ``done`` pulses for one cycle when the TDC codes are final; ``idle`` is high in that cycle
+    too, so the next evaluation may start on the edge that ends it (back to back: the next
+    precharge begins one period after ``arr_eval`` falls).
     """
 
     def __init__(self, *, tdc_bits: int):
@@ -60,16 +62,19 @@ class ReadControl(wiring.Component):
             self.tdc_capture.eq(self.arr_eval & (timer >= SYNC_STAGES)),
         ]
 
+        def accept_start():
+            m.d.comb += self.idle.eq(1)
+            with m.If(self.start):
+                m.d.sync += [
+                    self.arr_pre.eq(1),
+                    precharge_left.eq(self.precharge_cycles - 1),
+                    code_base.eq(self.start_delay + SYNC_STAGES),
+                ]
+                m.next = "Precharge"
+
         with m.FSM(name="read"):
             with m.State("Idle"):
-                m.d.comb += self.idle.eq(1)
-                with m.If(self.start):
-                    m.d.sync += [
-                        self.arr_pre.eq(1),
-                        precharge_left.eq(self.precharge_cycles - 1),
-                        code_base.eq(self.start_delay + SYNC_STAGES),
-                    ]
-                    m.next = "Precharge"
+                accept_start()
             with m.State("Precharge"):
                 with m.If(precharge_left == 0):
                     m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), timer.eq(0)]
@@ -86,4 +91,5 @@ class ReadControl(wiring.Component):
                 # The TDC registers its last captures on the edge that left Evaluate.
                 m.d.comb += self.done.eq(1)
                 m.next = "Idle"
+                accept_start()
         return m

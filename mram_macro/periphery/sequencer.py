@@ -5,7 +5,9 @@ through :class:`ReadControl`, captures the codes into the accumulator and hands 
 serializer. Row writes have priority: a pending write runs as soon as no evaluation is under
 way, and no evaluation starts while a write is pending. A vector is taken (and the input
 buffer freed for the next one) when its evaluation starts, so input loading and result draining
-overlap the next evaluation.
+overlap the next evaluation. When the codes are final (``read_done``) and the serializer is
+free, the pass is captured in that same cycle, and the next waiting vector starts then too (no
+idle cycle between passes unless a write is pending or the result cannot leave).
 """
 
 from amaranth import Module, Signal
@@ -55,22 +57,33 @@ class Sequencer(wiring.Component):
         m.d.comb += [self.accumulate.eq(flags.accumulate), self.shift.eq(flags.shift),
                      self.negate.eq(flags.negate)]
 
+        def start_next():
+            """Start the waiting vector's evaluation if nothing stands in the way."""
+            with m.If(self.vector_valid & ~self.write_busy & self.read_idle):
+                m.d.comb += [self.vector_take.eq(1), self.load_inputs.eq(1),
+                             self.read_start.eq(1)]
+                m.d.sync += flags.eq(self.vector_flags)
+                m.next = "Convert"
+
+        def capture_pass():
+            """Capture (and emit) once the result can leave, then go straight on with the
+            next vector if one waits."""
+            with m.If(flags.hold | ~self.out_busy):
+                m.d.comb += [self.capture.eq(1), self.emit.eq(~flags.hold),
+                             self.pass_done.eq(1)]
+                m.next = "Idle"
+                start_next()
+
         with m.FSM(name="seq"):
             with m.State("Idle"):
                 m.d.comb += self.array_idle.eq(1)
-                with m.If(self.vector_valid & ~self.write_busy & self.read_idle):
-                    m.d.comb += [self.vector_take.eq(1), self.load_inputs.eq(1),
-                                 self.read_start.eq(1)]
-                    m.d.sync += flags.eq(self.vector_flags)
-                    m.next = "Convert"
+                start_next()
             with m.State("Convert"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(self.read_done):
                     m.next = "Capture"
+                    capture_pass()
             with m.State("Capture"):
                 m.d.comb += self.busy.eq(1)
-                with m.If(flags.hold | ~self.out_busy):
-                    m.d.comb += [self.capture.eq(1), self.emit.eq(~flags.hold),
-                                 self.pass_done.eq(1)]
-                    m.next = "Idle"
+                capture_pass()
         return m
