@@ -387,7 +387,9 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         f"= `E + {n['eval_max_cycles']}` with the reset D: a column not seen high by edge "
         f"`E + D + {2 ** c.tdc_bits}` saturates at code {n['max_code']} and sets "
         "STATUS.TDC_OVERFLOW and `m_axis_tuser`. A dead comparator costs one window, never a "
-        "hang.\n")
+        "hang. The pass is captured on the next edge, and a waiting vector starts there too "
+        "(new bypass pins and `arr_pre`) if the result can leave and no row write is "
+        "pending.\n")
     add("Readout design behind the reset values (`sim_models/readout.py:design_readout`):\n")
     add(_table(["quantity", "value"], [
         ["column resistance, all cells match … none match",
