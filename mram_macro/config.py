@@ -10,7 +10,8 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS"]
+__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
+           "TDC_MODES", "COARSE_MAX_TDC_BITS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -31,6 +32,11 @@ LIMITS: dict[str, tuple[int, int]] = {
 }
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
+#: Legal ``tdc_mode`` values (see :class:`MacroConfig`).
+TDC_MODES = ("counter", "coarse")
+#: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
+#: column (the chip's code is 4 bits).
+COARSE_MAX_TDC_BITS = 6
 
 
 class ConfigError(ValueError):
@@ -53,15 +59,22 @@ class MacroConfig:
     ``cols``
         Crossbar columns = number of dot products computed per VMM (one TDC each).
     ``tdc_bits``
-        Width of each column's TDC code. ``2**tdc_bits - 1`` must be at least ``rows`` so that
-        every count of matching cells (0..rows) has its own code; the all-ones code doubles as
-        the saturation code.
+        Width of each column's TDC code. In ``tdc_mode="counter"`` ``2**tdc_bits - 1`` must be
+        at least ``rows`` so that every count of matching cells (0..rows) has its own code; the
+        all-ones code doubles as the saturation code. In ``tdc_mode="coarse"`` several counts
+        share a code and ``tdc_bits`` is at most ``COARSE_MAX_TDC_BITS``.
     ``result_width``
         Width of each signed accumulated result. It must hold at least one pass (±rows).
     ``stream_width``
         ``tdata`` width of the input and result AXI4-Stream ports (a power of two, 8..512).
     ``precharge_cycles``, ``write_pulse_cycles``
         Reset values of the PRECHARGE_CYCLES and WRITE_PULSE_CYCLES registers.
+    ``tdc_mode``
+        TDC architecture, one of ``TDC_MODES``: ``"counter"`` (one code per matching-cell count,
+        discharge stretched to one clock period per count) or ``"coarse"`` (the chip's: a
+        ``tdc_bits`` code over a discharge designed into the chip's 13-29 ns window, turned
+        into values by a per-column code -> value look-up table loaded over AXI4-Lite; see
+        :func:`sim_models.readout.design_coarse_readout` and :mod:`sim_models.coarse`).
     """
 
     rows: int = 64
@@ -71,17 +84,28 @@ class MacroConfig:
     stream_width: int = 32
     precharge_cycles: int = 2
     write_pulse_cycles: int = 4
+    tdc_mode: str = "counter"
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
         _check_int("cols", self.cols, *LIMITS["cols"])
         _check_int("tdc_bits", self.tdc_bits, *LIMITS["tdc_bits"])
-        if (1 << self.tdc_bits) - 1 < self.rows:
+        if self.tdc_mode not in TDC_MODES:
+            raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, TDC_MODES))}, "
+                              f"not {self.tdc_mode!r}")
+        if self.tdc_mode == "coarse":
+            if self.tdc_bits > COARSE_MAX_TDC_BITS:
+                raise ConfigError(
+                    f"tdc_mode='coarse' keeps a look-up table of 2**tdc_bits entries per column: "
+                    f"tdc_bits={self.tdc_bits} is above its limit {COARSE_MAX_TDC_BITS}; use "
+                    f"tdc_bits <= {COARSE_MAX_TDC_BITS} (the chip's code is 4 bits) or "
+                    f"tdc_mode='counter'")
+        elif (1 << self.tdc_bits) - 1 < self.rows:
             need = self.rows.bit_length()
             raise ConfigError(
                 f"tdc_bits={self.tdc_bits} gives codes 0..{(1 << self.tdc_bits) - 1}, too few for "
                 f"rows={self.rows} (one code per matching-cell count 0..{self.rows}); "
-                f"use tdc_bits >= {need}")
+                f"use tdc_bits >= {need}, or tdc_mode='coarse' (several counts per code)")
         _check_int("result_width", self.result_width, *LIMITS["result_width"])
         if self.result_width < self.pass_result_width:
             raise ConfigError(
@@ -125,7 +149,7 @@ class MacroConfig:
         return -(-self.cols // AXIL_DATA_WIDTH)
 
     # -- (de)serialisation --------------------------------------------------------------------
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | str]:
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
@@ -154,6 +178,8 @@ class MacroConfig:
 
     @property
     def slug(self) -> str:
-        """A short name for build directories: ``r64_c64_t7_w16_s32``."""
+        """A short name for build directories: ``r64_c64_t7_w16_s32``, with ``_<tdc_mode>``
+        appended when the mode is not ``"counter"`` (``r64_c64_t4_w16_s32_coarse``)."""
+        mode = "" if self.tdc_mode == "counter" else f"_{self.tdc_mode}"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
-                f"_s{self.stream_width}")
+                f"_s{self.stream_width}{mode}")

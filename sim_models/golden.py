@@ -11,7 +11,7 @@ from mram_macro.config import MacroConfig
 from .array import MramArray
 from .device import DeviceParams
 from .die import Die
-from .readout import ReadoutParams, design_readout, evaluate_codes
+from .readout import ReadoutParams, design_readout_for, evaluate_codes
 
 __all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass"]
 
@@ -73,7 +73,7 @@ class GoldenMacro:
                  t_clk_ns: float = 5.0, die: Die | None = None):
         self.config = config
         device = device or DeviceParams()
-        self.readout = readout or design_readout(config.rows, device, t_clk_ns=t_clk_ns)
+        self.readout = readout or design_readout_for(config, device, t_clk_ns=t_clk_ns)
         self.array = MramArray(config.rows, config.cols, device, seed=seed, die=die)
         #: Register mirrors: CAL_OFFSET[c] and TDC_START_DELAY.
         self.offsets = np.full(config.cols, config.rows, dtype=np.int64)
@@ -84,6 +84,14 @@ class GoldenMacro:
         #: Register mirrors of MODE.ACTIVATION and THRESHOLD[c] (see :meth:`emitted`).
         self.activation = False
         self.thresholds = np.zeros(config.cols, dtype=np.int64)
+        #: ``tdc_mode="coarse"``: the per-column code -> value table ``(cols, 2**tdc_bits)``
+        #: (reset: :func:`sim_models.coarse.nominal_table` in every column); else None.
+        self.lut = None
+        if config.tdc_mode == "coarse":
+            from .coarse import nominal_table
+
+            nominal = device.replace(temperature_C=device.temperature_ref_C)
+            self.lut = np.tile(nominal_table(config, nominal, self.readout), (config.cols, 1))
         self._map_key = None
         self._map = None
 
@@ -130,8 +138,17 @@ class GoldenMacro:
 
     def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
         """Host calibration of CAL_OFFSET with the weights the array holds
-        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets."""
+        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets. In
+        coarse mode it builds the code -> value tables instead
+        (:func:`sim_models.coarse.calibrate_lut` from ``max(256, 4 * n_pairs)`` random
+        patterns) and returns them."""
         from .calibration import calibrate
+
+        if self.lut is not None:
+            from .coarse import calibrate_lut
+
+            return calibrate_lut(self, self.weights, n_patterns=max(256, 4 * n_pairs),
+                                 seed=seed)
 
         return calibrate(self, self.weights, n_pairs=n_pairs, seed=seed)
 
@@ -224,7 +241,12 @@ class GoldenMacro:
         return codes, overflow
 
     def results_from_codes(self, codes):
-        """One pass's signed results: ``CAL_OFFSET - 2 * code``."""
+        """One pass's signed results: ``CAL_OFFSET - 2 * code``, or in coarse mode the table
+        entry ``lut[c, code[c]]``."""
+        if self.lut is not None:
+            codes = np.asarray(codes, dtype=np.int64)
+            cols = np.arange(self.config.cols)
+            return wrap_signed(self.lut[cols, codes], self.config.result_width)
         return wrap_signed(self.offsets - 2 * np.asarray(codes, dtype=np.int64),
                            self.config.result_width)
 
@@ -238,7 +260,7 @@ class GoldenMacro:
         if self.raw_codes:
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return wrap_signed(codes, c.result_width)
-        if self.device.has_evaluation_noise:
+        if self.device.has_evaluation_noise or self.lut is not None:
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return self.results_from_codes(codes)
         x = self._inputs(x_bits)
