@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from .config import AXIL_DATA_WIDTH, ConfigError, MacroConfig
 
-__all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH"]
+__all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH",
+           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_value_bias"]
 
 #: Value of the ID register: ASCII "MRAM".
 MACRO_ID = 0x4D52414D
@@ -34,6 +35,8 @@ AXIL_ADDR_WIDTH = 12
 WEIGHT_DATA_BASE = 0x040
 WV_FAIL_MASK_BASE = 0x0A0
 CAL_OFFSET_BASE = 0x400
+#: ``tdc_mode="coarse"``: the code -> value table's write window (one word per entry).
+LUT_ENTRY_OFFSET = 0x0C0
 THRESHOLD_BASE = 0x800
 
 _KINDS = ("ro", "rw", "w1c", "cmd")
@@ -245,6 +248,31 @@ class RegisterMap:
         return "\n".join(rows) + "\n"
 
 
+def lut_value_bias(config: MacroConfig) -> int:
+    """LUT_ENTRY.VALUE holds ``value + rows`` (offset binary): 0..2·rows for -rows..rows."""
+    return config.rows
+
+
+def lut_entry_register(config: MacroConfig) -> Register:
+    """LUT_ENTRY (``tdc_mode="coarse"``): one write with WRITE=1 loads one entry of the
+    per-column code -> value table. The table itself is not in the address map (cols ×
+    2**tdc_bits entries; 1024 for the chip's 64 columns and 4 bits): it is write-only, and the
+    register reads back the last word written."""
+    c = config
+    bias = lut_value_bias(c)
+    return Register(
+        "LUT_ENTRY", LUT_ENTRY_OFFSET,
+        "Coarse TDC look-up table: writing WRITE=1 sets table[COL][CODE] = VALUE - rows, the "
+        "column's pass value for that code (fed to the accumulator in place of "
+        "CAL_OFFSET - 2·code). Fields out of range answer SLVERR and load nothing.",
+        (Field("CODE", 0, c.tdc_bits, "rw", f"TDC code (0..{c.tdc_max_code})"),
+         Field("COL", 8, 8, "rw", f"Column (0..{c.cols - 1})", max_value=c.cols - 1),
+         Field("VALUE", 16, (2 * bias).bit_length(), "rw",
+               f"Pass value + {bias} (offset binary: 0..{2 * bias} is -{bias}..+{bias})",
+               reset=bias, max_value=2 * bias),
+         Field("WRITE", 31, 1, "cmd", "1: load the entry")))
+
+
 def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay: int = 0,
                  verify_threshold: int | None = None) -> RegisterMap:
     """The register map of a macro built with ``config``.
@@ -254,6 +282,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
     ``verify_threshold`` are the reset values of WV_READ, from the single-MTJ read design.
     """
     c = config
+    coarse = c.tdc_mode == "coarse"
     if verify_threshold is None:
         verify_threshold = 1 << (c.tdc_bits - 1)
     for name, value, hi in (("tdc_start_delay", tdc_start_delay, 0xFFFF),
@@ -316,7 +345,11 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                         "1: a result is one bit per column, 1 (= +1) where the value is >= "
                         "THRESHOLD[c], packed into ceil(cols / stream_width) beats"))),
         Register("WV_CTRL", 0x030, "Write-verify settings.",
-                 (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1),
+                 (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1)
+                  if not coarse else
+                  Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it: not "
+                        "available in tdc_mode 'coarse' (a code spans many MTJ steps), writing "
+                        "1 answers SLVERR", reset=0, max_value=0),
                   Field("PULSE_DOUBLING", 1, 1, "rw", "Double the pulse on each retry",
                         reset=1),
                   Field("MAX_RETRIES", 8, 4, "rw", "Rewrites per side before giving up",
@@ -348,7 +381,9 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "Weights of the row to program, column 32·i+b in bit b (1 = +1).",
             (Field("BITS", 0, width, "rw", "Weight bits", max_value=(1 << width) - 1),),
             index=i, array_name="WEIGHT_DATA"))
-    for col in range(c.cols):
+    if coarse:
+        regs.append(lut_entry_register(c))
+    for col in range(0 if coarse else c.cols):
         regs.append(Register(
             f"CAL_OFFSET{col}", CAL_OFFSET_BASE + 4 * col,
             "Per-column offset: result = CAL_OFFSET - 2·code (signed, sign-extended on read).",
