@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from .config import AXIL_DATA_WIDTH, ConfigError, MacroConfig
 
 __all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH",
-           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_value_bias"]
+           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_value_bias", "lut_entry_word"]
 
 #: Value of the ID register: ASCII "MRAM".
 MACRO_ID = 0x4D52414D
@@ -271,6 +271,20 @@ def lut_entry_register(config: MacroConfig) -> Register:
                f"Pass value + {bias} (offset binary: 0..{2 * bias} is -{bias}..+{bias})",
                reset=bias, max_value=2 * bias),
          Field("WRITE", 31, 1, "cmd", "1: load the entry")))
+
+
+def lut_entry_word(config: MacroConfig, col: int, code: int, value: int, *,
+                   write: bool = True) -> int:
+    """The LUT_ENTRY word that loads ``value`` (-rows..rows) at ``[col][code]`` (``write``:
+    with WRITE=1). Out-of-range arguments are encoded as given, so the word is one the macro
+    rejects; validate on the host first (:func:`sim_models.coarse.check_table`)."""
+    reg = lut_entry_register(config)
+    word = 0
+    for name, v in (("COL", col), ("CODE", code), ("VALUE", value + lut_value_bias(config)),
+                    ("WRITE", int(write))):
+        f = reg.field(name)
+        word |= (int(v) << f.lsb) & f.mask
+    return word
 
 
 def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay: int = 0,

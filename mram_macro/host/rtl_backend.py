@@ -115,6 +115,9 @@ class RtlBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self._call("write_offsets", offsets=[int(v) for v in offsets])
 
+    def write_lut(self, table) -> None:
+        self._call("write_lut", table=np.asarray(table, np.int64))
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

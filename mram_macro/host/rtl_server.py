@@ -45,6 +45,7 @@ from ..layouts import (
     unpack_activation_vector,
     unpack_result_vector,
 )
+from ..regmap import lut_entry_word
 from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
 from .die_setup import DieSetup
 
@@ -127,6 +128,12 @@ class MacroDriver:
     async def write_offsets(self, offsets) -> None:
         for reg, value in zip(self.regmap.array("CAL_OFFSET"), offsets, strict=True):
             await self.write_reg(reg.name, int(value))
+
+    async def write_lut(self, table) -> None:
+        for col, entries in enumerate(table):
+            for code, value in enumerate(entries):
+                await self.write_reg("LUT_ENTRY", lut_entry_word(self.setup.config, col, code,
+                                                                 int(value)))
 
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]

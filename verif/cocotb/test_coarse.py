@@ -13,7 +13,7 @@ import cocotb
 import numpy as np
 from cocotbext.axi import AxiResp
 
-from mram_macro.regmap import lut_value_bias
+from mram_macro.regmap import lut_entry_word
 from sim_models.coarse import lut_from_codes, nominal_table, reference_inputs
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot
@@ -21,15 +21,7 @@ from verif.cocotb.test_macro import TEST_TIMEOUT_MS, _n_vmm, _random_vmm, _start
 
 
 def _entry_word(env, col: int, code: int, value: int, *, write: bool = True) -> int:
-    """The LUT_ENTRY word that loads ``value`` (biased by the register map) at
-    ``[col][code]``; fields are taken from the register map."""
-    reg = env.regmap["LUT_ENTRY"]
-    word = 0
-    for name, v in (("COL", col), ("CODE", code),
-                    ("VALUE", value + lut_value_bias(env.config)), ("WRITE", int(write))):
-        f = reg.field(name)
-        word |= (v << f.lsb) & f.mask
-    return word
+    return lut_entry_word(env.config, col, code, value, write=write)
 
 
 async def _load_table(env, table) -> None:
