@@ -105,8 +105,8 @@ def check_table(config: MacroConfig, table) -> np.ndarray:
     bad |= (t < -config.rows) | (t > config.rows)
     if bad.any():
         col, code = (int(v) for v in np.argwhere(bad)[0])
-        raise LutError(f"table entry [column {col}, code {code}] = {t[col, code].item()!r} is not an "
-                       f"integer in -{config.rows}..{config.rows} (a signed dot product of "
+        raise LutError(f"table entry [column {col}, code {code}] = {t[col, code].item()!r} is "
+                       f"not an integer in -{config.rows}..{config.rows} (a signed dot product of "
                        f"{config.rows} rows); {int(bad.sum())} bad entr(y/ies)")
     return t.astype(np.int64)
 
