@@ -24,6 +24,8 @@ from mram_macro.config import (
     _MIN_COLS,
     _MIN_ROWS,
     _STREAM_WIDTHS,
+    COARSE_MAX_TDC_BITS,
+    TDC_MODES,
     ConfigError,
     MacroConfig,
 )
@@ -38,7 +40,7 @@ PRECHARGE_MAX = 255
 WRITE_PULSE_MAX = 65535
 #: The fields :func:`draw_config` draws.
 DRAWN_FIELDS = ("rows", "cols", "tdc_bits", "result_width", "stream_width",
-                "precharge_cycles", "write_pulse_cycles")
+                "precharge_cycles", "write_pulse_cycles", "tdc_mode")
 
 IntDraw = Callable[[int, int], int]
 ChoiceDraw = Callable[[Sequence[int]], int]
@@ -53,14 +55,18 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
     """
     rows = integer(_MIN_ROWS, max_rows)
     cols = integer(_MIN_COLS, max_cols)
-    tdc_bits = integer(max(2, rows.bit_length()), TDC_BITS_MAX)
+    tdc_mode = choice(TDC_MODES)
+    if tdc_mode == "coarse":        # several counts per code: any width up to the table's limit
+        tdc_bits = integer(2, COARSE_MAX_TDC_BITS)
+    else:
+        tdc_bits = integer(max(2, rows.bit_length()), TDC_BITS_MAX)
     result_width = integer(max(rows.bit_length() + 1, tdc_bits), RESULT_WIDTH_MAX)
     stream_width = choice(_STREAM_WIDTHS)
     precharge = integer(1, PRECHARGE_MAX)
     pulse = integer(1, max_write_pulse)
     return MacroConfig(rows=rows, cols=cols, tdc_bits=tdc_bits, result_width=result_width,
                        stream_width=stream_width, precharge_cycles=precharge,
-                       write_pulse_cycles=pulse)
+                       write_pulse_cycles=pulse, tdc_mode=tdc_mode)
 
 
 def macro_configs(**limits):
@@ -101,7 +107,9 @@ def full_slug(config: MacroConfig) -> str:
     return config.slug + extra
 
 
-_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)(?:_p(\d+)_wp(\d+))?")
+_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
+                   r"(?:_(" + "|".join(m for m in TDC_MODES if m != "counter") + r"))?"
+                   r"(?:_p(\d+)_wp(\d+))?")
 
 
 def parse_slug(slug: str) -> MacroConfig:
@@ -115,11 +123,12 @@ def parse_slug(slug: str) -> MacroConfig:
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
                          f"(optionally _p<precharge>_wp<write pulse>)")
-    r, c, t, w, s, p, wp = m.groups()
+    r, c, t, w, s, mode, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
                            stream_width=int(s),
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
-                           write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
+                           write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles,
+                           tdc_mode=mode or "counter")
     except ConfigError as exc:
         raise ConfigError(f"slug {slug!r}: {exc}") from None
