@@ -35,7 +35,8 @@ from .device import DeviceParams
 from .readout import ReadoutParams, design_readout_for, tdc_codes, trip_cycles, trip_time_ns
 
 __all__ = ["nominal_table", "nominal_transfer", "check_table", "lut_from_codes",
-           "calibrate_lut", "coarse_study", "CoarseStudy", "LutError"]
+           "calibrate_lut", "coarse_study", "CoarseStudy", "LutError", "transfer_curves",
+           "reference_inputs"]
 
 
 class LutError(ValueError):
@@ -206,3 +207,29 @@ def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                        before=ErrorStats.of(np.concatenate(before)),
                        after=ErrorStats.of(np.concatenate(after)),
                        seconds=time.perf_counter() - t0)
+
+
+def transfer_curves(config: MacroConfig, device: DeviceParams, *, t_clk_ns: float = 5.0,
+                    seed: int = 0, repeats: int = 8) -> np.ndarray:
+    """Code transfer curves of one die (sampled from ``seed``, random weights): codes
+    ``(cols, rows + 1, repeats)``, entry ``[c, n, k]`` the code of column ``c`` for the ``k``-th
+    random input with exactly ``n`` cells of that column matching (the input is the column's
+    weights with ``rows - n`` random bits flipped), readout designed for the nominal device."""
+    from .golden import GoldenMacro
+
+    nominal = device.replace(temperature_C=device.temperature_ref_C)
+    readout = design_readout_for(config, nominal, t_clk_ns=t_clk_ns)
+    g = GoldenMacro(config, device, readout, seed=seed)
+    rng = np.random.default_rng(seed)
+    w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
+    g.array.load_weights(w)
+    rows = config.rows
+    out = np.empty((config.cols, rows + 1, repeats), dtype=np.int64)
+    ranks = rng.random((config.cols, rows + 1, repeats, rows)).argsort(axis=-1)
+    for c in range(config.cols):
+        # flip[n, k, r]: row r is among the rows - n flipped ones
+        flip = ranks[c] < (rows - np.arange(rows + 1))[:, None, None]
+        x = (w[:, c][None, None, :] ^ flip).reshape(-1, rows)
+        codes, _ = g.convert(x, first_evaluation=0)
+        out[c] = codes[:, c].reshape(rows + 1, repeats)
+    return out
