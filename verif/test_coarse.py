@@ -25,4 +25,4 @@ def test_coarse_macro(sim, mram_seed, mram_nvmm):
         f"{len(result.failures)} of {result.n_tests} cocotb test(s) failed on {sim} "
         f"({COARSE.slug}), seed {mram_seed}:\n  " + "\n  ".join(result.failures) +
         f"\nreplay: {result.replay()} --nvmm {mram_nvmm}")
-    assert result.n_tests == 3
+    assert result.n_tests == 4

@@ -120,3 +120,52 @@ async def test_coarse_bad_writes_are_rejected(dut):
     for _ in range(16):
         await env.send_vector(env.random_vector())
     await env.finish()
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_coarse_throughput(dut):
+    """MRAM_NVMM vectors streamed without gaps into an always-ready sink, all checked; reports
+    cycles per VMM, the evaluation time and the array utilisation (for ``make bench``).
+
+    ``MRAM_COARSE_CLOCK_NS`` (default: the simulation clock) runs the readout designed for that
+    clock: the RTL sees only clock cycles, so the design for period T is simulated at the
+    simulation clock T_sim with the chip's window stretched by T_sim / T (same trip edges, same
+    codes), with TDC_START_DELAY and the nominal table of that design written over the bus."""
+    import os
+    import time
+
+    from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout
+    from verif.cocotb.env import T_CLK_NS
+
+    env = await _start(dut, seed_offset=43)
+    _check_coarse(env)
+    c = env.config
+    clock_ns = float(os.environ.get("MRAM_COARSE_CLOCK_NS", T_CLK_NS))
+    if clock_ns != T_CLK_NS:
+        scale = T_CLK_NS / clock_ns
+        ro = design_coarse_readout(c.rows, env.device, t_clk_ns=T_CLK_NS,
+                                   window_ns=tuple(scale * t for t in CHIP_WINDOW_NS))
+        env.array.readout = env.model.readout = env.model.golden.readout = ro
+        await env.write_reg("TDC_START_DELAY", ro.start_delay_cycles)
+        await _load_table(env, np.tile(nominal_table(c, env.device, ro), (c.cols, 1)))
+    env.no_backpressure()
+    n = max(2, _n_vmm())
+    evals0 = env.array.evaluations
+    wall0 = time.perf_counter()
+    for _ in range(n):
+        await env.send_vector(env.random_vector())
+    await env.drain()
+    wall = time.perf_counter() - wall0
+    arrivals = env.scoreboard.arrival_ns[-n:]
+    cycles_per_vmm = (arrivals[-1] - arrivals[0]) / (n - 1) / T_CLK_NS
+    precharge = await env.read_field("PRECHARGE_CYCLES", "CYCLES")
+    trips = np.array(env.array.max_trip_history[evals0:])
+    eval_cycles = precharge + float(trips.mean())
+    env.report_metrics(cycles_per_vmm=cycles_per_vmm, eval_cycles_per_vmm=eval_cycles,
+                       precharge_cycles=precharge, utilisation=eval_cycles / cycles_per_vmm,
+                       max_trip_cycles=int(trips.max()), design_clock_ns=clock_ns,
+                       sim_vmm_per_s=n / wall, vmms_checked=n)
+    env.log.info("coarse throughput (design clock %g ns): %.2f cycles/VMM, evaluation %.2f "
+                 "cycles/VMM", clock_ns, cycles_per_vmm, eval_cycles)
+    await env.finish()
+    assert env.array.evaluations - evals0 == n
