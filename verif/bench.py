@@ -14,6 +14,7 @@ from pathlib import Path
 from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import run_cocotb
 
+from .bench_coarse import coarse_lines
 from .bench_golden import report_lines
 
 
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(current vs legacy testbench)")
     for line in report_lines():
         print(line)
+    print("\n".join(coarse_lines(synth=not args.no_synth)), flush=True)
     if not args.no_synth:
         from mram_macro.cli import write_outputs
         from mram_macro.synth import synthesize
