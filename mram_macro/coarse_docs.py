@@ -75,7 +75,6 @@ def datasheet_section(config: MacroConfig = COARSE_DOC_CONFIG) -> str:
     from sim_models.device import DeviceParams
     from sim_models.readout import CHIP_WINDOW_NS, design_readout_for, trip_time_ns
 
-    from .regmap import lut_value_bias
     from .top import macro_regmap
 
     d = DeviceParams()
@@ -114,8 +113,9 @@ def datasheet_section(config: MacroConfig = COARSE_DOC_CONFIG) -> str:
         _table(["clock", "V_ref / V_pre", "trip, all match … none match",
                 "TDC_START_DELAY", "codes used", "counts per code"], design_rows),
         f"* **Table.** Entry `[c][code]` is column c's pass value for that code: an integer in "
-        f"−{rows} … +{rows}, the estimated signed dot product. It enters the accumulate / "
-        "shift / negate / activation path where counter mode uses `CAL_OFFSET − 2·code`; "
+        f"−{rows} … +{rows} with the parity of rows, the estimated signed dot product. It "
+        "enters the accumulate / shift / negate / activation path where counter mode uses "
+        "`CAL_OFFSET − 2·code`; "
         "CAL_OFFSET does not exist in this mode. MODE.RAW_CODES still returns the codes. "
         f"Reset: the nominal table in every column, "
         f"`{' '.join(str(int(v)) for v in table)}` (codes 0…{config.tdc_max_code}: each "
@@ -124,11 +124,14 @@ def datasheet_section(config: MacroConfig = COARSE_DOC_CONFIG) -> str:
         "* **Loading.** One AXI4-Lite write per entry to LUT_ENTRY "
         f"(0x{reg.offset:03X}); the table ({config.cols}×{2 ** config.tdc_bits} entries) is "
         "not in the address map, so it is write-only (the host keeps its copy; LUT_ENTRY reads "
-        "back the last word written). A word with COL beyond the array or VALUE beyond "
-        f"0…{2 * lut_value_bias(config)} answers SLVERR, sets STATUS.BUS_ERROR and loads "
-        "nothing. Chosen over a packed register array for the address space (64 columns × 16 "
-        "codes × 8 bits would fill 1 KiB of the 4 KiB map, 256 columns would not fit) and "
-        "decoder area (one register instead of 256).\n",
+        "back the last word written). An entry is stored as the estimated matching-cell count "
+        f"COUNT (0…{rows}, {rows.bit_length()} bits; pass value 2·COUNT − {rows}): every "
+        "exact dot product has the parity of rows, so this loses nothing and saves a bit per "
+        "entry over a signed value. A word with COL beyond the array or COUNT beyond "
+        f"{rows} answers SLVERR, sets STATUS.BUS_ERROR and loads nothing. Chosen over a packed "
+        "register array for the address space (64 columns × 16 codes × 8 bits would fill 1 KiB "
+        "of the 4 KiB map, 256 columns would not fit) and decoder area (one register instead "
+        "of 256).\n",
         _table(["LUT_ENTRY field", "bits", "access", "description"], fields),
         "* **Host routine.** `Macro.calibrate_table()` (host API; `calibrate()` calls it in "
         "this mode) reads raw codes of random reference inputs with the written weights, "

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from .config import AXIL_DATA_WIDTH, ConfigError, MacroConfig
 
 __all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH",
-           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_value_bias", "lut_entry_word"]
+           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_count", "lut_entry_word"]
 
 #: Value of the ID register: ASCII "MRAM".
 MACRO_ID = 0x4D52414D
@@ -248,40 +248,41 @@ class RegisterMap:
         return "\n".join(rows) + "\n"
 
 
-def lut_value_bias(config: MacroConfig) -> int:
-    """LUT_ENTRY.VALUE holds ``value + rows`` (offset binary): 0..2·rows for -rows..rows."""
-    return config.rows
+def lut_count(config: MacroConfig, value: int) -> int:
+    """LUT_ENTRY.COUNT of a table value (signed dot product ``2·count - rows``)."""
+    return (int(value) + config.rows) // 2
 
 
 def lut_entry_register(config: MacroConfig) -> Register:
     """LUT_ENTRY (``tdc_mode="coarse"``): one write with WRITE=1 loads one entry of the
-    per-column code -> value table. The table itself is not in the address map (cols ×
+    per-column code -> value table. An entry is stored as the estimated matching-cell count
+    ``0..rows`` (the pass value ``2·count - rows`` always has the parity of ``rows``, so this
+    loses nothing and saves a bit per entry). The table itself is not in the address map (cols ×
     2**tdc_bits entries; 1024 for the chip's 64 columns and 4 bits): it is write-only, and the
     register reads back the last word written."""
     c = config
-    bias = lut_value_bias(c)
     return Register(
         "LUT_ENTRY", LUT_ENTRY_OFFSET,
-        "Coarse TDC look-up table: writing WRITE=1 sets table[COL][CODE] = VALUE - rows, the "
-        "column's pass value for that code (fed to the accumulator in place of "
+        "Coarse TDC look-up table: writing WRITE=1 sets table[COL][CODE] = COUNT; the column's "
+        "pass value for that code is then 2·COUNT - rows (fed to the accumulator in place of "
         "CAL_OFFSET - 2·code). Fields out of range answer SLVERR and load nothing.",
         (Field("CODE", 0, c.tdc_bits, "rw", f"TDC code (0..{c.tdc_max_code})"),
          Field("COL", 8, 8, "rw", f"Column (0..{c.cols - 1})", max_value=c.cols - 1),
-         Field("VALUE", 16, (2 * bias).bit_length(), "rw",
-               f"Pass value + {bias} (offset binary: 0..{2 * bias} is -{bias}..+{bias})",
-               reset=bias, max_value=2 * bias),
+         Field("COUNT", 16, c.rows.bit_length(), "rw",
+               f"Estimated matching cells (0..{c.rows}): pass value 2·COUNT - {c.rows}",
+               reset=0, max_value=c.rows),
          Field("WRITE", 31, 1, "cmd", "1: load the entry")))
 
 
-def lut_entry_word(config: MacroConfig, col: int, code: int, value: int, *,
+def lut_entry_word(config: MacroConfig, col: int, code: int, count: int, *,
                    write: bool = True) -> int:
-    """The LUT_ENTRY word that loads ``value`` (-rows..rows) at ``[col][code]`` (``write``:
-    with WRITE=1). Out-of-range arguments are encoded as given, so the word is one the macro
-    rejects; validate on the host first (:func:`sim_models.coarse.check_table`)."""
+    """The LUT_ENTRY word that loads ``count`` (:func:`lut_count` of a value) at
+    ``[col][code]`` (``write``: with WRITE=1). Out-of-range arguments are encoded as given (cut
+    to their fields), so the word may be one the macro rejects; validate on the host first
+    (:func:`sim_models.coarse.check_table`)."""
     reg = lut_entry_register(config)
     word = 0
-    for name, v in (("COL", col), ("CODE", code), ("VALUE", value + lut_value_bias(config)),
-                    ("WRITE", int(write))):
+    for name, v in (("COL", col), ("CODE", code), ("COUNT", count), ("WRITE", int(write))):
         f = reg.field(name)
         word |= (int(v) << f.lsb) & f.mask
     return word

@@ -31,7 +31,7 @@ from .periphery.sequencer import Sequencer
 from .periphery.tdc import Tdc
 from .periphery.write_controller import WriteController
 from .portable import portable_comb_triggers
-from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap, lut_value_bias
+from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap, lut_count
 
 __all__ = ["MramMacro", "generate_verilog", "default_readout", "macro_regmap", "TOP_NAME"]
 
@@ -132,16 +132,17 @@ class MramMacro(wiring.Component):
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)))
         coarse = c.tdc_mode == "coarse"
-        term_width = c.pass_result_width if coarse else None
+        count_width = c.rows.bit_length() if coarse else None
         m.submodules.accumulator = acc = self._gated(
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
-                                 term_width=term_width))
+                                 count_width=count_width, rows=c.rows))
         if coarse:
             from sim_models.coarse import nominal_table
 
             m.submodules.code_lut = lut = self._gated("g_lut", CodeLut(
-                cols=c.cols, tdc_bits=c.tdc_bits, value_width=term_width,
-                reset_table=nominal_table(c, self.device, self.readout)))
+                cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
+                reset_table=[lut_count(c, v) for v in
+                             nominal_table(c, self.device, self.readout)]))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer()
 
@@ -211,11 +212,11 @@ class MramMacro(wiring.Component):
 
         if coarse:
             m.d.comb += [
-                lut.codes.eq(tdc.codes), acc.terms.eq(lut.values),
+                lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
                 lut.write.eq(regs.port("LUT_ENTRY", "WRITE")),
                 lut.write_col.eq(regs.port("LUT_ENTRY", "COL")),
                 lut.write_code.eq(regs.port("LUT_ENTRY", "CODE")),
-                lut.write_value.eq(regs.port("LUT_ENTRY", "VALUE") - lut_value_bias(c)),
+                lut.write_value.eq(regs.port("LUT_ENTRY", "COUNT")),
                 regs.port("LUT_ENTRY", "WRITE", suffix="_busy").eq(0),
             ]
         else:

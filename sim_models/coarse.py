@@ -104,11 +104,15 @@ def check_table(config: MacroConfig, table) -> np.ndarray:
     bad = ~np.isfinite(t) | (t != np.round(t)) if np.issubdtype(t.dtype, np.floating) \
         else np.zeros(shape, dtype=bool)
     bad |= (t < -config.rows) | (t > config.rows)
+    with np.errstate(invalid="ignore"):
+        bad |= np.where(bad, False, np.mod(np.nan_to_num(t) + config.rows, 2) != 0)
     if bad.any():
         col, code = (int(v) for v in np.argwhere(bad)[0])
         raise LutError(f"table entry [column {col}, code {code}] = {t[col, code].item()!r} is "
-                       f"not an integer in -{config.rows}..{config.rows} (a signed dot product of "
-                       f"{config.rows} rows); {int(bad.sum())} bad entr(y/ies)")
+                       f"not an integer in -{config.rows}..{config.rows} with the parity of "
+                       f"{config.rows} (a signed dot product of {config.rows} +-1 terms, "
+                       f"stored as its count of matching cells); {int(bad.sum())} bad "
+                       f"entr(y/ies)")
     return t.astype(np.int64)
 
 

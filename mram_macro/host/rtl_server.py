@@ -45,7 +45,7 @@ from ..layouts import (
     unpack_activation_vector,
     unpack_result_vector,
 )
-from ..regmap import lut_entry_word
+from ..regmap import lut_count, lut_entry_word
 from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
 from .die_setup import DieSetup
 
@@ -132,8 +132,9 @@ class MacroDriver:
     async def write_lut(self, table) -> None:
         for col, entries in enumerate(table):
             for code, value in enumerate(entries):
-                await self.write_reg("LUT_ENTRY", lut_entry_word(self.setup.config, col, code,
-                                                                 int(value)))
+                c = self.setup.config
+                await self.write_reg("LUT_ENTRY",
+                                     lut_entry_word(c, col, code, lut_count(c, value)))
 
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]

@@ -6,9 +6,9 @@ clears the accumulator or adds to it; with ``shift`` the accumulator is doubled 
 ``negate`` the pass is subtracted (shift-and-add of bit-serial two's-complement inputs:
 ``acc' = (accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -pass : pass)``). Sums wrap at
 ``result_width`` bits (two's complement).
-With ``term_width`` (``tdc_mode="coarse"``) the pass value is the input ``terms[c]`` (the
-column's code -> value table entry, :class:`~mram_macro.periphery.code_lut.CodeLut`) instead of
-``CAL_OFFSET[c] - 2 * code[c]``, and there is no ``offsets`` input.
+With ``count_width`` (``tdc_mode="coarse"``) the pass value is ``2 * counts[c] - rows``, from
+the column's code -> count table entry (:class:`~mram_macro.periphery.code_lut.CodeLut`),
+instead of ``CAL_OFFSET[c] - 2 * code[c]``, and there is no ``offsets`` input.
 In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for calibration.
 ``next_fires[c]`` is 1 where ``next_values[c] >= thresholds[c]`` (signed): the activation bits
 of MODE.ACTIVATION.
@@ -25,11 +25,11 @@ class Accumulator(wiring.Component):
     signed results concatenated, column 0 in the low bits."""
 
     def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
-                 term_width: int | None = None):
+                 count_width: int | None = None, rows: int = 0):
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
-        self.term_width = term_width
-        pass_input = ({"offsets": In(cols * result_width)} if term_width is None
-                      else {"terms": In(cols * term_width)})
+        self.count_width, self.rows = count_width, rows
+        pass_input = ({"offsets": In(cols * result_width)} if count_width is None
+                      else {"counts": In(cols * count_width)})
         super().__init__({
             "codes": In(cols * tdc_bits),
             **pass_input,
@@ -52,11 +52,11 @@ class Accumulator(wiring.Component):
             code = self.codes[c * b:(c + 1) * b]
             prev = self.values[c * w:(c + 1) * w].as_signed()
             base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
-            if self.term_width is None:
+            if self.count_width is None:
                 term = self.offsets[c * w:(c + 1) * w].as_signed() - (code << 1)
             else:
-                t = self.term_width
-                term = self.terms[c * t:(c + 1) * t].as_signed()
+                n = self.count_width
+                term = (self.counts[c * n:(c + 1) * n] << 1) - self.rows
             cooked = (base + Mux(self.negate, -term, term))[:w]
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)

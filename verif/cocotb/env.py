@@ -169,11 +169,9 @@ class MacroModel:
         elif reg.array_name == "CAL_OFFSET":
             self.golden.offsets[reg.index] = _signed32(word)
         elif name == "LUT_ENTRY" and word & reg.field("WRITE").mask:
-            from mram_macro.regmap import lut_value_bias
-
-            col, code, value = (((word & reg.field(f).mask) >> reg.field(f).lsb)
-                                for f in ("COL", "CODE", "VALUE"))
-            self.golden.lut[col, code] = value - lut_value_bias(self.config)
+            col, code, count = (((word & reg.field(f).mask) >> reg.field(f).lsb)
+                                for f in ("COL", "CODE", "COUNT"))
+            self.golden.lut[col, code] = 2 * count - self.config.rows
         elif name == "WV_CTRL":
             self.wv_enable = (word & reg.field("ENABLE").mask) >> reg.field("ENABLE").lsb
             self.wv_doubling = ((word & reg.field("PULSE_DOUBLING").mask)

@@ -13,7 +13,7 @@ import cocotb
 import numpy as np
 from cocotbext.axi import AxiResp
 
-from mram_macro.regmap import lut_entry_word
+from mram_macro.regmap import lut_count, lut_entry_word
 from sim_models.coarse import lut_from_codes, nominal_table, reference_inputs
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot
@@ -21,7 +21,8 @@ from verif.cocotb.test_macro import TEST_TIMEOUT_MS, _n_vmm, _random_vmm, _start
 
 
 def _entry_word(env, col: int, code: int, value: int, *, write: bool = True) -> int:
-    return lut_entry_word(env.config, col, code, value, write=write)
+    """The LUT_ENTRY word for table value ``value`` (a signed dot product)."""
+    return lut_entry_word(env.config, col, code, lut_count(env.config, value), write=write)
 
 
 async def _load_table(env, table) -> None:
@@ -82,7 +83,7 @@ async def test_coarse_table_through_the_bus(dut):
     # A random table: results that ignore a column's entries, or mix up columns or codes,
     # differ from the model.
     rng = np.random.default_rng(env.rng.getrandbits(31))
-    random_table = rng.integers(-c.rows, c.rows + 1, (c.cols, 1 << c.tdc_bits))
+    random_table = 2 * rng.integers(0, c.rows + 1, (c.cols, 1 << c.tdc_bits)) - c.rows
     await _load_table(env, random_table)
     for _ in range(24):
         await env.send_vector(env.random_vector(env.rng.random()),
@@ -92,7 +93,7 @@ async def test_coarse_table_through_the_bus(dut):
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_coarse_bad_writes_are_rejected(dut):
-    """LUT_ENTRY words out of range (value beyond +-rows, column beyond the array) answer
+    """LUT_ENTRY words out of range (count beyond rows, column beyond the array) answer
     SLVERR and load nothing (the next passes still match the model, which kept the old
     table); write-verify cannot be enabled in coarse mode (SLVERR)."""
     env = await _start(dut, seed_offset=42, device=DeviceParams.paper())
@@ -102,7 +103,7 @@ async def test_coarse_bad_writes_are_rejected(dut):
     code = int(np.argmax(np.bincount(
         env.model.golden.convert(np.array([env.random_vector() for _ in range(32)]))[0][:, 0],
         minlength=1 << c.tdc_bits)))           # the most frequent code of column 0
-    bad = [_entry_word(env, 0, code, c.rows + 1), _entry_word(env, 0, code, -c.rows - 1)]
+    bad = [lut_entry_word(c, 0, code, c.rows + 1)]
     if c.cols < 256:
         bad.append(_entry_word(env, c.cols, code, 0))
     for word in bad:

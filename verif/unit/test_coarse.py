@@ -8,7 +8,7 @@ import pytest
 
 from mram_macro.config import COARSE_MAX_TDC_BITS, ConfigError, MacroConfig
 from mram_macro.host import HostError, Macro
-from mram_macro.regmap import lut_entry_word
+from mram_macro.regmap import lut_count, lut_entry_word
 from mram_macro.top import macro_regmap
 from sim_models import DeviceParams, GoldenMacro, signed_dot
 from sim_models.coarse import (
@@ -114,9 +114,10 @@ def test_lut_entry_register_rejects_out_of_range_words():
     rm = macro_regmap(COARSE)
     reg = rm["LUT_ENTRY"]
     assert "CAL_OFFSET0" not in {r.name for r in rm.registers}
-    assert reg.check_write(lut_entry_word(COARSE, 63, 15, -64)) is None
+    assert lut_count(COARSE, -64) == 0 and lut_count(COARSE, 64) == 64
+    assert reg.check_write(lut_entry_word(COARSE, 63, 15, 0)) is None
     assert reg.check_write(lut_entry_word(COARSE, 0, 0, 64)) is None
-    assert "VALUE=129" in reg.check_write(lut_entry_word(COARSE, 0, 0, 65))
+    assert "COUNT=65" in reg.check_write(lut_entry_word(COARSE, 0, 0, 65))
     assert "COL=64" in reg.check_write(lut_entry_word(COARSE, 64, 0, 0))
     assert "outside its fields" in reg.check_write(lut_entry_word(COARSE, 0, 0, 0) | 1 << 30)
     assert "ENABLE=1" in rm["WV_CTRL"].check_write(1)
@@ -129,7 +130,10 @@ def test_host_api_checks_tables_before_writing():
         bad = before.copy()
         bad[5, 3] = 65
         with pytest.raises(HostError, match=r"entry \[column 5, code 3\] = 65 is not an integer "
-                                            r"in -64..64"):
+                                            r"in -64..64 with the parity of 64"):
+            m.write_lut(bad)
+        bad[5, 3] = 63
+        with pytest.raises(HostError, match=r"\[column 5, code 3\] = 63 .* parity"):
             m.write_lut(bad)
         with pytest.raises(HostError, match="must have shape \\(64, 16\\)"):
             m.write_lut(before[:, :8])
