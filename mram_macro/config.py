@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
-           "TDC_MODES", "FINE_TAPS"]
+           "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -34,10 +34,13 @@ LIMITS: dict[str, tuple[int, int]] = {
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
 #: Legal ``tdc_mode`` values (see :class:`MacroConfig`).
-TDC_MODES = ("counter", "two_step")
+TDC_MODES = ("counter", "coarse", "two_step")
 #: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
 #: concatenate into one code.
 FINE_TAPS = (2, 4, 8, 16, 32)
+#: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
+#: column (the chip's code is 4 bits).
+COARSE_MAX_TDC_BITS = 6
 
 
 class ConfigError(ValueError):
@@ -60,9 +63,10 @@ class MacroConfig:
     ``cols``
         Crossbar columns = number of dot products computed per VMM (one TDC each).
     ``tdc_bits``
-        Width of each column's TDC code. ``2**tdc_bits - 1`` must be at least ``rows`` so that
-        every count of matching cells (0..rows) has its own code; the all-ones code doubles as
-        the saturation code.
+        Width of each column's TDC code. In ``tdc_mode="counter"`` ``2**tdc_bits - 1`` must be
+        at least ``rows`` so that every count of matching cells (0..rows) has its own code; the
+        all-ones code doubles as the saturation code. In ``tdc_mode="coarse"`` several counts
+        share a code and ``tdc_bits`` is at most ``COARSE_MAX_TDC_BITS``.
     ``result_width``
         Width of each signed accumulated result. It must hold at least one pass (±rows).
     ``stream_width``
@@ -70,10 +74,14 @@ class MacroConfig:
     ``precharge_cycles``, ``write_pulse_cycles``
         Reset values of the PRECHARGE_CYCLES and WRITE_PULSE_CYCLES registers.
     ``tdc_mode``
-        TDC architecture: ``"counter"`` (the code counts clock periods; the readout stretches
-        one mismatching cell to one period) or ``"two_step"`` (a coarse count of clock periods
-        plus a fine interpolator of ``tdc_fine_taps`` clock phases; one mismatching cell is one
-        phase step, ``t_clk / tdc_fine_taps``). Both give codes in the same count units.
+        TDC architecture, one of ``TDC_MODES``: ``"counter"`` (the code counts clock periods;
+        the readout stretches one mismatching cell to one period), ``"two_step"`` (a coarse
+        count of clock periods plus a fine interpolator of ``tdc_fine_taps`` clock phases; one
+        mismatching cell is one phase step, ``t_clk / tdc_fine_taps``; both give codes in the
+        same count units) or ``"coarse"`` (the chip's: a ``tdc_bits`` code over a discharge
+        designed into the chip's 13-29 ns window, turned into values by a per-column code ->
+        value look-up table loaded over AXI4-Lite; see
+        :func:`sim_models.readout.design_coarse_readout` and :mod:`sim_models.coarse`).
     ``tdc_fine_taps``
         Phases per clock period of the two-step TDC's interpolator (a power of two, 2..32);
         the low ``log2(tdc_fine_taps)`` bits of a code are the fine value. Only used by
@@ -94,12 +102,22 @@ class MacroConfig:
         _check_int("rows", self.rows, *LIMITS["rows"])
         _check_int("cols", self.cols, *LIMITS["cols"])
         _check_int("tdc_bits", self.tdc_bits, *LIMITS["tdc_bits"])
-        if (1 << self.tdc_bits) - 1 < self.rows:
+        if self.tdc_mode not in TDC_MODES:
+            raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, TDC_MODES))}, "
+                              f"not {self.tdc_mode!r}")
+        if self.tdc_mode == "coarse":
+            if self.tdc_bits > COARSE_MAX_TDC_BITS:
+                raise ConfigError(
+                    f"tdc_mode='coarse' keeps a look-up table of 2**tdc_bits entries per column: "
+                    f"tdc_bits={self.tdc_bits} is above its limit {COARSE_MAX_TDC_BITS}; use "
+                    f"tdc_bits <= {COARSE_MAX_TDC_BITS} (the chip's code is 4 bits) or "
+                    f"tdc_mode='counter'")
+        elif (1 << self.tdc_bits) - 1 < self.rows:
             need = self.rows.bit_length()
             raise ConfigError(
                 f"tdc_bits={self.tdc_bits} gives codes 0..{(1 << self.tdc_bits) - 1}, too few for "
                 f"rows={self.rows} (one code per matching-cell count 0..{self.rows}); "
-                f"use tdc_bits >= {need}")
+                f"use tdc_bits >= {need}, or tdc_mode='coarse' (several counts per code)")
         _check_int("result_width", self.result_width, *LIMITS["result_width"])
         if self.result_width < self.pass_result_width:
             raise ConfigError(
@@ -115,9 +133,6 @@ class MacroConfig:
                 f"not {self.stream_width!r}")
         _check_int("precharge_cycles", self.precharge_cycles, *LIMITS["precharge_cycles"])
         _check_int("write_pulse_cycles", self.write_pulse_cycles, *LIMITS["write_pulse_cycles"])
-        if self.tdc_mode not in TDC_MODES:
-            raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, TDC_MODES))}, "
-                              f"not {self.tdc_mode!r}")
         _check_int("tdc_fine_taps", self.tdc_fine_taps, *LIMITS["tdc_fine_taps"])
         if self.tdc_fine_taps not in FINE_TAPS:
             raise ConfigError(f"tdc_fine_taps must be a power of two "

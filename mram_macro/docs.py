@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import coarse_docs
 from .config import FINE_TAPS, LIMITS, STREAM_WIDTHS, TDC_MODES, MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .top import TOP_NAME, default_readout, macro_regmap
@@ -537,6 +538,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "their commands are in the README's *Measured numbers*. No clock frequency or power "
         "is stated here until static timing analysis and an activity-based power estimate "
         "confirm one.\n")
+    add(coarse_docs.datasheet_section())
     return "\n".join(out)
 
 
@@ -559,6 +561,7 @@ def write_datasheet(out_dir: str | Path) -> list[Path]:
     for name, svg in render_waves().items():
         (out / name).write_text(svg)
         paths.append(out / name)
+    paths.append(coarse_docs.transfer_plot(out / coarse_docs.TRANSFER_PLOT))
     return paths
 
 

@@ -549,7 +549,9 @@ def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
         "setundef -zero",
         "opt_clean",
         f"tee -o {stat_path.name} stat -liberty {_quote(lib)}",
-        f"write_verilog -noattr -noexpr {netlist_name}",
+        # -simple-lhs: OpenSTA 2.0.17 cannot parse `assign {a, b} = ...` (partial aliases of a
+        # bus, e.g. the coarse table's outputs); designs without such aliases are unchanged.
+        f"write_verilog -noattr -noexpr -simple-lhs {netlist_name}",
         "",
     ])
     log = _run_yosys(script, out, "synth_flat", keep=True)

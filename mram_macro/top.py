@@ -13,7 +13,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from sim_models.device import DeviceParams
-from sim_models.readout import ReadoutParams, design_readout
+from sim_models.readout import ReadoutParams, design_readout_for
 from sim_models.write_model import single_read_delay_and_threshold
 
 from .bus.axi import axi_lite_members, axi_stream_members
@@ -22,6 +22,7 @@ from .config import MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .periphery.accumulator import Accumulator
 from .periphery.clock_gate import ICG_VERILOG, gated_domain
+from .periphery.code_lut import CodeLut
 from .periphery.input_deserializer import InputDeserializer
 from .periphery.input_driver import InputDriver
 from .periphery.read_control import ReadControl
@@ -30,7 +31,7 @@ from .periphery.sequencer import Sequencer
 from .periphery.tdc import Tdc
 from .periphery.write_controller import WriteController
 from .portable import portable_comb_triggers
-from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap
+from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap, lut_count
 
 __all__ = ["MramMacro", "generate_verilog", "default_readout", "macro_regmap", "TOP_NAME"]
 
@@ -38,13 +39,18 @@ TOP_NAME = "mram_macro"
 
 
 def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> ReadoutParams:
-    """The readout design whose start delay becomes TDC_START_DELAY's reset value."""
-    return design_readout(config.rows, device or DeviceParams(), fine_taps=config.fine_taps)
+    """The readout design whose start delay becomes TDC_START_DELAY's reset value
+    (:func:`sim_models.readout.design_readout_for`: per ``config.tdc_mode``)."""
+    return design_readout_for(config, device or DeviceParams())
 
 
 def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
-    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design."""
+    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design.
+    ``tdc_mode="coarse"`` has no single-MTJ read (a code spans many MTJ steps): (0, the
+    register map's default)."""
     device = device or DeviceParams()
+    if config.tdc_mode == "coarse":
+        return 0, 1 << (config.tdc_bits - 1)
     setup = single_read_delay_and_threshold(config.rows, device, default_readout(config, device),
                                             config.tdc_bits)
     return setup.start_delay_cycles, setup.threshold_code
@@ -103,6 +109,7 @@ class MramMacro(wiring.Component):
         if not isinstance(config, MacroConfig):
             raise TypeError(f"config must be a MacroConfig, not {config!r}")
         self.config = config
+        self.device = device or DeviceParams()
         self.readout = default_readout(config, device)
         self.regmap: RegisterMap = macro_regmap(config, device)
         self._axil = axi_lite_members("s_axil", addr_width=AXIL_ADDR_WIDTH)
@@ -131,8 +138,18 @@ class MramMacro(wiring.Component):
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
                                      fine_taps=c.fine_taps)
+        coarse = c.tdc_mode == "coarse"
+        count_width = c.rows.bit_length() if coarse else None
         m.submodules.accumulator = acc = self._gated(
-            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
+            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
+                                 count_width=count_width, rows=c.rows))
+        if coarse:
+            from sim_models.coarse import nominal_table
+
+            m.submodules.code_lut = lut = self._gated("g_lut", CodeLut(
+                cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
+                reset_table=[lut_count(c, v) for v in
+                             nominal_table(c, self.device, self.readout)]))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer()
 
@@ -145,6 +162,8 @@ class MramMacro(wiring.Component):
         for i in range(c.cols):     # one gate per column: its code changes once per pass
             gate(f"g_tdc{i}", tdc.code_enable[i])
         gate("g_acc", seq.capture)
+        if coarse:
+            gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
         gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
         gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
         gate("g_drv", seq.load_inputs | writer.bypass_load)
@@ -193,7 +212,6 @@ class MramMacro(wiring.Component):
         # Accumulate and emit.
         m.d.comb += [
             acc.codes.eq(tdc.codes),
-            acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET"))),
             acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
             acc.shift.eq(seq.shift), acc.negate.eq(seq.negate),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
@@ -203,6 +221,18 @@ class MramMacro(wiring.Component):
             ser.data.eq(Mux(regs.port("MODE", "ACTIVATION"), acc.next_fires, acc.next_values)),
             ser.flags.overflow.eq(tdc.overflow.any()),
         ]
+
+        if coarse:
+            m.d.comb += [
+                lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
+                lut.write.eq(regs.port("LUT_ENTRY", "WRITE")),
+                lut.write_col.eq(regs.port("LUT_ENTRY", "COL")),
+                lut.write_code.eq(regs.port("LUT_ENTRY", "CODE")),
+                lut.write_value.eq(regs.port("LUT_ENTRY", "COUNT")),
+                regs.port("LUT_ENTRY", "WRITE", suffix="_busy").eq(0),
+            ]
+        else:
+            m.d.comb += acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET")))
 
         # Row writes.
         m.d.comb += [

@@ -34,7 +34,7 @@ from mram_macro.config import MacroConfig
 
 from .device import DeviceParams
 from .golden import GoldenMacro, signed_dot, wrap_signed
-from .readout import ReadoutParams, design_readout
+from .readout import ReadoutParams, design_readout_for
 
 __all__ = ["reference_patterns", "codes_from_results", "cal_offsets_from_codes", "calibrate",
            "calibration_study", "CalibrationStudy", "ErrorStats"]
@@ -144,7 +144,7 @@ def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 
     Each die is sampled from its own seed (derived from ``seed``); the readout is the one designed
     for the nominal device, as on silicon.
     """
-    readout = readout or design_readout(config.rows, device, fine_taps=config.fine_taps)
+    readout = readout or design_readout_for(config, device)
     die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
     rng = np.random.default_rng(seed)
     err_before, err_after = [], []

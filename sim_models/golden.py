@@ -12,7 +12,7 @@ from .array import MramArray
 from .device import DeviceParams
 from .die import Die
 from .interpolator import ideal_fine_table
-from .readout import ReadoutParams, design_readout, evaluate_codes
+from .readout import ReadoutParams, design_readout_for, evaluate_codes
 
 __all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass"]
 
@@ -74,8 +74,7 @@ class GoldenMacro:
                  t_clk_ns: float = 5.0, die: Die | None = None):
         self.config = config
         device = device or DeviceParams()
-        self.readout = readout or design_readout(config.rows, device, t_clk_ns=t_clk_ns,
-                                                 fine_taps=config.fine_taps)
+        self.readout = readout or design_readout_for(config, device, t_clk_ns=t_clk_ns)
         if self.readout.fine_taps != config.fine_taps:
             raise ValueError(f"the readout has {self.readout.fine_taps} phase(s) per clock, the "
                              f"configuration {config.fine_taps} (tdc_mode={config.tdc_mode!r})")
@@ -91,6 +90,14 @@ class GoldenMacro:
         self.thresholds = np.zeros(config.cols, dtype=np.int64)
         #: Register mirror of FINE_TABLE (two-step TDC only, else None): ones count -> fine value.
         self.fine_table = ideal_fine_table(config.fine_taps) if config.fine_taps > 1 else None
+        #: ``tdc_mode="coarse"``: the per-column code -> value table ``(cols, 2**tdc_bits)``
+        #: (reset: :func:`sim_models.coarse.nominal_table` in every column); else None.
+        self.lut = None
+        if config.tdc_mode == "coarse":
+            from .coarse import nominal_table
+
+            nominal = device.replace(temperature_C=device.temperature_ref_C)
+            self.lut = np.tile(nominal_table(config, nominal, self.readout), (config.cols, 1))
         self._map_key = None
         self._map = None
 
@@ -137,8 +144,17 @@ class GoldenMacro:
 
     def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
         """Host calibration of CAL_OFFSET with the weights the array holds
-        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets."""
+        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets. In
+        coarse mode it builds the code -> value tables instead
+        (:func:`sim_models.coarse.calibrate_lut` from ``max(256, 4 * n_pairs)`` random
+        patterns) and returns them."""
         from .calibration import calibrate
+
+        if self.lut is not None:
+            from .coarse import calibrate_lut
+
+            return calibrate_lut(self, self.weights, n_patterns=max(256, 4 * n_pairs),
+                                 seed=seed)
 
         return calibrate(self, self.weights, n_pairs=n_pairs, seed=seed)
 
@@ -176,9 +192,9 @@ class GoldenMacro:
         return self._map
 
     def _folded(self) -> bool:
-        """Whether the folded matrix path is exact: no per-evaluation noise and, with a
-        two-step TDC, an ideal interpolator and FINE_TABLE."""
-        if self.device.has_evaluation_noise:
+        """Whether the folded matrix path is exact: no per-evaluation noise, no coarse code
+        table and, with a two-step TDC, an ideal interpolator and FINE_TABLE."""
+        if self.device.has_evaluation_noise or self.lut is not None:
             return False
         if self.fine_table is None:
             return True
@@ -248,7 +264,12 @@ class GoldenMacro:
         return codes, overflow
 
     def results_from_codes(self, codes):
-        """One pass's signed results: ``CAL_OFFSET - 2 * code``."""
+        """One pass's signed results: ``CAL_OFFSET - 2 * code``, or in coarse mode the table
+        entry ``lut[c, code[c]]``."""
+        if self.lut is not None:
+            codes = np.asarray(codes, dtype=np.int64)
+            cols = np.arange(self.config.cols)
+            return wrap_signed(self.lut[cols, codes], self.config.result_width)
         return wrap_signed(self.offsets - 2 * np.asarray(codes, dtype=np.int64),
                            self.config.result_width)
 

@@ -50,6 +50,7 @@ import numpy as np
 from .device import DeviceError, DeviceParams
 
 __all__ = ["T_CLK_NS", "ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles",
+           "design_coarse_readout", "design_readout_for", "CHIP_WINDOW_NS",
            "tdc_codes", "evaluation_normals", "evaluate_trip_cycles", "evaluate_codes",
            "evaluate_fine_trips",
            "NEVER_TRIPS_CYCLES",
@@ -248,6 +249,79 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
                          t_cmp_delay_ns=cmp_delay_lsb * t_lsb_ns,
                          start_delay_cycles=start_delay, v_pre_V=v_pre_V,
                          c_load_fF=(c_col_F - c_cells_F) * 1e15, fine_taps=fine_taps)
+
+
+#: The chip's column readout time, first to last trip (paper-facts.md: about 13-29 ns).
+CHIP_WINDOW_NS = (13.0, 29.0)
+_COARSE_END_MARGIN = 1e-3
+
+
+def design_coarse_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_NS,
+                          window_ns: tuple[float, float] = CHIP_WINDOW_NS,
+                          v_pre_V: float = DEFAULT_V_PRE_V) -> ReadoutParams:
+    """The chip's readout (``tdc_mode="coarse"``): every trip inside ``window_ns``.
+
+    The discharge is not stretched to one clock period per count: V_ref is chosen so that the
+    slowest column (every cell mismatching, ``rows * R_high``) trips at the window's end, and
+    the fastest (every cell matching, ``rows * R_low``, half as long) at about 0.5 of it, i.e.
+    14.5-29 ns with the paper's window. The comparator delay is 0.
+
+    Assumption (the chip's TDC circuit is not public): the code counts periods of the one
+    periphery clock ``t_clk_ns``, from TDC_START_DELAY on, as in ``counter`` mode. The start
+    delay puts the all-match trip into code 0. The window then holds
+    ``ceil(span / t_clk)`` codes and ``rows * t_clk / span`` counts share a code: about 22 at
+    a 5 ns clock (codes 0..3 of 4 bits), 9 at 2 ns, 4.4 at 1 ns (codes 0..14, the chip's 4-bit
+    resolution, which suggests a TDC clock or delay line near 1 GHz on the chip). Codes above
+    the last used one are reached only by slow (spread, hot) columns; the all-ones code is the
+    saturation code, as in ``counter`` mode.
+
+    Physical range: V_ref stays within ``V_REF_MIN_RATIO .. V_REF_MAX_RATIO`` of V_pre. A long
+    column (large RC) would need V_ref above ``V_REF_MAX_RATIO``: its window is stretched
+    instead (V_ref at the maximum). A short one gets a load capacitor (as
+    :func:`design_readout`).
+
+    Raises:
+        DeviceError: bad arguments.
+    """
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise DeviceError(f"rows must be a positive integer, not {rows!r}")
+    if not (isinstance(t_clk_ns, (int, float)) and math.isfinite(t_clk_ns) and t_clk_ns > 0):
+        raise DeviceError(f"t_clk_ns must be a positive number, not {t_clk_ns!r}")
+    try:
+        lo_ns, hi_ns = (float(v) for v in window_ns)
+    except (TypeError, ValueError):
+        raise DeviceError(f"window_ns must be two numbers (first, last trip in ns), "
+                          f"not {window_ns!r}") from None
+    if not (math.isfinite(lo_ns) and math.isfinite(hi_ns) and 0 < lo_ns < hi_ns):
+        raise DeviceError(f"window_ns must satisfy 0 < first < last, not {window_ns!r}")
+    r_max_ohm = rows * device.r_cell_high_ohm
+    c_cells_F = rows * device.c_cell_fF * 1e-15
+    log_min, log_max = math.log(1 / V_REF_MAX_RATIO), math.log(1 / V_REF_MIN_RATIO)
+    # Just inside the window's end (by 0.1 %), so that no ideal trip falls on a clock edge.
+    hi_ns *= 1 - _COARSE_END_MARGIN
+    log_ratio = hi_ns * 1e-9 / (r_max_ohm * c_cells_F)
+    c_col_F = c_cells_F
+    if log_ratio < log_min:            # long column: V_ref at its maximum, window stretched
+        log_ratio = log_min
+    elif log_ratio > log_max:          # short column: load capacitor, V_ref at its minimum
+        log_ratio = log_max
+        c_col_F = hi_ns * 1e-9 / (r_max_ohm * log_max)
+    t_fast_ns = rows * device.r_cell_low_ohm * c_col_F * log_ratio * 1e9
+    start_delay = max(0, math.ceil(t_fast_ns / t_clk_ns) - 1)
+    return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
+                         t_cmp_delay_ns=0.0, start_delay_cycles=min(start_delay, 0xFFFF),
+                         v_pre_V=v_pre_V, c_load_fF=(c_col_F - c_cells_F) * 1e15)
+
+
+def design_readout_for(config, device: DeviceParams, *,
+                       t_clk_ns: float = T_CLK_NS) -> ReadoutParams:
+    """The readout a macro configuration is built with: :func:`design_coarse_readout` for
+    ``config.tdc_mode == "coarse"``, else :func:`design_readout` (with the two-step TDC's
+    ``config.fine_taps`` phases per clock period; 1 for the counter)."""
+    if getattr(config, "tdc_mode", "counter") == "coarse":
+        return design_coarse_readout(config.rows, device, t_clk_ns=t_clk_ns)
+    return design_readout(config.rows, device, t_clk_ns=t_clk_ns,
+                          fine_taps=getattr(config, "fine_taps", 1))
 
 
 def trip_time_ns(r_col_ohm, rows: int, device: DeviceParams, readout: ReadoutParams):

@@ -188,7 +188,8 @@ def write_verify_row(array: MramArray, row: int, w_row, *, readout: ReadoutParam
             0 <= max_retries <= 15):
         raise ValueError(f"max_retries must be an integer in 0..15 (WV_CTRL.MAX_RETRIES), "
                          f"not {max_retries!r}")
-    setup = setup or single_read_delay_and_threshold(array.rows, array.device, readout, tdc_bits)
+    if setup is None and verify:        # no read-back, no single-MTJ read design needed
+        setup = single_read_delay_and_threshold(array.rows, array.device, readout, tdc_bits)
     onehot = np.arange(array.rows) == row
     pulses: list[tuple[int, int]] = []
     failing = {}

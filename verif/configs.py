@@ -24,6 +24,7 @@ from mram_macro.config import (
     _MIN_COLS,
     _MIN_ROWS,
     _STREAM_WIDTHS,
+    COARSE_MAX_TDC_BITS,
     FINE_TAPS,
     TDC_MODES,
     ConfigError,
@@ -78,7 +79,10 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
     if tdc_mode == "two_step":
         taps = choice(_designable_taps(rows))
         min_tdc_bits = max(min_tdc_bits, taps.bit_length())   # at least one coarse bit
-    tdc_bits = integer(min_tdc_bits, TDC_BITS_MAX)
+    if tdc_mode == "coarse":        # several counts per code: any width up to the table's limit
+        tdc_bits = integer(2, COARSE_MAX_TDC_BITS)
+    else:
+        tdc_bits = integer(min_tdc_bits, TDC_BITS_MAX)
     result_width = integer(max(rows.bit_length() + 1, tdc_bits), RESULT_WIDTH_MAX)
     stream_width = choice(_STREAM_WIDTHS)
     precharge = integer(1, PRECHARGE_MAX)
@@ -126,7 +130,9 @@ def full_slug(config: MacroConfig) -> str:
     return config.slug + extra
 
 
-_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)(?:_(two_step)(?:_k(\d+))?)?"
+_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
+                   r"(?:_(" + "|".join(m for m in TDC_MODES if m != "counter") + r")"
+                   r"(?:_k(\d+))?)?"
                    r"(?:_p(\d+)_wp(\d+))?")
 
 
@@ -140,7 +146,8 @@ def parse_slug(slug: str) -> MacroConfig:
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _two_step[_k<taps>], then _p<precharge>_wp<write pulse>)")
+                         f"(optionally _<tdc mode>[_k<taps>], then _p<precharge>_wp<write "
+                         f"pulse>)")
     r, c, t, w, s, mode, k, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),

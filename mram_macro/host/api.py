@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim_models.calibration import cal_offsets_from_codes, reference_patterns
+from sim_models.coarse import LutError, check_table, lut_from_codes, nominal_table, reference_inputs
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 
@@ -103,6 +104,10 @@ class Macro:
         self.weights = np.zeros((c.rows, c.cols), dtype=np.uint8)
         #: CAL_OFFSET values the host wrote (reset: ``rows``).
         self.offsets = np.full(c.cols, c.rows, dtype=np.int64)
+        #: ``tdc_mode="coarse"``: the code -> value tables the host wrote, ``(cols,
+        #: 2**tdc_bits)`` (reset: the nominal table in every column); None in other modes.
+        self.lut = (np.tile(nominal_table(c, setup.device, setup.readout), (c.cols, 1))
+                    if c.tdc_mode == "coarse" else None)
         #: THRESHOLD values of the activation mode, or None when it is off.
         self.thresholds: np.ndarray | None = None
         #: Overflow flag of each result returned by the last :meth:`vmm`.
@@ -181,28 +186,72 @@ class Macro:
         return int(r)
 
     # -- calibration ----------------------------------------------------------------------------
-    def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
-        """Calibrate CAL_OFFSET with the weights written (see :mod:`sim_models.calibration`):
-        ``2 * n_pairs`` reference passes in raw-code mode, offsets computed on the host and
-        written. Returns the offsets."""
-        if isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1:
-            raise HostError(f"n_pairs must be a positive integer, not {n_pairs!r}")
-        c = self.config
-        x = reference_patterns(c.rows, n_pairs, seed=seed)
+    def _raw_codes(self, x) -> np.ndarray:
+        """TDC codes of reference inputs ``x`` (bits), read in raw-code mode."""
         self.backend.set_mode(True, False)
         try:
             off = np.zeros(len(x), bool)
             codes, _ = self.backend.run(x, off, off, off, off)
         finally:
             self.backend.set_mode(False, self.thresholds is not None)
+        return codes
+
+    def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
+        """Calibrate CAL_OFFSET with the weights written (see :mod:`sim_models.calibration`):
+        ``2 * n_pairs`` reference passes in raw-code mode, offsets computed on the host and
+        written. Returns the offsets. In ``tdc_mode="coarse"`` this is
+        :meth:`calibrate_table` with ``max(256, 4 * n_pairs)`` patterns (returns the tables)."""
+        if isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1:
+            raise HostError(f"n_pairs must be a positive integer, not {n_pairs!r}")
+        c = self.config
+        if self.lut is not None:
+            return self.calibrate_table(n_patterns=max(256, 4 * n_pairs), seed=seed)
+        x = reference_patterns(c.rows, n_pairs, seed=seed)
+        codes = self._raw_codes(x)
         offsets = cal_offsets_from_codes(x, self.weights, codes, tdc_bits=c.tdc_bits,
                                          result_width=c.result_width)
         self.write_offsets(offsets)
         return offsets
 
+    def calibrate_table(self, *, n_patterns: int = 256, seed: int = 0) -> np.ndarray:
+        """``tdc_mode="coarse"``: build each column's code -> value table from ``n_patterns``
+        random reference inputs with the weights written (raw codes read back, tables computed
+        on the host by :func:`sim_models.coarse.lut_from_codes`, codes not seen keep the
+        nearest seen code's value) and write them. Returns the tables ``(cols, 2**tdc_bits)``."""
+        c = self.config
+        if self.lut is None:
+            raise HostError(f"calibrate_table needs tdc_mode='coarse'; this macro is "
+                            f"{c.tdc_mode!r} (use calibrate())")
+        try:
+            x = reference_inputs(c.rows, n_patterns, seed=seed)
+        except LutError as exc:
+            raise HostError(str(exc)) from None
+        table = lut_from_codes(x, self.weights, self._raw_codes(x), tdc_bits=c.tdc_bits,
+                               fallback=self.lut)
+        self.write_lut(table)
+        return table
+
+    def write_lut(self, table) -> None:
+        """``tdc_mode="coarse"``: write the code -> value tables, ``table[c][code]`` an integer
+        in ``-rows..rows`` (the column's estimated signed dot product for that code), shape
+        ``(cols, 2**tdc_bits)``. Checked whole before anything is written."""
+        c = self.config
+        if self.lut is None:
+            raise HostError(f"the code -> value table exists only with tdc_mode='coarse'; this "
+                            f"macro is {c.tdc_mode!r} (use write_offsets)")
+        try:
+            t = check_table(c, table)
+        except LutError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_lut(t)
+        self.lut = t.copy()
+
     def write_offsets(self, offsets) -> None:
         """Write CAL_OFFSET (one signed value per column, within the result width)."""
         c = self.config
+        if self.lut is not None:
+            raise HostError("CAL_OFFSET does not exist with tdc_mode='coarse': the code -> value "
+                            "table takes its role (use write_lut or calibrate_table)")
         o = np.asarray(offsets)
         half = 1 << (c.result_width - 1)
         if o.shape != (c.cols,) or not np.issubdtype(o.dtype, np.integer):

@@ -11,6 +11,9 @@ Operations:
     configured), ``bits[i]`` (``cols`` booleans, 1 = +1) into row ``rows[i]``.
 ``write_offsets(offsets)``
     CAL_OFFSET[c] for every column.
+``write_lut(table)``
+    ``tdc_mode="coarse"``: every entry ``table[c][code]`` of the code -> value tables
+    (LUT_ENTRY, one word per entry).
 ``set_mode(raw_codes, activation)``
     MODE.RAW_CODES and MODE.ACTIVATION.
 ``write_thresholds(thresholds)``
@@ -117,6 +120,9 @@ class Backend:
         raise NotImplementedError
 
     def write_fine_table(self, table: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def write_lut(self, table: np.ndarray) -> None:
         raise NotImplementedError
 
     def set_mode(self, raw_codes: bool, activation: bool) -> None:

@@ -35,12 +35,13 @@ class GoldenBackend(Backend):
         self.golden.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
         self.golden.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
                                        dtype=np.int64)
+        # Coarse mode: golden.lut starts as the nominal table; no single-MTJ read exists.
         wv = rm["WV_CTRL"]
         self._wv = dict(verify=bool(wv.field("ENABLE").reset),
                         double_pulse=bool(wv.field("PULSE_DOUBLING").reset),
                         max_retries=wv.field("MAX_RETRIES").reset,
                         pulse_cycles=rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset)
-        self._verify_setup = replace(
+        self._verify_setup = None if c.tdc_mode == "coarse" else replace(
             single_read_delay_and_threshold(c.rows, setup.device, setup.readout, c.tdc_bits),
             start_delay_cycles=rm["WV_READ"].field("DELAY").reset,
             threshold_code=rm["WV_READ"].field("THRESHOLD").reset)
@@ -74,6 +75,9 @@ class GoldenBackend(Backend):
 
     def write_fine_table(self, table) -> None:
         self.golden.fine_table = np.asarray(table, dtype=np.int64).copy()
+
+    def write_lut(self, table) -> None:
+        self.golden.lut = np.asarray(table, dtype=np.int64).copy()
 
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self.golden.raw_codes = bool(raw_codes)

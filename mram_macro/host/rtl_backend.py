@@ -118,6 +118,9 @@ class RtlBackend(Backend):
     def write_fine_table(self, table) -> None:
         self._call("write_fine_table", table=[int(v) for v in table])
 
+    def write_lut(self, table) -> None:
+        self._call("write_lut", table=np.asarray(table, np.int64))
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

@@ -45,6 +45,7 @@ from ..layouts import (
     unpack_activation_vector,
     unpack_result_vector,
 )
+from ..regmap import lut_count, lut_entry_word
 from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
 from .die_setup import DieSetup
 
@@ -131,6 +132,13 @@ class MacroDriver:
     async def write_fine_table(self, table) -> None:
         for reg, value in zip(self.regmap.array("FINE_TABLE"), table, strict=True):
             await self.write_reg(reg.name, int(value) << reg.field("VALUE").lsb)
+
+    async def write_lut(self, table) -> None:
+        for col, entries in enumerate(table):
+            for code, value in enumerate(entries):
+                c = self.setup.config
+                await self.write_reg("LUT_ENTRY",
+                                     lut_entry_word(c, col, code, lut_count(c, value)))
 
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]

@@ -6,6 +6,9 @@ clears the accumulator or adds to it; with ``shift`` the accumulator is doubled 
 ``negate`` the pass is subtracted (shift-and-add of bit-serial two's-complement inputs:
 ``acc' = (accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -pass : pass)``). Sums wrap at
 ``result_width`` bits (two's complement).
+With ``count_width`` (``tdc_mode="coarse"``) the pass value is ``2 * counts[c] - rows``, from
+the column's code -> count table entry (:class:`~mram_macro.periphery.code_lut.CodeLut`),
+instead of ``CAL_OFFSET[c] - 2 * code[c]``, and there is no ``offsets`` input.
 In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for calibration.
 ``next_fires[c]`` is 1 where ``next_values[c] >= thresholds[c]`` (signed): the activation bits
 of MODE.ACTIVATION.
@@ -21,11 +24,15 @@ class Accumulator(wiring.Component):
     """``next_values`` is what ``values`` becomes on a ``capture`` edge; both are the columns'
     signed results concatenated, column 0 in the low bits."""
 
-    def __init__(self, *, cols: int, tdc_bits: int, result_width: int):
+    def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
+                 count_width: int | None = None, rows: int = 0):
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
+        self.count_width, self.rows = count_width, rows
+        pass_input = ({"offsets": In(cols * result_width)} if count_width is None
+                      else {"counts": In(cols * count_width)})
         super().__init__({
             "codes": In(cols * tdc_bits),
-            "offsets": In(cols * result_width),
+            **pass_input,
             "thresholds": In(cols * result_width),
             "capture": In(1),
             "accumulate": In(1),
@@ -43,10 +50,13 @@ class Accumulator(wiring.Component):
         nexts, fires = [], []
         for c in range(self.cols):
             code = self.codes[c * b:(c + 1) * b]
-            offset = self.offsets[c * w:(c + 1) * w].as_signed()
             prev = self.values[c * w:(c + 1) * w].as_signed()
             base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
-            term = offset - (code << 1)
+            if self.count_width is None:
+                term = self.offsets[c * w:(c + 1) * w].as_signed() - (code << 1)
+            else:
+                n = self.count_width
+                term = (self.counts[c * n:(c + 1) * n] << 1) - self.rows
             cooked = (base + Mux(self.negate, -term, term))[:w]
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)

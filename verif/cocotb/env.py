@@ -70,7 +70,7 @@ from sim_models.cocotb_array import CocotbMramArray, LegacyCocotbMramArray
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import GoldenMacro, PassResult, wrap_signed
-from sim_models.readout import design_readout
+from sim_models.readout import design_readout_for
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 from verif import budgets
 
@@ -118,10 +118,11 @@ class MacroModel:
         self.config = config
         self.regmap = regmap
         self.device = device
-        self.readout = design_readout(config.rows, device, t_clk_ns=T_CLK_NS,
-                                      fine_taps=config.fine_taps)
-        self.verify_setup = single_read_delay_and_threshold(config.rows, device, self.readout,
-                                                            config.tdc_bits)
+        self.readout = design_readout_for(config, device, t_clk_ns=T_CLK_NS)
+        # Coarse mode has no single-MTJ read (WV_CTRL.ENABLE is fixed at 0).
+        self.verify_setup = (None if config.tdc_mode == "coarse" else
+                             single_read_delay_and_threshold(config.rows, device, self.readout,
+                                                             config.tdc_bits))
         self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS,
                                   die=die)
         self.intended_weights = np.zeros((config.rows, config.cols), dtype=bool)
@@ -136,6 +137,11 @@ class MacroModel:
         g.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
         g.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
                              dtype=np.int64)
+        if g.lut is not None:          # coarse mode: the reset table in every column
+            from sim_models.coarse import nominal_table
+
+            g.lut = np.tile(nominal_table(self.config, self.device, self.readout),
+                            (self.config.cols, 1))
         self.write_pulse_cycles = rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset
         wv = rm["WV_CTRL"]
         self.wv_enable = wv.field("ENABLE").reset
@@ -167,6 +173,10 @@ class MacroModel:
             self.golden.offsets[reg.index] = _signed32(word)
         elif reg.array_name == "FINE_TABLE":
             self.golden.fine_table[reg.index] = word & reg.field("VALUE").mask
+        elif name == "LUT_ENTRY" and word & reg.field("WRITE").mask:
+            col, code, count = (((word & reg.field(f).mask) >> reg.field(f).lsb)
+                                for f in ("COL", "CODE", "COUNT"))
+            self.golden.lut[col, code] = 2 * count - self.config.rows
         elif name == "WV_CTRL":
             self.wv_enable = (word & reg.field("ENABLE").mask) >> reg.field("ENABLE").lsb
             self.wv_doubling = ((word & reg.field("PULSE_DOUBLING").mask)
@@ -187,8 +197,9 @@ class MacroModel:
             tdc_bits=self.config.tdc_bits, pulse_cycles=self.write_pulse_cycles,
             max_retries=self.wv_max_retries, double_pulse=bool(self.wv_doubling),
             verify=bool(self.wv_enable),
-            setup=replace(self.verify_setup, start_delay_cycles=self.wv_read_delay,
-                          threshold_code=self.wv_threshold))
+            setup=None if self.verify_setup is None else
+            replace(self.verify_setup, start_delay_cycles=self.wv_read_delay,
+                    threshold_code=self.wv_threshold))
         self.wv_retries += report.retries
         self.wv_failed_cells += report.n_failing
         self.intended_weights[row] = self.golden.array.weights()[row]
@@ -213,8 +224,9 @@ class MacroModel:
             values[dead] = wrap_signed(c.tdc_max_code, c.result_width)
         else:
             base = np.asarray(prev_acc, dtype=np.int64)[dead] if accumulate else 0
-            values[dead] = wrap_signed(base + self.golden.offsets[dead] - 2 * c.tdc_max_code,
-                                       c.result_width)
+            term = (self.golden.lut[dead, c.tdc_max_code] if self.golden.lut is not None
+                    else self.golden.offsets[dead] - 2 * c.tdc_max_code)
+            values[dead] = wrap_signed(base + term, c.result_width)
         self.golden.acc = values.copy()
         return PassResult(codes=codes, overflow=overflow, values=values, emitted=result.emitted)
 
