@@ -40,7 +40,8 @@ TWO = dict(tdc_mode="two_step")
 
 # -- configuration ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("values", "message"), [
-    (dict(tdc_mode="flash"), "tdc_mode must be one of 'counter', 'two_step', not 'flash'"),
+    (dict(tdc_mode="flash"),
+     "tdc_mode must be one of 'counter', 'coarse', 'two_step', not 'flash'"),
     (dict(TWO, tdc_fine_taps=6), "tdc_fine_taps must be a power of two"),
     (dict(TWO, tdc_fine_taps=64), "tdc_fine_taps must be between 2 and 32"),
     (dict(tdc_fine_taps=16), "only used with tdc_mode='two_step'"),
