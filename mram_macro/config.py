@@ -10,7 +10,9 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS"]
+__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
+           "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
+           "REPLICA_COLS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -31,6 +33,21 @@ LIMITS: dict[str, tuple[int, int]] = {
 }
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
+
+#: Per-column calibration gain (CAL_GAIN) and tracked gain (TRACK_GAIN): unsigned fixed point
+#: with ``CAL_GAIN_FRAC_BITS`` fractional bits in a ``CAL_GAIN_WIDTH``-bit field, so
+#: ``CAL_GAIN_ONE`` is a gain of 1.0 (the reset value: today's ``CAL_OFFSET - 2 * code``).
+#: Legal gains are ``CAL_GAIN_MIN .. CAL_GAIN_MAX`` (0.5 .. 2.0): a column whose step is off by
+#: more than a factor of two is broken, not miscalibrated.
+CAL_GAIN_FRAC_BITS = 10
+CAL_GAIN_WIDTH = 12
+CAL_GAIN_ONE = 1 << CAL_GAIN_FRAC_BITS
+CAL_GAIN_MIN = CAL_GAIN_ONE >> 1
+CAL_GAIN_MAX = CAL_GAIN_ONE << 1
+
+#: Replica (reference) columns of the temperature tracker: columns of cells with both MTJs in
+#: the high state, read alongside a VMM every TRACK_INTERVAL passes (sim_models/replica.py).
+REPLICA_COLS = 4
 
 
 class ConfigError(ValueError):

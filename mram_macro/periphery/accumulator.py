@@ -1,7 +1,11 @@
-"""Accumulator: TDC codes to signed dot products, with per-column offset calibration.
+"""Accumulator: TDC codes to signed dot products, with per-column gain and offset calibration.
 
-One pass gives ``CAL_OFFSET[c] - 2 * code[c]`` (with the reset offset ``rows`` and an ideal
-array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``). A pass either
+One pass gives ``CAL_OFFSET[c] - 2 * ((gain[c] * code[c] + 2**(F-1)) >> F)``, ``F`` =
+``CAL_GAIN_FRAC_BITS``: the code scaled by the unsigned fixed-point gain and rounded to the
+nearest integer (halves up), doubled, subtracted from the offset. With the reset gain
+``2**F`` (1.0) this is ``CAL_OFFSET[c] - 2 * code[c]`` exactly; with the reset offset ``rows``
+and an ideal array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``.
+``code`` is the TDC's count-unit code, whatever the TDC architecture. A pass either
 clears the accumulator or adds to it; with ``shift`` the accumulator is doubled first and with
 ``negate`` the pass is subtracted (shift-and-add of bit-serial two's-complement inputs:
 ``acc' = (accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -pass : pass)``). Sums wrap at
@@ -15,6 +19,8 @@ from amaranth import Cat, Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..config import CAL_GAIN_FRAC_BITS, CAL_GAIN_ONE, CAL_GAIN_WIDTH
+
 __all__ = ["Accumulator"]
 
 class Accumulator(wiring.Component):
@@ -26,6 +32,9 @@ class Accumulator(wiring.Component):
         super().__init__({
             "codes": In(cols * tdc_bits),
             "offsets": In(cols * result_width),
+            # unconnected: every gain 1.0
+            "gains": In(cols * CAL_GAIN_WIDTH, init=sum(
+                CAL_GAIN_ONE << (c * CAL_GAIN_WIDTH) for c in range(cols))),
             "thresholds": In(cols * result_width),
             "capture": In(1),
             "accumulate": In(1),
@@ -39,14 +48,16 @@ class Accumulator(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        w, b = self.result_width, self.tdc_bits
+        w, b, gw, frac = self.result_width, self.tdc_bits, CAL_GAIN_WIDTH, CAL_GAIN_FRAC_BITS
         nexts, fires = [], []
         for c in range(self.cols):
             code = self.codes[c * b:(c + 1) * b]
             offset = self.offsets[c * w:(c + 1) * w].as_signed()
             prev = self.values[c * w:(c + 1) * w].as_signed()
             base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
-            term = offset - (code << 1)
+            gain = self.gains[c * gw:(c + 1) * gw]
+            scaled = (gain * code + (1 << (frac - 1))) >> frac
+            term = offset - (scaled << 1)
             cooked = (base + Mux(self.negate, -term, term))[:w]
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)
