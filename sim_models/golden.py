@@ -126,15 +126,7 @@ class GoldenMacro:
         #: Register mirrors of TRACK_INTERVAL and TRACK_REF.
         self.track_interval = 0
         self.track_ref = REPLICA_COLS * config.rows
-        #: Tracker state: pass counter, TRACK_GAIN, TRACK_CODE, retrims, sticky flags, and the
-        #: per-column gains in use while tracking.
-        self.track_count = 0
-        self.track_gain = CAL_GAIN_ONE
-        self.track_code = 0
-        self.track_retrims = 0
-        self.track_invalid = False
-        self.track_clamped = False
-        self.tracked_gains = np.full(config.cols, CAL_GAIN_ONE, dtype=np.int64)
+        self.reset_tracker()
         self._map_key = None
         self._map = None
 
@@ -291,6 +283,17 @@ class GoldenMacro:
         return self.array.replica.codes(self.device, self.readout, tdc_bits=self.config.tdc_bits,
                                         start_delay_cycles=self.start_delay_cycles,
                                         evaluation=evaluation)
+
+    def reset_tracker(self) -> None:
+        """The tracker's state after reset: pass counter, TRACK_GAIN, TRACK_CODE, retrims,
+        sticky flags, and the per-column gains in use while tracking."""
+        self.track_count = 0
+        self.track_gain = CAL_GAIN_ONE
+        self.track_code = 0
+        self.track_retrims = 0
+        self.track_invalid = False
+        self.track_clamped = False
+        self.tracked_gains = np.full(self.config.cols, CAL_GAIN_ONE, dtype=np.int64)
 
     def _tracking_pass(self) -> bool:
         return self.track_interval != 0 and self.track_count == 0

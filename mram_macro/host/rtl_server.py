@@ -36,7 +36,7 @@ from cocotbext.axi import (
 )
 
 from sim_models.array import MramArray
-from sim_models.cocotb_array import CocotbMramArray
+from sim_models.cocotb_replica import ReplicaCocotbMramArray
 
 from ..layouts import (
     ResultFlags,
@@ -65,7 +65,7 @@ class MacroDriver:
         self.config, self.regmap = setup.config, setup.regmap
         dut.rst.value = 1
         Clock(dut.clk, T_CLK_NS, unit="ns").start()
-        self.array = CocotbMramArray(dut, MramArray.from_die(setup.die, setup.device),
+        self.array = ReplicaCocotbMramArray(dut, MramArray.from_die(setup.die, setup.device),
                                      setup.readout)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
         w = self.config.stream_width

@@ -110,9 +110,12 @@ class Tracker(wiring.Component):
         step = Signal(range(qbits + 1))
         col = Signal(range(self.cols + 1))
         product = Signal(2 * gw)
-        m.d.comb += product.eq(
-            (self.cal_gains.word_select(col[:max(1, (self.cols - 1).bit_length())], gw)
-             * self.track_gain + (1 << (frac - 1))) >> frac)
+        cal_gain = Signal(gw)
+        with m.Switch(col):          # the column being scaled (a case, not a wide shift)
+            for c in range(self.cols):
+                with m.Case(c):
+                    m.d.comb += cal_gain.eq(self.cal_gains[c * gw:(c + 1) * gw])
+        m.d.comb += product.eq((cal_gain * self.track_gain + (1 << (frac - 1))) >> frac)
         rounded = Signal(qbits)
         m.d.comb += rounded.eq((quotient + 1) >> 1)
 
