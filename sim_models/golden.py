@@ -323,6 +323,31 @@ class GoldenMacro:
         self.track_count -= n
         assert self.track_count >= 0
 
+    def pass_values(self, x_bits, *, first_evaluation: int | None = None):
+        """Every pass's value (raw code in MODE.RAW_CODES, else ``CAL_OFFSET - 2 round(gain
+        code)``) and overflow flags, ``(batch, cols)`` each, with the tracker's retrims as the
+        RTL does them (what a stream of passes gives before accumulation)."""
+        x = self._inputs(x_bits)
+        first = self._first_evaluation(first_evaluation, len(x))
+        values, overflow, i = [], [], 0
+        while i < len(x):
+            tracking = self._tracking_pass()
+            k = 1 if tracking or not self.track_interval else min(self.track_count, len(x) - i)
+            if not self.track_interval:
+                k = len(x) - i
+            if tracking:
+                self._retrim(first + i)
+            codes, ov = self.convert(x[i:i + k], first_evaluation=first + i)
+            values.append(wrap_signed(codes, self.config.result_width) if self.raw_codes
+                          else self.results_from_codes(codes))
+            overflow.append(ov)
+            self._passes_done(k)
+            i += k
+        if not values:
+            empty = np.empty((0, self.config.cols), np.int64)
+            return empty, empty.astype(bool)
+        return np.concatenate(values), np.concatenate(overflow)
+
     def vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
         """Single-pass results (no accumulation) for a batch of input vectors.
 

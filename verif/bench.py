@@ -14,6 +14,7 @@ from pathlib import Path
 from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import run_cocotb
 
+from .bench_calibration import calibration_lines
 from .bench_golden import report_lines
 
 
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{new['sim_vmm_per_cpu_s'] / old['sim_vmm_per_cpu_s']:.1f}x CPU "
                   f"(current vs legacy testbench)")
     for line in report_lines():
+        print(line)
+    for line in calibration_lines():
         print(line)
     if not args.no_synth:
         from mram_macro.cli import write_outputs

@@ -115,6 +115,15 @@ class RtlBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self._call("write_offsets", offsets=[int(v) for v in offsets])
 
+    def write_gains(self, gains) -> None:
+        self._call("write_gains", gains=[int(v) for v in gains])
+
+    def write_tracking(self, interval: int, ref: int) -> None:
+        self._call("write_tracking", interval=int(interval), ref=int(ref))
+
+    def tracking_state(self) -> dict[str, int]:
+        return self._call("tracking_state")
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

@@ -128,6 +128,21 @@ class MacroDriver:
         for reg, value in zip(self.regmap.array("CAL_OFFSET"), offsets, strict=True):
             await self.write_reg(reg.name, int(value))
 
+    async def write_gains(self, gains) -> None:
+        for reg, value in zip(self.regmap.array("CAL_GAIN"), gains, strict=True):
+            await self.write_reg(reg.name, int(value))
+
+    async def write_tracking(self, interval: int, ref: int) -> None:
+        await self.write_reg("TRACK_REF", int(ref))
+        await self.write_reg("TRACK_INTERVAL", int(interval))
+
+    async def tracking_state(self) -> dict[str, int]:
+        return dict(code=await self._field("TRACK_CODE", "SUM"),
+                    gain=await self._field("TRACK_GAIN", "GAIN"),
+                    retrims=await self._field("TRACK_STATUS", "RETRIMS"),
+                    invalid=await self._field("TRACK_STATUS", "INVALID"),
+                    clamped=await self._field("TRACK_STATUS", "CLAMPED"))
+
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]
         await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb
