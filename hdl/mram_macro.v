@@ -1297,199 +1297,199 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .\port$4959$0 (\$282 ),
     .\port$4977$0 (\$283 ),
     .\port$4995$0 (\$284 ),
-    .\port$5722$0 (cal_offset0_offset),
-    .\port$5724$0 (cal_offset1_offset),
-    .\port$5726$0 (cal_offset2_offset),
-    .\port$5728$0 (cal_offset3_offset),
-    .\port$5730$0 (cal_offset4_offset),
-    .\port$5732$0 (cal_offset5_offset),
-    .\port$5734$0 (cal_offset6_offset),
-    .\port$5736$0 (cal_offset7_offset),
-    .\port$5738$0 (cal_offset8_offset),
-    .\port$5740$0 (cal_offset9_offset),
-    .\port$5742$0 (cal_offset10_offset),
-    .\port$5744$0 (cal_offset11_offset),
-    .\port$5746$0 (cal_offset12_offset),
-    .\port$5748$0 (cal_offset13_offset),
-    .\port$5750$0 (cal_offset14_offset),
-    .\port$5752$0 (cal_offset15_offset),
-    .\port$5754$0 (cal_offset16_offset),
-    .\port$5756$0 (cal_offset17_offset),
-    .\port$5758$0 (cal_offset18_offset),
-    .\port$5760$0 (cal_offset19_offset),
-    .\port$5762$0 (cal_offset20_offset),
-    .\port$5764$0 (cal_offset21_offset),
-    .\port$5766$0 (cal_offset22_offset),
-    .\port$5768$0 (cal_offset23_offset),
-    .\port$5770$0 (cal_offset24_offset),
-    .\port$5772$0 (cal_offset25_offset),
-    .\port$5774$0 (cal_offset26_offset),
-    .\port$5776$0 (cal_offset27_offset),
-    .\port$5778$0 (cal_offset28_offset),
-    .\port$5780$0 (cal_offset29_offset),
-    .\port$5782$0 (cal_offset30_offset),
-    .\port$5784$0 (cal_offset31_offset),
-    .\port$5786$0 (cal_offset32_offset),
-    .\port$5788$0 (cal_offset33_offset),
-    .\port$5790$0 (cal_offset34_offset),
-    .\port$5792$0 (cal_offset35_offset),
-    .\port$5794$0 (cal_offset36_offset),
-    .\port$5796$0 (cal_offset37_offset),
-    .\port$5798$0 (cal_offset38_offset),
-    .\port$5800$0 (cal_offset39_offset),
-    .\port$5802$0 (cal_offset40_offset),
-    .\port$5804$0 (cal_offset41_offset),
-    .\port$5806$0 (cal_offset42_offset),
-    .\port$5808$0 (cal_offset43_offset),
-    .\port$5810$0 (cal_offset44_offset),
-    .\port$5812$0 (cal_offset45_offset),
-    .\port$5814$0 (cal_offset46_offset),
-    .\port$5816$0 (cal_offset47_offset),
-    .\port$5818$0 (cal_offset48_offset),
-    .\port$5820$0 (cal_offset49_offset),
-    .\port$5822$0 (cal_offset50_offset),
-    .\port$5824$0 (cal_offset51_offset),
-    .\port$5826$0 (cal_offset52_offset),
-    .\port$5828$0 (cal_offset53_offset),
-    .\port$5830$0 (cal_offset54_offset),
-    .\port$5832$0 (cal_offset55_offset),
-    .\port$5834$0 (cal_offset56_offset),
-    .\port$5836$0 (cal_offset57_offset),
-    .\port$5838$0 (cal_offset58_offset),
-    .\port$5840$0 (cal_offset59_offset),
-    .\port$5842$0 (cal_offset60_offset),
-    .\port$5844$0 (cal_offset61_offset),
-    .\port$5846$0 (cal_offset62_offset),
-    .\port$5848$0 (cal_offset63_offset),
-    .\port$5850$0 (threshold0_value),
-    .\port$5852$0 (threshold1_value),
-    .\port$5854$0 (threshold2_value),
-    .\port$5856$0 (threshold3_value),
-    .\port$5858$0 (threshold4_value),
-    .\port$5860$0 (threshold5_value),
-    .\port$5862$0 (threshold6_value),
-    .\port$5864$0 (threshold7_value),
-    .\port$5866$0 (threshold8_value),
-    .\port$5868$0 (threshold9_value),
-    .\port$5870$0 (threshold10_value),
-    .\port$5872$0 (threshold11_value),
-    .\port$5874$0 (threshold12_value),
-    .\port$5876$0 (threshold13_value),
-    .\port$5878$0 (threshold14_value),
-    .\port$5880$0 (threshold15_value),
-    .\port$5882$0 (threshold16_value),
-    .\port$5884$0 (threshold17_value),
-    .\port$5886$0 (threshold18_value),
-    .\port$5888$0 (threshold19_value),
-    .\port$5890$0 (threshold20_value),
-    .\port$5892$0 (threshold21_value),
-    .\port$5894$0 (threshold22_value),
-    .\port$5896$0 (threshold23_value),
-    .\port$5898$0 (threshold24_value),
-    .\port$5900$0 (threshold25_value),
-    .\port$5902$0 (threshold26_value),
-    .\port$5904$0 (threshold27_value),
-    .\port$5906$0 (threshold28_value),
-    .\port$5908$0 (threshold29_value),
-    .\port$5910$0 (threshold30_value),
-    .\port$5912$0 (threshold31_value),
-    .\port$5914$0 (threshold32_value),
-    .\port$5916$0 (threshold33_value),
-    .\port$5918$0 (threshold34_value),
-    .\port$5920$0 (threshold35_value),
-    .\port$5922$0 (threshold36_value),
-    .\port$5924$0 (threshold37_value),
-    .\port$5926$0 (threshold38_value),
-    .\port$5928$0 (threshold39_value),
-    .\port$5930$0 (threshold40_value),
-    .\port$5932$0 (threshold41_value),
-    .\port$5934$0 (threshold42_value),
-    .\port$5936$0 (threshold43_value),
-    .\port$5938$0 (threshold44_value),
-    .\port$5940$0 (threshold45_value),
-    .\port$5942$0 (threshold46_value),
-    .\port$5944$0 (threshold47_value),
-    .\port$5946$0 (threshold48_value),
-    .\port$5948$0 (threshold49_value),
-    .\port$5950$0 (threshold50_value),
-    .\port$5952$0 (threshold51_value),
-    .\port$5954$0 (threshold52_value),
-    .\port$5956$0 (threshold53_value),
-    .\port$5958$0 (threshold54_value),
-    .\port$5960$0 (threshold55_value),
-    .\port$5962$0 (threshold56_value),
-    .\port$5964$0 (threshold57_value),
-    .\port$5966$0 (threshold58_value),
-    .\port$5968$0 (threshold59_value),
-    .\port$5970$0 (threshold60_value),
-    .\port$5972$0 (threshold61_value),
-    .\port$5974$0 (threshold62_value),
-    .\port$5976$0 (threshold63_value),
-    .\port$6568$0 (\$93 ),
-    .\port$6570$0 (\$94 ),
-    .\port$6572$0 (\$95 ),
-    .\port$6574$0 (\$96 ),
-    .\port$6576$0 (\$97 ),
-    .\port$6578$0 (\$98 ),
-    .\port$6580$0 (\$99 ),
-    .\port$6582$0 (\$100 ),
-    .\port$6584$0 (\$101 ),
-    .\port$6586$0 (\$102 ),
-    .\port$6588$0 (\$103 ),
-    .\port$6590$0 (\$104 ),
-    .\port$6592$0 (\$105 ),
-    .\port$6594$0 (\$106 ),
-    .\port$6596$0 (\$107 ),
-    .\port$6598$0 (\$108 ),
-    .\port$6600$0 (\$109 ),
-    .\port$6602$0 (\$110 ),
-    .\port$6604$0 (\$111 ),
-    .\port$6606$0 (\$112 ),
-    .\port$6608$0 (\$113 ),
-    .\port$6610$0 (\$114 ),
-    .\port$6612$0 (\$115 ),
-    .\port$6614$0 (\$116 ),
-    .\port$6616$0 (\$117 ),
-    .\port$6618$0 (\$118 ),
-    .\port$6620$0 (\$119 ),
-    .\port$6622$0 (\$120 ),
-    .\port$6624$0 (\$121 ),
-    .\port$6626$0 (\$122 ),
-    .\port$6628$0 (\$123 ),
-    .\port$6630$0 (\$124 ),
-    .\port$6632$0 (\$125 ),
-    .\port$6634$0 (\$126 ),
-    .\port$6636$0 (\$127 ),
-    .\port$6638$0 (\$128 ),
-    .\port$6640$0 (\$129 ),
-    .\port$6642$0 (\$130 ),
-    .\port$6644$0 (\$131 ),
-    .\port$6646$0 (\$132 ),
-    .\port$6648$0 (\$133 ),
-    .\port$6650$0 (\$134 ),
-    .\port$6652$0 (\$135 ),
-    .\port$6654$0 (\$136 ),
-    .\port$6656$0 (\$137 ),
-    .\port$6658$0 (\$138 ),
-    .\port$6660$0 (\$139 ),
-    .\port$6662$0 (\$140 ),
-    .\port$6664$0 (\$141 ),
-    .\port$6666$0 (\$142 ),
-    .\port$6668$0 (\$143 ),
-    .\port$6670$0 (\$144 ),
-    .\port$6672$0 (\$145 ),
-    .\port$6674$0 (\$146 ),
-    .\port$6676$0 (\$147 ),
-    .\port$6678$0 (\$148 ),
-    .\port$6680$0 (\$149 ),
-    .\port$6682$0 (\$150 ),
-    .\port$6684$0 (\$151 ),
-    .\port$6686$0 (\$152 ),
-    .\port$6688$0 (\$153 ),
-    .\port$6690$0 (\$154 ),
-    .\port$6692$0 (\$155 ),
-    .\port$6694$0 (\$156 ),
-    .\port$6718$2 (\$285 ),
+    .\port$5725$0 (cal_offset0_offset),
+    .\port$5727$0 (cal_offset1_offset),
+    .\port$5729$0 (cal_offset2_offset),
+    .\port$5731$0 (cal_offset3_offset),
+    .\port$5733$0 (cal_offset4_offset),
+    .\port$5735$0 (cal_offset5_offset),
+    .\port$5737$0 (cal_offset6_offset),
+    .\port$5739$0 (cal_offset7_offset),
+    .\port$5741$0 (cal_offset8_offset),
+    .\port$5743$0 (cal_offset9_offset),
+    .\port$5745$0 (cal_offset10_offset),
+    .\port$5747$0 (cal_offset11_offset),
+    .\port$5749$0 (cal_offset12_offset),
+    .\port$5751$0 (cal_offset13_offset),
+    .\port$5753$0 (cal_offset14_offset),
+    .\port$5755$0 (cal_offset15_offset),
+    .\port$5757$0 (cal_offset16_offset),
+    .\port$5759$0 (cal_offset17_offset),
+    .\port$5761$0 (cal_offset18_offset),
+    .\port$5763$0 (cal_offset19_offset),
+    .\port$5765$0 (cal_offset20_offset),
+    .\port$5767$0 (cal_offset21_offset),
+    .\port$5769$0 (cal_offset22_offset),
+    .\port$5771$0 (cal_offset23_offset),
+    .\port$5773$0 (cal_offset24_offset),
+    .\port$5775$0 (cal_offset25_offset),
+    .\port$5777$0 (cal_offset26_offset),
+    .\port$5779$0 (cal_offset27_offset),
+    .\port$5781$0 (cal_offset28_offset),
+    .\port$5783$0 (cal_offset29_offset),
+    .\port$5785$0 (cal_offset30_offset),
+    .\port$5787$0 (cal_offset31_offset),
+    .\port$5789$0 (cal_offset32_offset),
+    .\port$5791$0 (cal_offset33_offset),
+    .\port$5793$0 (cal_offset34_offset),
+    .\port$5795$0 (cal_offset35_offset),
+    .\port$5797$0 (cal_offset36_offset),
+    .\port$5799$0 (cal_offset37_offset),
+    .\port$5801$0 (cal_offset38_offset),
+    .\port$5803$0 (cal_offset39_offset),
+    .\port$5805$0 (cal_offset40_offset),
+    .\port$5807$0 (cal_offset41_offset),
+    .\port$5809$0 (cal_offset42_offset),
+    .\port$5811$0 (cal_offset43_offset),
+    .\port$5813$0 (cal_offset44_offset),
+    .\port$5815$0 (cal_offset45_offset),
+    .\port$5817$0 (cal_offset46_offset),
+    .\port$5819$0 (cal_offset47_offset),
+    .\port$5821$0 (cal_offset48_offset),
+    .\port$5823$0 (cal_offset49_offset),
+    .\port$5825$0 (cal_offset50_offset),
+    .\port$5827$0 (cal_offset51_offset),
+    .\port$5829$0 (cal_offset52_offset),
+    .\port$5831$0 (cal_offset53_offset),
+    .\port$5833$0 (cal_offset54_offset),
+    .\port$5835$0 (cal_offset55_offset),
+    .\port$5837$0 (cal_offset56_offset),
+    .\port$5839$0 (cal_offset57_offset),
+    .\port$5841$0 (cal_offset58_offset),
+    .\port$5843$0 (cal_offset59_offset),
+    .\port$5845$0 (cal_offset60_offset),
+    .\port$5847$0 (cal_offset61_offset),
+    .\port$5849$0 (cal_offset62_offset),
+    .\port$5851$0 (cal_offset63_offset),
+    .\port$5853$0 (threshold0_value),
+    .\port$5855$0 (threshold1_value),
+    .\port$5857$0 (threshold2_value),
+    .\port$5859$0 (threshold3_value),
+    .\port$5861$0 (threshold4_value),
+    .\port$5863$0 (threshold5_value),
+    .\port$5865$0 (threshold6_value),
+    .\port$5867$0 (threshold7_value),
+    .\port$5869$0 (threshold8_value),
+    .\port$5871$0 (threshold9_value),
+    .\port$5873$0 (threshold10_value),
+    .\port$5875$0 (threshold11_value),
+    .\port$5877$0 (threshold12_value),
+    .\port$5879$0 (threshold13_value),
+    .\port$5881$0 (threshold14_value),
+    .\port$5883$0 (threshold15_value),
+    .\port$5885$0 (threshold16_value),
+    .\port$5887$0 (threshold17_value),
+    .\port$5889$0 (threshold18_value),
+    .\port$5891$0 (threshold19_value),
+    .\port$5893$0 (threshold20_value),
+    .\port$5895$0 (threshold21_value),
+    .\port$5897$0 (threshold22_value),
+    .\port$5899$0 (threshold23_value),
+    .\port$5901$0 (threshold24_value),
+    .\port$5903$0 (threshold25_value),
+    .\port$5905$0 (threshold26_value),
+    .\port$5907$0 (threshold27_value),
+    .\port$5909$0 (threshold28_value),
+    .\port$5911$0 (threshold29_value),
+    .\port$5913$0 (threshold30_value),
+    .\port$5915$0 (threshold31_value),
+    .\port$5917$0 (threshold32_value),
+    .\port$5919$0 (threshold33_value),
+    .\port$5921$0 (threshold34_value),
+    .\port$5923$0 (threshold35_value),
+    .\port$5925$0 (threshold36_value),
+    .\port$5927$0 (threshold37_value),
+    .\port$5929$0 (threshold38_value),
+    .\port$5931$0 (threshold39_value),
+    .\port$5933$0 (threshold40_value),
+    .\port$5935$0 (threshold41_value),
+    .\port$5937$0 (threshold42_value),
+    .\port$5939$0 (threshold43_value),
+    .\port$5941$0 (threshold44_value),
+    .\port$5943$0 (threshold45_value),
+    .\port$5945$0 (threshold46_value),
+    .\port$5947$0 (threshold47_value),
+    .\port$5949$0 (threshold48_value),
+    .\port$5951$0 (threshold49_value),
+    .\port$5953$0 (threshold50_value),
+    .\port$5955$0 (threshold51_value),
+    .\port$5957$0 (threshold52_value),
+    .\port$5959$0 (threshold53_value),
+    .\port$5961$0 (threshold54_value),
+    .\port$5963$0 (threshold55_value),
+    .\port$5965$0 (threshold56_value),
+    .\port$5967$0 (threshold57_value),
+    .\port$5969$0 (threshold58_value),
+    .\port$5971$0 (threshold59_value),
+    .\port$5973$0 (threshold60_value),
+    .\port$5975$0 (threshold61_value),
+    .\port$5977$0 (threshold62_value),
+    .\port$5979$0 (threshold63_value),
+    .\port$6571$0 (\$93 ),
+    .\port$6573$0 (\$94 ),
+    .\port$6575$0 (\$95 ),
+    .\port$6577$0 (\$96 ),
+    .\port$6579$0 (\$97 ),
+    .\port$6581$0 (\$98 ),
+    .\port$6583$0 (\$99 ),
+    .\port$6585$0 (\$100 ),
+    .\port$6587$0 (\$101 ),
+    .\port$6589$0 (\$102 ),
+    .\port$6591$0 (\$103 ),
+    .\port$6593$0 (\$104 ),
+    .\port$6595$0 (\$105 ),
+    .\port$6597$0 (\$106 ),
+    .\port$6599$0 (\$107 ),
+    .\port$6601$0 (\$108 ),
+    .\port$6603$0 (\$109 ),
+    .\port$6605$0 (\$110 ),
+    .\port$6607$0 (\$111 ),
+    .\port$6609$0 (\$112 ),
+    .\port$6611$0 (\$113 ),
+    .\port$6613$0 (\$114 ),
+    .\port$6615$0 (\$115 ),
+    .\port$6617$0 (\$116 ),
+    .\port$6619$0 (\$117 ),
+    .\port$6621$0 (\$118 ),
+    .\port$6623$0 (\$119 ),
+    .\port$6625$0 (\$120 ),
+    .\port$6627$0 (\$121 ),
+    .\port$6629$0 (\$122 ),
+    .\port$6631$0 (\$123 ),
+    .\port$6633$0 (\$124 ),
+    .\port$6635$0 (\$125 ),
+    .\port$6637$0 (\$126 ),
+    .\port$6639$0 (\$127 ),
+    .\port$6641$0 (\$128 ),
+    .\port$6643$0 (\$129 ),
+    .\port$6645$0 (\$130 ),
+    .\port$6647$0 (\$131 ),
+    .\port$6649$0 (\$132 ),
+    .\port$6651$0 (\$133 ),
+    .\port$6653$0 (\$134 ),
+    .\port$6655$0 (\$135 ),
+    .\port$6657$0 (\$136 ),
+    .\port$6659$0 (\$137 ),
+    .\port$6661$0 (\$138 ),
+    .\port$6663$0 (\$139 ),
+    .\port$6665$0 (\$140 ),
+    .\port$6667$0 (\$141 ),
+    .\port$6669$0 (\$142 ),
+    .\port$6671$0 (\$143 ),
+    .\port$6673$0 (\$144 ),
+    .\port$6675$0 (\$145 ),
+    .\port$6677$0 (\$146 ),
+    .\port$6679$0 (\$147 ),
+    .\port$6681$0 (\$148 ),
+    .\port$6683$0 (\$149 ),
+    .\port$6685$0 (\$150 ),
+    .\port$6687$0 (\$151 ),
+    .\port$6689$0 (\$152 ),
+    .\port$6691$0 (\$153 ),
+    .\port$6693$0 (\$154 ),
+    .\port$6695$0 (\$155 ),
+    .\port$6697$0 (\$156 ),
+    .\port$6721$2 (\$285 ),
     .raw(raw)
   );
   mram_icg g_acc_icg (
@@ -2035,8 +2035,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$5641$0 (\$signal$688 ),
-    .\port$5643$0 (fail_mask),
+    .\port$5644$0 (\$signal$688 ),
+    .\port$5646$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -2169,7 +2169,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$6718$2 (\$285 ),
+    .\port$6721$2 (\$285 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -2252,134 +2252,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$6440$0 (\$29 ),
-    .\port$6442$0 (\$30 ),
-    .\port$6444$0 (\$31 ),
-    .\port$6446$0 (\$32 ),
-    .\port$6448$0 (\$33 ),
-    .\port$6450$0 (\$34 ),
-    .\port$6452$0 (\$35 ),
-    .\port$6454$0 (\$36 ),
-    .\port$6456$0 (\$37 ),
-    .\port$6458$0 (\$38 ),
-    .\port$6460$0 (\$39 ),
-    .\port$6462$0 (\$40 ),
-    .\port$6464$0 (\$41 ),
-    .\port$6466$0 (\$42 ),
-    .\port$6468$0 (\$43 ),
-    .\port$6470$0 (\$44 ),
-    .\port$6472$0 (\$45 ),
-    .\port$6474$0 (\$46 ),
-    .\port$6476$0 (\$47 ),
-    .\port$6478$0 (\$48 ),
-    .\port$6480$0 (\$49 ),
-    .\port$6482$0 (\$50 ),
-    .\port$6484$0 (\$51 ),
-    .\port$6486$0 (\$52 ),
-    .\port$6488$0 (\$53 ),
-    .\port$6490$0 (\$54 ),
-    .\port$6492$0 (\$55 ),
-    .\port$6494$0 (\$56 ),
-    .\port$6496$0 (\$57 ),
-    .\port$6498$0 (\$58 ),
-    .\port$6500$0 (\$59 ),
-    .\port$6502$0 (\$60 ),
-    .\port$6504$0 (\$61 ),
-    .\port$6506$0 (\$62 ),
-    .\port$6508$0 (\$63 ),
-    .\port$6510$0 (\$64 ),
-    .\port$6512$0 (\$65 ),
-    .\port$6514$0 (\$66 ),
-    .\port$6516$0 (\$67 ),
-    .\port$6518$0 (\$68 ),
-    .\port$6520$0 (\$69 ),
-    .\port$6522$0 (\$70 ),
-    .\port$6524$0 (\$71 ),
-    .\port$6526$0 (\$72 ),
-    .\port$6528$0 (\$73 ),
-    .\port$6530$0 (\$74 ),
-    .\port$6532$0 (\$75 ),
-    .\port$6534$0 (\$76 ),
-    .\port$6536$0 (\$77 ),
-    .\port$6538$0 (\$78 ),
-    .\port$6540$0 (\$79 ),
-    .\port$6542$0 (\$80 ),
-    .\port$6544$0 (\$81 ),
-    .\port$6546$0 (\$82 ),
-    .\port$6548$0 (\$83 ),
-    .\port$6550$0 (\$84 ),
-    .\port$6552$0 (\$85 ),
-    .\port$6554$0 (\$86 ),
-    .\port$6556$0 (\$87 ),
-    .\port$6558$0 (\$88 ),
-    .\port$6560$0 (\$89 ),
-    .\port$6562$0 (\$90 ),
-    .\port$6564$0 (\$91 ),
-    .\port$6566$0 (\$92 ),
-    .\port$6568$0 (\$93 ),
-    .\port$6570$0 (\$94 ),
-    .\port$6572$0 (\$95 ),
-    .\port$6574$0 (\$96 ),
-    .\port$6576$0 (\$97 ),
-    .\port$6578$0 (\$98 ),
-    .\port$6580$0 (\$99 ),
-    .\port$6582$0 (\$100 ),
-    .\port$6584$0 (\$101 ),
-    .\port$6586$0 (\$102 ),
-    .\port$6588$0 (\$103 ),
-    .\port$6590$0 (\$104 ),
-    .\port$6592$0 (\$105 ),
-    .\port$6594$0 (\$106 ),
-    .\port$6596$0 (\$107 ),
-    .\port$6598$0 (\$108 ),
-    .\port$6600$0 (\$109 ),
-    .\port$6602$0 (\$110 ),
-    .\port$6604$0 (\$111 ),
-    .\port$6606$0 (\$112 ),
-    .\port$6608$0 (\$113 ),
-    .\port$6610$0 (\$114 ),
-    .\port$6612$0 (\$115 ),
-    .\port$6614$0 (\$116 ),
-    .\port$6616$0 (\$117 ),
-    .\port$6618$0 (\$118 ),
-    .\port$6620$0 (\$119 ),
-    .\port$6622$0 (\$120 ),
-    .\port$6624$0 (\$121 ),
-    .\port$6626$0 (\$122 ),
-    .\port$6628$0 (\$123 ),
-    .\port$6630$0 (\$124 ),
-    .\port$6632$0 (\$125 ),
-    .\port$6634$0 (\$126 ),
-    .\port$6636$0 (\$127 ),
-    .\port$6638$0 (\$128 ),
-    .\port$6640$0 (\$129 ),
-    .\port$6642$0 (\$130 ),
-    .\port$6644$0 (\$131 ),
-    .\port$6646$0 (\$132 ),
-    .\port$6648$0 (\$133 ),
-    .\port$6650$0 (\$134 ),
-    .\port$6652$0 (\$135 ),
-    .\port$6654$0 (\$136 ),
-    .\port$6656$0 (\$137 ),
-    .\port$6658$0 (\$138 ),
-    .\port$6660$0 (\$139 ),
-    .\port$6662$0 (\$140 ),
-    .\port$6664$0 (\$141 ),
-    .\port$6666$0 (\$142 ),
-    .\port$6668$0 (\$143 ),
-    .\port$6670$0 (\$144 ),
-    .\port$6672$0 (\$145 ),
-    .\port$6674$0 (\$146 ),
-    .\port$6676$0 (\$147 ),
-    .\port$6678$0 (\$148 ),
-    .\port$6680$0 (\$149 ),
-    .\port$6682$0 (\$150 ),
-    .\port$6684$0 (\$151 ),
-    .\port$6686$0 (\$152 ),
-    .\port$6688$0 (\$153 ),
-    .\port$6690$0 (\$154 ),
-    .\port$6692$0 (\$155 ),
-    .\port$6694$0 (\$156 ),
+    .\port$6443$0 (\$29 ),
+    .\port$6445$0 (\$30 ),
+    .\port$6447$0 (\$31 ),
+    .\port$6449$0 (\$32 ),
+    .\port$6451$0 (\$33 ),
+    .\port$6453$0 (\$34 ),
+    .\port$6455$0 (\$35 ),
+    .\port$6457$0 (\$36 ),
+    .\port$6459$0 (\$37 ),
+    .\port$6461$0 (\$38 ),
+    .\port$6463$0 (\$39 ),
+    .\port$6465$0 (\$40 ),
+    .\port$6467$0 (\$41 ),
+    .\port$6469$0 (\$42 ),
+    .\port$6471$0 (\$43 ),
+    .\port$6473$0 (\$44 ),
+    .\port$6475$0 (\$45 ),
+    .\port$6477$0 (\$46 ),
+    .\port$6479$0 (\$47 ),
+    .\port$6481$0 (\$48 ),
+    .\port$6483$0 (\$49 ),
+    .\port$6485$0 (\$50 ),
+    .\port$6487$0 (\$51 ),
+    .\port$6489$0 (\$52 ),
+    .\port$6491$0 (\$53 ),
+    .\port$6493$0 (\$54 ),
+    .\port$6495$0 (\$55 ),
+    .\port$6497$0 (\$56 ),
+    .\port$6499$0 (\$57 ),
+    .\port$6501$0 (\$58 ),
+    .\port$6503$0 (\$59 ),
+    .\port$6505$0 (\$60 ),
+    .\port$6507$0 (\$61 ),
+    .\port$6509$0 (\$62 ),
+    .\port$6511$0 (\$63 ),
+    .\port$6513$0 (\$64 ),
+    .\port$6515$0 (\$65 ),
+    .\port$6517$0 (\$66 ),
+    .\port$6519$0 (\$67 ),
+    .\port$6521$0 (\$68 ),
+    .\port$6523$0 (\$69 ),
+    .\port$6525$0 (\$70 ),
+    .\port$6527$0 (\$71 ),
+    .\port$6529$0 (\$72 ),
+    .\port$6531$0 (\$73 ),
+    .\port$6533$0 (\$74 ),
+    .\port$6535$0 (\$75 ),
+    .\port$6537$0 (\$76 ),
+    .\port$6539$0 (\$77 ),
+    .\port$6541$0 (\$78 ),
+    .\port$6543$0 (\$79 ),
+    .\port$6545$0 (\$80 ),
+    .\port$6547$0 (\$81 ),
+    .\port$6549$0 (\$82 ),
+    .\port$6551$0 (\$83 ),
+    .\port$6553$0 (\$84 ),
+    .\port$6555$0 (\$85 ),
+    .\port$6557$0 (\$86 ),
+    .\port$6559$0 (\$87 ),
+    .\port$6561$0 (\$88 ),
+    .\port$6563$0 (\$89 ),
+    .\port$6565$0 (\$90 ),
+    .\port$6567$0 (\$91 ),
+    .\port$6569$0 (\$92 ),
+    .\port$6571$0 (\$93 ),
+    .\port$6573$0 (\$94 ),
+    .\port$6575$0 (\$95 ),
+    .\port$6577$0 (\$96 ),
+    .\port$6579$0 (\$97 ),
+    .\port$6581$0 (\$98 ),
+    .\port$6583$0 (\$99 ),
+    .\port$6585$0 (\$100 ),
+    .\port$6587$0 (\$101 ),
+    .\port$6589$0 (\$102 ),
+    .\port$6591$0 (\$103 ),
+    .\port$6593$0 (\$104 ),
+    .\port$6595$0 (\$105 ),
+    .\port$6597$0 (\$106 ),
+    .\port$6599$0 (\$107 ),
+    .\port$6601$0 (\$108 ),
+    .\port$6603$0 (\$109 ),
+    .\port$6605$0 (\$110 ),
+    .\port$6607$0 (\$111 ),
+    .\port$6609$0 (\$112 ),
+    .\port$6611$0 (\$113 ),
+    .\port$6613$0 (\$114 ),
+    .\port$6615$0 (\$115 ),
+    .\port$6617$0 (\$116 ),
+    .\port$6619$0 (\$117 ),
+    .\port$6621$0 (\$118 ),
+    .\port$6623$0 (\$119 ),
+    .\port$6625$0 (\$120 ),
+    .\port$6627$0 (\$121 ),
+    .\port$6629$0 (\$122 ),
+    .\port$6631$0 (\$123 ),
+    .\port$6633$0 (\$124 ),
+    .\port$6635$0 (\$125 ),
+    .\port$6637$0 (\$126 ),
+    .\port$6639$0 (\$127 ),
+    .\port$6641$0 (\$128 ),
+    .\port$6643$0 (\$129 ),
+    .\port$6645$0 (\$130 ),
+    .\port$6647$0 (\$131 ),
+    .\port$6649$0 (\$132 ),
+    .\port$6651$0 (\$133 ),
+    .\port$6653$0 (\$134 ),
+    .\port$6655$0 (\$135 ),
+    .\port$6657$0 (\$136 ),
+    .\port$6659$0 (\$137 ),
+    .\port$6661$0 (\$138 ),
+    .\port$6663$0 (\$139 ),
+    .\port$6665$0 (\$140 ),
+    .\port$6667$0 (\$141 ),
+    .\port$6669$0 (\$142 ),
+    .\port$6671$0 (\$143 ),
+    .\port$6673$0 (\$144 ),
+    .\port$6675$0 (\$145 ),
+    .\port$6677$0 (\$146 ),
+    .\port$6679$0 (\$147 ),
+    .\port$6681$0 (\$148 ),
+    .\port$6683$0 (\$149 ),
+    .\port$6685$0 (\$150 ),
+    .\port$6687$0 (\$151 ),
+    .\port$6689$0 (\$152 ),
+    .\port$6691$0 (\$153 ),
+    .\port$6693$0 (\$154 ),
+    .\port$6695$0 (\$155 ),
+    .\port$6697$0 (\$156 ),
     .rst(rst),
     .window_end(window_end)
   );
@@ -2393,70 +2393,70 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .invalid(track_status_invalid_set),
     .pass_done(pass_done),
     .pass_start(read_start),
-    .\port$5978$0 (cal_gain0_gain),
-    .\port$5980$0 (cal_gain1_gain),
-    .\port$5982$0 (cal_gain2_gain),
-    .\port$5984$0 (cal_gain3_gain),
-    .\port$5986$0 (cal_gain4_gain),
-    .\port$5988$0 (cal_gain5_gain),
-    .\port$5990$0 (cal_gain6_gain),
-    .\port$5992$0 (cal_gain7_gain),
-    .\port$5994$0 (cal_gain8_gain),
-    .\port$5996$0 (cal_gain9_gain),
-    .\port$5998$0 (cal_gain10_gain),
-    .\port$6000$0 (cal_gain11_gain),
-    .\port$6002$0 (cal_gain12_gain),
-    .\port$6004$0 (cal_gain13_gain),
-    .\port$6006$0 (cal_gain14_gain),
-    .\port$6008$0 (cal_gain15_gain),
-    .\port$6010$0 (cal_gain16_gain),
-    .\port$6012$0 (cal_gain17_gain),
-    .\port$6014$0 (cal_gain18_gain),
-    .\port$6016$0 (cal_gain19_gain),
-    .\port$6018$0 (cal_gain20_gain),
-    .\port$6020$0 (cal_gain21_gain),
-    .\port$6022$0 (cal_gain22_gain),
-    .\port$6024$0 (cal_gain23_gain),
-    .\port$6026$0 (cal_gain24_gain),
-    .\port$6028$0 (cal_gain25_gain),
-    .\port$6030$0 (cal_gain26_gain),
-    .\port$6032$0 (cal_gain27_gain),
-    .\port$6034$0 (cal_gain28_gain),
-    .\port$6036$0 (cal_gain29_gain),
-    .\port$6038$0 (cal_gain30_gain),
-    .\port$6040$0 (cal_gain31_gain),
-    .\port$6042$0 (cal_gain32_gain),
-    .\port$6044$0 (cal_gain33_gain),
-    .\port$6046$0 (cal_gain34_gain),
-    .\port$6048$0 (cal_gain35_gain),
-    .\port$6050$0 (cal_gain36_gain),
-    .\port$6052$0 (cal_gain37_gain),
-    .\port$6054$0 (cal_gain38_gain),
-    .\port$6056$0 (cal_gain39_gain),
-    .\port$6058$0 (cal_gain40_gain),
-    .\port$6060$0 (cal_gain41_gain),
-    .\port$6062$0 (cal_gain42_gain),
-    .\port$6064$0 (cal_gain43_gain),
-    .\port$6066$0 (cal_gain44_gain),
-    .\port$6068$0 (cal_gain45_gain),
-    .\port$6070$0 (cal_gain46_gain),
-    .\port$6072$0 (cal_gain47_gain),
-    .\port$6074$0 (cal_gain48_gain),
-    .\port$6076$0 (cal_gain49_gain),
-    .\port$6078$0 (cal_gain50_gain),
-    .\port$6080$0 (cal_gain51_gain),
-    .\port$6082$0 (cal_gain52_gain),
-    .\port$6084$0 (cal_gain53_gain),
-    .\port$6086$0 (cal_gain54_gain),
-    .\port$6088$0 (cal_gain55_gain),
-    .\port$6090$0 (cal_gain56_gain),
-    .\port$6092$0 (cal_gain57_gain),
-    .\port$6094$0 (cal_gain58_gain),
-    .\port$6096$0 (cal_gain59_gain),
-    .\port$6098$0 (cal_gain60_gain),
-    .\port$6100$0 (cal_gain61_gain),
-    .\port$6102$0 (cal_gain62_gain),
-    .\port$6104$0 (cal_gain63_gain),
+    .\port$5981$0 (cal_gain0_gain),
+    .\port$5983$0 (cal_gain1_gain),
+    .\port$5985$0 (cal_gain2_gain),
+    .\port$5987$0 (cal_gain3_gain),
+    .\port$5989$0 (cal_gain4_gain),
+    .\port$5991$0 (cal_gain5_gain),
+    .\port$5993$0 (cal_gain6_gain),
+    .\port$5995$0 (cal_gain7_gain),
+    .\port$5997$0 (cal_gain8_gain),
+    .\port$5999$0 (cal_gain9_gain),
+    .\port$6001$0 (cal_gain10_gain),
+    .\port$6003$0 (cal_gain11_gain),
+    .\port$6005$0 (cal_gain12_gain),
+    .\port$6007$0 (cal_gain13_gain),
+    .\port$6009$0 (cal_gain14_gain),
+    .\port$6011$0 (cal_gain15_gain),
+    .\port$6013$0 (cal_gain16_gain),
+    .\port$6015$0 (cal_gain17_gain),
+    .\port$6017$0 (cal_gain18_gain),
+    .\port$6019$0 (cal_gain19_gain),
+    .\port$6021$0 (cal_gain20_gain),
+    .\port$6023$0 (cal_gain21_gain),
+    .\port$6025$0 (cal_gain22_gain),
+    .\port$6027$0 (cal_gain23_gain),
+    .\port$6029$0 (cal_gain24_gain),
+    .\port$6031$0 (cal_gain25_gain),
+    .\port$6033$0 (cal_gain26_gain),
+    .\port$6035$0 (cal_gain27_gain),
+    .\port$6037$0 (cal_gain28_gain),
+    .\port$6039$0 (cal_gain29_gain),
+    .\port$6041$0 (cal_gain30_gain),
+    .\port$6043$0 (cal_gain31_gain),
+    .\port$6045$0 (cal_gain32_gain),
+    .\port$6047$0 (cal_gain33_gain),
+    .\port$6049$0 (cal_gain34_gain),
+    .\port$6051$0 (cal_gain35_gain),
+    .\port$6053$0 (cal_gain36_gain),
+    .\port$6055$0 (cal_gain37_gain),
+    .\port$6057$0 (cal_gain38_gain),
+    .\port$6059$0 (cal_gain39_gain),
+    .\port$6061$0 (cal_gain40_gain),
+    .\port$6063$0 (cal_gain41_gain),
+    .\port$6065$0 (cal_gain42_gain),
+    .\port$6067$0 (cal_gain43_gain),
+    .\port$6069$0 (cal_gain44_gain),
+    .\port$6071$0 (cal_gain45_gain),
+    .\port$6073$0 (cal_gain46_gain),
+    .\port$6075$0 (cal_gain47_gain),
+    .\port$6077$0 (cal_gain48_gain),
+    .\port$6079$0 (cal_gain49_gain),
+    .\port$6081$0 (cal_gain50_gain),
+    .\port$6083$0 (cal_gain51_gain),
+    .\port$6085$0 (cal_gain52_gain),
+    .\port$6087$0 (cal_gain53_gain),
+    .\port$6089$0 (cal_gain54_gain),
+    .\port$6091$0 (cal_gain55_gain),
+    .\port$6093$0 (cal_gain56_gain),
+    .\port$6095$0 (cal_gain57_gain),
+    .\port$6097$0 (cal_gain58_gain),
+    .\port$6099$0 (cal_gain59_gain),
+    .\port$6101$0 (cal_gain60_gain),
+    .\port$6103$0 (cal_gain61_gain),
+    .\port$6105$0 (cal_gain62_gain),
+    .\port$6107$0 (cal_gain63_gain),
     .read_done(read_done),
     .\ref (\ref ),
     .ref_codes(ref_codes),
@@ -2483,136 +2483,136 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$5714$0 (weight_data0_bits),
-    .\port$5716$0 (weight_data1_bits),
-    .\port$6440$0 (\$29 ),
-    .\port$6442$0 (\$30 ),
-    .\port$6444$0 (\$31 ),
-    .\port$6446$0 (\$32 ),
-    .\port$6448$0 (\$33 ),
-    .\port$6450$0 (\$34 ),
-    .\port$6452$0 (\$35 ),
-    .\port$6454$0 (\$36 ),
-    .\port$6456$0 (\$37 ),
-    .\port$6458$0 (\$38 ),
-    .\port$6460$0 (\$39 ),
-    .\port$6462$0 (\$40 ),
-    .\port$6464$0 (\$41 ),
-    .\port$6466$0 (\$42 ),
-    .\port$6468$0 (\$43 ),
-    .\port$6470$0 (\$44 ),
-    .\port$6472$0 (\$45 ),
-    .\port$6474$0 (\$46 ),
-    .\port$6476$0 (\$47 ),
-    .\port$6478$0 (\$48 ),
-    .\port$6480$0 (\$49 ),
-    .\port$6482$0 (\$50 ),
-    .\port$6484$0 (\$51 ),
-    .\port$6486$0 (\$52 ),
-    .\port$6488$0 (\$53 ),
-    .\port$6490$0 (\$54 ),
-    .\port$6492$0 (\$55 ),
-    .\port$6494$0 (\$56 ),
-    .\port$6496$0 (\$57 ),
-    .\port$6498$0 (\$58 ),
-    .\port$6500$0 (\$59 ),
-    .\port$6502$0 (\$60 ),
-    .\port$6504$0 (\$61 ),
-    .\port$6506$0 (\$62 ),
-    .\port$6508$0 (\$63 ),
-    .\port$6510$0 (\$64 ),
-    .\port$6512$0 (\$65 ),
-    .\port$6514$0 (\$66 ),
-    .\port$6516$0 (\$67 ),
-    .\port$6518$0 (\$68 ),
-    .\port$6520$0 (\$69 ),
-    .\port$6522$0 (\$70 ),
-    .\port$6524$0 (\$71 ),
-    .\port$6526$0 (\$72 ),
-    .\port$6528$0 (\$73 ),
-    .\port$6530$0 (\$74 ),
-    .\port$6532$0 (\$75 ),
-    .\port$6534$0 (\$76 ),
-    .\port$6536$0 (\$77 ),
-    .\port$6538$0 (\$78 ),
-    .\port$6540$0 (\$79 ),
-    .\port$6542$0 (\$80 ),
-    .\port$6544$0 (\$81 ),
-    .\port$6546$0 (\$82 ),
-    .\port$6548$0 (\$83 ),
-    .\port$6550$0 (\$84 ),
-    .\port$6552$0 (\$85 ),
-    .\port$6554$0 (\$86 ),
-    .\port$6556$0 (\$87 ),
-    .\port$6558$0 (\$88 ),
-    .\port$6560$0 (\$89 ),
-    .\port$6562$0 (\$90 ),
-    .\port$6564$0 (\$91 ),
-    .\port$6566$0 (\$92 ),
-    .\port$6568$0 (\$93 ),
-    .\port$6570$0 (\$94 ),
-    .\port$6572$0 (\$95 ),
-    .\port$6574$0 (\$96 ),
-    .\port$6576$0 (\$97 ),
-    .\port$6578$0 (\$98 ),
-    .\port$6580$0 (\$99 ),
-    .\port$6582$0 (\$100 ),
-    .\port$6584$0 (\$101 ),
-    .\port$6586$0 (\$102 ),
-    .\port$6588$0 (\$103 ),
-    .\port$6590$0 (\$104 ),
-    .\port$6592$0 (\$105 ),
-    .\port$6594$0 (\$106 ),
-    .\port$6596$0 (\$107 ),
-    .\port$6598$0 (\$108 ),
-    .\port$6600$0 (\$109 ),
-    .\port$6602$0 (\$110 ),
-    .\port$6604$0 (\$111 ),
-    .\port$6606$0 (\$112 ),
-    .\port$6608$0 (\$113 ),
-    .\port$6610$0 (\$114 ),
-    .\port$6612$0 (\$115 ),
-    .\port$6614$0 (\$116 ),
-    .\port$6616$0 (\$117 ),
-    .\port$6618$0 (\$118 ),
-    .\port$6620$0 (\$119 ),
-    .\port$6622$0 (\$120 ),
-    .\port$6624$0 (\$121 ),
-    .\port$6626$0 (\$122 ),
-    .\port$6628$0 (\$123 ),
-    .\port$6630$0 (\$124 ),
-    .\port$6632$0 (\$125 ),
-    .\port$6634$0 (\$126 ),
-    .\port$6636$0 (\$127 ),
-    .\port$6638$0 (\$128 ),
-    .\port$6640$0 (\$129 ),
-    .\port$6642$0 (\$130 ),
-    .\port$6644$0 (\$131 ),
-    .\port$6646$0 (\$132 ),
-    .\port$6648$0 (\$133 ),
-    .\port$6650$0 (\$134 ),
-    .\port$6652$0 (\$135 ),
-    .\port$6654$0 (\$136 ),
-    .\port$6656$0 (\$137 ),
-    .\port$6658$0 (\$138 ),
-    .\port$6660$0 (\$139 ),
-    .\port$6662$0 (\$140 ),
-    .\port$6664$0 (\$141 ),
-    .\port$6666$0 (\$142 ),
-    .\port$6668$0 (\$143 ),
-    .\port$6670$0 (\$144 ),
-    .\port$6672$0 (\$145 ),
-    .\port$6674$0 (\$146 ),
-    .\port$6676$0 (\$147 ),
-    .\port$6678$0 (\$148 ),
-    .\port$6680$0 (\$149 ),
-    .\port$6682$0 (\$150 ),
-    .\port$6684$0 (\$151 ),
-    .\port$6686$0 (\$152 ),
-    .\port$6688$0 (\$153 ),
-    .\port$6690$0 (\$154 ),
-    .\port$6692$0 (\$155 ),
-    .\port$6694$0 (\$156 ),
+    .\port$5717$0 (weight_data0_bits),
+    .\port$5719$0 (weight_data1_bits),
+    .\port$6443$0 (\$29 ),
+    .\port$6445$0 (\$30 ),
+    .\port$6447$0 (\$31 ),
+    .\port$6449$0 (\$32 ),
+    .\port$6451$0 (\$33 ),
+    .\port$6453$0 (\$34 ),
+    .\port$6455$0 (\$35 ),
+    .\port$6457$0 (\$36 ),
+    .\port$6459$0 (\$37 ),
+    .\port$6461$0 (\$38 ),
+    .\port$6463$0 (\$39 ),
+    .\port$6465$0 (\$40 ),
+    .\port$6467$0 (\$41 ),
+    .\port$6469$0 (\$42 ),
+    .\port$6471$0 (\$43 ),
+    .\port$6473$0 (\$44 ),
+    .\port$6475$0 (\$45 ),
+    .\port$6477$0 (\$46 ),
+    .\port$6479$0 (\$47 ),
+    .\port$6481$0 (\$48 ),
+    .\port$6483$0 (\$49 ),
+    .\port$6485$0 (\$50 ),
+    .\port$6487$0 (\$51 ),
+    .\port$6489$0 (\$52 ),
+    .\port$6491$0 (\$53 ),
+    .\port$6493$0 (\$54 ),
+    .\port$6495$0 (\$55 ),
+    .\port$6497$0 (\$56 ),
+    .\port$6499$0 (\$57 ),
+    .\port$6501$0 (\$58 ),
+    .\port$6503$0 (\$59 ),
+    .\port$6505$0 (\$60 ),
+    .\port$6507$0 (\$61 ),
+    .\port$6509$0 (\$62 ),
+    .\port$6511$0 (\$63 ),
+    .\port$6513$0 (\$64 ),
+    .\port$6515$0 (\$65 ),
+    .\port$6517$0 (\$66 ),
+    .\port$6519$0 (\$67 ),
+    .\port$6521$0 (\$68 ),
+    .\port$6523$0 (\$69 ),
+    .\port$6525$0 (\$70 ),
+    .\port$6527$0 (\$71 ),
+    .\port$6529$0 (\$72 ),
+    .\port$6531$0 (\$73 ),
+    .\port$6533$0 (\$74 ),
+    .\port$6535$0 (\$75 ),
+    .\port$6537$0 (\$76 ),
+    .\port$6539$0 (\$77 ),
+    .\port$6541$0 (\$78 ),
+    .\port$6543$0 (\$79 ),
+    .\port$6545$0 (\$80 ),
+    .\port$6547$0 (\$81 ),
+    .\port$6549$0 (\$82 ),
+    .\port$6551$0 (\$83 ),
+    .\port$6553$0 (\$84 ),
+    .\port$6555$0 (\$85 ),
+    .\port$6557$0 (\$86 ),
+    .\port$6559$0 (\$87 ),
+    .\port$6561$0 (\$88 ),
+    .\port$6563$0 (\$89 ),
+    .\port$6565$0 (\$90 ),
+    .\port$6567$0 (\$91 ),
+    .\port$6569$0 (\$92 ),
+    .\port$6571$0 (\$93 ),
+    .\port$6573$0 (\$94 ),
+    .\port$6575$0 (\$95 ),
+    .\port$6577$0 (\$96 ),
+    .\port$6579$0 (\$97 ),
+    .\port$6581$0 (\$98 ),
+    .\port$6583$0 (\$99 ),
+    .\port$6585$0 (\$100 ),
+    .\port$6587$0 (\$101 ),
+    .\port$6589$0 (\$102 ),
+    .\port$6591$0 (\$103 ),
+    .\port$6593$0 (\$104 ),
+    .\port$6595$0 (\$105 ),
+    .\port$6597$0 (\$106 ),
+    .\port$6599$0 (\$107 ),
+    .\port$6601$0 (\$108 ),
+    .\port$6603$0 (\$109 ),
+    .\port$6605$0 (\$110 ),
+    .\port$6607$0 (\$111 ),
+    .\port$6609$0 (\$112 ),
+    .\port$6611$0 (\$113 ),
+    .\port$6613$0 (\$114 ),
+    .\port$6615$0 (\$115 ),
+    .\port$6617$0 (\$116 ),
+    .\port$6619$0 (\$117 ),
+    .\port$6621$0 (\$118 ),
+    .\port$6623$0 (\$119 ),
+    .\port$6625$0 (\$120 ),
+    .\port$6627$0 (\$121 ),
+    .\port$6629$0 (\$122 ),
+    .\port$6631$0 (\$123 ),
+    .\port$6633$0 (\$124 ),
+    .\port$6635$0 (\$125 ),
+    .\port$6637$0 (\$126 ),
+    .\port$6639$0 (\$127 ),
+    .\port$6641$0 (\$128 ),
+    .\port$6643$0 (\$129 ),
+    .\port$6645$0 (\$130 ),
+    .\port$6647$0 (\$131 ),
+    .\port$6649$0 (\$132 ),
+    .\port$6651$0 (\$133 ),
+    .\port$6653$0 (\$134 ),
+    .\port$6655$0 (\$135 ),
+    .\port$6657$0 (\$136 ),
+    .\port$6659$0 (\$137 ),
+    .\port$6661$0 (\$138 ),
+    .\port$6663$0 (\$139 ),
+    .\port$6665$0 (\$140 ),
+    .\port$6667$0 (\$141 ),
+    .\port$6669$0 (\$142 ),
+    .\port$6671$0 (\$143 ),
+    .\port$6673$0 (\$144 ),
+    .\port$6675$0 (\$145 ),
+    .\port$6677$0 (\$146 ),
+    .\port$6679$0 (\$147 ),
+    .\port$6681$0 (\$148 ),
+    .\port$6683$0 (\$149 ),
+    .\port$6685$0 (\$150 ),
+    .\port$6687$0 (\$151 ),
+    .\port$6689$0 (\$152 ),
+    .\port$6691$0 (\$153 ),
+    .\port$6693$0 (\$154 ),
+    .\port$6695$0 (\$155 ),
+    .\port$6697$0 (\$156 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -2957,16 +2957,16 @@ module \mram_macro.accumulator (\port$2772$0 , \port$2789$0 , \port$2806$0 , \po
 , \port$3843$0 , \port$3861$0 , \port$3879$0 , \port$3897$0 , \port$3915$0 , \port$3933$0 , \port$3951$0 , \port$3969$0 , \port$3987$0 , \port$4005$0 , \port$4023$0 , \port$4041$0 , \port$4059$0 , \port$4077$0 , \port$4095$0 , \port$4113$0 , \port$4131$0 , \port$4149$0 , \port$4167$0 , \port$4185$0 , \port$4203$0 
 , \port$4221$0 , \port$4239$0 , \port$4257$0 , \port$4275$0 , \port$4293$0 , \port$4311$0 , \port$4329$0 , \port$4347$0 , \port$4365$0 , \port$4383$0 , \port$4401$0 , \port$4419$0 , \port$4437$0 , \port$4455$0 , \port$4473$0 , \port$4491$0 , \port$4509$0 , \port$4527$0 , \port$4545$0 , \port$4563$0 , \port$4581$0 
 , \port$4599$0 , \port$4617$0 , \port$4635$0 , \port$4653$0 , \port$4671$0 , \port$4689$0 , \port$4707$0 , \port$4725$0 , \port$4743$0 , \port$4761$0 , \port$4779$0 , \port$4797$0 , \port$4815$0 , \port$4833$0 , \port$4851$0 , \port$4869$0 , \port$4887$0 , \port$4905$0 , \port$4923$0 , \port$4941$0 , \port$4959$0 
-, \port$4977$0 , \port$4995$0 , gains, g_acc_clk, raw, \port$5722$0 , \port$5724$0 , \port$5726$0 , \port$5728$0 , \port$5730$0 , \port$5732$0 , \port$5734$0 , \port$5736$0 , \port$5738$0 , \port$5740$0 , \port$5742$0 , \port$5744$0 , \port$5746$0 , \port$5748$0 , \port$5750$0 , \port$5752$0 
-, \port$5754$0 , \port$5756$0 , \port$5758$0 , \port$5760$0 , \port$5762$0 , \port$5764$0 , \port$5766$0 , \port$5768$0 , \port$5770$0 , \port$5772$0 , \port$5774$0 , \port$5776$0 , \port$5778$0 , \port$5780$0 , \port$5782$0 , \port$5784$0 , \port$5786$0 , \port$5788$0 , \port$5790$0 , \port$5792$0 , \port$5794$0 
-, \port$5796$0 , \port$5798$0 , \port$5800$0 , \port$5802$0 , \port$5804$0 , \port$5806$0 , \port$5808$0 , \port$5810$0 , \port$5812$0 , \port$5814$0 , \port$5816$0 , \port$5818$0 , \port$5820$0 , \port$5822$0 , \port$5824$0 , \port$5826$0 , \port$5828$0 , \port$5830$0 , \port$5832$0 , \port$5834$0 , \port$5836$0 
-, \port$5838$0 , \port$5840$0 , \port$5842$0 , \port$5844$0 , \port$5846$0 , \port$5848$0 , \port$5850$0 , \port$5852$0 , \port$5854$0 , \port$5856$0 , \port$5858$0 , \port$5860$0 , \port$5862$0 , \port$5864$0 , \port$5866$0 , \port$5868$0 , \port$5870$0 , \port$5872$0 , \port$5874$0 , \port$5876$0 , \port$5878$0 
-, \port$5880$0 , \port$5882$0 , \port$5884$0 , \port$5886$0 , \port$5888$0 , \port$5890$0 , \port$5892$0 , \port$5894$0 , \port$5896$0 , \port$5898$0 , \port$5900$0 , \port$5902$0 , \port$5904$0 , \port$5906$0 , \port$5908$0 , \port$5910$0 , \port$5912$0 , \port$5914$0 , \port$5916$0 , \port$5918$0 , \port$5920$0 
-, \port$5922$0 , \port$5924$0 , \port$5926$0 , \port$5928$0 , \port$5930$0 , \port$5932$0 , \port$5934$0 , \port$5936$0 , \port$5938$0 , \port$5940$0 , \port$5942$0 , \port$5944$0 , \port$5946$0 , \port$5948$0 , \port$5950$0 , \port$5952$0 , \port$5954$0 , \port$5956$0 , \port$5958$0 , \port$5960$0 , \port$5962$0 
-, \port$5964$0 , \port$5966$0 , \port$5968$0 , \port$5970$0 , \port$5972$0 , \port$5974$0 , \port$5976$0 , \port$6568$0 , \port$6570$0 , \port$6572$0 , \port$6574$0 , \port$6576$0 , \port$6578$0 , \port$6580$0 , \port$6582$0 , \port$6584$0 , \port$6586$0 , \port$6588$0 , \port$6590$0 , \port$6592$0 , \port$6594$0 
-, \port$6596$0 , \port$6598$0 , \port$6600$0 , \port$6602$0 , \port$6604$0 , \port$6606$0 , \port$6608$0 , \port$6610$0 , \port$6612$0 , \port$6614$0 , \port$6616$0 , \port$6618$0 , \port$6620$0 , \port$6622$0 , \port$6624$0 , \port$6626$0 , \port$6628$0 , \port$6630$0 , \port$6632$0 , \port$6634$0 , \port$6636$0 
-, \port$6638$0 , \port$6640$0 , \port$6642$0 , \port$6644$0 , \port$6646$0 , \port$6648$0 , \port$6650$0 , \port$6652$0 , \port$6654$0 , \port$6656$0 , \port$6658$0 , \port$6660$0 , \port$6662$0 , \port$6664$0 , \port$6666$0 , \port$6668$0 , \port$6670$0 , \port$6672$0 , \port$6674$0 , \port$6676$0 , \port$6678$0 
-, \port$6680$0 , \port$6682$0 , \port$6684$0 , \port$6686$0 , \port$6688$0 , \port$6690$0 , \port$6692$0 , \port$6694$0 , capture, accumulate, \port$6718$2 , g_acc_rst);
+, \port$4977$0 , \port$4995$0 , gains, g_acc_clk, raw, \port$5725$0 , \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 , \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 
+, \port$5757$0 , \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 , \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 , \port$5781$0 , \port$5783$0 , \port$5785$0 , \port$5787$0 , \port$5789$0 , \port$5791$0 , \port$5793$0 , \port$5795$0 , \port$5797$0 
+, \port$5799$0 , \port$5801$0 , \port$5803$0 , \port$5805$0 , \port$5807$0 , \port$5809$0 , \port$5811$0 , \port$5813$0 , \port$5815$0 , \port$5817$0 , \port$5819$0 , \port$5821$0 , \port$5823$0 , \port$5825$0 , \port$5827$0 , \port$5829$0 , \port$5831$0 , \port$5833$0 , \port$5835$0 , \port$5837$0 , \port$5839$0 
+, \port$5841$0 , \port$5843$0 , \port$5845$0 , \port$5847$0 , \port$5849$0 , \port$5851$0 , \port$5853$0 , \port$5855$0 , \port$5857$0 , \port$5859$0 , \port$5861$0 , \port$5863$0 , \port$5865$0 , \port$5867$0 , \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 
+, \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 , \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 , \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , \port$5909$0 , \port$5911$0 , \port$5913$0 , \port$5915$0 , \port$5917$0 , \port$5919$0 , \port$5921$0 , \port$5923$0 
+, \port$5925$0 , \port$5927$0 , \port$5929$0 , \port$5931$0 , \port$5933$0 , \port$5935$0 , \port$5937$0 , \port$5939$0 , \port$5941$0 , \port$5943$0 , \port$5945$0 , \port$5947$0 , \port$5949$0 , \port$5951$0 , \port$5953$0 , \port$5955$0 , \port$5957$0 , \port$5959$0 , \port$5961$0 , \port$5963$0 , \port$5965$0 
+, \port$5967$0 , \port$5969$0 , \port$5971$0 , \port$5973$0 , \port$5975$0 , \port$5977$0 , \port$5979$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 , \port$6593$0 , \port$6595$0 , \port$6597$0 
+, \port$6599$0 , \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 , \port$6635$0 , \port$6637$0 , \port$6639$0 
+, \port$6641$0 , \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 , \port$6677$0 , \port$6679$0 , \port$6681$0 
+, \port$6683$0 , \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , capture, accumulate, \port$6721$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -5481,1997 +5481,1997 @@ module \mram_macro.accumulator (\port$2772$0 , \port$2789$0 , \port$2806$0 , \po
   wire \port$4977$0 ;
   output \port$4995$0 ;
   wire \port$4995$0 ;
-  input [15:0] \port$5722$0 ;
-  wire [15:0] \port$5722$0 ;
-  input [15:0] \port$5724$0 ;
-  wire [15:0] \port$5724$0 ;
-  input [15:0] \port$5726$0 ;
-  wire [15:0] \port$5726$0 ;
-  input [15:0] \port$5728$0 ;
-  wire [15:0] \port$5728$0 ;
-  input [15:0] \port$5730$0 ;
-  wire [15:0] \port$5730$0 ;
-  input [15:0] \port$5732$0 ;
-  wire [15:0] \port$5732$0 ;
-  input [15:0] \port$5734$0 ;
-  wire [15:0] \port$5734$0 ;
-  input [15:0] \port$5736$0 ;
-  wire [15:0] \port$5736$0 ;
-  input [15:0] \port$5738$0 ;
-  wire [15:0] \port$5738$0 ;
-  input [15:0] \port$5740$0 ;
-  wire [15:0] \port$5740$0 ;
-  input [15:0] \port$5742$0 ;
-  wire [15:0] \port$5742$0 ;
-  input [15:0] \port$5744$0 ;
-  wire [15:0] \port$5744$0 ;
-  input [15:0] \port$5746$0 ;
-  wire [15:0] \port$5746$0 ;
-  input [15:0] \port$5748$0 ;
-  wire [15:0] \port$5748$0 ;
-  input [15:0] \port$5750$0 ;
-  wire [15:0] \port$5750$0 ;
-  input [15:0] \port$5752$0 ;
-  wire [15:0] \port$5752$0 ;
-  input [15:0] \port$5754$0 ;
-  wire [15:0] \port$5754$0 ;
-  input [15:0] \port$5756$0 ;
-  wire [15:0] \port$5756$0 ;
-  input [15:0] \port$5758$0 ;
-  wire [15:0] \port$5758$0 ;
-  input [15:0] \port$5760$0 ;
-  wire [15:0] \port$5760$0 ;
-  input [15:0] \port$5762$0 ;
-  wire [15:0] \port$5762$0 ;
-  input [15:0] \port$5764$0 ;
-  wire [15:0] \port$5764$0 ;
-  input [15:0] \port$5766$0 ;
-  wire [15:0] \port$5766$0 ;
-  input [15:0] \port$5768$0 ;
-  wire [15:0] \port$5768$0 ;
-  input [15:0] \port$5770$0 ;
-  wire [15:0] \port$5770$0 ;
-  input [15:0] \port$5772$0 ;
-  wire [15:0] \port$5772$0 ;
-  input [15:0] \port$5774$0 ;
-  wire [15:0] \port$5774$0 ;
-  input [15:0] \port$5776$0 ;
-  wire [15:0] \port$5776$0 ;
-  input [15:0] \port$5778$0 ;
-  wire [15:0] \port$5778$0 ;
-  input [15:0] \port$5780$0 ;
-  wire [15:0] \port$5780$0 ;
-  input [15:0] \port$5782$0 ;
-  wire [15:0] \port$5782$0 ;
-  input [15:0] \port$5784$0 ;
-  wire [15:0] \port$5784$0 ;
-  input [15:0] \port$5786$0 ;
-  wire [15:0] \port$5786$0 ;
-  input [15:0] \port$5788$0 ;
-  wire [15:0] \port$5788$0 ;
-  input [15:0] \port$5790$0 ;
-  wire [15:0] \port$5790$0 ;
-  input [15:0] \port$5792$0 ;
-  wire [15:0] \port$5792$0 ;
-  input [15:0] \port$5794$0 ;
-  wire [15:0] \port$5794$0 ;
-  input [15:0] \port$5796$0 ;
-  wire [15:0] \port$5796$0 ;
-  input [15:0] \port$5798$0 ;
-  wire [15:0] \port$5798$0 ;
-  input [15:0] \port$5800$0 ;
-  wire [15:0] \port$5800$0 ;
-  input [15:0] \port$5802$0 ;
-  wire [15:0] \port$5802$0 ;
-  input [15:0] \port$5804$0 ;
-  wire [15:0] \port$5804$0 ;
-  input [15:0] \port$5806$0 ;
-  wire [15:0] \port$5806$0 ;
-  input [15:0] \port$5808$0 ;
-  wire [15:0] \port$5808$0 ;
-  input [15:0] \port$5810$0 ;
-  wire [15:0] \port$5810$0 ;
-  input [15:0] \port$5812$0 ;
-  wire [15:0] \port$5812$0 ;
-  input [15:0] \port$5814$0 ;
-  wire [15:0] \port$5814$0 ;
-  input [15:0] \port$5816$0 ;
-  wire [15:0] \port$5816$0 ;
-  input [15:0] \port$5818$0 ;
-  wire [15:0] \port$5818$0 ;
-  input [15:0] \port$5820$0 ;
-  wire [15:0] \port$5820$0 ;
-  input [15:0] \port$5822$0 ;
-  wire [15:0] \port$5822$0 ;
-  input [15:0] \port$5824$0 ;
-  wire [15:0] \port$5824$0 ;
-  input [15:0] \port$5826$0 ;
-  wire [15:0] \port$5826$0 ;
-  input [15:0] \port$5828$0 ;
-  wire [15:0] \port$5828$0 ;
-  input [15:0] \port$5830$0 ;
-  wire [15:0] \port$5830$0 ;
-  input [15:0] \port$5832$0 ;
-  wire [15:0] \port$5832$0 ;
-  input [15:0] \port$5834$0 ;
-  wire [15:0] \port$5834$0 ;
-  input [15:0] \port$5836$0 ;
-  wire [15:0] \port$5836$0 ;
-  input [15:0] \port$5838$0 ;
-  wire [15:0] \port$5838$0 ;
-  input [15:0] \port$5840$0 ;
-  wire [15:0] \port$5840$0 ;
-  input [15:0] \port$5842$0 ;
-  wire [15:0] \port$5842$0 ;
-  input [15:0] \port$5844$0 ;
-  wire [15:0] \port$5844$0 ;
-  input [15:0] \port$5846$0 ;
-  wire [15:0] \port$5846$0 ;
-  input [15:0] \port$5848$0 ;
-  wire [15:0] \port$5848$0 ;
-  input [15:0] \port$5850$0 ;
-  wire [15:0] \port$5850$0 ;
-  input [15:0] \port$5852$0 ;
-  wire [15:0] \port$5852$0 ;
-  input [15:0] \port$5854$0 ;
-  wire [15:0] \port$5854$0 ;
-  input [15:0] \port$5856$0 ;
-  wire [15:0] \port$5856$0 ;
-  input [15:0] \port$5858$0 ;
-  wire [15:0] \port$5858$0 ;
-  input [15:0] \port$5860$0 ;
-  wire [15:0] \port$5860$0 ;
-  input [15:0] \port$5862$0 ;
-  wire [15:0] \port$5862$0 ;
-  input [15:0] \port$5864$0 ;
-  wire [15:0] \port$5864$0 ;
-  input [15:0] \port$5866$0 ;
-  wire [15:0] \port$5866$0 ;
-  input [15:0] \port$5868$0 ;
-  wire [15:0] \port$5868$0 ;
-  input [15:0] \port$5870$0 ;
-  wire [15:0] \port$5870$0 ;
-  input [15:0] \port$5872$0 ;
-  wire [15:0] \port$5872$0 ;
-  input [15:0] \port$5874$0 ;
-  wire [15:0] \port$5874$0 ;
-  input [15:0] \port$5876$0 ;
-  wire [15:0] \port$5876$0 ;
-  input [15:0] \port$5878$0 ;
-  wire [15:0] \port$5878$0 ;
-  input [15:0] \port$5880$0 ;
-  wire [15:0] \port$5880$0 ;
-  input [15:0] \port$5882$0 ;
-  wire [15:0] \port$5882$0 ;
-  input [15:0] \port$5884$0 ;
-  wire [15:0] \port$5884$0 ;
-  input [15:0] \port$5886$0 ;
-  wire [15:0] \port$5886$0 ;
-  input [15:0] \port$5888$0 ;
-  wire [15:0] \port$5888$0 ;
-  input [15:0] \port$5890$0 ;
-  wire [15:0] \port$5890$0 ;
-  input [15:0] \port$5892$0 ;
-  wire [15:0] \port$5892$0 ;
-  input [15:0] \port$5894$0 ;
-  wire [15:0] \port$5894$0 ;
-  input [15:0] \port$5896$0 ;
-  wire [15:0] \port$5896$0 ;
-  input [15:0] \port$5898$0 ;
-  wire [15:0] \port$5898$0 ;
-  input [15:0] \port$5900$0 ;
-  wire [15:0] \port$5900$0 ;
-  input [15:0] \port$5902$0 ;
-  wire [15:0] \port$5902$0 ;
-  input [15:0] \port$5904$0 ;
-  wire [15:0] \port$5904$0 ;
-  input [15:0] \port$5906$0 ;
-  wire [15:0] \port$5906$0 ;
-  input [15:0] \port$5908$0 ;
-  wire [15:0] \port$5908$0 ;
-  input [15:0] \port$5910$0 ;
-  wire [15:0] \port$5910$0 ;
-  input [15:0] \port$5912$0 ;
-  wire [15:0] \port$5912$0 ;
-  input [15:0] \port$5914$0 ;
-  wire [15:0] \port$5914$0 ;
-  input [15:0] \port$5916$0 ;
-  wire [15:0] \port$5916$0 ;
-  input [15:0] \port$5918$0 ;
-  wire [15:0] \port$5918$0 ;
-  input [15:0] \port$5920$0 ;
-  wire [15:0] \port$5920$0 ;
-  input [15:0] \port$5922$0 ;
-  wire [15:0] \port$5922$0 ;
-  input [15:0] \port$5924$0 ;
-  wire [15:0] \port$5924$0 ;
-  input [15:0] \port$5926$0 ;
-  wire [15:0] \port$5926$0 ;
-  input [15:0] \port$5928$0 ;
-  wire [15:0] \port$5928$0 ;
-  input [15:0] \port$5930$0 ;
-  wire [15:0] \port$5930$0 ;
-  input [15:0] \port$5932$0 ;
-  wire [15:0] \port$5932$0 ;
-  input [15:0] \port$5934$0 ;
-  wire [15:0] \port$5934$0 ;
-  input [15:0] \port$5936$0 ;
-  wire [15:0] \port$5936$0 ;
-  input [15:0] \port$5938$0 ;
-  wire [15:0] \port$5938$0 ;
-  input [15:0] \port$5940$0 ;
-  wire [15:0] \port$5940$0 ;
-  input [15:0] \port$5942$0 ;
-  wire [15:0] \port$5942$0 ;
-  input [15:0] \port$5944$0 ;
-  wire [15:0] \port$5944$0 ;
-  input [15:0] \port$5946$0 ;
-  wire [15:0] \port$5946$0 ;
-  input [15:0] \port$5948$0 ;
-  wire [15:0] \port$5948$0 ;
-  input [15:0] \port$5950$0 ;
-  wire [15:0] \port$5950$0 ;
-  input [15:0] \port$5952$0 ;
-  wire [15:0] \port$5952$0 ;
-  input [15:0] \port$5954$0 ;
-  wire [15:0] \port$5954$0 ;
-  input [15:0] \port$5956$0 ;
-  wire [15:0] \port$5956$0 ;
-  input [15:0] \port$5958$0 ;
-  wire [15:0] \port$5958$0 ;
-  input [15:0] \port$5960$0 ;
-  wire [15:0] \port$5960$0 ;
-  input [15:0] \port$5962$0 ;
-  wire [15:0] \port$5962$0 ;
-  input [15:0] \port$5964$0 ;
-  wire [15:0] \port$5964$0 ;
-  input [15:0] \port$5966$0 ;
-  wire [15:0] \port$5966$0 ;
-  input [15:0] \port$5968$0 ;
-  wire [15:0] \port$5968$0 ;
-  input [15:0] \port$5970$0 ;
-  wire [15:0] \port$5970$0 ;
-  input [15:0] \port$5972$0 ;
-  wire [15:0] \port$5972$0 ;
-  input [15:0] \port$5974$0 ;
-  wire [15:0] \port$5974$0 ;
-  input [15:0] \port$5976$0 ;
-  wire [15:0] \port$5976$0 ;
-  input [6:0] \port$6568$0 ;
-  wire [6:0] \port$6568$0 ;
-  input [6:0] \port$6570$0 ;
-  wire [6:0] \port$6570$0 ;
-  input [6:0] \port$6572$0 ;
-  wire [6:0] \port$6572$0 ;
-  input [6:0] \port$6574$0 ;
-  wire [6:0] \port$6574$0 ;
-  input [6:0] \port$6576$0 ;
-  wire [6:0] \port$6576$0 ;
-  input [6:0] \port$6578$0 ;
-  wire [6:0] \port$6578$0 ;
-  input [6:0] \port$6580$0 ;
-  wire [6:0] \port$6580$0 ;
-  input [6:0] \port$6582$0 ;
-  wire [6:0] \port$6582$0 ;
-  input [6:0] \port$6584$0 ;
-  wire [6:0] \port$6584$0 ;
-  input [6:0] \port$6586$0 ;
-  wire [6:0] \port$6586$0 ;
-  input [6:0] \port$6588$0 ;
-  wire [6:0] \port$6588$0 ;
-  input [6:0] \port$6590$0 ;
-  wire [6:0] \port$6590$0 ;
-  input [6:0] \port$6592$0 ;
-  wire [6:0] \port$6592$0 ;
-  input [6:0] \port$6594$0 ;
-  wire [6:0] \port$6594$0 ;
-  input [6:0] \port$6596$0 ;
-  wire [6:0] \port$6596$0 ;
-  input [6:0] \port$6598$0 ;
-  wire [6:0] \port$6598$0 ;
-  input [6:0] \port$6600$0 ;
-  wire [6:0] \port$6600$0 ;
-  input [6:0] \port$6602$0 ;
-  wire [6:0] \port$6602$0 ;
-  input [6:0] \port$6604$0 ;
-  wire [6:0] \port$6604$0 ;
-  input [6:0] \port$6606$0 ;
-  wire [6:0] \port$6606$0 ;
-  input [6:0] \port$6608$0 ;
-  wire [6:0] \port$6608$0 ;
-  input [6:0] \port$6610$0 ;
-  wire [6:0] \port$6610$0 ;
-  input [6:0] \port$6612$0 ;
-  wire [6:0] \port$6612$0 ;
-  input [6:0] \port$6614$0 ;
-  wire [6:0] \port$6614$0 ;
-  input [6:0] \port$6616$0 ;
-  wire [6:0] \port$6616$0 ;
-  input [6:0] \port$6618$0 ;
-  wire [6:0] \port$6618$0 ;
-  input [6:0] \port$6620$0 ;
-  wire [6:0] \port$6620$0 ;
-  input [6:0] \port$6622$0 ;
-  wire [6:0] \port$6622$0 ;
-  input [6:0] \port$6624$0 ;
-  wire [6:0] \port$6624$0 ;
-  input [6:0] \port$6626$0 ;
-  wire [6:0] \port$6626$0 ;
-  input [6:0] \port$6628$0 ;
-  wire [6:0] \port$6628$0 ;
-  input [6:0] \port$6630$0 ;
-  wire [6:0] \port$6630$0 ;
-  input [6:0] \port$6632$0 ;
-  wire [6:0] \port$6632$0 ;
-  input [6:0] \port$6634$0 ;
-  wire [6:0] \port$6634$0 ;
-  input [6:0] \port$6636$0 ;
-  wire [6:0] \port$6636$0 ;
-  input [6:0] \port$6638$0 ;
-  wire [6:0] \port$6638$0 ;
-  input [6:0] \port$6640$0 ;
-  wire [6:0] \port$6640$0 ;
-  input [6:0] \port$6642$0 ;
-  wire [6:0] \port$6642$0 ;
-  input [6:0] \port$6644$0 ;
-  wire [6:0] \port$6644$0 ;
-  input [6:0] \port$6646$0 ;
-  wire [6:0] \port$6646$0 ;
-  input [6:0] \port$6648$0 ;
-  wire [6:0] \port$6648$0 ;
-  input [6:0] \port$6650$0 ;
-  wire [6:0] \port$6650$0 ;
-  input [6:0] \port$6652$0 ;
-  wire [6:0] \port$6652$0 ;
-  input [6:0] \port$6654$0 ;
-  wire [6:0] \port$6654$0 ;
-  input [6:0] \port$6656$0 ;
-  wire [6:0] \port$6656$0 ;
-  input [6:0] \port$6658$0 ;
-  wire [6:0] \port$6658$0 ;
-  input [6:0] \port$6660$0 ;
-  wire [6:0] \port$6660$0 ;
-  input [6:0] \port$6662$0 ;
-  wire [6:0] \port$6662$0 ;
-  input [6:0] \port$6664$0 ;
-  wire [6:0] \port$6664$0 ;
-  input [6:0] \port$6666$0 ;
-  wire [6:0] \port$6666$0 ;
-  input [6:0] \port$6668$0 ;
-  wire [6:0] \port$6668$0 ;
-  input [6:0] \port$6670$0 ;
-  wire [6:0] \port$6670$0 ;
-  input [6:0] \port$6672$0 ;
-  wire [6:0] \port$6672$0 ;
-  input [6:0] \port$6674$0 ;
-  wire [6:0] \port$6674$0 ;
-  input [6:0] \port$6676$0 ;
-  wire [6:0] \port$6676$0 ;
-  input [6:0] \port$6678$0 ;
-  wire [6:0] \port$6678$0 ;
-  input [6:0] \port$6680$0 ;
-  wire [6:0] \port$6680$0 ;
-  input [6:0] \port$6682$0 ;
-  wire [6:0] \port$6682$0 ;
-  input [6:0] \port$6684$0 ;
-  wire [6:0] \port$6684$0 ;
-  input [6:0] \port$6686$0 ;
-  wire [6:0] \port$6686$0 ;
-  input [6:0] \port$6688$0 ;
-  wire [6:0] \port$6688$0 ;
-  input [6:0] \port$6690$0 ;
-  wire [6:0] \port$6690$0 ;
-  input [6:0] \port$6692$0 ;
-  wire [6:0] \port$6692$0 ;
-  input [6:0] \port$6694$0 ;
-  wire [6:0] \port$6694$0 ;
-  input [1:0] \port$6718$2 ;
-  wire [1:0] \port$6718$2 ;
+  input [15:0] \port$5725$0 ;
+  wire [15:0] \port$5725$0 ;
+  input [15:0] \port$5727$0 ;
+  wire [15:0] \port$5727$0 ;
+  input [15:0] \port$5729$0 ;
+  wire [15:0] \port$5729$0 ;
+  input [15:0] \port$5731$0 ;
+  wire [15:0] \port$5731$0 ;
+  input [15:0] \port$5733$0 ;
+  wire [15:0] \port$5733$0 ;
+  input [15:0] \port$5735$0 ;
+  wire [15:0] \port$5735$0 ;
+  input [15:0] \port$5737$0 ;
+  wire [15:0] \port$5737$0 ;
+  input [15:0] \port$5739$0 ;
+  wire [15:0] \port$5739$0 ;
+  input [15:0] \port$5741$0 ;
+  wire [15:0] \port$5741$0 ;
+  input [15:0] \port$5743$0 ;
+  wire [15:0] \port$5743$0 ;
+  input [15:0] \port$5745$0 ;
+  wire [15:0] \port$5745$0 ;
+  input [15:0] \port$5747$0 ;
+  wire [15:0] \port$5747$0 ;
+  input [15:0] \port$5749$0 ;
+  wire [15:0] \port$5749$0 ;
+  input [15:0] \port$5751$0 ;
+  wire [15:0] \port$5751$0 ;
+  input [15:0] \port$5753$0 ;
+  wire [15:0] \port$5753$0 ;
+  input [15:0] \port$5755$0 ;
+  wire [15:0] \port$5755$0 ;
+  input [15:0] \port$5757$0 ;
+  wire [15:0] \port$5757$0 ;
+  input [15:0] \port$5759$0 ;
+  wire [15:0] \port$5759$0 ;
+  input [15:0] \port$5761$0 ;
+  wire [15:0] \port$5761$0 ;
+  input [15:0] \port$5763$0 ;
+  wire [15:0] \port$5763$0 ;
+  input [15:0] \port$5765$0 ;
+  wire [15:0] \port$5765$0 ;
+  input [15:0] \port$5767$0 ;
+  wire [15:0] \port$5767$0 ;
+  input [15:0] \port$5769$0 ;
+  wire [15:0] \port$5769$0 ;
+  input [15:0] \port$5771$0 ;
+  wire [15:0] \port$5771$0 ;
+  input [15:0] \port$5773$0 ;
+  wire [15:0] \port$5773$0 ;
+  input [15:0] \port$5775$0 ;
+  wire [15:0] \port$5775$0 ;
+  input [15:0] \port$5777$0 ;
+  wire [15:0] \port$5777$0 ;
+  input [15:0] \port$5779$0 ;
+  wire [15:0] \port$5779$0 ;
+  input [15:0] \port$5781$0 ;
+  wire [15:0] \port$5781$0 ;
+  input [15:0] \port$5783$0 ;
+  wire [15:0] \port$5783$0 ;
+  input [15:0] \port$5785$0 ;
+  wire [15:0] \port$5785$0 ;
+  input [15:0] \port$5787$0 ;
+  wire [15:0] \port$5787$0 ;
+  input [15:0] \port$5789$0 ;
+  wire [15:0] \port$5789$0 ;
+  input [15:0] \port$5791$0 ;
+  wire [15:0] \port$5791$0 ;
+  input [15:0] \port$5793$0 ;
+  wire [15:0] \port$5793$0 ;
+  input [15:0] \port$5795$0 ;
+  wire [15:0] \port$5795$0 ;
+  input [15:0] \port$5797$0 ;
+  wire [15:0] \port$5797$0 ;
+  input [15:0] \port$5799$0 ;
+  wire [15:0] \port$5799$0 ;
+  input [15:0] \port$5801$0 ;
+  wire [15:0] \port$5801$0 ;
+  input [15:0] \port$5803$0 ;
+  wire [15:0] \port$5803$0 ;
+  input [15:0] \port$5805$0 ;
+  wire [15:0] \port$5805$0 ;
+  input [15:0] \port$5807$0 ;
+  wire [15:0] \port$5807$0 ;
+  input [15:0] \port$5809$0 ;
+  wire [15:0] \port$5809$0 ;
+  input [15:0] \port$5811$0 ;
+  wire [15:0] \port$5811$0 ;
+  input [15:0] \port$5813$0 ;
+  wire [15:0] \port$5813$0 ;
+  input [15:0] \port$5815$0 ;
+  wire [15:0] \port$5815$0 ;
+  input [15:0] \port$5817$0 ;
+  wire [15:0] \port$5817$0 ;
+  input [15:0] \port$5819$0 ;
+  wire [15:0] \port$5819$0 ;
+  input [15:0] \port$5821$0 ;
+  wire [15:0] \port$5821$0 ;
+  input [15:0] \port$5823$0 ;
+  wire [15:0] \port$5823$0 ;
+  input [15:0] \port$5825$0 ;
+  wire [15:0] \port$5825$0 ;
+  input [15:0] \port$5827$0 ;
+  wire [15:0] \port$5827$0 ;
+  input [15:0] \port$5829$0 ;
+  wire [15:0] \port$5829$0 ;
+  input [15:0] \port$5831$0 ;
+  wire [15:0] \port$5831$0 ;
+  input [15:0] \port$5833$0 ;
+  wire [15:0] \port$5833$0 ;
+  input [15:0] \port$5835$0 ;
+  wire [15:0] \port$5835$0 ;
+  input [15:0] \port$5837$0 ;
+  wire [15:0] \port$5837$0 ;
+  input [15:0] \port$5839$0 ;
+  wire [15:0] \port$5839$0 ;
+  input [15:0] \port$5841$0 ;
+  wire [15:0] \port$5841$0 ;
+  input [15:0] \port$5843$0 ;
+  wire [15:0] \port$5843$0 ;
+  input [15:0] \port$5845$0 ;
+  wire [15:0] \port$5845$0 ;
+  input [15:0] \port$5847$0 ;
+  wire [15:0] \port$5847$0 ;
+  input [15:0] \port$5849$0 ;
+  wire [15:0] \port$5849$0 ;
+  input [15:0] \port$5851$0 ;
+  wire [15:0] \port$5851$0 ;
+  input [15:0] \port$5853$0 ;
+  wire [15:0] \port$5853$0 ;
+  input [15:0] \port$5855$0 ;
+  wire [15:0] \port$5855$0 ;
+  input [15:0] \port$5857$0 ;
+  wire [15:0] \port$5857$0 ;
+  input [15:0] \port$5859$0 ;
+  wire [15:0] \port$5859$0 ;
+  input [15:0] \port$5861$0 ;
+  wire [15:0] \port$5861$0 ;
+  input [15:0] \port$5863$0 ;
+  wire [15:0] \port$5863$0 ;
+  input [15:0] \port$5865$0 ;
+  wire [15:0] \port$5865$0 ;
+  input [15:0] \port$5867$0 ;
+  wire [15:0] \port$5867$0 ;
+  input [15:0] \port$5869$0 ;
+  wire [15:0] \port$5869$0 ;
+  input [15:0] \port$5871$0 ;
+  wire [15:0] \port$5871$0 ;
+  input [15:0] \port$5873$0 ;
+  wire [15:0] \port$5873$0 ;
+  input [15:0] \port$5875$0 ;
+  wire [15:0] \port$5875$0 ;
+  input [15:0] \port$5877$0 ;
+  wire [15:0] \port$5877$0 ;
+  input [15:0] \port$5879$0 ;
+  wire [15:0] \port$5879$0 ;
+  input [15:0] \port$5881$0 ;
+  wire [15:0] \port$5881$0 ;
+  input [15:0] \port$5883$0 ;
+  wire [15:0] \port$5883$0 ;
+  input [15:0] \port$5885$0 ;
+  wire [15:0] \port$5885$0 ;
+  input [15:0] \port$5887$0 ;
+  wire [15:0] \port$5887$0 ;
+  input [15:0] \port$5889$0 ;
+  wire [15:0] \port$5889$0 ;
+  input [15:0] \port$5891$0 ;
+  wire [15:0] \port$5891$0 ;
+  input [15:0] \port$5893$0 ;
+  wire [15:0] \port$5893$0 ;
+  input [15:0] \port$5895$0 ;
+  wire [15:0] \port$5895$0 ;
+  input [15:0] \port$5897$0 ;
+  wire [15:0] \port$5897$0 ;
+  input [15:0] \port$5899$0 ;
+  wire [15:0] \port$5899$0 ;
+  input [15:0] \port$5901$0 ;
+  wire [15:0] \port$5901$0 ;
+  input [15:0] \port$5903$0 ;
+  wire [15:0] \port$5903$0 ;
+  input [15:0] \port$5905$0 ;
+  wire [15:0] \port$5905$0 ;
+  input [15:0] \port$5907$0 ;
+  wire [15:0] \port$5907$0 ;
+  input [15:0] \port$5909$0 ;
+  wire [15:0] \port$5909$0 ;
+  input [15:0] \port$5911$0 ;
+  wire [15:0] \port$5911$0 ;
+  input [15:0] \port$5913$0 ;
+  wire [15:0] \port$5913$0 ;
+  input [15:0] \port$5915$0 ;
+  wire [15:0] \port$5915$0 ;
+  input [15:0] \port$5917$0 ;
+  wire [15:0] \port$5917$0 ;
+  input [15:0] \port$5919$0 ;
+  wire [15:0] \port$5919$0 ;
+  input [15:0] \port$5921$0 ;
+  wire [15:0] \port$5921$0 ;
+  input [15:0] \port$5923$0 ;
+  wire [15:0] \port$5923$0 ;
+  input [15:0] \port$5925$0 ;
+  wire [15:0] \port$5925$0 ;
+  input [15:0] \port$5927$0 ;
+  wire [15:0] \port$5927$0 ;
+  input [15:0] \port$5929$0 ;
+  wire [15:0] \port$5929$0 ;
+  input [15:0] \port$5931$0 ;
+  wire [15:0] \port$5931$0 ;
+  input [15:0] \port$5933$0 ;
+  wire [15:0] \port$5933$0 ;
+  input [15:0] \port$5935$0 ;
+  wire [15:0] \port$5935$0 ;
+  input [15:0] \port$5937$0 ;
+  wire [15:0] \port$5937$0 ;
+  input [15:0] \port$5939$0 ;
+  wire [15:0] \port$5939$0 ;
+  input [15:0] \port$5941$0 ;
+  wire [15:0] \port$5941$0 ;
+  input [15:0] \port$5943$0 ;
+  wire [15:0] \port$5943$0 ;
+  input [15:0] \port$5945$0 ;
+  wire [15:0] \port$5945$0 ;
+  input [15:0] \port$5947$0 ;
+  wire [15:0] \port$5947$0 ;
+  input [15:0] \port$5949$0 ;
+  wire [15:0] \port$5949$0 ;
+  input [15:0] \port$5951$0 ;
+  wire [15:0] \port$5951$0 ;
+  input [15:0] \port$5953$0 ;
+  wire [15:0] \port$5953$0 ;
+  input [15:0] \port$5955$0 ;
+  wire [15:0] \port$5955$0 ;
+  input [15:0] \port$5957$0 ;
+  wire [15:0] \port$5957$0 ;
+  input [15:0] \port$5959$0 ;
+  wire [15:0] \port$5959$0 ;
+  input [15:0] \port$5961$0 ;
+  wire [15:0] \port$5961$0 ;
+  input [15:0] \port$5963$0 ;
+  wire [15:0] \port$5963$0 ;
+  input [15:0] \port$5965$0 ;
+  wire [15:0] \port$5965$0 ;
+  input [15:0] \port$5967$0 ;
+  wire [15:0] \port$5967$0 ;
+  input [15:0] \port$5969$0 ;
+  wire [15:0] \port$5969$0 ;
+  input [15:0] \port$5971$0 ;
+  wire [15:0] \port$5971$0 ;
+  input [15:0] \port$5973$0 ;
+  wire [15:0] \port$5973$0 ;
+  input [15:0] \port$5975$0 ;
+  wire [15:0] \port$5975$0 ;
+  input [15:0] \port$5977$0 ;
+  wire [15:0] \port$5977$0 ;
+  input [15:0] \port$5979$0 ;
+  wire [15:0] \port$5979$0 ;
+  input [6:0] \port$6571$0 ;
+  wire [6:0] \port$6571$0 ;
+  input [6:0] \port$6573$0 ;
+  wire [6:0] \port$6573$0 ;
+  input [6:0] \port$6575$0 ;
+  wire [6:0] \port$6575$0 ;
+  input [6:0] \port$6577$0 ;
+  wire [6:0] \port$6577$0 ;
+  input [6:0] \port$6579$0 ;
+  wire [6:0] \port$6579$0 ;
+  input [6:0] \port$6581$0 ;
+  wire [6:0] \port$6581$0 ;
+  input [6:0] \port$6583$0 ;
+  wire [6:0] \port$6583$0 ;
+  input [6:0] \port$6585$0 ;
+  wire [6:0] \port$6585$0 ;
+  input [6:0] \port$6587$0 ;
+  wire [6:0] \port$6587$0 ;
+  input [6:0] \port$6589$0 ;
+  wire [6:0] \port$6589$0 ;
+  input [6:0] \port$6591$0 ;
+  wire [6:0] \port$6591$0 ;
+  input [6:0] \port$6593$0 ;
+  wire [6:0] \port$6593$0 ;
+  input [6:0] \port$6595$0 ;
+  wire [6:0] \port$6595$0 ;
+  input [6:0] \port$6597$0 ;
+  wire [6:0] \port$6597$0 ;
+  input [6:0] \port$6599$0 ;
+  wire [6:0] \port$6599$0 ;
+  input [6:0] \port$6601$0 ;
+  wire [6:0] \port$6601$0 ;
+  input [6:0] \port$6603$0 ;
+  wire [6:0] \port$6603$0 ;
+  input [6:0] \port$6605$0 ;
+  wire [6:0] \port$6605$0 ;
+  input [6:0] \port$6607$0 ;
+  wire [6:0] \port$6607$0 ;
+  input [6:0] \port$6609$0 ;
+  wire [6:0] \port$6609$0 ;
+  input [6:0] \port$6611$0 ;
+  wire [6:0] \port$6611$0 ;
+  input [6:0] \port$6613$0 ;
+  wire [6:0] \port$6613$0 ;
+  input [6:0] \port$6615$0 ;
+  wire [6:0] \port$6615$0 ;
+  input [6:0] \port$6617$0 ;
+  wire [6:0] \port$6617$0 ;
+  input [6:0] \port$6619$0 ;
+  wire [6:0] \port$6619$0 ;
+  input [6:0] \port$6621$0 ;
+  wire [6:0] \port$6621$0 ;
+  input [6:0] \port$6623$0 ;
+  wire [6:0] \port$6623$0 ;
+  input [6:0] \port$6625$0 ;
+  wire [6:0] \port$6625$0 ;
+  input [6:0] \port$6627$0 ;
+  wire [6:0] \port$6627$0 ;
+  input [6:0] \port$6629$0 ;
+  wire [6:0] \port$6629$0 ;
+  input [6:0] \port$6631$0 ;
+  wire [6:0] \port$6631$0 ;
+  input [6:0] \port$6633$0 ;
+  wire [6:0] \port$6633$0 ;
+  input [6:0] \port$6635$0 ;
+  wire [6:0] \port$6635$0 ;
+  input [6:0] \port$6637$0 ;
+  wire [6:0] \port$6637$0 ;
+  input [6:0] \port$6639$0 ;
+  wire [6:0] \port$6639$0 ;
+  input [6:0] \port$6641$0 ;
+  wire [6:0] \port$6641$0 ;
+  input [6:0] \port$6643$0 ;
+  wire [6:0] \port$6643$0 ;
+  input [6:0] \port$6645$0 ;
+  wire [6:0] \port$6645$0 ;
+  input [6:0] \port$6647$0 ;
+  wire [6:0] \port$6647$0 ;
+  input [6:0] \port$6649$0 ;
+  wire [6:0] \port$6649$0 ;
+  input [6:0] \port$6651$0 ;
+  wire [6:0] \port$6651$0 ;
+  input [6:0] \port$6653$0 ;
+  wire [6:0] \port$6653$0 ;
+  input [6:0] \port$6655$0 ;
+  wire [6:0] \port$6655$0 ;
+  input [6:0] \port$6657$0 ;
+  wire [6:0] \port$6657$0 ;
+  input [6:0] \port$6659$0 ;
+  wire [6:0] \port$6659$0 ;
+  input [6:0] \port$6661$0 ;
+  wire [6:0] \port$6661$0 ;
+  input [6:0] \port$6663$0 ;
+  wire [6:0] \port$6663$0 ;
+  input [6:0] \port$6665$0 ;
+  wire [6:0] \port$6665$0 ;
+  input [6:0] \port$6667$0 ;
+  wire [6:0] \port$6667$0 ;
+  input [6:0] \port$6669$0 ;
+  wire [6:0] \port$6669$0 ;
+  input [6:0] \port$6671$0 ;
+  wire [6:0] \port$6671$0 ;
+  input [6:0] \port$6673$0 ;
+  wire [6:0] \port$6673$0 ;
+  input [6:0] \port$6675$0 ;
+  wire [6:0] \port$6675$0 ;
+  input [6:0] \port$6677$0 ;
+  wire [6:0] \port$6677$0 ;
+  input [6:0] \port$6679$0 ;
+  wire [6:0] \port$6679$0 ;
+  input [6:0] \port$6681$0 ;
+  wire [6:0] \port$6681$0 ;
+  input [6:0] \port$6683$0 ;
+  wire [6:0] \port$6683$0 ;
+  input [6:0] \port$6685$0 ;
+  wire [6:0] \port$6685$0 ;
+  input [6:0] \port$6687$0 ;
+  wire [6:0] \port$6687$0 ;
+  input [6:0] \port$6689$0 ;
+  wire [6:0] \port$6689$0 ;
+  input [6:0] \port$6691$0 ;
+  wire [6:0] \port$6691$0 ;
+  input [6:0] \port$6693$0 ;
+  wire [6:0] \port$6693$0 ;
+  input [6:0] \port$6695$0 ;
+  wire [6:0] \port$6695$0 ;
+  input [6:0] \port$6697$0 ;
+  wire [6:0] \port$6697$0 ;
+  input [1:0] \port$6721$2 ;
+  wire [1:0] \port$6721$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$6718$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$6721$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$4  = gains[11:0] * \port$6568$0 ;
+  assign \$4  = gains[11:0] * \port$6571$0 ;
   assign \$5  = \$4  + 10'h200;
-  assign \$8  = $signed(\port$5722$0 ) - $signed({ 1'h0, \$7  });
+  assign \$8  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$7  });
   assign \$9  = - $signed(\$8 );
-  assign \$10  = gains[11:0] * \port$6568$0 ;
+  assign \$10  = gains[11:0] * \port$6571$0 ;
   assign \$11  = \$10  + 10'h200;
-  assign \$14  = $signed(\port$5722$0 ) - $signed({ 1'h0, \$13  });
-  assign \$15  = \port$6718$2 [1] ? \$9  : { \$14 [22], \$14  };
+  assign \$14  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$13  });
+  assign \$15  = \port$6721$2 [1] ? \$9  : { \$14 [22], \$14  };
   assign \$16  = $signed(\$3 ) + $signed(\$15 );
-  assign \$17  = raw ? { 9'h000, \port$6568$0  } : \$16 [15:0];
-  assign \$19  = \port$6718$2 [0] ? \$18  : { values[31], values[31:16] };
+  assign \$17  = raw ? { 9'h000, \port$6571$0  } : \$16 [15:0];
+  assign \$19  = \port$6721$2 [0] ? \$18  : { values[31], values[31:16] };
   assign \$20  = accumulate ? \$19  : 17'h00000;
-  assign \$21  = gains[23:12] * \port$6570$0 ;
+  assign \$21  = gains[23:12] * \port$6573$0 ;
   assign \$22  = \$21  + 10'h200;
-  assign \$25  = $signed(\port$5724$0 ) - $signed({ 1'h0, \$24  });
+  assign \$25  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$24  });
   assign \$26  = - $signed(\$25 );
-  assign \$27  = gains[23:12] * \port$6570$0 ;
+  assign \$27  = gains[23:12] * \port$6573$0 ;
   assign \$28  = \$27  + 10'h200;
-  assign \$31  = $signed(\port$5724$0 ) - $signed({ 1'h0, \$30  });
-  assign \$32  = \port$6718$2 [1] ? \$26  : { \$31 [22], \$31  };
+  assign \$31  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$30  });
+  assign \$32  = \port$6721$2 [1] ? \$26  : { \$31 [22], \$31  };
   assign \$33  = $signed(\$20 ) + $signed(\$32 );
-  assign \$34  = raw ? { 9'h000, \port$6570$0  } : \$33 [15:0];
-  assign \$36  = \port$6718$2 [0] ? \$35  : { values[47], values[47:32] };
+  assign \$34  = raw ? { 9'h000, \port$6573$0  } : \$33 [15:0];
+  assign \$36  = \port$6721$2 [0] ? \$35  : { values[47], values[47:32] };
   assign \$37  = accumulate ? \$36  : 17'h00000;
-  assign \$38  = gains[35:24] * \port$6572$0 ;
+  assign \$38  = gains[35:24] * \port$6575$0 ;
   assign \$39  = \$38  + 10'h200;
-  assign \$42  = $signed(\port$5726$0 ) - $signed({ 1'h0, \$41  });
+  assign \$42  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$41  });
   assign \$43  = - $signed(\$42 );
-  assign \$44  = gains[35:24] * \port$6572$0 ;
+  assign \$44  = gains[35:24] * \port$6575$0 ;
   assign \$45  = \$44  + 10'h200;
-  assign \$48  = $signed(\port$5726$0 ) - $signed({ 1'h0, \$47  });
-  assign \$49  = \port$6718$2 [1] ? \$43  : { \$48 [22], \$48  };
+  assign \$48  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$47  });
+  assign \$49  = \port$6721$2 [1] ? \$43  : { \$48 [22], \$48  };
   assign \$50  = $signed(\$37 ) + $signed(\$49 );
-  assign \$51  = raw ? { 9'h000, \port$6572$0  } : \$50 [15:0];
-  assign \$53  = \port$6718$2 [0] ? \$52  : { values[63], values[63:48] };
+  assign \$51  = raw ? { 9'h000, \port$6575$0  } : \$50 [15:0];
+  assign \$53  = \port$6721$2 [0] ? \$52  : { values[63], values[63:48] };
   assign \$54  = accumulate ? \$53  : 17'h00000;
-  assign \$55  = gains[47:36] * \port$6574$0 ;
+  assign \$55  = gains[47:36] * \port$6577$0 ;
   assign \$56  = \$55  + 10'h200;
-  assign \$59  = $signed(\port$5728$0 ) - $signed({ 1'h0, \$58  });
+  assign \$59  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$58  });
   assign \$60  = - $signed(\$59 );
-  assign \$61  = gains[47:36] * \port$6574$0 ;
+  assign \$61  = gains[47:36] * \port$6577$0 ;
   assign \$62  = \$61  + 10'h200;
-  assign \$65  = $signed(\port$5728$0 ) - $signed({ 1'h0, \$64  });
-  assign \$66  = \port$6718$2 [1] ? \$60  : { \$65 [22], \$65  };
+  assign \$65  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$64  });
+  assign \$66  = \port$6721$2 [1] ? \$60  : { \$65 [22], \$65  };
   assign \$67  = $signed(\$54 ) + $signed(\$66 );
-  assign \$68  = raw ? { 9'h000, \port$6574$0  } : \$67 [15:0];
-  assign \$70  = \port$6718$2 [0] ? \$69  : { values[79], values[79:64] };
+  assign \$68  = raw ? { 9'h000, \port$6577$0  } : \$67 [15:0];
+  assign \$70  = \port$6721$2 [0] ? \$69  : { values[79], values[79:64] };
   assign \$71  = accumulate ? \$70  : 17'h00000;
-  assign \$72  = gains[59:48] * \port$6576$0 ;
+  assign \$72  = gains[59:48] * \port$6579$0 ;
   assign \$73  = \$72  + 10'h200;
-  assign \$76  = $signed(\port$5730$0 ) - $signed({ 1'h0, \$75  });
+  assign \$76  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$75  });
   assign \$77  = - $signed(\$76 );
-  assign \$78  = gains[59:48] * \port$6576$0 ;
+  assign \$78  = gains[59:48] * \port$6579$0 ;
   assign \$79  = \$78  + 10'h200;
-  assign \$82  = $signed(\port$5730$0 ) - $signed({ 1'h0, \$81  });
-  assign \$83  = \port$6718$2 [1] ? \$77  : { \$82 [22], \$82  };
+  assign \$82  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$81  });
+  assign \$83  = \port$6721$2 [1] ? \$77  : { \$82 [22], \$82  };
   assign \$84  = $signed(\$71 ) + $signed(\$83 );
-  assign \$85  = raw ? { 9'h000, \port$6576$0  } : \$84 [15:0];
-  assign \$87  = \port$6718$2 [0] ? \$86  : { values[95], values[95:80] };
+  assign \$85  = raw ? { 9'h000, \port$6579$0  } : \$84 [15:0];
+  assign \$87  = \port$6721$2 [0] ? \$86  : { values[95], values[95:80] };
   assign \$88  = accumulate ? \$87  : 17'h00000;
-  assign \$89  = gains[71:60] * \port$6578$0 ;
+  assign \$89  = gains[71:60] * \port$6581$0 ;
   assign \$90  = \$89  + 10'h200;
-  assign \$93  = $signed(\port$5732$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$95  = gains[71:60] * \port$6578$0 ;
+  assign \$95  = gains[71:60] * \port$6581$0 ;
   assign \$96  = \$95  + 10'h200;
-  assign \$99  = $signed(\port$5732$0 ) - $signed({ 1'h0, \$98  });
-  assign \$100  = \port$6718$2 [1] ? \$94  : { \$99 [22], \$99  };
+  assign \$99  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$98  });
+  assign \$100  = \port$6721$2 [1] ? \$94  : { \$99 [22], \$99  };
   assign \$101  = $signed(\$88 ) + $signed(\$100 );
-  assign \$102  = raw ? { 9'h000, \port$6578$0  } : \$101 [15:0];
-  assign \$104  = \port$6718$2 [0] ? \$103  : { values[111], values[111:96] };
+  assign \$102  = raw ? { 9'h000, \port$6581$0  } : \$101 [15:0];
+  assign \$104  = \port$6721$2 [0] ? \$103  : { values[111], values[111:96] };
   assign \$105  = accumulate ? \$104  : 17'h00000;
-  assign \$106  = gains[83:72] * \port$6580$0 ;
+  assign \$106  = gains[83:72] * \port$6583$0 ;
   assign \$107  = \$106  + 10'h200;
-  assign \$110  = $signed(\port$5734$0 ) - $signed({ 1'h0, \$109  });
+  assign \$110  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$109  });
   assign \$111  = - $signed(\$110 );
-  assign \$112  = gains[83:72] * \port$6580$0 ;
+  assign \$112  = gains[83:72] * \port$6583$0 ;
   assign \$113  = \$112  + 10'h200;
-  assign \$116  = $signed(\port$5734$0 ) - $signed({ 1'h0, \$115  });
-  assign \$117  = \port$6718$2 [1] ? \$111  : { \$116 [22], \$116  };
+  assign \$116  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$115  });
+  assign \$117  = \port$6721$2 [1] ? \$111  : { \$116 [22], \$116  };
   assign \$118  = $signed(\$105 ) + $signed(\$117 );
-  assign \$119  = raw ? { 9'h000, \port$6580$0  } : \$118 [15:0];
-  assign \$121  = \port$6718$2 [0] ? \$120  : { values[127], values[127:112] };
+  assign \$119  = raw ? { 9'h000, \port$6583$0  } : \$118 [15:0];
+  assign \$121  = \port$6721$2 [0] ? \$120  : { values[127], values[127:112] };
   assign \$122  = accumulate ? \$121  : 17'h00000;
-  assign \$123  = gains[95:84] * \port$6582$0 ;
+  assign \$123  = gains[95:84] * \port$6585$0 ;
   assign \$124  = \$123  + 10'h200;
-  assign \$127  = $signed(\port$5736$0 ) - $signed({ 1'h0, \$126  });
+  assign \$127  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$126  });
   assign \$128  = - $signed(\$127 );
-  assign \$129  = gains[95:84] * \port$6582$0 ;
+  assign \$129  = gains[95:84] * \port$6585$0 ;
   assign \$130  = \$129  + 10'h200;
-  assign \$133  = $signed(\port$5736$0 ) - $signed({ 1'h0, \$132  });
-  assign \$134  = \port$6718$2 [1] ? \$128  : { \$133 [22], \$133  };
+  assign \$133  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$132  });
+  assign \$134  = \port$6721$2 [1] ? \$128  : { \$133 [22], \$133  };
   assign \$135  = $signed(\$122 ) + $signed(\$134 );
-  assign \$136  = raw ? { 9'h000, \port$6582$0  } : \$135 [15:0];
-  assign \$138  = \port$6718$2 [0] ? \$137  : { values[143], values[143:128] };
+  assign \$136  = raw ? { 9'h000, \port$6585$0  } : \$135 [15:0];
+  assign \$138  = \port$6721$2 [0] ? \$137  : { values[143], values[143:128] };
   assign \$139  = accumulate ? \$138  : 17'h00000;
-  assign \$140  = gains[107:96] * \port$6584$0 ;
+  assign \$140  = gains[107:96] * \port$6587$0 ;
   assign \$141  = \$140  + 10'h200;
-  assign \$144  = $signed(\port$5738$0 ) - $signed({ 1'h0, \$143  });
+  assign \$144  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$143  });
   assign \$145  = - $signed(\$144 );
-  assign \$146  = gains[107:96] * \port$6584$0 ;
+  assign \$146  = gains[107:96] * \port$6587$0 ;
   assign \$147  = \$146  + 10'h200;
-  assign \$150  = $signed(\port$5738$0 ) - $signed({ 1'h0, \$149  });
-  assign \$151  = \port$6718$2 [1] ? \$145  : { \$150 [22], \$150  };
+  assign \$150  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$149  });
+  assign \$151  = \port$6721$2 [1] ? \$145  : { \$150 [22], \$150  };
   assign \$152  = $signed(\$139 ) + $signed(\$151 );
-  assign \$153  = raw ? { 9'h000, \port$6584$0  } : \$152 [15:0];
-  assign \$155  = \port$6718$2 [0] ? \$154  : { values[159], values[159:144] };
+  assign \$153  = raw ? { 9'h000, \port$6587$0  } : \$152 [15:0];
+  assign \$155  = \port$6721$2 [0] ? \$154  : { values[159], values[159:144] };
   assign \$156  = accumulate ? \$155  : 17'h00000;
-  assign \$157  = gains[119:108] * \port$6586$0 ;
+  assign \$157  = gains[119:108] * \port$6589$0 ;
   assign \$158  = \$157  + 10'h200;
-  assign \$161  = $signed(\port$5740$0 ) - $signed({ 1'h0, \$160  });
+  assign \$161  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$160  });
   assign \$162  = - $signed(\$161 );
-  assign \$163  = gains[119:108] * \port$6586$0 ;
+  assign \$163  = gains[119:108] * \port$6589$0 ;
   assign \$164  = \$163  + 10'h200;
-  assign \$167  = $signed(\port$5740$0 ) - $signed({ 1'h0, \$166  });
-  assign \$168  = \port$6718$2 [1] ? \$162  : { \$167 [22], \$167  };
+  assign \$167  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$166  });
+  assign \$168  = \port$6721$2 [1] ? \$162  : { \$167 [22], \$167  };
   assign \$169  = $signed(\$156 ) + $signed(\$168 );
-  assign \$170  = raw ? { 9'h000, \port$6586$0  } : \$169 [15:0];
-  assign \$172  = \port$6718$2 [0] ? \$171  : { values[175], values[175:160] };
+  assign \$170  = raw ? { 9'h000, \port$6589$0  } : \$169 [15:0];
+  assign \$172  = \port$6721$2 [0] ? \$171  : { values[175], values[175:160] };
   assign \$173  = accumulate ? \$172  : 17'h00000;
-  assign \$174  = gains[131:120] * \port$6588$0 ;
+  assign \$174  = gains[131:120] * \port$6591$0 ;
   assign \$175  = \$174  + 10'h200;
-  assign \$178  = $signed(\port$5742$0 ) - $signed({ 1'h0, \$177  });
+  assign \$178  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$177  });
   assign \$179  = - $signed(\$178 );
-  assign \$180  = gains[131:120] * \port$6588$0 ;
+  assign \$180  = gains[131:120] * \port$6591$0 ;
   assign \$181  = \$180  + 10'h200;
-  assign \$184  = $signed(\port$5742$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$6718$2 [1] ? \$179  : { \$184 [22], \$184  };
+  assign \$184  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$6721$2 [1] ? \$179  : { \$184 [22], \$184  };
   assign \$186  = $signed(\$173 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$6588$0  } : \$186 [15:0];
-  assign \$189  = \port$6718$2 [0] ? \$188  : { values[191], values[191:176] };
+  assign \$187  = raw ? { 9'h000, \port$6591$0  } : \$186 [15:0];
+  assign \$189  = \port$6721$2 [0] ? \$188  : { values[191], values[191:176] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$191  = gains[143:132] * \port$6590$0 ;
+  assign \$191  = gains[143:132] * \port$6593$0 ;
   assign \$192  = \$191  + 10'h200;
-  assign \$195  = $signed(\port$5744$0 ) - $signed({ 1'h0, \$194  });
+  assign \$195  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$194  });
   assign \$196  = - $signed(\$195 );
-  assign \$197  = gains[143:132] * \port$6590$0 ;
+  assign \$197  = gains[143:132] * \port$6593$0 ;
   assign \$198  = \$197  + 10'h200;
-  assign \$201  = $signed(\port$5744$0 ) - $signed({ 1'h0, \$200  });
-  assign \$202  = \port$6718$2 [1] ? \$196  : { \$201 [22], \$201  };
+  assign \$201  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$200  });
+  assign \$202  = \port$6721$2 [1] ? \$196  : { \$201 [22], \$201  };
   assign \$203  = $signed(\$190 ) + $signed(\$202 );
-  assign \$204  = raw ? { 9'h000, \port$6590$0  } : \$203 [15:0];
-  assign \$206  = \port$6718$2 [0] ? \$205  : { values[207], values[207:192] };
+  assign \$204  = raw ? { 9'h000, \port$6593$0  } : \$203 [15:0];
+  assign \$206  = \port$6721$2 [0] ? \$205  : { values[207], values[207:192] };
   assign \$207  = accumulate ? \$206  : 17'h00000;
-  assign \$208  = gains[155:144] * \port$6592$0 ;
+  assign \$208  = gains[155:144] * \port$6595$0 ;
   assign \$209  = \$208  + 10'h200;
-  assign \$212  = $signed(\port$5746$0 ) - $signed({ 1'h0, \$211  });
+  assign \$212  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$211  });
   assign \$213  = - $signed(\$212 );
-  assign \$214  = gains[155:144] * \port$6592$0 ;
+  assign \$214  = gains[155:144] * \port$6595$0 ;
   assign \$215  = \$214  + 10'h200;
-  assign \$218  = $signed(\port$5746$0 ) - $signed({ 1'h0, \$217  });
-  assign \$219  = \port$6718$2 [1] ? \$213  : { \$218 [22], \$218  };
+  assign \$218  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$217  });
+  assign \$219  = \port$6721$2 [1] ? \$213  : { \$218 [22], \$218  };
   assign \$220  = $signed(\$207 ) + $signed(\$219 );
-  assign \$221  = raw ? { 9'h000, \port$6592$0  } : \$220 [15:0];
-  assign \$223  = \port$6718$2 [0] ? \$222  : { values[223], values[223:208] };
+  assign \$221  = raw ? { 9'h000, \port$6595$0  } : \$220 [15:0];
+  assign \$223  = \port$6721$2 [0] ? \$222  : { values[223], values[223:208] };
   assign \$224  = accumulate ? \$223  : 17'h00000;
-  assign \$225  = gains[167:156] * \port$6594$0 ;
+  assign \$225  = gains[167:156] * \port$6597$0 ;
   assign \$226  = \$225  + 10'h200;
-  assign \$229  = $signed(\port$5748$0 ) - $signed({ 1'h0, \$228  });
+  assign \$229  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$228  });
   assign \$230  = - $signed(\$229 );
-  assign \$231  = gains[167:156] * \port$6594$0 ;
+  assign \$231  = gains[167:156] * \port$6597$0 ;
   assign \$232  = \$231  + 10'h200;
-  assign \$235  = $signed(\port$5748$0 ) - $signed({ 1'h0, \$234  });
-  assign \$236  = \port$6718$2 [1] ? \$230  : { \$235 [22], \$235  };
+  assign \$235  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$234  });
+  assign \$236  = \port$6721$2 [1] ? \$230  : { \$235 [22], \$235  };
   assign \$237  = $signed(\$224 ) + $signed(\$236 );
-  assign \$238  = raw ? { 9'h000, \port$6594$0  } : \$237 [15:0];
-  assign \$240  = \port$6718$2 [0] ? \$239  : { values[239], values[239:224] };
+  assign \$238  = raw ? { 9'h000, \port$6597$0  } : \$237 [15:0];
+  assign \$240  = \port$6721$2 [0] ? \$239  : { values[239], values[239:224] };
   assign \$241  = accumulate ? \$240  : 17'h00000;
-  assign \$242  = gains[179:168] * \port$6596$0 ;
+  assign \$242  = gains[179:168] * \port$6599$0 ;
   assign \$243  = \$242  + 10'h200;
-  assign \$246  = $signed(\port$5750$0 ) - $signed({ 1'h0, \$245  });
+  assign \$246  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$245  });
   assign \$247  = - $signed(\$246 );
-  assign \$248  = gains[179:168] * \port$6596$0 ;
+  assign \$248  = gains[179:168] * \port$6599$0 ;
   assign \$249  = \$248  + 10'h200;
-  assign \$252  = $signed(\port$5750$0 ) - $signed({ 1'h0, \$251  });
-  assign \$253  = \port$6718$2 [1] ? \$247  : { \$252 [22], \$252  };
+  assign \$252  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$251  });
+  assign \$253  = \port$6721$2 [1] ? \$247  : { \$252 [22], \$252  };
   assign \$254  = $signed(\$241 ) + $signed(\$253 );
-  assign \$255  = raw ? { 9'h000, \port$6596$0  } : \$254 [15:0];
-  assign \$257  = \port$6718$2 [0] ? \$256  : { values[255], values[255:240] };
+  assign \$255  = raw ? { 9'h000, \port$6599$0  } : \$254 [15:0];
+  assign \$257  = \port$6721$2 [0] ? \$256  : { values[255], values[255:240] };
   assign \$258  = accumulate ? \$257  : 17'h00000;
-  assign \$259  = gains[191:180] * \port$6598$0 ;
+  assign \$259  = gains[191:180] * \port$6601$0 ;
   assign \$260  = \$259  + 10'h200;
-  assign \$263  = $signed(\port$5752$0 ) - $signed({ 1'h0, \$262  });
+  assign \$263  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$262  });
   assign \$264  = - $signed(\$263 );
-  assign \$265  = gains[191:180] * \port$6598$0 ;
+  assign \$265  = gains[191:180] * \port$6601$0 ;
   assign \$266  = \$265  + 10'h200;
-  assign \$269  = $signed(\port$5752$0 ) - $signed({ 1'h0, \$268  });
-  assign \$270  = \port$6718$2 [1] ? \$264  : { \$269 [22], \$269  };
+  assign \$269  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$268  });
+  assign \$270  = \port$6721$2 [1] ? \$264  : { \$269 [22], \$269  };
   assign \$271  = $signed(\$258 ) + $signed(\$270 );
-  assign \$272  = raw ? { 9'h000, \port$6598$0  } : \$271 [15:0];
-  assign \$274  = \port$6718$2 [0] ? \$273  : { values[271], values[271:256] };
+  assign \$272  = raw ? { 9'h000, \port$6601$0  } : \$271 [15:0];
+  assign \$274  = \port$6721$2 [0] ? \$273  : { values[271], values[271:256] };
   assign \$275  = accumulate ? \$274  : 17'h00000;
-  assign \$276  = gains[203:192] * \port$6600$0 ;
+  assign \$276  = gains[203:192] * \port$6603$0 ;
   assign \$277  = \$276  + 10'h200;
-  assign \$280  = $signed(\port$5754$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$282  = gains[203:192] * \port$6600$0 ;
+  assign \$282  = gains[203:192] * \port$6603$0 ;
   assign \$283  = \$282  + 10'h200;
-  assign \$286  = $signed(\port$5754$0 ) - $signed({ 1'h0, \$285  });
-  assign \$287  = \port$6718$2 [1] ? \$281  : { \$286 [22], \$286  };
+  assign \$286  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$285  });
+  assign \$287  = \port$6721$2 [1] ? \$281  : { \$286 [22], \$286  };
   assign \$288  = $signed(\$275 ) + $signed(\$287 );
-  assign \$289  = raw ? { 9'h000, \port$6600$0  } : \$288 [15:0];
-  assign \$291  = \port$6718$2 [0] ? \$290  : { values[287], values[287:272] };
+  assign \$289  = raw ? { 9'h000, \port$6603$0  } : \$288 [15:0];
+  assign \$291  = \port$6721$2 [0] ? \$290  : { values[287], values[287:272] };
   assign \$292  = accumulate ? \$291  : 17'h00000;
-  assign \$293  = gains[215:204] * \port$6602$0 ;
+  assign \$293  = gains[215:204] * \port$6605$0 ;
   assign \$294  = \$293  + 10'h200;
-  assign \$297  = $signed(\port$5756$0 ) - $signed({ 1'h0, \$296  });
+  assign \$297  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$296  });
   assign \$298  = - $signed(\$297 );
-  assign \$299  = gains[215:204] * \port$6602$0 ;
+  assign \$299  = gains[215:204] * \port$6605$0 ;
   assign \$300  = \$299  + 10'h200;
-  assign \$303  = $signed(\port$5756$0 ) - $signed({ 1'h0, \$302  });
-  assign \$304  = \port$6718$2 [1] ? \$298  : { \$303 [22], \$303  };
+  assign \$303  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$302  });
+  assign \$304  = \port$6721$2 [1] ? \$298  : { \$303 [22], \$303  };
   assign \$305  = $signed(\$292 ) + $signed(\$304 );
-  assign \$306  = raw ? { 9'h000, \port$6602$0  } : \$305 [15:0];
-  assign \$308  = \port$6718$2 [0] ? \$307  : { values[303], values[303:288] };
+  assign \$306  = raw ? { 9'h000, \port$6605$0  } : \$305 [15:0];
+  assign \$308  = \port$6721$2 [0] ? \$307  : { values[303], values[303:288] };
   assign \$309  = accumulate ? \$308  : 17'h00000;
-  assign \$310  = gains[227:216] * \port$6604$0 ;
+  assign \$310  = gains[227:216] * \port$6607$0 ;
   assign \$311  = \$310  + 10'h200;
-  assign \$314  = $signed(\port$5758$0 ) - $signed({ 1'h0, \$313  });
+  assign \$314  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$313  });
   assign \$315  = - $signed(\$314 );
-  assign \$316  = gains[227:216] * \port$6604$0 ;
+  assign \$316  = gains[227:216] * \port$6607$0 ;
   assign \$317  = \$316  + 10'h200;
-  assign \$320  = $signed(\port$5758$0 ) - $signed({ 1'h0, \$319  });
-  assign \$321  = \port$6718$2 [1] ? \$315  : { \$320 [22], \$320  };
+  assign \$320  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$319  });
+  assign \$321  = \port$6721$2 [1] ? \$315  : { \$320 [22], \$320  };
   assign \$322  = $signed(\$309 ) + $signed(\$321 );
-  assign \$323  = raw ? { 9'h000, \port$6604$0  } : \$322 [15:0];
-  assign \$325  = \port$6718$2 [0] ? \$324  : { values[319], values[319:304] };
+  assign \$323  = raw ? { 9'h000, \port$6607$0  } : \$322 [15:0];
+  assign \$325  = \port$6721$2 [0] ? \$324  : { values[319], values[319:304] };
   assign \$326  = accumulate ? \$325  : 17'h00000;
-  assign \$327  = gains[239:228] * \port$6606$0 ;
+  assign \$327  = gains[239:228] * \port$6609$0 ;
   assign \$328  = \$327  + 10'h200;
-  assign \$331  = $signed(\port$5760$0 ) - $signed({ 1'h0, \$330  });
+  assign \$331  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$330  });
   assign \$332  = - $signed(\$331 );
-  assign \$333  = gains[239:228] * \port$6606$0 ;
+  assign \$333  = gains[239:228] * \port$6609$0 ;
   assign \$334  = \$333  + 10'h200;
-  assign \$337  = $signed(\port$5760$0 ) - $signed({ 1'h0, \$336  });
-  assign \$338  = \port$6718$2 [1] ? \$332  : { \$337 [22], \$337  };
+  assign \$337  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$336  });
+  assign \$338  = \port$6721$2 [1] ? \$332  : { \$337 [22], \$337  };
   assign \$339  = $signed(\$326 ) + $signed(\$338 );
-  assign \$340  = raw ? { 9'h000, \port$6606$0  } : \$339 [15:0];
-  assign \$342  = \port$6718$2 [0] ? \$341  : { values[335], values[335:320] };
+  assign \$340  = raw ? { 9'h000, \port$6609$0  } : \$339 [15:0];
+  assign \$342  = \port$6721$2 [0] ? \$341  : { values[335], values[335:320] };
   assign \$343  = accumulate ? \$342  : 17'h00000;
-  assign \$344  = gains[251:240] * \port$6608$0 ;
+  assign \$344  = gains[251:240] * \port$6611$0 ;
   assign \$345  = \$344  + 10'h200;
-  assign \$348  = $signed(\port$5762$0 ) - $signed({ 1'h0, \$347  });
+  assign \$348  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$347  });
   assign \$349  = - $signed(\$348 );
-  assign \$350  = gains[251:240] * \port$6608$0 ;
+  assign \$350  = gains[251:240] * \port$6611$0 ;
   assign \$351  = \$350  + 10'h200;
-  assign \$354  = $signed(\port$5762$0 ) - $signed({ 1'h0, \$353  });
-  assign \$355  = \port$6718$2 [1] ? \$349  : { \$354 [22], \$354  };
+  assign \$354  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$353  });
+  assign \$355  = \port$6721$2 [1] ? \$349  : { \$354 [22], \$354  };
   assign \$356  = $signed(\$343 ) + $signed(\$355 );
-  assign \$357  = raw ? { 9'h000, \port$6608$0  } : \$356 [15:0];
-  assign \$359  = \port$6718$2 [0] ? \$358  : { values[351], values[351:336] };
+  assign \$357  = raw ? { 9'h000, \port$6611$0  } : \$356 [15:0];
+  assign \$359  = \port$6721$2 [0] ? \$358  : { values[351], values[351:336] };
   assign \$360  = accumulate ? \$359  : 17'h00000;
-  assign \$361  = gains[263:252] * \port$6610$0 ;
+  assign \$361  = gains[263:252] * \port$6613$0 ;
   assign \$362  = \$361  + 10'h200;
-  assign \$365  = $signed(\port$5764$0 ) - $signed({ 1'h0, \$364  });
+  assign \$365  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$364  });
   assign \$366  = - $signed(\$365 );
-  assign \$367  = gains[263:252] * \port$6610$0 ;
+  assign \$367  = gains[263:252] * \port$6613$0 ;
   assign \$368  = \$367  + 10'h200;
-  assign \$371  = $signed(\port$5764$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$6718$2 [1] ? \$366  : { \$371 [22], \$371  };
+  assign \$371  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$6721$2 [1] ? \$366  : { \$371 [22], \$371  };
   assign \$373  = $signed(\$360 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$6610$0  } : \$373 [15:0];
-  assign \$376  = \port$6718$2 [0] ? \$375  : { values[367], values[367:352] };
+  assign \$374  = raw ? { 9'h000, \port$6613$0  } : \$373 [15:0];
+  assign \$376  = \port$6721$2 [0] ? \$375  : { values[367], values[367:352] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$378  = gains[275:264] * \port$6612$0 ;
+  assign \$378  = gains[275:264] * \port$6615$0 ;
   assign \$379  = \$378  + 10'h200;
-  assign \$382  = $signed(\port$5766$0 ) - $signed({ 1'h0, \$381  });
+  assign \$382  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$381  });
   assign \$383  = - $signed(\$382 );
-  assign \$384  = gains[275:264] * \port$6612$0 ;
+  assign \$384  = gains[275:264] * \port$6615$0 ;
   assign \$385  = \$384  + 10'h200;
-  assign \$388  = $signed(\port$5766$0 ) - $signed({ 1'h0, \$387  });
-  assign \$389  = \port$6718$2 [1] ? \$383  : { \$388 [22], \$388  };
+  assign \$388  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$387  });
+  assign \$389  = \port$6721$2 [1] ? \$383  : { \$388 [22], \$388  };
   assign \$390  = $signed(\$377 ) + $signed(\$389 );
-  assign \$391  = raw ? { 9'h000, \port$6612$0  } : \$390 [15:0];
-  assign \$393  = \port$6718$2 [0] ? \$392  : { values[383], values[383:368] };
+  assign \$391  = raw ? { 9'h000, \port$6615$0  } : \$390 [15:0];
+  assign \$393  = \port$6721$2 [0] ? \$392  : { values[383], values[383:368] };
   assign \$394  = accumulate ? \$393  : 17'h00000;
-  assign \$395  = gains[287:276] * \port$6614$0 ;
+  assign \$395  = gains[287:276] * \port$6617$0 ;
   assign \$396  = \$395  + 10'h200;
-  assign \$399  = $signed(\port$5768$0 ) - $signed({ 1'h0, \$398  });
+  assign \$399  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$398  });
   assign \$400  = - $signed(\$399 );
-  assign \$401  = gains[287:276] * \port$6614$0 ;
+  assign \$401  = gains[287:276] * \port$6617$0 ;
   assign \$402  = \$401  + 10'h200;
-  assign \$405  = $signed(\port$5768$0 ) - $signed({ 1'h0, \$404  });
-  assign \$406  = \port$6718$2 [1] ? \$400  : { \$405 [22], \$405  };
+  assign \$405  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$404  });
+  assign \$406  = \port$6721$2 [1] ? \$400  : { \$405 [22], \$405  };
   assign \$407  = $signed(\$394 ) + $signed(\$406 );
-  assign \$408  = raw ? { 9'h000, \port$6614$0  } : \$407 [15:0];
-  assign \$410  = \port$6718$2 [0] ? \$409  : { values[399], values[399:384] };
+  assign \$408  = raw ? { 9'h000, \port$6617$0  } : \$407 [15:0];
+  assign \$410  = \port$6721$2 [0] ? \$409  : { values[399], values[399:384] };
   assign \$411  = accumulate ? \$410  : 17'h00000;
-  assign \$412  = gains[299:288] * \port$6616$0 ;
+  assign \$412  = gains[299:288] * \port$6619$0 ;
   assign \$413  = \$412  + 10'h200;
-  assign \$416  = $signed(\port$5770$0 ) - $signed({ 1'h0, \$415  });
+  assign \$416  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$415  });
   assign \$417  = - $signed(\$416 );
-  assign \$418  = gains[299:288] * \port$6616$0 ;
+  assign \$418  = gains[299:288] * \port$6619$0 ;
   assign \$419  = \$418  + 10'h200;
-  assign \$422  = $signed(\port$5770$0 ) - $signed({ 1'h0, \$421  });
-  assign \$423  = \port$6718$2 [1] ? \$417  : { \$422 [22], \$422  };
+  assign \$422  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$421  });
+  assign \$423  = \port$6721$2 [1] ? \$417  : { \$422 [22], \$422  };
   assign \$424  = $signed(\$411 ) + $signed(\$423 );
-  assign \$425  = raw ? { 9'h000, \port$6616$0  } : \$424 [15:0];
-  assign \$427  = \port$6718$2 [0] ? \$426  : { values[415], values[415:400] };
+  assign \$425  = raw ? { 9'h000, \port$6619$0  } : \$424 [15:0];
+  assign \$427  = \port$6721$2 [0] ? \$426  : { values[415], values[415:400] };
   assign \$428  = accumulate ? \$427  : 17'h00000;
-  assign \$429  = gains[311:300] * \port$6618$0 ;
+  assign \$429  = gains[311:300] * \port$6621$0 ;
   assign \$430  = \$429  + 10'h200;
-  assign \$433  = $signed(\port$5772$0 ) - $signed({ 1'h0, \$432  });
+  assign \$433  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$432  });
   assign \$434  = - $signed(\$433 );
-  assign \$435  = gains[311:300] * \port$6618$0 ;
+  assign \$435  = gains[311:300] * \port$6621$0 ;
   assign \$436  = \$435  + 10'h200;
-  assign \$439  = $signed(\port$5772$0 ) - $signed({ 1'h0, \$438  });
-  assign \$440  = \port$6718$2 [1] ? \$434  : { \$439 [22], \$439  };
+  assign \$439  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$438  });
+  assign \$440  = \port$6721$2 [1] ? \$434  : { \$439 [22], \$439  };
   assign \$441  = $signed(\$428 ) + $signed(\$440 );
-  assign \$442  = raw ? { 9'h000, \port$6618$0  } : \$441 [15:0];
-  assign \$444  = \port$6718$2 [0] ? \$443  : { values[431], values[431:416] };
+  assign \$442  = raw ? { 9'h000, \port$6621$0  } : \$441 [15:0];
+  assign \$444  = \port$6721$2 [0] ? \$443  : { values[431], values[431:416] };
   assign \$445  = accumulate ? \$444  : 17'h00000;
-  assign \$446  = gains[323:312] * \port$6620$0 ;
+  assign \$446  = gains[323:312] * \port$6623$0 ;
   assign \$447  = \$446  + 10'h200;
-  assign \$450  = $signed(\port$5774$0 ) - $signed({ 1'h0, \$449  });
+  assign \$450  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$449  });
   assign \$451  = - $signed(\$450 );
-  assign \$452  = gains[323:312] * \port$6620$0 ;
+  assign \$452  = gains[323:312] * \port$6623$0 ;
   assign \$453  = \$452  + 10'h200;
-  assign \$456  = $signed(\port$5774$0 ) - $signed({ 1'h0, \$455  });
-  assign \$457  = \port$6718$2 [1] ? \$451  : { \$456 [22], \$456  };
+  assign \$456  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$455  });
+  assign \$457  = \port$6721$2 [1] ? \$451  : { \$456 [22], \$456  };
   assign \$458  = $signed(\$445 ) + $signed(\$457 );
-  assign \$459  = raw ? { 9'h000, \port$6620$0  } : \$458 [15:0];
-  assign \$461  = \port$6718$2 [0] ? \$460  : { values[447], values[447:432] };
+  assign \$459  = raw ? { 9'h000, \port$6623$0  } : \$458 [15:0];
+  assign \$461  = \port$6721$2 [0] ? \$460  : { values[447], values[447:432] };
   assign \$462  = accumulate ? \$461  : 17'h00000;
-  assign \$463  = gains[335:324] * \port$6622$0 ;
+  assign \$463  = gains[335:324] * \port$6625$0 ;
   assign \$464  = \$463  + 10'h200;
-  assign \$467  = $signed(\port$5776$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$469  = gains[335:324] * \port$6622$0 ;
+  assign \$469  = gains[335:324] * \port$6625$0 ;
   assign \$470  = \$469  + 10'h200;
-  assign \$473  = $signed(\port$5776$0 ) - $signed({ 1'h0, \$472  });
-  assign \$474  = \port$6718$2 [1] ? \$468  : { \$473 [22], \$473  };
+  assign \$473  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$472  });
+  assign \$474  = \port$6721$2 [1] ? \$468  : { \$473 [22], \$473  };
   assign \$475  = $signed(\$462 ) + $signed(\$474 );
-  assign \$476  = raw ? { 9'h000, \port$6622$0  } : \$475 [15:0];
-  assign \$478  = \port$6718$2 [0] ? \$477  : { values[463], values[463:448] };
+  assign \$476  = raw ? { 9'h000, \port$6625$0  } : \$475 [15:0];
+  assign \$478  = \port$6721$2 [0] ? \$477  : { values[463], values[463:448] };
   assign \$479  = accumulate ? \$478  : 17'h00000;
-  assign \$480  = gains[347:336] * \port$6624$0 ;
+  assign \$480  = gains[347:336] * \port$6627$0 ;
   assign \$481  = \$480  + 10'h200;
-  assign \$484  = $signed(\port$5778$0 ) - $signed({ 1'h0, \$483  });
+  assign \$484  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$483  });
   assign \$485  = - $signed(\$484 );
-  assign \$486  = gains[347:336] * \port$6624$0 ;
+  assign \$486  = gains[347:336] * \port$6627$0 ;
   assign \$487  = \$486  + 10'h200;
-  assign \$490  = $signed(\port$5778$0 ) - $signed({ 1'h0, \$489  });
-  assign \$491  = \port$6718$2 [1] ? \$485  : { \$490 [22], \$490  };
+  assign \$490  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$489  });
+  assign \$491  = \port$6721$2 [1] ? \$485  : { \$490 [22], \$490  };
   assign \$492  = $signed(\$479 ) + $signed(\$491 );
-  assign \$493  = raw ? { 9'h000, \port$6624$0  } : \$492 [15:0];
-  assign \$495  = \port$6718$2 [0] ? \$494  : { values[479], values[479:464] };
+  assign \$493  = raw ? { 9'h000, \port$6627$0  } : \$492 [15:0];
+  assign \$495  = \port$6721$2 [0] ? \$494  : { values[479], values[479:464] };
   assign \$496  = accumulate ? \$495  : 17'h00000;
-  assign \$497  = gains[359:348] * \port$6626$0 ;
+  assign \$497  = gains[359:348] * \port$6629$0 ;
   assign \$498  = \$497  + 10'h200;
-  assign \$501  = $signed(\port$5780$0 ) - $signed({ 1'h0, \$500  });
+  assign \$501  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$500  });
   assign \$502  = - $signed(\$501 );
-  assign \$503  = gains[359:348] * \port$6626$0 ;
+  assign \$503  = gains[359:348] * \port$6629$0 ;
   assign \$504  = \$503  + 10'h200;
-  assign \$507  = $signed(\port$5780$0 ) - $signed({ 1'h0, \$506  });
-  assign \$508  = \port$6718$2 [1] ? \$502  : { \$507 [22], \$507  };
+  assign \$507  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$506  });
+  assign \$508  = \port$6721$2 [1] ? \$502  : { \$507 [22], \$507  };
   assign \$509  = $signed(\$496 ) + $signed(\$508 );
-  assign \$510  = raw ? { 9'h000, \port$6626$0  } : \$509 [15:0];
-  assign \$512  = \port$6718$2 [0] ? \$511  : { values[495], values[495:480] };
+  assign \$510  = raw ? { 9'h000, \port$6629$0  } : \$509 [15:0];
+  assign \$512  = \port$6721$2 [0] ? \$511  : { values[495], values[495:480] };
   assign \$513  = accumulate ? \$512  : 17'h00000;
-  assign \$514  = gains[371:360] * \port$6628$0 ;
+  assign \$514  = gains[371:360] * \port$6631$0 ;
   assign \$515  = \$514  + 10'h200;
-  assign \$518  = $signed(\port$5782$0 ) - $signed({ 1'h0, \$517  });
+  assign \$518  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$517  });
   assign \$519  = - $signed(\$518 );
-  assign \$520  = gains[371:360] * \port$6628$0 ;
+  assign \$520  = gains[371:360] * \port$6631$0 ;
   assign \$521  = \$520  + 10'h200;
-  assign \$524  = $signed(\port$5782$0 ) - $signed({ 1'h0, \$523  });
-  assign \$525  = \port$6718$2 [1] ? \$519  : { \$524 [22], \$524  };
+  assign \$524  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$523  });
+  assign \$525  = \port$6721$2 [1] ? \$519  : { \$524 [22], \$524  };
   assign \$526  = $signed(\$513 ) + $signed(\$525 );
-  assign \$527  = raw ? { 9'h000, \port$6628$0  } : \$526 [15:0];
-  assign \$529  = \port$6718$2 [0] ? \$528  : { values[511], values[511:496] };
+  assign \$527  = raw ? { 9'h000, \port$6631$0  } : \$526 [15:0];
+  assign \$529  = \port$6721$2 [0] ? \$528  : { values[511], values[511:496] };
   assign \$530  = accumulate ? \$529  : 17'h00000;
-  assign \$531  = gains[383:372] * \port$6630$0 ;
+  assign \$531  = gains[383:372] * \port$6633$0 ;
   assign \$532  = \$531  + 10'h200;
-  assign \$535  = $signed(\port$5784$0 ) - $signed({ 1'h0, \$534  });
+  assign \$535  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$534  });
   assign \$536  = - $signed(\$535 );
-  assign \$537  = gains[383:372] * \port$6630$0 ;
+  assign \$537  = gains[383:372] * \port$6633$0 ;
   assign \$538  = \$537  + 10'h200;
-  assign \$541  = $signed(\port$5784$0 ) - $signed({ 1'h0, \$540  });
-  assign \$542  = \port$6718$2 [1] ? \$536  : { \$541 [22], \$541  };
+  assign \$541  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$540  });
+  assign \$542  = \port$6721$2 [1] ? \$536  : { \$541 [22], \$541  };
   assign \$543  = $signed(\$530 ) + $signed(\$542 );
-  assign \$544  = raw ? { 9'h000, \port$6630$0  } : \$543 [15:0];
-  assign \$546  = \port$6718$2 [0] ? \$545  : { values[527], values[527:512] };
+  assign \$544  = raw ? { 9'h000, \port$6633$0  } : \$543 [15:0];
+  assign \$546  = \port$6721$2 [0] ? \$545  : { values[527], values[527:512] };
   assign \$547  = accumulate ? \$546  : 17'h00000;
-  assign \$548  = gains[395:384] * \port$6632$0 ;
+  assign \$548  = gains[395:384] * \port$6635$0 ;
   assign \$549  = \$548  + 10'h200;
-  assign \$552  = $signed(\port$5786$0 ) - $signed({ 1'h0, \$551  });
+  assign \$552  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$551  });
   assign \$553  = - $signed(\$552 );
-  assign \$554  = gains[395:384] * \port$6632$0 ;
+  assign \$554  = gains[395:384] * \port$6635$0 ;
   assign \$555  = \$554  + 10'h200;
-  assign \$558  = $signed(\port$5786$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$6718$2 [1] ? \$553  : { \$558 [22], \$558  };
+  assign \$558  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$6721$2 [1] ? \$553  : { \$558 [22], \$558  };
   assign \$560  = $signed(\$547 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$6632$0  } : \$560 [15:0];
-  assign \$563  = \port$6718$2 [0] ? \$562  : { values[543], values[543:528] };
+  assign \$561  = raw ? { 9'h000, \port$6635$0  } : \$560 [15:0];
+  assign \$563  = \port$6721$2 [0] ? \$562  : { values[543], values[543:528] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$565  = gains[407:396] * \port$6634$0 ;
+  assign \$565  = gains[407:396] * \port$6637$0 ;
   assign \$566  = \$565  + 10'h200;
-  assign \$569  = $signed(\port$5788$0 ) - $signed({ 1'h0, \$568  });
+  assign \$569  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$568  });
   assign \$570  = - $signed(\$569 );
-  assign \$571  = gains[407:396] * \port$6634$0 ;
+  assign \$571  = gains[407:396] * \port$6637$0 ;
   assign \$572  = \$571  + 10'h200;
-  assign \$575  = $signed(\port$5788$0 ) - $signed({ 1'h0, \$574  });
-  assign \$576  = \port$6718$2 [1] ? \$570  : { \$575 [22], \$575  };
+  assign \$575  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$574  });
+  assign \$576  = \port$6721$2 [1] ? \$570  : { \$575 [22], \$575  };
   assign \$577  = $signed(\$564 ) + $signed(\$576 );
-  assign \$578  = raw ? { 9'h000, \port$6634$0  } : \$577 [15:0];
-  assign \$580  = \port$6718$2 [0] ? \$579  : { values[559], values[559:544] };
+  assign \$578  = raw ? { 9'h000, \port$6637$0  } : \$577 [15:0];
+  assign \$580  = \port$6721$2 [0] ? \$579  : { values[559], values[559:544] };
   assign \$581  = accumulate ? \$580  : 17'h00000;
-  assign \$582  = gains[419:408] * \port$6636$0 ;
+  assign \$582  = gains[419:408] * \port$6639$0 ;
   assign \$583  = \$582  + 10'h200;
-  assign \$586  = $signed(\port$5790$0 ) - $signed({ 1'h0, \$585  });
+  assign \$586  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$585  });
   assign \$587  = - $signed(\$586 );
-  assign \$588  = gains[419:408] * \port$6636$0 ;
+  assign \$588  = gains[419:408] * \port$6639$0 ;
   assign \$589  = \$588  + 10'h200;
-  assign \$592  = $signed(\port$5790$0 ) - $signed({ 1'h0, \$591  });
-  assign \$593  = \port$6718$2 [1] ? \$587  : { \$592 [22], \$592  };
+  assign \$592  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$591  });
+  assign \$593  = \port$6721$2 [1] ? \$587  : { \$592 [22], \$592  };
   assign \$594  = $signed(\$581 ) + $signed(\$593 );
-  assign \$595  = raw ? { 9'h000, \port$6636$0  } : \$594 [15:0];
-  assign \$597  = \port$6718$2 [0] ? \$596  : { values[575], values[575:560] };
+  assign \$595  = raw ? { 9'h000, \port$6639$0  } : \$594 [15:0];
+  assign \$597  = \port$6721$2 [0] ? \$596  : { values[575], values[575:560] };
   assign \$598  = accumulate ? \$597  : 17'h00000;
-  assign \$599  = gains[431:420] * \port$6638$0 ;
+  assign \$599  = gains[431:420] * \port$6641$0 ;
   assign \$600  = \$599  + 10'h200;
-  assign \$603  = $signed(\port$5792$0 ) - $signed({ 1'h0, \$602  });
+  assign \$603  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$602  });
   assign \$604  = - $signed(\$603 );
-  assign \$605  = gains[431:420] * \port$6638$0 ;
+  assign \$605  = gains[431:420] * \port$6641$0 ;
   assign \$606  = \$605  + 10'h200;
-  assign \$609  = $signed(\port$5792$0 ) - $signed({ 1'h0, \$608  });
-  assign \$610  = \port$6718$2 [1] ? \$604  : { \$609 [22], \$609  };
+  assign \$609  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$608  });
+  assign \$610  = \port$6721$2 [1] ? \$604  : { \$609 [22], \$609  };
   assign \$611  = $signed(\$598 ) + $signed(\$610 );
-  assign \$612  = raw ? { 9'h000, \port$6638$0  } : \$611 [15:0];
-  assign \$614  = \port$6718$2 [0] ? \$613  : { values[591], values[591:576] };
+  assign \$612  = raw ? { 9'h000, \port$6641$0  } : \$611 [15:0];
+  assign \$614  = \port$6721$2 [0] ? \$613  : { values[591], values[591:576] };
   assign \$615  = accumulate ? \$614  : 17'h00000;
-  assign \$616  = gains[443:432] * \port$6640$0 ;
+  assign \$616  = gains[443:432] * \port$6643$0 ;
   assign \$617  = \$616  + 10'h200;
-  assign \$620  = $signed(\port$5794$0 ) - $signed({ 1'h0, \$619  });
+  assign \$620  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$619  });
   assign \$621  = - $signed(\$620 );
-  assign \$622  = gains[443:432] * \port$6640$0 ;
+  assign \$622  = gains[443:432] * \port$6643$0 ;
   assign \$623  = \$622  + 10'h200;
-  assign \$626  = $signed(\port$5794$0 ) - $signed({ 1'h0, \$625  });
-  assign \$627  = \port$6718$2 [1] ? \$621  : { \$626 [22], \$626  };
+  assign \$626  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$625  });
+  assign \$627  = \port$6721$2 [1] ? \$621  : { \$626 [22], \$626  };
   assign \$628  = $signed(\$615 ) + $signed(\$627 );
-  assign \$629  = raw ? { 9'h000, \port$6640$0  } : \$628 [15:0];
-  assign \$631  = \port$6718$2 [0] ? \$630  : { values[607], values[607:592] };
+  assign \$629  = raw ? { 9'h000, \port$6643$0  } : \$628 [15:0];
+  assign \$631  = \port$6721$2 [0] ? \$630  : { values[607], values[607:592] };
   assign \$632  = accumulate ? \$631  : 17'h00000;
-  assign \$633  = gains[455:444] * \port$6642$0 ;
+  assign \$633  = gains[455:444] * \port$6645$0 ;
   assign \$634  = \$633  + 10'h200;
-  assign \$637  = $signed(\port$5796$0 ) - $signed({ 1'h0, \$636  });
+  assign \$637  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$636  });
   assign \$638  = - $signed(\$637 );
-  assign \$639  = gains[455:444] * \port$6642$0 ;
+  assign \$639  = gains[455:444] * \port$6645$0 ;
   assign \$640  = \$639  + 10'h200;
-  assign \$643  = $signed(\port$5796$0 ) - $signed({ 1'h0, \$642  });
-  assign \$644  = \port$6718$2 [1] ? \$638  : { \$643 [22], \$643  };
+  assign \$643  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$642  });
+  assign \$644  = \port$6721$2 [1] ? \$638  : { \$643 [22], \$643  };
   assign \$645  = $signed(\$632 ) + $signed(\$644 );
-  assign \$646  = raw ? { 9'h000, \port$6642$0  } : \$645 [15:0];
-  assign \$648  = \port$6718$2 [0] ? \$647  : { values[623], values[623:608] };
+  assign \$646  = raw ? { 9'h000, \port$6645$0  } : \$645 [15:0];
+  assign \$648  = \port$6721$2 [0] ? \$647  : { values[623], values[623:608] };
   assign \$649  = accumulate ? \$648  : 17'h00000;
-  assign \$650  = gains[467:456] * \port$6644$0 ;
+  assign \$650  = gains[467:456] * \port$6647$0 ;
   assign \$651  = \$650  + 10'h200;
-  assign \$654  = $signed(\port$5798$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$656  = gains[467:456] * \port$6644$0 ;
+  assign \$656  = gains[467:456] * \port$6647$0 ;
   assign \$657  = \$656  + 10'h200;
-  assign \$660  = $signed(\port$5798$0 ) - $signed({ 1'h0, \$659  });
-  assign \$661  = \port$6718$2 [1] ? \$655  : { \$660 [22], \$660  };
+  assign \$660  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$659  });
+  assign \$661  = \port$6721$2 [1] ? \$655  : { \$660 [22], \$660  };
   assign \$662  = $signed(\$649 ) + $signed(\$661 );
-  assign \$663  = raw ? { 9'h000, \port$6644$0  } : \$662 [15:0];
-  assign \$665  = \port$6718$2 [0] ? \$664  : { values[639], values[639:624] };
+  assign \$663  = raw ? { 9'h000, \port$6647$0  } : \$662 [15:0];
+  assign \$665  = \port$6721$2 [0] ? \$664  : { values[639], values[639:624] };
   assign \$666  = accumulate ? \$665  : 17'h00000;
-  assign \$667  = gains[479:468] * \port$6646$0 ;
+  assign \$667  = gains[479:468] * \port$6649$0 ;
   assign \$668  = \$667  + 10'h200;
-  assign \$671  = $signed(\port$5800$0 ) - $signed({ 1'h0, \$670  });
+  assign \$671  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$670  });
   assign \$672  = - $signed(\$671 );
-  assign \$673  = gains[479:468] * \port$6646$0 ;
+  assign \$673  = gains[479:468] * \port$6649$0 ;
   assign \$674  = \$673  + 10'h200;
-  assign \$677  = $signed(\port$5800$0 ) - $signed({ 1'h0, \$676  });
-  assign \$678  = \port$6718$2 [1] ? \$672  : { \$677 [22], \$677  };
+  assign \$677  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$676  });
+  assign \$678  = \port$6721$2 [1] ? \$672  : { \$677 [22], \$677  };
   assign \$679  = $signed(\$666 ) + $signed(\$678 );
-  assign \$680  = raw ? { 9'h000, \port$6646$0  } : \$679 [15:0];
-  assign \$682  = \port$6718$2 [0] ? \$681  : { values[655], values[655:640] };
+  assign \$680  = raw ? { 9'h000, \port$6649$0  } : \$679 [15:0];
+  assign \$682  = \port$6721$2 [0] ? \$681  : { values[655], values[655:640] };
   assign \$683  = accumulate ? \$682  : 17'h00000;
-  assign \$684  = gains[491:480] * \port$6648$0 ;
+  assign \$684  = gains[491:480] * \port$6651$0 ;
   assign \$685  = \$684  + 10'h200;
-  assign \$688  = $signed(\port$5802$0 ) - $signed({ 1'h0, \$687  });
+  assign \$688  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$687  });
   assign \$689  = - $signed(\$688 );
-  assign \$690  = gains[491:480] * \port$6648$0 ;
+  assign \$690  = gains[491:480] * \port$6651$0 ;
   assign \$691  = \$690  + 10'h200;
-  assign \$694  = $signed(\port$5802$0 ) - $signed({ 1'h0, \$693  });
-  assign \$695  = \port$6718$2 [1] ? \$689  : { \$694 [22], \$694  };
+  assign \$694  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$693  });
+  assign \$695  = \port$6721$2 [1] ? \$689  : { \$694 [22], \$694  };
   assign \$696  = $signed(\$683 ) + $signed(\$695 );
-  assign \$697  = raw ? { 9'h000, \port$6648$0  } : \$696 [15:0];
-  assign \$699  = \port$6718$2 [0] ? \$698  : { values[671], values[671:656] };
+  assign \$697  = raw ? { 9'h000, \port$6651$0  } : \$696 [15:0];
+  assign \$699  = \port$6721$2 [0] ? \$698  : { values[671], values[671:656] };
   assign \$700  = accumulate ? \$699  : 17'h00000;
-  assign \$701  = gains[503:492] * \port$6650$0 ;
+  assign \$701  = gains[503:492] * \port$6653$0 ;
   assign \$702  = \$701  + 10'h200;
-  assign \$705  = $signed(\port$5804$0 ) - $signed({ 1'h0, \$704  });
+  assign \$705  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$704  });
   assign \$706  = - $signed(\$705 );
-  assign \$707  = gains[503:492] * \port$6650$0 ;
+  assign \$707  = gains[503:492] * \port$6653$0 ;
   assign \$708  = \$707  + 10'h200;
-  assign \$711  = $signed(\port$5804$0 ) - $signed({ 1'h0, \$710  });
-  assign \$712  = \port$6718$2 [1] ? \$706  : { \$711 [22], \$711  };
+  assign \$711  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$710  });
+  assign \$712  = \port$6721$2 [1] ? \$706  : { \$711 [22], \$711  };
   assign \$713  = $signed(\$700 ) + $signed(\$712 );
-  assign \$714  = raw ? { 9'h000, \port$6650$0  } : \$713 [15:0];
-  assign \$716  = \port$6718$2 [0] ? \$715  : { values[687], values[687:672] };
+  assign \$714  = raw ? { 9'h000, \port$6653$0  } : \$713 [15:0];
+  assign \$716  = \port$6721$2 [0] ? \$715  : { values[687], values[687:672] };
   assign \$717  = accumulate ? \$716  : 17'h00000;
-  assign \$718  = gains[515:504] * \port$6652$0 ;
+  assign \$718  = gains[515:504] * \port$6655$0 ;
   assign \$719  = \$718  + 10'h200;
-  assign \$722  = $signed(\port$5806$0 ) - $signed({ 1'h0, \$721  });
+  assign \$722  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$721  });
   assign \$723  = - $signed(\$722 );
-  assign \$724  = gains[515:504] * \port$6652$0 ;
+  assign \$724  = gains[515:504] * \port$6655$0 ;
   assign \$725  = \$724  + 10'h200;
-  assign \$728  = $signed(\port$5806$0 ) - $signed({ 1'h0, \$727  });
-  assign \$729  = \port$6718$2 [1] ? \$723  : { \$728 [22], \$728  };
+  assign \$728  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$727  });
+  assign \$729  = \port$6721$2 [1] ? \$723  : { \$728 [22], \$728  };
   assign \$730  = $signed(\$717 ) + $signed(\$729 );
-  assign \$731  = raw ? { 9'h000, \port$6652$0  } : \$730 [15:0];
-  assign \$733  = \port$6718$2 [0] ? \$732  : { values[703], values[703:688] };
+  assign \$731  = raw ? { 9'h000, \port$6655$0  } : \$730 [15:0];
+  assign \$733  = \port$6721$2 [0] ? \$732  : { values[703], values[703:688] };
   assign \$734  = accumulate ? \$733  : 17'h00000;
-  assign \$735  = gains[527:516] * \port$6654$0 ;
+  assign \$735  = gains[527:516] * \port$6657$0 ;
   assign \$736  = \$735  + 10'h200;
-  assign \$739  = $signed(\port$5808$0 ) - $signed({ 1'h0, \$738  });
+  assign \$739  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$738  });
   assign \$740  = - $signed(\$739 );
-  assign \$741  = gains[527:516] * \port$6654$0 ;
+  assign \$741  = gains[527:516] * \port$6657$0 ;
   assign \$742  = \$741  + 10'h200;
-  assign \$745  = $signed(\port$5808$0 ) - $signed({ 1'h0, \$744  });
-  assign \$746  = \port$6718$2 [1] ? \$740  : { \$745 [22], \$745  };
+  assign \$745  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$744  });
+  assign \$746  = \port$6721$2 [1] ? \$740  : { \$745 [22], \$745  };
   assign \$747  = $signed(\$734 ) + $signed(\$746 );
-  assign \$748  = raw ? { 9'h000, \port$6654$0  } : \$747 [15:0];
-  assign \$750  = \port$6718$2 [0] ? \$749  : { values[719], values[719:704] };
+  assign \$748  = raw ? { 9'h000, \port$6657$0  } : \$747 [15:0];
+  assign \$750  = \port$6721$2 [0] ? \$749  : { values[719], values[719:704] };
   assign \$751  = accumulate ? \$750  : 17'h00000;
-  assign \$752  = gains[539:528] * \port$6656$0 ;
+  assign \$752  = gains[539:528] * \port$6659$0 ;
   assign \$753  = \$752  + 10'h200;
-  assign \$756  = $signed(\port$5810$0 ) - $signed({ 1'h0, \$755  });
+  assign \$756  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$755  });
   assign \$757  = - $signed(\$756 );
-  assign \$758  = gains[539:528] * \port$6656$0 ;
+  assign \$758  = gains[539:528] * \port$6659$0 ;
   assign \$759  = \$758  + 10'h200;
-  assign \$762  = $signed(\port$5810$0 ) - $signed({ 1'h0, \$761  });
-  assign \$763  = \port$6718$2 [1] ? \$757  : { \$762 [22], \$762  };
+  assign \$762  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$761  });
+  assign \$763  = \port$6721$2 [1] ? \$757  : { \$762 [22], \$762  };
   assign \$764  = $signed(\$751 ) + $signed(\$763 );
-  assign \$765  = raw ? { 9'h000, \port$6656$0  } : \$764 [15:0];
-  assign \$767  = \port$6718$2 [0] ? \$766  : { values[735], values[735:720] };
+  assign \$765  = raw ? { 9'h000, \port$6659$0  } : \$764 [15:0];
+  assign \$767  = \port$6721$2 [0] ? \$766  : { values[735], values[735:720] };
   assign \$768  = accumulate ? \$767  : 17'h00000;
-  assign \$769  = gains[551:540] * \port$6658$0 ;
+  assign \$769  = gains[551:540] * \port$6661$0 ;
   assign \$770  = \$769  + 10'h200;
-  assign \$773  = $signed(\port$5812$0 ) - $signed({ 1'h0, \$772  });
+  assign \$773  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$772  });
   assign \$774  = - $signed(\$773 );
-  assign \$775  = gains[551:540] * \port$6658$0 ;
+  assign \$775  = gains[551:540] * \port$6661$0 ;
   assign \$776  = \$775  + 10'h200;
-  assign \$779  = $signed(\port$5812$0 ) - $signed({ 1'h0, \$778  });
-  assign \$780  = \port$6718$2 [1] ? \$774  : { \$779 [22], \$779  };
+  assign \$779  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$778  });
+  assign \$780  = \port$6721$2 [1] ? \$774  : { \$779 [22], \$779  };
   assign \$781  = $signed(\$768 ) + $signed(\$780 );
-  assign \$782  = raw ? { 9'h000, \port$6658$0  } : \$781 [15:0];
-  assign \$784  = \port$6718$2 [0] ? \$783  : { values[751], values[751:736] };
+  assign \$782  = raw ? { 9'h000, \port$6661$0  } : \$781 [15:0];
+  assign \$784  = \port$6721$2 [0] ? \$783  : { values[751], values[751:736] };
   assign \$785  = accumulate ? \$784  : 17'h00000;
-  assign \$786  = gains[563:552] * \port$6660$0 ;
+  assign \$786  = gains[563:552] * \port$6663$0 ;
   assign \$787  = \$786  + 10'h200;
-  assign \$790  = $signed(\port$5814$0 ) - $signed({ 1'h0, \$789  });
+  assign \$790  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$789  });
   assign \$791  = - $signed(\$790 );
-  assign \$792  = gains[563:552] * \port$6660$0 ;
+  assign \$792  = gains[563:552] * \port$6663$0 ;
   assign \$793  = \$792  + 10'h200;
-  assign \$796  = $signed(\port$5814$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$6718$2 [1] ? \$791  : { \$796 [22], \$796  };
+  assign \$796  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$6721$2 [1] ? \$791  : { \$796 [22], \$796  };
   assign \$798  = $signed(\$785 ) + $signed(\$797 );
-  assign \$799  = raw ? { 9'h000, \port$6660$0  } : \$798 [15:0];
-  assign \$801  = \port$6718$2 [0] ? \$800  : { values[767], values[767:752] };
+  assign \$799  = raw ? { 9'h000, \port$6663$0  } : \$798 [15:0];
+  assign \$801  = \port$6721$2 [0] ? \$800  : { values[767], values[767:752] };
   assign \$802  = accumulate ? \$801  : 17'h00000;
-  assign \$803  = gains[575:564] * \port$6662$0 ;
+  assign \$803  = gains[575:564] * \port$6665$0 ;
   assign \$804  = \$803  + 10'h200;
-  assign \$807  = $signed(\port$5816$0 ) - $signed({ 1'h0, \$806  });
+  assign \$807  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$806  });
   assign \$808  = - $signed(\$807 );
-  assign \$809  = gains[575:564] * \port$6662$0 ;
+  assign \$809  = gains[575:564] * \port$6665$0 ;
   assign \$810  = \$809  + 10'h200;
-  assign \$813  = $signed(\port$5816$0 ) - $signed({ 1'h0, \$812  });
-  assign \$814  = \port$6718$2 [1] ? \$808  : { \$813 [22], \$813  };
+  assign \$813  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$812  });
+  assign \$814  = \port$6721$2 [1] ? \$808  : { \$813 [22], \$813  };
   assign \$815  = $signed(\$802 ) + $signed(\$814 );
-  assign \$816  = raw ? { 9'h000, \port$6662$0  } : \$815 [15:0];
-  assign \$818  = \port$6718$2 [0] ? \$817  : { values[783], values[783:768] };
+  assign \$816  = raw ? { 9'h000, \port$6665$0  } : \$815 [15:0];
+  assign \$818  = \port$6721$2 [0] ? \$817  : { values[783], values[783:768] };
   assign \$819  = accumulate ? \$818  : 17'h00000;
-  assign \$820  = gains[587:576] * \port$6664$0 ;
+  assign \$820  = gains[587:576] * \port$6667$0 ;
   assign \$821  = \$820  + 10'h200;
-  assign \$824  = $signed(\port$5818$0 ) - $signed({ 1'h0, \$823  });
+  assign \$824  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$823  });
   assign \$825  = - $signed(\$824 );
-  assign \$826  = gains[587:576] * \port$6664$0 ;
+  assign \$826  = gains[587:576] * \port$6667$0 ;
   assign \$827  = \$826  + 10'h200;
-  assign \$830  = $signed(\port$5818$0 ) - $signed({ 1'h0, \$829  });
-  assign \$831  = \port$6718$2 [1] ? \$825  : { \$830 [22], \$830  };
+  assign \$830  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$829  });
+  assign \$831  = \port$6721$2 [1] ? \$825  : { \$830 [22], \$830  };
   assign \$832  = $signed(\$819 ) + $signed(\$831 );
-  assign \$833  = raw ? { 9'h000, \port$6664$0  } : \$832 [15:0];
-  assign \$835  = \port$6718$2 [0] ? \$834  : { values[799], values[799:784] };
+  assign \$833  = raw ? { 9'h000, \port$6667$0  } : \$832 [15:0];
+  assign \$835  = \port$6721$2 [0] ? \$834  : { values[799], values[799:784] };
   assign \$836  = accumulate ? \$835  : 17'h00000;
-  assign \$837  = gains[599:588] * \port$6666$0 ;
+  assign \$837  = gains[599:588] * \port$6669$0 ;
   assign \$838  = \$837  + 10'h200;
-  assign \$841  = $signed(\port$5820$0 ) - $signed({ 1'h0, \$840  });
+  assign \$841  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$840  });
   assign \$842  = - $signed(\$841 );
-  assign \$843  = gains[599:588] * \port$6666$0 ;
+  assign \$843  = gains[599:588] * \port$6669$0 ;
   assign \$844  = \$843  + 10'h200;
-  assign \$847  = $signed(\port$5820$0 ) - $signed({ 1'h0, \$846  });
-  assign \$848  = \port$6718$2 [1] ? \$842  : { \$847 [22], \$847  };
+  assign \$847  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$846  });
+  assign \$848  = \port$6721$2 [1] ? \$842  : { \$847 [22], \$847  };
   assign \$849  = $signed(\$836 ) + $signed(\$848 );
-  assign \$850  = raw ? { 9'h000, \port$6666$0  } : \$849 [15:0];
-  assign \$852  = \port$6718$2 [0] ? \$851  : { values[815], values[815:800] };
+  assign \$850  = raw ? { 9'h000, \port$6669$0  } : \$849 [15:0];
+  assign \$852  = \port$6721$2 [0] ? \$851  : { values[815], values[815:800] };
   assign \$853  = accumulate ? \$852  : 17'h00000;
-  assign \$854  = gains[611:600] * \port$6668$0 ;
+  assign \$854  = gains[611:600] * \port$6671$0 ;
   assign \$855  = \$854  + 10'h200;
-  assign \$858  = $signed(\port$5822$0 ) - $signed({ 1'h0, \$857  });
+  assign \$858  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$857  });
   assign \$859  = - $signed(\$858 );
-  assign \$860  = gains[611:600] * \port$6668$0 ;
+  assign \$860  = gains[611:600] * \port$6671$0 ;
   assign \$861  = \$860  + 10'h200;
-  assign \$864  = $signed(\port$5822$0 ) - $signed({ 1'h0, \$863  });
-  assign \$865  = \port$6718$2 [1] ? \$859  : { \$864 [22], \$864  };
+  assign \$864  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$863  });
+  assign \$865  = \port$6721$2 [1] ? \$859  : { \$864 [22], \$864  };
   assign \$866  = $signed(\$853 ) + $signed(\$865 );
-  assign \$867  = raw ? { 9'h000, \port$6668$0  } : \$866 [15:0];
-  assign \$869  = \port$6718$2 [0] ? \$868  : { values[831], values[831:816] };
+  assign \$867  = raw ? { 9'h000, \port$6671$0  } : \$866 [15:0];
+  assign \$869  = \port$6721$2 [0] ? \$868  : { values[831], values[831:816] };
   assign \$870  = accumulate ? \$869  : 17'h00000;
-  assign \$871  = gains[623:612] * \port$6670$0 ;
+  assign \$871  = gains[623:612] * \port$6673$0 ;
   assign \$872  = \$871  + 10'h200;
-  assign \$875  = $signed(\port$5824$0 ) - $signed({ 1'h0, \$874  });
+  assign \$875  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$874  });
   assign \$876  = - $signed(\$875 );
-  assign \$877  = gains[623:612] * \port$6670$0 ;
+  assign \$877  = gains[623:612] * \port$6673$0 ;
   assign \$878  = \$877  + 10'h200;
-  assign \$881  = $signed(\port$5824$0 ) - $signed({ 1'h0, \$880  });
-  assign \$882  = \port$6718$2 [1] ? \$876  : { \$881 [22], \$881  };
+  assign \$881  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$880  });
+  assign \$882  = \port$6721$2 [1] ? \$876  : { \$881 [22], \$881  };
   assign \$883  = $signed(\$870 ) + $signed(\$882 );
-  assign \$884  = raw ? { 9'h000, \port$6670$0  } : \$883 [15:0];
-  assign \$886  = \port$6718$2 [0] ? \$885  : { values[847], values[847:832] };
+  assign \$884  = raw ? { 9'h000, \port$6673$0  } : \$883 [15:0];
+  assign \$886  = \port$6721$2 [0] ? \$885  : { values[847], values[847:832] };
   assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$888  = gains[635:624] * \port$6672$0 ;
+  assign \$888  = gains[635:624] * \port$6675$0 ;
   assign \$889  = \$888  + 10'h200;
-  assign \$892  = $signed(\port$5826$0 ) - $signed({ 1'h0, \$891  });
+  assign \$892  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$891  });
   assign \$893  = - $signed(\$892 );
-  assign \$894  = gains[635:624] * \port$6672$0 ;
+  assign \$894  = gains[635:624] * \port$6675$0 ;
   assign \$895  = \$894  + 10'h200;
-  assign \$898  = $signed(\port$5826$0 ) - $signed({ 1'h0, \$897  });
-  assign \$899  = \port$6718$2 [1] ? \$893  : { \$898 [22], \$898  };
+  assign \$898  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$897  });
+  assign \$899  = \port$6721$2 [1] ? \$893  : { \$898 [22], \$898  };
   assign \$900  = $signed(\$887 ) + $signed(\$899 );
-  assign \$901  = raw ? { 9'h000, \port$6672$0  } : \$900 [15:0];
-  assign \$903  = \port$6718$2 [0] ? \$902  : { values[863], values[863:848] };
+  assign \$901  = raw ? { 9'h000, \port$6675$0  } : \$900 [15:0];
+  assign \$903  = \port$6721$2 [0] ? \$902  : { values[863], values[863:848] };
   assign \$904  = accumulate ? \$903  : 17'h00000;
-  assign \$905  = gains[647:636] * \port$6674$0 ;
+  assign \$905  = gains[647:636] * \port$6677$0 ;
   assign \$906  = \$905  + 10'h200;
-  assign \$909  = $signed(\port$5828$0 ) - $signed({ 1'h0, \$908  });
+  assign \$909  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$908  });
   assign \$910  = - $signed(\$909 );
-  assign \$911  = gains[647:636] * \port$6674$0 ;
+  assign \$911  = gains[647:636] * \port$6677$0 ;
   assign \$912  = \$911  + 10'h200;
-  assign \$915  = $signed(\port$5828$0 ) - $signed({ 1'h0, \$914  });
-  assign \$916  = \port$6718$2 [1] ? \$910  : { \$915 [22], \$915  };
+  assign \$915  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$914  });
+  assign \$916  = \port$6721$2 [1] ? \$910  : { \$915 [22], \$915  };
   assign \$917  = $signed(\$904 ) + $signed(\$916 );
-  assign \$918  = raw ? { 9'h000, \port$6674$0  } : \$917 [15:0];
-  assign \$920  = \port$6718$2 [0] ? \$919  : { values[879], values[879:864] };
+  assign \$918  = raw ? { 9'h000, \port$6677$0  } : \$917 [15:0];
+  assign \$920  = \port$6721$2 [0] ? \$919  : { values[879], values[879:864] };
   assign \$921  = accumulate ? \$920  : 17'h00000;
-  assign \$922  = gains[659:648] * \port$6676$0 ;
+  assign \$922  = gains[659:648] * \port$6679$0 ;
   assign \$923  = \$922  + 10'h200;
-  assign \$926  = $signed(\port$5830$0 ) - $signed({ 1'h0, \$925  });
+  assign \$926  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$925  });
   assign \$927  = - $signed(\$926 );
-  assign \$928  = gains[659:648] * \port$6676$0 ;
+  assign \$928  = gains[659:648] * \port$6679$0 ;
   assign \$929  = \$928  + 10'h200;
-  assign \$932  = $signed(\port$5830$0 ) - $signed({ 1'h0, \$931  });
-  assign \$933  = \port$6718$2 [1] ? \$927  : { \$932 [22], \$932  };
+  assign \$932  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$931  });
+  assign \$933  = \port$6721$2 [1] ? \$927  : { \$932 [22], \$932  };
   assign \$934  = $signed(\$921 ) + $signed(\$933 );
-  assign \$935  = raw ? { 9'h000, \port$6676$0  } : \$934 [15:0];
-  assign \$937  = \port$6718$2 [0] ? \$936  : { values[895], values[895:880] };
+  assign \$935  = raw ? { 9'h000, \port$6679$0  } : \$934 [15:0];
+  assign \$937  = \port$6721$2 [0] ? \$936  : { values[895], values[895:880] };
   assign \$938  = accumulate ? \$937  : 17'h00000;
-  assign \$939  = gains[671:660] * \port$6678$0 ;
+  assign \$939  = gains[671:660] * \port$6681$0 ;
   assign \$940  = \$939  + 10'h200;
-  assign \$943  = $signed(\port$5832$0 ) - $signed({ 1'h0, \$942  });
+  assign \$943  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$942  });
   assign \$944  = - $signed(\$943 );
-  assign \$945  = gains[671:660] * \port$6678$0 ;
+  assign \$945  = gains[671:660] * \port$6681$0 ;
   assign \$946  = \$945  + 10'h200;
-  assign \$949  = $signed(\port$5832$0 ) - $signed({ 1'h0, \$948  });
-  assign \$950  = \port$6718$2 [1] ? \$944  : { \$949 [22], \$949  };
+  assign \$949  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$948  });
+  assign \$950  = \port$6721$2 [1] ? \$944  : { \$949 [22], \$949  };
   assign \$951  = $signed(\$938 ) + $signed(\$950 );
-  assign \$952  = raw ? { 9'h000, \port$6678$0  } : \$951 [15:0];
-  assign \$954  = \port$6718$2 [0] ? \$953  : { values[911], values[911:896] };
+  assign \$952  = raw ? { 9'h000, \port$6681$0  } : \$951 [15:0];
+  assign \$954  = \port$6721$2 [0] ? \$953  : { values[911], values[911:896] };
   assign \$955  = accumulate ? \$954  : 17'h00000;
-  assign \$956  = gains[683:672] * \port$6680$0 ;
+  assign \$956  = gains[683:672] * \port$6683$0 ;
   assign \$957  = \$956  + 10'h200;
-  assign \$960  = $signed(\port$5834$0 ) - $signed({ 1'h0, \$959  });
+  assign \$960  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$959  });
   assign \$961  = - $signed(\$960 );
-  assign \$962  = gains[683:672] * \port$6680$0 ;
+  assign \$962  = gains[683:672] * \port$6683$0 ;
   assign \$963  = \$962  + 10'h200;
-  assign \$966  = $signed(\port$5834$0 ) - $signed({ 1'h0, \$965  });
-  assign \$967  = \port$6718$2 [1] ? \$961  : { \$966 [22], \$966  };
+  assign \$966  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$965  });
+  assign \$967  = \port$6721$2 [1] ? \$961  : { \$966 [22], \$966  };
   assign \$968  = $signed(\$955 ) + $signed(\$967 );
-  assign \$969  = raw ? { 9'h000, \port$6680$0  } : \$968 [15:0];
-  assign \$971  = \port$6718$2 [0] ? \$970  : { values[927], values[927:912] };
+  assign \$969  = raw ? { 9'h000, \port$6683$0  } : \$968 [15:0];
+  assign \$971  = \port$6721$2 [0] ? \$970  : { values[927], values[927:912] };
   assign \$972  = accumulate ? \$971  : 17'h00000;
-  assign \$973  = gains[695:684] * \port$6682$0 ;
+  assign \$973  = gains[695:684] * \port$6685$0 ;
   assign \$974  = \$973  + 10'h200;
-  assign \$977  = $signed(\port$5836$0 ) - $signed({ 1'h0, \$976  });
+  assign \$977  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$976  });
   assign \$978  = - $signed(\$977 );
-  assign \$979  = gains[695:684] * \port$6682$0 ;
+  assign \$979  = gains[695:684] * \port$6685$0 ;
   assign \$980  = \$979  + 10'h200;
-  assign \$983  = $signed(\port$5836$0 ) - $signed({ 1'h0, \$982  });
-  assign \$984  = \port$6718$2 [1] ? \$978  : { \$983 [22], \$983  };
+  assign \$983  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$982  });
+  assign \$984  = \port$6721$2 [1] ? \$978  : { \$983 [22], \$983  };
   assign \$985  = $signed(\$972 ) + $signed(\$984 );
-  assign \$986  = raw ? { 9'h000, \port$6682$0  } : \$985 [15:0];
-  assign \$988  = \port$6718$2 [0] ? \$987  : { values[943], values[943:928] };
+  assign \$986  = raw ? { 9'h000, \port$6685$0  } : \$985 [15:0];
+  assign \$988  = \port$6721$2 [0] ? \$987  : { values[943], values[943:928] };
   assign \$989  = accumulate ? \$988  : 17'h00000;
-  assign \$990  = gains[707:696] * \port$6684$0 ;
+  assign \$990  = gains[707:696] * \port$6687$0 ;
   assign \$991  = \$990  + 10'h200;
-  assign \$994  = $signed(\port$5838$0 ) - $signed({ 1'h0, \$993  });
+  assign \$994  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$993  });
   assign \$995  = - $signed(\$994 );
-  assign \$996  = gains[707:696] * \port$6684$0 ;
+  assign \$996  = gains[707:696] * \port$6687$0 ;
   assign \$997  = \$996  + 10'h200;
-  assign \$1000  = $signed(\port$5838$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$6718$2 [1] ? \$995  : { \$1000 [22], \$1000  };
+  assign \$1000  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$6721$2 [1] ? \$995  : { \$1000 [22], \$1000  };
   assign \$1002  = $signed(\$989 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, \port$6684$0  } : \$1002 [15:0];
-  assign \$1005  = \port$6718$2 [0] ? \$1004  : { values[959], values[959:944] };
+  assign \$1003  = raw ? { 9'h000, \port$6687$0  } : \$1002 [15:0];
+  assign \$1005  = \port$6721$2 [0] ? \$1004  : { values[959], values[959:944] };
   assign \$1006  = accumulate ? \$1005  : 17'h00000;
-  assign \$1007  = gains[719:708] * \port$6686$0 ;
+  assign \$1007  = gains[719:708] * \port$6689$0 ;
   assign \$1008  = \$1007  + 10'h200;
-  assign \$1011  = $signed(\port$5840$0 ) - $signed({ 1'h0, \$1010  });
+  assign \$1011  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$1010  });
   assign \$1012  = - $signed(\$1011 );
-  assign \$1013  = gains[719:708] * \port$6686$0 ;
+  assign \$1013  = gains[719:708] * \port$6689$0 ;
   assign \$1014  = \$1013  + 10'h200;
-  assign \$1017  = $signed(\port$5840$0 ) - $signed({ 1'h0, \$1016  });
-  assign \$1018  = \port$6718$2 [1] ? \$1012  : { \$1017 [22], \$1017  };
+  assign \$1017  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$1016  });
+  assign \$1018  = \port$6721$2 [1] ? \$1012  : { \$1017 [22], \$1017  };
   assign \$1019  = $signed(\$1006 ) + $signed(\$1018 );
-  assign \$1020  = raw ? { 9'h000, \port$6686$0  } : \$1019 [15:0];
-  assign \$1022  = \port$6718$2 [0] ? \$1021  : { values[975], values[975:960] };
+  assign \$1020  = raw ? { 9'h000, \port$6689$0  } : \$1019 [15:0];
+  assign \$1022  = \port$6721$2 [0] ? \$1021  : { values[975], values[975:960] };
   assign \$1023  = accumulate ? \$1022  : 17'h00000;
-  assign \$1024  = gains[731:720] * \port$6688$0 ;
+  assign \$1024  = gains[731:720] * \port$6691$0 ;
   assign \$1025  = \$1024  + 10'h200;
-  assign \$1028  = $signed(\port$5842$0 ) - $signed({ 1'h0, \$1027  });
+  assign \$1028  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$1027  });
   assign \$1029  = - $signed(\$1028 );
-  assign \$1030  = gains[731:720] * \port$6688$0 ;
+  assign \$1030  = gains[731:720] * \port$6691$0 ;
   assign \$1031  = \$1030  + 10'h200;
-  assign \$1034  = $signed(\port$5842$0 ) - $signed({ 1'h0, \$1033  });
-  assign \$1035  = \port$6718$2 [1] ? \$1029  : { \$1034 [22], \$1034  };
+  assign \$1034  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$1033  });
+  assign \$1035  = \port$6721$2 [1] ? \$1029  : { \$1034 [22], \$1034  };
   assign \$1036  = $signed(\$1023 ) + $signed(\$1035 );
-  assign \$1037  = raw ? { 9'h000, \port$6688$0  } : \$1036 [15:0];
-  assign \$1039  = \port$6718$2 [0] ? \$1038  : { values[991], values[991:976] };
+  assign \$1037  = raw ? { 9'h000, \port$6691$0  } : \$1036 [15:0];
+  assign \$1039  = \port$6721$2 [0] ? \$1038  : { values[991], values[991:976] };
   assign \$1040  = accumulate ? \$1039  : 17'h00000;
-  assign \$1041  = gains[743:732] * \port$6690$0 ;
+  assign \$1041  = gains[743:732] * \port$6693$0 ;
   assign \$1042  = \$1041  + 10'h200;
-  assign \$1045  = $signed(\port$5844$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1045  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1047  = gains[743:732] * \port$6690$0 ;
+  assign \$1047  = gains[743:732] * \port$6693$0 ;
   assign \$1048  = \$1047  + 10'h200;
-  assign \$1051  = $signed(\port$5844$0 ) - $signed({ 1'h0, \$1050  });
-  assign \$1052  = \port$6718$2 [1] ? \$1046  : { \$1051 [22], \$1051  };
+  assign \$1051  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$1050  });
+  assign \$1052  = \port$6721$2 [1] ? \$1046  : { \$1051 [22], \$1051  };
   assign \$1053  = $signed(\$1040 ) + $signed(\$1052 );
-  assign \$1054  = raw ? { 9'h000, \port$6690$0  } : \$1053 [15:0];
-  assign \$1056  = \port$6718$2 [0] ? \$1055  : { values[1007], values[1007:992] };
+  assign \$1054  = raw ? { 9'h000, \port$6693$0  } : \$1053 [15:0];
+  assign \$1056  = \port$6721$2 [0] ? \$1055  : { values[1007], values[1007:992] };
   assign \$1057  = accumulate ? \$1056  : 17'h00000;
-  assign \$1058  = gains[755:744] * \port$6692$0 ;
+  assign \$1058  = gains[755:744] * \port$6695$0 ;
   assign \$1059  = \$1058  + 10'h200;
-  assign \$1062  = $signed(\port$5846$0 ) - $signed({ 1'h0, \$1061  });
+  assign \$1062  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$1061  });
   assign \$1063  = - $signed(\$1062 );
-  assign \$1064  = gains[755:744] * \port$6692$0 ;
+  assign \$1064  = gains[755:744] * \port$6695$0 ;
   assign \$1065  = \$1064  + 10'h200;
-  assign \$1068  = $signed(\port$5846$0 ) - $signed({ 1'h0, \$1067  });
-  assign \$1069  = \port$6718$2 [1] ? \$1063  : { \$1068 [22], \$1068  };
+  assign \$1068  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$1067  });
+  assign \$1069  = \port$6721$2 [1] ? \$1063  : { \$1068 [22], \$1068  };
   assign \$1070  = $signed(\$1057 ) + $signed(\$1069 );
-  assign \$1071  = raw ? { 9'h000, \port$6692$0  } : \$1070 [15:0];
-  assign \$1073  = \port$6718$2 [0] ? \$1072  : { values[1023], values[1023:1008] };
+  assign \$1071  = raw ? { 9'h000, \port$6695$0  } : \$1070 [15:0];
+  assign \$1073  = \port$6721$2 [0] ? \$1072  : { values[1023], values[1023:1008] };
   assign \$1074  = accumulate ? \$1073  : 17'h00000;
-  assign \$1075  = gains[767:756] * \port$6694$0 ;
+  assign \$1075  = gains[767:756] * \port$6697$0 ;
   assign \$1076  = \$1075  + 10'h200;
-  assign \$1079  = $signed(\port$5848$0 ) - $signed({ 1'h0, \$1078  });
+  assign \$1079  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$1078  });
   assign \$1080  = - $signed(\$1079 );
-  assign \$1081  = gains[767:756] * \port$6694$0 ;
+  assign \$1081  = gains[767:756] * \port$6697$0 ;
   assign \$1082  = \$1081  + 10'h200;
-  assign \$1085  = $signed(\port$5848$0 ) - $signed({ 1'h0, \$1084  });
-  assign \$1086  = \port$6718$2 [1] ? \$1080  : { \$1085 [22], \$1085  };
+  assign \$1085  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$1084  });
+  assign \$1086  = \port$6721$2 [1] ? \$1080  : { \$1085 [22], \$1085  };
   assign \$1087  = $signed(\$1074 ) + $signed(\$1086 );
-  assign \$1088  = raw ? { 9'h000, \port$6694$0  } : \$1087 [15:0];
-  assign \$1090  = \port$6718$2 [0] ? \$1089  : { values[15], values[15:0] };
+  assign \$1088  = raw ? { 9'h000, \port$6697$0  } : \$1087 [15:0];
+  assign \$1090  = \port$6721$2 [0] ? \$1089  : { values[15], values[15:0] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1092  = gains[11:0] * \port$6568$0 ;
+  assign \$1092  = gains[11:0] * \port$6571$0 ;
   assign \$1093  = \$1092  + 10'h200;
-  assign \$1096  = $signed(\port$5722$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1096  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$1095  });
   assign \$1097  = - $signed(\$1096 );
-  assign \$1098  = gains[11:0] * \port$6568$0 ;
+  assign \$1098  = gains[11:0] * \port$6571$0 ;
   assign \$1099  = \$1098  + 10'h200;
-  assign \$1102  = $signed(\port$5722$0 ) - $signed({ 1'h0, \$1101  });
-  assign \$1103  = \port$6718$2 [1] ? \$1097  : { \$1102 [22], \$1102  };
+  assign \$1102  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$1101  });
+  assign \$1103  = \port$6721$2 [1] ? \$1097  : { \$1102 [22], \$1102  };
   assign \$1104  = $signed(\$1091 ) + $signed(\$1103 );
-  assign \$1105  = raw ? { 9'h000, \port$6568$0  } : \$1104 [15:0];
-  assign \$1106  = $signed(\$1105 ) >= $signed(\port$5850$0 );
-  assign \$1108  = \port$6718$2 [0] ? \$1107  : { values[31], values[31:16] };
+  assign \$1105  = raw ? { 9'h000, \port$6571$0  } : \$1104 [15:0];
+  assign \$1106  = $signed(\$1105 ) >= $signed(\port$5853$0 );
+  assign \$1108  = \port$6721$2 [0] ? \$1107  : { values[31], values[31:16] };
   assign \$1109  = accumulate ? \$1108  : 17'h00000;
-  assign \$1110  = gains[23:12] * \port$6570$0 ;
+  assign \$1110  = gains[23:12] * \port$6573$0 ;
   assign \$1111  = \$1110  + 10'h200;
-  assign \$1114  = $signed(\port$5724$0 ) - $signed({ 1'h0, \$1113  });
+  assign \$1114  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$1113  });
   assign \$1115  = - $signed(\$1114 );
-  assign \$1116  = gains[23:12] * \port$6570$0 ;
+  assign \$1116  = gains[23:12] * \port$6573$0 ;
   assign \$1117  = \$1116  + 10'h200;
-  assign \$1120  = $signed(\port$5724$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$6718$2 [1] ? \$1115  : { \$1120 [22], \$1120  };
+  assign \$1120  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$6721$2 [1] ? \$1115  : { \$1120 [22], \$1120  };
   assign \$1122  = $signed(\$1109 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, \port$6570$0  } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$5852$0 );
-  assign \$1126  = \port$6718$2 [0] ? \$1125  : { values[47], values[47:32] };
+  assign \$1123  = raw ? { 9'h000, \port$6573$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$5855$0 );
+  assign \$1126  = \port$6721$2 [0] ? \$1125  : { values[47], values[47:32] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1128  = gains[35:24] * \port$6572$0 ;
+  assign \$1128  = gains[35:24] * \port$6575$0 ;
   assign \$1129  = \$1128  + 10'h200;
-  assign \$1132  = $signed(\port$5726$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1132  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$1131  });
   assign \$1133  = - $signed(\$1132 );
-  assign \$1134  = gains[35:24] * \port$6572$0 ;
+  assign \$1134  = gains[35:24] * \port$6575$0 ;
   assign \$1135  = \$1134  + 10'h200;
-  assign \$1138  = $signed(\port$5726$0 ) - $signed({ 1'h0, \$1137  });
-  assign \$1139  = \port$6718$2 [1] ? \$1133  : { \$1138 [22], \$1138  };
+  assign \$1138  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$1137  });
+  assign \$1139  = \port$6721$2 [1] ? \$1133  : { \$1138 [22], \$1138  };
   assign \$1140  = $signed(\$1127 ) + $signed(\$1139 );
-  assign \$1141  = raw ? { 9'h000, \port$6572$0  } : \$1140 [15:0];
-  assign \$1142  = $signed(\$1141 ) >= $signed(\port$5854$0 );
-  assign \$1144  = \port$6718$2 [0] ? \$1143  : { values[63], values[63:48] };
+  assign \$1141  = raw ? { 9'h000, \port$6575$0  } : \$1140 [15:0];
+  assign \$1142  = $signed(\$1141 ) >= $signed(\port$5857$0 );
+  assign \$1144  = \port$6721$2 [0] ? \$1143  : { values[63], values[63:48] };
   assign \$1145  = accumulate ? \$1144  : 17'h00000;
-  assign \$1146  = gains[47:36] * \port$6574$0 ;
+  assign \$1146  = gains[47:36] * \port$6577$0 ;
   assign \$1147  = \$1146  + 10'h200;
-  assign \$1150  = $signed(\port$5728$0 ) - $signed({ 1'h0, \$1149  });
+  assign \$1150  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$1149  });
   assign \$1151  = - $signed(\$1150 );
-  assign \$1152  = gains[47:36] * \port$6574$0 ;
+  assign \$1152  = gains[47:36] * \port$6577$0 ;
   assign \$1153  = \$1152  + 10'h200;
-  assign \$1156  = $signed(\port$5728$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$6718$2 [1] ? \$1151  : { \$1156 [22], \$1156  };
+  assign \$1156  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$6721$2 [1] ? \$1151  : { \$1156 [22], \$1156  };
   assign \$1158  = $signed(\$1145 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, \port$6574$0  } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$5856$0 );
-  assign \$1162  = \port$6718$2 [0] ? \$1161  : { values[79], values[79:64] };
+  assign \$1159  = raw ? { 9'h000, \port$6577$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$5859$0 );
+  assign \$1162  = \port$6721$2 [0] ? \$1161  : { values[79], values[79:64] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1164  = gains[59:48] * \port$6576$0 ;
+  assign \$1164  = gains[59:48] * \port$6579$0 ;
   assign \$1165  = \$1164  + 10'h200;
-  assign \$1168  = $signed(\port$5730$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1168  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$1167  });
   assign \$1169  = - $signed(\$1168 );
-  assign \$1170  = gains[59:48] * \port$6576$0 ;
+  assign \$1170  = gains[59:48] * \port$6579$0 ;
   assign \$1171  = \$1170  + 10'h200;
-  assign \$1174  = $signed(\port$5730$0 ) - $signed({ 1'h0, \$1173  });
-  assign \$1175  = \port$6718$2 [1] ? \$1169  : { \$1174 [22], \$1174  };
+  assign \$1174  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$1173  });
+  assign \$1175  = \port$6721$2 [1] ? \$1169  : { \$1174 [22], \$1174  };
   assign \$1176  = $signed(\$1163 ) + $signed(\$1175 );
-  assign \$1177  = raw ? { 9'h000, \port$6576$0  } : \$1176 [15:0];
-  assign \$1178  = $signed(\$1177 ) >= $signed(\port$5858$0 );
-  assign \$1180  = \port$6718$2 [0] ? \$1179  : { values[95], values[95:80] };
+  assign \$1177  = raw ? { 9'h000, \port$6579$0  } : \$1176 [15:0];
+  assign \$1178  = $signed(\$1177 ) >= $signed(\port$5861$0 );
+  assign \$1180  = \port$6721$2 [0] ? \$1179  : { values[95], values[95:80] };
   assign \$1181  = accumulate ? \$1180  : 17'h00000;
-  assign \$1182  = gains[71:60] * \port$6578$0 ;
+  assign \$1182  = gains[71:60] * \port$6581$0 ;
   assign \$1183  = \$1182  + 10'h200;
-  assign \$1186  = $signed(\port$5732$0 ) - $signed({ 1'h0, \$1185  });
+  assign \$1186  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$1185  });
   assign \$1187  = - $signed(\$1186 );
-  assign \$1188  = gains[71:60] * \port$6578$0 ;
+  assign \$1188  = gains[71:60] * \port$6581$0 ;
   assign \$1189  = \$1188  + 10'h200;
-  assign \$1192  = $signed(\port$5732$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$6718$2 [1] ? \$1187  : { \$1192 [22], \$1192  };
+  assign \$1192  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$6721$2 [1] ? \$1187  : { \$1192 [22], \$1192  };
   assign \$1194  = $signed(\$1181 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, \port$6578$0  } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$5860$0 );
-  assign \$1198  = \port$6718$2 [0] ? \$1197  : { values[111], values[111:96] };
+  assign \$1195  = raw ? { 9'h000, \port$6581$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$5863$0 );
+  assign \$1198  = \port$6721$2 [0] ? \$1197  : { values[111], values[111:96] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1200  = gains[83:72] * \port$6580$0 ;
+  assign \$1200  = gains[83:72] * \port$6583$0 ;
   assign \$1201  = \$1200  + 10'h200;
-  assign \$1204  = $signed(\port$5734$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1204  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$1203  });
   assign \$1205  = - $signed(\$1204 );
-  assign \$1206  = gains[83:72] * \port$6580$0 ;
+  assign \$1206  = gains[83:72] * \port$6583$0 ;
   assign \$1207  = \$1206  + 10'h200;
-  assign \$1210  = $signed(\port$5734$0 ) - $signed({ 1'h0, \$1209  });
-  assign \$1211  = \port$6718$2 [1] ? \$1205  : { \$1210 [22], \$1210  };
+  assign \$1210  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$1209  });
+  assign \$1211  = \port$6721$2 [1] ? \$1205  : { \$1210 [22], \$1210  };
   assign \$1212  = $signed(\$1199 ) + $signed(\$1211 );
-  assign \$1213  = raw ? { 9'h000, \port$6580$0  } : \$1212 [15:0];
-  assign \$1214  = $signed(\$1213 ) >= $signed(\port$5862$0 );
-  assign \$1216  = \port$6718$2 [0] ? \$1215  : { values[127], values[127:112] };
+  assign \$1213  = raw ? { 9'h000, \port$6583$0  } : \$1212 [15:0];
+  assign \$1214  = $signed(\$1213 ) >= $signed(\port$5865$0 );
+  assign \$1216  = \port$6721$2 [0] ? \$1215  : { values[127], values[127:112] };
   assign \$1217  = accumulate ? \$1216  : 17'h00000;
-  assign \$1218  = gains[95:84] * \port$6582$0 ;
+  assign \$1218  = gains[95:84] * \port$6585$0 ;
   assign \$1219  = \$1218  + 10'h200;
-  assign \$1222  = $signed(\port$5736$0 ) - $signed({ 1'h0, \$1221  });
+  assign \$1222  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$1221  });
   assign \$1223  = - $signed(\$1222 );
-  assign \$1224  = gains[95:84] * \port$6582$0 ;
+  assign \$1224  = gains[95:84] * \port$6585$0 ;
   assign \$1225  = \$1224  + 10'h200;
-  assign \$1228  = $signed(\port$5736$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$6718$2 [1] ? \$1223  : { \$1228 [22], \$1228  };
+  assign \$1228  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$6721$2 [1] ? \$1223  : { \$1228 [22], \$1228  };
   assign \$1230  = $signed(\$1217 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, \port$6582$0  } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$5864$0 );
-  assign \$1234  = \port$6718$2 [0] ? \$1233  : { values[143], values[143:128] };
+  assign \$1231  = raw ? { 9'h000, \port$6585$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$5867$0 );
+  assign \$1234  = \port$6721$2 [0] ? \$1233  : { values[143], values[143:128] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1236  = gains[107:96] * \port$6584$0 ;
+  assign \$1236  = gains[107:96] * \port$6587$0 ;
   assign \$1237  = \$1236  + 10'h200;
-  assign \$1240  = $signed(\port$5738$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1240  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$1239  });
   assign \$1241  = - $signed(\$1240 );
-  assign \$1242  = gains[107:96] * \port$6584$0 ;
+  assign \$1242  = gains[107:96] * \port$6587$0 ;
   assign \$1243  = \$1242  + 10'h200;
-  assign \$1246  = $signed(\port$5738$0 ) - $signed({ 1'h0, \$1245  });
-  assign \$1247  = \port$6718$2 [1] ? \$1241  : { \$1246 [22], \$1246  };
+  assign \$1246  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$1245  });
+  assign \$1247  = \port$6721$2 [1] ? \$1241  : { \$1246 [22], \$1246  };
   assign \$1248  = $signed(\$1235 ) + $signed(\$1247 );
-  assign \$1249  = raw ? { 9'h000, \port$6584$0  } : \$1248 [15:0];
-  assign \$1250  = $signed(\$1249 ) >= $signed(\port$5866$0 );
-  assign \$1252  = \port$6718$2 [0] ? \$1251  : { values[159], values[159:144] };
+  assign \$1249  = raw ? { 9'h000, \port$6587$0  } : \$1248 [15:0];
+  assign \$1250  = $signed(\$1249 ) >= $signed(\port$5869$0 );
+  assign \$1252  = \port$6721$2 [0] ? \$1251  : { values[159], values[159:144] };
   assign \$1253  = accumulate ? \$1252  : 17'h00000;
-  assign \$1254  = gains[119:108] * \port$6586$0 ;
+  assign \$1254  = gains[119:108] * \port$6589$0 ;
   assign \$1255  = \$1254  + 10'h200;
-  assign \$1258  = $signed(\port$5740$0 ) - $signed({ 1'h0, \$1257  });
+  assign \$1258  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$1257  });
   assign \$1259  = - $signed(\$1258 );
-  assign \$1260  = gains[119:108] * \port$6586$0 ;
+  assign \$1260  = gains[119:108] * \port$6589$0 ;
   assign \$1261  = \$1260  + 10'h200;
-  assign \$1264  = $signed(\port$5740$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$6718$2 [1] ? \$1259  : { \$1264 [22], \$1264  };
+  assign \$1264  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$6721$2 [1] ? \$1259  : { \$1264 [22], \$1264  };
   assign \$1266  = $signed(\$1253 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, \port$6586$0  } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$5868$0 );
-  assign \$1270  = \port$6718$2 [0] ? \$1269  : { values[175], values[175:160] };
+  assign \$1267  = raw ? { 9'h000, \port$6589$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$5871$0 );
+  assign \$1270  = \port$6721$2 [0] ? \$1269  : { values[175], values[175:160] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1272  = gains[131:120] * \port$6588$0 ;
+  assign \$1272  = gains[131:120] * \port$6591$0 ;
   assign \$1273  = \$1272  + 10'h200;
-  assign \$1276  = $signed(\port$5742$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1276  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$1275  });
   assign \$1277  = - $signed(\$1276 );
-  assign \$1278  = gains[131:120] * \port$6588$0 ;
+  assign \$1278  = gains[131:120] * \port$6591$0 ;
   assign \$1279  = \$1278  + 10'h200;
-  assign \$1282  = $signed(\port$5742$0 ) - $signed({ 1'h0, \$1281  });
-  assign \$1283  = \port$6718$2 [1] ? \$1277  : { \$1282 [22], \$1282  };
+  assign \$1282  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$1281  });
+  assign \$1283  = \port$6721$2 [1] ? \$1277  : { \$1282 [22], \$1282  };
   assign \$1284  = $signed(\$1271 ) + $signed(\$1283 );
-  assign \$1285  = raw ? { 9'h000, \port$6588$0  } : \$1284 [15:0];
-  assign \$1286  = $signed(\$1285 ) >= $signed(\port$5870$0 );
-  assign \$1288  = \port$6718$2 [0] ? \$1287  : { values[191], values[191:176] };
+  assign \$1285  = raw ? { 9'h000, \port$6591$0  } : \$1284 [15:0];
+  assign \$1286  = $signed(\$1285 ) >= $signed(\port$5873$0 );
+  assign \$1288  = \port$6721$2 [0] ? \$1287  : { values[191], values[191:176] };
   assign \$1289  = accumulate ? \$1288  : 17'h00000;
-  assign \$1290  = gains[143:132] * \port$6590$0 ;
+  assign \$1290  = gains[143:132] * \port$6593$0 ;
   assign \$1291  = \$1290  + 10'h200;
-  assign \$1294  = $signed(\port$5744$0 ) - $signed({ 1'h0, \$1293  });
+  assign \$1294  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$1293  });
   assign \$1295  = - $signed(\$1294 );
-  assign \$1296  = gains[143:132] * \port$6590$0 ;
+  assign \$1296  = gains[143:132] * \port$6593$0 ;
   assign \$1297  = \$1296  + 10'h200;
-  assign \$1300  = $signed(\port$5744$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$6718$2 [1] ? \$1295  : { \$1300 [22], \$1300  };
+  assign \$1300  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$6721$2 [1] ? \$1295  : { \$1300 [22], \$1300  };
   assign \$1302  = $signed(\$1289 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, \port$6590$0  } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$5872$0 );
-  assign \$1306  = \port$6718$2 [0] ? \$1305  : { values[207], values[207:192] };
+  assign \$1303  = raw ? { 9'h000, \port$6593$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$5875$0 );
+  assign \$1306  = \port$6721$2 [0] ? \$1305  : { values[207], values[207:192] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1308  = gains[155:144] * \port$6592$0 ;
+  assign \$1308  = gains[155:144] * \port$6595$0 ;
   assign \$1309  = \$1308  + 10'h200;
-  assign \$1312  = $signed(\port$5746$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1312  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$1311  });
   assign \$1313  = - $signed(\$1312 );
-  assign \$1314  = gains[155:144] * \port$6592$0 ;
+  assign \$1314  = gains[155:144] * \port$6595$0 ;
   assign \$1315  = \$1314  + 10'h200;
-  assign \$1318  = $signed(\port$5746$0 ) - $signed({ 1'h0, \$1317  });
-  assign \$1319  = \port$6718$2 [1] ? \$1313  : { \$1318 [22], \$1318  };
+  assign \$1318  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$1317  });
+  assign \$1319  = \port$6721$2 [1] ? \$1313  : { \$1318 [22], \$1318  };
   assign \$1320  = $signed(\$1307 ) + $signed(\$1319 );
-  assign \$1321  = raw ? { 9'h000, \port$6592$0  } : \$1320 [15:0];
-  assign \$1322  = $signed(\$1321 ) >= $signed(\port$5874$0 );
-  assign \$1324  = \port$6718$2 [0] ? \$1323  : { values[223], values[223:208] };
+  assign \$1321  = raw ? { 9'h000, \port$6595$0  } : \$1320 [15:0];
+  assign \$1322  = $signed(\$1321 ) >= $signed(\port$5877$0 );
+  assign \$1324  = \port$6721$2 [0] ? \$1323  : { values[223], values[223:208] };
   assign \$1325  = accumulate ? \$1324  : 17'h00000;
-  assign \$1326  = gains[167:156] * \port$6594$0 ;
+  assign \$1326  = gains[167:156] * \port$6597$0 ;
   assign \$1327  = \$1326  + 10'h200;
-  assign \$1330  = $signed(\port$5748$0 ) - $signed({ 1'h0, \$1329  });
+  assign \$1330  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$1329  });
   assign \$1331  = - $signed(\$1330 );
-  assign \$1332  = gains[167:156] * \port$6594$0 ;
+  assign \$1332  = gains[167:156] * \port$6597$0 ;
   assign \$1333  = \$1332  + 10'h200;
-  assign \$1336  = $signed(\port$5748$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$6718$2 [1] ? \$1331  : { \$1336 [22], \$1336  };
+  assign \$1336  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$6721$2 [1] ? \$1331  : { \$1336 [22], \$1336  };
   assign \$1338  = $signed(\$1325 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$6594$0  } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$5876$0 );
-  assign \$1342  = \port$6718$2 [0] ? \$1341  : { values[239], values[239:224] };
+  assign \$1339  = raw ? { 9'h000, \port$6597$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$5879$0 );
+  assign \$1342  = \port$6721$2 [0] ? \$1341  : { values[239], values[239:224] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1344  = gains[179:168] * \port$6596$0 ;
+  assign \$1344  = gains[179:168] * \port$6599$0 ;
   assign \$1345  = \$1344  + 10'h200;
-  assign \$1348  = $signed(\port$5750$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1348  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$1347  });
   assign \$1349  = - $signed(\$1348 );
-  assign \$1350  = gains[179:168] * \port$6596$0 ;
+  assign \$1350  = gains[179:168] * \port$6599$0 ;
   assign \$1351  = \$1350  + 10'h200;
-  assign \$1354  = $signed(\port$5750$0 ) - $signed({ 1'h0, \$1353  });
-  assign \$1355  = \port$6718$2 [1] ? \$1349  : { \$1354 [22], \$1354  };
+  assign \$1354  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$1353  });
+  assign \$1355  = \port$6721$2 [1] ? \$1349  : { \$1354 [22], \$1354  };
   assign \$1356  = $signed(\$1343 ) + $signed(\$1355 );
-  assign \$1357  = raw ? { 9'h000, \port$6596$0  } : \$1356 [15:0];
-  assign \$1358  = $signed(\$1357 ) >= $signed(\port$5878$0 );
-  assign \$1360  = \port$6718$2 [0] ? \$1359  : { values[255], values[255:240] };
+  assign \$1357  = raw ? { 9'h000, \port$6599$0  } : \$1356 [15:0];
+  assign \$1358  = $signed(\$1357 ) >= $signed(\port$5881$0 );
+  assign \$1360  = \port$6721$2 [0] ? \$1359  : { values[255], values[255:240] };
   assign \$1361  = accumulate ? \$1360  : 17'h00000;
-  assign \$1362  = gains[191:180] * \port$6598$0 ;
+  assign \$1362  = gains[191:180] * \port$6601$0 ;
   assign \$1363  = \$1362  + 10'h200;
-  assign \$1366  = $signed(\port$5752$0 ) - $signed({ 1'h0, \$1365  });
+  assign \$1366  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$1365  });
   assign \$1367  = - $signed(\$1366 );
-  assign \$1368  = gains[191:180] * \port$6598$0 ;
+  assign \$1368  = gains[191:180] * \port$6601$0 ;
   assign \$1369  = \$1368  + 10'h200;
-  assign \$1372  = $signed(\port$5752$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$6718$2 [1] ? \$1367  : { \$1372 [22], \$1372  };
+  assign \$1372  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$6721$2 [1] ? \$1367  : { \$1372 [22], \$1372  };
   assign \$1374  = $signed(\$1361 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, \port$6598$0  } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$5880$0 );
-  assign \$1378  = \port$6718$2 [0] ? \$1377  : { values[271], values[271:256] };
+  assign \$1375  = raw ? { 9'h000, \port$6601$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$5883$0 );
+  assign \$1378  = \port$6721$2 [0] ? \$1377  : { values[271], values[271:256] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1380  = gains[203:192] * \port$6600$0 ;
+  assign \$1380  = gains[203:192] * \port$6603$0 ;
   assign \$1381  = \$1380  + 10'h200;
-  assign \$1384  = $signed(\port$5754$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1384  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$1383  });
   assign \$1385  = - $signed(\$1384 );
-  assign \$1386  = gains[203:192] * \port$6600$0 ;
+  assign \$1386  = gains[203:192] * \port$6603$0 ;
   assign \$1387  = \$1386  + 10'h200;
-  assign \$1390  = $signed(\port$5754$0 ) - $signed({ 1'h0, \$1389  });
-  assign \$1391  = \port$6718$2 [1] ? \$1385  : { \$1390 [22], \$1390  };
+  assign \$1390  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$1389  });
+  assign \$1391  = \port$6721$2 [1] ? \$1385  : { \$1390 [22], \$1390  };
   assign \$1392  = $signed(\$1379 ) + $signed(\$1391 );
-  assign \$1393  = raw ? { 9'h000, \port$6600$0  } : \$1392 [15:0];
-  assign \$1394  = $signed(\$1393 ) >= $signed(\port$5882$0 );
-  assign \$1396  = \port$6718$2 [0] ? \$1395  : { values[287], values[287:272] };
+  assign \$1393  = raw ? { 9'h000, \port$6603$0  } : \$1392 [15:0];
+  assign \$1394  = $signed(\$1393 ) >= $signed(\port$5885$0 );
+  assign \$1396  = \port$6721$2 [0] ? \$1395  : { values[287], values[287:272] };
   assign \$1397  = accumulate ? \$1396  : 17'h00000;
-  assign \$1398  = gains[215:204] * \port$6602$0 ;
+  assign \$1398  = gains[215:204] * \port$6605$0 ;
   assign \$1399  = \$1398  + 10'h200;
-  assign \$1402  = $signed(\port$5756$0 ) - $signed({ 1'h0, \$1401  });
+  assign \$1402  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$1401  });
   assign \$1403  = - $signed(\$1402 );
-  assign \$1404  = gains[215:204] * \port$6602$0 ;
+  assign \$1404  = gains[215:204] * \port$6605$0 ;
   assign \$1405  = \$1404  + 10'h200;
-  assign \$1408  = $signed(\port$5756$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$6718$2 [1] ? \$1403  : { \$1408 [22], \$1408  };
+  assign \$1408  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$6721$2 [1] ? \$1403  : { \$1408 [22], \$1408  };
   assign \$1410  = $signed(\$1397 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, \port$6602$0  } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$5884$0 );
-  assign \$1414  = \port$6718$2 [0] ? \$1413  : { values[303], values[303:288] };
+  assign \$1411  = raw ? { 9'h000, \port$6605$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$5887$0 );
+  assign \$1414  = \port$6721$2 [0] ? \$1413  : { values[303], values[303:288] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1416  = gains[227:216] * \port$6604$0 ;
+  assign \$1416  = gains[227:216] * \port$6607$0 ;
   assign \$1417  = \$1416  + 10'h200;
-  assign \$1420  = $signed(\port$5758$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1420  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$1419  });
   assign \$1421  = - $signed(\$1420 );
-  assign \$1422  = gains[227:216] * \port$6604$0 ;
+  assign \$1422  = gains[227:216] * \port$6607$0 ;
   assign \$1423  = \$1422  + 10'h200;
-  assign \$1426  = $signed(\port$5758$0 ) - $signed({ 1'h0, \$1425  });
-  assign \$1427  = \port$6718$2 [1] ? \$1421  : { \$1426 [22], \$1426  };
+  assign \$1426  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$1425  });
+  assign \$1427  = \port$6721$2 [1] ? \$1421  : { \$1426 [22], \$1426  };
   assign \$1428  = $signed(\$1415 ) + $signed(\$1427 );
-  assign \$1429  = raw ? { 9'h000, \port$6604$0  } : \$1428 [15:0];
-  assign \$1430  = $signed(\$1429 ) >= $signed(\port$5886$0 );
-  assign \$1432  = \port$6718$2 [0] ? \$1431  : { values[319], values[319:304] };
+  assign \$1429  = raw ? { 9'h000, \port$6607$0  } : \$1428 [15:0];
+  assign \$1430  = $signed(\$1429 ) >= $signed(\port$5889$0 );
+  assign \$1432  = \port$6721$2 [0] ? \$1431  : { values[319], values[319:304] };
   assign \$1433  = accumulate ? \$1432  : 17'h00000;
-  assign \$1434  = gains[239:228] * \port$6606$0 ;
+  assign \$1434  = gains[239:228] * \port$6609$0 ;
   assign \$1435  = \$1434  + 10'h200;
-  assign \$1438  = $signed(\port$5760$0 ) - $signed({ 1'h0, \$1437  });
+  assign \$1438  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$1437  });
   assign \$1439  = - $signed(\$1438 );
-  assign \$1440  = gains[239:228] * \port$6606$0 ;
+  assign \$1440  = gains[239:228] * \port$6609$0 ;
   assign \$1441  = \$1440  + 10'h200;
-  assign \$1444  = $signed(\port$5760$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$6718$2 [1] ? \$1439  : { \$1444 [22], \$1444  };
+  assign \$1444  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$6721$2 [1] ? \$1439  : { \$1444 [22], \$1444  };
   assign \$1446  = $signed(\$1433 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, \port$6606$0  } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$5888$0 );
-  assign \$1450  = \port$6718$2 [0] ? \$1449  : { values[335], values[335:320] };
+  assign \$1447  = raw ? { 9'h000, \port$6609$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$5891$0 );
+  assign \$1450  = \port$6721$2 [0] ? \$1449  : { values[335], values[335:320] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1452  = gains[251:240] * \port$6608$0 ;
+  assign \$1452  = gains[251:240] * \port$6611$0 ;
   assign \$1453  = \$1452  + 10'h200;
-  assign \$1456  = $signed(\port$5762$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1456  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$1455  });
   assign \$1457  = - $signed(\$1456 );
-  assign \$1458  = gains[251:240] * \port$6608$0 ;
+  assign \$1458  = gains[251:240] * \port$6611$0 ;
   assign \$1459  = \$1458  + 10'h200;
-  assign \$1462  = $signed(\port$5762$0 ) - $signed({ 1'h0, \$1461  });
-  assign \$1463  = \port$6718$2 [1] ? \$1457  : { \$1462 [22], \$1462  };
+  assign \$1462  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$1461  });
+  assign \$1463  = \port$6721$2 [1] ? \$1457  : { \$1462 [22], \$1462  };
   assign \$1464  = $signed(\$1451 ) + $signed(\$1463 );
-  assign \$1465  = raw ? { 9'h000, \port$6608$0  } : \$1464 [15:0];
-  assign \$1466  = $signed(\$1465 ) >= $signed(\port$5890$0 );
-  assign \$1468  = \port$6718$2 [0] ? \$1467  : { values[351], values[351:336] };
+  assign \$1465  = raw ? { 9'h000, \port$6611$0  } : \$1464 [15:0];
+  assign \$1466  = $signed(\$1465 ) >= $signed(\port$5893$0 );
+  assign \$1468  = \port$6721$2 [0] ? \$1467  : { values[351], values[351:336] };
   assign \$1469  = accumulate ? \$1468  : 17'h00000;
-  assign \$1470  = gains[263:252] * \port$6610$0 ;
+  assign \$1470  = gains[263:252] * \port$6613$0 ;
   assign \$1471  = \$1470  + 10'h200;
-  assign \$1474  = $signed(\port$5764$0 ) - $signed({ 1'h0, \$1473  });
+  assign \$1474  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$1473  });
   assign \$1475  = - $signed(\$1474 );
-  assign \$1476  = gains[263:252] * \port$6610$0 ;
+  assign \$1476  = gains[263:252] * \port$6613$0 ;
   assign \$1477  = \$1476  + 10'h200;
-  assign \$1480  = $signed(\port$5764$0 ) - $signed({ 1'h0, \$1479  });
-  assign \$1481  = \port$6718$2 [1] ? \$1475  : { \$1480 [22], \$1480  };
+  assign \$1480  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$1479  });
+  assign \$1481  = \port$6721$2 [1] ? \$1475  : { \$1480 [22], \$1480  };
   assign \$1482  = $signed(\$1469 ) + $signed(\$1481 );
-  assign \$1483  = raw ? { 9'h000, \port$6610$0  } : \$1482 [15:0];
-  assign \$1484  = $signed(\$1483 ) >= $signed(\port$5892$0 );
-  assign \$1486  = \port$6718$2 [0] ? \$1485  : { values[367], values[367:352] };
+  assign \$1483  = raw ? { 9'h000, \port$6613$0  } : \$1482 [15:0];
+  assign \$1484  = $signed(\$1483 ) >= $signed(\port$5895$0 );
+  assign \$1486  = \port$6721$2 [0] ? \$1485  : { values[367], values[367:352] };
   assign \$1487  = accumulate ? \$1486  : 17'h00000;
-  assign \$1488  = gains[275:264] * \port$6612$0 ;
+  assign \$1488  = gains[275:264] * \port$6615$0 ;
   assign \$1489  = \$1488  + 10'h200;
-  assign \$1492  = $signed(\port$5766$0 ) - $signed({ 1'h0, \$1491  });
+  assign \$1492  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$1491  });
   assign \$1493  = - $signed(\$1492 );
-  assign \$1494  = gains[275:264] * \port$6612$0 ;
+  assign \$1494  = gains[275:264] * \port$6615$0 ;
   assign \$1495  = \$1494  + 10'h200;
-  assign \$1498  = $signed(\port$5766$0 ) - $signed({ 1'h0, \$1497  });
-  assign \$1499  = \port$6718$2 [1] ? \$1493  : { \$1498 [22], \$1498  };
+  assign \$1498  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$1497  });
+  assign \$1499  = \port$6721$2 [1] ? \$1493  : { \$1498 [22], \$1498  };
   assign \$1500  = $signed(\$1487 ) + $signed(\$1499 );
-  assign \$1501  = raw ? { 9'h000, \port$6612$0  } : \$1500 [15:0];
-  assign \$1502  = $signed(\$1501 ) >= $signed(\port$5894$0 );
-  assign \$1504  = \port$6718$2 [0] ? \$1503  : { values[383], values[383:368] };
+  assign \$1501  = raw ? { 9'h000, \port$6615$0  } : \$1500 [15:0];
+  assign \$1502  = $signed(\$1501 ) >= $signed(\port$5897$0 );
+  assign \$1504  = \port$6721$2 [0] ? \$1503  : { values[383], values[383:368] };
   assign \$1505  = accumulate ? \$1504  : 17'h00000;
-  assign \$1506  = gains[287:276] * \port$6614$0 ;
+  assign \$1506  = gains[287:276] * \port$6617$0 ;
   assign \$1507  = \$1506  + 10'h200;
-  assign \$1510  = $signed(\port$5768$0 ) - $signed({ 1'h0, \$1509  });
+  assign \$1510  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$1509  });
   assign \$1511  = - $signed(\$1510 );
-  assign \$1512  = gains[287:276] * \port$6614$0 ;
+  assign \$1512  = gains[287:276] * \port$6617$0 ;
   assign \$1513  = \$1512  + 10'h200;
-  assign \$1516  = $signed(\port$5768$0 ) - $signed({ 1'h0, \$1515  });
-  assign \$1517  = \port$6718$2 [1] ? \$1511  : { \$1516 [22], \$1516  };
+  assign \$1516  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$1515  });
+  assign \$1517  = \port$6721$2 [1] ? \$1511  : { \$1516 [22], \$1516  };
   assign \$1518  = $signed(\$1505 ) + $signed(\$1517 );
-  assign \$1519  = raw ? { 9'h000, \port$6614$0  } : \$1518 [15:0];
-  assign \$1520  = $signed(\$1519 ) >= $signed(\port$5896$0 );
-  assign \$1522  = \port$6718$2 [0] ? \$1521  : { values[399], values[399:384] };
+  assign \$1519  = raw ? { 9'h000, \port$6617$0  } : \$1518 [15:0];
+  assign \$1520  = $signed(\$1519 ) >= $signed(\port$5899$0 );
+  assign \$1522  = \port$6721$2 [0] ? \$1521  : { values[399], values[399:384] };
   assign \$1523  = accumulate ? \$1522  : 17'h00000;
-  assign \$1524  = gains[299:288] * \port$6616$0 ;
+  assign \$1524  = gains[299:288] * \port$6619$0 ;
   assign \$1525  = \$1524  + 10'h200;
-  assign \$1528  = $signed(\port$5770$0 ) - $signed({ 1'h0, \$1527  });
+  assign \$1528  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$1527  });
   assign \$1529  = - $signed(\$1528 );
-  assign \$1530  = gains[299:288] * \port$6616$0 ;
+  assign \$1530  = gains[299:288] * \port$6619$0 ;
   assign \$1531  = \$1530  + 10'h200;
-  assign \$1534  = $signed(\port$5770$0 ) - $signed({ 1'h0, \$1533  });
-  assign \$1535  = \port$6718$2 [1] ? \$1529  : { \$1534 [22], \$1534  };
+  assign \$1534  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$1533  });
+  assign \$1535  = \port$6721$2 [1] ? \$1529  : { \$1534 [22], \$1534  };
   assign \$1536  = $signed(\$1523 ) + $signed(\$1535 );
-  assign \$1537  = raw ? { 9'h000, \port$6616$0  } : \$1536 [15:0];
-  assign \$1538  = $signed(\$1537 ) >= $signed(\port$5898$0 );
-  assign \$1540  = \port$6718$2 [0] ? \$1539  : { values[415], values[415:400] };
+  assign \$1537  = raw ? { 9'h000, \port$6619$0  } : \$1536 [15:0];
+  assign \$1538  = $signed(\$1537 ) >= $signed(\port$5901$0 );
+  assign \$1540  = \port$6721$2 [0] ? \$1539  : { values[415], values[415:400] };
   assign \$1541  = accumulate ? \$1540  : 17'h00000;
-  assign \$1542  = gains[311:300] * \port$6618$0 ;
+  assign \$1542  = gains[311:300] * \port$6621$0 ;
   assign \$1543  = \$1542  + 10'h200;
-  assign \$1546  = $signed(\port$5772$0 ) - $signed({ 1'h0, \$1545  });
+  assign \$1546  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$1545  });
   assign \$1547  = - $signed(\$1546 );
-  assign \$1548  = gains[311:300] * \port$6618$0 ;
+  assign \$1548  = gains[311:300] * \port$6621$0 ;
   assign \$1549  = \$1548  + 10'h200;
-  assign \$1552  = $signed(\port$5772$0 ) - $signed({ 1'h0, \$1551  });
-  assign \$1553  = \port$6718$2 [1] ? \$1547  : { \$1552 [22], \$1552  };
+  assign \$1552  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$1551  });
+  assign \$1553  = \port$6721$2 [1] ? \$1547  : { \$1552 [22], \$1552  };
   assign \$1554  = $signed(\$1541 ) + $signed(\$1553 );
-  assign \$1555  = raw ? { 9'h000, \port$6618$0  } : \$1554 [15:0];
-  assign \$1556  = $signed(\$1555 ) >= $signed(\port$5900$0 );
-  assign \$1558  = \port$6718$2 [0] ? \$1557  : { values[431], values[431:416] };
+  assign \$1555  = raw ? { 9'h000, \port$6621$0  } : \$1554 [15:0];
+  assign \$1556  = $signed(\$1555 ) >= $signed(\port$5903$0 );
+  assign \$1558  = \port$6721$2 [0] ? \$1557  : { values[431], values[431:416] };
   assign \$1559  = accumulate ? \$1558  : 17'h00000;
-  assign \$1560  = gains[323:312] * \port$6620$0 ;
+  assign \$1560  = gains[323:312] * \port$6623$0 ;
   assign \$1561  = \$1560  + 10'h200;
-  assign \$1564  = $signed(\port$5774$0 ) - $signed({ 1'h0, \$1563  });
+  assign \$1564  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$1563  });
   assign \$1565  = - $signed(\$1564 );
-  assign \$1566  = gains[323:312] * \port$6620$0 ;
+  assign \$1566  = gains[323:312] * \port$6623$0 ;
   assign \$1567  = \$1566  + 10'h200;
-  assign \$1570  = $signed(\port$5774$0 ) - $signed({ 1'h0, \$1569  });
-  assign \$1571  = \port$6718$2 [1] ? \$1565  : { \$1570 [22], \$1570  };
+  assign \$1570  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$1569  });
+  assign \$1571  = \port$6721$2 [1] ? \$1565  : { \$1570 [22], \$1570  };
   assign \$1572  = $signed(\$1559 ) + $signed(\$1571 );
-  assign \$1573  = raw ? { 9'h000, \port$6620$0  } : \$1572 [15:0];
-  assign \$1574  = $signed(\$1573 ) >= $signed(\port$5902$0 );
-  assign \$1576  = \port$6718$2 [0] ? \$1575  : { values[447], values[447:432] };
+  assign \$1573  = raw ? { 9'h000, \port$6623$0  } : \$1572 [15:0];
+  assign \$1574  = $signed(\$1573 ) >= $signed(\port$5905$0 );
+  assign \$1576  = \port$6721$2 [0] ? \$1575  : { values[447], values[447:432] };
   assign \$1577  = accumulate ? \$1576  : 17'h00000;
-  assign \$1578  = gains[335:324] * \port$6622$0 ;
+  assign \$1578  = gains[335:324] * \port$6625$0 ;
   assign \$1579  = \$1578  + 10'h200;
-  assign \$1582  = $signed(\port$5776$0 ) - $signed({ 1'h0, \$1581  });
+  assign \$1582  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$1581  });
   assign \$1583  = - $signed(\$1582 );
-  assign \$1584  = gains[335:324] * \port$6622$0 ;
+  assign \$1584  = gains[335:324] * \port$6625$0 ;
   assign \$1585  = \$1584  + 10'h200;
-  assign \$1588  = $signed(\port$5776$0 ) - $signed({ 1'h0, \$1587  });
-  assign \$1589  = \port$6718$2 [1] ? \$1583  : { \$1588 [22], \$1588  };
+  assign \$1588  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$1587  });
+  assign \$1589  = \port$6721$2 [1] ? \$1583  : { \$1588 [22], \$1588  };
   assign \$1590  = $signed(\$1577 ) + $signed(\$1589 );
-  assign \$1591  = raw ? { 9'h000, \port$6622$0  } : \$1590 [15:0];
-  assign \$1592  = $signed(\$1591 ) >= $signed(\port$5904$0 );
-  assign \$1594  = \port$6718$2 [0] ? \$1593  : { values[463], values[463:448] };
+  assign \$1591  = raw ? { 9'h000, \port$6625$0  } : \$1590 [15:0];
+  assign \$1592  = $signed(\$1591 ) >= $signed(\port$5907$0 );
+  assign \$1594  = \port$6721$2 [0] ? \$1593  : { values[463], values[463:448] };
   assign \$1595  = accumulate ? \$1594  : 17'h00000;
-  assign \$1596  = gains[347:336] * \port$6624$0 ;
+  assign \$1596  = gains[347:336] * \port$6627$0 ;
   assign \$1597  = \$1596  + 10'h200;
-  assign \$1600  = $signed(\port$5778$0 ) - $signed({ 1'h0, \$1599  });
+  assign \$1600  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$1599  });
   assign \$1601  = - $signed(\$1600 );
-  assign \$1602  = gains[347:336] * \port$6624$0 ;
+  assign \$1602  = gains[347:336] * \port$6627$0 ;
   assign \$1603  = \$1602  + 10'h200;
-  assign \$1606  = $signed(\port$5778$0 ) - $signed({ 1'h0, \$1605  });
-  assign \$1607  = \port$6718$2 [1] ? \$1601  : { \$1606 [22], \$1606  };
+  assign \$1606  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$1605  });
+  assign \$1607  = \port$6721$2 [1] ? \$1601  : { \$1606 [22], \$1606  };
   assign \$1608  = $signed(\$1595 ) + $signed(\$1607 );
-  assign \$1609  = raw ? { 9'h000, \port$6624$0  } : \$1608 [15:0];
-  assign \$1610  = $signed(\$1609 ) >= $signed(\port$5906$0 );
-  assign \$1612  = \port$6718$2 [0] ? \$1611  : { values[479], values[479:464] };
+  assign \$1609  = raw ? { 9'h000, \port$6627$0  } : \$1608 [15:0];
+  assign \$1610  = $signed(\$1609 ) >= $signed(\port$5909$0 );
+  assign \$1612  = \port$6721$2 [0] ? \$1611  : { values[479], values[479:464] };
   assign \$1613  = accumulate ? \$1612  : 17'h00000;
-  assign \$1614  = gains[359:348] * \port$6626$0 ;
+  assign \$1614  = gains[359:348] * \port$6629$0 ;
   assign \$1615  = \$1614  + 10'h200;
-  assign \$1618  = $signed(\port$5780$0 ) - $signed({ 1'h0, \$1617  });
+  assign \$1618  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$1617  });
   assign \$1619  = - $signed(\$1618 );
-  assign \$1620  = gains[359:348] * \port$6626$0 ;
+  assign \$1620  = gains[359:348] * \port$6629$0 ;
   assign \$1621  = \$1620  + 10'h200;
-  assign \$1624  = $signed(\port$5780$0 ) - $signed({ 1'h0, \$1623  });
-  assign \$1625  = \port$6718$2 [1] ? \$1619  : { \$1624 [22], \$1624  };
+  assign \$1624  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$1623  });
+  assign \$1625  = \port$6721$2 [1] ? \$1619  : { \$1624 [22], \$1624  };
   assign \$1626  = $signed(\$1613 ) + $signed(\$1625 );
-  assign \$1627  = raw ? { 9'h000, \port$6626$0  } : \$1626 [15:0];
-  assign \$1628  = $signed(\$1627 ) >= $signed(\port$5908$0 );
-  assign \$1630  = \port$6718$2 [0] ? \$1629  : { values[495], values[495:480] };
+  assign \$1627  = raw ? { 9'h000, \port$6629$0  } : \$1626 [15:0];
+  assign \$1628  = $signed(\$1627 ) >= $signed(\port$5911$0 );
+  assign \$1630  = \port$6721$2 [0] ? \$1629  : { values[495], values[495:480] };
   assign \$1631  = accumulate ? \$1630  : 17'h00000;
-  assign \$1632  = gains[371:360] * \port$6628$0 ;
+  assign \$1632  = gains[371:360] * \port$6631$0 ;
   assign \$1633  = \$1632  + 10'h200;
-  assign \$1636  = $signed(\port$5782$0 ) - $signed({ 1'h0, \$1635  });
+  assign \$1636  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$1635  });
   assign \$1637  = - $signed(\$1636 );
-  assign \$1638  = gains[371:360] * \port$6628$0 ;
+  assign \$1638  = gains[371:360] * \port$6631$0 ;
   assign \$1639  = \$1638  + 10'h200;
-  assign \$1642  = $signed(\port$5782$0 ) - $signed({ 1'h0, \$1641  });
-  assign \$1643  = \port$6718$2 [1] ? \$1637  : { \$1642 [22], \$1642  };
+  assign \$1642  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$1641  });
+  assign \$1643  = \port$6721$2 [1] ? \$1637  : { \$1642 [22], \$1642  };
   assign \$1644  = $signed(\$1631 ) + $signed(\$1643 );
-  assign \$1645  = raw ? { 9'h000, \port$6628$0  } : \$1644 [15:0];
-  assign \$1646  = $signed(\$1645 ) >= $signed(\port$5910$0 );
-  assign \$1648  = \port$6718$2 [0] ? \$1647  : { values[511], values[511:496] };
+  assign \$1645  = raw ? { 9'h000, \port$6631$0  } : \$1644 [15:0];
+  assign \$1646  = $signed(\$1645 ) >= $signed(\port$5913$0 );
+  assign \$1648  = \port$6721$2 [0] ? \$1647  : { values[511], values[511:496] };
   assign \$1649  = accumulate ? \$1648  : 17'h00000;
-  assign \$1650  = gains[383:372] * \port$6630$0 ;
+  assign \$1650  = gains[383:372] * \port$6633$0 ;
   assign \$1651  = \$1650  + 10'h200;
-  assign \$1654  = $signed(\port$5784$0 ) - $signed({ 1'h0, \$1653  });
+  assign \$1654  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$1653  });
   assign \$1655  = - $signed(\$1654 );
-  assign \$1656  = gains[383:372] * \port$6630$0 ;
+  assign \$1656  = gains[383:372] * \port$6633$0 ;
   assign \$1657  = \$1656  + 10'h200;
-  assign \$1660  = $signed(\port$5784$0 ) - $signed({ 1'h0, \$1659  });
-  assign \$1661  = \port$6718$2 [1] ? \$1655  : { \$1660 [22], \$1660  };
+  assign \$1660  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$1659  });
+  assign \$1661  = \port$6721$2 [1] ? \$1655  : { \$1660 [22], \$1660  };
   assign \$1662  = $signed(\$1649 ) + $signed(\$1661 );
-  assign \$1663  = raw ? { 9'h000, \port$6630$0  } : \$1662 [15:0];
-  assign \$1664  = $signed(\$1663 ) >= $signed(\port$5912$0 );
-  assign \$1666  = \port$6718$2 [0] ? \$1665  : { values[527], values[527:512] };
+  assign \$1663  = raw ? { 9'h000, \port$6633$0  } : \$1662 [15:0];
+  assign \$1664  = $signed(\$1663 ) >= $signed(\port$5915$0 );
+  assign \$1666  = \port$6721$2 [0] ? \$1665  : { values[527], values[527:512] };
   assign \$1667  = accumulate ? \$1666  : 17'h00000;
-  assign \$1668  = gains[395:384] * \port$6632$0 ;
+  assign \$1668  = gains[395:384] * \port$6635$0 ;
   assign \$1669  = \$1668  + 10'h200;
-  assign \$1672  = $signed(\port$5786$0 ) - $signed({ 1'h0, \$1671  });
+  assign \$1672  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$1671  });
   assign \$1673  = - $signed(\$1672 );
-  assign \$1674  = gains[395:384] * \port$6632$0 ;
+  assign \$1674  = gains[395:384] * \port$6635$0 ;
   assign \$1675  = \$1674  + 10'h200;
-  assign \$1678  = $signed(\port$5786$0 ) - $signed({ 1'h0, \$1677  });
-  assign \$1679  = \port$6718$2 [1] ? \$1673  : { \$1678 [22], \$1678  };
+  assign \$1678  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$1677  });
+  assign \$1679  = \port$6721$2 [1] ? \$1673  : { \$1678 [22], \$1678  };
   assign \$1680  = $signed(\$1667 ) + $signed(\$1679 );
-  assign \$1681  = raw ? { 9'h000, \port$6632$0  } : \$1680 [15:0];
-  assign \$1682  = $signed(\$1681 ) >= $signed(\port$5914$0 );
-  assign \$1684  = \port$6718$2 [0] ? \$1683  : { values[543], values[543:528] };
+  assign \$1681  = raw ? { 9'h000, \port$6635$0  } : \$1680 [15:0];
+  assign \$1682  = $signed(\$1681 ) >= $signed(\port$5917$0 );
+  assign \$1684  = \port$6721$2 [0] ? \$1683  : { values[543], values[543:528] };
   assign \$1685  = accumulate ? \$1684  : 17'h00000;
-  assign \$1686  = gains[407:396] * \port$6634$0 ;
+  assign \$1686  = gains[407:396] * \port$6637$0 ;
   assign \$1687  = \$1686  + 10'h200;
-  assign \$1690  = $signed(\port$5788$0 ) - $signed({ 1'h0, \$1689  });
+  assign \$1690  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$1689  });
   assign \$1691  = - $signed(\$1690 );
-  assign \$1692  = gains[407:396] * \port$6634$0 ;
+  assign \$1692  = gains[407:396] * \port$6637$0 ;
   assign \$1693  = \$1692  + 10'h200;
-  assign \$1696  = $signed(\port$5788$0 ) - $signed({ 1'h0, \$1695  });
-  assign \$1697  = \port$6718$2 [1] ? \$1691  : { \$1696 [22], \$1696  };
+  assign \$1696  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$1695  });
+  assign \$1697  = \port$6721$2 [1] ? \$1691  : { \$1696 [22], \$1696  };
   assign \$1698  = $signed(\$1685 ) + $signed(\$1697 );
-  assign \$1699  = raw ? { 9'h000, \port$6634$0  } : \$1698 [15:0];
-  assign \$1700  = $signed(\$1699 ) >= $signed(\port$5916$0 );
-  assign \$1702  = \port$6718$2 [0] ? \$1701  : { values[559], values[559:544] };
+  assign \$1699  = raw ? { 9'h000, \port$6637$0  } : \$1698 [15:0];
+  assign \$1700  = $signed(\$1699 ) >= $signed(\port$5919$0 );
+  assign \$1702  = \port$6721$2 [0] ? \$1701  : { values[559], values[559:544] };
   assign \$1703  = accumulate ? \$1702  : 17'h00000;
-  assign \$1704  = gains[419:408] * \port$6636$0 ;
+  assign \$1704  = gains[419:408] * \port$6639$0 ;
   assign \$1705  = \$1704  + 10'h200;
-  assign \$1708  = $signed(\port$5790$0 ) - $signed({ 1'h0, \$1707  });
+  assign \$1708  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$1707  });
   assign \$1709  = - $signed(\$1708 );
-  assign \$1710  = gains[419:408] * \port$6636$0 ;
+  assign \$1710  = gains[419:408] * \port$6639$0 ;
   assign \$1711  = \$1710  + 10'h200;
-  assign \$1714  = $signed(\port$5790$0 ) - $signed({ 1'h0, \$1713  });
-  assign \$1715  = \port$6718$2 [1] ? \$1709  : { \$1714 [22], \$1714  };
+  assign \$1714  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$1713  });
+  assign \$1715  = \port$6721$2 [1] ? \$1709  : { \$1714 [22], \$1714  };
   assign \$1716  = $signed(\$1703 ) + $signed(\$1715 );
-  assign \$1717  = raw ? { 9'h000, \port$6636$0  } : \$1716 [15:0];
-  assign \$1718  = $signed(\$1717 ) >= $signed(\port$5918$0 );
-  assign \$1720  = \port$6718$2 [0] ? \$1719  : { values[575], values[575:560] };
+  assign \$1717  = raw ? { 9'h000, \port$6639$0  } : \$1716 [15:0];
+  assign \$1718  = $signed(\$1717 ) >= $signed(\port$5921$0 );
+  assign \$1720  = \port$6721$2 [0] ? \$1719  : { values[575], values[575:560] };
   assign \$1721  = accumulate ? \$1720  : 17'h00000;
-  assign \$1722  = gains[431:420] * \port$6638$0 ;
+  assign \$1722  = gains[431:420] * \port$6641$0 ;
   assign \$1723  = \$1722  + 10'h200;
-  assign \$1726  = $signed(\port$5792$0 ) - $signed({ 1'h0, \$1725  });
+  assign \$1726  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$1725  });
   assign \$1727  = - $signed(\$1726 );
-  assign \$1728  = gains[431:420] * \port$6638$0 ;
+  assign \$1728  = gains[431:420] * \port$6641$0 ;
   assign \$1729  = \$1728  + 10'h200;
-  assign \$1732  = $signed(\port$5792$0 ) - $signed({ 1'h0, \$1731  });
-  assign \$1733  = \port$6718$2 [1] ? \$1727  : { \$1732 [22], \$1732  };
+  assign \$1732  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$1731  });
+  assign \$1733  = \port$6721$2 [1] ? \$1727  : { \$1732 [22], \$1732  };
   assign \$1734  = $signed(\$1721 ) + $signed(\$1733 );
-  assign \$1735  = raw ? { 9'h000, \port$6638$0  } : \$1734 [15:0];
-  assign \$1736  = $signed(\$1735 ) >= $signed(\port$5920$0 );
-  assign \$1738  = \port$6718$2 [0] ? \$1737  : { values[591], values[591:576] };
+  assign \$1735  = raw ? { 9'h000, \port$6641$0  } : \$1734 [15:0];
+  assign \$1736  = $signed(\$1735 ) >= $signed(\port$5923$0 );
+  assign \$1738  = \port$6721$2 [0] ? \$1737  : { values[591], values[591:576] };
   assign \$1739  = accumulate ? \$1738  : 17'h00000;
-  assign \$1740  = gains[443:432] * \port$6640$0 ;
+  assign \$1740  = gains[443:432] * \port$6643$0 ;
   assign \$1741  = \$1740  + 10'h200;
-  assign \$1744  = $signed(\port$5794$0 ) - $signed({ 1'h0, \$1743  });
+  assign \$1744  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$1743  });
   assign \$1745  = - $signed(\$1744 );
-  assign \$1746  = gains[443:432] * \port$6640$0 ;
+  assign \$1746  = gains[443:432] * \port$6643$0 ;
   assign \$1747  = \$1746  + 10'h200;
-  assign \$1750  = $signed(\port$5794$0 ) - $signed({ 1'h0, \$1749  });
-  assign \$1751  = \port$6718$2 [1] ? \$1745  : { \$1750 [22], \$1750  };
+  assign \$1750  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$1749  });
+  assign \$1751  = \port$6721$2 [1] ? \$1745  : { \$1750 [22], \$1750  };
   assign \$1752  = $signed(\$1739 ) + $signed(\$1751 );
-  assign \$1753  = raw ? { 9'h000, \port$6640$0  } : \$1752 [15:0];
-  assign \$1754  = $signed(\$1753 ) >= $signed(\port$5922$0 );
-  assign \$1756  = \port$6718$2 [0] ? \$1755  : { values[607], values[607:592] };
+  assign \$1753  = raw ? { 9'h000, \port$6643$0  } : \$1752 [15:0];
+  assign \$1754  = $signed(\$1753 ) >= $signed(\port$5925$0 );
+  assign \$1756  = \port$6721$2 [0] ? \$1755  : { values[607], values[607:592] };
   assign \$1757  = accumulate ? \$1756  : 17'h00000;
-  assign \$1758  = gains[455:444] * \port$6642$0 ;
+  assign \$1758  = gains[455:444] * \port$6645$0 ;
   assign \$1759  = \$1758  + 10'h200;
-  assign \$1762  = $signed(\port$5796$0 ) - $signed({ 1'h0, \$1761  });
+  assign \$1762  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$1761  });
   assign \$1763  = - $signed(\$1762 );
-  assign \$1764  = gains[455:444] * \port$6642$0 ;
+  assign \$1764  = gains[455:444] * \port$6645$0 ;
   assign \$1765  = \$1764  + 10'h200;
-  assign \$1768  = $signed(\port$5796$0 ) - $signed({ 1'h0, \$1767  });
-  assign \$1769  = \port$6718$2 [1] ? \$1763  : { \$1768 [22], \$1768  };
+  assign \$1768  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$1767  });
+  assign \$1769  = \port$6721$2 [1] ? \$1763  : { \$1768 [22], \$1768  };
   assign \$1770  = $signed(\$1757 ) + $signed(\$1769 );
-  assign \$1771  = raw ? { 9'h000, \port$6642$0  } : \$1770 [15:0];
-  assign \$1772  = $signed(\$1771 ) >= $signed(\port$5924$0 );
-  assign \$1774  = \port$6718$2 [0] ? \$1773  : { values[623], values[623:608] };
+  assign \$1771  = raw ? { 9'h000, \port$6645$0  } : \$1770 [15:0];
+  assign \$1772  = $signed(\$1771 ) >= $signed(\port$5927$0 );
+  assign \$1774  = \port$6721$2 [0] ? \$1773  : { values[623], values[623:608] };
   assign \$1775  = accumulate ? \$1774  : 17'h00000;
-  assign \$1776  = gains[467:456] * \port$6644$0 ;
+  assign \$1776  = gains[467:456] * \port$6647$0 ;
   assign \$1777  = \$1776  + 10'h200;
-  assign \$1780  = $signed(\port$5798$0 ) - $signed({ 1'h0, \$1779  });
+  assign \$1780  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$1779  });
   assign \$1781  = - $signed(\$1780 );
-  assign \$1782  = gains[467:456] * \port$6644$0 ;
+  assign \$1782  = gains[467:456] * \port$6647$0 ;
   assign \$1783  = \$1782  + 10'h200;
-  assign \$1786  = $signed(\port$5798$0 ) - $signed({ 1'h0, \$1785  });
-  assign \$1787  = \port$6718$2 [1] ? \$1781  : { \$1786 [22], \$1786  };
+  assign \$1786  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$1785  });
+  assign \$1787  = \port$6721$2 [1] ? \$1781  : { \$1786 [22], \$1786  };
   assign \$1788  = $signed(\$1775 ) + $signed(\$1787 );
-  assign \$1789  = raw ? { 9'h000, \port$6644$0  } : \$1788 [15:0];
-  assign \$1790  = $signed(\$1789 ) >= $signed(\port$5926$0 );
-  assign \$1792  = \port$6718$2 [0] ? \$1791  : { values[639], values[639:624] };
+  assign \$1789  = raw ? { 9'h000, \port$6647$0  } : \$1788 [15:0];
+  assign \$1790  = $signed(\$1789 ) >= $signed(\port$5929$0 );
+  assign \$1792  = \port$6721$2 [0] ? \$1791  : { values[639], values[639:624] };
   assign \$1793  = accumulate ? \$1792  : 17'h00000;
-  assign \$1794  = gains[479:468] * \port$6646$0 ;
+  assign \$1794  = gains[479:468] * \port$6649$0 ;
   assign \$1795  = \$1794  + 10'h200;
-  assign \$1798  = $signed(\port$5800$0 ) - $signed({ 1'h0, \$1797  });
+  assign \$1798  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$1797  });
   assign \$1799  = - $signed(\$1798 );
-  assign \$1800  = gains[479:468] * \port$6646$0 ;
+  assign \$1800  = gains[479:468] * \port$6649$0 ;
   assign \$1801  = \$1800  + 10'h200;
-  assign \$1804  = $signed(\port$5800$0 ) - $signed({ 1'h0, \$1803  });
-  assign \$1805  = \port$6718$2 [1] ? \$1799  : { \$1804 [22], \$1804  };
+  assign \$1804  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$1803  });
+  assign \$1805  = \port$6721$2 [1] ? \$1799  : { \$1804 [22], \$1804  };
   assign \$1806  = $signed(\$1793 ) + $signed(\$1805 );
-  assign \$1807  = raw ? { 9'h000, \port$6646$0  } : \$1806 [15:0];
-  assign \$1808  = $signed(\$1807 ) >= $signed(\port$5928$0 );
-  assign \$1810  = \port$6718$2 [0] ? \$1809  : { values[655], values[655:640] };
+  assign \$1807  = raw ? { 9'h000, \port$6649$0  } : \$1806 [15:0];
+  assign \$1808  = $signed(\$1807 ) >= $signed(\port$5931$0 );
+  assign \$1810  = \port$6721$2 [0] ? \$1809  : { values[655], values[655:640] };
   assign \$1811  = accumulate ? \$1810  : 17'h00000;
-  assign \$1812  = gains[491:480] * \port$6648$0 ;
+  assign \$1812  = gains[491:480] * \port$6651$0 ;
   assign \$1813  = \$1812  + 10'h200;
-  assign \$1816  = $signed(\port$5802$0 ) - $signed({ 1'h0, \$1815  });
+  assign \$1816  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$1815  });
   assign \$1817  = - $signed(\$1816 );
-  assign \$1818  = gains[491:480] * \port$6648$0 ;
+  assign \$1818  = gains[491:480] * \port$6651$0 ;
   assign \$1819  = \$1818  + 10'h200;
-  assign \$1822  = $signed(\port$5802$0 ) - $signed({ 1'h0, \$1821  });
-  assign \$1823  = \port$6718$2 [1] ? \$1817  : { \$1822 [22], \$1822  };
+  assign \$1822  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$1821  });
+  assign \$1823  = \port$6721$2 [1] ? \$1817  : { \$1822 [22], \$1822  };
   assign \$1824  = $signed(\$1811 ) + $signed(\$1823 );
-  assign \$1825  = raw ? { 9'h000, \port$6648$0  } : \$1824 [15:0];
-  assign \$1826  = $signed(\$1825 ) >= $signed(\port$5930$0 );
-  assign \$1828  = \port$6718$2 [0] ? \$1827  : { values[671], values[671:656] };
+  assign \$1825  = raw ? { 9'h000, \port$6651$0  } : \$1824 [15:0];
+  assign \$1826  = $signed(\$1825 ) >= $signed(\port$5933$0 );
+  assign \$1828  = \port$6721$2 [0] ? \$1827  : { values[671], values[671:656] };
   assign \$1829  = accumulate ? \$1828  : 17'h00000;
-  assign \$1830  = gains[503:492] * \port$6650$0 ;
+  assign \$1830  = gains[503:492] * \port$6653$0 ;
   assign \$1831  = \$1830  + 10'h200;
-  assign \$1834  = $signed(\port$5804$0 ) - $signed({ 1'h0, \$1833  });
+  assign \$1834  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$1833  });
   assign \$1835  = - $signed(\$1834 );
-  assign \$1836  = gains[503:492] * \port$6650$0 ;
+  assign \$1836  = gains[503:492] * \port$6653$0 ;
   assign \$1837  = \$1836  + 10'h200;
-  assign \$1840  = $signed(\port$5804$0 ) - $signed({ 1'h0, \$1839  });
-  assign \$1841  = \port$6718$2 [1] ? \$1835  : { \$1840 [22], \$1840  };
+  assign \$1840  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$1839  });
+  assign \$1841  = \port$6721$2 [1] ? \$1835  : { \$1840 [22], \$1840  };
   assign \$1842  = $signed(\$1829 ) + $signed(\$1841 );
-  assign \$1843  = raw ? { 9'h000, \port$6650$0  } : \$1842 [15:0];
-  assign \$1844  = $signed(\$1843 ) >= $signed(\port$5932$0 );
-  assign \$1846  = \port$6718$2 [0] ? \$1845  : { values[687], values[687:672] };
+  assign \$1843  = raw ? { 9'h000, \port$6653$0  } : \$1842 [15:0];
+  assign \$1844  = $signed(\$1843 ) >= $signed(\port$5935$0 );
+  assign \$1846  = \port$6721$2 [0] ? \$1845  : { values[687], values[687:672] };
   assign \$1847  = accumulate ? \$1846  : 17'h00000;
-  assign \$1848  = gains[515:504] * \port$6652$0 ;
+  assign \$1848  = gains[515:504] * \port$6655$0 ;
   assign \$1849  = \$1848  + 10'h200;
-  assign \$1852  = $signed(\port$5806$0 ) - $signed({ 1'h0, \$1851  });
+  assign \$1852  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$1851  });
   assign \$1853  = - $signed(\$1852 );
-  assign \$1854  = gains[515:504] * \port$6652$0 ;
+  assign \$1854  = gains[515:504] * \port$6655$0 ;
   assign \$1855  = \$1854  + 10'h200;
-  assign \$1858  = $signed(\port$5806$0 ) - $signed({ 1'h0, \$1857  });
-  assign \$1859  = \port$6718$2 [1] ? \$1853  : { \$1858 [22], \$1858  };
+  assign \$1858  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$1857  });
+  assign \$1859  = \port$6721$2 [1] ? \$1853  : { \$1858 [22], \$1858  };
   assign \$1860  = $signed(\$1847 ) + $signed(\$1859 );
-  assign \$1861  = raw ? { 9'h000, \port$6652$0  } : \$1860 [15:0];
-  assign \$1862  = $signed(\$1861 ) >= $signed(\port$5934$0 );
-  assign \$1864  = \port$6718$2 [0] ? \$1863  : { values[703], values[703:688] };
+  assign \$1861  = raw ? { 9'h000, \port$6655$0  } : \$1860 [15:0];
+  assign \$1862  = $signed(\$1861 ) >= $signed(\port$5937$0 );
+  assign \$1864  = \port$6721$2 [0] ? \$1863  : { values[703], values[703:688] };
   assign \$1865  = accumulate ? \$1864  : 17'h00000;
-  assign \$1866  = gains[527:516] * \port$6654$0 ;
+  assign \$1866  = gains[527:516] * \port$6657$0 ;
   assign \$1867  = \$1866  + 10'h200;
-  assign \$1870  = $signed(\port$5808$0 ) - $signed({ 1'h0, \$1869  });
+  assign \$1870  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$1869  });
   assign \$1871  = - $signed(\$1870 );
-  assign \$1872  = gains[527:516] * \port$6654$0 ;
+  assign \$1872  = gains[527:516] * \port$6657$0 ;
   assign \$1873  = \$1872  + 10'h200;
-  assign \$1876  = $signed(\port$5808$0 ) - $signed({ 1'h0, \$1875  });
-  assign \$1877  = \port$6718$2 [1] ? \$1871  : { \$1876 [22], \$1876  };
+  assign \$1876  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$1875  });
+  assign \$1877  = \port$6721$2 [1] ? \$1871  : { \$1876 [22], \$1876  };
   assign \$1878  = $signed(\$1865 ) + $signed(\$1877 );
-  assign \$1879  = raw ? { 9'h000, \port$6654$0  } : \$1878 [15:0];
-  assign \$1880  = $signed(\$1879 ) >= $signed(\port$5936$0 );
-  assign \$1882  = \port$6718$2 [0] ? \$1881  : { values[719], values[719:704] };
+  assign \$1879  = raw ? { 9'h000, \port$6657$0  } : \$1878 [15:0];
+  assign \$1880  = $signed(\$1879 ) >= $signed(\port$5939$0 );
+  assign \$1882  = \port$6721$2 [0] ? \$1881  : { values[719], values[719:704] };
   assign \$1883  = accumulate ? \$1882  : 17'h00000;
-  assign \$1884  = gains[539:528] * \port$6656$0 ;
+  assign \$1884  = gains[539:528] * \port$6659$0 ;
   assign \$1885  = \$1884  + 10'h200;
-  assign \$1888  = $signed(\port$5810$0 ) - $signed({ 1'h0, \$1887  });
+  assign \$1888  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$1887  });
   assign \$1889  = - $signed(\$1888 );
-  assign \$1890  = gains[539:528] * \port$6656$0 ;
+  assign \$1890  = gains[539:528] * \port$6659$0 ;
   assign \$1891  = \$1890  + 10'h200;
-  assign \$1894  = $signed(\port$5810$0 ) - $signed({ 1'h0, \$1893  });
-  assign \$1895  = \port$6718$2 [1] ? \$1889  : { \$1894 [22], \$1894  };
+  assign \$1894  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$1893  });
+  assign \$1895  = \port$6721$2 [1] ? \$1889  : { \$1894 [22], \$1894  };
   assign \$1896  = $signed(\$1883 ) + $signed(\$1895 );
-  assign \$1897  = raw ? { 9'h000, \port$6656$0  } : \$1896 [15:0];
-  assign \$1898  = $signed(\$1897 ) >= $signed(\port$5938$0 );
-  assign \$1900  = \port$6718$2 [0] ? \$1899  : { values[735], values[735:720] };
+  assign \$1897  = raw ? { 9'h000, \port$6659$0  } : \$1896 [15:0];
+  assign \$1898  = $signed(\$1897 ) >= $signed(\port$5941$0 );
+  assign \$1900  = \port$6721$2 [0] ? \$1899  : { values[735], values[735:720] };
   assign \$1901  = accumulate ? \$1900  : 17'h00000;
-  assign \$1902  = gains[551:540] * \port$6658$0 ;
+  assign \$1902  = gains[551:540] * \port$6661$0 ;
   assign \$1903  = \$1902  + 10'h200;
-  assign \$1906  = $signed(\port$5812$0 ) - $signed({ 1'h0, \$1905  });
+  assign \$1906  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$1905  });
   assign \$1907  = - $signed(\$1906 );
-  assign \$1908  = gains[551:540] * \port$6658$0 ;
+  assign \$1908  = gains[551:540] * \port$6661$0 ;
   assign \$1909  = \$1908  + 10'h200;
-  assign \$1912  = $signed(\port$5812$0 ) - $signed({ 1'h0, \$1911  });
-  assign \$1913  = \port$6718$2 [1] ? \$1907  : { \$1912 [22], \$1912  };
+  assign \$1912  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$1911  });
+  assign \$1913  = \port$6721$2 [1] ? \$1907  : { \$1912 [22], \$1912  };
   assign \$1914  = $signed(\$1901 ) + $signed(\$1913 );
-  assign \$1915  = raw ? { 9'h000, \port$6658$0  } : \$1914 [15:0];
-  assign \$1916  = $signed(\$1915 ) >= $signed(\port$5940$0 );
-  assign \$1918  = \port$6718$2 [0] ? \$1917  : { values[751], values[751:736] };
+  assign \$1915  = raw ? { 9'h000, \port$6661$0  } : \$1914 [15:0];
+  assign \$1916  = $signed(\$1915 ) >= $signed(\port$5943$0 );
+  assign \$1918  = \port$6721$2 [0] ? \$1917  : { values[751], values[751:736] };
   assign \$1919  = accumulate ? \$1918  : 17'h00000;
-  assign \$1920  = gains[563:552] * \port$6660$0 ;
+  assign \$1920  = gains[563:552] * \port$6663$0 ;
   assign \$1921  = \$1920  + 10'h200;
-  assign \$1924  = $signed(\port$5814$0 ) - $signed({ 1'h0, \$1923  });
+  assign \$1924  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$1923  });
   assign \$1925  = - $signed(\$1924 );
-  assign \$1926  = gains[563:552] * \port$6660$0 ;
+  assign \$1926  = gains[563:552] * \port$6663$0 ;
   assign \$1927  = \$1926  + 10'h200;
-  assign \$1930  = $signed(\port$5814$0 ) - $signed({ 1'h0, \$1929  });
-  assign \$1931  = \port$6718$2 [1] ? \$1925  : { \$1930 [22], \$1930  };
+  assign \$1930  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$1929  });
+  assign \$1931  = \port$6721$2 [1] ? \$1925  : { \$1930 [22], \$1930  };
   assign \$1932  = $signed(\$1919 ) + $signed(\$1931 );
-  assign \$1933  = raw ? { 9'h000, \port$6660$0  } : \$1932 [15:0];
-  assign \$1934  = $signed(\$1933 ) >= $signed(\port$5942$0 );
-  assign \$1936  = \port$6718$2 [0] ? \$1935  : { values[767], values[767:752] };
+  assign \$1933  = raw ? { 9'h000, \port$6663$0  } : \$1932 [15:0];
+  assign \$1934  = $signed(\$1933 ) >= $signed(\port$5945$0 );
+  assign \$1936  = \port$6721$2 [0] ? \$1935  : { values[767], values[767:752] };
   assign \$1937  = accumulate ? \$1936  : 17'h00000;
-  assign \$1938  = gains[575:564] * \port$6662$0 ;
+  assign \$1938  = gains[575:564] * \port$6665$0 ;
   assign \$1939  = \$1938  + 10'h200;
-  assign \$1942  = $signed(\port$5816$0 ) - $signed({ 1'h0, \$1941  });
+  assign \$1942  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$1941  });
   assign \$1943  = - $signed(\$1942 );
-  assign \$1944  = gains[575:564] * \port$6662$0 ;
+  assign \$1944  = gains[575:564] * \port$6665$0 ;
   assign \$1945  = \$1944  + 10'h200;
-  assign \$1948  = $signed(\port$5816$0 ) - $signed({ 1'h0, \$1947  });
-  assign \$1949  = \port$6718$2 [1] ? \$1943  : { \$1948 [22], \$1948  };
+  assign \$1948  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$1947  });
+  assign \$1949  = \port$6721$2 [1] ? \$1943  : { \$1948 [22], \$1948  };
   assign \$1950  = $signed(\$1937 ) + $signed(\$1949 );
-  assign \$1951  = raw ? { 9'h000, \port$6662$0  } : \$1950 [15:0];
-  assign \$1952  = $signed(\$1951 ) >= $signed(\port$5944$0 );
-  assign \$1954  = \port$6718$2 [0] ? \$1953  : { values[783], values[783:768] };
+  assign \$1951  = raw ? { 9'h000, \port$6665$0  } : \$1950 [15:0];
+  assign \$1952  = $signed(\$1951 ) >= $signed(\port$5947$0 );
+  assign \$1954  = \port$6721$2 [0] ? \$1953  : { values[783], values[783:768] };
   assign \$1955  = accumulate ? \$1954  : 17'h00000;
-  assign \$1956  = gains[587:576] * \port$6664$0 ;
+  assign \$1956  = gains[587:576] * \port$6667$0 ;
   assign \$1957  = \$1956  + 10'h200;
-  assign \$1960  = $signed(\port$5818$0 ) - $signed({ 1'h0, \$1959  });
+  assign \$1960  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$1959  });
   assign \$1961  = - $signed(\$1960 );
-  assign \$1962  = gains[587:576] * \port$6664$0 ;
+  assign \$1962  = gains[587:576] * \port$6667$0 ;
   assign \$1963  = \$1962  + 10'h200;
-  assign \$1966  = $signed(\port$5818$0 ) - $signed({ 1'h0, \$1965  });
-  assign \$1967  = \port$6718$2 [1] ? \$1961  : { \$1966 [22], \$1966  };
+  assign \$1966  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$1965  });
+  assign \$1967  = \port$6721$2 [1] ? \$1961  : { \$1966 [22], \$1966  };
   assign \$1968  = $signed(\$1955 ) + $signed(\$1967 );
-  assign \$1969  = raw ? { 9'h000, \port$6664$0  } : \$1968 [15:0];
-  assign \$1970  = $signed(\$1969 ) >= $signed(\port$5946$0 );
-  assign \$1972  = \port$6718$2 [0] ? \$1971  : { values[799], values[799:784] };
+  assign \$1969  = raw ? { 9'h000, \port$6667$0  } : \$1968 [15:0];
+  assign \$1970  = $signed(\$1969 ) >= $signed(\port$5949$0 );
+  assign \$1972  = \port$6721$2 [0] ? \$1971  : { values[799], values[799:784] };
   assign \$1973  = accumulate ? \$1972  : 17'h00000;
-  assign \$1974  = gains[599:588] * \port$6666$0 ;
+  assign \$1974  = gains[599:588] * \port$6669$0 ;
   assign \$1975  = \$1974  + 10'h200;
-  assign \$1978  = $signed(\port$5820$0 ) - $signed({ 1'h0, \$1977  });
+  assign \$1978  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$1977  });
   assign \$1979  = - $signed(\$1978 );
-  assign \$1980  = gains[599:588] * \port$6666$0 ;
+  assign \$1980  = gains[599:588] * \port$6669$0 ;
   assign \$1981  = \$1980  + 10'h200;
-  assign \$1984  = $signed(\port$5820$0 ) - $signed({ 1'h0, \$1983  });
-  assign \$1985  = \port$6718$2 [1] ? \$1979  : { \$1984 [22], \$1984  };
+  assign \$1984  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$1983  });
+  assign \$1985  = \port$6721$2 [1] ? \$1979  : { \$1984 [22], \$1984  };
   assign \$1986  = $signed(\$1973 ) + $signed(\$1985 );
-  assign \$1987  = raw ? { 9'h000, \port$6666$0  } : \$1986 [15:0];
-  assign \$1988  = $signed(\$1987 ) >= $signed(\port$5948$0 );
-  assign \$1990  = \port$6718$2 [0] ? \$1989  : { values[815], values[815:800] };
+  assign \$1987  = raw ? { 9'h000, \port$6669$0  } : \$1986 [15:0];
+  assign \$1988  = $signed(\$1987 ) >= $signed(\port$5951$0 );
+  assign \$1990  = \port$6721$2 [0] ? \$1989  : { values[815], values[815:800] };
   assign \$1991  = accumulate ? \$1990  : 17'h00000;
-  assign \$1992  = gains[611:600] * \port$6668$0 ;
+  assign \$1992  = gains[611:600] * \port$6671$0 ;
   assign \$1993  = \$1992  + 10'h200;
-  assign \$1996  = $signed(\port$5822$0 ) - $signed({ 1'h0, \$1995  });
+  assign \$1996  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$1995  });
   assign \$1997  = - $signed(\$1996 );
-  assign \$1998  = gains[611:600] * \port$6668$0 ;
+  assign \$1998  = gains[611:600] * \port$6671$0 ;
   assign \$1999  = \$1998  + 10'h200;
-  assign \$2002  = $signed(\port$5822$0 ) - $signed({ 1'h0, \$2001  });
-  assign \$2003  = \port$6718$2 [1] ? \$1997  : { \$2002 [22], \$2002  };
+  assign \$2002  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$2001  });
+  assign \$2003  = \port$6721$2 [1] ? \$1997  : { \$2002 [22], \$2002  };
   assign \$2004  = $signed(\$1991 ) + $signed(\$2003 );
-  assign \$2005  = raw ? { 9'h000, \port$6668$0  } : \$2004 [15:0];
-  assign \$2006  = $signed(\$2005 ) >= $signed(\port$5950$0 );
-  assign \$2008  = \port$6718$2 [0] ? \$2007  : { values[831], values[831:816] };
+  assign \$2005  = raw ? { 9'h000, \port$6671$0  } : \$2004 [15:0];
+  assign \$2006  = $signed(\$2005 ) >= $signed(\port$5953$0 );
+  assign \$2008  = \port$6721$2 [0] ? \$2007  : { values[831], values[831:816] };
   assign \$2009  = accumulate ? \$2008  : 17'h00000;
-  assign \$2010  = gains[623:612] * \port$6670$0 ;
+  assign \$2010  = gains[623:612] * \port$6673$0 ;
   assign \$2011  = \$2010  + 10'h200;
-  assign \$2014  = $signed(\port$5824$0 ) - $signed({ 1'h0, \$2013  });
+  assign \$2014  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$2013  });
   assign \$2015  = - $signed(\$2014 );
-  assign \$2016  = gains[623:612] * \port$6670$0 ;
+  assign \$2016  = gains[623:612] * \port$6673$0 ;
   assign \$2017  = \$2016  + 10'h200;
-  assign \$2020  = $signed(\port$5824$0 ) - $signed({ 1'h0, \$2019  });
-  assign \$2021  = \port$6718$2 [1] ? \$2015  : { \$2020 [22], \$2020  };
+  assign \$2020  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$2019  });
+  assign \$2021  = \port$6721$2 [1] ? \$2015  : { \$2020 [22], \$2020  };
   assign \$2022  = $signed(\$2009 ) + $signed(\$2021 );
-  assign \$2023  = raw ? { 9'h000, \port$6670$0  } : \$2022 [15:0];
-  assign \$2024  = $signed(\$2023 ) >= $signed(\port$5952$0 );
-  assign \$2026  = \port$6718$2 [0] ? \$2025  : { values[847], values[847:832] };
+  assign \$2023  = raw ? { 9'h000, \port$6673$0  } : \$2022 [15:0];
+  assign \$2024  = $signed(\$2023 ) >= $signed(\port$5955$0 );
+  assign \$2026  = \port$6721$2 [0] ? \$2025  : { values[847], values[847:832] };
   assign \$2027  = accumulate ? \$2026  : 17'h00000;
-  assign \$2028  = gains[635:624] * \port$6672$0 ;
+  assign \$2028  = gains[635:624] * \port$6675$0 ;
   assign \$2029  = \$2028  + 10'h200;
-  assign \$2032  = $signed(\port$5826$0 ) - $signed({ 1'h0, \$2031  });
+  assign \$2032  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$2031  });
   assign \$2033  = - $signed(\$2032 );
-  assign \$2034  = gains[635:624] * \port$6672$0 ;
+  assign \$2034  = gains[635:624] * \port$6675$0 ;
   assign \$2035  = \$2034  + 10'h200;
-  assign \$2038  = $signed(\port$5826$0 ) - $signed({ 1'h0, \$2037  });
-  assign \$2039  = \port$6718$2 [1] ? \$2033  : { \$2038 [22], \$2038  };
+  assign \$2038  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$2037  });
+  assign \$2039  = \port$6721$2 [1] ? \$2033  : { \$2038 [22], \$2038  };
   assign \$2040  = $signed(\$2027 ) + $signed(\$2039 );
-  assign \$2041  = raw ? { 9'h000, \port$6672$0  } : \$2040 [15:0];
-  assign \$2042  = $signed(\$2041 ) >= $signed(\port$5954$0 );
-  assign \$2044  = \port$6718$2 [0] ? \$2043  : { values[863], values[863:848] };
+  assign \$2041  = raw ? { 9'h000, \port$6675$0  } : \$2040 [15:0];
+  assign \$2042  = $signed(\$2041 ) >= $signed(\port$5957$0 );
+  assign \$2044  = \port$6721$2 [0] ? \$2043  : { values[863], values[863:848] };
   assign \$2045  = accumulate ? \$2044  : 17'h00000;
-  assign \$2046  = gains[647:636] * \port$6674$0 ;
+  assign \$2046  = gains[647:636] * \port$6677$0 ;
   assign \$2047  = \$2046  + 10'h200;
-  assign \$2050  = $signed(\port$5828$0 ) - $signed({ 1'h0, \$2049  });
+  assign \$2050  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$2049  });
   assign \$2051  = - $signed(\$2050 );
-  assign \$2052  = gains[647:636] * \port$6674$0 ;
+  assign \$2052  = gains[647:636] * \port$6677$0 ;
   assign \$2053  = \$2052  + 10'h200;
-  assign \$2056  = $signed(\port$5828$0 ) - $signed({ 1'h0, \$2055  });
-  assign \$2057  = \port$6718$2 [1] ? \$2051  : { \$2056 [22], \$2056  };
+  assign \$2056  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$2055  });
+  assign \$2057  = \port$6721$2 [1] ? \$2051  : { \$2056 [22], \$2056  };
   assign \$2058  = $signed(\$2045 ) + $signed(\$2057 );
-  assign \$2059  = raw ? { 9'h000, \port$6674$0  } : \$2058 [15:0];
-  assign \$2060  = $signed(\$2059 ) >= $signed(\port$5956$0 );
-  assign \$2062  = \port$6718$2 [0] ? \$2061  : { values[879], values[879:864] };
+  assign \$2059  = raw ? { 9'h000, \port$6677$0  } : \$2058 [15:0];
+  assign \$2060  = $signed(\$2059 ) >= $signed(\port$5959$0 );
+  assign \$2062  = \port$6721$2 [0] ? \$2061  : { values[879], values[879:864] };
   assign \$2063  = accumulate ? \$2062  : 17'h00000;
-  assign \$2064  = gains[659:648] * \port$6676$0 ;
+  assign \$2064  = gains[659:648] * \port$6679$0 ;
   assign \$2065  = \$2064  + 10'h200;
-  assign \$2068  = $signed(\port$5830$0 ) - $signed({ 1'h0, \$2067  });
+  assign \$2068  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$2067  });
   assign \$2069  = - $signed(\$2068 );
-  assign \$2070  = gains[659:648] * \port$6676$0 ;
+  assign \$2070  = gains[659:648] * \port$6679$0 ;
   assign \$2071  = \$2070  + 10'h200;
-  assign \$2074  = $signed(\port$5830$0 ) - $signed({ 1'h0, \$2073  });
-  assign \$2075  = \port$6718$2 [1] ? \$2069  : { \$2074 [22], \$2074  };
+  assign \$2074  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$2073  });
+  assign \$2075  = \port$6721$2 [1] ? \$2069  : { \$2074 [22], \$2074  };
   assign \$2076  = $signed(\$2063 ) + $signed(\$2075 );
-  assign \$2077  = raw ? { 9'h000, \port$6676$0  } : \$2076 [15:0];
-  assign \$2078  = $signed(\$2077 ) >= $signed(\port$5958$0 );
-  assign \$2080  = \port$6718$2 [0] ? \$2079  : { values[895], values[895:880] };
+  assign \$2077  = raw ? { 9'h000, \port$6679$0  } : \$2076 [15:0];
+  assign \$2078  = $signed(\$2077 ) >= $signed(\port$5961$0 );
+  assign \$2080  = \port$6721$2 [0] ? \$2079  : { values[895], values[895:880] };
   assign \$2081  = accumulate ? \$2080  : 17'h00000;
-  assign \$2082  = gains[671:660] * \port$6678$0 ;
+  assign \$2082  = gains[671:660] * \port$6681$0 ;
   assign \$2083  = \$2082  + 10'h200;
-  assign \$2086  = $signed(\port$5832$0 ) - $signed({ 1'h0, \$2085  });
+  assign \$2086  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$2085  });
   assign \$2087  = - $signed(\$2086 );
-  assign \$2088  = gains[671:660] * \port$6678$0 ;
+  assign \$2088  = gains[671:660] * \port$6681$0 ;
   assign \$2089  = \$2088  + 10'h200;
-  assign \$2092  = $signed(\port$5832$0 ) - $signed({ 1'h0, \$2091  });
-  assign \$2093  = \port$6718$2 [1] ? \$2087  : { \$2092 [22], \$2092  };
+  assign \$2092  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$2091  });
+  assign \$2093  = \port$6721$2 [1] ? \$2087  : { \$2092 [22], \$2092  };
   assign \$2094  = $signed(\$2081 ) + $signed(\$2093 );
-  assign \$2095  = raw ? { 9'h000, \port$6678$0  } : \$2094 [15:0];
-  assign \$2096  = $signed(\$2095 ) >= $signed(\port$5960$0 );
-  assign \$2098  = \port$6718$2 [0] ? \$2097  : { values[911], values[911:896] };
+  assign \$2095  = raw ? { 9'h000, \port$6681$0  } : \$2094 [15:0];
+  assign \$2096  = $signed(\$2095 ) >= $signed(\port$5963$0 );
+  assign \$2098  = \port$6721$2 [0] ? \$2097  : { values[911], values[911:896] };
   assign \$2099  = accumulate ? \$2098  : 17'h00000;
-  assign \$2100  = gains[683:672] * \port$6680$0 ;
+  assign \$2100  = gains[683:672] * \port$6683$0 ;
   assign \$2101  = \$2100  + 10'h200;
-  assign \$2104  = $signed(\port$5834$0 ) - $signed({ 1'h0, \$2103  });
+  assign \$2104  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$2103  });
   assign \$2105  = - $signed(\$2104 );
-  assign \$2106  = gains[683:672] * \port$6680$0 ;
+  assign \$2106  = gains[683:672] * \port$6683$0 ;
   assign \$2107  = \$2106  + 10'h200;
-  assign \$2110  = $signed(\port$5834$0 ) - $signed({ 1'h0, \$2109  });
-  assign \$2111  = \port$6718$2 [1] ? \$2105  : { \$2110 [22], \$2110  };
+  assign \$2110  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$2109  });
+  assign \$2111  = \port$6721$2 [1] ? \$2105  : { \$2110 [22], \$2110  };
   assign \$2112  = $signed(\$2099 ) + $signed(\$2111 );
-  assign \$2113  = raw ? { 9'h000, \port$6680$0  } : \$2112 [15:0];
-  assign \$2114  = $signed(\$2113 ) >= $signed(\port$5962$0 );
-  assign \$2116  = \port$6718$2 [0] ? \$2115  : { values[927], values[927:912] };
+  assign \$2113  = raw ? { 9'h000, \port$6683$0  } : \$2112 [15:0];
+  assign \$2114  = $signed(\$2113 ) >= $signed(\port$5965$0 );
+  assign \$2116  = \port$6721$2 [0] ? \$2115  : { values[927], values[927:912] };
   assign \$2117  = accumulate ? \$2116  : 17'h00000;
-  assign \$2118  = gains[695:684] * \port$6682$0 ;
+  assign \$2118  = gains[695:684] * \port$6685$0 ;
   assign \$2119  = \$2118  + 10'h200;
-  assign \$2122  = $signed(\port$5836$0 ) - $signed({ 1'h0, \$2121  });
+  assign \$2122  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$2121  });
   assign \$2123  = - $signed(\$2122 );
-  assign \$2124  = gains[695:684] * \port$6682$0 ;
+  assign \$2124  = gains[695:684] * \port$6685$0 ;
   assign \$2125  = \$2124  + 10'h200;
-  assign \$2128  = $signed(\port$5836$0 ) - $signed({ 1'h0, \$2127  });
-  assign \$2129  = \port$6718$2 [1] ? \$2123  : { \$2128 [22], \$2128  };
+  assign \$2128  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$2127  });
+  assign \$2129  = \port$6721$2 [1] ? \$2123  : { \$2128 [22], \$2128  };
   assign \$2130  = $signed(\$2117 ) + $signed(\$2129 );
-  assign \$2131  = raw ? { 9'h000, \port$6682$0  } : \$2130 [15:0];
-  assign \$2132  = $signed(\$2131 ) >= $signed(\port$5964$0 );
-  assign \$2134  = \port$6718$2 [0] ? \$2133  : { values[943], values[943:928] };
+  assign \$2131  = raw ? { 9'h000, \port$6685$0  } : \$2130 [15:0];
+  assign \$2132  = $signed(\$2131 ) >= $signed(\port$5967$0 );
+  assign \$2134  = \port$6721$2 [0] ? \$2133  : { values[943], values[943:928] };
   assign \$2135  = accumulate ? \$2134  : 17'h00000;
-  assign \$2136  = gains[707:696] * \port$6684$0 ;
+  assign \$2136  = gains[707:696] * \port$6687$0 ;
   assign \$2137  = \$2136  + 10'h200;
-  assign \$2140  = $signed(\port$5838$0 ) - $signed({ 1'h0, \$2139  });
+  assign \$2140  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$2139  });
   assign \$2141  = - $signed(\$2140 );
-  assign \$2142  = gains[707:696] * \port$6684$0 ;
+  assign \$2142  = gains[707:696] * \port$6687$0 ;
   assign \$2143  = \$2142  + 10'h200;
-  assign \$2146  = $signed(\port$5838$0 ) - $signed({ 1'h0, \$2145  });
-  assign \$2147  = \port$6718$2 [1] ? \$2141  : { \$2146 [22], \$2146  };
+  assign \$2146  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$2145  });
+  assign \$2147  = \port$6721$2 [1] ? \$2141  : { \$2146 [22], \$2146  };
   assign \$2148  = $signed(\$2135 ) + $signed(\$2147 );
-  assign \$2149  = raw ? { 9'h000, \port$6684$0  } : \$2148 [15:0];
-  assign \$2150  = $signed(\$2149 ) >= $signed(\port$5966$0 );
-  assign \$2152  = \port$6718$2 [0] ? \$2151  : { values[959], values[959:944] };
+  assign \$2149  = raw ? { 9'h000, \port$6687$0  } : \$2148 [15:0];
+  assign \$2150  = $signed(\$2149 ) >= $signed(\port$5969$0 );
+  assign \$2152  = \port$6721$2 [0] ? \$2151  : { values[959], values[959:944] };
   assign \$2153  = accumulate ? \$2152  : 17'h00000;
-  assign \$2154  = gains[719:708] * \port$6686$0 ;
+  assign \$2154  = gains[719:708] * \port$6689$0 ;
   assign \$2155  = \$2154  + 10'h200;
-  assign \$2158  = $signed(\port$5840$0 ) - $signed({ 1'h0, \$2157  });
+  assign \$2158  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$2157  });
   assign \$2159  = - $signed(\$2158 );
-  assign \$2160  = gains[719:708] * \port$6686$0 ;
+  assign \$2160  = gains[719:708] * \port$6689$0 ;
   assign \$2161  = \$2160  + 10'h200;
-  assign \$2164  = $signed(\port$5840$0 ) - $signed({ 1'h0, \$2163  });
-  assign \$2165  = \port$6718$2 [1] ? \$2159  : { \$2164 [22], \$2164  };
+  assign \$2164  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$2163  });
+  assign \$2165  = \port$6721$2 [1] ? \$2159  : { \$2164 [22], \$2164  };
   assign \$2166  = $signed(\$2153 ) + $signed(\$2165 );
-  assign \$2167  = raw ? { 9'h000, \port$6686$0  } : \$2166 [15:0];
-  assign \$2168  = $signed(\$2167 ) >= $signed(\port$5968$0 );
-  assign \$2170  = \port$6718$2 [0] ? \$2169  : { values[975], values[975:960] };
+  assign \$2167  = raw ? { 9'h000, \port$6689$0  } : \$2166 [15:0];
+  assign \$2168  = $signed(\$2167 ) >= $signed(\port$5971$0 );
+  assign \$2170  = \port$6721$2 [0] ? \$2169  : { values[975], values[975:960] };
   assign \$2171  = accumulate ? \$2170  : 17'h00000;
-  assign \$2172  = gains[731:720] * \port$6688$0 ;
+  assign \$2172  = gains[731:720] * \port$6691$0 ;
   assign \$2173  = \$2172  + 10'h200;
-  assign \$2176  = $signed(\port$5842$0 ) - $signed({ 1'h0, \$2175  });
+  assign \$2176  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$2175  });
   assign \$2177  = - $signed(\$2176 );
-  assign \$2178  = gains[731:720] * \port$6688$0 ;
+  assign \$2178  = gains[731:720] * \port$6691$0 ;
   assign \$2179  = \$2178  + 10'h200;
-  assign \$2182  = $signed(\port$5842$0 ) - $signed({ 1'h0, \$2181  });
-  assign \$2183  = \port$6718$2 [1] ? \$2177  : { \$2182 [22], \$2182  };
+  assign \$2182  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$2181  });
+  assign \$2183  = \port$6721$2 [1] ? \$2177  : { \$2182 [22], \$2182  };
   assign \$2184  = $signed(\$2171 ) + $signed(\$2183 );
-  assign \$2185  = raw ? { 9'h000, \port$6688$0  } : \$2184 [15:0];
-  assign \$2186  = $signed(\$2185 ) >= $signed(\port$5970$0 );
-  assign \$2188  = \port$6718$2 [0] ? \$2187  : { values[991], values[991:976] };
+  assign \$2185  = raw ? { 9'h000, \port$6691$0  } : \$2184 [15:0];
+  assign \$2186  = $signed(\$2185 ) >= $signed(\port$5973$0 );
+  assign \$2188  = \port$6721$2 [0] ? \$2187  : { values[991], values[991:976] };
   assign \$2189  = accumulate ? \$2188  : 17'h00000;
-  assign \$2190  = gains[743:732] * \port$6690$0 ;
+  assign \$2190  = gains[743:732] * \port$6693$0 ;
   assign \$2191  = \$2190  + 10'h200;
-  assign \$2194  = $signed(\port$5844$0 ) - $signed({ 1'h0, \$2193  });
+  assign \$2194  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$2193  });
   assign \$2195  = - $signed(\$2194 );
-  assign \$2196  = gains[743:732] * \port$6690$0 ;
+  assign \$2196  = gains[743:732] * \port$6693$0 ;
   assign \$2197  = \$2196  + 10'h200;
-  assign \$2200  = $signed(\port$5844$0 ) - $signed({ 1'h0, \$2199  });
-  assign \$2201  = \port$6718$2 [1] ? \$2195  : { \$2200 [22], \$2200  };
+  assign \$2200  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$2199  });
+  assign \$2201  = \port$6721$2 [1] ? \$2195  : { \$2200 [22], \$2200  };
   assign \$2202  = $signed(\$2189 ) + $signed(\$2201 );
-  assign \$2203  = raw ? { 9'h000, \port$6690$0  } : \$2202 [15:0];
-  assign \$2204  = $signed(\$2203 ) >= $signed(\port$5972$0 );
-  assign \$2206  = \port$6718$2 [0] ? \$2205  : { values[1007], values[1007:992] };
+  assign \$2203  = raw ? { 9'h000, \port$6693$0  } : \$2202 [15:0];
+  assign \$2204  = $signed(\$2203 ) >= $signed(\port$5975$0 );
+  assign \$2206  = \port$6721$2 [0] ? \$2205  : { values[1007], values[1007:992] };
   assign \$2207  = accumulate ? \$2206  : 17'h00000;
-  assign \$2208  = gains[755:744] * \port$6692$0 ;
+  assign \$2208  = gains[755:744] * \port$6695$0 ;
   assign \$2209  = \$2208  + 10'h200;
-  assign \$2212  = $signed(\port$5846$0 ) - $signed({ 1'h0, \$2211  });
+  assign \$2212  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$2211  });
   assign \$2213  = - $signed(\$2212 );
-  assign \$2214  = gains[755:744] * \port$6692$0 ;
+  assign \$2214  = gains[755:744] * \port$6695$0 ;
   assign \$2215  = \$2214  + 10'h200;
-  assign \$2218  = $signed(\port$5846$0 ) - $signed({ 1'h0, \$2217  });
-  assign \$2219  = \port$6718$2 [1] ? \$2213  : { \$2218 [22], \$2218  };
+  assign \$2218  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$2217  });
+  assign \$2219  = \port$6721$2 [1] ? \$2213  : { \$2218 [22], \$2218  };
   assign \$2220  = $signed(\$2207 ) + $signed(\$2219 );
-  assign \$2221  = raw ? { 9'h000, \port$6692$0  } : \$2220 [15:0];
-  assign \$2222  = $signed(\$2221 ) >= $signed(\port$5974$0 );
-  assign \$2224  = \port$6718$2 [0] ? \$2223  : { values[1023], values[1023:1008] };
+  assign \$2221  = raw ? { 9'h000, \port$6695$0  } : \$2220 [15:0];
+  assign \$2222  = $signed(\$2221 ) >= $signed(\port$5977$0 );
+  assign \$2224  = \port$6721$2 [0] ? \$2223  : { values[1023], values[1023:1008] };
   assign \$2225  = accumulate ? \$2224  : 17'h00000;
-  assign \$2226  = gains[767:756] * \port$6694$0 ;
+  assign \$2226  = gains[767:756] * \port$6697$0 ;
   assign \$2227  = \$2226  + 10'h200;
-  assign \$2230  = $signed(\port$5848$0 ) - $signed({ 1'h0, \$2229  });
+  assign \$2230  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$2229  });
   assign \$2231  = - $signed(\$2230 );
-  assign \$2232  = gains[767:756] * \port$6694$0 ;
+  assign \$2232  = gains[767:756] * \port$6697$0 ;
   assign \$2233  = \$2232  + 10'h200;
-  assign \$2236  = $signed(\port$5848$0 ) - $signed({ 1'h0, \$2235  });
-  assign \$2237  = \port$6718$2 [1] ? \$2231  : { \$2236 [22], \$2236  };
+  assign \$2236  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$2235  });
+  assign \$2237  = \port$6721$2 [1] ? \$2231  : { \$2236 [22], \$2236  };
   assign \$2238  = $signed(\$2225 ) + $signed(\$2237 );
-  assign \$2239  = raw ? { 9'h000, \port$6694$0  } : \$2238 [15:0];
-  assign \$2240  = $signed(\$2239 ) >= $signed(\port$5976$0 );
+  assign \$2239  = raw ? { 9'h000, \port$6697$0  } : \$2238 [15:0];
+  assign \$2240  = $signed(\$2239 ) >= $signed(\port$5979$0 );
   always @(posedge g_acc_clk)
     values <= \$2241 ;
   always @* begin
@@ -7485,12 +7485,12 @@ module \mram_macro.accumulator (\port$2772$0 , \port$2789$0 , \port$2806$0 , \po
     end
   end
   assign next_values = { \$1088 , \$1071 , \$1054 , \$1037 , \$1020 , \$1003 , \$986 , \$969 , \$952 , \$935 , \$918 , \$901 , \$884 , \$867 , \$850 , \$833 , \$816 , \$799 , \$782 , \$765 , \$748 , \$731 , \$714 , \$697 , \$680 , \$663 , \$646 , \$629 , \$612 , \$595 , \$578 , \$561 , \$544 , \$527 , \$510 , \$493 , \$476 , \$459 , \$442 , \$425 , \$408 , \$391 , \$374 , \$357 , \$340 , \$323 , \$306 , \$289 , \$272 , \$255 , \$238 , \$221 , \$204 , \$187 , \$170 , \$153 , \$136 , \$119 , \$102 , \$85 , \$68 , \$51 , \$34 , \$17  };
-  assign shift = \port$6718$2 [0];
-  assign negate = \port$6718$2 [1];
-  assign offsets = { \port$5848$0 , \port$5846$0 , \port$5844$0 , \port$5842$0 , \port$5840$0 , \port$5838$0 , \port$5836$0 , \port$5834$0 , \port$5832$0 , \port$5830$0 , \port$5828$0 , \port$5826$0 , \port$5824$0 , \port$5822$0 , \port$5820$0 , \port$5818$0 , \port$5816$0 , \port$5814$0 , \port$5812$0 , \port$5810$0 , \port$5808$0 , \port$5806$0 , \port$5804$0 , \port$5802$0 , \port$5800$0 , \port$5798$0 , \port$5796$0 , \port$5794$0 , \port$5792$0 , \port$5790$0 , \port$5788$0 , \port$5786$0 , \port$5784$0 , \port$5782$0 , \port$5780$0 , \port$5778$0 , \port$5776$0 , \port$5774$0 , \port$5772$0 , \port$5770$0 , \port$5768$0 , \port$5766$0 , \port$5764$0 , \port$5762$0 , \port$5760$0 , \port$5758$0 , \port$5756$0 , \port$5754$0 , \port$5752$0 , \port$5750$0 , \port$5748$0 , \port$5746$0 , \port$5744$0 , \port$5742$0 , \port$5740$0 , \port$5738$0 , \port$5736$0 , \port$5734$0 , \port$5732$0 , \port$5730$0 , \port$5728$0 , \port$5726$0 , \port$5724$0 , \port$5722$0  };
-  assign codes = { \port$6694$0 , \port$6692$0 , \port$6690$0 , \port$6688$0 , \port$6686$0 , \port$6684$0 , \port$6682$0 , \port$6680$0 , \port$6678$0 , \port$6676$0 , \port$6674$0 , \port$6672$0 , \port$6670$0 , \port$6668$0 , \port$6666$0 , \port$6664$0 , \port$6662$0 , \port$6660$0 , \port$6658$0 , \port$6656$0 , \port$6654$0 , \port$6652$0 , \port$6650$0 , \port$6648$0 , \port$6646$0 , \port$6644$0 , \port$6642$0 , \port$6640$0 , \port$6638$0 , \port$6636$0 , \port$6634$0 , \port$6632$0 , \port$6630$0 , \port$6628$0 , \port$6626$0 , \port$6624$0 , \port$6622$0 , \port$6620$0 , \port$6618$0 , \port$6616$0 , \port$6614$0 , \port$6612$0 , \port$6610$0 , \port$6608$0 , \port$6606$0 , \port$6604$0 , \port$6602$0 , \port$6600$0 , \port$6598$0 , \port$6596$0 , \port$6594$0 , \port$6592$0 , \port$6590$0 , \port$6588$0 , \port$6586$0 , \port$6584$0 , \port$6582$0 , \port$6580$0 , \port$6578$0 , \port$6576$0 , \port$6574$0 , \port$6572$0 , \port$6570$0 , \port$6568$0  };
+  assign shift = \port$6721$2 [0];
+  assign negate = \port$6721$2 [1];
+  assign offsets = { \port$5851$0 , \port$5849$0 , \port$5847$0 , \port$5845$0 , \port$5843$0 , \port$5841$0 , \port$5839$0 , \port$5837$0 , \port$5835$0 , \port$5833$0 , \port$5831$0 , \port$5829$0 , \port$5827$0 , \port$5825$0 , \port$5823$0 , \port$5821$0 , \port$5819$0 , \port$5817$0 , \port$5815$0 , \port$5813$0 , \port$5811$0 , \port$5809$0 , \port$5807$0 , \port$5805$0 , \port$5803$0 , \port$5801$0 , \port$5799$0 , \port$5797$0 , \port$5795$0 , \port$5793$0 , \port$5791$0 , \port$5789$0 , \port$5787$0 , \port$5785$0 , \port$5783$0 , \port$5781$0 , \port$5779$0 , \port$5777$0 , \port$5775$0 , \port$5773$0 , \port$5771$0 , \port$5769$0 , \port$5767$0 , \port$5765$0 , \port$5763$0 , \port$5761$0 , \port$5759$0 , \port$5757$0 , \port$5755$0 , \port$5753$0 , \port$5751$0 , \port$5749$0 , \port$5747$0 , \port$5745$0 , \port$5743$0 , \port$5741$0 , \port$5739$0 , \port$5737$0 , \port$5735$0 , \port$5733$0 , \port$5731$0 , \port$5729$0 , \port$5727$0 , \port$5725$0  };
+  assign codes = { \port$6697$0 , \port$6695$0 , \port$6693$0 , \port$6691$0 , \port$6689$0 , \port$6687$0 , \port$6685$0 , \port$6683$0 , \port$6681$0 , \port$6679$0 , \port$6677$0 , \port$6675$0 , \port$6673$0 , \port$6671$0 , \port$6669$0 , \port$6667$0 , \port$6665$0 , \port$6663$0 , \port$6661$0 , \port$6659$0 , \port$6657$0 , \port$6655$0 , \port$6653$0 , \port$6651$0 , \port$6649$0 , \port$6647$0 , \port$6645$0 , \port$6643$0 , \port$6641$0 , \port$6639$0 , \port$6637$0 , \port$6635$0 , \port$6633$0 , \port$6631$0 , \port$6629$0 , \port$6627$0 , \port$6625$0 , \port$6623$0 , \port$6621$0 , \port$6619$0 , \port$6617$0 , \port$6615$0 , \port$6613$0 , \port$6611$0 , \port$6609$0 , \port$6607$0 , \port$6605$0 , \port$6603$0 , \port$6601$0 , \port$6599$0 , \port$6597$0 , \port$6595$0 , \port$6593$0 , \port$6591$0 , \port$6589$0 , \port$6587$0 , \port$6585$0 , \port$6583$0 , \port$6581$0 , \port$6579$0 , \port$6577$0 , \port$6575$0 , \port$6573$0 , \port$6571$0  };
   assign next_fires = { \$2240 , \$2222 , \$2204 , \$2186 , \$2168 , \$2150 , \$2132 , \$2114 , \$2096 , \$2078 , \$2060 , \$2042 , \$2024 , \$2006 , \$1988 , \$1970 , \$1952 , \$1934 , \$1916 , \$1898 , \$1880 , \$1862 , \$1844 , \$1826 , \$1808 , \$1790 , \$1772 , \$1754 , \$1736 , \$1718 , \$1700 , \$1682 , \$1664 , \$1646 , \$1628 , \$1610 , \$1592 , \$1574 , \$1556 , \$1538 , \$1520 , \$1502 , \$1484 , \$1466 , \$1448 , \$1430 , \$1412 , \$1394 , \$1376 , \$1358 , \$1340 , \$1322 , \$1304 , \$1286 , \$1268 , \$1250 , \$1232 , \$1214 , \$1196 , \$1178 , \$1160 , \$1142 , \$1124 , \$1106  };
-  assign thresholds = { \port$5976$0 , \port$5974$0 , \port$5972$0 , \port$5970$0 , \port$5968$0 , \port$5966$0 , \port$5964$0 , \port$5962$0 , \port$5960$0 , \port$5958$0 , \port$5956$0 , \port$5954$0 , \port$5952$0 , \port$5950$0 , \port$5948$0 , \port$5946$0 , \port$5944$0 , \port$5942$0 , \port$5940$0 , \port$5938$0 , \port$5936$0 , \port$5934$0 , \port$5932$0 , \port$5930$0 , \port$5928$0 , \port$5926$0 , \port$5924$0 , \port$5922$0 , \port$5920$0 , \port$5918$0 , \port$5916$0 , \port$5914$0 , \port$5912$0 , \port$5910$0 , \port$5908$0 , \port$5906$0 , \port$5904$0 , \port$5902$0 , \port$5900$0 , \port$5898$0 , \port$5896$0 , \port$5894$0 , \port$5892$0 , \port$5890$0 , \port$5888$0 , \port$5886$0 , \port$5884$0 , \port$5882$0 , \port$5880$0 , \port$5878$0 , \port$5876$0 , \port$5874$0 , \port$5872$0 , \port$5870$0 , \port$5868$0 , \port$5866$0 , \port$5864$0 , \port$5862$0 , \port$5860$0 , \port$5858$0 , \port$5856$0 , \port$5854$0 , \port$5852$0 , \port$5850$0  };
+  assign thresholds = { \port$5979$0 , \port$5977$0 , \port$5975$0 , \port$5973$0 , \port$5971$0 , \port$5969$0 , \port$5967$0 , \port$5965$0 , \port$5963$0 , \port$5961$0 , \port$5959$0 , \port$5957$0 , \port$5955$0 , \port$5953$0 , \port$5951$0 , \port$5949$0 , \port$5947$0 , \port$5945$0 , \port$5943$0 , \port$5941$0 , \port$5939$0 , \port$5937$0 , \port$5935$0 , \port$5933$0 , \port$5931$0 , \port$5929$0 , \port$5927$0 , \port$5925$0 , \port$5923$0 , \port$5921$0 , \port$5919$0 , \port$5917$0 , \port$5915$0 , \port$5913$0 , \port$5911$0 , \port$5909$0 , \port$5907$0 , \port$5905$0 , \port$5903$0 , \port$5901$0 , \port$5899$0 , \port$5897$0 , \port$5895$0 , \port$5893$0 , \port$5891$0 , \port$5889$0 , \port$5887$0 , \port$5885$0 , \port$5883$0 , \port$5881$0 , \port$5879$0 , \port$5877$0 , \port$5875$0 , \port$5873$0 , \port$5871$0 , \port$5869$0 , \port$5867$0 , \port$5865$0 , \port$5863$0 , \port$5861$0 , \port$5859$0 , \port$5857$0 , \port$5855$0 , \port$5853$0  };
   assign \port$2772$0  = \$17 ;
   assign \port$2789$0  = \$34 ;
   assign \port$2806$0  = \$51 ;
@@ -8987,7 +8987,7 @@ module \mram_macro.ref_tdc (clk, rst, code_now, window_end, capture, all_fired, 
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$5641$0 , \port$5643$0 , wv_retry_count_count
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$5644$0 , \port$5646$0 , wv_retry_count_count
 , vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, track_interval_interval
 , track_ref_ref, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset
 , cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset
@@ -10030,10 +10030,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$5641$0 ;
-  wire [5:0] \port$5641$0 ;
-  input [63:0] \port$5643$0 ;
-  wire [63:0] \port$5643$0 ;
+  input [5:0] \port$5644$0 ;
+  wire [5:0] \port$5644$0 ;
+  input [63:0] \port$5646$0 ;
+  wire [63:0] \port$5646$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -12212,11 +12212,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$5641$0  };
+          rd_value[15:0] = { 10'h000, \port$5644$0  };
       10'h028:
-          rd_value = \port$5643$0 [31:0];
+          rd_value = \port$5646$0 [31:0];
       10'h029:
-          rd_value = \port$5643$0 [63:32];
+          rd_value = \port$5646$0 [63:32];
       10'h030:
           rd_value[15:0] = track_interval_interval;
       10'h031:
@@ -14873,9 +14873,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$5641$0  };
-  assign wv_fail_mask0_bits = \port$5643$0 [31:0];
-  assign wv_fail_mask1_bits = \port$5643$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$5644$0  };
+  assign wv_fail_mask0_bits = \port$5646$0 [31:0];
+  assign wv_fail_mask1_bits = \port$5646$0 [63:32];
   assign g_regs_rst = rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -15011,7 +15011,7 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6718$2 , trim_busy, clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6721$2 , trim_busy, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
@@ -15058,8 +15058,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$6718$2 ;
-  wire [1:0] \port$6718$2 ;
+  output [1:0] \port$6721$2 ;
+  wire [1:0] \port$6721$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -15235,7 +15235,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign shift = flags[2];
   assign negate = flags[3];
   assign accumulate = flags[0];
-  assign \port$6718$2  = flags[3:2];
+  assign \port$6721$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -15250,13 +15250,13 @@ endmodule
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
 , g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
 , g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
-, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$6440$0 , \port$6442$0 , \port$6444$0 , \port$6446$0 , \port$6448$0 , \port$6450$0 , \port$6452$0 , \port$6454$0 , \port$6456$0 , \port$6458$0 , \port$6460$0 , \port$6462$0 
-, \port$6464$0 , \port$6466$0 , \port$6468$0 , \port$6470$0 , \port$6472$0 , \port$6474$0 , \port$6476$0 , \port$6478$0 , \port$6480$0 , \port$6482$0 , \port$6484$0 , \port$6486$0 , \port$6488$0 , \port$6490$0 , \port$6492$0 , \port$6494$0 , \port$6496$0 , \port$6498$0 , \port$6500$0 , \port$6502$0 , \port$6504$0 
-, \port$6506$0 , \port$6508$0 , \port$6510$0 , \port$6512$0 , \port$6514$0 , \port$6516$0 , \port$6518$0 , \port$6520$0 , \port$6522$0 , \port$6524$0 , \port$6526$0 , \port$6528$0 , \port$6530$0 , \port$6532$0 , \port$6534$0 , \port$6536$0 , \port$6538$0 , \port$6540$0 , \port$6542$0 , \port$6544$0 , \port$6546$0 
-, \port$6548$0 , \port$6550$0 , \port$6552$0 , \port$6554$0 , \port$6556$0 , \port$6558$0 , \port$6560$0 , \port$6562$0 , \port$6564$0 , \port$6566$0 , \port$6568$0 , \port$6570$0 , \port$6572$0 , \port$6574$0 , \port$6576$0 , \port$6578$0 , \port$6580$0 , \port$6582$0 , \port$6584$0 , \port$6586$0 , \port$6588$0 
-, \port$6590$0 , \port$6592$0 , \port$6594$0 , \port$6596$0 , \port$6598$0 , \port$6600$0 , \port$6602$0 , \port$6604$0 , \port$6606$0 , \port$6608$0 , \port$6610$0 , \port$6612$0 , \port$6614$0 , \port$6616$0 , \port$6618$0 , \port$6620$0 , \port$6622$0 , \port$6624$0 , \port$6626$0 , \port$6628$0 , \port$6630$0 
-, \port$6632$0 , \port$6634$0 , \port$6636$0 , \port$6638$0 , \port$6640$0 , \port$6642$0 , \port$6644$0 , \port$6646$0 , \port$6648$0 , \port$6650$0 , \port$6652$0 , \port$6654$0 , \port$6656$0 , \port$6658$0 , \port$6660$0 , \port$6662$0 , \port$6664$0 , \port$6666$0 , \port$6668$0 , \port$6670$0 , \port$6672$0 
-, \port$6674$0 , \port$6676$0 , \port$6678$0 , \port$6680$0 , \port$6682$0 , \port$6684$0 , \port$6686$0 , \port$6688$0 , \port$6690$0 , \port$6692$0 , \port$6694$0 , cmp);
+, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$6443$0 , \port$6445$0 , \port$6447$0 , \port$6449$0 , \port$6451$0 , \port$6453$0 , \port$6455$0 , \port$6457$0 , \port$6459$0 , \port$6461$0 , \port$6463$0 , \port$6465$0 
+, \port$6467$0 , \port$6469$0 , \port$6471$0 , \port$6473$0 , \port$6475$0 , \port$6477$0 , \port$6479$0 , \port$6481$0 , \port$6483$0 , \port$6485$0 , \port$6487$0 , \port$6489$0 , \port$6491$0 , \port$6493$0 , \port$6495$0 , \port$6497$0 , \port$6499$0 , \port$6501$0 , \port$6503$0 , \port$6505$0 , \port$6507$0 
+, \port$6509$0 , \port$6511$0 , \port$6513$0 , \port$6515$0 , \port$6517$0 , \port$6519$0 , \port$6521$0 , \port$6523$0 , \port$6525$0 , \port$6527$0 , \port$6529$0 , \port$6531$0 , \port$6533$0 , \port$6535$0 , \port$6537$0 , \port$6539$0 , \port$6541$0 , \port$6543$0 , \port$6545$0 , \port$6547$0 , \port$6549$0 
+, \port$6551$0 , \port$6553$0 , \port$6555$0 , \port$6557$0 , \port$6559$0 , \port$6561$0 , \port$6563$0 , \port$6565$0 , \port$6567$0 , \port$6569$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 
+, \port$6593$0 , \port$6595$0 , \port$6597$0 , \port$6599$0 , \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 
+, \port$6635$0 , \port$6637$0 , \port$6639$0 , \port$6641$0 , \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 
+, \port$6677$0 , \port$6679$0 , \port$6681$0 , \port$6683$0 , \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire \$1 ;
@@ -16305,389 +16305,389 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire g_tdc9_rst;
   wire [63:0] overflow;
   (* init = 1'h0 *)
-  output \port$6440$0 ;
-  wire \port$6440$0 ;
+  output \port$6443$0 ;
+  wire \port$6443$0 ;
   (* init = 1'h0 *)
-  output \port$6442$0 ;
-  wire \port$6442$0 ;
+  output \port$6445$0 ;
+  wire \port$6445$0 ;
   (* init = 1'h0 *)
-  output \port$6444$0 ;
-  wire \port$6444$0 ;
+  output \port$6447$0 ;
+  wire \port$6447$0 ;
   (* init = 1'h0 *)
-  output \port$6446$0 ;
-  wire \port$6446$0 ;
+  output \port$6449$0 ;
+  wire \port$6449$0 ;
   (* init = 1'h0 *)
-  output \port$6448$0 ;
-  wire \port$6448$0 ;
+  output \port$6451$0 ;
+  wire \port$6451$0 ;
   (* init = 1'h0 *)
-  output \port$6450$0 ;
-  wire \port$6450$0 ;
+  output \port$6453$0 ;
+  wire \port$6453$0 ;
   (* init = 1'h0 *)
-  output \port$6452$0 ;
-  wire \port$6452$0 ;
+  output \port$6455$0 ;
+  wire \port$6455$0 ;
   (* init = 1'h0 *)
-  output \port$6454$0 ;
-  wire \port$6454$0 ;
+  output \port$6457$0 ;
+  wire \port$6457$0 ;
   (* init = 1'h0 *)
-  output \port$6456$0 ;
-  wire \port$6456$0 ;
+  output \port$6459$0 ;
+  wire \port$6459$0 ;
   (* init = 1'h0 *)
-  output \port$6458$0 ;
-  wire \port$6458$0 ;
+  output \port$6461$0 ;
+  wire \port$6461$0 ;
   (* init = 1'h0 *)
-  output \port$6460$0 ;
-  wire \port$6460$0 ;
+  output \port$6463$0 ;
+  wire \port$6463$0 ;
   (* init = 1'h0 *)
-  output \port$6462$0 ;
-  wire \port$6462$0 ;
+  output \port$6465$0 ;
+  wire \port$6465$0 ;
   (* init = 1'h0 *)
-  output \port$6464$0 ;
-  wire \port$6464$0 ;
+  output \port$6467$0 ;
+  wire \port$6467$0 ;
   (* init = 1'h0 *)
-  output \port$6466$0 ;
-  wire \port$6466$0 ;
+  output \port$6469$0 ;
+  wire \port$6469$0 ;
   (* init = 1'h0 *)
-  output \port$6468$0 ;
-  wire \port$6468$0 ;
+  output \port$6471$0 ;
+  wire \port$6471$0 ;
   (* init = 1'h0 *)
-  output \port$6470$0 ;
-  wire \port$6470$0 ;
+  output \port$6473$0 ;
+  wire \port$6473$0 ;
   (* init = 1'h0 *)
-  output \port$6472$0 ;
-  wire \port$6472$0 ;
+  output \port$6475$0 ;
+  wire \port$6475$0 ;
   (* init = 1'h0 *)
-  output \port$6474$0 ;
-  wire \port$6474$0 ;
+  output \port$6477$0 ;
+  wire \port$6477$0 ;
   (* init = 1'h0 *)
-  output \port$6476$0 ;
-  wire \port$6476$0 ;
+  output \port$6479$0 ;
+  wire \port$6479$0 ;
   (* init = 1'h0 *)
-  output \port$6478$0 ;
-  wire \port$6478$0 ;
+  output \port$6481$0 ;
+  wire \port$6481$0 ;
   (* init = 1'h0 *)
-  output \port$6480$0 ;
-  wire \port$6480$0 ;
+  output \port$6483$0 ;
+  wire \port$6483$0 ;
   (* init = 1'h0 *)
-  output \port$6482$0 ;
-  wire \port$6482$0 ;
+  output \port$6485$0 ;
+  wire \port$6485$0 ;
   (* init = 1'h0 *)
-  output \port$6484$0 ;
-  wire \port$6484$0 ;
+  output \port$6487$0 ;
+  wire \port$6487$0 ;
   (* init = 1'h0 *)
-  output \port$6486$0 ;
-  wire \port$6486$0 ;
+  output \port$6489$0 ;
+  wire \port$6489$0 ;
   (* init = 1'h0 *)
-  output \port$6488$0 ;
-  wire \port$6488$0 ;
+  output \port$6491$0 ;
+  wire \port$6491$0 ;
   (* init = 1'h0 *)
-  output \port$6490$0 ;
-  wire \port$6490$0 ;
+  output \port$6493$0 ;
+  wire \port$6493$0 ;
   (* init = 1'h0 *)
-  output \port$6492$0 ;
-  wire \port$6492$0 ;
+  output \port$6495$0 ;
+  wire \port$6495$0 ;
   (* init = 1'h0 *)
-  output \port$6494$0 ;
-  wire \port$6494$0 ;
+  output \port$6497$0 ;
+  wire \port$6497$0 ;
   (* init = 1'h0 *)
-  output \port$6496$0 ;
-  wire \port$6496$0 ;
+  output \port$6499$0 ;
+  wire \port$6499$0 ;
   (* init = 1'h0 *)
-  output \port$6498$0 ;
-  wire \port$6498$0 ;
+  output \port$6501$0 ;
+  wire \port$6501$0 ;
   (* init = 1'h0 *)
-  output \port$6500$0 ;
-  wire \port$6500$0 ;
+  output \port$6503$0 ;
+  wire \port$6503$0 ;
   (* init = 1'h0 *)
-  output \port$6502$0 ;
-  wire \port$6502$0 ;
+  output \port$6505$0 ;
+  wire \port$6505$0 ;
   (* init = 1'h0 *)
-  output \port$6504$0 ;
-  wire \port$6504$0 ;
+  output \port$6507$0 ;
+  wire \port$6507$0 ;
   (* init = 1'h0 *)
-  output \port$6506$0 ;
-  wire \port$6506$0 ;
+  output \port$6509$0 ;
+  wire \port$6509$0 ;
   (* init = 1'h0 *)
-  output \port$6508$0 ;
-  wire \port$6508$0 ;
+  output \port$6511$0 ;
+  wire \port$6511$0 ;
   (* init = 1'h0 *)
-  output \port$6510$0 ;
-  wire \port$6510$0 ;
+  output \port$6513$0 ;
+  wire \port$6513$0 ;
   (* init = 1'h0 *)
-  output \port$6512$0 ;
-  wire \port$6512$0 ;
+  output \port$6515$0 ;
+  wire \port$6515$0 ;
   (* init = 1'h0 *)
-  output \port$6514$0 ;
-  wire \port$6514$0 ;
+  output \port$6517$0 ;
+  wire \port$6517$0 ;
   (* init = 1'h0 *)
-  output \port$6516$0 ;
-  wire \port$6516$0 ;
+  output \port$6519$0 ;
+  wire \port$6519$0 ;
   (* init = 1'h0 *)
-  output \port$6518$0 ;
-  wire \port$6518$0 ;
+  output \port$6521$0 ;
+  wire \port$6521$0 ;
   (* init = 1'h0 *)
-  output \port$6520$0 ;
-  wire \port$6520$0 ;
+  output \port$6523$0 ;
+  wire \port$6523$0 ;
   (* init = 1'h0 *)
-  output \port$6522$0 ;
-  wire \port$6522$0 ;
+  output \port$6525$0 ;
+  wire \port$6525$0 ;
   (* init = 1'h0 *)
-  output \port$6524$0 ;
-  wire \port$6524$0 ;
+  output \port$6527$0 ;
+  wire \port$6527$0 ;
   (* init = 1'h0 *)
-  output \port$6526$0 ;
-  wire \port$6526$0 ;
+  output \port$6529$0 ;
+  wire \port$6529$0 ;
   (* init = 1'h0 *)
-  output \port$6528$0 ;
-  wire \port$6528$0 ;
+  output \port$6531$0 ;
+  wire \port$6531$0 ;
   (* init = 1'h0 *)
-  output \port$6530$0 ;
-  wire \port$6530$0 ;
+  output \port$6533$0 ;
+  wire \port$6533$0 ;
   (* init = 1'h0 *)
-  output \port$6532$0 ;
-  wire \port$6532$0 ;
+  output \port$6535$0 ;
+  wire \port$6535$0 ;
   (* init = 1'h0 *)
-  output \port$6534$0 ;
-  wire \port$6534$0 ;
+  output \port$6537$0 ;
+  wire \port$6537$0 ;
   (* init = 1'h0 *)
-  output \port$6536$0 ;
-  wire \port$6536$0 ;
+  output \port$6539$0 ;
+  wire \port$6539$0 ;
   (* init = 1'h0 *)
-  output \port$6538$0 ;
-  wire \port$6538$0 ;
+  output \port$6541$0 ;
+  wire \port$6541$0 ;
   (* init = 1'h0 *)
-  output \port$6540$0 ;
-  wire \port$6540$0 ;
+  output \port$6543$0 ;
+  wire \port$6543$0 ;
   (* init = 1'h0 *)
-  output \port$6542$0 ;
-  wire \port$6542$0 ;
+  output \port$6545$0 ;
+  wire \port$6545$0 ;
   (* init = 1'h0 *)
-  output \port$6544$0 ;
-  wire \port$6544$0 ;
+  output \port$6547$0 ;
+  wire \port$6547$0 ;
   (* init = 1'h0 *)
-  output \port$6546$0 ;
-  wire \port$6546$0 ;
+  output \port$6549$0 ;
+  wire \port$6549$0 ;
   (* init = 1'h0 *)
-  output \port$6548$0 ;
-  wire \port$6548$0 ;
+  output \port$6551$0 ;
+  wire \port$6551$0 ;
   (* init = 1'h0 *)
-  output \port$6550$0 ;
-  wire \port$6550$0 ;
+  output \port$6553$0 ;
+  wire \port$6553$0 ;
   (* init = 1'h0 *)
-  output \port$6552$0 ;
-  wire \port$6552$0 ;
+  output \port$6555$0 ;
+  wire \port$6555$0 ;
   (* init = 1'h0 *)
-  output \port$6554$0 ;
-  wire \port$6554$0 ;
+  output \port$6557$0 ;
+  wire \port$6557$0 ;
   (* init = 1'h0 *)
-  output \port$6556$0 ;
-  wire \port$6556$0 ;
+  output \port$6559$0 ;
+  wire \port$6559$0 ;
   (* init = 1'h0 *)
-  output \port$6558$0 ;
-  wire \port$6558$0 ;
+  output \port$6561$0 ;
+  wire \port$6561$0 ;
   (* init = 1'h0 *)
-  output \port$6560$0 ;
-  wire \port$6560$0 ;
+  output \port$6563$0 ;
+  wire \port$6563$0 ;
   (* init = 1'h0 *)
-  output \port$6562$0 ;
-  wire \port$6562$0 ;
+  output \port$6565$0 ;
+  wire \port$6565$0 ;
   (* init = 1'h0 *)
-  output \port$6564$0 ;
-  wire \port$6564$0 ;
+  output \port$6567$0 ;
+  wire \port$6567$0 ;
   (* init = 1'h0 *)
-  output \port$6566$0 ;
-  wire \port$6566$0 ;
+  output \port$6569$0 ;
+  wire \port$6569$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6568$0 ;
-  wire [6:0] \port$6568$0 ;
+  output [6:0] \port$6571$0 ;
+  wire [6:0] \port$6571$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6570$0 ;
-  wire [6:0] \port$6570$0 ;
+  output [6:0] \port$6573$0 ;
+  wire [6:0] \port$6573$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6572$0 ;
-  wire [6:0] \port$6572$0 ;
+  output [6:0] \port$6575$0 ;
+  wire [6:0] \port$6575$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6574$0 ;
-  wire [6:0] \port$6574$0 ;
+  output [6:0] \port$6577$0 ;
+  wire [6:0] \port$6577$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6576$0 ;
-  wire [6:0] \port$6576$0 ;
+  output [6:0] \port$6579$0 ;
+  wire [6:0] \port$6579$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6578$0 ;
-  wire [6:0] \port$6578$0 ;
+  output [6:0] \port$6581$0 ;
+  wire [6:0] \port$6581$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6580$0 ;
-  wire [6:0] \port$6580$0 ;
+  output [6:0] \port$6583$0 ;
+  wire [6:0] \port$6583$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6582$0 ;
-  wire [6:0] \port$6582$0 ;
+  output [6:0] \port$6585$0 ;
+  wire [6:0] \port$6585$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6584$0 ;
-  wire [6:0] \port$6584$0 ;
+  output [6:0] \port$6587$0 ;
+  wire [6:0] \port$6587$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6586$0 ;
-  wire [6:0] \port$6586$0 ;
+  output [6:0] \port$6589$0 ;
+  wire [6:0] \port$6589$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6588$0 ;
-  wire [6:0] \port$6588$0 ;
+  output [6:0] \port$6591$0 ;
+  wire [6:0] \port$6591$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6590$0 ;
-  wire [6:0] \port$6590$0 ;
+  output [6:0] \port$6593$0 ;
+  wire [6:0] \port$6593$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6592$0 ;
-  wire [6:0] \port$6592$0 ;
+  output [6:0] \port$6595$0 ;
+  wire [6:0] \port$6595$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6594$0 ;
-  wire [6:0] \port$6594$0 ;
+  output [6:0] \port$6597$0 ;
+  wire [6:0] \port$6597$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6596$0 ;
-  wire [6:0] \port$6596$0 ;
+  output [6:0] \port$6599$0 ;
+  wire [6:0] \port$6599$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6598$0 ;
-  wire [6:0] \port$6598$0 ;
+  output [6:0] \port$6601$0 ;
+  wire [6:0] \port$6601$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6600$0 ;
-  wire [6:0] \port$6600$0 ;
+  output [6:0] \port$6603$0 ;
+  wire [6:0] \port$6603$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6602$0 ;
-  wire [6:0] \port$6602$0 ;
+  output [6:0] \port$6605$0 ;
+  wire [6:0] \port$6605$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6604$0 ;
-  wire [6:0] \port$6604$0 ;
+  output [6:0] \port$6607$0 ;
+  wire [6:0] \port$6607$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6606$0 ;
-  wire [6:0] \port$6606$0 ;
+  output [6:0] \port$6609$0 ;
+  wire [6:0] \port$6609$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6608$0 ;
-  wire [6:0] \port$6608$0 ;
+  output [6:0] \port$6611$0 ;
+  wire [6:0] \port$6611$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6610$0 ;
-  wire [6:0] \port$6610$0 ;
+  output [6:0] \port$6613$0 ;
+  wire [6:0] \port$6613$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6612$0 ;
-  wire [6:0] \port$6612$0 ;
+  output [6:0] \port$6615$0 ;
+  wire [6:0] \port$6615$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6614$0 ;
-  wire [6:0] \port$6614$0 ;
+  output [6:0] \port$6617$0 ;
+  wire [6:0] \port$6617$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6616$0 ;
-  wire [6:0] \port$6616$0 ;
+  output [6:0] \port$6619$0 ;
+  wire [6:0] \port$6619$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6618$0 ;
-  wire [6:0] \port$6618$0 ;
+  output [6:0] \port$6621$0 ;
+  wire [6:0] \port$6621$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6620$0 ;
-  wire [6:0] \port$6620$0 ;
+  output [6:0] \port$6623$0 ;
+  wire [6:0] \port$6623$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6622$0 ;
-  wire [6:0] \port$6622$0 ;
+  output [6:0] \port$6625$0 ;
+  wire [6:0] \port$6625$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6624$0 ;
-  wire [6:0] \port$6624$0 ;
+  output [6:0] \port$6627$0 ;
+  wire [6:0] \port$6627$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6626$0 ;
-  wire [6:0] \port$6626$0 ;
+  output [6:0] \port$6629$0 ;
+  wire [6:0] \port$6629$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6628$0 ;
-  wire [6:0] \port$6628$0 ;
+  output [6:0] \port$6631$0 ;
+  wire [6:0] \port$6631$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6630$0 ;
-  wire [6:0] \port$6630$0 ;
+  output [6:0] \port$6633$0 ;
+  wire [6:0] \port$6633$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6632$0 ;
-  wire [6:0] \port$6632$0 ;
+  output [6:0] \port$6635$0 ;
+  wire [6:0] \port$6635$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6634$0 ;
-  wire [6:0] \port$6634$0 ;
+  output [6:0] \port$6637$0 ;
+  wire [6:0] \port$6637$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6636$0 ;
-  wire [6:0] \port$6636$0 ;
+  output [6:0] \port$6639$0 ;
+  wire [6:0] \port$6639$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6638$0 ;
-  wire [6:0] \port$6638$0 ;
+  output [6:0] \port$6641$0 ;
+  wire [6:0] \port$6641$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6640$0 ;
-  wire [6:0] \port$6640$0 ;
+  output [6:0] \port$6643$0 ;
+  wire [6:0] \port$6643$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6642$0 ;
-  wire [6:0] \port$6642$0 ;
+  output [6:0] \port$6645$0 ;
+  wire [6:0] \port$6645$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6644$0 ;
-  wire [6:0] \port$6644$0 ;
+  output [6:0] \port$6647$0 ;
+  wire [6:0] \port$6647$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6646$0 ;
-  wire [6:0] \port$6646$0 ;
+  output [6:0] \port$6649$0 ;
+  wire [6:0] \port$6649$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6648$0 ;
-  wire [6:0] \port$6648$0 ;
+  output [6:0] \port$6651$0 ;
+  wire [6:0] \port$6651$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6650$0 ;
-  wire [6:0] \port$6650$0 ;
+  output [6:0] \port$6653$0 ;
+  wire [6:0] \port$6653$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6652$0 ;
-  wire [6:0] \port$6652$0 ;
+  output [6:0] \port$6655$0 ;
+  wire [6:0] \port$6655$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6654$0 ;
-  wire [6:0] \port$6654$0 ;
+  output [6:0] \port$6657$0 ;
+  wire [6:0] \port$6657$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6656$0 ;
-  wire [6:0] \port$6656$0 ;
+  output [6:0] \port$6659$0 ;
+  wire [6:0] \port$6659$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6658$0 ;
-  wire [6:0] \port$6658$0 ;
+  output [6:0] \port$6661$0 ;
+  wire [6:0] \port$6661$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6660$0 ;
-  wire [6:0] \port$6660$0 ;
+  output [6:0] \port$6663$0 ;
+  wire [6:0] \port$6663$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6662$0 ;
-  wire [6:0] \port$6662$0 ;
+  output [6:0] \port$6665$0 ;
+  wire [6:0] \port$6665$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6664$0 ;
-  wire [6:0] \port$6664$0 ;
+  output [6:0] \port$6667$0 ;
+  wire [6:0] \port$6667$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6666$0 ;
-  wire [6:0] \port$6666$0 ;
+  output [6:0] \port$6669$0 ;
+  wire [6:0] \port$6669$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6668$0 ;
-  wire [6:0] \port$6668$0 ;
+  output [6:0] \port$6671$0 ;
+  wire [6:0] \port$6671$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6670$0 ;
-  wire [6:0] \port$6670$0 ;
+  output [6:0] \port$6673$0 ;
+  wire [6:0] \port$6673$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6672$0 ;
-  wire [6:0] \port$6672$0 ;
+  output [6:0] \port$6675$0 ;
+  wire [6:0] \port$6675$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6674$0 ;
-  wire [6:0] \port$6674$0 ;
+  output [6:0] \port$6677$0 ;
+  wire [6:0] \port$6677$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6676$0 ;
-  wire [6:0] \port$6676$0 ;
+  output [6:0] \port$6679$0 ;
+  wire [6:0] \port$6679$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6678$0 ;
-  wire [6:0] \port$6678$0 ;
+  output [6:0] \port$6681$0 ;
+  wire [6:0] \port$6681$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6680$0 ;
-  wire [6:0] \port$6680$0 ;
+  output [6:0] \port$6683$0 ;
+  wire [6:0] \port$6683$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6682$0 ;
-  wire [6:0] \port$6682$0 ;
+  output [6:0] \port$6685$0 ;
+  wire [6:0] \port$6685$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6684$0 ;
-  wire [6:0] \port$6684$0 ;
+  output [6:0] \port$6687$0 ;
+  wire [6:0] \port$6687$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6686$0 ;
-  wire [6:0] \port$6686$0 ;
+  output [6:0] \port$6689$0 ;
+  wire [6:0] \port$6689$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6688$0 ;
-  wire [6:0] \port$6688$0 ;
+  output [6:0] \port$6691$0 ;
+  wire [6:0] \port$6691$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6690$0 ;
-  wire [6:0] \port$6690$0 ;
+  output [6:0] \port$6693$0 ;
+  wire [6:0] \port$6693$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6692$0 ;
-  wire [6:0] \port$6692$0 ;
+  output [6:0] \port$6695$0 ;
+  wire [6:0] \port$6695$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6694$0 ;
-  wire [6:0] \port$6694$0 ;
+  output [6:0] \port$6697$0 ;
+  wire [6:0] \port$6697$0 ;
   input rst;
   wire rst;
   input window_end;
@@ -20618,134 +20618,134 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$6440$0  = \$580 ;
-  assign \port$6442$0  = \$582 ;
-  assign \port$6444$0  = \$584 ;
-  assign \port$6446$0  = \$586 ;
-  assign \port$6448$0  = \$588 ;
-  assign \port$6450$0  = \$590 ;
-  assign \port$6452$0  = \$592 ;
-  assign \port$6454$0  = \$594 ;
-  assign \port$6456$0  = \$596 ;
-  assign \port$6458$0  = \$598 ;
-  assign \port$6460$0  = \$600 ;
-  assign \port$6462$0  = \$602 ;
-  assign \port$6464$0  = \$604 ;
-  assign \port$6466$0  = \$606 ;
-  assign \port$6468$0  = \$608 ;
-  assign \port$6470$0  = \$610 ;
-  assign \port$6472$0  = \$612 ;
-  assign \port$6474$0  = \$614 ;
-  assign \port$6476$0  = \$616 ;
-  assign \port$6478$0  = \$618 ;
-  assign \port$6480$0  = \$620 ;
-  assign \port$6482$0  = \$622 ;
-  assign \port$6484$0  = \$624 ;
-  assign \port$6486$0  = \$626 ;
-  assign \port$6488$0  = \$628 ;
-  assign \port$6490$0  = \$630 ;
-  assign \port$6492$0  = \$632 ;
-  assign \port$6494$0  = \$634 ;
-  assign \port$6496$0  = \$636 ;
-  assign \port$6498$0  = \$638 ;
-  assign \port$6500$0  = \$640 ;
-  assign \port$6502$0  = \$642 ;
-  assign \port$6504$0  = \$644 ;
-  assign \port$6506$0  = \$646 ;
-  assign \port$6508$0  = \$648 ;
-  assign \port$6510$0  = \$650 ;
-  assign \port$6512$0  = \$652 ;
-  assign \port$6514$0  = \$654 ;
-  assign \port$6516$0  = \$656 ;
-  assign \port$6518$0  = \$658 ;
-  assign \port$6520$0  = \$660 ;
-  assign \port$6522$0  = \$662 ;
-  assign \port$6524$0  = \$664 ;
-  assign \port$6526$0  = \$666 ;
-  assign \port$6528$0  = \$668 ;
-  assign \port$6530$0  = \$670 ;
-  assign \port$6532$0  = \$672 ;
-  assign \port$6534$0  = \$674 ;
-  assign \port$6536$0  = \$676 ;
-  assign \port$6538$0  = \$678 ;
-  assign \port$6540$0  = \$680 ;
-  assign \port$6542$0  = \$682 ;
-  assign \port$6544$0  = \$684 ;
-  assign \port$6546$0  = \$686 ;
-  assign \port$6548$0  = \$688 ;
-  assign \port$6550$0  = \$690 ;
-  assign \port$6552$0  = \$692 ;
-  assign \port$6554$0  = \$694 ;
-  assign \port$6556$0  = \$696 ;
-  assign \port$6558$0  = \$698 ;
-  assign \port$6560$0  = \$700 ;
-  assign \port$6562$0  = \$702 ;
-  assign \port$6564$0  = \$704 ;
-  assign \port$6566$0  = \$706 ;
-  assign \port$6568$0  = \$708 ;
-  assign \port$6570$0  = \$710 ;
-  assign \port$6572$0  = \$712 ;
-  assign \port$6574$0  = \$714 ;
-  assign \port$6576$0  = \$716 ;
-  assign \port$6578$0  = \$718 ;
-  assign \port$6580$0  = \$720 ;
-  assign \port$6582$0  = \$722 ;
-  assign \port$6584$0  = \$724 ;
-  assign \port$6586$0  = \$726 ;
-  assign \port$6588$0  = \$728 ;
-  assign \port$6590$0  = \$730 ;
-  assign \port$6592$0  = \$732 ;
-  assign \port$6594$0  = \$734 ;
-  assign \port$6596$0  = \$736 ;
-  assign \port$6598$0  = \$738 ;
-  assign \port$6600$0  = \$740 ;
-  assign \port$6602$0  = \$742 ;
-  assign \port$6604$0  = \$744 ;
-  assign \port$6606$0  = \$746 ;
-  assign \port$6608$0  = \$748 ;
-  assign \port$6610$0  = \$750 ;
-  assign \port$6612$0  = \$752 ;
-  assign \port$6614$0  = \$754 ;
-  assign \port$6616$0  = \$756 ;
-  assign \port$6618$0  = \$758 ;
-  assign \port$6620$0  = \$760 ;
-  assign \port$6622$0  = \$762 ;
-  assign \port$6624$0  = \$764 ;
-  assign \port$6626$0  = \$766 ;
-  assign \port$6628$0  = \$768 ;
-  assign \port$6630$0  = \$770 ;
-  assign \port$6632$0  = \$772 ;
-  assign \port$6634$0  = \$774 ;
-  assign \port$6636$0  = \$776 ;
-  assign \port$6638$0  = \$778 ;
-  assign \port$6640$0  = \$780 ;
-  assign \port$6642$0  = \$782 ;
-  assign \port$6644$0  = \$784 ;
-  assign \port$6646$0  = \$786 ;
-  assign \port$6648$0  = \$788 ;
-  assign \port$6650$0  = \$790 ;
-  assign \port$6652$0  = \$792 ;
-  assign \port$6654$0  = \$794 ;
-  assign \port$6656$0  = \$796 ;
-  assign \port$6658$0  = \$798 ;
-  assign \port$6660$0  = \$800 ;
-  assign \port$6662$0  = \$802 ;
-  assign \port$6664$0  = \$804 ;
-  assign \port$6666$0  = \$806 ;
-  assign \port$6668$0  = \$808 ;
-  assign \port$6670$0  = \$810 ;
-  assign \port$6672$0  = \$812 ;
-  assign \port$6674$0  = \$814 ;
-  assign \port$6676$0  = \$816 ;
-  assign \port$6678$0  = \$818 ;
-  assign \port$6680$0  = \$820 ;
-  assign \port$6682$0  = \$822 ;
-  assign \port$6684$0  = \$824 ;
-  assign \port$6686$0  = \$826 ;
-  assign \port$6688$0  = \$828 ;
-  assign \port$6690$0  = \$830 ;
-  assign \port$6692$0  = \$832 ;
-  assign \port$6694$0  = \$834 ;
+  assign \port$6443$0  = \$580 ;
+  assign \port$6445$0  = \$582 ;
+  assign \port$6447$0  = \$584 ;
+  assign \port$6449$0  = \$586 ;
+  assign \port$6451$0  = \$588 ;
+  assign \port$6453$0  = \$590 ;
+  assign \port$6455$0  = \$592 ;
+  assign \port$6457$0  = \$594 ;
+  assign \port$6459$0  = \$596 ;
+  assign \port$6461$0  = \$598 ;
+  assign \port$6463$0  = \$600 ;
+  assign \port$6465$0  = \$602 ;
+  assign \port$6467$0  = \$604 ;
+  assign \port$6469$0  = \$606 ;
+  assign \port$6471$0  = \$608 ;
+  assign \port$6473$0  = \$610 ;
+  assign \port$6475$0  = \$612 ;
+  assign \port$6477$0  = \$614 ;
+  assign \port$6479$0  = \$616 ;
+  assign \port$6481$0  = \$618 ;
+  assign \port$6483$0  = \$620 ;
+  assign \port$6485$0  = \$622 ;
+  assign \port$6487$0  = \$624 ;
+  assign \port$6489$0  = \$626 ;
+  assign \port$6491$0  = \$628 ;
+  assign \port$6493$0  = \$630 ;
+  assign \port$6495$0  = \$632 ;
+  assign \port$6497$0  = \$634 ;
+  assign \port$6499$0  = \$636 ;
+  assign \port$6501$0  = \$638 ;
+  assign \port$6503$0  = \$640 ;
+  assign \port$6505$0  = \$642 ;
+  assign \port$6507$0  = \$644 ;
+  assign \port$6509$0  = \$646 ;
+  assign \port$6511$0  = \$648 ;
+  assign \port$6513$0  = \$650 ;
+  assign \port$6515$0  = \$652 ;
+  assign \port$6517$0  = \$654 ;
+  assign \port$6519$0  = \$656 ;
+  assign \port$6521$0  = \$658 ;
+  assign \port$6523$0  = \$660 ;
+  assign \port$6525$0  = \$662 ;
+  assign \port$6527$0  = \$664 ;
+  assign \port$6529$0  = \$666 ;
+  assign \port$6531$0  = \$668 ;
+  assign \port$6533$0  = \$670 ;
+  assign \port$6535$0  = \$672 ;
+  assign \port$6537$0  = \$674 ;
+  assign \port$6539$0  = \$676 ;
+  assign \port$6541$0  = \$678 ;
+  assign \port$6543$0  = \$680 ;
+  assign \port$6545$0  = \$682 ;
+  assign \port$6547$0  = \$684 ;
+  assign \port$6549$0  = \$686 ;
+  assign \port$6551$0  = \$688 ;
+  assign \port$6553$0  = \$690 ;
+  assign \port$6555$0  = \$692 ;
+  assign \port$6557$0  = \$694 ;
+  assign \port$6559$0  = \$696 ;
+  assign \port$6561$0  = \$698 ;
+  assign \port$6563$0  = \$700 ;
+  assign \port$6565$0  = \$702 ;
+  assign \port$6567$0  = \$704 ;
+  assign \port$6569$0  = \$706 ;
+  assign \port$6571$0  = \$708 ;
+  assign \port$6573$0  = \$710 ;
+  assign \port$6575$0  = \$712 ;
+  assign \port$6577$0  = \$714 ;
+  assign \port$6579$0  = \$716 ;
+  assign \port$6581$0  = \$718 ;
+  assign \port$6583$0  = \$720 ;
+  assign \port$6585$0  = \$722 ;
+  assign \port$6587$0  = \$724 ;
+  assign \port$6589$0  = \$726 ;
+  assign \port$6591$0  = \$728 ;
+  assign \port$6593$0  = \$730 ;
+  assign \port$6595$0  = \$732 ;
+  assign \port$6597$0  = \$734 ;
+  assign \port$6599$0  = \$736 ;
+  assign \port$6601$0  = \$738 ;
+  assign \port$6603$0  = \$740 ;
+  assign \port$6605$0  = \$742 ;
+  assign \port$6607$0  = \$744 ;
+  assign \port$6609$0  = \$746 ;
+  assign \port$6611$0  = \$748 ;
+  assign \port$6613$0  = \$750 ;
+  assign \port$6615$0  = \$752 ;
+  assign \port$6617$0  = \$754 ;
+  assign \port$6619$0  = \$756 ;
+  assign \port$6621$0  = \$758 ;
+  assign \port$6623$0  = \$760 ;
+  assign \port$6625$0  = \$762 ;
+  assign \port$6627$0  = \$764 ;
+  assign \port$6629$0  = \$766 ;
+  assign \port$6631$0  = \$768 ;
+  assign \port$6633$0  = \$770 ;
+  assign \port$6635$0  = \$772 ;
+  assign \port$6637$0  = \$774 ;
+  assign \port$6639$0  = \$776 ;
+  assign \port$6641$0  = \$778 ;
+  assign \port$6643$0  = \$780 ;
+  assign \port$6645$0  = \$782 ;
+  assign \port$6647$0  = \$784 ;
+  assign \port$6649$0  = \$786 ;
+  assign \port$6651$0  = \$788 ;
+  assign \port$6653$0  = \$790 ;
+  assign \port$6655$0  = \$792 ;
+  assign \port$6657$0  = \$794 ;
+  assign \port$6659$0  = \$796 ;
+  assign \port$6661$0  = \$798 ;
+  assign \port$6663$0  = \$800 ;
+  assign \port$6665$0  = \$802 ;
+  assign \port$6667$0  = \$804 ;
+  assign \port$6669$0  = \$806 ;
+  assign \port$6671$0  = \$808 ;
+  assign \port$6673$0  = \$810 ;
+  assign \port$6675$0  = \$812 ;
+  assign \port$6677$0  = \$814 ;
+  assign \port$6679$0  = \$816 ;
+  assign \port$6681$0  = \$818 ;
+  assign \port$6683$0  = \$820 ;
+  assign \port$6685$0  = \$822 ;
+  assign \port$6687$0  = \$824 ;
+  assign \port$6689$0  = \$826 ;
+  assign \port$6691$0  = \$828 ;
+  assign \port$6693$0  = \$830 ;
+  assign \port$6695$0  = \$832 ;
+  assign \port$6697$0  = \$834 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -20813,263 +20813,273 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$5980$0 , \port$5982$0 , \port$5984$0 , \port$5986$0 , \port$5988$0 , \port$5990$0 , \port$5992$0 , \port$5994$0 , \port$5996$0 , \port$5998$0 , \port$6000$0 , \port$6002$0 , \port$6004$0 , \port$6006$0 , \port$6008$0 , \port$6010$0 
-, \port$6012$0 , \port$6014$0 , \port$6016$0 , \port$6018$0 , \port$6020$0 , \port$6022$0 , \port$6024$0 , \port$6026$0 , \port$6028$0 , \port$6030$0 , \port$6032$0 , \port$6034$0 , \port$6036$0 , \port$6038$0 , \port$6040$0 , \port$6042$0 , \port$6044$0 , \port$6046$0 , \port$6048$0 , \port$6050$0 , \port$6052$0 
-, \port$6054$0 , \port$6056$0 , \port$6058$0 , \port$6060$0 , \port$6062$0 , \port$6064$0 , \port$6066$0 , \port$6068$0 , \port$6070$0 , \port$6072$0 , \port$6074$0 , \port$6076$0 , \port$6078$0 , \port$6080$0 , \port$6082$0 , \port$6084$0 , \port$6086$0 , \port$6088$0 , \port$6090$0 , \port$6092$0 , \port$6094$0 
-, \port$6096$0 , \port$6098$0 , \port$6100$0 , \port$6102$0 , \port$6104$0 , read_done, pass_start, pass_done, ref_overflow, ref_codes, invalid, busy, clamped, tracking, code_sum, track_gain, retrims, clk);
+module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$5983$0 , \port$5985$0 , \port$5987$0 , \port$5989$0 , \port$5991$0 , \port$5993$0 , \port$5995$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 
+, \port$6015$0 , \port$6017$0 , \port$6019$0 , \port$6021$0 , \port$6023$0 , \port$6025$0 , \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 
+, \port$6057$0 , \port$6059$0 , \port$6061$0 , \port$6063$0 , \port$6065$0 , \port$6067$0 , \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 
+, \port$6099$0 , \port$6101$0 , \port$6103$0 , \port$6105$0 , \port$6107$0 , read_done, pass_start, pass_done, ref_overflow, ref_codes, invalid, busy, clamped, tracking, code_sum, track_gain, retrims, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$15 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$15  = 1'h0;
   wire [7:0] \$1 ;
-  wire \$10 ;
+  wire [30:0] \$10 ;
   wire \$100 ;
-  wire \$101 ;
-  wire [23:0] \$102 ;
+  wire [23:0] \$101 ;
+  wire \$102 ;
   wire \$103 ;
-  wire \$104 ;
-  wire [23:0] \$105 ;
+  wire [23:0] \$104 ;
+  wire \$105 ;
   wire \$106 ;
-  wire \$107 ;
-  wire [23:0] \$108 ;
+  wire [23:0] \$107 ;
+  wire \$108 ;
   wire \$109 ;
-  wire \$11 ;
-  wire \$110 ;
-  wire [23:0] \$111 ;
+  wire [30:0] \$11 ;
+  wire [23:0] \$110 ;
+  wire \$111 ;
   wire \$112 ;
-  wire \$113 ;
-  wire [23:0] \$114 ;
+  wire [23:0] \$113 ;
+  wire \$114 ;
   wire \$115 ;
-  wire \$116 ;
-  wire [23:0] \$117 ;
+  wire [23:0] \$116 ;
+  wire \$117 ;
   wire \$118 ;
-  wire \$119 ;
+  wire [23:0] \$119 ;
   wire \$12 ;
-  wire [23:0] \$120 ;
+  wire \$120 ;
   wire \$121 ;
-  wire \$122 ;
-  wire [23:0] \$123 ;
+  wire [23:0] \$122 ;
+  wire \$123 ;
   wire \$124 ;
-  wire \$125 ;
-  wire [23:0] \$126 ;
+  wire [23:0] \$125 ;
+  wire \$126 ;
   wire \$127 ;
-  wire \$128 ;
-  wire [23:0] \$129 ;
-  wire [30:0] \$13 ;
+  wire [23:0] \$128 ;
+  wire \$129 ;
+  wire \$13 ;
   wire \$130 ;
-  wire \$131 ;
-  wire [23:0] \$132 ;
+  wire [23:0] \$131 ;
+  wire \$132 ;
   wire \$133 ;
-  wire \$134 ;
-  wire [23:0] \$135 ;
+  wire [23:0] \$134 ;
+  wire \$135 ;
   wire \$136 ;
-  wire \$137 ;
-  wire [23:0] \$138 ;
+  wire [23:0] \$137 ;
+  wire \$138 ;
   wire \$139 ;
-  wire [30:0] \$14 ;
-  wire \$140 ;
-  wire [23:0] \$141 ;
+  wire \$14 ;
+  wire [23:0] \$140 ;
+  wire \$141 ;
   wire \$142 ;
-  wire \$143 ;
-  wire [23:0] \$144 ;
+  wire [23:0] \$143 ;
+  wire \$144 ;
   wire \$145 ;
-  wire \$146 ;
-  wire [23:0] \$147 ;
+  wire [23:0] \$146 ;
+  wire \$147 ;
   wire \$148 ;
-  wire \$149 ;
+  wire [23:0] \$149 ;
   wire \$15 ;
-  wire [23:0] \$150 ;
+  wire \$150 ;
   wire \$151 ;
-  wire \$152 ;
-  wire [23:0] \$153 ;
+  wire [23:0] \$152 ;
+  wire \$153 ;
   wire \$154 ;
-  wire \$155 ;
-  wire [23:0] \$156 ;
+  wire [23:0] \$155 ;
+  wire \$156 ;
   wire \$157 ;
-  wire \$158 ;
-  wire [23:0] \$159 ;
+  wire [23:0] \$158 ;
+  wire \$159 ;
   wire \$16 ;
   wire \$160 ;
-  wire \$161 ;
-  wire [23:0] \$162 ;
+  wire [23:0] \$161 ;
+  wire \$162 ;
   wire \$163 ;
-  wire \$164 ;
-  wire [23:0] \$165 ;
+  wire [23:0] \$164 ;
+  wire \$165 ;
   wire \$166 ;
-  wire \$167 ;
-  wire [23:0] \$168 ;
+  wire [23:0] \$167 ;
+  wire \$168 ;
   wire \$169 ;
   wire \$17 ;
-  wire \$170 ;
-  wire [23:0] \$171 ;
+  wire [23:0] \$170 ;
+  wire \$171 ;
   wire \$172 ;
-  wire \$173 ;
-  wire [23:0] \$174 ;
+  wire [23:0] \$173 ;
+  wire \$174 ;
   wire \$175 ;
-  wire \$176 ;
-  wire [23:0] \$177 ;
+  wire [23:0] \$176 ;
+  wire \$177 ;
   wire \$178 ;
-  wire \$179 ;
+  wire [23:0] \$179 ;
   wire \$18 ;
-  wire [23:0] \$180 ;
+  wire \$180 ;
   wire \$181 ;
-  wire \$182 ;
-  wire [23:0] \$183 ;
+  wire [23:0] \$182 ;
+  wire \$183 ;
   wire \$184 ;
-  wire \$185 ;
-  wire [23:0] \$186 ;
+  wire [23:0] \$185 ;
+  wire \$186 ;
   wire \$187 ;
-  wire \$188 ;
-  wire [23:0] \$189 ;
+  wire [23:0] \$188 ;
+  wire \$189 ;
   wire \$19 ;
   wire \$190 ;
-  wire \$191 ;
-  wire [23:0] \$192 ;
+  wire [23:0] \$191 ;
+  wire \$192 ;
   wire \$193 ;
-  wire \$194 ;
-  wire [23:0] \$195 ;
+  wire [23:0] \$194 ;
+  wire \$195 ;
   wire \$196 ;
-  wire \$197 ;
-  wire [23:0] \$198 ;
+  wire [23:0] \$197 ;
+  wire \$198 ;
   wire \$199 ;
   wire [8:0] \$2 ;
   wire \$20 ;
-  wire \$200 ;
-  wire [23:0] \$201 ;
+  wire [23:0] \$200 ;
+  wire \$201 ;
   wire \$202 ;
-  wire \$203 ;
-  wire [23:0] \$204 ;
+  wire [23:0] \$203 ;
+  wire \$204 ;
   wire \$205 ;
-  wire \$206 ;
-  wire [23:0] \$207 ;
+  wire [23:0] \$206 ;
+  wire \$207 ;
   wire \$208 ;
-  wire \$209 ;
+  wire [23:0] \$209 ;
   wire \$21 ;
-  wire [23:0] \$210 ;
+  wire \$210 ;
   wire \$211 ;
-  wire \$212 ;
-  wire [23:0] \$213 ;
+  wire [23:0] \$212 ;
+  wire \$213 ;
   wire \$214 ;
-  wire \$215 ;
-  wire [23:0] \$216 ;
+  wire [23:0] \$215 ;
+  wire \$216 ;
   wire \$217 ;
-  wire \$218 ;
-  wire [23:0] \$219 ;
+  wire [23:0] \$218 ;
+  wire \$219 ;
   wire \$22 ;
   wire \$220 ;
-  wire \$221 ;
-  wire [23:0] \$222 ;
+  wire [23:0] \$221 ;
+  wire \$222 ;
   wire \$223 ;
-  wire \$224 ;
-  wire [23:0] \$225 ;
+  wire [23:0] \$224 ;
+  wire \$225 ;
   wire \$226 ;
-  wire \$227 ;
-  wire [23:0] \$228 ;
+  wire [23:0] \$227 ;
+  wire \$228 ;
   wire \$229 ;
-  wire \$23 ;
-  wire \$230 ;
-  wire [23:0] \$231 ;
+  wire [16:0] \$23 ;
+  wire [23:0] \$230 ;
+  wire \$231 ;
   wire \$232 ;
-  wire \$233 ;
-  wire [23:0] \$234 ;
+  wire [23:0] \$233 ;
+  wire \$234 ;
   wire \$235 ;
-  wire \$236 ;
-  wire [23:0] \$237 ;
-  wire [7:0] \$238 ;
-  wire \$239 ;
-  wire \$24 ;
-  reg \$240 ;
-  reg [15:0] \$241 ;
+  wire [23:0] \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire [23:0] \$239 ;
+  wire [16:0] \$24 ;
+  wire \$240 ;
+  reg \$241 ;
   reg [15:0] \$242 ;
-  reg [6:0] \$243 ;
-  reg [1:0] \$244 ;
-  reg [12:0] \$245 ;
-  reg [26:0] \$246 ;
-  reg [28:0] \$247 ;
-  reg [3:0] \$248 ;
-  reg [11:0] \$249 ;
+  reg [15:0] \$243 ;
+  reg [6:0] \$244 ;
+  reg \$245 ;
+  reg \$246 ;
+  reg [1:0] \$247 ;
+  reg [12:0] \$248 ;
+  reg [26:0] \$249 ;
   wire \$25 ;
-  reg [15:0] \$250 ;
-  reg [767:0] \$251 ;
-  wire [16:0] \$26 ;
-  wire [16:0] \$27 ;
+  reg [28:0] \$250 ;
+  reg [3:0] \$251 ;
+  reg [11:0] \$252 ;
+  reg [15:0] \$253 ;
+  reg [11:0] \$254 ;
+  reg [5:0] \$255 ;
+  reg [23:0] \$256 ;
+  reg [5:0] \$257 ;
+  reg [767:0] \$258 ;
+  wire \$26 ;
+  wire \$27 ;
   wire \$28 ;
-  wire \$29 ;
+  wire [30:0] \$29 ;
   wire [9:0] \$3 ;
-  wire \$30 ;
+  wire [30:0] \$30 ;
   wire \$31 ;
   wire [30:0] \$32 ;
   wire [30:0] \$33 ;
   wire \$34 ;
-  wire [30:0] \$35 ;
-  wire [30:0] \$36 ;
+  wire [28:0] \$35 ;
+  wire [4:0] \$36 ;
   wire \$37 ;
-  wire [28:0] \$38 ;
-  wire [4:0] \$39 ;
-  wire [23:0] \$4 ;
+  wire [29:0] \$38 ;
+  wire \$39 ;
+  wire [13:0] \$4 ;
   wire \$40 ;
-  wire [29:0] \$41 ;
-  wire \$42 ;
+  wire \$41 ;
+  wire [16:0] \$42 ;
   wire \$43 ;
-  wire \$44 ;
-  wire [16:0] \$45 ;
-  wire \$46 ;
-  wire \$47 ;
-  wire [23:0] \$48 ;
+  wire [23:0] \$44 ;
+  wire [24:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [7:0] \$47 ;
+  wire \$48 ;
   wire \$49 ;
-  wire [24:0] \$5 ;
-  wire \$50 ;
-  wire [23:0] \$51 ;
+  wire [13:0] \$5 ;
+  wire [23:0] \$50 ;
+  wire \$51 ;
   wire \$52 ;
-  wire \$53 ;
-  wire [23:0] \$54 ;
+  wire [23:0] \$53 ;
+  wire \$54 ;
   wire \$55 ;
-  wire \$56 ;
-  wire [23:0] \$57 ;
+  wire [23:0] \$56 ;
+  wire \$57 ;
   wire \$58 ;
-  wire \$59 ;
-  wire [24:0] \$6 ;
-  wire [23:0] \$60 ;
+  wire [23:0] \$59 ;
+  wire \$6 ;
+  wire \$60 ;
   wire \$61 ;
-  wire \$62 ;
-  wire [23:0] \$63 ;
+  wire [23:0] \$62 ;
+  wire \$63 ;
   wire \$64 ;
-  wire \$65 ;
-  wire [23:0] \$66 ;
+  wire [23:0] \$65 ;
+  wire \$66 ;
   wire \$67 ;
-  wire \$68 ;
-  wire [23:0] \$69 ;
-  wire [13:0] \$7 ;
+  wire [23:0] \$68 ;
+  wire \$69 ;
+  wire \$7 ;
   wire \$70 ;
-  wire \$71 ;
-  wire [23:0] \$72 ;
+  wire [23:0] \$71 ;
+  wire \$72 ;
   wire \$73 ;
-  wire \$74 ;
-  wire [23:0] \$75 ;
+  wire [23:0] \$74 ;
+  wire \$75 ;
   wire \$76 ;
-  wire \$77 ;
-  wire [23:0] \$78 ;
+  wire [23:0] \$77 ;
+  wire \$78 ;
   wire \$79 ;
-  wire [13:0] \$8 ;
-  wire \$80 ;
-  wire [23:0] \$81 ;
+  wire \$8 ;
+  wire [23:0] \$80 ;
+  wire \$81 ;
   wire \$82 ;
-  wire \$83 ;
-  wire [23:0] \$84 ;
+  wire [23:0] \$83 ;
+  wire \$84 ;
   wire \$85 ;
-  wire \$86 ;
-  wire [23:0] \$87 ;
+  wire [23:0] \$86 ;
+  wire \$87 ;
   wire \$88 ;
-  wire \$89 ;
+  wire [23:0] \$89 ;
   wire \$9 ;
-  wire [23:0] \$90 ;
+  wire \$90 ;
   wire \$91 ;
-  wire \$92 ;
-  wire [23:0] \$93 ;
+  wire [23:0] \$92 ;
+  wire \$93 ;
   wire \$94 ;
-  wire \$95 ;
-  wire [23:0] \$96 ;
+  wire [23:0] \$95 ;
+  wire \$96 ;
   wire \$97 ;
-  wire \$98 ;
-  wire [23:0] \$99 ;
+  wire [23:0] \$98 ;
+  wire \$99 ;
+  reg \$signal  = 1'h0;
+  reg \$signal$26  = 1'h0;
+  reg [23:0] \$signal$34  = 24'h000000;
   output busy;
   reg busy;
   reg [11:0] cal_gain;
@@ -21084,6 +21094,7 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
   reg [15:0] count = 16'h0000;
   reg [28:0] divisor = 29'h00000000;
   reg [767:0] eff = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
+  reg [11:0] gain_q = 12'h000;
   output [767:0] gains;
   wire [767:0] gains;
   input [15:0] interval;
@@ -21095,135 +21106,135 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
   wire pass_done;
   input pass_start;
   wire pass_start;
-  input [11:0] \port$5978$0 ;
-  wire [11:0] \port$5978$0 ;
-  input [11:0] \port$5980$0 ;
-  wire [11:0] \port$5980$0 ;
-  input [11:0] \port$5982$0 ;
-  wire [11:0] \port$5982$0 ;
-  input [11:0] \port$5984$0 ;
-  wire [11:0] \port$5984$0 ;
-  input [11:0] \port$5986$0 ;
-  wire [11:0] \port$5986$0 ;
-  input [11:0] \port$5988$0 ;
-  wire [11:0] \port$5988$0 ;
-  input [11:0] \port$5990$0 ;
-  wire [11:0] \port$5990$0 ;
-  input [11:0] \port$5992$0 ;
-  wire [11:0] \port$5992$0 ;
-  input [11:0] \port$5994$0 ;
-  wire [11:0] \port$5994$0 ;
-  input [11:0] \port$5996$0 ;
-  wire [11:0] \port$5996$0 ;
-  input [11:0] \port$5998$0 ;
-  wire [11:0] \port$5998$0 ;
-  input [11:0] \port$6000$0 ;
-  wire [11:0] \port$6000$0 ;
-  input [11:0] \port$6002$0 ;
-  wire [11:0] \port$6002$0 ;
-  input [11:0] \port$6004$0 ;
-  wire [11:0] \port$6004$0 ;
-  input [11:0] \port$6006$0 ;
-  wire [11:0] \port$6006$0 ;
-  input [11:0] \port$6008$0 ;
-  wire [11:0] \port$6008$0 ;
-  input [11:0] \port$6010$0 ;
-  wire [11:0] \port$6010$0 ;
-  input [11:0] \port$6012$0 ;
-  wire [11:0] \port$6012$0 ;
-  input [11:0] \port$6014$0 ;
-  wire [11:0] \port$6014$0 ;
-  input [11:0] \port$6016$0 ;
-  wire [11:0] \port$6016$0 ;
-  input [11:0] \port$6018$0 ;
-  wire [11:0] \port$6018$0 ;
-  input [11:0] \port$6020$0 ;
-  wire [11:0] \port$6020$0 ;
-  input [11:0] \port$6022$0 ;
-  wire [11:0] \port$6022$0 ;
-  input [11:0] \port$6024$0 ;
-  wire [11:0] \port$6024$0 ;
-  input [11:0] \port$6026$0 ;
-  wire [11:0] \port$6026$0 ;
-  input [11:0] \port$6028$0 ;
-  wire [11:0] \port$6028$0 ;
-  input [11:0] \port$6030$0 ;
-  wire [11:0] \port$6030$0 ;
-  input [11:0] \port$6032$0 ;
-  wire [11:0] \port$6032$0 ;
-  input [11:0] \port$6034$0 ;
-  wire [11:0] \port$6034$0 ;
-  input [11:0] \port$6036$0 ;
-  wire [11:0] \port$6036$0 ;
-  input [11:0] \port$6038$0 ;
-  wire [11:0] \port$6038$0 ;
-  input [11:0] \port$6040$0 ;
-  wire [11:0] \port$6040$0 ;
-  input [11:0] \port$6042$0 ;
-  wire [11:0] \port$6042$0 ;
-  input [11:0] \port$6044$0 ;
-  wire [11:0] \port$6044$0 ;
-  input [11:0] \port$6046$0 ;
-  wire [11:0] \port$6046$0 ;
-  input [11:0] \port$6048$0 ;
-  wire [11:0] \port$6048$0 ;
-  input [11:0] \port$6050$0 ;
-  wire [11:0] \port$6050$0 ;
-  input [11:0] \port$6052$0 ;
-  wire [11:0] \port$6052$0 ;
-  input [11:0] \port$6054$0 ;
-  wire [11:0] \port$6054$0 ;
-  input [11:0] \port$6056$0 ;
-  wire [11:0] \port$6056$0 ;
-  input [11:0] \port$6058$0 ;
-  wire [11:0] \port$6058$0 ;
-  input [11:0] \port$6060$0 ;
-  wire [11:0] \port$6060$0 ;
-  input [11:0] \port$6062$0 ;
-  wire [11:0] \port$6062$0 ;
-  input [11:0] \port$6064$0 ;
-  wire [11:0] \port$6064$0 ;
-  input [11:0] \port$6066$0 ;
-  wire [11:0] \port$6066$0 ;
-  input [11:0] \port$6068$0 ;
-  wire [11:0] \port$6068$0 ;
-  input [11:0] \port$6070$0 ;
-  wire [11:0] \port$6070$0 ;
-  input [11:0] \port$6072$0 ;
-  wire [11:0] \port$6072$0 ;
-  input [11:0] \port$6074$0 ;
-  wire [11:0] \port$6074$0 ;
-  input [11:0] \port$6076$0 ;
-  wire [11:0] \port$6076$0 ;
-  input [11:0] \port$6078$0 ;
-  wire [11:0] \port$6078$0 ;
-  input [11:0] \port$6080$0 ;
-  wire [11:0] \port$6080$0 ;
-  input [11:0] \port$6082$0 ;
-  wire [11:0] \port$6082$0 ;
-  input [11:0] \port$6084$0 ;
-  wire [11:0] \port$6084$0 ;
-  input [11:0] \port$6086$0 ;
-  wire [11:0] \port$6086$0 ;
-  input [11:0] \port$6088$0 ;
-  wire [11:0] \port$6088$0 ;
-  input [11:0] \port$6090$0 ;
-  wire [11:0] \port$6090$0 ;
-  input [11:0] \port$6092$0 ;
-  wire [11:0] \port$6092$0 ;
-  input [11:0] \port$6094$0 ;
-  wire [11:0] \port$6094$0 ;
-  input [11:0] \port$6096$0 ;
-  wire [11:0] \port$6096$0 ;
-  input [11:0] \port$6098$0 ;
-  wire [11:0] \port$6098$0 ;
-  input [11:0] \port$6100$0 ;
-  wire [11:0] \port$6100$0 ;
-  input [11:0] \port$6102$0 ;
-  wire [11:0] \port$6102$0 ;
-  input [11:0] \port$6104$0 ;
-  wire [11:0] \port$6104$0 ;
-  wire [23:0] product;
+  input [11:0] \port$5981$0 ;
+  wire [11:0] \port$5981$0 ;
+  input [11:0] \port$5983$0 ;
+  wire [11:0] \port$5983$0 ;
+  input [11:0] \port$5985$0 ;
+  wire [11:0] \port$5985$0 ;
+  input [11:0] \port$5987$0 ;
+  wire [11:0] \port$5987$0 ;
+  input [11:0] \port$5989$0 ;
+  wire [11:0] \port$5989$0 ;
+  input [11:0] \port$5991$0 ;
+  wire [11:0] \port$5991$0 ;
+  input [11:0] \port$5993$0 ;
+  wire [11:0] \port$5993$0 ;
+  input [11:0] \port$5995$0 ;
+  wire [11:0] \port$5995$0 ;
+  input [11:0] \port$5997$0 ;
+  wire [11:0] \port$5997$0 ;
+  input [11:0] \port$5999$0 ;
+  wire [11:0] \port$5999$0 ;
+  input [11:0] \port$6001$0 ;
+  wire [11:0] \port$6001$0 ;
+  input [11:0] \port$6003$0 ;
+  wire [11:0] \port$6003$0 ;
+  input [11:0] \port$6005$0 ;
+  wire [11:0] \port$6005$0 ;
+  input [11:0] \port$6007$0 ;
+  wire [11:0] \port$6007$0 ;
+  input [11:0] \port$6009$0 ;
+  wire [11:0] \port$6009$0 ;
+  input [11:0] \port$6011$0 ;
+  wire [11:0] \port$6011$0 ;
+  input [11:0] \port$6013$0 ;
+  wire [11:0] \port$6013$0 ;
+  input [11:0] \port$6015$0 ;
+  wire [11:0] \port$6015$0 ;
+  input [11:0] \port$6017$0 ;
+  wire [11:0] \port$6017$0 ;
+  input [11:0] \port$6019$0 ;
+  wire [11:0] \port$6019$0 ;
+  input [11:0] \port$6021$0 ;
+  wire [11:0] \port$6021$0 ;
+  input [11:0] \port$6023$0 ;
+  wire [11:0] \port$6023$0 ;
+  input [11:0] \port$6025$0 ;
+  wire [11:0] \port$6025$0 ;
+  input [11:0] \port$6027$0 ;
+  wire [11:0] \port$6027$0 ;
+  input [11:0] \port$6029$0 ;
+  wire [11:0] \port$6029$0 ;
+  input [11:0] \port$6031$0 ;
+  wire [11:0] \port$6031$0 ;
+  input [11:0] \port$6033$0 ;
+  wire [11:0] \port$6033$0 ;
+  input [11:0] \port$6035$0 ;
+  wire [11:0] \port$6035$0 ;
+  input [11:0] \port$6037$0 ;
+  wire [11:0] \port$6037$0 ;
+  input [11:0] \port$6039$0 ;
+  wire [11:0] \port$6039$0 ;
+  input [11:0] \port$6041$0 ;
+  wire [11:0] \port$6041$0 ;
+  input [11:0] \port$6043$0 ;
+  wire [11:0] \port$6043$0 ;
+  input [11:0] \port$6045$0 ;
+  wire [11:0] \port$6045$0 ;
+  input [11:0] \port$6047$0 ;
+  wire [11:0] \port$6047$0 ;
+  input [11:0] \port$6049$0 ;
+  wire [11:0] \port$6049$0 ;
+  input [11:0] \port$6051$0 ;
+  wire [11:0] \port$6051$0 ;
+  input [11:0] \port$6053$0 ;
+  wire [11:0] \port$6053$0 ;
+  input [11:0] \port$6055$0 ;
+  wire [11:0] \port$6055$0 ;
+  input [11:0] \port$6057$0 ;
+  wire [11:0] \port$6057$0 ;
+  input [11:0] \port$6059$0 ;
+  wire [11:0] \port$6059$0 ;
+  input [11:0] \port$6061$0 ;
+  wire [11:0] \port$6061$0 ;
+  input [11:0] \port$6063$0 ;
+  wire [11:0] \port$6063$0 ;
+  input [11:0] \port$6065$0 ;
+  wire [11:0] \port$6065$0 ;
+  input [11:0] \port$6067$0 ;
+  wire [11:0] \port$6067$0 ;
+  input [11:0] \port$6069$0 ;
+  wire [11:0] \port$6069$0 ;
+  input [11:0] \port$6071$0 ;
+  wire [11:0] \port$6071$0 ;
+  input [11:0] \port$6073$0 ;
+  wire [11:0] \port$6073$0 ;
+  input [11:0] \port$6075$0 ;
+  wire [11:0] \port$6075$0 ;
+  input [11:0] \port$6077$0 ;
+  wire [11:0] \port$6077$0 ;
+  input [11:0] \port$6079$0 ;
+  wire [11:0] \port$6079$0 ;
+  input [11:0] \port$6081$0 ;
+  wire [11:0] \port$6081$0 ;
+  input [11:0] \port$6083$0 ;
+  wire [11:0] \port$6083$0 ;
+  input [11:0] \port$6085$0 ;
+  wire [11:0] \port$6085$0 ;
+  input [11:0] \port$6087$0 ;
+  wire [11:0] \port$6087$0 ;
+  input [11:0] \port$6089$0 ;
+  wire [11:0] \port$6089$0 ;
+  input [11:0] \port$6091$0 ;
+  wire [11:0] \port$6091$0 ;
+  input [11:0] \port$6093$0 ;
+  wire [11:0] \port$6093$0 ;
+  input [11:0] \port$6095$0 ;
+  wire [11:0] \port$6095$0 ;
+  input [11:0] \port$6097$0 ;
+  wire [11:0] \port$6097$0 ;
+  input [11:0] \port$6099$0 ;
+  wire [11:0] \port$6099$0 ;
+  input [11:0] \port$6101$0 ;
+  wire [11:0] \port$6101$0 ;
+  input [11:0] \port$6103$0 ;
+  wire [11:0] \port$6103$0 ;
+  input [11:0] \port$6105$0 ;
+  wire [11:0] \port$6105$0 ;
+  input [11:0] \port$6107$0 ;
+  wire [11:0] \port$6107$0 ;
+  reg [5:0] product_col = 6'h00;
   reg [12:0] quotient = 13'h0000;
   input read_done;
   wire read_done;
@@ -21239,6 +21250,7 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
   wire [12:0] rounded;
   input rst;
   wire rst;
+  reg [5:0] selected_col = 6'h00;
   reg [3:0] step = 4'h0;
   wire [15:0] total;
   output [11:0] track_gain;
@@ -21250,390 +21262,403 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
   assign \$1  = ref_codes[6:0] + ref_codes[13:7];
   assign \$2  = \$1  + ref_codes[20:14];
   assign \$3  = \$2  + ref_codes[27:21];
-  assign gains = on ? eff : { \port$6104$0 , \port$6102$0 , \port$6100$0 , \port$6098$0 , \port$6096$0 , \port$6094$0 , \port$6092$0 , \port$6090$0 , \port$6088$0 , \port$6086$0 , \port$6084$0 , \port$6082$0 , \port$6080$0 , \port$6078$0 , \port$6076$0 , \port$6074$0 , \port$6072$0 , \port$6070$0 , \port$6068$0 , \port$6066$0 , \port$6064$0 , \port$6062$0 , \port$6060$0 , \port$6058$0 , \port$6056$0 , \port$6054$0 , \port$6052$0 , \port$6050$0 , \port$6048$0 , \port$6046$0 , \port$6044$0 , \port$6042$0 , \port$6040$0 , \port$6038$0 , \port$6036$0 , \port$6034$0 , \port$6032$0 , \port$6030$0 , \port$6028$0 , \port$6026$0 , \port$6024$0 , \port$6022$0 , \port$6020$0 , \port$6018$0 , \port$6016$0 , \port$6014$0 , \port$6012$0 , \port$6010$0 , \port$6008$0 , \port$6006$0 , \port$6004$0 , \port$6002$0 , \port$6000$0 , \port$5998$0 , \port$5996$0 , \port$5994$0 , \port$5992$0 , \port$5990$0 , \port$5988$0 , \port$5986$0 , \port$5984$0 , \port$5982$0 , \port$5980$0 , \port$5978$0  };
-  assign \$4  = cal_gain * track_gain;
-  assign \$5  = \$4  + 10'h200;
-  assign \$7  = quotient + 1'h1;
-  assign \$9  = read_done & tracking;
-  assign \$10  = | ref_overflow;
-  assign \$11  = ! \$3 ;
-  assign \$12  = \$10  | \$11 ;
-  assign \$15  = \$13  >= \$14 ;
-  assign \$16  = \$8 [12:0] < 10'h200;
-  assign \$17  = \$8 [12:0] > 12'h800;
-  assign \$18  = ! track_state;
-  assign \$19  = track_state == 1'h1;
-  assign \$20  = track_state == 2'h2;
-  assign \$21  = track_state == 2'h3;
+  assign gains = on ? eff : { \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0 , \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0  };
+  assign \$4  = quotient + 1'h1;
+  assign \$6  = read_done & tracking;
+  assign \$7  = | ref_overflow;
+  assign \$8  = ! \$3 ;
+  assign \$9  = \$7  | \$8 ;
+  assign \$12  = \$10  >= \$11 ;
+  assign \$13  = \$5 [12:0] < 10'h200;
+  assign \$14  = \$5 [12:0] > 12'h800;
+  assign \$15  = ! track_state;
+  assign \$16  = track_state == 1'h1;
+  assign \$17  = track_state == 2'h2;
+  assign \$18  = track_state == 2'h3;
+  assign \$19  = ! count;
+  assign \$20  = on & \$19 ;
+  assign \$21  = ~ on;
   assign \$22  = ! count;
-  assign \$23  = on & \$22 ;
-  assign \$24  = ~ on;
-  assign \$25  = ! count;
-  assign \$26  = interval - 1'h1;
-  assign \$27  = count - 1'h1;
-  assign \$28  = read_done & tracking;
-  assign \$29  = | ref_overflow;
-  assign \$30  = ! \$3 ;
-  assign \$31  = \$29  | \$30 ;
-  assign \$34  = \$32  >= \$33 ;
+  assign \$23  = interval - 1'h1;
+  assign \$24  = count - 1'h1;
+  assign \$25  = read_done & tracking;
+  assign \$26  = | ref_overflow;
+  assign \$27  = ! \$3 ;
+  assign \$28  = \$26  | \$27 ;
+  assign \$31  = \$29  >= \$30 ;
+  assign \$34  = rem >= divisor;
+  assign \$36  = step - 1'h1;
   assign \$37  = rem >= divisor;
-  assign \$39  = step - 1'h1;
-  assign \$40  = rem >= divisor;
-  assign \$41  = rem - divisor;
-  assign \$42  = step == 1'h1;
-  assign \$43  = \$8 [12:0] < 10'h200;
-  assign \$44  = \$8 [12:0] > 12'h800;
-  assign \$45  = retrims + 1'h1;
-  assign \$46  = ! col;
-  assign \$47  = \$6 [23:0] > 12'hfff;
-  assign \$48  = \$47  ? 24'h000fff : \$6 [23:0];
-  assign \$49  = col == 1'h1;
-  assign \$50  = \$6 [23:0] > 12'hfff;
-  assign \$51  = \$50  ? 24'h000fff : \$6 [23:0];
-  assign \$52  = col == 2'h2;
-  assign \$53  = \$6 [23:0] > 12'hfff;
-  assign \$54  = \$53  ? 24'h000fff : \$6 [23:0];
-  assign \$55  = col == 2'h3;
-  assign \$56  = \$6 [23:0] > 12'hfff;
-  assign \$57  = \$56  ? 24'h000fff : \$6 [23:0];
-  assign \$58  = col == 3'h4;
-  assign \$59  = \$6 [23:0] > 12'hfff;
-  assign \$60  = \$59  ? 24'h000fff : \$6 [23:0];
-  assign \$61  = col == 3'h5;
-  assign \$62  = \$6 [23:0] > 12'hfff;
-  assign \$63  = \$62  ? 24'h000fff : \$6 [23:0];
-  assign \$64  = col == 3'h6;
-  assign \$65  = \$6 [23:0] > 12'hfff;
-  assign \$66  = \$65  ? 24'h000fff : \$6 [23:0];
-  assign \$67  = col == 3'h7;
-  assign \$68  = \$6 [23:0] > 12'hfff;
-  assign \$69  = \$68  ? 24'h000fff : \$6 [23:0];
-  assign \$70  = col == 4'h8;
-  assign \$71  = \$6 [23:0] > 12'hfff;
-  assign \$72  = \$71  ? 24'h000fff : \$6 [23:0];
-  assign \$73  = col == 4'h9;
-  assign \$74  = \$6 [23:0] > 12'hfff;
-  assign \$75  = \$74  ? 24'h000fff : \$6 [23:0];
-  assign \$76  = col == 4'ha;
-  assign \$77  = \$6 [23:0] > 12'hfff;
-  assign \$78  = \$77  ? 24'h000fff : \$6 [23:0];
-  assign \$79  = col == 4'hb;
-  assign \$80  = \$6 [23:0] > 12'hfff;
-  assign \$81  = \$80  ? 24'h000fff : \$6 [23:0];
-  assign \$82  = col == 4'hc;
-  assign \$83  = \$6 [23:0] > 12'hfff;
-  assign \$84  = \$83  ? 24'h000fff : \$6 [23:0];
-  assign \$85  = col == 4'hd;
-  assign \$86  = \$6 [23:0] > 12'hfff;
-  assign \$87  = \$86  ? 24'h000fff : \$6 [23:0];
-  assign \$88  = col == 4'he;
-  assign \$89  = \$6 [23:0] > 12'hfff;
-  assign \$90  = \$89  ? 24'h000fff : \$6 [23:0];
-  assign \$91  = col == 4'hf;
-  assign \$92  = \$6 [23:0] > 12'hfff;
-  assign \$93  = \$92  ? 24'h000fff : \$6 [23:0];
-  assign \$94  = col == 5'h10;
-  assign \$95  = \$6 [23:0] > 12'hfff;
-  assign \$96  = \$95  ? 24'h000fff : \$6 [23:0];
-  assign \$97  = col == 5'h11;
-  assign \$98  = \$6 [23:0] > 12'hfff;
-  assign \$99  = \$98  ? 24'h000fff : \$6 [23:0];
-  assign \$100  = col == 5'h12;
-  assign \$101  = \$6 [23:0] > 12'hfff;
-  assign \$102  = \$101  ? 24'h000fff : \$6 [23:0];
-  assign \$103  = col == 5'h13;
-  assign \$104  = \$6 [23:0] > 12'hfff;
-  assign \$105  = \$104  ? 24'h000fff : \$6 [23:0];
-  assign \$106  = col == 5'h14;
-  assign \$107  = \$6 [23:0] > 12'hfff;
-  assign \$108  = \$107  ? 24'h000fff : \$6 [23:0];
-  assign \$109  = col == 5'h15;
-  assign \$110  = \$6 [23:0] > 12'hfff;
-  assign \$111  = \$110  ? 24'h000fff : \$6 [23:0];
-  assign \$112  = col == 5'h16;
-  assign \$113  = \$6 [23:0] > 12'hfff;
-  assign \$114  = \$113  ? 24'h000fff : \$6 [23:0];
-  assign \$115  = col == 5'h17;
-  assign \$116  = \$6 [23:0] > 12'hfff;
-  assign \$117  = \$116  ? 24'h000fff : \$6 [23:0];
-  assign \$118  = col == 5'h18;
-  assign \$119  = \$6 [23:0] > 12'hfff;
-  assign \$120  = \$119  ? 24'h000fff : \$6 [23:0];
-  assign \$121  = col == 5'h19;
-  assign \$122  = \$6 [23:0] > 12'hfff;
-  assign \$123  = \$122  ? 24'h000fff : \$6 [23:0];
-  assign \$124  = col == 5'h1a;
-  assign \$125  = \$6 [23:0] > 12'hfff;
-  assign \$126  = \$125  ? 24'h000fff : \$6 [23:0];
-  assign \$127  = col == 5'h1b;
-  assign \$128  = \$6 [23:0] > 12'hfff;
-  assign \$129  = \$128  ? 24'h000fff : \$6 [23:0];
-  assign \$130  = col == 5'h1c;
-  assign \$131  = \$6 [23:0] > 12'hfff;
-  assign \$132  = \$131  ? 24'h000fff : \$6 [23:0];
-  assign \$133  = col == 5'h1d;
-  assign \$134  = \$6 [23:0] > 12'hfff;
-  assign \$135  = \$134  ? 24'h000fff : \$6 [23:0];
-  assign \$136  = col == 5'h1e;
-  assign \$137  = \$6 [23:0] > 12'hfff;
-  assign \$138  = \$137  ? 24'h000fff : \$6 [23:0];
-  assign \$139  = col == 5'h1f;
-  assign \$140  = \$6 [23:0] > 12'hfff;
-  assign \$141  = \$140  ? 24'h000fff : \$6 [23:0];
-  assign \$142  = col == 6'h20;
-  assign \$143  = \$6 [23:0] > 12'hfff;
-  assign \$144  = \$143  ? 24'h000fff : \$6 [23:0];
-  assign \$145  = col == 6'h21;
-  assign \$146  = \$6 [23:0] > 12'hfff;
-  assign \$147  = \$146  ? 24'h000fff : \$6 [23:0];
-  assign \$148  = col == 6'h22;
-  assign \$149  = \$6 [23:0] > 12'hfff;
-  assign \$150  = \$149  ? 24'h000fff : \$6 [23:0];
-  assign \$151  = col == 6'h23;
-  assign \$152  = \$6 [23:0] > 12'hfff;
-  assign \$153  = \$152  ? 24'h000fff : \$6 [23:0];
-  assign \$154  = col == 6'h24;
-  assign \$155  = \$6 [23:0] > 12'hfff;
-  assign \$156  = \$155  ? 24'h000fff : \$6 [23:0];
-  assign \$157  = col == 6'h25;
-  assign \$158  = \$6 [23:0] > 12'hfff;
-  assign \$159  = \$158  ? 24'h000fff : \$6 [23:0];
-  assign \$160  = col == 6'h26;
-  assign \$161  = \$6 [23:0] > 12'hfff;
-  assign \$162  = \$161  ? 24'h000fff : \$6 [23:0];
-  assign \$163  = col == 6'h27;
-  assign \$164  = \$6 [23:0] > 12'hfff;
-  assign \$165  = \$164  ? 24'h000fff : \$6 [23:0];
-  assign \$166  = col == 6'h28;
-  assign \$167  = \$6 [23:0] > 12'hfff;
-  assign \$168  = \$167  ? 24'h000fff : \$6 [23:0];
-  assign \$169  = col == 6'h29;
-  assign \$170  = \$6 [23:0] > 12'hfff;
-  assign \$171  = \$170  ? 24'h000fff : \$6 [23:0];
-  assign \$172  = col == 6'h2a;
-  assign \$173  = \$6 [23:0] > 12'hfff;
-  assign \$174  = \$173  ? 24'h000fff : \$6 [23:0];
-  assign \$175  = col == 6'h2b;
-  assign \$176  = \$6 [23:0] > 12'hfff;
-  assign \$177  = \$176  ? 24'h000fff : \$6 [23:0];
-  assign \$178  = col == 6'h2c;
-  assign \$179  = \$6 [23:0] > 12'hfff;
-  assign \$180  = \$179  ? 24'h000fff : \$6 [23:0];
-  assign \$181  = col == 6'h2d;
-  assign \$182  = \$6 [23:0] > 12'hfff;
-  assign \$183  = \$182  ? 24'h000fff : \$6 [23:0];
-  assign \$184  = col == 6'h2e;
-  assign \$185  = \$6 [23:0] > 12'hfff;
-  assign \$186  = \$185  ? 24'h000fff : \$6 [23:0];
-  assign \$187  = col == 6'h2f;
-  assign \$188  = \$6 [23:0] > 12'hfff;
-  assign \$189  = \$188  ? 24'h000fff : \$6 [23:0];
-  assign \$190  = col == 6'h30;
-  assign \$191  = \$6 [23:0] > 12'hfff;
-  assign \$192  = \$191  ? 24'h000fff : \$6 [23:0];
-  assign \$193  = col == 6'h31;
-  assign \$194  = \$6 [23:0] > 12'hfff;
-  assign \$195  = \$194  ? 24'h000fff : \$6 [23:0];
-  assign \$196  = col == 6'h32;
-  assign \$197  = \$6 [23:0] > 12'hfff;
-  assign \$198  = \$197  ? 24'h000fff : \$6 [23:0];
-  assign \$199  = col == 6'h33;
-  assign \$200  = \$6 [23:0] > 12'hfff;
-  assign \$201  = \$200  ? 24'h000fff : \$6 [23:0];
-  assign \$202  = col == 6'h34;
-  assign \$203  = \$6 [23:0] > 12'hfff;
-  assign \$204  = \$203  ? 24'h000fff : \$6 [23:0];
-  assign \$205  = col == 6'h35;
-  assign \$206  = \$6 [23:0] > 12'hfff;
-  assign \$207  = \$206  ? 24'h000fff : \$6 [23:0];
-  assign \$208  = col == 6'h36;
-  assign \$209  = \$6 [23:0] > 12'hfff;
-  assign \$210  = \$209  ? 24'h000fff : \$6 [23:0];
-  assign \$211  = col == 6'h37;
-  assign \$212  = \$6 [23:0] > 12'hfff;
-  assign \$213  = \$212  ? 24'h000fff : \$6 [23:0];
-  assign \$214  = col == 6'h38;
-  assign \$215  = \$6 [23:0] > 12'hfff;
-  assign \$216  = \$215  ? 24'h000fff : \$6 [23:0];
-  assign \$217  = col == 6'h39;
-  assign \$218  = \$6 [23:0] > 12'hfff;
-  assign \$219  = \$218  ? 24'h000fff : \$6 [23:0];
-  assign \$220  = col == 6'h3a;
-  assign \$221  = \$6 [23:0] > 12'hfff;
-  assign \$222  = \$221  ? 24'h000fff : \$6 [23:0];
-  assign \$223  = col == 6'h3b;
-  assign \$224  = \$6 [23:0] > 12'hfff;
-  assign \$225  = \$224  ? 24'h000fff : \$6 [23:0];
-  assign \$226  = col == 6'h3c;
-  assign \$227  = \$6 [23:0] > 12'hfff;
-  assign \$228  = \$227  ? 24'h000fff : \$6 [23:0];
-  assign \$229  = col == 6'h3d;
-  assign \$230  = \$6 [23:0] > 12'hfff;
-  assign \$231  = \$230  ? 24'h000fff : \$6 [23:0];
-  assign \$232  = col == 6'h3e;
-  assign \$233  = \$6 [23:0] > 12'hfff;
-  assign \$234  = \$233  ? 24'h000fff : \$6 [23:0];
-  assign \$235  = col == 6'h3f;
-  assign \$236  = \$6 [23:0] > 12'hfff;
-  assign \$237  = \$236  ? 24'h000fff : \$6 [23:0];
-  assign \$238  = col + 1'h1;
-  assign \$239  = col == 6'h3f;
+  assign \$38  = rem - divisor;
+  assign \$39  = step == 1'h1;
+  assign \$40  = \$5 [12:0] < 10'h200;
+  assign \$41  = \$5 [12:0] > 12'h800;
+  assign \$42  = retrims + 1'h1;
+  assign \$43  = col < 7'h40;
+  assign \$44  = gain_q * track_gain;
+  assign \$45  = \$44  + 10'h200;
+  assign \$47  = col + 1'h1;
+  assign \$48  = ! product_col;
+  assign \$49  = \$signal$34  > 12'hfff;
+  assign \$50  = \$49  ? 24'h000fff : \$signal$34 ;
+  assign \$51  = product_col == 1'h1;
+  assign \$52  = \$signal$34  > 12'hfff;
+  assign \$53  = \$52  ? 24'h000fff : \$signal$34 ;
+  assign \$54  = product_col == 2'h2;
+  assign \$55  = \$signal$34  > 12'hfff;
+  assign \$56  = \$55  ? 24'h000fff : \$signal$34 ;
+  assign \$57  = product_col == 2'h3;
+  assign \$58  = \$signal$34  > 12'hfff;
+  assign \$59  = \$58  ? 24'h000fff : \$signal$34 ;
+  assign \$60  = product_col == 3'h4;
+  assign \$61  = \$signal$34  > 12'hfff;
+  assign \$62  = \$61  ? 24'h000fff : \$signal$34 ;
+  assign \$63  = product_col == 3'h5;
+  assign \$64  = \$signal$34  > 12'hfff;
+  assign \$65  = \$64  ? 24'h000fff : \$signal$34 ;
+  assign \$66  = product_col == 3'h6;
+  assign \$67  = \$signal$34  > 12'hfff;
+  assign \$68  = \$67  ? 24'h000fff : \$signal$34 ;
+  assign \$69  = product_col == 3'h7;
+  assign \$70  = \$signal$34  > 12'hfff;
+  assign \$71  = \$70  ? 24'h000fff : \$signal$34 ;
+  assign \$72  = product_col == 4'h8;
+  assign \$73  = \$signal$34  > 12'hfff;
+  assign \$74  = \$73  ? 24'h000fff : \$signal$34 ;
+  assign \$75  = product_col == 4'h9;
+  assign \$76  = \$signal$34  > 12'hfff;
+  assign \$77  = \$76  ? 24'h000fff : \$signal$34 ;
+  assign \$78  = product_col == 4'ha;
+  assign \$79  = \$signal$34  > 12'hfff;
+  assign \$80  = \$79  ? 24'h000fff : \$signal$34 ;
+  assign \$81  = product_col == 4'hb;
+  assign \$82  = \$signal$34  > 12'hfff;
+  assign \$83  = \$82  ? 24'h000fff : \$signal$34 ;
+  assign \$84  = product_col == 4'hc;
+  assign \$85  = \$signal$34  > 12'hfff;
+  assign \$86  = \$85  ? 24'h000fff : \$signal$34 ;
+  assign \$87  = product_col == 4'hd;
+  assign \$88  = \$signal$34  > 12'hfff;
+  assign \$89  = \$88  ? 24'h000fff : \$signal$34 ;
+  assign \$90  = product_col == 4'he;
+  assign \$91  = \$signal$34  > 12'hfff;
+  assign \$92  = \$91  ? 24'h000fff : \$signal$34 ;
+  assign \$93  = product_col == 4'hf;
+  assign \$94  = \$signal$34  > 12'hfff;
+  assign \$95  = \$94  ? 24'h000fff : \$signal$34 ;
+  assign \$96  = product_col == 5'h10;
+  assign \$97  = \$signal$34  > 12'hfff;
+  assign \$98  = \$97  ? 24'h000fff : \$signal$34 ;
+  assign \$99  = product_col == 5'h11;
+  assign \$100  = \$signal$34  > 12'hfff;
+  assign \$101  = \$100  ? 24'h000fff : \$signal$34 ;
+  assign \$102  = product_col == 5'h12;
+  assign \$103  = \$signal$34  > 12'hfff;
+  assign \$104  = \$103  ? 24'h000fff : \$signal$34 ;
+  assign \$105  = product_col == 5'h13;
+  assign \$106  = \$signal$34  > 12'hfff;
+  assign \$107  = \$106  ? 24'h000fff : \$signal$34 ;
+  assign \$108  = product_col == 5'h14;
+  assign \$109  = \$signal$34  > 12'hfff;
+  assign \$110  = \$109  ? 24'h000fff : \$signal$34 ;
+  assign \$111  = product_col == 5'h15;
+  assign \$112  = \$signal$34  > 12'hfff;
+  assign \$113  = \$112  ? 24'h000fff : \$signal$34 ;
+  assign \$114  = product_col == 5'h16;
+  assign \$115  = \$signal$34  > 12'hfff;
+  assign \$116  = \$115  ? 24'h000fff : \$signal$34 ;
+  assign \$117  = product_col == 5'h17;
+  assign \$118  = \$signal$34  > 12'hfff;
+  assign \$119  = \$118  ? 24'h000fff : \$signal$34 ;
+  assign \$120  = product_col == 5'h18;
+  assign \$121  = \$signal$34  > 12'hfff;
+  assign \$122  = \$121  ? 24'h000fff : \$signal$34 ;
+  assign \$123  = product_col == 5'h19;
+  assign \$124  = \$signal$34  > 12'hfff;
+  assign \$125  = \$124  ? 24'h000fff : \$signal$34 ;
+  assign \$126  = product_col == 5'h1a;
+  assign \$127  = \$signal$34  > 12'hfff;
+  assign \$128  = \$127  ? 24'h000fff : \$signal$34 ;
+  assign \$129  = product_col == 5'h1b;
+  assign \$130  = \$signal$34  > 12'hfff;
+  assign \$131  = \$130  ? 24'h000fff : \$signal$34 ;
+  assign \$132  = product_col == 5'h1c;
+  assign \$133  = \$signal$34  > 12'hfff;
+  assign \$134  = \$133  ? 24'h000fff : \$signal$34 ;
+  assign \$135  = product_col == 5'h1d;
+  assign \$136  = \$signal$34  > 12'hfff;
+  assign \$137  = \$136  ? 24'h000fff : \$signal$34 ;
+  assign \$138  = product_col == 5'h1e;
+  assign \$139  = \$signal$34  > 12'hfff;
+  assign \$140  = \$139  ? 24'h000fff : \$signal$34 ;
+  assign \$141  = product_col == 5'h1f;
+  assign \$142  = \$signal$34  > 12'hfff;
+  assign \$143  = \$142  ? 24'h000fff : \$signal$34 ;
+  assign \$144  = product_col == 6'h20;
+  assign \$145  = \$signal$34  > 12'hfff;
+  assign \$146  = \$145  ? 24'h000fff : \$signal$34 ;
+  assign \$147  = product_col == 6'h21;
+  assign \$148  = \$signal$34  > 12'hfff;
+  assign \$149  = \$148  ? 24'h000fff : \$signal$34 ;
+  assign \$150  = product_col == 6'h22;
+  assign \$151  = \$signal$34  > 12'hfff;
+  assign \$152  = \$151  ? 24'h000fff : \$signal$34 ;
+  assign \$153  = product_col == 6'h23;
+  assign \$154  = \$signal$34  > 12'hfff;
+  assign \$155  = \$154  ? 24'h000fff : \$signal$34 ;
+  assign \$156  = product_col == 6'h24;
+  assign \$157  = \$signal$34  > 12'hfff;
+  assign \$158  = \$157  ? 24'h000fff : \$signal$34 ;
+  assign \$159  = product_col == 6'h25;
+  assign \$160  = \$signal$34  > 12'hfff;
+  assign \$161  = \$160  ? 24'h000fff : \$signal$34 ;
+  assign \$162  = product_col == 6'h26;
+  assign \$163  = \$signal$34  > 12'hfff;
+  assign \$164  = \$163  ? 24'h000fff : \$signal$34 ;
+  assign \$165  = product_col == 6'h27;
+  assign \$166  = \$signal$34  > 12'hfff;
+  assign \$167  = \$166  ? 24'h000fff : \$signal$34 ;
+  assign \$168  = product_col == 6'h28;
+  assign \$169  = \$signal$34  > 12'hfff;
+  assign \$170  = \$169  ? 24'h000fff : \$signal$34 ;
+  assign \$171  = product_col == 6'h29;
+  assign \$172  = \$signal$34  > 12'hfff;
+  assign \$173  = \$172  ? 24'h000fff : \$signal$34 ;
+  assign \$174  = product_col == 6'h2a;
+  assign \$175  = \$signal$34  > 12'hfff;
+  assign \$176  = \$175  ? 24'h000fff : \$signal$34 ;
+  assign \$177  = product_col == 6'h2b;
+  assign \$178  = \$signal$34  > 12'hfff;
+  assign \$179  = \$178  ? 24'h000fff : \$signal$34 ;
+  assign \$180  = product_col == 6'h2c;
+  assign \$181  = \$signal$34  > 12'hfff;
+  assign \$182  = \$181  ? 24'h000fff : \$signal$34 ;
+  assign \$183  = product_col == 6'h2d;
+  assign \$184  = \$signal$34  > 12'hfff;
+  assign \$185  = \$184  ? 24'h000fff : \$signal$34 ;
+  assign \$186  = product_col == 6'h2e;
+  assign \$187  = \$signal$34  > 12'hfff;
+  assign \$188  = \$187  ? 24'h000fff : \$signal$34 ;
+  assign \$189  = product_col == 6'h2f;
+  assign \$190  = \$signal$34  > 12'hfff;
+  assign \$191  = \$190  ? 24'h000fff : \$signal$34 ;
+  assign \$192  = product_col == 6'h30;
+  assign \$193  = \$signal$34  > 12'hfff;
+  assign \$194  = \$193  ? 24'h000fff : \$signal$34 ;
+  assign \$195  = product_col == 6'h31;
+  assign \$196  = \$signal$34  > 12'hfff;
+  assign \$197  = \$196  ? 24'h000fff : \$signal$34 ;
+  assign \$198  = product_col == 6'h32;
+  assign \$199  = \$signal$34  > 12'hfff;
+  assign \$200  = \$199  ? 24'h000fff : \$signal$34 ;
+  assign \$201  = product_col == 6'h33;
+  assign \$202  = \$signal$34  > 12'hfff;
+  assign \$203  = \$202  ? 24'h000fff : \$signal$34 ;
+  assign \$204  = product_col == 6'h34;
+  assign \$205  = \$signal$34  > 12'hfff;
+  assign \$206  = \$205  ? 24'h000fff : \$signal$34 ;
+  assign \$207  = product_col == 6'h35;
+  assign \$208  = \$signal$34  > 12'hfff;
+  assign \$209  = \$208  ? 24'h000fff : \$signal$34 ;
+  assign \$210  = product_col == 6'h36;
+  assign \$211  = \$signal$34  > 12'hfff;
+  assign \$212  = \$211  ? 24'h000fff : \$signal$34 ;
+  assign \$213  = product_col == 6'h37;
+  assign \$214  = \$signal$34  > 12'hfff;
+  assign \$215  = \$214  ? 24'h000fff : \$signal$34 ;
+  assign \$216  = product_col == 6'h38;
+  assign \$217  = \$signal$34  > 12'hfff;
+  assign \$218  = \$217  ? 24'h000fff : \$signal$34 ;
+  assign \$219  = product_col == 6'h39;
+  assign \$220  = \$signal$34  > 12'hfff;
+  assign \$221  = \$220  ? 24'h000fff : \$signal$34 ;
+  assign \$222  = product_col == 6'h3a;
+  assign \$223  = \$signal$34  > 12'hfff;
+  assign \$224  = \$223  ? 24'h000fff : \$signal$34 ;
+  assign \$225  = product_col == 6'h3b;
+  assign \$226  = \$signal$34  > 12'hfff;
+  assign \$227  = \$226  ? 24'h000fff : \$signal$34 ;
+  assign \$228  = product_col == 6'h3c;
+  assign \$229  = \$signal$34  > 12'hfff;
+  assign \$230  = \$229  ? 24'h000fff : \$signal$34 ;
+  assign \$231  = product_col == 6'h3d;
+  assign \$232  = \$signal$34  > 12'hfff;
+  assign \$233  = \$232  ? 24'h000fff : \$signal$34 ;
+  assign \$234  = product_col == 6'h3e;
+  assign \$235  = \$signal$34  > 12'hfff;
+  assign \$236  = \$235  ? 24'h000fff : \$signal$34 ;
+  assign \$237  = product_col == 6'h3f;
+  assign \$238  = \$signal$34  > 12'hfff;
+  assign \$239  = \$238  ? 24'h000fff : \$signal$34 ;
+  assign \$240  = col == 7'h41;
   always @(posedge clk)
-    tracking <= \$240 ;
+    tracking <= \$241 ;
   always @(posedge clk)
-    count <= \$241 ;
+    count <= \$242 ;
   always @(posedge clk)
-    code_sum <= \$242 ;
+    code_sum <= \$243 ;
   always @(posedge clk)
-    col <= \$243 ;
+    col <= \$244 ;
   always @(posedge clk)
-    track_state <= \$244 ;
+    \$signal  <= \$245 ;
   always @(posedge clk)
-    quotient <= \$245 ;
+    \$signal$26  <= \$246 ;
   always @(posedge clk)
-    rem <= \$246 ;
+    track_state <= \$247 ;
   always @(posedge clk)
-    divisor <= \$247 ;
+    quotient <= \$248 ;
   always @(posedge clk)
-    step <= \$248 ;
+    rem <= \$249 ;
   always @(posedge clk)
-    track_gain <= \$249 ;
+    divisor <= \$250 ;
   always @(posedge clk)
-    retrims <= \$250 ;
+    step <= \$251 ;
   always @(posedge clk)
-    eff <= \$251 ;
+    track_gain <= \$252 ;
+  always @(posedge clk)
+    retrims <= \$253 ;
+  always @(posedge clk)
+    gain_q <= \$254 ;
+  always @(posedge clk)
+    selected_col <= \$255 ;
+  always @(posedge clk)
+    \$signal$34  <= \$256 ;
+  always @(posedge clk)
+    product_col <= \$257 ;
+  always @(posedge clk)
+    eff <= \$258 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
     cal_gain = 12'h000;
     casez (col)
       7'h00:
-          cal_gain = \port$5978$0 ;
+          cal_gain = \port$5981$0 ;
       7'h01:
-          cal_gain = \port$5980$0 ;
+          cal_gain = \port$5983$0 ;
       7'h02:
-          cal_gain = \port$5982$0 ;
+          cal_gain = \port$5985$0 ;
       7'h03:
-          cal_gain = \port$5984$0 ;
+          cal_gain = \port$5987$0 ;
       7'h04:
-          cal_gain = \port$5986$0 ;
+          cal_gain = \port$5989$0 ;
       7'h05:
-          cal_gain = \port$5988$0 ;
+          cal_gain = \port$5991$0 ;
       7'h06:
-          cal_gain = \port$5990$0 ;
+          cal_gain = \port$5993$0 ;
       7'h07:
-          cal_gain = \port$5992$0 ;
+          cal_gain = \port$5995$0 ;
       7'h08:
-          cal_gain = \port$5994$0 ;
+          cal_gain = \port$5997$0 ;
       7'h09:
-          cal_gain = \port$5996$0 ;
+          cal_gain = \port$5999$0 ;
       7'h0a:
-          cal_gain = \port$5998$0 ;
+          cal_gain = \port$6001$0 ;
       7'h0b:
-          cal_gain = \port$6000$0 ;
+          cal_gain = \port$6003$0 ;
       7'h0c:
-          cal_gain = \port$6002$0 ;
+          cal_gain = \port$6005$0 ;
       7'h0d:
-          cal_gain = \port$6004$0 ;
+          cal_gain = \port$6007$0 ;
       7'h0e:
-          cal_gain = \port$6006$0 ;
+          cal_gain = \port$6009$0 ;
       7'h0f:
-          cal_gain = \port$6008$0 ;
+          cal_gain = \port$6011$0 ;
       7'h10:
-          cal_gain = \port$6010$0 ;
+          cal_gain = \port$6013$0 ;
       7'h11:
-          cal_gain = \port$6012$0 ;
+          cal_gain = \port$6015$0 ;
       7'h12:
-          cal_gain = \port$6014$0 ;
+          cal_gain = \port$6017$0 ;
       7'h13:
-          cal_gain = \port$6016$0 ;
+          cal_gain = \port$6019$0 ;
       7'h14:
-          cal_gain = \port$6018$0 ;
+          cal_gain = \port$6021$0 ;
       7'h15:
-          cal_gain = \port$6020$0 ;
+          cal_gain = \port$6023$0 ;
       7'h16:
-          cal_gain = \port$6022$0 ;
+          cal_gain = \port$6025$0 ;
       7'h17:
-          cal_gain = \port$6024$0 ;
+          cal_gain = \port$6027$0 ;
       7'h18:
-          cal_gain = \port$6026$0 ;
+          cal_gain = \port$6029$0 ;
       7'h19:
-          cal_gain = \port$6028$0 ;
+          cal_gain = \port$6031$0 ;
       7'h1a:
-          cal_gain = \port$6030$0 ;
+          cal_gain = \port$6033$0 ;
       7'h1b:
-          cal_gain = \port$6032$0 ;
+          cal_gain = \port$6035$0 ;
       7'h1c:
-          cal_gain = \port$6034$0 ;
+          cal_gain = \port$6037$0 ;
       7'h1d:
-          cal_gain = \port$6036$0 ;
+          cal_gain = \port$6039$0 ;
       7'h1e:
-          cal_gain = \port$6038$0 ;
+          cal_gain = \port$6041$0 ;
       7'h1f:
-          cal_gain = \port$6040$0 ;
+          cal_gain = \port$6043$0 ;
       7'h20:
-          cal_gain = \port$6042$0 ;
+          cal_gain = \port$6045$0 ;
       7'h21:
-          cal_gain = \port$6044$0 ;
+          cal_gain = \port$6047$0 ;
       7'h22:
-          cal_gain = \port$6046$0 ;
+          cal_gain = \port$6049$0 ;
       7'h23:
-          cal_gain = \port$6048$0 ;
+          cal_gain = \port$6051$0 ;
       7'h24:
-          cal_gain = \port$6050$0 ;
+          cal_gain = \port$6053$0 ;
       7'h25:
-          cal_gain = \port$6052$0 ;
+          cal_gain = \port$6055$0 ;
       7'h26:
-          cal_gain = \port$6054$0 ;
+          cal_gain = \port$6057$0 ;
       7'h27:
-          cal_gain = \port$6056$0 ;
+          cal_gain = \port$6059$0 ;
       7'h28:
-          cal_gain = \port$6058$0 ;
+          cal_gain = \port$6061$0 ;
       7'h29:
-          cal_gain = \port$6060$0 ;
+          cal_gain = \port$6063$0 ;
       7'h2a:
-          cal_gain = \port$6062$0 ;
+          cal_gain = \port$6065$0 ;
       7'h2b:
-          cal_gain = \port$6064$0 ;
+          cal_gain = \port$6067$0 ;
       7'h2c:
-          cal_gain = \port$6066$0 ;
+          cal_gain = \port$6069$0 ;
       7'h2d:
-          cal_gain = \port$6068$0 ;
+          cal_gain = \port$6071$0 ;
       7'h2e:
-          cal_gain = \port$6070$0 ;
+          cal_gain = \port$6073$0 ;
       7'h2f:
-          cal_gain = \port$6072$0 ;
+          cal_gain = \port$6075$0 ;
       7'h30:
-          cal_gain = \port$6074$0 ;
+          cal_gain = \port$6077$0 ;
       7'h31:
-          cal_gain = \port$6076$0 ;
+          cal_gain = \port$6079$0 ;
       7'h32:
-          cal_gain = \port$6078$0 ;
+          cal_gain = \port$6081$0 ;
       7'h33:
-          cal_gain = \port$6080$0 ;
+          cal_gain = \port$6083$0 ;
       7'h34:
-          cal_gain = \port$6082$0 ;
+          cal_gain = \port$6085$0 ;
       7'h35:
-          cal_gain = \port$6084$0 ;
+          cal_gain = \port$6087$0 ;
       7'h36:
-          cal_gain = \port$6086$0 ;
+          cal_gain = \port$6089$0 ;
       7'h37:
-          cal_gain = \port$6088$0 ;
+          cal_gain = \port$6091$0 ;
       7'h38:
-          cal_gain = \port$6090$0 ;
+          cal_gain = \port$6093$0 ;
       7'h39:
-          cal_gain = \port$6092$0 ;
+          cal_gain = \port$6095$0 ;
       7'h3a:
-          cal_gain = \port$6094$0 ;
+          cal_gain = \port$6097$0 ;
       7'h3b:
-          cal_gain = \port$6096$0 ;
+          cal_gain = \port$6099$0 ;
       7'h3c:
-          cal_gain = \port$6098$0 ;
+          cal_gain = \port$6101$0 ;
       7'h3d:
-          cal_gain = \port$6100$0 ;
+          cal_gain = \port$6103$0 ;
       7'h3e:
-          cal_gain = \port$6102$0 ;
+          cal_gain = \port$6105$0 ;
       7'h3f:
-          cal_gain = \port$6104$0 ;
+          cal_gain = \port$6107$0 ;
     endcase
   end
   always @* begin
@@ -21641,8 +21666,8 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
     invalid = 1'h0;
     casez (track_state)
       2'h0:
-          if (\$9 ) begin
-            if (\$12 ) begin
+          if (\$6 ) begin
+            if (\$9 ) begin
               invalid = 1'h1;
             end
           end
@@ -21672,195 +21697,239 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
       2'h3:
           /* empty */;
       2'h2:
-          if (\$16 ) begin
+          if (\$13 ) begin
             clamped = 1'h1;
-          end else if (\$17 ) begin
+          end else if (\$14 ) begin
             clamped = 1'h1;
           end
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$240  = tracking;
+    \$241  = tracking;
     if (pass_start) begin
-      \$240  = \$23 ;
+      \$241  = \$20 ;
     end
     if (pass_done) begin
-      \$240  = 1'h0;
+      \$241  = 1'h0;
     end
     if (rst) begin
-      \$240  = 1'h0;
+      \$241  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$241  = count;
+    \$242  = count;
     if (pass_done) begin
       (* full_case = 32'd1 *)
-      if (\$24 ) begin
-        \$241  = 16'h0000;
-      end else if (\$25 ) begin
-        \$241  = \$26 [15:0];
+      if (\$21 ) begin
+        \$242  = 16'h0000;
+      end else if (\$22 ) begin
+        \$242  = \$23 [15:0];
       end else begin
-        \$241  = \$27 [15:0];
+        \$242  = \$24 [15:0];
       end
     end
-    if (rst) begin
-      \$241  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$242  = code_sum;
-    casez (track_state)
-      2'h0:
-          if (\$28 ) begin
-            \$242  = { 6'h00, \$3  };
-          end
-    endcase
     if (rst) begin
       \$242  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$243  = col;
+    \$243  = code_sum;
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            \$243  = { 6'h00, \$3  };
+          end
+    endcase
+    if (rst) begin
+      \$243  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$244  = col;
     (* full_case = 32'd1 *)
     casez (track_state)
       2'h0:
-          if (\$28 ) begin
-            if (\$31 ) begin
-              \$243  = 7'h00;
+          if (\$25 ) begin
+            if (\$28 ) begin
+              \$244  = 7'h00;
             end
           end
       2'h3:
           /* empty */;
       2'h2:
-          \$243  = 7'h00;
+          \$244  = 7'h00;
       2'h1:
-          \$243  = \$238 [6:0];
+          \$244  = \$47 [6:0];
     endcase
     if (rst) begin
-      \$243  = 7'h00;
+      \$244  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$244  = track_state;
+    \$245  = \$signal ;
     (* full_case = 32'd1 *)
     casez (track_state)
       2'h0:
-          if (\$28 ) begin
-            (* full_case = 32'd1 *)
-            if (\$31 ) begin
-              \$244  = 2'h1;
-            end else if (\$34 ) begin
-              \$244  = 2'h2;
-            end else begin
-              \$244  = 2'h3;
+          if (\$25 ) begin
+            if (\$28 ) begin
+              \$245  = 1'h0;
             end
           end
       2'h3:
-          if (\$42 ) begin
-            \$244  = 2'h2;
+          /* empty */;
+      2'h2:
+          \$245  = 1'h0;
+      2'h1:
+          \$245  = \$43 ;
+    endcase
+    if (rst) begin
+      \$245  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$246  = \$signal$26 ;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            if (\$28 ) begin
+              \$246  = 1'h0;
+            end
+          end
+      2'h3:
+          /* empty */;
+      2'h2:
+          \$246  = 1'h0;
+      2'h1:
+          \$246  = \$signal ;
+    endcase
+    if (rst) begin
+      \$246  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$247  = track_state;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            (* full_case = 32'd1 *)
+            if (\$28 ) begin
+              \$247  = 2'h1;
+            end else if (\$31 ) begin
+              \$247  = 2'h2;
+            end else begin
+              \$247  = 2'h3;
+            end
+          end
+      2'h3:
+          if (\$39 ) begin
+            \$247  = 2'h2;
           end
       2'h2:
-          \$244  = 2'h1;
+          \$247  = 2'h1;
       2'h1:
-          if (\$239 ) begin
-            \$244  = 2'h0;
+          if (\$240 ) begin
+            \$247  = 2'h0;
           end
     endcase
     if (rst) begin
-      \$244  = 2'h0;
+      \$247  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$245  = quotient;
+    \$248  = quotient;
     casez (track_state)
       2'h0:
-          if (\$28 ) begin
+          if (\$25 ) begin
             (* full_case = 32'd1 *)
-            if (\$31 ) begin
-            end else if (\$34 ) begin
-              \$245  = 13'h1fff;
+            if (\$28 ) begin
+            end else if (\$31 ) begin
+              \$248  = 13'h1fff;
             end else begin
-              \$245  = 13'h0000;
+              \$248  = 13'h0000;
             end
           end
       2'h3:
-          \$245  = { quotient[11:0], \$37  };
+          \$248  = { quotient[11:0], \$34  };
     endcase
     if (rst) begin
-      \$245  = 13'h0000;
+      \$248  = 13'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$246  = rem;
+    \$249  = rem;
     casez (track_state)
       2'h0:
-          if (\$28 ) begin
+          if (\$25 ) begin
             (* full_case = 32'd1 *)
-            if (\$31 ) begin
-            end else if (\$34 ) begin
+            if (\$28 ) begin
+            end else if (\$31 ) begin
             end else begin
-              \$246  = \$35 [26:0];
+              \$249  = \$32 [26:0];
             end
           end
       2'h3:
-          if (\$40 ) begin
-            \$246  = \$41 [26:0];
+          if (\$37 ) begin
+            \$249  = \$38 [26:0];
           end
     endcase
     if (rst) begin
-      \$246  = 27'h0000000;
+      \$249  = 27'h0000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$247  = divisor;
+    \$250  = divisor;
     casez (track_state)
       2'h0:
-          if (\$28 ) begin
+          if (\$25 ) begin
             (* full_case = 32'd1 *)
-            if (\$31 ) begin
-            end else if (\$34 ) begin
+            if (\$28 ) begin
+            end else if (\$31 ) begin
             end else begin
-              \$247  = \$36 [28:0];
+              \$250  = \$33 [28:0];
             end
           end
       2'h3:
-          \$247  = \$38 ;
+          \$250  = \$35 ;
     endcase
     if (rst) begin
-      \$247  = 29'h00000000;
+      \$250  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$248  = step;
+    \$251  = step;
     casez (track_state)
       2'h0:
-          if (\$28 ) begin
+          if (\$25 ) begin
             (* full_case = 32'd1 *)
-            if (\$31 ) begin
-            end else if (\$34 ) begin
+            if (\$28 ) begin
+            end else if (\$31 ) begin
             end else begin
-              \$248  = 4'hd;
+              \$251  = 4'hd;
             end
           end
       2'h3:
-          \$248  = \$39 [3:0];
+          \$251  = \$36 [3:0];
     endcase
     if (rst) begin
-      \$248  = 4'h0;
+      \$251  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$249  = track_gain;
+    \$252  = track_gain;
     casez (track_state)
       2'h0:
           /* empty */;
@@ -21868,36 +21937,36 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
           /* empty */;
       2'h2:
           (* full_case = 32'd1 *)
-          if (\$43 ) begin
-            \$249  = 12'h200;
-          end else if (\$44 ) begin
-            \$249  = 12'h800;
+          if (\$40 ) begin
+            \$252  = 12'h200;
+          end else if (\$41 ) begin
+            \$252  = 12'h800;
           end else begin
-            \$249  = \$8 [11:0];
+            \$252  = \$5 [11:0];
           end
     endcase
     if (rst) begin
-      \$249  = 12'h400;
+      \$252  = 12'h400;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$250  = retrims;
+    \$253  = retrims;
     casez (track_state)
       2'h0:
           /* empty */;
       2'h3:
           /* empty */;
       2'h2:
-          \$250  = \$45 [15:0];
+          \$253  = \$42 [15:0];
     endcase
     if (rst) begin
-      \$250  = 16'h0000;
+      \$253  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$251  = eff;
+    \$254  = gain_q;
     (* full_case = 32'd1 *)
     casez (track_state)
       2'h0:
@@ -21907,229 +21976,300 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5978$0 , \port$59
       2'h2:
           /* empty */;
       2'h1:
-        begin
-          if (\$46 ) begin
-            \$251 [11:0] = \$48 [11:0];
-          end
-          if (\$49 ) begin
-            \$251 [23:12] = \$51 [11:0];
-          end
-          if (\$52 ) begin
-            \$251 [35:24] = \$54 [11:0];
-          end
-          if (\$55 ) begin
-            \$251 [47:36] = \$57 [11:0];
-          end
-          if (\$58 ) begin
-            \$251 [59:48] = \$60 [11:0];
-          end
-          if (\$61 ) begin
-            \$251 [71:60] = \$63 [11:0];
-          end
-          if (\$64 ) begin
-            \$251 [83:72] = \$66 [11:0];
-          end
-          if (\$67 ) begin
-            \$251 [95:84] = \$69 [11:0];
-          end
-          if (\$70 ) begin
-            \$251 [107:96] = \$72 [11:0];
-          end
-          if (\$73 ) begin
-            \$251 [119:108] = \$75 [11:0];
-          end
-          if (\$76 ) begin
-            \$251 [131:120] = \$78 [11:0];
-          end
-          if (\$79 ) begin
-            \$251 [143:132] = \$81 [11:0];
-          end
-          if (\$82 ) begin
-            \$251 [155:144] = \$84 [11:0];
-          end
-          if (\$85 ) begin
-            \$251 [167:156] = \$87 [11:0];
-          end
-          if (\$88 ) begin
-            \$251 [179:168] = \$90 [11:0];
-          end
-          if (\$91 ) begin
-            \$251 [191:180] = \$93 [11:0];
-          end
-          if (\$94 ) begin
-            \$251 [203:192] = \$96 [11:0];
-          end
-          if (\$97 ) begin
-            \$251 [215:204] = \$99 [11:0];
-          end
-          if (\$100 ) begin
-            \$251 [227:216] = \$102 [11:0];
-          end
-          if (\$103 ) begin
-            \$251 [239:228] = \$105 [11:0];
-          end
-          if (\$106 ) begin
-            \$251 [251:240] = \$108 [11:0];
-          end
-          if (\$109 ) begin
-            \$251 [263:252] = \$111 [11:0];
-          end
-          if (\$112 ) begin
-            \$251 [275:264] = \$114 [11:0];
-          end
-          if (\$115 ) begin
-            \$251 [287:276] = \$117 [11:0];
-          end
-          if (\$118 ) begin
-            \$251 [299:288] = \$120 [11:0];
-          end
-          if (\$121 ) begin
-            \$251 [311:300] = \$123 [11:0];
-          end
-          if (\$124 ) begin
-            \$251 [323:312] = \$126 [11:0];
-          end
-          if (\$127 ) begin
-            \$251 [335:324] = \$129 [11:0];
-          end
-          if (\$130 ) begin
-            \$251 [347:336] = \$132 [11:0];
-          end
-          if (\$133 ) begin
-            \$251 [359:348] = \$135 [11:0];
-          end
-          if (\$136 ) begin
-            \$251 [371:360] = \$138 [11:0];
-          end
-          if (\$139 ) begin
-            \$251 [383:372] = \$141 [11:0];
-          end
-          if (\$142 ) begin
-            \$251 [395:384] = \$144 [11:0];
-          end
-          if (\$145 ) begin
-            \$251 [407:396] = \$147 [11:0];
-          end
-          if (\$148 ) begin
-            \$251 [419:408] = \$150 [11:0];
-          end
-          if (\$151 ) begin
-            \$251 [431:420] = \$153 [11:0];
-          end
-          if (\$154 ) begin
-            \$251 [443:432] = \$156 [11:0];
-          end
-          if (\$157 ) begin
-            \$251 [455:444] = \$159 [11:0];
-          end
-          if (\$160 ) begin
-            \$251 [467:456] = \$162 [11:0];
-          end
-          if (\$163 ) begin
-            \$251 [479:468] = \$165 [11:0];
-          end
-          if (\$166 ) begin
-            \$251 [491:480] = \$168 [11:0];
-          end
-          if (\$169 ) begin
-            \$251 [503:492] = \$171 [11:0];
-          end
-          if (\$172 ) begin
-            \$251 [515:504] = \$174 [11:0];
-          end
-          if (\$175 ) begin
-            \$251 [527:516] = \$177 [11:0];
-          end
-          if (\$178 ) begin
-            \$251 [539:528] = \$180 [11:0];
-          end
-          if (\$181 ) begin
-            \$251 [551:540] = \$183 [11:0];
-          end
-          if (\$184 ) begin
-            \$251 [563:552] = \$186 [11:0];
-          end
-          if (\$187 ) begin
-            \$251 [575:564] = \$189 [11:0];
-          end
-          if (\$190 ) begin
-            \$251 [587:576] = \$192 [11:0];
-          end
-          if (\$193 ) begin
-            \$251 [599:588] = \$195 [11:0];
-          end
-          if (\$196 ) begin
-            \$251 [611:600] = \$198 [11:0];
-          end
-          if (\$199 ) begin
-            \$251 [623:612] = \$201 [11:0];
-          end
-          if (\$202 ) begin
-            \$251 [635:624] = \$204 [11:0];
-          end
-          if (\$205 ) begin
-            \$251 [647:636] = \$207 [11:0];
-          end
-          if (\$208 ) begin
-            \$251 [659:648] = \$210 [11:0];
-          end
-          if (\$211 ) begin
-            \$251 [671:660] = \$213 [11:0];
-          end
-          if (\$214 ) begin
-            \$251 [683:672] = \$216 [11:0];
-          end
-          if (\$217 ) begin
-            \$251 [695:684] = \$219 [11:0];
-          end
-          if (\$220 ) begin
-            \$251 [707:696] = \$222 [11:0];
-          end
-          if (\$223 ) begin
-            \$251 [719:708] = \$225 [11:0];
-          end
-          if (\$226 ) begin
-            \$251 [731:720] = \$228 [11:0];
-          end
-          if (\$229 ) begin
-            \$251 [743:732] = \$231 [11:0];
-          end
-          if (\$232 ) begin
-            \$251 [755:744] = \$234 [11:0];
-          end
-          if (\$235 ) begin
-            \$251 [767:756] = \$237 [11:0];
-          end
-        end
+          \$254  = cal_gain;
     endcase
     if (rst) begin
-      \$251  = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
+      \$254  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$255  = selected_col;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          \$255  = col[5:0];
+    endcase
+    if (rst) begin
+      \$255  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$256  = \$signal$34 ;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          \$256  = \$46 [23:0];
+    endcase
+    if (rst) begin
+      \$256  = 24'h000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$257  = product_col;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          \$257  = selected_col;
+    endcase
+    if (rst) begin
+      \$257  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$258  = eff;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          if (\$signal$26 ) begin
+            if (\$48 ) begin
+              \$258 [11:0] = \$50 [11:0];
+            end
+            if (\$51 ) begin
+              \$258 [23:12] = \$53 [11:0];
+            end
+            if (\$54 ) begin
+              \$258 [35:24] = \$56 [11:0];
+            end
+            if (\$57 ) begin
+              \$258 [47:36] = \$59 [11:0];
+            end
+            if (\$60 ) begin
+              \$258 [59:48] = \$62 [11:0];
+            end
+            if (\$63 ) begin
+              \$258 [71:60] = \$65 [11:0];
+            end
+            if (\$66 ) begin
+              \$258 [83:72] = \$68 [11:0];
+            end
+            if (\$69 ) begin
+              \$258 [95:84] = \$71 [11:0];
+            end
+            if (\$72 ) begin
+              \$258 [107:96] = \$74 [11:0];
+            end
+            if (\$75 ) begin
+              \$258 [119:108] = \$77 [11:0];
+            end
+            if (\$78 ) begin
+              \$258 [131:120] = \$80 [11:0];
+            end
+            if (\$81 ) begin
+              \$258 [143:132] = \$83 [11:0];
+            end
+            if (\$84 ) begin
+              \$258 [155:144] = \$86 [11:0];
+            end
+            if (\$87 ) begin
+              \$258 [167:156] = \$89 [11:0];
+            end
+            if (\$90 ) begin
+              \$258 [179:168] = \$92 [11:0];
+            end
+            if (\$93 ) begin
+              \$258 [191:180] = \$95 [11:0];
+            end
+            if (\$96 ) begin
+              \$258 [203:192] = \$98 [11:0];
+            end
+            if (\$99 ) begin
+              \$258 [215:204] = \$101 [11:0];
+            end
+            if (\$102 ) begin
+              \$258 [227:216] = \$104 [11:0];
+            end
+            if (\$105 ) begin
+              \$258 [239:228] = \$107 [11:0];
+            end
+            if (\$108 ) begin
+              \$258 [251:240] = \$110 [11:0];
+            end
+            if (\$111 ) begin
+              \$258 [263:252] = \$113 [11:0];
+            end
+            if (\$114 ) begin
+              \$258 [275:264] = \$116 [11:0];
+            end
+            if (\$117 ) begin
+              \$258 [287:276] = \$119 [11:0];
+            end
+            if (\$120 ) begin
+              \$258 [299:288] = \$122 [11:0];
+            end
+            if (\$123 ) begin
+              \$258 [311:300] = \$125 [11:0];
+            end
+            if (\$126 ) begin
+              \$258 [323:312] = \$128 [11:0];
+            end
+            if (\$129 ) begin
+              \$258 [335:324] = \$131 [11:0];
+            end
+            if (\$132 ) begin
+              \$258 [347:336] = \$134 [11:0];
+            end
+            if (\$135 ) begin
+              \$258 [359:348] = \$137 [11:0];
+            end
+            if (\$138 ) begin
+              \$258 [371:360] = \$140 [11:0];
+            end
+            if (\$141 ) begin
+              \$258 [383:372] = \$143 [11:0];
+            end
+            if (\$144 ) begin
+              \$258 [395:384] = \$146 [11:0];
+            end
+            if (\$147 ) begin
+              \$258 [407:396] = \$149 [11:0];
+            end
+            if (\$150 ) begin
+              \$258 [419:408] = \$152 [11:0];
+            end
+            if (\$153 ) begin
+              \$258 [431:420] = \$155 [11:0];
+            end
+            if (\$156 ) begin
+              \$258 [443:432] = \$158 [11:0];
+            end
+            if (\$159 ) begin
+              \$258 [455:444] = \$161 [11:0];
+            end
+            if (\$162 ) begin
+              \$258 [467:456] = \$164 [11:0];
+            end
+            if (\$165 ) begin
+              \$258 [479:468] = \$167 [11:0];
+            end
+            if (\$168 ) begin
+              \$258 [491:480] = \$170 [11:0];
+            end
+            if (\$171 ) begin
+              \$258 [503:492] = \$173 [11:0];
+            end
+            if (\$174 ) begin
+              \$258 [515:504] = \$176 [11:0];
+            end
+            if (\$177 ) begin
+              \$258 [527:516] = \$179 [11:0];
+            end
+            if (\$180 ) begin
+              \$258 [539:528] = \$182 [11:0];
+            end
+            if (\$183 ) begin
+              \$258 [551:540] = \$185 [11:0];
+            end
+            if (\$186 ) begin
+              \$258 [563:552] = \$188 [11:0];
+            end
+            if (\$189 ) begin
+              \$258 [575:564] = \$191 [11:0];
+            end
+            if (\$192 ) begin
+              \$258 [587:576] = \$194 [11:0];
+            end
+            if (\$195 ) begin
+              \$258 [599:588] = \$197 [11:0];
+            end
+            if (\$198 ) begin
+              \$258 [611:600] = \$200 [11:0];
+            end
+            if (\$201 ) begin
+              \$258 [623:612] = \$203 [11:0];
+            end
+            if (\$204 ) begin
+              \$258 [635:624] = \$206 [11:0];
+            end
+            if (\$207 ) begin
+              \$258 [647:636] = \$209 [11:0];
+            end
+            if (\$210 ) begin
+              \$258 [659:648] = \$212 [11:0];
+            end
+            if (\$213 ) begin
+              \$258 [671:660] = \$215 [11:0];
+            end
+            if (\$216 ) begin
+              \$258 [683:672] = \$218 [11:0];
+            end
+            if (\$219 ) begin
+              \$258 [695:684] = \$221 [11:0];
+            end
+            if (\$222 ) begin
+              \$258 [707:696] = \$224 [11:0];
+            end
+            if (\$225 ) begin
+              \$258 [719:708] = \$227 [11:0];
+            end
+            if (\$228 ) begin
+              \$258 [731:720] = \$230 [11:0];
+            end
+            if (\$231 ) begin
+              \$258 [743:732] = \$233 [11:0];
+            end
+            if (\$234 ) begin
+              \$258 [755:744] = \$236 [11:0];
+            end
+            if (\$237 ) begin
+              \$258 [767:756] = \$239 [11:0];
+            end
+          end
+    endcase
+    if (rst) begin
+      \$258  = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
     end
   end
   assign total = { 6'h00, \$3  };
-  assign cal_gains = { \port$6104$0 , \port$6102$0 , \port$6100$0 , \port$6098$0 , \port$6096$0 , \port$6094$0 , \port$6092$0 , \port$6090$0 , \port$6088$0 , \port$6086$0 , \port$6084$0 , \port$6082$0 , \port$6080$0 , \port$6078$0 , \port$6076$0 , \port$6074$0 , \port$6072$0 , \port$6070$0 , \port$6068$0 , \port$6066$0 , \port$6064$0 , \port$6062$0 , \port$6060$0 , \port$6058$0 , \port$6056$0 , \port$6054$0 , \port$6052$0 , \port$6050$0 , \port$6048$0 , \port$6046$0 , \port$6044$0 , \port$6042$0 , \port$6040$0 , \port$6038$0 , \port$6036$0 , \port$6034$0 , \port$6032$0 , \port$6030$0 , \port$6028$0 , \port$6026$0 , \port$6024$0 , \port$6022$0 , \port$6020$0 , \port$6018$0 , \port$6016$0 , \port$6014$0 , \port$6012$0 , \port$6010$0 , \port$6008$0 , \port$6006$0 , \port$6004$0 , \port$6002$0 , \port$6000$0 , \port$5998$0 , \port$5996$0 , \port$5994$0 , \port$5992$0 , \port$5990$0 , \port$5988$0 , \port$5986$0 , \port$5984$0 , \port$5982$0 , \port$5980$0 , \port$5978$0  };
-  assign product = \$6 [23:0];
-  assign rounded = \$8 [12:0];
-  assign \$6  = { 10'h000, \$5 [24:10] };
-  assign \$8  = { 1'h0, \$7 [13:1] };
-  assign \$13  = { 4'h0, \ref , 11'h000 };
-  assign \$14  = { 8'h00, \$3 , 13'h0000 };
+  assign cal_gains = { \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0 , \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0  };
+  assign rounded = \$5 [12:0];
+  assign \$5  = { 1'h0, \$4 [13:1] };
+  assign \$10  = { 4'h0, \ref , 11'h000 };
+  assign \$11  = { 8'h00, \$3 , 13'h0000 };
+  assign \$29  = { 4'h0, \ref , 11'h000 };
+  assign \$30  = { 8'h00, \$3 , 13'h0000 };
   assign \$32  = { 4'h0, \ref , 11'h000 };
-  assign \$33  = { 8'h00, \$3 , 13'h0000 };
-  assign \$35  = { 4'h0, \ref , 11'h000 };
-  assign \$36  = { 9'h000, \$3 , 12'h000 };
-  assign \$38  = { 1'h0, divisor[28:1] };
+  assign \$33  = { 9'h000, \$3 , 12'h000 };
+  assign \$35  = { 1'h0, divisor[28:1] };
+  assign \$46  = { 10'h000, \$45 [24:10] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5714$0 , \port$5716$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$6440$0 , \port$6442$0 , \port$6444$0 , \port$6446$0 , \port$6448$0 , \port$6450$0 , \port$6452$0 , \port$6454$0 , \port$6456$0 , \port$6458$0 , \port$6460$0 , \port$6462$0 , \port$6464$0 , \port$6466$0 , \port$6468$0 , \port$6470$0 
-, \port$6472$0 , \port$6474$0 , \port$6476$0 , \port$6478$0 , \port$6480$0 , \port$6482$0 , \port$6484$0 , \port$6486$0 , \port$6488$0 , \port$6490$0 , \port$6492$0 , \port$6494$0 , \port$6496$0 , \port$6498$0 , \port$6500$0 , \port$6502$0 , \port$6504$0 , \port$6506$0 , \port$6508$0 , \port$6510$0 , \port$6512$0 
-, \port$6514$0 , \port$6516$0 , \port$6518$0 , \port$6520$0 , \port$6522$0 , \port$6524$0 , \port$6526$0 , \port$6528$0 , \port$6530$0 , \port$6532$0 , \port$6534$0 , \port$6536$0 , \port$6538$0 , \port$6540$0 , \port$6542$0 , \port$6544$0 , \port$6546$0 , \port$6548$0 , \port$6550$0 , \port$6552$0 , \port$6554$0 
-, \port$6556$0 , \port$6558$0 , \port$6560$0 , \port$6562$0 , \port$6564$0 , \port$6566$0 , \port$6568$0 , \port$6570$0 , \port$6572$0 , \port$6574$0 , \port$6576$0 , \port$6578$0 , \port$6580$0 , \port$6582$0 , \port$6584$0 , \port$6586$0 , \port$6588$0 , \port$6590$0 , \port$6592$0 , \port$6594$0 , \port$6596$0 
-, \port$6598$0 , \port$6600$0 , \port$6602$0 , \port$6604$0 , \port$6606$0 , \port$6608$0 , \port$6610$0 , \port$6612$0 , \port$6614$0 , \port$6616$0 , \port$6618$0 , \port$6620$0 , \port$6622$0 , \port$6624$0 , \port$6626$0 , \port$6628$0 , \port$6630$0 , \port$6632$0 , \port$6634$0 , \port$6636$0 , \port$6638$0 
-, \port$6640$0 , \port$6642$0 , \port$6644$0 , \port$6646$0 , \port$6648$0 , \port$6650$0 , \port$6652$0 , \port$6654$0 , \port$6656$0 , \port$6658$0 , \port$6660$0 , \port$6662$0 , \port$6664$0 , \port$6666$0 , \port$6668$0 , \port$6670$0 , \port$6672$0 , \port$6674$0 , \port$6676$0 , \port$6678$0 , \port$6680$0 
-, \port$6682$0 , \port$6684$0 , \port$6686$0 , \port$6688$0 , \port$6690$0 , \port$6692$0 , \port$6694$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5717$0 , \port$5719$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$6443$0 , \port$6445$0 , \port$6447$0 , \port$6449$0 , \port$6451$0 , \port$6453$0 , \port$6455$0 , \port$6457$0 , \port$6459$0 , \port$6461$0 , \port$6463$0 , \port$6465$0 , \port$6467$0 , \port$6469$0 , \port$6471$0 , \port$6473$0 
+, \port$6475$0 , \port$6477$0 , \port$6479$0 , \port$6481$0 , \port$6483$0 , \port$6485$0 , \port$6487$0 , \port$6489$0 , \port$6491$0 , \port$6493$0 , \port$6495$0 , \port$6497$0 , \port$6499$0 , \port$6501$0 , \port$6503$0 , \port$6505$0 , \port$6507$0 , \port$6509$0 , \port$6511$0 , \port$6513$0 , \port$6515$0 
+, \port$6517$0 , \port$6519$0 , \port$6521$0 , \port$6523$0 , \port$6525$0 , \port$6527$0 , \port$6529$0 , \port$6531$0 , \port$6533$0 , \port$6535$0 , \port$6537$0 , \port$6539$0 , \port$6541$0 , \port$6543$0 , \port$6545$0 , \port$6547$0 , \port$6549$0 , \port$6551$0 , \port$6553$0 , \port$6555$0 , \port$6557$0 
+, \port$6559$0 , \port$6561$0 , \port$6563$0 , \port$6565$0 , \port$6567$0 , \port$6569$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 , \port$6593$0 , \port$6595$0 , \port$6597$0 , \port$6599$0 
+, \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 , \port$6635$0 , \port$6637$0 , \port$6639$0 , \port$6641$0 
+, \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 , \port$6677$0 , \port$6679$0 , \port$6681$0 , \port$6683$0 
+, \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$16 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$16  = 1'h0;
   wire [63:0] \$1 ;
@@ -22478,266 +22618,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$5714$0 ;
-  wire [31:0] \port$5714$0 ;
-  input [31:0] \port$5716$0 ;
-  wire [31:0] \port$5716$0 ;
-  input \port$6440$0 ;
-  wire \port$6440$0 ;
-  input \port$6442$0 ;
-  wire \port$6442$0 ;
-  input \port$6444$0 ;
-  wire \port$6444$0 ;
-  input \port$6446$0 ;
-  wire \port$6446$0 ;
-  input \port$6448$0 ;
-  wire \port$6448$0 ;
-  input \port$6450$0 ;
-  wire \port$6450$0 ;
-  input \port$6452$0 ;
-  wire \port$6452$0 ;
-  input \port$6454$0 ;
-  wire \port$6454$0 ;
-  input \port$6456$0 ;
-  wire \port$6456$0 ;
-  input \port$6458$0 ;
-  wire \port$6458$0 ;
-  input \port$6460$0 ;
-  wire \port$6460$0 ;
-  input \port$6462$0 ;
-  wire \port$6462$0 ;
-  input \port$6464$0 ;
-  wire \port$6464$0 ;
-  input \port$6466$0 ;
-  wire \port$6466$0 ;
-  input \port$6468$0 ;
-  wire \port$6468$0 ;
-  input \port$6470$0 ;
-  wire \port$6470$0 ;
-  input \port$6472$0 ;
-  wire \port$6472$0 ;
-  input \port$6474$0 ;
-  wire \port$6474$0 ;
-  input \port$6476$0 ;
-  wire \port$6476$0 ;
-  input \port$6478$0 ;
-  wire \port$6478$0 ;
-  input \port$6480$0 ;
-  wire \port$6480$0 ;
-  input \port$6482$0 ;
-  wire \port$6482$0 ;
-  input \port$6484$0 ;
-  wire \port$6484$0 ;
-  input \port$6486$0 ;
-  wire \port$6486$0 ;
-  input \port$6488$0 ;
-  wire \port$6488$0 ;
-  input \port$6490$0 ;
-  wire \port$6490$0 ;
-  input \port$6492$0 ;
-  wire \port$6492$0 ;
-  input \port$6494$0 ;
-  wire \port$6494$0 ;
-  input \port$6496$0 ;
-  wire \port$6496$0 ;
-  input \port$6498$0 ;
-  wire \port$6498$0 ;
-  input \port$6500$0 ;
-  wire \port$6500$0 ;
-  input \port$6502$0 ;
-  wire \port$6502$0 ;
-  input \port$6504$0 ;
-  wire \port$6504$0 ;
-  input \port$6506$0 ;
-  wire \port$6506$0 ;
-  input \port$6508$0 ;
-  wire \port$6508$0 ;
-  input \port$6510$0 ;
-  wire \port$6510$0 ;
-  input \port$6512$0 ;
-  wire \port$6512$0 ;
-  input \port$6514$0 ;
-  wire \port$6514$0 ;
-  input \port$6516$0 ;
-  wire \port$6516$0 ;
-  input \port$6518$0 ;
-  wire \port$6518$0 ;
-  input \port$6520$0 ;
-  wire \port$6520$0 ;
-  input \port$6522$0 ;
-  wire \port$6522$0 ;
-  input \port$6524$0 ;
-  wire \port$6524$0 ;
-  input \port$6526$0 ;
-  wire \port$6526$0 ;
-  input \port$6528$0 ;
-  wire \port$6528$0 ;
-  input \port$6530$0 ;
-  wire \port$6530$0 ;
-  input \port$6532$0 ;
-  wire \port$6532$0 ;
-  input \port$6534$0 ;
-  wire \port$6534$0 ;
-  input \port$6536$0 ;
-  wire \port$6536$0 ;
-  input \port$6538$0 ;
-  wire \port$6538$0 ;
-  input \port$6540$0 ;
-  wire \port$6540$0 ;
-  input \port$6542$0 ;
-  wire \port$6542$0 ;
-  input \port$6544$0 ;
-  wire \port$6544$0 ;
-  input \port$6546$0 ;
-  wire \port$6546$0 ;
-  input \port$6548$0 ;
-  wire \port$6548$0 ;
-  input \port$6550$0 ;
-  wire \port$6550$0 ;
-  input \port$6552$0 ;
-  wire \port$6552$0 ;
-  input \port$6554$0 ;
-  wire \port$6554$0 ;
-  input \port$6556$0 ;
-  wire \port$6556$0 ;
-  input \port$6558$0 ;
-  wire \port$6558$0 ;
-  input \port$6560$0 ;
-  wire \port$6560$0 ;
-  input \port$6562$0 ;
-  wire \port$6562$0 ;
-  input \port$6564$0 ;
-  wire \port$6564$0 ;
-  input \port$6566$0 ;
-  wire \port$6566$0 ;
-  input [6:0] \port$6568$0 ;
-  wire [6:0] \port$6568$0 ;
-  input [6:0] \port$6570$0 ;
-  wire [6:0] \port$6570$0 ;
-  input [6:0] \port$6572$0 ;
-  wire [6:0] \port$6572$0 ;
-  input [6:0] \port$6574$0 ;
-  wire [6:0] \port$6574$0 ;
-  input [6:0] \port$6576$0 ;
-  wire [6:0] \port$6576$0 ;
-  input [6:0] \port$6578$0 ;
-  wire [6:0] \port$6578$0 ;
-  input [6:0] \port$6580$0 ;
-  wire [6:0] \port$6580$0 ;
-  input [6:0] \port$6582$0 ;
-  wire [6:0] \port$6582$0 ;
-  input [6:0] \port$6584$0 ;
-  wire [6:0] \port$6584$0 ;
-  input [6:0] \port$6586$0 ;
-  wire [6:0] \port$6586$0 ;
-  input [6:0] \port$6588$0 ;
-  wire [6:0] \port$6588$0 ;
-  input [6:0] \port$6590$0 ;
-  wire [6:0] \port$6590$0 ;
-  input [6:0] \port$6592$0 ;
-  wire [6:0] \port$6592$0 ;
-  input [6:0] \port$6594$0 ;
-  wire [6:0] \port$6594$0 ;
-  input [6:0] \port$6596$0 ;
-  wire [6:0] \port$6596$0 ;
-  input [6:0] \port$6598$0 ;
-  wire [6:0] \port$6598$0 ;
-  input [6:0] \port$6600$0 ;
-  wire [6:0] \port$6600$0 ;
-  input [6:0] \port$6602$0 ;
-  wire [6:0] \port$6602$0 ;
-  input [6:0] \port$6604$0 ;
-  wire [6:0] \port$6604$0 ;
-  input [6:0] \port$6606$0 ;
-  wire [6:0] \port$6606$0 ;
-  input [6:0] \port$6608$0 ;
-  wire [6:0] \port$6608$0 ;
-  input [6:0] \port$6610$0 ;
-  wire [6:0] \port$6610$0 ;
-  input [6:0] \port$6612$0 ;
-  wire [6:0] \port$6612$0 ;
-  input [6:0] \port$6614$0 ;
-  wire [6:0] \port$6614$0 ;
-  input [6:0] \port$6616$0 ;
-  wire [6:0] \port$6616$0 ;
-  input [6:0] \port$6618$0 ;
-  wire [6:0] \port$6618$0 ;
-  input [6:0] \port$6620$0 ;
-  wire [6:0] \port$6620$0 ;
-  input [6:0] \port$6622$0 ;
-  wire [6:0] \port$6622$0 ;
-  input [6:0] \port$6624$0 ;
-  wire [6:0] \port$6624$0 ;
-  input [6:0] \port$6626$0 ;
-  wire [6:0] \port$6626$0 ;
-  input [6:0] \port$6628$0 ;
-  wire [6:0] \port$6628$0 ;
-  input [6:0] \port$6630$0 ;
-  wire [6:0] \port$6630$0 ;
-  input [6:0] \port$6632$0 ;
-  wire [6:0] \port$6632$0 ;
-  input [6:0] \port$6634$0 ;
-  wire [6:0] \port$6634$0 ;
-  input [6:0] \port$6636$0 ;
-  wire [6:0] \port$6636$0 ;
-  input [6:0] \port$6638$0 ;
-  wire [6:0] \port$6638$0 ;
-  input [6:0] \port$6640$0 ;
-  wire [6:0] \port$6640$0 ;
-  input [6:0] \port$6642$0 ;
-  wire [6:0] \port$6642$0 ;
-  input [6:0] \port$6644$0 ;
-  wire [6:0] \port$6644$0 ;
-  input [6:0] \port$6646$0 ;
-  wire [6:0] \port$6646$0 ;
-  input [6:0] \port$6648$0 ;
-  wire [6:0] \port$6648$0 ;
-  input [6:0] \port$6650$0 ;
-  wire [6:0] \port$6650$0 ;
-  input [6:0] \port$6652$0 ;
-  wire [6:0] \port$6652$0 ;
-  input [6:0] \port$6654$0 ;
-  wire [6:0] \port$6654$0 ;
-  input [6:0] \port$6656$0 ;
-  wire [6:0] \port$6656$0 ;
-  input [6:0] \port$6658$0 ;
-  wire [6:0] \port$6658$0 ;
-  input [6:0] \port$6660$0 ;
-  wire [6:0] \port$6660$0 ;
-  input [6:0] \port$6662$0 ;
-  wire [6:0] \port$6662$0 ;
-  input [6:0] \port$6664$0 ;
-  wire [6:0] \port$6664$0 ;
-  input [6:0] \port$6666$0 ;
-  wire [6:0] \port$6666$0 ;
-  input [6:0] \port$6668$0 ;
-  wire [6:0] \port$6668$0 ;
-  input [6:0] \port$6670$0 ;
-  wire [6:0] \port$6670$0 ;
-  input [6:0] \port$6672$0 ;
-  wire [6:0] \port$6672$0 ;
-  input [6:0] \port$6674$0 ;
-  wire [6:0] \port$6674$0 ;
-  input [6:0] \port$6676$0 ;
-  wire [6:0] \port$6676$0 ;
-  input [6:0] \port$6678$0 ;
-  wire [6:0] \port$6678$0 ;
-  input [6:0] \port$6680$0 ;
-  wire [6:0] \port$6680$0 ;
-  input [6:0] \port$6682$0 ;
-  wire [6:0] \port$6682$0 ;
-  input [6:0] \port$6684$0 ;
-  wire [6:0] \port$6684$0 ;
-  input [6:0] \port$6686$0 ;
-  wire [6:0] \port$6686$0 ;
-  input [6:0] \port$6688$0 ;
-  wire [6:0] \port$6688$0 ;
-  input [6:0] \port$6690$0 ;
-  wire [6:0] \port$6690$0 ;
-  input [6:0] \port$6692$0 ;
-  wire [6:0] \port$6692$0 ;
-  input [6:0] \port$6694$0 ;
-  wire [6:0] \port$6694$0 ;
+  input [31:0] \port$5717$0 ;
+  wire [31:0] \port$5717$0 ;
+  input [31:0] \port$5719$0 ;
+  wire [31:0] \port$5719$0 ;
+  input \port$6443$0 ;
+  wire \port$6443$0 ;
+  input \port$6445$0 ;
+  wire \port$6445$0 ;
+  input \port$6447$0 ;
+  wire \port$6447$0 ;
+  input \port$6449$0 ;
+  wire \port$6449$0 ;
+  input \port$6451$0 ;
+  wire \port$6451$0 ;
+  input \port$6453$0 ;
+  wire \port$6453$0 ;
+  input \port$6455$0 ;
+  wire \port$6455$0 ;
+  input \port$6457$0 ;
+  wire \port$6457$0 ;
+  input \port$6459$0 ;
+  wire \port$6459$0 ;
+  input \port$6461$0 ;
+  wire \port$6461$0 ;
+  input \port$6463$0 ;
+  wire \port$6463$0 ;
+  input \port$6465$0 ;
+  wire \port$6465$0 ;
+  input \port$6467$0 ;
+  wire \port$6467$0 ;
+  input \port$6469$0 ;
+  wire \port$6469$0 ;
+  input \port$6471$0 ;
+  wire \port$6471$0 ;
+  input \port$6473$0 ;
+  wire \port$6473$0 ;
+  input \port$6475$0 ;
+  wire \port$6475$0 ;
+  input \port$6477$0 ;
+  wire \port$6477$0 ;
+  input \port$6479$0 ;
+  wire \port$6479$0 ;
+  input \port$6481$0 ;
+  wire \port$6481$0 ;
+  input \port$6483$0 ;
+  wire \port$6483$0 ;
+  input \port$6485$0 ;
+  wire \port$6485$0 ;
+  input \port$6487$0 ;
+  wire \port$6487$0 ;
+  input \port$6489$0 ;
+  wire \port$6489$0 ;
+  input \port$6491$0 ;
+  wire \port$6491$0 ;
+  input \port$6493$0 ;
+  wire \port$6493$0 ;
+  input \port$6495$0 ;
+  wire \port$6495$0 ;
+  input \port$6497$0 ;
+  wire \port$6497$0 ;
+  input \port$6499$0 ;
+  wire \port$6499$0 ;
+  input \port$6501$0 ;
+  wire \port$6501$0 ;
+  input \port$6503$0 ;
+  wire \port$6503$0 ;
+  input \port$6505$0 ;
+  wire \port$6505$0 ;
+  input \port$6507$0 ;
+  wire \port$6507$0 ;
+  input \port$6509$0 ;
+  wire \port$6509$0 ;
+  input \port$6511$0 ;
+  wire \port$6511$0 ;
+  input \port$6513$0 ;
+  wire \port$6513$0 ;
+  input \port$6515$0 ;
+  wire \port$6515$0 ;
+  input \port$6517$0 ;
+  wire \port$6517$0 ;
+  input \port$6519$0 ;
+  wire \port$6519$0 ;
+  input \port$6521$0 ;
+  wire \port$6521$0 ;
+  input \port$6523$0 ;
+  wire \port$6523$0 ;
+  input \port$6525$0 ;
+  wire \port$6525$0 ;
+  input \port$6527$0 ;
+  wire \port$6527$0 ;
+  input \port$6529$0 ;
+  wire \port$6529$0 ;
+  input \port$6531$0 ;
+  wire \port$6531$0 ;
+  input \port$6533$0 ;
+  wire \port$6533$0 ;
+  input \port$6535$0 ;
+  wire \port$6535$0 ;
+  input \port$6537$0 ;
+  wire \port$6537$0 ;
+  input \port$6539$0 ;
+  wire \port$6539$0 ;
+  input \port$6541$0 ;
+  wire \port$6541$0 ;
+  input \port$6543$0 ;
+  wire \port$6543$0 ;
+  input \port$6545$0 ;
+  wire \port$6545$0 ;
+  input \port$6547$0 ;
+  wire \port$6547$0 ;
+  input \port$6549$0 ;
+  wire \port$6549$0 ;
+  input \port$6551$0 ;
+  wire \port$6551$0 ;
+  input \port$6553$0 ;
+  wire \port$6553$0 ;
+  input \port$6555$0 ;
+  wire \port$6555$0 ;
+  input \port$6557$0 ;
+  wire \port$6557$0 ;
+  input \port$6559$0 ;
+  wire \port$6559$0 ;
+  input \port$6561$0 ;
+  wire \port$6561$0 ;
+  input \port$6563$0 ;
+  wire \port$6563$0 ;
+  input \port$6565$0 ;
+  wire \port$6565$0 ;
+  input \port$6567$0 ;
+  wire \port$6567$0 ;
+  input \port$6569$0 ;
+  wire \port$6569$0 ;
+  input [6:0] \port$6571$0 ;
+  wire [6:0] \port$6571$0 ;
+  input [6:0] \port$6573$0 ;
+  wire [6:0] \port$6573$0 ;
+  input [6:0] \port$6575$0 ;
+  wire [6:0] \port$6575$0 ;
+  input [6:0] \port$6577$0 ;
+  wire [6:0] \port$6577$0 ;
+  input [6:0] \port$6579$0 ;
+  wire [6:0] \port$6579$0 ;
+  input [6:0] \port$6581$0 ;
+  wire [6:0] \port$6581$0 ;
+  input [6:0] \port$6583$0 ;
+  wire [6:0] \port$6583$0 ;
+  input [6:0] \port$6585$0 ;
+  wire [6:0] \port$6585$0 ;
+  input [6:0] \port$6587$0 ;
+  wire [6:0] \port$6587$0 ;
+  input [6:0] \port$6589$0 ;
+  wire [6:0] \port$6589$0 ;
+  input [6:0] \port$6591$0 ;
+  wire [6:0] \port$6591$0 ;
+  input [6:0] \port$6593$0 ;
+  wire [6:0] \port$6593$0 ;
+  input [6:0] \port$6595$0 ;
+  wire [6:0] \port$6595$0 ;
+  input [6:0] \port$6597$0 ;
+  wire [6:0] \port$6597$0 ;
+  input [6:0] \port$6599$0 ;
+  wire [6:0] \port$6599$0 ;
+  input [6:0] \port$6601$0 ;
+  wire [6:0] \port$6601$0 ;
+  input [6:0] \port$6603$0 ;
+  wire [6:0] \port$6603$0 ;
+  input [6:0] \port$6605$0 ;
+  wire [6:0] \port$6605$0 ;
+  input [6:0] \port$6607$0 ;
+  wire [6:0] \port$6607$0 ;
+  input [6:0] \port$6609$0 ;
+  wire [6:0] \port$6609$0 ;
+  input [6:0] \port$6611$0 ;
+  wire [6:0] \port$6611$0 ;
+  input [6:0] \port$6613$0 ;
+  wire [6:0] \port$6613$0 ;
+  input [6:0] \port$6615$0 ;
+  wire [6:0] \port$6615$0 ;
+  input [6:0] \port$6617$0 ;
+  wire [6:0] \port$6617$0 ;
+  input [6:0] \port$6619$0 ;
+  wire [6:0] \port$6619$0 ;
+  input [6:0] \port$6621$0 ;
+  wire [6:0] \port$6621$0 ;
+  input [6:0] \port$6623$0 ;
+  wire [6:0] \port$6623$0 ;
+  input [6:0] \port$6625$0 ;
+  wire [6:0] \port$6625$0 ;
+  input [6:0] \port$6627$0 ;
+  wire [6:0] \port$6627$0 ;
+  input [6:0] \port$6629$0 ;
+  wire [6:0] \port$6629$0 ;
+  input [6:0] \port$6631$0 ;
+  wire [6:0] \port$6631$0 ;
+  input [6:0] \port$6633$0 ;
+  wire [6:0] \port$6633$0 ;
+  input [6:0] \port$6635$0 ;
+  wire [6:0] \port$6635$0 ;
+  input [6:0] \port$6637$0 ;
+  wire [6:0] \port$6637$0 ;
+  input [6:0] \port$6639$0 ;
+  wire [6:0] \port$6639$0 ;
+  input [6:0] \port$6641$0 ;
+  wire [6:0] \port$6641$0 ;
+  input [6:0] \port$6643$0 ;
+  wire [6:0] \port$6643$0 ;
+  input [6:0] \port$6645$0 ;
+  wire [6:0] \port$6645$0 ;
+  input [6:0] \port$6647$0 ;
+  wire [6:0] \port$6647$0 ;
+  input [6:0] \port$6649$0 ;
+  wire [6:0] \port$6649$0 ;
+  input [6:0] \port$6651$0 ;
+  wire [6:0] \port$6651$0 ;
+  input [6:0] \port$6653$0 ;
+  wire [6:0] \port$6653$0 ;
+  input [6:0] \port$6655$0 ;
+  wire [6:0] \port$6655$0 ;
+  input [6:0] \port$6657$0 ;
+  wire [6:0] \port$6657$0 ;
+  input [6:0] \port$6659$0 ;
+  wire [6:0] \port$6659$0 ;
+  input [6:0] \port$6661$0 ;
+  wire [6:0] \port$6661$0 ;
+  input [6:0] \port$6663$0 ;
+  wire [6:0] \port$6663$0 ;
+  input [6:0] \port$6665$0 ;
+  wire [6:0] \port$6665$0 ;
+  input [6:0] \port$6667$0 ;
+  wire [6:0] \port$6667$0 ;
+  input [6:0] \port$6669$0 ;
+  wire [6:0] \port$6669$0 ;
+  input [6:0] \port$6671$0 ;
+  wire [6:0] \port$6671$0 ;
+  input [6:0] \port$6673$0 ;
+  wire [6:0] \port$6673$0 ;
+  input [6:0] \port$6675$0 ;
+  wire [6:0] \port$6675$0 ;
+  input [6:0] \port$6677$0 ;
+  wire [6:0] \port$6677$0 ;
+  input [6:0] \port$6679$0 ;
+  wire [6:0] \port$6679$0 ;
+  input [6:0] \port$6681$0 ;
+  wire [6:0] \port$6681$0 ;
+  input [6:0] \port$6683$0 ;
+  wire [6:0] \port$6683$0 ;
+  input [6:0] \port$6685$0 ;
+  wire [6:0] \port$6685$0 ;
+  input [6:0] \port$6687$0 ;
+  wire [6:0] \port$6687$0 ;
+  input [6:0] \port$6689$0 ;
+  wire [6:0] \port$6689$0 ;
+  input [6:0] \port$6691$0 ;
+  wire [6:0] \port$6691$0 ;
+  input [6:0] \port$6693$0 ;
+  wire [6:0] \port$6693$0 ;
+  input [6:0] \port$6695$0 ;
+  wire [6:0] \port$6695$0 ;
+  input [6:0] \port$6697$0 ;
+  wire [6:0] \port$6697$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -22770,197 +22910,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$6568$0  < threshold;
-  assign \$3  = ~ \port$6440$0 ;
+  assign \$2  = \port$6571$0  < threshold;
+  assign \$3  = ~ \port$6443$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$6570$0  < threshold;
-  assign \$6  = ~ \port$6442$0 ;
+  assign \$5  = \port$6573$0  < threshold;
+  assign \$6  = ~ \port$6445$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$6572$0  < threshold;
-  assign \$9  = ~ \port$6444$0 ;
+  assign \$8  = \port$6575$0  < threshold;
+  assign \$9  = ~ \port$6447$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$6574$0  < threshold;
-  assign \$12  = ~ \port$6446$0 ;
+  assign \$11  = \port$6577$0  < threshold;
+  assign \$12  = ~ \port$6449$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$6576$0  < threshold;
-  assign \$15  = ~ \port$6448$0 ;
+  assign \$14  = \port$6579$0  < threshold;
+  assign \$15  = ~ \port$6451$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$6578$0  < threshold;
-  assign \$18  = ~ \port$6450$0 ;
+  assign \$17  = \port$6581$0  < threshold;
+  assign \$18  = ~ \port$6453$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$6580$0  < threshold;
-  assign \$21  = ~ \port$6452$0 ;
+  assign \$20  = \port$6583$0  < threshold;
+  assign \$21  = ~ \port$6455$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$6582$0  < threshold;
-  assign \$24  = ~ \port$6454$0 ;
+  assign \$23  = \port$6585$0  < threshold;
+  assign \$24  = ~ \port$6457$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$6584$0  < threshold;
-  assign \$27  = ~ \port$6456$0 ;
+  assign \$26  = \port$6587$0  < threshold;
+  assign \$27  = ~ \port$6459$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$6586$0  < threshold;
-  assign \$30  = ~ \port$6458$0 ;
+  assign \$29  = \port$6589$0  < threshold;
+  assign \$30  = ~ \port$6461$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$6588$0  < threshold;
-  assign \$33  = ~ \port$6460$0 ;
+  assign \$32  = \port$6591$0  < threshold;
+  assign \$33  = ~ \port$6463$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$6590$0  < threshold;
-  assign \$36  = ~ \port$6462$0 ;
+  assign \$35  = \port$6593$0  < threshold;
+  assign \$36  = ~ \port$6465$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$6592$0  < threshold;
-  assign \$39  = ~ \port$6464$0 ;
+  assign \$38  = \port$6595$0  < threshold;
+  assign \$39  = ~ \port$6467$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$6594$0  < threshold;
-  assign \$42  = ~ \port$6466$0 ;
+  assign \$41  = \port$6597$0  < threshold;
+  assign \$42  = ~ \port$6469$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$6596$0  < threshold;
-  assign \$45  = ~ \port$6468$0 ;
+  assign \$44  = \port$6599$0  < threshold;
+  assign \$45  = ~ \port$6471$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$6598$0  < threshold;
-  assign \$48  = ~ \port$6470$0 ;
+  assign \$47  = \port$6601$0  < threshold;
+  assign \$48  = ~ \port$6473$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$6600$0  < threshold;
-  assign \$51  = ~ \port$6472$0 ;
+  assign \$50  = \port$6603$0  < threshold;
+  assign \$51  = ~ \port$6475$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$6602$0  < threshold;
-  assign \$54  = ~ \port$6474$0 ;
+  assign \$53  = \port$6605$0  < threshold;
+  assign \$54  = ~ \port$6477$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$6604$0  < threshold;
-  assign \$57  = ~ \port$6476$0 ;
+  assign \$56  = \port$6607$0  < threshold;
+  assign \$57  = ~ \port$6479$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$6606$0  < threshold;
-  assign \$60  = ~ \port$6478$0 ;
+  assign \$59  = \port$6609$0  < threshold;
+  assign \$60  = ~ \port$6481$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$6608$0  < threshold;
-  assign \$63  = ~ \port$6480$0 ;
+  assign \$62  = \port$6611$0  < threshold;
+  assign \$63  = ~ \port$6483$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$6610$0  < threshold;
-  assign \$66  = ~ \port$6482$0 ;
+  assign \$65  = \port$6613$0  < threshold;
+  assign \$66  = ~ \port$6485$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$6612$0  < threshold;
-  assign \$69  = ~ \port$6484$0 ;
+  assign \$68  = \port$6615$0  < threshold;
+  assign \$69  = ~ \port$6487$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$6614$0  < threshold;
-  assign \$72  = ~ \port$6486$0 ;
+  assign \$71  = \port$6617$0  < threshold;
+  assign \$72  = ~ \port$6489$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$6616$0  < threshold;
-  assign \$75  = ~ \port$6488$0 ;
+  assign \$74  = \port$6619$0  < threshold;
+  assign \$75  = ~ \port$6491$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$6618$0  < threshold;
-  assign \$78  = ~ \port$6490$0 ;
+  assign \$77  = \port$6621$0  < threshold;
+  assign \$78  = ~ \port$6493$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$6620$0  < threshold;
-  assign \$81  = ~ \port$6492$0 ;
+  assign \$80  = \port$6623$0  < threshold;
+  assign \$81  = ~ \port$6495$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$6622$0  < threshold;
-  assign \$84  = ~ \port$6494$0 ;
+  assign \$83  = \port$6625$0  < threshold;
+  assign \$84  = ~ \port$6497$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$6624$0  < threshold;
-  assign \$87  = ~ \port$6496$0 ;
+  assign \$86  = \port$6627$0  < threshold;
+  assign \$87  = ~ \port$6499$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$6626$0  < threshold;
-  assign \$90  = ~ \port$6498$0 ;
+  assign \$89  = \port$6629$0  < threshold;
+  assign \$90  = ~ \port$6501$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$6628$0  < threshold;
-  assign \$93  = ~ \port$6500$0 ;
+  assign \$92  = \port$6631$0  < threshold;
+  assign \$93  = ~ \port$6503$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$6630$0  < threshold;
-  assign \$96  = ~ \port$6502$0 ;
+  assign \$95  = \port$6633$0  < threshold;
+  assign \$96  = ~ \port$6505$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$6632$0  < threshold;
-  assign \$99  = ~ \port$6504$0 ;
+  assign \$98  = \port$6635$0  < threshold;
+  assign \$99  = ~ \port$6507$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$6634$0  < threshold;
-  assign \$102  = ~ \port$6506$0 ;
+  assign \$101  = \port$6637$0  < threshold;
+  assign \$102  = ~ \port$6509$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$6636$0  < threshold;
-  assign \$105  = ~ \port$6508$0 ;
+  assign \$104  = \port$6639$0  < threshold;
+  assign \$105  = ~ \port$6511$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$6638$0  < threshold;
-  assign \$108  = ~ \port$6510$0 ;
+  assign \$107  = \port$6641$0  < threshold;
+  assign \$108  = ~ \port$6513$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$6640$0  < threshold;
-  assign \$111  = ~ \port$6512$0 ;
+  assign \$110  = \port$6643$0  < threshold;
+  assign \$111  = ~ \port$6515$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$6642$0  < threshold;
-  assign \$114  = ~ \port$6514$0 ;
+  assign \$113  = \port$6645$0  < threshold;
+  assign \$114  = ~ \port$6517$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$6644$0  < threshold;
-  assign \$117  = ~ \port$6516$0 ;
+  assign \$116  = \port$6647$0  < threshold;
+  assign \$117  = ~ \port$6519$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$6646$0  < threshold;
-  assign \$120  = ~ \port$6518$0 ;
+  assign \$119  = \port$6649$0  < threshold;
+  assign \$120  = ~ \port$6521$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$6648$0  < threshold;
-  assign \$123  = ~ \port$6520$0 ;
+  assign \$122  = \port$6651$0  < threshold;
+  assign \$123  = ~ \port$6523$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$6650$0  < threshold;
-  assign \$126  = ~ \port$6522$0 ;
+  assign \$125  = \port$6653$0  < threshold;
+  assign \$126  = ~ \port$6525$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$6652$0  < threshold;
-  assign \$129  = ~ \port$6524$0 ;
+  assign \$128  = \port$6655$0  < threshold;
+  assign \$129  = ~ \port$6527$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$6654$0  < threshold;
-  assign \$132  = ~ \port$6526$0 ;
+  assign \$131  = \port$6657$0  < threshold;
+  assign \$132  = ~ \port$6529$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$6656$0  < threshold;
-  assign \$135  = ~ \port$6528$0 ;
+  assign \$134  = \port$6659$0  < threshold;
+  assign \$135  = ~ \port$6531$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$6658$0  < threshold;
-  assign \$138  = ~ \port$6530$0 ;
+  assign \$137  = \port$6661$0  < threshold;
+  assign \$138  = ~ \port$6533$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$6660$0  < threshold;
-  assign \$141  = ~ \port$6532$0 ;
+  assign \$140  = \port$6663$0  < threshold;
+  assign \$141  = ~ \port$6535$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$6662$0  < threshold;
-  assign \$144  = ~ \port$6534$0 ;
+  assign \$143  = \port$6665$0  < threshold;
+  assign \$144  = ~ \port$6537$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$6664$0  < threshold;
-  assign \$147  = ~ \port$6536$0 ;
+  assign \$146  = \port$6667$0  < threshold;
+  assign \$147  = ~ \port$6539$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$6666$0  < threshold;
-  assign \$150  = ~ \port$6538$0 ;
+  assign \$149  = \port$6669$0  < threshold;
+  assign \$150  = ~ \port$6541$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$6668$0  < threshold;
-  assign \$153  = ~ \port$6540$0 ;
+  assign \$152  = \port$6671$0  < threshold;
+  assign \$153  = ~ \port$6543$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$6670$0  < threshold;
-  assign \$156  = ~ \port$6542$0 ;
+  assign \$155  = \port$6673$0  < threshold;
+  assign \$156  = ~ \port$6545$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$6672$0  < threshold;
-  assign \$159  = ~ \port$6544$0 ;
+  assign \$158  = \port$6675$0  < threshold;
+  assign \$159  = ~ \port$6547$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$6674$0  < threshold;
-  assign \$162  = ~ \port$6546$0 ;
+  assign \$161  = \port$6677$0  < threshold;
+  assign \$162  = ~ \port$6549$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$6676$0  < threshold;
-  assign \$165  = ~ \port$6548$0 ;
+  assign \$164  = \port$6679$0  < threshold;
+  assign \$165  = ~ \port$6551$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$6678$0  < threshold;
-  assign \$168  = ~ \port$6550$0 ;
+  assign \$167  = \port$6681$0  < threshold;
+  assign \$168  = ~ \port$6553$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$6680$0  < threshold;
-  assign \$171  = ~ \port$6552$0 ;
+  assign \$170  = \port$6683$0  < threshold;
+  assign \$171  = ~ \port$6555$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$6682$0  < threshold;
-  assign \$174  = ~ \port$6554$0 ;
+  assign \$173  = \port$6685$0  < threshold;
+  assign \$174  = ~ \port$6557$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$6684$0  < threshold;
-  assign \$177  = ~ \port$6556$0 ;
+  assign \$176  = \port$6687$0  < threshold;
+  assign \$177  = ~ \port$6559$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$6686$0  < threshold;
-  assign \$180  = ~ \port$6558$0 ;
+  assign \$179  = \port$6689$0  < threshold;
+  assign \$180  = ~ \port$6561$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$6688$0  < threshold;
-  assign \$183  = ~ \port$6560$0 ;
+  assign \$182  = \port$6691$0  < threshold;
+  assign \$183  = ~ \port$6563$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$6690$0  < threshold;
-  assign \$186  = ~ \port$6562$0 ;
+  assign \$185  = \port$6693$0  < threshold;
+  assign \$186  = ~ \port$6565$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$6692$0  < threshold;
-  assign \$189  = ~ \port$6564$0 ;
+  assign \$188  = \port$6695$0  < threshold;
+  assign \$189  = ~ \port$6567$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$6694$0  < threshold;
-  assign \$192  = ~ \port$6566$0 ;
+  assign \$191  = \port$6697$0  < threshold;
+  assign \$192  = ~ \port$6569$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -23256,7 +23396,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$5716$0 , \port$5714$0  };
+            \$296  = { \port$5719$0 , \port$5717$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -23600,11 +23740,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$6694$0 , \port$6692$0 , \port$6690$0 , \port$6688$0 , \port$6686$0 , \port$6684$0 , \port$6682$0 , \port$6680$0 , \port$6678$0 , \port$6676$0 , \port$6674$0 , \port$6672$0 , \port$6670$0 , \port$6668$0 , \port$6666$0 , \port$6664$0 , \port$6662$0 , \port$6660$0 , \port$6658$0 , \port$6656$0 , \port$6654$0 , \port$6652$0 , \port$6650$0 , \port$6648$0 , \port$6646$0 , \port$6644$0 , \port$6642$0 , \port$6640$0 , \port$6638$0 , \port$6636$0 , \port$6634$0 , \port$6632$0 , \port$6630$0 , \port$6628$0 , \port$6626$0 , \port$6624$0 , \port$6622$0 , \port$6620$0 , \port$6618$0 , \port$6616$0 , \port$6614$0 , \port$6612$0 , \port$6610$0 , \port$6608$0 , \port$6606$0 , \port$6604$0 , \port$6602$0 , \port$6600$0 , \port$6598$0 , \port$6596$0 , \port$6594$0 , \port$6592$0 , \port$6590$0 , \port$6588$0 , \port$6586$0 , \port$6584$0 , \port$6582$0 , \port$6580$0 , \port$6578$0 , \port$6576$0 , \port$6574$0 , \port$6572$0 , \port$6570$0 , \port$6568$0  };
-  assign overflow = { \port$6566$0 , \port$6564$0 , \port$6562$0 , \port$6560$0 , \port$6558$0 , \port$6556$0 , \port$6554$0 , \port$6552$0 , \port$6550$0 , \port$6548$0 , \port$6546$0 , \port$6544$0 , \port$6542$0 , \port$6540$0 , \port$6538$0 , \port$6536$0 , \port$6534$0 , \port$6532$0 , \port$6530$0 , \port$6528$0 , \port$6526$0 , \port$6524$0 , \port$6522$0 , \port$6520$0 , \port$6518$0 , \port$6516$0 , \port$6514$0 , \port$6512$0 , \port$6510$0 , \port$6508$0 , \port$6506$0 , \port$6504$0 , \port$6502$0 , \port$6500$0 , \port$6498$0 , \port$6496$0 , \port$6494$0 , \port$6492$0 , \port$6490$0 , \port$6488$0 , \port$6486$0 , \port$6484$0 , \port$6482$0 , \port$6480$0 , \port$6478$0 , \port$6476$0 , \port$6474$0 , \port$6472$0 , \port$6470$0 , \port$6468$0 , \port$6466$0 , \port$6464$0 , \port$6462$0 , \port$6460$0 , \port$6458$0 , \port$6456$0 , \port$6454$0 , \port$6452$0 , \port$6450$0 , \port$6448$0 , \port$6446$0 , \port$6444$0 , \port$6442$0 , \port$6440$0  };
+  assign codes = { \port$6697$0 , \port$6695$0 , \port$6693$0 , \port$6691$0 , \port$6689$0 , \port$6687$0 , \port$6685$0 , \port$6683$0 , \port$6681$0 , \port$6679$0 , \port$6677$0 , \port$6675$0 , \port$6673$0 , \port$6671$0 , \port$6669$0 , \port$6667$0 , \port$6665$0 , \port$6663$0 , \port$6661$0 , \port$6659$0 , \port$6657$0 , \port$6655$0 , \port$6653$0 , \port$6651$0 , \port$6649$0 , \port$6647$0 , \port$6645$0 , \port$6643$0 , \port$6641$0 , \port$6639$0 , \port$6637$0 , \port$6635$0 , \port$6633$0 , \port$6631$0 , \port$6629$0 , \port$6627$0 , \port$6625$0 , \port$6623$0 , \port$6621$0 , \port$6619$0 , \port$6617$0 , \port$6615$0 , \port$6613$0 , \port$6611$0 , \port$6609$0 , \port$6607$0 , \port$6605$0 , \port$6603$0 , \port$6601$0 , \port$6599$0 , \port$6597$0 , \port$6595$0 , \port$6593$0 , \port$6591$0 , \port$6589$0 , \port$6587$0 , \port$6585$0 , \port$6583$0 , \port$6581$0 , \port$6579$0 , \port$6577$0 , \port$6575$0 , \port$6573$0 , \port$6571$0  };
+  assign overflow = { \port$6569$0 , \port$6567$0 , \port$6565$0 , \port$6563$0 , \port$6561$0 , \port$6559$0 , \port$6557$0 , \port$6555$0 , \port$6553$0 , \port$6551$0 , \port$6549$0 , \port$6547$0 , \port$6545$0 , \port$6543$0 , \port$6541$0 , \port$6539$0 , \port$6537$0 , \port$6535$0 , \port$6533$0 , \port$6531$0 , \port$6529$0 , \port$6527$0 , \port$6525$0 , \port$6523$0 , \port$6521$0 , \port$6519$0 , \port$6517$0 , \port$6515$0 , \port$6513$0 , \port$6511$0 , \port$6509$0 , \port$6507$0 , \port$6505$0 , \port$6503$0 , \port$6501$0 , \port$6499$0 , \port$6497$0 , \port$6495$0 , \port$6493$0 , \port$6491$0 , \port$6489$0 , \port$6487$0 , \port$6485$0 , \port$6483$0 , \port$6481$0 , \port$6479$0 , \port$6477$0 , \port$6475$0 , \port$6473$0 , \port$6471$0 , \port$6469$0 , \port$6467$0 , \port$6465$0 , \port$6463$0 , \port$6461$0 , \port$6459$0 , \port$6457$0 , \port$6455$0 , \port$6453$0 , \port$6451$0 , \port$6449$0 , \port$6447$0 , \port$6445$0 , \port$6443$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$5716$0 , \port$5714$0  };
+  assign \data$27  = { \port$5719$0 , \port$5717$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

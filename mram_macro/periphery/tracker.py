@@ -27,7 +27,8 @@ Contract (the golden model :class:`sim_models.golden.GoldenMacro` mirrors it bit
 * ``gains`` (to the accumulator) is ``cal_gains`` while tracking is off, ``eff`` while it is
   on: a CAL_GAIN write made while tracking is on takes effect at the next tracking pass.
 
-A retrim takes ``W + 1 + cols + 2`` cycles (a restoring divider and one shared multiplier).
+A retrim holds the capture for ``W + cols + 4`` cycles: a restoring divider (``W + 1``), the
+rounding (1), and one shared multiplier pipelined over the columns (``cols + 2``).
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -108,14 +109,15 @@ class Tracker(wiring.Component):
         rem = Signal(TRACK_SUM_BITS + frac + 1)
         quotient = Signal(qbits)
         step = Signal(range(qbits + 1))
-        col = Signal(range(self.cols + 1))
-        product = Signal(2 * gw)
+        # Scaling pipeline: select CAL_GAIN[col] | multiply | clamp and store eff[col].
+        col = Signal(range(self.cols + 2))
         cal_gain = Signal(gw)
+        selected, selected_col = Signal(), Signal(range(self.cols))
+        product, product_valid, product_col = Signal(2 * gw), Signal(), Signal(range(self.cols))
         with m.Switch(col):          # the column being scaled (a case, not a wide shift)
             for c in range(self.cols):
                 with m.Case(c):
                     m.d.comb += cal_gain.eq(self.cal_gains[c * gw:(c + 1) * gw])
-        m.d.comb += product.eq((cal_gain * self.track_gain + (1 << (frac - 1))) >> frac)
         rounded = Signal(qbits)
         m.d.comb += rounded.eq((quotient + 1) >> 1)
 
@@ -125,7 +127,7 @@ class Tracker(wiring.Component):
                     m.d.sync += self.code_sum.eq(total)
                     with m.If(self.ref_overflow.any() | (total == 0)):
                         m.d.comb += self.invalid.eq(1)
-                        m.d.sync += col.eq(0)
+                        m.d.sync += [col.eq(0), selected.eq(0), product_valid.eq(0)]
                         m.next = "Scale"
                     with m.Elif((self.ref << (frac + 1)) >= (total << qbits)):
                         m.d.sync += quotient.eq((1 << qbits) - 1)      # ratio >= 2**gw: saturate
@@ -154,16 +156,24 @@ class Tracker(wiring.Component):
                     m.d.comb += self.clamped.eq(1)
                 with m.Else():
                     m.d.sync += self.track_gain.eq(rounded)
-                m.d.sync += [self.retrims.eq(self.retrims + 1), col.eq(0)]
+                m.d.sync += [self.retrims.eq(self.retrims + 1), col.eq(0), selected.eq(0),
+                             product_valid.eq(0)]
                 m.next = "Scale"
             with m.State("Scale"):
                 m.d.comb += self.busy.eq(1)
+                gain_q = Signal(gw)
+                m.d.sync += [
+                    gain_q.eq(cal_gain), selected.eq(col < self.cols), selected_col.eq(col),
+                    product.eq((gain_q * self.track_gain + (1 << (frac - 1))) >> frac),
+                    product_valid.eq(selected), product_col.eq(selected_col),
+                    col.eq(col + 1),
+                ]
                 limit = (1 << gw) - 1
                 value = Mux(product > limit, limit, product)[:gw]
-                for c in range(self.cols):
-                    with m.If(col == c):
-                        m.d.sync += eff[c * gw:(c + 1) * gw].eq(value)
-                m.d.sync += col.eq(col + 1)
-                with m.If(col == self.cols - 1):
+                with m.If(product_valid):
+                    for c in range(self.cols):
+                        with m.If(product_col == c):
+                            m.d.sync += eff[c * gw:(c + 1) * gw].eq(value)
+                with m.If(col == self.cols + 1):
                     m.next = "Idle"
         return m
