@@ -238,3 +238,36 @@ def test_tracking_study_rows():
     assert s.row("offset", 25.0, True).stats == s.row("offset", 25.0, False).stats
     with pytest.raises(ValueError, match="test_set must be"):
         tracking_study(MacroConfig(), DeviceParams.paper(), dies=1, test_set="wide")
+
+
+def test_host_api_gain_calibration_tracking_and_bad_input():
+    """Macro (golden backend): gain + offset calibration, the tracking reference, tracking on a
+    hot die; bad gains and intervals are refused before the bus and change nothing."""
+    from mram_macro.host import HostError, Macro
+
+    rng = np.random.default_rng(6)
+    w = rng.choice([-1, 1], (64, 64))
+    x = rng.choice([-1, 1], (300, 64))
+    with Macro.golden(device=DeviceParams.paper(), seed=5) as m:
+        m.write_weights(w)
+        gains, offsets = m.calibrate(method="gain", n_pairs=8, per_column=2)
+        assert np.array_equal(m.gains, gains) and np.array_equal(m.offsets, offsets)
+        ref = m.capture_track_ref()
+        assert ref == m.track_ref == m.backend.golden.track_ref
+        for bad, message in ((np.full(64, 4000), "gains must lie in"),
+                             (np.full(63, CAL_GAIN_ONE), "gains must be 64 integers")):
+            with pytest.raises(HostError, match=message):
+                m.write_gains(bad)
+        assert np.array_equal(m.backend.golden.gains, gains)
+        with pytest.raises(HostError, match="tracking interval must be an integer"):
+            m.set_tracking(-1)
+        with pytest.raises(HostError, match="method must be"):
+            m.calibrate(method="table")
+        m.backend.golden.array.set_temperature(85.0)
+        y = (x @ w)
+        hot = np.abs(m.vmm(x) - y).mean()
+        m.set_tracking(32)
+        tracked = np.abs(m.vmm(x) - y).mean()
+        state = m.tracking()
+        assert hot > 4 and tracked < 2, (hot, tracked)
+        assert state["retrims"] >= 300 // 32 and state["gain"] > CAL_GAIN_ONE
