@@ -2,8 +2,9 @@
 
 (* top =  1  *)
 (* generator = "Amaranth" *)
-module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, clk, rst, s_axil_awready, s_axil_wready, s_axil_bresp
-, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr);
+module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, arr_ref_cmp, clk, rst, s_axil_awready, s_axil_wready
+, s_axil_bresp, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, arr_ref_en, s_axil_awaddr
+);
   reg \$auto$verilog_backend.cc:2355:dump_module$5 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
@@ -68,8 +69,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$152 ;
   wire [6:0] \$153 ;
   wire [6:0] \$154 ;
-  wire [15:0] \$155 ;
-  wire [15:0] \$156 ;
+  wire [6:0] \$155 ;
+  wire [6:0] \$156 ;
   wire [15:0] \$157 ;
   wire [15:0] \$158 ;
   wire [15:0] \$159 ;
@@ -95,7 +96,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$177 ;
   wire [15:0] \$178 ;
   wire [15:0] \$179 ;
-  wire [32:0] \$18 ;
+  wire \$18 ;
   wire [15:0] \$180 ;
   wire [15:0] \$181 ;
   wire [15:0] \$182 ;
@@ -106,7 +107,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$187 ;
   wire [15:0] \$188 ;
   wire [15:0] \$189 ;
-  wire [32:0] \$19 ;
+  wire \$19 ;
   wire [15:0] \$190 ;
   wire [15:0] \$191 ;
   wire [15:0] \$192 ;
@@ -129,7 +130,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$207 ;
   wire [15:0] \$208 ;
   wire [15:0] \$209 ;
-  reg \$21 ;
+  wire [32:0] \$21 ;
   wire [15:0] \$210 ;
   wire [15:0] \$211 ;
   wire [15:0] \$212 ;
@@ -139,9 +140,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$216 ;
   wire [15:0] \$217 ;
   wire [15:0] \$218 ;
-  wire \$219 ;
-  reg [31:0] \$22 ;
-  wire \$220 ;
+  wire [15:0] \$219 ;
+  wire [32:0] \$22 ;
+  wire [15:0] \$220 ;
   wire \$221 ;
   wire \$222 ;
   wire \$223 ;
@@ -151,7 +152,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
-  reg [5:0] \$23 ;
+  reg \$23 ;
   wire \$230 ;
   wire \$231 ;
   wire \$232 ;
@@ -162,7 +163,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$237 ;
   wire \$238 ;
   wire \$239 ;
-  reg [63:0] \$24 ;
+  reg [31:0] \$24 ;
   wire \$240 ;
   wire \$241 ;
   wire \$242 ;
@@ -173,7 +174,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$247 ;
   wire \$248 ;
   wire \$249 ;
-  reg [31:0] \$25 ;
+  reg [5:0] \$25 ;
   wire \$250 ;
   wire \$251 ;
   wire \$252 ;
@@ -184,7 +185,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$257 ;
   wire \$258 ;
   wire \$259 ;
-  reg [31:0] \$26 ;
+  reg [63:0] \$26 ;
   wire \$260 ;
   wire \$261 ;
   wire \$262 ;
@@ -195,7 +196,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire \$27 ;
+  reg [31:0] \$27 ;
   wire \$270 ;
   wire \$271 ;
   wire \$272 ;
@@ -206,11 +207,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$277 ;
   wire \$278 ;
   wire \$279 ;
-  wire \$28 ;
+  reg [31:0] \$28 ;
   wire \$280 ;
   wire \$281 ;
   wire \$282 ;
-  wire [1:0] \$283 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire [1:0] \$285 ;
   wire \$29 ;
   wire \$3 ;
   wire \$30 ;
@@ -280,8 +283,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$89 ;
   wire \$9 ;
   wire \$90 ;
-  wire [6:0] \$91 ;
-  wire [6:0] \$92 ;
+  wire \$91 ;
+  wire \$92 ;
   wire [6:0] \$93 ;
   wire [6:0] \$94 ;
   wire [6:0] \$95 ;
@@ -291,44 +294,115 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$589  = 6'h00;
+  reg [5:0] \$signal$688  = 6'h00;
   wire accumulate;
-  wire \accumulate$411 ;
+  wire \accumulate$575 ;
   wire all_fired;
+  wire \all_fired$409 ;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$379 ;
+  wire [63:0] \arr_bypass_l$381 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$380 ;
+  wire [63:0] \arr_bypass_r$382 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$395 ;
+  wire \arr_eval$397 ;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$394 ;
+  wire \arr_pre$396 ;
+  input [3:0] arr_ref_cmp;
+  wire [3:0] arr_ref_cmp;
+  output arr_ref_en;
+  wire arr_ref_en;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$582 ;
+  wire [63:0] \arr_wr_data$681 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$583 ;
+  wire \arr_wr_pulse$682 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$580 ;
+  wire [63:0] \arr_wr_row$679 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$581 ;
+  wire \arr_wr_side$680 ;
   wire array_idle;
-  wire \array_idle$567 ;
+  wire \array_idle$666 ;
   wire busy;
-  wire \busy$329 ;
-  wire \busy$597 ;
+  wire \busy$331 ;
+  wire \busy$493 ;
+  wire \busy$696 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
+  wire [11:0] cal_gain0_gain;
+  wire [11:0] cal_gain10_gain;
+  wire [11:0] cal_gain11_gain;
+  wire [11:0] cal_gain12_gain;
+  wire [11:0] cal_gain13_gain;
+  wire [11:0] cal_gain14_gain;
+  wire [11:0] cal_gain15_gain;
+  wire [11:0] cal_gain16_gain;
+  wire [11:0] cal_gain17_gain;
+  wire [11:0] cal_gain18_gain;
+  wire [11:0] cal_gain19_gain;
+  wire [11:0] cal_gain1_gain;
+  wire [11:0] cal_gain20_gain;
+  wire [11:0] cal_gain21_gain;
+  wire [11:0] cal_gain22_gain;
+  wire [11:0] cal_gain23_gain;
+  wire [11:0] cal_gain24_gain;
+  wire [11:0] cal_gain25_gain;
+  wire [11:0] cal_gain26_gain;
+  wire [11:0] cal_gain27_gain;
+  wire [11:0] cal_gain28_gain;
+  wire [11:0] cal_gain29_gain;
+  wire [11:0] cal_gain2_gain;
+  wire [11:0] cal_gain30_gain;
+  wire [11:0] cal_gain31_gain;
+  wire [11:0] cal_gain32_gain;
+  wire [11:0] cal_gain33_gain;
+  wire [11:0] cal_gain34_gain;
+  wire [11:0] cal_gain35_gain;
+  wire [11:0] cal_gain36_gain;
+  wire [11:0] cal_gain37_gain;
+  wire [11:0] cal_gain38_gain;
+  wire [11:0] cal_gain39_gain;
+  wire [11:0] cal_gain3_gain;
+  wire [11:0] cal_gain40_gain;
+  wire [11:0] cal_gain41_gain;
+  wire [11:0] cal_gain42_gain;
+  wire [11:0] cal_gain43_gain;
+  wire [11:0] cal_gain44_gain;
+  wire [11:0] cal_gain45_gain;
+  wire [11:0] cal_gain46_gain;
+  wire [11:0] cal_gain47_gain;
+  wire [11:0] cal_gain48_gain;
+  wire [11:0] cal_gain49_gain;
+  wire [11:0] cal_gain4_gain;
+  wire [11:0] cal_gain50_gain;
+  wire [11:0] cal_gain51_gain;
+  wire [11:0] cal_gain52_gain;
+  wire [11:0] cal_gain53_gain;
+  wire [11:0] cal_gain54_gain;
+  wire [11:0] cal_gain55_gain;
+  wire [11:0] cal_gain56_gain;
+  wire [11:0] cal_gain57_gain;
+  wire [11:0] cal_gain58_gain;
+  wire [11:0] cal_gain59_gain;
+  wire [11:0] cal_gain5_gain;
+  wire [11:0] cal_gain60_gain;
+  wire [11:0] cal_gain61_gain;
+  wire [11:0] cal_gain62_gain;
+  wire [11:0] cal_gain63_gain;
+  wire [11:0] cal_gain6_gain;
+  wire [11:0] cal_gain7_gain;
+  wire [11:0] cal_gain8_gain;
+  wire [11:0] cal_gain9_gain;
+  wire [767:0] cal_gains;
   wire [15:0] cal_offset0_offset;
   wire [15:0] cal_offset10_offset;
   wire [15:0] cal_offset11_offset;
@@ -394,33 +468,40 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$399 ;
-  wire \capture$409 ;
+  wire \capture$401 ;
+  wire \capture$413 ;
+  wire \capture$573 ;
+  wire clamped;
   wire clear;
+  wire \clear$412 ;
   input clk;
   wire clk;
   wire [63:0] cmp;
+  wire [3:0] \cmp$411 ;
   wire [63:0] code_enable;
   wire [6:0] code_now;
-  wire [447:0] codes;
-  wire [447:0] \codes$408 ;
-  wire [447:0] \codes$577 ;
+  wire [6:0] \code_now$415 ;
+  wire [15:0] code_sum;
+  wire [27:0] codes;
+  wire [447:0] \codes$504 ;
+  wire [447:0] \codes$505 ;
+  wire [447:0] \codes$676 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$561 ;
+  wire [63:0] \data$660 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$605 ;
+  wire [63:0] \fail_mask$704 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [3:0] flags;
-  wire \flags$490 ;
-  wire \flags$490.overflow ;
+  wire \flags$654 ;
+  wire \flags$654.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -709,39 +790,46 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_wr_en;
   wire g_wr_gclk;
   wire g_wr_rst;
+  wire [767:0] gains;
+  wire [767:0] \gains$572 ;
   wire idle;
+  wire [15:0] interval;
+  wire invalid;
   wire length_error;
   wire load;
-  wire \load$484 ;
+  wire \load$648 ;
   wire load_inputs;
   wire load_raw;
   output [31:0] m_axis_tdata;
   wire [31:0] m_axis_tdata;
-  wire [31:0] \m_axis_tdata$361 ;
+  wire [31:0] \m_axis_tdata$363 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$364 ;
+  wire \m_axis_tlast$366 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$363 ;
+  wire \m_axis_tready$365 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$365 ;
+  wire \m_axis_tuser$367 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$362 ;
+  wire \m_axis_tvalid$364 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$415 ;
+  wire \negate$579 ;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
-  wire [63:0] overflow;
-  wire [63:0] \overflow$578 ;
+  wire [3:0] overflow;
+  wire [63:0] \overflow$655 ;
+  wire [63:0] \overflow$677 ;
   wire pass_done;
+  wire \pass_done$490 ;
+  wire pass_start;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
   wire [15:0] pulse_cycles;
@@ -750,10 +838,15 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$576 ;
+  wire \read_done$491 ;
+  wire \read_done$675 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$383 ;
+  wire \read_start$385 ;
+  wire [15:0] \ref ;
+  wire [27:0] ref_codes;
+  wire [3:0] ref_overflow;
+  wire [15:0] retrims;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -762,81 +855,81 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$349 ;
+  wire [11:0] \s_axil_araddr$351 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$350 ;
+  wire [2:0] \s_axil_arprot$352 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$352 ;
+  wire \s_axil_arready$354 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$351 ;
+  wire \s_axil_arvalid$353 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$341 ;
+  wire [11:0] \s_axil_awaddr$343 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$342 ;
+  wire [2:0] \s_axil_awprot$344 ;
   output s_axil_awready;
   wire s_axil_awready;
-  wire \s_axil_awready$41 ;
+  wire \s_axil_awready$43 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$343 ;
+  wire \s_axil_awvalid$345 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$348 ;
+  wire \s_axil_bready$350 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$347 ;
+  wire [1:0] \s_axil_bresp$349 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
-  wire \s_axil_bvalid$43 ;
+  wire \s_axil_bvalid$45 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$353 ;
+  wire [31:0] \s_axil_rdata$355 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$356 ;
+  wire \s_axil_rready$358 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$354 ;
+  wire [1:0] \s_axil_rresp$356 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$355 ;
+  wire \s_axil_rvalid$357 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$344 ;
+  wire [31:0] \s_axil_wdata$346 ;
   output s_axil_wready;
   wire s_axil_wready;
-  wire \s_axil_wready$42 ;
+  wire \s_axil_wready$44 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$345 ;
+  wire [3:0] \s_axil_wstrb$347 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$346 ;
+  wire \s_axil_wvalid$348 ;
   input [31:0] s_axis_tdata;
   wire [31:0] s_axis_tdata;
-  wire [31:0] \s_axis_tdata$357 ;
+  wire [31:0] \s_axis_tdata$359 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$359 ;
+  wire \s_axis_tlast$361 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$317 ;
+  wire \s_axis_tready$319 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$360 ;
+  wire [3:0] \s_axis_tuser$362 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$358 ;
+  wire \s_axis_tvalid$360 ;
   wire shift;
-  wire \shift$413 ;
+  wire \shift$577 ;
   wire short;
   wire start;
-  wire \start$381 ;
+  wire \start$383 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -917,6 +1010,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] threshold8_value;
   wire [15:0] threshold9_value;
   wire [1023:0] thresholds;
+  wire [15:0] track_code_sum;
+  wire [11:0] track_gain;
+  wire [11:0] track_gain_gain;
+  wire [15:0] track_interval_interval;
+  wire [15:0] track_ref_ref;
+  wire track_status_clamped_set;
+  wire track_status_invalid_set;
+  wire [15:0] track_status_retrims;
+  wire tracking;
+  wire trim_busy;
   wire valid;
   wire [63:0] vector;
   wire [3:0] vector_flags;
@@ -932,6 +1035,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [31:0] weight_data0_bits;
   wire [31:0] weight_data1_bits;
   wire window_end;
+  wire \window_end$414 ;
   wire write_busy;
   reg write_busy_q = 1'h0;
   wire [15:0] write_pulse_cycles_cycles;
@@ -1028,360 +1132,364 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_in_en = \$11  | rst;
   assign \$12  = load_inputs | bypass_load;
   assign g_drv_en = \$12  | rst;
-  assign \$13  = start | \busy$329 ;
+  assign \$13  = start | \busy$331 ;
   assign \$14  = \$13  | write_busy_q;
   assign g_wr_en = \$14  | rst;
   assign \$15  = fail_valid | retry;
   assign \$16  = \$15  | pass_done;
   assign g_cnt_en = \$16  | rst;
-  assign \start$381  = read_start | \read_start$383 ;
+  assign \start$383  = read_start | \read_start$385 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221 , \$220 , \$219  } : { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
-  assign \flags$490  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign status_vmm_busy = \busy$597  | vector_valid;
-  assign \$17  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign status_tdc_overflow_set = pass_done & \$17 ;
-  assign \$18  = wv_fail_count_count + fail_cells;
-  assign \$19  = wv_retry_count_count + 1'h1;
-  assign \$20  = vmm_count_count + 1'h1;
+  assign \$17  = ~ arr_ref_en;
+  assign \$18  = \all_fired$409  | \$17 ;
+  assign tdc_all_fired = all_fired & \$18 ;
+  assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  } : { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
+  assign \flags$654  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign status_vmm_busy = \busy$696  | vector_valid;
+  assign \$19  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign status_tdc_overflow_set = pass_done & \$19 ;
+  assign \$20  = wv_fail_count_count + fail_cells;
+  assign \$21  = wv_retry_count_count + 1'h1;
+  assign \$22  = vmm_count_count + 1'h1;
   always @(posedge clk)
-    write_busy_q <= \$21 ;
+    write_busy_q <= \$23 ;
   always @(posedge g_cnt_clk)
-    wv_fail_count_count <= \$22 ;
+    wv_fail_count_count <= \$24 ;
   always @(posedge g_cnt_clk)
-    \$signal$589  <= \$23 ;
+    \$signal$688  <= \$25 ;
   always @(posedge g_cnt_clk)
-    fail_mask <= \$24 ;
+    fail_mask <= \$26 ;
   always @(posedge g_cnt_clk)
-    wv_retry_count_count <= \$25 ;
+    wv_retry_count_count <= \$27 ;
   always @(posedge g_cnt_clk)
-    vmm_count_count <= \$26 ;
+    vmm_count_count <= \$28 ;
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
     .capture(capture),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$2333$0 (\$155 ),
-    .\port$2344$0 (\$156 ),
-    .\port$2355$0 (\$157 ),
-    .\port$2366$0 (\$158 ),
-    .\port$2377$0 (\$159 ),
-    .\port$2388$0 (\$160 ),
-    .\port$2399$0 (\$161 ),
-    .\port$2410$0 (\$162 ),
-    .\port$2421$0 (\$163 ),
-    .\port$2432$0 (\$164 ),
-    .\port$2443$0 (\$165 ),
-    .\port$2454$0 (\$166 ),
-    .\port$2465$0 (\$167 ),
-    .\port$2476$0 (\$168 ),
-    .\port$2487$0 (\$169 ),
-    .\port$2498$0 (\$170 ),
-    .\port$2509$0 (\$171 ),
-    .\port$2520$0 (\$172 ),
-    .\port$2531$0 (\$173 ),
-    .\port$2542$0 (\$174 ),
-    .\port$2553$0 (\$175 ),
-    .\port$2564$0 (\$176 ),
-    .\port$2575$0 (\$177 ),
-    .\port$2586$0 (\$178 ),
-    .\port$2597$0 (\$179 ),
-    .\port$2608$0 (\$180 ),
-    .\port$2619$0 (\$181 ),
-    .\port$2630$0 (\$182 ),
-    .\port$2641$0 (\$183 ),
-    .\port$2652$0 (\$184 ),
-    .\port$2663$0 (\$185 ),
-    .\port$2674$0 (\$186 ),
-    .\port$2685$0 (\$187 ),
-    .\port$2696$0 (\$188 ),
-    .\port$2707$0 (\$189 ),
-    .\port$2718$0 (\$190 ),
-    .\port$2729$0 (\$191 ),
-    .\port$2740$0 (\$192 ),
-    .\port$2751$0 (\$193 ),
-    .\port$2762$0 (\$194 ),
-    .\port$2773$0 (\$195 ),
-    .\port$2784$0 (\$196 ),
-    .\port$2795$0 (\$197 ),
-    .\port$2806$0 (\$198 ),
-    .\port$2817$0 (\$199 ),
-    .\port$2828$0 (\$200 ),
-    .\port$2839$0 (\$201 ),
-    .\port$2850$0 (\$202 ),
-    .\port$2861$0 (\$203 ),
-    .\port$2872$0 (\$204 ),
-    .\port$2883$0 (\$205 ),
-    .\port$2894$0 (\$206 ),
-    .\port$2905$0 (\$207 ),
-    .\port$2916$0 (\$208 ),
-    .\port$2927$0 (\$209 ),
-    .\port$2938$0 (\$210 ),
-    .\port$2949$0 (\$211 ),
-    .\port$2960$0 (\$212 ),
-    .\port$2971$0 (\$213 ),
-    .\port$2982$0 (\$214 ),
-    .\port$2993$0 (\$215 ),
-    .\port$3004$0 (\$216 ),
-    .\port$3015$0 (\$217 ),
-    .\port$3026$0 (\$218 ),
-    .\port$3038$0 (\$219 ),
-    .\port$3050$0 (\$220 ),
-    .\port$3062$0 (\$221 ),
-    .\port$3074$0 (\$222 ),
-    .\port$3086$0 (\$223 ),
-    .\port$3098$0 (\$224 ),
-    .\port$3110$0 (\$225 ),
-    .\port$3122$0 (\$226 ),
-    .\port$3134$0 (\$227 ),
-    .\port$3146$0 (\$228 ),
-    .\port$3158$0 (\$229 ),
-    .\port$3170$0 (\$230 ),
-    .\port$3182$0 (\$231 ),
-    .\port$3194$0 (\$232 ),
-    .\port$3206$0 (\$233 ),
-    .\port$3218$0 (\$234 ),
-    .\port$3230$0 (\$235 ),
-    .\port$3242$0 (\$236 ),
-    .\port$3254$0 (\$237 ),
-    .\port$3266$0 (\$238 ),
-    .\port$3278$0 (\$239 ),
-    .\port$3290$0 (\$240 ),
-    .\port$3302$0 (\$241 ),
-    .\port$3314$0 (\$242 ),
-    .\port$3326$0 (\$243 ),
-    .\port$3338$0 (\$244 ),
-    .\port$3350$0 (\$245 ),
-    .\port$3362$0 (\$246 ),
-    .\port$3374$0 (\$247 ),
-    .\port$3386$0 (\$248 ),
-    .\port$3398$0 (\$249 ),
-    .\port$3410$0 (\$250 ),
-    .\port$3422$0 (\$251 ),
-    .\port$3434$0 (\$252 ),
-    .\port$3446$0 (\$253 ),
-    .\port$3458$0 (\$254 ),
-    .\port$3470$0 (\$255 ),
-    .\port$3482$0 (\$256 ),
-    .\port$3494$0 (\$257 ),
-    .\port$3506$0 (\$258 ),
-    .\port$3518$0 (\$259 ),
-    .\port$3530$0 (\$260 ),
-    .\port$3542$0 (\$261 ),
-    .\port$3554$0 (\$262 ),
-    .\port$3566$0 (\$263 ),
-    .\port$3578$0 (\$264 ),
-    .\port$3590$0 (\$265 ),
-    .\port$3602$0 (\$266 ),
-    .\port$3614$0 (\$267 ),
-    .\port$3626$0 (\$268 ),
-    .\port$3638$0 (\$269 ),
-    .\port$3650$0 (\$270 ),
-    .\port$3662$0 (\$271 ),
-    .\port$3674$0 (\$272 ),
-    .\port$3686$0 (\$273 ),
-    .\port$3698$0 (\$274 ),
-    .\port$3710$0 (\$275 ),
-    .\port$3722$0 (\$276 ),
-    .\port$3734$0 (\$277 ),
-    .\port$3746$0 (\$278 ),
-    .\port$3758$0 (\$279 ),
-    .\port$3770$0 (\$280 ),
-    .\port$3782$0 (\$281 ),
-    .\port$3794$0 (\$282 ),
-    .\port$4017$0 (cal_offset0_offset),
-    .\port$4019$0 (cal_offset1_offset),
-    .\port$4021$0 (cal_offset2_offset),
-    .\port$4023$0 (cal_offset3_offset),
-    .\port$4025$0 (cal_offset4_offset),
-    .\port$4027$0 (cal_offset5_offset),
-    .\port$4029$0 (cal_offset6_offset),
-    .\port$4031$0 (cal_offset7_offset),
-    .\port$4033$0 (cal_offset8_offset),
-    .\port$4035$0 (cal_offset9_offset),
-    .\port$4037$0 (cal_offset10_offset),
-    .\port$4039$0 (cal_offset11_offset),
-    .\port$4041$0 (cal_offset12_offset),
-    .\port$4043$0 (cal_offset13_offset),
-    .\port$4045$0 (cal_offset14_offset),
-    .\port$4047$0 (cal_offset15_offset),
-    .\port$4049$0 (cal_offset16_offset),
-    .\port$4051$0 (cal_offset17_offset),
-    .\port$4053$0 (cal_offset18_offset),
-    .\port$4055$0 (cal_offset19_offset),
-    .\port$4057$0 (cal_offset20_offset),
-    .\port$4059$0 (cal_offset21_offset),
-    .\port$4061$0 (cal_offset22_offset),
-    .\port$4063$0 (cal_offset23_offset),
-    .\port$4065$0 (cal_offset24_offset),
-    .\port$4067$0 (cal_offset25_offset),
-    .\port$4069$0 (cal_offset26_offset),
-    .\port$4071$0 (cal_offset27_offset),
-    .\port$4073$0 (cal_offset28_offset),
-    .\port$4075$0 (cal_offset29_offset),
-    .\port$4077$0 (cal_offset30_offset),
-    .\port$4079$0 (cal_offset31_offset),
-    .\port$4081$0 (cal_offset32_offset),
-    .\port$4083$0 (cal_offset33_offset),
-    .\port$4085$0 (cal_offset34_offset),
-    .\port$4087$0 (cal_offset35_offset),
-    .\port$4089$0 (cal_offset36_offset),
-    .\port$4091$0 (cal_offset37_offset),
-    .\port$4093$0 (cal_offset38_offset),
-    .\port$4095$0 (cal_offset39_offset),
-    .\port$4097$0 (cal_offset40_offset),
-    .\port$4099$0 (cal_offset41_offset),
-    .\port$4101$0 (cal_offset42_offset),
-    .\port$4103$0 (cal_offset43_offset),
-    .\port$4105$0 (cal_offset44_offset),
-    .\port$4107$0 (cal_offset45_offset),
-    .\port$4109$0 (cal_offset46_offset),
-    .\port$4111$0 (cal_offset47_offset),
-    .\port$4113$0 (cal_offset48_offset),
-    .\port$4115$0 (cal_offset49_offset),
-    .\port$4117$0 (cal_offset50_offset),
-    .\port$4119$0 (cal_offset51_offset),
-    .\port$4121$0 (cal_offset52_offset),
-    .\port$4123$0 (cal_offset53_offset),
-    .\port$4125$0 (cal_offset54_offset),
-    .\port$4127$0 (cal_offset55_offset),
-    .\port$4129$0 (cal_offset56_offset),
-    .\port$4131$0 (cal_offset57_offset),
-    .\port$4133$0 (cal_offset58_offset),
-    .\port$4135$0 (cal_offset59_offset),
-    .\port$4137$0 (cal_offset60_offset),
-    .\port$4139$0 (cal_offset61_offset),
-    .\port$4141$0 (cal_offset62_offset),
-    .\port$4143$0 (cal_offset63_offset),
-    .\port$4145$0 (threshold0_value),
-    .\port$4147$0 (threshold1_value),
-    .\port$4149$0 (threshold2_value),
-    .\port$4151$0 (threshold3_value),
-    .\port$4153$0 (threshold4_value),
-    .\port$4155$0 (threshold5_value),
-    .\port$4157$0 (threshold6_value),
-    .\port$4159$0 (threshold7_value),
-    .\port$4161$0 (threshold8_value),
-    .\port$4163$0 (threshold9_value),
-    .\port$4165$0 (threshold10_value),
-    .\port$4167$0 (threshold11_value),
-    .\port$4169$0 (threshold12_value),
-    .\port$4171$0 (threshold13_value),
-    .\port$4173$0 (threshold14_value),
-    .\port$4175$0 (threshold15_value),
-    .\port$4177$0 (threshold16_value),
-    .\port$4179$0 (threshold17_value),
-    .\port$4181$0 (threshold18_value),
-    .\port$4183$0 (threshold19_value),
-    .\port$4185$0 (threshold20_value),
-    .\port$4187$0 (threshold21_value),
-    .\port$4189$0 (threshold22_value),
-    .\port$4191$0 (threshold23_value),
-    .\port$4193$0 (threshold24_value),
-    .\port$4195$0 (threshold25_value),
-    .\port$4197$0 (threshold26_value),
-    .\port$4199$0 (threshold27_value),
-    .\port$4201$0 (threshold28_value),
-    .\port$4203$0 (threshold29_value),
-    .\port$4205$0 (threshold30_value),
-    .\port$4207$0 (threshold31_value),
-    .\port$4209$0 (threshold32_value),
-    .\port$4211$0 (threshold33_value),
-    .\port$4213$0 (threshold34_value),
-    .\port$4215$0 (threshold35_value),
-    .\port$4217$0 (threshold36_value),
-    .\port$4219$0 (threshold37_value),
-    .\port$4221$0 (threshold38_value),
-    .\port$4223$0 (threshold39_value),
-    .\port$4225$0 (threshold40_value),
-    .\port$4227$0 (threshold41_value),
-    .\port$4229$0 (threshold42_value),
-    .\port$4231$0 (threshold43_value),
-    .\port$4233$0 (threshold44_value),
-    .\port$4235$0 (threshold45_value),
-    .\port$4237$0 (threshold46_value),
-    .\port$4239$0 (threshold47_value),
-    .\port$4241$0 (threshold48_value),
-    .\port$4243$0 (threshold49_value),
-    .\port$4245$0 (threshold50_value),
-    .\port$4247$0 (threshold51_value),
-    .\port$4249$0 (threshold52_value),
-    .\port$4251$0 (threshold53_value),
-    .\port$4253$0 (threshold54_value),
-    .\port$4255$0 (threshold55_value),
-    .\port$4257$0 (threshold56_value),
-    .\port$4259$0 (threshold57_value),
-    .\port$4261$0 (threshold58_value),
-    .\port$4263$0 (threshold59_value),
-    .\port$4265$0 (threshold60_value),
-    .\port$4267$0 (threshold61_value),
-    .\port$4269$0 (threshold62_value),
-    .\port$4271$0 (threshold63_value),
-    .\port$4735$0 (\$91 ),
-    .\port$4737$0 (\$92 ),
-    .\port$4739$0 (\$93 ),
-    .\port$4741$0 (\$94 ),
-    .\port$4743$0 (\$95 ),
-    .\port$4745$0 (\$96 ),
-    .\port$4747$0 (\$97 ),
-    .\port$4749$0 (\$98 ),
-    .\port$4751$0 (\$99 ),
-    .\port$4753$0 (\$100 ),
-    .\port$4755$0 (\$101 ),
-    .\port$4757$0 (\$102 ),
-    .\port$4759$0 (\$103 ),
-    .\port$4761$0 (\$104 ),
-    .\port$4763$0 (\$105 ),
-    .\port$4765$0 (\$106 ),
-    .\port$4767$0 (\$107 ),
-    .\port$4769$0 (\$108 ),
-    .\port$4771$0 (\$109 ),
-    .\port$4773$0 (\$110 ),
-    .\port$4775$0 (\$111 ),
-    .\port$4777$0 (\$112 ),
-    .\port$4779$0 (\$113 ),
-    .\port$4781$0 (\$114 ),
-    .\port$4783$0 (\$115 ),
-    .\port$4785$0 (\$116 ),
-    .\port$4787$0 (\$117 ),
-    .\port$4789$0 (\$118 ),
-    .\port$4791$0 (\$119 ),
-    .\port$4793$0 (\$120 ),
-    .\port$4795$0 (\$121 ),
-    .\port$4797$0 (\$122 ),
-    .\port$4799$0 (\$123 ),
-    .\port$4801$0 (\$124 ),
-    .\port$4803$0 (\$125 ),
-    .\port$4805$0 (\$126 ),
-    .\port$4807$0 (\$127 ),
-    .\port$4809$0 (\$128 ),
-    .\port$4811$0 (\$129 ),
-    .\port$4813$0 (\$130 ),
-    .\port$4815$0 (\$131 ),
-    .\port$4817$0 (\$132 ),
-    .\port$4819$0 (\$133 ),
-    .\port$4821$0 (\$134 ),
-    .\port$4823$0 (\$135 ),
-    .\port$4825$0 (\$136 ),
-    .\port$4827$0 (\$137 ),
-    .\port$4829$0 (\$138 ),
-    .\port$4831$0 (\$139 ),
-    .\port$4833$0 (\$140 ),
-    .\port$4835$0 (\$141 ),
-    .\port$4837$0 (\$142 ),
-    .\port$4839$0 (\$143 ),
-    .\port$4841$0 (\$144 ),
-    .\port$4843$0 (\$145 ),
-    .\port$4845$0 (\$146 ),
-    .\port$4847$0 (\$147 ),
-    .\port$4849$0 (\$148 ),
-    .\port$4851$0 (\$149 ),
-    .\port$4853$0 (\$150 ),
-    .\port$4855$0 (\$151 ),
-    .\port$4857$0 (\$152 ),
-    .\port$4859$0 (\$153 ),
-    .\port$4861$0 (\$154 ),
-    .\port$4885$2 (\$283 ),
+    .gains(gains),
+    .\port$2772$0 (\$157 ),
+    .\port$2789$0 (\$158 ),
+    .\port$2806$0 (\$159 ),
+    .\port$2823$0 (\$160 ),
+    .\port$2840$0 (\$161 ),
+    .\port$2857$0 (\$162 ),
+    .\port$2874$0 (\$163 ),
+    .\port$2891$0 (\$164 ),
+    .\port$2908$0 (\$165 ),
+    .\port$2925$0 (\$166 ),
+    .\port$2942$0 (\$167 ),
+    .\port$2959$0 (\$168 ),
+    .\port$2976$0 (\$169 ),
+    .\port$2993$0 (\$170 ),
+    .\port$3010$0 (\$171 ),
+    .\port$3027$0 (\$172 ),
+    .\port$3044$0 (\$173 ),
+    .\port$3061$0 (\$174 ),
+    .\port$3078$0 (\$175 ),
+    .\port$3095$0 (\$176 ),
+    .\port$3112$0 (\$177 ),
+    .\port$3129$0 (\$178 ),
+    .\port$3146$0 (\$179 ),
+    .\port$3163$0 (\$180 ),
+    .\port$3180$0 (\$181 ),
+    .\port$3197$0 (\$182 ),
+    .\port$3214$0 (\$183 ),
+    .\port$3231$0 (\$184 ),
+    .\port$3248$0 (\$185 ),
+    .\port$3265$0 (\$186 ),
+    .\port$3282$0 (\$187 ),
+    .\port$3299$0 (\$188 ),
+    .\port$3316$0 (\$189 ),
+    .\port$3333$0 (\$190 ),
+    .\port$3350$0 (\$191 ),
+    .\port$3367$0 (\$192 ),
+    .\port$3384$0 (\$193 ),
+    .\port$3401$0 (\$194 ),
+    .\port$3418$0 (\$195 ),
+    .\port$3435$0 (\$196 ),
+    .\port$3452$0 (\$197 ),
+    .\port$3469$0 (\$198 ),
+    .\port$3486$0 (\$199 ),
+    .\port$3503$0 (\$200 ),
+    .\port$3520$0 (\$201 ),
+    .\port$3537$0 (\$202 ),
+    .\port$3554$0 (\$203 ),
+    .\port$3571$0 (\$204 ),
+    .\port$3588$0 (\$205 ),
+    .\port$3605$0 (\$206 ),
+    .\port$3622$0 (\$207 ),
+    .\port$3639$0 (\$208 ),
+    .\port$3656$0 (\$209 ),
+    .\port$3673$0 (\$210 ),
+    .\port$3690$0 (\$211 ),
+    .\port$3707$0 (\$212 ),
+    .\port$3724$0 (\$213 ),
+    .\port$3741$0 (\$214 ),
+    .\port$3758$0 (\$215 ),
+    .\port$3775$0 (\$216 ),
+    .\port$3792$0 (\$217 ),
+    .\port$3809$0 (\$218 ),
+    .\port$3826$0 (\$219 ),
+    .\port$3843$0 (\$220 ),
+    .\port$3861$0 (\$221 ),
+    .\port$3879$0 (\$222 ),
+    .\port$3897$0 (\$223 ),
+    .\port$3915$0 (\$224 ),
+    .\port$3933$0 (\$225 ),
+    .\port$3951$0 (\$226 ),
+    .\port$3969$0 (\$227 ),
+    .\port$3987$0 (\$228 ),
+    .\port$4005$0 (\$229 ),
+    .\port$4023$0 (\$230 ),
+    .\port$4041$0 (\$231 ),
+    .\port$4059$0 (\$232 ),
+    .\port$4077$0 (\$233 ),
+    .\port$4095$0 (\$234 ),
+    .\port$4113$0 (\$235 ),
+    .\port$4131$0 (\$236 ),
+    .\port$4149$0 (\$237 ),
+    .\port$4167$0 (\$238 ),
+    .\port$4185$0 (\$239 ),
+    .\port$4203$0 (\$240 ),
+    .\port$4221$0 (\$241 ),
+    .\port$4239$0 (\$242 ),
+    .\port$4257$0 (\$243 ),
+    .\port$4275$0 (\$244 ),
+    .\port$4293$0 (\$245 ),
+    .\port$4311$0 (\$246 ),
+    .\port$4329$0 (\$247 ),
+    .\port$4347$0 (\$248 ),
+    .\port$4365$0 (\$249 ),
+    .\port$4383$0 (\$250 ),
+    .\port$4401$0 (\$251 ),
+    .\port$4419$0 (\$252 ),
+    .\port$4437$0 (\$253 ),
+    .\port$4455$0 (\$254 ),
+    .\port$4473$0 (\$255 ),
+    .\port$4491$0 (\$256 ),
+    .\port$4509$0 (\$257 ),
+    .\port$4527$0 (\$258 ),
+    .\port$4545$0 (\$259 ),
+    .\port$4563$0 (\$260 ),
+    .\port$4581$0 (\$261 ),
+    .\port$4599$0 (\$262 ),
+    .\port$4617$0 (\$263 ),
+    .\port$4635$0 (\$264 ),
+    .\port$4653$0 (\$265 ),
+    .\port$4671$0 (\$266 ),
+    .\port$4689$0 (\$267 ),
+    .\port$4707$0 (\$268 ),
+    .\port$4725$0 (\$269 ),
+    .\port$4743$0 (\$270 ),
+    .\port$4761$0 (\$271 ),
+    .\port$4779$0 (\$272 ),
+    .\port$4797$0 (\$273 ),
+    .\port$4815$0 (\$274 ),
+    .\port$4833$0 (\$275 ),
+    .\port$4851$0 (\$276 ),
+    .\port$4869$0 (\$277 ),
+    .\port$4887$0 (\$278 ),
+    .\port$4905$0 (\$279 ),
+    .\port$4923$0 (\$280 ),
+    .\port$4941$0 (\$281 ),
+    .\port$4959$0 (\$282 ),
+    .\port$4977$0 (\$283 ),
+    .\port$4995$0 (\$284 ),
+    .\port$5725$0 (cal_offset0_offset),
+    .\port$5727$0 (cal_offset1_offset),
+    .\port$5729$0 (cal_offset2_offset),
+    .\port$5731$0 (cal_offset3_offset),
+    .\port$5733$0 (cal_offset4_offset),
+    .\port$5735$0 (cal_offset5_offset),
+    .\port$5737$0 (cal_offset6_offset),
+    .\port$5739$0 (cal_offset7_offset),
+    .\port$5741$0 (cal_offset8_offset),
+    .\port$5743$0 (cal_offset9_offset),
+    .\port$5745$0 (cal_offset10_offset),
+    .\port$5747$0 (cal_offset11_offset),
+    .\port$5749$0 (cal_offset12_offset),
+    .\port$5751$0 (cal_offset13_offset),
+    .\port$5753$0 (cal_offset14_offset),
+    .\port$5755$0 (cal_offset15_offset),
+    .\port$5757$0 (cal_offset16_offset),
+    .\port$5759$0 (cal_offset17_offset),
+    .\port$5761$0 (cal_offset18_offset),
+    .\port$5763$0 (cal_offset19_offset),
+    .\port$5765$0 (cal_offset20_offset),
+    .\port$5767$0 (cal_offset21_offset),
+    .\port$5769$0 (cal_offset22_offset),
+    .\port$5771$0 (cal_offset23_offset),
+    .\port$5773$0 (cal_offset24_offset),
+    .\port$5775$0 (cal_offset25_offset),
+    .\port$5777$0 (cal_offset26_offset),
+    .\port$5779$0 (cal_offset27_offset),
+    .\port$5781$0 (cal_offset28_offset),
+    .\port$5783$0 (cal_offset29_offset),
+    .\port$5785$0 (cal_offset30_offset),
+    .\port$5787$0 (cal_offset31_offset),
+    .\port$5789$0 (cal_offset32_offset),
+    .\port$5791$0 (cal_offset33_offset),
+    .\port$5793$0 (cal_offset34_offset),
+    .\port$5795$0 (cal_offset35_offset),
+    .\port$5797$0 (cal_offset36_offset),
+    .\port$5799$0 (cal_offset37_offset),
+    .\port$5801$0 (cal_offset38_offset),
+    .\port$5803$0 (cal_offset39_offset),
+    .\port$5805$0 (cal_offset40_offset),
+    .\port$5807$0 (cal_offset41_offset),
+    .\port$5809$0 (cal_offset42_offset),
+    .\port$5811$0 (cal_offset43_offset),
+    .\port$5813$0 (cal_offset44_offset),
+    .\port$5815$0 (cal_offset45_offset),
+    .\port$5817$0 (cal_offset46_offset),
+    .\port$5819$0 (cal_offset47_offset),
+    .\port$5821$0 (cal_offset48_offset),
+    .\port$5823$0 (cal_offset49_offset),
+    .\port$5825$0 (cal_offset50_offset),
+    .\port$5827$0 (cal_offset51_offset),
+    .\port$5829$0 (cal_offset52_offset),
+    .\port$5831$0 (cal_offset53_offset),
+    .\port$5833$0 (cal_offset54_offset),
+    .\port$5835$0 (cal_offset55_offset),
+    .\port$5837$0 (cal_offset56_offset),
+    .\port$5839$0 (cal_offset57_offset),
+    .\port$5841$0 (cal_offset58_offset),
+    .\port$5843$0 (cal_offset59_offset),
+    .\port$5845$0 (cal_offset60_offset),
+    .\port$5847$0 (cal_offset61_offset),
+    .\port$5849$0 (cal_offset62_offset),
+    .\port$5851$0 (cal_offset63_offset),
+    .\port$5853$0 (threshold0_value),
+    .\port$5855$0 (threshold1_value),
+    .\port$5857$0 (threshold2_value),
+    .\port$5859$0 (threshold3_value),
+    .\port$5861$0 (threshold4_value),
+    .\port$5863$0 (threshold5_value),
+    .\port$5865$0 (threshold6_value),
+    .\port$5867$0 (threshold7_value),
+    .\port$5869$0 (threshold8_value),
+    .\port$5871$0 (threshold9_value),
+    .\port$5873$0 (threshold10_value),
+    .\port$5875$0 (threshold11_value),
+    .\port$5877$0 (threshold12_value),
+    .\port$5879$0 (threshold13_value),
+    .\port$5881$0 (threshold14_value),
+    .\port$5883$0 (threshold15_value),
+    .\port$5885$0 (threshold16_value),
+    .\port$5887$0 (threshold17_value),
+    .\port$5889$0 (threshold18_value),
+    .\port$5891$0 (threshold19_value),
+    .\port$5893$0 (threshold20_value),
+    .\port$5895$0 (threshold21_value),
+    .\port$5897$0 (threshold22_value),
+    .\port$5899$0 (threshold23_value),
+    .\port$5901$0 (threshold24_value),
+    .\port$5903$0 (threshold25_value),
+    .\port$5905$0 (threshold26_value),
+    .\port$5907$0 (threshold27_value),
+    .\port$5909$0 (threshold28_value),
+    .\port$5911$0 (threshold29_value),
+    .\port$5913$0 (threshold30_value),
+    .\port$5915$0 (threshold31_value),
+    .\port$5917$0 (threshold32_value),
+    .\port$5919$0 (threshold33_value),
+    .\port$5921$0 (threshold34_value),
+    .\port$5923$0 (threshold35_value),
+    .\port$5925$0 (threshold36_value),
+    .\port$5927$0 (threshold37_value),
+    .\port$5929$0 (threshold38_value),
+    .\port$5931$0 (threshold39_value),
+    .\port$5933$0 (threshold40_value),
+    .\port$5935$0 (threshold41_value),
+    .\port$5937$0 (threshold42_value),
+    .\port$5939$0 (threshold43_value),
+    .\port$5941$0 (threshold44_value),
+    .\port$5943$0 (threshold45_value),
+    .\port$5945$0 (threshold46_value),
+    .\port$5947$0 (threshold47_value),
+    .\port$5949$0 (threshold48_value),
+    .\port$5951$0 (threshold49_value),
+    .\port$5953$0 (threshold50_value),
+    .\port$5955$0 (threshold51_value),
+    .\port$5957$0 (threshold52_value),
+    .\port$5959$0 (threshold53_value),
+    .\port$5961$0 (threshold54_value),
+    .\port$5963$0 (threshold55_value),
+    .\port$5965$0 (threshold56_value),
+    .\port$5967$0 (threshold57_value),
+    .\port$5969$0 (threshold58_value),
+    .\port$5971$0 (threshold59_value),
+    .\port$5973$0 (threshold60_value),
+    .\port$5975$0 (threshold61_value),
+    .\port$5977$0 (threshold62_value),
+    .\port$5979$0 (threshold63_value),
+    .\port$6571$0 (\$93 ),
+    .\port$6573$0 (\$94 ),
+    .\port$6575$0 (\$95 ),
+    .\port$6577$0 (\$96 ),
+    .\port$6579$0 (\$97 ),
+    .\port$6581$0 (\$98 ),
+    .\port$6583$0 (\$99 ),
+    .\port$6585$0 (\$100 ),
+    .\port$6587$0 (\$101 ),
+    .\port$6589$0 (\$102 ),
+    .\port$6591$0 (\$103 ),
+    .\port$6593$0 (\$104 ),
+    .\port$6595$0 (\$105 ),
+    .\port$6597$0 (\$106 ),
+    .\port$6599$0 (\$107 ),
+    .\port$6601$0 (\$108 ),
+    .\port$6603$0 (\$109 ),
+    .\port$6605$0 (\$110 ),
+    .\port$6607$0 (\$111 ),
+    .\port$6609$0 (\$112 ),
+    .\port$6611$0 (\$113 ),
+    .\port$6613$0 (\$114 ),
+    .\port$6615$0 (\$115 ),
+    .\port$6617$0 (\$116 ),
+    .\port$6619$0 (\$117 ),
+    .\port$6621$0 (\$118 ),
+    .\port$6623$0 (\$119 ),
+    .\port$6625$0 (\$120 ),
+    .\port$6627$0 (\$121 ),
+    .\port$6629$0 (\$122 ),
+    .\port$6631$0 (\$123 ),
+    .\port$6633$0 (\$124 ),
+    .\port$6635$0 (\$125 ),
+    .\port$6637$0 (\$126 ),
+    .\port$6639$0 (\$127 ),
+    .\port$6641$0 (\$128 ),
+    .\port$6643$0 (\$129 ),
+    .\port$6645$0 (\$130 ),
+    .\port$6647$0 (\$131 ),
+    .\port$6649$0 (\$132 ),
+    .\port$6651$0 (\$133 ),
+    .\port$6653$0 (\$134 ),
+    .\port$6655$0 (\$135 ),
+    .\port$6657$0 (\$136 ),
+    .\port$6659$0 (\$137 ),
+    .\port$6661$0 (\$138 ),
+    .\port$6663$0 (\$139 ),
+    .\port$6665$0 (\$140 ),
+    .\port$6667$0 (\$141 ),
+    .\port$6669$0 (\$142 ),
+    .\port$6671$0 (\$143 ),
+    .\port$6673$0 (\$144 ),
+    .\port$6675$0 (\$145 ),
+    .\port$6677$0 (\$146 ),
+    .\port$6679$0 (\$147 ),
+    .\port$6681$0 (\$148 ),
+    .\port$6683$0 (\$149 ),
+    .\port$6685$0 (\$150 ),
+    .\port$6687$0 (\$151 ),
+    .\port$6689$0 (\$152 ),
+    .\port$6691$0 (\$153 ),
+    .\port$6693$0 (\$154 ),
+    .\port$6695$0 (\$155 ),
+    .\port$6697$0 (\$156 ),
+    .\port$6721$2 (\$285 ),
     .raw(raw)
   );
   mram_icg g_acc_icg (
@@ -1772,15 +1880,91 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
     .rst(rst),
-    .start(\start$381 ),
+    .start(\start$383 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(\capture$399 ),
+    .tdc_capture(\capture$401 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
     .tdc_window_end(window_end)
   );
+  \mram_macro.ref_tdc  ref_tdc (
+    .all_fired(\all_fired$409 ),
+    .capture(\capture$401 ),
+    .clear(clear),
+    .clk(clk),
+    .cmp(arr_ref_cmp),
+    .code_now(code_now),
+    .codes(ref_codes),
+    .overflow(ref_overflow),
+    .rst(rst),
+    .window_end(window_end)
+  );
   \mram_macro.regfile  regfile (
+    .cal_gain0_gain(cal_gain0_gain),
+    .cal_gain10_gain(cal_gain10_gain),
+    .cal_gain11_gain(cal_gain11_gain),
+    .cal_gain12_gain(cal_gain12_gain),
+    .cal_gain13_gain(cal_gain13_gain),
+    .cal_gain14_gain(cal_gain14_gain),
+    .cal_gain15_gain(cal_gain15_gain),
+    .cal_gain16_gain(cal_gain16_gain),
+    .cal_gain17_gain(cal_gain17_gain),
+    .cal_gain18_gain(cal_gain18_gain),
+    .cal_gain19_gain(cal_gain19_gain),
+    .cal_gain1_gain(cal_gain1_gain),
+    .cal_gain20_gain(cal_gain20_gain),
+    .cal_gain21_gain(cal_gain21_gain),
+    .cal_gain22_gain(cal_gain22_gain),
+    .cal_gain23_gain(cal_gain23_gain),
+    .cal_gain24_gain(cal_gain24_gain),
+    .cal_gain25_gain(cal_gain25_gain),
+    .cal_gain26_gain(cal_gain26_gain),
+    .cal_gain27_gain(cal_gain27_gain),
+    .cal_gain28_gain(cal_gain28_gain),
+    .cal_gain29_gain(cal_gain29_gain),
+    .cal_gain2_gain(cal_gain2_gain),
+    .cal_gain30_gain(cal_gain30_gain),
+    .cal_gain31_gain(cal_gain31_gain),
+    .cal_gain32_gain(cal_gain32_gain),
+    .cal_gain33_gain(cal_gain33_gain),
+    .cal_gain34_gain(cal_gain34_gain),
+    .cal_gain35_gain(cal_gain35_gain),
+    .cal_gain36_gain(cal_gain36_gain),
+    .cal_gain37_gain(cal_gain37_gain),
+    .cal_gain38_gain(cal_gain38_gain),
+    .cal_gain39_gain(cal_gain39_gain),
+    .cal_gain3_gain(cal_gain3_gain),
+    .cal_gain40_gain(cal_gain40_gain),
+    .cal_gain41_gain(cal_gain41_gain),
+    .cal_gain42_gain(cal_gain42_gain),
+    .cal_gain43_gain(cal_gain43_gain),
+    .cal_gain44_gain(cal_gain44_gain),
+    .cal_gain45_gain(cal_gain45_gain),
+    .cal_gain46_gain(cal_gain46_gain),
+    .cal_gain47_gain(cal_gain47_gain),
+    .cal_gain48_gain(cal_gain48_gain),
+    .cal_gain49_gain(cal_gain49_gain),
+    .cal_gain4_gain(cal_gain4_gain),
+    .cal_gain50_gain(cal_gain50_gain),
+    .cal_gain51_gain(cal_gain51_gain),
+    .cal_gain52_gain(cal_gain52_gain),
+    .cal_gain53_gain(cal_gain53_gain),
+    .cal_gain54_gain(cal_gain54_gain),
+    .cal_gain55_gain(cal_gain55_gain),
+    .cal_gain56_gain(cal_gain56_gain),
+    .cal_gain57_gain(cal_gain57_gain),
+    .cal_gain58_gain(cal_gain58_gain),
+    .cal_gain59_gain(cal_gain59_gain),
+    .cal_gain5_gain(cal_gain5_gain),
+    .cal_gain60_gain(cal_gain60_gain),
+    .cal_gain61_gain(cal_gain61_gain),
+    .cal_gain62_gain(cal_gain62_gain),
+    .cal_gain63_gain(cal_gain63_gain),
+    .cal_gain6_gain(cal_gain6_gain),
+    .cal_gain7_gain(cal_gain7_gain),
+    .cal_gain8_gain(cal_gain8_gain),
+    .cal_gain9_gain(cal_gain9_gain),
     .cal_offset0_offset(cal_offset0_offset),
     .cal_offset10_offset(cal_offset10_offset),
     .cal_offset11_offset(cal_offset11_offset),
@@ -1847,12 +2031,12 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset9_offset(cal_offset9_offset),
     .clk(clk),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$329 ),
+    .ctrl_write_row_busy(\busy$331 ),
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$3944$0 (\$signal$589 ),
-    .\port$3946$0 (fail_mask),
+    .\port$5644$0 (\$signal$688 ),
+    .\port$5646$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -1942,6 +2126,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .threshold7_value(threshold7_value),
     .threshold8_value(threshold8_value),
     .threshold9_value(threshold9_value),
+    .track_code_sum(track_code_sum),
+    .track_gain_gain(track_gain_gain),
+    .track_interval_interval(interval),
+    .track_ref_ref(\ref ),
+    .track_status_clamped_set(track_status_clamped_set),
+    .track_status_invalid_set(track_status_invalid_set),
+    .track_status_retrims(track_status_retrims),
     .vmm_count_count(vmm_count_count),
     .weight_data0_bits(weight_data0_bits),
     .weight_data1_bits(weight_data1_bits),
@@ -1958,7 +2149,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .data(data),
-    .flags(\flags$490 ),
+    .flags(\flags$654 ),
     .g_ser_clk(g_ser_clk),
     .g_ser_rst(rst),
     .load(emit),
@@ -1971,26 +2162,27 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$597 ),
+    .busy(\busy$696 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$4885$2 (\$283 ),
+    .\port$6721$2 (\$285 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
     .rst(rst),
+    .trim_busy(trim_busy),
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(\busy$329 )
+    .write_busy(\busy$331 )
   );
   \mram_macro.tdc  tdc (
-    .all_fired(tdc_all_fired),
-    .capture(\capture$399 ),
+    .all_fired(all_fired),
+    .capture(\capture$401 ),
     .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
@@ -2060,136 +2252,219 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4607$0 (\$27 ),
-    .\port$4609$0 (\$28 ),
-    .\port$4611$0 (\$29 ),
-    .\port$4613$0 (\$30 ),
-    .\port$4615$0 (\$31 ),
-    .\port$4617$0 (\$32 ),
-    .\port$4619$0 (\$33 ),
-    .\port$4621$0 (\$34 ),
-    .\port$4623$0 (\$35 ),
-    .\port$4625$0 (\$36 ),
-    .\port$4627$0 (\$37 ),
-    .\port$4629$0 (\$38 ),
-    .\port$4631$0 (\$39 ),
-    .\port$4633$0 (\$40 ),
-    .\port$4635$0 (\$41 ),
-    .\port$4637$0 (\$42 ),
-    .\port$4639$0 (\$43 ),
-    .\port$4641$0 (\$44 ),
-    .\port$4643$0 (\$45 ),
-    .\port$4645$0 (\$46 ),
-    .\port$4647$0 (\$47 ),
-    .\port$4649$0 (\$48 ),
-    .\port$4651$0 (\$49 ),
-    .\port$4653$0 (\$50 ),
-    .\port$4655$0 (\$51 ),
-    .\port$4657$0 (\$52 ),
-    .\port$4659$0 (\$53 ),
-    .\port$4661$0 (\$54 ),
-    .\port$4663$0 (\$55 ),
-    .\port$4665$0 (\$56 ),
-    .\port$4667$0 (\$57 ),
-    .\port$4669$0 (\$58 ),
-    .\port$4671$0 (\$59 ),
-    .\port$4673$0 (\$60 ),
-    .\port$4675$0 (\$61 ),
-    .\port$4677$0 (\$62 ),
-    .\port$4679$0 (\$63 ),
-    .\port$4681$0 (\$64 ),
-    .\port$4683$0 (\$65 ),
-    .\port$4685$0 (\$66 ),
-    .\port$4687$0 (\$67 ),
-    .\port$4689$0 (\$68 ),
-    .\port$4691$0 (\$69 ),
-    .\port$4693$0 (\$70 ),
-    .\port$4695$0 (\$71 ),
-    .\port$4697$0 (\$72 ),
-    .\port$4699$0 (\$73 ),
-    .\port$4701$0 (\$74 ),
-    .\port$4703$0 (\$75 ),
-    .\port$4705$0 (\$76 ),
-    .\port$4707$0 (\$77 ),
-    .\port$4709$0 (\$78 ),
-    .\port$4711$0 (\$79 ),
-    .\port$4713$0 (\$80 ),
-    .\port$4715$0 (\$81 ),
-    .\port$4717$0 (\$82 ),
-    .\port$4719$0 (\$83 ),
-    .\port$4721$0 (\$84 ),
-    .\port$4723$0 (\$85 ),
-    .\port$4725$0 (\$86 ),
-    .\port$4727$0 (\$87 ),
-    .\port$4729$0 (\$88 ),
-    .\port$4731$0 (\$89 ),
-    .\port$4733$0 (\$90 ),
-    .\port$4735$0 (\$91 ),
-    .\port$4737$0 (\$92 ),
-    .\port$4739$0 (\$93 ),
-    .\port$4741$0 (\$94 ),
-    .\port$4743$0 (\$95 ),
-    .\port$4745$0 (\$96 ),
-    .\port$4747$0 (\$97 ),
-    .\port$4749$0 (\$98 ),
-    .\port$4751$0 (\$99 ),
-    .\port$4753$0 (\$100 ),
-    .\port$4755$0 (\$101 ),
-    .\port$4757$0 (\$102 ),
-    .\port$4759$0 (\$103 ),
-    .\port$4761$0 (\$104 ),
-    .\port$4763$0 (\$105 ),
-    .\port$4765$0 (\$106 ),
-    .\port$4767$0 (\$107 ),
-    .\port$4769$0 (\$108 ),
-    .\port$4771$0 (\$109 ),
-    .\port$4773$0 (\$110 ),
-    .\port$4775$0 (\$111 ),
-    .\port$4777$0 (\$112 ),
-    .\port$4779$0 (\$113 ),
-    .\port$4781$0 (\$114 ),
-    .\port$4783$0 (\$115 ),
-    .\port$4785$0 (\$116 ),
-    .\port$4787$0 (\$117 ),
-    .\port$4789$0 (\$118 ),
-    .\port$4791$0 (\$119 ),
-    .\port$4793$0 (\$120 ),
-    .\port$4795$0 (\$121 ),
-    .\port$4797$0 (\$122 ),
-    .\port$4799$0 (\$123 ),
-    .\port$4801$0 (\$124 ),
-    .\port$4803$0 (\$125 ),
-    .\port$4805$0 (\$126 ),
-    .\port$4807$0 (\$127 ),
-    .\port$4809$0 (\$128 ),
-    .\port$4811$0 (\$129 ),
-    .\port$4813$0 (\$130 ),
-    .\port$4815$0 (\$131 ),
-    .\port$4817$0 (\$132 ),
-    .\port$4819$0 (\$133 ),
-    .\port$4821$0 (\$134 ),
-    .\port$4823$0 (\$135 ),
-    .\port$4825$0 (\$136 ),
-    .\port$4827$0 (\$137 ),
-    .\port$4829$0 (\$138 ),
-    .\port$4831$0 (\$139 ),
-    .\port$4833$0 (\$140 ),
-    .\port$4835$0 (\$141 ),
-    .\port$4837$0 (\$142 ),
-    .\port$4839$0 (\$143 ),
-    .\port$4841$0 (\$144 ),
-    .\port$4843$0 (\$145 ),
-    .\port$4845$0 (\$146 ),
-    .\port$4847$0 (\$147 ),
-    .\port$4849$0 (\$148 ),
-    .\port$4851$0 (\$149 ),
-    .\port$4853$0 (\$150 ),
-    .\port$4855$0 (\$151 ),
-    .\port$4857$0 (\$152 ),
-    .\port$4859$0 (\$153 ),
-    .\port$4861$0 (\$154 ),
+    .\port$6443$0 (\$29 ),
+    .\port$6445$0 (\$30 ),
+    .\port$6447$0 (\$31 ),
+    .\port$6449$0 (\$32 ),
+    .\port$6451$0 (\$33 ),
+    .\port$6453$0 (\$34 ),
+    .\port$6455$0 (\$35 ),
+    .\port$6457$0 (\$36 ),
+    .\port$6459$0 (\$37 ),
+    .\port$6461$0 (\$38 ),
+    .\port$6463$0 (\$39 ),
+    .\port$6465$0 (\$40 ),
+    .\port$6467$0 (\$41 ),
+    .\port$6469$0 (\$42 ),
+    .\port$6471$0 (\$43 ),
+    .\port$6473$0 (\$44 ),
+    .\port$6475$0 (\$45 ),
+    .\port$6477$0 (\$46 ),
+    .\port$6479$0 (\$47 ),
+    .\port$6481$0 (\$48 ),
+    .\port$6483$0 (\$49 ),
+    .\port$6485$0 (\$50 ),
+    .\port$6487$0 (\$51 ),
+    .\port$6489$0 (\$52 ),
+    .\port$6491$0 (\$53 ),
+    .\port$6493$0 (\$54 ),
+    .\port$6495$0 (\$55 ),
+    .\port$6497$0 (\$56 ),
+    .\port$6499$0 (\$57 ),
+    .\port$6501$0 (\$58 ),
+    .\port$6503$0 (\$59 ),
+    .\port$6505$0 (\$60 ),
+    .\port$6507$0 (\$61 ),
+    .\port$6509$0 (\$62 ),
+    .\port$6511$0 (\$63 ),
+    .\port$6513$0 (\$64 ),
+    .\port$6515$0 (\$65 ),
+    .\port$6517$0 (\$66 ),
+    .\port$6519$0 (\$67 ),
+    .\port$6521$0 (\$68 ),
+    .\port$6523$0 (\$69 ),
+    .\port$6525$0 (\$70 ),
+    .\port$6527$0 (\$71 ),
+    .\port$6529$0 (\$72 ),
+    .\port$6531$0 (\$73 ),
+    .\port$6533$0 (\$74 ),
+    .\port$6535$0 (\$75 ),
+    .\port$6537$0 (\$76 ),
+    .\port$6539$0 (\$77 ),
+    .\port$6541$0 (\$78 ),
+    .\port$6543$0 (\$79 ),
+    .\port$6545$0 (\$80 ),
+    .\port$6547$0 (\$81 ),
+    .\port$6549$0 (\$82 ),
+    .\port$6551$0 (\$83 ),
+    .\port$6553$0 (\$84 ),
+    .\port$6555$0 (\$85 ),
+    .\port$6557$0 (\$86 ),
+    .\port$6559$0 (\$87 ),
+    .\port$6561$0 (\$88 ),
+    .\port$6563$0 (\$89 ),
+    .\port$6565$0 (\$90 ),
+    .\port$6567$0 (\$91 ),
+    .\port$6569$0 (\$92 ),
+    .\port$6571$0 (\$93 ),
+    .\port$6573$0 (\$94 ),
+    .\port$6575$0 (\$95 ),
+    .\port$6577$0 (\$96 ),
+    .\port$6579$0 (\$97 ),
+    .\port$6581$0 (\$98 ),
+    .\port$6583$0 (\$99 ),
+    .\port$6585$0 (\$100 ),
+    .\port$6587$0 (\$101 ),
+    .\port$6589$0 (\$102 ),
+    .\port$6591$0 (\$103 ),
+    .\port$6593$0 (\$104 ),
+    .\port$6595$0 (\$105 ),
+    .\port$6597$0 (\$106 ),
+    .\port$6599$0 (\$107 ),
+    .\port$6601$0 (\$108 ),
+    .\port$6603$0 (\$109 ),
+    .\port$6605$0 (\$110 ),
+    .\port$6607$0 (\$111 ),
+    .\port$6609$0 (\$112 ),
+    .\port$6611$0 (\$113 ),
+    .\port$6613$0 (\$114 ),
+    .\port$6615$0 (\$115 ),
+    .\port$6617$0 (\$116 ),
+    .\port$6619$0 (\$117 ),
+    .\port$6621$0 (\$118 ),
+    .\port$6623$0 (\$119 ),
+    .\port$6625$0 (\$120 ),
+    .\port$6627$0 (\$121 ),
+    .\port$6629$0 (\$122 ),
+    .\port$6631$0 (\$123 ),
+    .\port$6633$0 (\$124 ),
+    .\port$6635$0 (\$125 ),
+    .\port$6637$0 (\$126 ),
+    .\port$6639$0 (\$127 ),
+    .\port$6641$0 (\$128 ),
+    .\port$6643$0 (\$129 ),
+    .\port$6645$0 (\$130 ),
+    .\port$6647$0 (\$131 ),
+    .\port$6649$0 (\$132 ),
+    .\port$6651$0 (\$133 ),
+    .\port$6653$0 (\$134 ),
+    .\port$6655$0 (\$135 ),
+    .\port$6657$0 (\$136 ),
+    .\port$6659$0 (\$137 ),
+    .\port$6661$0 (\$138 ),
+    .\port$6663$0 (\$139 ),
+    .\port$6665$0 (\$140 ),
+    .\port$6667$0 (\$141 ),
+    .\port$6669$0 (\$142 ),
+    .\port$6671$0 (\$143 ),
+    .\port$6673$0 (\$144 ),
+    .\port$6675$0 (\$145 ),
+    .\port$6677$0 (\$146 ),
+    .\port$6679$0 (\$147 ),
+    .\port$6681$0 (\$148 ),
+    .\port$6683$0 (\$149 ),
+    .\port$6685$0 (\$150 ),
+    .\port$6687$0 (\$151 ),
+    .\port$6689$0 (\$152 ),
+    .\port$6691$0 (\$153 ),
+    .\port$6693$0 (\$154 ),
+    .\port$6695$0 (\$155 ),
+    .\port$6697$0 (\$156 ),
     .rst(rst),
     .window_end(window_end)
+  );
+  \mram_macro.tracker  tracker (
+    .busy(trim_busy),
+    .clamped(track_status_clamped_set),
+    .clk(clk),
+    .code_sum(track_code_sum),
+    .gains(gains),
+    .interval(interval),
+    .invalid(track_status_invalid_set),
+    .pass_done(pass_done),
+    .pass_start(read_start),
+    .\port$5981$0 (cal_gain0_gain),
+    .\port$5983$0 (cal_gain1_gain),
+    .\port$5985$0 (cal_gain2_gain),
+    .\port$5987$0 (cal_gain3_gain),
+    .\port$5989$0 (cal_gain4_gain),
+    .\port$5991$0 (cal_gain5_gain),
+    .\port$5993$0 (cal_gain6_gain),
+    .\port$5995$0 (cal_gain7_gain),
+    .\port$5997$0 (cal_gain8_gain),
+    .\port$5999$0 (cal_gain9_gain),
+    .\port$6001$0 (cal_gain10_gain),
+    .\port$6003$0 (cal_gain11_gain),
+    .\port$6005$0 (cal_gain12_gain),
+    .\port$6007$0 (cal_gain13_gain),
+    .\port$6009$0 (cal_gain14_gain),
+    .\port$6011$0 (cal_gain15_gain),
+    .\port$6013$0 (cal_gain16_gain),
+    .\port$6015$0 (cal_gain17_gain),
+    .\port$6017$0 (cal_gain18_gain),
+    .\port$6019$0 (cal_gain19_gain),
+    .\port$6021$0 (cal_gain20_gain),
+    .\port$6023$0 (cal_gain21_gain),
+    .\port$6025$0 (cal_gain22_gain),
+    .\port$6027$0 (cal_gain23_gain),
+    .\port$6029$0 (cal_gain24_gain),
+    .\port$6031$0 (cal_gain25_gain),
+    .\port$6033$0 (cal_gain26_gain),
+    .\port$6035$0 (cal_gain27_gain),
+    .\port$6037$0 (cal_gain28_gain),
+    .\port$6039$0 (cal_gain29_gain),
+    .\port$6041$0 (cal_gain30_gain),
+    .\port$6043$0 (cal_gain31_gain),
+    .\port$6045$0 (cal_gain32_gain),
+    .\port$6047$0 (cal_gain33_gain),
+    .\port$6049$0 (cal_gain34_gain),
+    .\port$6051$0 (cal_gain35_gain),
+    .\port$6053$0 (cal_gain36_gain),
+    .\port$6055$0 (cal_gain37_gain),
+    .\port$6057$0 (cal_gain38_gain),
+    .\port$6059$0 (cal_gain39_gain),
+    .\port$6061$0 (cal_gain40_gain),
+    .\port$6063$0 (cal_gain41_gain),
+    .\port$6065$0 (cal_gain42_gain),
+    .\port$6067$0 (cal_gain43_gain),
+    .\port$6069$0 (cal_gain44_gain),
+    .\port$6071$0 (cal_gain45_gain),
+    .\port$6073$0 (cal_gain46_gain),
+    .\port$6075$0 (cal_gain47_gain),
+    .\port$6077$0 (cal_gain48_gain),
+    .\port$6079$0 (cal_gain49_gain),
+    .\port$6081$0 (cal_gain50_gain),
+    .\port$6083$0 (cal_gain51_gain),
+    .\port$6085$0 (cal_gain52_gain),
+    .\port$6087$0 (cal_gain53_gain),
+    .\port$6089$0 (cal_gain54_gain),
+    .\port$6091$0 (cal_gain55_gain),
+    .\port$6093$0 (cal_gain56_gain),
+    .\port$6095$0 (cal_gain57_gain),
+    .\port$6097$0 (cal_gain58_gain),
+    .\port$6099$0 (cal_gain59_gain),
+    .\port$6101$0 (cal_gain60_gain),
+    .\port$6103$0 (cal_gain61_gain),
+    .\port$6105$0 (cal_gain62_gain),
+    .\port$6107$0 (cal_gain63_gain),
+    .read_done(read_done),
+    .\ref (\ref ),
+    .ref_codes(ref_codes),
+    .ref_overflow(ref_overflow),
+    .retrims(track_status_retrims),
+    .rst(rst),
+    .track_gain(track_gain_gain),
+    .tracking(arr_ref_en)
   );
   \mram_macro.write_controller  write_controller (
     .arr_wr_data(arr_wr_data),
@@ -2197,151 +2472,151 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$329 ),
+    .busy(\busy$331 ),
     .bypass_l(raw_bypass_l),
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$605 ),
+    .fail_mask(\fail_mask$704 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$4013$0 (weight_data0_bits),
-    .\port$4015$0 (weight_data1_bits),
-    .\port$4607$0 (\$27 ),
-    .\port$4609$0 (\$28 ),
-    .\port$4611$0 (\$29 ),
-    .\port$4613$0 (\$30 ),
-    .\port$4615$0 (\$31 ),
-    .\port$4617$0 (\$32 ),
-    .\port$4619$0 (\$33 ),
-    .\port$4621$0 (\$34 ),
-    .\port$4623$0 (\$35 ),
-    .\port$4625$0 (\$36 ),
-    .\port$4627$0 (\$37 ),
-    .\port$4629$0 (\$38 ),
-    .\port$4631$0 (\$39 ),
-    .\port$4633$0 (\$40 ),
-    .\port$4635$0 (\$41 ),
-    .\port$4637$0 (\$42 ),
-    .\port$4639$0 (\$43 ),
-    .\port$4641$0 (\$44 ),
-    .\port$4643$0 (\$45 ),
-    .\port$4645$0 (\$46 ),
-    .\port$4647$0 (\$47 ),
-    .\port$4649$0 (\$48 ),
-    .\port$4651$0 (\$49 ),
-    .\port$4653$0 (\$50 ),
-    .\port$4655$0 (\$51 ),
-    .\port$4657$0 (\$52 ),
-    .\port$4659$0 (\$53 ),
-    .\port$4661$0 (\$54 ),
-    .\port$4663$0 (\$55 ),
-    .\port$4665$0 (\$56 ),
-    .\port$4667$0 (\$57 ),
-    .\port$4669$0 (\$58 ),
-    .\port$4671$0 (\$59 ),
-    .\port$4673$0 (\$60 ),
-    .\port$4675$0 (\$61 ),
-    .\port$4677$0 (\$62 ),
-    .\port$4679$0 (\$63 ),
-    .\port$4681$0 (\$64 ),
-    .\port$4683$0 (\$65 ),
-    .\port$4685$0 (\$66 ),
-    .\port$4687$0 (\$67 ),
-    .\port$4689$0 (\$68 ),
-    .\port$4691$0 (\$69 ),
-    .\port$4693$0 (\$70 ),
-    .\port$4695$0 (\$71 ),
-    .\port$4697$0 (\$72 ),
-    .\port$4699$0 (\$73 ),
-    .\port$4701$0 (\$74 ),
-    .\port$4703$0 (\$75 ),
-    .\port$4705$0 (\$76 ),
-    .\port$4707$0 (\$77 ),
-    .\port$4709$0 (\$78 ),
-    .\port$4711$0 (\$79 ),
-    .\port$4713$0 (\$80 ),
-    .\port$4715$0 (\$81 ),
-    .\port$4717$0 (\$82 ),
-    .\port$4719$0 (\$83 ),
-    .\port$4721$0 (\$84 ),
-    .\port$4723$0 (\$85 ),
-    .\port$4725$0 (\$86 ),
-    .\port$4727$0 (\$87 ),
-    .\port$4729$0 (\$88 ),
-    .\port$4731$0 (\$89 ),
-    .\port$4733$0 (\$90 ),
-    .\port$4735$0 (\$91 ),
-    .\port$4737$0 (\$92 ),
-    .\port$4739$0 (\$93 ),
-    .\port$4741$0 (\$94 ),
-    .\port$4743$0 (\$95 ),
-    .\port$4745$0 (\$96 ),
-    .\port$4747$0 (\$97 ),
-    .\port$4749$0 (\$98 ),
-    .\port$4751$0 (\$99 ),
-    .\port$4753$0 (\$100 ),
-    .\port$4755$0 (\$101 ),
-    .\port$4757$0 (\$102 ),
-    .\port$4759$0 (\$103 ),
-    .\port$4761$0 (\$104 ),
-    .\port$4763$0 (\$105 ),
-    .\port$4765$0 (\$106 ),
-    .\port$4767$0 (\$107 ),
-    .\port$4769$0 (\$108 ),
-    .\port$4771$0 (\$109 ),
-    .\port$4773$0 (\$110 ),
-    .\port$4775$0 (\$111 ),
-    .\port$4777$0 (\$112 ),
-    .\port$4779$0 (\$113 ),
-    .\port$4781$0 (\$114 ),
-    .\port$4783$0 (\$115 ),
-    .\port$4785$0 (\$116 ),
-    .\port$4787$0 (\$117 ),
-    .\port$4789$0 (\$118 ),
-    .\port$4791$0 (\$119 ),
-    .\port$4793$0 (\$120 ),
-    .\port$4795$0 (\$121 ),
-    .\port$4797$0 (\$122 ),
-    .\port$4799$0 (\$123 ),
-    .\port$4801$0 (\$124 ),
-    .\port$4803$0 (\$125 ),
-    .\port$4805$0 (\$126 ),
-    .\port$4807$0 (\$127 ),
-    .\port$4809$0 (\$128 ),
-    .\port$4811$0 (\$129 ),
-    .\port$4813$0 (\$130 ),
-    .\port$4815$0 (\$131 ),
-    .\port$4817$0 (\$132 ),
-    .\port$4819$0 (\$133 ),
-    .\port$4821$0 (\$134 ),
-    .\port$4823$0 (\$135 ),
-    .\port$4825$0 (\$136 ),
-    .\port$4827$0 (\$137 ),
-    .\port$4829$0 (\$138 ),
-    .\port$4831$0 (\$139 ),
-    .\port$4833$0 (\$140 ),
-    .\port$4835$0 (\$141 ),
-    .\port$4837$0 (\$142 ),
-    .\port$4839$0 (\$143 ),
-    .\port$4841$0 (\$144 ),
-    .\port$4843$0 (\$145 ),
-    .\port$4845$0 (\$146 ),
-    .\port$4847$0 (\$147 ),
-    .\port$4849$0 (\$148 ),
-    .\port$4851$0 (\$149 ),
-    .\port$4853$0 (\$150 ),
-    .\port$4855$0 (\$151 ),
-    .\port$4857$0 (\$152 ),
-    .\port$4859$0 (\$153 ),
-    .\port$4861$0 (\$154 ),
+    .\port$5717$0 (weight_data0_bits),
+    .\port$5719$0 (weight_data1_bits),
+    .\port$6443$0 (\$29 ),
+    .\port$6445$0 (\$30 ),
+    .\port$6447$0 (\$31 ),
+    .\port$6449$0 (\$32 ),
+    .\port$6451$0 (\$33 ),
+    .\port$6453$0 (\$34 ),
+    .\port$6455$0 (\$35 ),
+    .\port$6457$0 (\$36 ),
+    .\port$6459$0 (\$37 ),
+    .\port$6461$0 (\$38 ),
+    .\port$6463$0 (\$39 ),
+    .\port$6465$0 (\$40 ),
+    .\port$6467$0 (\$41 ),
+    .\port$6469$0 (\$42 ),
+    .\port$6471$0 (\$43 ),
+    .\port$6473$0 (\$44 ),
+    .\port$6475$0 (\$45 ),
+    .\port$6477$0 (\$46 ),
+    .\port$6479$0 (\$47 ),
+    .\port$6481$0 (\$48 ),
+    .\port$6483$0 (\$49 ),
+    .\port$6485$0 (\$50 ),
+    .\port$6487$0 (\$51 ),
+    .\port$6489$0 (\$52 ),
+    .\port$6491$0 (\$53 ),
+    .\port$6493$0 (\$54 ),
+    .\port$6495$0 (\$55 ),
+    .\port$6497$0 (\$56 ),
+    .\port$6499$0 (\$57 ),
+    .\port$6501$0 (\$58 ),
+    .\port$6503$0 (\$59 ),
+    .\port$6505$0 (\$60 ),
+    .\port$6507$0 (\$61 ),
+    .\port$6509$0 (\$62 ),
+    .\port$6511$0 (\$63 ),
+    .\port$6513$0 (\$64 ),
+    .\port$6515$0 (\$65 ),
+    .\port$6517$0 (\$66 ),
+    .\port$6519$0 (\$67 ),
+    .\port$6521$0 (\$68 ),
+    .\port$6523$0 (\$69 ),
+    .\port$6525$0 (\$70 ),
+    .\port$6527$0 (\$71 ),
+    .\port$6529$0 (\$72 ),
+    .\port$6531$0 (\$73 ),
+    .\port$6533$0 (\$74 ),
+    .\port$6535$0 (\$75 ),
+    .\port$6537$0 (\$76 ),
+    .\port$6539$0 (\$77 ),
+    .\port$6541$0 (\$78 ),
+    .\port$6543$0 (\$79 ),
+    .\port$6545$0 (\$80 ),
+    .\port$6547$0 (\$81 ),
+    .\port$6549$0 (\$82 ),
+    .\port$6551$0 (\$83 ),
+    .\port$6553$0 (\$84 ),
+    .\port$6555$0 (\$85 ),
+    .\port$6557$0 (\$86 ),
+    .\port$6559$0 (\$87 ),
+    .\port$6561$0 (\$88 ),
+    .\port$6563$0 (\$89 ),
+    .\port$6565$0 (\$90 ),
+    .\port$6567$0 (\$91 ),
+    .\port$6569$0 (\$92 ),
+    .\port$6571$0 (\$93 ),
+    .\port$6573$0 (\$94 ),
+    .\port$6575$0 (\$95 ),
+    .\port$6577$0 (\$96 ),
+    .\port$6579$0 (\$97 ),
+    .\port$6581$0 (\$98 ),
+    .\port$6583$0 (\$99 ),
+    .\port$6585$0 (\$100 ),
+    .\port$6587$0 (\$101 ),
+    .\port$6589$0 (\$102 ),
+    .\port$6591$0 (\$103 ),
+    .\port$6593$0 (\$104 ),
+    .\port$6595$0 (\$105 ),
+    .\port$6597$0 (\$106 ),
+    .\port$6599$0 (\$107 ),
+    .\port$6601$0 (\$108 ),
+    .\port$6603$0 (\$109 ),
+    .\port$6605$0 (\$110 ),
+    .\port$6607$0 (\$111 ),
+    .\port$6609$0 (\$112 ),
+    .\port$6611$0 (\$113 ),
+    .\port$6613$0 (\$114 ),
+    .\port$6615$0 (\$115 ),
+    .\port$6617$0 (\$116 ),
+    .\port$6619$0 (\$117 ),
+    .\port$6621$0 (\$118 ),
+    .\port$6623$0 (\$119 ),
+    .\port$6625$0 (\$120 ),
+    .\port$6627$0 (\$121 ),
+    .\port$6629$0 (\$122 ),
+    .\port$6631$0 (\$123 ),
+    .\port$6633$0 (\$124 ),
+    .\port$6635$0 (\$125 ),
+    .\port$6637$0 (\$126 ),
+    .\port$6639$0 (\$127 ),
+    .\port$6641$0 (\$128 ),
+    .\port$6643$0 (\$129 ),
+    .\port$6645$0 (\$130 ),
+    .\port$6647$0 (\$131 ),
+    .\port$6649$0 (\$132 ),
+    .\port$6651$0 (\$133 ),
+    .\port$6653$0 (\$134 ),
+    .\port$6655$0 (\$135 ),
+    .\port$6657$0 (\$136 ),
+    .\port$6659$0 (\$137 ),
+    .\port$6661$0 (\$138 ),
+    .\port$6663$0 (\$139 ),
+    .\port$6665$0 (\$140 ),
+    .\port$6667$0 (\$141 ),
+    .\port$6669$0 (\$142 ),
+    .\port$6671$0 (\$143 ),
+    .\port$6673$0 (\$144 ),
+    .\port$6675$0 (\$145 ),
+    .\port$6677$0 (\$146 ),
+    .\port$6679$0 (\$147 ),
+    .\port$6681$0 (\$148 ),
+    .\port$6683$0 (\$149 ),
+    .\port$6685$0 (\$150 ),
+    .\port$6687$0 (\$151 ),
+    .\port$6689$0 (\$152 ),
+    .\port$6691$0 (\$153 ),
+    .\port$6693$0 (\$154 ),
+    .\port$6695$0 (\$155 ),
+    .\port$6697$0 (\$156 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$383 ),
+    .read_start(\read_start$385 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .start(start),
@@ -2351,64 +2626,64 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$21  = \busy$329 ;
+    \$23  = \busy$331 ;
     if (rst) begin
-      \$21  = 1'h0;
+      \$23  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$22  = wv_fail_count_count;
+    \$24  = wv_fail_count_count;
     if (fail_valid) begin
-      \$22  = \$18 [31:0];
+      \$24  = \$20 [31:0];
     end
     if (rst) begin
-      \$22  = 32'd0;
+      \$24  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$23  = \$signal$589 ;
+    \$25  = \$signal$688 ;
     if (fail_valid) begin
-      \$23  = fail_row;
+      \$25  = fail_row;
     end
     if (rst) begin
-      \$23  = 6'h00;
+      \$25  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$24  = fail_mask;
+    \$26  = fail_mask;
     if (fail_valid) begin
-      \$24  = \fail_mask$605 ;
+      \$26  = \fail_mask$704 ;
     end
     if (rst) begin
-      \$24  = 64'h0000000000000000;
+      \$26  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$25  = wv_retry_count_count;
+    \$27  = wv_retry_count_count;
     if (retry) begin
-      \$25  = \$19 [31:0];
+      \$27  = \$21 [31:0];
     end
     if (rst) begin
-      \$25  = 32'd0;
+      \$27  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$26  = vmm_count_count;
+    \$28  = vmm_count_count;
     if (pass_done) begin
-      \$26  = \$20 [31:0];
+      \$28  = \$22 [31:0];
     end
     if (rst) begin
-      \$26  = 32'd0;
+      \$28  = 32'd0;
     end
   end
-  assign \s_axil_awready$41  = s_axil_awready;
-  assign \s_axil_wready$42  = s_axil_wready;
-  assign \s_axil_bvalid$43  = s_axil_bvalid;
+  assign \s_axil_awready$43  = s_axil_awready;
+  assign \s_axil_wready$44  = s_axil_wready;
+  assign \s_axil_bvalid$45  = s_axil_bvalid;
   assign g_regs_rst = rst;
   assign g_regs_gclk = g_regs_clk;
   assign g_tdc0_rst = rst;
@@ -2544,7 +2819,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign busy = m_axis_tvalid;
   assign g_ser_rst = rst;
   assign g_ser_gclk = g_ser_clk;
-  assign \s_axis_tready$317  = s_axis_tready;
+  assign \s_axis_tready$319  = s_axis_tready;
   assign g_in_rst = rst;
   assign g_in_gclk = g_in_clk;
   assign g_drv_rst = rst;
@@ -2553,31 +2828,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_wr_gclk = g_wr_clk;
   assign g_cnt_rst = rst;
   assign g_cnt_gclk = g_cnt_clk;
-  assign \s_axil_awaddr$341  = s_axil_awaddr;
-  assign \s_axil_awprot$342  = s_axil_awprot;
-  assign \s_axil_awvalid$343  = s_axil_awvalid;
-  assign \s_axil_wdata$344  = s_axil_wdata;
-  assign \s_axil_wstrb$345  = s_axil_wstrb;
-  assign \s_axil_wvalid$346  = s_axil_wvalid;
-  assign \s_axil_bresp$347  = s_axil_bresp;
-  assign \s_axil_bready$348  = s_axil_bready;
-  assign \s_axil_araddr$349  = s_axil_araddr;
-  assign \s_axil_arprot$350  = s_axil_arprot;
-  assign \s_axil_arvalid$351  = s_axil_arvalid;
-  assign \s_axil_arready$352  = s_axil_arready;
-  assign \s_axil_rdata$353  = s_axil_rdata;
-  assign \s_axil_rresp$354  = s_axil_rresp;
-  assign \s_axil_rvalid$355  = s_axil_rvalid;
-  assign \s_axil_rready$356  = s_axil_rready;
-  assign \s_axis_tdata$357  = s_axis_tdata;
-  assign \s_axis_tvalid$358  = s_axis_tvalid;
-  assign \s_axis_tlast$359  = s_axis_tlast;
-  assign \s_axis_tuser$360  = s_axis_tuser;
-  assign \m_axis_tdata$361  = m_axis_tdata;
-  assign \m_axis_tvalid$362  = m_axis_tvalid;
-  assign \m_axis_tready$363  = m_axis_tready;
-  assign \m_axis_tlast$364  = m_axis_tlast;
-  assign \m_axis_tuser$365  = m_axis_tuser;
+  assign \s_axil_awaddr$343  = s_axil_awaddr;
+  assign \s_axil_awprot$344  = s_axil_awprot;
+  assign \s_axil_awvalid$345  = s_axil_awvalid;
+  assign \s_axil_wdata$346  = s_axil_wdata;
+  assign \s_axil_wstrb$347  = s_axil_wstrb;
+  assign \s_axil_wvalid$348  = s_axil_wvalid;
+  assign \s_axil_bresp$349  = s_axil_bresp;
+  assign \s_axil_bready$350  = s_axil_bready;
+  assign \s_axil_araddr$351  = s_axil_araddr;
+  assign \s_axil_arprot$352  = s_axil_arprot;
+  assign \s_axil_arvalid$353  = s_axil_arvalid;
+  assign \s_axil_arready$354  = s_axil_arready;
+  assign \s_axil_rdata$355  = s_axil_rdata;
+  assign \s_axil_rresp$356  = s_axil_rresp;
+  assign \s_axil_rvalid$357  = s_axil_rvalid;
+  assign \s_axil_rready$358  = s_axil_rready;
+  assign \s_axis_tdata$359  = s_axis_tdata;
+  assign \s_axis_tvalid$360  = s_axis_tvalid;
+  assign \s_axis_tlast$361  = s_axis_tlast;
+  assign \s_axis_tuser$362  = s_axis_tuser;
+  assign \m_axis_tdata$363  = m_axis_tdata;
+  assign \m_axis_tvalid$364  = m_axis_tvalid;
+  assign \m_axis_tready$365  = m_axis_tready;
+  assign \m_axis_tlast$366  = m_axis_tlast;
+  assign \m_axis_tuser$367  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
@@ -2586,62 +2861,82 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$379  = arr_bypass_l;
-  assign \arr_bypass_r$380  = arr_bypass_r;
+  assign \arr_bypass_l$381  = arr_bypass_l;
+  assign \arr_bypass_r$382  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$394  = arr_pre;
-  assign \arr_eval$395  = arr_eval;
+  assign \arr_pre$396  = arr_pre;
+  assign \arr_eval$397  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = \capture$399 ;
+  assign tdc_capture = \capture$401 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
-  assign all_fired = tdc_all_fired;
-  assign codes = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \codes$408  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \capture$409  = capture;
-  assign \accumulate$411  = accumulate;
-  assign shift = \$283 [0];
-  assign \shift$413  = \$283 [0];
-  assign negate = \$283 [1];
-  assign \negate$415  = \$283 [1];
+  assign tracking = arr_ref_en;
+  assign \cmp$411  = arr_ref_cmp;
+  assign \clear$412  = clear;
+  assign \capture$413  = \capture$401 ;
+  assign \window_end$414  = window_end;
+  assign \code_now$415  = code_now;
+  assign track_interval_interval = interval;
+  assign track_ref_ref = \ref ;
+  assign cal_gains = { cal_gain63_gain, cal_gain62_gain, cal_gain61_gain, cal_gain60_gain, cal_gain59_gain, cal_gain58_gain, cal_gain57_gain, cal_gain56_gain, cal_gain55_gain, cal_gain54_gain, cal_gain53_gain, cal_gain52_gain, cal_gain51_gain, cal_gain50_gain, cal_gain49_gain, cal_gain48_gain, cal_gain47_gain, cal_gain46_gain, cal_gain45_gain, cal_gain44_gain, cal_gain43_gain, cal_gain42_gain, cal_gain41_gain, cal_gain40_gain, cal_gain39_gain, cal_gain38_gain, cal_gain37_gain, cal_gain36_gain, cal_gain35_gain, cal_gain34_gain, cal_gain33_gain, cal_gain32_gain, cal_gain31_gain, cal_gain30_gain, cal_gain29_gain, cal_gain28_gain, cal_gain27_gain, cal_gain26_gain, cal_gain25_gain, cal_gain24_gain, cal_gain23_gain, cal_gain22_gain, cal_gain21_gain, cal_gain20_gain, cal_gain19_gain, cal_gain18_gain, cal_gain17_gain, cal_gain16_gain, cal_gain15_gain, cal_gain14_gain, cal_gain13_gain, cal_gain12_gain, cal_gain11_gain, cal_gain10_gain, cal_gain9_gain, cal_gain8_gain, cal_gain7_gain, cal_gain6_gain, cal_gain5_gain, cal_gain4_gain, cal_gain3_gain, cal_gain2_gain, cal_gain1_gain, cal_gain0_gain };
+  assign codes = ref_codes;
+  assign overflow = ref_overflow;
+  assign pass_start = read_start;
+  assign \pass_done$490  = pass_done;
+  assign \read_done$491  = read_done;
+  assign \busy$493  = trim_busy;
+  assign code_sum = track_code_sum;
+  assign track_gain = track_gain_gain;
+  assign retrims = track_status_retrims;
+  assign invalid = track_status_invalid_set;
+  assign clamped = track_status_clamped_set;
+  assign \codes$504  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \codes$505  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
+  assign \gains$572  = gains;
+  assign \capture$573  = capture;
+  assign \accumulate$575  = accumulate;
+  assign shift = \$285 [0];
+  assign \shift$577  = \$285 [0];
+  assign negate = \$285 [1];
+  assign \negate$579  = \$285 [1];
   assign mode_raw_codes = raw;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
-  assign \load$484  = emit;
+  assign \load$648  = emit;
   assign mode_activation = short;
-  assign next_values = { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
-  assign next_fires = { \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221 , \$220 , \$219  };
-  assign overflow = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
+  assign next_values = { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
+  assign next_fires = { \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  };
+  assign \overflow$655  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$329 ;
+  assign ctrl_write_row_busy = \busy$331 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$561  = { weight_data1_bits, weight_data0_bits };
+  assign \data$660  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$567  = array_idle;
+  assign \array_idle$666  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$576  = read_done;
-  assign \codes$577  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \overflow$578  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign write_busy = \busy$329 ;
-  assign \arr_wr_row$580  = arr_wr_row;
-  assign \arr_wr_side$581  = arr_wr_side;
-  assign \arr_wr_data$582  = arr_wr_data;
-  assign \arr_wr_pulse$583  = arr_wr_pulse;
+  assign \read_done$675  = read_done;
+  assign \codes$676  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \overflow$677  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign write_busy = \busy$331 ;
+  assign \arr_wr_row$679  = arr_wr_row;
+  assign \arr_wr_side$680  = arr_wr_side;
+  assign \arr_wr_data$681  = arr_wr_data;
+  assign \arr_wr_pulse$682  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$589  };
+  assign wv_fail_row_row = { 10'h000, \$signal$688  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$329 ;
+  assign status_write_busy = \busy$331 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -2652,1501 +2947,2269 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$490.overflow  = \flags$490 ;
+  assign \flags$654.overflow  = \flags$654 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$2333$0 , \port$2344$0 , \port$2355$0 , \port$2366$0 , \port$2377$0 , \port$2388$0 , \port$2399$0 , \port$2410$0 , \port$2421$0 , \port$2432$0 , \port$2443$0 , \port$2454$0 , \port$2465$0 , \port$2476$0 , \port$2487$0 , \port$2498$0 , \port$2509$0 , \port$2520$0 , \port$2531$0 , \port$2542$0 , \port$2553$0 
-, \port$2564$0 , \port$2575$0 , \port$2586$0 , \port$2597$0 , \port$2608$0 , \port$2619$0 , \port$2630$0 , \port$2641$0 , \port$2652$0 , \port$2663$0 , \port$2674$0 , \port$2685$0 , \port$2696$0 , \port$2707$0 , \port$2718$0 , \port$2729$0 , \port$2740$0 , \port$2751$0 , \port$2762$0 , \port$2773$0 , \port$2784$0 
-, \port$2795$0 , \port$2806$0 , \port$2817$0 , \port$2828$0 , \port$2839$0 , \port$2850$0 , \port$2861$0 , \port$2872$0 , \port$2883$0 , \port$2894$0 , \port$2905$0 , \port$2916$0 , \port$2927$0 , \port$2938$0 , \port$2949$0 , \port$2960$0 , \port$2971$0 , \port$2982$0 , \port$2993$0 , \port$3004$0 , \port$3015$0 
-, \port$3026$0 , \port$3038$0 , \port$3050$0 , \port$3062$0 , \port$3074$0 , \port$3086$0 , \port$3098$0 , \port$3110$0 , \port$3122$0 , \port$3134$0 , \port$3146$0 , \port$3158$0 , \port$3170$0 , \port$3182$0 , \port$3194$0 , \port$3206$0 , \port$3218$0 , \port$3230$0 , \port$3242$0 , \port$3254$0 , \port$3266$0 
-, \port$3278$0 , \port$3290$0 , \port$3302$0 , \port$3314$0 , \port$3326$0 , \port$3338$0 , \port$3350$0 , \port$3362$0 , \port$3374$0 , \port$3386$0 , \port$3398$0 , \port$3410$0 , \port$3422$0 , \port$3434$0 , \port$3446$0 , \port$3458$0 , \port$3470$0 , \port$3482$0 , \port$3494$0 , \port$3506$0 , \port$3518$0 
-, \port$3530$0 , \port$3542$0 , \port$3554$0 , \port$3566$0 , \port$3578$0 , \port$3590$0 , \port$3602$0 , \port$3614$0 , \port$3626$0 , \port$3638$0 , \port$3650$0 , \port$3662$0 , \port$3674$0 , \port$3686$0 , \port$3698$0 , \port$3710$0 , \port$3722$0 , \port$3734$0 , \port$3746$0 , \port$3758$0 , \port$3770$0 
-, \port$3782$0 , \port$3794$0 , g_acc_clk, raw, \port$4017$0 , \port$4019$0 , \port$4021$0 , \port$4023$0 , \port$4025$0 , \port$4027$0 , \port$4029$0 , \port$4031$0 , \port$4033$0 , \port$4035$0 , \port$4037$0 , \port$4039$0 , \port$4041$0 , \port$4043$0 , \port$4045$0 , \port$4047$0 , \port$4049$0 
-, \port$4051$0 , \port$4053$0 , \port$4055$0 , \port$4057$0 , \port$4059$0 , \port$4061$0 , \port$4063$0 , \port$4065$0 , \port$4067$0 , \port$4069$0 , \port$4071$0 , \port$4073$0 , \port$4075$0 , \port$4077$0 , \port$4079$0 , \port$4081$0 , \port$4083$0 , \port$4085$0 , \port$4087$0 , \port$4089$0 , \port$4091$0 
-, \port$4093$0 , \port$4095$0 , \port$4097$0 , \port$4099$0 , \port$4101$0 , \port$4103$0 , \port$4105$0 , \port$4107$0 , \port$4109$0 , \port$4111$0 , \port$4113$0 , \port$4115$0 , \port$4117$0 , \port$4119$0 , \port$4121$0 , \port$4123$0 , \port$4125$0 , \port$4127$0 , \port$4129$0 , \port$4131$0 , \port$4133$0 
-, \port$4135$0 , \port$4137$0 , \port$4139$0 , \port$4141$0 , \port$4143$0 , \port$4145$0 , \port$4147$0 , \port$4149$0 , \port$4151$0 , \port$4153$0 , \port$4155$0 , \port$4157$0 , \port$4159$0 , \port$4161$0 , \port$4163$0 , \port$4165$0 , \port$4167$0 , \port$4169$0 , \port$4171$0 , \port$4173$0 , \port$4175$0 
-, \port$4177$0 , \port$4179$0 , \port$4181$0 , \port$4183$0 , \port$4185$0 , \port$4187$0 , \port$4189$0 , \port$4191$0 , \port$4193$0 , \port$4195$0 , \port$4197$0 , \port$4199$0 , \port$4201$0 , \port$4203$0 , \port$4205$0 , \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 
-, \port$4219$0 , \port$4221$0 , \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 , \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 , \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 
-, \port$4261$0 , \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4735$0 , \port$4737$0 , \port$4739$0 , \port$4741$0 , \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 , \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 
-, \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 , \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 
-, \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 , \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 , \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 
-, \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , capture, accumulate, \port$4885$2 , g_acc_rst);
+module \mram_macro.accumulator (\port$2772$0 , \port$2789$0 , \port$2806$0 , \port$2823$0 , \port$2840$0 , \port$2857$0 , \port$2874$0 , \port$2891$0 , \port$2908$0 , \port$2925$0 , \port$2942$0 , \port$2959$0 , \port$2976$0 , \port$2993$0 , \port$3010$0 , \port$3027$0 , \port$3044$0 , \port$3061$0 , \port$3078$0 , \port$3095$0 , \port$3112$0 
+, \port$3129$0 , \port$3146$0 , \port$3163$0 , \port$3180$0 , \port$3197$0 , \port$3214$0 , \port$3231$0 , \port$3248$0 , \port$3265$0 , \port$3282$0 , \port$3299$0 , \port$3316$0 , \port$3333$0 , \port$3350$0 , \port$3367$0 , \port$3384$0 , \port$3401$0 , \port$3418$0 , \port$3435$0 , \port$3452$0 , \port$3469$0 
+, \port$3486$0 , \port$3503$0 , \port$3520$0 , \port$3537$0 , \port$3554$0 , \port$3571$0 , \port$3588$0 , \port$3605$0 , \port$3622$0 , \port$3639$0 , \port$3656$0 , \port$3673$0 , \port$3690$0 , \port$3707$0 , \port$3724$0 , \port$3741$0 , \port$3758$0 , \port$3775$0 , \port$3792$0 , \port$3809$0 , \port$3826$0 
+, \port$3843$0 , \port$3861$0 , \port$3879$0 , \port$3897$0 , \port$3915$0 , \port$3933$0 , \port$3951$0 , \port$3969$0 , \port$3987$0 , \port$4005$0 , \port$4023$0 , \port$4041$0 , \port$4059$0 , \port$4077$0 , \port$4095$0 , \port$4113$0 , \port$4131$0 , \port$4149$0 , \port$4167$0 , \port$4185$0 , \port$4203$0 
+, \port$4221$0 , \port$4239$0 , \port$4257$0 , \port$4275$0 , \port$4293$0 , \port$4311$0 , \port$4329$0 , \port$4347$0 , \port$4365$0 , \port$4383$0 , \port$4401$0 , \port$4419$0 , \port$4437$0 , \port$4455$0 , \port$4473$0 , \port$4491$0 , \port$4509$0 , \port$4527$0 , \port$4545$0 , \port$4563$0 , \port$4581$0 
+, \port$4599$0 , \port$4617$0 , \port$4635$0 , \port$4653$0 , \port$4671$0 , \port$4689$0 , \port$4707$0 , \port$4725$0 , \port$4743$0 , \port$4761$0 , \port$4779$0 , \port$4797$0 , \port$4815$0 , \port$4833$0 , \port$4851$0 , \port$4869$0 , \port$4887$0 , \port$4905$0 , \port$4923$0 , \port$4941$0 , \port$4959$0 
+, \port$4977$0 , \port$4995$0 , gains, g_acc_clk, raw, \port$5725$0 , \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 , \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 
+, \port$5757$0 , \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 , \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 , \port$5781$0 , \port$5783$0 , \port$5785$0 , \port$5787$0 , \port$5789$0 , \port$5791$0 , \port$5793$0 , \port$5795$0 , \port$5797$0 
+, \port$5799$0 , \port$5801$0 , \port$5803$0 , \port$5805$0 , \port$5807$0 , \port$5809$0 , \port$5811$0 , \port$5813$0 , \port$5815$0 , \port$5817$0 , \port$5819$0 , \port$5821$0 , \port$5823$0 , \port$5825$0 , \port$5827$0 , \port$5829$0 , \port$5831$0 , \port$5833$0 , \port$5835$0 , \port$5837$0 , \port$5839$0 
+, \port$5841$0 , \port$5843$0 , \port$5845$0 , \port$5847$0 , \port$5849$0 , \port$5851$0 , \port$5853$0 , \port$5855$0 , \port$5857$0 , \port$5859$0 , \port$5861$0 , \port$5863$0 , \port$5865$0 , \port$5867$0 , \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 
+, \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 , \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 , \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , \port$5909$0 , \port$5911$0 , \port$5913$0 , \port$5915$0 , \port$5917$0 , \port$5919$0 , \port$5921$0 , \port$5923$0 
+, \port$5925$0 , \port$5927$0 , \port$5929$0 , \port$5931$0 , \port$5933$0 , \port$5935$0 , \port$5937$0 , \port$5939$0 , \port$5941$0 , \port$5943$0 , \port$5945$0 , \port$5947$0 , \port$5949$0 , \port$5951$0 , \port$5953$0 , \port$5955$0 , \port$5957$0 , \port$5959$0 , \port$5961$0 , \port$5963$0 , \port$5965$0 
+, \port$5967$0 , \port$5969$0 , \port$5971$0 , \port$5973$0 , \port$5975$0 , \port$5977$0 , \port$5979$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 , \port$6593$0 , \port$6595$0 , \port$6597$0 
+, \port$6599$0 , \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 , \port$6635$0 , \port$6637$0 , \port$6639$0 
+, \port$6641$0 , \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 , \port$6677$0 , \port$6679$0 , \port$6681$0 
+, \port$6683$0 , \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , capture, accumulate, \port$6721$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
   wire [18:0] \$10 ;
-  wire [16:0] \$100 ;
-  wire [16:0] \$1000 ;
-  wire [17:0] \$1001 ;
-  wire [18:0] \$1002 ;
+  wire [23:0] \$100 ;
+  wire [22:0] \$1000 ;
+  wire [23:0] \$1001 ;
+  wire [24:0] \$1002 ;
   wire [15:0] \$1003 ;
-  wire \$1004 ;
+  wire [16:0] \$1004 ;
   wire [16:0] \$1005 ;
   wire [16:0] \$1006 ;
-  wire [16:0] \$1007 ;
-  wire [7:0] \$1008 ;
-  wire [16:0] \$1009 ;
-  wire [16:0] \$101 ;
-  wire [17:0] \$1010 ;
-  wire [7:0] \$1011 ;
-  wire [16:0] \$1012 ;
-  wire [17:0] \$1013 ;
-  wire [18:0] \$1014 ;
-  wire [15:0] \$1015 ;
-  wire \$1016 ;
-  wire [16:0] \$1017 ;
-  wire [16:0] \$1018 ;
-  wire [16:0] \$1019 ;
-  wire [16:0] \$102 ;
-  wire [7:0] \$1020 ;
+  wire [18:0] \$1007 ;
+  wire [19:0] \$1008 ;
+  wire [19:0] \$1009 ;
+  wire [24:0] \$101 ;
+  wire [20:0] \$1010 ;
+  wire [22:0] \$1011 ;
+  wire [23:0] \$1012 ;
+  wire [18:0] \$1013 ;
+  wire [19:0] \$1014 ;
+  wire [19:0] \$1015 ;
+  wire [20:0] \$1016 ;
+  wire [22:0] \$1017 ;
+  wire [23:0] \$1018 ;
+  wire [24:0] \$1019 ;
+  wire [15:0] \$102 ;
+  wire [15:0] \$1020 ;
   wire [16:0] \$1021 ;
-  wire [17:0] \$1022 ;
-  wire [7:0] \$1023 ;
-  wire [16:0] \$1024 ;
-  wire [17:0] \$1025 ;
-  wire [18:0] \$1026 ;
-  wire [15:0] \$1027 ;
-  wire \$1028 ;
-  wire [16:0] \$1029 ;
-  wire [7:0] \$103 ;
-  wire [16:0] \$1030 ;
-  wire [16:0] \$1031 ;
-  wire [7:0] \$1032 ;
-  wire [16:0] \$1033 ;
-  wire [17:0] \$1034 ;
-  wire [7:0] \$1035 ;
-  wire [16:0] \$1036 ;
-  wire [17:0] \$1037 ;
-  wire [18:0] \$1038 ;
-  wire [15:0] \$1039 ;
+  wire [16:0] \$1022 ;
+  wire [16:0] \$1023 ;
+  wire [18:0] \$1024 ;
+  wire [19:0] \$1025 ;
+  wire [19:0] \$1026 ;
+  wire [20:0] \$1027 ;
+  wire [22:0] \$1028 ;
+  wire [23:0] \$1029 ;
+  wire [16:0] \$103 ;
+  wire [18:0] \$1030 ;
+  wire [19:0] \$1031 ;
+  wire [19:0] \$1032 ;
+  wire [20:0] \$1033 ;
+  wire [22:0] \$1034 ;
+  wire [23:0] \$1035 ;
+  wire [24:0] \$1036 ;
+  wire [15:0] \$1037 ;
+  wire [16:0] \$1038 ;
+  wire [16:0] \$1039 ;
   wire [16:0] \$104 ;
-  wire \$1040 ;
-  wire [16:0] \$1041 ;
-  wire [16:0] \$1042 ;
-  wire [16:0] \$1043 ;
-  wire [7:0] \$1044 ;
-  wire [16:0] \$1045 ;
-  wire [17:0] \$1046 ;
-  wire [7:0] \$1047 ;
-  wire [16:0] \$1048 ;
-  wire [17:0] \$1049 ;
-  wire [17:0] \$105 ;
-  wire [18:0] \$1050 ;
-  wire [15:0] \$1051 ;
-  wire \$1052 ;
-  wire [16:0] \$1053 ;
-  wire [16:0] \$1054 ;
+  wire [16:0] \$1040 ;
+  wire [18:0] \$1041 ;
+  wire [19:0] \$1042 ;
+  wire [19:0] \$1043 ;
+  wire [20:0] \$1044 ;
+  wire [22:0] \$1045 ;
+  wire [23:0] \$1046 ;
+  wire [18:0] \$1047 ;
+  wire [19:0] \$1048 ;
+  wire [19:0] \$1049 ;
+  wire [16:0] \$105 ;
+  wire [20:0] \$1050 ;
+  wire [22:0] \$1051 ;
+  wire [23:0] \$1052 ;
+  wire [24:0] \$1053 ;
+  wire [15:0] \$1054 ;
   wire [16:0] \$1055 ;
-  wire [7:0] \$1056 ;
+  wire [16:0] \$1056 ;
   wire [16:0] \$1057 ;
-  wire [17:0] \$1058 ;
-  wire [7:0] \$1059 ;
-  wire [7:0] \$106 ;
-  wire [16:0] \$1060 ;
-  wire [17:0] \$1061 ;
-  wire [18:0] \$1062 ;
-  wire [15:0] \$1063 ;
-  wire \$1064 ;
-  wire [16:0] \$1065 ;
-  wire [16:0] \$1066 ;
-  wire [16:0] \$1067 ;
-  wire [7:0] \$1068 ;
-  wire [16:0] \$1069 ;
-  wire [16:0] \$107 ;
-  wire [17:0] \$1070 ;
-  wire [7:0] \$1071 ;
+  wire [18:0] \$1058 ;
+  wire [19:0] \$1059 ;
+  wire [18:0] \$106 ;
+  wire [19:0] \$1060 ;
+  wire [20:0] \$1061 ;
+  wire [22:0] \$1062 ;
+  wire [23:0] \$1063 ;
+  wire [18:0] \$1064 ;
+  wire [19:0] \$1065 ;
+  wire [19:0] \$1066 ;
+  wire [20:0] \$1067 ;
+  wire [22:0] \$1068 ;
+  wire [23:0] \$1069 ;
+  wire [19:0] \$107 ;
+  wire [24:0] \$1070 ;
+  wire [15:0] \$1071 ;
   wire [16:0] \$1072 ;
-  wire [17:0] \$1073 ;
-  wire [18:0] \$1074 ;
-  wire [15:0] \$1075 ;
-  wire \$1076 ;
-  wire [16:0] \$1077 ;
-  wire [16:0] \$1078 ;
-  wire [16:0] \$1079 ;
-  wire [17:0] \$108 ;
-  wire [7:0] \$1080 ;
-  wire [16:0] \$1081 ;
-  wire [17:0] \$1082 ;
-  wire [7:0] \$1083 ;
-  wire [16:0] \$1084 ;
-  wire [17:0] \$1085 ;
-  wire [18:0] \$1086 ;
-  wire [15:0] \$1087 ;
-  wire \$1088 ;
+  wire [16:0] \$1073 ;
+  wire [16:0] \$1074 ;
+  wire [18:0] \$1075 ;
+  wire [19:0] \$1076 ;
+  wire [19:0] \$1077 ;
+  wire [20:0] \$1078 ;
+  wire [22:0] \$1079 ;
+  wire [19:0] \$108 ;
+  wire [23:0] \$1080 ;
+  wire [18:0] \$1081 ;
+  wire [19:0] \$1082 ;
+  wire [19:0] \$1083 ;
+  wire [20:0] \$1084 ;
+  wire [22:0] \$1085 ;
+  wire [23:0] \$1086 ;
+  wire [24:0] \$1087 ;
+  wire [15:0] \$1088 ;
   wire [16:0] \$1089 ;
-  wire [18:0] \$109 ;
+  wire [20:0] \$109 ;
   wire [16:0] \$1090 ;
   wire [16:0] \$1091 ;
-  wire [7:0] \$1092 ;
-  wire [16:0] \$1093 ;
-  wire [17:0] \$1094 ;
-  wire [7:0] \$1095 ;
-  wire [16:0] \$1096 ;
-  wire [17:0] \$1097 ;
+  wire [18:0] \$1092 ;
+  wire [19:0] \$1093 ;
+  wire [19:0] \$1094 ;
+  wire [20:0] \$1095 ;
+  wire [22:0] \$1096 ;
+  wire [23:0] \$1097 ;
   wire [18:0] \$1098 ;
-  wire [15:0] \$1099 ;
-  wire [15:0] \$11 ;
-  wire [15:0] \$110 ;
-  wire \$1100 ;
-  wire [16:0] \$1101 ;
-  wire [16:0] \$1102 ;
-  wire [16:0] \$1103 ;
-  wire [7:0] \$1104 ;
-  wire [16:0] \$1105 ;
-  wire [17:0] \$1106 ;
-  wire [7:0] \$1107 ;
+  wire [19:0] \$1099 ;
+  wire [19:0] \$11 ;
+  wire [22:0] \$110 ;
+  wire [19:0] \$1100 ;
+  wire [20:0] \$1101 ;
+  wire [22:0] \$1102 ;
+  wire [23:0] \$1103 ;
+  wire [24:0] \$1104 ;
+  wire [15:0] \$1105 ;
+  wire \$1106 ;
+  wire [16:0] \$1107 ;
   wire [16:0] \$1108 ;
-  wire [17:0] \$1109 ;
-  wire [16:0] \$111 ;
+  wire [16:0] \$1109 ;
+  wire [23:0] \$111 ;
   wire [18:0] \$1110 ;
-  wire [15:0] \$1111 ;
-  wire \$1112 ;
-  wire [16:0] \$1113 ;
-  wire [16:0] \$1114 ;
-  wire [16:0] \$1115 ;
-  wire [7:0] \$1116 ;
-  wire [16:0] \$1117 ;
-  wire [17:0] \$1118 ;
-  wire [7:0] \$1119 ;
-  wire [16:0] \$112 ;
-  wire [16:0] \$1120 ;
-  wire [17:0] \$1121 ;
-  wire [18:0] \$1122 ;
+  wire [19:0] \$1111 ;
+  wire [19:0] \$1112 ;
+  wire [20:0] \$1113 ;
+  wire [22:0] \$1114 ;
+  wire [23:0] \$1115 ;
+  wire [18:0] \$1116 ;
+  wire [19:0] \$1117 ;
+  wire [19:0] \$1118 ;
+  wire [20:0] \$1119 ;
+  wire [18:0] \$112 ;
+  wire [22:0] \$1120 ;
+  wire [23:0] \$1121 ;
+  wire [24:0] \$1122 ;
   wire [15:0] \$1123 ;
   wire \$1124 ;
   wire [16:0] \$1125 ;
   wire [16:0] \$1126 ;
   wire [16:0] \$1127 ;
-  wire [7:0] \$1128 ;
-  wire [16:0] \$1129 ;
-  wire [16:0] \$113 ;
-  wire [17:0] \$1130 ;
-  wire [7:0] \$1131 ;
-  wire [16:0] \$1132 ;
-  wire [17:0] \$1133 ;
+  wire [18:0] \$1128 ;
+  wire [19:0] \$1129 ;
+  wire [19:0] \$113 ;
+  wire [19:0] \$1130 ;
+  wire [20:0] \$1131 ;
+  wire [22:0] \$1132 ;
+  wire [23:0] \$1133 ;
   wire [18:0] \$1134 ;
-  wire [15:0] \$1135 ;
-  wire \$1136 ;
-  wire [16:0] \$1137 ;
-  wire [16:0] \$1138 ;
-  wire [16:0] \$1139 ;
-  wire [7:0] \$114 ;
-  wire [7:0] \$1140 ;
-  wire [16:0] \$1141 ;
-  wire [17:0] \$1142 ;
-  wire [7:0] \$1143 ;
+  wire [19:0] \$1135 ;
+  wire [19:0] \$1136 ;
+  wire [20:0] \$1137 ;
+  wire [22:0] \$1138 ;
+  wire [23:0] \$1139 ;
+  wire [19:0] \$114 ;
+  wire [24:0] \$1140 ;
+  wire [15:0] \$1141 ;
+  wire \$1142 ;
+  wire [16:0] \$1143 ;
   wire [16:0] \$1144 ;
-  wire [17:0] \$1145 ;
+  wire [16:0] \$1145 ;
   wire [18:0] \$1146 ;
-  wire [15:0] \$1147 ;
-  wire \$1148 ;
-  wire [16:0] \$1149 ;
-  wire [16:0] \$115 ;
-  wire [16:0] \$1150 ;
-  wire [16:0] \$1151 ;
-  wire [7:0] \$1152 ;
-  wire [16:0] \$1153 ;
-  wire [17:0] \$1154 ;
-  wire [7:0] \$1155 ;
-  wire [16:0] \$1156 ;
-  wire [17:0] \$1157 ;
-  wire [18:0] \$1158 ;
+  wire [19:0] \$1147 ;
+  wire [19:0] \$1148 ;
+  wire [20:0] \$1149 ;
+  wire [20:0] \$115 ;
+  wire [22:0] \$1150 ;
+  wire [23:0] \$1151 ;
+  wire [18:0] \$1152 ;
+  wire [19:0] \$1153 ;
+  wire [19:0] \$1154 ;
+  wire [20:0] \$1155 ;
+  wire [22:0] \$1156 ;
+  wire [23:0] \$1157 ;
+  wire [24:0] \$1158 ;
   wire [15:0] \$1159 ;
-  wire [17:0] \$116 ;
+  wire [22:0] \$116 ;
   wire \$1160 ;
   wire [16:0] \$1161 ;
   wire [16:0] \$1162 ;
   wire [16:0] \$1163 ;
-  wire [7:0] \$1164 ;
-  wire [16:0] \$1165 ;
-  wire [17:0] \$1166 ;
-  wire [7:0] \$1167 ;
-  wire [16:0] \$1168 ;
-  wire [17:0] \$1169 ;
-  wire [7:0] \$117 ;
+  wire [18:0] \$1164 ;
+  wire [19:0] \$1165 ;
+  wire [19:0] \$1166 ;
+  wire [20:0] \$1167 ;
+  wire [22:0] \$1168 ;
+  wire [23:0] \$1169 ;
+  wire [23:0] \$117 ;
   wire [18:0] \$1170 ;
-  wire [15:0] \$1171 ;
-  wire \$1172 ;
-  wire [16:0] \$1173 ;
-  wire [16:0] \$1174 ;
-  wire [16:0] \$1175 ;
-  wire [7:0] \$1176 ;
-  wire [16:0] \$1177 ;
-  wire [17:0] \$1178 ;
-  wire [7:0] \$1179 ;
-  wire [16:0] \$118 ;
+  wire [19:0] \$1171 ;
+  wire [19:0] \$1172 ;
+  wire [20:0] \$1173 ;
+  wire [22:0] \$1174 ;
+  wire [23:0] \$1175 ;
+  wire [24:0] \$1176 ;
+  wire [15:0] \$1177 ;
+  wire \$1178 ;
+  wire [16:0] \$1179 ;
+  wire [24:0] \$118 ;
   wire [16:0] \$1180 ;
-  wire [17:0] \$1181 ;
+  wire [16:0] \$1181 ;
   wire [18:0] \$1182 ;
-  wire [15:0] \$1183 ;
-  wire \$1184 ;
-  wire [16:0] \$1185 ;
-  wire [16:0] \$1186 ;
-  wire [16:0] \$1187 ;
-  wire [7:0] \$1188 ;
-  wire [16:0] \$1189 ;
-  wire [17:0] \$119 ;
-  wire [17:0] \$1190 ;
-  wire [7:0] \$1191 ;
-  wire [16:0] \$1192 ;
-  wire [17:0] \$1193 ;
-  wire [18:0] \$1194 ;
+  wire [19:0] \$1183 ;
+  wire [19:0] \$1184 ;
+  wire [20:0] \$1185 ;
+  wire [22:0] \$1186 ;
+  wire [23:0] \$1187 ;
+  wire [18:0] \$1188 ;
+  wire [19:0] \$1189 ;
+  wire [15:0] \$119 ;
+  wire [19:0] \$1190 ;
+  wire [20:0] \$1191 ;
+  wire [22:0] \$1192 ;
+  wire [23:0] \$1193 ;
+  wire [24:0] \$1194 ;
   wire [15:0] \$1195 ;
   wire \$1196 ;
   wire [16:0] \$1197 ;
   wire [16:0] \$1198 ;
   wire [16:0] \$1199 ;
-  wire [16:0] \$12 ;
-  wire [18:0] \$120 ;
-  wire [7:0] \$1200 ;
-  wire [16:0] \$1201 ;
-  wire [17:0] \$1202 ;
-  wire [7:0] \$1203 ;
-  wire [16:0] \$1204 ;
-  wire [17:0] \$1205 ;
+  wire [19:0] \$12 ;
+  wire [16:0] \$120 ;
+  wire [18:0] \$1200 ;
+  wire [19:0] \$1201 ;
+  wire [19:0] \$1202 ;
+  wire [20:0] \$1203 ;
+  wire [22:0] \$1204 ;
+  wire [23:0] \$1205 ;
   wire [18:0] \$1206 ;
-  wire [15:0] \$1207 ;
-  wire \$1208 ;
-  wire [16:0] \$1209 ;
-  wire [15:0] \$121 ;
-  wire [16:0] \$1210 ;
-  wire [16:0] \$1211 ;
-  wire [7:0] \$1212 ;
-  wire [16:0] \$1213 ;
-  wire [17:0] \$1214 ;
-  wire [7:0] \$1215 ;
+  wire [19:0] \$1207 ;
+  wire [19:0] \$1208 ;
+  wire [20:0] \$1209 ;
+  wire [16:0] \$121 ;
+  wire [22:0] \$1210 ;
+  wire [23:0] \$1211 ;
+  wire [24:0] \$1212 ;
+  wire [15:0] \$1213 ;
+  wire \$1214 ;
+  wire [16:0] \$1215 ;
   wire [16:0] \$1216 ;
-  wire [17:0] \$1217 ;
+  wire [16:0] \$1217 ;
   wire [18:0] \$1218 ;
-  wire [15:0] \$1219 ;
+  wire [19:0] \$1219 ;
   wire [16:0] \$122 ;
-  wire \$1220 ;
-  wire [16:0] \$1221 ;
-  wire [16:0] \$1222 ;
-  wire [16:0] \$1223 ;
-  wire [7:0] \$1224 ;
-  wire [16:0] \$1225 ;
-  wire [17:0] \$1226 ;
-  wire [7:0] \$1227 ;
-  wire [16:0] \$1228 ;
-  wire [17:0] \$1229 ;
-  wire [16:0] \$123 ;
-  wire [18:0] \$1230 ;
+  wire [19:0] \$1220 ;
+  wire [20:0] \$1221 ;
+  wire [22:0] \$1222 ;
+  wire [23:0] \$1223 ;
+  wire [18:0] \$1224 ;
+  wire [19:0] \$1225 ;
+  wire [19:0] \$1226 ;
+  wire [20:0] \$1227 ;
+  wire [22:0] \$1228 ;
+  wire [23:0] \$1229 ;
+  wire [18:0] \$123 ;
+  wire [24:0] \$1230 ;
   wire [15:0] \$1231 ;
   wire \$1232 ;
   wire [16:0] \$1233 ;
   wire [16:0] \$1234 ;
   wire [16:0] \$1235 ;
-  wire [7:0] \$1236 ;
-  wire [16:0] \$1237 ;
-  wire [17:0] \$1238 ;
-  wire [7:0] \$1239 ;
-  wire [16:0] \$124 ;
-  wire [16:0] \$1240 ;
-  wire [17:0] \$1241 ;
+  wire [18:0] \$1236 ;
+  wire [19:0] \$1237 ;
+  wire [19:0] \$1238 ;
+  wire [20:0] \$1239 ;
+  wire [19:0] \$124 ;
+  wire [22:0] \$1240 ;
+  wire [23:0] \$1241 ;
   wire [18:0] \$1242 ;
-  wire [15:0] \$1243 ;
-  wire \$1244 ;
-  wire [16:0] \$1245 ;
-  wire [16:0] \$1246 ;
-  wire [16:0] \$1247 ;
-  wire [7:0] \$1248 ;
-  wire [16:0] \$1249 ;
-  wire [7:0] \$125 ;
-  wire [17:0] \$1250 ;
-  wire [7:0] \$1251 ;
+  wire [19:0] \$1243 ;
+  wire [19:0] \$1244 ;
+  wire [20:0] \$1245 ;
+  wire [22:0] \$1246 ;
+  wire [23:0] \$1247 ;
+  wire [24:0] \$1248 ;
+  wire [15:0] \$1249 ;
+  wire [19:0] \$125 ;
+  wire \$1250 ;
+  wire [16:0] \$1251 ;
   wire [16:0] \$1252 ;
-  wire [17:0] \$1253 ;
+  wire [16:0] \$1253 ;
   wire [18:0] \$1254 ;
-  wire [15:0] \$1255 ;
-  wire \$1256 ;
-  wire [16:0] \$1257 ;
-  wire [16:0] \$1258 ;
-  wire [16:0] \$1259 ;
-  wire [16:0] \$126 ;
-  wire [7:0] \$1260 ;
-  wire [16:0] \$1261 ;
-  wire [17:0] \$1262 ;
-  wire [7:0] \$1263 ;
-  wire [16:0] \$1264 ;
-  wire [17:0] \$1265 ;
-  wire [18:0] \$1266 ;
+  wire [19:0] \$1255 ;
+  wire [19:0] \$1256 ;
+  wire [20:0] \$1257 ;
+  wire [22:0] \$1258 ;
+  wire [23:0] \$1259 ;
+  wire [20:0] \$126 ;
+  wire [18:0] \$1260 ;
+  wire [19:0] \$1261 ;
+  wire [19:0] \$1262 ;
+  wire [20:0] \$1263 ;
+  wire [22:0] \$1264 ;
+  wire [23:0] \$1265 ;
+  wire [24:0] \$1266 ;
   wire [15:0] \$1267 ;
   wire \$1268 ;
   wire [16:0] \$1269 ;
-  wire [17:0] \$127 ;
+  wire [22:0] \$127 ;
   wire [16:0] \$1270 ;
   wire [16:0] \$1271 ;
-  wire [7:0] \$1272 ;
-  wire [16:0] \$1273 ;
-  wire [17:0] \$1274 ;
-  wire [7:0] \$1275 ;
-  wire [16:0] \$1276 ;
-  wire [17:0] \$1277 ;
+  wire [18:0] \$1272 ;
+  wire [19:0] \$1273 ;
+  wire [19:0] \$1274 ;
+  wire [20:0] \$1275 ;
+  wire [22:0] \$1276 ;
+  wire [23:0] \$1277 ;
   wire [18:0] \$1278 ;
-  wire [15:0] \$1279 ;
-  wire [7:0] \$128 ;
-  wire \$1280 ;
-  wire [16:0] \$1281 ;
-  wire [16:0] \$1282 ;
-  wire [16:0] \$1283 ;
-  wire [7:0] \$1284 ;
-  wire [16:0] \$1285 ;
-  wire [17:0] \$1286 ;
-  wire [7:0] \$1287 ;
+  wire [19:0] \$1279 ;
+  wire [23:0] \$128 ;
+  wire [19:0] \$1280 ;
+  wire [20:0] \$1281 ;
+  wire [22:0] \$1282 ;
+  wire [23:0] \$1283 ;
+  wire [24:0] \$1284 ;
+  wire [15:0] \$1285 ;
+  wire \$1286 ;
+  wire [16:0] \$1287 ;
   wire [16:0] \$1288 ;
-  wire [17:0] \$1289 ;
-  wire [16:0] \$129 ;
+  wire [16:0] \$1289 ;
+  wire [18:0] \$129 ;
   wire [18:0] \$1290 ;
-  wire [15:0] \$1291 ;
-  wire \$1292 ;
-  wire [16:0] \$1293 ;
-  wire [16:0] \$1294 ;
-  wire [16:0] \$1295 ;
-  wire [7:0] \$1296 ;
-  wire [16:0] \$1297 ;
-  wire [17:0] \$1298 ;
-  wire [7:0] \$1299 ;
-  wire [16:0] \$13 ;
-  wire [17:0] \$130 ;
-  wire [16:0] \$1300 ;
-  wire [17:0] \$1301 ;
-  wire [18:0] \$1302 ;
+  wire [19:0] \$1291 ;
+  wire [19:0] \$1292 ;
+  wire [20:0] \$1293 ;
+  wire [22:0] \$1294 ;
+  wire [23:0] \$1295 ;
+  wire [18:0] \$1296 ;
+  wire [19:0] \$1297 ;
+  wire [19:0] \$1298 ;
+  wire [20:0] \$1299 ;
+  wire [20:0] \$13 ;
+  wire [19:0] \$130 ;
+  wire [22:0] \$1300 ;
+  wire [23:0] \$1301 ;
+  wire [24:0] \$1302 ;
   wire [15:0] \$1303 ;
   wire \$1304 ;
   wire [16:0] \$1305 ;
   wire [16:0] \$1306 ;
   wire [16:0] \$1307 ;
-  wire [7:0] \$1308 ;
-  wire [16:0] \$1309 ;
-  wire [18:0] \$131 ;
-  wire [17:0] \$1310 ;
-  wire [7:0] \$1311 ;
-  wire [16:0] \$1312 ;
-  wire [17:0] \$1313 ;
+  wire [18:0] \$1308 ;
+  wire [19:0] \$1309 ;
+  wire [19:0] \$131 ;
+  wire [19:0] \$1310 ;
+  wire [20:0] \$1311 ;
+  wire [22:0] \$1312 ;
+  wire [23:0] \$1313 ;
   wire [18:0] \$1314 ;
-  wire [15:0] \$1315 ;
-  wire \$1316 ;
-  wire [16:0] \$1317 ;
-  wire [16:0] \$1318 ;
-  wire [16:0] \$1319 ;
-  wire [15:0] \$132 ;
-  wire [7:0] \$1320 ;
-  wire [16:0] \$1321 ;
-  wire [17:0] \$1322 ;
-  wire [7:0] \$1323 ;
+  wire [19:0] \$1315 ;
+  wire [19:0] \$1316 ;
+  wire [20:0] \$1317 ;
+  wire [22:0] \$1318 ;
+  wire [23:0] \$1319 ;
+  wire [20:0] \$132 ;
+  wire [24:0] \$1320 ;
+  wire [15:0] \$1321 ;
+  wire \$1322 ;
+  wire [16:0] \$1323 ;
   wire [16:0] \$1324 ;
-  wire [17:0] \$1325 ;
+  wire [16:0] \$1325 ;
   wire [18:0] \$1326 ;
-  wire [15:0] \$1327 ;
-  wire \$1328 ;
-  wire [16:0] \$1329 ;
-  wire [16:0] \$133 ;
-  wire [16:0] \$1330 ;
-  wire [16:0] \$1331 ;
-  wire [7:0] \$1332 ;
-  wire [16:0] \$1333 ;
-  wire [17:0] \$1334 ;
-  wire [7:0] \$1335 ;
-  wire [16:0] \$1336 ;
-  wire [17:0] \$1337 ;
-  wire [18:0] \$1338 ;
+  wire [19:0] \$1327 ;
+  wire [19:0] \$1328 ;
+  wire [20:0] \$1329 ;
+  wire [22:0] \$133 ;
+  wire [22:0] \$1330 ;
+  wire [23:0] \$1331 ;
+  wire [18:0] \$1332 ;
+  wire [19:0] \$1333 ;
+  wire [19:0] \$1334 ;
+  wire [20:0] \$1335 ;
+  wire [22:0] \$1336 ;
+  wire [23:0] \$1337 ;
+  wire [24:0] \$1338 ;
   wire [15:0] \$1339 ;
-  wire [16:0] \$134 ;
+  wire [23:0] \$134 ;
   wire \$1340 ;
   wire [16:0] \$1341 ;
   wire [16:0] \$1342 ;
   wire [16:0] \$1343 ;
-  wire [7:0] \$1344 ;
-  wire [16:0] \$1345 ;
-  wire [17:0] \$1346 ;
-  wire [7:0] \$1347 ;
-  wire [16:0] \$1348 ;
-  wire [17:0] \$1349 ;
-  wire [16:0] \$135 ;
+  wire [18:0] \$1344 ;
+  wire [19:0] \$1345 ;
+  wire [19:0] \$1346 ;
+  wire [20:0] \$1347 ;
+  wire [22:0] \$1348 ;
+  wire [23:0] \$1349 ;
+  wire [24:0] \$135 ;
   wire [18:0] \$1350 ;
-  wire [15:0] \$1351 ;
-  wire \$1352 ;
-  wire [16:0] \$1353 ;
-  wire [16:0] \$1354 ;
-  wire [16:0] \$1355 ;
-  wire [7:0] \$1356 ;
-  wire [16:0] \$1357 ;
-  wire [17:0] \$1358 ;
-  wire [7:0] \$1359 ;
-  wire [7:0] \$136 ;
+  wire [19:0] \$1351 ;
+  wire [19:0] \$1352 ;
+  wire [20:0] \$1353 ;
+  wire [22:0] \$1354 ;
+  wire [23:0] \$1355 ;
+  wire [24:0] \$1356 ;
+  wire [15:0] \$1357 ;
+  wire \$1358 ;
+  wire [16:0] \$1359 ;
+  wire [15:0] \$136 ;
   wire [16:0] \$1360 ;
-  wire [17:0] \$1361 ;
+  wire [16:0] \$1361 ;
   wire [18:0] \$1362 ;
-  wire [15:0] \$1363 ;
-  wire \$1364 ;
-  wire [16:0] \$1365 ;
-  wire [16:0] \$1366 ;
-  wire [16:0] \$1367 ;
-  wire [7:0] \$1368 ;
-  wire [16:0] \$1369 ;
+  wire [19:0] \$1363 ;
+  wire [19:0] \$1364 ;
+  wire [20:0] \$1365 ;
+  wire [22:0] \$1366 ;
+  wire [23:0] \$1367 ;
+  wire [18:0] \$1368 ;
+  wire [19:0] \$1369 ;
   wire [16:0] \$137 ;
-  wire [17:0] \$1370 ;
-  wire [7:0] \$1371 ;
-  wire [16:0] \$1372 ;
-  wire [17:0] \$1373 ;
-  wire [18:0] \$1374 ;
+  wire [19:0] \$1370 ;
+  wire [20:0] \$1371 ;
+  wire [22:0] \$1372 ;
+  wire [23:0] \$1373 ;
+  wire [24:0] \$1374 ;
   wire [15:0] \$1375 ;
   wire \$1376 ;
   wire [16:0] \$1377 ;
   wire [16:0] \$1378 ;
   wire [16:0] \$1379 ;
-  wire [17:0] \$138 ;
-  wire [7:0] \$1380 ;
-  wire [16:0] \$1381 ;
-  wire [17:0] \$1382 ;
-  wire [7:0] \$1383 ;
-  wire [16:0] \$1384 ;
-  wire [17:0] \$1385 ;
+  wire [16:0] \$138 ;
+  wire [18:0] \$1380 ;
+  wire [19:0] \$1381 ;
+  wire [19:0] \$1382 ;
+  wire [20:0] \$1383 ;
+  wire [22:0] \$1384 ;
+  wire [23:0] \$1385 ;
   wire [18:0] \$1386 ;
-  wire [15:0] \$1387 ;
-  wire \$1388 ;
-  wire [16:0] \$1389 ;
-  wire [7:0] \$139 ;
-  wire [16:0] \$1390 ;
-  wire [16:0] \$1391 ;
-  wire [7:0] \$1392 ;
-  wire [16:0] \$1393 ;
-  wire [17:0] \$1394 ;
-  wire [7:0] \$1395 ;
+  wire [19:0] \$1387 ;
+  wire [19:0] \$1388 ;
+  wire [20:0] \$1389 ;
+  wire [16:0] \$139 ;
+  wire [22:0] \$1390 ;
+  wire [23:0] \$1391 ;
+  wire [24:0] \$1392 ;
+  wire [15:0] \$1393 ;
+  wire \$1394 ;
+  wire [16:0] \$1395 ;
   wire [16:0] \$1396 ;
-  wire [17:0] \$1397 ;
+  wire [16:0] \$1397 ;
   wire [18:0] \$1398 ;
-  wire [15:0] \$1399 ;
-  wire [16:0] \$14 ;
-  wire [16:0] \$140 ;
-  wire \$1400 ;
-  wire [16:0] \$1401 ;
-  wire [16:0] \$1402 ;
-  wire [16:0] \$1403 ;
-  wire [7:0] \$1404 ;
-  wire [16:0] \$1405 ;
-  wire [17:0] \$1406 ;
-  wire [7:0] \$1407 ;
-  wire [16:0] \$1408 ;
-  wire [17:0] \$1409 ;
-  wire [17:0] \$141 ;
-  wire [18:0] \$1410 ;
+  wire [19:0] \$1399 ;
+  wire [22:0] \$14 ;
+  wire [18:0] \$140 ;
+  wire [19:0] \$1400 ;
+  wire [20:0] \$1401 ;
+  wire [22:0] \$1402 ;
+  wire [23:0] \$1403 ;
+  wire [18:0] \$1404 ;
+  wire [19:0] \$1405 ;
+  wire [19:0] \$1406 ;
+  wire [20:0] \$1407 ;
+  wire [22:0] \$1408 ;
+  wire [23:0] \$1409 ;
+  wire [19:0] \$141 ;
+  wire [24:0] \$1410 ;
   wire [15:0] \$1411 ;
   wire \$1412 ;
   wire [16:0] \$1413 ;
   wire [16:0] \$1414 ;
   wire [16:0] \$1415 ;
-  wire [7:0] \$1416 ;
-  wire [16:0] \$1417 ;
-  wire [17:0] \$1418 ;
-  wire [7:0] \$1419 ;
-  wire [18:0] \$142 ;
-  wire [16:0] \$1420 ;
-  wire [17:0] \$1421 ;
+  wire [18:0] \$1416 ;
+  wire [19:0] \$1417 ;
+  wire [19:0] \$1418 ;
+  wire [20:0] \$1419 ;
+  wire [19:0] \$142 ;
+  wire [22:0] \$1420 ;
+  wire [23:0] \$1421 ;
   wire [18:0] \$1422 ;
-  wire [15:0] \$1423 ;
-  wire \$1424 ;
-  wire [16:0] \$1425 ;
-  wire [16:0] \$1426 ;
-  wire [16:0] \$1427 ;
-  wire [7:0] \$1428 ;
-  wire [16:0] \$1429 ;
-  wire [15:0] \$143 ;
-  wire [17:0] \$1430 ;
-  wire [7:0] \$1431 ;
+  wire [19:0] \$1423 ;
+  wire [19:0] \$1424 ;
+  wire [20:0] \$1425 ;
+  wire [22:0] \$1426 ;
+  wire [23:0] \$1427 ;
+  wire [24:0] \$1428 ;
+  wire [15:0] \$1429 ;
+  wire [20:0] \$143 ;
+  wire \$1430 ;
+  wire [16:0] \$1431 ;
   wire [16:0] \$1432 ;
-  wire [17:0] \$1433 ;
+  wire [16:0] \$1433 ;
   wire [18:0] \$1434 ;
-  wire [15:0] \$1435 ;
-  wire \$1436 ;
-  wire [16:0] \$1437 ;
-  wire [16:0] \$1438 ;
-  wire [16:0] \$1439 ;
-  wire [16:0] \$144 ;
-  wire [7:0] \$1440 ;
-  wire [16:0] \$1441 ;
-  wire [17:0] \$1442 ;
-  wire [7:0] \$1443 ;
-  wire [16:0] \$1444 ;
-  wire [17:0] \$1445 ;
-  wire [18:0] \$1446 ;
+  wire [19:0] \$1435 ;
+  wire [19:0] \$1436 ;
+  wire [20:0] \$1437 ;
+  wire [22:0] \$1438 ;
+  wire [23:0] \$1439 ;
+  wire [22:0] \$144 ;
+  wire [18:0] \$1440 ;
+  wire [19:0] \$1441 ;
+  wire [19:0] \$1442 ;
+  wire [20:0] \$1443 ;
+  wire [22:0] \$1444 ;
+  wire [23:0] \$1445 ;
+  wire [24:0] \$1446 ;
   wire [15:0] \$1447 ;
   wire \$1448 ;
   wire [16:0] \$1449 ;
-  wire [16:0] \$145 ;
+  wire [23:0] \$145 ;
   wire [16:0] \$1450 ;
   wire [16:0] \$1451 ;
-  wire [7:0] \$1452 ;
-  wire [16:0] \$1453 ;
-  wire [17:0] \$1454 ;
-  wire [7:0] \$1455 ;
-  wire [16:0] \$1456 ;
-  wire [17:0] \$1457 ;
+  wire [18:0] \$1452 ;
+  wire [19:0] \$1453 ;
+  wire [19:0] \$1454 ;
+  wire [20:0] \$1455 ;
+  wire [22:0] \$1456 ;
+  wire [23:0] \$1457 ;
   wire [18:0] \$1458 ;
-  wire [15:0] \$1459 ;
-  wire [16:0] \$146 ;
-  wire \$1460 ;
-  wire [16:0] \$1461 ;
-  wire [16:0] \$1462 ;
-  wire [16:0] \$1463 ;
-  wire [7:0] \$1464 ;
-  wire [16:0] \$1465 ;
-  wire [17:0] \$1466 ;
-  wire [7:0] \$1467 ;
+  wire [19:0] \$1459 ;
+  wire [18:0] \$146 ;
+  wire [19:0] \$1460 ;
+  wire [20:0] \$1461 ;
+  wire [22:0] \$1462 ;
+  wire [23:0] \$1463 ;
+  wire [24:0] \$1464 ;
+  wire [15:0] \$1465 ;
+  wire \$1466 ;
+  wire [16:0] \$1467 ;
   wire [16:0] \$1468 ;
-  wire [17:0] \$1469 ;
-  wire [7:0] \$147 ;
+  wire [16:0] \$1469 ;
+  wire [19:0] \$147 ;
   wire [18:0] \$1470 ;
-  wire [15:0] \$1471 ;
-  wire \$1472 ;
-  reg [1023:0] \$1473 ;
-  wire [16:0] \$148 ;
-  wire [17:0] \$149 ;
-  wire [7:0] \$15 ;
-  wire [7:0] \$150 ;
-  wire [16:0] \$151 ;
-  wire [17:0] \$152 ;
-  wire [18:0] \$153 ;
-  wire [15:0] \$154 ;
+  wire [19:0] \$1471 ;
+  wire [19:0] \$1472 ;
+  wire [20:0] \$1473 ;
+  wire [22:0] \$1474 ;
+  wire [23:0] \$1475 ;
+  wire [18:0] \$1476 ;
+  wire [19:0] \$1477 ;
+  wire [19:0] \$1478 ;
+  wire [20:0] \$1479 ;
+  wire [19:0] \$148 ;
+  wire [22:0] \$1480 ;
+  wire [23:0] \$1481 ;
+  wire [24:0] \$1482 ;
+  wire [15:0] \$1483 ;
+  wire \$1484 ;
+  wire [16:0] \$1485 ;
+  wire [16:0] \$1486 ;
+  wire [16:0] \$1487 ;
+  wire [18:0] \$1488 ;
+  wire [19:0] \$1489 ;
+  wire [20:0] \$149 ;
+  wire [19:0] \$1490 ;
+  wire [20:0] \$1491 ;
+  wire [22:0] \$1492 ;
+  wire [23:0] \$1493 ;
+  wire [18:0] \$1494 ;
+  wire [19:0] \$1495 ;
+  wire [19:0] \$1496 ;
+  wire [20:0] \$1497 ;
+  wire [22:0] \$1498 ;
+  wire [23:0] \$1499 ;
+  wire [23:0] \$15 ;
+  wire [22:0] \$150 ;
+  wire [24:0] \$1500 ;
+  wire [15:0] \$1501 ;
+  wire \$1502 ;
+  wire [16:0] \$1503 ;
+  wire [16:0] \$1504 ;
+  wire [16:0] \$1505 ;
+  wire [18:0] \$1506 ;
+  wire [19:0] \$1507 ;
+  wire [19:0] \$1508 ;
+  wire [20:0] \$1509 ;
+  wire [23:0] \$151 ;
+  wire [22:0] \$1510 ;
+  wire [23:0] \$1511 ;
+  wire [18:0] \$1512 ;
+  wire [19:0] \$1513 ;
+  wire [19:0] \$1514 ;
+  wire [20:0] \$1515 ;
+  wire [22:0] \$1516 ;
+  wire [23:0] \$1517 ;
+  wire [24:0] \$1518 ;
+  wire [15:0] \$1519 ;
+  wire [24:0] \$152 ;
+  wire \$1520 ;
+  wire [16:0] \$1521 ;
+  wire [16:0] \$1522 ;
+  wire [16:0] \$1523 ;
+  wire [18:0] \$1524 ;
+  wire [19:0] \$1525 ;
+  wire [19:0] \$1526 ;
+  wire [20:0] \$1527 ;
+  wire [22:0] \$1528 ;
+  wire [23:0] \$1529 ;
+  wire [15:0] \$153 ;
+  wire [18:0] \$1530 ;
+  wire [19:0] \$1531 ;
+  wire [19:0] \$1532 ;
+  wire [20:0] \$1533 ;
+  wire [22:0] \$1534 ;
+  wire [23:0] \$1535 ;
+  wire [24:0] \$1536 ;
+  wire [15:0] \$1537 ;
+  wire \$1538 ;
+  wire [16:0] \$1539 ;
+  wire [16:0] \$154 ;
+  wire [16:0] \$1540 ;
+  wire [16:0] \$1541 ;
+  wire [18:0] \$1542 ;
+  wire [19:0] \$1543 ;
+  wire [19:0] \$1544 ;
+  wire [20:0] \$1545 ;
+  wire [22:0] \$1546 ;
+  wire [23:0] \$1547 ;
+  wire [18:0] \$1548 ;
+  wire [19:0] \$1549 ;
   wire [16:0] \$155 ;
+  wire [19:0] \$1550 ;
+  wire [20:0] \$1551 ;
+  wire [22:0] \$1552 ;
+  wire [23:0] \$1553 ;
+  wire [24:0] \$1554 ;
+  wire [15:0] \$1555 ;
+  wire \$1556 ;
+  wire [16:0] \$1557 ;
+  wire [16:0] \$1558 ;
+  wire [16:0] \$1559 ;
   wire [16:0] \$156 ;
-  wire [16:0] \$157 ;
-  wire [7:0] \$158 ;
-  wire [16:0] \$159 ;
-  wire [16:0] \$16 ;
-  wire [17:0] \$160 ;
-  wire [7:0] \$161 ;
-  wire [16:0] \$162 ;
-  wire [17:0] \$163 ;
-  wire [18:0] \$164 ;
-  wire [15:0] \$165 ;
-  wire [16:0] \$166 ;
-  wire [16:0] \$167 ;
-  wire [16:0] \$168 ;
-  wire [7:0] \$169 ;
-  wire [17:0] \$17 ;
-  wire [16:0] \$170 ;
-  wire [17:0] \$171 ;
-  wire [7:0] \$172 ;
+  wire [18:0] \$1560 ;
+  wire [19:0] \$1561 ;
+  wire [19:0] \$1562 ;
+  wire [20:0] \$1563 ;
+  wire [22:0] \$1564 ;
+  wire [23:0] \$1565 ;
+  wire [18:0] \$1566 ;
+  wire [19:0] \$1567 ;
+  wire [19:0] \$1568 ;
+  wire [20:0] \$1569 ;
+  wire [18:0] \$157 ;
+  wire [22:0] \$1570 ;
+  wire [23:0] \$1571 ;
+  wire [24:0] \$1572 ;
+  wire [15:0] \$1573 ;
+  wire \$1574 ;
+  wire [16:0] \$1575 ;
+  wire [16:0] \$1576 ;
+  wire [16:0] \$1577 ;
+  wire [18:0] \$1578 ;
+  wire [19:0] \$1579 ;
+  wire [19:0] \$158 ;
+  wire [19:0] \$1580 ;
+  wire [20:0] \$1581 ;
+  wire [22:0] \$1582 ;
+  wire [23:0] \$1583 ;
+  wire [18:0] \$1584 ;
+  wire [19:0] \$1585 ;
+  wire [19:0] \$1586 ;
+  wire [20:0] \$1587 ;
+  wire [22:0] \$1588 ;
+  wire [23:0] \$1589 ;
+  wire [19:0] \$159 ;
+  wire [24:0] \$1590 ;
+  wire [15:0] \$1591 ;
+  wire \$1592 ;
+  wire [16:0] \$1593 ;
+  wire [16:0] \$1594 ;
+  wire [16:0] \$1595 ;
+  wire [18:0] \$1596 ;
+  wire [19:0] \$1597 ;
+  wire [19:0] \$1598 ;
+  wire [20:0] \$1599 ;
+  wire [24:0] \$16 ;
+  wire [20:0] \$160 ;
+  wire [22:0] \$1600 ;
+  wire [23:0] \$1601 ;
+  wire [18:0] \$1602 ;
+  wire [19:0] \$1603 ;
+  wire [19:0] \$1604 ;
+  wire [20:0] \$1605 ;
+  wire [22:0] \$1606 ;
+  wire [23:0] \$1607 ;
+  wire [24:0] \$1608 ;
+  wire [15:0] \$1609 ;
+  wire [22:0] \$161 ;
+  wire \$1610 ;
+  wire [16:0] \$1611 ;
+  wire [16:0] \$1612 ;
+  wire [16:0] \$1613 ;
+  wire [18:0] \$1614 ;
+  wire [19:0] \$1615 ;
+  wire [19:0] \$1616 ;
+  wire [20:0] \$1617 ;
+  wire [22:0] \$1618 ;
+  wire [23:0] \$1619 ;
+  wire [23:0] \$162 ;
+  wire [18:0] \$1620 ;
+  wire [19:0] \$1621 ;
+  wire [19:0] \$1622 ;
+  wire [20:0] \$1623 ;
+  wire [22:0] \$1624 ;
+  wire [23:0] \$1625 ;
+  wire [24:0] \$1626 ;
+  wire [15:0] \$1627 ;
+  wire \$1628 ;
+  wire [16:0] \$1629 ;
+  wire [18:0] \$163 ;
+  wire [16:0] \$1630 ;
+  wire [16:0] \$1631 ;
+  wire [18:0] \$1632 ;
+  wire [19:0] \$1633 ;
+  wire [19:0] \$1634 ;
+  wire [20:0] \$1635 ;
+  wire [22:0] \$1636 ;
+  wire [23:0] \$1637 ;
+  wire [18:0] \$1638 ;
+  wire [19:0] \$1639 ;
+  wire [19:0] \$164 ;
+  wire [19:0] \$1640 ;
+  wire [20:0] \$1641 ;
+  wire [22:0] \$1642 ;
+  wire [23:0] \$1643 ;
+  wire [24:0] \$1644 ;
+  wire [15:0] \$1645 ;
+  wire \$1646 ;
+  wire [16:0] \$1647 ;
+  wire [16:0] \$1648 ;
+  wire [16:0] \$1649 ;
+  wire [19:0] \$165 ;
+  wire [18:0] \$1650 ;
+  wire [19:0] \$1651 ;
+  wire [19:0] \$1652 ;
+  wire [20:0] \$1653 ;
+  wire [22:0] \$1654 ;
+  wire [23:0] \$1655 ;
+  wire [18:0] \$1656 ;
+  wire [19:0] \$1657 ;
+  wire [19:0] \$1658 ;
+  wire [20:0] \$1659 ;
+  wire [20:0] \$166 ;
+  wire [22:0] \$1660 ;
+  wire [23:0] \$1661 ;
+  wire [24:0] \$1662 ;
+  wire [15:0] \$1663 ;
+  wire \$1664 ;
+  wire [16:0] \$1665 ;
+  wire [16:0] \$1666 ;
+  wire [16:0] \$1667 ;
+  wire [18:0] \$1668 ;
+  wire [19:0] \$1669 ;
+  wire [22:0] \$167 ;
+  wire [19:0] \$1670 ;
+  wire [20:0] \$1671 ;
+  wire [22:0] \$1672 ;
+  wire [23:0] \$1673 ;
+  wire [18:0] \$1674 ;
+  wire [19:0] \$1675 ;
+  wire [19:0] \$1676 ;
+  wire [20:0] \$1677 ;
+  wire [22:0] \$1678 ;
+  wire [23:0] \$1679 ;
+  wire [23:0] \$168 ;
+  wire [24:0] \$1680 ;
+  wire [15:0] \$1681 ;
+  wire \$1682 ;
+  wire [16:0] \$1683 ;
+  wire [16:0] \$1684 ;
+  wire [16:0] \$1685 ;
+  wire [18:0] \$1686 ;
+  wire [19:0] \$1687 ;
+  wire [19:0] \$1688 ;
+  wire [20:0] \$1689 ;
+  wire [24:0] \$169 ;
+  wire [22:0] \$1690 ;
+  wire [23:0] \$1691 ;
+  wire [18:0] \$1692 ;
+  wire [19:0] \$1693 ;
+  wire [19:0] \$1694 ;
+  wire [20:0] \$1695 ;
+  wire [22:0] \$1696 ;
+  wire [23:0] \$1697 ;
+  wire [24:0] \$1698 ;
+  wire [15:0] \$1699 ;
+  wire [15:0] \$17 ;
+  wire [15:0] \$170 ;
+  wire \$1700 ;
+  wire [16:0] \$1701 ;
+  wire [16:0] \$1702 ;
+  wire [16:0] \$1703 ;
+  wire [18:0] \$1704 ;
+  wire [19:0] \$1705 ;
+  wire [19:0] \$1706 ;
+  wire [20:0] \$1707 ;
+  wire [22:0] \$1708 ;
+  wire [23:0] \$1709 ;
+  wire [16:0] \$171 ;
+  wire [18:0] \$1710 ;
+  wire [19:0] \$1711 ;
+  wire [19:0] \$1712 ;
+  wire [20:0] \$1713 ;
+  wire [22:0] \$1714 ;
+  wire [23:0] \$1715 ;
+  wire [24:0] \$1716 ;
+  wire [15:0] \$1717 ;
+  wire \$1718 ;
+  wire [16:0] \$1719 ;
+  wire [16:0] \$172 ;
+  wire [16:0] \$1720 ;
+  wire [16:0] \$1721 ;
+  wire [18:0] \$1722 ;
+  wire [19:0] \$1723 ;
+  wire [19:0] \$1724 ;
+  wire [20:0] \$1725 ;
+  wire [22:0] \$1726 ;
+  wire [23:0] \$1727 ;
+  wire [18:0] \$1728 ;
+  wire [19:0] \$1729 ;
   wire [16:0] \$173 ;
-  wire [17:0] \$174 ;
-  wire [18:0] \$175 ;
-  wire [15:0] \$176 ;
-  wire [16:0] \$177 ;
-  wire [16:0] \$178 ;
-  wire [16:0] \$179 ;
-  wire [7:0] \$18 ;
-  wire [7:0] \$180 ;
-  wire [16:0] \$181 ;
-  wire [17:0] \$182 ;
-  wire [7:0] \$183 ;
-  wire [16:0] \$184 ;
-  wire [17:0] \$185 ;
-  wire [18:0] \$186 ;
+  wire [19:0] \$1730 ;
+  wire [20:0] \$1731 ;
+  wire [22:0] \$1732 ;
+  wire [23:0] \$1733 ;
+  wire [24:0] \$1734 ;
+  wire [15:0] \$1735 ;
+  wire \$1736 ;
+  wire [16:0] \$1737 ;
+  wire [16:0] \$1738 ;
+  wire [16:0] \$1739 ;
+  wire [18:0] \$174 ;
+  wire [18:0] \$1740 ;
+  wire [19:0] \$1741 ;
+  wire [19:0] \$1742 ;
+  wire [20:0] \$1743 ;
+  wire [22:0] \$1744 ;
+  wire [23:0] \$1745 ;
+  wire [18:0] \$1746 ;
+  wire [19:0] \$1747 ;
+  wire [19:0] \$1748 ;
+  wire [20:0] \$1749 ;
+  wire [19:0] \$175 ;
+  wire [22:0] \$1750 ;
+  wire [23:0] \$1751 ;
+  wire [24:0] \$1752 ;
+  wire [15:0] \$1753 ;
+  wire \$1754 ;
+  wire [16:0] \$1755 ;
+  wire [16:0] \$1756 ;
+  wire [16:0] \$1757 ;
+  wire [18:0] \$1758 ;
+  wire [19:0] \$1759 ;
+  wire [19:0] \$176 ;
+  wire [19:0] \$1760 ;
+  wire [20:0] \$1761 ;
+  wire [22:0] \$1762 ;
+  wire [23:0] \$1763 ;
+  wire [18:0] \$1764 ;
+  wire [19:0] \$1765 ;
+  wire [19:0] \$1766 ;
+  wire [20:0] \$1767 ;
+  wire [22:0] \$1768 ;
+  wire [23:0] \$1769 ;
+  wire [20:0] \$177 ;
+  wire [24:0] \$1770 ;
+  wire [15:0] \$1771 ;
+  wire \$1772 ;
+  wire [16:0] \$1773 ;
+  wire [16:0] \$1774 ;
+  wire [16:0] \$1775 ;
+  wire [18:0] \$1776 ;
+  wire [19:0] \$1777 ;
+  wire [19:0] \$1778 ;
+  wire [20:0] \$1779 ;
+  wire [22:0] \$178 ;
+  wire [22:0] \$1780 ;
+  wire [23:0] \$1781 ;
+  wire [18:0] \$1782 ;
+  wire [19:0] \$1783 ;
+  wire [19:0] \$1784 ;
+  wire [20:0] \$1785 ;
+  wire [22:0] \$1786 ;
+  wire [23:0] \$1787 ;
+  wire [24:0] \$1788 ;
+  wire [15:0] \$1789 ;
+  wire [23:0] \$179 ;
+  wire \$1790 ;
+  wire [16:0] \$1791 ;
+  wire [16:0] \$1792 ;
+  wire [16:0] \$1793 ;
+  wire [18:0] \$1794 ;
+  wire [19:0] \$1795 ;
+  wire [19:0] \$1796 ;
+  wire [20:0] \$1797 ;
+  wire [22:0] \$1798 ;
+  wire [23:0] \$1799 ;
+  wire [16:0] \$18 ;
+  wire [18:0] \$180 ;
+  wire [18:0] \$1800 ;
+  wire [19:0] \$1801 ;
+  wire [19:0] \$1802 ;
+  wire [20:0] \$1803 ;
+  wire [22:0] \$1804 ;
+  wire [23:0] \$1805 ;
+  wire [24:0] \$1806 ;
+  wire [15:0] \$1807 ;
+  wire \$1808 ;
+  wire [16:0] \$1809 ;
+  wire [19:0] \$181 ;
+  wire [16:0] \$1810 ;
+  wire [16:0] \$1811 ;
+  wire [18:0] \$1812 ;
+  wire [19:0] \$1813 ;
+  wire [19:0] \$1814 ;
+  wire [20:0] \$1815 ;
+  wire [22:0] \$1816 ;
+  wire [23:0] \$1817 ;
+  wire [18:0] \$1818 ;
+  wire [19:0] \$1819 ;
+  wire [19:0] \$182 ;
+  wire [19:0] \$1820 ;
+  wire [20:0] \$1821 ;
+  wire [22:0] \$1822 ;
+  wire [23:0] \$1823 ;
+  wire [24:0] \$1824 ;
+  wire [15:0] \$1825 ;
+  wire \$1826 ;
+  wire [16:0] \$1827 ;
+  wire [16:0] \$1828 ;
+  wire [16:0] \$1829 ;
+  wire [20:0] \$183 ;
+  wire [18:0] \$1830 ;
+  wire [19:0] \$1831 ;
+  wire [19:0] \$1832 ;
+  wire [20:0] \$1833 ;
+  wire [22:0] \$1834 ;
+  wire [23:0] \$1835 ;
+  wire [18:0] \$1836 ;
+  wire [19:0] \$1837 ;
+  wire [19:0] \$1838 ;
+  wire [20:0] \$1839 ;
+  wire [22:0] \$184 ;
+  wire [22:0] \$1840 ;
+  wire [23:0] \$1841 ;
+  wire [24:0] \$1842 ;
+  wire [15:0] \$1843 ;
+  wire \$1844 ;
+  wire [16:0] \$1845 ;
+  wire [16:0] \$1846 ;
+  wire [16:0] \$1847 ;
+  wire [18:0] \$1848 ;
+  wire [19:0] \$1849 ;
+  wire [23:0] \$185 ;
+  wire [19:0] \$1850 ;
+  wire [20:0] \$1851 ;
+  wire [22:0] \$1852 ;
+  wire [23:0] \$1853 ;
+  wire [18:0] \$1854 ;
+  wire [19:0] \$1855 ;
+  wire [19:0] \$1856 ;
+  wire [20:0] \$1857 ;
+  wire [22:0] \$1858 ;
+  wire [23:0] \$1859 ;
+  wire [24:0] \$186 ;
+  wire [24:0] \$1860 ;
+  wire [15:0] \$1861 ;
+  wire \$1862 ;
+  wire [16:0] \$1863 ;
+  wire [16:0] \$1864 ;
+  wire [16:0] \$1865 ;
+  wire [18:0] \$1866 ;
+  wire [19:0] \$1867 ;
+  wire [19:0] \$1868 ;
+  wire [20:0] \$1869 ;
   wire [15:0] \$187 ;
+  wire [22:0] \$1870 ;
+  wire [23:0] \$1871 ;
+  wire [18:0] \$1872 ;
+  wire [19:0] \$1873 ;
+  wire [19:0] \$1874 ;
+  wire [20:0] \$1875 ;
+  wire [22:0] \$1876 ;
+  wire [23:0] \$1877 ;
+  wire [24:0] \$1878 ;
+  wire [15:0] \$1879 ;
   wire [16:0] \$188 ;
+  wire \$1880 ;
+  wire [16:0] \$1881 ;
+  wire [16:0] \$1882 ;
+  wire [16:0] \$1883 ;
+  wire [18:0] \$1884 ;
+  wire [19:0] \$1885 ;
+  wire [19:0] \$1886 ;
+  wire [20:0] \$1887 ;
+  wire [22:0] \$1888 ;
+  wire [23:0] \$1889 ;
   wire [16:0] \$189 ;
+  wire [18:0] \$1890 ;
+  wire [19:0] \$1891 ;
+  wire [19:0] \$1892 ;
+  wire [20:0] \$1893 ;
+  wire [22:0] \$1894 ;
+  wire [23:0] \$1895 ;
+  wire [24:0] \$1896 ;
+  wire [15:0] \$1897 ;
+  wire \$1898 ;
+  wire [16:0] \$1899 ;
   wire [16:0] \$19 ;
   wire [16:0] \$190 ;
-  wire [7:0] \$191 ;
-  wire [16:0] \$192 ;
-  wire [17:0] \$193 ;
-  wire [7:0] \$194 ;
-  wire [16:0] \$195 ;
-  wire [17:0] \$196 ;
+  wire [16:0] \$1900 ;
+  wire [16:0] \$1901 ;
+  wire [18:0] \$1902 ;
+  wire [19:0] \$1903 ;
+  wire [19:0] \$1904 ;
+  wire [20:0] \$1905 ;
+  wire [22:0] \$1906 ;
+  wire [23:0] \$1907 ;
+  wire [18:0] \$1908 ;
+  wire [19:0] \$1909 ;
+  wire [18:0] \$191 ;
+  wire [19:0] \$1910 ;
+  wire [20:0] \$1911 ;
+  wire [22:0] \$1912 ;
+  wire [23:0] \$1913 ;
+  wire [24:0] \$1914 ;
+  wire [15:0] \$1915 ;
+  wire \$1916 ;
+  wire [16:0] \$1917 ;
+  wire [16:0] \$1918 ;
+  wire [16:0] \$1919 ;
+  wire [19:0] \$192 ;
+  wire [18:0] \$1920 ;
+  wire [19:0] \$1921 ;
+  wire [19:0] \$1922 ;
+  wire [20:0] \$1923 ;
+  wire [22:0] \$1924 ;
+  wire [23:0] \$1925 ;
+  wire [18:0] \$1926 ;
+  wire [19:0] \$1927 ;
+  wire [19:0] \$1928 ;
+  wire [20:0] \$1929 ;
+  wire [19:0] \$193 ;
+  wire [22:0] \$1930 ;
+  wire [23:0] \$1931 ;
+  wire [24:0] \$1932 ;
+  wire [15:0] \$1933 ;
+  wire \$1934 ;
+  wire [16:0] \$1935 ;
+  wire [16:0] \$1936 ;
+  wire [16:0] \$1937 ;
+  wire [18:0] \$1938 ;
+  wire [19:0] \$1939 ;
+  wire [20:0] \$194 ;
+  wire [19:0] \$1940 ;
+  wire [20:0] \$1941 ;
+  wire [22:0] \$1942 ;
+  wire [23:0] \$1943 ;
+  wire [18:0] \$1944 ;
+  wire [19:0] \$1945 ;
+  wire [19:0] \$1946 ;
+  wire [20:0] \$1947 ;
+  wire [22:0] \$1948 ;
+  wire [23:0] \$1949 ;
+  wire [22:0] \$195 ;
+  wire [24:0] \$1950 ;
+  wire [15:0] \$1951 ;
+  wire \$1952 ;
+  wire [16:0] \$1953 ;
+  wire [16:0] \$1954 ;
+  wire [16:0] \$1955 ;
+  wire [18:0] \$1956 ;
+  wire [19:0] \$1957 ;
+  wire [19:0] \$1958 ;
+  wire [20:0] \$1959 ;
+  wire [23:0] \$196 ;
+  wire [22:0] \$1960 ;
+  wire [23:0] \$1961 ;
+  wire [18:0] \$1962 ;
+  wire [19:0] \$1963 ;
+  wire [19:0] \$1964 ;
+  wire [20:0] \$1965 ;
+  wire [22:0] \$1966 ;
+  wire [23:0] \$1967 ;
+  wire [24:0] \$1968 ;
+  wire [15:0] \$1969 ;
   wire [18:0] \$197 ;
-  wire [15:0] \$198 ;
-  wire [16:0] \$199 ;
+  wire \$1970 ;
+  wire [16:0] \$1971 ;
+  wire [16:0] \$1972 ;
+  wire [16:0] \$1973 ;
+  wire [18:0] \$1974 ;
+  wire [19:0] \$1975 ;
+  wire [19:0] \$1976 ;
+  wire [20:0] \$1977 ;
+  wire [22:0] \$1978 ;
+  wire [23:0] \$1979 ;
+  wire [19:0] \$198 ;
+  wire [18:0] \$1980 ;
+  wire [19:0] \$1981 ;
+  wire [19:0] \$1982 ;
+  wire [20:0] \$1983 ;
+  wire [22:0] \$1984 ;
+  wire [23:0] \$1985 ;
+  wire [24:0] \$1986 ;
+  wire [15:0] \$1987 ;
+  wire \$1988 ;
+  wire [16:0] \$1989 ;
+  wire [19:0] \$199 ;
+  wire [16:0] \$1990 ;
+  wire [16:0] \$1991 ;
+  wire [18:0] \$1992 ;
+  wire [19:0] \$1993 ;
+  wire [19:0] \$1994 ;
+  wire [20:0] \$1995 ;
+  wire [22:0] \$1996 ;
+  wire [23:0] \$1997 ;
+  wire [18:0] \$1998 ;
+  wire [19:0] \$1999 ;
   wire [16:0] \$2 ;
-  wire [17:0] \$20 ;
-  wire [16:0] \$200 ;
-  wire [16:0] \$201 ;
-  wire [7:0] \$202 ;
-  wire [16:0] \$203 ;
-  wire [17:0] \$204 ;
-  wire [7:0] \$205 ;
+  wire [16:0] \$20 ;
+  wire [20:0] \$200 ;
+  wire [19:0] \$2000 ;
+  wire [20:0] \$2001 ;
+  wire [22:0] \$2002 ;
+  wire [23:0] \$2003 ;
+  wire [24:0] \$2004 ;
+  wire [15:0] \$2005 ;
+  wire \$2006 ;
+  wire [16:0] \$2007 ;
+  wire [16:0] \$2008 ;
+  wire [16:0] \$2009 ;
+  wire [22:0] \$201 ;
+  wire [18:0] \$2010 ;
+  wire [19:0] \$2011 ;
+  wire [19:0] \$2012 ;
+  wire [20:0] \$2013 ;
+  wire [22:0] \$2014 ;
+  wire [23:0] \$2015 ;
+  wire [18:0] \$2016 ;
+  wire [19:0] \$2017 ;
+  wire [19:0] \$2018 ;
+  wire [20:0] \$2019 ;
+  wire [23:0] \$202 ;
+  wire [22:0] \$2020 ;
+  wire [23:0] \$2021 ;
+  wire [24:0] \$2022 ;
+  wire [15:0] \$2023 ;
+  wire \$2024 ;
+  wire [16:0] \$2025 ;
+  wire [16:0] \$2026 ;
+  wire [16:0] \$2027 ;
+  wire [18:0] \$2028 ;
+  wire [19:0] \$2029 ;
+  wire [24:0] \$203 ;
+  wire [19:0] \$2030 ;
+  wire [20:0] \$2031 ;
+  wire [22:0] \$2032 ;
+  wire [23:0] \$2033 ;
+  wire [18:0] \$2034 ;
+  wire [19:0] \$2035 ;
+  wire [19:0] \$2036 ;
+  wire [20:0] \$2037 ;
+  wire [22:0] \$2038 ;
+  wire [23:0] \$2039 ;
+  wire [15:0] \$204 ;
+  wire [24:0] \$2040 ;
+  wire [15:0] \$2041 ;
+  wire \$2042 ;
+  wire [16:0] \$2043 ;
+  wire [16:0] \$2044 ;
+  wire [16:0] \$2045 ;
+  wire [18:0] \$2046 ;
+  wire [19:0] \$2047 ;
+  wire [19:0] \$2048 ;
+  wire [20:0] \$2049 ;
+  wire [16:0] \$205 ;
+  wire [22:0] \$2050 ;
+  wire [23:0] \$2051 ;
+  wire [18:0] \$2052 ;
+  wire [19:0] \$2053 ;
+  wire [19:0] \$2054 ;
+  wire [20:0] \$2055 ;
+  wire [22:0] \$2056 ;
+  wire [23:0] \$2057 ;
+  wire [24:0] \$2058 ;
+  wire [15:0] \$2059 ;
   wire [16:0] \$206 ;
-  wire [17:0] \$207 ;
+  wire \$2060 ;
+  wire [16:0] \$2061 ;
+  wire [16:0] \$2062 ;
+  wire [16:0] \$2063 ;
+  wire [18:0] \$2064 ;
+  wire [19:0] \$2065 ;
+  wire [19:0] \$2066 ;
+  wire [20:0] \$2067 ;
+  wire [22:0] \$2068 ;
+  wire [23:0] \$2069 ;
+  wire [16:0] \$207 ;
+  wire [18:0] \$2070 ;
+  wire [19:0] \$2071 ;
+  wire [19:0] \$2072 ;
+  wire [20:0] \$2073 ;
+  wire [22:0] \$2074 ;
+  wire [23:0] \$2075 ;
+  wire [24:0] \$2076 ;
+  wire [15:0] \$2077 ;
+  wire \$2078 ;
+  wire [16:0] \$2079 ;
   wire [18:0] \$208 ;
-  wire [15:0] \$209 ;
+  wire [16:0] \$2080 ;
+  wire [16:0] \$2081 ;
+  wire [18:0] \$2082 ;
+  wire [19:0] \$2083 ;
+  wire [19:0] \$2084 ;
+  wire [20:0] \$2085 ;
+  wire [22:0] \$2086 ;
+  wire [23:0] \$2087 ;
+  wire [18:0] \$2088 ;
+  wire [19:0] \$2089 ;
+  wire [19:0] \$209 ;
+  wire [19:0] \$2090 ;
+  wire [20:0] \$2091 ;
+  wire [22:0] \$2092 ;
+  wire [23:0] \$2093 ;
+  wire [24:0] \$2094 ;
+  wire [15:0] \$2095 ;
+  wire \$2096 ;
+  wire [16:0] \$2097 ;
+  wire [16:0] \$2098 ;
+  wire [16:0] \$2099 ;
   wire [18:0] \$21 ;
-  wire [16:0] \$210 ;
-  wire [16:0] \$211 ;
-  wire [16:0] \$212 ;
-  wire [7:0] \$213 ;
-  wire [16:0] \$214 ;
-  wire [17:0] \$215 ;
-  wire [7:0] \$216 ;
-  wire [16:0] \$217 ;
-  wire [17:0] \$218 ;
-  wire [18:0] \$219 ;
-  wire [15:0] \$22 ;
-  wire [15:0] \$220 ;
-  wire [16:0] \$221 ;
+  wire [19:0] \$210 ;
+  wire [18:0] \$2100 ;
+  wire [19:0] \$2101 ;
+  wire [19:0] \$2102 ;
+  wire [20:0] \$2103 ;
+  wire [22:0] \$2104 ;
+  wire [23:0] \$2105 ;
+  wire [18:0] \$2106 ;
+  wire [19:0] \$2107 ;
+  wire [19:0] \$2108 ;
+  wire [20:0] \$2109 ;
+  wire [20:0] \$211 ;
+  wire [22:0] \$2110 ;
+  wire [23:0] \$2111 ;
+  wire [24:0] \$2112 ;
+  wire [15:0] \$2113 ;
+  wire \$2114 ;
+  wire [16:0] \$2115 ;
+  wire [16:0] \$2116 ;
+  wire [16:0] \$2117 ;
+  wire [18:0] \$2118 ;
+  wire [19:0] \$2119 ;
+  wire [22:0] \$212 ;
+  wire [19:0] \$2120 ;
+  wire [20:0] \$2121 ;
+  wire [22:0] \$2122 ;
+  wire [23:0] \$2123 ;
+  wire [18:0] \$2124 ;
+  wire [19:0] \$2125 ;
+  wire [19:0] \$2126 ;
+  wire [20:0] \$2127 ;
+  wire [22:0] \$2128 ;
+  wire [23:0] \$2129 ;
+  wire [23:0] \$213 ;
+  wire [24:0] \$2130 ;
+  wire [15:0] \$2131 ;
+  wire \$2132 ;
+  wire [16:0] \$2133 ;
+  wire [16:0] \$2134 ;
+  wire [16:0] \$2135 ;
+  wire [18:0] \$2136 ;
+  wire [19:0] \$2137 ;
+  wire [19:0] \$2138 ;
+  wire [20:0] \$2139 ;
+  wire [18:0] \$214 ;
+  wire [22:0] \$2140 ;
+  wire [23:0] \$2141 ;
+  wire [18:0] \$2142 ;
+  wire [19:0] \$2143 ;
+  wire [19:0] \$2144 ;
+  wire [20:0] \$2145 ;
+  wire [22:0] \$2146 ;
+  wire [23:0] \$2147 ;
+  wire [24:0] \$2148 ;
+  wire [15:0] \$2149 ;
+  wire [19:0] \$215 ;
+  wire \$2150 ;
+  wire [16:0] \$2151 ;
+  wire [16:0] \$2152 ;
+  wire [16:0] \$2153 ;
+  wire [18:0] \$2154 ;
+  wire [19:0] \$2155 ;
+  wire [19:0] \$2156 ;
+  wire [20:0] \$2157 ;
+  wire [22:0] \$2158 ;
+  wire [23:0] \$2159 ;
+  wire [19:0] \$216 ;
+  wire [18:0] \$2160 ;
+  wire [19:0] \$2161 ;
+  wire [19:0] \$2162 ;
+  wire [20:0] \$2163 ;
+  wire [22:0] \$2164 ;
+  wire [23:0] \$2165 ;
+  wire [24:0] \$2166 ;
+  wire [15:0] \$2167 ;
+  wire \$2168 ;
+  wire [16:0] \$2169 ;
+  wire [20:0] \$217 ;
+  wire [16:0] \$2170 ;
+  wire [16:0] \$2171 ;
+  wire [18:0] \$2172 ;
+  wire [19:0] \$2173 ;
+  wire [19:0] \$2174 ;
+  wire [20:0] \$2175 ;
+  wire [22:0] \$2176 ;
+  wire [23:0] \$2177 ;
+  wire [18:0] \$2178 ;
+  wire [19:0] \$2179 ;
+  wire [22:0] \$218 ;
+  wire [19:0] \$2180 ;
+  wire [20:0] \$2181 ;
+  wire [22:0] \$2182 ;
+  wire [23:0] \$2183 ;
+  wire [24:0] \$2184 ;
+  wire [15:0] \$2185 ;
+  wire \$2186 ;
+  wire [16:0] \$2187 ;
+  wire [16:0] \$2188 ;
+  wire [16:0] \$2189 ;
+  wire [23:0] \$219 ;
+  wire [18:0] \$2190 ;
+  wire [19:0] \$2191 ;
+  wire [19:0] \$2192 ;
+  wire [20:0] \$2193 ;
+  wire [22:0] \$2194 ;
+  wire [23:0] \$2195 ;
+  wire [18:0] \$2196 ;
+  wire [19:0] \$2197 ;
+  wire [19:0] \$2198 ;
+  wire [20:0] \$2199 ;
+  wire [19:0] \$22 ;
+  wire [24:0] \$220 ;
+  wire [22:0] \$2200 ;
+  wire [23:0] \$2201 ;
+  wire [24:0] \$2202 ;
+  wire [15:0] \$2203 ;
+  wire \$2204 ;
+  wire [16:0] \$2205 ;
+  wire [16:0] \$2206 ;
+  wire [16:0] \$2207 ;
+  wire [18:0] \$2208 ;
+  wire [19:0] \$2209 ;
+  wire [15:0] \$221 ;
+  wire [19:0] \$2210 ;
+  wire [20:0] \$2211 ;
+  wire [22:0] \$2212 ;
+  wire [23:0] \$2213 ;
+  wire [18:0] \$2214 ;
+  wire [19:0] \$2215 ;
+  wire [19:0] \$2216 ;
+  wire [20:0] \$2217 ;
+  wire [22:0] \$2218 ;
+  wire [23:0] \$2219 ;
   wire [16:0] \$222 ;
+  wire [24:0] \$2220 ;
+  wire [15:0] \$2221 ;
+  wire \$2222 ;
+  wire [16:0] \$2223 ;
+  wire [16:0] \$2224 ;
+  wire [16:0] \$2225 ;
+  wire [18:0] \$2226 ;
+  wire [19:0] \$2227 ;
+  wire [19:0] \$2228 ;
+  wire [20:0] \$2229 ;
   wire [16:0] \$223 ;
-  wire [7:0] \$224 ;
-  wire [16:0] \$225 ;
-  wire [17:0] \$226 ;
-  wire [7:0] \$227 ;
-  wire [16:0] \$228 ;
-  wire [17:0] \$229 ;
-  wire [16:0] \$23 ;
-  wire [18:0] \$230 ;
-  wire [15:0] \$231 ;
-  wire [16:0] \$232 ;
-  wire [16:0] \$233 ;
-  wire [16:0] \$234 ;
-  wire [7:0] \$235 ;
-  wire [16:0] \$236 ;
-  wire [17:0] \$237 ;
-  wire [7:0] \$238 ;
+  wire [22:0] \$2230 ;
+  wire [23:0] \$2231 ;
+  wire [18:0] \$2232 ;
+  wire [19:0] \$2233 ;
+  wire [19:0] \$2234 ;
+  wire [20:0] \$2235 ;
+  wire [22:0] \$2236 ;
+  wire [23:0] \$2237 ;
+  wire [24:0] \$2238 ;
+  wire [15:0] \$2239 ;
+  wire [16:0] \$224 ;
+  wire \$2240 ;
+  reg [1023:0] \$2241 ;
+  wire [18:0] \$225 ;
+  wire [19:0] \$226 ;
+  wire [19:0] \$227 ;
+  wire [20:0] \$228 ;
+  wire [22:0] \$229 ;
+  wire [19:0] \$23 ;
+  wire [23:0] \$230 ;
+  wire [18:0] \$231 ;
+  wire [19:0] \$232 ;
+  wire [19:0] \$233 ;
+  wire [20:0] \$234 ;
+  wire [22:0] \$235 ;
+  wire [23:0] \$236 ;
+  wire [24:0] \$237 ;
+  wire [15:0] \$238 ;
   wire [16:0] \$239 ;
-  wire [16:0] \$24 ;
-  wire [17:0] \$240 ;
-  wire [18:0] \$241 ;
-  wire [15:0] \$242 ;
-  wire [16:0] \$243 ;
-  wire [16:0] \$244 ;
-  wire [16:0] \$245 ;
-  wire [7:0] \$246 ;
-  wire [16:0] \$247 ;
-  wire [17:0] \$248 ;
-  wire [7:0] \$249 ;
-  wire [16:0] \$25 ;
-  wire [16:0] \$250 ;
-  wire [17:0] \$251 ;
-  wire [18:0] \$252 ;
-  wire [15:0] \$253 ;
-  wire [16:0] \$254 ;
-  wire [16:0] \$255 ;
+  wire [20:0] \$24 ;
+  wire [16:0] \$240 ;
+  wire [16:0] \$241 ;
+  wire [18:0] \$242 ;
+  wire [19:0] \$243 ;
+  wire [19:0] \$244 ;
+  wire [20:0] \$245 ;
+  wire [22:0] \$246 ;
+  wire [23:0] \$247 ;
+  wire [18:0] \$248 ;
+  wire [19:0] \$249 ;
+  wire [22:0] \$25 ;
+  wire [19:0] \$250 ;
+  wire [20:0] \$251 ;
+  wire [22:0] \$252 ;
+  wire [23:0] \$253 ;
+  wire [24:0] \$254 ;
+  wire [15:0] \$255 ;
   wire [16:0] \$256 ;
-  wire [7:0] \$257 ;
+  wire [16:0] \$257 ;
   wire [16:0] \$258 ;
-  wire [17:0] \$259 ;
-  wire [7:0] \$26 ;
-  wire [7:0] \$260 ;
-  wire [16:0] \$261 ;
-  wire [17:0] \$262 ;
-  wire [18:0] \$263 ;
-  wire [15:0] \$264 ;
-  wire [16:0] \$265 ;
-  wire [16:0] \$266 ;
-  wire [16:0] \$267 ;
-  wire [7:0] \$268 ;
-  wire [16:0] \$269 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$270 ;
-  wire [7:0] \$271 ;
-  wire [16:0] \$272 ;
-  wire [17:0] \$273 ;
-  wire [18:0] \$274 ;
-  wire [15:0] \$275 ;
-  wire [16:0] \$276 ;
-  wire [16:0] \$277 ;
-  wire [16:0] \$278 ;
-  wire [7:0] \$279 ;
-  wire [17:0] \$28 ;
-  wire [16:0] \$280 ;
-  wire [17:0] \$281 ;
-  wire [7:0] \$282 ;
-  wire [16:0] \$283 ;
-  wire [17:0] \$284 ;
-  wire [18:0] \$285 ;
-  wire [15:0] \$286 ;
-  wire [16:0] \$287 ;
-  wire [16:0] \$288 ;
-  wire [16:0] \$289 ;
-  wire [7:0] \$29 ;
-  wire [7:0] \$290 ;
+  wire [18:0] \$259 ;
+  wire [23:0] \$26 ;
+  wire [19:0] \$260 ;
+  wire [19:0] \$261 ;
+  wire [20:0] \$262 ;
+  wire [22:0] \$263 ;
+  wire [23:0] \$264 ;
+  wire [18:0] \$265 ;
+  wire [19:0] \$266 ;
+  wire [19:0] \$267 ;
+  wire [20:0] \$268 ;
+  wire [22:0] \$269 ;
+  wire [18:0] \$27 ;
+  wire [23:0] \$270 ;
+  wire [24:0] \$271 ;
+  wire [15:0] \$272 ;
+  wire [16:0] \$273 ;
+  wire [16:0] \$274 ;
+  wire [16:0] \$275 ;
+  wire [18:0] \$276 ;
+  wire [19:0] \$277 ;
+  wire [19:0] \$278 ;
+  wire [20:0] \$279 ;
+  wire [19:0] \$28 ;
+  wire [22:0] \$280 ;
+  wire [23:0] \$281 ;
+  wire [18:0] \$282 ;
+  wire [19:0] \$283 ;
+  wire [19:0] \$284 ;
+  wire [20:0] \$285 ;
+  wire [22:0] \$286 ;
+  wire [23:0] \$287 ;
+  wire [24:0] \$288 ;
+  wire [15:0] \$289 ;
+  wire [19:0] \$29 ;
+  wire [16:0] \$290 ;
   wire [16:0] \$291 ;
-  wire [17:0] \$292 ;
-  wire [7:0] \$293 ;
-  wire [16:0] \$294 ;
-  wire [17:0] \$295 ;
-  wire [18:0] \$296 ;
-  wire [15:0] \$297 ;
-  wire [16:0] \$298 ;
-  wire [16:0] \$299 ;
+  wire [16:0] \$292 ;
+  wire [18:0] \$293 ;
+  wire [19:0] \$294 ;
+  wire [19:0] \$295 ;
+  wire [20:0] \$296 ;
+  wire [22:0] \$297 ;
+  wire [23:0] \$298 ;
+  wire [18:0] \$299 ;
   wire [16:0] \$3 ;
-  wire [16:0] \$30 ;
-  wire [16:0] \$300 ;
-  wire [7:0] \$301 ;
-  wire [16:0] \$302 ;
-  wire [17:0] \$303 ;
-  wire [7:0] \$304 ;
-  wire [16:0] \$305 ;
-  wire [17:0] \$306 ;
-  wire [18:0] \$307 ;
-  wire [15:0] \$308 ;
+  wire [20:0] \$30 ;
+  wire [19:0] \$300 ;
+  wire [19:0] \$301 ;
+  wire [20:0] \$302 ;
+  wire [22:0] \$303 ;
+  wire [23:0] \$304 ;
+  wire [24:0] \$305 ;
+  wire [15:0] \$306 ;
+  wire [16:0] \$307 ;
+  wire [16:0] \$308 ;
   wire [16:0] \$309 ;
-  wire [17:0] \$31 ;
-  wire [16:0] \$310 ;
-  wire [16:0] \$311 ;
-  wire [7:0] \$312 ;
-  wire [16:0] \$313 ;
-  wire [17:0] \$314 ;
-  wire [7:0] \$315 ;
-  wire [16:0] \$316 ;
-  wire [17:0] \$317 ;
-  wire [18:0] \$318 ;
-  wire [15:0] \$319 ;
-  wire [18:0] \$32 ;
-  wire [16:0] \$320 ;
-  wire [16:0] \$321 ;
-  wire [16:0] \$322 ;
-  wire [7:0] \$323 ;
+  wire [22:0] \$31 ;
+  wire [18:0] \$310 ;
+  wire [19:0] \$311 ;
+  wire [19:0] \$312 ;
+  wire [20:0] \$313 ;
+  wire [22:0] \$314 ;
+  wire [23:0] \$315 ;
+  wire [18:0] \$316 ;
+  wire [19:0] \$317 ;
+  wire [19:0] \$318 ;
+  wire [20:0] \$319 ;
+  wire [23:0] \$32 ;
+  wire [22:0] \$320 ;
+  wire [23:0] \$321 ;
+  wire [24:0] \$322 ;
+  wire [15:0] \$323 ;
   wire [16:0] \$324 ;
-  wire [17:0] \$325 ;
-  wire [7:0] \$326 ;
-  wire [16:0] \$327 ;
-  wire [17:0] \$328 ;
-  wire [18:0] \$329 ;
-  wire [15:0] \$33 ;
-  wire [15:0] \$330 ;
-  wire [16:0] \$331 ;
-  wire [16:0] \$332 ;
-  wire [16:0] \$333 ;
-  wire [7:0] \$334 ;
-  wire [16:0] \$335 ;
-  wire [17:0] \$336 ;
-  wire [7:0] \$337 ;
-  wire [16:0] \$338 ;
-  wire [17:0] \$339 ;
-  wire [16:0] \$34 ;
-  wire [18:0] \$340 ;
-  wire [15:0] \$341 ;
+  wire [16:0] \$325 ;
+  wire [16:0] \$326 ;
+  wire [18:0] \$327 ;
+  wire [19:0] \$328 ;
+  wire [19:0] \$329 ;
+  wire [24:0] \$33 ;
+  wire [20:0] \$330 ;
+  wire [22:0] \$331 ;
+  wire [23:0] \$332 ;
+  wire [18:0] \$333 ;
+  wire [19:0] \$334 ;
+  wire [19:0] \$335 ;
+  wire [20:0] \$336 ;
+  wire [22:0] \$337 ;
+  wire [23:0] \$338 ;
+  wire [24:0] \$339 ;
+  wire [15:0] \$34 ;
+  wire [15:0] \$340 ;
+  wire [16:0] \$341 ;
   wire [16:0] \$342 ;
   wire [16:0] \$343 ;
-  wire [16:0] \$344 ;
-  wire [7:0] \$345 ;
-  wire [16:0] \$346 ;
-  wire [17:0] \$347 ;
-  wire [7:0] \$348 ;
-  wire [16:0] \$349 ;
+  wire [18:0] \$344 ;
+  wire [19:0] \$345 ;
+  wire [19:0] \$346 ;
+  wire [20:0] \$347 ;
+  wire [22:0] \$348 ;
+  wire [23:0] \$349 ;
   wire [16:0] \$35 ;
-  wire [17:0] \$350 ;
-  wire [18:0] \$351 ;
-  wire [15:0] \$352 ;
-  wire [16:0] \$353 ;
-  wire [16:0] \$354 ;
-  wire [16:0] \$355 ;
-  wire [7:0] \$356 ;
-  wire [16:0] \$357 ;
-  wire [17:0] \$358 ;
-  wire [7:0] \$359 ;
+  wire [18:0] \$350 ;
+  wire [19:0] \$351 ;
+  wire [19:0] \$352 ;
+  wire [20:0] \$353 ;
+  wire [22:0] \$354 ;
+  wire [23:0] \$355 ;
+  wire [24:0] \$356 ;
+  wire [15:0] \$357 ;
+  wire [16:0] \$358 ;
+  wire [16:0] \$359 ;
   wire [16:0] \$36 ;
   wire [16:0] \$360 ;
-  wire [17:0] \$361 ;
-  wire [18:0] \$362 ;
-  wire [15:0] \$363 ;
-  wire [16:0] \$364 ;
-  wire [16:0] \$365 ;
-  wire [16:0] \$366 ;
-  wire [7:0] \$367 ;
-  wire [16:0] \$368 ;
-  wire [17:0] \$369 ;
-  wire [7:0] \$37 ;
-  wire [7:0] \$370 ;
-  wire [16:0] \$371 ;
-  wire [17:0] \$372 ;
-  wire [18:0] \$373 ;
+  wire [18:0] \$361 ;
+  wire [19:0] \$362 ;
+  wire [19:0] \$363 ;
+  wire [20:0] \$364 ;
+  wire [22:0] \$365 ;
+  wire [23:0] \$366 ;
+  wire [18:0] \$367 ;
+  wire [19:0] \$368 ;
+  wire [19:0] \$369 ;
+  wire [16:0] \$37 ;
+  wire [20:0] \$370 ;
+  wire [22:0] \$371 ;
+  wire [23:0] \$372 ;
+  wire [24:0] \$373 ;
   wire [15:0] \$374 ;
   wire [16:0] \$375 ;
   wire [16:0] \$376 ;
   wire [16:0] \$377 ;
-  wire [7:0] \$378 ;
-  wire [16:0] \$379 ;
-  wire [16:0] \$38 ;
-  wire [17:0] \$380 ;
-  wire [7:0] \$381 ;
-  wire [16:0] \$382 ;
-  wire [17:0] \$383 ;
+  wire [18:0] \$378 ;
+  wire [19:0] \$379 ;
+  wire [18:0] \$38 ;
+  wire [19:0] \$380 ;
+  wire [20:0] \$381 ;
+  wire [22:0] \$382 ;
+  wire [23:0] \$383 ;
   wire [18:0] \$384 ;
-  wire [15:0] \$385 ;
-  wire [16:0] \$386 ;
-  wire [16:0] \$387 ;
-  wire [16:0] \$388 ;
-  wire [7:0] \$389 ;
-  wire [17:0] \$39 ;
-  wire [16:0] \$390 ;
-  wire [17:0] \$391 ;
-  wire [7:0] \$392 ;
+  wire [19:0] \$385 ;
+  wire [19:0] \$386 ;
+  wire [20:0] \$387 ;
+  wire [22:0] \$388 ;
+  wire [23:0] \$389 ;
+  wire [19:0] \$39 ;
+  wire [24:0] \$390 ;
+  wire [15:0] \$391 ;
+  wire [16:0] \$392 ;
   wire [16:0] \$393 ;
-  wire [17:0] \$394 ;
+  wire [16:0] \$394 ;
   wire [18:0] \$395 ;
-  wire [15:0] \$396 ;
-  wire [16:0] \$397 ;
-  wire [16:0] \$398 ;
-  wire [16:0] \$399 ;
-  wire [7:0] \$4 ;
-  wire [7:0] \$40 ;
-  wire [7:0] \$400 ;
-  wire [16:0] \$401 ;
-  wire [17:0] \$402 ;
-  wire [7:0] \$403 ;
-  wire [16:0] \$404 ;
-  wire [17:0] \$405 ;
-  wire [18:0] \$406 ;
-  wire [15:0] \$407 ;
-  wire [16:0] \$408 ;
+  wire [19:0] \$396 ;
+  wire [19:0] \$397 ;
+  wire [20:0] \$398 ;
+  wire [22:0] \$399 ;
+  wire [18:0] \$4 ;
+  wire [19:0] \$40 ;
+  wire [23:0] \$400 ;
+  wire [18:0] \$401 ;
+  wire [19:0] \$402 ;
+  wire [19:0] \$403 ;
+  wire [20:0] \$404 ;
+  wire [22:0] \$405 ;
+  wire [23:0] \$406 ;
+  wire [24:0] \$407 ;
+  wire [15:0] \$408 ;
   wire [16:0] \$409 ;
-  wire [16:0] \$41 ;
+  wire [20:0] \$41 ;
   wire [16:0] \$410 ;
-  wire [7:0] \$411 ;
-  wire [16:0] \$412 ;
-  wire [17:0] \$413 ;
-  wire [7:0] \$414 ;
-  wire [16:0] \$415 ;
-  wire [17:0] \$416 ;
-  wire [18:0] \$417 ;
-  wire [15:0] \$418 ;
-  wire [16:0] \$419 ;
-  wire [17:0] \$42 ;
-  wire [16:0] \$420 ;
-  wire [16:0] \$421 ;
-  wire [7:0] \$422 ;
-  wire [16:0] \$423 ;
-  wire [17:0] \$424 ;
-  wire [7:0] \$425 ;
+  wire [16:0] \$411 ;
+  wire [18:0] \$412 ;
+  wire [19:0] \$413 ;
+  wire [19:0] \$414 ;
+  wire [20:0] \$415 ;
+  wire [22:0] \$416 ;
+  wire [23:0] \$417 ;
+  wire [18:0] \$418 ;
+  wire [19:0] \$419 ;
+  wire [22:0] \$42 ;
+  wire [19:0] \$420 ;
+  wire [20:0] \$421 ;
+  wire [22:0] \$422 ;
+  wire [23:0] \$423 ;
+  wire [24:0] \$424 ;
+  wire [15:0] \$425 ;
   wire [16:0] \$426 ;
-  wire [17:0] \$427 ;
-  wire [18:0] \$428 ;
-  wire [15:0] \$429 ;
-  wire [18:0] \$43 ;
-  wire [16:0] \$430 ;
-  wire [16:0] \$431 ;
-  wire [16:0] \$432 ;
-  wire [7:0] \$433 ;
-  wire [16:0] \$434 ;
-  wire [17:0] \$435 ;
-  wire [7:0] \$436 ;
-  wire [16:0] \$437 ;
-  wire [17:0] \$438 ;
-  wire [18:0] \$439 ;
-  wire [15:0] \$44 ;
-  wire [15:0] \$440 ;
-  wire [16:0] \$441 ;
-  wire [16:0] \$442 ;
+  wire [16:0] \$427 ;
+  wire [16:0] \$428 ;
+  wire [18:0] \$429 ;
+  wire [23:0] \$43 ;
+  wire [19:0] \$430 ;
+  wire [19:0] \$431 ;
+  wire [20:0] \$432 ;
+  wire [22:0] \$433 ;
+  wire [23:0] \$434 ;
+  wire [18:0] \$435 ;
+  wire [19:0] \$436 ;
+  wire [19:0] \$437 ;
+  wire [20:0] \$438 ;
+  wire [22:0] \$439 ;
+  wire [18:0] \$44 ;
+  wire [23:0] \$440 ;
+  wire [24:0] \$441 ;
+  wire [15:0] \$442 ;
   wire [16:0] \$443 ;
-  wire [7:0] \$444 ;
+  wire [16:0] \$444 ;
   wire [16:0] \$445 ;
-  wire [17:0] \$446 ;
-  wire [7:0] \$447 ;
-  wire [16:0] \$448 ;
-  wire [17:0] \$449 ;
-  wire [16:0] \$45 ;
-  wire [18:0] \$450 ;
-  wire [15:0] \$451 ;
-  wire [16:0] \$452 ;
-  wire [16:0] \$453 ;
-  wire [16:0] \$454 ;
-  wire [7:0] \$455 ;
-  wire [16:0] \$456 ;
-  wire [17:0] \$457 ;
-  wire [7:0] \$458 ;
-  wire [16:0] \$459 ;
-  wire [16:0] \$46 ;
-  wire [17:0] \$460 ;
-  wire [18:0] \$461 ;
-  wire [15:0] \$462 ;
-  wire [16:0] \$463 ;
-  wire [16:0] \$464 ;
-  wire [16:0] \$465 ;
-  wire [7:0] \$466 ;
-  wire [16:0] \$467 ;
-  wire [17:0] \$468 ;
-  wire [7:0] \$469 ;
-  wire [16:0] \$47 ;
-  wire [16:0] \$470 ;
-  wire [17:0] \$471 ;
-  wire [18:0] \$472 ;
-  wire [15:0] \$473 ;
-  wire [16:0] \$474 ;
-  wire [16:0] \$475 ;
-  wire [16:0] \$476 ;
-  wire [7:0] \$477 ;
+  wire [18:0] \$446 ;
+  wire [19:0] \$447 ;
+  wire [19:0] \$448 ;
+  wire [20:0] \$449 ;
+  wire [19:0] \$45 ;
+  wire [22:0] \$450 ;
+  wire [23:0] \$451 ;
+  wire [18:0] \$452 ;
+  wire [19:0] \$453 ;
+  wire [19:0] \$454 ;
+  wire [20:0] \$455 ;
+  wire [22:0] \$456 ;
+  wire [23:0] \$457 ;
+  wire [24:0] \$458 ;
+  wire [15:0] \$459 ;
+  wire [19:0] \$46 ;
+  wire [16:0] \$460 ;
+  wire [16:0] \$461 ;
+  wire [16:0] \$462 ;
+  wire [18:0] \$463 ;
+  wire [19:0] \$464 ;
+  wire [19:0] \$465 ;
+  wire [20:0] \$466 ;
+  wire [22:0] \$467 ;
+  wire [23:0] \$468 ;
+  wire [18:0] \$469 ;
+  wire [20:0] \$47 ;
+  wire [19:0] \$470 ;
+  wire [19:0] \$471 ;
+  wire [20:0] \$472 ;
+  wire [22:0] \$473 ;
+  wire [23:0] \$474 ;
+  wire [24:0] \$475 ;
+  wire [15:0] \$476 ;
+  wire [16:0] \$477 ;
   wire [16:0] \$478 ;
-  wire [17:0] \$479 ;
-  wire [7:0] \$48 ;
-  wire [7:0] \$480 ;
-  wire [16:0] \$481 ;
-  wire [17:0] \$482 ;
-  wire [18:0] \$483 ;
-  wire [15:0] \$484 ;
-  wire [16:0] \$485 ;
-  wire [16:0] \$486 ;
-  wire [16:0] \$487 ;
-  wire [7:0] \$488 ;
-  wire [16:0] \$489 ;
-  wire [16:0] \$49 ;
-  wire [17:0] \$490 ;
-  wire [7:0] \$491 ;
-  wire [16:0] \$492 ;
-  wire [17:0] \$493 ;
-  wire [18:0] \$494 ;
-  wire [15:0] \$495 ;
+  wire [16:0] \$479 ;
+  wire [22:0] \$48 ;
+  wire [18:0] \$480 ;
+  wire [19:0] \$481 ;
+  wire [19:0] \$482 ;
+  wire [20:0] \$483 ;
+  wire [22:0] \$484 ;
+  wire [23:0] \$485 ;
+  wire [18:0] \$486 ;
+  wire [19:0] \$487 ;
+  wire [19:0] \$488 ;
+  wire [20:0] \$489 ;
+  wire [23:0] \$49 ;
+  wire [22:0] \$490 ;
+  wire [23:0] \$491 ;
+  wire [24:0] \$492 ;
+  wire [15:0] \$493 ;
+  wire [16:0] \$494 ;
+  wire [16:0] \$495 ;
   wire [16:0] \$496 ;
-  wire [16:0] \$497 ;
-  wire [16:0] \$498 ;
-  wire [7:0] \$499 ;
-  wire [16:0] \$5 ;
-  wire [17:0] \$50 ;
-  wire [16:0] \$500 ;
-  wire [17:0] \$501 ;
-  wire [7:0] \$502 ;
-  wire [16:0] \$503 ;
-  wire [17:0] \$504 ;
-  wire [18:0] \$505 ;
-  wire [15:0] \$506 ;
-  wire [16:0] \$507 ;
-  wire [16:0] \$508 ;
-  wire [16:0] \$509 ;
-  wire [7:0] \$51 ;
-  wire [7:0] \$510 ;
+  wire [18:0] \$497 ;
+  wire [19:0] \$498 ;
+  wire [19:0] \$499 ;
+  wire [19:0] \$5 ;
+  wire [24:0] \$50 ;
+  wire [20:0] \$500 ;
+  wire [22:0] \$501 ;
+  wire [23:0] \$502 ;
+  wire [18:0] \$503 ;
+  wire [19:0] \$504 ;
+  wire [19:0] \$505 ;
+  wire [20:0] \$506 ;
+  wire [22:0] \$507 ;
+  wire [23:0] \$508 ;
+  wire [24:0] \$509 ;
+  wire [15:0] \$51 ;
+  wire [15:0] \$510 ;
   wire [16:0] \$511 ;
-  wire [17:0] \$512 ;
-  wire [7:0] \$513 ;
-  wire [16:0] \$514 ;
-  wire [17:0] \$515 ;
-  wire [18:0] \$516 ;
-  wire [15:0] \$517 ;
-  wire [16:0] \$518 ;
-  wire [16:0] \$519 ;
+  wire [16:0] \$512 ;
+  wire [16:0] \$513 ;
+  wire [18:0] \$514 ;
+  wire [19:0] \$515 ;
+  wire [19:0] \$516 ;
+  wire [20:0] \$517 ;
+  wire [22:0] \$518 ;
+  wire [23:0] \$519 ;
   wire [16:0] \$52 ;
-  wire [16:0] \$520 ;
-  wire [7:0] \$521 ;
-  wire [16:0] \$522 ;
-  wire [17:0] \$523 ;
-  wire [7:0] \$524 ;
-  wire [16:0] \$525 ;
-  wire [17:0] \$526 ;
-  wire [18:0] \$527 ;
-  wire [15:0] \$528 ;
+  wire [18:0] \$520 ;
+  wire [19:0] \$521 ;
+  wire [19:0] \$522 ;
+  wire [20:0] \$523 ;
+  wire [22:0] \$524 ;
+  wire [23:0] \$525 ;
+  wire [24:0] \$526 ;
+  wire [15:0] \$527 ;
+  wire [16:0] \$528 ;
   wire [16:0] \$529 ;
-  wire [17:0] \$53 ;
+  wire [16:0] \$53 ;
   wire [16:0] \$530 ;
-  wire [16:0] \$531 ;
-  wire [7:0] \$532 ;
-  wire [16:0] \$533 ;
-  wire [17:0] \$534 ;
-  wire [7:0] \$535 ;
-  wire [16:0] \$536 ;
-  wire [17:0] \$537 ;
-  wire [18:0] \$538 ;
-  wire [15:0] \$539 ;
-  wire [18:0] \$54 ;
-  wire [16:0] \$540 ;
-  wire [16:0] \$541 ;
-  wire [16:0] \$542 ;
-  wire [7:0] \$543 ;
-  wire [16:0] \$544 ;
-  wire [17:0] \$545 ;
-  wire [7:0] \$546 ;
+  wire [18:0] \$531 ;
+  wire [19:0] \$532 ;
+  wire [19:0] \$533 ;
+  wire [20:0] \$534 ;
+  wire [22:0] \$535 ;
+  wire [23:0] \$536 ;
+  wire [18:0] \$537 ;
+  wire [19:0] \$538 ;
+  wire [19:0] \$539 ;
+  wire [16:0] \$54 ;
+  wire [20:0] \$540 ;
+  wire [22:0] \$541 ;
+  wire [23:0] \$542 ;
+  wire [24:0] \$543 ;
+  wire [15:0] \$544 ;
+  wire [16:0] \$545 ;
+  wire [16:0] \$546 ;
   wire [16:0] \$547 ;
-  wire [17:0] \$548 ;
-  wire [18:0] \$549 ;
-  wire [15:0] \$55 ;
-  wire [15:0] \$550 ;
-  wire [16:0] \$551 ;
-  wire [16:0] \$552 ;
-  wire [16:0] \$553 ;
-  wire [7:0] \$554 ;
-  wire [16:0] \$555 ;
-  wire [17:0] \$556 ;
-  wire [7:0] \$557 ;
-  wire [16:0] \$558 ;
-  wire [17:0] \$559 ;
-  wire [16:0] \$56 ;
-  wire [18:0] \$560 ;
+  wire [18:0] \$548 ;
+  wire [19:0] \$549 ;
+  wire [18:0] \$55 ;
+  wire [19:0] \$550 ;
+  wire [20:0] \$551 ;
+  wire [22:0] \$552 ;
+  wire [23:0] \$553 ;
+  wire [18:0] \$554 ;
+  wire [19:0] \$555 ;
+  wire [19:0] \$556 ;
+  wire [20:0] \$557 ;
+  wire [22:0] \$558 ;
+  wire [23:0] \$559 ;
+  wire [19:0] \$56 ;
+  wire [24:0] \$560 ;
   wire [15:0] \$561 ;
   wire [16:0] \$562 ;
   wire [16:0] \$563 ;
   wire [16:0] \$564 ;
-  wire [7:0] \$565 ;
-  wire [16:0] \$566 ;
-  wire [17:0] \$567 ;
-  wire [7:0] \$568 ;
-  wire [16:0] \$569 ;
-  wire [16:0] \$57 ;
-  wire [17:0] \$570 ;
+  wire [18:0] \$565 ;
+  wire [19:0] \$566 ;
+  wire [19:0] \$567 ;
+  wire [20:0] \$568 ;
+  wire [22:0] \$569 ;
+  wire [19:0] \$57 ;
+  wire [23:0] \$570 ;
   wire [18:0] \$571 ;
-  wire [15:0] \$572 ;
-  wire [16:0] \$573 ;
-  wire [16:0] \$574 ;
-  wire [16:0] \$575 ;
-  wire [7:0] \$576 ;
-  wire [16:0] \$577 ;
-  wire [17:0] \$578 ;
-  wire [7:0] \$579 ;
-  wire [16:0] \$58 ;
+  wire [19:0] \$572 ;
+  wire [19:0] \$573 ;
+  wire [20:0] \$574 ;
+  wire [22:0] \$575 ;
+  wire [23:0] \$576 ;
+  wire [24:0] \$577 ;
+  wire [15:0] \$578 ;
+  wire [16:0] \$579 ;
+  wire [20:0] \$58 ;
   wire [16:0] \$580 ;
-  wire [17:0] \$581 ;
+  wire [16:0] \$581 ;
   wire [18:0] \$582 ;
-  wire [15:0] \$583 ;
-  wire [16:0] \$584 ;
-  wire [16:0] \$585 ;
-  wire [16:0] \$586 ;
-  wire [7:0] \$587 ;
-  wire [16:0] \$588 ;
-  wire [17:0] \$589 ;
-  wire [7:0] \$59 ;
-  wire [7:0] \$590 ;
-  wire [16:0] \$591 ;
-  wire [17:0] \$592 ;
-  wire [18:0] \$593 ;
-  wire [15:0] \$594 ;
-  wire [16:0] \$595 ;
+  wire [19:0] \$583 ;
+  wire [19:0] \$584 ;
+  wire [20:0] \$585 ;
+  wire [22:0] \$586 ;
+  wire [23:0] \$587 ;
+  wire [18:0] \$588 ;
+  wire [19:0] \$589 ;
+  wire [22:0] \$59 ;
+  wire [19:0] \$590 ;
+  wire [20:0] \$591 ;
+  wire [22:0] \$592 ;
+  wire [23:0] \$593 ;
+  wire [24:0] \$594 ;
+  wire [15:0] \$595 ;
   wire [16:0] \$596 ;
   wire [16:0] \$597 ;
-  wire [7:0] \$598 ;
-  wire [16:0] \$599 ;
-  wire [17:0] \$6 ;
-  wire [16:0] \$60 ;
-  wire [17:0] \$600 ;
-  wire [7:0] \$601 ;
-  wire [16:0] \$602 ;
-  wire [17:0] \$603 ;
-  wire [18:0] \$604 ;
-  wire [15:0] \$605 ;
-  wire [16:0] \$606 ;
-  wire [16:0] \$607 ;
-  wire [16:0] \$608 ;
-  wire [7:0] \$609 ;
-  wire [17:0] \$61 ;
-  wire [16:0] \$610 ;
-  wire [17:0] \$611 ;
-  wire [7:0] \$612 ;
+  wire [16:0] \$598 ;
+  wire [18:0] \$599 ;
+  wire [19:0] \$6 ;
+  wire [23:0] \$60 ;
+  wire [19:0] \$600 ;
+  wire [19:0] \$601 ;
+  wire [20:0] \$602 ;
+  wire [22:0] \$603 ;
+  wire [23:0] \$604 ;
+  wire [18:0] \$605 ;
+  wire [19:0] \$606 ;
+  wire [19:0] \$607 ;
+  wire [20:0] \$608 ;
+  wire [22:0] \$609 ;
+  wire [18:0] \$61 ;
+  wire [23:0] \$610 ;
+  wire [24:0] \$611 ;
+  wire [15:0] \$612 ;
   wire [16:0] \$613 ;
-  wire [17:0] \$614 ;
-  wire [18:0] \$615 ;
-  wire [15:0] \$616 ;
-  wire [16:0] \$617 ;
-  wire [16:0] \$618 ;
-  wire [16:0] \$619 ;
-  wire [7:0] \$62 ;
-  wire [7:0] \$620 ;
-  wire [16:0] \$621 ;
-  wire [17:0] \$622 ;
-  wire [7:0] \$623 ;
-  wire [16:0] \$624 ;
-  wire [17:0] \$625 ;
-  wire [18:0] \$626 ;
-  wire [15:0] \$627 ;
-  wire [16:0] \$628 ;
-  wire [16:0] \$629 ;
-  wire [16:0] \$63 ;
+  wire [16:0] \$614 ;
+  wire [16:0] \$615 ;
+  wire [18:0] \$616 ;
+  wire [19:0] \$617 ;
+  wire [19:0] \$618 ;
+  wire [20:0] \$619 ;
+  wire [19:0] \$62 ;
+  wire [22:0] \$620 ;
+  wire [23:0] \$621 ;
+  wire [18:0] \$622 ;
+  wire [19:0] \$623 ;
+  wire [19:0] \$624 ;
+  wire [20:0] \$625 ;
+  wire [22:0] \$626 ;
+  wire [23:0] \$627 ;
+  wire [24:0] \$628 ;
+  wire [15:0] \$629 ;
+  wire [19:0] \$63 ;
   wire [16:0] \$630 ;
-  wire [7:0] \$631 ;
+  wire [16:0] \$631 ;
   wire [16:0] \$632 ;
-  wire [17:0] \$633 ;
-  wire [7:0] \$634 ;
-  wire [16:0] \$635 ;
-  wire [17:0] \$636 ;
-  wire [18:0] \$637 ;
-  wire [15:0] \$638 ;
-  wire [16:0] \$639 ;
-  wire [17:0] \$64 ;
-  wire [16:0] \$640 ;
-  wire [16:0] \$641 ;
-  wire [7:0] \$642 ;
-  wire [16:0] \$643 ;
-  wire [17:0] \$644 ;
-  wire [7:0] \$645 ;
-  wire [16:0] \$646 ;
-  wire [17:0] \$647 ;
-  wire [18:0] \$648 ;
-  wire [15:0] \$649 ;
-  wire [18:0] \$65 ;
-  wire [16:0] \$650 ;
-  wire [16:0] \$651 ;
-  wire [16:0] \$652 ;
-  wire [7:0] \$653 ;
-  wire [16:0] \$654 ;
-  wire [17:0] \$655 ;
-  wire [7:0] \$656 ;
-  wire [16:0] \$657 ;
-  wire [17:0] \$658 ;
-  wire [18:0] \$659 ;
-  wire [15:0] \$66 ;
-  wire [15:0] \$660 ;
-  wire [16:0] \$661 ;
-  wire [16:0] \$662 ;
-  wire [16:0] \$663 ;
-  wire [7:0] \$664 ;
+  wire [18:0] \$633 ;
+  wire [19:0] \$634 ;
+  wire [19:0] \$635 ;
+  wire [20:0] \$636 ;
+  wire [22:0] \$637 ;
+  wire [23:0] \$638 ;
+  wire [18:0] \$639 ;
+  wire [20:0] \$64 ;
+  wire [19:0] \$640 ;
+  wire [19:0] \$641 ;
+  wire [20:0] \$642 ;
+  wire [22:0] \$643 ;
+  wire [23:0] \$644 ;
+  wire [24:0] \$645 ;
+  wire [15:0] \$646 ;
+  wire [16:0] \$647 ;
+  wire [16:0] \$648 ;
+  wire [16:0] \$649 ;
+  wire [22:0] \$65 ;
+  wire [18:0] \$650 ;
+  wire [19:0] \$651 ;
+  wire [19:0] \$652 ;
+  wire [20:0] \$653 ;
+  wire [22:0] \$654 ;
+  wire [23:0] \$655 ;
+  wire [18:0] \$656 ;
+  wire [19:0] \$657 ;
+  wire [19:0] \$658 ;
+  wire [20:0] \$659 ;
+  wire [23:0] \$66 ;
+  wire [22:0] \$660 ;
+  wire [23:0] \$661 ;
+  wire [24:0] \$662 ;
+  wire [15:0] \$663 ;
+  wire [16:0] \$664 ;
   wire [16:0] \$665 ;
-  wire [17:0] \$666 ;
-  wire [7:0] \$667 ;
-  wire [16:0] \$668 ;
-  wire [17:0] \$669 ;
-  wire [16:0] \$67 ;
-  wire [18:0] \$670 ;
-  wire [15:0] \$671 ;
-  wire [16:0] \$672 ;
-  wire [16:0] \$673 ;
-  wire [16:0] \$674 ;
-  wire [7:0] \$675 ;
-  wire [16:0] \$676 ;
-  wire [17:0] \$677 ;
-  wire [7:0] \$678 ;
-  wire [16:0] \$679 ;
-  wire [16:0] \$68 ;
-  wire [17:0] \$680 ;
-  wire [18:0] \$681 ;
-  wire [15:0] \$682 ;
+  wire [16:0] \$666 ;
+  wire [18:0] \$667 ;
+  wire [19:0] \$668 ;
+  wire [19:0] \$669 ;
+  wire [24:0] \$67 ;
+  wire [20:0] \$670 ;
+  wire [22:0] \$671 ;
+  wire [23:0] \$672 ;
+  wire [18:0] \$673 ;
+  wire [19:0] \$674 ;
+  wire [19:0] \$675 ;
+  wire [20:0] \$676 ;
+  wire [22:0] \$677 ;
+  wire [23:0] \$678 ;
+  wire [24:0] \$679 ;
+  wire [15:0] \$68 ;
+  wire [15:0] \$680 ;
+  wire [16:0] \$681 ;
+  wire [16:0] \$682 ;
   wire [16:0] \$683 ;
-  wire [16:0] \$684 ;
-  wire [16:0] \$685 ;
-  wire [7:0] \$686 ;
-  wire [16:0] \$687 ;
-  wire [17:0] \$688 ;
-  wire [7:0] \$689 ;
+  wire [18:0] \$684 ;
+  wire [19:0] \$685 ;
+  wire [19:0] \$686 ;
+  wire [20:0] \$687 ;
+  wire [22:0] \$688 ;
+  wire [23:0] \$689 ;
   wire [16:0] \$69 ;
-  wire [16:0] \$690 ;
-  wire [17:0] \$691 ;
-  wire [18:0] \$692 ;
-  wire [15:0] \$693 ;
-  wire [16:0] \$694 ;
-  wire [16:0] \$695 ;
-  wire [16:0] \$696 ;
-  wire [7:0] \$697 ;
+  wire [18:0] \$690 ;
+  wire [19:0] \$691 ;
+  wire [19:0] \$692 ;
+  wire [20:0] \$693 ;
+  wire [22:0] \$694 ;
+  wire [23:0] \$695 ;
+  wire [24:0] \$696 ;
+  wire [15:0] \$697 ;
   wire [16:0] \$698 ;
-  wire [17:0] \$699 ;
-  wire [7:0] \$7 ;
-  wire [7:0] \$70 ;
-  wire [7:0] \$700 ;
-  wire [16:0] \$701 ;
-  wire [17:0] \$702 ;
-  wire [18:0] \$703 ;
-  wire [15:0] \$704 ;
-  wire [16:0] \$705 ;
-  wire [16:0] \$706 ;
-  wire [16:0] \$707 ;
-  wire [7:0] \$708 ;
-  wire [16:0] \$709 ;
+  wire [16:0] \$699 ;
+  wire [20:0] \$7 ;
+  wire [16:0] \$70 ;
+  wire [16:0] \$700 ;
+  wire [18:0] \$701 ;
+  wire [19:0] \$702 ;
+  wire [19:0] \$703 ;
+  wire [20:0] \$704 ;
+  wire [22:0] \$705 ;
+  wire [23:0] \$706 ;
+  wire [18:0] \$707 ;
+  wire [19:0] \$708 ;
+  wire [19:0] \$709 ;
   wire [16:0] \$71 ;
-  wire [17:0] \$710 ;
-  wire [7:0] \$711 ;
-  wire [16:0] \$712 ;
-  wire [17:0] \$713 ;
-  wire [18:0] \$714 ;
-  wire [15:0] \$715 ;
-  wire \$716 ;
+  wire [20:0] \$710 ;
+  wire [22:0] \$711 ;
+  wire [23:0] \$712 ;
+  wire [24:0] \$713 ;
+  wire [15:0] \$714 ;
+  wire [16:0] \$715 ;
+  wire [16:0] \$716 ;
   wire [16:0] \$717 ;
-  wire [16:0] \$718 ;
-  wire [16:0] \$719 ;
-  wire [17:0] \$72 ;
-  wire [7:0] \$720 ;
-  wire [16:0] \$721 ;
-  wire [17:0] \$722 ;
-  wire [7:0] \$723 ;
-  wire [16:0] \$724 ;
-  wire [17:0] \$725 ;
-  wire [18:0] \$726 ;
-  wire [15:0] \$727 ;
-  wire \$728 ;
-  wire [16:0] \$729 ;
-  wire [7:0] \$73 ;
-  wire [16:0] \$730 ;
-  wire [16:0] \$731 ;
-  wire [7:0] \$732 ;
+  wire [18:0] \$718 ;
+  wire [19:0] \$719 ;
+  wire [18:0] \$72 ;
+  wire [19:0] \$720 ;
+  wire [20:0] \$721 ;
+  wire [22:0] \$722 ;
+  wire [23:0] \$723 ;
+  wire [18:0] \$724 ;
+  wire [19:0] \$725 ;
+  wire [19:0] \$726 ;
+  wire [20:0] \$727 ;
+  wire [22:0] \$728 ;
+  wire [23:0] \$729 ;
+  wire [19:0] \$73 ;
+  wire [24:0] \$730 ;
+  wire [15:0] \$731 ;
+  wire [16:0] \$732 ;
   wire [16:0] \$733 ;
-  wire [17:0] \$734 ;
-  wire [7:0] \$735 ;
-  wire [16:0] \$736 ;
-  wire [17:0] \$737 ;
-  wire [18:0] \$738 ;
-  wire [15:0] \$739 ;
-  wire [16:0] \$74 ;
-  wire \$740 ;
-  wire [16:0] \$741 ;
-  wire [16:0] \$742 ;
-  wire [16:0] \$743 ;
-  wire [7:0] \$744 ;
-  wire [16:0] \$745 ;
-  wire [17:0] \$746 ;
-  wire [7:0] \$747 ;
-  wire [16:0] \$748 ;
-  wire [17:0] \$749 ;
-  wire [17:0] \$75 ;
-  wire [18:0] \$750 ;
-  wire [15:0] \$751 ;
-  wire \$752 ;
-  wire [16:0] \$753 ;
-  wire [16:0] \$754 ;
-  wire [16:0] \$755 ;
-  wire [7:0] \$756 ;
-  wire [16:0] \$757 ;
-  wire [17:0] \$758 ;
-  wire [7:0] \$759 ;
-  wire [18:0] \$76 ;
-  wire [16:0] \$760 ;
-  wire [17:0] \$761 ;
-  wire [18:0] \$762 ;
-  wire [15:0] \$763 ;
-  wire \$764 ;
-  wire [16:0] \$765 ;
+  wire [16:0] \$734 ;
+  wire [18:0] \$735 ;
+  wire [19:0] \$736 ;
+  wire [19:0] \$737 ;
+  wire [20:0] \$738 ;
+  wire [22:0] \$739 ;
+  wire [19:0] \$74 ;
+  wire [23:0] \$740 ;
+  wire [18:0] \$741 ;
+  wire [19:0] \$742 ;
+  wire [19:0] \$743 ;
+  wire [20:0] \$744 ;
+  wire [22:0] \$745 ;
+  wire [23:0] \$746 ;
+  wire [24:0] \$747 ;
+  wire [15:0] \$748 ;
+  wire [16:0] \$749 ;
+  wire [20:0] \$75 ;
+  wire [16:0] \$750 ;
+  wire [16:0] \$751 ;
+  wire [18:0] \$752 ;
+  wire [19:0] \$753 ;
+  wire [19:0] \$754 ;
+  wire [20:0] \$755 ;
+  wire [22:0] \$756 ;
+  wire [23:0] \$757 ;
+  wire [18:0] \$758 ;
+  wire [19:0] \$759 ;
+  wire [22:0] \$76 ;
+  wire [19:0] \$760 ;
+  wire [20:0] \$761 ;
+  wire [22:0] \$762 ;
+  wire [23:0] \$763 ;
+  wire [24:0] \$764 ;
+  wire [15:0] \$765 ;
   wire [16:0] \$766 ;
   wire [16:0] \$767 ;
-  wire [7:0] \$768 ;
-  wire [16:0] \$769 ;
-  wire [15:0] \$77 ;
-  wire [17:0] \$770 ;
-  wire [7:0] \$771 ;
-  wire [16:0] \$772 ;
-  wire [17:0] \$773 ;
-  wire [18:0] \$774 ;
-  wire [15:0] \$775 ;
-  wire \$776 ;
-  wire [16:0] \$777 ;
-  wire [16:0] \$778 ;
-  wire [16:0] \$779 ;
-  wire [16:0] \$78 ;
-  wire [7:0] \$780 ;
-  wire [16:0] \$781 ;
-  wire [17:0] \$782 ;
-  wire [7:0] \$783 ;
+  wire [16:0] \$768 ;
+  wire [18:0] \$769 ;
+  wire [23:0] \$77 ;
+  wire [19:0] \$770 ;
+  wire [19:0] \$771 ;
+  wire [20:0] \$772 ;
+  wire [22:0] \$773 ;
+  wire [23:0] \$774 ;
+  wire [18:0] \$775 ;
+  wire [19:0] \$776 ;
+  wire [19:0] \$777 ;
+  wire [20:0] \$778 ;
+  wire [22:0] \$779 ;
+  wire [18:0] \$78 ;
+  wire [23:0] \$780 ;
+  wire [24:0] \$781 ;
+  wire [15:0] \$782 ;
+  wire [16:0] \$783 ;
   wire [16:0] \$784 ;
-  wire [17:0] \$785 ;
+  wire [16:0] \$785 ;
   wire [18:0] \$786 ;
-  wire [15:0] \$787 ;
-  wire \$788 ;
-  wire [16:0] \$789 ;
-  wire [16:0] \$79 ;
-  wire [16:0] \$790 ;
-  wire [16:0] \$791 ;
-  wire [7:0] \$792 ;
-  wire [16:0] \$793 ;
-  wire [17:0] \$794 ;
-  wire [7:0] \$795 ;
-  wire [16:0] \$796 ;
-  wire [17:0] \$797 ;
-  wire [18:0] \$798 ;
+  wire [19:0] \$787 ;
+  wire [19:0] \$788 ;
+  wire [20:0] \$789 ;
+  wire [19:0] \$79 ;
+  wire [22:0] \$790 ;
+  wire [23:0] \$791 ;
+  wire [18:0] \$792 ;
+  wire [19:0] \$793 ;
+  wire [19:0] \$794 ;
+  wire [20:0] \$795 ;
+  wire [22:0] \$796 ;
+  wire [23:0] \$797 ;
+  wire [24:0] \$798 ;
   wire [15:0] \$799 ;
-  wire [16:0] \$8 ;
-  wire [16:0] \$80 ;
-  wire \$800 ;
+  wire [22:0] \$8 ;
+  wire [19:0] \$80 ;
+  wire [16:0] \$800 ;
   wire [16:0] \$801 ;
   wire [16:0] \$802 ;
-  wire [16:0] \$803 ;
-  wire [7:0] \$804 ;
-  wire [16:0] \$805 ;
-  wire [17:0] \$806 ;
-  wire [7:0] \$807 ;
-  wire [16:0] \$808 ;
-  wire [17:0] \$809 ;
-  wire [7:0] \$81 ;
-  wire [18:0] \$810 ;
-  wire [15:0] \$811 ;
-  wire \$812 ;
-  wire [16:0] \$813 ;
-  wire [16:0] \$814 ;
-  wire [16:0] \$815 ;
-  wire [7:0] \$816 ;
+  wire [18:0] \$803 ;
+  wire [19:0] \$804 ;
+  wire [19:0] \$805 ;
+  wire [20:0] \$806 ;
+  wire [22:0] \$807 ;
+  wire [23:0] \$808 ;
+  wire [18:0] \$809 ;
+  wire [20:0] \$81 ;
+  wire [19:0] \$810 ;
+  wire [19:0] \$811 ;
+  wire [20:0] \$812 ;
+  wire [22:0] \$813 ;
+  wire [23:0] \$814 ;
+  wire [24:0] \$815 ;
+  wire [15:0] \$816 ;
   wire [16:0] \$817 ;
-  wire [17:0] \$818 ;
-  wire [7:0] \$819 ;
-  wire [16:0] \$82 ;
-  wire [16:0] \$820 ;
-  wire [17:0] \$821 ;
-  wire [18:0] \$822 ;
-  wire [15:0] \$823 ;
-  wire \$824 ;
-  wire [16:0] \$825 ;
-  wire [16:0] \$826 ;
-  wire [16:0] \$827 ;
-  wire [7:0] \$828 ;
-  wire [16:0] \$829 ;
-  wire [17:0] \$83 ;
-  wire [17:0] \$830 ;
-  wire [7:0] \$831 ;
-  wire [16:0] \$832 ;
-  wire [17:0] \$833 ;
-  wire [18:0] \$834 ;
-  wire [15:0] \$835 ;
-  wire \$836 ;
-  wire [16:0] \$837 ;
-  wire [16:0] \$838 ;
-  wire [16:0] \$839 ;
-  wire [7:0] \$84 ;
-  wire [7:0] \$840 ;
-  wire [16:0] \$841 ;
-  wire [17:0] \$842 ;
-  wire [7:0] \$843 ;
-  wire [16:0] \$844 ;
-  wire [17:0] \$845 ;
-  wire [18:0] \$846 ;
-  wire [15:0] \$847 ;
-  wire \$848 ;
-  wire [16:0] \$849 ;
-  wire [16:0] \$85 ;
-  wire [16:0] \$850 ;
+  wire [16:0] \$818 ;
+  wire [16:0] \$819 ;
+  wire [22:0] \$82 ;
+  wire [18:0] \$820 ;
+  wire [19:0] \$821 ;
+  wire [19:0] \$822 ;
+  wire [20:0] \$823 ;
+  wire [22:0] \$824 ;
+  wire [23:0] \$825 ;
+  wire [18:0] \$826 ;
+  wire [19:0] \$827 ;
+  wire [19:0] \$828 ;
+  wire [20:0] \$829 ;
+  wire [23:0] \$83 ;
+  wire [22:0] \$830 ;
+  wire [23:0] \$831 ;
+  wire [24:0] \$832 ;
+  wire [15:0] \$833 ;
+  wire [16:0] \$834 ;
+  wire [16:0] \$835 ;
+  wire [16:0] \$836 ;
+  wire [18:0] \$837 ;
+  wire [19:0] \$838 ;
+  wire [19:0] \$839 ;
+  wire [24:0] \$84 ;
+  wire [20:0] \$840 ;
+  wire [22:0] \$841 ;
+  wire [23:0] \$842 ;
+  wire [18:0] \$843 ;
+  wire [19:0] \$844 ;
+  wire [19:0] \$845 ;
+  wire [20:0] \$846 ;
+  wire [22:0] \$847 ;
+  wire [23:0] \$848 ;
+  wire [24:0] \$849 ;
+  wire [15:0] \$85 ;
+  wire [15:0] \$850 ;
   wire [16:0] \$851 ;
-  wire [7:0] \$852 ;
+  wire [16:0] \$852 ;
   wire [16:0] \$853 ;
-  wire [17:0] \$854 ;
-  wire [7:0] \$855 ;
-  wire [16:0] \$856 ;
-  wire [17:0] \$857 ;
-  wire [18:0] \$858 ;
-  wire [15:0] \$859 ;
-  wire [17:0] \$86 ;
-  wire \$860 ;
-  wire [16:0] \$861 ;
-  wire [16:0] \$862 ;
-  wire [16:0] \$863 ;
-  wire [7:0] \$864 ;
-  wire [16:0] \$865 ;
-  wire [17:0] \$866 ;
-  wire [7:0] \$867 ;
+  wire [18:0] \$854 ;
+  wire [19:0] \$855 ;
+  wire [19:0] \$856 ;
+  wire [20:0] \$857 ;
+  wire [22:0] \$858 ;
+  wire [23:0] \$859 ;
+  wire [16:0] \$86 ;
+  wire [18:0] \$860 ;
+  wire [19:0] \$861 ;
+  wire [19:0] \$862 ;
+  wire [20:0] \$863 ;
+  wire [22:0] \$864 ;
+  wire [23:0] \$865 ;
+  wire [24:0] \$866 ;
+  wire [15:0] \$867 ;
   wire [16:0] \$868 ;
-  wire [17:0] \$869 ;
-  wire [18:0] \$87 ;
-  wire [18:0] \$870 ;
-  wire [15:0] \$871 ;
-  wire \$872 ;
-  wire [16:0] \$873 ;
-  wire [16:0] \$874 ;
-  wire [16:0] \$875 ;
-  wire [7:0] \$876 ;
-  wire [16:0] \$877 ;
-  wire [17:0] \$878 ;
-  wire [7:0] \$879 ;
-  wire [15:0] \$88 ;
-  wire [16:0] \$880 ;
-  wire [17:0] \$881 ;
-  wire [18:0] \$882 ;
-  wire [15:0] \$883 ;
-  wire \$884 ;
+  wire [16:0] \$869 ;
+  wire [16:0] \$87 ;
+  wire [16:0] \$870 ;
+  wire [18:0] \$871 ;
+  wire [19:0] \$872 ;
+  wire [19:0] \$873 ;
+  wire [20:0] \$874 ;
+  wire [22:0] \$875 ;
+  wire [23:0] \$876 ;
+  wire [18:0] \$877 ;
+  wire [19:0] \$878 ;
+  wire [19:0] \$879 ;
+  wire [16:0] \$88 ;
+  wire [20:0] \$880 ;
+  wire [22:0] \$881 ;
+  wire [23:0] \$882 ;
+  wire [24:0] \$883 ;
+  wire [15:0] \$884 ;
   wire [16:0] \$885 ;
   wire [16:0] \$886 ;
   wire [16:0] \$887 ;
-  wire [7:0] \$888 ;
-  wire [16:0] \$889 ;
-  wire [16:0] \$89 ;
-  wire [17:0] \$890 ;
-  wire [7:0] \$891 ;
-  wire [16:0] \$892 ;
-  wire [17:0] \$893 ;
+  wire [18:0] \$888 ;
+  wire [19:0] \$889 ;
+  wire [18:0] \$89 ;
+  wire [19:0] \$890 ;
+  wire [20:0] \$891 ;
+  wire [22:0] \$892 ;
+  wire [23:0] \$893 ;
   wire [18:0] \$894 ;
-  wire [15:0] \$895 ;
-  wire \$896 ;
-  wire [16:0] \$897 ;
-  wire [16:0] \$898 ;
-  wire [16:0] \$899 ;
-  wire [17:0] \$9 ;
-  wire [16:0] \$90 ;
-  wire [7:0] \$900 ;
-  wire [16:0] \$901 ;
-  wire [17:0] \$902 ;
-  wire [7:0] \$903 ;
+  wire [19:0] \$895 ;
+  wire [19:0] \$896 ;
+  wire [20:0] \$897 ;
+  wire [22:0] \$898 ;
+  wire [23:0] \$899 ;
+  wire [23:0] \$9 ;
+  wire [19:0] \$90 ;
+  wire [24:0] \$900 ;
+  wire [15:0] \$901 ;
+  wire [16:0] \$902 ;
+  wire [16:0] \$903 ;
   wire [16:0] \$904 ;
-  wire [17:0] \$905 ;
-  wire [18:0] \$906 ;
-  wire [15:0] \$907 ;
-  wire \$908 ;
-  wire [16:0] \$909 ;
-  wire [16:0] \$91 ;
-  wire [16:0] \$910 ;
-  wire [16:0] \$911 ;
-  wire [7:0] \$912 ;
-  wire [16:0] \$913 ;
-  wire [17:0] \$914 ;
-  wire [7:0] \$915 ;
-  wire [16:0] \$916 ;
-  wire [17:0] \$917 ;
-  wire [18:0] \$918 ;
-  wire [15:0] \$919 ;
-  wire [7:0] \$92 ;
-  wire \$920 ;
+  wire [18:0] \$905 ;
+  wire [19:0] \$906 ;
+  wire [19:0] \$907 ;
+  wire [20:0] \$908 ;
+  wire [22:0] \$909 ;
+  wire [19:0] \$91 ;
+  wire [23:0] \$910 ;
+  wire [18:0] \$911 ;
+  wire [19:0] \$912 ;
+  wire [19:0] \$913 ;
+  wire [20:0] \$914 ;
+  wire [22:0] \$915 ;
+  wire [23:0] \$916 ;
+  wire [24:0] \$917 ;
+  wire [15:0] \$918 ;
+  wire [16:0] \$919 ;
+  wire [20:0] \$92 ;
+  wire [16:0] \$920 ;
   wire [16:0] \$921 ;
-  wire [16:0] \$922 ;
-  wire [16:0] \$923 ;
-  wire [7:0] \$924 ;
-  wire [16:0] \$925 ;
-  wire [17:0] \$926 ;
-  wire [7:0] \$927 ;
-  wire [16:0] \$928 ;
-  wire [17:0] \$929 ;
-  wire [16:0] \$93 ;
-  wire [18:0] \$930 ;
-  wire [15:0] \$931 ;
-  wire \$932 ;
-  wire [16:0] \$933 ;
-  wire [16:0] \$934 ;
-  wire [16:0] \$935 ;
-  wire [7:0] \$936 ;
+  wire [18:0] \$922 ;
+  wire [19:0] \$923 ;
+  wire [19:0] \$924 ;
+  wire [20:0] \$925 ;
+  wire [22:0] \$926 ;
+  wire [23:0] \$927 ;
+  wire [18:0] \$928 ;
+  wire [19:0] \$929 ;
+  wire [22:0] \$93 ;
+  wire [19:0] \$930 ;
+  wire [20:0] \$931 ;
+  wire [22:0] \$932 ;
+  wire [23:0] \$933 ;
+  wire [24:0] \$934 ;
+  wire [15:0] \$935 ;
+  wire [16:0] \$936 ;
   wire [16:0] \$937 ;
-  wire [17:0] \$938 ;
-  wire [7:0] \$939 ;
-  wire [17:0] \$94 ;
-  wire [16:0] \$940 ;
-  wire [17:0] \$941 ;
-  wire [18:0] \$942 ;
-  wire [15:0] \$943 ;
-  wire \$944 ;
-  wire [16:0] \$945 ;
-  wire [16:0] \$946 ;
-  wire [16:0] \$947 ;
-  wire [7:0] \$948 ;
-  wire [16:0] \$949 ;
-  wire [7:0] \$95 ;
-  wire [17:0] \$950 ;
-  wire [7:0] \$951 ;
-  wire [16:0] \$952 ;
-  wire [17:0] \$953 ;
-  wire [18:0] \$954 ;
-  wire [15:0] \$955 ;
-  wire \$956 ;
-  wire [16:0] \$957 ;
-  wire [16:0] \$958 ;
-  wire [16:0] \$959 ;
-  wire [16:0] \$96 ;
-  wire [7:0] \$960 ;
-  wire [16:0] \$961 ;
-  wire [17:0] \$962 ;
-  wire [7:0] \$963 ;
-  wire [16:0] \$964 ;
-  wire [17:0] \$965 ;
-  wire [18:0] \$966 ;
-  wire [15:0] \$967 ;
-  wire \$968 ;
-  wire [16:0] \$969 ;
-  wire [17:0] \$97 ;
+  wire [16:0] \$938 ;
+  wire [18:0] \$939 ;
+  wire [23:0] \$94 ;
+  wire [19:0] \$940 ;
+  wire [19:0] \$941 ;
+  wire [20:0] \$942 ;
+  wire [22:0] \$943 ;
+  wire [23:0] \$944 ;
+  wire [18:0] \$945 ;
+  wire [19:0] \$946 ;
+  wire [19:0] \$947 ;
+  wire [20:0] \$948 ;
+  wire [22:0] \$949 ;
+  wire [18:0] \$95 ;
+  wire [23:0] \$950 ;
+  wire [24:0] \$951 ;
+  wire [15:0] \$952 ;
+  wire [16:0] \$953 ;
+  wire [16:0] \$954 ;
+  wire [16:0] \$955 ;
+  wire [18:0] \$956 ;
+  wire [19:0] \$957 ;
+  wire [19:0] \$958 ;
+  wire [20:0] \$959 ;
+  wire [19:0] \$96 ;
+  wire [22:0] \$960 ;
+  wire [23:0] \$961 ;
+  wire [18:0] \$962 ;
+  wire [19:0] \$963 ;
+  wire [19:0] \$964 ;
+  wire [20:0] \$965 ;
+  wire [22:0] \$966 ;
+  wire [23:0] \$967 ;
+  wire [24:0] \$968 ;
+  wire [15:0] \$969 ;
+  wire [19:0] \$97 ;
   wire [16:0] \$970 ;
   wire [16:0] \$971 ;
-  wire [7:0] \$972 ;
-  wire [16:0] \$973 ;
-  wire [17:0] \$974 ;
-  wire [7:0] \$975 ;
-  wire [16:0] \$976 ;
-  wire [17:0] \$977 ;
-  wire [18:0] \$978 ;
-  wire [15:0] \$979 ;
-  wire [18:0] \$98 ;
-  wire \$980 ;
-  wire [16:0] \$981 ;
-  wire [16:0] \$982 ;
-  wire [16:0] \$983 ;
-  wire [7:0] \$984 ;
-  wire [16:0] \$985 ;
-  wire [17:0] \$986 ;
-  wire [7:0] \$987 ;
+  wire [16:0] \$972 ;
+  wire [18:0] \$973 ;
+  wire [19:0] \$974 ;
+  wire [19:0] \$975 ;
+  wire [20:0] \$976 ;
+  wire [22:0] \$977 ;
+  wire [23:0] \$978 ;
+  wire [18:0] \$979 ;
+  wire [20:0] \$98 ;
+  wire [19:0] \$980 ;
+  wire [19:0] \$981 ;
+  wire [20:0] \$982 ;
+  wire [22:0] \$983 ;
+  wire [23:0] \$984 ;
+  wire [24:0] \$985 ;
+  wire [15:0] \$986 ;
+  wire [16:0] \$987 ;
   wire [16:0] \$988 ;
-  wire [17:0] \$989 ;
-  wire [15:0] \$99 ;
+  wire [16:0] \$989 ;
+  wire [22:0] \$99 ;
   wire [18:0] \$990 ;
-  wire [15:0] \$991 ;
-  wire \$992 ;
-  wire [16:0] \$993 ;
-  wire [16:0] \$994 ;
-  wire [16:0] \$995 ;
-  wire [7:0] \$996 ;
-  wire [16:0] \$997 ;
-  wire [17:0] \$998 ;
-  wire [7:0] \$999 ;
+  wire [19:0] \$991 ;
+  wire [19:0] \$992 ;
+  wire [20:0] \$993 ;
+  wire [22:0] \$994 ;
+  wire [23:0] \$995 ;
+  wire [18:0] \$996 ;
+  wire [19:0] \$997 ;
+  wire [19:0] \$998 ;
+  wire [20:0] \$999 ;
   input accumulate;
   wire accumulate;
   input capture;
@@ -4156,2276 +5219,3046 @@ module \mram_macro.accumulator (\port$2333$0 , \port$2344$0 , \port$2355$0 , \po
   wire g_acc_clk;
   input g_acc_rst;
   wire g_acc_rst;
+  input [767:0] gains;
+  wire [767:0] gains;
   wire negate;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$2333$0 ;
-  wire [15:0] \port$2333$0 ;
-  output [15:0] \port$2344$0 ;
-  wire [15:0] \port$2344$0 ;
-  output [15:0] \port$2355$0 ;
-  wire [15:0] \port$2355$0 ;
-  output [15:0] \port$2366$0 ;
-  wire [15:0] \port$2366$0 ;
-  output [15:0] \port$2377$0 ;
-  wire [15:0] \port$2377$0 ;
-  output [15:0] \port$2388$0 ;
-  wire [15:0] \port$2388$0 ;
-  output [15:0] \port$2399$0 ;
-  wire [15:0] \port$2399$0 ;
-  output [15:0] \port$2410$0 ;
-  wire [15:0] \port$2410$0 ;
-  output [15:0] \port$2421$0 ;
-  wire [15:0] \port$2421$0 ;
-  output [15:0] \port$2432$0 ;
-  wire [15:0] \port$2432$0 ;
-  output [15:0] \port$2443$0 ;
-  wire [15:0] \port$2443$0 ;
-  output [15:0] \port$2454$0 ;
-  wire [15:0] \port$2454$0 ;
-  output [15:0] \port$2465$0 ;
-  wire [15:0] \port$2465$0 ;
-  output [15:0] \port$2476$0 ;
-  wire [15:0] \port$2476$0 ;
-  output [15:0] \port$2487$0 ;
-  wire [15:0] \port$2487$0 ;
-  output [15:0] \port$2498$0 ;
-  wire [15:0] \port$2498$0 ;
-  output [15:0] \port$2509$0 ;
-  wire [15:0] \port$2509$0 ;
-  output [15:0] \port$2520$0 ;
-  wire [15:0] \port$2520$0 ;
-  output [15:0] \port$2531$0 ;
-  wire [15:0] \port$2531$0 ;
-  output [15:0] \port$2542$0 ;
-  wire [15:0] \port$2542$0 ;
-  output [15:0] \port$2553$0 ;
-  wire [15:0] \port$2553$0 ;
-  output [15:0] \port$2564$0 ;
-  wire [15:0] \port$2564$0 ;
-  output [15:0] \port$2575$0 ;
-  wire [15:0] \port$2575$0 ;
-  output [15:0] \port$2586$0 ;
-  wire [15:0] \port$2586$0 ;
-  output [15:0] \port$2597$0 ;
-  wire [15:0] \port$2597$0 ;
-  output [15:0] \port$2608$0 ;
-  wire [15:0] \port$2608$0 ;
-  output [15:0] \port$2619$0 ;
-  wire [15:0] \port$2619$0 ;
-  output [15:0] \port$2630$0 ;
-  wire [15:0] \port$2630$0 ;
-  output [15:0] \port$2641$0 ;
-  wire [15:0] \port$2641$0 ;
-  output [15:0] \port$2652$0 ;
-  wire [15:0] \port$2652$0 ;
-  output [15:0] \port$2663$0 ;
-  wire [15:0] \port$2663$0 ;
-  output [15:0] \port$2674$0 ;
-  wire [15:0] \port$2674$0 ;
-  output [15:0] \port$2685$0 ;
-  wire [15:0] \port$2685$0 ;
-  output [15:0] \port$2696$0 ;
-  wire [15:0] \port$2696$0 ;
-  output [15:0] \port$2707$0 ;
-  wire [15:0] \port$2707$0 ;
-  output [15:0] \port$2718$0 ;
-  wire [15:0] \port$2718$0 ;
-  output [15:0] \port$2729$0 ;
-  wire [15:0] \port$2729$0 ;
-  output [15:0] \port$2740$0 ;
-  wire [15:0] \port$2740$0 ;
-  output [15:0] \port$2751$0 ;
-  wire [15:0] \port$2751$0 ;
-  output [15:0] \port$2762$0 ;
-  wire [15:0] \port$2762$0 ;
-  output [15:0] \port$2773$0 ;
-  wire [15:0] \port$2773$0 ;
-  output [15:0] \port$2784$0 ;
-  wire [15:0] \port$2784$0 ;
-  output [15:0] \port$2795$0 ;
-  wire [15:0] \port$2795$0 ;
+  output [15:0] \port$2772$0 ;
+  wire [15:0] \port$2772$0 ;
+  output [15:0] \port$2789$0 ;
+  wire [15:0] \port$2789$0 ;
   output [15:0] \port$2806$0 ;
   wire [15:0] \port$2806$0 ;
-  output [15:0] \port$2817$0 ;
-  wire [15:0] \port$2817$0 ;
-  output [15:0] \port$2828$0 ;
-  wire [15:0] \port$2828$0 ;
-  output [15:0] \port$2839$0 ;
-  wire [15:0] \port$2839$0 ;
-  output [15:0] \port$2850$0 ;
-  wire [15:0] \port$2850$0 ;
-  output [15:0] \port$2861$0 ;
-  wire [15:0] \port$2861$0 ;
-  output [15:0] \port$2872$0 ;
-  wire [15:0] \port$2872$0 ;
-  output [15:0] \port$2883$0 ;
-  wire [15:0] \port$2883$0 ;
-  output [15:0] \port$2894$0 ;
-  wire [15:0] \port$2894$0 ;
-  output [15:0] \port$2905$0 ;
-  wire [15:0] \port$2905$0 ;
-  output [15:0] \port$2916$0 ;
-  wire [15:0] \port$2916$0 ;
-  output [15:0] \port$2927$0 ;
-  wire [15:0] \port$2927$0 ;
-  output [15:0] \port$2938$0 ;
-  wire [15:0] \port$2938$0 ;
-  output [15:0] \port$2949$0 ;
-  wire [15:0] \port$2949$0 ;
-  output [15:0] \port$2960$0 ;
-  wire [15:0] \port$2960$0 ;
-  output [15:0] \port$2971$0 ;
-  wire [15:0] \port$2971$0 ;
-  output [15:0] \port$2982$0 ;
-  wire [15:0] \port$2982$0 ;
+  output [15:0] \port$2823$0 ;
+  wire [15:0] \port$2823$0 ;
+  output [15:0] \port$2840$0 ;
+  wire [15:0] \port$2840$0 ;
+  output [15:0] \port$2857$0 ;
+  wire [15:0] \port$2857$0 ;
+  output [15:0] \port$2874$0 ;
+  wire [15:0] \port$2874$0 ;
+  output [15:0] \port$2891$0 ;
+  wire [15:0] \port$2891$0 ;
+  output [15:0] \port$2908$0 ;
+  wire [15:0] \port$2908$0 ;
+  output [15:0] \port$2925$0 ;
+  wire [15:0] \port$2925$0 ;
+  output [15:0] \port$2942$0 ;
+  wire [15:0] \port$2942$0 ;
+  output [15:0] \port$2959$0 ;
+  wire [15:0] \port$2959$0 ;
+  output [15:0] \port$2976$0 ;
+  wire [15:0] \port$2976$0 ;
   output [15:0] \port$2993$0 ;
   wire [15:0] \port$2993$0 ;
-  output [15:0] \port$3004$0 ;
-  wire [15:0] \port$3004$0 ;
-  output [15:0] \port$3015$0 ;
-  wire [15:0] \port$3015$0 ;
-  output [15:0] \port$3026$0 ;
-  wire [15:0] \port$3026$0 ;
-  output \port$3038$0 ;
-  wire \port$3038$0 ;
-  output \port$3050$0 ;
-  wire \port$3050$0 ;
-  output \port$3062$0 ;
-  wire \port$3062$0 ;
-  output \port$3074$0 ;
-  wire \port$3074$0 ;
-  output \port$3086$0 ;
-  wire \port$3086$0 ;
-  output \port$3098$0 ;
-  wire \port$3098$0 ;
-  output \port$3110$0 ;
-  wire \port$3110$0 ;
-  output \port$3122$0 ;
-  wire \port$3122$0 ;
-  output \port$3134$0 ;
-  wire \port$3134$0 ;
-  output \port$3146$0 ;
-  wire \port$3146$0 ;
-  output \port$3158$0 ;
-  wire \port$3158$0 ;
-  output \port$3170$0 ;
-  wire \port$3170$0 ;
-  output \port$3182$0 ;
-  wire \port$3182$0 ;
-  output \port$3194$0 ;
-  wire \port$3194$0 ;
-  output \port$3206$0 ;
-  wire \port$3206$0 ;
-  output \port$3218$0 ;
-  wire \port$3218$0 ;
-  output \port$3230$0 ;
-  wire \port$3230$0 ;
-  output \port$3242$0 ;
-  wire \port$3242$0 ;
-  output \port$3254$0 ;
-  wire \port$3254$0 ;
-  output \port$3266$0 ;
-  wire \port$3266$0 ;
-  output \port$3278$0 ;
-  wire \port$3278$0 ;
-  output \port$3290$0 ;
-  wire \port$3290$0 ;
-  output \port$3302$0 ;
-  wire \port$3302$0 ;
-  output \port$3314$0 ;
-  wire \port$3314$0 ;
-  output \port$3326$0 ;
-  wire \port$3326$0 ;
-  output \port$3338$0 ;
-  wire \port$3338$0 ;
-  output \port$3350$0 ;
-  wire \port$3350$0 ;
-  output \port$3362$0 ;
-  wire \port$3362$0 ;
-  output \port$3374$0 ;
-  wire \port$3374$0 ;
-  output \port$3386$0 ;
-  wire \port$3386$0 ;
-  output \port$3398$0 ;
-  wire \port$3398$0 ;
-  output \port$3410$0 ;
-  wire \port$3410$0 ;
-  output \port$3422$0 ;
-  wire \port$3422$0 ;
-  output \port$3434$0 ;
-  wire \port$3434$0 ;
-  output \port$3446$0 ;
-  wire \port$3446$0 ;
-  output \port$3458$0 ;
-  wire \port$3458$0 ;
-  output \port$3470$0 ;
-  wire \port$3470$0 ;
-  output \port$3482$0 ;
-  wire \port$3482$0 ;
-  output \port$3494$0 ;
-  wire \port$3494$0 ;
-  output \port$3506$0 ;
-  wire \port$3506$0 ;
-  output \port$3518$0 ;
-  wire \port$3518$0 ;
-  output \port$3530$0 ;
-  wire \port$3530$0 ;
-  output \port$3542$0 ;
-  wire \port$3542$0 ;
-  output \port$3554$0 ;
-  wire \port$3554$0 ;
-  output \port$3566$0 ;
-  wire \port$3566$0 ;
-  output \port$3578$0 ;
-  wire \port$3578$0 ;
-  output \port$3590$0 ;
-  wire \port$3590$0 ;
-  output \port$3602$0 ;
-  wire \port$3602$0 ;
-  output \port$3614$0 ;
-  wire \port$3614$0 ;
-  output \port$3626$0 ;
-  wire \port$3626$0 ;
-  output \port$3638$0 ;
-  wire \port$3638$0 ;
-  output \port$3650$0 ;
-  wire \port$3650$0 ;
-  output \port$3662$0 ;
-  wire \port$3662$0 ;
-  output \port$3674$0 ;
-  wire \port$3674$0 ;
-  output \port$3686$0 ;
-  wire \port$3686$0 ;
-  output \port$3698$0 ;
-  wire \port$3698$0 ;
-  output \port$3710$0 ;
-  wire \port$3710$0 ;
-  output \port$3722$0 ;
-  wire \port$3722$0 ;
-  output \port$3734$0 ;
-  wire \port$3734$0 ;
-  output \port$3746$0 ;
-  wire \port$3746$0 ;
-  output \port$3758$0 ;
-  wire \port$3758$0 ;
-  output \port$3770$0 ;
-  wire \port$3770$0 ;
-  output \port$3782$0 ;
-  wire \port$3782$0 ;
-  output \port$3794$0 ;
-  wire \port$3794$0 ;
-  input [15:0] \port$4017$0 ;
-  wire [15:0] \port$4017$0 ;
-  input [15:0] \port$4019$0 ;
-  wire [15:0] \port$4019$0 ;
-  input [15:0] \port$4021$0 ;
-  wire [15:0] \port$4021$0 ;
-  input [15:0] \port$4023$0 ;
-  wire [15:0] \port$4023$0 ;
-  input [15:0] \port$4025$0 ;
-  wire [15:0] \port$4025$0 ;
-  input [15:0] \port$4027$0 ;
-  wire [15:0] \port$4027$0 ;
-  input [15:0] \port$4029$0 ;
-  wire [15:0] \port$4029$0 ;
-  input [15:0] \port$4031$0 ;
-  wire [15:0] \port$4031$0 ;
-  input [15:0] \port$4033$0 ;
-  wire [15:0] \port$4033$0 ;
-  input [15:0] \port$4035$0 ;
-  wire [15:0] \port$4035$0 ;
-  input [15:0] \port$4037$0 ;
-  wire [15:0] \port$4037$0 ;
-  input [15:0] \port$4039$0 ;
-  wire [15:0] \port$4039$0 ;
-  input [15:0] \port$4041$0 ;
-  wire [15:0] \port$4041$0 ;
-  input [15:0] \port$4043$0 ;
-  wire [15:0] \port$4043$0 ;
-  input [15:0] \port$4045$0 ;
-  wire [15:0] \port$4045$0 ;
-  input [15:0] \port$4047$0 ;
-  wire [15:0] \port$4047$0 ;
-  input [15:0] \port$4049$0 ;
-  wire [15:0] \port$4049$0 ;
-  input [15:0] \port$4051$0 ;
-  wire [15:0] \port$4051$0 ;
-  input [15:0] \port$4053$0 ;
-  wire [15:0] \port$4053$0 ;
-  input [15:0] \port$4055$0 ;
-  wire [15:0] \port$4055$0 ;
-  input [15:0] \port$4057$0 ;
-  wire [15:0] \port$4057$0 ;
-  input [15:0] \port$4059$0 ;
-  wire [15:0] \port$4059$0 ;
-  input [15:0] \port$4061$0 ;
-  wire [15:0] \port$4061$0 ;
-  input [15:0] \port$4063$0 ;
-  wire [15:0] \port$4063$0 ;
-  input [15:0] \port$4065$0 ;
-  wire [15:0] \port$4065$0 ;
-  input [15:0] \port$4067$0 ;
-  wire [15:0] \port$4067$0 ;
-  input [15:0] \port$4069$0 ;
-  wire [15:0] \port$4069$0 ;
-  input [15:0] \port$4071$0 ;
-  wire [15:0] \port$4071$0 ;
-  input [15:0] \port$4073$0 ;
-  wire [15:0] \port$4073$0 ;
-  input [15:0] \port$4075$0 ;
-  wire [15:0] \port$4075$0 ;
-  input [15:0] \port$4077$0 ;
-  wire [15:0] \port$4077$0 ;
-  input [15:0] \port$4079$0 ;
-  wire [15:0] \port$4079$0 ;
-  input [15:0] \port$4081$0 ;
-  wire [15:0] \port$4081$0 ;
-  input [15:0] \port$4083$0 ;
-  wire [15:0] \port$4083$0 ;
-  input [15:0] \port$4085$0 ;
-  wire [15:0] \port$4085$0 ;
-  input [15:0] \port$4087$0 ;
-  wire [15:0] \port$4087$0 ;
-  input [15:0] \port$4089$0 ;
-  wire [15:0] \port$4089$0 ;
-  input [15:0] \port$4091$0 ;
-  wire [15:0] \port$4091$0 ;
-  input [15:0] \port$4093$0 ;
-  wire [15:0] \port$4093$0 ;
-  input [15:0] \port$4095$0 ;
-  wire [15:0] \port$4095$0 ;
-  input [15:0] \port$4097$0 ;
-  wire [15:0] \port$4097$0 ;
-  input [15:0] \port$4099$0 ;
-  wire [15:0] \port$4099$0 ;
-  input [15:0] \port$4101$0 ;
-  wire [15:0] \port$4101$0 ;
-  input [15:0] \port$4103$0 ;
-  wire [15:0] \port$4103$0 ;
-  input [15:0] \port$4105$0 ;
-  wire [15:0] \port$4105$0 ;
-  input [15:0] \port$4107$0 ;
-  wire [15:0] \port$4107$0 ;
-  input [15:0] \port$4109$0 ;
-  wire [15:0] \port$4109$0 ;
-  input [15:0] \port$4111$0 ;
-  wire [15:0] \port$4111$0 ;
-  input [15:0] \port$4113$0 ;
-  wire [15:0] \port$4113$0 ;
-  input [15:0] \port$4115$0 ;
-  wire [15:0] \port$4115$0 ;
-  input [15:0] \port$4117$0 ;
-  wire [15:0] \port$4117$0 ;
-  input [15:0] \port$4119$0 ;
-  wire [15:0] \port$4119$0 ;
-  input [15:0] \port$4121$0 ;
-  wire [15:0] \port$4121$0 ;
-  input [15:0] \port$4123$0 ;
-  wire [15:0] \port$4123$0 ;
-  input [15:0] \port$4125$0 ;
-  wire [15:0] \port$4125$0 ;
-  input [15:0] \port$4127$0 ;
-  wire [15:0] \port$4127$0 ;
-  input [15:0] \port$4129$0 ;
-  wire [15:0] \port$4129$0 ;
-  input [15:0] \port$4131$0 ;
-  wire [15:0] \port$4131$0 ;
-  input [15:0] \port$4133$0 ;
-  wire [15:0] \port$4133$0 ;
-  input [15:0] \port$4135$0 ;
-  wire [15:0] \port$4135$0 ;
-  input [15:0] \port$4137$0 ;
-  wire [15:0] \port$4137$0 ;
-  input [15:0] \port$4139$0 ;
-  wire [15:0] \port$4139$0 ;
-  input [15:0] \port$4141$0 ;
-  wire [15:0] \port$4141$0 ;
-  input [15:0] \port$4143$0 ;
-  wire [15:0] \port$4143$0 ;
-  input [15:0] \port$4145$0 ;
-  wire [15:0] \port$4145$0 ;
-  input [15:0] \port$4147$0 ;
-  wire [15:0] \port$4147$0 ;
-  input [15:0] \port$4149$0 ;
-  wire [15:0] \port$4149$0 ;
-  input [15:0] \port$4151$0 ;
-  wire [15:0] \port$4151$0 ;
-  input [15:0] \port$4153$0 ;
-  wire [15:0] \port$4153$0 ;
-  input [15:0] \port$4155$0 ;
-  wire [15:0] \port$4155$0 ;
-  input [15:0] \port$4157$0 ;
-  wire [15:0] \port$4157$0 ;
-  input [15:0] \port$4159$0 ;
-  wire [15:0] \port$4159$0 ;
-  input [15:0] \port$4161$0 ;
-  wire [15:0] \port$4161$0 ;
-  input [15:0] \port$4163$0 ;
-  wire [15:0] \port$4163$0 ;
-  input [15:0] \port$4165$0 ;
-  wire [15:0] \port$4165$0 ;
-  input [15:0] \port$4167$0 ;
-  wire [15:0] \port$4167$0 ;
-  input [15:0] \port$4169$0 ;
-  wire [15:0] \port$4169$0 ;
-  input [15:0] \port$4171$0 ;
-  wire [15:0] \port$4171$0 ;
-  input [15:0] \port$4173$0 ;
-  wire [15:0] \port$4173$0 ;
-  input [15:0] \port$4175$0 ;
-  wire [15:0] \port$4175$0 ;
-  input [15:0] \port$4177$0 ;
-  wire [15:0] \port$4177$0 ;
-  input [15:0] \port$4179$0 ;
-  wire [15:0] \port$4179$0 ;
-  input [15:0] \port$4181$0 ;
-  wire [15:0] \port$4181$0 ;
-  input [15:0] \port$4183$0 ;
-  wire [15:0] \port$4183$0 ;
-  input [15:0] \port$4185$0 ;
-  wire [15:0] \port$4185$0 ;
-  input [15:0] \port$4187$0 ;
-  wire [15:0] \port$4187$0 ;
-  input [15:0] \port$4189$0 ;
-  wire [15:0] \port$4189$0 ;
-  input [15:0] \port$4191$0 ;
-  wire [15:0] \port$4191$0 ;
-  input [15:0] \port$4193$0 ;
-  wire [15:0] \port$4193$0 ;
-  input [15:0] \port$4195$0 ;
-  wire [15:0] \port$4195$0 ;
-  input [15:0] \port$4197$0 ;
-  wire [15:0] \port$4197$0 ;
-  input [15:0] \port$4199$0 ;
-  wire [15:0] \port$4199$0 ;
-  input [15:0] \port$4201$0 ;
-  wire [15:0] \port$4201$0 ;
-  input [15:0] \port$4203$0 ;
-  wire [15:0] \port$4203$0 ;
-  input [15:0] \port$4205$0 ;
-  wire [15:0] \port$4205$0 ;
-  input [15:0] \port$4207$0 ;
-  wire [15:0] \port$4207$0 ;
-  input [15:0] \port$4209$0 ;
-  wire [15:0] \port$4209$0 ;
-  input [15:0] \port$4211$0 ;
-  wire [15:0] \port$4211$0 ;
-  input [15:0] \port$4213$0 ;
-  wire [15:0] \port$4213$0 ;
-  input [15:0] \port$4215$0 ;
-  wire [15:0] \port$4215$0 ;
-  input [15:0] \port$4217$0 ;
-  wire [15:0] \port$4217$0 ;
-  input [15:0] \port$4219$0 ;
-  wire [15:0] \port$4219$0 ;
-  input [15:0] \port$4221$0 ;
-  wire [15:0] \port$4221$0 ;
-  input [15:0] \port$4223$0 ;
-  wire [15:0] \port$4223$0 ;
-  input [15:0] \port$4225$0 ;
-  wire [15:0] \port$4225$0 ;
-  input [15:0] \port$4227$0 ;
-  wire [15:0] \port$4227$0 ;
-  input [15:0] \port$4229$0 ;
-  wire [15:0] \port$4229$0 ;
-  input [15:0] \port$4231$0 ;
-  wire [15:0] \port$4231$0 ;
-  input [15:0] \port$4233$0 ;
-  wire [15:0] \port$4233$0 ;
-  input [15:0] \port$4235$0 ;
-  wire [15:0] \port$4235$0 ;
-  input [15:0] \port$4237$0 ;
-  wire [15:0] \port$4237$0 ;
-  input [15:0] \port$4239$0 ;
-  wire [15:0] \port$4239$0 ;
-  input [15:0] \port$4241$0 ;
-  wire [15:0] \port$4241$0 ;
-  input [15:0] \port$4243$0 ;
-  wire [15:0] \port$4243$0 ;
-  input [15:0] \port$4245$0 ;
-  wire [15:0] \port$4245$0 ;
-  input [15:0] \port$4247$0 ;
-  wire [15:0] \port$4247$0 ;
-  input [15:0] \port$4249$0 ;
-  wire [15:0] \port$4249$0 ;
-  input [15:0] \port$4251$0 ;
-  wire [15:0] \port$4251$0 ;
-  input [15:0] \port$4253$0 ;
-  wire [15:0] \port$4253$0 ;
-  input [15:0] \port$4255$0 ;
-  wire [15:0] \port$4255$0 ;
-  input [15:0] \port$4257$0 ;
-  wire [15:0] \port$4257$0 ;
-  input [15:0] \port$4259$0 ;
-  wire [15:0] \port$4259$0 ;
-  input [15:0] \port$4261$0 ;
-  wire [15:0] \port$4261$0 ;
-  input [15:0] \port$4263$0 ;
-  wire [15:0] \port$4263$0 ;
-  input [15:0] \port$4265$0 ;
-  wire [15:0] \port$4265$0 ;
-  input [15:0] \port$4267$0 ;
-  wire [15:0] \port$4267$0 ;
-  input [15:0] \port$4269$0 ;
-  wire [15:0] \port$4269$0 ;
-  input [15:0] \port$4271$0 ;
-  wire [15:0] \port$4271$0 ;
-  input [6:0] \port$4735$0 ;
-  wire [6:0] \port$4735$0 ;
-  input [6:0] \port$4737$0 ;
-  wire [6:0] \port$4737$0 ;
-  input [6:0] \port$4739$0 ;
-  wire [6:0] \port$4739$0 ;
-  input [6:0] \port$4741$0 ;
-  wire [6:0] \port$4741$0 ;
-  input [6:0] \port$4743$0 ;
-  wire [6:0] \port$4743$0 ;
-  input [6:0] \port$4745$0 ;
-  wire [6:0] \port$4745$0 ;
-  input [6:0] \port$4747$0 ;
-  wire [6:0] \port$4747$0 ;
-  input [6:0] \port$4749$0 ;
-  wire [6:0] \port$4749$0 ;
-  input [6:0] \port$4751$0 ;
-  wire [6:0] \port$4751$0 ;
-  input [6:0] \port$4753$0 ;
-  wire [6:0] \port$4753$0 ;
-  input [6:0] \port$4755$0 ;
-  wire [6:0] \port$4755$0 ;
-  input [6:0] \port$4757$0 ;
-  wire [6:0] \port$4757$0 ;
-  input [6:0] \port$4759$0 ;
-  wire [6:0] \port$4759$0 ;
-  input [6:0] \port$4761$0 ;
-  wire [6:0] \port$4761$0 ;
-  input [6:0] \port$4763$0 ;
-  wire [6:0] \port$4763$0 ;
-  input [6:0] \port$4765$0 ;
-  wire [6:0] \port$4765$0 ;
-  input [6:0] \port$4767$0 ;
-  wire [6:0] \port$4767$0 ;
-  input [6:0] \port$4769$0 ;
-  wire [6:0] \port$4769$0 ;
-  input [6:0] \port$4771$0 ;
-  wire [6:0] \port$4771$0 ;
-  input [6:0] \port$4773$0 ;
-  wire [6:0] \port$4773$0 ;
-  input [6:0] \port$4775$0 ;
-  wire [6:0] \port$4775$0 ;
-  input [6:0] \port$4777$0 ;
-  wire [6:0] \port$4777$0 ;
-  input [6:0] \port$4779$0 ;
-  wire [6:0] \port$4779$0 ;
-  input [6:0] \port$4781$0 ;
-  wire [6:0] \port$4781$0 ;
-  input [6:0] \port$4783$0 ;
-  wire [6:0] \port$4783$0 ;
-  input [6:0] \port$4785$0 ;
-  wire [6:0] \port$4785$0 ;
-  input [6:0] \port$4787$0 ;
-  wire [6:0] \port$4787$0 ;
-  input [6:0] \port$4789$0 ;
-  wire [6:0] \port$4789$0 ;
-  input [6:0] \port$4791$0 ;
-  wire [6:0] \port$4791$0 ;
-  input [6:0] \port$4793$0 ;
-  wire [6:0] \port$4793$0 ;
-  input [6:0] \port$4795$0 ;
-  wire [6:0] \port$4795$0 ;
-  input [6:0] \port$4797$0 ;
-  wire [6:0] \port$4797$0 ;
-  input [6:0] \port$4799$0 ;
-  wire [6:0] \port$4799$0 ;
-  input [6:0] \port$4801$0 ;
-  wire [6:0] \port$4801$0 ;
-  input [6:0] \port$4803$0 ;
-  wire [6:0] \port$4803$0 ;
-  input [6:0] \port$4805$0 ;
-  wire [6:0] \port$4805$0 ;
-  input [6:0] \port$4807$0 ;
-  wire [6:0] \port$4807$0 ;
-  input [6:0] \port$4809$0 ;
-  wire [6:0] \port$4809$0 ;
-  input [6:0] \port$4811$0 ;
-  wire [6:0] \port$4811$0 ;
-  input [6:0] \port$4813$0 ;
-  wire [6:0] \port$4813$0 ;
-  input [6:0] \port$4815$0 ;
-  wire [6:0] \port$4815$0 ;
-  input [6:0] \port$4817$0 ;
-  wire [6:0] \port$4817$0 ;
-  input [6:0] \port$4819$0 ;
-  wire [6:0] \port$4819$0 ;
-  input [6:0] \port$4821$0 ;
-  wire [6:0] \port$4821$0 ;
-  input [6:0] \port$4823$0 ;
-  wire [6:0] \port$4823$0 ;
-  input [6:0] \port$4825$0 ;
-  wire [6:0] \port$4825$0 ;
-  input [6:0] \port$4827$0 ;
-  wire [6:0] \port$4827$0 ;
-  input [6:0] \port$4829$0 ;
-  wire [6:0] \port$4829$0 ;
-  input [6:0] \port$4831$0 ;
-  wire [6:0] \port$4831$0 ;
-  input [6:0] \port$4833$0 ;
-  wire [6:0] \port$4833$0 ;
-  input [6:0] \port$4835$0 ;
-  wire [6:0] \port$4835$0 ;
-  input [6:0] \port$4837$0 ;
-  wire [6:0] \port$4837$0 ;
-  input [6:0] \port$4839$0 ;
-  wire [6:0] \port$4839$0 ;
-  input [6:0] \port$4841$0 ;
-  wire [6:0] \port$4841$0 ;
-  input [6:0] \port$4843$0 ;
-  wire [6:0] \port$4843$0 ;
-  input [6:0] \port$4845$0 ;
-  wire [6:0] \port$4845$0 ;
-  input [6:0] \port$4847$0 ;
-  wire [6:0] \port$4847$0 ;
-  input [6:0] \port$4849$0 ;
-  wire [6:0] \port$4849$0 ;
-  input [6:0] \port$4851$0 ;
-  wire [6:0] \port$4851$0 ;
-  input [6:0] \port$4853$0 ;
-  wire [6:0] \port$4853$0 ;
-  input [6:0] \port$4855$0 ;
-  wire [6:0] \port$4855$0 ;
-  input [6:0] \port$4857$0 ;
-  wire [6:0] \port$4857$0 ;
-  input [6:0] \port$4859$0 ;
-  wire [6:0] \port$4859$0 ;
-  input [6:0] \port$4861$0 ;
-  wire [6:0] \port$4861$0 ;
-  input [1:0] \port$4885$2 ;
-  wire [1:0] \port$4885$2 ;
+  output [15:0] \port$3010$0 ;
+  wire [15:0] \port$3010$0 ;
+  output [15:0] \port$3027$0 ;
+  wire [15:0] \port$3027$0 ;
+  output [15:0] \port$3044$0 ;
+  wire [15:0] \port$3044$0 ;
+  output [15:0] \port$3061$0 ;
+  wire [15:0] \port$3061$0 ;
+  output [15:0] \port$3078$0 ;
+  wire [15:0] \port$3078$0 ;
+  output [15:0] \port$3095$0 ;
+  wire [15:0] \port$3095$0 ;
+  output [15:0] \port$3112$0 ;
+  wire [15:0] \port$3112$0 ;
+  output [15:0] \port$3129$0 ;
+  wire [15:0] \port$3129$0 ;
+  output [15:0] \port$3146$0 ;
+  wire [15:0] \port$3146$0 ;
+  output [15:0] \port$3163$0 ;
+  wire [15:0] \port$3163$0 ;
+  output [15:0] \port$3180$0 ;
+  wire [15:0] \port$3180$0 ;
+  output [15:0] \port$3197$0 ;
+  wire [15:0] \port$3197$0 ;
+  output [15:0] \port$3214$0 ;
+  wire [15:0] \port$3214$0 ;
+  output [15:0] \port$3231$0 ;
+  wire [15:0] \port$3231$0 ;
+  output [15:0] \port$3248$0 ;
+  wire [15:0] \port$3248$0 ;
+  output [15:0] \port$3265$0 ;
+  wire [15:0] \port$3265$0 ;
+  output [15:0] \port$3282$0 ;
+  wire [15:0] \port$3282$0 ;
+  output [15:0] \port$3299$0 ;
+  wire [15:0] \port$3299$0 ;
+  output [15:0] \port$3316$0 ;
+  wire [15:0] \port$3316$0 ;
+  output [15:0] \port$3333$0 ;
+  wire [15:0] \port$3333$0 ;
+  output [15:0] \port$3350$0 ;
+  wire [15:0] \port$3350$0 ;
+  output [15:0] \port$3367$0 ;
+  wire [15:0] \port$3367$0 ;
+  output [15:0] \port$3384$0 ;
+  wire [15:0] \port$3384$0 ;
+  output [15:0] \port$3401$0 ;
+  wire [15:0] \port$3401$0 ;
+  output [15:0] \port$3418$0 ;
+  wire [15:0] \port$3418$0 ;
+  output [15:0] \port$3435$0 ;
+  wire [15:0] \port$3435$0 ;
+  output [15:0] \port$3452$0 ;
+  wire [15:0] \port$3452$0 ;
+  output [15:0] \port$3469$0 ;
+  wire [15:0] \port$3469$0 ;
+  output [15:0] \port$3486$0 ;
+  wire [15:0] \port$3486$0 ;
+  output [15:0] \port$3503$0 ;
+  wire [15:0] \port$3503$0 ;
+  output [15:0] \port$3520$0 ;
+  wire [15:0] \port$3520$0 ;
+  output [15:0] \port$3537$0 ;
+  wire [15:0] \port$3537$0 ;
+  output [15:0] \port$3554$0 ;
+  wire [15:0] \port$3554$0 ;
+  output [15:0] \port$3571$0 ;
+  wire [15:0] \port$3571$0 ;
+  output [15:0] \port$3588$0 ;
+  wire [15:0] \port$3588$0 ;
+  output [15:0] \port$3605$0 ;
+  wire [15:0] \port$3605$0 ;
+  output [15:0] \port$3622$0 ;
+  wire [15:0] \port$3622$0 ;
+  output [15:0] \port$3639$0 ;
+  wire [15:0] \port$3639$0 ;
+  output [15:0] \port$3656$0 ;
+  wire [15:0] \port$3656$0 ;
+  output [15:0] \port$3673$0 ;
+  wire [15:0] \port$3673$0 ;
+  output [15:0] \port$3690$0 ;
+  wire [15:0] \port$3690$0 ;
+  output [15:0] \port$3707$0 ;
+  wire [15:0] \port$3707$0 ;
+  output [15:0] \port$3724$0 ;
+  wire [15:0] \port$3724$0 ;
+  output [15:0] \port$3741$0 ;
+  wire [15:0] \port$3741$0 ;
+  output [15:0] \port$3758$0 ;
+  wire [15:0] \port$3758$0 ;
+  output [15:0] \port$3775$0 ;
+  wire [15:0] \port$3775$0 ;
+  output [15:0] \port$3792$0 ;
+  wire [15:0] \port$3792$0 ;
+  output [15:0] \port$3809$0 ;
+  wire [15:0] \port$3809$0 ;
+  output [15:0] \port$3826$0 ;
+  wire [15:0] \port$3826$0 ;
+  output [15:0] \port$3843$0 ;
+  wire [15:0] \port$3843$0 ;
+  output \port$3861$0 ;
+  wire \port$3861$0 ;
+  output \port$3879$0 ;
+  wire \port$3879$0 ;
+  output \port$3897$0 ;
+  wire \port$3897$0 ;
+  output \port$3915$0 ;
+  wire \port$3915$0 ;
+  output \port$3933$0 ;
+  wire \port$3933$0 ;
+  output \port$3951$0 ;
+  wire \port$3951$0 ;
+  output \port$3969$0 ;
+  wire \port$3969$0 ;
+  output \port$3987$0 ;
+  wire \port$3987$0 ;
+  output \port$4005$0 ;
+  wire \port$4005$0 ;
+  output \port$4023$0 ;
+  wire \port$4023$0 ;
+  output \port$4041$0 ;
+  wire \port$4041$0 ;
+  output \port$4059$0 ;
+  wire \port$4059$0 ;
+  output \port$4077$0 ;
+  wire \port$4077$0 ;
+  output \port$4095$0 ;
+  wire \port$4095$0 ;
+  output \port$4113$0 ;
+  wire \port$4113$0 ;
+  output \port$4131$0 ;
+  wire \port$4131$0 ;
+  output \port$4149$0 ;
+  wire \port$4149$0 ;
+  output \port$4167$0 ;
+  wire \port$4167$0 ;
+  output \port$4185$0 ;
+  wire \port$4185$0 ;
+  output \port$4203$0 ;
+  wire \port$4203$0 ;
+  output \port$4221$0 ;
+  wire \port$4221$0 ;
+  output \port$4239$0 ;
+  wire \port$4239$0 ;
+  output \port$4257$0 ;
+  wire \port$4257$0 ;
+  output \port$4275$0 ;
+  wire \port$4275$0 ;
+  output \port$4293$0 ;
+  wire \port$4293$0 ;
+  output \port$4311$0 ;
+  wire \port$4311$0 ;
+  output \port$4329$0 ;
+  wire \port$4329$0 ;
+  output \port$4347$0 ;
+  wire \port$4347$0 ;
+  output \port$4365$0 ;
+  wire \port$4365$0 ;
+  output \port$4383$0 ;
+  wire \port$4383$0 ;
+  output \port$4401$0 ;
+  wire \port$4401$0 ;
+  output \port$4419$0 ;
+  wire \port$4419$0 ;
+  output \port$4437$0 ;
+  wire \port$4437$0 ;
+  output \port$4455$0 ;
+  wire \port$4455$0 ;
+  output \port$4473$0 ;
+  wire \port$4473$0 ;
+  output \port$4491$0 ;
+  wire \port$4491$0 ;
+  output \port$4509$0 ;
+  wire \port$4509$0 ;
+  output \port$4527$0 ;
+  wire \port$4527$0 ;
+  output \port$4545$0 ;
+  wire \port$4545$0 ;
+  output \port$4563$0 ;
+  wire \port$4563$0 ;
+  output \port$4581$0 ;
+  wire \port$4581$0 ;
+  output \port$4599$0 ;
+  wire \port$4599$0 ;
+  output \port$4617$0 ;
+  wire \port$4617$0 ;
+  output \port$4635$0 ;
+  wire \port$4635$0 ;
+  output \port$4653$0 ;
+  wire \port$4653$0 ;
+  output \port$4671$0 ;
+  wire \port$4671$0 ;
+  output \port$4689$0 ;
+  wire \port$4689$0 ;
+  output \port$4707$0 ;
+  wire \port$4707$0 ;
+  output \port$4725$0 ;
+  wire \port$4725$0 ;
+  output \port$4743$0 ;
+  wire \port$4743$0 ;
+  output \port$4761$0 ;
+  wire \port$4761$0 ;
+  output \port$4779$0 ;
+  wire \port$4779$0 ;
+  output \port$4797$0 ;
+  wire \port$4797$0 ;
+  output \port$4815$0 ;
+  wire \port$4815$0 ;
+  output \port$4833$0 ;
+  wire \port$4833$0 ;
+  output \port$4851$0 ;
+  wire \port$4851$0 ;
+  output \port$4869$0 ;
+  wire \port$4869$0 ;
+  output \port$4887$0 ;
+  wire \port$4887$0 ;
+  output \port$4905$0 ;
+  wire \port$4905$0 ;
+  output \port$4923$0 ;
+  wire \port$4923$0 ;
+  output \port$4941$0 ;
+  wire \port$4941$0 ;
+  output \port$4959$0 ;
+  wire \port$4959$0 ;
+  output \port$4977$0 ;
+  wire \port$4977$0 ;
+  output \port$4995$0 ;
+  wire \port$4995$0 ;
+  input [15:0] \port$5725$0 ;
+  wire [15:0] \port$5725$0 ;
+  input [15:0] \port$5727$0 ;
+  wire [15:0] \port$5727$0 ;
+  input [15:0] \port$5729$0 ;
+  wire [15:0] \port$5729$0 ;
+  input [15:0] \port$5731$0 ;
+  wire [15:0] \port$5731$0 ;
+  input [15:0] \port$5733$0 ;
+  wire [15:0] \port$5733$0 ;
+  input [15:0] \port$5735$0 ;
+  wire [15:0] \port$5735$0 ;
+  input [15:0] \port$5737$0 ;
+  wire [15:0] \port$5737$0 ;
+  input [15:0] \port$5739$0 ;
+  wire [15:0] \port$5739$0 ;
+  input [15:0] \port$5741$0 ;
+  wire [15:0] \port$5741$0 ;
+  input [15:0] \port$5743$0 ;
+  wire [15:0] \port$5743$0 ;
+  input [15:0] \port$5745$0 ;
+  wire [15:0] \port$5745$0 ;
+  input [15:0] \port$5747$0 ;
+  wire [15:0] \port$5747$0 ;
+  input [15:0] \port$5749$0 ;
+  wire [15:0] \port$5749$0 ;
+  input [15:0] \port$5751$0 ;
+  wire [15:0] \port$5751$0 ;
+  input [15:0] \port$5753$0 ;
+  wire [15:0] \port$5753$0 ;
+  input [15:0] \port$5755$0 ;
+  wire [15:0] \port$5755$0 ;
+  input [15:0] \port$5757$0 ;
+  wire [15:0] \port$5757$0 ;
+  input [15:0] \port$5759$0 ;
+  wire [15:0] \port$5759$0 ;
+  input [15:0] \port$5761$0 ;
+  wire [15:0] \port$5761$0 ;
+  input [15:0] \port$5763$0 ;
+  wire [15:0] \port$5763$0 ;
+  input [15:0] \port$5765$0 ;
+  wire [15:0] \port$5765$0 ;
+  input [15:0] \port$5767$0 ;
+  wire [15:0] \port$5767$0 ;
+  input [15:0] \port$5769$0 ;
+  wire [15:0] \port$5769$0 ;
+  input [15:0] \port$5771$0 ;
+  wire [15:0] \port$5771$0 ;
+  input [15:0] \port$5773$0 ;
+  wire [15:0] \port$5773$0 ;
+  input [15:0] \port$5775$0 ;
+  wire [15:0] \port$5775$0 ;
+  input [15:0] \port$5777$0 ;
+  wire [15:0] \port$5777$0 ;
+  input [15:0] \port$5779$0 ;
+  wire [15:0] \port$5779$0 ;
+  input [15:0] \port$5781$0 ;
+  wire [15:0] \port$5781$0 ;
+  input [15:0] \port$5783$0 ;
+  wire [15:0] \port$5783$0 ;
+  input [15:0] \port$5785$0 ;
+  wire [15:0] \port$5785$0 ;
+  input [15:0] \port$5787$0 ;
+  wire [15:0] \port$5787$0 ;
+  input [15:0] \port$5789$0 ;
+  wire [15:0] \port$5789$0 ;
+  input [15:0] \port$5791$0 ;
+  wire [15:0] \port$5791$0 ;
+  input [15:0] \port$5793$0 ;
+  wire [15:0] \port$5793$0 ;
+  input [15:0] \port$5795$0 ;
+  wire [15:0] \port$5795$0 ;
+  input [15:0] \port$5797$0 ;
+  wire [15:0] \port$5797$0 ;
+  input [15:0] \port$5799$0 ;
+  wire [15:0] \port$5799$0 ;
+  input [15:0] \port$5801$0 ;
+  wire [15:0] \port$5801$0 ;
+  input [15:0] \port$5803$0 ;
+  wire [15:0] \port$5803$0 ;
+  input [15:0] \port$5805$0 ;
+  wire [15:0] \port$5805$0 ;
+  input [15:0] \port$5807$0 ;
+  wire [15:0] \port$5807$0 ;
+  input [15:0] \port$5809$0 ;
+  wire [15:0] \port$5809$0 ;
+  input [15:0] \port$5811$0 ;
+  wire [15:0] \port$5811$0 ;
+  input [15:0] \port$5813$0 ;
+  wire [15:0] \port$5813$0 ;
+  input [15:0] \port$5815$0 ;
+  wire [15:0] \port$5815$0 ;
+  input [15:0] \port$5817$0 ;
+  wire [15:0] \port$5817$0 ;
+  input [15:0] \port$5819$0 ;
+  wire [15:0] \port$5819$0 ;
+  input [15:0] \port$5821$0 ;
+  wire [15:0] \port$5821$0 ;
+  input [15:0] \port$5823$0 ;
+  wire [15:0] \port$5823$0 ;
+  input [15:0] \port$5825$0 ;
+  wire [15:0] \port$5825$0 ;
+  input [15:0] \port$5827$0 ;
+  wire [15:0] \port$5827$0 ;
+  input [15:0] \port$5829$0 ;
+  wire [15:0] \port$5829$0 ;
+  input [15:0] \port$5831$0 ;
+  wire [15:0] \port$5831$0 ;
+  input [15:0] \port$5833$0 ;
+  wire [15:0] \port$5833$0 ;
+  input [15:0] \port$5835$0 ;
+  wire [15:0] \port$5835$0 ;
+  input [15:0] \port$5837$0 ;
+  wire [15:0] \port$5837$0 ;
+  input [15:0] \port$5839$0 ;
+  wire [15:0] \port$5839$0 ;
+  input [15:0] \port$5841$0 ;
+  wire [15:0] \port$5841$0 ;
+  input [15:0] \port$5843$0 ;
+  wire [15:0] \port$5843$0 ;
+  input [15:0] \port$5845$0 ;
+  wire [15:0] \port$5845$0 ;
+  input [15:0] \port$5847$0 ;
+  wire [15:0] \port$5847$0 ;
+  input [15:0] \port$5849$0 ;
+  wire [15:0] \port$5849$0 ;
+  input [15:0] \port$5851$0 ;
+  wire [15:0] \port$5851$0 ;
+  input [15:0] \port$5853$0 ;
+  wire [15:0] \port$5853$0 ;
+  input [15:0] \port$5855$0 ;
+  wire [15:0] \port$5855$0 ;
+  input [15:0] \port$5857$0 ;
+  wire [15:0] \port$5857$0 ;
+  input [15:0] \port$5859$0 ;
+  wire [15:0] \port$5859$0 ;
+  input [15:0] \port$5861$0 ;
+  wire [15:0] \port$5861$0 ;
+  input [15:0] \port$5863$0 ;
+  wire [15:0] \port$5863$0 ;
+  input [15:0] \port$5865$0 ;
+  wire [15:0] \port$5865$0 ;
+  input [15:0] \port$5867$0 ;
+  wire [15:0] \port$5867$0 ;
+  input [15:0] \port$5869$0 ;
+  wire [15:0] \port$5869$0 ;
+  input [15:0] \port$5871$0 ;
+  wire [15:0] \port$5871$0 ;
+  input [15:0] \port$5873$0 ;
+  wire [15:0] \port$5873$0 ;
+  input [15:0] \port$5875$0 ;
+  wire [15:0] \port$5875$0 ;
+  input [15:0] \port$5877$0 ;
+  wire [15:0] \port$5877$0 ;
+  input [15:0] \port$5879$0 ;
+  wire [15:0] \port$5879$0 ;
+  input [15:0] \port$5881$0 ;
+  wire [15:0] \port$5881$0 ;
+  input [15:0] \port$5883$0 ;
+  wire [15:0] \port$5883$0 ;
+  input [15:0] \port$5885$0 ;
+  wire [15:0] \port$5885$0 ;
+  input [15:0] \port$5887$0 ;
+  wire [15:0] \port$5887$0 ;
+  input [15:0] \port$5889$0 ;
+  wire [15:0] \port$5889$0 ;
+  input [15:0] \port$5891$0 ;
+  wire [15:0] \port$5891$0 ;
+  input [15:0] \port$5893$0 ;
+  wire [15:0] \port$5893$0 ;
+  input [15:0] \port$5895$0 ;
+  wire [15:0] \port$5895$0 ;
+  input [15:0] \port$5897$0 ;
+  wire [15:0] \port$5897$0 ;
+  input [15:0] \port$5899$0 ;
+  wire [15:0] \port$5899$0 ;
+  input [15:0] \port$5901$0 ;
+  wire [15:0] \port$5901$0 ;
+  input [15:0] \port$5903$0 ;
+  wire [15:0] \port$5903$0 ;
+  input [15:0] \port$5905$0 ;
+  wire [15:0] \port$5905$0 ;
+  input [15:0] \port$5907$0 ;
+  wire [15:0] \port$5907$0 ;
+  input [15:0] \port$5909$0 ;
+  wire [15:0] \port$5909$0 ;
+  input [15:0] \port$5911$0 ;
+  wire [15:0] \port$5911$0 ;
+  input [15:0] \port$5913$0 ;
+  wire [15:0] \port$5913$0 ;
+  input [15:0] \port$5915$0 ;
+  wire [15:0] \port$5915$0 ;
+  input [15:0] \port$5917$0 ;
+  wire [15:0] \port$5917$0 ;
+  input [15:0] \port$5919$0 ;
+  wire [15:0] \port$5919$0 ;
+  input [15:0] \port$5921$0 ;
+  wire [15:0] \port$5921$0 ;
+  input [15:0] \port$5923$0 ;
+  wire [15:0] \port$5923$0 ;
+  input [15:0] \port$5925$0 ;
+  wire [15:0] \port$5925$0 ;
+  input [15:0] \port$5927$0 ;
+  wire [15:0] \port$5927$0 ;
+  input [15:0] \port$5929$0 ;
+  wire [15:0] \port$5929$0 ;
+  input [15:0] \port$5931$0 ;
+  wire [15:0] \port$5931$0 ;
+  input [15:0] \port$5933$0 ;
+  wire [15:0] \port$5933$0 ;
+  input [15:0] \port$5935$0 ;
+  wire [15:0] \port$5935$0 ;
+  input [15:0] \port$5937$0 ;
+  wire [15:0] \port$5937$0 ;
+  input [15:0] \port$5939$0 ;
+  wire [15:0] \port$5939$0 ;
+  input [15:0] \port$5941$0 ;
+  wire [15:0] \port$5941$0 ;
+  input [15:0] \port$5943$0 ;
+  wire [15:0] \port$5943$0 ;
+  input [15:0] \port$5945$0 ;
+  wire [15:0] \port$5945$0 ;
+  input [15:0] \port$5947$0 ;
+  wire [15:0] \port$5947$0 ;
+  input [15:0] \port$5949$0 ;
+  wire [15:0] \port$5949$0 ;
+  input [15:0] \port$5951$0 ;
+  wire [15:0] \port$5951$0 ;
+  input [15:0] \port$5953$0 ;
+  wire [15:0] \port$5953$0 ;
+  input [15:0] \port$5955$0 ;
+  wire [15:0] \port$5955$0 ;
+  input [15:0] \port$5957$0 ;
+  wire [15:0] \port$5957$0 ;
+  input [15:0] \port$5959$0 ;
+  wire [15:0] \port$5959$0 ;
+  input [15:0] \port$5961$0 ;
+  wire [15:0] \port$5961$0 ;
+  input [15:0] \port$5963$0 ;
+  wire [15:0] \port$5963$0 ;
+  input [15:0] \port$5965$0 ;
+  wire [15:0] \port$5965$0 ;
+  input [15:0] \port$5967$0 ;
+  wire [15:0] \port$5967$0 ;
+  input [15:0] \port$5969$0 ;
+  wire [15:0] \port$5969$0 ;
+  input [15:0] \port$5971$0 ;
+  wire [15:0] \port$5971$0 ;
+  input [15:0] \port$5973$0 ;
+  wire [15:0] \port$5973$0 ;
+  input [15:0] \port$5975$0 ;
+  wire [15:0] \port$5975$0 ;
+  input [15:0] \port$5977$0 ;
+  wire [15:0] \port$5977$0 ;
+  input [15:0] \port$5979$0 ;
+  wire [15:0] \port$5979$0 ;
+  input [6:0] \port$6571$0 ;
+  wire [6:0] \port$6571$0 ;
+  input [6:0] \port$6573$0 ;
+  wire [6:0] \port$6573$0 ;
+  input [6:0] \port$6575$0 ;
+  wire [6:0] \port$6575$0 ;
+  input [6:0] \port$6577$0 ;
+  wire [6:0] \port$6577$0 ;
+  input [6:0] \port$6579$0 ;
+  wire [6:0] \port$6579$0 ;
+  input [6:0] \port$6581$0 ;
+  wire [6:0] \port$6581$0 ;
+  input [6:0] \port$6583$0 ;
+  wire [6:0] \port$6583$0 ;
+  input [6:0] \port$6585$0 ;
+  wire [6:0] \port$6585$0 ;
+  input [6:0] \port$6587$0 ;
+  wire [6:0] \port$6587$0 ;
+  input [6:0] \port$6589$0 ;
+  wire [6:0] \port$6589$0 ;
+  input [6:0] \port$6591$0 ;
+  wire [6:0] \port$6591$0 ;
+  input [6:0] \port$6593$0 ;
+  wire [6:0] \port$6593$0 ;
+  input [6:0] \port$6595$0 ;
+  wire [6:0] \port$6595$0 ;
+  input [6:0] \port$6597$0 ;
+  wire [6:0] \port$6597$0 ;
+  input [6:0] \port$6599$0 ;
+  wire [6:0] \port$6599$0 ;
+  input [6:0] \port$6601$0 ;
+  wire [6:0] \port$6601$0 ;
+  input [6:0] \port$6603$0 ;
+  wire [6:0] \port$6603$0 ;
+  input [6:0] \port$6605$0 ;
+  wire [6:0] \port$6605$0 ;
+  input [6:0] \port$6607$0 ;
+  wire [6:0] \port$6607$0 ;
+  input [6:0] \port$6609$0 ;
+  wire [6:0] \port$6609$0 ;
+  input [6:0] \port$6611$0 ;
+  wire [6:0] \port$6611$0 ;
+  input [6:0] \port$6613$0 ;
+  wire [6:0] \port$6613$0 ;
+  input [6:0] \port$6615$0 ;
+  wire [6:0] \port$6615$0 ;
+  input [6:0] \port$6617$0 ;
+  wire [6:0] \port$6617$0 ;
+  input [6:0] \port$6619$0 ;
+  wire [6:0] \port$6619$0 ;
+  input [6:0] \port$6621$0 ;
+  wire [6:0] \port$6621$0 ;
+  input [6:0] \port$6623$0 ;
+  wire [6:0] \port$6623$0 ;
+  input [6:0] \port$6625$0 ;
+  wire [6:0] \port$6625$0 ;
+  input [6:0] \port$6627$0 ;
+  wire [6:0] \port$6627$0 ;
+  input [6:0] \port$6629$0 ;
+  wire [6:0] \port$6629$0 ;
+  input [6:0] \port$6631$0 ;
+  wire [6:0] \port$6631$0 ;
+  input [6:0] \port$6633$0 ;
+  wire [6:0] \port$6633$0 ;
+  input [6:0] \port$6635$0 ;
+  wire [6:0] \port$6635$0 ;
+  input [6:0] \port$6637$0 ;
+  wire [6:0] \port$6637$0 ;
+  input [6:0] \port$6639$0 ;
+  wire [6:0] \port$6639$0 ;
+  input [6:0] \port$6641$0 ;
+  wire [6:0] \port$6641$0 ;
+  input [6:0] \port$6643$0 ;
+  wire [6:0] \port$6643$0 ;
+  input [6:0] \port$6645$0 ;
+  wire [6:0] \port$6645$0 ;
+  input [6:0] \port$6647$0 ;
+  wire [6:0] \port$6647$0 ;
+  input [6:0] \port$6649$0 ;
+  wire [6:0] \port$6649$0 ;
+  input [6:0] \port$6651$0 ;
+  wire [6:0] \port$6651$0 ;
+  input [6:0] \port$6653$0 ;
+  wire [6:0] \port$6653$0 ;
+  input [6:0] \port$6655$0 ;
+  wire [6:0] \port$6655$0 ;
+  input [6:0] \port$6657$0 ;
+  wire [6:0] \port$6657$0 ;
+  input [6:0] \port$6659$0 ;
+  wire [6:0] \port$6659$0 ;
+  input [6:0] \port$6661$0 ;
+  wire [6:0] \port$6661$0 ;
+  input [6:0] \port$6663$0 ;
+  wire [6:0] \port$6663$0 ;
+  input [6:0] \port$6665$0 ;
+  wire [6:0] \port$6665$0 ;
+  input [6:0] \port$6667$0 ;
+  wire [6:0] \port$6667$0 ;
+  input [6:0] \port$6669$0 ;
+  wire [6:0] \port$6669$0 ;
+  input [6:0] \port$6671$0 ;
+  wire [6:0] \port$6671$0 ;
+  input [6:0] \port$6673$0 ;
+  wire [6:0] \port$6673$0 ;
+  input [6:0] \port$6675$0 ;
+  wire [6:0] \port$6675$0 ;
+  input [6:0] \port$6677$0 ;
+  wire [6:0] \port$6677$0 ;
+  input [6:0] \port$6679$0 ;
+  wire [6:0] \port$6679$0 ;
+  input [6:0] \port$6681$0 ;
+  wire [6:0] \port$6681$0 ;
+  input [6:0] \port$6683$0 ;
+  wire [6:0] \port$6683$0 ;
+  input [6:0] \port$6685$0 ;
+  wire [6:0] \port$6685$0 ;
+  input [6:0] \port$6687$0 ;
+  wire [6:0] \port$6687$0 ;
+  input [6:0] \port$6689$0 ;
+  wire [6:0] \port$6689$0 ;
+  input [6:0] \port$6691$0 ;
+  wire [6:0] \port$6691$0 ;
+  input [6:0] \port$6693$0 ;
+  wire [6:0] \port$6693$0 ;
+  input [6:0] \port$6695$0 ;
+  wire [6:0] \port$6695$0 ;
+  input [6:0] \port$6697$0 ;
+  wire [6:0] \port$6697$0 ;
+  input [1:0] \port$6721$2 ;
+  wire [1:0] \port$6721$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$4885$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$6721$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$4017$0 ) - $signed({ 1'h0, \$4  });
-  assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$4017$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$4885$2 [1] ? \$6  : { \$8 [16], \$8  };
-  assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$4735$0  } : \$10 [15:0];
-  assign \$13  = \port$4885$2 [0] ? \$12  : { values[31], values[31:16] };
-  assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$4019$0 ) - $signed({ 1'h0, \$15  });
-  assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$4019$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$4885$2 [1] ? \$17  : { \$19 [16], \$19  };
-  assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$4737$0  } : \$21 [15:0];
-  assign \$24  = \port$4885$2 [0] ? \$23  : { values[47], values[47:32] };
-  assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$4021$0 ) - $signed({ 1'h0, \$26  });
-  assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$4021$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$4885$2 [1] ? \$28  : { \$30 [16], \$30  };
-  assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$4739$0  } : \$32 [15:0];
-  assign \$35  = \port$4885$2 [0] ? \$34  : { values[63], values[63:48] };
-  assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$4023$0 ) - $signed({ 1'h0, \$37  });
-  assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$4023$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$4885$2 [1] ? \$39  : { \$41 [16], \$41  };
-  assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$4741$0  } : \$43 [15:0];
-  assign \$46  = \port$4885$2 [0] ? \$45  : { values[79], values[79:64] };
-  assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$4025$0 ) - $signed({ 1'h0, \$48  });
-  assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$4025$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$4885$2 [1] ? \$50  : { \$52 [16], \$52  };
-  assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$4743$0  } : \$54 [15:0];
-  assign \$57  = \port$4885$2 [0] ? \$56  : { values[95], values[95:80] };
-  assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$4027$0 ) - $signed({ 1'h0, \$59  });
-  assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$4027$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$4885$2 [1] ? \$61  : { \$63 [16], \$63  };
-  assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$4745$0  } : \$65 [15:0];
-  assign \$68  = \port$4885$2 [0] ? \$67  : { values[111], values[111:96] };
-  assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$4029$0 ) - $signed({ 1'h0, \$70  });
-  assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$4029$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$4885$2 [1] ? \$72  : { \$74 [16], \$74  };
-  assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$4747$0  } : \$76 [15:0];
-  assign \$79  = \port$4885$2 [0] ? \$78  : { values[127], values[127:112] };
-  assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$4031$0 ) - $signed({ 1'h0, \$81  });
-  assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$4031$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$4885$2 [1] ? \$83  : { \$85 [16], \$85  };
-  assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$4749$0  } : \$87 [15:0];
-  assign \$90  = \port$4885$2 [0] ? \$89  : { values[143], values[143:128] };
-  assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$4033$0 ) - $signed({ 1'h0, \$92  });
+  assign \$4  = gains[11:0] * \port$6571$0 ;
+  assign \$5  = \$4  + 10'h200;
+  assign \$8  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = - $signed(\$8 );
+  assign \$10  = gains[11:0] * \port$6571$0 ;
+  assign \$11  = \$10  + 10'h200;
+  assign \$14  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$13  });
+  assign \$15  = \port$6721$2 [1] ? \$9  : { \$14 [22], \$14  };
+  assign \$16  = $signed(\$3 ) + $signed(\$15 );
+  assign \$17  = raw ? { 9'h000, \port$6571$0  } : \$16 [15:0];
+  assign \$19  = \port$6721$2 [0] ? \$18  : { values[31], values[31:16] };
+  assign \$20  = accumulate ? \$19  : 17'h00000;
+  assign \$21  = gains[23:12] * \port$6573$0 ;
+  assign \$22  = \$21  + 10'h200;
+  assign \$25  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$24  });
+  assign \$26  = - $signed(\$25 );
+  assign \$27  = gains[23:12] * \port$6573$0 ;
+  assign \$28  = \$27  + 10'h200;
+  assign \$31  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$30  });
+  assign \$32  = \port$6721$2 [1] ? \$26  : { \$31 [22], \$31  };
+  assign \$33  = $signed(\$20 ) + $signed(\$32 );
+  assign \$34  = raw ? { 9'h000, \port$6573$0  } : \$33 [15:0];
+  assign \$36  = \port$6721$2 [0] ? \$35  : { values[47], values[47:32] };
+  assign \$37  = accumulate ? \$36  : 17'h00000;
+  assign \$38  = gains[35:24] * \port$6575$0 ;
+  assign \$39  = \$38  + 10'h200;
+  assign \$42  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$41  });
+  assign \$43  = - $signed(\$42 );
+  assign \$44  = gains[35:24] * \port$6575$0 ;
+  assign \$45  = \$44  + 10'h200;
+  assign \$48  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$47  });
+  assign \$49  = \port$6721$2 [1] ? \$43  : { \$48 [22], \$48  };
+  assign \$50  = $signed(\$37 ) + $signed(\$49 );
+  assign \$51  = raw ? { 9'h000, \port$6575$0  } : \$50 [15:0];
+  assign \$53  = \port$6721$2 [0] ? \$52  : { values[63], values[63:48] };
+  assign \$54  = accumulate ? \$53  : 17'h00000;
+  assign \$55  = gains[47:36] * \port$6577$0 ;
+  assign \$56  = \$55  + 10'h200;
+  assign \$59  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$58  });
+  assign \$60  = - $signed(\$59 );
+  assign \$61  = gains[47:36] * \port$6577$0 ;
+  assign \$62  = \$61  + 10'h200;
+  assign \$65  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$64  });
+  assign \$66  = \port$6721$2 [1] ? \$60  : { \$65 [22], \$65  };
+  assign \$67  = $signed(\$54 ) + $signed(\$66 );
+  assign \$68  = raw ? { 9'h000, \port$6577$0  } : \$67 [15:0];
+  assign \$70  = \port$6721$2 [0] ? \$69  : { values[79], values[79:64] };
+  assign \$71  = accumulate ? \$70  : 17'h00000;
+  assign \$72  = gains[59:48] * \port$6579$0 ;
+  assign \$73  = \$72  + 10'h200;
+  assign \$76  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$75  });
+  assign \$77  = - $signed(\$76 );
+  assign \$78  = gains[59:48] * \port$6579$0 ;
+  assign \$79  = \$78  + 10'h200;
+  assign \$82  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$81  });
+  assign \$83  = \port$6721$2 [1] ? \$77  : { \$82 [22], \$82  };
+  assign \$84  = $signed(\$71 ) + $signed(\$83 );
+  assign \$85  = raw ? { 9'h000, \port$6579$0  } : \$84 [15:0];
+  assign \$87  = \port$6721$2 [0] ? \$86  : { values[95], values[95:80] };
+  assign \$88  = accumulate ? \$87  : 17'h00000;
+  assign \$89  = gains[71:60] * \port$6581$0 ;
+  assign \$90  = \$89  + 10'h200;
+  assign \$93  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$4033$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$4885$2 [1] ? \$94  : { \$96 [16], \$96  };
-  assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$4751$0  } : \$98 [15:0];
-  assign \$101  = \port$4885$2 [0] ? \$100  : { values[159], values[159:144] };
-  assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$4035$0 ) - $signed({ 1'h0, \$103  });
-  assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$4035$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$4885$2 [1] ? \$105  : { \$107 [16], \$107  };
-  assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$4753$0  } : \$109 [15:0];
-  assign \$112  = \port$4885$2 [0] ? \$111  : { values[175], values[175:160] };
-  assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$4037$0 ) - $signed({ 1'h0, \$114  });
-  assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$4037$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$4885$2 [1] ? \$116  : { \$118 [16], \$118  };
-  assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$4755$0  } : \$120 [15:0];
-  assign \$123  = \port$4885$2 [0] ? \$122  : { values[191], values[191:176] };
-  assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$4039$0 ) - $signed({ 1'h0, \$125  });
-  assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$4039$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$4885$2 [1] ? \$127  : { \$129 [16], \$129  };
-  assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$4757$0  } : \$131 [15:0];
-  assign \$134  = \port$4885$2 [0] ? \$133  : { values[207], values[207:192] };
-  assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$4041$0 ) - $signed({ 1'h0, \$136  });
-  assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$4041$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$4885$2 [1] ? \$138  : { \$140 [16], \$140  };
-  assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$4759$0  } : \$142 [15:0];
-  assign \$145  = \port$4885$2 [0] ? \$144  : { values[223], values[223:208] };
-  assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$4043$0 ) - $signed({ 1'h0, \$147  });
-  assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$4043$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$4885$2 [1] ? \$149  : { \$151 [16], \$151  };
-  assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$4761$0  } : \$153 [15:0];
-  assign \$156  = \port$4885$2 [0] ? \$155  : { values[239], values[239:224] };
-  assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$158  });
-  assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$4885$2 [1] ? \$160  : { \$162 [16], \$162  };
-  assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$4763$0  } : \$164 [15:0];
-  assign \$167  = \port$4885$2 [0] ? \$166  : { values[255], values[255:240] };
-  assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$169  });
-  assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$4885$2 [1] ? \$171  : { \$173 [16], \$173  };
-  assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$4765$0  } : \$175 [15:0];
-  assign \$178  = \port$4885$2 [0] ? \$177  : { values[271], values[271:256] };
-  assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$180  });
-  assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$4885$2 [1] ? \$182  : { \$184 [16], \$184  };
-  assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$4767$0  } : \$186 [15:0];
-  assign \$189  = \port$4885$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$95  = gains[71:60] * \port$6581$0 ;
+  assign \$96  = \$95  + 10'h200;
+  assign \$99  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$98  });
+  assign \$100  = \port$6721$2 [1] ? \$94  : { \$99 [22], \$99  };
+  assign \$101  = $signed(\$88 ) + $signed(\$100 );
+  assign \$102  = raw ? { 9'h000, \port$6581$0  } : \$101 [15:0];
+  assign \$104  = \port$6721$2 [0] ? \$103  : { values[111], values[111:96] };
+  assign \$105  = accumulate ? \$104  : 17'h00000;
+  assign \$106  = gains[83:72] * \port$6583$0 ;
+  assign \$107  = \$106  + 10'h200;
+  assign \$110  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$109  });
+  assign \$111  = - $signed(\$110 );
+  assign \$112  = gains[83:72] * \port$6583$0 ;
+  assign \$113  = \$112  + 10'h200;
+  assign \$116  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$115  });
+  assign \$117  = \port$6721$2 [1] ? \$111  : { \$116 [22], \$116  };
+  assign \$118  = $signed(\$105 ) + $signed(\$117 );
+  assign \$119  = raw ? { 9'h000, \port$6583$0  } : \$118 [15:0];
+  assign \$121  = \port$6721$2 [0] ? \$120  : { values[127], values[127:112] };
+  assign \$122  = accumulate ? \$121  : 17'h00000;
+  assign \$123  = gains[95:84] * \port$6585$0 ;
+  assign \$124  = \$123  + 10'h200;
+  assign \$127  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$126  });
+  assign \$128  = - $signed(\$127 );
+  assign \$129  = gains[95:84] * \port$6585$0 ;
+  assign \$130  = \$129  + 10'h200;
+  assign \$133  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$132  });
+  assign \$134  = \port$6721$2 [1] ? \$128  : { \$133 [22], \$133  };
+  assign \$135  = $signed(\$122 ) + $signed(\$134 );
+  assign \$136  = raw ? { 9'h000, \port$6585$0  } : \$135 [15:0];
+  assign \$138  = \port$6721$2 [0] ? \$137  : { values[143], values[143:128] };
+  assign \$139  = accumulate ? \$138  : 17'h00000;
+  assign \$140  = gains[107:96] * \port$6587$0 ;
+  assign \$141  = \$140  + 10'h200;
+  assign \$144  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$143  });
+  assign \$145  = - $signed(\$144 );
+  assign \$146  = gains[107:96] * \port$6587$0 ;
+  assign \$147  = \$146  + 10'h200;
+  assign \$150  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$149  });
+  assign \$151  = \port$6721$2 [1] ? \$145  : { \$150 [22], \$150  };
+  assign \$152  = $signed(\$139 ) + $signed(\$151 );
+  assign \$153  = raw ? { 9'h000, \port$6587$0  } : \$152 [15:0];
+  assign \$155  = \port$6721$2 [0] ? \$154  : { values[159], values[159:144] };
+  assign \$156  = accumulate ? \$155  : 17'h00000;
+  assign \$157  = gains[119:108] * \port$6589$0 ;
+  assign \$158  = \$157  + 10'h200;
+  assign \$161  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$160  });
+  assign \$162  = - $signed(\$161 );
+  assign \$163  = gains[119:108] * \port$6589$0 ;
+  assign \$164  = \$163  + 10'h200;
+  assign \$167  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$166  });
+  assign \$168  = \port$6721$2 [1] ? \$162  : { \$167 [22], \$167  };
+  assign \$169  = $signed(\$156 ) + $signed(\$168 );
+  assign \$170  = raw ? { 9'h000, \port$6589$0  } : \$169 [15:0];
+  assign \$172  = \port$6721$2 [0] ? \$171  : { values[175], values[175:160] };
+  assign \$173  = accumulate ? \$172  : 17'h00000;
+  assign \$174  = gains[131:120] * \port$6591$0 ;
+  assign \$175  = \$174  + 10'h200;
+  assign \$178  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$177  });
+  assign \$179  = - $signed(\$178 );
+  assign \$180  = gains[131:120] * \port$6591$0 ;
+  assign \$181  = \$180  + 10'h200;
+  assign \$184  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$6721$2 [1] ? \$179  : { \$184 [22], \$184  };
+  assign \$186  = $signed(\$173 ) + $signed(\$185 );
+  assign \$187  = raw ? { 9'h000, \port$6591$0  } : \$186 [15:0];
+  assign \$189  = \port$6721$2 [0] ? \$188  : { values[191], values[191:176] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$191  });
-  assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$4885$2 [1] ? \$193  : { \$195 [16], \$195  };
-  assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$4769$0  } : \$197 [15:0];
-  assign \$200  = \port$4885$2 [0] ? \$199  : { values[303], values[303:288] };
-  assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$202  });
-  assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$4885$2 [1] ? \$204  : { \$206 [16], \$206  };
-  assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$4771$0  } : \$208 [15:0];
-  assign \$211  = \port$4885$2 [0] ? \$210  : { values[319], values[319:304] };
-  assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$213  });
-  assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$4885$2 [1] ? \$215  : { \$217 [16], \$217  };
-  assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$4773$0  } : \$219 [15:0];
-  assign \$222  = \port$4885$2 [0] ? \$221  : { values[335], values[335:320] };
-  assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$224  });
-  assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$4885$2 [1] ? \$226  : { \$228 [16], \$228  };
-  assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$4775$0  } : \$230 [15:0];
-  assign \$233  = \port$4885$2 [0] ? \$232  : { values[351], values[351:336] };
-  assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$235  });
-  assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$4885$2 [1] ? \$237  : { \$239 [16], \$239  };
-  assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$4777$0  } : \$241 [15:0];
-  assign \$244  = \port$4885$2 [0] ? \$243  : { values[367], values[367:352] };
-  assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$246  });
-  assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$4885$2 [1] ? \$248  : { \$250 [16], \$250  };
-  assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$4779$0  } : \$252 [15:0];
-  assign \$255  = \port$4885$2 [0] ? \$254  : { values[383], values[383:368] };
-  assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$257  });
-  assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$4885$2 [1] ? \$259  : { \$261 [16], \$261  };
-  assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$4781$0  } : \$263 [15:0];
-  assign \$266  = \port$4885$2 [0] ? \$265  : { values[399], values[399:384] };
-  assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$268  });
-  assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$4885$2 [1] ? \$270  : { \$272 [16], \$272  };
-  assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$4783$0  } : \$274 [15:0];
-  assign \$277  = \port$4885$2 [0] ? \$276  : { values[415], values[415:400] };
-  assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$279  });
+  assign \$191  = gains[143:132] * \port$6593$0 ;
+  assign \$192  = \$191  + 10'h200;
+  assign \$195  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = - $signed(\$195 );
+  assign \$197  = gains[143:132] * \port$6593$0 ;
+  assign \$198  = \$197  + 10'h200;
+  assign \$201  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$200  });
+  assign \$202  = \port$6721$2 [1] ? \$196  : { \$201 [22], \$201  };
+  assign \$203  = $signed(\$190 ) + $signed(\$202 );
+  assign \$204  = raw ? { 9'h000, \port$6593$0  } : \$203 [15:0];
+  assign \$206  = \port$6721$2 [0] ? \$205  : { values[207], values[207:192] };
+  assign \$207  = accumulate ? \$206  : 17'h00000;
+  assign \$208  = gains[155:144] * \port$6595$0 ;
+  assign \$209  = \$208  + 10'h200;
+  assign \$212  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$211  });
+  assign \$213  = - $signed(\$212 );
+  assign \$214  = gains[155:144] * \port$6595$0 ;
+  assign \$215  = \$214  + 10'h200;
+  assign \$218  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$217  });
+  assign \$219  = \port$6721$2 [1] ? \$213  : { \$218 [22], \$218  };
+  assign \$220  = $signed(\$207 ) + $signed(\$219 );
+  assign \$221  = raw ? { 9'h000, \port$6595$0  } : \$220 [15:0];
+  assign \$223  = \port$6721$2 [0] ? \$222  : { values[223], values[223:208] };
+  assign \$224  = accumulate ? \$223  : 17'h00000;
+  assign \$225  = gains[167:156] * \port$6597$0 ;
+  assign \$226  = \$225  + 10'h200;
+  assign \$229  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$228  });
+  assign \$230  = - $signed(\$229 );
+  assign \$231  = gains[167:156] * \port$6597$0 ;
+  assign \$232  = \$231  + 10'h200;
+  assign \$235  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$234  });
+  assign \$236  = \port$6721$2 [1] ? \$230  : { \$235 [22], \$235  };
+  assign \$237  = $signed(\$224 ) + $signed(\$236 );
+  assign \$238  = raw ? { 9'h000, \port$6597$0  } : \$237 [15:0];
+  assign \$240  = \port$6721$2 [0] ? \$239  : { values[239], values[239:224] };
+  assign \$241  = accumulate ? \$240  : 17'h00000;
+  assign \$242  = gains[179:168] * \port$6599$0 ;
+  assign \$243  = \$242  + 10'h200;
+  assign \$246  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$245  });
+  assign \$247  = - $signed(\$246 );
+  assign \$248  = gains[179:168] * \port$6599$0 ;
+  assign \$249  = \$248  + 10'h200;
+  assign \$252  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$251  });
+  assign \$253  = \port$6721$2 [1] ? \$247  : { \$252 [22], \$252  };
+  assign \$254  = $signed(\$241 ) + $signed(\$253 );
+  assign \$255  = raw ? { 9'h000, \port$6599$0  } : \$254 [15:0];
+  assign \$257  = \port$6721$2 [0] ? \$256  : { values[255], values[255:240] };
+  assign \$258  = accumulate ? \$257  : 17'h00000;
+  assign \$259  = gains[191:180] * \port$6601$0 ;
+  assign \$260  = \$259  + 10'h200;
+  assign \$263  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$262  });
+  assign \$264  = - $signed(\$263 );
+  assign \$265  = gains[191:180] * \port$6601$0 ;
+  assign \$266  = \$265  + 10'h200;
+  assign \$269  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$268  });
+  assign \$270  = \port$6721$2 [1] ? \$264  : { \$269 [22], \$269  };
+  assign \$271  = $signed(\$258 ) + $signed(\$270 );
+  assign \$272  = raw ? { 9'h000, \port$6601$0  } : \$271 [15:0];
+  assign \$274  = \port$6721$2 [0] ? \$273  : { values[271], values[271:256] };
+  assign \$275  = accumulate ? \$274  : 17'h00000;
+  assign \$276  = gains[203:192] * \port$6603$0 ;
+  assign \$277  = \$276  + 10'h200;
+  assign \$280  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$4885$2 [1] ? \$281  : { \$283 [16], \$283  };
-  assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$4785$0  } : \$285 [15:0];
-  assign \$288  = \port$4885$2 [0] ? \$287  : { values[431], values[431:416] };
-  assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$290  });
-  assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$4885$2 [1] ? \$292  : { \$294 [16], \$294  };
-  assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$4787$0  } : \$296 [15:0];
-  assign \$299  = \port$4885$2 [0] ? \$298  : { values[447], values[447:432] };
-  assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$301  });
-  assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$4885$2 [1] ? \$303  : { \$305 [16], \$305  };
-  assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$4789$0  } : \$307 [15:0];
-  assign \$310  = \port$4885$2 [0] ? \$309  : { values[463], values[463:448] };
-  assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$312  });
-  assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$4885$2 [1] ? \$314  : { \$316 [16], \$316  };
-  assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$4791$0  } : \$318 [15:0];
-  assign \$321  = \port$4885$2 [0] ? \$320  : { values[479], values[479:464] };
-  assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$323  });
-  assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$4885$2 [1] ? \$325  : { \$327 [16], \$327  };
-  assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$4793$0  } : \$329 [15:0];
-  assign \$332  = \port$4885$2 [0] ? \$331  : { values[495], values[495:480] };
-  assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$334  });
-  assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$4885$2 [1] ? \$336  : { \$338 [16], \$338  };
-  assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$4795$0  } : \$340 [15:0];
-  assign \$343  = \port$4885$2 [0] ? \$342  : { values[511], values[511:496] };
-  assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$345  });
-  assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$4885$2 [1] ? \$347  : { \$349 [16], \$349  };
-  assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$4797$0  } : \$351 [15:0];
-  assign \$354  = \port$4885$2 [0] ? \$353  : { values[527], values[527:512] };
-  assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$356  });
-  assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$4885$2 [1] ? \$358  : { \$360 [16], \$360  };
-  assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$4799$0  } : \$362 [15:0];
-  assign \$365  = \port$4885$2 [0] ? \$364  : { values[543], values[543:528] };
-  assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$367  });
-  assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$4885$2 [1] ? \$369  : { \$371 [16], \$371  };
-  assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$4801$0  } : \$373 [15:0];
-  assign \$376  = \port$4885$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$282  = gains[203:192] * \port$6603$0 ;
+  assign \$283  = \$282  + 10'h200;
+  assign \$286  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$285  });
+  assign \$287  = \port$6721$2 [1] ? \$281  : { \$286 [22], \$286  };
+  assign \$288  = $signed(\$275 ) + $signed(\$287 );
+  assign \$289  = raw ? { 9'h000, \port$6603$0  } : \$288 [15:0];
+  assign \$291  = \port$6721$2 [0] ? \$290  : { values[287], values[287:272] };
+  assign \$292  = accumulate ? \$291  : 17'h00000;
+  assign \$293  = gains[215:204] * \port$6605$0 ;
+  assign \$294  = \$293  + 10'h200;
+  assign \$297  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$296  });
+  assign \$298  = - $signed(\$297 );
+  assign \$299  = gains[215:204] * \port$6605$0 ;
+  assign \$300  = \$299  + 10'h200;
+  assign \$303  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$302  });
+  assign \$304  = \port$6721$2 [1] ? \$298  : { \$303 [22], \$303  };
+  assign \$305  = $signed(\$292 ) + $signed(\$304 );
+  assign \$306  = raw ? { 9'h000, \port$6605$0  } : \$305 [15:0];
+  assign \$308  = \port$6721$2 [0] ? \$307  : { values[303], values[303:288] };
+  assign \$309  = accumulate ? \$308  : 17'h00000;
+  assign \$310  = gains[227:216] * \port$6607$0 ;
+  assign \$311  = \$310  + 10'h200;
+  assign \$314  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$313  });
+  assign \$315  = - $signed(\$314 );
+  assign \$316  = gains[227:216] * \port$6607$0 ;
+  assign \$317  = \$316  + 10'h200;
+  assign \$320  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$319  });
+  assign \$321  = \port$6721$2 [1] ? \$315  : { \$320 [22], \$320  };
+  assign \$322  = $signed(\$309 ) + $signed(\$321 );
+  assign \$323  = raw ? { 9'h000, \port$6607$0  } : \$322 [15:0];
+  assign \$325  = \port$6721$2 [0] ? \$324  : { values[319], values[319:304] };
+  assign \$326  = accumulate ? \$325  : 17'h00000;
+  assign \$327  = gains[239:228] * \port$6609$0 ;
+  assign \$328  = \$327  + 10'h200;
+  assign \$331  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$330  });
+  assign \$332  = - $signed(\$331 );
+  assign \$333  = gains[239:228] * \port$6609$0 ;
+  assign \$334  = \$333  + 10'h200;
+  assign \$337  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$336  });
+  assign \$338  = \port$6721$2 [1] ? \$332  : { \$337 [22], \$337  };
+  assign \$339  = $signed(\$326 ) + $signed(\$338 );
+  assign \$340  = raw ? { 9'h000, \port$6609$0  } : \$339 [15:0];
+  assign \$342  = \port$6721$2 [0] ? \$341  : { values[335], values[335:320] };
+  assign \$343  = accumulate ? \$342  : 17'h00000;
+  assign \$344  = gains[251:240] * \port$6611$0 ;
+  assign \$345  = \$344  + 10'h200;
+  assign \$348  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$347  });
+  assign \$349  = - $signed(\$348 );
+  assign \$350  = gains[251:240] * \port$6611$0 ;
+  assign \$351  = \$350  + 10'h200;
+  assign \$354  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$353  });
+  assign \$355  = \port$6721$2 [1] ? \$349  : { \$354 [22], \$354  };
+  assign \$356  = $signed(\$343 ) + $signed(\$355 );
+  assign \$357  = raw ? { 9'h000, \port$6611$0  } : \$356 [15:0];
+  assign \$359  = \port$6721$2 [0] ? \$358  : { values[351], values[351:336] };
+  assign \$360  = accumulate ? \$359  : 17'h00000;
+  assign \$361  = gains[263:252] * \port$6613$0 ;
+  assign \$362  = \$361  + 10'h200;
+  assign \$365  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$364  });
+  assign \$366  = - $signed(\$365 );
+  assign \$367  = gains[263:252] * \port$6613$0 ;
+  assign \$368  = \$367  + 10'h200;
+  assign \$371  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$6721$2 [1] ? \$366  : { \$371 [22], \$371  };
+  assign \$373  = $signed(\$360 ) + $signed(\$372 );
+  assign \$374  = raw ? { 9'h000, \port$6613$0  } : \$373 [15:0];
+  assign \$376  = \port$6721$2 [0] ? \$375  : { values[367], values[367:352] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$378  });
-  assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$4885$2 [1] ? \$380  : { \$382 [16], \$382  };
-  assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$4803$0  } : \$384 [15:0];
-  assign \$387  = \port$4885$2 [0] ? \$386  : { values[575], values[575:560] };
-  assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$389  });
-  assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$4885$2 [1] ? \$391  : { \$393 [16], \$393  };
-  assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$4805$0  } : \$395 [15:0];
-  assign \$398  = \port$4885$2 [0] ? \$397  : { values[591], values[591:576] };
-  assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$400  });
-  assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$4885$2 [1] ? \$402  : { \$404 [16], \$404  };
-  assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$4807$0  } : \$406 [15:0];
-  assign \$409  = \port$4885$2 [0] ? \$408  : { values[607], values[607:592] };
-  assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$411  });
-  assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$4885$2 [1] ? \$413  : { \$415 [16], \$415  };
-  assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$4809$0  } : \$417 [15:0];
-  assign \$420  = \port$4885$2 [0] ? \$419  : { values[623], values[623:608] };
-  assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$422  });
-  assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$4885$2 [1] ? \$424  : { \$426 [16], \$426  };
-  assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$4811$0  } : \$428 [15:0];
-  assign \$431  = \port$4885$2 [0] ? \$430  : { values[639], values[639:624] };
-  assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$433  });
-  assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$4885$2 [1] ? \$435  : { \$437 [16], \$437  };
-  assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$4813$0  } : \$439 [15:0];
-  assign \$442  = \port$4885$2 [0] ? \$441  : { values[655], values[655:640] };
-  assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$444  });
-  assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$4885$2 [1] ? \$446  : { \$448 [16], \$448  };
-  assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$4815$0  } : \$450 [15:0];
-  assign \$453  = \port$4885$2 [0] ? \$452  : { values[671], values[671:656] };
-  assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$455  });
-  assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$4885$2 [1] ? \$457  : { \$459 [16], \$459  };
-  assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$4817$0  } : \$461 [15:0];
-  assign \$464  = \port$4885$2 [0] ? \$463  : { values[687], values[687:672] };
-  assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$466  });
+  assign \$378  = gains[275:264] * \port$6615$0 ;
+  assign \$379  = \$378  + 10'h200;
+  assign \$382  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = - $signed(\$382 );
+  assign \$384  = gains[275:264] * \port$6615$0 ;
+  assign \$385  = \$384  + 10'h200;
+  assign \$388  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$387  });
+  assign \$389  = \port$6721$2 [1] ? \$383  : { \$388 [22], \$388  };
+  assign \$390  = $signed(\$377 ) + $signed(\$389 );
+  assign \$391  = raw ? { 9'h000, \port$6615$0  } : \$390 [15:0];
+  assign \$393  = \port$6721$2 [0] ? \$392  : { values[383], values[383:368] };
+  assign \$394  = accumulate ? \$393  : 17'h00000;
+  assign \$395  = gains[287:276] * \port$6617$0 ;
+  assign \$396  = \$395  + 10'h200;
+  assign \$399  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$398  });
+  assign \$400  = - $signed(\$399 );
+  assign \$401  = gains[287:276] * \port$6617$0 ;
+  assign \$402  = \$401  + 10'h200;
+  assign \$405  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$404  });
+  assign \$406  = \port$6721$2 [1] ? \$400  : { \$405 [22], \$405  };
+  assign \$407  = $signed(\$394 ) + $signed(\$406 );
+  assign \$408  = raw ? { 9'h000, \port$6617$0  } : \$407 [15:0];
+  assign \$410  = \port$6721$2 [0] ? \$409  : { values[399], values[399:384] };
+  assign \$411  = accumulate ? \$410  : 17'h00000;
+  assign \$412  = gains[299:288] * \port$6619$0 ;
+  assign \$413  = \$412  + 10'h200;
+  assign \$416  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$415  });
+  assign \$417  = - $signed(\$416 );
+  assign \$418  = gains[299:288] * \port$6619$0 ;
+  assign \$419  = \$418  + 10'h200;
+  assign \$422  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$421  });
+  assign \$423  = \port$6721$2 [1] ? \$417  : { \$422 [22], \$422  };
+  assign \$424  = $signed(\$411 ) + $signed(\$423 );
+  assign \$425  = raw ? { 9'h000, \port$6619$0  } : \$424 [15:0];
+  assign \$427  = \port$6721$2 [0] ? \$426  : { values[415], values[415:400] };
+  assign \$428  = accumulate ? \$427  : 17'h00000;
+  assign \$429  = gains[311:300] * \port$6621$0 ;
+  assign \$430  = \$429  + 10'h200;
+  assign \$433  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$432  });
+  assign \$434  = - $signed(\$433 );
+  assign \$435  = gains[311:300] * \port$6621$0 ;
+  assign \$436  = \$435  + 10'h200;
+  assign \$439  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$438  });
+  assign \$440  = \port$6721$2 [1] ? \$434  : { \$439 [22], \$439  };
+  assign \$441  = $signed(\$428 ) + $signed(\$440 );
+  assign \$442  = raw ? { 9'h000, \port$6621$0  } : \$441 [15:0];
+  assign \$444  = \port$6721$2 [0] ? \$443  : { values[431], values[431:416] };
+  assign \$445  = accumulate ? \$444  : 17'h00000;
+  assign \$446  = gains[323:312] * \port$6623$0 ;
+  assign \$447  = \$446  + 10'h200;
+  assign \$450  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$449  });
+  assign \$451  = - $signed(\$450 );
+  assign \$452  = gains[323:312] * \port$6623$0 ;
+  assign \$453  = \$452  + 10'h200;
+  assign \$456  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$455  });
+  assign \$457  = \port$6721$2 [1] ? \$451  : { \$456 [22], \$456  };
+  assign \$458  = $signed(\$445 ) + $signed(\$457 );
+  assign \$459  = raw ? { 9'h000, \port$6623$0  } : \$458 [15:0];
+  assign \$461  = \port$6721$2 [0] ? \$460  : { values[447], values[447:432] };
+  assign \$462  = accumulate ? \$461  : 17'h00000;
+  assign \$463  = gains[335:324] * \port$6625$0 ;
+  assign \$464  = \$463  + 10'h200;
+  assign \$467  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$4885$2 [1] ? \$468  : { \$470 [16], \$470  };
-  assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$4819$0  } : \$472 [15:0];
-  assign \$475  = \port$4885$2 [0] ? \$474  : { values[703], values[703:688] };
-  assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$477  });
-  assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$4885$2 [1] ? \$479  : { \$481 [16], \$481  };
-  assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$4821$0  } : \$483 [15:0];
-  assign \$486  = \port$4885$2 [0] ? \$485  : { values[719], values[719:704] };
-  assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$488  });
-  assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$4885$2 [1] ? \$490  : { \$492 [16], \$492  };
-  assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$4823$0  } : \$494 [15:0];
-  assign \$497  = \port$4885$2 [0] ? \$496  : { values[735], values[735:720] };
-  assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$499  });
-  assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$4885$2 [1] ? \$501  : { \$503 [16], \$503  };
-  assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$4825$0  } : \$505 [15:0];
-  assign \$508  = \port$4885$2 [0] ? \$507  : { values[751], values[751:736] };
-  assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$510  });
-  assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$4885$2 [1] ? \$512  : { \$514 [16], \$514  };
-  assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$4827$0  } : \$516 [15:0];
-  assign \$519  = \port$4885$2 [0] ? \$518  : { values[767], values[767:752] };
-  assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$521  });
-  assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$4885$2 [1] ? \$523  : { \$525 [16], \$525  };
-  assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$4829$0  } : \$527 [15:0];
-  assign \$530  = \port$4885$2 [0] ? \$529  : { values[783], values[783:768] };
-  assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$532  });
-  assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$4885$2 [1] ? \$534  : { \$536 [16], \$536  };
-  assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$4831$0  } : \$538 [15:0];
-  assign \$541  = \port$4885$2 [0] ? \$540  : { values[799], values[799:784] };
-  assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$543  });
-  assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$4885$2 [1] ? \$545  : { \$547 [16], \$547  };
-  assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$4833$0  } : \$549 [15:0];
-  assign \$552  = \port$4885$2 [0] ? \$551  : { values[815], values[815:800] };
-  assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$554  });
-  assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$4885$2 [1] ? \$556  : { \$558 [16], \$558  };
-  assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$4835$0  } : \$560 [15:0];
-  assign \$563  = \port$4885$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$469  = gains[335:324] * \port$6625$0 ;
+  assign \$470  = \$469  + 10'h200;
+  assign \$473  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$472  });
+  assign \$474  = \port$6721$2 [1] ? \$468  : { \$473 [22], \$473  };
+  assign \$475  = $signed(\$462 ) + $signed(\$474 );
+  assign \$476  = raw ? { 9'h000, \port$6625$0  } : \$475 [15:0];
+  assign \$478  = \port$6721$2 [0] ? \$477  : { values[463], values[463:448] };
+  assign \$479  = accumulate ? \$478  : 17'h00000;
+  assign \$480  = gains[347:336] * \port$6627$0 ;
+  assign \$481  = \$480  + 10'h200;
+  assign \$484  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$483  });
+  assign \$485  = - $signed(\$484 );
+  assign \$486  = gains[347:336] * \port$6627$0 ;
+  assign \$487  = \$486  + 10'h200;
+  assign \$490  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$489  });
+  assign \$491  = \port$6721$2 [1] ? \$485  : { \$490 [22], \$490  };
+  assign \$492  = $signed(\$479 ) + $signed(\$491 );
+  assign \$493  = raw ? { 9'h000, \port$6627$0  } : \$492 [15:0];
+  assign \$495  = \port$6721$2 [0] ? \$494  : { values[479], values[479:464] };
+  assign \$496  = accumulate ? \$495  : 17'h00000;
+  assign \$497  = gains[359:348] * \port$6629$0 ;
+  assign \$498  = \$497  + 10'h200;
+  assign \$501  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$500  });
+  assign \$502  = - $signed(\$501 );
+  assign \$503  = gains[359:348] * \port$6629$0 ;
+  assign \$504  = \$503  + 10'h200;
+  assign \$507  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$506  });
+  assign \$508  = \port$6721$2 [1] ? \$502  : { \$507 [22], \$507  };
+  assign \$509  = $signed(\$496 ) + $signed(\$508 );
+  assign \$510  = raw ? { 9'h000, \port$6629$0  } : \$509 [15:0];
+  assign \$512  = \port$6721$2 [0] ? \$511  : { values[495], values[495:480] };
+  assign \$513  = accumulate ? \$512  : 17'h00000;
+  assign \$514  = gains[371:360] * \port$6631$0 ;
+  assign \$515  = \$514  + 10'h200;
+  assign \$518  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$517  });
+  assign \$519  = - $signed(\$518 );
+  assign \$520  = gains[371:360] * \port$6631$0 ;
+  assign \$521  = \$520  + 10'h200;
+  assign \$524  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$523  });
+  assign \$525  = \port$6721$2 [1] ? \$519  : { \$524 [22], \$524  };
+  assign \$526  = $signed(\$513 ) + $signed(\$525 );
+  assign \$527  = raw ? { 9'h000, \port$6631$0  } : \$526 [15:0];
+  assign \$529  = \port$6721$2 [0] ? \$528  : { values[511], values[511:496] };
+  assign \$530  = accumulate ? \$529  : 17'h00000;
+  assign \$531  = gains[383:372] * \port$6633$0 ;
+  assign \$532  = \$531  + 10'h200;
+  assign \$535  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$534  });
+  assign \$536  = - $signed(\$535 );
+  assign \$537  = gains[383:372] * \port$6633$0 ;
+  assign \$538  = \$537  + 10'h200;
+  assign \$541  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$540  });
+  assign \$542  = \port$6721$2 [1] ? \$536  : { \$541 [22], \$541  };
+  assign \$543  = $signed(\$530 ) + $signed(\$542 );
+  assign \$544  = raw ? { 9'h000, \port$6633$0  } : \$543 [15:0];
+  assign \$546  = \port$6721$2 [0] ? \$545  : { values[527], values[527:512] };
+  assign \$547  = accumulate ? \$546  : 17'h00000;
+  assign \$548  = gains[395:384] * \port$6635$0 ;
+  assign \$549  = \$548  + 10'h200;
+  assign \$552  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$551  });
+  assign \$553  = - $signed(\$552 );
+  assign \$554  = gains[395:384] * \port$6635$0 ;
+  assign \$555  = \$554  + 10'h200;
+  assign \$558  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$6721$2 [1] ? \$553  : { \$558 [22], \$558  };
+  assign \$560  = $signed(\$547 ) + $signed(\$559 );
+  assign \$561  = raw ? { 9'h000, \port$6635$0  } : \$560 [15:0];
+  assign \$563  = \port$6721$2 [0] ? \$562  : { values[543], values[543:528] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$565  });
-  assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$4885$2 [1] ? \$567  : { \$569 [16], \$569  };
-  assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$4837$0  } : \$571 [15:0];
-  assign \$574  = \port$4885$2 [0] ? \$573  : { values[847], values[847:832] };
-  assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$576  });
-  assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$4885$2 [1] ? \$578  : { \$580 [16], \$580  };
-  assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$4839$0  } : \$582 [15:0];
-  assign \$585  = \port$4885$2 [0] ? \$584  : { values[863], values[863:848] };
-  assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$587  });
-  assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$4885$2 [1] ? \$589  : { \$591 [16], \$591  };
-  assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$4841$0  } : \$593 [15:0];
-  assign \$596  = \port$4885$2 [0] ? \$595  : { values[879], values[879:864] };
-  assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$598  });
-  assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$4885$2 [1] ? \$600  : { \$602 [16], \$602  };
-  assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$4843$0  } : \$604 [15:0];
-  assign \$607  = \port$4885$2 [0] ? \$606  : { values[895], values[895:880] };
-  assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$609  });
-  assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$4885$2 [1] ? \$611  : { \$613 [16], \$613  };
-  assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$4845$0  } : \$615 [15:0];
-  assign \$618  = \port$4885$2 [0] ? \$617  : { values[911], values[911:896] };
-  assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$620  });
-  assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$4885$2 [1] ? \$622  : { \$624 [16], \$624  };
-  assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$4847$0  } : \$626 [15:0];
-  assign \$629  = \port$4885$2 [0] ? \$628  : { values[927], values[927:912] };
-  assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$631  });
-  assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$4885$2 [1] ? \$633  : { \$635 [16], \$635  };
-  assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$4849$0  } : \$637 [15:0];
-  assign \$640  = \port$4885$2 [0] ? \$639  : { values[943], values[943:928] };
-  assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$642  });
-  assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$4885$2 [1] ? \$644  : { \$646 [16], \$646  };
-  assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$4851$0  } : \$648 [15:0];
-  assign \$651  = \port$4885$2 [0] ? \$650  : { values[959], values[959:944] };
-  assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$653  });
+  assign \$565  = gains[407:396] * \port$6637$0 ;
+  assign \$566  = \$565  + 10'h200;
+  assign \$569  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = - $signed(\$569 );
+  assign \$571  = gains[407:396] * \port$6637$0 ;
+  assign \$572  = \$571  + 10'h200;
+  assign \$575  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$574  });
+  assign \$576  = \port$6721$2 [1] ? \$570  : { \$575 [22], \$575  };
+  assign \$577  = $signed(\$564 ) + $signed(\$576 );
+  assign \$578  = raw ? { 9'h000, \port$6637$0  } : \$577 [15:0];
+  assign \$580  = \port$6721$2 [0] ? \$579  : { values[559], values[559:544] };
+  assign \$581  = accumulate ? \$580  : 17'h00000;
+  assign \$582  = gains[419:408] * \port$6639$0 ;
+  assign \$583  = \$582  + 10'h200;
+  assign \$586  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$585  });
+  assign \$587  = - $signed(\$586 );
+  assign \$588  = gains[419:408] * \port$6639$0 ;
+  assign \$589  = \$588  + 10'h200;
+  assign \$592  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$591  });
+  assign \$593  = \port$6721$2 [1] ? \$587  : { \$592 [22], \$592  };
+  assign \$594  = $signed(\$581 ) + $signed(\$593 );
+  assign \$595  = raw ? { 9'h000, \port$6639$0  } : \$594 [15:0];
+  assign \$597  = \port$6721$2 [0] ? \$596  : { values[575], values[575:560] };
+  assign \$598  = accumulate ? \$597  : 17'h00000;
+  assign \$599  = gains[431:420] * \port$6641$0 ;
+  assign \$600  = \$599  + 10'h200;
+  assign \$603  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$602  });
+  assign \$604  = - $signed(\$603 );
+  assign \$605  = gains[431:420] * \port$6641$0 ;
+  assign \$606  = \$605  + 10'h200;
+  assign \$609  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$608  });
+  assign \$610  = \port$6721$2 [1] ? \$604  : { \$609 [22], \$609  };
+  assign \$611  = $signed(\$598 ) + $signed(\$610 );
+  assign \$612  = raw ? { 9'h000, \port$6641$0  } : \$611 [15:0];
+  assign \$614  = \port$6721$2 [0] ? \$613  : { values[591], values[591:576] };
+  assign \$615  = accumulate ? \$614  : 17'h00000;
+  assign \$616  = gains[443:432] * \port$6643$0 ;
+  assign \$617  = \$616  + 10'h200;
+  assign \$620  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$619  });
+  assign \$621  = - $signed(\$620 );
+  assign \$622  = gains[443:432] * \port$6643$0 ;
+  assign \$623  = \$622  + 10'h200;
+  assign \$626  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$625  });
+  assign \$627  = \port$6721$2 [1] ? \$621  : { \$626 [22], \$626  };
+  assign \$628  = $signed(\$615 ) + $signed(\$627 );
+  assign \$629  = raw ? { 9'h000, \port$6643$0  } : \$628 [15:0];
+  assign \$631  = \port$6721$2 [0] ? \$630  : { values[607], values[607:592] };
+  assign \$632  = accumulate ? \$631  : 17'h00000;
+  assign \$633  = gains[455:444] * \port$6645$0 ;
+  assign \$634  = \$633  + 10'h200;
+  assign \$637  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$636  });
+  assign \$638  = - $signed(\$637 );
+  assign \$639  = gains[455:444] * \port$6645$0 ;
+  assign \$640  = \$639  + 10'h200;
+  assign \$643  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$642  });
+  assign \$644  = \port$6721$2 [1] ? \$638  : { \$643 [22], \$643  };
+  assign \$645  = $signed(\$632 ) + $signed(\$644 );
+  assign \$646  = raw ? { 9'h000, \port$6645$0  } : \$645 [15:0];
+  assign \$648  = \port$6721$2 [0] ? \$647  : { values[623], values[623:608] };
+  assign \$649  = accumulate ? \$648  : 17'h00000;
+  assign \$650  = gains[467:456] * \port$6647$0 ;
+  assign \$651  = \$650  + 10'h200;
+  assign \$654  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$4885$2 [1] ? \$655  : { \$657 [16], \$657  };
-  assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$4853$0  } : \$659 [15:0];
-  assign \$662  = \port$4885$2 [0] ? \$661  : { values[975], values[975:960] };
-  assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$664  });
-  assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$4885$2 [1] ? \$666  : { \$668 [16], \$668  };
-  assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$4855$0  } : \$670 [15:0];
-  assign \$673  = \port$4885$2 [0] ? \$672  : { values[991], values[991:976] };
-  assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$675  });
-  assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$4885$2 [1] ? \$677  : { \$679 [16], \$679  };
-  assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$4857$0  } : \$681 [15:0];
-  assign \$684  = \port$4885$2 [0] ? \$683  : { values[1007], values[1007:992] };
-  assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$686  });
-  assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$4885$2 [1] ? \$688  : { \$690 [16], \$690  };
-  assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$4859$0  } : \$692 [15:0];
-  assign \$695  = \port$4885$2 [0] ? \$694  : { values[1023], values[1023:1008] };
-  assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$697  });
-  assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$4885$2 [1] ? \$699  : { \$701 [16], \$701  };
-  assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$4861$0  } : \$703 [15:0];
-  assign \$706  = \port$4885$2 [0] ? \$705  : { values[15], values[15:0] };
-  assign \$707  = accumulate ? \$706  : 17'h00000;
-  assign \$709  = $signed(\port$4017$0 ) - $signed({ 1'h0, \$708  });
-  assign \$710  = - $signed(\$709 );
-  assign \$712  = $signed(\port$4017$0 ) - $signed({ 1'h0, \$711  });
-  assign \$713  = \port$4885$2 [1] ? \$710  : { \$712 [16], \$712  };
-  assign \$714  = $signed(\$707 ) + $signed(\$713 );
-  assign \$715  = raw ? { 9'h000, \port$4735$0  } : \$714 [15:0];
-  assign \$716  = $signed(\$715 ) >= $signed(\port$4145$0 );
-  assign \$718  = \port$4885$2 [0] ? \$717  : { values[31], values[31:16] };
-  assign \$719  = accumulate ? \$718  : 17'h00000;
-  assign \$721  = $signed(\port$4019$0 ) - $signed({ 1'h0, \$720  });
-  assign \$722  = - $signed(\$721 );
-  assign \$724  = $signed(\port$4019$0 ) - $signed({ 1'h0, \$723  });
-  assign \$725  = \port$4885$2 [1] ? \$722  : { \$724 [16], \$724  };
-  assign \$726  = $signed(\$719 ) + $signed(\$725 );
-  assign \$727  = raw ? { 9'h000, \port$4737$0  } : \$726 [15:0];
-  assign \$728  = $signed(\$727 ) >= $signed(\port$4147$0 );
-  assign \$730  = \port$4885$2 [0] ? \$729  : { values[47], values[47:32] };
-  assign \$731  = accumulate ? \$730  : 17'h00000;
-  assign \$733  = $signed(\port$4021$0 ) - $signed({ 1'h0, \$732  });
-  assign \$734  = - $signed(\$733 );
-  assign \$736  = $signed(\port$4021$0 ) - $signed({ 1'h0, \$735  });
-  assign \$737  = \port$4885$2 [1] ? \$734  : { \$736 [16], \$736  };
-  assign \$738  = $signed(\$731 ) + $signed(\$737 );
-  assign \$739  = raw ? { 9'h000, \port$4739$0  } : \$738 [15:0];
-  assign \$740  = $signed(\$739 ) >= $signed(\port$4149$0 );
-  assign \$742  = \port$4885$2 [0] ? \$741  : { values[63], values[63:48] };
-  assign \$743  = accumulate ? \$742  : 17'h00000;
-  assign \$745  = $signed(\port$4023$0 ) - $signed({ 1'h0, \$744  });
-  assign \$746  = - $signed(\$745 );
-  assign \$748  = $signed(\port$4023$0 ) - $signed({ 1'h0, \$747  });
-  assign \$749  = \port$4885$2 [1] ? \$746  : { \$748 [16], \$748  };
-  assign \$750  = $signed(\$743 ) + $signed(\$749 );
-  assign \$751  = raw ? { 9'h000, \port$4741$0  } : \$750 [15:0];
-  assign \$752  = $signed(\$751 ) >= $signed(\port$4151$0 );
-  assign \$754  = \port$4885$2 [0] ? \$753  : { values[79], values[79:64] };
-  assign \$755  = accumulate ? \$754  : 17'h00000;
-  assign \$757  = $signed(\port$4025$0 ) - $signed({ 1'h0, \$756  });
-  assign \$758  = - $signed(\$757 );
-  assign \$760  = $signed(\port$4025$0 ) - $signed({ 1'h0, \$759  });
-  assign \$761  = \port$4885$2 [1] ? \$758  : { \$760 [16], \$760  };
-  assign \$762  = $signed(\$755 ) + $signed(\$761 );
-  assign \$763  = raw ? { 9'h000, \port$4743$0  } : \$762 [15:0];
-  assign \$764  = $signed(\$763 ) >= $signed(\port$4153$0 );
-  assign \$766  = \port$4885$2 [0] ? \$765  : { values[95], values[95:80] };
-  assign \$767  = accumulate ? \$766  : 17'h00000;
-  assign \$769  = $signed(\port$4027$0 ) - $signed({ 1'h0, \$768  });
-  assign \$770  = - $signed(\$769 );
-  assign \$772  = $signed(\port$4027$0 ) - $signed({ 1'h0, \$771  });
-  assign \$773  = \port$4885$2 [1] ? \$770  : { \$772 [16], \$772  };
-  assign \$774  = $signed(\$767 ) + $signed(\$773 );
-  assign \$775  = raw ? { 9'h000, \port$4745$0  } : \$774 [15:0];
-  assign \$776  = $signed(\$775 ) >= $signed(\port$4155$0 );
-  assign \$778  = \port$4885$2 [0] ? \$777  : { values[111], values[111:96] };
-  assign \$779  = accumulate ? \$778  : 17'h00000;
-  assign \$781  = $signed(\port$4029$0 ) - $signed({ 1'h0, \$780  });
-  assign \$782  = - $signed(\$781 );
-  assign \$784  = $signed(\port$4029$0 ) - $signed({ 1'h0, \$783  });
-  assign \$785  = \port$4885$2 [1] ? \$782  : { \$784 [16], \$784  };
-  assign \$786  = $signed(\$779 ) + $signed(\$785 );
-  assign \$787  = raw ? { 9'h000, \port$4747$0  } : \$786 [15:0];
-  assign \$788  = $signed(\$787 ) >= $signed(\port$4157$0 );
-  assign \$790  = \port$4885$2 [0] ? \$789  : { values[127], values[127:112] };
-  assign \$791  = accumulate ? \$790  : 17'h00000;
-  assign \$793  = $signed(\port$4031$0 ) - $signed({ 1'h0, \$792  });
-  assign \$794  = - $signed(\$793 );
-  assign \$796  = $signed(\port$4031$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$4885$2 [1] ? \$794  : { \$796 [16], \$796  };
-  assign \$798  = $signed(\$791 ) + $signed(\$797 );
-  assign \$799  = raw ? { 9'h000, \port$4749$0  } : \$798 [15:0];
-  assign \$800  = $signed(\$799 ) >= $signed(\port$4159$0 );
-  assign \$802  = \port$4885$2 [0] ? \$801  : { values[143], values[143:128] };
-  assign \$803  = accumulate ? \$802  : 17'h00000;
-  assign \$805  = $signed(\port$4033$0 ) - $signed({ 1'h0, \$804  });
-  assign \$806  = - $signed(\$805 );
-  assign \$808  = $signed(\port$4033$0 ) - $signed({ 1'h0, \$807  });
-  assign \$809  = \port$4885$2 [1] ? \$806  : { \$808 [16], \$808  };
-  assign \$810  = $signed(\$803 ) + $signed(\$809 );
-  assign \$811  = raw ? { 9'h000, \port$4751$0  } : \$810 [15:0];
-  assign \$812  = $signed(\$811 ) >= $signed(\port$4161$0 );
-  assign \$814  = \port$4885$2 [0] ? \$813  : { values[159], values[159:144] };
-  assign \$815  = accumulate ? \$814  : 17'h00000;
-  assign \$817  = $signed(\port$4035$0 ) - $signed({ 1'h0, \$816  });
-  assign \$818  = - $signed(\$817 );
-  assign \$820  = $signed(\port$4035$0 ) - $signed({ 1'h0, \$819  });
-  assign \$821  = \port$4885$2 [1] ? \$818  : { \$820 [16], \$820  };
-  assign \$822  = $signed(\$815 ) + $signed(\$821 );
-  assign \$823  = raw ? { 9'h000, \port$4753$0  } : \$822 [15:0];
-  assign \$824  = $signed(\$823 ) >= $signed(\port$4163$0 );
-  assign \$826  = \port$4885$2 [0] ? \$825  : { values[175], values[175:160] };
-  assign \$827  = accumulate ? \$826  : 17'h00000;
-  assign \$829  = $signed(\port$4037$0 ) - $signed({ 1'h0, \$828  });
-  assign \$830  = - $signed(\$829 );
-  assign \$832  = $signed(\port$4037$0 ) - $signed({ 1'h0, \$831  });
-  assign \$833  = \port$4885$2 [1] ? \$830  : { \$832 [16], \$832  };
-  assign \$834  = $signed(\$827 ) + $signed(\$833 );
-  assign \$835  = raw ? { 9'h000, \port$4755$0  } : \$834 [15:0];
-  assign \$836  = $signed(\$835 ) >= $signed(\port$4165$0 );
-  assign \$838  = \port$4885$2 [0] ? \$837  : { values[191], values[191:176] };
-  assign \$839  = accumulate ? \$838  : 17'h00000;
-  assign \$841  = $signed(\port$4039$0 ) - $signed({ 1'h0, \$840  });
+  assign \$656  = gains[467:456] * \port$6647$0 ;
+  assign \$657  = \$656  + 10'h200;
+  assign \$660  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$659  });
+  assign \$661  = \port$6721$2 [1] ? \$655  : { \$660 [22], \$660  };
+  assign \$662  = $signed(\$649 ) + $signed(\$661 );
+  assign \$663  = raw ? { 9'h000, \port$6647$0  } : \$662 [15:0];
+  assign \$665  = \port$6721$2 [0] ? \$664  : { values[639], values[639:624] };
+  assign \$666  = accumulate ? \$665  : 17'h00000;
+  assign \$667  = gains[479:468] * \port$6649$0 ;
+  assign \$668  = \$667  + 10'h200;
+  assign \$671  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$670  });
+  assign \$672  = - $signed(\$671 );
+  assign \$673  = gains[479:468] * \port$6649$0 ;
+  assign \$674  = \$673  + 10'h200;
+  assign \$677  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$676  });
+  assign \$678  = \port$6721$2 [1] ? \$672  : { \$677 [22], \$677  };
+  assign \$679  = $signed(\$666 ) + $signed(\$678 );
+  assign \$680  = raw ? { 9'h000, \port$6649$0  } : \$679 [15:0];
+  assign \$682  = \port$6721$2 [0] ? \$681  : { values[655], values[655:640] };
+  assign \$683  = accumulate ? \$682  : 17'h00000;
+  assign \$684  = gains[491:480] * \port$6651$0 ;
+  assign \$685  = \$684  + 10'h200;
+  assign \$688  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$687  });
+  assign \$689  = - $signed(\$688 );
+  assign \$690  = gains[491:480] * \port$6651$0 ;
+  assign \$691  = \$690  + 10'h200;
+  assign \$694  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$693  });
+  assign \$695  = \port$6721$2 [1] ? \$689  : { \$694 [22], \$694  };
+  assign \$696  = $signed(\$683 ) + $signed(\$695 );
+  assign \$697  = raw ? { 9'h000, \port$6651$0  } : \$696 [15:0];
+  assign \$699  = \port$6721$2 [0] ? \$698  : { values[671], values[671:656] };
+  assign \$700  = accumulate ? \$699  : 17'h00000;
+  assign \$701  = gains[503:492] * \port$6653$0 ;
+  assign \$702  = \$701  + 10'h200;
+  assign \$705  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$704  });
+  assign \$706  = - $signed(\$705 );
+  assign \$707  = gains[503:492] * \port$6653$0 ;
+  assign \$708  = \$707  + 10'h200;
+  assign \$711  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$710  });
+  assign \$712  = \port$6721$2 [1] ? \$706  : { \$711 [22], \$711  };
+  assign \$713  = $signed(\$700 ) + $signed(\$712 );
+  assign \$714  = raw ? { 9'h000, \port$6653$0  } : \$713 [15:0];
+  assign \$716  = \port$6721$2 [0] ? \$715  : { values[687], values[687:672] };
+  assign \$717  = accumulate ? \$716  : 17'h00000;
+  assign \$718  = gains[515:504] * \port$6655$0 ;
+  assign \$719  = \$718  + 10'h200;
+  assign \$722  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$721  });
+  assign \$723  = - $signed(\$722 );
+  assign \$724  = gains[515:504] * \port$6655$0 ;
+  assign \$725  = \$724  + 10'h200;
+  assign \$728  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$727  });
+  assign \$729  = \port$6721$2 [1] ? \$723  : { \$728 [22], \$728  };
+  assign \$730  = $signed(\$717 ) + $signed(\$729 );
+  assign \$731  = raw ? { 9'h000, \port$6655$0  } : \$730 [15:0];
+  assign \$733  = \port$6721$2 [0] ? \$732  : { values[703], values[703:688] };
+  assign \$734  = accumulate ? \$733  : 17'h00000;
+  assign \$735  = gains[527:516] * \port$6657$0 ;
+  assign \$736  = \$735  + 10'h200;
+  assign \$739  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$738  });
+  assign \$740  = - $signed(\$739 );
+  assign \$741  = gains[527:516] * \port$6657$0 ;
+  assign \$742  = \$741  + 10'h200;
+  assign \$745  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$744  });
+  assign \$746  = \port$6721$2 [1] ? \$740  : { \$745 [22], \$745  };
+  assign \$747  = $signed(\$734 ) + $signed(\$746 );
+  assign \$748  = raw ? { 9'h000, \port$6657$0  } : \$747 [15:0];
+  assign \$750  = \port$6721$2 [0] ? \$749  : { values[719], values[719:704] };
+  assign \$751  = accumulate ? \$750  : 17'h00000;
+  assign \$752  = gains[539:528] * \port$6659$0 ;
+  assign \$753  = \$752  + 10'h200;
+  assign \$756  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$755  });
+  assign \$757  = - $signed(\$756 );
+  assign \$758  = gains[539:528] * \port$6659$0 ;
+  assign \$759  = \$758  + 10'h200;
+  assign \$762  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$761  });
+  assign \$763  = \port$6721$2 [1] ? \$757  : { \$762 [22], \$762  };
+  assign \$764  = $signed(\$751 ) + $signed(\$763 );
+  assign \$765  = raw ? { 9'h000, \port$6659$0  } : \$764 [15:0];
+  assign \$767  = \port$6721$2 [0] ? \$766  : { values[735], values[735:720] };
+  assign \$768  = accumulate ? \$767  : 17'h00000;
+  assign \$769  = gains[551:540] * \port$6661$0 ;
+  assign \$770  = \$769  + 10'h200;
+  assign \$773  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$772  });
+  assign \$774  = - $signed(\$773 );
+  assign \$775  = gains[551:540] * \port$6661$0 ;
+  assign \$776  = \$775  + 10'h200;
+  assign \$779  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$778  });
+  assign \$780  = \port$6721$2 [1] ? \$774  : { \$779 [22], \$779  };
+  assign \$781  = $signed(\$768 ) + $signed(\$780 );
+  assign \$782  = raw ? { 9'h000, \port$6661$0  } : \$781 [15:0];
+  assign \$784  = \port$6721$2 [0] ? \$783  : { values[751], values[751:736] };
+  assign \$785  = accumulate ? \$784  : 17'h00000;
+  assign \$786  = gains[563:552] * \port$6663$0 ;
+  assign \$787  = \$786  + 10'h200;
+  assign \$790  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$789  });
+  assign \$791  = - $signed(\$790 );
+  assign \$792  = gains[563:552] * \port$6663$0 ;
+  assign \$793  = \$792  + 10'h200;
+  assign \$796  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$6721$2 [1] ? \$791  : { \$796 [22], \$796  };
+  assign \$798  = $signed(\$785 ) + $signed(\$797 );
+  assign \$799  = raw ? { 9'h000, \port$6663$0  } : \$798 [15:0];
+  assign \$801  = \port$6721$2 [0] ? \$800  : { values[767], values[767:752] };
+  assign \$802  = accumulate ? \$801  : 17'h00000;
+  assign \$803  = gains[575:564] * \port$6665$0 ;
+  assign \$804  = \$803  + 10'h200;
+  assign \$807  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$806  });
+  assign \$808  = - $signed(\$807 );
+  assign \$809  = gains[575:564] * \port$6665$0 ;
+  assign \$810  = \$809  + 10'h200;
+  assign \$813  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$812  });
+  assign \$814  = \port$6721$2 [1] ? \$808  : { \$813 [22], \$813  };
+  assign \$815  = $signed(\$802 ) + $signed(\$814 );
+  assign \$816  = raw ? { 9'h000, \port$6665$0  } : \$815 [15:0];
+  assign \$818  = \port$6721$2 [0] ? \$817  : { values[783], values[783:768] };
+  assign \$819  = accumulate ? \$818  : 17'h00000;
+  assign \$820  = gains[587:576] * \port$6667$0 ;
+  assign \$821  = \$820  + 10'h200;
+  assign \$824  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$823  });
+  assign \$825  = - $signed(\$824 );
+  assign \$826  = gains[587:576] * \port$6667$0 ;
+  assign \$827  = \$826  + 10'h200;
+  assign \$830  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$829  });
+  assign \$831  = \port$6721$2 [1] ? \$825  : { \$830 [22], \$830  };
+  assign \$832  = $signed(\$819 ) + $signed(\$831 );
+  assign \$833  = raw ? { 9'h000, \port$6667$0  } : \$832 [15:0];
+  assign \$835  = \port$6721$2 [0] ? \$834  : { values[799], values[799:784] };
+  assign \$836  = accumulate ? \$835  : 17'h00000;
+  assign \$837  = gains[599:588] * \port$6669$0 ;
+  assign \$838  = \$837  + 10'h200;
+  assign \$841  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$840  });
   assign \$842  = - $signed(\$841 );
-  assign \$844  = $signed(\port$4039$0 ) - $signed({ 1'h0, \$843  });
-  assign \$845  = \port$4885$2 [1] ? \$842  : { \$844 [16], \$844  };
-  assign \$846  = $signed(\$839 ) + $signed(\$845 );
-  assign \$847  = raw ? { 9'h000, \port$4757$0  } : \$846 [15:0];
-  assign \$848  = $signed(\$847 ) >= $signed(\port$4167$0 );
-  assign \$850  = \port$4885$2 [0] ? \$849  : { values[207], values[207:192] };
-  assign \$851  = accumulate ? \$850  : 17'h00000;
-  assign \$853  = $signed(\port$4041$0 ) - $signed({ 1'h0, \$852  });
-  assign \$854  = - $signed(\$853 );
-  assign \$856  = $signed(\port$4041$0 ) - $signed({ 1'h0, \$855  });
-  assign \$857  = \port$4885$2 [1] ? \$854  : { \$856 [16], \$856  };
-  assign \$858  = $signed(\$851 ) + $signed(\$857 );
-  assign \$859  = raw ? { 9'h000, \port$4759$0  } : \$858 [15:0];
-  assign \$860  = $signed(\$859 ) >= $signed(\port$4169$0 );
-  assign \$862  = \port$4885$2 [0] ? \$861  : { values[223], values[223:208] };
-  assign \$863  = accumulate ? \$862  : 17'h00000;
-  assign \$865  = $signed(\port$4043$0 ) - $signed({ 1'h0, \$864  });
-  assign \$866  = - $signed(\$865 );
-  assign \$868  = $signed(\port$4043$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = \port$4885$2 [1] ? \$866  : { \$868 [16], \$868  };
-  assign \$870  = $signed(\$863 ) + $signed(\$869 );
-  assign \$871  = raw ? { 9'h000, \port$4761$0  } : \$870 [15:0];
-  assign \$872  = $signed(\$871 ) >= $signed(\port$4171$0 );
-  assign \$874  = \port$4885$2 [0] ? \$873  : { values[239], values[239:224] };
-  assign \$875  = accumulate ? \$874  : 17'h00000;
-  assign \$877  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$876  });
-  assign \$878  = - $signed(\$877 );
-  assign \$880  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$879  });
-  assign \$881  = \port$4885$2 [1] ? \$878  : { \$880 [16], \$880  };
-  assign \$882  = $signed(\$875 ) + $signed(\$881 );
-  assign \$883  = raw ? { 9'h000, \port$4763$0  } : \$882 [15:0];
-  assign \$884  = $signed(\$883 ) >= $signed(\port$4173$0 );
-  assign \$886  = \port$4885$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$843  = gains[599:588] * \port$6669$0 ;
+  assign \$844  = \$843  + 10'h200;
+  assign \$847  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$846  });
+  assign \$848  = \port$6721$2 [1] ? \$842  : { \$847 [22], \$847  };
+  assign \$849  = $signed(\$836 ) + $signed(\$848 );
+  assign \$850  = raw ? { 9'h000, \port$6669$0  } : \$849 [15:0];
+  assign \$852  = \port$6721$2 [0] ? \$851  : { values[815], values[815:800] };
+  assign \$853  = accumulate ? \$852  : 17'h00000;
+  assign \$854  = gains[611:600] * \port$6671$0 ;
+  assign \$855  = \$854  + 10'h200;
+  assign \$858  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$857  });
+  assign \$859  = - $signed(\$858 );
+  assign \$860  = gains[611:600] * \port$6671$0 ;
+  assign \$861  = \$860  + 10'h200;
+  assign \$864  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$863  });
+  assign \$865  = \port$6721$2 [1] ? \$859  : { \$864 [22], \$864  };
+  assign \$866  = $signed(\$853 ) + $signed(\$865 );
+  assign \$867  = raw ? { 9'h000, \port$6671$0  } : \$866 [15:0];
+  assign \$869  = \port$6721$2 [0] ? \$868  : { values[831], values[831:816] };
+  assign \$870  = accumulate ? \$869  : 17'h00000;
+  assign \$871  = gains[623:612] * \port$6673$0 ;
+  assign \$872  = \$871  + 10'h200;
+  assign \$875  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$874  });
+  assign \$876  = - $signed(\$875 );
+  assign \$877  = gains[623:612] * \port$6673$0 ;
+  assign \$878  = \$877  + 10'h200;
+  assign \$881  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$880  });
+  assign \$882  = \port$6721$2 [1] ? \$876  : { \$881 [22], \$881  };
+  assign \$883  = $signed(\$870 ) + $signed(\$882 );
+  assign \$884  = raw ? { 9'h000, \port$6673$0  } : \$883 [15:0];
+  assign \$886  = \port$6721$2 [0] ? \$885  : { values[847], values[847:832] };
   assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$889  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$888  });
-  assign \$890  = - $signed(\$889 );
-  assign \$892  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$891  });
-  assign \$893  = \port$4885$2 [1] ? \$890  : { \$892 [16], \$892  };
-  assign \$894  = $signed(\$887 ) + $signed(\$893 );
-  assign \$895  = raw ? { 9'h000, \port$4765$0  } : \$894 [15:0];
-  assign \$896  = $signed(\$895 ) >= $signed(\port$4175$0 );
-  assign \$898  = \port$4885$2 [0] ? \$897  : { values[271], values[271:256] };
-  assign \$899  = accumulate ? \$898  : 17'h00000;
-  assign \$901  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$900  });
-  assign \$902  = - $signed(\$901 );
-  assign \$904  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = \port$4885$2 [1] ? \$902  : { \$904 [16], \$904  };
-  assign \$906  = $signed(\$899 ) + $signed(\$905 );
-  assign \$907  = raw ? { 9'h000, \port$4767$0  } : \$906 [15:0];
-  assign \$908  = $signed(\$907 ) >= $signed(\port$4177$0 );
-  assign \$910  = \port$4885$2 [0] ? \$909  : { values[287], values[287:272] };
-  assign \$911  = accumulate ? \$910  : 17'h00000;
-  assign \$913  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$912  });
-  assign \$914  = - $signed(\$913 );
-  assign \$916  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$915  });
-  assign \$917  = \port$4885$2 [1] ? \$914  : { \$916 [16], \$916  };
-  assign \$918  = $signed(\$911 ) + $signed(\$917 );
-  assign \$919  = raw ? { 9'h000, \port$4769$0  } : \$918 [15:0];
-  assign \$920  = $signed(\$919 ) >= $signed(\port$4179$0 );
-  assign \$922  = \port$4885$2 [0] ? \$921  : { values[303], values[303:288] };
-  assign \$923  = accumulate ? \$922  : 17'h00000;
-  assign \$925  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$924  });
-  assign \$926  = - $signed(\$925 );
-  assign \$928  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$927  });
-  assign \$929  = \port$4885$2 [1] ? \$926  : { \$928 [16], \$928  };
-  assign \$930  = $signed(\$923 ) + $signed(\$929 );
-  assign \$931  = raw ? { 9'h000, \port$4771$0  } : \$930 [15:0];
-  assign \$932  = $signed(\$931 ) >= $signed(\port$4181$0 );
-  assign \$934  = \port$4885$2 [0] ? \$933  : { values[319], values[319:304] };
-  assign \$935  = accumulate ? \$934  : 17'h00000;
-  assign \$937  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$936  });
-  assign \$938  = - $signed(\$937 );
-  assign \$940  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$939  });
-  assign \$941  = \port$4885$2 [1] ? \$938  : { \$940 [16], \$940  };
-  assign \$942  = $signed(\$935 ) + $signed(\$941 );
-  assign \$943  = raw ? { 9'h000, \port$4773$0  } : \$942 [15:0];
-  assign \$944  = $signed(\$943 ) >= $signed(\port$4183$0 );
-  assign \$946  = \port$4885$2 [0] ? \$945  : { values[335], values[335:320] };
-  assign \$947  = accumulate ? \$946  : 17'h00000;
-  assign \$949  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$948  });
-  assign \$950  = - $signed(\$949 );
-  assign \$952  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$951  });
-  assign \$953  = \port$4885$2 [1] ? \$950  : { \$952 [16], \$952  };
-  assign \$954  = $signed(\$947 ) + $signed(\$953 );
-  assign \$955  = raw ? { 9'h000, \port$4775$0  } : \$954 [15:0];
-  assign \$956  = $signed(\$955 ) >= $signed(\port$4185$0 );
-  assign \$958  = \port$4885$2 [0] ? \$957  : { values[351], values[351:336] };
-  assign \$959  = accumulate ? \$958  : 17'h00000;
-  assign \$961  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$960  });
-  assign \$962  = - $signed(\$961 );
-  assign \$964  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$963  });
-  assign \$965  = \port$4885$2 [1] ? \$962  : { \$964 [16], \$964  };
-  assign \$966  = $signed(\$959 ) + $signed(\$965 );
-  assign \$967  = raw ? { 9'h000, \port$4777$0  } : \$966 [15:0];
-  assign \$968  = $signed(\$967 ) >= $signed(\port$4187$0 );
-  assign \$970  = \port$4885$2 [0] ? \$969  : { values[367], values[367:352] };
-  assign \$971  = accumulate ? \$970  : 17'h00000;
-  assign \$973  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$972  });
-  assign \$974  = - $signed(\$973 );
-  assign \$976  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$975  });
-  assign \$977  = \port$4885$2 [1] ? \$974  : { \$976 [16], \$976  };
-  assign \$978  = $signed(\$971 ) + $signed(\$977 );
-  assign \$979  = raw ? { 9'h000, \port$4779$0  } : \$978 [15:0];
-  assign \$980  = $signed(\$979 ) >= $signed(\port$4189$0 );
-  assign \$982  = \port$4885$2 [0] ? \$981  : { values[383], values[383:368] };
-  assign \$983  = accumulate ? \$982  : 17'h00000;
-  assign \$985  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$984  });
-  assign \$986  = - $signed(\$985 );
-  assign \$988  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$987  });
-  assign \$989  = \port$4885$2 [1] ? \$986  : { \$988 [16], \$988  };
-  assign \$990  = $signed(\$983 ) + $signed(\$989 );
-  assign \$991  = raw ? { 9'h000, \port$4781$0  } : \$990 [15:0];
-  assign \$992  = $signed(\$991 ) >= $signed(\port$4191$0 );
-  assign \$994  = \port$4885$2 [0] ? \$993  : { values[399], values[399:384] };
-  assign \$995  = accumulate ? \$994  : 17'h00000;
-  assign \$997  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$996  });
-  assign \$998  = - $signed(\$997 );
-  assign \$1000  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$4885$2 [1] ? \$998  : { \$1000 [16], \$1000  };
-  assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, \port$4783$0  } : \$1002 [15:0];
-  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4193$0 );
-  assign \$1006  = \port$4885$2 [0] ? \$1005  : { values[415], values[415:400] };
-  assign \$1007  = accumulate ? \$1006  : 17'h00000;
-  assign \$1009  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$1008  });
-  assign \$1010  = - $signed(\$1009 );
-  assign \$1012  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$1011  });
-  assign \$1013  = \port$4885$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
-  assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
-  assign \$1015  = raw ? { 9'h000, \port$4785$0  } : \$1014 [15:0];
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4195$0 );
-  assign \$1018  = \port$4885$2 [0] ? \$1017  : { values[431], values[431:416] };
-  assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$1020  });
-  assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$4885$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
-  assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
-  assign \$1027  = raw ? { 9'h000, \port$4787$0  } : \$1026 [15:0];
-  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4197$0 );
-  assign \$1030  = \port$4885$2 [0] ? \$1029  : { values[447], values[447:432] };
-  assign \$1031  = accumulate ? \$1030  : 17'h00000;
-  assign \$1033  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$1032  });
-  assign \$1034  = - $signed(\$1033 );
-  assign \$1036  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$1035  });
-  assign \$1037  = \port$4885$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
-  assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
-  assign \$1039  = raw ? { 9'h000, \port$4789$0  } : \$1038 [15:0];
-  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4199$0 );
-  assign \$1042  = \port$4885$2 [0] ? \$1041  : { values[463], values[463:448] };
-  assign \$1043  = accumulate ? \$1042  : 17'h00000;
-  assign \$1045  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$888  = gains[635:624] * \port$6675$0 ;
+  assign \$889  = \$888  + 10'h200;
+  assign \$892  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = - $signed(\$892 );
+  assign \$894  = gains[635:624] * \port$6675$0 ;
+  assign \$895  = \$894  + 10'h200;
+  assign \$898  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$897  });
+  assign \$899  = \port$6721$2 [1] ? \$893  : { \$898 [22], \$898  };
+  assign \$900  = $signed(\$887 ) + $signed(\$899 );
+  assign \$901  = raw ? { 9'h000, \port$6675$0  } : \$900 [15:0];
+  assign \$903  = \port$6721$2 [0] ? \$902  : { values[863], values[863:848] };
+  assign \$904  = accumulate ? \$903  : 17'h00000;
+  assign \$905  = gains[647:636] * \port$6677$0 ;
+  assign \$906  = \$905  + 10'h200;
+  assign \$909  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$908  });
+  assign \$910  = - $signed(\$909 );
+  assign \$911  = gains[647:636] * \port$6677$0 ;
+  assign \$912  = \$911  + 10'h200;
+  assign \$915  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$914  });
+  assign \$916  = \port$6721$2 [1] ? \$910  : { \$915 [22], \$915  };
+  assign \$917  = $signed(\$904 ) + $signed(\$916 );
+  assign \$918  = raw ? { 9'h000, \port$6677$0  } : \$917 [15:0];
+  assign \$920  = \port$6721$2 [0] ? \$919  : { values[879], values[879:864] };
+  assign \$921  = accumulate ? \$920  : 17'h00000;
+  assign \$922  = gains[659:648] * \port$6679$0 ;
+  assign \$923  = \$922  + 10'h200;
+  assign \$926  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$925  });
+  assign \$927  = - $signed(\$926 );
+  assign \$928  = gains[659:648] * \port$6679$0 ;
+  assign \$929  = \$928  + 10'h200;
+  assign \$932  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$931  });
+  assign \$933  = \port$6721$2 [1] ? \$927  : { \$932 [22], \$932  };
+  assign \$934  = $signed(\$921 ) + $signed(\$933 );
+  assign \$935  = raw ? { 9'h000, \port$6679$0  } : \$934 [15:0];
+  assign \$937  = \port$6721$2 [0] ? \$936  : { values[895], values[895:880] };
+  assign \$938  = accumulate ? \$937  : 17'h00000;
+  assign \$939  = gains[671:660] * \port$6681$0 ;
+  assign \$940  = \$939  + 10'h200;
+  assign \$943  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$942  });
+  assign \$944  = - $signed(\$943 );
+  assign \$945  = gains[671:660] * \port$6681$0 ;
+  assign \$946  = \$945  + 10'h200;
+  assign \$949  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$948  });
+  assign \$950  = \port$6721$2 [1] ? \$944  : { \$949 [22], \$949  };
+  assign \$951  = $signed(\$938 ) + $signed(\$950 );
+  assign \$952  = raw ? { 9'h000, \port$6681$0  } : \$951 [15:0];
+  assign \$954  = \port$6721$2 [0] ? \$953  : { values[911], values[911:896] };
+  assign \$955  = accumulate ? \$954  : 17'h00000;
+  assign \$956  = gains[683:672] * \port$6683$0 ;
+  assign \$957  = \$956  + 10'h200;
+  assign \$960  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$959  });
+  assign \$961  = - $signed(\$960 );
+  assign \$962  = gains[683:672] * \port$6683$0 ;
+  assign \$963  = \$962  + 10'h200;
+  assign \$966  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$965  });
+  assign \$967  = \port$6721$2 [1] ? \$961  : { \$966 [22], \$966  };
+  assign \$968  = $signed(\$955 ) + $signed(\$967 );
+  assign \$969  = raw ? { 9'h000, \port$6683$0  } : \$968 [15:0];
+  assign \$971  = \port$6721$2 [0] ? \$970  : { values[927], values[927:912] };
+  assign \$972  = accumulate ? \$971  : 17'h00000;
+  assign \$973  = gains[695:684] * \port$6685$0 ;
+  assign \$974  = \$973  + 10'h200;
+  assign \$977  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$976  });
+  assign \$978  = - $signed(\$977 );
+  assign \$979  = gains[695:684] * \port$6685$0 ;
+  assign \$980  = \$979  + 10'h200;
+  assign \$983  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$982  });
+  assign \$984  = \port$6721$2 [1] ? \$978  : { \$983 [22], \$983  };
+  assign \$985  = $signed(\$972 ) + $signed(\$984 );
+  assign \$986  = raw ? { 9'h000, \port$6685$0  } : \$985 [15:0];
+  assign \$988  = \port$6721$2 [0] ? \$987  : { values[943], values[943:928] };
+  assign \$989  = accumulate ? \$988  : 17'h00000;
+  assign \$990  = gains[707:696] * \port$6687$0 ;
+  assign \$991  = \$990  + 10'h200;
+  assign \$994  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$993  });
+  assign \$995  = - $signed(\$994 );
+  assign \$996  = gains[707:696] * \port$6687$0 ;
+  assign \$997  = \$996  + 10'h200;
+  assign \$1000  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$6721$2 [1] ? \$995  : { \$1000 [22], \$1000  };
+  assign \$1002  = $signed(\$989 ) + $signed(\$1001 );
+  assign \$1003  = raw ? { 9'h000, \port$6687$0  } : \$1002 [15:0];
+  assign \$1005  = \port$6721$2 [0] ? \$1004  : { values[959], values[959:944] };
+  assign \$1006  = accumulate ? \$1005  : 17'h00000;
+  assign \$1007  = gains[719:708] * \port$6689$0 ;
+  assign \$1008  = \$1007  + 10'h200;
+  assign \$1011  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$1010  });
+  assign \$1012  = - $signed(\$1011 );
+  assign \$1013  = gains[719:708] * \port$6689$0 ;
+  assign \$1014  = \$1013  + 10'h200;
+  assign \$1017  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$1016  });
+  assign \$1018  = \port$6721$2 [1] ? \$1012  : { \$1017 [22], \$1017  };
+  assign \$1019  = $signed(\$1006 ) + $signed(\$1018 );
+  assign \$1020  = raw ? { 9'h000, \port$6689$0  } : \$1019 [15:0];
+  assign \$1022  = \port$6721$2 [0] ? \$1021  : { values[975], values[975:960] };
+  assign \$1023  = accumulate ? \$1022  : 17'h00000;
+  assign \$1024  = gains[731:720] * \port$6691$0 ;
+  assign \$1025  = \$1024  + 10'h200;
+  assign \$1028  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$1027  });
+  assign \$1029  = - $signed(\$1028 );
+  assign \$1030  = gains[731:720] * \port$6691$0 ;
+  assign \$1031  = \$1030  + 10'h200;
+  assign \$1034  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$1033  });
+  assign \$1035  = \port$6721$2 [1] ? \$1029  : { \$1034 [22], \$1034  };
+  assign \$1036  = $signed(\$1023 ) + $signed(\$1035 );
+  assign \$1037  = raw ? { 9'h000, \port$6691$0  } : \$1036 [15:0];
+  assign \$1039  = \port$6721$2 [0] ? \$1038  : { values[991], values[991:976] };
+  assign \$1040  = accumulate ? \$1039  : 17'h00000;
+  assign \$1041  = gains[743:732] * \port$6693$0 ;
+  assign \$1042  = \$1041  + 10'h200;
+  assign \$1045  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1048  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$1047  });
-  assign \$1049  = \port$4885$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
-  assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
-  assign \$1051  = raw ? { 9'h000, \port$4791$0  } : \$1050 [15:0];
-  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4201$0 );
-  assign \$1054  = \port$4885$2 [0] ? \$1053  : { values[479], values[479:464] };
-  assign \$1055  = accumulate ? \$1054  : 17'h00000;
-  assign \$1057  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$1056  });
-  assign \$1058  = - $signed(\$1057 );
-  assign \$1060  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = \port$4885$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
-  assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
-  assign \$1063  = raw ? { 9'h000, \port$4793$0  } : \$1062 [15:0];
-  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4203$0 );
-  assign \$1066  = \port$4885$2 [0] ? \$1065  : { values[495], values[495:480] };
-  assign \$1067  = accumulate ? \$1066  : 17'h00000;
-  assign \$1069  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$1068  });
-  assign \$1070  = - $signed(\$1069 );
-  assign \$1072  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$1071  });
-  assign \$1073  = \port$4885$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
-  assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
-  assign \$1075  = raw ? { 9'h000, \port$4795$0  } : \$1074 [15:0];
-  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4205$0 );
-  assign \$1078  = \port$4885$2 [0] ? \$1077  : { values[511], values[511:496] };
-  assign \$1079  = accumulate ? \$1078  : 17'h00000;
-  assign \$1081  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$1080  });
-  assign \$1082  = - $signed(\$1081 );
-  assign \$1084  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$1083  });
-  assign \$1085  = \port$4885$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
-  assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
-  assign \$1087  = raw ? { 9'h000, \port$4797$0  } : \$1086 [15:0];
-  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4207$0 );
-  assign \$1090  = \port$4885$2 [0] ? \$1089  : { values[527], values[527:512] };
+  assign \$1047  = gains[743:732] * \port$6693$0 ;
+  assign \$1048  = \$1047  + 10'h200;
+  assign \$1051  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$1050  });
+  assign \$1052  = \port$6721$2 [1] ? \$1046  : { \$1051 [22], \$1051  };
+  assign \$1053  = $signed(\$1040 ) + $signed(\$1052 );
+  assign \$1054  = raw ? { 9'h000, \port$6693$0  } : \$1053 [15:0];
+  assign \$1056  = \port$6721$2 [0] ? \$1055  : { values[1007], values[1007:992] };
+  assign \$1057  = accumulate ? \$1056  : 17'h00000;
+  assign \$1058  = gains[755:744] * \port$6695$0 ;
+  assign \$1059  = \$1058  + 10'h200;
+  assign \$1062  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$1061  });
+  assign \$1063  = - $signed(\$1062 );
+  assign \$1064  = gains[755:744] * \port$6695$0 ;
+  assign \$1065  = \$1064  + 10'h200;
+  assign \$1068  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$1067  });
+  assign \$1069  = \port$6721$2 [1] ? \$1063  : { \$1068 [22], \$1068  };
+  assign \$1070  = $signed(\$1057 ) + $signed(\$1069 );
+  assign \$1071  = raw ? { 9'h000, \port$6695$0  } : \$1070 [15:0];
+  assign \$1073  = \port$6721$2 [0] ? \$1072  : { values[1023], values[1023:1008] };
+  assign \$1074  = accumulate ? \$1073  : 17'h00000;
+  assign \$1075  = gains[767:756] * \port$6697$0 ;
+  assign \$1076  = \$1075  + 10'h200;
+  assign \$1079  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$1078  });
+  assign \$1080  = - $signed(\$1079 );
+  assign \$1081  = gains[767:756] * \port$6697$0 ;
+  assign \$1082  = \$1081  + 10'h200;
+  assign \$1085  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$1084  });
+  assign \$1086  = \port$6721$2 [1] ? \$1080  : { \$1085 [22], \$1085  };
+  assign \$1087  = $signed(\$1074 ) + $signed(\$1086 );
+  assign \$1088  = raw ? { 9'h000, \port$6697$0  } : \$1087 [15:0];
+  assign \$1090  = \port$6721$2 [0] ? \$1089  : { values[15], values[15:0] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1093  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$1092  });
-  assign \$1094  = - $signed(\$1093 );
-  assign \$1096  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = \port$4885$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
-  assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
-  assign \$1099  = raw ? { 9'h000, \port$4799$0  } : \$1098 [15:0];
-  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4209$0 );
-  assign \$1102  = \port$4885$2 [0] ? \$1101  : { values[543], values[543:528] };
-  assign \$1103  = accumulate ? \$1102  : 17'h00000;
-  assign \$1105  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$1104  });
-  assign \$1106  = - $signed(\$1105 );
-  assign \$1108  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$1107  });
-  assign \$1109  = \port$4885$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
-  assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
-  assign \$1111  = raw ? { 9'h000, \port$4801$0  } : \$1110 [15:0];
-  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4211$0 );
-  assign \$1114  = \port$4885$2 [0] ? \$1113  : { values[559], values[559:544] };
-  assign \$1115  = accumulate ? \$1114  : 17'h00000;
-  assign \$1117  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$1116  });
-  assign \$1118  = - $signed(\$1117 );
-  assign \$1120  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$4885$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
-  assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, \port$4803$0  } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4213$0 );
-  assign \$1126  = \port$4885$2 [0] ? \$1125  : { values[575], values[575:560] };
+  assign \$1092  = gains[11:0] * \port$6571$0 ;
+  assign \$1093  = \$1092  + 10'h200;
+  assign \$1096  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = - $signed(\$1096 );
+  assign \$1098  = gains[11:0] * \port$6571$0 ;
+  assign \$1099  = \$1098  + 10'h200;
+  assign \$1102  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$1101  });
+  assign \$1103  = \port$6721$2 [1] ? \$1097  : { \$1102 [22], \$1102  };
+  assign \$1104  = $signed(\$1091 ) + $signed(\$1103 );
+  assign \$1105  = raw ? { 9'h000, \port$6571$0  } : \$1104 [15:0];
+  assign \$1106  = $signed(\$1105 ) >= $signed(\port$5853$0 );
+  assign \$1108  = \port$6721$2 [0] ? \$1107  : { values[31], values[31:16] };
+  assign \$1109  = accumulate ? \$1108  : 17'h00000;
+  assign \$1110  = gains[23:12] * \port$6573$0 ;
+  assign \$1111  = \$1110  + 10'h200;
+  assign \$1114  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$1113  });
+  assign \$1115  = - $signed(\$1114 );
+  assign \$1116  = gains[23:12] * \port$6573$0 ;
+  assign \$1117  = \$1116  + 10'h200;
+  assign \$1120  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$6721$2 [1] ? \$1115  : { \$1120 [22], \$1120  };
+  assign \$1122  = $signed(\$1109 ) + $signed(\$1121 );
+  assign \$1123  = raw ? { 9'h000, \port$6573$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$5855$0 );
+  assign \$1126  = \port$6721$2 [0] ? \$1125  : { values[47], values[47:32] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1129  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$1128  });
-  assign \$1130  = - $signed(\$1129 );
-  assign \$1132  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = \port$4885$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
-  assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
-  assign \$1135  = raw ? { 9'h000, \port$4805$0  } : \$1134 [15:0];
-  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4215$0 );
-  assign \$1138  = \port$4885$2 [0] ? \$1137  : { values[591], values[591:576] };
-  assign \$1139  = accumulate ? \$1138  : 17'h00000;
-  assign \$1141  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$1140  });
-  assign \$1142  = - $signed(\$1141 );
-  assign \$1144  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$1143  });
-  assign \$1145  = \port$4885$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
-  assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
-  assign \$1147  = raw ? { 9'h000, \port$4807$0  } : \$1146 [15:0];
-  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4217$0 );
-  assign \$1150  = \port$4885$2 [0] ? \$1149  : { values[607], values[607:592] };
-  assign \$1151  = accumulate ? \$1150  : 17'h00000;
-  assign \$1153  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$1152  });
-  assign \$1154  = - $signed(\$1153 );
-  assign \$1156  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$4885$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
-  assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, \port$4809$0  } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4219$0 );
-  assign \$1162  = \port$4885$2 [0] ? \$1161  : { values[623], values[623:608] };
+  assign \$1128  = gains[35:24] * \port$6575$0 ;
+  assign \$1129  = \$1128  + 10'h200;
+  assign \$1132  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = - $signed(\$1132 );
+  assign \$1134  = gains[35:24] * \port$6575$0 ;
+  assign \$1135  = \$1134  + 10'h200;
+  assign \$1138  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$1137  });
+  assign \$1139  = \port$6721$2 [1] ? \$1133  : { \$1138 [22], \$1138  };
+  assign \$1140  = $signed(\$1127 ) + $signed(\$1139 );
+  assign \$1141  = raw ? { 9'h000, \port$6575$0  } : \$1140 [15:0];
+  assign \$1142  = $signed(\$1141 ) >= $signed(\port$5857$0 );
+  assign \$1144  = \port$6721$2 [0] ? \$1143  : { values[63], values[63:48] };
+  assign \$1145  = accumulate ? \$1144  : 17'h00000;
+  assign \$1146  = gains[47:36] * \port$6577$0 ;
+  assign \$1147  = \$1146  + 10'h200;
+  assign \$1150  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$1149  });
+  assign \$1151  = - $signed(\$1150 );
+  assign \$1152  = gains[47:36] * \port$6577$0 ;
+  assign \$1153  = \$1152  + 10'h200;
+  assign \$1156  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$6721$2 [1] ? \$1151  : { \$1156 [22], \$1156  };
+  assign \$1158  = $signed(\$1145 ) + $signed(\$1157 );
+  assign \$1159  = raw ? { 9'h000, \port$6577$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$5859$0 );
+  assign \$1162  = \port$6721$2 [0] ? \$1161  : { values[79], values[79:64] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1165  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$1164  });
-  assign \$1166  = - $signed(\$1165 );
-  assign \$1168  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = \port$4885$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
-  assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
-  assign \$1171  = raw ? { 9'h000, \port$4811$0  } : \$1170 [15:0];
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4221$0 );
-  assign \$1174  = \port$4885$2 [0] ? \$1173  : { values[639], values[639:624] };
-  assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$1176  });
-  assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$4885$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
-  assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
-  assign \$1183  = raw ? { 9'h000, \port$4813$0  } : \$1182 [15:0];
-  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4223$0 );
-  assign \$1186  = \port$4885$2 [0] ? \$1185  : { values[655], values[655:640] };
-  assign \$1187  = accumulate ? \$1186  : 17'h00000;
-  assign \$1189  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$1188  });
-  assign \$1190  = - $signed(\$1189 );
-  assign \$1192  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$4885$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
-  assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, \port$4815$0  } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4225$0 );
-  assign \$1198  = \port$4885$2 [0] ? \$1197  : { values[671], values[671:656] };
+  assign \$1164  = gains[59:48] * \port$6579$0 ;
+  assign \$1165  = \$1164  + 10'h200;
+  assign \$1168  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = - $signed(\$1168 );
+  assign \$1170  = gains[59:48] * \port$6579$0 ;
+  assign \$1171  = \$1170  + 10'h200;
+  assign \$1174  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$1173  });
+  assign \$1175  = \port$6721$2 [1] ? \$1169  : { \$1174 [22], \$1174  };
+  assign \$1176  = $signed(\$1163 ) + $signed(\$1175 );
+  assign \$1177  = raw ? { 9'h000, \port$6579$0  } : \$1176 [15:0];
+  assign \$1178  = $signed(\$1177 ) >= $signed(\port$5861$0 );
+  assign \$1180  = \port$6721$2 [0] ? \$1179  : { values[95], values[95:80] };
+  assign \$1181  = accumulate ? \$1180  : 17'h00000;
+  assign \$1182  = gains[71:60] * \port$6581$0 ;
+  assign \$1183  = \$1182  + 10'h200;
+  assign \$1186  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$1185  });
+  assign \$1187  = - $signed(\$1186 );
+  assign \$1188  = gains[71:60] * \port$6581$0 ;
+  assign \$1189  = \$1188  + 10'h200;
+  assign \$1192  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$6721$2 [1] ? \$1187  : { \$1192 [22], \$1192  };
+  assign \$1194  = $signed(\$1181 ) + $signed(\$1193 );
+  assign \$1195  = raw ? { 9'h000, \port$6581$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$5863$0 );
+  assign \$1198  = \port$6721$2 [0] ? \$1197  : { values[111], values[111:96] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1201  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$1200  });
-  assign \$1202  = - $signed(\$1201 );
-  assign \$1204  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = \port$4885$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
-  assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
-  assign \$1207  = raw ? { 9'h000, \port$4817$0  } : \$1206 [15:0];
-  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4227$0 );
-  assign \$1210  = \port$4885$2 [0] ? \$1209  : { values[687], values[687:672] };
-  assign \$1211  = accumulate ? \$1210  : 17'h00000;
-  assign \$1213  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$1212  });
-  assign \$1214  = - $signed(\$1213 );
-  assign \$1216  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = \port$4885$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
-  assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
-  assign \$1219  = raw ? { 9'h000, \port$4819$0  } : \$1218 [15:0];
-  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4229$0 );
-  assign \$1222  = \port$4885$2 [0] ? \$1221  : { values[703], values[703:688] };
-  assign \$1223  = accumulate ? \$1222  : 17'h00000;
-  assign \$1225  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$1224  });
-  assign \$1226  = - $signed(\$1225 );
-  assign \$1228  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$4885$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
-  assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, \port$4821$0  } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4231$0 );
-  assign \$1234  = \port$4885$2 [0] ? \$1233  : { values[719], values[719:704] };
+  assign \$1200  = gains[83:72] * \port$6583$0 ;
+  assign \$1201  = \$1200  + 10'h200;
+  assign \$1204  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = - $signed(\$1204 );
+  assign \$1206  = gains[83:72] * \port$6583$0 ;
+  assign \$1207  = \$1206  + 10'h200;
+  assign \$1210  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$1209  });
+  assign \$1211  = \port$6721$2 [1] ? \$1205  : { \$1210 [22], \$1210  };
+  assign \$1212  = $signed(\$1199 ) + $signed(\$1211 );
+  assign \$1213  = raw ? { 9'h000, \port$6583$0  } : \$1212 [15:0];
+  assign \$1214  = $signed(\$1213 ) >= $signed(\port$5865$0 );
+  assign \$1216  = \port$6721$2 [0] ? \$1215  : { values[127], values[127:112] };
+  assign \$1217  = accumulate ? \$1216  : 17'h00000;
+  assign \$1218  = gains[95:84] * \port$6585$0 ;
+  assign \$1219  = \$1218  + 10'h200;
+  assign \$1222  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$1221  });
+  assign \$1223  = - $signed(\$1222 );
+  assign \$1224  = gains[95:84] * \port$6585$0 ;
+  assign \$1225  = \$1224  + 10'h200;
+  assign \$1228  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$6721$2 [1] ? \$1223  : { \$1228 [22], \$1228  };
+  assign \$1230  = $signed(\$1217 ) + $signed(\$1229 );
+  assign \$1231  = raw ? { 9'h000, \port$6585$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$5867$0 );
+  assign \$1234  = \port$6721$2 [0] ? \$1233  : { values[143], values[143:128] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1237  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$1236  });
-  assign \$1238  = - $signed(\$1237 );
-  assign \$1240  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = \port$4885$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
-  assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
-  assign \$1243  = raw ? { 9'h000, \port$4823$0  } : \$1242 [15:0];
-  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4233$0 );
-  assign \$1246  = \port$4885$2 [0] ? \$1245  : { values[735], values[735:720] };
-  assign \$1247  = accumulate ? \$1246  : 17'h00000;
-  assign \$1249  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$1248  });
-  assign \$1250  = - $signed(\$1249 );
-  assign \$1252  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$1251  });
-  assign \$1253  = \port$4885$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
-  assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
-  assign \$1255  = raw ? { 9'h000, \port$4825$0  } : \$1254 [15:0];
-  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4235$0 );
-  assign \$1258  = \port$4885$2 [0] ? \$1257  : { values[751], values[751:736] };
-  assign \$1259  = accumulate ? \$1258  : 17'h00000;
-  assign \$1261  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$1260  });
-  assign \$1262  = - $signed(\$1261 );
-  assign \$1264  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$4885$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
-  assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, \port$4827$0  } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4237$0 );
-  assign \$1270  = \port$4885$2 [0] ? \$1269  : { values[767], values[767:752] };
+  assign \$1236  = gains[107:96] * \port$6587$0 ;
+  assign \$1237  = \$1236  + 10'h200;
+  assign \$1240  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = - $signed(\$1240 );
+  assign \$1242  = gains[107:96] * \port$6587$0 ;
+  assign \$1243  = \$1242  + 10'h200;
+  assign \$1246  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$1245  });
+  assign \$1247  = \port$6721$2 [1] ? \$1241  : { \$1246 [22], \$1246  };
+  assign \$1248  = $signed(\$1235 ) + $signed(\$1247 );
+  assign \$1249  = raw ? { 9'h000, \port$6587$0  } : \$1248 [15:0];
+  assign \$1250  = $signed(\$1249 ) >= $signed(\port$5869$0 );
+  assign \$1252  = \port$6721$2 [0] ? \$1251  : { values[159], values[159:144] };
+  assign \$1253  = accumulate ? \$1252  : 17'h00000;
+  assign \$1254  = gains[119:108] * \port$6589$0 ;
+  assign \$1255  = \$1254  + 10'h200;
+  assign \$1258  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$1257  });
+  assign \$1259  = - $signed(\$1258 );
+  assign \$1260  = gains[119:108] * \port$6589$0 ;
+  assign \$1261  = \$1260  + 10'h200;
+  assign \$1264  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$6721$2 [1] ? \$1259  : { \$1264 [22], \$1264  };
+  assign \$1266  = $signed(\$1253 ) + $signed(\$1265 );
+  assign \$1267  = raw ? { 9'h000, \port$6589$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$5871$0 );
+  assign \$1270  = \port$6721$2 [0] ? \$1269  : { values[175], values[175:160] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1273  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$1272  });
-  assign \$1274  = - $signed(\$1273 );
-  assign \$1276  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = \port$4885$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
-  assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
-  assign \$1279  = raw ? { 9'h000, \port$4829$0  } : \$1278 [15:0];
-  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4239$0 );
-  assign \$1282  = \port$4885$2 [0] ? \$1281  : { values[783], values[783:768] };
-  assign \$1283  = accumulate ? \$1282  : 17'h00000;
-  assign \$1285  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$1284  });
-  assign \$1286  = - $signed(\$1285 );
-  assign \$1288  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$1287  });
-  assign \$1289  = \port$4885$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
-  assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
-  assign \$1291  = raw ? { 9'h000, \port$4831$0  } : \$1290 [15:0];
-  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4241$0 );
-  assign \$1294  = \port$4885$2 [0] ? \$1293  : { values[799], values[799:784] };
-  assign \$1295  = accumulate ? \$1294  : 17'h00000;
-  assign \$1297  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$1296  });
-  assign \$1298  = - $signed(\$1297 );
-  assign \$1300  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$4885$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
-  assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, \port$4833$0  } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4243$0 );
-  assign \$1306  = \port$4885$2 [0] ? \$1305  : { values[815], values[815:800] };
+  assign \$1272  = gains[131:120] * \port$6591$0 ;
+  assign \$1273  = \$1272  + 10'h200;
+  assign \$1276  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = - $signed(\$1276 );
+  assign \$1278  = gains[131:120] * \port$6591$0 ;
+  assign \$1279  = \$1278  + 10'h200;
+  assign \$1282  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$1281  });
+  assign \$1283  = \port$6721$2 [1] ? \$1277  : { \$1282 [22], \$1282  };
+  assign \$1284  = $signed(\$1271 ) + $signed(\$1283 );
+  assign \$1285  = raw ? { 9'h000, \port$6591$0  } : \$1284 [15:0];
+  assign \$1286  = $signed(\$1285 ) >= $signed(\port$5873$0 );
+  assign \$1288  = \port$6721$2 [0] ? \$1287  : { values[191], values[191:176] };
+  assign \$1289  = accumulate ? \$1288  : 17'h00000;
+  assign \$1290  = gains[143:132] * \port$6593$0 ;
+  assign \$1291  = \$1290  + 10'h200;
+  assign \$1294  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$1293  });
+  assign \$1295  = - $signed(\$1294 );
+  assign \$1296  = gains[143:132] * \port$6593$0 ;
+  assign \$1297  = \$1296  + 10'h200;
+  assign \$1300  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$6721$2 [1] ? \$1295  : { \$1300 [22], \$1300  };
+  assign \$1302  = $signed(\$1289 ) + $signed(\$1301 );
+  assign \$1303  = raw ? { 9'h000, \port$6593$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$5875$0 );
+  assign \$1306  = \port$6721$2 [0] ? \$1305  : { values[207], values[207:192] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1309  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$1308  });
-  assign \$1310  = - $signed(\$1309 );
-  assign \$1312  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = \port$4885$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
-  assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
-  assign \$1315  = raw ? { 9'h000, \port$4835$0  } : \$1314 [15:0];
-  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4245$0 );
-  assign \$1318  = \port$4885$2 [0] ? \$1317  : { values[831], values[831:816] };
-  assign \$1319  = accumulate ? \$1318  : 17'h00000;
-  assign \$1321  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$1320  });
-  assign \$1322  = - $signed(\$1321 );
-  assign \$1324  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$1323  });
-  assign \$1325  = \port$4885$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
-  assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
-  assign \$1327  = raw ? { 9'h000, \port$4837$0  } : \$1326 [15:0];
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4247$0 );
-  assign \$1330  = \port$4885$2 [0] ? \$1329  : { values[847], values[847:832] };
-  assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$1332  });
-  assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$4885$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
-  assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$4839$0  } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4249$0 );
-  assign \$1342  = \port$4885$2 [0] ? \$1341  : { values[863], values[863:848] };
+  assign \$1308  = gains[155:144] * \port$6595$0 ;
+  assign \$1309  = \$1308  + 10'h200;
+  assign \$1312  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = - $signed(\$1312 );
+  assign \$1314  = gains[155:144] * \port$6595$0 ;
+  assign \$1315  = \$1314  + 10'h200;
+  assign \$1318  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$1317  });
+  assign \$1319  = \port$6721$2 [1] ? \$1313  : { \$1318 [22], \$1318  };
+  assign \$1320  = $signed(\$1307 ) + $signed(\$1319 );
+  assign \$1321  = raw ? { 9'h000, \port$6595$0  } : \$1320 [15:0];
+  assign \$1322  = $signed(\$1321 ) >= $signed(\port$5877$0 );
+  assign \$1324  = \port$6721$2 [0] ? \$1323  : { values[223], values[223:208] };
+  assign \$1325  = accumulate ? \$1324  : 17'h00000;
+  assign \$1326  = gains[167:156] * \port$6597$0 ;
+  assign \$1327  = \$1326  + 10'h200;
+  assign \$1330  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$1329  });
+  assign \$1331  = - $signed(\$1330 );
+  assign \$1332  = gains[167:156] * \port$6597$0 ;
+  assign \$1333  = \$1332  + 10'h200;
+  assign \$1336  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$6721$2 [1] ? \$1331  : { \$1336 [22], \$1336  };
+  assign \$1338  = $signed(\$1325 ) + $signed(\$1337 );
+  assign \$1339  = raw ? { 9'h000, \port$6597$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$5879$0 );
+  assign \$1342  = \port$6721$2 [0] ? \$1341  : { values[239], values[239:224] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1345  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$1344  });
-  assign \$1346  = - $signed(\$1345 );
-  assign \$1348  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = \port$4885$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
-  assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
-  assign \$1351  = raw ? { 9'h000, \port$4841$0  } : \$1350 [15:0];
-  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4251$0 );
-  assign \$1354  = \port$4885$2 [0] ? \$1353  : { values[879], values[879:864] };
-  assign \$1355  = accumulate ? \$1354  : 17'h00000;
-  assign \$1357  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$1356  });
-  assign \$1358  = - $signed(\$1357 );
-  assign \$1360  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$1359  });
-  assign \$1361  = \port$4885$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
-  assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
-  assign \$1363  = raw ? { 9'h000, \port$4843$0  } : \$1362 [15:0];
-  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4253$0 );
-  assign \$1366  = \port$4885$2 [0] ? \$1365  : { values[895], values[895:880] };
-  assign \$1367  = accumulate ? \$1366  : 17'h00000;
-  assign \$1369  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$1368  });
-  assign \$1370  = - $signed(\$1369 );
-  assign \$1372  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$4885$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
-  assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, \port$4845$0  } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4255$0 );
-  assign \$1378  = \port$4885$2 [0] ? \$1377  : { values[911], values[911:896] };
+  assign \$1344  = gains[179:168] * \port$6599$0 ;
+  assign \$1345  = \$1344  + 10'h200;
+  assign \$1348  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = - $signed(\$1348 );
+  assign \$1350  = gains[179:168] * \port$6599$0 ;
+  assign \$1351  = \$1350  + 10'h200;
+  assign \$1354  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$1353  });
+  assign \$1355  = \port$6721$2 [1] ? \$1349  : { \$1354 [22], \$1354  };
+  assign \$1356  = $signed(\$1343 ) + $signed(\$1355 );
+  assign \$1357  = raw ? { 9'h000, \port$6599$0  } : \$1356 [15:0];
+  assign \$1358  = $signed(\$1357 ) >= $signed(\port$5881$0 );
+  assign \$1360  = \port$6721$2 [0] ? \$1359  : { values[255], values[255:240] };
+  assign \$1361  = accumulate ? \$1360  : 17'h00000;
+  assign \$1362  = gains[191:180] * \port$6601$0 ;
+  assign \$1363  = \$1362  + 10'h200;
+  assign \$1366  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$1365  });
+  assign \$1367  = - $signed(\$1366 );
+  assign \$1368  = gains[191:180] * \port$6601$0 ;
+  assign \$1369  = \$1368  + 10'h200;
+  assign \$1372  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$6721$2 [1] ? \$1367  : { \$1372 [22], \$1372  };
+  assign \$1374  = $signed(\$1361 ) + $signed(\$1373 );
+  assign \$1375  = raw ? { 9'h000, \port$6601$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$5883$0 );
+  assign \$1378  = \port$6721$2 [0] ? \$1377  : { values[271], values[271:256] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1381  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$1380  });
-  assign \$1382  = - $signed(\$1381 );
-  assign \$1384  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = \port$4885$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
-  assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
-  assign \$1387  = raw ? { 9'h000, \port$4847$0  } : \$1386 [15:0];
-  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4257$0 );
-  assign \$1390  = \port$4885$2 [0] ? \$1389  : { values[927], values[927:912] };
-  assign \$1391  = accumulate ? \$1390  : 17'h00000;
-  assign \$1393  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$1392  });
-  assign \$1394  = - $signed(\$1393 );
-  assign \$1396  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$1395  });
-  assign \$1397  = \port$4885$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
-  assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
-  assign \$1399  = raw ? { 9'h000, \port$4849$0  } : \$1398 [15:0];
-  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4259$0 );
-  assign \$1402  = \port$4885$2 [0] ? \$1401  : { values[943], values[943:928] };
-  assign \$1403  = accumulate ? \$1402  : 17'h00000;
-  assign \$1405  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$1404  });
-  assign \$1406  = - $signed(\$1405 );
-  assign \$1408  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$4885$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
-  assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, \port$4851$0  } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4261$0 );
-  assign \$1414  = \port$4885$2 [0] ? \$1413  : { values[959], values[959:944] };
+  assign \$1380  = gains[203:192] * \port$6603$0 ;
+  assign \$1381  = \$1380  + 10'h200;
+  assign \$1384  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = - $signed(\$1384 );
+  assign \$1386  = gains[203:192] * \port$6603$0 ;
+  assign \$1387  = \$1386  + 10'h200;
+  assign \$1390  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$1389  });
+  assign \$1391  = \port$6721$2 [1] ? \$1385  : { \$1390 [22], \$1390  };
+  assign \$1392  = $signed(\$1379 ) + $signed(\$1391 );
+  assign \$1393  = raw ? { 9'h000, \port$6603$0  } : \$1392 [15:0];
+  assign \$1394  = $signed(\$1393 ) >= $signed(\port$5885$0 );
+  assign \$1396  = \port$6721$2 [0] ? \$1395  : { values[287], values[287:272] };
+  assign \$1397  = accumulate ? \$1396  : 17'h00000;
+  assign \$1398  = gains[215:204] * \port$6605$0 ;
+  assign \$1399  = \$1398  + 10'h200;
+  assign \$1402  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$1401  });
+  assign \$1403  = - $signed(\$1402 );
+  assign \$1404  = gains[215:204] * \port$6605$0 ;
+  assign \$1405  = \$1404  + 10'h200;
+  assign \$1408  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$6721$2 [1] ? \$1403  : { \$1408 [22], \$1408  };
+  assign \$1410  = $signed(\$1397 ) + $signed(\$1409 );
+  assign \$1411  = raw ? { 9'h000, \port$6605$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$5887$0 );
+  assign \$1414  = \port$6721$2 [0] ? \$1413  : { values[303], values[303:288] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1417  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$1416  });
-  assign \$1418  = - $signed(\$1417 );
-  assign \$1420  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = \port$4885$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
-  assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
-  assign \$1423  = raw ? { 9'h000, \port$4853$0  } : \$1422 [15:0];
-  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4263$0 );
-  assign \$1426  = \port$4885$2 [0] ? \$1425  : { values[975], values[975:960] };
-  assign \$1427  = accumulate ? \$1426  : 17'h00000;
-  assign \$1429  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$1428  });
-  assign \$1430  = - $signed(\$1429 );
-  assign \$1432  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$1431  });
-  assign \$1433  = \port$4885$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
-  assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
-  assign \$1435  = raw ? { 9'h000, \port$4855$0  } : \$1434 [15:0];
-  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4265$0 );
-  assign \$1438  = \port$4885$2 [0] ? \$1437  : { values[991], values[991:976] };
-  assign \$1439  = accumulate ? \$1438  : 17'h00000;
-  assign \$1441  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$1440  });
-  assign \$1442  = - $signed(\$1441 );
-  assign \$1444  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$4885$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
-  assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, \port$4857$0  } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4267$0 );
-  assign \$1450  = \port$4885$2 [0] ? \$1449  : { values[1007], values[1007:992] };
+  assign \$1416  = gains[227:216] * \port$6607$0 ;
+  assign \$1417  = \$1416  + 10'h200;
+  assign \$1420  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = - $signed(\$1420 );
+  assign \$1422  = gains[227:216] * \port$6607$0 ;
+  assign \$1423  = \$1422  + 10'h200;
+  assign \$1426  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$1425  });
+  assign \$1427  = \port$6721$2 [1] ? \$1421  : { \$1426 [22], \$1426  };
+  assign \$1428  = $signed(\$1415 ) + $signed(\$1427 );
+  assign \$1429  = raw ? { 9'h000, \port$6607$0  } : \$1428 [15:0];
+  assign \$1430  = $signed(\$1429 ) >= $signed(\port$5889$0 );
+  assign \$1432  = \port$6721$2 [0] ? \$1431  : { values[319], values[319:304] };
+  assign \$1433  = accumulate ? \$1432  : 17'h00000;
+  assign \$1434  = gains[239:228] * \port$6609$0 ;
+  assign \$1435  = \$1434  + 10'h200;
+  assign \$1438  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$1437  });
+  assign \$1439  = - $signed(\$1438 );
+  assign \$1440  = gains[239:228] * \port$6609$0 ;
+  assign \$1441  = \$1440  + 10'h200;
+  assign \$1444  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$6721$2 [1] ? \$1439  : { \$1444 [22], \$1444  };
+  assign \$1446  = $signed(\$1433 ) + $signed(\$1445 );
+  assign \$1447  = raw ? { 9'h000, \port$6609$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$5891$0 );
+  assign \$1450  = \port$6721$2 [0] ? \$1449  : { values[335], values[335:320] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1453  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$1452  });
-  assign \$1454  = - $signed(\$1453 );
-  assign \$1456  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = \port$4885$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
-  assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
-  assign \$1459  = raw ? { 9'h000, \port$4859$0  } : \$1458 [15:0];
-  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4269$0 );
-  assign \$1462  = \port$4885$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
-  assign \$1463  = accumulate ? \$1462  : 17'h00000;
-  assign \$1465  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$1464  });
-  assign \$1466  = - $signed(\$1465 );
-  assign \$1468  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$1467  });
-  assign \$1469  = \port$4885$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
-  assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
-  assign \$1471  = raw ? { 9'h000, \port$4861$0  } : \$1470 [15:0];
-  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4271$0 );
+  assign \$1452  = gains[251:240] * \port$6611$0 ;
+  assign \$1453  = \$1452  + 10'h200;
+  assign \$1456  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = - $signed(\$1456 );
+  assign \$1458  = gains[251:240] * \port$6611$0 ;
+  assign \$1459  = \$1458  + 10'h200;
+  assign \$1462  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$1461  });
+  assign \$1463  = \port$6721$2 [1] ? \$1457  : { \$1462 [22], \$1462  };
+  assign \$1464  = $signed(\$1451 ) + $signed(\$1463 );
+  assign \$1465  = raw ? { 9'h000, \port$6611$0  } : \$1464 [15:0];
+  assign \$1466  = $signed(\$1465 ) >= $signed(\port$5893$0 );
+  assign \$1468  = \port$6721$2 [0] ? \$1467  : { values[351], values[351:336] };
+  assign \$1469  = accumulate ? \$1468  : 17'h00000;
+  assign \$1470  = gains[263:252] * \port$6613$0 ;
+  assign \$1471  = \$1470  + 10'h200;
+  assign \$1474  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$1473  });
+  assign \$1475  = - $signed(\$1474 );
+  assign \$1476  = gains[263:252] * \port$6613$0 ;
+  assign \$1477  = \$1476  + 10'h200;
+  assign \$1480  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$1479  });
+  assign \$1481  = \port$6721$2 [1] ? \$1475  : { \$1480 [22], \$1480  };
+  assign \$1482  = $signed(\$1469 ) + $signed(\$1481 );
+  assign \$1483  = raw ? { 9'h000, \port$6613$0  } : \$1482 [15:0];
+  assign \$1484  = $signed(\$1483 ) >= $signed(\port$5895$0 );
+  assign \$1486  = \port$6721$2 [0] ? \$1485  : { values[367], values[367:352] };
+  assign \$1487  = accumulate ? \$1486  : 17'h00000;
+  assign \$1488  = gains[275:264] * \port$6615$0 ;
+  assign \$1489  = \$1488  + 10'h200;
+  assign \$1492  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$1491  });
+  assign \$1493  = - $signed(\$1492 );
+  assign \$1494  = gains[275:264] * \port$6615$0 ;
+  assign \$1495  = \$1494  + 10'h200;
+  assign \$1498  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$1497  });
+  assign \$1499  = \port$6721$2 [1] ? \$1493  : { \$1498 [22], \$1498  };
+  assign \$1500  = $signed(\$1487 ) + $signed(\$1499 );
+  assign \$1501  = raw ? { 9'h000, \port$6615$0  } : \$1500 [15:0];
+  assign \$1502  = $signed(\$1501 ) >= $signed(\port$5897$0 );
+  assign \$1504  = \port$6721$2 [0] ? \$1503  : { values[383], values[383:368] };
+  assign \$1505  = accumulate ? \$1504  : 17'h00000;
+  assign \$1506  = gains[287:276] * \port$6617$0 ;
+  assign \$1507  = \$1506  + 10'h200;
+  assign \$1510  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$1509  });
+  assign \$1511  = - $signed(\$1510 );
+  assign \$1512  = gains[287:276] * \port$6617$0 ;
+  assign \$1513  = \$1512  + 10'h200;
+  assign \$1516  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$1515  });
+  assign \$1517  = \port$6721$2 [1] ? \$1511  : { \$1516 [22], \$1516  };
+  assign \$1518  = $signed(\$1505 ) + $signed(\$1517 );
+  assign \$1519  = raw ? { 9'h000, \port$6617$0  } : \$1518 [15:0];
+  assign \$1520  = $signed(\$1519 ) >= $signed(\port$5899$0 );
+  assign \$1522  = \port$6721$2 [0] ? \$1521  : { values[399], values[399:384] };
+  assign \$1523  = accumulate ? \$1522  : 17'h00000;
+  assign \$1524  = gains[299:288] * \port$6619$0 ;
+  assign \$1525  = \$1524  + 10'h200;
+  assign \$1528  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$1527  });
+  assign \$1529  = - $signed(\$1528 );
+  assign \$1530  = gains[299:288] * \port$6619$0 ;
+  assign \$1531  = \$1530  + 10'h200;
+  assign \$1534  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$1533  });
+  assign \$1535  = \port$6721$2 [1] ? \$1529  : { \$1534 [22], \$1534  };
+  assign \$1536  = $signed(\$1523 ) + $signed(\$1535 );
+  assign \$1537  = raw ? { 9'h000, \port$6619$0  } : \$1536 [15:0];
+  assign \$1538  = $signed(\$1537 ) >= $signed(\port$5901$0 );
+  assign \$1540  = \port$6721$2 [0] ? \$1539  : { values[415], values[415:400] };
+  assign \$1541  = accumulate ? \$1540  : 17'h00000;
+  assign \$1542  = gains[311:300] * \port$6621$0 ;
+  assign \$1543  = \$1542  + 10'h200;
+  assign \$1546  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$1545  });
+  assign \$1547  = - $signed(\$1546 );
+  assign \$1548  = gains[311:300] * \port$6621$0 ;
+  assign \$1549  = \$1548  + 10'h200;
+  assign \$1552  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$1551  });
+  assign \$1553  = \port$6721$2 [1] ? \$1547  : { \$1552 [22], \$1552  };
+  assign \$1554  = $signed(\$1541 ) + $signed(\$1553 );
+  assign \$1555  = raw ? { 9'h000, \port$6621$0  } : \$1554 [15:0];
+  assign \$1556  = $signed(\$1555 ) >= $signed(\port$5903$0 );
+  assign \$1558  = \port$6721$2 [0] ? \$1557  : { values[431], values[431:416] };
+  assign \$1559  = accumulate ? \$1558  : 17'h00000;
+  assign \$1560  = gains[323:312] * \port$6623$0 ;
+  assign \$1561  = \$1560  + 10'h200;
+  assign \$1564  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$1563  });
+  assign \$1565  = - $signed(\$1564 );
+  assign \$1566  = gains[323:312] * \port$6623$0 ;
+  assign \$1567  = \$1566  + 10'h200;
+  assign \$1570  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$1569  });
+  assign \$1571  = \port$6721$2 [1] ? \$1565  : { \$1570 [22], \$1570  };
+  assign \$1572  = $signed(\$1559 ) + $signed(\$1571 );
+  assign \$1573  = raw ? { 9'h000, \port$6623$0  } : \$1572 [15:0];
+  assign \$1574  = $signed(\$1573 ) >= $signed(\port$5905$0 );
+  assign \$1576  = \port$6721$2 [0] ? \$1575  : { values[447], values[447:432] };
+  assign \$1577  = accumulate ? \$1576  : 17'h00000;
+  assign \$1578  = gains[335:324] * \port$6625$0 ;
+  assign \$1579  = \$1578  + 10'h200;
+  assign \$1582  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$1581  });
+  assign \$1583  = - $signed(\$1582 );
+  assign \$1584  = gains[335:324] * \port$6625$0 ;
+  assign \$1585  = \$1584  + 10'h200;
+  assign \$1588  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$1587  });
+  assign \$1589  = \port$6721$2 [1] ? \$1583  : { \$1588 [22], \$1588  };
+  assign \$1590  = $signed(\$1577 ) + $signed(\$1589 );
+  assign \$1591  = raw ? { 9'h000, \port$6625$0  } : \$1590 [15:0];
+  assign \$1592  = $signed(\$1591 ) >= $signed(\port$5907$0 );
+  assign \$1594  = \port$6721$2 [0] ? \$1593  : { values[463], values[463:448] };
+  assign \$1595  = accumulate ? \$1594  : 17'h00000;
+  assign \$1596  = gains[347:336] * \port$6627$0 ;
+  assign \$1597  = \$1596  + 10'h200;
+  assign \$1600  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$1599  });
+  assign \$1601  = - $signed(\$1600 );
+  assign \$1602  = gains[347:336] * \port$6627$0 ;
+  assign \$1603  = \$1602  + 10'h200;
+  assign \$1606  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$1605  });
+  assign \$1607  = \port$6721$2 [1] ? \$1601  : { \$1606 [22], \$1606  };
+  assign \$1608  = $signed(\$1595 ) + $signed(\$1607 );
+  assign \$1609  = raw ? { 9'h000, \port$6627$0  } : \$1608 [15:0];
+  assign \$1610  = $signed(\$1609 ) >= $signed(\port$5909$0 );
+  assign \$1612  = \port$6721$2 [0] ? \$1611  : { values[479], values[479:464] };
+  assign \$1613  = accumulate ? \$1612  : 17'h00000;
+  assign \$1614  = gains[359:348] * \port$6629$0 ;
+  assign \$1615  = \$1614  + 10'h200;
+  assign \$1618  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$1617  });
+  assign \$1619  = - $signed(\$1618 );
+  assign \$1620  = gains[359:348] * \port$6629$0 ;
+  assign \$1621  = \$1620  + 10'h200;
+  assign \$1624  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$1623  });
+  assign \$1625  = \port$6721$2 [1] ? \$1619  : { \$1624 [22], \$1624  };
+  assign \$1626  = $signed(\$1613 ) + $signed(\$1625 );
+  assign \$1627  = raw ? { 9'h000, \port$6629$0  } : \$1626 [15:0];
+  assign \$1628  = $signed(\$1627 ) >= $signed(\port$5911$0 );
+  assign \$1630  = \port$6721$2 [0] ? \$1629  : { values[495], values[495:480] };
+  assign \$1631  = accumulate ? \$1630  : 17'h00000;
+  assign \$1632  = gains[371:360] * \port$6631$0 ;
+  assign \$1633  = \$1632  + 10'h200;
+  assign \$1636  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$1635  });
+  assign \$1637  = - $signed(\$1636 );
+  assign \$1638  = gains[371:360] * \port$6631$0 ;
+  assign \$1639  = \$1638  + 10'h200;
+  assign \$1642  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$1641  });
+  assign \$1643  = \port$6721$2 [1] ? \$1637  : { \$1642 [22], \$1642  };
+  assign \$1644  = $signed(\$1631 ) + $signed(\$1643 );
+  assign \$1645  = raw ? { 9'h000, \port$6631$0  } : \$1644 [15:0];
+  assign \$1646  = $signed(\$1645 ) >= $signed(\port$5913$0 );
+  assign \$1648  = \port$6721$2 [0] ? \$1647  : { values[511], values[511:496] };
+  assign \$1649  = accumulate ? \$1648  : 17'h00000;
+  assign \$1650  = gains[383:372] * \port$6633$0 ;
+  assign \$1651  = \$1650  + 10'h200;
+  assign \$1654  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$1653  });
+  assign \$1655  = - $signed(\$1654 );
+  assign \$1656  = gains[383:372] * \port$6633$0 ;
+  assign \$1657  = \$1656  + 10'h200;
+  assign \$1660  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$1659  });
+  assign \$1661  = \port$6721$2 [1] ? \$1655  : { \$1660 [22], \$1660  };
+  assign \$1662  = $signed(\$1649 ) + $signed(\$1661 );
+  assign \$1663  = raw ? { 9'h000, \port$6633$0  } : \$1662 [15:0];
+  assign \$1664  = $signed(\$1663 ) >= $signed(\port$5915$0 );
+  assign \$1666  = \port$6721$2 [0] ? \$1665  : { values[527], values[527:512] };
+  assign \$1667  = accumulate ? \$1666  : 17'h00000;
+  assign \$1668  = gains[395:384] * \port$6635$0 ;
+  assign \$1669  = \$1668  + 10'h200;
+  assign \$1672  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$1671  });
+  assign \$1673  = - $signed(\$1672 );
+  assign \$1674  = gains[395:384] * \port$6635$0 ;
+  assign \$1675  = \$1674  + 10'h200;
+  assign \$1678  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$1677  });
+  assign \$1679  = \port$6721$2 [1] ? \$1673  : { \$1678 [22], \$1678  };
+  assign \$1680  = $signed(\$1667 ) + $signed(\$1679 );
+  assign \$1681  = raw ? { 9'h000, \port$6635$0  } : \$1680 [15:0];
+  assign \$1682  = $signed(\$1681 ) >= $signed(\port$5917$0 );
+  assign \$1684  = \port$6721$2 [0] ? \$1683  : { values[543], values[543:528] };
+  assign \$1685  = accumulate ? \$1684  : 17'h00000;
+  assign \$1686  = gains[407:396] * \port$6637$0 ;
+  assign \$1687  = \$1686  + 10'h200;
+  assign \$1690  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$1689  });
+  assign \$1691  = - $signed(\$1690 );
+  assign \$1692  = gains[407:396] * \port$6637$0 ;
+  assign \$1693  = \$1692  + 10'h200;
+  assign \$1696  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$1695  });
+  assign \$1697  = \port$6721$2 [1] ? \$1691  : { \$1696 [22], \$1696  };
+  assign \$1698  = $signed(\$1685 ) + $signed(\$1697 );
+  assign \$1699  = raw ? { 9'h000, \port$6637$0  } : \$1698 [15:0];
+  assign \$1700  = $signed(\$1699 ) >= $signed(\port$5919$0 );
+  assign \$1702  = \port$6721$2 [0] ? \$1701  : { values[559], values[559:544] };
+  assign \$1703  = accumulate ? \$1702  : 17'h00000;
+  assign \$1704  = gains[419:408] * \port$6639$0 ;
+  assign \$1705  = \$1704  + 10'h200;
+  assign \$1708  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$1707  });
+  assign \$1709  = - $signed(\$1708 );
+  assign \$1710  = gains[419:408] * \port$6639$0 ;
+  assign \$1711  = \$1710  + 10'h200;
+  assign \$1714  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$1713  });
+  assign \$1715  = \port$6721$2 [1] ? \$1709  : { \$1714 [22], \$1714  };
+  assign \$1716  = $signed(\$1703 ) + $signed(\$1715 );
+  assign \$1717  = raw ? { 9'h000, \port$6639$0  } : \$1716 [15:0];
+  assign \$1718  = $signed(\$1717 ) >= $signed(\port$5921$0 );
+  assign \$1720  = \port$6721$2 [0] ? \$1719  : { values[575], values[575:560] };
+  assign \$1721  = accumulate ? \$1720  : 17'h00000;
+  assign \$1722  = gains[431:420] * \port$6641$0 ;
+  assign \$1723  = \$1722  + 10'h200;
+  assign \$1726  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$1725  });
+  assign \$1727  = - $signed(\$1726 );
+  assign \$1728  = gains[431:420] * \port$6641$0 ;
+  assign \$1729  = \$1728  + 10'h200;
+  assign \$1732  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$1731  });
+  assign \$1733  = \port$6721$2 [1] ? \$1727  : { \$1732 [22], \$1732  };
+  assign \$1734  = $signed(\$1721 ) + $signed(\$1733 );
+  assign \$1735  = raw ? { 9'h000, \port$6641$0  } : \$1734 [15:0];
+  assign \$1736  = $signed(\$1735 ) >= $signed(\port$5923$0 );
+  assign \$1738  = \port$6721$2 [0] ? \$1737  : { values[591], values[591:576] };
+  assign \$1739  = accumulate ? \$1738  : 17'h00000;
+  assign \$1740  = gains[443:432] * \port$6643$0 ;
+  assign \$1741  = \$1740  + 10'h200;
+  assign \$1744  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$1743  });
+  assign \$1745  = - $signed(\$1744 );
+  assign \$1746  = gains[443:432] * \port$6643$0 ;
+  assign \$1747  = \$1746  + 10'h200;
+  assign \$1750  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$1749  });
+  assign \$1751  = \port$6721$2 [1] ? \$1745  : { \$1750 [22], \$1750  };
+  assign \$1752  = $signed(\$1739 ) + $signed(\$1751 );
+  assign \$1753  = raw ? { 9'h000, \port$6643$0  } : \$1752 [15:0];
+  assign \$1754  = $signed(\$1753 ) >= $signed(\port$5925$0 );
+  assign \$1756  = \port$6721$2 [0] ? \$1755  : { values[607], values[607:592] };
+  assign \$1757  = accumulate ? \$1756  : 17'h00000;
+  assign \$1758  = gains[455:444] * \port$6645$0 ;
+  assign \$1759  = \$1758  + 10'h200;
+  assign \$1762  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$1761  });
+  assign \$1763  = - $signed(\$1762 );
+  assign \$1764  = gains[455:444] * \port$6645$0 ;
+  assign \$1765  = \$1764  + 10'h200;
+  assign \$1768  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$1767  });
+  assign \$1769  = \port$6721$2 [1] ? \$1763  : { \$1768 [22], \$1768  };
+  assign \$1770  = $signed(\$1757 ) + $signed(\$1769 );
+  assign \$1771  = raw ? { 9'h000, \port$6645$0  } : \$1770 [15:0];
+  assign \$1772  = $signed(\$1771 ) >= $signed(\port$5927$0 );
+  assign \$1774  = \port$6721$2 [0] ? \$1773  : { values[623], values[623:608] };
+  assign \$1775  = accumulate ? \$1774  : 17'h00000;
+  assign \$1776  = gains[467:456] * \port$6647$0 ;
+  assign \$1777  = \$1776  + 10'h200;
+  assign \$1780  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$1779  });
+  assign \$1781  = - $signed(\$1780 );
+  assign \$1782  = gains[467:456] * \port$6647$0 ;
+  assign \$1783  = \$1782  + 10'h200;
+  assign \$1786  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$1785  });
+  assign \$1787  = \port$6721$2 [1] ? \$1781  : { \$1786 [22], \$1786  };
+  assign \$1788  = $signed(\$1775 ) + $signed(\$1787 );
+  assign \$1789  = raw ? { 9'h000, \port$6647$0  } : \$1788 [15:0];
+  assign \$1790  = $signed(\$1789 ) >= $signed(\port$5929$0 );
+  assign \$1792  = \port$6721$2 [0] ? \$1791  : { values[639], values[639:624] };
+  assign \$1793  = accumulate ? \$1792  : 17'h00000;
+  assign \$1794  = gains[479:468] * \port$6649$0 ;
+  assign \$1795  = \$1794  + 10'h200;
+  assign \$1798  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$1797  });
+  assign \$1799  = - $signed(\$1798 );
+  assign \$1800  = gains[479:468] * \port$6649$0 ;
+  assign \$1801  = \$1800  + 10'h200;
+  assign \$1804  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$1803  });
+  assign \$1805  = \port$6721$2 [1] ? \$1799  : { \$1804 [22], \$1804  };
+  assign \$1806  = $signed(\$1793 ) + $signed(\$1805 );
+  assign \$1807  = raw ? { 9'h000, \port$6649$0  } : \$1806 [15:0];
+  assign \$1808  = $signed(\$1807 ) >= $signed(\port$5931$0 );
+  assign \$1810  = \port$6721$2 [0] ? \$1809  : { values[655], values[655:640] };
+  assign \$1811  = accumulate ? \$1810  : 17'h00000;
+  assign \$1812  = gains[491:480] * \port$6651$0 ;
+  assign \$1813  = \$1812  + 10'h200;
+  assign \$1816  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$1815  });
+  assign \$1817  = - $signed(\$1816 );
+  assign \$1818  = gains[491:480] * \port$6651$0 ;
+  assign \$1819  = \$1818  + 10'h200;
+  assign \$1822  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$1821  });
+  assign \$1823  = \port$6721$2 [1] ? \$1817  : { \$1822 [22], \$1822  };
+  assign \$1824  = $signed(\$1811 ) + $signed(\$1823 );
+  assign \$1825  = raw ? { 9'h000, \port$6651$0  } : \$1824 [15:0];
+  assign \$1826  = $signed(\$1825 ) >= $signed(\port$5933$0 );
+  assign \$1828  = \port$6721$2 [0] ? \$1827  : { values[671], values[671:656] };
+  assign \$1829  = accumulate ? \$1828  : 17'h00000;
+  assign \$1830  = gains[503:492] * \port$6653$0 ;
+  assign \$1831  = \$1830  + 10'h200;
+  assign \$1834  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$1833  });
+  assign \$1835  = - $signed(\$1834 );
+  assign \$1836  = gains[503:492] * \port$6653$0 ;
+  assign \$1837  = \$1836  + 10'h200;
+  assign \$1840  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$1839  });
+  assign \$1841  = \port$6721$2 [1] ? \$1835  : { \$1840 [22], \$1840  };
+  assign \$1842  = $signed(\$1829 ) + $signed(\$1841 );
+  assign \$1843  = raw ? { 9'h000, \port$6653$0  } : \$1842 [15:0];
+  assign \$1844  = $signed(\$1843 ) >= $signed(\port$5935$0 );
+  assign \$1846  = \port$6721$2 [0] ? \$1845  : { values[687], values[687:672] };
+  assign \$1847  = accumulate ? \$1846  : 17'h00000;
+  assign \$1848  = gains[515:504] * \port$6655$0 ;
+  assign \$1849  = \$1848  + 10'h200;
+  assign \$1852  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$1851  });
+  assign \$1853  = - $signed(\$1852 );
+  assign \$1854  = gains[515:504] * \port$6655$0 ;
+  assign \$1855  = \$1854  + 10'h200;
+  assign \$1858  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$1857  });
+  assign \$1859  = \port$6721$2 [1] ? \$1853  : { \$1858 [22], \$1858  };
+  assign \$1860  = $signed(\$1847 ) + $signed(\$1859 );
+  assign \$1861  = raw ? { 9'h000, \port$6655$0  } : \$1860 [15:0];
+  assign \$1862  = $signed(\$1861 ) >= $signed(\port$5937$0 );
+  assign \$1864  = \port$6721$2 [0] ? \$1863  : { values[703], values[703:688] };
+  assign \$1865  = accumulate ? \$1864  : 17'h00000;
+  assign \$1866  = gains[527:516] * \port$6657$0 ;
+  assign \$1867  = \$1866  + 10'h200;
+  assign \$1870  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$1869  });
+  assign \$1871  = - $signed(\$1870 );
+  assign \$1872  = gains[527:516] * \port$6657$0 ;
+  assign \$1873  = \$1872  + 10'h200;
+  assign \$1876  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$1875  });
+  assign \$1877  = \port$6721$2 [1] ? \$1871  : { \$1876 [22], \$1876  };
+  assign \$1878  = $signed(\$1865 ) + $signed(\$1877 );
+  assign \$1879  = raw ? { 9'h000, \port$6657$0  } : \$1878 [15:0];
+  assign \$1880  = $signed(\$1879 ) >= $signed(\port$5939$0 );
+  assign \$1882  = \port$6721$2 [0] ? \$1881  : { values[719], values[719:704] };
+  assign \$1883  = accumulate ? \$1882  : 17'h00000;
+  assign \$1884  = gains[539:528] * \port$6659$0 ;
+  assign \$1885  = \$1884  + 10'h200;
+  assign \$1888  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$1887  });
+  assign \$1889  = - $signed(\$1888 );
+  assign \$1890  = gains[539:528] * \port$6659$0 ;
+  assign \$1891  = \$1890  + 10'h200;
+  assign \$1894  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$1893  });
+  assign \$1895  = \port$6721$2 [1] ? \$1889  : { \$1894 [22], \$1894  };
+  assign \$1896  = $signed(\$1883 ) + $signed(\$1895 );
+  assign \$1897  = raw ? { 9'h000, \port$6659$0  } : \$1896 [15:0];
+  assign \$1898  = $signed(\$1897 ) >= $signed(\port$5941$0 );
+  assign \$1900  = \port$6721$2 [0] ? \$1899  : { values[735], values[735:720] };
+  assign \$1901  = accumulate ? \$1900  : 17'h00000;
+  assign \$1902  = gains[551:540] * \port$6661$0 ;
+  assign \$1903  = \$1902  + 10'h200;
+  assign \$1906  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$1905  });
+  assign \$1907  = - $signed(\$1906 );
+  assign \$1908  = gains[551:540] * \port$6661$0 ;
+  assign \$1909  = \$1908  + 10'h200;
+  assign \$1912  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$1911  });
+  assign \$1913  = \port$6721$2 [1] ? \$1907  : { \$1912 [22], \$1912  };
+  assign \$1914  = $signed(\$1901 ) + $signed(\$1913 );
+  assign \$1915  = raw ? { 9'h000, \port$6661$0  } : \$1914 [15:0];
+  assign \$1916  = $signed(\$1915 ) >= $signed(\port$5943$0 );
+  assign \$1918  = \port$6721$2 [0] ? \$1917  : { values[751], values[751:736] };
+  assign \$1919  = accumulate ? \$1918  : 17'h00000;
+  assign \$1920  = gains[563:552] * \port$6663$0 ;
+  assign \$1921  = \$1920  + 10'h200;
+  assign \$1924  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$1923  });
+  assign \$1925  = - $signed(\$1924 );
+  assign \$1926  = gains[563:552] * \port$6663$0 ;
+  assign \$1927  = \$1926  + 10'h200;
+  assign \$1930  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$1929  });
+  assign \$1931  = \port$6721$2 [1] ? \$1925  : { \$1930 [22], \$1930  };
+  assign \$1932  = $signed(\$1919 ) + $signed(\$1931 );
+  assign \$1933  = raw ? { 9'h000, \port$6663$0  } : \$1932 [15:0];
+  assign \$1934  = $signed(\$1933 ) >= $signed(\port$5945$0 );
+  assign \$1936  = \port$6721$2 [0] ? \$1935  : { values[767], values[767:752] };
+  assign \$1937  = accumulate ? \$1936  : 17'h00000;
+  assign \$1938  = gains[575:564] * \port$6665$0 ;
+  assign \$1939  = \$1938  + 10'h200;
+  assign \$1942  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$1941  });
+  assign \$1943  = - $signed(\$1942 );
+  assign \$1944  = gains[575:564] * \port$6665$0 ;
+  assign \$1945  = \$1944  + 10'h200;
+  assign \$1948  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$1947  });
+  assign \$1949  = \port$6721$2 [1] ? \$1943  : { \$1948 [22], \$1948  };
+  assign \$1950  = $signed(\$1937 ) + $signed(\$1949 );
+  assign \$1951  = raw ? { 9'h000, \port$6665$0  } : \$1950 [15:0];
+  assign \$1952  = $signed(\$1951 ) >= $signed(\port$5947$0 );
+  assign \$1954  = \port$6721$2 [0] ? \$1953  : { values[783], values[783:768] };
+  assign \$1955  = accumulate ? \$1954  : 17'h00000;
+  assign \$1956  = gains[587:576] * \port$6667$0 ;
+  assign \$1957  = \$1956  + 10'h200;
+  assign \$1960  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$1959  });
+  assign \$1961  = - $signed(\$1960 );
+  assign \$1962  = gains[587:576] * \port$6667$0 ;
+  assign \$1963  = \$1962  + 10'h200;
+  assign \$1966  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$1965  });
+  assign \$1967  = \port$6721$2 [1] ? \$1961  : { \$1966 [22], \$1966  };
+  assign \$1968  = $signed(\$1955 ) + $signed(\$1967 );
+  assign \$1969  = raw ? { 9'h000, \port$6667$0  } : \$1968 [15:0];
+  assign \$1970  = $signed(\$1969 ) >= $signed(\port$5949$0 );
+  assign \$1972  = \port$6721$2 [0] ? \$1971  : { values[799], values[799:784] };
+  assign \$1973  = accumulate ? \$1972  : 17'h00000;
+  assign \$1974  = gains[599:588] * \port$6669$0 ;
+  assign \$1975  = \$1974  + 10'h200;
+  assign \$1978  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$1977  });
+  assign \$1979  = - $signed(\$1978 );
+  assign \$1980  = gains[599:588] * \port$6669$0 ;
+  assign \$1981  = \$1980  + 10'h200;
+  assign \$1984  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$1983  });
+  assign \$1985  = \port$6721$2 [1] ? \$1979  : { \$1984 [22], \$1984  };
+  assign \$1986  = $signed(\$1973 ) + $signed(\$1985 );
+  assign \$1987  = raw ? { 9'h000, \port$6669$0  } : \$1986 [15:0];
+  assign \$1988  = $signed(\$1987 ) >= $signed(\port$5951$0 );
+  assign \$1990  = \port$6721$2 [0] ? \$1989  : { values[815], values[815:800] };
+  assign \$1991  = accumulate ? \$1990  : 17'h00000;
+  assign \$1992  = gains[611:600] * \port$6671$0 ;
+  assign \$1993  = \$1992  + 10'h200;
+  assign \$1996  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$1995  });
+  assign \$1997  = - $signed(\$1996 );
+  assign \$1998  = gains[611:600] * \port$6671$0 ;
+  assign \$1999  = \$1998  + 10'h200;
+  assign \$2002  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$2001  });
+  assign \$2003  = \port$6721$2 [1] ? \$1997  : { \$2002 [22], \$2002  };
+  assign \$2004  = $signed(\$1991 ) + $signed(\$2003 );
+  assign \$2005  = raw ? { 9'h000, \port$6671$0  } : \$2004 [15:0];
+  assign \$2006  = $signed(\$2005 ) >= $signed(\port$5953$0 );
+  assign \$2008  = \port$6721$2 [0] ? \$2007  : { values[831], values[831:816] };
+  assign \$2009  = accumulate ? \$2008  : 17'h00000;
+  assign \$2010  = gains[623:612] * \port$6673$0 ;
+  assign \$2011  = \$2010  + 10'h200;
+  assign \$2014  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$2013  });
+  assign \$2015  = - $signed(\$2014 );
+  assign \$2016  = gains[623:612] * \port$6673$0 ;
+  assign \$2017  = \$2016  + 10'h200;
+  assign \$2020  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$2019  });
+  assign \$2021  = \port$6721$2 [1] ? \$2015  : { \$2020 [22], \$2020  };
+  assign \$2022  = $signed(\$2009 ) + $signed(\$2021 );
+  assign \$2023  = raw ? { 9'h000, \port$6673$0  } : \$2022 [15:0];
+  assign \$2024  = $signed(\$2023 ) >= $signed(\port$5955$0 );
+  assign \$2026  = \port$6721$2 [0] ? \$2025  : { values[847], values[847:832] };
+  assign \$2027  = accumulate ? \$2026  : 17'h00000;
+  assign \$2028  = gains[635:624] * \port$6675$0 ;
+  assign \$2029  = \$2028  + 10'h200;
+  assign \$2032  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$2031  });
+  assign \$2033  = - $signed(\$2032 );
+  assign \$2034  = gains[635:624] * \port$6675$0 ;
+  assign \$2035  = \$2034  + 10'h200;
+  assign \$2038  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$2037  });
+  assign \$2039  = \port$6721$2 [1] ? \$2033  : { \$2038 [22], \$2038  };
+  assign \$2040  = $signed(\$2027 ) + $signed(\$2039 );
+  assign \$2041  = raw ? { 9'h000, \port$6675$0  } : \$2040 [15:0];
+  assign \$2042  = $signed(\$2041 ) >= $signed(\port$5957$0 );
+  assign \$2044  = \port$6721$2 [0] ? \$2043  : { values[863], values[863:848] };
+  assign \$2045  = accumulate ? \$2044  : 17'h00000;
+  assign \$2046  = gains[647:636] * \port$6677$0 ;
+  assign \$2047  = \$2046  + 10'h200;
+  assign \$2050  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$2049  });
+  assign \$2051  = - $signed(\$2050 );
+  assign \$2052  = gains[647:636] * \port$6677$0 ;
+  assign \$2053  = \$2052  + 10'h200;
+  assign \$2056  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$2055  });
+  assign \$2057  = \port$6721$2 [1] ? \$2051  : { \$2056 [22], \$2056  };
+  assign \$2058  = $signed(\$2045 ) + $signed(\$2057 );
+  assign \$2059  = raw ? { 9'h000, \port$6677$0  } : \$2058 [15:0];
+  assign \$2060  = $signed(\$2059 ) >= $signed(\port$5959$0 );
+  assign \$2062  = \port$6721$2 [0] ? \$2061  : { values[879], values[879:864] };
+  assign \$2063  = accumulate ? \$2062  : 17'h00000;
+  assign \$2064  = gains[659:648] * \port$6679$0 ;
+  assign \$2065  = \$2064  + 10'h200;
+  assign \$2068  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$2067  });
+  assign \$2069  = - $signed(\$2068 );
+  assign \$2070  = gains[659:648] * \port$6679$0 ;
+  assign \$2071  = \$2070  + 10'h200;
+  assign \$2074  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$2073  });
+  assign \$2075  = \port$6721$2 [1] ? \$2069  : { \$2074 [22], \$2074  };
+  assign \$2076  = $signed(\$2063 ) + $signed(\$2075 );
+  assign \$2077  = raw ? { 9'h000, \port$6679$0  } : \$2076 [15:0];
+  assign \$2078  = $signed(\$2077 ) >= $signed(\port$5961$0 );
+  assign \$2080  = \port$6721$2 [0] ? \$2079  : { values[895], values[895:880] };
+  assign \$2081  = accumulate ? \$2080  : 17'h00000;
+  assign \$2082  = gains[671:660] * \port$6681$0 ;
+  assign \$2083  = \$2082  + 10'h200;
+  assign \$2086  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$2085  });
+  assign \$2087  = - $signed(\$2086 );
+  assign \$2088  = gains[671:660] * \port$6681$0 ;
+  assign \$2089  = \$2088  + 10'h200;
+  assign \$2092  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$2091  });
+  assign \$2093  = \port$6721$2 [1] ? \$2087  : { \$2092 [22], \$2092  };
+  assign \$2094  = $signed(\$2081 ) + $signed(\$2093 );
+  assign \$2095  = raw ? { 9'h000, \port$6681$0  } : \$2094 [15:0];
+  assign \$2096  = $signed(\$2095 ) >= $signed(\port$5963$0 );
+  assign \$2098  = \port$6721$2 [0] ? \$2097  : { values[911], values[911:896] };
+  assign \$2099  = accumulate ? \$2098  : 17'h00000;
+  assign \$2100  = gains[683:672] * \port$6683$0 ;
+  assign \$2101  = \$2100  + 10'h200;
+  assign \$2104  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$2103  });
+  assign \$2105  = - $signed(\$2104 );
+  assign \$2106  = gains[683:672] * \port$6683$0 ;
+  assign \$2107  = \$2106  + 10'h200;
+  assign \$2110  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$2109  });
+  assign \$2111  = \port$6721$2 [1] ? \$2105  : { \$2110 [22], \$2110  };
+  assign \$2112  = $signed(\$2099 ) + $signed(\$2111 );
+  assign \$2113  = raw ? { 9'h000, \port$6683$0  } : \$2112 [15:0];
+  assign \$2114  = $signed(\$2113 ) >= $signed(\port$5965$0 );
+  assign \$2116  = \port$6721$2 [0] ? \$2115  : { values[927], values[927:912] };
+  assign \$2117  = accumulate ? \$2116  : 17'h00000;
+  assign \$2118  = gains[695:684] * \port$6685$0 ;
+  assign \$2119  = \$2118  + 10'h200;
+  assign \$2122  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$2121  });
+  assign \$2123  = - $signed(\$2122 );
+  assign \$2124  = gains[695:684] * \port$6685$0 ;
+  assign \$2125  = \$2124  + 10'h200;
+  assign \$2128  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$2127  });
+  assign \$2129  = \port$6721$2 [1] ? \$2123  : { \$2128 [22], \$2128  };
+  assign \$2130  = $signed(\$2117 ) + $signed(\$2129 );
+  assign \$2131  = raw ? { 9'h000, \port$6685$0  } : \$2130 [15:0];
+  assign \$2132  = $signed(\$2131 ) >= $signed(\port$5967$0 );
+  assign \$2134  = \port$6721$2 [0] ? \$2133  : { values[943], values[943:928] };
+  assign \$2135  = accumulate ? \$2134  : 17'h00000;
+  assign \$2136  = gains[707:696] * \port$6687$0 ;
+  assign \$2137  = \$2136  + 10'h200;
+  assign \$2140  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$2139  });
+  assign \$2141  = - $signed(\$2140 );
+  assign \$2142  = gains[707:696] * \port$6687$0 ;
+  assign \$2143  = \$2142  + 10'h200;
+  assign \$2146  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$2145  });
+  assign \$2147  = \port$6721$2 [1] ? \$2141  : { \$2146 [22], \$2146  };
+  assign \$2148  = $signed(\$2135 ) + $signed(\$2147 );
+  assign \$2149  = raw ? { 9'h000, \port$6687$0  } : \$2148 [15:0];
+  assign \$2150  = $signed(\$2149 ) >= $signed(\port$5969$0 );
+  assign \$2152  = \port$6721$2 [0] ? \$2151  : { values[959], values[959:944] };
+  assign \$2153  = accumulate ? \$2152  : 17'h00000;
+  assign \$2154  = gains[719:708] * \port$6689$0 ;
+  assign \$2155  = \$2154  + 10'h200;
+  assign \$2158  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$2157  });
+  assign \$2159  = - $signed(\$2158 );
+  assign \$2160  = gains[719:708] * \port$6689$0 ;
+  assign \$2161  = \$2160  + 10'h200;
+  assign \$2164  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$2163  });
+  assign \$2165  = \port$6721$2 [1] ? \$2159  : { \$2164 [22], \$2164  };
+  assign \$2166  = $signed(\$2153 ) + $signed(\$2165 );
+  assign \$2167  = raw ? { 9'h000, \port$6689$0  } : \$2166 [15:0];
+  assign \$2168  = $signed(\$2167 ) >= $signed(\port$5971$0 );
+  assign \$2170  = \port$6721$2 [0] ? \$2169  : { values[975], values[975:960] };
+  assign \$2171  = accumulate ? \$2170  : 17'h00000;
+  assign \$2172  = gains[731:720] * \port$6691$0 ;
+  assign \$2173  = \$2172  + 10'h200;
+  assign \$2176  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$2175  });
+  assign \$2177  = - $signed(\$2176 );
+  assign \$2178  = gains[731:720] * \port$6691$0 ;
+  assign \$2179  = \$2178  + 10'h200;
+  assign \$2182  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$2181  });
+  assign \$2183  = \port$6721$2 [1] ? \$2177  : { \$2182 [22], \$2182  };
+  assign \$2184  = $signed(\$2171 ) + $signed(\$2183 );
+  assign \$2185  = raw ? { 9'h000, \port$6691$0  } : \$2184 [15:0];
+  assign \$2186  = $signed(\$2185 ) >= $signed(\port$5973$0 );
+  assign \$2188  = \port$6721$2 [0] ? \$2187  : { values[991], values[991:976] };
+  assign \$2189  = accumulate ? \$2188  : 17'h00000;
+  assign \$2190  = gains[743:732] * \port$6693$0 ;
+  assign \$2191  = \$2190  + 10'h200;
+  assign \$2194  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$2193  });
+  assign \$2195  = - $signed(\$2194 );
+  assign \$2196  = gains[743:732] * \port$6693$0 ;
+  assign \$2197  = \$2196  + 10'h200;
+  assign \$2200  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$2199  });
+  assign \$2201  = \port$6721$2 [1] ? \$2195  : { \$2200 [22], \$2200  };
+  assign \$2202  = $signed(\$2189 ) + $signed(\$2201 );
+  assign \$2203  = raw ? { 9'h000, \port$6693$0  } : \$2202 [15:0];
+  assign \$2204  = $signed(\$2203 ) >= $signed(\port$5975$0 );
+  assign \$2206  = \port$6721$2 [0] ? \$2205  : { values[1007], values[1007:992] };
+  assign \$2207  = accumulate ? \$2206  : 17'h00000;
+  assign \$2208  = gains[755:744] * \port$6695$0 ;
+  assign \$2209  = \$2208  + 10'h200;
+  assign \$2212  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$2211  });
+  assign \$2213  = - $signed(\$2212 );
+  assign \$2214  = gains[755:744] * \port$6695$0 ;
+  assign \$2215  = \$2214  + 10'h200;
+  assign \$2218  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$2217  });
+  assign \$2219  = \port$6721$2 [1] ? \$2213  : { \$2218 [22], \$2218  };
+  assign \$2220  = $signed(\$2207 ) + $signed(\$2219 );
+  assign \$2221  = raw ? { 9'h000, \port$6695$0  } : \$2220 [15:0];
+  assign \$2222  = $signed(\$2221 ) >= $signed(\port$5977$0 );
+  assign \$2224  = \port$6721$2 [0] ? \$2223  : { values[1023], values[1023:1008] };
+  assign \$2225  = accumulate ? \$2224  : 17'h00000;
+  assign \$2226  = gains[767:756] * \port$6697$0 ;
+  assign \$2227  = \$2226  + 10'h200;
+  assign \$2230  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$2229  });
+  assign \$2231  = - $signed(\$2230 );
+  assign \$2232  = gains[767:756] * \port$6697$0 ;
+  assign \$2233  = \$2232  + 10'h200;
+  assign \$2236  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$2235  });
+  assign \$2237  = \port$6721$2 [1] ? \$2231  : { \$2236 [22], \$2236  };
+  assign \$2238  = $signed(\$2225 ) + $signed(\$2237 );
+  assign \$2239  = raw ? { 9'h000, \port$6697$0  } : \$2238 [15:0];
+  assign \$2240  = $signed(\$2239 ) >= $signed(\port$5979$0 );
   always @(posedge g_acc_clk)
-    values <= \$1473 ;
+    values <= \$2241 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1473  = values;
+    \$2241  = values;
     if (capture) begin
-      \$1473  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
+      \$2241  = { \$1088 , \$1071 , \$1054 , \$1037 , \$1020 , \$1003 , \$986 , \$969 , \$952 , \$935 , \$918 , \$901 , \$884 , \$867 , \$850 , \$833 , \$816 , \$799 , \$782 , \$765 , \$748 , \$731 , \$714 , \$697 , \$680 , \$663 , \$646 , \$629 , \$612 , \$595 , \$578 , \$561 , \$544 , \$527 , \$510 , \$493 , \$476 , \$459 , \$442 , \$425 , \$408 , \$391 , \$374 , \$357 , \$340 , \$323 , \$306 , \$289 , \$272 , \$255 , \$238 , \$221 , \$204 , \$187 , \$170 , \$153 , \$136 , \$119 , \$102 , \$85 , \$68 , \$51 , \$34 , \$17  };
     end
     if (g_acc_rst) begin
-      \$1473  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$2241  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
-  assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$4885$2 [0];
-  assign negate = \port$4885$2 [1];
-  assign offsets = { \port$4143$0 , \port$4141$0 , \port$4139$0 , \port$4137$0 , \port$4135$0 , \port$4133$0 , \port$4131$0 , \port$4129$0 , \port$4127$0 , \port$4125$0 , \port$4123$0 , \port$4121$0 , \port$4119$0 , \port$4117$0 , \port$4115$0 , \port$4113$0 , \port$4111$0 , \port$4109$0 , \port$4107$0 , \port$4105$0 , \port$4103$0 , \port$4101$0 , \port$4099$0 , \port$4097$0 , \port$4095$0 , \port$4093$0 , \port$4091$0 , \port$4089$0 , \port$4087$0 , \port$4085$0 , \port$4083$0 , \port$4081$0 , \port$4079$0 , \port$4077$0 , \port$4075$0 , \port$4073$0 , \port$4071$0 , \port$4069$0 , \port$4067$0 , \port$4065$0 , \port$4063$0 , \port$4061$0 , \port$4059$0 , \port$4057$0 , \port$4055$0 , \port$4053$0 , \port$4051$0 , \port$4049$0 , \port$4047$0 , \port$4045$0 , \port$4043$0 , \port$4041$0 , \port$4039$0 , \port$4037$0 , \port$4035$0 , \port$4033$0 , \port$4031$0 , \port$4029$0 , \port$4027$0 , \port$4025$0 , \port$4023$0 , \port$4021$0 , \port$4019$0 , \port$4017$0  };
-  assign codes = { \port$4861$0 , \port$4859$0 , \port$4857$0 , \port$4855$0 , \port$4853$0 , \port$4851$0 , \port$4849$0 , \port$4847$0 , \port$4845$0 , \port$4843$0 , \port$4841$0 , \port$4839$0 , \port$4837$0 , \port$4835$0 , \port$4833$0 , \port$4831$0 , \port$4829$0 , \port$4827$0 , \port$4825$0 , \port$4823$0 , \port$4821$0 , \port$4819$0 , \port$4817$0 , \port$4815$0 , \port$4813$0 , \port$4811$0 , \port$4809$0 , \port$4807$0 , \port$4805$0 , \port$4803$0 , \port$4801$0 , \port$4799$0 , \port$4797$0 , \port$4795$0 , \port$4793$0 , \port$4791$0 , \port$4789$0 , \port$4787$0 , \port$4785$0 , \port$4783$0 , \port$4781$0 , \port$4779$0 , \port$4777$0 , \port$4775$0 , \port$4773$0 , \port$4771$0 , \port$4769$0 , \port$4767$0 , \port$4765$0 , \port$4763$0 , \port$4761$0 , \port$4759$0 , \port$4757$0 , \port$4755$0 , \port$4753$0 , \port$4751$0 , \port$4749$0 , \port$4747$0 , \port$4745$0 , \port$4743$0 , \port$4741$0 , \port$4739$0 , \port$4737$0 , \port$4735$0  };
-  assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
-  assign thresholds = { \port$4271$0 , \port$4269$0 , \port$4267$0 , \port$4265$0 , \port$4263$0 , \port$4261$0 , \port$4259$0 , \port$4257$0 , \port$4255$0 , \port$4253$0 , \port$4251$0 , \port$4249$0 , \port$4247$0 , \port$4245$0 , \port$4243$0 , \port$4241$0 , \port$4239$0 , \port$4237$0 , \port$4235$0 , \port$4233$0 , \port$4231$0 , \port$4229$0 , \port$4227$0 , \port$4225$0 , \port$4223$0 , \port$4221$0 , \port$4219$0 , \port$4217$0 , \port$4215$0 , \port$4213$0 , \port$4211$0 , \port$4209$0 , \port$4207$0 , \port$4205$0 , \port$4203$0 , \port$4201$0 , \port$4199$0 , \port$4197$0 , \port$4195$0 , \port$4193$0 , \port$4191$0 , \port$4189$0 , \port$4187$0 , \port$4185$0 , \port$4183$0 , \port$4181$0 , \port$4179$0 , \port$4177$0 , \port$4175$0 , \port$4173$0 , \port$4171$0 , \port$4169$0 , \port$4167$0 , \port$4165$0 , \port$4163$0 , \port$4161$0 , \port$4159$0 , \port$4157$0 , \port$4155$0 , \port$4153$0 , \port$4151$0 , \port$4149$0 , \port$4147$0 , \port$4145$0  };
-  assign \port$2333$0  = \$11 ;
-  assign \port$2344$0  = \$22 ;
-  assign \port$2355$0  = \$33 ;
-  assign \port$2366$0  = \$44 ;
-  assign \port$2377$0  = \$55 ;
-  assign \port$2388$0  = \$66 ;
-  assign \port$2399$0  = \$77 ;
-  assign \port$2410$0  = \$88 ;
-  assign \port$2421$0  = \$99 ;
-  assign \port$2432$0  = \$110 ;
-  assign \port$2443$0  = \$121 ;
-  assign \port$2454$0  = \$132 ;
-  assign \port$2465$0  = \$143 ;
-  assign \port$2476$0  = \$154 ;
-  assign \port$2487$0  = \$165 ;
-  assign \port$2498$0  = \$176 ;
-  assign \port$2509$0  = \$187 ;
-  assign \port$2520$0  = \$198 ;
-  assign \port$2531$0  = \$209 ;
-  assign \port$2542$0  = \$220 ;
-  assign \port$2553$0  = \$231 ;
-  assign \port$2564$0  = \$242 ;
-  assign \port$2575$0  = \$253 ;
-  assign \port$2586$0  = \$264 ;
-  assign \port$2597$0  = \$275 ;
-  assign \port$2608$0  = \$286 ;
-  assign \port$2619$0  = \$297 ;
-  assign \port$2630$0  = \$308 ;
-  assign \port$2641$0  = \$319 ;
-  assign \port$2652$0  = \$330 ;
-  assign \port$2663$0  = \$341 ;
-  assign \port$2674$0  = \$352 ;
-  assign \port$2685$0  = \$363 ;
-  assign \port$2696$0  = \$374 ;
-  assign \port$2707$0  = \$385 ;
-  assign \port$2718$0  = \$396 ;
-  assign \port$2729$0  = \$407 ;
-  assign \port$2740$0  = \$418 ;
-  assign \port$2751$0  = \$429 ;
-  assign \port$2762$0  = \$440 ;
-  assign \port$2773$0  = \$451 ;
-  assign \port$2784$0  = \$462 ;
-  assign \port$2795$0  = \$473 ;
-  assign \port$2806$0  = \$484 ;
-  assign \port$2817$0  = \$495 ;
-  assign \port$2828$0  = \$506 ;
-  assign \port$2839$0  = \$517 ;
-  assign \port$2850$0  = \$528 ;
-  assign \port$2861$0  = \$539 ;
-  assign \port$2872$0  = \$550 ;
-  assign \port$2883$0  = \$561 ;
-  assign \port$2894$0  = \$572 ;
-  assign \port$2905$0  = \$583 ;
-  assign \port$2916$0  = \$594 ;
-  assign \port$2927$0  = \$605 ;
-  assign \port$2938$0  = \$616 ;
-  assign \port$2949$0  = \$627 ;
-  assign \port$2960$0  = \$638 ;
-  assign \port$2971$0  = \$649 ;
-  assign \port$2982$0  = \$660 ;
-  assign \port$2993$0  = \$671 ;
-  assign \port$3004$0  = \$682 ;
-  assign \port$3015$0  = \$693 ;
-  assign \port$3026$0  = \$704 ;
-  assign \port$3038$0  = \$716 ;
-  assign \port$3050$0  = \$728 ;
-  assign \port$3062$0  = \$740 ;
-  assign \port$3074$0  = \$752 ;
-  assign \port$3086$0  = \$764 ;
-  assign \port$3098$0  = \$776 ;
-  assign \port$3110$0  = \$788 ;
-  assign \port$3122$0  = \$800 ;
-  assign \port$3134$0  = \$812 ;
-  assign \port$3146$0  = \$824 ;
-  assign \port$3158$0  = \$836 ;
-  assign \port$3170$0  = \$848 ;
-  assign \port$3182$0  = \$860 ;
-  assign \port$3194$0  = \$872 ;
-  assign \port$3206$0  = \$884 ;
-  assign \port$3218$0  = \$896 ;
-  assign \port$3230$0  = \$908 ;
-  assign \port$3242$0  = \$920 ;
-  assign \port$3254$0  = \$932 ;
-  assign \port$3266$0  = \$944 ;
-  assign \port$3278$0  = \$956 ;
-  assign \port$3290$0  = \$968 ;
-  assign \port$3302$0  = \$980 ;
-  assign \port$3314$0  = \$992 ;
-  assign \port$3326$0  = \$1004 ;
-  assign \port$3338$0  = \$1016 ;
-  assign \port$3350$0  = \$1028 ;
-  assign \port$3362$0  = \$1040 ;
-  assign \port$3374$0  = \$1052 ;
-  assign \port$3386$0  = \$1064 ;
-  assign \port$3398$0  = \$1076 ;
-  assign \port$3410$0  = \$1088 ;
-  assign \port$3422$0  = \$1100 ;
-  assign \port$3434$0  = \$1112 ;
-  assign \port$3446$0  = \$1124 ;
-  assign \port$3458$0  = \$1136 ;
-  assign \port$3470$0  = \$1148 ;
-  assign \port$3482$0  = \$1160 ;
-  assign \port$3494$0  = \$1172 ;
-  assign \port$3506$0  = \$1184 ;
-  assign \port$3518$0  = \$1196 ;
-  assign \port$3530$0  = \$1208 ;
-  assign \port$3542$0  = \$1220 ;
-  assign \port$3554$0  = \$1232 ;
-  assign \port$3566$0  = \$1244 ;
-  assign \port$3578$0  = \$1256 ;
-  assign \port$3590$0  = \$1268 ;
-  assign \port$3602$0  = \$1280 ;
-  assign \port$3614$0  = \$1292 ;
-  assign \port$3626$0  = \$1304 ;
-  assign \port$3638$0  = \$1316 ;
-  assign \port$3650$0  = \$1328 ;
-  assign \port$3662$0  = \$1340 ;
-  assign \port$3674$0  = \$1352 ;
-  assign \port$3686$0  = \$1364 ;
-  assign \port$3698$0  = \$1376 ;
-  assign \port$3710$0  = \$1388 ;
-  assign \port$3722$0  = \$1400 ;
-  assign \port$3734$0  = \$1412 ;
-  assign \port$3746$0  = \$1424 ;
-  assign \port$3758$0  = \$1436 ;
-  assign \port$3770$0  = \$1448 ;
-  assign \port$3782$0  = \$1460 ;
-  assign \port$3794$0  = \$1472 ;
+  assign next_values = { \$1088 , \$1071 , \$1054 , \$1037 , \$1020 , \$1003 , \$986 , \$969 , \$952 , \$935 , \$918 , \$901 , \$884 , \$867 , \$850 , \$833 , \$816 , \$799 , \$782 , \$765 , \$748 , \$731 , \$714 , \$697 , \$680 , \$663 , \$646 , \$629 , \$612 , \$595 , \$578 , \$561 , \$544 , \$527 , \$510 , \$493 , \$476 , \$459 , \$442 , \$425 , \$408 , \$391 , \$374 , \$357 , \$340 , \$323 , \$306 , \$289 , \$272 , \$255 , \$238 , \$221 , \$204 , \$187 , \$170 , \$153 , \$136 , \$119 , \$102 , \$85 , \$68 , \$51 , \$34 , \$17  };
+  assign shift = \port$6721$2 [0];
+  assign negate = \port$6721$2 [1];
+  assign offsets = { \port$5851$0 , \port$5849$0 , \port$5847$0 , \port$5845$0 , \port$5843$0 , \port$5841$0 , \port$5839$0 , \port$5837$0 , \port$5835$0 , \port$5833$0 , \port$5831$0 , \port$5829$0 , \port$5827$0 , \port$5825$0 , \port$5823$0 , \port$5821$0 , \port$5819$0 , \port$5817$0 , \port$5815$0 , \port$5813$0 , \port$5811$0 , \port$5809$0 , \port$5807$0 , \port$5805$0 , \port$5803$0 , \port$5801$0 , \port$5799$0 , \port$5797$0 , \port$5795$0 , \port$5793$0 , \port$5791$0 , \port$5789$0 , \port$5787$0 , \port$5785$0 , \port$5783$0 , \port$5781$0 , \port$5779$0 , \port$5777$0 , \port$5775$0 , \port$5773$0 , \port$5771$0 , \port$5769$0 , \port$5767$0 , \port$5765$0 , \port$5763$0 , \port$5761$0 , \port$5759$0 , \port$5757$0 , \port$5755$0 , \port$5753$0 , \port$5751$0 , \port$5749$0 , \port$5747$0 , \port$5745$0 , \port$5743$0 , \port$5741$0 , \port$5739$0 , \port$5737$0 , \port$5735$0 , \port$5733$0 , \port$5731$0 , \port$5729$0 , \port$5727$0 , \port$5725$0  };
+  assign codes = { \port$6697$0 , \port$6695$0 , \port$6693$0 , \port$6691$0 , \port$6689$0 , \port$6687$0 , \port$6685$0 , \port$6683$0 , \port$6681$0 , \port$6679$0 , \port$6677$0 , \port$6675$0 , \port$6673$0 , \port$6671$0 , \port$6669$0 , \port$6667$0 , \port$6665$0 , \port$6663$0 , \port$6661$0 , \port$6659$0 , \port$6657$0 , \port$6655$0 , \port$6653$0 , \port$6651$0 , \port$6649$0 , \port$6647$0 , \port$6645$0 , \port$6643$0 , \port$6641$0 , \port$6639$0 , \port$6637$0 , \port$6635$0 , \port$6633$0 , \port$6631$0 , \port$6629$0 , \port$6627$0 , \port$6625$0 , \port$6623$0 , \port$6621$0 , \port$6619$0 , \port$6617$0 , \port$6615$0 , \port$6613$0 , \port$6611$0 , \port$6609$0 , \port$6607$0 , \port$6605$0 , \port$6603$0 , \port$6601$0 , \port$6599$0 , \port$6597$0 , \port$6595$0 , \port$6593$0 , \port$6591$0 , \port$6589$0 , \port$6587$0 , \port$6585$0 , \port$6583$0 , \port$6581$0 , \port$6579$0 , \port$6577$0 , \port$6575$0 , \port$6573$0 , \port$6571$0  };
+  assign next_fires = { \$2240 , \$2222 , \$2204 , \$2186 , \$2168 , \$2150 , \$2132 , \$2114 , \$2096 , \$2078 , \$2060 , \$2042 , \$2024 , \$2006 , \$1988 , \$1970 , \$1952 , \$1934 , \$1916 , \$1898 , \$1880 , \$1862 , \$1844 , \$1826 , \$1808 , \$1790 , \$1772 , \$1754 , \$1736 , \$1718 , \$1700 , \$1682 , \$1664 , \$1646 , \$1628 , \$1610 , \$1592 , \$1574 , \$1556 , \$1538 , \$1520 , \$1502 , \$1484 , \$1466 , \$1448 , \$1430 , \$1412 , \$1394 , \$1376 , \$1358 , \$1340 , \$1322 , \$1304 , \$1286 , \$1268 , \$1250 , \$1232 , \$1214 , \$1196 , \$1178 , \$1160 , \$1142 , \$1124 , \$1106  };
+  assign thresholds = { \port$5979$0 , \port$5977$0 , \port$5975$0 , \port$5973$0 , \port$5971$0 , \port$5969$0 , \port$5967$0 , \port$5965$0 , \port$5963$0 , \port$5961$0 , \port$5959$0 , \port$5957$0 , \port$5955$0 , \port$5953$0 , \port$5951$0 , \port$5949$0 , \port$5947$0 , \port$5945$0 , \port$5943$0 , \port$5941$0 , \port$5939$0 , \port$5937$0 , \port$5935$0 , \port$5933$0 , \port$5931$0 , \port$5929$0 , \port$5927$0 , \port$5925$0 , \port$5923$0 , \port$5921$0 , \port$5919$0 , \port$5917$0 , \port$5915$0 , \port$5913$0 , \port$5911$0 , \port$5909$0 , \port$5907$0 , \port$5905$0 , \port$5903$0 , \port$5901$0 , \port$5899$0 , \port$5897$0 , \port$5895$0 , \port$5893$0 , \port$5891$0 , \port$5889$0 , \port$5887$0 , \port$5885$0 , \port$5883$0 , \port$5881$0 , \port$5879$0 , \port$5877$0 , \port$5875$0 , \port$5873$0 , \port$5871$0 , \port$5869$0 , \port$5867$0 , \port$5865$0 , \port$5863$0 , \port$5861$0 , \port$5859$0 , \port$5857$0 , \port$5855$0 , \port$5853$0  };
+  assign \port$2772$0  = \$17 ;
+  assign \port$2789$0  = \$34 ;
+  assign \port$2806$0  = \$51 ;
+  assign \port$2823$0  = \$68 ;
+  assign \port$2840$0  = \$85 ;
+  assign \port$2857$0  = \$102 ;
+  assign \port$2874$0  = \$119 ;
+  assign \port$2891$0  = \$136 ;
+  assign \port$2908$0  = \$153 ;
+  assign \port$2925$0  = \$170 ;
+  assign \port$2942$0  = \$187 ;
+  assign \port$2959$0  = \$204 ;
+  assign \port$2976$0  = \$221 ;
+  assign \port$2993$0  = \$238 ;
+  assign \port$3010$0  = \$255 ;
+  assign \port$3027$0  = \$272 ;
+  assign \port$3044$0  = \$289 ;
+  assign \port$3061$0  = \$306 ;
+  assign \port$3078$0  = \$323 ;
+  assign \port$3095$0  = \$340 ;
+  assign \port$3112$0  = \$357 ;
+  assign \port$3129$0  = \$374 ;
+  assign \port$3146$0  = \$391 ;
+  assign \port$3163$0  = \$408 ;
+  assign \port$3180$0  = \$425 ;
+  assign \port$3197$0  = \$442 ;
+  assign \port$3214$0  = \$459 ;
+  assign \port$3231$0  = \$476 ;
+  assign \port$3248$0  = \$493 ;
+  assign \port$3265$0  = \$510 ;
+  assign \port$3282$0  = \$527 ;
+  assign \port$3299$0  = \$544 ;
+  assign \port$3316$0  = \$561 ;
+  assign \port$3333$0  = \$578 ;
+  assign \port$3350$0  = \$595 ;
+  assign \port$3367$0  = \$612 ;
+  assign \port$3384$0  = \$629 ;
+  assign \port$3401$0  = \$646 ;
+  assign \port$3418$0  = \$663 ;
+  assign \port$3435$0  = \$680 ;
+  assign \port$3452$0  = \$697 ;
+  assign \port$3469$0  = \$714 ;
+  assign \port$3486$0  = \$731 ;
+  assign \port$3503$0  = \$748 ;
+  assign \port$3520$0  = \$765 ;
+  assign \port$3537$0  = \$782 ;
+  assign \port$3554$0  = \$799 ;
+  assign \port$3571$0  = \$816 ;
+  assign \port$3588$0  = \$833 ;
+  assign \port$3605$0  = \$850 ;
+  assign \port$3622$0  = \$867 ;
+  assign \port$3639$0  = \$884 ;
+  assign \port$3656$0  = \$901 ;
+  assign \port$3673$0  = \$918 ;
+  assign \port$3690$0  = \$935 ;
+  assign \port$3707$0  = \$952 ;
+  assign \port$3724$0  = \$969 ;
+  assign \port$3741$0  = \$986 ;
+  assign \port$3758$0  = \$1003 ;
+  assign \port$3775$0  = \$1020 ;
+  assign \port$3792$0  = \$1037 ;
+  assign \port$3809$0  = \$1054 ;
+  assign \port$3826$0  = \$1071 ;
+  assign \port$3843$0  = \$1088 ;
+  assign \port$3861$0  = \$1106 ;
+  assign \port$3879$0  = \$1124 ;
+  assign \port$3897$0  = \$1142 ;
+  assign \port$3915$0  = \$1160 ;
+  assign \port$3933$0  = \$1178 ;
+  assign \port$3951$0  = \$1196 ;
+  assign \port$3969$0  = \$1214 ;
+  assign \port$3987$0  = \$1232 ;
+  assign \port$4005$0  = \$1250 ;
+  assign \port$4023$0  = \$1268 ;
+  assign \port$4041$0  = \$1286 ;
+  assign \port$4059$0  = \$1304 ;
+  assign \port$4077$0  = \$1322 ;
+  assign \port$4095$0  = \$1340 ;
+  assign \port$4113$0  = \$1358 ;
+  assign \port$4131$0  = \$1376 ;
+  assign \port$4149$0  = \$1394 ;
+  assign \port$4167$0  = \$1412 ;
+  assign \port$4185$0  = \$1430 ;
+  assign \port$4203$0  = \$1448 ;
+  assign \port$4221$0  = \$1466 ;
+  assign \port$4239$0  = \$1484 ;
+  assign \port$4257$0  = \$1502 ;
+  assign \port$4275$0  = \$1520 ;
+  assign \port$4293$0  = \$1538 ;
+  assign \port$4311$0  = \$1556 ;
+  assign \port$4329$0  = \$1574 ;
+  assign \port$4347$0  = \$1592 ;
+  assign \port$4365$0  = \$1610 ;
+  assign \port$4383$0  = \$1628 ;
+  assign \port$4401$0  = \$1646 ;
+  assign \port$4419$0  = \$1664 ;
+  assign \port$4437$0  = \$1682 ;
+  assign \port$4455$0  = \$1700 ;
+  assign \port$4473$0  = \$1718 ;
+  assign \port$4491$0  = \$1736 ;
+  assign \port$4509$0  = \$1754 ;
+  assign \port$4527$0  = \$1772 ;
+  assign \port$4545$0  = \$1790 ;
+  assign \port$4563$0  = \$1808 ;
+  assign \port$4581$0  = \$1826 ;
+  assign \port$4599$0  = \$1844 ;
+  assign \port$4617$0  = \$1862 ;
+  assign \port$4635$0  = \$1880 ;
+  assign \port$4653$0  = \$1898 ;
+  assign \port$4671$0  = \$1916 ;
+  assign \port$4689$0  = \$1934 ;
+  assign \port$4707$0  = \$1952 ;
+  assign \port$4725$0  = \$1970 ;
+  assign \port$4743$0  = \$1988 ;
+  assign \port$4761$0  = \$2006 ;
+  assign \port$4779$0  = \$2024 ;
+  assign \port$4797$0  = \$2042 ;
+  assign \port$4815$0  = \$2060 ;
+  assign \port$4833$0  = \$2078 ;
+  assign \port$4851$0  = \$2096 ;
+  assign \port$4869$0  = \$2114 ;
+  assign \port$4887$0  = \$2132 ;
+  assign \port$4905$0  = \$2150 ;
+  assign \port$4923$0  = \$2168 ;
+  assign \port$4941$0  = \$2186 ;
+  assign \port$4959$0  = \$2204 ;
+  assign \port$4977$0  = \$2222 ;
+  assign \port$4995$0  = \$2240 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$4735$0 , 1'h0 };
-  assign \$7  = { \port$4735$0 , 1'h0 };
-  assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$4737$0 , 1'h0 };
-  assign \$18  = { \port$4737$0 , 1'h0 };
-  assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$4739$0 , 1'h0 };
-  assign \$29  = { \port$4739$0 , 1'h0 };
-  assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$4741$0 , 1'h0 };
-  assign \$40  = { \port$4741$0 , 1'h0 };
-  assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$4743$0 , 1'h0 };
-  assign \$51  = { \port$4743$0 , 1'h0 };
-  assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$4745$0 , 1'h0 };
-  assign \$62  = { \port$4745$0 , 1'h0 };
-  assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$4747$0 , 1'h0 };
-  assign \$73  = { \port$4747$0 , 1'h0 };
-  assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$4749$0 , 1'h0 };
-  assign \$84  = { \port$4749$0 , 1'h0 };
-  assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$4751$0 , 1'h0 };
-  assign \$95  = { \port$4751$0 , 1'h0 };
-  assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$4753$0 , 1'h0 };
-  assign \$106  = { \port$4753$0 , 1'h0 };
-  assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$4755$0 , 1'h0 };
-  assign \$117  = { \port$4755$0 , 1'h0 };
-  assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$4757$0 , 1'h0 };
-  assign \$128  = { \port$4757$0 , 1'h0 };
-  assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$4759$0 , 1'h0 };
-  assign \$139  = { \port$4759$0 , 1'h0 };
-  assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$4761$0 , 1'h0 };
-  assign \$150  = { \port$4761$0 , 1'h0 };
-  assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$4763$0 , 1'h0 };
-  assign \$161  = { \port$4763$0 , 1'h0 };
-  assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$4765$0 , 1'h0 };
-  assign \$172  = { \port$4765$0 , 1'h0 };
-  assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$4767$0 , 1'h0 };
-  assign \$183  = { \port$4767$0 , 1'h0 };
-  assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$4769$0 , 1'h0 };
-  assign \$194  = { \port$4769$0 , 1'h0 };
-  assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$4771$0 , 1'h0 };
-  assign \$205  = { \port$4771$0 , 1'h0 };
-  assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$4773$0 , 1'h0 };
-  assign \$216  = { \port$4773$0 , 1'h0 };
-  assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$4775$0 , 1'h0 };
-  assign \$227  = { \port$4775$0 , 1'h0 };
-  assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$4777$0 , 1'h0 };
-  assign \$238  = { \port$4777$0 , 1'h0 };
-  assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$4779$0 , 1'h0 };
-  assign \$249  = { \port$4779$0 , 1'h0 };
-  assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$4781$0 , 1'h0 };
-  assign \$260  = { \port$4781$0 , 1'h0 };
-  assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$4783$0 , 1'h0 };
-  assign \$271  = { \port$4783$0 , 1'h0 };
-  assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$4785$0 , 1'h0 };
-  assign \$282  = { \port$4785$0 , 1'h0 };
-  assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$4787$0 , 1'h0 };
-  assign \$293  = { \port$4787$0 , 1'h0 };
-  assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$4789$0 , 1'h0 };
-  assign \$304  = { \port$4789$0 , 1'h0 };
-  assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$4791$0 , 1'h0 };
-  assign \$315  = { \port$4791$0 , 1'h0 };
-  assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$4793$0 , 1'h0 };
-  assign \$326  = { \port$4793$0 , 1'h0 };
-  assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$4795$0 , 1'h0 };
-  assign \$337  = { \port$4795$0 , 1'h0 };
-  assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$4797$0 , 1'h0 };
-  assign \$348  = { \port$4797$0 , 1'h0 };
-  assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$4799$0 , 1'h0 };
-  assign \$359  = { \port$4799$0 , 1'h0 };
-  assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$4801$0 , 1'h0 };
-  assign \$370  = { \port$4801$0 , 1'h0 };
-  assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$4803$0 , 1'h0 };
-  assign \$381  = { \port$4803$0 , 1'h0 };
-  assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$4805$0 , 1'h0 };
-  assign \$392  = { \port$4805$0 , 1'h0 };
-  assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$4807$0 , 1'h0 };
-  assign \$403  = { \port$4807$0 , 1'h0 };
-  assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$4809$0 , 1'h0 };
-  assign \$414  = { \port$4809$0 , 1'h0 };
-  assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$4811$0 , 1'h0 };
-  assign \$425  = { \port$4811$0 , 1'h0 };
-  assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$4813$0 , 1'h0 };
-  assign \$436  = { \port$4813$0 , 1'h0 };
-  assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$4815$0 , 1'h0 };
-  assign \$447  = { \port$4815$0 , 1'h0 };
-  assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$4817$0 , 1'h0 };
-  assign \$458  = { \port$4817$0 , 1'h0 };
-  assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$4819$0 , 1'h0 };
-  assign \$469  = { \port$4819$0 , 1'h0 };
-  assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$4821$0 , 1'h0 };
-  assign \$480  = { \port$4821$0 , 1'h0 };
-  assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$4823$0 , 1'h0 };
-  assign \$491  = { \port$4823$0 , 1'h0 };
-  assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$4825$0 , 1'h0 };
-  assign \$502  = { \port$4825$0 , 1'h0 };
-  assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$4827$0 , 1'h0 };
-  assign \$513  = { \port$4827$0 , 1'h0 };
-  assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$4829$0 , 1'h0 };
-  assign \$524  = { \port$4829$0 , 1'h0 };
-  assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$4831$0 , 1'h0 };
-  assign \$535  = { \port$4831$0 , 1'h0 };
-  assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$4833$0 , 1'h0 };
-  assign \$546  = { \port$4833$0 , 1'h0 };
-  assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$4835$0 , 1'h0 };
-  assign \$557  = { \port$4835$0 , 1'h0 };
-  assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$4837$0 , 1'h0 };
-  assign \$568  = { \port$4837$0 , 1'h0 };
-  assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$4839$0 , 1'h0 };
-  assign \$579  = { \port$4839$0 , 1'h0 };
-  assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$4841$0 , 1'h0 };
-  assign \$590  = { \port$4841$0 , 1'h0 };
-  assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$4843$0 , 1'h0 };
-  assign \$601  = { \port$4843$0 , 1'h0 };
-  assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$4845$0 , 1'h0 };
-  assign \$612  = { \port$4845$0 , 1'h0 };
-  assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$4847$0 , 1'h0 };
-  assign \$623  = { \port$4847$0 , 1'h0 };
-  assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$4849$0 , 1'h0 };
-  assign \$634  = { \port$4849$0 , 1'h0 };
-  assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$4851$0 , 1'h0 };
-  assign \$645  = { \port$4851$0 , 1'h0 };
-  assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$4853$0 , 1'h0 };
-  assign \$656  = { \port$4853$0 , 1'h0 };
-  assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$4855$0 , 1'h0 };
-  assign \$667  = { \port$4855$0 , 1'h0 };
-  assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$4857$0 , 1'h0 };
-  assign \$678  = { \port$4857$0 , 1'h0 };
-  assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$4859$0 , 1'h0 };
-  assign \$689  = { \port$4859$0 , 1'h0 };
-  assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$4861$0 , 1'h0 };
-  assign \$700  = { \port$4861$0 , 1'h0 };
-  assign \$705  = { values[15:0], 1'h0 };
-  assign \$708  = { \port$4735$0 , 1'h0 };
-  assign \$711  = { \port$4735$0 , 1'h0 };
-  assign \$717  = { values[31:16], 1'h0 };
-  assign \$720  = { \port$4737$0 , 1'h0 };
-  assign \$723  = { \port$4737$0 , 1'h0 };
-  assign \$729  = { values[47:32], 1'h0 };
-  assign \$732  = { \port$4739$0 , 1'h0 };
-  assign \$735  = { \port$4739$0 , 1'h0 };
-  assign \$741  = { values[63:48], 1'h0 };
-  assign \$744  = { \port$4741$0 , 1'h0 };
-  assign \$747  = { \port$4741$0 , 1'h0 };
-  assign \$753  = { values[79:64], 1'h0 };
-  assign \$756  = { \port$4743$0 , 1'h0 };
-  assign \$759  = { \port$4743$0 , 1'h0 };
-  assign \$765  = { values[95:80], 1'h0 };
-  assign \$768  = { \port$4745$0 , 1'h0 };
-  assign \$771  = { \port$4745$0 , 1'h0 };
-  assign \$777  = { values[111:96], 1'h0 };
-  assign \$780  = { \port$4747$0 , 1'h0 };
-  assign \$783  = { \port$4747$0 , 1'h0 };
-  assign \$789  = { values[127:112], 1'h0 };
-  assign \$792  = { \port$4749$0 , 1'h0 };
-  assign \$795  = { \port$4749$0 , 1'h0 };
-  assign \$801  = { values[143:128], 1'h0 };
-  assign \$804  = { \port$4751$0 , 1'h0 };
-  assign \$807  = { \port$4751$0 , 1'h0 };
-  assign \$813  = { values[159:144], 1'h0 };
-  assign \$816  = { \port$4753$0 , 1'h0 };
-  assign \$819  = { \port$4753$0 , 1'h0 };
-  assign \$825  = { values[175:160], 1'h0 };
-  assign \$828  = { \port$4755$0 , 1'h0 };
-  assign \$831  = { \port$4755$0 , 1'h0 };
-  assign \$837  = { values[191:176], 1'h0 };
-  assign \$840  = { \port$4757$0 , 1'h0 };
-  assign \$843  = { \port$4757$0 , 1'h0 };
-  assign \$849  = { values[207:192], 1'h0 };
-  assign \$852  = { \port$4759$0 , 1'h0 };
-  assign \$855  = { \port$4759$0 , 1'h0 };
-  assign \$861  = { values[223:208], 1'h0 };
-  assign \$864  = { \port$4761$0 , 1'h0 };
-  assign \$867  = { \port$4761$0 , 1'h0 };
-  assign \$873  = { values[239:224], 1'h0 };
-  assign \$876  = { \port$4763$0 , 1'h0 };
-  assign \$879  = { \port$4763$0 , 1'h0 };
-  assign \$885  = { values[255:240], 1'h0 };
-  assign \$888  = { \port$4765$0 , 1'h0 };
-  assign \$891  = { \port$4765$0 , 1'h0 };
-  assign \$897  = { values[271:256], 1'h0 };
-  assign \$900  = { \port$4767$0 , 1'h0 };
-  assign \$903  = { \port$4767$0 , 1'h0 };
-  assign \$909  = { values[287:272], 1'h0 };
-  assign \$912  = { \port$4769$0 , 1'h0 };
-  assign \$915  = { \port$4769$0 , 1'h0 };
-  assign \$921  = { values[303:288], 1'h0 };
-  assign \$924  = { \port$4771$0 , 1'h0 };
-  assign \$927  = { \port$4771$0 , 1'h0 };
-  assign \$933  = { values[319:304], 1'h0 };
-  assign \$936  = { \port$4773$0 , 1'h0 };
-  assign \$939  = { \port$4773$0 , 1'h0 };
-  assign \$945  = { values[335:320], 1'h0 };
-  assign \$948  = { \port$4775$0 , 1'h0 };
-  assign \$951  = { \port$4775$0 , 1'h0 };
-  assign \$957  = { values[351:336], 1'h0 };
-  assign \$960  = { \port$4777$0 , 1'h0 };
-  assign \$963  = { \port$4777$0 , 1'h0 };
-  assign \$969  = { values[367:352], 1'h0 };
-  assign \$972  = { \port$4779$0 , 1'h0 };
-  assign \$975  = { \port$4779$0 , 1'h0 };
-  assign \$981  = { values[383:368], 1'h0 };
-  assign \$984  = { \port$4781$0 , 1'h0 };
-  assign \$987  = { \port$4781$0 , 1'h0 };
-  assign \$993  = { values[399:384], 1'h0 };
-  assign \$996  = { \port$4783$0 , 1'h0 };
-  assign \$999  = { \port$4783$0 , 1'h0 };
-  assign \$1005  = { values[415:400], 1'h0 };
-  assign \$1008  = { \port$4785$0 , 1'h0 };
-  assign \$1011  = { \port$4785$0 , 1'h0 };
-  assign \$1017  = { values[431:416], 1'h0 };
-  assign \$1020  = { \port$4787$0 , 1'h0 };
-  assign \$1023  = { \port$4787$0 , 1'h0 };
-  assign \$1029  = { values[447:432], 1'h0 };
-  assign \$1032  = { \port$4789$0 , 1'h0 };
-  assign \$1035  = { \port$4789$0 , 1'h0 };
-  assign \$1041  = { values[463:448], 1'h0 };
-  assign \$1044  = { \port$4791$0 , 1'h0 };
-  assign \$1047  = { \port$4791$0 , 1'h0 };
-  assign \$1053  = { values[479:464], 1'h0 };
-  assign \$1056  = { \port$4793$0 , 1'h0 };
-  assign \$1059  = { \port$4793$0 , 1'h0 };
-  assign \$1065  = { values[495:480], 1'h0 };
-  assign \$1068  = { \port$4795$0 , 1'h0 };
-  assign \$1071  = { \port$4795$0 , 1'h0 };
-  assign \$1077  = { values[511:496], 1'h0 };
-  assign \$1080  = { \port$4797$0 , 1'h0 };
-  assign \$1083  = { \port$4797$0 , 1'h0 };
-  assign \$1089  = { values[527:512], 1'h0 };
-  assign \$1092  = { \port$4799$0 , 1'h0 };
-  assign \$1095  = { \port$4799$0 , 1'h0 };
-  assign \$1101  = { values[543:528], 1'h0 };
-  assign \$1104  = { \port$4801$0 , 1'h0 };
-  assign \$1107  = { \port$4801$0 , 1'h0 };
-  assign \$1113  = { values[559:544], 1'h0 };
-  assign \$1116  = { \port$4803$0 , 1'h0 };
-  assign \$1119  = { \port$4803$0 , 1'h0 };
-  assign \$1125  = { values[575:560], 1'h0 };
-  assign \$1128  = { \port$4805$0 , 1'h0 };
-  assign \$1131  = { \port$4805$0 , 1'h0 };
-  assign \$1137  = { values[591:576], 1'h0 };
-  assign \$1140  = { \port$4807$0 , 1'h0 };
-  assign \$1143  = { \port$4807$0 , 1'h0 };
-  assign \$1149  = { values[607:592], 1'h0 };
-  assign \$1152  = { \port$4809$0 , 1'h0 };
-  assign \$1155  = { \port$4809$0 , 1'h0 };
-  assign \$1161  = { values[623:608], 1'h0 };
-  assign \$1164  = { \port$4811$0 , 1'h0 };
-  assign \$1167  = { \port$4811$0 , 1'h0 };
-  assign \$1173  = { values[639:624], 1'h0 };
-  assign \$1176  = { \port$4813$0 , 1'h0 };
-  assign \$1179  = { \port$4813$0 , 1'h0 };
-  assign \$1185  = { values[655:640], 1'h0 };
-  assign \$1188  = { \port$4815$0 , 1'h0 };
-  assign \$1191  = { \port$4815$0 , 1'h0 };
-  assign \$1197  = { values[671:656], 1'h0 };
-  assign \$1200  = { \port$4817$0 , 1'h0 };
-  assign \$1203  = { \port$4817$0 , 1'h0 };
-  assign \$1209  = { values[687:672], 1'h0 };
-  assign \$1212  = { \port$4819$0 , 1'h0 };
-  assign \$1215  = { \port$4819$0 , 1'h0 };
-  assign \$1221  = { values[703:688], 1'h0 };
-  assign \$1224  = { \port$4821$0 , 1'h0 };
-  assign \$1227  = { \port$4821$0 , 1'h0 };
-  assign \$1233  = { values[719:704], 1'h0 };
-  assign \$1236  = { \port$4823$0 , 1'h0 };
-  assign \$1239  = { \port$4823$0 , 1'h0 };
-  assign \$1245  = { values[735:720], 1'h0 };
-  assign \$1248  = { \port$4825$0 , 1'h0 };
-  assign \$1251  = { \port$4825$0 , 1'h0 };
-  assign \$1257  = { values[751:736], 1'h0 };
-  assign \$1260  = { \port$4827$0 , 1'h0 };
-  assign \$1263  = { \port$4827$0 , 1'h0 };
-  assign \$1269  = { values[767:752], 1'h0 };
-  assign \$1272  = { \port$4829$0 , 1'h0 };
-  assign \$1275  = { \port$4829$0 , 1'h0 };
-  assign \$1281  = { values[783:768], 1'h0 };
-  assign \$1284  = { \port$4831$0 , 1'h0 };
-  assign \$1287  = { \port$4831$0 , 1'h0 };
-  assign \$1293  = { values[799:784], 1'h0 };
-  assign \$1296  = { \port$4833$0 , 1'h0 };
-  assign \$1299  = { \port$4833$0 , 1'h0 };
-  assign \$1305  = { values[815:800], 1'h0 };
-  assign \$1308  = { \port$4835$0 , 1'h0 };
-  assign \$1311  = { \port$4835$0 , 1'h0 };
-  assign \$1317  = { values[831:816], 1'h0 };
-  assign \$1320  = { \port$4837$0 , 1'h0 };
-  assign \$1323  = { \port$4837$0 , 1'h0 };
-  assign \$1329  = { values[847:832], 1'h0 };
-  assign \$1332  = { \port$4839$0 , 1'h0 };
-  assign \$1335  = { \port$4839$0 , 1'h0 };
-  assign \$1341  = { values[863:848], 1'h0 };
-  assign \$1344  = { \port$4841$0 , 1'h0 };
-  assign \$1347  = { \port$4841$0 , 1'h0 };
-  assign \$1353  = { values[879:864], 1'h0 };
-  assign \$1356  = { \port$4843$0 , 1'h0 };
-  assign \$1359  = { \port$4843$0 , 1'h0 };
-  assign \$1365  = { values[895:880], 1'h0 };
-  assign \$1368  = { \port$4845$0 , 1'h0 };
-  assign \$1371  = { \port$4845$0 , 1'h0 };
-  assign \$1377  = { values[911:896], 1'h0 };
-  assign \$1380  = { \port$4847$0 , 1'h0 };
-  assign \$1383  = { \port$4847$0 , 1'h0 };
-  assign \$1389  = { values[927:912], 1'h0 };
-  assign \$1392  = { \port$4849$0 , 1'h0 };
-  assign \$1395  = { \port$4849$0 , 1'h0 };
-  assign \$1401  = { values[943:928], 1'h0 };
-  assign \$1404  = { \port$4851$0 , 1'h0 };
-  assign \$1407  = { \port$4851$0 , 1'h0 };
-  assign \$1413  = { values[959:944], 1'h0 };
-  assign \$1416  = { \port$4853$0 , 1'h0 };
-  assign \$1419  = { \port$4853$0 , 1'h0 };
-  assign \$1425  = { values[975:960], 1'h0 };
-  assign \$1428  = { \port$4855$0 , 1'h0 };
-  assign \$1431  = { \port$4855$0 , 1'h0 };
-  assign \$1437  = { values[991:976], 1'h0 };
-  assign \$1440  = { \port$4857$0 , 1'h0 };
-  assign \$1443  = { \port$4857$0 , 1'h0 };
-  assign \$1449  = { values[1007:992], 1'h0 };
-  assign \$1452  = { \port$4859$0 , 1'h0 };
-  assign \$1455  = { \port$4859$0 , 1'h0 };
-  assign \$1461  = { values[1023:1008], 1'h0 };
-  assign \$1464  = { \port$4861$0 , 1'h0 };
-  assign \$1467  = { \port$4861$0 , 1'h0 };
+  assign \$6  = { 10'h000, \$5 [19:10] };
+  assign \$7  = { \$6 , 1'h0 };
+  assign \$12  = { 10'h000, \$11 [19:10] };
+  assign \$13  = { \$12 , 1'h0 };
+  assign \$18  = { values[31:16], 1'h0 };
+  assign \$23  = { 10'h000, \$22 [19:10] };
+  assign \$24  = { \$23 , 1'h0 };
+  assign \$29  = { 10'h000, \$28 [19:10] };
+  assign \$30  = { \$29 , 1'h0 };
+  assign \$35  = { values[47:32], 1'h0 };
+  assign \$40  = { 10'h000, \$39 [19:10] };
+  assign \$41  = { \$40 , 1'h0 };
+  assign \$46  = { 10'h000, \$45 [19:10] };
+  assign \$47  = { \$46 , 1'h0 };
+  assign \$52  = { values[63:48], 1'h0 };
+  assign \$57  = { 10'h000, \$56 [19:10] };
+  assign \$58  = { \$57 , 1'h0 };
+  assign \$63  = { 10'h000, \$62 [19:10] };
+  assign \$64  = { \$63 , 1'h0 };
+  assign \$69  = { values[79:64], 1'h0 };
+  assign \$74  = { 10'h000, \$73 [19:10] };
+  assign \$75  = { \$74 , 1'h0 };
+  assign \$80  = { 10'h000, \$79 [19:10] };
+  assign \$81  = { \$80 , 1'h0 };
+  assign \$86  = { values[95:80], 1'h0 };
+  assign \$91  = { 10'h000, \$90 [19:10] };
+  assign \$92  = { \$91 , 1'h0 };
+  assign \$97  = { 10'h000, \$96 [19:10] };
+  assign \$98  = { \$97 , 1'h0 };
+  assign \$103  = { values[111:96], 1'h0 };
+  assign \$108  = { 10'h000, \$107 [19:10] };
+  assign \$109  = { \$108 , 1'h0 };
+  assign \$114  = { 10'h000, \$113 [19:10] };
+  assign \$115  = { \$114 , 1'h0 };
+  assign \$120  = { values[127:112], 1'h0 };
+  assign \$125  = { 10'h000, \$124 [19:10] };
+  assign \$126  = { \$125 , 1'h0 };
+  assign \$131  = { 10'h000, \$130 [19:10] };
+  assign \$132  = { \$131 , 1'h0 };
+  assign \$137  = { values[143:128], 1'h0 };
+  assign \$142  = { 10'h000, \$141 [19:10] };
+  assign \$143  = { \$142 , 1'h0 };
+  assign \$148  = { 10'h000, \$147 [19:10] };
+  assign \$149  = { \$148 , 1'h0 };
+  assign \$154  = { values[159:144], 1'h0 };
+  assign \$159  = { 10'h000, \$158 [19:10] };
+  assign \$160  = { \$159 , 1'h0 };
+  assign \$165  = { 10'h000, \$164 [19:10] };
+  assign \$166  = { \$165 , 1'h0 };
+  assign \$171  = { values[175:160], 1'h0 };
+  assign \$176  = { 10'h000, \$175 [19:10] };
+  assign \$177  = { \$176 , 1'h0 };
+  assign \$182  = { 10'h000, \$181 [19:10] };
+  assign \$183  = { \$182 , 1'h0 };
+  assign \$188  = { values[191:176], 1'h0 };
+  assign \$193  = { 10'h000, \$192 [19:10] };
+  assign \$194  = { \$193 , 1'h0 };
+  assign \$199  = { 10'h000, \$198 [19:10] };
+  assign \$200  = { \$199 , 1'h0 };
+  assign \$205  = { values[207:192], 1'h0 };
+  assign \$210  = { 10'h000, \$209 [19:10] };
+  assign \$211  = { \$210 , 1'h0 };
+  assign \$216  = { 10'h000, \$215 [19:10] };
+  assign \$217  = { \$216 , 1'h0 };
+  assign \$222  = { values[223:208], 1'h0 };
+  assign \$227  = { 10'h000, \$226 [19:10] };
+  assign \$228  = { \$227 , 1'h0 };
+  assign \$233  = { 10'h000, \$232 [19:10] };
+  assign \$234  = { \$233 , 1'h0 };
+  assign \$239  = { values[239:224], 1'h0 };
+  assign \$244  = { 10'h000, \$243 [19:10] };
+  assign \$245  = { \$244 , 1'h0 };
+  assign \$250  = { 10'h000, \$249 [19:10] };
+  assign \$251  = { \$250 , 1'h0 };
+  assign \$256  = { values[255:240], 1'h0 };
+  assign \$261  = { 10'h000, \$260 [19:10] };
+  assign \$262  = { \$261 , 1'h0 };
+  assign \$267  = { 10'h000, \$266 [19:10] };
+  assign \$268  = { \$267 , 1'h0 };
+  assign \$273  = { values[271:256], 1'h0 };
+  assign \$278  = { 10'h000, \$277 [19:10] };
+  assign \$279  = { \$278 , 1'h0 };
+  assign \$284  = { 10'h000, \$283 [19:10] };
+  assign \$285  = { \$284 , 1'h0 };
+  assign \$290  = { values[287:272], 1'h0 };
+  assign \$295  = { 10'h000, \$294 [19:10] };
+  assign \$296  = { \$295 , 1'h0 };
+  assign \$301  = { 10'h000, \$300 [19:10] };
+  assign \$302  = { \$301 , 1'h0 };
+  assign \$307  = { values[303:288], 1'h0 };
+  assign \$312  = { 10'h000, \$311 [19:10] };
+  assign \$313  = { \$312 , 1'h0 };
+  assign \$318  = { 10'h000, \$317 [19:10] };
+  assign \$319  = { \$318 , 1'h0 };
+  assign \$324  = { values[319:304], 1'h0 };
+  assign \$329  = { 10'h000, \$328 [19:10] };
+  assign \$330  = { \$329 , 1'h0 };
+  assign \$335  = { 10'h000, \$334 [19:10] };
+  assign \$336  = { \$335 , 1'h0 };
+  assign \$341  = { values[335:320], 1'h0 };
+  assign \$346  = { 10'h000, \$345 [19:10] };
+  assign \$347  = { \$346 , 1'h0 };
+  assign \$352  = { 10'h000, \$351 [19:10] };
+  assign \$353  = { \$352 , 1'h0 };
+  assign \$358  = { values[351:336], 1'h0 };
+  assign \$363  = { 10'h000, \$362 [19:10] };
+  assign \$364  = { \$363 , 1'h0 };
+  assign \$369  = { 10'h000, \$368 [19:10] };
+  assign \$370  = { \$369 , 1'h0 };
+  assign \$375  = { values[367:352], 1'h0 };
+  assign \$380  = { 10'h000, \$379 [19:10] };
+  assign \$381  = { \$380 , 1'h0 };
+  assign \$386  = { 10'h000, \$385 [19:10] };
+  assign \$387  = { \$386 , 1'h0 };
+  assign \$392  = { values[383:368], 1'h0 };
+  assign \$397  = { 10'h000, \$396 [19:10] };
+  assign \$398  = { \$397 , 1'h0 };
+  assign \$403  = { 10'h000, \$402 [19:10] };
+  assign \$404  = { \$403 , 1'h0 };
+  assign \$409  = { values[399:384], 1'h0 };
+  assign \$414  = { 10'h000, \$413 [19:10] };
+  assign \$415  = { \$414 , 1'h0 };
+  assign \$420  = { 10'h000, \$419 [19:10] };
+  assign \$421  = { \$420 , 1'h0 };
+  assign \$426  = { values[415:400], 1'h0 };
+  assign \$431  = { 10'h000, \$430 [19:10] };
+  assign \$432  = { \$431 , 1'h0 };
+  assign \$437  = { 10'h000, \$436 [19:10] };
+  assign \$438  = { \$437 , 1'h0 };
+  assign \$443  = { values[431:416], 1'h0 };
+  assign \$448  = { 10'h000, \$447 [19:10] };
+  assign \$449  = { \$448 , 1'h0 };
+  assign \$454  = { 10'h000, \$453 [19:10] };
+  assign \$455  = { \$454 , 1'h0 };
+  assign \$460  = { values[447:432], 1'h0 };
+  assign \$465  = { 10'h000, \$464 [19:10] };
+  assign \$466  = { \$465 , 1'h0 };
+  assign \$471  = { 10'h000, \$470 [19:10] };
+  assign \$472  = { \$471 , 1'h0 };
+  assign \$477  = { values[463:448], 1'h0 };
+  assign \$482  = { 10'h000, \$481 [19:10] };
+  assign \$483  = { \$482 , 1'h0 };
+  assign \$488  = { 10'h000, \$487 [19:10] };
+  assign \$489  = { \$488 , 1'h0 };
+  assign \$494  = { values[479:464], 1'h0 };
+  assign \$499  = { 10'h000, \$498 [19:10] };
+  assign \$500  = { \$499 , 1'h0 };
+  assign \$505  = { 10'h000, \$504 [19:10] };
+  assign \$506  = { \$505 , 1'h0 };
+  assign \$511  = { values[495:480], 1'h0 };
+  assign \$516  = { 10'h000, \$515 [19:10] };
+  assign \$517  = { \$516 , 1'h0 };
+  assign \$522  = { 10'h000, \$521 [19:10] };
+  assign \$523  = { \$522 , 1'h0 };
+  assign \$528  = { values[511:496], 1'h0 };
+  assign \$533  = { 10'h000, \$532 [19:10] };
+  assign \$534  = { \$533 , 1'h0 };
+  assign \$539  = { 10'h000, \$538 [19:10] };
+  assign \$540  = { \$539 , 1'h0 };
+  assign \$545  = { values[527:512], 1'h0 };
+  assign \$550  = { 10'h000, \$549 [19:10] };
+  assign \$551  = { \$550 , 1'h0 };
+  assign \$556  = { 10'h000, \$555 [19:10] };
+  assign \$557  = { \$556 , 1'h0 };
+  assign \$562  = { values[543:528], 1'h0 };
+  assign \$567  = { 10'h000, \$566 [19:10] };
+  assign \$568  = { \$567 , 1'h0 };
+  assign \$573  = { 10'h000, \$572 [19:10] };
+  assign \$574  = { \$573 , 1'h0 };
+  assign \$579  = { values[559:544], 1'h0 };
+  assign \$584  = { 10'h000, \$583 [19:10] };
+  assign \$585  = { \$584 , 1'h0 };
+  assign \$590  = { 10'h000, \$589 [19:10] };
+  assign \$591  = { \$590 , 1'h0 };
+  assign \$596  = { values[575:560], 1'h0 };
+  assign \$601  = { 10'h000, \$600 [19:10] };
+  assign \$602  = { \$601 , 1'h0 };
+  assign \$607  = { 10'h000, \$606 [19:10] };
+  assign \$608  = { \$607 , 1'h0 };
+  assign \$613  = { values[591:576], 1'h0 };
+  assign \$618  = { 10'h000, \$617 [19:10] };
+  assign \$619  = { \$618 , 1'h0 };
+  assign \$624  = { 10'h000, \$623 [19:10] };
+  assign \$625  = { \$624 , 1'h0 };
+  assign \$630  = { values[607:592], 1'h0 };
+  assign \$635  = { 10'h000, \$634 [19:10] };
+  assign \$636  = { \$635 , 1'h0 };
+  assign \$641  = { 10'h000, \$640 [19:10] };
+  assign \$642  = { \$641 , 1'h0 };
+  assign \$647  = { values[623:608], 1'h0 };
+  assign \$652  = { 10'h000, \$651 [19:10] };
+  assign \$653  = { \$652 , 1'h0 };
+  assign \$658  = { 10'h000, \$657 [19:10] };
+  assign \$659  = { \$658 , 1'h0 };
+  assign \$664  = { values[639:624], 1'h0 };
+  assign \$669  = { 10'h000, \$668 [19:10] };
+  assign \$670  = { \$669 , 1'h0 };
+  assign \$675  = { 10'h000, \$674 [19:10] };
+  assign \$676  = { \$675 , 1'h0 };
+  assign \$681  = { values[655:640], 1'h0 };
+  assign \$686  = { 10'h000, \$685 [19:10] };
+  assign \$687  = { \$686 , 1'h0 };
+  assign \$692  = { 10'h000, \$691 [19:10] };
+  assign \$693  = { \$692 , 1'h0 };
+  assign \$698  = { values[671:656], 1'h0 };
+  assign \$703  = { 10'h000, \$702 [19:10] };
+  assign \$704  = { \$703 , 1'h0 };
+  assign \$709  = { 10'h000, \$708 [19:10] };
+  assign \$710  = { \$709 , 1'h0 };
+  assign \$715  = { values[687:672], 1'h0 };
+  assign \$720  = { 10'h000, \$719 [19:10] };
+  assign \$721  = { \$720 , 1'h0 };
+  assign \$726  = { 10'h000, \$725 [19:10] };
+  assign \$727  = { \$726 , 1'h0 };
+  assign \$732  = { values[703:688], 1'h0 };
+  assign \$737  = { 10'h000, \$736 [19:10] };
+  assign \$738  = { \$737 , 1'h0 };
+  assign \$743  = { 10'h000, \$742 [19:10] };
+  assign \$744  = { \$743 , 1'h0 };
+  assign \$749  = { values[719:704], 1'h0 };
+  assign \$754  = { 10'h000, \$753 [19:10] };
+  assign \$755  = { \$754 , 1'h0 };
+  assign \$760  = { 10'h000, \$759 [19:10] };
+  assign \$761  = { \$760 , 1'h0 };
+  assign \$766  = { values[735:720], 1'h0 };
+  assign \$771  = { 10'h000, \$770 [19:10] };
+  assign \$772  = { \$771 , 1'h0 };
+  assign \$777  = { 10'h000, \$776 [19:10] };
+  assign \$778  = { \$777 , 1'h0 };
+  assign \$783  = { values[751:736], 1'h0 };
+  assign \$788  = { 10'h000, \$787 [19:10] };
+  assign \$789  = { \$788 , 1'h0 };
+  assign \$794  = { 10'h000, \$793 [19:10] };
+  assign \$795  = { \$794 , 1'h0 };
+  assign \$800  = { values[767:752], 1'h0 };
+  assign \$805  = { 10'h000, \$804 [19:10] };
+  assign \$806  = { \$805 , 1'h0 };
+  assign \$811  = { 10'h000, \$810 [19:10] };
+  assign \$812  = { \$811 , 1'h0 };
+  assign \$817  = { values[783:768], 1'h0 };
+  assign \$822  = { 10'h000, \$821 [19:10] };
+  assign \$823  = { \$822 , 1'h0 };
+  assign \$828  = { 10'h000, \$827 [19:10] };
+  assign \$829  = { \$828 , 1'h0 };
+  assign \$834  = { values[799:784], 1'h0 };
+  assign \$839  = { 10'h000, \$838 [19:10] };
+  assign \$840  = { \$839 , 1'h0 };
+  assign \$845  = { 10'h000, \$844 [19:10] };
+  assign \$846  = { \$845 , 1'h0 };
+  assign \$851  = { values[815:800], 1'h0 };
+  assign \$856  = { 10'h000, \$855 [19:10] };
+  assign \$857  = { \$856 , 1'h0 };
+  assign \$862  = { 10'h000, \$861 [19:10] };
+  assign \$863  = { \$862 , 1'h0 };
+  assign \$868  = { values[831:816], 1'h0 };
+  assign \$873  = { 10'h000, \$872 [19:10] };
+  assign \$874  = { \$873 , 1'h0 };
+  assign \$879  = { 10'h000, \$878 [19:10] };
+  assign \$880  = { \$879 , 1'h0 };
+  assign \$885  = { values[847:832], 1'h0 };
+  assign \$890  = { 10'h000, \$889 [19:10] };
+  assign \$891  = { \$890 , 1'h0 };
+  assign \$896  = { 10'h000, \$895 [19:10] };
+  assign \$897  = { \$896 , 1'h0 };
+  assign \$902  = { values[863:848], 1'h0 };
+  assign \$907  = { 10'h000, \$906 [19:10] };
+  assign \$908  = { \$907 , 1'h0 };
+  assign \$913  = { 10'h000, \$912 [19:10] };
+  assign \$914  = { \$913 , 1'h0 };
+  assign \$919  = { values[879:864], 1'h0 };
+  assign \$924  = { 10'h000, \$923 [19:10] };
+  assign \$925  = { \$924 , 1'h0 };
+  assign \$930  = { 10'h000, \$929 [19:10] };
+  assign \$931  = { \$930 , 1'h0 };
+  assign \$936  = { values[895:880], 1'h0 };
+  assign \$941  = { 10'h000, \$940 [19:10] };
+  assign \$942  = { \$941 , 1'h0 };
+  assign \$947  = { 10'h000, \$946 [19:10] };
+  assign \$948  = { \$947 , 1'h0 };
+  assign \$953  = { values[911:896], 1'h0 };
+  assign \$958  = { 10'h000, \$957 [19:10] };
+  assign \$959  = { \$958 , 1'h0 };
+  assign \$964  = { 10'h000, \$963 [19:10] };
+  assign \$965  = { \$964 , 1'h0 };
+  assign \$970  = { values[927:912], 1'h0 };
+  assign \$975  = { 10'h000, \$974 [19:10] };
+  assign \$976  = { \$975 , 1'h0 };
+  assign \$981  = { 10'h000, \$980 [19:10] };
+  assign \$982  = { \$981 , 1'h0 };
+  assign \$987  = { values[943:928], 1'h0 };
+  assign \$992  = { 10'h000, \$991 [19:10] };
+  assign \$993  = { \$992 , 1'h0 };
+  assign \$998  = { 10'h000, \$997 [19:10] };
+  assign \$999  = { \$998 , 1'h0 };
+  assign \$1004  = { values[959:944], 1'h0 };
+  assign \$1009  = { 10'h000, \$1008 [19:10] };
+  assign \$1010  = { \$1009 , 1'h0 };
+  assign \$1015  = { 10'h000, \$1014 [19:10] };
+  assign \$1016  = { \$1015 , 1'h0 };
+  assign \$1021  = { values[975:960], 1'h0 };
+  assign \$1026  = { 10'h000, \$1025 [19:10] };
+  assign \$1027  = { \$1026 , 1'h0 };
+  assign \$1032  = { 10'h000, \$1031 [19:10] };
+  assign \$1033  = { \$1032 , 1'h0 };
+  assign \$1038  = { values[991:976], 1'h0 };
+  assign \$1043  = { 10'h000, \$1042 [19:10] };
+  assign \$1044  = { \$1043 , 1'h0 };
+  assign \$1049  = { 10'h000, \$1048 [19:10] };
+  assign \$1050  = { \$1049 , 1'h0 };
+  assign \$1055  = { values[1007:992], 1'h0 };
+  assign \$1060  = { 10'h000, \$1059 [19:10] };
+  assign \$1061  = { \$1060 , 1'h0 };
+  assign \$1066  = { 10'h000, \$1065 [19:10] };
+  assign \$1067  = { \$1066 , 1'h0 };
+  assign \$1072  = { values[1023:1008], 1'h0 };
+  assign \$1077  = { 10'h000, \$1076 [19:10] };
+  assign \$1078  = { \$1077 , 1'h0 };
+  assign \$1083  = { 10'h000, \$1082 [19:10] };
+  assign \$1084  = { \$1083 , 1'h0 };
+  assign \$1089  = { values[15:0], 1'h0 };
+  assign \$1094  = { 10'h000, \$1093 [19:10] };
+  assign \$1095  = { \$1094 , 1'h0 };
+  assign \$1100  = { 10'h000, \$1099 [19:10] };
+  assign \$1101  = { \$1100 , 1'h0 };
+  assign \$1107  = { values[31:16], 1'h0 };
+  assign \$1112  = { 10'h000, \$1111 [19:10] };
+  assign \$1113  = { \$1112 , 1'h0 };
+  assign \$1118  = { 10'h000, \$1117 [19:10] };
+  assign \$1119  = { \$1118 , 1'h0 };
+  assign \$1125  = { values[47:32], 1'h0 };
+  assign \$1130  = { 10'h000, \$1129 [19:10] };
+  assign \$1131  = { \$1130 , 1'h0 };
+  assign \$1136  = { 10'h000, \$1135 [19:10] };
+  assign \$1137  = { \$1136 , 1'h0 };
+  assign \$1143  = { values[63:48], 1'h0 };
+  assign \$1148  = { 10'h000, \$1147 [19:10] };
+  assign \$1149  = { \$1148 , 1'h0 };
+  assign \$1154  = { 10'h000, \$1153 [19:10] };
+  assign \$1155  = { \$1154 , 1'h0 };
+  assign \$1161  = { values[79:64], 1'h0 };
+  assign \$1166  = { 10'h000, \$1165 [19:10] };
+  assign \$1167  = { \$1166 , 1'h0 };
+  assign \$1172  = { 10'h000, \$1171 [19:10] };
+  assign \$1173  = { \$1172 , 1'h0 };
+  assign \$1179  = { values[95:80], 1'h0 };
+  assign \$1184  = { 10'h000, \$1183 [19:10] };
+  assign \$1185  = { \$1184 , 1'h0 };
+  assign \$1190  = { 10'h000, \$1189 [19:10] };
+  assign \$1191  = { \$1190 , 1'h0 };
+  assign \$1197  = { values[111:96], 1'h0 };
+  assign \$1202  = { 10'h000, \$1201 [19:10] };
+  assign \$1203  = { \$1202 , 1'h0 };
+  assign \$1208  = { 10'h000, \$1207 [19:10] };
+  assign \$1209  = { \$1208 , 1'h0 };
+  assign \$1215  = { values[127:112], 1'h0 };
+  assign \$1220  = { 10'h000, \$1219 [19:10] };
+  assign \$1221  = { \$1220 , 1'h0 };
+  assign \$1226  = { 10'h000, \$1225 [19:10] };
+  assign \$1227  = { \$1226 , 1'h0 };
+  assign \$1233  = { values[143:128], 1'h0 };
+  assign \$1238  = { 10'h000, \$1237 [19:10] };
+  assign \$1239  = { \$1238 , 1'h0 };
+  assign \$1244  = { 10'h000, \$1243 [19:10] };
+  assign \$1245  = { \$1244 , 1'h0 };
+  assign \$1251  = { values[159:144], 1'h0 };
+  assign \$1256  = { 10'h000, \$1255 [19:10] };
+  assign \$1257  = { \$1256 , 1'h0 };
+  assign \$1262  = { 10'h000, \$1261 [19:10] };
+  assign \$1263  = { \$1262 , 1'h0 };
+  assign \$1269  = { values[175:160], 1'h0 };
+  assign \$1274  = { 10'h000, \$1273 [19:10] };
+  assign \$1275  = { \$1274 , 1'h0 };
+  assign \$1280  = { 10'h000, \$1279 [19:10] };
+  assign \$1281  = { \$1280 , 1'h0 };
+  assign \$1287  = { values[191:176], 1'h0 };
+  assign \$1292  = { 10'h000, \$1291 [19:10] };
+  assign \$1293  = { \$1292 , 1'h0 };
+  assign \$1298  = { 10'h000, \$1297 [19:10] };
+  assign \$1299  = { \$1298 , 1'h0 };
+  assign \$1305  = { values[207:192], 1'h0 };
+  assign \$1310  = { 10'h000, \$1309 [19:10] };
+  assign \$1311  = { \$1310 , 1'h0 };
+  assign \$1316  = { 10'h000, \$1315 [19:10] };
+  assign \$1317  = { \$1316 , 1'h0 };
+  assign \$1323  = { values[223:208], 1'h0 };
+  assign \$1328  = { 10'h000, \$1327 [19:10] };
+  assign \$1329  = { \$1328 , 1'h0 };
+  assign \$1334  = { 10'h000, \$1333 [19:10] };
+  assign \$1335  = { \$1334 , 1'h0 };
+  assign \$1341  = { values[239:224], 1'h0 };
+  assign \$1346  = { 10'h000, \$1345 [19:10] };
+  assign \$1347  = { \$1346 , 1'h0 };
+  assign \$1352  = { 10'h000, \$1351 [19:10] };
+  assign \$1353  = { \$1352 , 1'h0 };
+  assign \$1359  = { values[255:240], 1'h0 };
+  assign \$1364  = { 10'h000, \$1363 [19:10] };
+  assign \$1365  = { \$1364 , 1'h0 };
+  assign \$1370  = { 10'h000, \$1369 [19:10] };
+  assign \$1371  = { \$1370 , 1'h0 };
+  assign \$1377  = { values[271:256], 1'h0 };
+  assign \$1382  = { 10'h000, \$1381 [19:10] };
+  assign \$1383  = { \$1382 , 1'h0 };
+  assign \$1388  = { 10'h000, \$1387 [19:10] };
+  assign \$1389  = { \$1388 , 1'h0 };
+  assign \$1395  = { values[287:272], 1'h0 };
+  assign \$1400  = { 10'h000, \$1399 [19:10] };
+  assign \$1401  = { \$1400 , 1'h0 };
+  assign \$1406  = { 10'h000, \$1405 [19:10] };
+  assign \$1407  = { \$1406 , 1'h0 };
+  assign \$1413  = { values[303:288], 1'h0 };
+  assign \$1418  = { 10'h000, \$1417 [19:10] };
+  assign \$1419  = { \$1418 , 1'h0 };
+  assign \$1424  = { 10'h000, \$1423 [19:10] };
+  assign \$1425  = { \$1424 , 1'h0 };
+  assign \$1431  = { values[319:304], 1'h0 };
+  assign \$1436  = { 10'h000, \$1435 [19:10] };
+  assign \$1437  = { \$1436 , 1'h0 };
+  assign \$1442  = { 10'h000, \$1441 [19:10] };
+  assign \$1443  = { \$1442 , 1'h0 };
+  assign \$1449  = { values[335:320], 1'h0 };
+  assign \$1454  = { 10'h000, \$1453 [19:10] };
+  assign \$1455  = { \$1454 , 1'h0 };
+  assign \$1460  = { 10'h000, \$1459 [19:10] };
+  assign \$1461  = { \$1460 , 1'h0 };
+  assign \$1467  = { values[351:336], 1'h0 };
+  assign \$1472  = { 10'h000, \$1471 [19:10] };
+  assign \$1473  = { \$1472 , 1'h0 };
+  assign \$1478  = { 10'h000, \$1477 [19:10] };
+  assign \$1479  = { \$1478 , 1'h0 };
+  assign \$1485  = { values[367:352], 1'h0 };
+  assign \$1490  = { 10'h000, \$1489 [19:10] };
+  assign \$1491  = { \$1490 , 1'h0 };
+  assign \$1496  = { 10'h000, \$1495 [19:10] };
+  assign \$1497  = { \$1496 , 1'h0 };
+  assign \$1503  = { values[383:368], 1'h0 };
+  assign \$1508  = { 10'h000, \$1507 [19:10] };
+  assign \$1509  = { \$1508 , 1'h0 };
+  assign \$1514  = { 10'h000, \$1513 [19:10] };
+  assign \$1515  = { \$1514 , 1'h0 };
+  assign \$1521  = { values[399:384], 1'h0 };
+  assign \$1526  = { 10'h000, \$1525 [19:10] };
+  assign \$1527  = { \$1526 , 1'h0 };
+  assign \$1532  = { 10'h000, \$1531 [19:10] };
+  assign \$1533  = { \$1532 , 1'h0 };
+  assign \$1539  = { values[415:400], 1'h0 };
+  assign \$1544  = { 10'h000, \$1543 [19:10] };
+  assign \$1545  = { \$1544 , 1'h0 };
+  assign \$1550  = { 10'h000, \$1549 [19:10] };
+  assign \$1551  = { \$1550 , 1'h0 };
+  assign \$1557  = { values[431:416], 1'h0 };
+  assign \$1562  = { 10'h000, \$1561 [19:10] };
+  assign \$1563  = { \$1562 , 1'h0 };
+  assign \$1568  = { 10'h000, \$1567 [19:10] };
+  assign \$1569  = { \$1568 , 1'h0 };
+  assign \$1575  = { values[447:432], 1'h0 };
+  assign \$1580  = { 10'h000, \$1579 [19:10] };
+  assign \$1581  = { \$1580 , 1'h0 };
+  assign \$1586  = { 10'h000, \$1585 [19:10] };
+  assign \$1587  = { \$1586 , 1'h0 };
+  assign \$1593  = { values[463:448], 1'h0 };
+  assign \$1598  = { 10'h000, \$1597 [19:10] };
+  assign \$1599  = { \$1598 , 1'h0 };
+  assign \$1604  = { 10'h000, \$1603 [19:10] };
+  assign \$1605  = { \$1604 , 1'h0 };
+  assign \$1611  = { values[479:464], 1'h0 };
+  assign \$1616  = { 10'h000, \$1615 [19:10] };
+  assign \$1617  = { \$1616 , 1'h0 };
+  assign \$1622  = { 10'h000, \$1621 [19:10] };
+  assign \$1623  = { \$1622 , 1'h0 };
+  assign \$1629  = { values[495:480], 1'h0 };
+  assign \$1634  = { 10'h000, \$1633 [19:10] };
+  assign \$1635  = { \$1634 , 1'h0 };
+  assign \$1640  = { 10'h000, \$1639 [19:10] };
+  assign \$1641  = { \$1640 , 1'h0 };
+  assign \$1647  = { values[511:496], 1'h0 };
+  assign \$1652  = { 10'h000, \$1651 [19:10] };
+  assign \$1653  = { \$1652 , 1'h0 };
+  assign \$1658  = { 10'h000, \$1657 [19:10] };
+  assign \$1659  = { \$1658 , 1'h0 };
+  assign \$1665  = { values[527:512], 1'h0 };
+  assign \$1670  = { 10'h000, \$1669 [19:10] };
+  assign \$1671  = { \$1670 , 1'h0 };
+  assign \$1676  = { 10'h000, \$1675 [19:10] };
+  assign \$1677  = { \$1676 , 1'h0 };
+  assign \$1683  = { values[543:528], 1'h0 };
+  assign \$1688  = { 10'h000, \$1687 [19:10] };
+  assign \$1689  = { \$1688 , 1'h0 };
+  assign \$1694  = { 10'h000, \$1693 [19:10] };
+  assign \$1695  = { \$1694 , 1'h0 };
+  assign \$1701  = { values[559:544], 1'h0 };
+  assign \$1706  = { 10'h000, \$1705 [19:10] };
+  assign \$1707  = { \$1706 , 1'h0 };
+  assign \$1712  = { 10'h000, \$1711 [19:10] };
+  assign \$1713  = { \$1712 , 1'h0 };
+  assign \$1719  = { values[575:560], 1'h0 };
+  assign \$1724  = { 10'h000, \$1723 [19:10] };
+  assign \$1725  = { \$1724 , 1'h0 };
+  assign \$1730  = { 10'h000, \$1729 [19:10] };
+  assign \$1731  = { \$1730 , 1'h0 };
+  assign \$1737  = { values[591:576], 1'h0 };
+  assign \$1742  = { 10'h000, \$1741 [19:10] };
+  assign \$1743  = { \$1742 , 1'h0 };
+  assign \$1748  = { 10'h000, \$1747 [19:10] };
+  assign \$1749  = { \$1748 , 1'h0 };
+  assign \$1755  = { values[607:592], 1'h0 };
+  assign \$1760  = { 10'h000, \$1759 [19:10] };
+  assign \$1761  = { \$1760 , 1'h0 };
+  assign \$1766  = { 10'h000, \$1765 [19:10] };
+  assign \$1767  = { \$1766 , 1'h0 };
+  assign \$1773  = { values[623:608], 1'h0 };
+  assign \$1778  = { 10'h000, \$1777 [19:10] };
+  assign \$1779  = { \$1778 , 1'h0 };
+  assign \$1784  = { 10'h000, \$1783 [19:10] };
+  assign \$1785  = { \$1784 , 1'h0 };
+  assign \$1791  = { values[639:624], 1'h0 };
+  assign \$1796  = { 10'h000, \$1795 [19:10] };
+  assign \$1797  = { \$1796 , 1'h0 };
+  assign \$1802  = { 10'h000, \$1801 [19:10] };
+  assign \$1803  = { \$1802 , 1'h0 };
+  assign \$1809  = { values[655:640], 1'h0 };
+  assign \$1814  = { 10'h000, \$1813 [19:10] };
+  assign \$1815  = { \$1814 , 1'h0 };
+  assign \$1820  = { 10'h000, \$1819 [19:10] };
+  assign \$1821  = { \$1820 , 1'h0 };
+  assign \$1827  = { values[671:656], 1'h0 };
+  assign \$1832  = { 10'h000, \$1831 [19:10] };
+  assign \$1833  = { \$1832 , 1'h0 };
+  assign \$1838  = { 10'h000, \$1837 [19:10] };
+  assign \$1839  = { \$1838 , 1'h0 };
+  assign \$1845  = { values[687:672], 1'h0 };
+  assign \$1850  = { 10'h000, \$1849 [19:10] };
+  assign \$1851  = { \$1850 , 1'h0 };
+  assign \$1856  = { 10'h000, \$1855 [19:10] };
+  assign \$1857  = { \$1856 , 1'h0 };
+  assign \$1863  = { values[703:688], 1'h0 };
+  assign \$1868  = { 10'h000, \$1867 [19:10] };
+  assign \$1869  = { \$1868 , 1'h0 };
+  assign \$1874  = { 10'h000, \$1873 [19:10] };
+  assign \$1875  = { \$1874 , 1'h0 };
+  assign \$1881  = { values[719:704], 1'h0 };
+  assign \$1886  = { 10'h000, \$1885 [19:10] };
+  assign \$1887  = { \$1886 , 1'h0 };
+  assign \$1892  = { 10'h000, \$1891 [19:10] };
+  assign \$1893  = { \$1892 , 1'h0 };
+  assign \$1899  = { values[735:720], 1'h0 };
+  assign \$1904  = { 10'h000, \$1903 [19:10] };
+  assign \$1905  = { \$1904 , 1'h0 };
+  assign \$1910  = { 10'h000, \$1909 [19:10] };
+  assign \$1911  = { \$1910 , 1'h0 };
+  assign \$1917  = { values[751:736], 1'h0 };
+  assign \$1922  = { 10'h000, \$1921 [19:10] };
+  assign \$1923  = { \$1922 , 1'h0 };
+  assign \$1928  = { 10'h000, \$1927 [19:10] };
+  assign \$1929  = { \$1928 , 1'h0 };
+  assign \$1935  = { values[767:752], 1'h0 };
+  assign \$1940  = { 10'h000, \$1939 [19:10] };
+  assign \$1941  = { \$1940 , 1'h0 };
+  assign \$1946  = { 10'h000, \$1945 [19:10] };
+  assign \$1947  = { \$1946 , 1'h0 };
+  assign \$1953  = { values[783:768], 1'h0 };
+  assign \$1958  = { 10'h000, \$1957 [19:10] };
+  assign \$1959  = { \$1958 , 1'h0 };
+  assign \$1964  = { 10'h000, \$1963 [19:10] };
+  assign \$1965  = { \$1964 , 1'h0 };
+  assign \$1971  = { values[799:784], 1'h0 };
+  assign \$1976  = { 10'h000, \$1975 [19:10] };
+  assign \$1977  = { \$1976 , 1'h0 };
+  assign \$1982  = { 10'h000, \$1981 [19:10] };
+  assign \$1983  = { \$1982 , 1'h0 };
+  assign \$1989  = { values[815:800], 1'h0 };
+  assign \$1994  = { 10'h000, \$1993 [19:10] };
+  assign \$1995  = { \$1994 , 1'h0 };
+  assign \$2000  = { 10'h000, \$1999 [19:10] };
+  assign \$2001  = { \$2000 , 1'h0 };
+  assign \$2007  = { values[831:816], 1'h0 };
+  assign \$2012  = { 10'h000, \$2011 [19:10] };
+  assign \$2013  = { \$2012 , 1'h0 };
+  assign \$2018  = { 10'h000, \$2017 [19:10] };
+  assign \$2019  = { \$2018 , 1'h0 };
+  assign \$2025  = { values[847:832], 1'h0 };
+  assign \$2030  = { 10'h000, \$2029 [19:10] };
+  assign \$2031  = { \$2030 , 1'h0 };
+  assign \$2036  = { 10'h000, \$2035 [19:10] };
+  assign \$2037  = { \$2036 , 1'h0 };
+  assign \$2043  = { values[863:848], 1'h0 };
+  assign \$2048  = { 10'h000, \$2047 [19:10] };
+  assign \$2049  = { \$2048 , 1'h0 };
+  assign \$2054  = { 10'h000, \$2053 [19:10] };
+  assign \$2055  = { \$2054 , 1'h0 };
+  assign \$2061  = { values[879:864], 1'h0 };
+  assign \$2066  = { 10'h000, \$2065 [19:10] };
+  assign \$2067  = { \$2066 , 1'h0 };
+  assign \$2072  = { 10'h000, \$2071 [19:10] };
+  assign \$2073  = { \$2072 , 1'h0 };
+  assign \$2079  = { values[895:880], 1'h0 };
+  assign \$2084  = { 10'h000, \$2083 [19:10] };
+  assign \$2085  = { \$2084 , 1'h0 };
+  assign \$2090  = { 10'h000, \$2089 [19:10] };
+  assign \$2091  = { \$2090 , 1'h0 };
+  assign \$2097  = { values[911:896], 1'h0 };
+  assign \$2102  = { 10'h000, \$2101 [19:10] };
+  assign \$2103  = { \$2102 , 1'h0 };
+  assign \$2108  = { 10'h000, \$2107 [19:10] };
+  assign \$2109  = { \$2108 , 1'h0 };
+  assign \$2115  = { values[927:912], 1'h0 };
+  assign \$2120  = { 10'h000, \$2119 [19:10] };
+  assign \$2121  = { \$2120 , 1'h0 };
+  assign \$2126  = { 10'h000, \$2125 [19:10] };
+  assign \$2127  = { \$2126 , 1'h0 };
+  assign \$2133  = { values[943:928], 1'h0 };
+  assign \$2138  = { 10'h000, \$2137 [19:10] };
+  assign \$2139  = { \$2138 , 1'h0 };
+  assign \$2144  = { 10'h000, \$2143 [19:10] };
+  assign \$2145  = { \$2144 , 1'h0 };
+  assign \$2151  = { values[959:944], 1'h0 };
+  assign \$2156  = { 10'h000, \$2155 [19:10] };
+  assign \$2157  = { \$2156 , 1'h0 };
+  assign \$2162  = { 10'h000, \$2161 [19:10] };
+  assign \$2163  = { \$2162 , 1'h0 };
+  assign \$2169  = { values[975:960], 1'h0 };
+  assign \$2174  = { 10'h000, \$2173 [19:10] };
+  assign \$2175  = { \$2174 , 1'h0 };
+  assign \$2180  = { 10'h000, \$2179 [19:10] };
+  assign \$2181  = { \$2180 , 1'h0 };
+  assign \$2187  = { values[991:976], 1'h0 };
+  assign \$2192  = { 10'h000, \$2191 [19:10] };
+  assign \$2193  = { \$2192 , 1'h0 };
+  assign \$2198  = { 10'h000, \$2197 [19:10] };
+  assign \$2199  = { \$2198 , 1'h0 };
+  assign \$2205  = { values[1007:992], 1'h0 };
+  assign \$2210  = { 10'h000, \$2209 [19:10] };
+  assign \$2211  = { \$2210 , 1'h0 };
+  assign \$2216  = { 10'h000, \$2215 [19:10] };
+  assign \$2217  = { \$2216 , 1'h0 };
+  assign \$2223  = { values[1023:1008], 1'h0 };
+  assign \$2228  = { 10'h000, \$2227 [19:10] };
+  assign \$2229  = { \$2228 , 1'h0 };
+  assign \$2234  = { 10'h000, \$2233 [19:10] };
+  assign \$2235  = { \$2234 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -6672,7 +8505,7 @@ module \mram_macro.input_driver (raw_bypass_l, raw_bypass_r, g_drv_clk, x, arr_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
+module \mram_macro.read_control (rst, start, start_delay, tdc_all_fired, tdc_code_now, tdc_window_end, tdc_capture, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire \$1 ;
@@ -6683,15 +8516,13 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   wire [8:0] \$14 ;
   wire [18:0] \$15 ;
   wire \$16 ;
-  wire [8:0] \$17 ;
-  wire [16:0] \$18 ;
-  reg \$19 ;
+  reg \$17 ;
+  reg [7:0] \$18 ;
+  reg [16:0] \$19 ;
   wire [18:0] \$2 ;
-  reg [7:0] \$20 ;
-  reg [16:0] \$21 ;
-  reg [1:0] \$22 ;
-  reg \$23 ;
-  reg [17:0] \$24 ;
+  reg [1:0] \$20 ;
+  reg \$21 ;
+  reg [17:0] \$22 ;
   wire [17:0] \$3 ;
   wire \$4 ;
   wire \$5 ;
@@ -6729,14 +8560,12 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   reg tdc_clear;
   output [6:0] tdc_code_now;
   wire [6:0] tdc_code_now;
-  wire tdc_early;
   output tdc_window_end;
   wire tdc_window_end;
   reg [17:0] timer = 18'h00000;
   assign rel = timer - code_base;
   assign \$1  = $signed(rel) < $signed(1'h0);
   assign \$2  = \$1  ? 19'h00000 : rel;
-  assign tdc_early = $signed(rel) < $signed(1'h0);
   assign \$3  = code_base + 7'h7f;
   assign \$4  = timer == \$3 ;
   assign tdc_window_end = arr_eval & \$4 ;
@@ -6753,32 +8582,23 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   assign \$14  = precharge_left - 1'h1;
   assign \$15  = timer + 1'h1;
   assign \$16  = tdc_all_fired | tdc_window_end;
-  assign \$17  = precharge_cycles - 1'h1;
-  assign \$18  = start_delay + 2'h2;
   always @(posedge clk)
-    arr_pre <= \$19 ;
+    arr_pre <= \$17 ;
   always @(posedge clk)
-    precharge_left <= \$20 ;
+    precharge_left <= \$18 ;
   always @(posedge clk)
-    code_base <= \$21 ;
+    code_base <= \$19 ;
   always @(posedge clk)
-    read_state <= \$22 ;
+    read_state <= \$20 ;
   always @(posedge clk)
-    arr_eval <= \$23 ;
+    arr_eval <= \$21 ;
   always @(posedge clk)
-    timer <= \$24 ;
+    timer <= \$22 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     idle = 1'h0;
-    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
-          idle = 1'h1;
-      2'h1:
-          /* empty */;
-      2'h2:
-          /* empty */;
-      2'h3:
           idle = 1'h1;
     endcase
   end
@@ -6811,156 +8631,376 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$19  = arr_pre;
-    (* full_case = 32'd1 *)
+    \$17  = arr_pre;
     casez (read_state)
       2'h0:
           if (start) begin
-            \$19  = 1'h1;
+            \$17  = 1'h1;
           end
       2'h1:
           if (\$13 ) begin
-            \$19  = 1'h0;
-          end
-      2'h2:
-          /* empty */;
-      2'h3:
-          if (start) begin
-            \$19  = 1'h1;
+            \$17  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$19  = 1'h0;
+      \$17  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$20  = precharge_left;
-    (* full_case = 32'd1 *)
+    \$18  = precharge_left;
     casez (read_state)
       2'h0:
           if (start) begin
-            \$20  = \$11 [7:0];
+            \$18  = \$11 [7:0];
           end
       2'h1:
           (* full_case = 32'd1 *)
           if (\$13 ) begin
           end else begin
-            \$20  = \$14 [7:0];
-          end
-      2'h2:
-          /* empty */;
-      2'h3:
-          if (start) begin
-            \$20  = \$17 [7:0];
+            \$18  = \$14 [7:0];
           end
     endcase
     if (rst) begin
-      \$20  = 8'h00;
+      \$18  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$21  = code_base;
+    \$19  = code_base;
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            \$19  = \$12 ;
+          end
+    endcase
+    if (rst) begin
+      \$19  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$20  = read_state;
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$21  = \$12 ;
-          end
-      2'h1:
-          /* empty */;
-      2'h2:
-          /* empty */;
-      2'h3:
-          if (start) begin
-            \$21  = \$18 ;
-          end
-    endcase
-    if (rst) begin
-      \$21  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$22  = read_state;
-    (* full_case = 32'd1 *)
-    casez (read_state)
-      2'h0:
-          if (start) begin
-            \$22  = 2'h1;
+            \$20  = 2'h1;
           end
       2'h1:
           if (\$13 ) begin
-            \$22  = 2'h2;
+            \$20  = 2'h2;
           end
       2'h2:
           if (\$16 ) begin
-            \$22  = 2'h3;
+            \$20  = 2'h3;
           end
       2'h3:
-        begin
-          \$22  = 2'h0;
-          if (start) begin
-            \$22  = 2'h1;
-          end
-        end
+          \$20  = 2'h0;
     endcase
     if (rst) begin
-      \$22  = 2'h0;
+      \$20  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$23  = arr_eval;
+    \$21  = arr_eval;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
           if (\$13 ) begin
-            \$23  = 1'h1;
+            \$21  = 1'h1;
           end
       2'h2:
           if (\$16 ) begin
-            \$23  = 1'h0;
+            \$21  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$23  = 1'h0;
+      \$21  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$24  = timer;
+    \$22  = timer;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
           if (\$13 ) begin
-            \$24  = 18'h00000;
+            \$22  = 18'h00000;
           end
       2'h2:
-          \$24  = \$15 [17:0];
+          \$22  = \$15 [17:0];
     endcase
     if (rst) begin
-      \$24  = 18'h00000;
+      \$22  = 18'h00000;
     end
   end
   assign tdc_code_now = \$2 [6:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$3944$0 , \port$3946$0 , wv_retry_count_count
-, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset
-, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset
-, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset
-, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset
-, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value, threshold20_value
-, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value, threshold41_value
-, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value, threshold62_value
-, threshold63_value, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
+module \mram_macro.ref_tdc (clk, rst, code_now, window_end, capture, all_fired, clear, overflow, codes, cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$10 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$10  = 1'h0;
+  wire \$1 ;
+  wire \$10 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire \$13 ;
+  wire \$14 ;
+  wire \$15 ;
+  wire \$16 ;
+  wire \$17 ;
+  wire \$18 ;
+  wire \$19 ;
+  wire \$2 ;
+  wire \$20 ;
+  wire \$21 ;
+  wire \$22 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  reg [3:0] \$29 ;
+  wire \$3 ;
+  reg [3:0] \$30 ;
+  reg [3:0] \$31 ;
+  reg [3:0] \$32 ;
+  reg [27:0] \$33 ;
+  wire \$4 ;
+  wire \$5 ;
+  wire \$6 ;
+  wire \$7 ;
+  wire \$8 ;
+  wire \$9 ;
+  output all_fired;
+  wire all_fired;
+  input capture;
+  wire capture;
+  input clear;
+  wire clear;
+  input clk;
+  wire clk;
+  input [3:0] cmp;
+  wire [3:0] cmp;
+  reg [3:0] cmp_sync0 = 4'h0;
+  reg [3:0] cmp_sync1 = 4'h0;
+  wire [3:0] code_enable;
+  input [6:0] code_now;
+  wire [6:0] code_now;
+  output [27:0] codes;
+  reg [27:0] codes = 28'h0000000;
+  reg [3:0] fired = 4'h0;
+  output [3:0] overflow;
+  reg [3:0] overflow = 4'h0;
+  input rst;
+  wire rst;
+  input window_end;
+  wire window_end;
+  assign \$1  = ~ fired[0];
+  assign \$2  = capture & cmp_sync1[0];
+  assign \$3  = ~ fired[1];
+  assign \$4  = capture & cmp_sync1[1];
+  assign \$5  = ~ fired[2];
+  assign \$6  = capture & cmp_sync1[2];
+  assign \$7  = ~ fired[3];
+  assign \$8  = capture & cmp_sync1[3];
+  assign all_fired = & fired;
+  assign \$9  = ~ fired[0];
+  assign \$10  = capture & cmp_sync1[0];
+  assign \$11  = \$10  | window_end;
+  assign \$12  = \$9  & \$11 ;
+  assign \$13  = clear | \$12 ;
+  assign \$14  = ~ fired[1];
+  assign \$15  = capture & cmp_sync1[1];
+  assign \$16  = \$15  | window_end;
+  assign \$17  = \$14  & \$16 ;
+  assign \$18  = clear | \$17 ;
+  assign \$19  = ~ fired[2];
+  assign \$20  = capture & cmp_sync1[2];
+  assign \$21  = \$20  | window_end;
+  assign \$22  = \$19  & \$21 ;
+  assign \$23  = clear | \$22 ;
+  assign \$24  = ~ fired[3];
+  assign \$25  = capture & cmp_sync1[3];
+  assign \$26  = \$25  | window_end;
+  assign \$27  = \$24  & \$26 ;
+  assign \$28  = clear | \$27 ;
+  always @(posedge clk)
+    cmp_sync0 <= \$29 ;
+  always @(posedge clk)
+    cmp_sync1 <= \$30 ;
+  always @(posedge clk)
+    fired <= \$31 ;
+  always @(posedge clk)
+    overflow <= \$32 ;
+  always @(posedge clk)
+    codes <= \$33 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$29  = cmp;
+    if (rst) begin
+      \$29  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$30  = cmp_sync0;
+    if (rst) begin
+      \$30  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$31  = fired;
+    if (clear) begin
+      \$31 [0] = 1'h0;
+    end else if (\$1 ) begin
+      if (\$2 ) begin
+        \$31 [0] = 1'h1;
+      end else if (window_end) begin
+        \$31 [0] = 1'h1;
+      end
+    end
+    if (clear) begin
+      \$31 [1] = 1'h0;
+    end else if (\$3 ) begin
+      if (\$4 ) begin
+        \$31 [1] = 1'h1;
+      end else if (window_end) begin
+        \$31 [1] = 1'h1;
+      end
+    end
+    if (clear) begin
+      \$31 [2] = 1'h0;
+    end else if (\$5 ) begin
+      if (\$6 ) begin
+        \$31 [2] = 1'h1;
+      end else if (window_end) begin
+        \$31 [2] = 1'h1;
+      end
+    end
+    if (clear) begin
+      \$31 [3] = 1'h0;
+    end else if (\$7 ) begin
+      if (\$8 ) begin
+        \$31 [3] = 1'h1;
+      end else if (window_end) begin
+        \$31 [3] = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$31  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$32  = overflow;
+    if (clear) begin
+      \$32 [0] = 1'h0;
+    end else if (\$1 ) begin
+      if (\$2 ) begin
+      end else if (window_end) begin
+        \$32 [0] = 1'h1;
+      end
+    end
+    if (clear) begin
+      \$32 [1] = 1'h0;
+    end else if (\$3 ) begin
+      if (\$4 ) begin
+      end else if (window_end) begin
+        \$32 [1] = 1'h1;
+      end
+    end
+    if (clear) begin
+      \$32 [2] = 1'h0;
+    end else if (\$5 ) begin
+      if (\$6 ) begin
+      end else if (window_end) begin
+        \$32 [2] = 1'h1;
+      end
+    end
+    if (clear) begin
+      \$32 [3] = 1'h0;
+    end else if (\$7 ) begin
+      if (\$8 ) begin
+      end else if (window_end) begin
+        \$32 [3] = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$32  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$33  = codes;
+    if (clear) begin
+      \$33 [6:0] = 7'h00;
+    end else if (\$1 ) begin
+      if (\$2 ) begin
+        \$33 [6:0] = code_now;
+      end else if (window_end) begin
+        \$33 [6:0] = 7'h7f;
+      end
+    end
+    if (clear) begin
+      \$33 [13:7] = 7'h00;
+    end else if (\$3 ) begin
+      if (\$4 ) begin
+        \$33 [13:7] = code_now;
+      end else if (window_end) begin
+        \$33 [13:7] = 7'h7f;
+      end
+    end
+    if (clear) begin
+      \$33 [20:14] = 7'h00;
+    end else if (\$5 ) begin
+      if (\$6 ) begin
+        \$33 [20:14] = code_now;
+      end else if (window_end) begin
+        \$33 [20:14] = 7'h7f;
+      end
+    end
+    if (clear) begin
+      \$33 [27:21] = 7'h00;
+    end else if (\$7 ) begin
+      if (\$8 ) begin
+        \$33 [27:21] = code_now;
+      end else if (window_end) begin
+        \$33 [27:21] = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$33  = 28'h0000000;
+    end
+  end
+  assign code_enable[3] = \$28 ;
+  assign code_enable[2] = \$23 ;
+  assign code_enable[1] = \$18 ;
+  assign code_enable[0] = \$13 ;
+endmodule
+
+(* generator = "Amaranth" *)
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$5644$0 , \port$5646$0 , wv_retry_count_count
+, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, track_interval_interval
+, track_ref_ref, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset
+, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset
+, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset
+, cal_offset62_offset, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value
+, threshold19_value, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value
+, threshold40_value, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value
+, threshold61_value, threshold62_value, threshold63_value, cal_gain0_gain, cal_gain1_gain, cal_gain2_gain, cal_gain3_gain, cal_gain4_gain, cal_gain5_gain, cal_gain6_gain, cal_gain7_gain, cal_gain8_gain, cal_gain9_gain, cal_gain10_gain, cal_gain11_gain, cal_gain12_gain, cal_gain13_gain, cal_gain14_gain, cal_gain15_gain, cal_gain16_gain, cal_gain17_gain
+, cal_gain18_gain, cal_gain19_gain, cal_gain20_gain, cal_gain21_gain, cal_gain22_gain, cal_gain23_gain, cal_gain24_gain, cal_gain25_gain, cal_gain26_gain, cal_gain27_gain, cal_gain28_gain, cal_gain29_gain, cal_gain30_gain, cal_gain31_gain, cal_gain32_gain, cal_gain33_gain, cal_gain34_gain, cal_gain35_gain, cal_gain36_gain, cal_gain37_gain, cal_gain38_gain
+, cal_gain39_gain, cal_gain40_gain, cal_gain41_gain, cal_gain42_gain, cal_gain43_gain, cal_gain44_gain, cal_gain45_gain, cal_gain46_gain, cal_gain47_gain, cal_gain48_gain, cal_gain49_gain, cal_gain50_gain, cal_gain51_gain, cal_gain52_gain, cal_gain53_gain, cal_gain54_gain, cal_gain55_gain, cal_gain56_gain, cal_gain57_gain, cal_gain58_gain, cal_gain59_gain
+, cal_gain60_gain, cal_gain61_gain, cal_gain62_gain, cal_gain63_gain, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, track_status_invalid_set, track_status_clamped_set, track_code_sum, track_gain_gain, track_status_retrims, s_axil_awaddr);
+  reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
   wire [31:0] \$10 ;
   wire \$100 ;
@@ -7172,7 +9212,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
-  wire \$29 ;
+  wire [31:0] \$29 ;
   wire \$290 ;
   wire \$291 ;
   wire \$292 ;
@@ -7262,205 +9302,435 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$368 ;
   wire \$369 ;
   wire \$37 ;
-  reg \$370 ;
-  reg [11:0] \$371 ;
-  reg \$372 ;
-  reg [31:0] \$373 ;
-  reg \$374 ;
-  reg \$375 ;
-  reg [1:0] \$376 ;
-  reg \$377 ;
-  reg \$378 ;
-  reg \$379 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  wire \$379 ;
   wire \$38 ;
-  reg \$380 ;
-  reg \$381 ;
-  reg \$382 ;
-  reg [31:0] \$383 ;
-  reg [1:0] \$384 ;
-  reg [11:0] \$385 ;
-  reg [7:0] \$386 ;
-  reg [15:0] \$387 ;
-  reg [15:0] \$388 ;
-  reg [15:0] \$389 ;
-  wire \$39 ;
-  reg \$390 ;
-  reg \$391 ;
-  reg \$392 ;
-  reg \$393 ;
-  reg [3:0] \$394 ;
-  reg [15:0] \$395 ;
-  reg [7:0] \$396 ;
-  reg [31:0] \$397 ;
-  reg [31:0] \$398 ;
-  reg [15:0] \$399 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
+  wire [31:0] \$39 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire \$399 ;
   wire \$4 ;
   wire \$40 ;
-  reg [15:0] \$400 ;
-  reg [15:0] \$401 ;
-  reg [15:0] \$402 ;
-  reg [15:0] \$403 ;
-  reg [15:0] \$404 ;
-  reg [15:0] \$405 ;
-  reg [15:0] \$406 ;
-  reg [15:0] \$407 ;
-  reg [15:0] \$408 ;
-  reg [15:0] \$409 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire \$402 ;
+  wire \$403 ;
+  wire \$404 ;
+  wire \$405 ;
+  wire \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
   wire \$41 ;
-  reg [15:0] \$410 ;
-  reg [15:0] \$411 ;
-  reg [15:0] \$412 ;
-  reg [15:0] \$413 ;
-  reg [15:0] \$414 ;
-  reg [15:0] \$415 ;
-  reg [15:0] \$416 ;
-  reg [15:0] \$417 ;
-  reg [15:0] \$418 ;
-  reg [15:0] \$419 ;
+  wire \$410 ;
+  wire \$411 ;
+  wire \$412 ;
+  wire \$413 ;
+  wire \$414 ;
+  wire \$415 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  wire \$419 ;
   wire \$42 ;
-  reg [15:0] \$420 ;
-  reg [15:0] \$421 ;
-  reg [15:0] \$422 ;
-  reg [15:0] \$423 ;
-  reg [15:0] \$424 ;
-  reg [15:0] \$425 ;
-  reg [15:0] \$426 ;
-  reg [15:0] \$427 ;
-  reg [15:0] \$428 ;
-  reg [15:0] \$429 ;
+  wire \$420 ;
+  wire \$421 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
+  wire \$429 ;
   wire \$43 ;
-  reg [15:0] \$430 ;
-  reg [15:0] \$431 ;
-  reg [15:0] \$432 ;
-  reg [15:0] \$433 ;
-  reg [15:0] \$434 ;
-  reg [15:0] \$435 ;
-  reg [15:0] \$436 ;
-  reg [15:0] \$437 ;
-  reg [15:0] \$438 ;
-  reg [15:0] \$439 ;
+  wire \$430 ;
+  wire \$431 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire \$434 ;
+  wire \$435 ;
+  wire \$436 ;
+  wire \$437 ;
+  wire \$438 ;
+  wire \$439 ;
   wire \$44 ;
-  reg [15:0] \$440 ;
-  reg [15:0] \$441 ;
-  reg [15:0] \$442 ;
-  reg [15:0] \$443 ;
-  reg [15:0] \$444 ;
-  reg [15:0] \$445 ;
-  reg [15:0] \$446 ;
-  reg [15:0] \$447 ;
-  reg [15:0] \$448 ;
-  reg [15:0] \$449 ;
+  wire \$440 ;
+  wire \$441 ;
+  wire \$442 ;
+  wire \$443 ;
+  wire \$444 ;
+  wire \$445 ;
+  wire \$446 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire \$449 ;
   wire \$45 ;
-  reg [15:0] \$450 ;
-  reg [15:0] \$451 ;
-  reg [15:0] \$452 ;
-  reg [15:0] \$453 ;
-  reg [15:0] \$454 ;
-  reg [15:0] \$455 ;
-  reg [15:0] \$456 ;
-  reg [15:0] \$457 ;
-  reg [15:0] \$458 ;
-  reg [15:0] \$459 ;
+  wire \$450 ;
+  wire \$451 ;
+  wire \$452 ;
+  wire \$453 ;
+  wire \$454 ;
+  wire \$455 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire \$458 ;
+  wire \$459 ;
   wire \$46 ;
-  reg [15:0] \$460 ;
-  reg [15:0] \$461 ;
-  reg [15:0] \$462 ;
-  reg [15:0] \$463 ;
-  reg [15:0] \$464 ;
-  reg [15:0] \$465 ;
-  reg [15:0] \$466 ;
-  reg [15:0] \$467 ;
-  reg [15:0] \$468 ;
-  reg [15:0] \$469 ;
+  wire \$460 ;
+  wire \$461 ;
+  wire \$462 ;
+  wire \$463 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
+  wire \$467 ;
+  wire \$468 ;
+  wire \$469 ;
   wire \$47 ;
-  reg [15:0] \$470 ;
-  reg [15:0] \$471 ;
-  reg [15:0] \$472 ;
-  reg [15:0] \$473 ;
-  reg [15:0] \$474 ;
-  reg [15:0] \$475 ;
-  reg [15:0] \$476 ;
-  reg [15:0] \$477 ;
-  reg [15:0] \$478 ;
-  reg [15:0] \$479 ;
+  wire \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire \$473 ;
+  wire \$474 ;
+  wire \$475 ;
+  wire \$476 ;
+  wire \$477 ;
+  wire \$478 ;
+  wire \$479 ;
   wire \$48 ;
-  reg [15:0] \$480 ;
-  reg [15:0] \$481 ;
-  reg [15:0] \$482 ;
-  reg [15:0] \$483 ;
-  reg [15:0] \$484 ;
-  reg [15:0] \$485 ;
-  reg [15:0] \$486 ;
-  reg [15:0] \$487 ;
-  reg [15:0] \$488 ;
-  reg [15:0] \$489 ;
+  wire \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  wire \$483 ;
+  wire \$484 ;
+  wire \$485 ;
+  wire \$486 ;
+  wire \$487 ;
+  wire \$488 ;
+  wire \$489 ;
   wire \$49 ;
-  reg [15:0] \$490 ;
-  reg [15:0] \$491 ;
-  reg [15:0] \$492 ;
-  reg [15:0] \$493 ;
-  reg [15:0] \$494 ;
-  reg [15:0] \$495 ;
-  reg [15:0] \$496 ;
-  reg [15:0] \$497 ;
-  reg [15:0] \$498 ;
-  reg [15:0] \$499 ;
+  wire \$490 ;
+  wire \$491 ;
+  wire \$492 ;
+  wire \$493 ;
+  wire \$494 ;
+  wire \$495 ;
+  wire \$496 ;
+  wire \$497 ;
+  wire \$498 ;
+  wire \$499 ;
   wire [31:0] \$5 ;
   wire \$50 ;
-  reg [15:0] \$500 ;
-  reg [15:0] \$501 ;
-  reg [15:0] \$502 ;
-  reg [15:0] \$503 ;
-  reg [15:0] \$504 ;
-  reg [15:0] \$505 ;
-  reg [15:0] \$506 ;
-  reg [15:0] \$507 ;
-  reg [15:0] \$508 ;
-  reg [15:0] \$509 ;
+  wire \$500 ;
+  wire \$501 ;
+  wire \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire \$505 ;
+  wire \$506 ;
+  wire \$507 ;
+  wire \$508 ;
+  wire \$509 ;
   wire \$51 ;
-  reg [15:0] \$510 ;
-  reg [15:0] \$511 ;
-  reg [15:0] \$512 ;
-  reg [15:0] \$513 ;
-  reg [15:0] \$514 ;
-  reg [15:0] \$515 ;
-  reg [15:0] \$516 ;
-  reg [15:0] \$517 ;
-  reg [15:0] \$518 ;
-  reg [15:0] \$519 ;
+  wire \$510 ;
+  wire \$511 ;
+  wire \$512 ;
+  wire \$513 ;
+  wire \$514 ;
+  wire \$515 ;
+  wire \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire \$519 ;
   wire \$52 ;
-  reg [15:0] \$520 ;
-  reg [15:0] \$521 ;
-  reg [15:0] \$522 ;
-  reg [15:0] \$523 ;
-  reg [15:0] \$524 ;
-  reg [15:0] \$525 ;
-  reg [15:0] \$526 ;
+  wire \$520 ;
+  wire \$521 ;
+  wire \$522 ;
+  wire \$523 ;
+  wire \$524 ;
+  wire \$525 ;
+  wire \$526 ;
+  wire \$527 ;
+  wire \$528 ;
+  wire \$529 ;
   wire \$53 ;
+  wire \$530 ;
+  wire \$531 ;
+  reg \$532 ;
+  reg [11:0] \$533 ;
+  reg \$534 ;
+  reg [31:0] \$535 ;
+  reg \$536 ;
+  reg \$537 ;
+  reg [1:0] \$538 ;
+  reg \$539 ;
   wire \$54 ;
+  reg \$540 ;
+  reg \$541 ;
+  reg \$542 ;
+  reg \$543 ;
+  reg \$544 ;
+  reg \$545 ;
+  reg \$546 ;
+  reg [31:0] \$547 ;
+  reg [1:0] \$548 ;
+  reg [11:0] \$549 ;
   wire \$55 ;
+  reg [7:0] \$550 ;
+  reg [15:0] \$551 ;
+  reg [15:0] \$552 ;
+  reg [15:0] \$553 ;
+  reg \$554 ;
+  reg \$555 ;
+  reg \$556 ;
+  reg \$557 ;
+  reg [3:0] \$558 ;
+  reg [15:0] \$559 ;
   wire \$56 ;
+  reg [7:0] \$560 ;
+  reg [31:0] \$561 ;
+  reg [31:0] \$562 ;
+  reg [15:0] \$563 ;
+  reg [15:0] \$564 ;
+  reg [15:0] \$565 ;
+  reg [15:0] \$566 ;
+  reg [15:0] \$567 ;
+  reg [15:0] \$568 ;
+  reg [15:0] \$569 ;
   wire \$57 ;
+  reg [15:0] \$570 ;
+  reg [15:0] \$571 ;
+  reg [15:0] \$572 ;
+  reg [15:0] \$573 ;
+  reg [15:0] \$574 ;
+  reg [15:0] \$575 ;
+  reg [15:0] \$576 ;
+  reg [15:0] \$577 ;
+  reg [15:0] \$578 ;
+  reg [15:0] \$579 ;
   wire \$58 ;
+  reg [15:0] \$580 ;
+  reg [15:0] \$581 ;
+  reg [15:0] \$582 ;
+  reg [15:0] \$583 ;
+  reg [15:0] \$584 ;
+  reg [15:0] \$585 ;
+  reg [15:0] \$586 ;
+  reg [15:0] \$587 ;
+  reg [15:0] \$588 ;
+  reg [15:0] \$589 ;
   wire \$59 ;
+  reg [15:0] \$590 ;
+  reg [15:0] \$591 ;
+  reg [15:0] \$592 ;
+  reg [15:0] \$593 ;
+  reg [15:0] \$594 ;
+  reg [15:0] \$595 ;
+  reg [15:0] \$596 ;
+  reg [15:0] \$597 ;
+  reg [15:0] \$598 ;
+  reg [15:0] \$599 ;
   wire \$6 ;
   wire \$60 ;
+  reg [15:0] \$600 ;
+  reg [15:0] \$601 ;
+  reg [15:0] \$602 ;
+  reg [15:0] \$603 ;
+  reg [15:0] \$604 ;
+  reg [15:0] \$605 ;
+  reg [15:0] \$606 ;
+  reg [15:0] \$607 ;
+  reg [15:0] \$608 ;
+  reg [15:0] \$609 ;
   wire \$61 ;
+  reg [15:0] \$610 ;
+  reg [15:0] \$611 ;
+  reg [15:0] \$612 ;
+  reg [15:0] \$613 ;
+  reg [15:0] \$614 ;
+  reg [15:0] \$615 ;
+  reg [15:0] \$616 ;
+  reg [15:0] \$617 ;
+  reg [15:0] \$618 ;
+  reg [15:0] \$619 ;
   wire \$62 ;
+  reg [15:0] \$620 ;
+  reg [15:0] \$621 ;
+  reg [15:0] \$622 ;
+  reg [15:0] \$623 ;
+  reg [15:0] \$624 ;
+  reg [15:0] \$625 ;
+  reg [15:0] \$626 ;
+  reg [15:0] \$627 ;
+  reg [15:0] \$628 ;
+  reg [15:0] \$629 ;
   wire \$63 ;
+  reg [15:0] \$630 ;
+  reg [15:0] \$631 ;
+  reg [15:0] \$632 ;
+  reg [15:0] \$633 ;
+  reg [15:0] \$634 ;
+  reg [15:0] \$635 ;
+  reg [15:0] \$636 ;
+  reg [15:0] \$637 ;
+  reg [15:0] \$638 ;
+  reg [15:0] \$639 ;
   wire \$64 ;
+  reg [15:0] \$640 ;
+  reg [15:0] \$641 ;
+  reg [15:0] \$642 ;
+  reg [15:0] \$643 ;
+  reg [15:0] \$644 ;
+  reg [15:0] \$645 ;
+  reg [15:0] \$646 ;
+  reg [15:0] \$647 ;
+  reg [15:0] \$648 ;
+  reg [15:0] \$649 ;
   wire \$65 ;
+  reg [15:0] \$650 ;
+  reg [15:0] \$651 ;
+  reg [15:0] \$652 ;
+  reg [15:0] \$653 ;
+  reg [15:0] \$654 ;
+  reg [15:0] \$655 ;
+  reg [15:0] \$656 ;
+  reg [15:0] \$657 ;
+  reg [15:0] \$658 ;
+  reg [15:0] \$659 ;
   wire \$66 ;
+  reg [15:0] \$660 ;
+  reg [15:0] \$661 ;
+  reg [15:0] \$662 ;
+  reg [15:0] \$663 ;
+  reg [15:0] \$664 ;
+  reg [15:0] \$665 ;
+  reg [15:0] \$666 ;
+  reg [15:0] \$667 ;
+  reg [15:0] \$668 ;
+  reg [15:0] \$669 ;
   wire \$67 ;
+  reg [15:0] \$670 ;
+  reg [15:0] \$671 ;
+  reg [15:0] \$672 ;
+  reg [15:0] \$673 ;
+  reg [15:0] \$674 ;
+  reg [15:0] \$675 ;
+  reg [15:0] \$676 ;
+  reg [15:0] \$677 ;
+  reg [15:0] \$678 ;
+  reg [15:0] \$679 ;
   wire \$68 ;
+  reg [15:0] \$680 ;
+  reg [15:0] \$681 ;
+  reg [15:0] \$682 ;
+  reg [15:0] \$683 ;
+  reg [15:0] \$684 ;
+  reg [15:0] \$685 ;
+  reg [15:0] \$686 ;
+  reg [15:0] \$687 ;
+  reg [15:0] \$688 ;
+  reg [15:0] \$689 ;
   wire \$69 ;
+  reg [15:0] \$690 ;
+  reg [15:0] \$691 ;
+  reg [15:0] \$692 ;
+  reg [11:0] \$693 ;
+  reg [11:0] \$694 ;
+  reg [11:0] \$695 ;
+  reg [11:0] \$696 ;
+  reg [11:0] \$697 ;
+  reg [11:0] \$698 ;
+  reg [11:0] \$699 ;
   wire \$7 ;
   wire \$70 ;
+  reg [11:0] \$700 ;
+  reg [11:0] \$701 ;
+  reg [11:0] \$702 ;
+  reg [11:0] \$703 ;
+  reg [11:0] \$704 ;
+  reg [11:0] \$705 ;
+  reg [11:0] \$706 ;
+  reg [11:0] \$707 ;
+  reg [11:0] \$708 ;
+  reg [11:0] \$709 ;
   wire \$71 ;
+  reg [11:0] \$710 ;
+  reg [11:0] \$711 ;
+  reg [11:0] \$712 ;
+  reg [11:0] \$713 ;
+  reg [11:0] \$714 ;
+  reg [11:0] \$715 ;
+  reg [11:0] \$716 ;
+  reg [11:0] \$717 ;
+  reg [11:0] \$718 ;
+  reg [11:0] \$719 ;
   wire \$72 ;
+  reg [11:0] \$720 ;
+  reg [11:0] \$721 ;
+  reg [11:0] \$722 ;
+  reg [11:0] \$723 ;
+  reg [11:0] \$724 ;
+  reg [11:0] \$725 ;
+  reg [11:0] \$726 ;
+  reg [11:0] \$727 ;
+  reg [11:0] \$728 ;
+  reg [11:0] \$729 ;
   wire \$73 ;
+  reg [11:0] \$730 ;
+  reg [11:0] \$731 ;
+  reg [11:0] \$732 ;
+  reg [11:0] \$733 ;
+  reg [11:0] \$734 ;
+  reg [11:0] \$735 ;
+  reg [11:0] \$736 ;
+  reg [11:0] \$737 ;
+  reg [11:0] \$738 ;
+  reg [11:0] \$739 ;
   wire \$74 ;
+  reg [11:0] \$740 ;
+  reg [11:0] \$741 ;
+  reg [11:0] \$742 ;
+  reg [11:0] \$743 ;
+  reg [11:0] \$744 ;
+  reg [11:0] \$745 ;
+  reg [11:0] \$746 ;
+  reg [11:0] \$747 ;
+  reg [11:0] \$748 ;
+  reg [11:0] \$749 ;
   wire \$75 ;
+  reg [11:0] \$750 ;
+  reg [11:0] \$751 ;
+  reg [11:0] \$752 ;
+  reg [11:0] \$753 ;
+  reg [11:0] \$754 ;
+  reg [11:0] \$755 ;
+  reg [11:0] \$756 ;
   wire \$76 ;
   wire \$77 ;
   wire \$78 ;
@@ -7491,6 +9761,134 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg aw_full = 1'h0;
   reg [11:0] bus_error_addr = 12'h000;
   wire bus_error_set;
+  output [11:0] cal_gain0_gain;
+  reg [11:0] cal_gain0_gain = 12'h400;
+  output [11:0] cal_gain10_gain;
+  reg [11:0] cal_gain10_gain = 12'h400;
+  output [11:0] cal_gain11_gain;
+  reg [11:0] cal_gain11_gain = 12'h400;
+  output [11:0] cal_gain12_gain;
+  reg [11:0] cal_gain12_gain = 12'h400;
+  output [11:0] cal_gain13_gain;
+  reg [11:0] cal_gain13_gain = 12'h400;
+  output [11:0] cal_gain14_gain;
+  reg [11:0] cal_gain14_gain = 12'h400;
+  output [11:0] cal_gain15_gain;
+  reg [11:0] cal_gain15_gain = 12'h400;
+  output [11:0] cal_gain16_gain;
+  reg [11:0] cal_gain16_gain = 12'h400;
+  output [11:0] cal_gain17_gain;
+  reg [11:0] cal_gain17_gain = 12'h400;
+  output [11:0] cal_gain18_gain;
+  reg [11:0] cal_gain18_gain = 12'h400;
+  output [11:0] cal_gain19_gain;
+  reg [11:0] cal_gain19_gain = 12'h400;
+  output [11:0] cal_gain1_gain;
+  reg [11:0] cal_gain1_gain = 12'h400;
+  output [11:0] cal_gain20_gain;
+  reg [11:0] cal_gain20_gain = 12'h400;
+  output [11:0] cal_gain21_gain;
+  reg [11:0] cal_gain21_gain = 12'h400;
+  output [11:0] cal_gain22_gain;
+  reg [11:0] cal_gain22_gain = 12'h400;
+  output [11:0] cal_gain23_gain;
+  reg [11:0] cal_gain23_gain = 12'h400;
+  output [11:0] cal_gain24_gain;
+  reg [11:0] cal_gain24_gain = 12'h400;
+  output [11:0] cal_gain25_gain;
+  reg [11:0] cal_gain25_gain = 12'h400;
+  output [11:0] cal_gain26_gain;
+  reg [11:0] cal_gain26_gain = 12'h400;
+  output [11:0] cal_gain27_gain;
+  reg [11:0] cal_gain27_gain = 12'h400;
+  output [11:0] cal_gain28_gain;
+  reg [11:0] cal_gain28_gain = 12'h400;
+  output [11:0] cal_gain29_gain;
+  reg [11:0] cal_gain29_gain = 12'h400;
+  output [11:0] cal_gain2_gain;
+  reg [11:0] cal_gain2_gain = 12'h400;
+  output [11:0] cal_gain30_gain;
+  reg [11:0] cal_gain30_gain = 12'h400;
+  output [11:0] cal_gain31_gain;
+  reg [11:0] cal_gain31_gain = 12'h400;
+  output [11:0] cal_gain32_gain;
+  reg [11:0] cal_gain32_gain = 12'h400;
+  output [11:0] cal_gain33_gain;
+  reg [11:0] cal_gain33_gain = 12'h400;
+  output [11:0] cal_gain34_gain;
+  reg [11:0] cal_gain34_gain = 12'h400;
+  output [11:0] cal_gain35_gain;
+  reg [11:0] cal_gain35_gain = 12'h400;
+  output [11:0] cal_gain36_gain;
+  reg [11:0] cal_gain36_gain = 12'h400;
+  output [11:0] cal_gain37_gain;
+  reg [11:0] cal_gain37_gain = 12'h400;
+  output [11:0] cal_gain38_gain;
+  reg [11:0] cal_gain38_gain = 12'h400;
+  output [11:0] cal_gain39_gain;
+  reg [11:0] cal_gain39_gain = 12'h400;
+  output [11:0] cal_gain3_gain;
+  reg [11:0] cal_gain3_gain = 12'h400;
+  output [11:0] cal_gain40_gain;
+  reg [11:0] cal_gain40_gain = 12'h400;
+  output [11:0] cal_gain41_gain;
+  reg [11:0] cal_gain41_gain = 12'h400;
+  output [11:0] cal_gain42_gain;
+  reg [11:0] cal_gain42_gain = 12'h400;
+  output [11:0] cal_gain43_gain;
+  reg [11:0] cal_gain43_gain = 12'h400;
+  output [11:0] cal_gain44_gain;
+  reg [11:0] cal_gain44_gain = 12'h400;
+  output [11:0] cal_gain45_gain;
+  reg [11:0] cal_gain45_gain = 12'h400;
+  output [11:0] cal_gain46_gain;
+  reg [11:0] cal_gain46_gain = 12'h400;
+  output [11:0] cal_gain47_gain;
+  reg [11:0] cal_gain47_gain = 12'h400;
+  output [11:0] cal_gain48_gain;
+  reg [11:0] cal_gain48_gain = 12'h400;
+  output [11:0] cal_gain49_gain;
+  reg [11:0] cal_gain49_gain = 12'h400;
+  output [11:0] cal_gain4_gain;
+  reg [11:0] cal_gain4_gain = 12'h400;
+  output [11:0] cal_gain50_gain;
+  reg [11:0] cal_gain50_gain = 12'h400;
+  output [11:0] cal_gain51_gain;
+  reg [11:0] cal_gain51_gain = 12'h400;
+  output [11:0] cal_gain52_gain;
+  reg [11:0] cal_gain52_gain = 12'h400;
+  output [11:0] cal_gain53_gain;
+  reg [11:0] cal_gain53_gain = 12'h400;
+  output [11:0] cal_gain54_gain;
+  reg [11:0] cal_gain54_gain = 12'h400;
+  output [11:0] cal_gain55_gain;
+  reg [11:0] cal_gain55_gain = 12'h400;
+  output [11:0] cal_gain56_gain;
+  reg [11:0] cal_gain56_gain = 12'h400;
+  output [11:0] cal_gain57_gain;
+  reg [11:0] cal_gain57_gain = 12'h400;
+  output [11:0] cal_gain58_gain;
+  reg [11:0] cal_gain58_gain = 12'h400;
+  output [11:0] cal_gain59_gain;
+  reg [11:0] cal_gain59_gain = 12'h400;
+  output [11:0] cal_gain5_gain;
+  reg [11:0] cal_gain5_gain = 12'h400;
+  output [11:0] cal_gain60_gain;
+  reg [11:0] cal_gain60_gain = 12'h400;
+  output [11:0] cal_gain61_gain;
+  reg [11:0] cal_gain61_gain = 12'h400;
+  output [11:0] cal_gain62_gain;
+  reg [11:0] cal_gain62_gain = 12'h400;
+  output [11:0] cal_gain63_gain;
+  reg [11:0] cal_gain63_gain = 12'h400;
+  output [11:0] cal_gain6_gain;
+  reg [11:0] cal_gain6_gain = 12'h400;
+  output [11:0] cal_gain7_gain;
+  reg [11:0] cal_gain7_gain = 12'h400;
+  output [11:0] cal_gain8_gain;
+  reg [11:0] cal_gain8_gain = 12'h400;
+  output [11:0] cal_gain9_gain;
+  reg [11:0] cal_gain9_gain = 12'h400;
   output [15:0] cal_offset0_offset;
   reg [15:0] cal_offset0_offset = 16'h0040;
   output [15:0] cal_offset10_offset;
@@ -7632,20 +10030,22 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$3944$0 ;
-  wire [5:0] \port$3944$0 ;
-  input [63:0] \port$3946$0 ;
-  wire [63:0] \port$3946$0 ;
+  input [5:0] \port$5644$0 ;
+  wire [5:0] \port$5644$0 ;
+  input [63:0] \port$5646$0 ;
+  wire [63:0] \port$5646$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
   wire rd_fire;
   reg rd_mapped;
   reg [31:0] rd_value;
+  wire reject_like_cal_gain0;
   wire reject_like_cal_offset0;
   wire reject_like_mode;
   wire reject_like_precharge_cycles;
   wire reject_like_tdc_start_delay;
+  wire reject_like_track_ref;
   wire reject_like_write_pulse_cycles;
   wire reject_like_write_row_addr;
   wire reject_like_wv_ctrl;
@@ -7831,6 +10231,22 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] threshold8_value = 16'h0000;
   output [15:0] threshold9_value;
   reg [15:0] threshold9_value = 16'h0000;
+  input [15:0] track_code_sum;
+  wire [15:0] track_code_sum;
+  input [11:0] track_gain_gain;
+  wire [11:0] track_gain_gain;
+  output [15:0] track_interval_interval;
+  reg [15:0] track_interval_interval = 16'h0000;
+  output [15:0] track_ref_ref;
+  reg [15:0] track_ref_ref = 16'h0100;
+  reg track_status_clamped = 1'h0;
+  input track_status_clamped_set;
+  wire track_status_clamped_set;
+  reg track_status_invalid = 1'h0;
+  input track_status_invalid_set;
+  wire track_status_invalid_set;
+  input [15:0] track_status_retrims;
+  wire [15:0] track_status_retrims;
   input [31:0] vmm_count_count;
   wire [31:0] vmm_count_count;
   reg [31:0] w_data = 32'd0;
@@ -7845,7 +10261,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire wr_commit;
   wire wr_error;
   wire wr_go;
-  reg [148:0] wr_hit;
+  reg [217:0] wr_hit;
   wire wr_mapped;
   wire wr_ok;
   output [15:0] write_pulse_cycles_cycles;
@@ -7869,240 +10285,765 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [7:0] wv_read_threshold = 8'h0c;
   input [31:0] wv_retry_count_count;
   wire [31:0] wv_retry_count_count;
+  assign \$230  = \$229  | wr_hit[170];
+  assign \$231  = \$230  | wr_hit[171];
+  assign \$232  = \$231  | wr_hit[172];
+  assign \$233  = \$232  | wr_hit[173];
+  assign \$234  = \$233  | wr_hit[174];
+  assign \$235  = \$234  | wr_hit[175];
+  assign \$236  = \$235  | wr_hit[176];
+  assign \$237  = \$236  | wr_hit[177];
+  assign \$238  = \$237  | wr_hit[178];
+  assign \$239  = \$238  | wr_hit[179];
+  assign \$240  = \$239  | wr_hit[180];
+  assign \$241  = \$240  | wr_hit[181];
+  assign \$242  = \$241  | wr_hit[182];
+  assign \$243  = \$242  | wr_hit[183];
+  assign \$244  = \$243  | wr_hit[184];
+  assign \$245  = \$244  | wr_hit[185];
+  assign \$246  = \$245  | wr_hit[186];
+  assign \$247  = \$246  | wr_hit[187];
+  assign \$248  = \$247  | wr_hit[188];
+  assign \$249  = \$248  | wr_hit[189];
+  assign \$250  = \$249  | wr_hit[190];
+  assign \$251  = \$250  | wr_hit[191];
+  assign \$252  = \$251  | wr_hit[192];
+  assign \$253  = \$252  | wr_hit[193];
+  assign \$254  = \$253  | wr_hit[194];
+  assign \$255  = \$254  | wr_hit[195];
+  assign \$256  = \$255  | wr_hit[196];
+  assign \$257  = \$256  | wr_hit[197];
+  assign \$258  = \$257  | wr_hit[198];
+  assign \$259  = \$258  | wr_hit[199];
+  assign \$260  = \$259  | wr_hit[200];
+  assign \$261  = \$260  | wr_hit[201];
+  assign \$262  = \$261  | wr_hit[202];
+  assign \$263  = \$262  | wr_hit[203];
+  assign \$264  = \$263  | wr_hit[204];
+  assign \$265  = \$264  | wr_hit[205];
+  assign \$266  = \$265  | wr_hit[206];
+  assign \$267  = \$266  | wr_hit[207];
+  assign \$268  = \$267  | wr_hit[208];
+  assign \$269  = \$268  | wr_hit[209];
+  assign \$270  = \$269  | wr_hit[210];
+  assign \$271  = \$270  | wr_hit[211];
+  assign \$272  = \$271  | wr_hit[212];
+  assign \$273  = \$272  | wr_hit[213];
+  assign \$274  = \$273  | wr_hit[214];
+  assign \$275  = \$274  | wr_hit[215];
+  assign \$276  = \$275  | wr_hit[216];
+  assign \$277  = \$276  | wr_hit[217];
+  assign \$278  = \$277  & reject_like_cal_gain0;
+  assign wr_check_reject = \$213  | \$278 ;
+  assign \$280  = wr_hit[3] & \$279 ;
+  assign \$281  = \$280  & ctrl_write_row_busy;
+  assign \$282  = wr_mapped & w_full_word;
+  assign \$283  = ~ wr_check_reject;
+  assign \$284  = \$282  & \$283 ;
+  assign \$285  = ~ wr_busy_reject;
+  assign wr_ok = \$284  & \$285 ;
+  assign wr_commit = wr_go & wr_ok;
+  assign s_axil_arready = ~ s_axil_rvalid;
+  assign rd_fire = s_axil_arvalid & s_axil_arready;
+  assign \$286  = ~ wr_ok;
+  assign wr_error = wr_go & \$286 ;
+  assign \$287  = ~ rd_mapped;
+  assign rd_error = rd_fire & \$287 ;
+  assign bus_error_set = wr_error | rd_error;
+  assign \$288  = s_axil_awvalid & s_axil_awready;
+  assign \$289  = s_axil_wvalid & s_axil_wready;
+  assign \$290  = s_axil_wstrb == 4'hf;
+  assign \$291  = ~ wr_mapped;
+  assign \$292  = ~ wr_ok;
+  assign \$293  = wr_commit & wr_hit[3];
+  assign \$294  = \$293  ? w_data[0] : 1'h0;
+  assign \$295  = wr_commit & wr_hit[4];
+  assign \$296  = \$295  ? w_data[8] : 1'h0;
+  assign \$297  = ~ \$296 ;
+  assign \$298  = status_tdc_overflow & \$297 ;
+  assign \$299  = \$298  | status_tdc_overflow_set;
+  assign \$300  = wr_commit & wr_hit[4];
+  assign \$301  = \$300  ? w_data[9] : 1'h0;
+  assign \$302  = ~ \$301 ;
+  assign \$303  = status_length_error & \$302 ;
+  assign \$304  = \$303  | status_length_error_set;
+  assign \$305  = wr_commit & wr_hit[4];
+  assign \$306  = \$305  ? w_data[10] : 1'h0;
+  assign \$307  = ~ \$306 ;
+  assign \$308  = status_bus_error & \$307 ;
+  assign \$309  = \$308  | bus_error_set;
+  assign \$310  = wr_commit & wr_hit[4];
+  assign \$311  = \$310  ? w_data[11] : 1'h0;
+  assign \$312  = ~ \$311 ;
+  assign \$313  = status_write_failed & \$312 ;
+  assign \$314  = \$313  | status_write_failed_set;
+  assign \$315  = wr_commit & wr_hit[25];
+  assign \$316  = \$315  ? w_data[0] : 1'h0;
+  assign \$317  = ~ \$316 ;
+  assign \$318  = track_status_invalid & \$317 ;
+  assign \$319  = \$318  | track_status_invalid_set;
+  assign \$320  = wr_commit & wr_hit[25];
+  assign \$321  = \$320  ? w_data[1] : 1'h0;
+  assign \$322  = ~ \$321 ;
+  assign \$323  = track_status_clamped & \$322 ;
+  assign \$324  = \$323  | track_status_clamped_set;
+  assign \$325  = wr_commit & wr_hit[5];
+  assign \$326  = wr_commit & wr_hit[6];
+  assign \$327  = wr_commit & wr_hit[7];
+  assign \$328  = wr_commit & wr_hit[8];
+  assign \$329  = wr_commit & wr_hit[11];
+  assign \$330  = wr_commit & wr_hit[11];
+  assign \$331  = wr_commit & wr_hit[12];
+  assign \$332  = wr_commit & wr_hit[12];
+  assign \$333  = wr_commit & wr_hit[12];
+  assign \$334  = wr_commit & wr_hit[13];
+  assign \$335  = wr_commit & wr_hit[13];
+  assign \$336  = wr_commit & wr_hit[16];
+  assign \$337  = wr_commit & wr_hit[17];
+  assign \$338  = wr_commit & wr_hit[21];
+  assign \$339  = wr_commit & wr_hit[22];
+  assign \$340  = wr_commit & wr_hit[26];
+  assign \$341  = wr_commit & wr_hit[27];
+  assign \$342  = wr_commit & wr_hit[28];
+  assign \$343  = wr_commit & wr_hit[29];
+  assign \$344  = wr_commit & wr_hit[30];
+  assign \$345  = wr_commit & wr_hit[31];
+  assign \$346  = wr_commit & wr_hit[32];
+  assign \$347  = wr_commit & wr_hit[33];
+  assign \$348  = wr_commit & wr_hit[34];
+  assign \$349  = wr_commit & wr_hit[35];
+  assign \$350  = wr_commit & wr_hit[36];
+  assign \$351  = wr_commit & wr_hit[37];
+  assign \$352  = wr_commit & wr_hit[38];
+  assign \$353  = wr_commit & wr_hit[39];
+  assign \$354  = wr_commit & wr_hit[40];
+  assign \$355  = wr_commit & wr_hit[41];
+  assign \$356  = wr_commit & wr_hit[42];
+  assign \$357  = wr_commit & wr_hit[43];
+  assign \$358  = wr_commit & wr_hit[44];
+  assign \$359  = wr_commit & wr_hit[45];
+  assign \$360  = wr_commit & wr_hit[46];
+  assign \$361  = wr_commit & wr_hit[47];
+  assign \$362  = wr_commit & wr_hit[48];
+  assign \$363  = wr_commit & wr_hit[49];
+  assign \$364  = wr_commit & wr_hit[50];
+  assign \$365  = wr_commit & wr_hit[51];
+  assign \$366  = wr_commit & wr_hit[52];
+  assign \$367  = wr_commit & wr_hit[53];
+  assign \$368  = wr_commit & wr_hit[54];
+  assign \$369  = wr_commit & wr_hit[55];
+  assign \$370  = wr_commit & wr_hit[56];
+  assign \$371  = wr_commit & wr_hit[57];
+  assign \$372  = wr_commit & wr_hit[58];
+  assign \$373  = wr_commit & wr_hit[59];
+  assign \$374  = wr_commit & wr_hit[60];
+  assign \$375  = wr_commit & wr_hit[61];
+  assign \$376  = wr_commit & wr_hit[62];
+  assign \$377  = wr_commit & wr_hit[63];
+  assign \$378  = wr_commit & wr_hit[64];
+  assign \$379  = wr_commit & wr_hit[65];
+  assign \$380  = wr_commit & wr_hit[66];
+  assign \$381  = wr_commit & wr_hit[67];
+  assign \$382  = wr_commit & wr_hit[68];
+  assign \$383  = wr_commit & wr_hit[69];
+  assign \$384  = wr_commit & wr_hit[70];
+  assign \$385  = wr_commit & wr_hit[71];
+  assign \$386  = wr_commit & wr_hit[72];
+  assign \$387  = wr_commit & wr_hit[73];
+  assign \$388  = wr_commit & wr_hit[74];
+  assign \$389  = wr_commit & wr_hit[75];
+  assign \$390  = wr_commit & wr_hit[76];
+  assign \$391  = wr_commit & wr_hit[77];
+  assign \$392  = wr_commit & wr_hit[78];
+  assign \$393  = wr_commit & wr_hit[79];
+  assign \$394  = wr_commit & wr_hit[80];
+  assign \$395  = wr_commit & wr_hit[81];
+  assign \$396  = wr_commit & wr_hit[82];
+  assign \$397  = wr_commit & wr_hit[83];
+  assign \$398  = wr_commit & wr_hit[84];
+  assign \$399  = wr_commit & wr_hit[85];
+  assign \$400  = wr_commit & wr_hit[86];
+  assign \$401  = wr_commit & wr_hit[87];
+  assign \$402  = wr_commit & wr_hit[88];
+  assign \$403  = wr_commit & wr_hit[89];
+  assign \$404  = wr_commit & wr_hit[90];
+  assign \$405  = wr_commit & wr_hit[91];
+  assign \$406  = wr_commit & wr_hit[92];
+  assign \$407  = wr_commit & wr_hit[93];
+  assign \$408  = wr_commit & wr_hit[94];
+  assign \$409  = wr_commit & wr_hit[95];
+  assign \$410  = wr_commit & wr_hit[96];
+  assign \$411  = wr_commit & wr_hit[97];
+  assign \$412  = wr_commit & wr_hit[98];
+  assign \$413  = wr_commit & wr_hit[99];
+  assign \$414  = wr_commit & wr_hit[100];
+  assign \$415  = wr_commit & wr_hit[101];
+  assign \$416  = wr_commit & wr_hit[102];
+  assign \$417  = wr_commit & wr_hit[103];
+  assign \$418  = wr_commit & wr_hit[104];
+  assign \$419  = wr_commit & wr_hit[105];
+  assign \$420  = wr_commit & wr_hit[106];
+  assign \$421  = wr_commit & wr_hit[107];
+  assign \$422  = wr_commit & wr_hit[108];
+  assign \$423  = wr_commit & wr_hit[109];
+  assign \$424  = wr_commit & wr_hit[110];
+  assign \$425  = wr_commit & wr_hit[111];
+  assign \$426  = wr_commit & wr_hit[112];
+  assign \$427  = wr_commit & wr_hit[113];
+  assign \$428  = wr_commit & wr_hit[114];
+  assign \$429  = wr_commit & wr_hit[115];
+  assign \$430  = wr_commit & wr_hit[116];
+  assign \$431  = wr_commit & wr_hit[117];
+  assign \$432  = wr_commit & wr_hit[118];
+  assign \$433  = wr_commit & wr_hit[119];
+  assign \$434  = wr_commit & wr_hit[120];
+  assign \$435  = wr_commit & wr_hit[121];
+  assign \$436  = wr_commit & wr_hit[122];
+  assign \$437  = wr_commit & wr_hit[123];
+  assign \$438  = wr_commit & wr_hit[124];
+  assign \$439  = wr_commit & wr_hit[125];
+  assign \$440  = wr_commit & wr_hit[126];
+  assign \$441  = wr_commit & wr_hit[127];
+  assign \$442  = wr_commit & wr_hit[128];
+  assign \$443  = wr_commit & wr_hit[129];
+  assign \$444  = wr_commit & wr_hit[130];
+  assign \$445  = wr_commit & wr_hit[131];
+  assign \$446  = wr_commit & wr_hit[132];
+  assign \$447  = wr_commit & wr_hit[133];
+  assign \$448  = wr_commit & wr_hit[134];
+  assign \$449  = wr_commit & wr_hit[135];
+  assign \$450  = wr_commit & wr_hit[136];
+  assign \$451  = wr_commit & wr_hit[137];
+  assign \$452  = wr_commit & wr_hit[138];
+  assign \$453  = wr_commit & wr_hit[139];
+  assign \$454  = wr_commit & wr_hit[140];
+  assign \$455  = wr_commit & wr_hit[141];
+  assign \$456  = wr_commit & wr_hit[142];
+  assign \$457  = wr_commit & wr_hit[143];
+  assign \$458  = wr_commit & wr_hit[144];
+  assign \$459  = wr_commit & wr_hit[145];
+  assign \$460  = wr_commit & wr_hit[146];
+  assign \$461  = wr_commit & wr_hit[147];
+  assign \$462  = wr_commit & wr_hit[148];
+  assign \$463  = wr_commit & wr_hit[149];
+  assign \$464  = wr_commit & wr_hit[150];
+  assign \$465  = wr_commit & wr_hit[151];
+  assign \$466  = wr_commit & wr_hit[152];
+  assign \$467  = wr_commit & wr_hit[153];
+  assign \$468  = wr_commit & wr_hit[154];
+  assign \$469  = wr_commit & wr_hit[155];
+  assign \$470  = wr_commit & wr_hit[156];
+  assign \$471  = wr_commit & wr_hit[157];
+  assign \$472  = wr_commit & wr_hit[158];
+  assign \$473  = wr_commit & wr_hit[159];
+  assign \$474  = wr_commit & wr_hit[160];
+  assign \$475  = wr_commit & wr_hit[161];
+  assign \$476  = wr_commit & wr_hit[162];
+  assign \$477  = wr_commit & wr_hit[163];
+  assign \$478  = wr_commit & wr_hit[164];
+  assign \$479  = wr_commit & wr_hit[165];
+  assign \$480  = wr_commit & wr_hit[166];
+  assign \$481  = wr_commit & wr_hit[167];
+  assign \$482  = wr_commit & wr_hit[168];
+  assign \$483  = wr_commit & wr_hit[169];
+  assign \$484  = wr_commit & wr_hit[170];
+  assign \$485  = wr_commit & wr_hit[171];
+  assign \$486  = wr_commit & wr_hit[172];
+  assign \$487  = wr_commit & wr_hit[173];
+  assign \$488  = wr_commit & wr_hit[174];
+  assign \$489  = wr_commit & wr_hit[175];
+  assign \$490  = wr_commit & wr_hit[176];
+  assign \$491  = wr_commit & wr_hit[177];
+  assign \$492  = wr_commit & wr_hit[178];
+  assign \$493  = wr_commit & wr_hit[179];
+  assign \$494  = wr_commit & wr_hit[180];
+  assign \$495  = wr_commit & wr_hit[181];
+  assign \$496  = wr_commit & wr_hit[182];
+  assign \$497  = wr_commit & wr_hit[183];
+  assign \$498  = wr_commit & wr_hit[184];
+  assign \$499  = wr_commit & wr_hit[185];
+  assign \$500  = wr_commit & wr_hit[186];
+  assign \$501  = wr_commit & wr_hit[187];
+  assign \$502  = wr_commit & wr_hit[188];
+  assign \$503  = wr_commit & wr_hit[189];
+  assign \$504  = wr_commit & wr_hit[190];
+  assign \$505  = wr_commit & wr_hit[191];
+  assign \$506  = wr_commit & wr_hit[192];
+  assign \$507  = wr_commit & wr_hit[193];
+  assign \$508  = wr_commit & wr_hit[194];
+  assign \$509  = wr_commit & wr_hit[195];
+  assign \$510  = wr_commit & wr_hit[196];
+  assign \$511  = wr_commit & wr_hit[197];
+  assign \$512  = wr_commit & wr_hit[198];
+  assign \$513  = wr_commit & wr_hit[199];
+  assign \$514  = wr_commit & wr_hit[200];
+  assign \$515  = wr_commit & wr_hit[201];
+  assign \$516  = wr_commit & wr_hit[202];
+  assign \$517  = wr_commit & wr_hit[203];
+  assign \$518  = wr_commit & wr_hit[204];
+  assign \$519  = wr_commit & wr_hit[205];
+  assign \$520  = wr_commit & wr_hit[206];
+  assign \$521  = wr_commit & wr_hit[207];
+  assign \$522  = wr_commit & wr_hit[208];
+  assign \$523  = wr_commit & wr_hit[209];
+  assign \$524  = wr_commit & wr_hit[210];
+  assign \$525  = wr_commit & wr_hit[211];
+  assign \$526  = wr_commit & wr_hit[212];
+  assign \$527  = wr_commit & wr_hit[213];
+  assign \$528  = wr_commit & wr_hit[214];
+  assign \$529  = wr_commit & wr_hit[215];
+  assign \$530  = wr_commit & wr_hit[216];
+  assign \$531  = wr_commit & wr_hit[217];
+  always @(posedge clk)
+    aw_full <= \$532 ;
+  always @(posedge clk)
+    aw_addr <= \$533 ;
+  always @(posedge clk)
+    w_full <= \$534 ;
+  always @(posedge clk)
+    w_data <= \$535 ;
+  always @(posedge clk)
+    w_full_word <= \$536 ;
+  always @(posedge clk)
+    s_axil_bvalid <= \$537 ;
+  always @(posedge clk)
+    s_axil_bresp <= \$538 ;
+  always @(posedge clk)
+    ctrl_write_row <= \$539 ;
+  always @(posedge clk)
+    status_tdc_overflow <= \$540 ;
+  always @(posedge clk)
+    status_length_error <= \$541 ;
+  always @(posedge clk)
+    status_bus_error <= \$542 ;
+  always @(posedge clk)
+    status_write_failed <= \$543 ;
+  always @(posedge clk)
+    track_status_invalid <= \$544 ;
+  always @(posedge clk)
+    track_status_clamped <= \$545 ;
+  always @(posedge clk)
+    s_axil_rvalid <= \$546 ;
+  always @(posedge clk)
+    s_axil_rdata <= \$547 ;
+  always @(posedge clk)
+    s_axil_rresp <= \$548 ;
+  always @(posedge clk)
+    bus_error_addr <= \$549 ;
+  always @(posedge g_regs_clk)
+    precharge_cycles_cycles <= \$550 ;
+  always @(posedge g_regs_clk)
+    tdc_start_delay_cycles <= \$551 ;
+  always @(posedge g_regs_clk)
+    write_pulse_cycles_cycles <= \$552 ;
+  always @(posedge g_regs_clk)
+    write_row_addr_row <= \$553 ;
+  always @(posedge g_regs_clk)
+    mode_raw_codes <= \$554 ;
+  always @(posedge g_regs_clk)
+    mode_activation <= \$555 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_enable <= \$556 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_pulse_doubling <= \$557 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_max_retries <= \$558 ;
+  always @(posedge g_regs_clk)
+    wv_read_delay <= \$559 ;
+  always @(posedge g_regs_clk)
+    wv_read_threshold <= \$560 ;
+  always @(posedge g_regs_clk)
+    weight_data0_bits <= \$561 ;
+  always @(posedge g_regs_clk)
+    weight_data1_bits <= \$562 ;
+  always @(posedge g_regs_clk)
+    track_interval_interval <= \$563 ;
+  always @(posedge g_regs_clk)
+    track_ref_ref <= \$564 ;
+  always @(posedge g_regs_clk)
+    cal_offset0_offset <= \$565 ;
+  always @(posedge g_regs_clk)
+    cal_offset1_offset <= \$566 ;
+  always @(posedge g_regs_clk)
+    cal_offset2_offset <= \$567 ;
+  always @(posedge g_regs_clk)
+    cal_offset3_offset <= \$568 ;
+  always @(posedge g_regs_clk)
+    cal_offset4_offset <= \$569 ;
+  always @(posedge g_regs_clk)
+    cal_offset5_offset <= \$570 ;
+  always @(posedge g_regs_clk)
+    cal_offset6_offset <= \$571 ;
+  always @(posedge g_regs_clk)
+    cal_offset7_offset <= \$572 ;
+  always @(posedge g_regs_clk)
+    cal_offset8_offset <= \$573 ;
+  always @(posedge g_regs_clk)
+    cal_offset9_offset <= \$574 ;
+  always @(posedge g_regs_clk)
+    cal_offset10_offset <= \$575 ;
+  always @(posedge g_regs_clk)
+    cal_offset11_offset <= \$576 ;
+  always @(posedge g_regs_clk)
+    cal_offset12_offset <= \$577 ;
+  always @(posedge g_regs_clk)
+    cal_offset13_offset <= \$578 ;
+  always @(posedge g_regs_clk)
+    cal_offset14_offset <= \$579 ;
+  always @(posedge g_regs_clk)
+    cal_offset15_offset <= \$580 ;
+  always @(posedge g_regs_clk)
+    cal_offset16_offset <= \$581 ;
+  always @(posedge g_regs_clk)
+    cal_offset17_offset <= \$582 ;
+  always @(posedge g_regs_clk)
+    cal_offset18_offset <= \$583 ;
+  always @(posedge g_regs_clk)
+    cal_offset19_offset <= \$584 ;
+  always @(posedge g_regs_clk)
+    cal_offset20_offset <= \$585 ;
+  always @(posedge g_regs_clk)
+    cal_offset21_offset <= \$586 ;
+  always @(posedge g_regs_clk)
+    cal_offset22_offset <= \$587 ;
+  always @(posedge g_regs_clk)
+    cal_offset23_offset <= \$588 ;
+  always @(posedge g_regs_clk)
+    cal_offset24_offset <= \$589 ;
+  always @(posedge g_regs_clk)
+    cal_offset25_offset <= \$590 ;
+  always @(posedge g_regs_clk)
+    cal_offset26_offset <= \$591 ;
+  always @(posedge g_regs_clk)
+    cal_offset27_offset <= \$592 ;
+  always @(posedge g_regs_clk)
+    cal_offset28_offset <= \$593 ;
+  always @(posedge g_regs_clk)
+    cal_offset29_offset <= \$594 ;
+  always @(posedge g_regs_clk)
+    cal_offset30_offset <= \$595 ;
+  always @(posedge g_regs_clk)
+    cal_offset31_offset <= \$596 ;
+  always @(posedge g_regs_clk)
+    cal_offset32_offset <= \$597 ;
+  always @(posedge g_regs_clk)
+    cal_offset33_offset <= \$598 ;
+  always @(posedge g_regs_clk)
+    cal_offset34_offset <= \$599 ;
+  always @(posedge g_regs_clk)
+    cal_offset35_offset <= \$600 ;
+  always @(posedge g_regs_clk)
+    cal_offset36_offset <= \$601 ;
+  always @(posedge g_regs_clk)
+    cal_offset37_offset <= \$602 ;
+  always @(posedge g_regs_clk)
+    cal_offset38_offset <= \$603 ;
+  always @(posedge g_regs_clk)
+    cal_offset39_offset <= \$604 ;
+  always @(posedge g_regs_clk)
+    cal_offset40_offset <= \$605 ;
+  always @(posedge g_regs_clk)
+    cal_offset41_offset <= \$606 ;
+  always @(posedge g_regs_clk)
+    cal_offset42_offset <= \$607 ;
+  always @(posedge g_regs_clk)
+    cal_offset43_offset <= \$608 ;
+  always @(posedge g_regs_clk)
+    cal_offset44_offset <= \$609 ;
+  always @(posedge g_regs_clk)
+    cal_offset45_offset <= \$610 ;
+  always @(posedge g_regs_clk)
+    cal_offset46_offset <= \$611 ;
+  always @(posedge g_regs_clk)
+    cal_offset47_offset <= \$612 ;
+  always @(posedge g_regs_clk)
+    cal_offset48_offset <= \$613 ;
+  always @(posedge g_regs_clk)
+    cal_offset49_offset <= \$614 ;
+  always @(posedge g_regs_clk)
+    cal_offset50_offset <= \$615 ;
+  always @(posedge g_regs_clk)
+    cal_offset51_offset <= \$616 ;
+  always @(posedge g_regs_clk)
+    cal_offset52_offset <= \$617 ;
+  always @(posedge g_regs_clk)
+    cal_offset53_offset <= \$618 ;
+  always @(posedge g_regs_clk)
+    cal_offset54_offset <= \$619 ;
+  always @(posedge g_regs_clk)
+    cal_offset55_offset <= \$620 ;
+  always @(posedge g_regs_clk)
+    cal_offset56_offset <= \$621 ;
+  always @(posedge g_regs_clk)
+    cal_offset57_offset <= \$622 ;
   always @(posedge g_regs_clk)
-    cal_offset11_offset <= \$410 ;
+    cal_offset58_offset <= \$623 ;
   always @(posedge g_regs_clk)
-    cal_offset12_offset <= \$411 ;
+    cal_offset59_offset <= \$624 ;
   always @(posedge g_regs_clk)
-    cal_offset13_offset <= \$412 ;
+    cal_offset60_offset <= \$625 ;
   always @(posedge g_regs_clk)
-    cal_offset14_offset <= \$413 ;
+    cal_offset61_offset <= \$626 ;
   always @(posedge g_regs_clk)
-    cal_offset15_offset <= \$414 ;
+    cal_offset62_offset <= \$627 ;
   always @(posedge g_regs_clk)
-    cal_offset16_offset <= \$415 ;
+    cal_offset63_offset <= \$628 ;
   always @(posedge g_regs_clk)
-    cal_offset17_offset <= \$416 ;
+    threshold0_value <= \$629 ;
   always @(posedge g_regs_clk)
-    cal_offset18_offset <= \$417 ;
+    threshold1_value <= \$630 ;
   always @(posedge g_regs_clk)
-    cal_offset19_offset <= \$418 ;
+    threshold2_value <= \$631 ;
   always @(posedge g_regs_clk)
-    cal_offset20_offset <= \$419 ;
+    threshold3_value <= \$632 ;
   always @(posedge g_regs_clk)
-    cal_offset21_offset <= \$420 ;
+    threshold4_value <= \$633 ;
   always @(posedge g_regs_clk)
-    cal_offset22_offset <= \$421 ;
+    threshold5_value <= \$634 ;
   always @(posedge g_regs_clk)
-    cal_offset23_offset <= \$422 ;
+    threshold6_value <= \$635 ;
   always @(posedge g_regs_clk)
-    cal_offset24_offset <= \$423 ;
+    threshold7_value <= \$636 ;
   always @(posedge g_regs_clk)
-    cal_offset25_offset <= \$424 ;
+    threshold8_value <= \$637 ;
   always @(posedge g_regs_clk)
-    cal_offset26_offset <= \$425 ;
+    threshold9_value <= \$638 ;
   always @(posedge g_regs_clk)
-    cal_offset27_offset <= \$426 ;
+    threshold10_value <= \$639 ;
   always @(posedge g_regs_clk)
-    cal_offset28_offset <= \$427 ;
+    threshold11_value <= \$640 ;
   always @(posedge g_regs_clk)
-    cal_offset29_offset <= \$428 ;
+    threshold12_value <= \$641 ;
   always @(posedge g_regs_clk)
-    cal_offset30_offset <= \$429 ;
+    threshold13_value <= \$642 ;
   always @(posedge g_regs_clk)
-    cal_offset31_offset <= \$430 ;
+    threshold14_value <= \$643 ;
   always @(posedge g_regs_clk)
-    cal_offset32_offset <= \$431 ;
+    threshold15_value <= \$644 ;
   always @(posedge g_regs_clk)
-    cal_offset33_offset <= \$432 ;
+    threshold16_value <= \$645 ;
   always @(posedge g_regs_clk)
-    cal_offset34_offset <= \$433 ;
+    threshold17_value <= \$646 ;
   always @(posedge g_regs_clk)
-    cal_offset35_offset <= \$434 ;
+    threshold18_value <= \$647 ;
   always @(posedge g_regs_clk)
-    cal_offset36_offset <= \$435 ;
+    threshold19_value <= \$648 ;
   always @(posedge g_regs_clk)
-    cal_offset37_offset <= \$436 ;
+    threshold20_value <= \$649 ;
   always @(posedge g_regs_clk)
-    cal_offset38_offset <= \$437 ;
+    threshold21_value <= \$650 ;
   always @(posedge g_regs_clk)
-    cal_offset39_offset <= \$438 ;
+    threshold22_value <= \$651 ;
   always @(posedge g_regs_clk)
-    cal_offset40_offset <= \$439 ;
+    threshold23_value <= \$652 ;
   always @(posedge g_regs_clk)
-    cal_offset41_offset <= \$440 ;
+    threshold24_value <= \$653 ;
   always @(posedge g_regs_clk)
-    cal_offset42_offset <= \$441 ;
+    threshold25_value <= \$654 ;
   always @(posedge g_regs_clk)
-    cal_offset43_offset <= \$442 ;
+    threshold26_value <= \$655 ;
   always @(posedge g_regs_clk)
-    cal_offset44_offset <= \$443 ;
+    threshold27_value <= \$656 ;
   always @(posedge g_regs_clk)
-    cal_offset45_offset <= \$444 ;
+    threshold28_value <= \$657 ;
   always @(posedge g_regs_clk)
-    cal_offset46_offset <= \$445 ;
+    threshold29_value <= \$658 ;
   always @(posedge g_regs_clk)
-    cal_offset47_offset <= \$446 ;
+    threshold30_value <= \$659 ;
   always @(posedge g_regs_clk)
-    cal_offset48_offset <= \$447 ;
+    threshold31_value <= \$660 ;
   always @(posedge g_regs_clk)
-    cal_offset49_offset <= \$448 ;
+    threshold32_value <= \$661 ;
   always @(posedge g_regs_clk)
-    cal_offset50_offset <= \$449 ;
+    threshold33_value <= \$662 ;
   always @(posedge g_regs_clk)
-    cal_offset51_offset <= \$450 ;
+    threshold34_value <= \$663 ;
   always @(posedge g_regs_clk)
-    cal_offset52_offset <= \$451 ;
+    threshold35_value <= \$664 ;
   always @(posedge g_regs_clk)
-    cal_offset53_offset <= \$452 ;
+    threshold36_value <= \$665 ;
   always @(posedge g_regs_clk)
-    cal_offset54_offset <= \$453 ;
+    threshold37_value <= \$666 ;
   always @(posedge g_regs_clk)
-    cal_offset55_offset <= \$454 ;
+    threshold38_value <= \$667 ;
   always @(posedge g_regs_clk)
-    cal_offset56_offset <= \$455 ;
+    threshold39_value <= \$668 ;
   always @(posedge g_regs_clk)
-    cal_offset57_offset <= \$456 ;
+    threshold40_value <= \$669 ;
   always @(posedge g_regs_clk)
-    cal_offset58_offset <= \$457 ;
+    threshold41_value <= \$670 ;
   always @(posedge g_regs_clk)
-    cal_offset59_offset <= \$458 ;
+    threshold42_value <= \$671 ;
   always @(posedge g_regs_clk)
-    cal_offset60_offset <= \$459 ;
+    threshold43_value <= \$672 ;
   always @(posedge g_regs_clk)
-    cal_offset61_offset <= \$460 ;
+    threshold44_value <= \$673 ;
   always @(posedge g_regs_clk)
-    cal_offset62_offset <= \$461 ;
+    threshold45_value <= \$674 ;
   always @(posedge g_regs_clk)
-    cal_offset63_offset <= \$462 ;
+    threshold46_value <= \$675 ;
   always @(posedge g_regs_clk)
-    threshold0_value <= \$463 ;
+    threshold47_value <= \$676 ;
   always @(posedge g_regs_clk)
-    threshold1_value <= \$464 ;
+    threshold48_value <= \$677 ;
   always @(posedge g_regs_clk)
-    threshold2_value <= \$465 ;
+    threshold49_value <= \$678 ;
   always @(posedge g_regs_clk)
-    threshold3_value <= \$466 ;
+    threshold50_value <= \$679 ;
   always @(posedge g_regs_clk)
-    threshold4_value <= \$467 ;
+    threshold51_value <= \$680 ;
   always @(posedge g_regs_clk)
-    threshold5_value <= \$468 ;
+    threshold52_value <= \$681 ;
   always @(posedge g_regs_clk)
-    threshold6_value <= \$469 ;
+    threshold53_value <= \$682 ;
   always @(posedge g_regs_clk)
-    threshold7_value <= \$470 ;
+    threshold54_value <= \$683 ;
   always @(posedge g_regs_clk)
-    threshold8_value <= \$471 ;
+    threshold55_value <= \$684 ;
   always @(posedge g_regs_clk)
-    threshold9_value <= \$472 ;
+    threshold56_value <= \$685 ;
   always @(posedge g_regs_clk)
-    threshold10_value <= \$473 ;
+    threshold57_value <= \$686 ;
   always @(posedge g_regs_clk)
-    threshold11_value <= \$474 ;
+    threshold58_value <= \$687 ;
   always @(posedge g_regs_clk)
-    threshold12_value <= \$475 ;
+    threshold59_value <= \$688 ;
   always @(posedge g_regs_clk)
-    threshold13_value <= \$476 ;
+    threshold60_value <= \$689 ;
   always @(posedge g_regs_clk)
-    threshold14_value <= \$477 ;
+    threshold61_value <= \$690 ;
   always @(posedge g_regs_clk)
-    threshold15_value <= \$478 ;
+    threshold62_value <= \$691 ;
   always @(posedge g_regs_clk)
-    threshold16_value <= \$479 ;
+    threshold63_value <= \$692 ;
   always @(posedge g_regs_clk)
-    threshold17_value <= \$480 ;
+    cal_gain0_gain <= \$693 ;
   always @(posedge g_regs_clk)
-    threshold18_value <= \$481 ;
+    cal_gain1_gain <= \$694 ;
   always @(posedge g_regs_clk)
-    threshold19_value <= \$482 ;
+    cal_gain2_gain <= \$695 ;
   always @(posedge g_regs_clk)
-    threshold20_value <= \$483 ;
+    cal_gain3_gain <= \$696 ;
   always @(posedge g_regs_clk)
-    threshold21_value <= \$484 ;
+    cal_gain4_gain <= \$697 ;
   always @(posedge g_regs_clk)
-    threshold22_value <= \$485 ;
+    cal_gain5_gain <= \$698 ;
   always @(posedge g_regs_clk)
-    threshold23_value <= \$486 ;
+    cal_gain6_gain <= \$699 ;
   always @(posedge g_regs_clk)
-    threshold24_value <= \$487 ;
+    cal_gain7_gain <= \$700 ;
   always @(posedge g_regs_clk)
-    threshold25_value <= \$488 ;
+    cal_gain8_gain <= \$701 ;
   always @(posedge g_regs_clk)
-    threshold26_value <= \$489 ;
+    cal_gain9_gain <= \$702 ;
   always @(posedge g_regs_clk)
-    threshold27_value <= \$490 ;
+    cal_gain10_gain <= \$703 ;
   always @(posedge g_regs_clk)
-    threshold28_value <= \$491 ;
+    cal_gain11_gain <= \$704 ;
   always @(posedge g_regs_clk)
-    threshold29_value <= \$492 ;
+    cal_gain12_gain <= \$705 ;
   always @(posedge g_regs_clk)
-    threshold30_value <= \$493 ;
+    cal_gain13_gain <= \$706 ;
   always @(posedge g_regs_clk)
-    threshold31_value <= \$494 ;
+    cal_gain14_gain <= \$707 ;
   always @(posedge g_regs_clk)
-    threshold32_value <= \$495 ;
+    cal_gain15_gain <= \$708 ;
   always @(posedge g_regs_clk)
-    threshold33_value <= \$496 ;
+    cal_gain16_gain <= \$709 ;
   always @(posedge g_regs_clk)
-    threshold34_value <= \$497 ;
+    cal_gain17_gain <= \$710 ;
   always @(posedge g_regs_clk)
-    threshold35_value <= \$498 ;
+    cal_gain18_gain <= \$711 ;
   always @(posedge g_regs_clk)
-    threshold36_value <= \$499 ;
+    cal_gain19_gain <= \$712 ;
   always @(posedge g_regs_clk)
-    threshold37_value <= \$500 ;
+    cal_gain20_gain <= \$713 ;
   always @(posedge g_regs_clk)
-    threshold38_value <= \$501 ;
+    cal_gain21_gain <= \$714 ;
   always @(posedge g_regs_clk)
-    threshold39_value <= \$502 ;
+    cal_gain22_gain <= \$715 ;
   always @(posedge g_regs_clk)
-    threshold40_value <= \$503 ;
+    cal_gain23_gain <= \$716 ;
   always @(posedge g_regs_clk)
-    threshold41_value <= \$504 ;
+    cal_gain24_gain <= \$717 ;
   always @(posedge g_regs_clk)
-    threshold42_value <= \$505 ;
+    cal_gain25_gain <= \$718 ;
   always @(posedge g_regs_clk)
-    threshold43_value <= \$506 ;
+    cal_gain26_gain <= \$719 ;
   always @(posedge g_regs_clk)
-    threshold44_value <= \$507 ;
+    cal_gain27_gain <= \$720 ;
   always @(posedge g_regs_clk)
-    threshold45_value <= \$508 ;
+    cal_gain28_gain <= \$721 ;
   always @(posedge g_regs_clk)
-    threshold46_value <= \$509 ;
+    cal_gain29_gain <= \$722 ;
   always @(posedge g_regs_clk)
-    threshold47_value <= \$510 ;
+    cal_gain30_gain <= \$723 ;
   always @(posedge g_regs_clk)
-    threshold48_value <= \$511 ;
+    cal_gain31_gain <= \$724 ;
   always @(posedge g_regs_clk)
-    threshold49_value <= \$512 ;
+    cal_gain32_gain <= \$725 ;
   always @(posedge g_regs_clk)
-    threshold50_value <= \$513 ;
+    cal_gain33_gain <= \$726 ;
   always @(posedge g_regs_clk)
-    threshold51_value <= \$514 ;
+    cal_gain34_gain <= \$727 ;
   always @(posedge g_regs_clk)
-    threshold52_value <= \$515 ;
+    cal_gain35_gain <= \$728 ;
   always @(posedge g_regs_clk)
-    threshold53_value <= \$516 ;
+    cal_gain36_gain <= \$729 ;
   always @(posedge g_regs_clk)
-    threshold54_value <= \$517 ;
+    cal_gain37_gain <= \$730 ;
   always @(posedge g_regs_clk)
-    threshold55_value <= \$518 ;
+    cal_gain38_gain <= \$731 ;
   always @(posedge g_regs_clk)
-    threshold56_value <= \$519 ;
+    cal_gain39_gain <= \$732 ;
   always @(posedge g_regs_clk)
-    threshold57_value <= \$520 ;
+    cal_gain40_gain <= \$733 ;
   always @(posedge g_regs_clk)
-    threshold58_value <= \$521 ;
+    cal_gain41_gain <= \$734 ;
   always @(posedge g_regs_clk)
-    threshold59_value <= \$522 ;
+    cal_gain42_gain <= \$735 ;
   always @(posedge g_regs_clk)
-    threshold60_value <= \$523 ;
+    cal_gain43_gain <= \$736 ;
   always @(posedge g_regs_clk)
-    threshold61_value <= \$524 ;
+    cal_gain44_gain <= \$737 ;
   always @(posedge g_regs_clk)
-    threshold62_value <= \$525 ;
+    cal_gain45_gain <= \$738 ;
   always @(posedge g_regs_clk)
-    threshold63_value <= \$526 ;
+    cal_gain46_gain <= \$739 ;
+  always @(posedge g_regs_clk)
+    cal_gain47_gain <= \$740 ;
+  always @(posedge g_regs_clk)
+    cal_gain48_gain <= \$741 ;
+  always @(posedge g_regs_clk)
+    cal_gain49_gain <= \$742 ;
+  always @(posedge g_regs_clk)
+    cal_gain50_gain <= \$743 ;
+  always @(posedge g_regs_clk)
+    cal_gain51_gain <= \$744 ;
+  always @(posedge g_regs_clk)
+    cal_gain52_gain <= \$745 ;
+  always @(posedge g_regs_clk)
+    cal_gain53_gain <= \$746 ;
+  always @(posedge g_regs_clk)
+    cal_gain54_gain <= \$747 ;
+  always @(posedge g_regs_clk)
+    cal_gain55_gain <= \$748 ;
+  always @(posedge g_regs_clk)
+    cal_gain56_gain <= \$749 ;
+  always @(posedge g_regs_clk)
+    cal_gain57_gain <= \$750 ;
+  always @(posedge g_regs_clk)
+    cal_gain58_gain <= \$751 ;
+  always @(posedge g_regs_clk)
+    cal_gain59_gain <= \$752 ;
+  always @(posedge g_regs_clk)
+    cal_gain60_gain <= \$753 ;
+  always @(posedge g_regs_clk)
+    cal_gain61_gain <= \$754 ;
+  always @(posedge g_regs_clk)
+    cal_gain62_gain <= \$755 ;
+  always @(posedge g_regs_clk)
+    cal_gain63_gain <= \$756 ;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
   assign s_axil_awready = \$1  & \$2 ;
@@ -8126,1905 +11067,642 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$26  = | \$25 ;
   assign \$28  = w_data[23:16] > 8'h80;
   assign reject_like_wv_read = \$27  | \$28 ;
-  assign \$29  = | w_data[31:15];
-  assign \$30  = & w_data[31:15];
-  assign \$31  = ~ \$30 ;
-  assign reject_like_cal_offset0 = \$29  & \$31 ;
+  assign \$30  = | \$29 ;
+  assign \$32  = | w_data[15:0];
+  assign \$33  = ~ \$32 ;
+  assign \$34  = \$31  | \$33 ;
+  assign \$35  = w_data[15:0] > 9'h1fc;
+  assign reject_like_track_ref = \$34  | \$35 ;
+  assign \$36  = | w_data[31:15];
+  assign \$37  = & w_data[31:15];
+  assign \$38  = ~ \$37 ;
+  assign reject_like_cal_offset0 = \$36  & \$38 ;
+  assign \$40  = | \$39 ;
+  assign \$42  = | w_data[11:9];
+  assign \$43  = ~ \$42 ;
+  assign \$44  = \$41  | \$43 ;
+  assign \$45  = w_data[11:0] > 12'h800;
+  assign reject_like_cal_gain0 = \$44  | \$45 ;
   assign wr_go = aw_full & w_full;
   assign wr_mapped = | wr_hit;
-  assign \$33  = \$32  | wr_hit[1];
-  assign \$34  = \$33  | wr_hit[2];
-  assign \$35  = \$34  | wr_hit[9];
-  assign \$36  = \$35  | wr_hit[10];
-  assign \$37  = \$36  | wr_hit[14];
-  assign \$38  = \$37  | wr_hit[15];
-  assign \$39  = \$38  | wr_hit[18];
-  assign \$40  = \$39  | wr_hit[19];
-  assign \$41  = \$40  | wr_hit[20];
-  assign \$44  = \$43  & reject_like_precharge_cycles;
-  assign \$45  = \$42  | \$44 ;
-  assign \$47  = \$46  & reject_like_tdc_start_delay;
-  assign \$48  = \$45  | \$47 ;
-  assign \$50  = \$49  & reject_like_write_pulse_cycles;
-  assign \$51  = \$48  | \$50 ;
-  assign \$53  = \$52  & reject_like_write_row_addr;
-  assign \$54  = \$51  | \$53 ;
-  assign \$56  = \$55  & reject_like_mode;
-  assign \$57  = \$54  | \$56 ;
-  assign \$59  = \$58  & reject_like_wv_ctrl;
-  assign \$60  = \$57  | \$59 ;
-  assign \$62  = \$61  & reject_like_wv_read;
-  assign \$63  = \$60  | \$62 ;
-  assign \$65  = \$64  | wr_hit[22];
-  assign \$66  = \$65  | wr_hit[23];
-  assign \$67  = \$66  | wr_hit[24];
-  assign \$68  = \$67  | wr_hit[25];
-  assign \$69  = \$68  | wr_hit[26];
-  assign \$70  = \$69  | wr_hit[27];
-  assign \$71  = \$70  | wr_hit[28];
-  assign \$72  = \$71  | wr_hit[29];
-  assign \$73  = \$72  | wr_hit[30];
-  assign \$74  = \$73  | wr_hit[31];
-  assign \$75  = \$74  | wr_hit[32];
-  assign \$76  = \$75  | wr_hit[33];
-  assign \$77  = \$76  | wr_hit[34];
-  assign \$78  = \$77  | wr_hit[35];
-  assign \$79  = \$78  | wr_hit[36];
-  assign \$80  = \$79  | wr_hit[37];
-  assign \$81  = \$80  | wr_hit[38];
-  assign \$82  = \$81  | wr_hit[39];
-  assign \$83  = \$82  | wr_hit[40];
-  assign \$84  = \$83  | wr_hit[41];
-  assign \$85  = \$84  | wr_hit[42];
-  assign \$86  = \$85  | wr_hit[43];
-  assign \$87  = \$86  | wr_hit[44];
-  assign \$88  = \$87  | wr_hit[45];
-  assign \$89  = \$88  | wr_hit[46];
-  assign \$90  = \$89  | wr_hit[47];
-  assign \$91  = \$90  | wr_hit[48];
-  assign \$92  = \$91  | wr_hit[49];
-  assign \$93  = \$92  | wr_hit[50];
-  assign \$94  = \$93  | wr_hit[51];
-  assign \$95  = \$94  | wr_hit[52];
-  assign \$96  = \$95  | wr_hit[53];
-  assign \$97  = \$96  | wr_hit[54];
-  assign \$98  = \$97  | wr_hit[55];
-  assign \$99  = \$98  | wr_hit[56];
-  assign \$100  = \$99  | wr_hit[57];
-  assign \$101  = \$100  | wr_hit[58];
-  assign \$102  = \$101  | wr_hit[59];
-  assign \$103  = \$102  | wr_hit[60];
-  assign \$104  = \$103  | wr_hit[61];
-  assign \$105  = \$104  | wr_hit[62];
-  assign \$106  = \$105  | wr_hit[63];
-  assign \$107  = \$106  | wr_hit[64];
-  assign \$108  = \$107  | wr_hit[65];
-  assign \$109  = \$108  | wr_hit[66];
-  assign \$110  = \$109  | wr_hit[67];
-  assign \$111  = \$110  | wr_hit[68];
-  assign \$112  = \$111  | wr_hit[69];
-  assign \$113  = \$112  | wr_hit[70];
-  assign \$114  = \$113  | wr_hit[71];
-  assign \$115  = \$114  | wr_hit[72];
-  assign \$116  = \$115  | wr_hit[73];
-  assign \$117  = \$116  | wr_hit[74];
-  assign \$118  = \$117  | wr_hit[75];
-  assign \$119  = \$118  | wr_hit[76];
-  assign \$120  = \$119  | wr_hit[77];
-  assign \$121  = \$120  | wr_hit[78];
-  assign \$122  = \$121  | wr_hit[79];
-  assign \$123  = \$122  | wr_hit[80];
-  assign \$124  = \$123  | wr_hit[81];
-  assign \$125  = \$124  | wr_hit[82];
-  assign \$126  = \$125  | wr_hit[83];
-  assign \$127  = \$126  | wr_hit[84];
-  assign \$128  = \$127  | wr_hit[85];
-  assign \$129  = \$128  | wr_hit[86];
-  assign \$130  = \$129  | wr_hit[87];
-  assign \$131  = \$130  | wr_hit[88];
-  assign \$132  = \$131  | wr_hit[89];
-  assign \$133  = \$132  | wr_hit[90];
-  assign \$134  = \$133  | wr_hit[91];
-  assign \$135  = \$134  | wr_hit[92];
-  assign \$136  = \$135  | wr_hit[93];
-  assign \$137  = \$136  | wr_hit[94];
-  assign \$138  = \$137  | wr_hit[95];
-  assign \$139  = \$138  | wr_hit[96];
-  assign \$140  = \$139  | wr_hit[97];
-  assign \$141  = \$140  | wr_hit[98];
-  assign \$142  = \$141  | wr_hit[99];
-  assign \$143  = \$142  | wr_hit[100];
-  assign \$144  = \$143  | wr_hit[101];
-  assign \$145  = \$144  | wr_hit[102];
-  assign \$146  = \$145  | wr_hit[103];
-  assign \$147  = \$146  | wr_hit[104];
-  assign \$148  = \$147  | wr_hit[105];
-  assign \$149  = \$148  | wr_hit[106];
-  assign \$150  = \$149  | wr_hit[107];
-  assign \$151  = \$150  | wr_hit[108];
-  assign \$152  = \$151  | wr_hit[109];
-  assign \$153  = \$152  | wr_hit[110];
-  assign \$154  = \$153  | wr_hit[111];
-  assign \$155  = \$154  | wr_hit[112];
-  assign \$156  = \$155  | wr_hit[113];
-  assign \$157  = \$156  | wr_hit[114];
-  assign \$158  = \$157  | wr_hit[115];
-  assign \$159  = \$158  | wr_hit[116];
-  assign \$160  = \$159  | wr_hit[117];
-  assign \$161  = \$160  | wr_hit[118];
-  assign \$162  = \$161  | wr_hit[119];
-  assign \$163  = \$162  | wr_hit[120];
-  assign \$164  = \$163  | wr_hit[121];
-  assign \$165  = \$164  | wr_hit[122];
-  assign \$166  = \$165  | wr_hit[123];
-  assign \$167  = \$166  | wr_hit[124];
-  assign \$168  = \$167  | wr_hit[125];
-  assign \$169  = \$168  | wr_hit[126];
-  assign \$170  = \$169  | wr_hit[127];
-  assign \$171  = \$170  | wr_hit[128];
-  assign \$172  = \$171  | wr_hit[129];
-  assign \$173  = \$172  | wr_hit[130];
-  assign \$174  = \$173  | wr_hit[131];
-  assign \$175  = \$174  | wr_hit[132];
-  assign \$176  = \$175  | wr_hit[133];
-  assign \$177  = \$176  | wr_hit[134];
-  assign \$178  = \$177  | wr_hit[135];
-  assign \$179  = \$178  | wr_hit[136];
-  assign \$180  = \$179  | wr_hit[137];
-  assign \$181  = \$180  | wr_hit[138];
-  assign \$182  = \$181  | wr_hit[139];
-  assign \$183  = \$182  | wr_hit[140];
-  assign \$184  = \$183  | wr_hit[141];
-  assign \$185  = \$184  | wr_hit[142];
-  assign \$186  = \$185  | wr_hit[143];
-  assign \$187  = \$186  | wr_hit[144];
-  assign \$188  = \$187  | wr_hit[145];
-  assign \$189  = \$188  | wr_hit[146];
-  assign \$190  = \$189  | wr_hit[147];
-  assign \$191  = \$190  | wr_hit[148];
-  assign \$192  = \$191  & reject_like_cal_offset0;
-  assign wr_check_reject = \$63  | \$192 ;
-  assign \$194  = wr_hit[3] & \$193 ;
-  assign \$195  = \$194  & ctrl_write_row_busy;
-  assign \$196  = wr_mapped & w_full_word;
-  assign \$197  = ~ wr_check_reject;
-  assign \$198  = \$196  & \$197 ;
-  assign \$199  = ~ wr_busy_reject;
-  assign wr_ok = \$198  & \$199 ;
-  assign wr_commit = wr_go & wr_ok;
-  assign s_axil_arready = ~ s_axil_rvalid;
-  assign rd_fire = s_axil_arvalid & s_axil_arready;
-  assign \$200  = ~ wr_ok;
-  assign wr_error = wr_go & \$200 ;
-  assign \$201  = ~ rd_mapped;
-  assign rd_error = rd_fire & \$201 ;
-  assign bus_error_set = wr_error | rd_error;
-  assign \$202  = s_axil_awvalid & s_axil_awready;
-  assign \$203  = s_axil_wvalid & s_axil_wready;
-  assign \$204  = s_axil_wstrb == 4'hf;
-  assign \$205  = ~ wr_mapped;
-  assign \$206  = ~ wr_ok;
-  assign \$207  = wr_commit & wr_hit[3];
-  assign \$208  = \$207  ? w_data[0] : 1'h0;
-  assign \$209  = wr_commit & wr_hit[4];
-  assign \$210  = \$209  ? w_data[8] : 1'h0;
-  assign \$211  = ~ \$210 ;
-  assign \$212  = status_tdc_overflow & \$211 ;
-  assign \$213  = \$212  | status_tdc_overflow_set;
-  assign \$214  = wr_commit & wr_hit[4];
-  assign \$215  = \$214  ? w_data[9] : 1'h0;
-  assign \$216  = ~ \$215 ;
-  assign \$217  = status_length_error & \$216 ;
-  assign \$218  = \$217  | status_length_error_set;
-  assign \$219  = wr_commit & wr_hit[4];
-  assign \$220  = \$219  ? w_data[10] : 1'h0;
-  assign \$221  = ~ \$220 ;
-  assign \$222  = status_bus_error & \$221 ;
-  assign \$223  = \$222  | bus_error_set;
-  assign \$224  = wr_commit & wr_hit[4];
-  assign \$225  = \$224  ? w_data[11] : 1'h0;
-  assign \$226  = ~ \$225 ;
-  assign \$227  = status_write_failed & \$226 ;
-  assign \$228  = \$227  | status_write_failed_set;
-  assign \$229  = wr_commit & wr_hit[5];
-  assign \$230  = wr_commit & wr_hit[6];
-  assign \$231  = wr_commit & wr_hit[7];
-  assign \$232  = wr_commit & wr_hit[8];
-  assign \$233  = wr_commit & wr_hit[11];
-  assign \$234  = wr_commit & wr_hit[11];
-  assign \$235  = wr_commit & wr_hit[12];
-  assign \$236  = wr_commit & wr_hit[12];
-  assign \$237  = wr_commit & wr_hit[12];
-  assign \$238  = wr_commit & wr_hit[13];
-  assign \$239  = wr_commit & wr_hit[13];
-  assign \$240  = wr_commit & wr_hit[16];
-  assign \$241  = wr_commit & wr_hit[17];
-  assign \$242  = wr_commit & wr_hit[21];
-  assign \$243  = wr_commit & wr_hit[22];
-  assign \$244  = wr_commit & wr_hit[23];
-  assign \$245  = wr_commit & wr_hit[24];
-  assign \$246  = wr_commit & wr_hit[25];
-  assign \$247  = wr_commit & wr_hit[26];
-  assign \$248  = wr_commit & wr_hit[27];
-  assign \$249  = wr_commit & wr_hit[28];
-  assign \$250  = wr_commit & wr_hit[29];
-  assign \$251  = wr_commit & wr_hit[30];
-  assign \$252  = wr_commit & wr_hit[31];
-  assign \$253  = wr_commit & wr_hit[32];
-  assign \$254  = wr_commit & wr_hit[33];
-  assign \$255  = wr_commit & wr_hit[34];
-  assign \$256  = wr_commit & wr_hit[35];
-  assign \$257  = wr_commit & wr_hit[36];
-  assign \$258  = wr_commit & wr_hit[37];
-  assign \$259  = wr_commit & wr_hit[38];
-  assign \$260  = wr_commit & wr_hit[39];
-  assign \$261  = wr_commit & wr_hit[40];
-  assign \$262  = wr_commit & wr_hit[41];
-  assign \$263  = wr_commit & wr_hit[42];
-  assign \$264  = wr_commit & wr_hit[43];
-  assign \$265  = wr_commit & wr_hit[44];
-  assign \$266  = wr_commit & wr_hit[45];
-  assign \$267  = wr_commit & wr_hit[46];
-  assign \$268  = wr_commit & wr_hit[47];
-  assign \$269  = wr_commit & wr_hit[48];
-  assign \$270  = wr_commit & wr_hit[49];
-  assign \$271  = wr_commit & wr_hit[50];
-  assign \$272  = wr_commit & wr_hit[51];
-  assign \$273  = wr_commit & wr_hit[52];
-  assign \$274  = wr_commit & wr_hit[53];
-  assign \$275  = wr_commit & wr_hit[54];
-  assign \$276  = wr_commit & wr_hit[55];
-  assign \$277  = wr_commit & wr_hit[56];
-  assign \$278  = wr_commit & wr_hit[57];
-  assign \$279  = wr_commit & wr_hit[58];
-  assign \$280  = wr_commit & wr_hit[59];
-  assign \$281  = wr_commit & wr_hit[60];
-  assign \$282  = wr_commit & wr_hit[61];
-  assign \$283  = wr_commit & wr_hit[62];
-  assign \$284  = wr_commit & wr_hit[63];
-  assign \$285  = wr_commit & wr_hit[64];
-  assign \$286  = wr_commit & wr_hit[65];
-  assign \$287  = wr_commit & wr_hit[66];
-  assign \$288  = wr_commit & wr_hit[67];
-  assign \$289  = wr_commit & wr_hit[68];
-  assign \$290  = wr_commit & wr_hit[69];
-  assign \$291  = wr_commit & wr_hit[70];
-  assign \$292  = wr_commit & wr_hit[71];
-  assign \$293  = wr_commit & wr_hit[72];
-  assign \$294  = wr_commit & wr_hit[73];
-  assign \$295  = wr_commit & wr_hit[74];
-  assign \$296  = wr_commit & wr_hit[75];
-  assign \$297  = wr_commit & wr_hit[76];
-  assign \$298  = wr_commit & wr_hit[77];
-  assign \$299  = wr_commit & wr_hit[78];
-  assign \$300  = wr_commit & wr_hit[79];
-  assign \$301  = wr_commit & wr_hit[80];
-  assign \$302  = wr_commit & wr_hit[81];
-  assign \$303  = wr_commit & wr_hit[82];
-  assign \$304  = wr_commit & wr_hit[83];
-  assign \$305  = wr_commit & wr_hit[84];
-  assign \$306  = wr_commit & wr_hit[85];
-  assign \$307  = wr_commit & wr_hit[86];
-  assign \$308  = wr_commit & wr_hit[87];
-  assign \$309  = wr_commit & wr_hit[88];
-  assign \$310  = wr_commit & wr_hit[89];
-  assign \$311  = wr_commit & wr_hit[90];
-  assign \$312  = wr_commit & wr_hit[91];
-  assign \$313  = wr_commit & wr_hit[92];
-  assign \$314  = wr_commit & wr_hit[93];
-  assign \$315  = wr_commit & wr_hit[94];
-  assign \$316  = wr_commit & wr_hit[95];
-  assign \$317  = wr_commit & wr_hit[96];
-  assign \$318  = wr_commit & wr_hit[97];
-  assign \$319  = wr_commit & wr_hit[98];
-  assign \$320  = wr_commit & wr_hit[99];
-  assign \$321  = wr_commit & wr_hit[100];
-  assign \$322  = wr_commit & wr_hit[101];
-  assign \$323  = wr_commit & wr_hit[102];
-  assign \$324  = wr_commit & wr_hit[103];
-  assign \$325  = wr_commit & wr_hit[104];
-  assign \$326  = wr_commit & wr_hit[105];
-  assign \$327  = wr_commit & wr_hit[106];
-  assign \$328  = wr_commit & wr_hit[107];
-  assign \$329  = wr_commit & wr_hit[108];
-  assign \$330  = wr_commit & wr_hit[109];
-  assign \$331  = wr_commit & wr_hit[110];
-  assign \$332  = wr_commit & wr_hit[111];
-  assign \$333  = wr_commit & wr_hit[112];
-  assign \$334  = wr_commit & wr_hit[113];
-  assign \$335  = wr_commit & wr_hit[114];
-  assign \$336  = wr_commit & wr_hit[115];
-  assign \$337  = wr_commit & wr_hit[116];
-  assign \$338  = wr_commit & wr_hit[117];
-  assign \$339  = wr_commit & wr_hit[118];
-  assign \$340  = wr_commit & wr_hit[119];
-  assign \$341  = wr_commit & wr_hit[120];
-  assign \$342  = wr_commit & wr_hit[121];
-  assign \$343  = wr_commit & wr_hit[122];
-  assign \$344  = wr_commit & wr_hit[123];
-  assign \$345  = wr_commit & wr_hit[124];
-  assign \$346  = wr_commit & wr_hit[125];
-  assign \$347  = wr_commit & wr_hit[126];
-  assign \$348  = wr_commit & wr_hit[127];
-  assign \$349  = wr_commit & wr_hit[128];
-  assign \$350  = wr_commit & wr_hit[129];
-  assign \$351  = wr_commit & wr_hit[130];
-  assign \$352  = wr_commit & wr_hit[131];
-  assign \$353  = wr_commit & wr_hit[132];
-  assign \$354  = wr_commit & wr_hit[133];
-  assign \$355  = wr_commit & wr_hit[134];
-  assign \$356  = wr_commit & wr_hit[135];
-  assign \$357  = wr_commit & wr_hit[136];
-  assign \$358  = wr_commit & wr_hit[137];
-  assign \$359  = wr_commit & wr_hit[138];
-  assign \$360  = wr_commit & wr_hit[139];
-  assign \$361  = wr_commit & wr_hit[140];
-  assign \$362  = wr_commit & wr_hit[141];
-  assign \$363  = wr_commit & wr_hit[142];
-  assign \$364  = wr_commit & wr_hit[143];
-  assign \$365  = wr_commit & wr_hit[144];
-  assign \$366  = wr_commit & wr_hit[145];
-  assign \$367  = wr_commit & wr_hit[146];
-  assign \$368  = wr_commit & wr_hit[147];
-  assign \$369  = wr_commit & wr_hit[148];
-  always @(posedge clk)
-    aw_full <= \$370 ;
-  always @(posedge clk)
-    aw_addr <= \$371 ;
-  always @(posedge clk)
-    w_full <= \$372 ;
-  always @(posedge clk)
-    w_data <= \$373 ;
-  always @(posedge clk)
-    w_full_word <= \$374 ;
-  always @(posedge clk)
-    s_axil_bvalid <= \$375 ;
-  always @(posedge clk)
-    s_axil_bresp <= \$376 ;
-  always @(posedge clk)
-    ctrl_write_row <= \$377 ;
-  always @(posedge clk)
-    status_tdc_overflow <= \$378 ;
-  always @(posedge clk)
-    status_length_error <= \$379 ;
-  always @(posedge clk)
-    status_bus_error <= \$380 ;
-  always @(posedge clk)
-    status_write_failed <= \$381 ;
-  always @(posedge clk)
-    s_axil_rvalid <= \$382 ;
-  always @(posedge clk)
-    s_axil_rdata <= \$383 ;
-  always @(posedge clk)
-    s_axil_rresp <= \$384 ;
-  always @(posedge clk)
-    bus_error_addr <= \$385 ;
-  always @(posedge g_regs_clk)
-    precharge_cycles_cycles <= \$386 ;
-  always @(posedge g_regs_clk)
-    tdc_start_delay_cycles <= \$387 ;
-  always @(posedge g_regs_clk)
-    write_pulse_cycles_cycles <= \$388 ;
-  always @(posedge g_regs_clk)
-    write_row_addr_row <= \$389 ;
-  always @(posedge g_regs_clk)
-    mode_raw_codes <= \$390 ;
-  always @(posedge g_regs_clk)
-    mode_activation <= \$391 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_enable <= \$392 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_pulse_doubling <= \$393 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_max_retries <= \$394 ;
-  always @(posedge g_regs_clk)
-    wv_read_delay <= \$395 ;
-  always @(posedge g_regs_clk)
-    wv_read_threshold <= \$396 ;
-  always @(posedge g_regs_clk)
-    weight_data0_bits <= \$397 ;
-  always @(posedge g_regs_clk)
-    weight_data1_bits <= \$398 ;
-  always @(posedge g_regs_clk)
-    cal_offset0_offset <= \$399 ;
-  always @(posedge g_regs_clk)
-    cal_offset1_offset <= \$400 ;
-  always @(posedge g_regs_clk)
-    cal_offset2_offset <= \$401 ;
-  always @(posedge g_regs_clk)
-    cal_offset3_offset <= \$402 ;
-  always @(posedge g_regs_clk)
-    cal_offset4_offset <= \$403 ;
-  always @(posedge g_regs_clk)
-    cal_offset5_offset <= \$404 ;
-  always @(posedge g_regs_clk)
-    cal_offset6_offset <= \$405 ;
-  always @(posedge g_regs_clk)
-    cal_offset7_offset <= \$406 ;
-  always @(posedge g_regs_clk)
-    cal_offset8_offset <= \$407 ;
-  always @(posedge g_regs_clk)
-    cal_offset9_offset <= \$408 ;
-  always @(posedge g_regs_clk)
-    cal_offset10_offset <= \$409 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$410  = cal_offset11_offset;
-    if (\$253 ) begin
-      \$410  = w_data[15:0];
-    end
-    if (rst) begin
-      \$410  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$411  = cal_offset12_offset;
-    if (\$254 ) begin
-      \$411  = w_data[15:0];
-    end
-    if (rst) begin
-      \$411  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$412  = cal_offset13_offset;
-    if (\$255 ) begin
-      \$412  = w_data[15:0];
-    end
-    if (rst) begin
-      \$412  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$413  = cal_offset14_offset;
-    if (\$256 ) begin
-      \$413  = w_data[15:0];
-    end
-    if (rst) begin
-      \$413  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$414  = cal_offset15_offset;
-    if (\$257 ) begin
-      \$414  = w_data[15:0];
-    end
-    if (rst) begin
-      \$414  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$415  = cal_offset16_offset;
-    if (\$258 ) begin
-      \$415  = w_data[15:0];
-    end
-    if (rst) begin
-      \$415  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$416  = cal_offset17_offset;
-    if (\$259 ) begin
-      \$416  = w_data[15:0];
-    end
-    if (rst) begin
-      \$416  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$417  = cal_offset18_offset;
-    if (\$260 ) begin
-      \$417  = w_data[15:0];
-    end
-    if (rst) begin
-      \$417  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$418  = cal_offset19_offset;
-    if (\$261 ) begin
-      \$418  = w_data[15:0];
-    end
-    if (rst) begin
-      \$418  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$419  = cal_offset20_offset;
-    if (\$262 ) begin
-      \$419  = w_data[15:0];
-    end
-    if (rst) begin
-      \$419  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$420  = cal_offset21_offset;
-    if (\$263 ) begin
-      \$420  = w_data[15:0];
-    end
-    if (rst) begin
-      \$420  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$421  = cal_offset22_offset;
-    if (\$264 ) begin
-      \$421  = w_data[15:0];
-    end
-    if (rst) begin
-      \$421  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$422  = cal_offset23_offset;
-    if (\$265 ) begin
-      \$422  = w_data[15:0];
-    end
-    if (rst) begin
-      \$422  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$423  = cal_offset24_offset;
-    if (\$266 ) begin
-      \$423  = w_data[15:0];
-    end
-    if (rst) begin
-      \$423  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$424  = cal_offset25_offset;
-    if (\$267 ) begin
-      \$424  = w_data[15:0];
-    end
-    if (rst) begin
-      \$424  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$425  = cal_offset26_offset;
-    if (\$268 ) begin
-      \$425  = w_data[15:0];
-    end
-    if (rst) begin
-      \$425  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$426  = cal_offset27_offset;
-    if (\$269 ) begin
-      \$426  = w_data[15:0];
-    end
-    if (rst) begin
-      \$426  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$427  = cal_offset28_offset;
-    if (\$270 ) begin
-      \$427  = w_data[15:0];
-    end
-    if (rst) begin
-      \$427  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$428  = cal_offset29_offset;
-    if (\$271 ) begin
-      \$428  = w_data[15:0];
-    end
-    if (rst) begin
-      \$428  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$429  = cal_offset30_offset;
-    if (\$272 ) begin
-      \$429  = w_data[15:0];
-    end
-    if (rst) begin
-      \$429  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$430  = cal_offset31_offset;
-    if (\$273 ) begin
-      \$430  = w_data[15:0];
-    end
-    if (rst) begin
-      \$430  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$431  = cal_offset32_offset;
-    if (\$274 ) begin
-      \$431  = w_data[15:0];
-    end
-    if (rst) begin
-      \$431  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$432  = cal_offset33_offset;
-    if (\$275 ) begin
-      \$432  = w_data[15:0];
-    end
-    if (rst) begin
-      \$432  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$433  = cal_offset34_offset;
-    if (\$276 ) begin
-      \$433  = w_data[15:0];
-    end
-    if (rst) begin
-      \$433  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$434  = cal_offset35_offset;
-    if (\$277 ) begin
-      \$434  = w_data[15:0];
-    end
-    if (rst) begin
-      \$434  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$435  = cal_offset36_offset;
-    if (\$278 ) begin
-      \$435  = w_data[15:0];
-    end
-    if (rst) begin
-      \$435  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$436  = cal_offset37_offset;
-    if (\$279 ) begin
-      \$436  = w_data[15:0];
-    end
-    if (rst) begin
-      \$436  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$437  = cal_offset38_offset;
-    if (\$280 ) begin
-      \$437  = w_data[15:0];
-    end
-    if (rst) begin
-      \$437  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$438  = cal_offset39_offset;
-    if (\$281 ) begin
-      \$438  = w_data[15:0];
-    end
-    if (rst) begin
-      \$438  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$439  = cal_offset40_offset;
-    if (\$282 ) begin
-      \$439  = w_data[15:0];
-    end
-    if (rst) begin
-      \$439  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$440  = cal_offset41_offset;
-    if (\$283 ) begin
-      \$440  = w_data[15:0];
-    end
-    if (rst) begin
-      \$440  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$441  = cal_offset42_offset;
-    if (\$284 ) begin
-      \$441  = w_data[15:0];
-    end
-    if (rst) begin
-      \$441  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$442  = cal_offset43_offset;
-    if (\$285 ) begin
-      \$442  = w_data[15:0];
-    end
-    if (rst) begin
-      \$442  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$443  = cal_offset44_offset;
-    if (\$286 ) begin
-      \$443  = w_data[15:0];
-    end
-    if (rst) begin
-      \$443  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$444  = cal_offset45_offset;
-    if (\$287 ) begin
-      \$444  = w_data[15:0];
-    end
-    if (rst) begin
-      \$444  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$445  = cal_offset46_offset;
-    if (\$288 ) begin
-      \$445  = w_data[15:0];
-    end
-    if (rst) begin
-      \$445  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$446  = cal_offset47_offset;
-    if (\$289 ) begin
-      \$446  = w_data[15:0];
-    end
-    if (rst) begin
-      \$446  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$447  = cal_offset48_offset;
-    if (\$290 ) begin
-      \$447  = w_data[15:0];
-    end
-    if (rst) begin
-      \$447  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$448  = cal_offset49_offset;
-    if (\$291 ) begin
-      \$448  = w_data[15:0];
-    end
-    if (rst) begin
-      \$448  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$449  = cal_offset50_offset;
-    if (\$292 ) begin
-      \$449  = w_data[15:0];
-    end
-    if (rst) begin
-      \$449  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$450  = cal_offset51_offset;
-    if (\$293 ) begin
-      \$450  = w_data[15:0];
-    end
-    if (rst) begin
-      \$450  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$451  = cal_offset52_offset;
-    if (\$294 ) begin
-      \$451  = w_data[15:0];
-    end
-    if (rst) begin
-      \$451  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$452  = cal_offset53_offset;
-    if (\$295 ) begin
-      \$452  = w_data[15:0];
-    end
-    if (rst) begin
-      \$452  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$453  = cal_offset54_offset;
-    if (\$296 ) begin
-      \$453  = w_data[15:0];
-    end
-    if (rst) begin
-      \$453  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$454  = cal_offset55_offset;
-    if (\$297 ) begin
-      \$454  = w_data[15:0];
-    end
-    if (rst) begin
-      \$454  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$455  = cal_offset56_offset;
-    if (\$298 ) begin
-      \$455  = w_data[15:0];
-    end
-    if (rst) begin
-      \$455  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$456  = cal_offset57_offset;
-    if (\$299 ) begin
-      \$456  = w_data[15:0];
-    end
-    if (rst) begin
-      \$456  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$457  = cal_offset58_offset;
-    if (\$300 ) begin
-      \$457  = w_data[15:0];
-    end
-    if (rst) begin
-      \$457  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$458  = cal_offset59_offset;
-    if (\$301 ) begin
-      \$458  = w_data[15:0];
-    end
-    if (rst) begin
-      \$458  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$459  = cal_offset60_offset;
-    if (\$302 ) begin
-      \$459  = w_data[15:0];
-    end
-    if (rst) begin
-      \$459  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$460  = cal_offset61_offset;
-    if (\$303 ) begin
-      \$460  = w_data[15:0];
-    end
-    if (rst) begin
-      \$460  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$461  = cal_offset62_offset;
-    if (\$304 ) begin
-      \$461  = w_data[15:0];
-    end
-    if (rst) begin
-      \$461  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$462  = cal_offset63_offset;
-    if (\$305 ) begin
-      \$462  = w_data[15:0];
-    end
-    if (rst) begin
-      \$462  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$463  = threshold0_value;
-    if (\$306 ) begin
-      \$463  = w_data[15:0];
-    end
-    if (rst) begin
-      \$463  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$464  = threshold1_value;
-    if (\$307 ) begin
-      \$464  = w_data[15:0];
-    end
-    if (rst) begin
-      \$464  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$465  = threshold2_value;
-    if (\$308 ) begin
-      \$465  = w_data[15:0];
-    end
-    if (rst) begin
-      \$465  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$466  = threshold3_value;
-    if (\$309 ) begin
-      \$466  = w_data[15:0];
-    end
-    if (rst) begin
-      \$466  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$467  = threshold4_value;
-    if (\$310 ) begin
-      \$467  = w_data[15:0];
-    end
-    if (rst) begin
-      \$467  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$468  = threshold5_value;
-    if (\$311 ) begin
-      \$468  = w_data[15:0];
-    end
-    if (rst) begin
-      \$468  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$469  = threshold6_value;
-    if (\$312 ) begin
-      \$469  = w_data[15:0];
-    end
-    if (rst) begin
-      \$469  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$470  = threshold7_value;
-    if (\$313 ) begin
-      \$470  = w_data[15:0];
-    end
-    if (rst) begin
-      \$470  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$471  = threshold8_value;
-    if (\$314 ) begin
-      \$471  = w_data[15:0];
-    end
-    if (rst) begin
-      \$471  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$472  = threshold9_value;
-    if (\$315 ) begin
-      \$472  = w_data[15:0];
-    end
-    if (rst) begin
-      \$472  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$473  = threshold10_value;
-    if (\$316 ) begin
-      \$473  = w_data[15:0];
-    end
-    if (rst) begin
-      \$473  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$474  = threshold11_value;
-    if (\$317 ) begin
-      \$474  = w_data[15:0];
-    end
-    if (rst) begin
-      \$474  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$475  = threshold12_value;
-    if (\$318 ) begin
-      \$475  = w_data[15:0];
-    end
-    if (rst) begin
-      \$475  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$476  = threshold13_value;
-    if (\$319 ) begin
-      \$476  = w_data[15:0];
-    end
-    if (rst) begin
-      \$476  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$477  = threshold14_value;
-    if (\$320 ) begin
-      \$477  = w_data[15:0];
-    end
-    if (rst) begin
-      \$477  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$478  = threshold15_value;
-    if (\$321 ) begin
-      \$478  = w_data[15:0];
-    end
-    if (rst) begin
-      \$478  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$479  = threshold16_value;
-    if (\$322 ) begin
-      \$479  = w_data[15:0];
-    end
-    if (rst) begin
-      \$479  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$480  = threshold17_value;
-    if (\$323 ) begin
-      \$480  = w_data[15:0];
-    end
-    if (rst) begin
-      \$480  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$481  = threshold18_value;
-    if (\$324 ) begin
-      \$481  = w_data[15:0];
-    end
-    if (rst) begin
-      \$481  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$482  = threshold19_value;
-    if (\$325 ) begin
-      \$482  = w_data[15:0];
-    end
-    if (rst) begin
-      \$482  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$483  = threshold20_value;
-    if (\$326 ) begin
-      \$483  = w_data[15:0];
-    end
-    if (rst) begin
-      \$483  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$484  = threshold21_value;
-    if (\$327 ) begin
-      \$484  = w_data[15:0];
-    end
-    if (rst) begin
-      \$484  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$485  = threshold22_value;
-    if (\$328 ) begin
-      \$485  = w_data[15:0];
-    end
-    if (rst) begin
-      \$485  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$486  = threshold23_value;
-    if (\$329 ) begin
-      \$486  = w_data[15:0];
-    end
-    if (rst) begin
-      \$486  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$487  = threshold24_value;
-    if (\$330 ) begin
-      \$487  = w_data[15:0];
-    end
-    if (rst) begin
-      \$487  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$488  = threshold25_value;
-    if (\$331 ) begin
-      \$488  = w_data[15:0];
-    end
-    if (rst) begin
-      \$488  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$489  = threshold26_value;
-    if (\$332 ) begin
-      \$489  = w_data[15:0];
-    end
-    if (rst) begin
-      \$489  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$490  = threshold27_value;
-    if (\$333 ) begin
-      \$490  = w_data[15:0];
-    end
-    if (rst) begin
-      \$490  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$491  = threshold28_value;
-    if (\$334 ) begin
-      \$491  = w_data[15:0];
-    end
-    if (rst) begin
-      \$491  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$492  = threshold29_value;
-    if (\$335 ) begin
-      \$492  = w_data[15:0];
-    end
-    if (rst) begin
-      \$492  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$493  = threshold30_value;
-    if (\$336 ) begin
-      \$493  = w_data[15:0];
-    end
-    if (rst) begin
-      \$493  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$494  = threshold31_value;
-    if (\$337 ) begin
-      \$494  = w_data[15:0];
-    end
-    if (rst) begin
-      \$494  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$495  = threshold32_value;
-    if (\$338 ) begin
-      \$495  = w_data[15:0];
-    end
-    if (rst) begin
-      \$495  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$496  = threshold33_value;
-    if (\$339 ) begin
-      \$496  = w_data[15:0];
-    end
-    if (rst) begin
-      \$496  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$497  = threshold34_value;
-    if (\$340 ) begin
-      \$497  = w_data[15:0];
-    end
-    if (rst) begin
-      \$497  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$498  = threshold35_value;
-    if (\$341 ) begin
-      \$498  = w_data[15:0];
-    end
-    if (rst) begin
-      \$498  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$499  = threshold36_value;
-    if (\$342 ) begin
-      \$499  = w_data[15:0];
-    end
-    if (rst) begin
-      \$499  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$500  = threshold37_value;
-    if (\$343 ) begin
-      \$500  = w_data[15:0];
-    end
-    if (rst) begin
-      \$500  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$501  = threshold38_value;
-    if (\$344 ) begin
-      \$501  = w_data[15:0];
-    end
-    if (rst) begin
-      \$501  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$502  = threshold39_value;
-    if (\$345 ) begin
-      \$502  = w_data[15:0];
-    end
-    if (rst) begin
-      \$502  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$503  = threshold40_value;
-    if (\$346 ) begin
-      \$503  = w_data[15:0];
-    end
-    if (rst) begin
-      \$503  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$504  = threshold41_value;
-    if (\$347 ) begin
-      \$504  = w_data[15:0];
-    end
-    if (rst) begin
-      \$504  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$505  = threshold42_value;
-    if (\$348 ) begin
-      \$505  = w_data[15:0];
-    end
-    if (rst) begin
-      \$505  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$506  = threshold43_value;
-    if (\$349 ) begin
-      \$506  = w_data[15:0];
-    end
-    if (rst) begin
-      \$506  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$507  = threshold44_value;
-    if (\$350 ) begin
-      \$507  = w_data[15:0];
-    end
-    if (rst) begin
-      \$507  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$508  = threshold45_value;
-    if (\$351 ) begin
-      \$508  = w_data[15:0];
-    end
-    if (rst) begin
-      \$508  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$509  = threshold46_value;
-    if (\$352 ) begin
-      \$509  = w_data[15:0];
-    end
-    if (rst) begin
-      \$509  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$510  = threshold47_value;
-    if (\$353 ) begin
-      \$510  = w_data[15:0];
-    end
-    if (rst) begin
-      \$510  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$511  = threshold48_value;
-    if (\$354 ) begin
-      \$511  = w_data[15:0];
-    end
-    if (rst) begin
-      \$511  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$512  = threshold49_value;
-    if (\$355 ) begin
-      \$512  = w_data[15:0];
-    end
-    if (rst) begin
-      \$512  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$513  = threshold50_value;
-    if (\$356 ) begin
-      \$513  = w_data[15:0];
-    end
-    if (rst) begin
-      \$513  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$514  = threshold51_value;
-    if (\$357 ) begin
-      \$514  = w_data[15:0];
-    end
-    if (rst) begin
-      \$514  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$515  = threshold52_value;
-    if (\$358 ) begin
-      \$515  = w_data[15:0];
-    end
-    if (rst) begin
-      \$515  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$516  = threshold53_value;
-    if (\$359 ) begin
-      \$516  = w_data[15:0];
-    end
-    if (rst) begin
-      \$516  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$517  = threshold54_value;
-    if (\$360 ) begin
-      \$517  = w_data[15:0];
-    end
-    if (rst) begin
-      \$517  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$518  = threshold55_value;
-    if (\$361 ) begin
-      \$518  = w_data[15:0];
-    end
-    if (rst) begin
-      \$518  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$519  = threshold56_value;
-    if (\$362 ) begin
-      \$519  = w_data[15:0];
-    end
-    if (rst) begin
-      \$519  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$520  = threshold57_value;
-    if (\$363 ) begin
-      \$520  = w_data[15:0];
-    end
-    if (rst) begin
-      \$520  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$521  = threshold58_value;
-    if (\$364 ) begin
-      \$521  = w_data[15:0];
-    end
-    if (rst) begin
-      \$521  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$522  = threshold59_value;
-    if (\$365 ) begin
-      \$522  = w_data[15:0];
-    end
-    if (rst) begin
-      \$522  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$523  = threshold60_value;
-    if (\$366 ) begin
-      \$523  = w_data[15:0];
-    end
-    if (rst) begin
-      \$523  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$524  = threshold61_value;
-    if (\$367 ) begin
-      \$524  = w_data[15:0];
-    end
-    if (rst) begin
-      \$524  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$525  = threshold62_value;
-    if (\$368 ) begin
-      \$525  = w_data[15:0];
-    end
-    if (rst) begin
-      \$525  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$526  = threshold63_value;
-    if (\$369 ) begin
-      \$526  = w_data[15:0];
-    end
-    if (rst) begin
-      \$526  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+  assign \$47  = \$46  | wr_hit[1];
+  assign \$48  = \$47  | wr_hit[2];
+  assign \$49  = \$48  | wr_hit[9];
+  assign \$50  = \$49  | wr_hit[10];
+  assign \$51  = \$50  | wr_hit[14];
+  assign \$52  = \$51  | wr_hit[15];
+  assign \$53  = \$52  | wr_hit[18];
+  assign \$54  = \$53  | wr_hit[19];
+  assign \$55  = \$54  | wr_hit[20];
+  assign \$56  = \$55  | wr_hit[23];
+  assign \$57  = \$56  | wr_hit[24];
+  assign \$60  = \$59  & reject_like_precharge_cycles;
+  assign \$61  = \$58  | \$60 ;
+  assign \$63  = \$62  | wr_hit[21];
+  assign \$64  = \$63  & reject_like_tdc_start_delay;
+  assign \$65  = \$61  | \$64 ;
+  assign \$67  = \$66  & reject_like_write_pulse_cycles;
+  assign \$68  = \$65  | \$67 ;
+  assign \$70  = \$69  & reject_like_write_row_addr;
+  assign \$71  = \$68  | \$70 ;
+  assign \$73  = \$72  & reject_like_mode;
+  assign \$74  = \$71  | \$73 ;
+  assign \$76  = \$75  & reject_like_wv_ctrl;
+  assign \$77  = \$74  | \$76 ;
+  assign \$79  = \$78  & reject_like_wv_read;
+  assign \$80  = \$77  | \$79 ;
+  assign \$82  = \$81  & reject_like_track_ref;
+  assign \$83  = \$80  | \$82 ;
+  assign \$85  = \$84  | wr_hit[27];
+  assign \$86  = \$85  | wr_hit[28];
+  assign \$87  = \$86  | wr_hit[29];
+  assign \$88  = \$87  | wr_hit[30];
+  assign \$89  = \$88  | wr_hit[31];
+  assign \$90  = \$89  | wr_hit[32];
+  assign \$91  = \$90  | wr_hit[33];
+  assign \$92  = \$91  | wr_hit[34];
+  assign \$93  = \$92  | wr_hit[35];
+  assign \$94  = \$93  | wr_hit[36];
+  assign \$95  = \$94  | wr_hit[37];
+  assign \$96  = \$95  | wr_hit[38];
+  assign \$97  = \$96  | wr_hit[39];
+  assign \$98  = \$97  | wr_hit[40];
+  assign \$99  = \$98  | wr_hit[41];
+  assign \$100  = \$99  | wr_hit[42];
+  assign \$101  = \$100  | wr_hit[43];
+  assign \$102  = \$101  | wr_hit[44];
+  assign \$103  = \$102  | wr_hit[45];
+  assign \$104  = \$103  | wr_hit[46];
+  assign \$105  = \$104  | wr_hit[47];
+  assign \$106  = \$105  | wr_hit[48];
+  assign \$107  = \$106  | wr_hit[49];
+  assign \$108  = \$107  | wr_hit[50];
+  assign \$109  = \$108  | wr_hit[51];
+  assign \$110  = \$109  | wr_hit[52];
+  assign \$111  = \$110  | wr_hit[53];
+  assign \$112  = \$111  | wr_hit[54];
+  assign \$113  = \$112  | wr_hit[55];
+  assign \$114  = \$113  | wr_hit[56];
+  assign \$115  = \$114  | wr_hit[57];
+  assign \$116  = \$115  | wr_hit[58];
+  assign \$117  = \$116  | wr_hit[59];
+  assign \$118  = \$117  | wr_hit[60];
+  assign \$119  = \$118  | wr_hit[61];
+  assign \$120  = \$119  | wr_hit[62];
+  assign \$121  = \$120  | wr_hit[63];
+  assign \$122  = \$121  | wr_hit[64];
+  assign \$123  = \$122  | wr_hit[65];
+  assign \$124  = \$123  | wr_hit[66];
+  assign \$125  = \$124  | wr_hit[67];
+  assign \$126  = \$125  | wr_hit[68];
+  assign \$127  = \$126  | wr_hit[69];
+  assign \$128  = \$127  | wr_hit[70];
+  assign \$129  = \$128  | wr_hit[71];
+  assign \$130  = \$129  | wr_hit[72];
+  assign \$131  = \$130  | wr_hit[73];
+  assign \$132  = \$131  | wr_hit[74];
+  assign \$133  = \$132  | wr_hit[75];
+  assign \$134  = \$133  | wr_hit[76];
+  assign \$135  = \$134  | wr_hit[77];
+  assign \$136  = \$135  | wr_hit[78];
+  assign \$137  = \$136  | wr_hit[79];
+  assign \$138  = \$137  | wr_hit[80];
+  assign \$139  = \$138  | wr_hit[81];
+  assign \$140  = \$139  | wr_hit[82];
+  assign \$141  = \$140  | wr_hit[83];
+  assign \$142  = \$141  | wr_hit[84];
+  assign \$143  = \$142  | wr_hit[85];
+  assign \$144  = \$143  | wr_hit[86];
+  assign \$145  = \$144  | wr_hit[87];
+  assign \$146  = \$145  | wr_hit[88];
+  assign \$147  = \$146  | wr_hit[89];
+  assign \$148  = \$147  | wr_hit[90];
+  assign \$149  = \$148  | wr_hit[91];
+  assign \$150  = \$149  | wr_hit[92];
+  assign \$151  = \$150  | wr_hit[93];
+  assign \$152  = \$151  | wr_hit[94];
+  assign \$153  = \$152  | wr_hit[95];
+  assign \$154  = \$153  | wr_hit[96];
+  assign \$155  = \$154  | wr_hit[97];
+  assign \$156  = \$155  | wr_hit[98];
+  assign \$157  = \$156  | wr_hit[99];
+  assign \$158  = \$157  | wr_hit[100];
+  assign \$159  = \$158  | wr_hit[101];
+  assign \$160  = \$159  | wr_hit[102];
+  assign \$161  = \$160  | wr_hit[103];
+  assign \$162  = \$161  | wr_hit[104];
+  assign \$163  = \$162  | wr_hit[105];
+  assign \$164  = \$163  | wr_hit[106];
+  assign \$165  = \$164  | wr_hit[107];
+  assign \$166  = \$165  | wr_hit[108];
+  assign \$167  = \$166  | wr_hit[109];
+  assign \$168  = \$167  | wr_hit[110];
+  assign \$169  = \$168  | wr_hit[111];
+  assign \$170  = \$169  | wr_hit[112];
+  assign \$171  = \$170  | wr_hit[113];
+  assign \$172  = \$171  | wr_hit[114];
+  assign \$173  = \$172  | wr_hit[115];
+  assign \$174  = \$173  | wr_hit[116];
+  assign \$175  = \$174  | wr_hit[117];
+  assign \$176  = \$175  | wr_hit[118];
+  assign \$177  = \$176  | wr_hit[119];
+  assign \$178  = \$177  | wr_hit[120];
+  assign \$179  = \$178  | wr_hit[121];
+  assign \$180  = \$179  | wr_hit[122];
+  assign \$181  = \$180  | wr_hit[123];
+  assign \$182  = \$181  | wr_hit[124];
+  assign \$183  = \$182  | wr_hit[125];
+  assign \$184  = \$183  | wr_hit[126];
+  assign \$185  = \$184  | wr_hit[127];
+  assign \$186  = \$185  | wr_hit[128];
+  assign \$187  = \$186  | wr_hit[129];
+  assign \$188  = \$187  | wr_hit[130];
+  assign \$189  = \$188  | wr_hit[131];
+  assign \$190  = \$189  | wr_hit[132];
+  assign \$191  = \$190  | wr_hit[133];
+  assign \$192  = \$191  | wr_hit[134];
+  assign \$193  = \$192  | wr_hit[135];
+  assign \$194  = \$193  | wr_hit[136];
+  assign \$195  = \$194  | wr_hit[137];
+  assign \$196  = \$195  | wr_hit[138];
+  assign \$197  = \$196  | wr_hit[139];
+  assign \$198  = \$197  | wr_hit[140];
+  assign \$199  = \$198  | wr_hit[141];
+  assign \$200  = \$199  | wr_hit[142];
+  assign \$201  = \$200  | wr_hit[143];
+  assign \$202  = \$201  | wr_hit[144];
+  assign \$203  = \$202  | wr_hit[145];
+  assign \$204  = \$203  | wr_hit[146];
+  assign \$205  = \$204  | wr_hit[147];
+  assign \$206  = \$205  | wr_hit[148];
+  assign \$207  = \$206  | wr_hit[149];
+  assign \$208  = \$207  | wr_hit[150];
+  assign \$209  = \$208  | wr_hit[151];
+  assign \$210  = \$209  | wr_hit[152];
+  assign \$211  = \$210  | wr_hit[153];
+  assign \$212  = \$211  & reject_like_cal_offset0;
+  assign \$213  = \$83  | \$212 ;
+  assign \$215  = \$214  | wr_hit[155];
+  assign \$216  = \$215  | wr_hit[156];
+  assign \$217  = \$216  | wr_hit[157];
+  assign \$218  = \$217  | wr_hit[158];
+  assign \$219  = \$218  | wr_hit[159];
+  assign \$220  = \$219  | wr_hit[160];
+  assign \$221  = \$220  | wr_hit[161];
+  assign \$222  = \$221  | wr_hit[162];
+  assign \$223  = \$222  | wr_hit[163];
+  assign \$224  = \$223  | wr_hit[164];
+  assign \$225  = \$224  | wr_hit[165];
+  assign \$226  = \$225  | wr_hit[166];
+  assign \$227  = \$226  | wr_hit[167];
+  assign \$228  = \$227  | wr_hit[168];
+  assign \$229  = \$228  | wr_hit[169];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     (* full_case = 32'd1 *)
     casez (aw_addr[11:2])
       10'h000:
-          wr_hit = 149'h00000000000000000000000000000000000001;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000001;
       10'h001:
-          wr_hit = 149'h00000000000000000000000000000000000002;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000002;
       10'h002:
-          wr_hit = 149'h00000000000000000000000000000000000004;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000004;
       10'h003:
-          wr_hit = 149'h00000000000000000000000000000000000008;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000008;
       10'h004:
-          wr_hit = 149'h00000000000000000000000000000000000010;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000010;
       10'h005:
-          wr_hit = 149'h00000000000000000000000000000000000020;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000020;
       10'h006:
-          wr_hit = 149'h00000000000000000000000000000000000040;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000040;
       10'h007:
-          wr_hit = 149'h00000000000000000000000000000000000080;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000080;
       10'h008:
-          wr_hit = 149'h00000000000000000000000000000000000100;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000100;
       10'h009:
-          wr_hit = 149'h00000000000000000000000000000000000200;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000200;
       10'h00a:
-          wr_hit = 149'h00000000000000000000000000000000000400;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000400;
       10'h00b:
-          wr_hit = 149'h00000000000000000000000000000000000800;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000800;
       10'h00c:
-          wr_hit = 149'h00000000000000000000000000000000001000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000001000;
       10'h00d:
-          wr_hit = 149'h00000000000000000000000000000000002000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000002000;
       10'h00e:
-          wr_hit = 149'h00000000000000000000000000000000004000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000004000;
       10'h00f:
-          wr_hit = 149'h00000000000000000000000000000000008000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000008000;
       10'h010:
-          wr_hit = 149'h00000000000000000000000000000000010000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000010000;
       10'h011:
-          wr_hit = 149'h00000000000000000000000000000000020000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000020000;
       10'h020:
-          wr_hit = 149'h00000000000000000000000000000000040000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000040000;
       10'h028:
-          wr_hit = 149'h00000000000000000000000000000000080000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000080000;
       10'h029:
-          wr_hit = 149'h00000000000000000000000000000000100000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000100000;
+      10'h030:
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000200000;
+      10'h031:
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000400000;
+      10'h032:
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000800000;
+      10'h033:
+          wr_hit = 218'h0000000000000000000000000000000000000000000000001000000;
+      10'h034:
+          wr_hit = 218'h0000000000000000000000000000000000000000000000002000000;
       10'h100:
-          wr_hit = 149'h00000000000000000000000000000000200000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000004000000;
       10'h101:
-          wr_hit = 149'h00000000000000000000000000000000400000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000008000000;
       10'h102:
-          wr_hit = 149'h00000000000000000000000000000000800000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000010000000;
       10'h103:
-          wr_hit = 149'h00000000000000000000000000000001000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000020000000;
       10'h104:
-          wr_hit = 149'h00000000000000000000000000000002000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000040000000;
       10'h105:
-          wr_hit = 149'h00000000000000000000000000000004000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000080000000;
       10'h106:
-          wr_hit = 149'h00000000000000000000000000000008000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000100000000;
       10'h107:
-          wr_hit = 149'h00000000000000000000000000000010000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000200000000;
       10'h108:
-          wr_hit = 149'h00000000000000000000000000000020000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000400000000;
       10'h109:
-          wr_hit = 149'h00000000000000000000000000000040000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000800000000;
       10'h10a:
-          wr_hit = 149'h00000000000000000000000000000080000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000001000000000;
       10'h10b:
-          wr_hit = 149'h00000000000000000000000000000100000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000002000000000;
       10'h10c:
-          wr_hit = 149'h00000000000000000000000000000200000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000004000000000;
       10'h10d:
-          wr_hit = 149'h00000000000000000000000000000400000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000008000000000;
       10'h10e:
-          wr_hit = 149'h00000000000000000000000000000800000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000010000000000;
       10'h10f:
-          wr_hit = 149'h00000000000000000000000000001000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000020000000000;
       10'h110:
-          wr_hit = 149'h00000000000000000000000000002000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000040000000000;
       10'h111:
-          wr_hit = 149'h00000000000000000000000000004000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000080000000000;
       10'h112:
-          wr_hit = 149'h00000000000000000000000000008000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000100000000000;
       10'h113:
-          wr_hit = 149'h00000000000000000000000000010000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000200000000000;
       10'h114:
-          wr_hit = 149'h00000000000000000000000000020000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000400000000000;
       10'h115:
-          wr_hit = 149'h00000000000000000000000000040000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000800000000000;
       10'h116:
-          wr_hit = 149'h00000000000000000000000000080000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000001000000000000;
       10'h117:
-          wr_hit = 149'h00000000000000000000000000100000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000002000000000000;
       10'h118:
-          wr_hit = 149'h00000000000000000000000000200000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000004000000000000;
       10'h119:
-          wr_hit = 149'h00000000000000000000000000400000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000008000000000000;
       10'h11a:
-          wr_hit = 149'h00000000000000000000000000800000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000010000000000000;
       10'h11b:
-          wr_hit = 149'h00000000000000000000000001000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000020000000000000;
       10'h11c:
-          wr_hit = 149'h00000000000000000000000002000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000040000000000000;
       10'h11d:
-          wr_hit = 149'h00000000000000000000000004000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000080000000000000;
       10'h11e:
-          wr_hit = 149'h00000000000000000000000008000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000100000000000000;
       10'h11f:
-          wr_hit = 149'h00000000000000000000000010000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000200000000000000;
       10'h120:
-          wr_hit = 149'h00000000000000000000000020000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000400000000000000;
       10'h121:
-          wr_hit = 149'h00000000000000000000000040000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000800000000000000;
       10'h122:
-          wr_hit = 149'h00000000000000000000000080000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000001000000000000000;
       10'h123:
-          wr_hit = 149'h00000000000000000000000100000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000002000000000000000;
       10'h124:
-          wr_hit = 149'h00000000000000000000000200000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000004000000000000000;
       10'h125:
-          wr_hit = 149'h00000000000000000000000400000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000008000000000000000;
       10'h126:
-          wr_hit = 149'h00000000000000000000000800000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000010000000000000000;
       10'h127:
-          wr_hit = 149'h00000000000000000000001000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000020000000000000000;
       10'h128:
-          wr_hit = 149'h00000000000000000000002000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000040000000000000000;
       10'h129:
-          wr_hit = 149'h00000000000000000000004000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000080000000000000000;
       10'h12a:
-          wr_hit = 149'h00000000000000000000008000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000100000000000000000;
       10'h12b:
-          wr_hit = 149'h00000000000000000000010000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000200000000000000000;
       10'h12c:
-          wr_hit = 149'h00000000000000000000020000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000400000000000000000;
       10'h12d:
-          wr_hit = 149'h00000000000000000000040000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000800000000000000000;
       10'h12e:
-          wr_hit = 149'h00000000000000000000080000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000001000000000000000000;
       10'h12f:
-          wr_hit = 149'h00000000000000000000100000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000002000000000000000000;
       10'h130:
-          wr_hit = 149'h00000000000000000000200000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000004000000000000000000;
       10'h131:
-          wr_hit = 149'h00000000000000000000400000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000008000000000000000000;
       10'h132:
-          wr_hit = 149'h00000000000000000000800000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000010000000000000000000;
       10'h133:
-          wr_hit = 149'h00000000000000000001000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000020000000000000000000;
       10'h134:
-          wr_hit = 149'h00000000000000000002000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000040000000000000000000;
       10'h135:
-          wr_hit = 149'h00000000000000000004000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000080000000000000000000;
       10'h136:
-          wr_hit = 149'h00000000000000000008000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000100000000000000000000;
       10'h137:
-          wr_hit = 149'h00000000000000000010000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000200000000000000000000;
       10'h138:
-          wr_hit = 149'h00000000000000000020000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000400000000000000000000;
       10'h139:
-          wr_hit = 149'h00000000000000000040000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000800000000000000000000;
       10'h13a:
-          wr_hit = 149'h00000000000000000080000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000001000000000000000000000;
       10'h13b:
-          wr_hit = 149'h00000000000000000100000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000002000000000000000000000;
       10'h13c:
-          wr_hit = 149'h00000000000000000200000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000004000000000000000000000;
       10'h13d:
-          wr_hit = 149'h00000000000000000400000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000008000000000000000000000;
       10'h13e:
-          wr_hit = 149'h00000000000000000800000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000010000000000000000000000;
       10'h13f:
-          wr_hit = 149'h00000000000000001000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000020000000000000000000000;
       10'h200:
-          wr_hit = 149'h00000000000000002000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000040000000000000000000000;
       10'h201:
-          wr_hit = 149'h00000000000000004000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000080000000000000000000000;
       10'h202:
-          wr_hit = 149'h00000000000000008000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000100000000000000000000000;
       10'h203:
-          wr_hit = 149'h00000000000000010000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000200000000000000000000000;
       10'h204:
-          wr_hit = 149'h00000000000000020000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000400000000000000000000000;
       10'h205:
-          wr_hit = 149'h00000000000000040000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000800000000000000000000000;
       10'h206:
-          wr_hit = 149'h00000000000000080000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000001000000000000000000000000;
       10'h207:
-          wr_hit = 149'h00000000000000100000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000002000000000000000000000000;
       10'h208:
-          wr_hit = 149'h00000000000000200000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000004000000000000000000000000;
       10'h209:
-          wr_hit = 149'h00000000000000400000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000008000000000000000000000000;
       10'h20a:
-          wr_hit = 149'h00000000000000800000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000010000000000000000000000000;
       10'h20b:
-          wr_hit = 149'h00000000000001000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000020000000000000000000000000;
       10'h20c:
-          wr_hit = 149'h00000000000002000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000040000000000000000000000000;
       10'h20d:
-          wr_hit = 149'h00000000000004000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000080000000000000000000000000;
       10'h20e:
-          wr_hit = 149'h00000000000008000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000100000000000000000000000000;
       10'h20f:
-          wr_hit = 149'h00000000000010000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000200000000000000000000000000;
       10'h210:
-          wr_hit = 149'h00000000000020000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000400000000000000000000000000;
       10'h211:
-          wr_hit = 149'h00000000000040000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000800000000000000000000000000;
       10'h212:
-          wr_hit = 149'h00000000000080000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000001000000000000000000000000000;
       10'h213:
-          wr_hit = 149'h00000000000100000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000002000000000000000000000000000;
       10'h214:
-          wr_hit = 149'h00000000000200000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000004000000000000000000000000000;
       10'h215:
-          wr_hit = 149'h00000000000400000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000008000000000000000000000000000;
       10'h216:
-          wr_hit = 149'h00000000000800000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000010000000000000000000000000000;
       10'h217:
-          wr_hit = 149'h00000000001000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000020000000000000000000000000000;
       10'h218:
-          wr_hit = 149'h00000000002000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000040000000000000000000000000000;
       10'h219:
-          wr_hit = 149'h00000000004000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000080000000000000000000000000000;
       10'h21a:
-          wr_hit = 149'h00000000008000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000100000000000000000000000000000;
       10'h21b:
-          wr_hit = 149'h00000000010000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000200000000000000000000000000000;
       10'h21c:
-          wr_hit = 149'h00000000020000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000400000000000000000000000000000;
       10'h21d:
-          wr_hit = 149'h00000000040000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000800000000000000000000000000000;
       10'h21e:
-          wr_hit = 149'h00000000080000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000001000000000000000000000000000000;
       10'h21f:
-          wr_hit = 149'h00000000100000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000002000000000000000000000000000000;
       10'h220:
-          wr_hit = 149'h00000000200000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000004000000000000000000000000000000;
       10'h221:
-          wr_hit = 149'h00000000400000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000008000000000000000000000000000000;
       10'h222:
-          wr_hit = 149'h00000000800000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000010000000000000000000000000000000;
       10'h223:
-          wr_hit = 149'h00000001000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000020000000000000000000000000000000;
       10'h224:
-          wr_hit = 149'h00000002000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000040000000000000000000000000000000;
       10'h225:
-          wr_hit = 149'h00000004000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000080000000000000000000000000000000;
       10'h226:
-          wr_hit = 149'h00000008000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000100000000000000000000000000000000;
       10'h227:
-          wr_hit = 149'h00000010000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000200000000000000000000000000000000;
       10'h228:
-          wr_hit = 149'h00000020000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000400000000000000000000000000000000;
       10'h229:
-          wr_hit = 149'h00000040000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000800000000000000000000000000000000;
       10'h22a:
-          wr_hit = 149'h00000080000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000001000000000000000000000000000000000;
       10'h22b:
-          wr_hit = 149'h00000100000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000002000000000000000000000000000000000;
       10'h22c:
-          wr_hit = 149'h00000200000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000004000000000000000000000000000000000;
       10'h22d:
-          wr_hit = 149'h00000400000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000008000000000000000000000000000000000;
       10'h22e:
-          wr_hit = 149'h00000800000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000010000000000000000000000000000000000;
       10'h22f:
-          wr_hit = 149'h00001000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000020000000000000000000000000000000000;
       10'h230:
-          wr_hit = 149'h00002000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000040000000000000000000000000000000000;
       10'h231:
-          wr_hit = 149'h00004000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000080000000000000000000000000000000000;
       10'h232:
-          wr_hit = 149'h00008000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000100000000000000000000000000000000000;
       10'h233:
-          wr_hit = 149'h00010000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000200000000000000000000000000000000000;
       10'h234:
-          wr_hit = 149'h00020000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000400000000000000000000000000000000000;
       10'h235:
-          wr_hit = 149'h00040000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000800000000000000000000000000000000000;
       10'h236:
-          wr_hit = 149'h00080000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000001000000000000000000000000000000000000;
       10'h237:
-          wr_hit = 149'h00100000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000002000000000000000000000000000000000000;
       10'h238:
-          wr_hit = 149'h00200000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000004000000000000000000000000000000000000;
       10'h239:
-          wr_hit = 149'h00400000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000008000000000000000000000000000000000000;
       10'h23a:
-          wr_hit = 149'h00800000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000010000000000000000000000000000000000000;
       10'h23b:
-          wr_hit = 149'h01000000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000020000000000000000000000000000000000000;
       10'h23c:
-          wr_hit = 149'h02000000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000040000000000000000000000000000000000000;
       10'h23d:
-          wr_hit = 149'h04000000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000080000000000000000000000000000000000000;
       10'h23e:
-          wr_hit = 149'h08000000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000100000000000000000000000000000000000000;
       10'h23f:
-          wr_hit = 149'h10000000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000200000000000000000000000000000000000000;
+      10'h300:
+          wr_hit = 218'h0000000000000000400000000000000000000000000000000000000;
+      10'h301:
+          wr_hit = 218'h0000000000000000800000000000000000000000000000000000000;
+      10'h302:
+          wr_hit = 218'h0000000000000001000000000000000000000000000000000000000;
+      10'h303:
+          wr_hit = 218'h0000000000000002000000000000000000000000000000000000000;
+      10'h304:
+          wr_hit = 218'h0000000000000004000000000000000000000000000000000000000;
+      10'h305:
+          wr_hit = 218'h0000000000000008000000000000000000000000000000000000000;
+      10'h306:
+          wr_hit = 218'h0000000000000010000000000000000000000000000000000000000;
+      10'h307:
+          wr_hit = 218'h0000000000000020000000000000000000000000000000000000000;
+      10'h308:
+          wr_hit = 218'h0000000000000040000000000000000000000000000000000000000;
+      10'h309:
+          wr_hit = 218'h0000000000000080000000000000000000000000000000000000000;
+      10'h30a:
+          wr_hit = 218'h0000000000000100000000000000000000000000000000000000000;
+      10'h30b:
+          wr_hit = 218'h0000000000000200000000000000000000000000000000000000000;
+      10'h30c:
+          wr_hit = 218'h0000000000000400000000000000000000000000000000000000000;
+      10'h30d:
+          wr_hit = 218'h0000000000000800000000000000000000000000000000000000000;
+      10'h30e:
+          wr_hit = 218'h0000000000001000000000000000000000000000000000000000000;
+      10'h30f:
+          wr_hit = 218'h0000000000002000000000000000000000000000000000000000000;
+      10'h310:
+          wr_hit = 218'h0000000000004000000000000000000000000000000000000000000;
+      10'h311:
+          wr_hit = 218'h0000000000008000000000000000000000000000000000000000000;
+      10'h312:
+          wr_hit = 218'h0000000000010000000000000000000000000000000000000000000;
+      10'h313:
+          wr_hit = 218'h0000000000020000000000000000000000000000000000000000000;
+      10'h314:
+          wr_hit = 218'h0000000000040000000000000000000000000000000000000000000;
+      10'h315:
+          wr_hit = 218'h0000000000080000000000000000000000000000000000000000000;
+      10'h316:
+          wr_hit = 218'h0000000000100000000000000000000000000000000000000000000;
+      10'h317:
+          wr_hit = 218'h0000000000200000000000000000000000000000000000000000000;
+      10'h318:
+          wr_hit = 218'h0000000000400000000000000000000000000000000000000000000;
+      10'h319:
+          wr_hit = 218'h0000000000800000000000000000000000000000000000000000000;
+      10'h31a:
+          wr_hit = 218'h0000000001000000000000000000000000000000000000000000000;
+      10'h31b:
+          wr_hit = 218'h0000000002000000000000000000000000000000000000000000000;
+      10'h31c:
+          wr_hit = 218'h0000000004000000000000000000000000000000000000000000000;
+      10'h31d:
+          wr_hit = 218'h0000000008000000000000000000000000000000000000000000000;
+      10'h31e:
+          wr_hit = 218'h0000000010000000000000000000000000000000000000000000000;
+      10'h31f:
+          wr_hit = 218'h0000000020000000000000000000000000000000000000000000000;
+      10'h320:
+          wr_hit = 218'h0000000040000000000000000000000000000000000000000000000;
+      10'h321:
+          wr_hit = 218'h0000000080000000000000000000000000000000000000000000000;
+      10'h322:
+          wr_hit = 218'h0000000100000000000000000000000000000000000000000000000;
+      10'h323:
+          wr_hit = 218'h0000000200000000000000000000000000000000000000000000000;
+      10'h324:
+          wr_hit = 218'h0000000400000000000000000000000000000000000000000000000;
+      10'h325:
+          wr_hit = 218'h0000000800000000000000000000000000000000000000000000000;
+      10'h326:
+          wr_hit = 218'h0000001000000000000000000000000000000000000000000000000;
+      10'h327:
+          wr_hit = 218'h0000002000000000000000000000000000000000000000000000000;
+      10'h328:
+          wr_hit = 218'h0000004000000000000000000000000000000000000000000000000;
+      10'h329:
+          wr_hit = 218'h0000008000000000000000000000000000000000000000000000000;
+      10'h32a:
+          wr_hit = 218'h0000010000000000000000000000000000000000000000000000000;
+      10'h32b:
+          wr_hit = 218'h0000020000000000000000000000000000000000000000000000000;
+      10'h32c:
+          wr_hit = 218'h0000040000000000000000000000000000000000000000000000000;
+      10'h32d:
+          wr_hit = 218'h0000080000000000000000000000000000000000000000000000000;
+      10'h32e:
+          wr_hit = 218'h0000100000000000000000000000000000000000000000000000000;
+      10'h32f:
+          wr_hit = 218'h0000200000000000000000000000000000000000000000000000000;
+      10'h330:
+          wr_hit = 218'h0000400000000000000000000000000000000000000000000000000;
+      10'h331:
+          wr_hit = 218'h0000800000000000000000000000000000000000000000000000000;
+      10'h332:
+          wr_hit = 218'h0001000000000000000000000000000000000000000000000000000;
+      10'h333:
+          wr_hit = 218'h0002000000000000000000000000000000000000000000000000000;
+      10'h334:
+          wr_hit = 218'h0004000000000000000000000000000000000000000000000000000;
+      10'h335:
+          wr_hit = 218'h0008000000000000000000000000000000000000000000000000000;
+      10'h336:
+          wr_hit = 218'h0010000000000000000000000000000000000000000000000000000;
+      10'h337:
+          wr_hit = 218'h0020000000000000000000000000000000000000000000000000000;
+      10'h338:
+          wr_hit = 218'h0040000000000000000000000000000000000000000000000000000;
+      10'h339:
+          wr_hit = 218'h0080000000000000000000000000000000000000000000000000000;
+      10'h33a:
+          wr_hit = 218'h0100000000000000000000000000000000000000000000000000000;
+      10'h33b:
+          wr_hit = 218'h0200000000000000000000000000000000000000000000000000000;
+      10'h33c:
+          wr_hit = 218'h0400000000000000000000000000000000000000000000000000000;
+      10'h33d:
+          wr_hit = 218'h0800000000000000000000000000000000000000000000000000000;
+      10'h33e:
+          wr_hit = 218'h1000000000000000000000000000000000000000000000000000000;
+      10'h33f:
+          wr_hit = 218'h2000000000000000000000000000000000000000000000000000000;
       default:
-          wr_hit = 149'h00000000000000000000000000000000000000;
+          wr_hit = 218'h0000000000000000000000000000000000000000000000000000000;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     (* full_case = 32'd1 *)
     casez (s_axil_araddr[11:2])
       10'h000:
@@ -10069,6 +11747,16 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_mapped = 1'h1;
       10'h029:
           rd_mapped = 1'h1;
+      10'h030:
+          rd_mapped = 1'h1;
+      10'h031:
+          rd_mapped = 1'h1;
+      10'h032:
+          rd_mapped = 1'h1;
+      10'h033:
+          rd_mapped = 1'h1;
+      10'h034:
+          rd_mapped = 1'h1;
       10'h100:
           rd_mapped = 1'h1;
       10'h101:
@@ -10325,12 +12013,140 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_mapped = 1'h1;
       10'h23f:
           rd_mapped = 1'h1;
+      10'h300:
+          rd_mapped = 1'h1;
+      10'h301:
+          rd_mapped = 1'h1;
+      10'h302:
+          rd_mapped = 1'h1;
+      10'h303:
+          rd_mapped = 1'h1;
+      10'h304:
+          rd_mapped = 1'h1;
+      10'h305:
+          rd_mapped = 1'h1;
+      10'h306:
+          rd_mapped = 1'h1;
+      10'h307:
+          rd_mapped = 1'h1;
+      10'h308:
+          rd_mapped = 1'h1;
+      10'h309:
+          rd_mapped = 1'h1;
+      10'h30a:
+          rd_mapped = 1'h1;
+      10'h30b:
+          rd_mapped = 1'h1;
+      10'h30c:
+          rd_mapped = 1'h1;
+      10'h30d:
+          rd_mapped = 1'h1;
+      10'h30e:
+          rd_mapped = 1'h1;
+      10'h30f:
+          rd_mapped = 1'h1;
+      10'h310:
+          rd_mapped = 1'h1;
+      10'h311:
+          rd_mapped = 1'h1;
+      10'h312:
+          rd_mapped = 1'h1;
+      10'h313:
+          rd_mapped = 1'h1;
+      10'h314:
+          rd_mapped = 1'h1;
+      10'h315:
+          rd_mapped = 1'h1;
+      10'h316:
+          rd_mapped = 1'h1;
+      10'h317:
+          rd_mapped = 1'h1;
+      10'h318:
+          rd_mapped = 1'h1;
+      10'h319:
+          rd_mapped = 1'h1;
+      10'h31a:
+          rd_mapped = 1'h1;
+      10'h31b:
+          rd_mapped = 1'h1;
+      10'h31c:
+          rd_mapped = 1'h1;
+      10'h31d:
+          rd_mapped = 1'h1;
+      10'h31e:
+          rd_mapped = 1'h1;
+      10'h31f:
+          rd_mapped = 1'h1;
+      10'h320:
+          rd_mapped = 1'h1;
+      10'h321:
+          rd_mapped = 1'h1;
+      10'h322:
+          rd_mapped = 1'h1;
+      10'h323:
+          rd_mapped = 1'h1;
+      10'h324:
+          rd_mapped = 1'h1;
+      10'h325:
+          rd_mapped = 1'h1;
+      10'h326:
+          rd_mapped = 1'h1;
+      10'h327:
+          rd_mapped = 1'h1;
+      10'h328:
+          rd_mapped = 1'h1;
+      10'h329:
+          rd_mapped = 1'h1;
+      10'h32a:
+          rd_mapped = 1'h1;
+      10'h32b:
+          rd_mapped = 1'h1;
+      10'h32c:
+          rd_mapped = 1'h1;
+      10'h32d:
+          rd_mapped = 1'h1;
+      10'h32e:
+          rd_mapped = 1'h1;
+      10'h32f:
+          rd_mapped = 1'h1;
+      10'h330:
+          rd_mapped = 1'h1;
+      10'h331:
+          rd_mapped = 1'h1;
+      10'h332:
+          rd_mapped = 1'h1;
+      10'h333:
+          rd_mapped = 1'h1;
+      10'h334:
+          rd_mapped = 1'h1;
+      10'h335:
+          rd_mapped = 1'h1;
+      10'h336:
+          rd_mapped = 1'h1;
+      10'h337:
+          rd_mapped = 1'h1;
+      10'h338:
+          rd_mapped = 1'h1;
+      10'h339:
+          rd_mapped = 1'h1;
+      10'h33a:
+          rd_mapped = 1'h1;
+      10'h33b:
+          rd_mapped = 1'h1;
+      10'h33c:
+          rd_mapped = 1'h1;
+      10'h33d:
+          rd_mapped = 1'h1;
+      10'h33e:
+          rd_mapped = 1'h1;
+      10'h33f:
+          rd_mapped = 1'h1;
       default:
           rd_mapped = 1'h0;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     rd_value = 32'd0;
     (* full_case = 32'd1 *)
     casez (s_axil_araddr[11:2])
@@ -10396,11 +12212,25 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$3944$0  };
+          rd_value[15:0] = { 10'h000, \port$5644$0  };
       10'h028:
-          rd_value = \port$3946$0 [31:0];
+          rd_value = \port$5646$0 [31:0];
       10'h029:
-          rd_value = \port$3946$0 [63:32];
+          rd_value = \port$5646$0 [63:32];
+      10'h030:
+          rd_value[15:0] = track_interval_interval;
+      10'h031:
+          rd_value[15:0] = track_ref_ref;
+      10'h032:
+          rd_value[15:0] = track_code_sum;
+      10'h033:
+          rd_value[11:0] = track_gain_gain;
+      10'h034:
+        begin
+          rd_value[0] = track_status_invalid;
+          rd_value[1] = track_status_clamped;
+          rd_value[31:16] = track_status_retrims;
+        end
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -10657,423 +12487,2395 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_value = { threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value };
       10'h23f:
           rd_value = { threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value };
+      10'h300:
+          rd_value[11:0] = cal_gain0_gain;
+      10'h301:
+          rd_value[11:0] = cal_gain1_gain;
+      10'h302:
+          rd_value[11:0] = cal_gain2_gain;
+      10'h303:
+          rd_value[11:0] = cal_gain3_gain;
+      10'h304:
+          rd_value[11:0] = cal_gain4_gain;
+      10'h305:
+          rd_value[11:0] = cal_gain5_gain;
+      10'h306:
+          rd_value[11:0] = cal_gain6_gain;
+      10'h307:
+          rd_value[11:0] = cal_gain7_gain;
+      10'h308:
+          rd_value[11:0] = cal_gain8_gain;
+      10'h309:
+          rd_value[11:0] = cal_gain9_gain;
+      10'h30a:
+          rd_value[11:0] = cal_gain10_gain;
+      10'h30b:
+          rd_value[11:0] = cal_gain11_gain;
+      10'h30c:
+          rd_value[11:0] = cal_gain12_gain;
+      10'h30d:
+          rd_value[11:0] = cal_gain13_gain;
+      10'h30e:
+          rd_value[11:0] = cal_gain14_gain;
+      10'h30f:
+          rd_value[11:0] = cal_gain15_gain;
+      10'h310:
+          rd_value[11:0] = cal_gain16_gain;
+      10'h311:
+          rd_value[11:0] = cal_gain17_gain;
+      10'h312:
+          rd_value[11:0] = cal_gain18_gain;
+      10'h313:
+          rd_value[11:0] = cal_gain19_gain;
+      10'h314:
+          rd_value[11:0] = cal_gain20_gain;
+      10'h315:
+          rd_value[11:0] = cal_gain21_gain;
+      10'h316:
+          rd_value[11:0] = cal_gain22_gain;
+      10'h317:
+          rd_value[11:0] = cal_gain23_gain;
+      10'h318:
+          rd_value[11:0] = cal_gain24_gain;
+      10'h319:
+          rd_value[11:0] = cal_gain25_gain;
+      10'h31a:
+          rd_value[11:0] = cal_gain26_gain;
+      10'h31b:
+          rd_value[11:0] = cal_gain27_gain;
+      10'h31c:
+          rd_value[11:0] = cal_gain28_gain;
+      10'h31d:
+          rd_value[11:0] = cal_gain29_gain;
+      10'h31e:
+          rd_value[11:0] = cal_gain30_gain;
+      10'h31f:
+          rd_value[11:0] = cal_gain31_gain;
+      10'h320:
+          rd_value[11:0] = cal_gain32_gain;
+      10'h321:
+          rd_value[11:0] = cal_gain33_gain;
+      10'h322:
+          rd_value[11:0] = cal_gain34_gain;
+      10'h323:
+          rd_value[11:0] = cal_gain35_gain;
+      10'h324:
+          rd_value[11:0] = cal_gain36_gain;
+      10'h325:
+          rd_value[11:0] = cal_gain37_gain;
+      10'h326:
+          rd_value[11:0] = cal_gain38_gain;
+      10'h327:
+          rd_value[11:0] = cal_gain39_gain;
+      10'h328:
+          rd_value[11:0] = cal_gain40_gain;
+      10'h329:
+          rd_value[11:0] = cal_gain41_gain;
+      10'h32a:
+          rd_value[11:0] = cal_gain42_gain;
+      10'h32b:
+          rd_value[11:0] = cal_gain43_gain;
+      10'h32c:
+          rd_value[11:0] = cal_gain44_gain;
+      10'h32d:
+          rd_value[11:0] = cal_gain45_gain;
+      10'h32e:
+          rd_value[11:0] = cal_gain46_gain;
+      10'h32f:
+          rd_value[11:0] = cal_gain47_gain;
+      10'h330:
+          rd_value[11:0] = cal_gain48_gain;
+      10'h331:
+          rd_value[11:0] = cal_gain49_gain;
+      10'h332:
+          rd_value[11:0] = cal_gain50_gain;
+      10'h333:
+          rd_value[11:0] = cal_gain51_gain;
+      10'h334:
+          rd_value[11:0] = cal_gain52_gain;
+      10'h335:
+          rd_value[11:0] = cal_gain53_gain;
+      10'h336:
+          rd_value[11:0] = cal_gain54_gain;
+      10'h337:
+          rd_value[11:0] = cal_gain55_gain;
+      10'h338:
+          rd_value[11:0] = cal_gain56_gain;
+      10'h339:
+          rd_value[11:0] = cal_gain57_gain;
+      10'h33a:
+          rd_value[11:0] = cal_gain58_gain;
+      10'h33b:
+          rd_value[11:0] = cal_gain59_gain;
+      10'h33c:
+          rd_value[11:0] = cal_gain60_gain;
+      10'h33d:
+          rd_value[11:0] = cal_gain61_gain;
+      10'h33e:
+          rd_value[11:0] = cal_gain62_gain;
+      10'h33f:
+          rd_value[11:0] = cal_gain63_gain;
       default:
           rd_value = 32'd0;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$370  = aw_full;
-    if (\$202 ) begin
-      \$370  = 1'h1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$532  = aw_full;
+    if (\$288 ) begin
+      \$532  = 1'h1;
     end
     if (wr_go) begin
-      \$370  = 1'h0;
+      \$532  = 1'h0;
     end
     if (rst) begin
-      \$370  = 1'h0;
+      \$532  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$371  = aw_addr;
-    if (\$202 ) begin
-      \$371  = s_axil_awaddr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$533  = aw_addr;
+    if (\$288 ) begin
+      \$533  = s_axil_awaddr;
     end
     if (rst) begin
-      \$371  = 12'h000;
+      \$533  = 12'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$372  = w_full;
-    if (\$203 ) begin
-      \$372  = 1'h1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$534  = w_full;
+    if (\$289 ) begin
+      \$534  = 1'h1;
     end
     if (wr_go) begin
-      \$372  = 1'h0;
+      \$534  = 1'h0;
     end
     if (rst) begin
-      \$372  = 1'h0;
+      \$534  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$373  = w_data;
-    if (\$203 ) begin
-      \$373  = s_axil_wdata;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$535  = w_data;
+    if (\$289 ) begin
+      \$535  = s_axil_wdata;
     end
     if (rst) begin
-      \$373  = 32'd0;
+      \$535  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$374  = w_full_word;
-    if (\$203 ) begin
-      \$374  = \$204 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$536  = w_full_word;
+    if (\$289 ) begin
+      \$536  = \$290 ;
     end
     if (rst) begin
-      \$374  = 1'h0;
+      \$536  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$375  = s_axil_bvalid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$537  = s_axil_bvalid;
     if (wr_go) begin
-      \$375  = 1'h1;
+      \$537  = 1'h1;
     end else if (s_axil_bready) begin
-      \$375  = 1'h0;
+      \$537  = 1'h0;
     end
     if (rst) begin
-      \$375  = 1'h0;
+      \$537  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$376  = s_axil_bresp;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$538  = s_axil_bresp;
     if (wr_go) begin
       (* full_case = 32'd1 *)
-      if (\$205 ) begin
-        \$376  = 2'h3;
-      end else if (\$206 ) begin
-        \$376  = 2'h2;
+      if (\$291 ) begin
+        \$538  = 2'h3;
+      end else if (\$292 ) begin
+        \$538  = 2'h2;
       end else begin
-        \$376  = 2'h0;
+        \$538  = 2'h0;
       end
     end
     if (rst) begin
-      \$376  = 2'h0;
+      \$538  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$377  = \$208 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$539  = \$294 ;
     if (rst) begin
-      \$377  = 1'h0;
+      \$539  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$378  = \$213 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$540  = \$299 ;
     if (rst) begin
-      \$378  = 1'h0;
+      \$540  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$379  = \$218 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$541  = \$304 ;
     if (rst) begin
-      \$379  = 1'h0;
+      \$541  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$380  = \$223 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$542  = \$309 ;
     if (rst) begin
-      \$380  = 1'h0;
+      \$542  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$381  = \$228 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$543  = \$314 ;
     if (rst) begin
-      \$381  = 1'h0;
+      \$543  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$382  = s_axil_rvalid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$544  = \$319 ;
+    if (rst) begin
+      \$544  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$545  = \$324 ;
+    if (rst) begin
+      \$545  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$546  = s_axil_rvalid;
     if (rd_fire) begin
-      \$382  = 1'h1;
+      \$546  = 1'h1;
     end else if (s_axil_rready) begin
-      \$382  = 1'h0;
+      \$546  = 1'h0;
     end
     if (rst) begin
-      \$382  = 1'h0;
+      \$546  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$383  = s_axil_rdata;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$547  = s_axil_rdata;
     if (rd_fire) begin
-      \$383  = rd_value;
+      \$547  = rd_value;
     end
     if (rst) begin
-      \$383  = 32'd0;
+      \$547  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$384  = s_axil_rresp;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$548  = s_axil_rresp;
     if (rd_fire) begin
       (* full_case = 32'd1 *)
       if (rd_mapped) begin
-        \$384  = 2'h0;
+        \$548  = 2'h0;
       end else begin
-        \$384  = 2'h3;
+        \$548  = 2'h3;
       end
     end
     if (rst) begin
-      \$384  = 2'h0;
+      \$548  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$385  = bus_error_addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$549  = bus_error_addr;
     if (wr_error) begin
-      \$385  = aw_addr;
+      \$549  = aw_addr;
     end else if (rd_error) begin
-      \$385  = s_axil_araddr;
+      \$549  = s_axil_araddr;
     end
     if (rst) begin
-      \$385  = 12'h000;
+      \$549  = 12'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$386  = precharge_cycles_cycles;
-    if (\$229 ) begin
-      \$386  = w_data[7:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$550  = precharge_cycles_cycles;
+    if (\$325 ) begin
+      \$550  = w_data[7:0];
     end
     if (rst) begin
-      \$386  = 8'h02;
+      \$550  = 8'h02;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$387  = tdc_start_delay_cycles;
-    if (\$230 ) begin
-      \$387  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$551  = tdc_start_delay_cycles;
+    if (\$326 ) begin
+      \$551  = w_data[15:0];
     end
     if (rst) begin
-      \$387  = 16'h0040;
+      \$551  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$388  = write_pulse_cycles_cycles;
-    if (\$231 ) begin
-      \$388  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$552  = write_pulse_cycles_cycles;
+    if (\$327 ) begin
+      \$552  = w_data[15:0];
     end
     if (rst) begin
-      \$388  = 16'h0004;
+      \$552  = 16'h0004;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$389  = write_row_addr_row;
-    if (\$232 ) begin
-      \$389  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$553  = write_row_addr_row;
+    if (\$328 ) begin
+      \$553  = w_data[15:0];
     end
     if (rst) begin
-      \$389  = 16'h0000;
+      \$553  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$390  = mode_raw_codes;
-    if (\$233 ) begin
-      \$390  = w_data[0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$554  = mode_raw_codes;
+    if (\$329 ) begin
+      \$554  = w_data[0];
     end
     if (rst) begin
-      \$390  = 1'h0;
+      \$554  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$391  = mode_activation;
-    if (\$234 ) begin
-      \$391  = w_data[1];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$555  = mode_activation;
+    if (\$330 ) begin
+      \$555  = w_data[1];
     end
     if (rst) begin
-      \$391  = 1'h0;
+      \$555  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$392  = wv_ctrl_enable;
-    if (\$235 ) begin
-      \$392  = w_data[0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$556  = wv_ctrl_enable;
+    if (\$331 ) begin
+      \$556  = w_data[0];
     end
     if (rst) begin
-      \$392  = 1'h1;
+      \$556  = 1'h1;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$393  = wv_ctrl_pulse_doubling;
-    if (\$236 ) begin
-      \$393  = w_data[1];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$557  = wv_ctrl_pulse_doubling;
+    if (\$332 ) begin
+      \$557  = w_data[1];
     end
     if (rst) begin
-      \$393  = 1'h1;
+      \$557  = 1'h1;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$394  = wv_ctrl_max_retries;
-    if (\$237 ) begin
-      \$394  = w_data[11:8];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$558  = wv_ctrl_max_retries;
+    if (\$333 ) begin
+      \$558  = w_data[11:8];
     end
     if (rst) begin
-      \$394  = 4'h3;
+      \$558  = 4'h3;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$395  = wv_read_delay;
-    if (\$238 ) begin
-      \$395  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$559  = wv_read_delay;
+    if (\$334 ) begin
+      \$559  = w_data[15:0];
     end
     if (rst) begin
-      \$395  = 16'h0000;
+      \$559  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$396  = wv_read_threshold;
-    if (\$239 ) begin
-      \$396  = w_data[23:16];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$560  = wv_read_threshold;
+    if (\$335 ) begin
+      \$560  = w_data[23:16];
     end
     if (rst) begin
-      \$396  = 8'h0c;
+      \$560  = 8'h0c;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$397  = weight_data0_bits;
-    if (\$240 ) begin
-      \$397  = w_data;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$561  = weight_data0_bits;
+    if (\$336 ) begin
+      \$561  = w_data;
     end
     if (rst) begin
-      \$397  = 32'd0;
+      \$561  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$398  = weight_data1_bits;
-    if (\$241 ) begin
-      \$398  = w_data;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$562  = weight_data1_bits;
+    if (\$337 ) begin
+      \$562  = w_data;
     end
     if (rst) begin
-      \$398  = 32'd0;
+      \$562  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$399  = cal_offset0_offset;
-    if (\$242 ) begin
-      \$399  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$563  = track_interval_interval;
+    if (\$338 ) begin
+      \$563  = w_data[15:0];
     end
     if (rst) begin
-      \$399  = 16'h0040;
+      \$563  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$400  = cal_offset1_offset;
-    if (\$243 ) begin
-      \$400  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$564  = track_ref_ref;
+    if (\$339 ) begin
+      \$564  = w_data[15:0];
     end
     if (rst) begin
-      \$400  = 16'h0040;
+      \$564  = 16'h0100;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$401  = cal_offset2_offset;
-    if (\$244 ) begin
-      \$401  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$565  = cal_offset0_offset;
+    if (\$340 ) begin
+      \$565  = w_data[15:0];
     end
     if (rst) begin
-      \$401  = 16'h0040;
+      \$565  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$402  = cal_offset3_offset;
-    if (\$245 ) begin
-      \$402  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$566  = cal_offset1_offset;
+    if (\$341 ) begin
+      \$566  = w_data[15:0];
     end
     if (rst) begin
-      \$402  = 16'h0040;
+      \$566  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$403  = cal_offset4_offset;
-    if (\$246 ) begin
-      \$403  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$567  = cal_offset2_offset;
+    if (\$342 ) begin
+      \$567  = w_data[15:0];
     end
     if (rst) begin
-      \$403  = 16'h0040;
+      \$567  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$404  = cal_offset5_offset;
-    if (\$247 ) begin
-      \$404  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$568  = cal_offset3_offset;
+    if (\$343 ) begin
+      \$568  = w_data[15:0];
     end
     if (rst) begin
-      \$404  = 16'h0040;
+      \$568  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$405  = cal_offset6_offset;
-    if (\$248 ) begin
-      \$405  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$569  = cal_offset4_offset;
+    if (\$344 ) begin
+      \$569  = w_data[15:0];
     end
     if (rst) begin
-      \$405  = 16'h0040;
+      \$569  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$406  = cal_offset7_offset;
-    if (\$249 ) begin
-      \$406  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$570  = cal_offset5_offset;
+    if (\$345 ) begin
+      \$570  = w_data[15:0];
     end
     if (rst) begin
-      \$406  = 16'h0040;
+      \$570  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$407  = cal_offset8_offset;
-    if (\$250 ) begin
-      \$407  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$571  = cal_offset6_offset;
+    if (\$346 ) begin
+      \$571  = w_data[15:0];
     end
     if (rst) begin
-      \$407  = 16'h0040;
+      \$571  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$408  = cal_offset9_offset;
-    if (\$251 ) begin
-      \$408  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$572  = cal_offset7_offset;
+    if (\$347 ) begin
+      \$572  = w_data[15:0];
     end
     if (rst) begin
-      \$408  = 16'h0040;
+      \$572  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$409  = cal_offset10_offset;
-    if (\$252 ) begin
-      \$409  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$573  = cal_offset8_offset;
+    if (\$348 ) begin
+      \$573  = w_data[15:0];
     end
     if (rst) begin
-      \$409  = 16'h0040;
+      \$573  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$574  = cal_offset9_offset;
+    if (\$349 ) begin
+      \$574  = w_data[15:0];
+    end
+    if (rst) begin
+      \$574  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$575  = cal_offset10_offset;
+    if (\$350 ) begin
+      \$575  = w_data[15:0];
+    end
+    if (rst) begin
+      \$575  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$576  = cal_offset11_offset;
+    if (\$351 ) begin
+      \$576  = w_data[15:0];
+    end
+    if (rst) begin
+      \$576  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$577  = cal_offset12_offset;
+    if (\$352 ) begin
+      \$577  = w_data[15:0];
+    end
+    if (rst) begin
+      \$577  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$578  = cal_offset13_offset;
+    if (\$353 ) begin
+      \$578  = w_data[15:0];
+    end
+    if (rst) begin
+      \$578  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$579  = cal_offset14_offset;
+    if (\$354 ) begin
+      \$579  = w_data[15:0];
+    end
+    if (rst) begin
+      \$579  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$580  = cal_offset15_offset;
+    if (\$355 ) begin
+      \$580  = w_data[15:0];
+    end
+    if (rst) begin
+      \$580  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$581  = cal_offset16_offset;
+    if (\$356 ) begin
+      \$581  = w_data[15:0];
+    end
+    if (rst) begin
+      \$581  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$582  = cal_offset17_offset;
+    if (\$357 ) begin
+      \$582  = w_data[15:0];
+    end
+    if (rst) begin
+      \$582  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$583  = cal_offset18_offset;
+    if (\$358 ) begin
+      \$583  = w_data[15:0];
+    end
+    if (rst) begin
+      \$583  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$584  = cal_offset19_offset;
+    if (\$359 ) begin
+      \$584  = w_data[15:0];
+    end
+    if (rst) begin
+      \$584  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$585  = cal_offset20_offset;
+    if (\$360 ) begin
+      \$585  = w_data[15:0];
+    end
+    if (rst) begin
+      \$585  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$586  = cal_offset21_offset;
+    if (\$361 ) begin
+      \$586  = w_data[15:0];
+    end
+    if (rst) begin
+      \$586  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$587  = cal_offset22_offset;
+    if (\$362 ) begin
+      \$587  = w_data[15:0];
+    end
+    if (rst) begin
+      \$587  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$588  = cal_offset23_offset;
+    if (\$363 ) begin
+      \$588  = w_data[15:0];
+    end
+    if (rst) begin
+      \$588  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$589  = cal_offset24_offset;
+    if (\$364 ) begin
+      \$589  = w_data[15:0];
+    end
+    if (rst) begin
+      \$589  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$590  = cal_offset25_offset;
+    if (\$365 ) begin
+      \$590  = w_data[15:0];
+    end
+    if (rst) begin
+      \$590  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$591  = cal_offset26_offset;
+    if (\$366 ) begin
+      \$591  = w_data[15:0];
+    end
+    if (rst) begin
+      \$591  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$592  = cal_offset27_offset;
+    if (\$367 ) begin
+      \$592  = w_data[15:0];
+    end
+    if (rst) begin
+      \$592  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$593  = cal_offset28_offset;
+    if (\$368 ) begin
+      \$593  = w_data[15:0];
+    end
+    if (rst) begin
+      \$593  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$594  = cal_offset29_offset;
+    if (\$369 ) begin
+      \$594  = w_data[15:0];
+    end
+    if (rst) begin
+      \$594  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$595  = cal_offset30_offset;
+    if (\$370 ) begin
+      \$595  = w_data[15:0];
+    end
+    if (rst) begin
+      \$595  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$596  = cal_offset31_offset;
+    if (\$371 ) begin
+      \$596  = w_data[15:0];
+    end
+    if (rst) begin
+      \$596  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$597  = cal_offset32_offset;
+    if (\$372 ) begin
+      \$597  = w_data[15:0];
+    end
+    if (rst) begin
+      \$597  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$598  = cal_offset33_offset;
+    if (\$373 ) begin
+      \$598  = w_data[15:0];
+    end
+    if (rst) begin
+      \$598  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$599  = cal_offset34_offset;
+    if (\$374 ) begin
+      \$599  = w_data[15:0];
+    end
+    if (rst) begin
+      \$599  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$600  = cal_offset35_offset;
+    if (\$375 ) begin
+      \$600  = w_data[15:0];
+    end
+    if (rst) begin
+      \$600  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$601  = cal_offset36_offset;
+    if (\$376 ) begin
+      \$601  = w_data[15:0];
+    end
+    if (rst) begin
+      \$601  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$602  = cal_offset37_offset;
+    if (\$377 ) begin
+      \$602  = w_data[15:0];
+    end
+    if (rst) begin
+      \$602  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$603  = cal_offset38_offset;
+    if (\$378 ) begin
+      \$603  = w_data[15:0];
+    end
+    if (rst) begin
+      \$603  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$604  = cal_offset39_offset;
+    if (\$379 ) begin
+      \$604  = w_data[15:0];
+    end
+    if (rst) begin
+      \$604  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$605  = cal_offset40_offset;
+    if (\$380 ) begin
+      \$605  = w_data[15:0];
+    end
+    if (rst) begin
+      \$605  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$606  = cal_offset41_offset;
+    if (\$381 ) begin
+      \$606  = w_data[15:0];
+    end
+    if (rst) begin
+      \$606  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$607  = cal_offset42_offset;
+    if (\$382 ) begin
+      \$607  = w_data[15:0];
+    end
+    if (rst) begin
+      \$607  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$608  = cal_offset43_offset;
+    if (\$383 ) begin
+      \$608  = w_data[15:0];
+    end
+    if (rst) begin
+      \$608  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$609  = cal_offset44_offset;
+    if (\$384 ) begin
+      \$609  = w_data[15:0];
+    end
+    if (rst) begin
+      \$609  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$610  = cal_offset45_offset;
+    if (\$385 ) begin
+      \$610  = w_data[15:0];
+    end
+    if (rst) begin
+      \$610  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$611  = cal_offset46_offset;
+    if (\$386 ) begin
+      \$611  = w_data[15:0];
+    end
+    if (rst) begin
+      \$611  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$612  = cal_offset47_offset;
+    if (\$387 ) begin
+      \$612  = w_data[15:0];
+    end
+    if (rst) begin
+      \$612  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$613  = cal_offset48_offset;
+    if (\$388 ) begin
+      \$613  = w_data[15:0];
+    end
+    if (rst) begin
+      \$613  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$614  = cal_offset49_offset;
+    if (\$389 ) begin
+      \$614  = w_data[15:0];
+    end
+    if (rst) begin
+      \$614  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$615  = cal_offset50_offset;
+    if (\$390 ) begin
+      \$615  = w_data[15:0];
+    end
+    if (rst) begin
+      \$615  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$616  = cal_offset51_offset;
+    if (\$391 ) begin
+      \$616  = w_data[15:0];
+    end
+    if (rst) begin
+      \$616  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$617  = cal_offset52_offset;
+    if (\$392 ) begin
+      \$617  = w_data[15:0];
+    end
+    if (rst) begin
+      \$617  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$618  = cal_offset53_offset;
+    if (\$393 ) begin
+      \$618  = w_data[15:0];
+    end
+    if (rst) begin
+      \$618  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$619  = cal_offset54_offset;
+    if (\$394 ) begin
+      \$619  = w_data[15:0];
+    end
+    if (rst) begin
+      \$619  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$620  = cal_offset55_offset;
+    if (\$395 ) begin
+      \$620  = w_data[15:0];
+    end
+    if (rst) begin
+      \$620  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$621  = cal_offset56_offset;
+    if (\$396 ) begin
+      \$621  = w_data[15:0];
+    end
+    if (rst) begin
+      \$621  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$622  = cal_offset57_offset;
+    if (\$397 ) begin
+      \$622  = w_data[15:0];
+    end
+    if (rst) begin
+      \$622  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$623  = cal_offset58_offset;
+    if (\$398 ) begin
+      \$623  = w_data[15:0];
+    end
+    if (rst) begin
+      \$623  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$624  = cal_offset59_offset;
+    if (\$399 ) begin
+      \$624  = w_data[15:0];
+    end
+    if (rst) begin
+      \$624  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$625  = cal_offset60_offset;
+    if (\$400 ) begin
+      \$625  = w_data[15:0];
+    end
+    if (rst) begin
+      \$625  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$626  = cal_offset61_offset;
+    if (\$401 ) begin
+      \$626  = w_data[15:0];
+    end
+    if (rst) begin
+      \$626  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$627  = cal_offset62_offset;
+    if (\$402 ) begin
+      \$627  = w_data[15:0];
+    end
+    if (rst) begin
+      \$627  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$628  = cal_offset63_offset;
+    if (\$403 ) begin
+      \$628  = w_data[15:0];
+    end
+    if (rst) begin
+      \$628  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$629  = threshold0_value;
+    if (\$404 ) begin
+      \$629  = w_data[15:0];
+    end
+    if (rst) begin
+      \$629  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$630  = threshold1_value;
+    if (\$405 ) begin
+      \$630  = w_data[15:0];
+    end
+    if (rst) begin
+      \$630  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$631  = threshold2_value;
+    if (\$406 ) begin
+      \$631  = w_data[15:0];
+    end
+    if (rst) begin
+      \$631  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$632  = threshold3_value;
+    if (\$407 ) begin
+      \$632  = w_data[15:0];
+    end
+    if (rst) begin
+      \$632  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$633  = threshold4_value;
+    if (\$408 ) begin
+      \$633  = w_data[15:0];
+    end
+    if (rst) begin
+      \$633  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$634  = threshold5_value;
+    if (\$409 ) begin
+      \$634  = w_data[15:0];
+    end
+    if (rst) begin
+      \$634  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$635  = threshold6_value;
+    if (\$410 ) begin
+      \$635  = w_data[15:0];
+    end
+    if (rst) begin
+      \$635  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$636  = threshold7_value;
+    if (\$411 ) begin
+      \$636  = w_data[15:0];
+    end
+    if (rst) begin
+      \$636  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$637  = threshold8_value;
+    if (\$412 ) begin
+      \$637  = w_data[15:0];
+    end
+    if (rst) begin
+      \$637  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$638  = threshold9_value;
+    if (\$413 ) begin
+      \$638  = w_data[15:0];
+    end
+    if (rst) begin
+      \$638  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$639  = threshold10_value;
+    if (\$414 ) begin
+      \$639  = w_data[15:0];
+    end
+    if (rst) begin
+      \$639  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$640  = threshold11_value;
+    if (\$415 ) begin
+      \$640  = w_data[15:0];
+    end
+    if (rst) begin
+      \$640  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$641  = threshold12_value;
+    if (\$416 ) begin
+      \$641  = w_data[15:0];
+    end
+    if (rst) begin
+      \$641  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$642  = threshold13_value;
+    if (\$417 ) begin
+      \$642  = w_data[15:0];
+    end
+    if (rst) begin
+      \$642  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$643  = threshold14_value;
+    if (\$418 ) begin
+      \$643  = w_data[15:0];
+    end
+    if (rst) begin
+      \$643  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$644  = threshold15_value;
+    if (\$419 ) begin
+      \$644  = w_data[15:0];
+    end
+    if (rst) begin
+      \$644  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$645  = threshold16_value;
+    if (\$420 ) begin
+      \$645  = w_data[15:0];
+    end
+    if (rst) begin
+      \$645  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$646  = threshold17_value;
+    if (\$421 ) begin
+      \$646  = w_data[15:0];
+    end
+    if (rst) begin
+      \$646  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$647  = threshold18_value;
+    if (\$422 ) begin
+      \$647  = w_data[15:0];
+    end
+    if (rst) begin
+      \$647  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$648  = threshold19_value;
+    if (\$423 ) begin
+      \$648  = w_data[15:0];
+    end
+    if (rst) begin
+      \$648  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$649  = threshold20_value;
+    if (\$424 ) begin
+      \$649  = w_data[15:0];
+    end
+    if (rst) begin
+      \$649  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$650  = threshold21_value;
+    if (\$425 ) begin
+      \$650  = w_data[15:0];
+    end
+    if (rst) begin
+      \$650  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$651  = threshold22_value;
+    if (\$426 ) begin
+      \$651  = w_data[15:0];
+    end
+    if (rst) begin
+      \$651  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$652  = threshold23_value;
+    if (\$427 ) begin
+      \$652  = w_data[15:0];
+    end
+    if (rst) begin
+      \$652  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$653  = threshold24_value;
+    if (\$428 ) begin
+      \$653  = w_data[15:0];
+    end
+    if (rst) begin
+      \$653  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$654  = threshold25_value;
+    if (\$429 ) begin
+      \$654  = w_data[15:0];
+    end
+    if (rst) begin
+      \$654  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$655  = threshold26_value;
+    if (\$430 ) begin
+      \$655  = w_data[15:0];
+    end
+    if (rst) begin
+      \$655  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$656  = threshold27_value;
+    if (\$431 ) begin
+      \$656  = w_data[15:0];
+    end
+    if (rst) begin
+      \$656  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$657  = threshold28_value;
+    if (\$432 ) begin
+      \$657  = w_data[15:0];
+    end
+    if (rst) begin
+      \$657  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$658  = threshold29_value;
+    if (\$433 ) begin
+      \$658  = w_data[15:0];
+    end
+    if (rst) begin
+      \$658  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$659  = threshold30_value;
+    if (\$434 ) begin
+      \$659  = w_data[15:0];
+    end
+    if (rst) begin
+      \$659  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$660  = threshold31_value;
+    if (\$435 ) begin
+      \$660  = w_data[15:0];
+    end
+    if (rst) begin
+      \$660  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$661  = threshold32_value;
+    if (\$436 ) begin
+      \$661  = w_data[15:0];
+    end
+    if (rst) begin
+      \$661  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$662  = threshold33_value;
+    if (\$437 ) begin
+      \$662  = w_data[15:0];
+    end
+    if (rst) begin
+      \$662  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$663  = threshold34_value;
+    if (\$438 ) begin
+      \$663  = w_data[15:0];
+    end
+    if (rst) begin
+      \$663  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$664  = threshold35_value;
+    if (\$439 ) begin
+      \$664  = w_data[15:0];
+    end
+    if (rst) begin
+      \$664  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$665  = threshold36_value;
+    if (\$440 ) begin
+      \$665  = w_data[15:0];
+    end
+    if (rst) begin
+      \$665  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$666  = threshold37_value;
+    if (\$441 ) begin
+      \$666  = w_data[15:0];
+    end
+    if (rst) begin
+      \$666  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$667  = threshold38_value;
+    if (\$442 ) begin
+      \$667  = w_data[15:0];
+    end
+    if (rst) begin
+      \$667  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$668  = threshold39_value;
+    if (\$443 ) begin
+      \$668  = w_data[15:0];
+    end
+    if (rst) begin
+      \$668  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$669  = threshold40_value;
+    if (\$444 ) begin
+      \$669  = w_data[15:0];
+    end
+    if (rst) begin
+      \$669  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$670  = threshold41_value;
+    if (\$445 ) begin
+      \$670  = w_data[15:0];
+    end
+    if (rst) begin
+      \$670  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$671  = threshold42_value;
+    if (\$446 ) begin
+      \$671  = w_data[15:0];
+    end
+    if (rst) begin
+      \$671  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$672  = threshold43_value;
+    if (\$447 ) begin
+      \$672  = w_data[15:0];
+    end
+    if (rst) begin
+      \$672  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$673  = threshold44_value;
+    if (\$448 ) begin
+      \$673  = w_data[15:0];
+    end
+    if (rst) begin
+      \$673  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$674  = threshold45_value;
+    if (\$449 ) begin
+      \$674  = w_data[15:0];
+    end
+    if (rst) begin
+      \$674  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$675  = threshold46_value;
+    if (\$450 ) begin
+      \$675  = w_data[15:0];
+    end
+    if (rst) begin
+      \$675  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$676  = threshold47_value;
+    if (\$451 ) begin
+      \$676  = w_data[15:0];
+    end
+    if (rst) begin
+      \$676  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$677  = threshold48_value;
+    if (\$452 ) begin
+      \$677  = w_data[15:0];
+    end
+    if (rst) begin
+      \$677  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$678  = threshold49_value;
+    if (\$453 ) begin
+      \$678  = w_data[15:0];
+    end
+    if (rst) begin
+      \$678  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$679  = threshold50_value;
+    if (\$454 ) begin
+      \$679  = w_data[15:0];
+    end
+    if (rst) begin
+      \$679  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$680  = threshold51_value;
+    if (\$455 ) begin
+      \$680  = w_data[15:0];
+    end
+    if (rst) begin
+      \$680  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$681  = threshold52_value;
+    if (\$456 ) begin
+      \$681  = w_data[15:0];
+    end
+    if (rst) begin
+      \$681  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$682  = threshold53_value;
+    if (\$457 ) begin
+      \$682  = w_data[15:0];
+    end
+    if (rst) begin
+      \$682  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$683  = threshold54_value;
+    if (\$458 ) begin
+      \$683  = w_data[15:0];
+    end
+    if (rst) begin
+      \$683  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$684  = threshold55_value;
+    if (\$459 ) begin
+      \$684  = w_data[15:0];
+    end
+    if (rst) begin
+      \$684  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$685  = threshold56_value;
+    if (\$460 ) begin
+      \$685  = w_data[15:0];
+    end
+    if (rst) begin
+      \$685  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$686  = threshold57_value;
+    if (\$461 ) begin
+      \$686  = w_data[15:0];
+    end
+    if (rst) begin
+      \$686  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$687  = threshold58_value;
+    if (\$462 ) begin
+      \$687  = w_data[15:0];
+    end
+    if (rst) begin
+      \$687  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$688  = threshold59_value;
+    if (\$463 ) begin
+      \$688  = w_data[15:0];
+    end
+    if (rst) begin
+      \$688  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$689  = threshold60_value;
+    if (\$464 ) begin
+      \$689  = w_data[15:0];
+    end
+    if (rst) begin
+      \$689  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$690  = threshold61_value;
+    if (\$465 ) begin
+      \$690  = w_data[15:0];
+    end
+    if (rst) begin
+      \$690  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$691  = threshold62_value;
+    if (\$466 ) begin
+      \$691  = w_data[15:0];
+    end
+    if (rst) begin
+      \$691  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$692  = threshold63_value;
+    if (\$467 ) begin
+      \$692  = w_data[15:0];
+    end
+    if (rst) begin
+      \$692  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$693  = cal_gain0_gain;
+    if (\$468 ) begin
+      \$693  = w_data[11:0];
+    end
+    if (rst) begin
+      \$693  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$694  = cal_gain1_gain;
+    if (\$469 ) begin
+      \$694  = w_data[11:0];
+    end
+    if (rst) begin
+      \$694  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$695  = cal_gain2_gain;
+    if (\$470 ) begin
+      \$695  = w_data[11:0];
+    end
+    if (rst) begin
+      \$695  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$696  = cal_gain3_gain;
+    if (\$471 ) begin
+      \$696  = w_data[11:0];
+    end
+    if (rst) begin
+      \$696  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$697  = cal_gain4_gain;
+    if (\$472 ) begin
+      \$697  = w_data[11:0];
+    end
+    if (rst) begin
+      \$697  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$698  = cal_gain5_gain;
+    if (\$473 ) begin
+      \$698  = w_data[11:0];
+    end
+    if (rst) begin
+      \$698  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$699  = cal_gain6_gain;
+    if (\$474 ) begin
+      \$699  = w_data[11:0];
+    end
+    if (rst) begin
+      \$699  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$700  = cal_gain7_gain;
+    if (\$475 ) begin
+      \$700  = w_data[11:0];
+    end
+    if (rst) begin
+      \$700  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$701  = cal_gain8_gain;
+    if (\$476 ) begin
+      \$701  = w_data[11:0];
+    end
+    if (rst) begin
+      \$701  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$702  = cal_gain9_gain;
+    if (\$477 ) begin
+      \$702  = w_data[11:0];
+    end
+    if (rst) begin
+      \$702  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$703  = cal_gain10_gain;
+    if (\$478 ) begin
+      \$703  = w_data[11:0];
+    end
+    if (rst) begin
+      \$703  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$704  = cal_gain11_gain;
+    if (\$479 ) begin
+      \$704  = w_data[11:0];
+    end
+    if (rst) begin
+      \$704  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$705  = cal_gain12_gain;
+    if (\$480 ) begin
+      \$705  = w_data[11:0];
+    end
+    if (rst) begin
+      \$705  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$706  = cal_gain13_gain;
+    if (\$481 ) begin
+      \$706  = w_data[11:0];
+    end
+    if (rst) begin
+      \$706  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$707  = cal_gain14_gain;
+    if (\$482 ) begin
+      \$707  = w_data[11:0];
+    end
+    if (rst) begin
+      \$707  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$708  = cal_gain15_gain;
+    if (\$483 ) begin
+      \$708  = w_data[11:0];
+    end
+    if (rst) begin
+      \$708  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$709  = cal_gain16_gain;
+    if (\$484 ) begin
+      \$709  = w_data[11:0];
+    end
+    if (rst) begin
+      \$709  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$710  = cal_gain17_gain;
+    if (\$485 ) begin
+      \$710  = w_data[11:0];
+    end
+    if (rst) begin
+      \$710  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$711  = cal_gain18_gain;
+    if (\$486 ) begin
+      \$711  = w_data[11:0];
+    end
+    if (rst) begin
+      \$711  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$712  = cal_gain19_gain;
+    if (\$487 ) begin
+      \$712  = w_data[11:0];
+    end
+    if (rst) begin
+      \$712  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$713  = cal_gain20_gain;
+    if (\$488 ) begin
+      \$713  = w_data[11:0];
+    end
+    if (rst) begin
+      \$713  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$714  = cal_gain21_gain;
+    if (\$489 ) begin
+      \$714  = w_data[11:0];
+    end
+    if (rst) begin
+      \$714  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$715  = cal_gain22_gain;
+    if (\$490 ) begin
+      \$715  = w_data[11:0];
+    end
+    if (rst) begin
+      \$715  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$716  = cal_gain23_gain;
+    if (\$491 ) begin
+      \$716  = w_data[11:0];
+    end
+    if (rst) begin
+      \$716  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$717  = cal_gain24_gain;
+    if (\$492 ) begin
+      \$717  = w_data[11:0];
+    end
+    if (rst) begin
+      \$717  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$718  = cal_gain25_gain;
+    if (\$493 ) begin
+      \$718  = w_data[11:0];
+    end
+    if (rst) begin
+      \$718  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$719  = cal_gain26_gain;
+    if (\$494 ) begin
+      \$719  = w_data[11:0];
+    end
+    if (rst) begin
+      \$719  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$720  = cal_gain27_gain;
+    if (\$495 ) begin
+      \$720  = w_data[11:0];
+    end
+    if (rst) begin
+      \$720  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$721  = cal_gain28_gain;
+    if (\$496 ) begin
+      \$721  = w_data[11:0];
+    end
+    if (rst) begin
+      \$721  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$722  = cal_gain29_gain;
+    if (\$497 ) begin
+      \$722  = w_data[11:0];
+    end
+    if (rst) begin
+      \$722  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$723  = cal_gain30_gain;
+    if (\$498 ) begin
+      \$723  = w_data[11:0];
+    end
+    if (rst) begin
+      \$723  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$724  = cal_gain31_gain;
+    if (\$499 ) begin
+      \$724  = w_data[11:0];
+    end
+    if (rst) begin
+      \$724  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$725  = cal_gain32_gain;
+    if (\$500 ) begin
+      \$725  = w_data[11:0];
+    end
+    if (rst) begin
+      \$725  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$726  = cal_gain33_gain;
+    if (\$501 ) begin
+      \$726  = w_data[11:0];
+    end
+    if (rst) begin
+      \$726  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$727  = cal_gain34_gain;
+    if (\$502 ) begin
+      \$727  = w_data[11:0];
+    end
+    if (rst) begin
+      \$727  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$728  = cal_gain35_gain;
+    if (\$503 ) begin
+      \$728  = w_data[11:0];
+    end
+    if (rst) begin
+      \$728  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$729  = cal_gain36_gain;
+    if (\$504 ) begin
+      \$729  = w_data[11:0];
+    end
+    if (rst) begin
+      \$729  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$730  = cal_gain37_gain;
+    if (\$505 ) begin
+      \$730  = w_data[11:0];
+    end
+    if (rst) begin
+      \$730  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$731  = cal_gain38_gain;
+    if (\$506 ) begin
+      \$731  = w_data[11:0];
+    end
+    if (rst) begin
+      \$731  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$732  = cal_gain39_gain;
+    if (\$507 ) begin
+      \$732  = w_data[11:0];
+    end
+    if (rst) begin
+      \$732  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$733  = cal_gain40_gain;
+    if (\$508 ) begin
+      \$733  = w_data[11:0];
+    end
+    if (rst) begin
+      \$733  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$734  = cal_gain41_gain;
+    if (\$509 ) begin
+      \$734  = w_data[11:0];
+    end
+    if (rst) begin
+      \$734  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$735  = cal_gain42_gain;
+    if (\$510 ) begin
+      \$735  = w_data[11:0];
+    end
+    if (rst) begin
+      \$735  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$736  = cal_gain43_gain;
+    if (\$511 ) begin
+      \$736  = w_data[11:0];
+    end
+    if (rst) begin
+      \$736  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$737  = cal_gain44_gain;
+    if (\$512 ) begin
+      \$737  = w_data[11:0];
+    end
+    if (rst) begin
+      \$737  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$738  = cal_gain45_gain;
+    if (\$513 ) begin
+      \$738  = w_data[11:0];
+    end
+    if (rst) begin
+      \$738  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$739  = cal_gain46_gain;
+    if (\$514 ) begin
+      \$739  = w_data[11:0];
+    end
+    if (rst) begin
+      \$739  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$740  = cal_gain47_gain;
+    if (\$515 ) begin
+      \$740  = w_data[11:0];
+    end
+    if (rst) begin
+      \$740  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$741  = cal_gain48_gain;
+    if (\$516 ) begin
+      \$741  = w_data[11:0];
+    end
+    if (rst) begin
+      \$741  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$742  = cal_gain49_gain;
+    if (\$517 ) begin
+      \$742  = w_data[11:0];
+    end
+    if (rst) begin
+      \$742  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$743  = cal_gain50_gain;
+    if (\$518 ) begin
+      \$743  = w_data[11:0];
+    end
+    if (rst) begin
+      \$743  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$744  = cal_gain51_gain;
+    if (\$519 ) begin
+      \$744  = w_data[11:0];
+    end
+    if (rst) begin
+      \$744  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$745  = cal_gain52_gain;
+    if (\$520 ) begin
+      \$745  = w_data[11:0];
+    end
+    if (rst) begin
+      \$745  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$746  = cal_gain53_gain;
+    if (\$521 ) begin
+      \$746  = w_data[11:0];
+    end
+    if (rst) begin
+      \$746  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$747  = cal_gain54_gain;
+    if (\$522 ) begin
+      \$747  = w_data[11:0];
+    end
+    if (rst) begin
+      \$747  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$748  = cal_gain55_gain;
+    if (\$523 ) begin
+      \$748  = w_data[11:0];
+    end
+    if (rst) begin
+      \$748  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$749  = cal_gain56_gain;
+    if (\$524 ) begin
+      \$749  = w_data[11:0];
+    end
+    if (rst) begin
+      \$749  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$750  = cal_gain57_gain;
+    if (\$525 ) begin
+      \$750  = w_data[11:0];
+    end
+    if (rst) begin
+      \$750  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$751  = cal_gain58_gain;
+    if (\$526 ) begin
+      \$751  = w_data[11:0];
+    end
+    if (rst) begin
+      \$751  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$752  = cal_gain59_gain;
+    if (\$527 ) begin
+      \$752  = w_data[11:0];
+    end
+    if (rst) begin
+      \$752  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$753  = cal_gain60_gain;
+    if (\$528 ) begin
+      \$753  = w_data[11:0];
+    end
+    if (rst) begin
+      \$753  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$754  = cal_gain61_gain;
+    if (\$529 ) begin
+      \$754  = w_data[11:0];
+    end
+    if (rst) begin
+      \$754  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$755  = cal_gain62_gain;
+    if (\$530 ) begin
+      \$755  = w_data[11:0];
+    end
+    if (rst) begin
+      \$755  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$756  = cal_gain63_gain;
+    if (\$531 ) begin
+      \$756  = w_data[11:0];
+    end
+    if (rst) begin
+      \$756  = 12'h400;
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$3944$0  };
-  assign wv_fail_mask0_bits = \port$3946$0 [31:0];
-  assign wv_fail_mask1_bits = \port$3946$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$5644$0  };
+  assign wv_fail_mask0_bits = \port$5646$0 [31:0];
+  assign wv_fail_mask1_bits = \port$5646$0 [63:32];
   assign g_regs_rst = rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -11096,24 +14898,32 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$25 [23:0] = 24'h000000;
   assign \$25 [31:24] = w_data[31:24];
   assign \$27  = \$26 ;
-  assign \$32  = wr_hit[0];
-  assign \$42  = \$41 ;
-  assign \$43  = wr_hit[5];
-  assign \$46  = wr_hit[6];
-  assign \$49  = wr_hit[7];
-  assign \$52  = wr_hit[8];
-  assign \$55  = wr_hit[11];
-  assign \$58  = wr_hit[12];
-  assign \$61  = wr_hit[13];
-  assign \$64  = wr_hit[21];
-  assign \$193  = w_data[0];
-  assign wr_busy_reject = \$195 ;
+  assign \$29 [15:0] = 16'h0000;
+  assign \$29 [31:16] = w_data[31:16];
+  assign \$31  = \$30 ;
+  assign \$39 [11:0] = 12'h000;
+  assign \$39 [31:12] = w_data[31:12];
+  assign \$41  = \$40 ;
+  assign \$46  = wr_hit[0];
+  assign \$58  = \$57 ;
+  assign \$59  = wr_hit[5];
+  assign \$62  = wr_hit[6];
+  assign \$66  = wr_hit[7];
+  assign \$69  = wr_hit[8];
+  assign \$72  = wr_hit[11];
+  assign \$75  = wr_hit[12];
+  assign \$78  = wr_hit[13];
+  assign \$81  = wr_hit[22];
+  assign \$84  = wr_hit[26];
+  assign \$214  = wr_hit[154];
+  assign \$279  = w_data[0];
+  assign wr_busy_reject = \$281 ;
 endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast, g_ser_clk, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
-  reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
   wire \$2 ;
   wire \$3 ;
@@ -11162,7 +14972,7 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
     m_axis_tuser <= \$8 ;
   assign busy = | beats_left;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     \$6  = shift;
     if (\$2 ) begin
       \$6  = data;
@@ -11174,7 +14984,7 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     \$7  = beats_left;
     if (\$2 ) begin
       \$7  = \$4 ;
@@ -11186,7 +14996,7 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     \$8  = m_axis_tuser;
     if (\$2 ) begin
       \$8  = flags;
@@ -11201,9 +15011,9 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4885$2 , clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6721$2 , trim_busy, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -11214,23 +15024,10 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
-  wire \$19 ;
+  reg [3:0] \$19 ;
   wire \$2 ;
-  wire \$20 ;
-  wire \$21 ;
-  wire \$22 ;
-  wire \$23 ;
-  wire \$24 ;
-  wire \$25 ;
-  wire \$26 ;
-  wire \$27 ;
-  wire \$28 ;
-  wire \$29 ;
+  reg [1:0] \$20 ;
   wire \$3 ;
-  wire \$30 ;
-  wire \$31 ;
-  reg [3:0] \$32 ;
-  reg [1:0] \$33 ;
   wire \$4 ;
   wire \$5 ;
   wire \$6 ;
@@ -11261,8 +15058,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$4885$2 ;
-  wire [1:0] \port$4885$2 ;
+  output [1:0] \port$6721$2 ;
+  wire [1:0] \port$6721$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -11273,6 +15070,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire rst;
   reg [1:0] seq_state = 2'h0;
   wire shift;
+  input trim_busy;
+  wire trim_busy;
   input [3:0] vector_flags;
   wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
@@ -11290,38 +15089,25 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \$3  = \$2  & read_idle;
   assign \$4  = ~ out_busy;
   assign \$5  = flags[1] | \$4 ;
-  assign \$6  = ~ flags[1];
-  assign \$7  = ~ write_busy;
-  assign \$8  = vector_valid & \$7 ;
-  assign \$9  = \$8  & read_idle;
-  assign \$10  = ~ out_busy;
-  assign \$11  = flags[1] | \$10 ;
-  assign \$12  = ~ flags[1];
-  assign \$13  = ~ write_busy;
-  assign \$14  = vector_valid & \$13 ;
-  assign \$15  = \$14  & read_idle;
-  assign \$16  = ! seq_state;
-  assign \$17  = seq_state == 1'h1;
-  assign \$18  = seq_state == 2'h2;
-  assign \$19  = ~ write_busy;
-  assign \$20  = vector_valid & \$19 ;
-  assign \$21  = \$20  & read_idle;
-  assign \$22  = ~ out_busy;
-  assign \$23  = flags[1] | \$22 ;
-  assign \$24  = ~ write_busy;
-  assign \$25  = vector_valid & \$24 ;
-  assign \$26  = \$25  & read_idle;
-  assign \$27  = ~ out_busy;
-  assign \$28  = flags[1] | \$27 ;
-  assign \$29  = ~ write_busy;
-  assign \$30  = vector_valid & \$29 ;
-  assign \$31  = \$30  & read_idle;
+  assign \$6  = ~ trim_busy;
+  assign \$7  = \$5  & \$6 ;
+  assign \$8  = ~ flags[1];
+  assign \$9  = ! seq_state;
+  assign \$10  = seq_state == 1'h1;
+  assign \$11  = seq_state == 2'h2;
+  assign \$12  = ~ write_busy;
+  assign \$13  = vector_valid & \$12 ;
+  assign \$14  = \$13  & read_idle;
+  assign \$15  = ~ out_busy;
+  assign \$16  = flags[1] | \$15 ;
+  assign \$17  = ~ trim_busy;
+  assign \$18  = \$16  & \$17 ;
   always @(posedge clk)
-    flags <= \$32 ;
+    flags <= \$19 ;
   always @(posedge clk)
-    seq_state <= \$33 ;
+    seq_state <= \$20 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     array_idle = 1'h0;
     casez (seq_state)
       2'h0:
@@ -11329,79 +15115,37 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     vector_take = 1'h0;
     casez (seq_state)
       2'h0:
           if (\$3 ) begin
             vector_take = 1'h1;
           end
-      2'h1:
-          if (read_done) begin
-            if (\$5 ) begin
-              if (\$9 ) begin
-                vector_take = 1'h1;
-              end
-            end
-          end
-      2'h2:
-          if (\$11 ) begin
-            if (\$15 ) begin
-              vector_take = 1'h1;
-            end
-          end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     load_inputs = 1'h0;
     casez (seq_state)
       2'h0:
           if (\$3 ) begin
             load_inputs = 1'h1;
           end
-      2'h1:
-          if (read_done) begin
-            if (\$5 ) begin
-              if (\$9 ) begin
-                load_inputs = 1'h1;
-              end
-            end
-          end
-      2'h2:
-          if (\$11 ) begin
-            if (\$15 ) begin
-              load_inputs = 1'h1;
-            end
-          end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     read_start = 1'h0;
     casez (seq_state)
       2'h0:
           if (\$3 ) begin
             read_start = 1'h1;
           end
-      2'h1:
-          if (read_done) begin
-            if (\$5 ) begin
-              if (\$9 ) begin
-                read_start = 1'h1;
-              end
-            end
-          end
-      2'h2:
-          if (\$11 ) begin
-            if (\$15 ) begin
-              read_start = 1'h1;
-            end
-          end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     busy = 1'h0;
     casez (seq_state)
       2'h0:
@@ -11413,120 +15157,85 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     capture = 1'h0;
     casez (seq_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (read_done) begin
-            if (\$5 ) begin
-              capture = 1'h1;
-            end
-          end
+          /* empty */;
       2'h2:
-          if (\$11 ) begin
+          if (\$7 ) begin
             capture = 1'h1;
           end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     emit = 1'h0;
     casez (seq_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (read_done) begin
-            if (\$5 ) begin
-              emit = \$6 ;
-            end
-          end
+          /* empty */;
       2'h2:
-          if (\$11 ) begin
-            emit = \$12 ;
+          if (\$7 ) begin
+            emit = \$8 ;
           end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     pass_done = 1'h0;
     casez (seq_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (read_done) begin
-            if (\$5 ) begin
-              pass_done = 1'h1;
-            end
-          end
+          /* empty */;
       2'h2:
-          if (\$11 ) begin
+          if (\$7 ) begin
             pass_done = 1'h1;
           end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$32  = flags;
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$19  = flags;
     casez (seq_state)
       2'h0:
-          if (\$21 ) begin
-            \$32  = vector_flags;
-          end
-      2'h1:
-          if (read_done) begin
-            if (\$23 ) begin
-              if (\$26 ) begin
-                \$32  = vector_flags;
-              end
-            end
-          end
-      2'h2:
-          if (\$28 ) begin
-            if (\$31 ) begin
-              \$32  = vector_flags;
-            end
+          if (\$14 ) begin
+            \$19  = vector_flags;
           end
     endcase
     if (rst) begin
-      \$32  = 4'h0;
+      \$19  = 4'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$33  = seq_state;
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$20  = seq_state;
     casez (seq_state)
       2'h0:
-          if (\$21 ) begin
-            \$33  = 2'h1;
+          if (\$14 ) begin
+            \$20  = 2'h1;
           end
       2'h1:
           if (read_done) begin
-            \$33  = 2'h2;
-            if (\$23 ) begin
-              \$33  = 2'h0;
-              if (\$26 ) begin
-                \$33  = 2'h1;
-              end
-            end
+            \$20  = 2'h2;
           end
       2'h2:
-          if (\$28 ) begin
-            \$33  = 2'h0;
-            if (\$31 ) begin
-              \$33  = 2'h1;
-            end
+          if (\$18 ) begin
+            \$20  = 2'h0;
           end
     endcase
     if (rst) begin
-      \$33  = 2'h0;
+      \$20  = 2'h0;
     end
   end
   assign shift = flags[2];
   assign negate = flags[3];
   assign accumulate = flags[0];
-  assign \port$4885$2  = flags[3:2];
+  assign \port$6721$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -11541,15 +15250,15 @@ endmodule
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
 , g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
 , g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
-, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4607$0 , \port$4609$0 , \port$4611$0 , \port$4613$0 , \port$4615$0 , \port$4617$0 , \port$4619$0 , \port$4621$0 , \port$4623$0 , \port$4625$0 , \port$4627$0 , \port$4629$0 
-, \port$4631$0 , \port$4633$0 , \port$4635$0 , \port$4637$0 , \port$4639$0 , \port$4641$0 , \port$4643$0 , \port$4645$0 , \port$4647$0 , \port$4649$0 , \port$4651$0 , \port$4653$0 , \port$4655$0 , \port$4657$0 , \port$4659$0 , \port$4661$0 , \port$4663$0 , \port$4665$0 , \port$4667$0 , \port$4669$0 , \port$4671$0 
-, \port$4673$0 , \port$4675$0 , \port$4677$0 , \port$4679$0 , \port$4681$0 , \port$4683$0 , \port$4685$0 , \port$4687$0 , \port$4689$0 , \port$4691$0 , \port$4693$0 , \port$4695$0 , \port$4697$0 , \port$4699$0 , \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 , \port$4709$0 , \port$4711$0 , \port$4713$0 
-, \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 , \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 , \port$4737$0 , \port$4739$0 , \port$4741$0 , \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 , \port$4751$0 , \port$4753$0 , \port$4755$0 
-, \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 , \port$4793$0 , \port$4795$0 , \port$4797$0 
-, \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 , \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 , \port$4835$0 , \port$4837$0 , \port$4839$0 
-, \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , cmp);
-  reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
+, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$6443$0 , \port$6445$0 , \port$6447$0 , \port$6449$0 , \port$6451$0 , \port$6453$0 , \port$6455$0 , \port$6457$0 , \port$6459$0 , \port$6461$0 , \port$6463$0 , \port$6465$0 
+, \port$6467$0 , \port$6469$0 , \port$6471$0 , \port$6473$0 , \port$6475$0 , \port$6477$0 , \port$6479$0 , \port$6481$0 , \port$6483$0 , \port$6485$0 , \port$6487$0 , \port$6489$0 , \port$6491$0 , \port$6493$0 , \port$6495$0 , \port$6497$0 , \port$6499$0 , \port$6501$0 , \port$6503$0 , \port$6505$0 , \port$6507$0 
+, \port$6509$0 , \port$6511$0 , \port$6513$0 , \port$6515$0 , \port$6517$0 , \port$6519$0 , \port$6521$0 , \port$6523$0 , \port$6525$0 , \port$6527$0 , \port$6529$0 , \port$6531$0 , \port$6533$0 , \port$6535$0 , \port$6537$0 , \port$6539$0 , \port$6541$0 , \port$6543$0 , \port$6545$0 , \port$6547$0 , \port$6549$0 
+, \port$6551$0 , \port$6553$0 , \port$6555$0 , \port$6557$0 , \port$6559$0 , \port$6561$0 , \port$6563$0 , \port$6565$0 , \port$6567$0 , \port$6569$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 
+, \port$6593$0 , \port$6595$0 , \port$6597$0 , \port$6599$0 , \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 
+, \port$6635$0 , \port$6637$0 , \port$6639$0 , \port$6641$0 , \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 
+, \port$6677$0 , \port$6679$0 , \port$6681$0 , \port$6683$0 , \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , cmp);
+  reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -12596,389 +16305,389 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire g_tdc9_rst;
   wire [63:0] overflow;
   (* init = 1'h0 *)
-  output \port$4607$0 ;
-  wire \port$4607$0 ;
+  output \port$6443$0 ;
+  wire \port$6443$0 ;
   (* init = 1'h0 *)
-  output \port$4609$0 ;
-  wire \port$4609$0 ;
+  output \port$6445$0 ;
+  wire \port$6445$0 ;
   (* init = 1'h0 *)
-  output \port$4611$0 ;
-  wire \port$4611$0 ;
+  output \port$6447$0 ;
+  wire \port$6447$0 ;
   (* init = 1'h0 *)
-  output \port$4613$0 ;
-  wire \port$4613$0 ;
+  output \port$6449$0 ;
+  wire \port$6449$0 ;
   (* init = 1'h0 *)
-  output \port$4615$0 ;
-  wire \port$4615$0 ;
+  output \port$6451$0 ;
+  wire \port$6451$0 ;
   (* init = 1'h0 *)
-  output \port$4617$0 ;
-  wire \port$4617$0 ;
+  output \port$6453$0 ;
+  wire \port$6453$0 ;
   (* init = 1'h0 *)
-  output \port$4619$0 ;
-  wire \port$4619$0 ;
+  output \port$6455$0 ;
+  wire \port$6455$0 ;
   (* init = 1'h0 *)
-  output \port$4621$0 ;
-  wire \port$4621$0 ;
+  output \port$6457$0 ;
+  wire \port$6457$0 ;
   (* init = 1'h0 *)
-  output \port$4623$0 ;
-  wire \port$4623$0 ;
+  output \port$6459$0 ;
+  wire \port$6459$0 ;
   (* init = 1'h0 *)
-  output \port$4625$0 ;
-  wire \port$4625$0 ;
+  output \port$6461$0 ;
+  wire \port$6461$0 ;
   (* init = 1'h0 *)
-  output \port$4627$0 ;
-  wire \port$4627$0 ;
+  output \port$6463$0 ;
+  wire \port$6463$0 ;
   (* init = 1'h0 *)
-  output \port$4629$0 ;
-  wire \port$4629$0 ;
+  output \port$6465$0 ;
+  wire \port$6465$0 ;
   (* init = 1'h0 *)
-  output \port$4631$0 ;
-  wire \port$4631$0 ;
+  output \port$6467$0 ;
+  wire \port$6467$0 ;
   (* init = 1'h0 *)
-  output \port$4633$0 ;
-  wire \port$4633$0 ;
+  output \port$6469$0 ;
+  wire \port$6469$0 ;
   (* init = 1'h0 *)
-  output \port$4635$0 ;
-  wire \port$4635$0 ;
+  output \port$6471$0 ;
+  wire \port$6471$0 ;
   (* init = 1'h0 *)
-  output \port$4637$0 ;
-  wire \port$4637$0 ;
+  output \port$6473$0 ;
+  wire \port$6473$0 ;
   (* init = 1'h0 *)
-  output \port$4639$0 ;
-  wire \port$4639$0 ;
+  output \port$6475$0 ;
+  wire \port$6475$0 ;
   (* init = 1'h0 *)
-  output \port$4641$0 ;
-  wire \port$4641$0 ;
+  output \port$6477$0 ;
+  wire \port$6477$0 ;
   (* init = 1'h0 *)
-  output \port$4643$0 ;
-  wire \port$4643$0 ;
+  output \port$6479$0 ;
+  wire \port$6479$0 ;
   (* init = 1'h0 *)
-  output \port$4645$0 ;
-  wire \port$4645$0 ;
+  output \port$6481$0 ;
+  wire \port$6481$0 ;
   (* init = 1'h0 *)
-  output \port$4647$0 ;
-  wire \port$4647$0 ;
+  output \port$6483$0 ;
+  wire \port$6483$0 ;
   (* init = 1'h0 *)
-  output \port$4649$0 ;
-  wire \port$4649$0 ;
+  output \port$6485$0 ;
+  wire \port$6485$0 ;
   (* init = 1'h0 *)
-  output \port$4651$0 ;
-  wire \port$4651$0 ;
+  output \port$6487$0 ;
+  wire \port$6487$0 ;
   (* init = 1'h0 *)
-  output \port$4653$0 ;
-  wire \port$4653$0 ;
+  output \port$6489$0 ;
+  wire \port$6489$0 ;
   (* init = 1'h0 *)
-  output \port$4655$0 ;
-  wire \port$4655$0 ;
+  output \port$6491$0 ;
+  wire \port$6491$0 ;
   (* init = 1'h0 *)
-  output \port$4657$0 ;
-  wire \port$4657$0 ;
+  output \port$6493$0 ;
+  wire \port$6493$0 ;
   (* init = 1'h0 *)
-  output \port$4659$0 ;
-  wire \port$4659$0 ;
+  output \port$6495$0 ;
+  wire \port$6495$0 ;
   (* init = 1'h0 *)
-  output \port$4661$0 ;
-  wire \port$4661$0 ;
+  output \port$6497$0 ;
+  wire \port$6497$0 ;
   (* init = 1'h0 *)
-  output \port$4663$0 ;
-  wire \port$4663$0 ;
+  output \port$6499$0 ;
+  wire \port$6499$0 ;
   (* init = 1'h0 *)
-  output \port$4665$0 ;
-  wire \port$4665$0 ;
+  output \port$6501$0 ;
+  wire \port$6501$0 ;
   (* init = 1'h0 *)
-  output \port$4667$0 ;
-  wire \port$4667$0 ;
+  output \port$6503$0 ;
+  wire \port$6503$0 ;
   (* init = 1'h0 *)
-  output \port$4669$0 ;
-  wire \port$4669$0 ;
+  output \port$6505$0 ;
+  wire \port$6505$0 ;
   (* init = 1'h0 *)
-  output \port$4671$0 ;
-  wire \port$4671$0 ;
+  output \port$6507$0 ;
+  wire \port$6507$0 ;
   (* init = 1'h0 *)
-  output \port$4673$0 ;
-  wire \port$4673$0 ;
+  output \port$6509$0 ;
+  wire \port$6509$0 ;
   (* init = 1'h0 *)
-  output \port$4675$0 ;
-  wire \port$4675$0 ;
+  output \port$6511$0 ;
+  wire \port$6511$0 ;
   (* init = 1'h0 *)
-  output \port$4677$0 ;
-  wire \port$4677$0 ;
+  output \port$6513$0 ;
+  wire \port$6513$0 ;
   (* init = 1'h0 *)
-  output \port$4679$0 ;
-  wire \port$4679$0 ;
+  output \port$6515$0 ;
+  wire \port$6515$0 ;
   (* init = 1'h0 *)
-  output \port$4681$0 ;
-  wire \port$4681$0 ;
+  output \port$6517$0 ;
+  wire \port$6517$0 ;
   (* init = 1'h0 *)
-  output \port$4683$0 ;
-  wire \port$4683$0 ;
+  output \port$6519$0 ;
+  wire \port$6519$0 ;
   (* init = 1'h0 *)
-  output \port$4685$0 ;
-  wire \port$4685$0 ;
+  output \port$6521$0 ;
+  wire \port$6521$0 ;
   (* init = 1'h0 *)
-  output \port$4687$0 ;
-  wire \port$4687$0 ;
+  output \port$6523$0 ;
+  wire \port$6523$0 ;
   (* init = 1'h0 *)
-  output \port$4689$0 ;
-  wire \port$4689$0 ;
+  output \port$6525$0 ;
+  wire \port$6525$0 ;
   (* init = 1'h0 *)
-  output \port$4691$0 ;
-  wire \port$4691$0 ;
+  output \port$6527$0 ;
+  wire \port$6527$0 ;
   (* init = 1'h0 *)
-  output \port$4693$0 ;
-  wire \port$4693$0 ;
+  output \port$6529$0 ;
+  wire \port$6529$0 ;
   (* init = 1'h0 *)
-  output \port$4695$0 ;
-  wire \port$4695$0 ;
+  output \port$6531$0 ;
+  wire \port$6531$0 ;
   (* init = 1'h0 *)
-  output \port$4697$0 ;
-  wire \port$4697$0 ;
+  output \port$6533$0 ;
+  wire \port$6533$0 ;
   (* init = 1'h0 *)
-  output \port$4699$0 ;
-  wire \port$4699$0 ;
+  output \port$6535$0 ;
+  wire \port$6535$0 ;
   (* init = 1'h0 *)
-  output \port$4701$0 ;
-  wire \port$4701$0 ;
+  output \port$6537$0 ;
+  wire \port$6537$0 ;
   (* init = 1'h0 *)
-  output \port$4703$0 ;
-  wire \port$4703$0 ;
+  output \port$6539$0 ;
+  wire \port$6539$0 ;
   (* init = 1'h0 *)
-  output \port$4705$0 ;
-  wire \port$4705$0 ;
+  output \port$6541$0 ;
+  wire \port$6541$0 ;
   (* init = 1'h0 *)
-  output \port$4707$0 ;
-  wire \port$4707$0 ;
+  output \port$6543$0 ;
+  wire \port$6543$0 ;
   (* init = 1'h0 *)
-  output \port$4709$0 ;
-  wire \port$4709$0 ;
+  output \port$6545$0 ;
+  wire \port$6545$0 ;
   (* init = 1'h0 *)
-  output \port$4711$0 ;
-  wire \port$4711$0 ;
+  output \port$6547$0 ;
+  wire \port$6547$0 ;
   (* init = 1'h0 *)
-  output \port$4713$0 ;
-  wire \port$4713$0 ;
+  output \port$6549$0 ;
+  wire \port$6549$0 ;
   (* init = 1'h0 *)
-  output \port$4715$0 ;
-  wire \port$4715$0 ;
+  output \port$6551$0 ;
+  wire \port$6551$0 ;
   (* init = 1'h0 *)
-  output \port$4717$0 ;
-  wire \port$4717$0 ;
+  output \port$6553$0 ;
+  wire \port$6553$0 ;
   (* init = 1'h0 *)
-  output \port$4719$0 ;
-  wire \port$4719$0 ;
+  output \port$6555$0 ;
+  wire \port$6555$0 ;
   (* init = 1'h0 *)
-  output \port$4721$0 ;
-  wire \port$4721$0 ;
+  output \port$6557$0 ;
+  wire \port$6557$0 ;
   (* init = 1'h0 *)
-  output \port$4723$0 ;
-  wire \port$4723$0 ;
+  output \port$6559$0 ;
+  wire \port$6559$0 ;
   (* init = 1'h0 *)
-  output \port$4725$0 ;
-  wire \port$4725$0 ;
+  output \port$6561$0 ;
+  wire \port$6561$0 ;
   (* init = 1'h0 *)
-  output \port$4727$0 ;
-  wire \port$4727$0 ;
+  output \port$6563$0 ;
+  wire \port$6563$0 ;
   (* init = 1'h0 *)
-  output \port$4729$0 ;
-  wire \port$4729$0 ;
+  output \port$6565$0 ;
+  wire \port$6565$0 ;
   (* init = 1'h0 *)
-  output \port$4731$0 ;
-  wire \port$4731$0 ;
+  output \port$6567$0 ;
+  wire \port$6567$0 ;
   (* init = 1'h0 *)
-  output \port$4733$0 ;
-  wire \port$4733$0 ;
+  output \port$6569$0 ;
+  wire \port$6569$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4735$0 ;
-  wire [6:0] \port$4735$0 ;
+  output [6:0] \port$6571$0 ;
+  wire [6:0] \port$6571$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4737$0 ;
-  wire [6:0] \port$4737$0 ;
+  output [6:0] \port$6573$0 ;
+  wire [6:0] \port$6573$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4739$0 ;
-  wire [6:0] \port$4739$0 ;
+  output [6:0] \port$6575$0 ;
+  wire [6:0] \port$6575$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4741$0 ;
-  wire [6:0] \port$4741$0 ;
+  output [6:0] \port$6577$0 ;
+  wire [6:0] \port$6577$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4743$0 ;
-  wire [6:0] \port$4743$0 ;
+  output [6:0] \port$6579$0 ;
+  wire [6:0] \port$6579$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4745$0 ;
-  wire [6:0] \port$4745$0 ;
+  output [6:0] \port$6581$0 ;
+  wire [6:0] \port$6581$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4747$0 ;
-  wire [6:0] \port$4747$0 ;
+  output [6:0] \port$6583$0 ;
+  wire [6:0] \port$6583$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4749$0 ;
-  wire [6:0] \port$4749$0 ;
+  output [6:0] \port$6585$0 ;
+  wire [6:0] \port$6585$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4751$0 ;
-  wire [6:0] \port$4751$0 ;
+  output [6:0] \port$6587$0 ;
+  wire [6:0] \port$6587$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4753$0 ;
-  wire [6:0] \port$4753$0 ;
+  output [6:0] \port$6589$0 ;
+  wire [6:0] \port$6589$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4755$0 ;
-  wire [6:0] \port$4755$0 ;
+  output [6:0] \port$6591$0 ;
+  wire [6:0] \port$6591$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4757$0 ;
-  wire [6:0] \port$4757$0 ;
+  output [6:0] \port$6593$0 ;
+  wire [6:0] \port$6593$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4759$0 ;
-  wire [6:0] \port$4759$0 ;
+  output [6:0] \port$6595$0 ;
+  wire [6:0] \port$6595$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4761$0 ;
-  wire [6:0] \port$4761$0 ;
+  output [6:0] \port$6597$0 ;
+  wire [6:0] \port$6597$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4763$0 ;
-  wire [6:0] \port$4763$0 ;
+  output [6:0] \port$6599$0 ;
+  wire [6:0] \port$6599$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4765$0 ;
-  wire [6:0] \port$4765$0 ;
+  output [6:0] \port$6601$0 ;
+  wire [6:0] \port$6601$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4767$0 ;
-  wire [6:0] \port$4767$0 ;
+  output [6:0] \port$6603$0 ;
+  wire [6:0] \port$6603$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4769$0 ;
-  wire [6:0] \port$4769$0 ;
+  output [6:0] \port$6605$0 ;
+  wire [6:0] \port$6605$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4771$0 ;
-  wire [6:0] \port$4771$0 ;
+  output [6:0] \port$6607$0 ;
+  wire [6:0] \port$6607$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4773$0 ;
-  wire [6:0] \port$4773$0 ;
+  output [6:0] \port$6609$0 ;
+  wire [6:0] \port$6609$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4775$0 ;
-  wire [6:0] \port$4775$0 ;
+  output [6:0] \port$6611$0 ;
+  wire [6:0] \port$6611$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4777$0 ;
-  wire [6:0] \port$4777$0 ;
+  output [6:0] \port$6613$0 ;
+  wire [6:0] \port$6613$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4779$0 ;
-  wire [6:0] \port$4779$0 ;
+  output [6:0] \port$6615$0 ;
+  wire [6:0] \port$6615$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4781$0 ;
-  wire [6:0] \port$4781$0 ;
+  output [6:0] \port$6617$0 ;
+  wire [6:0] \port$6617$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4783$0 ;
-  wire [6:0] \port$4783$0 ;
+  output [6:0] \port$6619$0 ;
+  wire [6:0] \port$6619$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4785$0 ;
-  wire [6:0] \port$4785$0 ;
+  output [6:0] \port$6621$0 ;
+  wire [6:0] \port$6621$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4787$0 ;
-  wire [6:0] \port$4787$0 ;
+  output [6:0] \port$6623$0 ;
+  wire [6:0] \port$6623$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4789$0 ;
-  wire [6:0] \port$4789$0 ;
+  output [6:0] \port$6625$0 ;
+  wire [6:0] \port$6625$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4791$0 ;
-  wire [6:0] \port$4791$0 ;
+  output [6:0] \port$6627$0 ;
+  wire [6:0] \port$6627$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4793$0 ;
-  wire [6:0] \port$4793$0 ;
+  output [6:0] \port$6629$0 ;
+  wire [6:0] \port$6629$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4795$0 ;
-  wire [6:0] \port$4795$0 ;
+  output [6:0] \port$6631$0 ;
+  wire [6:0] \port$6631$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4797$0 ;
-  wire [6:0] \port$4797$0 ;
+  output [6:0] \port$6633$0 ;
+  wire [6:0] \port$6633$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4799$0 ;
-  wire [6:0] \port$4799$0 ;
+  output [6:0] \port$6635$0 ;
+  wire [6:0] \port$6635$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4801$0 ;
-  wire [6:0] \port$4801$0 ;
+  output [6:0] \port$6637$0 ;
+  wire [6:0] \port$6637$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4803$0 ;
-  wire [6:0] \port$4803$0 ;
+  output [6:0] \port$6639$0 ;
+  wire [6:0] \port$6639$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4805$0 ;
-  wire [6:0] \port$4805$0 ;
+  output [6:0] \port$6641$0 ;
+  wire [6:0] \port$6641$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4807$0 ;
-  wire [6:0] \port$4807$0 ;
+  output [6:0] \port$6643$0 ;
+  wire [6:0] \port$6643$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4809$0 ;
-  wire [6:0] \port$4809$0 ;
+  output [6:0] \port$6645$0 ;
+  wire [6:0] \port$6645$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4811$0 ;
-  wire [6:0] \port$4811$0 ;
+  output [6:0] \port$6647$0 ;
+  wire [6:0] \port$6647$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4813$0 ;
-  wire [6:0] \port$4813$0 ;
+  output [6:0] \port$6649$0 ;
+  wire [6:0] \port$6649$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4815$0 ;
-  wire [6:0] \port$4815$0 ;
+  output [6:0] \port$6651$0 ;
+  wire [6:0] \port$6651$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4817$0 ;
-  wire [6:0] \port$4817$0 ;
+  output [6:0] \port$6653$0 ;
+  wire [6:0] \port$6653$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4819$0 ;
-  wire [6:0] \port$4819$0 ;
+  output [6:0] \port$6655$0 ;
+  wire [6:0] \port$6655$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4821$0 ;
-  wire [6:0] \port$4821$0 ;
+  output [6:0] \port$6657$0 ;
+  wire [6:0] \port$6657$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4823$0 ;
-  wire [6:0] \port$4823$0 ;
+  output [6:0] \port$6659$0 ;
+  wire [6:0] \port$6659$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4825$0 ;
-  wire [6:0] \port$4825$0 ;
+  output [6:0] \port$6661$0 ;
+  wire [6:0] \port$6661$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4827$0 ;
-  wire [6:0] \port$4827$0 ;
+  output [6:0] \port$6663$0 ;
+  wire [6:0] \port$6663$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4829$0 ;
-  wire [6:0] \port$4829$0 ;
+  output [6:0] \port$6665$0 ;
+  wire [6:0] \port$6665$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4831$0 ;
-  wire [6:0] \port$4831$0 ;
+  output [6:0] \port$6667$0 ;
+  wire [6:0] \port$6667$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4833$0 ;
-  wire [6:0] \port$4833$0 ;
+  output [6:0] \port$6669$0 ;
+  wire [6:0] \port$6669$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4835$0 ;
-  wire [6:0] \port$4835$0 ;
+  output [6:0] \port$6671$0 ;
+  wire [6:0] \port$6671$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4837$0 ;
-  wire [6:0] \port$4837$0 ;
+  output [6:0] \port$6673$0 ;
+  wire [6:0] \port$6673$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4839$0 ;
-  wire [6:0] \port$4839$0 ;
+  output [6:0] \port$6675$0 ;
+  wire [6:0] \port$6675$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4841$0 ;
-  wire [6:0] \port$4841$0 ;
+  output [6:0] \port$6677$0 ;
+  wire [6:0] \port$6677$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4843$0 ;
-  wire [6:0] \port$4843$0 ;
+  output [6:0] \port$6679$0 ;
+  wire [6:0] \port$6679$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4845$0 ;
-  wire [6:0] \port$4845$0 ;
+  output [6:0] \port$6681$0 ;
+  wire [6:0] \port$6681$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4847$0 ;
-  wire [6:0] \port$4847$0 ;
+  output [6:0] \port$6683$0 ;
+  wire [6:0] \port$6683$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4849$0 ;
-  wire [6:0] \port$4849$0 ;
+  output [6:0] \port$6685$0 ;
+  wire [6:0] \port$6685$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4851$0 ;
-  wire [6:0] \port$4851$0 ;
+  output [6:0] \port$6687$0 ;
+  wire [6:0] \port$6687$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4853$0 ;
-  wire [6:0] \port$4853$0 ;
+  output [6:0] \port$6689$0 ;
+  wire [6:0] \port$6689$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4855$0 ;
-  wire [6:0] \port$4855$0 ;
+  output [6:0] \port$6691$0 ;
+  wire [6:0] \port$6691$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4857$0 ;
-  wire [6:0] \port$4857$0 ;
+  output [6:0] \port$6693$0 ;
+  wire [6:0] \port$6693$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4859$0 ;
-  wire [6:0] \port$4859$0 ;
+  output [6:0] \port$6695$0 ;
+  wire [6:0] \port$6695$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4861$0 ;
-  wire [6:0] \port$4861$0 ;
+  output [6:0] \port$6697$0 ;
+  wire [6:0] \port$6697$0 ;
   input rst;
   wire rst;
   input window_end;
@@ -13821,21 +17530,21 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign \$163  = \$162  | window_end;
   assign \$164  = \$161  & \$163 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$449  = cmp;
     if (rst) begin
       \$449  = 64'h0000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$450  = cmp_sync0;
     if (rst) begin
       \$450  = 64'h0000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$451  = \$452 ;
     if (clear) begin
       \$451  = 1'h0;
@@ -13851,7 +17560,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$453  = \$454 ;
     if (clear) begin
       \$453  = 1'h0;
@@ -13867,7 +17576,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$455  = \$456 ;
     if (clear) begin
       \$455  = 1'h0;
@@ -13883,7 +17592,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$457  = \$458 ;
     if (clear) begin
       \$457  = 1'h0;
@@ -13899,7 +17608,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$459  = \$460 ;
     if (clear) begin
       \$459  = 1'h0;
@@ -13915,7 +17624,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$461  = \$462 ;
     if (clear) begin
       \$461  = 1'h0;
@@ -13931,7 +17640,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$463  = \$464 ;
     if (clear) begin
       \$463  = 1'h0;
@@ -13947,7 +17656,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$465  = \$466 ;
     if (clear) begin
       \$465  = 1'h0;
@@ -13963,7 +17672,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$467  = \$468 ;
     if (clear) begin
       \$467  = 1'h0;
@@ -13979,7 +17688,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$469  = \$470 ;
     if (clear) begin
       \$469  = 1'h0;
@@ -13995,7 +17704,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$471  = \$472 ;
     if (clear) begin
       \$471  = 1'h0;
@@ -14011,7 +17720,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$473  = \$474 ;
     if (clear) begin
       \$473  = 1'h0;
@@ -14027,7 +17736,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$475  = \$476 ;
     if (clear) begin
       \$475  = 1'h0;
@@ -14043,7 +17752,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$477  = \$478 ;
     if (clear) begin
       \$477  = 1'h0;
@@ -14059,7 +17768,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$479  = \$480 ;
     if (clear) begin
       \$479  = 1'h0;
@@ -14075,7 +17784,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$481  = \$482 ;
     if (clear) begin
       \$481  = 1'h0;
@@ -14091,7 +17800,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$483  = \$484 ;
     if (clear) begin
       \$483  = 1'h0;
@@ -14107,7 +17816,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$485  = \$486 ;
     if (clear) begin
       \$485  = 1'h0;
@@ -14123,7 +17832,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$487  = \$488 ;
     if (clear) begin
       \$487  = 1'h0;
@@ -14139,7 +17848,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$489  = \$490 ;
     if (clear) begin
       \$489  = 1'h0;
@@ -14155,7 +17864,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$491  = \$492 ;
     if (clear) begin
       \$491  = 1'h0;
@@ -14171,7 +17880,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$493  = \$494 ;
     if (clear) begin
       \$493  = 1'h0;
@@ -14187,7 +17896,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$495  = \$496 ;
     if (clear) begin
       \$495  = 1'h0;
@@ -14203,7 +17912,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$497  = \$498 ;
     if (clear) begin
       \$497  = 1'h0;
@@ -14219,7 +17928,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$499  = \$500 ;
     if (clear) begin
       \$499  = 1'h0;
@@ -14235,7 +17944,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$501  = \$502 ;
     if (clear) begin
       \$501  = 1'h0;
@@ -14251,7 +17960,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$503  = \$504 ;
     if (clear) begin
       \$503  = 1'h0;
@@ -14267,7 +17976,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$505  = \$506 ;
     if (clear) begin
       \$505  = 1'h0;
@@ -14283,7 +17992,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$507  = \$508 ;
     if (clear) begin
       \$507  = 1'h0;
@@ -14299,7 +18008,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$509  = \$510 ;
     if (clear) begin
       \$509  = 1'h0;
@@ -14315,7 +18024,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$511  = \$512 ;
     if (clear) begin
       \$511  = 1'h0;
@@ -14331,7 +18040,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$513  = \$514 ;
     if (clear) begin
       \$513  = 1'h0;
@@ -14347,7 +18056,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$515  = \$516 ;
     if (clear) begin
       \$515  = 1'h0;
@@ -14363,7 +18072,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$517  = \$518 ;
     if (clear) begin
       \$517  = 1'h0;
@@ -14379,7 +18088,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$519  = \$520 ;
     if (clear) begin
       \$519  = 1'h0;
@@ -14395,7 +18104,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$521  = \$522 ;
     if (clear) begin
       \$521  = 1'h0;
@@ -14411,7 +18120,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$523  = \$524 ;
     if (clear) begin
       \$523  = 1'h0;
@@ -14427,7 +18136,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$525  = \$526 ;
     if (clear) begin
       \$525  = 1'h0;
@@ -14443,7 +18152,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$527  = \$528 ;
     if (clear) begin
       \$527  = 1'h0;
@@ -14459,7 +18168,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$529  = \$530 ;
     if (clear) begin
       \$529  = 1'h0;
@@ -14475,7 +18184,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$531  = \$532 ;
     if (clear) begin
       \$531  = 1'h0;
@@ -14491,7 +18200,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$533  = \$534 ;
     if (clear) begin
       \$533  = 1'h0;
@@ -14507,7 +18216,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$535  = \$536 ;
     if (clear) begin
       \$535  = 1'h0;
@@ -14523,7 +18232,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$537  = \$538 ;
     if (clear) begin
       \$537  = 1'h0;
@@ -14539,7 +18248,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$539  = \$540 ;
     if (clear) begin
       \$539  = 1'h0;
@@ -14555,7 +18264,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$541  = \$542 ;
     if (clear) begin
       \$541  = 1'h0;
@@ -14571,7 +18280,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$543  = \$544 ;
     if (clear) begin
       \$543  = 1'h0;
@@ -14587,7 +18296,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$545  = \$546 ;
     if (clear) begin
       \$545  = 1'h0;
@@ -14603,7 +18312,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$547  = \$548 ;
     if (clear) begin
       \$547  = 1'h0;
@@ -14619,7 +18328,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$549  = \$550 ;
     if (clear) begin
       \$549  = 1'h0;
@@ -14635,7 +18344,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$551  = \$552 ;
     if (clear) begin
       \$551  = 1'h0;
@@ -14651,7 +18360,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$553  = \$554 ;
     if (clear) begin
       \$553  = 1'h0;
@@ -14667,7 +18376,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$555  = \$556 ;
     if (clear) begin
       \$555  = 1'h0;
@@ -14683,7 +18392,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$557  = \$558 ;
     if (clear) begin
       \$557  = 1'h0;
@@ -14699,7 +18408,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$559  = \$560 ;
     if (clear) begin
       \$559  = 1'h0;
@@ -14715,7 +18424,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$561  = \$562 ;
     if (clear) begin
       \$561  = 1'h0;
@@ -14731,7 +18440,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$563  = \$564 ;
     if (clear) begin
       \$563  = 1'h0;
@@ -14747,7 +18456,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$565  = \$566 ;
     if (clear) begin
       \$565  = 1'h0;
@@ -14763,7 +18472,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$567  = \$568 ;
     if (clear) begin
       \$567  = 1'h0;
@@ -14779,7 +18488,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$569  = \$570 ;
     if (clear) begin
       \$569  = 1'h0;
@@ -14795,7 +18504,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$571  = \$572 ;
     if (clear) begin
       \$571  = 1'h0;
@@ -14811,7 +18520,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$573  = \$574 ;
     if (clear) begin
       \$573  = 1'h0;
@@ -14827,7 +18536,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$575  = \$576 ;
     if (clear) begin
       \$575  = 1'h0;
@@ -14843,7 +18552,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$577  = \$578 ;
     if (clear) begin
       \$577  = 1'h0;
@@ -14859,7 +18568,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$579  = \$580 ;
     if (clear) begin
       \$579  = 1'h0;
@@ -14874,7 +18583,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$581  = \$582 ;
     if (clear) begin
       \$581  = 1'h0;
@@ -14889,7 +18598,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$583  = \$584 ;
     if (clear) begin
       \$583  = 1'h0;
@@ -14904,7 +18613,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$585  = \$586 ;
     if (clear) begin
       \$585  = 1'h0;
@@ -14919,7 +18628,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$587  = \$588 ;
     if (clear) begin
       \$587  = 1'h0;
@@ -14934,7 +18643,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$589  = \$590 ;
     if (clear) begin
       \$589  = 1'h0;
@@ -14949,7 +18658,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$591  = \$592 ;
     if (clear) begin
       \$591  = 1'h0;
@@ -14964,7 +18673,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$593  = \$594 ;
     if (clear) begin
       \$593  = 1'h0;
@@ -14979,7 +18688,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$595  = \$596 ;
     if (clear) begin
       \$595  = 1'h0;
@@ -14994,7 +18703,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$597  = \$598 ;
     if (clear) begin
       \$597  = 1'h0;
@@ -15009,7 +18718,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$599  = \$600 ;
     if (clear) begin
       \$599  = 1'h0;
@@ -15024,7 +18733,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$601  = \$602 ;
     if (clear) begin
       \$601  = 1'h0;
@@ -15039,7 +18748,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$603  = \$604 ;
     if (clear) begin
       \$603  = 1'h0;
@@ -15054,7 +18763,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$605  = \$606 ;
     if (clear) begin
       \$605  = 1'h0;
@@ -15069,7 +18778,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$607  = \$608 ;
     if (clear) begin
       \$607  = 1'h0;
@@ -15084,7 +18793,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$609  = \$610 ;
     if (clear) begin
       \$609  = 1'h0;
@@ -15099,7 +18808,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$611  = \$612 ;
     if (clear) begin
       \$611  = 1'h0;
@@ -15114,7 +18823,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$613  = \$614 ;
     if (clear) begin
       \$613  = 1'h0;
@@ -15129,7 +18838,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$615  = \$616 ;
     if (clear) begin
       \$615  = 1'h0;
@@ -15144,7 +18853,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$617  = \$618 ;
     if (clear) begin
       \$617  = 1'h0;
@@ -15159,7 +18868,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$619  = \$620 ;
     if (clear) begin
       \$619  = 1'h0;
@@ -15174,7 +18883,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$621  = \$622 ;
     if (clear) begin
       \$621  = 1'h0;
@@ -15189,7 +18898,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$623  = \$624 ;
     if (clear) begin
       \$623  = 1'h0;
@@ -15204,7 +18913,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$625  = \$626 ;
     if (clear) begin
       \$625  = 1'h0;
@@ -15219,7 +18928,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$627  = \$628 ;
     if (clear) begin
       \$627  = 1'h0;
@@ -15234,7 +18943,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$629  = \$630 ;
     if (clear) begin
       \$629  = 1'h0;
@@ -15249,7 +18958,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$631  = \$632 ;
     if (clear) begin
       \$631  = 1'h0;
@@ -15264,7 +18973,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$633  = \$634 ;
     if (clear) begin
       \$633  = 1'h0;
@@ -15279,7 +18988,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$635  = \$636 ;
     if (clear) begin
       \$635  = 1'h0;
@@ -15294,7 +19003,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$637  = \$638 ;
     if (clear) begin
       \$637  = 1'h0;
@@ -15309,7 +19018,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$639  = \$640 ;
     if (clear) begin
       \$639  = 1'h0;
@@ -15324,7 +19033,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$641  = \$642 ;
     if (clear) begin
       \$641  = 1'h0;
@@ -15339,7 +19048,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$643  = \$644 ;
     if (clear) begin
       \$643  = 1'h0;
@@ -15354,7 +19063,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$645  = \$646 ;
     if (clear) begin
       \$645  = 1'h0;
@@ -15369,7 +19078,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$647  = \$648 ;
     if (clear) begin
       \$647  = 1'h0;
@@ -15384,7 +19093,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$649  = \$650 ;
     if (clear) begin
       \$649  = 1'h0;
@@ -15399,7 +19108,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$651  = \$652 ;
     if (clear) begin
       \$651  = 1'h0;
@@ -15414,7 +19123,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$653  = \$654 ;
     if (clear) begin
       \$653  = 1'h0;
@@ -15429,7 +19138,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$655  = \$656 ;
     if (clear) begin
       \$655  = 1'h0;
@@ -15444,7 +19153,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$657  = \$658 ;
     if (clear) begin
       \$657  = 1'h0;
@@ -15459,7 +19168,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$659  = \$660 ;
     if (clear) begin
       \$659  = 1'h0;
@@ -15474,7 +19183,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$661  = \$662 ;
     if (clear) begin
       \$661  = 1'h0;
@@ -15489,7 +19198,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$663  = \$664 ;
     if (clear) begin
       \$663  = 1'h0;
@@ -15504,7 +19213,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$665  = \$666 ;
     if (clear) begin
       \$665  = 1'h0;
@@ -15519,7 +19228,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$667  = \$668 ;
     if (clear) begin
       \$667  = 1'h0;
@@ -15534,7 +19243,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$669  = \$670 ;
     if (clear) begin
       \$669  = 1'h0;
@@ -15549,7 +19258,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$671  = \$672 ;
     if (clear) begin
       \$671  = 1'h0;
@@ -15564,7 +19273,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$673  = \$674 ;
     if (clear) begin
       \$673  = 1'h0;
@@ -15579,7 +19288,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$675  = \$676 ;
     if (clear) begin
       \$675  = 1'h0;
@@ -15594,7 +19303,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$677  = \$678 ;
     if (clear) begin
       \$677  = 1'h0;
@@ -15609,7 +19318,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$679  = \$680 ;
     if (clear) begin
       \$679  = 1'h0;
@@ -15624,7 +19333,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$681  = \$682 ;
     if (clear) begin
       \$681  = 1'h0;
@@ -15639,7 +19348,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$683  = \$684 ;
     if (clear) begin
       \$683  = 1'h0;
@@ -15654,7 +19363,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$685  = \$686 ;
     if (clear) begin
       \$685  = 1'h0;
@@ -15669,7 +19378,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$687  = \$688 ;
     if (clear) begin
       \$687  = 1'h0;
@@ -15684,7 +19393,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$689  = \$690 ;
     if (clear) begin
       \$689  = 1'h0;
@@ -15699,7 +19408,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$691  = \$692 ;
     if (clear) begin
       \$691  = 1'h0;
@@ -15714,7 +19423,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$693  = \$694 ;
     if (clear) begin
       \$693  = 1'h0;
@@ -15729,7 +19438,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$695  = \$696 ;
     if (clear) begin
       \$695  = 1'h0;
@@ -15744,7 +19453,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$697  = \$698 ;
     if (clear) begin
       \$697  = 1'h0;
@@ -15759,7 +19468,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$699  = \$700 ;
     if (clear) begin
       \$699  = 1'h0;
@@ -15774,7 +19483,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$701  = \$702 ;
     if (clear) begin
       \$701  = 1'h0;
@@ -15789,7 +19498,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$703  = \$704 ;
     if (clear) begin
       \$703  = 1'h0;
@@ -15804,7 +19513,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$705  = \$706 ;
     if (clear) begin
       \$705  = 1'h0;
@@ -15819,7 +19528,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$707  = \$708 ;
     if (clear) begin
       \$707  = 7'h00;
@@ -15835,7 +19544,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$709  = \$710 ;
     if (clear) begin
       \$709  = 7'h00;
@@ -15851,7 +19560,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$711  = \$712 ;
     if (clear) begin
       \$711  = 7'h00;
@@ -15867,7 +19576,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$713  = \$714 ;
     if (clear) begin
       \$713  = 7'h00;
@@ -15883,7 +19592,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$715  = \$716 ;
     if (clear) begin
       \$715  = 7'h00;
@@ -15899,7 +19608,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$717  = \$718 ;
     if (clear) begin
       \$717  = 7'h00;
@@ -15915,7 +19624,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$719  = \$720 ;
     if (clear) begin
       \$719  = 7'h00;
@@ -15931,7 +19640,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$721  = \$722 ;
     if (clear) begin
       \$721  = 7'h00;
@@ -15947,7 +19656,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$723  = \$724 ;
     if (clear) begin
       \$723  = 7'h00;
@@ -15963,7 +19672,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$725  = \$726 ;
     if (clear) begin
       \$725  = 7'h00;
@@ -15979,7 +19688,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$727  = \$728 ;
     if (clear) begin
       \$727  = 7'h00;
@@ -15995,7 +19704,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$729  = \$730 ;
     if (clear) begin
       \$729  = 7'h00;
@@ -16011,7 +19720,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$731  = \$732 ;
     if (clear) begin
       \$731  = 7'h00;
@@ -16027,7 +19736,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$733  = \$734 ;
     if (clear) begin
       \$733  = 7'h00;
@@ -16043,7 +19752,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$735  = \$736 ;
     if (clear) begin
       \$735  = 7'h00;
@@ -16059,7 +19768,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$737  = \$738 ;
     if (clear) begin
       \$737  = 7'h00;
@@ -16075,7 +19784,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$739  = \$740 ;
     if (clear) begin
       \$739  = 7'h00;
@@ -16091,7 +19800,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$741  = \$742 ;
     if (clear) begin
       \$741  = 7'h00;
@@ -16107,7 +19816,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$743  = \$744 ;
     if (clear) begin
       \$743  = 7'h00;
@@ -16123,7 +19832,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$745  = \$746 ;
     if (clear) begin
       \$745  = 7'h00;
@@ -16139,7 +19848,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$747  = \$748 ;
     if (clear) begin
       \$747  = 7'h00;
@@ -16155,7 +19864,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$749  = \$750 ;
     if (clear) begin
       \$749  = 7'h00;
@@ -16171,7 +19880,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$751  = \$752 ;
     if (clear) begin
       \$751  = 7'h00;
@@ -16187,7 +19896,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$753  = \$754 ;
     if (clear) begin
       \$753  = 7'h00;
@@ -16203,7 +19912,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$755  = \$756 ;
     if (clear) begin
       \$755  = 7'h00;
@@ -16219,7 +19928,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$757  = \$758 ;
     if (clear) begin
       \$757  = 7'h00;
@@ -16235,7 +19944,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$759  = \$760 ;
     if (clear) begin
       \$759  = 7'h00;
@@ -16251,7 +19960,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$761  = \$762 ;
     if (clear) begin
       \$761  = 7'h00;
@@ -16267,7 +19976,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$763  = \$764 ;
     if (clear) begin
       \$763  = 7'h00;
@@ -16283,7 +19992,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$765  = \$766 ;
     if (clear) begin
       \$765  = 7'h00;
@@ -16299,7 +20008,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$767  = \$768 ;
     if (clear) begin
       \$767  = 7'h00;
@@ -16315,7 +20024,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$769  = \$770 ;
     if (clear) begin
       \$769  = 7'h00;
@@ -16331,7 +20040,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$771  = \$772 ;
     if (clear) begin
       \$771  = 7'h00;
@@ -16347,7 +20056,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$773  = \$774 ;
     if (clear) begin
       \$773  = 7'h00;
@@ -16363,7 +20072,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$775  = \$776 ;
     if (clear) begin
       \$775  = 7'h00;
@@ -16379,7 +20088,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$777  = \$778 ;
     if (clear) begin
       \$777  = 7'h00;
@@ -16395,7 +20104,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$779  = \$780 ;
     if (clear) begin
       \$779  = 7'h00;
@@ -16411,7 +20120,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$781  = \$782 ;
     if (clear) begin
       \$781  = 7'h00;
@@ -16427,7 +20136,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$783  = \$784 ;
     if (clear) begin
       \$783  = 7'h00;
@@ -16443,7 +20152,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$785  = \$786 ;
     if (clear) begin
       \$785  = 7'h00;
@@ -16459,7 +20168,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$787  = \$788 ;
     if (clear) begin
       \$787  = 7'h00;
@@ -16475,7 +20184,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$789  = \$790 ;
     if (clear) begin
       \$789  = 7'h00;
@@ -16491,7 +20200,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$791  = \$792 ;
     if (clear) begin
       \$791  = 7'h00;
@@ -16507,7 +20216,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$793  = \$794 ;
     if (clear) begin
       \$793  = 7'h00;
@@ -16523,7 +20232,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$795  = \$796 ;
     if (clear) begin
       \$795  = 7'h00;
@@ -16539,7 +20248,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$797  = \$798 ;
     if (clear) begin
       \$797  = 7'h00;
@@ -16555,7 +20264,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$799  = \$800 ;
     if (clear) begin
       \$799  = 7'h00;
@@ -16571,7 +20280,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$801  = \$802 ;
     if (clear) begin
       \$801  = 7'h00;
@@ -16587,7 +20296,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$803  = \$804 ;
     if (clear) begin
       \$803  = 7'h00;
@@ -16603,7 +20312,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$805  = \$806 ;
     if (clear) begin
       \$805  = 7'h00;
@@ -16619,7 +20328,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$807  = \$808 ;
     if (clear) begin
       \$807  = 7'h00;
@@ -16635,7 +20344,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$809  = \$810 ;
     if (clear) begin
       \$809  = 7'h00;
@@ -16651,7 +20360,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$811  = \$812 ;
     if (clear) begin
       \$811  = 7'h00;
@@ -16667,7 +20376,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$813  = \$814 ;
     if (clear) begin
       \$813  = 7'h00;
@@ -16683,7 +20392,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$815  = \$816 ;
     if (clear) begin
       \$815  = 7'h00;
@@ -16699,7 +20408,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$817  = \$818 ;
     if (clear) begin
       \$817  = 7'h00;
@@ -16715,7 +20424,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$819  = \$820 ;
     if (clear) begin
       \$819  = 7'h00;
@@ -16731,7 +20440,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$821  = \$822 ;
     if (clear) begin
       \$821  = 7'h00;
@@ -16747,7 +20456,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$823  = \$824 ;
     if (clear) begin
       \$823  = 7'h00;
@@ -16763,7 +20472,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$825  = \$826 ;
     if (clear) begin
       \$825  = 7'h00;
@@ -16779,7 +20488,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$827  = \$828 ;
     if (clear) begin
       \$827  = 7'h00;
@@ -16795,7 +20504,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$829  = \$830 ;
     if (clear) begin
       \$829  = 7'h00;
@@ -16811,7 +20520,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$831  = \$832 ;
     if (clear) begin
       \$831  = 7'h00;
@@ -16827,7 +20536,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$833  = \$834 ;
     if (clear) begin
       \$833  = 7'h00;
@@ -16909,134 +20618,134 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$4607$0  = \$580 ;
-  assign \port$4609$0  = \$582 ;
-  assign \port$4611$0  = \$584 ;
-  assign \port$4613$0  = \$586 ;
-  assign \port$4615$0  = \$588 ;
-  assign \port$4617$0  = \$590 ;
-  assign \port$4619$0  = \$592 ;
-  assign \port$4621$0  = \$594 ;
-  assign \port$4623$0  = \$596 ;
-  assign \port$4625$0  = \$598 ;
-  assign \port$4627$0  = \$600 ;
-  assign \port$4629$0  = \$602 ;
-  assign \port$4631$0  = \$604 ;
-  assign \port$4633$0  = \$606 ;
-  assign \port$4635$0  = \$608 ;
-  assign \port$4637$0  = \$610 ;
-  assign \port$4639$0  = \$612 ;
-  assign \port$4641$0  = \$614 ;
-  assign \port$4643$0  = \$616 ;
-  assign \port$4645$0  = \$618 ;
-  assign \port$4647$0  = \$620 ;
-  assign \port$4649$0  = \$622 ;
-  assign \port$4651$0  = \$624 ;
-  assign \port$4653$0  = \$626 ;
-  assign \port$4655$0  = \$628 ;
-  assign \port$4657$0  = \$630 ;
-  assign \port$4659$0  = \$632 ;
-  assign \port$4661$0  = \$634 ;
-  assign \port$4663$0  = \$636 ;
-  assign \port$4665$0  = \$638 ;
-  assign \port$4667$0  = \$640 ;
-  assign \port$4669$0  = \$642 ;
-  assign \port$4671$0  = \$644 ;
-  assign \port$4673$0  = \$646 ;
-  assign \port$4675$0  = \$648 ;
-  assign \port$4677$0  = \$650 ;
-  assign \port$4679$0  = \$652 ;
-  assign \port$4681$0  = \$654 ;
-  assign \port$4683$0  = \$656 ;
-  assign \port$4685$0  = \$658 ;
-  assign \port$4687$0  = \$660 ;
-  assign \port$4689$0  = \$662 ;
-  assign \port$4691$0  = \$664 ;
-  assign \port$4693$0  = \$666 ;
-  assign \port$4695$0  = \$668 ;
-  assign \port$4697$0  = \$670 ;
-  assign \port$4699$0  = \$672 ;
-  assign \port$4701$0  = \$674 ;
-  assign \port$4703$0  = \$676 ;
-  assign \port$4705$0  = \$678 ;
-  assign \port$4707$0  = \$680 ;
-  assign \port$4709$0  = \$682 ;
-  assign \port$4711$0  = \$684 ;
-  assign \port$4713$0  = \$686 ;
-  assign \port$4715$0  = \$688 ;
-  assign \port$4717$0  = \$690 ;
-  assign \port$4719$0  = \$692 ;
-  assign \port$4721$0  = \$694 ;
-  assign \port$4723$0  = \$696 ;
-  assign \port$4725$0  = \$698 ;
-  assign \port$4727$0  = \$700 ;
-  assign \port$4729$0  = \$702 ;
-  assign \port$4731$0  = \$704 ;
-  assign \port$4733$0  = \$706 ;
-  assign \port$4735$0  = \$708 ;
-  assign \port$4737$0  = \$710 ;
-  assign \port$4739$0  = \$712 ;
-  assign \port$4741$0  = \$714 ;
-  assign \port$4743$0  = \$716 ;
-  assign \port$4745$0  = \$718 ;
-  assign \port$4747$0  = \$720 ;
-  assign \port$4749$0  = \$722 ;
-  assign \port$4751$0  = \$724 ;
-  assign \port$4753$0  = \$726 ;
-  assign \port$4755$0  = \$728 ;
-  assign \port$4757$0  = \$730 ;
-  assign \port$4759$0  = \$732 ;
-  assign \port$4761$0  = \$734 ;
-  assign \port$4763$0  = \$736 ;
-  assign \port$4765$0  = \$738 ;
-  assign \port$4767$0  = \$740 ;
-  assign \port$4769$0  = \$742 ;
-  assign \port$4771$0  = \$744 ;
-  assign \port$4773$0  = \$746 ;
-  assign \port$4775$0  = \$748 ;
-  assign \port$4777$0  = \$750 ;
-  assign \port$4779$0  = \$752 ;
-  assign \port$4781$0  = \$754 ;
-  assign \port$4783$0  = \$756 ;
-  assign \port$4785$0  = \$758 ;
-  assign \port$4787$0  = \$760 ;
-  assign \port$4789$0  = \$762 ;
-  assign \port$4791$0  = \$764 ;
-  assign \port$4793$0  = \$766 ;
-  assign \port$4795$0  = \$768 ;
-  assign \port$4797$0  = \$770 ;
-  assign \port$4799$0  = \$772 ;
-  assign \port$4801$0  = \$774 ;
-  assign \port$4803$0  = \$776 ;
-  assign \port$4805$0  = \$778 ;
-  assign \port$4807$0  = \$780 ;
-  assign \port$4809$0  = \$782 ;
-  assign \port$4811$0  = \$784 ;
-  assign \port$4813$0  = \$786 ;
-  assign \port$4815$0  = \$788 ;
-  assign \port$4817$0  = \$790 ;
-  assign \port$4819$0  = \$792 ;
-  assign \port$4821$0  = \$794 ;
-  assign \port$4823$0  = \$796 ;
-  assign \port$4825$0  = \$798 ;
-  assign \port$4827$0  = \$800 ;
-  assign \port$4829$0  = \$802 ;
-  assign \port$4831$0  = \$804 ;
-  assign \port$4833$0  = \$806 ;
-  assign \port$4835$0  = \$808 ;
-  assign \port$4837$0  = \$810 ;
-  assign \port$4839$0  = \$812 ;
-  assign \port$4841$0  = \$814 ;
-  assign \port$4843$0  = \$816 ;
-  assign \port$4845$0  = \$818 ;
-  assign \port$4847$0  = \$820 ;
-  assign \port$4849$0  = \$822 ;
-  assign \port$4851$0  = \$824 ;
-  assign \port$4853$0  = \$826 ;
-  assign \port$4855$0  = \$828 ;
-  assign \port$4857$0  = \$830 ;
-  assign \port$4859$0  = \$832 ;
-  assign \port$4861$0  = \$834 ;
+  assign \port$6443$0  = \$580 ;
+  assign \port$6445$0  = \$582 ;
+  assign \port$6447$0  = \$584 ;
+  assign \port$6449$0  = \$586 ;
+  assign \port$6451$0  = \$588 ;
+  assign \port$6453$0  = \$590 ;
+  assign \port$6455$0  = \$592 ;
+  assign \port$6457$0  = \$594 ;
+  assign \port$6459$0  = \$596 ;
+  assign \port$6461$0  = \$598 ;
+  assign \port$6463$0  = \$600 ;
+  assign \port$6465$0  = \$602 ;
+  assign \port$6467$0  = \$604 ;
+  assign \port$6469$0  = \$606 ;
+  assign \port$6471$0  = \$608 ;
+  assign \port$6473$0  = \$610 ;
+  assign \port$6475$0  = \$612 ;
+  assign \port$6477$0  = \$614 ;
+  assign \port$6479$0  = \$616 ;
+  assign \port$6481$0  = \$618 ;
+  assign \port$6483$0  = \$620 ;
+  assign \port$6485$0  = \$622 ;
+  assign \port$6487$0  = \$624 ;
+  assign \port$6489$0  = \$626 ;
+  assign \port$6491$0  = \$628 ;
+  assign \port$6493$0  = \$630 ;
+  assign \port$6495$0  = \$632 ;
+  assign \port$6497$0  = \$634 ;
+  assign \port$6499$0  = \$636 ;
+  assign \port$6501$0  = \$638 ;
+  assign \port$6503$0  = \$640 ;
+  assign \port$6505$0  = \$642 ;
+  assign \port$6507$0  = \$644 ;
+  assign \port$6509$0  = \$646 ;
+  assign \port$6511$0  = \$648 ;
+  assign \port$6513$0  = \$650 ;
+  assign \port$6515$0  = \$652 ;
+  assign \port$6517$0  = \$654 ;
+  assign \port$6519$0  = \$656 ;
+  assign \port$6521$0  = \$658 ;
+  assign \port$6523$0  = \$660 ;
+  assign \port$6525$0  = \$662 ;
+  assign \port$6527$0  = \$664 ;
+  assign \port$6529$0  = \$666 ;
+  assign \port$6531$0  = \$668 ;
+  assign \port$6533$0  = \$670 ;
+  assign \port$6535$0  = \$672 ;
+  assign \port$6537$0  = \$674 ;
+  assign \port$6539$0  = \$676 ;
+  assign \port$6541$0  = \$678 ;
+  assign \port$6543$0  = \$680 ;
+  assign \port$6545$0  = \$682 ;
+  assign \port$6547$0  = \$684 ;
+  assign \port$6549$0  = \$686 ;
+  assign \port$6551$0  = \$688 ;
+  assign \port$6553$0  = \$690 ;
+  assign \port$6555$0  = \$692 ;
+  assign \port$6557$0  = \$694 ;
+  assign \port$6559$0  = \$696 ;
+  assign \port$6561$0  = \$698 ;
+  assign \port$6563$0  = \$700 ;
+  assign \port$6565$0  = \$702 ;
+  assign \port$6567$0  = \$704 ;
+  assign \port$6569$0  = \$706 ;
+  assign \port$6571$0  = \$708 ;
+  assign \port$6573$0  = \$710 ;
+  assign \port$6575$0  = \$712 ;
+  assign \port$6577$0  = \$714 ;
+  assign \port$6579$0  = \$716 ;
+  assign \port$6581$0  = \$718 ;
+  assign \port$6583$0  = \$720 ;
+  assign \port$6585$0  = \$722 ;
+  assign \port$6587$0  = \$724 ;
+  assign \port$6589$0  = \$726 ;
+  assign \port$6591$0  = \$728 ;
+  assign \port$6593$0  = \$730 ;
+  assign \port$6595$0  = \$732 ;
+  assign \port$6597$0  = \$734 ;
+  assign \port$6599$0  = \$736 ;
+  assign \port$6601$0  = \$738 ;
+  assign \port$6603$0  = \$740 ;
+  assign \port$6605$0  = \$742 ;
+  assign \port$6607$0  = \$744 ;
+  assign \port$6609$0  = \$746 ;
+  assign \port$6611$0  = \$748 ;
+  assign \port$6613$0  = \$750 ;
+  assign \port$6615$0  = \$752 ;
+  assign \port$6617$0  = \$754 ;
+  assign \port$6619$0  = \$756 ;
+  assign \port$6621$0  = \$758 ;
+  assign \port$6623$0  = \$760 ;
+  assign \port$6625$0  = \$762 ;
+  assign \port$6627$0  = \$764 ;
+  assign \port$6629$0  = \$766 ;
+  assign \port$6631$0  = \$768 ;
+  assign \port$6633$0  = \$770 ;
+  assign \port$6635$0  = \$772 ;
+  assign \port$6637$0  = \$774 ;
+  assign \port$6639$0  = \$776 ;
+  assign \port$6641$0  = \$778 ;
+  assign \port$6643$0  = \$780 ;
+  assign \port$6645$0  = \$782 ;
+  assign \port$6647$0  = \$784 ;
+  assign \port$6649$0  = \$786 ;
+  assign \port$6651$0  = \$788 ;
+  assign \port$6653$0  = \$790 ;
+  assign \port$6655$0  = \$792 ;
+  assign \port$6657$0  = \$794 ;
+  assign \port$6659$0  = \$796 ;
+  assign \port$6661$0  = \$798 ;
+  assign \port$6663$0  = \$800 ;
+  assign \port$6665$0  = \$802 ;
+  assign \port$6667$0  = \$804 ;
+  assign \port$6669$0  = \$806 ;
+  assign \port$6671$0  = \$808 ;
+  assign \port$6673$0  = \$810 ;
+  assign \port$6675$0  = \$812 ;
+  assign \port$6677$0  = \$814 ;
+  assign \port$6679$0  = \$816 ;
+  assign \port$6681$0  = \$818 ;
+  assign \port$6683$0  = \$820 ;
+  assign \port$6685$0  = \$822 ;
+  assign \port$6687$0  = \$824 ;
+  assign \port$6689$0  = \$826 ;
+  assign \port$6691$0  = \$828 ;
+  assign \port$6693$0  = \$830 ;
+  assign \port$6695$0  = \$832 ;
+  assign \port$6697$0  = \$834 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -17104,16 +20813,1465 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4013$0 , \port$4015$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4607$0 , \port$4609$0 , \port$4611$0 , \port$4613$0 , \port$4615$0 , \port$4617$0 , \port$4619$0 , \port$4621$0 , \port$4623$0 , \port$4625$0 , \port$4627$0 , \port$4629$0 , \port$4631$0 , \port$4633$0 , \port$4635$0 , \port$4637$0 
-, \port$4639$0 , \port$4641$0 , \port$4643$0 , \port$4645$0 , \port$4647$0 , \port$4649$0 , \port$4651$0 , \port$4653$0 , \port$4655$0 , \port$4657$0 , \port$4659$0 , \port$4661$0 , \port$4663$0 , \port$4665$0 , \port$4667$0 , \port$4669$0 , \port$4671$0 , \port$4673$0 , \port$4675$0 , \port$4677$0 , \port$4679$0 
-, \port$4681$0 , \port$4683$0 , \port$4685$0 , \port$4687$0 , \port$4689$0 , \port$4691$0 , \port$4693$0 , \port$4695$0 , \port$4697$0 , \port$4699$0 , \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 , \port$4709$0 , \port$4711$0 , \port$4713$0 , \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 
-, \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 , \port$4737$0 , \port$4739$0 , \port$4741$0 , \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 , \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 
-, \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 , \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 
-, \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 , \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 , \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 
-, \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , array_idle, g_wr_rst);
-  reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
+module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$5983$0 , \port$5985$0 , \port$5987$0 , \port$5989$0 , \port$5991$0 , \port$5993$0 , \port$5995$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 
+, \port$6015$0 , \port$6017$0 , \port$6019$0 , \port$6021$0 , \port$6023$0 , \port$6025$0 , \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 
+, \port$6057$0 , \port$6059$0 , \port$6061$0 , \port$6063$0 , \port$6065$0 , \port$6067$0 , \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 
+, \port$6099$0 , \port$6101$0 , \port$6103$0 , \port$6105$0 , \port$6107$0 , read_done, pass_start, pass_done, ref_overflow, ref_codes, invalid, busy, clamped, tracking, code_sum, track_gain, retrims, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$15 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$15  = 1'h0;
+  wire [7:0] \$1 ;
+  wire [30:0] \$10 ;
+  wire \$100 ;
+  wire [23:0] \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire [23:0] \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire [23:0] \$107 ;
+  wire \$108 ;
+  wire \$109 ;
+  wire [30:0] \$11 ;
+  wire [23:0] \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire [23:0] \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire [23:0] \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire [23:0] \$119 ;
+  wire \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire [23:0] \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire [23:0] \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire [23:0] \$128 ;
+  wire \$129 ;
+  wire \$13 ;
+  wire \$130 ;
+  wire [23:0] \$131 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire [23:0] \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire [23:0] \$137 ;
+  wire \$138 ;
+  wire \$139 ;
+  wire \$14 ;
+  wire [23:0] \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire [23:0] \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire [23:0] \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire [23:0] \$149 ;
+  wire \$15 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire [23:0] \$152 ;
+  wire \$153 ;
+  wire \$154 ;
+  wire [23:0] \$155 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire [23:0] \$158 ;
+  wire \$159 ;
+  wire \$16 ;
+  wire \$160 ;
+  wire [23:0] \$161 ;
+  wire \$162 ;
+  wire \$163 ;
+  wire [23:0] \$164 ;
+  wire \$165 ;
+  wire \$166 ;
+  wire [23:0] \$167 ;
+  wire \$168 ;
+  wire \$169 ;
+  wire \$17 ;
+  wire [23:0] \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire [23:0] \$173 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire [23:0] \$176 ;
+  wire \$177 ;
+  wire \$178 ;
+  wire [23:0] \$179 ;
+  wire \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire [23:0] \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire [23:0] \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire [23:0] \$188 ;
+  wire \$189 ;
+  wire \$19 ;
+  wire \$190 ;
+  wire [23:0] \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire [23:0] \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire [23:0] \$197 ;
+  wire \$198 ;
+  wire \$199 ;
+  wire [8:0] \$2 ;
+  wire \$20 ;
+  wire [23:0] \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire [23:0] \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire [23:0] \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire [23:0] \$209 ;
+  wire \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire [23:0] \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire [23:0] \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire [23:0] \$218 ;
+  wire \$219 ;
+  wire \$22 ;
+  wire \$220 ;
+  wire [23:0] \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire [23:0] \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire [23:0] \$227 ;
+  wire \$228 ;
+  wire \$229 ;
+  wire [16:0] \$23 ;
+  wire [23:0] \$230 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire [23:0] \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire [23:0] \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire [23:0] \$239 ;
+  wire [16:0] \$24 ;
+  wire \$240 ;
+  reg \$241 ;
+  reg [15:0] \$242 ;
+  reg [15:0] \$243 ;
+  reg [6:0] \$244 ;
+  reg \$245 ;
+  reg \$246 ;
+  reg [1:0] \$247 ;
+  reg [12:0] \$248 ;
+  reg [26:0] \$249 ;
+  wire \$25 ;
+  reg [28:0] \$250 ;
+  reg [3:0] \$251 ;
+  reg [11:0] \$252 ;
+  reg [15:0] \$253 ;
+  reg [11:0] \$254 ;
+  reg [5:0] \$255 ;
+  reg [23:0] \$256 ;
+  reg [5:0] \$257 ;
+  reg [767:0] \$258 ;
+  wire \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [30:0] \$29 ;
+  wire [9:0] \$3 ;
+  wire [30:0] \$30 ;
+  wire \$31 ;
+  wire [30:0] \$32 ;
+  wire [30:0] \$33 ;
+  wire \$34 ;
+  wire [28:0] \$35 ;
+  wire [4:0] \$36 ;
+  wire \$37 ;
+  wire [29:0] \$38 ;
+  wire \$39 ;
+  wire [13:0] \$4 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [16:0] \$42 ;
+  wire \$43 ;
+  wire [23:0] \$44 ;
+  wire [24:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [7:0] \$47 ;
+  wire \$48 ;
+  wire \$49 ;
+  wire [13:0] \$5 ;
+  wire [23:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire [23:0] \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire [23:0] \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire [23:0] \$59 ;
+  wire \$6 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire [23:0] \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [23:0] \$65 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire [23:0] \$68 ;
+  wire \$69 ;
+  wire \$7 ;
+  wire \$70 ;
+  wire [23:0] \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire [23:0] \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire [23:0] \$77 ;
+  wire \$78 ;
+  wire \$79 ;
+  wire \$8 ;
+  wire [23:0] \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire [23:0] \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire [23:0] \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire [23:0] \$89 ;
+  wire \$9 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire [23:0] \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire [23:0] \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire [23:0] \$98 ;
+  wire \$99 ;
+  reg \$signal  = 1'h0;
+  reg \$signal$26  = 1'h0;
+  reg [23:0] \$signal$34  = 24'h000000;
+  output busy;
+  reg busy;
+  reg [11:0] cal_gain;
+  wire [767:0] cal_gains;
+  output clamped;
+  reg clamped;
+  input clk;
+  wire clk;
+  output [15:0] code_sum;
+  reg [15:0] code_sum = 16'h0000;
+  reg [6:0] col = 7'h00;
+  reg [15:0] count = 16'h0000;
+  reg [28:0] divisor = 29'h00000000;
+  reg [767:0] eff = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
+  reg [11:0] gain_q = 12'h000;
+  output [767:0] gains;
+  wire [767:0] gains;
+  input [15:0] interval;
+  wire [15:0] interval;
+  output invalid;
+  reg invalid;
+  wire on;
+  input pass_done;
+  wire pass_done;
+  input pass_start;
+  wire pass_start;
+  input [11:0] \port$5981$0 ;
+  wire [11:0] \port$5981$0 ;
+  input [11:0] \port$5983$0 ;
+  wire [11:0] \port$5983$0 ;
+  input [11:0] \port$5985$0 ;
+  wire [11:0] \port$5985$0 ;
+  input [11:0] \port$5987$0 ;
+  wire [11:0] \port$5987$0 ;
+  input [11:0] \port$5989$0 ;
+  wire [11:0] \port$5989$0 ;
+  input [11:0] \port$5991$0 ;
+  wire [11:0] \port$5991$0 ;
+  input [11:0] \port$5993$0 ;
+  wire [11:0] \port$5993$0 ;
+  input [11:0] \port$5995$0 ;
+  wire [11:0] \port$5995$0 ;
+  input [11:0] \port$5997$0 ;
+  wire [11:0] \port$5997$0 ;
+  input [11:0] \port$5999$0 ;
+  wire [11:0] \port$5999$0 ;
+  input [11:0] \port$6001$0 ;
+  wire [11:0] \port$6001$0 ;
+  input [11:0] \port$6003$0 ;
+  wire [11:0] \port$6003$0 ;
+  input [11:0] \port$6005$0 ;
+  wire [11:0] \port$6005$0 ;
+  input [11:0] \port$6007$0 ;
+  wire [11:0] \port$6007$0 ;
+  input [11:0] \port$6009$0 ;
+  wire [11:0] \port$6009$0 ;
+  input [11:0] \port$6011$0 ;
+  wire [11:0] \port$6011$0 ;
+  input [11:0] \port$6013$0 ;
+  wire [11:0] \port$6013$0 ;
+  input [11:0] \port$6015$0 ;
+  wire [11:0] \port$6015$0 ;
+  input [11:0] \port$6017$0 ;
+  wire [11:0] \port$6017$0 ;
+  input [11:0] \port$6019$0 ;
+  wire [11:0] \port$6019$0 ;
+  input [11:0] \port$6021$0 ;
+  wire [11:0] \port$6021$0 ;
+  input [11:0] \port$6023$0 ;
+  wire [11:0] \port$6023$0 ;
+  input [11:0] \port$6025$0 ;
+  wire [11:0] \port$6025$0 ;
+  input [11:0] \port$6027$0 ;
+  wire [11:0] \port$6027$0 ;
+  input [11:0] \port$6029$0 ;
+  wire [11:0] \port$6029$0 ;
+  input [11:0] \port$6031$0 ;
+  wire [11:0] \port$6031$0 ;
+  input [11:0] \port$6033$0 ;
+  wire [11:0] \port$6033$0 ;
+  input [11:0] \port$6035$0 ;
+  wire [11:0] \port$6035$0 ;
+  input [11:0] \port$6037$0 ;
+  wire [11:0] \port$6037$0 ;
+  input [11:0] \port$6039$0 ;
+  wire [11:0] \port$6039$0 ;
+  input [11:0] \port$6041$0 ;
+  wire [11:0] \port$6041$0 ;
+  input [11:0] \port$6043$0 ;
+  wire [11:0] \port$6043$0 ;
+  input [11:0] \port$6045$0 ;
+  wire [11:0] \port$6045$0 ;
+  input [11:0] \port$6047$0 ;
+  wire [11:0] \port$6047$0 ;
+  input [11:0] \port$6049$0 ;
+  wire [11:0] \port$6049$0 ;
+  input [11:0] \port$6051$0 ;
+  wire [11:0] \port$6051$0 ;
+  input [11:0] \port$6053$0 ;
+  wire [11:0] \port$6053$0 ;
+  input [11:0] \port$6055$0 ;
+  wire [11:0] \port$6055$0 ;
+  input [11:0] \port$6057$0 ;
+  wire [11:0] \port$6057$0 ;
+  input [11:0] \port$6059$0 ;
+  wire [11:0] \port$6059$0 ;
+  input [11:0] \port$6061$0 ;
+  wire [11:0] \port$6061$0 ;
+  input [11:0] \port$6063$0 ;
+  wire [11:0] \port$6063$0 ;
+  input [11:0] \port$6065$0 ;
+  wire [11:0] \port$6065$0 ;
+  input [11:0] \port$6067$0 ;
+  wire [11:0] \port$6067$0 ;
+  input [11:0] \port$6069$0 ;
+  wire [11:0] \port$6069$0 ;
+  input [11:0] \port$6071$0 ;
+  wire [11:0] \port$6071$0 ;
+  input [11:0] \port$6073$0 ;
+  wire [11:0] \port$6073$0 ;
+  input [11:0] \port$6075$0 ;
+  wire [11:0] \port$6075$0 ;
+  input [11:0] \port$6077$0 ;
+  wire [11:0] \port$6077$0 ;
+  input [11:0] \port$6079$0 ;
+  wire [11:0] \port$6079$0 ;
+  input [11:0] \port$6081$0 ;
+  wire [11:0] \port$6081$0 ;
+  input [11:0] \port$6083$0 ;
+  wire [11:0] \port$6083$0 ;
+  input [11:0] \port$6085$0 ;
+  wire [11:0] \port$6085$0 ;
+  input [11:0] \port$6087$0 ;
+  wire [11:0] \port$6087$0 ;
+  input [11:0] \port$6089$0 ;
+  wire [11:0] \port$6089$0 ;
+  input [11:0] \port$6091$0 ;
+  wire [11:0] \port$6091$0 ;
+  input [11:0] \port$6093$0 ;
+  wire [11:0] \port$6093$0 ;
+  input [11:0] \port$6095$0 ;
+  wire [11:0] \port$6095$0 ;
+  input [11:0] \port$6097$0 ;
+  wire [11:0] \port$6097$0 ;
+  input [11:0] \port$6099$0 ;
+  wire [11:0] \port$6099$0 ;
+  input [11:0] \port$6101$0 ;
+  wire [11:0] \port$6101$0 ;
+  input [11:0] \port$6103$0 ;
+  wire [11:0] \port$6103$0 ;
+  input [11:0] \port$6105$0 ;
+  wire [11:0] \port$6105$0 ;
+  input [11:0] \port$6107$0 ;
+  wire [11:0] \port$6107$0 ;
+  reg [5:0] product_col = 6'h00;
+  reg [12:0] quotient = 13'h0000;
+  input read_done;
+  wire read_done;
+  input [15:0] \ref ;
+  wire [15:0] \ref ;
+  input [27:0] ref_codes;
+  wire [27:0] ref_codes;
+  input [3:0] ref_overflow;
+  wire [3:0] ref_overflow;
+  reg [26:0] rem = 27'h0000000;
+  output [15:0] retrims;
+  reg [15:0] retrims = 16'h0000;
+  wire [12:0] rounded;
+  input rst;
+  wire rst;
+  reg [5:0] selected_col = 6'h00;
+  reg [3:0] step = 4'h0;
+  wire [15:0] total;
+  output [11:0] track_gain;
+  reg [11:0] track_gain = 12'h400;
+  reg [1:0] track_state = 2'h0;
+  output tracking;
+  reg tracking = 1'h0;
+  assign on = | interval;
+  assign \$1  = ref_codes[6:0] + ref_codes[13:7];
+  assign \$2  = \$1  + ref_codes[20:14];
+  assign \$3  = \$2  + ref_codes[27:21];
+  assign gains = on ? eff : { \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0 , \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0  };
+  assign \$4  = quotient + 1'h1;
+  assign \$6  = read_done & tracking;
+  assign \$7  = | ref_overflow;
+  assign \$8  = ! \$3 ;
+  assign \$9  = \$7  | \$8 ;
+  assign \$12  = \$10  >= \$11 ;
+  assign \$13  = \$5 [12:0] < 10'h200;
+  assign \$14  = \$5 [12:0] > 12'h800;
+  assign \$15  = ! track_state;
+  assign \$16  = track_state == 1'h1;
+  assign \$17  = track_state == 2'h2;
+  assign \$18  = track_state == 2'h3;
+  assign \$19  = ! count;
+  assign \$20  = on & \$19 ;
+  assign \$21  = ~ on;
+  assign \$22  = ! count;
+  assign \$23  = interval - 1'h1;
+  assign \$24  = count - 1'h1;
+  assign \$25  = read_done & tracking;
+  assign \$26  = | ref_overflow;
+  assign \$27  = ! \$3 ;
+  assign \$28  = \$26  | \$27 ;
+  assign \$31  = \$29  >= \$30 ;
+  assign \$34  = rem >= divisor;
+  assign \$36  = step - 1'h1;
+  assign \$37  = rem >= divisor;
+  assign \$38  = rem - divisor;
+  assign \$39  = step == 1'h1;
+  assign \$40  = \$5 [12:0] < 10'h200;
+  assign \$41  = \$5 [12:0] > 12'h800;
+  assign \$42  = retrims + 1'h1;
+  assign \$43  = col < 7'h40;
+  assign \$44  = gain_q * track_gain;
+  assign \$45  = \$44  + 10'h200;
+  assign \$47  = col + 1'h1;
+  assign \$48  = ! product_col;
+  assign \$49  = \$signal$34  > 12'hfff;
+  assign \$50  = \$49  ? 24'h000fff : \$signal$34 ;
+  assign \$51  = product_col == 1'h1;
+  assign \$52  = \$signal$34  > 12'hfff;
+  assign \$53  = \$52  ? 24'h000fff : \$signal$34 ;
+  assign \$54  = product_col == 2'h2;
+  assign \$55  = \$signal$34  > 12'hfff;
+  assign \$56  = \$55  ? 24'h000fff : \$signal$34 ;
+  assign \$57  = product_col == 2'h3;
+  assign \$58  = \$signal$34  > 12'hfff;
+  assign \$59  = \$58  ? 24'h000fff : \$signal$34 ;
+  assign \$60  = product_col == 3'h4;
+  assign \$61  = \$signal$34  > 12'hfff;
+  assign \$62  = \$61  ? 24'h000fff : \$signal$34 ;
+  assign \$63  = product_col == 3'h5;
+  assign \$64  = \$signal$34  > 12'hfff;
+  assign \$65  = \$64  ? 24'h000fff : \$signal$34 ;
+  assign \$66  = product_col == 3'h6;
+  assign \$67  = \$signal$34  > 12'hfff;
+  assign \$68  = \$67  ? 24'h000fff : \$signal$34 ;
+  assign \$69  = product_col == 3'h7;
+  assign \$70  = \$signal$34  > 12'hfff;
+  assign \$71  = \$70  ? 24'h000fff : \$signal$34 ;
+  assign \$72  = product_col == 4'h8;
+  assign \$73  = \$signal$34  > 12'hfff;
+  assign \$74  = \$73  ? 24'h000fff : \$signal$34 ;
+  assign \$75  = product_col == 4'h9;
+  assign \$76  = \$signal$34  > 12'hfff;
+  assign \$77  = \$76  ? 24'h000fff : \$signal$34 ;
+  assign \$78  = product_col == 4'ha;
+  assign \$79  = \$signal$34  > 12'hfff;
+  assign \$80  = \$79  ? 24'h000fff : \$signal$34 ;
+  assign \$81  = product_col == 4'hb;
+  assign \$82  = \$signal$34  > 12'hfff;
+  assign \$83  = \$82  ? 24'h000fff : \$signal$34 ;
+  assign \$84  = product_col == 4'hc;
+  assign \$85  = \$signal$34  > 12'hfff;
+  assign \$86  = \$85  ? 24'h000fff : \$signal$34 ;
+  assign \$87  = product_col == 4'hd;
+  assign \$88  = \$signal$34  > 12'hfff;
+  assign \$89  = \$88  ? 24'h000fff : \$signal$34 ;
+  assign \$90  = product_col == 4'he;
+  assign \$91  = \$signal$34  > 12'hfff;
+  assign \$92  = \$91  ? 24'h000fff : \$signal$34 ;
+  assign \$93  = product_col == 4'hf;
+  assign \$94  = \$signal$34  > 12'hfff;
+  assign \$95  = \$94  ? 24'h000fff : \$signal$34 ;
+  assign \$96  = product_col == 5'h10;
+  assign \$97  = \$signal$34  > 12'hfff;
+  assign \$98  = \$97  ? 24'h000fff : \$signal$34 ;
+  assign \$99  = product_col == 5'h11;
+  assign \$100  = \$signal$34  > 12'hfff;
+  assign \$101  = \$100  ? 24'h000fff : \$signal$34 ;
+  assign \$102  = product_col == 5'h12;
+  assign \$103  = \$signal$34  > 12'hfff;
+  assign \$104  = \$103  ? 24'h000fff : \$signal$34 ;
+  assign \$105  = product_col == 5'h13;
+  assign \$106  = \$signal$34  > 12'hfff;
+  assign \$107  = \$106  ? 24'h000fff : \$signal$34 ;
+  assign \$108  = product_col == 5'h14;
+  assign \$109  = \$signal$34  > 12'hfff;
+  assign \$110  = \$109  ? 24'h000fff : \$signal$34 ;
+  assign \$111  = product_col == 5'h15;
+  assign \$112  = \$signal$34  > 12'hfff;
+  assign \$113  = \$112  ? 24'h000fff : \$signal$34 ;
+  assign \$114  = product_col == 5'h16;
+  assign \$115  = \$signal$34  > 12'hfff;
+  assign \$116  = \$115  ? 24'h000fff : \$signal$34 ;
+  assign \$117  = product_col == 5'h17;
+  assign \$118  = \$signal$34  > 12'hfff;
+  assign \$119  = \$118  ? 24'h000fff : \$signal$34 ;
+  assign \$120  = product_col == 5'h18;
+  assign \$121  = \$signal$34  > 12'hfff;
+  assign \$122  = \$121  ? 24'h000fff : \$signal$34 ;
+  assign \$123  = product_col == 5'h19;
+  assign \$124  = \$signal$34  > 12'hfff;
+  assign \$125  = \$124  ? 24'h000fff : \$signal$34 ;
+  assign \$126  = product_col == 5'h1a;
+  assign \$127  = \$signal$34  > 12'hfff;
+  assign \$128  = \$127  ? 24'h000fff : \$signal$34 ;
+  assign \$129  = product_col == 5'h1b;
+  assign \$130  = \$signal$34  > 12'hfff;
+  assign \$131  = \$130  ? 24'h000fff : \$signal$34 ;
+  assign \$132  = product_col == 5'h1c;
+  assign \$133  = \$signal$34  > 12'hfff;
+  assign \$134  = \$133  ? 24'h000fff : \$signal$34 ;
+  assign \$135  = product_col == 5'h1d;
+  assign \$136  = \$signal$34  > 12'hfff;
+  assign \$137  = \$136  ? 24'h000fff : \$signal$34 ;
+  assign \$138  = product_col == 5'h1e;
+  assign \$139  = \$signal$34  > 12'hfff;
+  assign \$140  = \$139  ? 24'h000fff : \$signal$34 ;
+  assign \$141  = product_col == 5'h1f;
+  assign \$142  = \$signal$34  > 12'hfff;
+  assign \$143  = \$142  ? 24'h000fff : \$signal$34 ;
+  assign \$144  = product_col == 6'h20;
+  assign \$145  = \$signal$34  > 12'hfff;
+  assign \$146  = \$145  ? 24'h000fff : \$signal$34 ;
+  assign \$147  = product_col == 6'h21;
+  assign \$148  = \$signal$34  > 12'hfff;
+  assign \$149  = \$148  ? 24'h000fff : \$signal$34 ;
+  assign \$150  = product_col == 6'h22;
+  assign \$151  = \$signal$34  > 12'hfff;
+  assign \$152  = \$151  ? 24'h000fff : \$signal$34 ;
+  assign \$153  = product_col == 6'h23;
+  assign \$154  = \$signal$34  > 12'hfff;
+  assign \$155  = \$154  ? 24'h000fff : \$signal$34 ;
+  assign \$156  = product_col == 6'h24;
+  assign \$157  = \$signal$34  > 12'hfff;
+  assign \$158  = \$157  ? 24'h000fff : \$signal$34 ;
+  assign \$159  = product_col == 6'h25;
+  assign \$160  = \$signal$34  > 12'hfff;
+  assign \$161  = \$160  ? 24'h000fff : \$signal$34 ;
+  assign \$162  = product_col == 6'h26;
+  assign \$163  = \$signal$34  > 12'hfff;
+  assign \$164  = \$163  ? 24'h000fff : \$signal$34 ;
+  assign \$165  = product_col == 6'h27;
+  assign \$166  = \$signal$34  > 12'hfff;
+  assign \$167  = \$166  ? 24'h000fff : \$signal$34 ;
+  assign \$168  = product_col == 6'h28;
+  assign \$169  = \$signal$34  > 12'hfff;
+  assign \$170  = \$169  ? 24'h000fff : \$signal$34 ;
+  assign \$171  = product_col == 6'h29;
+  assign \$172  = \$signal$34  > 12'hfff;
+  assign \$173  = \$172  ? 24'h000fff : \$signal$34 ;
+  assign \$174  = product_col == 6'h2a;
+  assign \$175  = \$signal$34  > 12'hfff;
+  assign \$176  = \$175  ? 24'h000fff : \$signal$34 ;
+  assign \$177  = product_col == 6'h2b;
+  assign \$178  = \$signal$34  > 12'hfff;
+  assign \$179  = \$178  ? 24'h000fff : \$signal$34 ;
+  assign \$180  = product_col == 6'h2c;
+  assign \$181  = \$signal$34  > 12'hfff;
+  assign \$182  = \$181  ? 24'h000fff : \$signal$34 ;
+  assign \$183  = product_col == 6'h2d;
+  assign \$184  = \$signal$34  > 12'hfff;
+  assign \$185  = \$184  ? 24'h000fff : \$signal$34 ;
+  assign \$186  = product_col == 6'h2e;
+  assign \$187  = \$signal$34  > 12'hfff;
+  assign \$188  = \$187  ? 24'h000fff : \$signal$34 ;
+  assign \$189  = product_col == 6'h2f;
+  assign \$190  = \$signal$34  > 12'hfff;
+  assign \$191  = \$190  ? 24'h000fff : \$signal$34 ;
+  assign \$192  = product_col == 6'h30;
+  assign \$193  = \$signal$34  > 12'hfff;
+  assign \$194  = \$193  ? 24'h000fff : \$signal$34 ;
+  assign \$195  = product_col == 6'h31;
+  assign \$196  = \$signal$34  > 12'hfff;
+  assign \$197  = \$196  ? 24'h000fff : \$signal$34 ;
+  assign \$198  = product_col == 6'h32;
+  assign \$199  = \$signal$34  > 12'hfff;
+  assign \$200  = \$199  ? 24'h000fff : \$signal$34 ;
+  assign \$201  = product_col == 6'h33;
+  assign \$202  = \$signal$34  > 12'hfff;
+  assign \$203  = \$202  ? 24'h000fff : \$signal$34 ;
+  assign \$204  = product_col == 6'h34;
+  assign \$205  = \$signal$34  > 12'hfff;
+  assign \$206  = \$205  ? 24'h000fff : \$signal$34 ;
+  assign \$207  = product_col == 6'h35;
+  assign \$208  = \$signal$34  > 12'hfff;
+  assign \$209  = \$208  ? 24'h000fff : \$signal$34 ;
+  assign \$210  = product_col == 6'h36;
+  assign \$211  = \$signal$34  > 12'hfff;
+  assign \$212  = \$211  ? 24'h000fff : \$signal$34 ;
+  assign \$213  = product_col == 6'h37;
+  assign \$214  = \$signal$34  > 12'hfff;
+  assign \$215  = \$214  ? 24'h000fff : \$signal$34 ;
+  assign \$216  = product_col == 6'h38;
+  assign \$217  = \$signal$34  > 12'hfff;
+  assign \$218  = \$217  ? 24'h000fff : \$signal$34 ;
+  assign \$219  = product_col == 6'h39;
+  assign \$220  = \$signal$34  > 12'hfff;
+  assign \$221  = \$220  ? 24'h000fff : \$signal$34 ;
+  assign \$222  = product_col == 6'h3a;
+  assign \$223  = \$signal$34  > 12'hfff;
+  assign \$224  = \$223  ? 24'h000fff : \$signal$34 ;
+  assign \$225  = product_col == 6'h3b;
+  assign \$226  = \$signal$34  > 12'hfff;
+  assign \$227  = \$226  ? 24'h000fff : \$signal$34 ;
+  assign \$228  = product_col == 6'h3c;
+  assign \$229  = \$signal$34  > 12'hfff;
+  assign \$230  = \$229  ? 24'h000fff : \$signal$34 ;
+  assign \$231  = product_col == 6'h3d;
+  assign \$232  = \$signal$34  > 12'hfff;
+  assign \$233  = \$232  ? 24'h000fff : \$signal$34 ;
+  assign \$234  = product_col == 6'h3e;
+  assign \$235  = \$signal$34  > 12'hfff;
+  assign \$236  = \$235  ? 24'h000fff : \$signal$34 ;
+  assign \$237  = product_col == 6'h3f;
+  assign \$238  = \$signal$34  > 12'hfff;
+  assign \$239  = \$238  ? 24'h000fff : \$signal$34 ;
+  assign \$240  = col == 7'h41;
+  always @(posedge clk)
+    tracking <= \$241 ;
+  always @(posedge clk)
+    count <= \$242 ;
+  always @(posedge clk)
+    code_sum <= \$243 ;
+  always @(posedge clk)
+    col <= \$244 ;
+  always @(posedge clk)
+    \$signal  <= \$245 ;
+  always @(posedge clk)
+    \$signal$26  <= \$246 ;
+  always @(posedge clk)
+    track_state <= \$247 ;
+  always @(posedge clk)
+    quotient <= \$248 ;
+  always @(posedge clk)
+    rem <= \$249 ;
+  always @(posedge clk)
+    divisor <= \$250 ;
+  always @(posedge clk)
+    step <= \$251 ;
+  always @(posedge clk)
+    track_gain <= \$252 ;
+  always @(posedge clk)
+    retrims <= \$253 ;
+  always @(posedge clk)
+    gain_q <= \$254 ;
+  always @(posedge clk)
+    selected_col <= \$255 ;
+  always @(posedge clk)
+    \$signal$34  <= \$256 ;
+  always @(posedge clk)
+    product_col <= \$257 ;
+  always @(posedge clk)
+    eff <= \$258 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    cal_gain = 12'h000;
+    casez (col)
+      7'h00:
+          cal_gain = \port$5981$0 ;
+      7'h01:
+          cal_gain = \port$5983$0 ;
+      7'h02:
+          cal_gain = \port$5985$0 ;
+      7'h03:
+          cal_gain = \port$5987$0 ;
+      7'h04:
+          cal_gain = \port$5989$0 ;
+      7'h05:
+          cal_gain = \port$5991$0 ;
+      7'h06:
+          cal_gain = \port$5993$0 ;
+      7'h07:
+          cal_gain = \port$5995$0 ;
+      7'h08:
+          cal_gain = \port$5997$0 ;
+      7'h09:
+          cal_gain = \port$5999$0 ;
+      7'h0a:
+          cal_gain = \port$6001$0 ;
+      7'h0b:
+          cal_gain = \port$6003$0 ;
+      7'h0c:
+          cal_gain = \port$6005$0 ;
+      7'h0d:
+          cal_gain = \port$6007$0 ;
+      7'h0e:
+          cal_gain = \port$6009$0 ;
+      7'h0f:
+          cal_gain = \port$6011$0 ;
+      7'h10:
+          cal_gain = \port$6013$0 ;
+      7'h11:
+          cal_gain = \port$6015$0 ;
+      7'h12:
+          cal_gain = \port$6017$0 ;
+      7'h13:
+          cal_gain = \port$6019$0 ;
+      7'h14:
+          cal_gain = \port$6021$0 ;
+      7'h15:
+          cal_gain = \port$6023$0 ;
+      7'h16:
+          cal_gain = \port$6025$0 ;
+      7'h17:
+          cal_gain = \port$6027$0 ;
+      7'h18:
+          cal_gain = \port$6029$0 ;
+      7'h19:
+          cal_gain = \port$6031$0 ;
+      7'h1a:
+          cal_gain = \port$6033$0 ;
+      7'h1b:
+          cal_gain = \port$6035$0 ;
+      7'h1c:
+          cal_gain = \port$6037$0 ;
+      7'h1d:
+          cal_gain = \port$6039$0 ;
+      7'h1e:
+          cal_gain = \port$6041$0 ;
+      7'h1f:
+          cal_gain = \port$6043$0 ;
+      7'h20:
+          cal_gain = \port$6045$0 ;
+      7'h21:
+          cal_gain = \port$6047$0 ;
+      7'h22:
+          cal_gain = \port$6049$0 ;
+      7'h23:
+          cal_gain = \port$6051$0 ;
+      7'h24:
+          cal_gain = \port$6053$0 ;
+      7'h25:
+          cal_gain = \port$6055$0 ;
+      7'h26:
+          cal_gain = \port$6057$0 ;
+      7'h27:
+          cal_gain = \port$6059$0 ;
+      7'h28:
+          cal_gain = \port$6061$0 ;
+      7'h29:
+          cal_gain = \port$6063$0 ;
+      7'h2a:
+          cal_gain = \port$6065$0 ;
+      7'h2b:
+          cal_gain = \port$6067$0 ;
+      7'h2c:
+          cal_gain = \port$6069$0 ;
+      7'h2d:
+          cal_gain = \port$6071$0 ;
+      7'h2e:
+          cal_gain = \port$6073$0 ;
+      7'h2f:
+          cal_gain = \port$6075$0 ;
+      7'h30:
+          cal_gain = \port$6077$0 ;
+      7'h31:
+          cal_gain = \port$6079$0 ;
+      7'h32:
+          cal_gain = \port$6081$0 ;
+      7'h33:
+          cal_gain = \port$6083$0 ;
+      7'h34:
+          cal_gain = \port$6085$0 ;
+      7'h35:
+          cal_gain = \port$6087$0 ;
+      7'h36:
+          cal_gain = \port$6089$0 ;
+      7'h37:
+          cal_gain = \port$6091$0 ;
+      7'h38:
+          cal_gain = \port$6093$0 ;
+      7'h39:
+          cal_gain = \port$6095$0 ;
+      7'h3a:
+          cal_gain = \port$6097$0 ;
+      7'h3b:
+          cal_gain = \port$6099$0 ;
+      7'h3c:
+          cal_gain = \port$6101$0 ;
+      7'h3d:
+          cal_gain = \port$6103$0 ;
+      7'h3e:
+          cal_gain = \port$6105$0 ;
+      7'h3f:
+          cal_gain = \port$6107$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    invalid = 1'h0;
+    casez (track_state)
+      2'h0:
+          if (\$6 ) begin
+            if (\$9 ) begin
+              invalid = 1'h1;
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    busy = 1'h0;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          busy = 1'h1;
+      2'h2:
+          busy = 1'h1;
+      2'h1:
+          busy = 1'h1;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    clamped = 1'h0;
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          if (\$13 ) begin
+            clamped = 1'h1;
+          end else if (\$14 ) begin
+            clamped = 1'h1;
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$241  = tracking;
+    if (pass_start) begin
+      \$241  = \$20 ;
+    end
+    if (pass_done) begin
+      \$241  = 1'h0;
+    end
+    if (rst) begin
+      \$241  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$242  = count;
+    if (pass_done) begin
+      (* full_case = 32'd1 *)
+      if (\$21 ) begin
+        \$242  = 16'h0000;
+      end else if (\$22 ) begin
+        \$242  = \$23 [15:0];
+      end else begin
+        \$242  = \$24 [15:0];
+      end
+    end
+    if (rst) begin
+      \$242  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$243  = code_sum;
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            \$243  = { 6'h00, \$3  };
+          end
+    endcase
+    if (rst) begin
+      \$243  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$244  = col;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            if (\$28 ) begin
+              \$244  = 7'h00;
+            end
+          end
+      2'h3:
+          /* empty */;
+      2'h2:
+          \$244  = 7'h00;
+      2'h1:
+          \$244  = \$47 [6:0];
+    endcase
+    if (rst) begin
+      \$244  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$245  = \$signal ;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            if (\$28 ) begin
+              \$245  = 1'h0;
+            end
+          end
+      2'h3:
+          /* empty */;
+      2'h2:
+          \$245  = 1'h0;
+      2'h1:
+          \$245  = \$43 ;
+    endcase
+    if (rst) begin
+      \$245  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$246  = \$signal$26 ;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            if (\$28 ) begin
+              \$246  = 1'h0;
+            end
+          end
+      2'h3:
+          /* empty */;
+      2'h2:
+          \$246  = 1'h0;
+      2'h1:
+          \$246  = \$signal ;
+    endcase
+    if (rst) begin
+      \$246  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$247  = track_state;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            (* full_case = 32'd1 *)
+            if (\$28 ) begin
+              \$247  = 2'h1;
+            end else if (\$31 ) begin
+              \$247  = 2'h2;
+            end else begin
+              \$247  = 2'h3;
+            end
+          end
+      2'h3:
+          if (\$39 ) begin
+            \$247  = 2'h2;
+          end
+      2'h2:
+          \$247  = 2'h1;
+      2'h1:
+          if (\$240 ) begin
+            \$247  = 2'h0;
+          end
+    endcase
+    if (rst) begin
+      \$247  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$248  = quotient;
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            (* full_case = 32'd1 *)
+            if (\$28 ) begin
+            end else if (\$31 ) begin
+              \$248  = 13'h1fff;
+            end else begin
+              \$248  = 13'h0000;
+            end
+          end
+      2'h3:
+          \$248  = { quotient[11:0], \$34  };
+    endcase
+    if (rst) begin
+      \$248  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$249  = rem;
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            (* full_case = 32'd1 *)
+            if (\$28 ) begin
+            end else if (\$31 ) begin
+            end else begin
+              \$249  = \$32 [26:0];
+            end
+          end
+      2'h3:
+          if (\$37 ) begin
+            \$249  = \$38 [26:0];
+          end
+    endcase
+    if (rst) begin
+      \$249  = 27'h0000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$250  = divisor;
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            (* full_case = 32'd1 *)
+            if (\$28 ) begin
+            end else if (\$31 ) begin
+            end else begin
+              \$250  = \$33 [28:0];
+            end
+          end
+      2'h3:
+          \$250  = \$35 ;
+    endcase
+    if (rst) begin
+      \$250  = 29'h00000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$251  = step;
+    casez (track_state)
+      2'h0:
+          if (\$25 ) begin
+            (* full_case = 32'd1 *)
+            if (\$28 ) begin
+            end else if (\$31 ) begin
+            end else begin
+              \$251  = 4'hd;
+            end
+          end
+      2'h3:
+          \$251  = \$36 [3:0];
+    endcase
+    if (rst) begin
+      \$251  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$252  = track_gain;
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          (* full_case = 32'd1 *)
+          if (\$40 ) begin
+            \$252  = 12'h200;
+          end else if (\$41 ) begin
+            \$252  = 12'h800;
+          end else begin
+            \$252  = \$5 [11:0];
+          end
+    endcase
+    if (rst) begin
+      \$252  = 12'h400;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$253  = retrims;
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          \$253  = \$42 [15:0];
+    endcase
+    if (rst) begin
+      \$253  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$254  = gain_q;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          \$254  = cal_gain;
+    endcase
+    if (rst) begin
+      \$254  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$255  = selected_col;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          \$255  = col[5:0];
+    endcase
+    if (rst) begin
+      \$255  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$256  = \$signal$34 ;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          \$256  = \$46 [23:0];
+    endcase
+    if (rst) begin
+      \$256  = 24'h000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$257  = product_col;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          \$257  = selected_col;
+    endcase
+    if (rst) begin
+      \$257  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$258  = eff;
+    (* full_case = 32'd1 *)
+    casez (track_state)
+      2'h0:
+          /* empty */;
+      2'h3:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h1:
+          if (\$signal$26 ) begin
+            if (\$48 ) begin
+              \$258 [11:0] = \$50 [11:0];
+            end
+            if (\$51 ) begin
+              \$258 [23:12] = \$53 [11:0];
+            end
+            if (\$54 ) begin
+              \$258 [35:24] = \$56 [11:0];
+            end
+            if (\$57 ) begin
+              \$258 [47:36] = \$59 [11:0];
+            end
+            if (\$60 ) begin
+              \$258 [59:48] = \$62 [11:0];
+            end
+            if (\$63 ) begin
+              \$258 [71:60] = \$65 [11:0];
+            end
+            if (\$66 ) begin
+              \$258 [83:72] = \$68 [11:0];
+            end
+            if (\$69 ) begin
+              \$258 [95:84] = \$71 [11:0];
+            end
+            if (\$72 ) begin
+              \$258 [107:96] = \$74 [11:0];
+            end
+            if (\$75 ) begin
+              \$258 [119:108] = \$77 [11:0];
+            end
+            if (\$78 ) begin
+              \$258 [131:120] = \$80 [11:0];
+            end
+            if (\$81 ) begin
+              \$258 [143:132] = \$83 [11:0];
+            end
+            if (\$84 ) begin
+              \$258 [155:144] = \$86 [11:0];
+            end
+            if (\$87 ) begin
+              \$258 [167:156] = \$89 [11:0];
+            end
+            if (\$90 ) begin
+              \$258 [179:168] = \$92 [11:0];
+            end
+            if (\$93 ) begin
+              \$258 [191:180] = \$95 [11:0];
+            end
+            if (\$96 ) begin
+              \$258 [203:192] = \$98 [11:0];
+            end
+            if (\$99 ) begin
+              \$258 [215:204] = \$101 [11:0];
+            end
+            if (\$102 ) begin
+              \$258 [227:216] = \$104 [11:0];
+            end
+            if (\$105 ) begin
+              \$258 [239:228] = \$107 [11:0];
+            end
+            if (\$108 ) begin
+              \$258 [251:240] = \$110 [11:0];
+            end
+            if (\$111 ) begin
+              \$258 [263:252] = \$113 [11:0];
+            end
+            if (\$114 ) begin
+              \$258 [275:264] = \$116 [11:0];
+            end
+            if (\$117 ) begin
+              \$258 [287:276] = \$119 [11:0];
+            end
+            if (\$120 ) begin
+              \$258 [299:288] = \$122 [11:0];
+            end
+            if (\$123 ) begin
+              \$258 [311:300] = \$125 [11:0];
+            end
+            if (\$126 ) begin
+              \$258 [323:312] = \$128 [11:0];
+            end
+            if (\$129 ) begin
+              \$258 [335:324] = \$131 [11:0];
+            end
+            if (\$132 ) begin
+              \$258 [347:336] = \$134 [11:0];
+            end
+            if (\$135 ) begin
+              \$258 [359:348] = \$137 [11:0];
+            end
+            if (\$138 ) begin
+              \$258 [371:360] = \$140 [11:0];
+            end
+            if (\$141 ) begin
+              \$258 [383:372] = \$143 [11:0];
+            end
+            if (\$144 ) begin
+              \$258 [395:384] = \$146 [11:0];
+            end
+            if (\$147 ) begin
+              \$258 [407:396] = \$149 [11:0];
+            end
+            if (\$150 ) begin
+              \$258 [419:408] = \$152 [11:0];
+            end
+            if (\$153 ) begin
+              \$258 [431:420] = \$155 [11:0];
+            end
+            if (\$156 ) begin
+              \$258 [443:432] = \$158 [11:0];
+            end
+            if (\$159 ) begin
+              \$258 [455:444] = \$161 [11:0];
+            end
+            if (\$162 ) begin
+              \$258 [467:456] = \$164 [11:0];
+            end
+            if (\$165 ) begin
+              \$258 [479:468] = \$167 [11:0];
+            end
+            if (\$168 ) begin
+              \$258 [491:480] = \$170 [11:0];
+            end
+            if (\$171 ) begin
+              \$258 [503:492] = \$173 [11:0];
+            end
+            if (\$174 ) begin
+              \$258 [515:504] = \$176 [11:0];
+            end
+            if (\$177 ) begin
+              \$258 [527:516] = \$179 [11:0];
+            end
+            if (\$180 ) begin
+              \$258 [539:528] = \$182 [11:0];
+            end
+            if (\$183 ) begin
+              \$258 [551:540] = \$185 [11:0];
+            end
+            if (\$186 ) begin
+              \$258 [563:552] = \$188 [11:0];
+            end
+            if (\$189 ) begin
+              \$258 [575:564] = \$191 [11:0];
+            end
+            if (\$192 ) begin
+              \$258 [587:576] = \$194 [11:0];
+            end
+            if (\$195 ) begin
+              \$258 [599:588] = \$197 [11:0];
+            end
+            if (\$198 ) begin
+              \$258 [611:600] = \$200 [11:0];
+            end
+            if (\$201 ) begin
+              \$258 [623:612] = \$203 [11:0];
+            end
+            if (\$204 ) begin
+              \$258 [635:624] = \$206 [11:0];
+            end
+            if (\$207 ) begin
+              \$258 [647:636] = \$209 [11:0];
+            end
+            if (\$210 ) begin
+              \$258 [659:648] = \$212 [11:0];
+            end
+            if (\$213 ) begin
+              \$258 [671:660] = \$215 [11:0];
+            end
+            if (\$216 ) begin
+              \$258 [683:672] = \$218 [11:0];
+            end
+            if (\$219 ) begin
+              \$258 [695:684] = \$221 [11:0];
+            end
+            if (\$222 ) begin
+              \$258 [707:696] = \$224 [11:0];
+            end
+            if (\$225 ) begin
+              \$258 [719:708] = \$227 [11:0];
+            end
+            if (\$228 ) begin
+              \$258 [731:720] = \$230 [11:0];
+            end
+            if (\$231 ) begin
+              \$258 [743:732] = \$233 [11:0];
+            end
+            if (\$234 ) begin
+              \$258 [755:744] = \$236 [11:0];
+            end
+            if (\$237 ) begin
+              \$258 [767:756] = \$239 [11:0];
+            end
+          end
+    endcase
+    if (rst) begin
+      \$258  = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
+    end
+  end
+  assign total = { 6'h00, \$3  };
+  assign cal_gains = { \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0 , \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0  };
+  assign rounded = \$5 [12:0];
+  assign \$5  = { 1'h0, \$4 [13:1] };
+  assign \$10  = { 4'h0, \ref , 11'h000 };
+  assign \$11  = { 8'h00, \$3 , 13'h0000 };
+  assign \$29  = { 4'h0, \ref , 11'h000 };
+  assign \$30  = { 8'h00, \$3 , 13'h0000 };
+  assign \$32  = { 4'h0, \ref , 11'h000 };
+  assign \$33  = { 9'h000, \$3 , 12'h000 };
+  assign \$35  = { 1'h0, divisor[28:1] };
+  assign \$46  = { 10'h000, \$45 [24:10] };
+endmodule
+
+(* generator = "Amaranth" *)
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5717$0 , \port$5719$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$6443$0 , \port$6445$0 , \port$6447$0 , \port$6449$0 , \port$6451$0 , \port$6453$0 , \port$6455$0 , \port$6457$0 , \port$6459$0 , \port$6461$0 , \port$6463$0 , \port$6465$0 , \port$6467$0 , \port$6469$0 , \port$6471$0 , \port$6473$0 
+, \port$6475$0 , \port$6477$0 , \port$6479$0 , \port$6481$0 , \port$6483$0 , \port$6485$0 , \port$6487$0 , \port$6489$0 , \port$6491$0 , \port$6493$0 , \port$6495$0 , \port$6497$0 , \port$6499$0 , \port$6501$0 , \port$6503$0 , \port$6505$0 , \port$6507$0 , \port$6509$0 , \port$6511$0 , \port$6513$0 , \port$6515$0 
+, \port$6517$0 , \port$6519$0 , \port$6521$0 , \port$6523$0 , \port$6525$0 , \port$6527$0 , \port$6529$0 , \port$6531$0 , \port$6533$0 , \port$6535$0 , \port$6537$0 , \port$6539$0 , \port$6541$0 , \port$6543$0 , \port$6545$0 , \port$6547$0 , \port$6549$0 , \port$6551$0 , \port$6553$0 , \port$6555$0 , \port$6557$0 
+, \port$6559$0 , \port$6561$0 , \port$6563$0 , \port$6565$0 , \port$6567$0 , \port$6569$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 , \port$6593$0 , \port$6595$0 , \port$6597$0 , \port$6599$0 
+, \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 , \port$6635$0 , \port$6637$0 , \port$6639$0 , \port$6641$0 
+, \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 , \port$6677$0 , \port$6679$0 , \port$6681$0 , \port$6683$0 
+, \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , array_idle, g_wr_rst);
+  reg \$auto$verilog_backend.cc:2355:dump_module$16 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$16  = 1'h0;
   wire [63:0] \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -17460,266 +22618,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$4013$0 ;
-  wire [31:0] \port$4013$0 ;
-  input [31:0] \port$4015$0 ;
-  wire [31:0] \port$4015$0 ;
-  input \port$4607$0 ;
-  wire \port$4607$0 ;
-  input \port$4609$0 ;
-  wire \port$4609$0 ;
-  input \port$4611$0 ;
-  wire \port$4611$0 ;
-  input \port$4613$0 ;
-  wire \port$4613$0 ;
-  input \port$4615$0 ;
-  wire \port$4615$0 ;
-  input \port$4617$0 ;
-  wire \port$4617$0 ;
-  input \port$4619$0 ;
-  wire \port$4619$0 ;
-  input \port$4621$0 ;
-  wire \port$4621$0 ;
-  input \port$4623$0 ;
-  wire \port$4623$0 ;
-  input \port$4625$0 ;
-  wire \port$4625$0 ;
-  input \port$4627$0 ;
-  wire \port$4627$0 ;
-  input \port$4629$0 ;
-  wire \port$4629$0 ;
-  input \port$4631$0 ;
-  wire \port$4631$0 ;
-  input \port$4633$0 ;
-  wire \port$4633$0 ;
-  input \port$4635$0 ;
-  wire \port$4635$0 ;
-  input \port$4637$0 ;
-  wire \port$4637$0 ;
-  input \port$4639$0 ;
-  wire \port$4639$0 ;
-  input \port$4641$0 ;
-  wire \port$4641$0 ;
-  input \port$4643$0 ;
-  wire \port$4643$0 ;
-  input \port$4645$0 ;
-  wire \port$4645$0 ;
-  input \port$4647$0 ;
-  wire \port$4647$0 ;
-  input \port$4649$0 ;
-  wire \port$4649$0 ;
-  input \port$4651$0 ;
-  wire \port$4651$0 ;
-  input \port$4653$0 ;
-  wire \port$4653$0 ;
-  input \port$4655$0 ;
-  wire \port$4655$0 ;
-  input \port$4657$0 ;
-  wire \port$4657$0 ;
-  input \port$4659$0 ;
-  wire \port$4659$0 ;
-  input \port$4661$0 ;
-  wire \port$4661$0 ;
-  input \port$4663$0 ;
-  wire \port$4663$0 ;
-  input \port$4665$0 ;
-  wire \port$4665$0 ;
-  input \port$4667$0 ;
-  wire \port$4667$0 ;
-  input \port$4669$0 ;
-  wire \port$4669$0 ;
-  input \port$4671$0 ;
-  wire \port$4671$0 ;
-  input \port$4673$0 ;
-  wire \port$4673$0 ;
-  input \port$4675$0 ;
-  wire \port$4675$0 ;
-  input \port$4677$0 ;
-  wire \port$4677$0 ;
-  input \port$4679$0 ;
-  wire \port$4679$0 ;
-  input \port$4681$0 ;
-  wire \port$4681$0 ;
-  input \port$4683$0 ;
-  wire \port$4683$0 ;
-  input \port$4685$0 ;
-  wire \port$4685$0 ;
-  input \port$4687$0 ;
-  wire \port$4687$0 ;
-  input \port$4689$0 ;
-  wire \port$4689$0 ;
-  input \port$4691$0 ;
-  wire \port$4691$0 ;
-  input \port$4693$0 ;
-  wire \port$4693$0 ;
-  input \port$4695$0 ;
-  wire \port$4695$0 ;
-  input \port$4697$0 ;
-  wire \port$4697$0 ;
-  input \port$4699$0 ;
-  wire \port$4699$0 ;
-  input \port$4701$0 ;
-  wire \port$4701$0 ;
-  input \port$4703$0 ;
-  wire \port$4703$0 ;
-  input \port$4705$0 ;
-  wire \port$4705$0 ;
-  input \port$4707$0 ;
-  wire \port$4707$0 ;
-  input \port$4709$0 ;
-  wire \port$4709$0 ;
-  input \port$4711$0 ;
-  wire \port$4711$0 ;
-  input \port$4713$0 ;
-  wire \port$4713$0 ;
-  input \port$4715$0 ;
-  wire \port$4715$0 ;
-  input \port$4717$0 ;
-  wire \port$4717$0 ;
-  input \port$4719$0 ;
-  wire \port$4719$0 ;
-  input \port$4721$0 ;
-  wire \port$4721$0 ;
-  input \port$4723$0 ;
-  wire \port$4723$0 ;
-  input \port$4725$0 ;
-  wire \port$4725$0 ;
-  input \port$4727$0 ;
-  wire \port$4727$0 ;
-  input \port$4729$0 ;
-  wire \port$4729$0 ;
-  input \port$4731$0 ;
-  wire \port$4731$0 ;
-  input \port$4733$0 ;
-  wire \port$4733$0 ;
-  input [6:0] \port$4735$0 ;
-  wire [6:0] \port$4735$0 ;
-  input [6:0] \port$4737$0 ;
-  wire [6:0] \port$4737$0 ;
-  input [6:0] \port$4739$0 ;
-  wire [6:0] \port$4739$0 ;
-  input [6:0] \port$4741$0 ;
-  wire [6:0] \port$4741$0 ;
-  input [6:0] \port$4743$0 ;
-  wire [6:0] \port$4743$0 ;
-  input [6:0] \port$4745$0 ;
-  wire [6:0] \port$4745$0 ;
-  input [6:0] \port$4747$0 ;
-  wire [6:0] \port$4747$0 ;
-  input [6:0] \port$4749$0 ;
-  wire [6:0] \port$4749$0 ;
-  input [6:0] \port$4751$0 ;
-  wire [6:0] \port$4751$0 ;
-  input [6:0] \port$4753$0 ;
-  wire [6:0] \port$4753$0 ;
-  input [6:0] \port$4755$0 ;
-  wire [6:0] \port$4755$0 ;
-  input [6:0] \port$4757$0 ;
-  wire [6:0] \port$4757$0 ;
-  input [6:0] \port$4759$0 ;
-  wire [6:0] \port$4759$0 ;
-  input [6:0] \port$4761$0 ;
-  wire [6:0] \port$4761$0 ;
-  input [6:0] \port$4763$0 ;
-  wire [6:0] \port$4763$0 ;
-  input [6:0] \port$4765$0 ;
-  wire [6:0] \port$4765$0 ;
-  input [6:0] \port$4767$0 ;
-  wire [6:0] \port$4767$0 ;
-  input [6:0] \port$4769$0 ;
-  wire [6:0] \port$4769$0 ;
-  input [6:0] \port$4771$0 ;
-  wire [6:0] \port$4771$0 ;
-  input [6:0] \port$4773$0 ;
-  wire [6:0] \port$4773$0 ;
-  input [6:0] \port$4775$0 ;
-  wire [6:0] \port$4775$0 ;
-  input [6:0] \port$4777$0 ;
-  wire [6:0] \port$4777$0 ;
-  input [6:0] \port$4779$0 ;
-  wire [6:0] \port$4779$0 ;
-  input [6:0] \port$4781$0 ;
-  wire [6:0] \port$4781$0 ;
-  input [6:0] \port$4783$0 ;
-  wire [6:0] \port$4783$0 ;
-  input [6:0] \port$4785$0 ;
-  wire [6:0] \port$4785$0 ;
-  input [6:0] \port$4787$0 ;
-  wire [6:0] \port$4787$0 ;
-  input [6:0] \port$4789$0 ;
-  wire [6:0] \port$4789$0 ;
-  input [6:0] \port$4791$0 ;
-  wire [6:0] \port$4791$0 ;
-  input [6:0] \port$4793$0 ;
-  wire [6:0] \port$4793$0 ;
-  input [6:0] \port$4795$0 ;
-  wire [6:0] \port$4795$0 ;
-  input [6:0] \port$4797$0 ;
-  wire [6:0] \port$4797$0 ;
-  input [6:0] \port$4799$0 ;
-  wire [6:0] \port$4799$0 ;
-  input [6:0] \port$4801$0 ;
-  wire [6:0] \port$4801$0 ;
-  input [6:0] \port$4803$0 ;
-  wire [6:0] \port$4803$0 ;
-  input [6:0] \port$4805$0 ;
-  wire [6:0] \port$4805$0 ;
-  input [6:0] \port$4807$0 ;
-  wire [6:0] \port$4807$0 ;
-  input [6:0] \port$4809$0 ;
-  wire [6:0] \port$4809$0 ;
-  input [6:0] \port$4811$0 ;
-  wire [6:0] \port$4811$0 ;
-  input [6:0] \port$4813$0 ;
-  wire [6:0] \port$4813$0 ;
-  input [6:0] \port$4815$0 ;
-  wire [6:0] \port$4815$0 ;
-  input [6:0] \port$4817$0 ;
-  wire [6:0] \port$4817$0 ;
-  input [6:0] \port$4819$0 ;
-  wire [6:0] \port$4819$0 ;
-  input [6:0] \port$4821$0 ;
-  wire [6:0] \port$4821$0 ;
-  input [6:0] \port$4823$0 ;
-  wire [6:0] \port$4823$0 ;
-  input [6:0] \port$4825$0 ;
-  wire [6:0] \port$4825$0 ;
-  input [6:0] \port$4827$0 ;
-  wire [6:0] \port$4827$0 ;
-  input [6:0] \port$4829$0 ;
-  wire [6:0] \port$4829$0 ;
-  input [6:0] \port$4831$0 ;
-  wire [6:0] \port$4831$0 ;
-  input [6:0] \port$4833$0 ;
-  wire [6:0] \port$4833$0 ;
-  input [6:0] \port$4835$0 ;
-  wire [6:0] \port$4835$0 ;
-  input [6:0] \port$4837$0 ;
-  wire [6:0] \port$4837$0 ;
-  input [6:0] \port$4839$0 ;
-  wire [6:0] \port$4839$0 ;
-  input [6:0] \port$4841$0 ;
-  wire [6:0] \port$4841$0 ;
-  input [6:0] \port$4843$0 ;
-  wire [6:0] \port$4843$0 ;
-  input [6:0] \port$4845$0 ;
-  wire [6:0] \port$4845$0 ;
-  input [6:0] \port$4847$0 ;
-  wire [6:0] \port$4847$0 ;
-  input [6:0] \port$4849$0 ;
-  wire [6:0] \port$4849$0 ;
-  input [6:0] \port$4851$0 ;
-  wire [6:0] \port$4851$0 ;
-  input [6:0] \port$4853$0 ;
-  wire [6:0] \port$4853$0 ;
-  input [6:0] \port$4855$0 ;
-  wire [6:0] \port$4855$0 ;
-  input [6:0] \port$4857$0 ;
-  wire [6:0] \port$4857$0 ;
-  input [6:0] \port$4859$0 ;
-  wire [6:0] \port$4859$0 ;
-  input [6:0] \port$4861$0 ;
-  wire [6:0] \port$4861$0 ;
+  input [31:0] \port$5717$0 ;
+  wire [31:0] \port$5717$0 ;
+  input [31:0] \port$5719$0 ;
+  wire [31:0] \port$5719$0 ;
+  input \port$6443$0 ;
+  wire \port$6443$0 ;
+  input \port$6445$0 ;
+  wire \port$6445$0 ;
+  input \port$6447$0 ;
+  wire \port$6447$0 ;
+  input \port$6449$0 ;
+  wire \port$6449$0 ;
+  input \port$6451$0 ;
+  wire \port$6451$0 ;
+  input \port$6453$0 ;
+  wire \port$6453$0 ;
+  input \port$6455$0 ;
+  wire \port$6455$0 ;
+  input \port$6457$0 ;
+  wire \port$6457$0 ;
+  input \port$6459$0 ;
+  wire \port$6459$0 ;
+  input \port$6461$0 ;
+  wire \port$6461$0 ;
+  input \port$6463$0 ;
+  wire \port$6463$0 ;
+  input \port$6465$0 ;
+  wire \port$6465$0 ;
+  input \port$6467$0 ;
+  wire \port$6467$0 ;
+  input \port$6469$0 ;
+  wire \port$6469$0 ;
+  input \port$6471$0 ;
+  wire \port$6471$0 ;
+  input \port$6473$0 ;
+  wire \port$6473$0 ;
+  input \port$6475$0 ;
+  wire \port$6475$0 ;
+  input \port$6477$0 ;
+  wire \port$6477$0 ;
+  input \port$6479$0 ;
+  wire \port$6479$0 ;
+  input \port$6481$0 ;
+  wire \port$6481$0 ;
+  input \port$6483$0 ;
+  wire \port$6483$0 ;
+  input \port$6485$0 ;
+  wire \port$6485$0 ;
+  input \port$6487$0 ;
+  wire \port$6487$0 ;
+  input \port$6489$0 ;
+  wire \port$6489$0 ;
+  input \port$6491$0 ;
+  wire \port$6491$0 ;
+  input \port$6493$0 ;
+  wire \port$6493$0 ;
+  input \port$6495$0 ;
+  wire \port$6495$0 ;
+  input \port$6497$0 ;
+  wire \port$6497$0 ;
+  input \port$6499$0 ;
+  wire \port$6499$0 ;
+  input \port$6501$0 ;
+  wire \port$6501$0 ;
+  input \port$6503$0 ;
+  wire \port$6503$0 ;
+  input \port$6505$0 ;
+  wire \port$6505$0 ;
+  input \port$6507$0 ;
+  wire \port$6507$0 ;
+  input \port$6509$0 ;
+  wire \port$6509$0 ;
+  input \port$6511$0 ;
+  wire \port$6511$0 ;
+  input \port$6513$0 ;
+  wire \port$6513$0 ;
+  input \port$6515$0 ;
+  wire \port$6515$0 ;
+  input \port$6517$0 ;
+  wire \port$6517$0 ;
+  input \port$6519$0 ;
+  wire \port$6519$0 ;
+  input \port$6521$0 ;
+  wire \port$6521$0 ;
+  input \port$6523$0 ;
+  wire \port$6523$0 ;
+  input \port$6525$0 ;
+  wire \port$6525$0 ;
+  input \port$6527$0 ;
+  wire \port$6527$0 ;
+  input \port$6529$0 ;
+  wire \port$6529$0 ;
+  input \port$6531$0 ;
+  wire \port$6531$0 ;
+  input \port$6533$0 ;
+  wire \port$6533$0 ;
+  input \port$6535$0 ;
+  wire \port$6535$0 ;
+  input \port$6537$0 ;
+  wire \port$6537$0 ;
+  input \port$6539$0 ;
+  wire \port$6539$0 ;
+  input \port$6541$0 ;
+  wire \port$6541$0 ;
+  input \port$6543$0 ;
+  wire \port$6543$0 ;
+  input \port$6545$0 ;
+  wire \port$6545$0 ;
+  input \port$6547$0 ;
+  wire \port$6547$0 ;
+  input \port$6549$0 ;
+  wire \port$6549$0 ;
+  input \port$6551$0 ;
+  wire \port$6551$0 ;
+  input \port$6553$0 ;
+  wire \port$6553$0 ;
+  input \port$6555$0 ;
+  wire \port$6555$0 ;
+  input \port$6557$0 ;
+  wire \port$6557$0 ;
+  input \port$6559$0 ;
+  wire \port$6559$0 ;
+  input \port$6561$0 ;
+  wire \port$6561$0 ;
+  input \port$6563$0 ;
+  wire \port$6563$0 ;
+  input \port$6565$0 ;
+  wire \port$6565$0 ;
+  input \port$6567$0 ;
+  wire \port$6567$0 ;
+  input \port$6569$0 ;
+  wire \port$6569$0 ;
+  input [6:0] \port$6571$0 ;
+  wire [6:0] \port$6571$0 ;
+  input [6:0] \port$6573$0 ;
+  wire [6:0] \port$6573$0 ;
+  input [6:0] \port$6575$0 ;
+  wire [6:0] \port$6575$0 ;
+  input [6:0] \port$6577$0 ;
+  wire [6:0] \port$6577$0 ;
+  input [6:0] \port$6579$0 ;
+  wire [6:0] \port$6579$0 ;
+  input [6:0] \port$6581$0 ;
+  wire [6:0] \port$6581$0 ;
+  input [6:0] \port$6583$0 ;
+  wire [6:0] \port$6583$0 ;
+  input [6:0] \port$6585$0 ;
+  wire [6:0] \port$6585$0 ;
+  input [6:0] \port$6587$0 ;
+  wire [6:0] \port$6587$0 ;
+  input [6:0] \port$6589$0 ;
+  wire [6:0] \port$6589$0 ;
+  input [6:0] \port$6591$0 ;
+  wire [6:0] \port$6591$0 ;
+  input [6:0] \port$6593$0 ;
+  wire [6:0] \port$6593$0 ;
+  input [6:0] \port$6595$0 ;
+  wire [6:0] \port$6595$0 ;
+  input [6:0] \port$6597$0 ;
+  wire [6:0] \port$6597$0 ;
+  input [6:0] \port$6599$0 ;
+  wire [6:0] \port$6599$0 ;
+  input [6:0] \port$6601$0 ;
+  wire [6:0] \port$6601$0 ;
+  input [6:0] \port$6603$0 ;
+  wire [6:0] \port$6603$0 ;
+  input [6:0] \port$6605$0 ;
+  wire [6:0] \port$6605$0 ;
+  input [6:0] \port$6607$0 ;
+  wire [6:0] \port$6607$0 ;
+  input [6:0] \port$6609$0 ;
+  wire [6:0] \port$6609$0 ;
+  input [6:0] \port$6611$0 ;
+  wire [6:0] \port$6611$0 ;
+  input [6:0] \port$6613$0 ;
+  wire [6:0] \port$6613$0 ;
+  input [6:0] \port$6615$0 ;
+  wire [6:0] \port$6615$0 ;
+  input [6:0] \port$6617$0 ;
+  wire [6:0] \port$6617$0 ;
+  input [6:0] \port$6619$0 ;
+  wire [6:0] \port$6619$0 ;
+  input [6:0] \port$6621$0 ;
+  wire [6:0] \port$6621$0 ;
+  input [6:0] \port$6623$0 ;
+  wire [6:0] \port$6623$0 ;
+  input [6:0] \port$6625$0 ;
+  wire [6:0] \port$6625$0 ;
+  input [6:0] \port$6627$0 ;
+  wire [6:0] \port$6627$0 ;
+  input [6:0] \port$6629$0 ;
+  wire [6:0] \port$6629$0 ;
+  input [6:0] \port$6631$0 ;
+  wire [6:0] \port$6631$0 ;
+  input [6:0] \port$6633$0 ;
+  wire [6:0] \port$6633$0 ;
+  input [6:0] \port$6635$0 ;
+  wire [6:0] \port$6635$0 ;
+  input [6:0] \port$6637$0 ;
+  wire [6:0] \port$6637$0 ;
+  input [6:0] \port$6639$0 ;
+  wire [6:0] \port$6639$0 ;
+  input [6:0] \port$6641$0 ;
+  wire [6:0] \port$6641$0 ;
+  input [6:0] \port$6643$0 ;
+  wire [6:0] \port$6643$0 ;
+  input [6:0] \port$6645$0 ;
+  wire [6:0] \port$6645$0 ;
+  input [6:0] \port$6647$0 ;
+  wire [6:0] \port$6647$0 ;
+  input [6:0] \port$6649$0 ;
+  wire [6:0] \port$6649$0 ;
+  input [6:0] \port$6651$0 ;
+  wire [6:0] \port$6651$0 ;
+  input [6:0] \port$6653$0 ;
+  wire [6:0] \port$6653$0 ;
+  input [6:0] \port$6655$0 ;
+  wire [6:0] \port$6655$0 ;
+  input [6:0] \port$6657$0 ;
+  wire [6:0] \port$6657$0 ;
+  input [6:0] \port$6659$0 ;
+  wire [6:0] \port$6659$0 ;
+  input [6:0] \port$6661$0 ;
+  wire [6:0] \port$6661$0 ;
+  input [6:0] \port$6663$0 ;
+  wire [6:0] \port$6663$0 ;
+  input [6:0] \port$6665$0 ;
+  wire [6:0] \port$6665$0 ;
+  input [6:0] \port$6667$0 ;
+  wire [6:0] \port$6667$0 ;
+  input [6:0] \port$6669$0 ;
+  wire [6:0] \port$6669$0 ;
+  input [6:0] \port$6671$0 ;
+  wire [6:0] \port$6671$0 ;
+  input [6:0] \port$6673$0 ;
+  wire [6:0] \port$6673$0 ;
+  input [6:0] \port$6675$0 ;
+  wire [6:0] \port$6675$0 ;
+  input [6:0] \port$6677$0 ;
+  wire [6:0] \port$6677$0 ;
+  input [6:0] \port$6679$0 ;
+  wire [6:0] \port$6679$0 ;
+  input [6:0] \port$6681$0 ;
+  wire [6:0] \port$6681$0 ;
+  input [6:0] \port$6683$0 ;
+  wire [6:0] \port$6683$0 ;
+  input [6:0] \port$6685$0 ;
+  wire [6:0] \port$6685$0 ;
+  input [6:0] \port$6687$0 ;
+  wire [6:0] \port$6687$0 ;
+  input [6:0] \port$6689$0 ;
+  wire [6:0] \port$6689$0 ;
+  input [6:0] \port$6691$0 ;
+  wire [6:0] \port$6691$0 ;
+  input [6:0] \port$6693$0 ;
+  wire [6:0] \port$6693$0 ;
+  input [6:0] \port$6695$0 ;
+  wire [6:0] \port$6695$0 ;
+  input [6:0] \port$6697$0 ;
+  wire [6:0] \port$6697$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -17752,197 +22910,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$4735$0  < threshold;
-  assign \$3  = ~ \port$4607$0 ;
+  assign \$2  = \port$6571$0  < threshold;
+  assign \$3  = ~ \port$6443$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$4737$0  < threshold;
-  assign \$6  = ~ \port$4609$0 ;
+  assign \$5  = \port$6573$0  < threshold;
+  assign \$6  = ~ \port$6445$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$4739$0  < threshold;
-  assign \$9  = ~ \port$4611$0 ;
+  assign \$8  = \port$6575$0  < threshold;
+  assign \$9  = ~ \port$6447$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$4741$0  < threshold;
-  assign \$12  = ~ \port$4613$0 ;
+  assign \$11  = \port$6577$0  < threshold;
+  assign \$12  = ~ \port$6449$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$4743$0  < threshold;
-  assign \$15  = ~ \port$4615$0 ;
+  assign \$14  = \port$6579$0  < threshold;
+  assign \$15  = ~ \port$6451$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$4745$0  < threshold;
-  assign \$18  = ~ \port$4617$0 ;
+  assign \$17  = \port$6581$0  < threshold;
+  assign \$18  = ~ \port$6453$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$4747$0  < threshold;
-  assign \$21  = ~ \port$4619$0 ;
+  assign \$20  = \port$6583$0  < threshold;
+  assign \$21  = ~ \port$6455$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$4749$0  < threshold;
-  assign \$24  = ~ \port$4621$0 ;
+  assign \$23  = \port$6585$0  < threshold;
+  assign \$24  = ~ \port$6457$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$4751$0  < threshold;
-  assign \$27  = ~ \port$4623$0 ;
+  assign \$26  = \port$6587$0  < threshold;
+  assign \$27  = ~ \port$6459$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$4753$0  < threshold;
-  assign \$30  = ~ \port$4625$0 ;
+  assign \$29  = \port$6589$0  < threshold;
+  assign \$30  = ~ \port$6461$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$4755$0  < threshold;
-  assign \$33  = ~ \port$4627$0 ;
+  assign \$32  = \port$6591$0  < threshold;
+  assign \$33  = ~ \port$6463$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$4757$0  < threshold;
-  assign \$36  = ~ \port$4629$0 ;
+  assign \$35  = \port$6593$0  < threshold;
+  assign \$36  = ~ \port$6465$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$4759$0  < threshold;
-  assign \$39  = ~ \port$4631$0 ;
+  assign \$38  = \port$6595$0  < threshold;
+  assign \$39  = ~ \port$6467$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$4761$0  < threshold;
-  assign \$42  = ~ \port$4633$0 ;
+  assign \$41  = \port$6597$0  < threshold;
+  assign \$42  = ~ \port$6469$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$4763$0  < threshold;
-  assign \$45  = ~ \port$4635$0 ;
+  assign \$44  = \port$6599$0  < threshold;
+  assign \$45  = ~ \port$6471$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$4765$0  < threshold;
-  assign \$48  = ~ \port$4637$0 ;
+  assign \$47  = \port$6601$0  < threshold;
+  assign \$48  = ~ \port$6473$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$4767$0  < threshold;
-  assign \$51  = ~ \port$4639$0 ;
+  assign \$50  = \port$6603$0  < threshold;
+  assign \$51  = ~ \port$6475$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$4769$0  < threshold;
-  assign \$54  = ~ \port$4641$0 ;
+  assign \$53  = \port$6605$0  < threshold;
+  assign \$54  = ~ \port$6477$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$4771$0  < threshold;
-  assign \$57  = ~ \port$4643$0 ;
+  assign \$56  = \port$6607$0  < threshold;
+  assign \$57  = ~ \port$6479$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$4773$0  < threshold;
-  assign \$60  = ~ \port$4645$0 ;
+  assign \$59  = \port$6609$0  < threshold;
+  assign \$60  = ~ \port$6481$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$4775$0  < threshold;
-  assign \$63  = ~ \port$4647$0 ;
+  assign \$62  = \port$6611$0  < threshold;
+  assign \$63  = ~ \port$6483$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$4777$0  < threshold;
-  assign \$66  = ~ \port$4649$0 ;
+  assign \$65  = \port$6613$0  < threshold;
+  assign \$66  = ~ \port$6485$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$4779$0  < threshold;
-  assign \$69  = ~ \port$4651$0 ;
+  assign \$68  = \port$6615$0  < threshold;
+  assign \$69  = ~ \port$6487$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$4781$0  < threshold;
-  assign \$72  = ~ \port$4653$0 ;
+  assign \$71  = \port$6617$0  < threshold;
+  assign \$72  = ~ \port$6489$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$4783$0  < threshold;
-  assign \$75  = ~ \port$4655$0 ;
+  assign \$74  = \port$6619$0  < threshold;
+  assign \$75  = ~ \port$6491$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$4785$0  < threshold;
-  assign \$78  = ~ \port$4657$0 ;
+  assign \$77  = \port$6621$0  < threshold;
+  assign \$78  = ~ \port$6493$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$4787$0  < threshold;
-  assign \$81  = ~ \port$4659$0 ;
+  assign \$80  = \port$6623$0  < threshold;
+  assign \$81  = ~ \port$6495$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$4789$0  < threshold;
-  assign \$84  = ~ \port$4661$0 ;
+  assign \$83  = \port$6625$0  < threshold;
+  assign \$84  = ~ \port$6497$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$4791$0  < threshold;
-  assign \$87  = ~ \port$4663$0 ;
+  assign \$86  = \port$6627$0  < threshold;
+  assign \$87  = ~ \port$6499$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$4793$0  < threshold;
-  assign \$90  = ~ \port$4665$0 ;
+  assign \$89  = \port$6629$0  < threshold;
+  assign \$90  = ~ \port$6501$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$4795$0  < threshold;
-  assign \$93  = ~ \port$4667$0 ;
+  assign \$92  = \port$6631$0  < threshold;
+  assign \$93  = ~ \port$6503$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$4797$0  < threshold;
-  assign \$96  = ~ \port$4669$0 ;
+  assign \$95  = \port$6633$0  < threshold;
+  assign \$96  = ~ \port$6505$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$4799$0  < threshold;
-  assign \$99  = ~ \port$4671$0 ;
+  assign \$98  = \port$6635$0  < threshold;
+  assign \$99  = ~ \port$6507$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$4801$0  < threshold;
-  assign \$102  = ~ \port$4673$0 ;
+  assign \$101  = \port$6637$0  < threshold;
+  assign \$102  = ~ \port$6509$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$4803$0  < threshold;
-  assign \$105  = ~ \port$4675$0 ;
+  assign \$104  = \port$6639$0  < threshold;
+  assign \$105  = ~ \port$6511$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$4805$0  < threshold;
-  assign \$108  = ~ \port$4677$0 ;
+  assign \$107  = \port$6641$0  < threshold;
+  assign \$108  = ~ \port$6513$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$4807$0  < threshold;
-  assign \$111  = ~ \port$4679$0 ;
+  assign \$110  = \port$6643$0  < threshold;
+  assign \$111  = ~ \port$6515$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$4809$0  < threshold;
-  assign \$114  = ~ \port$4681$0 ;
+  assign \$113  = \port$6645$0  < threshold;
+  assign \$114  = ~ \port$6517$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$4811$0  < threshold;
-  assign \$117  = ~ \port$4683$0 ;
+  assign \$116  = \port$6647$0  < threshold;
+  assign \$117  = ~ \port$6519$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$4813$0  < threshold;
-  assign \$120  = ~ \port$4685$0 ;
+  assign \$119  = \port$6649$0  < threshold;
+  assign \$120  = ~ \port$6521$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$4815$0  < threshold;
-  assign \$123  = ~ \port$4687$0 ;
+  assign \$122  = \port$6651$0  < threshold;
+  assign \$123  = ~ \port$6523$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$4817$0  < threshold;
-  assign \$126  = ~ \port$4689$0 ;
+  assign \$125  = \port$6653$0  < threshold;
+  assign \$126  = ~ \port$6525$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$4819$0  < threshold;
-  assign \$129  = ~ \port$4691$0 ;
+  assign \$128  = \port$6655$0  < threshold;
+  assign \$129  = ~ \port$6527$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$4821$0  < threshold;
-  assign \$132  = ~ \port$4693$0 ;
+  assign \$131  = \port$6657$0  < threshold;
+  assign \$132  = ~ \port$6529$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$4823$0  < threshold;
-  assign \$135  = ~ \port$4695$0 ;
+  assign \$134  = \port$6659$0  < threshold;
+  assign \$135  = ~ \port$6531$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$4825$0  < threshold;
-  assign \$138  = ~ \port$4697$0 ;
+  assign \$137  = \port$6661$0  < threshold;
+  assign \$138  = ~ \port$6533$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$4827$0  < threshold;
-  assign \$141  = ~ \port$4699$0 ;
+  assign \$140  = \port$6663$0  < threshold;
+  assign \$141  = ~ \port$6535$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$4829$0  < threshold;
-  assign \$144  = ~ \port$4701$0 ;
+  assign \$143  = \port$6665$0  < threshold;
+  assign \$144  = ~ \port$6537$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$4831$0  < threshold;
-  assign \$147  = ~ \port$4703$0 ;
+  assign \$146  = \port$6667$0  < threshold;
+  assign \$147  = ~ \port$6539$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$4833$0  < threshold;
-  assign \$150  = ~ \port$4705$0 ;
+  assign \$149  = \port$6669$0  < threshold;
+  assign \$150  = ~ \port$6541$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$4835$0  < threshold;
-  assign \$153  = ~ \port$4707$0 ;
+  assign \$152  = \port$6671$0  < threshold;
+  assign \$153  = ~ \port$6543$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$4837$0  < threshold;
-  assign \$156  = ~ \port$4709$0 ;
+  assign \$155  = \port$6673$0  < threshold;
+  assign \$156  = ~ \port$6545$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$4839$0  < threshold;
-  assign \$159  = ~ \port$4711$0 ;
+  assign \$158  = \port$6675$0  < threshold;
+  assign \$159  = ~ \port$6547$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$4841$0  < threshold;
-  assign \$162  = ~ \port$4713$0 ;
+  assign \$161  = \port$6677$0  < threshold;
+  assign \$162  = ~ \port$6549$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$4843$0  < threshold;
-  assign \$165  = ~ \port$4715$0 ;
+  assign \$164  = \port$6679$0  < threshold;
+  assign \$165  = ~ \port$6551$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$4845$0  < threshold;
-  assign \$168  = ~ \port$4717$0 ;
+  assign \$167  = \port$6681$0  < threshold;
+  assign \$168  = ~ \port$6553$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$4847$0  < threshold;
-  assign \$171  = ~ \port$4719$0 ;
+  assign \$170  = \port$6683$0  < threshold;
+  assign \$171  = ~ \port$6555$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$4849$0  < threshold;
-  assign \$174  = ~ \port$4721$0 ;
+  assign \$173  = \port$6685$0  < threshold;
+  assign \$174  = ~ \port$6557$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$4851$0  < threshold;
-  assign \$177  = ~ \port$4723$0 ;
+  assign \$176  = \port$6687$0  < threshold;
+  assign \$177  = ~ \port$6559$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$4853$0  < threshold;
-  assign \$180  = ~ \port$4725$0 ;
+  assign \$179  = \port$6689$0  < threshold;
+  assign \$180  = ~ \port$6561$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$4855$0  < threshold;
-  assign \$183  = ~ \port$4727$0 ;
+  assign \$182  = \port$6691$0  < threshold;
+  assign \$183  = ~ \port$6563$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$4857$0  < threshold;
-  assign \$186  = ~ \port$4729$0 ;
+  assign \$185  = \port$6693$0  < threshold;
+  assign \$186  = ~ \port$6565$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$4859$0  < threshold;
-  assign \$189  = ~ \port$4731$0 ;
+  assign \$188  = \port$6695$0  < threshold;
+  assign \$189  = ~ \port$6567$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$4861$0  < threshold;
-  assign \$192  = ~ \port$4733$0 ;
+  assign \$191  = \port$6697$0  < threshold;
+  assign \$192  = ~ \port$6569$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -18071,7 +23229,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$195  };
   assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$198  };
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     busy = 1'h0;
     casez (write_state)
       4'h0:
@@ -18099,7 +23257,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     verifying = 1'h0;
     casez (write_state)
       4'h0:
@@ -18121,7 +23279,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     bypass_load = 1'h0;
     casez (write_state)
       4'h0:
@@ -18139,7 +23297,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     read_start = 1'h0;
     casez (write_state)
       4'h0:
@@ -18159,7 +23317,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     retry = 1'h0;
     casez (write_state)
       4'h0:
@@ -18185,7 +23343,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     fail_valid = 1'h0;
     casez (write_state)
       4'h0:
@@ -18213,14 +23371,14 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$294  = \$277 ;
     if (g_wr_rst) begin
       \$294  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$295  = fail_row;
     casez (write_state)
       4'h0:
@@ -18233,12 +23391,12 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$296  = data;
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$4015$0 , \port$4013$0  };
+            \$296  = { \port$5719$0 , \port$5717$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -18246,7 +23404,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$297  = side;
     casez (write_state)
       4'h0:
@@ -18279,7 +23437,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$298  = pulse_len;
     casez (write_state)
       4'h0:
@@ -18316,7 +23474,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$299  = retries_left;
     casez (write_state)
       4'h0:
@@ -18351,7 +23509,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$300  = fail_mask;
     casez (write_state)
       4'h0:
@@ -18384,7 +23542,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$301  = write_state;
     casez (write_state)
       4'h0:
@@ -18438,7 +23596,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$302  = arr_wr_row;
     casez (write_state)
       4'h0:
@@ -18473,7 +23631,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$303  = arr_wr_side;
     casez (write_state)
       4'h0:
@@ -18508,7 +23666,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$304  = arr_wr_data;
     casez (write_state)
       4'h0:
@@ -18543,7 +23701,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$305  = arr_wr_pulse;
     casez (write_state)
       4'h0:
@@ -18562,7 +23720,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$306  = pulse_left;
     casez (write_state)
       4'h0:
@@ -18582,11 +23740,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$4861$0 , \port$4859$0 , \port$4857$0 , \port$4855$0 , \port$4853$0 , \port$4851$0 , \port$4849$0 , \port$4847$0 , \port$4845$0 , \port$4843$0 , \port$4841$0 , \port$4839$0 , \port$4837$0 , \port$4835$0 , \port$4833$0 , \port$4831$0 , \port$4829$0 , \port$4827$0 , \port$4825$0 , \port$4823$0 , \port$4821$0 , \port$4819$0 , \port$4817$0 , \port$4815$0 , \port$4813$0 , \port$4811$0 , \port$4809$0 , \port$4807$0 , \port$4805$0 , \port$4803$0 , \port$4801$0 , \port$4799$0 , \port$4797$0 , \port$4795$0 , \port$4793$0 , \port$4791$0 , \port$4789$0 , \port$4787$0 , \port$4785$0 , \port$4783$0 , \port$4781$0 , \port$4779$0 , \port$4777$0 , \port$4775$0 , \port$4773$0 , \port$4771$0 , \port$4769$0 , \port$4767$0 , \port$4765$0 , \port$4763$0 , \port$4761$0 , \port$4759$0 , \port$4757$0 , \port$4755$0 , \port$4753$0 , \port$4751$0 , \port$4749$0 , \port$4747$0 , \port$4745$0 , \port$4743$0 , \port$4741$0 , \port$4739$0 , \port$4737$0 , \port$4735$0  };
-  assign overflow = { \port$4733$0 , \port$4731$0 , \port$4729$0 , \port$4727$0 , \port$4725$0 , \port$4723$0 , \port$4721$0 , \port$4719$0 , \port$4717$0 , \port$4715$0 , \port$4713$0 , \port$4711$0 , \port$4709$0 , \port$4707$0 , \port$4705$0 , \port$4703$0 , \port$4701$0 , \port$4699$0 , \port$4697$0 , \port$4695$0 , \port$4693$0 , \port$4691$0 , \port$4689$0 , \port$4687$0 , \port$4685$0 , \port$4683$0 , \port$4681$0 , \port$4679$0 , \port$4677$0 , \port$4675$0 , \port$4673$0 , \port$4671$0 , \port$4669$0 , \port$4667$0 , \port$4665$0 , \port$4663$0 , \port$4661$0 , \port$4659$0 , \port$4657$0 , \port$4655$0 , \port$4653$0 , \port$4651$0 , \port$4649$0 , \port$4647$0 , \port$4645$0 , \port$4643$0 , \port$4641$0 , \port$4639$0 , \port$4637$0 , \port$4635$0 , \port$4633$0 , \port$4631$0 , \port$4629$0 , \port$4627$0 , \port$4625$0 , \port$4623$0 , \port$4621$0 , \port$4619$0 , \port$4617$0 , \port$4615$0 , \port$4613$0 , \port$4611$0 , \port$4609$0 , \port$4607$0  };
+  assign codes = { \port$6697$0 , \port$6695$0 , \port$6693$0 , \port$6691$0 , \port$6689$0 , \port$6687$0 , \port$6685$0 , \port$6683$0 , \port$6681$0 , \port$6679$0 , \port$6677$0 , \port$6675$0 , \port$6673$0 , \port$6671$0 , \port$6669$0 , \port$6667$0 , \port$6665$0 , \port$6663$0 , \port$6661$0 , \port$6659$0 , \port$6657$0 , \port$6655$0 , \port$6653$0 , \port$6651$0 , \port$6649$0 , \port$6647$0 , \port$6645$0 , \port$6643$0 , \port$6641$0 , \port$6639$0 , \port$6637$0 , \port$6635$0 , \port$6633$0 , \port$6631$0 , \port$6629$0 , \port$6627$0 , \port$6625$0 , \port$6623$0 , \port$6621$0 , \port$6619$0 , \port$6617$0 , \port$6615$0 , \port$6613$0 , \port$6611$0 , \port$6609$0 , \port$6607$0 , \port$6605$0 , \port$6603$0 , \port$6601$0 , \port$6599$0 , \port$6597$0 , \port$6595$0 , \port$6593$0 , \port$6591$0 , \port$6589$0 , \port$6587$0 , \port$6585$0 , \port$6583$0 , \port$6581$0 , \port$6579$0 , \port$6577$0 , \port$6575$0 , \port$6573$0 , \port$6571$0  };
+  assign overflow = { \port$6569$0 , \port$6567$0 , \port$6565$0 , \port$6563$0 , \port$6561$0 , \port$6559$0 , \port$6557$0 , \port$6555$0 , \port$6553$0 , \port$6551$0 , \port$6549$0 , \port$6547$0 , \port$6545$0 , \port$6543$0 , \port$6541$0 , \port$6539$0 , \port$6537$0 , \port$6535$0 , \port$6533$0 , \port$6531$0 , \port$6529$0 , \port$6527$0 , \port$6525$0 , \port$6523$0 , \port$6521$0 , \port$6519$0 , \port$6517$0 , \port$6515$0 , \port$6513$0 , \port$6511$0 , \port$6509$0 , \port$6507$0 , \port$6505$0 , \port$6503$0 , \port$6501$0 , \port$6499$0 , \port$6497$0 , \port$6495$0 , \port$6493$0 , \port$6491$0 , \port$6489$0 , \port$6487$0 , \port$6485$0 , \port$6483$0 , \port$6481$0 , \port$6479$0 , \port$6477$0 , \port$6475$0 , \port$6473$0 , \port$6471$0 , \port$6469$0 , \port$6467$0 , \port$6465$0 , \port$6463$0 , \port$6461$0 , \port$6459$0 , \port$6457$0 , \port$6455$0 , \port$6453$0 , \port$6451$0 , \port$6449$0 , \port$6447$0 , \port$6445$0 , \port$6443$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$4015$0 , \port$4013$0  };
+  assign \data$27  = { \port$5719$0 , \port$5717$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass
 
 __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
-           "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS"]
+           "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
+           "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
+           "REPLICA_COLS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -41,6 +43,21 @@ FINE_TAPS = (2, 4, 8, 16, 32)
 #: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
 #: column (the chip's code is 4 bits).
 COARSE_MAX_TDC_BITS = 6
+
+#: Per-column calibration gain (CAL_GAIN) and tracked gain (TRACK_GAIN): unsigned fixed point
+#: with ``CAL_GAIN_FRAC_BITS`` fractional bits in a ``CAL_GAIN_WIDTH``-bit field, so
+#: ``CAL_GAIN_ONE`` is a gain of 1.0 (the reset value: today's ``CAL_OFFSET - 2 * code``).
+#: Legal gains are ``CAL_GAIN_MIN .. CAL_GAIN_MAX`` (0.5 .. 2.0): a column whose step is off by
+#: more than a factor of two is broken, not miscalibrated.
+CAL_GAIN_FRAC_BITS = 10
+CAL_GAIN_WIDTH = 12
+CAL_GAIN_ONE = 1 << CAL_GAIN_FRAC_BITS
+CAL_GAIN_MIN = CAL_GAIN_ONE >> 1
+CAL_GAIN_MAX = CAL_GAIN_ONE << 1
+
+#: Replica (reference) columns of the temperature tracker: columns of cells with both MTJs in
+#: the high state, read alongside a VMM every TRACK_INTERVAL passes (sim_models/replica.py).
+REPLICA_COLS = 4
 
 
 class ConfigError(ValueError):
@@ -167,6 +184,19 @@ class MacroConfig:
     def coarse_bits(self) -> int:
         """High code bits holding the coarse count of clock periods."""
         return self.tdc_bits - self.fine_bits
+
+    @property
+    def has_gain(self) -> bool:
+        """Whether the build has per-column CAL_GAIN/CAL_OFFSET (every mode but ``coarse``,
+        whose code -> value table replaces them)."""
+        return self.tdc_mode != "coarse"
+
+    @property
+    def has_tracker(self) -> bool:
+        """Whether the build has the temperature tracker (replica columns, TRACK_* registers):
+        ``counter`` mode only. (The two-step TDC's replicas would need their own interpolator
+        taps, and the coarse code cannot resolve the replica drift.)"""
+        return self.tdc_mode == "counter"
 
     @property
     def pass_result_width(self) -> int:

@@ -21,7 +21,19 @@ import sys
 from pathlib import Path
 
 from . import coarse_docs
-from .config import FINE_TAPS, LIMITS, STREAM_WIDTHS, TDC_MODES, MacroConfig
+from .config import (
+    CAL_GAIN_FRAC_BITS,
+    CAL_GAIN_MAX,
+    CAL_GAIN_MIN,
+    CAL_GAIN_ONE,
+    CAL_GAIN_WIDTH,
+    FINE_TAPS,
+    LIMITS,
+    REPLICA_COLS,
+    STREAM_WIDTHS,
+    TDC_MODES,
+    MacroConfig,
+)
 from .layouts import InputFlags, ResultFlags
 from .top import TOP_NAME, default_readout, macro_regmap
 
@@ -80,6 +92,9 @@ PORTS: dict[str, tuple[str, str]] = {
     "arr_wr_side": ("1", "0 = left MTJ (W), 1 = right MTJ (W-bar)"),
     "arr_wr_data": ("cols", "1 = write the low-resistance (parallel) state into column c"),
     "arr_wr_pulse": ("1", "write pulse, WRITE_PULSE_CYCLES clocks wide"),
+    "arr_ref_en": ("1", "the replica columns discharge in this evaluation (a tracking pass)"),
+    "arr_ref_cmp": (str(REPLICA_COLS), "replica columns' comparator outputs, as arr_cmp; "
+                    "asynchronous"),
 }
 
 
@@ -303,8 +318,12 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         f"is the number of mismatching cells exactly; {n['sync']}-flip-flop synchroniser on "
         "every comparator; a comparator that never fires saturates and is flagged, the window "
         "always closes.\n"
-        f"* Signed {c.result_width}-bit accumulators with per-column offset calibration "
-        "(CAL_OFFSET), clear / accumulate / hold per vector, raw-code mode for calibration.\n"
+        f"* Signed {c.result_width}-bit accumulators with per-column gain and offset "
+        "calibration (CAL_GAIN, CAL_OFFSET), clear / accumulate / hold per vector, raw-code "
+        "mode for calibration.\n"
+        f"* Temperature tracking in the macro: {REPLICA_COLS} replica columns read every "
+        "TRACK_INTERVAL passes retrim every column's gain in hardware, with no host "
+        "involvement after one calibration.\n"
         f"* Row writes with write-verify: each MTJ read back alone, up to "
         f"{wv.field('MAX_RETRIES').reset} retries with pulse doubling (reset values), failures "
         "reported, never silent.\n"
@@ -420,6 +439,14 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "periphery needs only that each mismatching cell adds one period and that trips do "
         "not sit on a clock edge. With device spread the margins shrink; "
         "[device_model.md](device_model.md) and the README give the measured error rates.\n")
+    add(f"**Replica columns** (temperature tracking). `arr_ref_en` rises on the edge after "
+        "a tracking pass takes its vector (before `arr_pre`) and falls when the pass is "
+        f"captured. While it is high the {REPLICA_COLS} replica columns (every cell's MTJs "
+        "high, bypass gates tied, so their resistance does not depend on the inputs) "
+        "precharge and discharge with the array, and `arr_ref_cmp[j]` follows the rules of "
+        "`arr_cmp` above (same synchroniser, same start delay D, same window); `arr_eval` "
+        "then falls only once the replicas have fired too. While `arr_ref_en` is low they "
+        "take no part (their comparators may stay low).\n")
     add(f"![VMM timing](wave_vmm.svg)\n\n*Recorded from the RTL in simulation "
         f"(`mram_macro/pin_waves.py`) for a small macro ({DIAGRAM_CONFIG.rows}×"
         f"{DIAGRAM_CONFIG.cols}, tdc_bits {DIAGRAM_CONFIG.tdc_bits}, stream_width "
@@ -481,9 +508,35 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     passes = ((1 << (acc - 1)) - 1) // c.rows
     add(f"* **Inputs and weights**: bit 1 = +1, bit 0 = −1. A cell is low-resistance when "
         "input and weight agree.\n"
-        f"* **One pass**: result[c] = CAL_OFFSET[c] − 2·code[c], computed in {acc}-bit two's "
-        f"complement. With the reset offset ({c.rows} = rows) and an ideal array this is "
-        f"Σ_r x_r·w_rc, in −{c.rows} … +{c.rows}.\n"
+        f"* **One pass**: result[c] = CAL_OFFSET[c] − 2·⌊(g[c]·code[c] + "
+        f"{1 << (CAL_GAIN_FRAC_BITS - 1)}) / {CAL_GAIN_ONE}⌋, computed in {acc}-bit two's "
+        "complement: the code scaled by the gain g[c] and rounded to the nearest integer "
+        "(halves up). g[c] = CAL_GAIN[c] while tracking is off, "
+        f"min(⌊(CAL_GAIN[c]·TRACK_GAIN + {1 << (CAL_GAIN_FRAC_BITS - 1)}) / "
+        f"{CAL_GAIN_ONE}⌋, {(1 << CAL_GAIN_WIDTH) - 1}) while it is on. "
+        f"With the reset values (offset {c.rows} = rows, gain {CAL_GAIN_ONE} = 1.0) this is "
+        f"CAL_OFFSET[c] − 2·code[c], and with an ideal array Σ_r x_r·w_rc, in −{c.rows} … "
+        f"+{c.rows}.\n"
+        f"* **Gains** (CAL_GAIN[c].GAIN, TRACK_GAIN.GAIN): unsigned fixed point, "
+        f"{CAL_GAIN_WIDTH} bits with {CAL_GAIN_FRAC_BITS} fractional bits ({CAL_GAIN_ONE} = "
+        f"1.0). A CAL_GAIN write outside {CAL_GAIN_MIN} … {CAL_GAIN_MAX} (0.5 … 2.0) "
+        "answers SLVERR and keeps the old value; the host API refuses it before the bus "
+        "(`Macro.write_gains`).\n"
+        "* **Temperature tracking** (TRACK_INTERVAL ≠ 0): the first pass after tracking is "
+        "switched on and then every TRACK_INTERVAL-th pass is a tracking pass: the replica "
+        "columns are read with it, and before its result is captured the tracker sets "
+        "TRACK_CODE = Σ replica codes and TRACK_GAIN = TRACK_REF / TRACK_CODE (rounded half "
+        f"up, clamped to {CAL_GAIN_MIN} … {CAL_GAIN_MAX}, TRACK_STATUS.CLAMPED if it was), "
+        "then recomputes every column's gain (one multiplier, one column per cycle; the "
+        f"capture waits, {CAL_GAIN_WIDTH + c.cols + 4} cycles per retrim). A saturated "
+        "replica or a sum of 0 sets TRACK_STATUS.INVALID and keeps TRACK_GAIN. A CAL_GAIN "
+        "written while tracking is on takes effect at the next tracking pass. Why a gain: "
+        "in the device model only the MTJ's high state moves with temperature, so the "
+        "resistance step per mismatching cell (one code) shrinks as the die warms while the "
+        "all-low baseline removed by TDC_START_DELAY stays; every code scales by the same "
+        "factor, which the all-high replicas measure. The host captures TRACK_REF once, at "
+        "calibration (`Macro.capture_track_ref`: one tracking pass, TRACK_CODE read back); "
+        "`make bench` gives the error over 0 … 85 °C with tracking off and on.\n"
         f"* **Accumulator**: {acc} bits signed per column (result_width). An *accumulate* "
         "pass adds its result to the stored sum, any other pass replaces it. Sums **wrap** "
         f"modulo 2^{acc} (two's complement): no saturation and no overflow flag "

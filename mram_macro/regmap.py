@@ -22,7 +22,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .config import AXIL_DATA_WIDTH, ConfigError, MacroConfig
+from .config import (
+    AXIL_DATA_WIDTH,
+    CAL_GAIN_FRAC_BITS,
+    CAL_GAIN_MAX,
+    CAL_GAIN_MIN,
+    CAL_GAIN_ONE,
+    CAL_GAIN_WIDTH,
+    REPLICA_COLS,
+    ConfigError,
+    MacroConfig,
+)
 
 __all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH",
            "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_count", "lut_entry_word"]
@@ -40,6 +50,10 @@ FINE_TABLE_BASE = 0x0C0
 LUT_ENTRY_OFFSET = 0x140
 CAL_OFFSET_BASE = 0x400
 THRESHOLD_BASE = 0x800
+#: CAL_GAIN[0..cols-1] (not in coarse mode).
+CAL_GAIN_BASE = 0xC00
+#: TRACK_INTERVAL, TRACK_REF, TRACK_CODE, TRACK_GAIN, TRACK_STATUS (not in coarse mode).
+TRACK_BASE = 0x150
 
 _KINDS = ("ro", "rw", "w1c", "cmd")
 
@@ -403,10 +417,52 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
     for col in range(0 if coarse else c.cols):
         regs.append(Register(
             f"CAL_OFFSET{col}", CAL_OFFSET_BASE + 4 * col,
-            "Per-column offset: result = CAL_OFFSET - 2·code (signed, sign-extended on read).",
+            "Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, "
+            "sign-extended on read); see CAL_GAIN.",
             (Field("OFFSET", 0, c.result_width, "rw", "Signed offset", reset=c.rows,
                    signed=True),),
             index=col, array_name="CAL_OFFSET"))
+    gain_one = f"{CAL_GAIN_ONE} = 1.0"
+    # Coarse mode: the code -> value table replaces gain and offset. Tracker: counter mode.
+    for col in range(c.cols if c.has_gain else 0):
+        regs.append(Register(
+            f"CAL_GAIN{col}", CAL_GAIN_BASE + 4 * col,
+            f"Per-column gain, unsigned fixed point with {CAL_GAIN_FRAC_BITS} fractional bits "
+            f"({gain_one}): result = CAL_OFFSET - 2·floor((gain·code + "
+            f"{1 << (CAL_GAIN_FRAC_BITS - 1)}) / {CAL_GAIN_ONE}), gain = CAL_GAIN, or "
+            f"CAL_GAIN·TRACK_GAIN while tracking. A value outside "
+            f"{CAL_GAIN_MIN}..{CAL_GAIN_MAX} (0.5..2.0) answers SLVERR.",
+            (Field("GAIN", 0, CAL_GAIN_WIDTH, "rw", f"Gain ({gain_one})", reset=CAL_GAIN_ONE,
+                   min_value=CAL_GAIN_MIN, max_value=CAL_GAIN_MAX),),
+            index=col, array_name="CAL_GAIN"))
+    ref_max = REPLICA_COLS * c.tdc_max_code
+    regs += [] if not c.has_tracker else [
+        Register("TRACK_INTERVAL", TRACK_BASE,
+                 f"Temperature tracking: the {REPLICA_COLS} replica columns are read with the "
+                 "first VMM pass after tracking is switched on and then every INTERVAL passes; "
+                 "each replica read retrims TRACK_GAIN before its pass is captured.",
+                 (Field("INTERVAL", 0, 16, "rw",
+                        "Passes between replica reads; 0 = tracking off (gain = CAL_GAIN)",
+                        max_value=0xFFFF),)),
+        Register("TRACK_REF", TRACK_BASE + 4,
+                 "Sum of the replica codes at calibration (the host writes TRACK_CODE read at "
+                 "the calibration temperature); reset: the design value.",
+                 (Field("REF", 0, 16, "rw", f"Reference code sum (1..{ref_max})",
+                        reset=REPLICA_COLS * c.rows, min_value=1, max_value=ref_max),)),
+        Register("TRACK_CODE", TRACK_BASE + 8, "Sum of the replica codes of the last replica "
+                 "read.",
+                 (Field("SUM", 0, 16, "ro", "Replica code sum"),)),
+        Register("TRACK_GAIN", TRACK_BASE + 12,
+                 f"Tracked gain TRACK_REF / TRACK_CODE ({gain_one}), rounded, clamped to "
+                 f"{CAL_GAIN_MIN}..{CAL_GAIN_MAX}.",
+                 (Field("GAIN", 0, CAL_GAIN_WIDTH, "ro", "Tracked gain", reset=CAL_GAIN_ONE),)),
+        Register("TRACK_STATUS", TRACK_BASE + 16,
+                 "Tracking flags (write 1 to clear) and retrim counter.",
+                 (Field("INVALID", 0, 1, "w1c",
+                        "A replica read saturated or read 0: TRACK_GAIN was kept"),
+                  Field("CLAMPED", 1, 1, "w1c", "TRACK_GAIN hit its limit"),
+                  Field("RETRIMS", 16, 16, "ro", "Retrims since reset (wraps)"))),
+    ]
     for col in range(c.cols):
         regs.append(Register(
             f"THRESHOLD{col}", THRESHOLD_BASE + 4 * col,

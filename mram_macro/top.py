@@ -18,7 +18,7 @@ from sim_models.write_model import single_read_delay_and_threshold
 
 from .bus.axi import axi_lite_members, axi_stream_members
 from .bus.regfile import RegisterFile
-from .config import MacroConfig
+from .config import REPLICA_COLS, MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .periphery.accumulator import Accumulator
 from .periphery.clock_gate import ICG_VERILOG, gated_domain
@@ -29,6 +29,7 @@ from .periphery.read_control import ReadControl
 from .periphery.result_serializer import ResultSerializer
 from .periphery.sequencer import Sequencer
 from .periphery.tdc import Tdc
+from .periphery.tracker import Tracker
 from .periphery.write_controller import WriteController
 from .portable import portable_comb_triggers
 from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap, lut_count
@@ -77,6 +78,9 @@ def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
         **fine,
         "arr_wr_row": Out(config.rows), "arr_wr_side": Out(1), "arr_wr_data": Out(config.cols),
         "arr_wr_pulse": Out(1),
+        # replica columns of the temperature tracker (sim_models/replica.py)
+        **({"arr_ref_en": Out(1), "arr_ref_cmp": In(REPLICA_COLS)}
+           if config.has_tracker else {}),
     }
 
 
@@ -152,6 +156,10 @@ class MramMacro(wiring.Component):
                              nominal_table(c, self.device, self.readout)]))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer()
+        if c.has_tracker:
+            m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits)
+            m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,
+                                                     tdc_bits=c.tdc_bits)
 
         # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
         # clocked only on the cycles on which it may change; the enables are exact supersets.
@@ -201,8 +209,41 @@ class MramMacro(wiring.Component):
             tdc.cmp.eq(self.arr_cmp),
             tdc.clear.eq(reader.tdc_clear), tdc.capture.eq(reader.tdc_capture),
             tdc.window_end.eq(reader.tdc_window_end), tdc.code_now.eq(reader.tdc_code_now),
-            reader.tdc_all_fired.eq(tdc.all_fired),
         ]
+        if not c.has_tracker:
+            m.d.comb += reader.tdc_all_fired.eq(tdc.all_fired)
+        else:
+            m.d.comb += [
+                # A tracking pass also waits for the replica columns.
+                reader.tdc_all_fired.eq(tdc.all_fired & (ref_tdc.all_fired | ~tracker.tracking)),
+                ref_tdc.cmp.eq(self.arr_ref_cmp),
+                ref_tdc.clear.eq(reader.tdc_clear), ref_tdc.capture.eq(reader.tdc_capture),
+                ref_tdc.window_end.eq(reader.tdc_window_end),
+                ref_tdc.code_now.eq(reader.tdc_code_now),
+            ]
+
+        # Temperature tracking (periphery/tracker.py): counter mode only.
+        if c.has_tracker:
+            m.d.comb += [
+                tracker.interval.eq(regs.port("TRACK_INTERVAL", "INTERVAL")),
+                tracker.ref.eq(regs.port("TRACK_REF", "REF")),
+                tracker.cal_gains.eq(Cat(*regs.array_fields("CAL_GAIN", "GAIN"))),
+                tracker.ref_codes.eq(ref_tdc.codes), tracker.ref_overflow.eq(ref_tdc.overflow),
+                tracker.pass_start.eq(seq.read_start), tracker.pass_done.eq(seq.pass_done),
+                tracker.read_done.eq(reader.done),
+                seq.trim_busy.eq(tracker.busy),
+                self.arr_ref_en.eq(tracker.tracking),
+                regs.port("TRACK_CODE", "SUM").eq(tracker.code_sum),
+                regs.port("TRACK_GAIN", "GAIN").eq(tracker.track_gain),
+                regs.port("TRACK_STATUS", "RETRIMS").eq(tracker.retrims),
+                regs.port("TRACK_STATUS", "INVALID", suffix="_set").eq(tracker.invalid),
+                regs.port("TRACK_STATUS", "CLAMPED", suffix="_set").eq(tracker.clamped),
+                acc.gains.eq(tracker.gains),
+            ]
+        elif c.has_gain:
+            m.d.comb += acc.gains.eq(Cat(*regs.array_fields("CAL_GAIN", "GAIN")))
+        if not c.has_tracker:
+            m.d.comb += seq.trim_busy.eq(0)
         if c.fine_taps > 1:
             m.d.comb += [
                 tdc.fine.eq(self.arr_fine), tdc.code_early.eq(reader.tdc_early),

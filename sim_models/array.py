@@ -30,6 +30,7 @@ import numpy as np
 from .device import DeviceParams
 from .die import Die
 from .readout import ReadoutParams, evaluate_codes, evaluate_fine_trips, evaluate_trip_cycles
+from .replica import ReplicaColumns
 
 __all__ = ["MramArray", "ArrayModelError", "bypass_for_inputs", "single_mtj_bypass", "LEFT",
            "RIGHT"]
@@ -93,6 +94,8 @@ class MramArray:
         self.comparator_offset_V = die.comparator_offset_V.copy()
         self.stuck_low = die.stuck_low
         self.stuck_high = die.stuck_high
+        #: The temperature tracker's replica columns (sim_models/replica.py), from the die seed.
+        self.replica = ReplicaColumns.sample(rows, device, seed=die.seed)
         #: True where an MTJ is in the low-resistance state. Fresh dies read as all high
         #: (except MTJs stuck low).
         self.is_low = self.stuck_low.copy()

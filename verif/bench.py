@@ -14,6 +14,7 @@ from pathlib import Path
 from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import run_cocotb
 
+from .bench_calibration import calibration_lines
 from .bench_coarse import coarse_lines
 from .bench_golden import report_lines
 from .bench_two_step import report_lines as two_step_report_lines
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print("\n".join(two_step_report_lines()), flush=True)   # TDC modes (issue 8)
     print("\n".join(coarse_lines(synth=not args.no_synth)), flush=True)
+    for line in calibration_lines():
+        print(line)
     if not args.no_synth:
         from mram_macro.cli import write_outputs
         from mram_macro.synth import synthesize

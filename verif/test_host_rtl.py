@@ -28,10 +28,18 @@ def _session(m: Macro, rng_seed: int):
     multi = m.vmm_int(rng.integers(-8, 8, (3, CONFIG.rows)), input_bits=4)
     m.write_weights(-w[:2], rows=[5, 0])
     again = m.vmm(x[:4])
+    gains, offsets2 = m.calibrate(n_pairs=2, method="gain", per_column=1)
+    ref = m.capture_track_ref()
+    m.set_tracking(3)
+    tracked = m.vmm(x[:8])
+    state = m.tracking()
+    m.set_tracking(0)
     m.set_activation(rng.integers(-4, 5, CONFIG.cols))
     act = m.vmm(x, accumulate=np.arange(24) % 2 > 0)
     m.set_activation(None)
-    return raw, offsets, acc, multi, np.vstack([again, act]), m.status()
+    return (raw, offsets, acc, multi, np.vstack([again, act]),
+            np.concatenate([gains, offsets2, [ref], tracked.ravel(), list(state.values())]),
+            m.status())
 
 
 @pytest.mark.parametrize("sim", list(SIMULATORS))
@@ -44,11 +52,12 @@ def test_rtl_backend_equals_golden_backend_bit_for_bit(sim, tmp_path):
     with Macro.rtl(CONFIG, device=device, seed=21, sim=sim) as r:
         got = _session(r, 3)
         assert r.backend.sim_time_ns["run"] > 0
-    for name, a, b in zip(("raw", "offsets", "accumulate/hold", "multi-bit", "rewrite, activation"),
-                          expected[:5], got[:5], strict=True):
+    names = ("raw", "offsets", "accumulate/hold", "multi-bit", "rewrite, activation",
+             "gain calibration, tracking")
+    for name, a, b in zip(names, expected[:6], got[:6], strict=True):
         assert np.array_equal(a, b), f"{sim}: {name} differs:\n{a}\n{b}"
-    assert expected[5] == got[5]
-    assert got[5].vmm_count == 24 + 8 + 24 + 12 + 4 + 24
+    assert expected[6] == got[6]
+    assert got[6].vmm_count == 24 + 8 + 24 + 12 + 4 + (4 + 8) + 1 + 8 + 24
 
 
 def test_rtl_backend_reports_a_simulator_that_cannot_start():

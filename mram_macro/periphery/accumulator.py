@@ -1,7 +1,11 @@
-"""Accumulator: TDC codes to signed dot products, with per-column offset calibration.
+"""Accumulator: TDC codes to signed dot products, with per-column gain and offset calibration.
 
-One pass gives ``CAL_OFFSET[c] - 2 * code[c]`` (with the reset offset ``rows`` and an ideal
-array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``). A pass either
+One pass gives ``CAL_OFFSET[c] - 2 * ((gain[c] * code[c] + 2**(F-1)) >> F)``, ``F`` =
+``CAL_GAIN_FRAC_BITS``: the code scaled by the unsigned fixed-point gain and rounded to the
+nearest integer (halves up), doubled, subtracted from the offset. With the reset gain
+``2**F`` (1.0) this is ``CAL_OFFSET[c] - 2 * code[c]`` exactly; with the reset offset ``rows``
+and an ideal array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``.
+``code`` is the TDC's count-unit code, whatever the TDC architecture. A pass either
 clears the accumulator or adds to it; with ``shift`` the accumulator is doubled first and with
 ``negate`` the pass is subtracted (shift-and-add of bit-serial two's-complement inputs:
 ``acc' = (accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -pass : pass)``). Sums wrap at
@@ -18,6 +22,8 @@ from amaranth import Cat, Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..config import CAL_GAIN_FRAC_BITS, CAL_GAIN_ONE, CAL_GAIN_WIDTH
+
 __all__ = ["Accumulator"]
 
 class Accumulator(wiring.Component):
@@ -28,8 +34,11 @@ class Accumulator(wiring.Component):
                  count_width: int | None = None, rows: int = 0):
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
         self.count_width, self.rows = count_width, rows
-        pass_input = ({"offsets": In(cols * result_width)} if count_width is None
-                      else {"counts": In(cols * count_width)})
+        pass_input = ({"offsets": In(cols * result_width),
+                       # unconnected: every gain 1.0
+                       "gains": In(cols * CAL_GAIN_WIDTH, init=sum(
+                           CAL_GAIN_ONE << (c * CAL_GAIN_WIDTH) for c in range(cols)))}
+                      if count_width is None else {"counts": In(cols * count_width)})
         super().__init__({
             "codes": In(cols * tdc_bits),
             **pass_input,
@@ -46,14 +55,17 @@ class Accumulator(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        w, b = self.result_width, self.tdc_bits
+        w, b, gw, frac = self.result_width, self.tdc_bits, CAL_GAIN_WIDTH, CAL_GAIN_FRAC_BITS
         nexts, fires = [], []
         for c in range(self.cols):
             code = self.codes[c * b:(c + 1) * b]
             prev = self.values[c * w:(c + 1) * w].as_signed()
             base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
             if self.count_width is None:
-                term = self.offsets[c * w:(c + 1) * w].as_signed() - (code << 1)
+                offset = self.offsets[c * w:(c + 1) * w].as_signed()
+                gain = self.gains[c * gw:(c + 1) * gw]
+                scaled = (gain * code + (1 << (frac - 1))) >> frac
+                term = offset - (scaled << 1)
             else:
                 n = self.count_width
                 term = (self.counts[c * n:(c + 1) * n] << 1) - self.rows

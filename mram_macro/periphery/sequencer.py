@@ -41,6 +41,7 @@ class Sequencer(wiring.Component):
             "read_start": Out(1),
             # accumulate and emit
             "out_busy": In(1),
+            "trim_busy": In(1),     # the temperature tracker is retrimming: hold the capture
             "capture": Out(1),
             "accumulate": Out(1),
             "shift": Out(1),
@@ -68,7 +69,7 @@ class Sequencer(wiring.Component):
         def capture_pass():
             """Capture (and emit) once the result can leave, then go straight on with the
             next vector if one waits."""
-            with m.If(flags.hold | ~self.out_busy):
+            with m.If((flags.hold | ~self.out_busy) & ~self.trim_busy):
                 m.d.comb += [self.capture.eq(1), self.emit.eq(~flags.hold),
                              self.pass_done.eq(1)]
                 m.next = "Idle"

@@ -67,6 +67,7 @@ from cocotb_coverage.coverage import CoverPoint, coverage_db
 
 from mram_macro.config import MacroConfig
 from mram_macro.regmap import AXIL_ADDR_WIDTH, RegisterMap
+from sim_models.golden import scale_codes
 
 __all__ = ["COVERAGE_ENV", "FsmGraph", "fsm_graphs", "elaborated", "MacroCoverage", "attach",
            "PREFIX", "AXI_CHANNELS", "STALL_BINS", "tdc_code_bins"]
@@ -416,8 +417,9 @@ class MacroCoverage:
             self.sample("tdc.saturation", "window closed")
         if prev_acc is not None and not self._monitors.env.model.golden.raw_codes:
             offsets = np.asarray(self._offsets(), dtype=np.int64)
+            gains = self._monitors.env.model.golden.active_gains
             unwrapped = (np.asarray(prev_acc, dtype=np.int64) if accumulate else 0) \
-                + offsets - 2 * codes.astype(np.int64)
+                + offsets - 2 * scale_codes(codes, gains)
             wrapped = not np.array_equal(unwrapped, np.asarray(result.values, dtype=np.int64))
             self.sample("acc.wrap", "wrapped" if wrapped else "in range")
 

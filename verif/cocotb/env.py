@@ -66,10 +66,10 @@ from mram_macro.regmap import RegisterMap
 from mram_macro.sim.runner import TESTBENCHES
 from mram_macro.top import macro_regmap
 from sim_models.array import MramArray
-from sim_models.cocotb_array import CocotbMramArray, LegacyCocotbMramArray
+from sim_models.cocotb_replica import array_pin_model
 from sim_models.device import DeviceParams
 from sim_models.die import Die
-from sim_models.golden import GoldenMacro, PassResult, wrap_signed
+from sim_models.golden import GoldenMacro, PassResult, scale_codes, wrap_signed
 from sim_models.readout import design_readout_for
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 from verif import budgets
@@ -142,6 +142,13 @@ class MacroModel:
 
             g.lut = np.tile(nominal_table(self.config, self.device, self.readout),
                             (self.config.cols, 1))
+        if self.config.has_gain:
+            g.gains = np.array([r.field("GAIN").reset for r in rm.array("CAL_GAIN")],
+                               dtype=np.int64)
+        if self.config.has_tracker:
+            g.track_interval = rm["TRACK_INTERVAL"].field("INTERVAL").reset
+            g.track_ref = rm["TRACK_REF"].field("REF").reset
+        g.reset_tracker()
         self.write_pulse_cycles = rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset
         wv = rm["WV_CTRL"]
         self.wv_enable = wv.field("ENABLE").reset
@@ -177,6 +184,12 @@ class MacroModel:
             col, code, count = (((word & reg.field(f).mask) >> reg.field(f).lsb)
                                 for f in ("COL", "CODE", "COUNT"))
             self.golden.lut[col, code] = 2 * count - self.config.rows
+        elif reg.array_name == "CAL_GAIN":
+            self.golden.gains[reg.index] = word
+        elif name == "TRACK_INTERVAL":
+            self.golden.track_interval = word
+        elif name == "TRACK_REF":
+            self.golden.track_ref = word
         elif name == "WV_CTRL":
             self.wv_enable = (word & reg.field("ENABLE").mask) >> reg.field("ENABLE").lsb
             self.wv_doubling = ((word & reg.field("PULSE_DOUBLING").mask)
@@ -225,7 +238,8 @@ class MacroModel:
         else:
             base = np.asarray(prev_acc, dtype=np.int64)[dead] if accumulate else 0
             term = (self.golden.lut[dead, c.tdc_max_code] if self.golden.lut is not None
-                    else self.golden.offsets[dead] - 2 * c.tdc_max_code)
+                    else self.golden.offsets[dead]
+                    - 2 * scale_codes(c.tdc_max_code, self.golden.active_gains[dead]))
             values[dead] = wrap_signed(base + term, c.result_width)
         self.golden.acc = values.copy()
         return PassResult(codes=codes, overflow=overflow, values=values, emitted=result.emitted)
@@ -846,8 +860,7 @@ class MacroEnv:
         self.model = MacroModel(config, self.regmap, self.device, seed=seed, die=die)
         pins_array = (MramArray.from_die(die, self.device) if die is not None
                       else MramArray(config.rows, config.cols, self.device, seed=seed))
-        self.array = (LegacyCocotbMramArray if legacy else CocotbMramArray)(
-            dut, pins_array, self.model.readout)
+        self.array = array_pin_model(config, dut, pins_array, self.model.readout, legacy=legacy)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
         self.driver = VectorDriver(dut, config, random.Random(seed + 1), legacy=legacy)
         self.scoreboard = Scoreboard(config, self.log, batched=not legacy)
