@@ -85,17 +85,22 @@ class Tracker(wiring.Component):
         m.d.comb += on.eq(self.interval != 0)
 
         # Which passes read the replicas.
-        count = Signal(TRACK_INTERVAL_BITS)
-        with m.If(self.pass_start):
-            m.d.sync += self.tracking.eq(on & (count == 0))
+        # A pass may start on the edge the previous one is done (back-to-back passes): the
+        # start then sees the count as that pass_done leaves it.
+        count, count_after = Signal(TRACK_INTERVAL_BITS), Signal(TRACK_INTERVAL_BITS)
+        with m.If(~self.pass_done):
+            m.d.comb += count_after.eq(count)
+        with m.Elif(~on):
+            m.d.comb += count_after.eq(0)
+        with m.Elif(count == 0):
+            m.d.comb += count_after.eq(self.interval - 1)
+        with m.Else():
+            m.d.comb += count_after.eq(count - 1)
+        m.d.sync += count.eq(count_after)
         with m.If(self.pass_done):
             m.d.sync += self.tracking.eq(0)
-            with m.If(~on):
-                m.d.sync += count.eq(0)
-            with m.Elif(count == 0):
-                m.d.sync += count.eq(self.interval - 1)
-            with m.Else():
-                m.d.sync += count.eq(count - 1)
+        with m.If(self.pass_start):
+            m.d.sync += self.tracking.eq(on & (count_after == 0))
 
         # Sum of the replica codes (combinational; used on read_done).
         codes = [self.ref_codes[i * b:(i + 1) * b] for i in range(self.replicas)]
