@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from mram_macro.config import MacroConfig
+from mram_macro.sim.harness import HARNESS_TOP
 from mram_macro.sim.runner import (
     ROOT,
     SIMULATORS,
@@ -172,11 +173,11 @@ def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None,
         build_dir.mkdir(parents=True, exist_ok=True)
         dump.write_text(f"module mram_waves_dump;\ninitial begin\n"
                         f"  $dumpfile(\"{build_dir / ICARUS_WAVES}\");\n"
-                        f"  $dumpvars(0, {TOP});\nend\nendmodule\n")
+                        f"  $dumpvars(0, {HARNESS_TOP});\nend\nendmodule\n")
         sources.append(dump)
         args = ["-s", "mram_waves_dump"]
     return build(sim, config, build_dir, extra_sources=sources, extra_args=args,
-                 waves=bool(waves) and sim == "verilator", log_file=log_file)
+                 waves=bool(waves) and sim == "verilator", log_file=log_file, harness=True)
 
 
 def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
@@ -217,7 +218,7 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
                         log_file=build_dir / "build.log" if quiet else None)
         # Under pytest the runner exits on failure; the results file says which test failed.
         with contextlib.suppress(SystemExit):
-            runner.test(test_module=list(modules), hdl_toplevel=TOP, build_dir=build_dir,
+            runner.test(test_module=list(modules), hdl_toplevel=HARNESS_TOP, build_dir=build_dir,
                         test_dir=run_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=bool(waves),
                         test_filter=test_filter,

@@ -468,6 +468,8 @@ class _Monitors:
         self.cov = cov
         self.env = env
         self.dut = env.dut
+        #: Where the FSM state registers are: the macro (inside the harness, if any).
+        self.rtl = env.rtl
         self.clk, self.rst = env.dut.clk, env.dut.rst
         self.t_clk_ns = env.model.readout.t_clk_ns
         self.tasks = []
@@ -485,7 +487,7 @@ class _Monitors:
 
     def start(self) -> None:
         for g in self.cov.fsms:
-            handle = self.dut
+            handle = self.rtl
             try:
                 for part in g.register:
                     handle = getattr(handle, part)
@@ -554,7 +556,7 @@ class _Monitors:
             # The first edge that samples rst high: the states read there are the ones reset.
             await RisingEdge(self.clk)
             for g in cov.fsms:
-                handle = self.dut
+                handle = self.rtl
                 for part in g.register:
                     handle = getattr(handle, part)
                 if handle.value.is_resolvable:

@@ -204,8 +204,7 @@ async def test_throughput(dut):
     n = max(2, _n_vmm())
     evals0 = env.array.evaluations
     wall0, cpu0, sim0 = time.perf_counter(), time.process_time(), get_sim_time("ns")
-    for _ in range(n):
-        await env.send_vector(env.random_vector())
+    await env.send_vectors([env.random_vector() for _ in range(n)])
     await env.drain()
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0   # simulator + Python: this process only (loaded hosts)

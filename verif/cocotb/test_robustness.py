@@ -520,7 +520,7 @@ async def test_random_resets(dut):
             await ClockCycles(dut.clk, rng.randrange(1, 3))
         else:
             g, state = target
-            handle = dut
+            handle = env.rtl    # the macro (inside the test harness, if any)
             for part in g.register:
                 handle = getattr(handle, part)
             hits += await _wait_state(dut.clk, handle, g.encoding[state],
