@@ -463,7 +463,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "TRACK_CODE = Σ replica codes and TRACK_GAIN = TRACK_REF / TRACK_CODE (rounded half "
         f"up, clamped to {CAL_GAIN_MIN} … {CAL_GAIN_MAX}, TRACK_STATUS.CLAMPED if it was), "
         "then recomputes every column's gain (one multiplier, one column per cycle; the "
-        f"capture waits, {CAL_GAIN_WIDTH + c.cols + 4} cycles per retrim). A saturated "
+        f"capture waits, {CAL_GAIN_WIDTH + c.cols + 5} cycles per retrim). A saturated "
         "replica or a sum of 0 sets TRACK_STATUS.INVALID and keeps TRACK_GAIN. A CAL_GAIN "
         "written while tracking is on takes effect at the next tracking pass. Why a gain: "
         "in the device model only the MTJ's high state moves with temperature, so the "

@@ -127,8 +127,10 @@ class MramMacro(wiring.Component):
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)))
-        m.submodules.accumulator = acc = self._gated(
-            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
+        # The accumulator's gain multipliers are registered on the free-running clock.
+        m.submodules.accumulator = acc = DomainRenamer({"scale": "sync"})(self._gated(
+            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
+                                 registered_scale=True)))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer()
         m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits)

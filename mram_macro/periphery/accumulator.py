@@ -5,7 +5,12 @@ One pass gives ``CAL_OFFSET[c] - 2 * ((gain[c] * code[c] + 2**(F-1)) >> F)``, ``
 nearest integer (halves up), doubled, subtracted from the offset. With the reset gain
 ``2**F`` (1.0) this is ``CAL_OFFSET[c] - 2 * code[c]`` exactly; with the reset offset ``rows``
 and an ideal array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``.
-``code`` is the TDC's count-unit code, whatever the TDC architecture. A pass either
+``code`` is the TDC's count-unit code, whatever the TDC architecture.
+
+With ``registered_scale`` the scaled code ``round(gain * code)`` is registered in the clock
+domain ``scale`` (the top renames it to the free-running clock): the multiplier then has a
+cycle of its own, and ``codes`` and ``gains`` must be stable for one ``scale`` edge before
+``capture`` (the sequencer captures at least one cycle after the codes are final). A pass either
 clears the accumulator or adds to it; with ``shift`` the accumulator is doubled first and with
 ``negate`` the pass is subtracted (shift-and-add of bit-serial two's-complement inputs:
 ``acc' = (accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -pass : pass)``). Sums wrap at
@@ -15,7 +20,7 @@ In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for cal
 of MODE.ACTIVATION.
 """
 
-from amaranth import Cat, Module, Mux
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -27,8 +32,12 @@ class Accumulator(wiring.Component):
     """``next_values`` is what ``values`` becomes on a ``capture`` edge; both are the columns'
     signed results concatenated, column 0 in the low bits."""
 
-    def __init__(self, *, cols: int, tdc_bits: int, result_width: int):
+    def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
+                 registered_scale: bool = False):
+        if not isinstance(registered_scale, bool):
+            raise TypeError(f"registered_scale must be a bool, not {registered_scale!r}")
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
+        self.registered_scale = registered_scale
         super().__init__({
             "codes": In(cols * tdc_bits),
             "offsets": In(cols * result_width),
@@ -56,7 +65,12 @@ class Accumulator(wiring.Component):
             prev = self.values[c * w:(c + 1) * w].as_signed()
             base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
             gain = self.gains[c * gw:(c + 1) * gw]
-            scaled = (gain * code + (1 << (frac - 1))) >> frac
+            scaled = Signal(b + CAL_GAIN_WIDTH - frac, name=f"scaled{c}")
+            product = (gain * code + (1 << (frac - 1))) >> frac
+            if self.registered_scale:
+                m.d.scale += scaled.eq(product)
+            else:
+                m.d.comb += scaled.eq(product)
             term = offset - (scaled << 1)
             cooked = (base + Mux(self.negate, -term, term))[:w]
             value = Mux(self.raw, code, cooked)[:w]

@@ -39,17 +39,28 @@ def _unpack(word, width, n):
     return [(word >> (i * width)) & ((1 << width) - 1) for i in range(n)]
 
 
-def test_accumulator_gain_rounds_as_the_golden_model():
+@pytest.mark.parametrize("registered", [False, True], ids=["comb", "registered"])
+def test_accumulator_gain_rounds_as_the_golden_model(registered):
     """value = offset - 2 * ((gain * code + 2**(F-1)) >> F), for random gains over the whole
-    field (and exactly the old offset - 2 * code at gain 1.0, the unconnected default)."""
+    field (and exactly the old offset - 2 * code at gain 1.0, the unconnected default); with
+    ``registered_scale`` one edge after codes and gains are set."""
+    from amaranth import DomainRenamer
+
     cols, bits, width = 6, 7, 12
-    dut = Accumulator(cols=cols, tdc_bits=bits, result_width=width)
+    acc = Accumulator(cols=cols, tdc_bits=bits, result_width=width,
+                      registered_scale=registered)
+    dut = DomainRenamer({"scale": "sync"})(acc) if registered else acc
     rng = np.random.default_rng(8)
+
+    async def settle(ctx):
+        if registered:
+            await ctx.tick()
 
     async def tb(ctx):
         codes = rng.integers(0, 1 << bits, cols)
         ctx.set(dut.codes, _pack(codes, bits))
         ctx.set(dut.offsets, _pack([5] * cols, width))
+        await settle(ctx)
         assert wrap_signed(_unpack(ctx.get(dut.next_values), width, cols), width).tolist() == \
             (5 - 2 * codes).tolist()
         for _ in range(60):
@@ -60,6 +71,7 @@ def test_accumulator_gain_rounds_as_the_golden_model():
             ctx.set(dut.codes, _pack(codes, bits))
             ctx.set(dut.gains, _pack(gains, CAL_GAIN_WIDTH))
             ctx.set(dut.offsets, _pack(offsets, width))
+            await settle(ctx)
             want = wrap_signed(offsets - 2 * scale_codes(codes, gains), width)
             got = wrap_signed(_unpack(ctx.get(dut.next_values), width, cols), width)
             assert got.tolist() == want.tolist()
