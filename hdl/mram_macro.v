@@ -1166,331 +1166,332 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
     .capture(capture),
+    .clk(clk),
     .g_acc_clk(g_acc_clk),
-    .g_acc_rst(rst),
     .gains(gains),
-    .\port$2772$0 (\$157 ),
-    .\port$2789$0 (\$158 ),
-    .\port$2806$0 (\$159 ),
-    .\port$2823$0 (\$160 ),
-    .\port$2840$0 (\$161 ),
-    .\port$2857$0 (\$162 ),
-    .\port$2874$0 (\$163 ),
-    .\port$2891$0 (\$164 ),
-    .\port$2908$0 (\$165 ),
-    .\port$2925$0 (\$166 ),
-    .\port$2942$0 (\$167 ),
-    .\port$2959$0 (\$168 ),
-    .\port$2976$0 (\$169 ),
-    .\port$2993$0 (\$170 ),
-    .\port$3010$0 (\$171 ),
-    .\port$3027$0 (\$172 ),
-    .\port$3044$0 (\$173 ),
-    .\port$3061$0 (\$174 ),
-    .\port$3078$0 (\$175 ),
-    .\port$3095$0 (\$176 ),
-    .\port$3112$0 (\$177 ),
-    .\port$3129$0 (\$178 ),
-    .\port$3146$0 (\$179 ),
-    .\port$3163$0 (\$180 ),
-    .\port$3180$0 (\$181 ),
-    .\port$3197$0 (\$182 ),
-    .\port$3214$0 (\$183 ),
-    .\port$3231$0 (\$184 ),
-    .\port$3248$0 (\$185 ),
-    .\port$3265$0 (\$186 ),
-    .\port$3282$0 (\$187 ),
+    .\port$2958$0 (\$157 ),
+    .\port$2969$0 (\$158 ),
+    .\port$2980$0 (\$159 ),
+    .\port$2991$0 (\$160 ),
+    .\port$3002$0 (\$161 ),
+    .\port$3013$0 (\$162 ),
+    .\port$3024$0 (\$163 ),
+    .\port$3035$0 (\$164 ),
+    .\port$3046$0 (\$165 ),
+    .\port$3057$0 (\$166 ),
+    .\port$3068$0 (\$167 ),
+    .\port$3079$0 (\$168 ),
+    .\port$3090$0 (\$169 ),
+    .\port$3101$0 (\$170 ),
+    .\port$3112$0 (\$171 ),
+    .\port$3123$0 (\$172 ),
+    .\port$3134$0 (\$173 ),
+    .\port$3145$0 (\$174 ),
+    .\port$3156$0 (\$175 ),
+    .\port$3167$0 (\$176 ),
+    .\port$3178$0 (\$177 ),
+    .\port$3189$0 (\$178 ),
+    .\port$3200$0 (\$179 ),
+    .\port$3211$0 (\$180 ),
+    .\port$3222$0 (\$181 ),
+    .\port$3233$0 (\$182 ),
+    .\port$3244$0 (\$183 ),
+    .\port$3255$0 (\$184 ),
+    .\port$3266$0 (\$185 ),
+    .\port$3277$0 (\$186 ),
+    .\port$3288$0 (\$187 ),
     .\port$3299$0 (\$188 ),
-    .\port$3316$0 (\$189 ),
-    .\port$3333$0 (\$190 ),
-    .\port$3350$0 (\$191 ),
-    .\port$3367$0 (\$192 ),
-    .\port$3384$0 (\$193 ),
-    .\port$3401$0 (\$194 ),
-    .\port$3418$0 (\$195 ),
-    .\port$3435$0 (\$196 ),
-    .\port$3452$0 (\$197 ),
-    .\port$3469$0 (\$198 ),
-    .\port$3486$0 (\$199 ),
-    .\port$3503$0 (\$200 ),
-    .\port$3520$0 (\$201 ),
-    .\port$3537$0 (\$202 ),
-    .\port$3554$0 (\$203 ),
-    .\port$3571$0 (\$204 ),
-    .\port$3588$0 (\$205 ),
-    .\port$3605$0 (\$206 ),
-    .\port$3622$0 (\$207 ),
-    .\port$3639$0 (\$208 ),
-    .\port$3656$0 (\$209 ),
-    .\port$3673$0 (\$210 ),
-    .\port$3690$0 (\$211 ),
-    .\port$3707$0 (\$212 ),
-    .\port$3724$0 (\$213 ),
-    .\port$3741$0 (\$214 ),
-    .\port$3758$0 (\$215 ),
-    .\port$3775$0 (\$216 ),
-    .\port$3792$0 (\$217 ),
-    .\port$3809$0 (\$218 ),
-    .\port$3826$0 (\$219 ),
-    .\port$3843$0 (\$220 ),
-    .\port$3861$0 (\$221 ),
-    .\port$3879$0 (\$222 ),
-    .\port$3897$0 (\$223 ),
-    .\port$3915$0 (\$224 ),
-    .\port$3933$0 (\$225 ),
-    .\port$3951$0 (\$226 ),
-    .\port$3969$0 (\$227 ),
-    .\port$3987$0 (\$228 ),
-    .\port$4005$0 (\$229 ),
-    .\port$4023$0 (\$230 ),
-    .\port$4041$0 (\$231 ),
-    .\port$4059$0 (\$232 ),
-    .\port$4077$0 (\$233 ),
-    .\port$4095$0 (\$234 ),
-    .\port$4113$0 (\$235 ),
-    .\port$4131$0 (\$236 ),
-    .\port$4149$0 (\$237 ),
-    .\port$4167$0 (\$238 ),
-    .\port$4185$0 (\$239 ),
-    .\port$4203$0 (\$240 ),
-    .\port$4221$0 (\$241 ),
-    .\port$4239$0 (\$242 ),
-    .\port$4257$0 (\$243 ),
-    .\port$4275$0 (\$244 ),
-    .\port$4293$0 (\$245 ),
-    .\port$4311$0 (\$246 ),
-    .\port$4329$0 (\$247 ),
-    .\port$4347$0 (\$248 ),
-    .\port$4365$0 (\$249 ),
-    .\port$4383$0 (\$250 ),
-    .\port$4401$0 (\$251 ),
-    .\port$4419$0 (\$252 ),
-    .\port$4437$0 (\$253 ),
-    .\port$4455$0 (\$254 ),
-    .\port$4473$0 (\$255 ),
-    .\port$4491$0 (\$256 ),
-    .\port$4509$0 (\$257 ),
-    .\port$4527$0 (\$258 ),
-    .\port$4545$0 (\$259 ),
-    .\port$4563$0 (\$260 ),
-    .\port$4581$0 (\$261 ),
-    .\port$4599$0 (\$262 ),
-    .\port$4617$0 (\$263 ),
-    .\port$4635$0 (\$264 ),
-    .\port$4653$0 (\$265 ),
-    .\port$4671$0 (\$266 ),
-    .\port$4689$0 (\$267 ),
-    .\port$4707$0 (\$268 ),
-    .\port$4725$0 (\$269 ),
-    .\port$4743$0 (\$270 ),
-    .\port$4761$0 (\$271 ),
-    .\port$4779$0 (\$272 ),
-    .\port$4797$0 (\$273 ),
-    .\port$4815$0 (\$274 ),
-    .\port$4833$0 (\$275 ),
-    .\port$4851$0 (\$276 ),
-    .\port$4869$0 (\$277 ),
-    .\port$4887$0 (\$278 ),
-    .\port$4905$0 (\$279 ),
-    .\port$4923$0 (\$280 ),
-    .\port$4941$0 (\$281 ),
-    .\port$4959$0 (\$282 ),
-    .\port$4977$0 (\$283 ),
-    .\port$4995$0 (\$284 ),
-    .\port$5725$0 (cal_offset0_offset),
-    .\port$5727$0 (cal_offset1_offset),
-    .\port$5729$0 (cal_offset2_offset),
-    .\port$5731$0 (cal_offset3_offset),
-    .\port$5733$0 (cal_offset4_offset),
-    .\port$5735$0 (cal_offset5_offset),
-    .\port$5737$0 (cal_offset6_offset),
-    .\port$5739$0 (cal_offset7_offset),
-    .\port$5741$0 (cal_offset8_offset),
-    .\port$5743$0 (cal_offset9_offset),
-    .\port$5745$0 (cal_offset10_offset),
-    .\port$5747$0 (cal_offset11_offset),
-    .\port$5749$0 (cal_offset12_offset),
-    .\port$5751$0 (cal_offset13_offset),
-    .\port$5753$0 (cal_offset14_offset),
-    .\port$5755$0 (cal_offset15_offset),
-    .\port$5757$0 (cal_offset16_offset),
-    .\port$5759$0 (cal_offset17_offset),
-    .\port$5761$0 (cal_offset18_offset),
-    .\port$5763$0 (cal_offset19_offset),
-    .\port$5765$0 (cal_offset20_offset),
-    .\port$5767$0 (cal_offset21_offset),
-    .\port$5769$0 (cal_offset22_offset),
-    .\port$5771$0 (cal_offset23_offset),
-    .\port$5773$0 (cal_offset24_offset),
-    .\port$5775$0 (cal_offset25_offset),
-    .\port$5777$0 (cal_offset26_offset),
-    .\port$5779$0 (cal_offset27_offset),
-    .\port$5781$0 (cal_offset28_offset),
-    .\port$5783$0 (cal_offset29_offset),
-    .\port$5785$0 (cal_offset30_offset),
-    .\port$5787$0 (cal_offset31_offset),
-    .\port$5789$0 (cal_offset32_offset),
-    .\port$5791$0 (cal_offset33_offset),
-    .\port$5793$0 (cal_offset34_offset),
-    .\port$5795$0 (cal_offset35_offset),
-    .\port$5797$0 (cal_offset36_offset),
-    .\port$5799$0 (cal_offset37_offset),
-    .\port$5801$0 (cal_offset38_offset),
-    .\port$5803$0 (cal_offset39_offset),
-    .\port$5805$0 (cal_offset40_offset),
-    .\port$5807$0 (cal_offset41_offset),
-    .\port$5809$0 (cal_offset42_offset),
-    .\port$5811$0 (cal_offset43_offset),
-    .\port$5813$0 (cal_offset44_offset),
-    .\port$5815$0 (cal_offset45_offset),
-    .\port$5817$0 (cal_offset46_offset),
-    .\port$5819$0 (cal_offset47_offset),
-    .\port$5821$0 (cal_offset48_offset),
-    .\port$5823$0 (cal_offset49_offset),
-    .\port$5825$0 (cal_offset50_offset),
-    .\port$5827$0 (cal_offset51_offset),
-    .\port$5829$0 (cal_offset52_offset),
-    .\port$5831$0 (cal_offset53_offset),
-    .\port$5833$0 (cal_offset54_offset),
-    .\port$5835$0 (cal_offset55_offset),
-    .\port$5837$0 (cal_offset56_offset),
-    .\port$5839$0 (cal_offset57_offset),
-    .\port$5841$0 (cal_offset58_offset),
-    .\port$5843$0 (cal_offset59_offset),
-    .\port$5845$0 (cal_offset60_offset),
-    .\port$5847$0 (cal_offset61_offset),
-    .\port$5849$0 (cal_offset62_offset),
-    .\port$5851$0 (cal_offset63_offset),
-    .\port$5853$0 (threshold0_value),
-    .\port$5855$0 (threshold1_value),
-    .\port$5857$0 (threshold2_value),
-    .\port$5859$0 (threshold3_value),
-    .\port$5861$0 (threshold4_value),
-    .\port$5863$0 (threshold5_value),
-    .\port$5865$0 (threshold6_value),
-    .\port$5867$0 (threshold7_value),
-    .\port$5869$0 (threshold8_value),
-    .\port$5871$0 (threshold9_value),
-    .\port$5873$0 (threshold10_value),
-    .\port$5875$0 (threshold11_value),
-    .\port$5877$0 (threshold12_value),
-    .\port$5879$0 (threshold13_value),
-    .\port$5881$0 (threshold14_value),
-    .\port$5883$0 (threshold15_value),
-    .\port$5885$0 (threshold16_value),
-    .\port$5887$0 (threshold17_value),
-    .\port$5889$0 (threshold18_value),
-    .\port$5891$0 (threshold19_value),
-    .\port$5893$0 (threshold20_value),
-    .\port$5895$0 (threshold21_value),
-    .\port$5897$0 (threshold22_value),
-    .\port$5899$0 (threshold23_value),
-    .\port$5901$0 (threshold24_value),
-    .\port$5903$0 (threshold25_value),
-    .\port$5905$0 (threshold26_value),
-    .\port$5907$0 (threshold27_value),
-    .\port$5909$0 (threshold28_value),
-    .\port$5911$0 (threshold29_value),
-    .\port$5913$0 (threshold30_value),
-    .\port$5915$0 (threshold31_value),
-    .\port$5917$0 (threshold32_value),
-    .\port$5919$0 (threshold33_value),
-    .\port$5921$0 (threshold34_value),
-    .\port$5923$0 (threshold35_value),
-    .\port$5925$0 (threshold36_value),
-    .\port$5927$0 (threshold37_value),
-    .\port$5929$0 (threshold38_value),
-    .\port$5931$0 (threshold39_value),
-    .\port$5933$0 (threshold40_value),
-    .\port$5935$0 (threshold41_value),
-    .\port$5937$0 (threshold42_value),
-    .\port$5939$0 (threshold43_value),
-    .\port$5941$0 (threshold44_value),
-    .\port$5943$0 (threshold45_value),
-    .\port$5945$0 (threshold46_value),
-    .\port$5947$0 (threshold47_value),
-    .\port$5949$0 (threshold48_value),
-    .\port$5951$0 (threshold49_value),
-    .\port$5953$0 (threshold50_value),
-    .\port$5955$0 (threshold51_value),
-    .\port$5957$0 (threshold52_value),
-    .\port$5959$0 (threshold53_value),
-    .\port$5961$0 (threshold54_value),
-    .\port$5963$0 (threshold55_value),
-    .\port$5965$0 (threshold56_value),
-    .\port$5967$0 (threshold57_value),
-    .\port$5969$0 (threshold58_value),
-    .\port$5971$0 (threshold59_value),
-    .\port$5973$0 (threshold60_value),
-    .\port$5975$0 (threshold61_value),
-    .\port$5977$0 (threshold62_value),
-    .\port$5979$0 (threshold63_value),
-    .\port$6571$0 (\$93 ),
-    .\port$6573$0 (\$94 ),
-    .\port$6575$0 (\$95 ),
-    .\port$6577$0 (\$96 ),
-    .\port$6579$0 (\$97 ),
-    .\port$6581$0 (\$98 ),
-    .\port$6583$0 (\$99 ),
-    .\port$6585$0 (\$100 ),
-    .\port$6587$0 (\$101 ),
-    .\port$6589$0 (\$102 ),
-    .\port$6591$0 (\$103 ),
-    .\port$6593$0 (\$104 ),
-    .\port$6595$0 (\$105 ),
-    .\port$6597$0 (\$106 ),
-    .\port$6599$0 (\$107 ),
-    .\port$6601$0 (\$108 ),
-    .\port$6603$0 (\$109 ),
-    .\port$6605$0 (\$110 ),
-    .\port$6607$0 (\$111 ),
-    .\port$6609$0 (\$112 ),
-    .\port$6611$0 (\$113 ),
-    .\port$6613$0 (\$114 ),
-    .\port$6615$0 (\$115 ),
-    .\port$6617$0 (\$116 ),
-    .\port$6619$0 (\$117 ),
-    .\port$6621$0 (\$118 ),
-    .\port$6623$0 (\$119 ),
-    .\port$6625$0 (\$120 ),
-    .\port$6627$0 (\$121 ),
-    .\port$6629$0 (\$122 ),
-    .\port$6631$0 (\$123 ),
-    .\port$6633$0 (\$124 ),
-    .\port$6635$0 (\$125 ),
-    .\port$6637$0 (\$126 ),
-    .\port$6639$0 (\$127 ),
-    .\port$6641$0 (\$128 ),
-    .\port$6643$0 (\$129 ),
-    .\port$6645$0 (\$130 ),
-    .\port$6647$0 (\$131 ),
-    .\port$6649$0 (\$132 ),
-    .\port$6651$0 (\$133 ),
-    .\port$6653$0 (\$134 ),
-    .\port$6655$0 (\$135 ),
-    .\port$6657$0 (\$136 ),
-    .\port$6659$0 (\$137 ),
-    .\port$6661$0 (\$138 ),
-    .\port$6663$0 (\$139 ),
-    .\port$6665$0 (\$140 ),
-    .\port$6667$0 (\$141 ),
-    .\port$6669$0 (\$142 ),
-    .\port$6671$0 (\$143 ),
-    .\port$6673$0 (\$144 ),
-    .\port$6675$0 (\$145 ),
-    .\port$6677$0 (\$146 ),
-    .\port$6679$0 (\$147 ),
-    .\port$6681$0 (\$148 ),
-    .\port$6683$0 (\$149 ),
-    .\port$6685$0 (\$150 ),
-    .\port$6687$0 (\$151 ),
-    .\port$6689$0 (\$152 ),
-    .\port$6691$0 (\$153 ),
-    .\port$6693$0 (\$154 ),
-    .\port$6695$0 (\$155 ),
-    .\port$6697$0 (\$156 ),
-    .\port$6721$2 (\$285 ),
-    .raw(raw)
+    .\port$3310$0 (\$189 ),
+    .\port$3321$0 (\$190 ),
+    .\port$3332$0 (\$191 ),
+    .\port$3343$0 (\$192 ),
+    .\port$3354$0 (\$193 ),
+    .\port$3365$0 (\$194 ),
+    .\port$3376$0 (\$195 ),
+    .\port$3387$0 (\$196 ),
+    .\port$3398$0 (\$197 ),
+    .\port$3409$0 (\$198 ),
+    .\port$3420$0 (\$199 ),
+    .\port$3431$0 (\$200 ),
+    .\port$3442$0 (\$201 ),
+    .\port$3453$0 (\$202 ),
+    .\port$3464$0 (\$203 ),
+    .\port$3475$0 (\$204 ),
+    .\port$3486$0 (\$205 ),
+    .\port$3497$0 (\$206 ),
+    .\port$3508$0 (\$207 ),
+    .\port$3519$0 (\$208 ),
+    .\port$3530$0 (\$209 ),
+    .\port$3541$0 (\$210 ),
+    .\port$3552$0 (\$211 ),
+    .\port$3563$0 (\$212 ),
+    .\port$3574$0 (\$213 ),
+    .\port$3585$0 (\$214 ),
+    .\port$3596$0 (\$215 ),
+    .\port$3607$0 (\$216 ),
+    .\port$3618$0 (\$217 ),
+    .\port$3629$0 (\$218 ),
+    .\port$3640$0 (\$219 ),
+    .\port$3651$0 (\$220 ),
+    .\port$3663$0 (\$221 ),
+    .\port$3675$0 (\$222 ),
+    .\port$3687$0 (\$223 ),
+    .\port$3699$0 (\$224 ),
+    .\port$3711$0 (\$225 ),
+    .\port$3723$0 (\$226 ),
+    .\port$3735$0 (\$227 ),
+    .\port$3747$0 (\$228 ),
+    .\port$3759$0 (\$229 ),
+    .\port$3771$0 (\$230 ),
+    .\port$3783$0 (\$231 ),
+    .\port$3795$0 (\$232 ),
+    .\port$3807$0 (\$233 ),
+    .\port$3819$0 (\$234 ),
+    .\port$3831$0 (\$235 ),
+    .\port$3843$0 (\$236 ),
+    .\port$3855$0 (\$237 ),
+    .\port$3867$0 (\$238 ),
+    .\port$3879$0 (\$239 ),
+    .\port$3891$0 (\$240 ),
+    .\port$3903$0 (\$241 ),
+    .\port$3915$0 (\$242 ),
+    .\port$3927$0 (\$243 ),
+    .\port$3939$0 (\$244 ),
+    .\port$3951$0 (\$245 ),
+    .\port$3963$0 (\$246 ),
+    .\port$3975$0 (\$247 ),
+    .\port$3987$0 (\$248 ),
+    .\port$3999$0 (\$249 ),
+    .\port$4011$0 (\$250 ),
+    .\port$4023$0 (\$251 ),
+    .\port$4035$0 (\$252 ),
+    .\port$4047$0 (\$253 ),
+    .\port$4059$0 (\$254 ),
+    .\port$4071$0 (\$255 ),
+    .\port$4083$0 (\$256 ),
+    .\port$4095$0 (\$257 ),
+    .\port$4107$0 (\$258 ),
+    .\port$4119$0 (\$259 ),
+    .\port$4131$0 (\$260 ),
+    .\port$4143$0 (\$261 ),
+    .\port$4155$0 (\$262 ),
+    .\port$4167$0 (\$263 ),
+    .\port$4179$0 (\$264 ),
+    .\port$4191$0 (\$265 ),
+    .\port$4203$0 (\$266 ),
+    .\port$4215$0 (\$267 ),
+    .\port$4227$0 (\$268 ),
+    .\port$4239$0 (\$269 ),
+    .\port$4251$0 (\$270 ),
+    .\port$4263$0 (\$271 ),
+    .\port$4275$0 (\$272 ),
+    .\port$4287$0 (\$273 ),
+    .\port$4299$0 (\$274 ),
+    .\port$4311$0 (\$275 ),
+    .\port$4323$0 (\$276 ),
+    .\port$4335$0 (\$277 ),
+    .\port$4347$0 (\$278 ),
+    .\port$4359$0 (\$279 ),
+    .\port$4371$0 (\$280 ),
+    .\port$4383$0 (\$281 ),
+    .\port$4395$0 (\$282 ),
+    .\port$4407$0 (\$283 ),
+    .\port$4419$0 (\$284 ),
+    .\port$5151$0 (cal_offset0_offset),
+    .\port$5153$0 (cal_offset1_offset),
+    .\port$5155$0 (cal_offset2_offset),
+    .\port$5157$0 (cal_offset3_offset),
+    .\port$5159$0 (cal_offset4_offset),
+    .\port$5161$0 (cal_offset5_offset),
+    .\port$5163$0 (cal_offset6_offset),
+    .\port$5165$0 (cal_offset7_offset),
+    .\port$5167$0 (cal_offset8_offset),
+    .\port$5169$0 (cal_offset9_offset),
+    .\port$5171$0 (cal_offset10_offset),
+    .\port$5173$0 (cal_offset11_offset),
+    .\port$5175$0 (cal_offset12_offset),
+    .\port$5177$0 (cal_offset13_offset),
+    .\port$5179$0 (cal_offset14_offset),
+    .\port$5181$0 (cal_offset15_offset),
+    .\port$5183$0 (cal_offset16_offset),
+    .\port$5185$0 (cal_offset17_offset),
+    .\port$5187$0 (cal_offset18_offset),
+    .\port$5189$0 (cal_offset19_offset),
+    .\port$5191$0 (cal_offset20_offset),
+    .\port$5193$0 (cal_offset21_offset),
+    .\port$5195$0 (cal_offset22_offset),
+    .\port$5197$0 (cal_offset23_offset),
+    .\port$5199$0 (cal_offset24_offset),
+    .\port$5201$0 (cal_offset25_offset),
+    .\port$5203$0 (cal_offset26_offset),
+    .\port$5205$0 (cal_offset27_offset),
+    .\port$5207$0 (cal_offset28_offset),
+    .\port$5209$0 (cal_offset29_offset),
+    .\port$5211$0 (cal_offset30_offset),
+    .\port$5213$0 (cal_offset31_offset),
+    .\port$5215$0 (cal_offset32_offset),
+    .\port$5217$0 (cal_offset33_offset),
+    .\port$5219$0 (cal_offset34_offset),
+    .\port$5221$0 (cal_offset35_offset),
+    .\port$5223$0 (cal_offset36_offset),
+    .\port$5225$0 (cal_offset37_offset),
+    .\port$5227$0 (cal_offset38_offset),
+    .\port$5229$0 (cal_offset39_offset),
+    .\port$5231$0 (cal_offset40_offset),
+    .\port$5233$0 (cal_offset41_offset),
+    .\port$5235$0 (cal_offset42_offset),
+    .\port$5237$0 (cal_offset43_offset),
+    .\port$5239$0 (cal_offset44_offset),
+    .\port$5241$0 (cal_offset45_offset),
+    .\port$5243$0 (cal_offset46_offset),
+    .\port$5245$0 (cal_offset47_offset),
+    .\port$5247$0 (cal_offset48_offset),
+    .\port$5249$0 (cal_offset49_offset),
+    .\port$5251$0 (cal_offset50_offset),
+    .\port$5253$0 (cal_offset51_offset),
+    .\port$5255$0 (cal_offset52_offset),
+    .\port$5257$0 (cal_offset53_offset),
+    .\port$5259$0 (cal_offset54_offset),
+    .\port$5261$0 (cal_offset55_offset),
+    .\port$5263$0 (cal_offset56_offset),
+    .\port$5265$0 (cal_offset57_offset),
+    .\port$5267$0 (cal_offset58_offset),
+    .\port$5269$0 (cal_offset59_offset),
+    .\port$5271$0 (cal_offset60_offset),
+    .\port$5273$0 (cal_offset61_offset),
+    .\port$5275$0 (cal_offset62_offset),
+    .\port$5277$0 (cal_offset63_offset),
+    .\port$5279$0 (threshold0_value),
+    .\port$5281$0 (threshold1_value),
+    .\port$5283$0 (threshold2_value),
+    .\port$5285$0 (threshold3_value),
+    .\port$5287$0 (threshold4_value),
+    .\port$5289$0 (threshold5_value),
+    .\port$5291$0 (threshold6_value),
+    .\port$5293$0 (threshold7_value),
+    .\port$5295$0 (threshold8_value),
+    .\port$5297$0 (threshold9_value),
+    .\port$5299$0 (threshold10_value),
+    .\port$5301$0 (threshold11_value),
+    .\port$5303$0 (threshold12_value),
+    .\port$5305$0 (threshold13_value),
+    .\port$5307$0 (threshold14_value),
+    .\port$5309$0 (threshold15_value),
+    .\port$5311$0 (threshold16_value),
+    .\port$5313$0 (threshold17_value),
+    .\port$5315$0 (threshold18_value),
+    .\port$5317$0 (threshold19_value),
+    .\port$5319$0 (threshold20_value),
+    .\port$5321$0 (threshold21_value),
+    .\port$5323$0 (threshold22_value),
+    .\port$5325$0 (threshold23_value),
+    .\port$5327$0 (threshold24_value),
+    .\port$5329$0 (threshold25_value),
+    .\port$5331$0 (threshold26_value),
+    .\port$5333$0 (threshold27_value),
+    .\port$5335$0 (threshold28_value),
+    .\port$5337$0 (threshold29_value),
+    .\port$5339$0 (threshold30_value),
+    .\port$5341$0 (threshold31_value),
+    .\port$5343$0 (threshold32_value),
+    .\port$5345$0 (threshold33_value),
+    .\port$5347$0 (threshold34_value),
+    .\port$5349$0 (threshold35_value),
+    .\port$5351$0 (threshold36_value),
+    .\port$5353$0 (threshold37_value),
+    .\port$5355$0 (threshold38_value),
+    .\port$5357$0 (threshold39_value),
+    .\port$5359$0 (threshold40_value),
+    .\port$5361$0 (threshold41_value),
+    .\port$5363$0 (threshold42_value),
+    .\port$5365$0 (threshold43_value),
+    .\port$5367$0 (threshold44_value),
+    .\port$5369$0 (threshold45_value),
+    .\port$5371$0 (threshold46_value),
+    .\port$5373$0 (threshold47_value),
+    .\port$5375$0 (threshold48_value),
+    .\port$5377$0 (threshold49_value),
+    .\port$5379$0 (threshold50_value),
+    .\port$5381$0 (threshold51_value),
+    .\port$5383$0 (threshold52_value),
+    .\port$5385$0 (threshold53_value),
+    .\port$5387$0 (threshold54_value),
+    .\port$5389$0 (threshold55_value),
+    .\port$5391$0 (threshold56_value),
+    .\port$5393$0 (threshold57_value),
+    .\port$5395$0 (threshold58_value),
+    .\port$5397$0 (threshold59_value),
+    .\port$5399$0 (threshold60_value),
+    .\port$5401$0 (threshold61_value),
+    .\port$5403$0 (threshold62_value),
+    .\port$5405$0 (threshold63_value),
+    .\port$5997$0 (\$93 ),
+    .\port$5999$0 (\$94 ),
+    .\port$6001$0 (\$95 ),
+    .\port$6003$0 (\$96 ),
+    .\port$6005$0 (\$97 ),
+    .\port$6007$0 (\$98 ),
+    .\port$6009$0 (\$99 ),
+    .\port$6011$0 (\$100 ),
+    .\port$6013$0 (\$101 ),
+    .\port$6015$0 (\$102 ),
+    .\port$6017$0 (\$103 ),
+    .\port$6019$0 (\$104 ),
+    .\port$6021$0 (\$105 ),
+    .\port$6023$0 (\$106 ),
+    .\port$6025$0 (\$107 ),
+    .\port$6027$0 (\$108 ),
+    .\port$6029$0 (\$109 ),
+    .\port$6031$0 (\$110 ),
+    .\port$6033$0 (\$111 ),
+    .\port$6035$0 (\$112 ),
+    .\port$6037$0 (\$113 ),
+    .\port$6039$0 (\$114 ),
+    .\port$6041$0 (\$115 ),
+    .\port$6043$0 (\$116 ),
+    .\port$6045$0 (\$117 ),
+    .\port$6047$0 (\$118 ),
+    .\port$6049$0 (\$119 ),
+    .\port$6051$0 (\$120 ),
+    .\port$6053$0 (\$121 ),
+    .\port$6055$0 (\$122 ),
+    .\port$6057$0 (\$123 ),
+    .\port$6059$0 (\$124 ),
+    .\port$6061$0 (\$125 ),
+    .\port$6063$0 (\$126 ),
+    .\port$6065$0 (\$127 ),
+    .\port$6067$0 (\$128 ),
+    .\port$6069$0 (\$129 ),
+    .\port$6071$0 (\$130 ),
+    .\port$6073$0 (\$131 ),
+    .\port$6075$0 (\$132 ),
+    .\port$6077$0 (\$133 ),
+    .\port$6079$0 (\$134 ),
+    .\port$6081$0 (\$135 ),
+    .\port$6083$0 (\$136 ),
+    .\port$6085$0 (\$137 ),
+    .\port$6087$0 (\$138 ),
+    .\port$6089$0 (\$139 ),
+    .\port$6091$0 (\$140 ),
+    .\port$6093$0 (\$141 ),
+    .\port$6095$0 (\$142 ),
+    .\port$6097$0 (\$143 ),
+    .\port$6099$0 (\$144 ),
+    .\port$6101$0 (\$145 ),
+    .\port$6103$0 (\$146 ),
+    .\port$6105$0 (\$147 ),
+    .\port$6107$0 (\$148 ),
+    .\port$6109$0 (\$149 ),
+    .\port$6111$0 (\$150 ),
+    .\port$6113$0 (\$151 ),
+    .\port$6115$0 (\$152 ),
+    .\port$6117$0 (\$153 ),
+    .\port$6119$0 (\$154 ),
+    .\port$6121$0 (\$155 ),
+    .\port$6123$0 (\$156 ),
+    .\port$6277$2 (\$285 ),
+    .raw(raw),
+    .rst(rst)
   );
   mram_icg g_acc_icg (
     .clk(clk),
@@ -2035,8 +2036,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$5644$0 (\$signal$688 ),
-    .\port$5646$0 (fail_mask),
+    .\port$5070$0 (\$signal$688 ),
+    .\port$5072$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .rst(rst),
     .s_axil_araddr(s_axil_araddr),
@@ -2169,7 +2170,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$6721$2 (\$285 ),
+    .\port$6277$2 (\$285 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -2252,134 +2253,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$6443$0 (\$29 ),
-    .\port$6445$0 (\$30 ),
-    .\port$6447$0 (\$31 ),
-    .\port$6449$0 (\$32 ),
-    .\port$6451$0 (\$33 ),
-    .\port$6453$0 (\$34 ),
-    .\port$6455$0 (\$35 ),
-    .\port$6457$0 (\$36 ),
-    .\port$6459$0 (\$37 ),
-    .\port$6461$0 (\$38 ),
-    .\port$6463$0 (\$39 ),
-    .\port$6465$0 (\$40 ),
-    .\port$6467$0 (\$41 ),
-    .\port$6469$0 (\$42 ),
-    .\port$6471$0 (\$43 ),
-    .\port$6473$0 (\$44 ),
-    .\port$6475$0 (\$45 ),
-    .\port$6477$0 (\$46 ),
-    .\port$6479$0 (\$47 ),
-    .\port$6481$0 (\$48 ),
-    .\port$6483$0 (\$49 ),
-    .\port$6485$0 (\$50 ),
-    .\port$6487$0 (\$51 ),
-    .\port$6489$0 (\$52 ),
-    .\port$6491$0 (\$53 ),
-    .\port$6493$0 (\$54 ),
-    .\port$6495$0 (\$55 ),
-    .\port$6497$0 (\$56 ),
-    .\port$6499$0 (\$57 ),
-    .\port$6501$0 (\$58 ),
-    .\port$6503$0 (\$59 ),
-    .\port$6505$0 (\$60 ),
-    .\port$6507$0 (\$61 ),
-    .\port$6509$0 (\$62 ),
-    .\port$6511$0 (\$63 ),
-    .\port$6513$0 (\$64 ),
-    .\port$6515$0 (\$65 ),
-    .\port$6517$0 (\$66 ),
-    .\port$6519$0 (\$67 ),
-    .\port$6521$0 (\$68 ),
-    .\port$6523$0 (\$69 ),
-    .\port$6525$0 (\$70 ),
-    .\port$6527$0 (\$71 ),
-    .\port$6529$0 (\$72 ),
-    .\port$6531$0 (\$73 ),
-    .\port$6533$0 (\$74 ),
-    .\port$6535$0 (\$75 ),
-    .\port$6537$0 (\$76 ),
-    .\port$6539$0 (\$77 ),
-    .\port$6541$0 (\$78 ),
-    .\port$6543$0 (\$79 ),
-    .\port$6545$0 (\$80 ),
-    .\port$6547$0 (\$81 ),
-    .\port$6549$0 (\$82 ),
-    .\port$6551$0 (\$83 ),
-    .\port$6553$0 (\$84 ),
-    .\port$6555$0 (\$85 ),
-    .\port$6557$0 (\$86 ),
-    .\port$6559$0 (\$87 ),
-    .\port$6561$0 (\$88 ),
-    .\port$6563$0 (\$89 ),
-    .\port$6565$0 (\$90 ),
-    .\port$6567$0 (\$91 ),
-    .\port$6569$0 (\$92 ),
-    .\port$6571$0 (\$93 ),
-    .\port$6573$0 (\$94 ),
-    .\port$6575$0 (\$95 ),
-    .\port$6577$0 (\$96 ),
-    .\port$6579$0 (\$97 ),
-    .\port$6581$0 (\$98 ),
-    .\port$6583$0 (\$99 ),
-    .\port$6585$0 (\$100 ),
-    .\port$6587$0 (\$101 ),
-    .\port$6589$0 (\$102 ),
-    .\port$6591$0 (\$103 ),
-    .\port$6593$0 (\$104 ),
-    .\port$6595$0 (\$105 ),
-    .\port$6597$0 (\$106 ),
-    .\port$6599$0 (\$107 ),
-    .\port$6601$0 (\$108 ),
-    .\port$6603$0 (\$109 ),
-    .\port$6605$0 (\$110 ),
-    .\port$6607$0 (\$111 ),
-    .\port$6609$0 (\$112 ),
-    .\port$6611$0 (\$113 ),
-    .\port$6613$0 (\$114 ),
-    .\port$6615$0 (\$115 ),
-    .\port$6617$0 (\$116 ),
-    .\port$6619$0 (\$117 ),
-    .\port$6621$0 (\$118 ),
-    .\port$6623$0 (\$119 ),
-    .\port$6625$0 (\$120 ),
-    .\port$6627$0 (\$121 ),
-    .\port$6629$0 (\$122 ),
-    .\port$6631$0 (\$123 ),
-    .\port$6633$0 (\$124 ),
-    .\port$6635$0 (\$125 ),
-    .\port$6637$0 (\$126 ),
-    .\port$6639$0 (\$127 ),
-    .\port$6641$0 (\$128 ),
-    .\port$6643$0 (\$129 ),
-    .\port$6645$0 (\$130 ),
-    .\port$6647$0 (\$131 ),
-    .\port$6649$0 (\$132 ),
-    .\port$6651$0 (\$133 ),
-    .\port$6653$0 (\$134 ),
-    .\port$6655$0 (\$135 ),
-    .\port$6657$0 (\$136 ),
-    .\port$6659$0 (\$137 ),
-    .\port$6661$0 (\$138 ),
-    .\port$6663$0 (\$139 ),
-    .\port$6665$0 (\$140 ),
-    .\port$6667$0 (\$141 ),
-    .\port$6669$0 (\$142 ),
-    .\port$6671$0 (\$143 ),
-    .\port$6673$0 (\$144 ),
-    .\port$6675$0 (\$145 ),
-    .\port$6677$0 (\$146 ),
-    .\port$6679$0 (\$147 ),
-    .\port$6681$0 (\$148 ),
-    .\port$6683$0 (\$149 ),
-    .\port$6685$0 (\$150 ),
-    .\port$6687$0 (\$151 ),
-    .\port$6689$0 (\$152 ),
-    .\port$6691$0 (\$153 ),
-    .\port$6693$0 (\$154 ),
-    .\port$6695$0 (\$155 ),
-    .\port$6697$0 (\$156 ),
+    .\port$5869$0 (\$29 ),
+    .\port$5871$0 (\$30 ),
+    .\port$5873$0 (\$31 ),
+    .\port$5875$0 (\$32 ),
+    .\port$5877$0 (\$33 ),
+    .\port$5879$0 (\$34 ),
+    .\port$5881$0 (\$35 ),
+    .\port$5883$0 (\$36 ),
+    .\port$5885$0 (\$37 ),
+    .\port$5887$0 (\$38 ),
+    .\port$5889$0 (\$39 ),
+    .\port$5891$0 (\$40 ),
+    .\port$5893$0 (\$41 ),
+    .\port$5895$0 (\$42 ),
+    .\port$5897$0 (\$43 ),
+    .\port$5899$0 (\$44 ),
+    .\port$5901$0 (\$45 ),
+    .\port$5903$0 (\$46 ),
+    .\port$5905$0 (\$47 ),
+    .\port$5907$0 (\$48 ),
+    .\port$5909$0 (\$49 ),
+    .\port$5911$0 (\$50 ),
+    .\port$5913$0 (\$51 ),
+    .\port$5915$0 (\$52 ),
+    .\port$5917$0 (\$53 ),
+    .\port$5919$0 (\$54 ),
+    .\port$5921$0 (\$55 ),
+    .\port$5923$0 (\$56 ),
+    .\port$5925$0 (\$57 ),
+    .\port$5927$0 (\$58 ),
+    .\port$5929$0 (\$59 ),
+    .\port$5931$0 (\$60 ),
+    .\port$5933$0 (\$61 ),
+    .\port$5935$0 (\$62 ),
+    .\port$5937$0 (\$63 ),
+    .\port$5939$0 (\$64 ),
+    .\port$5941$0 (\$65 ),
+    .\port$5943$0 (\$66 ),
+    .\port$5945$0 (\$67 ),
+    .\port$5947$0 (\$68 ),
+    .\port$5949$0 (\$69 ),
+    .\port$5951$0 (\$70 ),
+    .\port$5953$0 (\$71 ),
+    .\port$5955$0 (\$72 ),
+    .\port$5957$0 (\$73 ),
+    .\port$5959$0 (\$74 ),
+    .\port$5961$0 (\$75 ),
+    .\port$5963$0 (\$76 ),
+    .\port$5965$0 (\$77 ),
+    .\port$5967$0 (\$78 ),
+    .\port$5969$0 (\$79 ),
+    .\port$5971$0 (\$80 ),
+    .\port$5973$0 (\$81 ),
+    .\port$5975$0 (\$82 ),
+    .\port$5977$0 (\$83 ),
+    .\port$5979$0 (\$84 ),
+    .\port$5981$0 (\$85 ),
+    .\port$5983$0 (\$86 ),
+    .\port$5985$0 (\$87 ),
+    .\port$5987$0 (\$88 ),
+    .\port$5989$0 (\$89 ),
+    .\port$5991$0 (\$90 ),
+    .\port$5993$0 (\$91 ),
+    .\port$5995$0 (\$92 ),
+    .\port$5997$0 (\$93 ),
+    .\port$5999$0 (\$94 ),
+    .\port$6001$0 (\$95 ),
+    .\port$6003$0 (\$96 ),
+    .\port$6005$0 (\$97 ),
+    .\port$6007$0 (\$98 ),
+    .\port$6009$0 (\$99 ),
+    .\port$6011$0 (\$100 ),
+    .\port$6013$0 (\$101 ),
+    .\port$6015$0 (\$102 ),
+    .\port$6017$0 (\$103 ),
+    .\port$6019$0 (\$104 ),
+    .\port$6021$0 (\$105 ),
+    .\port$6023$0 (\$106 ),
+    .\port$6025$0 (\$107 ),
+    .\port$6027$0 (\$108 ),
+    .\port$6029$0 (\$109 ),
+    .\port$6031$0 (\$110 ),
+    .\port$6033$0 (\$111 ),
+    .\port$6035$0 (\$112 ),
+    .\port$6037$0 (\$113 ),
+    .\port$6039$0 (\$114 ),
+    .\port$6041$0 (\$115 ),
+    .\port$6043$0 (\$116 ),
+    .\port$6045$0 (\$117 ),
+    .\port$6047$0 (\$118 ),
+    .\port$6049$0 (\$119 ),
+    .\port$6051$0 (\$120 ),
+    .\port$6053$0 (\$121 ),
+    .\port$6055$0 (\$122 ),
+    .\port$6057$0 (\$123 ),
+    .\port$6059$0 (\$124 ),
+    .\port$6061$0 (\$125 ),
+    .\port$6063$0 (\$126 ),
+    .\port$6065$0 (\$127 ),
+    .\port$6067$0 (\$128 ),
+    .\port$6069$0 (\$129 ),
+    .\port$6071$0 (\$130 ),
+    .\port$6073$0 (\$131 ),
+    .\port$6075$0 (\$132 ),
+    .\port$6077$0 (\$133 ),
+    .\port$6079$0 (\$134 ),
+    .\port$6081$0 (\$135 ),
+    .\port$6083$0 (\$136 ),
+    .\port$6085$0 (\$137 ),
+    .\port$6087$0 (\$138 ),
+    .\port$6089$0 (\$139 ),
+    .\port$6091$0 (\$140 ),
+    .\port$6093$0 (\$141 ),
+    .\port$6095$0 (\$142 ),
+    .\port$6097$0 (\$143 ),
+    .\port$6099$0 (\$144 ),
+    .\port$6101$0 (\$145 ),
+    .\port$6103$0 (\$146 ),
+    .\port$6105$0 (\$147 ),
+    .\port$6107$0 (\$148 ),
+    .\port$6109$0 (\$149 ),
+    .\port$6111$0 (\$150 ),
+    .\port$6113$0 (\$151 ),
+    .\port$6115$0 (\$152 ),
+    .\port$6117$0 (\$153 ),
+    .\port$6119$0 (\$154 ),
+    .\port$6121$0 (\$155 ),
+    .\port$6123$0 (\$156 ),
     .rst(rst),
     .window_end(window_end)
   );
@@ -2393,70 +2394,70 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .invalid(track_status_invalid_set),
     .pass_done(pass_done),
     .pass_start(read_start),
-    .\port$5981$0 (cal_gain0_gain),
-    .\port$5983$0 (cal_gain1_gain),
-    .\port$5985$0 (cal_gain2_gain),
-    .\port$5987$0 (cal_gain3_gain),
-    .\port$5989$0 (cal_gain4_gain),
-    .\port$5991$0 (cal_gain5_gain),
-    .\port$5993$0 (cal_gain6_gain),
-    .\port$5995$0 (cal_gain7_gain),
-    .\port$5997$0 (cal_gain8_gain),
-    .\port$5999$0 (cal_gain9_gain),
-    .\port$6001$0 (cal_gain10_gain),
-    .\port$6003$0 (cal_gain11_gain),
-    .\port$6005$0 (cal_gain12_gain),
-    .\port$6007$0 (cal_gain13_gain),
-    .\port$6009$0 (cal_gain14_gain),
-    .\port$6011$0 (cal_gain15_gain),
-    .\port$6013$0 (cal_gain16_gain),
-    .\port$6015$0 (cal_gain17_gain),
-    .\port$6017$0 (cal_gain18_gain),
-    .\port$6019$0 (cal_gain19_gain),
-    .\port$6021$0 (cal_gain20_gain),
-    .\port$6023$0 (cal_gain21_gain),
-    .\port$6025$0 (cal_gain22_gain),
-    .\port$6027$0 (cal_gain23_gain),
-    .\port$6029$0 (cal_gain24_gain),
-    .\port$6031$0 (cal_gain25_gain),
-    .\port$6033$0 (cal_gain26_gain),
-    .\port$6035$0 (cal_gain27_gain),
-    .\port$6037$0 (cal_gain28_gain),
-    .\port$6039$0 (cal_gain29_gain),
-    .\port$6041$0 (cal_gain30_gain),
-    .\port$6043$0 (cal_gain31_gain),
-    .\port$6045$0 (cal_gain32_gain),
-    .\port$6047$0 (cal_gain33_gain),
-    .\port$6049$0 (cal_gain34_gain),
-    .\port$6051$0 (cal_gain35_gain),
-    .\port$6053$0 (cal_gain36_gain),
-    .\port$6055$0 (cal_gain37_gain),
-    .\port$6057$0 (cal_gain38_gain),
-    .\port$6059$0 (cal_gain39_gain),
-    .\port$6061$0 (cal_gain40_gain),
-    .\port$6063$0 (cal_gain41_gain),
-    .\port$6065$0 (cal_gain42_gain),
-    .\port$6067$0 (cal_gain43_gain),
-    .\port$6069$0 (cal_gain44_gain),
-    .\port$6071$0 (cal_gain45_gain),
-    .\port$6073$0 (cal_gain46_gain),
-    .\port$6075$0 (cal_gain47_gain),
-    .\port$6077$0 (cal_gain48_gain),
-    .\port$6079$0 (cal_gain49_gain),
-    .\port$6081$0 (cal_gain50_gain),
-    .\port$6083$0 (cal_gain51_gain),
-    .\port$6085$0 (cal_gain52_gain),
-    .\port$6087$0 (cal_gain53_gain),
-    .\port$6089$0 (cal_gain54_gain),
-    .\port$6091$0 (cal_gain55_gain),
-    .\port$6093$0 (cal_gain56_gain),
-    .\port$6095$0 (cal_gain57_gain),
-    .\port$6097$0 (cal_gain58_gain),
-    .\port$6099$0 (cal_gain59_gain),
-    .\port$6101$0 (cal_gain60_gain),
-    .\port$6103$0 (cal_gain61_gain),
-    .\port$6105$0 (cal_gain62_gain),
-    .\port$6107$0 (cal_gain63_gain),
+    .\port$5407$0 (cal_gain0_gain),
+    .\port$5409$0 (cal_gain1_gain),
+    .\port$5411$0 (cal_gain2_gain),
+    .\port$5413$0 (cal_gain3_gain),
+    .\port$5415$0 (cal_gain4_gain),
+    .\port$5417$0 (cal_gain5_gain),
+    .\port$5419$0 (cal_gain6_gain),
+    .\port$5421$0 (cal_gain7_gain),
+    .\port$5423$0 (cal_gain8_gain),
+    .\port$5425$0 (cal_gain9_gain),
+    .\port$5427$0 (cal_gain10_gain),
+    .\port$5429$0 (cal_gain11_gain),
+    .\port$5431$0 (cal_gain12_gain),
+    .\port$5433$0 (cal_gain13_gain),
+    .\port$5435$0 (cal_gain14_gain),
+    .\port$5437$0 (cal_gain15_gain),
+    .\port$5439$0 (cal_gain16_gain),
+    .\port$5441$0 (cal_gain17_gain),
+    .\port$5443$0 (cal_gain18_gain),
+    .\port$5445$0 (cal_gain19_gain),
+    .\port$5447$0 (cal_gain20_gain),
+    .\port$5449$0 (cal_gain21_gain),
+    .\port$5451$0 (cal_gain22_gain),
+    .\port$5453$0 (cal_gain23_gain),
+    .\port$5455$0 (cal_gain24_gain),
+    .\port$5457$0 (cal_gain25_gain),
+    .\port$5459$0 (cal_gain26_gain),
+    .\port$5461$0 (cal_gain27_gain),
+    .\port$5463$0 (cal_gain28_gain),
+    .\port$5465$0 (cal_gain29_gain),
+    .\port$5467$0 (cal_gain30_gain),
+    .\port$5469$0 (cal_gain31_gain),
+    .\port$5471$0 (cal_gain32_gain),
+    .\port$5473$0 (cal_gain33_gain),
+    .\port$5475$0 (cal_gain34_gain),
+    .\port$5477$0 (cal_gain35_gain),
+    .\port$5479$0 (cal_gain36_gain),
+    .\port$5481$0 (cal_gain37_gain),
+    .\port$5483$0 (cal_gain38_gain),
+    .\port$5485$0 (cal_gain39_gain),
+    .\port$5487$0 (cal_gain40_gain),
+    .\port$5489$0 (cal_gain41_gain),
+    .\port$5491$0 (cal_gain42_gain),
+    .\port$5493$0 (cal_gain43_gain),
+    .\port$5495$0 (cal_gain44_gain),
+    .\port$5497$0 (cal_gain45_gain),
+    .\port$5499$0 (cal_gain46_gain),
+    .\port$5501$0 (cal_gain47_gain),
+    .\port$5503$0 (cal_gain48_gain),
+    .\port$5505$0 (cal_gain49_gain),
+    .\port$5507$0 (cal_gain50_gain),
+    .\port$5509$0 (cal_gain51_gain),
+    .\port$5511$0 (cal_gain52_gain),
+    .\port$5513$0 (cal_gain53_gain),
+    .\port$5515$0 (cal_gain54_gain),
+    .\port$5517$0 (cal_gain55_gain),
+    .\port$5519$0 (cal_gain56_gain),
+    .\port$5521$0 (cal_gain57_gain),
+    .\port$5523$0 (cal_gain58_gain),
+    .\port$5525$0 (cal_gain59_gain),
+    .\port$5527$0 (cal_gain60_gain),
+    .\port$5529$0 (cal_gain61_gain),
+    .\port$5531$0 (cal_gain62_gain),
+    .\port$5533$0 (cal_gain63_gain),
     .read_done(read_done),
     .\ref (\ref ),
     .ref_codes(ref_codes),
@@ -2483,136 +2484,136 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$5717$0 (weight_data0_bits),
-    .\port$5719$0 (weight_data1_bits),
-    .\port$6443$0 (\$29 ),
-    .\port$6445$0 (\$30 ),
-    .\port$6447$0 (\$31 ),
-    .\port$6449$0 (\$32 ),
-    .\port$6451$0 (\$33 ),
-    .\port$6453$0 (\$34 ),
-    .\port$6455$0 (\$35 ),
-    .\port$6457$0 (\$36 ),
-    .\port$6459$0 (\$37 ),
-    .\port$6461$0 (\$38 ),
-    .\port$6463$0 (\$39 ),
-    .\port$6465$0 (\$40 ),
-    .\port$6467$0 (\$41 ),
-    .\port$6469$0 (\$42 ),
-    .\port$6471$0 (\$43 ),
-    .\port$6473$0 (\$44 ),
-    .\port$6475$0 (\$45 ),
-    .\port$6477$0 (\$46 ),
-    .\port$6479$0 (\$47 ),
-    .\port$6481$0 (\$48 ),
-    .\port$6483$0 (\$49 ),
-    .\port$6485$0 (\$50 ),
-    .\port$6487$0 (\$51 ),
-    .\port$6489$0 (\$52 ),
-    .\port$6491$0 (\$53 ),
-    .\port$6493$0 (\$54 ),
-    .\port$6495$0 (\$55 ),
-    .\port$6497$0 (\$56 ),
-    .\port$6499$0 (\$57 ),
-    .\port$6501$0 (\$58 ),
-    .\port$6503$0 (\$59 ),
-    .\port$6505$0 (\$60 ),
-    .\port$6507$0 (\$61 ),
-    .\port$6509$0 (\$62 ),
-    .\port$6511$0 (\$63 ),
-    .\port$6513$0 (\$64 ),
-    .\port$6515$0 (\$65 ),
-    .\port$6517$0 (\$66 ),
-    .\port$6519$0 (\$67 ),
-    .\port$6521$0 (\$68 ),
-    .\port$6523$0 (\$69 ),
-    .\port$6525$0 (\$70 ),
-    .\port$6527$0 (\$71 ),
-    .\port$6529$0 (\$72 ),
-    .\port$6531$0 (\$73 ),
-    .\port$6533$0 (\$74 ),
-    .\port$6535$0 (\$75 ),
-    .\port$6537$0 (\$76 ),
-    .\port$6539$0 (\$77 ),
-    .\port$6541$0 (\$78 ),
-    .\port$6543$0 (\$79 ),
-    .\port$6545$0 (\$80 ),
-    .\port$6547$0 (\$81 ),
-    .\port$6549$0 (\$82 ),
-    .\port$6551$0 (\$83 ),
-    .\port$6553$0 (\$84 ),
-    .\port$6555$0 (\$85 ),
-    .\port$6557$0 (\$86 ),
-    .\port$6559$0 (\$87 ),
-    .\port$6561$0 (\$88 ),
-    .\port$6563$0 (\$89 ),
-    .\port$6565$0 (\$90 ),
-    .\port$6567$0 (\$91 ),
-    .\port$6569$0 (\$92 ),
-    .\port$6571$0 (\$93 ),
-    .\port$6573$0 (\$94 ),
-    .\port$6575$0 (\$95 ),
-    .\port$6577$0 (\$96 ),
-    .\port$6579$0 (\$97 ),
-    .\port$6581$0 (\$98 ),
-    .\port$6583$0 (\$99 ),
-    .\port$6585$0 (\$100 ),
-    .\port$6587$0 (\$101 ),
-    .\port$6589$0 (\$102 ),
-    .\port$6591$0 (\$103 ),
-    .\port$6593$0 (\$104 ),
-    .\port$6595$0 (\$105 ),
-    .\port$6597$0 (\$106 ),
-    .\port$6599$0 (\$107 ),
-    .\port$6601$0 (\$108 ),
-    .\port$6603$0 (\$109 ),
-    .\port$6605$0 (\$110 ),
-    .\port$6607$0 (\$111 ),
-    .\port$6609$0 (\$112 ),
-    .\port$6611$0 (\$113 ),
-    .\port$6613$0 (\$114 ),
-    .\port$6615$0 (\$115 ),
-    .\port$6617$0 (\$116 ),
-    .\port$6619$0 (\$117 ),
-    .\port$6621$0 (\$118 ),
-    .\port$6623$0 (\$119 ),
-    .\port$6625$0 (\$120 ),
-    .\port$6627$0 (\$121 ),
-    .\port$6629$0 (\$122 ),
-    .\port$6631$0 (\$123 ),
-    .\port$6633$0 (\$124 ),
-    .\port$6635$0 (\$125 ),
-    .\port$6637$0 (\$126 ),
-    .\port$6639$0 (\$127 ),
-    .\port$6641$0 (\$128 ),
-    .\port$6643$0 (\$129 ),
-    .\port$6645$0 (\$130 ),
-    .\port$6647$0 (\$131 ),
-    .\port$6649$0 (\$132 ),
-    .\port$6651$0 (\$133 ),
-    .\port$6653$0 (\$134 ),
-    .\port$6655$0 (\$135 ),
-    .\port$6657$0 (\$136 ),
-    .\port$6659$0 (\$137 ),
-    .\port$6661$0 (\$138 ),
-    .\port$6663$0 (\$139 ),
-    .\port$6665$0 (\$140 ),
-    .\port$6667$0 (\$141 ),
-    .\port$6669$0 (\$142 ),
-    .\port$6671$0 (\$143 ),
-    .\port$6673$0 (\$144 ),
-    .\port$6675$0 (\$145 ),
-    .\port$6677$0 (\$146 ),
-    .\port$6679$0 (\$147 ),
-    .\port$6681$0 (\$148 ),
-    .\port$6683$0 (\$149 ),
-    .\port$6685$0 (\$150 ),
-    .\port$6687$0 (\$151 ),
-    .\port$6689$0 (\$152 ),
-    .\port$6691$0 (\$153 ),
-    .\port$6693$0 (\$154 ),
-    .\port$6695$0 (\$155 ),
-    .\port$6697$0 (\$156 ),
+    .\port$5143$0 (weight_data0_bits),
+    .\port$5145$0 (weight_data1_bits),
+    .\port$5869$0 (\$29 ),
+    .\port$5871$0 (\$30 ),
+    .\port$5873$0 (\$31 ),
+    .\port$5875$0 (\$32 ),
+    .\port$5877$0 (\$33 ),
+    .\port$5879$0 (\$34 ),
+    .\port$5881$0 (\$35 ),
+    .\port$5883$0 (\$36 ),
+    .\port$5885$0 (\$37 ),
+    .\port$5887$0 (\$38 ),
+    .\port$5889$0 (\$39 ),
+    .\port$5891$0 (\$40 ),
+    .\port$5893$0 (\$41 ),
+    .\port$5895$0 (\$42 ),
+    .\port$5897$0 (\$43 ),
+    .\port$5899$0 (\$44 ),
+    .\port$5901$0 (\$45 ),
+    .\port$5903$0 (\$46 ),
+    .\port$5905$0 (\$47 ),
+    .\port$5907$0 (\$48 ),
+    .\port$5909$0 (\$49 ),
+    .\port$5911$0 (\$50 ),
+    .\port$5913$0 (\$51 ),
+    .\port$5915$0 (\$52 ),
+    .\port$5917$0 (\$53 ),
+    .\port$5919$0 (\$54 ),
+    .\port$5921$0 (\$55 ),
+    .\port$5923$0 (\$56 ),
+    .\port$5925$0 (\$57 ),
+    .\port$5927$0 (\$58 ),
+    .\port$5929$0 (\$59 ),
+    .\port$5931$0 (\$60 ),
+    .\port$5933$0 (\$61 ),
+    .\port$5935$0 (\$62 ),
+    .\port$5937$0 (\$63 ),
+    .\port$5939$0 (\$64 ),
+    .\port$5941$0 (\$65 ),
+    .\port$5943$0 (\$66 ),
+    .\port$5945$0 (\$67 ),
+    .\port$5947$0 (\$68 ),
+    .\port$5949$0 (\$69 ),
+    .\port$5951$0 (\$70 ),
+    .\port$5953$0 (\$71 ),
+    .\port$5955$0 (\$72 ),
+    .\port$5957$0 (\$73 ),
+    .\port$5959$0 (\$74 ),
+    .\port$5961$0 (\$75 ),
+    .\port$5963$0 (\$76 ),
+    .\port$5965$0 (\$77 ),
+    .\port$5967$0 (\$78 ),
+    .\port$5969$0 (\$79 ),
+    .\port$5971$0 (\$80 ),
+    .\port$5973$0 (\$81 ),
+    .\port$5975$0 (\$82 ),
+    .\port$5977$0 (\$83 ),
+    .\port$5979$0 (\$84 ),
+    .\port$5981$0 (\$85 ),
+    .\port$5983$0 (\$86 ),
+    .\port$5985$0 (\$87 ),
+    .\port$5987$0 (\$88 ),
+    .\port$5989$0 (\$89 ),
+    .\port$5991$0 (\$90 ),
+    .\port$5993$0 (\$91 ),
+    .\port$5995$0 (\$92 ),
+    .\port$5997$0 (\$93 ),
+    .\port$5999$0 (\$94 ),
+    .\port$6001$0 (\$95 ),
+    .\port$6003$0 (\$96 ),
+    .\port$6005$0 (\$97 ),
+    .\port$6007$0 (\$98 ),
+    .\port$6009$0 (\$99 ),
+    .\port$6011$0 (\$100 ),
+    .\port$6013$0 (\$101 ),
+    .\port$6015$0 (\$102 ),
+    .\port$6017$0 (\$103 ),
+    .\port$6019$0 (\$104 ),
+    .\port$6021$0 (\$105 ),
+    .\port$6023$0 (\$106 ),
+    .\port$6025$0 (\$107 ),
+    .\port$6027$0 (\$108 ),
+    .\port$6029$0 (\$109 ),
+    .\port$6031$0 (\$110 ),
+    .\port$6033$0 (\$111 ),
+    .\port$6035$0 (\$112 ),
+    .\port$6037$0 (\$113 ),
+    .\port$6039$0 (\$114 ),
+    .\port$6041$0 (\$115 ),
+    .\port$6043$0 (\$116 ),
+    .\port$6045$0 (\$117 ),
+    .\port$6047$0 (\$118 ),
+    .\port$6049$0 (\$119 ),
+    .\port$6051$0 (\$120 ),
+    .\port$6053$0 (\$121 ),
+    .\port$6055$0 (\$122 ),
+    .\port$6057$0 (\$123 ),
+    .\port$6059$0 (\$124 ),
+    .\port$6061$0 (\$125 ),
+    .\port$6063$0 (\$126 ),
+    .\port$6065$0 (\$127 ),
+    .\port$6067$0 (\$128 ),
+    .\port$6069$0 (\$129 ),
+    .\port$6071$0 (\$130 ),
+    .\port$6073$0 (\$131 ),
+    .\port$6075$0 (\$132 ),
+    .\port$6077$0 (\$133 ),
+    .\port$6079$0 (\$134 ),
+    .\port$6081$0 (\$135 ),
+    .\port$6083$0 (\$136 ),
+    .\port$6085$0 (\$137 ),
+    .\port$6087$0 (\$138 ),
+    .\port$6089$0 (\$139 ),
+    .\port$6091$0 (\$140 ),
+    .\port$6093$0 (\$141 ),
+    .\port$6095$0 (\$142 ),
+    .\port$6097$0 (\$143 ),
+    .\port$6099$0 (\$144 ),
+    .\port$6101$0 (\$145 ),
+    .\port$6103$0 (\$146 ),
+    .\port$6105$0 (\$147 ),
+    .\port$6107$0 (\$148 ),
+    .\port$6109$0 (\$149 ),
+    .\port$6111$0 (\$150 ),
+    .\port$6113$0 (\$151 ),
+    .\port$6115$0 (\$152 ),
+    .\port$6117$0 (\$153 ),
+    .\port$6119$0 (\$154 ),
+    .\port$6121$0 (\$155 ),
+    .\port$6123$0 (\$156 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -2951,2273 +2952,1762 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$2772$0 , \port$2789$0 , \port$2806$0 , \port$2823$0 , \port$2840$0 , \port$2857$0 , \port$2874$0 , \port$2891$0 , \port$2908$0 , \port$2925$0 , \port$2942$0 , \port$2959$0 , \port$2976$0 , \port$2993$0 , \port$3010$0 , \port$3027$0 , \port$3044$0 , \port$3061$0 , \port$3078$0 , \port$3095$0 , \port$3112$0 
-, \port$3129$0 , \port$3146$0 , \port$3163$0 , \port$3180$0 , \port$3197$0 , \port$3214$0 , \port$3231$0 , \port$3248$0 , \port$3265$0 , \port$3282$0 , \port$3299$0 , \port$3316$0 , \port$3333$0 , \port$3350$0 , \port$3367$0 , \port$3384$0 , \port$3401$0 , \port$3418$0 , \port$3435$0 , \port$3452$0 , \port$3469$0 
-, \port$3486$0 , \port$3503$0 , \port$3520$0 , \port$3537$0 , \port$3554$0 , \port$3571$0 , \port$3588$0 , \port$3605$0 , \port$3622$0 , \port$3639$0 , \port$3656$0 , \port$3673$0 , \port$3690$0 , \port$3707$0 , \port$3724$0 , \port$3741$0 , \port$3758$0 , \port$3775$0 , \port$3792$0 , \port$3809$0 , \port$3826$0 
-, \port$3843$0 , \port$3861$0 , \port$3879$0 , \port$3897$0 , \port$3915$0 , \port$3933$0 , \port$3951$0 , \port$3969$0 , \port$3987$0 , \port$4005$0 , \port$4023$0 , \port$4041$0 , \port$4059$0 , \port$4077$0 , \port$4095$0 , \port$4113$0 , \port$4131$0 , \port$4149$0 , \port$4167$0 , \port$4185$0 , \port$4203$0 
-, \port$4221$0 , \port$4239$0 , \port$4257$0 , \port$4275$0 , \port$4293$0 , \port$4311$0 , \port$4329$0 , \port$4347$0 , \port$4365$0 , \port$4383$0 , \port$4401$0 , \port$4419$0 , \port$4437$0 , \port$4455$0 , \port$4473$0 , \port$4491$0 , \port$4509$0 , \port$4527$0 , \port$4545$0 , \port$4563$0 , \port$4581$0 
-, \port$4599$0 , \port$4617$0 , \port$4635$0 , \port$4653$0 , \port$4671$0 , \port$4689$0 , \port$4707$0 , \port$4725$0 , \port$4743$0 , \port$4761$0 , \port$4779$0 , \port$4797$0 , \port$4815$0 , \port$4833$0 , \port$4851$0 , \port$4869$0 , \port$4887$0 , \port$4905$0 , \port$4923$0 , \port$4941$0 , \port$4959$0 
-, \port$4977$0 , \port$4995$0 , gains, g_acc_clk, raw, \port$5725$0 , \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 , \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 
-, \port$5757$0 , \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 , \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 , \port$5781$0 , \port$5783$0 , \port$5785$0 , \port$5787$0 , \port$5789$0 , \port$5791$0 , \port$5793$0 , \port$5795$0 , \port$5797$0 
-, \port$5799$0 , \port$5801$0 , \port$5803$0 , \port$5805$0 , \port$5807$0 , \port$5809$0 , \port$5811$0 , \port$5813$0 , \port$5815$0 , \port$5817$0 , \port$5819$0 , \port$5821$0 , \port$5823$0 , \port$5825$0 , \port$5827$0 , \port$5829$0 , \port$5831$0 , \port$5833$0 , \port$5835$0 , \port$5837$0 , \port$5839$0 
-, \port$5841$0 , \port$5843$0 , \port$5845$0 , \port$5847$0 , \port$5849$0 , \port$5851$0 , \port$5853$0 , \port$5855$0 , \port$5857$0 , \port$5859$0 , \port$5861$0 , \port$5863$0 , \port$5865$0 , \port$5867$0 , \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 
-, \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 , \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 , \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , \port$5909$0 , \port$5911$0 , \port$5913$0 , \port$5915$0 , \port$5917$0 , \port$5919$0 , \port$5921$0 , \port$5923$0 
-, \port$5925$0 , \port$5927$0 , \port$5929$0 , \port$5931$0 , \port$5933$0 , \port$5935$0 , \port$5937$0 , \port$5939$0 , \port$5941$0 , \port$5943$0 , \port$5945$0 , \port$5947$0 , \port$5949$0 , \port$5951$0 , \port$5953$0 , \port$5955$0 , \port$5957$0 , \port$5959$0 , \port$5961$0 , \port$5963$0 , \port$5965$0 
-, \port$5967$0 , \port$5969$0 , \port$5971$0 , \port$5973$0 , \port$5975$0 , \port$5977$0 , \port$5979$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 , \port$6593$0 , \port$6595$0 , \port$6597$0 
-, \port$6599$0 , \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 , \port$6635$0 , \port$6637$0 , \port$6639$0 
-, \port$6641$0 , \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 , \port$6677$0 , \port$6679$0 , \port$6681$0 
-, \port$6683$0 , \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , capture, accumulate, \port$6721$2 , g_acc_rst);
+module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 , \port$2991$0 , \port$3002$0 , \port$3013$0 , \port$3024$0 , \port$3035$0 , \port$3046$0 , \port$3057$0 , \port$3068$0 , \port$3079$0 , \port$3090$0 , \port$3101$0 , \port$3112$0 , \port$3123$0 , \port$3134$0 , \port$3145$0 , \port$3156$0 , \port$3167$0 
+, \port$3178$0 , \port$3189$0 , \port$3200$0 , \port$3211$0 , \port$3222$0 , \port$3233$0 , \port$3244$0 , \port$3255$0 , \port$3266$0 , \port$3277$0 , \port$3288$0 , \port$3299$0 , \port$3310$0 , \port$3321$0 , \port$3332$0 , \port$3343$0 , \port$3354$0 , \port$3365$0 , \port$3376$0 , \port$3387$0 , \port$3398$0 
+, \port$3409$0 , \port$3420$0 , \port$3431$0 , \port$3442$0 , \port$3453$0 , \port$3464$0 , \port$3475$0 , \port$3486$0 , \port$3497$0 , \port$3508$0 , \port$3519$0 , \port$3530$0 , \port$3541$0 , \port$3552$0 , \port$3563$0 , \port$3574$0 , \port$3585$0 , \port$3596$0 , \port$3607$0 , \port$3618$0 , \port$3629$0 
+, \port$3640$0 , \port$3651$0 , \port$3663$0 , \port$3675$0 , \port$3687$0 , \port$3699$0 , \port$3711$0 , \port$3723$0 , \port$3735$0 , \port$3747$0 , \port$3759$0 , \port$3771$0 , \port$3783$0 , \port$3795$0 , \port$3807$0 , \port$3819$0 , \port$3831$0 , \port$3843$0 , \port$3855$0 , \port$3867$0 , \port$3879$0 
+, \port$3891$0 , \port$3903$0 , \port$3915$0 , \port$3927$0 , \port$3939$0 , \port$3951$0 , \port$3963$0 , \port$3975$0 , \port$3987$0 , \port$3999$0 , \port$4011$0 , \port$4023$0 , \port$4035$0 , \port$4047$0 , \port$4059$0 , \port$4071$0 , \port$4083$0 , \port$4095$0 , \port$4107$0 , \port$4119$0 , \port$4131$0 
+, \port$4143$0 , \port$4155$0 , \port$4167$0 , \port$4179$0 , \port$4191$0 , \port$4203$0 , \port$4215$0 , \port$4227$0 , \port$4239$0 , \port$4251$0 , \port$4263$0 , \port$4275$0 , \port$4287$0 , \port$4299$0 , \port$4311$0 , \port$4323$0 , \port$4335$0 , \port$4347$0 , \port$4359$0 , \port$4371$0 , \port$4383$0 
+, \port$4395$0 , \port$4407$0 , \port$4419$0 , gains, g_acc_clk, raw, \port$5151$0 , \port$5153$0 , \port$5155$0 , \port$5157$0 , \port$5159$0 , \port$5161$0 , \port$5163$0 , \port$5165$0 , \port$5167$0 , \port$5169$0 , \port$5171$0 , \port$5173$0 , \port$5175$0 , \port$5177$0 , \port$5179$0 
+, \port$5181$0 , \port$5183$0 , \port$5185$0 , \port$5187$0 , \port$5189$0 , \port$5191$0 , \port$5193$0 , \port$5195$0 , \port$5197$0 , \port$5199$0 , \port$5201$0 , \port$5203$0 , \port$5205$0 , \port$5207$0 , \port$5209$0 , \port$5211$0 , \port$5213$0 , \port$5215$0 , \port$5217$0 , \port$5219$0 , \port$5221$0 
+, \port$5223$0 , \port$5225$0 , \port$5227$0 , \port$5229$0 , \port$5231$0 , \port$5233$0 , \port$5235$0 , \port$5237$0 , \port$5239$0 , \port$5241$0 , \port$5243$0 , \port$5245$0 , \port$5247$0 , \port$5249$0 , \port$5251$0 , \port$5253$0 , \port$5255$0 , \port$5257$0 , \port$5259$0 , \port$5261$0 , \port$5263$0 
+, \port$5265$0 , \port$5267$0 , \port$5269$0 , \port$5271$0 , \port$5273$0 , \port$5275$0 , \port$5277$0 , \port$5279$0 , \port$5281$0 , \port$5283$0 , \port$5285$0 , \port$5287$0 , \port$5289$0 , \port$5291$0 , \port$5293$0 , \port$5295$0 , \port$5297$0 , \port$5299$0 , \port$5301$0 , \port$5303$0 , \port$5305$0 
+, \port$5307$0 , \port$5309$0 , \port$5311$0 , \port$5313$0 , \port$5315$0 , \port$5317$0 , \port$5319$0 , \port$5321$0 , \port$5323$0 , \port$5325$0 , \port$5327$0 , \port$5329$0 , \port$5331$0 , \port$5333$0 , \port$5335$0 , \port$5337$0 , \port$5339$0 , \port$5341$0 , \port$5343$0 , \port$5345$0 , \port$5347$0 
+, \port$5349$0 , \port$5351$0 , \port$5353$0 , \port$5355$0 , \port$5357$0 , \port$5359$0 , \port$5361$0 , \port$5363$0 , \port$5365$0 , \port$5367$0 , \port$5369$0 , \port$5371$0 , \port$5373$0 , \port$5375$0 , \port$5377$0 , \port$5379$0 , \port$5381$0 , \port$5383$0 , \port$5385$0 , \port$5387$0 , \port$5389$0 
+, \port$5391$0 , \port$5393$0 , \port$5395$0 , \port$5397$0 , \port$5399$0 , \port$5401$0 , \port$5403$0 , \port$5405$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 , \port$6015$0 , \port$6017$0 , \port$6019$0 , \port$6021$0 
+, \port$6023$0 , \port$6025$0 , \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 , \port$6057$0 , \port$6059$0 , \port$6061$0 , \port$6063$0 
+, \port$6065$0 , \port$6067$0 , \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 , \port$6099$0 , \port$6101$0 , \port$6103$0 , \port$6105$0 
+, \port$6107$0 , \port$6109$0 , \port$6111$0 , \port$6113$0 , \port$6115$0 , \port$6117$0 , \port$6119$0 , \port$6121$0 , \port$6123$0 , capture, accumulate, \port$6277$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
-  wire [16:0] \$1 ;
+  wire [18:0] \$1 ;
   wire [18:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [22:0] \$1000 ;
-  wire [23:0] \$1001 ;
-  wire [24:0] \$1002 ;
+  wire [18:0] \$100 ;
+  wire [16:0] \$1000 ;
+  wire [17:0] \$1001 ;
+  wire [18:0] \$1002 ;
   wire [15:0] \$1003 ;
-  wire [16:0] \$1004 ;
+  wire \$1004 ;
   wire [16:0] \$1005 ;
   wire [16:0] \$1006 ;
-  wire [18:0] \$1007 ;
-  wire [19:0] \$1008 ;
-  wire [19:0] \$1009 ;
-  wire [24:0] \$101 ;
-  wire [20:0] \$1010 ;
-  wire [22:0] \$1011 ;
-  wire [23:0] \$1012 ;
-  wire [18:0] \$1013 ;
-  wire [19:0] \$1014 ;
-  wire [19:0] \$1015 ;
-  wire [20:0] \$1016 ;
-  wire [22:0] \$1017 ;
-  wire [23:0] \$1018 ;
-  wire [24:0] \$1019 ;
-  wire [15:0] \$102 ;
-  wire [15:0] \$1020 ;
+  wire [16:0] \$1007 ;
+  wire [9:0] \$1008 ;
+  wire [16:0] \$1009 ;
+  wire [19:0] \$101 ;
+  wire [17:0] \$1010 ;
+  wire [9:0] \$1011 ;
+  wire [16:0] \$1012 ;
+  wire [17:0] \$1013 ;
+  wire [18:0] \$1014 ;
+  wire [15:0] \$1015 ;
+  wire \$1016 ;
+  wire [16:0] \$1017 ;
+  wire [16:0] \$1018 ;
+  wire [16:0] \$1019 ;
+  wire [19:0] \$102 ;
+  wire [9:0] \$1020 ;
   wire [16:0] \$1021 ;
-  wire [16:0] \$1022 ;
-  wire [16:0] \$1023 ;
-  wire [18:0] \$1024 ;
-  wire [19:0] \$1025 ;
-  wire [19:0] \$1026 ;
-  wire [20:0] \$1027 ;
-  wire [22:0] \$1028 ;
-  wire [23:0] \$1029 ;
-  wire [16:0] \$103 ;
-  wire [18:0] \$1030 ;
-  wire [19:0] \$1031 ;
-  wire [19:0] \$1032 ;
-  wire [20:0] \$1033 ;
-  wire [22:0] \$1034 ;
-  wire [23:0] \$1035 ;
-  wire [24:0] \$1036 ;
-  wire [15:0] \$1037 ;
-  wire [16:0] \$1038 ;
-  wire [16:0] \$1039 ;
-  wire [16:0] \$104 ;
-  wire [16:0] \$1040 ;
-  wire [18:0] \$1041 ;
-  wire [19:0] \$1042 ;
-  wire [19:0] \$1043 ;
-  wire [20:0] \$1044 ;
-  wire [22:0] \$1045 ;
-  wire [23:0] \$1046 ;
-  wire [18:0] \$1047 ;
-  wire [19:0] \$1048 ;
-  wire [19:0] \$1049 ;
-  wire [16:0] \$105 ;
-  wire [20:0] \$1050 ;
-  wire [22:0] \$1051 ;
-  wire [23:0] \$1052 ;
-  wire [24:0] \$1053 ;
-  wire [15:0] \$1054 ;
+  wire [17:0] \$1022 ;
+  wire [9:0] \$1023 ;
+  wire [16:0] \$1024 ;
+  wire [17:0] \$1025 ;
+  wire [18:0] \$1026 ;
+  wire [15:0] \$1027 ;
+  wire \$1028 ;
+  wire [16:0] \$1029 ;
+  wire [18:0] \$103 ;
+  wire [16:0] \$1030 ;
+  wire [16:0] \$1031 ;
+  wire [9:0] \$1032 ;
+  wire [16:0] \$1033 ;
+  wire [17:0] \$1034 ;
+  wire [9:0] \$1035 ;
+  wire [16:0] \$1036 ;
+  wire [17:0] \$1037 ;
+  wire [18:0] \$1038 ;
+  wire [15:0] \$1039 ;
+  wire [19:0] \$104 ;
+  wire \$1040 ;
+  wire [16:0] \$1041 ;
+  wire [16:0] \$1042 ;
+  wire [16:0] \$1043 ;
+  wire [9:0] \$1044 ;
+  wire [16:0] \$1045 ;
+  wire [17:0] \$1046 ;
+  wire [9:0] \$1047 ;
+  wire [16:0] \$1048 ;
+  wire [17:0] \$1049 ;
+  wire [19:0] \$105 ;
+  wire [18:0] \$1050 ;
+  wire [15:0] \$1051 ;
+  wire \$1052 ;
+  wire [16:0] \$1053 ;
+  wire [16:0] \$1054 ;
   wire [16:0] \$1055 ;
-  wire [16:0] \$1056 ;
+  wire [9:0] \$1056 ;
   wire [16:0] \$1057 ;
-  wire [18:0] \$1058 ;
-  wire [19:0] \$1059 ;
+  wire [17:0] \$1058 ;
+  wire [9:0] \$1059 ;
   wire [18:0] \$106 ;
-  wire [19:0] \$1060 ;
-  wire [20:0] \$1061 ;
-  wire [22:0] \$1062 ;
-  wire [23:0] \$1063 ;
-  wire [18:0] \$1064 ;
-  wire [19:0] \$1065 ;
-  wire [19:0] \$1066 ;
-  wire [20:0] \$1067 ;
-  wire [22:0] \$1068 ;
-  wire [23:0] \$1069 ;
+  wire [16:0] \$1060 ;
+  wire [17:0] \$1061 ;
+  wire [18:0] \$1062 ;
+  wire [15:0] \$1063 ;
+  wire \$1064 ;
+  wire [16:0] \$1065 ;
+  wire [16:0] \$1066 ;
+  wire [16:0] \$1067 ;
+  wire [9:0] \$1068 ;
+  wire [16:0] \$1069 ;
   wire [19:0] \$107 ;
-  wire [24:0] \$1070 ;
-  wire [15:0] \$1071 ;
+  wire [17:0] \$1070 ;
+  wire [9:0] \$1071 ;
   wire [16:0] \$1072 ;
-  wire [16:0] \$1073 ;
-  wire [16:0] \$1074 ;
-  wire [18:0] \$1075 ;
-  wire [19:0] \$1076 ;
-  wire [19:0] \$1077 ;
-  wire [20:0] \$1078 ;
-  wire [22:0] \$1079 ;
+  wire [17:0] \$1073 ;
+  wire [18:0] \$1074 ;
+  wire [15:0] \$1075 ;
+  wire \$1076 ;
+  wire [16:0] \$1077 ;
+  wire [16:0] \$1078 ;
+  wire [16:0] \$1079 ;
   wire [19:0] \$108 ;
-  wire [23:0] \$1080 ;
-  wire [18:0] \$1081 ;
-  wire [19:0] \$1082 ;
-  wire [19:0] \$1083 ;
-  wire [20:0] \$1084 ;
-  wire [22:0] \$1085 ;
-  wire [23:0] \$1086 ;
-  wire [24:0] \$1087 ;
-  wire [15:0] \$1088 ;
+  wire [9:0] \$1080 ;
+  wire [16:0] \$1081 ;
+  wire [17:0] \$1082 ;
+  wire [9:0] \$1083 ;
+  wire [16:0] \$1084 ;
+  wire [17:0] \$1085 ;
+  wire [18:0] \$1086 ;
+  wire [15:0] \$1087 ;
+  wire \$1088 ;
   wire [16:0] \$1089 ;
-  wire [20:0] \$109 ;
+  wire [18:0] \$109 ;
   wire [16:0] \$1090 ;
   wire [16:0] \$1091 ;
-  wire [18:0] \$1092 ;
-  wire [19:0] \$1093 ;
-  wire [19:0] \$1094 ;
-  wire [20:0] \$1095 ;
-  wire [22:0] \$1096 ;
-  wire [23:0] \$1097 ;
+  wire [9:0] \$1092 ;
+  wire [16:0] \$1093 ;
+  wire [17:0] \$1094 ;
+  wire [9:0] \$1095 ;
+  wire [16:0] \$1096 ;
+  wire [17:0] \$1097 ;
   wire [18:0] \$1098 ;
-  wire [19:0] \$1099 ;
+  wire [15:0] \$1099 ;
   wire [19:0] \$11 ;
-  wire [22:0] \$110 ;
-  wire [19:0] \$1100 ;
-  wire [20:0] \$1101 ;
-  wire [22:0] \$1102 ;
-  wire [23:0] \$1103 ;
-  wire [24:0] \$1104 ;
-  wire [15:0] \$1105 ;
-  wire \$1106 ;
-  wire [16:0] \$1107 ;
+  wire [19:0] \$110 ;
+  wire \$1100 ;
+  wire [16:0] \$1101 ;
+  wire [16:0] \$1102 ;
+  wire [16:0] \$1103 ;
+  wire [9:0] \$1104 ;
+  wire [16:0] \$1105 ;
+  wire [17:0] \$1106 ;
+  wire [9:0] \$1107 ;
   wire [16:0] \$1108 ;
-  wire [16:0] \$1109 ;
-  wire [23:0] \$111 ;
+  wire [17:0] \$1109 ;
+  wire [19:0] \$111 ;
   wire [18:0] \$1110 ;
-  wire [19:0] \$1111 ;
-  wire [19:0] \$1112 ;
-  wire [20:0] \$1113 ;
-  wire [22:0] \$1114 ;
-  wire [23:0] \$1115 ;
-  wire [18:0] \$1116 ;
-  wire [19:0] \$1117 ;
-  wire [19:0] \$1118 ;
-  wire [20:0] \$1119 ;
+  wire [15:0] \$1111 ;
+  wire \$1112 ;
+  wire [16:0] \$1113 ;
+  wire [16:0] \$1114 ;
+  wire [16:0] \$1115 ;
+  wire [9:0] \$1116 ;
+  wire [16:0] \$1117 ;
+  wire [17:0] \$1118 ;
+  wire [9:0] \$1119 ;
   wire [18:0] \$112 ;
-  wire [22:0] \$1120 ;
-  wire [23:0] \$1121 ;
-  wire [24:0] \$1122 ;
+  wire [16:0] \$1120 ;
+  wire [17:0] \$1121 ;
+  wire [18:0] \$1122 ;
   wire [15:0] \$1123 ;
   wire \$1124 ;
   wire [16:0] \$1125 ;
   wire [16:0] \$1126 ;
   wire [16:0] \$1127 ;
-  wire [18:0] \$1128 ;
-  wire [19:0] \$1129 ;
+  wire [9:0] \$1128 ;
+  wire [16:0] \$1129 ;
   wire [19:0] \$113 ;
-  wire [19:0] \$1130 ;
-  wire [20:0] \$1131 ;
-  wire [22:0] \$1132 ;
-  wire [23:0] \$1133 ;
+  wire [17:0] \$1130 ;
+  wire [9:0] \$1131 ;
+  wire [16:0] \$1132 ;
+  wire [17:0] \$1133 ;
   wire [18:0] \$1134 ;
-  wire [19:0] \$1135 ;
-  wire [19:0] \$1136 ;
-  wire [20:0] \$1137 ;
-  wire [22:0] \$1138 ;
-  wire [23:0] \$1139 ;
+  wire [15:0] \$1135 ;
+  wire \$1136 ;
+  wire [16:0] \$1137 ;
+  wire [16:0] \$1138 ;
+  wire [16:0] \$1139 ;
   wire [19:0] \$114 ;
-  wire [24:0] \$1140 ;
-  wire [15:0] \$1141 ;
-  wire \$1142 ;
-  wire [16:0] \$1143 ;
+  wire [9:0] \$1140 ;
+  wire [16:0] \$1141 ;
+  wire [17:0] \$1142 ;
+  wire [9:0] \$1143 ;
   wire [16:0] \$1144 ;
-  wire [16:0] \$1145 ;
+  wire [17:0] \$1145 ;
   wire [18:0] \$1146 ;
-  wire [19:0] \$1147 ;
-  wire [19:0] \$1148 ;
-  wire [20:0] \$1149 ;
-  wire [20:0] \$115 ;
-  wire [22:0] \$1150 ;
-  wire [23:0] \$1151 ;
-  wire [18:0] \$1152 ;
-  wire [19:0] \$1153 ;
-  wire [19:0] \$1154 ;
-  wire [20:0] \$1155 ;
-  wire [22:0] \$1156 ;
-  wire [23:0] \$1157 ;
-  wire [24:0] \$1158 ;
+  wire [15:0] \$1147 ;
+  wire \$1148 ;
+  wire [16:0] \$1149 ;
+  wire [18:0] \$115 ;
+  wire [16:0] \$1150 ;
+  wire [16:0] \$1151 ;
+  wire [9:0] \$1152 ;
+  wire [16:0] \$1153 ;
+  wire [17:0] \$1154 ;
+  wire [9:0] \$1155 ;
+  wire [16:0] \$1156 ;
+  wire [17:0] \$1157 ;
+  wire [18:0] \$1158 ;
   wire [15:0] \$1159 ;
-  wire [22:0] \$116 ;
+  wire [19:0] \$116 ;
   wire \$1160 ;
   wire [16:0] \$1161 ;
   wire [16:0] \$1162 ;
   wire [16:0] \$1163 ;
-  wire [18:0] \$1164 ;
-  wire [19:0] \$1165 ;
-  wire [19:0] \$1166 ;
-  wire [20:0] \$1167 ;
-  wire [22:0] \$1168 ;
-  wire [23:0] \$1169 ;
-  wire [23:0] \$117 ;
+  wire [9:0] \$1164 ;
+  wire [16:0] \$1165 ;
+  wire [17:0] \$1166 ;
+  wire [9:0] \$1167 ;
+  wire [16:0] \$1168 ;
+  wire [17:0] \$1169 ;
+  wire [19:0] \$117 ;
   wire [18:0] \$1170 ;
-  wire [19:0] \$1171 ;
-  wire [19:0] \$1172 ;
-  wire [20:0] \$1173 ;
-  wire [22:0] \$1174 ;
-  wire [23:0] \$1175 ;
-  wire [24:0] \$1176 ;
-  wire [15:0] \$1177 ;
-  wire \$1178 ;
-  wire [16:0] \$1179 ;
-  wire [24:0] \$118 ;
+  wire [15:0] \$1171 ;
+  wire \$1172 ;
+  wire [16:0] \$1173 ;
+  wire [16:0] \$1174 ;
+  wire [16:0] \$1175 ;
+  wire [9:0] \$1176 ;
+  wire [16:0] \$1177 ;
+  wire [17:0] \$1178 ;
+  wire [9:0] \$1179 ;
+  wire [18:0] \$118 ;
   wire [16:0] \$1180 ;
-  wire [16:0] \$1181 ;
+  wire [17:0] \$1181 ;
   wire [18:0] \$1182 ;
-  wire [19:0] \$1183 ;
-  wire [19:0] \$1184 ;
-  wire [20:0] \$1185 ;
-  wire [22:0] \$1186 ;
-  wire [23:0] \$1187 ;
-  wire [18:0] \$1188 ;
-  wire [19:0] \$1189 ;
-  wire [15:0] \$119 ;
-  wire [19:0] \$1190 ;
-  wire [20:0] \$1191 ;
-  wire [22:0] \$1192 ;
-  wire [23:0] \$1193 ;
-  wire [24:0] \$1194 ;
+  wire [15:0] \$1183 ;
+  wire \$1184 ;
+  wire [16:0] \$1185 ;
+  wire [16:0] \$1186 ;
+  wire [16:0] \$1187 ;
+  wire [9:0] \$1188 ;
+  wire [16:0] \$1189 ;
+  wire [19:0] \$119 ;
+  wire [17:0] \$1190 ;
+  wire [9:0] \$1191 ;
+  wire [16:0] \$1192 ;
+  wire [17:0] \$1193 ;
+  wire [18:0] \$1194 ;
   wire [15:0] \$1195 ;
   wire \$1196 ;
   wire [16:0] \$1197 ;
   wire [16:0] \$1198 ;
   wire [16:0] \$1199 ;
   wire [19:0] \$12 ;
-  wire [16:0] \$120 ;
-  wire [18:0] \$1200 ;
-  wire [19:0] \$1201 ;
-  wire [19:0] \$1202 ;
-  wire [20:0] \$1203 ;
-  wire [22:0] \$1204 ;
-  wire [23:0] \$1205 ;
+  wire [19:0] \$120 ;
+  wire [9:0] \$1200 ;
+  wire [16:0] \$1201 ;
+  wire [17:0] \$1202 ;
+  wire [9:0] \$1203 ;
+  wire [16:0] \$1204 ;
+  wire [17:0] \$1205 ;
   wire [18:0] \$1206 ;
-  wire [19:0] \$1207 ;
-  wire [19:0] \$1208 ;
-  wire [20:0] \$1209 ;
-  wire [16:0] \$121 ;
-  wire [22:0] \$1210 ;
-  wire [23:0] \$1211 ;
-  wire [24:0] \$1212 ;
-  wire [15:0] \$1213 ;
-  wire \$1214 ;
-  wire [16:0] \$1215 ;
+  wire [15:0] \$1207 ;
+  wire \$1208 ;
+  wire [16:0] \$1209 ;
+  wire [18:0] \$121 ;
+  wire [16:0] \$1210 ;
+  wire [16:0] \$1211 ;
+  wire [9:0] \$1212 ;
+  wire [16:0] \$1213 ;
+  wire [17:0] \$1214 ;
+  wire [9:0] \$1215 ;
   wire [16:0] \$1216 ;
-  wire [16:0] \$1217 ;
+  wire [17:0] \$1217 ;
   wire [18:0] \$1218 ;
-  wire [19:0] \$1219 ;
-  wire [16:0] \$122 ;
-  wire [19:0] \$1220 ;
-  wire [20:0] \$1221 ;
-  wire [22:0] \$1222 ;
-  wire [23:0] \$1223 ;
-  wire [18:0] \$1224 ;
-  wire [19:0] \$1225 ;
-  wire [19:0] \$1226 ;
-  wire [20:0] \$1227 ;
-  wire [22:0] \$1228 ;
-  wire [23:0] \$1229 ;
-  wire [18:0] \$123 ;
-  wire [24:0] \$1230 ;
+  wire [15:0] \$1219 ;
+  wire [19:0] \$122 ;
+  wire \$1220 ;
+  wire [16:0] \$1221 ;
+  wire [16:0] \$1222 ;
+  wire [16:0] \$1223 ;
+  wire [9:0] \$1224 ;
+  wire [16:0] \$1225 ;
+  wire [17:0] \$1226 ;
+  wire [9:0] \$1227 ;
+  wire [16:0] \$1228 ;
+  wire [17:0] \$1229 ;
+  wire [19:0] \$123 ;
+  wire [18:0] \$1230 ;
   wire [15:0] \$1231 ;
   wire \$1232 ;
   wire [16:0] \$1233 ;
   wire [16:0] \$1234 ;
   wire [16:0] \$1235 ;
-  wire [18:0] \$1236 ;
-  wire [19:0] \$1237 ;
-  wire [19:0] \$1238 ;
-  wire [20:0] \$1239 ;
-  wire [19:0] \$124 ;
-  wire [22:0] \$1240 ;
-  wire [23:0] \$1241 ;
+  wire [9:0] \$1236 ;
+  wire [16:0] \$1237 ;
+  wire [17:0] \$1238 ;
+  wire [9:0] \$1239 ;
+  wire [18:0] \$124 ;
+  wire [16:0] \$1240 ;
+  wire [17:0] \$1241 ;
   wire [18:0] \$1242 ;
-  wire [19:0] \$1243 ;
-  wire [19:0] \$1244 ;
-  wire [20:0] \$1245 ;
-  wire [22:0] \$1246 ;
-  wire [23:0] \$1247 ;
-  wire [24:0] \$1248 ;
-  wire [15:0] \$1249 ;
+  wire [15:0] \$1243 ;
+  wire \$1244 ;
+  wire [16:0] \$1245 ;
+  wire [16:0] \$1246 ;
+  wire [16:0] \$1247 ;
+  wire [9:0] \$1248 ;
+  wire [16:0] \$1249 ;
   wire [19:0] \$125 ;
-  wire \$1250 ;
-  wire [16:0] \$1251 ;
+  wire [17:0] \$1250 ;
+  wire [9:0] \$1251 ;
   wire [16:0] \$1252 ;
-  wire [16:0] \$1253 ;
+  wire [17:0] \$1253 ;
   wire [18:0] \$1254 ;
-  wire [19:0] \$1255 ;
-  wire [19:0] \$1256 ;
-  wire [20:0] \$1257 ;
-  wire [22:0] \$1258 ;
-  wire [23:0] \$1259 ;
-  wire [20:0] \$126 ;
-  wire [18:0] \$1260 ;
-  wire [19:0] \$1261 ;
-  wire [19:0] \$1262 ;
-  wire [20:0] \$1263 ;
-  wire [22:0] \$1264 ;
-  wire [23:0] \$1265 ;
-  wire [24:0] \$1266 ;
+  wire [15:0] \$1255 ;
+  wire \$1256 ;
+  wire [16:0] \$1257 ;
+  wire [16:0] \$1258 ;
+  wire [16:0] \$1259 ;
+  wire [19:0] \$126 ;
+  wire [9:0] \$1260 ;
+  wire [16:0] \$1261 ;
+  wire [17:0] \$1262 ;
+  wire [9:0] \$1263 ;
+  wire [16:0] \$1264 ;
+  wire [17:0] \$1265 ;
+  wire [18:0] \$1266 ;
   wire [15:0] \$1267 ;
   wire \$1268 ;
   wire [16:0] \$1269 ;
-  wire [22:0] \$127 ;
+  wire [18:0] \$127 ;
   wire [16:0] \$1270 ;
   wire [16:0] \$1271 ;
-  wire [18:0] \$1272 ;
-  wire [19:0] \$1273 ;
-  wire [19:0] \$1274 ;
-  wire [20:0] \$1275 ;
-  wire [22:0] \$1276 ;
-  wire [23:0] \$1277 ;
+  wire [9:0] \$1272 ;
+  wire [16:0] \$1273 ;
+  wire [17:0] \$1274 ;
+  wire [9:0] \$1275 ;
+  wire [16:0] \$1276 ;
+  wire [17:0] \$1277 ;
   wire [18:0] \$1278 ;
-  wire [19:0] \$1279 ;
-  wire [23:0] \$128 ;
-  wire [19:0] \$1280 ;
-  wire [20:0] \$1281 ;
-  wire [22:0] \$1282 ;
-  wire [23:0] \$1283 ;
-  wire [24:0] \$1284 ;
-  wire [15:0] \$1285 ;
-  wire \$1286 ;
-  wire [16:0] \$1287 ;
+  wire [15:0] \$1279 ;
+  wire [19:0] \$128 ;
+  wire \$1280 ;
+  wire [16:0] \$1281 ;
+  wire [16:0] \$1282 ;
+  wire [16:0] \$1283 ;
+  wire [9:0] \$1284 ;
+  wire [16:0] \$1285 ;
+  wire [17:0] \$1286 ;
+  wire [9:0] \$1287 ;
   wire [16:0] \$1288 ;
-  wire [16:0] \$1289 ;
-  wire [18:0] \$129 ;
+  wire [17:0] \$1289 ;
+  wire [19:0] \$129 ;
   wire [18:0] \$1290 ;
-  wire [19:0] \$1291 ;
-  wire [19:0] \$1292 ;
-  wire [20:0] \$1293 ;
-  wire [22:0] \$1294 ;
-  wire [23:0] \$1295 ;
-  wire [18:0] \$1296 ;
-  wire [19:0] \$1297 ;
-  wire [19:0] \$1298 ;
-  wire [20:0] \$1299 ;
-  wire [20:0] \$13 ;
-  wire [19:0] \$130 ;
-  wire [22:0] \$1300 ;
-  wire [23:0] \$1301 ;
-  wire [24:0] \$1302 ;
+  wire [15:0] \$1291 ;
+  wire \$1292 ;
+  wire [16:0] \$1293 ;
+  wire [16:0] \$1294 ;
+  wire [16:0] \$1295 ;
+  wire [9:0] \$1296 ;
+  wire [16:0] \$1297 ;
+  wire [17:0] \$1298 ;
+  wire [9:0] \$1299 ;
+  wire [18:0] \$13 ;
+  wire [18:0] \$130 ;
+  wire [16:0] \$1300 ;
+  wire [17:0] \$1301 ;
+  wire [18:0] \$1302 ;
   wire [15:0] \$1303 ;
   wire \$1304 ;
   wire [16:0] \$1305 ;
   wire [16:0] \$1306 ;
   wire [16:0] \$1307 ;
-  wire [18:0] \$1308 ;
-  wire [19:0] \$1309 ;
+  wire [9:0] \$1308 ;
+  wire [16:0] \$1309 ;
   wire [19:0] \$131 ;
-  wire [19:0] \$1310 ;
-  wire [20:0] \$1311 ;
-  wire [22:0] \$1312 ;
-  wire [23:0] \$1313 ;
+  wire [17:0] \$1310 ;
+  wire [9:0] \$1311 ;
+  wire [16:0] \$1312 ;
+  wire [17:0] \$1313 ;
   wire [18:0] \$1314 ;
-  wire [19:0] \$1315 ;
-  wire [19:0] \$1316 ;
-  wire [20:0] \$1317 ;
-  wire [22:0] \$1318 ;
-  wire [23:0] \$1319 ;
-  wire [20:0] \$132 ;
-  wire [24:0] \$1320 ;
-  wire [15:0] \$1321 ;
-  wire \$1322 ;
-  wire [16:0] \$1323 ;
+  wire [15:0] \$1315 ;
+  wire \$1316 ;
+  wire [16:0] \$1317 ;
+  wire [16:0] \$1318 ;
+  wire [16:0] \$1319 ;
+  wire [19:0] \$132 ;
+  wire [9:0] \$1320 ;
+  wire [16:0] \$1321 ;
+  wire [17:0] \$1322 ;
+  wire [9:0] \$1323 ;
   wire [16:0] \$1324 ;
-  wire [16:0] \$1325 ;
+  wire [17:0] \$1325 ;
   wire [18:0] \$1326 ;
-  wire [19:0] \$1327 ;
-  wire [19:0] \$1328 ;
-  wire [20:0] \$1329 ;
-  wire [22:0] \$133 ;
-  wire [22:0] \$1330 ;
-  wire [23:0] \$1331 ;
-  wire [18:0] \$1332 ;
-  wire [19:0] \$1333 ;
-  wire [19:0] \$1334 ;
-  wire [20:0] \$1335 ;
-  wire [22:0] \$1336 ;
-  wire [23:0] \$1337 ;
-  wire [24:0] \$1338 ;
+  wire [15:0] \$1327 ;
+  wire \$1328 ;
+  wire [16:0] \$1329 ;
+  wire [18:0] \$133 ;
+  wire [16:0] \$1330 ;
+  wire [16:0] \$1331 ;
+  wire [9:0] \$1332 ;
+  wire [16:0] \$1333 ;
+  wire [17:0] \$1334 ;
+  wire [9:0] \$1335 ;
+  wire [16:0] \$1336 ;
+  wire [17:0] \$1337 ;
+  wire [18:0] \$1338 ;
   wire [15:0] \$1339 ;
-  wire [23:0] \$134 ;
+  wire [19:0] \$134 ;
   wire \$1340 ;
   wire [16:0] \$1341 ;
   wire [16:0] \$1342 ;
   wire [16:0] \$1343 ;
-  wire [18:0] \$1344 ;
-  wire [19:0] \$1345 ;
-  wire [19:0] \$1346 ;
-  wire [20:0] \$1347 ;
-  wire [22:0] \$1348 ;
-  wire [23:0] \$1349 ;
-  wire [24:0] \$135 ;
+  wire [9:0] \$1344 ;
+  wire [16:0] \$1345 ;
+  wire [17:0] \$1346 ;
+  wire [9:0] \$1347 ;
+  wire [16:0] \$1348 ;
+  wire [17:0] \$1349 ;
+  wire [19:0] \$135 ;
   wire [18:0] \$1350 ;
-  wire [19:0] \$1351 ;
-  wire [19:0] \$1352 ;
-  wire [20:0] \$1353 ;
-  wire [22:0] \$1354 ;
-  wire [23:0] \$1355 ;
-  wire [24:0] \$1356 ;
-  wire [15:0] \$1357 ;
-  wire \$1358 ;
-  wire [16:0] \$1359 ;
-  wire [15:0] \$136 ;
+  wire [15:0] \$1351 ;
+  wire \$1352 ;
+  wire [16:0] \$1353 ;
+  wire [16:0] \$1354 ;
+  wire [16:0] \$1355 ;
+  wire [9:0] \$1356 ;
+  wire [16:0] \$1357 ;
+  wire [17:0] \$1358 ;
+  wire [9:0] \$1359 ;
+  wire [18:0] \$136 ;
   wire [16:0] \$1360 ;
-  wire [16:0] \$1361 ;
+  wire [17:0] \$1361 ;
   wire [18:0] \$1362 ;
-  wire [19:0] \$1363 ;
-  wire [19:0] \$1364 ;
-  wire [20:0] \$1365 ;
-  wire [22:0] \$1366 ;
-  wire [23:0] \$1367 ;
-  wire [18:0] \$1368 ;
-  wire [19:0] \$1369 ;
-  wire [16:0] \$137 ;
-  wire [19:0] \$1370 ;
-  wire [20:0] \$1371 ;
-  wire [22:0] \$1372 ;
-  wire [23:0] \$1373 ;
-  wire [24:0] \$1374 ;
+  wire [15:0] \$1363 ;
+  wire \$1364 ;
+  wire [16:0] \$1365 ;
+  wire [16:0] \$1366 ;
+  wire [16:0] \$1367 ;
+  wire [9:0] \$1368 ;
+  wire [16:0] \$1369 ;
+  wire [19:0] \$137 ;
+  wire [17:0] \$1370 ;
+  wire [9:0] \$1371 ;
+  wire [16:0] \$1372 ;
+  wire [17:0] \$1373 ;
+  wire [18:0] \$1374 ;
   wire [15:0] \$1375 ;
   wire \$1376 ;
   wire [16:0] \$1377 ;
   wire [16:0] \$1378 ;
   wire [16:0] \$1379 ;
-  wire [16:0] \$138 ;
-  wire [18:0] \$1380 ;
-  wire [19:0] \$1381 ;
-  wire [19:0] \$1382 ;
-  wire [20:0] \$1383 ;
-  wire [22:0] \$1384 ;
-  wire [23:0] \$1385 ;
+  wire [19:0] \$138 ;
+  wire [9:0] \$1380 ;
+  wire [16:0] \$1381 ;
+  wire [17:0] \$1382 ;
+  wire [9:0] \$1383 ;
+  wire [16:0] \$1384 ;
+  wire [17:0] \$1385 ;
   wire [18:0] \$1386 ;
-  wire [19:0] \$1387 ;
-  wire [19:0] \$1388 ;
-  wire [20:0] \$1389 ;
-  wire [16:0] \$139 ;
-  wire [22:0] \$1390 ;
-  wire [23:0] \$1391 ;
-  wire [24:0] \$1392 ;
-  wire [15:0] \$1393 ;
-  wire \$1394 ;
-  wire [16:0] \$1395 ;
+  wire [15:0] \$1387 ;
+  wire \$1388 ;
+  wire [16:0] \$1389 ;
+  wire [18:0] \$139 ;
+  wire [16:0] \$1390 ;
+  wire [16:0] \$1391 ;
+  wire [9:0] \$1392 ;
+  wire [16:0] \$1393 ;
+  wire [17:0] \$1394 ;
+  wire [9:0] \$1395 ;
   wire [16:0] \$1396 ;
-  wire [16:0] \$1397 ;
+  wire [17:0] \$1397 ;
   wire [18:0] \$1398 ;
-  wire [19:0] \$1399 ;
-  wire [22:0] \$14 ;
-  wire [18:0] \$140 ;
-  wire [19:0] \$1400 ;
-  wire [20:0] \$1401 ;
-  wire [22:0] \$1402 ;
-  wire [23:0] \$1403 ;
-  wire [18:0] \$1404 ;
-  wire [19:0] \$1405 ;
-  wire [19:0] \$1406 ;
-  wire [20:0] \$1407 ;
-  wire [22:0] \$1408 ;
-  wire [23:0] \$1409 ;
+  wire [15:0] \$1399 ;
+  wire [19:0] \$14 ;
+  wire [19:0] \$140 ;
+  wire \$1400 ;
+  wire [16:0] \$1401 ;
+  wire [16:0] \$1402 ;
+  wire [16:0] \$1403 ;
+  wire [9:0] \$1404 ;
+  wire [16:0] \$1405 ;
+  wire [17:0] \$1406 ;
+  wire [9:0] \$1407 ;
+  wire [16:0] \$1408 ;
+  wire [17:0] \$1409 ;
   wire [19:0] \$141 ;
-  wire [24:0] \$1410 ;
+  wire [18:0] \$1410 ;
   wire [15:0] \$1411 ;
   wire \$1412 ;
   wire [16:0] \$1413 ;
   wire [16:0] \$1414 ;
   wire [16:0] \$1415 ;
-  wire [18:0] \$1416 ;
-  wire [19:0] \$1417 ;
-  wire [19:0] \$1418 ;
-  wire [20:0] \$1419 ;
-  wire [19:0] \$142 ;
-  wire [22:0] \$1420 ;
-  wire [23:0] \$1421 ;
+  wire [9:0] \$1416 ;
+  wire [16:0] \$1417 ;
+  wire [17:0] \$1418 ;
+  wire [9:0] \$1419 ;
+  wire [18:0] \$142 ;
+  wire [16:0] \$1420 ;
+  wire [17:0] \$1421 ;
   wire [18:0] \$1422 ;
-  wire [19:0] \$1423 ;
-  wire [19:0] \$1424 ;
-  wire [20:0] \$1425 ;
-  wire [22:0] \$1426 ;
-  wire [23:0] \$1427 ;
-  wire [24:0] \$1428 ;
-  wire [15:0] \$1429 ;
-  wire [20:0] \$143 ;
-  wire \$1430 ;
-  wire [16:0] \$1431 ;
+  wire [15:0] \$1423 ;
+  wire \$1424 ;
+  wire [16:0] \$1425 ;
+  wire [16:0] \$1426 ;
+  wire [16:0] \$1427 ;
+  wire [9:0] \$1428 ;
+  wire [16:0] \$1429 ;
+  wire [19:0] \$143 ;
+  wire [17:0] \$1430 ;
+  wire [9:0] \$1431 ;
   wire [16:0] \$1432 ;
-  wire [16:0] \$1433 ;
+  wire [17:0] \$1433 ;
   wire [18:0] \$1434 ;
-  wire [19:0] \$1435 ;
-  wire [19:0] \$1436 ;
-  wire [20:0] \$1437 ;
-  wire [22:0] \$1438 ;
-  wire [23:0] \$1439 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$1440 ;
-  wire [19:0] \$1441 ;
-  wire [19:0] \$1442 ;
-  wire [20:0] \$1443 ;
-  wire [22:0] \$1444 ;
-  wire [23:0] \$1445 ;
-  wire [24:0] \$1446 ;
+  wire [15:0] \$1435 ;
+  wire \$1436 ;
+  wire [16:0] \$1437 ;
+  wire [16:0] \$1438 ;
+  wire [16:0] \$1439 ;
+  wire [19:0] \$144 ;
+  wire [9:0] \$1440 ;
+  wire [16:0] \$1441 ;
+  wire [17:0] \$1442 ;
+  wire [9:0] \$1443 ;
+  wire [16:0] \$1444 ;
+  wire [17:0] \$1445 ;
+  wire [18:0] \$1446 ;
   wire [15:0] \$1447 ;
   wire \$1448 ;
   wire [16:0] \$1449 ;
-  wire [23:0] \$145 ;
+  wire [18:0] \$145 ;
   wire [16:0] \$1450 ;
   wire [16:0] \$1451 ;
-  wire [18:0] \$1452 ;
-  wire [19:0] \$1453 ;
-  wire [19:0] \$1454 ;
-  wire [20:0] \$1455 ;
-  wire [22:0] \$1456 ;
-  wire [23:0] \$1457 ;
+  wire [9:0] \$1452 ;
+  wire [16:0] \$1453 ;
+  wire [17:0] \$1454 ;
+  wire [9:0] \$1455 ;
+  wire [16:0] \$1456 ;
+  wire [17:0] \$1457 ;
   wire [18:0] \$1458 ;
-  wire [19:0] \$1459 ;
-  wire [18:0] \$146 ;
-  wire [19:0] \$1460 ;
-  wire [20:0] \$1461 ;
-  wire [22:0] \$1462 ;
-  wire [23:0] \$1463 ;
-  wire [24:0] \$1464 ;
-  wire [15:0] \$1465 ;
-  wire \$1466 ;
-  wire [16:0] \$1467 ;
+  wire [15:0] \$1459 ;
+  wire [19:0] \$146 ;
+  wire \$1460 ;
+  wire [16:0] \$1461 ;
+  wire [16:0] \$1462 ;
+  wire [16:0] \$1463 ;
+  wire [9:0] \$1464 ;
+  wire [16:0] \$1465 ;
+  wire [17:0] \$1466 ;
+  wire [9:0] \$1467 ;
   wire [16:0] \$1468 ;
-  wire [16:0] \$1469 ;
+  wire [17:0] \$1469 ;
   wire [19:0] \$147 ;
   wire [18:0] \$1470 ;
-  wire [19:0] \$1471 ;
-  wire [19:0] \$1472 ;
-  wire [20:0] \$1473 ;
-  wire [22:0] \$1474 ;
-  wire [23:0] \$1475 ;
-  wire [18:0] \$1476 ;
-  wire [19:0] \$1477 ;
-  wire [19:0] \$1478 ;
-  wire [20:0] \$1479 ;
-  wire [19:0] \$148 ;
-  wire [22:0] \$1480 ;
-  wire [23:0] \$1481 ;
-  wire [24:0] \$1482 ;
+  wire [15:0] \$1471 ;
+  wire \$1472 ;
+  wire [16:0] \$1473 ;
+  wire [16:0] \$1474 ;
+  wire [16:0] \$1475 ;
+  wire [9:0] \$1476 ;
+  wire [16:0] \$1477 ;
+  wire [17:0] \$1478 ;
+  wire [9:0] \$1479 ;
+  wire [18:0] \$148 ;
+  wire [16:0] \$1480 ;
+  wire [17:0] \$1481 ;
+  wire [18:0] \$1482 ;
   wire [15:0] \$1483 ;
   wire \$1484 ;
   wire [16:0] \$1485 ;
   wire [16:0] \$1486 ;
   wire [16:0] \$1487 ;
-  wire [18:0] \$1488 ;
-  wire [19:0] \$1489 ;
-  wire [20:0] \$149 ;
-  wire [19:0] \$1490 ;
-  wire [20:0] \$1491 ;
-  wire [22:0] \$1492 ;
-  wire [23:0] \$1493 ;
+  wire [9:0] \$1488 ;
+  wire [16:0] \$1489 ;
+  wire [19:0] \$149 ;
+  wire [17:0] \$1490 ;
+  wire [9:0] \$1491 ;
+  wire [16:0] \$1492 ;
+  wire [17:0] \$1493 ;
   wire [18:0] \$1494 ;
-  wire [19:0] \$1495 ;
-  wire [19:0] \$1496 ;
-  wire [20:0] \$1497 ;
-  wire [22:0] \$1498 ;
-  wire [23:0] \$1499 ;
-  wire [23:0] \$15 ;
-  wire [22:0] \$150 ;
-  wire [24:0] \$1500 ;
-  wire [15:0] \$1501 ;
-  wire \$1502 ;
-  wire [16:0] \$1503 ;
+  wire [15:0] \$1495 ;
+  wire \$1496 ;
+  wire [16:0] \$1497 ;
+  wire [16:0] \$1498 ;
+  wire [16:0] \$1499 ;
+  wire [19:0] \$15 ;
+  wire [19:0] \$150 ;
+  wire [9:0] \$1500 ;
+  wire [16:0] \$1501 ;
+  wire [17:0] \$1502 ;
+  wire [9:0] \$1503 ;
   wire [16:0] \$1504 ;
-  wire [16:0] \$1505 ;
+  wire [17:0] \$1505 ;
   wire [18:0] \$1506 ;
-  wire [19:0] \$1507 ;
-  wire [19:0] \$1508 ;
-  wire [20:0] \$1509 ;
-  wire [23:0] \$151 ;
-  wire [22:0] \$1510 ;
-  wire [23:0] \$1511 ;
-  wire [18:0] \$1512 ;
-  wire [19:0] \$1513 ;
-  wire [19:0] \$1514 ;
-  wire [20:0] \$1515 ;
-  wire [22:0] \$1516 ;
-  wire [23:0] \$1517 ;
-  wire [24:0] \$1518 ;
+  wire [15:0] \$1507 ;
+  wire \$1508 ;
+  wire [16:0] \$1509 ;
+  wire [18:0] \$151 ;
+  wire [16:0] \$1510 ;
+  wire [16:0] \$1511 ;
+  wire [9:0] \$1512 ;
+  wire [16:0] \$1513 ;
+  wire [17:0] \$1514 ;
+  wire [9:0] \$1515 ;
+  wire [16:0] \$1516 ;
+  wire [17:0] \$1517 ;
+  wire [18:0] \$1518 ;
   wire [15:0] \$1519 ;
-  wire [24:0] \$152 ;
+  wire [19:0] \$152 ;
   wire \$1520 ;
   wire [16:0] \$1521 ;
   wire [16:0] \$1522 ;
   wire [16:0] \$1523 ;
-  wire [18:0] \$1524 ;
-  wire [19:0] \$1525 ;
-  wire [19:0] \$1526 ;
-  wire [20:0] \$1527 ;
-  wire [22:0] \$1528 ;
-  wire [23:0] \$1529 ;
-  wire [15:0] \$153 ;
+  wire [9:0] \$1524 ;
+  wire [16:0] \$1525 ;
+  wire [17:0] \$1526 ;
+  wire [9:0] \$1527 ;
+  wire [16:0] \$1528 ;
+  wire [17:0] \$1529 ;
+  wire [19:0] \$153 ;
   wire [18:0] \$1530 ;
-  wire [19:0] \$1531 ;
-  wire [19:0] \$1532 ;
-  wire [20:0] \$1533 ;
-  wire [22:0] \$1534 ;
-  wire [23:0] \$1535 ;
-  wire [24:0] \$1536 ;
-  wire [15:0] \$1537 ;
-  wire \$1538 ;
-  wire [16:0] \$1539 ;
-  wire [16:0] \$154 ;
+  wire [15:0] \$1531 ;
+  wire \$1532 ;
+  wire [16:0] \$1533 ;
+  wire [16:0] \$1534 ;
+  wire [16:0] \$1535 ;
+  wire [9:0] \$1536 ;
+  wire [16:0] \$1537 ;
+  wire [17:0] \$1538 ;
+  wire [9:0] \$1539 ;
+  wire [18:0] \$154 ;
   wire [16:0] \$1540 ;
-  wire [16:0] \$1541 ;
+  wire [17:0] \$1541 ;
   wire [18:0] \$1542 ;
-  wire [19:0] \$1543 ;
-  wire [19:0] \$1544 ;
-  wire [20:0] \$1545 ;
-  wire [22:0] \$1546 ;
-  wire [23:0] \$1547 ;
-  wire [18:0] \$1548 ;
-  wire [19:0] \$1549 ;
-  wire [16:0] \$155 ;
-  wire [19:0] \$1550 ;
-  wire [20:0] \$1551 ;
-  wire [22:0] \$1552 ;
-  wire [23:0] \$1553 ;
-  wire [24:0] \$1554 ;
+  wire [15:0] \$1543 ;
+  wire \$1544 ;
+  wire [16:0] \$1545 ;
+  wire [16:0] \$1546 ;
+  wire [16:0] \$1547 ;
+  wire [9:0] \$1548 ;
+  wire [16:0] \$1549 ;
+  wire [19:0] \$155 ;
+  wire [17:0] \$1550 ;
+  wire [9:0] \$1551 ;
+  wire [16:0] \$1552 ;
+  wire [17:0] \$1553 ;
+  wire [18:0] \$1554 ;
   wire [15:0] \$1555 ;
   wire \$1556 ;
   wire [16:0] \$1557 ;
   wire [16:0] \$1558 ;
   wire [16:0] \$1559 ;
-  wire [16:0] \$156 ;
-  wire [18:0] \$1560 ;
-  wire [19:0] \$1561 ;
-  wire [19:0] \$1562 ;
-  wire [20:0] \$1563 ;
-  wire [22:0] \$1564 ;
-  wire [23:0] \$1565 ;
+  wire [19:0] \$156 ;
+  wire [9:0] \$1560 ;
+  wire [16:0] \$1561 ;
+  wire [17:0] \$1562 ;
+  wire [9:0] \$1563 ;
+  wire [16:0] \$1564 ;
+  wire [17:0] \$1565 ;
   wire [18:0] \$1566 ;
-  wire [19:0] \$1567 ;
-  wire [19:0] \$1568 ;
-  wire [20:0] \$1569 ;
+  wire [15:0] \$1567 ;
+  wire \$1568 ;
+  wire [16:0] \$1569 ;
   wire [18:0] \$157 ;
-  wire [22:0] \$1570 ;
-  wire [23:0] \$1571 ;
-  wire [24:0] \$1572 ;
-  wire [15:0] \$1573 ;
-  wire \$1574 ;
-  wire [16:0] \$1575 ;
+  wire [16:0] \$1570 ;
+  wire [16:0] \$1571 ;
+  wire [9:0] \$1572 ;
+  wire [16:0] \$1573 ;
+  wire [17:0] \$1574 ;
+  wire [9:0] \$1575 ;
   wire [16:0] \$1576 ;
-  wire [16:0] \$1577 ;
+  wire [17:0] \$1577 ;
   wire [18:0] \$1578 ;
-  wire [19:0] \$1579 ;
+  wire [15:0] \$1579 ;
   wire [19:0] \$158 ;
-  wire [19:0] \$1580 ;
-  wire [20:0] \$1581 ;
-  wire [22:0] \$1582 ;
-  wire [23:0] \$1583 ;
-  wire [18:0] \$1584 ;
-  wire [19:0] \$1585 ;
-  wire [19:0] \$1586 ;
-  wire [20:0] \$1587 ;
-  wire [22:0] \$1588 ;
-  wire [23:0] \$1589 ;
+  wire \$1580 ;
+  wire [16:0] \$1581 ;
+  wire [16:0] \$1582 ;
+  wire [16:0] \$1583 ;
+  wire [9:0] \$1584 ;
+  wire [16:0] \$1585 ;
+  wire [17:0] \$1586 ;
+  wire [9:0] \$1587 ;
+  wire [16:0] \$1588 ;
+  wire [17:0] \$1589 ;
   wire [19:0] \$159 ;
-  wire [24:0] \$1590 ;
+  wire [18:0] \$1590 ;
   wire [15:0] \$1591 ;
   wire \$1592 ;
   wire [16:0] \$1593 ;
   wire [16:0] \$1594 ;
   wire [16:0] \$1595 ;
-  wire [18:0] \$1596 ;
-  wire [19:0] \$1597 ;
-  wire [19:0] \$1598 ;
-  wire [20:0] \$1599 ;
-  wire [24:0] \$16 ;
-  wire [20:0] \$160 ;
-  wire [22:0] \$1600 ;
-  wire [23:0] \$1601 ;
+  wire [9:0] \$1596 ;
+  wire [16:0] \$1597 ;
+  wire [17:0] \$1598 ;
+  wire [9:0] \$1599 ;
+  wire [18:0] \$16 ;
+  wire [18:0] \$160 ;
+  wire [16:0] \$1600 ;
+  wire [17:0] \$1601 ;
   wire [18:0] \$1602 ;
-  wire [19:0] \$1603 ;
-  wire [19:0] \$1604 ;
-  wire [20:0] \$1605 ;
-  wire [22:0] \$1606 ;
-  wire [23:0] \$1607 ;
-  wire [24:0] \$1608 ;
-  wire [15:0] \$1609 ;
-  wire [22:0] \$161 ;
-  wire \$1610 ;
-  wire [16:0] \$1611 ;
+  wire [15:0] \$1603 ;
+  wire \$1604 ;
+  wire [16:0] \$1605 ;
+  wire [16:0] \$1606 ;
+  wire [16:0] \$1607 ;
+  wire [9:0] \$1608 ;
+  wire [16:0] \$1609 ;
+  wire [19:0] \$161 ;
+  wire [17:0] \$1610 ;
+  wire [9:0] \$1611 ;
   wire [16:0] \$1612 ;
-  wire [16:0] \$1613 ;
+  wire [17:0] \$1613 ;
   wire [18:0] \$1614 ;
-  wire [19:0] \$1615 ;
-  wire [19:0] \$1616 ;
-  wire [20:0] \$1617 ;
-  wire [22:0] \$1618 ;
-  wire [23:0] \$1619 ;
-  wire [23:0] \$162 ;
-  wire [18:0] \$1620 ;
-  wire [19:0] \$1621 ;
-  wire [19:0] \$1622 ;
-  wire [20:0] \$1623 ;
-  wire [22:0] \$1624 ;
-  wire [23:0] \$1625 ;
-  wire [24:0] \$1626 ;
+  wire [15:0] \$1615 ;
+  wire \$1616 ;
+  wire [16:0] \$1617 ;
+  wire [16:0] \$1618 ;
+  wire [16:0] \$1619 ;
+  wire [19:0] \$162 ;
+  wire [9:0] \$1620 ;
+  wire [16:0] \$1621 ;
+  wire [17:0] \$1622 ;
+  wire [9:0] \$1623 ;
+  wire [16:0] \$1624 ;
+  wire [17:0] \$1625 ;
+  wire [18:0] \$1626 ;
   wire [15:0] \$1627 ;
   wire \$1628 ;
   wire [16:0] \$1629 ;
   wire [18:0] \$163 ;
   wire [16:0] \$1630 ;
   wire [16:0] \$1631 ;
-  wire [18:0] \$1632 ;
-  wire [19:0] \$1633 ;
-  wire [19:0] \$1634 ;
-  wire [20:0] \$1635 ;
-  wire [22:0] \$1636 ;
-  wire [23:0] \$1637 ;
+  wire [9:0] \$1632 ;
+  wire [16:0] \$1633 ;
+  wire [17:0] \$1634 ;
+  wire [9:0] \$1635 ;
+  wire [16:0] \$1636 ;
+  wire [17:0] \$1637 ;
   wire [18:0] \$1638 ;
-  wire [19:0] \$1639 ;
+  wire [15:0] \$1639 ;
   wire [19:0] \$164 ;
-  wire [19:0] \$1640 ;
-  wire [20:0] \$1641 ;
-  wire [22:0] \$1642 ;
-  wire [23:0] \$1643 ;
-  wire [24:0] \$1644 ;
-  wire [15:0] \$1645 ;
-  wire \$1646 ;
-  wire [16:0] \$1647 ;
+  wire \$1640 ;
+  wire [16:0] \$1641 ;
+  wire [16:0] \$1642 ;
+  wire [16:0] \$1643 ;
+  wire [9:0] \$1644 ;
+  wire [16:0] \$1645 ;
+  wire [17:0] \$1646 ;
+  wire [9:0] \$1647 ;
   wire [16:0] \$1648 ;
-  wire [16:0] \$1649 ;
+  wire [17:0] \$1649 ;
   wire [19:0] \$165 ;
   wire [18:0] \$1650 ;
-  wire [19:0] \$1651 ;
-  wire [19:0] \$1652 ;
-  wire [20:0] \$1653 ;
-  wire [22:0] \$1654 ;
-  wire [23:0] \$1655 ;
-  wire [18:0] \$1656 ;
-  wire [19:0] \$1657 ;
-  wire [19:0] \$1658 ;
-  wire [20:0] \$1659 ;
-  wire [20:0] \$166 ;
-  wire [22:0] \$1660 ;
-  wire [23:0] \$1661 ;
-  wire [24:0] \$1662 ;
+  wire [15:0] \$1651 ;
+  wire \$1652 ;
+  wire [16:0] \$1653 ;
+  wire [16:0] \$1654 ;
+  wire [16:0] \$1655 ;
+  wire [9:0] \$1656 ;
+  wire [16:0] \$1657 ;
+  wire [17:0] \$1658 ;
+  wire [9:0] \$1659 ;
+  wire [18:0] \$166 ;
+  wire [16:0] \$1660 ;
+  wire [17:0] \$1661 ;
+  wire [18:0] \$1662 ;
   wire [15:0] \$1663 ;
   wire \$1664 ;
-  wire [16:0] \$1665 ;
-  wire [16:0] \$1666 ;
-  wire [16:0] \$1667 ;
-  wire [18:0] \$1668 ;
-  wire [19:0] \$1669 ;
-  wire [22:0] \$167 ;
-  wire [19:0] \$1670 ;
-  wire [20:0] \$1671 ;
-  wire [22:0] \$1672 ;
-  wire [23:0] \$1673 ;
-  wire [18:0] \$1674 ;
-  wire [19:0] \$1675 ;
-  wire [19:0] \$1676 ;
-  wire [20:0] \$1677 ;
-  wire [22:0] \$1678 ;
-  wire [23:0] \$1679 ;
-  wire [23:0] \$168 ;
-  wire [24:0] \$1680 ;
-  wire [15:0] \$1681 ;
-  wire \$1682 ;
-  wire [16:0] \$1683 ;
-  wire [16:0] \$1684 ;
-  wire [16:0] \$1685 ;
-  wire [18:0] \$1686 ;
-  wire [19:0] \$1687 ;
-  wire [19:0] \$1688 ;
-  wire [20:0] \$1689 ;
-  wire [24:0] \$169 ;
-  wire [22:0] \$1690 ;
-  wire [23:0] \$1691 ;
-  wire [18:0] \$1692 ;
-  wire [19:0] \$1693 ;
-  wire [19:0] \$1694 ;
-  wire [20:0] \$1695 ;
-  wire [22:0] \$1696 ;
-  wire [23:0] \$1697 ;
-  wire [24:0] \$1698 ;
-  wire [15:0] \$1699 ;
-  wire [15:0] \$17 ;
-  wire [15:0] \$170 ;
-  wire \$1700 ;
-  wire [16:0] \$1701 ;
-  wire [16:0] \$1702 ;
-  wire [16:0] \$1703 ;
-  wire [18:0] \$1704 ;
-  wire [19:0] \$1705 ;
-  wire [19:0] \$1706 ;
-  wire [20:0] \$1707 ;
-  wire [22:0] \$1708 ;
-  wire [23:0] \$1709 ;
-  wire [16:0] \$171 ;
-  wire [18:0] \$1710 ;
-  wire [19:0] \$1711 ;
-  wire [19:0] \$1712 ;
-  wire [20:0] \$1713 ;
-  wire [22:0] \$1714 ;
-  wire [23:0] \$1715 ;
-  wire [24:0] \$1716 ;
-  wire [15:0] \$1717 ;
-  wire \$1718 ;
-  wire [16:0] \$1719 ;
-  wire [16:0] \$172 ;
-  wire [16:0] \$1720 ;
-  wire [16:0] \$1721 ;
-  wire [18:0] \$1722 ;
-  wire [19:0] \$1723 ;
-  wire [19:0] \$1724 ;
-  wire [20:0] \$1725 ;
-  wire [22:0] \$1726 ;
-  wire [23:0] \$1727 ;
-  wire [18:0] \$1728 ;
-  wire [19:0] \$1729 ;
-  wire [16:0] \$173 ;
-  wire [19:0] \$1730 ;
-  wire [20:0] \$1731 ;
-  wire [22:0] \$1732 ;
-  wire [23:0] \$1733 ;
-  wire [24:0] \$1734 ;
-  wire [15:0] \$1735 ;
-  wire \$1736 ;
-  wire [16:0] \$1737 ;
-  wire [16:0] \$1738 ;
-  wire [16:0] \$1739 ;
-  wire [18:0] \$174 ;
-  wire [18:0] \$1740 ;
-  wire [19:0] \$1741 ;
-  wire [19:0] \$1742 ;
-  wire [20:0] \$1743 ;
-  wire [22:0] \$1744 ;
-  wire [23:0] \$1745 ;
-  wire [18:0] \$1746 ;
-  wire [19:0] \$1747 ;
-  wire [19:0] \$1748 ;
-  wire [20:0] \$1749 ;
-  wire [19:0] \$175 ;
-  wire [22:0] \$1750 ;
-  wire [23:0] \$1751 ;
-  wire [24:0] \$1752 ;
-  wire [15:0] \$1753 ;
-  wire \$1754 ;
-  wire [16:0] \$1755 ;
-  wire [16:0] \$1756 ;
-  wire [16:0] \$1757 ;
-  wire [18:0] \$1758 ;
-  wire [19:0] \$1759 ;
+  reg [8:0] \$1665 ;
+  reg [8:0] \$1666 ;
+  reg [8:0] \$1667 ;
+  reg [8:0] \$1668 ;
+  reg [8:0] \$1669 ;
+  wire [19:0] \$167 ;
+  reg [8:0] \$1670 ;
+  reg [8:0] \$1671 ;
+  reg [8:0] \$1672 ;
+  reg [8:0] \$1673 ;
+  reg [8:0] \$1674 ;
+  reg [8:0] \$1675 ;
+  reg [8:0] \$1676 ;
+  reg [8:0] \$1677 ;
+  reg [8:0] \$1678 ;
+  reg [8:0] \$1679 ;
+  wire [19:0] \$168 ;
+  reg [8:0] \$1680 ;
+  reg [8:0] \$1681 ;
+  reg [8:0] \$1682 ;
+  reg [8:0] \$1683 ;
+  reg [8:0] \$1684 ;
+  reg [8:0] \$1685 ;
+  reg [8:0] \$1686 ;
+  reg [8:0] \$1687 ;
+  reg [8:0] \$1688 ;
+  reg [8:0] \$1689 ;
+  wire [18:0] \$169 ;
+  reg [8:0] \$1690 ;
+  reg [8:0] \$1691 ;
+  reg [8:0] \$1692 ;
+  reg [8:0] \$1693 ;
+  reg [8:0] \$1694 ;
+  reg [8:0] \$1695 ;
+  reg [8:0] \$1696 ;
+  reg [8:0] \$1697 ;
+  reg [8:0] \$1698 ;
+  reg [8:0] \$1699 ;
+  wire [19:0] \$17 ;
+  wire [19:0] \$170 ;
+  reg [8:0] \$1700 ;
+  reg [8:0] \$1701 ;
+  reg [8:0] \$1702 ;
+  reg [8:0] \$1703 ;
+  reg [8:0] \$1704 ;
+  reg [8:0] \$1705 ;
+  reg [8:0] \$1706 ;
+  reg [8:0] \$1707 ;
+  reg [8:0] \$1708 ;
+  reg [8:0] \$1709 ;
+  wire [19:0] \$171 ;
+  reg [8:0] \$1710 ;
+  reg [8:0] \$1711 ;
+  reg [8:0] \$1712 ;
+  reg [8:0] \$1713 ;
+  reg [8:0] \$1714 ;
+  reg [8:0] \$1715 ;
+  reg [8:0] \$1716 ;
+  reg [8:0] \$1717 ;
+  reg [8:0] \$1718 ;
+  reg [8:0] \$1719 ;
+  wire [18:0] \$172 ;
+  reg [8:0] \$1720 ;
+  reg [8:0] \$1721 ;
+  reg [8:0] \$1722 ;
+  reg [8:0] \$1723 ;
+  reg [8:0] \$1724 ;
+  reg [8:0] \$1725 ;
+  reg [8:0] \$1726 ;
+  reg [8:0] \$1727 ;
+  reg [8:0] \$1728 ;
+  reg [1023:0] \$1729 ;
+  wire [19:0] \$173 ;
+  wire [19:0] \$174 ;
+  wire [18:0] \$175 ;
   wire [19:0] \$176 ;
-  wire [19:0] \$1760 ;
-  wire [20:0] \$1761 ;
-  wire [22:0] \$1762 ;
-  wire [23:0] \$1763 ;
-  wire [18:0] \$1764 ;
-  wire [19:0] \$1765 ;
-  wire [19:0] \$1766 ;
-  wire [20:0] \$1767 ;
-  wire [22:0] \$1768 ;
-  wire [23:0] \$1769 ;
-  wire [20:0] \$177 ;
-  wire [24:0] \$1770 ;
-  wire [15:0] \$1771 ;
-  wire \$1772 ;
-  wire [16:0] \$1773 ;
-  wire [16:0] \$1774 ;
-  wire [16:0] \$1775 ;
-  wire [18:0] \$1776 ;
-  wire [19:0] \$1777 ;
-  wire [19:0] \$1778 ;
-  wire [20:0] \$1779 ;
-  wire [22:0] \$178 ;
-  wire [22:0] \$1780 ;
-  wire [23:0] \$1781 ;
-  wire [18:0] \$1782 ;
-  wire [19:0] \$1783 ;
-  wire [19:0] \$1784 ;
-  wire [20:0] \$1785 ;
-  wire [22:0] \$1786 ;
-  wire [23:0] \$1787 ;
-  wire [24:0] \$1788 ;
-  wire [15:0] \$1789 ;
-  wire [23:0] \$179 ;
-  wire \$1790 ;
-  wire [16:0] \$1791 ;
-  wire [16:0] \$1792 ;
-  wire [16:0] \$1793 ;
-  wire [18:0] \$1794 ;
-  wire [19:0] \$1795 ;
-  wire [19:0] \$1796 ;
-  wire [20:0] \$1797 ;
-  wire [22:0] \$1798 ;
-  wire [23:0] \$1799 ;
-  wire [16:0] \$18 ;
-  wire [18:0] \$180 ;
-  wire [18:0] \$1800 ;
-  wire [19:0] \$1801 ;
-  wire [19:0] \$1802 ;
-  wire [20:0] \$1803 ;
-  wire [22:0] \$1804 ;
-  wire [23:0] \$1805 ;
-  wire [24:0] \$1806 ;
-  wire [15:0] \$1807 ;
-  wire \$1808 ;
-  wire [16:0] \$1809 ;
-  wire [19:0] \$181 ;
-  wire [16:0] \$1810 ;
-  wire [16:0] \$1811 ;
-  wire [18:0] \$1812 ;
-  wire [19:0] \$1813 ;
-  wire [19:0] \$1814 ;
-  wire [20:0] \$1815 ;
-  wire [22:0] \$1816 ;
-  wire [23:0] \$1817 ;
-  wire [18:0] \$1818 ;
-  wire [19:0] \$1819 ;
+  wire [19:0] \$177 ;
+  wire [18:0] \$178 ;
+  wire [19:0] \$179 ;
+  wire [19:0] \$18 ;
+  wire [19:0] \$180 ;
+  wire [18:0] \$181 ;
   wire [19:0] \$182 ;
-  wire [19:0] \$1820 ;
-  wire [20:0] \$1821 ;
-  wire [22:0] \$1822 ;
-  wire [23:0] \$1823 ;
-  wire [24:0] \$1824 ;
-  wire [15:0] \$1825 ;
-  wire \$1826 ;
-  wire [16:0] \$1827 ;
-  wire [16:0] \$1828 ;
-  wire [16:0] \$1829 ;
-  wire [20:0] \$183 ;
-  wire [18:0] \$1830 ;
-  wire [19:0] \$1831 ;
-  wire [19:0] \$1832 ;
-  wire [20:0] \$1833 ;
-  wire [22:0] \$1834 ;
-  wire [23:0] \$1835 ;
-  wire [18:0] \$1836 ;
-  wire [19:0] \$1837 ;
-  wire [19:0] \$1838 ;
-  wire [20:0] \$1839 ;
-  wire [22:0] \$184 ;
-  wire [22:0] \$1840 ;
-  wire [23:0] \$1841 ;
-  wire [24:0] \$1842 ;
-  wire [15:0] \$1843 ;
-  wire \$1844 ;
-  wire [16:0] \$1845 ;
-  wire [16:0] \$1846 ;
-  wire [16:0] \$1847 ;
-  wire [18:0] \$1848 ;
-  wire [19:0] \$1849 ;
-  wire [23:0] \$185 ;
-  wire [19:0] \$1850 ;
-  wire [20:0] \$1851 ;
-  wire [22:0] \$1852 ;
-  wire [23:0] \$1853 ;
-  wire [18:0] \$1854 ;
-  wire [19:0] \$1855 ;
-  wire [19:0] \$1856 ;
-  wire [20:0] \$1857 ;
-  wire [22:0] \$1858 ;
-  wire [23:0] \$1859 ;
-  wire [24:0] \$186 ;
-  wire [24:0] \$1860 ;
-  wire [15:0] \$1861 ;
-  wire \$1862 ;
-  wire [16:0] \$1863 ;
-  wire [16:0] \$1864 ;
-  wire [16:0] \$1865 ;
-  wire [18:0] \$1866 ;
-  wire [19:0] \$1867 ;
-  wire [19:0] \$1868 ;
-  wire [20:0] \$1869 ;
-  wire [15:0] \$187 ;
-  wire [22:0] \$1870 ;
-  wire [23:0] \$1871 ;
-  wire [18:0] \$1872 ;
-  wire [19:0] \$1873 ;
-  wire [19:0] \$1874 ;
-  wire [20:0] \$1875 ;
-  wire [22:0] \$1876 ;
-  wire [23:0] \$1877 ;
-  wire [24:0] \$1878 ;
-  wire [15:0] \$1879 ;
-  wire [16:0] \$188 ;
-  wire \$1880 ;
-  wire [16:0] \$1881 ;
-  wire [16:0] \$1882 ;
-  wire [16:0] \$1883 ;
-  wire [18:0] \$1884 ;
-  wire [19:0] \$1885 ;
-  wire [19:0] \$1886 ;
-  wire [20:0] \$1887 ;
-  wire [22:0] \$1888 ;
-  wire [23:0] \$1889 ;
-  wire [16:0] \$189 ;
-  wire [18:0] \$1890 ;
-  wire [19:0] \$1891 ;
-  wire [19:0] \$1892 ;
-  wire [20:0] \$1893 ;
-  wire [22:0] \$1894 ;
-  wire [23:0] \$1895 ;
-  wire [24:0] \$1896 ;
-  wire [15:0] \$1897 ;
-  wire \$1898 ;
-  wire [16:0] \$1899 ;
-  wire [16:0] \$19 ;
-  wire [16:0] \$190 ;
-  wire [16:0] \$1900 ;
-  wire [16:0] \$1901 ;
-  wire [18:0] \$1902 ;
-  wire [19:0] \$1903 ;
-  wire [19:0] \$1904 ;
-  wire [20:0] \$1905 ;
-  wire [22:0] \$1906 ;
-  wire [23:0] \$1907 ;
-  wire [18:0] \$1908 ;
-  wire [19:0] \$1909 ;
-  wire [18:0] \$191 ;
-  wire [19:0] \$1910 ;
-  wire [20:0] \$1911 ;
-  wire [22:0] \$1912 ;
-  wire [23:0] \$1913 ;
-  wire [24:0] \$1914 ;
-  wire [15:0] \$1915 ;
-  wire \$1916 ;
-  wire [16:0] \$1917 ;
-  wire [16:0] \$1918 ;
-  wire [16:0] \$1919 ;
+  wire [19:0] \$183 ;
+  wire [18:0] \$184 ;
+  wire [19:0] \$185 ;
+  wire [19:0] \$186 ;
+  wire [18:0] \$187 ;
+  wire [19:0] \$188 ;
+  wire [19:0] \$189 ;
+  wire [18:0] \$19 ;
+  wire [18:0] \$190 ;
+  wire [19:0] \$191 ;
   wire [19:0] \$192 ;
-  wire [18:0] \$1920 ;
-  wire [19:0] \$1921 ;
-  wire [19:0] \$1922 ;
-  wire [20:0] \$1923 ;
-  wire [22:0] \$1924 ;
-  wire [23:0] \$1925 ;
-  wire [18:0] \$1926 ;
-  wire [19:0] \$1927 ;
-  wire [19:0] \$1928 ;
-  wire [20:0] \$1929 ;
-  wire [19:0] \$193 ;
-  wire [22:0] \$1930 ;
-  wire [23:0] \$1931 ;
-  wire [24:0] \$1932 ;
-  wire [15:0] \$1933 ;
-  wire \$1934 ;
-  wire [16:0] \$1935 ;
-  wire [16:0] \$1936 ;
-  wire [16:0] \$1937 ;
-  wire [18:0] \$1938 ;
-  wire [19:0] \$1939 ;
-  wire [20:0] \$194 ;
-  wire [19:0] \$1940 ;
-  wire [20:0] \$1941 ;
-  wire [22:0] \$1942 ;
-  wire [23:0] \$1943 ;
-  wire [18:0] \$1944 ;
-  wire [19:0] \$1945 ;
-  wire [19:0] \$1946 ;
-  wire [20:0] \$1947 ;
-  wire [22:0] \$1948 ;
-  wire [23:0] \$1949 ;
-  wire [22:0] \$195 ;
-  wire [24:0] \$1950 ;
-  wire [15:0] \$1951 ;
-  wire \$1952 ;
-  wire [16:0] \$1953 ;
-  wire [16:0] \$1954 ;
-  wire [16:0] \$1955 ;
-  wire [18:0] \$1956 ;
-  wire [19:0] \$1957 ;
-  wire [19:0] \$1958 ;
-  wire [20:0] \$1959 ;
-  wire [23:0] \$196 ;
-  wire [22:0] \$1960 ;
-  wire [23:0] \$1961 ;
-  wire [18:0] \$1962 ;
-  wire [19:0] \$1963 ;
-  wire [19:0] \$1964 ;
-  wire [20:0] \$1965 ;
-  wire [22:0] \$1966 ;
-  wire [23:0] \$1967 ;
-  wire [24:0] \$1968 ;
-  wire [15:0] \$1969 ;
-  wire [18:0] \$197 ;
-  wire \$1970 ;
-  wire [16:0] \$1971 ;
-  wire [16:0] \$1972 ;
-  wire [16:0] \$1973 ;
-  wire [18:0] \$1974 ;
-  wire [19:0] \$1975 ;
-  wire [19:0] \$1976 ;
-  wire [20:0] \$1977 ;
-  wire [22:0] \$1978 ;
-  wire [23:0] \$1979 ;
-  wire [19:0] \$198 ;
-  wire [18:0] \$1980 ;
-  wire [19:0] \$1981 ;
-  wire [19:0] \$1982 ;
-  wire [20:0] \$1983 ;
-  wire [22:0] \$1984 ;
-  wire [23:0] \$1985 ;
-  wire [24:0] \$1986 ;
-  wire [15:0] \$1987 ;
-  wire \$1988 ;
-  wire [16:0] \$1989 ;
-  wire [19:0] \$199 ;
-  wire [16:0] \$1990 ;
-  wire [16:0] \$1991 ;
-  wire [18:0] \$1992 ;
-  wire [19:0] \$1993 ;
-  wire [19:0] \$1994 ;
-  wire [20:0] \$1995 ;
-  wire [22:0] \$1996 ;
-  wire [23:0] \$1997 ;
-  wire [18:0] \$1998 ;
-  wire [19:0] \$1999 ;
-  wire [16:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [20:0] \$200 ;
-  wire [19:0] \$2000 ;
-  wire [20:0] \$2001 ;
-  wire [22:0] \$2002 ;
-  wire [23:0] \$2003 ;
-  wire [24:0] \$2004 ;
-  wire [15:0] \$2005 ;
-  wire \$2006 ;
-  wire [16:0] \$2007 ;
-  wire [16:0] \$2008 ;
-  wire [16:0] \$2009 ;
-  wire [22:0] \$201 ;
-  wire [18:0] \$2010 ;
-  wire [19:0] \$2011 ;
-  wire [19:0] \$2012 ;
-  wire [20:0] \$2013 ;
-  wire [22:0] \$2014 ;
-  wire [23:0] \$2015 ;
-  wire [18:0] \$2016 ;
-  wire [19:0] \$2017 ;
-  wire [19:0] \$2018 ;
-  wire [20:0] \$2019 ;
-  wire [23:0] \$202 ;
-  wire [22:0] \$2020 ;
-  wire [23:0] \$2021 ;
-  wire [24:0] \$2022 ;
-  wire [15:0] \$2023 ;
-  wire \$2024 ;
-  wire [16:0] \$2025 ;
-  wire [16:0] \$2026 ;
-  wire [16:0] \$2027 ;
-  wire [18:0] \$2028 ;
-  wire [19:0] \$2029 ;
-  wire [24:0] \$203 ;
-  wire [19:0] \$2030 ;
-  wire [20:0] \$2031 ;
-  wire [22:0] \$2032 ;
-  wire [23:0] \$2033 ;
-  wire [18:0] \$2034 ;
-  wire [19:0] \$2035 ;
-  wire [19:0] \$2036 ;
-  wire [20:0] \$2037 ;
-  wire [22:0] \$2038 ;
-  wire [23:0] \$2039 ;
-  wire [15:0] \$204 ;
-  wire [24:0] \$2040 ;
-  wire [15:0] \$2041 ;
-  wire \$2042 ;
-  wire [16:0] \$2043 ;
-  wire [16:0] \$2044 ;
-  wire [16:0] \$2045 ;
-  wire [18:0] \$2046 ;
-  wire [19:0] \$2047 ;
-  wire [19:0] \$2048 ;
-  wire [20:0] \$2049 ;
+  wire [16:0] \$193 ;
+  wire [16:0] \$194 ;
+  wire [16:0] \$195 ;
+  wire [9:0] \$196 ;
+  wire [16:0] \$197 ;
+  wire [17:0] \$198 ;
+  wire [9:0] \$199 ;
+  wire [19:0] \$2 ;
+  wire [19:0] \$20 ;
+  wire [16:0] \$200 ;
+  wire [17:0] \$201 ;
+  wire [18:0] \$202 ;
+  wire [15:0] \$203 ;
+  wire [16:0] \$204 ;
   wire [16:0] \$205 ;
-  wire [22:0] \$2050 ;
-  wire [23:0] \$2051 ;
-  wire [18:0] \$2052 ;
-  wire [19:0] \$2053 ;
-  wire [19:0] \$2054 ;
-  wire [20:0] \$2055 ;
-  wire [22:0] \$2056 ;
-  wire [23:0] \$2057 ;
-  wire [24:0] \$2058 ;
-  wire [15:0] \$2059 ;
   wire [16:0] \$206 ;
-  wire \$2060 ;
-  wire [16:0] \$2061 ;
-  wire [16:0] \$2062 ;
-  wire [16:0] \$2063 ;
-  wire [18:0] \$2064 ;
-  wire [19:0] \$2065 ;
-  wire [19:0] \$2066 ;
-  wire [20:0] \$2067 ;
-  wire [22:0] \$2068 ;
-  wire [23:0] \$2069 ;
-  wire [16:0] \$207 ;
-  wire [18:0] \$2070 ;
-  wire [19:0] \$2071 ;
-  wire [19:0] \$2072 ;
-  wire [20:0] \$2073 ;
-  wire [22:0] \$2074 ;
-  wire [23:0] \$2075 ;
-  wire [24:0] \$2076 ;
-  wire [15:0] \$2077 ;
-  wire \$2078 ;
-  wire [16:0] \$2079 ;
-  wire [18:0] \$208 ;
-  wire [16:0] \$2080 ;
-  wire [16:0] \$2081 ;
-  wire [18:0] \$2082 ;
-  wire [19:0] \$2083 ;
-  wire [19:0] \$2084 ;
-  wire [20:0] \$2085 ;
-  wire [22:0] \$2086 ;
-  wire [23:0] \$2087 ;
-  wire [18:0] \$2088 ;
-  wire [19:0] \$2089 ;
-  wire [19:0] \$209 ;
-  wire [19:0] \$2090 ;
-  wire [20:0] \$2091 ;
-  wire [22:0] \$2092 ;
-  wire [23:0] \$2093 ;
-  wire [24:0] \$2094 ;
-  wire [15:0] \$2095 ;
-  wire \$2096 ;
-  wire [16:0] \$2097 ;
-  wire [16:0] \$2098 ;
-  wire [16:0] \$2099 ;
-  wire [18:0] \$21 ;
-  wire [19:0] \$210 ;
-  wire [18:0] \$2100 ;
-  wire [19:0] \$2101 ;
-  wire [19:0] \$2102 ;
-  wire [20:0] \$2103 ;
-  wire [22:0] \$2104 ;
-  wire [23:0] \$2105 ;
-  wire [18:0] \$2106 ;
-  wire [19:0] \$2107 ;
-  wire [19:0] \$2108 ;
-  wire [20:0] \$2109 ;
-  wire [20:0] \$211 ;
-  wire [22:0] \$2110 ;
-  wire [23:0] \$2111 ;
-  wire [24:0] \$2112 ;
-  wire [15:0] \$2113 ;
-  wire \$2114 ;
-  wire [16:0] \$2115 ;
-  wire [16:0] \$2116 ;
-  wire [16:0] \$2117 ;
-  wire [18:0] \$2118 ;
-  wire [19:0] \$2119 ;
-  wire [22:0] \$212 ;
-  wire [19:0] \$2120 ;
-  wire [20:0] \$2121 ;
-  wire [22:0] \$2122 ;
-  wire [23:0] \$2123 ;
-  wire [18:0] \$2124 ;
-  wire [19:0] \$2125 ;
-  wire [19:0] \$2126 ;
-  wire [20:0] \$2127 ;
-  wire [22:0] \$2128 ;
-  wire [23:0] \$2129 ;
-  wire [23:0] \$213 ;
-  wire [24:0] \$2130 ;
-  wire [15:0] \$2131 ;
-  wire \$2132 ;
-  wire [16:0] \$2133 ;
-  wire [16:0] \$2134 ;
-  wire [16:0] \$2135 ;
-  wire [18:0] \$2136 ;
-  wire [19:0] \$2137 ;
-  wire [19:0] \$2138 ;
-  wire [20:0] \$2139 ;
-  wire [18:0] \$214 ;
-  wire [22:0] \$2140 ;
-  wire [23:0] \$2141 ;
-  wire [18:0] \$2142 ;
-  wire [19:0] \$2143 ;
-  wire [19:0] \$2144 ;
-  wire [20:0] \$2145 ;
-  wire [22:0] \$2146 ;
-  wire [23:0] \$2147 ;
-  wire [24:0] \$2148 ;
-  wire [15:0] \$2149 ;
-  wire [19:0] \$215 ;
-  wire \$2150 ;
-  wire [16:0] \$2151 ;
-  wire [16:0] \$2152 ;
-  wire [16:0] \$2153 ;
-  wire [18:0] \$2154 ;
-  wire [19:0] \$2155 ;
-  wire [19:0] \$2156 ;
-  wire [20:0] \$2157 ;
-  wire [22:0] \$2158 ;
-  wire [23:0] \$2159 ;
-  wire [19:0] \$216 ;
-  wire [18:0] \$2160 ;
-  wire [19:0] \$2161 ;
-  wire [19:0] \$2162 ;
-  wire [20:0] \$2163 ;
-  wire [22:0] \$2164 ;
-  wire [23:0] \$2165 ;
-  wire [24:0] \$2166 ;
-  wire [15:0] \$2167 ;
-  wire \$2168 ;
-  wire [16:0] \$2169 ;
-  wire [20:0] \$217 ;
-  wire [16:0] \$2170 ;
-  wire [16:0] \$2171 ;
-  wire [18:0] \$2172 ;
-  wire [19:0] \$2173 ;
-  wire [19:0] \$2174 ;
-  wire [20:0] \$2175 ;
-  wire [22:0] \$2176 ;
-  wire [23:0] \$2177 ;
-  wire [18:0] \$2178 ;
-  wire [19:0] \$2179 ;
-  wire [22:0] \$218 ;
-  wire [19:0] \$2180 ;
-  wire [20:0] \$2181 ;
-  wire [22:0] \$2182 ;
-  wire [23:0] \$2183 ;
-  wire [24:0] \$2184 ;
-  wire [15:0] \$2185 ;
-  wire \$2186 ;
-  wire [16:0] \$2187 ;
-  wire [16:0] \$2188 ;
-  wire [16:0] \$2189 ;
-  wire [23:0] \$219 ;
-  wire [18:0] \$2190 ;
-  wire [19:0] \$2191 ;
-  wire [19:0] \$2192 ;
-  wire [20:0] \$2193 ;
-  wire [22:0] \$2194 ;
-  wire [23:0] \$2195 ;
-  wire [18:0] \$2196 ;
-  wire [19:0] \$2197 ;
-  wire [19:0] \$2198 ;
-  wire [20:0] \$2199 ;
-  wire [19:0] \$22 ;
-  wire [24:0] \$220 ;
-  wire [22:0] \$2200 ;
-  wire [23:0] \$2201 ;
-  wire [24:0] \$2202 ;
-  wire [15:0] \$2203 ;
-  wire \$2204 ;
-  wire [16:0] \$2205 ;
-  wire [16:0] \$2206 ;
-  wire [16:0] \$2207 ;
-  wire [18:0] \$2208 ;
-  wire [19:0] \$2209 ;
-  wire [15:0] \$221 ;
-  wire [19:0] \$2210 ;
-  wire [20:0] \$2211 ;
-  wire [22:0] \$2212 ;
-  wire [23:0] \$2213 ;
-  wire [18:0] \$2214 ;
-  wire [19:0] \$2215 ;
-  wire [19:0] \$2216 ;
-  wire [20:0] \$2217 ;
-  wire [22:0] \$2218 ;
-  wire [23:0] \$2219 ;
+  wire [9:0] \$207 ;
+  wire [16:0] \$208 ;
+  wire [17:0] \$209 ;
+  wire [19:0] \$21 ;
+  wire [9:0] \$210 ;
+  wire [16:0] \$211 ;
+  wire [17:0] \$212 ;
+  wire [18:0] \$213 ;
+  wire [15:0] \$214 ;
+  wire [16:0] \$215 ;
+  wire [16:0] \$216 ;
+  wire [16:0] \$217 ;
+  wire [9:0] \$218 ;
+  wire [16:0] \$219 ;
+  wire [18:0] \$22 ;
+  wire [17:0] \$220 ;
+  wire [9:0] \$221 ;
   wire [16:0] \$222 ;
-  wire [24:0] \$2220 ;
-  wire [15:0] \$2221 ;
-  wire \$2222 ;
-  wire [16:0] \$2223 ;
-  wire [16:0] \$2224 ;
-  wire [16:0] \$2225 ;
-  wire [18:0] \$2226 ;
-  wire [19:0] \$2227 ;
-  wire [19:0] \$2228 ;
-  wire [20:0] \$2229 ;
-  wire [16:0] \$223 ;
-  wire [22:0] \$2230 ;
-  wire [23:0] \$2231 ;
-  wire [18:0] \$2232 ;
-  wire [19:0] \$2233 ;
-  wire [19:0] \$2234 ;
-  wire [20:0] \$2235 ;
-  wire [22:0] \$2236 ;
-  wire [23:0] \$2237 ;
-  wire [24:0] \$2238 ;
-  wire [15:0] \$2239 ;
-  wire [16:0] \$224 ;
-  wire \$2240 ;
-  reg [1023:0] \$2241 ;
-  wire [18:0] \$225 ;
-  wire [19:0] \$226 ;
-  wire [19:0] \$227 ;
-  wire [20:0] \$228 ;
-  wire [22:0] \$229 ;
+  wire [17:0] \$223 ;
+  wire [18:0] \$224 ;
+  wire [15:0] \$225 ;
+  wire [16:0] \$226 ;
+  wire [16:0] \$227 ;
+  wire [16:0] \$228 ;
+  wire [9:0] \$229 ;
   wire [19:0] \$23 ;
-  wire [23:0] \$230 ;
-  wire [18:0] \$231 ;
-  wire [19:0] \$232 ;
-  wire [19:0] \$233 ;
-  wire [20:0] \$234 ;
-  wire [22:0] \$235 ;
-  wire [23:0] \$236 ;
-  wire [24:0] \$237 ;
-  wire [15:0] \$238 ;
+  wire [16:0] \$230 ;
+  wire [17:0] \$231 ;
+  wire [9:0] \$232 ;
+  wire [16:0] \$233 ;
+  wire [17:0] \$234 ;
+  wire [18:0] \$235 ;
+  wire [15:0] \$236 ;
+  wire [16:0] \$237 ;
+  wire [16:0] \$238 ;
   wire [16:0] \$239 ;
-  wire [20:0] \$24 ;
-  wire [16:0] \$240 ;
+  wire [19:0] \$24 ;
+  wire [9:0] \$240 ;
   wire [16:0] \$241 ;
-  wire [18:0] \$242 ;
-  wire [19:0] \$243 ;
-  wire [19:0] \$244 ;
-  wire [20:0] \$245 ;
-  wire [22:0] \$246 ;
-  wire [23:0] \$247 ;
-  wire [18:0] \$248 ;
-  wire [19:0] \$249 ;
-  wire [22:0] \$25 ;
-  wire [19:0] \$250 ;
-  wire [20:0] \$251 ;
-  wire [22:0] \$252 ;
-  wire [23:0] \$253 ;
-  wire [24:0] \$254 ;
-  wire [15:0] \$255 ;
-  wire [16:0] \$256 ;
-  wire [16:0] \$257 ;
-  wire [16:0] \$258 ;
-  wire [18:0] \$259 ;
-  wire [23:0] \$26 ;
-  wire [19:0] \$260 ;
-  wire [19:0] \$261 ;
-  wire [20:0] \$262 ;
-  wire [22:0] \$263 ;
-  wire [23:0] \$264 ;
-  wire [18:0] \$265 ;
-  wire [19:0] \$266 ;
-  wire [19:0] \$267 ;
-  wire [20:0] \$268 ;
-  wire [22:0] \$269 ;
-  wire [18:0] \$27 ;
-  wire [23:0] \$270 ;
-  wire [24:0] \$271 ;
-  wire [15:0] \$272 ;
-  wire [16:0] \$273 ;
+  wire [17:0] \$242 ;
+  wire [9:0] \$243 ;
+  wire [16:0] \$244 ;
+  wire [17:0] \$245 ;
+  wire [18:0] \$246 ;
+  wire [15:0] \$247 ;
+  wire [16:0] \$248 ;
+  wire [16:0] \$249 ;
+  wire [18:0] \$25 ;
+  wire [16:0] \$250 ;
+  wire [9:0] \$251 ;
+  wire [16:0] \$252 ;
+  wire [17:0] \$253 ;
+  wire [9:0] \$254 ;
+  wire [16:0] \$255 ;
+  wire [17:0] \$256 ;
+  wire [18:0] \$257 ;
+  wire [15:0] \$258 ;
+  wire [16:0] \$259 ;
+  wire [19:0] \$26 ;
+  wire [16:0] \$260 ;
+  wire [16:0] \$261 ;
+  wire [9:0] \$262 ;
+  wire [16:0] \$263 ;
+  wire [17:0] \$264 ;
+  wire [9:0] \$265 ;
+  wire [16:0] \$266 ;
+  wire [17:0] \$267 ;
+  wire [18:0] \$268 ;
+  wire [15:0] \$269 ;
+  wire [19:0] \$27 ;
+  wire [16:0] \$270 ;
+  wire [16:0] \$271 ;
+  wire [16:0] \$272 ;
+  wire [9:0] \$273 ;
   wire [16:0] \$274 ;
-  wire [16:0] \$275 ;
-  wire [18:0] \$276 ;
-  wire [19:0] \$277 ;
-  wire [19:0] \$278 ;
-  wire [20:0] \$279 ;
-  wire [19:0] \$28 ;
-  wire [22:0] \$280 ;
-  wire [23:0] \$281 ;
-  wire [18:0] \$282 ;
-  wire [19:0] \$283 ;
-  wire [19:0] \$284 ;
-  wire [20:0] \$285 ;
-  wire [22:0] \$286 ;
-  wire [23:0] \$287 ;
-  wire [24:0] \$288 ;
-  wire [15:0] \$289 ;
+  wire [17:0] \$275 ;
+  wire [9:0] \$276 ;
+  wire [16:0] \$277 ;
+  wire [17:0] \$278 ;
+  wire [18:0] \$279 ;
+  wire [18:0] \$28 ;
+  wire [15:0] \$280 ;
+  wire [16:0] \$281 ;
+  wire [16:0] \$282 ;
+  wire [16:0] \$283 ;
+  wire [9:0] \$284 ;
+  wire [16:0] \$285 ;
+  wire [17:0] \$286 ;
+  wire [9:0] \$287 ;
+  wire [16:0] \$288 ;
+  wire [17:0] \$289 ;
   wire [19:0] \$29 ;
-  wire [16:0] \$290 ;
-  wire [16:0] \$291 ;
+  wire [18:0] \$290 ;
+  wire [15:0] \$291 ;
   wire [16:0] \$292 ;
-  wire [18:0] \$293 ;
-  wire [19:0] \$294 ;
-  wire [19:0] \$295 ;
-  wire [20:0] \$296 ;
-  wire [22:0] \$297 ;
-  wire [23:0] \$298 ;
-  wire [18:0] \$299 ;
-  wire [16:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [19:0] \$300 ;
-  wire [19:0] \$301 ;
-  wire [20:0] \$302 ;
-  wire [22:0] \$303 ;
-  wire [23:0] \$304 ;
-  wire [24:0] \$305 ;
-  wire [15:0] \$306 ;
+  wire [16:0] \$293 ;
+  wire [16:0] \$294 ;
+  wire [9:0] \$295 ;
+  wire [16:0] \$296 ;
+  wire [17:0] \$297 ;
+  wire [9:0] \$298 ;
+  wire [16:0] \$299 ;
+  wire [19:0] \$3 ;
+  wire [19:0] \$30 ;
+  wire [17:0] \$300 ;
+  wire [18:0] \$301 ;
+  wire [15:0] \$302 ;
+  wire [16:0] \$303 ;
+  wire [16:0] \$304 ;
+  wire [16:0] \$305 ;
+  wire [9:0] \$306 ;
   wire [16:0] \$307 ;
-  wire [16:0] \$308 ;
-  wire [16:0] \$309 ;
-  wire [22:0] \$31 ;
-  wire [18:0] \$310 ;
-  wire [19:0] \$311 ;
-  wire [19:0] \$312 ;
-  wire [20:0] \$313 ;
-  wire [22:0] \$314 ;
-  wire [23:0] \$315 ;
-  wire [18:0] \$316 ;
-  wire [19:0] \$317 ;
-  wire [19:0] \$318 ;
-  wire [20:0] \$319 ;
-  wire [23:0] \$32 ;
-  wire [22:0] \$320 ;
-  wire [23:0] \$321 ;
-  wire [24:0] \$322 ;
-  wire [15:0] \$323 ;
-  wire [16:0] \$324 ;
+  wire [17:0] \$308 ;
+  wire [9:0] \$309 ;
+  wire [18:0] \$31 ;
+  wire [16:0] \$310 ;
+  wire [17:0] \$311 ;
+  wire [18:0] \$312 ;
+  wire [15:0] \$313 ;
+  wire [16:0] \$314 ;
+  wire [16:0] \$315 ;
+  wire [16:0] \$316 ;
+  wire [9:0] \$317 ;
+  wire [16:0] \$318 ;
+  wire [17:0] \$319 ;
+  wire [19:0] \$32 ;
+  wire [9:0] \$320 ;
+  wire [16:0] \$321 ;
+  wire [17:0] \$322 ;
+  wire [18:0] \$323 ;
+  wire [15:0] \$324 ;
   wire [16:0] \$325 ;
   wire [16:0] \$326 ;
-  wire [18:0] \$327 ;
-  wire [19:0] \$328 ;
-  wire [19:0] \$329 ;
-  wire [24:0] \$33 ;
-  wire [20:0] \$330 ;
-  wire [22:0] \$331 ;
-  wire [23:0] \$332 ;
-  wire [18:0] \$333 ;
-  wire [19:0] \$334 ;
-  wire [19:0] \$335 ;
-  wire [20:0] \$336 ;
-  wire [22:0] \$337 ;
-  wire [23:0] \$338 ;
-  wire [24:0] \$339 ;
-  wire [15:0] \$34 ;
-  wire [15:0] \$340 ;
-  wire [16:0] \$341 ;
-  wire [16:0] \$342 ;
+  wire [16:0] \$327 ;
+  wire [9:0] \$328 ;
+  wire [16:0] \$329 ;
+  wire [19:0] \$33 ;
+  wire [17:0] \$330 ;
+  wire [9:0] \$331 ;
+  wire [16:0] \$332 ;
+  wire [17:0] \$333 ;
+  wire [18:0] \$334 ;
+  wire [15:0] \$335 ;
+  wire [16:0] \$336 ;
+  wire [16:0] \$337 ;
+  wire [16:0] \$338 ;
+  wire [9:0] \$339 ;
+  wire [18:0] \$34 ;
+  wire [16:0] \$340 ;
+  wire [17:0] \$341 ;
+  wire [9:0] \$342 ;
   wire [16:0] \$343 ;
-  wire [18:0] \$344 ;
-  wire [19:0] \$345 ;
-  wire [19:0] \$346 ;
-  wire [20:0] \$347 ;
-  wire [22:0] \$348 ;
-  wire [23:0] \$349 ;
-  wire [16:0] \$35 ;
-  wire [18:0] \$350 ;
-  wire [19:0] \$351 ;
-  wire [19:0] \$352 ;
-  wire [20:0] \$353 ;
-  wire [22:0] \$354 ;
-  wire [23:0] \$355 ;
-  wire [24:0] \$356 ;
+  wire [17:0] \$344 ;
+  wire [18:0] \$345 ;
+  wire [15:0] \$346 ;
+  wire [16:0] \$347 ;
+  wire [16:0] \$348 ;
+  wire [16:0] \$349 ;
+  wire [19:0] \$35 ;
+  wire [9:0] \$350 ;
+  wire [16:0] \$351 ;
+  wire [17:0] \$352 ;
+  wire [9:0] \$353 ;
+  wire [16:0] \$354 ;
+  wire [17:0] \$355 ;
+  wire [18:0] \$356 ;
   wire [15:0] \$357 ;
   wire [16:0] \$358 ;
   wire [16:0] \$359 ;
-  wire [16:0] \$36 ;
+  wire [19:0] \$36 ;
   wire [16:0] \$360 ;
-  wire [18:0] \$361 ;
-  wire [19:0] \$362 ;
-  wire [19:0] \$363 ;
-  wire [20:0] \$364 ;
-  wire [22:0] \$365 ;
-  wire [23:0] \$366 ;
+  wire [9:0] \$361 ;
+  wire [16:0] \$362 ;
+  wire [17:0] \$363 ;
+  wire [9:0] \$364 ;
+  wire [16:0] \$365 ;
+  wire [17:0] \$366 ;
   wire [18:0] \$367 ;
-  wire [19:0] \$368 ;
-  wire [19:0] \$369 ;
-  wire [16:0] \$37 ;
-  wire [20:0] \$370 ;
-  wire [22:0] \$371 ;
-  wire [23:0] \$372 ;
-  wire [24:0] \$373 ;
-  wire [15:0] \$374 ;
-  wire [16:0] \$375 ;
+  wire [15:0] \$368 ;
+  wire [16:0] \$369 ;
+  wire [18:0] \$37 ;
+  wire [16:0] \$370 ;
+  wire [16:0] \$371 ;
+  wire [9:0] \$372 ;
+  wire [16:0] \$373 ;
+  wire [17:0] \$374 ;
+  wire [9:0] \$375 ;
   wire [16:0] \$376 ;
-  wire [16:0] \$377 ;
+  wire [17:0] \$377 ;
   wire [18:0] \$378 ;
-  wire [19:0] \$379 ;
-  wire [18:0] \$38 ;
-  wire [19:0] \$380 ;
-  wire [20:0] \$381 ;
-  wire [22:0] \$382 ;
-  wire [23:0] \$383 ;
-  wire [18:0] \$384 ;
-  wire [19:0] \$385 ;
-  wire [19:0] \$386 ;
-  wire [20:0] \$387 ;
-  wire [22:0] \$388 ;
-  wire [23:0] \$389 ;
+  wire [15:0] \$379 ;
+  wire [19:0] \$38 ;
+  wire [16:0] \$380 ;
+  wire [16:0] \$381 ;
+  wire [16:0] \$382 ;
+  wire [9:0] \$383 ;
+  wire [16:0] \$384 ;
+  wire [17:0] \$385 ;
+  wire [9:0] \$386 ;
+  wire [16:0] \$387 ;
+  wire [17:0] \$388 ;
+  wire [18:0] \$389 ;
   wire [19:0] \$39 ;
-  wire [24:0] \$390 ;
-  wire [15:0] \$391 ;
+  wire [15:0] \$390 ;
+  wire [16:0] \$391 ;
   wire [16:0] \$392 ;
   wire [16:0] \$393 ;
-  wire [16:0] \$394 ;
-  wire [18:0] \$395 ;
-  wire [19:0] \$396 ;
-  wire [19:0] \$397 ;
-  wire [20:0] \$398 ;
-  wire [22:0] \$399 ;
+  wire [9:0] \$394 ;
+  wire [16:0] \$395 ;
+  wire [17:0] \$396 ;
+  wire [9:0] \$397 ;
+  wire [16:0] \$398 ;
+  wire [17:0] \$399 ;
   wire [18:0] \$4 ;
-  wire [19:0] \$40 ;
-  wire [23:0] \$400 ;
-  wire [18:0] \$401 ;
-  wire [19:0] \$402 ;
-  wire [19:0] \$403 ;
-  wire [20:0] \$404 ;
-  wire [22:0] \$405 ;
-  wire [23:0] \$406 ;
-  wire [24:0] \$407 ;
-  wire [15:0] \$408 ;
+  wire [18:0] \$40 ;
+  wire [18:0] \$400 ;
+  wire [15:0] \$401 ;
+  wire [16:0] \$402 ;
+  wire [16:0] \$403 ;
+  wire [16:0] \$404 ;
+  wire [9:0] \$405 ;
+  wire [16:0] \$406 ;
+  wire [17:0] \$407 ;
+  wire [9:0] \$408 ;
   wire [16:0] \$409 ;
-  wire [20:0] \$41 ;
-  wire [16:0] \$410 ;
-  wire [16:0] \$411 ;
-  wire [18:0] \$412 ;
-  wire [19:0] \$413 ;
-  wire [19:0] \$414 ;
-  wire [20:0] \$415 ;
-  wire [22:0] \$416 ;
-  wire [23:0] \$417 ;
-  wire [18:0] \$418 ;
-  wire [19:0] \$419 ;
-  wire [22:0] \$42 ;
-  wire [19:0] \$420 ;
-  wire [20:0] \$421 ;
-  wire [22:0] \$422 ;
-  wire [23:0] \$423 ;
-  wire [24:0] \$424 ;
-  wire [15:0] \$425 ;
+  wire [19:0] \$41 ;
+  wire [17:0] \$410 ;
+  wire [18:0] \$411 ;
+  wire [15:0] \$412 ;
+  wire [16:0] \$413 ;
+  wire [16:0] \$414 ;
+  wire [16:0] \$415 ;
+  wire [9:0] \$416 ;
+  wire [16:0] \$417 ;
+  wire [17:0] \$418 ;
+  wire [9:0] \$419 ;
+  wire [19:0] \$42 ;
+  wire [16:0] \$420 ;
+  wire [17:0] \$421 ;
+  wire [18:0] \$422 ;
+  wire [15:0] \$423 ;
+  wire [16:0] \$424 ;
+  wire [16:0] \$425 ;
   wire [16:0] \$426 ;
-  wire [16:0] \$427 ;
+  wire [9:0] \$427 ;
   wire [16:0] \$428 ;
-  wire [18:0] \$429 ;
-  wire [23:0] \$43 ;
-  wire [19:0] \$430 ;
-  wire [19:0] \$431 ;
-  wire [20:0] \$432 ;
-  wire [22:0] \$433 ;
-  wire [23:0] \$434 ;
-  wire [18:0] \$435 ;
-  wire [19:0] \$436 ;
-  wire [19:0] \$437 ;
-  wire [20:0] \$438 ;
-  wire [22:0] \$439 ;
-  wire [18:0] \$44 ;
-  wire [23:0] \$440 ;
-  wire [24:0] \$441 ;
-  wire [15:0] \$442 ;
-  wire [16:0] \$443 ;
-  wire [16:0] \$444 ;
-  wire [16:0] \$445 ;
-  wire [18:0] \$446 ;
-  wire [19:0] \$447 ;
-  wire [19:0] \$448 ;
-  wire [20:0] \$449 ;
+  wire [17:0] \$429 ;
+  wire [18:0] \$43 ;
+  wire [9:0] \$430 ;
+  wire [16:0] \$431 ;
+  wire [17:0] \$432 ;
+  wire [18:0] \$433 ;
+  wire [15:0] \$434 ;
+  wire [16:0] \$435 ;
+  wire [16:0] \$436 ;
+  wire [16:0] \$437 ;
+  wire [9:0] \$438 ;
+  wire [16:0] \$439 ;
+  wire [19:0] \$44 ;
+  wire [17:0] \$440 ;
+  wire [9:0] \$441 ;
+  wire [16:0] \$442 ;
+  wire [17:0] \$443 ;
+  wire [18:0] \$444 ;
+  wire [15:0] \$445 ;
+  wire [16:0] \$446 ;
+  wire [16:0] \$447 ;
+  wire [16:0] \$448 ;
+  wire [9:0] \$449 ;
   wire [19:0] \$45 ;
-  wire [22:0] \$450 ;
-  wire [23:0] \$451 ;
-  wire [18:0] \$452 ;
-  wire [19:0] \$453 ;
-  wire [19:0] \$454 ;
-  wire [20:0] \$455 ;
-  wire [22:0] \$456 ;
-  wire [23:0] \$457 ;
-  wire [24:0] \$458 ;
-  wire [15:0] \$459 ;
-  wire [19:0] \$46 ;
-  wire [16:0] \$460 ;
+  wire [16:0] \$450 ;
+  wire [17:0] \$451 ;
+  wire [9:0] \$452 ;
+  wire [16:0] \$453 ;
+  wire [17:0] \$454 ;
+  wire [18:0] \$455 ;
+  wire [15:0] \$456 ;
+  wire [16:0] \$457 ;
+  wire [16:0] \$458 ;
+  wire [16:0] \$459 ;
+  wire [18:0] \$46 ;
+  wire [9:0] \$460 ;
   wire [16:0] \$461 ;
-  wire [16:0] \$462 ;
-  wire [18:0] \$463 ;
-  wire [19:0] \$464 ;
-  wire [19:0] \$465 ;
-  wire [20:0] \$466 ;
-  wire [22:0] \$467 ;
-  wire [23:0] \$468 ;
-  wire [18:0] \$469 ;
-  wire [20:0] \$47 ;
-  wire [19:0] \$470 ;
-  wire [19:0] \$471 ;
-  wire [20:0] \$472 ;
-  wire [22:0] \$473 ;
-  wire [23:0] \$474 ;
-  wire [24:0] \$475 ;
-  wire [15:0] \$476 ;
-  wire [16:0] \$477 ;
-  wire [16:0] \$478 ;
+  wire [17:0] \$462 ;
+  wire [9:0] \$463 ;
+  wire [16:0] \$464 ;
+  wire [17:0] \$465 ;
+  wire [18:0] \$466 ;
+  wire [15:0] \$467 ;
+  wire [16:0] \$468 ;
+  wire [16:0] \$469 ;
+  wire [19:0] \$47 ;
+  wire [16:0] \$470 ;
+  wire [9:0] \$471 ;
+  wire [16:0] \$472 ;
+  wire [17:0] \$473 ;
+  wire [9:0] \$474 ;
+  wire [16:0] \$475 ;
+  wire [17:0] \$476 ;
+  wire [18:0] \$477 ;
+  wire [15:0] \$478 ;
   wire [16:0] \$479 ;
-  wire [22:0] \$48 ;
-  wire [18:0] \$480 ;
-  wire [19:0] \$481 ;
-  wire [19:0] \$482 ;
-  wire [20:0] \$483 ;
-  wire [22:0] \$484 ;
-  wire [23:0] \$485 ;
-  wire [18:0] \$486 ;
-  wire [19:0] \$487 ;
-  wire [19:0] \$488 ;
-  wire [20:0] \$489 ;
-  wire [23:0] \$49 ;
-  wire [22:0] \$490 ;
-  wire [23:0] \$491 ;
-  wire [24:0] \$492 ;
-  wire [15:0] \$493 ;
+  wire [19:0] \$48 ;
+  wire [16:0] \$480 ;
+  wire [16:0] \$481 ;
+  wire [9:0] \$482 ;
+  wire [16:0] \$483 ;
+  wire [17:0] \$484 ;
+  wire [9:0] \$485 ;
+  wire [16:0] \$486 ;
+  wire [17:0] \$487 ;
+  wire [18:0] \$488 ;
+  wire [15:0] \$489 ;
+  wire [18:0] \$49 ;
+  wire [16:0] \$490 ;
+  wire [16:0] \$491 ;
+  wire [16:0] \$492 ;
+  wire [9:0] \$493 ;
   wire [16:0] \$494 ;
-  wire [16:0] \$495 ;
-  wire [16:0] \$496 ;
-  wire [18:0] \$497 ;
-  wire [19:0] \$498 ;
-  wire [19:0] \$499 ;
+  wire [17:0] \$495 ;
+  wire [9:0] \$496 ;
+  wire [16:0] \$497 ;
+  wire [17:0] \$498 ;
+  wire [18:0] \$499 ;
   wire [19:0] \$5 ;
-  wire [24:0] \$50 ;
-  wire [20:0] \$500 ;
-  wire [22:0] \$501 ;
-  wire [23:0] \$502 ;
-  wire [18:0] \$503 ;
-  wire [19:0] \$504 ;
-  wire [19:0] \$505 ;
-  wire [20:0] \$506 ;
-  wire [22:0] \$507 ;
-  wire [23:0] \$508 ;
-  wire [24:0] \$509 ;
-  wire [15:0] \$51 ;
-  wire [15:0] \$510 ;
-  wire [16:0] \$511 ;
+  wire [19:0] \$50 ;
+  wire [15:0] \$500 ;
+  wire [16:0] \$501 ;
+  wire [16:0] \$502 ;
+  wire [16:0] \$503 ;
+  wire [9:0] \$504 ;
+  wire [16:0] \$505 ;
+  wire [17:0] \$506 ;
+  wire [9:0] \$507 ;
+  wire [16:0] \$508 ;
+  wire [17:0] \$509 ;
+  wire [19:0] \$51 ;
+  wire [18:0] \$510 ;
+  wire [15:0] \$511 ;
   wire [16:0] \$512 ;
   wire [16:0] \$513 ;
-  wire [18:0] \$514 ;
-  wire [19:0] \$515 ;
-  wire [19:0] \$516 ;
-  wire [20:0] \$517 ;
-  wire [22:0] \$518 ;
-  wire [23:0] \$519 ;
-  wire [16:0] \$52 ;
-  wire [18:0] \$520 ;
-  wire [19:0] \$521 ;
-  wire [19:0] \$522 ;
-  wire [20:0] \$523 ;
-  wire [22:0] \$524 ;
-  wire [23:0] \$525 ;
-  wire [24:0] \$526 ;
-  wire [15:0] \$527 ;
-  wire [16:0] \$528 ;
-  wire [16:0] \$529 ;
-  wire [16:0] \$53 ;
+  wire [16:0] \$514 ;
+  wire [9:0] \$515 ;
+  wire [16:0] \$516 ;
+  wire [17:0] \$517 ;
+  wire [9:0] \$518 ;
+  wire [16:0] \$519 ;
+  wire [18:0] \$52 ;
+  wire [17:0] \$520 ;
+  wire [18:0] \$521 ;
+  wire [15:0] \$522 ;
+  wire [16:0] \$523 ;
+  wire [16:0] \$524 ;
+  wire [16:0] \$525 ;
+  wire [9:0] \$526 ;
+  wire [16:0] \$527 ;
+  wire [17:0] \$528 ;
+  wire [9:0] \$529 ;
+  wire [19:0] \$53 ;
   wire [16:0] \$530 ;
-  wire [18:0] \$531 ;
-  wire [19:0] \$532 ;
-  wire [19:0] \$533 ;
-  wire [20:0] \$534 ;
-  wire [22:0] \$535 ;
-  wire [23:0] \$536 ;
-  wire [18:0] \$537 ;
-  wire [19:0] \$538 ;
-  wire [19:0] \$539 ;
-  wire [16:0] \$54 ;
-  wire [20:0] \$540 ;
-  wire [22:0] \$541 ;
-  wire [23:0] \$542 ;
-  wire [24:0] \$543 ;
+  wire [17:0] \$531 ;
+  wire [18:0] \$532 ;
+  wire [15:0] \$533 ;
+  wire [16:0] \$534 ;
+  wire [16:0] \$535 ;
+  wire [16:0] \$536 ;
+  wire [9:0] \$537 ;
+  wire [16:0] \$538 ;
+  wire [17:0] \$539 ;
+  wire [19:0] \$54 ;
+  wire [9:0] \$540 ;
+  wire [16:0] \$541 ;
+  wire [17:0] \$542 ;
+  wire [18:0] \$543 ;
   wire [15:0] \$544 ;
   wire [16:0] \$545 ;
   wire [16:0] \$546 ;
   wire [16:0] \$547 ;
-  wire [18:0] \$548 ;
-  wire [19:0] \$549 ;
+  wire [9:0] \$548 ;
+  wire [16:0] \$549 ;
   wire [18:0] \$55 ;
-  wire [19:0] \$550 ;
-  wire [20:0] \$551 ;
-  wire [22:0] \$552 ;
-  wire [23:0] \$553 ;
+  wire [17:0] \$550 ;
+  wire [9:0] \$551 ;
+  wire [16:0] \$552 ;
+  wire [17:0] \$553 ;
   wire [18:0] \$554 ;
-  wire [19:0] \$555 ;
-  wire [19:0] \$556 ;
-  wire [20:0] \$557 ;
-  wire [22:0] \$558 ;
-  wire [23:0] \$559 ;
+  wire [15:0] \$555 ;
+  wire [16:0] \$556 ;
+  wire [16:0] \$557 ;
+  wire [16:0] \$558 ;
+  wire [9:0] \$559 ;
   wire [19:0] \$56 ;
-  wire [24:0] \$560 ;
-  wire [15:0] \$561 ;
-  wire [16:0] \$562 ;
+  wire [16:0] \$560 ;
+  wire [17:0] \$561 ;
+  wire [9:0] \$562 ;
   wire [16:0] \$563 ;
-  wire [16:0] \$564 ;
+  wire [17:0] \$564 ;
   wire [18:0] \$565 ;
-  wire [19:0] \$566 ;
-  wire [19:0] \$567 ;
-  wire [20:0] \$568 ;
-  wire [22:0] \$569 ;
+  wire [15:0] \$566 ;
+  wire [16:0] \$567 ;
+  wire [16:0] \$568 ;
+  wire [16:0] \$569 ;
   wire [19:0] \$57 ;
-  wire [23:0] \$570 ;
-  wire [18:0] \$571 ;
-  wire [19:0] \$572 ;
-  wire [19:0] \$573 ;
-  wire [20:0] \$574 ;
-  wire [22:0] \$575 ;
-  wire [23:0] \$576 ;
-  wire [24:0] \$577 ;
-  wire [15:0] \$578 ;
+  wire [9:0] \$570 ;
+  wire [16:0] \$571 ;
+  wire [17:0] \$572 ;
+  wire [9:0] \$573 ;
+  wire [16:0] \$574 ;
+  wire [17:0] \$575 ;
+  wire [18:0] \$576 ;
+  wire [15:0] \$577 ;
+  wire [16:0] \$578 ;
   wire [16:0] \$579 ;
-  wire [20:0] \$58 ;
+  wire [18:0] \$58 ;
   wire [16:0] \$580 ;
-  wire [16:0] \$581 ;
-  wire [18:0] \$582 ;
-  wire [19:0] \$583 ;
-  wire [19:0] \$584 ;
-  wire [20:0] \$585 ;
-  wire [22:0] \$586 ;
-  wire [23:0] \$587 ;
-  wire [18:0] \$588 ;
-  wire [19:0] \$589 ;
-  wire [22:0] \$59 ;
-  wire [19:0] \$590 ;
-  wire [20:0] \$591 ;
-  wire [22:0] \$592 ;
-  wire [23:0] \$593 ;
-  wire [24:0] \$594 ;
-  wire [15:0] \$595 ;
+  wire [9:0] \$581 ;
+  wire [16:0] \$582 ;
+  wire [17:0] \$583 ;
+  wire [9:0] \$584 ;
+  wire [16:0] \$585 ;
+  wire [17:0] \$586 ;
+  wire [18:0] \$587 ;
+  wire [15:0] \$588 ;
+  wire [16:0] \$589 ;
+  wire [19:0] \$59 ;
+  wire [16:0] \$590 ;
+  wire [16:0] \$591 ;
+  wire [9:0] \$592 ;
+  wire [16:0] \$593 ;
+  wire [17:0] \$594 ;
+  wire [9:0] \$595 ;
   wire [16:0] \$596 ;
-  wire [16:0] \$597 ;
-  wire [16:0] \$598 ;
-  wire [18:0] \$599 ;
+  wire [17:0] \$597 ;
+  wire [18:0] \$598 ;
+  wire [15:0] \$599 ;
   wire [19:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [19:0] \$600 ;
-  wire [19:0] \$601 ;
-  wire [20:0] \$602 ;
-  wire [22:0] \$603 ;
-  wire [23:0] \$604 ;
-  wire [18:0] \$605 ;
-  wire [19:0] \$606 ;
-  wire [19:0] \$607 ;
-  wire [20:0] \$608 ;
-  wire [22:0] \$609 ;
+  wire [19:0] \$60 ;
+  wire [16:0] \$600 ;
+  wire [16:0] \$601 ;
+  wire [16:0] \$602 ;
+  wire [9:0] \$603 ;
+  wire [16:0] \$604 ;
+  wire [17:0] \$605 ;
+  wire [9:0] \$606 ;
+  wire [16:0] \$607 ;
+  wire [17:0] \$608 ;
+  wire [18:0] \$609 ;
   wire [18:0] \$61 ;
-  wire [23:0] \$610 ;
-  wire [24:0] \$611 ;
-  wire [15:0] \$612 ;
+  wire [15:0] \$610 ;
+  wire [16:0] \$611 ;
+  wire [16:0] \$612 ;
   wire [16:0] \$613 ;
-  wire [16:0] \$614 ;
+  wire [9:0] \$614 ;
   wire [16:0] \$615 ;
-  wire [18:0] \$616 ;
-  wire [19:0] \$617 ;
-  wire [19:0] \$618 ;
-  wire [20:0] \$619 ;
+  wire [17:0] \$616 ;
+  wire [9:0] \$617 ;
+  wire [16:0] \$618 ;
+  wire [17:0] \$619 ;
   wire [19:0] \$62 ;
-  wire [22:0] \$620 ;
-  wire [23:0] \$621 ;
-  wire [18:0] \$622 ;
-  wire [19:0] \$623 ;
-  wire [19:0] \$624 ;
-  wire [20:0] \$625 ;
-  wire [22:0] \$626 ;
-  wire [23:0] \$627 ;
-  wire [24:0] \$628 ;
-  wire [15:0] \$629 ;
+  wire [18:0] \$620 ;
+  wire [15:0] \$621 ;
+  wire [16:0] \$622 ;
+  wire [16:0] \$623 ;
+  wire [16:0] \$624 ;
+  wire [9:0] \$625 ;
+  wire [16:0] \$626 ;
+  wire [17:0] \$627 ;
+  wire [9:0] \$628 ;
+  wire [16:0] \$629 ;
   wire [19:0] \$63 ;
-  wire [16:0] \$630 ;
-  wire [16:0] \$631 ;
-  wire [16:0] \$632 ;
-  wire [18:0] \$633 ;
-  wire [19:0] \$634 ;
-  wire [19:0] \$635 ;
-  wire [20:0] \$636 ;
-  wire [22:0] \$637 ;
-  wire [23:0] \$638 ;
-  wire [18:0] \$639 ;
-  wire [20:0] \$64 ;
-  wire [19:0] \$640 ;
-  wire [19:0] \$641 ;
-  wire [20:0] \$642 ;
-  wire [22:0] \$643 ;
-  wire [23:0] \$644 ;
-  wire [24:0] \$645 ;
-  wire [15:0] \$646 ;
-  wire [16:0] \$647 ;
+  wire [17:0] \$630 ;
+  wire [18:0] \$631 ;
+  wire [15:0] \$632 ;
+  wire [16:0] \$633 ;
+  wire [16:0] \$634 ;
+  wire [16:0] \$635 ;
+  wire [9:0] \$636 ;
+  wire [16:0] \$637 ;
+  wire [17:0] \$638 ;
+  wire [9:0] \$639 ;
+  wire [18:0] \$64 ;
+  wire [16:0] \$640 ;
+  wire [17:0] \$641 ;
+  wire [18:0] \$642 ;
+  wire [15:0] \$643 ;
+  wire [16:0] \$644 ;
+  wire [16:0] \$645 ;
+  wire [16:0] \$646 ;
+  wire [9:0] \$647 ;
   wire [16:0] \$648 ;
-  wire [16:0] \$649 ;
-  wire [22:0] \$65 ;
-  wire [18:0] \$650 ;
-  wire [19:0] \$651 ;
-  wire [19:0] \$652 ;
-  wire [20:0] \$653 ;
-  wire [22:0] \$654 ;
-  wire [23:0] \$655 ;
-  wire [18:0] \$656 ;
-  wire [19:0] \$657 ;
-  wire [19:0] \$658 ;
-  wire [20:0] \$659 ;
-  wire [23:0] \$66 ;
-  wire [22:0] \$660 ;
-  wire [23:0] \$661 ;
-  wire [24:0] \$662 ;
-  wire [15:0] \$663 ;
-  wire [16:0] \$664 ;
-  wire [16:0] \$665 ;
+  wire [17:0] \$649 ;
+  wire [19:0] \$65 ;
+  wire [9:0] \$650 ;
+  wire [16:0] \$651 ;
+  wire [17:0] \$652 ;
+  wire [18:0] \$653 ;
+  wire [15:0] \$654 ;
+  wire [16:0] \$655 ;
+  wire [16:0] \$656 ;
+  wire [16:0] \$657 ;
+  wire [9:0] \$658 ;
+  wire [16:0] \$659 ;
+  wire [19:0] \$66 ;
+  wire [17:0] \$660 ;
+  wire [9:0] \$661 ;
+  wire [16:0] \$662 ;
+  wire [17:0] \$663 ;
+  wire [18:0] \$664 ;
+  wire [15:0] \$665 ;
   wire [16:0] \$666 ;
-  wire [18:0] \$667 ;
-  wire [19:0] \$668 ;
-  wire [19:0] \$669 ;
-  wire [24:0] \$67 ;
-  wire [20:0] \$670 ;
-  wire [22:0] \$671 ;
-  wire [23:0] \$672 ;
-  wire [18:0] \$673 ;
-  wire [19:0] \$674 ;
-  wire [19:0] \$675 ;
-  wire [20:0] \$676 ;
-  wire [22:0] \$677 ;
-  wire [23:0] \$678 ;
-  wire [24:0] \$679 ;
-  wire [15:0] \$68 ;
-  wire [15:0] \$680 ;
+  wire [16:0] \$667 ;
+  wire [16:0] \$668 ;
+  wire [9:0] \$669 ;
+  wire [18:0] \$67 ;
+  wire [16:0] \$670 ;
+  wire [17:0] \$671 ;
+  wire [9:0] \$672 ;
+  wire [16:0] \$673 ;
+  wire [17:0] \$674 ;
+  wire [18:0] \$675 ;
+  wire [15:0] \$676 ;
+  wire [16:0] \$677 ;
+  wire [16:0] \$678 ;
+  wire [16:0] \$679 ;
+  wire [19:0] \$68 ;
+  wire [9:0] \$680 ;
   wire [16:0] \$681 ;
-  wire [16:0] \$682 ;
-  wire [16:0] \$683 ;
-  wire [18:0] \$684 ;
-  wire [19:0] \$685 ;
-  wire [19:0] \$686 ;
-  wire [20:0] \$687 ;
-  wire [22:0] \$688 ;
-  wire [23:0] \$689 ;
-  wire [16:0] \$69 ;
-  wire [18:0] \$690 ;
-  wire [19:0] \$691 ;
-  wire [19:0] \$692 ;
-  wire [20:0] \$693 ;
-  wire [22:0] \$694 ;
-  wire [23:0] \$695 ;
-  wire [24:0] \$696 ;
-  wire [15:0] \$697 ;
-  wire [16:0] \$698 ;
+  wire [17:0] \$682 ;
+  wire [9:0] \$683 ;
+  wire [16:0] \$684 ;
+  wire [17:0] \$685 ;
+  wire [18:0] \$686 ;
+  wire [15:0] \$687 ;
+  wire [16:0] \$688 ;
+  wire [16:0] \$689 ;
+  wire [19:0] \$69 ;
+  wire [16:0] \$690 ;
+  wire [9:0] \$691 ;
+  wire [16:0] \$692 ;
+  wire [17:0] \$693 ;
+  wire [9:0] \$694 ;
+  wire [16:0] \$695 ;
+  wire [17:0] \$696 ;
+  wire [18:0] \$697 ;
+  wire [15:0] \$698 ;
   wire [16:0] \$699 ;
-  wire [20:0] \$7 ;
-  wire [16:0] \$70 ;
+  wire [18:0] \$7 ;
+  wire [18:0] \$70 ;
   wire [16:0] \$700 ;
-  wire [18:0] \$701 ;
-  wire [19:0] \$702 ;
-  wire [19:0] \$703 ;
-  wire [20:0] \$704 ;
-  wire [22:0] \$705 ;
-  wire [23:0] \$706 ;
-  wire [18:0] \$707 ;
-  wire [19:0] \$708 ;
-  wire [19:0] \$709 ;
-  wire [16:0] \$71 ;
-  wire [20:0] \$710 ;
-  wire [22:0] \$711 ;
-  wire [23:0] \$712 ;
-  wire [24:0] \$713 ;
-  wire [15:0] \$714 ;
-  wire [16:0] \$715 ;
-  wire [16:0] \$716 ;
+  wire [16:0] \$701 ;
+  wire [9:0] \$702 ;
+  wire [16:0] \$703 ;
+  wire [17:0] \$704 ;
+  wire [9:0] \$705 ;
+  wire [16:0] \$706 ;
+  wire [17:0] \$707 ;
+  wire [18:0] \$708 ;
+  wire [15:0] \$709 ;
+  wire [19:0] \$71 ;
+  wire [16:0] \$710 ;
+  wire [16:0] \$711 ;
+  wire [16:0] \$712 ;
+  wire [9:0] \$713 ;
+  wire [16:0] \$714 ;
+  wire [17:0] \$715 ;
+  wire [9:0] \$716 ;
   wire [16:0] \$717 ;
-  wire [18:0] \$718 ;
-  wire [19:0] \$719 ;
-  wire [18:0] \$72 ;
-  wire [19:0] \$720 ;
-  wire [20:0] \$721 ;
-  wire [22:0] \$722 ;
-  wire [23:0] \$723 ;
-  wire [18:0] \$724 ;
-  wire [19:0] \$725 ;
-  wire [19:0] \$726 ;
-  wire [20:0] \$727 ;
-  wire [22:0] \$728 ;
-  wire [23:0] \$729 ;
-  wire [19:0] \$73 ;
-  wire [24:0] \$730 ;
+  wire [17:0] \$718 ;
+  wire [18:0] \$719 ;
+  wire [19:0] \$72 ;
+  wire [15:0] \$720 ;
+  wire [16:0] \$721 ;
+  wire [16:0] \$722 ;
+  wire [16:0] \$723 ;
+  wire [9:0] \$724 ;
+  wire [16:0] \$725 ;
+  wire [17:0] \$726 ;
+  wire [9:0] \$727 ;
+  wire [16:0] \$728 ;
+  wire [17:0] \$729 ;
+  wire [18:0] \$73 ;
+  wire [18:0] \$730 ;
   wire [15:0] \$731 ;
   wire [16:0] \$732 ;
   wire [16:0] \$733 ;
   wire [16:0] \$734 ;
-  wire [18:0] \$735 ;
-  wire [19:0] \$736 ;
-  wire [19:0] \$737 ;
-  wire [20:0] \$738 ;
-  wire [22:0] \$739 ;
+  wire [9:0] \$735 ;
+  wire [16:0] \$736 ;
+  wire [17:0] \$737 ;
+  wire [9:0] \$738 ;
+  wire [16:0] \$739 ;
   wire [19:0] \$74 ;
-  wire [23:0] \$740 ;
+  wire [17:0] \$740 ;
   wire [18:0] \$741 ;
-  wire [19:0] \$742 ;
-  wire [19:0] \$743 ;
-  wire [20:0] \$744 ;
-  wire [22:0] \$745 ;
-  wire [23:0] \$746 ;
-  wire [24:0] \$747 ;
-  wire [15:0] \$748 ;
-  wire [16:0] \$749 ;
-  wire [20:0] \$75 ;
+  wire [15:0] \$742 ;
+  wire [16:0] \$743 ;
+  wire [16:0] \$744 ;
+  wire [16:0] \$745 ;
+  wire [9:0] \$746 ;
+  wire [16:0] \$747 ;
+  wire [17:0] \$748 ;
+  wire [9:0] \$749 ;
+  wire [19:0] \$75 ;
   wire [16:0] \$750 ;
-  wire [16:0] \$751 ;
+  wire [17:0] \$751 ;
   wire [18:0] \$752 ;
-  wire [19:0] \$753 ;
-  wire [19:0] \$754 ;
-  wire [20:0] \$755 ;
-  wire [22:0] \$756 ;
-  wire [23:0] \$757 ;
-  wire [18:0] \$758 ;
-  wire [19:0] \$759 ;
-  wire [22:0] \$76 ;
-  wire [19:0] \$760 ;
-  wire [20:0] \$761 ;
-  wire [22:0] \$762 ;
-  wire [23:0] \$763 ;
-  wire [24:0] \$764 ;
-  wire [15:0] \$765 ;
+  wire [15:0] \$753 ;
+  wire [16:0] \$754 ;
+  wire [16:0] \$755 ;
+  wire [16:0] \$756 ;
+  wire [9:0] \$757 ;
+  wire [16:0] \$758 ;
+  wire [17:0] \$759 ;
+  wire [18:0] \$76 ;
+  wire [9:0] \$760 ;
+  wire [16:0] \$761 ;
+  wire [17:0] \$762 ;
+  wire [18:0] \$763 ;
+  wire [15:0] \$764 ;
+  wire [16:0] \$765 ;
   wire [16:0] \$766 ;
   wire [16:0] \$767 ;
-  wire [16:0] \$768 ;
-  wire [18:0] \$769 ;
-  wire [23:0] \$77 ;
-  wire [19:0] \$770 ;
-  wire [19:0] \$771 ;
-  wire [20:0] \$772 ;
-  wire [22:0] \$773 ;
-  wire [23:0] \$774 ;
-  wire [18:0] \$775 ;
-  wire [19:0] \$776 ;
-  wire [19:0] \$777 ;
-  wire [20:0] \$778 ;
-  wire [22:0] \$779 ;
-  wire [18:0] \$78 ;
-  wire [23:0] \$780 ;
-  wire [24:0] \$781 ;
-  wire [15:0] \$782 ;
+  wire [9:0] \$768 ;
+  wire [16:0] \$769 ;
+  wire [19:0] \$77 ;
+  wire [17:0] \$770 ;
+  wire [9:0] \$771 ;
+  wire [16:0] \$772 ;
+  wire [17:0] \$773 ;
+  wire [18:0] \$774 ;
+  wire [15:0] \$775 ;
+  wire [16:0] \$776 ;
+  wire [16:0] \$777 ;
+  wire [16:0] \$778 ;
+  wire [9:0] \$779 ;
+  wire [19:0] \$78 ;
+  wire [16:0] \$780 ;
+  wire [17:0] \$781 ;
+  wire [9:0] \$782 ;
   wire [16:0] \$783 ;
-  wire [16:0] \$784 ;
-  wire [16:0] \$785 ;
-  wire [18:0] \$786 ;
-  wire [19:0] \$787 ;
-  wire [19:0] \$788 ;
-  wire [20:0] \$789 ;
-  wire [19:0] \$79 ;
-  wire [22:0] \$790 ;
-  wire [23:0] \$791 ;
-  wire [18:0] \$792 ;
-  wire [19:0] \$793 ;
-  wire [19:0] \$794 ;
-  wire [20:0] \$795 ;
-  wire [22:0] \$796 ;
-  wire [23:0] \$797 ;
-  wire [24:0] \$798 ;
-  wire [15:0] \$799 ;
-  wire [22:0] \$8 ;
+  wire [17:0] \$784 ;
+  wire [18:0] \$785 ;
+  wire [15:0] \$786 ;
+  wire [16:0] \$787 ;
+  wire [16:0] \$788 ;
+  wire [16:0] \$789 ;
+  wire [18:0] \$79 ;
+  wire [9:0] \$790 ;
+  wire [16:0] \$791 ;
+  wire [17:0] \$792 ;
+  wire [9:0] \$793 ;
+  wire [16:0] \$794 ;
+  wire [17:0] \$795 ;
+  wire [18:0] \$796 ;
+  wire [15:0] \$797 ;
+  wire [16:0] \$798 ;
+  wire [16:0] \$799 ;
+  wire [19:0] \$8 ;
   wire [19:0] \$80 ;
   wire [16:0] \$800 ;
-  wire [16:0] \$801 ;
+  wire [9:0] \$801 ;
   wire [16:0] \$802 ;
-  wire [18:0] \$803 ;
-  wire [19:0] \$804 ;
-  wire [19:0] \$805 ;
-  wire [20:0] \$806 ;
-  wire [22:0] \$807 ;
-  wire [23:0] \$808 ;
-  wire [18:0] \$809 ;
-  wire [20:0] \$81 ;
-  wire [19:0] \$810 ;
-  wire [19:0] \$811 ;
-  wire [20:0] \$812 ;
-  wire [22:0] \$813 ;
-  wire [23:0] \$814 ;
-  wire [24:0] \$815 ;
-  wire [15:0] \$816 ;
-  wire [16:0] \$817 ;
-  wire [16:0] \$818 ;
-  wire [16:0] \$819 ;
-  wire [22:0] \$82 ;
-  wire [18:0] \$820 ;
-  wire [19:0] \$821 ;
-  wire [19:0] \$822 ;
-  wire [20:0] \$823 ;
-  wire [22:0] \$824 ;
-  wire [23:0] \$825 ;
-  wire [18:0] \$826 ;
-  wire [19:0] \$827 ;
-  wire [19:0] \$828 ;
-  wire [20:0] \$829 ;
-  wire [23:0] \$83 ;
-  wire [22:0] \$830 ;
-  wire [23:0] \$831 ;
-  wire [24:0] \$832 ;
-  wire [15:0] \$833 ;
-  wire [16:0] \$834 ;
+  wire [17:0] \$803 ;
+  wire [9:0] \$804 ;
+  wire [16:0] \$805 ;
+  wire [17:0] \$806 ;
+  wire [18:0] \$807 ;
+  wire [15:0] \$808 ;
+  wire [16:0] \$809 ;
+  wire [19:0] \$81 ;
+  wire [16:0] \$810 ;
+  wire [16:0] \$811 ;
+  wire [9:0] \$812 ;
+  wire [16:0] \$813 ;
+  wire [17:0] \$814 ;
+  wire [9:0] \$815 ;
+  wire [16:0] \$816 ;
+  wire [17:0] \$817 ;
+  wire [18:0] \$818 ;
+  wire [15:0] \$819 ;
+  wire [18:0] \$82 ;
+  wire [16:0] \$820 ;
+  wire [16:0] \$821 ;
+  wire [16:0] \$822 ;
+  wire [9:0] \$823 ;
+  wire [16:0] \$824 ;
+  wire [17:0] \$825 ;
+  wire [9:0] \$826 ;
+  wire [16:0] \$827 ;
+  wire [17:0] \$828 ;
+  wire [18:0] \$829 ;
+  wire [19:0] \$83 ;
+  wire [15:0] \$830 ;
+  wire [16:0] \$831 ;
+  wire [16:0] \$832 ;
+  wire [16:0] \$833 ;
+  wire [9:0] \$834 ;
   wire [16:0] \$835 ;
-  wire [16:0] \$836 ;
-  wire [18:0] \$837 ;
-  wire [19:0] \$838 ;
-  wire [19:0] \$839 ;
-  wire [24:0] \$84 ;
-  wire [20:0] \$840 ;
-  wire [22:0] \$841 ;
-  wire [23:0] \$842 ;
-  wire [18:0] \$843 ;
-  wire [19:0] \$844 ;
-  wire [19:0] \$845 ;
-  wire [20:0] \$846 ;
-  wire [22:0] \$847 ;
-  wire [23:0] \$848 ;
-  wire [24:0] \$849 ;
-  wire [15:0] \$85 ;
-  wire [15:0] \$850 ;
-  wire [16:0] \$851 ;
-  wire [16:0] \$852 ;
+  wire [17:0] \$836 ;
+  wire [9:0] \$837 ;
+  wire [16:0] \$838 ;
+  wire [17:0] \$839 ;
+  wire [19:0] \$84 ;
+  wire [18:0] \$840 ;
+  wire [15:0] \$841 ;
+  wire [16:0] \$842 ;
+  wire [16:0] \$843 ;
+  wire [16:0] \$844 ;
+  wire [9:0] \$845 ;
+  wire [16:0] \$846 ;
+  wire [17:0] \$847 ;
+  wire [9:0] \$848 ;
+  wire [16:0] \$849 ;
+  wire [18:0] \$85 ;
+  wire [17:0] \$850 ;
+  wire [18:0] \$851 ;
+  wire [15:0] \$852 ;
   wire [16:0] \$853 ;
-  wire [18:0] \$854 ;
-  wire [19:0] \$855 ;
-  wire [19:0] \$856 ;
-  wire [20:0] \$857 ;
-  wire [22:0] \$858 ;
-  wire [23:0] \$859 ;
-  wire [16:0] \$86 ;
-  wire [18:0] \$860 ;
-  wire [19:0] \$861 ;
-  wire [19:0] \$862 ;
-  wire [20:0] \$863 ;
-  wire [22:0] \$864 ;
-  wire [23:0] \$865 ;
-  wire [24:0] \$866 ;
-  wire [15:0] \$867 ;
+  wire [16:0] \$854 ;
+  wire [16:0] \$855 ;
+  wire [9:0] \$856 ;
+  wire [16:0] \$857 ;
+  wire [17:0] \$858 ;
+  wire [9:0] \$859 ;
+  wire [19:0] \$86 ;
+  wire [16:0] \$860 ;
+  wire [17:0] \$861 ;
+  wire [18:0] \$862 ;
+  wire [15:0] \$863 ;
+  wire [16:0] \$864 ;
+  wire [16:0] \$865 ;
+  wire [16:0] \$866 ;
+  wire [9:0] \$867 ;
   wire [16:0] \$868 ;
-  wire [16:0] \$869 ;
-  wire [16:0] \$87 ;
-  wire [16:0] \$870 ;
-  wire [18:0] \$871 ;
-  wire [19:0] \$872 ;
-  wire [19:0] \$873 ;
-  wire [20:0] \$874 ;
-  wire [22:0] \$875 ;
-  wire [23:0] \$876 ;
-  wire [18:0] \$877 ;
-  wire [19:0] \$878 ;
-  wire [19:0] \$879 ;
-  wire [16:0] \$88 ;
-  wire [20:0] \$880 ;
-  wire [22:0] \$881 ;
-  wire [23:0] \$882 ;
-  wire [24:0] \$883 ;
-  wire [15:0] \$884 ;
-  wire [16:0] \$885 ;
+  wire [17:0] \$869 ;
+  wire [19:0] \$87 ;
+  wire [9:0] \$870 ;
+  wire [16:0] \$871 ;
+  wire [17:0] \$872 ;
+  wire [18:0] \$873 ;
+  wire [15:0] \$874 ;
+  wire [16:0] \$875 ;
+  wire [16:0] \$876 ;
+  wire [16:0] \$877 ;
+  wire [9:0] \$878 ;
+  wire [16:0] \$879 ;
+  wire [18:0] \$88 ;
+  wire [17:0] \$880 ;
+  wire [9:0] \$881 ;
+  wire [16:0] \$882 ;
+  wire [17:0] \$883 ;
+  wire [18:0] \$884 ;
+  wire [15:0] \$885 ;
   wire [16:0] \$886 ;
   wire [16:0] \$887 ;
-  wire [18:0] \$888 ;
-  wire [19:0] \$889 ;
-  wire [18:0] \$89 ;
-  wire [19:0] \$890 ;
-  wire [20:0] \$891 ;
-  wire [22:0] \$892 ;
-  wire [23:0] \$893 ;
-  wire [18:0] \$894 ;
-  wire [19:0] \$895 ;
-  wire [19:0] \$896 ;
-  wire [20:0] \$897 ;
-  wire [22:0] \$898 ;
-  wire [23:0] \$899 ;
-  wire [23:0] \$9 ;
+  wire [16:0] \$888 ;
+  wire [9:0] \$889 ;
+  wire [19:0] \$89 ;
+  wire [16:0] \$890 ;
+  wire [17:0] \$891 ;
+  wire [9:0] \$892 ;
+  wire [16:0] \$893 ;
+  wire [17:0] \$894 ;
+  wire [18:0] \$895 ;
+  wire [15:0] \$896 ;
+  wire [16:0] \$897 ;
+  wire [16:0] \$898 ;
+  wire [16:0] \$899 ;
+  wire [19:0] \$9 ;
   wire [19:0] \$90 ;
-  wire [24:0] \$900 ;
-  wire [15:0] \$901 ;
-  wire [16:0] \$902 ;
-  wire [16:0] \$903 ;
+  wire [9:0] \$900 ;
+  wire [16:0] \$901 ;
+  wire [17:0] \$902 ;
+  wire [9:0] \$903 ;
   wire [16:0] \$904 ;
-  wire [18:0] \$905 ;
-  wire [19:0] \$906 ;
-  wire [19:0] \$907 ;
-  wire [20:0] \$908 ;
-  wire [22:0] \$909 ;
-  wire [19:0] \$91 ;
-  wire [23:0] \$910 ;
-  wire [18:0] \$911 ;
-  wire [19:0] \$912 ;
-  wire [19:0] \$913 ;
-  wire [20:0] \$914 ;
-  wire [22:0] \$915 ;
-  wire [23:0] \$916 ;
-  wire [24:0] \$917 ;
-  wire [15:0] \$918 ;
-  wire [16:0] \$919 ;
-  wire [20:0] \$92 ;
-  wire [16:0] \$920 ;
+  wire [17:0] \$905 ;
+  wire [18:0] \$906 ;
+  wire [15:0] \$907 ;
+  wire \$908 ;
+  wire [16:0] \$909 ;
+  wire [18:0] \$91 ;
+  wire [16:0] \$910 ;
+  wire [16:0] \$911 ;
+  wire [9:0] \$912 ;
+  wire [16:0] \$913 ;
+  wire [17:0] \$914 ;
+  wire [9:0] \$915 ;
+  wire [16:0] \$916 ;
+  wire [17:0] \$917 ;
+  wire [18:0] \$918 ;
+  wire [15:0] \$919 ;
+  wire [19:0] \$92 ;
+  wire \$920 ;
   wire [16:0] \$921 ;
-  wire [18:0] \$922 ;
-  wire [19:0] \$923 ;
-  wire [19:0] \$924 ;
-  wire [20:0] \$925 ;
-  wire [22:0] \$926 ;
-  wire [23:0] \$927 ;
-  wire [18:0] \$928 ;
-  wire [19:0] \$929 ;
-  wire [22:0] \$93 ;
-  wire [19:0] \$930 ;
-  wire [20:0] \$931 ;
-  wire [22:0] \$932 ;
-  wire [23:0] \$933 ;
-  wire [24:0] \$934 ;
-  wire [15:0] \$935 ;
-  wire [16:0] \$936 ;
+  wire [16:0] \$922 ;
+  wire [16:0] \$923 ;
+  wire [9:0] \$924 ;
+  wire [16:0] \$925 ;
+  wire [17:0] \$926 ;
+  wire [9:0] \$927 ;
+  wire [16:0] \$928 ;
+  wire [17:0] \$929 ;
+  wire [19:0] \$93 ;
+  wire [18:0] \$930 ;
+  wire [15:0] \$931 ;
+  wire \$932 ;
+  wire [16:0] \$933 ;
+  wire [16:0] \$934 ;
+  wire [16:0] \$935 ;
+  wire [9:0] \$936 ;
   wire [16:0] \$937 ;
-  wire [16:0] \$938 ;
-  wire [18:0] \$939 ;
-  wire [23:0] \$94 ;
-  wire [19:0] \$940 ;
-  wire [19:0] \$941 ;
-  wire [20:0] \$942 ;
-  wire [22:0] \$943 ;
-  wire [23:0] \$944 ;
-  wire [18:0] \$945 ;
-  wire [19:0] \$946 ;
-  wire [19:0] \$947 ;
-  wire [20:0] \$948 ;
-  wire [22:0] \$949 ;
-  wire [18:0] \$95 ;
-  wire [23:0] \$950 ;
-  wire [24:0] \$951 ;
-  wire [15:0] \$952 ;
-  wire [16:0] \$953 ;
-  wire [16:0] \$954 ;
-  wire [16:0] \$955 ;
-  wire [18:0] \$956 ;
-  wire [19:0] \$957 ;
-  wire [19:0] \$958 ;
-  wire [20:0] \$959 ;
+  wire [17:0] \$938 ;
+  wire [9:0] \$939 ;
+  wire [18:0] \$94 ;
+  wire [16:0] \$940 ;
+  wire [17:0] \$941 ;
+  wire [18:0] \$942 ;
+  wire [15:0] \$943 ;
+  wire \$944 ;
+  wire [16:0] \$945 ;
+  wire [16:0] \$946 ;
+  wire [16:0] \$947 ;
+  wire [9:0] \$948 ;
+  wire [16:0] \$949 ;
+  wire [19:0] \$95 ;
+  wire [17:0] \$950 ;
+  wire [9:0] \$951 ;
+  wire [16:0] \$952 ;
+  wire [17:0] \$953 ;
+  wire [18:0] \$954 ;
+  wire [15:0] \$955 ;
+  wire \$956 ;
+  wire [16:0] \$957 ;
+  wire [16:0] \$958 ;
+  wire [16:0] \$959 ;
   wire [19:0] \$96 ;
-  wire [22:0] \$960 ;
-  wire [23:0] \$961 ;
-  wire [18:0] \$962 ;
-  wire [19:0] \$963 ;
-  wire [19:0] \$964 ;
-  wire [20:0] \$965 ;
-  wire [22:0] \$966 ;
-  wire [23:0] \$967 ;
-  wire [24:0] \$968 ;
-  wire [15:0] \$969 ;
-  wire [19:0] \$97 ;
+  wire [9:0] \$960 ;
+  wire [16:0] \$961 ;
+  wire [17:0] \$962 ;
+  wire [9:0] \$963 ;
+  wire [16:0] \$964 ;
+  wire [17:0] \$965 ;
+  wire [18:0] \$966 ;
+  wire [15:0] \$967 ;
+  wire \$968 ;
+  wire [16:0] \$969 ;
+  wire [18:0] \$97 ;
   wire [16:0] \$970 ;
   wire [16:0] \$971 ;
-  wire [16:0] \$972 ;
-  wire [18:0] \$973 ;
-  wire [19:0] \$974 ;
-  wire [19:0] \$975 ;
-  wire [20:0] \$976 ;
-  wire [22:0] \$977 ;
-  wire [23:0] \$978 ;
-  wire [18:0] \$979 ;
-  wire [20:0] \$98 ;
-  wire [19:0] \$980 ;
-  wire [19:0] \$981 ;
-  wire [20:0] \$982 ;
-  wire [22:0] \$983 ;
-  wire [23:0] \$984 ;
-  wire [24:0] \$985 ;
-  wire [15:0] \$986 ;
-  wire [16:0] \$987 ;
+  wire [9:0] \$972 ;
+  wire [16:0] \$973 ;
+  wire [17:0] \$974 ;
+  wire [9:0] \$975 ;
+  wire [16:0] \$976 ;
+  wire [17:0] \$977 ;
+  wire [18:0] \$978 ;
+  wire [15:0] \$979 ;
+  wire [19:0] \$98 ;
+  wire \$980 ;
+  wire [16:0] \$981 ;
+  wire [16:0] \$982 ;
+  wire [16:0] \$983 ;
+  wire [9:0] \$984 ;
+  wire [16:0] \$985 ;
+  wire [17:0] \$986 ;
+  wire [9:0] \$987 ;
   wire [16:0] \$988 ;
-  wire [16:0] \$989 ;
-  wire [22:0] \$99 ;
+  wire [17:0] \$989 ;
+  wire [19:0] \$99 ;
   wire [18:0] \$990 ;
-  wire [19:0] \$991 ;
-  wire [19:0] \$992 ;
-  wire [20:0] \$993 ;
-  wire [22:0] \$994 ;
-  wire [23:0] \$995 ;
-  wire [18:0] \$996 ;
-  wire [19:0] \$997 ;
-  wire [19:0] \$998 ;
-  wire [20:0] \$999 ;
+  wire [15:0] \$991 ;
+  wire \$992 ;
+  wire [16:0] \$993 ;
+  wire [16:0] \$994 ;
+  wire [16:0] \$995 ;
+  wire [9:0] \$996 ;
+  wire [16:0] \$997 ;
+  wire [17:0] \$998 ;
+  wire [9:0] \$999 ;
   input accumulate;
   wire accumulate;
   input capture;
   wire capture;
+  input clk;
+  wire clk;
   wire [447:0] codes;
   input g_acc_clk;
   wire g_acc_clk;
-  input g_acc_rst;
   wire g_acc_rst;
   input [767:0] gains;
   wire [767:0] gains;
@@ -5225,3040 +4715,3107 @@ module \mram_macro.accumulator (\port$2772$0 , \port$2789$0 , \port$2806$0 , \po
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$2772$0 ;
-  wire [15:0] \port$2772$0 ;
-  output [15:0] \port$2789$0 ;
-  wire [15:0] \port$2789$0 ;
-  output [15:0] \port$2806$0 ;
-  wire [15:0] \port$2806$0 ;
-  output [15:0] \port$2823$0 ;
-  wire [15:0] \port$2823$0 ;
-  output [15:0] \port$2840$0 ;
-  wire [15:0] \port$2840$0 ;
-  output [15:0] \port$2857$0 ;
-  wire [15:0] \port$2857$0 ;
-  output [15:0] \port$2874$0 ;
-  wire [15:0] \port$2874$0 ;
-  output [15:0] \port$2891$0 ;
-  wire [15:0] \port$2891$0 ;
-  output [15:0] \port$2908$0 ;
-  wire [15:0] \port$2908$0 ;
-  output [15:0] \port$2925$0 ;
-  wire [15:0] \port$2925$0 ;
-  output [15:0] \port$2942$0 ;
-  wire [15:0] \port$2942$0 ;
-  output [15:0] \port$2959$0 ;
-  wire [15:0] \port$2959$0 ;
-  output [15:0] \port$2976$0 ;
-  wire [15:0] \port$2976$0 ;
-  output [15:0] \port$2993$0 ;
-  wire [15:0] \port$2993$0 ;
-  output [15:0] \port$3010$0 ;
-  wire [15:0] \port$3010$0 ;
-  output [15:0] \port$3027$0 ;
-  wire [15:0] \port$3027$0 ;
-  output [15:0] \port$3044$0 ;
-  wire [15:0] \port$3044$0 ;
-  output [15:0] \port$3061$0 ;
-  wire [15:0] \port$3061$0 ;
-  output [15:0] \port$3078$0 ;
-  wire [15:0] \port$3078$0 ;
-  output [15:0] \port$3095$0 ;
-  wire [15:0] \port$3095$0 ;
+  output [15:0] \port$2958$0 ;
+  wire [15:0] \port$2958$0 ;
+  output [15:0] \port$2969$0 ;
+  wire [15:0] \port$2969$0 ;
+  output [15:0] \port$2980$0 ;
+  wire [15:0] \port$2980$0 ;
+  output [15:0] \port$2991$0 ;
+  wire [15:0] \port$2991$0 ;
+  output [15:0] \port$3002$0 ;
+  wire [15:0] \port$3002$0 ;
+  output [15:0] \port$3013$0 ;
+  wire [15:0] \port$3013$0 ;
+  output [15:0] \port$3024$0 ;
+  wire [15:0] \port$3024$0 ;
+  output [15:0] \port$3035$0 ;
+  wire [15:0] \port$3035$0 ;
+  output [15:0] \port$3046$0 ;
+  wire [15:0] \port$3046$0 ;
+  output [15:0] \port$3057$0 ;
+  wire [15:0] \port$3057$0 ;
+  output [15:0] \port$3068$0 ;
+  wire [15:0] \port$3068$0 ;
+  output [15:0] \port$3079$0 ;
+  wire [15:0] \port$3079$0 ;
+  output [15:0] \port$3090$0 ;
+  wire [15:0] \port$3090$0 ;
+  output [15:0] \port$3101$0 ;
+  wire [15:0] \port$3101$0 ;
   output [15:0] \port$3112$0 ;
   wire [15:0] \port$3112$0 ;
-  output [15:0] \port$3129$0 ;
-  wire [15:0] \port$3129$0 ;
-  output [15:0] \port$3146$0 ;
-  wire [15:0] \port$3146$0 ;
-  output [15:0] \port$3163$0 ;
-  wire [15:0] \port$3163$0 ;
-  output [15:0] \port$3180$0 ;
-  wire [15:0] \port$3180$0 ;
-  output [15:0] \port$3197$0 ;
-  wire [15:0] \port$3197$0 ;
-  output [15:0] \port$3214$0 ;
-  wire [15:0] \port$3214$0 ;
-  output [15:0] \port$3231$0 ;
-  wire [15:0] \port$3231$0 ;
-  output [15:0] \port$3248$0 ;
-  wire [15:0] \port$3248$0 ;
-  output [15:0] \port$3265$0 ;
-  wire [15:0] \port$3265$0 ;
-  output [15:0] \port$3282$0 ;
-  wire [15:0] \port$3282$0 ;
+  output [15:0] \port$3123$0 ;
+  wire [15:0] \port$3123$0 ;
+  output [15:0] \port$3134$0 ;
+  wire [15:0] \port$3134$0 ;
+  output [15:0] \port$3145$0 ;
+  wire [15:0] \port$3145$0 ;
+  output [15:0] \port$3156$0 ;
+  wire [15:0] \port$3156$0 ;
+  output [15:0] \port$3167$0 ;
+  wire [15:0] \port$3167$0 ;
+  output [15:0] \port$3178$0 ;
+  wire [15:0] \port$3178$0 ;
+  output [15:0] \port$3189$0 ;
+  wire [15:0] \port$3189$0 ;
+  output [15:0] \port$3200$0 ;
+  wire [15:0] \port$3200$0 ;
+  output [15:0] \port$3211$0 ;
+  wire [15:0] \port$3211$0 ;
+  output [15:0] \port$3222$0 ;
+  wire [15:0] \port$3222$0 ;
+  output [15:0] \port$3233$0 ;
+  wire [15:0] \port$3233$0 ;
+  output [15:0] \port$3244$0 ;
+  wire [15:0] \port$3244$0 ;
+  output [15:0] \port$3255$0 ;
+  wire [15:0] \port$3255$0 ;
+  output [15:0] \port$3266$0 ;
+  wire [15:0] \port$3266$0 ;
+  output [15:0] \port$3277$0 ;
+  wire [15:0] \port$3277$0 ;
+  output [15:0] \port$3288$0 ;
+  wire [15:0] \port$3288$0 ;
   output [15:0] \port$3299$0 ;
   wire [15:0] \port$3299$0 ;
-  output [15:0] \port$3316$0 ;
-  wire [15:0] \port$3316$0 ;
-  output [15:0] \port$3333$0 ;
-  wire [15:0] \port$3333$0 ;
-  output [15:0] \port$3350$0 ;
-  wire [15:0] \port$3350$0 ;
-  output [15:0] \port$3367$0 ;
-  wire [15:0] \port$3367$0 ;
-  output [15:0] \port$3384$0 ;
-  wire [15:0] \port$3384$0 ;
-  output [15:0] \port$3401$0 ;
-  wire [15:0] \port$3401$0 ;
-  output [15:0] \port$3418$0 ;
-  wire [15:0] \port$3418$0 ;
-  output [15:0] \port$3435$0 ;
-  wire [15:0] \port$3435$0 ;
-  output [15:0] \port$3452$0 ;
-  wire [15:0] \port$3452$0 ;
-  output [15:0] \port$3469$0 ;
-  wire [15:0] \port$3469$0 ;
+  output [15:0] \port$3310$0 ;
+  wire [15:0] \port$3310$0 ;
+  output [15:0] \port$3321$0 ;
+  wire [15:0] \port$3321$0 ;
+  output [15:0] \port$3332$0 ;
+  wire [15:0] \port$3332$0 ;
+  output [15:0] \port$3343$0 ;
+  wire [15:0] \port$3343$0 ;
+  output [15:0] \port$3354$0 ;
+  wire [15:0] \port$3354$0 ;
+  output [15:0] \port$3365$0 ;
+  wire [15:0] \port$3365$0 ;
+  output [15:0] \port$3376$0 ;
+  wire [15:0] \port$3376$0 ;
+  output [15:0] \port$3387$0 ;
+  wire [15:0] \port$3387$0 ;
+  output [15:0] \port$3398$0 ;
+  wire [15:0] \port$3398$0 ;
+  output [15:0] \port$3409$0 ;
+  wire [15:0] \port$3409$0 ;
+  output [15:0] \port$3420$0 ;
+  wire [15:0] \port$3420$0 ;
+  output [15:0] \port$3431$0 ;
+  wire [15:0] \port$3431$0 ;
+  output [15:0] \port$3442$0 ;
+  wire [15:0] \port$3442$0 ;
+  output [15:0] \port$3453$0 ;
+  wire [15:0] \port$3453$0 ;
+  output [15:0] \port$3464$0 ;
+  wire [15:0] \port$3464$0 ;
+  output [15:0] \port$3475$0 ;
+  wire [15:0] \port$3475$0 ;
   output [15:0] \port$3486$0 ;
   wire [15:0] \port$3486$0 ;
-  output [15:0] \port$3503$0 ;
-  wire [15:0] \port$3503$0 ;
-  output [15:0] \port$3520$0 ;
-  wire [15:0] \port$3520$0 ;
-  output [15:0] \port$3537$0 ;
-  wire [15:0] \port$3537$0 ;
-  output [15:0] \port$3554$0 ;
-  wire [15:0] \port$3554$0 ;
-  output [15:0] \port$3571$0 ;
-  wire [15:0] \port$3571$0 ;
-  output [15:0] \port$3588$0 ;
-  wire [15:0] \port$3588$0 ;
-  output [15:0] \port$3605$0 ;
-  wire [15:0] \port$3605$0 ;
-  output [15:0] \port$3622$0 ;
-  wire [15:0] \port$3622$0 ;
-  output [15:0] \port$3639$0 ;
-  wire [15:0] \port$3639$0 ;
-  output [15:0] \port$3656$0 ;
-  wire [15:0] \port$3656$0 ;
-  output [15:0] \port$3673$0 ;
-  wire [15:0] \port$3673$0 ;
-  output [15:0] \port$3690$0 ;
-  wire [15:0] \port$3690$0 ;
-  output [15:0] \port$3707$0 ;
-  wire [15:0] \port$3707$0 ;
-  output [15:0] \port$3724$0 ;
-  wire [15:0] \port$3724$0 ;
-  output [15:0] \port$3741$0 ;
-  wire [15:0] \port$3741$0 ;
-  output [15:0] \port$3758$0 ;
-  wire [15:0] \port$3758$0 ;
-  output [15:0] \port$3775$0 ;
-  wire [15:0] \port$3775$0 ;
-  output [15:0] \port$3792$0 ;
-  wire [15:0] \port$3792$0 ;
-  output [15:0] \port$3809$0 ;
-  wire [15:0] \port$3809$0 ;
-  output [15:0] \port$3826$0 ;
-  wire [15:0] \port$3826$0 ;
-  output [15:0] \port$3843$0 ;
-  wire [15:0] \port$3843$0 ;
-  output \port$3861$0 ;
-  wire \port$3861$0 ;
+  output [15:0] \port$3497$0 ;
+  wire [15:0] \port$3497$0 ;
+  output [15:0] \port$3508$0 ;
+  wire [15:0] \port$3508$0 ;
+  output [15:0] \port$3519$0 ;
+  wire [15:0] \port$3519$0 ;
+  output [15:0] \port$3530$0 ;
+  wire [15:0] \port$3530$0 ;
+  output [15:0] \port$3541$0 ;
+  wire [15:0] \port$3541$0 ;
+  output [15:0] \port$3552$0 ;
+  wire [15:0] \port$3552$0 ;
+  output [15:0] \port$3563$0 ;
+  wire [15:0] \port$3563$0 ;
+  output [15:0] \port$3574$0 ;
+  wire [15:0] \port$3574$0 ;
+  output [15:0] \port$3585$0 ;
+  wire [15:0] \port$3585$0 ;
+  output [15:0] \port$3596$0 ;
+  wire [15:0] \port$3596$0 ;
+  output [15:0] \port$3607$0 ;
+  wire [15:0] \port$3607$0 ;
+  output [15:0] \port$3618$0 ;
+  wire [15:0] \port$3618$0 ;
+  output [15:0] \port$3629$0 ;
+  wire [15:0] \port$3629$0 ;
+  output [15:0] \port$3640$0 ;
+  wire [15:0] \port$3640$0 ;
+  output [15:0] \port$3651$0 ;
+  wire [15:0] \port$3651$0 ;
+  output \port$3663$0 ;
+  wire \port$3663$0 ;
+  output \port$3675$0 ;
+  wire \port$3675$0 ;
+  output \port$3687$0 ;
+  wire \port$3687$0 ;
+  output \port$3699$0 ;
+  wire \port$3699$0 ;
+  output \port$3711$0 ;
+  wire \port$3711$0 ;
+  output \port$3723$0 ;
+  wire \port$3723$0 ;
+  output \port$3735$0 ;
+  wire \port$3735$0 ;
+  output \port$3747$0 ;
+  wire \port$3747$0 ;
+  output \port$3759$0 ;
+  wire \port$3759$0 ;
+  output \port$3771$0 ;
+  wire \port$3771$0 ;
+  output \port$3783$0 ;
+  wire \port$3783$0 ;
+  output \port$3795$0 ;
+  wire \port$3795$0 ;
+  output \port$3807$0 ;
+  wire \port$3807$0 ;
+  output \port$3819$0 ;
+  wire \port$3819$0 ;
+  output \port$3831$0 ;
+  wire \port$3831$0 ;
+  output \port$3843$0 ;
+  wire \port$3843$0 ;
+  output \port$3855$0 ;
+  wire \port$3855$0 ;
+  output \port$3867$0 ;
+  wire \port$3867$0 ;
   output \port$3879$0 ;
   wire \port$3879$0 ;
-  output \port$3897$0 ;
-  wire \port$3897$0 ;
+  output \port$3891$0 ;
+  wire \port$3891$0 ;
+  output \port$3903$0 ;
+  wire \port$3903$0 ;
   output \port$3915$0 ;
   wire \port$3915$0 ;
-  output \port$3933$0 ;
-  wire \port$3933$0 ;
+  output \port$3927$0 ;
+  wire \port$3927$0 ;
+  output \port$3939$0 ;
+  wire \port$3939$0 ;
   output \port$3951$0 ;
   wire \port$3951$0 ;
-  output \port$3969$0 ;
-  wire \port$3969$0 ;
+  output \port$3963$0 ;
+  wire \port$3963$0 ;
+  output \port$3975$0 ;
+  wire \port$3975$0 ;
   output \port$3987$0 ;
   wire \port$3987$0 ;
-  output \port$4005$0 ;
-  wire \port$4005$0 ;
+  output \port$3999$0 ;
+  wire \port$3999$0 ;
+  output \port$4011$0 ;
+  wire \port$4011$0 ;
   output \port$4023$0 ;
   wire \port$4023$0 ;
-  output \port$4041$0 ;
-  wire \port$4041$0 ;
+  output \port$4035$0 ;
+  wire \port$4035$0 ;
+  output \port$4047$0 ;
+  wire \port$4047$0 ;
   output \port$4059$0 ;
   wire \port$4059$0 ;
-  output \port$4077$0 ;
-  wire \port$4077$0 ;
+  output \port$4071$0 ;
+  wire \port$4071$0 ;
+  output \port$4083$0 ;
+  wire \port$4083$0 ;
   output \port$4095$0 ;
   wire \port$4095$0 ;
-  output \port$4113$0 ;
-  wire \port$4113$0 ;
+  output \port$4107$0 ;
+  wire \port$4107$0 ;
+  output \port$4119$0 ;
+  wire \port$4119$0 ;
   output \port$4131$0 ;
   wire \port$4131$0 ;
-  output \port$4149$0 ;
-  wire \port$4149$0 ;
+  output \port$4143$0 ;
+  wire \port$4143$0 ;
+  output \port$4155$0 ;
+  wire \port$4155$0 ;
   output \port$4167$0 ;
   wire \port$4167$0 ;
-  output \port$4185$0 ;
-  wire \port$4185$0 ;
+  output \port$4179$0 ;
+  wire \port$4179$0 ;
+  output \port$4191$0 ;
+  wire \port$4191$0 ;
   output \port$4203$0 ;
   wire \port$4203$0 ;
-  output \port$4221$0 ;
-  wire \port$4221$0 ;
+  output \port$4215$0 ;
+  wire \port$4215$0 ;
+  output \port$4227$0 ;
+  wire \port$4227$0 ;
   output \port$4239$0 ;
   wire \port$4239$0 ;
-  output \port$4257$0 ;
-  wire \port$4257$0 ;
+  output \port$4251$0 ;
+  wire \port$4251$0 ;
+  output \port$4263$0 ;
+  wire \port$4263$0 ;
   output \port$4275$0 ;
   wire \port$4275$0 ;
-  output \port$4293$0 ;
-  wire \port$4293$0 ;
+  output \port$4287$0 ;
+  wire \port$4287$0 ;
+  output \port$4299$0 ;
+  wire \port$4299$0 ;
   output \port$4311$0 ;
   wire \port$4311$0 ;
-  output \port$4329$0 ;
-  wire \port$4329$0 ;
+  output \port$4323$0 ;
+  wire \port$4323$0 ;
+  output \port$4335$0 ;
+  wire \port$4335$0 ;
   output \port$4347$0 ;
   wire \port$4347$0 ;
-  output \port$4365$0 ;
-  wire \port$4365$0 ;
+  output \port$4359$0 ;
+  wire \port$4359$0 ;
+  output \port$4371$0 ;
+  wire \port$4371$0 ;
   output \port$4383$0 ;
   wire \port$4383$0 ;
-  output \port$4401$0 ;
-  wire \port$4401$0 ;
+  output \port$4395$0 ;
+  wire \port$4395$0 ;
+  output \port$4407$0 ;
+  wire \port$4407$0 ;
   output \port$4419$0 ;
   wire \port$4419$0 ;
-  output \port$4437$0 ;
-  wire \port$4437$0 ;
-  output \port$4455$0 ;
-  wire \port$4455$0 ;
-  output \port$4473$0 ;
-  wire \port$4473$0 ;
-  output \port$4491$0 ;
-  wire \port$4491$0 ;
-  output \port$4509$0 ;
-  wire \port$4509$0 ;
-  output \port$4527$0 ;
-  wire \port$4527$0 ;
-  output \port$4545$0 ;
-  wire \port$4545$0 ;
-  output \port$4563$0 ;
-  wire \port$4563$0 ;
-  output \port$4581$0 ;
-  wire \port$4581$0 ;
-  output \port$4599$0 ;
-  wire \port$4599$0 ;
-  output \port$4617$0 ;
-  wire \port$4617$0 ;
-  output \port$4635$0 ;
-  wire \port$4635$0 ;
-  output \port$4653$0 ;
-  wire \port$4653$0 ;
-  output \port$4671$0 ;
-  wire \port$4671$0 ;
-  output \port$4689$0 ;
-  wire \port$4689$0 ;
-  output \port$4707$0 ;
-  wire \port$4707$0 ;
-  output \port$4725$0 ;
-  wire \port$4725$0 ;
-  output \port$4743$0 ;
-  wire \port$4743$0 ;
-  output \port$4761$0 ;
-  wire \port$4761$0 ;
-  output \port$4779$0 ;
-  wire \port$4779$0 ;
-  output \port$4797$0 ;
-  wire \port$4797$0 ;
-  output \port$4815$0 ;
-  wire \port$4815$0 ;
-  output \port$4833$0 ;
-  wire \port$4833$0 ;
-  output \port$4851$0 ;
-  wire \port$4851$0 ;
-  output \port$4869$0 ;
-  wire \port$4869$0 ;
-  output \port$4887$0 ;
-  wire \port$4887$0 ;
-  output \port$4905$0 ;
-  wire \port$4905$0 ;
-  output \port$4923$0 ;
-  wire \port$4923$0 ;
-  output \port$4941$0 ;
-  wire \port$4941$0 ;
-  output \port$4959$0 ;
-  wire \port$4959$0 ;
-  output \port$4977$0 ;
-  wire \port$4977$0 ;
-  output \port$4995$0 ;
-  wire \port$4995$0 ;
-  input [15:0] \port$5725$0 ;
-  wire [15:0] \port$5725$0 ;
-  input [15:0] \port$5727$0 ;
-  wire [15:0] \port$5727$0 ;
-  input [15:0] \port$5729$0 ;
-  wire [15:0] \port$5729$0 ;
-  input [15:0] \port$5731$0 ;
-  wire [15:0] \port$5731$0 ;
-  input [15:0] \port$5733$0 ;
-  wire [15:0] \port$5733$0 ;
-  input [15:0] \port$5735$0 ;
-  wire [15:0] \port$5735$0 ;
-  input [15:0] \port$5737$0 ;
-  wire [15:0] \port$5737$0 ;
-  input [15:0] \port$5739$0 ;
-  wire [15:0] \port$5739$0 ;
-  input [15:0] \port$5741$0 ;
-  wire [15:0] \port$5741$0 ;
-  input [15:0] \port$5743$0 ;
-  wire [15:0] \port$5743$0 ;
-  input [15:0] \port$5745$0 ;
-  wire [15:0] \port$5745$0 ;
-  input [15:0] \port$5747$0 ;
-  wire [15:0] \port$5747$0 ;
-  input [15:0] \port$5749$0 ;
-  wire [15:0] \port$5749$0 ;
-  input [15:0] \port$5751$0 ;
-  wire [15:0] \port$5751$0 ;
-  input [15:0] \port$5753$0 ;
-  wire [15:0] \port$5753$0 ;
-  input [15:0] \port$5755$0 ;
-  wire [15:0] \port$5755$0 ;
-  input [15:0] \port$5757$0 ;
-  wire [15:0] \port$5757$0 ;
-  input [15:0] \port$5759$0 ;
-  wire [15:0] \port$5759$0 ;
-  input [15:0] \port$5761$0 ;
-  wire [15:0] \port$5761$0 ;
-  input [15:0] \port$5763$0 ;
-  wire [15:0] \port$5763$0 ;
-  input [15:0] \port$5765$0 ;
-  wire [15:0] \port$5765$0 ;
-  input [15:0] \port$5767$0 ;
-  wire [15:0] \port$5767$0 ;
-  input [15:0] \port$5769$0 ;
-  wire [15:0] \port$5769$0 ;
-  input [15:0] \port$5771$0 ;
-  wire [15:0] \port$5771$0 ;
-  input [15:0] \port$5773$0 ;
-  wire [15:0] \port$5773$0 ;
-  input [15:0] \port$5775$0 ;
-  wire [15:0] \port$5775$0 ;
-  input [15:0] \port$5777$0 ;
-  wire [15:0] \port$5777$0 ;
-  input [15:0] \port$5779$0 ;
-  wire [15:0] \port$5779$0 ;
-  input [15:0] \port$5781$0 ;
-  wire [15:0] \port$5781$0 ;
-  input [15:0] \port$5783$0 ;
-  wire [15:0] \port$5783$0 ;
-  input [15:0] \port$5785$0 ;
-  wire [15:0] \port$5785$0 ;
-  input [15:0] \port$5787$0 ;
-  wire [15:0] \port$5787$0 ;
-  input [15:0] \port$5789$0 ;
-  wire [15:0] \port$5789$0 ;
-  input [15:0] \port$5791$0 ;
-  wire [15:0] \port$5791$0 ;
-  input [15:0] \port$5793$0 ;
-  wire [15:0] \port$5793$0 ;
-  input [15:0] \port$5795$0 ;
-  wire [15:0] \port$5795$0 ;
-  input [15:0] \port$5797$0 ;
-  wire [15:0] \port$5797$0 ;
-  input [15:0] \port$5799$0 ;
-  wire [15:0] \port$5799$0 ;
-  input [15:0] \port$5801$0 ;
-  wire [15:0] \port$5801$0 ;
-  input [15:0] \port$5803$0 ;
-  wire [15:0] \port$5803$0 ;
-  input [15:0] \port$5805$0 ;
-  wire [15:0] \port$5805$0 ;
-  input [15:0] \port$5807$0 ;
-  wire [15:0] \port$5807$0 ;
-  input [15:0] \port$5809$0 ;
-  wire [15:0] \port$5809$0 ;
-  input [15:0] \port$5811$0 ;
-  wire [15:0] \port$5811$0 ;
-  input [15:0] \port$5813$0 ;
-  wire [15:0] \port$5813$0 ;
-  input [15:0] \port$5815$0 ;
-  wire [15:0] \port$5815$0 ;
-  input [15:0] \port$5817$0 ;
-  wire [15:0] \port$5817$0 ;
-  input [15:0] \port$5819$0 ;
-  wire [15:0] \port$5819$0 ;
-  input [15:0] \port$5821$0 ;
-  wire [15:0] \port$5821$0 ;
-  input [15:0] \port$5823$0 ;
-  wire [15:0] \port$5823$0 ;
-  input [15:0] \port$5825$0 ;
-  wire [15:0] \port$5825$0 ;
-  input [15:0] \port$5827$0 ;
-  wire [15:0] \port$5827$0 ;
-  input [15:0] \port$5829$0 ;
-  wire [15:0] \port$5829$0 ;
-  input [15:0] \port$5831$0 ;
-  wire [15:0] \port$5831$0 ;
-  input [15:0] \port$5833$0 ;
-  wire [15:0] \port$5833$0 ;
-  input [15:0] \port$5835$0 ;
-  wire [15:0] \port$5835$0 ;
-  input [15:0] \port$5837$0 ;
-  wire [15:0] \port$5837$0 ;
-  input [15:0] \port$5839$0 ;
-  wire [15:0] \port$5839$0 ;
-  input [15:0] \port$5841$0 ;
-  wire [15:0] \port$5841$0 ;
-  input [15:0] \port$5843$0 ;
-  wire [15:0] \port$5843$0 ;
-  input [15:0] \port$5845$0 ;
-  wire [15:0] \port$5845$0 ;
-  input [15:0] \port$5847$0 ;
-  wire [15:0] \port$5847$0 ;
-  input [15:0] \port$5849$0 ;
-  wire [15:0] \port$5849$0 ;
-  input [15:0] \port$5851$0 ;
-  wire [15:0] \port$5851$0 ;
-  input [15:0] \port$5853$0 ;
-  wire [15:0] \port$5853$0 ;
-  input [15:0] \port$5855$0 ;
-  wire [15:0] \port$5855$0 ;
-  input [15:0] \port$5857$0 ;
-  wire [15:0] \port$5857$0 ;
-  input [15:0] \port$5859$0 ;
-  wire [15:0] \port$5859$0 ;
-  input [15:0] \port$5861$0 ;
-  wire [15:0] \port$5861$0 ;
-  input [15:0] \port$5863$0 ;
-  wire [15:0] \port$5863$0 ;
-  input [15:0] \port$5865$0 ;
-  wire [15:0] \port$5865$0 ;
-  input [15:0] \port$5867$0 ;
-  wire [15:0] \port$5867$0 ;
-  input [15:0] \port$5869$0 ;
-  wire [15:0] \port$5869$0 ;
-  input [15:0] \port$5871$0 ;
-  wire [15:0] \port$5871$0 ;
-  input [15:0] \port$5873$0 ;
-  wire [15:0] \port$5873$0 ;
-  input [15:0] \port$5875$0 ;
-  wire [15:0] \port$5875$0 ;
-  input [15:0] \port$5877$0 ;
-  wire [15:0] \port$5877$0 ;
-  input [15:0] \port$5879$0 ;
-  wire [15:0] \port$5879$0 ;
-  input [15:0] \port$5881$0 ;
-  wire [15:0] \port$5881$0 ;
-  input [15:0] \port$5883$0 ;
-  wire [15:0] \port$5883$0 ;
-  input [15:0] \port$5885$0 ;
-  wire [15:0] \port$5885$0 ;
-  input [15:0] \port$5887$0 ;
-  wire [15:0] \port$5887$0 ;
-  input [15:0] \port$5889$0 ;
-  wire [15:0] \port$5889$0 ;
-  input [15:0] \port$5891$0 ;
-  wire [15:0] \port$5891$0 ;
-  input [15:0] \port$5893$0 ;
-  wire [15:0] \port$5893$0 ;
-  input [15:0] \port$5895$0 ;
-  wire [15:0] \port$5895$0 ;
-  input [15:0] \port$5897$0 ;
-  wire [15:0] \port$5897$0 ;
-  input [15:0] \port$5899$0 ;
-  wire [15:0] \port$5899$0 ;
-  input [15:0] \port$5901$0 ;
-  wire [15:0] \port$5901$0 ;
-  input [15:0] \port$5903$0 ;
-  wire [15:0] \port$5903$0 ;
-  input [15:0] \port$5905$0 ;
-  wire [15:0] \port$5905$0 ;
-  input [15:0] \port$5907$0 ;
-  wire [15:0] \port$5907$0 ;
-  input [15:0] \port$5909$0 ;
-  wire [15:0] \port$5909$0 ;
-  input [15:0] \port$5911$0 ;
-  wire [15:0] \port$5911$0 ;
-  input [15:0] \port$5913$0 ;
-  wire [15:0] \port$5913$0 ;
-  input [15:0] \port$5915$0 ;
-  wire [15:0] \port$5915$0 ;
-  input [15:0] \port$5917$0 ;
-  wire [15:0] \port$5917$0 ;
-  input [15:0] \port$5919$0 ;
-  wire [15:0] \port$5919$0 ;
-  input [15:0] \port$5921$0 ;
-  wire [15:0] \port$5921$0 ;
-  input [15:0] \port$5923$0 ;
-  wire [15:0] \port$5923$0 ;
-  input [15:0] \port$5925$0 ;
-  wire [15:0] \port$5925$0 ;
-  input [15:0] \port$5927$0 ;
-  wire [15:0] \port$5927$0 ;
-  input [15:0] \port$5929$0 ;
-  wire [15:0] \port$5929$0 ;
-  input [15:0] \port$5931$0 ;
-  wire [15:0] \port$5931$0 ;
-  input [15:0] \port$5933$0 ;
-  wire [15:0] \port$5933$0 ;
-  input [15:0] \port$5935$0 ;
-  wire [15:0] \port$5935$0 ;
-  input [15:0] \port$5937$0 ;
-  wire [15:0] \port$5937$0 ;
-  input [15:0] \port$5939$0 ;
-  wire [15:0] \port$5939$0 ;
-  input [15:0] \port$5941$0 ;
-  wire [15:0] \port$5941$0 ;
-  input [15:0] \port$5943$0 ;
-  wire [15:0] \port$5943$0 ;
-  input [15:0] \port$5945$0 ;
-  wire [15:0] \port$5945$0 ;
-  input [15:0] \port$5947$0 ;
-  wire [15:0] \port$5947$0 ;
-  input [15:0] \port$5949$0 ;
-  wire [15:0] \port$5949$0 ;
-  input [15:0] \port$5951$0 ;
-  wire [15:0] \port$5951$0 ;
-  input [15:0] \port$5953$0 ;
-  wire [15:0] \port$5953$0 ;
-  input [15:0] \port$5955$0 ;
-  wire [15:0] \port$5955$0 ;
-  input [15:0] \port$5957$0 ;
-  wire [15:0] \port$5957$0 ;
-  input [15:0] \port$5959$0 ;
-  wire [15:0] \port$5959$0 ;
-  input [15:0] \port$5961$0 ;
-  wire [15:0] \port$5961$0 ;
-  input [15:0] \port$5963$0 ;
-  wire [15:0] \port$5963$0 ;
-  input [15:0] \port$5965$0 ;
-  wire [15:0] \port$5965$0 ;
-  input [15:0] \port$5967$0 ;
-  wire [15:0] \port$5967$0 ;
-  input [15:0] \port$5969$0 ;
-  wire [15:0] \port$5969$0 ;
-  input [15:0] \port$5971$0 ;
-  wire [15:0] \port$5971$0 ;
-  input [15:0] \port$5973$0 ;
-  wire [15:0] \port$5973$0 ;
-  input [15:0] \port$5975$0 ;
-  wire [15:0] \port$5975$0 ;
-  input [15:0] \port$5977$0 ;
-  wire [15:0] \port$5977$0 ;
-  input [15:0] \port$5979$0 ;
-  wire [15:0] \port$5979$0 ;
-  input [6:0] \port$6571$0 ;
-  wire [6:0] \port$6571$0 ;
-  input [6:0] \port$6573$0 ;
-  wire [6:0] \port$6573$0 ;
-  input [6:0] \port$6575$0 ;
-  wire [6:0] \port$6575$0 ;
-  input [6:0] \port$6577$0 ;
-  wire [6:0] \port$6577$0 ;
-  input [6:0] \port$6579$0 ;
-  wire [6:0] \port$6579$0 ;
-  input [6:0] \port$6581$0 ;
-  wire [6:0] \port$6581$0 ;
-  input [6:0] \port$6583$0 ;
-  wire [6:0] \port$6583$0 ;
-  input [6:0] \port$6585$0 ;
-  wire [6:0] \port$6585$0 ;
-  input [6:0] \port$6587$0 ;
-  wire [6:0] \port$6587$0 ;
-  input [6:0] \port$6589$0 ;
-  wire [6:0] \port$6589$0 ;
-  input [6:0] \port$6591$0 ;
-  wire [6:0] \port$6591$0 ;
-  input [6:0] \port$6593$0 ;
-  wire [6:0] \port$6593$0 ;
-  input [6:0] \port$6595$0 ;
-  wire [6:0] \port$6595$0 ;
-  input [6:0] \port$6597$0 ;
-  wire [6:0] \port$6597$0 ;
-  input [6:0] \port$6599$0 ;
-  wire [6:0] \port$6599$0 ;
-  input [6:0] \port$6601$0 ;
-  wire [6:0] \port$6601$0 ;
-  input [6:0] \port$6603$0 ;
-  wire [6:0] \port$6603$0 ;
-  input [6:0] \port$6605$0 ;
-  wire [6:0] \port$6605$0 ;
-  input [6:0] \port$6607$0 ;
-  wire [6:0] \port$6607$0 ;
-  input [6:0] \port$6609$0 ;
-  wire [6:0] \port$6609$0 ;
-  input [6:0] \port$6611$0 ;
-  wire [6:0] \port$6611$0 ;
-  input [6:0] \port$6613$0 ;
-  wire [6:0] \port$6613$0 ;
-  input [6:0] \port$6615$0 ;
-  wire [6:0] \port$6615$0 ;
-  input [6:0] \port$6617$0 ;
-  wire [6:0] \port$6617$0 ;
-  input [6:0] \port$6619$0 ;
-  wire [6:0] \port$6619$0 ;
-  input [6:0] \port$6621$0 ;
-  wire [6:0] \port$6621$0 ;
-  input [6:0] \port$6623$0 ;
-  wire [6:0] \port$6623$0 ;
-  input [6:0] \port$6625$0 ;
-  wire [6:0] \port$6625$0 ;
-  input [6:0] \port$6627$0 ;
-  wire [6:0] \port$6627$0 ;
-  input [6:0] \port$6629$0 ;
-  wire [6:0] \port$6629$0 ;
-  input [6:0] \port$6631$0 ;
-  wire [6:0] \port$6631$0 ;
-  input [6:0] \port$6633$0 ;
-  wire [6:0] \port$6633$0 ;
-  input [6:0] \port$6635$0 ;
-  wire [6:0] \port$6635$0 ;
-  input [6:0] \port$6637$0 ;
-  wire [6:0] \port$6637$0 ;
-  input [6:0] \port$6639$0 ;
-  wire [6:0] \port$6639$0 ;
-  input [6:0] \port$6641$0 ;
-  wire [6:0] \port$6641$0 ;
-  input [6:0] \port$6643$0 ;
-  wire [6:0] \port$6643$0 ;
-  input [6:0] \port$6645$0 ;
-  wire [6:0] \port$6645$0 ;
-  input [6:0] \port$6647$0 ;
-  wire [6:0] \port$6647$0 ;
-  input [6:0] \port$6649$0 ;
-  wire [6:0] \port$6649$0 ;
-  input [6:0] \port$6651$0 ;
-  wire [6:0] \port$6651$0 ;
-  input [6:0] \port$6653$0 ;
-  wire [6:0] \port$6653$0 ;
-  input [6:0] \port$6655$0 ;
-  wire [6:0] \port$6655$0 ;
-  input [6:0] \port$6657$0 ;
-  wire [6:0] \port$6657$0 ;
-  input [6:0] \port$6659$0 ;
-  wire [6:0] \port$6659$0 ;
-  input [6:0] \port$6661$0 ;
-  wire [6:0] \port$6661$0 ;
-  input [6:0] \port$6663$0 ;
-  wire [6:0] \port$6663$0 ;
-  input [6:0] \port$6665$0 ;
-  wire [6:0] \port$6665$0 ;
-  input [6:0] \port$6667$0 ;
-  wire [6:0] \port$6667$0 ;
-  input [6:0] \port$6669$0 ;
-  wire [6:0] \port$6669$0 ;
-  input [6:0] \port$6671$0 ;
-  wire [6:0] \port$6671$0 ;
-  input [6:0] \port$6673$0 ;
-  wire [6:0] \port$6673$0 ;
-  input [6:0] \port$6675$0 ;
-  wire [6:0] \port$6675$0 ;
-  input [6:0] \port$6677$0 ;
-  wire [6:0] \port$6677$0 ;
-  input [6:0] \port$6679$0 ;
-  wire [6:0] \port$6679$0 ;
-  input [6:0] \port$6681$0 ;
-  wire [6:0] \port$6681$0 ;
-  input [6:0] \port$6683$0 ;
-  wire [6:0] \port$6683$0 ;
-  input [6:0] \port$6685$0 ;
-  wire [6:0] \port$6685$0 ;
-  input [6:0] \port$6687$0 ;
-  wire [6:0] \port$6687$0 ;
-  input [6:0] \port$6689$0 ;
-  wire [6:0] \port$6689$0 ;
-  input [6:0] \port$6691$0 ;
-  wire [6:0] \port$6691$0 ;
-  input [6:0] \port$6693$0 ;
-  wire [6:0] \port$6693$0 ;
-  input [6:0] \port$6695$0 ;
-  wire [6:0] \port$6695$0 ;
-  input [6:0] \port$6697$0 ;
-  wire [6:0] \port$6697$0 ;
-  input [1:0] \port$6721$2 ;
-  wire [1:0] \port$6721$2 ;
+  input [15:0] \port$5151$0 ;
+  wire [15:0] \port$5151$0 ;
+  input [15:0] \port$5153$0 ;
+  wire [15:0] \port$5153$0 ;
+  input [15:0] \port$5155$0 ;
+  wire [15:0] \port$5155$0 ;
+  input [15:0] \port$5157$0 ;
+  wire [15:0] \port$5157$0 ;
+  input [15:0] \port$5159$0 ;
+  wire [15:0] \port$5159$0 ;
+  input [15:0] \port$5161$0 ;
+  wire [15:0] \port$5161$0 ;
+  input [15:0] \port$5163$0 ;
+  wire [15:0] \port$5163$0 ;
+  input [15:0] \port$5165$0 ;
+  wire [15:0] \port$5165$0 ;
+  input [15:0] \port$5167$0 ;
+  wire [15:0] \port$5167$0 ;
+  input [15:0] \port$5169$0 ;
+  wire [15:0] \port$5169$0 ;
+  input [15:0] \port$5171$0 ;
+  wire [15:0] \port$5171$0 ;
+  input [15:0] \port$5173$0 ;
+  wire [15:0] \port$5173$0 ;
+  input [15:0] \port$5175$0 ;
+  wire [15:0] \port$5175$0 ;
+  input [15:0] \port$5177$0 ;
+  wire [15:0] \port$5177$0 ;
+  input [15:0] \port$5179$0 ;
+  wire [15:0] \port$5179$0 ;
+  input [15:0] \port$5181$0 ;
+  wire [15:0] \port$5181$0 ;
+  input [15:0] \port$5183$0 ;
+  wire [15:0] \port$5183$0 ;
+  input [15:0] \port$5185$0 ;
+  wire [15:0] \port$5185$0 ;
+  input [15:0] \port$5187$0 ;
+  wire [15:0] \port$5187$0 ;
+  input [15:0] \port$5189$0 ;
+  wire [15:0] \port$5189$0 ;
+  input [15:0] \port$5191$0 ;
+  wire [15:0] \port$5191$0 ;
+  input [15:0] \port$5193$0 ;
+  wire [15:0] \port$5193$0 ;
+  input [15:0] \port$5195$0 ;
+  wire [15:0] \port$5195$0 ;
+  input [15:0] \port$5197$0 ;
+  wire [15:0] \port$5197$0 ;
+  input [15:0] \port$5199$0 ;
+  wire [15:0] \port$5199$0 ;
+  input [15:0] \port$5201$0 ;
+  wire [15:0] \port$5201$0 ;
+  input [15:0] \port$5203$0 ;
+  wire [15:0] \port$5203$0 ;
+  input [15:0] \port$5205$0 ;
+  wire [15:0] \port$5205$0 ;
+  input [15:0] \port$5207$0 ;
+  wire [15:0] \port$5207$0 ;
+  input [15:0] \port$5209$0 ;
+  wire [15:0] \port$5209$0 ;
+  input [15:0] \port$5211$0 ;
+  wire [15:0] \port$5211$0 ;
+  input [15:0] \port$5213$0 ;
+  wire [15:0] \port$5213$0 ;
+  input [15:0] \port$5215$0 ;
+  wire [15:0] \port$5215$0 ;
+  input [15:0] \port$5217$0 ;
+  wire [15:0] \port$5217$0 ;
+  input [15:0] \port$5219$0 ;
+  wire [15:0] \port$5219$0 ;
+  input [15:0] \port$5221$0 ;
+  wire [15:0] \port$5221$0 ;
+  input [15:0] \port$5223$0 ;
+  wire [15:0] \port$5223$0 ;
+  input [15:0] \port$5225$0 ;
+  wire [15:0] \port$5225$0 ;
+  input [15:0] \port$5227$0 ;
+  wire [15:0] \port$5227$0 ;
+  input [15:0] \port$5229$0 ;
+  wire [15:0] \port$5229$0 ;
+  input [15:0] \port$5231$0 ;
+  wire [15:0] \port$5231$0 ;
+  input [15:0] \port$5233$0 ;
+  wire [15:0] \port$5233$0 ;
+  input [15:0] \port$5235$0 ;
+  wire [15:0] \port$5235$0 ;
+  input [15:0] \port$5237$0 ;
+  wire [15:0] \port$5237$0 ;
+  input [15:0] \port$5239$0 ;
+  wire [15:0] \port$5239$0 ;
+  input [15:0] \port$5241$0 ;
+  wire [15:0] \port$5241$0 ;
+  input [15:0] \port$5243$0 ;
+  wire [15:0] \port$5243$0 ;
+  input [15:0] \port$5245$0 ;
+  wire [15:0] \port$5245$0 ;
+  input [15:0] \port$5247$0 ;
+  wire [15:0] \port$5247$0 ;
+  input [15:0] \port$5249$0 ;
+  wire [15:0] \port$5249$0 ;
+  input [15:0] \port$5251$0 ;
+  wire [15:0] \port$5251$0 ;
+  input [15:0] \port$5253$0 ;
+  wire [15:0] \port$5253$0 ;
+  input [15:0] \port$5255$0 ;
+  wire [15:0] \port$5255$0 ;
+  input [15:0] \port$5257$0 ;
+  wire [15:0] \port$5257$0 ;
+  input [15:0] \port$5259$0 ;
+  wire [15:0] \port$5259$0 ;
+  input [15:0] \port$5261$0 ;
+  wire [15:0] \port$5261$0 ;
+  input [15:0] \port$5263$0 ;
+  wire [15:0] \port$5263$0 ;
+  input [15:0] \port$5265$0 ;
+  wire [15:0] \port$5265$0 ;
+  input [15:0] \port$5267$0 ;
+  wire [15:0] \port$5267$0 ;
+  input [15:0] \port$5269$0 ;
+  wire [15:0] \port$5269$0 ;
+  input [15:0] \port$5271$0 ;
+  wire [15:0] \port$5271$0 ;
+  input [15:0] \port$5273$0 ;
+  wire [15:0] \port$5273$0 ;
+  input [15:0] \port$5275$0 ;
+  wire [15:0] \port$5275$0 ;
+  input [15:0] \port$5277$0 ;
+  wire [15:0] \port$5277$0 ;
+  input [15:0] \port$5279$0 ;
+  wire [15:0] \port$5279$0 ;
+  input [15:0] \port$5281$0 ;
+  wire [15:0] \port$5281$0 ;
+  input [15:0] \port$5283$0 ;
+  wire [15:0] \port$5283$0 ;
+  input [15:0] \port$5285$0 ;
+  wire [15:0] \port$5285$0 ;
+  input [15:0] \port$5287$0 ;
+  wire [15:0] \port$5287$0 ;
+  input [15:0] \port$5289$0 ;
+  wire [15:0] \port$5289$0 ;
+  input [15:0] \port$5291$0 ;
+  wire [15:0] \port$5291$0 ;
+  input [15:0] \port$5293$0 ;
+  wire [15:0] \port$5293$0 ;
+  input [15:0] \port$5295$0 ;
+  wire [15:0] \port$5295$0 ;
+  input [15:0] \port$5297$0 ;
+  wire [15:0] \port$5297$0 ;
+  input [15:0] \port$5299$0 ;
+  wire [15:0] \port$5299$0 ;
+  input [15:0] \port$5301$0 ;
+  wire [15:0] \port$5301$0 ;
+  input [15:0] \port$5303$0 ;
+  wire [15:0] \port$5303$0 ;
+  input [15:0] \port$5305$0 ;
+  wire [15:0] \port$5305$0 ;
+  input [15:0] \port$5307$0 ;
+  wire [15:0] \port$5307$0 ;
+  input [15:0] \port$5309$0 ;
+  wire [15:0] \port$5309$0 ;
+  input [15:0] \port$5311$0 ;
+  wire [15:0] \port$5311$0 ;
+  input [15:0] \port$5313$0 ;
+  wire [15:0] \port$5313$0 ;
+  input [15:0] \port$5315$0 ;
+  wire [15:0] \port$5315$0 ;
+  input [15:0] \port$5317$0 ;
+  wire [15:0] \port$5317$0 ;
+  input [15:0] \port$5319$0 ;
+  wire [15:0] \port$5319$0 ;
+  input [15:0] \port$5321$0 ;
+  wire [15:0] \port$5321$0 ;
+  input [15:0] \port$5323$0 ;
+  wire [15:0] \port$5323$0 ;
+  input [15:0] \port$5325$0 ;
+  wire [15:0] \port$5325$0 ;
+  input [15:0] \port$5327$0 ;
+  wire [15:0] \port$5327$0 ;
+  input [15:0] \port$5329$0 ;
+  wire [15:0] \port$5329$0 ;
+  input [15:0] \port$5331$0 ;
+  wire [15:0] \port$5331$0 ;
+  input [15:0] \port$5333$0 ;
+  wire [15:0] \port$5333$0 ;
+  input [15:0] \port$5335$0 ;
+  wire [15:0] \port$5335$0 ;
+  input [15:0] \port$5337$0 ;
+  wire [15:0] \port$5337$0 ;
+  input [15:0] \port$5339$0 ;
+  wire [15:0] \port$5339$0 ;
+  input [15:0] \port$5341$0 ;
+  wire [15:0] \port$5341$0 ;
+  input [15:0] \port$5343$0 ;
+  wire [15:0] \port$5343$0 ;
+  input [15:0] \port$5345$0 ;
+  wire [15:0] \port$5345$0 ;
+  input [15:0] \port$5347$0 ;
+  wire [15:0] \port$5347$0 ;
+  input [15:0] \port$5349$0 ;
+  wire [15:0] \port$5349$0 ;
+  input [15:0] \port$5351$0 ;
+  wire [15:0] \port$5351$0 ;
+  input [15:0] \port$5353$0 ;
+  wire [15:0] \port$5353$0 ;
+  input [15:0] \port$5355$0 ;
+  wire [15:0] \port$5355$0 ;
+  input [15:0] \port$5357$0 ;
+  wire [15:0] \port$5357$0 ;
+  input [15:0] \port$5359$0 ;
+  wire [15:0] \port$5359$0 ;
+  input [15:0] \port$5361$0 ;
+  wire [15:0] \port$5361$0 ;
+  input [15:0] \port$5363$0 ;
+  wire [15:0] \port$5363$0 ;
+  input [15:0] \port$5365$0 ;
+  wire [15:0] \port$5365$0 ;
+  input [15:0] \port$5367$0 ;
+  wire [15:0] \port$5367$0 ;
+  input [15:0] \port$5369$0 ;
+  wire [15:0] \port$5369$0 ;
+  input [15:0] \port$5371$0 ;
+  wire [15:0] \port$5371$0 ;
+  input [15:0] \port$5373$0 ;
+  wire [15:0] \port$5373$0 ;
+  input [15:0] \port$5375$0 ;
+  wire [15:0] \port$5375$0 ;
+  input [15:0] \port$5377$0 ;
+  wire [15:0] \port$5377$0 ;
+  input [15:0] \port$5379$0 ;
+  wire [15:0] \port$5379$0 ;
+  input [15:0] \port$5381$0 ;
+  wire [15:0] \port$5381$0 ;
+  input [15:0] \port$5383$0 ;
+  wire [15:0] \port$5383$0 ;
+  input [15:0] \port$5385$0 ;
+  wire [15:0] \port$5385$0 ;
+  input [15:0] \port$5387$0 ;
+  wire [15:0] \port$5387$0 ;
+  input [15:0] \port$5389$0 ;
+  wire [15:0] \port$5389$0 ;
+  input [15:0] \port$5391$0 ;
+  wire [15:0] \port$5391$0 ;
+  input [15:0] \port$5393$0 ;
+  wire [15:0] \port$5393$0 ;
+  input [15:0] \port$5395$0 ;
+  wire [15:0] \port$5395$0 ;
+  input [15:0] \port$5397$0 ;
+  wire [15:0] \port$5397$0 ;
+  input [15:0] \port$5399$0 ;
+  wire [15:0] \port$5399$0 ;
+  input [15:0] \port$5401$0 ;
+  wire [15:0] \port$5401$0 ;
+  input [15:0] \port$5403$0 ;
+  wire [15:0] \port$5403$0 ;
+  input [15:0] \port$5405$0 ;
+  wire [15:0] \port$5405$0 ;
+  input [6:0] \port$5997$0 ;
+  wire [6:0] \port$5997$0 ;
+  input [6:0] \port$5999$0 ;
+  wire [6:0] \port$5999$0 ;
+  input [6:0] \port$6001$0 ;
+  wire [6:0] \port$6001$0 ;
+  input [6:0] \port$6003$0 ;
+  wire [6:0] \port$6003$0 ;
+  input [6:0] \port$6005$0 ;
+  wire [6:0] \port$6005$0 ;
+  input [6:0] \port$6007$0 ;
+  wire [6:0] \port$6007$0 ;
+  input [6:0] \port$6009$0 ;
+  wire [6:0] \port$6009$0 ;
+  input [6:0] \port$6011$0 ;
+  wire [6:0] \port$6011$0 ;
+  input [6:0] \port$6013$0 ;
+  wire [6:0] \port$6013$0 ;
+  input [6:0] \port$6015$0 ;
+  wire [6:0] \port$6015$0 ;
+  input [6:0] \port$6017$0 ;
+  wire [6:0] \port$6017$0 ;
+  input [6:0] \port$6019$0 ;
+  wire [6:0] \port$6019$0 ;
+  input [6:0] \port$6021$0 ;
+  wire [6:0] \port$6021$0 ;
+  input [6:0] \port$6023$0 ;
+  wire [6:0] \port$6023$0 ;
+  input [6:0] \port$6025$0 ;
+  wire [6:0] \port$6025$0 ;
+  input [6:0] \port$6027$0 ;
+  wire [6:0] \port$6027$0 ;
+  input [6:0] \port$6029$0 ;
+  wire [6:0] \port$6029$0 ;
+  input [6:0] \port$6031$0 ;
+  wire [6:0] \port$6031$0 ;
+  input [6:0] \port$6033$0 ;
+  wire [6:0] \port$6033$0 ;
+  input [6:0] \port$6035$0 ;
+  wire [6:0] \port$6035$0 ;
+  input [6:0] \port$6037$0 ;
+  wire [6:0] \port$6037$0 ;
+  input [6:0] \port$6039$0 ;
+  wire [6:0] \port$6039$0 ;
+  input [6:0] \port$6041$0 ;
+  wire [6:0] \port$6041$0 ;
+  input [6:0] \port$6043$0 ;
+  wire [6:0] \port$6043$0 ;
+  input [6:0] \port$6045$0 ;
+  wire [6:0] \port$6045$0 ;
+  input [6:0] \port$6047$0 ;
+  wire [6:0] \port$6047$0 ;
+  input [6:0] \port$6049$0 ;
+  wire [6:0] \port$6049$0 ;
+  input [6:0] \port$6051$0 ;
+  wire [6:0] \port$6051$0 ;
+  input [6:0] \port$6053$0 ;
+  wire [6:0] \port$6053$0 ;
+  input [6:0] \port$6055$0 ;
+  wire [6:0] \port$6055$0 ;
+  input [6:0] \port$6057$0 ;
+  wire [6:0] \port$6057$0 ;
+  input [6:0] \port$6059$0 ;
+  wire [6:0] \port$6059$0 ;
+  input [6:0] \port$6061$0 ;
+  wire [6:0] \port$6061$0 ;
+  input [6:0] \port$6063$0 ;
+  wire [6:0] \port$6063$0 ;
+  input [6:0] \port$6065$0 ;
+  wire [6:0] \port$6065$0 ;
+  input [6:0] \port$6067$0 ;
+  wire [6:0] \port$6067$0 ;
+  input [6:0] \port$6069$0 ;
+  wire [6:0] \port$6069$0 ;
+  input [6:0] \port$6071$0 ;
+  wire [6:0] \port$6071$0 ;
+  input [6:0] \port$6073$0 ;
+  wire [6:0] \port$6073$0 ;
+  input [6:0] \port$6075$0 ;
+  wire [6:0] \port$6075$0 ;
+  input [6:0] \port$6077$0 ;
+  wire [6:0] \port$6077$0 ;
+  input [6:0] \port$6079$0 ;
+  wire [6:0] \port$6079$0 ;
+  input [6:0] \port$6081$0 ;
+  wire [6:0] \port$6081$0 ;
+  input [6:0] \port$6083$0 ;
+  wire [6:0] \port$6083$0 ;
+  input [6:0] \port$6085$0 ;
+  wire [6:0] \port$6085$0 ;
+  input [6:0] \port$6087$0 ;
+  wire [6:0] \port$6087$0 ;
+  input [6:0] \port$6089$0 ;
+  wire [6:0] \port$6089$0 ;
+  input [6:0] \port$6091$0 ;
+  wire [6:0] \port$6091$0 ;
+  input [6:0] \port$6093$0 ;
+  wire [6:0] \port$6093$0 ;
+  input [6:0] \port$6095$0 ;
+  wire [6:0] \port$6095$0 ;
+  input [6:0] \port$6097$0 ;
+  wire [6:0] \port$6097$0 ;
+  input [6:0] \port$6099$0 ;
+  wire [6:0] \port$6099$0 ;
+  input [6:0] \port$6101$0 ;
+  wire [6:0] \port$6101$0 ;
+  input [6:0] \port$6103$0 ;
+  wire [6:0] \port$6103$0 ;
+  input [6:0] \port$6105$0 ;
+  wire [6:0] \port$6105$0 ;
+  input [6:0] \port$6107$0 ;
+  wire [6:0] \port$6107$0 ;
+  input [6:0] \port$6109$0 ;
+  wire [6:0] \port$6109$0 ;
+  input [6:0] \port$6111$0 ;
+  wire [6:0] \port$6111$0 ;
+  input [6:0] \port$6113$0 ;
+  wire [6:0] \port$6113$0 ;
+  input [6:0] \port$6115$0 ;
+  wire [6:0] \port$6115$0 ;
+  input [6:0] \port$6117$0 ;
+  wire [6:0] \port$6117$0 ;
+  input [6:0] \port$6119$0 ;
+  wire [6:0] \port$6119$0 ;
+  input [6:0] \port$6121$0 ;
+  wire [6:0] \port$6121$0 ;
+  input [6:0] \port$6123$0 ;
+  wire [6:0] \port$6123$0 ;
+  input [1:0] \port$6277$2 ;
+  wire [1:0] \port$6277$2 ;
   input raw;
   wire raw;
+  input rst;
+  wire rst;
+  reg [8:0] scaled0 = 9'h000;
+  reg [8:0] scaled1 = 9'h000;
+  reg [8:0] scaled10 = 9'h000;
+  reg [8:0] scaled11 = 9'h000;
+  reg [8:0] scaled12 = 9'h000;
+  reg [8:0] scaled13 = 9'h000;
+  reg [8:0] scaled14 = 9'h000;
+  reg [8:0] scaled15 = 9'h000;
+  reg [8:0] scaled16 = 9'h000;
+  reg [8:0] scaled17 = 9'h000;
+  reg [8:0] scaled18 = 9'h000;
+  reg [8:0] scaled19 = 9'h000;
+  reg [8:0] scaled2 = 9'h000;
+  reg [8:0] scaled20 = 9'h000;
+  reg [8:0] scaled21 = 9'h000;
+  reg [8:0] scaled22 = 9'h000;
+  reg [8:0] scaled23 = 9'h000;
+  reg [8:0] scaled24 = 9'h000;
+  reg [8:0] scaled25 = 9'h000;
+  reg [8:0] scaled26 = 9'h000;
+  reg [8:0] scaled27 = 9'h000;
+  reg [8:0] scaled28 = 9'h000;
+  reg [8:0] scaled29 = 9'h000;
+  reg [8:0] scaled3 = 9'h000;
+  reg [8:0] scaled30 = 9'h000;
+  reg [8:0] scaled31 = 9'h000;
+  reg [8:0] scaled32 = 9'h000;
+  reg [8:0] scaled33 = 9'h000;
+  reg [8:0] scaled34 = 9'h000;
+  reg [8:0] scaled35 = 9'h000;
+  reg [8:0] scaled36 = 9'h000;
+  reg [8:0] scaled37 = 9'h000;
+  reg [8:0] scaled38 = 9'h000;
+  reg [8:0] scaled39 = 9'h000;
+  reg [8:0] scaled4 = 9'h000;
+  reg [8:0] scaled40 = 9'h000;
+  reg [8:0] scaled41 = 9'h000;
+  reg [8:0] scaled42 = 9'h000;
+  reg [8:0] scaled43 = 9'h000;
+  reg [8:0] scaled44 = 9'h000;
+  reg [8:0] scaled45 = 9'h000;
+  reg [8:0] scaled46 = 9'h000;
+  reg [8:0] scaled47 = 9'h000;
+  reg [8:0] scaled48 = 9'h000;
+  reg [8:0] scaled49 = 9'h000;
+  reg [8:0] scaled5 = 9'h000;
+  reg [8:0] scaled50 = 9'h000;
+  reg [8:0] scaled51 = 9'h000;
+  reg [8:0] scaled52 = 9'h000;
+  reg [8:0] scaled53 = 9'h000;
+  reg [8:0] scaled54 = 9'h000;
+  reg [8:0] scaled55 = 9'h000;
+  reg [8:0] scaled56 = 9'h000;
+  reg [8:0] scaled57 = 9'h000;
+  reg [8:0] scaled58 = 9'h000;
+  reg [8:0] scaled59 = 9'h000;
+  reg [8:0] scaled6 = 9'h000;
+  reg [8:0] scaled60 = 9'h000;
+  reg [8:0] scaled61 = 9'h000;
+  reg [8:0] scaled62 = 9'h000;
+  reg [8:0] scaled63 = 9'h000;
+  reg [8:0] scaled7 = 9'h000;
+  reg [8:0] scaled8 = 9'h000;
+  reg [8:0] scaled9 = 9'h000;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$6721$2 [0] ? \$1  : { values[15], values[15:0] };
-  assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$4  = gains[11:0] * \port$6571$0 ;
+  assign \$1  = gains[11:0] * \port$5997$0 ;
+  assign \$2  = \$1  + 10'h200;
+  assign \$4  = gains[23:12] * \port$5999$0 ;
   assign \$5  = \$4  + 10'h200;
-  assign \$8  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = - $signed(\$8 );
-  assign \$10  = gains[11:0] * \port$6571$0 ;
+  assign \$7  = gains[35:24] * \port$6001$0 ;
+  assign \$8  = \$7  + 10'h200;
+  assign \$10  = gains[47:36] * \port$6003$0 ;
   assign \$11  = \$10  + 10'h200;
-  assign \$14  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$13  });
-  assign \$15  = \port$6721$2 [1] ? \$9  : { \$14 [22], \$14  };
-  assign \$16  = $signed(\$3 ) + $signed(\$15 );
-  assign \$17  = raw ? { 9'h000, \port$6571$0  } : \$16 [15:0];
-  assign \$19  = \port$6721$2 [0] ? \$18  : { values[31], values[31:16] };
-  assign \$20  = accumulate ? \$19  : 17'h00000;
-  assign \$21  = gains[23:12] * \port$6573$0 ;
-  assign \$22  = \$21  + 10'h200;
-  assign \$25  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$24  });
-  assign \$26  = - $signed(\$25 );
-  assign \$27  = gains[23:12] * \port$6573$0 ;
-  assign \$28  = \$27  + 10'h200;
-  assign \$31  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$30  });
-  assign \$32  = \port$6721$2 [1] ? \$26  : { \$31 [22], \$31  };
-  assign \$33  = $signed(\$20 ) + $signed(\$32 );
-  assign \$34  = raw ? { 9'h000, \port$6573$0  } : \$33 [15:0];
-  assign \$36  = \port$6721$2 [0] ? \$35  : { values[47], values[47:32] };
-  assign \$37  = accumulate ? \$36  : 17'h00000;
-  assign \$38  = gains[35:24] * \port$6575$0 ;
-  assign \$39  = \$38  + 10'h200;
-  assign \$42  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$41  });
-  assign \$43  = - $signed(\$42 );
-  assign \$44  = gains[35:24] * \port$6575$0 ;
-  assign \$45  = \$44  + 10'h200;
-  assign \$48  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$47  });
-  assign \$49  = \port$6721$2 [1] ? \$43  : { \$48 [22], \$48  };
-  assign \$50  = $signed(\$37 ) + $signed(\$49 );
-  assign \$51  = raw ? { 9'h000, \port$6575$0  } : \$50 [15:0];
-  assign \$53  = \port$6721$2 [0] ? \$52  : { values[63], values[63:48] };
-  assign \$54  = accumulate ? \$53  : 17'h00000;
-  assign \$55  = gains[47:36] * \port$6577$0 ;
+  assign \$13  = gains[59:48] * \port$6005$0 ;
+  assign \$14  = \$13  + 10'h200;
+  assign \$16  = gains[71:60] * \port$6007$0 ;
+  assign \$17  = \$16  + 10'h200;
+  assign \$19  = gains[83:72] * \port$6009$0 ;
+  assign \$20  = \$19  + 10'h200;
+  assign \$22  = gains[95:84] * \port$6011$0 ;
+  assign \$23  = \$22  + 10'h200;
+  assign \$25  = gains[107:96] * \port$6013$0 ;
+  assign \$26  = \$25  + 10'h200;
+  assign \$28  = gains[119:108] * \port$6015$0 ;
+  assign \$29  = \$28  + 10'h200;
+  assign \$31  = gains[131:120] * \port$6017$0 ;
+  assign \$32  = \$31  + 10'h200;
+  assign \$34  = gains[143:132] * \port$6019$0 ;
+  assign \$35  = \$34  + 10'h200;
+  assign \$37  = gains[155:144] * \port$6021$0 ;
+  assign \$38  = \$37  + 10'h200;
+  assign \$40  = gains[167:156] * \port$6023$0 ;
+  assign \$41  = \$40  + 10'h200;
+  assign \$43  = gains[179:168] * \port$6025$0 ;
+  assign \$44  = \$43  + 10'h200;
+  assign \$46  = gains[191:180] * \port$6027$0 ;
+  assign \$47  = \$46  + 10'h200;
+  assign \$49  = gains[203:192] * \port$6029$0 ;
+  assign \$50  = \$49  + 10'h200;
+  assign \$52  = gains[215:204] * \port$6031$0 ;
+  assign \$53  = \$52  + 10'h200;
+  assign \$55  = gains[227:216] * \port$6033$0 ;
   assign \$56  = \$55  + 10'h200;
-  assign \$59  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$58  });
-  assign \$60  = - $signed(\$59 );
-  assign \$61  = gains[47:36] * \port$6577$0 ;
+  assign \$58  = gains[239:228] * \port$6035$0 ;
+  assign \$59  = \$58  + 10'h200;
+  assign \$61  = gains[251:240] * \port$6037$0 ;
   assign \$62  = \$61  + 10'h200;
-  assign \$65  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$64  });
-  assign \$66  = \port$6721$2 [1] ? \$60  : { \$65 [22], \$65  };
-  assign \$67  = $signed(\$54 ) + $signed(\$66 );
-  assign \$68  = raw ? { 9'h000, \port$6577$0  } : \$67 [15:0];
-  assign \$70  = \port$6721$2 [0] ? \$69  : { values[79], values[79:64] };
-  assign \$71  = accumulate ? \$70  : 17'h00000;
-  assign \$72  = gains[59:48] * \port$6579$0 ;
-  assign \$73  = \$72  + 10'h200;
-  assign \$76  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$75  });
-  assign \$77  = - $signed(\$76 );
-  assign \$78  = gains[59:48] * \port$6579$0 ;
-  assign \$79  = \$78  + 10'h200;
-  assign \$82  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$81  });
-  assign \$83  = \port$6721$2 [1] ? \$77  : { \$82 [22], \$82  };
-  assign \$84  = $signed(\$71 ) + $signed(\$83 );
-  assign \$85  = raw ? { 9'h000, \port$6579$0  } : \$84 [15:0];
-  assign \$87  = \port$6721$2 [0] ? \$86  : { values[95], values[95:80] };
-  assign \$88  = accumulate ? \$87  : 17'h00000;
-  assign \$89  = gains[71:60] * \port$6581$0 ;
-  assign \$90  = \$89  + 10'h200;
-  assign \$93  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$92  });
-  assign \$94  = - $signed(\$93 );
-  assign \$95  = gains[71:60] * \port$6581$0 ;
-  assign \$96  = \$95  + 10'h200;
-  assign \$99  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$98  });
-  assign \$100  = \port$6721$2 [1] ? \$94  : { \$99 [22], \$99  };
-  assign \$101  = $signed(\$88 ) + $signed(\$100 );
-  assign \$102  = raw ? { 9'h000, \port$6581$0  } : \$101 [15:0];
-  assign \$104  = \port$6721$2 [0] ? \$103  : { values[111], values[111:96] };
-  assign \$105  = accumulate ? \$104  : 17'h00000;
-  assign \$106  = gains[83:72] * \port$6583$0 ;
+  assign \$64  = gains[263:252] * \port$6039$0 ;
+  assign \$65  = \$64  + 10'h200;
+  assign \$67  = gains[275:264] * \port$6041$0 ;
+  assign \$68  = \$67  + 10'h200;
+  assign \$70  = gains[287:276] * \port$6043$0 ;
+  assign \$71  = \$70  + 10'h200;
+  assign \$73  = gains[299:288] * \port$6045$0 ;
+  assign \$74  = \$73  + 10'h200;
+  assign \$76  = gains[311:300] * \port$6047$0 ;
+  assign \$77  = \$76  + 10'h200;
+  assign \$79  = gains[323:312] * \port$6049$0 ;
+  assign \$80  = \$79  + 10'h200;
+  assign \$82  = gains[335:324] * \port$6051$0 ;
+  assign \$83  = \$82  + 10'h200;
+  assign \$85  = gains[347:336] * \port$6053$0 ;
+  assign \$86  = \$85  + 10'h200;
+  assign \$88  = gains[359:348] * \port$6055$0 ;
+  assign \$89  = \$88  + 10'h200;
+  assign \$91  = gains[371:360] * \port$6057$0 ;
+  assign \$92  = \$91  + 10'h200;
+  assign \$94  = gains[383:372] * \port$6059$0 ;
+  assign \$95  = \$94  + 10'h200;
+  assign \$97  = gains[395:384] * \port$6061$0 ;
+  assign \$98  = \$97  + 10'h200;
+  assign \$100  = gains[407:396] * \port$6063$0 ;
+  assign \$101  = \$100  + 10'h200;
+  assign \$103  = gains[419:408] * \port$6065$0 ;
+  assign \$104  = \$103  + 10'h200;
+  assign \$106  = gains[431:420] * \port$6067$0 ;
   assign \$107  = \$106  + 10'h200;
-  assign \$110  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$109  });
-  assign \$111  = - $signed(\$110 );
-  assign \$112  = gains[83:72] * \port$6583$0 ;
+  assign \$109  = gains[443:432] * \port$6069$0 ;
+  assign \$110  = \$109  + 10'h200;
+  assign \$112  = gains[455:444] * \port$6071$0 ;
   assign \$113  = \$112  + 10'h200;
-  assign \$116  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$115  });
-  assign \$117  = \port$6721$2 [1] ? \$111  : { \$116 [22], \$116  };
-  assign \$118  = $signed(\$105 ) + $signed(\$117 );
-  assign \$119  = raw ? { 9'h000, \port$6583$0  } : \$118 [15:0];
-  assign \$121  = \port$6721$2 [0] ? \$120  : { values[127], values[127:112] };
-  assign \$122  = accumulate ? \$121  : 17'h00000;
-  assign \$123  = gains[95:84] * \port$6585$0 ;
-  assign \$124  = \$123  + 10'h200;
-  assign \$127  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$126  });
-  assign \$128  = - $signed(\$127 );
-  assign \$129  = gains[95:84] * \port$6585$0 ;
-  assign \$130  = \$129  + 10'h200;
-  assign \$133  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$132  });
-  assign \$134  = \port$6721$2 [1] ? \$128  : { \$133 [22], \$133  };
-  assign \$135  = $signed(\$122 ) + $signed(\$134 );
-  assign \$136  = raw ? { 9'h000, \port$6585$0  } : \$135 [15:0];
-  assign \$138  = \port$6721$2 [0] ? \$137  : { values[143], values[143:128] };
-  assign \$139  = accumulate ? \$138  : 17'h00000;
-  assign \$140  = gains[107:96] * \port$6587$0 ;
-  assign \$141  = \$140  + 10'h200;
-  assign \$144  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$143  });
-  assign \$145  = - $signed(\$144 );
-  assign \$146  = gains[107:96] * \port$6587$0 ;
-  assign \$147  = \$146  + 10'h200;
-  assign \$150  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$149  });
-  assign \$151  = \port$6721$2 [1] ? \$145  : { \$150 [22], \$150  };
-  assign \$152  = $signed(\$139 ) + $signed(\$151 );
-  assign \$153  = raw ? { 9'h000, \port$6587$0  } : \$152 [15:0];
-  assign \$155  = \port$6721$2 [0] ? \$154  : { values[159], values[159:144] };
-  assign \$156  = accumulate ? \$155  : 17'h00000;
-  assign \$157  = gains[119:108] * \port$6589$0 ;
+  assign \$115  = gains[467:456] * \port$6073$0 ;
+  assign \$116  = \$115  + 10'h200;
+  assign \$118  = gains[479:468] * \port$6075$0 ;
+  assign \$119  = \$118  + 10'h200;
+  assign \$121  = gains[491:480] * \port$6077$0 ;
+  assign \$122  = \$121  + 10'h200;
+  assign \$124  = gains[503:492] * \port$6079$0 ;
+  assign \$125  = \$124  + 10'h200;
+  assign \$127  = gains[515:504] * \port$6081$0 ;
+  assign \$128  = \$127  + 10'h200;
+  assign \$130  = gains[527:516] * \port$6083$0 ;
+  assign \$131  = \$130  + 10'h200;
+  assign \$133  = gains[539:528] * \port$6085$0 ;
+  assign \$134  = \$133  + 10'h200;
+  assign \$136  = gains[551:540] * \port$6087$0 ;
+  assign \$137  = \$136  + 10'h200;
+  assign \$139  = gains[563:552] * \port$6089$0 ;
+  assign \$140  = \$139  + 10'h200;
+  assign \$142  = gains[575:564] * \port$6091$0 ;
+  assign \$143  = \$142  + 10'h200;
+  assign \$145  = gains[587:576] * \port$6093$0 ;
+  assign \$146  = \$145  + 10'h200;
+  assign \$148  = gains[599:588] * \port$6095$0 ;
+  assign \$149  = \$148  + 10'h200;
+  assign \$151  = gains[611:600] * \port$6097$0 ;
+  assign \$152  = \$151  + 10'h200;
+  assign \$154  = gains[623:612] * \port$6099$0 ;
+  assign \$155  = \$154  + 10'h200;
+  assign \$157  = gains[635:624] * \port$6101$0 ;
   assign \$158  = \$157  + 10'h200;
-  assign \$161  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$160  });
-  assign \$162  = - $signed(\$161 );
-  assign \$163  = gains[119:108] * \port$6589$0 ;
+  assign \$160  = gains[647:636] * \port$6103$0 ;
+  assign \$161  = \$160  + 10'h200;
+  assign \$163  = gains[659:648] * \port$6105$0 ;
   assign \$164  = \$163  + 10'h200;
-  assign \$167  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$166  });
-  assign \$168  = \port$6721$2 [1] ? \$162  : { \$167 [22], \$167  };
-  assign \$169  = $signed(\$156 ) + $signed(\$168 );
-  assign \$170  = raw ? { 9'h000, \port$6589$0  } : \$169 [15:0];
-  assign \$172  = \port$6721$2 [0] ? \$171  : { values[175], values[175:160] };
-  assign \$173  = accumulate ? \$172  : 17'h00000;
-  assign \$174  = gains[131:120] * \port$6591$0 ;
-  assign \$175  = \$174  + 10'h200;
-  assign \$178  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$177  });
-  assign \$179  = - $signed(\$178 );
-  assign \$180  = gains[131:120] * \port$6591$0 ;
-  assign \$181  = \$180  + 10'h200;
-  assign \$184  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$6721$2 [1] ? \$179  : { \$184 [22], \$184  };
-  assign \$186  = $signed(\$173 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$6591$0  } : \$186 [15:0];
-  assign \$189  = \port$6721$2 [0] ? \$188  : { values[191], values[191:176] };
-  assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$191  = gains[143:132] * \port$6593$0 ;
-  assign \$192  = \$191  + 10'h200;
-  assign \$195  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = - $signed(\$195 );
-  assign \$197  = gains[143:132] * \port$6593$0 ;
-  assign \$198  = \$197  + 10'h200;
-  assign \$201  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$200  });
-  assign \$202  = \port$6721$2 [1] ? \$196  : { \$201 [22], \$201  };
-  assign \$203  = $signed(\$190 ) + $signed(\$202 );
-  assign \$204  = raw ? { 9'h000, \port$6593$0  } : \$203 [15:0];
-  assign \$206  = \port$6721$2 [0] ? \$205  : { values[207], values[207:192] };
-  assign \$207  = accumulate ? \$206  : 17'h00000;
-  assign \$208  = gains[155:144] * \port$6595$0 ;
-  assign \$209  = \$208  + 10'h200;
-  assign \$212  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$211  });
-  assign \$213  = - $signed(\$212 );
-  assign \$214  = gains[155:144] * \port$6595$0 ;
-  assign \$215  = \$214  + 10'h200;
-  assign \$218  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$217  });
-  assign \$219  = \port$6721$2 [1] ? \$213  : { \$218 [22], \$218  };
-  assign \$220  = $signed(\$207 ) + $signed(\$219 );
-  assign \$221  = raw ? { 9'h000, \port$6595$0  } : \$220 [15:0];
-  assign \$223  = \port$6721$2 [0] ? \$222  : { values[223], values[223:208] };
-  assign \$224  = accumulate ? \$223  : 17'h00000;
-  assign \$225  = gains[167:156] * \port$6597$0 ;
-  assign \$226  = \$225  + 10'h200;
-  assign \$229  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$228  });
-  assign \$230  = - $signed(\$229 );
-  assign \$231  = gains[167:156] * \port$6597$0 ;
-  assign \$232  = \$231  + 10'h200;
-  assign \$235  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$234  });
-  assign \$236  = \port$6721$2 [1] ? \$230  : { \$235 [22], \$235  };
-  assign \$237  = $signed(\$224 ) + $signed(\$236 );
-  assign \$238  = raw ? { 9'h000, \port$6597$0  } : \$237 [15:0];
-  assign \$240  = \port$6721$2 [0] ? \$239  : { values[239], values[239:224] };
-  assign \$241  = accumulate ? \$240  : 17'h00000;
-  assign \$242  = gains[179:168] * \port$6599$0 ;
-  assign \$243  = \$242  + 10'h200;
-  assign \$246  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$245  });
-  assign \$247  = - $signed(\$246 );
-  assign \$248  = gains[179:168] * \port$6599$0 ;
-  assign \$249  = \$248  + 10'h200;
-  assign \$252  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$251  });
-  assign \$253  = \port$6721$2 [1] ? \$247  : { \$252 [22], \$252  };
-  assign \$254  = $signed(\$241 ) + $signed(\$253 );
-  assign \$255  = raw ? { 9'h000, \port$6599$0  } : \$254 [15:0];
-  assign \$257  = \port$6721$2 [0] ? \$256  : { values[255], values[255:240] };
-  assign \$258  = accumulate ? \$257  : 17'h00000;
-  assign \$259  = gains[191:180] * \port$6601$0 ;
-  assign \$260  = \$259  + 10'h200;
-  assign \$263  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$262  });
+  assign \$166  = gains[671:660] * \port$6107$0 ;
+  assign \$167  = \$166  + 10'h200;
+  assign \$169  = gains[683:672] * \port$6109$0 ;
+  assign \$170  = \$169  + 10'h200;
+  assign \$172  = gains[695:684] * \port$6111$0 ;
+  assign \$173  = \$172  + 10'h200;
+  assign \$175  = gains[707:696] * \port$6113$0 ;
+  assign \$176  = \$175  + 10'h200;
+  assign \$178  = gains[719:708] * \port$6115$0 ;
+  assign \$179  = \$178  + 10'h200;
+  assign \$181  = gains[731:720] * \port$6117$0 ;
+  assign \$182  = \$181  + 10'h200;
+  assign \$184  = gains[743:732] * \port$6119$0 ;
+  assign \$185  = \$184  + 10'h200;
+  assign \$187  = gains[755:744] * \port$6121$0 ;
+  assign \$188  = \$187  + 10'h200;
+  assign \$190  = gains[767:756] * \port$6123$0 ;
+  assign \$191  = \$190  + 10'h200;
+  assign \$194  = \port$6277$2 [0] ? \$193  : { values[15], values[15:0] };
+  assign \$195  = accumulate ? \$194  : 17'h00000;
+  assign \$197  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$196  });
+  assign \$198  = - $signed(\$197 );
+  assign \$200  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$199  });
+  assign \$201  = \port$6277$2 [1] ? \$198  : { \$200 [16], \$200  };
+  assign \$202  = $signed(\$195 ) + $signed(\$201 );
+  assign \$203  = raw ? { 9'h000, \port$5997$0  } : \$202 [15:0];
+  assign \$205  = \port$6277$2 [0] ? \$204  : { values[31], values[31:16] };
+  assign \$206  = accumulate ? \$205  : 17'h00000;
+  assign \$208  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$207  });
+  assign \$209  = - $signed(\$208 );
+  assign \$211  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$210  });
+  assign \$212  = \port$6277$2 [1] ? \$209  : { \$211 [16], \$211  };
+  assign \$213  = $signed(\$206 ) + $signed(\$212 );
+  assign \$214  = raw ? { 9'h000, \port$5999$0  } : \$213 [15:0];
+  assign \$216  = \port$6277$2 [0] ? \$215  : { values[47], values[47:32] };
+  assign \$217  = accumulate ? \$216  : 17'h00000;
+  assign \$219  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$218  });
+  assign \$220  = - $signed(\$219 );
+  assign \$222  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$221  });
+  assign \$223  = \port$6277$2 [1] ? \$220  : { \$222 [16], \$222  };
+  assign \$224  = $signed(\$217 ) + $signed(\$223 );
+  assign \$225  = raw ? { 9'h000, \port$6001$0  } : \$224 [15:0];
+  assign \$227  = \port$6277$2 [0] ? \$226  : { values[63], values[63:48] };
+  assign \$228  = accumulate ? \$227  : 17'h00000;
+  assign \$230  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$229  });
+  assign \$231  = - $signed(\$230 );
+  assign \$233  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$232  });
+  assign \$234  = \port$6277$2 [1] ? \$231  : { \$233 [16], \$233  };
+  assign \$235  = $signed(\$228 ) + $signed(\$234 );
+  assign \$236  = raw ? { 9'h000, \port$6003$0  } : \$235 [15:0];
+  assign \$238  = \port$6277$2 [0] ? \$237  : { values[79], values[79:64] };
+  assign \$239  = accumulate ? \$238  : 17'h00000;
+  assign \$241  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$240  });
+  assign \$242  = - $signed(\$241 );
+  assign \$244  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$243  });
+  assign \$245  = \port$6277$2 [1] ? \$242  : { \$244 [16], \$244  };
+  assign \$246  = $signed(\$239 ) + $signed(\$245 );
+  assign \$247  = raw ? { 9'h000, \port$6005$0  } : \$246 [15:0];
+  assign \$249  = \port$6277$2 [0] ? \$248  : { values[95], values[95:80] };
+  assign \$250  = accumulate ? \$249  : 17'h00000;
+  assign \$252  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$251  });
+  assign \$253  = - $signed(\$252 );
+  assign \$255  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$254  });
+  assign \$256  = \port$6277$2 [1] ? \$253  : { \$255 [16], \$255  };
+  assign \$257  = $signed(\$250 ) + $signed(\$256 );
+  assign \$258  = raw ? { 9'h000, \port$6007$0  } : \$257 [15:0];
+  assign \$260  = \port$6277$2 [0] ? \$259  : { values[111], values[111:96] };
+  assign \$261  = accumulate ? \$260  : 17'h00000;
+  assign \$263  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$262  });
   assign \$264  = - $signed(\$263 );
-  assign \$265  = gains[191:180] * \port$6601$0 ;
-  assign \$266  = \$265  + 10'h200;
-  assign \$269  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$268  });
-  assign \$270  = \port$6721$2 [1] ? \$264  : { \$269 [22], \$269  };
-  assign \$271  = $signed(\$258 ) + $signed(\$270 );
-  assign \$272  = raw ? { 9'h000, \port$6601$0  } : \$271 [15:0];
-  assign \$274  = \port$6721$2 [0] ? \$273  : { values[271], values[271:256] };
-  assign \$275  = accumulate ? \$274  : 17'h00000;
-  assign \$276  = gains[203:192] * \port$6603$0 ;
-  assign \$277  = \$276  + 10'h200;
-  assign \$280  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$279  });
-  assign \$281  = - $signed(\$280 );
-  assign \$282  = gains[203:192] * \port$6603$0 ;
-  assign \$283  = \$282  + 10'h200;
-  assign \$286  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$285  });
-  assign \$287  = \port$6721$2 [1] ? \$281  : { \$286 [22], \$286  };
-  assign \$288  = $signed(\$275 ) + $signed(\$287 );
-  assign \$289  = raw ? { 9'h000, \port$6603$0  } : \$288 [15:0];
-  assign \$291  = \port$6721$2 [0] ? \$290  : { values[287], values[287:272] };
-  assign \$292  = accumulate ? \$291  : 17'h00000;
-  assign \$293  = gains[215:204] * \port$6605$0 ;
-  assign \$294  = \$293  + 10'h200;
-  assign \$297  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$296  });
-  assign \$298  = - $signed(\$297 );
-  assign \$299  = gains[215:204] * \port$6605$0 ;
-  assign \$300  = \$299  + 10'h200;
-  assign \$303  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$302  });
-  assign \$304  = \port$6721$2 [1] ? \$298  : { \$303 [22], \$303  };
-  assign \$305  = $signed(\$292 ) + $signed(\$304 );
-  assign \$306  = raw ? { 9'h000, \port$6605$0  } : \$305 [15:0];
-  assign \$308  = \port$6721$2 [0] ? \$307  : { values[303], values[303:288] };
-  assign \$309  = accumulate ? \$308  : 17'h00000;
-  assign \$310  = gains[227:216] * \port$6607$0 ;
-  assign \$311  = \$310  + 10'h200;
-  assign \$314  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$313  });
-  assign \$315  = - $signed(\$314 );
-  assign \$316  = gains[227:216] * \port$6607$0 ;
-  assign \$317  = \$316  + 10'h200;
-  assign \$320  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$319  });
-  assign \$321  = \port$6721$2 [1] ? \$315  : { \$320 [22], \$320  };
-  assign \$322  = $signed(\$309 ) + $signed(\$321 );
-  assign \$323  = raw ? { 9'h000, \port$6607$0  } : \$322 [15:0];
-  assign \$325  = \port$6721$2 [0] ? \$324  : { values[319], values[319:304] };
-  assign \$326  = accumulate ? \$325  : 17'h00000;
-  assign \$327  = gains[239:228] * \port$6609$0 ;
-  assign \$328  = \$327  + 10'h200;
-  assign \$331  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$330  });
-  assign \$332  = - $signed(\$331 );
-  assign \$333  = gains[239:228] * \port$6609$0 ;
-  assign \$334  = \$333  + 10'h200;
-  assign \$337  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$336  });
-  assign \$338  = \port$6721$2 [1] ? \$332  : { \$337 [22], \$337  };
-  assign \$339  = $signed(\$326 ) + $signed(\$338 );
-  assign \$340  = raw ? { 9'h000, \port$6609$0  } : \$339 [15:0];
-  assign \$342  = \port$6721$2 [0] ? \$341  : { values[335], values[335:320] };
-  assign \$343  = accumulate ? \$342  : 17'h00000;
-  assign \$344  = gains[251:240] * \port$6611$0 ;
-  assign \$345  = \$344  + 10'h200;
-  assign \$348  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$347  });
-  assign \$349  = - $signed(\$348 );
-  assign \$350  = gains[251:240] * \port$6611$0 ;
-  assign \$351  = \$350  + 10'h200;
-  assign \$354  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$353  });
-  assign \$355  = \port$6721$2 [1] ? \$349  : { \$354 [22], \$354  };
-  assign \$356  = $signed(\$343 ) + $signed(\$355 );
-  assign \$357  = raw ? { 9'h000, \port$6611$0  } : \$356 [15:0];
-  assign \$359  = \port$6721$2 [0] ? \$358  : { values[351], values[351:336] };
+  assign \$266  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$265  });
+  assign \$267  = \port$6277$2 [1] ? \$264  : { \$266 [16], \$266  };
+  assign \$268  = $signed(\$261 ) + $signed(\$267 );
+  assign \$269  = raw ? { 9'h000, \port$6009$0  } : \$268 [15:0];
+  assign \$271  = \port$6277$2 [0] ? \$270  : { values[127], values[127:112] };
+  assign \$272  = accumulate ? \$271  : 17'h00000;
+  assign \$274  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$273  });
+  assign \$275  = - $signed(\$274 );
+  assign \$277  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$276  });
+  assign \$278  = \port$6277$2 [1] ? \$275  : { \$277 [16], \$277  };
+  assign \$279  = $signed(\$272 ) + $signed(\$278 );
+  assign \$280  = raw ? { 9'h000, \port$6011$0  } : \$279 [15:0];
+  assign \$282  = \port$6277$2 [0] ? \$281  : { values[143], values[143:128] };
+  assign \$283  = accumulate ? \$282  : 17'h00000;
+  assign \$285  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$284  });
+  assign \$286  = - $signed(\$285 );
+  assign \$288  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$287  });
+  assign \$289  = \port$6277$2 [1] ? \$286  : { \$288 [16], \$288  };
+  assign \$290  = $signed(\$283 ) + $signed(\$289 );
+  assign \$291  = raw ? { 9'h000, \port$6013$0  } : \$290 [15:0];
+  assign \$293  = \port$6277$2 [0] ? \$292  : { values[159], values[159:144] };
+  assign \$294  = accumulate ? \$293  : 17'h00000;
+  assign \$296  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$295  });
+  assign \$297  = - $signed(\$296 );
+  assign \$299  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$298  });
+  assign \$300  = \port$6277$2 [1] ? \$297  : { \$299 [16], \$299  };
+  assign \$301  = $signed(\$294 ) + $signed(\$300 );
+  assign \$302  = raw ? { 9'h000, \port$6015$0  } : \$301 [15:0];
+  assign \$304  = \port$6277$2 [0] ? \$303  : { values[175], values[175:160] };
+  assign \$305  = accumulate ? \$304  : 17'h00000;
+  assign \$307  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$306  });
+  assign \$308  = - $signed(\$307 );
+  assign \$310  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$309  });
+  assign \$311  = \port$6277$2 [1] ? \$308  : { \$310 [16], \$310  };
+  assign \$312  = $signed(\$305 ) + $signed(\$311 );
+  assign \$313  = raw ? { 9'h000, \port$6017$0  } : \$312 [15:0];
+  assign \$315  = \port$6277$2 [0] ? \$314  : { values[191], values[191:176] };
+  assign \$316  = accumulate ? \$315  : 17'h00000;
+  assign \$318  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$317  });
+  assign \$319  = - $signed(\$318 );
+  assign \$321  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$320  });
+  assign \$322  = \port$6277$2 [1] ? \$319  : { \$321 [16], \$321  };
+  assign \$323  = $signed(\$316 ) + $signed(\$322 );
+  assign \$324  = raw ? { 9'h000, \port$6019$0  } : \$323 [15:0];
+  assign \$326  = \port$6277$2 [0] ? \$325  : { values[207], values[207:192] };
+  assign \$327  = accumulate ? \$326  : 17'h00000;
+  assign \$329  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$328  });
+  assign \$330  = - $signed(\$329 );
+  assign \$332  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$331  });
+  assign \$333  = \port$6277$2 [1] ? \$330  : { \$332 [16], \$332  };
+  assign \$334  = $signed(\$327 ) + $signed(\$333 );
+  assign \$335  = raw ? { 9'h000, \port$6021$0  } : \$334 [15:0];
+  assign \$337  = \port$6277$2 [0] ? \$336  : { values[223], values[223:208] };
+  assign \$338  = accumulate ? \$337  : 17'h00000;
+  assign \$340  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$339  });
+  assign \$341  = - $signed(\$340 );
+  assign \$343  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$342  });
+  assign \$344  = \port$6277$2 [1] ? \$341  : { \$343 [16], \$343  };
+  assign \$345  = $signed(\$338 ) + $signed(\$344 );
+  assign \$346  = raw ? { 9'h000, \port$6023$0  } : \$345 [15:0];
+  assign \$348  = \port$6277$2 [0] ? \$347  : { values[239], values[239:224] };
+  assign \$349  = accumulate ? \$348  : 17'h00000;
+  assign \$351  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$350  });
+  assign \$352  = - $signed(\$351 );
+  assign \$354  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$353  });
+  assign \$355  = \port$6277$2 [1] ? \$352  : { \$354 [16], \$354  };
+  assign \$356  = $signed(\$349 ) + $signed(\$355 );
+  assign \$357  = raw ? { 9'h000, \port$6025$0  } : \$356 [15:0];
+  assign \$359  = \port$6277$2 [0] ? \$358  : { values[255], values[255:240] };
   assign \$360  = accumulate ? \$359  : 17'h00000;
-  assign \$361  = gains[263:252] * \port$6613$0 ;
-  assign \$362  = \$361  + 10'h200;
-  assign \$365  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$364  });
-  assign \$366  = - $signed(\$365 );
-  assign \$367  = gains[263:252] * \port$6613$0 ;
-  assign \$368  = \$367  + 10'h200;
-  assign \$371  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$6721$2 [1] ? \$366  : { \$371 [22], \$371  };
-  assign \$373  = $signed(\$360 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$6613$0  } : \$373 [15:0];
-  assign \$376  = \port$6721$2 [0] ? \$375  : { values[367], values[367:352] };
-  assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$378  = gains[275:264] * \port$6615$0 ;
-  assign \$379  = \$378  + 10'h200;
-  assign \$382  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = - $signed(\$382 );
-  assign \$384  = gains[275:264] * \port$6615$0 ;
-  assign \$385  = \$384  + 10'h200;
-  assign \$388  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$387  });
-  assign \$389  = \port$6721$2 [1] ? \$383  : { \$388 [22], \$388  };
-  assign \$390  = $signed(\$377 ) + $signed(\$389 );
-  assign \$391  = raw ? { 9'h000, \port$6615$0  } : \$390 [15:0];
-  assign \$393  = \port$6721$2 [0] ? \$392  : { values[383], values[383:368] };
-  assign \$394  = accumulate ? \$393  : 17'h00000;
-  assign \$395  = gains[287:276] * \port$6617$0 ;
-  assign \$396  = \$395  + 10'h200;
-  assign \$399  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$398  });
-  assign \$400  = - $signed(\$399 );
-  assign \$401  = gains[287:276] * \port$6617$0 ;
-  assign \$402  = \$401  + 10'h200;
-  assign \$405  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$404  });
-  assign \$406  = \port$6721$2 [1] ? \$400  : { \$405 [22], \$405  };
-  assign \$407  = $signed(\$394 ) + $signed(\$406 );
-  assign \$408  = raw ? { 9'h000, \port$6617$0  } : \$407 [15:0];
-  assign \$410  = \port$6721$2 [0] ? \$409  : { values[399], values[399:384] };
-  assign \$411  = accumulate ? \$410  : 17'h00000;
-  assign \$412  = gains[299:288] * \port$6619$0 ;
-  assign \$413  = \$412  + 10'h200;
-  assign \$416  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$415  });
-  assign \$417  = - $signed(\$416 );
-  assign \$418  = gains[299:288] * \port$6619$0 ;
-  assign \$419  = \$418  + 10'h200;
-  assign \$422  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$421  });
-  assign \$423  = \port$6721$2 [1] ? \$417  : { \$422 [22], \$422  };
-  assign \$424  = $signed(\$411 ) + $signed(\$423 );
-  assign \$425  = raw ? { 9'h000, \port$6619$0  } : \$424 [15:0];
-  assign \$427  = \port$6721$2 [0] ? \$426  : { values[415], values[415:400] };
-  assign \$428  = accumulate ? \$427  : 17'h00000;
-  assign \$429  = gains[311:300] * \port$6621$0 ;
-  assign \$430  = \$429  + 10'h200;
-  assign \$433  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$432  });
-  assign \$434  = - $signed(\$433 );
-  assign \$435  = gains[311:300] * \port$6621$0 ;
-  assign \$436  = \$435  + 10'h200;
-  assign \$439  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$438  });
-  assign \$440  = \port$6721$2 [1] ? \$434  : { \$439 [22], \$439  };
-  assign \$441  = $signed(\$428 ) + $signed(\$440 );
-  assign \$442  = raw ? { 9'h000, \port$6621$0  } : \$441 [15:0];
-  assign \$444  = \port$6721$2 [0] ? \$443  : { values[431], values[431:416] };
-  assign \$445  = accumulate ? \$444  : 17'h00000;
-  assign \$446  = gains[323:312] * \port$6623$0 ;
-  assign \$447  = \$446  + 10'h200;
-  assign \$450  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$449  });
+  assign \$362  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$361  });
+  assign \$363  = - $signed(\$362 );
+  assign \$365  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$364  });
+  assign \$366  = \port$6277$2 [1] ? \$363  : { \$365 [16], \$365  };
+  assign \$367  = $signed(\$360 ) + $signed(\$366 );
+  assign \$368  = raw ? { 9'h000, \port$6027$0  } : \$367 [15:0];
+  assign \$370  = \port$6277$2 [0] ? \$369  : { values[271], values[271:256] };
+  assign \$371  = accumulate ? \$370  : 17'h00000;
+  assign \$373  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$372  });
+  assign \$374  = - $signed(\$373 );
+  assign \$376  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$375  });
+  assign \$377  = \port$6277$2 [1] ? \$374  : { \$376 [16], \$376  };
+  assign \$378  = $signed(\$371 ) + $signed(\$377 );
+  assign \$379  = raw ? { 9'h000, \port$6029$0  } : \$378 [15:0];
+  assign \$381  = \port$6277$2 [0] ? \$380  : { values[287], values[287:272] };
+  assign \$382  = accumulate ? \$381  : 17'h00000;
+  assign \$384  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$383  });
+  assign \$385  = - $signed(\$384 );
+  assign \$387  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$386  });
+  assign \$388  = \port$6277$2 [1] ? \$385  : { \$387 [16], \$387  };
+  assign \$389  = $signed(\$382 ) + $signed(\$388 );
+  assign \$390  = raw ? { 9'h000, \port$6031$0  } : \$389 [15:0];
+  assign \$392  = \port$6277$2 [0] ? \$391  : { values[303], values[303:288] };
+  assign \$393  = accumulate ? \$392  : 17'h00000;
+  assign \$395  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$394  });
+  assign \$396  = - $signed(\$395 );
+  assign \$398  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$397  });
+  assign \$399  = \port$6277$2 [1] ? \$396  : { \$398 [16], \$398  };
+  assign \$400  = $signed(\$393 ) + $signed(\$399 );
+  assign \$401  = raw ? { 9'h000, \port$6033$0  } : \$400 [15:0];
+  assign \$403  = \port$6277$2 [0] ? \$402  : { values[319], values[319:304] };
+  assign \$404  = accumulate ? \$403  : 17'h00000;
+  assign \$406  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$405  });
+  assign \$407  = - $signed(\$406 );
+  assign \$409  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$408  });
+  assign \$410  = \port$6277$2 [1] ? \$407  : { \$409 [16], \$409  };
+  assign \$411  = $signed(\$404 ) + $signed(\$410 );
+  assign \$412  = raw ? { 9'h000, \port$6035$0  } : \$411 [15:0];
+  assign \$414  = \port$6277$2 [0] ? \$413  : { values[335], values[335:320] };
+  assign \$415  = accumulate ? \$414  : 17'h00000;
+  assign \$417  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$416  });
+  assign \$418  = - $signed(\$417 );
+  assign \$420  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$419  });
+  assign \$421  = \port$6277$2 [1] ? \$418  : { \$420 [16], \$420  };
+  assign \$422  = $signed(\$415 ) + $signed(\$421 );
+  assign \$423  = raw ? { 9'h000, \port$6037$0  } : \$422 [15:0];
+  assign \$425  = \port$6277$2 [0] ? \$424  : { values[351], values[351:336] };
+  assign \$426  = accumulate ? \$425  : 17'h00000;
+  assign \$428  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$427  });
+  assign \$429  = - $signed(\$428 );
+  assign \$431  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$430  });
+  assign \$432  = \port$6277$2 [1] ? \$429  : { \$431 [16], \$431  };
+  assign \$433  = $signed(\$426 ) + $signed(\$432 );
+  assign \$434  = raw ? { 9'h000, \port$6039$0  } : \$433 [15:0];
+  assign \$436  = \port$6277$2 [0] ? \$435  : { values[367], values[367:352] };
+  assign \$437  = accumulate ? \$436  : 17'h00000;
+  assign \$439  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$438  });
+  assign \$440  = - $signed(\$439 );
+  assign \$442  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$441  });
+  assign \$443  = \port$6277$2 [1] ? \$440  : { \$442 [16], \$442  };
+  assign \$444  = $signed(\$437 ) + $signed(\$443 );
+  assign \$445  = raw ? { 9'h000, \port$6041$0  } : \$444 [15:0];
+  assign \$447  = \port$6277$2 [0] ? \$446  : { values[383], values[383:368] };
+  assign \$448  = accumulate ? \$447  : 17'h00000;
+  assign \$450  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$449  });
   assign \$451  = - $signed(\$450 );
-  assign \$452  = gains[323:312] * \port$6623$0 ;
-  assign \$453  = \$452  + 10'h200;
-  assign \$456  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$455  });
-  assign \$457  = \port$6721$2 [1] ? \$451  : { \$456 [22], \$456  };
-  assign \$458  = $signed(\$445 ) + $signed(\$457 );
-  assign \$459  = raw ? { 9'h000, \port$6623$0  } : \$458 [15:0];
-  assign \$461  = \port$6721$2 [0] ? \$460  : { values[447], values[447:432] };
-  assign \$462  = accumulate ? \$461  : 17'h00000;
-  assign \$463  = gains[335:324] * \port$6625$0 ;
-  assign \$464  = \$463  + 10'h200;
-  assign \$467  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$466  });
-  assign \$468  = - $signed(\$467 );
-  assign \$469  = gains[335:324] * \port$6625$0 ;
-  assign \$470  = \$469  + 10'h200;
-  assign \$473  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$472  });
-  assign \$474  = \port$6721$2 [1] ? \$468  : { \$473 [22], \$473  };
-  assign \$475  = $signed(\$462 ) + $signed(\$474 );
-  assign \$476  = raw ? { 9'h000, \port$6625$0  } : \$475 [15:0];
-  assign \$478  = \port$6721$2 [0] ? \$477  : { values[463], values[463:448] };
-  assign \$479  = accumulate ? \$478  : 17'h00000;
-  assign \$480  = gains[347:336] * \port$6627$0 ;
-  assign \$481  = \$480  + 10'h200;
-  assign \$484  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$483  });
-  assign \$485  = - $signed(\$484 );
-  assign \$486  = gains[347:336] * \port$6627$0 ;
-  assign \$487  = \$486  + 10'h200;
-  assign \$490  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$489  });
-  assign \$491  = \port$6721$2 [1] ? \$485  : { \$490 [22], \$490  };
-  assign \$492  = $signed(\$479 ) + $signed(\$491 );
-  assign \$493  = raw ? { 9'h000, \port$6627$0  } : \$492 [15:0];
-  assign \$495  = \port$6721$2 [0] ? \$494  : { values[479], values[479:464] };
-  assign \$496  = accumulate ? \$495  : 17'h00000;
-  assign \$497  = gains[359:348] * \port$6629$0 ;
-  assign \$498  = \$497  + 10'h200;
-  assign \$501  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$500  });
-  assign \$502  = - $signed(\$501 );
-  assign \$503  = gains[359:348] * \port$6629$0 ;
-  assign \$504  = \$503  + 10'h200;
-  assign \$507  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$506  });
-  assign \$508  = \port$6721$2 [1] ? \$502  : { \$507 [22], \$507  };
-  assign \$509  = $signed(\$496 ) + $signed(\$508 );
-  assign \$510  = raw ? { 9'h000, \port$6629$0  } : \$509 [15:0];
-  assign \$512  = \port$6721$2 [0] ? \$511  : { values[495], values[495:480] };
-  assign \$513  = accumulate ? \$512  : 17'h00000;
-  assign \$514  = gains[371:360] * \port$6631$0 ;
-  assign \$515  = \$514  + 10'h200;
-  assign \$518  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$517  });
-  assign \$519  = - $signed(\$518 );
-  assign \$520  = gains[371:360] * \port$6631$0 ;
-  assign \$521  = \$520  + 10'h200;
-  assign \$524  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$523  });
-  assign \$525  = \port$6721$2 [1] ? \$519  : { \$524 [22], \$524  };
-  assign \$526  = $signed(\$513 ) + $signed(\$525 );
-  assign \$527  = raw ? { 9'h000, \port$6631$0  } : \$526 [15:0];
-  assign \$529  = \port$6721$2 [0] ? \$528  : { values[511], values[511:496] };
-  assign \$530  = accumulate ? \$529  : 17'h00000;
-  assign \$531  = gains[383:372] * \port$6633$0 ;
-  assign \$532  = \$531  + 10'h200;
-  assign \$535  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$534  });
-  assign \$536  = - $signed(\$535 );
-  assign \$537  = gains[383:372] * \port$6633$0 ;
-  assign \$538  = \$537  + 10'h200;
-  assign \$541  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$540  });
-  assign \$542  = \port$6721$2 [1] ? \$536  : { \$541 [22], \$541  };
-  assign \$543  = $signed(\$530 ) + $signed(\$542 );
-  assign \$544  = raw ? { 9'h000, \port$6633$0  } : \$543 [15:0];
-  assign \$546  = \port$6721$2 [0] ? \$545  : { values[527], values[527:512] };
+  assign \$453  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$452  });
+  assign \$454  = \port$6277$2 [1] ? \$451  : { \$453 [16], \$453  };
+  assign \$455  = $signed(\$448 ) + $signed(\$454 );
+  assign \$456  = raw ? { 9'h000, \port$6043$0  } : \$455 [15:0];
+  assign \$458  = \port$6277$2 [0] ? \$457  : { values[399], values[399:384] };
+  assign \$459  = accumulate ? \$458  : 17'h00000;
+  assign \$461  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$460  });
+  assign \$462  = - $signed(\$461 );
+  assign \$464  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$463  });
+  assign \$465  = \port$6277$2 [1] ? \$462  : { \$464 [16], \$464  };
+  assign \$466  = $signed(\$459 ) + $signed(\$465 );
+  assign \$467  = raw ? { 9'h000, \port$6045$0  } : \$466 [15:0];
+  assign \$469  = \port$6277$2 [0] ? \$468  : { values[415], values[415:400] };
+  assign \$470  = accumulate ? \$469  : 17'h00000;
+  assign \$472  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$471  });
+  assign \$473  = - $signed(\$472 );
+  assign \$475  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$474  });
+  assign \$476  = \port$6277$2 [1] ? \$473  : { \$475 [16], \$475  };
+  assign \$477  = $signed(\$470 ) + $signed(\$476 );
+  assign \$478  = raw ? { 9'h000, \port$6047$0  } : \$477 [15:0];
+  assign \$480  = \port$6277$2 [0] ? \$479  : { values[431], values[431:416] };
+  assign \$481  = accumulate ? \$480  : 17'h00000;
+  assign \$483  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$482  });
+  assign \$484  = - $signed(\$483 );
+  assign \$486  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$485  });
+  assign \$487  = \port$6277$2 [1] ? \$484  : { \$486 [16], \$486  };
+  assign \$488  = $signed(\$481 ) + $signed(\$487 );
+  assign \$489  = raw ? { 9'h000, \port$6049$0  } : \$488 [15:0];
+  assign \$491  = \port$6277$2 [0] ? \$490  : { values[447], values[447:432] };
+  assign \$492  = accumulate ? \$491  : 17'h00000;
+  assign \$494  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$493  });
+  assign \$495  = - $signed(\$494 );
+  assign \$497  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$496  });
+  assign \$498  = \port$6277$2 [1] ? \$495  : { \$497 [16], \$497  };
+  assign \$499  = $signed(\$492 ) + $signed(\$498 );
+  assign \$500  = raw ? { 9'h000, \port$6051$0  } : \$499 [15:0];
+  assign \$502  = \port$6277$2 [0] ? \$501  : { values[463], values[463:448] };
+  assign \$503  = accumulate ? \$502  : 17'h00000;
+  assign \$505  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$504  });
+  assign \$506  = - $signed(\$505 );
+  assign \$508  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$507  });
+  assign \$509  = \port$6277$2 [1] ? \$506  : { \$508 [16], \$508  };
+  assign \$510  = $signed(\$503 ) + $signed(\$509 );
+  assign \$511  = raw ? { 9'h000, \port$6053$0  } : \$510 [15:0];
+  assign \$513  = \port$6277$2 [0] ? \$512  : { values[479], values[479:464] };
+  assign \$514  = accumulate ? \$513  : 17'h00000;
+  assign \$516  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$515  });
+  assign \$517  = - $signed(\$516 );
+  assign \$519  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$518  });
+  assign \$520  = \port$6277$2 [1] ? \$517  : { \$519 [16], \$519  };
+  assign \$521  = $signed(\$514 ) + $signed(\$520 );
+  assign \$522  = raw ? { 9'h000, \port$6055$0  } : \$521 [15:0];
+  assign \$524  = \port$6277$2 [0] ? \$523  : { values[495], values[495:480] };
+  assign \$525  = accumulate ? \$524  : 17'h00000;
+  assign \$527  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$526  });
+  assign \$528  = - $signed(\$527 );
+  assign \$530  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$529  });
+  assign \$531  = \port$6277$2 [1] ? \$528  : { \$530 [16], \$530  };
+  assign \$532  = $signed(\$525 ) + $signed(\$531 );
+  assign \$533  = raw ? { 9'h000, \port$6057$0  } : \$532 [15:0];
+  assign \$535  = \port$6277$2 [0] ? \$534  : { values[511], values[511:496] };
+  assign \$536  = accumulate ? \$535  : 17'h00000;
+  assign \$538  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$537  });
+  assign \$539  = - $signed(\$538 );
+  assign \$541  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$540  });
+  assign \$542  = \port$6277$2 [1] ? \$539  : { \$541 [16], \$541  };
+  assign \$543  = $signed(\$536 ) + $signed(\$542 );
+  assign \$544  = raw ? { 9'h000, \port$6059$0  } : \$543 [15:0];
+  assign \$546  = \port$6277$2 [0] ? \$545  : { values[527], values[527:512] };
   assign \$547  = accumulate ? \$546  : 17'h00000;
-  assign \$548  = gains[395:384] * \port$6635$0 ;
-  assign \$549  = \$548  + 10'h200;
-  assign \$552  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$551  });
-  assign \$553  = - $signed(\$552 );
-  assign \$554  = gains[395:384] * \port$6635$0 ;
-  assign \$555  = \$554  + 10'h200;
-  assign \$558  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$6721$2 [1] ? \$553  : { \$558 [22], \$558  };
-  assign \$560  = $signed(\$547 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$6635$0  } : \$560 [15:0];
-  assign \$563  = \port$6721$2 [0] ? \$562  : { values[543], values[543:528] };
-  assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$565  = gains[407:396] * \port$6637$0 ;
-  assign \$566  = \$565  + 10'h200;
-  assign \$569  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = - $signed(\$569 );
-  assign \$571  = gains[407:396] * \port$6637$0 ;
-  assign \$572  = \$571  + 10'h200;
-  assign \$575  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$574  });
-  assign \$576  = \port$6721$2 [1] ? \$570  : { \$575 [22], \$575  };
-  assign \$577  = $signed(\$564 ) + $signed(\$576 );
-  assign \$578  = raw ? { 9'h000, \port$6637$0  } : \$577 [15:0];
-  assign \$580  = \port$6721$2 [0] ? \$579  : { values[559], values[559:544] };
-  assign \$581  = accumulate ? \$580  : 17'h00000;
-  assign \$582  = gains[419:408] * \port$6639$0 ;
-  assign \$583  = \$582  + 10'h200;
-  assign \$586  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$585  });
-  assign \$587  = - $signed(\$586 );
-  assign \$588  = gains[419:408] * \port$6639$0 ;
-  assign \$589  = \$588  + 10'h200;
-  assign \$592  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$591  });
-  assign \$593  = \port$6721$2 [1] ? \$587  : { \$592 [22], \$592  };
-  assign \$594  = $signed(\$581 ) + $signed(\$593 );
-  assign \$595  = raw ? { 9'h000, \port$6639$0  } : \$594 [15:0];
-  assign \$597  = \port$6721$2 [0] ? \$596  : { values[575], values[575:560] };
-  assign \$598  = accumulate ? \$597  : 17'h00000;
-  assign \$599  = gains[431:420] * \port$6641$0 ;
-  assign \$600  = \$599  + 10'h200;
-  assign \$603  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$602  });
-  assign \$604  = - $signed(\$603 );
-  assign \$605  = gains[431:420] * \port$6641$0 ;
-  assign \$606  = \$605  + 10'h200;
-  assign \$609  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$608  });
-  assign \$610  = \port$6721$2 [1] ? \$604  : { \$609 [22], \$609  };
-  assign \$611  = $signed(\$598 ) + $signed(\$610 );
-  assign \$612  = raw ? { 9'h000, \port$6641$0  } : \$611 [15:0];
-  assign \$614  = \port$6721$2 [0] ? \$613  : { values[591], values[591:576] };
-  assign \$615  = accumulate ? \$614  : 17'h00000;
-  assign \$616  = gains[443:432] * \port$6643$0 ;
-  assign \$617  = \$616  + 10'h200;
-  assign \$620  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$619  });
-  assign \$621  = - $signed(\$620 );
-  assign \$622  = gains[443:432] * \port$6643$0 ;
-  assign \$623  = \$622  + 10'h200;
-  assign \$626  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$625  });
-  assign \$627  = \port$6721$2 [1] ? \$621  : { \$626 [22], \$626  };
-  assign \$628  = $signed(\$615 ) + $signed(\$627 );
-  assign \$629  = raw ? { 9'h000, \port$6643$0  } : \$628 [15:0];
-  assign \$631  = \port$6721$2 [0] ? \$630  : { values[607], values[607:592] };
-  assign \$632  = accumulate ? \$631  : 17'h00000;
-  assign \$633  = gains[455:444] * \port$6645$0 ;
-  assign \$634  = \$633  + 10'h200;
-  assign \$637  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$636  });
+  assign \$549  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$548  });
+  assign \$550  = - $signed(\$549 );
+  assign \$552  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$551  });
+  assign \$553  = \port$6277$2 [1] ? \$550  : { \$552 [16], \$552  };
+  assign \$554  = $signed(\$547 ) + $signed(\$553 );
+  assign \$555  = raw ? { 9'h000, \port$6061$0  } : \$554 [15:0];
+  assign \$557  = \port$6277$2 [0] ? \$556  : { values[543], values[543:528] };
+  assign \$558  = accumulate ? \$557  : 17'h00000;
+  assign \$560  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$559  });
+  assign \$561  = - $signed(\$560 );
+  assign \$563  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$562  });
+  assign \$564  = \port$6277$2 [1] ? \$561  : { \$563 [16], \$563  };
+  assign \$565  = $signed(\$558 ) + $signed(\$564 );
+  assign \$566  = raw ? { 9'h000, \port$6063$0  } : \$565 [15:0];
+  assign \$568  = \port$6277$2 [0] ? \$567  : { values[559], values[559:544] };
+  assign \$569  = accumulate ? \$568  : 17'h00000;
+  assign \$571  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$570  });
+  assign \$572  = - $signed(\$571 );
+  assign \$574  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$573  });
+  assign \$575  = \port$6277$2 [1] ? \$572  : { \$574 [16], \$574  };
+  assign \$576  = $signed(\$569 ) + $signed(\$575 );
+  assign \$577  = raw ? { 9'h000, \port$6065$0  } : \$576 [15:0];
+  assign \$579  = \port$6277$2 [0] ? \$578  : { values[575], values[575:560] };
+  assign \$580  = accumulate ? \$579  : 17'h00000;
+  assign \$582  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$581  });
+  assign \$583  = - $signed(\$582 );
+  assign \$585  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$584  });
+  assign \$586  = \port$6277$2 [1] ? \$583  : { \$585 [16], \$585  };
+  assign \$587  = $signed(\$580 ) + $signed(\$586 );
+  assign \$588  = raw ? { 9'h000, \port$6067$0  } : \$587 [15:0];
+  assign \$590  = \port$6277$2 [0] ? \$589  : { values[591], values[591:576] };
+  assign \$591  = accumulate ? \$590  : 17'h00000;
+  assign \$593  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$592  });
+  assign \$594  = - $signed(\$593 );
+  assign \$596  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$595  });
+  assign \$597  = \port$6277$2 [1] ? \$594  : { \$596 [16], \$596  };
+  assign \$598  = $signed(\$591 ) + $signed(\$597 );
+  assign \$599  = raw ? { 9'h000, \port$6069$0  } : \$598 [15:0];
+  assign \$601  = \port$6277$2 [0] ? \$600  : { values[607], values[607:592] };
+  assign \$602  = accumulate ? \$601  : 17'h00000;
+  assign \$604  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$603  });
+  assign \$605  = - $signed(\$604 );
+  assign \$607  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$606  });
+  assign \$608  = \port$6277$2 [1] ? \$605  : { \$607 [16], \$607  };
+  assign \$609  = $signed(\$602 ) + $signed(\$608 );
+  assign \$610  = raw ? { 9'h000, \port$6071$0  } : \$609 [15:0];
+  assign \$612  = \port$6277$2 [0] ? \$611  : { values[623], values[623:608] };
+  assign \$613  = accumulate ? \$612  : 17'h00000;
+  assign \$615  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$614  });
+  assign \$616  = - $signed(\$615 );
+  assign \$618  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$617  });
+  assign \$619  = \port$6277$2 [1] ? \$616  : { \$618 [16], \$618  };
+  assign \$620  = $signed(\$613 ) + $signed(\$619 );
+  assign \$621  = raw ? { 9'h000, \port$6073$0  } : \$620 [15:0];
+  assign \$623  = \port$6277$2 [0] ? \$622  : { values[639], values[639:624] };
+  assign \$624  = accumulate ? \$623  : 17'h00000;
+  assign \$626  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$625  });
+  assign \$627  = - $signed(\$626 );
+  assign \$629  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$628  });
+  assign \$630  = \port$6277$2 [1] ? \$627  : { \$629 [16], \$629  };
+  assign \$631  = $signed(\$624 ) + $signed(\$630 );
+  assign \$632  = raw ? { 9'h000, \port$6075$0  } : \$631 [15:0];
+  assign \$634  = \port$6277$2 [0] ? \$633  : { values[655], values[655:640] };
+  assign \$635  = accumulate ? \$634  : 17'h00000;
+  assign \$637  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$636  });
   assign \$638  = - $signed(\$637 );
-  assign \$639  = gains[455:444] * \port$6645$0 ;
-  assign \$640  = \$639  + 10'h200;
-  assign \$643  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$642  });
-  assign \$644  = \port$6721$2 [1] ? \$638  : { \$643 [22], \$643  };
-  assign \$645  = $signed(\$632 ) + $signed(\$644 );
-  assign \$646  = raw ? { 9'h000, \port$6645$0  } : \$645 [15:0];
-  assign \$648  = \port$6721$2 [0] ? \$647  : { values[623], values[623:608] };
-  assign \$649  = accumulate ? \$648  : 17'h00000;
-  assign \$650  = gains[467:456] * \port$6647$0 ;
-  assign \$651  = \$650  + 10'h200;
-  assign \$654  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$653  });
-  assign \$655  = - $signed(\$654 );
-  assign \$656  = gains[467:456] * \port$6647$0 ;
-  assign \$657  = \$656  + 10'h200;
-  assign \$660  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$659  });
-  assign \$661  = \port$6721$2 [1] ? \$655  : { \$660 [22], \$660  };
-  assign \$662  = $signed(\$649 ) + $signed(\$661 );
-  assign \$663  = raw ? { 9'h000, \port$6647$0  } : \$662 [15:0];
-  assign \$665  = \port$6721$2 [0] ? \$664  : { values[639], values[639:624] };
-  assign \$666  = accumulate ? \$665  : 17'h00000;
-  assign \$667  = gains[479:468] * \port$6649$0 ;
-  assign \$668  = \$667  + 10'h200;
-  assign \$671  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$670  });
-  assign \$672  = - $signed(\$671 );
-  assign \$673  = gains[479:468] * \port$6649$0 ;
-  assign \$674  = \$673  + 10'h200;
-  assign \$677  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$676  });
-  assign \$678  = \port$6721$2 [1] ? \$672  : { \$677 [22], \$677  };
-  assign \$679  = $signed(\$666 ) + $signed(\$678 );
-  assign \$680  = raw ? { 9'h000, \port$6649$0  } : \$679 [15:0];
-  assign \$682  = \port$6721$2 [0] ? \$681  : { values[655], values[655:640] };
-  assign \$683  = accumulate ? \$682  : 17'h00000;
-  assign \$684  = gains[491:480] * \port$6651$0 ;
-  assign \$685  = \$684  + 10'h200;
-  assign \$688  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$687  });
-  assign \$689  = - $signed(\$688 );
-  assign \$690  = gains[491:480] * \port$6651$0 ;
-  assign \$691  = \$690  + 10'h200;
-  assign \$694  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$693  });
-  assign \$695  = \port$6721$2 [1] ? \$689  : { \$694 [22], \$694  };
-  assign \$696  = $signed(\$683 ) + $signed(\$695 );
-  assign \$697  = raw ? { 9'h000, \port$6651$0  } : \$696 [15:0];
-  assign \$699  = \port$6721$2 [0] ? \$698  : { values[671], values[671:656] };
-  assign \$700  = accumulate ? \$699  : 17'h00000;
-  assign \$701  = gains[503:492] * \port$6653$0 ;
-  assign \$702  = \$701  + 10'h200;
-  assign \$705  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$704  });
-  assign \$706  = - $signed(\$705 );
-  assign \$707  = gains[503:492] * \port$6653$0 ;
-  assign \$708  = \$707  + 10'h200;
-  assign \$711  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$710  });
-  assign \$712  = \port$6721$2 [1] ? \$706  : { \$711 [22], \$711  };
-  assign \$713  = $signed(\$700 ) + $signed(\$712 );
-  assign \$714  = raw ? { 9'h000, \port$6653$0  } : \$713 [15:0];
-  assign \$716  = \port$6721$2 [0] ? \$715  : { values[687], values[687:672] };
-  assign \$717  = accumulate ? \$716  : 17'h00000;
-  assign \$718  = gains[515:504] * \port$6655$0 ;
-  assign \$719  = \$718  + 10'h200;
-  assign \$722  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$721  });
-  assign \$723  = - $signed(\$722 );
-  assign \$724  = gains[515:504] * \port$6655$0 ;
-  assign \$725  = \$724  + 10'h200;
-  assign \$728  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$727  });
-  assign \$729  = \port$6721$2 [1] ? \$723  : { \$728 [22], \$728  };
-  assign \$730  = $signed(\$717 ) + $signed(\$729 );
-  assign \$731  = raw ? { 9'h000, \port$6655$0  } : \$730 [15:0];
-  assign \$733  = \port$6721$2 [0] ? \$732  : { values[703], values[703:688] };
+  assign \$640  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$639  });
+  assign \$641  = \port$6277$2 [1] ? \$638  : { \$640 [16], \$640  };
+  assign \$642  = $signed(\$635 ) + $signed(\$641 );
+  assign \$643  = raw ? { 9'h000, \port$6077$0  } : \$642 [15:0];
+  assign \$645  = \port$6277$2 [0] ? \$644  : { values[671], values[671:656] };
+  assign \$646  = accumulate ? \$645  : 17'h00000;
+  assign \$648  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$647  });
+  assign \$649  = - $signed(\$648 );
+  assign \$651  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$650  });
+  assign \$652  = \port$6277$2 [1] ? \$649  : { \$651 [16], \$651  };
+  assign \$653  = $signed(\$646 ) + $signed(\$652 );
+  assign \$654  = raw ? { 9'h000, \port$6079$0  } : \$653 [15:0];
+  assign \$656  = \port$6277$2 [0] ? \$655  : { values[687], values[687:672] };
+  assign \$657  = accumulate ? \$656  : 17'h00000;
+  assign \$659  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$658  });
+  assign \$660  = - $signed(\$659 );
+  assign \$662  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$661  });
+  assign \$663  = \port$6277$2 [1] ? \$660  : { \$662 [16], \$662  };
+  assign \$664  = $signed(\$657 ) + $signed(\$663 );
+  assign \$665  = raw ? { 9'h000, \port$6081$0  } : \$664 [15:0];
+  assign \$667  = \port$6277$2 [0] ? \$666  : { values[703], values[703:688] };
+  assign \$668  = accumulate ? \$667  : 17'h00000;
+  assign \$670  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$669  });
+  assign \$671  = - $signed(\$670 );
+  assign \$673  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$672  });
+  assign \$674  = \port$6277$2 [1] ? \$671  : { \$673 [16], \$673  };
+  assign \$675  = $signed(\$668 ) + $signed(\$674 );
+  assign \$676  = raw ? { 9'h000, \port$6083$0  } : \$675 [15:0];
+  assign \$678  = \port$6277$2 [0] ? \$677  : { values[719], values[719:704] };
+  assign \$679  = accumulate ? \$678  : 17'h00000;
+  assign \$681  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$680  });
+  assign \$682  = - $signed(\$681 );
+  assign \$684  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$683  });
+  assign \$685  = \port$6277$2 [1] ? \$682  : { \$684 [16], \$684  };
+  assign \$686  = $signed(\$679 ) + $signed(\$685 );
+  assign \$687  = raw ? { 9'h000, \port$6085$0  } : \$686 [15:0];
+  assign \$689  = \port$6277$2 [0] ? \$688  : { values[735], values[735:720] };
+  assign \$690  = accumulate ? \$689  : 17'h00000;
+  assign \$692  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$691  });
+  assign \$693  = - $signed(\$692 );
+  assign \$695  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$694  });
+  assign \$696  = \port$6277$2 [1] ? \$693  : { \$695 [16], \$695  };
+  assign \$697  = $signed(\$690 ) + $signed(\$696 );
+  assign \$698  = raw ? { 9'h000, \port$6087$0  } : \$697 [15:0];
+  assign \$700  = \port$6277$2 [0] ? \$699  : { values[751], values[751:736] };
+  assign \$701  = accumulate ? \$700  : 17'h00000;
+  assign \$703  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$702  });
+  assign \$704  = - $signed(\$703 );
+  assign \$706  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$705  });
+  assign \$707  = \port$6277$2 [1] ? \$704  : { \$706 [16], \$706  };
+  assign \$708  = $signed(\$701 ) + $signed(\$707 );
+  assign \$709  = raw ? { 9'h000, \port$6089$0  } : \$708 [15:0];
+  assign \$711  = \port$6277$2 [0] ? \$710  : { values[767], values[767:752] };
+  assign \$712  = accumulate ? \$711  : 17'h00000;
+  assign \$714  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$713  });
+  assign \$715  = - $signed(\$714 );
+  assign \$717  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$716  });
+  assign \$718  = \port$6277$2 [1] ? \$715  : { \$717 [16], \$717  };
+  assign \$719  = $signed(\$712 ) + $signed(\$718 );
+  assign \$720  = raw ? { 9'h000, \port$6091$0  } : \$719 [15:0];
+  assign \$722  = \port$6277$2 [0] ? \$721  : { values[783], values[783:768] };
+  assign \$723  = accumulate ? \$722  : 17'h00000;
+  assign \$725  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$724  });
+  assign \$726  = - $signed(\$725 );
+  assign \$728  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$727  });
+  assign \$729  = \port$6277$2 [1] ? \$726  : { \$728 [16], \$728  };
+  assign \$730  = $signed(\$723 ) + $signed(\$729 );
+  assign \$731  = raw ? { 9'h000, \port$6093$0  } : \$730 [15:0];
+  assign \$733  = \port$6277$2 [0] ? \$732  : { values[799], values[799:784] };
   assign \$734  = accumulate ? \$733  : 17'h00000;
-  assign \$735  = gains[527:516] * \port$6657$0 ;
-  assign \$736  = \$735  + 10'h200;
-  assign \$739  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$738  });
-  assign \$740  = - $signed(\$739 );
-  assign \$741  = gains[527:516] * \port$6657$0 ;
-  assign \$742  = \$741  + 10'h200;
-  assign \$745  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$744  });
-  assign \$746  = \port$6721$2 [1] ? \$740  : { \$745 [22], \$745  };
-  assign \$747  = $signed(\$734 ) + $signed(\$746 );
-  assign \$748  = raw ? { 9'h000, \port$6657$0  } : \$747 [15:0];
-  assign \$750  = \port$6721$2 [0] ? \$749  : { values[719], values[719:704] };
-  assign \$751  = accumulate ? \$750  : 17'h00000;
-  assign \$752  = gains[539:528] * \port$6659$0 ;
-  assign \$753  = \$752  + 10'h200;
-  assign \$756  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$755  });
-  assign \$757  = - $signed(\$756 );
-  assign \$758  = gains[539:528] * \port$6659$0 ;
-  assign \$759  = \$758  + 10'h200;
-  assign \$762  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$761  });
-  assign \$763  = \port$6721$2 [1] ? \$757  : { \$762 [22], \$762  };
-  assign \$764  = $signed(\$751 ) + $signed(\$763 );
-  assign \$765  = raw ? { 9'h000, \port$6659$0  } : \$764 [15:0];
-  assign \$767  = \port$6721$2 [0] ? \$766  : { values[735], values[735:720] };
-  assign \$768  = accumulate ? \$767  : 17'h00000;
-  assign \$769  = gains[551:540] * \port$6661$0 ;
-  assign \$770  = \$769  + 10'h200;
-  assign \$773  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$772  });
-  assign \$774  = - $signed(\$773 );
-  assign \$775  = gains[551:540] * \port$6661$0 ;
-  assign \$776  = \$775  + 10'h200;
-  assign \$779  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$778  });
-  assign \$780  = \port$6721$2 [1] ? \$774  : { \$779 [22], \$779  };
-  assign \$781  = $signed(\$768 ) + $signed(\$780 );
-  assign \$782  = raw ? { 9'h000, \port$6661$0  } : \$781 [15:0];
-  assign \$784  = \port$6721$2 [0] ? \$783  : { values[751], values[751:736] };
-  assign \$785  = accumulate ? \$784  : 17'h00000;
-  assign \$786  = gains[563:552] * \port$6663$0 ;
-  assign \$787  = \$786  + 10'h200;
-  assign \$790  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$789  });
-  assign \$791  = - $signed(\$790 );
-  assign \$792  = gains[563:552] * \port$6663$0 ;
-  assign \$793  = \$792  + 10'h200;
-  assign \$796  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$6721$2 [1] ? \$791  : { \$796 [22], \$796  };
-  assign \$798  = $signed(\$785 ) + $signed(\$797 );
-  assign \$799  = raw ? { 9'h000, \port$6663$0  } : \$798 [15:0];
-  assign \$801  = \port$6721$2 [0] ? \$800  : { values[767], values[767:752] };
-  assign \$802  = accumulate ? \$801  : 17'h00000;
-  assign \$803  = gains[575:564] * \port$6665$0 ;
-  assign \$804  = \$803  + 10'h200;
-  assign \$807  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$806  });
-  assign \$808  = - $signed(\$807 );
-  assign \$809  = gains[575:564] * \port$6665$0 ;
-  assign \$810  = \$809  + 10'h200;
-  assign \$813  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$812  });
-  assign \$814  = \port$6721$2 [1] ? \$808  : { \$813 [22], \$813  };
-  assign \$815  = $signed(\$802 ) + $signed(\$814 );
-  assign \$816  = raw ? { 9'h000, \port$6665$0  } : \$815 [15:0];
-  assign \$818  = \port$6721$2 [0] ? \$817  : { values[783], values[783:768] };
-  assign \$819  = accumulate ? \$818  : 17'h00000;
-  assign \$820  = gains[587:576] * \port$6667$0 ;
-  assign \$821  = \$820  + 10'h200;
-  assign \$824  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$823  });
+  assign \$736  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = - $signed(\$736 );
+  assign \$739  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$738  });
+  assign \$740  = \port$6277$2 [1] ? \$737  : { \$739 [16], \$739  };
+  assign \$741  = $signed(\$734 ) + $signed(\$740 );
+  assign \$742  = raw ? { 9'h000, \port$6095$0  } : \$741 [15:0];
+  assign \$744  = \port$6277$2 [0] ? \$743  : { values[815], values[815:800] };
+  assign \$745  = accumulate ? \$744  : 17'h00000;
+  assign \$747  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$746  });
+  assign \$748  = - $signed(\$747 );
+  assign \$750  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$749  });
+  assign \$751  = \port$6277$2 [1] ? \$748  : { \$750 [16], \$750  };
+  assign \$752  = $signed(\$745 ) + $signed(\$751 );
+  assign \$753  = raw ? { 9'h000, \port$6097$0  } : \$752 [15:0];
+  assign \$755  = \port$6277$2 [0] ? \$754  : { values[831], values[831:816] };
+  assign \$756  = accumulate ? \$755  : 17'h00000;
+  assign \$758  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$757  });
+  assign \$759  = - $signed(\$758 );
+  assign \$761  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$760  });
+  assign \$762  = \port$6277$2 [1] ? \$759  : { \$761 [16], \$761  };
+  assign \$763  = $signed(\$756 ) + $signed(\$762 );
+  assign \$764  = raw ? { 9'h000, \port$6099$0  } : \$763 [15:0];
+  assign \$766  = \port$6277$2 [0] ? \$765  : { values[847], values[847:832] };
+  assign \$767  = accumulate ? \$766  : 17'h00000;
+  assign \$769  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$768  });
+  assign \$770  = - $signed(\$769 );
+  assign \$772  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$6277$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$774  = $signed(\$767 ) + $signed(\$773 );
+  assign \$775  = raw ? { 9'h000, \port$6101$0  } : \$774 [15:0];
+  assign \$777  = \port$6277$2 [0] ? \$776  : { values[863], values[863:848] };
+  assign \$778  = accumulate ? \$777  : 17'h00000;
+  assign \$780  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$779  });
+  assign \$781  = - $signed(\$780 );
+  assign \$783  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$782  });
+  assign \$784  = \port$6277$2 [1] ? \$781  : { \$783 [16], \$783  };
+  assign \$785  = $signed(\$778 ) + $signed(\$784 );
+  assign \$786  = raw ? { 9'h000, \port$6103$0  } : \$785 [15:0];
+  assign \$788  = \port$6277$2 [0] ? \$787  : { values[879], values[879:864] };
+  assign \$789  = accumulate ? \$788  : 17'h00000;
+  assign \$791  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$790  });
+  assign \$792  = - $signed(\$791 );
+  assign \$794  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$793  });
+  assign \$795  = \port$6277$2 [1] ? \$792  : { \$794 [16], \$794  };
+  assign \$796  = $signed(\$789 ) + $signed(\$795 );
+  assign \$797  = raw ? { 9'h000, \port$6105$0  } : \$796 [15:0];
+  assign \$799  = \port$6277$2 [0] ? \$798  : { values[895], values[895:880] };
+  assign \$800  = accumulate ? \$799  : 17'h00000;
+  assign \$802  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$801  });
+  assign \$803  = - $signed(\$802 );
+  assign \$805  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$804  });
+  assign \$806  = \port$6277$2 [1] ? \$803  : { \$805 [16], \$805  };
+  assign \$807  = $signed(\$800 ) + $signed(\$806 );
+  assign \$808  = raw ? { 9'h000, \port$6107$0  } : \$807 [15:0];
+  assign \$810  = \port$6277$2 [0] ? \$809  : { values[911], values[911:896] };
+  assign \$811  = accumulate ? \$810  : 17'h00000;
+  assign \$813  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$812  });
+  assign \$814  = - $signed(\$813 );
+  assign \$816  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$815  });
+  assign \$817  = \port$6277$2 [1] ? \$814  : { \$816 [16], \$816  };
+  assign \$818  = $signed(\$811 ) + $signed(\$817 );
+  assign \$819  = raw ? { 9'h000, \port$6109$0  } : \$818 [15:0];
+  assign \$821  = \port$6277$2 [0] ? \$820  : { values[927], values[927:912] };
+  assign \$822  = accumulate ? \$821  : 17'h00000;
+  assign \$824  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$823  });
   assign \$825  = - $signed(\$824 );
-  assign \$826  = gains[587:576] * \port$6667$0 ;
-  assign \$827  = \$826  + 10'h200;
-  assign \$830  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$829  });
-  assign \$831  = \port$6721$2 [1] ? \$825  : { \$830 [22], \$830  };
-  assign \$832  = $signed(\$819 ) + $signed(\$831 );
-  assign \$833  = raw ? { 9'h000, \port$6667$0  } : \$832 [15:0];
-  assign \$835  = \port$6721$2 [0] ? \$834  : { values[799], values[799:784] };
-  assign \$836  = accumulate ? \$835  : 17'h00000;
-  assign \$837  = gains[599:588] * \port$6669$0 ;
-  assign \$838  = \$837  + 10'h200;
-  assign \$841  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$840  });
-  assign \$842  = - $signed(\$841 );
-  assign \$843  = gains[599:588] * \port$6669$0 ;
-  assign \$844  = \$843  + 10'h200;
-  assign \$847  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$846  });
-  assign \$848  = \port$6721$2 [1] ? \$842  : { \$847 [22], \$847  };
-  assign \$849  = $signed(\$836 ) + $signed(\$848 );
-  assign \$850  = raw ? { 9'h000, \port$6669$0  } : \$849 [15:0];
-  assign \$852  = \port$6721$2 [0] ? \$851  : { values[815], values[815:800] };
-  assign \$853  = accumulate ? \$852  : 17'h00000;
-  assign \$854  = gains[611:600] * \port$6671$0 ;
-  assign \$855  = \$854  + 10'h200;
-  assign \$858  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$857  });
-  assign \$859  = - $signed(\$858 );
-  assign \$860  = gains[611:600] * \port$6671$0 ;
-  assign \$861  = \$860  + 10'h200;
-  assign \$864  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$863  });
-  assign \$865  = \port$6721$2 [1] ? \$859  : { \$864 [22], \$864  };
-  assign \$866  = $signed(\$853 ) + $signed(\$865 );
-  assign \$867  = raw ? { 9'h000, \port$6671$0  } : \$866 [15:0];
-  assign \$869  = \port$6721$2 [0] ? \$868  : { values[831], values[831:816] };
-  assign \$870  = accumulate ? \$869  : 17'h00000;
-  assign \$871  = gains[623:612] * \port$6673$0 ;
-  assign \$872  = \$871  + 10'h200;
-  assign \$875  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$874  });
-  assign \$876  = - $signed(\$875 );
-  assign \$877  = gains[623:612] * \port$6673$0 ;
-  assign \$878  = \$877  + 10'h200;
-  assign \$881  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$880  });
-  assign \$882  = \port$6721$2 [1] ? \$876  : { \$881 [22], \$881  };
-  assign \$883  = $signed(\$870 ) + $signed(\$882 );
-  assign \$884  = raw ? { 9'h000, \port$6673$0  } : \$883 [15:0];
-  assign \$886  = \port$6721$2 [0] ? \$885  : { values[847], values[847:832] };
-  assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$888  = gains[635:624] * \port$6675$0 ;
-  assign \$889  = \$888  + 10'h200;
-  assign \$892  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$891  });
-  assign \$893  = - $signed(\$892 );
-  assign \$894  = gains[635:624] * \port$6675$0 ;
-  assign \$895  = \$894  + 10'h200;
-  assign \$898  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$897  });
-  assign \$899  = \port$6721$2 [1] ? \$893  : { \$898 [22], \$898  };
-  assign \$900  = $signed(\$887 ) + $signed(\$899 );
-  assign \$901  = raw ? { 9'h000, \port$6675$0  } : \$900 [15:0];
-  assign \$903  = \port$6721$2 [0] ? \$902  : { values[863], values[863:848] };
-  assign \$904  = accumulate ? \$903  : 17'h00000;
-  assign \$905  = gains[647:636] * \port$6677$0 ;
-  assign \$906  = \$905  + 10'h200;
-  assign \$909  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$908  });
-  assign \$910  = - $signed(\$909 );
-  assign \$911  = gains[647:636] * \port$6677$0 ;
-  assign \$912  = \$911  + 10'h200;
-  assign \$915  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$914  });
-  assign \$916  = \port$6721$2 [1] ? \$910  : { \$915 [22], \$915  };
-  assign \$917  = $signed(\$904 ) + $signed(\$916 );
-  assign \$918  = raw ? { 9'h000, \port$6677$0  } : \$917 [15:0];
-  assign \$920  = \port$6721$2 [0] ? \$919  : { values[879], values[879:864] };
-  assign \$921  = accumulate ? \$920  : 17'h00000;
-  assign \$922  = gains[659:648] * \port$6679$0 ;
-  assign \$923  = \$922  + 10'h200;
-  assign \$926  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$925  });
-  assign \$927  = - $signed(\$926 );
-  assign \$928  = gains[659:648] * \port$6679$0 ;
-  assign \$929  = \$928  + 10'h200;
-  assign \$932  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$931  });
-  assign \$933  = \port$6721$2 [1] ? \$927  : { \$932 [22], \$932  };
-  assign \$934  = $signed(\$921 ) + $signed(\$933 );
-  assign \$935  = raw ? { 9'h000, \port$6679$0  } : \$934 [15:0];
-  assign \$937  = \port$6721$2 [0] ? \$936  : { values[895], values[895:880] };
-  assign \$938  = accumulate ? \$937  : 17'h00000;
-  assign \$939  = gains[671:660] * \port$6681$0 ;
-  assign \$940  = \$939  + 10'h200;
-  assign \$943  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$942  });
-  assign \$944  = - $signed(\$943 );
-  assign \$945  = gains[671:660] * \port$6681$0 ;
-  assign \$946  = \$945  + 10'h200;
-  assign \$949  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$948  });
-  assign \$950  = \port$6721$2 [1] ? \$944  : { \$949 [22], \$949  };
-  assign \$951  = $signed(\$938 ) + $signed(\$950 );
-  assign \$952  = raw ? { 9'h000, \port$6681$0  } : \$951 [15:0];
-  assign \$954  = \port$6721$2 [0] ? \$953  : { values[911], values[911:896] };
-  assign \$955  = accumulate ? \$954  : 17'h00000;
-  assign \$956  = gains[683:672] * \port$6683$0 ;
-  assign \$957  = \$956  + 10'h200;
-  assign \$960  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$959  });
-  assign \$961  = - $signed(\$960 );
-  assign \$962  = gains[683:672] * \port$6683$0 ;
-  assign \$963  = \$962  + 10'h200;
-  assign \$966  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$965  });
-  assign \$967  = \port$6721$2 [1] ? \$961  : { \$966 [22], \$966  };
-  assign \$968  = $signed(\$955 ) + $signed(\$967 );
-  assign \$969  = raw ? { 9'h000, \port$6683$0  } : \$968 [15:0];
-  assign \$971  = \port$6721$2 [0] ? \$970  : { values[927], values[927:912] };
-  assign \$972  = accumulate ? \$971  : 17'h00000;
-  assign \$973  = gains[695:684] * \port$6685$0 ;
-  assign \$974  = \$973  + 10'h200;
-  assign \$977  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$976  });
-  assign \$978  = - $signed(\$977 );
-  assign \$979  = gains[695:684] * \port$6685$0 ;
-  assign \$980  = \$979  + 10'h200;
-  assign \$983  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$982  });
-  assign \$984  = \port$6721$2 [1] ? \$978  : { \$983 [22], \$983  };
-  assign \$985  = $signed(\$972 ) + $signed(\$984 );
-  assign \$986  = raw ? { 9'h000, \port$6685$0  } : \$985 [15:0];
-  assign \$988  = \port$6721$2 [0] ? \$987  : { values[943], values[943:928] };
-  assign \$989  = accumulate ? \$988  : 17'h00000;
-  assign \$990  = gains[707:696] * \port$6687$0 ;
-  assign \$991  = \$990  + 10'h200;
-  assign \$994  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$993  });
-  assign \$995  = - $signed(\$994 );
-  assign \$996  = gains[707:696] * \port$6687$0 ;
-  assign \$997  = \$996  + 10'h200;
-  assign \$1000  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$6721$2 [1] ? \$995  : { \$1000 [22], \$1000  };
-  assign \$1002  = $signed(\$989 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, \port$6687$0  } : \$1002 [15:0];
-  assign \$1005  = \port$6721$2 [0] ? \$1004  : { values[959], values[959:944] };
-  assign \$1006  = accumulate ? \$1005  : 17'h00000;
-  assign \$1007  = gains[719:708] * \port$6689$0 ;
-  assign \$1008  = \$1007  + 10'h200;
-  assign \$1011  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$1010  });
-  assign \$1012  = - $signed(\$1011 );
-  assign \$1013  = gains[719:708] * \port$6689$0 ;
-  assign \$1014  = \$1013  + 10'h200;
-  assign \$1017  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$1016  });
-  assign \$1018  = \port$6721$2 [1] ? \$1012  : { \$1017 [22], \$1017  };
-  assign \$1019  = $signed(\$1006 ) + $signed(\$1018 );
-  assign \$1020  = raw ? { 9'h000, \port$6689$0  } : \$1019 [15:0];
-  assign \$1022  = \port$6721$2 [0] ? \$1021  : { values[975], values[975:960] };
-  assign \$1023  = accumulate ? \$1022  : 17'h00000;
-  assign \$1024  = gains[731:720] * \port$6691$0 ;
-  assign \$1025  = \$1024  + 10'h200;
-  assign \$1028  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$1027  });
-  assign \$1029  = - $signed(\$1028 );
-  assign \$1030  = gains[731:720] * \port$6691$0 ;
-  assign \$1031  = \$1030  + 10'h200;
-  assign \$1034  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$1033  });
-  assign \$1035  = \port$6721$2 [1] ? \$1029  : { \$1034 [22], \$1034  };
-  assign \$1036  = $signed(\$1023 ) + $signed(\$1035 );
-  assign \$1037  = raw ? { 9'h000, \port$6691$0  } : \$1036 [15:0];
-  assign \$1039  = \port$6721$2 [0] ? \$1038  : { values[991], values[991:976] };
-  assign \$1040  = accumulate ? \$1039  : 17'h00000;
-  assign \$1041  = gains[743:732] * \port$6693$0 ;
-  assign \$1042  = \$1041  + 10'h200;
-  assign \$1045  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$827  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$826  });
+  assign \$828  = \port$6277$2 [1] ? \$825  : { \$827 [16], \$827  };
+  assign \$829  = $signed(\$822 ) + $signed(\$828 );
+  assign \$830  = raw ? { 9'h000, \port$6111$0  } : \$829 [15:0];
+  assign \$832  = \port$6277$2 [0] ? \$831  : { values[943], values[943:928] };
+  assign \$833  = accumulate ? \$832  : 17'h00000;
+  assign \$835  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$834  });
+  assign \$836  = - $signed(\$835 );
+  assign \$838  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$837  });
+  assign \$839  = \port$6277$2 [1] ? \$836  : { \$838 [16], \$838  };
+  assign \$840  = $signed(\$833 ) + $signed(\$839 );
+  assign \$841  = raw ? { 9'h000, \port$6113$0  } : \$840 [15:0];
+  assign \$843  = \port$6277$2 [0] ? \$842  : { values[959], values[959:944] };
+  assign \$844  = accumulate ? \$843  : 17'h00000;
+  assign \$846  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$845  });
+  assign \$847  = - $signed(\$846 );
+  assign \$849  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$848  });
+  assign \$850  = \port$6277$2 [1] ? \$847  : { \$849 [16], \$849  };
+  assign \$851  = $signed(\$844 ) + $signed(\$850 );
+  assign \$852  = raw ? { 9'h000, \port$6115$0  } : \$851 [15:0];
+  assign \$854  = \port$6277$2 [0] ? \$853  : { values[975], values[975:960] };
+  assign \$855  = accumulate ? \$854  : 17'h00000;
+  assign \$857  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$856  });
+  assign \$858  = - $signed(\$857 );
+  assign \$860  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$859  });
+  assign \$861  = \port$6277$2 [1] ? \$858  : { \$860 [16], \$860  };
+  assign \$862  = $signed(\$855 ) + $signed(\$861 );
+  assign \$863  = raw ? { 9'h000, \port$6117$0  } : \$862 [15:0];
+  assign \$865  = \port$6277$2 [0] ? \$864  : { values[991], values[991:976] };
+  assign \$866  = accumulate ? \$865  : 17'h00000;
+  assign \$868  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = - $signed(\$868 );
+  assign \$871  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$870  });
+  assign \$872  = \port$6277$2 [1] ? \$869  : { \$871 [16], \$871  };
+  assign \$873  = $signed(\$866 ) + $signed(\$872 );
+  assign \$874  = raw ? { 9'h000, \port$6119$0  } : \$873 [15:0];
+  assign \$876  = \port$6277$2 [0] ? \$875  : { values[1007], values[1007:992] };
+  assign \$877  = accumulate ? \$876  : 17'h00000;
+  assign \$879  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$878  });
+  assign \$880  = - $signed(\$879 );
+  assign \$882  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$881  });
+  assign \$883  = \port$6277$2 [1] ? \$880  : { \$882 [16], \$882  };
+  assign \$884  = $signed(\$877 ) + $signed(\$883 );
+  assign \$885  = raw ? { 9'h000, \port$6121$0  } : \$884 [15:0];
+  assign \$887  = \port$6277$2 [0] ? \$886  : { values[1023], values[1023:1008] };
+  assign \$888  = accumulate ? \$887  : 17'h00000;
+  assign \$890  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$889  });
+  assign \$891  = - $signed(\$890 );
+  assign \$893  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$892  });
+  assign \$894  = \port$6277$2 [1] ? \$891  : { \$893 [16], \$893  };
+  assign \$895  = $signed(\$888 ) + $signed(\$894 );
+  assign \$896  = raw ? { 9'h000, \port$6123$0  } : \$895 [15:0];
+  assign \$898  = \port$6277$2 [0] ? \$897  : { values[15], values[15:0] };
+  assign \$899  = accumulate ? \$898  : 17'h00000;
+  assign \$901  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$900  });
+  assign \$902  = - $signed(\$901 );
+  assign \$904  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$6277$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$906  = $signed(\$899 ) + $signed(\$905 );
+  assign \$907  = raw ? { 9'h000, \port$5997$0  } : \$906 [15:0];
+  assign \$908  = $signed(\$907 ) >= $signed(\port$5279$0 );
+  assign \$910  = \port$6277$2 [0] ? \$909  : { values[31], values[31:16] };
+  assign \$911  = accumulate ? \$910  : 17'h00000;
+  assign \$913  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$912  });
+  assign \$914  = - $signed(\$913 );
+  assign \$916  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$6277$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$918  = $signed(\$911 ) + $signed(\$917 );
+  assign \$919  = raw ? { 9'h000, \port$5999$0  } : \$918 [15:0];
+  assign \$920  = $signed(\$919 ) >= $signed(\port$5281$0 );
+  assign \$922  = \port$6277$2 [0] ? \$921  : { values[47], values[47:32] };
+  assign \$923  = accumulate ? \$922  : 17'h00000;
+  assign \$925  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$924  });
+  assign \$926  = - $signed(\$925 );
+  assign \$928  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$6277$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$930  = $signed(\$923 ) + $signed(\$929 );
+  assign \$931  = raw ? { 9'h000, \port$6001$0  } : \$930 [15:0];
+  assign \$932  = $signed(\$931 ) >= $signed(\port$5283$0 );
+  assign \$934  = \port$6277$2 [0] ? \$933  : { values[63], values[63:48] };
+  assign \$935  = accumulate ? \$934  : 17'h00000;
+  assign \$937  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$936  });
+  assign \$938  = - $signed(\$937 );
+  assign \$940  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$6277$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$942  = $signed(\$935 ) + $signed(\$941 );
+  assign \$943  = raw ? { 9'h000, \port$6003$0  } : \$942 [15:0];
+  assign \$944  = $signed(\$943 ) >= $signed(\port$5285$0 );
+  assign \$946  = \port$6277$2 [0] ? \$945  : { values[79], values[79:64] };
+  assign \$947  = accumulate ? \$946  : 17'h00000;
+  assign \$949  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$948  });
+  assign \$950  = - $signed(\$949 );
+  assign \$952  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$6277$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$954  = $signed(\$947 ) + $signed(\$953 );
+  assign \$955  = raw ? { 9'h000, \port$6005$0  } : \$954 [15:0];
+  assign \$956  = $signed(\$955 ) >= $signed(\port$5287$0 );
+  assign \$958  = \port$6277$2 [0] ? \$957  : { values[95], values[95:80] };
+  assign \$959  = accumulate ? \$958  : 17'h00000;
+  assign \$961  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$960  });
+  assign \$962  = - $signed(\$961 );
+  assign \$964  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$6277$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$966  = $signed(\$959 ) + $signed(\$965 );
+  assign \$967  = raw ? { 9'h000, \port$6007$0  } : \$966 [15:0];
+  assign \$968  = $signed(\$967 ) >= $signed(\port$5289$0 );
+  assign \$970  = \port$6277$2 [0] ? \$969  : { values[111], values[111:96] };
+  assign \$971  = accumulate ? \$970  : 17'h00000;
+  assign \$973  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$972  });
+  assign \$974  = - $signed(\$973 );
+  assign \$976  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$6277$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$978  = $signed(\$971 ) + $signed(\$977 );
+  assign \$979  = raw ? { 9'h000, \port$6009$0  } : \$978 [15:0];
+  assign \$980  = $signed(\$979 ) >= $signed(\port$5291$0 );
+  assign \$982  = \port$6277$2 [0] ? \$981  : { values[127], values[127:112] };
+  assign \$983  = accumulate ? \$982  : 17'h00000;
+  assign \$985  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$984  });
+  assign \$986  = - $signed(\$985 );
+  assign \$988  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$6277$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$990  = $signed(\$983 ) + $signed(\$989 );
+  assign \$991  = raw ? { 9'h000, \port$6011$0  } : \$990 [15:0];
+  assign \$992  = $signed(\$991 ) >= $signed(\port$5293$0 );
+  assign \$994  = \port$6277$2 [0] ? \$993  : { values[143], values[143:128] };
+  assign \$995  = accumulate ? \$994  : 17'h00000;
+  assign \$997  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$996  });
+  assign \$998  = - $signed(\$997 );
+  assign \$1000  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$6277$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
+  assign \$1003  = raw ? { 9'h000, \port$6013$0  } : \$1002 [15:0];
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$5295$0 );
+  assign \$1006  = \port$6277$2 [0] ? \$1005  : { values[159], values[159:144] };
+  assign \$1007  = accumulate ? \$1006  : 17'h00000;
+  assign \$1009  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1010  = - $signed(\$1009 );
+  assign \$1012  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$6277$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
+  assign \$1015  = raw ? { 9'h000, \port$6015$0  } : \$1014 [15:0];
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$5297$0 );
+  assign \$1018  = \port$6277$2 [0] ? \$1017  : { values[175], values[175:160] };
+  assign \$1019  = accumulate ? \$1018  : 17'h00000;
+  assign \$1021  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1022  = - $signed(\$1021 );
+  assign \$1024  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$6277$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
+  assign \$1027  = raw ? { 9'h000, \port$6017$0  } : \$1026 [15:0];
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$5299$0 );
+  assign \$1030  = \port$6277$2 [0] ? \$1029  : { values[191], values[191:176] };
+  assign \$1031  = accumulate ? \$1030  : 17'h00000;
+  assign \$1033  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1034  = - $signed(\$1033 );
+  assign \$1036  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$6277$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
+  assign \$1039  = raw ? { 9'h000, \port$6019$0  } : \$1038 [15:0];
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$5301$0 );
+  assign \$1042  = \port$6277$2 [0] ? \$1041  : { values[207], values[207:192] };
+  assign \$1043  = accumulate ? \$1042  : 17'h00000;
+  assign \$1045  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1047  = gains[743:732] * \port$6693$0 ;
-  assign \$1048  = \$1047  + 10'h200;
-  assign \$1051  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$1050  });
-  assign \$1052  = \port$6721$2 [1] ? \$1046  : { \$1051 [22], \$1051  };
-  assign \$1053  = $signed(\$1040 ) + $signed(\$1052 );
-  assign \$1054  = raw ? { 9'h000, \port$6693$0  } : \$1053 [15:0];
-  assign \$1056  = \port$6721$2 [0] ? \$1055  : { values[1007], values[1007:992] };
-  assign \$1057  = accumulate ? \$1056  : 17'h00000;
-  assign \$1058  = gains[755:744] * \port$6695$0 ;
-  assign \$1059  = \$1058  + 10'h200;
-  assign \$1062  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$1061  });
-  assign \$1063  = - $signed(\$1062 );
-  assign \$1064  = gains[755:744] * \port$6695$0 ;
-  assign \$1065  = \$1064  + 10'h200;
-  assign \$1068  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$1067  });
-  assign \$1069  = \port$6721$2 [1] ? \$1063  : { \$1068 [22], \$1068  };
-  assign \$1070  = $signed(\$1057 ) + $signed(\$1069 );
-  assign \$1071  = raw ? { 9'h000, \port$6695$0  } : \$1070 [15:0];
-  assign \$1073  = \port$6721$2 [0] ? \$1072  : { values[1023], values[1023:1008] };
-  assign \$1074  = accumulate ? \$1073  : 17'h00000;
-  assign \$1075  = gains[767:756] * \port$6697$0 ;
-  assign \$1076  = \$1075  + 10'h200;
-  assign \$1079  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$1078  });
-  assign \$1080  = - $signed(\$1079 );
-  assign \$1081  = gains[767:756] * \port$6697$0 ;
-  assign \$1082  = \$1081  + 10'h200;
-  assign \$1085  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$1084  });
-  assign \$1086  = \port$6721$2 [1] ? \$1080  : { \$1085 [22], \$1085  };
-  assign \$1087  = $signed(\$1074 ) + $signed(\$1086 );
-  assign \$1088  = raw ? { 9'h000, \port$6697$0  } : \$1087 [15:0];
-  assign \$1090  = \port$6721$2 [0] ? \$1089  : { values[15], values[15:0] };
+  assign \$1048  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$6277$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
+  assign \$1051  = raw ? { 9'h000, \port$6021$0  } : \$1050 [15:0];
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$5303$0 );
+  assign \$1054  = \port$6277$2 [0] ? \$1053  : { values[223], values[223:208] };
+  assign \$1055  = accumulate ? \$1054  : 17'h00000;
+  assign \$1057  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1058  = - $signed(\$1057 );
+  assign \$1060  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$6277$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
+  assign \$1063  = raw ? { 9'h000, \port$6023$0  } : \$1062 [15:0];
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$5305$0 );
+  assign \$1066  = \port$6277$2 [0] ? \$1065  : { values[239], values[239:224] };
+  assign \$1067  = accumulate ? \$1066  : 17'h00000;
+  assign \$1069  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1070  = - $signed(\$1069 );
+  assign \$1072  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$6277$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
+  assign \$1075  = raw ? { 9'h000, \port$6025$0  } : \$1074 [15:0];
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$5307$0 );
+  assign \$1078  = \port$6277$2 [0] ? \$1077  : { values[255], values[255:240] };
+  assign \$1079  = accumulate ? \$1078  : 17'h00000;
+  assign \$1081  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1082  = - $signed(\$1081 );
+  assign \$1084  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$6277$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
+  assign \$1087  = raw ? { 9'h000, \port$6027$0  } : \$1086 [15:0];
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$5309$0 );
+  assign \$1090  = \port$6277$2 [0] ? \$1089  : { values[271], values[271:256] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1092  = gains[11:0] * \port$6571$0 ;
-  assign \$1093  = \$1092  + 10'h200;
-  assign \$1096  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = - $signed(\$1096 );
-  assign \$1098  = gains[11:0] * \port$6571$0 ;
-  assign \$1099  = \$1098  + 10'h200;
-  assign \$1102  = $signed(\port$5725$0 ) - $signed({ 1'h0, \$1101  });
-  assign \$1103  = \port$6721$2 [1] ? \$1097  : { \$1102 [22], \$1102  };
-  assign \$1104  = $signed(\$1091 ) + $signed(\$1103 );
-  assign \$1105  = raw ? { 9'h000, \port$6571$0  } : \$1104 [15:0];
-  assign \$1106  = $signed(\$1105 ) >= $signed(\port$5853$0 );
-  assign \$1108  = \port$6721$2 [0] ? \$1107  : { values[31], values[31:16] };
-  assign \$1109  = accumulate ? \$1108  : 17'h00000;
-  assign \$1110  = gains[23:12] * \port$6573$0 ;
-  assign \$1111  = \$1110  + 10'h200;
-  assign \$1114  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$1113  });
-  assign \$1115  = - $signed(\$1114 );
-  assign \$1116  = gains[23:12] * \port$6573$0 ;
-  assign \$1117  = \$1116  + 10'h200;
-  assign \$1120  = $signed(\port$5727$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$6721$2 [1] ? \$1115  : { \$1120 [22], \$1120  };
-  assign \$1122  = $signed(\$1109 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, \port$6573$0  } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$5855$0 );
-  assign \$1126  = \port$6721$2 [0] ? \$1125  : { values[47], values[47:32] };
+  assign \$1093  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1094  = - $signed(\$1093 );
+  assign \$1096  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$6277$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
+  assign \$1099  = raw ? { 9'h000, \port$6029$0  } : \$1098 [15:0];
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$5311$0 );
+  assign \$1102  = \port$6277$2 [0] ? \$1101  : { values[287], values[287:272] };
+  assign \$1103  = accumulate ? \$1102  : 17'h00000;
+  assign \$1105  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1106  = - $signed(\$1105 );
+  assign \$1108  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$6277$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
+  assign \$1111  = raw ? { 9'h000, \port$6031$0  } : \$1110 [15:0];
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$5313$0 );
+  assign \$1114  = \port$6277$2 [0] ? \$1113  : { values[303], values[303:288] };
+  assign \$1115  = accumulate ? \$1114  : 17'h00000;
+  assign \$1117  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1118  = - $signed(\$1117 );
+  assign \$1120  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$6277$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
+  assign \$1123  = raw ? { 9'h000, \port$6033$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$5315$0 );
+  assign \$1126  = \port$6277$2 [0] ? \$1125  : { values[319], values[319:304] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1128  = gains[35:24] * \port$6575$0 ;
-  assign \$1129  = \$1128  + 10'h200;
-  assign \$1132  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = - $signed(\$1132 );
-  assign \$1134  = gains[35:24] * \port$6575$0 ;
-  assign \$1135  = \$1134  + 10'h200;
-  assign \$1138  = $signed(\port$5729$0 ) - $signed({ 1'h0, \$1137  });
-  assign \$1139  = \port$6721$2 [1] ? \$1133  : { \$1138 [22], \$1138  };
-  assign \$1140  = $signed(\$1127 ) + $signed(\$1139 );
-  assign \$1141  = raw ? { 9'h000, \port$6575$0  } : \$1140 [15:0];
-  assign \$1142  = $signed(\$1141 ) >= $signed(\port$5857$0 );
-  assign \$1144  = \port$6721$2 [0] ? \$1143  : { values[63], values[63:48] };
-  assign \$1145  = accumulate ? \$1144  : 17'h00000;
-  assign \$1146  = gains[47:36] * \port$6577$0 ;
-  assign \$1147  = \$1146  + 10'h200;
-  assign \$1150  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$1149  });
-  assign \$1151  = - $signed(\$1150 );
-  assign \$1152  = gains[47:36] * \port$6577$0 ;
-  assign \$1153  = \$1152  + 10'h200;
-  assign \$1156  = $signed(\port$5731$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$6721$2 [1] ? \$1151  : { \$1156 [22], \$1156  };
-  assign \$1158  = $signed(\$1145 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, \port$6577$0  } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$5859$0 );
-  assign \$1162  = \port$6721$2 [0] ? \$1161  : { values[79], values[79:64] };
+  assign \$1129  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1130  = - $signed(\$1129 );
+  assign \$1132  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$6277$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
+  assign \$1135  = raw ? { 9'h000, \port$6035$0  } : \$1134 [15:0];
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$5317$0 );
+  assign \$1138  = \port$6277$2 [0] ? \$1137  : { values[335], values[335:320] };
+  assign \$1139  = accumulate ? \$1138  : 17'h00000;
+  assign \$1141  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1142  = - $signed(\$1141 );
+  assign \$1144  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$6277$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
+  assign \$1147  = raw ? { 9'h000, \port$6037$0  } : \$1146 [15:0];
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$5319$0 );
+  assign \$1150  = \port$6277$2 [0] ? \$1149  : { values[351], values[351:336] };
+  assign \$1151  = accumulate ? \$1150  : 17'h00000;
+  assign \$1153  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1154  = - $signed(\$1153 );
+  assign \$1156  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$6277$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
+  assign \$1159  = raw ? { 9'h000, \port$6039$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$5321$0 );
+  assign \$1162  = \port$6277$2 [0] ? \$1161  : { values[367], values[367:352] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1164  = gains[59:48] * \port$6579$0 ;
-  assign \$1165  = \$1164  + 10'h200;
-  assign \$1168  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = - $signed(\$1168 );
-  assign \$1170  = gains[59:48] * \port$6579$0 ;
-  assign \$1171  = \$1170  + 10'h200;
-  assign \$1174  = $signed(\port$5733$0 ) - $signed({ 1'h0, \$1173  });
-  assign \$1175  = \port$6721$2 [1] ? \$1169  : { \$1174 [22], \$1174  };
-  assign \$1176  = $signed(\$1163 ) + $signed(\$1175 );
-  assign \$1177  = raw ? { 9'h000, \port$6579$0  } : \$1176 [15:0];
-  assign \$1178  = $signed(\$1177 ) >= $signed(\port$5861$0 );
-  assign \$1180  = \port$6721$2 [0] ? \$1179  : { values[95], values[95:80] };
-  assign \$1181  = accumulate ? \$1180  : 17'h00000;
-  assign \$1182  = gains[71:60] * \port$6581$0 ;
-  assign \$1183  = \$1182  + 10'h200;
-  assign \$1186  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$1185  });
-  assign \$1187  = - $signed(\$1186 );
-  assign \$1188  = gains[71:60] * \port$6581$0 ;
-  assign \$1189  = \$1188  + 10'h200;
-  assign \$1192  = $signed(\port$5735$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$6721$2 [1] ? \$1187  : { \$1192 [22], \$1192  };
-  assign \$1194  = $signed(\$1181 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, \port$6581$0  } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$5863$0 );
-  assign \$1198  = \port$6721$2 [0] ? \$1197  : { values[111], values[111:96] };
+  assign \$1165  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1166  = - $signed(\$1165 );
+  assign \$1168  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$6277$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
+  assign \$1171  = raw ? { 9'h000, \port$6041$0  } : \$1170 [15:0];
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$5323$0 );
+  assign \$1174  = \port$6277$2 [0] ? \$1173  : { values[383], values[383:368] };
+  assign \$1175  = accumulate ? \$1174  : 17'h00000;
+  assign \$1177  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1178  = - $signed(\$1177 );
+  assign \$1180  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$6277$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
+  assign \$1183  = raw ? { 9'h000, \port$6043$0  } : \$1182 [15:0];
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$5325$0 );
+  assign \$1186  = \port$6277$2 [0] ? \$1185  : { values[399], values[399:384] };
+  assign \$1187  = accumulate ? \$1186  : 17'h00000;
+  assign \$1189  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1190  = - $signed(\$1189 );
+  assign \$1192  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$6277$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
+  assign \$1195  = raw ? { 9'h000, \port$6045$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$5327$0 );
+  assign \$1198  = \port$6277$2 [0] ? \$1197  : { values[415], values[415:400] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1200  = gains[83:72] * \port$6583$0 ;
-  assign \$1201  = \$1200  + 10'h200;
-  assign \$1204  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = - $signed(\$1204 );
-  assign \$1206  = gains[83:72] * \port$6583$0 ;
-  assign \$1207  = \$1206  + 10'h200;
-  assign \$1210  = $signed(\port$5737$0 ) - $signed({ 1'h0, \$1209  });
-  assign \$1211  = \port$6721$2 [1] ? \$1205  : { \$1210 [22], \$1210  };
-  assign \$1212  = $signed(\$1199 ) + $signed(\$1211 );
-  assign \$1213  = raw ? { 9'h000, \port$6583$0  } : \$1212 [15:0];
-  assign \$1214  = $signed(\$1213 ) >= $signed(\port$5865$0 );
-  assign \$1216  = \port$6721$2 [0] ? \$1215  : { values[127], values[127:112] };
-  assign \$1217  = accumulate ? \$1216  : 17'h00000;
-  assign \$1218  = gains[95:84] * \port$6585$0 ;
-  assign \$1219  = \$1218  + 10'h200;
-  assign \$1222  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$1221  });
-  assign \$1223  = - $signed(\$1222 );
-  assign \$1224  = gains[95:84] * \port$6585$0 ;
-  assign \$1225  = \$1224  + 10'h200;
-  assign \$1228  = $signed(\port$5739$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$6721$2 [1] ? \$1223  : { \$1228 [22], \$1228  };
-  assign \$1230  = $signed(\$1217 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, \port$6585$0  } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$5867$0 );
-  assign \$1234  = \port$6721$2 [0] ? \$1233  : { values[143], values[143:128] };
+  assign \$1201  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1202  = - $signed(\$1201 );
+  assign \$1204  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$6277$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
+  assign \$1207  = raw ? { 9'h000, \port$6047$0  } : \$1206 [15:0];
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$5329$0 );
+  assign \$1210  = \port$6277$2 [0] ? \$1209  : { values[431], values[431:416] };
+  assign \$1211  = accumulate ? \$1210  : 17'h00000;
+  assign \$1213  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1214  = - $signed(\$1213 );
+  assign \$1216  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$6277$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
+  assign \$1219  = raw ? { 9'h000, \port$6049$0  } : \$1218 [15:0];
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$5331$0 );
+  assign \$1222  = \port$6277$2 [0] ? \$1221  : { values[447], values[447:432] };
+  assign \$1223  = accumulate ? \$1222  : 17'h00000;
+  assign \$1225  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1226  = - $signed(\$1225 );
+  assign \$1228  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$6277$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
+  assign \$1231  = raw ? { 9'h000, \port$6051$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$5333$0 );
+  assign \$1234  = \port$6277$2 [0] ? \$1233  : { values[463], values[463:448] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1236  = gains[107:96] * \port$6587$0 ;
-  assign \$1237  = \$1236  + 10'h200;
-  assign \$1240  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = - $signed(\$1240 );
-  assign \$1242  = gains[107:96] * \port$6587$0 ;
-  assign \$1243  = \$1242  + 10'h200;
-  assign \$1246  = $signed(\port$5741$0 ) - $signed({ 1'h0, \$1245  });
-  assign \$1247  = \port$6721$2 [1] ? \$1241  : { \$1246 [22], \$1246  };
-  assign \$1248  = $signed(\$1235 ) + $signed(\$1247 );
-  assign \$1249  = raw ? { 9'h000, \port$6587$0  } : \$1248 [15:0];
-  assign \$1250  = $signed(\$1249 ) >= $signed(\port$5869$0 );
-  assign \$1252  = \port$6721$2 [0] ? \$1251  : { values[159], values[159:144] };
-  assign \$1253  = accumulate ? \$1252  : 17'h00000;
-  assign \$1254  = gains[119:108] * \port$6589$0 ;
-  assign \$1255  = \$1254  + 10'h200;
-  assign \$1258  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$1257  });
-  assign \$1259  = - $signed(\$1258 );
-  assign \$1260  = gains[119:108] * \port$6589$0 ;
-  assign \$1261  = \$1260  + 10'h200;
-  assign \$1264  = $signed(\port$5743$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$6721$2 [1] ? \$1259  : { \$1264 [22], \$1264  };
-  assign \$1266  = $signed(\$1253 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, \port$6589$0  } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$5871$0 );
-  assign \$1270  = \port$6721$2 [0] ? \$1269  : { values[175], values[175:160] };
+  assign \$1237  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1238  = - $signed(\$1237 );
+  assign \$1240  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$6277$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
+  assign \$1243  = raw ? { 9'h000, \port$6053$0  } : \$1242 [15:0];
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$5335$0 );
+  assign \$1246  = \port$6277$2 [0] ? \$1245  : { values[479], values[479:464] };
+  assign \$1247  = accumulate ? \$1246  : 17'h00000;
+  assign \$1249  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1250  = - $signed(\$1249 );
+  assign \$1252  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$6277$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
+  assign \$1255  = raw ? { 9'h000, \port$6055$0  } : \$1254 [15:0];
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$5337$0 );
+  assign \$1258  = \port$6277$2 [0] ? \$1257  : { values[495], values[495:480] };
+  assign \$1259  = accumulate ? \$1258  : 17'h00000;
+  assign \$1261  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1262  = - $signed(\$1261 );
+  assign \$1264  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$6277$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
+  assign \$1267  = raw ? { 9'h000, \port$6057$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$5339$0 );
+  assign \$1270  = \port$6277$2 [0] ? \$1269  : { values[511], values[511:496] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1272  = gains[131:120] * \port$6591$0 ;
-  assign \$1273  = \$1272  + 10'h200;
-  assign \$1276  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = - $signed(\$1276 );
-  assign \$1278  = gains[131:120] * \port$6591$0 ;
-  assign \$1279  = \$1278  + 10'h200;
-  assign \$1282  = $signed(\port$5745$0 ) - $signed({ 1'h0, \$1281  });
-  assign \$1283  = \port$6721$2 [1] ? \$1277  : { \$1282 [22], \$1282  };
-  assign \$1284  = $signed(\$1271 ) + $signed(\$1283 );
-  assign \$1285  = raw ? { 9'h000, \port$6591$0  } : \$1284 [15:0];
-  assign \$1286  = $signed(\$1285 ) >= $signed(\port$5873$0 );
-  assign \$1288  = \port$6721$2 [0] ? \$1287  : { values[191], values[191:176] };
-  assign \$1289  = accumulate ? \$1288  : 17'h00000;
-  assign \$1290  = gains[143:132] * \port$6593$0 ;
-  assign \$1291  = \$1290  + 10'h200;
-  assign \$1294  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$1293  });
-  assign \$1295  = - $signed(\$1294 );
-  assign \$1296  = gains[143:132] * \port$6593$0 ;
-  assign \$1297  = \$1296  + 10'h200;
-  assign \$1300  = $signed(\port$5747$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$6721$2 [1] ? \$1295  : { \$1300 [22], \$1300  };
-  assign \$1302  = $signed(\$1289 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, \port$6593$0  } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$5875$0 );
-  assign \$1306  = \port$6721$2 [0] ? \$1305  : { values[207], values[207:192] };
+  assign \$1273  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1274  = - $signed(\$1273 );
+  assign \$1276  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$6277$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
+  assign \$1279  = raw ? { 9'h000, \port$6059$0  } : \$1278 [15:0];
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$5341$0 );
+  assign \$1282  = \port$6277$2 [0] ? \$1281  : { values[527], values[527:512] };
+  assign \$1283  = accumulate ? \$1282  : 17'h00000;
+  assign \$1285  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1286  = - $signed(\$1285 );
+  assign \$1288  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$6277$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
+  assign \$1291  = raw ? { 9'h000, \port$6061$0  } : \$1290 [15:0];
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$5343$0 );
+  assign \$1294  = \port$6277$2 [0] ? \$1293  : { values[543], values[543:528] };
+  assign \$1295  = accumulate ? \$1294  : 17'h00000;
+  assign \$1297  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1298  = - $signed(\$1297 );
+  assign \$1300  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$6277$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
+  assign \$1303  = raw ? { 9'h000, \port$6063$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$5345$0 );
+  assign \$1306  = \port$6277$2 [0] ? \$1305  : { values[559], values[559:544] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1308  = gains[155:144] * \port$6595$0 ;
-  assign \$1309  = \$1308  + 10'h200;
-  assign \$1312  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = - $signed(\$1312 );
-  assign \$1314  = gains[155:144] * \port$6595$0 ;
-  assign \$1315  = \$1314  + 10'h200;
-  assign \$1318  = $signed(\port$5749$0 ) - $signed({ 1'h0, \$1317  });
-  assign \$1319  = \port$6721$2 [1] ? \$1313  : { \$1318 [22], \$1318  };
-  assign \$1320  = $signed(\$1307 ) + $signed(\$1319 );
-  assign \$1321  = raw ? { 9'h000, \port$6595$0  } : \$1320 [15:0];
-  assign \$1322  = $signed(\$1321 ) >= $signed(\port$5877$0 );
-  assign \$1324  = \port$6721$2 [0] ? \$1323  : { values[223], values[223:208] };
-  assign \$1325  = accumulate ? \$1324  : 17'h00000;
-  assign \$1326  = gains[167:156] * \port$6597$0 ;
-  assign \$1327  = \$1326  + 10'h200;
-  assign \$1330  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$1329  });
-  assign \$1331  = - $signed(\$1330 );
-  assign \$1332  = gains[167:156] * \port$6597$0 ;
-  assign \$1333  = \$1332  + 10'h200;
-  assign \$1336  = $signed(\port$5751$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$6721$2 [1] ? \$1331  : { \$1336 [22], \$1336  };
-  assign \$1338  = $signed(\$1325 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$6597$0  } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$5879$0 );
-  assign \$1342  = \port$6721$2 [0] ? \$1341  : { values[239], values[239:224] };
+  assign \$1309  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1310  = - $signed(\$1309 );
+  assign \$1312  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$6277$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
+  assign \$1315  = raw ? { 9'h000, \port$6065$0  } : \$1314 [15:0];
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$5347$0 );
+  assign \$1318  = \port$6277$2 [0] ? \$1317  : { values[575], values[575:560] };
+  assign \$1319  = accumulate ? \$1318  : 17'h00000;
+  assign \$1321  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1322  = - $signed(\$1321 );
+  assign \$1324  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$6277$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
+  assign \$1327  = raw ? { 9'h000, \port$6067$0  } : \$1326 [15:0];
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$5349$0 );
+  assign \$1330  = \port$6277$2 [0] ? \$1329  : { values[591], values[591:576] };
+  assign \$1331  = accumulate ? \$1330  : 17'h00000;
+  assign \$1333  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1334  = - $signed(\$1333 );
+  assign \$1336  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$6277$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
+  assign \$1339  = raw ? { 9'h000, \port$6069$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$5351$0 );
+  assign \$1342  = \port$6277$2 [0] ? \$1341  : { values[607], values[607:592] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1344  = gains[179:168] * \port$6599$0 ;
-  assign \$1345  = \$1344  + 10'h200;
-  assign \$1348  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = - $signed(\$1348 );
-  assign \$1350  = gains[179:168] * \port$6599$0 ;
-  assign \$1351  = \$1350  + 10'h200;
-  assign \$1354  = $signed(\port$5753$0 ) - $signed({ 1'h0, \$1353  });
-  assign \$1355  = \port$6721$2 [1] ? \$1349  : { \$1354 [22], \$1354  };
-  assign \$1356  = $signed(\$1343 ) + $signed(\$1355 );
-  assign \$1357  = raw ? { 9'h000, \port$6599$0  } : \$1356 [15:0];
-  assign \$1358  = $signed(\$1357 ) >= $signed(\port$5881$0 );
-  assign \$1360  = \port$6721$2 [0] ? \$1359  : { values[255], values[255:240] };
-  assign \$1361  = accumulate ? \$1360  : 17'h00000;
-  assign \$1362  = gains[191:180] * \port$6601$0 ;
-  assign \$1363  = \$1362  + 10'h200;
-  assign \$1366  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$1365  });
-  assign \$1367  = - $signed(\$1366 );
-  assign \$1368  = gains[191:180] * \port$6601$0 ;
-  assign \$1369  = \$1368  + 10'h200;
-  assign \$1372  = $signed(\port$5755$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$6721$2 [1] ? \$1367  : { \$1372 [22], \$1372  };
-  assign \$1374  = $signed(\$1361 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, \port$6601$0  } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$5883$0 );
-  assign \$1378  = \port$6721$2 [0] ? \$1377  : { values[271], values[271:256] };
+  assign \$1345  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1346  = - $signed(\$1345 );
+  assign \$1348  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$6277$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
+  assign \$1351  = raw ? { 9'h000, \port$6071$0  } : \$1350 [15:0];
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$5353$0 );
+  assign \$1354  = \port$6277$2 [0] ? \$1353  : { values[623], values[623:608] };
+  assign \$1355  = accumulate ? \$1354  : 17'h00000;
+  assign \$1357  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1358  = - $signed(\$1357 );
+  assign \$1360  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$6277$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
+  assign \$1363  = raw ? { 9'h000, \port$6073$0  } : \$1362 [15:0];
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$5355$0 );
+  assign \$1366  = \port$6277$2 [0] ? \$1365  : { values[639], values[639:624] };
+  assign \$1367  = accumulate ? \$1366  : 17'h00000;
+  assign \$1369  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1370  = - $signed(\$1369 );
+  assign \$1372  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$6277$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
+  assign \$1375  = raw ? { 9'h000, \port$6075$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$5357$0 );
+  assign \$1378  = \port$6277$2 [0] ? \$1377  : { values[655], values[655:640] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1380  = gains[203:192] * \port$6603$0 ;
-  assign \$1381  = \$1380  + 10'h200;
-  assign \$1384  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = - $signed(\$1384 );
-  assign \$1386  = gains[203:192] * \port$6603$0 ;
-  assign \$1387  = \$1386  + 10'h200;
-  assign \$1390  = $signed(\port$5757$0 ) - $signed({ 1'h0, \$1389  });
-  assign \$1391  = \port$6721$2 [1] ? \$1385  : { \$1390 [22], \$1390  };
-  assign \$1392  = $signed(\$1379 ) + $signed(\$1391 );
-  assign \$1393  = raw ? { 9'h000, \port$6603$0  } : \$1392 [15:0];
-  assign \$1394  = $signed(\$1393 ) >= $signed(\port$5885$0 );
-  assign \$1396  = \port$6721$2 [0] ? \$1395  : { values[287], values[287:272] };
-  assign \$1397  = accumulate ? \$1396  : 17'h00000;
-  assign \$1398  = gains[215:204] * \port$6605$0 ;
-  assign \$1399  = \$1398  + 10'h200;
-  assign \$1402  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$1401  });
-  assign \$1403  = - $signed(\$1402 );
-  assign \$1404  = gains[215:204] * \port$6605$0 ;
-  assign \$1405  = \$1404  + 10'h200;
-  assign \$1408  = $signed(\port$5759$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$6721$2 [1] ? \$1403  : { \$1408 [22], \$1408  };
-  assign \$1410  = $signed(\$1397 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, \port$6605$0  } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$5887$0 );
-  assign \$1414  = \port$6721$2 [0] ? \$1413  : { values[303], values[303:288] };
+  assign \$1381  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1382  = - $signed(\$1381 );
+  assign \$1384  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$6277$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
+  assign \$1387  = raw ? { 9'h000, \port$6077$0  } : \$1386 [15:0];
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$5359$0 );
+  assign \$1390  = \port$6277$2 [0] ? \$1389  : { values[671], values[671:656] };
+  assign \$1391  = accumulate ? \$1390  : 17'h00000;
+  assign \$1393  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1394  = - $signed(\$1393 );
+  assign \$1396  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$6277$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
+  assign \$1399  = raw ? { 9'h000, \port$6079$0  } : \$1398 [15:0];
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$5361$0 );
+  assign \$1402  = \port$6277$2 [0] ? \$1401  : { values[687], values[687:672] };
+  assign \$1403  = accumulate ? \$1402  : 17'h00000;
+  assign \$1405  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1406  = - $signed(\$1405 );
+  assign \$1408  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$6277$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
+  assign \$1411  = raw ? { 9'h000, \port$6081$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$5363$0 );
+  assign \$1414  = \port$6277$2 [0] ? \$1413  : { values[703], values[703:688] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1416  = gains[227:216] * \port$6607$0 ;
-  assign \$1417  = \$1416  + 10'h200;
-  assign \$1420  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = - $signed(\$1420 );
-  assign \$1422  = gains[227:216] * \port$6607$0 ;
-  assign \$1423  = \$1422  + 10'h200;
-  assign \$1426  = $signed(\port$5761$0 ) - $signed({ 1'h0, \$1425  });
-  assign \$1427  = \port$6721$2 [1] ? \$1421  : { \$1426 [22], \$1426  };
-  assign \$1428  = $signed(\$1415 ) + $signed(\$1427 );
-  assign \$1429  = raw ? { 9'h000, \port$6607$0  } : \$1428 [15:0];
-  assign \$1430  = $signed(\$1429 ) >= $signed(\port$5889$0 );
-  assign \$1432  = \port$6721$2 [0] ? \$1431  : { values[319], values[319:304] };
-  assign \$1433  = accumulate ? \$1432  : 17'h00000;
-  assign \$1434  = gains[239:228] * \port$6609$0 ;
-  assign \$1435  = \$1434  + 10'h200;
-  assign \$1438  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$1437  });
-  assign \$1439  = - $signed(\$1438 );
-  assign \$1440  = gains[239:228] * \port$6609$0 ;
-  assign \$1441  = \$1440  + 10'h200;
-  assign \$1444  = $signed(\port$5763$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$6721$2 [1] ? \$1439  : { \$1444 [22], \$1444  };
-  assign \$1446  = $signed(\$1433 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, \port$6609$0  } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$5891$0 );
-  assign \$1450  = \port$6721$2 [0] ? \$1449  : { values[335], values[335:320] };
+  assign \$1417  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1418  = - $signed(\$1417 );
+  assign \$1420  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$6277$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
+  assign \$1423  = raw ? { 9'h000, \port$6083$0  } : \$1422 [15:0];
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$5365$0 );
+  assign \$1426  = \port$6277$2 [0] ? \$1425  : { values[719], values[719:704] };
+  assign \$1427  = accumulate ? \$1426  : 17'h00000;
+  assign \$1429  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1430  = - $signed(\$1429 );
+  assign \$1432  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$6277$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
+  assign \$1435  = raw ? { 9'h000, \port$6085$0  } : \$1434 [15:0];
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$5367$0 );
+  assign \$1438  = \port$6277$2 [0] ? \$1437  : { values[735], values[735:720] };
+  assign \$1439  = accumulate ? \$1438  : 17'h00000;
+  assign \$1441  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1442  = - $signed(\$1441 );
+  assign \$1444  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$6277$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
+  assign \$1447  = raw ? { 9'h000, \port$6087$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$5369$0 );
+  assign \$1450  = \port$6277$2 [0] ? \$1449  : { values[751], values[751:736] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1452  = gains[251:240] * \port$6611$0 ;
-  assign \$1453  = \$1452  + 10'h200;
-  assign \$1456  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = - $signed(\$1456 );
-  assign \$1458  = gains[251:240] * \port$6611$0 ;
-  assign \$1459  = \$1458  + 10'h200;
-  assign \$1462  = $signed(\port$5765$0 ) - $signed({ 1'h0, \$1461  });
-  assign \$1463  = \port$6721$2 [1] ? \$1457  : { \$1462 [22], \$1462  };
-  assign \$1464  = $signed(\$1451 ) + $signed(\$1463 );
-  assign \$1465  = raw ? { 9'h000, \port$6611$0  } : \$1464 [15:0];
-  assign \$1466  = $signed(\$1465 ) >= $signed(\port$5893$0 );
-  assign \$1468  = \port$6721$2 [0] ? \$1467  : { values[351], values[351:336] };
-  assign \$1469  = accumulate ? \$1468  : 17'h00000;
-  assign \$1470  = gains[263:252] * \port$6613$0 ;
-  assign \$1471  = \$1470  + 10'h200;
-  assign \$1474  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$1473  });
-  assign \$1475  = - $signed(\$1474 );
-  assign \$1476  = gains[263:252] * \port$6613$0 ;
-  assign \$1477  = \$1476  + 10'h200;
-  assign \$1480  = $signed(\port$5767$0 ) - $signed({ 1'h0, \$1479  });
-  assign \$1481  = \port$6721$2 [1] ? \$1475  : { \$1480 [22], \$1480  };
-  assign \$1482  = $signed(\$1469 ) + $signed(\$1481 );
-  assign \$1483  = raw ? { 9'h000, \port$6613$0  } : \$1482 [15:0];
-  assign \$1484  = $signed(\$1483 ) >= $signed(\port$5895$0 );
-  assign \$1486  = \port$6721$2 [0] ? \$1485  : { values[367], values[367:352] };
+  assign \$1453  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1454  = - $signed(\$1453 );
+  assign \$1456  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$6277$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
+  assign \$1459  = raw ? { 9'h000, \port$6089$0  } : \$1458 [15:0];
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$5371$0 );
+  assign \$1462  = \port$6277$2 [0] ? \$1461  : { values[767], values[767:752] };
+  assign \$1463  = accumulate ? \$1462  : 17'h00000;
+  assign \$1465  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1466  = - $signed(\$1465 );
+  assign \$1468  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$6277$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
+  assign \$1471  = raw ? { 9'h000, \port$6091$0  } : \$1470 [15:0];
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$5373$0 );
+  assign \$1474  = \port$6277$2 [0] ? \$1473  : { values[783], values[783:768] };
+  assign \$1475  = accumulate ? \$1474  : 17'h00000;
+  assign \$1477  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$1476  });
+  assign \$1478  = - $signed(\$1477 );
+  assign \$1480  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$1479  });
+  assign \$1481  = \port$6277$2 [1] ? \$1478  : { \$1480 [16], \$1480  };
+  assign \$1482  = $signed(\$1475 ) + $signed(\$1481 );
+  assign \$1483  = raw ? { 9'h000, \port$6093$0  } : \$1482 [15:0];
+  assign \$1484  = $signed(\$1483 ) >= $signed(\port$5375$0 );
+  assign \$1486  = \port$6277$2 [0] ? \$1485  : { values[799], values[799:784] };
   assign \$1487  = accumulate ? \$1486  : 17'h00000;
-  assign \$1488  = gains[275:264] * \port$6615$0 ;
-  assign \$1489  = \$1488  + 10'h200;
-  assign \$1492  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$1491  });
-  assign \$1493  = - $signed(\$1492 );
-  assign \$1494  = gains[275:264] * \port$6615$0 ;
-  assign \$1495  = \$1494  + 10'h200;
-  assign \$1498  = $signed(\port$5769$0 ) - $signed({ 1'h0, \$1497  });
-  assign \$1499  = \port$6721$2 [1] ? \$1493  : { \$1498 [22], \$1498  };
-  assign \$1500  = $signed(\$1487 ) + $signed(\$1499 );
-  assign \$1501  = raw ? { 9'h000, \port$6615$0  } : \$1500 [15:0];
-  assign \$1502  = $signed(\$1501 ) >= $signed(\port$5897$0 );
-  assign \$1504  = \port$6721$2 [0] ? \$1503  : { values[383], values[383:368] };
-  assign \$1505  = accumulate ? \$1504  : 17'h00000;
-  assign \$1506  = gains[287:276] * \port$6617$0 ;
-  assign \$1507  = \$1506  + 10'h200;
-  assign \$1510  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$1509  });
-  assign \$1511  = - $signed(\$1510 );
-  assign \$1512  = gains[287:276] * \port$6617$0 ;
-  assign \$1513  = \$1512  + 10'h200;
-  assign \$1516  = $signed(\port$5771$0 ) - $signed({ 1'h0, \$1515  });
-  assign \$1517  = \port$6721$2 [1] ? \$1511  : { \$1516 [22], \$1516  };
-  assign \$1518  = $signed(\$1505 ) + $signed(\$1517 );
-  assign \$1519  = raw ? { 9'h000, \port$6617$0  } : \$1518 [15:0];
-  assign \$1520  = $signed(\$1519 ) >= $signed(\port$5899$0 );
-  assign \$1522  = \port$6721$2 [0] ? \$1521  : { values[399], values[399:384] };
+  assign \$1489  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$1488  });
+  assign \$1490  = - $signed(\$1489 );
+  assign \$1492  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$1491  });
+  assign \$1493  = \port$6277$2 [1] ? \$1490  : { \$1492 [16], \$1492  };
+  assign \$1494  = $signed(\$1487 ) + $signed(\$1493 );
+  assign \$1495  = raw ? { 9'h000, \port$6095$0  } : \$1494 [15:0];
+  assign \$1496  = $signed(\$1495 ) >= $signed(\port$5377$0 );
+  assign \$1498  = \port$6277$2 [0] ? \$1497  : { values[815], values[815:800] };
+  assign \$1499  = accumulate ? \$1498  : 17'h00000;
+  assign \$1501  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$1500  });
+  assign \$1502  = - $signed(\$1501 );
+  assign \$1504  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$1503  });
+  assign \$1505  = \port$6277$2 [1] ? \$1502  : { \$1504 [16], \$1504  };
+  assign \$1506  = $signed(\$1499 ) + $signed(\$1505 );
+  assign \$1507  = raw ? { 9'h000, \port$6097$0  } : \$1506 [15:0];
+  assign \$1508  = $signed(\$1507 ) >= $signed(\port$5379$0 );
+  assign \$1510  = \port$6277$2 [0] ? \$1509  : { values[831], values[831:816] };
+  assign \$1511  = accumulate ? \$1510  : 17'h00000;
+  assign \$1513  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$1512  });
+  assign \$1514  = - $signed(\$1513 );
+  assign \$1516  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$1515  });
+  assign \$1517  = \port$6277$2 [1] ? \$1514  : { \$1516 [16], \$1516  };
+  assign \$1518  = $signed(\$1511 ) + $signed(\$1517 );
+  assign \$1519  = raw ? { 9'h000, \port$6099$0  } : \$1518 [15:0];
+  assign \$1520  = $signed(\$1519 ) >= $signed(\port$5381$0 );
+  assign \$1522  = \port$6277$2 [0] ? \$1521  : { values[847], values[847:832] };
   assign \$1523  = accumulate ? \$1522  : 17'h00000;
-  assign \$1524  = gains[299:288] * \port$6619$0 ;
-  assign \$1525  = \$1524  + 10'h200;
-  assign \$1528  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$1527  });
-  assign \$1529  = - $signed(\$1528 );
-  assign \$1530  = gains[299:288] * \port$6619$0 ;
-  assign \$1531  = \$1530  + 10'h200;
-  assign \$1534  = $signed(\port$5773$0 ) - $signed({ 1'h0, \$1533  });
-  assign \$1535  = \port$6721$2 [1] ? \$1529  : { \$1534 [22], \$1534  };
-  assign \$1536  = $signed(\$1523 ) + $signed(\$1535 );
-  assign \$1537  = raw ? { 9'h000, \port$6619$0  } : \$1536 [15:0];
-  assign \$1538  = $signed(\$1537 ) >= $signed(\port$5901$0 );
-  assign \$1540  = \port$6721$2 [0] ? \$1539  : { values[415], values[415:400] };
-  assign \$1541  = accumulate ? \$1540  : 17'h00000;
-  assign \$1542  = gains[311:300] * \port$6621$0 ;
-  assign \$1543  = \$1542  + 10'h200;
-  assign \$1546  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$1545  });
-  assign \$1547  = - $signed(\$1546 );
-  assign \$1548  = gains[311:300] * \port$6621$0 ;
-  assign \$1549  = \$1548  + 10'h200;
-  assign \$1552  = $signed(\port$5775$0 ) - $signed({ 1'h0, \$1551  });
-  assign \$1553  = \port$6721$2 [1] ? \$1547  : { \$1552 [22], \$1552  };
-  assign \$1554  = $signed(\$1541 ) + $signed(\$1553 );
-  assign \$1555  = raw ? { 9'h000, \port$6621$0  } : \$1554 [15:0];
-  assign \$1556  = $signed(\$1555 ) >= $signed(\port$5903$0 );
-  assign \$1558  = \port$6721$2 [0] ? \$1557  : { values[431], values[431:416] };
+  assign \$1525  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$1524  });
+  assign \$1526  = - $signed(\$1525 );
+  assign \$1528  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$1527  });
+  assign \$1529  = \port$6277$2 [1] ? \$1526  : { \$1528 [16], \$1528  };
+  assign \$1530  = $signed(\$1523 ) + $signed(\$1529 );
+  assign \$1531  = raw ? { 9'h000, \port$6101$0  } : \$1530 [15:0];
+  assign \$1532  = $signed(\$1531 ) >= $signed(\port$5383$0 );
+  assign \$1534  = \port$6277$2 [0] ? \$1533  : { values[863], values[863:848] };
+  assign \$1535  = accumulate ? \$1534  : 17'h00000;
+  assign \$1537  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$1536  });
+  assign \$1538  = - $signed(\$1537 );
+  assign \$1540  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$1539  });
+  assign \$1541  = \port$6277$2 [1] ? \$1538  : { \$1540 [16], \$1540  };
+  assign \$1542  = $signed(\$1535 ) + $signed(\$1541 );
+  assign \$1543  = raw ? { 9'h000, \port$6103$0  } : \$1542 [15:0];
+  assign \$1544  = $signed(\$1543 ) >= $signed(\port$5385$0 );
+  assign \$1546  = \port$6277$2 [0] ? \$1545  : { values[879], values[879:864] };
+  assign \$1547  = accumulate ? \$1546  : 17'h00000;
+  assign \$1549  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$1548  });
+  assign \$1550  = - $signed(\$1549 );
+  assign \$1552  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$1551  });
+  assign \$1553  = \port$6277$2 [1] ? \$1550  : { \$1552 [16], \$1552  };
+  assign \$1554  = $signed(\$1547 ) + $signed(\$1553 );
+  assign \$1555  = raw ? { 9'h000, \port$6105$0  } : \$1554 [15:0];
+  assign \$1556  = $signed(\$1555 ) >= $signed(\port$5387$0 );
+  assign \$1558  = \port$6277$2 [0] ? \$1557  : { values[895], values[895:880] };
   assign \$1559  = accumulate ? \$1558  : 17'h00000;
-  assign \$1560  = gains[323:312] * \port$6623$0 ;
-  assign \$1561  = \$1560  + 10'h200;
-  assign \$1564  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$1563  });
-  assign \$1565  = - $signed(\$1564 );
-  assign \$1566  = gains[323:312] * \port$6623$0 ;
-  assign \$1567  = \$1566  + 10'h200;
-  assign \$1570  = $signed(\port$5777$0 ) - $signed({ 1'h0, \$1569  });
-  assign \$1571  = \port$6721$2 [1] ? \$1565  : { \$1570 [22], \$1570  };
-  assign \$1572  = $signed(\$1559 ) + $signed(\$1571 );
-  assign \$1573  = raw ? { 9'h000, \port$6623$0  } : \$1572 [15:0];
-  assign \$1574  = $signed(\$1573 ) >= $signed(\port$5905$0 );
-  assign \$1576  = \port$6721$2 [0] ? \$1575  : { values[447], values[447:432] };
-  assign \$1577  = accumulate ? \$1576  : 17'h00000;
-  assign \$1578  = gains[335:324] * \port$6625$0 ;
-  assign \$1579  = \$1578  + 10'h200;
-  assign \$1582  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$1581  });
-  assign \$1583  = - $signed(\$1582 );
-  assign \$1584  = gains[335:324] * \port$6625$0 ;
-  assign \$1585  = \$1584  + 10'h200;
-  assign \$1588  = $signed(\port$5779$0 ) - $signed({ 1'h0, \$1587  });
-  assign \$1589  = \port$6721$2 [1] ? \$1583  : { \$1588 [22], \$1588  };
-  assign \$1590  = $signed(\$1577 ) + $signed(\$1589 );
-  assign \$1591  = raw ? { 9'h000, \port$6625$0  } : \$1590 [15:0];
-  assign \$1592  = $signed(\$1591 ) >= $signed(\port$5907$0 );
-  assign \$1594  = \port$6721$2 [0] ? \$1593  : { values[463], values[463:448] };
+  assign \$1561  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$1560  });
+  assign \$1562  = - $signed(\$1561 );
+  assign \$1564  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$1563  });
+  assign \$1565  = \port$6277$2 [1] ? \$1562  : { \$1564 [16], \$1564  };
+  assign \$1566  = $signed(\$1559 ) + $signed(\$1565 );
+  assign \$1567  = raw ? { 9'h000, \port$6107$0  } : \$1566 [15:0];
+  assign \$1568  = $signed(\$1567 ) >= $signed(\port$5389$0 );
+  assign \$1570  = \port$6277$2 [0] ? \$1569  : { values[911], values[911:896] };
+  assign \$1571  = accumulate ? \$1570  : 17'h00000;
+  assign \$1573  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$1572  });
+  assign \$1574  = - $signed(\$1573 );
+  assign \$1576  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$1575  });
+  assign \$1577  = \port$6277$2 [1] ? \$1574  : { \$1576 [16], \$1576  };
+  assign \$1578  = $signed(\$1571 ) + $signed(\$1577 );
+  assign \$1579  = raw ? { 9'h000, \port$6109$0  } : \$1578 [15:0];
+  assign \$1580  = $signed(\$1579 ) >= $signed(\port$5391$0 );
+  assign \$1582  = \port$6277$2 [0] ? \$1581  : { values[927], values[927:912] };
+  assign \$1583  = accumulate ? \$1582  : 17'h00000;
+  assign \$1585  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$1584  });
+  assign \$1586  = - $signed(\$1585 );
+  assign \$1588  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$1587  });
+  assign \$1589  = \port$6277$2 [1] ? \$1586  : { \$1588 [16], \$1588  };
+  assign \$1590  = $signed(\$1583 ) + $signed(\$1589 );
+  assign \$1591  = raw ? { 9'h000, \port$6111$0  } : \$1590 [15:0];
+  assign \$1592  = $signed(\$1591 ) >= $signed(\port$5393$0 );
+  assign \$1594  = \port$6277$2 [0] ? \$1593  : { values[943], values[943:928] };
   assign \$1595  = accumulate ? \$1594  : 17'h00000;
-  assign \$1596  = gains[347:336] * \port$6627$0 ;
-  assign \$1597  = \$1596  + 10'h200;
-  assign \$1600  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$1599  });
-  assign \$1601  = - $signed(\$1600 );
-  assign \$1602  = gains[347:336] * \port$6627$0 ;
-  assign \$1603  = \$1602  + 10'h200;
-  assign \$1606  = $signed(\port$5781$0 ) - $signed({ 1'h0, \$1605  });
-  assign \$1607  = \port$6721$2 [1] ? \$1601  : { \$1606 [22], \$1606  };
-  assign \$1608  = $signed(\$1595 ) + $signed(\$1607 );
-  assign \$1609  = raw ? { 9'h000, \port$6627$0  } : \$1608 [15:0];
-  assign \$1610  = $signed(\$1609 ) >= $signed(\port$5909$0 );
-  assign \$1612  = \port$6721$2 [0] ? \$1611  : { values[479], values[479:464] };
-  assign \$1613  = accumulate ? \$1612  : 17'h00000;
-  assign \$1614  = gains[359:348] * \port$6629$0 ;
-  assign \$1615  = \$1614  + 10'h200;
-  assign \$1618  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$1617  });
-  assign \$1619  = - $signed(\$1618 );
-  assign \$1620  = gains[359:348] * \port$6629$0 ;
-  assign \$1621  = \$1620  + 10'h200;
-  assign \$1624  = $signed(\port$5783$0 ) - $signed({ 1'h0, \$1623  });
-  assign \$1625  = \port$6721$2 [1] ? \$1619  : { \$1624 [22], \$1624  };
-  assign \$1626  = $signed(\$1613 ) + $signed(\$1625 );
-  assign \$1627  = raw ? { 9'h000, \port$6629$0  } : \$1626 [15:0];
-  assign \$1628  = $signed(\$1627 ) >= $signed(\port$5911$0 );
-  assign \$1630  = \port$6721$2 [0] ? \$1629  : { values[495], values[495:480] };
+  assign \$1597  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$1596  });
+  assign \$1598  = - $signed(\$1597 );
+  assign \$1600  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$1599  });
+  assign \$1601  = \port$6277$2 [1] ? \$1598  : { \$1600 [16], \$1600  };
+  assign \$1602  = $signed(\$1595 ) + $signed(\$1601 );
+  assign \$1603  = raw ? { 9'h000, \port$6113$0  } : \$1602 [15:0];
+  assign \$1604  = $signed(\$1603 ) >= $signed(\port$5395$0 );
+  assign \$1606  = \port$6277$2 [0] ? \$1605  : { values[959], values[959:944] };
+  assign \$1607  = accumulate ? \$1606  : 17'h00000;
+  assign \$1609  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$1608  });
+  assign \$1610  = - $signed(\$1609 );
+  assign \$1612  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$1611  });
+  assign \$1613  = \port$6277$2 [1] ? \$1610  : { \$1612 [16], \$1612  };
+  assign \$1614  = $signed(\$1607 ) + $signed(\$1613 );
+  assign \$1615  = raw ? { 9'h000, \port$6115$0  } : \$1614 [15:0];
+  assign \$1616  = $signed(\$1615 ) >= $signed(\port$5397$0 );
+  assign \$1618  = \port$6277$2 [0] ? \$1617  : { values[975], values[975:960] };
+  assign \$1619  = accumulate ? \$1618  : 17'h00000;
+  assign \$1621  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$1620  });
+  assign \$1622  = - $signed(\$1621 );
+  assign \$1624  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$1623  });
+  assign \$1625  = \port$6277$2 [1] ? \$1622  : { \$1624 [16], \$1624  };
+  assign \$1626  = $signed(\$1619 ) + $signed(\$1625 );
+  assign \$1627  = raw ? { 9'h000, \port$6117$0  } : \$1626 [15:0];
+  assign \$1628  = $signed(\$1627 ) >= $signed(\port$5399$0 );
+  assign \$1630  = \port$6277$2 [0] ? \$1629  : { values[991], values[991:976] };
   assign \$1631  = accumulate ? \$1630  : 17'h00000;
-  assign \$1632  = gains[371:360] * \port$6631$0 ;
-  assign \$1633  = \$1632  + 10'h200;
-  assign \$1636  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$1635  });
-  assign \$1637  = - $signed(\$1636 );
-  assign \$1638  = gains[371:360] * \port$6631$0 ;
-  assign \$1639  = \$1638  + 10'h200;
-  assign \$1642  = $signed(\port$5785$0 ) - $signed({ 1'h0, \$1641  });
-  assign \$1643  = \port$6721$2 [1] ? \$1637  : { \$1642 [22], \$1642  };
-  assign \$1644  = $signed(\$1631 ) + $signed(\$1643 );
-  assign \$1645  = raw ? { 9'h000, \port$6631$0  } : \$1644 [15:0];
-  assign \$1646  = $signed(\$1645 ) >= $signed(\port$5913$0 );
-  assign \$1648  = \port$6721$2 [0] ? \$1647  : { values[511], values[511:496] };
-  assign \$1649  = accumulate ? \$1648  : 17'h00000;
-  assign \$1650  = gains[383:372] * \port$6633$0 ;
-  assign \$1651  = \$1650  + 10'h200;
-  assign \$1654  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$1653  });
-  assign \$1655  = - $signed(\$1654 );
-  assign \$1656  = gains[383:372] * \port$6633$0 ;
-  assign \$1657  = \$1656  + 10'h200;
-  assign \$1660  = $signed(\port$5787$0 ) - $signed({ 1'h0, \$1659  });
-  assign \$1661  = \port$6721$2 [1] ? \$1655  : { \$1660 [22], \$1660  };
-  assign \$1662  = $signed(\$1649 ) + $signed(\$1661 );
-  assign \$1663  = raw ? { 9'h000, \port$6633$0  } : \$1662 [15:0];
-  assign \$1664  = $signed(\$1663 ) >= $signed(\port$5915$0 );
-  assign \$1666  = \port$6721$2 [0] ? \$1665  : { values[527], values[527:512] };
-  assign \$1667  = accumulate ? \$1666  : 17'h00000;
-  assign \$1668  = gains[395:384] * \port$6635$0 ;
-  assign \$1669  = \$1668  + 10'h200;
-  assign \$1672  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$1671  });
-  assign \$1673  = - $signed(\$1672 );
-  assign \$1674  = gains[395:384] * \port$6635$0 ;
-  assign \$1675  = \$1674  + 10'h200;
-  assign \$1678  = $signed(\port$5789$0 ) - $signed({ 1'h0, \$1677  });
-  assign \$1679  = \port$6721$2 [1] ? \$1673  : { \$1678 [22], \$1678  };
-  assign \$1680  = $signed(\$1667 ) + $signed(\$1679 );
-  assign \$1681  = raw ? { 9'h000, \port$6635$0  } : \$1680 [15:0];
-  assign \$1682  = $signed(\$1681 ) >= $signed(\port$5917$0 );
-  assign \$1684  = \port$6721$2 [0] ? \$1683  : { values[543], values[543:528] };
-  assign \$1685  = accumulate ? \$1684  : 17'h00000;
-  assign \$1686  = gains[407:396] * \port$6637$0 ;
-  assign \$1687  = \$1686  + 10'h200;
-  assign \$1690  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$1689  });
-  assign \$1691  = - $signed(\$1690 );
-  assign \$1692  = gains[407:396] * \port$6637$0 ;
-  assign \$1693  = \$1692  + 10'h200;
-  assign \$1696  = $signed(\port$5791$0 ) - $signed({ 1'h0, \$1695  });
-  assign \$1697  = \port$6721$2 [1] ? \$1691  : { \$1696 [22], \$1696  };
-  assign \$1698  = $signed(\$1685 ) + $signed(\$1697 );
-  assign \$1699  = raw ? { 9'h000, \port$6637$0  } : \$1698 [15:0];
-  assign \$1700  = $signed(\$1699 ) >= $signed(\port$5919$0 );
-  assign \$1702  = \port$6721$2 [0] ? \$1701  : { values[559], values[559:544] };
-  assign \$1703  = accumulate ? \$1702  : 17'h00000;
-  assign \$1704  = gains[419:408] * \port$6639$0 ;
-  assign \$1705  = \$1704  + 10'h200;
-  assign \$1708  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$1707  });
-  assign \$1709  = - $signed(\$1708 );
-  assign \$1710  = gains[419:408] * \port$6639$0 ;
-  assign \$1711  = \$1710  + 10'h200;
-  assign \$1714  = $signed(\port$5793$0 ) - $signed({ 1'h0, \$1713  });
-  assign \$1715  = \port$6721$2 [1] ? \$1709  : { \$1714 [22], \$1714  };
-  assign \$1716  = $signed(\$1703 ) + $signed(\$1715 );
-  assign \$1717  = raw ? { 9'h000, \port$6639$0  } : \$1716 [15:0];
-  assign \$1718  = $signed(\$1717 ) >= $signed(\port$5921$0 );
-  assign \$1720  = \port$6721$2 [0] ? \$1719  : { values[575], values[575:560] };
-  assign \$1721  = accumulate ? \$1720  : 17'h00000;
-  assign \$1722  = gains[431:420] * \port$6641$0 ;
-  assign \$1723  = \$1722  + 10'h200;
-  assign \$1726  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$1725  });
-  assign \$1727  = - $signed(\$1726 );
-  assign \$1728  = gains[431:420] * \port$6641$0 ;
-  assign \$1729  = \$1728  + 10'h200;
-  assign \$1732  = $signed(\port$5795$0 ) - $signed({ 1'h0, \$1731  });
-  assign \$1733  = \port$6721$2 [1] ? \$1727  : { \$1732 [22], \$1732  };
-  assign \$1734  = $signed(\$1721 ) + $signed(\$1733 );
-  assign \$1735  = raw ? { 9'h000, \port$6641$0  } : \$1734 [15:0];
-  assign \$1736  = $signed(\$1735 ) >= $signed(\port$5923$0 );
-  assign \$1738  = \port$6721$2 [0] ? \$1737  : { values[591], values[591:576] };
-  assign \$1739  = accumulate ? \$1738  : 17'h00000;
-  assign \$1740  = gains[443:432] * \port$6643$0 ;
-  assign \$1741  = \$1740  + 10'h200;
-  assign \$1744  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$1743  });
-  assign \$1745  = - $signed(\$1744 );
-  assign \$1746  = gains[443:432] * \port$6643$0 ;
-  assign \$1747  = \$1746  + 10'h200;
-  assign \$1750  = $signed(\port$5797$0 ) - $signed({ 1'h0, \$1749  });
-  assign \$1751  = \port$6721$2 [1] ? \$1745  : { \$1750 [22], \$1750  };
-  assign \$1752  = $signed(\$1739 ) + $signed(\$1751 );
-  assign \$1753  = raw ? { 9'h000, \port$6643$0  } : \$1752 [15:0];
-  assign \$1754  = $signed(\$1753 ) >= $signed(\port$5925$0 );
-  assign \$1756  = \port$6721$2 [0] ? \$1755  : { values[607], values[607:592] };
-  assign \$1757  = accumulate ? \$1756  : 17'h00000;
-  assign \$1758  = gains[455:444] * \port$6645$0 ;
-  assign \$1759  = \$1758  + 10'h200;
-  assign \$1762  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$1761  });
-  assign \$1763  = - $signed(\$1762 );
-  assign \$1764  = gains[455:444] * \port$6645$0 ;
-  assign \$1765  = \$1764  + 10'h200;
-  assign \$1768  = $signed(\port$5799$0 ) - $signed({ 1'h0, \$1767  });
-  assign \$1769  = \port$6721$2 [1] ? \$1763  : { \$1768 [22], \$1768  };
-  assign \$1770  = $signed(\$1757 ) + $signed(\$1769 );
-  assign \$1771  = raw ? { 9'h000, \port$6645$0  } : \$1770 [15:0];
-  assign \$1772  = $signed(\$1771 ) >= $signed(\port$5927$0 );
-  assign \$1774  = \port$6721$2 [0] ? \$1773  : { values[623], values[623:608] };
-  assign \$1775  = accumulate ? \$1774  : 17'h00000;
-  assign \$1776  = gains[467:456] * \port$6647$0 ;
-  assign \$1777  = \$1776  + 10'h200;
-  assign \$1780  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$1779  });
-  assign \$1781  = - $signed(\$1780 );
-  assign \$1782  = gains[467:456] * \port$6647$0 ;
-  assign \$1783  = \$1782  + 10'h200;
-  assign \$1786  = $signed(\port$5801$0 ) - $signed({ 1'h0, \$1785  });
-  assign \$1787  = \port$6721$2 [1] ? \$1781  : { \$1786 [22], \$1786  };
-  assign \$1788  = $signed(\$1775 ) + $signed(\$1787 );
-  assign \$1789  = raw ? { 9'h000, \port$6647$0  } : \$1788 [15:0];
-  assign \$1790  = $signed(\$1789 ) >= $signed(\port$5929$0 );
-  assign \$1792  = \port$6721$2 [0] ? \$1791  : { values[639], values[639:624] };
-  assign \$1793  = accumulate ? \$1792  : 17'h00000;
-  assign \$1794  = gains[479:468] * \port$6649$0 ;
-  assign \$1795  = \$1794  + 10'h200;
-  assign \$1798  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$1797  });
-  assign \$1799  = - $signed(\$1798 );
-  assign \$1800  = gains[479:468] * \port$6649$0 ;
-  assign \$1801  = \$1800  + 10'h200;
-  assign \$1804  = $signed(\port$5803$0 ) - $signed({ 1'h0, \$1803  });
-  assign \$1805  = \port$6721$2 [1] ? \$1799  : { \$1804 [22], \$1804  };
-  assign \$1806  = $signed(\$1793 ) + $signed(\$1805 );
-  assign \$1807  = raw ? { 9'h000, \port$6649$0  } : \$1806 [15:0];
-  assign \$1808  = $signed(\$1807 ) >= $signed(\port$5931$0 );
-  assign \$1810  = \port$6721$2 [0] ? \$1809  : { values[655], values[655:640] };
-  assign \$1811  = accumulate ? \$1810  : 17'h00000;
-  assign \$1812  = gains[491:480] * \port$6651$0 ;
-  assign \$1813  = \$1812  + 10'h200;
-  assign \$1816  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$1815  });
-  assign \$1817  = - $signed(\$1816 );
-  assign \$1818  = gains[491:480] * \port$6651$0 ;
-  assign \$1819  = \$1818  + 10'h200;
-  assign \$1822  = $signed(\port$5805$0 ) - $signed({ 1'h0, \$1821  });
-  assign \$1823  = \port$6721$2 [1] ? \$1817  : { \$1822 [22], \$1822  };
-  assign \$1824  = $signed(\$1811 ) + $signed(\$1823 );
-  assign \$1825  = raw ? { 9'h000, \port$6651$0  } : \$1824 [15:0];
-  assign \$1826  = $signed(\$1825 ) >= $signed(\port$5933$0 );
-  assign \$1828  = \port$6721$2 [0] ? \$1827  : { values[671], values[671:656] };
-  assign \$1829  = accumulate ? \$1828  : 17'h00000;
-  assign \$1830  = gains[503:492] * \port$6653$0 ;
-  assign \$1831  = \$1830  + 10'h200;
-  assign \$1834  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$1833  });
-  assign \$1835  = - $signed(\$1834 );
-  assign \$1836  = gains[503:492] * \port$6653$0 ;
-  assign \$1837  = \$1836  + 10'h200;
-  assign \$1840  = $signed(\port$5807$0 ) - $signed({ 1'h0, \$1839  });
-  assign \$1841  = \port$6721$2 [1] ? \$1835  : { \$1840 [22], \$1840  };
-  assign \$1842  = $signed(\$1829 ) + $signed(\$1841 );
-  assign \$1843  = raw ? { 9'h000, \port$6653$0  } : \$1842 [15:0];
-  assign \$1844  = $signed(\$1843 ) >= $signed(\port$5935$0 );
-  assign \$1846  = \port$6721$2 [0] ? \$1845  : { values[687], values[687:672] };
-  assign \$1847  = accumulate ? \$1846  : 17'h00000;
-  assign \$1848  = gains[515:504] * \port$6655$0 ;
-  assign \$1849  = \$1848  + 10'h200;
-  assign \$1852  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$1851  });
-  assign \$1853  = - $signed(\$1852 );
-  assign \$1854  = gains[515:504] * \port$6655$0 ;
-  assign \$1855  = \$1854  + 10'h200;
-  assign \$1858  = $signed(\port$5809$0 ) - $signed({ 1'h0, \$1857  });
-  assign \$1859  = \port$6721$2 [1] ? \$1853  : { \$1858 [22], \$1858  };
-  assign \$1860  = $signed(\$1847 ) + $signed(\$1859 );
-  assign \$1861  = raw ? { 9'h000, \port$6655$0  } : \$1860 [15:0];
-  assign \$1862  = $signed(\$1861 ) >= $signed(\port$5937$0 );
-  assign \$1864  = \port$6721$2 [0] ? \$1863  : { values[703], values[703:688] };
-  assign \$1865  = accumulate ? \$1864  : 17'h00000;
-  assign \$1866  = gains[527:516] * \port$6657$0 ;
-  assign \$1867  = \$1866  + 10'h200;
-  assign \$1870  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$1869  });
-  assign \$1871  = - $signed(\$1870 );
-  assign \$1872  = gains[527:516] * \port$6657$0 ;
-  assign \$1873  = \$1872  + 10'h200;
-  assign \$1876  = $signed(\port$5811$0 ) - $signed({ 1'h0, \$1875  });
-  assign \$1877  = \port$6721$2 [1] ? \$1871  : { \$1876 [22], \$1876  };
-  assign \$1878  = $signed(\$1865 ) + $signed(\$1877 );
-  assign \$1879  = raw ? { 9'h000, \port$6657$0  } : \$1878 [15:0];
-  assign \$1880  = $signed(\$1879 ) >= $signed(\port$5939$0 );
-  assign \$1882  = \port$6721$2 [0] ? \$1881  : { values[719], values[719:704] };
-  assign \$1883  = accumulate ? \$1882  : 17'h00000;
-  assign \$1884  = gains[539:528] * \port$6659$0 ;
-  assign \$1885  = \$1884  + 10'h200;
-  assign \$1888  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$1887  });
-  assign \$1889  = - $signed(\$1888 );
-  assign \$1890  = gains[539:528] * \port$6659$0 ;
-  assign \$1891  = \$1890  + 10'h200;
-  assign \$1894  = $signed(\port$5813$0 ) - $signed({ 1'h0, \$1893  });
-  assign \$1895  = \port$6721$2 [1] ? \$1889  : { \$1894 [22], \$1894  };
-  assign \$1896  = $signed(\$1883 ) + $signed(\$1895 );
-  assign \$1897  = raw ? { 9'h000, \port$6659$0  } : \$1896 [15:0];
-  assign \$1898  = $signed(\$1897 ) >= $signed(\port$5941$0 );
-  assign \$1900  = \port$6721$2 [0] ? \$1899  : { values[735], values[735:720] };
-  assign \$1901  = accumulate ? \$1900  : 17'h00000;
-  assign \$1902  = gains[551:540] * \port$6661$0 ;
-  assign \$1903  = \$1902  + 10'h200;
-  assign \$1906  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$1905  });
-  assign \$1907  = - $signed(\$1906 );
-  assign \$1908  = gains[551:540] * \port$6661$0 ;
-  assign \$1909  = \$1908  + 10'h200;
-  assign \$1912  = $signed(\port$5815$0 ) - $signed({ 1'h0, \$1911  });
-  assign \$1913  = \port$6721$2 [1] ? \$1907  : { \$1912 [22], \$1912  };
-  assign \$1914  = $signed(\$1901 ) + $signed(\$1913 );
-  assign \$1915  = raw ? { 9'h000, \port$6661$0  } : \$1914 [15:0];
-  assign \$1916  = $signed(\$1915 ) >= $signed(\port$5943$0 );
-  assign \$1918  = \port$6721$2 [0] ? \$1917  : { values[751], values[751:736] };
-  assign \$1919  = accumulate ? \$1918  : 17'h00000;
-  assign \$1920  = gains[563:552] * \port$6663$0 ;
-  assign \$1921  = \$1920  + 10'h200;
-  assign \$1924  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$1923  });
-  assign \$1925  = - $signed(\$1924 );
-  assign \$1926  = gains[563:552] * \port$6663$0 ;
-  assign \$1927  = \$1926  + 10'h200;
-  assign \$1930  = $signed(\port$5817$0 ) - $signed({ 1'h0, \$1929  });
-  assign \$1931  = \port$6721$2 [1] ? \$1925  : { \$1930 [22], \$1930  };
-  assign \$1932  = $signed(\$1919 ) + $signed(\$1931 );
-  assign \$1933  = raw ? { 9'h000, \port$6663$0  } : \$1932 [15:0];
-  assign \$1934  = $signed(\$1933 ) >= $signed(\port$5945$0 );
-  assign \$1936  = \port$6721$2 [0] ? \$1935  : { values[767], values[767:752] };
-  assign \$1937  = accumulate ? \$1936  : 17'h00000;
-  assign \$1938  = gains[575:564] * \port$6665$0 ;
-  assign \$1939  = \$1938  + 10'h200;
-  assign \$1942  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$1941  });
-  assign \$1943  = - $signed(\$1942 );
-  assign \$1944  = gains[575:564] * \port$6665$0 ;
-  assign \$1945  = \$1944  + 10'h200;
-  assign \$1948  = $signed(\port$5819$0 ) - $signed({ 1'h0, \$1947  });
-  assign \$1949  = \port$6721$2 [1] ? \$1943  : { \$1948 [22], \$1948  };
-  assign \$1950  = $signed(\$1937 ) + $signed(\$1949 );
-  assign \$1951  = raw ? { 9'h000, \port$6665$0  } : \$1950 [15:0];
-  assign \$1952  = $signed(\$1951 ) >= $signed(\port$5947$0 );
-  assign \$1954  = \port$6721$2 [0] ? \$1953  : { values[783], values[783:768] };
-  assign \$1955  = accumulate ? \$1954  : 17'h00000;
-  assign \$1956  = gains[587:576] * \port$6667$0 ;
-  assign \$1957  = \$1956  + 10'h200;
-  assign \$1960  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$1959  });
-  assign \$1961  = - $signed(\$1960 );
-  assign \$1962  = gains[587:576] * \port$6667$0 ;
-  assign \$1963  = \$1962  + 10'h200;
-  assign \$1966  = $signed(\port$5821$0 ) - $signed({ 1'h0, \$1965  });
-  assign \$1967  = \port$6721$2 [1] ? \$1961  : { \$1966 [22], \$1966  };
-  assign \$1968  = $signed(\$1955 ) + $signed(\$1967 );
-  assign \$1969  = raw ? { 9'h000, \port$6667$0  } : \$1968 [15:0];
-  assign \$1970  = $signed(\$1969 ) >= $signed(\port$5949$0 );
-  assign \$1972  = \port$6721$2 [0] ? \$1971  : { values[799], values[799:784] };
-  assign \$1973  = accumulate ? \$1972  : 17'h00000;
-  assign \$1974  = gains[599:588] * \port$6669$0 ;
-  assign \$1975  = \$1974  + 10'h200;
-  assign \$1978  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$1977  });
-  assign \$1979  = - $signed(\$1978 );
-  assign \$1980  = gains[599:588] * \port$6669$0 ;
-  assign \$1981  = \$1980  + 10'h200;
-  assign \$1984  = $signed(\port$5823$0 ) - $signed({ 1'h0, \$1983  });
-  assign \$1985  = \port$6721$2 [1] ? \$1979  : { \$1984 [22], \$1984  };
-  assign \$1986  = $signed(\$1973 ) + $signed(\$1985 );
-  assign \$1987  = raw ? { 9'h000, \port$6669$0  } : \$1986 [15:0];
-  assign \$1988  = $signed(\$1987 ) >= $signed(\port$5951$0 );
-  assign \$1990  = \port$6721$2 [0] ? \$1989  : { values[815], values[815:800] };
-  assign \$1991  = accumulate ? \$1990  : 17'h00000;
-  assign \$1992  = gains[611:600] * \port$6671$0 ;
-  assign \$1993  = \$1992  + 10'h200;
-  assign \$1996  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$1995  });
-  assign \$1997  = - $signed(\$1996 );
-  assign \$1998  = gains[611:600] * \port$6671$0 ;
-  assign \$1999  = \$1998  + 10'h200;
-  assign \$2002  = $signed(\port$5825$0 ) - $signed({ 1'h0, \$2001  });
-  assign \$2003  = \port$6721$2 [1] ? \$1997  : { \$2002 [22], \$2002  };
-  assign \$2004  = $signed(\$1991 ) + $signed(\$2003 );
-  assign \$2005  = raw ? { 9'h000, \port$6671$0  } : \$2004 [15:0];
-  assign \$2006  = $signed(\$2005 ) >= $signed(\port$5953$0 );
-  assign \$2008  = \port$6721$2 [0] ? \$2007  : { values[831], values[831:816] };
-  assign \$2009  = accumulate ? \$2008  : 17'h00000;
-  assign \$2010  = gains[623:612] * \port$6673$0 ;
-  assign \$2011  = \$2010  + 10'h200;
-  assign \$2014  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$2013  });
-  assign \$2015  = - $signed(\$2014 );
-  assign \$2016  = gains[623:612] * \port$6673$0 ;
-  assign \$2017  = \$2016  + 10'h200;
-  assign \$2020  = $signed(\port$5827$0 ) - $signed({ 1'h0, \$2019  });
-  assign \$2021  = \port$6721$2 [1] ? \$2015  : { \$2020 [22], \$2020  };
-  assign \$2022  = $signed(\$2009 ) + $signed(\$2021 );
-  assign \$2023  = raw ? { 9'h000, \port$6673$0  } : \$2022 [15:0];
-  assign \$2024  = $signed(\$2023 ) >= $signed(\port$5955$0 );
-  assign \$2026  = \port$6721$2 [0] ? \$2025  : { values[847], values[847:832] };
-  assign \$2027  = accumulate ? \$2026  : 17'h00000;
-  assign \$2028  = gains[635:624] * \port$6675$0 ;
-  assign \$2029  = \$2028  + 10'h200;
-  assign \$2032  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$2031  });
-  assign \$2033  = - $signed(\$2032 );
-  assign \$2034  = gains[635:624] * \port$6675$0 ;
-  assign \$2035  = \$2034  + 10'h200;
-  assign \$2038  = $signed(\port$5829$0 ) - $signed({ 1'h0, \$2037  });
-  assign \$2039  = \port$6721$2 [1] ? \$2033  : { \$2038 [22], \$2038  };
-  assign \$2040  = $signed(\$2027 ) + $signed(\$2039 );
-  assign \$2041  = raw ? { 9'h000, \port$6675$0  } : \$2040 [15:0];
-  assign \$2042  = $signed(\$2041 ) >= $signed(\port$5957$0 );
-  assign \$2044  = \port$6721$2 [0] ? \$2043  : { values[863], values[863:848] };
-  assign \$2045  = accumulate ? \$2044  : 17'h00000;
-  assign \$2046  = gains[647:636] * \port$6677$0 ;
-  assign \$2047  = \$2046  + 10'h200;
-  assign \$2050  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$2049  });
-  assign \$2051  = - $signed(\$2050 );
-  assign \$2052  = gains[647:636] * \port$6677$0 ;
-  assign \$2053  = \$2052  + 10'h200;
-  assign \$2056  = $signed(\port$5831$0 ) - $signed({ 1'h0, \$2055  });
-  assign \$2057  = \port$6721$2 [1] ? \$2051  : { \$2056 [22], \$2056  };
-  assign \$2058  = $signed(\$2045 ) + $signed(\$2057 );
-  assign \$2059  = raw ? { 9'h000, \port$6677$0  } : \$2058 [15:0];
-  assign \$2060  = $signed(\$2059 ) >= $signed(\port$5959$0 );
-  assign \$2062  = \port$6721$2 [0] ? \$2061  : { values[879], values[879:864] };
-  assign \$2063  = accumulate ? \$2062  : 17'h00000;
-  assign \$2064  = gains[659:648] * \port$6679$0 ;
-  assign \$2065  = \$2064  + 10'h200;
-  assign \$2068  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$2067  });
-  assign \$2069  = - $signed(\$2068 );
-  assign \$2070  = gains[659:648] * \port$6679$0 ;
-  assign \$2071  = \$2070  + 10'h200;
-  assign \$2074  = $signed(\port$5833$0 ) - $signed({ 1'h0, \$2073  });
-  assign \$2075  = \port$6721$2 [1] ? \$2069  : { \$2074 [22], \$2074  };
-  assign \$2076  = $signed(\$2063 ) + $signed(\$2075 );
-  assign \$2077  = raw ? { 9'h000, \port$6679$0  } : \$2076 [15:0];
-  assign \$2078  = $signed(\$2077 ) >= $signed(\port$5961$0 );
-  assign \$2080  = \port$6721$2 [0] ? \$2079  : { values[895], values[895:880] };
-  assign \$2081  = accumulate ? \$2080  : 17'h00000;
-  assign \$2082  = gains[671:660] * \port$6681$0 ;
-  assign \$2083  = \$2082  + 10'h200;
-  assign \$2086  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$2085  });
-  assign \$2087  = - $signed(\$2086 );
-  assign \$2088  = gains[671:660] * \port$6681$0 ;
-  assign \$2089  = \$2088  + 10'h200;
-  assign \$2092  = $signed(\port$5835$0 ) - $signed({ 1'h0, \$2091  });
-  assign \$2093  = \port$6721$2 [1] ? \$2087  : { \$2092 [22], \$2092  };
-  assign \$2094  = $signed(\$2081 ) + $signed(\$2093 );
-  assign \$2095  = raw ? { 9'h000, \port$6681$0  } : \$2094 [15:0];
-  assign \$2096  = $signed(\$2095 ) >= $signed(\port$5963$0 );
-  assign \$2098  = \port$6721$2 [0] ? \$2097  : { values[911], values[911:896] };
-  assign \$2099  = accumulate ? \$2098  : 17'h00000;
-  assign \$2100  = gains[683:672] * \port$6683$0 ;
-  assign \$2101  = \$2100  + 10'h200;
-  assign \$2104  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$2103  });
-  assign \$2105  = - $signed(\$2104 );
-  assign \$2106  = gains[683:672] * \port$6683$0 ;
-  assign \$2107  = \$2106  + 10'h200;
-  assign \$2110  = $signed(\port$5837$0 ) - $signed({ 1'h0, \$2109  });
-  assign \$2111  = \port$6721$2 [1] ? \$2105  : { \$2110 [22], \$2110  };
-  assign \$2112  = $signed(\$2099 ) + $signed(\$2111 );
-  assign \$2113  = raw ? { 9'h000, \port$6683$0  } : \$2112 [15:0];
-  assign \$2114  = $signed(\$2113 ) >= $signed(\port$5965$0 );
-  assign \$2116  = \port$6721$2 [0] ? \$2115  : { values[927], values[927:912] };
-  assign \$2117  = accumulate ? \$2116  : 17'h00000;
-  assign \$2118  = gains[695:684] * \port$6685$0 ;
-  assign \$2119  = \$2118  + 10'h200;
-  assign \$2122  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$2121  });
-  assign \$2123  = - $signed(\$2122 );
-  assign \$2124  = gains[695:684] * \port$6685$0 ;
-  assign \$2125  = \$2124  + 10'h200;
-  assign \$2128  = $signed(\port$5839$0 ) - $signed({ 1'h0, \$2127  });
-  assign \$2129  = \port$6721$2 [1] ? \$2123  : { \$2128 [22], \$2128  };
-  assign \$2130  = $signed(\$2117 ) + $signed(\$2129 );
-  assign \$2131  = raw ? { 9'h000, \port$6685$0  } : \$2130 [15:0];
-  assign \$2132  = $signed(\$2131 ) >= $signed(\port$5967$0 );
-  assign \$2134  = \port$6721$2 [0] ? \$2133  : { values[943], values[943:928] };
-  assign \$2135  = accumulate ? \$2134  : 17'h00000;
-  assign \$2136  = gains[707:696] * \port$6687$0 ;
-  assign \$2137  = \$2136  + 10'h200;
-  assign \$2140  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$2139  });
-  assign \$2141  = - $signed(\$2140 );
-  assign \$2142  = gains[707:696] * \port$6687$0 ;
-  assign \$2143  = \$2142  + 10'h200;
-  assign \$2146  = $signed(\port$5841$0 ) - $signed({ 1'h0, \$2145  });
-  assign \$2147  = \port$6721$2 [1] ? \$2141  : { \$2146 [22], \$2146  };
-  assign \$2148  = $signed(\$2135 ) + $signed(\$2147 );
-  assign \$2149  = raw ? { 9'h000, \port$6687$0  } : \$2148 [15:0];
-  assign \$2150  = $signed(\$2149 ) >= $signed(\port$5969$0 );
-  assign \$2152  = \port$6721$2 [0] ? \$2151  : { values[959], values[959:944] };
-  assign \$2153  = accumulate ? \$2152  : 17'h00000;
-  assign \$2154  = gains[719:708] * \port$6689$0 ;
-  assign \$2155  = \$2154  + 10'h200;
-  assign \$2158  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$2157  });
-  assign \$2159  = - $signed(\$2158 );
-  assign \$2160  = gains[719:708] * \port$6689$0 ;
-  assign \$2161  = \$2160  + 10'h200;
-  assign \$2164  = $signed(\port$5843$0 ) - $signed({ 1'h0, \$2163  });
-  assign \$2165  = \port$6721$2 [1] ? \$2159  : { \$2164 [22], \$2164  };
-  assign \$2166  = $signed(\$2153 ) + $signed(\$2165 );
-  assign \$2167  = raw ? { 9'h000, \port$6689$0  } : \$2166 [15:0];
-  assign \$2168  = $signed(\$2167 ) >= $signed(\port$5971$0 );
-  assign \$2170  = \port$6721$2 [0] ? \$2169  : { values[975], values[975:960] };
-  assign \$2171  = accumulate ? \$2170  : 17'h00000;
-  assign \$2172  = gains[731:720] * \port$6691$0 ;
-  assign \$2173  = \$2172  + 10'h200;
-  assign \$2176  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$2175  });
-  assign \$2177  = - $signed(\$2176 );
-  assign \$2178  = gains[731:720] * \port$6691$0 ;
-  assign \$2179  = \$2178  + 10'h200;
-  assign \$2182  = $signed(\port$5845$0 ) - $signed({ 1'h0, \$2181  });
-  assign \$2183  = \port$6721$2 [1] ? \$2177  : { \$2182 [22], \$2182  };
-  assign \$2184  = $signed(\$2171 ) + $signed(\$2183 );
-  assign \$2185  = raw ? { 9'h000, \port$6691$0  } : \$2184 [15:0];
-  assign \$2186  = $signed(\$2185 ) >= $signed(\port$5973$0 );
-  assign \$2188  = \port$6721$2 [0] ? \$2187  : { values[991], values[991:976] };
-  assign \$2189  = accumulate ? \$2188  : 17'h00000;
-  assign \$2190  = gains[743:732] * \port$6693$0 ;
-  assign \$2191  = \$2190  + 10'h200;
-  assign \$2194  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$2193  });
-  assign \$2195  = - $signed(\$2194 );
-  assign \$2196  = gains[743:732] * \port$6693$0 ;
-  assign \$2197  = \$2196  + 10'h200;
-  assign \$2200  = $signed(\port$5847$0 ) - $signed({ 1'h0, \$2199  });
-  assign \$2201  = \port$6721$2 [1] ? \$2195  : { \$2200 [22], \$2200  };
-  assign \$2202  = $signed(\$2189 ) + $signed(\$2201 );
-  assign \$2203  = raw ? { 9'h000, \port$6693$0  } : \$2202 [15:0];
-  assign \$2204  = $signed(\$2203 ) >= $signed(\port$5975$0 );
-  assign \$2206  = \port$6721$2 [0] ? \$2205  : { values[1007], values[1007:992] };
-  assign \$2207  = accumulate ? \$2206  : 17'h00000;
-  assign \$2208  = gains[755:744] * \port$6695$0 ;
-  assign \$2209  = \$2208  + 10'h200;
-  assign \$2212  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$2211  });
-  assign \$2213  = - $signed(\$2212 );
-  assign \$2214  = gains[755:744] * \port$6695$0 ;
-  assign \$2215  = \$2214  + 10'h200;
-  assign \$2218  = $signed(\port$5849$0 ) - $signed({ 1'h0, \$2217  });
-  assign \$2219  = \port$6721$2 [1] ? \$2213  : { \$2218 [22], \$2218  };
-  assign \$2220  = $signed(\$2207 ) + $signed(\$2219 );
-  assign \$2221  = raw ? { 9'h000, \port$6695$0  } : \$2220 [15:0];
-  assign \$2222  = $signed(\$2221 ) >= $signed(\port$5977$0 );
-  assign \$2224  = \port$6721$2 [0] ? \$2223  : { values[1023], values[1023:1008] };
-  assign \$2225  = accumulate ? \$2224  : 17'h00000;
-  assign \$2226  = gains[767:756] * \port$6697$0 ;
-  assign \$2227  = \$2226  + 10'h200;
-  assign \$2230  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$2229  });
-  assign \$2231  = - $signed(\$2230 );
-  assign \$2232  = gains[767:756] * \port$6697$0 ;
-  assign \$2233  = \$2232  + 10'h200;
-  assign \$2236  = $signed(\port$5851$0 ) - $signed({ 1'h0, \$2235  });
-  assign \$2237  = \port$6721$2 [1] ? \$2231  : { \$2236 [22], \$2236  };
-  assign \$2238  = $signed(\$2225 ) + $signed(\$2237 );
-  assign \$2239  = raw ? { 9'h000, \port$6697$0  } : \$2238 [15:0];
-  assign \$2240  = $signed(\$2239 ) >= $signed(\port$5979$0 );
+  assign \$1633  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$1632  });
+  assign \$1634  = - $signed(\$1633 );
+  assign \$1636  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$1635  });
+  assign \$1637  = \port$6277$2 [1] ? \$1634  : { \$1636 [16], \$1636  };
+  assign \$1638  = $signed(\$1631 ) + $signed(\$1637 );
+  assign \$1639  = raw ? { 9'h000, \port$6119$0  } : \$1638 [15:0];
+  assign \$1640  = $signed(\$1639 ) >= $signed(\port$5401$0 );
+  assign \$1642  = \port$6277$2 [0] ? \$1641  : { values[1007], values[1007:992] };
+  assign \$1643  = accumulate ? \$1642  : 17'h00000;
+  assign \$1645  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$1644  });
+  assign \$1646  = - $signed(\$1645 );
+  assign \$1648  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$1647  });
+  assign \$1649  = \port$6277$2 [1] ? \$1646  : { \$1648 [16], \$1648  };
+  assign \$1650  = $signed(\$1643 ) + $signed(\$1649 );
+  assign \$1651  = raw ? { 9'h000, \port$6121$0  } : \$1650 [15:0];
+  assign \$1652  = $signed(\$1651 ) >= $signed(\port$5403$0 );
+  assign \$1654  = \port$6277$2 [0] ? \$1653  : { values[1023], values[1023:1008] };
+  assign \$1655  = accumulate ? \$1654  : 17'h00000;
+  assign \$1657  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$1656  });
+  assign \$1658  = - $signed(\$1657 );
+  assign \$1660  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$1659  });
+  assign \$1661  = \port$6277$2 [1] ? \$1658  : { \$1660 [16], \$1660  };
+  assign \$1662  = $signed(\$1655 ) + $signed(\$1661 );
+  assign \$1663  = raw ? { 9'h000, \port$6123$0  } : \$1662 [15:0];
+  assign \$1664  = $signed(\$1663 ) >= $signed(\port$5405$0 );
+  always @(posedge clk)
+    scaled0 <= \$1665 ;
+  always @(posedge clk)
+    scaled1 <= \$1666 ;
+  always @(posedge clk)
+    scaled2 <= \$1667 ;
+  always @(posedge clk)
+    scaled3 <= \$1668 ;
+  always @(posedge clk)
+    scaled4 <= \$1669 ;
+  always @(posedge clk)
+    scaled5 <= \$1670 ;
+  always @(posedge clk)
+    scaled6 <= \$1671 ;
+  always @(posedge clk)
+    scaled7 <= \$1672 ;
+  always @(posedge clk)
+    scaled8 <= \$1673 ;
+  always @(posedge clk)
+    scaled9 <= \$1674 ;
+  always @(posedge clk)
+    scaled10 <= \$1675 ;
+  always @(posedge clk)
+    scaled11 <= \$1676 ;
+  always @(posedge clk)
+    scaled12 <= \$1677 ;
+  always @(posedge clk)
+    scaled13 <= \$1678 ;
+  always @(posedge clk)
+    scaled14 <= \$1679 ;
+  always @(posedge clk)
+    scaled15 <= \$1680 ;
+  always @(posedge clk)
+    scaled16 <= \$1681 ;
+  always @(posedge clk)
+    scaled17 <= \$1682 ;
+  always @(posedge clk)
+    scaled18 <= \$1683 ;
+  always @(posedge clk)
+    scaled19 <= \$1684 ;
+  always @(posedge clk)
+    scaled20 <= \$1685 ;
+  always @(posedge clk)
+    scaled21 <= \$1686 ;
+  always @(posedge clk)
+    scaled22 <= \$1687 ;
+  always @(posedge clk)
+    scaled23 <= \$1688 ;
+  always @(posedge clk)
+    scaled24 <= \$1689 ;
+  always @(posedge clk)
+    scaled25 <= \$1690 ;
+  always @(posedge clk)
+    scaled26 <= \$1691 ;
+  always @(posedge clk)
+    scaled27 <= \$1692 ;
+  always @(posedge clk)
+    scaled28 <= \$1693 ;
+  always @(posedge clk)
+    scaled29 <= \$1694 ;
+  always @(posedge clk)
+    scaled30 <= \$1695 ;
+  always @(posedge clk)
+    scaled31 <= \$1696 ;
+  always @(posedge clk)
+    scaled32 <= \$1697 ;
+  always @(posedge clk)
+    scaled33 <= \$1698 ;
+  always @(posedge clk)
+    scaled34 <= \$1699 ;
+  always @(posedge clk)
+    scaled35 <= \$1700 ;
+  always @(posedge clk)
+    scaled36 <= \$1701 ;
+  always @(posedge clk)
+    scaled37 <= \$1702 ;
+  always @(posedge clk)
+    scaled38 <= \$1703 ;
+  always @(posedge clk)
+    scaled39 <= \$1704 ;
+  always @(posedge clk)
+    scaled40 <= \$1705 ;
+  always @(posedge clk)
+    scaled41 <= \$1706 ;
+  always @(posedge clk)
+    scaled42 <= \$1707 ;
+  always @(posedge clk)
+    scaled43 <= \$1708 ;
+  always @(posedge clk)
+    scaled44 <= \$1709 ;
+  always @(posedge clk)
+    scaled45 <= \$1710 ;
+  always @(posedge clk)
+    scaled46 <= \$1711 ;
+  always @(posedge clk)
+    scaled47 <= \$1712 ;
+  always @(posedge clk)
+    scaled48 <= \$1713 ;
+  always @(posedge clk)
+    scaled49 <= \$1714 ;
+  always @(posedge clk)
+    scaled50 <= \$1715 ;
+  always @(posedge clk)
+    scaled51 <= \$1716 ;
+  always @(posedge clk)
+    scaled52 <= \$1717 ;
+  always @(posedge clk)
+    scaled53 <= \$1718 ;
+  always @(posedge clk)
+    scaled54 <= \$1719 ;
+  always @(posedge clk)
+    scaled55 <= \$1720 ;
+  always @(posedge clk)
+    scaled56 <= \$1721 ;
+  always @(posedge clk)
+    scaled57 <= \$1722 ;
+  always @(posedge clk)
+    scaled58 <= \$1723 ;
+  always @(posedge clk)
+    scaled59 <= \$1724 ;
+  always @(posedge clk)
+    scaled60 <= \$1725 ;
+  always @(posedge clk)
+    scaled61 <= \$1726 ;
+  always @(posedge clk)
+    scaled62 <= \$1727 ;
+  always @(posedge clk)
+    scaled63 <= \$1728 ;
   always @(posedge g_acc_clk)
-    values <= \$2241 ;
+    values <= \$1729 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$2241  = values;
-    if (capture) begin
-      \$2241  = { \$1088 , \$1071 , \$1054 , \$1037 , \$1020 , \$1003 , \$986 , \$969 , \$952 , \$935 , \$918 , \$901 , \$884 , \$867 , \$850 , \$833 , \$816 , \$799 , \$782 , \$765 , \$748 , \$731 , \$714 , \$697 , \$680 , \$663 , \$646 , \$629 , \$612 , \$595 , \$578 , \$561 , \$544 , \$527 , \$510 , \$493 , \$476 , \$459 , \$442 , \$425 , \$408 , \$391 , \$374 , \$357 , \$340 , \$323 , \$306 , \$289 , \$272 , \$255 , \$238 , \$221 , \$204 , \$187 , \$170 , \$153 , \$136 , \$119 , \$102 , \$85 , \$68 , \$51 , \$34 , \$17  };
-    end
-    if (g_acc_rst) begin
-      \$2241  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    \$1665  = \$3 [8:0];
+    if (rst) begin
+      \$1665  = 9'h000;
     end
   end
-  assign next_values = { \$1088 , \$1071 , \$1054 , \$1037 , \$1020 , \$1003 , \$986 , \$969 , \$952 , \$935 , \$918 , \$901 , \$884 , \$867 , \$850 , \$833 , \$816 , \$799 , \$782 , \$765 , \$748 , \$731 , \$714 , \$697 , \$680 , \$663 , \$646 , \$629 , \$612 , \$595 , \$578 , \$561 , \$544 , \$527 , \$510 , \$493 , \$476 , \$459 , \$442 , \$425 , \$408 , \$391 , \$374 , \$357 , \$340 , \$323 , \$306 , \$289 , \$272 , \$255 , \$238 , \$221 , \$204 , \$187 , \$170 , \$153 , \$136 , \$119 , \$102 , \$85 , \$68 , \$51 , \$34 , \$17  };
-  assign shift = \port$6721$2 [0];
-  assign negate = \port$6721$2 [1];
-  assign offsets = { \port$5851$0 , \port$5849$0 , \port$5847$0 , \port$5845$0 , \port$5843$0 , \port$5841$0 , \port$5839$0 , \port$5837$0 , \port$5835$0 , \port$5833$0 , \port$5831$0 , \port$5829$0 , \port$5827$0 , \port$5825$0 , \port$5823$0 , \port$5821$0 , \port$5819$0 , \port$5817$0 , \port$5815$0 , \port$5813$0 , \port$5811$0 , \port$5809$0 , \port$5807$0 , \port$5805$0 , \port$5803$0 , \port$5801$0 , \port$5799$0 , \port$5797$0 , \port$5795$0 , \port$5793$0 , \port$5791$0 , \port$5789$0 , \port$5787$0 , \port$5785$0 , \port$5783$0 , \port$5781$0 , \port$5779$0 , \port$5777$0 , \port$5775$0 , \port$5773$0 , \port$5771$0 , \port$5769$0 , \port$5767$0 , \port$5765$0 , \port$5763$0 , \port$5761$0 , \port$5759$0 , \port$5757$0 , \port$5755$0 , \port$5753$0 , \port$5751$0 , \port$5749$0 , \port$5747$0 , \port$5745$0 , \port$5743$0 , \port$5741$0 , \port$5739$0 , \port$5737$0 , \port$5735$0 , \port$5733$0 , \port$5731$0 , \port$5729$0 , \port$5727$0 , \port$5725$0  };
-  assign codes = { \port$6697$0 , \port$6695$0 , \port$6693$0 , \port$6691$0 , \port$6689$0 , \port$6687$0 , \port$6685$0 , \port$6683$0 , \port$6681$0 , \port$6679$0 , \port$6677$0 , \port$6675$0 , \port$6673$0 , \port$6671$0 , \port$6669$0 , \port$6667$0 , \port$6665$0 , \port$6663$0 , \port$6661$0 , \port$6659$0 , \port$6657$0 , \port$6655$0 , \port$6653$0 , \port$6651$0 , \port$6649$0 , \port$6647$0 , \port$6645$0 , \port$6643$0 , \port$6641$0 , \port$6639$0 , \port$6637$0 , \port$6635$0 , \port$6633$0 , \port$6631$0 , \port$6629$0 , \port$6627$0 , \port$6625$0 , \port$6623$0 , \port$6621$0 , \port$6619$0 , \port$6617$0 , \port$6615$0 , \port$6613$0 , \port$6611$0 , \port$6609$0 , \port$6607$0 , \port$6605$0 , \port$6603$0 , \port$6601$0 , \port$6599$0 , \port$6597$0 , \port$6595$0 , \port$6593$0 , \port$6591$0 , \port$6589$0 , \port$6587$0 , \port$6585$0 , \port$6583$0 , \port$6581$0 , \port$6579$0 , \port$6577$0 , \port$6575$0 , \port$6573$0 , \port$6571$0  };
-  assign next_fires = { \$2240 , \$2222 , \$2204 , \$2186 , \$2168 , \$2150 , \$2132 , \$2114 , \$2096 , \$2078 , \$2060 , \$2042 , \$2024 , \$2006 , \$1988 , \$1970 , \$1952 , \$1934 , \$1916 , \$1898 , \$1880 , \$1862 , \$1844 , \$1826 , \$1808 , \$1790 , \$1772 , \$1754 , \$1736 , \$1718 , \$1700 , \$1682 , \$1664 , \$1646 , \$1628 , \$1610 , \$1592 , \$1574 , \$1556 , \$1538 , \$1520 , \$1502 , \$1484 , \$1466 , \$1448 , \$1430 , \$1412 , \$1394 , \$1376 , \$1358 , \$1340 , \$1322 , \$1304 , \$1286 , \$1268 , \$1250 , \$1232 , \$1214 , \$1196 , \$1178 , \$1160 , \$1142 , \$1124 , \$1106  };
-  assign thresholds = { \port$5979$0 , \port$5977$0 , \port$5975$0 , \port$5973$0 , \port$5971$0 , \port$5969$0 , \port$5967$0 , \port$5965$0 , \port$5963$0 , \port$5961$0 , \port$5959$0 , \port$5957$0 , \port$5955$0 , \port$5953$0 , \port$5951$0 , \port$5949$0 , \port$5947$0 , \port$5945$0 , \port$5943$0 , \port$5941$0 , \port$5939$0 , \port$5937$0 , \port$5935$0 , \port$5933$0 , \port$5931$0 , \port$5929$0 , \port$5927$0 , \port$5925$0 , \port$5923$0 , \port$5921$0 , \port$5919$0 , \port$5917$0 , \port$5915$0 , \port$5913$0 , \port$5911$0 , \port$5909$0 , \port$5907$0 , \port$5905$0 , \port$5903$0 , \port$5901$0 , \port$5899$0 , \port$5897$0 , \port$5895$0 , \port$5893$0 , \port$5891$0 , \port$5889$0 , \port$5887$0 , \port$5885$0 , \port$5883$0 , \port$5881$0 , \port$5879$0 , \port$5877$0 , \port$5875$0 , \port$5873$0 , \port$5871$0 , \port$5869$0 , \port$5867$0 , \port$5865$0 , \port$5863$0 , \port$5861$0 , \port$5859$0 , \port$5857$0 , \port$5855$0 , \port$5853$0  };
-  assign \port$2772$0  = \$17 ;
-  assign \port$2789$0  = \$34 ;
-  assign \port$2806$0  = \$51 ;
-  assign \port$2823$0  = \$68 ;
-  assign \port$2840$0  = \$85 ;
-  assign \port$2857$0  = \$102 ;
-  assign \port$2874$0  = \$119 ;
-  assign \port$2891$0  = \$136 ;
-  assign \port$2908$0  = \$153 ;
-  assign \port$2925$0  = \$170 ;
-  assign \port$2942$0  = \$187 ;
-  assign \port$2959$0  = \$204 ;
-  assign \port$2976$0  = \$221 ;
-  assign \port$2993$0  = \$238 ;
-  assign \port$3010$0  = \$255 ;
-  assign \port$3027$0  = \$272 ;
-  assign \port$3044$0  = \$289 ;
-  assign \port$3061$0  = \$306 ;
-  assign \port$3078$0  = \$323 ;
-  assign \port$3095$0  = \$340 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1666  = \$6 [8:0];
+    if (rst) begin
+      \$1666  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1667  = \$9 [8:0];
+    if (rst) begin
+      \$1667  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1668  = \$12 [8:0];
+    if (rst) begin
+      \$1668  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1669  = \$15 [8:0];
+    if (rst) begin
+      \$1669  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1670  = \$18 [8:0];
+    if (rst) begin
+      \$1670  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1671  = \$21 [8:0];
+    if (rst) begin
+      \$1671  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1672  = \$24 [8:0];
+    if (rst) begin
+      \$1672  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1673  = \$27 [8:0];
+    if (rst) begin
+      \$1673  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1674  = \$30 [8:0];
+    if (rst) begin
+      \$1674  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1675  = \$33 [8:0];
+    if (rst) begin
+      \$1675  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1676  = \$36 [8:0];
+    if (rst) begin
+      \$1676  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1677  = \$39 [8:0];
+    if (rst) begin
+      \$1677  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1678  = \$42 [8:0];
+    if (rst) begin
+      \$1678  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1679  = \$45 [8:0];
+    if (rst) begin
+      \$1679  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1680  = \$48 [8:0];
+    if (rst) begin
+      \$1680  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1681  = \$51 [8:0];
+    if (rst) begin
+      \$1681  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1682  = \$54 [8:0];
+    if (rst) begin
+      \$1682  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1683  = \$57 [8:0];
+    if (rst) begin
+      \$1683  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1684  = \$60 [8:0];
+    if (rst) begin
+      \$1684  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1685  = \$63 [8:0];
+    if (rst) begin
+      \$1685  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1686  = \$66 [8:0];
+    if (rst) begin
+      \$1686  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1687  = \$69 [8:0];
+    if (rst) begin
+      \$1687  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1688  = \$72 [8:0];
+    if (rst) begin
+      \$1688  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1689  = \$75 [8:0];
+    if (rst) begin
+      \$1689  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1690  = \$78 [8:0];
+    if (rst) begin
+      \$1690  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1691  = \$81 [8:0];
+    if (rst) begin
+      \$1691  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1692  = \$84 [8:0];
+    if (rst) begin
+      \$1692  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1693  = \$87 [8:0];
+    if (rst) begin
+      \$1693  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1694  = \$90 [8:0];
+    if (rst) begin
+      \$1694  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1695  = \$93 [8:0];
+    if (rst) begin
+      \$1695  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1696  = \$96 [8:0];
+    if (rst) begin
+      \$1696  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1697  = \$99 [8:0];
+    if (rst) begin
+      \$1697  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1698  = \$102 [8:0];
+    if (rst) begin
+      \$1698  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1699  = \$105 [8:0];
+    if (rst) begin
+      \$1699  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1700  = \$108 [8:0];
+    if (rst) begin
+      \$1700  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1701  = \$111 [8:0];
+    if (rst) begin
+      \$1701  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1702  = \$114 [8:0];
+    if (rst) begin
+      \$1702  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1703  = \$117 [8:0];
+    if (rst) begin
+      \$1703  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1704  = \$120 [8:0];
+    if (rst) begin
+      \$1704  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1705  = \$123 [8:0];
+    if (rst) begin
+      \$1705  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1706  = \$126 [8:0];
+    if (rst) begin
+      \$1706  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1707  = \$129 [8:0];
+    if (rst) begin
+      \$1707  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1708  = \$132 [8:0];
+    if (rst) begin
+      \$1708  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1709  = \$135 [8:0];
+    if (rst) begin
+      \$1709  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1710  = \$138 [8:0];
+    if (rst) begin
+      \$1710  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1711  = \$141 [8:0];
+    if (rst) begin
+      \$1711  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1712  = \$144 [8:0];
+    if (rst) begin
+      \$1712  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1713  = \$147 [8:0];
+    if (rst) begin
+      \$1713  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1714  = \$150 [8:0];
+    if (rst) begin
+      \$1714  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1715  = \$153 [8:0];
+    if (rst) begin
+      \$1715  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1716  = \$156 [8:0];
+    if (rst) begin
+      \$1716  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1717  = \$159 [8:0];
+    if (rst) begin
+      \$1717  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1718  = \$162 [8:0];
+    if (rst) begin
+      \$1718  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1719  = \$165 [8:0];
+    if (rst) begin
+      \$1719  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1720  = \$168 [8:0];
+    if (rst) begin
+      \$1720  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1721  = \$171 [8:0];
+    if (rst) begin
+      \$1721  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1722  = \$174 [8:0];
+    if (rst) begin
+      \$1722  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1723  = \$177 [8:0];
+    if (rst) begin
+      \$1723  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1724  = \$180 [8:0];
+    if (rst) begin
+      \$1724  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1725  = \$183 [8:0];
+    if (rst) begin
+      \$1725  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1726  = \$186 [8:0];
+    if (rst) begin
+      \$1726  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1727  = \$189 [8:0];
+    if (rst) begin
+      \$1727  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1728  = \$192 [8:0];
+    if (rst) begin
+      \$1728  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$1729  = values;
+    if (capture) begin
+      \$1729  = { \$896 , \$885 , \$874 , \$863 , \$852 , \$841 , \$830 , \$819 , \$808 , \$797 , \$786 , \$775 , \$764 , \$753 , \$742 , \$731 , \$720 , \$709 , \$698 , \$687 , \$676 , \$665 , \$654 , \$643 , \$632 , \$621 , \$610 , \$599 , \$588 , \$577 , \$566 , \$555 , \$544 , \$533 , \$522 , \$511 , \$500 , \$489 , \$478 , \$467 , \$456 , \$445 , \$434 , \$423 , \$412 , \$401 , \$390 , \$379 , \$368 , \$357 , \$346 , \$335 , \$324 , \$313 , \$302 , \$291 , \$280 , \$269 , \$258 , \$247 , \$236 , \$225 , \$214 , \$203  };
+    end
+    if (rst) begin
+      \$1729  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  assign codes = { \port$6123$0 , \port$6121$0 , \port$6119$0 , \port$6117$0 , \port$6115$0 , \port$6113$0 , \port$6111$0 , \port$6109$0 , \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0  };
+  assign next_values = { \$896 , \$885 , \$874 , \$863 , \$852 , \$841 , \$830 , \$819 , \$808 , \$797 , \$786 , \$775 , \$764 , \$753 , \$742 , \$731 , \$720 , \$709 , \$698 , \$687 , \$676 , \$665 , \$654 , \$643 , \$632 , \$621 , \$610 , \$599 , \$588 , \$577 , \$566 , \$555 , \$544 , \$533 , \$522 , \$511 , \$500 , \$489 , \$478 , \$467 , \$456 , \$445 , \$434 , \$423 , \$412 , \$401 , \$390 , \$379 , \$368 , \$357 , \$346 , \$335 , \$324 , \$313 , \$302 , \$291 , \$280 , \$269 , \$258 , \$247 , \$236 , \$225 , \$214 , \$203  };
+  assign shift = \port$6277$2 [0];
+  assign negate = \port$6277$2 [1];
+  assign offsets = { \port$5277$0 , \port$5275$0 , \port$5273$0 , \port$5271$0 , \port$5269$0 , \port$5267$0 , \port$5265$0 , \port$5263$0 , \port$5261$0 , \port$5259$0 , \port$5257$0 , \port$5255$0 , \port$5253$0 , \port$5251$0 , \port$5249$0 , \port$5247$0 , \port$5245$0 , \port$5243$0 , \port$5241$0 , \port$5239$0 , \port$5237$0 , \port$5235$0 , \port$5233$0 , \port$5231$0 , \port$5229$0 , \port$5227$0 , \port$5225$0 , \port$5223$0 , \port$5221$0 , \port$5219$0 , \port$5217$0 , \port$5215$0 , \port$5213$0 , \port$5211$0 , \port$5209$0 , \port$5207$0 , \port$5205$0 , \port$5203$0 , \port$5201$0 , \port$5199$0 , \port$5197$0 , \port$5195$0 , \port$5193$0 , \port$5191$0 , \port$5189$0 , \port$5187$0 , \port$5185$0 , \port$5183$0 , \port$5181$0 , \port$5179$0 , \port$5177$0 , \port$5175$0 , \port$5173$0 , \port$5171$0 , \port$5169$0 , \port$5167$0 , \port$5165$0 , \port$5163$0 , \port$5161$0 , \port$5159$0 , \port$5157$0 , \port$5155$0 , \port$5153$0 , \port$5151$0  };
+  assign next_fires = { \$1664 , \$1652 , \$1640 , \$1628 , \$1616 , \$1604 , \$1592 , \$1580 , \$1568 , \$1556 , \$1544 , \$1532 , \$1520 , \$1508 , \$1496 , \$1484 , \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908  };
+  assign thresholds = { \port$5405$0 , \port$5403$0 , \port$5401$0 , \port$5399$0 , \port$5397$0 , \port$5395$0 , \port$5393$0 , \port$5391$0 , \port$5389$0 , \port$5387$0 , \port$5385$0 , \port$5383$0 , \port$5381$0 , \port$5379$0 , \port$5377$0 , \port$5375$0 , \port$5373$0 , \port$5371$0 , \port$5369$0 , \port$5367$0 , \port$5365$0 , \port$5363$0 , \port$5361$0 , \port$5359$0 , \port$5357$0 , \port$5355$0 , \port$5353$0 , \port$5351$0 , \port$5349$0 , \port$5347$0 , \port$5345$0 , \port$5343$0 , \port$5341$0 , \port$5339$0 , \port$5337$0 , \port$5335$0 , \port$5333$0 , \port$5331$0 , \port$5329$0 , \port$5327$0 , \port$5325$0 , \port$5323$0 , \port$5321$0 , \port$5319$0 , \port$5317$0 , \port$5315$0 , \port$5313$0 , \port$5311$0 , \port$5309$0 , \port$5307$0 , \port$5305$0 , \port$5303$0 , \port$5301$0 , \port$5299$0 , \port$5297$0 , \port$5295$0 , \port$5293$0 , \port$5291$0 , \port$5289$0 , \port$5287$0 , \port$5285$0 , \port$5283$0 , \port$5281$0 , \port$5279$0  };
+  assign g_acc_rst = rst;
+  assign \port$2958$0  = \$203 ;
+  assign \port$2969$0  = \$214 ;
+  assign \port$2980$0  = \$225 ;
+  assign \port$2991$0  = \$236 ;
+  assign \port$3002$0  = \$247 ;
+  assign \port$3013$0  = \$258 ;
+  assign \port$3024$0  = \$269 ;
+  assign \port$3035$0  = \$280 ;
+  assign \port$3046$0  = \$291 ;
+  assign \port$3057$0  = \$302 ;
+  assign \port$3068$0  = \$313 ;
+  assign \port$3079$0  = \$324 ;
+  assign \port$3090$0  = \$335 ;
+  assign \port$3101$0  = \$346 ;
   assign \port$3112$0  = \$357 ;
-  assign \port$3129$0  = \$374 ;
-  assign \port$3146$0  = \$391 ;
-  assign \port$3163$0  = \$408 ;
-  assign \port$3180$0  = \$425 ;
-  assign \port$3197$0  = \$442 ;
-  assign \port$3214$0  = \$459 ;
-  assign \port$3231$0  = \$476 ;
-  assign \port$3248$0  = \$493 ;
-  assign \port$3265$0  = \$510 ;
-  assign \port$3282$0  = \$527 ;
+  assign \port$3123$0  = \$368 ;
+  assign \port$3134$0  = \$379 ;
+  assign \port$3145$0  = \$390 ;
+  assign \port$3156$0  = \$401 ;
+  assign \port$3167$0  = \$412 ;
+  assign \port$3178$0  = \$423 ;
+  assign \port$3189$0  = \$434 ;
+  assign \port$3200$0  = \$445 ;
+  assign \port$3211$0  = \$456 ;
+  assign \port$3222$0  = \$467 ;
+  assign \port$3233$0  = \$478 ;
+  assign \port$3244$0  = \$489 ;
+  assign \port$3255$0  = \$500 ;
+  assign \port$3266$0  = \$511 ;
+  assign \port$3277$0  = \$522 ;
+  assign \port$3288$0  = \$533 ;
   assign \port$3299$0  = \$544 ;
-  assign \port$3316$0  = \$561 ;
-  assign \port$3333$0  = \$578 ;
-  assign \port$3350$0  = \$595 ;
-  assign \port$3367$0  = \$612 ;
-  assign \port$3384$0  = \$629 ;
-  assign \port$3401$0  = \$646 ;
-  assign \port$3418$0  = \$663 ;
-  assign \port$3435$0  = \$680 ;
-  assign \port$3452$0  = \$697 ;
-  assign \port$3469$0  = \$714 ;
+  assign \port$3310$0  = \$555 ;
+  assign \port$3321$0  = \$566 ;
+  assign \port$3332$0  = \$577 ;
+  assign \port$3343$0  = \$588 ;
+  assign \port$3354$0  = \$599 ;
+  assign \port$3365$0  = \$610 ;
+  assign \port$3376$0  = \$621 ;
+  assign \port$3387$0  = \$632 ;
+  assign \port$3398$0  = \$643 ;
+  assign \port$3409$0  = \$654 ;
+  assign \port$3420$0  = \$665 ;
+  assign \port$3431$0  = \$676 ;
+  assign \port$3442$0  = \$687 ;
+  assign \port$3453$0  = \$698 ;
+  assign \port$3464$0  = \$709 ;
+  assign \port$3475$0  = \$720 ;
   assign \port$3486$0  = \$731 ;
-  assign \port$3503$0  = \$748 ;
-  assign \port$3520$0  = \$765 ;
-  assign \port$3537$0  = \$782 ;
-  assign \port$3554$0  = \$799 ;
-  assign \port$3571$0  = \$816 ;
-  assign \port$3588$0  = \$833 ;
-  assign \port$3605$0  = \$850 ;
-  assign \port$3622$0  = \$867 ;
-  assign \port$3639$0  = \$884 ;
-  assign \port$3656$0  = \$901 ;
-  assign \port$3673$0  = \$918 ;
-  assign \port$3690$0  = \$935 ;
-  assign \port$3707$0  = \$952 ;
-  assign \port$3724$0  = \$969 ;
-  assign \port$3741$0  = \$986 ;
-  assign \port$3758$0  = \$1003 ;
-  assign \port$3775$0  = \$1020 ;
-  assign \port$3792$0  = \$1037 ;
-  assign \port$3809$0  = \$1054 ;
-  assign \port$3826$0  = \$1071 ;
+  assign \port$3497$0  = \$742 ;
+  assign \port$3508$0  = \$753 ;
+  assign \port$3519$0  = \$764 ;
+  assign \port$3530$0  = \$775 ;
+  assign \port$3541$0  = \$786 ;
+  assign \port$3552$0  = \$797 ;
+  assign \port$3563$0  = \$808 ;
+  assign \port$3574$0  = \$819 ;
+  assign \port$3585$0  = \$830 ;
+  assign \port$3596$0  = \$841 ;
+  assign \port$3607$0  = \$852 ;
+  assign \port$3618$0  = \$863 ;
+  assign \port$3629$0  = \$874 ;
+  assign \port$3640$0  = \$885 ;
+  assign \port$3651$0  = \$896 ;
+  assign \port$3663$0  = \$908 ;
+  assign \port$3675$0  = \$920 ;
+  assign \port$3687$0  = \$932 ;
+  assign \port$3699$0  = \$944 ;
+  assign \port$3711$0  = \$956 ;
+  assign \port$3723$0  = \$968 ;
+  assign \port$3735$0  = \$980 ;
+  assign \port$3747$0  = \$992 ;
+  assign \port$3759$0  = \$1004 ;
+  assign \port$3771$0  = \$1016 ;
+  assign \port$3783$0  = \$1028 ;
+  assign \port$3795$0  = \$1040 ;
+  assign \port$3807$0  = \$1052 ;
+  assign \port$3819$0  = \$1064 ;
+  assign \port$3831$0  = \$1076 ;
   assign \port$3843$0  = \$1088 ;
-  assign \port$3861$0  = \$1106 ;
+  assign \port$3855$0  = \$1100 ;
+  assign \port$3867$0  = \$1112 ;
   assign \port$3879$0  = \$1124 ;
-  assign \port$3897$0  = \$1142 ;
+  assign \port$3891$0  = \$1136 ;
+  assign \port$3903$0  = \$1148 ;
   assign \port$3915$0  = \$1160 ;
-  assign \port$3933$0  = \$1178 ;
+  assign \port$3927$0  = \$1172 ;
+  assign \port$3939$0  = \$1184 ;
   assign \port$3951$0  = \$1196 ;
-  assign \port$3969$0  = \$1214 ;
+  assign \port$3963$0  = \$1208 ;
+  assign \port$3975$0  = \$1220 ;
   assign \port$3987$0  = \$1232 ;
-  assign \port$4005$0  = \$1250 ;
+  assign \port$3999$0  = \$1244 ;
+  assign \port$4011$0  = \$1256 ;
   assign \port$4023$0  = \$1268 ;
-  assign \port$4041$0  = \$1286 ;
+  assign \port$4035$0  = \$1280 ;
+  assign \port$4047$0  = \$1292 ;
   assign \port$4059$0  = \$1304 ;
-  assign \port$4077$0  = \$1322 ;
+  assign \port$4071$0  = \$1316 ;
+  assign \port$4083$0  = \$1328 ;
   assign \port$4095$0  = \$1340 ;
-  assign \port$4113$0  = \$1358 ;
+  assign \port$4107$0  = \$1352 ;
+  assign \port$4119$0  = \$1364 ;
   assign \port$4131$0  = \$1376 ;
-  assign \port$4149$0  = \$1394 ;
+  assign \port$4143$0  = \$1388 ;
+  assign \port$4155$0  = \$1400 ;
   assign \port$4167$0  = \$1412 ;
-  assign \port$4185$0  = \$1430 ;
+  assign \port$4179$0  = \$1424 ;
+  assign \port$4191$0  = \$1436 ;
   assign \port$4203$0  = \$1448 ;
-  assign \port$4221$0  = \$1466 ;
+  assign \port$4215$0  = \$1460 ;
+  assign \port$4227$0  = \$1472 ;
   assign \port$4239$0  = \$1484 ;
-  assign \port$4257$0  = \$1502 ;
+  assign \port$4251$0  = \$1496 ;
+  assign \port$4263$0  = \$1508 ;
   assign \port$4275$0  = \$1520 ;
-  assign \port$4293$0  = \$1538 ;
+  assign \port$4287$0  = \$1532 ;
+  assign \port$4299$0  = \$1544 ;
   assign \port$4311$0  = \$1556 ;
-  assign \port$4329$0  = \$1574 ;
+  assign \port$4323$0  = \$1568 ;
+  assign \port$4335$0  = \$1580 ;
   assign \port$4347$0  = \$1592 ;
-  assign \port$4365$0  = \$1610 ;
+  assign \port$4359$0  = \$1604 ;
+  assign \port$4371$0  = \$1616 ;
   assign \port$4383$0  = \$1628 ;
-  assign \port$4401$0  = \$1646 ;
+  assign \port$4395$0  = \$1640 ;
+  assign \port$4407$0  = \$1652 ;
   assign \port$4419$0  = \$1664 ;
-  assign \port$4437$0  = \$1682 ;
-  assign \port$4455$0  = \$1700 ;
-  assign \port$4473$0  = \$1718 ;
-  assign \port$4491$0  = \$1736 ;
-  assign \port$4509$0  = \$1754 ;
-  assign \port$4527$0  = \$1772 ;
-  assign \port$4545$0  = \$1790 ;
-  assign \port$4563$0  = \$1808 ;
-  assign \port$4581$0  = \$1826 ;
-  assign \port$4599$0  = \$1844 ;
-  assign \port$4617$0  = \$1862 ;
-  assign \port$4635$0  = \$1880 ;
-  assign \port$4653$0  = \$1898 ;
-  assign \port$4671$0  = \$1916 ;
-  assign \port$4689$0  = \$1934 ;
-  assign \port$4707$0  = \$1952 ;
-  assign \port$4725$0  = \$1970 ;
-  assign \port$4743$0  = \$1988 ;
-  assign \port$4761$0  = \$2006 ;
-  assign \port$4779$0  = \$2024 ;
-  assign \port$4797$0  = \$2042 ;
-  assign \port$4815$0  = \$2060 ;
-  assign \port$4833$0  = \$2078 ;
-  assign \port$4851$0  = \$2096 ;
-  assign \port$4869$0  = \$2114 ;
-  assign \port$4887$0  = \$2132 ;
-  assign \port$4905$0  = \$2150 ;
-  assign \port$4923$0  = \$2168 ;
-  assign \port$4941$0  = \$2186 ;
-  assign \port$4959$0  = \$2204 ;
-  assign \port$4977$0  = \$2222 ;
-  assign \port$4995$0  = \$2240 ;
-  assign \$1  = { values[15:0], 1'h0 };
+  assign \$3  = { 10'h000, \$2 [19:10] };
   assign \$6  = { 10'h000, \$5 [19:10] };
-  assign \$7  = { \$6 , 1'h0 };
+  assign \$9  = { 10'h000, \$8 [19:10] };
   assign \$12  = { 10'h000, \$11 [19:10] };
-  assign \$13  = { \$12 , 1'h0 };
-  assign \$18  = { values[31:16], 1'h0 };
-  assign \$23  = { 10'h000, \$22 [19:10] };
-  assign \$24  = { \$23 , 1'h0 };
-  assign \$29  = { 10'h000, \$28 [19:10] };
-  assign \$30  = { \$29 , 1'h0 };
-  assign \$35  = { values[47:32], 1'h0 };
-  assign \$40  = { 10'h000, \$39 [19:10] };
-  assign \$41  = { \$40 , 1'h0 };
-  assign \$46  = { 10'h000, \$45 [19:10] };
-  assign \$47  = { \$46 , 1'h0 };
-  assign \$52  = { values[63:48], 1'h0 };
+  assign \$15  = { 10'h000, \$14 [19:10] };
+  assign \$18  = { 10'h000, \$17 [19:10] };
+  assign \$21  = { 10'h000, \$20 [19:10] };
+  assign \$24  = { 10'h000, \$23 [19:10] };
+  assign \$27  = { 10'h000, \$26 [19:10] };
+  assign \$30  = { 10'h000, \$29 [19:10] };
+  assign \$33  = { 10'h000, \$32 [19:10] };
+  assign \$36  = { 10'h000, \$35 [19:10] };
+  assign \$39  = { 10'h000, \$38 [19:10] };
+  assign \$42  = { 10'h000, \$41 [19:10] };
+  assign \$45  = { 10'h000, \$44 [19:10] };
+  assign \$48  = { 10'h000, \$47 [19:10] };
+  assign \$51  = { 10'h000, \$50 [19:10] };
+  assign \$54  = { 10'h000, \$53 [19:10] };
   assign \$57  = { 10'h000, \$56 [19:10] };
-  assign \$58  = { \$57 , 1'h0 };
+  assign \$60  = { 10'h000, \$59 [19:10] };
   assign \$63  = { 10'h000, \$62 [19:10] };
-  assign \$64  = { \$63 , 1'h0 };
-  assign \$69  = { values[79:64], 1'h0 };
-  assign \$74  = { 10'h000, \$73 [19:10] };
-  assign \$75  = { \$74 , 1'h0 };
-  assign \$80  = { 10'h000, \$79 [19:10] };
-  assign \$81  = { \$80 , 1'h0 };
-  assign \$86  = { values[95:80], 1'h0 };
-  assign \$91  = { 10'h000, \$90 [19:10] };
-  assign \$92  = { \$91 , 1'h0 };
-  assign \$97  = { 10'h000, \$96 [19:10] };
-  assign \$98  = { \$97 , 1'h0 };
-  assign \$103  = { values[111:96], 1'h0 };
+  assign \$66  = { 10'h000, \$65 [19:10] };
+  assign \$69  = { 10'h000, \$68 [19:10] };
+  assign \$72  = { 10'h000, \$71 [19:10] };
+  assign \$75  = { 10'h000, \$74 [19:10] };
+  assign \$78  = { 10'h000, \$77 [19:10] };
+  assign \$81  = { 10'h000, \$80 [19:10] };
+  assign \$84  = { 10'h000, \$83 [19:10] };
+  assign \$87  = { 10'h000, \$86 [19:10] };
+  assign \$90  = { 10'h000, \$89 [19:10] };
+  assign \$93  = { 10'h000, \$92 [19:10] };
+  assign \$96  = { 10'h000, \$95 [19:10] };
+  assign \$99  = { 10'h000, \$98 [19:10] };
+  assign \$102  = { 10'h000, \$101 [19:10] };
+  assign \$105  = { 10'h000, \$104 [19:10] };
   assign \$108  = { 10'h000, \$107 [19:10] };
-  assign \$109  = { \$108 , 1'h0 };
+  assign \$111  = { 10'h000, \$110 [19:10] };
   assign \$114  = { 10'h000, \$113 [19:10] };
-  assign \$115  = { \$114 , 1'h0 };
-  assign \$120  = { values[127:112], 1'h0 };
-  assign \$125  = { 10'h000, \$124 [19:10] };
-  assign \$126  = { \$125 , 1'h0 };
-  assign \$131  = { 10'h000, \$130 [19:10] };
-  assign \$132  = { \$131 , 1'h0 };
-  assign \$137  = { values[143:128], 1'h0 };
-  assign \$142  = { 10'h000, \$141 [19:10] };
-  assign \$143  = { \$142 , 1'h0 };
-  assign \$148  = { 10'h000, \$147 [19:10] };
-  assign \$149  = { \$148 , 1'h0 };
-  assign \$154  = { values[159:144], 1'h0 };
+  assign \$117  = { 10'h000, \$116 [19:10] };
+  assign \$120  = { 10'h000, \$119 [19:10] };
+  assign \$123  = { 10'h000, \$122 [19:10] };
+  assign \$126  = { 10'h000, \$125 [19:10] };
+  assign \$129  = { 10'h000, \$128 [19:10] };
+  assign \$132  = { 10'h000, \$131 [19:10] };
+  assign \$135  = { 10'h000, \$134 [19:10] };
+  assign \$138  = { 10'h000, \$137 [19:10] };
+  assign \$141  = { 10'h000, \$140 [19:10] };
+  assign \$144  = { 10'h000, \$143 [19:10] };
+  assign \$147  = { 10'h000, \$146 [19:10] };
+  assign \$150  = { 10'h000, \$149 [19:10] };
+  assign \$153  = { 10'h000, \$152 [19:10] };
+  assign \$156  = { 10'h000, \$155 [19:10] };
   assign \$159  = { 10'h000, \$158 [19:10] };
-  assign \$160  = { \$159 , 1'h0 };
+  assign \$162  = { 10'h000, \$161 [19:10] };
   assign \$165  = { 10'h000, \$164 [19:10] };
-  assign \$166  = { \$165 , 1'h0 };
-  assign \$171  = { values[175:160], 1'h0 };
-  assign \$176  = { 10'h000, \$175 [19:10] };
-  assign \$177  = { \$176 , 1'h0 };
-  assign \$182  = { 10'h000, \$181 [19:10] };
-  assign \$183  = { \$182 , 1'h0 };
-  assign \$188  = { values[191:176], 1'h0 };
-  assign \$193  = { 10'h000, \$192 [19:10] };
-  assign \$194  = { \$193 , 1'h0 };
-  assign \$199  = { 10'h000, \$198 [19:10] };
-  assign \$200  = { \$199 , 1'h0 };
-  assign \$205  = { values[207:192], 1'h0 };
-  assign \$210  = { 10'h000, \$209 [19:10] };
-  assign \$211  = { \$210 , 1'h0 };
-  assign \$216  = { 10'h000, \$215 [19:10] };
-  assign \$217  = { \$216 , 1'h0 };
-  assign \$222  = { values[223:208], 1'h0 };
-  assign \$227  = { 10'h000, \$226 [19:10] };
-  assign \$228  = { \$227 , 1'h0 };
-  assign \$233  = { 10'h000, \$232 [19:10] };
-  assign \$234  = { \$233 , 1'h0 };
-  assign \$239  = { values[239:224], 1'h0 };
-  assign \$244  = { 10'h000, \$243 [19:10] };
-  assign \$245  = { \$244 , 1'h0 };
-  assign \$250  = { 10'h000, \$249 [19:10] };
-  assign \$251  = { \$250 , 1'h0 };
-  assign \$256  = { values[255:240], 1'h0 };
-  assign \$261  = { 10'h000, \$260 [19:10] };
-  assign \$262  = { \$261 , 1'h0 };
-  assign \$267  = { 10'h000, \$266 [19:10] };
-  assign \$268  = { \$267 , 1'h0 };
-  assign \$273  = { values[271:256], 1'h0 };
-  assign \$278  = { 10'h000, \$277 [19:10] };
-  assign \$279  = { \$278 , 1'h0 };
-  assign \$284  = { 10'h000, \$283 [19:10] };
-  assign \$285  = { \$284 , 1'h0 };
-  assign \$290  = { values[287:272], 1'h0 };
-  assign \$295  = { 10'h000, \$294 [19:10] };
-  assign \$296  = { \$295 , 1'h0 };
-  assign \$301  = { 10'h000, \$300 [19:10] };
-  assign \$302  = { \$301 , 1'h0 };
-  assign \$307  = { values[303:288], 1'h0 };
-  assign \$312  = { 10'h000, \$311 [19:10] };
-  assign \$313  = { \$312 , 1'h0 };
-  assign \$318  = { 10'h000, \$317 [19:10] };
-  assign \$319  = { \$318 , 1'h0 };
-  assign \$324  = { values[319:304], 1'h0 };
-  assign \$329  = { 10'h000, \$328 [19:10] };
-  assign \$330  = { \$329 , 1'h0 };
-  assign \$335  = { 10'h000, \$334 [19:10] };
-  assign \$336  = { \$335 , 1'h0 };
-  assign \$341  = { values[335:320], 1'h0 };
-  assign \$346  = { 10'h000, \$345 [19:10] };
-  assign \$347  = { \$346 , 1'h0 };
-  assign \$352  = { 10'h000, \$351 [19:10] };
-  assign \$353  = { \$352 , 1'h0 };
-  assign \$358  = { values[351:336], 1'h0 };
-  assign \$363  = { 10'h000, \$362 [19:10] };
-  assign \$364  = { \$363 , 1'h0 };
-  assign \$369  = { 10'h000, \$368 [19:10] };
-  assign \$370  = { \$369 , 1'h0 };
-  assign \$375  = { values[367:352], 1'h0 };
-  assign \$380  = { 10'h000, \$379 [19:10] };
-  assign \$381  = { \$380 , 1'h0 };
-  assign \$386  = { 10'h000, \$385 [19:10] };
-  assign \$387  = { \$386 , 1'h0 };
-  assign \$392  = { values[383:368], 1'h0 };
-  assign \$397  = { 10'h000, \$396 [19:10] };
-  assign \$398  = { \$397 , 1'h0 };
-  assign \$403  = { 10'h000, \$402 [19:10] };
-  assign \$404  = { \$403 , 1'h0 };
-  assign \$409  = { values[399:384], 1'h0 };
-  assign \$414  = { 10'h000, \$413 [19:10] };
-  assign \$415  = { \$414 , 1'h0 };
-  assign \$420  = { 10'h000, \$419 [19:10] };
-  assign \$421  = { \$420 , 1'h0 };
-  assign \$426  = { values[415:400], 1'h0 };
-  assign \$431  = { 10'h000, \$430 [19:10] };
-  assign \$432  = { \$431 , 1'h0 };
-  assign \$437  = { 10'h000, \$436 [19:10] };
-  assign \$438  = { \$437 , 1'h0 };
-  assign \$443  = { values[431:416], 1'h0 };
-  assign \$448  = { 10'h000, \$447 [19:10] };
-  assign \$449  = { \$448 , 1'h0 };
-  assign \$454  = { 10'h000, \$453 [19:10] };
-  assign \$455  = { \$454 , 1'h0 };
-  assign \$460  = { values[447:432], 1'h0 };
-  assign \$465  = { 10'h000, \$464 [19:10] };
-  assign \$466  = { \$465 , 1'h0 };
-  assign \$471  = { 10'h000, \$470 [19:10] };
-  assign \$472  = { \$471 , 1'h0 };
-  assign \$477  = { values[463:448], 1'h0 };
-  assign \$482  = { 10'h000, \$481 [19:10] };
-  assign \$483  = { \$482 , 1'h0 };
-  assign \$488  = { 10'h000, \$487 [19:10] };
-  assign \$489  = { \$488 , 1'h0 };
-  assign \$494  = { values[479:464], 1'h0 };
-  assign \$499  = { 10'h000, \$498 [19:10] };
-  assign \$500  = { \$499 , 1'h0 };
-  assign \$505  = { 10'h000, \$504 [19:10] };
-  assign \$506  = { \$505 , 1'h0 };
-  assign \$511  = { values[495:480], 1'h0 };
-  assign \$516  = { 10'h000, \$515 [19:10] };
-  assign \$517  = { \$516 , 1'h0 };
-  assign \$522  = { 10'h000, \$521 [19:10] };
-  assign \$523  = { \$522 , 1'h0 };
-  assign \$528  = { values[511:496], 1'h0 };
-  assign \$533  = { 10'h000, \$532 [19:10] };
-  assign \$534  = { \$533 , 1'h0 };
-  assign \$539  = { 10'h000, \$538 [19:10] };
-  assign \$540  = { \$539 , 1'h0 };
+  assign \$168  = { 10'h000, \$167 [19:10] };
+  assign \$171  = { 10'h000, \$170 [19:10] };
+  assign \$174  = { 10'h000, \$173 [19:10] };
+  assign \$177  = { 10'h000, \$176 [19:10] };
+  assign \$180  = { 10'h000, \$179 [19:10] };
+  assign \$183  = { 10'h000, \$182 [19:10] };
+  assign \$186  = { 10'h000, \$185 [19:10] };
+  assign \$189  = { 10'h000, \$188 [19:10] };
+  assign \$192  = { 10'h000, \$191 [19:10] };
+  assign \$193  = { values[15:0], 1'h0 };
+  assign \$196  = { scaled0, 1'h0 };
+  assign \$199  = { scaled0, 1'h0 };
+  assign \$204  = { values[31:16], 1'h0 };
+  assign \$207  = { scaled1, 1'h0 };
+  assign \$210  = { scaled1, 1'h0 };
+  assign \$215  = { values[47:32], 1'h0 };
+  assign \$218  = { scaled2, 1'h0 };
+  assign \$221  = { scaled2, 1'h0 };
+  assign \$226  = { values[63:48], 1'h0 };
+  assign \$229  = { scaled3, 1'h0 };
+  assign \$232  = { scaled3, 1'h0 };
+  assign \$237  = { values[79:64], 1'h0 };
+  assign \$240  = { scaled4, 1'h0 };
+  assign \$243  = { scaled4, 1'h0 };
+  assign \$248  = { values[95:80], 1'h0 };
+  assign \$251  = { scaled5, 1'h0 };
+  assign \$254  = { scaled5, 1'h0 };
+  assign \$259  = { values[111:96], 1'h0 };
+  assign \$262  = { scaled6, 1'h0 };
+  assign \$265  = { scaled6, 1'h0 };
+  assign \$270  = { values[127:112], 1'h0 };
+  assign \$273  = { scaled7, 1'h0 };
+  assign \$276  = { scaled7, 1'h0 };
+  assign \$281  = { values[143:128], 1'h0 };
+  assign \$284  = { scaled8, 1'h0 };
+  assign \$287  = { scaled8, 1'h0 };
+  assign \$292  = { values[159:144], 1'h0 };
+  assign \$295  = { scaled9, 1'h0 };
+  assign \$298  = { scaled9, 1'h0 };
+  assign \$303  = { values[175:160], 1'h0 };
+  assign \$306  = { scaled10, 1'h0 };
+  assign \$309  = { scaled10, 1'h0 };
+  assign \$314  = { values[191:176], 1'h0 };
+  assign \$317  = { scaled11, 1'h0 };
+  assign \$320  = { scaled11, 1'h0 };
+  assign \$325  = { values[207:192], 1'h0 };
+  assign \$328  = { scaled12, 1'h0 };
+  assign \$331  = { scaled12, 1'h0 };
+  assign \$336  = { values[223:208], 1'h0 };
+  assign \$339  = { scaled13, 1'h0 };
+  assign \$342  = { scaled13, 1'h0 };
+  assign \$347  = { values[239:224], 1'h0 };
+  assign \$350  = { scaled14, 1'h0 };
+  assign \$353  = { scaled14, 1'h0 };
+  assign \$358  = { values[255:240], 1'h0 };
+  assign \$361  = { scaled15, 1'h0 };
+  assign \$364  = { scaled15, 1'h0 };
+  assign \$369  = { values[271:256], 1'h0 };
+  assign \$372  = { scaled16, 1'h0 };
+  assign \$375  = { scaled16, 1'h0 };
+  assign \$380  = { values[287:272], 1'h0 };
+  assign \$383  = { scaled17, 1'h0 };
+  assign \$386  = { scaled17, 1'h0 };
+  assign \$391  = { values[303:288], 1'h0 };
+  assign \$394  = { scaled18, 1'h0 };
+  assign \$397  = { scaled18, 1'h0 };
+  assign \$402  = { values[319:304], 1'h0 };
+  assign \$405  = { scaled19, 1'h0 };
+  assign \$408  = { scaled19, 1'h0 };
+  assign \$413  = { values[335:320], 1'h0 };
+  assign \$416  = { scaled20, 1'h0 };
+  assign \$419  = { scaled20, 1'h0 };
+  assign \$424  = { values[351:336], 1'h0 };
+  assign \$427  = { scaled21, 1'h0 };
+  assign \$430  = { scaled21, 1'h0 };
+  assign \$435  = { values[367:352], 1'h0 };
+  assign \$438  = { scaled22, 1'h0 };
+  assign \$441  = { scaled22, 1'h0 };
+  assign \$446  = { values[383:368], 1'h0 };
+  assign \$449  = { scaled23, 1'h0 };
+  assign \$452  = { scaled23, 1'h0 };
+  assign \$457  = { values[399:384], 1'h0 };
+  assign \$460  = { scaled24, 1'h0 };
+  assign \$463  = { scaled24, 1'h0 };
+  assign \$468  = { values[415:400], 1'h0 };
+  assign \$471  = { scaled25, 1'h0 };
+  assign \$474  = { scaled25, 1'h0 };
+  assign \$479  = { values[431:416], 1'h0 };
+  assign \$482  = { scaled26, 1'h0 };
+  assign \$485  = { scaled26, 1'h0 };
+  assign \$490  = { values[447:432], 1'h0 };
+  assign \$493  = { scaled27, 1'h0 };
+  assign \$496  = { scaled27, 1'h0 };
+  assign \$501  = { values[463:448], 1'h0 };
+  assign \$504  = { scaled28, 1'h0 };
+  assign \$507  = { scaled28, 1'h0 };
+  assign \$512  = { values[479:464], 1'h0 };
+  assign \$515  = { scaled29, 1'h0 };
+  assign \$518  = { scaled29, 1'h0 };
+  assign \$523  = { values[495:480], 1'h0 };
+  assign \$526  = { scaled30, 1'h0 };
+  assign \$529  = { scaled30, 1'h0 };
+  assign \$534  = { values[511:496], 1'h0 };
+  assign \$537  = { scaled31, 1'h0 };
+  assign \$540  = { scaled31, 1'h0 };
   assign \$545  = { values[527:512], 1'h0 };
-  assign \$550  = { 10'h000, \$549 [19:10] };
-  assign \$551  = { \$550 , 1'h0 };
-  assign \$556  = { 10'h000, \$555 [19:10] };
-  assign \$557  = { \$556 , 1'h0 };
-  assign \$562  = { values[543:528], 1'h0 };
-  assign \$567  = { 10'h000, \$566 [19:10] };
-  assign \$568  = { \$567 , 1'h0 };
-  assign \$573  = { 10'h000, \$572 [19:10] };
-  assign \$574  = { \$573 , 1'h0 };
-  assign \$579  = { values[559:544], 1'h0 };
-  assign \$584  = { 10'h000, \$583 [19:10] };
-  assign \$585  = { \$584 , 1'h0 };
-  assign \$590  = { 10'h000, \$589 [19:10] };
-  assign \$591  = { \$590 , 1'h0 };
-  assign \$596  = { values[575:560], 1'h0 };
-  assign \$601  = { 10'h000, \$600 [19:10] };
-  assign \$602  = { \$601 , 1'h0 };
-  assign \$607  = { 10'h000, \$606 [19:10] };
-  assign \$608  = { \$607 , 1'h0 };
-  assign \$613  = { values[591:576], 1'h0 };
-  assign \$618  = { 10'h000, \$617 [19:10] };
-  assign \$619  = { \$618 , 1'h0 };
-  assign \$624  = { 10'h000, \$623 [19:10] };
-  assign \$625  = { \$624 , 1'h0 };
-  assign \$630  = { values[607:592], 1'h0 };
-  assign \$635  = { 10'h000, \$634 [19:10] };
-  assign \$636  = { \$635 , 1'h0 };
-  assign \$641  = { 10'h000, \$640 [19:10] };
-  assign \$642  = { \$641 , 1'h0 };
-  assign \$647  = { values[623:608], 1'h0 };
-  assign \$652  = { 10'h000, \$651 [19:10] };
-  assign \$653  = { \$652 , 1'h0 };
-  assign \$658  = { 10'h000, \$657 [19:10] };
-  assign \$659  = { \$658 , 1'h0 };
-  assign \$664  = { values[639:624], 1'h0 };
-  assign \$669  = { 10'h000, \$668 [19:10] };
-  assign \$670  = { \$669 , 1'h0 };
-  assign \$675  = { 10'h000, \$674 [19:10] };
-  assign \$676  = { \$675 , 1'h0 };
-  assign \$681  = { values[655:640], 1'h0 };
-  assign \$686  = { 10'h000, \$685 [19:10] };
-  assign \$687  = { \$686 , 1'h0 };
-  assign \$692  = { 10'h000, \$691 [19:10] };
-  assign \$693  = { \$692 , 1'h0 };
-  assign \$698  = { values[671:656], 1'h0 };
-  assign \$703  = { 10'h000, \$702 [19:10] };
-  assign \$704  = { \$703 , 1'h0 };
-  assign \$709  = { 10'h000, \$708 [19:10] };
-  assign \$710  = { \$709 , 1'h0 };
-  assign \$715  = { values[687:672], 1'h0 };
-  assign \$720  = { 10'h000, \$719 [19:10] };
-  assign \$721  = { \$720 , 1'h0 };
-  assign \$726  = { 10'h000, \$725 [19:10] };
-  assign \$727  = { \$726 , 1'h0 };
-  assign \$732  = { values[703:688], 1'h0 };
-  assign \$737  = { 10'h000, \$736 [19:10] };
-  assign \$738  = { \$737 , 1'h0 };
-  assign \$743  = { 10'h000, \$742 [19:10] };
-  assign \$744  = { \$743 , 1'h0 };
-  assign \$749  = { values[719:704], 1'h0 };
-  assign \$754  = { 10'h000, \$753 [19:10] };
-  assign \$755  = { \$754 , 1'h0 };
-  assign \$760  = { 10'h000, \$759 [19:10] };
-  assign \$761  = { \$760 , 1'h0 };
-  assign \$766  = { values[735:720], 1'h0 };
-  assign \$771  = { 10'h000, \$770 [19:10] };
-  assign \$772  = { \$771 , 1'h0 };
-  assign \$777  = { 10'h000, \$776 [19:10] };
-  assign \$778  = { \$777 , 1'h0 };
-  assign \$783  = { values[751:736], 1'h0 };
-  assign \$788  = { 10'h000, \$787 [19:10] };
-  assign \$789  = { \$788 , 1'h0 };
-  assign \$794  = { 10'h000, \$793 [19:10] };
-  assign \$795  = { \$794 , 1'h0 };
-  assign \$800  = { values[767:752], 1'h0 };
-  assign \$805  = { 10'h000, \$804 [19:10] };
-  assign \$806  = { \$805 , 1'h0 };
-  assign \$811  = { 10'h000, \$810 [19:10] };
-  assign \$812  = { \$811 , 1'h0 };
-  assign \$817  = { values[783:768], 1'h0 };
-  assign \$822  = { 10'h000, \$821 [19:10] };
-  assign \$823  = { \$822 , 1'h0 };
-  assign \$828  = { 10'h000, \$827 [19:10] };
-  assign \$829  = { \$828 , 1'h0 };
-  assign \$834  = { values[799:784], 1'h0 };
-  assign \$839  = { 10'h000, \$838 [19:10] };
-  assign \$840  = { \$839 , 1'h0 };
-  assign \$845  = { 10'h000, \$844 [19:10] };
-  assign \$846  = { \$845 , 1'h0 };
-  assign \$851  = { values[815:800], 1'h0 };
-  assign \$856  = { 10'h000, \$855 [19:10] };
-  assign \$857  = { \$856 , 1'h0 };
-  assign \$862  = { 10'h000, \$861 [19:10] };
-  assign \$863  = { \$862 , 1'h0 };
-  assign \$868  = { values[831:816], 1'h0 };
-  assign \$873  = { 10'h000, \$872 [19:10] };
-  assign \$874  = { \$873 , 1'h0 };
-  assign \$879  = { 10'h000, \$878 [19:10] };
-  assign \$880  = { \$879 , 1'h0 };
-  assign \$885  = { values[847:832], 1'h0 };
-  assign \$890  = { 10'h000, \$889 [19:10] };
-  assign \$891  = { \$890 , 1'h0 };
-  assign \$896  = { 10'h000, \$895 [19:10] };
-  assign \$897  = { \$896 , 1'h0 };
-  assign \$902  = { values[863:848], 1'h0 };
-  assign \$907  = { 10'h000, \$906 [19:10] };
-  assign \$908  = { \$907 , 1'h0 };
-  assign \$913  = { 10'h000, \$912 [19:10] };
-  assign \$914  = { \$913 , 1'h0 };
-  assign \$919  = { values[879:864], 1'h0 };
-  assign \$924  = { 10'h000, \$923 [19:10] };
-  assign \$925  = { \$924 , 1'h0 };
-  assign \$930  = { 10'h000, \$929 [19:10] };
-  assign \$931  = { \$930 , 1'h0 };
-  assign \$936  = { values[895:880], 1'h0 };
-  assign \$941  = { 10'h000, \$940 [19:10] };
-  assign \$942  = { \$941 , 1'h0 };
-  assign \$947  = { 10'h000, \$946 [19:10] };
-  assign \$948  = { \$947 , 1'h0 };
-  assign \$953  = { values[911:896], 1'h0 };
-  assign \$958  = { 10'h000, \$957 [19:10] };
-  assign \$959  = { \$958 , 1'h0 };
-  assign \$964  = { 10'h000, \$963 [19:10] };
-  assign \$965  = { \$964 , 1'h0 };
-  assign \$970  = { values[927:912], 1'h0 };
-  assign \$975  = { 10'h000, \$974 [19:10] };
-  assign \$976  = { \$975 , 1'h0 };
-  assign \$981  = { 10'h000, \$980 [19:10] };
-  assign \$982  = { \$981 , 1'h0 };
-  assign \$987  = { values[943:928], 1'h0 };
-  assign \$992  = { 10'h000, \$991 [19:10] };
-  assign \$993  = { \$992 , 1'h0 };
-  assign \$998  = { 10'h000, \$997 [19:10] };
-  assign \$999  = { \$998 , 1'h0 };
-  assign \$1004  = { values[959:944], 1'h0 };
-  assign \$1009  = { 10'h000, \$1008 [19:10] };
-  assign \$1010  = { \$1009 , 1'h0 };
-  assign \$1015  = { 10'h000, \$1014 [19:10] };
-  assign \$1016  = { \$1015 , 1'h0 };
-  assign \$1021  = { values[975:960], 1'h0 };
-  assign \$1026  = { 10'h000, \$1025 [19:10] };
-  assign \$1027  = { \$1026 , 1'h0 };
-  assign \$1032  = { 10'h000, \$1031 [19:10] };
-  assign \$1033  = { \$1032 , 1'h0 };
-  assign \$1038  = { values[991:976], 1'h0 };
-  assign \$1043  = { 10'h000, \$1042 [19:10] };
-  assign \$1044  = { \$1043 , 1'h0 };
-  assign \$1049  = { 10'h000, \$1048 [19:10] };
-  assign \$1050  = { \$1049 , 1'h0 };
-  assign \$1055  = { values[1007:992], 1'h0 };
-  assign \$1060  = { 10'h000, \$1059 [19:10] };
-  assign \$1061  = { \$1060 , 1'h0 };
-  assign \$1066  = { 10'h000, \$1065 [19:10] };
-  assign \$1067  = { \$1066 , 1'h0 };
-  assign \$1072  = { values[1023:1008], 1'h0 };
-  assign \$1077  = { 10'h000, \$1076 [19:10] };
-  assign \$1078  = { \$1077 , 1'h0 };
-  assign \$1083  = { 10'h000, \$1082 [19:10] };
-  assign \$1084  = { \$1083 , 1'h0 };
-  assign \$1089  = { values[15:0], 1'h0 };
-  assign \$1094  = { 10'h000, \$1093 [19:10] };
-  assign \$1095  = { \$1094 , 1'h0 };
-  assign \$1100  = { 10'h000, \$1099 [19:10] };
-  assign \$1101  = { \$1100 , 1'h0 };
-  assign \$1107  = { values[31:16], 1'h0 };
-  assign \$1112  = { 10'h000, \$1111 [19:10] };
-  assign \$1113  = { \$1112 , 1'h0 };
-  assign \$1118  = { 10'h000, \$1117 [19:10] };
-  assign \$1119  = { \$1118 , 1'h0 };
-  assign \$1125  = { values[47:32], 1'h0 };
-  assign \$1130  = { 10'h000, \$1129 [19:10] };
-  assign \$1131  = { \$1130 , 1'h0 };
-  assign \$1136  = { 10'h000, \$1135 [19:10] };
-  assign \$1137  = { \$1136 , 1'h0 };
-  assign \$1143  = { values[63:48], 1'h0 };
-  assign \$1148  = { 10'h000, \$1147 [19:10] };
-  assign \$1149  = { \$1148 , 1'h0 };
-  assign \$1154  = { 10'h000, \$1153 [19:10] };
-  assign \$1155  = { \$1154 , 1'h0 };
-  assign \$1161  = { values[79:64], 1'h0 };
-  assign \$1166  = { 10'h000, \$1165 [19:10] };
-  assign \$1167  = { \$1166 , 1'h0 };
-  assign \$1172  = { 10'h000, \$1171 [19:10] };
-  assign \$1173  = { \$1172 , 1'h0 };
-  assign \$1179  = { values[95:80], 1'h0 };
-  assign \$1184  = { 10'h000, \$1183 [19:10] };
-  assign \$1185  = { \$1184 , 1'h0 };
-  assign \$1190  = { 10'h000, \$1189 [19:10] };
-  assign \$1191  = { \$1190 , 1'h0 };
-  assign \$1197  = { values[111:96], 1'h0 };
-  assign \$1202  = { 10'h000, \$1201 [19:10] };
-  assign \$1203  = { \$1202 , 1'h0 };
-  assign \$1208  = { 10'h000, \$1207 [19:10] };
-  assign \$1209  = { \$1208 , 1'h0 };
-  assign \$1215  = { values[127:112], 1'h0 };
-  assign \$1220  = { 10'h000, \$1219 [19:10] };
-  assign \$1221  = { \$1220 , 1'h0 };
-  assign \$1226  = { 10'h000, \$1225 [19:10] };
-  assign \$1227  = { \$1226 , 1'h0 };
-  assign \$1233  = { values[143:128], 1'h0 };
-  assign \$1238  = { 10'h000, \$1237 [19:10] };
-  assign \$1239  = { \$1238 , 1'h0 };
-  assign \$1244  = { 10'h000, \$1243 [19:10] };
-  assign \$1245  = { \$1244 , 1'h0 };
-  assign \$1251  = { values[159:144], 1'h0 };
-  assign \$1256  = { 10'h000, \$1255 [19:10] };
-  assign \$1257  = { \$1256 , 1'h0 };
-  assign \$1262  = { 10'h000, \$1261 [19:10] };
-  assign \$1263  = { \$1262 , 1'h0 };
-  assign \$1269  = { values[175:160], 1'h0 };
-  assign \$1274  = { 10'h000, \$1273 [19:10] };
-  assign \$1275  = { \$1274 , 1'h0 };
-  assign \$1280  = { 10'h000, \$1279 [19:10] };
-  assign \$1281  = { \$1280 , 1'h0 };
-  assign \$1287  = { values[191:176], 1'h0 };
-  assign \$1292  = { 10'h000, \$1291 [19:10] };
-  assign \$1293  = { \$1292 , 1'h0 };
-  assign \$1298  = { 10'h000, \$1297 [19:10] };
-  assign \$1299  = { \$1298 , 1'h0 };
-  assign \$1305  = { values[207:192], 1'h0 };
-  assign \$1310  = { 10'h000, \$1309 [19:10] };
-  assign \$1311  = { \$1310 , 1'h0 };
-  assign \$1316  = { 10'h000, \$1315 [19:10] };
-  assign \$1317  = { \$1316 , 1'h0 };
-  assign \$1323  = { values[223:208], 1'h0 };
-  assign \$1328  = { 10'h000, \$1327 [19:10] };
-  assign \$1329  = { \$1328 , 1'h0 };
-  assign \$1334  = { 10'h000, \$1333 [19:10] };
-  assign \$1335  = { \$1334 , 1'h0 };
-  assign \$1341  = { values[239:224], 1'h0 };
-  assign \$1346  = { 10'h000, \$1345 [19:10] };
-  assign \$1347  = { \$1346 , 1'h0 };
-  assign \$1352  = { 10'h000, \$1351 [19:10] };
-  assign \$1353  = { \$1352 , 1'h0 };
-  assign \$1359  = { values[255:240], 1'h0 };
-  assign \$1364  = { 10'h000, \$1363 [19:10] };
-  assign \$1365  = { \$1364 , 1'h0 };
-  assign \$1370  = { 10'h000, \$1369 [19:10] };
-  assign \$1371  = { \$1370 , 1'h0 };
-  assign \$1377  = { values[271:256], 1'h0 };
-  assign \$1382  = { 10'h000, \$1381 [19:10] };
-  assign \$1383  = { \$1382 , 1'h0 };
-  assign \$1388  = { 10'h000, \$1387 [19:10] };
-  assign \$1389  = { \$1388 , 1'h0 };
-  assign \$1395  = { values[287:272], 1'h0 };
-  assign \$1400  = { 10'h000, \$1399 [19:10] };
-  assign \$1401  = { \$1400 , 1'h0 };
-  assign \$1406  = { 10'h000, \$1405 [19:10] };
-  assign \$1407  = { \$1406 , 1'h0 };
-  assign \$1413  = { values[303:288], 1'h0 };
-  assign \$1418  = { 10'h000, \$1417 [19:10] };
-  assign \$1419  = { \$1418 , 1'h0 };
-  assign \$1424  = { 10'h000, \$1423 [19:10] };
-  assign \$1425  = { \$1424 , 1'h0 };
-  assign \$1431  = { values[319:304], 1'h0 };
-  assign \$1436  = { 10'h000, \$1435 [19:10] };
-  assign \$1437  = { \$1436 , 1'h0 };
-  assign \$1442  = { 10'h000, \$1441 [19:10] };
-  assign \$1443  = { \$1442 , 1'h0 };
-  assign \$1449  = { values[335:320], 1'h0 };
-  assign \$1454  = { 10'h000, \$1453 [19:10] };
-  assign \$1455  = { \$1454 , 1'h0 };
-  assign \$1460  = { 10'h000, \$1459 [19:10] };
-  assign \$1461  = { \$1460 , 1'h0 };
-  assign \$1467  = { values[351:336], 1'h0 };
-  assign \$1472  = { 10'h000, \$1471 [19:10] };
-  assign \$1473  = { \$1472 , 1'h0 };
-  assign \$1478  = { 10'h000, \$1477 [19:10] };
-  assign \$1479  = { \$1478 , 1'h0 };
-  assign \$1485  = { values[367:352], 1'h0 };
-  assign \$1490  = { 10'h000, \$1489 [19:10] };
-  assign \$1491  = { \$1490 , 1'h0 };
-  assign \$1496  = { 10'h000, \$1495 [19:10] };
-  assign \$1497  = { \$1496 , 1'h0 };
-  assign \$1503  = { values[383:368], 1'h0 };
-  assign \$1508  = { 10'h000, \$1507 [19:10] };
-  assign \$1509  = { \$1508 , 1'h0 };
-  assign \$1514  = { 10'h000, \$1513 [19:10] };
-  assign \$1515  = { \$1514 , 1'h0 };
-  assign \$1521  = { values[399:384], 1'h0 };
-  assign \$1526  = { 10'h000, \$1525 [19:10] };
-  assign \$1527  = { \$1526 , 1'h0 };
-  assign \$1532  = { 10'h000, \$1531 [19:10] };
-  assign \$1533  = { \$1532 , 1'h0 };
-  assign \$1539  = { values[415:400], 1'h0 };
-  assign \$1544  = { 10'h000, \$1543 [19:10] };
-  assign \$1545  = { \$1544 , 1'h0 };
-  assign \$1550  = { 10'h000, \$1549 [19:10] };
-  assign \$1551  = { \$1550 , 1'h0 };
-  assign \$1557  = { values[431:416], 1'h0 };
-  assign \$1562  = { 10'h000, \$1561 [19:10] };
-  assign \$1563  = { \$1562 , 1'h0 };
-  assign \$1568  = { 10'h000, \$1567 [19:10] };
-  assign \$1569  = { \$1568 , 1'h0 };
-  assign \$1575  = { values[447:432], 1'h0 };
-  assign \$1580  = { 10'h000, \$1579 [19:10] };
-  assign \$1581  = { \$1580 , 1'h0 };
-  assign \$1586  = { 10'h000, \$1585 [19:10] };
-  assign \$1587  = { \$1586 , 1'h0 };
-  assign \$1593  = { values[463:448], 1'h0 };
-  assign \$1598  = { 10'h000, \$1597 [19:10] };
-  assign \$1599  = { \$1598 , 1'h0 };
-  assign \$1604  = { 10'h000, \$1603 [19:10] };
-  assign \$1605  = { \$1604 , 1'h0 };
-  assign \$1611  = { values[479:464], 1'h0 };
-  assign \$1616  = { 10'h000, \$1615 [19:10] };
-  assign \$1617  = { \$1616 , 1'h0 };
-  assign \$1622  = { 10'h000, \$1621 [19:10] };
-  assign \$1623  = { \$1622 , 1'h0 };
-  assign \$1629  = { values[495:480], 1'h0 };
-  assign \$1634  = { 10'h000, \$1633 [19:10] };
-  assign \$1635  = { \$1634 , 1'h0 };
-  assign \$1640  = { 10'h000, \$1639 [19:10] };
-  assign \$1641  = { \$1640 , 1'h0 };
-  assign \$1647  = { values[511:496], 1'h0 };
-  assign \$1652  = { 10'h000, \$1651 [19:10] };
-  assign \$1653  = { \$1652 , 1'h0 };
-  assign \$1658  = { 10'h000, \$1657 [19:10] };
-  assign \$1659  = { \$1658 , 1'h0 };
-  assign \$1665  = { values[527:512], 1'h0 };
-  assign \$1670  = { 10'h000, \$1669 [19:10] };
-  assign \$1671  = { \$1670 , 1'h0 };
-  assign \$1676  = { 10'h000, \$1675 [19:10] };
-  assign \$1677  = { \$1676 , 1'h0 };
-  assign \$1683  = { values[543:528], 1'h0 };
-  assign \$1688  = { 10'h000, \$1687 [19:10] };
-  assign \$1689  = { \$1688 , 1'h0 };
-  assign \$1694  = { 10'h000, \$1693 [19:10] };
-  assign \$1695  = { \$1694 , 1'h0 };
-  assign \$1701  = { values[559:544], 1'h0 };
-  assign \$1706  = { 10'h000, \$1705 [19:10] };
-  assign \$1707  = { \$1706 , 1'h0 };
-  assign \$1712  = { 10'h000, \$1711 [19:10] };
-  assign \$1713  = { \$1712 , 1'h0 };
-  assign \$1719  = { values[575:560], 1'h0 };
-  assign \$1724  = { 10'h000, \$1723 [19:10] };
-  assign \$1725  = { \$1724 , 1'h0 };
-  assign \$1730  = { 10'h000, \$1729 [19:10] };
-  assign \$1731  = { \$1730 , 1'h0 };
-  assign \$1737  = { values[591:576], 1'h0 };
-  assign \$1742  = { 10'h000, \$1741 [19:10] };
-  assign \$1743  = { \$1742 , 1'h0 };
-  assign \$1748  = { 10'h000, \$1747 [19:10] };
-  assign \$1749  = { \$1748 , 1'h0 };
-  assign \$1755  = { values[607:592], 1'h0 };
-  assign \$1760  = { 10'h000, \$1759 [19:10] };
-  assign \$1761  = { \$1760 , 1'h0 };
-  assign \$1766  = { 10'h000, \$1765 [19:10] };
-  assign \$1767  = { \$1766 , 1'h0 };
-  assign \$1773  = { values[623:608], 1'h0 };
-  assign \$1778  = { 10'h000, \$1777 [19:10] };
-  assign \$1779  = { \$1778 , 1'h0 };
-  assign \$1784  = { 10'h000, \$1783 [19:10] };
-  assign \$1785  = { \$1784 , 1'h0 };
-  assign \$1791  = { values[639:624], 1'h0 };
-  assign \$1796  = { 10'h000, \$1795 [19:10] };
-  assign \$1797  = { \$1796 , 1'h0 };
-  assign \$1802  = { 10'h000, \$1801 [19:10] };
-  assign \$1803  = { \$1802 , 1'h0 };
-  assign \$1809  = { values[655:640], 1'h0 };
-  assign \$1814  = { 10'h000, \$1813 [19:10] };
-  assign \$1815  = { \$1814 , 1'h0 };
-  assign \$1820  = { 10'h000, \$1819 [19:10] };
-  assign \$1821  = { \$1820 , 1'h0 };
-  assign \$1827  = { values[671:656], 1'h0 };
-  assign \$1832  = { 10'h000, \$1831 [19:10] };
-  assign \$1833  = { \$1832 , 1'h0 };
-  assign \$1838  = { 10'h000, \$1837 [19:10] };
-  assign \$1839  = { \$1838 , 1'h0 };
-  assign \$1845  = { values[687:672], 1'h0 };
-  assign \$1850  = { 10'h000, \$1849 [19:10] };
-  assign \$1851  = { \$1850 , 1'h0 };
-  assign \$1856  = { 10'h000, \$1855 [19:10] };
-  assign \$1857  = { \$1856 , 1'h0 };
-  assign \$1863  = { values[703:688], 1'h0 };
-  assign \$1868  = { 10'h000, \$1867 [19:10] };
-  assign \$1869  = { \$1868 , 1'h0 };
-  assign \$1874  = { 10'h000, \$1873 [19:10] };
-  assign \$1875  = { \$1874 , 1'h0 };
-  assign \$1881  = { values[719:704], 1'h0 };
-  assign \$1886  = { 10'h000, \$1885 [19:10] };
-  assign \$1887  = { \$1886 , 1'h0 };
-  assign \$1892  = { 10'h000, \$1891 [19:10] };
-  assign \$1893  = { \$1892 , 1'h0 };
-  assign \$1899  = { values[735:720], 1'h0 };
-  assign \$1904  = { 10'h000, \$1903 [19:10] };
-  assign \$1905  = { \$1904 , 1'h0 };
-  assign \$1910  = { 10'h000, \$1909 [19:10] };
-  assign \$1911  = { \$1910 , 1'h0 };
-  assign \$1917  = { values[751:736], 1'h0 };
-  assign \$1922  = { 10'h000, \$1921 [19:10] };
-  assign \$1923  = { \$1922 , 1'h0 };
-  assign \$1928  = { 10'h000, \$1927 [19:10] };
-  assign \$1929  = { \$1928 , 1'h0 };
-  assign \$1935  = { values[767:752], 1'h0 };
-  assign \$1940  = { 10'h000, \$1939 [19:10] };
-  assign \$1941  = { \$1940 , 1'h0 };
-  assign \$1946  = { 10'h000, \$1945 [19:10] };
-  assign \$1947  = { \$1946 , 1'h0 };
-  assign \$1953  = { values[783:768], 1'h0 };
-  assign \$1958  = { 10'h000, \$1957 [19:10] };
-  assign \$1959  = { \$1958 , 1'h0 };
-  assign \$1964  = { 10'h000, \$1963 [19:10] };
-  assign \$1965  = { \$1964 , 1'h0 };
-  assign \$1971  = { values[799:784], 1'h0 };
-  assign \$1976  = { 10'h000, \$1975 [19:10] };
-  assign \$1977  = { \$1976 , 1'h0 };
-  assign \$1982  = { 10'h000, \$1981 [19:10] };
-  assign \$1983  = { \$1982 , 1'h0 };
-  assign \$1989  = { values[815:800], 1'h0 };
-  assign \$1994  = { 10'h000, \$1993 [19:10] };
-  assign \$1995  = { \$1994 , 1'h0 };
-  assign \$2000  = { 10'h000, \$1999 [19:10] };
-  assign \$2001  = { \$2000 , 1'h0 };
-  assign \$2007  = { values[831:816], 1'h0 };
-  assign \$2012  = { 10'h000, \$2011 [19:10] };
-  assign \$2013  = { \$2012 , 1'h0 };
-  assign \$2018  = { 10'h000, \$2017 [19:10] };
-  assign \$2019  = { \$2018 , 1'h0 };
-  assign \$2025  = { values[847:832], 1'h0 };
-  assign \$2030  = { 10'h000, \$2029 [19:10] };
-  assign \$2031  = { \$2030 , 1'h0 };
-  assign \$2036  = { 10'h000, \$2035 [19:10] };
-  assign \$2037  = { \$2036 , 1'h0 };
-  assign \$2043  = { values[863:848], 1'h0 };
-  assign \$2048  = { 10'h000, \$2047 [19:10] };
-  assign \$2049  = { \$2048 , 1'h0 };
-  assign \$2054  = { 10'h000, \$2053 [19:10] };
-  assign \$2055  = { \$2054 , 1'h0 };
-  assign \$2061  = { values[879:864], 1'h0 };
-  assign \$2066  = { 10'h000, \$2065 [19:10] };
-  assign \$2067  = { \$2066 , 1'h0 };
-  assign \$2072  = { 10'h000, \$2071 [19:10] };
-  assign \$2073  = { \$2072 , 1'h0 };
-  assign \$2079  = { values[895:880], 1'h0 };
-  assign \$2084  = { 10'h000, \$2083 [19:10] };
-  assign \$2085  = { \$2084 , 1'h0 };
-  assign \$2090  = { 10'h000, \$2089 [19:10] };
-  assign \$2091  = { \$2090 , 1'h0 };
-  assign \$2097  = { values[911:896], 1'h0 };
-  assign \$2102  = { 10'h000, \$2101 [19:10] };
-  assign \$2103  = { \$2102 , 1'h0 };
-  assign \$2108  = { 10'h000, \$2107 [19:10] };
-  assign \$2109  = { \$2108 , 1'h0 };
-  assign \$2115  = { values[927:912], 1'h0 };
-  assign \$2120  = { 10'h000, \$2119 [19:10] };
-  assign \$2121  = { \$2120 , 1'h0 };
-  assign \$2126  = { 10'h000, \$2125 [19:10] };
-  assign \$2127  = { \$2126 , 1'h0 };
-  assign \$2133  = { values[943:928], 1'h0 };
-  assign \$2138  = { 10'h000, \$2137 [19:10] };
-  assign \$2139  = { \$2138 , 1'h0 };
-  assign \$2144  = { 10'h000, \$2143 [19:10] };
-  assign \$2145  = { \$2144 , 1'h0 };
-  assign \$2151  = { values[959:944], 1'h0 };
-  assign \$2156  = { 10'h000, \$2155 [19:10] };
-  assign \$2157  = { \$2156 , 1'h0 };
-  assign \$2162  = { 10'h000, \$2161 [19:10] };
-  assign \$2163  = { \$2162 , 1'h0 };
-  assign \$2169  = { values[975:960], 1'h0 };
-  assign \$2174  = { 10'h000, \$2173 [19:10] };
-  assign \$2175  = { \$2174 , 1'h0 };
-  assign \$2180  = { 10'h000, \$2179 [19:10] };
-  assign \$2181  = { \$2180 , 1'h0 };
-  assign \$2187  = { values[991:976], 1'h0 };
-  assign \$2192  = { 10'h000, \$2191 [19:10] };
-  assign \$2193  = { \$2192 , 1'h0 };
-  assign \$2198  = { 10'h000, \$2197 [19:10] };
-  assign \$2199  = { \$2198 , 1'h0 };
-  assign \$2205  = { values[1007:992], 1'h0 };
-  assign \$2210  = { 10'h000, \$2209 [19:10] };
-  assign \$2211  = { \$2210 , 1'h0 };
-  assign \$2216  = { 10'h000, \$2215 [19:10] };
-  assign \$2217  = { \$2216 , 1'h0 };
-  assign \$2223  = { values[1023:1008], 1'h0 };
-  assign \$2228  = { 10'h000, \$2227 [19:10] };
-  assign \$2229  = { \$2228 , 1'h0 };
-  assign \$2234  = { 10'h000, \$2233 [19:10] };
-  assign \$2235  = { \$2234 , 1'h0 };
+  assign \$548  = { scaled32, 1'h0 };
+  assign \$551  = { scaled32, 1'h0 };
+  assign \$556  = { values[543:528], 1'h0 };
+  assign \$559  = { scaled33, 1'h0 };
+  assign \$562  = { scaled33, 1'h0 };
+  assign \$567  = { values[559:544], 1'h0 };
+  assign \$570  = { scaled34, 1'h0 };
+  assign \$573  = { scaled34, 1'h0 };
+  assign \$578  = { values[575:560], 1'h0 };
+  assign \$581  = { scaled35, 1'h0 };
+  assign \$584  = { scaled35, 1'h0 };
+  assign \$589  = { values[591:576], 1'h0 };
+  assign \$592  = { scaled36, 1'h0 };
+  assign \$595  = { scaled36, 1'h0 };
+  assign \$600  = { values[607:592], 1'h0 };
+  assign \$603  = { scaled37, 1'h0 };
+  assign \$606  = { scaled37, 1'h0 };
+  assign \$611  = { values[623:608], 1'h0 };
+  assign \$614  = { scaled38, 1'h0 };
+  assign \$617  = { scaled38, 1'h0 };
+  assign \$622  = { values[639:624], 1'h0 };
+  assign \$625  = { scaled39, 1'h0 };
+  assign \$628  = { scaled39, 1'h0 };
+  assign \$633  = { values[655:640], 1'h0 };
+  assign \$636  = { scaled40, 1'h0 };
+  assign \$639  = { scaled40, 1'h0 };
+  assign \$644  = { values[671:656], 1'h0 };
+  assign \$647  = { scaled41, 1'h0 };
+  assign \$650  = { scaled41, 1'h0 };
+  assign \$655  = { values[687:672], 1'h0 };
+  assign \$658  = { scaled42, 1'h0 };
+  assign \$661  = { scaled42, 1'h0 };
+  assign \$666  = { values[703:688], 1'h0 };
+  assign \$669  = { scaled43, 1'h0 };
+  assign \$672  = { scaled43, 1'h0 };
+  assign \$677  = { values[719:704], 1'h0 };
+  assign \$680  = { scaled44, 1'h0 };
+  assign \$683  = { scaled44, 1'h0 };
+  assign \$688  = { values[735:720], 1'h0 };
+  assign \$691  = { scaled45, 1'h0 };
+  assign \$694  = { scaled45, 1'h0 };
+  assign \$699  = { values[751:736], 1'h0 };
+  assign \$702  = { scaled46, 1'h0 };
+  assign \$705  = { scaled46, 1'h0 };
+  assign \$710  = { values[767:752], 1'h0 };
+  assign \$713  = { scaled47, 1'h0 };
+  assign \$716  = { scaled47, 1'h0 };
+  assign \$721  = { values[783:768], 1'h0 };
+  assign \$724  = { scaled48, 1'h0 };
+  assign \$727  = { scaled48, 1'h0 };
+  assign \$732  = { values[799:784], 1'h0 };
+  assign \$735  = { scaled49, 1'h0 };
+  assign \$738  = { scaled49, 1'h0 };
+  assign \$743  = { values[815:800], 1'h0 };
+  assign \$746  = { scaled50, 1'h0 };
+  assign \$749  = { scaled50, 1'h0 };
+  assign \$754  = { values[831:816], 1'h0 };
+  assign \$757  = { scaled51, 1'h0 };
+  assign \$760  = { scaled51, 1'h0 };
+  assign \$765  = { values[847:832], 1'h0 };
+  assign \$768  = { scaled52, 1'h0 };
+  assign \$771  = { scaled52, 1'h0 };
+  assign \$776  = { values[863:848], 1'h0 };
+  assign \$779  = { scaled53, 1'h0 };
+  assign \$782  = { scaled53, 1'h0 };
+  assign \$787  = { values[879:864], 1'h0 };
+  assign \$790  = { scaled54, 1'h0 };
+  assign \$793  = { scaled54, 1'h0 };
+  assign \$798  = { values[895:880], 1'h0 };
+  assign \$801  = { scaled55, 1'h0 };
+  assign \$804  = { scaled55, 1'h0 };
+  assign \$809  = { values[911:896], 1'h0 };
+  assign \$812  = { scaled56, 1'h0 };
+  assign \$815  = { scaled56, 1'h0 };
+  assign \$820  = { values[927:912], 1'h0 };
+  assign \$823  = { scaled57, 1'h0 };
+  assign \$826  = { scaled57, 1'h0 };
+  assign \$831  = { values[943:928], 1'h0 };
+  assign \$834  = { scaled58, 1'h0 };
+  assign \$837  = { scaled58, 1'h0 };
+  assign \$842  = { values[959:944], 1'h0 };
+  assign \$845  = { scaled59, 1'h0 };
+  assign \$848  = { scaled59, 1'h0 };
+  assign \$853  = { values[975:960], 1'h0 };
+  assign \$856  = { scaled60, 1'h0 };
+  assign \$859  = { scaled60, 1'h0 };
+  assign \$864  = { values[991:976], 1'h0 };
+  assign \$867  = { scaled61, 1'h0 };
+  assign \$870  = { scaled61, 1'h0 };
+  assign \$875  = { values[1007:992], 1'h0 };
+  assign \$878  = { scaled62, 1'h0 };
+  assign \$881  = { scaled62, 1'h0 };
+  assign \$886  = { values[1023:1008], 1'h0 };
+  assign \$889  = { scaled63, 1'h0 };
+  assign \$892  = { scaled63, 1'h0 };
+  assign \$897  = { values[15:0], 1'h0 };
+  assign \$900  = { scaled0, 1'h0 };
+  assign \$903  = { scaled0, 1'h0 };
+  assign \$909  = { values[31:16], 1'h0 };
+  assign \$912  = { scaled1, 1'h0 };
+  assign \$915  = { scaled1, 1'h0 };
+  assign \$921  = { values[47:32], 1'h0 };
+  assign \$924  = { scaled2, 1'h0 };
+  assign \$927  = { scaled2, 1'h0 };
+  assign \$933  = { values[63:48], 1'h0 };
+  assign \$936  = { scaled3, 1'h0 };
+  assign \$939  = { scaled3, 1'h0 };
+  assign \$945  = { values[79:64], 1'h0 };
+  assign \$948  = { scaled4, 1'h0 };
+  assign \$951  = { scaled4, 1'h0 };
+  assign \$957  = { values[95:80], 1'h0 };
+  assign \$960  = { scaled5, 1'h0 };
+  assign \$963  = { scaled5, 1'h0 };
+  assign \$969  = { values[111:96], 1'h0 };
+  assign \$972  = { scaled6, 1'h0 };
+  assign \$975  = { scaled6, 1'h0 };
+  assign \$981  = { values[127:112], 1'h0 };
+  assign \$984  = { scaled7, 1'h0 };
+  assign \$987  = { scaled7, 1'h0 };
+  assign \$993  = { values[143:128], 1'h0 };
+  assign \$996  = { scaled8, 1'h0 };
+  assign \$999  = { scaled8, 1'h0 };
+  assign \$1005  = { values[159:144], 1'h0 };
+  assign \$1008  = { scaled9, 1'h0 };
+  assign \$1011  = { scaled9, 1'h0 };
+  assign \$1017  = { values[175:160], 1'h0 };
+  assign \$1020  = { scaled10, 1'h0 };
+  assign \$1023  = { scaled10, 1'h0 };
+  assign \$1029  = { values[191:176], 1'h0 };
+  assign \$1032  = { scaled11, 1'h0 };
+  assign \$1035  = { scaled11, 1'h0 };
+  assign \$1041  = { values[207:192], 1'h0 };
+  assign \$1044  = { scaled12, 1'h0 };
+  assign \$1047  = { scaled12, 1'h0 };
+  assign \$1053  = { values[223:208], 1'h0 };
+  assign \$1056  = { scaled13, 1'h0 };
+  assign \$1059  = { scaled13, 1'h0 };
+  assign \$1065  = { values[239:224], 1'h0 };
+  assign \$1068  = { scaled14, 1'h0 };
+  assign \$1071  = { scaled14, 1'h0 };
+  assign \$1077  = { values[255:240], 1'h0 };
+  assign \$1080  = { scaled15, 1'h0 };
+  assign \$1083  = { scaled15, 1'h0 };
+  assign \$1089  = { values[271:256], 1'h0 };
+  assign \$1092  = { scaled16, 1'h0 };
+  assign \$1095  = { scaled16, 1'h0 };
+  assign \$1101  = { values[287:272], 1'h0 };
+  assign \$1104  = { scaled17, 1'h0 };
+  assign \$1107  = { scaled17, 1'h0 };
+  assign \$1113  = { values[303:288], 1'h0 };
+  assign \$1116  = { scaled18, 1'h0 };
+  assign \$1119  = { scaled18, 1'h0 };
+  assign \$1125  = { values[319:304], 1'h0 };
+  assign \$1128  = { scaled19, 1'h0 };
+  assign \$1131  = { scaled19, 1'h0 };
+  assign \$1137  = { values[335:320], 1'h0 };
+  assign \$1140  = { scaled20, 1'h0 };
+  assign \$1143  = { scaled20, 1'h0 };
+  assign \$1149  = { values[351:336], 1'h0 };
+  assign \$1152  = { scaled21, 1'h0 };
+  assign \$1155  = { scaled21, 1'h0 };
+  assign \$1161  = { values[367:352], 1'h0 };
+  assign \$1164  = { scaled22, 1'h0 };
+  assign \$1167  = { scaled22, 1'h0 };
+  assign \$1173  = { values[383:368], 1'h0 };
+  assign \$1176  = { scaled23, 1'h0 };
+  assign \$1179  = { scaled23, 1'h0 };
+  assign \$1185  = { values[399:384], 1'h0 };
+  assign \$1188  = { scaled24, 1'h0 };
+  assign \$1191  = { scaled24, 1'h0 };
+  assign \$1197  = { values[415:400], 1'h0 };
+  assign \$1200  = { scaled25, 1'h0 };
+  assign \$1203  = { scaled25, 1'h0 };
+  assign \$1209  = { values[431:416], 1'h0 };
+  assign \$1212  = { scaled26, 1'h0 };
+  assign \$1215  = { scaled26, 1'h0 };
+  assign \$1221  = { values[447:432], 1'h0 };
+  assign \$1224  = { scaled27, 1'h0 };
+  assign \$1227  = { scaled27, 1'h0 };
+  assign \$1233  = { values[463:448], 1'h0 };
+  assign \$1236  = { scaled28, 1'h0 };
+  assign \$1239  = { scaled28, 1'h0 };
+  assign \$1245  = { values[479:464], 1'h0 };
+  assign \$1248  = { scaled29, 1'h0 };
+  assign \$1251  = { scaled29, 1'h0 };
+  assign \$1257  = { values[495:480], 1'h0 };
+  assign \$1260  = { scaled30, 1'h0 };
+  assign \$1263  = { scaled30, 1'h0 };
+  assign \$1269  = { values[511:496], 1'h0 };
+  assign \$1272  = { scaled31, 1'h0 };
+  assign \$1275  = { scaled31, 1'h0 };
+  assign \$1281  = { values[527:512], 1'h0 };
+  assign \$1284  = { scaled32, 1'h0 };
+  assign \$1287  = { scaled32, 1'h0 };
+  assign \$1293  = { values[543:528], 1'h0 };
+  assign \$1296  = { scaled33, 1'h0 };
+  assign \$1299  = { scaled33, 1'h0 };
+  assign \$1305  = { values[559:544], 1'h0 };
+  assign \$1308  = { scaled34, 1'h0 };
+  assign \$1311  = { scaled34, 1'h0 };
+  assign \$1317  = { values[575:560], 1'h0 };
+  assign \$1320  = { scaled35, 1'h0 };
+  assign \$1323  = { scaled35, 1'h0 };
+  assign \$1329  = { values[591:576], 1'h0 };
+  assign \$1332  = { scaled36, 1'h0 };
+  assign \$1335  = { scaled36, 1'h0 };
+  assign \$1341  = { values[607:592], 1'h0 };
+  assign \$1344  = { scaled37, 1'h0 };
+  assign \$1347  = { scaled37, 1'h0 };
+  assign \$1353  = { values[623:608], 1'h0 };
+  assign \$1356  = { scaled38, 1'h0 };
+  assign \$1359  = { scaled38, 1'h0 };
+  assign \$1365  = { values[639:624], 1'h0 };
+  assign \$1368  = { scaled39, 1'h0 };
+  assign \$1371  = { scaled39, 1'h0 };
+  assign \$1377  = { values[655:640], 1'h0 };
+  assign \$1380  = { scaled40, 1'h0 };
+  assign \$1383  = { scaled40, 1'h0 };
+  assign \$1389  = { values[671:656], 1'h0 };
+  assign \$1392  = { scaled41, 1'h0 };
+  assign \$1395  = { scaled41, 1'h0 };
+  assign \$1401  = { values[687:672], 1'h0 };
+  assign \$1404  = { scaled42, 1'h0 };
+  assign \$1407  = { scaled42, 1'h0 };
+  assign \$1413  = { values[703:688], 1'h0 };
+  assign \$1416  = { scaled43, 1'h0 };
+  assign \$1419  = { scaled43, 1'h0 };
+  assign \$1425  = { values[719:704], 1'h0 };
+  assign \$1428  = { scaled44, 1'h0 };
+  assign \$1431  = { scaled44, 1'h0 };
+  assign \$1437  = { values[735:720], 1'h0 };
+  assign \$1440  = { scaled45, 1'h0 };
+  assign \$1443  = { scaled45, 1'h0 };
+  assign \$1449  = { values[751:736], 1'h0 };
+  assign \$1452  = { scaled46, 1'h0 };
+  assign \$1455  = { scaled46, 1'h0 };
+  assign \$1461  = { values[767:752], 1'h0 };
+  assign \$1464  = { scaled47, 1'h0 };
+  assign \$1467  = { scaled47, 1'h0 };
+  assign \$1473  = { values[783:768], 1'h0 };
+  assign \$1476  = { scaled48, 1'h0 };
+  assign \$1479  = { scaled48, 1'h0 };
+  assign \$1485  = { values[799:784], 1'h0 };
+  assign \$1488  = { scaled49, 1'h0 };
+  assign \$1491  = { scaled49, 1'h0 };
+  assign \$1497  = { values[815:800], 1'h0 };
+  assign \$1500  = { scaled50, 1'h0 };
+  assign \$1503  = { scaled50, 1'h0 };
+  assign \$1509  = { values[831:816], 1'h0 };
+  assign \$1512  = { scaled51, 1'h0 };
+  assign \$1515  = { scaled51, 1'h0 };
+  assign \$1521  = { values[847:832], 1'h0 };
+  assign \$1524  = { scaled52, 1'h0 };
+  assign \$1527  = { scaled52, 1'h0 };
+  assign \$1533  = { values[863:848], 1'h0 };
+  assign \$1536  = { scaled53, 1'h0 };
+  assign \$1539  = { scaled53, 1'h0 };
+  assign \$1545  = { values[879:864], 1'h0 };
+  assign \$1548  = { scaled54, 1'h0 };
+  assign \$1551  = { scaled54, 1'h0 };
+  assign \$1557  = { values[895:880], 1'h0 };
+  assign \$1560  = { scaled55, 1'h0 };
+  assign \$1563  = { scaled55, 1'h0 };
+  assign \$1569  = { values[911:896], 1'h0 };
+  assign \$1572  = { scaled56, 1'h0 };
+  assign \$1575  = { scaled56, 1'h0 };
+  assign \$1581  = { values[927:912], 1'h0 };
+  assign \$1584  = { scaled57, 1'h0 };
+  assign \$1587  = { scaled57, 1'h0 };
+  assign \$1593  = { values[943:928], 1'h0 };
+  assign \$1596  = { scaled58, 1'h0 };
+  assign \$1599  = { scaled58, 1'h0 };
+  assign \$1605  = { values[959:944], 1'h0 };
+  assign \$1608  = { scaled59, 1'h0 };
+  assign \$1611  = { scaled59, 1'h0 };
+  assign \$1617  = { values[975:960], 1'h0 };
+  assign \$1620  = { scaled60, 1'h0 };
+  assign \$1623  = { scaled60, 1'h0 };
+  assign \$1629  = { values[991:976], 1'h0 };
+  assign \$1632  = { scaled61, 1'h0 };
+  assign \$1635  = { scaled61, 1'h0 };
+  assign \$1641  = { values[1007:992], 1'h0 };
+  assign \$1644  = { scaled62, 1'h0 };
+  assign \$1647  = { scaled62, 1'h0 };
+  assign \$1653  = { values[1023:1008], 1'h0 };
+  assign \$1656  = { scaled63, 1'h0 };
+  assign \$1659  = { scaled63, 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -8987,7 +8544,7 @@ module \mram_macro.ref_tdc (clk, rst, code_now, window_end, capture, all_fired, 
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$5644$0 , \port$5646$0 , wv_retry_count_count
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$5070$0 , \port$5072$0 , wv_retry_count_count
 , vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, track_interval_interval
 , track_ref_ref, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset
 , cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset
@@ -10030,10 +9587,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$5644$0 ;
-  wire [5:0] \port$5644$0 ;
-  input [63:0] \port$5646$0 ;
-  wire [63:0] \port$5646$0 ;
+  input [5:0] \port$5070$0 ;
+  wire [5:0] \port$5070$0 ;
+  input [63:0] \port$5072$0 ;
+  wire [63:0] \port$5072$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -12212,11 +11769,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$5644$0  };
+          rd_value[15:0] = { 10'h000, \port$5070$0  };
       10'h028:
-          rd_value = \port$5646$0 [31:0];
+          rd_value = \port$5072$0 [31:0];
       10'h029:
-          rd_value = \port$5646$0 [63:32];
+          rd_value = \port$5072$0 [63:32];
       10'h030:
           rd_value[15:0] = track_interval_interval;
       10'h031:
@@ -14873,9 +14430,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$5644$0  };
-  assign wv_fail_mask0_bits = \port$5646$0 [31:0];
-  assign wv_fail_mask1_bits = \port$5646$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$5070$0  };
+  assign wv_fail_mask0_bits = \port$5072$0 [31:0];
+  assign wv_fail_mask1_bits = \port$5072$0 [63:32];
   assign g_regs_rst = rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -15011,7 +14568,7 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6721$2 , trim_busy, clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6277$2 , trim_busy, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
@@ -15058,8 +14615,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$6721$2 ;
-  wire [1:0] \port$6721$2 ;
+  output [1:0] \port$6277$2 ;
+  wire [1:0] \port$6277$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -15235,7 +14792,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign shift = flags[2];
   assign negate = flags[3];
   assign accumulate = flags[0];
-  assign \port$6721$2  = flags[3:2];
+  assign \port$6277$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -15250,13 +14807,13 @@ endmodule
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
 , g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
 , g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
-, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$6443$0 , \port$6445$0 , \port$6447$0 , \port$6449$0 , \port$6451$0 , \port$6453$0 , \port$6455$0 , \port$6457$0 , \port$6459$0 , \port$6461$0 , \port$6463$0 , \port$6465$0 
-, \port$6467$0 , \port$6469$0 , \port$6471$0 , \port$6473$0 , \port$6475$0 , \port$6477$0 , \port$6479$0 , \port$6481$0 , \port$6483$0 , \port$6485$0 , \port$6487$0 , \port$6489$0 , \port$6491$0 , \port$6493$0 , \port$6495$0 , \port$6497$0 , \port$6499$0 , \port$6501$0 , \port$6503$0 , \port$6505$0 , \port$6507$0 
-, \port$6509$0 , \port$6511$0 , \port$6513$0 , \port$6515$0 , \port$6517$0 , \port$6519$0 , \port$6521$0 , \port$6523$0 , \port$6525$0 , \port$6527$0 , \port$6529$0 , \port$6531$0 , \port$6533$0 , \port$6535$0 , \port$6537$0 , \port$6539$0 , \port$6541$0 , \port$6543$0 , \port$6545$0 , \port$6547$0 , \port$6549$0 
-, \port$6551$0 , \port$6553$0 , \port$6555$0 , \port$6557$0 , \port$6559$0 , \port$6561$0 , \port$6563$0 , \port$6565$0 , \port$6567$0 , \port$6569$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 
-, \port$6593$0 , \port$6595$0 , \port$6597$0 , \port$6599$0 , \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 
-, \port$6635$0 , \port$6637$0 , \port$6639$0 , \port$6641$0 , \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 
-, \port$6677$0 , \port$6679$0 , \port$6681$0 , \port$6683$0 , \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , cmp);
+, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 
+, \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 , \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , \port$5909$0 , \port$5911$0 , \port$5913$0 , \port$5915$0 , \port$5917$0 , \port$5919$0 , \port$5921$0 , \port$5923$0 , \port$5925$0 , \port$5927$0 , \port$5929$0 , \port$5931$0 , \port$5933$0 
+, \port$5935$0 , \port$5937$0 , \port$5939$0 , \port$5941$0 , \port$5943$0 , \port$5945$0 , \port$5947$0 , \port$5949$0 , \port$5951$0 , \port$5953$0 , \port$5955$0 , \port$5957$0 , \port$5959$0 , \port$5961$0 , \port$5963$0 , \port$5965$0 , \port$5967$0 , \port$5969$0 , \port$5971$0 , \port$5973$0 , \port$5975$0 
+, \port$5977$0 , \port$5979$0 , \port$5981$0 , \port$5983$0 , \port$5985$0 , \port$5987$0 , \port$5989$0 , \port$5991$0 , \port$5993$0 , \port$5995$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 , \port$6015$0 , \port$6017$0 
+, \port$6019$0 , \port$6021$0 , \port$6023$0 , \port$6025$0 , \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 , \port$6057$0 , \port$6059$0 
+, \port$6061$0 , \port$6063$0 , \port$6065$0 , \port$6067$0 , \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 , \port$6099$0 , \port$6101$0 
+, \port$6103$0 , \port$6105$0 , \port$6107$0 , \port$6109$0 , \port$6111$0 , \port$6113$0 , \port$6115$0 , \port$6117$0 , \port$6119$0 , \port$6121$0 , \port$6123$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire \$1 ;
@@ -16305,389 +15862,389 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire g_tdc9_rst;
   wire [63:0] overflow;
   (* init = 1'h0 *)
-  output \port$6443$0 ;
-  wire \port$6443$0 ;
+  output \port$5869$0 ;
+  wire \port$5869$0 ;
   (* init = 1'h0 *)
-  output \port$6445$0 ;
-  wire \port$6445$0 ;
+  output \port$5871$0 ;
+  wire \port$5871$0 ;
   (* init = 1'h0 *)
-  output \port$6447$0 ;
-  wire \port$6447$0 ;
+  output \port$5873$0 ;
+  wire \port$5873$0 ;
   (* init = 1'h0 *)
-  output \port$6449$0 ;
-  wire \port$6449$0 ;
+  output \port$5875$0 ;
+  wire \port$5875$0 ;
   (* init = 1'h0 *)
-  output \port$6451$0 ;
-  wire \port$6451$0 ;
+  output \port$5877$0 ;
+  wire \port$5877$0 ;
   (* init = 1'h0 *)
-  output \port$6453$0 ;
-  wire \port$6453$0 ;
+  output \port$5879$0 ;
+  wire \port$5879$0 ;
   (* init = 1'h0 *)
-  output \port$6455$0 ;
-  wire \port$6455$0 ;
+  output \port$5881$0 ;
+  wire \port$5881$0 ;
   (* init = 1'h0 *)
-  output \port$6457$0 ;
-  wire \port$6457$0 ;
+  output \port$5883$0 ;
+  wire \port$5883$0 ;
   (* init = 1'h0 *)
-  output \port$6459$0 ;
-  wire \port$6459$0 ;
+  output \port$5885$0 ;
+  wire \port$5885$0 ;
   (* init = 1'h0 *)
-  output \port$6461$0 ;
-  wire \port$6461$0 ;
+  output \port$5887$0 ;
+  wire \port$5887$0 ;
   (* init = 1'h0 *)
-  output \port$6463$0 ;
-  wire \port$6463$0 ;
+  output \port$5889$0 ;
+  wire \port$5889$0 ;
   (* init = 1'h0 *)
-  output \port$6465$0 ;
-  wire \port$6465$0 ;
+  output \port$5891$0 ;
+  wire \port$5891$0 ;
   (* init = 1'h0 *)
-  output \port$6467$0 ;
-  wire \port$6467$0 ;
+  output \port$5893$0 ;
+  wire \port$5893$0 ;
   (* init = 1'h0 *)
-  output \port$6469$0 ;
-  wire \port$6469$0 ;
+  output \port$5895$0 ;
+  wire \port$5895$0 ;
   (* init = 1'h0 *)
-  output \port$6471$0 ;
-  wire \port$6471$0 ;
+  output \port$5897$0 ;
+  wire \port$5897$0 ;
   (* init = 1'h0 *)
-  output \port$6473$0 ;
-  wire \port$6473$0 ;
+  output \port$5899$0 ;
+  wire \port$5899$0 ;
   (* init = 1'h0 *)
-  output \port$6475$0 ;
-  wire \port$6475$0 ;
+  output \port$5901$0 ;
+  wire \port$5901$0 ;
   (* init = 1'h0 *)
-  output \port$6477$0 ;
-  wire \port$6477$0 ;
+  output \port$5903$0 ;
+  wire \port$5903$0 ;
   (* init = 1'h0 *)
-  output \port$6479$0 ;
-  wire \port$6479$0 ;
+  output \port$5905$0 ;
+  wire \port$5905$0 ;
   (* init = 1'h0 *)
-  output \port$6481$0 ;
-  wire \port$6481$0 ;
+  output \port$5907$0 ;
+  wire \port$5907$0 ;
   (* init = 1'h0 *)
-  output \port$6483$0 ;
-  wire \port$6483$0 ;
+  output \port$5909$0 ;
+  wire \port$5909$0 ;
   (* init = 1'h0 *)
-  output \port$6485$0 ;
-  wire \port$6485$0 ;
+  output \port$5911$0 ;
+  wire \port$5911$0 ;
   (* init = 1'h0 *)
-  output \port$6487$0 ;
-  wire \port$6487$0 ;
+  output \port$5913$0 ;
+  wire \port$5913$0 ;
   (* init = 1'h0 *)
-  output \port$6489$0 ;
-  wire \port$6489$0 ;
+  output \port$5915$0 ;
+  wire \port$5915$0 ;
   (* init = 1'h0 *)
-  output \port$6491$0 ;
-  wire \port$6491$0 ;
+  output \port$5917$0 ;
+  wire \port$5917$0 ;
   (* init = 1'h0 *)
-  output \port$6493$0 ;
-  wire \port$6493$0 ;
+  output \port$5919$0 ;
+  wire \port$5919$0 ;
   (* init = 1'h0 *)
-  output \port$6495$0 ;
-  wire \port$6495$0 ;
+  output \port$5921$0 ;
+  wire \port$5921$0 ;
   (* init = 1'h0 *)
-  output \port$6497$0 ;
-  wire \port$6497$0 ;
+  output \port$5923$0 ;
+  wire \port$5923$0 ;
   (* init = 1'h0 *)
-  output \port$6499$0 ;
-  wire \port$6499$0 ;
+  output \port$5925$0 ;
+  wire \port$5925$0 ;
   (* init = 1'h0 *)
-  output \port$6501$0 ;
-  wire \port$6501$0 ;
+  output \port$5927$0 ;
+  wire \port$5927$0 ;
   (* init = 1'h0 *)
-  output \port$6503$0 ;
-  wire \port$6503$0 ;
+  output \port$5929$0 ;
+  wire \port$5929$0 ;
   (* init = 1'h0 *)
-  output \port$6505$0 ;
-  wire \port$6505$0 ;
+  output \port$5931$0 ;
+  wire \port$5931$0 ;
   (* init = 1'h0 *)
-  output \port$6507$0 ;
-  wire \port$6507$0 ;
+  output \port$5933$0 ;
+  wire \port$5933$0 ;
   (* init = 1'h0 *)
-  output \port$6509$0 ;
-  wire \port$6509$0 ;
+  output \port$5935$0 ;
+  wire \port$5935$0 ;
   (* init = 1'h0 *)
-  output \port$6511$0 ;
-  wire \port$6511$0 ;
+  output \port$5937$0 ;
+  wire \port$5937$0 ;
   (* init = 1'h0 *)
-  output \port$6513$0 ;
-  wire \port$6513$0 ;
+  output \port$5939$0 ;
+  wire \port$5939$0 ;
   (* init = 1'h0 *)
-  output \port$6515$0 ;
-  wire \port$6515$0 ;
+  output \port$5941$0 ;
+  wire \port$5941$0 ;
   (* init = 1'h0 *)
-  output \port$6517$0 ;
-  wire \port$6517$0 ;
+  output \port$5943$0 ;
+  wire \port$5943$0 ;
   (* init = 1'h0 *)
-  output \port$6519$0 ;
-  wire \port$6519$0 ;
+  output \port$5945$0 ;
+  wire \port$5945$0 ;
   (* init = 1'h0 *)
-  output \port$6521$0 ;
-  wire \port$6521$0 ;
+  output \port$5947$0 ;
+  wire \port$5947$0 ;
   (* init = 1'h0 *)
-  output \port$6523$0 ;
-  wire \port$6523$0 ;
+  output \port$5949$0 ;
+  wire \port$5949$0 ;
   (* init = 1'h0 *)
-  output \port$6525$0 ;
-  wire \port$6525$0 ;
+  output \port$5951$0 ;
+  wire \port$5951$0 ;
   (* init = 1'h0 *)
-  output \port$6527$0 ;
-  wire \port$6527$0 ;
+  output \port$5953$0 ;
+  wire \port$5953$0 ;
   (* init = 1'h0 *)
-  output \port$6529$0 ;
-  wire \port$6529$0 ;
+  output \port$5955$0 ;
+  wire \port$5955$0 ;
   (* init = 1'h0 *)
-  output \port$6531$0 ;
-  wire \port$6531$0 ;
+  output \port$5957$0 ;
+  wire \port$5957$0 ;
   (* init = 1'h0 *)
-  output \port$6533$0 ;
-  wire \port$6533$0 ;
+  output \port$5959$0 ;
+  wire \port$5959$0 ;
   (* init = 1'h0 *)
-  output \port$6535$0 ;
-  wire \port$6535$0 ;
+  output \port$5961$0 ;
+  wire \port$5961$0 ;
   (* init = 1'h0 *)
-  output \port$6537$0 ;
-  wire \port$6537$0 ;
+  output \port$5963$0 ;
+  wire \port$5963$0 ;
   (* init = 1'h0 *)
-  output \port$6539$0 ;
-  wire \port$6539$0 ;
+  output \port$5965$0 ;
+  wire \port$5965$0 ;
   (* init = 1'h0 *)
-  output \port$6541$0 ;
-  wire \port$6541$0 ;
+  output \port$5967$0 ;
+  wire \port$5967$0 ;
   (* init = 1'h0 *)
-  output \port$6543$0 ;
-  wire \port$6543$0 ;
+  output \port$5969$0 ;
+  wire \port$5969$0 ;
   (* init = 1'h0 *)
-  output \port$6545$0 ;
-  wire \port$6545$0 ;
+  output \port$5971$0 ;
+  wire \port$5971$0 ;
   (* init = 1'h0 *)
-  output \port$6547$0 ;
-  wire \port$6547$0 ;
+  output \port$5973$0 ;
+  wire \port$5973$0 ;
   (* init = 1'h0 *)
-  output \port$6549$0 ;
-  wire \port$6549$0 ;
+  output \port$5975$0 ;
+  wire \port$5975$0 ;
   (* init = 1'h0 *)
-  output \port$6551$0 ;
-  wire \port$6551$0 ;
+  output \port$5977$0 ;
+  wire \port$5977$0 ;
   (* init = 1'h0 *)
-  output \port$6553$0 ;
-  wire \port$6553$0 ;
+  output \port$5979$0 ;
+  wire \port$5979$0 ;
   (* init = 1'h0 *)
-  output \port$6555$0 ;
-  wire \port$6555$0 ;
+  output \port$5981$0 ;
+  wire \port$5981$0 ;
   (* init = 1'h0 *)
-  output \port$6557$0 ;
-  wire \port$6557$0 ;
+  output \port$5983$0 ;
+  wire \port$5983$0 ;
   (* init = 1'h0 *)
-  output \port$6559$0 ;
-  wire \port$6559$0 ;
+  output \port$5985$0 ;
+  wire \port$5985$0 ;
   (* init = 1'h0 *)
-  output \port$6561$0 ;
-  wire \port$6561$0 ;
+  output \port$5987$0 ;
+  wire \port$5987$0 ;
   (* init = 1'h0 *)
-  output \port$6563$0 ;
-  wire \port$6563$0 ;
+  output \port$5989$0 ;
+  wire \port$5989$0 ;
   (* init = 1'h0 *)
-  output \port$6565$0 ;
-  wire \port$6565$0 ;
+  output \port$5991$0 ;
+  wire \port$5991$0 ;
   (* init = 1'h0 *)
-  output \port$6567$0 ;
-  wire \port$6567$0 ;
+  output \port$5993$0 ;
+  wire \port$5993$0 ;
   (* init = 1'h0 *)
-  output \port$6569$0 ;
-  wire \port$6569$0 ;
+  output \port$5995$0 ;
+  wire \port$5995$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6571$0 ;
-  wire [6:0] \port$6571$0 ;
+  output [6:0] \port$5997$0 ;
+  wire [6:0] \port$5997$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6573$0 ;
-  wire [6:0] \port$6573$0 ;
+  output [6:0] \port$5999$0 ;
+  wire [6:0] \port$5999$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6575$0 ;
-  wire [6:0] \port$6575$0 ;
+  output [6:0] \port$6001$0 ;
+  wire [6:0] \port$6001$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6577$0 ;
-  wire [6:0] \port$6577$0 ;
+  output [6:0] \port$6003$0 ;
+  wire [6:0] \port$6003$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6579$0 ;
-  wire [6:0] \port$6579$0 ;
+  output [6:0] \port$6005$0 ;
+  wire [6:0] \port$6005$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6581$0 ;
-  wire [6:0] \port$6581$0 ;
+  output [6:0] \port$6007$0 ;
+  wire [6:0] \port$6007$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6583$0 ;
-  wire [6:0] \port$6583$0 ;
+  output [6:0] \port$6009$0 ;
+  wire [6:0] \port$6009$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6585$0 ;
-  wire [6:0] \port$6585$0 ;
+  output [6:0] \port$6011$0 ;
+  wire [6:0] \port$6011$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6587$0 ;
-  wire [6:0] \port$6587$0 ;
+  output [6:0] \port$6013$0 ;
+  wire [6:0] \port$6013$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6589$0 ;
-  wire [6:0] \port$6589$0 ;
+  output [6:0] \port$6015$0 ;
+  wire [6:0] \port$6015$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6591$0 ;
-  wire [6:0] \port$6591$0 ;
+  output [6:0] \port$6017$0 ;
+  wire [6:0] \port$6017$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6593$0 ;
-  wire [6:0] \port$6593$0 ;
+  output [6:0] \port$6019$0 ;
+  wire [6:0] \port$6019$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6595$0 ;
-  wire [6:0] \port$6595$0 ;
+  output [6:0] \port$6021$0 ;
+  wire [6:0] \port$6021$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6597$0 ;
-  wire [6:0] \port$6597$0 ;
+  output [6:0] \port$6023$0 ;
+  wire [6:0] \port$6023$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6599$0 ;
-  wire [6:0] \port$6599$0 ;
+  output [6:0] \port$6025$0 ;
+  wire [6:0] \port$6025$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6601$0 ;
-  wire [6:0] \port$6601$0 ;
+  output [6:0] \port$6027$0 ;
+  wire [6:0] \port$6027$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6603$0 ;
-  wire [6:0] \port$6603$0 ;
+  output [6:0] \port$6029$0 ;
+  wire [6:0] \port$6029$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6605$0 ;
-  wire [6:0] \port$6605$0 ;
+  output [6:0] \port$6031$0 ;
+  wire [6:0] \port$6031$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6607$0 ;
-  wire [6:0] \port$6607$0 ;
+  output [6:0] \port$6033$0 ;
+  wire [6:0] \port$6033$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6609$0 ;
-  wire [6:0] \port$6609$0 ;
+  output [6:0] \port$6035$0 ;
+  wire [6:0] \port$6035$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6611$0 ;
-  wire [6:0] \port$6611$0 ;
+  output [6:0] \port$6037$0 ;
+  wire [6:0] \port$6037$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6613$0 ;
-  wire [6:0] \port$6613$0 ;
+  output [6:0] \port$6039$0 ;
+  wire [6:0] \port$6039$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6615$0 ;
-  wire [6:0] \port$6615$0 ;
+  output [6:0] \port$6041$0 ;
+  wire [6:0] \port$6041$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6617$0 ;
-  wire [6:0] \port$6617$0 ;
+  output [6:0] \port$6043$0 ;
+  wire [6:0] \port$6043$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6619$0 ;
-  wire [6:0] \port$6619$0 ;
+  output [6:0] \port$6045$0 ;
+  wire [6:0] \port$6045$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6621$0 ;
-  wire [6:0] \port$6621$0 ;
+  output [6:0] \port$6047$0 ;
+  wire [6:0] \port$6047$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6623$0 ;
-  wire [6:0] \port$6623$0 ;
+  output [6:0] \port$6049$0 ;
+  wire [6:0] \port$6049$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6625$0 ;
-  wire [6:0] \port$6625$0 ;
+  output [6:0] \port$6051$0 ;
+  wire [6:0] \port$6051$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6627$0 ;
-  wire [6:0] \port$6627$0 ;
+  output [6:0] \port$6053$0 ;
+  wire [6:0] \port$6053$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6629$0 ;
-  wire [6:0] \port$6629$0 ;
+  output [6:0] \port$6055$0 ;
+  wire [6:0] \port$6055$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6631$0 ;
-  wire [6:0] \port$6631$0 ;
+  output [6:0] \port$6057$0 ;
+  wire [6:0] \port$6057$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6633$0 ;
-  wire [6:0] \port$6633$0 ;
+  output [6:0] \port$6059$0 ;
+  wire [6:0] \port$6059$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6635$0 ;
-  wire [6:0] \port$6635$0 ;
+  output [6:0] \port$6061$0 ;
+  wire [6:0] \port$6061$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6637$0 ;
-  wire [6:0] \port$6637$0 ;
+  output [6:0] \port$6063$0 ;
+  wire [6:0] \port$6063$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6639$0 ;
-  wire [6:0] \port$6639$0 ;
+  output [6:0] \port$6065$0 ;
+  wire [6:0] \port$6065$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6641$0 ;
-  wire [6:0] \port$6641$0 ;
+  output [6:0] \port$6067$0 ;
+  wire [6:0] \port$6067$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6643$0 ;
-  wire [6:0] \port$6643$0 ;
+  output [6:0] \port$6069$0 ;
+  wire [6:0] \port$6069$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6645$0 ;
-  wire [6:0] \port$6645$0 ;
+  output [6:0] \port$6071$0 ;
+  wire [6:0] \port$6071$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6647$0 ;
-  wire [6:0] \port$6647$0 ;
+  output [6:0] \port$6073$0 ;
+  wire [6:0] \port$6073$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6649$0 ;
-  wire [6:0] \port$6649$0 ;
+  output [6:0] \port$6075$0 ;
+  wire [6:0] \port$6075$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6651$0 ;
-  wire [6:0] \port$6651$0 ;
+  output [6:0] \port$6077$0 ;
+  wire [6:0] \port$6077$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6653$0 ;
-  wire [6:0] \port$6653$0 ;
+  output [6:0] \port$6079$0 ;
+  wire [6:0] \port$6079$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6655$0 ;
-  wire [6:0] \port$6655$0 ;
+  output [6:0] \port$6081$0 ;
+  wire [6:0] \port$6081$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6657$0 ;
-  wire [6:0] \port$6657$0 ;
+  output [6:0] \port$6083$0 ;
+  wire [6:0] \port$6083$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6659$0 ;
-  wire [6:0] \port$6659$0 ;
+  output [6:0] \port$6085$0 ;
+  wire [6:0] \port$6085$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6661$0 ;
-  wire [6:0] \port$6661$0 ;
+  output [6:0] \port$6087$0 ;
+  wire [6:0] \port$6087$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6663$0 ;
-  wire [6:0] \port$6663$0 ;
+  output [6:0] \port$6089$0 ;
+  wire [6:0] \port$6089$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6665$0 ;
-  wire [6:0] \port$6665$0 ;
+  output [6:0] \port$6091$0 ;
+  wire [6:0] \port$6091$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6667$0 ;
-  wire [6:0] \port$6667$0 ;
+  output [6:0] \port$6093$0 ;
+  wire [6:0] \port$6093$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6669$0 ;
-  wire [6:0] \port$6669$0 ;
+  output [6:0] \port$6095$0 ;
+  wire [6:0] \port$6095$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6671$0 ;
-  wire [6:0] \port$6671$0 ;
+  output [6:0] \port$6097$0 ;
+  wire [6:0] \port$6097$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6673$0 ;
-  wire [6:0] \port$6673$0 ;
+  output [6:0] \port$6099$0 ;
+  wire [6:0] \port$6099$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6675$0 ;
-  wire [6:0] \port$6675$0 ;
+  output [6:0] \port$6101$0 ;
+  wire [6:0] \port$6101$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6677$0 ;
-  wire [6:0] \port$6677$0 ;
+  output [6:0] \port$6103$0 ;
+  wire [6:0] \port$6103$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6679$0 ;
-  wire [6:0] \port$6679$0 ;
+  output [6:0] \port$6105$0 ;
+  wire [6:0] \port$6105$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6681$0 ;
-  wire [6:0] \port$6681$0 ;
+  output [6:0] \port$6107$0 ;
+  wire [6:0] \port$6107$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6683$0 ;
-  wire [6:0] \port$6683$0 ;
+  output [6:0] \port$6109$0 ;
+  wire [6:0] \port$6109$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6685$0 ;
-  wire [6:0] \port$6685$0 ;
+  output [6:0] \port$6111$0 ;
+  wire [6:0] \port$6111$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6687$0 ;
-  wire [6:0] \port$6687$0 ;
+  output [6:0] \port$6113$0 ;
+  wire [6:0] \port$6113$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6689$0 ;
-  wire [6:0] \port$6689$0 ;
+  output [6:0] \port$6115$0 ;
+  wire [6:0] \port$6115$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6691$0 ;
-  wire [6:0] \port$6691$0 ;
+  output [6:0] \port$6117$0 ;
+  wire [6:0] \port$6117$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6693$0 ;
-  wire [6:0] \port$6693$0 ;
+  output [6:0] \port$6119$0 ;
+  wire [6:0] \port$6119$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6695$0 ;
-  wire [6:0] \port$6695$0 ;
+  output [6:0] \port$6121$0 ;
+  wire [6:0] \port$6121$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6697$0 ;
-  wire [6:0] \port$6697$0 ;
+  output [6:0] \port$6123$0 ;
+  wire [6:0] \port$6123$0 ;
   input rst;
   wire rst;
   input window_end;
@@ -20618,134 +20175,134 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$6443$0  = \$580 ;
-  assign \port$6445$0  = \$582 ;
-  assign \port$6447$0  = \$584 ;
-  assign \port$6449$0  = \$586 ;
-  assign \port$6451$0  = \$588 ;
-  assign \port$6453$0  = \$590 ;
-  assign \port$6455$0  = \$592 ;
-  assign \port$6457$0  = \$594 ;
-  assign \port$6459$0  = \$596 ;
-  assign \port$6461$0  = \$598 ;
-  assign \port$6463$0  = \$600 ;
-  assign \port$6465$0  = \$602 ;
-  assign \port$6467$0  = \$604 ;
-  assign \port$6469$0  = \$606 ;
-  assign \port$6471$0  = \$608 ;
-  assign \port$6473$0  = \$610 ;
-  assign \port$6475$0  = \$612 ;
-  assign \port$6477$0  = \$614 ;
-  assign \port$6479$0  = \$616 ;
-  assign \port$6481$0  = \$618 ;
-  assign \port$6483$0  = \$620 ;
-  assign \port$6485$0  = \$622 ;
-  assign \port$6487$0  = \$624 ;
-  assign \port$6489$0  = \$626 ;
-  assign \port$6491$0  = \$628 ;
-  assign \port$6493$0  = \$630 ;
-  assign \port$6495$0  = \$632 ;
-  assign \port$6497$0  = \$634 ;
-  assign \port$6499$0  = \$636 ;
-  assign \port$6501$0  = \$638 ;
-  assign \port$6503$0  = \$640 ;
-  assign \port$6505$0  = \$642 ;
-  assign \port$6507$0  = \$644 ;
-  assign \port$6509$0  = \$646 ;
-  assign \port$6511$0  = \$648 ;
-  assign \port$6513$0  = \$650 ;
-  assign \port$6515$0  = \$652 ;
-  assign \port$6517$0  = \$654 ;
-  assign \port$6519$0  = \$656 ;
-  assign \port$6521$0  = \$658 ;
-  assign \port$6523$0  = \$660 ;
-  assign \port$6525$0  = \$662 ;
-  assign \port$6527$0  = \$664 ;
-  assign \port$6529$0  = \$666 ;
-  assign \port$6531$0  = \$668 ;
-  assign \port$6533$0  = \$670 ;
-  assign \port$6535$0  = \$672 ;
-  assign \port$6537$0  = \$674 ;
-  assign \port$6539$0  = \$676 ;
-  assign \port$6541$0  = \$678 ;
-  assign \port$6543$0  = \$680 ;
-  assign \port$6545$0  = \$682 ;
-  assign \port$6547$0  = \$684 ;
-  assign \port$6549$0  = \$686 ;
-  assign \port$6551$0  = \$688 ;
-  assign \port$6553$0  = \$690 ;
-  assign \port$6555$0  = \$692 ;
-  assign \port$6557$0  = \$694 ;
-  assign \port$6559$0  = \$696 ;
-  assign \port$6561$0  = \$698 ;
-  assign \port$6563$0  = \$700 ;
-  assign \port$6565$0  = \$702 ;
-  assign \port$6567$0  = \$704 ;
-  assign \port$6569$0  = \$706 ;
-  assign \port$6571$0  = \$708 ;
-  assign \port$6573$0  = \$710 ;
-  assign \port$6575$0  = \$712 ;
-  assign \port$6577$0  = \$714 ;
-  assign \port$6579$0  = \$716 ;
-  assign \port$6581$0  = \$718 ;
-  assign \port$6583$0  = \$720 ;
-  assign \port$6585$0  = \$722 ;
-  assign \port$6587$0  = \$724 ;
-  assign \port$6589$0  = \$726 ;
-  assign \port$6591$0  = \$728 ;
-  assign \port$6593$0  = \$730 ;
-  assign \port$6595$0  = \$732 ;
-  assign \port$6597$0  = \$734 ;
-  assign \port$6599$0  = \$736 ;
-  assign \port$6601$0  = \$738 ;
-  assign \port$6603$0  = \$740 ;
-  assign \port$6605$0  = \$742 ;
-  assign \port$6607$0  = \$744 ;
-  assign \port$6609$0  = \$746 ;
-  assign \port$6611$0  = \$748 ;
-  assign \port$6613$0  = \$750 ;
-  assign \port$6615$0  = \$752 ;
-  assign \port$6617$0  = \$754 ;
-  assign \port$6619$0  = \$756 ;
-  assign \port$6621$0  = \$758 ;
-  assign \port$6623$0  = \$760 ;
-  assign \port$6625$0  = \$762 ;
-  assign \port$6627$0  = \$764 ;
-  assign \port$6629$0  = \$766 ;
-  assign \port$6631$0  = \$768 ;
-  assign \port$6633$0  = \$770 ;
-  assign \port$6635$0  = \$772 ;
-  assign \port$6637$0  = \$774 ;
-  assign \port$6639$0  = \$776 ;
-  assign \port$6641$0  = \$778 ;
-  assign \port$6643$0  = \$780 ;
-  assign \port$6645$0  = \$782 ;
-  assign \port$6647$0  = \$784 ;
-  assign \port$6649$0  = \$786 ;
-  assign \port$6651$0  = \$788 ;
-  assign \port$6653$0  = \$790 ;
-  assign \port$6655$0  = \$792 ;
-  assign \port$6657$0  = \$794 ;
-  assign \port$6659$0  = \$796 ;
-  assign \port$6661$0  = \$798 ;
-  assign \port$6663$0  = \$800 ;
-  assign \port$6665$0  = \$802 ;
-  assign \port$6667$0  = \$804 ;
-  assign \port$6669$0  = \$806 ;
-  assign \port$6671$0  = \$808 ;
-  assign \port$6673$0  = \$810 ;
-  assign \port$6675$0  = \$812 ;
-  assign \port$6677$0  = \$814 ;
-  assign \port$6679$0  = \$816 ;
-  assign \port$6681$0  = \$818 ;
-  assign \port$6683$0  = \$820 ;
-  assign \port$6685$0  = \$822 ;
-  assign \port$6687$0  = \$824 ;
-  assign \port$6689$0  = \$826 ;
-  assign \port$6691$0  = \$828 ;
-  assign \port$6693$0  = \$830 ;
-  assign \port$6695$0  = \$832 ;
-  assign \port$6697$0  = \$834 ;
+  assign \port$5869$0  = \$580 ;
+  assign \port$5871$0  = \$582 ;
+  assign \port$5873$0  = \$584 ;
+  assign \port$5875$0  = \$586 ;
+  assign \port$5877$0  = \$588 ;
+  assign \port$5879$0  = \$590 ;
+  assign \port$5881$0  = \$592 ;
+  assign \port$5883$0  = \$594 ;
+  assign \port$5885$0  = \$596 ;
+  assign \port$5887$0  = \$598 ;
+  assign \port$5889$0  = \$600 ;
+  assign \port$5891$0  = \$602 ;
+  assign \port$5893$0  = \$604 ;
+  assign \port$5895$0  = \$606 ;
+  assign \port$5897$0  = \$608 ;
+  assign \port$5899$0  = \$610 ;
+  assign \port$5901$0  = \$612 ;
+  assign \port$5903$0  = \$614 ;
+  assign \port$5905$0  = \$616 ;
+  assign \port$5907$0  = \$618 ;
+  assign \port$5909$0  = \$620 ;
+  assign \port$5911$0  = \$622 ;
+  assign \port$5913$0  = \$624 ;
+  assign \port$5915$0  = \$626 ;
+  assign \port$5917$0  = \$628 ;
+  assign \port$5919$0  = \$630 ;
+  assign \port$5921$0  = \$632 ;
+  assign \port$5923$0  = \$634 ;
+  assign \port$5925$0  = \$636 ;
+  assign \port$5927$0  = \$638 ;
+  assign \port$5929$0  = \$640 ;
+  assign \port$5931$0  = \$642 ;
+  assign \port$5933$0  = \$644 ;
+  assign \port$5935$0  = \$646 ;
+  assign \port$5937$0  = \$648 ;
+  assign \port$5939$0  = \$650 ;
+  assign \port$5941$0  = \$652 ;
+  assign \port$5943$0  = \$654 ;
+  assign \port$5945$0  = \$656 ;
+  assign \port$5947$0  = \$658 ;
+  assign \port$5949$0  = \$660 ;
+  assign \port$5951$0  = \$662 ;
+  assign \port$5953$0  = \$664 ;
+  assign \port$5955$0  = \$666 ;
+  assign \port$5957$0  = \$668 ;
+  assign \port$5959$0  = \$670 ;
+  assign \port$5961$0  = \$672 ;
+  assign \port$5963$0  = \$674 ;
+  assign \port$5965$0  = \$676 ;
+  assign \port$5967$0  = \$678 ;
+  assign \port$5969$0  = \$680 ;
+  assign \port$5971$0  = \$682 ;
+  assign \port$5973$0  = \$684 ;
+  assign \port$5975$0  = \$686 ;
+  assign \port$5977$0  = \$688 ;
+  assign \port$5979$0  = \$690 ;
+  assign \port$5981$0  = \$692 ;
+  assign \port$5983$0  = \$694 ;
+  assign \port$5985$0  = \$696 ;
+  assign \port$5987$0  = \$698 ;
+  assign \port$5989$0  = \$700 ;
+  assign \port$5991$0  = \$702 ;
+  assign \port$5993$0  = \$704 ;
+  assign \port$5995$0  = \$706 ;
+  assign \port$5997$0  = \$708 ;
+  assign \port$5999$0  = \$710 ;
+  assign \port$6001$0  = \$712 ;
+  assign \port$6003$0  = \$714 ;
+  assign \port$6005$0  = \$716 ;
+  assign \port$6007$0  = \$718 ;
+  assign \port$6009$0  = \$720 ;
+  assign \port$6011$0  = \$722 ;
+  assign \port$6013$0  = \$724 ;
+  assign \port$6015$0  = \$726 ;
+  assign \port$6017$0  = \$728 ;
+  assign \port$6019$0  = \$730 ;
+  assign \port$6021$0  = \$732 ;
+  assign \port$6023$0  = \$734 ;
+  assign \port$6025$0  = \$736 ;
+  assign \port$6027$0  = \$738 ;
+  assign \port$6029$0  = \$740 ;
+  assign \port$6031$0  = \$742 ;
+  assign \port$6033$0  = \$744 ;
+  assign \port$6035$0  = \$746 ;
+  assign \port$6037$0  = \$748 ;
+  assign \port$6039$0  = \$750 ;
+  assign \port$6041$0  = \$752 ;
+  assign \port$6043$0  = \$754 ;
+  assign \port$6045$0  = \$756 ;
+  assign \port$6047$0  = \$758 ;
+  assign \port$6049$0  = \$760 ;
+  assign \port$6051$0  = \$762 ;
+  assign \port$6053$0  = \$764 ;
+  assign \port$6055$0  = \$766 ;
+  assign \port$6057$0  = \$768 ;
+  assign \port$6059$0  = \$770 ;
+  assign \port$6061$0  = \$772 ;
+  assign \port$6063$0  = \$774 ;
+  assign \port$6065$0  = \$776 ;
+  assign \port$6067$0  = \$778 ;
+  assign \port$6069$0  = \$780 ;
+  assign \port$6071$0  = \$782 ;
+  assign \port$6073$0  = \$784 ;
+  assign \port$6075$0  = \$786 ;
+  assign \port$6077$0  = \$788 ;
+  assign \port$6079$0  = \$790 ;
+  assign \port$6081$0  = \$792 ;
+  assign \port$6083$0  = \$794 ;
+  assign \port$6085$0  = \$796 ;
+  assign \port$6087$0  = \$798 ;
+  assign \port$6089$0  = \$800 ;
+  assign \port$6091$0  = \$802 ;
+  assign \port$6093$0  = \$804 ;
+  assign \port$6095$0  = \$806 ;
+  assign \port$6097$0  = \$808 ;
+  assign \port$6099$0  = \$810 ;
+  assign \port$6101$0  = \$812 ;
+  assign \port$6103$0  = \$814 ;
+  assign \port$6105$0  = \$816 ;
+  assign \port$6107$0  = \$818 ;
+  assign \port$6109$0  = \$820 ;
+  assign \port$6111$0  = \$822 ;
+  assign \port$6113$0  = \$824 ;
+  assign \port$6115$0  = \$826 ;
+  assign \port$6117$0  = \$828 ;
+  assign \port$6119$0  = \$830 ;
+  assign \port$6121$0  = \$832 ;
+  assign \port$6123$0  = \$834 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -20813,270 +20370,271 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$5983$0 , \port$5985$0 , \port$5987$0 , \port$5989$0 , \port$5991$0 , \port$5993$0 , \port$5995$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 
-, \port$6015$0 , \port$6017$0 , \port$6019$0 , \port$6021$0 , \port$6023$0 , \port$6025$0 , \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 
-, \port$6057$0 , \port$6059$0 , \port$6061$0 , \port$6063$0 , \port$6065$0 , \port$6067$0 , \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 
-, \port$6099$0 , \port$6101$0 , \port$6103$0 , \port$6105$0 , \port$6107$0 , read_done, pass_start, pass_done, ref_overflow, ref_codes, invalid, busy, clamped, tracking, code_sum, track_gain, retrims, clk);
+module \mram_macro.tracker (rst, gains, interval, \ref , \port$5407$0 , \port$5409$0 , \port$5411$0 , \port$5413$0 , \port$5415$0 , \port$5417$0 , \port$5419$0 , \port$5421$0 , \port$5423$0 , \port$5425$0 , \port$5427$0 , \port$5429$0 , \port$5431$0 , \port$5433$0 , \port$5435$0 , \port$5437$0 , \port$5439$0 
+, \port$5441$0 , \port$5443$0 , \port$5445$0 , \port$5447$0 , \port$5449$0 , \port$5451$0 , \port$5453$0 , \port$5455$0 , \port$5457$0 , \port$5459$0 , \port$5461$0 , \port$5463$0 , \port$5465$0 , \port$5467$0 , \port$5469$0 , \port$5471$0 , \port$5473$0 , \port$5475$0 , \port$5477$0 , \port$5479$0 , \port$5481$0 
+, \port$5483$0 , \port$5485$0 , \port$5487$0 , \port$5489$0 , \port$5491$0 , \port$5493$0 , \port$5495$0 , \port$5497$0 , \port$5499$0 , \port$5501$0 , \port$5503$0 , \port$5505$0 , \port$5507$0 , \port$5509$0 , \port$5511$0 , \port$5513$0 , \port$5515$0 , \port$5517$0 , \port$5519$0 , \port$5521$0 , \port$5523$0 
+, \port$5525$0 , \port$5527$0 , \port$5529$0 , \port$5531$0 , \port$5533$0 , read_done, pass_start, pass_done, ref_overflow, ref_codes, invalid, busy, clamped, tracking, code_sum, track_gain, retrims, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$15 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$15  = 1'h0;
   wire [7:0] \$1 ;
   wire [30:0] \$10 ;
   wire \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
+  wire \$101 ;
+  wire [23:0] \$102 ;
   wire \$103 ;
-  wire [23:0] \$104 ;
-  wire \$105 ;
+  wire \$104 ;
+  wire [23:0] \$105 ;
   wire \$106 ;
-  wire [23:0] \$107 ;
-  wire \$108 ;
+  wire \$107 ;
+  wire [23:0] \$108 ;
   wire \$109 ;
   wire [30:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire \$111 ;
+  wire \$110 ;
+  wire [23:0] \$111 ;
   wire \$112 ;
-  wire [23:0] \$113 ;
-  wire \$114 ;
+  wire \$113 ;
+  wire [23:0] \$114 ;
   wire \$115 ;
-  wire [23:0] \$116 ;
-  wire \$117 ;
+  wire \$116 ;
+  wire [23:0] \$117 ;
   wire \$118 ;
-  wire [23:0] \$119 ;
+  wire \$119 ;
   wire \$12 ;
-  wire \$120 ;
+  wire [23:0] \$120 ;
   wire \$121 ;
-  wire [23:0] \$122 ;
-  wire \$123 ;
+  wire \$122 ;
+  wire [23:0] \$123 ;
   wire \$124 ;
-  wire [23:0] \$125 ;
-  wire \$126 ;
+  wire \$125 ;
+  wire [23:0] \$126 ;
   wire \$127 ;
-  wire [23:0] \$128 ;
-  wire \$129 ;
+  wire \$128 ;
+  wire [23:0] \$129 ;
   wire \$13 ;
   wire \$130 ;
-  wire [23:0] \$131 ;
-  wire \$132 ;
+  wire \$131 ;
+  wire [23:0] \$132 ;
   wire \$133 ;
-  wire [23:0] \$134 ;
-  wire \$135 ;
+  wire \$134 ;
+  wire [23:0] \$135 ;
   wire \$136 ;
-  wire [23:0] \$137 ;
-  wire \$138 ;
+  wire \$137 ;
+  wire [23:0] \$138 ;
   wire \$139 ;
   wire \$14 ;
-  wire [23:0] \$140 ;
-  wire \$141 ;
+  wire \$140 ;
+  wire [23:0] \$141 ;
   wire \$142 ;
-  wire [23:0] \$143 ;
-  wire \$144 ;
+  wire \$143 ;
+  wire [23:0] \$144 ;
   wire \$145 ;
-  wire [23:0] \$146 ;
-  wire \$147 ;
+  wire \$146 ;
+  wire [23:0] \$147 ;
   wire \$148 ;
-  wire [23:0] \$149 ;
+  wire \$149 ;
   wire \$15 ;
-  wire \$150 ;
+  wire [23:0] \$150 ;
   wire \$151 ;
-  wire [23:0] \$152 ;
-  wire \$153 ;
+  wire \$152 ;
+  wire [23:0] \$153 ;
   wire \$154 ;
-  wire [23:0] \$155 ;
-  wire \$156 ;
+  wire \$155 ;
+  wire [23:0] \$156 ;
   wire \$157 ;
-  wire [23:0] \$158 ;
-  wire \$159 ;
+  wire \$158 ;
+  wire [23:0] \$159 ;
   wire \$16 ;
   wire \$160 ;
-  wire [23:0] \$161 ;
-  wire \$162 ;
+  wire \$161 ;
+  wire [23:0] \$162 ;
   wire \$163 ;
-  wire [23:0] \$164 ;
-  wire \$165 ;
+  wire \$164 ;
+  wire [23:0] \$165 ;
   wire \$166 ;
-  wire [23:0] \$167 ;
-  wire \$168 ;
+  wire \$167 ;
+  wire [23:0] \$168 ;
   wire \$169 ;
   wire \$17 ;
-  wire [23:0] \$170 ;
-  wire \$171 ;
+  wire \$170 ;
+  wire [23:0] \$171 ;
   wire \$172 ;
-  wire [23:0] \$173 ;
-  wire \$174 ;
+  wire \$173 ;
+  wire [23:0] \$174 ;
   wire \$175 ;
-  wire [23:0] \$176 ;
-  wire \$177 ;
+  wire \$176 ;
+  wire [23:0] \$177 ;
   wire \$178 ;
-  wire [23:0] \$179 ;
+  wire \$179 ;
   wire \$18 ;
-  wire \$180 ;
+  wire [23:0] \$180 ;
   wire \$181 ;
-  wire [23:0] \$182 ;
-  wire \$183 ;
+  wire \$182 ;
+  wire [23:0] \$183 ;
   wire \$184 ;
-  wire [23:0] \$185 ;
-  wire \$186 ;
+  wire \$185 ;
+  wire [23:0] \$186 ;
   wire \$187 ;
-  wire [23:0] \$188 ;
-  wire \$189 ;
+  wire \$188 ;
+  wire [23:0] \$189 ;
   wire \$19 ;
   wire \$190 ;
-  wire [23:0] \$191 ;
-  wire \$192 ;
+  wire \$191 ;
+  wire [23:0] \$192 ;
   wire \$193 ;
-  wire [23:0] \$194 ;
-  wire \$195 ;
+  wire \$194 ;
+  wire [23:0] \$195 ;
   wire \$196 ;
-  wire [23:0] \$197 ;
-  wire \$198 ;
+  wire \$197 ;
+  wire [23:0] \$198 ;
   wire \$199 ;
   wire [8:0] \$2 ;
   wire \$20 ;
-  wire [23:0] \$200 ;
-  wire \$201 ;
+  wire \$200 ;
+  wire [23:0] \$201 ;
   wire \$202 ;
-  wire [23:0] \$203 ;
-  wire \$204 ;
+  wire \$203 ;
+  wire [23:0] \$204 ;
   wire \$205 ;
-  wire [23:0] \$206 ;
-  wire \$207 ;
+  wire \$206 ;
+  wire [23:0] \$207 ;
   wire \$208 ;
-  wire [23:0] \$209 ;
+  wire \$209 ;
   wire \$21 ;
-  wire \$210 ;
+  wire [23:0] \$210 ;
   wire \$211 ;
-  wire [23:0] \$212 ;
-  wire \$213 ;
+  wire \$212 ;
+  wire [23:0] \$213 ;
   wire \$214 ;
-  wire [23:0] \$215 ;
-  wire \$216 ;
+  wire \$215 ;
+  wire [23:0] \$216 ;
   wire \$217 ;
-  wire [23:0] \$218 ;
-  wire \$219 ;
+  wire \$218 ;
+  wire [23:0] \$219 ;
   wire \$22 ;
   wire \$220 ;
-  wire [23:0] \$221 ;
-  wire \$222 ;
+  wire \$221 ;
+  wire [23:0] \$222 ;
   wire \$223 ;
-  wire [23:0] \$224 ;
-  wire \$225 ;
+  wire \$224 ;
+  wire [23:0] \$225 ;
   wire \$226 ;
-  wire [23:0] \$227 ;
-  wire \$228 ;
+  wire \$227 ;
+  wire [23:0] \$228 ;
   wire \$229 ;
-  wire [16:0] \$23 ;
-  wire [23:0] \$230 ;
-  wire \$231 ;
+  wire \$23 ;
+  wire \$230 ;
+  wire [23:0] \$231 ;
   wire \$232 ;
-  wire [23:0] \$233 ;
-  wire \$234 ;
+  wire \$233 ;
+  wire [23:0] \$234 ;
   wire \$235 ;
-  wire [23:0] \$236 ;
-  wire \$237 ;
+  wire \$236 ;
+  wire [23:0] \$237 ;
   wire \$238 ;
-  wire [23:0] \$239 ;
+  wire \$239 ;
   wire [16:0] \$24 ;
-  wire \$240 ;
-  reg \$241 ;
-  reg [15:0] \$242 ;
+  wire [23:0] \$240 ;
+  wire \$241 ;
+  reg \$242 ;
   reg [15:0] \$243 ;
-  reg [6:0] \$244 ;
-  reg \$245 ;
+  reg [15:0] \$244 ;
+  reg [6:0] \$245 ;
   reg \$246 ;
-  reg [1:0] \$247 ;
-  reg [12:0] \$248 ;
-  reg [26:0] \$249 ;
-  wire \$25 ;
-  reg [28:0] \$250 ;
-  reg [3:0] \$251 ;
-  reg [11:0] \$252 ;
-  reg [15:0] \$253 ;
-  reg [11:0] \$254 ;
-  reg [5:0] \$255 ;
-  reg [23:0] \$256 ;
-  reg [5:0] \$257 ;
-  reg [767:0] \$258 ;
+  reg \$247 ;
+  reg [2:0] \$248 ;
+  reg [12:0] \$249 ;
+  wire [16:0] \$25 ;
+  reg [26:0] \$250 ;
+  reg [28:0] \$251 ;
+  reg [3:0] \$252 ;
+  reg [11:0] \$253 ;
+  reg [15:0] \$254 ;
+  reg [11:0] \$255 ;
+  reg [5:0] \$256 ;
+  reg [23:0] \$257 ;
+  reg [5:0] \$258 ;
+  reg [767:0] \$259 ;
   wire \$26 ;
   wire \$27 ;
   wire \$28 ;
-  wire [30:0] \$29 ;
+  wire \$29 ;
   wire [9:0] \$3 ;
   wire [30:0] \$30 ;
-  wire \$31 ;
-  wire [30:0] \$32 ;
+  wire [30:0] \$31 ;
+  wire \$32 ;
   wire [30:0] \$33 ;
-  wire \$34 ;
-  wire [28:0] \$35 ;
-  wire [4:0] \$36 ;
-  wire \$37 ;
-  wire [29:0] \$38 ;
-  wire \$39 ;
+  wire [30:0] \$34 ;
+  wire \$35 ;
+  wire [28:0] \$36 ;
+  wire [4:0] \$37 ;
+  wire \$38 ;
+  wire [29:0] \$39 ;
   wire [13:0] \$4 ;
   wire \$40 ;
   wire \$41 ;
-  wire [16:0] \$42 ;
-  wire \$43 ;
-  wire [23:0] \$44 ;
-  wire [24:0] \$45 ;
+  wire \$42 ;
+  wire [16:0] \$43 ;
+  wire \$44 ;
+  wire [23:0] \$45 ;
   wire [24:0] \$46 ;
-  wire [7:0] \$47 ;
-  wire \$48 ;
+  wire [24:0] \$47 ;
+  wire [7:0] \$48 ;
   wire \$49 ;
   wire [13:0] \$5 ;
-  wire [23:0] \$50 ;
-  wire \$51 ;
+  wire \$50 ;
+  wire [23:0] \$51 ;
   wire \$52 ;
-  wire [23:0] \$53 ;
-  wire \$54 ;
+  wire \$53 ;
+  wire [23:0] \$54 ;
   wire \$55 ;
-  wire [23:0] \$56 ;
-  wire \$57 ;
+  wire \$56 ;
+  wire [23:0] \$57 ;
   wire \$58 ;
-  wire [23:0] \$59 ;
+  wire \$59 ;
   wire \$6 ;
-  wire \$60 ;
+  wire [23:0] \$60 ;
   wire \$61 ;
-  wire [23:0] \$62 ;
-  wire \$63 ;
+  wire \$62 ;
+  wire [23:0] \$63 ;
   wire \$64 ;
-  wire [23:0] \$65 ;
-  wire \$66 ;
+  wire \$65 ;
+  wire [23:0] \$66 ;
   wire \$67 ;
-  wire [23:0] \$68 ;
-  wire \$69 ;
+  wire \$68 ;
+  wire [23:0] \$69 ;
   wire \$7 ;
   wire \$70 ;
-  wire [23:0] \$71 ;
-  wire \$72 ;
+  wire \$71 ;
+  wire [23:0] \$72 ;
   wire \$73 ;
-  wire [23:0] \$74 ;
-  wire \$75 ;
+  wire \$74 ;
+  wire [23:0] \$75 ;
   wire \$76 ;
-  wire [23:0] \$77 ;
-  wire \$78 ;
+  wire \$77 ;
+  wire [23:0] \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire [23:0] \$80 ;
-  wire \$81 ;
+  wire \$80 ;
+  wire [23:0] \$81 ;
   wire \$82 ;
-  wire [23:0] \$83 ;
-  wire \$84 ;
+  wire \$83 ;
+  wire [23:0] \$84 ;
   wire \$85 ;
-  wire [23:0] \$86 ;
-  wire \$87 ;
+  wire \$86 ;
+  wire [23:0] \$87 ;
   wire \$88 ;
-  wire [23:0] \$89 ;
+  wire \$89 ;
   wire \$9 ;
-  wire \$90 ;
+  wire [23:0] \$90 ;
   wire \$91 ;
-  wire [23:0] \$92 ;
-  wire \$93 ;
+  wire \$92 ;
+  wire [23:0] \$93 ;
   wire \$94 ;
-  wire [23:0] \$95 ;
-  wire \$96 ;
+  wire \$95 ;
+  wire [23:0] \$96 ;
   wire \$97 ;
-  wire [23:0] \$98 ;
-  wire \$99 ;
+  wire \$98 ;
+  wire [23:0] \$99 ;
   reg \$signal  = 1'h0;
   reg \$signal$26  = 1'h0;
   reg [23:0] \$signal$34  = 24'h000000;
@@ -21106,134 +20664,134 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$59
   wire pass_done;
   input pass_start;
   wire pass_start;
-  input [11:0] \port$5981$0 ;
-  wire [11:0] \port$5981$0 ;
-  input [11:0] \port$5983$0 ;
-  wire [11:0] \port$5983$0 ;
-  input [11:0] \port$5985$0 ;
-  wire [11:0] \port$5985$0 ;
-  input [11:0] \port$5987$0 ;
-  wire [11:0] \port$5987$0 ;
-  input [11:0] \port$5989$0 ;
-  wire [11:0] \port$5989$0 ;
-  input [11:0] \port$5991$0 ;
-  wire [11:0] \port$5991$0 ;
-  input [11:0] \port$5993$0 ;
-  wire [11:0] \port$5993$0 ;
-  input [11:0] \port$5995$0 ;
-  wire [11:0] \port$5995$0 ;
-  input [11:0] \port$5997$0 ;
-  wire [11:0] \port$5997$0 ;
-  input [11:0] \port$5999$0 ;
-  wire [11:0] \port$5999$0 ;
-  input [11:0] \port$6001$0 ;
-  wire [11:0] \port$6001$0 ;
-  input [11:0] \port$6003$0 ;
-  wire [11:0] \port$6003$0 ;
-  input [11:0] \port$6005$0 ;
-  wire [11:0] \port$6005$0 ;
-  input [11:0] \port$6007$0 ;
-  wire [11:0] \port$6007$0 ;
-  input [11:0] \port$6009$0 ;
-  wire [11:0] \port$6009$0 ;
-  input [11:0] \port$6011$0 ;
-  wire [11:0] \port$6011$0 ;
-  input [11:0] \port$6013$0 ;
-  wire [11:0] \port$6013$0 ;
-  input [11:0] \port$6015$0 ;
-  wire [11:0] \port$6015$0 ;
-  input [11:0] \port$6017$0 ;
-  wire [11:0] \port$6017$0 ;
-  input [11:0] \port$6019$0 ;
-  wire [11:0] \port$6019$0 ;
-  input [11:0] \port$6021$0 ;
-  wire [11:0] \port$6021$0 ;
-  input [11:0] \port$6023$0 ;
-  wire [11:0] \port$6023$0 ;
-  input [11:0] \port$6025$0 ;
-  wire [11:0] \port$6025$0 ;
-  input [11:0] \port$6027$0 ;
-  wire [11:0] \port$6027$0 ;
-  input [11:0] \port$6029$0 ;
-  wire [11:0] \port$6029$0 ;
-  input [11:0] \port$6031$0 ;
-  wire [11:0] \port$6031$0 ;
-  input [11:0] \port$6033$0 ;
-  wire [11:0] \port$6033$0 ;
-  input [11:0] \port$6035$0 ;
-  wire [11:0] \port$6035$0 ;
-  input [11:0] \port$6037$0 ;
-  wire [11:0] \port$6037$0 ;
-  input [11:0] \port$6039$0 ;
-  wire [11:0] \port$6039$0 ;
-  input [11:0] \port$6041$0 ;
-  wire [11:0] \port$6041$0 ;
-  input [11:0] \port$6043$0 ;
-  wire [11:0] \port$6043$0 ;
-  input [11:0] \port$6045$0 ;
-  wire [11:0] \port$6045$0 ;
-  input [11:0] \port$6047$0 ;
-  wire [11:0] \port$6047$0 ;
-  input [11:0] \port$6049$0 ;
-  wire [11:0] \port$6049$0 ;
-  input [11:0] \port$6051$0 ;
-  wire [11:0] \port$6051$0 ;
-  input [11:0] \port$6053$0 ;
-  wire [11:0] \port$6053$0 ;
-  input [11:0] \port$6055$0 ;
-  wire [11:0] \port$6055$0 ;
-  input [11:0] \port$6057$0 ;
-  wire [11:0] \port$6057$0 ;
-  input [11:0] \port$6059$0 ;
-  wire [11:0] \port$6059$0 ;
-  input [11:0] \port$6061$0 ;
-  wire [11:0] \port$6061$0 ;
-  input [11:0] \port$6063$0 ;
-  wire [11:0] \port$6063$0 ;
-  input [11:0] \port$6065$0 ;
-  wire [11:0] \port$6065$0 ;
-  input [11:0] \port$6067$0 ;
-  wire [11:0] \port$6067$0 ;
-  input [11:0] \port$6069$0 ;
-  wire [11:0] \port$6069$0 ;
-  input [11:0] \port$6071$0 ;
-  wire [11:0] \port$6071$0 ;
-  input [11:0] \port$6073$0 ;
-  wire [11:0] \port$6073$0 ;
-  input [11:0] \port$6075$0 ;
-  wire [11:0] \port$6075$0 ;
-  input [11:0] \port$6077$0 ;
-  wire [11:0] \port$6077$0 ;
-  input [11:0] \port$6079$0 ;
-  wire [11:0] \port$6079$0 ;
-  input [11:0] \port$6081$0 ;
-  wire [11:0] \port$6081$0 ;
-  input [11:0] \port$6083$0 ;
-  wire [11:0] \port$6083$0 ;
-  input [11:0] \port$6085$0 ;
-  wire [11:0] \port$6085$0 ;
-  input [11:0] \port$6087$0 ;
-  wire [11:0] \port$6087$0 ;
-  input [11:0] \port$6089$0 ;
-  wire [11:0] \port$6089$0 ;
-  input [11:0] \port$6091$0 ;
-  wire [11:0] \port$6091$0 ;
-  input [11:0] \port$6093$0 ;
-  wire [11:0] \port$6093$0 ;
-  input [11:0] \port$6095$0 ;
-  wire [11:0] \port$6095$0 ;
-  input [11:0] \port$6097$0 ;
-  wire [11:0] \port$6097$0 ;
-  input [11:0] \port$6099$0 ;
-  wire [11:0] \port$6099$0 ;
-  input [11:0] \port$6101$0 ;
-  wire [11:0] \port$6101$0 ;
-  input [11:0] \port$6103$0 ;
-  wire [11:0] \port$6103$0 ;
-  input [11:0] \port$6105$0 ;
-  wire [11:0] \port$6105$0 ;
-  input [11:0] \port$6107$0 ;
-  wire [11:0] \port$6107$0 ;
+  input [11:0] \port$5407$0 ;
+  wire [11:0] \port$5407$0 ;
+  input [11:0] \port$5409$0 ;
+  wire [11:0] \port$5409$0 ;
+  input [11:0] \port$5411$0 ;
+  wire [11:0] \port$5411$0 ;
+  input [11:0] \port$5413$0 ;
+  wire [11:0] \port$5413$0 ;
+  input [11:0] \port$5415$0 ;
+  wire [11:0] \port$5415$0 ;
+  input [11:0] \port$5417$0 ;
+  wire [11:0] \port$5417$0 ;
+  input [11:0] \port$5419$0 ;
+  wire [11:0] \port$5419$0 ;
+  input [11:0] \port$5421$0 ;
+  wire [11:0] \port$5421$0 ;
+  input [11:0] \port$5423$0 ;
+  wire [11:0] \port$5423$0 ;
+  input [11:0] \port$5425$0 ;
+  wire [11:0] \port$5425$0 ;
+  input [11:0] \port$5427$0 ;
+  wire [11:0] \port$5427$0 ;
+  input [11:0] \port$5429$0 ;
+  wire [11:0] \port$5429$0 ;
+  input [11:0] \port$5431$0 ;
+  wire [11:0] \port$5431$0 ;
+  input [11:0] \port$5433$0 ;
+  wire [11:0] \port$5433$0 ;
+  input [11:0] \port$5435$0 ;
+  wire [11:0] \port$5435$0 ;
+  input [11:0] \port$5437$0 ;
+  wire [11:0] \port$5437$0 ;
+  input [11:0] \port$5439$0 ;
+  wire [11:0] \port$5439$0 ;
+  input [11:0] \port$5441$0 ;
+  wire [11:0] \port$5441$0 ;
+  input [11:0] \port$5443$0 ;
+  wire [11:0] \port$5443$0 ;
+  input [11:0] \port$5445$0 ;
+  wire [11:0] \port$5445$0 ;
+  input [11:0] \port$5447$0 ;
+  wire [11:0] \port$5447$0 ;
+  input [11:0] \port$5449$0 ;
+  wire [11:0] \port$5449$0 ;
+  input [11:0] \port$5451$0 ;
+  wire [11:0] \port$5451$0 ;
+  input [11:0] \port$5453$0 ;
+  wire [11:0] \port$5453$0 ;
+  input [11:0] \port$5455$0 ;
+  wire [11:0] \port$5455$0 ;
+  input [11:0] \port$5457$0 ;
+  wire [11:0] \port$5457$0 ;
+  input [11:0] \port$5459$0 ;
+  wire [11:0] \port$5459$0 ;
+  input [11:0] \port$5461$0 ;
+  wire [11:0] \port$5461$0 ;
+  input [11:0] \port$5463$0 ;
+  wire [11:0] \port$5463$0 ;
+  input [11:0] \port$5465$0 ;
+  wire [11:0] \port$5465$0 ;
+  input [11:0] \port$5467$0 ;
+  wire [11:0] \port$5467$0 ;
+  input [11:0] \port$5469$0 ;
+  wire [11:0] \port$5469$0 ;
+  input [11:0] \port$5471$0 ;
+  wire [11:0] \port$5471$0 ;
+  input [11:0] \port$5473$0 ;
+  wire [11:0] \port$5473$0 ;
+  input [11:0] \port$5475$0 ;
+  wire [11:0] \port$5475$0 ;
+  input [11:0] \port$5477$0 ;
+  wire [11:0] \port$5477$0 ;
+  input [11:0] \port$5479$0 ;
+  wire [11:0] \port$5479$0 ;
+  input [11:0] \port$5481$0 ;
+  wire [11:0] \port$5481$0 ;
+  input [11:0] \port$5483$0 ;
+  wire [11:0] \port$5483$0 ;
+  input [11:0] \port$5485$0 ;
+  wire [11:0] \port$5485$0 ;
+  input [11:0] \port$5487$0 ;
+  wire [11:0] \port$5487$0 ;
+  input [11:0] \port$5489$0 ;
+  wire [11:0] \port$5489$0 ;
+  input [11:0] \port$5491$0 ;
+  wire [11:0] \port$5491$0 ;
+  input [11:0] \port$5493$0 ;
+  wire [11:0] \port$5493$0 ;
+  input [11:0] \port$5495$0 ;
+  wire [11:0] \port$5495$0 ;
+  input [11:0] \port$5497$0 ;
+  wire [11:0] \port$5497$0 ;
+  input [11:0] \port$5499$0 ;
+  wire [11:0] \port$5499$0 ;
+  input [11:0] \port$5501$0 ;
+  wire [11:0] \port$5501$0 ;
+  input [11:0] \port$5503$0 ;
+  wire [11:0] \port$5503$0 ;
+  input [11:0] \port$5505$0 ;
+  wire [11:0] \port$5505$0 ;
+  input [11:0] \port$5507$0 ;
+  wire [11:0] \port$5507$0 ;
+  input [11:0] \port$5509$0 ;
+  wire [11:0] \port$5509$0 ;
+  input [11:0] \port$5511$0 ;
+  wire [11:0] \port$5511$0 ;
+  input [11:0] \port$5513$0 ;
+  wire [11:0] \port$5513$0 ;
+  input [11:0] \port$5515$0 ;
+  wire [11:0] \port$5515$0 ;
+  input [11:0] \port$5517$0 ;
+  wire [11:0] \port$5517$0 ;
+  input [11:0] \port$5519$0 ;
+  wire [11:0] \port$5519$0 ;
+  input [11:0] \port$5521$0 ;
+  wire [11:0] \port$5521$0 ;
+  input [11:0] \port$5523$0 ;
+  wire [11:0] \port$5523$0 ;
+  input [11:0] \port$5525$0 ;
+  wire [11:0] \port$5525$0 ;
+  input [11:0] \port$5527$0 ;
+  wire [11:0] \port$5527$0 ;
+  input [11:0] \port$5529$0 ;
+  wire [11:0] \port$5529$0 ;
+  input [11:0] \port$5531$0 ;
+  wire [11:0] \port$5531$0 ;
+  input [11:0] \port$5533$0 ;
+  wire [11:0] \port$5533$0 ;
   reg [5:0] product_col = 6'h00;
   reg [12:0] quotient = 13'h0000;
   input read_done;
@@ -21255,14 +20813,14 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$59
   wire [15:0] total;
   output [11:0] track_gain;
   reg [11:0] track_gain = 12'h400;
-  reg [1:0] track_state = 2'h0;
+  reg [2:0] track_state = 3'h0;
   output tracking;
   reg tracking = 1'h0;
   assign on = | interval;
   assign \$1  = ref_codes[6:0] + ref_codes[13:7];
   assign \$2  = \$1  + ref_codes[20:14];
   assign \$3  = \$2  + ref_codes[27:21];
-  assign gains = on ? eff : { \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0 , \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0  };
+  assign gains = on ? eff : { \port$5533$0 , \port$5531$0 , \port$5529$0 , \port$5527$0 , \port$5525$0 , \port$5523$0 , \port$5521$0 , \port$5519$0 , \port$5517$0 , \port$5515$0 , \port$5513$0 , \port$5511$0 , \port$5509$0 , \port$5507$0 , \port$5505$0 , \port$5503$0 , \port$5501$0 , \port$5499$0 , \port$5497$0 , \port$5495$0 , \port$5493$0 , \port$5491$0 , \port$5489$0 , \port$5487$0 , \port$5485$0 , \port$5483$0 , \port$5481$0 , \port$5479$0 , \port$5477$0 , \port$5475$0 , \port$5473$0 , \port$5471$0 , \port$5469$0 , \port$5467$0 , \port$5465$0 , \port$5463$0 , \port$5461$0 , \port$5459$0 , \port$5457$0 , \port$5455$0 , \port$5453$0 , \port$5451$0 , \port$5449$0 , \port$5447$0 , \port$5445$0 , \port$5443$0 , \port$5441$0 , \port$5439$0 , \port$5437$0 , \port$5435$0 , \port$5433$0 , \port$5431$0 , \port$5429$0 , \port$5427$0 , \port$5425$0 , \port$5423$0 , \port$5421$0 , \port$5419$0 , \port$5417$0 , \port$5415$0 , \port$5413$0 , \port$5411$0 , \port$5409$0 , \port$5407$0  };
   assign \$4  = quotient + 1'h1;
   assign \$6  = read_done & tracking;
   assign \$7  = | ref_overflow;
@@ -21275,397 +20833,398 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$59
   assign \$16  = track_state == 1'h1;
   assign \$17  = track_state == 2'h2;
   assign \$18  = track_state == 2'h3;
-  assign \$19  = ! count;
-  assign \$20  = on & \$19 ;
-  assign \$21  = ~ on;
-  assign \$22  = ! count;
-  assign \$23  = interval - 1'h1;
-  assign \$24  = count - 1'h1;
-  assign \$25  = read_done & tracking;
-  assign \$26  = | ref_overflow;
-  assign \$27  = ! \$3 ;
-  assign \$28  = \$26  | \$27 ;
-  assign \$31  = \$29  >= \$30 ;
-  assign \$34  = rem >= divisor;
-  assign \$36  = step - 1'h1;
-  assign \$37  = rem >= divisor;
-  assign \$38  = rem - divisor;
-  assign \$39  = step == 1'h1;
-  assign \$40  = \$5 [12:0] < 10'h200;
-  assign \$41  = \$5 [12:0] > 12'h800;
-  assign \$42  = retrims + 1'h1;
-  assign \$43  = col < 7'h40;
-  assign \$44  = gain_q * track_gain;
-  assign \$45  = \$44  + 10'h200;
-  assign \$47  = col + 1'h1;
-  assign \$48  = ! product_col;
-  assign \$49  = \$signal$34  > 12'hfff;
-  assign \$50  = \$49  ? 24'h000fff : \$signal$34 ;
-  assign \$51  = product_col == 1'h1;
-  assign \$52  = \$signal$34  > 12'hfff;
-  assign \$53  = \$52  ? 24'h000fff : \$signal$34 ;
-  assign \$54  = product_col == 2'h2;
-  assign \$55  = \$signal$34  > 12'hfff;
-  assign \$56  = \$55  ? 24'h000fff : \$signal$34 ;
-  assign \$57  = product_col == 2'h3;
-  assign \$58  = \$signal$34  > 12'hfff;
-  assign \$59  = \$58  ? 24'h000fff : \$signal$34 ;
-  assign \$60  = product_col == 3'h4;
-  assign \$61  = \$signal$34  > 12'hfff;
-  assign \$62  = \$61  ? 24'h000fff : \$signal$34 ;
-  assign \$63  = product_col == 3'h5;
-  assign \$64  = \$signal$34  > 12'hfff;
-  assign \$65  = \$64  ? 24'h000fff : \$signal$34 ;
-  assign \$66  = product_col == 3'h6;
-  assign \$67  = \$signal$34  > 12'hfff;
-  assign \$68  = \$67  ? 24'h000fff : \$signal$34 ;
-  assign \$69  = product_col == 3'h7;
-  assign \$70  = \$signal$34  > 12'hfff;
-  assign \$71  = \$70  ? 24'h000fff : \$signal$34 ;
-  assign \$72  = product_col == 4'h8;
-  assign \$73  = \$signal$34  > 12'hfff;
-  assign \$74  = \$73  ? 24'h000fff : \$signal$34 ;
-  assign \$75  = product_col == 4'h9;
-  assign \$76  = \$signal$34  > 12'hfff;
-  assign \$77  = \$76  ? 24'h000fff : \$signal$34 ;
-  assign \$78  = product_col == 4'ha;
-  assign \$79  = \$signal$34  > 12'hfff;
-  assign \$80  = \$79  ? 24'h000fff : \$signal$34 ;
-  assign \$81  = product_col == 4'hb;
-  assign \$82  = \$signal$34  > 12'hfff;
-  assign \$83  = \$82  ? 24'h000fff : \$signal$34 ;
-  assign \$84  = product_col == 4'hc;
-  assign \$85  = \$signal$34  > 12'hfff;
-  assign \$86  = \$85  ? 24'h000fff : \$signal$34 ;
-  assign \$87  = product_col == 4'hd;
-  assign \$88  = \$signal$34  > 12'hfff;
-  assign \$89  = \$88  ? 24'h000fff : \$signal$34 ;
-  assign \$90  = product_col == 4'he;
-  assign \$91  = \$signal$34  > 12'hfff;
-  assign \$92  = \$91  ? 24'h000fff : \$signal$34 ;
-  assign \$93  = product_col == 4'hf;
-  assign \$94  = \$signal$34  > 12'hfff;
-  assign \$95  = \$94  ? 24'h000fff : \$signal$34 ;
-  assign \$96  = product_col == 5'h10;
-  assign \$97  = \$signal$34  > 12'hfff;
-  assign \$98  = \$97  ? 24'h000fff : \$signal$34 ;
-  assign \$99  = product_col == 5'h11;
-  assign \$100  = \$signal$34  > 12'hfff;
-  assign \$101  = \$100  ? 24'h000fff : \$signal$34 ;
-  assign \$102  = product_col == 5'h12;
-  assign \$103  = \$signal$34  > 12'hfff;
-  assign \$104  = \$103  ? 24'h000fff : \$signal$34 ;
-  assign \$105  = product_col == 5'h13;
-  assign \$106  = \$signal$34  > 12'hfff;
-  assign \$107  = \$106  ? 24'h000fff : \$signal$34 ;
-  assign \$108  = product_col == 5'h14;
-  assign \$109  = \$signal$34  > 12'hfff;
-  assign \$110  = \$109  ? 24'h000fff : \$signal$34 ;
-  assign \$111  = product_col == 5'h15;
-  assign \$112  = \$signal$34  > 12'hfff;
-  assign \$113  = \$112  ? 24'h000fff : \$signal$34 ;
-  assign \$114  = product_col == 5'h16;
-  assign \$115  = \$signal$34  > 12'hfff;
-  assign \$116  = \$115  ? 24'h000fff : \$signal$34 ;
-  assign \$117  = product_col == 5'h17;
-  assign \$118  = \$signal$34  > 12'hfff;
-  assign \$119  = \$118  ? 24'h000fff : \$signal$34 ;
-  assign \$120  = product_col == 5'h18;
-  assign \$121  = \$signal$34  > 12'hfff;
-  assign \$122  = \$121  ? 24'h000fff : \$signal$34 ;
-  assign \$123  = product_col == 5'h19;
-  assign \$124  = \$signal$34  > 12'hfff;
-  assign \$125  = \$124  ? 24'h000fff : \$signal$34 ;
-  assign \$126  = product_col == 5'h1a;
-  assign \$127  = \$signal$34  > 12'hfff;
-  assign \$128  = \$127  ? 24'h000fff : \$signal$34 ;
-  assign \$129  = product_col == 5'h1b;
-  assign \$130  = \$signal$34  > 12'hfff;
-  assign \$131  = \$130  ? 24'h000fff : \$signal$34 ;
-  assign \$132  = product_col == 5'h1c;
-  assign \$133  = \$signal$34  > 12'hfff;
-  assign \$134  = \$133  ? 24'h000fff : \$signal$34 ;
-  assign \$135  = product_col == 5'h1d;
-  assign \$136  = \$signal$34  > 12'hfff;
-  assign \$137  = \$136  ? 24'h000fff : \$signal$34 ;
-  assign \$138  = product_col == 5'h1e;
-  assign \$139  = \$signal$34  > 12'hfff;
-  assign \$140  = \$139  ? 24'h000fff : \$signal$34 ;
-  assign \$141  = product_col == 5'h1f;
-  assign \$142  = \$signal$34  > 12'hfff;
-  assign \$143  = \$142  ? 24'h000fff : \$signal$34 ;
-  assign \$144  = product_col == 6'h20;
-  assign \$145  = \$signal$34  > 12'hfff;
-  assign \$146  = \$145  ? 24'h000fff : \$signal$34 ;
-  assign \$147  = product_col == 6'h21;
-  assign \$148  = \$signal$34  > 12'hfff;
-  assign \$149  = \$148  ? 24'h000fff : \$signal$34 ;
-  assign \$150  = product_col == 6'h22;
-  assign \$151  = \$signal$34  > 12'hfff;
-  assign \$152  = \$151  ? 24'h000fff : \$signal$34 ;
-  assign \$153  = product_col == 6'h23;
-  assign \$154  = \$signal$34  > 12'hfff;
-  assign \$155  = \$154  ? 24'h000fff : \$signal$34 ;
-  assign \$156  = product_col == 6'h24;
-  assign \$157  = \$signal$34  > 12'hfff;
-  assign \$158  = \$157  ? 24'h000fff : \$signal$34 ;
-  assign \$159  = product_col == 6'h25;
-  assign \$160  = \$signal$34  > 12'hfff;
-  assign \$161  = \$160  ? 24'h000fff : \$signal$34 ;
-  assign \$162  = product_col == 6'h26;
-  assign \$163  = \$signal$34  > 12'hfff;
-  assign \$164  = \$163  ? 24'h000fff : \$signal$34 ;
-  assign \$165  = product_col == 6'h27;
-  assign \$166  = \$signal$34  > 12'hfff;
-  assign \$167  = \$166  ? 24'h000fff : \$signal$34 ;
-  assign \$168  = product_col == 6'h28;
-  assign \$169  = \$signal$34  > 12'hfff;
-  assign \$170  = \$169  ? 24'h000fff : \$signal$34 ;
-  assign \$171  = product_col == 6'h29;
-  assign \$172  = \$signal$34  > 12'hfff;
-  assign \$173  = \$172  ? 24'h000fff : \$signal$34 ;
-  assign \$174  = product_col == 6'h2a;
-  assign \$175  = \$signal$34  > 12'hfff;
-  assign \$176  = \$175  ? 24'h000fff : \$signal$34 ;
-  assign \$177  = product_col == 6'h2b;
-  assign \$178  = \$signal$34  > 12'hfff;
-  assign \$179  = \$178  ? 24'h000fff : \$signal$34 ;
-  assign \$180  = product_col == 6'h2c;
-  assign \$181  = \$signal$34  > 12'hfff;
-  assign \$182  = \$181  ? 24'h000fff : \$signal$34 ;
-  assign \$183  = product_col == 6'h2d;
-  assign \$184  = \$signal$34  > 12'hfff;
-  assign \$185  = \$184  ? 24'h000fff : \$signal$34 ;
-  assign \$186  = product_col == 6'h2e;
-  assign \$187  = \$signal$34  > 12'hfff;
-  assign \$188  = \$187  ? 24'h000fff : \$signal$34 ;
-  assign \$189  = product_col == 6'h2f;
-  assign \$190  = \$signal$34  > 12'hfff;
-  assign \$191  = \$190  ? 24'h000fff : \$signal$34 ;
-  assign \$192  = product_col == 6'h30;
-  assign \$193  = \$signal$34  > 12'hfff;
-  assign \$194  = \$193  ? 24'h000fff : \$signal$34 ;
-  assign \$195  = product_col == 6'h31;
-  assign \$196  = \$signal$34  > 12'hfff;
-  assign \$197  = \$196  ? 24'h000fff : \$signal$34 ;
-  assign \$198  = product_col == 6'h32;
-  assign \$199  = \$signal$34  > 12'hfff;
-  assign \$200  = \$199  ? 24'h000fff : \$signal$34 ;
-  assign \$201  = product_col == 6'h33;
-  assign \$202  = \$signal$34  > 12'hfff;
-  assign \$203  = \$202  ? 24'h000fff : \$signal$34 ;
-  assign \$204  = product_col == 6'h34;
-  assign \$205  = \$signal$34  > 12'hfff;
-  assign \$206  = \$205  ? 24'h000fff : \$signal$34 ;
-  assign \$207  = product_col == 6'h35;
-  assign \$208  = \$signal$34  > 12'hfff;
-  assign \$209  = \$208  ? 24'h000fff : \$signal$34 ;
-  assign \$210  = product_col == 6'h36;
-  assign \$211  = \$signal$34  > 12'hfff;
-  assign \$212  = \$211  ? 24'h000fff : \$signal$34 ;
-  assign \$213  = product_col == 6'h37;
-  assign \$214  = \$signal$34  > 12'hfff;
-  assign \$215  = \$214  ? 24'h000fff : \$signal$34 ;
-  assign \$216  = product_col == 6'h38;
-  assign \$217  = \$signal$34  > 12'hfff;
-  assign \$218  = \$217  ? 24'h000fff : \$signal$34 ;
-  assign \$219  = product_col == 6'h39;
-  assign \$220  = \$signal$34  > 12'hfff;
-  assign \$221  = \$220  ? 24'h000fff : \$signal$34 ;
-  assign \$222  = product_col == 6'h3a;
-  assign \$223  = \$signal$34  > 12'hfff;
-  assign \$224  = \$223  ? 24'h000fff : \$signal$34 ;
-  assign \$225  = product_col == 6'h3b;
-  assign \$226  = \$signal$34  > 12'hfff;
-  assign \$227  = \$226  ? 24'h000fff : \$signal$34 ;
-  assign \$228  = product_col == 6'h3c;
-  assign \$229  = \$signal$34  > 12'hfff;
-  assign \$230  = \$229  ? 24'h000fff : \$signal$34 ;
-  assign \$231  = product_col == 6'h3d;
-  assign \$232  = \$signal$34  > 12'hfff;
-  assign \$233  = \$232  ? 24'h000fff : \$signal$34 ;
-  assign \$234  = product_col == 6'h3e;
-  assign \$235  = \$signal$34  > 12'hfff;
-  assign \$236  = \$235  ? 24'h000fff : \$signal$34 ;
-  assign \$237  = product_col == 6'h3f;
-  assign \$238  = \$signal$34  > 12'hfff;
-  assign \$239  = \$238  ? 24'h000fff : \$signal$34 ;
-  assign \$240  = col == 7'h41;
+  assign \$19  = track_state == 3'h4;
+  assign \$20  = ! count;
+  assign \$21  = on & \$20 ;
+  assign \$22  = ~ on;
+  assign \$23  = ! count;
+  assign \$24  = interval - 1'h1;
+  assign \$25  = count - 1'h1;
+  assign \$26  = read_done & tracking;
+  assign \$27  = | ref_overflow;
+  assign \$28  = ! \$3 ;
+  assign \$29  = \$27  | \$28 ;
+  assign \$32  = \$30  >= \$31 ;
+  assign \$35  = rem >= divisor;
+  assign \$37  = step - 1'h1;
+  assign \$38  = rem >= divisor;
+  assign \$39  = rem - divisor;
+  assign \$40  = step == 1'h1;
+  assign \$41  = \$5 [12:0] < 10'h200;
+  assign \$42  = \$5 [12:0] > 12'h800;
+  assign \$43  = retrims + 1'h1;
+  assign \$44  = col < 7'h40;
+  assign \$45  = gain_q * track_gain;
+  assign \$46  = \$45  + 10'h200;
+  assign \$48  = col + 1'h1;
+  assign \$49  = ! product_col;
+  assign \$50  = \$signal$34  > 12'hfff;
+  assign \$51  = \$50  ? 24'h000fff : \$signal$34 ;
+  assign \$52  = product_col == 1'h1;
+  assign \$53  = \$signal$34  > 12'hfff;
+  assign \$54  = \$53  ? 24'h000fff : \$signal$34 ;
+  assign \$55  = product_col == 2'h2;
+  assign \$56  = \$signal$34  > 12'hfff;
+  assign \$57  = \$56  ? 24'h000fff : \$signal$34 ;
+  assign \$58  = product_col == 2'h3;
+  assign \$59  = \$signal$34  > 12'hfff;
+  assign \$60  = \$59  ? 24'h000fff : \$signal$34 ;
+  assign \$61  = product_col == 3'h4;
+  assign \$62  = \$signal$34  > 12'hfff;
+  assign \$63  = \$62  ? 24'h000fff : \$signal$34 ;
+  assign \$64  = product_col == 3'h5;
+  assign \$65  = \$signal$34  > 12'hfff;
+  assign \$66  = \$65  ? 24'h000fff : \$signal$34 ;
+  assign \$67  = product_col == 3'h6;
+  assign \$68  = \$signal$34  > 12'hfff;
+  assign \$69  = \$68  ? 24'h000fff : \$signal$34 ;
+  assign \$70  = product_col == 3'h7;
+  assign \$71  = \$signal$34  > 12'hfff;
+  assign \$72  = \$71  ? 24'h000fff : \$signal$34 ;
+  assign \$73  = product_col == 4'h8;
+  assign \$74  = \$signal$34  > 12'hfff;
+  assign \$75  = \$74  ? 24'h000fff : \$signal$34 ;
+  assign \$76  = product_col == 4'h9;
+  assign \$77  = \$signal$34  > 12'hfff;
+  assign \$78  = \$77  ? 24'h000fff : \$signal$34 ;
+  assign \$79  = product_col == 4'ha;
+  assign \$80  = \$signal$34  > 12'hfff;
+  assign \$81  = \$80  ? 24'h000fff : \$signal$34 ;
+  assign \$82  = product_col == 4'hb;
+  assign \$83  = \$signal$34  > 12'hfff;
+  assign \$84  = \$83  ? 24'h000fff : \$signal$34 ;
+  assign \$85  = product_col == 4'hc;
+  assign \$86  = \$signal$34  > 12'hfff;
+  assign \$87  = \$86  ? 24'h000fff : \$signal$34 ;
+  assign \$88  = product_col == 4'hd;
+  assign \$89  = \$signal$34  > 12'hfff;
+  assign \$90  = \$89  ? 24'h000fff : \$signal$34 ;
+  assign \$91  = product_col == 4'he;
+  assign \$92  = \$signal$34  > 12'hfff;
+  assign \$93  = \$92  ? 24'h000fff : \$signal$34 ;
+  assign \$94  = product_col == 4'hf;
+  assign \$95  = \$signal$34  > 12'hfff;
+  assign \$96  = \$95  ? 24'h000fff : \$signal$34 ;
+  assign \$97  = product_col == 5'h10;
+  assign \$98  = \$signal$34  > 12'hfff;
+  assign \$99  = \$98  ? 24'h000fff : \$signal$34 ;
+  assign \$100  = product_col == 5'h11;
+  assign \$101  = \$signal$34  > 12'hfff;
+  assign \$102  = \$101  ? 24'h000fff : \$signal$34 ;
+  assign \$103  = product_col == 5'h12;
+  assign \$104  = \$signal$34  > 12'hfff;
+  assign \$105  = \$104  ? 24'h000fff : \$signal$34 ;
+  assign \$106  = product_col == 5'h13;
+  assign \$107  = \$signal$34  > 12'hfff;
+  assign \$108  = \$107  ? 24'h000fff : \$signal$34 ;
+  assign \$109  = product_col == 5'h14;
+  assign \$110  = \$signal$34  > 12'hfff;
+  assign \$111  = \$110  ? 24'h000fff : \$signal$34 ;
+  assign \$112  = product_col == 5'h15;
+  assign \$113  = \$signal$34  > 12'hfff;
+  assign \$114  = \$113  ? 24'h000fff : \$signal$34 ;
+  assign \$115  = product_col == 5'h16;
+  assign \$116  = \$signal$34  > 12'hfff;
+  assign \$117  = \$116  ? 24'h000fff : \$signal$34 ;
+  assign \$118  = product_col == 5'h17;
+  assign \$119  = \$signal$34  > 12'hfff;
+  assign \$120  = \$119  ? 24'h000fff : \$signal$34 ;
+  assign \$121  = product_col == 5'h18;
+  assign \$122  = \$signal$34  > 12'hfff;
+  assign \$123  = \$122  ? 24'h000fff : \$signal$34 ;
+  assign \$124  = product_col == 5'h19;
+  assign \$125  = \$signal$34  > 12'hfff;
+  assign \$126  = \$125  ? 24'h000fff : \$signal$34 ;
+  assign \$127  = product_col == 5'h1a;
+  assign \$128  = \$signal$34  > 12'hfff;
+  assign \$129  = \$128  ? 24'h000fff : \$signal$34 ;
+  assign \$130  = product_col == 5'h1b;
+  assign \$131  = \$signal$34  > 12'hfff;
+  assign \$132  = \$131  ? 24'h000fff : \$signal$34 ;
+  assign \$133  = product_col == 5'h1c;
+  assign \$134  = \$signal$34  > 12'hfff;
+  assign \$135  = \$134  ? 24'h000fff : \$signal$34 ;
+  assign \$136  = product_col == 5'h1d;
+  assign \$137  = \$signal$34  > 12'hfff;
+  assign \$138  = \$137  ? 24'h000fff : \$signal$34 ;
+  assign \$139  = product_col == 5'h1e;
+  assign \$140  = \$signal$34  > 12'hfff;
+  assign \$141  = \$140  ? 24'h000fff : \$signal$34 ;
+  assign \$142  = product_col == 5'h1f;
+  assign \$143  = \$signal$34  > 12'hfff;
+  assign \$144  = \$143  ? 24'h000fff : \$signal$34 ;
+  assign \$145  = product_col == 6'h20;
+  assign \$146  = \$signal$34  > 12'hfff;
+  assign \$147  = \$146  ? 24'h000fff : \$signal$34 ;
+  assign \$148  = product_col == 6'h21;
+  assign \$149  = \$signal$34  > 12'hfff;
+  assign \$150  = \$149  ? 24'h000fff : \$signal$34 ;
+  assign \$151  = product_col == 6'h22;
+  assign \$152  = \$signal$34  > 12'hfff;
+  assign \$153  = \$152  ? 24'h000fff : \$signal$34 ;
+  assign \$154  = product_col == 6'h23;
+  assign \$155  = \$signal$34  > 12'hfff;
+  assign \$156  = \$155  ? 24'h000fff : \$signal$34 ;
+  assign \$157  = product_col == 6'h24;
+  assign \$158  = \$signal$34  > 12'hfff;
+  assign \$159  = \$158  ? 24'h000fff : \$signal$34 ;
+  assign \$160  = product_col == 6'h25;
+  assign \$161  = \$signal$34  > 12'hfff;
+  assign \$162  = \$161  ? 24'h000fff : \$signal$34 ;
+  assign \$163  = product_col == 6'h26;
+  assign \$164  = \$signal$34  > 12'hfff;
+  assign \$165  = \$164  ? 24'h000fff : \$signal$34 ;
+  assign \$166  = product_col == 6'h27;
+  assign \$167  = \$signal$34  > 12'hfff;
+  assign \$168  = \$167  ? 24'h000fff : \$signal$34 ;
+  assign \$169  = product_col == 6'h28;
+  assign \$170  = \$signal$34  > 12'hfff;
+  assign \$171  = \$170  ? 24'h000fff : \$signal$34 ;
+  assign \$172  = product_col == 6'h29;
+  assign \$173  = \$signal$34  > 12'hfff;
+  assign \$174  = \$173  ? 24'h000fff : \$signal$34 ;
+  assign \$175  = product_col == 6'h2a;
+  assign \$176  = \$signal$34  > 12'hfff;
+  assign \$177  = \$176  ? 24'h000fff : \$signal$34 ;
+  assign \$178  = product_col == 6'h2b;
+  assign \$179  = \$signal$34  > 12'hfff;
+  assign \$180  = \$179  ? 24'h000fff : \$signal$34 ;
+  assign \$181  = product_col == 6'h2c;
+  assign \$182  = \$signal$34  > 12'hfff;
+  assign \$183  = \$182  ? 24'h000fff : \$signal$34 ;
+  assign \$184  = product_col == 6'h2d;
+  assign \$185  = \$signal$34  > 12'hfff;
+  assign \$186  = \$185  ? 24'h000fff : \$signal$34 ;
+  assign \$187  = product_col == 6'h2e;
+  assign \$188  = \$signal$34  > 12'hfff;
+  assign \$189  = \$188  ? 24'h000fff : \$signal$34 ;
+  assign \$190  = product_col == 6'h2f;
+  assign \$191  = \$signal$34  > 12'hfff;
+  assign \$192  = \$191  ? 24'h000fff : \$signal$34 ;
+  assign \$193  = product_col == 6'h30;
+  assign \$194  = \$signal$34  > 12'hfff;
+  assign \$195  = \$194  ? 24'h000fff : \$signal$34 ;
+  assign \$196  = product_col == 6'h31;
+  assign \$197  = \$signal$34  > 12'hfff;
+  assign \$198  = \$197  ? 24'h000fff : \$signal$34 ;
+  assign \$199  = product_col == 6'h32;
+  assign \$200  = \$signal$34  > 12'hfff;
+  assign \$201  = \$200  ? 24'h000fff : \$signal$34 ;
+  assign \$202  = product_col == 6'h33;
+  assign \$203  = \$signal$34  > 12'hfff;
+  assign \$204  = \$203  ? 24'h000fff : \$signal$34 ;
+  assign \$205  = product_col == 6'h34;
+  assign \$206  = \$signal$34  > 12'hfff;
+  assign \$207  = \$206  ? 24'h000fff : \$signal$34 ;
+  assign \$208  = product_col == 6'h35;
+  assign \$209  = \$signal$34  > 12'hfff;
+  assign \$210  = \$209  ? 24'h000fff : \$signal$34 ;
+  assign \$211  = product_col == 6'h36;
+  assign \$212  = \$signal$34  > 12'hfff;
+  assign \$213  = \$212  ? 24'h000fff : \$signal$34 ;
+  assign \$214  = product_col == 6'h37;
+  assign \$215  = \$signal$34  > 12'hfff;
+  assign \$216  = \$215  ? 24'h000fff : \$signal$34 ;
+  assign \$217  = product_col == 6'h38;
+  assign \$218  = \$signal$34  > 12'hfff;
+  assign \$219  = \$218  ? 24'h000fff : \$signal$34 ;
+  assign \$220  = product_col == 6'h39;
+  assign \$221  = \$signal$34  > 12'hfff;
+  assign \$222  = \$221  ? 24'h000fff : \$signal$34 ;
+  assign \$223  = product_col == 6'h3a;
+  assign \$224  = \$signal$34  > 12'hfff;
+  assign \$225  = \$224  ? 24'h000fff : \$signal$34 ;
+  assign \$226  = product_col == 6'h3b;
+  assign \$227  = \$signal$34  > 12'hfff;
+  assign \$228  = \$227  ? 24'h000fff : \$signal$34 ;
+  assign \$229  = product_col == 6'h3c;
+  assign \$230  = \$signal$34  > 12'hfff;
+  assign \$231  = \$230  ? 24'h000fff : \$signal$34 ;
+  assign \$232  = product_col == 6'h3d;
+  assign \$233  = \$signal$34  > 12'hfff;
+  assign \$234  = \$233  ? 24'h000fff : \$signal$34 ;
+  assign \$235  = product_col == 6'h3e;
+  assign \$236  = \$signal$34  > 12'hfff;
+  assign \$237  = \$236  ? 24'h000fff : \$signal$34 ;
+  assign \$238  = product_col == 6'h3f;
+  assign \$239  = \$signal$34  > 12'hfff;
+  assign \$240  = \$239  ? 24'h000fff : \$signal$34 ;
+  assign \$241  = col == 7'h41;
   always @(posedge clk)
-    tracking <= \$241 ;
+    tracking <= \$242 ;
   always @(posedge clk)
-    count <= \$242 ;
+    count <= \$243 ;
   always @(posedge clk)
-    code_sum <= \$243 ;
+    code_sum <= \$244 ;
   always @(posedge clk)
-    col <= \$244 ;
+    col <= \$245 ;
   always @(posedge clk)
-    \$signal  <= \$245 ;
+    \$signal  <= \$246 ;
   always @(posedge clk)
-    \$signal$26  <= \$246 ;
+    \$signal$26  <= \$247 ;
   always @(posedge clk)
-    track_state <= \$247 ;
+    track_state <= \$248 ;
   always @(posedge clk)
-    quotient <= \$248 ;
+    quotient <= \$249 ;
   always @(posedge clk)
-    rem <= \$249 ;
+    rem <= \$250 ;
   always @(posedge clk)
-    divisor <= \$250 ;
+    divisor <= \$251 ;
   always @(posedge clk)
-    step <= \$251 ;
+    step <= \$252 ;
   always @(posedge clk)
-    track_gain <= \$252 ;
+    track_gain <= \$253 ;
   always @(posedge clk)
-    retrims <= \$253 ;
+    retrims <= \$254 ;
   always @(posedge clk)
-    gain_q <= \$254 ;
+    gain_q <= \$255 ;
   always @(posedge clk)
-    selected_col <= \$255 ;
+    selected_col <= \$256 ;
   always @(posedge clk)
-    \$signal$34  <= \$256 ;
+    \$signal$34  <= \$257 ;
   always @(posedge clk)
-    product_col <= \$257 ;
+    product_col <= \$258 ;
   always @(posedge clk)
-    eff <= \$258 ;
+    eff <= \$259 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
     cal_gain = 12'h000;
     casez (col)
       7'h00:
-          cal_gain = \port$5981$0 ;
+          cal_gain = \port$5407$0 ;
       7'h01:
-          cal_gain = \port$5983$0 ;
+          cal_gain = \port$5409$0 ;
       7'h02:
-          cal_gain = \port$5985$0 ;
+          cal_gain = \port$5411$0 ;
       7'h03:
-          cal_gain = \port$5987$0 ;
+          cal_gain = \port$5413$0 ;
       7'h04:
-          cal_gain = \port$5989$0 ;
+          cal_gain = \port$5415$0 ;
       7'h05:
-          cal_gain = \port$5991$0 ;
+          cal_gain = \port$5417$0 ;
       7'h06:
-          cal_gain = \port$5993$0 ;
+          cal_gain = \port$5419$0 ;
       7'h07:
-          cal_gain = \port$5995$0 ;
+          cal_gain = \port$5421$0 ;
       7'h08:
-          cal_gain = \port$5997$0 ;
+          cal_gain = \port$5423$0 ;
       7'h09:
-          cal_gain = \port$5999$0 ;
+          cal_gain = \port$5425$0 ;
       7'h0a:
-          cal_gain = \port$6001$0 ;
+          cal_gain = \port$5427$0 ;
       7'h0b:
-          cal_gain = \port$6003$0 ;
+          cal_gain = \port$5429$0 ;
       7'h0c:
-          cal_gain = \port$6005$0 ;
+          cal_gain = \port$5431$0 ;
       7'h0d:
-          cal_gain = \port$6007$0 ;
+          cal_gain = \port$5433$0 ;
       7'h0e:
-          cal_gain = \port$6009$0 ;
+          cal_gain = \port$5435$0 ;
       7'h0f:
-          cal_gain = \port$6011$0 ;
+          cal_gain = \port$5437$0 ;
       7'h10:
-          cal_gain = \port$6013$0 ;
+          cal_gain = \port$5439$0 ;
       7'h11:
-          cal_gain = \port$6015$0 ;
+          cal_gain = \port$5441$0 ;
       7'h12:
-          cal_gain = \port$6017$0 ;
+          cal_gain = \port$5443$0 ;
       7'h13:
-          cal_gain = \port$6019$0 ;
+          cal_gain = \port$5445$0 ;
       7'h14:
-          cal_gain = \port$6021$0 ;
+          cal_gain = \port$5447$0 ;
       7'h15:
-          cal_gain = \port$6023$0 ;
+          cal_gain = \port$5449$0 ;
       7'h16:
-          cal_gain = \port$6025$0 ;
+          cal_gain = \port$5451$0 ;
       7'h17:
-          cal_gain = \port$6027$0 ;
+          cal_gain = \port$5453$0 ;
       7'h18:
-          cal_gain = \port$6029$0 ;
+          cal_gain = \port$5455$0 ;
       7'h19:
-          cal_gain = \port$6031$0 ;
+          cal_gain = \port$5457$0 ;
       7'h1a:
-          cal_gain = \port$6033$0 ;
+          cal_gain = \port$5459$0 ;
       7'h1b:
-          cal_gain = \port$6035$0 ;
+          cal_gain = \port$5461$0 ;
       7'h1c:
-          cal_gain = \port$6037$0 ;
+          cal_gain = \port$5463$0 ;
       7'h1d:
-          cal_gain = \port$6039$0 ;
+          cal_gain = \port$5465$0 ;
       7'h1e:
-          cal_gain = \port$6041$0 ;
+          cal_gain = \port$5467$0 ;
       7'h1f:
-          cal_gain = \port$6043$0 ;
+          cal_gain = \port$5469$0 ;
       7'h20:
-          cal_gain = \port$6045$0 ;
+          cal_gain = \port$5471$0 ;
       7'h21:
-          cal_gain = \port$6047$0 ;
+          cal_gain = \port$5473$0 ;
       7'h22:
-          cal_gain = \port$6049$0 ;
+          cal_gain = \port$5475$0 ;
       7'h23:
-          cal_gain = \port$6051$0 ;
+          cal_gain = \port$5477$0 ;
       7'h24:
-          cal_gain = \port$6053$0 ;
+          cal_gain = \port$5479$0 ;
       7'h25:
-          cal_gain = \port$6055$0 ;
+          cal_gain = \port$5481$0 ;
       7'h26:
-          cal_gain = \port$6057$0 ;
+          cal_gain = \port$5483$0 ;
       7'h27:
-          cal_gain = \port$6059$0 ;
+          cal_gain = \port$5485$0 ;
       7'h28:
-          cal_gain = \port$6061$0 ;
+          cal_gain = \port$5487$0 ;
       7'h29:
-          cal_gain = \port$6063$0 ;
+          cal_gain = \port$5489$0 ;
       7'h2a:
-          cal_gain = \port$6065$0 ;
+          cal_gain = \port$5491$0 ;
       7'h2b:
-          cal_gain = \port$6067$0 ;
+          cal_gain = \port$5493$0 ;
       7'h2c:
-          cal_gain = \port$6069$0 ;
+          cal_gain = \port$5495$0 ;
       7'h2d:
-          cal_gain = \port$6071$0 ;
+          cal_gain = \port$5497$0 ;
       7'h2e:
-          cal_gain = \port$6073$0 ;
+          cal_gain = \port$5499$0 ;
       7'h2f:
-          cal_gain = \port$6075$0 ;
+          cal_gain = \port$5501$0 ;
       7'h30:
-          cal_gain = \port$6077$0 ;
+          cal_gain = \port$5503$0 ;
       7'h31:
-          cal_gain = \port$6079$0 ;
+          cal_gain = \port$5505$0 ;
       7'h32:
-          cal_gain = \port$6081$0 ;
+          cal_gain = \port$5507$0 ;
       7'h33:
-          cal_gain = \port$6083$0 ;
+          cal_gain = \port$5509$0 ;
       7'h34:
-          cal_gain = \port$6085$0 ;
+          cal_gain = \port$5511$0 ;
       7'h35:
-          cal_gain = \port$6087$0 ;
+          cal_gain = \port$5513$0 ;
       7'h36:
-          cal_gain = \port$6089$0 ;
+          cal_gain = \port$5515$0 ;
       7'h37:
-          cal_gain = \port$6091$0 ;
+          cal_gain = \port$5517$0 ;
       7'h38:
-          cal_gain = \port$6093$0 ;
+          cal_gain = \port$5519$0 ;
       7'h39:
-          cal_gain = \port$6095$0 ;
+          cal_gain = \port$5521$0 ;
       7'h3a:
-          cal_gain = \port$6097$0 ;
+          cal_gain = \port$5523$0 ;
       7'h3b:
-          cal_gain = \port$6099$0 ;
+          cal_gain = \port$5525$0 ;
       7'h3c:
-          cal_gain = \port$6101$0 ;
+          cal_gain = \port$5527$0 ;
       7'h3d:
-          cal_gain = \port$6103$0 ;
+          cal_gain = \port$5529$0 ;
       7'h3e:
-          cal_gain = \port$6105$0 ;
+          cal_gain = \port$5531$0 ;
       7'h3f:
-          cal_gain = \port$6107$0 ;
+          cal_gain = \port$5533$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
     invalid = 1'h0;
     casez (track_state)
-      2'h0:
+      3'h0:
           if (\$6 ) begin
             if (\$9 ) begin
               invalid = 1'h1;
@@ -21676,15 +21235,16 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$59
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
     busy = 1'h0;
-    (* full_case = 32'd1 *)
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           busy = 1'h1;
-      2'h2:
+      3'h2:
           busy = 1'h1;
-      2'h1:
+      3'h1:
+          busy = 1'h1;
+      3'h4:
           busy = 1'h1;
     endcase
   end
@@ -21692,11 +21252,11 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$59
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
     clamped = 1'h0;
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
+      3'h2:
           if (\$13 ) begin
             clamped = 1'h1;
           end else if (\$14 ) begin
@@ -21706,108 +21266,84 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$59
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$241  = tracking;
+    \$242  = tracking;
     if (pass_start) begin
-      \$241  = \$20 ;
+      \$242  = \$21 ;
     end
     if (pass_done) begin
-      \$241  = 1'h0;
+      \$242  = 1'h0;
     end
     if (rst) begin
-      \$241  = 1'h0;
+      \$242  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$242  = count;
+    \$243  = count;
     if (pass_done) begin
       (* full_case = 32'd1 *)
-      if (\$21 ) begin
-        \$242  = 16'h0000;
-      end else if (\$22 ) begin
-        \$242  = \$23 [15:0];
+      if (\$22 ) begin
+        \$243  = 16'h0000;
+      end else if (\$23 ) begin
+        \$243  = \$24 [15:0];
       end else begin
-        \$242  = \$24 [15:0];
+        \$243  = \$25 [15:0];
       end
     end
-    if (rst) begin
-      \$242  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$243  = code_sum;
-    casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            \$243  = { 6'h00, \$3  };
-          end
-    endcase
     if (rst) begin
       \$243  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$244  = col;
-    (* full_case = 32'd1 *)
+    \$244  = code_sum;
     casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            if (\$28 ) begin
-              \$244  = 7'h00;
-            end
+      3'h0:
+          if (\$26 ) begin
+            \$244  = { 6'h00, \$3  };
           end
-      2'h3:
-          /* empty */;
-      2'h2:
-          \$244  = 7'h00;
-      2'h1:
-          \$244  = \$47 [6:0];
     endcase
     if (rst) begin
-      \$244  = 7'h00;
+      \$244  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$245  = \$signal ;
-    (* full_case = 32'd1 *)
+    \$245  = col;
     casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            if (\$28 ) begin
-              \$245  = 1'h0;
+      3'h0:
+          if (\$26 ) begin
+            if (\$29 ) begin
+              \$245  = 7'h00;
             end
           end
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
-          \$245  = 1'h0;
-      2'h1:
-          \$245  = \$43 ;
+      3'h2:
+          \$245  = 7'h00;
+      3'h1:
+          \$245  = \$48 [6:0];
     endcase
     if (rst) begin
-      \$245  = 1'h0;
+      \$245  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$246  = \$signal$26 ;
-    (* full_case = 32'd1 *)
+    \$246  = \$signal ;
     casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            if (\$28 ) begin
+      3'h0:
+          if (\$26 ) begin
+            if (\$29 ) begin
               \$246  = 1'h0;
             end
           end
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
+      3'h2:
           \$246  = 1'h0;
-      2'h1:
-          \$246  = \$signal ;
+      3'h1:
+          \$246  = \$44 ;
     endcase
     if (rst) begin
       \$246  = 1'h0;
@@ -21815,461 +21351,478 @@ module \mram_macro.tracker (rst, gains, interval, \ref , \port$5981$0 , \port$59
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$247  = track_state;
-    (* full_case = 32'd1 *)
+    \$247  = \$signal$26 ;
     casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            (* full_case = 32'd1 *)
-            if (\$28 ) begin
-              \$247  = 2'h1;
-            end else if (\$31 ) begin
-              \$247  = 2'h2;
-            end else begin
-              \$247  = 2'h3;
+      3'h0:
+          if (\$26 ) begin
+            if (\$29 ) begin
+              \$247  = 1'h0;
             end
           end
-      2'h3:
-          if (\$39 ) begin
-            \$247  = 2'h2;
-          end
-      2'h2:
-          \$247  = 2'h1;
-      2'h1:
-          if (\$240 ) begin
-            \$247  = 2'h0;
-          end
-    endcase
-    if (rst) begin
-      \$247  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$248  = quotient;
-    casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            (* full_case = 32'd1 *)
-            if (\$28 ) begin
-            end else if (\$31 ) begin
-              \$248  = 13'h1fff;
-            end else begin
-              \$248  = 13'h0000;
-            end
-          end
-      2'h3:
-          \$248  = { quotient[11:0], \$34  };
-    endcase
-    if (rst) begin
-      \$248  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$249  = rem;
-    casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            (* full_case = 32'd1 *)
-            if (\$28 ) begin
-            end else if (\$31 ) begin
-            end else begin
-              \$249  = \$32 [26:0];
-            end
-          end
-      2'h3:
-          if (\$37 ) begin
-            \$249  = \$38 [26:0];
-          end
-    endcase
-    if (rst) begin
-      \$249  = 27'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$250  = divisor;
-    casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            (* full_case = 32'd1 *)
-            if (\$28 ) begin
-            end else if (\$31 ) begin
-            end else begin
-              \$250  = \$33 [28:0];
-            end
-          end
-      2'h3:
-          \$250  = \$35 ;
-    endcase
-    if (rst) begin
-      \$250  = 29'h00000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$251  = step;
-    casez (track_state)
-      2'h0:
-          if (\$25 ) begin
-            (* full_case = 32'd1 *)
-            if (\$28 ) begin
-            end else if (\$31 ) begin
-            end else begin
-              \$251  = 4'hd;
-            end
-          end
-      2'h3:
-          \$251  = \$36 [3:0];
-    endcase
-    if (rst) begin
-      \$251  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$252  = track_gain;
-    casez (track_state)
-      2'h0:
+      3'h3:
           /* empty */;
-      2'h3:
-          /* empty */;
-      2'h2:
-          (* full_case = 32'd1 *)
+      3'h2:
+          \$247  = 1'h0;
+      3'h1:
+          \$247  = \$signal ;
+    endcase
+    if (rst) begin
+      \$247  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$248  = track_state;
+    casez (track_state)
+      3'h0:
+          if (\$26 ) begin
+            (* full_case = 32'd1 *)
+            if (\$29 ) begin
+              \$248  = 3'h1;
+            end else if (\$32 ) begin
+              \$248  = 3'h2;
+            end else begin
+              \$248  = 3'h3;
+            end
+          end
+      3'h3:
           if (\$40 ) begin
-            \$252  = 12'h200;
-          end else if (\$41 ) begin
-            \$252  = 12'h800;
+            \$248  = 3'h2;
+          end
+      3'h2:
+          \$248  = 3'h1;
+      3'h1:
+          if (\$241 ) begin
+            \$248  = 3'h4;
+          end
+      3'h4:
+          \$248  = 3'h0;
+    endcase
+    if (rst) begin
+      \$248  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$249  = quotient;
+    casez (track_state)
+      3'h0:
+          if (\$26 ) begin
+            (* full_case = 32'd1 *)
+            if (\$29 ) begin
+            end else if (\$32 ) begin
+              \$249  = 13'h1fff;
+            end else begin
+              \$249  = 13'h0000;
+            end
+          end
+      3'h3:
+          \$249  = { quotient[11:0], \$35  };
+    endcase
+    if (rst) begin
+      \$249  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$250  = rem;
+    casez (track_state)
+      3'h0:
+          if (\$26 ) begin
+            (* full_case = 32'd1 *)
+            if (\$29 ) begin
+            end else if (\$32 ) begin
+            end else begin
+              \$250  = \$33 [26:0];
+            end
+          end
+      3'h3:
+          if (\$38 ) begin
+            \$250  = \$39 [26:0];
+          end
+    endcase
+    if (rst) begin
+      \$250  = 27'h0000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$251  = divisor;
+    casez (track_state)
+      3'h0:
+          if (\$26 ) begin
+            (* full_case = 32'd1 *)
+            if (\$29 ) begin
+            end else if (\$32 ) begin
+            end else begin
+              \$251  = \$34 [28:0];
+            end
+          end
+      3'h3:
+          \$251  = \$36 ;
+    endcase
+    if (rst) begin
+      \$251  = 29'h00000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$252  = step;
+    casez (track_state)
+      3'h0:
+          if (\$26 ) begin
+            (* full_case = 32'd1 *)
+            if (\$29 ) begin
+            end else if (\$32 ) begin
+            end else begin
+              \$252  = 4'hd;
+            end
+          end
+      3'h3:
+          \$252  = \$37 [3:0];
+    endcase
+    if (rst) begin
+      \$252  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$253  = track_gain;
+    casez (track_state)
+      3'h0:
+          /* empty */;
+      3'h3:
+          /* empty */;
+      3'h2:
+          (* full_case = 32'd1 *)
+          if (\$41 ) begin
+            \$253  = 12'h200;
+          end else if (\$42 ) begin
+            \$253  = 12'h800;
           end else begin
-            \$252  = \$5 [11:0];
+            \$253  = \$5 [11:0];
           end
     endcase
     if (rst) begin
-      \$252  = 12'h400;
+      \$253  = 12'h400;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$253  = retrims;
+    \$254  = retrims;
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
-          \$253  = \$42 [15:0];
+      3'h2:
+          \$254  = \$43 [15:0];
     endcase
     if (rst) begin
-      \$253  = 16'h0000;
+      \$254  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$254  = gain_q;
-    (* full_case = 32'd1 *)
+    \$255  = gain_q;
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
+      3'h2:
           /* empty */;
-      2'h1:
-          \$254  = cal_gain;
+      3'h1:
+          \$255  = cal_gain;
     endcase
     if (rst) begin
-      \$254  = 12'h000;
+      \$255  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$255  = selected_col;
-    (* full_case = 32'd1 *)
+    \$256  = selected_col;
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
+      3'h2:
           /* empty */;
-      2'h1:
-          \$255  = col[5:0];
+      3'h1:
+          \$256  = col[5:0];
     endcase
     if (rst) begin
-      \$255  = 6'h00;
+      \$256  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$256  = \$signal$34 ;
-    (* full_case = 32'd1 *)
+    \$257  = \$signal$34 ;
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
+      3'h2:
           /* empty */;
-      2'h1:
-          \$256  = \$46 [23:0];
+      3'h1:
+          \$257  = \$47 [23:0];
     endcase
     if (rst) begin
-      \$256  = 24'h000000;
+      \$257  = 24'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$257  = product_col;
-    (* full_case = 32'd1 *)
+    \$258  = product_col;
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
+      3'h2:
           /* empty */;
-      2'h1:
-          \$257  = selected_col;
+      3'h1:
+          \$258  = selected_col;
     endcase
     if (rst) begin
-      \$257  = 6'h00;
+      \$258  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$258  = eff;
-    (* full_case = 32'd1 *)
+    \$259  = eff;
     casez (track_state)
-      2'h0:
+      3'h0:
           /* empty */;
-      2'h3:
+      3'h3:
           /* empty */;
-      2'h2:
+      3'h2:
           /* empty */;
-      2'h1:
+      3'h1:
           if (\$signal$26 ) begin
-            if (\$48 ) begin
-              \$258 [11:0] = \$50 [11:0];
+            if (\$49 ) begin
+              \$259 [11:0] = \$51 [11:0];
             end
-            if (\$51 ) begin
-              \$258 [23:12] = \$53 [11:0];
+            if (\$52 ) begin
+              \$259 [23:12] = \$54 [11:0];
             end
-            if (\$54 ) begin
-              \$258 [35:24] = \$56 [11:0];
+            if (\$55 ) begin
+              \$259 [35:24] = \$57 [11:0];
             end
-            if (\$57 ) begin
-              \$258 [47:36] = \$59 [11:0];
+            if (\$58 ) begin
+              \$259 [47:36] = \$60 [11:0];
             end
-            if (\$60 ) begin
-              \$258 [59:48] = \$62 [11:0];
+            if (\$61 ) begin
+              \$259 [59:48] = \$63 [11:0];
             end
-            if (\$63 ) begin
-              \$258 [71:60] = \$65 [11:0];
+            if (\$64 ) begin
+              \$259 [71:60] = \$66 [11:0];
             end
-            if (\$66 ) begin
-              \$258 [83:72] = \$68 [11:0];
+            if (\$67 ) begin
+              \$259 [83:72] = \$69 [11:0];
             end
-            if (\$69 ) begin
-              \$258 [95:84] = \$71 [11:0];
+            if (\$70 ) begin
+              \$259 [95:84] = \$72 [11:0];
             end
-            if (\$72 ) begin
-              \$258 [107:96] = \$74 [11:0];
+            if (\$73 ) begin
+              \$259 [107:96] = \$75 [11:0];
             end
-            if (\$75 ) begin
-              \$258 [119:108] = \$77 [11:0];
+            if (\$76 ) begin
+              \$259 [119:108] = \$78 [11:0];
             end
-            if (\$78 ) begin
-              \$258 [131:120] = \$80 [11:0];
+            if (\$79 ) begin
+              \$259 [131:120] = \$81 [11:0];
             end
-            if (\$81 ) begin
-              \$258 [143:132] = \$83 [11:0];
+            if (\$82 ) begin
+              \$259 [143:132] = \$84 [11:0];
             end
-            if (\$84 ) begin
-              \$258 [155:144] = \$86 [11:0];
+            if (\$85 ) begin
+              \$259 [155:144] = \$87 [11:0];
             end
-            if (\$87 ) begin
-              \$258 [167:156] = \$89 [11:0];
+            if (\$88 ) begin
+              \$259 [167:156] = \$90 [11:0];
             end
-            if (\$90 ) begin
-              \$258 [179:168] = \$92 [11:0];
+            if (\$91 ) begin
+              \$259 [179:168] = \$93 [11:0];
             end
-            if (\$93 ) begin
-              \$258 [191:180] = \$95 [11:0];
+            if (\$94 ) begin
+              \$259 [191:180] = \$96 [11:0];
             end
-            if (\$96 ) begin
-              \$258 [203:192] = \$98 [11:0];
+            if (\$97 ) begin
+              \$259 [203:192] = \$99 [11:0];
             end
-            if (\$99 ) begin
-              \$258 [215:204] = \$101 [11:0];
+            if (\$100 ) begin
+              \$259 [215:204] = \$102 [11:0];
             end
-            if (\$102 ) begin
-              \$258 [227:216] = \$104 [11:0];
+            if (\$103 ) begin
+              \$259 [227:216] = \$105 [11:0];
             end
-            if (\$105 ) begin
-              \$258 [239:228] = \$107 [11:0];
+            if (\$106 ) begin
+              \$259 [239:228] = \$108 [11:0];
             end
-            if (\$108 ) begin
-              \$258 [251:240] = \$110 [11:0];
+            if (\$109 ) begin
+              \$259 [251:240] = \$111 [11:0];
             end
-            if (\$111 ) begin
-              \$258 [263:252] = \$113 [11:0];
+            if (\$112 ) begin
+              \$259 [263:252] = \$114 [11:0];
             end
-            if (\$114 ) begin
-              \$258 [275:264] = \$116 [11:0];
+            if (\$115 ) begin
+              \$259 [275:264] = \$117 [11:0];
             end
-            if (\$117 ) begin
-              \$258 [287:276] = \$119 [11:0];
+            if (\$118 ) begin
+              \$259 [287:276] = \$120 [11:0];
             end
-            if (\$120 ) begin
-              \$258 [299:288] = \$122 [11:0];
+            if (\$121 ) begin
+              \$259 [299:288] = \$123 [11:0];
             end
-            if (\$123 ) begin
-              \$258 [311:300] = \$125 [11:0];
+            if (\$124 ) begin
+              \$259 [311:300] = \$126 [11:0];
             end
-            if (\$126 ) begin
-              \$258 [323:312] = \$128 [11:0];
+            if (\$127 ) begin
+              \$259 [323:312] = \$129 [11:0];
             end
-            if (\$129 ) begin
-              \$258 [335:324] = \$131 [11:0];
+            if (\$130 ) begin
+              \$259 [335:324] = \$132 [11:0];
             end
-            if (\$132 ) begin
-              \$258 [347:336] = \$134 [11:0];
+            if (\$133 ) begin
+              \$259 [347:336] = \$135 [11:0];
             end
-            if (\$135 ) begin
-              \$258 [359:348] = \$137 [11:0];
+            if (\$136 ) begin
+              \$259 [359:348] = \$138 [11:0];
             end
-            if (\$138 ) begin
-              \$258 [371:360] = \$140 [11:0];
+            if (\$139 ) begin
+              \$259 [371:360] = \$141 [11:0];
             end
-            if (\$141 ) begin
-              \$258 [383:372] = \$143 [11:0];
+            if (\$142 ) begin
+              \$259 [383:372] = \$144 [11:0];
             end
-            if (\$144 ) begin
-              \$258 [395:384] = \$146 [11:0];
+            if (\$145 ) begin
+              \$259 [395:384] = \$147 [11:0];
             end
-            if (\$147 ) begin
-              \$258 [407:396] = \$149 [11:0];
+            if (\$148 ) begin
+              \$259 [407:396] = \$150 [11:0];
             end
-            if (\$150 ) begin
-              \$258 [419:408] = \$152 [11:0];
+            if (\$151 ) begin
+              \$259 [419:408] = \$153 [11:0];
             end
-            if (\$153 ) begin
-              \$258 [431:420] = \$155 [11:0];
+            if (\$154 ) begin
+              \$259 [431:420] = \$156 [11:0];
             end
-            if (\$156 ) begin
-              \$258 [443:432] = \$158 [11:0];
+            if (\$157 ) begin
+              \$259 [443:432] = \$159 [11:0];
             end
-            if (\$159 ) begin
-              \$258 [455:444] = \$161 [11:0];
+            if (\$160 ) begin
+              \$259 [455:444] = \$162 [11:0];
             end
-            if (\$162 ) begin
-              \$258 [467:456] = \$164 [11:0];
+            if (\$163 ) begin
+              \$259 [467:456] = \$165 [11:0];
             end
-            if (\$165 ) begin
-              \$258 [479:468] = \$167 [11:0];
+            if (\$166 ) begin
+              \$259 [479:468] = \$168 [11:0];
             end
-            if (\$168 ) begin
-              \$258 [491:480] = \$170 [11:0];
+            if (\$169 ) begin
+              \$259 [491:480] = \$171 [11:0];
             end
-            if (\$171 ) begin
-              \$258 [503:492] = \$173 [11:0];
+            if (\$172 ) begin
+              \$259 [503:492] = \$174 [11:0];
             end
-            if (\$174 ) begin
-              \$258 [515:504] = \$176 [11:0];
+            if (\$175 ) begin
+              \$259 [515:504] = \$177 [11:0];
             end
-            if (\$177 ) begin
-              \$258 [527:516] = \$179 [11:0];
+            if (\$178 ) begin
+              \$259 [527:516] = \$180 [11:0];
             end
-            if (\$180 ) begin
-              \$258 [539:528] = \$182 [11:0];
+            if (\$181 ) begin
+              \$259 [539:528] = \$183 [11:0];
             end
-            if (\$183 ) begin
-              \$258 [551:540] = \$185 [11:0];
+            if (\$184 ) begin
+              \$259 [551:540] = \$186 [11:0];
             end
-            if (\$186 ) begin
-              \$258 [563:552] = \$188 [11:0];
+            if (\$187 ) begin
+              \$259 [563:552] = \$189 [11:0];
             end
-            if (\$189 ) begin
-              \$258 [575:564] = \$191 [11:0];
+            if (\$190 ) begin
+              \$259 [575:564] = \$192 [11:0];
             end
-            if (\$192 ) begin
-              \$258 [587:576] = \$194 [11:0];
+            if (\$193 ) begin
+              \$259 [587:576] = \$195 [11:0];
             end
-            if (\$195 ) begin
-              \$258 [599:588] = \$197 [11:0];
+            if (\$196 ) begin
+              \$259 [599:588] = \$198 [11:0];
             end
-            if (\$198 ) begin
-              \$258 [611:600] = \$200 [11:0];
+            if (\$199 ) begin
+              \$259 [611:600] = \$201 [11:0];
             end
-            if (\$201 ) begin
-              \$258 [623:612] = \$203 [11:0];
+            if (\$202 ) begin
+              \$259 [623:612] = \$204 [11:0];
             end
-            if (\$204 ) begin
-              \$258 [635:624] = \$206 [11:0];
+            if (\$205 ) begin
+              \$259 [635:624] = \$207 [11:0];
             end
-            if (\$207 ) begin
-              \$258 [647:636] = \$209 [11:0];
+            if (\$208 ) begin
+              \$259 [647:636] = \$210 [11:0];
             end
-            if (\$210 ) begin
-              \$258 [659:648] = \$212 [11:0];
+            if (\$211 ) begin
+              \$259 [659:648] = \$213 [11:0];
             end
-            if (\$213 ) begin
-              \$258 [671:660] = \$215 [11:0];
+            if (\$214 ) begin
+              \$259 [671:660] = \$216 [11:0];
             end
-            if (\$216 ) begin
-              \$258 [683:672] = \$218 [11:0];
+            if (\$217 ) begin
+              \$259 [683:672] = \$219 [11:0];
             end
-            if (\$219 ) begin
-              \$258 [695:684] = \$221 [11:0];
+            if (\$220 ) begin
+              \$259 [695:684] = \$222 [11:0];
             end
-            if (\$222 ) begin
-              \$258 [707:696] = \$224 [11:0];
+            if (\$223 ) begin
+              \$259 [707:696] = \$225 [11:0];
             end
-            if (\$225 ) begin
-              \$258 [719:708] = \$227 [11:0];
+            if (\$226 ) begin
+              \$259 [719:708] = \$228 [11:0];
             end
-            if (\$228 ) begin
-              \$258 [731:720] = \$230 [11:0];
+            if (\$229 ) begin
+              \$259 [731:720] = \$231 [11:0];
             end
-            if (\$231 ) begin
-              \$258 [743:732] = \$233 [11:0];
+            if (\$232 ) begin
+              \$259 [743:732] = \$234 [11:0];
             end
-            if (\$234 ) begin
-              \$258 [755:744] = \$236 [11:0];
+            if (\$235 ) begin
+              \$259 [755:744] = \$237 [11:0];
             end
-            if (\$237 ) begin
-              \$258 [767:756] = \$239 [11:0];
+            if (\$238 ) begin
+              \$259 [767:756] = \$240 [11:0];
             end
           end
     endcase
     if (rst) begin
-      \$258  = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
+      \$259  = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
     end
   end
   assign total = { 6'h00, \$3  };
-  assign cal_gains = { \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0 , \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0  };
+  assign cal_gains = { \port$5533$0 , \port$5531$0 , \port$5529$0 , \port$5527$0 , \port$5525$0 , \port$5523$0 , \port$5521$0 , \port$5519$0 , \port$5517$0 , \port$5515$0 , \port$5513$0 , \port$5511$0 , \port$5509$0 , \port$5507$0 , \port$5505$0 , \port$5503$0 , \port$5501$0 , \port$5499$0 , \port$5497$0 , \port$5495$0 , \port$5493$0 , \port$5491$0 , \port$5489$0 , \port$5487$0 , \port$5485$0 , \port$5483$0 , \port$5481$0 , \port$5479$0 , \port$5477$0 , \port$5475$0 , \port$5473$0 , \port$5471$0 , \port$5469$0 , \port$5467$0 , \port$5465$0 , \port$5463$0 , \port$5461$0 , \port$5459$0 , \port$5457$0 , \port$5455$0 , \port$5453$0 , \port$5451$0 , \port$5449$0 , \port$5447$0 , \port$5445$0 , \port$5443$0 , \port$5441$0 , \port$5439$0 , \port$5437$0 , \port$5435$0 , \port$5433$0 , \port$5431$0 , \port$5429$0 , \port$5427$0 , \port$5425$0 , \port$5423$0 , \port$5421$0 , \port$5419$0 , \port$5417$0 , \port$5415$0 , \port$5413$0 , \port$5411$0 , \port$5409$0 , \port$5407$0  };
   assign rounded = \$5 [12:0];
   assign \$5  = { 1'h0, \$4 [13:1] };
   assign \$10  = { 4'h0, \ref , 11'h000 };
   assign \$11  = { 8'h00, \$3 , 13'h0000 };
-  assign \$29  = { 4'h0, \ref , 11'h000 };
-  assign \$30  = { 8'h00, \$3 , 13'h0000 };
-  assign \$32  = { 4'h0, \ref , 11'h000 };
-  assign \$33  = { 9'h000, \$3 , 12'h000 };
-  assign \$35  = { 1'h0, divisor[28:1] };
-  assign \$46  = { 10'h000, \$45 [24:10] };
+  assign \$30  = { 4'h0, \ref , 11'h000 };
+  assign \$31  = { 8'h00, \$3 , 13'h0000 };
+  assign \$33  = { 4'h0, \ref , 11'h000 };
+  assign \$34  = { 9'h000, \$3 , 12'h000 };
+  assign \$36  = { 1'h0, divisor[28:1] };
+  assign \$47  = { 10'h000, \$46 [24:10] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5717$0 , \port$5719$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$6443$0 , \port$6445$0 , \port$6447$0 , \port$6449$0 , \port$6451$0 , \port$6453$0 , \port$6455$0 , \port$6457$0 , \port$6459$0 , \port$6461$0 , \port$6463$0 , \port$6465$0 , \port$6467$0 , \port$6469$0 , \port$6471$0 , \port$6473$0 
-, \port$6475$0 , \port$6477$0 , \port$6479$0 , \port$6481$0 , \port$6483$0 , \port$6485$0 , \port$6487$0 , \port$6489$0 , \port$6491$0 , \port$6493$0 , \port$6495$0 , \port$6497$0 , \port$6499$0 , \port$6501$0 , \port$6503$0 , \port$6505$0 , \port$6507$0 , \port$6509$0 , \port$6511$0 , \port$6513$0 , \port$6515$0 
-, \port$6517$0 , \port$6519$0 , \port$6521$0 , \port$6523$0 , \port$6525$0 , \port$6527$0 , \port$6529$0 , \port$6531$0 , \port$6533$0 , \port$6535$0 , \port$6537$0 , \port$6539$0 , \port$6541$0 , \port$6543$0 , \port$6545$0 , \port$6547$0 , \port$6549$0 , \port$6551$0 , \port$6553$0 , \port$6555$0 , \port$6557$0 
-, \port$6559$0 , \port$6561$0 , \port$6563$0 , \port$6565$0 , \port$6567$0 , \port$6569$0 , \port$6571$0 , \port$6573$0 , \port$6575$0 , \port$6577$0 , \port$6579$0 , \port$6581$0 , \port$6583$0 , \port$6585$0 , \port$6587$0 , \port$6589$0 , \port$6591$0 , \port$6593$0 , \port$6595$0 , \port$6597$0 , \port$6599$0 
-, \port$6601$0 , \port$6603$0 , \port$6605$0 , \port$6607$0 , \port$6609$0 , \port$6611$0 , \port$6613$0 , \port$6615$0 , \port$6617$0 , \port$6619$0 , \port$6621$0 , \port$6623$0 , \port$6625$0 , \port$6627$0 , \port$6629$0 , \port$6631$0 , \port$6633$0 , \port$6635$0 , \port$6637$0 , \port$6639$0 , \port$6641$0 
-, \port$6643$0 , \port$6645$0 , \port$6647$0 , \port$6649$0 , \port$6651$0 , \port$6653$0 , \port$6655$0 , \port$6657$0 , \port$6659$0 , \port$6661$0 , \port$6663$0 , \port$6665$0 , \port$6667$0 , \port$6669$0 , \port$6671$0 , \port$6673$0 , \port$6675$0 , \port$6677$0 , \port$6679$0 , \port$6681$0 , \port$6683$0 
-, \port$6685$0 , \port$6687$0 , \port$6689$0 , \port$6691$0 , \port$6693$0 , \port$6695$0 , \port$6697$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5143$0 , \port$5145$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 , \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 
+, \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , \port$5909$0 , \port$5911$0 , \port$5913$0 , \port$5915$0 , \port$5917$0 , \port$5919$0 , \port$5921$0 , \port$5923$0 , \port$5925$0 , \port$5927$0 , \port$5929$0 , \port$5931$0 , \port$5933$0 , \port$5935$0 , \port$5937$0 , \port$5939$0 , \port$5941$0 
+, \port$5943$0 , \port$5945$0 , \port$5947$0 , \port$5949$0 , \port$5951$0 , \port$5953$0 , \port$5955$0 , \port$5957$0 , \port$5959$0 , \port$5961$0 , \port$5963$0 , \port$5965$0 , \port$5967$0 , \port$5969$0 , \port$5971$0 , \port$5973$0 , \port$5975$0 , \port$5977$0 , \port$5979$0 , \port$5981$0 , \port$5983$0 
+, \port$5985$0 , \port$5987$0 , \port$5989$0 , \port$5991$0 , \port$5993$0 , \port$5995$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 , \port$6015$0 , \port$6017$0 , \port$6019$0 , \port$6021$0 , \port$6023$0 , \port$6025$0 
+, \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 , \port$6057$0 , \port$6059$0 , \port$6061$0 , \port$6063$0 , \port$6065$0 , \port$6067$0 
+, \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 , \port$6099$0 , \port$6101$0 , \port$6103$0 , \port$6105$0 , \port$6107$0 , \port$6109$0 
+, \port$6111$0 , \port$6113$0 , \port$6115$0 , \port$6117$0 , \port$6119$0 , \port$6121$0 , \port$6123$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$16 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$16  = 1'h0;
   wire [63:0] \$1 ;
@@ -22618,266 +22171,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$5717$0 ;
-  wire [31:0] \port$5717$0 ;
-  input [31:0] \port$5719$0 ;
-  wire [31:0] \port$5719$0 ;
-  input \port$6443$0 ;
-  wire \port$6443$0 ;
-  input \port$6445$0 ;
-  wire \port$6445$0 ;
-  input \port$6447$0 ;
-  wire \port$6447$0 ;
-  input \port$6449$0 ;
-  wire \port$6449$0 ;
-  input \port$6451$0 ;
-  wire \port$6451$0 ;
-  input \port$6453$0 ;
-  wire \port$6453$0 ;
-  input \port$6455$0 ;
-  wire \port$6455$0 ;
-  input \port$6457$0 ;
-  wire \port$6457$0 ;
-  input \port$6459$0 ;
-  wire \port$6459$0 ;
-  input \port$6461$0 ;
-  wire \port$6461$0 ;
-  input \port$6463$0 ;
-  wire \port$6463$0 ;
-  input \port$6465$0 ;
-  wire \port$6465$0 ;
-  input \port$6467$0 ;
-  wire \port$6467$0 ;
-  input \port$6469$0 ;
-  wire \port$6469$0 ;
-  input \port$6471$0 ;
-  wire \port$6471$0 ;
-  input \port$6473$0 ;
-  wire \port$6473$0 ;
-  input \port$6475$0 ;
-  wire \port$6475$0 ;
-  input \port$6477$0 ;
-  wire \port$6477$0 ;
-  input \port$6479$0 ;
-  wire \port$6479$0 ;
-  input \port$6481$0 ;
-  wire \port$6481$0 ;
-  input \port$6483$0 ;
-  wire \port$6483$0 ;
-  input \port$6485$0 ;
-  wire \port$6485$0 ;
-  input \port$6487$0 ;
-  wire \port$6487$0 ;
-  input \port$6489$0 ;
-  wire \port$6489$0 ;
-  input \port$6491$0 ;
-  wire \port$6491$0 ;
-  input \port$6493$0 ;
-  wire \port$6493$0 ;
-  input \port$6495$0 ;
-  wire \port$6495$0 ;
-  input \port$6497$0 ;
-  wire \port$6497$0 ;
-  input \port$6499$0 ;
-  wire \port$6499$0 ;
-  input \port$6501$0 ;
-  wire \port$6501$0 ;
-  input \port$6503$0 ;
-  wire \port$6503$0 ;
-  input \port$6505$0 ;
-  wire \port$6505$0 ;
-  input \port$6507$0 ;
-  wire \port$6507$0 ;
-  input \port$6509$0 ;
-  wire \port$6509$0 ;
-  input \port$6511$0 ;
-  wire \port$6511$0 ;
-  input \port$6513$0 ;
-  wire \port$6513$0 ;
-  input \port$6515$0 ;
-  wire \port$6515$0 ;
-  input \port$6517$0 ;
-  wire \port$6517$0 ;
-  input \port$6519$0 ;
-  wire \port$6519$0 ;
-  input \port$6521$0 ;
-  wire \port$6521$0 ;
-  input \port$6523$0 ;
-  wire \port$6523$0 ;
-  input \port$6525$0 ;
-  wire \port$6525$0 ;
-  input \port$6527$0 ;
-  wire \port$6527$0 ;
-  input \port$6529$0 ;
-  wire \port$6529$0 ;
-  input \port$6531$0 ;
-  wire \port$6531$0 ;
-  input \port$6533$0 ;
-  wire \port$6533$0 ;
-  input \port$6535$0 ;
-  wire \port$6535$0 ;
-  input \port$6537$0 ;
-  wire \port$6537$0 ;
-  input \port$6539$0 ;
-  wire \port$6539$0 ;
-  input \port$6541$0 ;
-  wire \port$6541$0 ;
-  input \port$6543$0 ;
-  wire \port$6543$0 ;
-  input \port$6545$0 ;
-  wire \port$6545$0 ;
-  input \port$6547$0 ;
-  wire \port$6547$0 ;
-  input \port$6549$0 ;
-  wire \port$6549$0 ;
-  input \port$6551$0 ;
-  wire \port$6551$0 ;
-  input \port$6553$0 ;
-  wire \port$6553$0 ;
-  input \port$6555$0 ;
-  wire \port$6555$0 ;
-  input \port$6557$0 ;
-  wire \port$6557$0 ;
-  input \port$6559$0 ;
-  wire \port$6559$0 ;
-  input \port$6561$0 ;
-  wire \port$6561$0 ;
-  input \port$6563$0 ;
-  wire \port$6563$0 ;
-  input \port$6565$0 ;
-  wire \port$6565$0 ;
-  input \port$6567$0 ;
-  wire \port$6567$0 ;
-  input \port$6569$0 ;
-  wire \port$6569$0 ;
-  input [6:0] \port$6571$0 ;
-  wire [6:0] \port$6571$0 ;
-  input [6:0] \port$6573$0 ;
-  wire [6:0] \port$6573$0 ;
-  input [6:0] \port$6575$0 ;
-  wire [6:0] \port$6575$0 ;
-  input [6:0] \port$6577$0 ;
-  wire [6:0] \port$6577$0 ;
-  input [6:0] \port$6579$0 ;
-  wire [6:0] \port$6579$0 ;
-  input [6:0] \port$6581$0 ;
-  wire [6:0] \port$6581$0 ;
-  input [6:0] \port$6583$0 ;
-  wire [6:0] \port$6583$0 ;
-  input [6:0] \port$6585$0 ;
-  wire [6:0] \port$6585$0 ;
-  input [6:0] \port$6587$0 ;
-  wire [6:0] \port$6587$0 ;
-  input [6:0] \port$6589$0 ;
-  wire [6:0] \port$6589$0 ;
-  input [6:0] \port$6591$0 ;
-  wire [6:0] \port$6591$0 ;
-  input [6:0] \port$6593$0 ;
-  wire [6:0] \port$6593$0 ;
-  input [6:0] \port$6595$0 ;
-  wire [6:0] \port$6595$0 ;
-  input [6:0] \port$6597$0 ;
-  wire [6:0] \port$6597$0 ;
-  input [6:0] \port$6599$0 ;
-  wire [6:0] \port$6599$0 ;
-  input [6:0] \port$6601$0 ;
-  wire [6:0] \port$6601$0 ;
-  input [6:0] \port$6603$0 ;
-  wire [6:0] \port$6603$0 ;
-  input [6:0] \port$6605$0 ;
-  wire [6:0] \port$6605$0 ;
-  input [6:0] \port$6607$0 ;
-  wire [6:0] \port$6607$0 ;
-  input [6:0] \port$6609$0 ;
-  wire [6:0] \port$6609$0 ;
-  input [6:0] \port$6611$0 ;
-  wire [6:0] \port$6611$0 ;
-  input [6:0] \port$6613$0 ;
-  wire [6:0] \port$6613$0 ;
-  input [6:0] \port$6615$0 ;
-  wire [6:0] \port$6615$0 ;
-  input [6:0] \port$6617$0 ;
-  wire [6:0] \port$6617$0 ;
-  input [6:0] \port$6619$0 ;
-  wire [6:0] \port$6619$0 ;
-  input [6:0] \port$6621$0 ;
-  wire [6:0] \port$6621$0 ;
-  input [6:0] \port$6623$0 ;
-  wire [6:0] \port$6623$0 ;
-  input [6:0] \port$6625$0 ;
-  wire [6:0] \port$6625$0 ;
-  input [6:0] \port$6627$0 ;
-  wire [6:0] \port$6627$0 ;
-  input [6:0] \port$6629$0 ;
-  wire [6:0] \port$6629$0 ;
-  input [6:0] \port$6631$0 ;
-  wire [6:0] \port$6631$0 ;
-  input [6:0] \port$6633$0 ;
-  wire [6:0] \port$6633$0 ;
-  input [6:0] \port$6635$0 ;
-  wire [6:0] \port$6635$0 ;
-  input [6:0] \port$6637$0 ;
-  wire [6:0] \port$6637$0 ;
-  input [6:0] \port$6639$0 ;
-  wire [6:0] \port$6639$0 ;
-  input [6:0] \port$6641$0 ;
-  wire [6:0] \port$6641$0 ;
-  input [6:0] \port$6643$0 ;
-  wire [6:0] \port$6643$0 ;
-  input [6:0] \port$6645$0 ;
-  wire [6:0] \port$6645$0 ;
-  input [6:0] \port$6647$0 ;
-  wire [6:0] \port$6647$0 ;
-  input [6:0] \port$6649$0 ;
-  wire [6:0] \port$6649$0 ;
-  input [6:0] \port$6651$0 ;
-  wire [6:0] \port$6651$0 ;
-  input [6:0] \port$6653$0 ;
-  wire [6:0] \port$6653$0 ;
-  input [6:0] \port$6655$0 ;
-  wire [6:0] \port$6655$0 ;
-  input [6:0] \port$6657$0 ;
-  wire [6:0] \port$6657$0 ;
-  input [6:0] \port$6659$0 ;
-  wire [6:0] \port$6659$0 ;
-  input [6:0] \port$6661$0 ;
-  wire [6:0] \port$6661$0 ;
-  input [6:0] \port$6663$0 ;
-  wire [6:0] \port$6663$0 ;
-  input [6:0] \port$6665$0 ;
-  wire [6:0] \port$6665$0 ;
-  input [6:0] \port$6667$0 ;
-  wire [6:0] \port$6667$0 ;
-  input [6:0] \port$6669$0 ;
-  wire [6:0] \port$6669$0 ;
-  input [6:0] \port$6671$0 ;
-  wire [6:0] \port$6671$0 ;
-  input [6:0] \port$6673$0 ;
-  wire [6:0] \port$6673$0 ;
-  input [6:0] \port$6675$0 ;
-  wire [6:0] \port$6675$0 ;
-  input [6:0] \port$6677$0 ;
-  wire [6:0] \port$6677$0 ;
-  input [6:0] \port$6679$0 ;
-  wire [6:0] \port$6679$0 ;
-  input [6:0] \port$6681$0 ;
-  wire [6:0] \port$6681$0 ;
-  input [6:0] \port$6683$0 ;
-  wire [6:0] \port$6683$0 ;
-  input [6:0] \port$6685$0 ;
-  wire [6:0] \port$6685$0 ;
-  input [6:0] \port$6687$0 ;
-  wire [6:0] \port$6687$0 ;
-  input [6:0] \port$6689$0 ;
-  wire [6:0] \port$6689$0 ;
-  input [6:0] \port$6691$0 ;
-  wire [6:0] \port$6691$0 ;
-  input [6:0] \port$6693$0 ;
-  wire [6:0] \port$6693$0 ;
-  input [6:0] \port$6695$0 ;
-  wire [6:0] \port$6695$0 ;
-  input [6:0] \port$6697$0 ;
-  wire [6:0] \port$6697$0 ;
+  input [31:0] \port$5143$0 ;
+  wire [31:0] \port$5143$0 ;
+  input [31:0] \port$5145$0 ;
+  wire [31:0] \port$5145$0 ;
+  input \port$5869$0 ;
+  wire \port$5869$0 ;
+  input \port$5871$0 ;
+  wire \port$5871$0 ;
+  input \port$5873$0 ;
+  wire \port$5873$0 ;
+  input \port$5875$0 ;
+  wire \port$5875$0 ;
+  input \port$5877$0 ;
+  wire \port$5877$0 ;
+  input \port$5879$0 ;
+  wire \port$5879$0 ;
+  input \port$5881$0 ;
+  wire \port$5881$0 ;
+  input \port$5883$0 ;
+  wire \port$5883$0 ;
+  input \port$5885$0 ;
+  wire \port$5885$0 ;
+  input \port$5887$0 ;
+  wire \port$5887$0 ;
+  input \port$5889$0 ;
+  wire \port$5889$0 ;
+  input \port$5891$0 ;
+  wire \port$5891$0 ;
+  input \port$5893$0 ;
+  wire \port$5893$0 ;
+  input \port$5895$0 ;
+  wire \port$5895$0 ;
+  input \port$5897$0 ;
+  wire \port$5897$0 ;
+  input \port$5899$0 ;
+  wire \port$5899$0 ;
+  input \port$5901$0 ;
+  wire \port$5901$0 ;
+  input \port$5903$0 ;
+  wire \port$5903$0 ;
+  input \port$5905$0 ;
+  wire \port$5905$0 ;
+  input \port$5907$0 ;
+  wire \port$5907$0 ;
+  input \port$5909$0 ;
+  wire \port$5909$0 ;
+  input \port$5911$0 ;
+  wire \port$5911$0 ;
+  input \port$5913$0 ;
+  wire \port$5913$0 ;
+  input \port$5915$0 ;
+  wire \port$5915$0 ;
+  input \port$5917$0 ;
+  wire \port$5917$0 ;
+  input \port$5919$0 ;
+  wire \port$5919$0 ;
+  input \port$5921$0 ;
+  wire \port$5921$0 ;
+  input \port$5923$0 ;
+  wire \port$5923$0 ;
+  input \port$5925$0 ;
+  wire \port$5925$0 ;
+  input \port$5927$0 ;
+  wire \port$5927$0 ;
+  input \port$5929$0 ;
+  wire \port$5929$0 ;
+  input \port$5931$0 ;
+  wire \port$5931$0 ;
+  input \port$5933$0 ;
+  wire \port$5933$0 ;
+  input \port$5935$0 ;
+  wire \port$5935$0 ;
+  input \port$5937$0 ;
+  wire \port$5937$0 ;
+  input \port$5939$0 ;
+  wire \port$5939$0 ;
+  input \port$5941$0 ;
+  wire \port$5941$0 ;
+  input \port$5943$0 ;
+  wire \port$5943$0 ;
+  input \port$5945$0 ;
+  wire \port$5945$0 ;
+  input \port$5947$0 ;
+  wire \port$5947$0 ;
+  input \port$5949$0 ;
+  wire \port$5949$0 ;
+  input \port$5951$0 ;
+  wire \port$5951$0 ;
+  input \port$5953$0 ;
+  wire \port$5953$0 ;
+  input \port$5955$0 ;
+  wire \port$5955$0 ;
+  input \port$5957$0 ;
+  wire \port$5957$0 ;
+  input \port$5959$0 ;
+  wire \port$5959$0 ;
+  input \port$5961$0 ;
+  wire \port$5961$0 ;
+  input \port$5963$0 ;
+  wire \port$5963$0 ;
+  input \port$5965$0 ;
+  wire \port$5965$0 ;
+  input \port$5967$0 ;
+  wire \port$5967$0 ;
+  input \port$5969$0 ;
+  wire \port$5969$0 ;
+  input \port$5971$0 ;
+  wire \port$5971$0 ;
+  input \port$5973$0 ;
+  wire \port$5973$0 ;
+  input \port$5975$0 ;
+  wire \port$5975$0 ;
+  input \port$5977$0 ;
+  wire \port$5977$0 ;
+  input \port$5979$0 ;
+  wire \port$5979$0 ;
+  input \port$5981$0 ;
+  wire \port$5981$0 ;
+  input \port$5983$0 ;
+  wire \port$5983$0 ;
+  input \port$5985$0 ;
+  wire \port$5985$0 ;
+  input \port$5987$0 ;
+  wire \port$5987$0 ;
+  input \port$5989$0 ;
+  wire \port$5989$0 ;
+  input \port$5991$0 ;
+  wire \port$5991$0 ;
+  input \port$5993$0 ;
+  wire \port$5993$0 ;
+  input \port$5995$0 ;
+  wire \port$5995$0 ;
+  input [6:0] \port$5997$0 ;
+  wire [6:0] \port$5997$0 ;
+  input [6:0] \port$5999$0 ;
+  wire [6:0] \port$5999$0 ;
+  input [6:0] \port$6001$0 ;
+  wire [6:0] \port$6001$0 ;
+  input [6:0] \port$6003$0 ;
+  wire [6:0] \port$6003$0 ;
+  input [6:0] \port$6005$0 ;
+  wire [6:0] \port$6005$0 ;
+  input [6:0] \port$6007$0 ;
+  wire [6:0] \port$6007$0 ;
+  input [6:0] \port$6009$0 ;
+  wire [6:0] \port$6009$0 ;
+  input [6:0] \port$6011$0 ;
+  wire [6:0] \port$6011$0 ;
+  input [6:0] \port$6013$0 ;
+  wire [6:0] \port$6013$0 ;
+  input [6:0] \port$6015$0 ;
+  wire [6:0] \port$6015$0 ;
+  input [6:0] \port$6017$0 ;
+  wire [6:0] \port$6017$0 ;
+  input [6:0] \port$6019$0 ;
+  wire [6:0] \port$6019$0 ;
+  input [6:0] \port$6021$0 ;
+  wire [6:0] \port$6021$0 ;
+  input [6:0] \port$6023$0 ;
+  wire [6:0] \port$6023$0 ;
+  input [6:0] \port$6025$0 ;
+  wire [6:0] \port$6025$0 ;
+  input [6:0] \port$6027$0 ;
+  wire [6:0] \port$6027$0 ;
+  input [6:0] \port$6029$0 ;
+  wire [6:0] \port$6029$0 ;
+  input [6:0] \port$6031$0 ;
+  wire [6:0] \port$6031$0 ;
+  input [6:0] \port$6033$0 ;
+  wire [6:0] \port$6033$0 ;
+  input [6:0] \port$6035$0 ;
+  wire [6:0] \port$6035$0 ;
+  input [6:0] \port$6037$0 ;
+  wire [6:0] \port$6037$0 ;
+  input [6:0] \port$6039$0 ;
+  wire [6:0] \port$6039$0 ;
+  input [6:0] \port$6041$0 ;
+  wire [6:0] \port$6041$0 ;
+  input [6:0] \port$6043$0 ;
+  wire [6:0] \port$6043$0 ;
+  input [6:0] \port$6045$0 ;
+  wire [6:0] \port$6045$0 ;
+  input [6:0] \port$6047$0 ;
+  wire [6:0] \port$6047$0 ;
+  input [6:0] \port$6049$0 ;
+  wire [6:0] \port$6049$0 ;
+  input [6:0] \port$6051$0 ;
+  wire [6:0] \port$6051$0 ;
+  input [6:0] \port$6053$0 ;
+  wire [6:0] \port$6053$0 ;
+  input [6:0] \port$6055$0 ;
+  wire [6:0] \port$6055$0 ;
+  input [6:0] \port$6057$0 ;
+  wire [6:0] \port$6057$0 ;
+  input [6:0] \port$6059$0 ;
+  wire [6:0] \port$6059$0 ;
+  input [6:0] \port$6061$0 ;
+  wire [6:0] \port$6061$0 ;
+  input [6:0] \port$6063$0 ;
+  wire [6:0] \port$6063$0 ;
+  input [6:0] \port$6065$0 ;
+  wire [6:0] \port$6065$0 ;
+  input [6:0] \port$6067$0 ;
+  wire [6:0] \port$6067$0 ;
+  input [6:0] \port$6069$0 ;
+  wire [6:0] \port$6069$0 ;
+  input [6:0] \port$6071$0 ;
+  wire [6:0] \port$6071$0 ;
+  input [6:0] \port$6073$0 ;
+  wire [6:0] \port$6073$0 ;
+  input [6:0] \port$6075$0 ;
+  wire [6:0] \port$6075$0 ;
+  input [6:0] \port$6077$0 ;
+  wire [6:0] \port$6077$0 ;
+  input [6:0] \port$6079$0 ;
+  wire [6:0] \port$6079$0 ;
+  input [6:0] \port$6081$0 ;
+  wire [6:0] \port$6081$0 ;
+  input [6:0] \port$6083$0 ;
+  wire [6:0] \port$6083$0 ;
+  input [6:0] \port$6085$0 ;
+  wire [6:0] \port$6085$0 ;
+  input [6:0] \port$6087$0 ;
+  wire [6:0] \port$6087$0 ;
+  input [6:0] \port$6089$0 ;
+  wire [6:0] \port$6089$0 ;
+  input [6:0] \port$6091$0 ;
+  wire [6:0] \port$6091$0 ;
+  input [6:0] \port$6093$0 ;
+  wire [6:0] \port$6093$0 ;
+  input [6:0] \port$6095$0 ;
+  wire [6:0] \port$6095$0 ;
+  input [6:0] \port$6097$0 ;
+  wire [6:0] \port$6097$0 ;
+  input [6:0] \port$6099$0 ;
+  wire [6:0] \port$6099$0 ;
+  input [6:0] \port$6101$0 ;
+  wire [6:0] \port$6101$0 ;
+  input [6:0] \port$6103$0 ;
+  wire [6:0] \port$6103$0 ;
+  input [6:0] \port$6105$0 ;
+  wire [6:0] \port$6105$0 ;
+  input [6:0] \port$6107$0 ;
+  wire [6:0] \port$6107$0 ;
+  input [6:0] \port$6109$0 ;
+  wire [6:0] \port$6109$0 ;
+  input [6:0] \port$6111$0 ;
+  wire [6:0] \port$6111$0 ;
+  input [6:0] \port$6113$0 ;
+  wire [6:0] \port$6113$0 ;
+  input [6:0] \port$6115$0 ;
+  wire [6:0] \port$6115$0 ;
+  input [6:0] \port$6117$0 ;
+  wire [6:0] \port$6117$0 ;
+  input [6:0] \port$6119$0 ;
+  wire [6:0] \port$6119$0 ;
+  input [6:0] \port$6121$0 ;
+  wire [6:0] \port$6121$0 ;
+  input [6:0] \port$6123$0 ;
+  wire [6:0] \port$6123$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -22910,197 +22463,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$6571$0  < threshold;
-  assign \$3  = ~ \port$6443$0 ;
+  assign \$2  = \port$5997$0  < threshold;
+  assign \$3  = ~ \port$5869$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$6573$0  < threshold;
-  assign \$6  = ~ \port$6445$0 ;
+  assign \$5  = \port$5999$0  < threshold;
+  assign \$6  = ~ \port$5871$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$6575$0  < threshold;
-  assign \$9  = ~ \port$6447$0 ;
+  assign \$8  = \port$6001$0  < threshold;
+  assign \$9  = ~ \port$5873$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$6577$0  < threshold;
-  assign \$12  = ~ \port$6449$0 ;
+  assign \$11  = \port$6003$0  < threshold;
+  assign \$12  = ~ \port$5875$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$6579$0  < threshold;
-  assign \$15  = ~ \port$6451$0 ;
+  assign \$14  = \port$6005$0  < threshold;
+  assign \$15  = ~ \port$5877$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$6581$0  < threshold;
-  assign \$18  = ~ \port$6453$0 ;
+  assign \$17  = \port$6007$0  < threshold;
+  assign \$18  = ~ \port$5879$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$6583$0  < threshold;
-  assign \$21  = ~ \port$6455$0 ;
+  assign \$20  = \port$6009$0  < threshold;
+  assign \$21  = ~ \port$5881$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$6585$0  < threshold;
-  assign \$24  = ~ \port$6457$0 ;
+  assign \$23  = \port$6011$0  < threshold;
+  assign \$24  = ~ \port$5883$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$6587$0  < threshold;
-  assign \$27  = ~ \port$6459$0 ;
+  assign \$26  = \port$6013$0  < threshold;
+  assign \$27  = ~ \port$5885$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$6589$0  < threshold;
-  assign \$30  = ~ \port$6461$0 ;
+  assign \$29  = \port$6015$0  < threshold;
+  assign \$30  = ~ \port$5887$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$6591$0  < threshold;
-  assign \$33  = ~ \port$6463$0 ;
+  assign \$32  = \port$6017$0  < threshold;
+  assign \$33  = ~ \port$5889$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$6593$0  < threshold;
-  assign \$36  = ~ \port$6465$0 ;
+  assign \$35  = \port$6019$0  < threshold;
+  assign \$36  = ~ \port$5891$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$6595$0  < threshold;
-  assign \$39  = ~ \port$6467$0 ;
+  assign \$38  = \port$6021$0  < threshold;
+  assign \$39  = ~ \port$5893$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$6597$0  < threshold;
-  assign \$42  = ~ \port$6469$0 ;
+  assign \$41  = \port$6023$0  < threshold;
+  assign \$42  = ~ \port$5895$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$6599$0  < threshold;
-  assign \$45  = ~ \port$6471$0 ;
+  assign \$44  = \port$6025$0  < threshold;
+  assign \$45  = ~ \port$5897$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$6601$0  < threshold;
-  assign \$48  = ~ \port$6473$0 ;
+  assign \$47  = \port$6027$0  < threshold;
+  assign \$48  = ~ \port$5899$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$6603$0  < threshold;
-  assign \$51  = ~ \port$6475$0 ;
+  assign \$50  = \port$6029$0  < threshold;
+  assign \$51  = ~ \port$5901$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$6605$0  < threshold;
-  assign \$54  = ~ \port$6477$0 ;
+  assign \$53  = \port$6031$0  < threshold;
+  assign \$54  = ~ \port$5903$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$6607$0  < threshold;
-  assign \$57  = ~ \port$6479$0 ;
+  assign \$56  = \port$6033$0  < threshold;
+  assign \$57  = ~ \port$5905$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$6609$0  < threshold;
-  assign \$60  = ~ \port$6481$0 ;
+  assign \$59  = \port$6035$0  < threshold;
+  assign \$60  = ~ \port$5907$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$6611$0  < threshold;
-  assign \$63  = ~ \port$6483$0 ;
+  assign \$62  = \port$6037$0  < threshold;
+  assign \$63  = ~ \port$5909$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$6613$0  < threshold;
-  assign \$66  = ~ \port$6485$0 ;
+  assign \$65  = \port$6039$0  < threshold;
+  assign \$66  = ~ \port$5911$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$6615$0  < threshold;
-  assign \$69  = ~ \port$6487$0 ;
+  assign \$68  = \port$6041$0  < threshold;
+  assign \$69  = ~ \port$5913$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$6617$0  < threshold;
-  assign \$72  = ~ \port$6489$0 ;
+  assign \$71  = \port$6043$0  < threshold;
+  assign \$72  = ~ \port$5915$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$6619$0  < threshold;
-  assign \$75  = ~ \port$6491$0 ;
+  assign \$74  = \port$6045$0  < threshold;
+  assign \$75  = ~ \port$5917$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$6621$0  < threshold;
-  assign \$78  = ~ \port$6493$0 ;
+  assign \$77  = \port$6047$0  < threshold;
+  assign \$78  = ~ \port$5919$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$6623$0  < threshold;
-  assign \$81  = ~ \port$6495$0 ;
+  assign \$80  = \port$6049$0  < threshold;
+  assign \$81  = ~ \port$5921$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$6625$0  < threshold;
-  assign \$84  = ~ \port$6497$0 ;
+  assign \$83  = \port$6051$0  < threshold;
+  assign \$84  = ~ \port$5923$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$6627$0  < threshold;
-  assign \$87  = ~ \port$6499$0 ;
+  assign \$86  = \port$6053$0  < threshold;
+  assign \$87  = ~ \port$5925$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$6629$0  < threshold;
-  assign \$90  = ~ \port$6501$0 ;
+  assign \$89  = \port$6055$0  < threshold;
+  assign \$90  = ~ \port$5927$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$6631$0  < threshold;
-  assign \$93  = ~ \port$6503$0 ;
+  assign \$92  = \port$6057$0  < threshold;
+  assign \$93  = ~ \port$5929$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$6633$0  < threshold;
-  assign \$96  = ~ \port$6505$0 ;
+  assign \$95  = \port$6059$0  < threshold;
+  assign \$96  = ~ \port$5931$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$6635$0  < threshold;
-  assign \$99  = ~ \port$6507$0 ;
+  assign \$98  = \port$6061$0  < threshold;
+  assign \$99  = ~ \port$5933$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$6637$0  < threshold;
-  assign \$102  = ~ \port$6509$0 ;
+  assign \$101  = \port$6063$0  < threshold;
+  assign \$102  = ~ \port$5935$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$6639$0  < threshold;
-  assign \$105  = ~ \port$6511$0 ;
+  assign \$104  = \port$6065$0  < threshold;
+  assign \$105  = ~ \port$5937$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$6641$0  < threshold;
-  assign \$108  = ~ \port$6513$0 ;
+  assign \$107  = \port$6067$0  < threshold;
+  assign \$108  = ~ \port$5939$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$6643$0  < threshold;
-  assign \$111  = ~ \port$6515$0 ;
+  assign \$110  = \port$6069$0  < threshold;
+  assign \$111  = ~ \port$5941$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$6645$0  < threshold;
-  assign \$114  = ~ \port$6517$0 ;
+  assign \$113  = \port$6071$0  < threshold;
+  assign \$114  = ~ \port$5943$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$6647$0  < threshold;
-  assign \$117  = ~ \port$6519$0 ;
+  assign \$116  = \port$6073$0  < threshold;
+  assign \$117  = ~ \port$5945$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$6649$0  < threshold;
-  assign \$120  = ~ \port$6521$0 ;
+  assign \$119  = \port$6075$0  < threshold;
+  assign \$120  = ~ \port$5947$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$6651$0  < threshold;
-  assign \$123  = ~ \port$6523$0 ;
+  assign \$122  = \port$6077$0  < threshold;
+  assign \$123  = ~ \port$5949$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$6653$0  < threshold;
-  assign \$126  = ~ \port$6525$0 ;
+  assign \$125  = \port$6079$0  < threshold;
+  assign \$126  = ~ \port$5951$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$6655$0  < threshold;
-  assign \$129  = ~ \port$6527$0 ;
+  assign \$128  = \port$6081$0  < threshold;
+  assign \$129  = ~ \port$5953$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$6657$0  < threshold;
-  assign \$132  = ~ \port$6529$0 ;
+  assign \$131  = \port$6083$0  < threshold;
+  assign \$132  = ~ \port$5955$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$6659$0  < threshold;
-  assign \$135  = ~ \port$6531$0 ;
+  assign \$134  = \port$6085$0  < threshold;
+  assign \$135  = ~ \port$5957$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$6661$0  < threshold;
-  assign \$138  = ~ \port$6533$0 ;
+  assign \$137  = \port$6087$0  < threshold;
+  assign \$138  = ~ \port$5959$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$6663$0  < threshold;
-  assign \$141  = ~ \port$6535$0 ;
+  assign \$140  = \port$6089$0  < threshold;
+  assign \$141  = ~ \port$5961$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$6665$0  < threshold;
-  assign \$144  = ~ \port$6537$0 ;
+  assign \$143  = \port$6091$0  < threshold;
+  assign \$144  = ~ \port$5963$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$6667$0  < threshold;
-  assign \$147  = ~ \port$6539$0 ;
+  assign \$146  = \port$6093$0  < threshold;
+  assign \$147  = ~ \port$5965$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$6669$0  < threshold;
-  assign \$150  = ~ \port$6541$0 ;
+  assign \$149  = \port$6095$0  < threshold;
+  assign \$150  = ~ \port$5967$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$6671$0  < threshold;
-  assign \$153  = ~ \port$6543$0 ;
+  assign \$152  = \port$6097$0  < threshold;
+  assign \$153  = ~ \port$5969$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$6673$0  < threshold;
-  assign \$156  = ~ \port$6545$0 ;
+  assign \$155  = \port$6099$0  < threshold;
+  assign \$156  = ~ \port$5971$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$6675$0  < threshold;
-  assign \$159  = ~ \port$6547$0 ;
+  assign \$158  = \port$6101$0  < threshold;
+  assign \$159  = ~ \port$5973$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$6677$0  < threshold;
-  assign \$162  = ~ \port$6549$0 ;
+  assign \$161  = \port$6103$0  < threshold;
+  assign \$162  = ~ \port$5975$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$6679$0  < threshold;
-  assign \$165  = ~ \port$6551$0 ;
+  assign \$164  = \port$6105$0  < threshold;
+  assign \$165  = ~ \port$5977$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$6681$0  < threshold;
-  assign \$168  = ~ \port$6553$0 ;
+  assign \$167  = \port$6107$0  < threshold;
+  assign \$168  = ~ \port$5979$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$6683$0  < threshold;
-  assign \$171  = ~ \port$6555$0 ;
+  assign \$170  = \port$6109$0  < threshold;
+  assign \$171  = ~ \port$5981$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$6685$0  < threshold;
-  assign \$174  = ~ \port$6557$0 ;
+  assign \$173  = \port$6111$0  < threshold;
+  assign \$174  = ~ \port$5983$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$6687$0  < threshold;
-  assign \$177  = ~ \port$6559$0 ;
+  assign \$176  = \port$6113$0  < threshold;
+  assign \$177  = ~ \port$5985$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$6689$0  < threshold;
-  assign \$180  = ~ \port$6561$0 ;
+  assign \$179  = \port$6115$0  < threshold;
+  assign \$180  = ~ \port$5987$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$6691$0  < threshold;
-  assign \$183  = ~ \port$6563$0 ;
+  assign \$182  = \port$6117$0  < threshold;
+  assign \$183  = ~ \port$5989$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$6693$0  < threshold;
-  assign \$186  = ~ \port$6565$0 ;
+  assign \$185  = \port$6119$0  < threshold;
+  assign \$186  = ~ \port$5991$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$6695$0  < threshold;
-  assign \$189  = ~ \port$6567$0 ;
+  assign \$188  = \port$6121$0  < threshold;
+  assign \$189  = ~ \port$5993$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$6697$0  < threshold;
-  assign \$192  = ~ \port$6569$0 ;
+  assign \$191  = \port$6123$0  < threshold;
+  assign \$192  = ~ \port$5995$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -23396,7 +22949,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$5719$0 , \port$5717$0  };
+            \$296  = { \port$5145$0 , \port$5143$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -23740,11 +23293,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$6697$0 , \port$6695$0 , \port$6693$0 , \port$6691$0 , \port$6689$0 , \port$6687$0 , \port$6685$0 , \port$6683$0 , \port$6681$0 , \port$6679$0 , \port$6677$0 , \port$6675$0 , \port$6673$0 , \port$6671$0 , \port$6669$0 , \port$6667$0 , \port$6665$0 , \port$6663$0 , \port$6661$0 , \port$6659$0 , \port$6657$0 , \port$6655$0 , \port$6653$0 , \port$6651$0 , \port$6649$0 , \port$6647$0 , \port$6645$0 , \port$6643$0 , \port$6641$0 , \port$6639$0 , \port$6637$0 , \port$6635$0 , \port$6633$0 , \port$6631$0 , \port$6629$0 , \port$6627$0 , \port$6625$0 , \port$6623$0 , \port$6621$0 , \port$6619$0 , \port$6617$0 , \port$6615$0 , \port$6613$0 , \port$6611$0 , \port$6609$0 , \port$6607$0 , \port$6605$0 , \port$6603$0 , \port$6601$0 , \port$6599$0 , \port$6597$0 , \port$6595$0 , \port$6593$0 , \port$6591$0 , \port$6589$0 , \port$6587$0 , \port$6585$0 , \port$6583$0 , \port$6581$0 , \port$6579$0 , \port$6577$0 , \port$6575$0 , \port$6573$0 , \port$6571$0  };
-  assign overflow = { \port$6569$0 , \port$6567$0 , \port$6565$0 , \port$6563$0 , \port$6561$0 , \port$6559$0 , \port$6557$0 , \port$6555$0 , \port$6553$0 , \port$6551$0 , \port$6549$0 , \port$6547$0 , \port$6545$0 , \port$6543$0 , \port$6541$0 , \port$6539$0 , \port$6537$0 , \port$6535$0 , \port$6533$0 , \port$6531$0 , \port$6529$0 , \port$6527$0 , \port$6525$0 , \port$6523$0 , \port$6521$0 , \port$6519$0 , \port$6517$0 , \port$6515$0 , \port$6513$0 , \port$6511$0 , \port$6509$0 , \port$6507$0 , \port$6505$0 , \port$6503$0 , \port$6501$0 , \port$6499$0 , \port$6497$0 , \port$6495$0 , \port$6493$0 , \port$6491$0 , \port$6489$0 , \port$6487$0 , \port$6485$0 , \port$6483$0 , \port$6481$0 , \port$6479$0 , \port$6477$0 , \port$6475$0 , \port$6473$0 , \port$6471$0 , \port$6469$0 , \port$6467$0 , \port$6465$0 , \port$6463$0 , \port$6461$0 , \port$6459$0 , \port$6457$0 , \port$6455$0 , \port$6453$0 , \port$6451$0 , \port$6449$0 , \port$6447$0 , \port$6445$0 , \port$6443$0  };
+  assign codes = { \port$6123$0 , \port$6121$0 , \port$6119$0 , \port$6117$0 , \port$6115$0 , \port$6113$0 , \port$6111$0 , \port$6109$0 , \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0  };
+  assign overflow = { \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0 , \port$5979$0 , \port$5977$0 , \port$5975$0 , \port$5973$0 , \port$5971$0 , \port$5969$0 , \port$5967$0 , \port$5965$0 , \port$5963$0 , \port$5961$0 , \port$5959$0 , \port$5957$0 , \port$5955$0 , \port$5953$0 , \port$5951$0 , \port$5949$0 , \port$5947$0 , \port$5945$0 , \port$5943$0 , \port$5941$0 , \port$5939$0 , \port$5937$0 , \port$5935$0 , \port$5933$0 , \port$5931$0 , \port$5929$0 , \port$5927$0 , \port$5925$0 , \port$5923$0 , \port$5921$0 , \port$5919$0 , \port$5917$0 , \port$5915$0 , \port$5913$0 , \port$5911$0 , \port$5909$0 , \port$5907$0 , \port$5905$0 , \port$5903$0 , \port$5901$0 , \port$5899$0 , \port$5897$0 , \port$5895$0 , \port$5893$0 , \port$5891$0 , \port$5889$0 , \port$5887$0 , \port$5885$0 , \port$5883$0 , \port$5881$0 , \port$5879$0 , \port$5877$0 , \port$5875$0 , \port$5873$0 , \port$5871$0 , \port$5869$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$5719$0 , \port$5717$0  };
+  assign \data$27  = { \port$5145$0 , \port$5143$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

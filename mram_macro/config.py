@@ -13,7 +13,7 @@ from dataclasses import dataclass
 __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
            "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
-           "REPLICA_COLS"]
+           "REPLICA_COLS", "CALIBRATIONS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -40,6 +40,8 @@ TDC_MODES = ("counter", "coarse", "two_step")
 #: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
 #: concatenate into one code.
 FINE_TAPS = (2, 4, 8, 16, 32)
+#: Legal ``calibration`` values (see :class:`MacroConfig`).
+CALIBRATIONS = ("offset", "gain")
 #: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
 #: column (the chip's code is 4 bits).
 COARSE_MAX_TDC_BITS = 6
@@ -103,6 +105,12 @@ class MacroConfig:
         Phases per clock period of the two-step TDC's interpolator (a power of two, 2..32);
         the low ``log2(tdc_fine_taps)`` bits of a code are the fine value. Only used by
         ``two_step``; in ``counter`` mode it must keep its default.
+    ``calibration``
+        Per-column calibration hardware, one of ``CALIBRATIONS``: ``"offset"`` (CAL_OFFSET:
+        ``result = CAL_OFFSET - 2 * code``) or ``"gain"`` (also a per-column CAL_GAIN, one
+        registered multiplier per column, and in ``counter`` mode the temperature tracker with
+        its replica columns: about +75 % area at 64x64, see the README). ``coarse`` mode has
+        neither: its code -> value table replaces both.
     """
 
     rows: int = 64
@@ -114,6 +122,7 @@ class MacroConfig:
     write_pulse_cycles: int = 4
     tdc_mode: str = "counter"
     tdc_fine_taps: int = 8
+    calibration: str = "offset"
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -158,6 +167,13 @@ class MacroConfig:
             raise ConfigError(f"tdc_fine_taps={self.tdc_fine_taps} is only used with "
                               f"tdc_mode='two_step' (tdc_mode={self.tdc_mode!r}); leave it at "
                               f"{_DEFAULT_FINE_TAPS}")
+        if self.calibration not in CALIBRATIONS:
+            raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
+                              f"not {self.calibration!r}")
+        if self.calibration == "gain" and self.tdc_mode == "coarse":
+            raise ConfigError("calibration='gain' does not apply to tdc_mode='coarse': its code "
+                              "-> value table replaces gain and offset; use "
+                              "calibration='offset'")
         if self.tdc_mode == "two_step" and self.fine_bits >= self.tdc_bits:
             raise ConfigError(f"tdc_bits={self.tdc_bits} leaves no coarse bit beside the "
                               f"{self.fine_bits} fine bits of tdc_fine_taps={self.tdc_fine_taps}; "
@@ -187,16 +203,15 @@ class MacroConfig:
 
     @property
     def has_gain(self) -> bool:
-        """Whether the build has per-column CAL_GAIN/CAL_OFFSET (every mode but ``coarse``,
-        whose code -> value table replaces them)."""
-        return self.tdc_mode != "coarse"
+        """Whether the build has per-column CAL_GAIN (``calibration="gain"``)."""
+        return self.calibration == "gain"
 
     @property
     def has_tracker(self) -> bool:
         """Whether the build has the temperature tracker (replica columns, TRACK_* registers):
-        ``counter`` mode only. (The two-step TDC's replicas would need their own interpolator
-        taps, and the coarse code cannot resolve the replica drift.)"""
-        return self.tdc_mode == "counter"
+        ``calibration="gain"`` in ``counter`` mode only (it retrims the gains; the two-step
+        TDC's replicas would need their own interpolator taps)."""
+        return self.has_gain and self.tdc_mode == "counter"
 
     @property
     def pass_result_width(self) -> int:
@@ -255,10 +270,13 @@ class MacroConfig:
     def slug(self) -> str:
         """A short name for build directories: ``r64_c64_t7_w16_s32``, with ``_<tdc_mode>``
         appended when the mode is not ``counter`` (and ``_k<taps>`` when a two-step TDC has
-        other than the default number of phases): ``r64_c64_t7_w16_s32_two_step``."""
+        other than the default number of phases), then ``_gain`` with ``calibration="gain"``:
+        ``r64_c64_t7_w16_s32_two_step``, ``r8_c12_t4_w8_s8_gain``."""
         mode = "" if self.tdc_mode == "counter" else f"_{self.tdc_mode}"
         if self.tdc_mode == "two_step" and self.tdc_fine_taps != _DEFAULT_FINE_TAPS:
             mode += f"_k{self.tdc_fine_taps}"
+        if self.calibration != "offset":
+            mode += f"_{self.calibration}"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
                 f"_s{self.stream_width}{mode}")
 

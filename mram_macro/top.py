@@ -144,9 +144,15 @@ class MramMacro(wiring.Component):
                                      fine_taps=c.fine_taps)
         coarse = c.tdc_mode == "coarse"
         count_width = c.rows.bit_length() if coarse else None
-        m.submodules.accumulator = acc = self._gated(
+        # With calibration="gain" the accumulator's gain multipliers are registered on the
+        # free-running clock (their own cycle; the sequencer captures a cycle later).
+        acc = self._gated(
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
-                                 count_width=count_width, rows=c.rows))
+                                 count_width=count_width, rows=c.rows, gain=c.has_gain,
+                                 registered_scale=c.has_gain))
+        if c.has_gain:
+            acc = DomainRenamer({"scale": "sync"})(acc)
+        m.submodules.accumulator = acc
         if coarse:
             from sim_models.coarse import nominal_table
 
@@ -155,7 +161,7 @@ class MramMacro(wiring.Component):
                 reset_table=[lut_count(c, v) for v in
                              nominal_table(c, self.device, self.readout)]))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
-        m.submodules.sequencer = seq = Sequencer()
+        m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain)
         if c.has_tracker:
             m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits)
             m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,
@@ -240,8 +246,6 @@ class MramMacro(wiring.Component):
                 regs.port("TRACK_STATUS", "CLAMPED", suffix="_set").eq(tracker.clamped),
                 acc.gains.eq(tracker.gains),
             ]
-        elif c.has_gain:
-            m.d.comb += acc.gains.eq(Cat(*regs.array_fields("CAL_GAIN", "GAIN")))
         if not c.has_tracker:
             m.d.comb += seq.trim_busy.eq(0)
         if c.fine_taps > 1:

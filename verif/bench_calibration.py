@@ -33,7 +33,7 @@ def _cell(study, method, temperature, tracking) -> str:
 def calibration_lines(*, dies: int = 40, test_vectors: int = 1024, track_interval: int = 64,
                       seed: int = 0) -> list[str]:
     """The calibration and tracking tables, as printable lines."""
-    config = MacroConfig()
+    config = MacroConfig(calibration="gain")
     devices = (("paper sigma", DeviceParams.paper()),
                ("paper sigma + 2 mV comparator offsets",
                 DeviceParams.paper(comparator_offset_sigma_V=2e-3)))

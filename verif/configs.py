@@ -24,6 +24,7 @@ from mram_macro.config import (
     _MIN_COLS,
     _MIN_ROWS,
     _STREAM_WIDTHS,
+    CALIBRATIONS,
     COARSE_MAX_TDC_BITS,
     FINE_TAPS,
     TDC_MODES,
@@ -41,7 +42,8 @@ PRECHARGE_MAX = 255
 WRITE_PULSE_MAX = 65535
 #: The fields :func:`draw_config` draws.
 DRAWN_FIELDS = ("rows", "cols", "tdc_bits", "result_width", "stream_width",
-                "precharge_cycles", "write_pulse_cycles", "tdc_mode", "tdc_fine_taps")
+                "precharge_cycles", "write_pulse_cycles", "tdc_mode", "tdc_fine_taps",
+                "calibration")
 
 IntDraw = Callable[[int, int], int]
 ChoiceDraw = Callable[[Sequence[int]], int]
@@ -84,12 +86,15 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
     else:
         tdc_bits = integer(min_tdc_bits, TDC_BITS_MAX)
     result_width = integer(max(rows.bit_length() + 1, tdc_bits), RESULT_WIDTH_MAX)
+    # The table of the coarse mode replaces gain and offset.
+    calibration = "offset" if tdc_mode == "coarse" else choice(CALIBRATIONS)
     stream_width = choice(_STREAM_WIDTHS)
     precharge = integer(1, PRECHARGE_MAX)
     pulse = integer(1, max_write_pulse)
     return MacroConfig(rows=rows, cols=cols, tdc_bits=tdc_bits, result_width=result_width,
                        stream_width=stream_width, precharge_cycles=precharge,
-                       write_pulse_cycles=pulse, tdc_mode=tdc_mode, tdc_fine_taps=taps)
+                       write_pulse_cycles=pulse, tdc_mode=tdc_mode, tdc_fine_taps=taps,
+                       calibration=calibration)
 
 
 def macro_configs(**limits):
@@ -133,6 +138,7 @@ def full_slug(config: MacroConfig) -> str:
 _SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
                    r"(?:_(" + "|".join(m for m in TDC_MODES if m != "counter") + r")"
                    r"(?:_k(\d+))?)?"
+                   r"(?:_(gain))?"
                    r"(?:_p(\d+)_wp(\d+))?")
 
 
@@ -146,13 +152,14 @@ def parse_slug(slug: str) -> MacroConfig:
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _<tdc mode>[_k<taps>], then _p<precharge>_wp<write "
+                         f"(optionally _<tdc mode>[_k<taps>], _gain, then _p<precharge>_wp<write "
                          f"pulse>)")
-    r, c, t, w, s, mode, k, p, wp = m.groups()
+    r, c, t, w, s, mode, k, cal, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
                            stream_width=int(s), tdc_mode=mode or "counter",
                            tdc_fine_taps=int(k) if k else MacroConfig.tdc_fine_taps,
+                           calibration=cal or "offset",
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
     except ConfigError as exc:

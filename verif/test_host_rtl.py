@@ -13,7 +13,8 @@ from mram_macro.host import Macro
 from mram_macro.sim.runner import SIMULATORS
 from sim_models.device import DeviceParams
 
-CONFIG = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
+CONFIG = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
+                     calibration="gain")
 
 
 def _session(m: Macro, rng_seed: int):

@@ -23,9 +23,14 @@ class Sequencer(wiring.Component):
     """Contract: ``vector_take`` and ``read_start`` pulse together when an evaluation begins;
     ``capture`` pulses once per pass when the codes are final and (unless the pass holds its
     result) the serializer can take it; ``emit`` pulses with ``capture`` for passes that send a
-    result."""
+    result. With ``capture_on_done`` (default) a pass may be captured on the very edge its
+    ``read_done`` ends; without, one cycle later at the earliest (for an accumulator whose
+    gain multipliers are registered: ``calibration="gain"``)."""
 
-    def __init__(self):
+    def __init__(self, *, capture_on_done: bool = True):
+        if not isinstance(capture_on_done, bool):
+            raise TypeError(f"capture_on_done must be a bool, not {capture_on_done!r}")
+        self.capture_on_done = capture_on_done
         super().__init__({
             # input side
             "vector_valid": In(1),
@@ -83,7 +88,8 @@ class Sequencer(wiring.Component):
                 m.d.comb += self.busy.eq(1)
                 with m.If(self.read_done):
                     m.next = "Capture"
-                    capture_pass()
+                    if self.capture_on_done:
+                        capture_pass()
             with m.State("Capture"):
                 m.d.comb += self.busy.eq(1)
                 capture_pass()

@@ -27,8 +27,9 @@ Contract (the golden model :class:`sim_models.golden.GoldenMacro` mirrors it bit
 * ``gains`` (to the accumulator) is ``cal_gains`` while tracking is off, ``eff`` while it is
   on: a CAL_GAIN write made while tracking is on takes effect at the next tracking pass.
 
-A retrim holds the capture for ``W + cols + 4`` cycles: a restoring divider (``W + 1``), the
-rounding (1), and one shared multiplier pipelined over the columns (``cols + 2``).
+A retrim holds the capture for ``W + cols + 5`` cycles: a restoring divider (``W + 1``), the
+rounding (1), one shared multiplier pipelined over the columns (``cols + 2``), and one cycle for
+the accumulator's registered gain multipliers to see the new gains.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -183,5 +184,8 @@ class Tracker(wiring.Component):
                         with m.If(product_col == c):
                             m.d.sync += eff[c * gw:(c + 1) * gw].eq(value)
                 with m.If(col == self.cols + 1):
-                    m.next = "Idle"
+                    m.next = "Settle"
+            with m.State("Settle"):
+                m.d.comb += self.busy.eq(1)
+                m.next = "Idle"
         return m

@@ -30,6 +30,9 @@ from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_s
 
 from .sim import run
 
+#: The build with per-column gain and the temperature tracker.
+GAIN = MacroConfig(calibration="gain")
+
 
 def _pack(values, width):
     return sum((int(v) & ((1 << width) - 1)) << (i * width) for i, v in enumerate(values))
@@ -39,17 +42,28 @@ def _unpack(word, width, n):
     return [(word >> (i * width)) & ((1 << width) - 1) for i in range(n)]
 
 
-def test_accumulator_gain_rounds_as_the_golden_model():
+@pytest.mark.parametrize("registered", [False, True], ids=["comb", "registered"])
+def test_accumulator_gain_rounds_as_the_golden_model(registered):
     """value = offset - 2 * ((gain * code + 2**(F-1)) >> F), for random gains over the whole
-    field (and exactly the old offset - 2 * code at gain 1.0, the unconnected default)."""
+    field (and exactly the old offset - 2 * code at gain 1.0, the unconnected default); with
+    ``registered_scale`` one edge after codes and gains are set."""
+    from amaranth import DomainRenamer
+
     cols, bits, width = 6, 7, 12
-    dut = Accumulator(cols=cols, tdc_bits=bits, result_width=width)
+    acc = Accumulator(cols=cols, tdc_bits=bits, result_width=width,
+                      gain=True, registered_scale=registered)
+    dut = DomainRenamer({"scale": "sync"})(acc) if registered else acc
     rng = np.random.default_rng(8)
+
+    async def settle(ctx):
+        if registered:
+            await ctx.tick()
 
     async def tb(ctx):
         codes = rng.integers(0, 1 << bits, cols)
         ctx.set(dut.codes, _pack(codes, bits))
         ctx.set(dut.offsets, _pack([5] * cols, width))
+        await settle(ctx)
         assert wrap_signed(_unpack(ctx.get(dut.next_values), width, cols), width).tolist() == \
             (5 - 2 * codes).tolist()
         for _ in range(60):
@@ -60,6 +74,7 @@ def test_accumulator_gain_rounds_as_the_golden_model():
             ctx.set(dut.codes, _pack(codes, bits))
             ctx.set(dut.gains, _pack(gains, CAL_GAIN_WIDTH))
             ctx.set(dut.offsets, _pack(offsets, width))
+            await settle(ctx)
             want = wrap_signed(offsets - 2 * scale_codes(codes, gains), width)
             got = wrap_signed(_unpack(ctx.get(dut.next_values), width, cols), width)
             assert got.tolist() == want.tolist()
@@ -141,7 +156,7 @@ def test_tracker_matches_the_golden_arithmetic():
 
 
 def test_regmap_gain_and_tracking_registers_reject_bad_values():
-    rm = build_regmap(MacroConfig(), tdc_start_delay=64)
+    rm = build_regmap(GAIN, tdc_start_delay=64)
     reg = rm["CAL_GAIN3"]
     assert reg.reset == CAL_GAIN_ONE and reg.check_write(CAL_GAIN_MAX) is None
     assert "outside" in reg.check_write(CAL_GAIN_MIN - 1)
@@ -159,7 +174,7 @@ def test_regmap_gain_and_tracking_registers_reject_bad_values():
 def test_gain_calibration_is_exact_on_a_pure_gain_and_offset():
     """A die whose step is 10 % short and whose start delay is 3 cycles early: gain + offset
     calibration makes it exact over the whole code range; offset-only cannot."""
-    config = MacroConfig()
+    config = GAIN
     g = GoldenMacro(config, DeviceParams(r_cell_high_ohm=24.7e3))   # step 11.7k, not 13k
     g.readout = GoldenMacro(config).readout                          # designed for 13k
     g.start_delay_cycles -= 3
@@ -183,7 +198,7 @@ def test_gain_calibration_is_exact_on_a_pure_gain_and_offset():
 
 
 def test_gain_fit_keeps_unit_gain_on_an_ideal_die_and_guards_degenerate_columns():
-    g = GoldenMacro(MacroConfig())
+    g = GoldenMacro(GAIN)
     w = np.random.default_rng(1).integers(0, 2, (64, 64)).astype(np.uint8)
     g.load_weights(w)
     gains, offsets = calibrate_gain(g, w)
@@ -199,7 +214,7 @@ def test_gain_fit_keeps_unit_gain_on_an_ideal_die_and_guards_degenerate_columns(
 def test_golden_tracking_follows_temperature_without_recalibration():
     """Calibrated at 25 C; at 85 C the error without tracking is several LSB, with tracking it
     stays near the 25 C figure (the TMR fall is a gain error the replicas measure)."""
-    config = MacroConfig()
+    config = GAIN
     g = GoldenMacro(config, DeviceParams.paper(), seed=4)
     rng = np.random.default_rng(3)
     w = rng.integers(0, 2, (64, 64)).astype(np.uint8)
@@ -230,14 +245,14 @@ def test_golden_tracking_follows_temperature_without_recalibration():
 
 
 def test_tracking_study_rows():
-    s = tracking_study(MacroConfig(), DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
+    s = tracking_study(GAIN, DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
                        test_vectors=128, track_interval=16)
     assert len(s.rows) == 3 * 2 * 2
     hot = s.row("offset", 85.0, False).stats.mean_abs
     assert hot > 3 * s.row("offset", 85.0, True).stats.mean_abs
     assert s.row("offset", 25.0, True).stats == s.row("offset", 25.0, False).stats
     with pytest.raises(ValueError, match="test_set must be"):
-        tracking_study(MacroConfig(), DeviceParams.paper(), dies=1, test_set="wide")
+        tracking_study(GAIN, DeviceParams.paper(), dies=1, test_set="wide")
 
 
 def test_host_api_gain_calibration_tracking_and_bad_input():
