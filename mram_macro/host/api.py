@@ -255,8 +255,9 @@ class Macro:
         """Write CAL_GAIN (one fixed-point value per column, ``CAL_GAIN_ONE`` = 1.0, legal
         range 0.5..2.0; the macro answers SLVERR outside it)."""
         if not self.config.has_gain:
-            raise HostError(f"tdc_mode={self.config.tdc_mode!r} has no CAL_GAIN: its code -> "
-                            f"value table replaces gain and offset (write_lut)")
+            raise HostError(f"this build has no CAL_GAIN ({self.config.slug}): build the macro "
+                            f"with calibration='gain' (not available with tdc_mode='coarse', "
+                            f"whose code -> value table replaces gain and offset)")
         try:
             g = check_gains(gains, self.cols)
         except ValueError as exc:
@@ -267,9 +268,8 @@ class Macro:
     # -- temperature tracking -------------------------------------------------------------------
     def _need_tracker(self) -> None:
         if not self.config.has_tracker:
-            raise HostError(f"tdc_mode={self.config.tdc_mode!r} builds have no temperature "
-                            f"tracker (replica columns, TRACK_*): it exists in "
-                            f"tdc_mode='counter' only")
+            raise HostError(f"this build has no temperature tracker ({self.config.slug}): "
+                            f"it exists in calibration='gain' builds with tdc_mode='counter'")
 
     def set_tracking(self, interval: int) -> None:
         """Read the replica columns every ``interval`` passes and retrim the gains in the

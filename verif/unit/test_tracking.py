@@ -263,7 +263,12 @@ def test_host_api_gain_calibration_tracking_and_bad_input():
     rng = np.random.default_rng(6)
     w = rng.choice([-1, 1], (64, 64))
     x = rng.choice([-1, 1], (300, 64))
-    with Macro.golden(device=DeviceParams.paper(), seed=5) as m:
+    with Macro.golden(MacroConfig(), device=DeviceParams.paper(), seed=5) as m:
+        with pytest.raises(HostError, match="no CAL_GAIN"):
+            m.write_gains(np.full(64, CAL_GAIN_ONE))
+        with pytest.raises(HostError, match="no temperature tracker"):
+            m.set_tracking(1)
+    with Macro.golden(GAIN, device=DeviceParams.paper(), seed=5) as m:
         m.write_weights(w)
         gains, offsets = m.calibrate(method="gain", n_pairs=8, per_column=2)
         assert np.array_equal(m.gains, gains) and np.array_equal(m.offsets, offsets)
