@@ -40,7 +40,7 @@ __all__ = ["ClockTreeReport", "liberty_pins", "insert_clock_trees", "is_tree_cel
 
 TREE_PREFIX = "ctree_"
 #: Bumped whenever the tree shape changes (the flow's netlist cache key includes it).
-TREE_VERSION = 1
+TREE_VERSION = 2
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CELL = re.compile(r"\bcell\s*\(\s*\"?([^\s\")]+)\"?\s*\)\s*\{")
@@ -172,11 +172,20 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
 
     flops = {c for c, p in cells.items() if p.flip_flop}
 
-    gated = sorted(n for n in clock_nets if n != clock_port)
+    # Gated clocks: nets other than the port that reach flip-flop clock pins. A net that
+    # reaches only latch enables (a clock gate's inverted clock in libraries whose latch is
+    # transparent high) is buffered only if its fanout needs it, without padding.
+    flop_nets = {n for n, group in sinks.items()
+                 if any(insts[i].group(2) in flops and p in cells[insts[i].group(2)].clocks
+                        for i, p in group)}
+    gated = sorted(n for n in clock_nets if n != clock_port and n in flop_nets)
     depth_g = max((_depth(len(sinks[n]), max_fanout) for n in gated), default=0)
     plan: list[tuple[str, list[tuple[int, str]], int]] = []
     for n in gated:
         plan.append((n, sinks[n], depth_g))
+    for n in sorted(clock_nets - flop_nets - {clock_port}):
+        if len(sinks[n]) > max_fanout:
+            plan.append((n, sinks[n], _depth(len(sinks[n]), max_fanout)))
     if clock_port in clock_nets:
         ck = sinks[clock_port]
         ck_ff = [s for s in ck if insts[s[0]].group(2) in flops]

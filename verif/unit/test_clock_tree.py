@@ -20,7 +20,11 @@ def _netlist() -> str:
              "  output q;", "  wire en_l;", "  wire gclk;",
              f"  wire [{FREE + GATED - 1}:0] s;",
              "  DLL_X1 icg_latch ( .D(en), .GN(clk), .Q(en_l) );",
-             "  AND2_X1 icg_and ( .A1(clk), .A2(en_l), .ZN(gclk) );"]
+             "  AND2_X1 icg_and ( .A1(clk), .A2(en_l), .ZN(gclk) );",
+             # A latch on an inverted clock (how OSU's clock gates look): no flip-flop behind it.
+             "  wire clkn;", "  wire lq;",
+             "  INV_X1 inv ( .A(clk), .ZN(clkn) );",
+             "  DLH_X1 lat ( .D(en), .G(clkn), .Q(lq) );"]
     for i in range(FREE + GATED):
         ck = "clk" if i < FREE else "gclk"
         src = "d" if i == 0 else f"s[{i - 1}]"
@@ -94,6 +98,13 @@ def test_depth_is_equal_per_tree_and_balanced_across_the_gate(treed):
     assert gated == 3      # 300 pins at fanout 16: 19 leaves, 2, 1
     # A free-running flip-flop sits as deep as one behind the gate: gate subtree + AND + tree.
     assert free == gate_depth + 1 + gated
+
+
+def test_a_latch_only_clock_net_gets_no_padding_buffers(treed):
+    lib, path, _ = treed
+    insts, driver, fanout = _drivers(path, lib)
+    assert fanout["clkn"] == 1 and not is_tree_cell(driver["clkn"].name)
+    assert {i.name: i for i in insts}["lat"].pins["G"] == "clkn"
 
 
 def test_bad_arguments_are_rejected(tmp_path):
