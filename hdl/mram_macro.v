@@ -2,9 +2,8 @@
 
 (* top =  1  *)
 (* generator = "Amaranth" *)
-module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, arr_ref_cmp, clk, rst, s_axil_awready, s_axil_wready
-, s_axil_bresp, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, arr_ref_en, s_axil_awaddr
-);
+module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, clk, rst, s_axil_awready, s_axil_wready, s_axil_bresp
+, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr);
   reg \$auto$verilog_backend.cc:2355:dump_module$5 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
@@ -294,115 +293,45 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$688  = 6'h00;
+  reg [5:0] \$signal$598  = 6'h00;
   wire accumulate;
-  wire \accumulate$575 ;
+  wire \accumulate$485 ;
   wire all_fired;
-  wire \all_fired$409 ;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$381 ;
+  wire [63:0] \arr_bypass_l$388 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$382 ;
+  wire [63:0] \arr_bypass_r$389 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$397 ;
+  wire \arr_eval$404 ;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$396 ;
-  input [3:0] arr_ref_cmp;
-  wire [3:0] arr_ref_cmp;
-  output arr_ref_en;
-  wire arr_ref_en;
+  wire \arr_pre$403 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$681 ;
+  wire [63:0] \arr_wr_data$591 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$682 ;
+  wire \arr_wr_pulse$592 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$679 ;
+  wire [63:0] \arr_wr_row$589 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$680 ;
+  wire \arr_wr_side$590 ;
   wire array_idle;
-  wire \array_idle$666 ;
+  wire \array_idle$576 ;
+  wire bus_active;
   wire busy;
-  wire \busy$331 ;
-  wire \busy$493 ;
-  wire \busy$696 ;
+  wire \busy$338 ;
+  wire \busy$606 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
-  wire [11:0] cal_gain0_gain;
-  wire [11:0] cal_gain10_gain;
-  wire [11:0] cal_gain11_gain;
-  wire [11:0] cal_gain12_gain;
-  wire [11:0] cal_gain13_gain;
-  wire [11:0] cal_gain14_gain;
-  wire [11:0] cal_gain15_gain;
-  wire [11:0] cal_gain16_gain;
-  wire [11:0] cal_gain17_gain;
-  wire [11:0] cal_gain18_gain;
-  wire [11:0] cal_gain19_gain;
-  wire [11:0] cal_gain1_gain;
-  wire [11:0] cal_gain20_gain;
-  wire [11:0] cal_gain21_gain;
-  wire [11:0] cal_gain22_gain;
-  wire [11:0] cal_gain23_gain;
-  wire [11:0] cal_gain24_gain;
-  wire [11:0] cal_gain25_gain;
-  wire [11:0] cal_gain26_gain;
-  wire [11:0] cal_gain27_gain;
-  wire [11:0] cal_gain28_gain;
-  wire [11:0] cal_gain29_gain;
-  wire [11:0] cal_gain2_gain;
-  wire [11:0] cal_gain30_gain;
-  wire [11:0] cal_gain31_gain;
-  wire [11:0] cal_gain32_gain;
-  wire [11:0] cal_gain33_gain;
-  wire [11:0] cal_gain34_gain;
-  wire [11:0] cal_gain35_gain;
-  wire [11:0] cal_gain36_gain;
-  wire [11:0] cal_gain37_gain;
-  wire [11:0] cal_gain38_gain;
-  wire [11:0] cal_gain39_gain;
-  wire [11:0] cal_gain3_gain;
-  wire [11:0] cal_gain40_gain;
-  wire [11:0] cal_gain41_gain;
-  wire [11:0] cal_gain42_gain;
-  wire [11:0] cal_gain43_gain;
-  wire [11:0] cal_gain44_gain;
-  wire [11:0] cal_gain45_gain;
-  wire [11:0] cal_gain46_gain;
-  wire [11:0] cal_gain47_gain;
-  wire [11:0] cal_gain48_gain;
-  wire [11:0] cal_gain49_gain;
-  wire [11:0] cal_gain4_gain;
-  wire [11:0] cal_gain50_gain;
-  wire [11:0] cal_gain51_gain;
-  wire [11:0] cal_gain52_gain;
-  wire [11:0] cal_gain53_gain;
-  wire [11:0] cal_gain54_gain;
-  wire [11:0] cal_gain55_gain;
-  wire [11:0] cal_gain56_gain;
-  wire [11:0] cal_gain57_gain;
-  wire [11:0] cal_gain58_gain;
-  wire [11:0] cal_gain59_gain;
-  wire [11:0] cal_gain5_gain;
-  wire [11:0] cal_gain60_gain;
-  wire [11:0] cal_gain61_gain;
-  wire [11:0] cal_gain62_gain;
-  wire [11:0] cal_gain63_gain;
-  wire [11:0] cal_gain6_gain;
-  wire [11:0] cal_gain7_gain;
-  wire [11:0] cal_gain8_gain;
-  wire [11:0] cal_gain9_gain;
-  wire [767:0] cal_gains;
   wire [15:0] cal_offset0_offset;
   wire [15:0] cal_offset10_offset;
   wire [15:0] cal_offset11_offset;
@@ -468,40 +397,33 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$401 ;
-  wire \capture$413 ;
-  wire \capture$573 ;
-  wire clamped;
+  wire \capture$408 ;
+  wire \capture$483 ;
   wire clear;
-  wire \clear$412 ;
   input clk;
   wire clk;
   wire [63:0] cmp;
-  wire [3:0] \cmp$411 ;
   wire [63:0] code_enable;
   wire [6:0] code_now;
-  wire [6:0] \code_now$415 ;
-  wire [15:0] code_sum;
-  wire [27:0] codes;
-  wire [447:0] \codes$504 ;
-  wire [447:0] \codes$505 ;
-  wire [447:0] \codes$676 ;
+  wire [447:0] codes;
+  wire [447:0] \codes$417 ;
+  wire [447:0] \codes$586 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$660 ;
+  wire [63:0] \data$570 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$704 ;
+  wire [63:0] \fail_mask$614 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [3:0] flags;
-  wire \flags$654 ;
-  wire \flags$654.overflow ;
+  wire \flags$564 ;
+  wire \flags$564.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -510,6 +432,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_acc_en;
   wire g_acc_gclk;
   wire g_acc_rst;
+  wire g_bus_clk;
+  wire g_bus_en;
+  wire g_bus_gclk;
+  wire g_bus_rst;
   wire g_cnt_clk;
   wire g_cnt_en;
   wire g_cnt_gclk;
@@ -530,6 +456,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_ser_en;
   wire g_ser_gclk;
   wire g_ser_rst;
+  wire g_serd_clk;
+  wire g_serd_en;
+  wire g_serd_gclk;
+  wire g_serd_rst;
   wire g_tdc0_clk;
   wire g_tdc0_en;
   wire g_tdc0_gclk;
@@ -790,46 +720,39 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_wr_en;
   wire g_wr_gclk;
   wire g_wr_rst;
-  wire [767:0] gains;
-  wire [767:0] \gains$572 ;
   wire idle;
-  wire [15:0] interval;
-  wire invalid;
   wire length_error;
   wire load;
-  wire \load$648 ;
+  wire \load$558 ;
   wire load_inputs;
   wire load_raw;
   output [31:0] m_axis_tdata;
   wire [31:0] m_axis_tdata;
-  wire [31:0] \m_axis_tdata$363 ;
+  wire [31:0] \m_axis_tdata$370 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$366 ;
+  wire \m_axis_tlast$373 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$365 ;
+  wire \m_axis_tready$372 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$367 ;
+  wire \m_axis_tuser$374 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$364 ;
+  wire \m_axis_tvalid$371 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$579 ;
+  wire \negate$489 ;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
-  wire [3:0] overflow;
-  wire [63:0] \overflow$655 ;
-  wire [63:0] \overflow$677 ;
+  wire [63:0] overflow;
+  wire [63:0] \overflow$587 ;
   wire pass_done;
-  wire \pass_done$490 ;
-  wire pass_start;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
   wire [15:0] pulse_cycles;
@@ -838,15 +761,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$491 ;
-  wire \read_done$675 ;
+  wire \read_done$585 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$385 ;
-  wire [15:0] \ref ;
-  wire [27:0] ref_codes;
-  wire [3:0] ref_overflow;
-  wire [15:0] retrims;
+  wire \read_start$392 ;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -855,81 +773,81 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$351 ;
+  wire [11:0] \s_axil_araddr$358 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$352 ;
+  wire [2:0] \s_axil_arprot$359 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$354 ;
+  wire \s_axil_arready$361 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$353 ;
+  wire \s_axil_arvalid$360 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$343 ;
+  wire [11:0] \s_axil_awaddr$350 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$344 ;
+  wire [2:0] \s_axil_awprot$351 ;
   output s_axil_awready;
   wire s_axil_awready;
-  wire \s_axil_awready$43 ;
+  wire \s_axil_awready$41 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$345 ;
+  wire \s_axil_awvalid$352 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$350 ;
+  wire \s_axil_bready$357 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$349 ;
+  wire [1:0] \s_axil_bresp$356 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
-  wire \s_axil_bvalid$45 ;
+  wire \s_axil_bvalid$43 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$355 ;
+  wire [31:0] \s_axil_rdata$362 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$358 ;
+  wire \s_axil_rready$365 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$356 ;
+  wire [1:0] \s_axil_rresp$363 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$357 ;
+  wire \s_axil_rvalid$364 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$346 ;
+  wire [31:0] \s_axil_wdata$353 ;
   output s_axil_wready;
   wire s_axil_wready;
-  wire \s_axil_wready$44 ;
+  wire \s_axil_wready$42 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$347 ;
+  wire [3:0] \s_axil_wstrb$354 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$348 ;
+  wire \s_axil_wvalid$355 ;
   input [31:0] s_axis_tdata;
   wire [31:0] s_axis_tdata;
-  wire [31:0] \s_axis_tdata$359 ;
+  wire [31:0] \s_axis_tdata$366 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$361 ;
+  wire \s_axis_tlast$368 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$319 ;
+  wire \s_axis_tready$326 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$362 ;
+  wire [3:0] \s_axis_tuser$369 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$360 ;
+  wire \s_axis_tvalid$367 ;
   wire shift;
-  wire \shift$577 ;
+  wire \shift$487 ;
   wire short;
   wire start;
-  wire \start$383 ;
+  wire \start$390 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -1010,16 +928,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] threshold8_value;
   wire [15:0] threshold9_value;
   wire [1023:0] thresholds;
-  wire [15:0] track_code_sum;
-  wire [11:0] track_gain;
-  wire [11:0] track_gain_gain;
-  wire [15:0] track_interval_interval;
-  wire [15:0] track_ref_ref;
-  wire track_status_clamped_set;
-  wire track_status_invalid_set;
-  wire [15:0] track_status_retrims;
-  wire tracking;
-  wire trim_busy;
   wire valid;
   wire [63:0] vector;
   wire [3:0] vector_flags;
@@ -1035,7 +943,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [31:0] weight_data0_bits;
   wire [31:0] weight_data1_bits;
   wire window_end;
-  wire \window_end$414 ;
   wire write_busy;
   reg write_busy_q = 1'h0;
   wire [15:0] write_pulse_cycles_cycles;
@@ -1057,6 +964,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \$4  = ~ s_axil_bvalid;
   assign \$5  = \$3  & \$4 ;
   assign g_regs_en = \$5  | rst;
+  assign g_bus_en = bus_active | rst;
   assign g_tdc0_en = code_enable[0] | rst;
   assign g_tdc1_en = code_enable[1] | rst;
   assign g_tdc2_en = code_enable[2] | rst;
@@ -1127,25 +1035,25 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \$8  = m_axis_tvalid & m_axis_tready;
   assign \$9  = \$7  | \$8 ;
   assign g_ser_en = \$9  | rst;
-  assign \$10  = s_axis_tvalid & s_axis_tready;
-  assign \$11  = take | \$10 ;
-  assign g_in_en = \$11  | rst;
-  assign \$12  = load_inputs | bypass_load;
-  assign g_drv_en = \$12  | rst;
-  assign \$13  = start | \busy$331 ;
-  assign \$14  = \$13  | write_busy_q;
-  assign g_wr_en = \$14  | rst;
-  assign \$15  = fail_valid | retry;
-  assign \$16  = \$15  | pass_done;
-  assign g_cnt_en = \$16  | rst;
-  assign \start$383  = read_start | \read_start$385 ;
+  assign \$10  = ~ m_axis_tvalid;
+  assign \$11  = emit & \$10 ;
+  assign g_serd_en = \$11  | rst;
+  assign \$12  = s_axis_tvalid & s_axis_tready;
+  assign \$13  = take | \$12 ;
+  assign g_in_en = \$13  | rst;
+  assign \$14  = load_inputs | bypass_load;
+  assign g_drv_en = \$14  | rst;
+  assign \$15  = start | \busy$338 ;
+  assign \$16  = \$15  | write_busy_q;
+  assign g_wr_en = \$16  | rst;
+  assign \$17  = fail_valid | retry;
+  assign \$18  = \$17  | pass_done;
+  assign g_cnt_en = \$18  | rst;
+  assign \start$390  = read_start | \read_start$392 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign \$17  = ~ arr_ref_en;
-  assign \$18  = \all_fired$409  | \$17 ;
-  assign tdc_all_fired = all_fired & \$18 ;
   assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  } : { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
-  assign \flags$654  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign status_vmm_busy = \busy$696  | vector_valid;
+  assign \flags$564  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign status_vmm_busy = \busy$606  | vector_valid;
   assign \$19  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
   assign status_tdc_overflow_set = pass_done & \$19 ;
   assign \$20  = wv_fail_count_count + fail_cells;
@@ -1156,7 +1064,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   always @(posedge g_cnt_clk)
     wv_fail_count_count <= \$24 ;
   always @(posedge g_cnt_clk)
-    \$signal$688  <= \$25 ;
+    \$signal$598  <= \$25 ;
   always @(posedge g_cnt_clk)
     fail_mask <= \$26 ;
   always @(posedge g_cnt_clk)
@@ -1166,337 +1074,340 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
     .capture(capture),
-    .clk(clk),
     .g_acc_clk(g_acc_clk),
-    .gains(gains),
-    .\port$2958$0 (\$157 ),
-    .\port$2969$0 (\$158 ),
-    .\port$2980$0 (\$159 ),
-    .\port$2991$0 (\$160 ),
-    .\port$3002$0 (\$161 ),
-    .\port$3013$0 (\$162 ),
-    .\port$3024$0 (\$163 ),
-    .\port$3035$0 (\$164 ),
-    .\port$3046$0 (\$165 ),
-    .\port$3057$0 (\$166 ),
-    .\port$3068$0 (\$167 ),
-    .\port$3079$0 (\$168 ),
-    .\port$3090$0 (\$169 ),
-    .\port$3101$0 (\$170 ),
-    .\port$3112$0 (\$171 ),
-    .\port$3123$0 (\$172 ),
-    .\port$3134$0 (\$173 ),
-    .\port$3145$0 (\$174 ),
-    .\port$3156$0 (\$175 ),
-    .\port$3167$0 (\$176 ),
-    .\port$3178$0 (\$177 ),
-    .\port$3189$0 (\$178 ),
-    .\port$3200$0 (\$179 ),
-    .\port$3211$0 (\$180 ),
-    .\port$3222$0 (\$181 ),
-    .\port$3233$0 (\$182 ),
-    .\port$3244$0 (\$183 ),
-    .\port$3255$0 (\$184 ),
-    .\port$3266$0 (\$185 ),
-    .\port$3277$0 (\$186 ),
-    .\port$3288$0 (\$187 ),
-    .\port$3299$0 (\$188 ),
-    .\port$3310$0 (\$189 ),
-    .\port$3321$0 (\$190 ),
-    .\port$3332$0 (\$191 ),
-    .\port$3343$0 (\$192 ),
-    .\port$3354$0 (\$193 ),
-    .\port$3365$0 (\$194 ),
-    .\port$3376$0 (\$195 ),
-    .\port$3387$0 (\$196 ),
-    .\port$3398$0 (\$197 ),
-    .\port$3409$0 (\$198 ),
-    .\port$3420$0 (\$199 ),
-    .\port$3431$0 (\$200 ),
-    .\port$3442$0 (\$201 ),
-    .\port$3453$0 (\$202 ),
-    .\port$3464$0 (\$203 ),
-    .\port$3475$0 (\$204 ),
-    .\port$3486$0 (\$205 ),
-    .\port$3497$0 (\$206 ),
-    .\port$3508$0 (\$207 ),
-    .\port$3519$0 (\$208 ),
-    .\port$3530$0 (\$209 ),
-    .\port$3541$0 (\$210 ),
-    .\port$3552$0 (\$211 ),
-    .\port$3563$0 (\$212 ),
-    .\port$3574$0 (\$213 ),
-    .\port$3585$0 (\$214 ),
-    .\port$3596$0 (\$215 ),
-    .\port$3607$0 (\$216 ),
-    .\port$3618$0 (\$217 ),
-    .\port$3629$0 (\$218 ),
-    .\port$3640$0 (\$219 ),
-    .\port$3651$0 (\$220 ),
-    .\port$3663$0 (\$221 ),
-    .\port$3675$0 (\$222 ),
-    .\port$3687$0 (\$223 ),
-    .\port$3699$0 (\$224 ),
-    .\port$3711$0 (\$225 ),
-    .\port$3723$0 (\$226 ),
-    .\port$3735$0 (\$227 ),
-    .\port$3747$0 (\$228 ),
-    .\port$3759$0 (\$229 ),
-    .\port$3771$0 (\$230 ),
-    .\port$3783$0 (\$231 ),
-    .\port$3795$0 (\$232 ),
-    .\port$3807$0 (\$233 ),
-    .\port$3819$0 (\$234 ),
-    .\port$3831$0 (\$235 ),
-    .\port$3843$0 (\$236 ),
-    .\port$3855$0 (\$237 ),
-    .\port$3867$0 (\$238 ),
-    .\port$3879$0 (\$239 ),
-    .\port$3891$0 (\$240 ),
-    .\port$3903$0 (\$241 ),
-    .\port$3915$0 (\$242 ),
-    .\port$3927$0 (\$243 ),
-    .\port$3939$0 (\$244 ),
-    .\port$3951$0 (\$245 ),
-    .\port$3963$0 (\$246 ),
-    .\port$3975$0 (\$247 ),
-    .\port$3987$0 (\$248 ),
-    .\port$3999$0 (\$249 ),
-    .\port$4011$0 (\$250 ),
-    .\port$4023$0 (\$251 ),
-    .\port$4035$0 (\$252 ),
-    .\port$4047$0 (\$253 ),
-    .\port$4059$0 (\$254 ),
-    .\port$4071$0 (\$255 ),
-    .\port$4083$0 (\$256 ),
-    .\port$4095$0 (\$257 ),
-    .\port$4107$0 (\$258 ),
-    .\port$4119$0 (\$259 ),
-    .\port$4131$0 (\$260 ),
-    .\port$4143$0 (\$261 ),
-    .\port$4155$0 (\$262 ),
-    .\port$4167$0 (\$263 ),
-    .\port$4179$0 (\$264 ),
-    .\port$4191$0 (\$265 ),
-    .\port$4203$0 (\$266 ),
-    .\port$4215$0 (\$267 ),
-    .\port$4227$0 (\$268 ),
-    .\port$4239$0 (\$269 ),
-    .\port$4251$0 (\$270 ),
-    .\port$4263$0 (\$271 ),
-    .\port$4275$0 (\$272 ),
-    .\port$4287$0 (\$273 ),
-    .\port$4299$0 (\$274 ),
-    .\port$4311$0 (\$275 ),
-    .\port$4323$0 (\$276 ),
-    .\port$4335$0 (\$277 ),
-    .\port$4347$0 (\$278 ),
-    .\port$4359$0 (\$279 ),
-    .\port$4371$0 (\$280 ),
-    .\port$4383$0 (\$281 ),
-    .\port$4395$0 (\$282 ),
-    .\port$4407$0 (\$283 ),
-    .\port$4419$0 (\$284 ),
-    .\port$5151$0 (cal_offset0_offset),
-    .\port$5153$0 (cal_offset1_offset),
-    .\port$5155$0 (cal_offset2_offset),
-    .\port$5157$0 (cal_offset3_offset),
-    .\port$5159$0 (cal_offset4_offset),
-    .\port$5161$0 (cal_offset5_offset),
-    .\port$5163$0 (cal_offset6_offset),
-    .\port$5165$0 (cal_offset7_offset),
-    .\port$5167$0 (cal_offset8_offset),
-    .\port$5169$0 (cal_offset9_offset),
-    .\port$5171$0 (cal_offset10_offset),
-    .\port$5173$0 (cal_offset11_offset),
-    .\port$5175$0 (cal_offset12_offset),
-    .\port$5177$0 (cal_offset13_offset),
-    .\port$5179$0 (cal_offset14_offset),
-    .\port$5181$0 (cal_offset15_offset),
-    .\port$5183$0 (cal_offset16_offset),
-    .\port$5185$0 (cal_offset17_offset),
-    .\port$5187$0 (cal_offset18_offset),
-    .\port$5189$0 (cal_offset19_offset),
-    .\port$5191$0 (cal_offset20_offset),
-    .\port$5193$0 (cal_offset21_offset),
-    .\port$5195$0 (cal_offset22_offset),
-    .\port$5197$0 (cal_offset23_offset),
-    .\port$5199$0 (cal_offset24_offset),
-    .\port$5201$0 (cal_offset25_offset),
-    .\port$5203$0 (cal_offset26_offset),
-    .\port$5205$0 (cal_offset27_offset),
-    .\port$5207$0 (cal_offset28_offset),
-    .\port$5209$0 (cal_offset29_offset),
-    .\port$5211$0 (cal_offset30_offset),
-    .\port$5213$0 (cal_offset31_offset),
-    .\port$5215$0 (cal_offset32_offset),
-    .\port$5217$0 (cal_offset33_offset),
-    .\port$5219$0 (cal_offset34_offset),
-    .\port$5221$0 (cal_offset35_offset),
-    .\port$5223$0 (cal_offset36_offset),
-    .\port$5225$0 (cal_offset37_offset),
-    .\port$5227$0 (cal_offset38_offset),
-    .\port$5229$0 (cal_offset39_offset),
-    .\port$5231$0 (cal_offset40_offset),
-    .\port$5233$0 (cal_offset41_offset),
-    .\port$5235$0 (cal_offset42_offset),
-    .\port$5237$0 (cal_offset43_offset),
-    .\port$5239$0 (cal_offset44_offset),
-    .\port$5241$0 (cal_offset45_offset),
-    .\port$5243$0 (cal_offset46_offset),
-    .\port$5245$0 (cal_offset47_offset),
-    .\port$5247$0 (cal_offset48_offset),
-    .\port$5249$0 (cal_offset49_offset),
-    .\port$5251$0 (cal_offset50_offset),
-    .\port$5253$0 (cal_offset51_offset),
-    .\port$5255$0 (cal_offset52_offset),
-    .\port$5257$0 (cal_offset53_offset),
-    .\port$5259$0 (cal_offset54_offset),
-    .\port$5261$0 (cal_offset55_offset),
-    .\port$5263$0 (cal_offset56_offset),
-    .\port$5265$0 (cal_offset57_offset),
-    .\port$5267$0 (cal_offset58_offset),
-    .\port$5269$0 (cal_offset59_offset),
-    .\port$5271$0 (cal_offset60_offset),
-    .\port$5273$0 (cal_offset61_offset),
-    .\port$5275$0 (cal_offset62_offset),
-    .\port$5277$0 (cal_offset63_offset),
-    .\port$5279$0 (threshold0_value),
-    .\port$5281$0 (threshold1_value),
-    .\port$5283$0 (threshold2_value),
-    .\port$5285$0 (threshold3_value),
-    .\port$5287$0 (threshold4_value),
-    .\port$5289$0 (threshold5_value),
-    .\port$5291$0 (threshold6_value),
-    .\port$5293$0 (threshold7_value),
-    .\port$5295$0 (threshold8_value),
-    .\port$5297$0 (threshold9_value),
-    .\port$5299$0 (threshold10_value),
-    .\port$5301$0 (threshold11_value),
-    .\port$5303$0 (threshold12_value),
-    .\port$5305$0 (threshold13_value),
-    .\port$5307$0 (threshold14_value),
-    .\port$5309$0 (threshold15_value),
-    .\port$5311$0 (threshold16_value),
-    .\port$5313$0 (threshold17_value),
-    .\port$5315$0 (threshold18_value),
-    .\port$5317$0 (threshold19_value),
-    .\port$5319$0 (threshold20_value),
-    .\port$5321$0 (threshold21_value),
-    .\port$5323$0 (threshold22_value),
-    .\port$5325$0 (threshold23_value),
-    .\port$5327$0 (threshold24_value),
-    .\port$5329$0 (threshold25_value),
-    .\port$5331$0 (threshold26_value),
-    .\port$5333$0 (threshold27_value),
-    .\port$5335$0 (threshold28_value),
-    .\port$5337$0 (threshold29_value),
-    .\port$5339$0 (threshold30_value),
-    .\port$5341$0 (threshold31_value),
-    .\port$5343$0 (threshold32_value),
-    .\port$5345$0 (threshold33_value),
-    .\port$5347$0 (threshold34_value),
-    .\port$5349$0 (threshold35_value),
-    .\port$5351$0 (threshold36_value),
-    .\port$5353$0 (threshold37_value),
-    .\port$5355$0 (threshold38_value),
-    .\port$5357$0 (threshold39_value),
-    .\port$5359$0 (threshold40_value),
-    .\port$5361$0 (threshold41_value),
-    .\port$5363$0 (threshold42_value),
-    .\port$5365$0 (threshold43_value),
-    .\port$5367$0 (threshold44_value),
-    .\port$5369$0 (threshold45_value),
-    .\port$5371$0 (threshold46_value),
-    .\port$5373$0 (threshold47_value),
-    .\port$5375$0 (threshold48_value),
-    .\port$5377$0 (threshold49_value),
-    .\port$5379$0 (threshold50_value),
-    .\port$5381$0 (threshold51_value),
-    .\port$5383$0 (threshold52_value),
-    .\port$5385$0 (threshold53_value),
-    .\port$5387$0 (threshold54_value),
-    .\port$5389$0 (threshold55_value),
-    .\port$5391$0 (threshold56_value),
-    .\port$5393$0 (threshold57_value),
-    .\port$5395$0 (threshold58_value),
-    .\port$5397$0 (threshold59_value),
-    .\port$5399$0 (threshold60_value),
-    .\port$5401$0 (threshold61_value),
-    .\port$5403$0 (threshold62_value),
-    .\port$5405$0 (threshold63_value),
-    .\port$5997$0 (\$93 ),
-    .\port$5999$0 (\$94 ),
-    .\port$6001$0 (\$95 ),
-    .\port$6003$0 (\$96 ),
-    .\port$6005$0 (\$97 ),
-    .\port$6007$0 (\$98 ),
-    .\port$6009$0 (\$99 ),
-    .\port$6011$0 (\$100 ),
-    .\port$6013$0 (\$101 ),
-    .\port$6015$0 (\$102 ),
-    .\port$6017$0 (\$103 ),
-    .\port$6019$0 (\$104 ),
-    .\port$6021$0 (\$105 ),
-    .\port$6023$0 (\$106 ),
-    .\port$6025$0 (\$107 ),
-    .\port$6027$0 (\$108 ),
-    .\port$6029$0 (\$109 ),
-    .\port$6031$0 (\$110 ),
-    .\port$6033$0 (\$111 ),
-    .\port$6035$0 (\$112 ),
-    .\port$6037$0 (\$113 ),
-    .\port$6039$0 (\$114 ),
-    .\port$6041$0 (\$115 ),
-    .\port$6043$0 (\$116 ),
-    .\port$6045$0 (\$117 ),
-    .\port$6047$0 (\$118 ),
-    .\port$6049$0 (\$119 ),
-    .\port$6051$0 (\$120 ),
-    .\port$6053$0 (\$121 ),
-    .\port$6055$0 (\$122 ),
-    .\port$6057$0 (\$123 ),
-    .\port$6059$0 (\$124 ),
-    .\port$6061$0 (\$125 ),
-    .\port$6063$0 (\$126 ),
-    .\port$6065$0 (\$127 ),
-    .\port$6067$0 (\$128 ),
-    .\port$6069$0 (\$129 ),
-    .\port$6071$0 (\$130 ),
-    .\port$6073$0 (\$131 ),
-    .\port$6075$0 (\$132 ),
-    .\port$6077$0 (\$133 ),
-    .\port$6079$0 (\$134 ),
-    .\port$6081$0 (\$135 ),
-    .\port$6083$0 (\$136 ),
-    .\port$6085$0 (\$137 ),
-    .\port$6087$0 (\$138 ),
-    .\port$6089$0 (\$139 ),
-    .\port$6091$0 (\$140 ),
-    .\port$6093$0 (\$141 ),
-    .\port$6095$0 (\$142 ),
-    .\port$6097$0 (\$143 ),
-    .\port$6099$0 (\$144 ),
-    .\port$6101$0 (\$145 ),
-    .\port$6103$0 (\$146 ),
-    .\port$6105$0 (\$147 ),
-    .\port$6107$0 (\$148 ),
-    .\port$6109$0 (\$149 ),
-    .\port$6111$0 (\$150 ),
-    .\port$6113$0 (\$151 ),
-    .\port$6115$0 (\$152 ),
-    .\port$6117$0 (\$153 ),
-    .\port$6119$0 (\$154 ),
-    .\port$6121$0 (\$155 ),
-    .\port$6123$0 (\$156 ),
-    .\port$6277$2 (\$285 ),
-    .raw(raw),
-    .rst(rst)
+    .g_acc_rst(rst),
+    .\port$2348$0 (\$157 ),
+    .\port$2359$0 (\$158 ),
+    .\port$2370$0 (\$159 ),
+    .\port$2381$0 (\$160 ),
+    .\port$2392$0 (\$161 ),
+    .\port$2403$0 (\$162 ),
+    .\port$2414$0 (\$163 ),
+    .\port$2425$0 (\$164 ),
+    .\port$2436$0 (\$165 ),
+    .\port$2447$0 (\$166 ),
+    .\port$2458$0 (\$167 ),
+    .\port$2469$0 (\$168 ),
+    .\port$2480$0 (\$169 ),
+    .\port$2491$0 (\$170 ),
+    .\port$2502$0 (\$171 ),
+    .\port$2513$0 (\$172 ),
+    .\port$2524$0 (\$173 ),
+    .\port$2535$0 (\$174 ),
+    .\port$2546$0 (\$175 ),
+    .\port$2557$0 (\$176 ),
+    .\port$2568$0 (\$177 ),
+    .\port$2579$0 (\$178 ),
+    .\port$2590$0 (\$179 ),
+    .\port$2601$0 (\$180 ),
+    .\port$2612$0 (\$181 ),
+    .\port$2623$0 (\$182 ),
+    .\port$2634$0 (\$183 ),
+    .\port$2645$0 (\$184 ),
+    .\port$2656$0 (\$185 ),
+    .\port$2667$0 (\$186 ),
+    .\port$2678$0 (\$187 ),
+    .\port$2689$0 (\$188 ),
+    .\port$2700$0 (\$189 ),
+    .\port$2711$0 (\$190 ),
+    .\port$2722$0 (\$191 ),
+    .\port$2733$0 (\$192 ),
+    .\port$2744$0 (\$193 ),
+    .\port$2755$0 (\$194 ),
+    .\port$2766$0 (\$195 ),
+    .\port$2777$0 (\$196 ),
+    .\port$2788$0 (\$197 ),
+    .\port$2799$0 (\$198 ),
+    .\port$2810$0 (\$199 ),
+    .\port$2821$0 (\$200 ),
+    .\port$2832$0 (\$201 ),
+    .\port$2843$0 (\$202 ),
+    .\port$2854$0 (\$203 ),
+    .\port$2865$0 (\$204 ),
+    .\port$2876$0 (\$205 ),
+    .\port$2887$0 (\$206 ),
+    .\port$2898$0 (\$207 ),
+    .\port$2909$0 (\$208 ),
+    .\port$2920$0 (\$209 ),
+    .\port$2931$0 (\$210 ),
+    .\port$2942$0 (\$211 ),
+    .\port$2953$0 (\$212 ),
+    .\port$2964$0 (\$213 ),
+    .\port$2975$0 (\$214 ),
+    .\port$2986$0 (\$215 ),
+    .\port$2997$0 (\$216 ),
+    .\port$3008$0 (\$217 ),
+    .\port$3019$0 (\$218 ),
+    .\port$3030$0 (\$219 ),
+    .\port$3041$0 (\$220 ),
+    .\port$3053$0 (\$221 ),
+    .\port$3065$0 (\$222 ),
+    .\port$3077$0 (\$223 ),
+    .\port$3089$0 (\$224 ),
+    .\port$3101$0 (\$225 ),
+    .\port$3113$0 (\$226 ),
+    .\port$3125$0 (\$227 ),
+    .\port$3137$0 (\$228 ),
+    .\port$3149$0 (\$229 ),
+    .\port$3161$0 (\$230 ),
+    .\port$3173$0 (\$231 ),
+    .\port$3185$0 (\$232 ),
+    .\port$3197$0 (\$233 ),
+    .\port$3209$0 (\$234 ),
+    .\port$3221$0 (\$235 ),
+    .\port$3233$0 (\$236 ),
+    .\port$3245$0 (\$237 ),
+    .\port$3257$0 (\$238 ),
+    .\port$3269$0 (\$239 ),
+    .\port$3281$0 (\$240 ),
+    .\port$3293$0 (\$241 ),
+    .\port$3305$0 (\$242 ),
+    .\port$3317$0 (\$243 ),
+    .\port$3329$0 (\$244 ),
+    .\port$3341$0 (\$245 ),
+    .\port$3353$0 (\$246 ),
+    .\port$3365$0 (\$247 ),
+    .\port$3377$0 (\$248 ),
+    .\port$3389$0 (\$249 ),
+    .\port$3401$0 (\$250 ),
+    .\port$3413$0 (\$251 ),
+    .\port$3425$0 (\$252 ),
+    .\port$3437$0 (\$253 ),
+    .\port$3449$0 (\$254 ),
+    .\port$3461$0 (\$255 ),
+    .\port$3473$0 (\$256 ),
+    .\port$3485$0 (\$257 ),
+    .\port$3497$0 (\$258 ),
+    .\port$3509$0 (\$259 ),
+    .\port$3521$0 (\$260 ),
+    .\port$3533$0 (\$261 ),
+    .\port$3545$0 (\$262 ),
+    .\port$3557$0 (\$263 ),
+    .\port$3569$0 (\$264 ),
+    .\port$3581$0 (\$265 ),
+    .\port$3593$0 (\$266 ),
+    .\port$3605$0 (\$267 ),
+    .\port$3617$0 (\$268 ),
+    .\port$3629$0 (\$269 ),
+    .\port$3641$0 (\$270 ),
+    .\port$3653$0 (\$271 ),
+    .\port$3665$0 (\$272 ),
+    .\port$3677$0 (\$273 ),
+    .\port$3689$0 (\$274 ),
+    .\port$3701$0 (\$275 ),
+    .\port$3713$0 (\$276 ),
+    .\port$3725$0 (\$277 ),
+    .\port$3737$0 (\$278 ),
+    .\port$3749$0 (\$279 ),
+    .\port$3761$0 (\$280 ),
+    .\port$3773$0 (\$281 ),
+    .\port$3785$0 (\$282 ),
+    .\port$3797$0 (\$283 ),
+    .\port$3809$0 (\$284 ),
+    .\port$4045$0 (cal_offset0_offset),
+    .\port$4047$0 (cal_offset1_offset),
+    .\port$4049$0 (cal_offset2_offset),
+    .\port$4051$0 (cal_offset3_offset),
+    .\port$4053$0 (cal_offset4_offset),
+    .\port$4055$0 (cal_offset5_offset),
+    .\port$4057$0 (cal_offset6_offset),
+    .\port$4059$0 (cal_offset7_offset),
+    .\port$4061$0 (cal_offset8_offset),
+    .\port$4063$0 (cal_offset9_offset),
+    .\port$4065$0 (cal_offset10_offset),
+    .\port$4067$0 (cal_offset11_offset),
+    .\port$4069$0 (cal_offset12_offset),
+    .\port$4071$0 (cal_offset13_offset),
+    .\port$4073$0 (cal_offset14_offset),
+    .\port$4075$0 (cal_offset15_offset),
+    .\port$4077$0 (cal_offset16_offset),
+    .\port$4079$0 (cal_offset17_offset),
+    .\port$4081$0 (cal_offset18_offset),
+    .\port$4083$0 (cal_offset19_offset),
+    .\port$4085$0 (cal_offset20_offset),
+    .\port$4087$0 (cal_offset21_offset),
+    .\port$4089$0 (cal_offset22_offset),
+    .\port$4091$0 (cal_offset23_offset),
+    .\port$4093$0 (cal_offset24_offset),
+    .\port$4095$0 (cal_offset25_offset),
+    .\port$4097$0 (cal_offset26_offset),
+    .\port$4099$0 (cal_offset27_offset),
+    .\port$4101$0 (cal_offset28_offset),
+    .\port$4103$0 (cal_offset29_offset),
+    .\port$4105$0 (cal_offset30_offset),
+    .\port$4107$0 (cal_offset31_offset),
+    .\port$4109$0 (cal_offset32_offset),
+    .\port$4111$0 (cal_offset33_offset),
+    .\port$4113$0 (cal_offset34_offset),
+    .\port$4115$0 (cal_offset35_offset),
+    .\port$4117$0 (cal_offset36_offset),
+    .\port$4119$0 (cal_offset37_offset),
+    .\port$4121$0 (cal_offset38_offset),
+    .\port$4123$0 (cal_offset39_offset),
+    .\port$4125$0 (cal_offset40_offset),
+    .\port$4127$0 (cal_offset41_offset),
+    .\port$4129$0 (cal_offset42_offset),
+    .\port$4131$0 (cal_offset43_offset),
+    .\port$4133$0 (cal_offset44_offset),
+    .\port$4135$0 (cal_offset45_offset),
+    .\port$4137$0 (cal_offset46_offset),
+    .\port$4139$0 (cal_offset47_offset),
+    .\port$4141$0 (cal_offset48_offset),
+    .\port$4143$0 (cal_offset49_offset),
+    .\port$4145$0 (cal_offset50_offset),
+    .\port$4147$0 (cal_offset51_offset),
+    .\port$4149$0 (cal_offset52_offset),
+    .\port$4151$0 (cal_offset53_offset),
+    .\port$4153$0 (cal_offset54_offset),
+    .\port$4155$0 (cal_offset55_offset),
+    .\port$4157$0 (cal_offset56_offset),
+    .\port$4159$0 (cal_offset57_offset),
+    .\port$4161$0 (cal_offset58_offset),
+    .\port$4163$0 (cal_offset59_offset),
+    .\port$4165$0 (cal_offset60_offset),
+    .\port$4167$0 (cal_offset61_offset),
+    .\port$4169$0 (cal_offset62_offset),
+    .\port$4171$0 (cal_offset63_offset),
+    .\port$4173$0 (threshold0_value),
+    .\port$4175$0 (threshold1_value),
+    .\port$4177$0 (threshold2_value),
+    .\port$4179$0 (threshold3_value),
+    .\port$4181$0 (threshold4_value),
+    .\port$4183$0 (threshold5_value),
+    .\port$4185$0 (threshold6_value),
+    .\port$4187$0 (threshold7_value),
+    .\port$4189$0 (threshold8_value),
+    .\port$4191$0 (threshold9_value),
+    .\port$4193$0 (threshold10_value),
+    .\port$4195$0 (threshold11_value),
+    .\port$4197$0 (threshold12_value),
+    .\port$4199$0 (threshold13_value),
+    .\port$4201$0 (threshold14_value),
+    .\port$4203$0 (threshold15_value),
+    .\port$4205$0 (threshold16_value),
+    .\port$4207$0 (threshold17_value),
+    .\port$4209$0 (threshold18_value),
+    .\port$4211$0 (threshold19_value),
+    .\port$4213$0 (threshold20_value),
+    .\port$4215$0 (threshold21_value),
+    .\port$4217$0 (threshold22_value),
+    .\port$4219$0 (threshold23_value),
+    .\port$4221$0 (threshold24_value),
+    .\port$4223$0 (threshold25_value),
+    .\port$4225$0 (threshold26_value),
+    .\port$4227$0 (threshold27_value),
+    .\port$4229$0 (threshold28_value),
+    .\port$4231$0 (threshold29_value),
+    .\port$4233$0 (threshold30_value),
+    .\port$4235$0 (threshold31_value),
+    .\port$4237$0 (threshold32_value),
+    .\port$4239$0 (threshold33_value),
+    .\port$4241$0 (threshold34_value),
+    .\port$4243$0 (threshold35_value),
+    .\port$4245$0 (threshold36_value),
+    .\port$4247$0 (threshold37_value),
+    .\port$4249$0 (threshold38_value),
+    .\port$4251$0 (threshold39_value),
+    .\port$4253$0 (threshold40_value),
+    .\port$4255$0 (threshold41_value),
+    .\port$4257$0 (threshold42_value),
+    .\port$4259$0 (threshold43_value),
+    .\port$4261$0 (threshold44_value),
+    .\port$4263$0 (threshold45_value),
+    .\port$4265$0 (threshold46_value),
+    .\port$4267$0 (threshold47_value),
+    .\port$4269$0 (threshold48_value),
+    .\port$4271$0 (threshold49_value),
+    .\port$4273$0 (threshold50_value),
+    .\port$4275$0 (threshold51_value),
+    .\port$4277$0 (threshold52_value),
+    .\port$4279$0 (threshold53_value),
+    .\port$4281$0 (threshold54_value),
+    .\port$4283$0 (threshold55_value),
+    .\port$4285$0 (threshold56_value),
+    .\port$4287$0 (threshold57_value),
+    .\port$4289$0 (threshold58_value),
+    .\port$4291$0 (threshold59_value),
+    .\port$4293$0 (threshold60_value),
+    .\port$4295$0 (threshold61_value),
+    .\port$4297$0 (threshold62_value),
+    .\port$4299$0 (threshold63_value),
+    .\port$4763$0 (\$93 ),
+    .\port$4765$0 (\$94 ),
+    .\port$4767$0 (\$95 ),
+    .\port$4769$0 (\$96 ),
+    .\port$4771$0 (\$97 ),
+    .\port$4773$0 (\$98 ),
+    .\port$4775$0 (\$99 ),
+    .\port$4777$0 (\$100 ),
+    .\port$4779$0 (\$101 ),
+    .\port$4781$0 (\$102 ),
+    .\port$4783$0 (\$103 ),
+    .\port$4785$0 (\$104 ),
+    .\port$4787$0 (\$105 ),
+    .\port$4789$0 (\$106 ),
+    .\port$4791$0 (\$107 ),
+    .\port$4793$0 (\$108 ),
+    .\port$4795$0 (\$109 ),
+    .\port$4797$0 (\$110 ),
+    .\port$4799$0 (\$111 ),
+    .\port$4801$0 (\$112 ),
+    .\port$4803$0 (\$113 ),
+    .\port$4805$0 (\$114 ),
+    .\port$4807$0 (\$115 ),
+    .\port$4809$0 (\$116 ),
+    .\port$4811$0 (\$117 ),
+    .\port$4813$0 (\$118 ),
+    .\port$4815$0 (\$119 ),
+    .\port$4817$0 (\$120 ),
+    .\port$4819$0 (\$121 ),
+    .\port$4821$0 (\$122 ),
+    .\port$4823$0 (\$123 ),
+    .\port$4825$0 (\$124 ),
+    .\port$4827$0 (\$125 ),
+    .\port$4829$0 (\$126 ),
+    .\port$4831$0 (\$127 ),
+    .\port$4833$0 (\$128 ),
+    .\port$4835$0 (\$129 ),
+    .\port$4837$0 (\$130 ),
+    .\port$4839$0 (\$131 ),
+    .\port$4841$0 (\$132 ),
+    .\port$4843$0 (\$133 ),
+    .\port$4845$0 (\$134 ),
+    .\port$4847$0 (\$135 ),
+    .\port$4849$0 (\$136 ),
+    .\port$4851$0 (\$137 ),
+    .\port$4853$0 (\$138 ),
+    .\port$4855$0 (\$139 ),
+    .\port$4857$0 (\$140 ),
+    .\port$4859$0 (\$141 ),
+    .\port$4861$0 (\$142 ),
+    .\port$4863$0 (\$143 ),
+    .\port$4865$0 (\$144 ),
+    .\port$4867$0 (\$145 ),
+    .\port$4869$0 (\$146 ),
+    .\port$4871$0 (\$147 ),
+    .\port$4873$0 (\$148 ),
+    .\port$4875$0 (\$149 ),
+    .\port$4877$0 (\$150 ),
+    .\port$4879$0 (\$151 ),
+    .\port$4881$0 (\$152 ),
+    .\port$4883$0 (\$153 ),
+    .\port$4885$0 (\$154 ),
+    .\port$4887$0 (\$155 ),
+    .\port$4889$0 (\$156 ),
+    .\port$4918$2 (\$285 ),
+    .raw(raw)
   );
   mram_icg g_acc_icg (
     .clk(clk),
     .en(g_acc_en),
     .gclk(g_acc_clk)
+  );
+  mram_icg g_bus_icg (
+    .clk(clk),
+    .en(g_bus_en),
+    .gclk(g_bus_clk)
   );
   mram_icg g_cnt_icg (
     .clk(clk),
@@ -1522,6 +1433,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .clk(clk),
     .en(g_ser_en),
     .gclk(g_ser_clk)
+  );
+  mram_icg g_serd_icg (
+    .clk(clk),
+    .en(g_serd_en),
+    .gclk(g_serd_clk)
   );
   mram_icg g_tdc0_icg (
     .clk(clk),
@@ -1881,91 +1797,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
     .rst(rst),
-    .start(\start$383 ),
+    .start(\start$390 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(\capture$401 ),
+    .tdc_capture(\capture$408 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
     .tdc_window_end(window_end)
   );
-  \mram_macro.ref_tdc  ref_tdc (
-    .all_fired(\all_fired$409 ),
-    .capture(\capture$401 ),
-    .clear(clear),
-    .clk(clk),
-    .cmp(arr_ref_cmp),
-    .code_now(code_now),
-    .codes(ref_codes),
-    .overflow(ref_overflow),
-    .rst(rst),
-    .window_end(window_end)
-  );
   \mram_macro.regfile  regfile (
-    .cal_gain0_gain(cal_gain0_gain),
-    .cal_gain10_gain(cal_gain10_gain),
-    .cal_gain11_gain(cal_gain11_gain),
-    .cal_gain12_gain(cal_gain12_gain),
-    .cal_gain13_gain(cal_gain13_gain),
-    .cal_gain14_gain(cal_gain14_gain),
-    .cal_gain15_gain(cal_gain15_gain),
-    .cal_gain16_gain(cal_gain16_gain),
-    .cal_gain17_gain(cal_gain17_gain),
-    .cal_gain18_gain(cal_gain18_gain),
-    .cal_gain19_gain(cal_gain19_gain),
-    .cal_gain1_gain(cal_gain1_gain),
-    .cal_gain20_gain(cal_gain20_gain),
-    .cal_gain21_gain(cal_gain21_gain),
-    .cal_gain22_gain(cal_gain22_gain),
-    .cal_gain23_gain(cal_gain23_gain),
-    .cal_gain24_gain(cal_gain24_gain),
-    .cal_gain25_gain(cal_gain25_gain),
-    .cal_gain26_gain(cal_gain26_gain),
-    .cal_gain27_gain(cal_gain27_gain),
-    .cal_gain28_gain(cal_gain28_gain),
-    .cal_gain29_gain(cal_gain29_gain),
-    .cal_gain2_gain(cal_gain2_gain),
-    .cal_gain30_gain(cal_gain30_gain),
-    .cal_gain31_gain(cal_gain31_gain),
-    .cal_gain32_gain(cal_gain32_gain),
-    .cal_gain33_gain(cal_gain33_gain),
-    .cal_gain34_gain(cal_gain34_gain),
-    .cal_gain35_gain(cal_gain35_gain),
-    .cal_gain36_gain(cal_gain36_gain),
-    .cal_gain37_gain(cal_gain37_gain),
-    .cal_gain38_gain(cal_gain38_gain),
-    .cal_gain39_gain(cal_gain39_gain),
-    .cal_gain3_gain(cal_gain3_gain),
-    .cal_gain40_gain(cal_gain40_gain),
-    .cal_gain41_gain(cal_gain41_gain),
-    .cal_gain42_gain(cal_gain42_gain),
-    .cal_gain43_gain(cal_gain43_gain),
-    .cal_gain44_gain(cal_gain44_gain),
-    .cal_gain45_gain(cal_gain45_gain),
-    .cal_gain46_gain(cal_gain46_gain),
-    .cal_gain47_gain(cal_gain47_gain),
-    .cal_gain48_gain(cal_gain48_gain),
-    .cal_gain49_gain(cal_gain49_gain),
-    .cal_gain4_gain(cal_gain4_gain),
-    .cal_gain50_gain(cal_gain50_gain),
-    .cal_gain51_gain(cal_gain51_gain),
-    .cal_gain52_gain(cal_gain52_gain),
-    .cal_gain53_gain(cal_gain53_gain),
-    .cal_gain54_gain(cal_gain54_gain),
-    .cal_gain55_gain(cal_gain55_gain),
-    .cal_gain56_gain(cal_gain56_gain),
-    .cal_gain57_gain(cal_gain57_gain),
-    .cal_gain58_gain(cal_gain58_gain),
-    .cal_gain59_gain(cal_gain59_gain),
-    .cal_gain5_gain(cal_gain5_gain),
-    .cal_gain60_gain(cal_gain60_gain),
-    .cal_gain61_gain(cal_gain61_gain),
-    .cal_gain62_gain(cal_gain62_gain),
-    .cal_gain63_gain(cal_gain63_gain),
-    .cal_gain6_gain(cal_gain6_gain),
-    .cal_gain7_gain(cal_gain7_gain),
-    .cal_gain8_gain(cal_gain8_gain),
-    .cal_gain9_gain(cal_gain9_gain),
+    .bus_active(bus_active),
     .cal_offset0_offset(cal_offset0_offset),
     .cal_offset10_offset(cal_offset10_offset),
     .cal_offset11_offset(cal_offset11_offset),
@@ -2030,16 +1871,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset7_offset(cal_offset7_offset),
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
-    .clk(clk),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$331 ),
+    .ctrl_write_row_busy(\busy$338 ),
+    .g_bus_clk(g_bus_clk),
+    .g_bus_rst(rst),
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$5070$0 (\$signal$688 ),
-    .\port$5072$0 (fail_mask),
+    .\port$3972$0 (\$signal$598 ),
+    .\port$3974$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
-    .rst(rst),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
     .s_axil_arvalid(s_axil_arvalid),
@@ -2127,13 +1968,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .threshold7_value(threshold7_value),
     .threshold8_value(threshold8_value),
     .threshold9_value(threshold9_value),
-    .track_code_sum(track_code_sum),
-    .track_gain_gain(track_gain_gain),
-    .track_interval_interval(interval),
-    .track_ref_ref(\ref ),
-    .track_status_clamped_set(track_status_clamped_set),
-    .track_status_invalid_set(track_status_invalid_set),
-    .track_status_retrims(track_status_retrims),
     .vmm_count_count(vmm_count_count),
     .weight_data0_bits(weight_data0_bits),
     .weight_data1_bits(weight_data1_bits),
@@ -2150,9 +1984,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .data(data),
-    .flags(\flags$654 ),
+    .flags(\flags$564 ),
     .g_ser_clk(g_ser_clk),
-    .g_ser_rst(rst),
+    .g_serd_clk(g_serd_clk),
+    .g_serd_rst(rst),
     .load(emit),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
@@ -2163,27 +1998,26 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$696 ),
+    .busy(\busy$606 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$6277$2 (\$285 ),
+    .\port$4918$2 (\$285 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
     .rst(rst),
-    .trim_busy(trim_busy),
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(\busy$331 )
+    .write_busy(\busy$338 )
   );
   \mram_macro.tdc  tdc (
-    .all_fired(all_fired),
-    .capture(\capture$401 ),
+    .all_fired(tdc_all_fired),
+    .capture(\capture$408 ),
     .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
@@ -2253,219 +2087,136 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$5869$0 (\$29 ),
-    .\port$5871$0 (\$30 ),
-    .\port$5873$0 (\$31 ),
-    .\port$5875$0 (\$32 ),
-    .\port$5877$0 (\$33 ),
-    .\port$5879$0 (\$34 ),
-    .\port$5881$0 (\$35 ),
-    .\port$5883$0 (\$36 ),
-    .\port$5885$0 (\$37 ),
-    .\port$5887$0 (\$38 ),
-    .\port$5889$0 (\$39 ),
-    .\port$5891$0 (\$40 ),
-    .\port$5893$0 (\$41 ),
-    .\port$5895$0 (\$42 ),
-    .\port$5897$0 (\$43 ),
-    .\port$5899$0 (\$44 ),
-    .\port$5901$0 (\$45 ),
-    .\port$5903$0 (\$46 ),
-    .\port$5905$0 (\$47 ),
-    .\port$5907$0 (\$48 ),
-    .\port$5909$0 (\$49 ),
-    .\port$5911$0 (\$50 ),
-    .\port$5913$0 (\$51 ),
-    .\port$5915$0 (\$52 ),
-    .\port$5917$0 (\$53 ),
-    .\port$5919$0 (\$54 ),
-    .\port$5921$0 (\$55 ),
-    .\port$5923$0 (\$56 ),
-    .\port$5925$0 (\$57 ),
-    .\port$5927$0 (\$58 ),
-    .\port$5929$0 (\$59 ),
-    .\port$5931$0 (\$60 ),
-    .\port$5933$0 (\$61 ),
-    .\port$5935$0 (\$62 ),
-    .\port$5937$0 (\$63 ),
-    .\port$5939$0 (\$64 ),
-    .\port$5941$0 (\$65 ),
-    .\port$5943$0 (\$66 ),
-    .\port$5945$0 (\$67 ),
-    .\port$5947$0 (\$68 ),
-    .\port$5949$0 (\$69 ),
-    .\port$5951$0 (\$70 ),
-    .\port$5953$0 (\$71 ),
-    .\port$5955$0 (\$72 ),
-    .\port$5957$0 (\$73 ),
-    .\port$5959$0 (\$74 ),
-    .\port$5961$0 (\$75 ),
-    .\port$5963$0 (\$76 ),
-    .\port$5965$0 (\$77 ),
-    .\port$5967$0 (\$78 ),
-    .\port$5969$0 (\$79 ),
-    .\port$5971$0 (\$80 ),
-    .\port$5973$0 (\$81 ),
-    .\port$5975$0 (\$82 ),
-    .\port$5977$0 (\$83 ),
-    .\port$5979$0 (\$84 ),
-    .\port$5981$0 (\$85 ),
-    .\port$5983$0 (\$86 ),
-    .\port$5985$0 (\$87 ),
-    .\port$5987$0 (\$88 ),
-    .\port$5989$0 (\$89 ),
-    .\port$5991$0 (\$90 ),
-    .\port$5993$0 (\$91 ),
-    .\port$5995$0 (\$92 ),
-    .\port$5997$0 (\$93 ),
-    .\port$5999$0 (\$94 ),
-    .\port$6001$0 (\$95 ),
-    .\port$6003$0 (\$96 ),
-    .\port$6005$0 (\$97 ),
-    .\port$6007$0 (\$98 ),
-    .\port$6009$0 (\$99 ),
-    .\port$6011$0 (\$100 ),
-    .\port$6013$0 (\$101 ),
-    .\port$6015$0 (\$102 ),
-    .\port$6017$0 (\$103 ),
-    .\port$6019$0 (\$104 ),
-    .\port$6021$0 (\$105 ),
-    .\port$6023$0 (\$106 ),
-    .\port$6025$0 (\$107 ),
-    .\port$6027$0 (\$108 ),
-    .\port$6029$0 (\$109 ),
-    .\port$6031$0 (\$110 ),
-    .\port$6033$0 (\$111 ),
-    .\port$6035$0 (\$112 ),
-    .\port$6037$0 (\$113 ),
-    .\port$6039$0 (\$114 ),
-    .\port$6041$0 (\$115 ),
-    .\port$6043$0 (\$116 ),
-    .\port$6045$0 (\$117 ),
-    .\port$6047$0 (\$118 ),
-    .\port$6049$0 (\$119 ),
-    .\port$6051$0 (\$120 ),
-    .\port$6053$0 (\$121 ),
-    .\port$6055$0 (\$122 ),
-    .\port$6057$0 (\$123 ),
-    .\port$6059$0 (\$124 ),
-    .\port$6061$0 (\$125 ),
-    .\port$6063$0 (\$126 ),
-    .\port$6065$0 (\$127 ),
-    .\port$6067$0 (\$128 ),
-    .\port$6069$0 (\$129 ),
-    .\port$6071$0 (\$130 ),
-    .\port$6073$0 (\$131 ),
-    .\port$6075$0 (\$132 ),
-    .\port$6077$0 (\$133 ),
-    .\port$6079$0 (\$134 ),
-    .\port$6081$0 (\$135 ),
-    .\port$6083$0 (\$136 ),
-    .\port$6085$0 (\$137 ),
-    .\port$6087$0 (\$138 ),
-    .\port$6089$0 (\$139 ),
-    .\port$6091$0 (\$140 ),
-    .\port$6093$0 (\$141 ),
-    .\port$6095$0 (\$142 ),
-    .\port$6097$0 (\$143 ),
-    .\port$6099$0 (\$144 ),
-    .\port$6101$0 (\$145 ),
-    .\port$6103$0 (\$146 ),
-    .\port$6105$0 (\$147 ),
-    .\port$6107$0 (\$148 ),
-    .\port$6109$0 (\$149 ),
-    .\port$6111$0 (\$150 ),
-    .\port$6113$0 (\$151 ),
-    .\port$6115$0 (\$152 ),
-    .\port$6117$0 (\$153 ),
-    .\port$6119$0 (\$154 ),
-    .\port$6121$0 (\$155 ),
-    .\port$6123$0 (\$156 ),
+    .\port$4635$0 (\$29 ),
+    .\port$4637$0 (\$30 ),
+    .\port$4639$0 (\$31 ),
+    .\port$4641$0 (\$32 ),
+    .\port$4643$0 (\$33 ),
+    .\port$4645$0 (\$34 ),
+    .\port$4647$0 (\$35 ),
+    .\port$4649$0 (\$36 ),
+    .\port$4651$0 (\$37 ),
+    .\port$4653$0 (\$38 ),
+    .\port$4655$0 (\$39 ),
+    .\port$4657$0 (\$40 ),
+    .\port$4659$0 (\$41 ),
+    .\port$4661$0 (\$42 ),
+    .\port$4663$0 (\$43 ),
+    .\port$4665$0 (\$44 ),
+    .\port$4667$0 (\$45 ),
+    .\port$4669$0 (\$46 ),
+    .\port$4671$0 (\$47 ),
+    .\port$4673$0 (\$48 ),
+    .\port$4675$0 (\$49 ),
+    .\port$4677$0 (\$50 ),
+    .\port$4679$0 (\$51 ),
+    .\port$4681$0 (\$52 ),
+    .\port$4683$0 (\$53 ),
+    .\port$4685$0 (\$54 ),
+    .\port$4687$0 (\$55 ),
+    .\port$4689$0 (\$56 ),
+    .\port$4691$0 (\$57 ),
+    .\port$4693$0 (\$58 ),
+    .\port$4695$0 (\$59 ),
+    .\port$4697$0 (\$60 ),
+    .\port$4699$0 (\$61 ),
+    .\port$4701$0 (\$62 ),
+    .\port$4703$0 (\$63 ),
+    .\port$4705$0 (\$64 ),
+    .\port$4707$0 (\$65 ),
+    .\port$4709$0 (\$66 ),
+    .\port$4711$0 (\$67 ),
+    .\port$4713$0 (\$68 ),
+    .\port$4715$0 (\$69 ),
+    .\port$4717$0 (\$70 ),
+    .\port$4719$0 (\$71 ),
+    .\port$4721$0 (\$72 ),
+    .\port$4723$0 (\$73 ),
+    .\port$4725$0 (\$74 ),
+    .\port$4727$0 (\$75 ),
+    .\port$4729$0 (\$76 ),
+    .\port$4731$0 (\$77 ),
+    .\port$4733$0 (\$78 ),
+    .\port$4735$0 (\$79 ),
+    .\port$4737$0 (\$80 ),
+    .\port$4739$0 (\$81 ),
+    .\port$4741$0 (\$82 ),
+    .\port$4743$0 (\$83 ),
+    .\port$4745$0 (\$84 ),
+    .\port$4747$0 (\$85 ),
+    .\port$4749$0 (\$86 ),
+    .\port$4751$0 (\$87 ),
+    .\port$4753$0 (\$88 ),
+    .\port$4755$0 (\$89 ),
+    .\port$4757$0 (\$90 ),
+    .\port$4759$0 (\$91 ),
+    .\port$4761$0 (\$92 ),
+    .\port$4763$0 (\$93 ),
+    .\port$4765$0 (\$94 ),
+    .\port$4767$0 (\$95 ),
+    .\port$4769$0 (\$96 ),
+    .\port$4771$0 (\$97 ),
+    .\port$4773$0 (\$98 ),
+    .\port$4775$0 (\$99 ),
+    .\port$4777$0 (\$100 ),
+    .\port$4779$0 (\$101 ),
+    .\port$4781$0 (\$102 ),
+    .\port$4783$0 (\$103 ),
+    .\port$4785$0 (\$104 ),
+    .\port$4787$0 (\$105 ),
+    .\port$4789$0 (\$106 ),
+    .\port$4791$0 (\$107 ),
+    .\port$4793$0 (\$108 ),
+    .\port$4795$0 (\$109 ),
+    .\port$4797$0 (\$110 ),
+    .\port$4799$0 (\$111 ),
+    .\port$4801$0 (\$112 ),
+    .\port$4803$0 (\$113 ),
+    .\port$4805$0 (\$114 ),
+    .\port$4807$0 (\$115 ),
+    .\port$4809$0 (\$116 ),
+    .\port$4811$0 (\$117 ),
+    .\port$4813$0 (\$118 ),
+    .\port$4815$0 (\$119 ),
+    .\port$4817$0 (\$120 ),
+    .\port$4819$0 (\$121 ),
+    .\port$4821$0 (\$122 ),
+    .\port$4823$0 (\$123 ),
+    .\port$4825$0 (\$124 ),
+    .\port$4827$0 (\$125 ),
+    .\port$4829$0 (\$126 ),
+    .\port$4831$0 (\$127 ),
+    .\port$4833$0 (\$128 ),
+    .\port$4835$0 (\$129 ),
+    .\port$4837$0 (\$130 ),
+    .\port$4839$0 (\$131 ),
+    .\port$4841$0 (\$132 ),
+    .\port$4843$0 (\$133 ),
+    .\port$4845$0 (\$134 ),
+    .\port$4847$0 (\$135 ),
+    .\port$4849$0 (\$136 ),
+    .\port$4851$0 (\$137 ),
+    .\port$4853$0 (\$138 ),
+    .\port$4855$0 (\$139 ),
+    .\port$4857$0 (\$140 ),
+    .\port$4859$0 (\$141 ),
+    .\port$4861$0 (\$142 ),
+    .\port$4863$0 (\$143 ),
+    .\port$4865$0 (\$144 ),
+    .\port$4867$0 (\$145 ),
+    .\port$4869$0 (\$146 ),
+    .\port$4871$0 (\$147 ),
+    .\port$4873$0 (\$148 ),
+    .\port$4875$0 (\$149 ),
+    .\port$4877$0 (\$150 ),
+    .\port$4879$0 (\$151 ),
+    .\port$4881$0 (\$152 ),
+    .\port$4883$0 (\$153 ),
+    .\port$4885$0 (\$154 ),
+    .\port$4887$0 (\$155 ),
+    .\port$4889$0 (\$156 ),
     .rst(rst),
     .window_end(window_end)
-  );
-  \mram_macro.tracker  tracker (
-    .busy(trim_busy),
-    .clamped(track_status_clamped_set),
-    .clk(clk),
-    .code_sum(track_code_sum),
-    .gains(gains),
-    .interval(interval),
-    .invalid(track_status_invalid_set),
-    .pass_done(pass_done),
-    .pass_start(read_start),
-    .\port$5407$0 (cal_gain0_gain),
-    .\port$5409$0 (cal_gain1_gain),
-    .\port$5411$0 (cal_gain2_gain),
-    .\port$5413$0 (cal_gain3_gain),
-    .\port$5415$0 (cal_gain4_gain),
-    .\port$5417$0 (cal_gain5_gain),
-    .\port$5419$0 (cal_gain6_gain),
-    .\port$5421$0 (cal_gain7_gain),
-    .\port$5423$0 (cal_gain8_gain),
-    .\port$5425$0 (cal_gain9_gain),
-    .\port$5427$0 (cal_gain10_gain),
-    .\port$5429$0 (cal_gain11_gain),
-    .\port$5431$0 (cal_gain12_gain),
-    .\port$5433$0 (cal_gain13_gain),
-    .\port$5435$0 (cal_gain14_gain),
-    .\port$5437$0 (cal_gain15_gain),
-    .\port$5439$0 (cal_gain16_gain),
-    .\port$5441$0 (cal_gain17_gain),
-    .\port$5443$0 (cal_gain18_gain),
-    .\port$5445$0 (cal_gain19_gain),
-    .\port$5447$0 (cal_gain20_gain),
-    .\port$5449$0 (cal_gain21_gain),
-    .\port$5451$0 (cal_gain22_gain),
-    .\port$5453$0 (cal_gain23_gain),
-    .\port$5455$0 (cal_gain24_gain),
-    .\port$5457$0 (cal_gain25_gain),
-    .\port$5459$0 (cal_gain26_gain),
-    .\port$5461$0 (cal_gain27_gain),
-    .\port$5463$0 (cal_gain28_gain),
-    .\port$5465$0 (cal_gain29_gain),
-    .\port$5467$0 (cal_gain30_gain),
-    .\port$5469$0 (cal_gain31_gain),
-    .\port$5471$0 (cal_gain32_gain),
-    .\port$5473$0 (cal_gain33_gain),
-    .\port$5475$0 (cal_gain34_gain),
-    .\port$5477$0 (cal_gain35_gain),
-    .\port$5479$0 (cal_gain36_gain),
-    .\port$5481$0 (cal_gain37_gain),
-    .\port$5483$0 (cal_gain38_gain),
-    .\port$5485$0 (cal_gain39_gain),
-    .\port$5487$0 (cal_gain40_gain),
-    .\port$5489$0 (cal_gain41_gain),
-    .\port$5491$0 (cal_gain42_gain),
-    .\port$5493$0 (cal_gain43_gain),
-    .\port$5495$0 (cal_gain44_gain),
-    .\port$5497$0 (cal_gain45_gain),
-    .\port$5499$0 (cal_gain46_gain),
-    .\port$5501$0 (cal_gain47_gain),
-    .\port$5503$0 (cal_gain48_gain),
-    .\port$5505$0 (cal_gain49_gain),
-    .\port$5507$0 (cal_gain50_gain),
-    .\port$5509$0 (cal_gain51_gain),
-    .\port$5511$0 (cal_gain52_gain),
-    .\port$5513$0 (cal_gain53_gain),
-    .\port$5515$0 (cal_gain54_gain),
-    .\port$5517$0 (cal_gain55_gain),
-    .\port$5519$0 (cal_gain56_gain),
-    .\port$5521$0 (cal_gain57_gain),
-    .\port$5523$0 (cal_gain58_gain),
-    .\port$5525$0 (cal_gain59_gain),
-    .\port$5527$0 (cal_gain60_gain),
-    .\port$5529$0 (cal_gain61_gain),
-    .\port$5531$0 (cal_gain62_gain),
-    .\port$5533$0 (cal_gain63_gain),
-    .read_done(read_done),
-    .\ref (\ref ),
-    .ref_codes(ref_codes),
-    .ref_overflow(ref_overflow),
-    .retrims(track_status_retrims),
-    .rst(rst),
-    .track_gain(track_gain_gain),
-    .tracking(arr_ref_en)
   );
   \mram_macro.write_controller  write_controller (
     .arr_wr_data(arr_wr_data),
@@ -2473,151 +2224,151 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$331 ),
+    .busy(\busy$338 ),
     .bypass_l(raw_bypass_l),
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$704 ),
+    .fail_mask(\fail_mask$614 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$5143$0 (weight_data0_bits),
-    .\port$5145$0 (weight_data1_bits),
-    .\port$5869$0 (\$29 ),
-    .\port$5871$0 (\$30 ),
-    .\port$5873$0 (\$31 ),
-    .\port$5875$0 (\$32 ),
-    .\port$5877$0 (\$33 ),
-    .\port$5879$0 (\$34 ),
-    .\port$5881$0 (\$35 ),
-    .\port$5883$0 (\$36 ),
-    .\port$5885$0 (\$37 ),
-    .\port$5887$0 (\$38 ),
-    .\port$5889$0 (\$39 ),
-    .\port$5891$0 (\$40 ),
-    .\port$5893$0 (\$41 ),
-    .\port$5895$0 (\$42 ),
-    .\port$5897$0 (\$43 ),
-    .\port$5899$0 (\$44 ),
-    .\port$5901$0 (\$45 ),
-    .\port$5903$0 (\$46 ),
-    .\port$5905$0 (\$47 ),
-    .\port$5907$0 (\$48 ),
-    .\port$5909$0 (\$49 ),
-    .\port$5911$0 (\$50 ),
-    .\port$5913$0 (\$51 ),
-    .\port$5915$0 (\$52 ),
-    .\port$5917$0 (\$53 ),
-    .\port$5919$0 (\$54 ),
-    .\port$5921$0 (\$55 ),
-    .\port$5923$0 (\$56 ),
-    .\port$5925$0 (\$57 ),
-    .\port$5927$0 (\$58 ),
-    .\port$5929$0 (\$59 ),
-    .\port$5931$0 (\$60 ),
-    .\port$5933$0 (\$61 ),
-    .\port$5935$0 (\$62 ),
-    .\port$5937$0 (\$63 ),
-    .\port$5939$0 (\$64 ),
-    .\port$5941$0 (\$65 ),
-    .\port$5943$0 (\$66 ),
-    .\port$5945$0 (\$67 ),
-    .\port$5947$0 (\$68 ),
-    .\port$5949$0 (\$69 ),
-    .\port$5951$0 (\$70 ),
-    .\port$5953$0 (\$71 ),
-    .\port$5955$0 (\$72 ),
-    .\port$5957$0 (\$73 ),
-    .\port$5959$0 (\$74 ),
-    .\port$5961$0 (\$75 ),
-    .\port$5963$0 (\$76 ),
-    .\port$5965$0 (\$77 ),
-    .\port$5967$0 (\$78 ),
-    .\port$5969$0 (\$79 ),
-    .\port$5971$0 (\$80 ),
-    .\port$5973$0 (\$81 ),
-    .\port$5975$0 (\$82 ),
-    .\port$5977$0 (\$83 ),
-    .\port$5979$0 (\$84 ),
-    .\port$5981$0 (\$85 ),
-    .\port$5983$0 (\$86 ),
-    .\port$5985$0 (\$87 ),
-    .\port$5987$0 (\$88 ),
-    .\port$5989$0 (\$89 ),
-    .\port$5991$0 (\$90 ),
-    .\port$5993$0 (\$91 ),
-    .\port$5995$0 (\$92 ),
-    .\port$5997$0 (\$93 ),
-    .\port$5999$0 (\$94 ),
-    .\port$6001$0 (\$95 ),
-    .\port$6003$0 (\$96 ),
-    .\port$6005$0 (\$97 ),
-    .\port$6007$0 (\$98 ),
-    .\port$6009$0 (\$99 ),
-    .\port$6011$0 (\$100 ),
-    .\port$6013$0 (\$101 ),
-    .\port$6015$0 (\$102 ),
-    .\port$6017$0 (\$103 ),
-    .\port$6019$0 (\$104 ),
-    .\port$6021$0 (\$105 ),
-    .\port$6023$0 (\$106 ),
-    .\port$6025$0 (\$107 ),
-    .\port$6027$0 (\$108 ),
-    .\port$6029$0 (\$109 ),
-    .\port$6031$0 (\$110 ),
-    .\port$6033$0 (\$111 ),
-    .\port$6035$0 (\$112 ),
-    .\port$6037$0 (\$113 ),
-    .\port$6039$0 (\$114 ),
-    .\port$6041$0 (\$115 ),
-    .\port$6043$0 (\$116 ),
-    .\port$6045$0 (\$117 ),
-    .\port$6047$0 (\$118 ),
-    .\port$6049$0 (\$119 ),
-    .\port$6051$0 (\$120 ),
-    .\port$6053$0 (\$121 ),
-    .\port$6055$0 (\$122 ),
-    .\port$6057$0 (\$123 ),
-    .\port$6059$0 (\$124 ),
-    .\port$6061$0 (\$125 ),
-    .\port$6063$0 (\$126 ),
-    .\port$6065$0 (\$127 ),
-    .\port$6067$0 (\$128 ),
-    .\port$6069$0 (\$129 ),
-    .\port$6071$0 (\$130 ),
-    .\port$6073$0 (\$131 ),
-    .\port$6075$0 (\$132 ),
-    .\port$6077$0 (\$133 ),
-    .\port$6079$0 (\$134 ),
-    .\port$6081$0 (\$135 ),
-    .\port$6083$0 (\$136 ),
-    .\port$6085$0 (\$137 ),
-    .\port$6087$0 (\$138 ),
-    .\port$6089$0 (\$139 ),
-    .\port$6091$0 (\$140 ),
-    .\port$6093$0 (\$141 ),
-    .\port$6095$0 (\$142 ),
-    .\port$6097$0 (\$143 ),
-    .\port$6099$0 (\$144 ),
-    .\port$6101$0 (\$145 ),
-    .\port$6103$0 (\$146 ),
-    .\port$6105$0 (\$147 ),
-    .\port$6107$0 (\$148 ),
-    .\port$6109$0 (\$149 ),
-    .\port$6111$0 (\$150 ),
-    .\port$6113$0 (\$151 ),
-    .\port$6115$0 (\$152 ),
-    .\port$6117$0 (\$153 ),
-    .\port$6119$0 (\$154 ),
-    .\port$6121$0 (\$155 ),
-    .\port$6123$0 (\$156 ),
+    .\port$4041$0 (weight_data0_bits),
+    .\port$4043$0 (weight_data1_bits),
+    .\port$4635$0 (\$29 ),
+    .\port$4637$0 (\$30 ),
+    .\port$4639$0 (\$31 ),
+    .\port$4641$0 (\$32 ),
+    .\port$4643$0 (\$33 ),
+    .\port$4645$0 (\$34 ),
+    .\port$4647$0 (\$35 ),
+    .\port$4649$0 (\$36 ),
+    .\port$4651$0 (\$37 ),
+    .\port$4653$0 (\$38 ),
+    .\port$4655$0 (\$39 ),
+    .\port$4657$0 (\$40 ),
+    .\port$4659$0 (\$41 ),
+    .\port$4661$0 (\$42 ),
+    .\port$4663$0 (\$43 ),
+    .\port$4665$0 (\$44 ),
+    .\port$4667$0 (\$45 ),
+    .\port$4669$0 (\$46 ),
+    .\port$4671$0 (\$47 ),
+    .\port$4673$0 (\$48 ),
+    .\port$4675$0 (\$49 ),
+    .\port$4677$0 (\$50 ),
+    .\port$4679$0 (\$51 ),
+    .\port$4681$0 (\$52 ),
+    .\port$4683$0 (\$53 ),
+    .\port$4685$0 (\$54 ),
+    .\port$4687$0 (\$55 ),
+    .\port$4689$0 (\$56 ),
+    .\port$4691$0 (\$57 ),
+    .\port$4693$0 (\$58 ),
+    .\port$4695$0 (\$59 ),
+    .\port$4697$0 (\$60 ),
+    .\port$4699$0 (\$61 ),
+    .\port$4701$0 (\$62 ),
+    .\port$4703$0 (\$63 ),
+    .\port$4705$0 (\$64 ),
+    .\port$4707$0 (\$65 ),
+    .\port$4709$0 (\$66 ),
+    .\port$4711$0 (\$67 ),
+    .\port$4713$0 (\$68 ),
+    .\port$4715$0 (\$69 ),
+    .\port$4717$0 (\$70 ),
+    .\port$4719$0 (\$71 ),
+    .\port$4721$0 (\$72 ),
+    .\port$4723$0 (\$73 ),
+    .\port$4725$0 (\$74 ),
+    .\port$4727$0 (\$75 ),
+    .\port$4729$0 (\$76 ),
+    .\port$4731$0 (\$77 ),
+    .\port$4733$0 (\$78 ),
+    .\port$4735$0 (\$79 ),
+    .\port$4737$0 (\$80 ),
+    .\port$4739$0 (\$81 ),
+    .\port$4741$0 (\$82 ),
+    .\port$4743$0 (\$83 ),
+    .\port$4745$0 (\$84 ),
+    .\port$4747$0 (\$85 ),
+    .\port$4749$0 (\$86 ),
+    .\port$4751$0 (\$87 ),
+    .\port$4753$0 (\$88 ),
+    .\port$4755$0 (\$89 ),
+    .\port$4757$0 (\$90 ),
+    .\port$4759$0 (\$91 ),
+    .\port$4761$0 (\$92 ),
+    .\port$4763$0 (\$93 ),
+    .\port$4765$0 (\$94 ),
+    .\port$4767$0 (\$95 ),
+    .\port$4769$0 (\$96 ),
+    .\port$4771$0 (\$97 ),
+    .\port$4773$0 (\$98 ),
+    .\port$4775$0 (\$99 ),
+    .\port$4777$0 (\$100 ),
+    .\port$4779$0 (\$101 ),
+    .\port$4781$0 (\$102 ),
+    .\port$4783$0 (\$103 ),
+    .\port$4785$0 (\$104 ),
+    .\port$4787$0 (\$105 ),
+    .\port$4789$0 (\$106 ),
+    .\port$4791$0 (\$107 ),
+    .\port$4793$0 (\$108 ),
+    .\port$4795$0 (\$109 ),
+    .\port$4797$0 (\$110 ),
+    .\port$4799$0 (\$111 ),
+    .\port$4801$0 (\$112 ),
+    .\port$4803$0 (\$113 ),
+    .\port$4805$0 (\$114 ),
+    .\port$4807$0 (\$115 ),
+    .\port$4809$0 (\$116 ),
+    .\port$4811$0 (\$117 ),
+    .\port$4813$0 (\$118 ),
+    .\port$4815$0 (\$119 ),
+    .\port$4817$0 (\$120 ),
+    .\port$4819$0 (\$121 ),
+    .\port$4821$0 (\$122 ),
+    .\port$4823$0 (\$123 ),
+    .\port$4825$0 (\$124 ),
+    .\port$4827$0 (\$125 ),
+    .\port$4829$0 (\$126 ),
+    .\port$4831$0 (\$127 ),
+    .\port$4833$0 (\$128 ),
+    .\port$4835$0 (\$129 ),
+    .\port$4837$0 (\$130 ),
+    .\port$4839$0 (\$131 ),
+    .\port$4841$0 (\$132 ),
+    .\port$4843$0 (\$133 ),
+    .\port$4845$0 (\$134 ),
+    .\port$4847$0 (\$135 ),
+    .\port$4849$0 (\$136 ),
+    .\port$4851$0 (\$137 ),
+    .\port$4853$0 (\$138 ),
+    .\port$4855$0 (\$139 ),
+    .\port$4857$0 (\$140 ),
+    .\port$4859$0 (\$141 ),
+    .\port$4861$0 (\$142 ),
+    .\port$4863$0 (\$143 ),
+    .\port$4865$0 (\$144 ),
+    .\port$4867$0 (\$145 ),
+    .\port$4869$0 (\$146 ),
+    .\port$4871$0 (\$147 ),
+    .\port$4873$0 (\$148 ),
+    .\port$4875$0 (\$149 ),
+    .\port$4877$0 (\$150 ),
+    .\port$4879$0 (\$151 ),
+    .\port$4881$0 (\$152 ),
+    .\port$4883$0 (\$153 ),
+    .\port$4885$0 (\$154 ),
+    .\port$4887$0 (\$155 ),
+    .\port$4889$0 (\$156 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$385 ),
+    .read_start(\read_start$392 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .start(start),
@@ -2627,7 +2378,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$23  = \busy$331 ;
+    \$23  = \busy$338 ;
     if (rst) begin
       \$23  = 1'h0;
     end
@@ -2644,7 +2395,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$25  = \$signal$688 ;
+    \$25  = \$signal$598 ;
     if (fail_valid) begin
       \$25  = fail_row;
     end
@@ -2656,7 +2407,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$26  = fail_mask;
     if (fail_valid) begin
-      \$26  = \fail_mask$704 ;
+      \$26  = \fail_mask$614 ;
     end
     if (rst) begin
       \$26  = 64'h0000000000000000;
@@ -2682,11 +2433,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
       \$28  = 32'd0;
     end
   end
-  assign \s_axil_awready$43  = s_axil_awready;
-  assign \s_axil_wready$44  = s_axil_wready;
-  assign \s_axil_bvalid$45  = s_axil_bvalid;
+  assign \s_axil_awready$41  = s_axil_awready;
+  assign \s_axil_wready$42  = s_axil_wready;
+  assign \s_axil_bvalid$43  = s_axil_bvalid;
   assign g_regs_rst = rst;
   assign g_regs_gclk = g_regs_clk;
+  assign g_bus_rst = rst;
+  assign g_bus_gclk = g_bus_clk;
   assign g_tdc0_rst = rst;
   assign g_tdc0_gclk = g_tdc0_clk;
   assign g_tdc1_rst = rst;
@@ -2820,7 +2573,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign busy = m_axis_tvalid;
   assign g_ser_rst = rst;
   assign g_ser_gclk = g_ser_clk;
-  assign \s_axis_tready$319  = s_axis_tready;
+  assign g_serd_rst = rst;
+  assign g_serd_gclk = g_serd_clk;
+  assign \s_axis_tready$326  = s_axis_tready;
   assign g_in_rst = rst;
   assign g_in_gclk = g_in_clk;
   assign g_drv_rst = rst;
@@ -2829,31 +2584,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_wr_gclk = g_wr_clk;
   assign g_cnt_rst = rst;
   assign g_cnt_gclk = g_cnt_clk;
-  assign \s_axil_awaddr$343  = s_axil_awaddr;
-  assign \s_axil_awprot$344  = s_axil_awprot;
-  assign \s_axil_awvalid$345  = s_axil_awvalid;
-  assign \s_axil_wdata$346  = s_axil_wdata;
-  assign \s_axil_wstrb$347  = s_axil_wstrb;
-  assign \s_axil_wvalid$348  = s_axil_wvalid;
-  assign \s_axil_bresp$349  = s_axil_bresp;
-  assign \s_axil_bready$350  = s_axil_bready;
-  assign \s_axil_araddr$351  = s_axil_araddr;
-  assign \s_axil_arprot$352  = s_axil_arprot;
-  assign \s_axil_arvalid$353  = s_axil_arvalid;
-  assign \s_axil_arready$354  = s_axil_arready;
-  assign \s_axil_rdata$355  = s_axil_rdata;
-  assign \s_axil_rresp$356  = s_axil_rresp;
-  assign \s_axil_rvalid$357  = s_axil_rvalid;
-  assign \s_axil_rready$358  = s_axil_rready;
-  assign \s_axis_tdata$359  = s_axis_tdata;
-  assign \s_axis_tvalid$360  = s_axis_tvalid;
-  assign \s_axis_tlast$361  = s_axis_tlast;
-  assign \s_axis_tuser$362  = s_axis_tuser;
-  assign \m_axis_tdata$363  = m_axis_tdata;
-  assign \m_axis_tvalid$364  = m_axis_tvalid;
-  assign \m_axis_tready$365  = m_axis_tready;
-  assign \m_axis_tlast$366  = m_axis_tlast;
-  assign \m_axis_tuser$367  = m_axis_tuser;
+  assign \s_axil_awaddr$350  = s_axil_awaddr;
+  assign \s_axil_awprot$351  = s_axil_awprot;
+  assign \s_axil_awvalid$352  = s_axil_awvalid;
+  assign \s_axil_wdata$353  = s_axil_wdata;
+  assign \s_axil_wstrb$354  = s_axil_wstrb;
+  assign \s_axil_wvalid$355  = s_axil_wvalid;
+  assign \s_axil_bresp$356  = s_axil_bresp;
+  assign \s_axil_bready$357  = s_axil_bready;
+  assign \s_axil_araddr$358  = s_axil_araddr;
+  assign \s_axil_arprot$359  = s_axil_arprot;
+  assign \s_axil_arvalid$360  = s_axil_arvalid;
+  assign \s_axil_arready$361  = s_axil_arready;
+  assign \s_axil_rdata$362  = s_axil_rdata;
+  assign \s_axil_rresp$363  = s_axil_rresp;
+  assign \s_axil_rvalid$364  = s_axil_rvalid;
+  assign \s_axil_rready$365  = s_axil_rready;
+  assign \s_axis_tdata$366  = s_axis_tdata;
+  assign \s_axis_tvalid$367  = s_axis_tvalid;
+  assign \s_axis_tlast$368  = s_axis_tlast;
+  assign \s_axis_tuser$369  = s_axis_tuser;
+  assign \m_axis_tdata$370  = m_axis_tdata;
+  assign \m_axis_tvalid$371  = m_axis_tvalid;
+  assign \m_axis_tready$372  = m_axis_tready;
+  assign \m_axis_tlast$373  = m_axis_tlast;
+  assign \m_axis_tuser$374  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
@@ -2862,82 +2617,62 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$381  = arr_bypass_l;
-  assign \arr_bypass_r$382  = arr_bypass_r;
+  assign \arr_bypass_l$388  = arr_bypass_l;
+  assign \arr_bypass_r$389  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$396  = arr_pre;
-  assign \arr_eval$397  = arr_eval;
+  assign \arr_pre$403  = arr_pre;
+  assign \arr_eval$404  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = \capture$401 ;
+  assign tdc_capture = \capture$408 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
-  assign tracking = arr_ref_en;
-  assign \cmp$411  = arr_ref_cmp;
-  assign \clear$412  = clear;
-  assign \capture$413  = \capture$401 ;
-  assign \window_end$414  = window_end;
-  assign \code_now$415  = code_now;
-  assign track_interval_interval = interval;
-  assign track_ref_ref = \ref ;
-  assign cal_gains = { cal_gain63_gain, cal_gain62_gain, cal_gain61_gain, cal_gain60_gain, cal_gain59_gain, cal_gain58_gain, cal_gain57_gain, cal_gain56_gain, cal_gain55_gain, cal_gain54_gain, cal_gain53_gain, cal_gain52_gain, cal_gain51_gain, cal_gain50_gain, cal_gain49_gain, cal_gain48_gain, cal_gain47_gain, cal_gain46_gain, cal_gain45_gain, cal_gain44_gain, cal_gain43_gain, cal_gain42_gain, cal_gain41_gain, cal_gain40_gain, cal_gain39_gain, cal_gain38_gain, cal_gain37_gain, cal_gain36_gain, cal_gain35_gain, cal_gain34_gain, cal_gain33_gain, cal_gain32_gain, cal_gain31_gain, cal_gain30_gain, cal_gain29_gain, cal_gain28_gain, cal_gain27_gain, cal_gain26_gain, cal_gain25_gain, cal_gain24_gain, cal_gain23_gain, cal_gain22_gain, cal_gain21_gain, cal_gain20_gain, cal_gain19_gain, cal_gain18_gain, cal_gain17_gain, cal_gain16_gain, cal_gain15_gain, cal_gain14_gain, cal_gain13_gain, cal_gain12_gain, cal_gain11_gain, cal_gain10_gain, cal_gain9_gain, cal_gain8_gain, cal_gain7_gain, cal_gain6_gain, cal_gain5_gain, cal_gain4_gain, cal_gain3_gain, cal_gain2_gain, cal_gain1_gain, cal_gain0_gain };
-  assign codes = ref_codes;
-  assign overflow = ref_overflow;
-  assign pass_start = read_start;
-  assign \pass_done$490  = pass_done;
-  assign \read_done$491  = read_done;
-  assign \busy$493  = trim_busy;
-  assign code_sum = track_code_sum;
-  assign track_gain = track_gain_gain;
-  assign retrims = track_status_retrims;
-  assign invalid = track_status_invalid_set;
-  assign clamped = track_status_clamped_set;
-  assign \codes$504  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \codes$505  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign all_fired = tdc_all_fired;
+  assign codes = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \codes$417  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
-  assign \gains$572  = gains;
-  assign \capture$573  = capture;
-  assign \accumulate$575  = accumulate;
+  assign \capture$483  = capture;
+  assign \accumulate$485  = accumulate;
   assign shift = \$285 [0];
-  assign \shift$577  = \$285 [0];
+  assign \shift$487  = \$285 [0];
   assign negate = \$285 [1];
-  assign \negate$579  = \$285 [1];
+  assign \negate$489  = \$285 [1];
   assign mode_raw_codes = raw;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
-  assign \load$648  = emit;
+  assign \load$558  = emit;
   assign mode_activation = short;
   assign next_values = { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
   assign next_fires = { \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  };
-  assign \overflow$655  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign overflow = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$331 ;
+  assign ctrl_write_row_busy = \busy$338 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$660  = { weight_data1_bits, weight_data0_bits };
+  assign \data$570  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$666  = array_idle;
+  assign \array_idle$576  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$675  = read_done;
-  assign \codes$676  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \overflow$677  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign write_busy = \busy$331 ;
-  assign \arr_wr_row$679  = arr_wr_row;
-  assign \arr_wr_side$680  = arr_wr_side;
-  assign \arr_wr_data$681  = arr_wr_data;
-  assign \arr_wr_pulse$682  = arr_wr_pulse;
+  assign \read_done$585  = read_done;
+  assign \codes$586  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \overflow$587  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign write_busy = \busy$338 ;
+  assign \arr_wr_row$589  = arr_wr_row;
+  assign \arr_wr_side$590  = arr_wr_side;
+  assign \arr_wr_data$591  = arr_wr_data;
+  assign \arr_wr_pulse$592  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$688  };
+  assign wv_fail_row_row = { 10'h000, \$signal$598  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$331 ;
+  assign status_write_busy = \busy$338 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -2948,31 +2683,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$654.overflow  = \flags$654 ;
+  assign \flags$564.overflow  = \flags$564 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 , \port$2991$0 , \port$3002$0 , \port$3013$0 , \port$3024$0 , \port$3035$0 , \port$3046$0 , \port$3057$0 , \port$3068$0 , \port$3079$0 , \port$3090$0 , \port$3101$0 , \port$3112$0 , \port$3123$0 , \port$3134$0 , \port$3145$0 , \port$3156$0 , \port$3167$0 
-, \port$3178$0 , \port$3189$0 , \port$3200$0 , \port$3211$0 , \port$3222$0 , \port$3233$0 , \port$3244$0 , \port$3255$0 , \port$3266$0 , \port$3277$0 , \port$3288$0 , \port$3299$0 , \port$3310$0 , \port$3321$0 , \port$3332$0 , \port$3343$0 , \port$3354$0 , \port$3365$0 , \port$3376$0 , \port$3387$0 , \port$3398$0 
-, \port$3409$0 , \port$3420$0 , \port$3431$0 , \port$3442$0 , \port$3453$0 , \port$3464$0 , \port$3475$0 , \port$3486$0 , \port$3497$0 , \port$3508$0 , \port$3519$0 , \port$3530$0 , \port$3541$0 , \port$3552$0 , \port$3563$0 , \port$3574$0 , \port$3585$0 , \port$3596$0 , \port$3607$0 , \port$3618$0 , \port$3629$0 
-, \port$3640$0 , \port$3651$0 , \port$3663$0 , \port$3675$0 , \port$3687$0 , \port$3699$0 , \port$3711$0 , \port$3723$0 , \port$3735$0 , \port$3747$0 , \port$3759$0 , \port$3771$0 , \port$3783$0 , \port$3795$0 , \port$3807$0 , \port$3819$0 , \port$3831$0 , \port$3843$0 , \port$3855$0 , \port$3867$0 , \port$3879$0 
-, \port$3891$0 , \port$3903$0 , \port$3915$0 , \port$3927$0 , \port$3939$0 , \port$3951$0 , \port$3963$0 , \port$3975$0 , \port$3987$0 , \port$3999$0 , \port$4011$0 , \port$4023$0 , \port$4035$0 , \port$4047$0 , \port$4059$0 , \port$4071$0 , \port$4083$0 , \port$4095$0 , \port$4107$0 , \port$4119$0 , \port$4131$0 
-, \port$4143$0 , \port$4155$0 , \port$4167$0 , \port$4179$0 , \port$4191$0 , \port$4203$0 , \port$4215$0 , \port$4227$0 , \port$4239$0 , \port$4251$0 , \port$4263$0 , \port$4275$0 , \port$4287$0 , \port$4299$0 , \port$4311$0 , \port$4323$0 , \port$4335$0 , \port$4347$0 , \port$4359$0 , \port$4371$0 , \port$4383$0 
-, \port$4395$0 , \port$4407$0 , \port$4419$0 , gains, g_acc_clk, raw, \port$5151$0 , \port$5153$0 , \port$5155$0 , \port$5157$0 , \port$5159$0 , \port$5161$0 , \port$5163$0 , \port$5165$0 , \port$5167$0 , \port$5169$0 , \port$5171$0 , \port$5173$0 , \port$5175$0 , \port$5177$0 , \port$5179$0 
-, \port$5181$0 , \port$5183$0 , \port$5185$0 , \port$5187$0 , \port$5189$0 , \port$5191$0 , \port$5193$0 , \port$5195$0 , \port$5197$0 , \port$5199$0 , \port$5201$0 , \port$5203$0 , \port$5205$0 , \port$5207$0 , \port$5209$0 , \port$5211$0 , \port$5213$0 , \port$5215$0 , \port$5217$0 , \port$5219$0 , \port$5221$0 
-, \port$5223$0 , \port$5225$0 , \port$5227$0 , \port$5229$0 , \port$5231$0 , \port$5233$0 , \port$5235$0 , \port$5237$0 , \port$5239$0 , \port$5241$0 , \port$5243$0 , \port$5245$0 , \port$5247$0 , \port$5249$0 , \port$5251$0 , \port$5253$0 , \port$5255$0 , \port$5257$0 , \port$5259$0 , \port$5261$0 , \port$5263$0 
-, \port$5265$0 , \port$5267$0 , \port$5269$0 , \port$5271$0 , \port$5273$0 , \port$5275$0 , \port$5277$0 , \port$5279$0 , \port$5281$0 , \port$5283$0 , \port$5285$0 , \port$5287$0 , \port$5289$0 , \port$5291$0 , \port$5293$0 , \port$5295$0 , \port$5297$0 , \port$5299$0 , \port$5301$0 , \port$5303$0 , \port$5305$0 
-, \port$5307$0 , \port$5309$0 , \port$5311$0 , \port$5313$0 , \port$5315$0 , \port$5317$0 , \port$5319$0 , \port$5321$0 , \port$5323$0 , \port$5325$0 , \port$5327$0 , \port$5329$0 , \port$5331$0 , \port$5333$0 , \port$5335$0 , \port$5337$0 , \port$5339$0 , \port$5341$0 , \port$5343$0 , \port$5345$0 , \port$5347$0 
-, \port$5349$0 , \port$5351$0 , \port$5353$0 , \port$5355$0 , \port$5357$0 , \port$5359$0 , \port$5361$0 , \port$5363$0 , \port$5365$0 , \port$5367$0 , \port$5369$0 , \port$5371$0 , \port$5373$0 , \port$5375$0 , \port$5377$0 , \port$5379$0 , \port$5381$0 , \port$5383$0 , \port$5385$0 , \port$5387$0 , \port$5389$0 
-, \port$5391$0 , \port$5393$0 , \port$5395$0 , \port$5397$0 , \port$5399$0 , \port$5401$0 , \port$5403$0 , \port$5405$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 , \port$6015$0 , \port$6017$0 , \port$6019$0 , \port$6021$0 
-, \port$6023$0 , \port$6025$0 , \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 , \port$6057$0 , \port$6059$0 , \port$6061$0 , \port$6063$0 
-, \port$6065$0 , \port$6067$0 , \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 , \port$6099$0 , \port$6101$0 , \port$6103$0 , \port$6105$0 
-, \port$6107$0 , \port$6109$0 , \port$6111$0 , \port$6113$0 , \port$6115$0 , \port$6117$0 , \port$6119$0 , \port$6121$0 , \port$6123$0 , capture, accumulate, \port$6277$2 , clk);
+module \mram_macro.accumulator (\port$2348$0 , \port$2359$0 , \port$2370$0 , \port$2381$0 , \port$2392$0 , \port$2403$0 , \port$2414$0 , \port$2425$0 , \port$2436$0 , \port$2447$0 , \port$2458$0 , \port$2469$0 , \port$2480$0 , \port$2491$0 , \port$2502$0 , \port$2513$0 , \port$2524$0 , \port$2535$0 , \port$2546$0 , \port$2557$0 , \port$2568$0 
+, \port$2579$0 , \port$2590$0 , \port$2601$0 , \port$2612$0 , \port$2623$0 , \port$2634$0 , \port$2645$0 , \port$2656$0 , \port$2667$0 , \port$2678$0 , \port$2689$0 , \port$2700$0 , \port$2711$0 , \port$2722$0 , \port$2733$0 , \port$2744$0 , \port$2755$0 , \port$2766$0 , \port$2777$0 , \port$2788$0 , \port$2799$0 
+, \port$2810$0 , \port$2821$0 , \port$2832$0 , \port$2843$0 , \port$2854$0 , \port$2865$0 , \port$2876$0 , \port$2887$0 , \port$2898$0 , \port$2909$0 , \port$2920$0 , \port$2931$0 , \port$2942$0 , \port$2953$0 , \port$2964$0 , \port$2975$0 , \port$2986$0 , \port$2997$0 , \port$3008$0 , \port$3019$0 , \port$3030$0 
+, \port$3041$0 , \port$3053$0 , \port$3065$0 , \port$3077$0 , \port$3089$0 , \port$3101$0 , \port$3113$0 , \port$3125$0 , \port$3137$0 , \port$3149$0 , \port$3161$0 , \port$3173$0 , \port$3185$0 , \port$3197$0 , \port$3209$0 , \port$3221$0 , \port$3233$0 , \port$3245$0 , \port$3257$0 , \port$3269$0 , \port$3281$0 
+, \port$3293$0 , \port$3305$0 , \port$3317$0 , \port$3329$0 , \port$3341$0 , \port$3353$0 , \port$3365$0 , \port$3377$0 , \port$3389$0 , \port$3401$0 , \port$3413$0 , \port$3425$0 , \port$3437$0 , \port$3449$0 , \port$3461$0 , \port$3473$0 , \port$3485$0 , \port$3497$0 , \port$3509$0 , \port$3521$0 , \port$3533$0 
+, \port$3545$0 , \port$3557$0 , \port$3569$0 , \port$3581$0 , \port$3593$0 , \port$3605$0 , \port$3617$0 , \port$3629$0 , \port$3641$0 , \port$3653$0 , \port$3665$0 , \port$3677$0 , \port$3689$0 , \port$3701$0 , \port$3713$0 , \port$3725$0 , \port$3737$0 , \port$3749$0 , \port$3761$0 , \port$3773$0 , \port$3785$0 
+, \port$3797$0 , \port$3809$0 , g_acc_clk, raw, \port$4045$0 , \port$4047$0 , \port$4049$0 , \port$4051$0 , \port$4053$0 , \port$4055$0 , \port$4057$0 , \port$4059$0 , \port$4061$0 , \port$4063$0 , \port$4065$0 , \port$4067$0 , \port$4069$0 , \port$4071$0 , \port$4073$0 , \port$4075$0 , \port$4077$0 
+, \port$4079$0 , \port$4081$0 , \port$4083$0 , \port$4085$0 , \port$4087$0 , \port$4089$0 , \port$4091$0 , \port$4093$0 , \port$4095$0 , \port$4097$0 , \port$4099$0 , \port$4101$0 , \port$4103$0 , \port$4105$0 , \port$4107$0 , \port$4109$0 , \port$4111$0 , \port$4113$0 , \port$4115$0 , \port$4117$0 , \port$4119$0 
+, \port$4121$0 , \port$4123$0 , \port$4125$0 , \port$4127$0 , \port$4129$0 , \port$4131$0 , \port$4133$0 , \port$4135$0 , \port$4137$0 , \port$4139$0 , \port$4141$0 , \port$4143$0 , \port$4145$0 , \port$4147$0 , \port$4149$0 , \port$4151$0 , \port$4153$0 , \port$4155$0 , \port$4157$0 , \port$4159$0 , \port$4161$0 
+, \port$4163$0 , \port$4165$0 , \port$4167$0 , \port$4169$0 , \port$4171$0 , \port$4173$0 , \port$4175$0 , \port$4177$0 , \port$4179$0 , \port$4181$0 , \port$4183$0 , \port$4185$0 , \port$4187$0 , \port$4189$0 , \port$4191$0 , \port$4193$0 , \port$4195$0 , \port$4197$0 , \port$4199$0 , \port$4201$0 , \port$4203$0 
+, \port$4205$0 , \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 , \port$4219$0 , \port$4221$0 , \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 , \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 
+, \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 , \port$4261$0 , \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4273$0 , \port$4275$0 , \port$4277$0 , \port$4279$0 , \port$4281$0 , \port$4283$0 , \port$4285$0 , \port$4287$0 
+, \port$4289$0 , \port$4291$0 , \port$4293$0 , \port$4295$0 , \port$4297$0 , \port$4299$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 
+, \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 , \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 
+, \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , \port$4863$0 , \port$4865$0 , \port$4867$0 , \port$4869$0 , \port$4871$0 , \port$4873$0 , \port$4875$0 
+, \port$4877$0 , \port$4879$0 , \port$4881$0 , \port$4883$0 , \port$4885$0 , \port$4887$0 , \port$4889$0 , capture, accumulate, \port$4918$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
-  wire [18:0] \$1 ;
+  wire [16:0] \$1 ;
   wire [18:0] \$10 ;
-  wire [18:0] \$100 ;
+  wire [16:0] \$100 ;
   wire [16:0] \$1000 ;
   wire [17:0] \$1001 ;
   wire [18:0] \$1002 ;
@@ -2981,11 +2716,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1005 ;
   wire [16:0] \$1006 ;
   wire [16:0] \$1007 ;
-  wire [9:0] \$1008 ;
+  wire [7:0] \$1008 ;
   wire [16:0] \$1009 ;
-  wire [19:0] \$101 ;
+  wire [16:0] \$101 ;
   wire [17:0] \$1010 ;
-  wire [9:0] \$1011 ;
+  wire [7:0] \$1011 ;
   wire [16:0] \$1012 ;
   wire [17:0] \$1013 ;
   wire [18:0] \$1014 ;
@@ -2994,51 +2729,51 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1017 ;
   wire [16:0] \$1018 ;
   wire [16:0] \$1019 ;
-  wire [19:0] \$102 ;
-  wire [9:0] \$1020 ;
+  wire [16:0] \$102 ;
+  wire [7:0] \$1020 ;
   wire [16:0] \$1021 ;
   wire [17:0] \$1022 ;
-  wire [9:0] \$1023 ;
+  wire [7:0] \$1023 ;
   wire [16:0] \$1024 ;
   wire [17:0] \$1025 ;
   wire [18:0] \$1026 ;
   wire [15:0] \$1027 ;
   wire \$1028 ;
   wire [16:0] \$1029 ;
-  wire [18:0] \$103 ;
+  wire [7:0] \$103 ;
   wire [16:0] \$1030 ;
   wire [16:0] \$1031 ;
-  wire [9:0] \$1032 ;
+  wire [7:0] \$1032 ;
   wire [16:0] \$1033 ;
   wire [17:0] \$1034 ;
-  wire [9:0] \$1035 ;
+  wire [7:0] \$1035 ;
   wire [16:0] \$1036 ;
   wire [17:0] \$1037 ;
   wire [18:0] \$1038 ;
   wire [15:0] \$1039 ;
-  wire [19:0] \$104 ;
+  wire [16:0] \$104 ;
   wire \$1040 ;
   wire [16:0] \$1041 ;
   wire [16:0] \$1042 ;
   wire [16:0] \$1043 ;
-  wire [9:0] \$1044 ;
+  wire [7:0] \$1044 ;
   wire [16:0] \$1045 ;
   wire [17:0] \$1046 ;
-  wire [9:0] \$1047 ;
+  wire [7:0] \$1047 ;
   wire [16:0] \$1048 ;
   wire [17:0] \$1049 ;
-  wire [19:0] \$105 ;
+  wire [17:0] \$105 ;
   wire [18:0] \$1050 ;
   wire [15:0] \$1051 ;
   wire \$1052 ;
   wire [16:0] \$1053 ;
   wire [16:0] \$1054 ;
   wire [16:0] \$1055 ;
-  wire [9:0] \$1056 ;
+  wire [7:0] \$1056 ;
   wire [16:0] \$1057 ;
   wire [17:0] \$1058 ;
-  wire [9:0] \$1059 ;
-  wire [18:0] \$106 ;
+  wire [7:0] \$1059 ;
+  wire [7:0] \$106 ;
   wire [16:0] \$1060 ;
   wire [17:0] \$1061 ;
   wire [18:0] \$1062 ;
@@ -3047,11 +2782,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1065 ;
   wire [16:0] \$1066 ;
   wire [16:0] \$1067 ;
-  wire [9:0] \$1068 ;
+  wire [7:0] \$1068 ;
   wire [16:0] \$1069 ;
-  wire [19:0] \$107 ;
+  wire [16:0] \$107 ;
   wire [17:0] \$1070 ;
-  wire [9:0] \$1071 ;
+  wire [7:0] \$1071 ;
   wire [16:0] \$1072 ;
   wire [17:0] \$1073 ;
   wire [18:0] \$1074 ;
@@ -3060,11 +2795,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1077 ;
   wire [16:0] \$1078 ;
   wire [16:0] \$1079 ;
-  wire [19:0] \$108 ;
-  wire [9:0] \$1080 ;
+  wire [17:0] \$108 ;
+  wire [7:0] \$1080 ;
   wire [16:0] \$1081 ;
   wire [17:0] \$1082 ;
-  wire [9:0] \$1083 ;
+  wire [7:0] \$1083 ;
   wire [16:0] \$1084 ;
   wire [17:0] \$1085 ;
   wire [18:0] \$1086 ;
@@ -3074,38 +2809,38 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [18:0] \$109 ;
   wire [16:0] \$1090 ;
   wire [16:0] \$1091 ;
-  wire [9:0] \$1092 ;
+  wire [7:0] \$1092 ;
   wire [16:0] \$1093 ;
   wire [17:0] \$1094 ;
-  wire [9:0] \$1095 ;
+  wire [7:0] \$1095 ;
   wire [16:0] \$1096 ;
   wire [17:0] \$1097 ;
   wire [18:0] \$1098 ;
   wire [15:0] \$1099 ;
-  wire [19:0] \$11 ;
-  wire [19:0] \$110 ;
+  wire [15:0] \$11 ;
+  wire [15:0] \$110 ;
   wire \$1100 ;
   wire [16:0] \$1101 ;
   wire [16:0] \$1102 ;
   wire [16:0] \$1103 ;
-  wire [9:0] \$1104 ;
+  wire [7:0] \$1104 ;
   wire [16:0] \$1105 ;
   wire [17:0] \$1106 ;
-  wire [9:0] \$1107 ;
+  wire [7:0] \$1107 ;
   wire [16:0] \$1108 ;
   wire [17:0] \$1109 ;
-  wire [19:0] \$111 ;
+  wire [16:0] \$111 ;
   wire [18:0] \$1110 ;
   wire [15:0] \$1111 ;
   wire \$1112 ;
   wire [16:0] \$1113 ;
   wire [16:0] \$1114 ;
   wire [16:0] \$1115 ;
-  wire [9:0] \$1116 ;
+  wire [7:0] \$1116 ;
   wire [16:0] \$1117 ;
   wire [17:0] \$1118 ;
-  wire [9:0] \$1119 ;
-  wire [18:0] \$112 ;
+  wire [7:0] \$1119 ;
+  wire [16:0] \$112 ;
   wire [16:0] \$1120 ;
   wire [17:0] \$1121 ;
   wire [18:0] \$1122 ;
@@ -3114,11 +2849,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1125 ;
   wire [16:0] \$1126 ;
   wire [16:0] \$1127 ;
-  wire [9:0] \$1128 ;
+  wire [7:0] \$1128 ;
   wire [16:0] \$1129 ;
-  wire [19:0] \$113 ;
+  wire [16:0] \$113 ;
   wire [17:0] \$1130 ;
-  wire [9:0] \$1131 ;
+  wire [7:0] \$1131 ;
   wire [16:0] \$1132 ;
   wire [17:0] \$1133 ;
   wire [18:0] \$1134 ;
@@ -3127,51 +2862,51 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1137 ;
   wire [16:0] \$1138 ;
   wire [16:0] \$1139 ;
-  wire [19:0] \$114 ;
-  wire [9:0] \$1140 ;
+  wire [7:0] \$114 ;
+  wire [7:0] \$1140 ;
   wire [16:0] \$1141 ;
   wire [17:0] \$1142 ;
-  wire [9:0] \$1143 ;
+  wire [7:0] \$1143 ;
   wire [16:0] \$1144 ;
   wire [17:0] \$1145 ;
   wire [18:0] \$1146 ;
   wire [15:0] \$1147 ;
   wire \$1148 ;
   wire [16:0] \$1149 ;
-  wire [18:0] \$115 ;
+  wire [16:0] \$115 ;
   wire [16:0] \$1150 ;
   wire [16:0] \$1151 ;
-  wire [9:0] \$1152 ;
+  wire [7:0] \$1152 ;
   wire [16:0] \$1153 ;
   wire [17:0] \$1154 ;
-  wire [9:0] \$1155 ;
+  wire [7:0] \$1155 ;
   wire [16:0] \$1156 ;
   wire [17:0] \$1157 ;
   wire [18:0] \$1158 ;
   wire [15:0] \$1159 ;
-  wire [19:0] \$116 ;
+  wire [17:0] \$116 ;
   wire \$1160 ;
   wire [16:0] \$1161 ;
   wire [16:0] \$1162 ;
   wire [16:0] \$1163 ;
-  wire [9:0] \$1164 ;
+  wire [7:0] \$1164 ;
   wire [16:0] \$1165 ;
   wire [17:0] \$1166 ;
-  wire [9:0] \$1167 ;
+  wire [7:0] \$1167 ;
   wire [16:0] \$1168 ;
   wire [17:0] \$1169 ;
-  wire [19:0] \$117 ;
+  wire [7:0] \$117 ;
   wire [18:0] \$1170 ;
   wire [15:0] \$1171 ;
   wire \$1172 ;
   wire [16:0] \$1173 ;
   wire [16:0] \$1174 ;
   wire [16:0] \$1175 ;
-  wire [9:0] \$1176 ;
+  wire [7:0] \$1176 ;
   wire [16:0] \$1177 ;
   wire [17:0] \$1178 ;
-  wire [9:0] \$1179 ;
-  wire [18:0] \$118 ;
+  wire [7:0] \$1179 ;
+  wire [16:0] \$118 ;
   wire [16:0] \$1180 ;
   wire [17:0] \$1181 ;
   wire [18:0] \$1182 ;
@@ -3180,11 +2915,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1185 ;
   wire [16:0] \$1186 ;
   wire [16:0] \$1187 ;
-  wire [9:0] \$1188 ;
+  wire [7:0] \$1188 ;
   wire [16:0] \$1189 ;
-  wire [19:0] \$119 ;
+  wire [17:0] \$119 ;
   wire [17:0] \$1190 ;
-  wire [9:0] \$1191 ;
+  wire [7:0] \$1191 ;
   wire [16:0] \$1192 ;
   wire [17:0] \$1193 ;
   wire [18:0] \$1194 ;
@@ -3193,52 +2928,52 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1197 ;
   wire [16:0] \$1198 ;
   wire [16:0] \$1199 ;
-  wire [19:0] \$12 ;
-  wire [19:0] \$120 ;
-  wire [9:0] \$1200 ;
+  wire [16:0] \$12 ;
+  wire [18:0] \$120 ;
+  wire [7:0] \$1200 ;
   wire [16:0] \$1201 ;
   wire [17:0] \$1202 ;
-  wire [9:0] \$1203 ;
+  wire [7:0] \$1203 ;
   wire [16:0] \$1204 ;
   wire [17:0] \$1205 ;
   wire [18:0] \$1206 ;
   wire [15:0] \$1207 ;
   wire \$1208 ;
   wire [16:0] \$1209 ;
-  wire [18:0] \$121 ;
+  wire [15:0] \$121 ;
   wire [16:0] \$1210 ;
   wire [16:0] \$1211 ;
-  wire [9:0] \$1212 ;
+  wire [7:0] \$1212 ;
   wire [16:0] \$1213 ;
   wire [17:0] \$1214 ;
-  wire [9:0] \$1215 ;
+  wire [7:0] \$1215 ;
   wire [16:0] \$1216 ;
   wire [17:0] \$1217 ;
   wire [18:0] \$1218 ;
   wire [15:0] \$1219 ;
-  wire [19:0] \$122 ;
+  wire [16:0] \$122 ;
   wire \$1220 ;
   wire [16:0] \$1221 ;
   wire [16:0] \$1222 ;
   wire [16:0] \$1223 ;
-  wire [9:0] \$1224 ;
+  wire [7:0] \$1224 ;
   wire [16:0] \$1225 ;
   wire [17:0] \$1226 ;
-  wire [9:0] \$1227 ;
+  wire [7:0] \$1227 ;
   wire [16:0] \$1228 ;
   wire [17:0] \$1229 ;
-  wire [19:0] \$123 ;
+  wire [16:0] \$123 ;
   wire [18:0] \$1230 ;
   wire [15:0] \$1231 ;
   wire \$1232 ;
   wire [16:0] \$1233 ;
   wire [16:0] \$1234 ;
   wire [16:0] \$1235 ;
-  wire [9:0] \$1236 ;
+  wire [7:0] \$1236 ;
   wire [16:0] \$1237 ;
   wire [17:0] \$1238 ;
-  wire [9:0] \$1239 ;
-  wire [18:0] \$124 ;
+  wire [7:0] \$1239 ;
+  wire [16:0] \$124 ;
   wire [16:0] \$1240 ;
   wire [17:0] \$1241 ;
   wire [18:0] \$1242 ;
@@ -3247,11 +2982,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1245 ;
   wire [16:0] \$1246 ;
   wire [16:0] \$1247 ;
-  wire [9:0] \$1248 ;
+  wire [7:0] \$1248 ;
   wire [16:0] \$1249 ;
-  wire [19:0] \$125 ;
+  wire [7:0] \$125 ;
   wire [17:0] \$1250 ;
-  wire [9:0] \$1251 ;
+  wire [7:0] \$1251 ;
   wire [16:0] \$1252 ;
   wire [17:0] \$1253 ;
   wire [18:0] \$1254 ;
@@ -3260,52 +2995,52 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1257 ;
   wire [16:0] \$1258 ;
   wire [16:0] \$1259 ;
-  wire [19:0] \$126 ;
-  wire [9:0] \$1260 ;
+  wire [16:0] \$126 ;
+  wire [7:0] \$1260 ;
   wire [16:0] \$1261 ;
   wire [17:0] \$1262 ;
-  wire [9:0] \$1263 ;
+  wire [7:0] \$1263 ;
   wire [16:0] \$1264 ;
   wire [17:0] \$1265 ;
   wire [18:0] \$1266 ;
   wire [15:0] \$1267 ;
   wire \$1268 ;
   wire [16:0] \$1269 ;
-  wire [18:0] \$127 ;
+  wire [17:0] \$127 ;
   wire [16:0] \$1270 ;
   wire [16:0] \$1271 ;
-  wire [9:0] \$1272 ;
+  wire [7:0] \$1272 ;
   wire [16:0] \$1273 ;
   wire [17:0] \$1274 ;
-  wire [9:0] \$1275 ;
+  wire [7:0] \$1275 ;
   wire [16:0] \$1276 ;
   wire [17:0] \$1277 ;
   wire [18:0] \$1278 ;
   wire [15:0] \$1279 ;
-  wire [19:0] \$128 ;
+  wire [7:0] \$128 ;
   wire \$1280 ;
   wire [16:0] \$1281 ;
   wire [16:0] \$1282 ;
   wire [16:0] \$1283 ;
-  wire [9:0] \$1284 ;
+  wire [7:0] \$1284 ;
   wire [16:0] \$1285 ;
   wire [17:0] \$1286 ;
-  wire [9:0] \$1287 ;
+  wire [7:0] \$1287 ;
   wire [16:0] \$1288 ;
   wire [17:0] \$1289 ;
-  wire [19:0] \$129 ;
+  wire [16:0] \$129 ;
   wire [18:0] \$1290 ;
   wire [15:0] \$1291 ;
   wire \$1292 ;
   wire [16:0] \$1293 ;
   wire [16:0] \$1294 ;
   wire [16:0] \$1295 ;
-  wire [9:0] \$1296 ;
+  wire [7:0] \$1296 ;
   wire [16:0] \$1297 ;
   wire [17:0] \$1298 ;
-  wire [9:0] \$1299 ;
-  wire [18:0] \$13 ;
-  wire [18:0] \$130 ;
+  wire [7:0] \$1299 ;
+  wire [16:0] \$13 ;
+  wire [17:0] \$130 ;
   wire [16:0] \$1300 ;
   wire [17:0] \$1301 ;
   wire [18:0] \$1302 ;
@@ -3314,11 +3049,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1305 ;
   wire [16:0] \$1306 ;
   wire [16:0] \$1307 ;
-  wire [9:0] \$1308 ;
+  wire [7:0] \$1308 ;
   wire [16:0] \$1309 ;
-  wire [19:0] \$131 ;
+  wire [18:0] \$131 ;
   wire [17:0] \$1310 ;
-  wire [9:0] \$1311 ;
+  wire [7:0] \$1311 ;
   wire [16:0] \$1312 ;
   wire [17:0] \$1313 ;
   wire [18:0] \$1314 ;
@@ -3327,51 +3062,51 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1317 ;
   wire [16:0] \$1318 ;
   wire [16:0] \$1319 ;
-  wire [19:0] \$132 ;
-  wire [9:0] \$1320 ;
+  wire [15:0] \$132 ;
+  wire [7:0] \$1320 ;
   wire [16:0] \$1321 ;
   wire [17:0] \$1322 ;
-  wire [9:0] \$1323 ;
+  wire [7:0] \$1323 ;
   wire [16:0] \$1324 ;
   wire [17:0] \$1325 ;
   wire [18:0] \$1326 ;
   wire [15:0] \$1327 ;
   wire \$1328 ;
   wire [16:0] \$1329 ;
-  wire [18:0] \$133 ;
+  wire [16:0] \$133 ;
   wire [16:0] \$1330 ;
   wire [16:0] \$1331 ;
-  wire [9:0] \$1332 ;
+  wire [7:0] \$1332 ;
   wire [16:0] \$1333 ;
   wire [17:0] \$1334 ;
-  wire [9:0] \$1335 ;
+  wire [7:0] \$1335 ;
   wire [16:0] \$1336 ;
   wire [17:0] \$1337 ;
   wire [18:0] \$1338 ;
   wire [15:0] \$1339 ;
-  wire [19:0] \$134 ;
+  wire [16:0] \$134 ;
   wire \$1340 ;
   wire [16:0] \$1341 ;
   wire [16:0] \$1342 ;
   wire [16:0] \$1343 ;
-  wire [9:0] \$1344 ;
+  wire [7:0] \$1344 ;
   wire [16:0] \$1345 ;
   wire [17:0] \$1346 ;
-  wire [9:0] \$1347 ;
+  wire [7:0] \$1347 ;
   wire [16:0] \$1348 ;
   wire [17:0] \$1349 ;
-  wire [19:0] \$135 ;
+  wire [16:0] \$135 ;
   wire [18:0] \$1350 ;
   wire [15:0] \$1351 ;
   wire \$1352 ;
   wire [16:0] \$1353 ;
   wire [16:0] \$1354 ;
   wire [16:0] \$1355 ;
-  wire [9:0] \$1356 ;
+  wire [7:0] \$1356 ;
   wire [16:0] \$1357 ;
   wire [17:0] \$1358 ;
-  wire [9:0] \$1359 ;
-  wire [18:0] \$136 ;
+  wire [7:0] \$1359 ;
+  wire [7:0] \$136 ;
   wire [16:0] \$1360 ;
   wire [17:0] \$1361 ;
   wire [18:0] \$1362 ;
@@ -3380,11 +3115,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1365 ;
   wire [16:0] \$1366 ;
   wire [16:0] \$1367 ;
-  wire [9:0] \$1368 ;
+  wire [7:0] \$1368 ;
   wire [16:0] \$1369 ;
-  wire [19:0] \$137 ;
+  wire [16:0] \$137 ;
   wire [17:0] \$1370 ;
-  wire [9:0] \$1371 ;
+  wire [7:0] \$1371 ;
   wire [16:0] \$1372 ;
   wire [17:0] \$1373 ;
   wire [18:0] \$1374 ;
@@ -3393,51 +3128,51 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1377 ;
   wire [16:0] \$1378 ;
   wire [16:0] \$1379 ;
-  wire [19:0] \$138 ;
-  wire [9:0] \$1380 ;
+  wire [17:0] \$138 ;
+  wire [7:0] \$1380 ;
   wire [16:0] \$1381 ;
   wire [17:0] \$1382 ;
-  wire [9:0] \$1383 ;
+  wire [7:0] \$1383 ;
   wire [16:0] \$1384 ;
   wire [17:0] \$1385 ;
   wire [18:0] \$1386 ;
   wire [15:0] \$1387 ;
   wire \$1388 ;
   wire [16:0] \$1389 ;
-  wire [18:0] \$139 ;
+  wire [7:0] \$139 ;
   wire [16:0] \$1390 ;
   wire [16:0] \$1391 ;
-  wire [9:0] \$1392 ;
+  wire [7:0] \$1392 ;
   wire [16:0] \$1393 ;
   wire [17:0] \$1394 ;
-  wire [9:0] \$1395 ;
+  wire [7:0] \$1395 ;
   wire [16:0] \$1396 ;
   wire [17:0] \$1397 ;
   wire [18:0] \$1398 ;
   wire [15:0] \$1399 ;
-  wire [19:0] \$14 ;
-  wire [19:0] \$140 ;
+  wire [16:0] \$14 ;
+  wire [16:0] \$140 ;
   wire \$1400 ;
   wire [16:0] \$1401 ;
   wire [16:0] \$1402 ;
   wire [16:0] \$1403 ;
-  wire [9:0] \$1404 ;
+  wire [7:0] \$1404 ;
   wire [16:0] \$1405 ;
   wire [17:0] \$1406 ;
-  wire [9:0] \$1407 ;
+  wire [7:0] \$1407 ;
   wire [16:0] \$1408 ;
   wire [17:0] \$1409 ;
-  wire [19:0] \$141 ;
+  wire [17:0] \$141 ;
   wire [18:0] \$1410 ;
   wire [15:0] \$1411 ;
   wire \$1412 ;
   wire [16:0] \$1413 ;
   wire [16:0] \$1414 ;
   wire [16:0] \$1415 ;
-  wire [9:0] \$1416 ;
+  wire [7:0] \$1416 ;
   wire [16:0] \$1417 ;
   wire [17:0] \$1418 ;
-  wire [9:0] \$1419 ;
+  wire [7:0] \$1419 ;
   wire [18:0] \$142 ;
   wire [16:0] \$1420 ;
   wire [17:0] \$1421 ;
@@ -3447,11 +3182,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1425 ;
   wire [16:0] \$1426 ;
   wire [16:0] \$1427 ;
-  wire [9:0] \$1428 ;
+  wire [7:0] \$1428 ;
   wire [16:0] \$1429 ;
-  wire [19:0] \$143 ;
+  wire [15:0] \$143 ;
   wire [17:0] \$1430 ;
-  wire [9:0] \$1431 ;
+  wire [7:0] \$1431 ;
   wire [16:0] \$1432 ;
   wire [17:0] \$1433 ;
   wire [18:0] \$1434 ;
@@ -3460,1180 +3195,924 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$1437 ;
   wire [16:0] \$1438 ;
   wire [16:0] \$1439 ;
-  wire [19:0] \$144 ;
-  wire [9:0] \$1440 ;
+  wire [16:0] \$144 ;
+  wire [7:0] \$1440 ;
   wire [16:0] \$1441 ;
   wire [17:0] \$1442 ;
-  wire [9:0] \$1443 ;
+  wire [7:0] \$1443 ;
   wire [16:0] \$1444 ;
   wire [17:0] \$1445 ;
   wire [18:0] \$1446 ;
   wire [15:0] \$1447 ;
   wire \$1448 ;
   wire [16:0] \$1449 ;
-  wire [18:0] \$145 ;
+  wire [16:0] \$145 ;
   wire [16:0] \$1450 ;
   wire [16:0] \$1451 ;
-  wire [9:0] \$1452 ;
+  wire [7:0] \$1452 ;
   wire [16:0] \$1453 ;
   wire [17:0] \$1454 ;
-  wire [9:0] \$1455 ;
+  wire [7:0] \$1455 ;
   wire [16:0] \$1456 ;
   wire [17:0] \$1457 ;
   wire [18:0] \$1458 ;
   wire [15:0] \$1459 ;
-  wire [19:0] \$146 ;
+  wire [16:0] \$146 ;
   wire \$1460 ;
   wire [16:0] \$1461 ;
   wire [16:0] \$1462 ;
   wire [16:0] \$1463 ;
-  wire [9:0] \$1464 ;
+  wire [7:0] \$1464 ;
   wire [16:0] \$1465 ;
   wire [17:0] \$1466 ;
-  wire [9:0] \$1467 ;
+  wire [7:0] \$1467 ;
   wire [16:0] \$1468 ;
   wire [17:0] \$1469 ;
-  wire [19:0] \$147 ;
+  wire [7:0] \$147 ;
   wire [18:0] \$1470 ;
   wire [15:0] \$1471 ;
   wire \$1472 ;
-  wire [16:0] \$1473 ;
-  wire [16:0] \$1474 ;
-  wire [16:0] \$1475 ;
-  wire [9:0] \$1476 ;
-  wire [16:0] \$1477 ;
-  wire [17:0] \$1478 ;
-  wire [9:0] \$1479 ;
-  wire [18:0] \$148 ;
-  wire [16:0] \$1480 ;
-  wire [17:0] \$1481 ;
-  wire [18:0] \$1482 ;
-  wire [15:0] \$1483 ;
-  wire \$1484 ;
-  wire [16:0] \$1485 ;
-  wire [16:0] \$1486 ;
-  wire [16:0] \$1487 ;
-  wire [9:0] \$1488 ;
-  wire [16:0] \$1489 ;
-  wire [19:0] \$149 ;
-  wire [17:0] \$1490 ;
-  wire [9:0] \$1491 ;
-  wire [16:0] \$1492 ;
-  wire [17:0] \$1493 ;
-  wire [18:0] \$1494 ;
-  wire [15:0] \$1495 ;
-  wire \$1496 ;
-  wire [16:0] \$1497 ;
-  wire [16:0] \$1498 ;
-  wire [16:0] \$1499 ;
-  wire [19:0] \$15 ;
-  wire [19:0] \$150 ;
-  wire [9:0] \$1500 ;
-  wire [16:0] \$1501 ;
-  wire [17:0] \$1502 ;
-  wire [9:0] \$1503 ;
-  wire [16:0] \$1504 ;
-  wire [17:0] \$1505 ;
-  wire [18:0] \$1506 ;
-  wire [15:0] \$1507 ;
-  wire \$1508 ;
-  wire [16:0] \$1509 ;
-  wire [18:0] \$151 ;
-  wire [16:0] \$1510 ;
-  wire [16:0] \$1511 ;
-  wire [9:0] \$1512 ;
-  wire [16:0] \$1513 ;
-  wire [17:0] \$1514 ;
-  wire [9:0] \$1515 ;
-  wire [16:0] \$1516 ;
-  wire [17:0] \$1517 ;
-  wire [18:0] \$1518 ;
-  wire [15:0] \$1519 ;
-  wire [19:0] \$152 ;
-  wire \$1520 ;
-  wire [16:0] \$1521 ;
-  wire [16:0] \$1522 ;
-  wire [16:0] \$1523 ;
-  wire [9:0] \$1524 ;
-  wire [16:0] \$1525 ;
-  wire [17:0] \$1526 ;
-  wire [9:0] \$1527 ;
-  wire [16:0] \$1528 ;
-  wire [17:0] \$1529 ;
-  wire [19:0] \$153 ;
-  wire [18:0] \$1530 ;
-  wire [15:0] \$1531 ;
-  wire \$1532 ;
-  wire [16:0] \$1533 ;
-  wire [16:0] \$1534 ;
-  wire [16:0] \$1535 ;
-  wire [9:0] \$1536 ;
-  wire [16:0] \$1537 ;
-  wire [17:0] \$1538 ;
-  wire [9:0] \$1539 ;
-  wire [18:0] \$154 ;
-  wire [16:0] \$1540 ;
-  wire [17:0] \$1541 ;
-  wire [18:0] \$1542 ;
-  wire [15:0] \$1543 ;
-  wire \$1544 ;
-  wire [16:0] \$1545 ;
-  wire [16:0] \$1546 ;
-  wire [16:0] \$1547 ;
-  wire [9:0] \$1548 ;
-  wire [16:0] \$1549 ;
-  wire [19:0] \$155 ;
-  wire [17:0] \$1550 ;
-  wire [9:0] \$1551 ;
-  wire [16:0] \$1552 ;
-  wire [17:0] \$1553 ;
-  wire [18:0] \$1554 ;
-  wire [15:0] \$1555 ;
-  wire \$1556 ;
-  wire [16:0] \$1557 ;
-  wire [16:0] \$1558 ;
-  wire [16:0] \$1559 ;
-  wire [19:0] \$156 ;
-  wire [9:0] \$1560 ;
-  wire [16:0] \$1561 ;
-  wire [17:0] \$1562 ;
-  wire [9:0] \$1563 ;
-  wire [16:0] \$1564 ;
-  wire [17:0] \$1565 ;
-  wire [18:0] \$1566 ;
-  wire [15:0] \$1567 ;
-  wire \$1568 ;
-  wire [16:0] \$1569 ;
-  wire [18:0] \$157 ;
-  wire [16:0] \$1570 ;
-  wire [16:0] \$1571 ;
-  wire [9:0] \$1572 ;
-  wire [16:0] \$1573 ;
-  wire [17:0] \$1574 ;
-  wire [9:0] \$1575 ;
-  wire [16:0] \$1576 ;
-  wire [17:0] \$1577 ;
-  wire [18:0] \$1578 ;
-  wire [15:0] \$1579 ;
-  wire [19:0] \$158 ;
-  wire \$1580 ;
-  wire [16:0] \$1581 ;
-  wire [16:0] \$1582 ;
-  wire [16:0] \$1583 ;
-  wire [9:0] \$1584 ;
-  wire [16:0] \$1585 ;
-  wire [17:0] \$1586 ;
-  wire [9:0] \$1587 ;
-  wire [16:0] \$1588 ;
-  wire [17:0] \$1589 ;
-  wire [19:0] \$159 ;
-  wire [18:0] \$1590 ;
-  wire [15:0] \$1591 ;
-  wire \$1592 ;
-  wire [16:0] \$1593 ;
-  wire [16:0] \$1594 ;
-  wire [16:0] \$1595 ;
-  wire [9:0] \$1596 ;
-  wire [16:0] \$1597 ;
-  wire [17:0] \$1598 ;
-  wire [9:0] \$1599 ;
-  wire [18:0] \$16 ;
-  wire [18:0] \$160 ;
-  wire [16:0] \$1600 ;
-  wire [17:0] \$1601 ;
-  wire [18:0] \$1602 ;
-  wire [15:0] \$1603 ;
-  wire \$1604 ;
-  wire [16:0] \$1605 ;
-  wire [16:0] \$1606 ;
-  wire [16:0] \$1607 ;
-  wire [9:0] \$1608 ;
-  wire [16:0] \$1609 ;
-  wire [19:0] \$161 ;
-  wire [17:0] \$1610 ;
-  wire [9:0] \$1611 ;
-  wire [16:0] \$1612 ;
-  wire [17:0] \$1613 ;
-  wire [18:0] \$1614 ;
-  wire [15:0] \$1615 ;
-  wire \$1616 ;
-  wire [16:0] \$1617 ;
-  wire [16:0] \$1618 ;
-  wire [16:0] \$1619 ;
-  wire [19:0] \$162 ;
-  wire [9:0] \$1620 ;
-  wire [16:0] \$1621 ;
-  wire [17:0] \$1622 ;
-  wire [9:0] \$1623 ;
-  wire [16:0] \$1624 ;
-  wire [17:0] \$1625 ;
-  wire [18:0] \$1626 ;
-  wire [15:0] \$1627 ;
-  wire \$1628 ;
-  wire [16:0] \$1629 ;
-  wire [18:0] \$163 ;
-  wire [16:0] \$1630 ;
-  wire [16:0] \$1631 ;
-  wire [9:0] \$1632 ;
-  wire [16:0] \$1633 ;
-  wire [17:0] \$1634 ;
-  wire [9:0] \$1635 ;
-  wire [16:0] \$1636 ;
-  wire [17:0] \$1637 ;
-  wire [18:0] \$1638 ;
-  wire [15:0] \$1639 ;
-  wire [19:0] \$164 ;
-  wire \$1640 ;
-  wire [16:0] \$1641 ;
-  wire [16:0] \$1642 ;
-  wire [16:0] \$1643 ;
-  wire [9:0] \$1644 ;
-  wire [16:0] \$1645 ;
-  wire [17:0] \$1646 ;
-  wire [9:0] \$1647 ;
-  wire [16:0] \$1648 ;
-  wire [17:0] \$1649 ;
-  wire [19:0] \$165 ;
-  wire [18:0] \$1650 ;
-  wire [15:0] \$1651 ;
-  wire \$1652 ;
-  wire [16:0] \$1653 ;
-  wire [16:0] \$1654 ;
-  wire [16:0] \$1655 ;
-  wire [9:0] \$1656 ;
-  wire [16:0] \$1657 ;
-  wire [17:0] \$1658 ;
-  wire [9:0] \$1659 ;
-  wire [18:0] \$166 ;
-  wire [16:0] \$1660 ;
-  wire [17:0] \$1661 ;
-  wire [18:0] \$1662 ;
-  wire [15:0] \$1663 ;
-  wire \$1664 ;
-  reg [8:0] \$1665 ;
-  reg [8:0] \$1666 ;
-  reg [8:0] \$1667 ;
-  reg [8:0] \$1668 ;
-  reg [8:0] \$1669 ;
-  wire [19:0] \$167 ;
-  reg [8:0] \$1670 ;
-  reg [8:0] \$1671 ;
-  reg [8:0] \$1672 ;
-  reg [8:0] \$1673 ;
-  reg [8:0] \$1674 ;
-  reg [8:0] \$1675 ;
-  reg [8:0] \$1676 ;
-  reg [8:0] \$1677 ;
-  reg [8:0] \$1678 ;
-  reg [8:0] \$1679 ;
-  wire [19:0] \$168 ;
-  reg [8:0] \$1680 ;
-  reg [8:0] \$1681 ;
-  reg [8:0] \$1682 ;
-  reg [8:0] \$1683 ;
-  reg [8:0] \$1684 ;
-  reg [8:0] \$1685 ;
-  reg [8:0] \$1686 ;
-  reg [8:0] \$1687 ;
-  reg [8:0] \$1688 ;
-  reg [8:0] \$1689 ;
-  wire [18:0] \$169 ;
-  reg [8:0] \$1690 ;
-  reg [8:0] \$1691 ;
-  reg [8:0] \$1692 ;
-  reg [8:0] \$1693 ;
-  reg [8:0] \$1694 ;
-  reg [8:0] \$1695 ;
-  reg [8:0] \$1696 ;
-  reg [8:0] \$1697 ;
-  reg [8:0] \$1698 ;
-  reg [8:0] \$1699 ;
-  wire [19:0] \$17 ;
-  wire [19:0] \$170 ;
-  reg [8:0] \$1700 ;
-  reg [8:0] \$1701 ;
-  reg [8:0] \$1702 ;
-  reg [8:0] \$1703 ;
-  reg [8:0] \$1704 ;
-  reg [8:0] \$1705 ;
-  reg [8:0] \$1706 ;
-  reg [8:0] \$1707 ;
-  reg [8:0] \$1708 ;
-  reg [8:0] \$1709 ;
-  wire [19:0] \$171 ;
-  reg [8:0] \$1710 ;
-  reg [8:0] \$1711 ;
-  reg [8:0] \$1712 ;
-  reg [8:0] \$1713 ;
-  reg [8:0] \$1714 ;
-  reg [8:0] \$1715 ;
-  reg [8:0] \$1716 ;
-  reg [8:0] \$1717 ;
-  reg [8:0] \$1718 ;
-  reg [8:0] \$1719 ;
-  wire [18:0] \$172 ;
-  reg [8:0] \$1720 ;
-  reg [8:0] \$1721 ;
-  reg [8:0] \$1722 ;
-  reg [8:0] \$1723 ;
-  reg [8:0] \$1724 ;
-  reg [8:0] \$1725 ;
-  reg [8:0] \$1726 ;
-  reg [8:0] \$1727 ;
-  reg [8:0] \$1728 ;
-  reg [1023:0] \$1729 ;
-  wire [19:0] \$173 ;
-  wire [19:0] \$174 ;
+  reg [1023:0] \$1473 ;
+  wire [16:0] \$148 ;
+  wire [17:0] \$149 ;
+  wire [7:0] \$15 ;
+  wire [7:0] \$150 ;
+  wire [16:0] \$151 ;
+  wire [17:0] \$152 ;
+  wire [18:0] \$153 ;
+  wire [15:0] \$154 ;
+  wire [16:0] \$155 ;
+  wire [16:0] \$156 ;
+  wire [16:0] \$157 ;
+  wire [7:0] \$158 ;
+  wire [16:0] \$159 ;
+  wire [16:0] \$16 ;
+  wire [17:0] \$160 ;
+  wire [7:0] \$161 ;
+  wire [16:0] \$162 ;
+  wire [17:0] \$163 ;
+  wire [18:0] \$164 ;
+  wire [15:0] \$165 ;
+  wire [16:0] \$166 ;
+  wire [16:0] \$167 ;
+  wire [16:0] \$168 ;
+  wire [7:0] \$169 ;
+  wire [17:0] \$17 ;
+  wire [16:0] \$170 ;
+  wire [17:0] \$171 ;
+  wire [7:0] \$172 ;
+  wire [16:0] \$173 ;
+  wire [17:0] \$174 ;
   wire [18:0] \$175 ;
-  wire [19:0] \$176 ;
-  wire [19:0] \$177 ;
-  wire [18:0] \$178 ;
-  wire [19:0] \$179 ;
-  wire [19:0] \$18 ;
-  wire [19:0] \$180 ;
-  wire [18:0] \$181 ;
-  wire [19:0] \$182 ;
-  wire [19:0] \$183 ;
-  wire [18:0] \$184 ;
-  wire [19:0] \$185 ;
-  wire [19:0] \$186 ;
-  wire [18:0] \$187 ;
-  wire [19:0] \$188 ;
-  wire [19:0] \$189 ;
-  wire [18:0] \$19 ;
-  wire [18:0] \$190 ;
-  wire [19:0] \$191 ;
-  wire [19:0] \$192 ;
-  wire [16:0] \$193 ;
-  wire [16:0] \$194 ;
+  wire [15:0] \$176 ;
+  wire [16:0] \$177 ;
+  wire [16:0] \$178 ;
+  wire [16:0] \$179 ;
+  wire [7:0] \$18 ;
+  wire [7:0] \$180 ;
+  wire [16:0] \$181 ;
+  wire [17:0] \$182 ;
+  wire [7:0] \$183 ;
+  wire [16:0] \$184 ;
+  wire [17:0] \$185 ;
+  wire [18:0] \$186 ;
+  wire [15:0] \$187 ;
+  wire [16:0] \$188 ;
+  wire [16:0] \$189 ;
+  wire [16:0] \$19 ;
+  wire [16:0] \$190 ;
+  wire [7:0] \$191 ;
+  wire [16:0] \$192 ;
+  wire [17:0] \$193 ;
+  wire [7:0] \$194 ;
   wire [16:0] \$195 ;
-  wire [9:0] \$196 ;
-  wire [16:0] \$197 ;
-  wire [17:0] \$198 ;
-  wire [9:0] \$199 ;
-  wire [19:0] \$2 ;
-  wire [19:0] \$20 ;
+  wire [17:0] \$196 ;
+  wire [18:0] \$197 ;
+  wire [15:0] \$198 ;
+  wire [16:0] \$199 ;
+  wire [16:0] \$2 ;
+  wire [17:0] \$20 ;
   wire [16:0] \$200 ;
-  wire [17:0] \$201 ;
-  wire [18:0] \$202 ;
-  wire [15:0] \$203 ;
-  wire [16:0] \$204 ;
-  wire [16:0] \$205 ;
+  wire [16:0] \$201 ;
+  wire [7:0] \$202 ;
+  wire [16:0] \$203 ;
+  wire [17:0] \$204 ;
+  wire [7:0] \$205 ;
   wire [16:0] \$206 ;
-  wire [9:0] \$207 ;
-  wire [16:0] \$208 ;
-  wire [17:0] \$209 ;
-  wire [19:0] \$21 ;
-  wire [9:0] \$210 ;
+  wire [17:0] \$207 ;
+  wire [18:0] \$208 ;
+  wire [15:0] \$209 ;
+  wire [18:0] \$21 ;
+  wire [16:0] \$210 ;
   wire [16:0] \$211 ;
-  wire [17:0] \$212 ;
-  wire [18:0] \$213 ;
-  wire [15:0] \$214 ;
-  wire [16:0] \$215 ;
-  wire [16:0] \$216 ;
+  wire [16:0] \$212 ;
+  wire [7:0] \$213 ;
+  wire [16:0] \$214 ;
+  wire [17:0] \$215 ;
+  wire [7:0] \$216 ;
   wire [16:0] \$217 ;
-  wire [9:0] \$218 ;
-  wire [16:0] \$219 ;
-  wire [18:0] \$22 ;
-  wire [17:0] \$220 ;
-  wire [9:0] \$221 ;
+  wire [17:0] \$218 ;
+  wire [18:0] \$219 ;
+  wire [15:0] \$22 ;
+  wire [15:0] \$220 ;
+  wire [16:0] \$221 ;
   wire [16:0] \$222 ;
-  wire [17:0] \$223 ;
-  wire [18:0] \$224 ;
-  wire [15:0] \$225 ;
-  wire [16:0] \$226 ;
-  wire [16:0] \$227 ;
+  wire [16:0] \$223 ;
+  wire [7:0] \$224 ;
+  wire [16:0] \$225 ;
+  wire [17:0] \$226 ;
+  wire [7:0] \$227 ;
   wire [16:0] \$228 ;
-  wire [9:0] \$229 ;
-  wire [19:0] \$23 ;
-  wire [16:0] \$230 ;
-  wire [17:0] \$231 ;
-  wire [9:0] \$232 ;
+  wire [17:0] \$229 ;
+  wire [16:0] \$23 ;
+  wire [18:0] \$230 ;
+  wire [15:0] \$231 ;
+  wire [16:0] \$232 ;
   wire [16:0] \$233 ;
-  wire [17:0] \$234 ;
-  wire [18:0] \$235 ;
-  wire [15:0] \$236 ;
-  wire [16:0] \$237 ;
-  wire [16:0] \$238 ;
+  wire [16:0] \$234 ;
+  wire [7:0] \$235 ;
+  wire [16:0] \$236 ;
+  wire [17:0] \$237 ;
+  wire [7:0] \$238 ;
   wire [16:0] \$239 ;
-  wire [19:0] \$24 ;
-  wire [9:0] \$240 ;
-  wire [16:0] \$241 ;
-  wire [17:0] \$242 ;
-  wire [9:0] \$243 ;
+  wire [16:0] \$24 ;
+  wire [17:0] \$240 ;
+  wire [18:0] \$241 ;
+  wire [15:0] \$242 ;
+  wire [16:0] \$243 ;
   wire [16:0] \$244 ;
-  wire [17:0] \$245 ;
-  wire [18:0] \$246 ;
-  wire [15:0] \$247 ;
-  wire [16:0] \$248 ;
-  wire [16:0] \$249 ;
-  wire [18:0] \$25 ;
+  wire [16:0] \$245 ;
+  wire [7:0] \$246 ;
+  wire [16:0] \$247 ;
+  wire [17:0] \$248 ;
+  wire [7:0] \$249 ;
+  wire [16:0] \$25 ;
   wire [16:0] \$250 ;
-  wire [9:0] \$251 ;
-  wire [16:0] \$252 ;
-  wire [17:0] \$253 ;
-  wire [9:0] \$254 ;
+  wire [17:0] \$251 ;
+  wire [18:0] \$252 ;
+  wire [15:0] \$253 ;
+  wire [16:0] \$254 ;
   wire [16:0] \$255 ;
-  wire [17:0] \$256 ;
-  wire [18:0] \$257 ;
-  wire [15:0] \$258 ;
-  wire [16:0] \$259 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$260 ;
+  wire [16:0] \$256 ;
+  wire [7:0] \$257 ;
+  wire [16:0] \$258 ;
+  wire [17:0] \$259 ;
+  wire [7:0] \$26 ;
+  wire [7:0] \$260 ;
   wire [16:0] \$261 ;
-  wire [9:0] \$262 ;
-  wire [16:0] \$263 ;
-  wire [17:0] \$264 ;
-  wire [9:0] \$265 ;
+  wire [17:0] \$262 ;
+  wire [18:0] \$263 ;
+  wire [15:0] \$264 ;
+  wire [16:0] \$265 ;
   wire [16:0] \$266 ;
-  wire [17:0] \$267 ;
-  wire [18:0] \$268 ;
-  wire [15:0] \$269 ;
-  wire [19:0] \$27 ;
-  wire [16:0] \$270 ;
-  wire [16:0] \$271 ;
+  wire [16:0] \$267 ;
+  wire [7:0] \$268 ;
+  wire [16:0] \$269 ;
+  wire [16:0] \$27 ;
+  wire [17:0] \$270 ;
+  wire [7:0] \$271 ;
   wire [16:0] \$272 ;
-  wire [9:0] \$273 ;
-  wire [16:0] \$274 ;
-  wire [17:0] \$275 ;
-  wire [9:0] \$276 ;
+  wire [17:0] \$273 ;
+  wire [18:0] \$274 ;
+  wire [15:0] \$275 ;
+  wire [16:0] \$276 ;
   wire [16:0] \$277 ;
-  wire [17:0] \$278 ;
-  wire [18:0] \$279 ;
-  wire [18:0] \$28 ;
-  wire [15:0] \$280 ;
-  wire [16:0] \$281 ;
-  wire [16:0] \$282 ;
+  wire [16:0] \$278 ;
+  wire [7:0] \$279 ;
+  wire [17:0] \$28 ;
+  wire [16:0] \$280 ;
+  wire [17:0] \$281 ;
+  wire [7:0] \$282 ;
   wire [16:0] \$283 ;
-  wire [9:0] \$284 ;
-  wire [16:0] \$285 ;
-  wire [17:0] \$286 ;
-  wire [9:0] \$287 ;
+  wire [17:0] \$284 ;
+  wire [18:0] \$285 ;
+  wire [15:0] \$286 ;
+  wire [16:0] \$287 ;
   wire [16:0] \$288 ;
-  wire [17:0] \$289 ;
-  wire [19:0] \$29 ;
-  wire [18:0] \$290 ;
-  wire [15:0] \$291 ;
-  wire [16:0] \$292 ;
-  wire [16:0] \$293 ;
+  wire [16:0] \$289 ;
+  wire [7:0] \$29 ;
+  wire [7:0] \$290 ;
+  wire [16:0] \$291 ;
+  wire [17:0] \$292 ;
+  wire [7:0] \$293 ;
   wire [16:0] \$294 ;
-  wire [9:0] \$295 ;
-  wire [16:0] \$296 ;
-  wire [17:0] \$297 ;
-  wire [9:0] \$298 ;
+  wire [17:0] \$295 ;
+  wire [18:0] \$296 ;
+  wire [15:0] \$297 ;
+  wire [16:0] \$298 ;
   wire [16:0] \$299 ;
-  wire [19:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [17:0] \$300 ;
-  wire [18:0] \$301 ;
-  wire [15:0] \$302 ;
-  wire [16:0] \$303 ;
-  wire [16:0] \$304 ;
+  wire [16:0] \$3 ;
+  wire [16:0] \$30 ;
+  wire [16:0] \$300 ;
+  wire [7:0] \$301 ;
+  wire [16:0] \$302 ;
+  wire [17:0] \$303 ;
+  wire [7:0] \$304 ;
   wire [16:0] \$305 ;
-  wire [9:0] \$306 ;
-  wire [16:0] \$307 ;
-  wire [17:0] \$308 ;
-  wire [9:0] \$309 ;
-  wire [18:0] \$31 ;
+  wire [17:0] \$306 ;
+  wire [18:0] \$307 ;
+  wire [15:0] \$308 ;
+  wire [16:0] \$309 ;
+  wire [17:0] \$31 ;
   wire [16:0] \$310 ;
-  wire [17:0] \$311 ;
-  wire [18:0] \$312 ;
-  wire [15:0] \$313 ;
-  wire [16:0] \$314 ;
-  wire [16:0] \$315 ;
+  wire [16:0] \$311 ;
+  wire [7:0] \$312 ;
+  wire [16:0] \$313 ;
+  wire [17:0] \$314 ;
+  wire [7:0] \$315 ;
   wire [16:0] \$316 ;
-  wire [9:0] \$317 ;
-  wire [16:0] \$318 ;
-  wire [17:0] \$319 ;
-  wire [19:0] \$32 ;
-  wire [9:0] \$320 ;
+  wire [17:0] \$317 ;
+  wire [18:0] \$318 ;
+  wire [15:0] \$319 ;
+  wire [18:0] \$32 ;
+  wire [16:0] \$320 ;
   wire [16:0] \$321 ;
-  wire [17:0] \$322 ;
-  wire [18:0] \$323 ;
-  wire [15:0] \$324 ;
-  wire [16:0] \$325 ;
-  wire [16:0] \$326 ;
+  wire [16:0] \$322 ;
+  wire [7:0] \$323 ;
+  wire [16:0] \$324 ;
+  wire [17:0] \$325 ;
+  wire [7:0] \$326 ;
   wire [16:0] \$327 ;
-  wire [9:0] \$328 ;
-  wire [16:0] \$329 ;
-  wire [19:0] \$33 ;
-  wire [17:0] \$330 ;
-  wire [9:0] \$331 ;
+  wire [17:0] \$328 ;
+  wire [18:0] \$329 ;
+  wire [15:0] \$33 ;
+  wire [15:0] \$330 ;
+  wire [16:0] \$331 ;
   wire [16:0] \$332 ;
-  wire [17:0] \$333 ;
-  wire [18:0] \$334 ;
-  wire [15:0] \$335 ;
-  wire [16:0] \$336 ;
-  wire [16:0] \$337 ;
+  wire [16:0] \$333 ;
+  wire [7:0] \$334 ;
+  wire [16:0] \$335 ;
+  wire [17:0] \$336 ;
+  wire [7:0] \$337 ;
   wire [16:0] \$338 ;
-  wire [9:0] \$339 ;
-  wire [18:0] \$34 ;
-  wire [16:0] \$340 ;
-  wire [17:0] \$341 ;
-  wire [9:0] \$342 ;
+  wire [17:0] \$339 ;
+  wire [16:0] \$34 ;
+  wire [18:0] \$340 ;
+  wire [15:0] \$341 ;
+  wire [16:0] \$342 ;
   wire [16:0] \$343 ;
-  wire [17:0] \$344 ;
-  wire [18:0] \$345 ;
-  wire [15:0] \$346 ;
-  wire [16:0] \$347 ;
-  wire [16:0] \$348 ;
+  wire [16:0] \$344 ;
+  wire [7:0] \$345 ;
+  wire [16:0] \$346 ;
+  wire [17:0] \$347 ;
+  wire [7:0] \$348 ;
   wire [16:0] \$349 ;
-  wire [19:0] \$35 ;
-  wire [9:0] \$350 ;
-  wire [16:0] \$351 ;
-  wire [17:0] \$352 ;
-  wire [9:0] \$353 ;
+  wire [16:0] \$35 ;
+  wire [17:0] \$350 ;
+  wire [18:0] \$351 ;
+  wire [15:0] \$352 ;
+  wire [16:0] \$353 ;
   wire [16:0] \$354 ;
-  wire [17:0] \$355 ;
-  wire [18:0] \$356 ;
-  wire [15:0] \$357 ;
-  wire [16:0] \$358 ;
-  wire [16:0] \$359 ;
-  wire [19:0] \$36 ;
+  wire [16:0] \$355 ;
+  wire [7:0] \$356 ;
+  wire [16:0] \$357 ;
+  wire [17:0] \$358 ;
+  wire [7:0] \$359 ;
+  wire [16:0] \$36 ;
   wire [16:0] \$360 ;
-  wire [9:0] \$361 ;
-  wire [16:0] \$362 ;
-  wire [17:0] \$363 ;
-  wire [9:0] \$364 ;
+  wire [17:0] \$361 ;
+  wire [18:0] \$362 ;
+  wire [15:0] \$363 ;
+  wire [16:0] \$364 ;
   wire [16:0] \$365 ;
-  wire [17:0] \$366 ;
-  wire [18:0] \$367 ;
-  wire [15:0] \$368 ;
-  wire [16:0] \$369 ;
-  wire [18:0] \$37 ;
-  wire [16:0] \$370 ;
+  wire [16:0] \$366 ;
+  wire [7:0] \$367 ;
+  wire [16:0] \$368 ;
+  wire [17:0] \$369 ;
+  wire [7:0] \$37 ;
+  wire [7:0] \$370 ;
   wire [16:0] \$371 ;
-  wire [9:0] \$372 ;
-  wire [16:0] \$373 ;
-  wire [17:0] \$374 ;
-  wire [9:0] \$375 ;
+  wire [17:0] \$372 ;
+  wire [18:0] \$373 ;
+  wire [15:0] \$374 ;
+  wire [16:0] \$375 ;
   wire [16:0] \$376 ;
-  wire [17:0] \$377 ;
-  wire [18:0] \$378 ;
-  wire [15:0] \$379 ;
-  wire [19:0] \$38 ;
-  wire [16:0] \$380 ;
-  wire [16:0] \$381 ;
+  wire [16:0] \$377 ;
+  wire [7:0] \$378 ;
+  wire [16:0] \$379 ;
+  wire [16:0] \$38 ;
+  wire [17:0] \$380 ;
+  wire [7:0] \$381 ;
   wire [16:0] \$382 ;
-  wire [9:0] \$383 ;
-  wire [16:0] \$384 ;
-  wire [17:0] \$385 ;
-  wire [9:0] \$386 ;
+  wire [17:0] \$383 ;
+  wire [18:0] \$384 ;
+  wire [15:0] \$385 ;
+  wire [16:0] \$386 ;
   wire [16:0] \$387 ;
-  wire [17:0] \$388 ;
-  wire [18:0] \$389 ;
-  wire [19:0] \$39 ;
-  wire [15:0] \$390 ;
-  wire [16:0] \$391 ;
-  wire [16:0] \$392 ;
+  wire [16:0] \$388 ;
+  wire [7:0] \$389 ;
+  wire [17:0] \$39 ;
+  wire [16:0] \$390 ;
+  wire [17:0] \$391 ;
+  wire [7:0] \$392 ;
   wire [16:0] \$393 ;
-  wire [9:0] \$394 ;
-  wire [16:0] \$395 ;
-  wire [17:0] \$396 ;
-  wire [9:0] \$397 ;
+  wire [17:0] \$394 ;
+  wire [18:0] \$395 ;
+  wire [15:0] \$396 ;
+  wire [16:0] \$397 ;
   wire [16:0] \$398 ;
-  wire [17:0] \$399 ;
-  wire [18:0] \$4 ;
-  wire [18:0] \$40 ;
-  wire [18:0] \$400 ;
-  wire [15:0] \$401 ;
-  wire [16:0] \$402 ;
-  wire [16:0] \$403 ;
+  wire [16:0] \$399 ;
+  wire [7:0] \$4 ;
+  wire [7:0] \$40 ;
+  wire [7:0] \$400 ;
+  wire [16:0] \$401 ;
+  wire [17:0] \$402 ;
+  wire [7:0] \$403 ;
   wire [16:0] \$404 ;
-  wire [9:0] \$405 ;
-  wire [16:0] \$406 ;
-  wire [17:0] \$407 ;
-  wire [9:0] \$408 ;
+  wire [17:0] \$405 ;
+  wire [18:0] \$406 ;
+  wire [15:0] \$407 ;
+  wire [16:0] \$408 ;
   wire [16:0] \$409 ;
-  wire [19:0] \$41 ;
-  wire [17:0] \$410 ;
-  wire [18:0] \$411 ;
-  wire [15:0] \$412 ;
-  wire [16:0] \$413 ;
-  wire [16:0] \$414 ;
+  wire [16:0] \$41 ;
+  wire [16:0] \$410 ;
+  wire [7:0] \$411 ;
+  wire [16:0] \$412 ;
+  wire [17:0] \$413 ;
+  wire [7:0] \$414 ;
   wire [16:0] \$415 ;
-  wire [9:0] \$416 ;
-  wire [16:0] \$417 ;
-  wire [17:0] \$418 ;
-  wire [9:0] \$419 ;
-  wire [19:0] \$42 ;
+  wire [17:0] \$416 ;
+  wire [18:0] \$417 ;
+  wire [15:0] \$418 ;
+  wire [16:0] \$419 ;
+  wire [17:0] \$42 ;
   wire [16:0] \$420 ;
-  wire [17:0] \$421 ;
-  wire [18:0] \$422 ;
-  wire [15:0] \$423 ;
-  wire [16:0] \$424 ;
-  wire [16:0] \$425 ;
+  wire [16:0] \$421 ;
+  wire [7:0] \$422 ;
+  wire [16:0] \$423 ;
+  wire [17:0] \$424 ;
+  wire [7:0] \$425 ;
   wire [16:0] \$426 ;
-  wire [9:0] \$427 ;
-  wire [16:0] \$428 ;
-  wire [17:0] \$429 ;
+  wire [17:0] \$427 ;
+  wire [18:0] \$428 ;
+  wire [15:0] \$429 ;
   wire [18:0] \$43 ;
-  wire [9:0] \$430 ;
+  wire [16:0] \$430 ;
   wire [16:0] \$431 ;
-  wire [17:0] \$432 ;
-  wire [18:0] \$433 ;
-  wire [15:0] \$434 ;
-  wire [16:0] \$435 ;
-  wire [16:0] \$436 ;
+  wire [16:0] \$432 ;
+  wire [7:0] \$433 ;
+  wire [16:0] \$434 ;
+  wire [17:0] \$435 ;
+  wire [7:0] \$436 ;
   wire [16:0] \$437 ;
-  wire [9:0] \$438 ;
-  wire [16:0] \$439 ;
-  wire [19:0] \$44 ;
-  wire [17:0] \$440 ;
-  wire [9:0] \$441 ;
+  wire [17:0] \$438 ;
+  wire [18:0] \$439 ;
+  wire [15:0] \$44 ;
+  wire [15:0] \$440 ;
+  wire [16:0] \$441 ;
   wire [16:0] \$442 ;
-  wire [17:0] \$443 ;
-  wire [18:0] \$444 ;
-  wire [15:0] \$445 ;
-  wire [16:0] \$446 ;
-  wire [16:0] \$447 ;
+  wire [16:0] \$443 ;
+  wire [7:0] \$444 ;
+  wire [16:0] \$445 ;
+  wire [17:0] \$446 ;
+  wire [7:0] \$447 ;
   wire [16:0] \$448 ;
-  wire [9:0] \$449 ;
-  wire [19:0] \$45 ;
-  wire [16:0] \$450 ;
-  wire [17:0] \$451 ;
-  wire [9:0] \$452 ;
+  wire [17:0] \$449 ;
+  wire [16:0] \$45 ;
+  wire [18:0] \$450 ;
+  wire [15:0] \$451 ;
+  wire [16:0] \$452 ;
   wire [16:0] \$453 ;
-  wire [17:0] \$454 ;
-  wire [18:0] \$455 ;
-  wire [15:0] \$456 ;
-  wire [16:0] \$457 ;
-  wire [16:0] \$458 ;
+  wire [16:0] \$454 ;
+  wire [7:0] \$455 ;
+  wire [16:0] \$456 ;
+  wire [17:0] \$457 ;
+  wire [7:0] \$458 ;
   wire [16:0] \$459 ;
-  wire [18:0] \$46 ;
-  wire [9:0] \$460 ;
-  wire [16:0] \$461 ;
-  wire [17:0] \$462 ;
-  wire [9:0] \$463 ;
+  wire [16:0] \$46 ;
+  wire [17:0] \$460 ;
+  wire [18:0] \$461 ;
+  wire [15:0] \$462 ;
+  wire [16:0] \$463 ;
   wire [16:0] \$464 ;
-  wire [17:0] \$465 ;
-  wire [18:0] \$466 ;
-  wire [15:0] \$467 ;
-  wire [16:0] \$468 ;
-  wire [16:0] \$469 ;
-  wire [19:0] \$47 ;
+  wire [16:0] \$465 ;
+  wire [7:0] \$466 ;
+  wire [16:0] \$467 ;
+  wire [17:0] \$468 ;
+  wire [7:0] \$469 ;
+  wire [16:0] \$47 ;
   wire [16:0] \$470 ;
-  wire [9:0] \$471 ;
-  wire [16:0] \$472 ;
-  wire [17:0] \$473 ;
-  wire [9:0] \$474 ;
+  wire [17:0] \$471 ;
+  wire [18:0] \$472 ;
+  wire [15:0] \$473 ;
+  wire [16:0] \$474 ;
   wire [16:0] \$475 ;
-  wire [17:0] \$476 ;
-  wire [18:0] \$477 ;
-  wire [15:0] \$478 ;
-  wire [16:0] \$479 ;
-  wire [19:0] \$48 ;
-  wire [16:0] \$480 ;
+  wire [16:0] \$476 ;
+  wire [7:0] \$477 ;
+  wire [16:0] \$478 ;
+  wire [17:0] \$479 ;
+  wire [7:0] \$48 ;
+  wire [7:0] \$480 ;
   wire [16:0] \$481 ;
-  wire [9:0] \$482 ;
-  wire [16:0] \$483 ;
-  wire [17:0] \$484 ;
-  wire [9:0] \$485 ;
+  wire [17:0] \$482 ;
+  wire [18:0] \$483 ;
+  wire [15:0] \$484 ;
+  wire [16:0] \$485 ;
   wire [16:0] \$486 ;
-  wire [17:0] \$487 ;
-  wire [18:0] \$488 ;
-  wire [15:0] \$489 ;
-  wire [18:0] \$49 ;
-  wire [16:0] \$490 ;
-  wire [16:0] \$491 ;
+  wire [16:0] \$487 ;
+  wire [7:0] \$488 ;
+  wire [16:0] \$489 ;
+  wire [16:0] \$49 ;
+  wire [17:0] \$490 ;
+  wire [7:0] \$491 ;
   wire [16:0] \$492 ;
-  wire [9:0] \$493 ;
-  wire [16:0] \$494 ;
-  wire [17:0] \$495 ;
-  wire [9:0] \$496 ;
+  wire [17:0] \$493 ;
+  wire [18:0] \$494 ;
+  wire [15:0] \$495 ;
+  wire [16:0] \$496 ;
   wire [16:0] \$497 ;
-  wire [17:0] \$498 ;
-  wire [18:0] \$499 ;
-  wire [19:0] \$5 ;
-  wire [19:0] \$50 ;
-  wire [15:0] \$500 ;
-  wire [16:0] \$501 ;
-  wire [16:0] \$502 ;
+  wire [16:0] \$498 ;
+  wire [7:0] \$499 ;
+  wire [16:0] \$5 ;
+  wire [17:0] \$50 ;
+  wire [16:0] \$500 ;
+  wire [17:0] \$501 ;
+  wire [7:0] \$502 ;
   wire [16:0] \$503 ;
-  wire [9:0] \$504 ;
-  wire [16:0] \$505 ;
-  wire [17:0] \$506 ;
-  wire [9:0] \$507 ;
+  wire [17:0] \$504 ;
+  wire [18:0] \$505 ;
+  wire [15:0] \$506 ;
+  wire [16:0] \$507 ;
   wire [16:0] \$508 ;
-  wire [17:0] \$509 ;
-  wire [19:0] \$51 ;
-  wire [18:0] \$510 ;
-  wire [15:0] \$511 ;
-  wire [16:0] \$512 ;
-  wire [16:0] \$513 ;
+  wire [16:0] \$509 ;
+  wire [7:0] \$51 ;
+  wire [7:0] \$510 ;
+  wire [16:0] \$511 ;
+  wire [17:0] \$512 ;
+  wire [7:0] \$513 ;
   wire [16:0] \$514 ;
-  wire [9:0] \$515 ;
-  wire [16:0] \$516 ;
-  wire [17:0] \$517 ;
-  wire [9:0] \$518 ;
+  wire [17:0] \$515 ;
+  wire [18:0] \$516 ;
+  wire [15:0] \$517 ;
+  wire [16:0] \$518 ;
   wire [16:0] \$519 ;
-  wire [18:0] \$52 ;
-  wire [17:0] \$520 ;
-  wire [18:0] \$521 ;
-  wire [15:0] \$522 ;
-  wire [16:0] \$523 ;
-  wire [16:0] \$524 ;
+  wire [16:0] \$52 ;
+  wire [16:0] \$520 ;
+  wire [7:0] \$521 ;
+  wire [16:0] \$522 ;
+  wire [17:0] \$523 ;
+  wire [7:0] \$524 ;
   wire [16:0] \$525 ;
-  wire [9:0] \$526 ;
-  wire [16:0] \$527 ;
-  wire [17:0] \$528 ;
-  wire [9:0] \$529 ;
-  wire [19:0] \$53 ;
+  wire [17:0] \$526 ;
+  wire [18:0] \$527 ;
+  wire [15:0] \$528 ;
+  wire [16:0] \$529 ;
+  wire [17:0] \$53 ;
   wire [16:0] \$530 ;
-  wire [17:0] \$531 ;
-  wire [18:0] \$532 ;
-  wire [15:0] \$533 ;
-  wire [16:0] \$534 ;
-  wire [16:0] \$535 ;
+  wire [16:0] \$531 ;
+  wire [7:0] \$532 ;
+  wire [16:0] \$533 ;
+  wire [17:0] \$534 ;
+  wire [7:0] \$535 ;
   wire [16:0] \$536 ;
-  wire [9:0] \$537 ;
-  wire [16:0] \$538 ;
-  wire [17:0] \$539 ;
-  wire [19:0] \$54 ;
-  wire [9:0] \$540 ;
+  wire [17:0] \$537 ;
+  wire [18:0] \$538 ;
+  wire [15:0] \$539 ;
+  wire [18:0] \$54 ;
+  wire [16:0] \$540 ;
   wire [16:0] \$541 ;
-  wire [17:0] \$542 ;
-  wire [18:0] \$543 ;
-  wire [15:0] \$544 ;
-  wire [16:0] \$545 ;
-  wire [16:0] \$546 ;
+  wire [16:0] \$542 ;
+  wire [7:0] \$543 ;
+  wire [16:0] \$544 ;
+  wire [17:0] \$545 ;
+  wire [7:0] \$546 ;
   wire [16:0] \$547 ;
-  wire [9:0] \$548 ;
-  wire [16:0] \$549 ;
-  wire [18:0] \$55 ;
-  wire [17:0] \$550 ;
-  wire [9:0] \$551 ;
+  wire [17:0] \$548 ;
+  wire [18:0] \$549 ;
+  wire [15:0] \$55 ;
+  wire [15:0] \$550 ;
+  wire [16:0] \$551 ;
   wire [16:0] \$552 ;
-  wire [17:0] \$553 ;
-  wire [18:0] \$554 ;
-  wire [15:0] \$555 ;
-  wire [16:0] \$556 ;
-  wire [16:0] \$557 ;
+  wire [16:0] \$553 ;
+  wire [7:0] \$554 ;
+  wire [16:0] \$555 ;
+  wire [17:0] \$556 ;
+  wire [7:0] \$557 ;
   wire [16:0] \$558 ;
-  wire [9:0] \$559 ;
-  wire [19:0] \$56 ;
-  wire [16:0] \$560 ;
-  wire [17:0] \$561 ;
-  wire [9:0] \$562 ;
+  wire [17:0] \$559 ;
+  wire [16:0] \$56 ;
+  wire [18:0] \$560 ;
+  wire [15:0] \$561 ;
+  wire [16:0] \$562 ;
   wire [16:0] \$563 ;
-  wire [17:0] \$564 ;
-  wire [18:0] \$565 ;
-  wire [15:0] \$566 ;
-  wire [16:0] \$567 ;
-  wire [16:0] \$568 ;
+  wire [16:0] \$564 ;
+  wire [7:0] \$565 ;
+  wire [16:0] \$566 ;
+  wire [17:0] \$567 ;
+  wire [7:0] \$568 ;
   wire [16:0] \$569 ;
-  wire [19:0] \$57 ;
-  wire [9:0] \$570 ;
-  wire [16:0] \$571 ;
-  wire [17:0] \$572 ;
-  wire [9:0] \$573 ;
+  wire [16:0] \$57 ;
+  wire [17:0] \$570 ;
+  wire [18:0] \$571 ;
+  wire [15:0] \$572 ;
+  wire [16:0] \$573 ;
   wire [16:0] \$574 ;
-  wire [17:0] \$575 ;
-  wire [18:0] \$576 ;
-  wire [15:0] \$577 ;
-  wire [16:0] \$578 ;
-  wire [16:0] \$579 ;
-  wire [18:0] \$58 ;
+  wire [16:0] \$575 ;
+  wire [7:0] \$576 ;
+  wire [16:0] \$577 ;
+  wire [17:0] \$578 ;
+  wire [7:0] \$579 ;
+  wire [16:0] \$58 ;
   wire [16:0] \$580 ;
-  wire [9:0] \$581 ;
-  wire [16:0] \$582 ;
-  wire [17:0] \$583 ;
-  wire [9:0] \$584 ;
+  wire [17:0] \$581 ;
+  wire [18:0] \$582 ;
+  wire [15:0] \$583 ;
+  wire [16:0] \$584 ;
   wire [16:0] \$585 ;
-  wire [17:0] \$586 ;
-  wire [18:0] \$587 ;
-  wire [15:0] \$588 ;
-  wire [16:0] \$589 ;
-  wire [19:0] \$59 ;
-  wire [16:0] \$590 ;
+  wire [16:0] \$586 ;
+  wire [7:0] \$587 ;
+  wire [16:0] \$588 ;
+  wire [17:0] \$589 ;
+  wire [7:0] \$59 ;
+  wire [7:0] \$590 ;
   wire [16:0] \$591 ;
-  wire [9:0] \$592 ;
-  wire [16:0] \$593 ;
-  wire [17:0] \$594 ;
-  wire [9:0] \$595 ;
+  wire [17:0] \$592 ;
+  wire [18:0] \$593 ;
+  wire [15:0] \$594 ;
+  wire [16:0] \$595 ;
   wire [16:0] \$596 ;
-  wire [17:0] \$597 ;
-  wire [18:0] \$598 ;
-  wire [15:0] \$599 ;
-  wire [19:0] \$6 ;
-  wire [19:0] \$60 ;
-  wire [16:0] \$600 ;
-  wire [16:0] \$601 ;
+  wire [16:0] \$597 ;
+  wire [7:0] \$598 ;
+  wire [16:0] \$599 ;
+  wire [17:0] \$6 ;
+  wire [16:0] \$60 ;
+  wire [17:0] \$600 ;
+  wire [7:0] \$601 ;
   wire [16:0] \$602 ;
-  wire [9:0] \$603 ;
-  wire [16:0] \$604 ;
-  wire [17:0] \$605 ;
-  wire [9:0] \$606 ;
+  wire [17:0] \$603 ;
+  wire [18:0] \$604 ;
+  wire [15:0] \$605 ;
+  wire [16:0] \$606 ;
   wire [16:0] \$607 ;
-  wire [17:0] \$608 ;
-  wire [18:0] \$609 ;
-  wire [18:0] \$61 ;
-  wire [15:0] \$610 ;
-  wire [16:0] \$611 ;
-  wire [16:0] \$612 ;
+  wire [16:0] \$608 ;
+  wire [7:0] \$609 ;
+  wire [17:0] \$61 ;
+  wire [16:0] \$610 ;
+  wire [17:0] \$611 ;
+  wire [7:0] \$612 ;
   wire [16:0] \$613 ;
-  wire [9:0] \$614 ;
-  wire [16:0] \$615 ;
-  wire [17:0] \$616 ;
-  wire [9:0] \$617 ;
+  wire [17:0] \$614 ;
+  wire [18:0] \$615 ;
+  wire [15:0] \$616 ;
+  wire [16:0] \$617 ;
   wire [16:0] \$618 ;
-  wire [17:0] \$619 ;
-  wire [19:0] \$62 ;
-  wire [18:0] \$620 ;
-  wire [15:0] \$621 ;
-  wire [16:0] \$622 ;
-  wire [16:0] \$623 ;
+  wire [16:0] \$619 ;
+  wire [7:0] \$62 ;
+  wire [7:0] \$620 ;
+  wire [16:0] \$621 ;
+  wire [17:0] \$622 ;
+  wire [7:0] \$623 ;
   wire [16:0] \$624 ;
-  wire [9:0] \$625 ;
-  wire [16:0] \$626 ;
-  wire [17:0] \$627 ;
-  wire [9:0] \$628 ;
+  wire [17:0] \$625 ;
+  wire [18:0] \$626 ;
+  wire [15:0] \$627 ;
+  wire [16:0] \$628 ;
   wire [16:0] \$629 ;
-  wire [19:0] \$63 ;
-  wire [17:0] \$630 ;
-  wire [18:0] \$631 ;
-  wire [15:0] \$632 ;
-  wire [16:0] \$633 ;
-  wire [16:0] \$634 ;
+  wire [16:0] \$63 ;
+  wire [16:0] \$630 ;
+  wire [7:0] \$631 ;
+  wire [16:0] \$632 ;
+  wire [17:0] \$633 ;
+  wire [7:0] \$634 ;
   wire [16:0] \$635 ;
-  wire [9:0] \$636 ;
-  wire [16:0] \$637 ;
-  wire [17:0] \$638 ;
-  wire [9:0] \$639 ;
-  wire [18:0] \$64 ;
+  wire [17:0] \$636 ;
+  wire [18:0] \$637 ;
+  wire [15:0] \$638 ;
+  wire [16:0] \$639 ;
+  wire [17:0] \$64 ;
   wire [16:0] \$640 ;
-  wire [17:0] \$641 ;
-  wire [18:0] \$642 ;
-  wire [15:0] \$643 ;
-  wire [16:0] \$644 ;
-  wire [16:0] \$645 ;
+  wire [16:0] \$641 ;
+  wire [7:0] \$642 ;
+  wire [16:0] \$643 ;
+  wire [17:0] \$644 ;
+  wire [7:0] \$645 ;
   wire [16:0] \$646 ;
-  wire [9:0] \$647 ;
-  wire [16:0] \$648 ;
-  wire [17:0] \$649 ;
-  wire [19:0] \$65 ;
-  wire [9:0] \$650 ;
+  wire [17:0] \$647 ;
+  wire [18:0] \$648 ;
+  wire [15:0] \$649 ;
+  wire [18:0] \$65 ;
+  wire [16:0] \$650 ;
   wire [16:0] \$651 ;
-  wire [17:0] \$652 ;
-  wire [18:0] \$653 ;
-  wire [15:0] \$654 ;
-  wire [16:0] \$655 ;
-  wire [16:0] \$656 ;
+  wire [16:0] \$652 ;
+  wire [7:0] \$653 ;
+  wire [16:0] \$654 ;
+  wire [17:0] \$655 ;
+  wire [7:0] \$656 ;
   wire [16:0] \$657 ;
-  wire [9:0] \$658 ;
-  wire [16:0] \$659 ;
-  wire [19:0] \$66 ;
-  wire [17:0] \$660 ;
-  wire [9:0] \$661 ;
+  wire [17:0] \$658 ;
+  wire [18:0] \$659 ;
+  wire [15:0] \$66 ;
+  wire [15:0] \$660 ;
+  wire [16:0] \$661 ;
   wire [16:0] \$662 ;
-  wire [17:0] \$663 ;
-  wire [18:0] \$664 ;
-  wire [15:0] \$665 ;
-  wire [16:0] \$666 ;
-  wire [16:0] \$667 ;
+  wire [16:0] \$663 ;
+  wire [7:0] \$664 ;
+  wire [16:0] \$665 ;
+  wire [17:0] \$666 ;
+  wire [7:0] \$667 ;
   wire [16:0] \$668 ;
-  wire [9:0] \$669 ;
-  wire [18:0] \$67 ;
-  wire [16:0] \$670 ;
-  wire [17:0] \$671 ;
-  wire [9:0] \$672 ;
+  wire [17:0] \$669 ;
+  wire [16:0] \$67 ;
+  wire [18:0] \$670 ;
+  wire [15:0] \$671 ;
+  wire [16:0] \$672 ;
   wire [16:0] \$673 ;
-  wire [17:0] \$674 ;
-  wire [18:0] \$675 ;
-  wire [15:0] \$676 ;
-  wire [16:0] \$677 ;
-  wire [16:0] \$678 ;
+  wire [16:0] \$674 ;
+  wire [7:0] \$675 ;
+  wire [16:0] \$676 ;
+  wire [17:0] \$677 ;
+  wire [7:0] \$678 ;
   wire [16:0] \$679 ;
-  wire [19:0] \$68 ;
-  wire [9:0] \$680 ;
-  wire [16:0] \$681 ;
-  wire [17:0] \$682 ;
-  wire [9:0] \$683 ;
+  wire [16:0] \$68 ;
+  wire [17:0] \$680 ;
+  wire [18:0] \$681 ;
+  wire [15:0] \$682 ;
+  wire [16:0] \$683 ;
   wire [16:0] \$684 ;
-  wire [17:0] \$685 ;
-  wire [18:0] \$686 ;
-  wire [15:0] \$687 ;
-  wire [16:0] \$688 ;
-  wire [16:0] \$689 ;
-  wire [19:0] \$69 ;
+  wire [16:0] \$685 ;
+  wire [7:0] \$686 ;
+  wire [16:0] \$687 ;
+  wire [17:0] \$688 ;
+  wire [7:0] \$689 ;
+  wire [16:0] \$69 ;
   wire [16:0] \$690 ;
-  wire [9:0] \$691 ;
-  wire [16:0] \$692 ;
-  wire [17:0] \$693 ;
-  wire [9:0] \$694 ;
+  wire [17:0] \$691 ;
+  wire [18:0] \$692 ;
+  wire [15:0] \$693 ;
+  wire [16:0] \$694 ;
   wire [16:0] \$695 ;
-  wire [17:0] \$696 ;
-  wire [18:0] \$697 ;
-  wire [15:0] \$698 ;
-  wire [16:0] \$699 ;
-  wire [18:0] \$7 ;
-  wire [18:0] \$70 ;
-  wire [16:0] \$700 ;
+  wire [16:0] \$696 ;
+  wire [7:0] \$697 ;
+  wire [16:0] \$698 ;
+  wire [17:0] \$699 ;
+  wire [7:0] \$7 ;
+  wire [7:0] \$70 ;
+  wire [7:0] \$700 ;
   wire [16:0] \$701 ;
-  wire [9:0] \$702 ;
-  wire [16:0] \$703 ;
-  wire [17:0] \$704 ;
-  wire [9:0] \$705 ;
+  wire [17:0] \$702 ;
+  wire [18:0] \$703 ;
+  wire [15:0] \$704 ;
+  wire [16:0] \$705 ;
   wire [16:0] \$706 ;
-  wire [17:0] \$707 ;
-  wire [18:0] \$708 ;
-  wire [15:0] \$709 ;
-  wire [19:0] \$71 ;
-  wire [16:0] \$710 ;
-  wire [16:0] \$711 ;
+  wire [16:0] \$707 ;
+  wire [7:0] \$708 ;
+  wire [16:0] \$709 ;
+  wire [16:0] \$71 ;
+  wire [17:0] \$710 ;
+  wire [7:0] \$711 ;
   wire [16:0] \$712 ;
-  wire [9:0] \$713 ;
-  wire [16:0] \$714 ;
-  wire [17:0] \$715 ;
-  wire [9:0] \$716 ;
+  wire [17:0] \$713 ;
+  wire [18:0] \$714 ;
+  wire [15:0] \$715 ;
+  wire \$716 ;
   wire [16:0] \$717 ;
-  wire [17:0] \$718 ;
-  wire [18:0] \$719 ;
-  wire [19:0] \$72 ;
-  wire [15:0] \$720 ;
+  wire [16:0] \$718 ;
+  wire [16:0] \$719 ;
+  wire [17:0] \$72 ;
+  wire [7:0] \$720 ;
   wire [16:0] \$721 ;
-  wire [16:0] \$722 ;
-  wire [16:0] \$723 ;
-  wire [9:0] \$724 ;
-  wire [16:0] \$725 ;
-  wire [17:0] \$726 ;
-  wire [9:0] \$727 ;
-  wire [16:0] \$728 ;
-  wire [17:0] \$729 ;
-  wire [18:0] \$73 ;
-  wire [18:0] \$730 ;
-  wire [15:0] \$731 ;
-  wire [16:0] \$732 ;
+  wire [17:0] \$722 ;
+  wire [7:0] \$723 ;
+  wire [16:0] \$724 ;
+  wire [17:0] \$725 ;
+  wire [18:0] \$726 ;
+  wire [15:0] \$727 ;
+  wire \$728 ;
+  wire [16:0] \$729 ;
+  wire [7:0] \$73 ;
+  wire [16:0] \$730 ;
+  wire [16:0] \$731 ;
+  wire [7:0] \$732 ;
   wire [16:0] \$733 ;
-  wire [16:0] \$734 ;
-  wire [9:0] \$735 ;
+  wire [17:0] \$734 ;
+  wire [7:0] \$735 ;
   wire [16:0] \$736 ;
   wire [17:0] \$737 ;
-  wire [9:0] \$738 ;
-  wire [16:0] \$739 ;
-  wire [19:0] \$74 ;
-  wire [17:0] \$740 ;
-  wire [18:0] \$741 ;
-  wire [15:0] \$742 ;
+  wire [18:0] \$738 ;
+  wire [15:0] \$739 ;
+  wire [16:0] \$74 ;
+  wire \$740 ;
+  wire [16:0] \$741 ;
+  wire [16:0] \$742 ;
   wire [16:0] \$743 ;
-  wire [16:0] \$744 ;
+  wire [7:0] \$744 ;
   wire [16:0] \$745 ;
-  wire [9:0] \$746 ;
-  wire [16:0] \$747 ;
-  wire [17:0] \$748 ;
-  wire [9:0] \$749 ;
-  wire [19:0] \$75 ;
-  wire [16:0] \$750 ;
-  wire [17:0] \$751 ;
-  wire [18:0] \$752 ;
-  wire [15:0] \$753 ;
+  wire [17:0] \$746 ;
+  wire [7:0] \$747 ;
+  wire [16:0] \$748 ;
+  wire [17:0] \$749 ;
+  wire [17:0] \$75 ;
+  wire [18:0] \$750 ;
+  wire [15:0] \$751 ;
+  wire \$752 ;
+  wire [16:0] \$753 ;
   wire [16:0] \$754 ;
   wire [16:0] \$755 ;
-  wire [16:0] \$756 ;
-  wire [9:0] \$757 ;
-  wire [16:0] \$758 ;
-  wire [17:0] \$759 ;
+  wire [7:0] \$756 ;
+  wire [16:0] \$757 ;
+  wire [17:0] \$758 ;
+  wire [7:0] \$759 ;
   wire [18:0] \$76 ;
-  wire [9:0] \$760 ;
-  wire [16:0] \$761 ;
-  wire [17:0] \$762 ;
-  wire [18:0] \$763 ;
-  wire [15:0] \$764 ;
+  wire [16:0] \$760 ;
+  wire [17:0] \$761 ;
+  wire [18:0] \$762 ;
+  wire [15:0] \$763 ;
+  wire \$764 ;
   wire [16:0] \$765 ;
   wire [16:0] \$766 ;
   wire [16:0] \$767 ;
-  wire [9:0] \$768 ;
+  wire [7:0] \$768 ;
   wire [16:0] \$769 ;
-  wire [19:0] \$77 ;
+  wire [15:0] \$77 ;
   wire [17:0] \$770 ;
-  wire [9:0] \$771 ;
+  wire [7:0] \$771 ;
   wire [16:0] \$772 ;
   wire [17:0] \$773 ;
   wire [18:0] \$774 ;
   wire [15:0] \$775 ;
-  wire [16:0] \$776 ;
+  wire \$776 ;
   wire [16:0] \$777 ;
   wire [16:0] \$778 ;
-  wire [9:0] \$779 ;
-  wire [19:0] \$78 ;
-  wire [16:0] \$780 ;
-  wire [17:0] \$781 ;
-  wire [9:0] \$782 ;
-  wire [16:0] \$783 ;
-  wire [17:0] \$784 ;
-  wire [18:0] \$785 ;
-  wire [15:0] \$786 ;
-  wire [16:0] \$787 ;
-  wire [16:0] \$788 ;
+  wire [16:0] \$779 ;
+  wire [16:0] \$78 ;
+  wire [7:0] \$780 ;
+  wire [16:0] \$781 ;
+  wire [17:0] \$782 ;
+  wire [7:0] \$783 ;
+  wire [16:0] \$784 ;
+  wire [17:0] \$785 ;
+  wire [18:0] \$786 ;
+  wire [15:0] \$787 ;
+  wire \$788 ;
   wire [16:0] \$789 ;
-  wire [18:0] \$79 ;
-  wire [9:0] \$790 ;
+  wire [16:0] \$79 ;
+  wire [16:0] \$790 ;
   wire [16:0] \$791 ;
-  wire [17:0] \$792 ;
-  wire [9:0] \$793 ;
-  wire [16:0] \$794 ;
-  wire [17:0] \$795 ;
-  wire [18:0] \$796 ;
-  wire [15:0] \$797 ;
-  wire [16:0] \$798 ;
-  wire [16:0] \$799 ;
-  wire [19:0] \$8 ;
-  wire [19:0] \$80 ;
-  wire [16:0] \$800 ;
-  wire [9:0] \$801 ;
+  wire [7:0] \$792 ;
+  wire [16:0] \$793 ;
+  wire [17:0] \$794 ;
+  wire [7:0] \$795 ;
+  wire [16:0] \$796 ;
+  wire [17:0] \$797 ;
+  wire [18:0] \$798 ;
+  wire [15:0] \$799 ;
+  wire [16:0] \$8 ;
+  wire [16:0] \$80 ;
+  wire \$800 ;
+  wire [16:0] \$801 ;
   wire [16:0] \$802 ;
-  wire [17:0] \$803 ;
-  wire [9:0] \$804 ;
+  wire [16:0] \$803 ;
+  wire [7:0] \$804 ;
   wire [16:0] \$805 ;
   wire [17:0] \$806 ;
-  wire [18:0] \$807 ;
-  wire [15:0] \$808 ;
-  wire [16:0] \$809 ;
-  wire [19:0] \$81 ;
-  wire [16:0] \$810 ;
-  wire [16:0] \$811 ;
-  wire [9:0] \$812 ;
+  wire [7:0] \$807 ;
+  wire [16:0] \$808 ;
+  wire [17:0] \$809 ;
+  wire [7:0] \$81 ;
+  wire [18:0] \$810 ;
+  wire [15:0] \$811 ;
+  wire \$812 ;
   wire [16:0] \$813 ;
-  wire [17:0] \$814 ;
-  wire [9:0] \$815 ;
-  wire [16:0] \$816 ;
-  wire [17:0] \$817 ;
-  wire [18:0] \$818 ;
-  wire [15:0] \$819 ;
-  wire [18:0] \$82 ;
+  wire [16:0] \$814 ;
+  wire [16:0] \$815 ;
+  wire [7:0] \$816 ;
+  wire [16:0] \$817 ;
+  wire [17:0] \$818 ;
+  wire [7:0] \$819 ;
+  wire [16:0] \$82 ;
   wire [16:0] \$820 ;
-  wire [16:0] \$821 ;
-  wire [16:0] \$822 ;
-  wire [9:0] \$823 ;
-  wire [16:0] \$824 ;
-  wire [17:0] \$825 ;
-  wire [9:0] \$826 ;
+  wire [17:0] \$821 ;
+  wire [18:0] \$822 ;
+  wire [15:0] \$823 ;
+  wire \$824 ;
+  wire [16:0] \$825 ;
+  wire [16:0] \$826 ;
   wire [16:0] \$827 ;
-  wire [17:0] \$828 ;
-  wire [18:0] \$829 ;
-  wire [19:0] \$83 ;
-  wire [15:0] \$830 ;
-  wire [16:0] \$831 ;
+  wire [7:0] \$828 ;
+  wire [16:0] \$829 ;
+  wire [17:0] \$83 ;
+  wire [17:0] \$830 ;
+  wire [7:0] \$831 ;
   wire [16:0] \$832 ;
-  wire [16:0] \$833 ;
-  wire [9:0] \$834 ;
-  wire [16:0] \$835 ;
-  wire [17:0] \$836 ;
-  wire [9:0] \$837 ;
+  wire [17:0] \$833 ;
+  wire [18:0] \$834 ;
+  wire [15:0] \$835 ;
+  wire \$836 ;
+  wire [16:0] \$837 ;
   wire [16:0] \$838 ;
-  wire [17:0] \$839 ;
-  wire [19:0] \$84 ;
-  wire [18:0] \$840 ;
-  wire [15:0] \$841 ;
-  wire [16:0] \$842 ;
-  wire [16:0] \$843 ;
+  wire [16:0] \$839 ;
+  wire [7:0] \$84 ;
+  wire [7:0] \$840 ;
+  wire [16:0] \$841 ;
+  wire [17:0] \$842 ;
+  wire [7:0] \$843 ;
   wire [16:0] \$844 ;
-  wire [9:0] \$845 ;
-  wire [16:0] \$846 ;
-  wire [17:0] \$847 ;
-  wire [9:0] \$848 ;
+  wire [17:0] \$845 ;
+  wire [18:0] \$846 ;
+  wire [15:0] \$847 ;
+  wire \$848 ;
   wire [16:0] \$849 ;
-  wire [18:0] \$85 ;
-  wire [17:0] \$850 ;
-  wire [18:0] \$851 ;
-  wire [15:0] \$852 ;
+  wire [16:0] \$85 ;
+  wire [16:0] \$850 ;
+  wire [16:0] \$851 ;
+  wire [7:0] \$852 ;
   wire [16:0] \$853 ;
-  wire [16:0] \$854 ;
-  wire [16:0] \$855 ;
-  wire [9:0] \$856 ;
-  wire [16:0] \$857 ;
-  wire [17:0] \$858 ;
-  wire [9:0] \$859 ;
-  wire [19:0] \$86 ;
-  wire [16:0] \$860 ;
-  wire [17:0] \$861 ;
-  wire [18:0] \$862 ;
-  wire [15:0] \$863 ;
-  wire [16:0] \$864 ;
+  wire [17:0] \$854 ;
+  wire [7:0] \$855 ;
+  wire [16:0] \$856 ;
+  wire [17:0] \$857 ;
+  wire [18:0] \$858 ;
+  wire [15:0] \$859 ;
+  wire [17:0] \$86 ;
+  wire \$860 ;
+  wire [16:0] \$861 ;
+  wire [16:0] \$862 ;
+  wire [16:0] \$863 ;
+  wire [7:0] \$864 ;
   wire [16:0] \$865 ;
-  wire [16:0] \$866 ;
-  wire [9:0] \$867 ;
+  wire [17:0] \$866 ;
+  wire [7:0] \$867 ;
   wire [16:0] \$868 ;
   wire [17:0] \$869 ;
-  wire [19:0] \$87 ;
-  wire [9:0] \$870 ;
-  wire [16:0] \$871 ;
-  wire [17:0] \$872 ;
-  wire [18:0] \$873 ;
-  wire [15:0] \$874 ;
+  wire [18:0] \$87 ;
+  wire [18:0] \$870 ;
+  wire [15:0] \$871 ;
+  wire \$872 ;
+  wire [16:0] \$873 ;
+  wire [16:0] \$874 ;
   wire [16:0] \$875 ;
-  wire [16:0] \$876 ;
+  wire [7:0] \$876 ;
   wire [16:0] \$877 ;
-  wire [9:0] \$878 ;
-  wire [16:0] \$879 ;
-  wire [18:0] \$88 ;
-  wire [17:0] \$880 ;
-  wire [9:0] \$881 ;
-  wire [16:0] \$882 ;
-  wire [17:0] \$883 ;
-  wire [18:0] \$884 ;
-  wire [15:0] \$885 ;
+  wire [17:0] \$878 ;
+  wire [7:0] \$879 ;
+  wire [15:0] \$88 ;
+  wire [16:0] \$880 ;
+  wire [17:0] \$881 ;
+  wire [18:0] \$882 ;
+  wire [15:0] \$883 ;
+  wire \$884 ;
+  wire [16:0] \$885 ;
   wire [16:0] \$886 ;
   wire [16:0] \$887 ;
-  wire [16:0] \$888 ;
-  wire [9:0] \$889 ;
-  wire [19:0] \$89 ;
-  wire [16:0] \$890 ;
-  wire [17:0] \$891 ;
-  wire [9:0] \$892 ;
-  wire [16:0] \$893 ;
-  wire [17:0] \$894 ;
-  wire [18:0] \$895 ;
-  wire [15:0] \$896 ;
+  wire [7:0] \$888 ;
+  wire [16:0] \$889 ;
+  wire [16:0] \$89 ;
+  wire [17:0] \$890 ;
+  wire [7:0] \$891 ;
+  wire [16:0] \$892 ;
+  wire [17:0] \$893 ;
+  wire [18:0] \$894 ;
+  wire [15:0] \$895 ;
+  wire \$896 ;
   wire [16:0] \$897 ;
   wire [16:0] \$898 ;
   wire [16:0] \$899 ;
-  wire [19:0] \$9 ;
-  wire [19:0] \$90 ;
-  wire [9:0] \$900 ;
+  wire [17:0] \$9 ;
+  wire [16:0] \$90 ;
+  wire [7:0] \$900 ;
   wire [16:0] \$901 ;
   wire [17:0] \$902 ;
-  wire [9:0] \$903 ;
+  wire [7:0] \$903 ;
   wire [16:0] \$904 ;
   wire [17:0] \$905 ;
   wire [18:0] \$906 ;
   wire [15:0] \$907 ;
   wire \$908 ;
   wire [16:0] \$909 ;
-  wire [18:0] \$91 ;
+  wire [16:0] \$91 ;
   wire [16:0] \$910 ;
   wire [16:0] \$911 ;
-  wire [9:0] \$912 ;
+  wire [7:0] \$912 ;
   wire [16:0] \$913 ;
   wire [17:0] \$914 ;
-  wire [9:0] \$915 ;
+  wire [7:0] \$915 ;
   wire [16:0] \$916 ;
   wire [17:0] \$917 ;
   wire [18:0] \$918 ;
   wire [15:0] \$919 ;
-  wire [19:0] \$92 ;
+  wire [7:0] \$92 ;
   wire \$920 ;
   wire [16:0] \$921 ;
   wire [16:0] \$922 ;
   wire [16:0] \$923 ;
-  wire [9:0] \$924 ;
+  wire [7:0] \$924 ;
   wire [16:0] \$925 ;
   wire [17:0] \$926 ;
-  wire [9:0] \$927 ;
+  wire [7:0] \$927 ;
   wire [16:0] \$928 ;
   wire [17:0] \$929 ;
-  wire [19:0] \$93 ;
+  wire [16:0] \$93 ;
   wire [18:0] \$930 ;
   wire [15:0] \$931 ;
   wire \$932 ;
   wire [16:0] \$933 ;
   wire [16:0] \$934 ;
   wire [16:0] \$935 ;
-  wire [9:0] \$936 ;
+  wire [7:0] \$936 ;
   wire [16:0] \$937 ;
   wire [17:0] \$938 ;
-  wire [9:0] \$939 ;
-  wire [18:0] \$94 ;
+  wire [7:0] \$939 ;
+  wire [17:0] \$94 ;
   wire [16:0] \$940 ;
   wire [17:0] \$941 ;
   wire [18:0] \$942 ;
@@ -4642,11 +4121,11 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$945 ;
   wire [16:0] \$946 ;
   wire [16:0] \$947 ;
-  wire [9:0] \$948 ;
+  wire [7:0] \$948 ;
   wire [16:0] \$949 ;
-  wire [19:0] \$95 ;
+  wire [7:0] \$95 ;
   wire [17:0] \$950 ;
-  wire [9:0] \$951 ;
+  wire [7:0] \$951 ;
   wire [16:0] \$952 ;
   wire [17:0] \$953 ;
   wire [18:0] \$954 ;
@@ -4655,3167 +4134,2329 @@ module \mram_macro.accumulator (rst, \port$2958$0 , \port$2969$0 , \port$2980$0 
   wire [16:0] \$957 ;
   wire [16:0] \$958 ;
   wire [16:0] \$959 ;
-  wire [19:0] \$96 ;
-  wire [9:0] \$960 ;
+  wire [16:0] \$96 ;
+  wire [7:0] \$960 ;
   wire [16:0] \$961 ;
   wire [17:0] \$962 ;
-  wire [9:0] \$963 ;
+  wire [7:0] \$963 ;
   wire [16:0] \$964 ;
   wire [17:0] \$965 ;
   wire [18:0] \$966 ;
   wire [15:0] \$967 ;
   wire \$968 ;
   wire [16:0] \$969 ;
-  wire [18:0] \$97 ;
+  wire [17:0] \$97 ;
   wire [16:0] \$970 ;
   wire [16:0] \$971 ;
-  wire [9:0] \$972 ;
+  wire [7:0] \$972 ;
   wire [16:0] \$973 ;
   wire [17:0] \$974 ;
-  wire [9:0] \$975 ;
+  wire [7:0] \$975 ;
   wire [16:0] \$976 ;
   wire [17:0] \$977 ;
   wire [18:0] \$978 ;
   wire [15:0] \$979 ;
-  wire [19:0] \$98 ;
+  wire [18:0] \$98 ;
   wire \$980 ;
   wire [16:0] \$981 ;
   wire [16:0] \$982 ;
   wire [16:0] \$983 ;
-  wire [9:0] \$984 ;
+  wire [7:0] \$984 ;
   wire [16:0] \$985 ;
   wire [17:0] \$986 ;
-  wire [9:0] \$987 ;
+  wire [7:0] \$987 ;
   wire [16:0] \$988 ;
   wire [17:0] \$989 ;
-  wire [19:0] \$99 ;
+  wire [15:0] \$99 ;
   wire [18:0] \$990 ;
   wire [15:0] \$991 ;
   wire \$992 ;
   wire [16:0] \$993 ;
   wire [16:0] \$994 ;
   wire [16:0] \$995 ;
-  wire [9:0] \$996 ;
+  wire [7:0] \$996 ;
   wire [16:0] \$997 ;
   wire [17:0] \$998 ;
-  wire [9:0] \$999 ;
+  wire [7:0] \$999 ;
   input accumulate;
   wire accumulate;
   input capture;
   wire capture;
-  input clk;
-  wire clk;
   wire [447:0] codes;
   input g_acc_clk;
   wire g_acc_clk;
+  input g_acc_rst;
   wire g_acc_rst;
-  input [767:0] gains;
-  wire [767:0] gains;
   wire negate;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$2958$0 ;
-  wire [15:0] \port$2958$0 ;
-  output [15:0] \port$2969$0 ;
-  wire [15:0] \port$2969$0 ;
-  output [15:0] \port$2980$0 ;
-  wire [15:0] \port$2980$0 ;
-  output [15:0] \port$2991$0 ;
-  wire [15:0] \port$2991$0 ;
-  output [15:0] \port$3002$0 ;
-  wire [15:0] \port$3002$0 ;
-  output [15:0] \port$3013$0 ;
-  wire [15:0] \port$3013$0 ;
-  output [15:0] \port$3024$0 ;
-  wire [15:0] \port$3024$0 ;
-  output [15:0] \port$3035$0 ;
-  wire [15:0] \port$3035$0 ;
-  output [15:0] \port$3046$0 ;
-  wire [15:0] \port$3046$0 ;
-  output [15:0] \port$3057$0 ;
-  wire [15:0] \port$3057$0 ;
-  output [15:0] \port$3068$0 ;
-  wire [15:0] \port$3068$0 ;
-  output [15:0] \port$3079$0 ;
-  wire [15:0] \port$3079$0 ;
-  output [15:0] \port$3090$0 ;
-  wire [15:0] \port$3090$0 ;
-  output [15:0] \port$3101$0 ;
-  wire [15:0] \port$3101$0 ;
-  output [15:0] \port$3112$0 ;
-  wire [15:0] \port$3112$0 ;
-  output [15:0] \port$3123$0 ;
-  wire [15:0] \port$3123$0 ;
-  output [15:0] \port$3134$0 ;
-  wire [15:0] \port$3134$0 ;
-  output [15:0] \port$3145$0 ;
-  wire [15:0] \port$3145$0 ;
-  output [15:0] \port$3156$0 ;
-  wire [15:0] \port$3156$0 ;
-  output [15:0] \port$3167$0 ;
-  wire [15:0] \port$3167$0 ;
-  output [15:0] \port$3178$0 ;
-  wire [15:0] \port$3178$0 ;
-  output [15:0] \port$3189$0 ;
-  wire [15:0] \port$3189$0 ;
-  output [15:0] \port$3200$0 ;
-  wire [15:0] \port$3200$0 ;
-  output [15:0] \port$3211$0 ;
-  wire [15:0] \port$3211$0 ;
-  output [15:0] \port$3222$0 ;
-  wire [15:0] \port$3222$0 ;
-  output [15:0] \port$3233$0 ;
-  wire [15:0] \port$3233$0 ;
-  output [15:0] \port$3244$0 ;
-  wire [15:0] \port$3244$0 ;
-  output [15:0] \port$3255$0 ;
-  wire [15:0] \port$3255$0 ;
-  output [15:0] \port$3266$0 ;
-  wire [15:0] \port$3266$0 ;
-  output [15:0] \port$3277$0 ;
-  wire [15:0] \port$3277$0 ;
-  output [15:0] \port$3288$0 ;
-  wire [15:0] \port$3288$0 ;
-  output [15:0] \port$3299$0 ;
-  wire [15:0] \port$3299$0 ;
-  output [15:0] \port$3310$0 ;
-  wire [15:0] \port$3310$0 ;
-  output [15:0] \port$3321$0 ;
-  wire [15:0] \port$3321$0 ;
-  output [15:0] \port$3332$0 ;
-  wire [15:0] \port$3332$0 ;
-  output [15:0] \port$3343$0 ;
-  wire [15:0] \port$3343$0 ;
-  output [15:0] \port$3354$0 ;
-  wire [15:0] \port$3354$0 ;
-  output [15:0] \port$3365$0 ;
-  wire [15:0] \port$3365$0 ;
-  output [15:0] \port$3376$0 ;
-  wire [15:0] \port$3376$0 ;
-  output [15:0] \port$3387$0 ;
-  wire [15:0] \port$3387$0 ;
-  output [15:0] \port$3398$0 ;
-  wire [15:0] \port$3398$0 ;
-  output [15:0] \port$3409$0 ;
-  wire [15:0] \port$3409$0 ;
-  output [15:0] \port$3420$0 ;
-  wire [15:0] \port$3420$0 ;
-  output [15:0] \port$3431$0 ;
-  wire [15:0] \port$3431$0 ;
-  output [15:0] \port$3442$0 ;
-  wire [15:0] \port$3442$0 ;
-  output [15:0] \port$3453$0 ;
-  wire [15:0] \port$3453$0 ;
-  output [15:0] \port$3464$0 ;
-  wire [15:0] \port$3464$0 ;
-  output [15:0] \port$3475$0 ;
-  wire [15:0] \port$3475$0 ;
-  output [15:0] \port$3486$0 ;
-  wire [15:0] \port$3486$0 ;
-  output [15:0] \port$3497$0 ;
-  wire [15:0] \port$3497$0 ;
-  output [15:0] \port$3508$0 ;
-  wire [15:0] \port$3508$0 ;
-  output [15:0] \port$3519$0 ;
-  wire [15:0] \port$3519$0 ;
-  output [15:0] \port$3530$0 ;
-  wire [15:0] \port$3530$0 ;
-  output [15:0] \port$3541$0 ;
-  wire [15:0] \port$3541$0 ;
-  output [15:0] \port$3552$0 ;
-  wire [15:0] \port$3552$0 ;
-  output [15:0] \port$3563$0 ;
-  wire [15:0] \port$3563$0 ;
-  output [15:0] \port$3574$0 ;
-  wire [15:0] \port$3574$0 ;
-  output [15:0] \port$3585$0 ;
-  wire [15:0] \port$3585$0 ;
-  output [15:0] \port$3596$0 ;
-  wire [15:0] \port$3596$0 ;
-  output [15:0] \port$3607$0 ;
-  wire [15:0] \port$3607$0 ;
-  output [15:0] \port$3618$0 ;
-  wire [15:0] \port$3618$0 ;
-  output [15:0] \port$3629$0 ;
-  wire [15:0] \port$3629$0 ;
-  output [15:0] \port$3640$0 ;
-  wire [15:0] \port$3640$0 ;
-  output [15:0] \port$3651$0 ;
-  wire [15:0] \port$3651$0 ;
-  output \port$3663$0 ;
-  wire \port$3663$0 ;
-  output \port$3675$0 ;
-  wire \port$3675$0 ;
-  output \port$3687$0 ;
-  wire \port$3687$0 ;
-  output \port$3699$0 ;
-  wire \port$3699$0 ;
-  output \port$3711$0 ;
-  wire \port$3711$0 ;
-  output \port$3723$0 ;
-  wire \port$3723$0 ;
-  output \port$3735$0 ;
-  wire \port$3735$0 ;
-  output \port$3747$0 ;
-  wire \port$3747$0 ;
-  output \port$3759$0 ;
-  wire \port$3759$0 ;
-  output \port$3771$0 ;
-  wire \port$3771$0 ;
-  output \port$3783$0 ;
-  wire \port$3783$0 ;
-  output \port$3795$0 ;
-  wire \port$3795$0 ;
-  output \port$3807$0 ;
-  wire \port$3807$0 ;
-  output \port$3819$0 ;
-  wire \port$3819$0 ;
-  output \port$3831$0 ;
-  wire \port$3831$0 ;
-  output \port$3843$0 ;
-  wire \port$3843$0 ;
-  output \port$3855$0 ;
-  wire \port$3855$0 ;
-  output \port$3867$0 ;
-  wire \port$3867$0 ;
-  output \port$3879$0 ;
-  wire \port$3879$0 ;
-  output \port$3891$0 ;
-  wire \port$3891$0 ;
-  output \port$3903$0 ;
-  wire \port$3903$0 ;
-  output \port$3915$0 ;
-  wire \port$3915$0 ;
-  output \port$3927$0 ;
-  wire \port$3927$0 ;
-  output \port$3939$0 ;
-  wire \port$3939$0 ;
-  output \port$3951$0 ;
-  wire \port$3951$0 ;
-  output \port$3963$0 ;
-  wire \port$3963$0 ;
-  output \port$3975$0 ;
-  wire \port$3975$0 ;
-  output \port$3987$0 ;
-  wire \port$3987$0 ;
-  output \port$3999$0 ;
-  wire \port$3999$0 ;
-  output \port$4011$0 ;
-  wire \port$4011$0 ;
-  output \port$4023$0 ;
-  wire \port$4023$0 ;
-  output \port$4035$0 ;
-  wire \port$4035$0 ;
-  output \port$4047$0 ;
-  wire \port$4047$0 ;
-  output \port$4059$0 ;
-  wire \port$4059$0 ;
-  output \port$4071$0 ;
-  wire \port$4071$0 ;
-  output \port$4083$0 ;
-  wire \port$4083$0 ;
-  output \port$4095$0 ;
-  wire \port$4095$0 ;
-  output \port$4107$0 ;
-  wire \port$4107$0 ;
-  output \port$4119$0 ;
-  wire \port$4119$0 ;
-  output \port$4131$0 ;
-  wire \port$4131$0 ;
-  output \port$4143$0 ;
-  wire \port$4143$0 ;
-  output \port$4155$0 ;
-  wire \port$4155$0 ;
-  output \port$4167$0 ;
-  wire \port$4167$0 ;
-  output \port$4179$0 ;
-  wire \port$4179$0 ;
-  output \port$4191$0 ;
-  wire \port$4191$0 ;
-  output \port$4203$0 ;
-  wire \port$4203$0 ;
-  output \port$4215$0 ;
-  wire \port$4215$0 ;
-  output \port$4227$0 ;
-  wire \port$4227$0 ;
-  output \port$4239$0 ;
-  wire \port$4239$0 ;
-  output \port$4251$0 ;
-  wire \port$4251$0 ;
-  output \port$4263$0 ;
-  wire \port$4263$0 ;
-  output \port$4275$0 ;
-  wire \port$4275$0 ;
-  output \port$4287$0 ;
-  wire \port$4287$0 ;
-  output \port$4299$0 ;
-  wire \port$4299$0 ;
-  output \port$4311$0 ;
-  wire \port$4311$0 ;
-  output \port$4323$0 ;
-  wire \port$4323$0 ;
-  output \port$4335$0 ;
-  wire \port$4335$0 ;
-  output \port$4347$0 ;
-  wire \port$4347$0 ;
-  output \port$4359$0 ;
-  wire \port$4359$0 ;
-  output \port$4371$0 ;
-  wire \port$4371$0 ;
-  output \port$4383$0 ;
-  wire \port$4383$0 ;
-  output \port$4395$0 ;
-  wire \port$4395$0 ;
-  output \port$4407$0 ;
-  wire \port$4407$0 ;
-  output \port$4419$0 ;
-  wire \port$4419$0 ;
-  input [15:0] \port$5151$0 ;
-  wire [15:0] \port$5151$0 ;
-  input [15:0] \port$5153$0 ;
-  wire [15:0] \port$5153$0 ;
-  input [15:0] \port$5155$0 ;
-  wire [15:0] \port$5155$0 ;
-  input [15:0] \port$5157$0 ;
-  wire [15:0] \port$5157$0 ;
-  input [15:0] \port$5159$0 ;
-  wire [15:0] \port$5159$0 ;
-  input [15:0] \port$5161$0 ;
-  wire [15:0] \port$5161$0 ;
-  input [15:0] \port$5163$0 ;
-  wire [15:0] \port$5163$0 ;
-  input [15:0] \port$5165$0 ;
-  wire [15:0] \port$5165$0 ;
-  input [15:0] \port$5167$0 ;
-  wire [15:0] \port$5167$0 ;
-  input [15:0] \port$5169$0 ;
-  wire [15:0] \port$5169$0 ;
-  input [15:0] \port$5171$0 ;
-  wire [15:0] \port$5171$0 ;
-  input [15:0] \port$5173$0 ;
-  wire [15:0] \port$5173$0 ;
-  input [15:0] \port$5175$0 ;
-  wire [15:0] \port$5175$0 ;
-  input [15:0] \port$5177$0 ;
-  wire [15:0] \port$5177$0 ;
-  input [15:0] \port$5179$0 ;
-  wire [15:0] \port$5179$0 ;
-  input [15:0] \port$5181$0 ;
-  wire [15:0] \port$5181$0 ;
-  input [15:0] \port$5183$0 ;
-  wire [15:0] \port$5183$0 ;
-  input [15:0] \port$5185$0 ;
-  wire [15:0] \port$5185$0 ;
-  input [15:0] \port$5187$0 ;
-  wire [15:0] \port$5187$0 ;
-  input [15:0] \port$5189$0 ;
-  wire [15:0] \port$5189$0 ;
-  input [15:0] \port$5191$0 ;
-  wire [15:0] \port$5191$0 ;
-  input [15:0] \port$5193$0 ;
-  wire [15:0] \port$5193$0 ;
-  input [15:0] \port$5195$0 ;
-  wire [15:0] \port$5195$0 ;
-  input [15:0] \port$5197$0 ;
-  wire [15:0] \port$5197$0 ;
-  input [15:0] \port$5199$0 ;
-  wire [15:0] \port$5199$0 ;
-  input [15:0] \port$5201$0 ;
-  wire [15:0] \port$5201$0 ;
-  input [15:0] \port$5203$0 ;
-  wire [15:0] \port$5203$0 ;
-  input [15:0] \port$5205$0 ;
-  wire [15:0] \port$5205$0 ;
-  input [15:0] \port$5207$0 ;
-  wire [15:0] \port$5207$0 ;
-  input [15:0] \port$5209$0 ;
-  wire [15:0] \port$5209$0 ;
-  input [15:0] \port$5211$0 ;
-  wire [15:0] \port$5211$0 ;
-  input [15:0] \port$5213$0 ;
-  wire [15:0] \port$5213$0 ;
-  input [15:0] \port$5215$0 ;
-  wire [15:0] \port$5215$0 ;
-  input [15:0] \port$5217$0 ;
-  wire [15:0] \port$5217$0 ;
-  input [15:0] \port$5219$0 ;
-  wire [15:0] \port$5219$0 ;
-  input [15:0] \port$5221$0 ;
-  wire [15:0] \port$5221$0 ;
-  input [15:0] \port$5223$0 ;
-  wire [15:0] \port$5223$0 ;
-  input [15:0] \port$5225$0 ;
-  wire [15:0] \port$5225$0 ;
-  input [15:0] \port$5227$0 ;
-  wire [15:0] \port$5227$0 ;
-  input [15:0] \port$5229$0 ;
-  wire [15:0] \port$5229$0 ;
-  input [15:0] \port$5231$0 ;
-  wire [15:0] \port$5231$0 ;
-  input [15:0] \port$5233$0 ;
-  wire [15:0] \port$5233$0 ;
-  input [15:0] \port$5235$0 ;
-  wire [15:0] \port$5235$0 ;
-  input [15:0] \port$5237$0 ;
-  wire [15:0] \port$5237$0 ;
-  input [15:0] \port$5239$0 ;
-  wire [15:0] \port$5239$0 ;
-  input [15:0] \port$5241$0 ;
-  wire [15:0] \port$5241$0 ;
-  input [15:0] \port$5243$0 ;
-  wire [15:0] \port$5243$0 ;
-  input [15:0] \port$5245$0 ;
-  wire [15:0] \port$5245$0 ;
-  input [15:0] \port$5247$0 ;
-  wire [15:0] \port$5247$0 ;
-  input [15:0] \port$5249$0 ;
-  wire [15:0] \port$5249$0 ;
-  input [15:0] \port$5251$0 ;
-  wire [15:0] \port$5251$0 ;
-  input [15:0] \port$5253$0 ;
-  wire [15:0] \port$5253$0 ;
-  input [15:0] \port$5255$0 ;
-  wire [15:0] \port$5255$0 ;
-  input [15:0] \port$5257$0 ;
-  wire [15:0] \port$5257$0 ;
-  input [15:0] \port$5259$0 ;
-  wire [15:0] \port$5259$0 ;
-  input [15:0] \port$5261$0 ;
-  wire [15:0] \port$5261$0 ;
-  input [15:0] \port$5263$0 ;
-  wire [15:0] \port$5263$0 ;
-  input [15:0] \port$5265$0 ;
-  wire [15:0] \port$5265$0 ;
-  input [15:0] \port$5267$0 ;
-  wire [15:0] \port$5267$0 ;
-  input [15:0] \port$5269$0 ;
-  wire [15:0] \port$5269$0 ;
-  input [15:0] \port$5271$0 ;
-  wire [15:0] \port$5271$0 ;
-  input [15:0] \port$5273$0 ;
-  wire [15:0] \port$5273$0 ;
-  input [15:0] \port$5275$0 ;
-  wire [15:0] \port$5275$0 ;
-  input [15:0] \port$5277$0 ;
-  wire [15:0] \port$5277$0 ;
-  input [15:0] \port$5279$0 ;
-  wire [15:0] \port$5279$0 ;
-  input [15:0] \port$5281$0 ;
-  wire [15:0] \port$5281$0 ;
-  input [15:0] \port$5283$0 ;
-  wire [15:0] \port$5283$0 ;
-  input [15:0] \port$5285$0 ;
-  wire [15:0] \port$5285$0 ;
-  input [15:0] \port$5287$0 ;
-  wire [15:0] \port$5287$0 ;
-  input [15:0] \port$5289$0 ;
-  wire [15:0] \port$5289$0 ;
-  input [15:0] \port$5291$0 ;
-  wire [15:0] \port$5291$0 ;
-  input [15:0] \port$5293$0 ;
-  wire [15:0] \port$5293$0 ;
-  input [15:0] \port$5295$0 ;
-  wire [15:0] \port$5295$0 ;
-  input [15:0] \port$5297$0 ;
-  wire [15:0] \port$5297$0 ;
-  input [15:0] \port$5299$0 ;
-  wire [15:0] \port$5299$0 ;
-  input [15:0] \port$5301$0 ;
-  wire [15:0] \port$5301$0 ;
-  input [15:0] \port$5303$0 ;
-  wire [15:0] \port$5303$0 ;
-  input [15:0] \port$5305$0 ;
-  wire [15:0] \port$5305$0 ;
-  input [15:0] \port$5307$0 ;
-  wire [15:0] \port$5307$0 ;
-  input [15:0] \port$5309$0 ;
-  wire [15:0] \port$5309$0 ;
-  input [15:0] \port$5311$0 ;
-  wire [15:0] \port$5311$0 ;
-  input [15:0] \port$5313$0 ;
-  wire [15:0] \port$5313$0 ;
-  input [15:0] \port$5315$0 ;
-  wire [15:0] \port$5315$0 ;
-  input [15:0] \port$5317$0 ;
-  wire [15:0] \port$5317$0 ;
-  input [15:0] \port$5319$0 ;
-  wire [15:0] \port$5319$0 ;
-  input [15:0] \port$5321$0 ;
-  wire [15:0] \port$5321$0 ;
-  input [15:0] \port$5323$0 ;
-  wire [15:0] \port$5323$0 ;
-  input [15:0] \port$5325$0 ;
-  wire [15:0] \port$5325$0 ;
-  input [15:0] \port$5327$0 ;
-  wire [15:0] \port$5327$0 ;
-  input [15:0] \port$5329$0 ;
-  wire [15:0] \port$5329$0 ;
-  input [15:0] \port$5331$0 ;
-  wire [15:0] \port$5331$0 ;
-  input [15:0] \port$5333$0 ;
-  wire [15:0] \port$5333$0 ;
-  input [15:0] \port$5335$0 ;
-  wire [15:0] \port$5335$0 ;
-  input [15:0] \port$5337$0 ;
-  wire [15:0] \port$5337$0 ;
-  input [15:0] \port$5339$0 ;
-  wire [15:0] \port$5339$0 ;
-  input [15:0] \port$5341$0 ;
-  wire [15:0] \port$5341$0 ;
-  input [15:0] \port$5343$0 ;
-  wire [15:0] \port$5343$0 ;
-  input [15:0] \port$5345$0 ;
-  wire [15:0] \port$5345$0 ;
-  input [15:0] \port$5347$0 ;
-  wire [15:0] \port$5347$0 ;
-  input [15:0] \port$5349$0 ;
-  wire [15:0] \port$5349$0 ;
-  input [15:0] \port$5351$0 ;
-  wire [15:0] \port$5351$0 ;
-  input [15:0] \port$5353$0 ;
-  wire [15:0] \port$5353$0 ;
-  input [15:0] \port$5355$0 ;
-  wire [15:0] \port$5355$0 ;
-  input [15:0] \port$5357$0 ;
-  wire [15:0] \port$5357$0 ;
-  input [15:0] \port$5359$0 ;
-  wire [15:0] \port$5359$0 ;
-  input [15:0] \port$5361$0 ;
-  wire [15:0] \port$5361$0 ;
-  input [15:0] \port$5363$0 ;
-  wire [15:0] \port$5363$0 ;
-  input [15:0] \port$5365$0 ;
-  wire [15:0] \port$5365$0 ;
-  input [15:0] \port$5367$0 ;
-  wire [15:0] \port$5367$0 ;
-  input [15:0] \port$5369$0 ;
-  wire [15:0] \port$5369$0 ;
-  input [15:0] \port$5371$0 ;
-  wire [15:0] \port$5371$0 ;
-  input [15:0] \port$5373$0 ;
-  wire [15:0] \port$5373$0 ;
-  input [15:0] \port$5375$0 ;
-  wire [15:0] \port$5375$0 ;
-  input [15:0] \port$5377$0 ;
-  wire [15:0] \port$5377$0 ;
-  input [15:0] \port$5379$0 ;
-  wire [15:0] \port$5379$0 ;
-  input [15:0] \port$5381$0 ;
-  wire [15:0] \port$5381$0 ;
-  input [15:0] \port$5383$0 ;
-  wire [15:0] \port$5383$0 ;
-  input [15:0] \port$5385$0 ;
-  wire [15:0] \port$5385$0 ;
-  input [15:0] \port$5387$0 ;
-  wire [15:0] \port$5387$0 ;
-  input [15:0] \port$5389$0 ;
-  wire [15:0] \port$5389$0 ;
-  input [15:0] \port$5391$0 ;
-  wire [15:0] \port$5391$0 ;
-  input [15:0] \port$5393$0 ;
-  wire [15:0] \port$5393$0 ;
-  input [15:0] \port$5395$0 ;
-  wire [15:0] \port$5395$0 ;
-  input [15:0] \port$5397$0 ;
-  wire [15:0] \port$5397$0 ;
-  input [15:0] \port$5399$0 ;
-  wire [15:0] \port$5399$0 ;
-  input [15:0] \port$5401$0 ;
-  wire [15:0] \port$5401$0 ;
-  input [15:0] \port$5403$0 ;
-  wire [15:0] \port$5403$0 ;
-  input [15:0] \port$5405$0 ;
-  wire [15:0] \port$5405$0 ;
-  input [6:0] \port$5997$0 ;
-  wire [6:0] \port$5997$0 ;
-  input [6:0] \port$5999$0 ;
-  wire [6:0] \port$5999$0 ;
-  input [6:0] \port$6001$0 ;
-  wire [6:0] \port$6001$0 ;
-  input [6:0] \port$6003$0 ;
-  wire [6:0] \port$6003$0 ;
-  input [6:0] \port$6005$0 ;
-  wire [6:0] \port$6005$0 ;
-  input [6:0] \port$6007$0 ;
-  wire [6:0] \port$6007$0 ;
-  input [6:0] \port$6009$0 ;
-  wire [6:0] \port$6009$0 ;
-  input [6:0] \port$6011$0 ;
-  wire [6:0] \port$6011$0 ;
-  input [6:0] \port$6013$0 ;
-  wire [6:0] \port$6013$0 ;
-  input [6:0] \port$6015$0 ;
-  wire [6:0] \port$6015$0 ;
-  input [6:0] \port$6017$0 ;
-  wire [6:0] \port$6017$0 ;
-  input [6:0] \port$6019$0 ;
-  wire [6:0] \port$6019$0 ;
-  input [6:0] \port$6021$0 ;
-  wire [6:0] \port$6021$0 ;
-  input [6:0] \port$6023$0 ;
-  wire [6:0] \port$6023$0 ;
-  input [6:0] \port$6025$0 ;
-  wire [6:0] \port$6025$0 ;
-  input [6:0] \port$6027$0 ;
-  wire [6:0] \port$6027$0 ;
-  input [6:0] \port$6029$0 ;
-  wire [6:0] \port$6029$0 ;
-  input [6:0] \port$6031$0 ;
-  wire [6:0] \port$6031$0 ;
-  input [6:0] \port$6033$0 ;
-  wire [6:0] \port$6033$0 ;
-  input [6:0] \port$6035$0 ;
-  wire [6:0] \port$6035$0 ;
-  input [6:0] \port$6037$0 ;
-  wire [6:0] \port$6037$0 ;
-  input [6:0] \port$6039$0 ;
-  wire [6:0] \port$6039$0 ;
-  input [6:0] \port$6041$0 ;
-  wire [6:0] \port$6041$0 ;
-  input [6:0] \port$6043$0 ;
-  wire [6:0] \port$6043$0 ;
-  input [6:0] \port$6045$0 ;
-  wire [6:0] \port$6045$0 ;
-  input [6:0] \port$6047$0 ;
-  wire [6:0] \port$6047$0 ;
-  input [6:0] \port$6049$0 ;
-  wire [6:0] \port$6049$0 ;
-  input [6:0] \port$6051$0 ;
-  wire [6:0] \port$6051$0 ;
-  input [6:0] \port$6053$0 ;
-  wire [6:0] \port$6053$0 ;
-  input [6:0] \port$6055$0 ;
-  wire [6:0] \port$6055$0 ;
-  input [6:0] \port$6057$0 ;
-  wire [6:0] \port$6057$0 ;
-  input [6:0] \port$6059$0 ;
-  wire [6:0] \port$6059$0 ;
-  input [6:0] \port$6061$0 ;
-  wire [6:0] \port$6061$0 ;
-  input [6:0] \port$6063$0 ;
-  wire [6:0] \port$6063$0 ;
-  input [6:0] \port$6065$0 ;
-  wire [6:0] \port$6065$0 ;
-  input [6:0] \port$6067$0 ;
-  wire [6:0] \port$6067$0 ;
-  input [6:0] \port$6069$0 ;
-  wire [6:0] \port$6069$0 ;
-  input [6:0] \port$6071$0 ;
-  wire [6:0] \port$6071$0 ;
-  input [6:0] \port$6073$0 ;
-  wire [6:0] \port$6073$0 ;
-  input [6:0] \port$6075$0 ;
-  wire [6:0] \port$6075$0 ;
-  input [6:0] \port$6077$0 ;
-  wire [6:0] \port$6077$0 ;
-  input [6:0] \port$6079$0 ;
-  wire [6:0] \port$6079$0 ;
-  input [6:0] \port$6081$0 ;
-  wire [6:0] \port$6081$0 ;
-  input [6:0] \port$6083$0 ;
-  wire [6:0] \port$6083$0 ;
-  input [6:0] \port$6085$0 ;
-  wire [6:0] \port$6085$0 ;
-  input [6:0] \port$6087$0 ;
-  wire [6:0] \port$6087$0 ;
-  input [6:0] \port$6089$0 ;
-  wire [6:0] \port$6089$0 ;
-  input [6:0] \port$6091$0 ;
-  wire [6:0] \port$6091$0 ;
-  input [6:0] \port$6093$0 ;
-  wire [6:0] \port$6093$0 ;
-  input [6:0] \port$6095$0 ;
-  wire [6:0] \port$6095$0 ;
-  input [6:0] \port$6097$0 ;
-  wire [6:0] \port$6097$0 ;
-  input [6:0] \port$6099$0 ;
-  wire [6:0] \port$6099$0 ;
-  input [6:0] \port$6101$0 ;
-  wire [6:0] \port$6101$0 ;
-  input [6:0] \port$6103$0 ;
-  wire [6:0] \port$6103$0 ;
-  input [6:0] \port$6105$0 ;
-  wire [6:0] \port$6105$0 ;
-  input [6:0] \port$6107$0 ;
-  wire [6:0] \port$6107$0 ;
-  input [6:0] \port$6109$0 ;
-  wire [6:0] \port$6109$0 ;
-  input [6:0] \port$6111$0 ;
-  wire [6:0] \port$6111$0 ;
-  input [6:0] \port$6113$0 ;
-  wire [6:0] \port$6113$0 ;
-  input [6:0] \port$6115$0 ;
-  wire [6:0] \port$6115$0 ;
-  input [6:0] \port$6117$0 ;
-  wire [6:0] \port$6117$0 ;
-  input [6:0] \port$6119$0 ;
-  wire [6:0] \port$6119$0 ;
-  input [6:0] \port$6121$0 ;
-  wire [6:0] \port$6121$0 ;
-  input [6:0] \port$6123$0 ;
-  wire [6:0] \port$6123$0 ;
-  input [1:0] \port$6277$2 ;
-  wire [1:0] \port$6277$2 ;
+  output [15:0] \port$2348$0 ;
+  wire [15:0] \port$2348$0 ;
+  output [15:0] \port$2359$0 ;
+  wire [15:0] \port$2359$0 ;
+  output [15:0] \port$2370$0 ;
+  wire [15:0] \port$2370$0 ;
+  output [15:0] \port$2381$0 ;
+  wire [15:0] \port$2381$0 ;
+  output [15:0] \port$2392$0 ;
+  wire [15:0] \port$2392$0 ;
+  output [15:0] \port$2403$0 ;
+  wire [15:0] \port$2403$0 ;
+  output [15:0] \port$2414$0 ;
+  wire [15:0] \port$2414$0 ;
+  output [15:0] \port$2425$0 ;
+  wire [15:0] \port$2425$0 ;
+  output [15:0] \port$2436$0 ;
+  wire [15:0] \port$2436$0 ;
+  output [15:0] \port$2447$0 ;
+  wire [15:0] \port$2447$0 ;
+  output [15:0] \port$2458$0 ;
+  wire [15:0] \port$2458$0 ;
+  output [15:0] \port$2469$0 ;
+  wire [15:0] \port$2469$0 ;
+  output [15:0] \port$2480$0 ;
+  wire [15:0] \port$2480$0 ;
+  output [15:0] \port$2491$0 ;
+  wire [15:0] \port$2491$0 ;
+  output [15:0] \port$2502$0 ;
+  wire [15:0] \port$2502$0 ;
+  output [15:0] \port$2513$0 ;
+  wire [15:0] \port$2513$0 ;
+  output [15:0] \port$2524$0 ;
+  wire [15:0] \port$2524$0 ;
+  output [15:0] \port$2535$0 ;
+  wire [15:0] \port$2535$0 ;
+  output [15:0] \port$2546$0 ;
+  wire [15:0] \port$2546$0 ;
+  output [15:0] \port$2557$0 ;
+  wire [15:0] \port$2557$0 ;
+  output [15:0] \port$2568$0 ;
+  wire [15:0] \port$2568$0 ;
+  output [15:0] \port$2579$0 ;
+  wire [15:0] \port$2579$0 ;
+  output [15:0] \port$2590$0 ;
+  wire [15:0] \port$2590$0 ;
+  output [15:0] \port$2601$0 ;
+  wire [15:0] \port$2601$0 ;
+  output [15:0] \port$2612$0 ;
+  wire [15:0] \port$2612$0 ;
+  output [15:0] \port$2623$0 ;
+  wire [15:0] \port$2623$0 ;
+  output [15:0] \port$2634$0 ;
+  wire [15:0] \port$2634$0 ;
+  output [15:0] \port$2645$0 ;
+  wire [15:0] \port$2645$0 ;
+  output [15:0] \port$2656$0 ;
+  wire [15:0] \port$2656$0 ;
+  output [15:0] \port$2667$0 ;
+  wire [15:0] \port$2667$0 ;
+  output [15:0] \port$2678$0 ;
+  wire [15:0] \port$2678$0 ;
+  output [15:0] \port$2689$0 ;
+  wire [15:0] \port$2689$0 ;
+  output [15:0] \port$2700$0 ;
+  wire [15:0] \port$2700$0 ;
+  output [15:0] \port$2711$0 ;
+  wire [15:0] \port$2711$0 ;
+  output [15:0] \port$2722$0 ;
+  wire [15:0] \port$2722$0 ;
+  output [15:0] \port$2733$0 ;
+  wire [15:0] \port$2733$0 ;
+  output [15:0] \port$2744$0 ;
+  wire [15:0] \port$2744$0 ;
+  output [15:0] \port$2755$0 ;
+  wire [15:0] \port$2755$0 ;
+  output [15:0] \port$2766$0 ;
+  wire [15:0] \port$2766$0 ;
+  output [15:0] \port$2777$0 ;
+  wire [15:0] \port$2777$0 ;
+  output [15:0] \port$2788$0 ;
+  wire [15:0] \port$2788$0 ;
+  output [15:0] \port$2799$0 ;
+  wire [15:0] \port$2799$0 ;
+  output [15:0] \port$2810$0 ;
+  wire [15:0] \port$2810$0 ;
+  output [15:0] \port$2821$0 ;
+  wire [15:0] \port$2821$0 ;
+  output [15:0] \port$2832$0 ;
+  wire [15:0] \port$2832$0 ;
+  output [15:0] \port$2843$0 ;
+  wire [15:0] \port$2843$0 ;
+  output [15:0] \port$2854$0 ;
+  wire [15:0] \port$2854$0 ;
+  output [15:0] \port$2865$0 ;
+  wire [15:0] \port$2865$0 ;
+  output [15:0] \port$2876$0 ;
+  wire [15:0] \port$2876$0 ;
+  output [15:0] \port$2887$0 ;
+  wire [15:0] \port$2887$0 ;
+  output [15:0] \port$2898$0 ;
+  wire [15:0] \port$2898$0 ;
+  output [15:0] \port$2909$0 ;
+  wire [15:0] \port$2909$0 ;
+  output [15:0] \port$2920$0 ;
+  wire [15:0] \port$2920$0 ;
+  output [15:0] \port$2931$0 ;
+  wire [15:0] \port$2931$0 ;
+  output [15:0] \port$2942$0 ;
+  wire [15:0] \port$2942$0 ;
+  output [15:0] \port$2953$0 ;
+  wire [15:0] \port$2953$0 ;
+  output [15:0] \port$2964$0 ;
+  wire [15:0] \port$2964$0 ;
+  output [15:0] \port$2975$0 ;
+  wire [15:0] \port$2975$0 ;
+  output [15:0] \port$2986$0 ;
+  wire [15:0] \port$2986$0 ;
+  output [15:0] \port$2997$0 ;
+  wire [15:0] \port$2997$0 ;
+  output [15:0] \port$3008$0 ;
+  wire [15:0] \port$3008$0 ;
+  output [15:0] \port$3019$0 ;
+  wire [15:0] \port$3019$0 ;
+  output [15:0] \port$3030$0 ;
+  wire [15:0] \port$3030$0 ;
+  output [15:0] \port$3041$0 ;
+  wire [15:0] \port$3041$0 ;
+  output \port$3053$0 ;
+  wire \port$3053$0 ;
+  output \port$3065$0 ;
+  wire \port$3065$0 ;
+  output \port$3077$0 ;
+  wire \port$3077$0 ;
+  output \port$3089$0 ;
+  wire \port$3089$0 ;
+  output \port$3101$0 ;
+  wire \port$3101$0 ;
+  output \port$3113$0 ;
+  wire \port$3113$0 ;
+  output \port$3125$0 ;
+  wire \port$3125$0 ;
+  output \port$3137$0 ;
+  wire \port$3137$0 ;
+  output \port$3149$0 ;
+  wire \port$3149$0 ;
+  output \port$3161$0 ;
+  wire \port$3161$0 ;
+  output \port$3173$0 ;
+  wire \port$3173$0 ;
+  output \port$3185$0 ;
+  wire \port$3185$0 ;
+  output \port$3197$0 ;
+  wire \port$3197$0 ;
+  output \port$3209$0 ;
+  wire \port$3209$0 ;
+  output \port$3221$0 ;
+  wire \port$3221$0 ;
+  output \port$3233$0 ;
+  wire \port$3233$0 ;
+  output \port$3245$0 ;
+  wire \port$3245$0 ;
+  output \port$3257$0 ;
+  wire \port$3257$0 ;
+  output \port$3269$0 ;
+  wire \port$3269$0 ;
+  output \port$3281$0 ;
+  wire \port$3281$0 ;
+  output \port$3293$0 ;
+  wire \port$3293$0 ;
+  output \port$3305$0 ;
+  wire \port$3305$0 ;
+  output \port$3317$0 ;
+  wire \port$3317$0 ;
+  output \port$3329$0 ;
+  wire \port$3329$0 ;
+  output \port$3341$0 ;
+  wire \port$3341$0 ;
+  output \port$3353$0 ;
+  wire \port$3353$0 ;
+  output \port$3365$0 ;
+  wire \port$3365$0 ;
+  output \port$3377$0 ;
+  wire \port$3377$0 ;
+  output \port$3389$0 ;
+  wire \port$3389$0 ;
+  output \port$3401$0 ;
+  wire \port$3401$0 ;
+  output \port$3413$0 ;
+  wire \port$3413$0 ;
+  output \port$3425$0 ;
+  wire \port$3425$0 ;
+  output \port$3437$0 ;
+  wire \port$3437$0 ;
+  output \port$3449$0 ;
+  wire \port$3449$0 ;
+  output \port$3461$0 ;
+  wire \port$3461$0 ;
+  output \port$3473$0 ;
+  wire \port$3473$0 ;
+  output \port$3485$0 ;
+  wire \port$3485$0 ;
+  output \port$3497$0 ;
+  wire \port$3497$0 ;
+  output \port$3509$0 ;
+  wire \port$3509$0 ;
+  output \port$3521$0 ;
+  wire \port$3521$0 ;
+  output \port$3533$0 ;
+  wire \port$3533$0 ;
+  output \port$3545$0 ;
+  wire \port$3545$0 ;
+  output \port$3557$0 ;
+  wire \port$3557$0 ;
+  output \port$3569$0 ;
+  wire \port$3569$0 ;
+  output \port$3581$0 ;
+  wire \port$3581$0 ;
+  output \port$3593$0 ;
+  wire \port$3593$0 ;
+  output \port$3605$0 ;
+  wire \port$3605$0 ;
+  output \port$3617$0 ;
+  wire \port$3617$0 ;
+  output \port$3629$0 ;
+  wire \port$3629$0 ;
+  output \port$3641$0 ;
+  wire \port$3641$0 ;
+  output \port$3653$0 ;
+  wire \port$3653$0 ;
+  output \port$3665$0 ;
+  wire \port$3665$0 ;
+  output \port$3677$0 ;
+  wire \port$3677$0 ;
+  output \port$3689$0 ;
+  wire \port$3689$0 ;
+  output \port$3701$0 ;
+  wire \port$3701$0 ;
+  output \port$3713$0 ;
+  wire \port$3713$0 ;
+  output \port$3725$0 ;
+  wire \port$3725$0 ;
+  output \port$3737$0 ;
+  wire \port$3737$0 ;
+  output \port$3749$0 ;
+  wire \port$3749$0 ;
+  output \port$3761$0 ;
+  wire \port$3761$0 ;
+  output \port$3773$0 ;
+  wire \port$3773$0 ;
+  output \port$3785$0 ;
+  wire \port$3785$0 ;
+  output \port$3797$0 ;
+  wire \port$3797$0 ;
+  output \port$3809$0 ;
+  wire \port$3809$0 ;
+  input [15:0] \port$4045$0 ;
+  wire [15:0] \port$4045$0 ;
+  input [15:0] \port$4047$0 ;
+  wire [15:0] \port$4047$0 ;
+  input [15:0] \port$4049$0 ;
+  wire [15:0] \port$4049$0 ;
+  input [15:0] \port$4051$0 ;
+  wire [15:0] \port$4051$0 ;
+  input [15:0] \port$4053$0 ;
+  wire [15:0] \port$4053$0 ;
+  input [15:0] \port$4055$0 ;
+  wire [15:0] \port$4055$0 ;
+  input [15:0] \port$4057$0 ;
+  wire [15:0] \port$4057$0 ;
+  input [15:0] \port$4059$0 ;
+  wire [15:0] \port$4059$0 ;
+  input [15:0] \port$4061$0 ;
+  wire [15:0] \port$4061$0 ;
+  input [15:0] \port$4063$0 ;
+  wire [15:0] \port$4063$0 ;
+  input [15:0] \port$4065$0 ;
+  wire [15:0] \port$4065$0 ;
+  input [15:0] \port$4067$0 ;
+  wire [15:0] \port$4067$0 ;
+  input [15:0] \port$4069$0 ;
+  wire [15:0] \port$4069$0 ;
+  input [15:0] \port$4071$0 ;
+  wire [15:0] \port$4071$0 ;
+  input [15:0] \port$4073$0 ;
+  wire [15:0] \port$4073$0 ;
+  input [15:0] \port$4075$0 ;
+  wire [15:0] \port$4075$0 ;
+  input [15:0] \port$4077$0 ;
+  wire [15:0] \port$4077$0 ;
+  input [15:0] \port$4079$0 ;
+  wire [15:0] \port$4079$0 ;
+  input [15:0] \port$4081$0 ;
+  wire [15:0] \port$4081$0 ;
+  input [15:0] \port$4083$0 ;
+  wire [15:0] \port$4083$0 ;
+  input [15:0] \port$4085$0 ;
+  wire [15:0] \port$4085$0 ;
+  input [15:0] \port$4087$0 ;
+  wire [15:0] \port$4087$0 ;
+  input [15:0] \port$4089$0 ;
+  wire [15:0] \port$4089$0 ;
+  input [15:0] \port$4091$0 ;
+  wire [15:0] \port$4091$0 ;
+  input [15:0] \port$4093$0 ;
+  wire [15:0] \port$4093$0 ;
+  input [15:0] \port$4095$0 ;
+  wire [15:0] \port$4095$0 ;
+  input [15:0] \port$4097$0 ;
+  wire [15:0] \port$4097$0 ;
+  input [15:0] \port$4099$0 ;
+  wire [15:0] \port$4099$0 ;
+  input [15:0] \port$4101$0 ;
+  wire [15:0] \port$4101$0 ;
+  input [15:0] \port$4103$0 ;
+  wire [15:0] \port$4103$0 ;
+  input [15:0] \port$4105$0 ;
+  wire [15:0] \port$4105$0 ;
+  input [15:0] \port$4107$0 ;
+  wire [15:0] \port$4107$0 ;
+  input [15:0] \port$4109$0 ;
+  wire [15:0] \port$4109$0 ;
+  input [15:0] \port$4111$0 ;
+  wire [15:0] \port$4111$0 ;
+  input [15:0] \port$4113$0 ;
+  wire [15:0] \port$4113$0 ;
+  input [15:0] \port$4115$0 ;
+  wire [15:0] \port$4115$0 ;
+  input [15:0] \port$4117$0 ;
+  wire [15:0] \port$4117$0 ;
+  input [15:0] \port$4119$0 ;
+  wire [15:0] \port$4119$0 ;
+  input [15:0] \port$4121$0 ;
+  wire [15:0] \port$4121$0 ;
+  input [15:0] \port$4123$0 ;
+  wire [15:0] \port$4123$0 ;
+  input [15:0] \port$4125$0 ;
+  wire [15:0] \port$4125$0 ;
+  input [15:0] \port$4127$0 ;
+  wire [15:0] \port$4127$0 ;
+  input [15:0] \port$4129$0 ;
+  wire [15:0] \port$4129$0 ;
+  input [15:0] \port$4131$0 ;
+  wire [15:0] \port$4131$0 ;
+  input [15:0] \port$4133$0 ;
+  wire [15:0] \port$4133$0 ;
+  input [15:0] \port$4135$0 ;
+  wire [15:0] \port$4135$0 ;
+  input [15:0] \port$4137$0 ;
+  wire [15:0] \port$4137$0 ;
+  input [15:0] \port$4139$0 ;
+  wire [15:0] \port$4139$0 ;
+  input [15:0] \port$4141$0 ;
+  wire [15:0] \port$4141$0 ;
+  input [15:0] \port$4143$0 ;
+  wire [15:0] \port$4143$0 ;
+  input [15:0] \port$4145$0 ;
+  wire [15:0] \port$4145$0 ;
+  input [15:0] \port$4147$0 ;
+  wire [15:0] \port$4147$0 ;
+  input [15:0] \port$4149$0 ;
+  wire [15:0] \port$4149$0 ;
+  input [15:0] \port$4151$0 ;
+  wire [15:0] \port$4151$0 ;
+  input [15:0] \port$4153$0 ;
+  wire [15:0] \port$4153$0 ;
+  input [15:0] \port$4155$0 ;
+  wire [15:0] \port$4155$0 ;
+  input [15:0] \port$4157$0 ;
+  wire [15:0] \port$4157$0 ;
+  input [15:0] \port$4159$0 ;
+  wire [15:0] \port$4159$0 ;
+  input [15:0] \port$4161$0 ;
+  wire [15:0] \port$4161$0 ;
+  input [15:0] \port$4163$0 ;
+  wire [15:0] \port$4163$0 ;
+  input [15:0] \port$4165$0 ;
+  wire [15:0] \port$4165$0 ;
+  input [15:0] \port$4167$0 ;
+  wire [15:0] \port$4167$0 ;
+  input [15:0] \port$4169$0 ;
+  wire [15:0] \port$4169$0 ;
+  input [15:0] \port$4171$0 ;
+  wire [15:0] \port$4171$0 ;
+  input [15:0] \port$4173$0 ;
+  wire [15:0] \port$4173$0 ;
+  input [15:0] \port$4175$0 ;
+  wire [15:0] \port$4175$0 ;
+  input [15:0] \port$4177$0 ;
+  wire [15:0] \port$4177$0 ;
+  input [15:0] \port$4179$0 ;
+  wire [15:0] \port$4179$0 ;
+  input [15:0] \port$4181$0 ;
+  wire [15:0] \port$4181$0 ;
+  input [15:0] \port$4183$0 ;
+  wire [15:0] \port$4183$0 ;
+  input [15:0] \port$4185$0 ;
+  wire [15:0] \port$4185$0 ;
+  input [15:0] \port$4187$0 ;
+  wire [15:0] \port$4187$0 ;
+  input [15:0] \port$4189$0 ;
+  wire [15:0] \port$4189$0 ;
+  input [15:0] \port$4191$0 ;
+  wire [15:0] \port$4191$0 ;
+  input [15:0] \port$4193$0 ;
+  wire [15:0] \port$4193$0 ;
+  input [15:0] \port$4195$0 ;
+  wire [15:0] \port$4195$0 ;
+  input [15:0] \port$4197$0 ;
+  wire [15:0] \port$4197$0 ;
+  input [15:0] \port$4199$0 ;
+  wire [15:0] \port$4199$0 ;
+  input [15:0] \port$4201$0 ;
+  wire [15:0] \port$4201$0 ;
+  input [15:0] \port$4203$0 ;
+  wire [15:0] \port$4203$0 ;
+  input [15:0] \port$4205$0 ;
+  wire [15:0] \port$4205$0 ;
+  input [15:0] \port$4207$0 ;
+  wire [15:0] \port$4207$0 ;
+  input [15:0] \port$4209$0 ;
+  wire [15:0] \port$4209$0 ;
+  input [15:0] \port$4211$0 ;
+  wire [15:0] \port$4211$0 ;
+  input [15:0] \port$4213$0 ;
+  wire [15:0] \port$4213$0 ;
+  input [15:0] \port$4215$0 ;
+  wire [15:0] \port$4215$0 ;
+  input [15:0] \port$4217$0 ;
+  wire [15:0] \port$4217$0 ;
+  input [15:0] \port$4219$0 ;
+  wire [15:0] \port$4219$0 ;
+  input [15:0] \port$4221$0 ;
+  wire [15:0] \port$4221$0 ;
+  input [15:0] \port$4223$0 ;
+  wire [15:0] \port$4223$0 ;
+  input [15:0] \port$4225$0 ;
+  wire [15:0] \port$4225$0 ;
+  input [15:0] \port$4227$0 ;
+  wire [15:0] \port$4227$0 ;
+  input [15:0] \port$4229$0 ;
+  wire [15:0] \port$4229$0 ;
+  input [15:0] \port$4231$0 ;
+  wire [15:0] \port$4231$0 ;
+  input [15:0] \port$4233$0 ;
+  wire [15:0] \port$4233$0 ;
+  input [15:0] \port$4235$0 ;
+  wire [15:0] \port$4235$0 ;
+  input [15:0] \port$4237$0 ;
+  wire [15:0] \port$4237$0 ;
+  input [15:0] \port$4239$0 ;
+  wire [15:0] \port$4239$0 ;
+  input [15:0] \port$4241$0 ;
+  wire [15:0] \port$4241$0 ;
+  input [15:0] \port$4243$0 ;
+  wire [15:0] \port$4243$0 ;
+  input [15:0] \port$4245$0 ;
+  wire [15:0] \port$4245$0 ;
+  input [15:0] \port$4247$0 ;
+  wire [15:0] \port$4247$0 ;
+  input [15:0] \port$4249$0 ;
+  wire [15:0] \port$4249$0 ;
+  input [15:0] \port$4251$0 ;
+  wire [15:0] \port$4251$0 ;
+  input [15:0] \port$4253$0 ;
+  wire [15:0] \port$4253$0 ;
+  input [15:0] \port$4255$0 ;
+  wire [15:0] \port$4255$0 ;
+  input [15:0] \port$4257$0 ;
+  wire [15:0] \port$4257$0 ;
+  input [15:0] \port$4259$0 ;
+  wire [15:0] \port$4259$0 ;
+  input [15:0] \port$4261$0 ;
+  wire [15:0] \port$4261$0 ;
+  input [15:0] \port$4263$0 ;
+  wire [15:0] \port$4263$0 ;
+  input [15:0] \port$4265$0 ;
+  wire [15:0] \port$4265$0 ;
+  input [15:0] \port$4267$0 ;
+  wire [15:0] \port$4267$0 ;
+  input [15:0] \port$4269$0 ;
+  wire [15:0] \port$4269$0 ;
+  input [15:0] \port$4271$0 ;
+  wire [15:0] \port$4271$0 ;
+  input [15:0] \port$4273$0 ;
+  wire [15:0] \port$4273$0 ;
+  input [15:0] \port$4275$0 ;
+  wire [15:0] \port$4275$0 ;
+  input [15:0] \port$4277$0 ;
+  wire [15:0] \port$4277$0 ;
+  input [15:0] \port$4279$0 ;
+  wire [15:0] \port$4279$0 ;
+  input [15:0] \port$4281$0 ;
+  wire [15:0] \port$4281$0 ;
+  input [15:0] \port$4283$0 ;
+  wire [15:0] \port$4283$0 ;
+  input [15:0] \port$4285$0 ;
+  wire [15:0] \port$4285$0 ;
+  input [15:0] \port$4287$0 ;
+  wire [15:0] \port$4287$0 ;
+  input [15:0] \port$4289$0 ;
+  wire [15:0] \port$4289$0 ;
+  input [15:0] \port$4291$0 ;
+  wire [15:0] \port$4291$0 ;
+  input [15:0] \port$4293$0 ;
+  wire [15:0] \port$4293$0 ;
+  input [15:0] \port$4295$0 ;
+  wire [15:0] \port$4295$0 ;
+  input [15:0] \port$4297$0 ;
+  wire [15:0] \port$4297$0 ;
+  input [15:0] \port$4299$0 ;
+  wire [15:0] \port$4299$0 ;
+  input [6:0] \port$4763$0 ;
+  wire [6:0] \port$4763$0 ;
+  input [6:0] \port$4765$0 ;
+  wire [6:0] \port$4765$0 ;
+  input [6:0] \port$4767$0 ;
+  wire [6:0] \port$4767$0 ;
+  input [6:0] \port$4769$0 ;
+  wire [6:0] \port$4769$0 ;
+  input [6:0] \port$4771$0 ;
+  wire [6:0] \port$4771$0 ;
+  input [6:0] \port$4773$0 ;
+  wire [6:0] \port$4773$0 ;
+  input [6:0] \port$4775$0 ;
+  wire [6:0] \port$4775$0 ;
+  input [6:0] \port$4777$0 ;
+  wire [6:0] \port$4777$0 ;
+  input [6:0] \port$4779$0 ;
+  wire [6:0] \port$4779$0 ;
+  input [6:0] \port$4781$0 ;
+  wire [6:0] \port$4781$0 ;
+  input [6:0] \port$4783$0 ;
+  wire [6:0] \port$4783$0 ;
+  input [6:0] \port$4785$0 ;
+  wire [6:0] \port$4785$0 ;
+  input [6:0] \port$4787$0 ;
+  wire [6:0] \port$4787$0 ;
+  input [6:0] \port$4789$0 ;
+  wire [6:0] \port$4789$0 ;
+  input [6:0] \port$4791$0 ;
+  wire [6:0] \port$4791$0 ;
+  input [6:0] \port$4793$0 ;
+  wire [6:0] \port$4793$0 ;
+  input [6:0] \port$4795$0 ;
+  wire [6:0] \port$4795$0 ;
+  input [6:0] \port$4797$0 ;
+  wire [6:0] \port$4797$0 ;
+  input [6:0] \port$4799$0 ;
+  wire [6:0] \port$4799$0 ;
+  input [6:0] \port$4801$0 ;
+  wire [6:0] \port$4801$0 ;
+  input [6:0] \port$4803$0 ;
+  wire [6:0] \port$4803$0 ;
+  input [6:0] \port$4805$0 ;
+  wire [6:0] \port$4805$0 ;
+  input [6:0] \port$4807$0 ;
+  wire [6:0] \port$4807$0 ;
+  input [6:0] \port$4809$0 ;
+  wire [6:0] \port$4809$0 ;
+  input [6:0] \port$4811$0 ;
+  wire [6:0] \port$4811$0 ;
+  input [6:0] \port$4813$0 ;
+  wire [6:0] \port$4813$0 ;
+  input [6:0] \port$4815$0 ;
+  wire [6:0] \port$4815$0 ;
+  input [6:0] \port$4817$0 ;
+  wire [6:0] \port$4817$0 ;
+  input [6:0] \port$4819$0 ;
+  wire [6:0] \port$4819$0 ;
+  input [6:0] \port$4821$0 ;
+  wire [6:0] \port$4821$0 ;
+  input [6:0] \port$4823$0 ;
+  wire [6:0] \port$4823$0 ;
+  input [6:0] \port$4825$0 ;
+  wire [6:0] \port$4825$0 ;
+  input [6:0] \port$4827$0 ;
+  wire [6:0] \port$4827$0 ;
+  input [6:0] \port$4829$0 ;
+  wire [6:0] \port$4829$0 ;
+  input [6:0] \port$4831$0 ;
+  wire [6:0] \port$4831$0 ;
+  input [6:0] \port$4833$0 ;
+  wire [6:0] \port$4833$0 ;
+  input [6:0] \port$4835$0 ;
+  wire [6:0] \port$4835$0 ;
+  input [6:0] \port$4837$0 ;
+  wire [6:0] \port$4837$0 ;
+  input [6:0] \port$4839$0 ;
+  wire [6:0] \port$4839$0 ;
+  input [6:0] \port$4841$0 ;
+  wire [6:0] \port$4841$0 ;
+  input [6:0] \port$4843$0 ;
+  wire [6:0] \port$4843$0 ;
+  input [6:0] \port$4845$0 ;
+  wire [6:0] \port$4845$0 ;
+  input [6:0] \port$4847$0 ;
+  wire [6:0] \port$4847$0 ;
+  input [6:0] \port$4849$0 ;
+  wire [6:0] \port$4849$0 ;
+  input [6:0] \port$4851$0 ;
+  wire [6:0] \port$4851$0 ;
+  input [6:0] \port$4853$0 ;
+  wire [6:0] \port$4853$0 ;
+  input [6:0] \port$4855$0 ;
+  wire [6:0] \port$4855$0 ;
+  input [6:0] \port$4857$0 ;
+  wire [6:0] \port$4857$0 ;
+  input [6:0] \port$4859$0 ;
+  wire [6:0] \port$4859$0 ;
+  input [6:0] \port$4861$0 ;
+  wire [6:0] \port$4861$0 ;
+  input [6:0] \port$4863$0 ;
+  wire [6:0] \port$4863$0 ;
+  input [6:0] \port$4865$0 ;
+  wire [6:0] \port$4865$0 ;
+  input [6:0] \port$4867$0 ;
+  wire [6:0] \port$4867$0 ;
+  input [6:0] \port$4869$0 ;
+  wire [6:0] \port$4869$0 ;
+  input [6:0] \port$4871$0 ;
+  wire [6:0] \port$4871$0 ;
+  input [6:0] \port$4873$0 ;
+  wire [6:0] \port$4873$0 ;
+  input [6:0] \port$4875$0 ;
+  wire [6:0] \port$4875$0 ;
+  input [6:0] \port$4877$0 ;
+  wire [6:0] \port$4877$0 ;
+  input [6:0] \port$4879$0 ;
+  wire [6:0] \port$4879$0 ;
+  input [6:0] \port$4881$0 ;
+  wire [6:0] \port$4881$0 ;
+  input [6:0] \port$4883$0 ;
+  wire [6:0] \port$4883$0 ;
+  input [6:0] \port$4885$0 ;
+  wire [6:0] \port$4885$0 ;
+  input [6:0] \port$4887$0 ;
+  wire [6:0] \port$4887$0 ;
+  input [6:0] \port$4889$0 ;
+  wire [6:0] \port$4889$0 ;
+  input [1:0] \port$4918$2 ;
+  wire [1:0] \port$4918$2 ;
   input raw;
   wire raw;
-  input rst;
-  wire rst;
-  reg [8:0] scaled0 = 9'h000;
-  reg [8:0] scaled1 = 9'h000;
-  reg [8:0] scaled10 = 9'h000;
-  reg [8:0] scaled11 = 9'h000;
-  reg [8:0] scaled12 = 9'h000;
-  reg [8:0] scaled13 = 9'h000;
-  reg [8:0] scaled14 = 9'h000;
-  reg [8:0] scaled15 = 9'h000;
-  reg [8:0] scaled16 = 9'h000;
-  reg [8:0] scaled17 = 9'h000;
-  reg [8:0] scaled18 = 9'h000;
-  reg [8:0] scaled19 = 9'h000;
-  reg [8:0] scaled2 = 9'h000;
-  reg [8:0] scaled20 = 9'h000;
-  reg [8:0] scaled21 = 9'h000;
-  reg [8:0] scaled22 = 9'h000;
-  reg [8:0] scaled23 = 9'h000;
-  reg [8:0] scaled24 = 9'h000;
-  reg [8:0] scaled25 = 9'h000;
-  reg [8:0] scaled26 = 9'h000;
-  reg [8:0] scaled27 = 9'h000;
-  reg [8:0] scaled28 = 9'h000;
-  reg [8:0] scaled29 = 9'h000;
-  reg [8:0] scaled3 = 9'h000;
-  reg [8:0] scaled30 = 9'h000;
-  reg [8:0] scaled31 = 9'h000;
-  reg [8:0] scaled32 = 9'h000;
-  reg [8:0] scaled33 = 9'h000;
-  reg [8:0] scaled34 = 9'h000;
-  reg [8:0] scaled35 = 9'h000;
-  reg [8:0] scaled36 = 9'h000;
-  reg [8:0] scaled37 = 9'h000;
-  reg [8:0] scaled38 = 9'h000;
-  reg [8:0] scaled39 = 9'h000;
-  reg [8:0] scaled4 = 9'h000;
-  reg [8:0] scaled40 = 9'h000;
-  reg [8:0] scaled41 = 9'h000;
-  reg [8:0] scaled42 = 9'h000;
-  reg [8:0] scaled43 = 9'h000;
-  reg [8:0] scaled44 = 9'h000;
-  reg [8:0] scaled45 = 9'h000;
-  reg [8:0] scaled46 = 9'h000;
-  reg [8:0] scaled47 = 9'h000;
-  reg [8:0] scaled48 = 9'h000;
-  reg [8:0] scaled49 = 9'h000;
-  reg [8:0] scaled5 = 9'h000;
-  reg [8:0] scaled50 = 9'h000;
-  reg [8:0] scaled51 = 9'h000;
-  reg [8:0] scaled52 = 9'h000;
-  reg [8:0] scaled53 = 9'h000;
-  reg [8:0] scaled54 = 9'h000;
-  reg [8:0] scaled55 = 9'h000;
-  reg [8:0] scaled56 = 9'h000;
-  reg [8:0] scaled57 = 9'h000;
-  reg [8:0] scaled58 = 9'h000;
-  reg [8:0] scaled59 = 9'h000;
-  reg [8:0] scaled6 = 9'h000;
-  reg [8:0] scaled60 = 9'h000;
-  reg [8:0] scaled61 = 9'h000;
-  reg [8:0] scaled62 = 9'h000;
-  reg [8:0] scaled63 = 9'h000;
-  reg [8:0] scaled7 = 9'h000;
-  reg [8:0] scaled8 = 9'h000;
-  reg [8:0] scaled9 = 9'h000;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$1  = gains[11:0] * \port$5997$0 ;
-  assign \$2  = \$1  + 10'h200;
-  assign \$4  = gains[23:12] * \port$5999$0 ;
-  assign \$5  = \$4  + 10'h200;
-  assign \$7  = gains[35:24] * \port$6001$0 ;
-  assign \$8  = \$7  + 10'h200;
-  assign \$10  = gains[47:36] * \port$6003$0 ;
-  assign \$11  = \$10  + 10'h200;
-  assign \$13  = gains[59:48] * \port$6005$0 ;
-  assign \$14  = \$13  + 10'h200;
-  assign \$16  = gains[71:60] * \port$6007$0 ;
-  assign \$17  = \$16  + 10'h200;
-  assign \$19  = gains[83:72] * \port$6009$0 ;
-  assign \$20  = \$19  + 10'h200;
-  assign \$22  = gains[95:84] * \port$6011$0 ;
-  assign \$23  = \$22  + 10'h200;
-  assign \$25  = gains[107:96] * \port$6013$0 ;
-  assign \$26  = \$25  + 10'h200;
-  assign \$28  = gains[119:108] * \port$6015$0 ;
-  assign \$29  = \$28  + 10'h200;
-  assign \$31  = gains[131:120] * \port$6017$0 ;
-  assign \$32  = \$31  + 10'h200;
-  assign \$34  = gains[143:132] * \port$6019$0 ;
-  assign \$35  = \$34  + 10'h200;
-  assign \$37  = gains[155:144] * \port$6021$0 ;
-  assign \$38  = \$37  + 10'h200;
-  assign \$40  = gains[167:156] * \port$6023$0 ;
-  assign \$41  = \$40  + 10'h200;
-  assign \$43  = gains[179:168] * \port$6025$0 ;
-  assign \$44  = \$43  + 10'h200;
-  assign \$46  = gains[191:180] * \port$6027$0 ;
-  assign \$47  = \$46  + 10'h200;
-  assign \$49  = gains[203:192] * \port$6029$0 ;
-  assign \$50  = \$49  + 10'h200;
-  assign \$52  = gains[215:204] * \port$6031$0 ;
-  assign \$53  = \$52  + 10'h200;
-  assign \$55  = gains[227:216] * \port$6033$0 ;
-  assign \$56  = \$55  + 10'h200;
-  assign \$58  = gains[239:228] * \port$6035$0 ;
-  assign \$59  = \$58  + 10'h200;
-  assign \$61  = gains[251:240] * \port$6037$0 ;
-  assign \$62  = \$61  + 10'h200;
-  assign \$64  = gains[263:252] * \port$6039$0 ;
-  assign \$65  = \$64  + 10'h200;
-  assign \$67  = gains[275:264] * \port$6041$0 ;
-  assign \$68  = \$67  + 10'h200;
-  assign \$70  = gains[287:276] * \port$6043$0 ;
-  assign \$71  = \$70  + 10'h200;
-  assign \$73  = gains[299:288] * \port$6045$0 ;
-  assign \$74  = \$73  + 10'h200;
-  assign \$76  = gains[311:300] * \port$6047$0 ;
-  assign \$77  = \$76  + 10'h200;
-  assign \$79  = gains[323:312] * \port$6049$0 ;
-  assign \$80  = \$79  + 10'h200;
-  assign \$82  = gains[335:324] * \port$6051$0 ;
-  assign \$83  = \$82  + 10'h200;
-  assign \$85  = gains[347:336] * \port$6053$0 ;
-  assign \$86  = \$85  + 10'h200;
-  assign \$88  = gains[359:348] * \port$6055$0 ;
-  assign \$89  = \$88  + 10'h200;
-  assign \$91  = gains[371:360] * \port$6057$0 ;
-  assign \$92  = \$91  + 10'h200;
-  assign \$94  = gains[383:372] * \port$6059$0 ;
-  assign \$95  = \$94  + 10'h200;
-  assign \$97  = gains[395:384] * \port$6061$0 ;
-  assign \$98  = \$97  + 10'h200;
-  assign \$100  = gains[407:396] * \port$6063$0 ;
-  assign \$101  = \$100  + 10'h200;
-  assign \$103  = gains[419:408] * \port$6065$0 ;
-  assign \$104  = \$103  + 10'h200;
-  assign \$106  = gains[431:420] * \port$6067$0 ;
-  assign \$107  = \$106  + 10'h200;
-  assign \$109  = gains[443:432] * \port$6069$0 ;
-  assign \$110  = \$109  + 10'h200;
-  assign \$112  = gains[455:444] * \port$6071$0 ;
-  assign \$113  = \$112  + 10'h200;
-  assign \$115  = gains[467:456] * \port$6073$0 ;
-  assign \$116  = \$115  + 10'h200;
-  assign \$118  = gains[479:468] * \port$6075$0 ;
-  assign \$119  = \$118  + 10'h200;
-  assign \$121  = gains[491:480] * \port$6077$0 ;
-  assign \$122  = \$121  + 10'h200;
-  assign \$124  = gains[503:492] * \port$6079$0 ;
-  assign \$125  = \$124  + 10'h200;
-  assign \$127  = gains[515:504] * \port$6081$0 ;
-  assign \$128  = \$127  + 10'h200;
-  assign \$130  = gains[527:516] * \port$6083$0 ;
-  assign \$131  = \$130  + 10'h200;
-  assign \$133  = gains[539:528] * \port$6085$0 ;
-  assign \$134  = \$133  + 10'h200;
-  assign \$136  = gains[551:540] * \port$6087$0 ;
-  assign \$137  = \$136  + 10'h200;
-  assign \$139  = gains[563:552] * \port$6089$0 ;
-  assign \$140  = \$139  + 10'h200;
-  assign \$142  = gains[575:564] * \port$6091$0 ;
-  assign \$143  = \$142  + 10'h200;
-  assign \$145  = gains[587:576] * \port$6093$0 ;
-  assign \$146  = \$145  + 10'h200;
-  assign \$148  = gains[599:588] * \port$6095$0 ;
-  assign \$149  = \$148  + 10'h200;
-  assign \$151  = gains[611:600] * \port$6097$0 ;
-  assign \$152  = \$151  + 10'h200;
-  assign \$154  = gains[623:612] * \port$6099$0 ;
-  assign \$155  = \$154  + 10'h200;
-  assign \$157  = gains[635:624] * \port$6101$0 ;
-  assign \$158  = \$157  + 10'h200;
-  assign \$160  = gains[647:636] * \port$6103$0 ;
-  assign \$161  = \$160  + 10'h200;
-  assign \$163  = gains[659:648] * \port$6105$0 ;
-  assign \$164  = \$163  + 10'h200;
-  assign \$166  = gains[671:660] * \port$6107$0 ;
-  assign \$167  = \$166  + 10'h200;
-  assign \$169  = gains[683:672] * \port$6109$0 ;
-  assign \$170  = \$169  + 10'h200;
-  assign \$172  = gains[695:684] * \port$6111$0 ;
-  assign \$173  = \$172  + 10'h200;
-  assign \$175  = gains[707:696] * \port$6113$0 ;
-  assign \$176  = \$175  + 10'h200;
-  assign \$178  = gains[719:708] * \port$6115$0 ;
-  assign \$179  = \$178  + 10'h200;
-  assign \$181  = gains[731:720] * \port$6117$0 ;
-  assign \$182  = \$181  + 10'h200;
-  assign \$184  = gains[743:732] * \port$6119$0 ;
-  assign \$185  = \$184  + 10'h200;
-  assign \$187  = gains[755:744] * \port$6121$0 ;
-  assign \$188  = \$187  + 10'h200;
-  assign \$190  = gains[767:756] * \port$6123$0 ;
-  assign \$191  = \$190  + 10'h200;
-  assign \$194  = \port$6277$2 [0] ? \$193  : { values[15], values[15:0] };
-  assign \$195  = accumulate ? \$194  : 17'h00000;
-  assign \$197  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$196  });
-  assign \$198  = - $signed(\$197 );
-  assign \$200  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$199  });
-  assign \$201  = \port$6277$2 [1] ? \$198  : { \$200 [16], \$200  };
-  assign \$202  = $signed(\$195 ) + $signed(\$201 );
-  assign \$203  = raw ? { 9'h000, \port$5997$0  } : \$202 [15:0];
-  assign \$205  = \port$6277$2 [0] ? \$204  : { values[31], values[31:16] };
-  assign \$206  = accumulate ? \$205  : 17'h00000;
-  assign \$208  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$207  });
-  assign \$209  = - $signed(\$208 );
-  assign \$211  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$210  });
-  assign \$212  = \port$6277$2 [1] ? \$209  : { \$211 [16], \$211  };
-  assign \$213  = $signed(\$206 ) + $signed(\$212 );
-  assign \$214  = raw ? { 9'h000, \port$5999$0  } : \$213 [15:0];
-  assign \$216  = \port$6277$2 [0] ? \$215  : { values[47], values[47:32] };
-  assign \$217  = accumulate ? \$216  : 17'h00000;
-  assign \$219  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$218  });
-  assign \$220  = - $signed(\$219 );
-  assign \$222  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$221  });
-  assign \$223  = \port$6277$2 [1] ? \$220  : { \$222 [16], \$222  };
-  assign \$224  = $signed(\$217 ) + $signed(\$223 );
-  assign \$225  = raw ? { 9'h000, \port$6001$0  } : \$224 [15:0];
-  assign \$227  = \port$6277$2 [0] ? \$226  : { values[63], values[63:48] };
-  assign \$228  = accumulate ? \$227  : 17'h00000;
-  assign \$230  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$229  });
-  assign \$231  = - $signed(\$230 );
-  assign \$233  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$232  });
-  assign \$234  = \port$6277$2 [1] ? \$231  : { \$233 [16], \$233  };
-  assign \$235  = $signed(\$228 ) + $signed(\$234 );
-  assign \$236  = raw ? { 9'h000, \port$6003$0  } : \$235 [15:0];
-  assign \$238  = \port$6277$2 [0] ? \$237  : { values[79], values[79:64] };
-  assign \$239  = accumulate ? \$238  : 17'h00000;
-  assign \$241  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$240  });
-  assign \$242  = - $signed(\$241 );
-  assign \$244  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$243  });
-  assign \$245  = \port$6277$2 [1] ? \$242  : { \$244 [16], \$244  };
-  assign \$246  = $signed(\$239 ) + $signed(\$245 );
-  assign \$247  = raw ? { 9'h000, \port$6005$0  } : \$246 [15:0];
-  assign \$249  = \port$6277$2 [0] ? \$248  : { values[95], values[95:80] };
-  assign \$250  = accumulate ? \$249  : 17'h00000;
-  assign \$252  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$251  });
-  assign \$253  = - $signed(\$252 );
-  assign \$255  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$254  });
-  assign \$256  = \port$6277$2 [1] ? \$253  : { \$255 [16], \$255  };
-  assign \$257  = $signed(\$250 ) + $signed(\$256 );
-  assign \$258  = raw ? { 9'h000, \port$6007$0  } : \$257 [15:0];
-  assign \$260  = \port$6277$2 [0] ? \$259  : { values[111], values[111:96] };
-  assign \$261  = accumulate ? \$260  : 17'h00000;
-  assign \$263  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$262  });
-  assign \$264  = - $signed(\$263 );
-  assign \$266  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$265  });
-  assign \$267  = \port$6277$2 [1] ? \$264  : { \$266 [16], \$266  };
-  assign \$268  = $signed(\$261 ) + $signed(\$267 );
-  assign \$269  = raw ? { 9'h000, \port$6009$0  } : \$268 [15:0];
-  assign \$271  = \port$6277$2 [0] ? \$270  : { values[127], values[127:112] };
-  assign \$272  = accumulate ? \$271  : 17'h00000;
-  assign \$274  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$273  });
-  assign \$275  = - $signed(\$274 );
-  assign \$277  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$276  });
-  assign \$278  = \port$6277$2 [1] ? \$275  : { \$277 [16], \$277  };
-  assign \$279  = $signed(\$272 ) + $signed(\$278 );
-  assign \$280  = raw ? { 9'h000, \port$6011$0  } : \$279 [15:0];
-  assign \$282  = \port$6277$2 [0] ? \$281  : { values[143], values[143:128] };
-  assign \$283  = accumulate ? \$282  : 17'h00000;
-  assign \$285  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$284  });
-  assign \$286  = - $signed(\$285 );
-  assign \$288  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$287  });
-  assign \$289  = \port$6277$2 [1] ? \$286  : { \$288 [16], \$288  };
-  assign \$290  = $signed(\$283 ) + $signed(\$289 );
-  assign \$291  = raw ? { 9'h000, \port$6013$0  } : \$290 [15:0];
-  assign \$293  = \port$6277$2 [0] ? \$292  : { values[159], values[159:144] };
-  assign \$294  = accumulate ? \$293  : 17'h00000;
-  assign \$296  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$295  });
-  assign \$297  = - $signed(\$296 );
-  assign \$299  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$298  });
-  assign \$300  = \port$6277$2 [1] ? \$297  : { \$299 [16], \$299  };
-  assign \$301  = $signed(\$294 ) + $signed(\$300 );
-  assign \$302  = raw ? { 9'h000, \port$6015$0  } : \$301 [15:0];
-  assign \$304  = \port$6277$2 [0] ? \$303  : { values[175], values[175:160] };
-  assign \$305  = accumulate ? \$304  : 17'h00000;
-  assign \$307  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$306  });
-  assign \$308  = - $signed(\$307 );
-  assign \$310  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$309  });
-  assign \$311  = \port$6277$2 [1] ? \$308  : { \$310 [16], \$310  };
-  assign \$312  = $signed(\$305 ) + $signed(\$311 );
-  assign \$313  = raw ? { 9'h000, \port$6017$0  } : \$312 [15:0];
-  assign \$315  = \port$6277$2 [0] ? \$314  : { values[191], values[191:176] };
-  assign \$316  = accumulate ? \$315  : 17'h00000;
-  assign \$318  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$317  });
-  assign \$319  = - $signed(\$318 );
-  assign \$321  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$320  });
-  assign \$322  = \port$6277$2 [1] ? \$319  : { \$321 [16], \$321  };
-  assign \$323  = $signed(\$316 ) + $signed(\$322 );
-  assign \$324  = raw ? { 9'h000, \port$6019$0  } : \$323 [15:0];
-  assign \$326  = \port$6277$2 [0] ? \$325  : { values[207], values[207:192] };
-  assign \$327  = accumulate ? \$326  : 17'h00000;
-  assign \$329  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$328  });
-  assign \$330  = - $signed(\$329 );
-  assign \$332  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$331  });
-  assign \$333  = \port$6277$2 [1] ? \$330  : { \$332 [16], \$332  };
-  assign \$334  = $signed(\$327 ) + $signed(\$333 );
-  assign \$335  = raw ? { 9'h000, \port$6021$0  } : \$334 [15:0];
-  assign \$337  = \port$6277$2 [0] ? \$336  : { values[223], values[223:208] };
-  assign \$338  = accumulate ? \$337  : 17'h00000;
-  assign \$340  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$339  });
-  assign \$341  = - $signed(\$340 );
-  assign \$343  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$342  });
-  assign \$344  = \port$6277$2 [1] ? \$341  : { \$343 [16], \$343  };
-  assign \$345  = $signed(\$338 ) + $signed(\$344 );
-  assign \$346  = raw ? { 9'h000, \port$6023$0  } : \$345 [15:0];
-  assign \$348  = \port$6277$2 [0] ? \$347  : { values[239], values[239:224] };
-  assign \$349  = accumulate ? \$348  : 17'h00000;
-  assign \$351  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$350  });
-  assign \$352  = - $signed(\$351 );
-  assign \$354  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$353  });
-  assign \$355  = \port$6277$2 [1] ? \$352  : { \$354 [16], \$354  };
-  assign \$356  = $signed(\$349 ) + $signed(\$355 );
-  assign \$357  = raw ? { 9'h000, \port$6025$0  } : \$356 [15:0];
-  assign \$359  = \port$6277$2 [0] ? \$358  : { values[255], values[255:240] };
-  assign \$360  = accumulate ? \$359  : 17'h00000;
-  assign \$362  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$361  });
-  assign \$363  = - $signed(\$362 );
-  assign \$365  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$364  });
-  assign \$366  = \port$6277$2 [1] ? \$363  : { \$365 [16], \$365  };
-  assign \$367  = $signed(\$360 ) + $signed(\$366 );
-  assign \$368  = raw ? { 9'h000, \port$6027$0  } : \$367 [15:0];
-  assign \$370  = \port$6277$2 [0] ? \$369  : { values[271], values[271:256] };
-  assign \$371  = accumulate ? \$370  : 17'h00000;
-  assign \$373  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$372  });
-  assign \$374  = - $signed(\$373 );
-  assign \$376  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$375  });
-  assign \$377  = \port$6277$2 [1] ? \$374  : { \$376 [16], \$376  };
-  assign \$378  = $signed(\$371 ) + $signed(\$377 );
-  assign \$379  = raw ? { 9'h000, \port$6029$0  } : \$378 [15:0];
-  assign \$381  = \port$6277$2 [0] ? \$380  : { values[287], values[287:272] };
-  assign \$382  = accumulate ? \$381  : 17'h00000;
-  assign \$384  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$383  });
-  assign \$385  = - $signed(\$384 );
-  assign \$387  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$386  });
-  assign \$388  = \port$6277$2 [1] ? \$385  : { \$387 [16], \$387  };
-  assign \$389  = $signed(\$382 ) + $signed(\$388 );
-  assign \$390  = raw ? { 9'h000, \port$6031$0  } : \$389 [15:0];
-  assign \$392  = \port$6277$2 [0] ? \$391  : { values[303], values[303:288] };
-  assign \$393  = accumulate ? \$392  : 17'h00000;
-  assign \$395  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$394  });
-  assign \$396  = - $signed(\$395 );
-  assign \$398  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$397  });
-  assign \$399  = \port$6277$2 [1] ? \$396  : { \$398 [16], \$398  };
-  assign \$400  = $signed(\$393 ) + $signed(\$399 );
-  assign \$401  = raw ? { 9'h000, \port$6033$0  } : \$400 [15:0];
-  assign \$403  = \port$6277$2 [0] ? \$402  : { values[319], values[319:304] };
-  assign \$404  = accumulate ? \$403  : 17'h00000;
-  assign \$406  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$405  });
-  assign \$407  = - $signed(\$406 );
-  assign \$409  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$408  });
-  assign \$410  = \port$6277$2 [1] ? \$407  : { \$409 [16], \$409  };
-  assign \$411  = $signed(\$404 ) + $signed(\$410 );
-  assign \$412  = raw ? { 9'h000, \port$6035$0  } : \$411 [15:0];
-  assign \$414  = \port$6277$2 [0] ? \$413  : { values[335], values[335:320] };
-  assign \$415  = accumulate ? \$414  : 17'h00000;
-  assign \$417  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$416  });
-  assign \$418  = - $signed(\$417 );
-  assign \$420  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$419  });
-  assign \$421  = \port$6277$2 [1] ? \$418  : { \$420 [16], \$420  };
-  assign \$422  = $signed(\$415 ) + $signed(\$421 );
-  assign \$423  = raw ? { 9'h000, \port$6037$0  } : \$422 [15:0];
-  assign \$425  = \port$6277$2 [0] ? \$424  : { values[351], values[351:336] };
-  assign \$426  = accumulate ? \$425  : 17'h00000;
-  assign \$428  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$427  });
-  assign \$429  = - $signed(\$428 );
-  assign \$431  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$430  });
-  assign \$432  = \port$6277$2 [1] ? \$429  : { \$431 [16], \$431  };
-  assign \$433  = $signed(\$426 ) + $signed(\$432 );
-  assign \$434  = raw ? { 9'h000, \port$6039$0  } : \$433 [15:0];
-  assign \$436  = \port$6277$2 [0] ? \$435  : { values[367], values[367:352] };
-  assign \$437  = accumulate ? \$436  : 17'h00000;
-  assign \$439  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$438  });
-  assign \$440  = - $signed(\$439 );
-  assign \$442  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$441  });
-  assign \$443  = \port$6277$2 [1] ? \$440  : { \$442 [16], \$442  };
-  assign \$444  = $signed(\$437 ) + $signed(\$443 );
-  assign \$445  = raw ? { 9'h000, \port$6041$0  } : \$444 [15:0];
-  assign \$447  = \port$6277$2 [0] ? \$446  : { values[383], values[383:368] };
-  assign \$448  = accumulate ? \$447  : 17'h00000;
-  assign \$450  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$449  });
-  assign \$451  = - $signed(\$450 );
-  assign \$453  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$452  });
-  assign \$454  = \port$6277$2 [1] ? \$451  : { \$453 [16], \$453  };
-  assign \$455  = $signed(\$448 ) + $signed(\$454 );
-  assign \$456  = raw ? { 9'h000, \port$6043$0  } : \$455 [15:0];
-  assign \$458  = \port$6277$2 [0] ? \$457  : { values[399], values[399:384] };
-  assign \$459  = accumulate ? \$458  : 17'h00000;
-  assign \$461  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$460  });
-  assign \$462  = - $signed(\$461 );
-  assign \$464  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$463  });
-  assign \$465  = \port$6277$2 [1] ? \$462  : { \$464 [16], \$464  };
-  assign \$466  = $signed(\$459 ) + $signed(\$465 );
-  assign \$467  = raw ? { 9'h000, \port$6045$0  } : \$466 [15:0];
-  assign \$469  = \port$6277$2 [0] ? \$468  : { values[415], values[415:400] };
-  assign \$470  = accumulate ? \$469  : 17'h00000;
-  assign \$472  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$471  });
-  assign \$473  = - $signed(\$472 );
-  assign \$475  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$474  });
-  assign \$476  = \port$6277$2 [1] ? \$473  : { \$475 [16], \$475  };
-  assign \$477  = $signed(\$470 ) + $signed(\$476 );
-  assign \$478  = raw ? { 9'h000, \port$6047$0  } : \$477 [15:0];
-  assign \$480  = \port$6277$2 [0] ? \$479  : { values[431], values[431:416] };
-  assign \$481  = accumulate ? \$480  : 17'h00000;
-  assign \$483  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$482  });
-  assign \$484  = - $signed(\$483 );
-  assign \$486  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$485  });
-  assign \$487  = \port$6277$2 [1] ? \$484  : { \$486 [16], \$486  };
-  assign \$488  = $signed(\$481 ) + $signed(\$487 );
-  assign \$489  = raw ? { 9'h000, \port$6049$0  } : \$488 [15:0];
-  assign \$491  = \port$6277$2 [0] ? \$490  : { values[447], values[447:432] };
-  assign \$492  = accumulate ? \$491  : 17'h00000;
-  assign \$494  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$493  });
-  assign \$495  = - $signed(\$494 );
-  assign \$497  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$496  });
-  assign \$498  = \port$6277$2 [1] ? \$495  : { \$497 [16], \$497  };
-  assign \$499  = $signed(\$492 ) + $signed(\$498 );
-  assign \$500  = raw ? { 9'h000, \port$6051$0  } : \$499 [15:0];
-  assign \$502  = \port$6277$2 [0] ? \$501  : { values[463], values[463:448] };
-  assign \$503  = accumulate ? \$502  : 17'h00000;
-  assign \$505  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$504  });
-  assign \$506  = - $signed(\$505 );
-  assign \$508  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$507  });
-  assign \$509  = \port$6277$2 [1] ? \$506  : { \$508 [16], \$508  };
-  assign \$510  = $signed(\$503 ) + $signed(\$509 );
-  assign \$511  = raw ? { 9'h000, \port$6053$0  } : \$510 [15:0];
-  assign \$513  = \port$6277$2 [0] ? \$512  : { values[479], values[479:464] };
-  assign \$514  = accumulate ? \$513  : 17'h00000;
-  assign \$516  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$515  });
-  assign \$517  = - $signed(\$516 );
-  assign \$519  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$518  });
-  assign \$520  = \port$6277$2 [1] ? \$517  : { \$519 [16], \$519  };
-  assign \$521  = $signed(\$514 ) + $signed(\$520 );
-  assign \$522  = raw ? { 9'h000, \port$6055$0  } : \$521 [15:0];
-  assign \$524  = \port$6277$2 [0] ? \$523  : { values[495], values[495:480] };
-  assign \$525  = accumulate ? \$524  : 17'h00000;
-  assign \$527  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$526  });
-  assign \$528  = - $signed(\$527 );
-  assign \$530  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$529  });
-  assign \$531  = \port$6277$2 [1] ? \$528  : { \$530 [16], \$530  };
-  assign \$532  = $signed(\$525 ) + $signed(\$531 );
-  assign \$533  = raw ? { 9'h000, \port$6057$0  } : \$532 [15:0];
-  assign \$535  = \port$6277$2 [0] ? \$534  : { values[511], values[511:496] };
-  assign \$536  = accumulate ? \$535  : 17'h00000;
-  assign \$538  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$537  });
-  assign \$539  = - $signed(\$538 );
-  assign \$541  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$540  });
-  assign \$542  = \port$6277$2 [1] ? \$539  : { \$541 [16], \$541  };
-  assign \$543  = $signed(\$536 ) + $signed(\$542 );
-  assign \$544  = raw ? { 9'h000, \port$6059$0  } : \$543 [15:0];
-  assign \$546  = \port$6277$2 [0] ? \$545  : { values[527], values[527:512] };
-  assign \$547  = accumulate ? \$546  : 17'h00000;
-  assign \$549  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$548  });
-  assign \$550  = - $signed(\$549 );
-  assign \$552  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$551  });
-  assign \$553  = \port$6277$2 [1] ? \$550  : { \$552 [16], \$552  };
-  assign \$554  = $signed(\$547 ) + $signed(\$553 );
-  assign \$555  = raw ? { 9'h000, \port$6061$0  } : \$554 [15:0];
-  assign \$557  = \port$6277$2 [0] ? \$556  : { values[543], values[543:528] };
-  assign \$558  = accumulate ? \$557  : 17'h00000;
-  assign \$560  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$559  });
-  assign \$561  = - $signed(\$560 );
-  assign \$563  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$562  });
-  assign \$564  = \port$6277$2 [1] ? \$561  : { \$563 [16], \$563  };
-  assign \$565  = $signed(\$558 ) + $signed(\$564 );
-  assign \$566  = raw ? { 9'h000, \port$6063$0  } : \$565 [15:0];
-  assign \$568  = \port$6277$2 [0] ? \$567  : { values[559], values[559:544] };
-  assign \$569  = accumulate ? \$568  : 17'h00000;
-  assign \$571  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$570  });
-  assign \$572  = - $signed(\$571 );
-  assign \$574  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$573  });
-  assign \$575  = \port$6277$2 [1] ? \$572  : { \$574 [16], \$574  };
-  assign \$576  = $signed(\$569 ) + $signed(\$575 );
-  assign \$577  = raw ? { 9'h000, \port$6065$0  } : \$576 [15:0];
-  assign \$579  = \port$6277$2 [0] ? \$578  : { values[575], values[575:560] };
-  assign \$580  = accumulate ? \$579  : 17'h00000;
-  assign \$582  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$581  });
-  assign \$583  = - $signed(\$582 );
-  assign \$585  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$584  });
-  assign \$586  = \port$6277$2 [1] ? \$583  : { \$585 [16], \$585  };
-  assign \$587  = $signed(\$580 ) + $signed(\$586 );
-  assign \$588  = raw ? { 9'h000, \port$6067$0  } : \$587 [15:0];
-  assign \$590  = \port$6277$2 [0] ? \$589  : { values[591], values[591:576] };
-  assign \$591  = accumulate ? \$590  : 17'h00000;
-  assign \$593  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$592  });
-  assign \$594  = - $signed(\$593 );
-  assign \$596  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$595  });
-  assign \$597  = \port$6277$2 [1] ? \$594  : { \$596 [16], \$596  };
-  assign \$598  = $signed(\$591 ) + $signed(\$597 );
-  assign \$599  = raw ? { 9'h000, \port$6069$0  } : \$598 [15:0];
-  assign \$601  = \port$6277$2 [0] ? \$600  : { values[607], values[607:592] };
-  assign \$602  = accumulate ? \$601  : 17'h00000;
-  assign \$604  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$603  });
-  assign \$605  = - $signed(\$604 );
-  assign \$607  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$606  });
-  assign \$608  = \port$6277$2 [1] ? \$605  : { \$607 [16], \$607  };
-  assign \$609  = $signed(\$602 ) + $signed(\$608 );
-  assign \$610  = raw ? { 9'h000, \port$6071$0  } : \$609 [15:0];
-  assign \$612  = \port$6277$2 [0] ? \$611  : { values[623], values[623:608] };
-  assign \$613  = accumulate ? \$612  : 17'h00000;
-  assign \$615  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$614  });
-  assign \$616  = - $signed(\$615 );
-  assign \$618  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$617  });
-  assign \$619  = \port$6277$2 [1] ? \$616  : { \$618 [16], \$618  };
-  assign \$620  = $signed(\$613 ) + $signed(\$619 );
-  assign \$621  = raw ? { 9'h000, \port$6073$0  } : \$620 [15:0];
-  assign \$623  = \port$6277$2 [0] ? \$622  : { values[639], values[639:624] };
-  assign \$624  = accumulate ? \$623  : 17'h00000;
-  assign \$626  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$625  });
-  assign \$627  = - $signed(\$626 );
-  assign \$629  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$628  });
-  assign \$630  = \port$6277$2 [1] ? \$627  : { \$629 [16], \$629  };
-  assign \$631  = $signed(\$624 ) + $signed(\$630 );
-  assign \$632  = raw ? { 9'h000, \port$6075$0  } : \$631 [15:0];
-  assign \$634  = \port$6277$2 [0] ? \$633  : { values[655], values[655:640] };
-  assign \$635  = accumulate ? \$634  : 17'h00000;
-  assign \$637  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$636  });
-  assign \$638  = - $signed(\$637 );
-  assign \$640  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$639  });
-  assign \$641  = \port$6277$2 [1] ? \$638  : { \$640 [16], \$640  };
-  assign \$642  = $signed(\$635 ) + $signed(\$641 );
-  assign \$643  = raw ? { 9'h000, \port$6077$0  } : \$642 [15:0];
-  assign \$645  = \port$6277$2 [0] ? \$644  : { values[671], values[671:656] };
-  assign \$646  = accumulate ? \$645  : 17'h00000;
-  assign \$648  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$647  });
-  assign \$649  = - $signed(\$648 );
-  assign \$651  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$650  });
-  assign \$652  = \port$6277$2 [1] ? \$649  : { \$651 [16], \$651  };
-  assign \$653  = $signed(\$646 ) + $signed(\$652 );
-  assign \$654  = raw ? { 9'h000, \port$6079$0  } : \$653 [15:0];
-  assign \$656  = \port$6277$2 [0] ? \$655  : { values[687], values[687:672] };
-  assign \$657  = accumulate ? \$656  : 17'h00000;
-  assign \$659  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$658  });
-  assign \$660  = - $signed(\$659 );
-  assign \$662  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$661  });
-  assign \$663  = \port$6277$2 [1] ? \$660  : { \$662 [16], \$662  };
-  assign \$664  = $signed(\$657 ) + $signed(\$663 );
-  assign \$665  = raw ? { 9'h000, \port$6081$0  } : \$664 [15:0];
-  assign \$667  = \port$6277$2 [0] ? \$666  : { values[703], values[703:688] };
-  assign \$668  = accumulate ? \$667  : 17'h00000;
-  assign \$670  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$669  });
-  assign \$671  = - $signed(\$670 );
-  assign \$673  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$672  });
-  assign \$674  = \port$6277$2 [1] ? \$671  : { \$673 [16], \$673  };
-  assign \$675  = $signed(\$668 ) + $signed(\$674 );
-  assign \$676  = raw ? { 9'h000, \port$6083$0  } : \$675 [15:0];
-  assign \$678  = \port$6277$2 [0] ? \$677  : { values[719], values[719:704] };
-  assign \$679  = accumulate ? \$678  : 17'h00000;
-  assign \$681  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$680  });
-  assign \$682  = - $signed(\$681 );
-  assign \$684  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$683  });
-  assign \$685  = \port$6277$2 [1] ? \$682  : { \$684 [16], \$684  };
-  assign \$686  = $signed(\$679 ) + $signed(\$685 );
-  assign \$687  = raw ? { 9'h000, \port$6085$0  } : \$686 [15:0];
-  assign \$689  = \port$6277$2 [0] ? \$688  : { values[735], values[735:720] };
-  assign \$690  = accumulate ? \$689  : 17'h00000;
-  assign \$692  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$691  });
-  assign \$693  = - $signed(\$692 );
-  assign \$695  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$694  });
-  assign \$696  = \port$6277$2 [1] ? \$693  : { \$695 [16], \$695  };
-  assign \$697  = $signed(\$690 ) + $signed(\$696 );
-  assign \$698  = raw ? { 9'h000, \port$6087$0  } : \$697 [15:0];
-  assign \$700  = \port$6277$2 [0] ? \$699  : { values[751], values[751:736] };
-  assign \$701  = accumulate ? \$700  : 17'h00000;
-  assign \$703  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$702  });
-  assign \$704  = - $signed(\$703 );
-  assign \$706  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$705  });
-  assign \$707  = \port$6277$2 [1] ? \$704  : { \$706 [16], \$706  };
-  assign \$708  = $signed(\$701 ) + $signed(\$707 );
-  assign \$709  = raw ? { 9'h000, \port$6089$0  } : \$708 [15:0];
-  assign \$711  = \port$6277$2 [0] ? \$710  : { values[767], values[767:752] };
-  assign \$712  = accumulate ? \$711  : 17'h00000;
-  assign \$714  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$713  });
-  assign \$715  = - $signed(\$714 );
-  assign \$717  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$716  });
-  assign \$718  = \port$6277$2 [1] ? \$715  : { \$717 [16], \$717  };
-  assign \$719  = $signed(\$712 ) + $signed(\$718 );
-  assign \$720  = raw ? { 9'h000, \port$6091$0  } : \$719 [15:0];
-  assign \$722  = \port$6277$2 [0] ? \$721  : { values[783], values[783:768] };
-  assign \$723  = accumulate ? \$722  : 17'h00000;
-  assign \$725  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$724  });
-  assign \$726  = - $signed(\$725 );
-  assign \$728  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$727  });
-  assign \$729  = \port$6277$2 [1] ? \$726  : { \$728 [16], \$728  };
-  assign \$730  = $signed(\$723 ) + $signed(\$729 );
-  assign \$731  = raw ? { 9'h000, \port$6093$0  } : \$730 [15:0];
-  assign \$733  = \port$6277$2 [0] ? \$732  : { values[799], values[799:784] };
-  assign \$734  = accumulate ? \$733  : 17'h00000;
-  assign \$736  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$735  });
-  assign \$737  = - $signed(\$736 );
-  assign \$739  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$738  });
-  assign \$740  = \port$6277$2 [1] ? \$737  : { \$739 [16], \$739  };
-  assign \$741  = $signed(\$734 ) + $signed(\$740 );
-  assign \$742  = raw ? { 9'h000, \port$6095$0  } : \$741 [15:0];
-  assign \$744  = \port$6277$2 [0] ? \$743  : { values[815], values[815:800] };
-  assign \$745  = accumulate ? \$744  : 17'h00000;
-  assign \$747  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$746  });
-  assign \$748  = - $signed(\$747 );
-  assign \$750  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$749  });
-  assign \$751  = \port$6277$2 [1] ? \$748  : { \$750 [16], \$750  };
-  assign \$752  = $signed(\$745 ) + $signed(\$751 );
-  assign \$753  = raw ? { 9'h000, \port$6097$0  } : \$752 [15:0];
-  assign \$755  = \port$6277$2 [0] ? \$754  : { values[831], values[831:816] };
-  assign \$756  = accumulate ? \$755  : 17'h00000;
-  assign \$758  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$757  });
-  assign \$759  = - $signed(\$758 );
-  assign \$761  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$760  });
-  assign \$762  = \port$6277$2 [1] ? \$759  : { \$761 [16], \$761  };
-  assign \$763  = $signed(\$756 ) + $signed(\$762 );
-  assign \$764  = raw ? { 9'h000, \port$6099$0  } : \$763 [15:0];
-  assign \$766  = \port$6277$2 [0] ? \$765  : { values[847], values[847:832] };
+  assign \$2  = \port$4918$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$3  = accumulate ? \$2  : 17'h00000;
+  assign \$5  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$4  });
+  assign \$6  = - $signed(\$5 );
+  assign \$8  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$4918$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$10  = $signed(\$3 ) + $signed(\$9 );
+  assign \$11  = raw ? { 9'h000, \port$4763$0  } : \$10 [15:0];
+  assign \$13  = \port$4918$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$14  = accumulate ? \$13  : 17'h00000;
+  assign \$16  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$15  });
+  assign \$17  = - $signed(\$16 );
+  assign \$19  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$4918$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$21  = $signed(\$14 ) + $signed(\$20 );
+  assign \$22  = raw ? { 9'h000, \port$4765$0  } : \$21 [15:0];
+  assign \$24  = \port$4918$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$25  = accumulate ? \$24  : 17'h00000;
+  assign \$27  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$26  });
+  assign \$28  = - $signed(\$27 );
+  assign \$30  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$4918$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$32  = $signed(\$25 ) + $signed(\$31 );
+  assign \$33  = raw ? { 9'h000, \port$4767$0  } : \$32 [15:0];
+  assign \$35  = \port$4918$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$36  = accumulate ? \$35  : 17'h00000;
+  assign \$38  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$37  });
+  assign \$39  = - $signed(\$38 );
+  assign \$41  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$4918$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$43  = $signed(\$36 ) + $signed(\$42 );
+  assign \$44  = raw ? { 9'h000, \port$4769$0  } : \$43 [15:0];
+  assign \$46  = \port$4918$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$47  = accumulate ? \$46  : 17'h00000;
+  assign \$49  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$48  });
+  assign \$50  = - $signed(\$49 );
+  assign \$52  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$4918$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$54  = $signed(\$47 ) + $signed(\$53 );
+  assign \$55  = raw ? { 9'h000, \port$4771$0  } : \$54 [15:0];
+  assign \$57  = \port$4918$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$58  = accumulate ? \$57  : 17'h00000;
+  assign \$60  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$59  });
+  assign \$61  = - $signed(\$60 );
+  assign \$63  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$4918$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$65  = $signed(\$58 ) + $signed(\$64 );
+  assign \$66  = raw ? { 9'h000, \port$4773$0  } : \$65 [15:0];
+  assign \$68  = \port$4918$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$69  = accumulate ? \$68  : 17'h00000;
+  assign \$71  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$70  });
+  assign \$72  = - $signed(\$71 );
+  assign \$74  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$4918$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$76  = $signed(\$69 ) + $signed(\$75 );
+  assign \$77  = raw ? { 9'h000, \port$4775$0  } : \$76 [15:0];
+  assign \$79  = \port$4918$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$80  = accumulate ? \$79  : 17'h00000;
+  assign \$82  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$81  });
+  assign \$83  = - $signed(\$82 );
+  assign \$85  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$4918$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$87  = $signed(\$80 ) + $signed(\$86 );
+  assign \$88  = raw ? { 9'h000, \port$4777$0  } : \$87 [15:0];
+  assign \$90  = \port$4918$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$91  = accumulate ? \$90  : 17'h00000;
+  assign \$93  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$92  });
+  assign \$94  = - $signed(\$93 );
+  assign \$96  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$4918$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$98  = $signed(\$91 ) + $signed(\$97 );
+  assign \$99  = raw ? { 9'h000, \port$4779$0  } : \$98 [15:0];
+  assign \$101  = \port$4918$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$102  = accumulate ? \$101  : 17'h00000;
+  assign \$104  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$103  });
+  assign \$105  = - $signed(\$104 );
+  assign \$107  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$4918$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$109  = $signed(\$102 ) + $signed(\$108 );
+  assign \$110  = raw ? { 9'h000, \port$4781$0  } : \$109 [15:0];
+  assign \$112  = \port$4918$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$113  = accumulate ? \$112  : 17'h00000;
+  assign \$115  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$114  });
+  assign \$116  = - $signed(\$115 );
+  assign \$118  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$4918$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$120  = $signed(\$113 ) + $signed(\$119 );
+  assign \$121  = raw ? { 9'h000, \port$4783$0  } : \$120 [15:0];
+  assign \$123  = \port$4918$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$124  = accumulate ? \$123  : 17'h00000;
+  assign \$126  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$125  });
+  assign \$127  = - $signed(\$126 );
+  assign \$129  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$4918$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$131  = $signed(\$124 ) + $signed(\$130 );
+  assign \$132  = raw ? { 9'h000, \port$4785$0  } : \$131 [15:0];
+  assign \$134  = \port$4918$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$135  = accumulate ? \$134  : 17'h00000;
+  assign \$137  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$136  });
+  assign \$138  = - $signed(\$137 );
+  assign \$140  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$4918$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$142  = $signed(\$135 ) + $signed(\$141 );
+  assign \$143  = raw ? { 9'h000, \port$4787$0  } : \$142 [15:0];
+  assign \$145  = \port$4918$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$146  = accumulate ? \$145  : 17'h00000;
+  assign \$148  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$147  });
+  assign \$149  = - $signed(\$148 );
+  assign \$151  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$4918$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$153  = $signed(\$146 ) + $signed(\$152 );
+  assign \$154  = raw ? { 9'h000, \port$4789$0  } : \$153 [15:0];
+  assign \$156  = \port$4918$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$157  = accumulate ? \$156  : 17'h00000;
+  assign \$159  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$158  });
+  assign \$160  = - $signed(\$159 );
+  assign \$162  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$4918$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$164  = $signed(\$157 ) + $signed(\$163 );
+  assign \$165  = raw ? { 9'h000, \port$4791$0  } : \$164 [15:0];
+  assign \$167  = \port$4918$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$168  = accumulate ? \$167  : 17'h00000;
+  assign \$170  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$169  });
+  assign \$171  = - $signed(\$170 );
+  assign \$173  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$4918$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$175  = $signed(\$168 ) + $signed(\$174 );
+  assign \$176  = raw ? { 9'h000, \port$4793$0  } : \$175 [15:0];
+  assign \$178  = \port$4918$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$179  = accumulate ? \$178  : 17'h00000;
+  assign \$181  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$180  });
+  assign \$182  = - $signed(\$181 );
+  assign \$184  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$4918$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$186  = $signed(\$179 ) + $signed(\$185 );
+  assign \$187  = raw ? { 9'h000, \port$4795$0  } : \$186 [15:0];
+  assign \$189  = \port$4918$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$190  = accumulate ? \$189  : 17'h00000;
+  assign \$192  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$191  });
+  assign \$193  = - $signed(\$192 );
+  assign \$195  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$4918$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$197  = $signed(\$190 ) + $signed(\$196 );
+  assign \$198  = raw ? { 9'h000, \port$4797$0  } : \$197 [15:0];
+  assign \$200  = \port$4918$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$201  = accumulate ? \$200  : 17'h00000;
+  assign \$203  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$202  });
+  assign \$204  = - $signed(\$203 );
+  assign \$206  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$4918$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$208  = $signed(\$201 ) + $signed(\$207 );
+  assign \$209  = raw ? { 9'h000, \port$4799$0  } : \$208 [15:0];
+  assign \$211  = \port$4918$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$212  = accumulate ? \$211  : 17'h00000;
+  assign \$214  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$213  });
+  assign \$215  = - $signed(\$214 );
+  assign \$217  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$4918$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$219  = $signed(\$212 ) + $signed(\$218 );
+  assign \$220  = raw ? { 9'h000, \port$4801$0  } : \$219 [15:0];
+  assign \$222  = \port$4918$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$223  = accumulate ? \$222  : 17'h00000;
+  assign \$225  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$224  });
+  assign \$226  = - $signed(\$225 );
+  assign \$228  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$4918$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$230  = $signed(\$223 ) + $signed(\$229 );
+  assign \$231  = raw ? { 9'h000, \port$4803$0  } : \$230 [15:0];
+  assign \$233  = \port$4918$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$234  = accumulate ? \$233  : 17'h00000;
+  assign \$236  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$235  });
+  assign \$237  = - $signed(\$236 );
+  assign \$239  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$4918$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$241  = $signed(\$234 ) + $signed(\$240 );
+  assign \$242  = raw ? { 9'h000, \port$4805$0  } : \$241 [15:0];
+  assign \$244  = \port$4918$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$245  = accumulate ? \$244  : 17'h00000;
+  assign \$247  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$246  });
+  assign \$248  = - $signed(\$247 );
+  assign \$250  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$4918$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$252  = $signed(\$245 ) + $signed(\$251 );
+  assign \$253  = raw ? { 9'h000, \port$4807$0  } : \$252 [15:0];
+  assign \$255  = \port$4918$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$256  = accumulate ? \$255  : 17'h00000;
+  assign \$258  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$257  });
+  assign \$259  = - $signed(\$258 );
+  assign \$261  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$4918$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$263  = $signed(\$256 ) + $signed(\$262 );
+  assign \$264  = raw ? { 9'h000, \port$4809$0  } : \$263 [15:0];
+  assign \$266  = \port$4918$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$267  = accumulate ? \$266  : 17'h00000;
+  assign \$269  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$268  });
+  assign \$270  = - $signed(\$269 );
+  assign \$272  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$4918$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$274  = $signed(\$267 ) + $signed(\$273 );
+  assign \$275  = raw ? { 9'h000, \port$4811$0  } : \$274 [15:0];
+  assign \$277  = \port$4918$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$278  = accumulate ? \$277  : 17'h00000;
+  assign \$280  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$279  });
+  assign \$281  = - $signed(\$280 );
+  assign \$283  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$4918$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$285  = $signed(\$278 ) + $signed(\$284 );
+  assign \$286  = raw ? { 9'h000, \port$4813$0  } : \$285 [15:0];
+  assign \$288  = \port$4918$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$289  = accumulate ? \$288  : 17'h00000;
+  assign \$291  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$290  });
+  assign \$292  = - $signed(\$291 );
+  assign \$294  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$4918$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$296  = $signed(\$289 ) + $signed(\$295 );
+  assign \$297  = raw ? { 9'h000, \port$4815$0  } : \$296 [15:0];
+  assign \$299  = \port$4918$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$300  = accumulate ? \$299  : 17'h00000;
+  assign \$302  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$301  });
+  assign \$303  = - $signed(\$302 );
+  assign \$305  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$4918$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$307  = $signed(\$300 ) + $signed(\$306 );
+  assign \$308  = raw ? { 9'h000, \port$4817$0  } : \$307 [15:0];
+  assign \$310  = \port$4918$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$311  = accumulate ? \$310  : 17'h00000;
+  assign \$313  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$312  });
+  assign \$314  = - $signed(\$313 );
+  assign \$316  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$4918$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$318  = $signed(\$311 ) + $signed(\$317 );
+  assign \$319  = raw ? { 9'h000, \port$4819$0  } : \$318 [15:0];
+  assign \$321  = \port$4918$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$322  = accumulate ? \$321  : 17'h00000;
+  assign \$324  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$323  });
+  assign \$325  = - $signed(\$324 );
+  assign \$327  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$4918$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$329  = $signed(\$322 ) + $signed(\$328 );
+  assign \$330  = raw ? { 9'h000, \port$4821$0  } : \$329 [15:0];
+  assign \$332  = \port$4918$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$333  = accumulate ? \$332  : 17'h00000;
+  assign \$335  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$334  });
+  assign \$336  = - $signed(\$335 );
+  assign \$338  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$4918$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$340  = $signed(\$333 ) + $signed(\$339 );
+  assign \$341  = raw ? { 9'h000, \port$4823$0  } : \$340 [15:0];
+  assign \$343  = \port$4918$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$344  = accumulate ? \$343  : 17'h00000;
+  assign \$346  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$345  });
+  assign \$347  = - $signed(\$346 );
+  assign \$349  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$4918$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$351  = $signed(\$344 ) + $signed(\$350 );
+  assign \$352  = raw ? { 9'h000, \port$4825$0  } : \$351 [15:0];
+  assign \$354  = \port$4918$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$355  = accumulate ? \$354  : 17'h00000;
+  assign \$357  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$356  });
+  assign \$358  = - $signed(\$357 );
+  assign \$360  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$4918$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$362  = $signed(\$355 ) + $signed(\$361 );
+  assign \$363  = raw ? { 9'h000, \port$4827$0  } : \$362 [15:0];
+  assign \$365  = \port$4918$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$366  = accumulate ? \$365  : 17'h00000;
+  assign \$368  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$367  });
+  assign \$369  = - $signed(\$368 );
+  assign \$371  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$4918$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$373  = $signed(\$366 ) + $signed(\$372 );
+  assign \$374  = raw ? { 9'h000, \port$4829$0  } : \$373 [15:0];
+  assign \$376  = \port$4918$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$377  = accumulate ? \$376  : 17'h00000;
+  assign \$379  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$378  });
+  assign \$380  = - $signed(\$379 );
+  assign \$382  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$4918$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$384  = $signed(\$377 ) + $signed(\$383 );
+  assign \$385  = raw ? { 9'h000, \port$4831$0  } : \$384 [15:0];
+  assign \$387  = \port$4918$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$388  = accumulate ? \$387  : 17'h00000;
+  assign \$390  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$389  });
+  assign \$391  = - $signed(\$390 );
+  assign \$393  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$4918$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$395  = $signed(\$388 ) + $signed(\$394 );
+  assign \$396  = raw ? { 9'h000, \port$4833$0  } : \$395 [15:0];
+  assign \$398  = \port$4918$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$399  = accumulate ? \$398  : 17'h00000;
+  assign \$401  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$400  });
+  assign \$402  = - $signed(\$401 );
+  assign \$404  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$4918$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$406  = $signed(\$399 ) + $signed(\$405 );
+  assign \$407  = raw ? { 9'h000, \port$4835$0  } : \$406 [15:0];
+  assign \$409  = \port$4918$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$410  = accumulate ? \$409  : 17'h00000;
+  assign \$412  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$411  });
+  assign \$413  = - $signed(\$412 );
+  assign \$415  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$4918$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$417  = $signed(\$410 ) + $signed(\$416 );
+  assign \$418  = raw ? { 9'h000, \port$4837$0  } : \$417 [15:0];
+  assign \$420  = \port$4918$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$421  = accumulate ? \$420  : 17'h00000;
+  assign \$423  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$422  });
+  assign \$424  = - $signed(\$423 );
+  assign \$426  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$4918$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$428  = $signed(\$421 ) + $signed(\$427 );
+  assign \$429  = raw ? { 9'h000, \port$4839$0  } : \$428 [15:0];
+  assign \$431  = \port$4918$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$432  = accumulate ? \$431  : 17'h00000;
+  assign \$434  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$433  });
+  assign \$435  = - $signed(\$434 );
+  assign \$437  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$4918$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$439  = $signed(\$432 ) + $signed(\$438 );
+  assign \$440  = raw ? { 9'h000, \port$4841$0  } : \$439 [15:0];
+  assign \$442  = \port$4918$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$443  = accumulate ? \$442  : 17'h00000;
+  assign \$445  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$444  });
+  assign \$446  = - $signed(\$445 );
+  assign \$448  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$4918$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$450  = $signed(\$443 ) + $signed(\$449 );
+  assign \$451  = raw ? { 9'h000, \port$4843$0  } : \$450 [15:0];
+  assign \$453  = \port$4918$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$454  = accumulate ? \$453  : 17'h00000;
+  assign \$456  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$455  });
+  assign \$457  = - $signed(\$456 );
+  assign \$459  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$4918$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$461  = $signed(\$454 ) + $signed(\$460 );
+  assign \$462  = raw ? { 9'h000, \port$4845$0  } : \$461 [15:0];
+  assign \$464  = \port$4918$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$465  = accumulate ? \$464  : 17'h00000;
+  assign \$467  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$466  });
+  assign \$468  = - $signed(\$467 );
+  assign \$470  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$4918$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$472  = $signed(\$465 ) + $signed(\$471 );
+  assign \$473  = raw ? { 9'h000, \port$4847$0  } : \$472 [15:0];
+  assign \$475  = \port$4918$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$476  = accumulate ? \$475  : 17'h00000;
+  assign \$478  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$477  });
+  assign \$479  = - $signed(\$478 );
+  assign \$481  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$4918$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$483  = $signed(\$476 ) + $signed(\$482 );
+  assign \$484  = raw ? { 9'h000, \port$4849$0  } : \$483 [15:0];
+  assign \$486  = \port$4918$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$487  = accumulate ? \$486  : 17'h00000;
+  assign \$489  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$488  });
+  assign \$490  = - $signed(\$489 );
+  assign \$492  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$4918$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$494  = $signed(\$487 ) + $signed(\$493 );
+  assign \$495  = raw ? { 9'h000, \port$4851$0  } : \$494 [15:0];
+  assign \$497  = \port$4918$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$498  = accumulate ? \$497  : 17'h00000;
+  assign \$500  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$499  });
+  assign \$501  = - $signed(\$500 );
+  assign \$503  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$4918$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$505  = $signed(\$498 ) + $signed(\$504 );
+  assign \$506  = raw ? { 9'h000, \port$4853$0  } : \$505 [15:0];
+  assign \$508  = \port$4918$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$509  = accumulate ? \$508  : 17'h00000;
+  assign \$511  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$510  });
+  assign \$512  = - $signed(\$511 );
+  assign \$514  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$4918$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$516  = $signed(\$509 ) + $signed(\$515 );
+  assign \$517  = raw ? { 9'h000, \port$4855$0  } : \$516 [15:0];
+  assign \$519  = \port$4918$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$520  = accumulate ? \$519  : 17'h00000;
+  assign \$522  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$521  });
+  assign \$523  = - $signed(\$522 );
+  assign \$525  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$4918$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$527  = $signed(\$520 ) + $signed(\$526 );
+  assign \$528  = raw ? { 9'h000, \port$4857$0  } : \$527 [15:0];
+  assign \$530  = \port$4918$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$531  = accumulate ? \$530  : 17'h00000;
+  assign \$533  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$532  });
+  assign \$534  = - $signed(\$533 );
+  assign \$536  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$4918$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$538  = $signed(\$531 ) + $signed(\$537 );
+  assign \$539  = raw ? { 9'h000, \port$4859$0  } : \$538 [15:0];
+  assign \$541  = \port$4918$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$542  = accumulate ? \$541  : 17'h00000;
+  assign \$544  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$543  });
+  assign \$545  = - $signed(\$544 );
+  assign \$547  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$4918$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$549  = $signed(\$542 ) + $signed(\$548 );
+  assign \$550  = raw ? { 9'h000, \port$4861$0  } : \$549 [15:0];
+  assign \$552  = \port$4918$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$553  = accumulate ? \$552  : 17'h00000;
+  assign \$555  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$554  });
+  assign \$556  = - $signed(\$555 );
+  assign \$558  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$4918$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$560  = $signed(\$553 ) + $signed(\$559 );
+  assign \$561  = raw ? { 9'h000, \port$4863$0  } : \$560 [15:0];
+  assign \$563  = \port$4918$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$564  = accumulate ? \$563  : 17'h00000;
+  assign \$566  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$565  });
+  assign \$567  = - $signed(\$566 );
+  assign \$569  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$4918$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$571  = $signed(\$564 ) + $signed(\$570 );
+  assign \$572  = raw ? { 9'h000, \port$4865$0  } : \$571 [15:0];
+  assign \$574  = \port$4918$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$575  = accumulate ? \$574  : 17'h00000;
+  assign \$577  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$576  });
+  assign \$578  = - $signed(\$577 );
+  assign \$580  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$4918$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$582  = $signed(\$575 ) + $signed(\$581 );
+  assign \$583  = raw ? { 9'h000, \port$4867$0  } : \$582 [15:0];
+  assign \$585  = \port$4918$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$586  = accumulate ? \$585  : 17'h00000;
+  assign \$588  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$587  });
+  assign \$589  = - $signed(\$588 );
+  assign \$591  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$4918$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$593  = $signed(\$586 ) + $signed(\$592 );
+  assign \$594  = raw ? { 9'h000, \port$4869$0  } : \$593 [15:0];
+  assign \$596  = \port$4918$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$597  = accumulate ? \$596  : 17'h00000;
+  assign \$599  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$598  });
+  assign \$600  = - $signed(\$599 );
+  assign \$602  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$4918$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$604  = $signed(\$597 ) + $signed(\$603 );
+  assign \$605  = raw ? { 9'h000, \port$4871$0  } : \$604 [15:0];
+  assign \$607  = \port$4918$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$608  = accumulate ? \$607  : 17'h00000;
+  assign \$610  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$609  });
+  assign \$611  = - $signed(\$610 );
+  assign \$613  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$4918$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$615  = $signed(\$608 ) + $signed(\$614 );
+  assign \$616  = raw ? { 9'h000, \port$4873$0  } : \$615 [15:0];
+  assign \$618  = \port$4918$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$619  = accumulate ? \$618  : 17'h00000;
+  assign \$621  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$620  });
+  assign \$622  = - $signed(\$621 );
+  assign \$624  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$4918$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$626  = $signed(\$619 ) + $signed(\$625 );
+  assign \$627  = raw ? { 9'h000, \port$4875$0  } : \$626 [15:0];
+  assign \$629  = \port$4918$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$630  = accumulate ? \$629  : 17'h00000;
+  assign \$632  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$631  });
+  assign \$633  = - $signed(\$632 );
+  assign \$635  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$4918$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$637  = $signed(\$630 ) + $signed(\$636 );
+  assign \$638  = raw ? { 9'h000, \port$4877$0  } : \$637 [15:0];
+  assign \$640  = \port$4918$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$641  = accumulate ? \$640  : 17'h00000;
+  assign \$643  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$642  });
+  assign \$644  = - $signed(\$643 );
+  assign \$646  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$4918$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$648  = $signed(\$641 ) + $signed(\$647 );
+  assign \$649  = raw ? { 9'h000, \port$4879$0  } : \$648 [15:0];
+  assign \$651  = \port$4918$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$652  = accumulate ? \$651  : 17'h00000;
+  assign \$654  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$653  });
+  assign \$655  = - $signed(\$654 );
+  assign \$657  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$4918$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$659  = $signed(\$652 ) + $signed(\$658 );
+  assign \$660  = raw ? { 9'h000, \port$4881$0  } : \$659 [15:0];
+  assign \$662  = \port$4918$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$663  = accumulate ? \$662  : 17'h00000;
+  assign \$665  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$664  });
+  assign \$666  = - $signed(\$665 );
+  assign \$668  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$4918$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$670  = $signed(\$663 ) + $signed(\$669 );
+  assign \$671  = raw ? { 9'h000, \port$4883$0  } : \$670 [15:0];
+  assign \$673  = \port$4918$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$674  = accumulate ? \$673  : 17'h00000;
+  assign \$676  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$675  });
+  assign \$677  = - $signed(\$676 );
+  assign \$679  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$4918$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$681  = $signed(\$674 ) + $signed(\$680 );
+  assign \$682  = raw ? { 9'h000, \port$4885$0  } : \$681 [15:0];
+  assign \$684  = \port$4918$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$685  = accumulate ? \$684  : 17'h00000;
+  assign \$687  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$686  });
+  assign \$688  = - $signed(\$687 );
+  assign \$690  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$4918$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$692  = $signed(\$685 ) + $signed(\$691 );
+  assign \$693  = raw ? { 9'h000, \port$4887$0  } : \$692 [15:0];
+  assign \$695  = \port$4918$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$696  = accumulate ? \$695  : 17'h00000;
+  assign \$698  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$697  });
+  assign \$699  = - $signed(\$698 );
+  assign \$701  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$4918$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$703  = $signed(\$696 ) + $signed(\$702 );
+  assign \$704  = raw ? { 9'h000, \port$4889$0  } : \$703 [15:0];
+  assign \$706  = \port$4918$2 [0] ? \$705  : { values[15], values[15:0] };
+  assign \$707  = accumulate ? \$706  : 17'h00000;
+  assign \$709  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$708  });
+  assign \$710  = - $signed(\$709 );
+  assign \$712  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$711  });
+  assign \$713  = \port$4918$2 [1] ? \$710  : { \$712 [16], \$712  };
+  assign \$714  = $signed(\$707 ) + $signed(\$713 );
+  assign \$715  = raw ? { 9'h000, \port$4763$0  } : \$714 [15:0];
+  assign \$716  = $signed(\$715 ) >= $signed(\port$4173$0 );
+  assign \$718  = \port$4918$2 [0] ? \$717  : { values[31], values[31:16] };
+  assign \$719  = accumulate ? \$718  : 17'h00000;
+  assign \$721  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$720  });
+  assign \$722  = - $signed(\$721 );
+  assign \$724  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$723  });
+  assign \$725  = \port$4918$2 [1] ? \$722  : { \$724 [16], \$724  };
+  assign \$726  = $signed(\$719 ) + $signed(\$725 );
+  assign \$727  = raw ? { 9'h000, \port$4765$0  } : \$726 [15:0];
+  assign \$728  = $signed(\$727 ) >= $signed(\port$4175$0 );
+  assign \$730  = \port$4918$2 [0] ? \$729  : { values[47], values[47:32] };
+  assign \$731  = accumulate ? \$730  : 17'h00000;
+  assign \$733  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$732  });
+  assign \$734  = - $signed(\$733 );
+  assign \$736  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = \port$4918$2 [1] ? \$734  : { \$736 [16], \$736  };
+  assign \$738  = $signed(\$731 ) + $signed(\$737 );
+  assign \$739  = raw ? { 9'h000, \port$4767$0  } : \$738 [15:0];
+  assign \$740  = $signed(\$739 ) >= $signed(\port$4177$0 );
+  assign \$742  = \port$4918$2 [0] ? \$741  : { values[63], values[63:48] };
+  assign \$743  = accumulate ? \$742  : 17'h00000;
+  assign \$745  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$744  });
+  assign \$746  = - $signed(\$745 );
+  assign \$748  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$747  });
+  assign \$749  = \port$4918$2 [1] ? \$746  : { \$748 [16], \$748  };
+  assign \$750  = $signed(\$743 ) + $signed(\$749 );
+  assign \$751  = raw ? { 9'h000, \port$4769$0  } : \$750 [15:0];
+  assign \$752  = $signed(\$751 ) >= $signed(\port$4179$0 );
+  assign \$754  = \port$4918$2 [0] ? \$753  : { values[79], values[79:64] };
+  assign \$755  = accumulate ? \$754  : 17'h00000;
+  assign \$757  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$756  });
+  assign \$758  = - $signed(\$757 );
+  assign \$760  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$759  });
+  assign \$761  = \port$4918$2 [1] ? \$758  : { \$760 [16], \$760  };
+  assign \$762  = $signed(\$755 ) + $signed(\$761 );
+  assign \$763  = raw ? { 9'h000, \port$4771$0  } : \$762 [15:0];
+  assign \$764  = $signed(\$763 ) >= $signed(\port$4181$0 );
+  assign \$766  = \port$4918$2 [0] ? \$765  : { values[95], values[95:80] };
   assign \$767  = accumulate ? \$766  : 17'h00000;
-  assign \$769  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$768  });
+  assign \$769  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$768  });
   assign \$770  = - $signed(\$769 );
-  assign \$772  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$771  });
-  assign \$773  = \port$6277$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$772  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$4918$2 [1] ? \$770  : { \$772 [16], \$772  };
   assign \$774  = $signed(\$767 ) + $signed(\$773 );
-  assign \$775  = raw ? { 9'h000, \port$6101$0  } : \$774 [15:0];
-  assign \$777  = \port$6277$2 [0] ? \$776  : { values[863], values[863:848] };
-  assign \$778  = accumulate ? \$777  : 17'h00000;
-  assign \$780  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$779  });
-  assign \$781  = - $signed(\$780 );
-  assign \$783  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$782  });
-  assign \$784  = \port$6277$2 [1] ? \$781  : { \$783 [16], \$783  };
-  assign \$785  = $signed(\$778 ) + $signed(\$784 );
-  assign \$786  = raw ? { 9'h000, \port$6103$0  } : \$785 [15:0];
-  assign \$788  = \port$6277$2 [0] ? \$787  : { values[879], values[879:864] };
-  assign \$789  = accumulate ? \$788  : 17'h00000;
-  assign \$791  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$790  });
-  assign \$792  = - $signed(\$791 );
-  assign \$794  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$793  });
-  assign \$795  = \port$6277$2 [1] ? \$792  : { \$794 [16], \$794  };
-  assign \$796  = $signed(\$789 ) + $signed(\$795 );
-  assign \$797  = raw ? { 9'h000, \port$6105$0  } : \$796 [15:0];
-  assign \$799  = \port$6277$2 [0] ? \$798  : { values[895], values[895:880] };
-  assign \$800  = accumulate ? \$799  : 17'h00000;
-  assign \$802  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$801  });
-  assign \$803  = - $signed(\$802 );
-  assign \$805  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$804  });
-  assign \$806  = \port$6277$2 [1] ? \$803  : { \$805 [16], \$805  };
-  assign \$807  = $signed(\$800 ) + $signed(\$806 );
-  assign \$808  = raw ? { 9'h000, \port$6107$0  } : \$807 [15:0];
-  assign \$810  = \port$6277$2 [0] ? \$809  : { values[911], values[911:896] };
-  assign \$811  = accumulate ? \$810  : 17'h00000;
-  assign \$813  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$812  });
-  assign \$814  = - $signed(\$813 );
-  assign \$816  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$815  });
-  assign \$817  = \port$6277$2 [1] ? \$814  : { \$816 [16], \$816  };
-  assign \$818  = $signed(\$811 ) + $signed(\$817 );
-  assign \$819  = raw ? { 9'h000, \port$6109$0  } : \$818 [15:0];
-  assign \$821  = \port$6277$2 [0] ? \$820  : { values[927], values[927:912] };
-  assign \$822  = accumulate ? \$821  : 17'h00000;
-  assign \$824  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$823  });
-  assign \$825  = - $signed(\$824 );
-  assign \$827  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$826  });
-  assign \$828  = \port$6277$2 [1] ? \$825  : { \$827 [16], \$827  };
-  assign \$829  = $signed(\$822 ) + $signed(\$828 );
-  assign \$830  = raw ? { 9'h000, \port$6111$0  } : \$829 [15:0];
-  assign \$832  = \port$6277$2 [0] ? \$831  : { values[943], values[943:928] };
-  assign \$833  = accumulate ? \$832  : 17'h00000;
-  assign \$835  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$834  });
-  assign \$836  = - $signed(\$835 );
-  assign \$838  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$837  });
-  assign \$839  = \port$6277$2 [1] ? \$836  : { \$838 [16], \$838  };
-  assign \$840  = $signed(\$833 ) + $signed(\$839 );
-  assign \$841  = raw ? { 9'h000, \port$6113$0  } : \$840 [15:0];
-  assign \$843  = \port$6277$2 [0] ? \$842  : { values[959], values[959:944] };
-  assign \$844  = accumulate ? \$843  : 17'h00000;
-  assign \$846  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$845  });
-  assign \$847  = - $signed(\$846 );
-  assign \$849  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$848  });
-  assign \$850  = \port$6277$2 [1] ? \$847  : { \$849 [16], \$849  };
-  assign \$851  = $signed(\$844 ) + $signed(\$850 );
-  assign \$852  = raw ? { 9'h000, \port$6115$0  } : \$851 [15:0];
-  assign \$854  = \port$6277$2 [0] ? \$853  : { values[975], values[975:960] };
-  assign \$855  = accumulate ? \$854  : 17'h00000;
-  assign \$857  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$856  });
-  assign \$858  = - $signed(\$857 );
-  assign \$860  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$859  });
-  assign \$861  = \port$6277$2 [1] ? \$858  : { \$860 [16], \$860  };
-  assign \$862  = $signed(\$855 ) + $signed(\$861 );
-  assign \$863  = raw ? { 9'h000, \port$6117$0  } : \$862 [15:0];
-  assign \$865  = \port$6277$2 [0] ? \$864  : { values[991], values[991:976] };
-  assign \$866  = accumulate ? \$865  : 17'h00000;
-  assign \$868  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = - $signed(\$868 );
-  assign \$871  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$870  });
-  assign \$872  = \port$6277$2 [1] ? \$869  : { \$871 [16], \$871  };
-  assign \$873  = $signed(\$866 ) + $signed(\$872 );
-  assign \$874  = raw ? { 9'h000, \port$6119$0  } : \$873 [15:0];
-  assign \$876  = \port$6277$2 [0] ? \$875  : { values[1007], values[1007:992] };
-  assign \$877  = accumulate ? \$876  : 17'h00000;
-  assign \$879  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$878  });
-  assign \$880  = - $signed(\$879 );
-  assign \$882  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$881  });
-  assign \$883  = \port$6277$2 [1] ? \$880  : { \$882 [16], \$882  };
-  assign \$884  = $signed(\$877 ) + $signed(\$883 );
-  assign \$885  = raw ? { 9'h000, \port$6121$0  } : \$884 [15:0];
-  assign \$887  = \port$6277$2 [0] ? \$886  : { values[1023], values[1023:1008] };
-  assign \$888  = accumulate ? \$887  : 17'h00000;
-  assign \$890  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$889  });
-  assign \$891  = - $signed(\$890 );
-  assign \$893  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$892  });
-  assign \$894  = \port$6277$2 [1] ? \$891  : { \$893 [16], \$893  };
-  assign \$895  = $signed(\$888 ) + $signed(\$894 );
-  assign \$896  = raw ? { 9'h000, \port$6123$0  } : \$895 [15:0];
-  assign \$898  = \port$6277$2 [0] ? \$897  : { values[15], values[15:0] };
+  assign \$775  = raw ? { 9'h000, \port$4773$0  } : \$774 [15:0];
+  assign \$776  = $signed(\$775 ) >= $signed(\port$4183$0 );
+  assign \$778  = \port$4918$2 [0] ? \$777  : { values[111], values[111:96] };
+  assign \$779  = accumulate ? \$778  : 17'h00000;
+  assign \$781  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$780  });
+  assign \$782  = - $signed(\$781 );
+  assign \$784  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$783  });
+  assign \$785  = \port$4918$2 [1] ? \$782  : { \$784 [16], \$784  };
+  assign \$786  = $signed(\$779 ) + $signed(\$785 );
+  assign \$787  = raw ? { 9'h000, \port$4775$0  } : \$786 [15:0];
+  assign \$788  = $signed(\$787 ) >= $signed(\port$4185$0 );
+  assign \$790  = \port$4918$2 [0] ? \$789  : { values[127], values[127:112] };
+  assign \$791  = accumulate ? \$790  : 17'h00000;
+  assign \$793  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$792  });
+  assign \$794  = - $signed(\$793 );
+  assign \$796  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$4918$2 [1] ? \$794  : { \$796 [16], \$796  };
+  assign \$798  = $signed(\$791 ) + $signed(\$797 );
+  assign \$799  = raw ? { 9'h000, \port$4777$0  } : \$798 [15:0];
+  assign \$800  = $signed(\$799 ) >= $signed(\port$4187$0 );
+  assign \$802  = \port$4918$2 [0] ? \$801  : { values[143], values[143:128] };
+  assign \$803  = accumulate ? \$802  : 17'h00000;
+  assign \$805  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$804  });
+  assign \$806  = - $signed(\$805 );
+  assign \$808  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$807  });
+  assign \$809  = \port$4918$2 [1] ? \$806  : { \$808 [16], \$808  };
+  assign \$810  = $signed(\$803 ) + $signed(\$809 );
+  assign \$811  = raw ? { 9'h000, \port$4779$0  } : \$810 [15:0];
+  assign \$812  = $signed(\$811 ) >= $signed(\port$4189$0 );
+  assign \$814  = \port$4918$2 [0] ? \$813  : { values[159], values[159:144] };
+  assign \$815  = accumulate ? \$814  : 17'h00000;
+  assign \$817  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$816  });
+  assign \$818  = - $signed(\$817 );
+  assign \$820  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$819  });
+  assign \$821  = \port$4918$2 [1] ? \$818  : { \$820 [16], \$820  };
+  assign \$822  = $signed(\$815 ) + $signed(\$821 );
+  assign \$823  = raw ? { 9'h000, \port$4781$0  } : \$822 [15:0];
+  assign \$824  = $signed(\$823 ) >= $signed(\port$4191$0 );
+  assign \$826  = \port$4918$2 [0] ? \$825  : { values[175], values[175:160] };
+  assign \$827  = accumulate ? \$826  : 17'h00000;
+  assign \$829  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$828  });
+  assign \$830  = - $signed(\$829 );
+  assign \$832  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$831  });
+  assign \$833  = \port$4918$2 [1] ? \$830  : { \$832 [16], \$832  };
+  assign \$834  = $signed(\$827 ) + $signed(\$833 );
+  assign \$835  = raw ? { 9'h000, \port$4783$0  } : \$834 [15:0];
+  assign \$836  = $signed(\$835 ) >= $signed(\port$4193$0 );
+  assign \$838  = \port$4918$2 [0] ? \$837  : { values[191], values[191:176] };
+  assign \$839  = accumulate ? \$838  : 17'h00000;
+  assign \$841  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$840  });
+  assign \$842  = - $signed(\$841 );
+  assign \$844  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$843  });
+  assign \$845  = \port$4918$2 [1] ? \$842  : { \$844 [16], \$844  };
+  assign \$846  = $signed(\$839 ) + $signed(\$845 );
+  assign \$847  = raw ? { 9'h000, \port$4785$0  } : \$846 [15:0];
+  assign \$848  = $signed(\$847 ) >= $signed(\port$4195$0 );
+  assign \$850  = \port$4918$2 [0] ? \$849  : { values[207], values[207:192] };
+  assign \$851  = accumulate ? \$850  : 17'h00000;
+  assign \$853  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$852  });
+  assign \$854  = - $signed(\$853 );
+  assign \$856  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$855  });
+  assign \$857  = \port$4918$2 [1] ? \$854  : { \$856 [16], \$856  };
+  assign \$858  = $signed(\$851 ) + $signed(\$857 );
+  assign \$859  = raw ? { 9'h000, \port$4787$0  } : \$858 [15:0];
+  assign \$860  = $signed(\$859 ) >= $signed(\port$4197$0 );
+  assign \$862  = \port$4918$2 [0] ? \$861  : { values[223], values[223:208] };
+  assign \$863  = accumulate ? \$862  : 17'h00000;
+  assign \$865  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$864  });
+  assign \$866  = - $signed(\$865 );
+  assign \$868  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = \port$4918$2 [1] ? \$866  : { \$868 [16], \$868  };
+  assign \$870  = $signed(\$863 ) + $signed(\$869 );
+  assign \$871  = raw ? { 9'h000, \port$4789$0  } : \$870 [15:0];
+  assign \$872  = $signed(\$871 ) >= $signed(\port$4199$0 );
+  assign \$874  = \port$4918$2 [0] ? \$873  : { values[239], values[239:224] };
+  assign \$875  = accumulate ? \$874  : 17'h00000;
+  assign \$877  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$876  });
+  assign \$878  = - $signed(\$877 );
+  assign \$880  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$879  });
+  assign \$881  = \port$4918$2 [1] ? \$878  : { \$880 [16], \$880  };
+  assign \$882  = $signed(\$875 ) + $signed(\$881 );
+  assign \$883  = raw ? { 9'h000, \port$4791$0  } : \$882 [15:0];
+  assign \$884  = $signed(\$883 ) >= $signed(\port$4201$0 );
+  assign \$886  = \port$4918$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$887  = accumulate ? \$886  : 17'h00000;
+  assign \$889  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$888  });
+  assign \$890  = - $signed(\$889 );
+  assign \$892  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = \port$4918$2 [1] ? \$890  : { \$892 [16], \$892  };
+  assign \$894  = $signed(\$887 ) + $signed(\$893 );
+  assign \$895  = raw ? { 9'h000, \port$4793$0  } : \$894 [15:0];
+  assign \$896  = $signed(\$895 ) >= $signed(\port$4203$0 );
+  assign \$898  = \port$4918$2 [0] ? \$897  : { values[271], values[271:256] };
   assign \$899  = accumulate ? \$898  : 17'h00000;
-  assign \$901  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$900  });
+  assign \$901  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$900  });
   assign \$902  = - $signed(\$901 );
-  assign \$904  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = \port$6277$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$904  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$4918$2 [1] ? \$902  : { \$904 [16], \$904  };
   assign \$906  = $signed(\$899 ) + $signed(\$905 );
-  assign \$907  = raw ? { 9'h000, \port$5997$0  } : \$906 [15:0];
-  assign \$908  = $signed(\$907 ) >= $signed(\port$5279$0 );
-  assign \$910  = \port$6277$2 [0] ? \$909  : { values[31], values[31:16] };
+  assign \$907  = raw ? { 9'h000, \port$4795$0  } : \$906 [15:0];
+  assign \$908  = $signed(\$907 ) >= $signed(\port$4205$0 );
+  assign \$910  = \port$4918$2 [0] ? \$909  : { values[287], values[287:272] };
   assign \$911  = accumulate ? \$910  : 17'h00000;
-  assign \$913  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$912  });
+  assign \$913  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$912  });
   assign \$914  = - $signed(\$913 );
-  assign \$916  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$915  });
-  assign \$917  = \port$6277$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$916  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$4918$2 [1] ? \$914  : { \$916 [16], \$916  };
   assign \$918  = $signed(\$911 ) + $signed(\$917 );
-  assign \$919  = raw ? { 9'h000, \port$5999$0  } : \$918 [15:0];
-  assign \$920  = $signed(\$919 ) >= $signed(\port$5281$0 );
-  assign \$922  = \port$6277$2 [0] ? \$921  : { values[47], values[47:32] };
+  assign \$919  = raw ? { 9'h000, \port$4797$0  } : \$918 [15:0];
+  assign \$920  = $signed(\$919 ) >= $signed(\port$4207$0 );
+  assign \$922  = \port$4918$2 [0] ? \$921  : { values[303], values[303:288] };
   assign \$923  = accumulate ? \$922  : 17'h00000;
-  assign \$925  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$924  });
+  assign \$925  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$924  });
   assign \$926  = - $signed(\$925 );
-  assign \$928  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$927  });
-  assign \$929  = \port$6277$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$928  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$4918$2 [1] ? \$926  : { \$928 [16], \$928  };
   assign \$930  = $signed(\$923 ) + $signed(\$929 );
-  assign \$931  = raw ? { 9'h000, \port$6001$0  } : \$930 [15:0];
-  assign \$932  = $signed(\$931 ) >= $signed(\port$5283$0 );
-  assign \$934  = \port$6277$2 [0] ? \$933  : { values[63], values[63:48] };
+  assign \$931  = raw ? { 9'h000, \port$4799$0  } : \$930 [15:0];
+  assign \$932  = $signed(\$931 ) >= $signed(\port$4209$0 );
+  assign \$934  = \port$4918$2 [0] ? \$933  : { values[319], values[319:304] };
   assign \$935  = accumulate ? \$934  : 17'h00000;
-  assign \$937  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$936  });
+  assign \$937  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$936  });
   assign \$938  = - $signed(\$937 );
-  assign \$940  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$939  });
-  assign \$941  = \port$6277$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$940  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$4918$2 [1] ? \$938  : { \$940 [16], \$940  };
   assign \$942  = $signed(\$935 ) + $signed(\$941 );
-  assign \$943  = raw ? { 9'h000, \port$6003$0  } : \$942 [15:0];
-  assign \$944  = $signed(\$943 ) >= $signed(\port$5285$0 );
-  assign \$946  = \port$6277$2 [0] ? \$945  : { values[79], values[79:64] };
+  assign \$943  = raw ? { 9'h000, \port$4801$0  } : \$942 [15:0];
+  assign \$944  = $signed(\$943 ) >= $signed(\port$4211$0 );
+  assign \$946  = \port$4918$2 [0] ? \$945  : { values[335], values[335:320] };
   assign \$947  = accumulate ? \$946  : 17'h00000;
-  assign \$949  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$948  });
+  assign \$949  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$948  });
   assign \$950  = - $signed(\$949 );
-  assign \$952  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$951  });
-  assign \$953  = \port$6277$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$952  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$4918$2 [1] ? \$950  : { \$952 [16], \$952  };
   assign \$954  = $signed(\$947 ) + $signed(\$953 );
-  assign \$955  = raw ? { 9'h000, \port$6005$0  } : \$954 [15:0];
-  assign \$956  = $signed(\$955 ) >= $signed(\port$5287$0 );
-  assign \$958  = \port$6277$2 [0] ? \$957  : { values[95], values[95:80] };
+  assign \$955  = raw ? { 9'h000, \port$4803$0  } : \$954 [15:0];
+  assign \$956  = $signed(\$955 ) >= $signed(\port$4213$0 );
+  assign \$958  = \port$4918$2 [0] ? \$957  : { values[351], values[351:336] };
   assign \$959  = accumulate ? \$958  : 17'h00000;
-  assign \$961  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$960  });
+  assign \$961  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$960  });
   assign \$962  = - $signed(\$961 );
-  assign \$964  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$963  });
-  assign \$965  = \port$6277$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$964  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$4918$2 [1] ? \$962  : { \$964 [16], \$964  };
   assign \$966  = $signed(\$959 ) + $signed(\$965 );
-  assign \$967  = raw ? { 9'h000, \port$6007$0  } : \$966 [15:0];
-  assign \$968  = $signed(\$967 ) >= $signed(\port$5289$0 );
-  assign \$970  = \port$6277$2 [0] ? \$969  : { values[111], values[111:96] };
+  assign \$967  = raw ? { 9'h000, \port$4805$0  } : \$966 [15:0];
+  assign \$968  = $signed(\$967 ) >= $signed(\port$4215$0 );
+  assign \$970  = \port$4918$2 [0] ? \$969  : { values[367], values[367:352] };
   assign \$971  = accumulate ? \$970  : 17'h00000;
-  assign \$973  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$972  });
+  assign \$973  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$972  });
   assign \$974  = - $signed(\$973 );
-  assign \$976  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$975  });
-  assign \$977  = \port$6277$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$976  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$4918$2 [1] ? \$974  : { \$976 [16], \$976  };
   assign \$978  = $signed(\$971 ) + $signed(\$977 );
-  assign \$979  = raw ? { 9'h000, \port$6009$0  } : \$978 [15:0];
-  assign \$980  = $signed(\$979 ) >= $signed(\port$5291$0 );
-  assign \$982  = \port$6277$2 [0] ? \$981  : { values[127], values[127:112] };
+  assign \$979  = raw ? { 9'h000, \port$4807$0  } : \$978 [15:0];
+  assign \$980  = $signed(\$979 ) >= $signed(\port$4217$0 );
+  assign \$982  = \port$4918$2 [0] ? \$981  : { values[383], values[383:368] };
   assign \$983  = accumulate ? \$982  : 17'h00000;
-  assign \$985  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$984  });
+  assign \$985  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$984  });
   assign \$986  = - $signed(\$985 );
-  assign \$988  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$987  });
-  assign \$989  = \port$6277$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$988  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$4918$2 [1] ? \$986  : { \$988 [16], \$988  };
   assign \$990  = $signed(\$983 ) + $signed(\$989 );
-  assign \$991  = raw ? { 9'h000, \port$6011$0  } : \$990 [15:0];
-  assign \$992  = $signed(\$991 ) >= $signed(\port$5293$0 );
-  assign \$994  = \port$6277$2 [0] ? \$993  : { values[143], values[143:128] };
+  assign \$991  = raw ? { 9'h000, \port$4809$0  } : \$990 [15:0];
+  assign \$992  = $signed(\$991 ) >= $signed(\port$4219$0 );
+  assign \$994  = \port$4918$2 [0] ? \$993  : { values[399], values[399:384] };
   assign \$995  = accumulate ? \$994  : 17'h00000;
-  assign \$997  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$996  });
+  assign \$997  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$996  });
   assign \$998  = - $signed(\$997 );
-  assign \$1000  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$6277$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1000  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$4918$2 [1] ? \$998  : { \$1000 [16], \$1000  };
   assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, \port$6013$0  } : \$1002 [15:0];
-  assign \$1004  = $signed(\$1003 ) >= $signed(\port$5295$0 );
-  assign \$1006  = \port$6277$2 [0] ? \$1005  : { values[159], values[159:144] };
+  assign \$1003  = raw ? { 9'h000, \port$4811$0  } : \$1002 [15:0];
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4221$0 );
+  assign \$1006  = \port$4918$2 [0] ? \$1005  : { values[415], values[415:400] };
   assign \$1007  = accumulate ? \$1006  : 17'h00000;
-  assign \$1009  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1009  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$1008  });
   assign \$1010  = - $signed(\$1009 );
-  assign \$1012  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$1011  });
-  assign \$1013  = \port$6277$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1012  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$4918$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
   assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
-  assign \$1015  = raw ? { 9'h000, \port$6015$0  } : \$1014 [15:0];
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$5297$0 );
-  assign \$1018  = \port$6277$2 [0] ? \$1017  : { values[175], values[175:160] };
+  assign \$1015  = raw ? { 9'h000, \port$4813$0  } : \$1014 [15:0];
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4223$0 );
+  assign \$1018  = \port$4918$2 [0] ? \$1017  : { values[431], values[431:416] };
   assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1021  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$1020  });
   assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$6277$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1024  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$4918$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
   assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
-  assign \$1027  = raw ? { 9'h000, \port$6017$0  } : \$1026 [15:0];
-  assign \$1028  = $signed(\$1027 ) >= $signed(\port$5299$0 );
-  assign \$1030  = \port$6277$2 [0] ? \$1029  : { values[191], values[191:176] };
+  assign \$1027  = raw ? { 9'h000, \port$4815$0  } : \$1026 [15:0];
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4225$0 );
+  assign \$1030  = \port$4918$2 [0] ? \$1029  : { values[447], values[447:432] };
   assign \$1031  = accumulate ? \$1030  : 17'h00000;
-  assign \$1033  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1033  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$1032  });
   assign \$1034  = - $signed(\$1033 );
-  assign \$1036  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$1035  });
-  assign \$1037  = \port$6277$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1036  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$4918$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
   assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
-  assign \$1039  = raw ? { 9'h000, \port$6019$0  } : \$1038 [15:0];
-  assign \$1040  = $signed(\$1039 ) >= $signed(\port$5301$0 );
-  assign \$1042  = \port$6277$2 [0] ? \$1041  : { values[207], values[207:192] };
+  assign \$1039  = raw ? { 9'h000, \port$4817$0  } : \$1038 [15:0];
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4227$0 );
+  assign \$1042  = \port$4918$2 [0] ? \$1041  : { values[463], values[463:448] };
   assign \$1043  = accumulate ? \$1042  : 17'h00000;
-  assign \$1045  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1045  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1048  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$1047  });
-  assign \$1049  = \port$6277$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1048  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$4918$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
   assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
-  assign \$1051  = raw ? { 9'h000, \port$6021$0  } : \$1050 [15:0];
-  assign \$1052  = $signed(\$1051 ) >= $signed(\port$5303$0 );
-  assign \$1054  = \port$6277$2 [0] ? \$1053  : { values[223], values[223:208] };
+  assign \$1051  = raw ? { 9'h000, \port$4819$0  } : \$1050 [15:0];
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4229$0 );
+  assign \$1054  = \port$4918$2 [0] ? \$1053  : { values[479], values[479:464] };
   assign \$1055  = accumulate ? \$1054  : 17'h00000;
-  assign \$1057  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1057  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$1056  });
   assign \$1058  = - $signed(\$1057 );
-  assign \$1060  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = \port$6277$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1060  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$4918$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
   assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
-  assign \$1063  = raw ? { 9'h000, \port$6023$0  } : \$1062 [15:0];
-  assign \$1064  = $signed(\$1063 ) >= $signed(\port$5305$0 );
-  assign \$1066  = \port$6277$2 [0] ? \$1065  : { values[239], values[239:224] };
+  assign \$1063  = raw ? { 9'h000, \port$4821$0  } : \$1062 [15:0];
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4231$0 );
+  assign \$1066  = \port$4918$2 [0] ? \$1065  : { values[495], values[495:480] };
   assign \$1067  = accumulate ? \$1066  : 17'h00000;
-  assign \$1069  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1069  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$1068  });
   assign \$1070  = - $signed(\$1069 );
-  assign \$1072  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$1071  });
-  assign \$1073  = \port$6277$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1072  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$4918$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
   assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
-  assign \$1075  = raw ? { 9'h000, \port$6025$0  } : \$1074 [15:0];
-  assign \$1076  = $signed(\$1075 ) >= $signed(\port$5307$0 );
-  assign \$1078  = \port$6277$2 [0] ? \$1077  : { values[255], values[255:240] };
+  assign \$1075  = raw ? { 9'h000, \port$4823$0  } : \$1074 [15:0];
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4233$0 );
+  assign \$1078  = \port$4918$2 [0] ? \$1077  : { values[511], values[511:496] };
   assign \$1079  = accumulate ? \$1078  : 17'h00000;
-  assign \$1081  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1081  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$1080  });
   assign \$1082  = - $signed(\$1081 );
-  assign \$1084  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$1083  });
-  assign \$1085  = \port$6277$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1084  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$4918$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
   assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
-  assign \$1087  = raw ? { 9'h000, \port$6027$0  } : \$1086 [15:0];
-  assign \$1088  = $signed(\$1087 ) >= $signed(\port$5309$0 );
-  assign \$1090  = \port$6277$2 [0] ? \$1089  : { values[271], values[271:256] };
+  assign \$1087  = raw ? { 9'h000, \port$4825$0  } : \$1086 [15:0];
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4235$0 );
+  assign \$1090  = \port$4918$2 [0] ? \$1089  : { values[527], values[527:512] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1093  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1093  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$1092  });
   assign \$1094  = - $signed(\$1093 );
-  assign \$1096  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = \port$6277$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1096  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$4918$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
   assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
-  assign \$1099  = raw ? { 9'h000, \port$6029$0  } : \$1098 [15:0];
-  assign \$1100  = $signed(\$1099 ) >= $signed(\port$5311$0 );
-  assign \$1102  = \port$6277$2 [0] ? \$1101  : { values[287], values[287:272] };
+  assign \$1099  = raw ? { 9'h000, \port$4827$0  } : \$1098 [15:0];
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4237$0 );
+  assign \$1102  = \port$4918$2 [0] ? \$1101  : { values[543], values[543:528] };
   assign \$1103  = accumulate ? \$1102  : 17'h00000;
-  assign \$1105  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1105  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$1104  });
   assign \$1106  = - $signed(\$1105 );
-  assign \$1108  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$1107  });
-  assign \$1109  = \port$6277$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1108  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$4918$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
   assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
-  assign \$1111  = raw ? { 9'h000, \port$6031$0  } : \$1110 [15:0];
-  assign \$1112  = $signed(\$1111 ) >= $signed(\port$5313$0 );
-  assign \$1114  = \port$6277$2 [0] ? \$1113  : { values[303], values[303:288] };
+  assign \$1111  = raw ? { 9'h000, \port$4829$0  } : \$1110 [15:0];
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4239$0 );
+  assign \$1114  = \port$4918$2 [0] ? \$1113  : { values[559], values[559:544] };
   assign \$1115  = accumulate ? \$1114  : 17'h00000;
-  assign \$1117  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1117  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$1116  });
   assign \$1118  = - $signed(\$1117 );
-  assign \$1120  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$6277$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1120  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$4918$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
   assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, \port$6033$0  } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$5315$0 );
-  assign \$1126  = \port$6277$2 [0] ? \$1125  : { values[319], values[319:304] };
+  assign \$1123  = raw ? { 9'h000, \port$4831$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4241$0 );
+  assign \$1126  = \port$4918$2 [0] ? \$1125  : { values[575], values[575:560] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1129  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1129  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$1128  });
   assign \$1130  = - $signed(\$1129 );
-  assign \$1132  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = \port$6277$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1132  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$4918$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
   assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
-  assign \$1135  = raw ? { 9'h000, \port$6035$0  } : \$1134 [15:0];
-  assign \$1136  = $signed(\$1135 ) >= $signed(\port$5317$0 );
-  assign \$1138  = \port$6277$2 [0] ? \$1137  : { values[335], values[335:320] };
+  assign \$1135  = raw ? { 9'h000, \port$4833$0  } : \$1134 [15:0];
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4243$0 );
+  assign \$1138  = \port$4918$2 [0] ? \$1137  : { values[591], values[591:576] };
   assign \$1139  = accumulate ? \$1138  : 17'h00000;
-  assign \$1141  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1141  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$1140  });
   assign \$1142  = - $signed(\$1141 );
-  assign \$1144  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$1143  });
-  assign \$1145  = \port$6277$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1144  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$4918$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
   assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
-  assign \$1147  = raw ? { 9'h000, \port$6037$0  } : \$1146 [15:0];
-  assign \$1148  = $signed(\$1147 ) >= $signed(\port$5319$0 );
-  assign \$1150  = \port$6277$2 [0] ? \$1149  : { values[351], values[351:336] };
+  assign \$1147  = raw ? { 9'h000, \port$4835$0  } : \$1146 [15:0];
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4245$0 );
+  assign \$1150  = \port$4918$2 [0] ? \$1149  : { values[607], values[607:592] };
   assign \$1151  = accumulate ? \$1150  : 17'h00000;
-  assign \$1153  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1153  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$1152  });
   assign \$1154  = - $signed(\$1153 );
-  assign \$1156  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$6277$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1156  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$4918$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
   assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, \port$6039$0  } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$5321$0 );
-  assign \$1162  = \port$6277$2 [0] ? \$1161  : { values[367], values[367:352] };
+  assign \$1159  = raw ? { 9'h000, \port$4837$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4247$0 );
+  assign \$1162  = \port$4918$2 [0] ? \$1161  : { values[623], values[623:608] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1165  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1165  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$1164  });
   assign \$1166  = - $signed(\$1165 );
-  assign \$1168  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = \port$6277$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1168  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$4918$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
   assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
-  assign \$1171  = raw ? { 9'h000, \port$6041$0  } : \$1170 [15:0];
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$5323$0 );
-  assign \$1174  = \port$6277$2 [0] ? \$1173  : { values[383], values[383:368] };
+  assign \$1171  = raw ? { 9'h000, \port$4839$0  } : \$1170 [15:0];
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4249$0 );
+  assign \$1174  = \port$4918$2 [0] ? \$1173  : { values[639], values[639:624] };
   assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1177  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$1176  });
   assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$5197$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$6277$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1180  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$4918$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
   assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
-  assign \$1183  = raw ? { 9'h000, \port$6043$0  } : \$1182 [15:0];
-  assign \$1184  = $signed(\$1183 ) >= $signed(\port$5325$0 );
-  assign \$1186  = \port$6277$2 [0] ? \$1185  : { values[399], values[399:384] };
+  assign \$1183  = raw ? { 9'h000, \port$4841$0  } : \$1182 [15:0];
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4251$0 );
+  assign \$1186  = \port$4918$2 [0] ? \$1185  : { values[655], values[655:640] };
   assign \$1187  = accumulate ? \$1186  : 17'h00000;
-  assign \$1189  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1189  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$1188  });
   assign \$1190  = - $signed(\$1189 );
-  assign \$1192  = $signed(\port$5199$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$6277$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1192  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$4918$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
   assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, \port$6045$0  } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$5327$0 );
-  assign \$1198  = \port$6277$2 [0] ? \$1197  : { values[415], values[415:400] };
+  assign \$1195  = raw ? { 9'h000, \port$4843$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4253$0 );
+  assign \$1198  = \port$4918$2 [0] ? \$1197  : { values[671], values[671:656] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1201  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1201  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$1200  });
   assign \$1202  = - $signed(\$1201 );
-  assign \$1204  = $signed(\port$5201$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = \port$6277$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1204  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$4918$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
   assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
-  assign \$1207  = raw ? { 9'h000, \port$6047$0  } : \$1206 [15:0];
-  assign \$1208  = $signed(\$1207 ) >= $signed(\port$5329$0 );
-  assign \$1210  = \port$6277$2 [0] ? \$1209  : { values[431], values[431:416] };
+  assign \$1207  = raw ? { 9'h000, \port$4845$0  } : \$1206 [15:0];
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4255$0 );
+  assign \$1210  = \port$4918$2 [0] ? \$1209  : { values[687], values[687:672] };
   assign \$1211  = accumulate ? \$1210  : 17'h00000;
-  assign \$1213  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1213  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$1212  });
   assign \$1214  = - $signed(\$1213 );
-  assign \$1216  = $signed(\port$5203$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = \port$6277$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1216  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$4918$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
   assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
-  assign \$1219  = raw ? { 9'h000, \port$6049$0  } : \$1218 [15:0];
-  assign \$1220  = $signed(\$1219 ) >= $signed(\port$5331$0 );
-  assign \$1222  = \port$6277$2 [0] ? \$1221  : { values[447], values[447:432] };
+  assign \$1219  = raw ? { 9'h000, \port$4847$0  } : \$1218 [15:0];
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4257$0 );
+  assign \$1222  = \port$4918$2 [0] ? \$1221  : { values[703], values[703:688] };
   assign \$1223  = accumulate ? \$1222  : 17'h00000;
-  assign \$1225  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1225  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$1224  });
   assign \$1226  = - $signed(\$1225 );
-  assign \$1228  = $signed(\port$5205$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$6277$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1228  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$4918$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
   assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, \port$6051$0  } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$5333$0 );
-  assign \$1234  = \port$6277$2 [0] ? \$1233  : { values[463], values[463:448] };
+  assign \$1231  = raw ? { 9'h000, \port$4849$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4259$0 );
+  assign \$1234  = \port$4918$2 [0] ? \$1233  : { values[719], values[719:704] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1237  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1237  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$1236  });
   assign \$1238  = - $signed(\$1237 );
-  assign \$1240  = $signed(\port$5207$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = \port$6277$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1240  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$4918$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
   assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
-  assign \$1243  = raw ? { 9'h000, \port$6053$0  } : \$1242 [15:0];
-  assign \$1244  = $signed(\$1243 ) >= $signed(\port$5335$0 );
-  assign \$1246  = \port$6277$2 [0] ? \$1245  : { values[479], values[479:464] };
+  assign \$1243  = raw ? { 9'h000, \port$4851$0  } : \$1242 [15:0];
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4261$0 );
+  assign \$1246  = \port$4918$2 [0] ? \$1245  : { values[735], values[735:720] };
   assign \$1247  = accumulate ? \$1246  : 17'h00000;
-  assign \$1249  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1249  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$1248  });
   assign \$1250  = - $signed(\$1249 );
-  assign \$1252  = $signed(\port$5209$0 ) - $signed({ 1'h0, \$1251  });
-  assign \$1253  = \port$6277$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1252  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$4918$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
   assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
-  assign \$1255  = raw ? { 9'h000, \port$6055$0  } : \$1254 [15:0];
-  assign \$1256  = $signed(\$1255 ) >= $signed(\port$5337$0 );
-  assign \$1258  = \port$6277$2 [0] ? \$1257  : { values[495], values[495:480] };
+  assign \$1255  = raw ? { 9'h000, \port$4853$0  } : \$1254 [15:0];
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4263$0 );
+  assign \$1258  = \port$4918$2 [0] ? \$1257  : { values[751], values[751:736] };
   assign \$1259  = accumulate ? \$1258  : 17'h00000;
-  assign \$1261  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1261  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$1260  });
   assign \$1262  = - $signed(\$1261 );
-  assign \$1264  = $signed(\port$5211$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$6277$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1264  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$4918$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
   assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, \port$6057$0  } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$5339$0 );
-  assign \$1270  = \port$6277$2 [0] ? \$1269  : { values[511], values[511:496] };
+  assign \$1267  = raw ? { 9'h000, \port$4855$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4265$0 );
+  assign \$1270  = \port$4918$2 [0] ? \$1269  : { values[767], values[767:752] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1273  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1273  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$1272  });
   assign \$1274  = - $signed(\$1273 );
-  assign \$1276  = $signed(\port$5213$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = \port$6277$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1276  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$4918$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
   assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
-  assign \$1279  = raw ? { 9'h000, \port$6059$0  } : \$1278 [15:0];
-  assign \$1280  = $signed(\$1279 ) >= $signed(\port$5341$0 );
-  assign \$1282  = \port$6277$2 [0] ? \$1281  : { values[527], values[527:512] };
+  assign \$1279  = raw ? { 9'h000, \port$4857$0  } : \$1278 [15:0];
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4267$0 );
+  assign \$1282  = \port$4918$2 [0] ? \$1281  : { values[783], values[783:768] };
   assign \$1283  = accumulate ? \$1282  : 17'h00000;
-  assign \$1285  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1285  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$1284  });
   assign \$1286  = - $signed(\$1285 );
-  assign \$1288  = $signed(\port$5215$0 ) - $signed({ 1'h0, \$1287  });
-  assign \$1289  = \port$6277$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1288  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$4918$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
   assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
-  assign \$1291  = raw ? { 9'h000, \port$6061$0  } : \$1290 [15:0];
-  assign \$1292  = $signed(\$1291 ) >= $signed(\port$5343$0 );
-  assign \$1294  = \port$6277$2 [0] ? \$1293  : { values[543], values[543:528] };
+  assign \$1291  = raw ? { 9'h000, \port$4859$0  } : \$1290 [15:0];
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4269$0 );
+  assign \$1294  = \port$4918$2 [0] ? \$1293  : { values[799], values[799:784] };
   assign \$1295  = accumulate ? \$1294  : 17'h00000;
-  assign \$1297  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1297  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$1296  });
   assign \$1298  = - $signed(\$1297 );
-  assign \$1300  = $signed(\port$5217$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$6277$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1300  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$4918$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
   assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, \port$6063$0  } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$5345$0 );
-  assign \$1306  = \port$6277$2 [0] ? \$1305  : { values[559], values[559:544] };
+  assign \$1303  = raw ? { 9'h000, \port$4861$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4271$0 );
+  assign \$1306  = \port$4918$2 [0] ? \$1305  : { values[815], values[815:800] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1309  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1309  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$1308  });
   assign \$1310  = - $signed(\$1309 );
-  assign \$1312  = $signed(\port$5219$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = \port$6277$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1312  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$4918$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
   assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
-  assign \$1315  = raw ? { 9'h000, \port$6065$0  } : \$1314 [15:0];
-  assign \$1316  = $signed(\$1315 ) >= $signed(\port$5347$0 );
-  assign \$1318  = \port$6277$2 [0] ? \$1317  : { values[575], values[575:560] };
+  assign \$1315  = raw ? { 9'h000, \port$4863$0  } : \$1314 [15:0];
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4273$0 );
+  assign \$1318  = \port$4918$2 [0] ? \$1317  : { values[831], values[831:816] };
   assign \$1319  = accumulate ? \$1318  : 17'h00000;
-  assign \$1321  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1321  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$1320  });
   assign \$1322  = - $signed(\$1321 );
-  assign \$1324  = $signed(\port$5221$0 ) - $signed({ 1'h0, \$1323  });
-  assign \$1325  = \port$6277$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1324  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$4918$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
   assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
-  assign \$1327  = raw ? { 9'h000, \port$6067$0  } : \$1326 [15:0];
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$5349$0 );
-  assign \$1330  = \port$6277$2 [0] ? \$1329  : { values[591], values[591:576] };
+  assign \$1327  = raw ? { 9'h000, \port$4865$0  } : \$1326 [15:0];
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4275$0 );
+  assign \$1330  = \port$4918$2 [0] ? \$1329  : { values[847], values[847:832] };
   assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1333  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$1332  });
   assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$5223$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$6277$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1336  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$4918$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
   assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$6069$0  } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$5351$0 );
-  assign \$1342  = \port$6277$2 [0] ? \$1341  : { values[607], values[607:592] };
+  assign \$1339  = raw ? { 9'h000, \port$4867$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4277$0 );
+  assign \$1342  = \port$4918$2 [0] ? \$1341  : { values[863], values[863:848] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1345  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1345  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$1344  });
   assign \$1346  = - $signed(\$1345 );
-  assign \$1348  = $signed(\port$5225$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = \port$6277$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1348  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$4918$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
   assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
-  assign \$1351  = raw ? { 9'h000, \port$6071$0  } : \$1350 [15:0];
-  assign \$1352  = $signed(\$1351 ) >= $signed(\port$5353$0 );
-  assign \$1354  = \port$6277$2 [0] ? \$1353  : { values[623], values[623:608] };
+  assign \$1351  = raw ? { 9'h000, \port$4869$0  } : \$1350 [15:0];
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4279$0 );
+  assign \$1354  = \port$4918$2 [0] ? \$1353  : { values[879], values[879:864] };
   assign \$1355  = accumulate ? \$1354  : 17'h00000;
-  assign \$1357  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1357  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$1356  });
   assign \$1358  = - $signed(\$1357 );
-  assign \$1360  = $signed(\port$5227$0 ) - $signed({ 1'h0, \$1359  });
-  assign \$1361  = \port$6277$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1360  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$4918$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
   assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
-  assign \$1363  = raw ? { 9'h000, \port$6073$0  } : \$1362 [15:0];
-  assign \$1364  = $signed(\$1363 ) >= $signed(\port$5355$0 );
-  assign \$1366  = \port$6277$2 [0] ? \$1365  : { values[639], values[639:624] };
+  assign \$1363  = raw ? { 9'h000, \port$4871$0  } : \$1362 [15:0];
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4281$0 );
+  assign \$1366  = \port$4918$2 [0] ? \$1365  : { values[895], values[895:880] };
   assign \$1367  = accumulate ? \$1366  : 17'h00000;
-  assign \$1369  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1369  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$1368  });
   assign \$1370  = - $signed(\$1369 );
-  assign \$1372  = $signed(\port$5229$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$6277$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1372  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$4918$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
   assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, \port$6075$0  } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$5357$0 );
-  assign \$1378  = \port$6277$2 [0] ? \$1377  : { values[655], values[655:640] };
+  assign \$1375  = raw ? { 9'h000, \port$4873$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4283$0 );
+  assign \$1378  = \port$4918$2 [0] ? \$1377  : { values[911], values[911:896] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1381  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1381  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$1380  });
   assign \$1382  = - $signed(\$1381 );
-  assign \$1384  = $signed(\port$5231$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = \port$6277$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1384  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$4918$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
   assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
-  assign \$1387  = raw ? { 9'h000, \port$6077$0  } : \$1386 [15:0];
-  assign \$1388  = $signed(\$1387 ) >= $signed(\port$5359$0 );
-  assign \$1390  = \port$6277$2 [0] ? \$1389  : { values[671], values[671:656] };
+  assign \$1387  = raw ? { 9'h000, \port$4875$0  } : \$1386 [15:0];
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4285$0 );
+  assign \$1390  = \port$4918$2 [0] ? \$1389  : { values[927], values[927:912] };
   assign \$1391  = accumulate ? \$1390  : 17'h00000;
-  assign \$1393  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1393  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$1392  });
   assign \$1394  = - $signed(\$1393 );
-  assign \$1396  = $signed(\port$5233$0 ) - $signed({ 1'h0, \$1395  });
-  assign \$1397  = \port$6277$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1396  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$4918$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
   assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
-  assign \$1399  = raw ? { 9'h000, \port$6079$0  } : \$1398 [15:0];
-  assign \$1400  = $signed(\$1399 ) >= $signed(\port$5361$0 );
-  assign \$1402  = \port$6277$2 [0] ? \$1401  : { values[687], values[687:672] };
+  assign \$1399  = raw ? { 9'h000, \port$4877$0  } : \$1398 [15:0];
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4287$0 );
+  assign \$1402  = \port$4918$2 [0] ? \$1401  : { values[943], values[943:928] };
   assign \$1403  = accumulate ? \$1402  : 17'h00000;
-  assign \$1405  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1405  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$1404  });
   assign \$1406  = - $signed(\$1405 );
-  assign \$1408  = $signed(\port$5235$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$6277$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1408  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$4918$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
   assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, \port$6081$0  } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$5363$0 );
-  assign \$1414  = \port$6277$2 [0] ? \$1413  : { values[703], values[703:688] };
+  assign \$1411  = raw ? { 9'h000, \port$4879$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4289$0 );
+  assign \$1414  = \port$4918$2 [0] ? \$1413  : { values[959], values[959:944] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1417  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1417  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$1416  });
   assign \$1418  = - $signed(\$1417 );
-  assign \$1420  = $signed(\port$5237$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = \port$6277$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1420  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$4918$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
   assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
-  assign \$1423  = raw ? { 9'h000, \port$6083$0  } : \$1422 [15:0];
-  assign \$1424  = $signed(\$1423 ) >= $signed(\port$5365$0 );
-  assign \$1426  = \port$6277$2 [0] ? \$1425  : { values[719], values[719:704] };
+  assign \$1423  = raw ? { 9'h000, \port$4881$0  } : \$1422 [15:0];
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4291$0 );
+  assign \$1426  = \port$4918$2 [0] ? \$1425  : { values[975], values[975:960] };
   assign \$1427  = accumulate ? \$1426  : 17'h00000;
-  assign \$1429  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1429  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$1428  });
   assign \$1430  = - $signed(\$1429 );
-  assign \$1432  = $signed(\port$5239$0 ) - $signed({ 1'h0, \$1431  });
-  assign \$1433  = \port$6277$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1432  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$4918$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
   assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
-  assign \$1435  = raw ? { 9'h000, \port$6085$0  } : \$1434 [15:0];
-  assign \$1436  = $signed(\$1435 ) >= $signed(\port$5367$0 );
-  assign \$1438  = \port$6277$2 [0] ? \$1437  : { values[735], values[735:720] };
+  assign \$1435  = raw ? { 9'h000, \port$4883$0  } : \$1434 [15:0];
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4293$0 );
+  assign \$1438  = \port$4918$2 [0] ? \$1437  : { values[991], values[991:976] };
   assign \$1439  = accumulate ? \$1438  : 17'h00000;
-  assign \$1441  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1441  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$1440  });
   assign \$1442  = - $signed(\$1441 );
-  assign \$1444  = $signed(\port$5241$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$6277$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1444  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$4918$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
   assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, \port$6087$0  } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$5369$0 );
-  assign \$1450  = \port$6277$2 [0] ? \$1449  : { values[751], values[751:736] };
+  assign \$1447  = raw ? { 9'h000, \port$4885$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4295$0 );
+  assign \$1450  = \port$4918$2 [0] ? \$1449  : { values[1007], values[1007:992] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1453  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1453  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$1452  });
   assign \$1454  = - $signed(\$1453 );
-  assign \$1456  = $signed(\port$5243$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = \port$6277$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1456  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$4918$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
   assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
-  assign \$1459  = raw ? { 9'h000, \port$6089$0  } : \$1458 [15:0];
-  assign \$1460  = $signed(\$1459 ) >= $signed(\port$5371$0 );
-  assign \$1462  = \port$6277$2 [0] ? \$1461  : { values[767], values[767:752] };
+  assign \$1459  = raw ? { 9'h000, \port$4887$0  } : \$1458 [15:0];
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4297$0 );
+  assign \$1462  = \port$4918$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
   assign \$1463  = accumulate ? \$1462  : 17'h00000;
-  assign \$1465  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1465  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$1464  });
   assign \$1466  = - $signed(\$1465 );
-  assign \$1468  = $signed(\port$5245$0 ) - $signed({ 1'h0, \$1467  });
-  assign \$1469  = \port$6277$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1468  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$4918$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
   assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
-  assign \$1471  = raw ? { 9'h000, \port$6091$0  } : \$1470 [15:0];
-  assign \$1472  = $signed(\$1471 ) >= $signed(\port$5373$0 );
-  assign \$1474  = \port$6277$2 [0] ? \$1473  : { values[783], values[783:768] };
-  assign \$1475  = accumulate ? \$1474  : 17'h00000;
-  assign \$1477  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$1476  });
-  assign \$1478  = - $signed(\$1477 );
-  assign \$1480  = $signed(\port$5247$0 ) - $signed({ 1'h0, \$1479  });
-  assign \$1481  = \port$6277$2 [1] ? \$1478  : { \$1480 [16], \$1480  };
-  assign \$1482  = $signed(\$1475 ) + $signed(\$1481 );
-  assign \$1483  = raw ? { 9'h000, \port$6093$0  } : \$1482 [15:0];
-  assign \$1484  = $signed(\$1483 ) >= $signed(\port$5375$0 );
-  assign \$1486  = \port$6277$2 [0] ? \$1485  : { values[799], values[799:784] };
-  assign \$1487  = accumulate ? \$1486  : 17'h00000;
-  assign \$1489  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$1488  });
-  assign \$1490  = - $signed(\$1489 );
-  assign \$1492  = $signed(\port$5249$0 ) - $signed({ 1'h0, \$1491  });
-  assign \$1493  = \port$6277$2 [1] ? \$1490  : { \$1492 [16], \$1492  };
-  assign \$1494  = $signed(\$1487 ) + $signed(\$1493 );
-  assign \$1495  = raw ? { 9'h000, \port$6095$0  } : \$1494 [15:0];
-  assign \$1496  = $signed(\$1495 ) >= $signed(\port$5377$0 );
-  assign \$1498  = \port$6277$2 [0] ? \$1497  : { values[815], values[815:800] };
-  assign \$1499  = accumulate ? \$1498  : 17'h00000;
-  assign \$1501  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$1500  });
-  assign \$1502  = - $signed(\$1501 );
-  assign \$1504  = $signed(\port$5251$0 ) - $signed({ 1'h0, \$1503  });
-  assign \$1505  = \port$6277$2 [1] ? \$1502  : { \$1504 [16], \$1504  };
-  assign \$1506  = $signed(\$1499 ) + $signed(\$1505 );
-  assign \$1507  = raw ? { 9'h000, \port$6097$0  } : \$1506 [15:0];
-  assign \$1508  = $signed(\$1507 ) >= $signed(\port$5379$0 );
-  assign \$1510  = \port$6277$2 [0] ? \$1509  : { values[831], values[831:816] };
-  assign \$1511  = accumulate ? \$1510  : 17'h00000;
-  assign \$1513  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$1512  });
-  assign \$1514  = - $signed(\$1513 );
-  assign \$1516  = $signed(\port$5253$0 ) - $signed({ 1'h0, \$1515  });
-  assign \$1517  = \port$6277$2 [1] ? \$1514  : { \$1516 [16], \$1516  };
-  assign \$1518  = $signed(\$1511 ) + $signed(\$1517 );
-  assign \$1519  = raw ? { 9'h000, \port$6099$0  } : \$1518 [15:0];
-  assign \$1520  = $signed(\$1519 ) >= $signed(\port$5381$0 );
-  assign \$1522  = \port$6277$2 [0] ? \$1521  : { values[847], values[847:832] };
-  assign \$1523  = accumulate ? \$1522  : 17'h00000;
-  assign \$1525  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$1524  });
-  assign \$1526  = - $signed(\$1525 );
-  assign \$1528  = $signed(\port$5255$0 ) - $signed({ 1'h0, \$1527  });
-  assign \$1529  = \port$6277$2 [1] ? \$1526  : { \$1528 [16], \$1528  };
-  assign \$1530  = $signed(\$1523 ) + $signed(\$1529 );
-  assign \$1531  = raw ? { 9'h000, \port$6101$0  } : \$1530 [15:0];
-  assign \$1532  = $signed(\$1531 ) >= $signed(\port$5383$0 );
-  assign \$1534  = \port$6277$2 [0] ? \$1533  : { values[863], values[863:848] };
-  assign \$1535  = accumulate ? \$1534  : 17'h00000;
-  assign \$1537  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$1536  });
-  assign \$1538  = - $signed(\$1537 );
-  assign \$1540  = $signed(\port$5257$0 ) - $signed({ 1'h0, \$1539  });
-  assign \$1541  = \port$6277$2 [1] ? \$1538  : { \$1540 [16], \$1540  };
-  assign \$1542  = $signed(\$1535 ) + $signed(\$1541 );
-  assign \$1543  = raw ? { 9'h000, \port$6103$0  } : \$1542 [15:0];
-  assign \$1544  = $signed(\$1543 ) >= $signed(\port$5385$0 );
-  assign \$1546  = \port$6277$2 [0] ? \$1545  : { values[879], values[879:864] };
-  assign \$1547  = accumulate ? \$1546  : 17'h00000;
-  assign \$1549  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$1548  });
-  assign \$1550  = - $signed(\$1549 );
-  assign \$1552  = $signed(\port$5259$0 ) - $signed({ 1'h0, \$1551  });
-  assign \$1553  = \port$6277$2 [1] ? \$1550  : { \$1552 [16], \$1552  };
-  assign \$1554  = $signed(\$1547 ) + $signed(\$1553 );
-  assign \$1555  = raw ? { 9'h000, \port$6105$0  } : \$1554 [15:0];
-  assign \$1556  = $signed(\$1555 ) >= $signed(\port$5387$0 );
-  assign \$1558  = \port$6277$2 [0] ? \$1557  : { values[895], values[895:880] };
-  assign \$1559  = accumulate ? \$1558  : 17'h00000;
-  assign \$1561  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$1560  });
-  assign \$1562  = - $signed(\$1561 );
-  assign \$1564  = $signed(\port$5261$0 ) - $signed({ 1'h0, \$1563  });
-  assign \$1565  = \port$6277$2 [1] ? \$1562  : { \$1564 [16], \$1564  };
-  assign \$1566  = $signed(\$1559 ) + $signed(\$1565 );
-  assign \$1567  = raw ? { 9'h000, \port$6107$0  } : \$1566 [15:0];
-  assign \$1568  = $signed(\$1567 ) >= $signed(\port$5389$0 );
-  assign \$1570  = \port$6277$2 [0] ? \$1569  : { values[911], values[911:896] };
-  assign \$1571  = accumulate ? \$1570  : 17'h00000;
-  assign \$1573  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$1572  });
-  assign \$1574  = - $signed(\$1573 );
-  assign \$1576  = $signed(\port$5263$0 ) - $signed({ 1'h0, \$1575  });
-  assign \$1577  = \port$6277$2 [1] ? \$1574  : { \$1576 [16], \$1576  };
-  assign \$1578  = $signed(\$1571 ) + $signed(\$1577 );
-  assign \$1579  = raw ? { 9'h000, \port$6109$0  } : \$1578 [15:0];
-  assign \$1580  = $signed(\$1579 ) >= $signed(\port$5391$0 );
-  assign \$1582  = \port$6277$2 [0] ? \$1581  : { values[927], values[927:912] };
-  assign \$1583  = accumulate ? \$1582  : 17'h00000;
-  assign \$1585  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$1584  });
-  assign \$1586  = - $signed(\$1585 );
-  assign \$1588  = $signed(\port$5265$0 ) - $signed({ 1'h0, \$1587  });
-  assign \$1589  = \port$6277$2 [1] ? \$1586  : { \$1588 [16], \$1588  };
-  assign \$1590  = $signed(\$1583 ) + $signed(\$1589 );
-  assign \$1591  = raw ? { 9'h000, \port$6111$0  } : \$1590 [15:0];
-  assign \$1592  = $signed(\$1591 ) >= $signed(\port$5393$0 );
-  assign \$1594  = \port$6277$2 [0] ? \$1593  : { values[943], values[943:928] };
-  assign \$1595  = accumulate ? \$1594  : 17'h00000;
-  assign \$1597  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$1596  });
-  assign \$1598  = - $signed(\$1597 );
-  assign \$1600  = $signed(\port$5267$0 ) - $signed({ 1'h0, \$1599  });
-  assign \$1601  = \port$6277$2 [1] ? \$1598  : { \$1600 [16], \$1600  };
-  assign \$1602  = $signed(\$1595 ) + $signed(\$1601 );
-  assign \$1603  = raw ? { 9'h000, \port$6113$0  } : \$1602 [15:0];
-  assign \$1604  = $signed(\$1603 ) >= $signed(\port$5395$0 );
-  assign \$1606  = \port$6277$2 [0] ? \$1605  : { values[959], values[959:944] };
-  assign \$1607  = accumulate ? \$1606  : 17'h00000;
-  assign \$1609  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$1608  });
-  assign \$1610  = - $signed(\$1609 );
-  assign \$1612  = $signed(\port$5269$0 ) - $signed({ 1'h0, \$1611  });
-  assign \$1613  = \port$6277$2 [1] ? \$1610  : { \$1612 [16], \$1612  };
-  assign \$1614  = $signed(\$1607 ) + $signed(\$1613 );
-  assign \$1615  = raw ? { 9'h000, \port$6115$0  } : \$1614 [15:0];
-  assign \$1616  = $signed(\$1615 ) >= $signed(\port$5397$0 );
-  assign \$1618  = \port$6277$2 [0] ? \$1617  : { values[975], values[975:960] };
-  assign \$1619  = accumulate ? \$1618  : 17'h00000;
-  assign \$1621  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$1620  });
-  assign \$1622  = - $signed(\$1621 );
-  assign \$1624  = $signed(\port$5271$0 ) - $signed({ 1'h0, \$1623  });
-  assign \$1625  = \port$6277$2 [1] ? \$1622  : { \$1624 [16], \$1624  };
-  assign \$1626  = $signed(\$1619 ) + $signed(\$1625 );
-  assign \$1627  = raw ? { 9'h000, \port$6117$0  } : \$1626 [15:0];
-  assign \$1628  = $signed(\$1627 ) >= $signed(\port$5399$0 );
-  assign \$1630  = \port$6277$2 [0] ? \$1629  : { values[991], values[991:976] };
-  assign \$1631  = accumulate ? \$1630  : 17'h00000;
-  assign \$1633  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$1632  });
-  assign \$1634  = - $signed(\$1633 );
-  assign \$1636  = $signed(\port$5273$0 ) - $signed({ 1'h0, \$1635  });
-  assign \$1637  = \port$6277$2 [1] ? \$1634  : { \$1636 [16], \$1636  };
-  assign \$1638  = $signed(\$1631 ) + $signed(\$1637 );
-  assign \$1639  = raw ? { 9'h000, \port$6119$0  } : \$1638 [15:0];
-  assign \$1640  = $signed(\$1639 ) >= $signed(\port$5401$0 );
-  assign \$1642  = \port$6277$2 [0] ? \$1641  : { values[1007], values[1007:992] };
-  assign \$1643  = accumulate ? \$1642  : 17'h00000;
-  assign \$1645  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$1644  });
-  assign \$1646  = - $signed(\$1645 );
-  assign \$1648  = $signed(\port$5275$0 ) - $signed({ 1'h0, \$1647  });
-  assign \$1649  = \port$6277$2 [1] ? \$1646  : { \$1648 [16], \$1648  };
-  assign \$1650  = $signed(\$1643 ) + $signed(\$1649 );
-  assign \$1651  = raw ? { 9'h000, \port$6121$0  } : \$1650 [15:0];
-  assign \$1652  = $signed(\$1651 ) >= $signed(\port$5403$0 );
-  assign \$1654  = \port$6277$2 [0] ? \$1653  : { values[1023], values[1023:1008] };
-  assign \$1655  = accumulate ? \$1654  : 17'h00000;
-  assign \$1657  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$1656  });
-  assign \$1658  = - $signed(\$1657 );
-  assign \$1660  = $signed(\port$5277$0 ) - $signed({ 1'h0, \$1659  });
-  assign \$1661  = \port$6277$2 [1] ? \$1658  : { \$1660 [16], \$1660  };
-  assign \$1662  = $signed(\$1655 ) + $signed(\$1661 );
-  assign \$1663  = raw ? { 9'h000, \port$6123$0  } : \$1662 [15:0];
-  assign \$1664  = $signed(\$1663 ) >= $signed(\port$5405$0 );
-  always @(posedge clk)
-    scaled0 <= \$1665 ;
-  always @(posedge clk)
-    scaled1 <= \$1666 ;
-  always @(posedge clk)
-    scaled2 <= \$1667 ;
-  always @(posedge clk)
-    scaled3 <= \$1668 ;
-  always @(posedge clk)
-    scaled4 <= \$1669 ;
-  always @(posedge clk)
-    scaled5 <= \$1670 ;
-  always @(posedge clk)
-    scaled6 <= \$1671 ;
-  always @(posedge clk)
-    scaled7 <= \$1672 ;
-  always @(posedge clk)
-    scaled8 <= \$1673 ;
-  always @(posedge clk)
-    scaled9 <= \$1674 ;
-  always @(posedge clk)
-    scaled10 <= \$1675 ;
-  always @(posedge clk)
-    scaled11 <= \$1676 ;
-  always @(posedge clk)
-    scaled12 <= \$1677 ;
-  always @(posedge clk)
-    scaled13 <= \$1678 ;
-  always @(posedge clk)
-    scaled14 <= \$1679 ;
-  always @(posedge clk)
-    scaled15 <= \$1680 ;
-  always @(posedge clk)
-    scaled16 <= \$1681 ;
-  always @(posedge clk)
-    scaled17 <= \$1682 ;
-  always @(posedge clk)
-    scaled18 <= \$1683 ;
-  always @(posedge clk)
-    scaled19 <= \$1684 ;
-  always @(posedge clk)
-    scaled20 <= \$1685 ;
-  always @(posedge clk)
-    scaled21 <= \$1686 ;
-  always @(posedge clk)
-    scaled22 <= \$1687 ;
-  always @(posedge clk)
-    scaled23 <= \$1688 ;
-  always @(posedge clk)
-    scaled24 <= \$1689 ;
-  always @(posedge clk)
-    scaled25 <= \$1690 ;
-  always @(posedge clk)
-    scaled26 <= \$1691 ;
-  always @(posedge clk)
-    scaled27 <= \$1692 ;
-  always @(posedge clk)
-    scaled28 <= \$1693 ;
-  always @(posedge clk)
-    scaled29 <= \$1694 ;
-  always @(posedge clk)
-    scaled30 <= \$1695 ;
-  always @(posedge clk)
-    scaled31 <= \$1696 ;
-  always @(posedge clk)
-    scaled32 <= \$1697 ;
-  always @(posedge clk)
-    scaled33 <= \$1698 ;
-  always @(posedge clk)
-    scaled34 <= \$1699 ;
-  always @(posedge clk)
-    scaled35 <= \$1700 ;
-  always @(posedge clk)
-    scaled36 <= \$1701 ;
-  always @(posedge clk)
-    scaled37 <= \$1702 ;
-  always @(posedge clk)
-    scaled38 <= \$1703 ;
-  always @(posedge clk)
-    scaled39 <= \$1704 ;
-  always @(posedge clk)
-    scaled40 <= \$1705 ;
-  always @(posedge clk)
-    scaled41 <= \$1706 ;
-  always @(posedge clk)
-    scaled42 <= \$1707 ;
-  always @(posedge clk)
-    scaled43 <= \$1708 ;
-  always @(posedge clk)
-    scaled44 <= \$1709 ;
-  always @(posedge clk)
-    scaled45 <= \$1710 ;
-  always @(posedge clk)
-    scaled46 <= \$1711 ;
-  always @(posedge clk)
-    scaled47 <= \$1712 ;
-  always @(posedge clk)
-    scaled48 <= \$1713 ;
-  always @(posedge clk)
-    scaled49 <= \$1714 ;
-  always @(posedge clk)
-    scaled50 <= \$1715 ;
-  always @(posedge clk)
-    scaled51 <= \$1716 ;
-  always @(posedge clk)
-    scaled52 <= \$1717 ;
-  always @(posedge clk)
-    scaled53 <= \$1718 ;
-  always @(posedge clk)
-    scaled54 <= \$1719 ;
-  always @(posedge clk)
-    scaled55 <= \$1720 ;
-  always @(posedge clk)
-    scaled56 <= \$1721 ;
-  always @(posedge clk)
-    scaled57 <= \$1722 ;
-  always @(posedge clk)
-    scaled58 <= \$1723 ;
-  always @(posedge clk)
-    scaled59 <= \$1724 ;
-  always @(posedge clk)
-    scaled60 <= \$1725 ;
-  always @(posedge clk)
-    scaled61 <= \$1726 ;
-  always @(posedge clk)
-    scaled62 <= \$1727 ;
-  always @(posedge clk)
-    scaled63 <= \$1728 ;
+  assign \$1471  = raw ? { 9'h000, \port$4889$0  } : \$1470 [15:0];
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4299$0 );
   always @(posedge g_acc_clk)
-    values <= \$1729 ;
+    values <= \$1473 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1665  = \$3 [8:0];
-    if (rst) begin
-      \$1665  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1666  = \$6 [8:0];
-    if (rst) begin
-      \$1666  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1667  = \$9 [8:0];
-    if (rst) begin
-      \$1667  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1668  = \$12 [8:0];
-    if (rst) begin
-      \$1668  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1669  = \$15 [8:0];
-    if (rst) begin
-      \$1669  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1670  = \$18 [8:0];
-    if (rst) begin
-      \$1670  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1671  = \$21 [8:0];
-    if (rst) begin
-      \$1671  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1672  = \$24 [8:0];
-    if (rst) begin
-      \$1672  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1673  = \$27 [8:0];
-    if (rst) begin
-      \$1673  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1674  = \$30 [8:0];
-    if (rst) begin
-      \$1674  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1675  = \$33 [8:0];
-    if (rst) begin
-      \$1675  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1676  = \$36 [8:0];
-    if (rst) begin
-      \$1676  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1677  = \$39 [8:0];
-    if (rst) begin
-      \$1677  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1678  = \$42 [8:0];
-    if (rst) begin
-      \$1678  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1679  = \$45 [8:0];
-    if (rst) begin
-      \$1679  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1680  = \$48 [8:0];
-    if (rst) begin
-      \$1680  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1681  = \$51 [8:0];
-    if (rst) begin
-      \$1681  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1682  = \$54 [8:0];
-    if (rst) begin
-      \$1682  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1683  = \$57 [8:0];
-    if (rst) begin
-      \$1683  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1684  = \$60 [8:0];
-    if (rst) begin
-      \$1684  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1685  = \$63 [8:0];
-    if (rst) begin
-      \$1685  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1686  = \$66 [8:0];
-    if (rst) begin
-      \$1686  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1687  = \$69 [8:0];
-    if (rst) begin
-      \$1687  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1688  = \$72 [8:0];
-    if (rst) begin
-      \$1688  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1689  = \$75 [8:0];
-    if (rst) begin
-      \$1689  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1690  = \$78 [8:0];
-    if (rst) begin
-      \$1690  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1691  = \$81 [8:0];
-    if (rst) begin
-      \$1691  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1692  = \$84 [8:0];
-    if (rst) begin
-      \$1692  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1693  = \$87 [8:0];
-    if (rst) begin
-      \$1693  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1694  = \$90 [8:0];
-    if (rst) begin
-      \$1694  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1695  = \$93 [8:0];
-    if (rst) begin
-      \$1695  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1696  = \$96 [8:0];
-    if (rst) begin
-      \$1696  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1697  = \$99 [8:0];
-    if (rst) begin
-      \$1697  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1698  = \$102 [8:0];
-    if (rst) begin
-      \$1698  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1699  = \$105 [8:0];
-    if (rst) begin
-      \$1699  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1700  = \$108 [8:0];
-    if (rst) begin
-      \$1700  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1701  = \$111 [8:0];
-    if (rst) begin
-      \$1701  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1702  = \$114 [8:0];
-    if (rst) begin
-      \$1702  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1703  = \$117 [8:0];
-    if (rst) begin
-      \$1703  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1704  = \$120 [8:0];
-    if (rst) begin
-      \$1704  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1705  = \$123 [8:0];
-    if (rst) begin
-      \$1705  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1706  = \$126 [8:0];
-    if (rst) begin
-      \$1706  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1707  = \$129 [8:0];
-    if (rst) begin
-      \$1707  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1708  = \$132 [8:0];
-    if (rst) begin
-      \$1708  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1709  = \$135 [8:0];
-    if (rst) begin
-      \$1709  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1710  = \$138 [8:0];
-    if (rst) begin
-      \$1710  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1711  = \$141 [8:0];
-    if (rst) begin
-      \$1711  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1712  = \$144 [8:0];
-    if (rst) begin
-      \$1712  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1713  = \$147 [8:0];
-    if (rst) begin
-      \$1713  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1714  = \$150 [8:0];
-    if (rst) begin
-      \$1714  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1715  = \$153 [8:0];
-    if (rst) begin
-      \$1715  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1716  = \$156 [8:0];
-    if (rst) begin
-      \$1716  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1717  = \$159 [8:0];
-    if (rst) begin
-      \$1717  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1718  = \$162 [8:0];
-    if (rst) begin
-      \$1718  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1719  = \$165 [8:0];
-    if (rst) begin
-      \$1719  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1720  = \$168 [8:0];
-    if (rst) begin
-      \$1720  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1721  = \$171 [8:0];
-    if (rst) begin
-      \$1721  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1722  = \$174 [8:0];
-    if (rst) begin
-      \$1722  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1723  = \$177 [8:0];
-    if (rst) begin
-      \$1723  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1724  = \$180 [8:0];
-    if (rst) begin
-      \$1724  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1725  = \$183 [8:0];
-    if (rst) begin
-      \$1725  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1726  = \$186 [8:0];
-    if (rst) begin
-      \$1726  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1727  = \$189 [8:0];
-    if (rst) begin
-      \$1727  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1728  = \$192 [8:0];
-    if (rst) begin
-      \$1728  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1729  = values;
+    \$1473  = values;
     if (capture) begin
-      \$1729  = { \$896 , \$885 , \$874 , \$863 , \$852 , \$841 , \$830 , \$819 , \$808 , \$797 , \$786 , \$775 , \$764 , \$753 , \$742 , \$731 , \$720 , \$709 , \$698 , \$687 , \$676 , \$665 , \$654 , \$643 , \$632 , \$621 , \$610 , \$599 , \$588 , \$577 , \$566 , \$555 , \$544 , \$533 , \$522 , \$511 , \$500 , \$489 , \$478 , \$467 , \$456 , \$445 , \$434 , \$423 , \$412 , \$401 , \$390 , \$379 , \$368 , \$357 , \$346 , \$335 , \$324 , \$313 , \$302 , \$291 , \$280 , \$269 , \$258 , \$247 , \$236 , \$225 , \$214 , \$203  };
+      \$1473  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
     end
-    if (rst) begin
-      \$1729  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    if (g_acc_rst) begin
+      \$1473  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
-  assign codes = { \port$6123$0 , \port$6121$0 , \port$6119$0 , \port$6117$0 , \port$6115$0 , \port$6113$0 , \port$6111$0 , \port$6109$0 , \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0  };
-  assign next_values = { \$896 , \$885 , \$874 , \$863 , \$852 , \$841 , \$830 , \$819 , \$808 , \$797 , \$786 , \$775 , \$764 , \$753 , \$742 , \$731 , \$720 , \$709 , \$698 , \$687 , \$676 , \$665 , \$654 , \$643 , \$632 , \$621 , \$610 , \$599 , \$588 , \$577 , \$566 , \$555 , \$544 , \$533 , \$522 , \$511 , \$500 , \$489 , \$478 , \$467 , \$456 , \$445 , \$434 , \$423 , \$412 , \$401 , \$390 , \$379 , \$368 , \$357 , \$346 , \$335 , \$324 , \$313 , \$302 , \$291 , \$280 , \$269 , \$258 , \$247 , \$236 , \$225 , \$214 , \$203  };
-  assign shift = \port$6277$2 [0];
-  assign negate = \port$6277$2 [1];
-  assign offsets = { \port$5277$0 , \port$5275$0 , \port$5273$0 , \port$5271$0 , \port$5269$0 , \port$5267$0 , \port$5265$0 , \port$5263$0 , \port$5261$0 , \port$5259$0 , \port$5257$0 , \port$5255$0 , \port$5253$0 , \port$5251$0 , \port$5249$0 , \port$5247$0 , \port$5245$0 , \port$5243$0 , \port$5241$0 , \port$5239$0 , \port$5237$0 , \port$5235$0 , \port$5233$0 , \port$5231$0 , \port$5229$0 , \port$5227$0 , \port$5225$0 , \port$5223$0 , \port$5221$0 , \port$5219$0 , \port$5217$0 , \port$5215$0 , \port$5213$0 , \port$5211$0 , \port$5209$0 , \port$5207$0 , \port$5205$0 , \port$5203$0 , \port$5201$0 , \port$5199$0 , \port$5197$0 , \port$5195$0 , \port$5193$0 , \port$5191$0 , \port$5189$0 , \port$5187$0 , \port$5185$0 , \port$5183$0 , \port$5181$0 , \port$5179$0 , \port$5177$0 , \port$5175$0 , \port$5173$0 , \port$5171$0 , \port$5169$0 , \port$5167$0 , \port$5165$0 , \port$5163$0 , \port$5161$0 , \port$5159$0 , \port$5157$0 , \port$5155$0 , \port$5153$0 , \port$5151$0  };
-  assign next_fires = { \$1664 , \$1652 , \$1640 , \$1628 , \$1616 , \$1604 , \$1592 , \$1580 , \$1568 , \$1556 , \$1544 , \$1532 , \$1520 , \$1508 , \$1496 , \$1484 , \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908  };
-  assign thresholds = { \port$5405$0 , \port$5403$0 , \port$5401$0 , \port$5399$0 , \port$5397$0 , \port$5395$0 , \port$5393$0 , \port$5391$0 , \port$5389$0 , \port$5387$0 , \port$5385$0 , \port$5383$0 , \port$5381$0 , \port$5379$0 , \port$5377$0 , \port$5375$0 , \port$5373$0 , \port$5371$0 , \port$5369$0 , \port$5367$0 , \port$5365$0 , \port$5363$0 , \port$5361$0 , \port$5359$0 , \port$5357$0 , \port$5355$0 , \port$5353$0 , \port$5351$0 , \port$5349$0 , \port$5347$0 , \port$5345$0 , \port$5343$0 , \port$5341$0 , \port$5339$0 , \port$5337$0 , \port$5335$0 , \port$5333$0 , \port$5331$0 , \port$5329$0 , \port$5327$0 , \port$5325$0 , \port$5323$0 , \port$5321$0 , \port$5319$0 , \port$5317$0 , \port$5315$0 , \port$5313$0 , \port$5311$0 , \port$5309$0 , \port$5307$0 , \port$5305$0 , \port$5303$0 , \port$5301$0 , \port$5299$0 , \port$5297$0 , \port$5295$0 , \port$5293$0 , \port$5291$0 , \port$5289$0 , \port$5287$0 , \port$5285$0 , \port$5283$0 , \port$5281$0 , \port$5279$0  };
-  assign g_acc_rst = rst;
-  assign \port$2958$0  = \$203 ;
-  assign \port$2969$0  = \$214 ;
-  assign \port$2980$0  = \$225 ;
-  assign \port$2991$0  = \$236 ;
-  assign \port$3002$0  = \$247 ;
-  assign \port$3013$0  = \$258 ;
-  assign \port$3024$0  = \$269 ;
-  assign \port$3035$0  = \$280 ;
-  assign \port$3046$0  = \$291 ;
-  assign \port$3057$0  = \$302 ;
-  assign \port$3068$0  = \$313 ;
-  assign \port$3079$0  = \$324 ;
-  assign \port$3090$0  = \$335 ;
-  assign \port$3101$0  = \$346 ;
-  assign \port$3112$0  = \$357 ;
-  assign \port$3123$0  = \$368 ;
-  assign \port$3134$0  = \$379 ;
-  assign \port$3145$0  = \$390 ;
-  assign \port$3156$0  = \$401 ;
-  assign \port$3167$0  = \$412 ;
-  assign \port$3178$0  = \$423 ;
-  assign \port$3189$0  = \$434 ;
-  assign \port$3200$0  = \$445 ;
-  assign \port$3211$0  = \$456 ;
-  assign \port$3222$0  = \$467 ;
-  assign \port$3233$0  = \$478 ;
-  assign \port$3244$0  = \$489 ;
-  assign \port$3255$0  = \$500 ;
-  assign \port$3266$0  = \$511 ;
-  assign \port$3277$0  = \$522 ;
-  assign \port$3288$0  = \$533 ;
-  assign \port$3299$0  = \$544 ;
-  assign \port$3310$0  = \$555 ;
-  assign \port$3321$0  = \$566 ;
-  assign \port$3332$0  = \$577 ;
-  assign \port$3343$0  = \$588 ;
-  assign \port$3354$0  = \$599 ;
-  assign \port$3365$0  = \$610 ;
-  assign \port$3376$0  = \$621 ;
-  assign \port$3387$0  = \$632 ;
-  assign \port$3398$0  = \$643 ;
-  assign \port$3409$0  = \$654 ;
-  assign \port$3420$0  = \$665 ;
-  assign \port$3431$0  = \$676 ;
-  assign \port$3442$0  = \$687 ;
-  assign \port$3453$0  = \$698 ;
-  assign \port$3464$0  = \$709 ;
-  assign \port$3475$0  = \$720 ;
-  assign \port$3486$0  = \$731 ;
-  assign \port$3497$0  = \$742 ;
-  assign \port$3508$0  = \$753 ;
-  assign \port$3519$0  = \$764 ;
-  assign \port$3530$0  = \$775 ;
-  assign \port$3541$0  = \$786 ;
-  assign \port$3552$0  = \$797 ;
-  assign \port$3563$0  = \$808 ;
-  assign \port$3574$0  = \$819 ;
-  assign \port$3585$0  = \$830 ;
-  assign \port$3596$0  = \$841 ;
-  assign \port$3607$0  = \$852 ;
-  assign \port$3618$0  = \$863 ;
-  assign \port$3629$0  = \$874 ;
-  assign \port$3640$0  = \$885 ;
-  assign \port$3651$0  = \$896 ;
-  assign \port$3663$0  = \$908 ;
-  assign \port$3675$0  = \$920 ;
-  assign \port$3687$0  = \$932 ;
-  assign \port$3699$0  = \$944 ;
-  assign \port$3711$0  = \$956 ;
-  assign \port$3723$0  = \$968 ;
-  assign \port$3735$0  = \$980 ;
-  assign \port$3747$0  = \$992 ;
-  assign \port$3759$0  = \$1004 ;
-  assign \port$3771$0  = \$1016 ;
-  assign \port$3783$0  = \$1028 ;
-  assign \port$3795$0  = \$1040 ;
-  assign \port$3807$0  = \$1052 ;
-  assign \port$3819$0  = \$1064 ;
-  assign \port$3831$0  = \$1076 ;
-  assign \port$3843$0  = \$1088 ;
-  assign \port$3855$0  = \$1100 ;
-  assign \port$3867$0  = \$1112 ;
-  assign \port$3879$0  = \$1124 ;
-  assign \port$3891$0  = \$1136 ;
-  assign \port$3903$0  = \$1148 ;
-  assign \port$3915$0  = \$1160 ;
-  assign \port$3927$0  = \$1172 ;
-  assign \port$3939$0  = \$1184 ;
-  assign \port$3951$0  = \$1196 ;
-  assign \port$3963$0  = \$1208 ;
-  assign \port$3975$0  = \$1220 ;
-  assign \port$3987$0  = \$1232 ;
-  assign \port$3999$0  = \$1244 ;
-  assign \port$4011$0  = \$1256 ;
-  assign \port$4023$0  = \$1268 ;
-  assign \port$4035$0  = \$1280 ;
-  assign \port$4047$0  = \$1292 ;
-  assign \port$4059$0  = \$1304 ;
-  assign \port$4071$0  = \$1316 ;
-  assign \port$4083$0  = \$1328 ;
-  assign \port$4095$0  = \$1340 ;
-  assign \port$4107$0  = \$1352 ;
-  assign \port$4119$0  = \$1364 ;
-  assign \port$4131$0  = \$1376 ;
-  assign \port$4143$0  = \$1388 ;
-  assign \port$4155$0  = \$1400 ;
-  assign \port$4167$0  = \$1412 ;
-  assign \port$4179$0  = \$1424 ;
-  assign \port$4191$0  = \$1436 ;
-  assign \port$4203$0  = \$1448 ;
-  assign \port$4215$0  = \$1460 ;
-  assign \port$4227$0  = \$1472 ;
-  assign \port$4239$0  = \$1484 ;
-  assign \port$4251$0  = \$1496 ;
-  assign \port$4263$0  = \$1508 ;
-  assign \port$4275$0  = \$1520 ;
-  assign \port$4287$0  = \$1532 ;
-  assign \port$4299$0  = \$1544 ;
-  assign \port$4311$0  = \$1556 ;
-  assign \port$4323$0  = \$1568 ;
-  assign \port$4335$0  = \$1580 ;
-  assign \port$4347$0  = \$1592 ;
-  assign \port$4359$0  = \$1604 ;
-  assign \port$4371$0  = \$1616 ;
-  assign \port$4383$0  = \$1628 ;
-  assign \port$4395$0  = \$1640 ;
-  assign \port$4407$0  = \$1652 ;
-  assign \port$4419$0  = \$1664 ;
-  assign \$3  = { 10'h000, \$2 [19:10] };
-  assign \$6  = { 10'h000, \$5 [19:10] };
-  assign \$9  = { 10'h000, \$8 [19:10] };
-  assign \$12  = { 10'h000, \$11 [19:10] };
-  assign \$15  = { 10'h000, \$14 [19:10] };
-  assign \$18  = { 10'h000, \$17 [19:10] };
-  assign \$21  = { 10'h000, \$20 [19:10] };
-  assign \$24  = { 10'h000, \$23 [19:10] };
-  assign \$27  = { 10'h000, \$26 [19:10] };
-  assign \$30  = { 10'h000, \$29 [19:10] };
-  assign \$33  = { 10'h000, \$32 [19:10] };
-  assign \$36  = { 10'h000, \$35 [19:10] };
-  assign \$39  = { 10'h000, \$38 [19:10] };
-  assign \$42  = { 10'h000, \$41 [19:10] };
-  assign \$45  = { 10'h000, \$44 [19:10] };
-  assign \$48  = { 10'h000, \$47 [19:10] };
-  assign \$51  = { 10'h000, \$50 [19:10] };
-  assign \$54  = { 10'h000, \$53 [19:10] };
-  assign \$57  = { 10'h000, \$56 [19:10] };
-  assign \$60  = { 10'h000, \$59 [19:10] };
-  assign \$63  = { 10'h000, \$62 [19:10] };
-  assign \$66  = { 10'h000, \$65 [19:10] };
-  assign \$69  = { 10'h000, \$68 [19:10] };
-  assign \$72  = { 10'h000, \$71 [19:10] };
-  assign \$75  = { 10'h000, \$74 [19:10] };
-  assign \$78  = { 10'h000, \$77 [19:10] };
-  assign \$81  = { 10'h000, \$80 [19:10] };
-  assign \$84  = { 10'h000, \$83 [19:10] };
-  assign \$87  = { 10'h000, \$86 [19:10] };
-  assign \$90  = { 10'h000, \$89 [19:10] };
-  assign \$93  = { 10'h000, \$92 [19:10] };
-  assign \$96  = { 10'h000, \$95 [19:10] };
-  assign \$99  = { 10'h000, \$98 [19:10] };
-  assign \$102  = { 10'h000, \$101 [19:10] };
-  assign \$105  = { 10'h000, \$104 [19:10] };
-  assign \$108  = { 10'h000, \$107 [19:10] };
-  assign \$111  = { 10'h000, \$110 [19:10] };
-  assign \$114  = { 10'h000, \$113 [19:10] };
-  assign \$117  = { 10'h000, \$116 [19:10] };
-  assign \$120  = { 10'h000, \$119 [19:10] };
-  assign \$123  = { 10'h000, \$122 [19:10] };
-  assign \$126  = { 10'h000, \$125 [19:10] };
-  assign \$129  = { 10'h000, \$128 [19:10] };
-  assign \$132  = { 10'h000, \$131 [19:10] };
-  assign \$135  = { 10'h000, \$134 [19:10] };
-  assign \$138  = { 10'h000, \$137 [19:10] };
-  assign \$141  = { 10'h000, \$140 [19:10] };
-  assign \$144  = { 10'h000, \$143 [19:10] };
-  assign \$147  = { 10'h000, \$146 [19:10] };
-  assign \$150  = { 10'h000, \$149 [19:10] };
-  assign \$153  = { 10'h000, \$152 [19:10] };
-  assign \$156  = { 10'h000, \$155 [19:10] };
-  assign \$159  = { 10'h000, \$158 [19:10] };
-  assign \$162  = { 10'h000, \$161 [19:10] };
-  assign \$165  = { 10'h000, \$164 [19:10] };
-  assign \$168  = { 10'h000, \$167 [19:10] };
-  assign \$171  = { 10'h000, \$170 [19:10] };
-  assign \$174  = { 10'h000, \$173 [19:10] };
-  assign \$177  = { 10'h000, \$176 [19:10] };
-  assign \$180  = { 10'h000, \$179 [19:10] };
-  assign \$183  = { 10'h000, \$182 [19:10] };
-  assign \$186  = { 10'h000, \$185 [19:10] };
-  assign \$189  = { 10'h000, \$188 [19:10] };
-  assign \$192  = { 10'h000, \$191 [19:10] };
-  assign \$193  = { values[15:0], 1'h0 };
-  assign \$196  = { scaled0, 1'h0 };
-  assign \$199  = { scaled0, 1'h0 };
-  assign \$204  = { values[31:16], 1'h0 };
-  assign \$207  = { scaled1, 1'h0 };
-  assign \$210  = { scaled1, 1'h0 };
-  assign \$215  = { values[47:32], 1'h0 };
-  assign \$218  = { scaled2, 1'h0 };
-  assign \$221  = { scaled2, 1'h0 };
-  assign \$226  = { values[63:48], 1'h0 };
-  assign \$229  = { scaled3, 1'h0 };
-  assign \$232  = { scaled3, 1'h0 };
-  assign \$237  = { values[79:64], 1'h0 };
-  assign \$240  = { scaled4, 1'h0 };
-  assign \$243  = { scaled4, 1'h0 };
-  assign \$248  = { values[95:80], 1'h0 };
-  assign \$251  = { scaled5, 1'h0 };
-  assign \$254  = { scaled5, 1'h0 };
-  assign \$259  = { values[111:96], 1'h0 };
-  assign \$262  = { scaled6, 1'h0 };
-  assign \$265  = { scaled6, 1'h0 };
-  assign \$270  = { values[127:112], 1'h0 };
-  assign \$273  = { scaled7, 1'h0 };
-  assign \$276  = { scaled7, 1'h0 };
-  assign \$281  = { values[143:128], 1'h0 };
-  assign \$284  = { scaled8, 1'h0 };
-  assign \$287  = { scaled8, 1'h0 };
-  assign \$292  = { values[159:144], 1'h0 };
-  assign \$295  = { scaled9, 1'h0 };
-  assign \$298  = { scaled9, 1'h0 };
-  assign \$303  = { values[175:160], 1'h0 };
-  assign \$306  = { scaled10, 1'h0 };
-  assign \$309  = { scaled10, 1'h0 };
-  assign \$314  = { values[191:176], 1'h0 };
-  assign \$317  = { scaled11, 1'h0 };
-  assign \$320  = { scaled11, 1'h0 };
-  assign \$325  = { values[207:192], 1'h0 };
-  assign \$328  = { scaled12, 1'h0 };
-  assign \$331  = { scaled12, 1'h0 };
-  assign \$336  = { values[223:208], 1'h0 };
-  assign \$339  = { scaled13, 1'h0 };
-  assign \$342  = { scaled13, 1'h0 };
-  assign \$347  = { values[239:224], 1'h0 };
-  assign \$350  = { scaled14, 1'h0 };
-  assign \$353  = { scaled14, 1'h0 };
-  assign \$358  = { values[255:240], 1'h0 };
-  assign \$361  = { scaled15, 1'h0 };
-  assign \$364  = { scaled15, 1'h0 };
-  assign \$369  = { values[271:256], 1'h0 };
-  assign \$372  = { scaled16, 1'h0 };
-  assign \$375  = { scaled16, 1'h0 };
-  assign \$380  = { values[287:272], 1'h0 };
-  assign \$383  = { scaled17, 1'h0 };
-  assign \$386  = { scaled17, 1'h0 };
-  assign \$391  = { values[303:288], 1'h0 };
-  assign \$394  = { scaled18, 1'h0 };
-  assign \$397  = { scaled18, 1'h0 };
-  assign \$402  = { values[319:304], 1'h0 };
-  assign \$405  = { scaled19, 1'h0 };
-  assign \$408  = { scaled19, 1'h0 };
-  assign \$413  = { values[335:320], 1'h0 };
-  assign \$416  = { scaled20, 1'h0 };
-  assign \$419  = { scaled20, 1'h0 };
-  assign \$424  = { values[351:336], 1'h0 };
-  assign \$427  = { scaled21, 1'h0 };
-  assign \$430  = { scaled21, 1'h0 };
-  assign \$435  = { values[367:352], 1'h0 };
-  assign \$438  = { scaled22, 1'h0 };
-  assign \$441  = { scaled22, 1'h0 };
-  assign \$446  = { values[383:368], 1'h0 };
-  assign \$449  = { scaled23, 1'h0 };
-  assign \$452  = { scaled23, 1'h0 };
-  assign \$457  = { values[399:384], 1'h0 };
-  assign \$460  = { scaled24, 1'h0 };
-  assign \$463  = { scaled24, 1'h0 };
-  assign \$468  = { values[415:400], 1'h0 };
-  assign \$471  = { scaled25, 1'h0 };
-  assign \$474  = { scaled25, 1'h0 };
-  assign \$479  = { values[431:416], 1'h0 };
-  assign \$482  = { scaled26, 1'h0 };
-  assign \$485  = { scaled26, 1'h0 };
-  assign \$490  = { values[447:432], 1'h0 };
-  assign \$493  = { scaled27, 1'h0 };
-  assign \$496  = { scaled27, 1'h0 };
-  assign \$501  = { values[463:448], 1'h0 };
-  assign \$504  = { scaled28, 1'h0 };
-  assign \$507  = { scaled28, 1'h0 };
-  assign \$512  = { values[479:464], 1'h0 };
-  assign \$515  = { scaled29, 1'h0 };
-  assign \$518  = { scaled29, 1'h0 };
-  assign \$523  = { values[495:480], 1'h0 };
-  assign \$526  = { scaled30, 1'h0 };
-  assign \$529  = { scaled30, 1'h0 };
-  assign \$534  = { values[511:496], 1'h0 };
-  assign \$537  = { scaled31, 1'h0 };
-  assign \$540  = { scaled31, 1'h0 };
-  assign \$545  = { values[527:512], 1'h0 };
-  assign \$548  = { scaled32, 1'h0 };
-  assign \$551  = { scaled32, 1'h0 };
-  assign \$556  = { values[543:528], 1'h0 };
-  assign \$559  = { scaled33, 1'h0 };
-  assign \$562  = { scaled33, 1'h0 };
-  assign \$567  = { values[559:544], 1'h0 };
-  assign \$570  = { scaled34, 1'h0 };
-  assign \$573  = { scaled34, 1'h0 };
-  assign \$578  = { values[575:560], 1'h0 };
-  assign \$581  = { scaled35, 1'h0 };
-  assign \$584  = { scaled35, 1'h0 };
-  assign \$589  = { values[591:576], 1'h0 };
-  assign \$592  = { scaled36, 1'h0 };
-  assign \$595  = { scaled36, 1'h0 };
-  assign \$600  = { values[607:592], 1'h0 };
-  assign \$603  = { scaled37, 1'h0 };
-  assign \$606  = { scaled37, 1'h0 };
-  assign \$611  = { values[623:608], 1'h0 };
-  assign \$614  = { scaled38, 1'h0 };
-  assign \$617  = { scaled38, 1'h0 };
-  assign \$622  = { values[639:624], 1'h0 };
-  assign \$625  = { scaled39, 1'h0 };
-  assign \$628  = { scaled39, 1'h0 };
-  assign \$633  = { values[655:640], 1'h0 };
-  assign \$636  = { scaled40, 1'h0 };
-  assign \$639  = { scaled40, 1'h0 };
-  assign \$644  = { values[671:656], 1'h0 };
-  assign \$647  = { scaled41, 1'h0 };
-  assign \$650  = { scaled41, 1'h0 };
-  assign \$655  = { values[687:672], 1'h0 };
-  assign \$658  = { scaled42, 1'h0 };
-  assign \$661  = { scaled42, 1'h0 };
-  assign \$666  = { values[703:688], 1'h0 };
-  assign \$669  = { scaled43, 1'h0 };
-  assign \$672  = { scaled43, 1'h0 };
-  assign \$677  = { values[719:704], 1'h0 };
-  assign \$680  = { scaled44, 1'h0 };
-  assign \$683  = { scaled44, 1'h0 };
-  assign \$688  = { values[735:720], 1'h0 };
-  assign \$691  = { scaled45, 1'h0 };
-  assign \$694  = { scaled45, 1'h0 };
-  assign \$699  = { values[751:736], 1'h0 };
-  assign \$702  = { scaled46, 1'h0 };
-  assign \$705  = { scaled46, 1'h0 };
-  assign \$710  = { values[767:752], 1'h0 };
-  assign \$713  = { scaled47, 1'h0 };
-  assign \$716  = { scaled47, 1'h0 };
-  assign \$721  = { values[783:768], 1'h0 };
-  assign \$724  = { scaled48, 1'h0 };
-  assign \$727  = { scaled48, 1'h0 };
-  assign \$732  = { values[799:784], 1'h0 };
-  assign \$735  = { scaled49, 1'h0 };
-  assign \$738  = { scaled49, 1'h0 };
-  assign \$743  = { values[815:800], 1'h0 };
-  assign \$746  = { scaled50, 1'h0 };
-  assign \$749  = { scaled50, 1'h0 };
-  assign \$754  = { values[831:816], 1'h0 };
-  assign \$757  = { scaled51, 1'h0 };
-  assign \$760  = { scaled51, 1'h0 };
-  assign \$765  = { values[847:832], 1'h0 };
-  assign \$768  = { scaled52, 1'h0 };
-  assign \$771  = { scaled52, 1'h0 };
-  assign \$776  = { values[863:848], 1'h0 };
-  assign \$779  = { scaled53, 1'h0 };
-  assign \$782  = { scaled53, 1'h0 };
-  assign \$787  = { values[879:864], 1'h0 };
-  assign \$790  = { scaled54, 1'h0 };
-  assign \$793  = { scaled54, 1'h0 };
-  assign \$798  = { values[895:880], 1'h0 };
-  assign \$801  = { scaled55, 1'h0 };
-  assign \$804  = { scaled55, 1'h0 };
-  assign \$809  = { values[911:896], 1'h0 };
-  assign \$812  = { scaled56, 1'h0 };
-  assign \$815  = { scaled56, 1'h0 };
-  assign \$820  = { values[927:912], 1'h0 };
-  assign \$823  = { scaled57, 1'h0 };
-  assign \$826  = { scaled57, 1'h0 };
-  assign \$831  = { values[943:928], 1'h0 };
-  assign \$834  = { scaled58, 1'h0 };
-  assign \$837  = { scaled58, 1'h0 };
-  assign \$842  = { values[959:944], 1'h0 };
-  assign \$845  = { scaled59, 1'h0 };
-  assign \$848  = { scaled59, 1'h0 };
-  assign \$853  = { values[975:960], 1'h0 };
-  assign \$856  = { scaled60, 1'h0 };
-  assign \$859  = { scaled60, 1'h0 };
-  assign \$864  = { values[991:976], 1'h0 };
-  assign \$867  = { scaled61, 1'h0 };
-  assign \$870  = { scaled61, 1'h0 };
-  assign \$875  = { values[1007:992], 1'h0 };
-  assign \$878  = { scaled62, 1'h0 };
-  assign \$881  = { scaled62, 1'h0 };
-  assign \$886  = { values[1023:1008], 1'h0 };
-  assign \$889  = { scaled63, 1'h0 };
-  assign \$892  = { scaled63, 1'h0 };
-  assign \$897  = { values[15:0], 1'h0 };
-  assign \$900  = { scaled0, 1'h0 };
-  assign \$903  = { scaled0, 1'h0 };
-  assign \$909  = { values[31:16], 1'h0 };
-  assign \$912  = { scaled1, 1'h0 };
-  assign \$915  = { scaled1, 1'h0 };
-  assign \$921  = { values[47:32], 1'h0 };
-  assign \$924  = { scaled2, 1'h0 };
-  assign \$927  = { scaled2, 1'h0 };
-  assign \$933  = { values[63:48], 1'h0 };
-  assign \$936  = { scaled3, 1'h0 };
-  assign \$939  = { scaled3, 1'h0 };
-  assign \$945  = { values[79:64], 1'h0 };
-  assign \$948  = { scaled4, 1'h0 };
-  assign \$951  = { scaled4, 1'h0 };
-  assign \$957  = { values[95:80], 1'h0 };
-  assign \$960  = { scaled5, 1'h0 };
-  assign \$963  = { scaled5, 1'h0 };
-  assign \$969  = { values[111:96], 1'h0 };
-  assign \$972  = { scaled6, 1'h0 };
-  assign \$975  = { scaled6, 1'h0 };
-  assign \$981  = { values[127:112], 1'h0 };
-  assign \$984  = { scaled7, 1'h0 };
-  assign \$987  = { scaled7, 1'h0 };
-  assign \$993  = { values[143:128], 1'h0 };
-  assign \$996  = { scaled8, 1'h0 };
-  assign \$999  = { scaled8, 1'h0 };
-  assign \$1005  = { values[159:144], 1'h0 };
-  assign \$1008  = { scaled9, 1'h0 };
-  assign \$1011  = { scaled9, 1'h0 };
-  assign \$1017  = { values[175:160], 1'h0 };
-  assign \$1020  = { scaled10, 1'h0 };
-  assign \$1023  = { scaled10, 1'h0 };
-  assign \$1029  = { values[191:176], 1'h0 };
-  assign \$1032  = { scaled11, 1'h0 };
-  assign \$1035  = { scaled11, 1'h0 };
-  assign \$1041  = { values[207:192], 1'h0 };
-  assign \$1044  = { scaled12, 1'h0 };
-  assign \$1047  = { scaled12, 1'h0 };
-  assign \$1053  = { values[223:208], 1'h0 };
-  assign \$1056  = { scaled13, 1'h0 };
-  assign \$1059  = { scaled13, 1'h0 };
-  assign \$1065  = { values[239:224], 1'h0 };
-  assign \$1068  = { scaled14, 1'h0 };
-  assign \$1071  = { scaled14, 1'h0 };
-  assign \$1077  = { values[255:240], 1'h0 };
-  assign \$1080  = { scaled15, 1'h0 };
-  assign \$1083  = { scaled15, 1'h0 };
-  assign \$1089  = { values[271:256], 1'h0 };
-  assign \$1092  = { scaled16, 1'h0 };
-  assign \$1095  = { scaled16, 1'h0 };
-  assign \$1101  = { values[287:272], 1'h0 };
-  assign \$1104  = { scaled17, 1'h0 };
-  assign \$1107  = { scaled17, 1'h0 };
-  assign \$1113  = { values[303:288], 1'h0 };
-  assign \$1116  = { scaled18, 1'h0 };
-  assign \$1119  = { scaled18, 1'h0 };
-  assign \$1125  = { values[319:304], 1'h0 };
-  assign \$1128  = { scaled19, 1'h0 };
-  assign \$1131  = { scaled19, 1'h0 };
-  assign \$1137  = { values[335:320], 1'h0 };
-  assign \$1140  = { scaled20, 1'h0 };
-  assign \$1143  = { scaled20, 1'h0 };
-  assign \$1149  = { values[351:336], 1'h0 };
-  assign \$1152  = { scaled21, 1'h0 };
-  assign \$1155  = { scaled21, 1'h0 };
-  assign \$1161  = { values[367:352], 1'h0 };
-  assign \$1164  = { scaled22, 1'h0 };
-  assign \$1167  = { scaled22, 1'h0 };
-  assign \$1173  = { values[383:368], 1'h0 };
-  assign \$1176  = { scaled23, 1'h0 };
-  assign \$1179  = { scaled23, 1'h0 };
-  assign \$1185  = { values[399:384], 1'h0 };
-  assign \$1188  = { scaled24, 1'h0 };
-  assign \$1191  = { scaled24, 1'h0 };
-  assign \$1197  = { values[415:400], 1'h0 };
-  assign \$1200  = { scaled25, 1'h0 };
-  assign \$1203  = { scaled25, 1'h0 };
-  assign \$1209  = { values[431:416], 1'h0 };
-  assign \$1212  = { scaled26, 1'h0 };
-  assign \$1215  = { scaled26, 1'h0 };
-  assign \$1221  = { values[447:432], 1'h0 };
-  assign \$1224  = { scaled27, 1'h0 };
-  assign \$1227  = { scaled27, 1'h0 };
-  assign \$1233  = { values[463:448], 1'h0 };
-  assign \$1236  = { scaled28, 1'h0 };
-  assign \$1239  = { scaled28, 1'h0 };
-  assign \$1245  = { values[479:464], 1'h0 };
-  assign \$1248  = { scaled29, 1'h0 };
-  assign \$1251  = { scaled29, 1'h0 };
-  assign \$1257  = { values[495:480], 1'h0 };
-  assign \$1260  = { scaled30, 1'h0 };
-  assign \$1263  = { scaled30, 1'h0 };
-  assign \$1269  = { values[511:496], 1'h0 };
-  assign \$1272  = { scaled31, 1'h0 };
-  assign \$1275  = { scaled31, 1'h0 };
-  assign \$1281  = { values[527:512], 1'h0 };
-  assign \$1284  = { scaled32, 1'h0 };
-  assign \$1287  = { scaled32, 1'h0 };
-  assign \$1293  = { values[543:528], 1'h0 };
-  assign \$1296  = { scaled33, 1'h0 };
-  assign \$1299  = { scaled33, 1'h0 };
-  assign \$1305  = { values[559:544], 1'h0 };
-  assign \$1308  = { scaled34, 1'h0 };
-  assign \$1311  = { scaled34, 1'h0 };
-  assign \$1317  = { values[575:560], 1'h0 };
-  assign \$1320  = { scaled35, 1'h0 };
-  assign \$1323  = { scaled35, 1'h0 };
-  assign \$1329  = { values[591:576], 1'h0 };
-  assign \$1332  = { scaled36, 1'h0 };
-  assign \$1335  = { scaled36, 1'h0 };
-  assign \$1341  = { values[607:592], 1'h0 };
-  assign \$1344  = { scaled37, 1'h0 };
-  assign \$1347  = { scaled37, 1'h0 };
-  assign \$1353  = { values[623:608], 1'h0 };
-  assign \$1356  = { scaled38, 1'h0 };
-  assign \$1359  = { scaled38, 1'h0 };
-  assign \$1365  = { values[639:624], 1'h0 };
-  assign \$1368  = { scaled39, 1'h0 };
-  assign \$1371  = { scaled39, 1'h0 };
-  assign \$1377  = { values[655:640], 1'h0 };
-  assign \$1380  = { scaled40, 1'h0 };
-  assign \$1383  = { scaled40, 1'h0 };
-  assign \$1389  = { values[671:656], 1'h0 };
-  assign \$1392  = { scaled41, 1'h0 };
-  assign \$1395  = { scaled41, 1'h0 };
-  assign \$1401  = { values[687:672], 1'h0 };
-  assign \$1404  = { scaled42, 1'h0 };
-  assign \$1407  = { scaled42, 1'h0 };
-  assign \$1413  = { values[703:688], 1'h0 };
-  assign \$1416  = { scaled43, 1'h0 };
-  assign \$1419  = { scaled43, 1'h0 };
-  assign \$1425  = { values[719:704], 1'h0 };
-  assign \$1428  = { scaled44, 1'h0 };
-  assign \$1431  = { scaled44, 1'h0 };
-  assign \$1437  = { values[735:720], 1'h0 };
-  assign \$1440  = { scaled45, 1'h0 };
-  assign \$1443  = { scaled45, 1'h0 };
-  assign \$1449  = { values[751:736], 1'h0 };
-  assign \$1452  = { scaled46, 1'h0 };
-  assign \$1455  = { scaled46, 1'h0 };
-  assign \$1461  = { values[767:752], 1'h0 };
-  assign \$1464  = { scaled47, 1'h0 };
-  assign \$1467  = { scaled47, 1'h0 };
-  assign \$1473  = { values[783:768], 1'h0 };
-  assign \$1476  = { scaled48, 1'h0 };
-  assign \$1479  = { scaled48, 1'h0 };
-  assign \$1485  = { values[799:784], 1'h0 };
-  assign \$1488  = { scaled49, 1'h0 };
-  assign \$1491  = { scaled49, 1'h0 };
-  assign \$1497  = { values[815:800], 1'h0 };
-  assign \$1500  = { scaled50, 1'h0 };
-  assign \$1503  = { scaled50, 1'h0 };
-  assign \$1509  = { values[831:816], 1'h0 };
-  assign \$1512  = { scaled51, 1'h0 };
-  assign \$1515  = { scaled51, 1'h0 };
-  assign \$1521  = { values[847:832], 1'h0 };
-  assign \$1524  = { scaled52, 1'h0 };
-  assign \$1527  = { scaled52, 1'h0 };
-  assign \$1533  = { values[863:848], 1'h0 };
-  assign \$1536  = { scaled53, 1'h0 };
-  assign \$1539  = { scaled53, 1'h0 };
-  assign \$1545  = { values[879:864], 1'h0 };
-  assign \$1548  = { scaled54, 1'h0 };
-  assign \$1551  = { scaled54, 1'h0 };
-  assign \$1557  = { values[895:880], 1'h0 };
-  assign \$1560  = { scaled55, 1'h0 };
-  assign \$1563  = { scaled55, 1'h0 };
-  assign \$1569  = { values[911:896], 1'h0 };
-  assign \$1572  = { scaled56, 1'h0 };
-  assign \$1575  = { scaled56, 1'h0 };
-  assign \$1581  = { values[927:912], 1'h0 };
-  assign \$1584  = { scaled57, 1'h0 };
-  assign \$1587  = { scaled57, 1'h0 };
-  assign \$1593  = { values[943:928], 1'h0 };
-  assign \$1596  = { scaled58, 1'h0 };
-  assign \$1599  = { scaled58, 1'h0 };
-  assign \$1605  = { values[959:944], 1'h0 };
-  assign \$1608  = { scaled59, 1'h0 };
-  assign \$1611  = { scaled59, 1'h0 };
-  assign \$1617  = { values[975:960], 1'h0 };
-  assign \$1620  = { scaled60, 1'h0 };
-  assign \$1623  = { scaled60, 1'h0 };
-  assign \$1629  = { values[991:976], 1'h0 };
-  assign \$1632  = { scaled61, 1'h0 };
-  assign \$1635  = { scaled61, 1'h0 };
-  assign \$1641  = { values[1007:992], 1'h0 };
-  assign \$1644  = { scaled62, 1'h0 };
-  assign \$1647  = { scaled62, 1'h0 };
-  assign \$1653  = { values[1023:1008], 1'h0 };
-  assign \$1656  = { scaled63, 1'h0 };
-  assign \$1659  = { scaled63, 1'h0 };
+  assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
+  assign shift = \port$4918$2 [0];
+  assign negate = \port$4918$2 [1];
+  assign offsets = { \port$4171$0 , \port$4169$0 , \port$4167$0 , \port$4165$0 , \port$4163$0 , \port$4161$0 , \port$4159$0 , \port$4157$0 , \port$4155$0 , \port$4153$0 , \port$4151$0 , \port$4149$0 , \port$4147$0 , \port$4145$0 , \port$4143$0 , \port$4141$0 , \port$4139$0 , \port$4137$0 , \port$4135$0 , \port$4133$0 , \port$4131$0 , \port$4129$0 , \port$4127$0 , \port$4125$0 , \port$4123$0 , \port$4121$0 , \port$4119$0 , \port$4117$0 , \port$4115$0 , \port$4113$0 , \port$4111$0 , \port$4109$0 , \port$4107$0 , \port$4105$0 , \port$4103$0 , \port$4101$0 , \port$4099$0 , \port$4097$0 , \port$4095$0 , \port$4093$0 , \port$4091$0 , \port$4089$0 , \port$4087$0 , \port$4085$0 , \port$4083$0 , \port$4081$0 , \port$4079$0 , \port$4077$0 , \port$4075$0 , \port$4073$0 , \port$4071$0 , \port$4069$0 , \port$4067$0 , \port$4065$0 , \port$4063$0 , \port$4061$0 , \port$4059$0 , \port$4057$0 , \port$4055$0 , \port$4053$0 , \port$4051$0 , \port$4049$0 , \port$4047$0 , \port$4045$0  };
+  assign codes = { \port$4889$0 , \port$4887$0 , \port$4885$0 , \port$4883$0 , \port$4881$0 , \port$4879$0 , \port$4877$0 , \port$4875$0 , \port$4873$0 , \port$4871$0 , \port$4869$0 , \port$4867$0 , \port$4865$0 , \port$4863$0 , \port$4861$0 , \port$4859$0 , \port$4857$0 , \port$4855$0 , \port$4853$0 , \port$4851$0 , \port$4849$0 , \port$4847$0 , \port$4845$0 , \port$4843$0 , \port$4841$0 , \port$4839$0 , \port$4837$0 , \port$4835$0 , \port$4833$0 , \port$4831$0 , \port$4829$0 , \port$4827$0 , \port$4825$0 , \port$4823$0 , \port$4821$0 , \port$4819$0 , \port$4817$0 , \port$4815$0 , \port$4813$0 , \port$4811$0 , \port$4809$0 , \port$4807$0 , \port$4805$0 , \port$4803$0 , \port$4801$0 , \port$4799$0 , \port$4797$0 , \port$4795$0 , \port$4793$0 , \port$4791$0 , \port$4789$0 , \port$4787$0 , \port$4785$0 , \port$4783$0 , \port$4781$0 , \port$4779$0 , \port$4777$0 , \port$4775$0 , \port$4773$0 , \port$4771$0 , \port$4769$0 , \port$4767$0 , \port$4765$0 , \port$4763$0  };
+  assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
+  assign thresholds = { \port$4299$0 , \port$4297$0 , \port$4295$0 , \port$4293$0 , \port$4291$0 , \port$4289$0 , \port$4287$0 , \port$4285$0 , \port$4283$0 , \port$4281$0 , \port$4279$0 , \port$4277$0 , \port$4275$0 , \port$4273$0 , \port$4271$0 , \port$4269$0 , \port$4267$0 , \port$4265$0 , \port$4263$0 , \port$4261$0 , \port$4259$0 , \port$4257$0 , \port$4255$0 , \port$4253$0 , \port$4251$0 , \port$4249$0 , \port$4247$0 , \port$4245$0 , \port$4243$0 , \port$4241$0 , \port$4239$0 , \port$4237$0 , \port$4235$0 , \port$4233$0 , \port$4231$0 , \port$4229$0 , \port$4227$0 , \port$4225$0 , \port$4223$0 , \port$4221$0 , \port$4219$0 , \port$4217$0 , \port$4215$0 , \port$4213$0 , \port$4211$0 , \port$4209$0 , \port$4207$0 , \port$4205$0 , \port$4203$0 , \port$4201$0 , \port$4199$0 , \port$4197$0 , \port$4195$0 , \port$4193$0 , \port$4191$0 , \port$4189$0 , \port$4187$0 , \port$4185$0 , \port$4183$0 , \port$4181$0 , \port$4179$0 , \port$4177$0 , \port$4175$0 , \port$4173$0  };
+  assign \port$2348$0  = \$11 ;
+  assign \port$2359$0  = \$22 ;
+  assign \port$2370$0  = \$33 ;
+  assign \port$2381$0  = \$44 ;
+  assign \port$2392$0  = \$55 ;
+  assign \port$2403$0  = \$66 ;
+  assign \port$2414$0  = \$77 ;
+  assign \port$2425$0  = \$88 ;
+  assign \port$2436$0  = \$99 ;
+  assign \port$2447$0  = \$110 ;
+  assign \port$2458$0  = \$121 ;
+  assign \port$2469$0  = \$132 ;
+  assign \port$2480$0  = \$143 ;
+  assign \port$2491$0  = \$154 ;
+  assign \port$2502$0  = \$165 ;
+  assign \port$2513$0  = \$176 ;
+  assign \port$2524$0  = \$187 ;
+  assign \port$2535$0  = \$198 ;
+  assign \port$2546$0  = \$209 ;
+  assign \port$2557$0  = \$220 ;
+  assign \port$2568$0  = \$231 ;
+  assign \port$2579$0  = \$242 ;
+  assign \port$2590$0  = \$253 ;
+  assign \port$2601$0  = \$264 ;
+  assign \port$2612$0  = \$275 ;
+  assign \port$2623$0  = \$286 ;
+  assign \port$2634$0  = \$297 ;
+  assign \port$2645$0  = \$308 ;
+  assign \port$2656$0  = \$319 ;
+  assign \port$2667$0  = \$330 ;
+  assign \port$2678$0  = \$341 ;
+  assign \port$2689$0  = \$352 ;
+  assign \port$2700$0  = \$363 ;
+  assign \port$2711$0  = \$374 ;
+  assign \port$2722$0  = \$385 ;
+  assign \port$2733$0  = \$396 ;
+  assign \port$2744$0  = \$407 ;
+  assign \port$2755$0  = \$418 ;
+  assign \port$2766$0  = \$429 ;
+  assign \port$2777$0  = \$440 ;
+  assign \port$2788$0  = \$451 ;
+  assign \port$2799$0  = \$462 ;
+  assign \port$2810$0  = \$473 ;
+  assign \port$2821$0  = \$484 ;
+  assign \port$2832$0  = \$495 ;
+  assign \port$2843$0  = \$506 ;
+  assign \port$2854$0  = \$517 ;
+  assign \port$2865$0  = \$528 ;
+  assign \port$2876$0  = \$539 ;
+  assign \port$2887$0  = \$550 ;
+  assign \port$2898$0  = \$561 ;
+  assign \port$2909$0  = \$572 ;
+  assign \port$2920$0  = \$583 ;
+  assign \port$2931$0  = \$594 ;
+  assign \port$2942$0  = \$605 ;
+  assign \port$2953$0  = \$616 ;
+  assign \port$2964$0  = \$627 ;
+  assign \port$2975$0  = \$638 ;
+  assign \port$2986$0  = \$649 ;
+  assign \port$2997$0  = \$660 ;
+  assign \port$3008$0  = \$671 ;
+  assign \port$3019$0  = \$682 ;
+  assign \port$3030$0  = \$693 ;
+  assign \port$3041$0  = \$704 ;
+  assign \port$3053$0  = \$716 ;
+  assign \port$3065$0  = \$728 ;
+  assign \port$3077$0  = \$740 ;
+  assign \port$3089$0  = \$752 ;
+  assign \port$3101$0  = \$764 ;
+  assign \port$3113$0  = \$776 ;
+  assign \port$3125$0  = \$788 ;
+  assign \port$3137$0  = \$800 ;
+  assign \port$3149$0  = \$812 ;
+  assign \port$3161$0  = \$824 ;
+  assign \port$3173$0  = \$836 ;
+  assign \port$3185$0  = \$848 ;
+  assign \port$3197$0  = \$860 ;
+  assign \port$3209$0  = \$872 ;
+  assign \port$3221$0  = \$884 ;
+  assign \port$3233$0  = \$896 ;
+  assign \port$3245$0  = \$908 ;
+  assign \port$3257$0  = \$920 ;
+  assign \port$3269$0  = \$932 ;
+  assign \port$3281$0  = \$944 ;
+  assign \port$3293$0  = \$956 ;
+  assign \port$3305$0  = \$968 ;
+  assign \port$3317$0  = \$980 ;
+  assign \port$3329$0  = \$992 ;
+  assign \port$3341$0  = \$1004 ;
+  assign \port$3353$0  = \$1016 ;
+  assign \port$3365$0  = \$1028 ;
+  assign \port$3377$0  = \$1040 ;
+  assign \port$3389$0  = \$1052 ;
+  assign \port$3401$0  = \$1064 ;
+  assign \port$3413$0  = \$1076 ;
+  assign \port$3425$0  = \$1088 ;
+  assign \port$3437$0  = \$1100 ;
+  assign \port$3449$0  = \$1112 ;
+  assign \port$3461$0  = \$1124 ;
+  assign \port$3473$0  = \$1136 ;
+  assign \port$3485$0  = \$1148 ;
+  assign \port$3497$0  = \$1160 ;
+  assign \port$3509$0  = \$1172 ;
+  assign \port$3521$0  = \$1184 ;
+  assign \port$3533$0  = \$1196 ;
+  assign \port$3545$0  = \$1208 ;
+  assign \port$3557$0  = \$1220 ;
+  assign \port$3569$0  = \$1232 ;
+  assign \port$3581$0  = \$1244 ;
+  assign \port$3593$0  = \$1256 ;
+  assign \port$3605$0  = \$1268 ;
+  assign \port$3617$0  = \$1280 ;
+  assign \port$3629$0  = \$1292 ;
+  assign \port$3641$0  = \$1304 ;
+  assign \port$3653$0  = \$1316 ;
+  assign \port$3665$0  = \$1328 ;
+  assign \port$3677$0  = \$1340 ;
+  assign \port$3689$0  = \$1352 ;
+  assign \port$3701$0  = \$1364 ;
+  assign \port$3713$0  = \$1376 ;
+  assign \port$3725$0  = \$1388 ;
+  assign \port$3737$0  = \$1400 ;
+  assign \port$3749$0  = \$1412 ;
+  assign \port$3761$0  = \$1424 ;
+  assign \port$3773$0  = \$1436 ;
+  assign \port$3785$0  = \$1448 ;
+  assign \port$3797$0  = \$1460 ;
+  assign \port$3809$0  = \$1472 ;
+  assign \$1  = { values[15:0], 1'h0 };
+  assign \$4  = { \port$4763$0 , 1'h0 };
+  assign \$7  = { \port$4763$0 , 1'h0 };
+  assign \$12  = { values[31:16], 1'h0 };
+  assign \$15  = { \port$4765$0 , 1'h0 };
+  assign \$18  = { \port$4765$0 , 1'h0 };
+  assign \$23  = { values[47:32], 1'h0 };
+  assign \$26  = { \port$4767$0 , 1'h0 };
+  assign \$29  = { \port$4767$0 , 1'h0 };
+  assign \$34  = { values[63:48], 1'h0 };
+  assign \$37  = { \port$4769$0 , 1'h0 };
+  assign \$40  = { \port$4769$0 , 1'h0 };
+  assign \$45  = { values[79:64], 1'h0 };
+  assign \$48  = { \port$4771$0 , 1'h0 };
+  assign \$51  = { \port$4771$0 , 1'h0 };
+  assign \$56  = { values[95:80], 1'h0 };
+  assign \$59  = { \port$4773$0 , 1'h0 };
+  assign \$62  = { \port$4773$0 , 1'h0 };
+  assign \$67  = { values[111:96], 1'h0 };
+  assign \$70  = { \port$4775$0 , 1'h0 };
+  assign \$73  = { \port$4775$0 , 1'h0 };
+  assign \$78  = { values[127:112], 1'h0 };
+  assign \$81  = { \port$4777$0 , 1'h0 };
+  assign \$84  = { \port$4777$0 , 1'h0 };
+  assign \$89  = { values[143:128], 1'h0 };
+  assign \$92  = { \port$4779$0 , 1'h0 };
+  assign \$95  = { \port$4779$0 , 1'h0 };
+  assign \$100  = { values[159:144], 1'h0 };
+  assign \$103  = { \port$4781$0 , 1'h0 };
+  assign \$106  = { \port$4781$0 , 1'h0 };
+  assign \$111  = { values[175:160], 1'h0 };
+  assign \$114  = { \port$4783$0 , 1'h0 };
+  assign \$117  = { \port$4783$0 , 1'h0 };
+  assign \$122  = { values[191:176], 1'h0 };
+  assign \$125  = { \port$4785$0 , 1'h0 };
+  assign \$128  = { \port$4785$0 , 1'h0 };
+  assign \$133  = { values[207:192], 1'h0 };
+  assign \$136  = { \port$4787$0 , 1'h0 };
+  assign \$139  = { \port$4787$0 , 1'h0 };
+  assign \$144  = { values[223:208], 1'h0 };
+  assign \$147  = { \port$4789$0 , 1'h0 };
+  assign \$150  = { \port$4789$0 , 1'h0 };
+  assign \$155  = { values[239:224], 1'h0 };
+  assign \$158  = { \port$4791$0 , 1'h0 };
+  assign \$161  = { \port$4791$0 , 1'h0 };
+  assign \$166  = { values[255:240], 1'h0 };
+  assign \$169  = { \port$4793$0 , 1'h0 };
+  assign \$172  = { \port$4793$0 , 1'h0 };
+  assign \$177  = { values[271:256], 1'h0 };
+  assign \$180  = { \port$4795$0 , 1'h0 };
+  assign \$183  = { \port$4795$0 , 1'h0 };
+  assign \$188  = { values[287:272], 1'h0 };
+  assign \$191  = { \port$4797$0 , 1'h0 };
+  assign \$194  = { \port$4797$0 , 1'h0 };
+  assign \$199  = { values[303:288], 1'h0 };
+  assign \$202  = { \port$4799$0 , 1'h0 };
+  assign \$205  = { \port$4799$0 , 1'h0 };
+  assign \$210  = { values[319:304], 1'h0 };
+  assign \$213  = { \port$4801$0 , 1'h0 };
+  assign \$216  = { \port$4801$0 , 1'h0 };
+  assign \$221  = { values[335:320], 1'h0 };
+  assign \$224  = { \port$4803$0 , 1'h0 };
+  assign \$227  = { \port$4803$0 , 1'h0 };
+  assign \$232  = { values[351:336], 1'h0 };
+  assign \$235  = { \port$4805$0 , 1'h0 };
+  assign \$238  = { \port$4805$0 , 1'h0 };
+  assign \$243  = { values[367:352], 1'h0 };
+  assign \$246  = { \port$4807$0 , 1'h0 };
+  assign \$249  = { \port$4807$0 , 1'h0 };
+  assign \$254  = { values[383:368], 1'h0 };
+  assign \$257  = { \port$4809$0 , 1'h0 };
+  assign \$260  = { \port$4809$0 , 1'h0 };
+  assign \$265  = { values[399:384], 1'h0 };
+  assign \$268  = { \port$4811$0 , 1'h0 };
+  assign \$271  = { \port$4811$0 , 1'h0 };
+  assign \$276  = { values[415:400], 1'h0 };
+  assign \$279  = { \port$4813$0 , 1'h0 };
+  assign \$282  = { \port$4813$0 , 1'h0 };
+  assign \$287  = { values[431:416], 1'h0 };
+  assign \$290  = { \port$4815$0 , 1'h0 };
+  assign \$293  = { \port$4815$0 , 1'h0 };
+  assign \$298  = { values[447:432], 1'h0 };
+  assign \$301  = { \port$4817$0 , 1'h0 };
+  assign \$304  = { \port$4817$0 , 1'h0 };
+  assign \$309  = { values[463:448], 1'h0 };
+  assign \$312  = { \port$4819$0 , 1'h0 };
+  assign \$315  = { \port$4819$0 , 1'h0 };
+  assign \$320  = { values[479:464], 1'h0 };
+  assign \$323  = { \port$4821$0 , 1'h0 };
+  assign \$326  = { \port$4821$0 , 1'h0 };
+  assign \$331  = { values[495:480], 1'h0 };
+  assign \$334  = { \port$4823$0 , 1'h0 };
+  assign \$337  = { \port$4823$0 , 1'h0 };
+  assign \$342  = { values[511:496], 1'h0 };
+  assign \$345  = { \port$4825$0 , 1'h0 };
+  assign \$348  = { \port$4825$0 , 1'h0 };
+  assign \$353  = { values[527:512], 1'h0 };
+  assign \$356  = { \port$4827$0 , 1'h0 };
+  assign \$359  = { \port$4827$0 , 1'h0 };
+  assign \$364  = { values[543:528], 1'h0 };
+  assign \$367  = { \port$4829$0 , 1'h0 };
+  assign \$370  = { \port$4829$0 , 1'h0 };
+  assign \$375  = { values[559:544], 1'h0 };
+  assign \$378  = { \port$4831$0 , 1'h0 };
+  assign \$381  = { \port$4831$0 , 1'h0 };
+  assign \$386  = { values[575:560], 1'h0 };
+  assign \$389  = { \port$4833$0 , 1'h0 };
+  assign \$392  = { \port$4833$0 , 1'h0 };
+  assign \$397  = { values[591:576], 1'h0 };
+  assign \$400  = { \port$4835$0 , 1'h0 };
+  assign \$403  = { \port$4835$0 , 1'h0 };
+  assign \$408  = { values[607:592], 1'h0 };
+  assign \$411  = { \port$4837$0 , 1'h0 };
+  assign \$414  = { \port$4837$0 , 1'h0 };
+  assign \$419  = { values[623:608], 1'h0 };
+  assign \$422  = { \port$4839$0 , 1'h0 };
+  assign \$425  = { \port$4839$0 , 1'h0 };
+  assign \$430  = { values[639:624], 1'h0 };
+  assign \$433  = { \port$4841$0 , 1'h0 };
+  assign \$436  = { \port$4841$0 , 1'h0 };
+  assign \$441  = { values[655:640], 1'h0 };
+  assign \$444  = { \port$4843$0 , 1'h0 };
+  assign \$447  = { \port$4843$0 , 1'h0 };
+  assign \$452  = { values[671:656], 1'h0 };
+  assign \$455  = { \port$4845$0 , 1'h0 };
+  assign \$458  = { \port$4845$0 , 1'h0 };
+  assign \$463  = { values[687:672], 1'h0 };
+  assign \$466  = { \port$4847$0 , 1'h0 };
+  assign \$469  = { \port$4847$0 , 1'h0 };
+  assign \$474  = { values[703:688], 1'h0 };
+  assign \$477  = { \port$4849$0 , 1'h0 };
+  assign \$480  = { \port$4849$0 , 1'h0 };
+  assign \$485  = { values[719:704], 1'h0 };
+  assign \$488  = { \port$4851$0 , 1'h0 };
+  assign \$491  = { \port$4851$0 , 1'h0 };
+  assign \$496  = { values[735:720], 1'h0 };
+  assign \$499  = { \port$4853$0 , 1'h0 };
+  assign \$502  = { \port$4853$0 , 1'h0 };
+  assign \$507  = { values[751:736], 1'h0 };
+  assign \$510  = { \port$4855$0 , 1'h0 };
+  assign \$513  = { \port$4855$0 , 1'h0 };
+  assign \$518  = { values[767:752], 1'h0 };
+  assign \$521  = { \port$4857$0 , 1'h0 };
+  assign \$524  = { \port$4857$0 , 1'h0 };
+  assign \$529  = { values[783:768], 1'h0 };
+  assign \$532  = { \port$4859$0 , 1'h0 };
+  assign \$535  = { \port$4859$0 , 1'h0 };
+  assign \$540  = { values[799:784], 1'h0 };
+  assign \$543  = { \port$4861$0 , 1'h0 };
+  assign \$546  = { \port$4861$0 , 1'h0 };
+  assign \$551  = { values[815:800], 1'h0 };
+  assign \$554  = { \port$4863$0 , 1'h0 };
+  assign \$557  = { \port$4863$0 , 1'h0 };
+  assign \$562  = { values[831:816], 1'h0 };
+  assign \$565  = { \port$4865$0 , 1'h0 };
+  assign \$568  = { \port$4865$0 , 1'h0 };
+  assign \$573  = { values[847:832], 1'h0 };
+  assign \$576  = { \port$4867$0 , 1'h0 };
+  assign \$579  = { \port$4867$0 , 1'h0 };
+  assign \$584  = { values[863:848], 1'h0 };
+  assign \$587  = { \port$4869$0 , 1'h0 };
+  assign \$590  = { \port$4869$0 , 1'h0 };
+  assign \$595  = { values[879:864], 1'h0 };
+  assign \$598  = { \port$4871$0 , 1'h0 };
+  assign \$601  = { \port$4871$0 , 1'h0 };
+  assign \$606  = { values[895:880], 1'h0 };
+  assign \$609  = { \port$4873$0 , 1'h0 };
+  assign \$612  = { \port$4873$0 , 1'h0 };
+  assign \$617  = { values[911:896], 1'h0 };
+  assign \$620  = { \port$4875$0 , 1'h0 };
+  assign \$623  = { \port$4875$0 , 1'h0 };
+  assign \$628  = { values[927:912], 1'h0 };
+  assign \$631  = { \port$4877$0 , 1'h0 };
+  assign \$634  = { \port$4877$0 , 1'h0 };
+  assign \$639  = { values[943:928], 1'h0 };
+  assign \$642  = { \port$4879$0 , 1'h0 };
+  assign \$645  = { \port$4879$0 , 1'h0 };
+  assign \$650  = { values[959:944], 1'h0 };
+  assign \$653  = { \port$4881$0 , 1'h0 };
+  assign \$656  = { \port$4881$0 , 1'h0 };
+  assign \$661  = { values[975:960], 1'h0 };
+  assign \$664  = { \port$4883$0 , 1'h0 };
+  assign \$667  = { \port$4883$0 , 1'h0 };
+  assign \$672  = { values[991:976], 1'h0 };
+  assign \$675  = { \port$4885$0 , 1'h0 };
+  assign \$678  = { \port$4885$0 , 1'h0 };
+  assign \$683  = { values[1007:992], 1'h0 };
+  assign \$686  = { \port$4887$0 , 1'h0 };
+  assign \$689  = { \port$4887$0 , 1'h0 };
+  assign \$694  = { values[1023:1008], 1'h0 };
+  assign \$697  = { \port$4889$0 , 1'h0 };
+  assign \$700  = { \port$4889$0 , 1'h0 };
+  assign \$705  = { values[15:0], 1'h0 };
+  assign \$708  = { \port$4763$0 , 1'h0 };
+  assign \$711  = { \port$4763$0 , 1'h0 };
+  assign \$717  = { values[31:16], 1'h0 };
+  assign \$720  = { \port$4765$0 , 1'h0 };
+  assign \$723  = { \port$4765$0 , 1'h0 };
+  assign \$729  = { values[47:32], 1'h0 };
+  assign \$732  = { \port$4767$0 , 1'h0 };
+  assign \$735  = { \port$4767$0 , 1'h0 };
+  assign \$741  = { values[63:48], 1'h0 };
+  assign \$744  = { \port$4769$0 , 1'h0 };
+  assign \$747  = { \port$4769$0 , 1'h0 };
+  assign \$753  = { values[79:64], 1'h0 };
+  assign \$756  = { \port$4771$0 , 1'h0 };
+  assign \$759  = { \port$4771$0 , 1'h0 };
+  assign \$765  = { values[95:80], 1'h0 };
+  assign \$768  = { \port$4773$0 , 1'h0 };
+  assign \$771  = { \port$4773$0 , 1'h0 };
+  assign \$777  = { values[111:96], 1'h0 };
+  assign \$780  = { \port$4775$0 , 1'h0 };
+  assign \$783  = { \port$4775$0 , 1'h0 };
+  assign \$789  = { values[127:112], 1'h0 };
+  assign \$792  = { \port$4777$0 , 1'h0 };
+  assign \$795  = { \port$4777$0 , 1'h0 };
+  assign \$801  = { values[143:128], 1'h0 };
+  assign \$804  = { \port$4779$0 , 1'h0 };
+  assign \$807  = { \port$4779$0 , 1'h0 };
+  assign \$813  = { values[159:144], 1'h0 };
+  assign \$816  = { \port$4781$0 , 1'h0 };
+  assign \$819  = { \port$4781$0 , 1'h0 };
+  assign \$825  = { values[175:160], 1'h0 };
+  assign \$828  = { \port$4783$0 , 1'h0 };
+  assign \$831  = { \port$4783$0 , 1'h0 };
+  assign \$837  = { values[191:176], 1'h0 };
+  assign \$840  = { \port$4785$0 , 1'h0 };
+  assign \$843  = { \port$4785$0 , 1'h0 };
+  assign \$849  = { values[207:192], 1'h0 };
+  assign \$852  = { \port$4787$0 , 1'h0 };
+  assign \$855  = { \port$4787$0 , 1'h0 };
+  assign \$861  = { values[223:208], 1'h0 };
+  assign \$864  = { \port$4789$0 , 1'h0 };
+  assign \$867  = { \port$4789$0 , 1'h0 };
+  assign \$873  = { values[239:224], 1'h0 };
+  assign \$876  = { \port$4791$0 , 1'h0 };
+  assign \$879  = { \port$4791$0 , 1'h0 };
+  assign \$885  = { values[255:240], 1'h0 };
+  assign \$888  = { \port$4793$0 , 1'h0 };
+  assign \$891  = { \port$4793$0 , 1'h0 };
+  assign \$897  = { values[271:256], 1'h0 };
+  assign \$900  = { \port$4795$0 , 1'h0 };
+  assign \$903  = { \port$4795$0 , 1'h0 };
+  assign \$909  = { values[287:272], 1'h0 };
+  assign \$912  = { \port$4797$0 , 1'h0 };
+  assign \$915  = { \port$4797$0 , 1'h0 };
+  assign \$921  = { values[303:288], 1'h0 };
+  assign \$924  = { \port$4799$0 , 1'h0 };
+  assign \$927  = { \port$4799$0 , 1'h0 };
+  assign \$933  = { values[319:304], 1'h0 };
+  assign \$936  = { \port$4801$0 , 1'h0 };
+  assign \$939  = { \port$4801$0 , 1'h0 };
+  assign \$945  = { values[335:320], 1'h0 };
+  assign \$948  = { \port$4803$0 , 1'h0 };
+  assign \$951  = { \port$4803$0 , 1'h0 };
+  assign \$957  = { values[351:336], 1'h0 };
+  assign \$960  = { \port$4805$0 , 1'h0 };
+  assign \$963  = { \port$4805$0 , 1'h0 };
+  assign \$969  = { values[367:352], 1'h0 };
+  assign \$972  = { \port$4807$0 , 1'h0 };
+  assign \$975  = { \port$4807$0 , 1'h0 };
+  assign \$981  = { values[383:368], 1'h0 };
+  assign \$984  = { \port$4809$0 , 1'h0 };
+  assign \$987  = { \port$4809$0 , 1'h0 };
+  assign \$993  = { values[399:384], 1'h0 };
+  assign \$996  = { \port$4811$0 , 1'h0 };
+  assign \$999  = { \port$4811$0 , 1'h0 };
+  assign \$1005  = { values[415:400], 1'h0 };
+  assign \$1008  = { \port$4813$0 , 1'h0 };
+  assign \$1011  = { \port$4813$0 , 1'h0 };
+  assign \$1017  = { values[431:416], 1'h0 };
+  assign \$1020  = { \port$4815$0 , 1'h0 };
+  assign \$1023  = { \port$4815$0 , 1'h0 };
+  assign \$1029  = { values[447:432], 1'h0 };
+  assign \$1032  = { \port$4817$0 , 1'h0 };
+  assign \$1035  = { \port$4817$0 , 1'h0 };
+  assign \$1041  = { values[463:448], 1'h0 };
+  assign \$1044  = { \port$4819$0 , 1'h0 };
+  assign \$1047  = { \port$4819$0 , 1'h0 };
+  assign \$1053  = { values[479:464], 1'h0 };
+  assign \$1056  = { \port$4821$0 , 1'h0 };
+  assign \$1059  = { \port$4821$0 , 1'h0 };
+  assign \$1065  = { values[495:480], 1'h0 };
+  assign \$1068  = { \port$4823$0 , 1'h0 };
+  assign \$1071  = { \port$4823$0 , 1'h0 };
+  assign \$1077  = { values[511:496], 1'h0 };
+  assign \$1080  = { \port$4825$0 , 1'h0 };
+  assign \$1083  = { \port$4825$0 , 1'h0 };
+  assign \$1089  = { values[527:512], 1'h0 };
+  assign \$1092  = { \port$4827$0 , 1'h0 };
+  assign \$1095  = { \port$4827$0 , 1'h0 };
+  assign \$1101  = { values[543:528], 1'h0 };
+  assign \$1104  = { \port$4829$0 , 1'h0 };
+  assign \$1107  = { \port$4829$0 , 1'h0 };
+  assign \$1113  = { values[559:544], 1'h0 };
+  assign \$1116  = { \port$4831$0 , 1'h0 };
+  assign \$1119  = { \port$4831$0 , 1'h0 };
+  assign \$1125  = { values[575:560], 1'h0 };
+  assign \$1128  = { \port$4833$0 , 1'h0 };
+  assign \$1131  = { \port$4833$0 , 1'h0 };
+  assign \$1137  = { values[591:576], 1'h0 };
+  assign \$1140  = { \port$4835$0 , 1'h0 };
+  assign \$1143  = { \port$4835$0 , 1'h0 };
+  assign \$1149  = { values[607:592], 1'h0 };
+  assign \$1152  = { \port$4837$0 , 1'h0 };
+  assign \$1155  = { \port$4837$0 , 1'h0 };
+  assign \$1161  = { values[623:608], 1'h0 };
+  assign \$1164  = { \port$4839$0 , 1'h0 };
+  assign \$1167  = { \port$4839$0 , 1'h0 };
+  assign \$1173  = { values[639:624], 1'h0 };
+  assign \$1176  = { \port$4841$0 , 1'h0 };
+  assign \$1179  = { \port$4841$0 , 1'h0 };
+  assign \$1185  = { values[655:640], 1'h0 };
+  assign \$1188  = { \port$4843$0 , 1'h0 };
+  assign \$1191  = { \port$4843$0 , 1'h0 };
+  assign \$1197  = { values[671:656], 1'h0 };
+  assign \$1200  = { \port$4845$0 , 1'h0 };
+  assign \$1203  = { \port$4845$0 , 1'h0 };
+  assign \$1209  = { values[687:672], 1'h0 };
+  assign \$1212  = { \port$4847$0 , 1'h0 };
+  assign \$1215  = { \port$4847$0 , 1'h0 };
+  assign \$1221  = { values[703:688], 1'h0 };
+  assign \$1224  = { \port$4849$0 , 1'h0 };
+  assign \$1227  = { \port$4849$0 , 1'h0 };
+  assign \$1233  = { values[719:704], 1'h0 };
+  assign \$1236  = { \port$4851$0 , 1'h0 };
+  assign \$1239  = { \port$4851$0 , 1'h0 };
+  assign \$1245  = { values[735:720], 1'h0 };
+  assign \$1248  = { \port$4853$0 , 1'h0 };
+  assign \$1251  = { \port$4853$0 , 1'h0 };
+  assign \$1257  = { values[751:736], 1'h0 };
+  assign \$1260  = { \port$4855$0 , 1'h0 };
+  assign \$1263  = { \port$4855$0 , 1'h0 };
+  assign \$1269  = { values[767:752], 1'h0 };
+  assign \$1272  = { \port$4857$0 , 1'h0 };
+  assign \$1275  = { \port$4857$0 , 1'h0 };
+  assign \$1281  = { values[783:768], 1'h0 };
+  assign \$1284  = { \port$4859$0 , 1'h0 };
+  assign \$1287  = { \port$4859$0 , 1'h0 };
+  assign \$1293  = { values[799:784], 1'h0 };
+  assign \$1296  = { \port$4861$0 , 1'h0 };
+  assign \$1299  = { \port$4861$0 , 1'h0 };
+  assign \$1305  = { values[815:800], 1'h0 };
+  assign \$1308  = { \port$4863$0 , 1'h0 };
+  assign \$1311  = { \port$4863$0 , 1'h0 };
+  assign \$1317  = { values[831:816], 1'h0 };
+  assign \$1320  = { \port$4865$0 , 1'h0 };
+  assign \$1323  = { \port$4865$0 , 1'h0 };
+  assign \$1329  = { values[847:832], 1'h0 };
+  assign \$1332  = { \port$4867$0 , 1'h0 };
+  assign \$1335  = { \port$4867$0 , 1'h0 };
+  assign \$1341  = { values[863:848], 1'h0 };
+  assign \$1344  = { \port$4869$0 , 1'h0 };
+  assign \$1347  = { \port$4869$0 , 1'h0 };
+  assign \$1353  = { values[879:864], 1'h0 };
+  assign \$1356  = { \port$4871$0 , 1'h0 };
+  assign \$1359  = { \port$4871$0 , 1'h0 };
+  assign \$1365  = { values[895:880], 1'h0 };
+  assign \$1368  = { \port$4873$0 , 1'h0 };
+  assign \$1371  = { \port$4873$0 , 1'h0 };
+  assign \$1377  = { values[911:896], 1'h0 };
+  assign \$1380  = { \port$4875$0 , 1'h0 };
+  assign \$1383  = { \port$4875$0 , 1'h0 };
+  assign \$1389  = { values[927:912], 1'h0 };
+  assign \$1392  = { \port$4877$0 , 1'h0 };
+  assign \$1395  = { \port$4877$0 , 1'h0 };
+  assign \$1401  = { values[943:928], 1'h0 };
+  assign \$1404  = { \port$4879$0 , 1'h0 };
+  assign \$1407  = { \port$4879$0 , 1'h0 };
+  assign \$1413  = { values[959:944], 1'h0 };
+  assign \$1416  = { \port$4881$0 , 1'h0 };
+  assign \$1419  = { \port$4881$0 , 1'h0 };
+  assign \$1425  = { values[975:960], 1'h0 };
+  assign \$1428  = { \port$4883$0 , 1'h0 };
+  assign \$1431  = { \port$4883$0 , 1'h0 };
+  assign \$1437  = { values[991:976], 1'h0 };
+  assign \$1440  = { \port$4885$0 , 1'h0 };
+  assign \$1443  = { \port$4885$0 , 1'h0 };
+  assign \$1449  = { values[1007:992], 1'h0 };
+  assign \$1452  = { \port$4887$0 , 1'h0 };
+  assign \$1455  = { \port$4887$0 , 1'h0 };
+  assign \$1461  = { values[1023:1008], 1'h0 };
+  assign \$1464  = { \port$4889$0 , 1'h0 };
+  assign \$1467  = { \port$4889$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -8062,7 +6703,7 @@ module \mram_macro.input_driver (raw_bypass_l, raw_bypass_r, g_drv_clk, x, arr_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, start, start_delay, tdc_all_fired, tdc_code_now, tdc_window_end, tdc_capture, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
+module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire \$1 ;
@@ -8299,265 +6940,17 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_all_fired, tdc_cod
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.ref_tdc (clk, rst, code_now, window_end, capture, all_fired, clear, overflow, codes, cmp);
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$3972$0 , \port$3974$0 
+, wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
+, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset
+, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset
+, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset
+, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value
+, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value
+, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value
+, threshold62_value, threshold63_value, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
   reg \$auto$verilog_backend.cc:2355:dump_module$10 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$10  = 1'h0;
-  wire \$1 ;
-  wire \$10 ;
-  wire \$11 ;
-  wire \$12 ;
-  wire \$13 ;
-  wire \$14 ;
-  wire \$15 ;
-  wire \$16 ;
-  wire \$17 ;
-  wire \$18 ;
-  wire \$19 ;
-  wire \$2 ;
-  wire \$20 ;
-  wire \$21 ;
-  wire \$22 ;
-  wire \$23 ;
-  wire \$24 ;
-  wire \$25 ;
-  wire \$26 ;
-  wire \$27 ;
-  wire \$28 ;
-  reg [3:0] \$29 ;
-  wire \$3 ;
-  reg [3:0] \$30 ;
-  reg [3:0] \$31 ;
-  reg [3:0] \$32 ;
-  reg [27:0] \$33 ;
-  wire \$4 ;
-  wire \$5 ;
-  wire \$6 ;
-  wire \$7 ;
-  wire \$8 ;
-  wire \$9 ;
-  output all_fired;
-  wire all_fired;
-  input capture;
-  wire capture;
-  input clear;
-  wire clear;
-  input clk;
-  wire clk;
-  input [3:0] cmp;
-  wire [3:0] cmp;
-  reg [3:0] cmp_sync0 = 4'h0;
-  reg [3:0] cmp_sync1 = 4'h0;
-  wire [3:0] code_enable;
-  input [6:0] code_now;
-  wire [6:0] code_now;
-  output [27:0] codes;
-  reg [27:0] codes = 28'h0000000;
-  reg [3:0] fired = 4'h0;
-  output [3:0] overflow;
-  reg [3:0] overflow = 4'h0;
-  input rst;
-  wire rst;
-  input window_end;
-  wire window_end;
-  assign \$1  = ~ fired[0];
-  assign \$2  = capture & cmp_sync1[0];
-  assign \$3  = ~ fired[1];
-  assign \$4  = capture & cmp_sync1[1];
-  assign \$5  = ~ fired[2];
-  assign \$6  = capture & cmp_sync1[2];
-  assign \$7  = ~ fired[3];
-  assign \$8  = capture & cmp_sync1[3];
-  assign all_fired = & fired;
-  assign \$9  = ~ fired[0];
-  assign \$10  = capture & cmp_sync1[0];
-  assign \$11  = \$10  | window_end;
-  assign \$12  = \$9  & \$11 ;
-  assign \$13  = clear | \$12 ;
-  assign \$14  = ~ fired[1];
-  assign \$15  = capture & cmp_sync1[1];
-  assign \$16  = \$15  | window_end;
-  assign \$17  = \$14  & \$16 ;
-  assign \$18  = clear | \$17 ;
-  assign \$19  = ~ fired[2];
-  assign \$20  = capture & cmp_sync1[2];
-  assign \$21  = \$20  | window_end;
-  assign \$22  = \$19  & \$21 ;
-  assign \$23  = clear | \$22 ;
-  assign \$24  = ~ fired[3];
-  assign \$25  = capture & cmp_sync1[3];
-  assign \$26  = \$25  | window_end;
-  assign \$27  = \$24  & \$26 ;
-  assign \$28  = clear | \$27 ;
-  always @(posedge clk)
-    cmp_sync0 <= \$29 ;
-  always @(posedge clk)
-    cmp_sync1 <= \$30 ;
-  always @(posedge clk)
-    fired <= \$31 ;
-  always @(posedge clk)
-    overflow <= \$32 ;
-  always @(posedge clk)
-    codes <= \$33 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$29  = cmp;
-    if (rst) begin
-      \$29  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$30  = cmp_sync0;
-    if (rst) begin
-      \$30  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$31  = fired;
-    if (clear) begin
-      \$31 [0] = 1'h0;
-    end else if (\$1 ) begin
-      if (\$2 ) begin
-        \$31 [0] = 1'h1;
-      end else if (window_end) begin
-        \$31 [0] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$31 [1] = 1'h0;
-    end else if (\$3 ) begin
-      if (\$4 ) begin
-        \$31 [1] = 1'h1;
-      end else if (window_end) begin
-        \$31 [1] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$31 [2] = 1'h0;
-    end else if (\$5 ) begin
-      if (\$6 ) begin
-        \$31 [2] = 1'h1;
-      end else if (window_end) begin
-        \$31 [2] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$31 [3] = 1'h0;
-    end else if (\$7 ) begin
-      if (\$8 ) begin
-        \$31 [3] = 1'h1;
-      end else if (window_end) begin
-        \$31 [3] = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$31  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$32  = overflow;
-    if (clear) begin
-      \$32 [0] = 1'h0;
-    end else if (\$1 ) begin
-      if (\$2 ) begin
-      end else if (window_end) begin
-        \$32 [0] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$32 [1] = 1'h0;
-    end else if (\$3 ) begin
-      if (\$4 ) begin
-      end else if (window_end) begin
-        \$32 [1] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$32 [2] = 1'h0;
-    end else if (\$5 ) begin
-      if (\$6 ) begin
-      end else if (window_end) begin
-        \$32 [2] = 1'h1;
-      end
-    end
-    if (clear) begin
-      \$32 [3] = 1'h0;
-    end else if (\$7 ) begin
-      if (\$8 ) begin
-      end else if (window_end) begin
-        \$32 [3] = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$32  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$33  = codes;
-    if (clear) begin
-      \$33 [6:0] = 7'h00;
-    end else if (\$1 ) begin
-      if (\$2 ) begin
-        \$33 [6:0] = code_now;
-      end else if (window_end) begin
-        \$33 [6:0] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$33 [13:7] = 7'h00;
-    end else if (\$3 ) begin
-      if (\$4 ) begin
-        \$33 [13:7] = code_now;
-      end else if (window_end) begin
-        \$33 [13:7] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$33 [20:14] = 7'h00;
-    end else if (\$5 ) begin
-      if (\$6 ) begin
-        \$33 [20:14] = code_now;
-      end else if (window_end) begin
-        \$33 [20:14] = 7'h7f;
-      end
-    end
-    if (clear) begin
-      \$33 [27:21] = 7'h00;
-    end else if (\$7 ) begin
-      if (\$8 ) begin
-        \$33 [27:21] = code_now;
-      end else if (window_end) begin
-        \$33 [27:21] = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$33  = 28'h0000000;
-    end
-  end
-  assign code_enable[3] = \$28 ;
-  assign code_enable[2] = \$23 ;
-  assign code_enable[1] = \$18 ;
-  assign code_enable[0] = \$13 ;
-endmodule
-
-(* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$5070$0 , \port$5072$0 , wv_retry_count_count
-, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, track_interval_interval
-, track_ref_ref, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset
-, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset
-, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset
-, cal_offset62_offset, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value
-, threshold19_value, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value
-, threshold40_value, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value
-, threshold61_value, threshold62_value, threshold63_value, cal_gain0_gain, cal_gain1_gain, cal_gain2_gain, cal_gain3_gain, cal_gain4_gain, cal_gain5_gain, cal_gain6_gain, cal_gain7_gain, cal_gain8_gain, cal_gain9_gain, cal_gain10_gain, cal_gain11_gain, cal_gain12_gain, cal_gain13_gain, cal_gain14_gain, cal_gain15_gain, cal_gain16_gain, cal_gain17_gain
-, cal_gain18_gain, cal_gain19_gain, cal_gain20_gain, cal_gain21_gain, cal_gain22_gain, cal_gain23_gain, cal_gain24_gain, cal_gain25_gain, cal_gain26_gain, cal_gain27_gain, cal_gain28_gain, cal_gain29_gain, cal_gain30_gain, cal_gain31_gain, cal_gain32_gain, cal_gain33_gain, cal_gain34_gain, cal_gain35_gain, cal_gain36_gain, cal_gain37_gain, cal_gain38_gain
-, cal_gain39_gain, cal_gain40_gain, cal_gain41_gain, cal_gain42_gain, cal_gain43_gain, cal_gain44_gain, cal_gain45_gain, cal_gain46_gain, cal_gain47_gain, cal_gain48_gain, cal_gain49_gain, cal_gain50_gain, cal_gain51_gain, cal_gain52_gain, cal_gain53_gain, cal_gain54_gain, cal_gain55_gain, cal_gain56_gain, cal_gain57_gain, cal_gain58_gain, cal_gain59_gain
-, cal_gain60_gain, cal_gain61_gain, cal_gain62_gain, cal_gain63_gain, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, track_status_invalid_set, track_status_clamped_set, track_code_sum, track_gain_gain, track_status_retrims, s_axil_awaddr);
-  reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
   wire [31:0] \$10 ;
   wire \$100 ;
@@ -8769,7 +7162,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
-  wire [31:0] \$29 ;
+  wire \$29 ;
   wire \$290 ;
   wire \$291 ;
   wire \$292 ;
@@ -8874,420 +7267,204 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$381 ;
   wire \$382 ;
   wire \$383 ;
-  wire \$384 ;
-  wire \$385 ;
-  wire \$386 ;
-  wire \$387 ;
-  wire \$388 ;
-  wire \$389 ;
-  wire [31:0] \$39 ;
-  wire \$390 ;
-  wire \$391 ;
-  wire \$392 ;
-  wire \$393 ;
-  wire \$394 ;
-  wire \$395 ;
-  wire \$396 ;
-  wire \$397 ;
-  wire \$398 ;
-  wire \$399 ;
+  reg \$384 ;
+  reg [11:0] \$385 ;
+  reg \$386 ;
+  reg [31:0] \$387 ;
+  reg \$388 ;
+  reg \$389 ;
+  wire \$39 ;
+  reg [1:0] \$390 ;
+  reg \$391 ;
+  reg \$392 ;
+  reg \$393 ;
+  reg \$394 ;
+  reg \$395 ;
+  reg \$396 ;
+  reg [31:0] \$397 ;
+  reg [1:0] \$398 ;
+  reg [11:0] \$399 ;
   wire \$4 ;
   wire \$40 ;
-  wire \$400 ;
-  wire \$401 ;
-  wire \$402 ;
-  wire \$403 ;
-  wire \$404 ;
-  wire \$405 ;
-  wire \$406 ;
-  wire \$407 ;
-  wire \$408 ;
-  wire \$409 ;
+  reg [7:0] \$400 ;
+  reg [15:0] \$401 ;
+  reg [15:0] \$402 ;
+  reg [15:0] \$403 ;
+  reg \$404 ;
+  reg \$405 ;
+  reg \$406 ;
+  reg \$407 ;
+  reg [3:0] \$408 ;
+  reg [15:0] \$409 ;
   wire \$41 ;
-  wire \$410 ;
-  wire \$411 ;
-  wire \$412 ;
-  wire \$413 ;
-  wire \$414 ;
-  wire \$415 ;
-  wire \$416 ;
-  wire \$417 ;
-  wire \$418 ;
-  wire \$419 ;
+  reg [7:0] \$410 ;
+  reg [31:0] \$411 ;
+  reg [31:0] \$412 ;
+  reg [15:0] \$413 ;
+  reg [15:0] \$414 ;
+  reg [15:0] \$415 ;
+  reg [15:0] \$416 ;
+  reg [15:0] \$417 ;
+  reg [15:0] \$418 ;
+  reg [15:0] \$419 ;
   wire \$42 ;
-  wire \$420 ;
-  wire \$421 ;
-  wire \$422 ;
-  wire \$423 ;
-  wire \$424 ;
-  wire \$425 ;
-  wire \$426 ;
-  wire \$427 ;
-  wire \$428 ;
-  wire \$429 ;
+  reg [15:0] \$420 ;
+  reg [15:0] \$421 ;
+  reg [15:0] \$422 ;
+  reg [15:0] \$423 ;
+  reg [15:0] \$424 ;
+  reg [15:0] \$425 ;
+  reg [15:0] \$426 ;
+  reg [15:0] \$427 ;
+  reg [15:0] \$428 ;
+  reg [15:0] \$429 ;
   wire \$43 ;
-  wire \$430 ;
-  wire \$431 ;
-  wire \$432 ;
-  wire \$433 ;
-  wire \$434 ;
-  wire \$435 ;
-  wire \$436 ;
-  wire \$437 ;
-  wire \$438 ;
-  wire \$439 ;
+  reg [15:0] \$430 ;
+  reg [15:0] \$431 ;
+  reg [15:0] \$432 ;
+  reg [15:0] \$433 ;
+  reg [15:0] \$434 ;
+  reg [15:0] \$435 ;
+  reg [15:0] \$436 ;
+  reg [15:0] \$437 ;
+  reg [15:0] \$438 ;
+  reg [15:0] \$439 ;
   wire \$44 ;
-  wire \$440 ;
-  wire \$441 ;
-  wire \$442 ;
-  wire \$443 ;
-  wire \$444 ;
-  wire \$445 ;
-  wire \$446 ;
-  wire \$447 ;
-  wire \$448 ;
-  wire \$449 ;
+  reg [15:0] \$440 ;
+  reg [15:0] \$441 ;
+  reg [15:0] \$442 ;
+  reg [15:0] \$443 ;
+  reg [15:0] \$444 ;
+  reg [15:0] \$445 ;
+  reg [15:0] \$446 ;
+  reg [15:0] \$447 ;
+  reg [15:0] \$448 ;
+  reg [15:0] \$449 ;
   wire \$45 ;
-  wire \$450 ;
-  wire \$451 ;
-  wire \$452 ;
-  wire \$453 ;
-  wire \$454 ;
-  wire \$455 ;
-  wire \$456 ;
-  wire \$457 ;
-  wire \$458 ;
-  wire \$459 ;
+  reg [15:0] \$450 ;
+  reg [15:0] \$451 ;
+  reg [15:0] \$452 ;
+  reg [15:0] \$453 ;
+  reg [15:0] \$454 ;
+  reg [15:0] \$455 ;
+  reg [15:0] \$456 ;
+  reg [15:0] \$457 ;
+  reg [15:0] \$458 ;
+  reg [15:0] \$459 ;
   wire \$46 ;
-  wire \$460 ;
-  wire \$461 ;
-  wire \$462 ;
-  wire \$463 ;
-  wire \$464 ;
-  wire \$465 ;
-  wire \$466 ;
-  wire \$467 ;
-  wire \$468 ;
-  wire \$469 ;
+  reg [15:0] \$460 ;
+  reg [15:0] \$461 ;
+  reg [15:0] \$462 ;
+  reg [15:0] \$463 ;
+  reg [15:0] \$464 ;
+  reg [15:0] \$465 ;
+  reg [15:0] \$466 ;
+  reg [15:0] \$467 ;
+  reg [15:0] \$468 ;
+  reg [15:0] \$469 ;
   wire \$47 ;
-  wire \$470 ;
-  wire \$471 ;
-  wire \$472 ;
-  wire \$473 ;
-  wire \$474 ;
-  wire \$475 ;
-  wire \$476 ;
-  wire \$477 ;
-  wire \$478 ;
-  wire \$479 ;
+  reg [15:0] \$470 ;
+  reg [15:0] \$471 ;
+  reg [15:0] \$472 ;
+  reg [15:0] \$473 ;
+  reg [15:0] \$474 ;
+  reg [15:0] \$475 ;
+  reg [15:0] \$476 ;
+  reg [15:0] \$477 ;
+  reg [15:0] \$478 ;
+  reg [15:0] \$479 ;
   wire \$48 ;
-  wire \$480 ;
-  wire \$481 ;
-  wire \$482 ;
-  wire \$483 ;
-  wire \$484 ;
-  wire \$485 ;
-  wire \$486 ;
-  wire \$487 ;
-  wire \$488 ;
-  wire \$489 ;
+  reg [15:0] \$480 ;
+  reg [15:0] \$481 ;
+  reg [15:0] \$482 ;
+  reg [15:0] \$483 ;
+  reg [15:0] \$484 ;
+  reg [15:0] \$485 ;
+  reg [15:0] \$486 ;
+  reg [15:0] \$487 ;
+  reg [15:0] \$488 ;
+  reg [15:0] \$489 ;
   wire \$49 ;
-  wire \$490 ;
-  wire \$491 ;
-  wire \$492 ;
-  wire \$493 ;
-  wire \$494 ;
-  wire \$495 ;
-  wire \$496 ;
-  wire \$497 ;
-  wire \$498 ;
-  wire \$499 ;
+  reg [15:0] \$490 ;
+  reg [15:0] \$491 ;
+  reg [15:0] \$492 ;
+  reg [15:0] \$493 ;
+  reg [15:0] \$494 ;
+  reg [15:0] \$495 ;
+  reg [15:0] \$496 ;
+  reg [15:0] \$497 ;
+  reg [15:0] \$498 ;
+  reg [15:0] \$499 ;
   wire [31:0] \$5 ;
   wire \$50 ;
-  wire \$500 ;
-  wire \$501 ;
-  wire \$502 ;
-  wire \$503 ;
-  wire \$504 ;
-  wire \$505 ;
-  wire \$506 ;
-  wire \$507 ;
-  wire \$508 ;
-  wire \$509 ;
+  reg [15:0] \$500 ;
+  reg [15:0] \$501 ;
+  reg [15:0] \$502 ;
+  reg [15:0] \$503 ;
+  reg [15:0] \$504 ;
+  reg [15:0] \$505 ;
+  reg [15:0] \$506 ;
+  reg [15:0] \$507 ;
+  reg [15:0] \$508 ;
+  reg [15:0] \$509 ;
   wire \$51 ;
-  wire \$510 ;
-  wire \$511 ;
-  wire \$512 ;
-  wire \$513 ;
-  wire \$514 ;
-  wire \$515 ;
-  wire \$516 ;
-  wire \$517 ;
-  wire \$518 ;
-  wire \$519 ;
+  reg [15:0] \$510 ;
+  reg [15:0] \$511 ;
+  reg [15:0] \$512 ;
+  reg [15:0] \$513 ;
+  reg [15:0] \$514 ;
+  reg [15:0] \$515 ;
+  reg [15:0] \$516 ;
+  reg [15:0] \$517 ;
+  reg [15:0] \$518 ;
+  reg [15:0] \$519 ;
   wire \$52 ;
-  wire \$520 ;
-  wire \$521 ;
-  wire \$522 ;
-  wire \$523 ;
-  wire \$524 ;
-  wire \$525 ;
-  wire \$526 ;
-  wire \$527 ;
-  wire \$528 ;
-  wire \$529 ;
+  reg [15:0] \$520 ;
+  reg [15:0] \$521 ;
+  reg [15:0] \$522 ;
+  reg [15:0] \$523 ;
+  reg [15:0] \$524 ;
+  reg [15:0] \$525 ;
+  reg [15:0] \$526 ;
+  reg [15:0] \$527 ;
+  reg [15:0] \$528 ;
+  reg [15:0] \$529 ;
   wire \$53 ;
-  wire \$530 ;
-  wire \$531 ;
-  reg \$532 ;
-  reg [11:0] \$533 ;
-  reg \$534 ;
-  reg [31:0] \$535 ;
-  reg \$536 ;
-  reg \$537 ;
-  reg [1:0] \$538 ;
-  reg \$539 ;
+  reg [15:0] \$530 ;
+  reg [15:0] \$531 ;
+  reg [15:0] \$532 ;
+  reg [15:0] \$533 ;
+  reg [15:0] \$534 ;
+  reg [15:0] \$535 ;
+  reg [15:0] \$536 ;
+  reg [15:0] \$537 ;
+  reg [15:0] \$538 ;
+  reg [15:0] \$539 ;
   wire \$54 ;
-  reg \$540 ;
-  reg \$541 ;
-  reg \$542 ;
-  reg \$543 ;
-  reg \$544 ;
-  reg \$545 ;
-  reg \$546 ;
-  reg [31:0] \$547 ;
-  reg [1:0] \$548 ;
-  reg [11:0] \$549 ;
+  reg [15:0] \$540 ;
   wire \$55 ;
-  reg [7:0] \$550 ;
-  reg [15:0] \$551 ;
-  reg [15:0] \$552 ;
-  reg [15:0] \$553 ;
-  reg \$554 ;
-  reg \$555 ;
-  reg \$556 ;
-  reg \$557 ;
-  reg [3:0] \$558 ;
-  reg [15:0] \$559 ;
   wire \$56 ;
-  reg [7:0] \$560 ;
-  reg [31:0] \$561 ;
-  reg [31:0] \$562 ;
-  reg [15:0] \$563 ;
-  reg [15:0] \$564 ;
-  reg [15:0] \$565 ;
-  reg [15:0] \$566 ;
-  reg [15:0] \$567 ;
-  reg [15:0] \$568 ;
-  reg [15:0] \$569 ;
   wire \$57 ;
-  reg [15:0] \$570 ;
-  reg [15:0] \$571 ;
-  reg [15:0] \$572 ;
-  reg [15:0] \$573 ;
-  reg [15:0] \$574 ;
-  reg [15:0] \$575 ;
-  reg [15:0] \$576 ;
-  reg [15:0] \$577 ;
-  reg [15:0] \$578 ;
-  reg [15:0] \$579 ;
   wire \$58 ;
-  reg [15:0] \$580 ;
-  reg [15:0] \$581 ;
-  reg [15:0] \$582 ;
-  reg [15:0] \$583 ;
-  reg [15:0] \$584 ;
-  reg [15:0] \$585 ;
-  reg [15:0] \$586 ;
-  reg [15:0] \$587 ;
-  reg [15:0] \$588 ;
-  reg [15:0] \$589 ;
   wire \$59 ;
-  reg [15:0] \$590 ;
-  reg [15:0] \$591 ;
-  reg [15:0] \$592 ;
-  reg [15:0] \$593 ;
-  reg [15:0] \$594 ;
-  reg [15:0] \$595 ;
-  reg [15:0] \$596 ;
-  reg [15:0] \$597 ;
-  reg [15:0] \$598 ;
-  reg [15:0] \$599 ;
   wire \$6 ;
   wire \$60 ;
-  reg [15:0] \$600 ;
-  reg [15:0] \$601 ;
-  reg [15:0] \$602 ;
-  reg [15:0] \$603 ;
-  reg [15:0] \$604 ;
-  reg [15:0] \$605 ;
-  reg [15:0] \$606 ;
-  reg [15:0] \$607 ;
-  reg [15:0] \$608 ;
-  reg [15:0] \$609 ;
   wire \$61 ;
-  reg [15:0] \$610 ;
-  reg [15:0] \$611 ;
-  reg [15:0] \$612 ;
-  reg [15:0] \$613 ;
-  reg [15:0] \$614 ;
-  reg [15:0] \$615 ;
-  reg [15:0] \$616 ;
-  reg [15:0] \$617 ;
-  reg [15:0] \$618 ;
-  reg [15:0] \$619 ;
   wire \$62 ;
-  reg [15:0] \$620 ;
-  reg [15:0] \$621 ;
-  reg [15:0] \$622 ;
-  reg [15:0] \$623 ;
-  reg [15:0] \$624 ;
-  reg [15:0] \$625 ;
-  reg [15:0] \$626 ;
-  reg [15:0] \$627 ;
-  reg [15:0] \$628 ;
-  reg [15:0] \$629 ;
   wire \$63 ;
-  reg [15:0] \$630 ;
-  reg [15:0] \$631 ;
-  reg [15:0] \$632 ;
-  reg [15:0] \$633 ;
-  reg [15:0] \$634 ;
-  reg [15:0] \$635 ;
-  reg [15:0] \$636 ;
-  reg [15:0] \$637 ;
-  reg [15:0] \$638 ;
-  reg [15:0] \$639 ;
   wire \$64 ;
-  reg [15:0] \$640 ;
-  reg [15:0] \$641 ;
-  reg [15:0] \$642 ;
-  reg [15:0] \$643 ;
-  reg [15:0] \$644 ;
-  reg [15:0] \$645 ;
-  reg [15:0] \$646 ;
-  reg [15:0] \$647 ;
-  reg [15:0] \$648 ;
-  reg [15:0] \$649 ;
   wire \$65 ;
-  reg [15:0] \$650 ;
-  reg [15:0] \$651 ;
-  reg [15:0] \$652 ;
-  reg [15:0] \$653 ;
-  reg [15:0] \$654 ;
-  reg [15:0] \$655 ;
-  reg [15:0] \$656 ;
-  reg [15:0] \$657 ;
-  reg [15:0] \$658 ;
-  reg [15:0] \$659 ;
   wire \$66 ;
-  reg [15:0] \$660 ;
-  reg [15:0] \$661 ;
-  reg [15:0] \$662 ;
-  reg [15:0] \$663 ;
-  reg [15:0] \$664 ;
-  reg [15:0] \$665 ;
-  reg [15:0] \$666 ;
-  reg [15:0] \$667 ;
-  reg [15:0] \$668 ;
-  reg [15:0] \$669 ;
   wire \$67 ;
-  reg [15:0] \$670 ;
-  reg [15:0] \$671 ;
-  reg [15:0] \$672 ;
-  reg [15:0] \$673 ;
-  reg [15:0] \$674 ;
-  reg [15:0] \$675 ;
-  reg [15:0] \$676 ;
-  reg [15:0] \$677 ;
-  reg [15:0] \$678 ;
-  reg [15:0] \$679 ;
   wire \$68 ;
-  reg [15:0] \$680 ;
-  reg [15:0] \$681 ;
-  reg [15:0] \$682 ;
-  reg [15:0] \$683 ;
-  reg [15:0] \$684 ;
-  reg [15:0] \$685 ;
-  reg [15:0] \$686 ;
-  reg [15:0] \$687 ;
-  reg [15:0] \$688 ;
-  reg [15:0] \$689 ;
   wire \$69 ;
-  reg [15:0] \$690 ;
-  reg [15:0] \$691 ;
-  reg [15:0] \$692 ;
-  reg [11:0] \$693 ;
-  reg [11:0] \$694 ;
-  reg [11:0] \$695 ;
-  reg [11:0] \$696 ;
-  reg [11:0] \$697 ;
-  reg [11:0] \$698 ;
-  reg [11:0] \$699 ;
   wire \$7 ;
   wire \$70 ;
-  reg [11:0] \$700 ;
-  reg [11:0] \$701 ;
-  reg [11:0] \$702 ;
-  reg [11:0] \$703 ;
-  reg [11:0] \$704 ;
-  reg [11:0] \$705 ;
-  reg [11:0] \$706 ;
-  reg [11:0] \$707 ;
-  reg [11:0] \$708 ;
-  reg [11:0] \$709 ;
   wire \$71 ;
-  reg [11:0] \$710 ;
-  reg [11:0] \$711 ;
-  reg [11:0] \$712 ;
-  reg [11:0] \$713 ;
-  reg [11:0] \$714 ;
-  reg [11:0] \$715 ;
-  reg [11:0] \$716 ;
-  reg [11:0] \$717 ;
-  reg [11:0] \$718 ;
-  reg [11:0] \$719 ;
   wire \$72 ;
-  reg [11:0] \$720 ;
-  reg [11:0] \$721 ;
-  reg [11:0] \$722 ;
-  reg [11:0] \$723 ;
-  reg [11:0] \$724 ;
-  reg [11:0] \$725 ;
-  reg [11:0] \$726 ;
-  reg [11:0] \$727 ;
-  reg [11:0] \$728 ;
-  reg [11:0] \$729 ;
   wire \$73 ;
-  reg [11:0] \$730 ;
-  reg [11:0] \$731 ;
-  reg [11:0] \$732 ;
-  reg [11:0] \$733 ;
-  reg [11:0] \$734 ;
-  reg [11:0] \$735 ;
-  reg [11:0] \$736 ;
-  reg [11:0] \$737 ;
-  reg [11:0] \$738 ;
-  reg [11:0] \$739 ;
   wire \$74 ;
-  reg [11:0] \$740 ;
-  reg [11:0] \$741 ;
-  reg [11:0] \$742 ;
-  reg [11:0] \$743 ;
-  reg [11:0] \$744 ;
-  reg [11:0] \$745 ;
-  reg [11:0] \$746 ;
-  reg [11:0] \$747 ;
-  reg [11:0] \$748 ;
-  reg [11:0] \$749 ;
   wire \$75 ;
-  reg [11:0] \$750 ;
-  reg [11:0] \$751 ;
-  reg [11:0] \$752 ;
-  reg [11:0] \$753 ;
-  reg [11:0] \$754 ;
-  reg [11:0] \$755 ;
-  reg [11:0] \$756 ;
   wire \$76 ;
   wire \$77 ;
   wire \$78 ;
@@ -9316,136 +7493,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$99 ;
   reg [11:0] aw_addr = 12'h000;
   reg aw_full = 1'h0;
+  output bus_active;
+  wire bus_active;
   reg [11:0] bus_error_addr = 12'h000;
   wire bus_error_set;
-  output [11:0] cal_gain0_gain;
-  reg [11:0] cal_gain0_gain = 12'h400;
-  output [11:0] cal_gain10_gain;
-  reg [11:0] cal_gain10_gain = 12'h400;
-  output [11:0] cal_gain11_gain;
-  reg [11:0] cal_gain11_gain = 12'h400;
-  output [11:0] cal_gain12_gain;
-  reg [11:0] cal_gain12_gain = 12'h400;
-  output [11:0] cal_gain13_gain;
-  reg [11:0] cal_gain13_gain = 12'h400;
-  output [11:0] cal_gain14_gain;
-  reg [11:0] cal_gain14_gain = 12'h400;
-  output [11:0] cal_gain15_gain;
-  reg [11:0] cal_gain15_gain = 12'h400;
-  output [11:0] cal_gain16_gain;
-  reg [11:0] cal_gain16_gain = 12'h400;
-  output [11:0] cal_gain17_gain;
-  reg [11:0] cal_gain17_gain = 12'h400;
-  output [11:0] cal_gain18_gain;
-  reg [11:0] cal_gain18_gain = 12'h400;
-  output [11:0] cal_gain19_gain;
-  reg [11:0] cal_gain19_gain = 12'h400;
-  output [11:0] cal_gain1_gain;
-  reg [11:0] cal_gain1_gain = 12'h400;
-  output [11:0] cal_gain20_gain;
-  reg [11:0] cal_gain20_gain = 12'h400;
-  output [11:0] cal_gain21_gain;
-  reg [11:0] cal_gain21_gain = 12'h400;
-  output [11:0] cal_gain22_gain;
-  reg [11:0] cal_gain22_gain = 12'h400;
-  output [11:0] cal_gain23_gain;
-  reg [11:0] cal_gain23_gain = 12'h400;
-  output [11:0] cal_gain24_gain;
-  reg [11:0] cal_gain24_gain = 12'h400;
-  output [11:0] cal_gain25_gain;
-  reg [11:0] cal_gain25_gain = 12'h400;
-  output [11:0] cal_gain26_gain;
-  reg [11:0] cal_gain26_gain = 12'h400;
-  output [11:0] cal_gain27_gain;
-  reg [11:0] cal_gain27_gain = 12'h400;
-  output [11:0] cal_gain28_gain;
-  reg [11:0] cal_gain28_gain = 12'h400;
-  output [11:0] cal_gain29_gain;
-  reg [11:0] cal_gain29_gain = 12'h400;
-  output [11:0] cal_gain2_gain;
-  reg [11:0] cal_gain2_gain = 12'h400;
-  output [11:0] cal_gain30_gain;
-  reg [11:0] cal_gain30_gain = 12'h400;
-  output [11:0] cal_gain31_gain;
-  reg [11:0] cal_gain31_gain = 12'h400;
-  output [11:0] cal_gain32_gain;
-  reg [11:0] cal_gain32_gain = 12'h400;
-  output [11:0] cal_gain33_gain;
-  reg [11:0] cal_gain33_gain = 12'h400;
-  output [11:0] cal_gain34_gain;
-  reg [11:0] cal_gain34_gain = 12'h400;
-  output [11:0] cal_gain35_gain;
-  reg [11:0] cal_gain35_gain = 12'h400;
-  output [11:0] cal_gain36_gain;
-  reg [11:0] cal_gain36_gain = 12'h400;
-  output [11:0] cal_gain37_gain;
-  reg [11:0] cal_gain37_gain = 12'h400;
-  output [11:0] cal_gain38_gain;
-  reg [11:0] cal_gain38_gain = 12'h400;
-  output [11:0] cal_gain39_gain;
-  reg [11:0] cal_gain39_gain = 12'h400;
-  output [11:0] cal_gain3_gain;
-  reg [11:0] cal_gain3_gain = 12'h400;
-  output [11:0] cal_gain40_gain;
-  reg [11:0] cal_gain40_gain = 12'h400;
-  output [11:0] cal_gain41_gain;
-  reg [11:0] cal_gain41_gain = 12'h400;
-  output [11:0] cal_gain42_gain;
-  reg [11:0] cal_gain42_gain = 12'h400;
-  output [11:0] cal_gain43_gain;
-  reg [11:0] cal_gain43_gain = 12'h400;
-  output [11:0] cal_gain44_gain;
-  reg [11:0] cal_gain44_gain = 12'h400;
-  output [11:0] cal_gain45_gain;
-  reg [11:0] cal_gain45_gain = 12'h400;
-  output [11:0] cal_gain46_gain;
-  reg [11:0] cal_gain46_gain = 12'h400;
-  output [11:0] cal_gain47_gain;
-  reg [11:0] cal_gain47_gain = 12'h400;
-  output [11:0] cal_gain48_gain;
-  reg [11:0] cal_gain48_gain = 12'h400;
-  output [11:0] cal_gain49_gain;
-  reg [11:0] cal_gain49_gain = 12'h400;
-  output [11:0] cal_gain4_gain;
-  reg [11:0] cal_gain4_gain = 12'h400;
-  output [11:0] cal_gain50_gain;
-  reg [11:0] cal_gain50_gain = 12'h400;
-  output [11:0] cal_gain51_gain;
-  reg [11:0] cal_gain51_gain = 12'h400;
-  output [11:0] cal_gain52_gain;
-  reg [11:0] cal_gain52_gain = 12'h400;
-  output [11:0] cal_gain53_gain;
-  reg [11:0] cal_gain53_gain = 12'h400;
-  output [11:0] cal_gain54_gain;
-  reg [11:0] cal_gain54_gain = 12'h400;
-  output [11:0] cal_gain55_gain;
-  reg [11:0] cal_gain55_gain = 12'h400;
-  output [11:0] cal_gain56_gain;
-  reg [11:0] cal_gain56_gain = 12'h400;
-  output [11:0] cal_gain57_gain;
-  reg [11:0] cal_gain57_gain = 12'h400;
-  output [11:0] cal_gain58_gain;
-  reg [11:0] cal_gain58_gain = 12'h400;
-  output [11:0] cal_gain59_gain;
-  reg [11:0] cal_gain59_gain = 12'h400;
-  output [11:0] cal_gain5_gain;
-  reg [11:0] cal_gain5_gain = 12'h400;
-  output [11:0] cal_gain60_gain;
-  reg [11:0] cal_gain60_gain = 12'h400;
-  output [11:0] cal_gain61_gain;
-  reg [11:0] cal_gain61_gain = 12'h400;
-  output [11:0] cal_gain62_gain;
-  reg [11:0] cal_gain62_gain = 12'h400;
-  output [11:0] cal_gain63_gain;
-  reg [11:0] cal_gain63_gain = 12'h400;
-  output [11:0] cal_gain6_gain;
-  reg [11:0] cal_gain6_gain = 12'h400;
-  output [11:0] cal_gain7_gain;
-  reg [11:0] cal_gain7_gain = 12'h400;
-  output [11:0] cal_gain8_gain;
-  reg [11:0] cal_gain8_gain = 12'h400;
-  output [11:0] cal_gain9_gain;
-  reg [11:0] cal_gain9_gain = 12'h400;
   output [15:0] cal_offset0_offset;
   reg [15:0] cal_offset0_offset = 16'h0040;
   output [15:0] cal_offset10_offset;
@@ -9574,12 +7625,14 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] cal_offset8_offset = 16'h0040;
   output [15:0] cal_offset9_offset;
   reg [15:0] cal_offset9_offset = 16'h0040;
-  input clk;
-  wire clk;
   output ctrl_write_row;
   reg ctrl_write_row = 1'h0;
   input ctrl_write_row_busy;
   wire ctrl_write_row_busy;
+  input g_bus_clk;
+  wire g_bus_clk;
+  input g_bus_rst;
+  wire g_bus_rst;
   input g_regs_clk;
   wire g_regs_clk;
   wire g_regs_rst;
@@ -9587,28 +7640,24 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$5070$0 ;
-  wire [5:0] \port$5070$0 ;
-  input [63:0] \port$5072$0 ;
-  wire [63:0] \port$5072$0 ;
+  input [5:0] \port$3972$0 ;
+  wire [5:0] \port$3972$0 ;
+  input [63:0] \port$3974$0 ;
+  wire [63:0] \port$3974$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
   wire rd_fire;
   reg rd_mapped;
   reg [31:0] rd_value;
-  wire reject_like_cal_gain0;
   wire reject_like_cal_offset0;
   wire reject_like_mode;
   wire reject_like_precharge_cycles;
   wire reject_like_tdc_start_delay;
-  wire reject_like_track_ref;
   wire reject_like_write_pulse_cycles;
   wire reject_like_write_row_addr;
   wire reject_like_wv_ctrl;
   wire reject_like_wv_read;
-  input rst;
-  wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
   output s_axil_arready;
@@ -9788,22 +7837,6 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] threshold8_value = 16'h0000;
   output [15:0] threshold9_value;
   reg [15:0] threshold9_value = 16'h0000;
-  input [15:0] track_code_sum;
-  wire [15:0] track_code_sum;
-  input [11:0] track_gain_gain;
-  wire [11:0] track_gain_gain;
-  output [15:0] track_interval_interval;
-  reg [15:0] track_interval_interval = 16'h0000;
-  output [15:0] track_ref_ref;
-  reg [15:0] track_ref_ref = 16'h0100;
-  reg track_status_clamped = 1'h0;
-  input track_status_clamped_set;
-  wire track_status_clamped_set;
-  reg track_status_invalid = 1'h0;
-  input track_status_invalid_set;
-  wire track_status_invalid_set;
-  input [15:0] track_status_retrims;
-  wire [15:0] track_status_retrims;
   input [31:0] vmm_count_count;
   wire [31:0] vmm_count_count;
   reg [31:0] w_data = 32'd0;
@@ -9818,7 +7851,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire wr_commit;
   wire wr_error;
   wire wr_go;
-  reg [217:0] wr_hit;
+  reg [148:0] wr_hit;
   wire wr_mapped;
   wire wr_ok;
   output [15:0] write_pulse_cycles_cycles;
@@ -9842,765 +7875,270 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [7:0] wv_read_threshold = 8'h0c;
   input [31:0] wv_retry_count_count;
   wire [31:0] wv_retry_count_count;
-  assign \$230  = \$229  | wr_hit[170];
-  assign \$231  = \$230  | wr_hit[171];
-  assign \$232  = \$231  | wr_hit[172];
-  assign \$233  = \$232  | wr_hit[173];
-  assign \$234  = \$233  | wr_hit[174];
-  assign \$235  = \$234  | wr_hit[175];
-  assign \$236  = \$235  | wr_hit[176];
-  assign \$237  = \$236  | wr_hit[177];
-  assign \$238  = \$237  | wr_hit[178];
-  assign \$239  = \$238  | wr_hit[179];
-  assign \$240  = \$239  | wr_hit[180];
-  assign \$241  = \$240  | wr_hit[181];
-  assign \$242  = \$241  | wr_hit[182];
-  assign \$243  = \$242  | wr_hit[183];
-  assign \$244  = \$243  | wr_hit[184];
-  assign \$245  = \$244  | wr_hit[185];
-  assign \$246  = \$245  | wr_hit[186];
-  assign \$247  = \$246  | wr_hit[187];
-  assign \$248  = \$247  | wr_hit[188];
-  assign \$249  = \$248  | wr_hit[189];
-  assign \$250  = \$249  | wr_hit[190];
-  assign \$251  = \$250  | wr_hit[191];
-  assign \$252  = \$251  | wr_hit[192];
-  assign \$253  = \$252  | wr_hit[193];
-  assign \$254  = \$253  | wr_hit[194];
-  assign \$255  = \$254  | wr_hit[195];
-  assign \$256  = \$255  | wr_hit[196];
-  assign \$257  = \$256  | wr_hit[197];
-  assign \$258  = \$257  | wr_hit[198];
-  assign \$259  = \$258  | wr_hit[199];
-  assign \$260  = \$259  | wr_hit[200];
-  assign \$261  = \$260  | wr_hit[201];
-  assign \$262  = \$261  | wr_hit[202];
-  assign \$263  = \$262  | wr_hit[203];
-  assign \$264  = \$263  | wr_hit[204];
-  assign \$265  = \$264  | wr_hit[205];
-  assign \$266  = \$265  | wr_hit[206];
-  assign \$267  = \$266  | wr_hit[207];
-  assign \$268  = \$267  | wr_hit[208];
-  assign \$269  = \$268  | wr_hit[209];
-  assign \$270  = \$269  | wr_hit[210];
-  assign \$271  = \$270  | wr_hit[211];
-  assign \$272  = \$271  | wr_hit[212];
-  assign \$273  = \$272  | wr_hit[213];
-  assign \$274  = \$273  | wr_hit[214];
-  assign \$275  = \$274  | wr_hit[215];
-  assign \$276  = \$275  | wr_hit[216];
-  assign \$277  = \$276  | wr_hit[217];
-  assign \$278  = \$277  & reject_like_cal_gain0;
-  assign wr_check_reject = \$213  | \$278 ;
-  assign \$280  = wr_hit[3] & \$279 ;
-  assign \$281  = \$280  & ctrl_write_row_busy;
-  assign \$282  = wr_mapped & w_full_word;
-  assign \$283  = ~ wr_check_reject;
-  assign \$284  = \$282  & \$283 ;
-  assign \$285  = ~ wr_busy_reject;
-  assign wr_ok = \$284  & \$285 ;
-  assign wr_commit = wr_go & wr_ok;
-  assign s_axil_arready = ~ s_axil_rvalid;
-  assign rd_fire = s_axil_arvalid & s_axil_arready;
-  assign \$286  = ~ wr_ok;
-  assign wr_error = wr_go & \$286 ;
-  assign \$287  = ~ rd_mapped;
-  assign rd_error = rd_fire & \$287 ;
-  assign bus_error_set = wr_error | rd_error;
-  assign \$288  = s_axil_awvalid & s_axil_awready;
-  assign \$289  = s_axil_wvalid & s_axil_wready;
-  assign \$290  = s_axil_wstrb == 4'hf;
-  assign \$291  = ~ wr_mapped;
-  assign \$292  = ~ wr_ok;
-  assign \$293  = wr_commit & wr_hit[3];
-  assign \$294  = \$293  ? w_data[0] : 1'h0;
-  assign \$295  = wr_commit & wr_hit[4];
-  assign \$296  = \$295  ? w_data[8] : 1'h0;
-  assign \$297  = ~ \$296 ;
-  assign \$298  = status_tdc_overflow & \$297 ;
-  assign \$299  = \$298  | status_tdc_overflow_set;
-  assign \$300  = wr_commit & wr_hit[4];
-  assign \$301  = \$300  ? w_data[9] : 1'h0;
-  assign \$302  = ~ \$301 ;
-  assign \$303  = status_length_error & \$302 ;
-  assign \$304  = \$303  | status_length_error_set;
-  assign \$305  = wr_commit & wr_hit[4];
-  assign \$306  = \$305  ? w_data[10] : 1'h0;
-  assign \$307  = ~ \$306 ;
-  assign \$308  = status_bus_error & \$307 ;
-  assign \$309  = \$308  | bus_error_set;
-  assign \$310  = wr_commit & wr_hit[4];
-  assign \$311  = \$310  ? w_data[11] : 1'h0;
-  assign \$312  = ~ \$311 ;
-  assign \$313  = status_write_failed & \$312 ;
-  assign \$314  = \$313  | status_write_failed_set;
-  assign \$315  = wr_commit & wr_hit[25];
-  assign \$316  = \$315  ? w_data[0] : 1'h0;
-  assign \$317  = ~ \$316 ;
-  assign \$318  = track_status_invalid & \$317 ;
-  assign \$319  = \$318  | track_status_invalid_set;
-  assign \$320  = wr_commit & wr_hit[25];
-  assign \$321  = \$320  ? w_data[1] : 1'h0;
-  assign \$322  = ~ \$321 ;
-  assign \$323  = track_status_clamped & \$322 ;
-  assign \$324  = \$323  | track_status_clamped_set;
-  assign \$325  = wr_commit & wr_hit[5];
-  assign \$326  = wr_commit & wr_hit[6];
-  assign \$327  = wr_commit & wr_hit[7];
-  assign \$328  = wr_commit & wr_hit[8];
-  assign \$329  = wr_commit & wr_hit[11];
-  assign \$330  = wr_commit & wr_hit[11];
-  assign \$331  = wr_commit & wr_hit[12];
-  assign \$332  = wr_commit & wr_hit[12];
-  assign \$333  = wr_commit & wr_hit[12];
-  assign \$334  = wr_commit & wr_hit[13];
-  assign \$335  = wr_commit & wr_hit[13];
-  assign \$336  = wr_commit & wr_hit[16];
-  assign \$337  = wr_commit & wr_hit[17];
-  assign \$338  = wr_commit & wr_hit[21];
-  assign \$339  = wr_commit & wr_hit[22];
-  assign \$340  = wr_commit & wr_hit[26];
-  assign \$341  = wr_commit & wr_hit[27];
-  assign \$342  = wr_commit & wr_hit[28];
-  assign \$343  = wr_commit & wr_hit[29];
-  assign \$344  = wr_commit & wr_hit[30];
-  assign \$345  = wr_commit & wr_hit[31];
-  assign \$346  = wr_commit & wr_hit[32];
-  assign \$347  = wr_commit & wr_hit[33];
-  assign \$348  = wr_commit & wr_hit[34];
-  assign \$349  = wr_commit & wr_hit[35];
-  assign \$350  = wr_commit & wr_hit[36];
-  assign \$351  = wr_commit & wr_hit[37];
-  assign \$352  = wr_commit & wr_hit[38];
-  assign \$353  = wr_commit & wr_hit[39];
-  assign \$354  = wr_commit & wr_hit[40];
-  assign \$355  = wr_commit & wr_hit[41];
-  assign \$356  = wr_commit & wr_hit[42];
-  assign \$357  = wr_commit & wr_hit[43];
-  assign \$358  = wr_commit & wr_hit[44];
-  assign \$359  = wr_commit & wr_hit[45];
-  assign \$360  = wr_commit & wr_hit[46];
-  assign \$361  = wr_commit & wr_hit[47];
-  assign \$362  = wr_commit & wr_hit[48];
-  assign \$363  = wr_commit & wr_hit[49];
-  assign \$364  = wr_commit & wr_hit[50];
-  assign \$365  = wr_commit & wr_hit[51];
-  assign \$366  = wr_commit & wr_hit[52];
-  assign \$367  = wr_commit & wr_hit[53];
-  assign \$368  = wr_commit & wr_hit[54];
-  assign \$369  = wr_commit & wr_hit[55];
-  assign \$370  = wr_commit & wr_hit[56];
-  assign \$371  = wr_commit & wr_hit[57];
-  assign \$372  = wr_commit & wr_hit[58];
-  assign \$373  = wr_commit & wr_hit[59];
-  assign \$374  = wr_commit & wr_hit[60];
-  assign \$375  = wr_commit & wr_hit[61];
-  assign \$376  = wr_commit & wr_hit[62];
-  assign \$377  = wr_commit & wr_hit[63];
-  assign \$378  = wr_commit & wr_hit[64];
-  assign \$379  = wr_commit & wr_hit[65];
-  assign \$380  = wr_commit & wr_hit[66];
-  assign \$381  = wr_commit & wr_hit[67];
-  assign \$382  = wr_commit & wr_hit[68];
-  assign \$383  = wr_commit & wr_hit[69];
-  assign \$384  = wr_commit & wr_hit[70];
-  assign \$385  = wr_commit & wr_hit[71];
-  assign \$386  = wr_commit & wr_hit[72];
-  assign \$387  = wr_commit & wr_hit[73];
-  assign \$388  = wr_commit & wr_hit[74];
-  assign \$389  = wr_commit & wr_hit[75];
-  assign \$390  = wr_commit & wr_hit[76];
-  assign \$391  = wr_commit & wr_hit[77];
-  assign \$392  = wr_commit & wr_hit[78];
-  assign \$393  = wr_commit & wr_hit[79];
-  assign \$394  = wr_commit & wr_hit[80];
-  assign \$395  = wr_commit & wr_hit[81];
-  assign \$396  = wr_commit & wr_hit[82];
-  assign \$397  = wr_commit & wr_hit[83];
-  assign \$398  = wr_commit & wr_hit[84];
-  assign \$399  = wr_commit & wr_hit[85];
-  assign \$400  = wr_commit & wr_hit[86];
-  assign \$401  = wr_commit & wr_hit[87];
-  assign \$402  = wr_commit & wr_hit[88];
-  assign \$403  = wr_commit & wr_hit[89];
-  assign \$404  = wr_commit & wr_hit[90];
-  assign \$405  = wr_commit & wr_hit[91];
-  assign \$406  = wr_commit & wr_hit[92];
-  assign \$407  = wr_commit & wr_hit[93];
-  assign \$408  = wr_commit & wr_hit[94];
-  assign \$409  = wr_commit & wr_hit[95];
-  assign \$410  = wr_commit & wr_hit[96];
-  assign \$411  = wr_commit & wr_hit[97];
-  assign \$412  = wr_commit & wr_hit[98];
-  assign \$413  = wr_commit & wr_hit[99];
-  assign \$414  = wr_commit & wr_hit[100];
-  assign \$415  = wr_commit & wr_hit[101];
-  assign \$416  = wr_commit & wr_hit[102];
-  assign \$417  = wr_commit & wr_hit[103];
-  assign \$418  = wr_commit & wr_hit[104];
-  assign \$419  = wr_commit & wr_hit[105];
-  assign \$420  = wr_commit & wr_hit[106];
-  assign \$421  = wr_commit & wr_hit[107];
-  assign \$422  = wr_commit & wr_hit[108];
-  assign \$423  = wr_commit & wr_hit[109];
-  assign \$424  = wr_commit & wr_hit[110];
-  assign \$425  = wr_commit & wr_hit[111];
-  assign \$426  = wr_commit & wr_hit[112];
-  assign \$427  = wr_commit & wr_hit[113];
-  assign \$428  = wr_commit & wr_hit[114];
-  assign \$429  = wr_commit & wr_hit[115];
-  assign \$430  = wr_commit & wr_hit[116];
-  assign \$431  = wr_commit & wr_hit[117];
-  assign \$432  = wr_commit & wr_hit[118];
-  assign \$433  = wr_commit & wr_hit[119];
-  assign \$434  = wr_commit & wr_hit[120];
-  assign \$435  = wr_commit & wr_hit[121];
-  assign \$436  = wr_commit & wr_hit[122];
-  assign \$437  = wr_commit & wr_hit[123];
-  assign \$438  = wr_commit & wr_hit[124];
-  assign \$439  = wr_commit & wr_hit[125];
-  assign \$440  = wr_commit & wr_hit[126];
-  assign \$441  = wr_commit & wr_hit[127];
-  assign \$442  = wr_commit & wr_hit[128];
-  assign \$443  = wr_commit & wr_hit[129];
-  assign \$444  = wr_commit & wr_hit[130];
-  assign \$445  = wr_commit & wr_hit[131];
-  assign \$446  = wr_commit & wr_hit[132];
-  assign \$447  = wr_commit & wr_hit[133];
-  assign \$448  = wr_commit & wr_hit[134];
-  assign \$449  = wr_commit & wr_hit[135];
-  assign \$450  = wr_commit & wr_hit[136];
-  assign \$451  = wr_commit & wr_hit[137];
-  assign \$452  = wr_commit & wr_hit[138];
-  assign \$453  = wr_commit & wr_hit[139];
-  assign \$454  = wr_commit & wr_hit[140];
-  assign \$455  = wr_commit & wr_hit[141];
-  assign \$456  = wr_commit & wr_hit[142];
-  assign \$457  = wr_commit & wr_hit[143];
-  assign \$458  = wr_commit & wr_hit[144];
-  assign \$459  = wr_commit & wr_hit[145];
-  assign \$460  = wr_commit & wr_hit[146];
-  assign \$461  = wr_commit & wr_hit[147];
-  assign \$462  = wr_commit & wr_hit[148];
-  assign \$463  = wr_commit & wr_hit[149];
-  assign \$464  = wr_commit & wr_hit[150];
-  assign \$465  = wr_commit & wr_hit[151];
-  assign \$466  = wr_commit & wr_hit[152];
-  assign \$467  = wr_commit & wr_hit[153];
-  assign \$468  = wr_commit & wr_hit[154];
-  assign \$469  = wr_commit & wr_hit[155];
-  assign \$470  = wr_commit & wr_hit[156];
-  assign \$471  = wr_commit & wr_hit[157];
-  assign \$472  = wr_commit & wr_hit[158];
-  assign \$473  = wr_commit & wr_hit[159];
-  assign \$474  = wr_commit & wr_hit[160];
-  assign \$475  = wr_commit & wr_hit[161];
-  assign \$476  = wr_commit & wr_hit[162];
-  assign \$477  = wr_commit & wr_hit[163];
-  assign \$478  = wr_commit & wr_hit[164];
-  assign \$479  = wr_commit & wr_hit[165];
-  assign \$480  = wr_commit & wr_hit[166];
-  assign \$481  = wr_commit & wr_hit[167];
-  assign \$482  = wr_commit & wr_hit[168];
-  assign \$483  = wr_commit & wr_hit[169];
-  assign \$484  = wr_commit & wr_hit[170];
-  assign \$485  = wr_commit & wr_hit[171];
-  assign \$486  = wr_commit & wr_hit[172];
-  assign \$487  = wr_commit & wr_hit[173];
-  assign \$488  = wr_commit & wr_hit[174];
-  assign \$489  = wr_commit & wr_hit[175];
-  assign \$490  = wr_commit & wr_hit[176];
-  assign \$491  = wr_commit & wr_hit[177];
-  assign \$492  = wr_commit & wr_hit[178];
-  assign \$493  = wr_commit & wr_hit[179];
-  assign \$494  = wr_commit & wr_hit[180];
-  assign \$495  = wr_commit & wr_hit[181];
-  assign \$496  = wr_commit & wr_hit[182];
-  assign \$497  = wr_commit & wr_hit[183];
-  assign \$498  = wr_commit & wr_hit[184];
-  assign \$499  = wr_commit & wr_hit[185];
-  assign \$500  = wr_commit & wr_hit[186];
-  assign \$501  = wr_commit & wr_hit[187];
-  assign \$502  = wr_commit & wr_hit[188];
-  assign \$503  = wr_commit & wr_hit[189];
-  assign \$504  = wr_commit & wr_hit[190];
-  assign \$505  = wr_commit & wr_hit[191];
-  assign \$506  = wr_commit & wr_hit[192];
-  assign \$507  = wr_commit & wr_hit[193];
-  assign \$508  = wr_commit & wr_hit[194];
-  assign \$509  = wr_commit & wr_hit[195];
-  assign \$510  = wr_commit & wr_hit[196];
-  assign \$511  = wr_commit & wr_hit[197];
-  assign \$512  = wr_commit & wr_hit[198];
-  assign \$513  = wr_commit & wr_hit[199];
-  assign \$514  = wr_commit & wr_hit[200];
-  assign \$515  = wr_commit & wr_hit[201];
-  assign \$516  = wr_commit & wr_hit[202];
-  assign \$517  = wr_commit & wr_hit[203];
-  assign \$518  = wr_commit & wr_hit[204];
-  assign \$519  = wr_commit & wr_hit[205];
-  assign \$520  = wr_commit & wr_hit[206];
-  assign \$521  = wr_commit & wr_hit[207];
-  assign \$522  = wr_commit & wr_hit[208];
-  assign \$523  = wr_commit & wr_hit[209];
-  assign \$524  = wr_commit & wr_hit[210];
-  assign \$525  = wr_commit & wr_hit[211];
-  assign \$526  = wr_commit & wr_hit[212];
-  assign \$527  = wr_commit & wr_hit[213];
-  assign \$528  = wr_commit & wr_hit[214];
-  assign \$529  = wr_commit & wr_hit[215];
-  assign \$530  = wr_commit & wr_hit[216];
-  assign \$531  = wr_commit & wr_hit[217];
-  always @(posedge clk)
-    aw_full <= \$532 ;
-  always @(posedge clk)
-    aw_addr <= \$533 ;
-  always @(posedge clk)
-    w_full <= \$534 ;
-  always @(posedge clk)
-    w_data <= \$535 ;
-  always @(posedge clk)
-    w_full_word <= \$536 ;
-  always @(posedge clk)
-    s_axil_bvalid <= \$537 ;
-  always @(posedge clk)
-    s_axil_bresp <= \$538 ;
-  always @(posedge clk)
-    ctrl_write_row <= \$539 ;
-  always @(posedge clk)
-    status_tdc_overflow <= \$540 ;
-  always @(posedge clk)
-    status_length_error <= \$541 ;
-  always @(posedge clk)
-    status_bus_error <= \$542 ;
-  always @(posedge clk)
-    status_write_failed <= \$543 ;
-  always @(posedge clk)
-    track_status_invalid <= \$544 ;
-  always @(posedge clk)
-    track_status_clamped <= \$545 ;
-  always @(posedge clk)
-    s_axil_rvalid <= \$546 ;
-  always @(posedge clk)
-    s_axil_rdata <= \$547 ;
-  always @(posedge clk)
-    s_axil_rresp <= \$548 ;
-  always @(posedge clk)
-    bus_error_addr <= \$549 ;
-  always @(posedge g_regs_clk)
-    precharge_cycles_cycles <= \$550 ;
-  always @(posedge g_regs_clk)
-    tdc_start_delay_cycles <= \$551 ;
-  always @(posedge g_regs_clk)
-    write_pulse_cycles_cycles <= \$552 ;
-  always @(posedge g_regs_clk)
-    write_row_addr_row <= \$553 ;
-  always @(posedge g_regs_clk)
-    mode_raw_codes <= \$554 ;
-  always @(posedge g_regs_clk)
-    mode_activation <= \$555 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_enable <= \$556 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_pulse_doubling <= \$557 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_max_retries <= \$558 ;
-  always @(posedge g_regs_clk)
-    wv_read_delay <= \$559 ;
-  always @(posedge g_regs_clk)
-    wv_read_threshold <= \$560 ;
-  always @(posedge g_regs_clk)
-    weight_data0_bits <= \$561 ;
-  always @(posedge g_regs_clk)
-    weight_data1_bits <= \$562 ;
-  always @(posedge g_regs_clk)
-    track_interval_interval <= \$563 ;
-  always @(posedge g_regs_clk)
-    track_ref_ref <= \$564 ;
-  always @(posedge g_regs_clk)
-    cal_offset0_offset <= \$565 ;
-  always @(posedge g_regs_clk)
-    cal_offset1_offset <= \$566 ;
-  always @(posedge g_regs_clk)
-    cal_offset2_offset <= \$567 ;
-  always @(posedge g_regs_clk)
-    cal_offset3_offset <= \$568 ;
-  always @(posedge g_regs_clk)
-    cal_offset4_offset <= \$569 ;
-  always @(posedge g_regs_clk)
-    cal_offset5_offset <= \$570 ;
-  always @(posedge g_regs_clk)
-    cal_offset6_offset <= \$571 ;
-  always @(posedge g_regs_clk)
-    cal_offset7_offset <= \$572 ;
-  always @(posedge g_regs_clk)
-    cal_offset8_offset <= \$573 ;
-  always @(posedge g_regs_clk)
-    cal_offset9_offset <= \$574 ;
-  always @(posedge g_regs_clk)
-    cal_offset10_offset <= \$575 ;
-  always @(posedge g_regs_clk)
-    cal_offset11_offset <= \$576 ;
-  always @(posedge g_regs_clk)
-    cal_offset12_offset <= \$577 ;
-  always @(posedge g_regs_clk)
-    cal_offset13_offset <= \$578 ;
-  always @(posedge g_regs_clk)
-    cal_offset14_offset <= \$579 ;
-  always @(posedge g_regs_clk)
-    cal_offset15_offset <= \$580 ;
-  always @(posedge g_regs_clk)
-    cal_offset16_offset <= \$581 ;
-  always @(posedge g_regs_clk)
-    cal_offset17_offset <= \$582 ;
-  always @(posedge g_regs_clk)
-    cal_offset18_offset <= \$583 ;
-  always @(posedge g_regs_clk)
-    cal_offset19_offset <= \$584 ;
-  always @(posedge g_regs_clk)
-    cal_offset20_offset <= \$585 ;
-  always @(posedge g_regs_clk)
-    cal_offset21_offset <= \$586 ;
-  always @(posedge g_regs_clk)
-    cal_offset22_offset <= \$587 ;
-  always @(posedge g_regs_clk)
-    cal_offset23_offset <= \$588 ;
-  always @(posedge g_regs_clk)
-    cal_offset24_offset <= \$589 ;
-  always @(posedge g_regs_clk)
-    cal_offset25_offset <= \$590 ;
-  always @(posedge g_regs_clk)
-    cal_offset26_offset <= \$591 ;
-  always @(posedge g_regs_clk)
-    cal_offset27_offset <= \$592 ;
-  always @(posedge g_regs_clk)
-    cal_offset28_offset <= \$593 ;
-  always @(posedge g_regs_clk)
-    cal_offset29_offset <= \$594 ;
-  always @(posedge g_regs_clk)
-    cal_offset30_offset <= \$595 ;
-  always @(posedge g_regs_clk)
-    cal_offset31_offset <= \$596 ;
-  always @(posedge g_regs_clk)
-    cal_offset32_offset <= \$597 ;
-  always @(posedge g_regs_clk)
-    cal_offset33_offset <= \$598 ;
-  always @(posedge g_regs_clk)
-    cal_offset34_offset <= \$599 ;
-  always @(posedge g_regs_clk)
-    cal_offset35_offset <= \$600 ;
-  always @(posedge g_regs_clk)
-    cal_offset36_offset <= \$601 ;
-  always @(posedge g_regs_clk)
-    cal_offset37_offset <= \$602 ;
-  always @(posedge g_regs_clk)
-    cal_offset38_offset <= \$603 ;
-  always @(posedge g_regs_clk)
-    cal_offset39_offset <= \$604 ;
-  always @(posedge g_regs_clk)
-    cal_offset40_offset <= \$605 ;
-  always @(posedge g_regs_clk)
-    cal_offset41_offset <= \$606 ;
-  always @(posedge g_regs_clk)
-    cal_offset42_offset <= \$607 ;
-  always @(posedge g_regs_clk)
-    cal_offset43_offset <= \$608 ;
-  always @(posedge g_regs_clk)
-    cal_offset44_offset <= \$609 ;
-  always @(posedge g_regs_clk)
-    cal_offset45_offset <= \$610 ;
-  always @(posedge g_regs_clk)
-    cal_offset46_offset <= \$611 ;
-  always @(posedge g_regs_clk)
-    cal_offset47_offset <= \$612 ;
-  always @(posedge g_regs_clk)
-    cal_offset48_offset <= \$613 ;
-  always @(posedge g_regs_clk)
-    cal_offset49_offset <= \$614 ;
-  always @(posedge g_regs_clk)
-    cal_offset50_offset <= \$615 ;
-  always @(posedge g_regs_clk)
-    cal_offset51_offset <= \$616 ;
-  always @(posedge g_regs_clk)
-    cal_offset52_offset <= \$617 ;
-  always @(posedge g_regs_clk)
-    cal_offset53_offset <= \$618 ;
-  always @(posedge g_regs_clk)
-    cal_offset54_offset <= \$619 ;
-  always @(posedge g_regs_clk)
-    cal_offset55_offset <= \$620 ;
-  always @(posedge g_regs_clk)
-    cal_offset56_offset <= \$621 ;
-  always @(posedge g_regs_clk)
-    cal_offset57_offset <= \$622 ;
   always @(posedge g_regs_clk)
-    cal_offset58_offset <= \$623 ;
+    wv_read_delay <= \$409 ;
   always @(posedge g_regs_clk)
-    cal_offset59_offset <= \$624 ;
+    wv_read_threshold <= \$410 ;
   always @(posedge g_regs_clk)
-    cal_offset60_offset <= \$625 ;
+    weight_data0_bits <= \$411 ;
   always @(posedge g_regs_clk)
-    cal_offset61_offset <= \$626 ;
+    weight_data1_bits <= \$412 ;
   always @(posedge g_regs_clk)
-    cal_offset62_offset <= \$627 ;
+    cal_offset0_offset <= \$413 ;
   always @(posedge g_regs_clk)
-    cal_offset63_offset <= \$628 ;
+    cal_offset1_offset <= \$414 ;
   always @(posedge g_regs_clk)
-    threshold0_value <= \$629 ;
+    cal_offset2_offset <= \$415 ;
   always @(posedge g_regs_clk)
-    threshold1_value <= \$630 ;
+    cal_offset3_offset <= \$416 ;
   always @(posedge g_regs_clk)
-    threshold2_value <= \$631 ;
+    cal_offset4_offset <= \$417 ;
   always @(posedge g_regs_clk)
-    threshold3_value <= \$632 ;
+    cal_offset5_offset <= \$418 ;
   always @(posedge g_regs_clk)
-    threshold4_value <= \$633 ;
+    cal_offset6_offset <= \$419 ;
   always @(posedge g_regs_clk)
-    threshold5_value <= \$634 ;
+    cal_offset7_offset <= \$420 ;
   always @(posedge g_regs_clk)
-    threshold6_value <= \$635 ;
+    cal_offset8_offset <= \$421 ;
   always @(posedge g_regs_clk)
-    threshold7_value <= \$636 ;
+    cal_offset9_offset <= \$422 ;
   always @(posedge g_regs_clk)
-    threshold8_value <= \$637 ;
+    cal_offset10_offset <= \$423 ;
   always @(posedge g_regs_clk)
-    threshold9_value <= \$638 ;
+    cal_offset11_offset <= \$424 ;
   always @(posedge g_regs_clk)
-    threshold10_value <= \$639 ;
+    cal_offset12_offset <= \$425 ;
   always @(posedge g_regs_clk)
-    threshold11_value <= \$640 ;
+    cal_offset13_offset <= \$426 ;
   always @(posedge g_regs_clk)
-    threshold12_value <= \$641 ;
+    cal_offset14_offset <= \$427 ;
   always @(posedge g_regs_clk)
-    threshold13_value <= \$642 ;
+    cal_offset15_offset <= \$428 ;
   always @(posedge g_regs_clk)
-    threshold14_value <= \$643 ;
+    cal_offset16_offset <= \$429 ;
   always @(posedge g_regs_clk)
-    threshold15_value <= \$644 ;
+    cal_offset17_offset <= \$430 ;
   always @(posedge g_regs_clk)
-    threshold16_value <= \$645 ;
+    cal_offset18_offset <= \$431 ;
   always @(posedge g_regs_clk)
-    threshold17_value <= \$646 ;
+    cal_offset19_offset <= \$432 ;
   always @(posedge g_regs_clk)
-    threshold18_value <= \$647 ;
+    cal_offset20_offset <= \$433 ;
   always @(posedge g_regs_clk)
-    threshold19_value <= \$648 ;
+    cal_offset21_offset <= \$434 ;
   always @(posedge g_regs_clk)
-    threshold20_value <= \$649 ;
+    cal_offset22_offset <= \$435 ;
   always @(posedge g_regs_clk)
-    threshold21_value <= \$650 ;
+    cal_offset23_offset <= \$436 ;
   always @(posedge g_regs_clk)
-    threshold22_value <= \$651 ;
+    cal_offset24_offset <= \$437 ;
   always @(posedge g_regs_clk)
-    threshold23_value <= \$652 ;
+    cal_offset25_offset <= \$438 ;
   always @(posedge g_regs_clk)
-    threshold24_value <= \$653 ;
+    cal_offset26_offset <= \$439 ;
   always @(posedge g_regs_clk)
-    threshold25_value <= \$654 ;
+    cal_offset27_offset <= \$440 ;
   always @(posedge g_regs_clk)
-    threshold26_value <= \$655 ;
+    cal_offset28_offset <= \$441 ;
   always @(posedge g_regs_clk)
-    threshold27_value <= \$656 ;
+    cal_offset29_offset <= \$442 ;
   always @(posedge g_regs_clk)
-    threshold28_value <= \$657 ;
+    cal_offset30_offset <= \$443 ;
   always @(posedge g_regs_clk)
-    threshold29_value <= \$658 ;
+    cal_offset31_offset <= \$444 ;
   always @(posedge g_regs_clk)
-    threshold30_value <= \$659 ;
+    cal_offset32_offset <= \$445 ;
   always @(posedge g_regs_clk)
-    threshold31_value <= \$660 ;
+    cal_offset33_offset <= \$446 ;
   always @(posedge g_regs_clk)
-    threshold32_value <= \$661 ;
+    cal_offset34_offset <= \$447 ;
   always @(posedge g_regs_clk)
-    threshold33_value <= \$662 ;
+    cal_offset35_offset <= \$448 ;
   always @(posedge g_regs_clk)
-    threshold34_value <= \$663 ;
+    cal_offset36_offset <= \$449 ;
   always @(posedge g_regs_clk)
-    threshold35_value <= \$664 ;
+    cal_offset37_offset <= \$450 ;
   always @(posedge g_regs_clk)
-    threshold36_value <= \$665 ;
+    cal_offset38_offset <= \$451 ;
   always @(posedge g_regs_clk)
-    threshold37_value <= \$666 ;
+    cal_offset39_offset <= \$452 ;
   always @(posedge g_regs_clk)
-    threshold38_value <= \$667 ;
+    cal_offset40_offset <= \$453 ;
   always @(posedge g_regs_clk)
-    threshold39_value <= \$668 ;
+    cal_offset41_offset <= \$454 ;
   always @(posedge g_regs_clk)
-    threshold40_value <= \$669 ;
+    cal_offset42_offset <= \$455 ;
   always @(posedge g_regs_clk)
-    threshold41_value <= \$670 ;
+    cal_offset43_offset <= \$456 ;
   always @(posedge g_regs_clk)
-    threshold42_value <= \$671 ;
+    cal_offset44_offset <= \$457 ;
   always @(posedge g_regs_clk)
-    threshold43_value <= \$672 ;
+    cal_offset45_offset <= \$458 ;
   always @(posedge g_regs_clk)
-    threshold44_value <= \$673 ;
+    cal_offset46_offset <= \$459 ;
   always @(posedge g_regs_clk)
-    threshold45_value <= \$674 ;
+    cal_offset47_offset <= \$460 ;
   always @(posedge g_regs_clk)
-    threshold46_value <= \$675 ;
+    cal_offset48_offset <= \$461 ;
   always @(posedge g_regs_clk)
-    threshold47_value <= \$676 ;
+    cal_offset49_offset <= \$462 ;
   always @(posedge g_regs_clk)
-    threshold48_value <= \$677 ;
+    cal_offset50_offset <= \$463 ;
   always @(posedge g_regs_clk)
-    threshold49_value <= \$678 ;
+    cal_offset51_offset <= \$464 ;
   always @(posedge g_regs_clk)
-    threshold50_value <= \$679 ;
+    cal_offset52_offset <= \$465 ;
   always @(posedge g_regs_clk)
-    threshold51_value <= \$680 ;
+    cal_offset53_offset <= \$466 ;
   always @(posedge g_regs_clk)
-    threshold52_value <= \$681 ;
+    cal_offset54_offset <= \$467 ;
   always @(posedge g_regs_clk)
-    threshold53_value <= \$682 ;
+    cal_offset55_offset <= \$468 ;
   always @(posedge g_regs_clk)
-    threshold54_value <= \$683 ;
+    cal_offset56_offset <= \$469 ;
   always @(posedge g_regs_clk)
-    threshold55_value <= \$684 ;
+    cal_offset57_offset <= \$470 ;
   always @(posedge g_regs_clk)
-    threshold56_value <= \$685 ;
+    cal_offset58_offset <= \$471 ;
   always @(posedge g_regs_clk)
-    threshold57_value <= \$686 ;
+    cal_offset59_offset <= \$472 ;
   always @(posedge g_regs_clk)
-    threshold58_value <= \$687 ;
+    cal_offset60_offset <= \$473 ;
   always @(posedge g_regs_clk)
-    threshold59_value <= \$688 ;
+    cal_offset61_offset <= \$474 ;
   always @(posedge g_regs_clk)
-    threshold60_value <= \$689 ;
+    cal_offset62_offset <= \$475 ;
   always @(posedge g_regs_clk)
-    threshold61_value <= \$690 ;
+    cal_offset63_offset <= \$476 ;
   always @(posedge g_regs_clk)
-    threshold62_value <= \$691 ;
+    threshold0_value <= \$477 ;
   always @(posedge g_regs_clk)
-    threshold63_value <= \$692 ;
+    threshold1_value <= \$478 ;
   always @(posedge g_regs_clk)
-    cal_gain0_gain <= \$693 ;
+    threshold2_value <= \$479 ;
   always @(posedge g_regs_clk)
-    cal_gain1_gain <= \$694 ;
+    threshold3_value <= \$480 ;
   always @(posedge g_regs_clk)
-    cal_gain2_gain <= \$695 ;
+    threshold4_value <= \$481 ;
   always @(posedge g_regs_clk)
-    cal_gain3_gain <= \$696 ;
+    threshold5_value <= \$482 ;
   always @(posedge g_regs_clk)
-    cal_gain4_gain <= \$697 ;
+    threshold6_value <= \$483 ;
   always @(posedge g_regs_clk)
-    cal_gain5_gain <= \$698 ;
+    threshold7_value <= \$484 ;
   always @(posedge g_regs_clk)
-    cal_gain6_gain <= \$699 ;
+    threshold8_value <= \$485 ;
   always @(posedge g_regs_clk)
-    cal_gain7_gain <= \$700 ;
+    threshold9_value <= \$486 ;
   always @(posedge g_regs_clk)
-    cal_gain8_gain <= \$701 ;
+    threshold10_value <= \$487 ;
   always @(posedge g_regs_clk)
-    cal_gain9_gain <= \$702 ;
+    threshold11_value <= \$488 ;
   always @(posedge g_regs_clk)
-    cal_gain10_gain <= \$703 ;
+    threshold12_value <= \$489 ;
   always @(posedge g_regs_clk)
-    cal_gain11_gain <= \$704 ;
+    threshold13_value <= \$490 ;
   always @(posedge g_regs_clk)
-    cal_gain12_gain <= \$705 ;
+    threshold14_value <= \$491 ;
   always @(posedge g_regs_clk)
-    cal_gain13_gain <= \$706 ;
+    threshold15_value <= \$492 ;
   always @(posedge g_regs_clk)
-    cal_gain14_gain <= \$707 ;
+    threshold16_value <= \$493 ;
   always @(posedge g_regs_clk)
-    cal_gain15_gain <= \$708 ;
+    threshold17_value <= \$494 ;
   always @(posedge g_regs_clk)
-    cal_gain16_gain <= \$709 ;
+    threshold18_value <= \$495 ;
   always @(posedge g_regs_clk)
-    cal_gain17_gain <= \$710 ;
+    threshold19_value <= \$496 ;
   always @(posedge g_regs_clk)
-    cal_gain18_gain <= \$711 ;
+    threshold20_value <= \$497 ;
   always @(posedge g_regs_clk)
-    cal_gain19_gain <= \$712 ;
+    threshold21_value <= \$498 ;
   always @(posedge g_regs_clk)
-    cal_gain20_gain <= \$713 ;
+    threshold22_value <= \$499 ;
   always @(posedge g_regs_clk)
-    cal_gain21_gain <= \$714 ;
+    threshold23_value <= \$500 ;
   always @(posedge g_regs_clk)
-    cal_gain22_gain <= \$715 ;
+    threshold24_value <= \$501 ;
   always @(posedge g_regs_clk)
-    cal_gain23_gain <= \$716 ;
+    threshold25_value <= \$502 ;
   always @(posedge g_regs_clk)
-    cal_gain24_gain <= \$717 ;
+    threshold26_value <= \$503 ;
   always @(posedge g_regs_clk)
-    cal_gain25_gain <= \$718 ;
+    threshold27_value <= \$504 ;
   always @(posedge g_regs_clk)
-    cal_gain26_gain <= \$719 ;
+    threshold28_value <= \$505 ;
   always @(posedge g_regs_clk)
-    cal_gain27_gain <= \$720 ;
+    threshold29_value <= \$506 ;
   always @(posedge g_regs_clk)
-    cal_gain28_gain <= \$721 ;
+    threshold30_value <= \$507 ;
   always @(posedge g_regs_clk)
-    cal_gain29_gain <= \$722 ;
+    threshold31_value <= \$508 ;
   always @(posedge g_regs_clk)
-    cal_gain30_gain <= \$723 ;
+    threshold32_value <= \$509 ;
   always @(posedge g_regs_clk)
-    cal_gain31_gain <= \$724 ;
+    threshold33_value <= \$510 ;
   always @(posedge g_regs_clk)
-    cal_gain32_gain <= \$725 ;
+    threshold34_value <= \$511 ;
   always @(posedge g_regs_clk)
-    cal_gain33_gain <= \$726 ;
+    threshold35_value <= \$512 ;
   always @(posedge g_regs_clk)
-    cal_gain34_gain <= \$727 ;
+    threshold36_value <= \$513 ;
   always @(posedge g_regs_clk)
-    cal_gain35_gain <= \$728 ;
+    threshold37_value <= \$514 ;
   always @(posedge g_regs_clk)
-    cal_gain36_gain <= \$729 ;
+    threshold38_value <= \$515 ;
   always @(posedge g_regs_clk)
-    cal_gain37_gain <= \$730 ;
+    threshold39_value <= \$516 ;
   always @(posedge g_regs_clk)
-    cal_gain38_gain <= \$731 ;
+    threshold40_value <= \$517 ;
   always @(posedge g_regs_clk)
-    cal_gain39_gain <= \$732 ;
+    threshold41_value <= \$518 ;
   always @(posedge g_regs_clk)
-    cal_gain40_gain <= \$733 ;
+    threshold42_value <= \$519 ;
   always @(posedge g_regs_clk)
-    cal_gain41_gain <= \$734 ;
+    threshold43_value <= \$520 ;
   always @(posedge g_regs_clk)
-    cal_gain42_gain <= \$735 ;
+    threshold44_value <= \$521 ;
   always @(posedge g_regs_clk)
-    cal_gain43_gain <= \$736 ;
+    threshold45_value <= \$522 ;
   always @(posedge g_regs_clk)
-    cal_gain44_gain <= \$737 ;
+    threshold46_value <= \$523 ;
   always @(posedge g_regs_clk)
-    cal_gain45_gain <= \$738 ;
+    threshold47_value <= \$524 ;
   always @(posedge g_regs_clk)
-    cal_gain46_gain <= \$739 ;
+    threshold48_value <= \$525 ;
   always @(posedge g_regs_clk)
-    cal_gain47_gain <= \$740 ;
+    threshold49_value <= \$526 ;
   always @(posedge g_regs_clk)
-    cal_gain48_gain <= \$741 ;
+    threshold50_value <= \$527 ;
   always @(posedge g_regs_clk)
-    cal_gain49_gain <= \$742 ;
+    threshold51_value <= \$528 ;
   always @(posedge g_regs_clk)
-    cal_gain50_gain <= \$743 ;
+    threshold52_value <= \$529 ;
   always @(posedge g_regs_clk)
-    cal_gain51_gain <= \$744 ;
+    threshold53_value <= \$530 ;
   always @(posedge g_regs_clk)
-    cal_gain52_gain <= \$745 ;
+    threshold54_value <= \$531 ;
   always @(posedge g_regs_clk)
-    cal_gain53_gain <= \$746 ;
+    threshold55_value <= \$532 ;
   always @(posedge g_regs_clk)
-    cal_gain54_gain <= \$747 ;
+    threshold56_value <= \$533 ;
   always @(posedge g_regs_clk)
-    cal_gain55_gain <= \$748 ;
+    threshold57_value <= \$534 ;
   always @(posedge g_regs_clk)
-    cal_gain56_gain <= \$749 ;
+    threshold58_value <= \$535 ;
   always @(posedge g_regs_clk)
-    cal_gain57_gain <= \$750 ;
+    threshold59_value <= \$536 ;
   always @(posedge g_regs_clk)
-    cal_gain58_gain <= \$751 ;
+    threshold60_value <= \$537 ;
   always @(posedge g_regs_clk)
-    cal_gain59_gain <= \$752 ;
+    threshold61_value <= \$538 ;
   always @(posedge g_regs_clk)
-    cal_gain60_gain <= \$753 ;
+    threshold62_value <= \$539 ;
   always @(posedge g_regs_clk)
-    cal_gain61_gain <= \$754 ;
-  always @(posedge g_regs_clk)
-    cal_gain62_gain <= \$755 ;
-  always @(posedge g_regs_clk)
-    cal_gain63_gain <= \$756 ;
+    threshold63_value <= \$540 ;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
   assign s_axil_awready = \$1  & \$2 ;
@@ -10624,642 +8162,2025 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$26  = | \$25 ;
   assign \$28  = w_data[23:16] > 8'h80;
   assign reject_like_wv_read = \$27  | \$28 ;
-  assign \$30  = | \$29 ;
-  assign \$32  = | w_data[15:0];
-  assign \$33  = ~ \$32 ;
-  assign \$34  = \$31  | \$33 ;
-  assign \$35  = w_data[15:0] > 9'h1fc;
-  assign reject_like_track_ref = \$34  | \$35 ;
-  assign \$36  = | w_data[31:15];
-  assign \$37  = & w_data[31:15];
-  assign \$38  = ~ \$37 ;
-  assign reject_like_cal_offset0 = \$36  & \$38 ;
-  assign \$40  = | \$39 ;
-  assign \$42  = | w_data[11:9];
-  assign \$43  = ~ \$42 ;
-  assign \$44  = \$41  | \$43 ;
-  assign \$45  = w_data[11:0] > 12'h800;
-  assign reject_like_cal_gain0 = \$44  | \$45 ;
+  assign \$29  = | w_data[31:15];
+  assign \$30  = & w_data[31:15];
+  assign \$31  = ~ \$30 ;
+  assign reject_like_cal_offset0 = \$29  & \$31 ;
   assign wr_go = aw_full & w_full;
   assign wr_mapped = | wr_hit;
-  assign \$47  = \$46  | wr_hit[1];
-  assign \$48  = \$47  | wr_hit[2];
-  assign \$49  = \$48  | wr_hit[9];
-  assign \$50  = \$49  | wr_hit[10];
-  assign \$51  = \$50  | wr_hit[14];
-  assign \$52  = \$51  | wr_hit[15];
-  assign \$53  = \$52  | wr_hit[18];
-  assign \$54  = \$53  | wr_hit[19];
-  assign \$55  = \$54  | wr_hit[20];
-  assign \$56  = \$55  | wr_hit[23];
-  assign \$57  = \$56  | wr_hit[24];
-  assign \$60  = \$59  & reject_like_precharge_cycles;
-  assign \$61  = \$58  | \$60 ;
-  assign \$63  = \$62  | wr_hit[21];
-  assign \$64  = \$63  & reject_like_tdc_start_delay;
-  assign \$65  = \$61  | \$64 ;
-  assign \$67  = \$66  & reject_like_write_pulse_cycles;
-  assign \$68  = \$65  | \$67 ;
-  assign \$70  = \$69  & reject_like_write_row_addr;
-  assign \$71  = \$68  | \$70 ;
-  assign \$73  = \$72  & reject_like_mode;
-  assign \$74  = \$71  | \$73 ;
-  assign \$76  = \$75  & reject_like_wv_ctrl;
-  assign \$77  = \$74  | \$76 ;
-  assign \$79  = \$78  & reject_like_wv_read;
-  assign \$80  = \$77  | \$79 ;
-  assign \$82  = \$81  & reject_like_track_ref;
-  assign \$83  = \$80  | \$82 ;
-  assign \$85  = \$84  | wr_hit[27];
-  assign \$86  = \$85  | wr_hit[28];
-  assign \$87  = \$86  | wr_hit[29];
-  assign \$88  = \$87  | wr_hit[30];
-  assign \$89  = \$88  | wr_hit[31];
-  assign \$90  = \$89  | wr_hit[32];
-  assign \$91  = \$90  | wr_hit[33];
-  assign \$92  = \$91  | wr_hit[34];
-  assign \$93  = \$92  | wr_hit[35];
-  assign \$94  = \$93  | wr_hit[36];
-  assign \$95  = \$94  | wr_hit[37];
-  assign \$96  = \$95  | wr_hit[38];
-  assign \$97  = \$96  | wr_hit[39];
-  assign \$98  = \$97  | wr_hit[40];
-  assign \$99  = \$98  | wr_hit[41];
-  assign \$100  = \$99  | wr_hit[42];
-  assign \$101  = \$100  | wr_hit[43];
-  assign \$102  = \$101  | wr_hit[44];
-  assign \$103  = \$102  | wr_hit[45];
-  assign \$104  = \$103  | wr_hit[46];
-  assign \$105  = \$104  | wr_hit[47];
-  assign \$106  = \$105  | wr_hit[48];
-  assign \$107  = \$106  | wr_hit[49];
-  assign \$108  = \$107  | wr_hit[50];
-  assign \$109  = \$108  | wr_hit[51];
-  assign \$110  = \$109  | wr_hit[52];
-  assign \$111  = \$110  | wr_hit[53];
-  assign \$112  = \$111  | wr_hit[54];
-  assign \$113  = \$112  | wr_hit[55];
-  assign \$114  = \$113  | wr_hit[56];
-  assign \$115  = \$114  | wr_hit[57];
-  assign \$116  = \$115  | wr_hit[58];
-  assign \$117  = \$116  | wr_hit[59];
-  assign \$118  = \$117  | wr_hit[60];
-  assign \$119  = \$118  | wr_hit[61];
-  assign \$120  = \$119  | wr_hit[62];
-  assign \$121  = \$120  | wr_hit[63];
-  assign \$122  = \$121  | wr_hit[64];
-  assign \$123  = \$122  | wr_hit[65];
-  assign \$124  = \$123  | wr_hit[66];
-  assign \$125  = \$124  | wr_hit[67];
-  assign \$126  = \$125  | wr_hit[68];
-  assign \$127  = \$126  | wr_hit[69];
-  assign \$128  = \$127  | wr_hit[70];
-  assign \$129  = \$128  | wr_hit[71];
-  assign \$130  = \$129  | wr_hit[72];
-  assign \$131  = \$130  | wr_hit[73];
-  assign \$132  = \$131  | wr_hit[74];
-  assign \$133  = \$132  | wr_hit[75];
-  assign \$134  = \$133  | wr_hit[76];
-  assign \$135  = \$134  | wr_hit[77];
-  assign \$136  = \$135  | wr_hit[78];
-  assign \$137  = \$136  | wr_hit[79];
-  assign \$138  = \$137  | wr_hit[80];
-  assign \$139  = \$138  | wr_hit[81];
-  assign \$140  = \$139  | wr_hit[82];
-  assign \$141  = \$140  | wr_hit[83];
-  assign \$142  = \$141  | wr_hit[84];
-  assign \$143  = \$142  | wr_hit[85];
-  assign \$144  = \$143  | wr_hit[86];
-  assign \$145  = \$144  | wr_hit[87];
-  assign \$146  = \$145  | wr_hit[88];
-  assign \$147  = \$146  | wr_hit[89];
-  assign \$148  = \$147  | wr_hit[90];
-  assign \$149  = \$148  | wr_hit[91];
-  assign \$150  = \$149  | wr_hit[92];
-  assign \$151  = \$150  | wr_hit[93];
-  assign \$152  = \$151  | wr_hit[94];
-  assign \$153  = \$152  | wr_hit[95];
-  assign \$154  = \$153  | wr_hit[96];
-  assign \$155  = \$154  | wr_hit[97];
-  assign \$156  = \$155  | wr_hit[98];
-  assign \$157  = \$156  | wr_hit[99];
-  assign \$158  = \$157  | wr_hit[100];
-  assign \$159  = \$158  | wr_hit[101];
-  assign \$160  = \$159  | wr_hit[102];
-  assign \$161  = \$160  | wr_hit[103];
-  assign \$162  = \$161  | wr_hit[104];
-  assign \$163  = \$162  | wr_hit[105];
-  assign \$164  = \$163  | wr_hit[106];
-  assign \$165  = \$164  | wr_hit[107];
-  assign \$166  = \$165  | wr_hit[108];
-  assign \$167  = \$166  | wr_hit[109];
-  assign \$168  = \$167  | wr_hit[110];
-  assign \$169  = \$168  | wr_hit[111];
-  assign \$170  = \$169  | wr_hit[112];
-  assign \$171  = \$170  | wr_hit[113];
-  assign \$172  = \$171  | wr_hit[114];
-  assign \$173  = \$172  | wr_hit[115];
-  assign \$174  = \$173  | wr_hit[116];
-  assign \$175  = \$174  | wr_hit[117];
-  assign \$176  = \$175  | wr_hit[118];
-  assign \$177  = \$176  | wr_hit[119];
-  assign \$178  = \$177  | wr_hit[120];
-  assign \$179  = \$178  | wr_hit[121];
-  assign \$180  = \$179  | wr_hit[122];
-  assign \$181  = \$180  | wr_hit[123];
-  assign \$182  = \$181  | wr_hit[124];
-  assign \$183  = \$182  | wr_hit[125];
-  assign \$184  = \$183  | wr_hit[126];
-  assign \$185  = \$184  | wr_hit[127];
-  assign \$186  = \$185  | wr_hit[128];
-  assign \$187  = \$186  | wr_hit[129];
-  assign \$188  = \$187  | wr_hit[130];
-  assign \$189  = \$188  | wr_hit[131];
-  assign \$190  = \$189  | wr_hit[132];
-  assign \$191  = \$190  | wr_hit[133];
-  assign \$192  = \$191  | wr_hit[134];
-  assign \$193  = \$192  | wr_hit[135];
-  assign \$194  = \$193  | wr_hit[136];
-  assign \$195  = \$194  | wr_hit[137];
-  assign \$196  = \$195  | wr_hit[138];
-  assign \$197  = \$196  | wr_hit[139];
-  assign \$198  = \$197  | wr_hit[140];
-  assign \$199  = \$198  | wr_hit[141];
-  assign \$200  = \$199  | wr_hit[142];
-  assign \$201  = \$200  | wr_hit[143];
-  assign \$202  = \$201  | wr_hit[144];
-  assign \$203  = \$202  | wr_hit[145];
-  assign \$204  = \$203  | wr_hit[146];
-  assign \$205  = \$204  | wr_hit[147];
-  assign \$206  = \$205  | wr_hit[148];
-  assign \$207  = \$206  | wr_hit[149];
-  assign \$208  = \$207  | wr_hit[150];
-  assign \$209  = \$208  | wr_hit[151];
-  assign \$210  = \$209  | wr_hit[152];
-  assign \$211  = \$210  | wr_hit[153];
-  assign \$212  = \$211  & reject_like_cal_offset0;
-  assign \$213  = \$83  | \$212 ;
-  assign \$215  = \$214  | wr_hit[155];
-  assign \$216  = \$215  | wr_hit[156];
-  assign \$217  = \$216  | wr_hit[157];
-  assign \$218  = \$217  | wr_hit[158];
-  assign \$219  = \$218  | wr_hit[159];
-  assign \$220  = \$219  | wr_hit[160];
-  assign \$221  = \$220  | wr_hit[161];
-  assign \$222  = \$221  | wr_hit[162];
-  assign \$223  = \$222  | wr_hit[163];
-  assign \$224  = \$223  | wr_hit[164];
-  assign \$225  = \$224  | wr_hit[165];
-  assign \$226  = \$225  | wr_hit[166];
-  assign \$227  = \$226  | wr_hit[167];
-  assign \$228  = \$227  | wr_hit[168];
-  assign \$229  = \$228  | wr_hit[169];
+  assign \$33  = \$32  | wr_hit[1];
+  assign \$34  = \$33  | wr_hit[2];
+  assign \$35  = \$34  | wr_hit[9];
+  assign \$36  = \$35  | wr_hit[10];
+  assign \$37  = \$36  | wr_hit[14];
+  assign \$38  = \$37  | wr_hit[15];
+  assign \$39  = \$38  | wr_hit[18];
+  assign \$40  = \$39  | wr_hit[19];
+  assign \$41  = \$40  | wr_hit[20];
+  assign \$44  = \$43  & reject_like_precharge_cycles;
+  assign \$45  = \$42  | \$44 ;
+  assign \$47  = \$46  & reject_like_tdc_start_delay;
+  assign \$48  = \$45  | \$47 ;
+  assign \$50  = \$49  & reject_like_write_pulse_cycles;
+  assign \$51  = \$48  | \$50 ;
+  assign \$53  = \$52  & reject_like_write_row_addr;
+  assign \$54  = \$51  | \$53 ;
+  assign \$56  = \$55  & reject_like_mode;
+  assign \$57  = \$54  | \$56 ;
+  assign \$59  = \$58  & reject_like_wv_ctrl;
+  assign \$60  = \$57  | \$59 ;
+  assign \$62  = \$61  & reject_like_wv_read;
+  assign \$63  = \$60  | \$62 ;
+  assign \$65  = \$64  | wr_hit[22];
+  assign \$66  = \$65  | wr_hit[23];
+  assign \$67  = \$66  | wr_hit[24];
+  assign \$68  = \$67  | wr_hit[25];
+  assign \$69  = \$68  | wr_hit[26];
+  assign \$70  = \$69  | wr_hit[27];
+  assign \$71  = \$70  | wr_hit[28];
+  assign \$72  = \$71  | wr_hit[29];
+  assign \$73  = \$72  | wr_hit[30];
+  assign \$74  = \$73  | wr_hit[31];
+  assign \$75  = \$74  | wr_hit[32];
+  assign \$76  = \$75  | wr_hit[33];
+  assign \$77  = \$76  | wr_hit[34];
+  assign \$78  = \$77  | wr_hit[35];
+  assign \$79  = \$78  | wr_hit[36];
+  assign \$80  = \$79  | wr_hit[37];
+  assign \$81  = \$80  | wr_hit[38];
+  assign \$82  = \$81  | wr_hit[39];
+  assign \$83  = \$82  | wr_hit[40];
+  assign \$84  = \$83  | wr_hit[41];
+  assign \$85  = \$84  | wr_hit[42];
+  assign \$86  = \$85  | wr_hit[43];
+  assign \$87  = \$86  | wr_hit[44];
+  assign \$88  = \$87  | wr_hit[45];
+  assign \$89  = \$88  | wr_hit[46];
+  assign \$90  = \$89  | wr_hit[47];
+  assign \$91  = \$90  | wr_hit[48];
+  assign \$92  = \$91  | wr_hit[49];
+  assign \$93  = \$92  | wr_hit[50];
+  assign \$94  = \$93  | wr_hit[51];
+  assign \$95  = \$94  | wr_hit[52];
+  assign \$96  = \$95  | wr_hit[53];
+  assign \$97  = \$96  | wr_hit[54];
+  assign \$98  = \$97  | wr_hit[55];
+  assign \$99  = \$98  | wr_hit[56];
+  assign \$100  = \$99  | wr_hit[57];
+  assign \$101  = \$100  | wr_hit[58];
+  assign \$102  = \$101  | wr_hit[59];
+  assign \$103  = \$102  | wr_hit[60];
+  assign \$104  = \$103  | wr_hit[61];
+  assign \$105  = \$104  | wr_hit[62];
+  assign \$106  = \$105  | wr_hit[63];
+  assign \$107  = \$106  | wr_hit[64];
+  assign \$108  = \$107  | wr_hit[65];
+  assign \$109  = \$108  | wr_hit[66];
+  assign \$110  = \$109  | wr_hit[67];
+  assign \$111  = \$110  | wr_hit[68];
+  assign \$112  = \$111  | wr_hit[69];
+  assign \$113  = \$112  | wr_hit[70];
+  assign \$114  = \$113  | wr_hit[71];
+  assign \$115  = \$114  | wr_hit[72];
+  assign \$116  = \$115  | wr_hit[73];
+  assign \$117  = \$116  | wr_hit[74];
+  assign \$118  = \$117  | wr_hit[75];
+  assign \$119  = \$118  | wr_hit[76];
+  assign \$120  = \$119  | wr_hit[77];
+  assign \$121  = \$120  | wr_hit[78];
+  assign \$122  = \$121  | wr_hit[79];
+  assign \$123  = \$122  | wr_hit[80];
+  assign \$124  = \$123  | wr_hit[81];
+  assign \$125  = \$124  | wr_hit[82];
+  assign \$126  = \$125  | wr_hit[83];
+  assign \$127  = \$126  | wr_hit[84];
+  assign \$128  = \$127  | wr_hit[85];
+  assign \$129  = \$128  | wr_hit[86];
+  assign \$130  = \$129  | wr_hit[87];
+  assign \$131  = \$130  | wr_hit[88];
+  assign \$132  = \$131  | wr_hit[89];
+  assign \$133  = \$132  | wr_hit[90];
+  assign \$134  = \$133  | wr_hit[91];
+  assign \$135  = \$134  | wr_hit[92];
+  assign \$136  = \$135  | wr_hit[93];
+  assign \$137  = \$136  | wr_hit[94];
+  assign \$138  = \$137  | wr_hit[95];
+  assign \$139  = \$138  | wr_hit[96];
+  assign \$140  = \$139  | wr_hit[97];
+  assign \$141  = \$140  | wr_hit[98];
+  assign \$142  = \$141  | wr_hit[99];
+  assign \$143  = \$142  | wr_hit[100];
+  assign \$144  = \$143  | wr_hit[101];
+  assign \$145  = \$144  | wr_hit[102];
+  assign \$146  = \$145  | wr_hit[103];
+  assign \$147  = \$146  | wr_hit[104];
+  assign \$148  = \$147  | wr_hit[105];
+  assign \$149  = \$148  | wr_hit[106];
+  assign \$150  = \$149  | wr_hit[107];
+  assign \$151  = \$150  | wr_hit[108];
+  assign \$152  = \$151  | wr_hit[109];
+  assign \$153  = \$152  | wr_hit[110];
+  assign \$154  = \$153  | wr_hit[111];
+  assign \$155  = \$154  | wr_hit[112];
+  assign \$156  = \$155  | wr_hit[113];
+  assign \$157  = \$156  | wr_hit[114];
+  assign \$158  = \$157  | wr_hit[115];
+  assign \$159  = \$158  | wr_hit[116];
+  assign \$160  = \$159  | wr_hit[117];
+  assign \$161  = \$160  | wr_hit[118];
+  assign \$162  = \$161  | wr_hit[119];
+  assign \$163  = \$162  | wr_hit[120];
+  assign \$164  = \$163  | wr_hit[121];
+  assign \$165  = \$164  | wr_hit[122];
+  assign \$166  = \$165  | wr_hit[123];
+  assign \$167  = \$166  | wr_hit[124];
+  assign \$168  = \$167  | wr_hit[125];
+  assign \$169  = \$168  | wr_hit[126];
+  assign \$170  = \$169  | wr_hit[127];
+  assign \$171  = \$170  | wr_hit[128];
+  assign \$172  = \$171  | wr_hit[129];
+  assign \$173  = \$172  | wr_hit[130];
+  assign \$174  = \$173  | wr_hit[131];
+  assign \$175  = \$174  | wr_hit[132];
+  assign \$176  = \$175  | wr_hit[133];
+  assign \$177  = \$176  | wr_hit[134];
+  assign \$178  = \$177  | wr_hit[135];
+  assign \$179  = \$178  | wr_hit[136];
+  assign \$180  = \$179  | wr_hit[137];
+  assign \$181  = \$180  | wr_hit[138];
+  assign \$182  = \$181  | wr_hit[139];
+  assign \$183  = \$182  | wr_hit[140];
+  assign \$184  = \$183  | wr_hit[141];
+  assign \$185  = \$184  | wr_hit[142];
+  assign \$186  = \$185  | wr_hit[143];
+  assign \$187  = \$186  | wr_hit[144];
+  assign \$188  = \$187  | wr_hit[145];
+  assign \$189  = \$188  | wr_hit[146];
+  assign \$190  = \$189  | wr_hit[147];
+  assign \$191  = \$190  | wr_hit[148];
+  assign \$192  = \$191  & reject_like_cal_offset0;
+  assign wr_check_reject = \$63  | \$192 ;
+  assign \$194  = wr_hit[3] & \$193 ;
+  assign \$195  = \$194  & ctrl_write_row_busy;
+  assign \$196  = wr_mapped & w_full_word;
+  assign \$197  = ~ wr_check_reject;
+  assign \$198  = \$196  & \$197 ;
+  assign \$199  = ~ wr_busy_reject;
+  assign wr_ok = \$198  & \$199 ;
+  assign wr_commit = wr_go & wr_ok;
+  assign s_axil_arready = ~ s_axil_rvalid;
+  assign rd_fire = s_axil_arvalid & s_axil_arready;
+  assign \$200  = ~ wr_ok;
+  assign wr_error = wr_go & \$200 ;
+  assign \$201  = ~ rd_mapped;
+  assign rd_error = rd_fire & \$201 ;
+  assign bus_error_set = wr_error | rd_error;
+  assign \$203  = \$202  | s_axil_wvalid;
+  assign \$204  = \$203  | s_axil_arvalid;
+  assign \$205  = \$204  | s_axil_bvalid;
+  assign \$206  = \$205  | s_axil_rvalid;
+  assign \$207  = \$206  | aw_full;
+  assign \$208  = \$207  | w_full;
+  assign \$210  = \$208  | \$209 ;
+  assign \$212  = \$210  | \$211 ;
+  assign \$214  = \$212  | \$213 ;
+  assign bus_active = \$214  | \$215 ;
+  assign \$216  = s_axil_awvalid & s_axil_awready;
+  assign \$217  = s_axil_wvalid & s_axil_wready;
+  assign \$218  = s_axil_wstrb == 4'hf;
+  assign \$219  = ~ wr_mapped;
+  assign \$220  = ~ wr_ok;
+  assign \$221  = wr_commit & wr_hit[3];
+  assign \$222  = \$221  ? w_data[0] : 1'h0;
+  assign \$223  = wr_commit & wr_hit[4];
+  assign \$224  = \$223  ? w_data[8] : 1'h0;
+  assign \$225  = ~ \$224 ;
+  assign \$226  = status_tdc_overflow & \$225 ;
+  assign \$227  = \$226  | status_tdc_overflow_set;
+  assign \$228  = wr_commit & wr_hit[4];
+  assign \$229  = \$228  ? w_data[9] : 1'h0;
+  assign \$230  = ~ \$229 ;
+  assign \$231  = status_length_error & \$230 ;
+  assign \$232  = \$231  | status_length_error_set;
+  assign \$233  = wr_commit & wr_hit[4];
+  assign \$234  = \$233  ? w_data[10] : 1'h0;
+  assign \$235  = ~ \$234 ;
+  assign \$236  = status_bus_error & \$235 ;
+  assign \$237  = \$236  | bus_error_set;
+  assign \$238  = wr_commit & wr_hit[4];
+  assign \$239  = \$238  ? w_data[11] : 1'h0;
+  assign \$240  = ~ \$239 ;
+  assign \$241  = status_write_failed & \$240 ;
+  assign \$242  = \$241  | status_write_failed_set;
+  assign \$243  = wr_commit & wr_hit[5];
+  assign \$244  = wr_commit & wr_hit[6];
+  assign \$245  = wr_commit & wr_hit[7];
+  assign \$246  = wr_commit & wr_hit[8];
+  assign \$247  = wr_commit & wr_hit[11];
+  assign \$248  = wr_commit & wr_hit[11];
+  assign \$249  = wr_commit & wr_hit[12];
+  assign \$250  = wr_commit & wr_hit[12];
+  assign \$251  = wr_commit & wr_hit[12];
+  assign \$252  = wr_commit & wr_hit[13];
+  assign \$253  = wr_commit & wr_hit[13];
+  assign \$254  = wr_commit & wr_hit[16];
+  assign \$255  = wr_commit & wr_hit[17];
+  assign \$256  = wr_commit & wr_hit[21];
+  assign \$257  = wr_commit & wr_hit[22];
+  assign \$258  = wr_commit & wr_hit[23];
+  assign \$259  = wr_commit & wr_hit[24];
+  assign \$260  = wr_commit & wr_hit[25];
+  assign \$261  = wr_commit & wr_hit[26];
+  assign \$262  = wr_commit & wr_hit[27];
+  assign \$263  = wr_commit & wr_hit[28];
+  assign \$264  = wr_commit & wr_hit[29];
+  assign \$265  = wr_commit & wr_hit[30];
+  assign \$266  = wr_commit & wr_hit[31];
+  assign \$267  = wr_commit & wr_hit[32];
+  assign \$268  = wr_commit & wr_hit[33];
+  assign \$269  = wr_commit & wr_hit[34];
+  assign \$270  = wr_commit & wr_hit[35];
+  assign \$271  = wr_commit & wr_hit[36];
+  assign \$272  = wr_commit & wr_hit[37];
+  assign \$273  = wr_commit & wr_hit[38];
+  assign \$274  = wr_commit & wr_hit[39];
+  assign \$275  = wr_commit & wr_hit[40];
+  assign \$276  = wr_commit & wr_hit[41];
+  assign \$277  = wr_commit & wr_hit[42];
+  assign \$278  = wr_commit & wr_hit[43];
+  assign \$279  = wr_commit & wr_hit[44];
+  assign \$280  = wr_commit & wr_hit[45];
+  assign \$281  = wr_commit & wr_hit[46];
+  assign \$282  = wr_commit & wr_hit[47];
+  assign \$283  = wr_commit & wr_hit[48];
+  assign \$284  = wr_commit & wr_hit[49];
+  assign \$285  = wr_commit & wr_hit[50];
+  assign \$286  = wr_commit & wr_hit[51];
+  assign \$287  = wr_commit & wr_hit[52];
+  assign \$288  = wr_commit & wr_hit[53];
+  assign \$289  = wr_commit & wr_hit[54];
+  assign \$290  = wr_commit & wr_hit[55];
+  assign \$291  = wr_commit & wr_hit[56];
+  assign \$292  = wr_commit & wr_hit[57];
+  assign \$293  = wr_commit & wr_hit[58];
+  assign \$294  = wr_commit & wr_hit[59];
+  assign \$295  = wr_commit & wr_hit[60];
+  assign \$296  = wr_commit & wr_hit[61];
+  assign \$297  = wr_commit & wr_hit[62];
+  assign \$298  = wr_commit & wr_hit[63];
+  assign \$299  = wr_commit & wr_hit[64];
+  assign \$300  = wr_commit & wr_hit[65];
+  assign \$301  = wr_commit & wr_hit[66];
+  assign \$302  = wr_commit & wr_hit[67];
+  assign \$303  = wr_commit & wr_hit[68];
+  assign \$304  = wr_commit & wr_hit[69];
+  assign \$305  = wr_commit & wr_hit[70];
+  assign \$306  = wr_commit & wr_hit[71];
+  assign \$307  = wr_commit & wr_hit[72];
+  assign \$308  = wr_commit & wr_hit[73];
+  assign \$309  = wr_commit & wr_hit[74];
+  assign \$310  = wr_commit & wr_hit[75];
+  assign \$311  = wr_commit & wr_hit[76];
+  assign \$312  = wr_commit & wr_hit[77];
+  assign \$313  = wr_commit & wr_hit[78];
+  assign \$314  = wr_commit & wr_hit[79];
+  assign \$315  = wr_commit & wr_hit[80];
+  assign \$316  = wr_commit & wr_hit[81];
+  assign \$317  = wr_commit & wr_hit[82];
+  assign \$318  = wr_commit & wr_hit[83];
+  assign \$319  = wr_commit & wr_hit[84];
+  assign \$320  = wr_commit & wr_hit[85];
+  assign \$321  = wr_commit & wr_hit[86];
+  assign \$322  = wr_commit & wr_hit[87];
+  assign \$323  = wr_commit & wr_hit[88];
+  assign \$324  = wr_commit & wr_hit[89];
+  assign \$325  = wr_commit & wr_hit[90];
+  assign \$326  = wr_commit & wr_hit[91];
+  assign \$327  = wr_commit & wr_hit[92];
+  assign \$328  = wr_commit & wr_hit[93];
+  assign \$329  = wr_commit & wr_hit[94];
+  assign \$330  = wr_commit & wr_hit[95];
+  assign \$331  = wr_commit & wr_hit[96];
+  assign \$332  = wr_commit & wr_hit[97];
+  assign \$333  = wr_commit & wr_hit[98];
+  assign \$334  = wr_commit & wr_hit[99];
+  assign \$335  = wr_commit & wr_hit[100];
+  assign \$336  = wr_commit & wr_hit[101];
+  assign \$337  = wr_commit & wr_hit[102];
+  assign \$338  = wr_commit & wr_hit[103];
+  assign \$339  = wr_commit & wr_hit[104];
+  assign \$340  = wr_commit & wr_hit[105];
+  assign \$341  = wr_commit & wr_hit[106];
+  assign \$342  = wr_commit & wr_hit[107];
+  assign \$343  = wr_commit & wr_hit[108];
+  assign \$344  = wr_commit & wr_hit[109];
+  assign \$345  = wr_commit & wr_hit[110];
+  assign \$346  = wr_commit & wr_hit[111];
+  assign \$347  = wr_commit & wr_hit[112];
+  assign \$348  = wr_commit & wr_hit[113];
+  assign \$349  = wr_commit & wr_hit[114];
+  assign \$350  = wr_commit & wr_hit[115];
+  assign \$351  = wr_commit & wr_hit[116];
+  assign \$352  = wr_commit & wr_hit[117];
+  assign \$353  = wr_commit & wr_hit[118];
+  assign \$354  = wr_commit & wr_hit[119];
+  assign \$355  = wr_commit & wr_hit[120];
+  assign \$356  = wr_commit & wr_hit[121];
+  assign \$357  = wr_commit & wr_hit[122];
+  assign \$358  = wr_commit & wr_hit[123];
+  assign \$359  = wr_commit & wr_hit[124];
+  assign \$360  = wr_commit & wr_hit[125];
+  assign \$361  = wr_commit & wr_hit[126];
+  assign \$362  = wr_commit & wr_hit[127];
+  assign \$363  = wr_commit & wr_hit[128];
+  assign \$364  = wr_commit & wr_hit[129];
+  assign \$365  = wr_commit & wr_hit[130];
+  assign \$366  = wr_commit & wr_hit[131];
+  assign \$367  = wr_commit & wr_hit[132];
+  assign \$368  = wr_commit & wr_hit[133];
+  assign \$369  = wr_commit & wr_hit[134];
+  assign \$370  = wr_commit & wr_hit[135];
+  assign \$371  = wr_commit & wr_hit[136];
+  assign \$372  = wr_commit & wr_hit[137];
+  assign \$373  = wr_commit & wr_hit[138];
+  assign \$374  = wr_commit & wr_hit[139];
+  assign \$375  = wr_commit & wr_hit[140];
+  assign \$376  = wr_commit & wr_hit[141];
+  assign \$377  = wr_commit & wr_hit[142];
+  assign \$378  = wr_commit & wr_hit[143];
+  assign \$379  = wr_commit & wr_hit[144];
+  assign \$380  = wr_commit & wr_hit[145];
+  assign \$381  = wr_commit & wr_hit[146];
+  assign \$382  = wr_commit & wr_hit[147];
+  assign \$383  = wr_commit & wr_hit[148];
+  always @(posedge g_bus_clk)
+    aw_full <= \$384 ;
+  always @(posedge g_bus_clk)
+    aw_addr <= \$385 ;
+  always @(posedge g_bus_clk)
+    w_full <= \$386 ;
+  always @(posedge g_bus_clk)
+    w_data <= \$387 ;
+  always @(posedge g_bus_clk)
+    w_full_word <= \$388 ;
+  always @(posedge g_bus_clk)
+    s_axil_bvalid <= \$389 ;
+  always @(posedge g_bus_clk)
+    s_axil_bresp <= \$390 ;
+  always @(posedge g_bus_clk)
+    ctrl_write_row <= \$391 ;
+  always @(posedge g_bus_clk)
+    status_tdc_overflow <= \$392 ;
+  always @(posedge g_bus_clk)
+    status_length_error <= \$393 ;
+  always @(posedge g_bus_clk)
+    status_bus_error <= \$394 ;
+  always @(posedge g_bus_clk)
+    status_write_failed <= \$395 ;
+  always @(posedge g_bus_clk)
+    s_axil_rvalid <= \$396 ;
+  always @(posedge g_bus_clk)
+    s_axil_rdata <= \$397 ;
+  always @(posedge g_bus_clk)
+    s_axil_rresp <= \$398 ;
+  always @(posedge g_bus_clk)
+    bus_error_addr <= \$399 ;
+  always @(posedge g_regs_clk)
+    precharge_cycles_cycles <= \$400 ;
+  always @(posedge g_regs_clk)
+    tdc_start_delay_cycles <= \$401 ;
+  always @(posedge g_regs_clk)
+    write_pulse_cycles_cycles <= \$402 ;
+  always @(posedge g_regs_clk)
+    write_row_addr_row <= \$403 ;
+  always @(posedge g_regs_clk)
+    mode_raw_codes <= \$404 ;
+  always @(posedge g_regs_clk)
+    mode_activation <= \$405 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_enable <= \$406 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_pulse_doubling <= \$407 ;
+  always @(posedge g_regs_clk)
+    wv_ctrl_max_retries <= \$408 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$410  = wv_read_threshold;
+    if (\$253 ) begin
+      \$410  = w_data[23:16];
+    end
+    if (g_bus_rst) begin
+      \$410  = 8'h0c;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$411  = weight_data0_bits;
+    if (\$254 ) begin
+      \$411  = w_data;
+    end
+    if (g_bus_rst) begin
+      \$411  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$412  = weight_data1_bits;
+    if (\$255 ) begin
+      \$412  = w_data;
+    end
+    if (g_bus_rst) begin
+      \$412  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$413  = cal_offset0_offset;
+    if (\$256 ) begin
+      \$413  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$413  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$414  = cal_offset1_offset;
+    if (\$257 ) begin
+      \$414  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$414  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$415  = cal_offset2_offset;
+    if (\$258 ) begin
+      \$415  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$415  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$416  = cal_offset3_offset;
+    if (\$259 ) begin
+      \$416  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$416  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$417  = cal_offset4_offset;
+    if (\$260 ) begin
+      \$417  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$417  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$418  = cal_offset5_offset;
+    if (\$261 ) begin
+      \$418  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$418  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$419  = cal_offset6_offset;
+    if (\$262 ) begin
+      \$419  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$419  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$420  = cal_offset7_offset;
+    if (\$263 ) begin
+      \$420  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$420  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$421  = cal_offset8_offset;
+    if (\$264 ) begin
+      \$421  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$421  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$422  = cal_offset9_offset;
+    if (\$265 ) begin
+      \$422  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$422  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$423  = cal_offset10_offset;
+    if (\$266 ) begin
+      \$423  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$423  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$424  = cal_offset11_offset;
+    if (\$267 ) begin
+      \$424  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$424  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$425  = cal_offset12_offset;
+    if (\$268 ) begin
+      \$425  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$425  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$426  = cal_offset13_offset;
+    if (\$269 ) begin
+      \$426  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$426  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$427  = cal_offset14_offset;
+    if (\$270 ) begin
+      \$427  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$427  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$428  = cal_offset15_offset;
+    if (\$271 ) begin
+      \$428  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$428  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$429  = cal_offset16_offset;
+    if (\$272 ) begin
+      \$429  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$429  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$430  = cal_offset17_offset;
+    if (\$273 ) begin
+      \$430  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$430  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$431  = cal_offset18_offset;
+    if (\$274 ) begin
+      \$431  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$431  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$432  = cal_offset19_offset;
+    if (\$275 ) begin
+      \$432  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$432  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$433  = cal_offset20_offset;
+    if (\$276 ) begin
+      \$433  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$433  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$434  = cal_offset21_offset;
+    if (\$277 ) begin
+      \$434  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$434  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$435  = cal_offset22_offset;
+    if (\$278 ) begin
+      \$435  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$435  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$436  = cal_offset23_offset;
+    if (\$279 ) begin
+      \$436  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$436  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$437  = cal_offset24_offset;
+    if (\$280 ) begin
+      \$437  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$437  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$438  = cal_offset25_offset;
+    if (\$281 ) begin
+      \$438  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$438  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$439  = cal_offset26_offset;
+    if (\$282 ) begin
+      \$439  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$439  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$440  = cal_offset27_offset;
+    if (\$283 ) begin
+      \$440  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$440  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$441  = cal_offset28_offset;
+    if (\$284 ) begin
+      \$441  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$441  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$442  = cal_offset29_offset;
+    if (\$285 ) begin
+      \$442  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$442  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$443  = cal_offset30_offset;
+    if (\$286 ) begin
+      \$443  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$443  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$444  = cal_offset31_offset;
+    if (\$287 ) begin
+      \$444  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$444  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$445  = cal_offset32_offset;
+    if (\$288 ) begin
+      \$445  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$445  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$446  = cal_offset33_offset;
+    if (\$289 ) begin
+      \$446  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$446  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$447  = cal_offset34_offset;
+    if (\$290 ) begin
+      \$447  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$447  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$448  = cal_offset35_offset;
+    if (\$291 ) begin
+      \$448  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$448  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$449  = cal_offset36_offset;
+    if (\$292 ) begin
+      \$449  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$449  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$450  = cal_offset37_offset;
+    if (\$293 ) begin
+      \$450  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$450  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$451  = cal_offset38_offset;
+    if (\$294 ) begin
+      \$451  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$451  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$452  = cal_offset39_offset;
+    if (\$295 ) begin
+      \$452  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$452  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$453  = cal_offset40_offset;
+    if (\$296 ) begin
+      \$453  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$453  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$454  = cal_offset41_offset;
+    if (\$297 ) begin
+      \$454  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$454  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$455  = cal_offset42_offset;
+    if (\$298 ) begin
+      \$455  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$455  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$456  = cal_offset43_offset;
+    if (\$299 ) begin
+      \$456  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$456  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$457  = cal_offset44_offset;
+    if (\$300 ) begin
+      \$457  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$457  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$458  = cal_offset45_offset;
+    if (\$301 ) begin
+      \$458  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$458  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$459  = cal_offset46_offset;
+    if (\$302 ) begin
+      \$459  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$459  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$460  = cal_offset47_offset;
+    if (\$303 ) begin
+      \$460  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$460  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$461  = cal_offset48_offset;
+    if (\$304 ) begin
+      \$461  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$461  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$462  = cal_offset49_offset;
+    if (\$305 ) begin
+      \$462  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$462  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$463  = cal_offset50_offset;
+    if (\$306 ) begin
+      \$463  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$463  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$464  = cal_offset51_offset;
+    if (\$307 ) begin
+      \$464  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$464  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$465  = cal_offset52_offset;
+    if (\$308 ) begin
+      \$465  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$465  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$466  = cal_offset53_offset;
+    if (\$309 ) begin
+      \$466  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$466  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$467  = cal_offset54_offset;
+    if (\$310 ) begin
+      \$467  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$467  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$468  = cal_offset55_offset;
+    if (\$311 ) begin
+      \$468  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$468  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$469  = cal_offset56_offset;
+    if (\$312 ) begin
+      \$469  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$469  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$470  = cal_offset57_offset;
+    if (\$313 ) begin
+      \$470  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$470  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$471  = cal_offset58_offset;
+    if (\$314 ) begin
+      \$471  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$471  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$472  = cal_offset59_offset;
+    if (\$315 ) begin
+      \$472  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$472  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$473  = cal_offset60_offset;
+    if (\$316 ) begin
+      \$473  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$473  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$474  = cal_offset61_offset;
+    if (\$317 ) begin
+      \$474  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$474  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$475  = cal_offset62_offset;
+    if (\$318 ) begin
+      \$475  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$475  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$476  = cal_offset63_offset;
+    if (\$319 ) begin
+      \$476  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$476  = 16'h0040;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$477  = threshold0_value;
+    if (\$320 ) begin
+      \$477  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$477  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$478  = threshold1_value;
+    if (\$321 ) begin
+      \$478  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$478  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$479  = threshold2_value;
+    if (\$322 ) begin
+      \$479  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$479  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$480  = threshold3_value;
+    if (\$323 ) begin
+      \$480  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$480  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$481  = threshold4_value;
+    if (\$324 ) begin
+      \$481  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$481  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$482  = threshold5_value;
+    if (\$325 ) begin
+      \$482  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$482  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$483  = threshold6_value;
+    if (\$326 ) begin
+      \$483  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$483  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$484  = threshold7_value;
+    if (\$327 ) begin
+      \$484  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$484  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$485  = threshold8_value;
+    if (\$328 ) begin
+      \$485  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$485  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$486  = threshold9_value;
+    if (\$329 ) begin
+      \$486  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$486  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$487  = threshold10_value;
+    if (\$330 ) begin
+      \$487  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$487  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$488  = threshold11_value;
+    if (\$331 ) begin
+      \$488  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$488  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$489  = threshold12_value;
+    if (\$332 ) begin
+      \$489  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$489  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$490  = threshold13_value;
+    if (\$333 ) begin
+      \$490  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$490  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$491  = threshold14_value;
+    if (\$334 ) begin
+      \$491  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$491  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$492  = threshold15_value;
+    if (\$335 ) begin
+      \$492  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$492  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$493  = threshold16_value;
+    if (\$336 ) begin
+      \$493  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$493  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$494  = threshold17_value;
+    if (\$337 ) begin
+      \$494  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$494  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$495  = threshold18_value;
+    if (\$338 ) begin
+      \$495  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$495  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$496  = threshold19_value;
+    if (\$339 ) begin
+      \$496  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$496  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$497  = threshold20_value;
+    if (\$340 ) begin
+      \$497  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$497  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$498  = threshold21_value;
+    if (\$341 ) begin
+      \$498  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$498  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$499  = threshold22_value;
+    if (\$342 ) begin
+      \$499  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$499  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$500  = threshold23_value;
+    if (\$343 ) begin
+      \$500  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$500  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$501  = threshold24_value;
+    if (\$344 ) begin
+      \$501  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$501  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$502  = threshold25_value;
+    if (\$345 ) begin
+      \$502  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$502  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$503  = threshold26_value;
+    if (\$346 ) begin
+      \$503  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$503  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$504  = threshold27_value;
+    if (\$347 ) begin
+      \$504  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$504  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$505  = threshold28_value;
+    if (\$348 ) begin
+      \$505  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$505  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$506  = threshold29_value;
+    if (\$349 ) begin
+      \$506  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$506  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$507  = threshold30_value;
+    if (\$350 ) begin
+      \$507  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$507  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$508  = threshold31_value;
+    if (\$351 ) begin
+      \$508  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$508  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$509  = threshold32_value;
+    if (\$352 ) begin
+      \$509  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$509  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$510  = threshold33_value;
+    if (\$353 ) begin
+      \$510  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$510  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$511  = threshold34_value;
+    if (\$354 ) begin
+      \$511  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$511  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$512  = threshold35_value;
+    if (\$355 ) begin
+      \$512  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$512  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$513  = threshold36_value;
+    if (\$356 ) begin
+      \$513  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$513  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$514  = threshold37_value;
+    if (\$357 ) begin
+      \$514  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$514  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$515  = threshold38_value;
+    if (\$358 ) begin
+      \$515  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$515  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$516  = threshold39_value;
+    if (\$359 ) begin
+      \$516  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$516  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$517  = threshold40_value;
+    if (\$360 ) begin
+      \$517  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$517  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$518  = threshold41_value;
+    if (\$361 ) begin
+      \$518  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$518  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$519  = threshold42_value;
+    if (\$362 ) begin
+      \$519  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$519  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$520  = threshold43_value;
+    if (\$363 ) begin
+      \$520  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$520  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$521  = threshold44_value;
+    if (\$364 ) begin
+      \$521  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$521  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$522  = threshold45_value;
+    if (\$365 ) begin
+      \$522  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$522  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$523  = threshold46_value;
+    if (\$366 ) begin
+      \$523  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$523  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$524  = threshold47_value;
+    if (\$367 ) begin
+      \$524  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$524  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$525  = threshold48_value;
+    if (\$368 ) begin
+      \$525  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$525  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$526  = threshold49_value;
+    if (\$369 ) begin
+      \$526  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$526  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$527  = threshold50_value;
+    if (\$370 ) begin
+      \$527  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$527  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$528  = threshold51_value;
+    if (\$371 ) begin
+      \$528  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$528  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$529  = threshold52_value;
+    if (\$372 ) begin
+      \$529  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$529  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$530  = threshold53_value;
+    if (\$373 ) begin
+      \$530  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$530  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$531  = threshold54_value;
+    if (\$374 ) begin
+      \$531  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$531  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$532  = threshold55_value;
+    if (\$375 ) begin
+      \$532  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$532  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$533  = threshold56_value;
+    if (\$376 ) begin
+      \$533  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$533  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$534  = threshold57_value;
+    if (\$377 ) begin
+      \$534  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$534  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$535  = threshold58_value;
+    if (\$378 ) begin
+      \$535  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$535  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$536  = threshold59_value;
+    if (\$379 ) begin
+      \$536  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$536  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$537  = threshold60_value;
+    if (\$380 ) begin
+      \$537  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$537  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$538  = threshold61_value;
+    if (\$381 ) begin
+      \$538  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$538  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$539  = threshold62_value;
+    if (\$382 ) begin
+      \$539  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$539  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$540  = threshold63_value;
+    if (\$383 ) begin
+      \$540  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$540  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     (* full_case = 32'd1 *)
     casez (aw_addr[11:2])
       10'h000:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000001;
+          wr_hit = 149'h00000000000000000000000000000000000001;
       10'h001:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000002;
+          wr_hit = 149'h00000000000000000000000000000000000002;
       10'h002:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000004;
+          wr_hit = 149'h00000000000000000000000000000000000004;
       10'h003:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000008;
+          wr_hit = 149'h00000000000000000000000000000000000008;
       10'h004:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000010;
+          wr_hit = 149'h00000000000000000000000000000000000010;
       10'h005:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000020;
+          wr_hit = 149'h00000000000000000000000000000000000020;
       10'h006:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000040;
+          wr_hit = 149'h00000000000000000000000000000000000040;
       10'h007:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000080;
+          wr_hit = 149'h00000000000000000000000000000000000080;
       10'h008:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000100;
+          wr_hit = 149'h00000000000000000000000000000000000100;
       10'h009:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000200;
+          wr_hit = 149'h00000000000000000000000000000000000200;
       10'h00a:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000400;
+          wr_hit = 149'h00000000000000000000000000000000000400;
       10'h00b:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000800;
+          wr_hit = 149'h00000000000000000000000000000000000800;
       10'h00c:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000001000;
+          wr_hit = 149'h00000000000000000000000000000000001000;
       10'h00d:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000002000;
+          wr_hit = 149'h00000000000000000000000000000000002000;
       10'h00e:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000004000;
+          wr_hit = 149'h00000000000000000000000000000000004000;
       10'h00f:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000008000;
+          wr_hit = 149'h00000000000000000000000000000000008000;
       10'h010:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000010000;
+          wr_hit = 149'h00000000000000000000000000000000010000;
       10'h011:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000020000;
+          wr_hit = 149'h00000000000000000000000000000000020000;
       10'h020:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000040000;
+          wr_hit = 149'h00000000000000000000000000000000040000;
       10'h028:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000080000;
+          wr_hit = 149'h00000000000000000000000000000000080000;
       10'h029:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000100000;
-      10'h030:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000200000;
-      10'h031:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000400000;
-      10'h032:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000800000;
-      10'h033:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000001000000;
-      10'h034:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000002000000;
+          wr_hit = 149'h00000000000000000000000000000000100000;
       10'h100:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000004000000;
+          wr_hit = 149'h00000000000000000000000000000000200000;
       10'h101:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000008000000;
+          wr_hit = 149'h00000000000000000000000000000000400000;
       10'h102:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000010000000;
+          wr_hit = 149'h00000000000000000000000000000000800000;
       10'h103:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000020000000;
+          wr_hit = 149'h00000000000000000000000000000001000000;
       10'h104:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000040000000;
+          wr_hit = 149'h00000000000000000000000000000002000000;
       10'h105:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000080000000;
+          wr_hit = 149'h00000000000000000000000000000004000000;
       10'h106:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000100000000;
+          wr_hit = 149'h00000000000000000000000000000008000000;
       10'h107:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000200000000;
+          wr_hit = 149'h00000000000000000000000000000010000000;
       10'h108:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000400000000;
+          wr_hit = 149'h00000000000000000000000000000020000000;
       10'h109:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000800000000;
+          wr_hit = 149'h00000000000000000000000000000040000000;
       10'h10a:
-          wr_hit = 218'h0000000000000000000000000000000000000000000001000000000;
+          wr_hit = 149'h00000000000000000000000000000080000000;
       10'h10b:
-          wr_hit = 218'h0000000000000000000000000000000000000000000002000000000;
+          wr_hit = 149'h00000000000000000000000000000100000000;
       10'h10c:
-          wr_hit = 218'h0000000000000000000000000000000000000000000004000000000;
+          wr_hit = 149'h00000000000000000000000000000200000000;
       10'h10d:
-          wr_hit = 218'h0000000000000000000000000000000000000000000008000000000;
+          wr_hit = 149'h00000000000000000000000000000400000000;
       10'h10e:
-          wr_hit = 218'h0000000000000000000000000000000000000000000010000000000;
+          wr_hit = 149'h00000000000000000000000000000800000000;
       10'h10f:
-          wr_hit = 218'h0000000000000000000000000000000000000000000020000000000;
+          wr_hit = 149'h00000000000000000000000000001000000000;
       10'h110:
-          wr_hit = 218'h0000000000000000000000000000000000000000000040000000000;
+          wr_hit = 149'h00000000000000000000000000002000000000;
       10'h111:
-          wr_hit = 218'h0000000000000000000000000000000000000000000080000000000;
+          wr_hit = 149'h00000000000000000000000000004000000000;
       10'h112:
-          wr_hit = 218'h0000000000000000000000000000000000000000000100000000000;
+          wr_hit = 149'h00000000000000000000000000008000000000;
       10'h113:
-          wr_hit = 218'h0000000000000000000000000000000000000000000200000000000;
+          wr_hit = 149'h00000000000000000000000000010000000000;
       10'h114:
-          wr_hit = 218'h0000000000000000000000000000000000000000000400000000000;
+          wr_hit = 149'h00000000000000000000000000020000000000;
       10'h115:
-          wr_hit = 218'h0000000000000000000000000000000000000000000800000000000;
+          wr_hit = 149'h00000000000000000000000000040000000000;
       10'h116:
-          wr_hit = 218'h0000000000000000000000000000000000000000001000000000000;
+          wr_hit = 149'h00000000000000000000000000080000000000;
       10'h117:
-          wr_hit = 218'h0000000000000000000000000000000000000000002000000000000;
+          wr_hit = 149'h00000000000000000000000000100000000000;
       10'h118:
-          wr_hit = 218'h0000000000000000000000000000000000000000004000000000000;
+          wr_hit = 149'h00000000000000000000000000200000000000;
       10'h119:
-          wr_hit = 218'h0000000000000000000000000000000000000000008000000000000;
+          wr_hit = 149'h00000000000000000000000000400000000000;
       10'h11a:
-          wr_hit = 218'h0000000000000000000000000000000000000000010000000000000;
+          wr_hit = 149'h00000000000000000000000000800000000000;
       10'h11b:
-          wr_hit = 218'h0000000000000000000000000000000000000000020000000000000;
+          wr_hit = 149'h00000000000000000000000001000000000000;
       10'h11c:
-          wr_hit = 218'h0000000000000000000000000000000000000000040000000000000;
+          wr_hit = 149'h00000000000000000000000002000000000000;
       10'h11d:
-          wr_hit = 218'h0000000000000000000000000000000000000000080000000000000;
+          wr_hit = 149'h00000000000000000000000004000000000000;
       10'h11e:
-          wr_hit = 218'h0000000000000000000000000000000000000000100000000000000;
+          wr_hit = 149'h00000000000000000000000008000000000000;
       10'h11f:
-          wr_hit = 218'h0000000000000000000000000000000000000000200000000000000;
+          wr_hit = 149'h00000000000000000000000010000000000000;
       10'h120:
-          wr_hit = 218'h0000000000000000000000000000000000000000400000000000000;
+          wr_hit = 149'h00000000000000000000000020000000000000;
       10'h121:
-          wr_hit = 218'h0000000000000000000000000000000000000000800000000000000;
+          wr_hit = 149'h00000000000000000000000040000000000000;
       10'h122:
-          wr_hit = 218'h0000000000000000000000000000000000000001000000000000000;
+          wr_hit = 149'h00000000000000000000000080000000000000;
       10'h123:
-          wr_hit = 218'h0000000000000000000000000000000000000002000000000000000;
+          wr_hit = 149'h00000000000000000000000100000000000000;
       10'h124:
-          wr_hit = 218'h0000000000000000000000000000000000000004000000000000000;
+          wr_hit = 149'h00000000000000000000000200000000000000;
       10'h125:
-          wr_hit = 218'h0000000000000000000000000000000000000008000000000000000;
+          wr_hit = 149'h00000000000000000000000400000000000000;
       10'h126:
-          wr_hit = 218'h0000000000000000000000000000000000000010000000000000000;
+          wr_hit = 149'h00000000000000000000000800000000000000;
       10'h127:
-          wr_hit = 218'h0000000000000000000000000000000000000020000000000000000;
+          wr_hit = 149'h00000000000000000000001000000000000000;
       10'h128:
-          wr_hit = 218'h0000000000000000000000000000000000000040000000000000000;
+          wr_hit = 149'h00000000000000000000002000000000000000;
       10'h129:
-          wr_hit = 218'h0000000000000000000000000000000000000080000000000000000;
+          wr_hit = 149'h00000000000000000000004000000000000000;
       10'h12a:
-          wr_hit = 218'h0000000000000000000000000000000000000100000000000000000;
+          wr_hit = 149'h00000000000000000000008000000000000000;
       10'h12b:
-          wr_hit = 218'h0000000000000000000000000000000000000200000000000000000;
+          wr_hit = 149'h00000000000000000000010000000000000000;
       10'h12c:
-          wr_hit = 218'h0000000000000000000000000000000000000400000000000000000;
+          wr_hit = 149'h00000000000000000000020000000000000000;
       10'h12d:
-          wr_hit = 218'h0000000000000000000000000000000000000800000000000000000;
+          wr_hit = 149'h00000000000000000000040000000000000000;
       10'h12e:
-          wr_hit = 218'h0000000000000000000000000000000000001000000000000000000;
+          wr_hit = 149'h00000000000000000000080000000000000000;
       10'h12f:
-          wr_hit = 218'h0000000000000000000000000000000000002000000000000000000;
+          wr_hit = 149'h00000000000000000000100000000000000000;
       10'h130:
-          wr_hit = 218'h0000000000000000000000000000000000004000000000000000000;
+          wr_hit = 149'h00000000000000000000200000000000000000;
       10'h131:
-          wr_hit = 218'h0000000000000000000000000000000000008000000000000000000;
+          wr_hit = 149'h00000000000000000000400000000000000000;
       10'h132:
-          wr_hit = 218'h0000000000000000000000000000000000010000000000000000000;
+          wr_hit = 149'h00000000000000000000800000000000000000;
       10'h133:
-          wr_hit = 218'h0000000000000000000000000000000000020000000000000000000;
+          wr_hit = 149'h00000000000000000001000000000000000000;
       10'h134:
-          wr_hit = 218'h0000000000000000000000000000000000040000000000000000000;
+          wr_hit = 149'h00000000000000000002000000000000000000;
       10'h135:
-          wr_hit = 218'h0000000000000000000000000000000000080000000000000000000;
+          wr_hit = 149'h00000000000000000004000000000000000000;
       10'h136:
-          wr_hit = 218'h0000000000000000000000000000000000100000000000000000000;
+          wr_hit = 149'h00000000000000000008000000000000000000;
       10'h137:
-          wr_hit = 218'h0000000000000000000000000000000000200000000000000000000;
+          wr_hit = 149'h00000000000000000010000000000000000000;
       10'h138:
-          wr_hit = 218'h0000000000000000000000000000000000400000000000000000000;
+          wr_hit = 149'h00000000000000000020000000000000000000;
       10'h139:
-          wr_hit = 218'h0000000000000000000000000000000000800000000000000000000;
+          wr_hit = 149'h00000000000000000040000000000000000000;
       10'h13a:
-          wr_hit = 218'h0000000000000000000000000000000001000000000000000000000;
+          wr_hit = 149'h00000000000000000080000000000000000000;
       10'h13b:
-          wr_hit = 218'h0000000000000000000000000000000002000000000000000000000;
+          wr_hit = 149'h00000000000000000100000000000000000000;
       10'h13c:
-          wr_hit = 218'h0000000000000000000000000000000004000000000000000000000;
+          wr_hit = 149'h00000000000000000200000000000000000000;
       10'h13d:
-          wr_hit = 218'h0000000000000000000000000000000008000000000000000000000;
+          wr_hit = 149'h00000000000000000400000000000000000000;
       10'h13e:
-          wr_hit = 218'h0000000000000000000000000000000010000000000000000000000;
+          wr_hit = 149'h00000000000000000800000000000000000000;
       10'h13f:
-          wr_hit = 218'h0000000000000000000000000000000020000000000000000000000;
+          wr_hit = 149'h00000000000000001000000000000000000000;
       10'h200:
-          wr_hit = 218'h0000000000000000000000000000000040000000000000000000000;
+          wr_hit = 149'h00000000000000002000000000000000000000;
       10'h201:
-          wr_hit = 218'h0000000000000000000000000000000080000000000000000000000;
+          wr_hit = 149'h00000000000000004000000000000000000000;
       10'h202:
-          wr_hit = 218'h0000000000000000000000000000000100000000000000000000000;
+          wr_hit = 149'h00000000000000008000000000000000000000;
       10'h203:
-          wr_hit = 218'h0000000000000000000000000000000200000000000000000000000;
+          wr_hit = 149'h00000000000000010000000000000000000000;
       10'h204:
-          wr_hit = 218'h0000000000000000000000000000000400000000000000000000000;
+          wr_hit = 149'h00000000000000020000000000000000000000;
       10'h205:
-          wr_hit = 218'h0000000000000000000000000000000800000000000000000000000;
+          wr_hit = 149'h00000000000000040000000000000000000000;
       10'h206:
-          wr_hit = 218'h0000000000000000000000000000001000000000000000000000000;
+          wr_hit = 149'h00000000000000080000000000000000000000;
       10'h207:
-          wr_hit = 218'h0000000000000000000000000000002000000000000000000000000;
+          wr_hit = 149'h00000000000000100000000000000000000000;
       10'h208:
-          wr_hit = 218'h0000000000000000000000000000004000000000000000000000000;
+          wr_hit = 149'h00000000000000200000000000000000000000;
       10'h209:
-          wr_hit = 218'h0000000000000000000000000000008000000000000000000000000;
+          wr_hit = 149'h00000000000000400000000000000000000000;
       10'h20a:
-          wr_hit = 218'h0000000000000000000000000000010000000000000000000000000;
+          wr_hit = 149'h00000000000000800000000000000000000000;
       10'h20b:
-          wr_hit = 218'h0000000000000000000000000000020000000000000000000000000;
+          wr_hit = 149'h00000000000001000000000000000000000000;
       10'h20c:
-          wr_hit = 218'h0000000000000000000000000000040000000000000000000000000;
+          wr_hit = 149'h00000000000002000000000000000000000000;
       10'h20d:
-          wr_hit = 218'h0000000000000000000000000000080000000000000000000000000;
+          wr_hit = 149'h00000000000004000000000000000000000000;
       10'h20e:
-          wr_hit = 218'h0000000000000000000000000000100000000000000000000000000;
+          wr_hit = 149'h00000000000008000000000000000000000000;
       10'h20f:
-          wr_hit = 218'h0000000000000000000000000000200000000000000000000000000;
+          wr_hit = 149'h00000000000010000000000000000000000000;
       10'h210:
-          wr_hit = 218'h0000000000000000000000000000400000000000000000000000000;
+          wr_hit = 149'h00000000000020000000000000000000000000;
       10'h211:
-          wr_hit = 218'h0000000000000000000000000000800000000000000000000000000;
+          wr_hit = 149'h00000000000040000000000000000000000000;
       10'h212:
-          wr_hit = 218'h0000000000000000000000000001000000000000000000000000000;
+          wr_hit = 149'h00000000000080000000000000000000000000;
       10'h213:
-          wr_hit = 218'h0000000000000000000000000002000000000000000000000000000;
+          wr_hit = 149'h00000000000100000000000000000000000000;
       10'h214:
-          wr_hit = 218'h0000000000000000000000000004000000000000000000000000000;
+          wr_hit = 149'h00000000000200000000000000000000000000;
       10'h215:
-          wr_hit = 218'h0000000000000000000000000008000000000000000000000000000;
+          wr_hit = 149'h00000000000400000000000000000000000000;
       10'h216:
-          wr_hit = 218'h0000000000000000000000000010000000000000000000000000000;
+          wr_hit = 149'h00000000000800000000000000000000000000;
       10'h217:
-          wr_hit = 218'h0000000000000000000000000020000000000000000000000000000;
+          wr_hit = 149'h00000000001000000000000000000000000000;
       10'h218:
-          wr_hit = 218'h0000000000000000000000000040000000000000000000000000000;
+          wr_hit = 149'h00000000002000000000000000000000000000;
       10'h219:
-          wr_hit = 218'h0000000000000000000000000080000000000000000000000000000;
+          wr_hit = 149'h00000000004000000000000000000000000000;
       10'h21a:
-          wr_hit = 218'h0000000000000000000000000100000000000000000000000000000;
+          wr_hit = 149'h00000000008000000000000000000000000000;
       10'h21b:
-          wr_hit = 218'h0000000000000000000000000200000000000000000000000000000;
+          wr_hit = 149'h00000000010000000000000000000000000000;
       10'h21c:
-          wr_hit = 218'h0000000000000000000000000400000000000000000000000000000;
+          wr_hit = 149'h00000000020000000000000000000000000000;
       10'h21d:
-          wr_hit = 218'h0000000000000000000000000800000000000000000000000000000;
+          wr_hit = 149'h00000000040000000000000000000000000000;
       10'h21e:
-          wr_hit = 218'h0000000000000000000000001000000000000000000000000000000;
+          wr_hit = 149'h00000000080000000000000000000000000000;
       10'h21f:
-          wr_hit = 218'h0000000000000000000000002000000000000000000000000000000;
+          wr_hit = 149'h00000000100000000000000000000000000000;
       10'h220:
-          wr_hit = 218'h0000000000000000000000004000000000000000000000000000000;
+          wr_hit = 149'h00000000200000000000000000000000000000;
       10'h221:
-          wr_hit = 218'h0000000000000000000000008000000000000000000000000000000;
+          wr_hit = 149'h00000000400000000000000000000000000000;
       10'h222:
-          wr_hit = 218'h0000000000000000000000010000000000000000000000000000000;
+          wr_hit = 149'h00000000800000000000000000000000000000;
       10'h223:
-          wr_hit = 218'h0000000000000000000000020000000000000000000000000000000;
+          wr_hit = 149'h00000001000000000000000000000000000000;
       10'h224:
-          wr_hit = 218'h0000000000000000000000040000000000000000000000000000000;
+          wr_hit = 149'h00000002000000000000000000000000000000;
       10'h225:
-          wr_hit = 218'h0000000000000000000000080000000000000000000000000000000;
+          wr_hit = 149'h00000004000000000000000000000000000000;
       10'h226:
-          wr_hit = 218'h0000000000000000000000100000000000000000000000000000000;
+          wr_hit = 149'h00000008000000000000000000000000000000;
       10'h227:
-          wr_hit = 218'h0000000000000000000000200000000000000000000000000000000;
+          wr_hit = 149'h00000010000000000000000000000000000000;
       10'h228:
-          wr_hit = 218'h0000000000000000000000400000000000000000000000000000000;
+          wr_hit = 149'h00000020000000000000000000000000000000;
       10'h229:
-          wr_hit = 218'h0000000000000000000000800000000000000000000000000000000;
+          wr_hit = 149'h00000040000000000000000000000000000000;
       10'h22a:
-          wr_hit = 218'h0000000000000000000001000000000000000000000000000000000;
+          wr_hit = 149'h00000080000000000000000000000000000000;
       10'h22b:
-          wr_hit = 218'h0000000000000000000002000000000000000000000000000000000;
+          wr_hit = 149'h00000100000000000000000000000000000000;
       10'h22c:
-          wr_hit = 218'h0000000000000000000004000000000000000000000000000000000;
+          wr_hit = 149'h00000200000000000000000000000000000000;
       10'h22d:
-          wr_hit = 218'h0000000000000000000008000000000000000000000000000000000;
+          wr_hit = 149'h00000400000000000000000000000000000000;
       10'h22e:
-          wr_hit = 218'h0000000000000000000010000000000000000000000000000000000;
+          wr_hit = 149'h00000800000000000000000000000000000000;
       10'h22f:
-          wr_hit = 218'h0000000000000000000020000000000000000000000000000000000;
+          wr_hit = 149'h00001000000000000000000000000000000000;
       10'h230:
-          wr_hit = 218'h0000000000000000000040000000000000000000000000000000000;
+          wr_hit = 149'h00002000000000000000000000000000000000;
       10'h231:
-          wr_hit = 218'h0000000000000000000080000000000000000000000000000000000;
+          wr_hit = 149'h00004000000000000000000000000000000000;
       10'h232:
-          wr_hit = 218'h0000000000000000000100000000000000000000000000000000000;
+          wr_hit = 149'h00008000000000000000000000000000000000;
       10'h233:
-          wr_hit = 218'h0000000000000000000200000000000000000000000000000000000;
+          wr_hit = 149'h00010000000000000000000000000000000000;
       10'h234:
-          wr_hit = 218'h0000000000000000000400000000000000000000000000000000000;
+          wr_hit = 149'h00020000000000000000000000000000000000;
       10'h235:
-          wr_hit = 218'h0000000000000000000800000000000000000000000000000000000;
+          wr_hit = 149'h00040000000000000000000000000000000000;
       10'h236:
-          wr_hit = 218'h0000000000000000001000000000000000000000000000000000000;
+          wr_hit = 149'h00080000000000000000000000000000000000;
       10'h237:
-          wr_hit = 218'h0000000000000000002000000000000000000000000000000000000;
+          wr_hit = 149'h00100000000000000000000000000000000000;
       10'h238:
-          wr_hit = 218'h0000000000000000004000000000000000000000000000000000000;
+          wr_hit = 149'h00200000000000000000000000000000000000;
       10'h239:
-          wr_hit = 218'h0000000000000000008000000000000000000000000000000000000;
+          wr_hit = 149'h00400000000000000000000000000000000000;
       10'h23a:
-          wr_hit = 218'h0000000000000000010000000000000000000000000000000000000;
+          wr_hit = 149'h00800000000000000000000000000000000000;
       10'h23b:
-          wr_hit = 218'h0000000000000000020000000000000000000000000000000000000;
+          wr_hit = 149'h01000000000000000000000000000000000000;
       10'h23c:
-          wr_hit = 218'h0000000000000000040000000000000000000000000000000000000;
+          wr_hit = 149'h02000000000000000000000000000000000000;
       10'h23d:
-          wr_hit = 218'h0000000000000000080000000000000000000000000000000000000;
+          wr_hit = 149'h04000000000000000000000000000000000000;
       10'h23e:
-          wr_hit = 218'h0000000000000000100000000000000000000000000000000000000;
+          wr_hit = 149'h08000000000000000000000000000000000000;
       10'h23f:
-          wr_hit = 218'h0000000000000000200000000000000000000000000000000000000;
-      10'h300:
-          wr_hit = 218'h0000000000000000400000000000000000000000000000000000000;
-      10'h301:
-          wr_hit = 218'h0000000000000000800000000000000000000000000000000000000;
-      10'h302:
-          wr_hit = 218'h0000000000000001000000000000000000000000000000000000000;
-      10'h303:
-          wr_hit = 218'h0000000000000002000000000000000000000000000000000000000;
-      10'h304:
-          wr_hit = 218'h0000000000000004000000000000000000000000000000000000000;
-      10'h305:
-          wr_hit = 218'h0000000000000008000000000000000000000000000000000000000;
-      10'h306:
-          wr_hit = 218'h0000000000000010000000000000000000000000000000000000000;
-      10'h307:
-          wr_hit = 218'h0000000000000020000000000000000000000000000000000000000;
-      10'h308:
-          wr_hit = 218'h0000000000000040000000000000000000000000000000000000000;
-      10'h309:
-          wr_hit = 218'h0000000000000080000000000000000000000000000000000000000;
-      10'h30a:
-          wr_hit = 218'h0000000000000100000000000000000000000000000000000000000;
-      10'h30b:
-          wr_hit = 218'h0000000000000200000000000000000000000000000000000000000;
-      10'h30c:
-          wr_hit = 218'h0000000000000400000000000000000000000000000000000000000;
-      10'h30d:
-          wr_hit = 218'h0000000000000800000000000000000000000000000000000000000;
-      10'h30e:
-          wr_hit = 218'h0000000000001000000000000000000000000000000000000000000;
-      10'h30f:
-          wr_hit = 218'h0000000000002000000000000000000000000000000000000000000;
-      10'h310:
-          wr_hit = 218'h0000000000004000000000000000000000000000000000000000000;
-      10'h311:
-          wr_hit = 218'h0000000000008000000000000000000000000000000000000000000;
-      10'h312:
-          wr_hit = 218'h0000000000010000000000000000000000000000000000000000000;
-      10'h313:
-          wr_hit = 218'h0000000000020000000000000000000000000000000000000000000;
-      10'h314:
-          wr_hit = 218'h0000000000040000000000000000000000000000000000000000000;
-      10'h315:
-          wr_hit = 218'h0000000000080000000000000000000000000000000000000000000;
-      10'h316:
-          wr_hit = 218'h0000000000100000000000000000000000000000000000000000000;
-      10'h317:
-          wr_hit = 218'h0000000000200000000000000000000000000000000000000000000;
-      10'h318:
-          wr_hit = 218'h0000000000400000000000000000000000000000000000000000000;
-      10'h319:
-          wr_hit = 218'h0000000000800000000000000000000000000000000000000000000;
-      10'h31a:
-          wr_hit = 218'h0000000001000000000000000000000000000000000000000000000;
-      10'h31b:
-          wr_hit = 218'h0000000002000000000000000000000000000000000000000000000;
-      10'h31c:
-          wr_hit = 218'h0000000004000000000000000000000000000000000000000000000;
-      10'h31d:
-          wr_hit = 218'h0000000008000000000000000000000000000000000000000000000;
-      10'h31e:
-          wr_hit = 218'h0000000010000000000000000000000000000000000000000000000;
-      10'h31f:
-          wr_hit = 218'h0000000020000000000000000000000000000000000000000000000;
-      10'h320:
-          wr_hit = 218'h0000000040000000000000000000000000000000000000000000000;
-      10'h321:
-          wr_hit = 218'h0000000080000000000000000000000000000000000000000000000;
-      10'h322:
-          wr_hit = 218'h0000000100000000000000000000000000000000000000000000000;
-      10'h323:
-          wr_hit = 218'h0000000200000000000000000000000000000000000000000000000;
-      10'h324:
-          wr_hit = 218'h0000000400000000000000000000000000000000000000000000000;
-      10'h325:
-          wr_hit = 218'h0000000800000000000000000000000000000000000000000000000;
-      10'h326:
-          wr_hit = 218'h0000001000000000000000000000000000000000000000000000000;
-      10'h327:
-          wr_hit = 218'h0000002000000000000000000000000000000000000000000000000;
-      10'h328:
-          wr_hit = 218'h0000004000000000000000000000000000000000000000000000000;
-      10'h329:
-          wr_hit = 218'h0000008000000000000000000000000000000000000000000000000;
-      10'h32a:
-          wr_hit = 218'h0000010000000000000000000000000000000000000000000000000;
-      10'h32b:
-          wr_hit = 218'h0000020000000000000000000000000000000000000000000000000;
-      10'h32c:
-          wr_hit = 218'h0000040000000000000000000000000000000000000000000000000;
-      10'h32d:
-          wr_hit = 218'h0000080000000000000000000000000000000000000000000000000;
-      10'h32e:
-          wr_hit = 218'h0000100000000000000000000000000000000000000000000000000;
-      10'h32f:
-          wr_hit = 218'h0000200000000000000000000000000000000000000000000000000;
-      10'h330:
-          wr_hit = 218'h0000400000000000000000000000000000000000000000000000000;
-      10'h331:
-          wr_hit = 218'h0000800000000000000000000000000000000000000000000000000;
-      10'h332:
-          wr_hit = 218'h0001000000000000000000000000000000000000000000000000000;
-      10'h333:
-          wr_hit = 218'h0002000000000000000000000000000000000000000000000000000;
-      10'h334:
-          wr_hit = 218'h0004000000000000000000000000000000000000000000000000000;
-      10'h335:
-          wr_hit = 218'h0008000000000000000000000000000000000000000000000000000;
-      10'h336:
-          wr_hit = 218'h0010000000000000000000000000000000000000000000000000000;
-      10'h337:
-          wr_hit = 218'h0020000000000000000000000000000000000000000000000000000;
-      10'h338:
-          wr_hit = 218'h0040000000000000000000000000000000000000000000000000000;
-      10'h339:
-          wr_hit = 218'h0080000000000000000000000000000000000000000000000000000;
-      10'h33a:
-          wr_hit = 218'h0100000000000000000000000000000000000000000000000000000;
-      10'h33b:
-          wr_hit = 218'h0200000000000000000000000000000000000000000000000000000;
-      10'h33c:
-          wr_hit = 218'h0400000000000000000000000000000000000000000000000000000;
-      10'h33d:
-          wr_hit = 218'h0800000000000000000000000000000000000000000000000000000;
-      10'h33e:
-          wr_hit = 218'h1000000000000000000000000000000000000000000000000000000;
-      10'h33f:
-          wr_hit = 218'h2000000000000000000000000000000000000000000000000000000;
+          wr_hit = 149'h10000000000000000000000000000000000000;
       default:
-          wr_hit = 218'h0000000000000000000000000000000000000000000000000000000;
+          wr_hit = 149'h00000000000000000000000000000000000000;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     (* full_case = 32'd1 *)
     casez (s_axil_araddr[11:2])
       10'h000:
@@ -11304,16 +10225,6 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_mapped = 1'h1;
       10'h029:
           rd_mapped = 1'h1;
-      10'h030:
-          rd_mapped = 1'h1;
-      10'h031:
-          rd_mapped = 1'h1;
-      10'h032:
-          rd_mapped = 1'h1;
-      10'h033:
-          rd_mapped = 1'h1;
-      10'h034:
-          rd_mapped = 1'h1;
       10'h100:
           rd_mapped = 1'h1;
       10'h101:
@@ -11570,140 +10481,12 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_mapped = 1'h1;
       10'h23f:
           rd_mapped = 1'h1;
-      10'h300:
-          rd_mapped = 1'h1;
-      10'h301:
-          rd_mapped = 1'h1;
-      10'h302:
-          rd_mapped = 1'h1;
-      10'h303:
-          rd_mapped = 1'h1;
-      10'h304:
-          rd_mapped = 1'h1;
-      10'h305:
-          rd_mapped = 1'h1;
-      10'h306:
-          rd_mapped = 1'h1;
-      10'h307:
-          rd_mapped = 1'h1;
-      10'h308:
-          rd_mapped = 1'h1;
-      10'h309:
-          rd_mapped = 1'h1;
-      10'h30a:
-          rd_mapped = 1'h1;
-      10'h30b:
-          rd_mapped = 1'h1;
-      10'h30c:
-          rd_mapped = 1'h1;
-      10'h30d:
-          rd_mapped = 1'h1;
-      10'h30e:
-          rd_mapped = 1'h1;
-      10'h30f:
-          rd_mapped = 1'h1;
-      10'h310:
-          rd_mapped = 1'h1;
-      10'h311:
-          rd_mapped = 1'h1;
-      10'h312:
-          rd_mapped = 1'h1;
-      10'h313:
-          rd_mapped = 1'h1;
-      10'h314:
-          rd_mapped = 1'h1;
-      10'h315:
-          rd_mapped = 1'h1;
-      10'h316:
-          rd_mapped = 1'h1;
-      10'h317:
-          rd_mapped = 1'h1;
-      10'h318:
-          rd_mapped = 1'h1;
-      10'h319:
-          rd_mapped = 1'h1;
-      10'h31a:
-          rd_mapped = 1'h1;
-      10'h31b:
-          rd_mapped = 1'h1;
-      10'h31c:
-          rd_mapped = 1'h1;
-      10'h31d:
-          rd_mapped = 1'h1;
-      10'h31e:
-          rd_mapped = 1'h1;
-      10'h31f:
-          rd_mapped = 1'h1;
-      10'h320:
-          rd_mapped = 1'h1;
-      10'h321:
-          rd_mapped = 1'h1;
-      10'h322:
-          rd_mapped = 1'h1;
-      10'h323:
-          rd_mapped = 1'h1;
-      10'h324:
-          rd_mapped = 1'h1;
-      10'h325:
-          rd_mapped = 1'h1;
-      10'h326:
-          rd_mapped = 1'h1;
-      10'h327:
-          rd_mapped = 1'h1;
-      10'h328:
-          rd_mapped = 1'h1;
-      10'h329:
-          rd_mapped = 1'h1;
-      10'h32a:
-          rd_mapped = 1'h1;
-      10'h32b:
-          rd_mapped = 1'h1;
-      10'h32c:
-          rd_mapped = 1'h1;
-      10'h32d:
-          rd_mapped = 1'h1;
-      10'h32e:
-          rd_mapped = 1'h1;
-      10'h32f:
-          rd_mapped = 1'h1;
-      10'h330:
-          rd_mapped = 1'h1;
-      10'h331:
-          rd_mapped = 1'h1;
-      10'h332:
-          rd_mapped = 1'h1;
-      10'h333:
-          rd_mapped = 1'h1;
-      10'h334:
-          rd_mapped = 1'h1;
-      10'h335:
-          rd_mapped = 1'h1;
-      10'h336:
-          rd_mapped = 1'h1;
-      10'h337:
-          rd_mapped = 1'h1;
-      10'h338:
-          rd_mapped = 1'h1;
-      10'h339:
-          rd_mapped = 1'h1;
-      10'h33a:
-          rd_mapped = 1'h1;
-      10'h33b:
-          rd_mapped = 1'h1;
-      10'h33c:
-          rd_mapped = 1'h1;
-      10'h33d:
-          rd_mapped = 1'h1;
-      10'h33e:
-          rd_mapped = 1'h1;
-      10'h33f:
-          rd_mapped = 1'h1;
       default:
           rd_mapped = 1'h0;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     rd_value = 32'd0;
     (* full_case = 32'd1 *)
     casez (s_axil_araddr[11:2])
@@ -11769,25 +10552,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$5070$0  };
+          rd_value[15:0] = { 10'h000, \port$3972$0  };
       10'h028:
-          rd_value = \port$5072$0 [31:0];
+          rd_value = \port$3974$0 [31:0];
       10'h029:
-          rd_value = \port$5072$0 [63:32];
-      10'h030:
-          rd_value[15:0] = track_interval_interval;
-      10'h031:
-          rd_value[15:0] = track_ref_ref;
-      10'h032:
-          rd_value[15:0] = track_code_sum;
-      10'h033:
-          rd_value[11:0] = track_gain_gain;
-      10'h034:
-        begin
-          rd_value[0] = track_status_invalid;
-          rd_value[1] = track_status_clamped;
-          rd_value[31:16] = track_status_retrims;
-        end
+          rd_value = \port$3974$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -12044,2396 +10813,284 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
           rd_value = { threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value[15], threshold62_value };
       10'h23f:
           rd_value = { threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value[15], threshold63_value };
-      10'h300:
-          rd_value[11:0] = cal_gain0_gain;
-      10'h301:
-          rd_value[11:0] = cal_gain1_gain;
-      10'h302:
-          rd_value[11:0] = cal_gain2_gain;
-      10'h303:
-          rd_value[11:0] = cal_gain3_gain;
-      10'h304:
-          rd_value[11:0] = cal_gain4_gain;
-      10'h305:
-          rd_value[11:0] = cal_gain5_gain;
-      10'h306:
-          rd_value[11:0] = cal_gain6_gain;
-      10'h307:
-          rd_value[11:0] = cal_gain7_gain;
-      10'h308:
-          rd_value[11:0] = cal_gain8_gain;
-      10'h309:
-          rd_value[11:0] = cal_gain9_gain;
-      10'h30a:
-          rd_value[11:0] = cal_gain10_gain;
-      10'h30b:
-          rd_value[11:0] = cal_gain11_gain;
-      10'h30c:
-          rd_value[11:0] = cal_gain12_gain;
-      10'h30d:
-          rd_value[11:0] = cal_gain13_gain;
-      10'h30e:
-          rd_value[11:0] = cal_gain14_gain;
-      10'h30f:
-          rd_value[11:0] = cal_gain15_gain;
-      10'h310:
-          rd_value[11:0] = cal_gain16_gain;
-      10'h311:
-          rd_value[11:0] = cal_gain17_gain;
-      10'h312:
-          rd_value[11:0] = cal_gain18_gain;
-      10'h313:
-          rd_value[11:0] = cal_gain19_gain;
-      10'h314:
-          rd_value[11:0] = cal_gain20_gain;
-      10'h315:
-          rd_value[11:0] = cal_gain21_gain;
-      10'h316:
-          rd_value[11:0] = cal_gain22_gain;
-      10'h317:
-          rd_value[11:0] = cal_gain23_gain;
-      10'h318:
-          rd_value[11:0] = cal_gain24_gain;
-      10'h319:
-          rd_value[11:0] = cal_gain25_gain;
-      10'h31a:
-          rd_value[11:0] = cal_gain26_gain;
-      10'h31b:
-          rd_value[11:0] = cal_gain27_gain;
-      10'h31c:
-          rd_value[11:0] = cal_gain28_gain;
-      10'h31d:
-          rd_value[11:0] = cal_gain29_gain;
-      10'h31e:
-          rd_value[11:0] = cal_gain30_gain;
-      10'h31f:
-          rd_value[11:0] = cal_gain31_gain;
-      10'h320:
-          rd_value[11:0] = cal_gain32_gain;
-      10'h321:
-          rd_value[11:0] = cal_gain33_gain;
-      10'h322:
-          rd_value[11:0] = cal_gain34_gain;
-      10'h323:
-          rd_value[11:0] = cal_gain35_gain;
-      10'h324:
-          rd_value[11:0] = cal_gain36_gain;
-      10'h325:
-          rd_value[11:0] = cal_gain37_gain;
-      10'h326:
-          rd_value[11:0] = cal_gain38_gain;
-      10'h327:
-          rd_value[11:0] = cal_gain39_gain;
-      10'h328:
-          rd_value[11:0] = cal_gain40_gain;
-      10'h329:
-          rd_value[11:0] = cal_gain41_gain;
-      10'h32a:
-          rd_value[11:0] = cal_gain42_gain;
-      10'h32b:
-          rd_value[11:0] = cal_gain43_gain;
-      10'h32c:
-          rd_value[11:0] = cal_gain44_gain;
-      10'h32d:
-          rd_value[11:0] = cal_gain45_gain;
-      10'h32e:
-          rd_value[11:0] = cal_gain46_gain;
-      10'h32f:
-          rd_value[11:0] = cal_gain47_gain;
-      10'h330:
-          rd_value[11:0] = cal_gain48_gain;
-      10'h331:
-          rd_value[11:0] = cal_gain49_gain;
-      10'h332:
-          rd_value[11:0] = cal_gain50_gain;
-      10'h333:
-          rd_value[11:0] = cal_gain51_gain;
-      10'h334:
-          rd_value[11:0] = cal_gain52_gain;
-      10'h335:
-          rd_value[11:0] = cal_gain53_gain;
-      10'h336:
-          rd_value[11:0] = cal_gain54_gain;
-      10'h337:
-          rd_value[11:0] = cal_gain55_gain;
-      10'h338:
-          rd_value[11:0] = cal_gain56_gain;
-      10'h339:
-          rd_value[11:0] = cal_gain57_gain;
-      10'h33a:
-          rd_value[11:0] = cal_gain58_gain;
-      10'h33b:
-          rd_value[11:0] = cal_gain59_gain;
-      10'h33c:
-          rd_value[11:0] = cal_gain60_gain;
-      10'h33d:
-          rd_value[11:0] = cal_gain61_gain;
-      10'h33e:
-          rd_value[11:0] = cal_gain62_gain;
-      10'h33f:
-          rd_value[11:0] = cal_gain63_gain;
       default:
           rd_value = 32'd0;
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$532  = aw_full;
-    if (\$288 ) begin
-      \$532  = 1'h1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$384  = aw_full;
+    if (\$216 ) begin
+      \$384  = 1'h1;
     end
     if (wr_go) begin
-      \$532  = 1'h0;
+      \$384  = 1'h0;
     end
-    if (rst) begin
-      \$532  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$533  = aw_addr;
-    if (\$288 ) begin
-      \$533  = s_axil_awaddr;
-    end
-    if (rst) begin
-      \$533  = 12'h000;
+    if (g_bus_rst) begin
+      \$384  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$534  = w_full;
-    if (\$289 ) begin
-      \$534  = 1'h1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$385  = aw_addr;
+    if (\$216 ) begin
+      \$385  = s_axil_awaddr;
+    end
+    if (g_bus_rst) begin
+      \$385  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$386  = w_full;
+    if (\$217 ) begin
+      \$386  = 1'h1;
     end
     if (wr_go) begin
-      \$534  = 1'h0;
+      \$386  = 1'h0;
     end
-    if (rst) begin
-      \$534  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$535  = w_data;
-    if (\$289 ) begin
-      \$535  = s_axil_wdata;
-    end
-    if (rst) begin
-      \$535  = 32'd0;
+    if (g_bus_rst) begin
+      \$386  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$536  = w_full_word;
-    if (\$289 ) begin
-      \$536  = \$290 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$387  = w_data;
+    if (\$217 ) begin
+      \$387  = s_axil_wdata;
     end
-    if (rst) begin
-      \$536  = 1'h0;
+    if (g_bus_rst) begin
+      \$387  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$537  = s_axil_bvalid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$388  = w_full_word;
+    if (\$217 ) begin
+      \$388  = \$218 ;
+    end
+    if (g_bus_rst) begin
+      \$388  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$389  = s_axil_bvalid;
     if (wr_go) begin
-      \$537  = 1'h1;
+      \$389  = 1'h1;
     end else if (s_axil_bready) begin
-      \$537  = 1'h0;
+      \$389  = 1'h0;
     end
-    if (rst) begin
-      \$537  = 1'h0;
+    if (g_bus_rst) begin
+      \$389  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$538  = s_axil_bresp;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$390  = s_axil_bresp;
     if (wr_go) begin
       (* full_case = 32'd1 *)
-      if (\$291 ) begin
-        \$538  = 2'h3;
-      end else if (\$292 ) begin
-        \$538  = 2'h2;
+      if (\$219 ) begin
+        \$390  = 2'h3;
+      end else if (\$220 ) begin
+        \$390  = 2'h2;
       end else begin
-        \$538  = 2'h0;
+        \$390  = 2'h0;
       end
     end
-    if (rst) begin
-      \$538  = 2'h0;
+    if (g_bus_rst) begin
+      \$390  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$539  = \$294 ;
-    if (rst) begin
-      \$539  = 1'h0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$391  = \$222 ;
+    if (g_bus_rst) begin
+      \$391  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$540  = \$299 ;
-    if (rst) begin
-      \$540  = 1'h0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$392  = \$227 ;
+    if (g_bus_rst) begin
+      \$392  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$541  = \$304 ;
-    if (rst) begin
-      \$541  = 1'h0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$393  = \$232 ;
+    if (g_bus_rst) begin
+      \$393  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$542  = \$309 ;
-    if (rst) begin
-      \$542  = 1'h0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$394  = \$237 ;
+    if (g_bus_rst) begin
+      \$394  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$543  = \$314 ;
-    if (rst) begin
-      \$543  = 1'h0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$395  = \$242 ;
+    if (g_bus_rst) begin
+      \$395  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$544  = \$319 ;
-    if (rst) begin
-      \$544  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$545  = \$324 ;
-    if (rst) begin
-      \$545  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$546  = s_axil_rvalid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$396  = s_axil_rvalid;
     if (rd_fire) begin
-      \$546  = 1'h1;
+      \$396  = 1'h1;
     end else if (s_axil_rready) begin
-      \$546  = 1'h0;
+      \$396  = 1'h0;
     end
-    if (rst) begin
-      \$546  = 1'h0;
+    if (g_bus_rst) begin
+      \$396  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$547  = s_axil_rdata;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$397  = s_axil_rdata;
     if (rd_fire) begin
-      \$547  = rd_value;
+      \$397  = rd_value;
     end
-    if (rst) begin
-      \$547  = 32'd0;
+    if (g_bus_rst) begin
+      \$397  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$548  = s_axil_rresp;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$398  = s_axil_rresp;
     if (rd_fire) begin
       (* full_case = 32'd1 *)
       if (rd_mapped) begin
-        \$548  = 2'h0;
+        \$398  = 2'h0;
       end else begin
-        \$548  = 2'h3;
+        \$398  = 2'h3;
       end
     end
-    if (rst) begin
-      \$548  = 2'h0;
+    if (g_bus_rst) begin
+      \$398  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$549  = bus_error_addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$399  = bus_error_addr;
     if (wr_error) begin
-      \$549  = aw_addr;
+      \$399  = aw_addr;
     end else if (rd_error) begin
-      \$549  = s_axil_araddr;
+      \$399  = s_axil_araddr;
     end
-    if (rst) begin
-      \$549  = 12'h000;
+    if (g_bus_rst) begin
+      \$399  = 12'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$550  = precharge_cycles_cycles;
-    if (\$325 ) begin
-      \$550  = w_data[7:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$400  = precharge_cycles_cycles;
+    if (\$243 ) begin
+      \$400  = w_data[7:0];
     end
-    if (rst) begin
-      \$550  = 8'h02;
+    if (g_bus_rst) begin
+      \$400  = 8'h02;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$551  = tdc_start_delay_cycles;
-    if (\$326 ) begin
-      \$551  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$401  = tdc_start_delay_cycles;
+    if (\$244 ) begin
+      \$401  = w_data[15:0];
     end
-    if (rst) begin
-      \$551  = 16'h0040;
+    if (g_bus_rst) begin
+      \$401  = 16'h0040;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$552  = write_pulse_cycles_cycles;
-    if (\$327 ) begin
-      \$552  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$402  = write_pulse_cycles_cycles;
+    if (\$245 ) begin
+      \$402  = w_data[15:0];
     end
-    if (rst) begin
-      \$552  = 16'h0004;
+    if (g_bus_rst) begin
+      \$402  = 16'h0004;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$553  = write_row_addr_row;
-    if (\$328 ) begin
-      \$553  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$403  = write_row_addr_row;
+    if (\$246 ) begin
+      \$403  = w_data[15:0];
     end
-    if (rst) begin
-      \$553  = 16'h0000;
+    if (g_bus_rst) begin
+      \$403  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$554  = mode_raw_codes;
-    if (\$329 ) begin
-      \$554  = w_data[0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$404  = mode_raw_codes;
+    if (\$247 ) begin
+      \$404  = w_data[0];
     end
-    if (rst) begin
-      \$554  = 1'h0;
+    if (g_bus_rst) begin
+      \$404  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$555  = mode_activation;
-    if (\$330 ) begin
-      \$555  = w_data[1];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$405  = mode_activation;
+    if (\$248 ) begin
+      \$405  = w_data[1];
     end
-    if (rst) begin
-      \$555  = 1'h0;
+    if (g_bus_rst) begin
+      \$405  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$556  = wv_ctrl_enable;
-    if (\$331 ) begin
-      \$556  = w_data[0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$406  = wv_ctrl_enable;
+    if (\$249 ) begin
+      \$406  = w_data[0];
     end
-    if (rst) begin
-      \$556  = 1'h1;
+    if (g_bus_rst) begin
+      \$406  = 1'h1;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$557  = wv_ctrl_pulse_doubling;
-    if (\$332 ) begin
-      \$557  = w_data[1];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$407  = wv_ctrl_pulse_doubling;
+    if (\$250 ) begin
+      \$407  = w_data[1];
     end
-    if (rst) begin
-      \$557  = 1'h1;
+    if (g_bus_rst) begin
+      \$407  = 1'h1;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$558  = wv_ctrl_max_retries;
-    if (\$333 ) begin
-      \$558  = w_data[11:8];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$408  = wv_ctrl_max_retries;
+    if (\$251 ) begin
+      \$408  = w_data[11:8];
     end
-    if (rst) begin
-      \$558  = 4'h3;
+    if (g_bus_rst) begin
+      \$408  = 4'h3;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$559  = wv_read_delay;
-    if (\$334 ) begin
-      \$559  = w_data[15:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$409  = wv_read_delay;
+    if (\$252 ) begin
+      \$409  = w_data[15:0];
     end
-    if (rst) begin
-      \$559  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$560  = wv_read_threshold;
-    if (\$335 ) begin
-      \$560  = w_data[23:16];
-    end
-    if (rst) begin
-      \$560  = 8'h0c;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$561  = weight_data0_bits;
-    if (\$336 ) begin
-      \$561  = w_data;
-    end
-    if (rst) begin
-      \$561  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$562  = weight_data1_bits;
-    if (\$337 ) begin
-      \$562  = w_data;
-    end
-    if (rst) begin
-      \$562  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$563  = track_interval_interval;
-    if (\$338 ) begin
-      \$563  = w_data[15:0];
-    end
-    if (rst) begin
-      \$563  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$564  = track_ref_ref;
-    if (\$339 ) begin
-      \$564  = w_data[15:0];
-    end
-    if (rst) begin
-      \$564  = 16'h0100;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$565  = cal_offset0_offset;
-    if (\$340 ) begin
-      \$565  = w_data[15:0];
-    end
-    if (rst) begin
-      \$565  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$566  = cal_offset1_offset;
-    if (\$341 ) begin
-      \$566  = w_data[15:0];
-    end
-    if (rst) begin
-      \$566  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$567  = cal_offset2_offset;
-    if (\$342 ) begin
-      \$567  = w_data[15:0];
-    end
-    if (rst) begin
-      \$567  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$568  = cal_offset3_offset;
-    if (\$343 ) begin
-      \$568  = w_data[15:0];
-    end
-    if (rst) begin
-      \$568  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$569  = cal_offset4_offset;
-    if (\$344 ) begin
-      \$569  = w_data[15:0];
-    end
-    if (rst) begin
-      \$569  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$570  = cal_offset5_offset;
-    if (\$345 ) begin
-      \$570  = w_data[15:0];
-    end
-    if (rst) begin
-      \$570  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$571  = cal_offset6_offset;
-    if (\$346 ) begin
-      \$571  = w_data[15:0];
-    end
-    if (rst) begin
-      \$571  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$572  = cal_offset7_offset;
-    if (\$347 ) begin
-      \$572  = w_data[15:0];
-    end
-    if (rst) begin
-      \$572  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$573  = cal_offset8_offset;
-    if (\$348 ) begin
-      \$573  = w_data[15:0];
-    end
-    if (rst) begin
-      \$573  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$574  = cal_offset9_offset;
-    if (\$349 ) begin
-      \$574  = w_data[15:0];
-    end
-    if (rst) begin
-      \$574  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$575  = cal_offset10_offset;
-    if (\$350 ) begin
-      \$575  = w_data[15:0];
-    end
-    if (rst) begin
-      \$575  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$576  = cal_offset11_offset;
-    if (\$351 ) begin
-      \$576  = w_data[15:0];
-    end
-    if (rst) begin
-      \$576  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$577  = cal_offset12_offset;
-    if (\$352 ) begin
-      \$577  = w_data[15:0];
-    end
-    if (rst) begin
-      \$577  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$578  = cal_offset13_offset;
-    if (\$353 ) begin
-      \$578  = w_data[15:0];
-    end
-    if (rst) begin
-      \$578  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$579  = cal_offset14_offset;
-    if (\$354 ) begin
-      \$579  = w_data[15:0];
-    end
-    if (rst) begin
-      \$579  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$580  = cal_offset15_offset;
-    if (\$355 ) begin
-      \$580  = w_data[15:0];
-    end
-    if (rst) begin
-      \$580  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$581  = cal_offset16_offset;
-    if (\$356 ) begin
-      \$581  = w_data[15:0];
-    end
-    if (rst) begin
-      \$581  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$582  = cal_offset17_offset;
-    if (\$357 ) begin
-      \$582  = w_data[15:0];
-    end
-    if (rst) begin
-      \$582  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$583  = cal_offset18_offset;
-    if (\$358 ) begin
-      \$583  = w_data[15:0];
-    end
-    if (rst) begin
-      \$583  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$584  = cal_offset19_offset;
-    if (\$359 ) begin
-      \$584  = w_data[15:0];
-    end
-    if (rst) begin
-      \$584  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$585  = cal_offset20_offset;
-    if (\$360 ) begin
-      \$585  = w_data[15:0];
-    end
-    if (rst) begin
-      \$585  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$586  = cal_offset21_offset;
-    if (\$361 ) begin
-      \$586  = w_data[15:0];
-    end
-    if (rst) begin
-      \$586  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$587  = cal_offset22_offset;
-    if (\$362 ) begin
-      \$587  = w_data[15:0];
-    end
-    if (rst) begin
-      \$587  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$588  = cal_offset23_offset;
-    if (\$363 ) begin
-      \$588  = w_data[15:0];
-    end
-    if (rst) begin
-      \$588  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$589  = cal_offset24_offset;
-    if (\$364 ) begin
-      \$589  = w_data[15:0];
-    end
-    if (rst) begin
-      \$589  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$590  = cal_offset25_offset;
-    if (\$365 ) begin
-      \$590  = w_data[15:0];
-    end
-    if (rst) begin
-      \$590  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$591  = cal_offset26_offset;
-    if (\$366 ) begin
-      \$591  = w_data[15:0];
-    end
-    if (rst) begin
-      \$591  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$592  = cal_offset27_offset;
-    if (\$367 ) begin
-      \$592  = w_data[15:0];
-    end
-    if (rst) begin
-      \$592  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$593  = cal_offset28_offset;
-    if (\$368 ) begin
-      \$593  = w_data[15:0];
-    end
-    if (rst) begin
-      \$593  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$594  = cal_offset29_offset;
-    if (\$369 ) begin
-      \$594  = w_data[15:0];
-    end
-    if (rst) begin
-      \$594  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$595  = cal_offset30_offset;
-    if (\$370 ) begin
-      \$595  = w_data[15:0];
-    end
-    if (rst) begin
-      \$595  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$596  = cal_offset31_offset;
-    if (\$371 ) begin
-      \$596  = w_data[15:0];
-    end
-    if (rst) begin
-      \$596  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$597  = cal_offset32_offset;
-    if (\$372 ) begin
-      \$597  = w_data[15:0];
-    end
-    if (rst) begin
-      \$597  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$598  = cal_offset33_offset;
-    if (\$373 ) begin
-      \$598  = w_data[15:0];
-    end
-    if (rst) begin
-      \$598  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$599  = cal_offset34_offset;
-    if (\$374 ) begin
-      \$599  = w_data[15:0];
-    end
-    if (rst) begin
-      \$599  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$600  = cal_offset35_offset;
-    if (\$375 ) begin
-      \$600  = w_data[15:0];
-    end
-    if (rst) begin
-      \$600  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$601  = cal_offset36_offset;
-    if (\$376 ) begin
-      \$601  = w_data[15:0];
-    end
-    if (rst) begin
-      \$601  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$602  = cal_offset37_offset;
-    if (\$377 ) begin
-      \$602  = w_data[15:0];
-    end
-    if (rst) begin
-      \$602  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$603  = cal_offset38_offset;
-    if (\$378 ) begin
-      \$603  = w_data[15:0];
-    end
-    if (rst) begin
-      \$603  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$604  = cal_offset39_offset;
-    if (\$379 ) begin
-      \$604  = w_data[15:0];
-    end
-    if (rst) begin
-      \$604  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$605  = cal_offset40_offset;
-    if (\$380 ) begin
-      \$605  = w_data[15:0];
-    end
-    if (rst) begin
-      \$605  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$606  = cal_offset41_offset;
-    if (\$381 ) begin
-      \$606  = w_data[15:0];
-    end
-    if (rst) begin
-      \$606  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$607  = cal_offset42_offset;
-    if (\$382 ) begin
-      \$607  = w_data[15:0];
-    end
-    if (rst) begin
-      \$607  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$608  = cal_offset43_offset;
-    if (\$383 ) begin
-      \$608  = w_data[15:0];
-    end
-    if (rst) begin
-      \$608  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$609  = cal_offset44_offset;
-    if (\$384 ) begin
-      \$609  = w_data[15:0];
-    end
-    if (rst) begin
-      \$609  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$610  = cal_offset45_offset;
-    if (\$385 ) begin
-      \$610  = w_data[15:0];
-    end
-    if (rst) begin
-      \$610  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$611  = cal_offset46_offset;
-    if (\$386 ) begin
-      \$611  = w_data[15:0];
-    end
-    if (rst) begin
-      \$611  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$612  = cal_offset47_offset;
-    if (\$387 ) begin
-      \$612  = w_data[15:0];
-    end
-    if (rst) begin
-      \$612  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$613  = cal_offset48_offset;
-    if (\$388 ) begin
-      \$613  = w_data[15:0];
-    end
-    if (rst) begin
-      \$613  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$614  = cal_offset49_offset;
-    if (\$389 ) begin
-      \$614  = w_data[15:0];
-    end
-    if (rst) begin
-      \$614  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$615  = cal_offset50_offset;
-    if (\$390 ) begin
-      \$615  = w_data[15:0];
-    end
-    if (rst) begin
-      \$615  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$616  = cal_offset51_offset;
-    if (\$391 ) begin
-      \$616  = w_data[15:0];
-    end
-    if (rst) begin
-      \$616  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$617  = cal_offset52_offset;
-    if (\$392 ) begin
-      \$617  = w_data[15:0];
-    end
-    if (rst) begin
-      \$617  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$618  = cal_offset53_offset;
-    if (\$393 ) begin
-      \$618  = w_data[15:0];
-    end
-    if (rst) begin
-      \$618  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$619  = cal_offset54_offset;
-    if (\$394 ) begin
-      \$619  = w_data[15:0];
-    end
-    if (rst) begin
-      \$619  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$620  = cal_offset55_offset;
-    if (\$395 ) begin
-      \$620  = w_data[15:0];
-    end
-    if (rst) begin
-      \$620  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$621  = cal_offset56_offset;
-    if (\$396 ) begin
-      \$621  = w_data[15:0];
-    end
-    if (rst) begin
-      \$621  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$622  = cal_offset57_offset;
-    if (\$397 ) begin
-      \$622  = w_data[15:0];
-    end
-    if (rst) begin
-      \$622  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$623  = cal_offset58_offset;
-    if (\$398 ) begin
-      \$623  = w_data[15:0];
-    end
-    if (rst) begin
-      \$623  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$624  = cal_offset59_offset;
-    if (\$399 ) begin
-      \$624  = w_data[15:0];
-    end
-    if (rst) begin
-      \$624  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$625  = cal_offset60_offset;
-    if (\$400 ) begin
-      \$625  = w_data[15:0];
-    end
-    if (rst) begin
-      \$625  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$626  = cal_offset61_offset;
-    if (\$401 ) begin
-      \$626  = w_data[15:0];
-    end
-    if (rst) begin
-      \$626  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$627  = cal_offset62_offset;
-    if (\$402 ) begin
-      \$627  = w_data[15:0];
-    end
-    if (rst) begin
-      \$627  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$628  = cal_offset63_offset;
-    if (\$403 ) begin
-      \$628  = w_data[15:0];
-    end
-    if (rst) begin
-      \$628  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$629  = threshold0_value;
-    if (\$404 ) begin
-      \$629  = w_data[15:0];
-    end
-    if (rst) begin
-      \$629  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$630  = threshold1_value;
-    if (\$405 ) begin
-      \$630  = w_data[15:0];
-    end
-    if (rst) begin
-      \$630  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$631  = threshold2_value;
-    if (\$406 ) begin
-      \$631  = w_data[15:0];
-    end
-    if (rst) begin
-      \$631  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$632  = threshold3_value;
-    if (\$407 ) begin
-      \$632  = w_data[15:0];
-    end
-    if (rst) begin
-      \$632  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$633  = threshold4_value;
-    if (\$408 ) begin
-      \$633  = w_data[15:0];
-    end
-    if (rst) begin
-      \$633  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$634  = threshold5_value;
-    if (\$409 ) begin
-      \$634  = w_data[15:0];
-    end
-    if (rst) begin
-      \$634  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$635  = threshold6_value;
-    if (\$410 ) begin
-      \$635  = w_data[15:0];
-    end
-    if (rst) begin
-      \$635  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$636  = threshold7_value;
-    if (\$411 ) begin
-      \$636  = w_data[15:0];
-    end
-    if (rst) begin
-      \$636  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$637  = threshold8_value;
-    if (\$412 ) begin
-      \$637  = w_data[15:0];
-    end
-    if (rst) begin
-      \$637  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$638  = threshold9_value;
-    if (\$413 ) begin
-      \$638  = w_data[15:0];
-    end
-    if (rst) begin
-      \$638  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$639  = threshold10_value;
-    if (\$414 ) begin
-      \$639  = w_data[15:0];
-    end
-    if (rst) begin
-      \$639  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$640  = threshold11_value;
-    if (\$415 ) begin
-      \$640  = w_data[15:0];
-    end
-    if (rst) begin
-      \$640  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$641  = threshold12_value;
-    if (\$416 ) begin
-      \$641  = w_data[15:0];
-    end
-    if (rst) begin
-      \$641  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$642  = threshold13_value;
-    if (\$417 ) begin
-      \$642  = w_data[15:0];
-    end
-    if (rst) begin
-      \$642  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$643  = threshold14_value;
-    if (\$418 ) begin
-      \$643  = w_data[15:0];
-    end
-    if (rst) begin
-      \$643  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$644  = threshold15_value;
-    if (\$419 ) begin
-      \$644  = w_data[15:0];
-    end
-    if (rst) begin
-      \$644  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$645  = threshold16_value;
-    if (\$420 ) begin
-      \$645  = w_data[15:0];
-    end
-    if (rst) begin
-      \$645  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$646  = threshold17_value;
-    if (\$421 ) begin
-      \$646  = w_data[15:0];
-    end
-    if (rst) begin
-      \$646  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$647  = threshold18_value;
-    if (\$422 ) begin
-      \$647  = w_data[15:0];
-    end
-    if (rst) begin
-      \$647  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$648  = threshold19_value;
-    if (\$423 ) begin
-      \$648  = w_data[15:0];
-    end
-    if (rst) begin
-      \$648  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$649  = threshold20_value;
-    if (\$424 ) begin
-      \$649  = w_data[15:0];
-    end
-    if (rst) begin
-      \$649  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$650  = threshold21_value;
-    if (\$425 ) begin
-      \$650  = w_data[15:0];
-    end
-    if (rst) begin
-      \$650  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$651  = threshold22_value;
-    if (\$426 ) begin
-      \$651  = w_data[15:0];
-    end
-    if (rst) begin
-      \$651  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$652  = threshold23_value;
-    if (\$427 ) begin
-      \$652  = w_data[15:0];
-    end
-    if (rst) begin
-      \$652  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$653  = threshold24_value;
-    if (\$428 ) begin
-      \$653  = w_data[15:0];
-    end
-    if (rst) begin
-      \$653  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$654  = threshold25_value;
-    if (\$429 ) begin
-      \$654  = w_data[15:0];
-    end
-    if (rst) begin
-      \$654  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$655  = threshold26_value;
-    if (\$430 ) begin
-      \$655  = w_data[15:0];
-    end
-    if (rst) begin
-      \$655  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$656  = threshold27_value;
-    if (\$431 ) begin
-      \$656  = w_data[15:0];
-    end
-    if (rst) begin
-      \$656  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$657  = threshold28_value;
-    if (\$432 ) begin
-      \$657  = w_data[15:0];
-    end
-    if (rst) begin
-      \$657  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$658  = threshold29_value;
-    if (\$433 ) begin
-      \$658  = w_data[15:0];
-    end
-    if (rst) begin
-      \$658  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$659  = threshold30_value;
-    if (\$434 ) begin
-      \$659  = w_data[15:0];
-    end
-    if (rst) begin
-      \$659  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$660  = threshold31_value;
-    if (\$435 ) begin
-      \$660  = w_data[15:0];
-    end
-    if (rst) begin
-      \$660  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$661  = threshold32_value;
-    if (\$436 ) begin
-      \$661  = w_data[15:0];
-    end
-    if (rst) begin
-      \$661  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$662  = threshold33_value;
-    if (\$437 ) begin
-      \$662  = w_data[15:0];
-    end
-    if (rst) begin
-      \$662  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$663  = threshold34_value;
-    if (\$438 ) begin
-      \$663  = w_data[15:0];
-    end
-    if (rst) begin
-      \$663  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$664  = threshold35_value;
-    if (\$439 ) begin
-      \$664  = w_data[15:0];
-    end
-    if (rst) begin
-      \$664  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$665  = threshold36_value;
-    if (\$440 ) begin
-      \$665  = w_data[15:0];
-    end
-    if (rst) begin
-      \$665  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$666  = threshold37_value;
-    if (\$441 ) begin
-      \$666  = w_data[15:0];
-    end
-    if (rst) begin
-      \$666  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$667  = threshold38_value;
-    if (\$442 ) begin
-      \$667  = w_data[15:0];
-    end
-    if (rst) begin
-      \$667  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$668  = threshold39_value;
-    if (\$443 ) begin
-      \$668  = w_data[15:0];
-    end
-    if (rst) begin
-      \$668  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$669  = threshold40_value;
-    if (\$444 ) begin
-      \$669  = w_data[15:0];
-    end
-    if (rst) begin
-      \$669  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$670  = threshold41_value;
-    if (\$445 ) begin
-      \$670  = w_data[15:0];
-    end
-    if (rst) begin
-      \$670  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$671  = threshold42_value;
-    if (\$446 ) begin
-      \$671  = w_data[15:0];
-    end
-    if (rst) begin
-      \$671  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$672  = threshold43_value;
-    if (\$447 ) begin
-      \$672  = w_data[15:0];
-    end
-    if (rst) begin
-      \$672  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$673  = threshold44_value;
-    if (\$448 ) begin
-      \$673  = w_data[15:0];
-    end
-    if (rst) begin
-      \$673  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$674  = threshold45_value;
-    if (\$449 ) begin
-      \$674  = w_data[15:0];
-    end
-    if (rst) begin
-      \$674  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$675  = threshold46_value;
-    if (\$450 ) begin
-      \$675  = w_data[15:0];
-    end
-    if (rst) begin
-      \$675  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$676  = threshold47_value;
-    if (\$451 ) begin
-      \$676  = w_data[15:0];
-    end
-    if (rst) begin
-      \$676  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$677  = threshold48_value;
-    if (\$452 ) begin
-      \$677  = w_data[15:0];
-    end
-    if (rst) begin
-      \$677  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$678  = threshold49_value;
-    if (\$453 ) begin
-      \$678  = w_data[15:0];
-    end
-    if (rst) begin
-      \$678  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$679  = threshold50_value;
-    if (\$454 ) begin
-      \$679  = w_data[15:0];
-    end
-    if (rst) begin
-      \$679  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$680  = threshold51_value;
-    if (\$455 ) begin
-      \$680  = w_data[15:0];
-    end
-    if (rst) begin
-      \$680  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$681  = threshold52_value;
-    if (\$456 ) begin
-      \$681  = w_data[15:0];
-    end
-    if (rst) begin
-      \$681  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$682  = threshold53_value;
-    if (\$457 ) begin
-      \$682  = w_data[15:0];
-    end
-    if (rst) begin
-      \$682  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$683  = threshold54_value;
-    if (\$458 ) begin
-      \$683  = w_data[15:0];
-    end
-    if (rst) begin
-      \$683  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$684  = threshold55_value;
-    if (\$459 ) begin
-      \$684  = w_data[15:0];
-    end
-    if (rst) begin
-      \$684  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$685  = threshold56_value;
-    if (\$460 ) begin
-      \$685  = w_data[15:0];
-    end
-    if (rst) begin
-      \$685  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$686  = threshold57_value;
-    if (\$461 ) begin
-      \$686  = w_data[15:0];
-    end
-    if (rst) begin
-      \$686  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$687  = threshold58_value;
-    if (\$462 ) begin
-      \$687  = w_data[15:0];
-    end
-    if (rst) begin
-      \$687  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$688  = threshold59_value;
-    if (\$463 ) begin
-      \$688  = w_data[15:0];
-    end
-    if (rst) begin
-      \$688  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$689  = threshold60_value;
-    if (\$464 ) begin
-      \$689  = w_data[15:0];
-    end
-    if (rst) begin
-      \$689  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$690  = threshold61_value;
-    if (\$465 ) begin
-      \$690  = w_data[15:0];
-    end
-    if (rst) begin
-      \$690  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$691  = threshold62_value;
-    if (\$466 ) begin
-      \$691  = w_data[15:0];
-    end
-    if (rst) begin
-      \$691  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$692  = threshold63_value;
-    if (\$467 ) begin
-      \$692  = w_data[15:0];
-    end
-    if (rst) begin
-      \$692  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$693  = cal_gain0_gain;
-    if (\$468 ) begin
-      \$693  = w_data[11:0];
-    end
-    if (rst) begin
-      \$693  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$694  = cal_gain1_gain;
-    if (\$469 ) begin
-      \$694  = w_data[11:0];
-    end
-    if (rst) begin
-      \$694  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$695  = cal_gain2_gain;
-    if (\$470 ) begin
-      \$695  = w_data[11:0];
-    end
-    if (rst) begin
-      \$695  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$696  = cal_gain3_gain;
-    if (\$471 ) begin
-      \$696  = w_data[11:0];
-    end
-    if (rst) begin
-      \$696  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$697  = cal_gain4_gain;
-    if (\$472 ) begin
-      \$697  = w_data[11:0];
-    end
-    if (rst) begin
-      \$697  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$698  = cal_gain5_gain;
-    if (\$473 ) begin
-      \$698  = w_data[11:0];
-    end
-    if (rst) begin
-      \$698  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$699  = cal_gain6_gain;
-    if (\$474 ) begin
-      \$699  = w_data[11:0];
-    end
-    if (rst) begin
-      \$699  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$700  = cal_gain7_gain;
-    if (\$475 ) begin
-      \$700  = w_data[11:0];
-    end
-    if (rst) begin
-      \$700  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$701  = cal_gain8_gain;
-    if (\$476 ) begin
-      \$701  = w_data[11:0];
-    end
-    if (rst) begin
-      \$701  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$702  = cal_gain9_gain;
-    if (\$477 ) begin
-      \$702  = w_data[11:0];
-    end
-    if (rst) begin
-      \$702  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$703  = cal_gain10_gain;
-    if (\$478 ) begin
-      \$703  = w_data[11:0];
-    end
-    if (rst) begin
-      \$703  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$704  = cal_gain11_gain;
-    if (\$479 ) begin
-      \$704  = w_data[11:0];
-    end
-    if (rst) begin
-      \$704  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$705  = cal_gain12_gain;
-    if (\$480 ) begin
-      \$705  = w_data[11:0];
-    end
-    if (rst) begin
-      \$705  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$706  = cal_gain13_gain;
-    if (\$481 ) begin
-      \$706  = w_data[11:0];
-    end
-    if (rst) begin
-      \$706  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$707  = cal_gain14_gain;
-    if (\$482 ) begin
-      \$707  = w_data[11:0];
-    end
-    if (rst) begin
-      \$707  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$708  = cal_gain15_gain;
-    if (\$483 ) begin
-      \$708  = w_data[11:0];
-    end
-    if (rst) begin
-      \$708  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$709  = cal_gain16_gain;
-    if (\$484 ) begin
-      \$709  = w_data[11:0];
-    end
-    if (rst) begin
-      \$709  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$710  = cal_gain17_gain;
-    if (\$485 ) begin
-      \$710  = w_data[11:0];
-    end
-    if (rst) begin
-      \$710  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$711  = cal_gain18_gain;
-    if (\$486 ) begin
-      \$711  = w_data[11:0];
-    end
-    if (rst) begin
-      \$711  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$712  = cal_gain19_gain;
-    if (\$487 ) begin
-      \$712  = w_data[11:0];
-    end
-    if (rst) begin
-      \$712  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$713  = cal_gain20_gain;
-    if (\$488 ) begin
-      \$713  = w_data[11:0];
-    end
-    if (rst) begin
-      \$713  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$714  = cal_gain21_gain;
-    if (\$489 ) begin
-      \$714  = w_data[11:0];
-    end
-    if (rst) begin
-      \$714  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$715  = cal_gain22_gain;
-    if (\$490 ) begin
-      \$715  = w_data[11:0];
-    end
-    if (rst) begin
-      \$715  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$716  = cal_gain23_gain;
-    if (\$491 ) begin
-      \$716  = w_data[11:0];
-    end
-    if (rst) begin
-      \$716  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$717  = cal_gain24_gain;
-    if (\$492 ) begin
-      \$717  = w_data[11:0];
-    end
-    if (rst) begin
-      \$717  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$718  = cal_gain25_gain;
-    if (\$493 ) begin
-      \$718  = w_data[11:0];
-    end
-    if (rst) begin
-      \$718  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$719  = cal_gain26_gain;
-    if (\$494 ) begin
-      \$719  = w_data[11:0];
-    end
-    if (rst) begin
-      \$719  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$720  = cal_gain27_gain;
-    if (\$495 ) begin
-      \$720  = w_data[11:0];
-    end
-    if (rst) begin
-      \$720  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$721  = cal_gain28_gain;
-    if (\$496 ) begin
-      \$721  = w_data[11:0];
-    end
-    if (rst) begin
-      \$721  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$722  = cal_gain29_gain;
-    if (\$497 ) begin
-      \$722  = w_data[11:0];
-    end
-    if (rst) begin
-      \$722  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$723  = cal_gain30_gain;
-    if (\$498 ) begin
-      \$723  = w_data[11:0];
-    end
-    if (rst) begin
-      \$723  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$724  = cal_gain31_gain;
-    if (\$499 ) begin
-      \$724  = w_data[11:0];
-    end
-    if (rst) begin
-      \$724  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$725  = cal_gain32_gain;
-    if (\$500 ) begin
-      \$725  = w_data[11:0];
-    end
-    if (rst) begin
-      \$725  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$726  = cal_gain33_gain;
-    if (\$501 ) begin
-      \$726  = w_data[11:0];
-    end
-    if (rst) begin
-      \$726  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$727  = cal_gain34_gain;
-    if (\$502 ) begin
-      \$727  = w_data[11:0];
-    end
-    if (rst) begin
-      \$727  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$728  = cal_gain35_gain;
-    if (\$503 ) begin
-      \$728  = w_data[11:0];
-    end
-    if (rst) begin
-      \$728  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$729  = cal_gain36_gain;
-    if (\$504 ) begin
-      \$729  = w_data[11:0];
-    end
-    if (rst) begin
-      \$729  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$730  = cal_gain37_gain;
-    if (\$505 ) begin
-      \$730  = w_data[11:0];
-    end
-    if (rst) begin
-      \$730  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$731  = cal_gain38_gain;
-    if (\$506 ) begin
-      \$731  = w_data[11:0];
-    end
-    if (rst) begin
-      \$731  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$732  = cal_gain39_gain;
-    if (\$507 ) begin
-      \$732  = w_data[11:0];
-    end
-    if (rst) begin
-      \$732  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$733  = cal_gain40_gain;
-    if (\$508 ) begin
-      \$733  = w_data[11:0];
-    end
-    if (rst) begin
-      \$733  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$734  = cal_gain41_gain;
-    if (\$509 ) begin
-      \$734  = w_data[11:0];
-    end
-    if (rst) begin
-      \$734  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$735  = cal_gain42_gain;
-    if (\$510 ) begin
-      \$735  = w_data[11:0];
-    end
-    if (rst) begin
-      \$735  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$736  = cal_gain43_gain;
-    if (\$511 ) begin
-      \$736  = w_data[11:0];
-    end
-    if (rst) begin
-      \$736  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$737  = cal_gain44_gain;
-    if (\$512 ) begin
-      \$737  = w_data[11:0];
-    end
-    if (rst) begin
-      \$737  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$738  = cal_gain45_gain;
-    if (\$513 ) begin
-      \$738  = w_data[11:0];
-    end
-    if (rst) begin
-      \$738  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$739  = cal_gain46_gain;
-    if (\$514 ) begin
-      \$739  = w_data[11:0];
-    end
-    if (rst) begin
-      \$739  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$740  = cal_gain47_gain;
-    if (\$515 ) begin
-      \$740  = w_data[11:0];
-    end
-    if (rst) begin
-      \$740  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$741  = cal_gain48_gain;
-    if (\$516 ) begin
-      \$741  = w_data[11:0];
-    end
-    if (rst) begin
-      \$741  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$742  = cal_gain49_gain;
-    if (\$517 ) begin
-      \$742  = w_data[11:0];
-    end
-    if (rst) begin
-      \$742  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$743  = cal_gain50_gain;
-    if (\$518 ) begin
-      \$743  = w_data[11:0];
-    end
-    if (rst) begin
-      \$743  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$744  = cal_gain51_gain;
-    if (\$519 ) begin
-      \$744  = w_data[11:0];
-    end
-    if (rst) begin
-      \$744  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$745  = cal_gain52_gain;
-    if (\$520 ) begin
-      \$745  = w_data[11:0];
-    end
-    if (rst) begin
-      \$745  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$746  = cal_gain53_gain;
-    if (\$521 ) begin
-      \$746  = w_data[11:0];
-    end
-    if (rst) begin
-      \$746  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$747  = cal_gain54_gain;
-    if (\$522 ) begin
-      \$747  = w_data[11:0];
-    end
-    if (rst) begin
-      \$747  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$748  = cal_gain55_gain;
-    if (\$523 ) begin
-      \$748  = w_data[11:0];
-    end
-    if (rst) begin
-      \$748  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$749  = cal_gain56_gain;
-    if (\$524 ) begin
-      \$749  = w_data[11:0];
-    end
-    if (rst) begin
-      \$749  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$750  = cal_gain57_gain;
-    if (\$525 ) begin
-      \$750  = w_data[11:0];
-    end
-    if (rst) begin
-      \$750  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$751  = cal_gain58_gain;
-    if (\$526 ) begin
-      \$751  = w_data[11:0];
-    end
-    if (rst) begin
-      \$751  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$752  = cal_gain59_gain;
-    if (\$527 ) begin
-      \$752  = w_data[11:0];
-    end
-    if (rst) begin
-      \$752  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$753  = cal_gain60_gain;
-    if (\$528 ) begin
-      \$753  = w_data[11:0];
-    end
-    if (rst) begin
-      \$753  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$754  = cal_gain61_gain;
-    if (\$529 ) begin
-      \$754  = w_data[11:0];
-    end
-    if (rst) begin
-      \$754  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$755  = cal_gain62_gain;
-    if (\$530 ) begin
-      \$755  = w_data[11:0];
-    end
-    if (rst) begin
-      \$755  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$756  = cal_gain63_gain;
-    if (\$531 ) begin
-      \$756  = w_data[11:0];
-    end
-    if (rst) begin
-      \$756  = 12'h400;
+    if (g_bus_rst) begin
+      \$409  = 16'h0000;
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$5070$0  };
-  assign wv_fail_mask0_bits = \port$5072$0 [31:0];
-  assign wv_fail_mask1_bits = \port$5072$0 [63:32];
-  assign g_regs_rst = rst;
+  assign wv_fail_row_row = { 10'h000, \port$3972$0  };
+  assign wv_fail_mask0_bits = \port$3974$0 [31:0];
+  assign wv_fail_mask1_bits = \port$3974$0 [63:32];
+  assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -14455,40 +11112,42 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$25 [23:0] = 24'h000000;
   assign \$25 [31:24] = w_data[31:24];
   assign \$27  = \$26 ;
-  assign \$29 [15:0] = 16'h0000;
-  assign \$29 [31:16] = w_data[31:16];
-  assign \$31  = \$30 ;
-  assign \$39 [11:0] = 12'h000;
-  assign \$39 [31:12] = w_data[31:12];
-  assign \$41  = \$40 ;
-  assign \$46  = wr_hit[0];
-  assign \$58  = \$57 ;
-  assign \$59  = wr_hit[5];
-  assign \$62  = wr_hit[6];
-  assign \$66  = wr_hit[7];
-  assign \$69  = wr_hit[8];
-  assign \$72  = wr_hit[11];
-  assign \$75  = wr_hit[12];
-  assign \$78  = wr_hit[13];
-  assign \$81  = wr_hit[22];
-  assign \$84  = wr_hit[26];
-  assign \$214  = wr_hit[154];
-  assign \$279  = w_data[0];
-  assign wr_busy_reject = \$281 ;
+  assign \$32  = wr_hit[0];
+  assign \$42  = \$41 ;
+  assign \$43  = wr_hit[5];
+  assign \$46  = wr_hit[6];
+  assign \$49  = wr_hit[7];
+  assign \$52  = wr_hit[8];
+  assign \$55  = wr_hit[11];
+  assign \$58  = wr_hit[12];
+  assign \$61  = wr_hit[13];
+  assign \$64  = wr_hit[21];
+  assign \$193  = w_data[0];
+  assign wr_busy_reject = \$195 ;
+  assign \$202  = s_axil_awvalid;
+  assign \$209  = ctrl_write_row;
+  assign \$211  = status_tdc_overflow_set;
+  assign \$213  = status_length_error_set;
+  assign \$215  = status_write_failed_set;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast, g_ser_clk, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
-  reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
+module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlast, g_ser_clk, g_serd_clk, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+  reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
+  reg [1023:0] \$10 ;
+  reg [4:0] \$11 ;
+  reg [5:0] \$12 ;
+  reg \$13 ;
   wire \$2 ;
   wire \$3 ;
-  wire [5:0] \$4 ;
-  wire [6:0] \$5 ;
-  reg [1023:0] \$6 ;
-  reg [5:0] \$7 ;
-  reg \$8 ;
+  wire \$4 ;
+  wire \$5 ;
+  wire \$6 ;
+  wire [5:0] \$7 ;
+  wire [5:0] \$8 ;
+  wire [6:0] \$9 ;
   reg [5:0] beats_left = 6'h00;
   output busy;
   wire busy;
@@ -14499,12 +11158,16 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
   wire \flags.overflow ;
   input g_ser_clk;
   wire g_ser_clk;
-  input g_ser_rst;
   wire g_ser_rst;
+  input g_serd_clk;
+  wire g_serd_clk;
+  input g_serd_rst;
+  wire g_serd_rst;
+  reg [4:0] index = 5'h00;
   input load;
   wire load;
   output [31:0] m_axis_tdata;
-  wire [31:0] m_axis_tdata;
+  reg [31:0] m_axis_tdata;
   output m_axis_tlast;
   wire m_axis_tlast;
   input m_axis_tready;
@@ -14512,78 +11175,160 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  reg [1023:0] shift = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   input short;
   wire short;
+  reg [1023:0] vector = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  assign busy = | beats_left;
   assign m_axis_tlast = beats_left == 1'h1;
   assign \$1  = ~ busy;
   assign \$2  = load & \$1 ;
   assign \$3  = busy & m_axis_tready;
-  assign \$4  = short ? 6'h02 : 6'h20;
-  assign \$5  = beats_left - 1'h1;
+  assign \$4  = ~ busy;
+  assign \$5  = load & \$4 ;
+  assign \$6  = busy & m_axis_tready;
+  assign \$7  = short ? 6'h02 : 6'h20;
+  assign \$8  = index + 1'h1;
+  assign \$9  = beats_left - 1'h1;
+  always @(posedge g_serd_clk)
+    vector <= \$10 ;
   always @(posedge g_ser_clk)
-    shift <= \$6 ;
+    index <= \$11 ;
   always @(posedge g_ser_clk)
-    beats_left <= \$7 ;
+    beats_left <= \$12 ;
   always @(posedge g_ser_clk)
-    m_axis_tuser <= \$8 ;
-  assign busy = | beats_left;
+    m_axis_tuser <= \$13 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$6  = shift;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    (* full_case = 32'd1 *)
+    casez (index)
+      5'h00:
+          m_axis_tdata = vector[31:0];
+      5'h01:
+          m_axis_tdata = vector[63:32];
+      5'h02:
+          m_axis_tdata = vector[95:64];
+      5'h03:
+          m_axis_tdata = vector[127:96];
+      5'h04:
+          m_axis_tdata = vector[159:128];
+      5'h05:
+          m_axis_tdata = vector[191:160];
+      5'h06:
+          m_axis_tdata = vector[223:192];
+      5'h07:
+          m_axis_tdata = vector[255:224];
+      5'h08:
+          m_axis_tdata = vector[287:256];
+      5'h09:
+          m_axis_tdata = vector[319:288];
+      5'h0a:
+          m_axis_tdata = vector[351:320];
+      5'h0b:
+          m_axis_tdata = vector[383:352];
+      5'h0c:
+          m_axis_tdata = vector[415:384];
+      5'h0d:
+          m_axis_tdata = vector[447:416];
+      5'h0e:
+          m_axis_tdata = vector[479:448];
+      5'h0f:
+          m_axis_tdata = vector[511:480];
+      5'h10:
+          m_axis_tdata = vector[543:512];
+      5'h11:
+          m_axis_tdata = vector[575:544];
+      5'h12:
+          m_axis_tdata = vector[607:576];
+      5'h13:
+          m_axis_tdata = vector[639:608];
+      5'h14:
+          m_axis_tdata = vector[671:640];
+      5'h15:
+          m_axis_tdata = vector[703:672];
+      5'h16:
+          m_axis_tdata = vector[735:704];
+      5'h17:
+          m_axis_tdata = vector[767:736];
+      5'h18:
+          m_axis_tdata = vector[799:768];
+      5'h19:
+          m_axis_tdata = vector[831:800];
+      5'h1a:
+          m_axis_tdata = vector[863:832];
+      5'h1b:
+          m_axis_tdata = vector[895:864];
+      5'h1c:
+          m_axis_tdata = vector[927:896];
+      5'h1d:
+          m_axis_tdata = vector[959:928];
+      5'h1e:
+          m_axis_tdata = vector[991:960];
+      5'h1f:
+          m_axis_tdata = vector[1023:992];
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$10  = vector;
     if (\$2 ) begin
-      \$6  = data;
-    end else if (\$3 ) begin
-      \$6  = { 32'h00000000, shift[1023:32] };
+      \$10  = data;
     end
-    if (g_ser_rst) begin
-      \$6  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    if (g_serd_rst) begin
+      \$10  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$7  = beats_left;
-    if (\$2 ) begin
-      \$7  = \$4 ;
-    end else if (\$3 ) begin
-      \$7  = \$5 [5:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$11  = index;
+    if (\$5 ) begin
+      \$11  = 5'h00;
+    end else if (\$6 ) begin
+      \$11  = \$8 [4:0];
     end
-    if (g_ser_rst) begin
-      \$7  = 6'h00;
+    if (g_serd_rst) begin
+      \$11  = 5'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$8  = m_axis_tuser;
-    if (\$2 ) begin
-      \$8  = flags;
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$12  = beats_left;
+    if (\$5 ) begin
+      \$12  = \$7 ;
+    end else if (\$6 ) begin
+      \$12  = \$9 [5:0];
     end
-    if (g_ser_rst) begin
-      \$8  = 1'h0;
+    if (g_serd_rst) begin
+      \$12  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$13  = m_axis_tuser;
+    if (\$5 ) begin
+      \$13  = flags;
+    end
+    if (g_serd_rst) begin
+      \$13  = 1'h0;
     end
   end
   assign m_axis_tvalid = busy;
-  assign m_axis_tdata = shift[31:0];
+  assign g_ser_rst = g_serd_rst;
   assign \flags.overflow  = flags;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6277$2 , trim_busy, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4918$2 , clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
   wire \$12 ;
   wire \$13 ;
   wire \$14 ;
-  wire \$15 ;
-  wire \$16 ;
-  wire \$17 ;
-  wire \$18 ;
-  reg [3:0] \$19 ;
+  reg [3:0] \$15 ;
+  reg [1:0] \$16 ;
   wire \$2 ;
-  reg [1:0] \$20 ;
   wire \$3 ;
   wire \$4 ;
   wire \$5 ;
@@ -14615,8 +11360,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$6277$2 ;
-  wire [1:0] \port$6277$2 ;
+  output [1:0] \port$4918$2 ;
+  wire [1:0] \port$4918$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -14627,8 +11372,6 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire rst;
   reg [1:0] seq_state = 2'h0;
   wire shift;
-  input trim_busy;
-  wire trim_busy;
   input [3:0] vector_flags;
   wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
@@ -14646,25 +11389,21 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \$3  = \$2  & read_idle;
   assign \$4  = ~ out_busy;
   assign \$5  = flags[1] | \$4 ;
-  assign \$6  = ~ trim_busy;
-  assign \$7  = \$5  & \$6 ;
-  assign \$8  = ~ flags[1];
-  assign \$9  = ! seq_state;
-  assign \$10  = seq_state == 1'h1;
-  assign \$11  = seq_state == 2'h2;
-  assign \$12  = ~ write_busy;
-  assign \$13  = vector_valid & \$12 ;
-  assign \$14  = \$13  & read_idle;
-  assign \$15  = ~ out_busy;
-  assign \$16  = flags[1] | \$15 ;
-  assign \$17  = ~ trim_busy;
-  assign \$18  = \$16  & \$17 ;
+  assign \$6  = ~ flags[1];
+  assign \$7  = ! seq_state;
+  assign \$8  = seq_state == 1'h1;
+  assign \$9  = seq_state == 2'h2;
+  assign \$10  = ~ write_busy;
+  assign \$11  = vector_valid & \$10 ;
+  assign \$12  = \$11  & read_idle;
+  assign \$13  = ~ out_busy;
+  assign \$14  = flags[1] | \$13 ;
   always @(posedge clk)
-    flags <= \$19 ;
+    flags <= \$15 ;
   always @(posedge clk)
-    seq_state <= \$20 ;
+    seq_state <= \$16 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     array_idle = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14672,7 +11411,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     vector_take = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14682,7 +11421,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     load_inputs = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14692,7 +11431,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     read_start = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14702,7 +11441,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     busy = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14714,7 +11453,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     capture = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14722,13 +11461,13 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h1:
           /* empty */;
       2'h2:
-          if (\$7 ) begin
+          if (\$5 ) begin
             capture = 1'h1;
           end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     emit = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14736,13 +11475,13 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h1:
           /* empty */;
       2'h2:
-          if (\$7 ) begin
-            emit = \$8 ;
+          if (\$5 ) begin
+            emit = \$6 ;
           end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     pass_done = 1'h0;
     casez (seq_state)
       2'h0:
@@ -14750,49 +11489,49 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h1:
           /* empty */;
       2'h2:
-          if (\$7 ) begin
+          if (\$5 ) begin
             pass_done = 1'h1;
           end
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$19  = flags;
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    \$15  = flags;
     casez (seq_state)
       2'h0:
-          if (\$14 ) begin
-            \$19  = vector_flags;
+          if (\$12 ) begin
+            \$15  = vector_flags;
           end
     endcase
     if (rst) begin
-      \$19  = 4'h0;
+      \$15  = 4'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$20  = seq_state;
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    \$16  = seq_state;
     casez (seq_state)
       2'h0:
-          if (\$14 ) begin
-            \$20  = 2'h1;
+          if (\$12 ) begin
+            \$16  = 2'h1;
           end
       2'h1:
           if (read_done) begin
-            \$20  = 2'h2;
+            \$16  = 2'h2;
           end
       2'h2:
-          if (\$18 ) begin
-            \$20  = 2'h0;
+          if (\$14 ) begin
+            \$16  = 2'h0;
           end
     endcase
     if (rst) begin
-      \$20  = 2'h0;
+      \$16  = 2'h0;
     end
   end
   assign shift = flags[2];
   assign negate = flags[3];
   assign accumulate = flags[0];
-  assign \port$6277$2  = flags[3:2];
+  assign \port$4918$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -14807,15 +11546,15 @@ endmodule
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
 , g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
 , g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
-, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 
-, \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 , \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , \port$5909$0 , \port$5911$0 , \port$5913$0 , \port$5915$0 , \port$5917$0 , \port$5919$0 , \port$5921$0 , \port$5923$0 , \port$5925$0 , \port$5927$0 , \port$5929$0 , \port$5931$0 , \port$5933$0 
-, \port$5935$0 , \port$5937$0 , \port$5939$0 , \port$5941$0 , \port$5943$0 , \port$5945$0 , \port$5947$0 , \port$5949$0 , \port$5951$0 , \port$5953$0 , \port$5955$0 , \port$5957$0 , \port$5959$0 , \port$5961$0 , \port$5963$0 , \port$5965$0 , \port$5967$0 , \port$5969$0 , \port$5971$0 , \port$5973$0 , \port$5975$0 
-, \port$5977$0 , \port$5979$0 , \port$5981$0 , \port$5983$0 , \port$5985$0 , \port$5987$0 , \port$5989$0 , \port$5991$0 , \port$5993$0 , \port$5995$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 , \port$6015$0 , \port$6017$0 
-, \port$6019$0 , \port$6021$0 , \port$6023$0 , \port$6025$0 , \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 , \port$6057$0 , \port$6059$0 
-, \port$6061$0 , \port$6063$0 , \port$6065$0 , \port$6067$0 , \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 , \port$6099$0 , \port$6101$0 
-, \port$6103$0 , \port$6105$0 , \port$6107$0 , \port$6109$0 , \port$6111$0 , \port$6113$0 , \port$6115$0 , \port$6117$0 , \port$6119$0 , \port$6121$0 , \port$6123$0 , cmp);
-  reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
+, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4635$0 , \port$4637$0 , \port$4639$0 , \port$4641$0 , \port$4643$0 , \port$4645$0 , \port$4647$0 , \port$4649$0 , \port$4651$0 , \port$4653$0 , \port$4655$0 , \port$4657$0 
+, \port$4659$0 , \port$4661$0 , \port$4663$0 , \port$4665$0 , \port$4667$0 , \port$4669$0 , \port$4671$0 , \port$4673$0 , \port$4675$0 , \port$4677$0 , \port$4679$0 , \port$4681$0 , \port$4683$0 , \port$4685$0 , \port$4687$0 , \port$4689$0 , \port$4691$0 , \port$4693$0 , \port$4695$0 , \port$4697$0 , \port$4699$0 
+, \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 , \port$4709$0 , \port$4711$0 , \port$4713$0 , \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 , \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 , \port$4737$0 , \port$4739$0 , \port$4741$0 
+, \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 , \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 
+, \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 , \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 
+, \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 , \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , \port$4863$0 , \port$4865$0 , \port$4867$0 
+, \port$4869$0 , \port$4871$0 , \port$4873$0 , \port$4875$0 , \port$4877$0 , \port$4879$0 , \port$4881$0 , \port$4883$0 , \port$4885$0 , \port$4887$0 , \port$4889$0 , cmp);
+  reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -15862,389 +12601,389 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire g_tdc9_rst;
   wire [63:0] overflow;
   (* init = 1'h0 *)
-  output \port$5869$0 ;
-  wire \port$5869$0 ;
+  output \port$4635$0 ;
+  wire \port$4635$0 ;
   (* init = 1'h0 *)
-  output \port$5871$0 ;
-  wire \port$5871$0 ;
+  output \port$4637$0 ;
+  wire \port$4637$0 ;
   (* init = 1'h0 *)
-  output \port$5873$0 ;
-  wire \port$5873$0 ;
+  output \port$4639$0 ;
+  wire \port$4639$0 ;
   (* init = 1'h0 *)
-  output \port$5875$0 ;
-  wire \port$5875$0 ;
+  output \port$4641$0 ;
+  wire \port$4641$0 ;
   (* init = 1'h0 *)
-  output \port$5877$0 ;
-  wire \port$5877$0 ;
+  output \port$4643$0 ;
+  wire \port$4643$0 ;
   (* init = 1'h0 *)
-  output \port$5879$0 ;
-  wire \port$5879$0 ;
+  output \port$4645$0 ;
+  wire \port$4645$0 ;
   (* init = 1'h0 *)
-  output \port$5881$0 ;
-  wire \port$5881$0 ;
+  output \port$4647$0 ;
+  wire \port$4647$0 ;
   (* init = 1'h0 *)
-  output \port$5883$0 ;
-  wire \port$5883$0 ;
+  output \port$4649$0 ;
+  wire \port$4649$0 ;
   (* init = 1'h0 *)
-  output \port$5885$0 ;
-  wire \port$5885$0 ;
+  output \port$4651$0 ;
+  wire \port$4651$0 ;
   (* init = 1'h0 *)
-  output \port$5887$0 ;
-  wire \port$5887$0 ;
+  output \port$4653$0 ;
+  wire \port$4653$0 ;
   (* init = 1'h0 *)
-  output \port$5889$0 ;
-  wire \port$5889$0 ;
+  output \port$4655$0 ;
+  wire \port$4655$0 ;
   (* init = 1'h0 *)
-  output \port$5891$0 ;
-  wire \port$5891$0 ;
+  output \port$4657$0 ;
+  wire \port$4657$0 ;
   (* init = 1'h0 *)
-  output \port$5893$0 ;
-  wire \port$5893$0 ;
+  output \port$4659$0 ;
+  wire \port$4659$0 ;
   (* init = 1'h0 *)
-  output \port$5895$0 ;
-  wire \port$5895$0 ;
+  output \port$4661$0 ;
+  wire \port$4661$0 ;
   (* init = 1'h0 *)
-  output \port$5897$0 ;
-  wire \port$5897$0 ;
+  output \port$4663$0 ;
+  wire \port$4663$0 ;
   (* init = 1'h0 *)
-  output \port$5899$0 ;
-  wire \port$5899$0 ;
+  output \port$4665$0 ;
+  wire \port$4665$0 ;
   (* init = 1'h0 *)
-  output \port$5901$0 ;
-  wire \port$5901$0 ;
+  output \port$4667$0 ;
+  wire \port$4667$0 ;
   (* init = 1'h0 *)
-  output \port$5903$0 ;
-  wire \port$5903$0 ;
+  output \port$4669$0 ;
+  wire \port$4669$0 ;
   (* init = 1'h0 *)
-  output \port$5905$0 ;
-  wire \port$5905$0 ;
+  output \port$4671$0 ;
+  wire \port$4671$0 ;
   (* init = 1'h0 *)
-  output \port$5907$0 ;
-  wire \port$5907$0 ;
+  output \port$4673$0 ;
+  wire \port$4673$0 ;
   (* init = 1'h0 *)
-  output \port$5909$0 ;
-  wire \port$5909$0 ;
+  output \port$4675$0 ;
+  wire \port$4675$0 ;
   (* init = 1'h0 *)
-  output \port$5911$0 ;
-  wire \port$5911$0 ;
+  output \port$4677$0 ;
+  wire \port$4677$0 ;
   (* init = 1'h0 *)
-  output \port$5913$0 ;
-  wire \port$5913$0 ;
+  output \port$4679$0 ;
+  wire \port$4679$0 ;
   (* init = 1'h0 *)
-  output \port$5915$0 ;
-  wire \port$5915$0 ;
+  output \port$4681$0 ;
+  wire \port$4681$0 ;
   (* init = 1'h0 *)
-  output \port$5917$0 ;
-  wire \port$5917$0 ;
+  output \port$4683$0 ;
+  wire \port$4683$0 ;
   (* init = 1'h0 *)
-  output \port$5919$0 ;
-  wire \port$5919$0 ;
+  output \port$4685$0 ;
+  wire \port$4685$0 ;
   (* init = 1'h0 *)
-  output \port$5921$0 ;
-  wire \port$5921$0 ;
+  output \port$4687$0 ;
+  wire \port$4687$0 ;
   (* init = 1'h0 *)
-  output \port$5923$0 ;
-  wire \port$5923$0 ;
+  output \port$4689$0 ;
+  wire \port$4689$0 ;
   (* init = 1'h0 *)
-  output \port$5925$0 ;
-  wire \port$5925$0 ;
+  output \port$4691$0 ;
+  wire \port$4691$0 ;
   (* init = 1'h0 *)
-  output \port$5927$0 ;
-  wire \port$5927$0 ;
+  output \port$4693$0 ;
+  wire \port$4693$0 ;
   (* init = 1'h0 *)
-  output \port$5929$0 ;
-  wire \port$5929$0 ;
+  output \port$4695$0 ;
+  wire \port$4695$0 ;
   (* init = 1'h0 *)
-  output \port$5931$0 ;
-  wire \port$5931$0 ;
+  output \port$4697$0 ;
+  wire \port$4697$0 ;
   (* init = 1'h0 *)
-  output \port$5933$0 ;
-  wire \port$5933$0 ;
+  output \port$4699$0 ;
+  wire \port$4699$0 ;
   (* init = 1'h0 *)
-  output \port$5935$0 ;
-  wire \port$5935$0 ;
+  output \port$4701$0 ;
+  wire \port$4701$0 ;
   (* init = 1'h0 *)
-  output \port$5937$0 ;
-  wire \port$5937$0 ;
+  output \port$4703$0 ;
+  wire \port$4703$0 ;
   (* init = 1'h0 *)
-  output \port$5939$0 ;
-  wire \port$5939$0 ;
+  output \port$4705$0 ;
+  wire \port$4705$0 ;
   (* init = 1'h0 *)
-  output \port$5941$0 ;
-  wire \port$5941$0 ;
+  output \port$4707$0 ;
+  wire \port$4707$0 ;
   (* init = 1'h0 *)
-  output \port$5943$0 ;
-  wire \port$5943$0 ;
+  output \port$4709$0 ;
+  wire \port$4709$0 ;
   (* init = 1'h0 *)
-  output \port$5945$0 ;
-  wire \port$5945$0 ;
+  output \port$4711$0 ;
+  wire \port$4711$0 ;
   (* init = 1'h0 *)
-  output \port$5947$0 ;
-  wire \port$5947$0 ;
+  output \port$4713$0 ;
+  wire \port$4713$0 ;
   (* init = 1'h0 *)
-  output \port$5949$0 ;
-  wire \port$5949$0 ;
+  output \port$4715$0 ;
+  wire \port$4715$0 ;
   (* init = 1'h0 *)
-  output \port$5951$0 ;
-  wire \port$5951$0 ;
+  output \port$4717$0 ;
+  wire \port$4717$0 ;
   (* init = 1'h0 *)
-  output \port$5953$0 ;
-  wire \port$5953$0 ;
+  output \port$4719$0 ;
+  wire \port$4719$0 ;
   (* init = 1'h0 *)
-  output \port$5955$0 ;
-  wire \port$5955$0 ;
+  output \port$4721$0 ;
+  wire \port$4721$0 ;
   (* init = 1'h0 *)
-  output \port$5957$0 ;
-  wire \port$5957$0 ;
+  output \port$4723$0 ;
+  wire \port$4723$0 ;
   (* init = 1'h0 *)
-  output \port$5959$0 ;
-  wire \port$5959$0 ;
+  output \port$4725$0 ;
+  wire \port$4725$0 ;
   (* init = 1'h0 *)
-  output \port$5961$0 ;
-  wire \port$5961$0 ;
+  output \port$4727$0 ;
+  wire \port$4727$0 ;
   (* init = 1'h0 *)
-  output \port$5963$0 ;
-  wire \port$5963$0 ;
+  output \port$4729$0 ;
+  wire \port$4729$0 ;
   (* init = 1'h0 *)
-  output \port$5965$0 ;
-  wire \port$5965$0 ;
+  output \port$4731$0 ;
+  wire \port$4731$0 ;
   (* init = 1'h0 *)
-  output \port$5967$0 ;
-  wire \port$5967$0 ;
+  output \port$4733$0 ;
+  wire \port$4733$0 ;
   (* init = 1'h0 *)
-  output \port$5969$0 ;
-  wire \port$5969$0 ;
+  output \port$4735$0 ;
+  wire \port$4735$0 ;
   (* init = 1'h0 *)
-  output \port$5971$0 ;
-  wire \port$5971$0 ;
+  output \port$4737$0 ;
+  wire \port$4737$0 ;
   (* init = 1'h0 *)
-  output \port$5973$0 ;
-  wire \port$5973$0 ;
+  output \port$4739$0 ;
+  wire \port$4739$0 ;
   (* init = 1'h0 *)
-  output \port$5975$0 ;
-  wire \port$5975$0 ;
+  output \port$4741$0 ;
+  wire \port$4741$0 ;
   (* init = 1'h0 *)
-  output \port$5977$0 ;
-  wire \port$5977$0 ;
+  output \port$4743$0 ;
+  wire \port$4743$0 ;
   (* init = 1'h0 *)
-  output \port$5979$0 ;
-  wire \port$5979$0 ;
+  output \port$4745$0 ;
+  wire \port$4745$0 ;
   (* init = 1'h0 *)
-  output \port$5981$0 ;
-  wire \port$5981$0 ;
+  output \port$4747$0 ;
+  wire \port$4747$0 ;
   (* init = 1'h0 *)
-  output \port$5983$0 ;
-  wire \port$5983$0 ;
+  output \port$4749$0 ;
+  wire \port$4749$0 ;
   (* init = 1'h0 *)
-  output \port$5985$0 ;
-  wire \port$5985$0 ;
+  output \port$4751$0 ;
+  wire \port$4751$0 ;
   (* init = 1'h0 *)
-  output \port$5987$0 ;
-  wire \port$5987$0 ;
+  output \port$4753$0 ;
+  wire \port$4753$0 ;
   (* init = 1'h0 *)
-  output \port$5989$0 ;
-  wire \port$5989$0 ;
+  output \port$4755$0 ;
+  wire \port$4755$0 ;
   (* init = 1'h0 *)
-  output \port$5991$0 ;
-  wire \port$5991$0 ;
+  output \port$4757$0 ;
+  wire \port$4757$0 ;
   (* init = 1'h0 *)
-  output \port$5993$0 ;
-  wire \port$5993$0 ;
+  output \port$4759$0 ;
+  wire \port$4759$0 ;
   (* init = 1'h0 *)
-  output \port$5995$0 ;
-  wire \port$5995$0 ;
+  output \port$4761$0 ;
+  wire \port$4761$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5997$0 ;
-  wire [6:0] \port$5997$0 ;
+  output [6:0] \port$4763$0 ;
+  wire [6:0] \port$4763$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5999$0 ;
-  wire [6:0] \port$5999$0 ;
+  output [6:0] \port$4765$0 ;
+  wire [6:0] \port$4765$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6001$0 ;
-  wire [6:0] \port$6001$0 ;
+  output [6:0] \port$4767$0 ;
+  wire [6:0] \port$4767$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6003$0 ;
-  wire [6:0] \port$6003$0 ;
+  output [6:0] \port$4769$0 ;
+  wire [6:0] \port$4769$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6005$0 ;
-  wire [6:0] \port$6005$0 ;
+  output [6:0] \port$4771$0 ;
+  wire [6:0] \port$4771$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6007$0 ;
-  wire [6:0] \port$6007$0 ;
+  output [6:0] \port$4773$0 ;
+  wire [6:0] \port$4773$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6009$0 ;
-  wire [6:0] \port$6009$0 ;
+  output [6:0] \port$4775$0 ;
+  wire [6:0] \port$4775$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6011$0 ;
-  wire [6:0] \port$6011$0 ;
+  output [6:0] \port$4777$0 ;
+  wire [6:0] \port$4777$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6013$0 ;
-  wire [6:0] \port$6013$0 ;
+  output [6:0] \port$4779$0 ;
+  wire [6:0] \port$4779$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6015$0 ;
-  wire [6:0] \port$6015$0 ;
+  output [6:0] \port$4781$0 ;
+  wire [6:0] \port$4781$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6017$0 ;
-  wire [6:0] \port$6017$0 ;
+  output [6:0] \port$4783$0 ;
+  wire [6:0] \port$4783$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6019$0 ;
-  wire [6:0] \port$6019$0 ;
+  output [6:0] \port$4785$0 ;
+  wire [6:0] \port$4785$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6021$0 ;
-  wire [6:0] \port$6021$0 ;
+  output [6:0] \port$4787$0 ;
+  wire [6:0] \port$4787$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6023$0 ;
-  wire [6:0] \port$6023$0 ;
+  output [6:0] \port$4789$0 ;
+  wire [6:0] \port$4789$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6025$0 ;
-  wire [6:0] \port$6025$0 ;
+  output [6:0] \port$4791$0 ;
+  wire [6:0] \port$4791$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6027$0 ;
-  wire [6:0] \port$6027$0 ;
+  output [6:0] \port$4793$0 ;
+  wire [6:0] \port$4793$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6029$0 ;
-  wire [6:0] \port$6029$0 ;
+  output [6:0] \port$4795$0 ;
+  wire [6:0] \port$4795$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6031$0 ;
-  wire [6:0] \port$6031$0 ;
+  output [6:0] \port$4797$0 ;
+  wire [6:0] \port$4797$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6033$0 ;
-  wire [6:0] \port$6033$0 ;
+  output [6:0] \port$4799$0 ;
+  wire [6:0] \port$4799$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6035$0 ;
-  wire [6:0] \port$6035$0 ;
+  output [6:0] \port$4801$0 ;
+  wire [6:0] \port$4801$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6037$0 ;
-  wire [6:0] \port$6037$0 ;
+  output [6:0] \port$4803$0 ;
+  wire [6:0] \port$4803$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6039$0 ;
-  wire [6:0] \port$6039$0 ;
+  output [6:0] \port$4805$0 ;
+  wire [6:0] \port$4805$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6041$0 ;
-  wire [6:0] \port$6041$0 ;
+  output [6:0] \port$4807$0 ;
+  wire [6:0] \port$4807$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6043$0 ;
-  wire [6:0] \port$6043$0 ;
+  output [6:0] \port$4809$0 ;
+  wire [6:0] \port$4809$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6045$0 ;
-  wire [6:0] \port$6045$0 ;
+  output [6:0] \port$4811$0 ;
+  wire [6:0] \port$4811$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6047$0 ;
-  wire [6:0] \port$6047$0 ;
+  output [6:0] \port$4813$0 ;
+  wire [6:0] \port$4813$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6049$0 ;
-  wire [6:0] \port$6049$0 ;
+  output [6:0] \port$4815$0 ;
+  wire [6:0] \port$4815$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6051$0 ;
-  wire [6:0] \port$6051$0 ;
+  output [6:0] \port$4817$0 ;
+  wire [6:0] \port$4817$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6053$0 ;
-  wire [6:0] \port$6053$0 ;
+  output [6:0] \port$4819$0 ;
+  wire [6:0] \port$4819$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6055$0 ;
-  wire [6:0] \port$6055$0 ;
+  output [6:0] \port$4821$0 ;
+  wire [6:0] \port$4821$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6057$0 ;
-  wire [6:0] \port$6057$0 ;
+  output [6:0] \port$4823$0 ;
+  wire [6:0] \port$4823$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6059$0 ;
-  wire [6:0] \port$6059$0 ;
+  output [6:0] \port$4825$0 ;
+  wire [6:0] \port$4825$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6061$0 ;
-  wire [6:0] \port$6061$0 ;
+  output [6:0] \port$4827$0 ;
+  wire [6:0] \port$4827$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6063$0 ;
-  wire [6:0] \port$6063$0 ;
+  output [6:0] \port$4829$0 ;
+  wire [6:0] \port$4829$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6065$0 ;
-  wire [6:0] \port$6065$0 ;
+  output [6:0] \port$4831$0 ;
+  wire [6:0] \port$4831$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6067$0 ;
-  wire [6:0] \port$6067$0 ;
+  output [6:0] \port$4833$0 ;
+  wire [6:0] \port$4833$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6069$0 ;
-  wire [6:0] \port$6069$0 ;
+  output [6:0] \port$4835$0 ;
+  wire [6:0] \port$4835$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6071$0 ;
-  wire [6:0] \port$6071$0 ;
+  output [6:0] \port$4837$0 ;
+  wire [6:0] \port$4837$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6073$0 ;
-  wire [6:0] \port$6073$0 ;
+  output [6:0] \port$4839$0 ;
+  wire [6:0] \port$4839$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6075$0 ;
-  wire [6:0] \port$6075$0 ;
+  output [6:0] \port$4841$0 ;
+  wire [6:0] \port$4841$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6077$0 ;
-  wire [6:0] \port$6077$0 ;
+  output [6:0] \port$4843$0 ;
+  wire [6:0] \port$4843$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6079$0 ;
-  wire [6:0] \port$6079$0 ;
+  output [6:0] \port$4845$0 ;
+  wire [6:0] \port$4845$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6081$0 ;
-  wire [6:0] \port$6081$0 ;
+  output [6:0] \port$4847$0 ;
+  wire [6:0] \port$4847$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6083$0 ;
-  wire [6:0] \port$6083$0 ;
+  output [6:0] \port$4849$0 ;
+  wire [6:0] \port$4849$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6085$0 ;
-  wire [6:0] \port$6085$0 ;
+  output [6:0] \port$4851$0 ;
+  wire [6:0] \port$4851$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6087$0 ;
-  wire [6:0] \port$6087$0 ;
+  output [6:0] \port$4853$0 ;
+  wire [6:0] \port$4853$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6089$0 ;
-  wire [6:0] \port$6089$0 ;
+  output [6:0] \port$4855$0 ;
+  wire [6:0] \port$4855$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6091$0 ;
-  wire [6:0] \port$6091$0 ;
+  output [6:0] \port$4857$0 ;
+  wire [6:0] \port$4857$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6093$0 ;
-  wire [6:0] \port$6093$0 ;
+  output [6:0] \port$4859$0 ;
+  wire [6:0] \port$4859$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6095$0 ;
-  wire [6:0] \port$6095$0 ;
+  output [6:0] \port$4861$0 ;
+  wire [6:0] \port$4861$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6097$0 ;
-  wire [6:0] \port$6097$0 ;
+  output [6:0] \port$4863$0 ;
+  wire [6:0] \port$4863$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6099$0 ;
-  wire [6:0] \port$6099$0 ;
+  output [6:0] \port$4865$0 ;
+  wire [6:0] \port$4865$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6101$0 ;
-  wire [6:0] \port$6101$0 ;
+  output [6:0] \port$4867$0 ;
+  wire [6:0] \port$4867$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6103$0 ;
-  wire [6:0] \port$6103$0 ;
+  output [6:0] \port$4869$0 ;
+  wire [6:0] \port$4869$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6105$0 ;
-  wire [6:0] \port$6105$0 ;
+  output [6:0] \port$4871$0 ;
+  wire [6:0] \port$4871$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6107$0 ;
-  wire [6:0] \port$6107$0 ;
+  output [6:0] \port$4873$0 ;
+  wire [6:0] \port$4873$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6109$0 ;
-  wire [6:0] \port$6109$0 ;
+  output [6:0] \port$4875$0 ;
+  wire [6:0] \port$4875$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6111$0 ;
-  wire [6:0] \port$6111$0 ;
+  output [6:0] \port$4877$0 ;
+  wire [6:0] \port$4877$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6113$0 ;
-  wire [6:0] \port$6113$0 ;
+  output [6:0] \port$4879$0 ;
+  wire [6:0] \port$4879$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6115$0 ;
-  wire [6:0] \port$6115$0 ;
+  output [6:0] \port$4881$0 ;
+  wire [6:0] \port$4881$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6117$0 ;
-  wire [6:0] \port$6117$0 ;
+  output [6:0] \port$4883$0 ;
+  wire [6:0] \port$4883$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6119$0 ;
-  wire [6:0] \port$6119$0 ;
+  output [6:0] \port$4885$0 ;
+  wire [6:0] \port$4885$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6121$0 ;
-  wire [6:0] \port$6121$0 ;
+  output [6:0] \port$4887$0 ;
+  wire [6:0] \port$4887$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6123$0 ;
-  wire [6:0] \port$6123$0 ;
+  output [6:0] \port$4889$0 ;
+  wire [6:0] \port$4889$0 ;
   input rst;
   wire rst;
   input window_end;
@@ -17087,21 +13826,21 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign \$163  = \$162  | window_end;
   assign \$164  = \$161  & \$163 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$449  = cmp;
     if (rst) begin
       \$449  = 64'h0000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$450  = cmp_sync0;
     if (rst) begin
       \$450  = 64'h0000000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$451  = \$452 ;
     if (clear) begin
       \$451  = 1'h0;
@@ -17117,7 +13856,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$453  = \$454 ;
     if (clear) begin
       \$453  = 1'h0;
@@ -17133,7 +13872,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$455  = \$456 ;
     if (clear) begin
       \$455  = 1'h0;
@@ -17149,7 +13888,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$457  = \$458 ;
     if (clear) begin
       \$457  = 1'h0;
@@ -17165,7 +13904,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$459  = \$460 ;
     if (clear) begin
       \$459  = 1'h0;
@@ -17181,7 +13920,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$461  = \$462 ;
     if (clear) begin
       \$461  = 1'h0;
@@ -17197,7 +13936,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$463  = \$464 ;
     if (clear) begin
       \$463  = 1'h0;
@@ -17213,7 +13952,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$465  = \$466 ;
     if (clear) begin
       \$465  = 1'h0;
@@ -17229,7 +13968,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$467  = \$468 ;
     if (clear) begin
       \$467  = 1'h0;
@@ -17245,7 +13984,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$469  = \$470 ;
     if (clear) begin
       \$469  = 1'h0;
@@ -17261,7 +14000,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$471  = \$472 ;
     if (clear) begin
       \$471  = 1'h0;
@@ -17277,7 +14016,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$473  = \$474 ;
     if (clear) begin
       \$473  = 1'h0;
@@ -17293,7 +14032,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$475  = \$476 ;
     if (clear) begin
       \$475  = 1'h0;
@@ -17309,7 +14048,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$477  = \$478 ;
     if (clear) begin
       \$477  = 1'h0;
@@ -17325,7 +14064,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$479  = \$480 ;
     if (clear) begin
       \$479  = 1'h0;
@@ -17341,7 +14080,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$481  = \$482 ;
     if (clear) begin
       \$481  = 1'h0;
@@ -17357,7 +14096,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$483  = \$484 ;
     if (clear) begin
       \$483  = 1'h0;
@@ -17373,7 +14112,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$485  = \$486 ;
     if (clear) begin
       \$485  = 1'h0;
@@ -17389,7 +14128,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$487  = \$488 ;
     if (clear) begin
       \$487  = 1'h0;
@@ -17405,7 +14144,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$489  = \$490 ;
     if (clear) begin
       \$489  = 1'h0;
@@ -17421,7 +14160,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$491  = \$492 ;
     if (clear) begin
       \$491  = 1'h0;
@@ -17437,7 +14176,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$493  = \$494 ;
     if (clear) begin
       \$493  = 1'h0;
@@ -17453,7 +14192,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$495  = \$496 ;
     if (clear) begin
       \$495  = 1'h0;
@@ -17469,7 +14208,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$497  = \$498 ;
     if (clear) begin
       \$497  = 1'h0;
@@ -17485,7 +14224,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$499  = \$500 ;
     if (clear) begin
       \$499  = 1'h0;
@@ -17501,7 +14240,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$501  = \$502 ;
     if (clear) begin
       \$501  = 1'h0;
@@ -17517,7 +14256,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$503  = \$504 ;
     if (clear) begin
       \$503  = 1'h0;
@@ -17533,7 +14272,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$505  = \$506 ;
     if (clear) begin
       \$505  = 1'h0;
@@ -17549,7 +14288,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$507  = \$508 ;
     if (clear) begin
       \$507  = 1'h0;
@@ -17565,7 +14304,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$509  = \$510 ;
     if (clear) begin
       \$509  = 1'h0;
@@ -17581,7 +14320,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$511  = \$512 ;
     if (clear) begin
       \$511  = 1'h0;
@@ -17597,7 +14336,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$513  = \$514 ;
     if (clear) begin
       \$513  = 1'h0;
@@ -17613,7 +14352,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$515  = \$516 ;
     if (clear) begin
       \$515  = 1'h0;
@@ -17629,7 +14368,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$517  = \$518 ;
     if (clear) begin
       \$517  = 1'h0;
@@ -17645,7 +14384,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$519  = \$520 ;
     if (clear) begin
       \$519  = 1'h0;
@@ -17661,7 +14400,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$521  = \$522 ;
     if (clear) begin
       \$521  = 1'h0;
@@ -17677,7 +14416,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$523  = \$524 ;
     if (clear) begin
       \$523  = 1'h0;
@@ -17693,7 +14432,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$525  = \$526 ;
     if (clear) begin
       \$525  = 1'h0;
@@ -17709,7 +14448,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$527  = \$528 ;
     if (clear) begin
       \$527  = 1'h0;
@@ -17725,7 +14464,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$529  = \$530 ;
     if (clear) begin
       \$529  = 1'h0;
@@ -17741,7 +14480,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$531  = \$532 ;
     if (clear) begin
       \$531  = 1'h0;
@@ -17757,7 +14496,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$533  = \$534 ;
     if (clear) begin
       \$533  = 1'h0;
@@ -17773,7 +14512,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$535  = \$536 ;
     if (clear) begin
       \$535  = 1'h0;
@@ -17789,7 +14528,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$537  = \$538 ;
     if (clear) begin
       \$537  = 1'h0;
@@ -17805,7 +14544,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$539  = \$540 ;
     if (clear) begin
       \$539  = 1'h0;
@@ -17821,7 +14560,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$541  = \$542 ;
     if (clear) begin
       \$541  = 1'h0;
@@ -17837,7 +14576,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$543  = \$544 ;
     if (clear) begin
       \$543  = 1'h0;
@@ -17853,7 +14592,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$545  = \$546 ;
     if (clear) begin
       \$545  = 1'h0;
@@ -17869,7 +14608,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$547  = \$548 ;
     if (clear) begin
       \$547  = 1'h0;
@@ -17885,7 +14624,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$549  = \$550 ;
     if (clear) begin
       \$549  = 1'h0;
@@ -17901,7 +14640,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$551  = \$552 ;
     if (clear) begin
       \$551  = 1'h0;
@@ -17917,7 +14656,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$553  = \$554 ;
     if (clear) begin
       \$553  = 1'h0;
@@ -17933,7 +14672,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$555  = \$556 ;
     if (clear) begin
       \$555  = 1'h0;
@@ -17949,7 +14688,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$557  = \$558 ;
     if (clear) begin
       \$557  = 1'h0;
@@ -17965,7 +14704,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$559  = \$560 ;
     if (clear) begin
       \$559  = 1'h0;
@@ -17981,7 +14720,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$561  = \$562 ;
     if (clear) begin
       \$561  = 1'h0;
@@ -17997,7 +14736,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$563  = \$564 ;
     if (clear) begin
       \$563  = 1'h0;
@@ -18013,7 +14752,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$565  = \$566 ;
     if (clear) begin
       \$565  = 1'h0;
@@ -18029,7 +14768,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$567  = \$568 ;
     if (clear) begin
       \$567  = 1'h0;
@@ -18045,7 +14784,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$569  = \$570 ;
     if (clear) begin
       \$569  = 1'h0;
@@ -18061,7 +14800,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$571  = \$572 ;
     if (clear) begin
       \$571  = 1'h0;
@@ -18077,7 +14816,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$573  = \$574 ;
     if (clear) begin
       \$573  = 1'h0;
@@ -18093,7 +14832,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$575  = \$576 ;
     if (clear) begin
       \$575  = 1'h0;
@@ -18109,7 +14848,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$577  = \$578 ;
     if (clear) begin
       \$577  = 1'h0;
@@ -18125,7 +14864,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$579  = \$580 ;
     if (clear) begin
       \$579  = 1'h0;
@@ -18140,7 +14879,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$581  = \$582 ;
     if (clear) begin
       \$581  = 1'h0;
@@ -18155,7 +14894,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$583  = \$584 ;
     if (clear) begin
       \$583  = 1'h0;
@@ -18170,7 +14909,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$585  = \$586 ;
     if (clear) begin
       \$585  = 1'h0;
@@ -18185,7 +14924,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$587  = \$588 ;
     if (clear) begin
       \$587  = 1'h0;
@@ -18200,7 +14939,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$589  = \$590 ;
     if (clear) begin
       \$589  = 1'h0;
@@ -18215,7 +14954,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$591  = \$592 ;
     if (clear) begin
       \$591  = 1'h0;
@@ -18230,7 +14969,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$593  = \$594 ;
     if (clear) begin
       \$593  = 1'h0;
@@ -18245,7 +14984,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$595  = \$596 ;
     if (clear) begin
       \$595  = 1'h0;
@@ -18260,7 +14999,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$597  = \$598 ;
     if (clear) begin
       \$597  = 1'h0;
@@ -18275,7 +15014,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$599  = \$600 ;
     if (clear) begin
       \$599  = 1'h0;
@@ -18290,7 +15029,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$601  = \$602 ;
     if (clear) begin
       \$601  = 1'h0;
@@ -18305,7 +15044,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$603  = \$604 ;
     if (clear) begin
       \$603  = 1'h0;
@@ -18320,7 +15059,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$605  = \$606 ;
     if (clear) begin
       \$605  = 1'h0;
@@ -18335,7 +15074,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$607  = \$608 ;
     if (clear) begin
       \$607  = 1'h0;
@@ -18350,7 +15089,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$609  = \$610 ;
     if (clear) begin
       \$609  = 1'h0;
@@ -18365,7 +15104,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$611  = \$612 ;
     if (clear) begin
       \$611  = 1'h0;
@@ -18380,7 +15119,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$613  = \$614 ;
     if (clear) begin
       \$613  = 1'h0;
@@ -18395,7 +15134,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$615  = \$616 ;
     if (clear) begin
       \$615  = 1'h0;
@@ -18410,7 +15149,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$617  = \$618 ;
     if (clear) begin
       \$617  = 1'h0;
@@ -18425,7 +15164,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$619  = \$620 ;
     if (clear) begin
       \$619  = 1'h0;
@@ -18440,7 +15179,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$621  = \$622 ;
     if (clear) begin
       \$621  = 1'h0;
@@ -18455,7 +15194,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$623  = \$624 ;
     if (clear) begin
       \$623  = 1'h0;
@@ -18470,7 +15209,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$625  = \$626 ;
     if (clear) begin
       \$625  = 1'h0;
@@ -18485,7 +15224,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$627  = \$628 ;
     if (clear) begin
       \$627  = 1'h0;
@@ -18500,7 +15239,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$629  = \$630 ;
     if (clear) begin
       \$629  = 1'h0;
@@ -18515,7 +15254,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$631  = \$632 ;
     if (clear) begin
       \$631  = 1'h0;
@@ -18530,7 +15269,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$633  = \$634 ;
     if (clear) begin
       \$633  = 1'h0;
@@ -18545,7 +15284,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$635  = \$636 ;
     if (clear) begin
       \$635  = 1'h0;
@@ -18560,7 +15299,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$637  = \$638 ;
     if (clear) begin
       \$637  = 1'h0;
@@ -18575,7 +15314,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$639  = \$640 ;
     if (clear) begin
       \$639  = 1'h0;
@@ -18590,7 +15329,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$641  = \$642 ;
     if (clear) begin
       \$641  = 1'h0;
@@ -18605,7 +15344,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$643  = \$644 ;
     if (clear) begin
       \$643  = 1'h0;
@@ -18620,7 +15359,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$645  = \$646 ;
     if (clear) begin
       \$645  = 1'h0;
@@ -18635,7 +15374,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$647  = \$648 ;
     if (clear) begin
       \$647  = 1'h0;
@@ -18650,7 +15389,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$649  = \$650 ;
     if (clear) begin
       \$649  = 1'h0;
@@ -18665,7 +15404,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$651  = \$652 ;
     if (clear) begin
       \$651  = 1'h0;
@@ -18680,7 +15419,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$653  = \$654 ;
     if (clear) begin
       \$653  = 1'h0;
@@ -18695,7 +15434,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$655  = \$656 ;
     if (clear) begin
       \$655  = 1'h0;
@@ -18710,7 +15449,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$657  = \$658 ;
     if (clear) begin
       \$657  = 1'h0;
@@ -18725,7 +15464,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$659  = \$660 ;
     if (clear) begin
       \$659  = 1'h0;
@@ -18740,7 +15479,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$661  = \$662 ;
     if (clear) begin
       \$661  = 1'h0;
@@ -18755,7 +15494,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$663  = \$664 ;
     if (clear) begin
       \$663  = 1'h0;
@@ -18770,7 +15509,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$665  = \$666 ;
     if (clear) begin
       \$665  = 1'h0;
@@ -18785,7 +15524,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$667  = \$668 ;
     if (clear) begin
       \$667  = 1'h0;
@@ -18800,7 +15539,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$669  = \$670 ;
     if (clear) begin
       \$669  = 1'h0;
@@ -18815,7 +15554,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$671  = \$672 ;
     if (clear) begin
       \$671  = 1'h0;
@@ -18830,7 +15569,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$673  = \$674 ;
     if (clear) begin
       \$673  = 1'h0;
@@ -18845,7 +15584,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$675  = \$676 ;
     if (clear) begin
       \$675  = 1'h0;
@@ -18860,7 +15599,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$677  = \$678 ;
     if (clear) begin
       \$677  = 1'h0;
@@ -18875,7 +15614,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$679  = \$680 ;
     if (clear) begin
       \$679  = 1'h0;
@@ -18890,7 +15629,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$681  = \$682 ;
     if (clear) begin
       \$681  = 1'h0;
@@ -18905,7 +15644,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$683  = \$684 ;
     if (clear) begin
       \$683  = 1'h0;
@@ -18920,7 +15659,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$685  = \$686 ;
     if (clear) begin
       \$685  = 1'h0;
@@ -18935,7 +15674,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$687  = \$688 ;
     if (clear) begin
       \$687  = 1'h0;
@@ -18950,7 +15689,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$689  = \$690 ;
     if (clear) begin
       \$689  = 1'h0;
@@ -18965,7 +15704,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$691  = \$692 ;
     if (clear) begin
       \$691  = 1'h0;
@@ -18980,7 +15719,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$693  = \$694 ;
     if (clear) begin
       \$693  = 1'h0;
@@ -18995,7 +15734,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$695  = \$696 ;
     if (clear) begin
       \$695  = 1'h0;
@@ -19010,7 +15749,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$697  = \$698 ;
     if (clear) begin
       \$697  = 1'h0;
@@ -19025,7 +15764,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$699  = \$700 ;
     if (clear) begin
       \$699  = 1'h0;
@@ -19040,7 +15779,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$701  = \$702 ;
     if (clear) begin
       \$701  = 1'h0;
@@ -19055,7 +15794,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$703  = \$704 ;
     if (clear) begin
       \$703  = 1'h0;
@@ -19070,7 +15809,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$705  = \$706 ;
     if (clear) begin
       \$705  = 1'h0;
@@ -19085,7 +15824,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$707  = \$708 ;
     if (clear) begin
       \$707  = 7'h00;
@@ -19101,7 +15840,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$709  = \$710 ;
     if (clear) begin
       \$709  = 7'h00;
@@ -19117,7 +15856,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$711  = \$712 ;
     if (clear) begin
       \$711  = 7'h00;
@@ -19133,7 +15872,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$713  = \$714 ;
     if (clear) begin
       \$713  = 7'h00;
@@ -19149,7 +15888,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$715  = \$716 ;
     if (clear) begin
       \$715  = 7'h00;
@@ -19165,7 +15904,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$717  = \$718 ;
     if (clear) begin
       \$717  = 7'h00;
@@ -19181,7 +15920,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$719  = \$720 ;
     if (clear) begin
       \$719  = 7'h00;
@@ -19197,7 +15936,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$721  = \$722 ;
     if (clear) begin
       \$721  = 7'h00;
@@ -19213,7 +15952,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$723  = \$724 ;
     if (clear) begin
       \$723  = 7'h00;
@@ -19229,7 +15968,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$725  = \$726 ;
     if (clear) begin
       \$725  = 7'h00;
@@ -19245,7 +15984,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$727  = \$728 ;
     if (clear) begin
       \$727  = 7'h00;
@@ -19261,7 +16000,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$729  = \$730 ;
     if (clear) begin
       \$729  = 7'h00;
@@ -19277,7 +16016,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$731  = \$732 ;
     if (clear) begin
       \$731  = 7'h00;
@@ -19293,7 +16032,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$733  = \$734 ;
     if (clear) begin
       \$733  = 7'h00;
@@ -19309,7 +16048,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$735  = \$736 ;
     if (clear) begin
       \$735  = 7'h00;
@@ -19325,7 +16064,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$737  = \$738 ;
     if (clear) begin
       \$737  = 7'h00;
@@ -19341,7 +16080,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$739  = \$740 ;
     if (clear) begin
       \$739  = 7'h00;
@@ -19357,7 +16096,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$741  = \$742 ;
     if (clear) begin
       \$741  = 7'h00;
@@ -19373,7 +16112,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$743  = \$744 ;
     if (clear) begin
       \$743  = 7'h00;
@@ -19389,7 +16128,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$745  = \$746 ;
     if (clear) begin
       \$745  = 7'h00;
@@ -19405,7 +16144,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$747  = \$748 ;
     if (clear) begin
       \$747  = 7'h00;
@@ -19421,7 +16160,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$749  = \$750 ;
     if (clear) begin
       \$749  = 7'h00;
@@ -19437,7 +16176,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$751  = \$752 ;
     if (clear) begin
       \$751  = 7'h00;
@@ -19453,7 +16192,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$753  = \$754 ;
     if (clear) begin
       \$753  = 7'h00;
@@ -19469,7 +16208,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$755  = \$756 ;
     if (clear) begin
       \$755  = 7'h00;
@@ -19485,7 +16224,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$757  = \$758 ;
     if (clear) begin
       \$757  = 7'h00;
@@ -19501,7 +16240,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$759  = \$760 ;
     if (clear) begin
       \$759  = 7'h00;
@@ -19517,7 +16256,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$761  = \$762 ;
     if (clear) begin
       \$761  = 7'h00;
@@ -19533,7 +16272,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$763  = \$764 ;
     if (clear) begin
       \$763  = 7'h00;
@@ -19549,7 +16288,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$765  = \$766 ;
     if (clear) begin
       \$765  = 7'h00;
@@ -19565,7 +16304,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$767  = \$768 ;
     if (clear) begin
       \$767  = 7'h00;
@@ -19581,7 +16320,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$769  = \$770 ;
     if (clear) begin
       \$769  = 7'h00;
@@ -19597,7 +16336,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$771  = \$772 ;
     if (clear) begin
       \$771  = 7'h00;
@@ -19613,7 +16352,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$773  = \$774 ;
     if (clear) begin
       \$773  = 7'h00;
@@ -19629,7 +16368,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$775  = \$776 ;
     if (clear) begin
       \$775  = 7'h00;
@@ -19645,7 +16384,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$777  = \$778 ;
     if (clear) begin
       \$777  = 7'h00;
@@ -19661,7 +16400,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$779  = \$780 ;
     if (clear) begin
       \$779  = 7'h00;
@@ -19677,7 +16416,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$781  = \$782 ;
     if (clear) begin
       \$781  = 7'h00;
@@ -19693,7 +16432,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$783  = \$784 ;
     if (clear) begin
       \$783  = 7'h00;
@@ -19709,7 +16448,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$785  = \$786 ;
     if (clear) begin
       \$785  = 7'h00;
@@ -19725,7 +16464,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$787  = \$788 ;
     if (clear) begin
       \$787  = 7'h00;
@@ -19741,7 +16480,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$789  = \$790 ;
     if (clear) begin
       \$789  = 7'h00;
@@ -19757,7 +16496,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$791  = \$792 ;
     if (clear) begin
       \$791  = 7'h00;
@@ -19773,7 +16512,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$793  = \$794 ;
     if (clear) begin
       \$793  = 7'h00;
@@ -19789,7 +16528,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$795  = \$796 ;
     if (clear) begin
       \$795  = 7'h00;
@@ -19805,7 +16544,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$797  = \$798 ;
     if (clear) begin
       \$797  = 7'h00;
@@ -19821,7 +16560,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$799  = \$800 ;
     if (clear) begin
       \$799  = 7'h00;
@@ -19837,7 +16576,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$801  = \$802 ;
     if (clear) begin
       \$801  = 7'h00;
@@ -19853,7 +16592,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$803  = \$804 ;
     if (clear) begin
       \$803  = 7'h00;
@@ -19869,7 +16608,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$805  = \$806 ;
     if (clear) begin
       \$805  = 7'h00;
@@ -19885,7 +16624,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$807  = \$808 ;
     if (clear) begin
       \$807  = 7'h00;
@@ -19901,7 +16640,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$809  = \$810 ;
     if (clear) begin
       \$809  = 7'h00;
@@ -19917,7 +16656,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$811  = \$812 ;
     if (clear) begin
       \$811  = 7'h00;
@@ -19933,7 +16672,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$813  = \$814 ;
     if (clear) begin
       \$813  = 7'h00;
@@ -19949,7 +16688,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$815  = \$816 ;
     if (clear) begin
       \$815  = 7'h00;
@@ -19965,7 +16704,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$817  = \$818 ;
     if (clear) begin
       \$817  = 7'h00;
@@ -19981,7 +16720,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$819  = \$820 ;
     if (clear) begin
       \$819  = 7'h00;
@@ -19997,7 +16736,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$821  = \$822 ;
     if (clear) begin
       \$821  = 7'h00;
@@ -20013,7 +16752,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$823  = \$824 ;
     if (clear) begin
       \$823  = 7'h00;
@@ -20029,7 +16768,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$825  = \$826 ;
     if (clear) begin
       \$825  = 7'h00;
@@ -20045,7 +16784,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$827  = \$828 ;
     if (clear) begin
       \$827  = 7'h00;
@@ -20061,7 +16800,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$829  = \$830 ;
     if (clear) begin
       \$829  = 7'h00;
@@ -20077,7 +16816,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$831  = \$832 ;
     if (clear) begin
       \$831  = 7'h00;
@@ -20093,7 +16832,7 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$833  = \$834 ;
     if (clear) begin
       \$833  = 7'h00;
@@ -20175,134 +16914,134 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$5869$0  = \$580 ;
-  assign \port$5871$0  = \$582 ;
-  assign \port$5873$0  = \$584 ;
-  assign \port$5875$0  = \$586 ;
-  assign \port$5877$0  = \$588 ;
-  assign \port$5879$0  = \$590 ;
-  assign \port$5881$0  = \$592 ;
-  assign \port$5883$0  = \$594 ;
-  assign \port$5885$0  = \$596 ;
-  assign \port$5887$0  = \$598 ;
-  assign \port$5889$0  = \$600 ;
-  assign \port$5891$0  = \$602 ;
-  assign \port$5893$0  = \$604 ;
-  assign \port$5895$0  = \$606 ;
-  assign \port$5897$0  = \$608 ;
-  assign \port$5899$0  = \$610 ;
-  assign \port$5901$0  = \$612 ;
-  assign \port$5903$0  = \$614 ;
-  assign \port$5905$0  = \$616 ;
-  assign \port$5907$0  = \$618 ;
-  assign \port$5909$0  = \$620 ;
-  assign \port$5911$0  = \$622 ;
-  assign \port$5913$0  = \$624 ;
-  assign \port$5915$0  = \$626 ;
-  assign \port$5917$0  = \$628 ;
-  assign \port$5919$0  = \$630 ;
-  assign \port$5921$0  = \$632 ;
-  assign \port$5923$0  = \$634 ;
-  assign \port$5925$0  = \$636 ;
-  assign \port$5927$0  = \$638 ;
-  assign \port$5929$0  = \$640 ;
-  assign \port$5931$0  = \$642 ;
-  assign \port$5933$0  = \$644 ;
-  assign \port$5935$0  = \$646 ;
-  assign \port$5937$0  = \$648 ;
-  assign \port$5939$0  = \$650 ;
-  assign \port$5941$0  = \$652 ;
-  assign \port$5943$0  = \$654 ;
-  assign \port$5945$0  = \$656 ;
-  assign \port$5947$0  = \$658 ;
-  assign \port$5949$0  = \$660 ;
-  assign \port$5951$0  = \$662 ;
-  assign \port$5953$0  = \$664 ;
-  assign \port$5955$0  = \$666 ;
-  assign \port$5957$0  = \$668 ;
-  assign \port$5959$0  = \$670 ;
-  assign \port$5961$0  = \$672 ;
-  assign \port$5963$0  = \$674 ;
-  assign \port$5965$0  = \$676 ;
-  assign \port$5967$0  = \$678 ;
-  assign \port$5969$0  = \$680 ;
-  assign \port$5971$0  = \$682 ;
-  assign \port$5973$0  = \$684 ;
-  assign \port$5975$0  = \$686 ;
-  assign \port$5977$0  = \$688 ;
-  assign \port$5979$0  = \$690 ;
-  assign \port$5981$0  = \$692 ;
-  assign \port$5983$0  = \$694 ;
-  assign \port$5985$0  = \$696 ;
-  assign \port$5987$0  = \$698 ;
-  assign \port$5989$0  = \$700 ;
-  assign \port$5991$0  = \$702 ;
-  assign \port$5993$0  = \$704 ;
-  assign \port$5995$0  = \$706 ;
-  assign \port$5997$0  = \$708 ;
-  assign \port$5999$0  = \$710 ;
-  assign \port$6001$0  = \$712 ;
-  assign \port$6003$0  = \$714 ;
-  assign \port$6005$0  = \$716 ;
-  assign \port$6007$0  = \$718 ;
-  assign \port$6009$0  = \$720 ;
-  assign \port$6011$0  = \$722 ;
-  assign \port$6013$0  = \$724 ;
-  assign \port$6015$0  = \$726 ;
-  assign \port$6017$0  = \$728 ;
-  assign \port$6019$0  = \$730 ;
-  assign \port$6021$0  = \$732 ;
-  assign \port$6023$0  = \$734 ;
-  assign \port$6025$0  = \$736 ;
-  assign \port$6027$0  = \$738 ;
-  assign \port$6029$0  = \$740 ;
-  assign \port$6031$0  = \$742 ;
-  assign \port$6033$0  = \$744 ;
-  assign \port$6035$0  = \$746 ;
-  assign \port$6037$0  = \$748 ;
-  assign \port$6039$0  = \$750 ;
-  assign \port$6041$0  = \$752 ;
-  assign \port$6043$0  = \$754 ;
-  assign \port$6045$0  = \$756 ;
-  assign \port$6047$0  = \$758 ;
-  assign \port$6049$0  = \$760 ;
-  assign \port$6051$0  = \$762 ;
-  assign \port$6053$0  = \$764 ;
-  assign \port$6055$0  = \$766 ;
-  assign \port$6057$0  = \$768 ;
-  assign \port$6059$0  = \$770 ;
-  assign \port$6061$0  = \$772 ;
-  assign \port$6063$0  = \$774 ;
-  assign \port$6065$0  = \$776 ;
-  assign \port$6067$0  = \$778 ;
-  assign \port$6069$0  = \$780 ;
-  assign \port$6071$0  = \$782 ;
-  assign \port$6073$0  = \$784 ;
-  assign \port$6075$0  = \$786 ;
-  assign \port$6077$0  = \$788 ;
-  assign \port$6079$0  = \$790 ;
-  assign \port$6081$0  = \$792 ;
-  assign \port$6083$0  = \$794 ;
-  assign \port$6085$0  = \$796 ;
-  assign \port$6087$0  = \$798 ;
-  assign \port$6089$0  = \$800 ;
-  assign \port$6091$0  = \$802 ;
-  assign \port$6093$0  = \$804 ;
-  assign \port$6095$0  = \$806 ;
-  assign \port$6097$0  = \$808 ;
-  assign \port$6099$0  = \$810 ;
-  assign \port$6101$0  = \$812 ;
-  assign \port$6103$0  = \$814 ;
-  assign \port$6105$0  = \$816 ;
-  assign \port$6107$0  = \$818 ;
-  assign \port$6109$0  = \$820 ;
-  assign \port$6111$0  = \$822 ;
-  assign \port$6113$0  = \$824 ;
-  assign \port$6115$0  = \$826 ;
-  assign \port$6117$0  = \$828 ;
-  assign \port$6119$0  = \$830 ;
-  assign \port$6121$0  = \$832 ;
-  assign \port$6123$0  = \$834 ;
+  assign \port$4635$0  = \$580 ;
+  assign \port$4637$0  = \$582 ;
+  assign \port$4639$0  = \$584 ;
+  assign \port$4641$0  = \$586 ;
+  assign \port$4643$0  = \$588 ;
+  assign \port$4645$0  = \$590 ;
+  assign \port$4647$0  = \$592 ;
+  assign \port$4649$0  = \$594 ;
+  assign \port$4651$0  = \$596 ;
+  assign \port$4653$0  = \$598 ;
+  assign \port$4655$0  = \$600 ;
+  assign \port$4657$0  = \$602 ;
+  assign \port$4659$0  = \$604 ;
+  assign \port$4661$0  = \$606 ;
+  assign \port$4663$0  = \$608 ;
+  assign \port$4665$0  = \$610 ;
+  assign \port$4667$0  = \$612 ;
+  assign \port$4669$0  = \$614 ;
+  assign \port$4671$0  = \$616 ;
+  assign \port$4673$0  = \$618 ;
+  assign \port$4675$0  = \$620 ;
+  assign \port$4677$0  = \$622 ;
+  assign \port$4679$0  = \$624 ;
+  assign \port$4681$0  = \$626 ;
+  assign \port$4683$0  = \$628 ;
+  assign \port$4685$0  = \$630 ;
+  assign \port$4687$0  = \$632 ;
+  assign \port$4689$0  = \$634 ;
+  assign \port$4691$0  = \$636 ;
+  assign \port$4693$0  = \$638 ;
+  assign \port$4695$0  = \$640 ;
+  assign \port$4697$0  = \$642 ;
+  assign \port$4699$0  = \$644 ;
+  assign \port$4701$0  = \$646 ;
+  assign \port$4703$0  = \$648 ;
+  assign \port$4705$0  = \$650 ;
+  assign \port$4707$0  = \$652 ;
+  assign \port$4709$0  = \$654 ;
+  assign \port$4711$0  = \$656 ;
+  assign \port$4713$0  = \$658 ;
+  assign \port$4715$0  = \$660 ;
+  assign \port$4717$0  = \$662 ;
+  assign \port$4719$0  = \$664 ;
+  assign \port$4721$0  = \$666 ;
+  assign \port$4723$0  = \$668 ;
+  assign \port$4725$0  = \$670 ;
+  assign \port$4727$0  = \$672 ;
+  assign \port$4729$0  = \$674 ;
+  assign \port$4731$0  = \$676 ;
+  assign \port$4733$0  = \$678 ;
+  assign \port$4735$0  = \$680 ;
+  assign \port$4737$0  = \$682 ;
+  assign \port$4739$0  = \$684 ;
+  assign \port$4741$0  = \$686 ;
+  assign \port$4743$0  = \$688 ;
+  assign \port$4745$0  = \$690 ;
+  assign \port$4747$0  = \$692 ;
+  assign \port$4749$0  = \$694 ;
+  assign \port$4751$0  = \$696 ;
+  assign \port$4753$0  = \$698 ;
+  assign \port$4755$0  = \$700 ;
+  assign \port$4757$0  = \$702 ;
+  assign \port$4759$0  = \$704 ;
+  assign \port$4761$0  = \$706 ;
+  assign \port$4763$0  = \$708 ;
+  assign \port$4765$0  = \$710 ;
+  assign \port$4767$0  = \$712 ;
+  assign \port$4769$0  = \$714 ;
+  assign \port$4771$0  = \$716 ;
+  assign \port$4773$0  = \$718 ;
+  assign \port$4775$0  = \$720 ;
+  assign \port$4777$0  = \$722 ;
+  assign \port$4779$0  = \$724 ;
+  assign \port$4781$0  = \$726 ;
+  assign \port$4783$0  = \$728 ;
+  assign \port$4785$0  = \$730 ;
+  assign \port$4787$0  = \$732 ;
+  assign \port$4789$0  = \$734 ;
+  assign \port$4791$0  = \$736 ;
+  assign \port$4793$0  = \$738 ;
+  assign \port$4795$0  = \$740 ;
+  assign \port$4797$0  = \$742 ;
+  assign \port$4799$0  = \$744 ;
+  assign \port$4801$0  = \$746 ;
+  assign \port$4803$0  = \$748 ;
+  assign \port$4805$0  = \$750 ;
+  assign \port$4807$0  = \$752 ;
+  assign \port$4809$0  = \$754 ;
+  assign \port$4811$0  = \$756 ;
+  assign \port$4813$0  = \$758 ;
+  assign \port$4815$0  = \$760 ;
+  assign \port$4817$0  = \$762 ;
+  assign \port$4819$0  = \$764 ;
+  assign \port$4821$0  = \$766 ;
+  assign \port$4823$0  = \$768 ;
+  assign \port$4825$0  = \$770 ;
+  assign \port$4827$0  = \$772 ;
+  assign \port$4829$0  = \$774 ;
+  assign \port$4831$0  = \$776 ;
+  assign \port$4833$0  = \$778 ;
+  assign \port$4835$0  = \$780 ;
+  assign \port$4837$0  = \$782 ;
+  assign \port$4839$0  = \$784 ;
+  assign \port$4841$0  = \$786 ;
+  assign \port$4843$0  = \$788 ;
+  assign \port$4845$0  = \$790 ;
+  assign \port$4847$0  = \$792 ;
+  assign \port$4849$0  = \$794 ;
+  assign \port$4851$0  = \$796 ;
+  assign \port$4853$0  = \$798 ;
+  assign \port$4855$0  = \$800 ;
+  assign \port$4857$0  = \$802 ;
+  assign \port$4859$0  = \$804 ;
+  assign \port$4861$0  = \$806 ;
+  assign \port$4863$0  = \$808 ;
+  assign \port$4865$0  = \$810 ;
+  assign \port$4867$0  = \$812 ;
+  assign \port$4869$0  = \$814 ;
+  assign \port$4871$0  = \$816 ;
+  assign \port$4873$0  = \$818 ;
+  assign \port$4875$0  = \$820 ;
+  assign \port$4877$0  = \$822 ;
+  assign \port$4879$0  = \$824 ;
+  assign \port$4881$0  = \$826 ;
+  assign \port$4883$0  = \$828 ;
+  assign \port$4885$0  = \$830 ;
+  assign \port$4887$0  = \$832 ;
+  assign \port$4889$0  = \$834 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -20370,1461 +17109,16 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tracker (rst, gains, interval, \ref , \port$5407$0 , \port$5409$0 , \port$5411$0 , \port$5413$0 , \port$5415$0 , \port$5417$0 , \port$5419$0 , \port$5421$0 , \port$5423$0 , \port$5425$0 , \port$5427$0 , \port$5429$0 , \port$5431$0 , \port$5433$0 , \port$5435$0 , \port$5437$0 , \port$5439$0 
-, \port$5441$0 , \port$5443$0 , \port$5445$0 , \port$5447$0 , \port$5449$0 , \port$5451$0 , \port$5453$0 , \port$5455$0 , \port$5457$0 , \port$5459$0 , \port$5461$0 , \port$5463$0 , \port$5465$0 , \port$5467$0 , \port$5469$0 , \port$5471$0 , \port$5473$0 , \port$5475$0 , \port$5477$0 , \port$5479$0 , \port$5481$0 
-, \port$5483$0 , \port$5485$0 , \port$5487$0 , \port$5489$0 , \port$5491$0 , \port$5493$0 , \port$5495$0 , \port$5497$0 , \port$5499$0 , \port$5501$0 , \port$5503$0 , \port$5505$0 , \port$5507$0 , \port$5509$0 , \port$5511$0 , \port$5513$0 , \port$5515$0 , \port$5517$0 , \port$5519$0 , \port$5521$0 , \port$5523$0 
-, \port$5525$0 , \port$5527$0 , \port$5529$0 , \port$5531$0 , \port$5533$0 , read_done, pass_start, pass_done, ref_overflow, ref_codes, invalid, busy, clamped, tracking, code_sum, track_gain, retrims, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$15 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$15  = 1'h0;
-  wire [7:0] \$1 ;
-  wire [30:0] \$10 ;
-  wire \$100 ;
-  wire \$101 ;
-  wire [23:0] \$102 ;
-  wire \$103 ;
-  wire \$104 ;
-  wire [23:0] \$105 ;
-  wire \$106 ;
-  wire \$107 ;
-  wire [23:0] \$108 ;
-  wire \$109 ;
-  wire [30:0] \$11 ;
-  wire \$110 ;
-  wire [23:0] \$111 ;
-  wire \$112 ;
-  wire \$113 ;
-  wire [23:0] \$114 ;
-  wire \$115 ;
-  wire \$116 ;
-  wire [23:0] \$117 ;
-  wire \$118 ;
-  wire \$119 ;
-  wire \$12 ;
-  wire [23:0] \$120 ;
-  wire \$121 ;
-  wire \$122 ;
-  wire [23:0] \$123 ;
-  wire \$124 ;
-  wire \$125 ;
-  wire [23:0] \$126 ;
-  wire \$127 ;
-  wire \$128 ;
-  wire [23:0] \$129 ;
-  wire \$13 ;
-  wire \$130 ;
-  wire \$131 ;
-  wire [23:0] \$132 ;
-  wire \$133 ;
-  wire \$134 ;
-  wire [23:0] \$135 ;
-  wire \$136 ;
-  wire \$137 ;
-  wire [23:0] \$138 ;
-  wire \$139 ;
-  wire \$14 ;
-  wire \$140 ;
-  wire [23:0] \$141 ;
-  wire \$142 ;
-  wire \$143 ;
-  wire [23:0] \$144 ;
-  wire \$145 ;
-  wire \$146 ;
-  wire [23:0] \$147 ;
-  wire \$148 ;
-  wire \$149 ;
-  wire \$15 ;
-  wire [23:0] \$150 ;
-  wire \$151 ;
-  wire \$152 ;
-  wire [23:0] \$153 ;
-  wire \$154 ;
-  wire \$155 ;
-  wire [23:0] \$156 ;
-  wire \$157 ;
-  wire \$158 ;
-  wire [23:0] \$159 ;
-  wire \$16 ;
-  wire \$160 ;
-  wire \$161 ;
-  wire [23:0] \$162 ;
-  wire \$163 ;
-  wire \$164 ;
-  wire [23:0] \$165 ;
-  wire \$166 ;
-  wire \$167 ;
-  wire [23:0] \$168 ;
-  wire \$169 ;
-  wire \$17 ;
-  wire \$170 ;
-  wire [23:0] \$171 ;
-  wire \$172 ;
-  wire \$173 ;
-  wire [23:0] \$174 ;
-  wire \$175 ;
-  wire \$176 ;
-  wire [23:0] \$177 ;
-  wire \$178 ;
-  wire \$179 ;
-  wire \$18 ;
-  wire [23:0] \$180 ;
-  wire \$181 ;
-  wire \$182 ;
-  wire [23:0] \$183 ;
-  wire \$184 ;
-  wire \$185 ;
-  wire [23:0] \$186 ;
-  wire \$187 ;
-  wire \$188 ;
-  wire [23:0] \$189 ;
-  wire \$19 ;
-  wire \$190 ;
-  wire \$191 ;
-  wire [23:0] \$192 ;
-  wire \$193 ;
-  wire \$194 ;
-  wire [23:0] \$195 ;
-  wire \$196 ;
-  wire \$197 ;
-  wire [23:0] \$198 ;
-  wire \$199 ;
-  wire [8:0] \$2 ;
-  wire \$20 ;
-  wire \$200 ;
-  wire [23:0] \$201 ;
-  wire \$202 ;
-  wire \$203 ;
-  wire [23:0] \$204 ;
-  wire \$205 ;
-  wire \$206 ;
-  wire [23:0] \$207 ;
-  wire \$208 ;
-  wire \$209 ;
-  wire \$21 ;
-  wire [23:0] \$210 ;
-  wire \$211 ;
-  wire \$212 ;
-  wire [23:0] \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire [23:0] \$216 ;
-  wire \$217 ;
-  wire \$218 ;
-  wire [23:0] \$219 ;
-  wire \$22 ;
-  wire \$220 ;
-  wire \$221 ;
-  wire [23:0] \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire [23:0] \$225 ;
-  wire \$226 ;
-  wire \$227 ;
-  wire [23:0] \$228 ;
-  wire \$229 ;
-  wire \$23 ;
-  wire \$230 ;
-  wire [23:0] \$231 ;
-  wire \$232 ;
-  wire \$233 ;
-  wire [23:0] \$234 ;
-  wire \$235 ;
-  wire \$236 ;
-  wire [23:0] \$237 ;
-  wire \$238 ;
-  wire \$239 ;
-  wire [16:0] \$24 ;
-  wire [23:0] \$240 ;
-  wire \$241 ;
-  reg \$242 ;
-  reg [15:0] \$243 ;
-  reg [15:0] \$244 ;
-  reg [6:0] \$245 ;
-  reg \$246 ;
-  reg \$247 ;
-  reg [2:0] \$248 ;
-  reg [12:0] \$249 ;
-  wire [16:0] \$25 ;
-  reg [26:0] \$250 ;
-  reg [28:0] \$251 ;
-  reg [3:0] \$252 ;
-  reg [11:0] \$253 ;
-  reg [15:0] \$254 ;
-  reg [11:0] \$255 ;
-  reg [5:0] \$256 ;
-  reg [23:0] \$257 ;
-  reg [5:0] \$258 ;
-  reg [767:0] \$259 ;
-  wire \$26 ;
-  wire \$27 ;
-  wire \$28 ;
-  wire \$29 ;
-  wire [9:0] \$3 ;
-  wire [30:0] \$30 ;
-  wire [30:0] \$31 ;
-  wire \$32 ;
-  wire [30:0] \$33 ;
-  wire [30:0] \$34 ;
-  wire \$35 ;
-  wire [28:0] \$36 ;
-  wire [4:0] \$37 ;
-  wire \$38 ;
-  wire [29:0] \$39 ;
-  wire [13:0] \$4 ;
-  wire \$40 ;
-  wire \$41 ;
-  wire \$42 ;
-  wire [16:0] \$43 ;
-  wire \$44 ;
-  wire [23:0] \$45 ;
-  wire [24:0] \$46 ;
-  wire [24:0] \$47 ;
-  wire [7:0] \$48 ;
-  wire \$49 ;
-  wire [13:0] \$5 ;
-  wire \$50 ;
-  wire [23:0] \$51 ;
-  wire \$52 ;
-  wire \$53 ;
-  wire [23:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [23:0] \$57 ;
-  wire \$58 ;
-  wire \$59 ;
-  wire \$6 ;
-  wire [23:0] \$60 ;
-  wire \$61 ;
-  wire \$62 ;
-  wire [23:0] \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire \$68 ;
-  wire [23:0] \$69 ;
-  wire \$7 ;
-  wire \$70 ;
-  wire \$71 ;
-  wire [23:0] \$72 ;
-  wire \$73 ;
-  wire \$74 ;
-  wire [23:0] \$75 ;
-  wire \$76 ;
-  wire \$77 ;
-  wire [23:0] \$78 ;
-  wire \$79 ;
-  wire \$8 ;
-  wire \$80 ;
-  wire [23:0] \$81 ;
-  wire \$82 ;
-  wire \$83 ;
-  wire [23:0] \$84 ;
-  wire \$85 ;
-  wire \$86 ;
-  wire [23:0] \$87 ;
-  wire \$88 ;
-  wire \$89 ;
-  wire \$9 ;
-  wire [23:0] \$90 ;
-  wire \$91 ;
-  wire \$92 ;
-  wire [23:0] \$93 ;
-  wire \$94 ;
-  wire \$95 ;
-  wire [23:0] \$96 ;
-  wire \$97 ;
-  wire \$98 ;
-  wire [23:0] \$99 ;
-  reg \$signal  = 1'h0;
-  reg \$signal$26  = 1'h0;
-  reg [23:0] \$signal$34  = 24'h000000;
-  output busy;
-  reg busy;
-  reg [11:0] cal_gain;
-  wire [767:0] cal_gains;
-  output clamped;
-  reg clamped;
-  input clk;
-  wire clk;
-  output [15:0] code_sum;
-  reg [15:0] code_sum = 16'h0000;
-  reg [6:0] col = 7'h00;
-  reg [15:0] count = 16'h0000;
-  reg [28:0] divisor = 29'h00000000;
-  reg [767:0] eff = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
-  reg [11:0] gain_q = 12'h000;
-  output [767:0] gains;
-  wire [767:0] gains;
-  input [15:0] interval;
-  wire [15:0] interval;
-  output invalid;
-  reg invalid;
-  wire on;
-  input pass_done;
-  wire pass_done;
-  input pass_start;
-  wire pass_start;
-  input [11:0] \port$5407$0 ;
-  wire [11:0] \port$5407$0 ;
-  input [11:0] \port$5409$0 ;
-  wire [11:0] \port$5409$0 ;
-  input [11:0] \port$5411$0 ;
-  wire [11:0] \port$5411$0 ;
-  input [11:0] \port$5413$0 ;
-  wire [11:0] \port$5413$0 ;
-  input [11:0] \port$5415$0 ;
-  wire [11:0] \port$5415$0 ;
-  input [11:0] \port$5417$0 ;
-  wire [11:0] \port$5417$0 ;
-  input [11:0] \port$5419$0 ;
-  wire [11:0] \port$5419$0 ;
-  input [11:0] \port$5421$0 ;
-  wire [11:0] \port$5421$0 ;
-  input [11:0] \port$5423$0 ;
-  wire [11:0] \port$5423$0 ;
-  input [11:0] \port$5425$0 ;
-  wire [11:0] \port$5425$0 ;
-  input [11:0] \port$5427$0 ;
-  wire [11:0] \port$5427$0 ;
-  input [11:0] \port$5429$0 ;
-  wire [11:0] \port$5429$0 ;
-  input [11:0] \port$5431$0 ;
-  wire [11:0] \port$5431$0 ;
-  input [11:0] \port$5433$0 ;
-  wire [11:0] \port$5433$0 ;
-  input [11:0] \port$5435$0 ;
-  wire [11:0] \port$5435$0 ;
-  input [11:0] \port$5437$0 ;
-  wire [11:0] \port$5437$0 ;
-  input [11:0] \port$5439$0 ;
-  wire [11:0] \port$5439$0 ;
-  input [11:0] \port$5441$0 ;
-  wire [11:0] \port$5441$0 ;
-  input [11:0] \port$5443$0 ;
-  wire [11:0] \port$5443$0 ;
-  input [11:0] \port$5445$0 ;
-  wire [11:0] \port$5445$0 ;
-  input [11:0] \port$5447$0 ;
-  wire [11:0] \port$5447$0 ;
-  input [11:0] \port$5449$0 ;
-  wire [11:0] \port$5449$0 ;
-  input [11:0] \port$5451$0 ;
-  wire [11:0] \port$5451$0 ;
-  input [11:0] \port$5453$0 ;
-  wire [11:0] \port$5453$0 ;
-  input [11:0] \port$5455$0 ;
-  wire [11:0] \port$5455$0 ;
-  input [11:0] \port$5457$0 ;
-  wire [11:0] \port$5457$0 ;
-  input [11:0] \port$5459$0 ;
-  wire [11:0] \port$5459$0 ;
-  input [11:0] \port$5461$0 ;
-  wire [11:0] \port$5461$0 ;
-  input [11:0] \port$5463$0 ;
-  wire [11:0] \port$5463$0 ;
-  input [11:0] \port$5465$0 ;
-  wire [11:0] \port$5465$0 ;
-  input [11:0] \port$5467$0 ;
-  wire [11:0] \port$5467$0 ;
-  input [11:0] \port$5469$0 ;
-  wire [11:0] \port$5469$0 ;
-  input [11:0] \port$5471$0 ;
-  wire [11:0] \port$5471$0 ;
-  input [11:0] \port$5473$0 ;
-  wire [11:0] \port$5473$0 ;
-  input [11:0] \port$5475$0 ;
-  wire [11:0] \port$5475$0 ;
-  input [11:0] \port$5477$0 ;
-  wire [11:0] \port$5477$0 ;
-  input [11:0] \port$5479$0 ;
-  wire [11:0] \port$5479$0 ;
-  input [11:0] \port$5481$0 ;
-  wire [11:0] \port$5481$0 ;
-  input [11:0] \port$5483$0 ;
-  wire [11:0] \port$5483$0 ;
-  input [11:0] \port$5485$0 ;
-  wire [11:0] \port$5485$0 ;
-  input [11:0] \port$5487$0 ;
-  wire [11:0] \port$5487$0 ;
-  input [11:0] \port$5489$0 ;
-  wire [11:0] \port$5489$0 ;
-  input [11:0] \port$5491$0 ;
-  wire [11:0] \port$5491$0 ;
-  input [11:0] \port$5493$0 ;
-  wire [11:0] \port$5493$0 ;
-  input [11:0] \port$5495$0 ;
-  wire [11:0] \port$5495$0 ;
-  input [11:0] \port$5497$0 ;
-  wire [11:0] \port$5497$0 ;
-  input [11:0] \port$5499$0 ;
-  wire [11:0] \port$5499$0 ;
-  input [11:0] \port$5501$0 ;
-  wire [11:0] \port$5501$0 ;
-  input [11:0] \port$5503$0 ;
-  wire [11:0] \port$5503$0 ;
-  input [11:0] \port$5505$0 ;
-  wire [11:0] \port$5505$0 ;
-  input [11:0] \port$5507$0 ;
-  wire [11:0] \port$5507$0 ;
-  input [11:0] \port$5509$0 ;
-  wire [11:0] \port$5509$0 ;
-  input [11:0] \port$5511$0 ;
-  wire [11:0] \port$5511$0 ;
-  input [11:0] \port$5513$0 ;
-  wire [11:0] \port$5513$0 ;
-  input [11:0] \port$5515$0 ;
-  wire [11:0] \port$5515$0 ;
-  input [11:0] \port$5517$0 ;
-  wire [11:0] \port$5517$0 ;
-  input [11:0] \port$5519$0 ;
-  wire [11:0] \port$5519$0 ;
-  input [11:0] \port$5521$0 ;
-  wire [11:0] \port$5521$0 ;
-  input [11:0] \port$5523$0 ;
-  wire [11:0] \port$5523$0 ;
-  input [11:0] \port$5525$0 ;
-  wire [11:0] \port$5525$0 ;
-  input [11:0] \port$5527$0 ;
-  wire [11:0] \port$5527$0 ;
-  input [11:0] \port$5529$0 ;
-  wire [11:0] \port$5529$0 ;
-  input [11:0] \port$5531$0 ;
-  wire [11:0] \port$5531$0 ;
-  input [11:0] \port$5533$0 ;
-  wire [11:0] \port$5533$0 ;
-  reg [5:0] product_col = 6'h00;
-  reg [12:0] quotient = 13'h0000;
-  input read_done;
-  wire read_done;
-  input [15:0] \ref ;
-  wire [15:0] \ref ;
-  input [27:0] ref_codes;
-  wire [27:0] ref_codes;
-  input [3:0] ref_overflow;
-  wire [3:0] ref_overflow;
-  reg [26:0] rem = 27'h0000000;
-  output [15:0] retrims;
-  reg [15:0] retrims = 16'h0000;
-  wire [12:0] rounded;
-  input rst;
-  wire rst;
-  reg [5:0] selected_col = 6'h00;
-  reg [3:0] step = 4'h0;
-  wire [15:0] total;
-  output [11:0] track_gain;
-  reg [11:0] track_gain = 12'h400;
-  reg [2:0] track_state = 3'h0;
-  output tracking;
-  reg tracking = 1'h0;
-  assign on = | interval;
-  assign \$1  = ref_codes[6:0] + ref_codes[13:7];
-  assign \$2  = \$1  + ref_codes[20:14];
-  assign \$3  = \$2  + ref_codes[27:21];
-  assign gains = on ? eff : { \port$5533$0 , \port$5531$0 , \port$5529$0 , \port$5527$0 , \port$5525$0 , \port$5523$0 , \port$5521$0 , \port$5519$0 , \port$5517$0 , \port$5515$0 , \port$5513$0 , \port$5511$0 , \port$5509$0 , \port$5507$0 , \port$5505$0 , \port$5503$0 , \port$5501$0 , \port$5499$0 , \port$5497$0 , \port$5495$0 , \port$5493$0 , \port$5491$0 , \port$5489$0 , \port$5487$0 , \port$5485$0 , \port$5483$0 , \port$5481$0 , \port$5479$0 , \port$5477$0 , \port$5475$0 , \port$5473$0 , \port$5471$0 , \port$5469$0 , \port$5467$0 , \port$5465$0 , \port$5463$0 , \port$5461$0 , \port$5459$0 , \port$5457$0 , \port$5455$0 , \port$5453$0 , \port$5451$0 , \port$5449$0 , \port$5447$0 , \port$5445$0 , \port$5443$0 , \port$5441$0 , \port$5439$0 , \port$5437$0 , \port$5435$0 , \port$5433$0 , \port$5431$0 , \port$5429$0 , \port$5427$0 , \port$5425$0 , \port$5423$0 , \port$5421$0 , \port$5419$0 , \port$5417$0 , \port$5415$0 , \port$5413$0 , \port$5411$0 , \port$5409$0 , \port$5407$0  };
-  assign \$4  = quotient + 1'h1;
-  assign \$6  = read_done & tracking;
-  assign \$7  = | ref_overflow;
-  assign \$8  = ! \$3 ;
-  assign \$9  = \$7  | \$8 ;
-  assign \$12  = \$10  >= \$11 ;
-  assign \$13  = \$5 [12:0] < 10'h200;
-  assign \$14  = \$5 [12:0] > 12'h800;
-  assign \$15  = ! track_state;
-  assign \$16  = track_state == 1'h1;
-  assign \$17  = track_state == 2'h2;
-  assign \$18  = track_state == 2'h3;
-  assign \$19  = track_state == 3'h4;
-  assign \$20  = ! count;
-  assign \$21  = on & \$20 ;
-  assign \$22  = ~ on;
-  assign \$23  = ! count;
-  assign \$24  = interval - 1'h1;
-  assign \$25  = count - 1'h1;
-  assign \$26  = read_done & tracking;
-  assign \$27  = | ref_overflow;
-  assign \$28  = ! \$3 ;
-  assign \$29  = \$27  | \$28 ;
-  assign \$32  = \$30  >= \$31 ;
-  assign \$35  = rem >= divisor;
-  assign \$37  = step - 1'h1;
-  assign \$38  = rem >= divisor;
-  assign \$39  = rem - divisor;
-  assign \$40  = step == 1'h1;
-  assign \$41  = \$5 [12:0] < 10'h200;
-  assign \$42  = \$5 [12:0] > 12'h800;
-  assign \$43  = retrims + 1'h1;
-  assign \$44  = col < 7'h40;
-  assign \$45  = gain_q * track_gain;
-  assign \$46  = \$45  + 10'h200;
-  assign \$48  = col + 1'h1;
-  assign \$49  = ! product_col;
-  assign \$50  = \$signal$34  > 12'hfff;
-  assign \$51  = \$50  ? 24'h000fff : \$signal$34 ;
-  assign \$52  = product_col == 1'h1;
-  assign \$53  = \$signal$34  > 12'hfff;
-  assign \$54  = \$53  ? 24'h000fff : \$signal$34 ;
-  assign \$55  = product_col == 2'h2;
-  assign \$56  = \$signal$34  > 12'hfff;
-  assign \$57  = \$56  ? 24'h000fff : \$signal$34 ;
-  assign \$58  = product_col == 2'h3;
-  assign \$59  = \$signal$34  > 12'hfff;
-  assign \$60  = \$59  ? 24'h000fff : \$signal$34 ;
-  assign \$61  = product_col == 3'h4;
-  assign \$62  = \$signal$34  > 12'hfff;
-  assign \$63  = \$62  ? 24'h000fff : \$signal$34 ;
-  assign \$64  = product_col == 3'h5;
-  assign \$65  = \$signal$34  > 12'hfff;
-  assign \$66  = \$65  ? 24'h000fff : \$signal$34 ;
-  assign \$67  = product_col == 3'h6;
-  assign \$68  = \$signal$34  > 12'hfff;
-  assign \$69  = \$68  ? 24'h000fff : \$signal$34 ;
-  assign \$70  = product_col == 3'h7;
-  assign \$71  = \$signal$34  > 12'hfff;
-  assign \$72  = \$71  ? 24'h000fff : \$signal$34 ;
-  assign \$73  = product_col == 4'h8;
-  assign \$74  = \$signal$34  > 12'hfff;
-  assign \$75  = \$74  ? 24'h000fff : \$signal$34 ;
-  assign \$76  = product_col == 4'h9;
-  assign \$77  = \$signal$34  > 12'hfff;
-  assign \$78  = \$77  ? 24'h000fff : \$signal$34 ;
-  assign \$79  = product_col == 4'ha;
-  assign \$80  = \$signal$34  > 12'hfff;
-  assign \$81  = \$80  ? 24'h000fff : \$signal$34 ;
-  assign \$82  = product_col == 4'hb;
-  assign \$83  = \$signal$34  > 12'hfff;
-  assign \$84  = \$83  ? 24'h000fff : \$signal$34 ;
-  assign \$85  = product_col == 4'hc;
-  assign \$86  = \$signal$34  > 12'hfff;
-  assign \$87  = \$86  ? 24'h000fff : \$signal$34 ;
-  assign \$88  = product_col == 4'hd;
-  assign \$89  = \$signal$34  > 12'hfff;
-  assign \$90  = \$89  ? 24'h000fff : \$signal$34 ;
-  assign \$91  = product_col == 4'he;
-  assign \$92  = \$signal$34  > 12'hfff;
-  assign \$93  = \$92  ? 24'h000fff : \$signal$34 ;
-  assign \$94  = product_col == 4'hf;
-  assign \$95  = \$signal$34  > 12'hfff;
-  assign \$96  = \$95  ? 24'h000fff : \$signal$34 ;
-  assign \$97  = product_col == 5'h10;
-  assign \$98  = \$signal$34  > 12'hfff;
-  assign \$99  = \$98  ? 24'h000fff : \$signal$34 ;
-  assign \$100  = product_col == 5'h11;
-  assign \$101  = \$signal$34  > 12'hfff;
-  assign \$102  = \$101  ? 24'h000fff : \$signal$34 ;
-  assign \$103  = product_col == 5'h12;
-  assign \$104  = \$signal$34  > 12'hfff;
-  assign \$105  = \$104  ? 24'h000fff : \$signal$34 ;
-  assign \$106  = product_col == 5'h13;
-  assign \$107  = \$signal$34  > 12'hfff;
-  assign \$108  = \$107  ? 24'h000fff : \$signal$34 ;
-  assign \$109  = product_col == 5'h14;
-  assign \$110  = \$signal$34  > 12'hfff;
-  assign \$111  = \$110  ? 24'h000fff : \$signal$34 ;
-  assign \$112  = product_col == 5'h15;
-  assign \$113  = \$signal$34  > 12'hfff;
-  assign \$114  = \$113  ? 24'h000fff : \$signal$34 ;
-  assign \$115  = product_col == 5'h16;
-  assign \$116  = \$signal$34  > 12'hfff;
-  assign \$117  = \$116  ? 24'h000fff : \$signal$34 ;
-  assign \$118  = product_col == 5'h17;
-  assign \$119  = \$signal$34  > 12'hfff;
-  assign \$120  = \$119  ? 24'h000fff : \$signal$34 ;
-  assign \$121  = product_col == 5'h18;
-  assign \$122  = \$signal$34  > 12'hfff;
-  assign \$123  = \$122  ? 24'h000fff : \$signal$34 ;
-  assign \$124  = product_col == 5'h19;
-  assign \$125  = \$signal$34  > 12'hfff;
-  assign \$126  = \$125  ? 24'h000fff : \$signal$34 ;
-  assign \$127  = product_col == 5'h1a;
-  assign \$128  = \$signal$34  > 12'hfff;
-  assign \$129  = \$128  ? 24'h000fff : \$signal$34 ;
-  assign \$130  = product_col == 5'h1b;
-  assign \$131  = \$signal$34  > 12'hfff;
-  assign \$132  = \$131  ? 24'h000fff : \$signal$34 ;
-  assign \$133  = product_col == 5'h1c;
-  assign \$134  = \$signal$34  > 12'hfff;
-  assign \$135  = \$134  ? 24'h000fff : \$signal$34 ;
-  assign \$136  = product_col == 5'h1d;
-  assign \$137  = \$signal$34  > 12'hfff;
-  assign \$138  = \$137  ? 24'h000fff : \$signal$34 ;
-  assign \$139  = product_col == 5'h1e;
-  assign \$140  = \$signal$34  > 12'hfff;
-  assign \$141  = \$140  ? 24'h000fff : \$signal$34 ;
-  assign \$142  = product_col == 5'h1f;
-  assign \$143  = \$signal$34  > 12'hfff;
-  assign \$144  = \$143  ? 24'h000fff : \$signal$34 ;
-  assign \$145  = product_col == 6'h20;
-  assign \$146  = \$signal$34  > 12'hfff;
-  assign \$147  = \$146  ? 24'h000fff : \$signal$34 ;
-  assign \$148  = product_col == 6'h21;
-  assign \$149  = \$signal$34  > 12'hfff;
-  assign \$150  = \$149  ? 24'h000fff : \$signal$34 ;
-  assign \$151  = product_col == 6'h22;
-  assign \$152  = \$signal$34  > 12'hfff;
-  assign \$153  = \$152  ? 24'h000fff : \$signal$34 ;
-  assign \$154  = product_col == 6'h23;
-  assign \$155  = \$signal$34  > 12'hfff;
-  assign \$156  = \$155  ? 24'h000fff : \$signal$34 ;
-  assign \$157  = product_col == 6'h24;
-  assign \$158  = \$signal$34  > 12'hfff;
-  assign \$159  = \$158  ? 24'h000fff : \$signal$34 ;
-  assign \$160  = product_col == 6'h25;
-  assign \$161  = \$signal$34  > 12'hfff;
-  assign \$162  = \$161  ? 24'h000fff : \$signal$34 ;
-  assign \$163  = product_col == 6'h26;
-  assign \$164  = \$signal$34  > 12'hfff;
-  assign \$165  = \$164  ? 24'h000fff : \$signal$34 ;
-  assign \$166  = product_col == 6'h27;
-  assign \$167  = \$signal$34  > 12'hfff;
-  assign \$168  = \$167  ? 24'h000fff : \$signal$34 ;
-  assign \$169  = product_col == 6'h28;
-  assign \$170  = \$signal$34  > 12'hfff;
-  assign \$171  = \$170  ? 24'h000fff : \$signal$34 ;
-  assign \$172  = product_col == 6'h29;
-  assign \$173  = \$signal$34  > 12'hfff;
-  assign \$174  = \$173  ? 24'h000fff : \$signal$34 ;
-  assign \$175  = product_col == 6'h2a;
-  assign \$176  = \$signal$34  > 12'hfff;
-  assign \$177  = \$176  ? 24'h000fff : \$signal$34 ;
-  assign \$178  = product_col == 6'h2b;
-  assign \$179  = \$signal$34  > 12'hfff;
-  assign \$180  = \$179  ? 24'h000fff : \$signal$34 ;
-  assign \$181  = product_col == 6'h2c;
-  assign \$182  = \$signal$34  > 12'hfff;
-  assign \$183  = \$182  ? 24'h000fff : \$signal$34 ;
-  assign \$184  = product_col == 6'h2d;
-  assign \$185  = \$signal$34  > 12'hfff;
-  assign \$186  = \$185  ? 24'h000fff : \$signal$34 ;
-  assign \$187  = product_col == 6'h2e;
-  assign \$188  = \$signal$34  > 12'hfff;
-  assign \$189  = \$188  ? 24'h000fff : \$signal$34 ;
-  assign \$190  = product_col == 6'h2f;
-  assign \$191  = \$signal$34  > 12'hfff;
-  assign \$192  = \$191  ? 24'h000fff : \$signal$34 ;
-  assign \$193  = product_col == 6'h30;
-  assign \$194  = \$signal$34  > 12'hfff;
-  assign \$195  = \$194  ? 24'h000fff : \$signal$34 ;
-  assign \$196  = product_col == 6'h31;
-  assign \$197  = \$signal$34  > 12'hfff;
-  assign \$198  = \$197  ? 24'h000fff : \$signal$34 ;
-  assign \$199  = product_col == 6'h32;
-  assign \$200  = \$signal$34  > 12'hfff;
-  assign \$201  = \$200  ? 24'h000fff : \$signal$34 ;
-  assign \$202  = product_col == 6'h33;
-  assign \$203  = \$signal$34  > 12'hfff;
-  assign \$204  = \$203  ? 24'h000fff : \$signal$34 ;
-  assign \$205  = product_col == 6'h34;
-  assign \$206  = \$signal$34  > 12'hfff;
-  assign \$207  = \$206  ? 24'h000fff : \$signal$34 ;
-  assign \$208  = product_col == 6'h35;
-  assign \$209  = \$signal$34  > 12'hfff;
-  assign \$210  = \$209  ? 24'h000fff : \$signal$34 ;
-  assign \$211  = product_col == 6'h36;
-  assign \$212  = \$signal$34  > 12'hfff;
-  assign \$213  = \$212  ? 24'h000fff : \$signal$34 ;
-  assign \$214  = product_col == 6'h37;
-  assign \$215  = \$signal$34  > 12'hfff;
-  assign \$216  = \$215  ? 24'h000fff : \$signal$34 ;
-  assign \$217  = product_col == 6'h38;
-  assign \$218  = \$signal$34  > 12'hfff;
-  assign \$219  = \$218  ? 24'h000fff : \$signal$34 ;
-  assign \$220  = product_col == 6'h39;
-  assign \$221  = \$signal$34  > 12'hfff;
-  assign \$222  = \$221  ? 24'h000fff : \$signal$34 ;
-  assign \$223  = product_col == 6'h3a;
-  assign \$224  = \$signal$34  > 12'hfff;
-  assign \$225  = \$224  ? 24'h000fff : \$signal$34 ;
-  assign \$226  = product_col == 6'h3b;
-  assign \$227  = \$signal$34  > 12'hfff;
-  assign \$228  = \$227  ? 24'h000fff : \$signal$34 ;
-  assign \$229  = product_col == 6'h3c;
-  assign \$230  = \$signal$34  > 12'hfff;
-  assign \$231  = \$230  ? 24'h000fff : \$signal$34 ;
-  assign \$232  = product_col == 6'h3d;
-  assign \$233  = \$signal$34  > 12'hfff;
-  assign \$234  = \$233  ? 24'h000fff : \$signal$34 ;
-  assign \$235  = product_col == 6'h3e;
-  assign \$236  = \$signal$34  > 12'hfff;
-  assign \$237  = \$236  ? 24'h000fff : \$signal$34 ;
-  assign \$238  = product_col == 6'h3f;
-  assign \$239  = \$signal$34  > 12'hfff;
-  assign \$240  = \$239  ? 24'h000fff : \$signal$34 ;
-  assign \$241  = col == 7'h41;
-  always @(posedge clk)
-    tracking <= \$242 ;
-  always @(posedge clk)
-    count <= \$243 ;
-  always @(posedge clk)
-    code_sum <= \$244 ;
-  always @(posedge clk)
-    col <= \$245 ;
-  always @(posedge clk)
-    \$signal  <= \$246 ;
-  always @(posedge clk)
-    \$signal$26  <= \$247 ;
-  always @(posedge clk)
-    track_state <= \$248 ;
-  always @(posedge clk)
-    quotient <= \$249 ;
-  always @(posedge clk)
-    rem <= \$250 ;
-  always @(posedge clk)
-    divisor <= \$251 ;
-  always @(posedge clk)
-    step <= \$252 ;
-  always @(posedge clk)
-    track_gain <= \$253 ;
-  always @(posedge clk)
-    retrims <= \$254 ;
-  always @(posedge clk)
-    gain_q <= \$255 ;
-  always @(posedge clk)
-    selected_col <= \$256 ;
-  always @(posedge clk)
-    \$signal$34  <= \$257 ;
-  always @(posedge clk)
-    product_col <= \$258 ;
-  always @(posedge clk)
-    eff <= \$259 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    cal_gain = 12'h000;
-    casez (col)
-      7'h00:
-          cal_gain = \port$5407$0 ;
-      7'h01:
-          cal_gain = \port$5409$0 ;
-      7'h02:
-          cal_gain = \port$5411$0 ;
-      7'h03:
-          cal_gain = \port$5413$0 ;
-      7'h04:
-          cal_gain = \port$5415$0 ;
-      7'h05:
-          cal_gain = \port$5417$0 ;
-      7'h06:
-          cal_gain = \port$5419$0 ;
-      7'h07:
-          cal_gain = \port$5421$0 ;
-      7'h08:
-          cal_gain = \port$5423$0 ;
-      7'h09:
-          cal_gain = \port$5425$0 ;
-      7'h0a:
-          cal_gain = \port$5427$0 ;
-      7'h0b:
-          cal_gain = \port$5429$0 ;
-      7'h0c:
-          cal_gain = \port$5431$0 ;
-      7'h0d:
-          cal_gain = \port$5433$0 ;
-      7'h0e:
-          cal_gain = \port$5435$0 ;
-      7'h0f:
-          cal_gain = \port$5437$0 ;
-      7'h10:
-          cal_gain = \port$5439$0 ;
-      7'h11:
-          cal_gain = \port$5441$0 ;
-      7'h12:
-          cal_gain = \port$5443$0 ;
-      7'h13:
-          cal_gain = \port$5445$0 ;
-      7'h14:
-          cal_gain = \port$5447$0 ;
-      7'h15:
-          cal_gain = \port$5449$0 ;
-      7'h16:
-          cal_gain = \port$5451$0 ;
-      7'h17:
-          cal_gain = \port$5453$0 ;
-      7'h18:
-          cal_gain = \port$5455$0 ;
-      7'h19:
-          cal_gain = \port$5457$0 ;
-      7'h1a:
-          cal_gain = \port$5459$0 ;
-      7'h1b:
-          cal_gain = \port$5461$0 ;
-      7'h1c:
-          cal_gain = \port$5463$0 ;
-      7'h1d:
-          cal_gain = \port$5465$0 ;
-      7'h1e:
-          cal_gain = \port$5467$0 ;
-      7'h1f:
-          cal_gain = \port$5469$0 ;
-      7'h20:
-          cal_gain = \port$5471$0 ;
-      7'h21:
-          cal_gain = \port$5473$0 ;
-      7'h22:
-          cal_gain = \port$5475$0 ;
-      7'h23:
-          cal_gain = \port$5477$0 ;
-      7'h24:
-          cal_gain = \port$5479$0 ;
-      7'h25:
-          cal_gain = \port$5481$0 ;
-      7'h26:
-          cal_gain = \port$5483$0 ;
-      7'h27:
-          cal_gain = \port$5485$0 ;
-      7'h28:
-          cal_gain = \port$5487$0 ;
-      7'h29:
-          cal_gain = \port$5489$0 ;
-      7'h2a:
-          cal_gain = \port$5491$0 ;
-      7'h2b:
-          cal_gain = \port$5493$0 ;
-      7'h2c:
-          cal_gain = \port$5495$0 ;
-      7'h2d:
-          cal_gain = \port$5497$0 ;
-      7'h2e:
-          cal_gain = \port$5499$0 ;
-      7'h2f:
-          cal_gain = \port$5501$0 ;
-      7'h30:
-          cal_gain = \port$5503$0 ;
-      7'h31:
-          cal_gain = \port$5505$0 ;
-      7'h32:
-          cal_gain = \port$5507$0 ;
-      7'h33:
-          cal_gain = \port$5509$0 ;
-      7'h34:
-          cal_gain = \port$5511$0 ;
-      7'h35:
-          cal_gain = \port$5513$0 ;
-      7'h36:
-          cal_gain = \port$5515$0 ;
-      7'h37:
-          cal_gain = \port$5517$0 ;
-      7'h38:
-          cal_gain = \port$5519$0 ;
-      7'h39:
-          cal_gain = \port$5521$0 ;
-      7'h3a:
-          cal_gain = \port$5523$0 ;
-      7'h3b:
-          cal_gain = \port$5525$0 ;
-      7'h3c:
-          cal_gain = \port$5527$0 ;
-      7'h3d:
-          cal_gain = \port$5529$0 ;
-      7'h3e:
-          cal_gain = \port$5531$0 ;
-      7'h3f:
-          cal_gain = \port$5533$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    invalid = 1'h0;
-    casez (track_state)
-      3'h0:
-          if (\$6 ) begin
-            if (\$9 ) begin
-              invalid = 1'h1;
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    busy = 1'h0;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          busy = 1'h1;
-      3'h2:
-          busy = 1'h1;
-      3'h1:
-          busy = 1'h1;
-      3'h4:
-          busy = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    clamped = 1'h0;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          if (\$13 ) begin
-            clamped = 1'h1;
-          end else if (\$14 ) begin
-            clamped = 1'h1;
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$242  = tracking;
-    if (pass_start) begin
-      \$242  = \$21 ;
-    end
-    if (pass_done) begin
-      \$242  = 1'h0;
-    end
-    if (rst) begin
-      \$242  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$243  = count;
-    if (pass_done) begin
-      (* full_case = 32'd1 *)
-      if (\$22 ) begin
-        \$243  = 16'h0000;
-      end else if (\$23 ) begin
-        \$243  = \$24 [15:0];
-      end else begin
-        \$243  = \$25 [15:0];
-      end
-    end
-    if (rst) begin
-      \$243  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$244  = code_sum;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            \$244  = { 6'h00, \$3  };
-          end
-    endcase
-    if (rst) begin
-      \$244  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$245  = col;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            if (\$29 ) begin
-              \$245  = 7'h00;
-            end
-          end
-      3'h3:
-          /* empty */;
-      3'h2:
-          \$245  = 7'h00;
-      3'h1:
-          \$245  = \$48 [6:0];
-    endcase
-    if (rst) begin
-      \$245  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$246  = \$signal ;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            if (\$29 ) begin
-              \$246  = 1'h0;
-            end
-          end
-      3'h3:
-          /* empty */;
-      3'h2:
-          \$246  = 1'h0;
-      3'h1:
-          \$246  = \$44 ;
-    endcase
-    if (rst) begin
-      \$246  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$247  = \$signal$26 ;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            if (\$29 ) begin
-              \$247  = 1'h0;
-            end
-          end
-      3'h3:
-          /* empty */;
-      3'h2:
-          \$247  = 1'h0;
-      3'h1:
-          \$247  = \$signal ;
-    endcase
-    if (rst) begin
-      \$247  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$248  = track_state;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-              \$248  = 3'h1;
-            end else if (\$32 ) begin
-              \$248  = 3'h2;
-            end else begin
-              \$248  = 3'h3;
-            end
-          end
-      3'h3:
-          if (\$40 ) begin
-            \$248  = 3'h2;
-          end
-      3'h2:
-          \$248  = 3'h1;
-      3'h1:
-          if (\$241 ) begin
-            \$248  = 3'h4;
-          end
-      3'h4:
-          \$248  = 3'h0;
-    endcase
-    if (rst) begin
-      \$248  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$249  = quotient;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-            end else if (\$32 ) begin
-              \$249  = 13'h1fff;
-            end else begin
-              \$249  = 13'h0000;
-            end
-          end
-      3'h3:
-          \$249  = { quotient[11:0], \$35  };
-    endcase
-    if (rst) begin
-      \$249  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$250  = rem;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-            end else if (\$32 ) begin
-            end else begin
-              \$250  = \$33 [26:0];
-            end
-          end
-      3'h3:
-          if (\$38 ) begin
-            \$250  = \$39 [26:0];
-          end
-    endcase
-    if (rst) begin
-      \$250  = 27'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$251  = divisor;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-            end else if (\$32 ) begin
-            end else begin
-              \$251  = \$34 [28:0];
-            end
-          end
-      3'h3:
-          \$251  = \$36 ;
-    endcase
-    if (rst) begin
-      \$251  = 29'h00000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$252  = step;
-    casez (track_state)
-      3'h0:
-          if (\$26 ) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-            end else if (\$32 ) begin
-            end else begin
-              \$252  = 4'hd;
-            end
-          end
-      3'h3:
-          \$252  = \$37 [3:0];
-    endcase
-    if (rst) begin
-      \$252  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$253  = track_gain;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          (* full_case = 32'd1 *)
-          if (\$41 ) begin
-            \$253  = 12'h200;
-          end else if (\$42 ) begin
-            \$253  = 12'h800;
-          end else begin
-            \$253  = \$5 [11:0];
-          end
-    endcase
-    if (rst) begin
-      \$253  = 12'h400;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$254  = retrims;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          \$254  = \$43 [15:0];
-    endcase
-    if (rst) begin
-      \$254  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$255  = gain_q;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h1:
-          \$255  = cal_gain;
-    endcase
-    if (rst) begin
-      \$255  = 12'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$256  = selected_col;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h1:
-          \$256  = col[5:0];
-    endcase
-    if (rst) begin
-      \$256  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$257  = \$signal$34 ;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h1:
-          \$257  = \$47 [23:0];
-    endcase
-    if (rst) begin
-      \$257  = 24'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$258  = product_col;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h1:
-          \$258  = selected_col;
-    endcase
-    if (rst) begin
-      \$258  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$259  = eff;
-    casez (track_state)
-      3'h0:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h1:
-          if (\$signal$26 ) begin
-            if (\$49 ) begin
-              \$259 [11:0] = \$51 [11:0];
-            end
-            if (\$52 ) begin
-              \$259 [23:12] = \$54 [11:0];
-            end
-            if (\$55 ) begin
-              \$259 [35:24] = \$57 [11:0];
-            end
-            if (\$58 ) begin
-              \$259 [47:36] = \$60 [11:0];
-            end
-            if (\$61 ) begin
-              \$259 [59:48] = \$63 [11:0];
-            end
-            if (\$64 ) begin
-              \$259 [71:60] = \$66 [11:0];
-            end
-            if (\$67 ) begin
-              \$259 [83:72] = \$69 [11:0];
-            end
-            if (\$70 ) begin
-              \$259 [95:84] = \$72 [11:0];
-            end
-            if (\$73 ) begin
-              \$259 [107:96] = \$75 [11:0];
-            end
-            if (\$76 ) begin
-              \$259 [119:108] = \$78 [11:0];
-            end
-            if (\$79 ) begin
-              \$259 [131:120] = \$81 [11:0];
-            end
-            if (\$82 ) begin
-              \$259 [143:132] = \$84 [11:0];
-            end
-            if (\$85 ) begin
-              \$259 [155:144] = \$87 [11:0];
-            end
-            if (\$88 ) begin
-              \$259 [167:156] = \$90 [11:0];
-            end
-            if (\$91 ) begin
-              \$259 [179:168] = \$93 [11:0];
-            end
-            if (\$94 ) begin
-              \$259 [191:180] = \$96 [11:0];
-            end
-            if (\$97 ) begin
-              \$259 [203:192] = \$99 [11:0];
-            end
-            if (\$100 ) begin
-              \$259 [215:204] = \$102 [11:0];
-            end
-            if (\$103 ) begin
-              \$259 [227:216] = \$105 [11:0];
-            end
-            if (\$106 ) begin
-              \$259 [239:228] = \$108 [11:0];
-            end
-            if (\$109 ) begin
-              \$259 [251:240] = \$111 [11:0];
-            end
-            if (\$112 ) begin
-              \$259 [263:252] = \$114 [11:0];
-            end
-            if (\$115 ) begin
-              \$259 [275:264] = \$117 [11:0];
-            end
-            if (\$118 ) begin
-              \$259 [287:276] = \$120 [11:0];
-            end
-            if (\$121 ) begin
-              \$259 [299:288] = \$123 [11:0];
-            end
-            if (\$124 ) begin
-              \$259 [311:300] = \$126 [11:0];
-            end
-            if (\$127 ) begin
-              \$259 [323:312] = \$129 [11:0];
-            end
-            if (\$130 ) begin
-              \$259 [335:324] = \$132 [11:0];
-            end
-            if (\$133 ) begin
-              \$259 [347:336] = \$135 [11:0];
-            end
-            if (\$136 ) begin
-              \$259 [359:348] = \$138 [11:0];
-            end
-            if (\$139 ) begin
-              \$259 [371:360] = \$141 [11:0];
-            end
-            if (\$142 ) begin
-              \$259 [383:372] = \$144 [11:0];
-            end
-            if (\$145 ) begin
-              \$259 [395:384] = \$147 [11:0];
-            end
-            if (\$148 ) begin
-              \$259 [407:396] = \$150 [11:0];
-            end
-            if (\$151 ) begin
-              \$259 [419:408] = \$153 [11:0];
-            end
-            if (\$154 ) begin
-              \$259 [431:420] = \$156 [11:0];
-            end
-            if (\$157 ) begin
-              \$259 [443:432] = \$159 [11:0];
-            end
-            if (\$160 ) begin
-              \$259 [455:444] = \$162 [11:0];
-            end
-            if (\$163 ) begin
-              \$259 [467:456] = \$165 [11:0];
-            end
-            if (\$166 ) begin
-              \$259 [479:468] = \$168 [11:0];
-            end
-            if (\$169 ) begin
-              \$259 [491:480] = \$171 [11:0];
-            end
-            if (\$172 ) begin
-              \$259 [503:492] = \$174 [11:0];
-            end
-            if (\$175 ) begin
-              \$259 [515:504] = \$177 [11:0];
-            end
-            if (\$178 ) begin
-              \$259 [527:516] = \$180 [11:0];
-            end
-            if (\$181 ) begin
-              \$259 [539:528] = \$183 [11:0];
-            end
-            if (\$184 ) begin
-              \$259 [551:540] = \$186 [11:0];
-            end
-            if (\$187 ) begin
-              \$259 [563:552] = \$189 [11:0];
-            end
-            if (\$190 ) begin
-              \$259 [575:564] = \$192 [11:0];
-            end
-            if (\$193 ) begin
-              \$259 [587:576] = \$195 [11:0];
-            end
-            if (\$196 ) begin
-              \$259 [599:588] = \$198 [11:0];
-            end
-            if (\$199 ) begin
-              \$259 [611:600] = \$201 [11:0];
-            end
-            if (\$202 ) begin
-              \$259 [623:612] = \$204 [11:0];
-            end
-            if (\$205 ) begin
-              \$259 [635:624] = \$207 [11:0];
-            end
-            if (\$208 ) begin
-              \$259 [647:636] = \$210 [11:0];
-            end
-            if (\$211 ) begin
-              \$259 [659:648] = \$213 [11:0];
-            end
-            if (\$214 ) begin
-              \$259 [671:660] = \$216 [11:0];
-            end
-            if (\$217 ) begin
-              \$259 [683:672] = \$219 [11:0];
-            end
-            if (\$220 ) begin
-              \$259 [695:684] = \$222 [11:0];
-            end
-            if (\$223 ) begin
-              \$259 [707:696] = \$225 [11:0];
-            end
-            if (\$226 ) begin
-              \$259 [719:708] = \$228 [11:0];
-            end
-            if (\$229 ) begin
-              \$259 [731:720] = \$231 [11:0];
-            end
-            if (\$232 ) begin
-              \$259 [743:732] = \$234 [11:0];
-            end
-            if (\$235 ) begin
-              \$259 [755:744] = \$237 [11:0];
-            end
-            if (\$238 ) begin
-              \$259 [767:756] = \$240 [11:0];
-            end
-          end
-    endcase
-    if (rst) begin
-      \$259  = 768'h400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400400;
-    end
-  end
-  assign total = { 6'h00, \$3  };
-  assign cal_gains = { \port$5533$0 , \port$5531$0 , \port$5529$0 , \port$5527$0 , \port$5525$0 , \port$5523$0 , \port$5521$0 , \port$5519$0 , \port$5517$0 , \port$5515$0 , \port$5513$0 , \port$5511$0 , \port$5509$0 , \port$5507$0 , \port$5505$0 , \port$5503$0 , \port$5501$0 , \port$5499$0 , \port$5497$0 , \port$5495$0 , \port$5493$0 , \port$5491$0 , \port$5489$0 , \port$5487$0 , \port$5485$0 , \port$5483$0 , \port$5481$0 , \port$5479$0 , \port$5477$0 , \port$5475$0 , \port$5473$0 , \port$5471$0 , \port$5469$0 , \port$5467$0 , \port$5465$0 , \port$5463$0 , \port$5461$0 , \port$5459$0 , \port$5457$0 , \port$5455$0 , \port$5453$0 , \port$5451$0 , \port$5449$0 , \port$5447$0 , \port$5445$0 , \port$5443$0 , \port$5441$0 , \port$5439$0 , \port$5437$0 , \port$5435$0 , \port$5433$0 , \port$5431$0 , \port$5429$0 , \port$5427$0 , \port$5425$0 , \port$5423$0 , \port$5421$0 , \port$5419$0 , \port$5417$0 , \port$5415$0 , \port$5413$0 , \port$5411$0 , \port$5409$0 , \port$5407$0  };
-  assign rounded = \$5 [12:0];
-  assign \$5  = { 1'h0, \$4 [13:1] };
-  assign \$10  = { 4'h0, \ref , 11'h000 };
-  assign \$11  = { 8'h00, \$3 , 13'h0000 };
-  assign \$30  = { 4'h0, \ref , 11'h000 };
-  assign \$31  = { 8'h00, \$3 , 13'h0000 };
-  assign \$33  = { 4'h0, \ref , 11'h000 };
-  assign \$34  = { 9'h000, \$3 , 12'h000 };
-  assign \$36  = { 1'h0, divisor[28:1] };
-  assign \$47  = { 10'h000, \$46 [24:10] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5143$0 , \port$5145$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 , \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 
-, \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , \port$5909$0 , \port$5911$0 , \port$5913$0 , \port$5915$0 , \port$5917$0 , \port$5919$0 , \port$5921$0 , \port$5923$0 , \port$5925$0 , \port$5927$0 , \port$5929$0 , \port$5931$0 , \port$5933$0 , \port$5935$0 , \port$5937$0 , \port$5939$0 , \port$5941$0 
-, \port$5943$0 , \port$5945$0 , \port$5947$0 , \port$5949$0 , \port$5951$0 , \port$5953$0 , \port$5955$0 , \port$5957$0 , \port$5959$0 , \port$5961$0 , \port$5963$0 , \port$5965$0 , \port$5967$0 , \port$5969$0 , \port$5971$0 , \port$5973$0 , \port$5975$0 , \port$5977$0 , \port$5979$0 , \port$5981$0 , \port$5983$0 
-, \port$5985$0 , \port$5987$0 , \port$5989$0 , \port$5991$0 , \port$5993$0 , \port$5995$0 , \port$5997$0 , \port$5999$0 , \port$6001$0 , \port$6003$0 , \port$6005$0 , \port$6007$0 , \port$6009$0 , \port$6011$0 , \port$6013$0 , \port$6015$0 , \port$6017$0 , \port$6019$0 , \port$6021$0 , \port$6023$0 , \port$6025$0 
-, \port$6027$0 , \port$6029$0 , \port$6031$0 , \port$6033$0 , \port$6035$0 , \port$6037$0 , \port$6039$0 , \port$6041$0 , \port$6043$0 , \port$6045$0 , \port$6047$0 , \port$6049$0 , \port$6051$0 , \port$6053$0 , \port$6055$0 , \port$6057$0 , \port$6059$0 , \port$6061$0 , \port$6063$0 , \port$6065$0 , \port$6067$0 
-, \port$6069$0 , \port$6071$0 , \port$6073$0 , \port$6075$0 , \port$6077$0 , \port$6079$0 , \port$6081$0 , \port$6083$0 , \port$6085$0 , \port$6087$0 , \port$6089$0 , \port$6091$0 , \port$6093$0 , \port$6095$0 , \port$6097$0 , \port$6099$0 , \port$6101$0 , \port$6103$0 , \port$6105$0 , \port$6107$0 , \port$6109$0 
-, \port$6111$0 , \port$6113$0 , \port$6115$0 , \port$6117$0 , \port$6119$0 , \port$6121$0 , \port$6123$0 , array_idle, g_wr_rst);
-  reg \$auto$verilog_backend.cc:2355:dump_module$16 ;
-  initial \$auto$verilog_backend.cc:2355:dump_module$16  = 1'h0;
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4041$0 , \port$4043$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4635$0 , \port$4637$0 , \port$4639$0 , \port$4641$0 , \port$4643$0 , \port$4645$0 , \port$4647$0 , \port$4649$0 , \port$4651$0 , \port$4653$0 , \port$4655$0 , \port$4657$0 , \port$4659$0 , \port$4661$0 , \port$4663$0 , \port$4665$0 
+, \port$4667$0 , \port$4669$0 , \port$4671$0 , \port$4673$0 , \port$4675$0 , \port$4677$0 , \port$4679$0 , \port$4681$0 , \port$4683$0 , \port$4685$0 , \port$4687$0 , \port$4689$0 , \port$4691$0 , \port$4693$0 , \port$4695$0 , \port$4697$0 , \port$4699$0 , \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 
+, \port$4709$0 , \port$4711$0 , \port$4713$0 , \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 , \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 , \port$4737$0 , \port$4739$0 , \port$4741$0 , \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 
+, \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 
+, \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 , \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 
+, \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , \port$4863$0 , \port$4865$0 , \port$4867$0 , \port$4869$0 , \port$4871$0 , \port$4873$0 , \port$4875$0 
+, \port$4877$0 , \port$4879$0 , \port$4881$0 , \port$4883$0 , \port$4885$0 , \port$4887$0 , \port$4889$0 , array_idle, g_wr_rst);
+  reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
+  initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -22171,266 +17465,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$5143$0 ;
-  wire [31:0] \port$5143$0 ;
-  input [31:0] \port$5145$0 ;
-  wire [31:0] \port$5145$0 ;
-  input \port$5869$0 ;
-  wire \port$5869$0 ;
-  input \port$5871$0 ;
-  wire \port$5871$0 ;
-  input \port$5873$0 ;
-  wire \port$5873$0 ;
-  input \port$5875$0 ;
-  wire \port$5875$0 ;
-  input \port$5877$0 ;
-  wire \port$5877$0 ;
-  input \port$5879$0 ;
-  wire \port$5879$0 ;
-  input \port$5881$0 ;
-  wire \port$5881$0 ;
-  input \port$5883$0 ;
-  wire \port$5883$0 ;
-  input \port$5885$0 ;
-  wire \port$5885$0 ;
-  input \port$5887$0 ;
-  wire \port$5887$0 ;
-  input \port$5889$0 ;
-  wire \port$5889$0 ;
-  input \port$5891$0 ;
-  wire \port$5891$0 ;
-  input \port$5893$0 ;
-  wire \port$5893$0 ;
-  input \port$5895$0 ;
-  wire \port$5895$0 ;
-  input \port$5897$0 ;
-  wire \port$5897$0 ;
-  input \port$5899$0 ;
-  wire \port$5899$0 ;
-  input \port$5901$0 ;
-  wire \port$5901$0 ;
-  input \port$5903$0 ;
-  wire \port$5903$0 ;
-  input \port$5905$0 ;
-  wire \port$5905$0 ;
-  input \port$5907$0 ;
-  wire \port$5907$0 ;
-  input \port$5909$0 ;
-  wire \port$5909$0 ;
-  input \port$5911$0 ;
-  wire \port$5911$0 ;
-  input \port$5913$0 ;
-  wire \port$5913$0 ;
-  input \port$5915$0 ;
-  wire \port$5915$0 ;
-  input \port$5917$0 ;
-  wire \port$5917$0 ;
-  input \port$5919$0 ;
-  wire \port$5919$0 ;
-  input \port$5921$0 ;
-  wire \port$5921$0 ;
-  input \port$5923$0 ;
-  wire \port$5923$0 ;
-  input \port$5925$0 ;
-  wire \port$5925$0 ;
-  input \port$5927$0 ;
-  wire \port$5927$0 ;
-  input \port$5929$0 ;
-  wire \port$5929$0 ;
-  input \port$5931$0 ;
-  wire \port$5931$0 ;
-  input \port$5933$0 ;
-  wire \port$5933$0 ;
-  input \port$5935$0 ;
-  wire \port$5935$0 ;
-  input \port$5937$0 ;
-  wire \port$5937$0 ;
-  input \port$5939$0 ;
-  wire \port$5939$0 ;
-  input \port$5941$0 ;
-  wire \port$5941$0 ;
-  input \port$5943$0 ;
-  wire \port$5943$0 ;
-  input \port$5945$0 ;
-  wire \port$5945$0 ;
-  input \port$5947$0 ;
-  wire \port$5947$0 ;
-  input \port$5949$0 ;
-  wire \port$5949$0 ;
-  input \port$5951$0 ;
-  wire \port$5951$0 ;
-  input \port$5953$0 ;
-  wire \port$5953$0 ;
-  input \port$5955$0 ;
-  wire \port$5955$0 ;
-  input \port$5957$0 ;
-  wire \port$5957$0 ;
-  input \port$5959$0 ;
-  wire \port$5959$0 ;
-  input \port$5961$0 ;
-  wire \port$5961$0 ;
-  input \port$5963$0 ;
-  wire \port$5963$0 ;
-  input \port$5965$0 ;
-  wire \port$5965$0 ;
-  input \port$5967$0 ;
-  wire \port$5967$0 ;
-  input \port$5969$0 ;
-  wire \port$5969$0 ;
-  input \port$5971$0 ;
-  wire \port$5971$0 ;
-  input \port$5973$0 ;
-  wire \port$5973$0 ;
-  input \port$5975$0 ;
-  wire \port$5975$0 ;
-  input \port$5977$0 ;
-  wire \port$5977$0 ;
-  input \port$5979$0 ;
-  wire \port$5979$0 ;
-  input \port$5981$0 ;
-  wire \port$5981$0 ;
-  input \port$5983$0 ;
-  wire \port$5983$0 ;
-  input \port$5985$0 ;
-  wire \port$5985$0 ;
-  input \port$5987$0 ;
-  wire \port$5987$0 ;
-  input \port$5989$0 ;
-  wire \port$5989$0 ;
-  input \port$5991$0 ;
-  wire \port$5991$0 ;
-  input \port$5993$0 ;
-  wire \port$5993$0 ;
-  input \port$5995$0 ;
-  wire \port$5995$0 ;
-  input [6:0] \port$5997$0 ;
-  wire [6:0] \port$5997$0 ;
-  input [6:0] \port$5999$0 ;
-  wire [6:0] \port$5999$0 ;
-  input [6:0] \port$6001$0 ;
-  wire [6:0] \port$6001$0 ;
-  input [6:0] \port$6003$0 ;
-  wire [6:0] \port$6003$0 ;
-  input [6:0] \port$6005$0 ;
-  wire [6:0] \port$6005$0 ;
-  input [6:0] \port$6007$0 ;
-  wire [6:0] \port$6007$0 ;
-  input [6:0] \port$6009$0 ;
-  wire [6:0] \port$6009$0 ;
-  input [6:0] \port$6011$0 ;
-  wire [6:0] \port$6011$0 ;
-  input [6:0] \port$6013$0 ;
-  wire [6:0] \port$6013$0 ;
-  input [6:0] \port$6015$0 ;
-  wire [6:0] \port$6015$0 ;
-  input [6:0] \port$6017$0 ;
-  wire [6:0] \port$6017$0 ;
-  input [6:0] \port$6019$0 ;
-  wire [6:0] \port$6019$0 ;
-  input [6:0] \port$6021$0 ;
-  wire [6:0] \port$6021$0 ;
-  input [6:0] \port$6023$0 ;
-  wire [6:0] \port$6023$0 ;
-  input [6:0] \port$6025$0 ;
-  wire [6:0] \port$6025$0 ;
-  input [6:0] \port$6027$0 ;
-  wire [6:0] \port$6027$0 ;
-  input [6:0] \port$6029$0 ;
-  wire [6:0] \port$6029$0 ;
-  input [6:0] \port$6031$0 ;
-  wire [6:0] \port$6031$0 ;
-  input [6:0] \port$6033$0 ;
-  wire [6:0] \port$6033$0 ;
-  input [6:0] \port$6035$0 ;
-  wire [6:0] \port$6035$0 ;
-  input [6:0] \port$6037$0 ;
-  wire [6:0] \port$6037$0 ;
-  input [6:0] \port$6039$0 ;
-  wire [6:0] \port$6039$0 ;
-  input [6:0] \port$6041$0 ;
-  wire [6:0] \port$6041$0 ;
-  input [6:0] \port$6043$0 ;
-  wire [6:0] \port$6043$0 ;
-  input [6:0] \port$6045$0 ;
-  wire [6:0] \port$6045$0 ;
-  input [6:0] \port$6047$0 ;
-  wire [6:0] \port$6047$0 ;
-  input [6:0] \port$6049$0 ;
-  wire [6:0] \port$6049$0 ;
-  input [6:0] \port$6051$0 ;
-  wire [6:0] \port$6051$0 ;
-  input [6:0] \port$6053$0 ;
-  wire [6:0] \port$6053$0 ;
-  input [6:0] \port$6055$0 ;
-  wire [6:0] \port$6055$0 ;
-  input [6:0] \port$6057$0 ;
-  wire [6:0] \port$6057$0 ;
-  input [6:0] \port$6059$0 ;
-  wire [6:0] \port$6059$0 ;
-  input [6:0] \port$6061$0 ;
-  wire [6:0] \port$6061$0 ;
-  input [6:0] \port$6063$0 ;
-  wire [6:0] \port$6063$0 ;
-  input [6:0] \port$6065$0 ;
-  wire [6:0] \port$6065$0 ;
-  input [6:0] \port$6067$0 ;
-  wire [6:0] \port$6067$0 ;
-  input [6:0] \port$6069$0 ;
-  wire [6:0] \port$6069$0 ;
-  input [6:0] \port$6071$0 ;
-  wire [6:0] \port$6071$0 ;
-  input [6:0] \port$6073$0 ;
-  wire [6:0] \port$6073$0 ;
-  input [6:0] \port$6075$0 ;
-  wire [6:0] \port$6075$0 ;
-  input [6:0] \port$6077$0 ;
-  wire [6:0] \port$6077$0 ;
-  input [6:0] \port$6079$0 ;
-  wire [6:0] \port$6079$0 ;
-  input [6:0] \port$6081$0 ;
-  wire [6:0] \port$6081$0 ;
-  input [6:0] \port$6083$0 ;
-  wire [6:0] \port$6083$0 ;
-  input [6:0] \port$6085$0 ;
-  wire [6:0] \port$6085$0 ;
-  input [6:0] \port$6087$0 ;
-  wire [6:0] \port$6087$0 ;
-  input [6:0] \port$6089$0 ;
-  wire [6:0] \port$6089$0 ;
-  input [6:0] \port$6091$0 ;
-  wire [6:0] \port$6091$0 ;
-  input [6:0] \port$6093$0 ;
-  wire [6:0] \port$6093$0 ;
-  input [6:0] \port$6095$0 ;
-  wire [6:0] \port$6095$0 ;
-  input [6:0] \port$6097$0 ;
-  wire [6:0] \port$6097$0 ;
-  input [6:0] \port$6099$0 ;
-  wire [6:0] \port$6099$0 ;
-  input [6:0] \port$6101$0 ;
-  wire [6:0] \port$6101$0 ;
-  input [6:0] \port$6103$0 ;
-  wire [6:0] \port$6103$0 ;
-  input [6:0] \port$6105$0 ;
-  wire [6:0] \port$6105$0 ;
-  input [6:0] \port$6107$0 ;
-  wire [6:0] \port$6107$0 ;
-  input [6:0] \port$6109$0 ;
-  wire [6:0] \port$6109$0 ;
-  input [6:0] \port$6111$0 ;
-  wire [6:0] \port$6111$0 ;
-  input [6:0] \port$6113$0 ;
-  wire [6:0] \port$6113$0 ;
-  input [6:0] \port$6115$0 ;
-  wire [6:0] \port$6115$0 ;
-  input [6:0] \port$6117$0 ;
-  wire [6:0] \port$6117$0 ;
-  input [6:0] \port$6119$0 ;
-  wire [6:0] \port$6119$0 ;
-  input [6:0] \port$6121$0 ;
-  wire [6:0] \port$6121$0 ;
-  input [6:0] \port$6123$0 ;
-  wire [6:0] \port$6123$0 ;
+  input [31:0] \port$4041$0 ;
+  wire [31:0] \port$4041$0 ;
+  input [31:0] \port$4043$0 ;
+  wire [31:0] \port$4043$0 ;
+  input \port$4635$0 ;
+  wire \port$4635$0 ;
+  input \port$4637$0 ;
+  wire \port$4637$0 ;
+  input \port$4639$0 ;
+  wire \port$4639$0 ;
+  input \port$4641$0 ;
+  wire \port$4641$0 ;
+  input \port$4643$0 ;
+  wire \port$4643$0 ;
+  input \port$4645$0 ;
+  wire \port$4645$0 ;
+  input \port$4647$0 ;
+  wire \port$4647$0 ;
+  input \port$4649$0 ;
+  wire \port$4649$0 ;
+  input \port$4651$0 ;
+  wire \port$4651$0 ;
+  input \port$4653$0 ;
+  wire \port$4653$0 ;
+  input \port$4655$0 ;
+  wire \port$4655$0 ;
+  input \port$4657$0 ;
+  wire \port$4657$0 ;
+  input \port$4659$0 ;
+  wire \port$4659$0 ;
+  input \port$4661$0 ;
+  wire \port$4661$0 ;
+  input \port$4663$0 ;
+  wire \port$4663$0 ;
+  input \port$4665$0 ;
+  wire \port$4665$0 ;
+  input \port$4667$0 ;
+  wire \port$4667$0 ;
+  input \port$4669$0 ;
+  wire \port$4669$0 ;
+  input \port$4671$0 ;
+  wire \port$4671$0 ;
+  input \port$4673$0 ;
+  wire \port$4673$0 ;
+  input \port$4675$0 ;
+  wire \port$4675$0 ;
+  input \port$4677$0 ;
+  wire \port$4677$0 ;
+  input \port$4679$0 ;
+  wire \port$4679$0 ;
+  input \port$4681$0 ;
+  wire \port$4681$0 ;
+  input \port$4683$0 ;
+  wire \port$4683$0 ;
+  input \port$4685$0 ;
+  wire \port$4685$0 ;
+  input \port$4687$0 ;
+  wire \port$4687$0 ;
+  input \port$4689$0 ;
+  wire \port$4689$0 ;
+  input \port$4691$0 ;
+  wire \port$4691$0 ;
+  input \port$4693$0 ;
+  wire \port$4693$0 ;
+  input \port$4695$0 ;
+  wire \port$4695$0 ;
+  input \port$4697$0 ;
+  wire \port$4697$0 ;
+  input \port$4699$0 ;
+  wire \port$4699$0 ;
+  input \port$4701$0 ;
+  wire \port$4701$0 ;
+  input \port$4703$0 ;
+  wire \port$4703$0 ;
+  input \port$4705$0 ;
+  wire \port$4705$0 ;
+  input \port$4707$0 ;
+  wire \port$4707$0 ;
+  input \port$4709$0 ;
+  wire \port$4709$0 ;
+  input \port$4711$0 ;
+  wire \port$4711$0 ;
+  input \port$4713$0 ;
+  wire \port$4713$0 ;
+  input \port$4715$0 ;
+  wire \port$4715$0 ;
+  input \port$4717$0 ;
+  wire \port$4717$0 ;
+  input \port$4719$0 ;
+  wire \port$4719$0 ;
+  input \port$4721$0 ;
+  wire \port$4721$0 ;
+  input \port$4723$0 ;
+  wire \port$4723$0 ;
+  input \port$4725$0 ;
+  wire \port$4725$0 ;
+  input \port$4727$0 ;
+  wire \port$4727$0 ;
+  input \port$4729$0 ;
+  wire \port$4729$0 ;
+  input \port$4731$0 ;
+  wire \port$4731$0 ;
+  input \port$4733$0 ;
+  wire \port$4733$0 ;
+  input \port$4735$0 ;
+  wire \port$4735$0 ;
+  input \port$4737$0 ;
+  wire \port$4737$0 ;
+  input \port$4739$0 ;
+  wire \port$4739$0 ;
+  input \port$4741$0 ;
+  wire \port$4741$0 ;
+  input \port$4743$0 ;
+  wire \port$4743$0 ;
+  input \port$4745$0 ;
+  wire \port$4745$0 ;
+  input \port$4747$0 ;
+  wire \port$4747$0 ;
+  input \port$4749$0 ;
+  wire \port$4749$0 ;
+  input \port$4751$0 ;
+  wire \port$4751$0 ;
+  input \port$4753$0 ;
+  wire \port$4753$0 ;
+  input \port$4755$0 ;
+  wire \port$4755$0 ;
+  input \port$4757$0 ;
+  wire \port$4757$0 ;
+  input \port$4759$0 ;
+  wire \port$4759$0 ;
+  input \port$4761$0 ;
+  wire \port$4761$0 ;
+  input [6:0] \port$4763$0 ;
+  wire [6:0] \port$4763$0 ;
+  input [6:0] \port$4765$0 ;
+  wire [6:0] \port$4765$0 ;
+  input [6:0] \port$4767$0 ;
+  wire [6:0] \port$4767$0 ;
+  input [6:0] \port$4769$0 ;
+  wire [6:0] \port$4769$0 ;
+  input [6:0] \port$4771$0 ;
+  wire [6:0] \port$4771$0 ;
+  input [6:0] \port$4773$0 ;
+  wire [6:0] \port$4773$0 ;
+  input [6:0] \port$4775$0 ;
+  wire [6:0] \port$4775$0 ;
+  input [6:0] \port$4777$0 ;
+  wire [6:0] \port$4777$0 ;
+  input [6:0] \port$4779$0 ;
+  wire [6:0] \port$4779$0 ;
+  input [6:0] \port$4781$0 ;
+  wire [6:0] \port$4781$0 ;
+  input [6:0] \port$4783$0 ;
+  wire [6:0] \port$4783$0 ;
+  input [6:0] \port$4785$0 ;
+  wire [6:0] \port$4785$0 ;
+  input [6:0] \port$4787$0 ;
+  wire [6:0] \port$4787$0 ;
+  input [6:0] \port$4789$0 ;
+  wire [6:0] \port$4789$0 ;
+  input [6:0] \port$4791$0 ;
+  wire [6:0] \port$4791$0 ;
+  input [6:0] \port$4793$0 ;
+  wire [6:0] \port$4793$0 ;
+  input [6:0] \port$4795$0 ;
+  wire [6:0] \port$4795$0 ;
+  input [6:0] \port$4797$0 ;
+  wire [6:0] \port$4797$0 ;
+  input [6:0] \port$4799$0 ;
+  wire [6:0] \port$4799$0 ;
+  input [6:0] \port$4801$0 ;
+  wire [6:0] \port$4801$0 ;
+  input [6:0] \port$4803$0 ;
+  wire [6:0] \port$4803$0 ;
+  input [6:0] \port$4805$0 ;
+  wire [6:0] \port$4805$0 ;
+  input [6:0] \port$4807$0 ;
+  wire [6:0] \port$4807$0 ;
+  input [6:0] \port$4809$0 ;
+  wire [6:0] \port$4809$0 ;
+  input [6:0] \port$4811$0 ;
+  wire [6:0] \port$4811$0 ;
+  input [6:0] \port$4813$0 ;
+  wire [6:0] \port$4813$0 ;
+  input [6:0] \port$4815$0 ;
+  wire [6:0] \port$4815$0 ;
+  input [6:0] \port$4817$0 ;
+  wire [6:0] \port$4817$0 ;
+  input [6:0] \port$4819$0 ;
+  wire [6:0] \port$4819$0 ;
+  input [6:0] \port$4821$0 ;
+  wire [6:0] \port$4821$0 ;
+  input [6:0] \port$4823$0 ;
+  wire [6:0] \port$4823$0 ;
+  input [6:0] \port$4825$0 ;
+  wire [6:0] \port$4825$0 ;
+  input [6:0] \port$4827$0 ;
+  wire [6:0] \port$4827$0 ;
+  input [6:0] \port$4829$0 ;
+  wire [6:0] \port$4829$0 ;
+  input [6:0] \port$4831$0 ;
+  wire [6:0] \port$4831$0 ;
+  input [6:0] \port$4833$0 ;
+  wire [6:0] \port$4833$0 ;
+  input [6:0] \port$4835$0 ;
+  wire [6:0] \port$4835$0 ;
+  input [6:0] \port$4837$0 ;
+  wire [6:0] \port$4837$0 ;
+  input [6:0] \port$4839$0 ;
+  wire [6:0] \port$4839$0 ;
+  input [6:0] \port$4841$0 ;
+  wire [6:0] \port$4841$0 ;
+  input [6:0] \port$4843$0 ;
+  wire [6:0] \port$4843$0 ;
+  input [6:0] \port$4845$0 ;
+  wire [6:0] \port$4845$0 ;
+  input [6:0] \port$4847$0 ;
+  wire [6:0] \port$4847$0 ;
+  input [6:0] \port$4849$0 ;
+  wire [6:0] \port$4849$0 ;
+  input [6:0] \port$4851$0 ;
+  wire [6:0] \port$4851$0 ;
+  input [6:0] \port$4853$0 ;
+  wire [6:0] \port$4853$0 ;
+  input [6:0] \port$4855$0 ;
+  wire [6:0] \port$4855$0 ;
+  input [6:0] \port$4857$0 ;
+  wire [6:0] \port$4857$0 ;
+  input [6:0] \port$4859$0 ;
+  wire [6:0] \port$4859$0 ;
+  input [6:0] \port$4861$0 ;
+  wire [6:0] \port$4861$0 ;
+  input [6:0] \port$4863$0 ;
+  wire [6:0] \port$4863$0 ;
+  input [6:0] \port$4865$0 ;
+  wire [6:0] \port$4865$0 ;
+  input [6:0] \port$4867$0 ;
+  wire [6:0] \port$4867$0 ;
+  input [6:0] \port$4869$0 ;
+  wire [6:0] \port$4869$0 ;
+  input [6:0] \port$4871$0 ;
+  wire [6:0] \port$4871$0 ;
+  input [6:0] \port$4873$0 ;
+  wire [6:0] \port$4873$0 ;
+  input [6:0] \port$4875$0 ;
+  wire [6:0] \port$4875$0 ;
+  input [6:0] \port$4877$0 ;
+  wire [6:0] \port$4877$0 ;
+  input [6:0] \port$4879$0 ;
+  wire [6:0] \port$4879$0 ;
+  input [6:0] \port$4881$0 ;
+  wire [6:0] \port$4881$0 ;
+  input [6:0] \port$4883$0 ;
+  wire [6:0] \port$4883$0 ;
+  input [6:0] \port$4885$0 ;
+  wire [6:0] \port$4885$0 ;
+  input [6:0] \port$4887$0 ;
+  wire [6:0] \port$4887$0 ;
+  input [6:0] \port$4889$0 ;
+  wire [6:0] \port$4889$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -22463,197 +17757,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$5997$0  < threshold;
-  assign \$3  = ~ \port$5869$0 ;
+  assign \$2  = \port$4763$0  < threshold;
+  assign \$3  = ~ \port$4635$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$5999$0  < threshold;
-  assign \$6  = ~ \port$5871$0 ;
+  assign \$5  = \port$4765$0  < threshold;
+  assign \$6  = ~ \port$4637$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$6001$0  < threshold;
-  assign \$9  = ~ \port$5873$0 ;
+  assign \$8  = \port$4767$0  < threshold;
+  assign \$9  = ~ \port$4639$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$6003$0  < threshold;
-  assign \$12  = ~ \port$5875$0 ;
+  assign \$11  = \port$4769$0  < threshold;
+  assign \$12  = ~ \port$4641$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$6005$0  < threshold;
-  assign \$15  = ~ \port$5877$0 ;
+  assign \$14  = \port$4771$0  < threshold;
+  assign \$15  = ~ \port$4643$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$6007$0  < threshold;
-  assign \$18  = ~ \port$5879$0 ;
+  assign \$17  = \port$4773$0  < threshold;
+  assign \$18  = ~ \port$4645$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$6009$0  < threshold;
-  assign \$21  = ~ \port$5881$0 ;
+  assign \$20  = \port$4775$0  < threshold;
+  assign \$21  = ~ \port$4647$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$6011$0  < threshold;
-  assign \$24  = ~ \port$5883$0 ;
+  assign \$23  = \port$4777$0  < threshold;
+  assign \$24  = ~ \port$4649$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$6013$0  < threshold;
-  assign \$27  = ~ \port$5885$0 ;
+  assign \$26  = \port$4779$0  < threshold;
+  assign \$27  = ~ \port$4651$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$6015$0  < threshold;
-  assign \$30  = ~ \port$5887$0 ;
+  assign \$29  = \port$4781$0  < threshold;
+  assign \$30  = ~ \port$4653$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$6017$0  < threshold;
-  assign \$33  = ~ \port$5889$0 ;
+  assign \$32  = \port$4783$0  < threshold;
+  assign \$33  = ~ \port$4655$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$6019$0  < threshold;
-  assign \$36  = ~ \port$5891$0 ;
+  assign \$35  = \port$4785$0  < threshold;
+  assign \$36  = ~ \port$4657$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$6021$0  < threshold;
-  assign \$39  = ~ \port$5893$0 ;
+  assign \$38  = \port$4787$0  < threshold;
+  assign \$39  = ~ \port$4659$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$6023$0  < threshold;
-  assign \$42  = ~ \port$5895$0 ;
+  assign \$41  = \port$4789$0  < threshold;
+  assign \$42  = ~ \port$4661$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$6025$0  < threshold;
-  assign \$45  = ~ \port$5897$0 ;
+  assign \$44  = \port$4791$0  < threshold;
+  assign \$45  = ~ \port$4663$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$6027$0  < threshold;
-  assign \$48  = ~ \port$5899$0 ;
+  assign \$47  = \port$4793$0  < threshold;
+  assign \$48  = ~ \port$4665$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$6029$0  < threshold;
-  assign \$51  = ~ \port$5901$0 ;
+  assign \$50  = \port$4795$0  < threshold;
+  assign \$51  = ~ \port$4667$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$6031$0  < threshold;
-  assign \$54  = ~ \port$5903$0 ;
+  assign \$53  = \port$4797$0  < threshold;
+  assign \$54  = ~ \port$4669$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$6033$0  < threshold;
-  assign \$57  = ~ \port$5905$0 ;
+  assign \$56  = \port$4799$0  < threshold;
+  assign \$57  = ~ \port$4671$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$6035$0  < threshold;
-  assign \$60  = ~ \port$5907$0 ;
+  assign \$59  = \port$4801$0  < threshold;
+  assign \$60  = ~ \port$4673$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$6037$0  < threshold;
-  assign \$63  = ~ \port$5909$0 ;
+  assign \$62  = \port$4803$0  < threshold;
+  assign \$63  = ~ \port$4675$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$6039$0  < threshold;
-  assign \$66  = ~ \port$5911$0 ;
+  assign \$65  = \port$4805$0  < threshold;
+  assign \$66  = ~ \port$4677$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$6041$0  < threshold;
-  assign \$69  = ~ \port$5913$0 ;
+  assign \$68  = \port$4807$0  < threshold;
+  assign \$69  = ~ \port$4679$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$6043$0  < threshold;
-  assign \$72  = ~ \port$5915$0 ;
+  assign \$71  = \port$4809$0  < threshold;
+  assign \$72  = ~ \port$4681$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$6045$0  < threshold;
-  assign \$75  = ~ \port$5917$0 ;
+  assign \$74  = \port$4811$0  < threshold;
+  assign \$75  = ~ \port$4683$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$6047$0  < threshold;
-  assign \$78  = ~ \port$5919$0 ;
+  assign \$77  = \port$4813$0  < threshold;
+  assign \$78  = ~ \port$4685$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$6049$0  < threshold;
-  assign \$81  = ~ \port$5921$0 ;
+  assign \$80  = \port$4815$0  < threshold;
+  assign \$81  = ~ \port$4687$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$6051$0  < threshold;
-  assign \$84  = ~ \port$5923$0 ;
+  assign \$83  = \port$4817$0  < threshold;
+  assign \$84  = ~ \port$4689$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$6053$0  < threshold;
-  assign \$87  = ~ \port$5925$0 ;
+  assign \$86  = \port$4819$0  < threshold;
+  assign \$87  = ~ \port$4691$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$6055$0  < threshold;
-  assign \$90  = ~ \port$5927$0 ;
+  assign \$89  = \port$4821$0  < threshold;
+  assign \$90  = ~ \port$4693$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$6057$0  < threshold;
-  assign \$93  = ~ \port$5929$0 ;
+  assign \$92  = \port$4823$0  < threshold;
+  assign \$93  = ~ \port$4695$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$6059$0  < threshold;
-  assign \$96  = ~ \port$5931$0 ;
+  assign \$95  = \port$4825$0  < threshold;
+  assign \$96  = ~ \port$4697$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$6061$0  < threshold;
-  assign \$99  = ~ \port$5933$0 ;
+  assign \$98  = \port$4827$0  < threshold;
+  assign \$99  = ~ \port$4699$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$6063$0  < threshold;
-  assign \$102  = ~ \port$5935$0 ;
+  assign \$101  = \port$4829$0  < threshold;
+  assign \$102  = ~ \port$4701$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$6065$0  < threshold;
-  assign \$105  = ~ \port$5937$0 ;
+  assign \$104  = \port$4831$0  < threshold;
+  assign \$105  = ~ \port$4703$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$6067$0  < threshold;
-  assign \$108  = ~ \port$5939$0 ;
+  assign \$107  = \port$4833$0  < threshold;
+  assign \$108  = ~ \port$4705$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$6069$0  < threshold;
-  assign \$111  = ~ \port$5941$0 ;
+  assign \$110  = \port$4835$0  < threshold;
+  assign \$111  = ~ \port$4707$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$6071$0  < threshold;
-  assign \$114  = ~ \port$5943$0 ;
+  assign \$113  = \port$4837$0  < threshold;
+  assign \$114  = ~ \port$4709$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$6073$0  < threshold;
-  assign \$117  = ~ \port$5945$0 ;
+  assign \$116  = \port$4839$0  < threshold;
+  assign \$117  = ~ \port$4711$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$6075$0  < threshold;
-  assign \$120  = ~ \port$5947$0 ;
+  assign \$119  = \port$4841$0  < threshold;
+  assign \$120  = ~ \port$4713$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$6077$0  < threshold;
-  assign \$123  = ~ \port$5949$0 ;
+  assign \$122  = \port$4843$0  < threshold;
+  assign \$123  = ~ \port$4715$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$6079$0  < threshold;
-  assign \$126  = ~ \port$5951$0 ;
+  assign \$125  = \port$4845$0  < threshold;
+  assign \$126  = ~ \port$4717$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$6081$0  < threshold;
-  assign \$129  = ~ \port$5953$0 ;
+  assign \$128  = \port$4847$0  < threshold;
+  assign \$129  = ~ \port$4719$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$6083$0  < threshold;
-  assign \$132  = ~ \port$5955$0 ;
+  assign \$131  = \port$4849$0  < threshold;
+  assign \$132  = ~ \port$4721$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$6085$0  < threshold;
-  assign \$135  = ~ \port$5957$0 ;
+  assign \$134  = \port$4851$0  < threshold;
+  assign \$135  = ~ \port$4723$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$6087$0  < threshold;
-  assign \$138  = ~ \port$5959$0 ;
+  assign \$137  = \port$4853$0  < threshold;
+  assign \$138  = ~ \port$4725$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$6089$0  < threshold;
-  assign \$141  = ~ \port$5961$0 ;
+  assign \$140  = \port$4855$0  < threshold;
+  assign \$141  = ~ \port$4727$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$6091$0  < threshold;
-  assign \$144  = ~ \port$5963$0 ;
+  assign \$143  = \port$4857$0  < threshold;
+  assign \$144  = ~ \port$4729$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$6093$0  < threshold;
-  assign \$147  = ~ \port$5965$0 ;
+  assign \$146  = \port$4859$0  < threshold;
+  assign \$147  = ~ \port$4731$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$6095$0  < threshold;
-  assign \$150  = ~ \port$5967$0 ;
+  assign \$149  = \port$4861$0  < threshold;
+  assign \$150  = ~ \port$4733$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$6097$0  < threshold;
-  assign \$153  = ~ \port$5969$0 ;
+  assign \$152  = \port$4863$0  < threshold;
+  assign \$153  = ~ \port$4735$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$6099$0  < threshold;
-  assign \$156  = ~ \port$5971$0 ;
+  assign \$155  = \port$4865$0  < threshold;
+  assign \$156  = ~ \port$4737$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$6101$0  < threshold;
-  assign \$159  = ~ \port$5973$0 ;
+  assign \$158  = \port$4867$0  < threshold;
+  assign \$159  = ~ \port$4739$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$6103$0  < threshold;
-  assign \$162  = ~ \port$5975$0 ;
+  assign \$161  = \port$4869$0  < threshold;
+  assign \$162  = ~ \port$4741$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$6105$0  < threshold;
-  assign \$165  = ~ \port$5977$0 ;
+  assign \$164  = \port$4871$0  < threshold;
+  assign \$165  = ~ \port$4743$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$6107$0  < threshold;
-  assign \$168  = ~ \port$5979$0 ;
+  assign \$167  = \port$4873$0  < threshold;
+  assign \$168  = ~ \port$4745$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$6109$0  < threshold;
-  assign \$171  = ~ \port$5981$0 ;
+  assign \$170  = \port$4875$0  < threshold;
+  assign \$171  = ~ \port$4747$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$6111$0  < threshold;
-  assign \$174  = ~ \port$5983$0 ;
+  assign \$173  = \port$4877$0  < threshold;
+  assign \$174  = ~ \port$4749$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$6113$0  < threshold;
-  assign \$177  = ~ \port$5985$0 ;
+  assign \$176  = \port$4879$0  < threshold;
+  assign \$177  = ~ \port$4751$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$6115$0  < threshold;
-  assign \$180  = ~ \port$5987$0 ;
+  assign \$179  = \port$4881$0  < threshold;
+  assign \$180  = ~ \port$4753$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$6117$0  < threshold;
-  assign \$183  = ~ \port$5989$0 ;
+  assign \$182  = \port$4883$0  < threshold;
+  assign \$183  = ~ \port$4755$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$6119$0  < threshold;
-  assign \$186  = ~ \port$5991$0 ;
+  assign \$185  = \port$4885$0  < threshold;
+  assign \$186  = ~ \port$4757$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$6121$0  < threshold;
-  assign \$189  = ~ \port$5993$0 ;
+  assign \$188  = \port$4887$0  < threshold;
+  assign \$189  = ~ \port$4759$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$6123$0  < threshold;
-  assign \$192  = ~ \port$5995$0 ;
+  assign \$191  = \port$4889$0  < threshold;
+  assign \$192  = ~ \port$4761$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -22782,7 +18076,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   assign \$auto$rtlil.cc:2739:Not$2  = ~ { 1'h0, \$195  };
   assign \$auto$rtlil.cc:2739:Not$4  = ~ { 1'h0, \$198  };
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     busy = 1'h0;
     casez (write_state)
       4'h0:
@@ -22810,7 +18104,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     verifying = 1'h0;
     casez (write_state)
       4'h0:
@@ -22832,7 +18126,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     bypass_load = 1'h0;
     casez (write_state)
       4'h0:
@@ -22850,7 +18144,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     read_start = 1'h0;
     casez (write_state)
       4'h0:
@@ -22870,7 +18164,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     retry = 1'h0;
     casez (write_state)
       4'h0:
@@ -22896,7 +18190,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     fail_valid = 1'h0;
     casez (write_state)
       4'h0:
@@ -22924,14 +18218,14 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$294  = \$277 ;
     if (g_wr_rst) begin
       \$294  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$295  = fail_row;
     casez (write_state)
       4'h0:
@@ -22944,12 +18238,12 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$296  = data;
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$5145$0 , \port$5143$0  };
+            \$296  = { \port$4043$0 , \port$4041$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -22957,7 +18251,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$297  = side;
     casez (write_state)
       4'h0:
@@ -22990,7 +18284,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$298  = pulse_len;
     casez (write_state)
       4'h0:
@@ -23027,7 +18321,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$299  = retries_left;
     casez (write_state)
       4'h0:
@@ -23062,7 +18356,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$300  = fail_mask;
     casez (write_state)
       4'h0:
@@ -23095,7 +18389,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$301  = write_state;
     casez (write_state)
       4'h0:
@@ -23149,7 +18443,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$302  = arr_wr_row;
     casez (write_state)
       4'h0:
@@ -23184,7 +18478,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$303  = arr_wr_side;
     casez (write_state)
       4'h0:
@@ -23219,7 +18513,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$304  = arr_wr_data;
     casez (write_state)
       4'h0:
@@ -23254,7 +18548,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$305  = arr_wr_pulse;
     casez (write_state)
       4'h0:
@@ -23273,7 +18567,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$306  = pulse_left;
     casez (write_state)
       4'h0:
@@ -23293,11 +18587,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$6123$0 , \port$6121$0 , \port$6119$0 , \port$6117$0 , \port$6115$0 , \port$6113$0 , \port$6111$0 , \port$6109$0 , \port$6107$0 , \port$6105$0 , \port$6103$0 , \port$6101$0 , \port$6099$0 , \port$6097$0 , \port$6095$0 , \port$6093$0 , \port$6091$0 , \port$6089$0 , \port$6087$0 , \port$6085$0 , \port$6083$0 , \port$6081$0 , \port$6079$0 , \port$6077$0 , \port$6075$0 , \port$6073$0 , \port$6071$0 , \port$6069$0 , \port$6067$0 , \port$6065$0 , \port$6063$0 , \port$6061$0 , \port$6059$0 , \port$6057$0 , \port$6055$0 , \port$6053$0 , \port$6051$0 , \port$6049$0 , \port$6047$0 , \port$6045$0 , \port$6043$0 , \port$6041$0 , \port$6039$0 , \port$6037$0 , \port$6035$0 , \port$6033$0 , \port$6031$0 , \port$6029$0 , \port$6027$0 , \port$6025$0 , \port$6023$0 , \port$6021$0 , \port$6019$0 , \port$6017$0 , \port$6015$0 , \port$6013$0 , \port$6011$0 , \port$6009$0 , \port$6007$0 , \port$6005$0 , \port$6003$0 , \port$6001$0 , \port$5999$0 , \port$5997$0  };
-  assign overflow = { \port$5995$0 , \port$5993$0 , \port$5991$0 , \port$5989$0 , \port$5987$0 , \port$5985$0 , \port$5983$0 , \port$5981$0 , \port$5979$0 , \port$5977$0 , \port$5975$0 , \port$5973$0 , \port$5971$0 , \port$5969$0 , \port$5967$0 , \port$5965$0 , \port$5963$0 , \port$5961$0 , \port$5959$0 , \port$5957$0 , \port$5955$0 , \port$5953$0 , \port$5951$0 , \port$5949$0 , \port$5947$0 , \port$5945$0 , \port$5943$0 , \port$5941$0 , \port$5939$0 , \port$5937$0 , \port$5935$0 , \port$5933$0 , \port$5931$0 , \port$5929$0 , \port$5927$0 , \port$5925$0 , \port$5923$0 , \port$5921$0 , \port$5919$0 , \port$5917$0 , \port$5915$0 , \port$5913$0 , \port$5911$0 , \port$5909$0 , \port$5907$0 , \port$5905$0 , \port$5903$0 , \port$5901$0 , \port$5899$0 , \port$5897$0 , \port$5895$0 , \port$5893$0 , \port$5891$0 , \port$5889$0 , \port$5887$0 , \port$5885$0 , \port$5883$0 , \port$5881$0 , \port$5879$0 , \port$5877$0 , \port$5875$0 , \port$5873$0 , \port$5871$0 , \port$5869$0  };
+  assign codes = { \port$4889$0 , \port$4887$0 , \port$4885$0 , \port$4883$0 , \port$4881$0 , \port$4879$0 , \port$4877$0 , \port$4875$0 , \port$4873$0 , \port$4871$0 , \port$4869$0 , \port$4867$0 , \port$4865$0 , \port$4863$0 , \port$4861$0 , \port$4859$0 , \port$4857$0 , \port$4855$0 , \port$4853$0 , \port$4851$0 , \port$4849$0 , \port$4847$0 , \port$4845$0 , \port$4843$0 , \port$4841$0 , \port$4839$0 , \port$4837$0 , \port$4835$0 , \port$4833$0 , \port$4831$0 , \port$4829$0 , \port$4827$0 , \port$4825$0 , \port$4823$0 , \port$4821$0 , \port$4819$0 , \port$4817$0 , \port$4815$0 , \port$4813$0 , \port$4811$0 , \port$4809$0 , \port$4807$0 , \port$4805$0 , \port$4803$0 , \port$4801$0 , \port$4799$0 , \port$4797$0 , \port$4795$0 , \port$4793$0 , \port$4791$0 , \port$4789$0 , \port$4787$0 , \port$4785$0 , \port$4783$0 , \port$4781$0 , \port$4779$0 , \port$4777$0 , \port$4775$0 , \port$4773$0 , \port$4771$0 , \port$4769$0 , \port$4767$0 , \port$4765$0 , \port$4763$0  };
+  assign overflow = { \port$4761$0 , \port$4759$0 , \port$4757$0 , \port$4755$0 , \port$4753$0 , \port$4751$0 , \port$4749$0 , \port$4747$0 , \port$4745$0 , \port$4743$0 , \port$4741$0 , \port$4739$0 , \port$4737$0 , \port$4735$0 , \port$4733$0 , \port$4731$0 , \port$4729$0 , \port$4727$0 , \port$4725$0 , \port$4723$0 , \port$4721$0 , \port$4719$0 , \port$4717$0 , \port$4715$0 , \port$4713$0 , \port$4711$0 , \port$4709$0 , \port$4707$0 , \port$4705$0 , \port$4703$0 , \port$4701$0 , \port$4699$0 , \port$4697$0 , \port$4695$0 , \port$4693$0 , \port$4691$0 , \port$4689$0 , \port$4687$0 , \port$4685$0 , \port$4683$0 , \port$4681$0 , \port$4679$0 , \port$4677$0 , \port$4675$0 , \port$4673$0 , \port$4671$0 , \port$4669$0 , \port$4667$0 , \port$4665$0 , \port$4663$0 , \port$4661$0 , \port$4659$0 , \port$4657$0 , \port$4655$0 , \port$4653$0 , \port$4651$0 , \port$4649$0 , \port$4647$0 , \port$4645$0 , \port$4643$0 , \port$4641$0 , \port$4639$0 , \port$4637$0 , \port$4635$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$5145$0 , \port$5143$0  };
+  assign \data$27  = { \port$4043$0 , \port$4041$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

@@ -133,7 +133,8 @@ class MramMacro(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs")
+        m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs",
+                                                   bus_domain="g_bus")
         m.submodules.input_deserializer = deser = self._gated("g_in", InputDeserializer(c))
         m.submodules.input_driver = driver = self._gated("g_drv", InputDriver(rows=c.rows))
         m.submodules.write_controller = writer = self._gated(
@@ -160,7 +161,8 @@ class MramMacro(wiring.Component):
                 cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
                 reset_table=[lut_count(c, v) for v in
                              nominal_table(c, self.device, self.readout)]))
-        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
+        m.submodules.result_serializer = ser = self._gated(
+            "g_ser", ResultSerializer(c, data_domain="g_serd"))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain)
         if c.has_tracker:
             m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits)
@@ -173,12 +175,14 @@ class MramMacro(wiring.Component):
             gated_domain(m, name, enable, gate=self.clock_gating)
 
         gate("g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready & ~regs.s_axil_bvalid)
+        gate("g_bus", regs.bus_active)      # bus handshake, read data, strobes, flags
         for i in range(c.cols):     # one gate per column: its code changes once per pass
             gate(f"g_tdc{i}", tdc.code_enable[i])
         gate("g_acc", seq.capture)
         if coarse:
             gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
         gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
+        gate("g_serd", seq.emit & ~ser.busy)    # the result vector: written once per result
         gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
         gate("g_drv", seq.load_inputs | writer.bypass_load)
         # The write controller's fail_cells register follows its failed-cells register one

@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=list(LIBRARIES))
     p.add_argument("--no-gating", action="store_true",
                    help="measure the ungated reference design (docs/ppa/ppa_ungated.json)")
+    p.add_argument("--workload", choices=["random", "digits"], default="random",
+                   help="activity from random VMMs (default, published) or from the digits "
+                        "network's first layer (mram_macro/nn/)")
     p.add_argument("--publish", action="store_true",
                    help="also update docs/ppa/ (JSON, plots) and the README's PPA table")
     p.set_defaults(func=_cmd_ppa)
