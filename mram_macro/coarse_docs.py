@@ -129,16 +129,16 @@ def datasheet_section(config: MacroConfig = COARSE_DOC_CONFIG) -> str:
         "exact dot product has the parity of rows, so this loses nothing and saves a bit per "
         "entry over a signed value. A word with COL beyond the array or COUNT beyond "
         f"{rows} answers SLVERR, sets STATUS.BUS_ERROR and loads nothing. Chosen over a packed "
-        "register array for the address space (64 columns × 16 codes × 8 bits would fill 1 KiB "
-        "of the 4 KiB map, 256 columns would not fit) and decoder area (one register instead "
-        "of 256).\n",
+        "register array for the address space (64 columns × 16 codes, four entries per word, "
+        "would fill 1 KiB of the 4 KiB map; 256 columns would not fit) and decoder area (one "
+        "register instead of 256).\n",
         _table(["LUT_ENTRY field", "bits", "access", "description"], fields),
         "* **Host routine.** `Macro.calibrate_table()` (host API; `calibrate()` calls it in "
         "this mode) reads raw codes of random reference inputs with the written weights, "
         "sets each entry to the mean exact dot product of the patterns that gave that code "
         "(`sim_models/coarse.py:lut_from_codes`; codes not seen take the nearest seen code's "
         "value) and writes the table; `Macro.write_lut(table)` checks the whole table first "
-        "(shape, integers, range) and raises `HostError` naming the first bad entry.\n"
+        "(shape, integers, range, parity) and raises `HostError` naming the first bad entry.\n"
         "* **Rules.** `2**tdc_bits − 1 ≥ rows` does not apply; `tdc_bits ≤ "
         f"{COARSE_MAX_TDC_BITS}` (the table's size) does, and so do the result-width rules. "
         "Write-verify is unavailable (a code spans many MTJ steps, so a single-MTJ read "

@@ -15,11 +15,13 @@ COARSE = MacroConfig(rows=64, cols=8, tdc_bits=4, result_width=16, stream_width=
                      tdc_mode="coarse")
 
 
+# ``config`` as a parameter: conftest derives the pytest-timeout deadline from it.
+@pytest.mark.parametrize("config", [COARSE], ids=lambda c: c.slug)
 @pytest.mark.parametrize("sim", list(SIMULATORS))
-def test_coarse_macro(sim, mram_seed, mram_nvmm):
+def test_coarse_macro(sim, config, mram_seed, mram_nvmm):
     if shutil.which(SIMULATORS[sim]) is None:
         pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
-    result = run_cocotb(sim, COARSE, test_module="verif.cocotb.test_coarse", seed=mram_seed,
+    result = run_cocotb(sim, config, test_module="verif.cocotb.test_coarse", seed=mram_seed,
                         nvmm=mram_nvmm)
     assert result.passed, (
         f"{len(result.failures)} of {result.n_tests} cocotb test(s) failed on {sim} "

@@ -13,6 +13,8 @@ from mram_macro.host import Macro
 from mram_macro.sim.runner import SIMULATORS
 from sim_models.device import DeviceParams
 
+from .budgets import wall_deadline_s
+
 CONFIG = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
                      calibration="gain")
 
@@ -109,6 +111,7 @@ COARSE = MacroConfig(rows=16, cols=8, tdc_bits=3, result_width=12, stream_width=
                      tdc_mode="coarse")
 
 
+@pytest.mark.timeout(wall_deadline_s("verilator", COARSE, 400))    # a cold Verilator build
 @pytest.mark.parametrize("sim", list(SIMULATORS))
 def test_coarse_table_calibration_is_alike_in_rtl_and_golden(sim):
     """tdc_mode='coarse': raw codes, the host-built table written over LUT_ENTRY, accumulated
