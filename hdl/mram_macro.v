@@ -293,9 +293,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$598  = 6'h00;
+  reg [5:0] \$signal$599  = 6'h00;
   wire accumulate;
-  wire \accumulate$485 ;
+  wire \accumulate$421 ;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
@@ -313,22 +313,22 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \arr_pre$403 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$591 ;
+  wire [63:0] \arr_wr_data$592 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$592 ;
+  wire \arr_wr_pulse$593 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$589 ;
+  wire [63:0] \arr_wr_row$590 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$590 ;
+  wire \arr_wr_side$591 ;
   wire array_idle;
-  wire \array_idle$576 ;
+  wire \array_idle$577 ;
   wire bus_active;
   wire busy;
   wire \busy$338 ;
-  wire \busy$606 ;
+  wire \busy$607 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -398,7 +398,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset9_offset;
   wire capture;
   wire \capture$408 ;
-  wire \capture$483 ;
+  wire \capture$419 ;
   wire clear;
   input clk;
   wire clk;
@@ -406,24 +406,24 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] code_enable;
   wire [6:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$417 ;
-  wire [447:0] \codes$586 ;
+  wire [447:0] \codes$418 ;
+  wire [447:0] \codes$587 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$570 ;
+  wire [63:0] \data$571 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$614 ;
+  wire [63:0] \fail_mask$615 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [3:0] flags;
-  wire \flags$564 ;
-  wire \flags$564.overflow ;
+  wire \flags$500 ;
+  wire \flags$500.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -723,7 +723,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire idle;
   wire length_error;
   wire load;
-  wire \load$558 ;
+  wire \load$494 ;
   wire load_inputs;
   wire load_raw;
   output [31:0] m_axis_tdata;
@@ -745,13 +745,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$489 ;
+  wire \negate$425 ;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$587 ;
+  wire [63:0] \overflow$588 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -761,7 +761,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$585 ;
+  wire \read_done$586 ;
   wire read_idle;
   wire read_start;
   wire \read_start$392 ;
@@ -844,7 +844,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire s_axis_tvalid;
   wire \s_axis_tvalid$367 ;
   wire shift;
-  wire \shift$487 ;
+  wire \shift$423 ;
   wire short;
   wire start;
   wire \start$390 ;
@@ -928,6 +928,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] threshold8_value;
   wire [15:0] threshold9_value;
   wire [1023:0] thresholds;
+  wire trim_busy;
   wire valid;
   wire [63:0] vector;
   wire [3:0] vector_flags;
@@ -1052,8 +1053,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \start$390  = read_start | \read_start$392 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
   assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  } : { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
-  assign \flags$564  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign status_vmm_busy = \busy$606  | vector_valid;
+  assign \flags$500  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign status_vmm_busy = \busy$607  | vector_valid;
   assign \$19  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
   assign status_tdc_overflow_set = pass_done & \$19 ;
   assign \$20  = wv_fail_count_count + fail_cells;
@@ -1064,7 +1065,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   always @(posedge g_cnt_clk)
     wv_fail_count_count <= \$24 ;
   always @(posedge g_cnt_clk)
-    \$signal$598  <= \$25 ;
+    \$signal$599  <= \$25 ;
   always @(posedge g_cnt_clk)
     fail_mask <= \$26 ;
   always @(posedge g_cnt_clk)
@@ -1076,327 +1077,327 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .capture(capture),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$2348$0 (\$157 ),
-    .\port$2359$0 (\$158 ),
-    .\port$2370$0 (\$159 ),
-    .\port$2381$0 (\$160 ),
-    .\port$2392$0 (\$161 ),
-    .\port$2403$0 (\$162 ),
-    .\port$2414$0 (\$163 ),
-    .\port$2425$0 (\$164 ),
-    .\port$2436$0 (\$165 ),
-    .\port$2447$0 (\$166 ),
-    .\port$2458$0 (\$167 ),
-    .\port$2469$0 (\$168 ),
-    .\port$2480$0 (\$169 ),
-    .\port$2491$0 (\$170 ),
-    .\port$2502$0 (\$171 ),
-    .\port$2513$0 (\$172 ),
-    .\port$2524$0 (\$173 ),
-    .\port$2535$0 (\$174 ),
-    .\port$2546$0 (\$175 ),
-    .\port$2557$0 (\$176 ),
-    .\port$2568$0 (\$177 ),
-    .\port$2579$0 (\$178 ),
-    .\port$2590$0 (\$179 ),
-    .\port$2601$0 (\$180 ),
-    .\port$2612$0 (\$181 ),
-    .\port$2623$0 (\$182 ),
-    .\port$2634$0 (\$183 ),
-    .\port$2645$0 (\$184 ),
-    .\port$2656$0 (\$185 ),
-    .\port$2667$0 (\$186 ),
-    .\port$2678$0 (\$187 ),
-    .\port$2689$0 (\$188 ),
-    .\port$2700$0 (\$189 ),
-    .\port$2711$0 (\$190 ),
-    .\port$2722$0 (\$191 ),
-    .\port$2733$0 (\$192 ),
-    .\port$2744$0 (\$193 ),
-    .\port$2755$0 (\$194 ),
-    .\port$2766$0 (\$195 ),
-    .\port$2777$0 (\$196 ),
-    .\port$2788$0 (\$197 ),
-    .\port$2799$0 (\$198 ),
-    .\port$2810$0 (\$199 ),
-    .\port$2821$0 (\$200 ),
-    .\port$2832$0 (\$201 ),
-    .\port$2843$0 (\$202 ),
-    .\port$2854$0 (\$203 ),
-    .\port$2865$0 (\$204 ),
-    .\port$2876$0 (\$205 ),
-    .\port$2887$0 (\$206 ),
-    .\port$2898$0 (\$207 ),
-    .\port$2909$0 (\$208 ),
-    .\port$2920$0 (\$209 ),
-    .\port$2931$0 (\$210 ),
-    .\port$2942$0 (\$211 ),
-    .\port$2953$0 (\$212 ),
-    .\port$2964$0 (\$213 ),
-    .\port$2975$0 (\$214 ),
-    .\port$2986$0 (\$215 ),
-    .\port$2997$0 (\$216 ),
-    .\port$3008$0 (\$217 ),
-    .\port$3019$0 (\$218 ),
-    .\port$3030$0 (\$219 ),
-    .\port$3041$0 (\$220 ),
-    .\port$3053$0 (\$221 ),
-    .\port$3065$0 (\$222 ),
-    .\port$3077$0 (\$223 ),
-    .\port$3089$0 (\$224 ),
-    .\port$3101$0 (\$225 ),
-    .\port$3113$0 (\$226 ),
-    .\port$3125$0 (\$227 ),
-    .\port$3137$0 (\$228 ),
-    .\port$3149$0 (\$229 ),
-    .\port$3161$0 (\$230 ),
-    .\port$3173$0 (\$231 ),
-    .\port$3185$0 (\$232 ),
-    .\port$3197$0 (\$233 ),
-    .\port$3209$0 (\$234 ),
-    .\port$3221$0 (\$235 ),
-    .\port$3233$0 (\$236 ),
-    .\port$3245$0 (\$237 ),
-    .\port$3257$0 (\$238 ),
-    .\port$3269$0 (\$239 ),
-    .\port$3281$0 (\$240 ),
-    .\port$3293$0 (\$241 ),
-    .\port$3305$0 (\$242 ),
-    .\port$3317$0 (\$243 ),
-    .\port$3329$0 (\$244 ),
-    .\port$3341$0 (\$245 ),
-    .\port$3353$0 (\$246 ),
-    .\port$3365$0 (\$247 ),
-    .\port$3377$0 (\$248 ),
-    .\port$3389$0 (\$249 ),
-    .\port$3401$0 (\$250 ),
-    .\port$3413$0 (\$251 ),
-    .\port$3425$0 (\$252 ),
-    .\port$3437$0 (\$253 ),
-    .\port$3449$0 (\$254 ),
-    .\port$3461$0 (\$255 ),
-    .\port$3473$0 (\$256 ),
-    .\port$3485$0 (\$257 ),
-    .\port$3497$0 (\$258 ),
-    .\port$3509$0 (\$259 ),
-    .\port$3521$0 (\$260 ),
-    .\port$3533$0 (\$261 ),
-    .\port$3545$0 (\$262 ),
-    .\port$3557$0 (\$263 ),
-    .\port$3569$0 (\$264 ),
-    .\port$3581$0 (\$265 ),
-    .\port$3593$0 (\$266 ),
-    .\port$3605$0 (\$267 ),
-    .\port$3617$0 (\$268 ),
-    .\port$3629$0 (\$269 ),
-    .\port$3641$0 (\$270 ),
-    .\port$3653$0 (\$271 ),
-    .\port$3665$0 (\$272 ),
-    .\port$3677$0 (\$273 ),
-    .\port$3689$0 (\$274 ),
-    .\port$3701$0 (\$275 ),
-    .\port$3713$0 (\$276 ),
-    .\port$3725$0 (\$277 ),
-    .\port$3737$0 (\$278 ),
-    .\port$3749$0 (\$279 ),
-    .\port$3761$0 (\$280 ),
-    .\port$3773$0 (\$281 ),
-    .\port$3785$0 (\$282 ),
-    .\port$3797$0 (\$283 ),
-    .\port$3809$0 (\$284 ),
-    .\port$4045$0 (cal_offset0_offset),
-    .\port$4047$0 (cal_offset1_offset),
-    .\port$4049$0 (cal_offset2_offset),
-    .\port$4051$0 (cal_offset3_offset),
-    .\port$4053$0 (cal_offset4_offset),
-    .\port$4055$0 (cal_offset5_offset),
-    .\port$4057$0 (cal_offset6_offset),
-    .\port$4059$0 (cal_offset7_offset),
-    .\port$4061$0 (cal_offset8_offset),
-    .\port$4063$0 (cal_offset9_offset),
-    .\port$4065$0 (cal_offset10_offset),
-    .\port$4067$0 (cal_offset11_offset),
-    .\port$4069$0 (cal_offset12_offset),
-    .\port$4071$0 (cal_offset13_offset),
-    .\port$4073$0 (cal_offset14_offset),
-    .\port$4075$0 (cal_offset15_offset),
-    .\port$4077$0 (cal_offset16_offset),
-    .\port$4079$0 (cal_offset17_offset),
-    .\port$4081$0 (cal_offset18_offset),
-    .\port$4083$0 (cal_offset19_offset),
-    .\port$4085$0 (cal_offset20_offset),
-    .\port$4087$0 (cal_offset21_offset),
-    .\port$4089$0 (cal_offset22_offset),
-    .\port$4091$0 (cal_offset23_offset),
-    .\port$4093$0 (cal_offset24_offset),
-    .\port$4095$0 (cal_offset25_offset),
-    .\port$4097$0 (cal_offset26_offset),
-    .\port$4099$0 (cal_offset27_offset),
-    .\port$4101$0 (cal_offset28_offset),
-    .\port$4103$0 (cal_offset29_offset),
-    .\port$4105$0 (cal_offset30_offset),
-    .\port$4107$0 (cal_offset31_offset),
-    .\port$4109$0 (cal_offset32_offset),
-    .\port$4111$0 (cal_offset33_offset),
-    .\port$4113$0 (cal_offset34_offset),
-    .\port$4115$0 (cal_offset35_offset),
-    .\port$4117$0 (cal_offset36_offset),
-    .\port$4119$0 (cal_offset37_offset),
-    .\port$4121$0 (cal_offset38_offset),
-    .\port$4123$0 (cal_offset39_offset),
-    .\port$4125$0 (cal_offset40_offset),
-    .\port$4127$0 (cal_offset41_offset),
-    .\port$4129$0 (cal_offset42_offset),
-    .\port$4131$0 (cal_offset43_offset),
-    .\port$4133$0 (cal_offset44_offset),
-    .\port$4135$0 (cal_offset45_offset),
-    .\port$4137$0 (cal_offset46_offset),
-    .\port$4139$0 (cal_offset47_offset),
-    .\port$4141$0 (cal_offset48_offset),
-    .\port$4143$0 (cal_offset49_offset),
-    .\port$4145$0 (cal_offset50_offset),
-    .\port$4147$0 (cal_offset51_offset),
-    .\port$4149$0 (cal_offset52_offset),
-    .\port$4151$0 (cal_offset53_offset),
-    .\port$4153$0 (cal_offset54_offset),
-    .\port$4155$0 (cal_offset55_offset),
-    .\port$4157$0 (cal_offset56_offset),
-    .\port$4159$0 (cal_offset57_offset),
-    .\port$4161$0 (cal_offset58_offset),
-    .\port$4163$0 (cal_offset59_offset),
-    .\port$4165$0 (cal_offset60_offset),
-    .\port$4167$0 (cal_offset61_offset),
-    .\port$4169$0 (cal_offset62_offset),
-    .\port$4171$0 (cal_offset63_offset),
-    .\port$4173$0 (threshold0_value),
-    .\port$4175$0 (threshold1_value),
-    .\port$4177$0 (threshold2_value),
-    .\port$4179$0 (threshold3_value),
-    .\port$4181$0 (threshold4_value),
-    .\port$4183$0 (threshold5_value),
-    .\port$4185$0 (threshold6_value),
-    .\port$4187$0 (threshold7_value),
-    .\port$4189$0 (threshold8_value),
-    .\port$4191$0 (threshold9_value),
-    .\port$4193$0 (threshold10_value),
-    .\port$4195$0 (threshold11_value),
-    .\port$4197$0 (threshold12_value),
-    .\port$4199$0 (threshold13_value),
-    .\port$4201$0 (threshold14_value),
-    .\port$4203$0 (threshold15_value),
-    .\port$4205$0 (threshold16_value),
-    .\port$4207$0 (threshold17_value),
-    .\port$4209$0 (threshold18_value),
-    .\port$4211$0 (threshold19_value),
-    .\port$4213$0 (threshold20_value),
-    .\port$4215$0 (threshold21_value),
-    .\port$4217$0 (threshold22_value),
-    .\port$4219$0 (threshold23_value),
-    .\port$4221$0 (threshold24_value),
-    .\port$4223$0 (threshold25_value),
-    .\port$4225$0 (threshold26_value),
-    .\port$4227$0 (threshold27_value),
-    .\port$4229$0 (threshold28_value),
-    .\port$4231$0 (threshold29_value),
-    .\port$4233$0 (threshold30_value),
-    .\port$4235$0 (threshold31_value),
-    .\port$4237$0 (threshold32_value),
-    .\port$4239$0 (threshold33_value),
-    .\port$4241$0 (threshold34_value),
-    .\port$4243$0 (threshold35_value),
-    .\port$4245$0 (threshold36_value),
-    .\port$4247$0 (threshold37_value),
-    .\port$4249$0 (threshold38_value),
-    .\port$4251$0 (threshold39_value),
-    .\port$4253$0 (threshold40_value),
-    .\port$4255$0 (threshold41_value),
-    .\port$4257$0 (threshold42_value),
-    .\port$4259$0 (threshold43_value),
-    .\port$4261$0 (threshold44_value),
-    .\port$4263$0 (threshold45_value),
-    .\port$4265$0 (threshold46_value),
-    .\port$4267$0 (threshold47_value),
-    .\port$4269$0 (threshold48_value),
-    .\port$4271$0 (threshold49_value),
-    .\port$4273$0 (threshold50_value),
-    .\port$4275$0 (threshold51_value),
-    .\port$4277$0 (threshold52_value),
-    .\port$4279$0 (threshold53_value),
-    .\port$4281$0 (threshold54_value),
-    .\port$4283$0 (threshold55_value),
-    .\port$4285$0 (threshold56_value),
-    .\port$4287$0 (threshold57_value),
-    .\port$4289$0 (threshold58_value),
-    .\port$4291$0 (threshold59_value),
-    .\port$4293$0 (threshold60_value),
-    .\port$4295$0 (threshold61_value),
-    .\port$4297$0 (threshold62_value),
-    .\port$4299$0 (threshold63_value),
-    .\port$4763$0 (\$93 ),
-    .\port$4765$0 (\$94 ),
-    .\port$4767$0 (\$95 ),
-    .\port$4769$0 (\$96 ),
-    .\port$4771$0 (\$97 ),
-    .\port$4773$0 (\$98 ),
-    .\port$4775$0 (\$99 ),
-    .\port$4777$0 (\$100 ),
-    .\port$4779$0 (\$101 ),
-    .\port$4781$0 (\$102 ),
-    .\port$4783$0 (\$103 ),
-    .\port$4785$0 (\$104 ),
-    .\port$4787$0 (\$105 ),
-    .\port$4789$0 (\$106 ),
-    .\port$4791$0 (\$107 ),
-    .\port$4793$0 (\$108 ),
-    .\port$4795$0 (\$109 ),
-    .\port$4797$0 (\$110 ),
-    .\port$4799$0 (\$111 ),
-    .\port$4801$0 (\$112 ),
-    .\port$4803$0 (\$113 ),
-    .\port$4805$0 (\$114 ),
-    .\port$4807$0 (\$115 ),
-    .\port$4809$0 (\$116 ),
-    .\port$4811$0 (\$117 ),
-    .\port$4813$0 (\$118 ),
-    .\port$4815$0 (\$119 ),
-    .\port$4817$0 (\$120 ),
-    .\port$4819$0 (\$121 ),
-    .\port$4821$0 (\$122 ),
-    .\port$4823$0 (\$123 ),
-    .\port$4825$0 (\$124 ),
-    .\port$4827$0 (\$125 ),
-    .\port$4829$0 (\$126 ),
-    .\port$4831$0 (\$127 ),
-    .\port$4833$0 (\$128 ),
-    .\port$4835$0 (\$129 ),
-    .\port$4837$0 (\$130 ),
-    .\port$4839$0 (\$131 ),
-    .\port$4841$0 (\$132 ),
-    .\port$4843$0 (\$133 ),
-    .\port$4845$0 (\$134 ),
-    .\port$4847$0 (\$135 ),
-    .\port$4849$0 (\$136 ),
-    .\port$4851$0 (\$137 ),
-    .\port$4853$0 (\$138 ),
-    .\port$4855$0 (\$139 ),
-    .\port$4857$0 (\$140 ),
-    .\port$4859$0 (\$141 ),
-    .\port$4861$0 (\$142 ),
-    .\port$4863$0 (\$143 ),
-    .\port$4865$0 (\$144 ),
-    .\port$4867$0 (\$145 ),
-    .\port$4869$0 (\$146 ),
-    .\port$4871$0 (\$147 ),
-    .\port$4873$0 (\$148 ),
-    .\port$4875$0 (\$149 ),
-    .\port$4877$0 (\$150 ),
-    .\port$4879$0 (\$151 ),
-    .\port$4881$0 (\$152 ),
-    .\port$4883$0 (\$153 ),
-    .\port$4885$0 (\$154 ),
-    .\port$4887$0 (\$155 ),
-    .\port$4889$0 (\$156 ),
-    .\port$4918$2 (\$285 ),
+    .\port$2352$0 (\$157 ),
+    .\port$2363$0 (\$158 ),
+    .\port$2374$0 (\$159 ),
+    .\port$2385$0 (\$160 ),
+    .\port$2396$0 (\$161 ),
+    .\port$2407$0 (\$162 ),
+    .\port$2418$0 (\$163 ),
+    .\port$2429$0 (\$164 ),
+    .\port$2440$0 (\$165 ),
+    .\port$2451$0 (\$166 ),
+    .\port$2462$0 (\$167 ),
+    .\port$2473$0 (\$168 ),
+    .\port$2484$0 (\$169 ),
+    .\port$2495$0 (\$170 ),
+    .\port$2506$0 (\$171 ),
+    .\port$2517$0 (\$172 ),
+    .\port$2528$0 (\$173 ),
+    .\port$2539$0 (\$174 ),
+    .\port$2550$0 (\$175 ),
+    .\port$2561$0 (\$176 ),
+    .\port$2572$0 (\$177 ),
+    .\port$2583$0 (\$178 ),
+    .\port$2594$0 (\$179 ),
+    .\port$2605$0 (\$180 ),
+    .\port$2616$0 (\$181 ),
+    .\port$2627$0 (\$182 ),
+    .\port$2638$0 (\$183 ),
+    .\port$2649$0 (\$184 ),
+    .\port$2660$0 (\$185 ),
+    .\port$2671$0 (\$186 ),
+    .\port$2682$0 (\$187 ),
+    .\port$2693$0 (\$188 ),
+    .\port$2704$0 (\$189 ),
+    .\port$2715$0 (\$190 ),
+    .\port$2726$0 (\$191 ),
+    .\port$2737$0 (\$192 ),
+    .\port$2748$0 (\$193 ),
+    .\port$2759$0 (\$194 ),
+    .\port$2770$0 (\$195 ),
+    .\port$2781$0 (\$196 ),
+    .\port$2792$0 (\$197 ),
+    .\port$2803$0 (\$198 ),
+    .\port$2814$0 (\$199 ),
+    .\port$2825$0 (\$200 ),
+    .\port$2836$0 (\$201 ),
+    .\port$2847$0 (\$202 ),
+    .\port$2858$0 (\$203 ),
+    .\port$2869$0 (\$204 ),
+    .\port$2880$0 (\$205 ),
+    .\port$2891$0 (\$206 ),
+    .\port$2902$0 (\$207 ),
+    .\port$2913$0 (\$208 ),
+    .\port$2924$0 (\$209 ),
+    .\port$2935$0 (\$210 ),
+    .\port$2946$0 (\$211 ),
+    .\port$2957$0 (\$212 ),
+    .\port$2968$0 (\$213 ),
+    .\port$2979$0 (\$214 ),
+    .\port$2990$0 (\$215 ),
+    .\port$3001$0 (\$216 ),
+    .\port$3012$0 (\$217 ),
+    .\port$3023$0 (\$218 ),
+    .\port$3034$0 (\$219 ),
+    .\port$3045$0 (\$220 ),
+    .\port$3057$0 (\$221 ),
+    .\port$3069$0 (\$222 ),
+    .\port$3081$0 (\$223 ),
+    .\port$3093$0 (\$224 ),
+    .\port$3105$0 (\$225 ),
+    .\port$3117$0 (\$226 ),
+    .\port$3129$0 (\$227 ),
+    .\port$3141$0 (\$228 ),
+    .\port$3153$0 (\$229 ),
+    .\port$3165$0 (\$230 ),
+    .\port$3177$0 (\$231 ),
+    .\port$3189$0 (\$232 ),
+    .\port$3201$0 (\$233 ),
+    .\port$3213$0 (\$234 ),
+    .\port$3225$0 (\$235 ),
+    .\port$3237$0 (\$236 ),
+    .\port$3249$0 (\$237 ),
+    .\port$3261$0 (\$238 ),
+    .\port$3273$0 (\$239 ),
+    .\port$3285$0 (\$240 ),
+    .\port$3297$0 (\$241 ),
+    .\port$3309$0 (\$242 ),
+    .\port$3321$0 (\$243 ),
+    .\port$3333$0 (\$244 ),
+    .\port$3345$0 (\$245 ),
+    .\port$3357$0 (\$246 ),
+    .\port$3369$0 (\$247 ),
+    .\port$3381$0 (\$248 ),
+    .\port$3393$0 (\$249 ),
+    .\port$3405$0 (\$250 ),
+    .\port$3417$0 (\$251 ),
+    .\port$3429$0 (\$252 ),
+    .\port$3441$0 (\$253 ),
+    .\port$3453$0 (\$254 ),
+    .\port$3465$0 (\$255 ),
+    .\port$3477$0 (\$256 ),
+    .\port$3489$0 (\$257 ),
+    .\port$3501$0 (\$258 ),
+    .\port$3513$0 (\$259 ),
+    .\port$3525$0 (\$260 ),
+    .\port$3537$0 (\$261 ),
+    .\port$3549$0 (\$262 ),
+    .\port$3561$0 (\$263 ),
+    .\port$3573$0 (\$264 ),
+    .\port$3585$0 (\$265 ),
+    .\port$3597$0 (\$266 ),
+    .\port$3609$0 (\$267 ),
+    .\port$3621$0 (\$268 ),
+    .\port$3633$0 (\$269 ),
+    .\port$3645$0 (\$270 ),
+    .\port$3657$0 (\$271 ),
+    .\port$3669$0 (\$272 ),
+    .\port$3681$0 (\$273 ),
+    .\port$3693$0 (\$274 ),
+    .\port$3705$0 (\$275 ),
+    .\port$3717$0 (\$276 ),
+    .\port$3729$0 (\$277 ),
+    .\port$3741$0 (\$278 ),
+    .\port$3753$0 (\$279 ),
+    .\port$3765$0 (\$280 ),
+    .\port$3777$0 (\$281 ),
+    .\port$3789$0 (\$282 ),
+    .\port$3801$0 (\$283 ),
+    .\port$3813$0 (\$284 ),
+    .\port$4086$0 (cal_offset0_offset),
+    .\port$4088$0 (cal_offset1_offset),
+    .\port$4090$0 (cal_offset2_offset),
+    .\port$4092$0 (cal_offset3_offset),
+    .\port$4094$0 (cal_offset4_offset),
+    .\port$4096$0 (cal_offset5_offset),
+    .\port$4098$0 (cal_offset6_offset),
+    .\port$4100$0 (cal_offset7_offset),
+    .\port$4102$0 (cal_offset8_offset),
+    .\port$4104$0 (cal_offset9_offset),
+    .\port$4106$0 (cal_offset10_offset),
+    .\port$4108$0 (cal_offset11_offset),
+    .\port$4110$0 (cal_offset12_offset),
+    .\port$4112$0 (cal_offset13_offset),
+    .\port$4114$0 (cal_offset14_offset),
+    .\port$4116$0 (cal_offset15_offset),
+    .\port$4118$0 (cal_offset16_offset),
+    .\port$4120$0 (cal_offset17_offset),
+    .\port$4122$0 (cal_offset18_offset),
+    .\port$4124$0 (cal_offset19_offset),
+    .\port$4126$0 (cal_offset20_offset),
+    .\port$4128$0 (cal_offset21_offset),
+    .\port$4130$0 (cal_offset22_offset),
+    .\port$4132$0 (cal_offset23_offset),
+    .\port$4134$0 (cal_offset24_offset),
+    .\port$4136$0 (cal_offset25_offset),
+    .\port$4138$0 (cal_offset26_offset),
+    .\port$4140$0 (cal_offset27_offset),
+    .\port$4142$0 (cal_offset28_offset),
+    .\port$4144$0 (cal_offset29_offset),
+    .\port$4146$0 (cal_offset30_offset),
+    .\port$4148$0 (cal_offset31_offset),
+    .\port$4150$0 (cal_offset32_offset),
+    .\port$4152$0 (cal_offset33_offset),
+    .\port$4154$0 (cal_offset34_offset),
+    .\port$4156$0 (cal_offset35_offset),
+    .\port$4158$0 (cal_offset36_offset),
+    .\port$4160$0 (cal_offset37_offset),
+    .\port$4162$0 (cal_offset38_offset),
+    .\port$4164$0 (cal_offset39_offset),
+    .\port$4166$0 (cal_offset40_offset),
+    .\port$4168$0 (cal_offset41_offset),
+    .\port$4170$0 (cal_offset42_offset),
+    .\port$4172$0 (cal_offset43_offset),
+    .\port$4174$0 (cal_offset44_offset),
+    .\port$4176$0 (cal_offset45_offset),
+    .\port$4178$0 (cal_offset46_offset),
+    .\port$4180$0 (cal_offset47_offset),
+    .\port$4182$0 (cal_offset48_offset),
+    .\port$4184$0 (cal_offset49_offset),
+    .\port$4186$0 (cal_offset50_offset),
+    .\port$4188$0 (cal_offset51_offset),
+    .\port$4190$0 (cal_offset52_offset),
+    .\port$4192$0 (cal_offset53_offset),
+    .\port$4194$0 (cal_offset54_offset),
+    .\port$4196$0 (cal_offset55_offset),
+    .\port$4198$0 (cal_offset56_offset),
+    .\port$4200$0 (cal_offset57_offset),
+    .\port$4202$0 (cal_offset58_offset),
+    .\port$4204$0 (cal_offset59_offset),
+    .\port$4206$0 (cal_offset60_offset),
+    .\port$4208$0 (cal_offset61_offset),
+    .\port$4210$0 (cal_offset62_offset),
+    .\port$4212$0 (cal_offset63_offset),
+    .\port$4214$0 (threshold0_value),
+    .\port$4216$0 (threshold1_value),
+    .\port$4218$0 (threshold2_value),
+    .\port$4220$0 (threshold3_value),
+    .\port$4222$0 (threshold4_value),
+    .\port$4224$0 (threshold5_value),
+    .\port$4226$0 (threshold6_value),
+    .\port$4228$0 (threshold7_value),
+    .\port$4230$0 (threshold8_value),
+    .\port$4232$0 (threshold9_value),
+    .\port$4234$0 (threshold10_value),
+    .\port$4236$0 (threshold11_value),
+    .\port$4238$0 (threshold12_value),
+    .\port$4240$0 (threshold13_value),
+    .\port$4242$0 (threshold14_value),
+    .\port$4244$0 (threshold15_value),
+    .\port$4246$0 (threshold16_value),
+    .\port$4248$0 (threshold17_value),
+    .\port$4250$0 (threshold18_value),
+    .\port$4252$0 (threshold19_value),
+    .\port$4254$0 (threshold20_value),
+    .\port$4256$0 (threshold21_value),
+    .\port$4258$0 (threshold22_value),
+    .\port$4260$0 (threshold23_value),
+    .\port$4262$0 (threshold24_value),
+    .\port$4264$0 (threshold25_value),
+    .\port$4266$0 (threshold26_value),
+    .\port$4268$0 (threshold27_value),
+    .\port$4270$0 (threshold28_value),
+    .\port$4272$0 (threshold29_value),
+    .\port$4274$0 (threshold30_value),
+    .\port$4276$0 (threshold31_value),
+    .\port$4278$0 (threshold32_value),
+    .\port$4280$0 (threshold33_value),
+    .\port$4282$0 (threshold34_value),
+    .\port$4284$0 (threshold35_value),
+    .\port$4286$0 (threshold36_value),
+    .\port$4288$0 (threshold37_value),
+    .\port$4290$0 (threshold38_value),
+    .\port$4292$0 (threshold39_value),
+    .\port$4294$0 (threshold40_value),
+    .\port$4296$0 (threshold41_value),
+    .\port$4298$0 (threshold42_value),
+    .\port$4300$0 (threshold43_value),
+    .\port$4302$0 (threshold44_value),
+    .\port$4304$0 (threshold45_value),
+    .\port$4306$0 (threshold46_value),
+    .\port$4308$0 (threshold47_value),
+    .\port$4310$0 (threshold48_value),
+    .\port$4312$0 (threshold49_value),
+    .\port$4314$0 (threshold50_value),
+    .\port$4316$0 (threshold51_value),
+    .\port$4318$0 (threshold52_value),
+    .\port$4320$0 (threshold53_value),
+    .\port$4322$0 (threshold54_value),
+    .\port$4324$0 (threshold55_value),
+    .\port$4326$0 (threshold56_value),
+    .\port$4328$0 (threshold57_value),
+    .\port$4330$0 (threshold58_value),
+    .\port$4332$0 (threshold59_value),
+    .\port$4334$0 (threshold60_value),
+    .\port$4336$0 (threshold61_value),
+    .\port$4338$0 (threshold62_value),
+    .\port$4340$0 (threshold63_value),
+    .\port$4804$0 (\$93 ),
+    .\port$4806$0 (\$94 ),
+    .\port$4808$0 (\$95 ),
+    .\port$4810$0 (\$96 ),
+    .\port$4812$0 (\$97 ),
+    .\port$4814$0 (\$98 ),
+    .\port$4816$0 (\$99 ),
+    .\port$4818$0 (\$100 ),
+    .\port$4820$0 (\$101 ),
+    .\port$4822$0 (\$102 ),
+    .\port$4824$0 (\$103 ),
+    .\port$4826$0 (\$104 ),
+    .\port$4828$0 (\$105 ),
+    .\port$4830$0 (\$106 ),
+    .\port$4832$0 (\$107 ),
+    .\port$4834$0 (\$108 ),
+    .\port$4836$0 (\$109 ),
+    .\port$4838$0 (\$110 ),
+    .\port$4840$0 (\$111 ),
+    .\port$4842$0 (\$112 ),
+    .\port$4844$0 (\$113 ),
+    .\port$4846$0 (\$114 ),
+    .\port$4848$0 (\$115 ),
+    .\port$4850$0 (\$116 ),
+    .\port$4852$0 (\$117 ),
+    .\port$4854$0 (\$118 ),
+    .\port$4856$0 (\$119 ),
+    .\port$4858$0 (\$120 ),
+    .\port$4860$0 (\$121 ),
+    .\port$4862$0 (\$122 ),
+    .\port$4864$0 (\$123 ),
+    .\port$4866$0 (\$124 ),
+    .\port$4868$0 (\$125 ),
+    .\port$4870$0 (\$126 ),
+    .\port$4872$0 (\$127 ),
+    .\port$4874$0 (\$128 ),
+    .\port$4876$0 (\$129 ),
+    .\port$4878$0 (\$130 ),
+    .\port$4880$0 (\$131 ),
+    .\port$4882$0 (\$132 ),
+    .\port$4884$0 (\$133 ),
+    .\port$4886$0 (\$134 ),
+    .\port$4888$0 (\$135 ),
+    .\port$4890$0 (\$136 ),
+    .\port$4892$0 (\$137 ),
+    .\port$4894$0 (\$138 ),
+    .\port$4896$0 (\$139 ),
+    .\port$4898$0 (\$140 ),
+    .\port$4900$0 (\$141 ),
+    .\port$4902$0 (\$142 ),
+    .\port$4904$0 (\$143 ),
+    .\port$4906$0 (\$144 ),
+    .\port$4908$0 (\$145 ),
+    .\port$4910$0 (\$146 ),
+    .\port$4912$0 (\$147 ),
+    .\port$4914$0 (\$148 ),
+    .\port$4916$0 (\$149 ),
+    .\port$4918$0 (\$150 ),
+    .\port$4920$0 (\$151 ),
+    .\port$4922$0 (\$152 ),
+    .\port$4924$0 (\$153 ),
+    .\port$4926$0 (\$154 ),
+    .\port$4928$0 (\$155 ),
+    .\port$4930$0 (\$156 ),
+    .\port$4959$2 (\$285 ),
     .raw(raw)
   );
   mram_icg g_acc_icg (
@@ -1878,8 +1879,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$3972$0 (\$signal$598 ),
-    .\port$3974$0 (fail_mask),
+    .\port$4013$0 (\$signal$599 ),
+    .\port$4015$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
@@ -1984,7 +1985,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .data(data),
-    .flags(\flags$564 ),
+    .flags(\flags$500 ),
     .g_ser_clk(g_ser_clk),
     .g_serd_clk(g_serd_clk),
     .g_serd_rst(rst),
@@ -1998,14 +1999,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$606 ),
+    .busy(\busy$607 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$4918$2 (\$285 ),
+    .\port$4959$2 (\$285 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -2087,134 +2088,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4635$0 (\$29 ),
-    .\port$4637$0 (\$30 ),
-    .\port$4639$0 (\$31 ),
-    .\port$4641$0 (\$32 ),
-    .\port$4643$0 (\$33 ),
-    .\port$4645$0 (\$34 ),
-    .\port$4647$0 (\$35 ),
-    .\port$4649$0 (\$36 ),
-    .\port$4651$0 (\$37 ),
-    .\port$4653$0 (\$38 ),
-    .\port$4655$0 (\$39 ),
-    .\port$4657$0 (\$40 ),
-    .\port$4659$0 (\$41 ),
-    .\port$4661$0 (\$42 ),
-    .\port$4663$0 (\$43 ),
-    .\port$4665$0 (\$44 ),
-    .\port$4667$0 (\$45 ),
-    .\port$4669$0 (\$46 ),
-    .\port$4671$0 (\$47 ),
-    .\port$4673$0 (\$48 ),
-    .\port$4675$0 (\$49 ),
-    .\port$4677$0 (\$50 ),
-    .\port$4679$0 (\$51 ),
-    .\port$4681$0 (\$52 ),
-    .\port$4683$0 (\$53 ),
-    .\port$4685$0 (\$54 ),
-    .\port$4687$0 (\$55 ),
-    .\port$4689$0 (\$56 ),
-    .\port$4691$0 (\$57 ),
-    .\port$4693$0 (\$58 ),
-    .\port$4695$0 (\$59 ),
-    .\port$4697$0 (\$60 ),
-    .\port$4699$0 (\$61 ),
-    .\port$4701$0 (\$62 ),
-    .\port$4703$0 (\$63 ),
-    .\port$4705$0 (\$64 ),
-    .\port$4707$0 (\$65 ),
-    .\port$4709$0 (\$66 ),
-    .\port$4711$0 (\$67 ),
-    .\port$4713$0 (\$68 ),
-    .\port$4715$0 (\$69 ),
-    .\port$4717$0 (\$70 ),
-    .\port$4719$0 (\$71 ),
-    .\port$4721$0 (\$72 ),
-    .\port$4723$0 (\$73 ),
-    .\port$4725$0 (\$74 ),
-    .\port$4727$0 (\$75 ),
-    .\port$4729$0 (\$76 ),
-    .\port$4731$0 (\$77 ),
-    .\port$4733$0 (\$78 ),
-    .\port$4735$0 (\$79 ),
-    .\port$4737$0 (\$80 ),
-    .\port$4739$0 (\$81 ),
-    .\port$4741$0 (\$82 ),
-    .\port$4743$0 (\$83 ),
-    .\port$4745$0 (\$84 ),
-    .\port$4747$0 (\$85 ),
-    .\port$4749$0 (\$86 ),
-    .\port$4751$0 (\$87 ),
-    .\port$4753$0 (\$88 ),
-    .\port$4755$0 (\$89 ),
-    .\port$4757$0 (\$90 ),
-    .\port$4759$0 (\$91 ),
-    .\port$4761$0 (\$92 ),
-    .\port$4763$0 (\$93 ),
-    .\port$4765$0 (\$94 ),
-    .\port$4767$0 (\$95 ),
-    .\port$4769$0 (\$96 ),
-    .\port$4771$0 (\$97 ),
-    .\port$4773$0 (\$98 ),
-    .\port$4775$0 (\$99 ),
-    .\port$4777$0 (\$100 ),
-    .\port$4779$0 (\$101 ),
-    .\port$4781$0 (\$102 ),
-    .\port$4783$0 (\$103 ),
-    .\port$4785$0 (\$104 ),
-    .\port$4787$0 (\$105 ),
-    .\port$4789$0 (\$106 ),
-    .\port$4791$0 (\$107 ),
-    .\port$4793$0 (\$108 ),
-    .\port$4795$0 (\$109 ),
-    .\port$4797$0 (\$110 ),
-    .\port$4799$0 (\$111 ),
-    .\port$4801$0 (\$112 ),
-    .\port$4803$0 (\$113 ),
-    .\port$4805$0 (\$114 ),
-    .\port$4807$0 (\$115 ),
-    .\port$4809$0 (\$116 ),
-    .\port$4811$0 (\$117 ),
-    .\port$4813$0 (\$118 ),
-    .\port$4815$0 (\$119 ),
-    .\port$4817$0 (\$120 ),
-    .\port$4819$0 (\$121 ),
-    .\port$4821$0 (\$122 ),
-    .\port$4823$0 (\$123 ),
-    .\port$4825$0 (\$124 ),
-    .\port$4827$0 (\$125 ),
-    .\port$4829$0 (\$126 ),
-    .\port$4831$0 (\$127 ),
-    .\port$4833$0 (\$128 ),
-    .\port$4835$0 (\$129 ),
-    .\port$4837$0 (\$130 ),
-    .\port$4839$0 (\$131 ),
-    .\port$4841$0 (\$132 ),
-    .\port$4843$0 (\$133 ),
-    .\port$4845$0 (\$134 ),
-    .\port$4847$0 (\$135 ),
-    .\port$4849$0 (\$136 ),
-    .\port$4851$0 (\$137 ),
-    .\port$4853$0 (\$138 ),
-    .\port$4855$0 (\$139 ),
-    .\port$4857$0 (\$140 ),
-    .\port$4859$0 (\$141 ),
-    .\port$4861$0 (\$142 ),
-    .\port$4863$0 (\$143 ),
-    .\port$4865$0 (\$144 ),
-    .\port$4867$0 (\$145 ),
-    .\port$4869$0 (\$146 ),
-    .\port$4871$0 (\$147 ),
-    .\port$4873$0 (\$148 ),
-    .\port$4875$0 (\$149 ),
-    .\port$4877$0 (\$150 ),
-    .\port$4879$0 (\$151 ),
-    .\port$4881$0 (\$152 ),
-    .\port$4883$0 (\$153 ),
-    .\port$4885$0 (\$154 ),
-    .\port$4887$0 (\$155 ),
-    .\port$4889$0 (\$156 ),
+    .\port$4676$0 (\$29 ),
+    .\port$4678$0 (\$30 ),
+    .\port$4680$0 (\$31 ),
+    .\port$4682$0 (\$32 ),
+    .\port$4684$0 (\$33 ),
+    .\port$4686$0 (\$34 ),
+    .\port$4688$0 (\$35 ),
+    .\port$4690$0 (\$36 ),
+    .\port$4692$0 (\$37 ),
+    .\port$4694$0 (\$38 ),
+    .\port$4696$0 (\$39 ),
+    .\port$4698$0 (\$40 ),
+    .\port$4700$0 (\$41 ),
+    .\port$4702$0 (\$42 ),
+    .\port$4704$0 (\$43 ),
+    .\port$4706$0 (\$44 ),
+    .\port$4708$0 (\$45 ),
+    .\port$4710$0 (\$46 ),
+    .\port$4712$0 (\$47 ),
+    .\port$4714$0 (\$48 ),
+    .\port$4716$0 (\$49 ),
+    .\port$4718$0 (\$50 ),
+    .\port$4720$0 (\$51 ),
+    .\port$4722$0 (\$52 ),
+    .\port$4724$0 (\$53 ),
+    .\port$4726$0 (\$54 ),
+    .\port$4728$0 (\$55 ),
+    .\port$4730$0 (\$56 ),
+    .\port$4732$0 (\$57 ),
+    .\port$4734$0 (\$58 ),
+    .\port$4736$0 (\$59 ),
+    .\port$4738$0 (\$60 ),
+    .\port$4740$0 (\$61 ),
+    .\port$4742$0 (\$62 ),
+    .\port$4744$0 (\$63 ),
+    .\port$4746$0 (\$64 ),
+    .\port$4748$0 (\$65 ),
+    .\port$4750$0 (\$66 ),
+    .\port$4752$0 (\$67 ),
+    .\port$4754$0 (\$68 ),
+    .\port$4756$0 (\$69 ),
+    .\port$4758$0 (\$70 ),
+    .\port$4760$0 (\$71 ),
+    .\port$4762$0 (\$72 ),
+    .\port$4764$0 (\$73 ),
+    .\port$4766$0 (\$74 ),
+    .\port$4768$0 (\$75 ),
+    .\port$4770$0 (\$76 ),
+    .\port$4772$0 (\$77 ),
+    .\port$4774$0 (\$78 ),
+    .\port$4776$0 (\$79 ),
+    .\port$4778$0 (\$80 ),
+    .\port$4780$0 (\$81 ),
+    .\port$4782$0 (\$82 ),
+    .\port$4784$0 (\$83 ),
+    .\port$4786$0 (\$84 ),
+    .\port$4788$0 (\$85 ),
+    .\port$4790$0 (\$86 ),
+    .\port$4792$0 (\$87 ),
+    .\port$4794$0 (\$88 ),
+    .\port$4796$0 (\$89 ),
+    .\port$4798$0 (\$90 ),
+    .\port$4800$0 (\$91 ),
+    .\port$4802$0 (\$92 ),
+    .\port$4804$0 (\$93 ),
+    .\port$4806$0 (\$94 ),
+    .\port$4808$0 (\$95 ),
+    .\port$4810$0 (\$96 ),
+    .\port$4812$0 (\$97 ),
+    .\port$4814$0 (\$98 ),
+    .\port$4816$0 (\$99 ),
+    .\port$4818$0 (\$100 ),
+    .\port$4820$0 (\$101 ),
+    .\port$4822$0 (\$102 ),
+    .\port$4824$0 (\$103 ),
+    .\port$4826$0 (\$104 ),
+    .\port$4828$0 (\$105 ),
+    .\port$4830$0 (\$106 ),
+    .\port$4832$0 (\$107 ),
+    .\port$4834$0 (\$108 ),
+    .\port$4836$0 (\$109 ),
+    .\port$4838$0 (\$110 ),
+    .\port$4840$0 (\$111 ),
+    .\port$4842$0 (\$112 ),
+    .\port$4844$0 (\$113 ),
+    .\port$4846$0 (\$114 ),
+    .\port$4848$0 (\$115 ),
+    .\port$4850$0 (\$116 ),
+    .\port$4852$0 (\$117 ),
+    .\port$4854$0 (\$118 ),
+    .\port$4856$0 (\$119 ),
+    .\port$4858$0 (\$120 ),
+    .\port$4860$0 (\$121 ),
+    .\port$4862$0 (\$122 ),
+    .\port$4864$0 (\$123 ),
+    .\port$4866$0 (\$124 ),
+    .\port$4868$0 (\$125 ),
+    .\port$4870$0 (\$126 ),
+    .\port$4872$0 (\$127 ),
+    .\port$4874$0 (\$128 ),
+    .\port$4876$0 (\$129 ),
+    .\port$4878$0 (\$130 ),
+    .\port$4880$0 (\$131 ),
+    .\port$4882$0 (\$132 ),
+    .\port$4884$0 (\$133 ),
+    .\port$4886$0 (\$134 ),
+    .\port$4888$0 (\$135 ),
+    .\port$4890$0 (\$136 ),
+    .\port$4892$0 (\$137 ),
+    .\port$4894$0 (\$138 ),
+    .\port$4896$0 (\$139 ),
+    .\port$4898$0 (\$140 ),
+    .\port$4900$0 (\$141 ),
+    .\port$4902$0 (\$142 ),
+    .\port$4904$0 (\$143 ),
+    .\port$4906$0 (\$144 ),
+    .\port$4908$0 (\$145 ),
+    .\port$4910$0 (\$146 ),
+    .\port$4912$0 (\$147 ),
+    .\port$4914$0 (\$148 ),
+    .\port$4916$0 (\$149 ),
+    .\port$4918$0 (\$150 ),
+    .\port$4920$0 (\$151 ),
+    .\port$4922$0 (\$152 ),
+    .\port$4924$0 (\$153 ),
+    .\port$4926$0 (\$154 ),
+    .\port$4928$0 (\$155 ),
+    .\port$4930$0 (\$156 ),
     .rst(rst),
     .window_end(window_end)
   );
@@ -2229,142 +2230,142 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$614 ),
+    .fail_mask(\fail_mask$615 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$4041$0 (weight_data0_bits),
-    .\port$4043$0 (weight_data1_bits),
-    .\port$4635$0 (\$29 ),
-    .\port$4637$0 (\$30 ),
-    .\port$4639$0 (\$31 ),
-    .\port$4641$0 (\$32 ),
-    .\port$4643$0 (\$33 ),
-    .\port$4645$0 (\$34 ),
-    .\port$4647$0 (\$35 ),
-    .\port$4649$0 (\$36 ),
-    .\port$4651$0 (\$37 ),
-    .\port$4653$0 (\$38 ),
-    .\port$4655$0 (\$39 ),
-    .\port$4657$0 (\$40 ),
-    .\port$4659$0 (\$41 ),
-    .\port$4661$0 (\$42 ),
-    .\port$4663$0 (\$43 ),
-    .\port$4665$0 (\$44 ),
-    .\port$4667$0 (\$45 ),
-    .\port$4669$0 (\$46 ),
-    .\port$4671$0 (\$47 ),
-    .\port$4673$0 (\$48 ),
-    .\port$4675$0 (\$49 ),
-    .\port$4677$0 (\$50 ),
-    .\port$4679$0 (\$51 ),
-    .\port$4681$0 (\$52 ),
-    .\port$4683$0 (\$53 ),
-    .\port$4685$0 (\$54 ),
-    .\port$4687$0 (\$55 ),
-    .\port$4689$0 (\$56 ),
-    .\port$4691$0 (\$57 ),
-    .\port$4693$0 (\$58 ),
-    .\port$4695$0 (\$59 ),
-    .\port$4697$0 (\$60 ),
-    .\port$4699$0 (\$61 ),
-    .\port$4701$0 (\$62 ),
-    .\port$4703$0 (\$63 ),
-    .\port$4705$0 (\$64 ),
-    .\port$4707$0 (\$65 ),
-    .\port$4709$0 (\$66 ),
-    .\port$4711$0 (\$67 ),
-    .\port$4713$0 (\$68 ),
-    .\port$4715$0 (\$69 ),
-    .\port$4717$0 (\$70 ),
-    .\port$4719$0 (\$71 ),
-    .\port$4721$0 (\$72 ),
-    .\port$4723$0 (\$73 ),
-    .\port$4725$0 (\$74 ),
-    .\port$4727$0 (\$75 ),
-    .\port$4729$0 (\$76 ),
-    .\port$4731$0 (\$77 ),
-    .\port$4733$0 (\$78 ),
-    .\port$4735$0 (\$79 ),
-    .\port$4737$0 (\$80 ),
-    .\port$4739$0 (\$81 ),
-    .\port$4741$0 (\$82 ),
-    .\port$4743$0 (\$83 ),
-    .\port$4745$0 (\$84 ),
-    .\port$4747$0 (\$85 ),
-    .\port$4749$0 (\$86 ),
-    .\port$4751$0 (\$87 ),
-    .\port$4753$0 (\$88 ),
-    .\port$4755$0 (\$89 ),
-    .\port$4757$0 (\$90 ),
-    .\port$4759$0 (\$91 ),
-    .\port$4761$0 (\$92 ),
-    .\port$4763$0 (\$93 ),
-    .\port$4765$0 (\$94 ),
-    .\port$4767$0 (\$95 ),
-    .\port$4769$0 (\$96 ),
-    .\port$4771$0 (\$97 ),
-    .\port$4773$0 (\$98 ),
-    .\port$4775$0 (\$99 ),
-    .\port$4777$0 (\$100 ),
-    .\port$4779$0 (\$101 ),
-    .\port$4781$0 (\$102 ),
-    .\port$4783$0 (\$103 ),
-    .\port$4785$0 (\$104 ),
-    .\port$4787$0 (\$105 ),
-    .\port$4789$0 (\$106 ),
-    .\port$4791$0 (\$107 ),
-    .\port$4793$0 (\$108 ),
-    .\port$4795$0 (\$109 ),
-    .\port$4797$0 (\$110 ),
-    .\port$4799$0 (\$111 ),
-    .\port$4801$0 (\$112 ),
-    .\port$4803$0 (\$113 ),
-    .\port$4805$0 (\$114 ),
-    .\port$4807$0 (\$115 ),
-    .\port$4809$0 (\$116 ),
-    .\port$4811$0 (\$117 ),
-    .\port$4813$0 (\$118 ),
-    .\port$4815$0 (\$119 ),
-    .\port$4817$0 (\$120 ),
-    .\port$4819$0 (\$121 ),
-    .\port$4821$0 (\$122 ),
-    .\port$4823$0 (\$123 ),
-    .\port$4825$0 (\$124 ),
-    .\port$4827$0 (\$125 ),
-    .\port$4829$0 (\$126 ),
-    .\port$4831$0 (\$127 ),
-    .\port$4833$0 (\$128 ),
-    .\port$4835$0 (\$129 ),
-    .\port$4837$0 (\$130 ),
-    .\port$4839$0 (\$131 ),
-    .\port$4841$0 (\$132 ),
-    .\port$4843$0 (\$133 ),
-    .\port$4845$0 (\$134 ),
-    .\port$4847$0 (\$135 ),
-    .\port$4849$0 (\$136 ),
-    .\port$4851$0 (\$137 ),
-    .\port$4853$0 (\$138 ),
-    .\port$4855$0 (\$139 ),
-    .\port$4857$0 (\$140 ),
-    .\port$4859$0 (\$141 ),
-    .\port$4861$0 (\$142 ),
-    .\port$4863$0 (\$143 ),
-    .\port$4865$0 (\$144 ),
-    .\port$4867$0 (\$145 ),
-    .\port$4869$0 (\$146 ),
-    .\port$4871$0 (\$147 ),
-    .\port$4873$0 (\$148 ),
-    .\port$4875$0 (\$149 ),
-    .\port$4877$0 (\$150 ),
-    .\port$4879$0 (\$151 ),
-    .\port$4881$0 (\$152 ),
-    .\port$4883$0 (\$153 ),
-    .\port$4885$0 (\$154 ),
-    .\port$4887$0 (\$155 ),
-    .\port$4889$0 (\$156 ),
+    .\port$4082$0 (weight_data0_bits),
+    .\port$4084$0 (weight_data1_bits),
+    .\port$4676$0 (\$29 ),
+    .\port$4678$0 (\$30 ),
+    .\port$4680$0 (\$31 ),
+    .\port$4682$0 (\$32 ),
+    .\port$4684$0 (\$33 ),
+    .\port$4686$0 (\$34 ),
+    .\port$4688$0 (\$35 ),
+    .\port$4690$0 (\$36 ),
+    .\port$4692$0 (\$37 ),
+    .\port$4694$0 (\$38 ),
+    .\port$4696$0 (\$39 ),
+    .\port$4698$0 (\$40 ),
+    .\port$4700$0 (\$41 ),
+    .\port$4702$0 (\$42 ),
+    .\port$4704$0 (\$43 ),
+    .\port$4706$0 (\$44 ),
+    .\port$4708$0 (\$45 ),
+    .\port$4710$0 (\$46 ),
+    .\port$4712$0 (\$47 ),
+    .\port$4714$0 (\$48 ),
+    .\port$4716$0 (\$49 ),
+    .\port$4718$0 (\$50 ),
+    .\port$4720$0 (\$51 ),
+    .\port$4722$0 (\$52 ),
+    .\port$4724$0 (\$53 ),
+    .\port$4726$0 (\$54 ),
+    .\port$4728$0 (\$55 ),
+    .\port$4730$0 (\$56 ),
+    .\port$4732$0 (\$57 ),
+    .\port$4734$0 (\$58 ),
+    .\port$4736$0 (\$59 ),
+    .\port$4738$0 (\$60 ),
+    .\port$4740$0 (\$61 ),
+    .\port$4742$0 (\$62 ),
+    .\port$4744$0 (\$63 ),
+    .\port$4746$0 (\$64 ),
+    .\port$4748$0 (\$65 ),
+    .\port$4750$0 (\$66 ),
+    .\port$4752$0 (\$67 ),
+    .\port$4754$0 (\$68 ),
+    .\port$4756$0 (\$69 ),
+    .\port$4758$0 (\$70 ),
+    .\port$4760$0 (\$71 ),
+    .\port$4762$0 (\$72 ),
+    .\port$4764$0 (\$73 ),
+    .\port$4766$0 (\$74 ),
+    .\port$4768$0 (\$75 ),
+    .\port$4770$0 (\$76 ),
+    .\port$4772$0 (\$77 ),
+    .\port$4774$0 (\$78 ),
+    .\port$4776$0 (\$79 ),
+    .\port$4778$0 (\$80 ),
+    .\port$4780$0 (\$81 ),
+    .\port$4782$0 (\$82 ),
+    .\port$4784$0 (\$83 ),
+    .\port$4786$0 (\$84 ),
+    .\port$4788$0 (\$85 ),
+    .\port$4790$0 (\$86 ),
+    .\port$4792$0 (\$87 ),
+    .\port$4794$0 (\$88 ),
+    .\port$4796$0 (\$89 ),
+    .\port$4798$0 (\$90 ),
+    .\port$4800$0 (\$91 ),
+    .\port$4802$0 (\$92 ),
+    .\port$4804$0 (\$93 ),
+    .\port$4806$0 (\$94 ),
+    .\port$4808$0 (\$95 ),
+    .\port$4810$0 (\$96 ),
+    .\port$4812$0 (\$97 ),
+    .\port$4814$0 (\$98 ),
+    .\port$4816$0 (\$99 ),
+    .\port$4818$0 (\$100 ),
+    .\port$4820$0 (\$101 ),
+    .\port$4822$0 (\$102 ),
+    .\port$4824$0 (\$103 ),
+    .\port$4826$0 (\$104 ),
+    .\port$4828$0 (\$105 ),
+    .\port$4830$0 (\$106 ),
+    .\port$4832$0 (\$107 ),
+    .\port$4834$0 (\$108 ),
+    .\port$4836$0 (\$109 ),
+    .\port$4838$0 (\$110 ),
+    .\port$4840$0 (\$111 ),
+    .\port$4842$0 (\$112 ),
+    .\port$4844$0 (\$113 ),
+    .\port$4846$0 (\$114 ),
+    .\port$4848$0 (\$115 ),
+    .\port$4850$0 (\$116 ),
+    .\port$4852$0 (\$117 ),
+    .\port$4854$0 (\$118 ),
+    .\port$4856$0 (\$119 ),
+    .\port$4858$0 (\$120 ),
+    .\port$4860$0 (\$121 ),
+    .\port$4862$0 (\$122 ),
+    .\port$4864$0 (\$123 ),
+    .\port$4866$0 (\$124 ),
+    .\port$4868$0 (\$125 ),
+    .\port$4870$0 (\$126 ),
+    .\port$4872$0 (\$127 ),
+    .\port$4874$0 (\$128 ),
+    .\port$4876$0 (\$129 ),
+    .\port$4878$0 (\$130 ),
+    .\port$4880$0 (\$131 ),
+    .\port$4882$0 (\$132 ),
+    .\port$4884$0 (\$133 ),
+    .\port$4886$0 (\$134 ),
+    .\port$4888$0 (\$135 ),
+    .\port$4890$0 (\$136 ),
+    .\port$4892$0 (\$137 ),
+    .\port$4894$0 (\$138 ),
+    .\port$4896$0 (\$139 ),
+    .\port$4898$0 (\$140 ),
+    .\port$4900$0 (\$141 ),
+    .\port$4902$0 (\$142 ),
+    .\port$4904$0 (\$143 ),
+    .\port$4906$0 (\$144 ),
+    .\port$4908$0 (\$145 ),
+    .\port$4910$0 (\$146 ),
+    .\port$4912$0 (\$147 ),
+    .\port$4914$0 (\$148 ),
+    .\port$4916$0 (\$149 ),
+    .\port$4918$0 (\$150 ),
+    .\port$4920$0 (\$151 ),
+    .\port$4922$0 (\$152 ),
+    .\port$4924$0 (\$153 ),
+    .\port$4926$0 (\$154 ),
+    .\port$4928$0 (\$155 ),
+    .\port$4930$0 (\$156 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -2395,7 +2396,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$25  = \$signal$598 ;
+    \$25  = \$signal$599 ;
     if (fail_valid) begin
       \$25  = fail_row;
     end
@@ -2407,7 +2408,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$26  = fail_mask;
     if (fail_valid) begin
-      \$26  = \fail_mask$614 ;
+      \$26  = \fail_mask$615 ;
     end
     if (rst) begin
       \$26  = 64'h0000000000000000;
@@ -2630,44 +2631,45 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
+  assign trim_busy = 1'h0;
   assign codes = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \codes$417  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
-  assign \capture$483  = capture;
-  assign \accumulate$485  = accumulate;
+  assign \codes$418  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \capture$419  = capture;
+  assign \accumulate$421  = accumulate;
   assign shift = \$285 [0];
-  assign \shift$487  = \$285 [0];
+  assign \shift$423  = \$285 [0];
   assign negate = \$285 [1];
-  assign \negate$489  = \$285 [1];
+  assign \negate$425  = \$285 [1];
   assign mode_raw_codes = raw;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
-  assign \load$558  = emit;
+  assign \load$494  = emit;
   assign mode_activation = short;
   assign next_values = { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
   assign next_fires = { \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  };
   assign overflow = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign ctrl_write_row = start;
   assign ctrl_write_row_busy = \busy$338 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$570  = { weight_data1_bits, weight_data0_bits };
+  assign \data$571  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$576  = array_idle;
+  assign \array_idle$577  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$585  = read_done;
-  assign \codes$586  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \overflow$587  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign \read_done$586  = read_done;
+  assign \codes$587  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \overflow$588  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
   assign write_busy = \busy$338 ;
-  assign \arr_wr_row$589  = arr_wr_row;
-  assign \arr_wr_side$590  = arr_wr_side;
-  assign \arr_wr_data$591  = arr_wr_data;
-  assign \arr_wr_pulse$592  = arr_wr_pulse;
+  assign \arr_wr_row$590  = arr_wr_row;
+  assign \arr_wr_side$591  = arr_wr_side;
+  assign \arr_wr_data$592  = arr_wr_data;
+  assign \arr_wr_pulse$593  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$598  };
+  assign wv_fail_row_row = { 10'h000, \$signal$599  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
@@ -2683,26 +2685,26 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$564.overflow  = \flags$564 ;
+  assign \flags$500.overflow  = \flags$500 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$2348$0 , \port$2359$0 , \port$2370$0 , \port$2381$0 , \port$2392$0 , \port$2403$0 , \port$2414$0 , \port$2425$0 , \port$2436$0 , \port$2447$0 , \port$2458$0 , \port$2469$0 , \port$2480$0 , \port$2491$0 , \port$2502$0 , \port$2513$0 , \port$2524$0 , \port$2535$0 , \port$2546$0 , \port$2557$0 , \port$2568$0 
-, \port$2579$0 , \port$2590$0 , \port$2601$0 , \port$2612$0 , \port$2623$0 , \port$2634$0 , \port$2645$0 , \port$2656$0 , \port$2667$0 , \port$2678$0 , \port$2689$0 , \port$2700$0 , \port$2711$0 , \port$2722$0 , \port$2733$0 , \port$2744$0 , \port$2755$0 , \port$2766$0 , \port$2777$0 , \port$2788$0 , \port$2799$0 
-, \port$2810$0 , \port$2821$0 , \port$2832$0 , \port$2843$0 , \port$2854$0 , \port$2865$0 , \port$2876$0 , \port$2887$0 , \port$2898$0 , \port$2909$0 , \port$2920$0 , \port$2931$0 , \port$2942$0 , \port$2953$0 , \port$2964$0 , \port$2975$0 , \port$2986$0 , \port$2997$0 , \port$3008$0 , \port$3019$0 , \port$3030$0 
-, \port$3041$0 , \port$3053$0 , \port$3065$0 , \port$3077$0 , \port$3089$0 , \port$3101$0 , \port$3113$0 , \port$3125$0 , \port$3137$0 , \port$3149$0 , \port$3161$0 , \port$3173$0 , \port$3185$0 , \port$3197$0 , \port$3209$0 , \port$3221$0 , \port$3233$0 , \port$3245$0 , \port$3257$0 , \port$3269$0 , \port$3281$0 
-, \port$3293$0 , \port$3305$0 , \port$3317$0 , \port$3329$0 , \port$3341$0 , \port$3353$0 , \port$3365$0 , \port$3377$0 , \port$3389$0 , \port$3401$0 , \port$3413$0 , \port$3425$0 , \port$3437$0 , \port$3449$0 , \port$3461$0 , \port$3473$0 , \port$3485$0 , \port$3497$0 , \port$3509$0 , \port$3521$0 , \port$3533$0 
-, \port$3545$0 , \port$3557$0 , \port$3569$0 , \port$3581$0 , \port$3593$0 , \port$3605$0 , \port$3617$0 , \port$3629$0 , \port$3641$0 , \port$3653$0 , \port$3665$0 , \port$3677$0 , \port$3689$0 , \port$3701$0 , \port$3713$0 , \port$3725$0 , \port$3737$0 , \port$3749$0 , \port$3761$0 , \port$3773$0 , \port$3785$0 
-, \port$3797$0 , \port$3809$0 , g_acc_clk, raw, \port$4045$0 , \port$4047$0 , \port$4049$0 , \port$4051$0 , \port$4053$0 , \port$4055$0 , \port$4057$0 , \port$4059$0 , \port$4061$0 , \port$4063$0 , \port$4065$0 , \port$4067$0 , \port$4069$0 , \port$4071$0 , \port$4073$0 , \port$4075$0 , \port$4077$0 
-, \port$4079$0 , \port$4081$0 , \port$4083$0 , \port$4085$0 , \port$4087$0 , \port$4089$0 , \port$4091$0 , \port$4093$0 , \port$4095$0 , \port$4097$0 , \port$4099$0 , \port$4101$0 , \port$4103$0 , \port$4105$0 , \port$4107$0 , \port$4109$0 , \port$4111$0 , \port$4113$0 , \port$4115$0 , \port$4117$0 , \port$4119$0 
-, \port$4121$0 , \port$4123$0 , \port$4125$0 , \port$4127$0 , \port$4129$0 , \port$4131$0 , \port$4133$0 , \port$4135$0 , \port$4137$0 , \port$4139$0 , \port$4141$0 , \port$4143$0 , \port$4145$0 , \port$4147$0 , \port$4149$0 , \port$4151$0 , \port$4153$0 , \port$4155$0 , \port$4157$0 , \port$4159$0 , \port$4161$0 
-, \port$4163$0 , \port$4165$0 , \port$4167$0 , \port$4169$0 , \port$4171$0 , \port$4173$0 , \port$4175$0 , \port$4177$0 , \port$4179$0 , \port$4181$0 , \port$4183$0 , \port$4185$0 , \port$4187$0 , \port$4189$0 , \port$4191$0 , \port$4193$0 , \port$4195$0 , \port$4197$0 , \port$4199$0 , \port$4201$0 , \port$4203$0 
-, \port$4205$0 , \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 , \port$4219$0 , \port$4221$0 , \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 , \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 
-, \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 , \port$4261$0 , \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4273$0 , \port$4275$0 , \port$4277$0 , \port$4279$0 , \port$4281$0 , \port$4283$0 , \port$4285$0 , \port$4287$0 
-, \port$4289$0 , \port$4291$0 , \port$4293$0 , \port$4295$0 , \port$4297$0 , \port$4299$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 
-, \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 , \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 
-, \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , \port$4863$0 , \port$4865$0 , \port$4867$0 , \port$4869$0 , \port$4871$0 , \port$4873$0 , \port$4875$0 
-, \port$4877$0 , \port$4879$0 , \port$4881$0 , \port$4883$0 , \port$4885$0 , \port$4887$0 , \port$4889$0 , capture, accumulate, \port$4918$2 , g_acc_rst);
+module \mram_macro.accumulator (\port$2352$0 , \port$2363$0 , \port$2374$0 , \port$2385$0 , \port$2396$0 , \port$2407$0 , \port$2418$0 , \port$2429$0 , \port$2440$0 , \port$2451$0 , \port$2462$0 , \port$2473$0 , \port$2484$0 , \port$2495$0 , \port$2506$0 , \port$2517$0 , \port$2528$0 , \port$2539$0 , \port$2550$0 , \port$2561$0 , \port$2572$0 
+, \port$2583$0 , \port$2594$0 , \port$2605$0 , \port$2616$0 , \port$2627$0 , \port$2638$0 , \port$2649$0 , \port$2660$0 , \port$2671$0 , \port$2682$0 , \port$2693$0 , \port$2704$0 , \port$2715$0 , \port$2726$0 , \port$2737$0 , \port$2748$0 , \port$2759$0 , \port$2770$0 , \port$2781$0 , \port$2792$0 , \port$2803$0 
+, \port$2814$0 , \port$2825$0 , \port$2836$0 , \port$2847$0 , \port$2858$0 , \port$2869$0 , \port$2880$0 , \port$2891$0 , \port$2902$0 , \port$2913$0 , \port$2924$0 , \port$2935$0 , \port$2946$0 , \port$2957$0 , \port$2968$0 , \port$2979$0 , \port$2990$0 , \port$3001$0 , \port$3012$0 , \port$3023$0 , \port$3034$0 
+, \port$3045$0 , \port$3057$0 , \port$3069$0 , \port$3081$0 , \port$3093$0 , \port$3105$0 , \port$3117$0 , \port$3129$0 , \port$3141$0 , \port$3153$0 , \port$3165$0 , \port$3177$0 , \port$3189$0 , \port$3201$0 , \port$3213$0 , \port$3225$0 , \port$3237$0 , \port$3249$0 , \port$3261$0 , \port$3273$0 , \port$3285$0 
+, \port$3297$0 , \port$3309$0 , \port$3321$0 , \port$3333$0 , \port$3345$0 , \port$3357$0 , \port$3369$0 , \port$3381$0 , \port$3393$0 , \port$3405$0 , \port$3417$0 , \port$3429$0 , \port$3441$0 , \port$3453$0 , \port$3465$0 , \port$3477$0 , \port$3489$0 , \port$3501$0 , \port$3513$0 , \port$3525$0 , \port$3537$0 
+, \port$3549$0 , \port$3561$0 , \port$3573$0 , \port$3585$0 , \port$3597$0 , \port$3609$0 , \port$3621$0 , \port$3633$0 , \port$3645$0 , \port$3657$0 , \port$3669$0 , \port$3681$0 , \port$3693$0 , \port$3705$0 , \port$3717$0 , \port$3729$0 , \port$3741$0 , \port$3753$0 , \port$3765$0 , \port$3777$0 , \port$3789$0 
+, \port$3801$0 , \port$3813$0 , g_acc_clk, raw, \port$4086$0 , \port$4088$0 , \port$4090$0 , \port$4092$0 , \port$4094$0 , \port$4096$0 , \port$4098$0 , \port$4100$0 , \port$4102$0 , \port$4104$0 , \port$4106$0 , \port$4108$0 , \port$4110$0 , \port$4112$0 , \port$4114$0 , \port$4116$0 , \port$4118$0 
+, \port$4120$0 , \port$4122$0 , \port$4124$0 , \port$4126$0 , \port$4128$0 , \port$4130$0 , \port$4132$0 , \port$4134$0 , \port$4136$0 , \port$4138$0 , \port$4140$0 , \port$4142$0 , \port$4144$0 , \port$4146$0 , \port$4148$0 , \port$4150$0 , \port$4152$0 , \port$4154$0 , \port$4156$0 , \port$4158$0 , \port$4160$0 
+, \port$4162$0 , \port$4164$0 , \port$4166$0 , \port$4168$0 , \port$4170$0 , \port$4172$0 , \port$4174$0 , \port$4176$0 , \port$4178$0 , \port$4180$0 , \port$4182$0 , \port$4184$0 , \port$4186$0 , \port$4188$0 , \port$4190$0 , \port$4192$0 , \port$4194$0 , \port$4196$0 , \port$4198$0 , \port$4200$0 , \port$4202$0 
+, \port$4204$0 , \port$4206$0 , \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , \port$4224$0 , \port$4226$0 , \port$4228$0 , \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4240$0 , \port$4242$0 , \port$4244$0 
+, \port$4246$0 , \port$4248$0 , \port$4250$0 , \port$4252$0 , \port$4254$0 , \port$4256$0 , \port$4258$0 , \port$4260$0 , \port$4262$0 , \port$4264$0 , \port$4266$0 , \port$4268$0 , \port$4270$0 , \port$4272$0 , \port$4274$0 , \port$4276$0 , \port$4278$0 , \port$4280$0 , \port$4282$0 , \port$4284$0 , \port$4286$0 
+, \port$4288$0 , \port$4290$0 , \port$4292$0 , \port$4294$0 , \port$4296$0 , \port$4298$0 , \port$4300$0 , \port$4302$0 , \port$4304$0 , \port$4306$0 , \port$4308$0 , \port$4310$0 , \port$4312$0 , \port$4314$0 , \port$4316$0 , \port$4318$0 , \port$4320$0 , \port$4322$0 , \port$4324$0 , \port$4326$0 , \port$4328$0 
+, \port$4330$0 , \port$4332$0 , \port$4334$0 , \port$4336$0 , \port$4338$0 , \port$4340$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 
+, \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 , \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 
+, \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 , \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 
+, \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , capture, accumulate, \port$4959$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -4191,1741 +4193,1741 @@ module \mram_macro.accumulator (\port$2348$0 , \port$2359$0 , \port$2370$0 , \po
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$2348$0 ;
-  wire [15:0] \port$2348$0 ;
-  output [15:0] \port$2359$0 ;
-  wire [15:0] \port$2359$0 ;
-  output [15:0] \port$2370$0 ;
-  wire [15:0] \port$2370$0 ;
-  output [15:0] \port$2381$0 ;
-  wire [15:0] \port$2381$0 ;
-  output [15:0] \port$2392$0 ;
-  wire [15:0] \port$2392$0 ;
-  output [15:0] \port$2403$0 ;
-  wire [15:0] \port$2403$0 ;
-  output [15:0] \port$2414$0 ;
-  wire [15:0] \port$2414$0 ;
-  output [15:0] \port$2425$0 ;
-  wire [15:0] \port$2425$0 ;
-  output [15:0] \port$2436$0 ;
-  wire [15:0] \port$2436$0 ;
-  output [15:0] \port$2447$0 ;
-  wire [15:0] \port$2447$0 ;
-  output [15:0] \port$2458$0 ;
-  wire [15:0] \port$2458$0 ;
-  output [15:0] \port$2469$0 ;
-  wire [15:0] \port$2469$0 ;
-  output [15:0] \port$2480$0 ;
-  wire [15:0] \port$2480$0 ;
-  output [15:0] \port$2491$0 ;
-  wire [15:0] \port$2491$0 ;
-  output [15:0] \port$2502$0 ;
-  wire [15:0] \port$2502$0 ;
-  output [15:0] \port$2513$0 ;
-  wire [15:0] \port$2513$0 ;
-  output [15:0] \port$2524$0 ;
-  wire [15:0] \port$2524$0 ;
-  output [15:0] \port$2535$0 ;
-  wire [15:0] \port$2535$0 ;
-  output [15:0] \port$2546$0 ;
-  wire [15:0] \port$2546$0 ;
-  output [15:0] \port$2557$0 ;
-  wire [15:0] \port$2557$0 ;
-  output [15:0] \port$2568$0 ;
-  wire [15:0] \port$2568$0 ;
-  output [15:0] \port$2579$0 ;
-  wire [15:0] \port$2579$0 ;
-  output [15:0] \port$2590$0 ;
-  wire [15:0] \port$2590$0 ;
-  output [15:0] \port$2601$0 ;
-  wire [15:0] \port$2601$0 ;
-  output [15:0] \port$2612$0 ;
-  wire [15:0] \port$2612$0 ;
-  output [15:0] \port$2623$0 ;
-  wire [15:0] \port$2623$0 ;
-  output [15:0] \port$2634$0 ;
-  wire [15:0] \port$2634$0 ;
-  output [15:0] \port$2645$0 ;
-  wire [15:0] \port$2645$0 ;
-  output [15:0] \port$2656$0 ;
-  wire [15:0] \port$2656$0 ;
-  output [15:0] \port$2667$0 ;
-  wire [15:0] \port$2667$0 ;
-  output [15:0] \port$2678$0 ;
-  wire [15:0] \port$2678$0 ;
-  output [15:0] \port$2689$0 ;
-  wire [15:0] \port$2689$0 ;
-  output [15:0] \port$2700$0 ;
-  wire [15:0] \port$2700$0 ;
-  output [15:0] \port$2711$0 ;
-  wire [15:0] \port$2711$0 ;
-  output [15:0] \port$2722$0 ;
-  wire [15:0] \port$2722$0 ;
-  output [15:0] \port$2733$0 ;
-  wire [15:0] \port$2733$0 ;
-  output [15:0] \port$2744$0 ;
-  wire [15:0] \port$2744$0 ;
-  output [15:0] \port$2755$0 ;
-  wire [15:0] \port$2755$0 ;
-  output [15:0] \port$2766$0 ;
-  wire [15:0] \port$2766$0 ;
-  output [15:0] \port$2777$0 ;
-  wire [15:0] \port$2777$0 ;
-  output [15:0] \port$2788$0 ;
-  wire [15:0] \port$2788$0 ;
-  output [15:0] \port$2799$0 ;
-  wire [15:0] \port$2799$0 ;
-  output [15:0] \port$2810$0 ;
-  wire [15:0] \port$2810$0 ;
-  output [15:0] \port$2821$0 ;
-  wire [15:0] \port$2821$0 ;
-  output [15:0] \port$2832$0 ;
-  wire [15:0] \port$2832$0 ;
-  output [15:0] \port$2843$0 ;
-  wire [15:0] \port$2843$0 ;
-  output [15:0] \port$2854$0 ;
-  wire [15:0] \port$2854$0 ;
-  output [15:0] \port$2865$0 ;
-  wire [15:0] \port$2865$0 ;
-  output [15:0] \port$2876$0 ;
-  wire [15:0] \port$2876$0 ;
-  output [15:0] \port$2887$0 ;
-  wire [15:0] \port$2887$0 ;
-  output [15:0] \port$2898$0 ;
-  wire [15:0] \port$2898$0 ;
-  output [15:0] \port$2909$0 ;
-  wire [15:0] \port$2909$0 ;
-  output [15:0] \port$2920$0 ;
-  wire [15:0] \port$2920$0 ;
-  output [15:0] \port$2931$0 ;
-  wire [15:0] \port$2931$0 ;
-  output [15:0] \port$2942$0 ;
-  wire [15:0] \port$2942$0 ;
-  output [15:0] \port$2953$0 ;
-  wire [15:0] \port$2953$0 ;
-  output [15:0] \port$2964$0 ;
-  wire [15:0] \port$2964$0 ;
-  output [15:0] \port$2975$0 ;
-  wire [15:0] \port$2975$0 ;
-  output [15:0] \port$2986$0 ;
-  wire [15:0] \port$2986$0 ;
-  output [15:0] \port$2997$0 ;
-  wire [15:0] \port$2997$0 ;
-  output [15:0] \port$3008$0 ;
-  wire [15:0] \port$3008$0 ;
-  output [15:0] \port$3019$0 ;
-  wire [15:0] \port$3019$0 ;
-  output [15:0] \port$3030$0 ;
-  wire [15:0] \port$3030$0 ;
-  output [15:0] \port$3041$0 ;
-  wire [15:0] \port$3041$0 ;
-  output \port$3053$0 ;
-  wire \port$3053$0 ;
-  output \port$3065$0 ;
-  wire \port$3065$0 ;
-  output \port$3077$0 ;
-  wire \port$3077$0 ;
-  output \port$3089$0 ;
-  wire \port$3089$0 ;
-  output \port$3101$0 ;
-  wire \port$3101$0 ;
-  output \port$3113$0 ;
-  wire \port$3113$0 ;
-  output \port$3125$0 ;
-  wire \port$3125$0 ;
-  output \port$3137$0 ;
-  wire \port$3137$0 ;
-  output \port$3149$0 ;
-  wire \port$3149$0 ;
-  output \port$3161$0 ;
-  wire \port$3161$0 ;
-  output \port$3173$0 ;
-  wire \port$3173$0 ;
-  output \port$3185$0 ;
-  wire \port$3185$0 ;
-  output \port$3197$0 ;
-  wire \port$3197$0 ;
-  output \port$3209$0 ;
-  wire \port$3209$0 ;
-  output \port$3221$0 ;
-  wire \port$3221$0 ;
-  output \port$3233$0 ;
-  wire \port$3233$0 ;
-  output \port$3245$0 ;
-  wire \port$3245$0 ;
-  output \port$3257$0 ;
-  wire \port$3257$0 ;
-  output \port$3269$0 ;
-  wire \port$3269$0 ;
-  output \port$3281$0 ;
-  wire \port$3281$0 ;
-  output \port$3293$0 ;
-  wire \port$3293$0 ;
-  output \port$3305$0 ;
-  wire \port$3305$0 ;
-  output \port$3317$0 ;
-  wire \port$3317$0 ;
-  output \port$3329$0 ;
-  wire \port$3329$0 ;
-  output \port$3341$0 ;
-  wire \port$3341$0 ;
-  output \port$3353$0 ;
-  wire \port$3353$0 ;
-  output \port$3365$0 ;
-  wire \port$3365$0 ;
-  output \port$3377$0 ;
-  wire \port$3377$0 ;
-  output \port$3389$0 ;
-  wire \port$3389$0 ;
-  output \port$3401$0 ;
-  wire \port$3401$0 ;
-  output \port$3413$0 ;
-  wire \port$3413$0 ;
-  output \port$3425$0 ;
-  wire \port$3425$0 ;
-  output \port$3437$0 ;
-  wire \port$3437$0 ;
-  output \port$3449$0 ;
-  wire \port$3449$0 ;
-  output \port$3461$0 ;
-  wire \port$3461$0 ;
-  output \port$3473$0 ;
-  wire \port$3473$0 ;
-  output \port$3485$0 ;
-  wire \port$3485$0 ;
-  output \port$3497$0 ;
-  wire \port$3497$0 ;
-  output \port$3509$0 ;
-  wire \port$3509$0 ;
-  output \port$3521$0 ;
-  wire \port$3521$0 ;
-  output \port$3533$0 ;
-  wire \port$3533$0 ;
-  output \port$3545$0 ;
-  wire \port$3545$0 ;
-  output \port$3557$0 ;
-  wire \port$3557$0 ;
-  output \port$3569$0 ;
-  wire \port$3569$0 ;
-  output \port$3581$0 ;
-  wire \port$3581$0 ;
-  output \port$3593$0 ;
-  wire \port$3593$0 ;
-  output \port$3605$0 ;
-  wire \port$3605$0 ;
-  output \port$3617$0 ;
-  wire \port$3617$0 ;
-  output \port$3629$0 ;
-  wire \port$3629$0 ;
-  output \port$3641$0 ;
-  wire \port$3641$0 ;
-  output \port$3653$0 ;
-  wire \port$3653$0 ;
-  output \port$3665$0 ;
-  wire \port$3665$0 ;
-  output \port$3677$0 ;
-  wire \port$3677$0 ;
-  output \port$3689$0 ;
-  wire \port$3689$0 ;
-  output \port$3701$0 ;
-  wire \port$3701$0 ;
-  output \port$3713$0 ;
-  wire \port$3713$0 ;
-  output \port$3725$0 ;
-  wire \port$3725$0 ;
-  output \port$3737$0 ;
-  wire \port$3737$0 ;
-  output \port$3749$0 ;
-  wire \port$3749$0 ;
-  output \port$3761$0 ;
-  wire \port$3761$0 ;
-  output \port$3773$0 ;
-  wire \port$3773$0 ;
-  output \port$3785$0 ;
-  wire \port$3785$0 ;
-  output \port$3797$0 ;
-  wire \port$3797$0 ;
-  output \port$3809$0 ;
-  wire \port$3809$0 ;
-  input [15:0] \port$4045$0 ;
-  wire [15:0] \port$4045$0 ;
-  input [15:0] \port$4047$0 ;
-  wire [15:0] \port$4047$0 ;
-  input [15:0] \port$4049$0 ;
-  wire [15:0] \port$4049$0 ;
-  input [15:0] \port$4051$0 ;
-  wire [15:0] \port$4051$0 ;
-  input [15:0] \port$4053$0 ;
-  wire [15:0] \port$4053$0 ;
-  input [15:0] \port$4055$0 ;
-  wire [15:0] \port$4055$0 ;
-  input [15:0] \port$4057$0 ;
-  wire [15:0] \port$4057$0 ;
-  input [15:0] \port$4059$0 ;
-  wire [15:0] \port$4059$0 ;
-  input [15:0] \port$4061$0 ;
-  wire [15:0] \port$4061$0 ;
-  input [15:0] \port$4063$0 ;
-  wire [15:0] \port$4063$0 ;
-  input [15:0] \port$4065$0 ;
-  wire [15:0] \port$4065$0 ;
-  input [15:0] \port$4067$0 ;
-  wire [15:0] \port$4067$0 ;
-  input [15:0] \port$4069$0 ;
-  wire [15:0] \port$4069$0 ;
-  input [15:0] \port$4071$0 ;
-  wire [15:0] \port$4071$0 ;
-  input [15:0] \port$4073$0 ;
-  wire [15:0] \port$4073$0 ;
-  input [15:0] \port$4075$0 ;
-  wire [15:0] \port$4075$0 ;
-  input [15:0] \port$4077$0 ;
-  wire [15:0] \port$4077$0 ;
-  input [15:0] \port$4079$0 ;
-  wire [15:0] \port$4079$0 ;
-  input [15:0] \port$4081$0 ;
-  wire [15:0] \port$4081$0 ;
-  input [15:0] \port$4083$0 ;
-  wire [15:0] \port$4083$0 ;
-  input [15:0] \port$4085$0 ;
-  wire [15:0] \port$4085$0 ;
-  input [15:0] \port$4087$0 ;
-  wire [15:0] \port$4087$0 ;
-  input [15:0] \port$4089$0 ;
-  wire [15:0] \port$4089$0 ;
-  input [15:0] \port$4091$0 ;
-  wire [15:0] \port$4091$0 ;
-  input [15:0] \port$4093$0 ;
-  wire [15:0] \port$4093$0 ;
-  input [15:0] \port$4095$0 ;
-  wire [15:0] \port$4095$0 ;
-  input [15:0] \port$4097$0 ;
-  wire [15:0] \port$4097$0 ;
-  input [15:0] \port$4099$0 ;
-  wire [15:0] \port$4099$0 ;
-  input [15:0] \port$4101$0 ;
-  wire [15:0] \port$4101$0 ;
-  input [15:0] \port$4103$0 ;
-  wire [15:0] \port$4103$0 ;
-  input [15:0] \port$4105$0 ;
-  wire [15:0] \port$4105$0 ;
-  input [15:0] \port$4107$0 ;
-  wire [15:0] \port$4107$0 ;
-  input [15:0] \port$4109$0 ;
-  wire [15:0] \port$4109$0 ;
-  input [15:0] \port$4111$0 ;
-  wire [15:0] \port$4111$0 ;
-  input [15:0] \port$4113$0 ;
-  wire [15:0] \port$4113$0 ;
-  input [15:0] \port$4115$0 ;
-  wire [15:0] \port$4115$0 ;
-  input [15:0] \port$4117$0 ;
-  wire [15:0] \port$4117$0 ;
-  input [15:0] \port$4119$0 ;
-  wire [15:0] \port$4119$0 ;
-  input [15:0] \port$4121$0 ;
-  wire [15:0] \port$4121$0 ;
-  input [15:0] \port$4123$0 ;
-  wire [15:0] \port$4123$0 ;
-  input [15:0] \port$4125$0 ;
-  wire [15:0] \port$4125$0 ;
-  input [15:0] \port$4127$0 ;
-  wire [15:0] \port$4127$0 ;
-  input [15:0] \port$4129$0 ;
-  wire [15:0] \port$4129$0 ;
-  input [15:0] \port$4131$0 ;
-  wire [15:0] \port$4131$0 ;
-  input [15:0] \port$4133$0 ;
-  wire [15:0] \port$4133$0 ;
-  input [15:0] \port$4135$0 ;
-  wire [15:0] \port$4135$0 ;
-  input [15:0] \port$4137$0 ;
-  wire [15:0] \port$4137$0 ;
-  input [15:0] \port$4139$0 ;
-  wire [15:0] \port$4139$0 ;
-  input [15:0] \port$4141$0 ;
-  wire [15:0] \port$4141$0 ;
-  input [15:0] \port$4143$0 ;
-  wire [15:0] \port$4143$0 ;
-  input [15:0] \port$4145$0 ;
-  wire [15:0] \port$4145$0 ;
-  input [15:0] \port$4147$0 ;
-  wire [15:0] \port$4147$0 ;
-  input [15:0] \port$4149$0 ;
-  wire [15:0] \port$4149$0 ;
-  input [15:0] \port$4151$0 ;
-  wire [15:0] \port$4151$0 ;
-  input [15:0] \port$4153$0 ;
-  wire [15:0] \port$4153$0 ;
-  input [15:0] \port$4155$0 ;
-  wire [15:0] \port$4155$0 ;
-  input [15:0] \port$4157$0 ;
-  wire [15:0] \port$4157$0 ;
-  input [15:0] \port$4159$0 ;
-  wire [15:0] \port$4159$0 ;
-  input [15:0] \port$4161$0 ;
-  wire [15:0] \port$4161$0 ;
-  input [15:0] \port$4163$0 ;
-  wire [15:0] \port$4163$0 ;
-  input [15:0] \port$4165$0 ;
-  wire [15:0] \port$4165$0 ;
-  input [15:0] \port$4167$0 ;
-  wire [15:0] \port$4167$0 ;
-  input [15:0] \port$4169$0 ;
-  wire [15:0] \port$4169$0 ;
-  input [15:0] \port$4171$0 ;
-  wire [15:0] \port$4171$0 ;
-  input [15:0] \port$4173$0 ;
-  wire [15:0] \port$4173$0 ;
-  input [15:0] \port$4175$0 ;
-  wire [15:0] \port$4175$0 ;
-  input [15:0] \port$4177$0 ;
-  wire [15:0] \port$4177$0 ;
-  input [15:0] \port$4179$0 ;
-  wire [15:0] \port$4179$0 ;
-  input [15:0] \port$4181$0 ;
-  wire [15:0] \port$4181$0 ;
-  input [15:0] \port$4183$0 ;
-  wire [15:0] \port$4183$0 ;
-  input [15:0] \port$4185$0 ;
-  wire [15:0] \port$4185$0 ;
-  input [15:0] \port$4187$0 ;
-  wire [15:0] \port$4187$0 ;
-  input [15:0] \port$4189$0 ;
-  wire [15:0] \port$4189$0 ;
-  input [15:0] \port$4191$0 ;
-  wire [15:0] \port$4191$0 ;
-  input [15:0] \port$4193$0 ;
-  wire [15:0] \port$4193$0 ;
-  input [15:0] \port$4195$0 ;
-  wire [15:0] \port$4195$0 ;
-  input [15:0] \port$4197$0 ;
-  wire [15:0] \port$4197$0 ;
-  input [15:0] \port$4199$0 ;
-  wire [15:0] \port$4199$0 ;
-  input [15:0] \port$4201$0 ;
-  wire [15:0] \port$4201$0 ;
-  input [15:0] \port$4203$0 ;
-  wire [15:0] \port$4203$0 ;
-  input [15:0] \port$4205$0 ;
-  wire [15:0] \port$4205$0 ;
-  input [15:0] \port$4207$0 ;
-  wire [15:0] \port$4207$0 ;
-  input [15:0] \port$4209$0 ;
-  wire [15:0] \port$4209$0 ;
-  input [15:0] \port$4211$0 ;
-  wire [15:0] \port$4211$0 ;
-  input [15:0] \port$4213$0 ;
-  wire [15:0] \port$4213$0 ;
-  input [15:0] \port$4215$0 ;
-  wire [15:0] \port$4215$0 ;
-  input [15:0] \port$4217$0 ;
-  wire [15:0] \port$4217$0 ;
-  input [15:0] \port$4219$0 ;
-  wire [15:0] \port$4219$0 ;
-  input [15:0] \port$4221$0 ;
-  wire [15:0] \port$4221$0 ;
-  input [15:0] \port$4223$0 ;
-  wire [15:0] \port$4223$0 ;
-  input [15:0] \port$4225$0 ;
-  wire [15:0] \port$4225$0 ;
-  input [15:0] \port$4227$0 ;
-  wire [15:0] \port$4227$0 ;
-  input [15:0] \port$4229$0 ;
-  wire [15:0] \port$4229$0 ;
-  input [15:0] \port$4231$0 ;
-  wire [15:0] \port$4231$0 ;
-  input [15:0] \port$4233$0 ;
-  wire [15:0] \port$4233$0 ;
-  input [15:0] \port$4235$0 ;
-  wire [15:0] \port$4235$0 ;
-  input [15:0] \port$4237$0 ;
-  wire [15:0] \port$4237$0 ;
-  input [15:0] \port$4239$0 ;
-  wire [15:0] \port$4239$0 ;
-  input [15:0] \port$4241$0 ;
-  wire [15:0] \port$4241$0 ;
-  input [15:0] \port$4243$0 ;
-  wire [15:0] \port$4243$0 ;
-  input [15:0] \port$4245$0 ;
-  wire [15:0] \port$4245$0 ;
-  input [15:0] \port$4247$0 ;
-  wire [15:0] \port$4247$0 ;
-  input [15:0] \port$4249$0 ;
-  wire [15:0] \port$4249$0 ;
-  input [15:0] \port$4251$0 ;
-  wire [15:0] \port$4251$0 ;
-  input [15:0] \port$4253$0 ;
-  wire [15:0] \port$4253$0 ;
-  input [15:0] \port$4255$0 ;
-  wire [15:0] \port$4255$0 ;
-  input [15:0] \port$4257$0 ;
-  wire [15:0] \port$4257$0 ;
-  input [15:0] \port$4259$0 ;
-  wire [15:0] \port$4259$0 ;
-  input [15:0] \port$4261$0 ;
-  wire [15:0] \port$4261$0 ;
-  input [15:0] \port$4263$0 ;
-  wire [15:0] \port$4263$0 ;
-  input [15:0] \port$4265$0 ;
-  wire [15:0] \port$4265$0 ;
-  input [15:0] \port$4267$0 ;
-  wire [15:0] \port$4267$0 ;
-  input [15:0] \port$4269$0 ;
-  wire [15:0] \port$4269$0 ;
-  input [15:0] \port$4271$0 ;
-  wire [15:0] \port$4271$0 ;
-  input [15:0] \port$4273$0 ;
-  wire [15:0] \port$4273$0 ;
-  input [15:0] \port$4275$0 ;
-  wire [15:0] \port$4275$0 ;
-  input [15:0] \port$4277$0 ;
-  wire [15:0] \port$4277$0 ;
-  input [15:0] \port$4279$0 ;
-  wire [15:0] \port$4279$0 ;
-  input [15:0] \port$4281$0 ;
-  wire [15:0] \port$4281$0 ;
-  input [15:0] \port$4283$0 ;
-  wire [15:0] \port$4283$0 ;
-  input [15:0] \port$4285$0 ;
-  wire [15:0] \port$4285$0 ;
-  input [15:0] \port$4287$0 ;
-  wire [15:0] \port$4287$0 ;
-  input [15:0] \port$4289$0 ;
-  wire [15:0] \port$4289$0 ;
-  input [15:0] \port$4291$0 ;
-  wire [15:0] \port$4291$0 ;
-  input [15:0] \port$4293$0 ;
-  wire [15:0] \port$4293$0 ;
-  input [15:0] \port$4295$0 ;
-  wire [15:0] \port$4295$0 ;
-  input [15:0] \port$4297$0 ;
-  wire [15:0] \port$4297$0 ;
-  input [15:0] \port$4299$0 ;
-  wire [15:0] \port$4299$0 ;
-  input [6:0] \port$4763$0 ;
-  wire [6:0] \port$4763$0 ;
-  input [6:0] \port$4765$0 ;
-  wire [6:0] \port$4765$0 ;
-  input [6:0] \port$4767$0 ;
-  wire [6:0] \port$4767$0 ;
-  input [6:0] \port$4769$0 ;
-  wire [6:0] \port$4769$0 ;
-  input [6:0] \port$4771$0 ;
-  wire [6:0] \port$4771$0 ;
-  input [6:0] \port$4773$0 ;
-  wire [6:0] \port$4773$0 ;
-  input [6:0] \port$4775$0 ;
-  wire [6:0] \port$4775$0 ;
-  input [6:0] \port$4777$0 ;
-  wire [6:0] \port$4777$0 ;
-  input [6:0] \port$4779$0 ;
-  wire [6:0] \port$4779$0 ;
-  input [6:0] \port$4781$0 ;
-  wire [6:0] \port$4781$0 ;
-  input [6:0] \port$4783$0 ;
-  wire [6:0] \port$4783$0 ;
-  input [6:0] \port$4785$0 ;
-  wire [6:0] \port$4785$0 ;
-  input [6:0] \port$4787$0 ;
-  wire [6:0] \port$4787$0 ;
-  input [6:0] \port$4789$0 ;
-  wire [6:0] \port$4789$0 ;
-  input [6:0] \port$4791$0 ;
-  wire [6:0] \port$4791$0 ;
-  input [6:0] \port$4793$0 ;
-  wire [6:0] \port$4793$0 ;
-  input [6:0] \port$4795$0 ;
-  wire [6:0] \port$4795$0 ;
-  input [6:0] \port$4797$0 ;
-  wire [6:0] \port$4797$0 ;
-  input [6:0] \port$4799$0 ;
-  wire [6:0] \port$4799$0 ;
-  input [6:0] \port$4801$0 ;
-  wire [6:0] \port$4801$0 ;
-  input [6:0] \port$4803$0 ;
-  wire [6:0] \port$4803$0 ;
-  input [6:0] \port$4805$0 ;
-  wire [6:0] \port$4805$0 ;
-  input [6:0] \port$4807$0 ;
-  wire [6:0] \port$4807$0 ;
-  input [6:0] \port$4809$0 ;
-  wire [6:0] \port$4809$0 ;
-  input [6:0] \port$4811$0 ;
-  wire [6:0] \port$4811$0 ;
-  input [6:0] \port$4813$0 ;
-  wire [6:0] \port$4813$0 ;
-  input [6:0] \port$4815$0 ;
-  wire [6:0] \port$4815$0 ;
-  input [6:0] \port$4817$0 ;
-  wire [6:0] \port$4817$0 ;
-  input [6:0] \port$4819$0 ;
-  wire [6:0] \port$4819$0 ;
-  input [6:0] \port$4821$0 ;
-  wire [6:0] \port$4821$0 ;
-  input [6:0] \port$4823$0 ;
-  wire [6:0] \port$4823$0 ;
-  input [6:0] \port$4825$0 ;
-  wire [6:0] \port$4825$0 ;
-  input [6:0] \port$4827$0 ;
-  wire [6:0] \port$4827$0 ;
-  input [6:0] \port$4829$0 ;
-  wire [6:0] \port$4829$0 ;
-  input [6:0] \port$4831$0 ;
-  wire [6:0] \port$4831$0 ;
-  input [6:0] \port$4833$0 ;
-  wire [6:0] \port$4833$0 ;
-  input [6:0] \port$4835$0 ;
-  wire [6:0] \port$4835$0 ;
-  input [6:0] \port$4837$0 ;
-  wire [6:0] \port$4837$0 ;
-  input [6:0] \port$4839$0 ;
-  wire [6:0] \port$4839$0 ;
-  input [6:0] \port$4841$0 ;
-  wire [6:0] \port$4841$0 ;
-  input [6:0] \port$4843$0 ;
-  wire [6:0] \port$4843$0 ;
-  input [6:0] \port$4845$0 ;
-  wire [6:0] \port$4845$0 ;
-  input [6:0] \port$4847$0 ;
-  wire [6:0] \port$4847$0 ;
-  input [6:0] \port$4849$0 ;
-  wire [6:0] \port$4849$0 ;
-  input [6:0] \port$4851$0 ;
-  wire [6:0] \port$4851$0 ;
-  input [6:0] \port$4853$0 ;
-  wire [6:0] \port$4853$0 ;
-  input [6:0] \port$4855$0 ;
-  wire [6:0] \port$4855$0 ;
-  input [6:0] \port$4857$0 ;
-  wire [6:0] \port$4857$0 ;
-  input [6:0] \port$4859$0 ;
-  wire [6:0] \port$4859$0 ;
-  input [6:0] \port$4861$0 ;
-  wire [6:0] \port$4861$0 ;
-  input [6:0] \port$4863$0 ;
-  wire [6:0] \port$4863$0 ;
-  input [6:0] \port$4865$0 ;
-  wire [6:0] \port$4865$0 ;
-  input [6:0] \port$4867$0 ;
-  wire [6:0] \port$4867$0 ;
-  input [6:0] \port$4869$0 ;
-  wire [6:0] \port$4869$0 ;
-  input [6:0] \port$4871$0 ;
-  wire [6:0] \port$4871$0 ;
-  input [6:0] \port$4873$0 ;
-  wire [6:0] \port$4873$0 ;
-  input [6:0] \port$4875$0 ;
-  wire [6:0] \port$4875$0 ;
-  input [6:0] \port$4877$0 ;
-  wire [6:0] \port$4877$0 ;
-  input [6:0] \port$4879$0 ;
-  wire [6:0] \port$4879$0 ;
-  input [6:0] \port$4881$0 ;
-  wire [6:0] \port$4881$0 ;
-  input [6:0] \port$4883$0 ;
-  wire [6:0] \port$4883$0 ;
-  input [6:0] \port$4885$0 ;
-  wire [6:0] \port$4885$0 ;
-  input [6:0] \port$4887$0 ;
-  wire [6:0] \port$4887$0 ;
-  input [6:0] \port$4889$0 ;
-  wire [6:0] \port$4889$0 ;
-  input [1:0] \port$4918$2 ;
-  wire [1:0] \port$4918$2 ;
+  output [15:0] \port$2352$0 ;
+  wire [15:0] \port$2352$0 ;
+  output [15:0] \port$2363$0 ;
+  wire [15:0] \port$2363$0 ;
+  output [15:0] \port$2374$0 ;
+  wire [15:0] \port$2374$0 ;
+  output [15:0] \port$2385$0 ;
+  wire [15:0] \port$2385$0 ;
+  output [15:0] \port$2396$0 ;
+  wire [15:0] \port$2396$0 ;
+  output [15:0] \port$2407$0 ;
+  wire [15:0] \port$2407$0 ;
+  output [15:0] \port$2418$0 ;
+  wire [15:0] \port$2418$0 ;
+  output [15:0] \port$2429$0 ;
+  wire [15:0] \port$2429$0 ;
+  output [15:0] \port$2440$0 ;
+  wire [15:0] \port$2440$0 ;
+  output [15:0] \port$2451$0 ;
+  wire [15:0] \port$2451$0 ;
+  output [15:0] \port$2462$0 ;
+  wire [15:0] \port$2462$0 ;
+  output [15:0] \port$2473$0 ;
+  wire [15:0] \port$2473$0 ;
+  output [15:0] \port$2484$0 ;
+  wire [15:0] \port$2484$0 ;
+  output [15:0] \port$2495$0 ;
+  wire [15:0] \port$2495$0 ;
+  output [15:0] \port$2506$0 ;
+  wire [15:0] \port$2506$0 ;
+  output [15:0] \port$2517$0 ;
+  wire [15:0] \port$2517$0 ;
+  output [15:0] \port$2528$0 ;
+  wire [15:0] \port$2528$0 ;
+  output [15:0] \port$2539$0 ;
+  wire [15:0] \port$2539$0 ;
+  output [15:0] \port$2550$0 ;
+  wire [15:0] \port$2550$0 ;
+  output [15:0] \port$2561$0 ;
+  wire [15:0] \port$2561$0 ;
+  output [15:0] \port$2572$0 ;
+  wire [15:0] \port$2572$0 ;
+  output [15:0] \port$2583$0 ;
+  wire [15:0] \port$2583$0 ;
+  output [15:0] \port$2594$0 ;
+  wire [15:0] \port$2594$0 ;
+  output [15:0] \port$2605$0 ;
+  wire [15:0] \port$2605$0 ;
+  output [15:0] \port$2616$0 ;
+  wire [15:0] \port$2616$0 ;
+  output [15:0] \port$2627$0 ;
+  wire [15:0] \port$2627$0 ;
+  output [15:0] \port$2638$0 ;
+  wire [15:0] \port$2638$0 ;
+  output [15:0] \port$2649$0 ;
+  wire [15:0] \port$2649$0 ;
+  output [15:0] \port$2660$0 ;
+  wire [15:0] \port$2660$0 ;
+  output [15:0] \port$2671$0 ;
+  wire [15:0] \port$2671$0 ;
+  output [15:0] \port$2682$0 ;
+  wire [15:0] \port$2682$0 ;
+  output [15:0] \port$2693$0 ;
+  wire [15:0] \port$2693$0 ;
+  output [15:0] \port$2704$0 ;
+  wire [15:0] \port$2704$0 ;
+  output [15:0] \port$2715$0 ;
+  wire [15:0] \port$2715$0 ;
+  output [15:0] \port$2726$0 ;
+  wire [15:0] \port$2726$0 ;
+  output [15:0] \port$2737$0 ;
+  wire [15:0] \port$2737$0 ;
+  output [15:0] \port$2748$0 ;
+  wire [15:0] \port$2748$0 ;
+  output [15:0] \port$2759$0 ;
+  wire [15:0] \port$2759$0 ;
+  output [15:0] \port$2770$0 ;
+  wire [15:0] \port$2770$0 ;
+  output [15:0] \port$2781$0 ;
+  wire [15:0] \port$2781$0 ;
+  output [15:0] \port$2792$0 ;
+  wire [15:0] \port$2792$0 ;
+  output [15:0] \port$2803$0 ;
+  wire [15:0] \port$2803$0 ;
+  output [15:0] \port$2814$0 ;
+  wire [15:0] \port$2814$0 ;
+  output [15:0] \port$2825$0 ;
+  wire [15:0] \port$2825$0 ;
+  output [15:0] \port$2836$0 ;
+  wire [15:0] \port$2836$0 ;
+  output [15:0] \port$2847$0 ;
+  wire [15:0] \port$2847$0 ;
+  output [15:0] \port$2858$0 ;
+  wire [15:0] \port$2858$0 ;
+  output [15:0] \port$2869$0 ;
+  wire [15:0] \port$2869$0 ;
+  output [15:0] \port$2880$0 ;
+  wire [15:0] \port$2880$0 ;
+  output [15:0] \port$2891$0 ;
+  wire [15:0] \port$2891$0 ;
+  output [15:0] \port$2902$0 ;
+  wire [15:0] \port$2902$0 ;
+  output [15:0] \port$2913$0 ;
+  wire [15:0] \port$2913$0 ;
+  output [15:0] \port$2924$0 ;
+  wire [15:0] \port$2924$0 ;
+  output [15:0] \port$2935$0 ;
+  wire [15:0] \port$2935$0 ;
+  output [15:0] \port$2946$0 ;
+  wire [15:0] \port$2946$0 ;
+  output [15:0] \port$2957$0 ;
+  wire [15:0] \port$2957$0 ;
+  output [15:0] \port$2968$0 ;
+  wire [15:0] \port$2968$0 ;
+  output [15:0] \port$2979$0 ;
+  wire [15:0] \port$2979$0 ;
+  output [15:0] \port$2990$0 ;
+  wire [15:0] \port$2990$0 ;
+  output [15:0] \port$3001$0 ;
+  wire [15:0] \port$3001$0 ;
+  output [15:0] \port$3012$0 ;
+  wire [15:0] \port$3012$0 ;
+  output [15:0] \port$3023$0 ;
+  wire [15:0] \port$3023$0 ;
+  output [15:0] \port$3034$0 ;
+  wire [15:0] \port$3034$0 ;
+  output [15:0] \port$3045$0 ;
+  wire [15:0] \port$3045$0 ;
+  output \port$3057$0 ;
+  wire \port$3057$0 ;
+  output \port$3069$0 ;
+  wire \port$3069$0 ;
+  output \port$3081$0 ;
+  wire \port$3081$0 ;
+  output \port$3093$0 ;
+  wire \port$3093$0 ;
+  output \port$3105$0 ;
+  wire \port$3105$0 ;
+  output \port$3117$0 ;
+  wire \port$3117$0 ;
+  output \port$3129$0 ;
+  wire \port$3129$0 ;
+  output \port$3141$0 ;
+  wire \port$3141$0 ;
+  output \port$3153$0 ;
+  wire \port$3153$0 ;
+  output \port$3165$0 ;
+  wire \port$3165$0 ;
+  output \port$3177$0 ;
+  wire \port$3177$0 ;
+  output \port$3189$0 ;
+  wire \port$3189$0 ;
+  output \port$3201$0 ;
+  wire \port$3201$0 ;
+  output \port$3213$0 ;
+  wire \port$3213$0 ;
+  output \port$3225$0 ;
+  wire \port$3225$0 ;
+  output \port$3237$0 ;
+  wire \port$3237$0 ;
+  output \port$3249$0 ;
+  wire \port$3249$0 ;
+  output \port$3261$0 ;
+  wire \port$3261$0 ;
+  output \port$3273$0 ;
+  wire \port$3273$0 ;
+  output \port$3285$0 ;
+  wire \port$3285$0 ;
+  output \port$3297$0 ;
+  wire \port$3297$0 ;
+  output \port$3309$0 ;
+  wire \port$3309$0 ;
+  output \port$3321$0 ;
+  wire \port$3321$0 ;
+  output \port$3333$0 ;
+  wire \port$3333$0 ;
+  output \port$3345$0 ;
+  wire \port$3345$0 ;
+  output \port$3357$0 ;
+  wire \port$3357$0 ;
+  output \port$3369$0 ;
+  wire \port$3369$0 ;
+  output \port$3381$0 ;
+  wire \port$3381$0 ;
+  output \port$3393$0 ;
+  wire \port$3393$0 ;
+  output \port$3405$0 ;
+  wire \port$3405$0 ;
+  output \port$3417$0 ;
+  wire \port$3417$0 ;
+  output \port$3429$0 ;
+  wire \port$3429$0 ;
+  output \port$3441$0 ;
+  wire \port$3441$0 ;
+  output \port$3453$0 ;
+  wire \port$3453$0 ;
+  output \port$3465$0 ;
+  wire \port$3465$0 ;
+  output \port$3477$0 ;
+  wire \port$3477$0 ;
+  output \port$3489$0 ;
+  wire \port$3489$0 ;
+  output \port$3501$0 ;
+  wire \port$3501$0 ;
+  output \port$3513$0 ;
+  wire \port$3513$0 ;
+  output \port$3525$0 ;
+  wire \port$3525$0 ;
+  output \port$3537$0 ;
+  wire \port$3537$0 ;
+  output \port$3549$0 ;
+  wire \port$3549$0 ;
+  output \port$3561$0 ;
+  wire \port$3561$0 ;
+  output \port$3573$0 ;
+  wire \port$3573$0 ;
+  output \port$3585$0 ;
+  wire \port$3585$0 ;
+  output \port$3597$0 ;
+  wire \port$3597$0 ;
+  output \port$3609$0 ;
+  wire \port$3609$0 ;
+  output \port$3621$0 ;
+  wire \port$3621$0 ;
+  output \port$3633$0 ;
+  wire \port$3633$0 ;
+  output \port$3645$0 ;
+  wire \port$3645$0 ;
+  output \port$3657$0 ;
+  wire \port$3657$0 ;
+  output \port$3669$0 ;
+  wire \port$3669$0 ;
+  output \port$3681$0 ;
+  wire \port$3681$0 ;
+  output \port$3693$0 ;
+  wire \port$3693$0 ;
+  output \port$3705$0 ;
+  wire \port$3705$0 ;
+  output \port$3717$0 ;
+  wire \port$3717$0 ;
+  output \port$3729$0 ;
+  wire \port$3729$0 ;
+  output \port$3741$0 ;
+  wire \port$3741$0 ;
+  output \port$3753$0 ;
+  wire \port$3753$0 ;
+  output \port$3765$0 ;
+  wire \port$3765$0 ;
+  output \port$3777$0 ;
+  wire \port$3777$0 ;
+  output \port$3789$0 ;
+  wire \port$3789$0 ;
+  output \port$3801$0 ;
+  wire \port$3801$0 ;
+  output \port$3813$0 ;
+  wire \port$3813$0 ;
+  input [15:0] \port$4086$0 ;
+  wire [15:0] \port$4086$0 ;
+  input [15:0] \port$4088$0 ;
+  wire [15:0] \port$4088$0 ;
+  input [15:0] \port$4090$0 ;
+  wire [15:0] \port$4090$0 ;
+  input [15:0] \port$4092$0 ;
+  wire [15:0] \port$4092$0 ;
+  input [15:0] \port$4094$0 ;
+  wire [15:0] \port$4094$0 ;
+  input [15:0] \port$4096$0 ;
+  wire [15:0] \port$4096$0 ;
+  input [15:0] \port$4098$0 ;
+  wire [15:0] \port$4098$0 ;
+  input [15:0] \port$4100$0 ;
+  wire [15:0] \port$4100$0 ;
+  input [15:0] \port$4102$0 ;
+  wire [15:0] \port$4102$0 ;
+  input [15:0] \port$4104$0 ;
+  wire [15:0] \port$4104$0 ;
+  input [15:0] \port$4106$0 ;
+  wire [15:0] \port$4106$0 ;
+  input [15:0] \port$4108$0 ;
+  wire [15:0] \port$4108$0 ;
+  input [15:0] \port$4110$0 ;
+  wire [15:0] \port$4110$0 ;
+  input [15:0] \port$4112$0 ;
+  wire [15:0] \port$4112$0 ;
+  input [15:0] \port$4114$0 ;
+  wire [15:0] \port$4114$0 ;
+  input [15:0] \port$4116$0 ;
+  wire [15:0] \port$4116$0 ;
+  input [15:0] \port$4118$0 ;
+  wire [15:0] \port$4118$0 ;
+  input [15:0] \port$4120$0 ;
+  wire [15:0] \port$4120$0 ;
+  input [15:0] \port$4122$0 ;
+  wire [15:0] \port$4122$0 ;
+  input [15:0] \port$4124$0 ;
+  wire [15:0] \port$4124$0 ;
+  input [15:0] \port$4126$0 ;
+  wire [15:0] \port$4126$0 ;
+  input [15:0] \port$4128$0 ;
+  wire [15:0] \port$4128$0 ;
+  input [15:0] \port$4130$0 ;
+  wire [15:0] \port$4130$0 ;
+  input [15:0] \port$4132$0 ;
+  wire [15:0] \port$4132$0 ;
+  input [15:0] \port$4134$0 ;
+  wire [15:0] \port$4134$0 ;
+  input [15:0] \port$4136$0 ;
+  wire [15:0] \port$4136$0 ;
+  input [15:0] \port$4138$0 ;
+  wire [15:0] \port$4138$0 ;
+  input [15:0] \port$4140$0 ;
+  wire [15:0] \port$4140$0 ;
+  input [15:0] \port$4142$0 ;
+  wire [15:0] \port$4142$0 ;
+  input [15:0] \port$4144$0 ;
+  wire [15:0] \port$4144$0 ;
+  input [15:0] \port$4146$0 ;
+  wire [15:0] \port$4146$0 ;
+  input [15:0] \port$4148$0 ;
+  wire [15:0] \port$4148$0 ;
+  input [15:0] \port$4150$0 ;
+  wire [15:0] \port$4150$0 ;
+  input [15:0] \port$4152$0 ;
+  wire [15:0] \port$4152$0 ;
+  input [15:0] \port$4154$0 ;
+  wire [15:0] \port$4154$0 ;
+  input [15:0] \port$4156$0 ;
+  wire [15:0] \port$4156$0 ;
+  input [15:0] \port$4158$0 ;
+  wire [15:0] \port$4158$0 ;
+  input [15:0] \port$4160$0 ;
+  wire [15:0] \port$4160$0 ;
+  input [15:0] \port$4162$0 ;
+  wire [15:0] \port$4162$0 ;
+  input [15:0] \port$4164$0 ;
+  wire [15:0] \port$4164$0 ;
+  input [15:0] \port$4166$0 ;
+  wire [15:0] \port$4166$0 ;
+  input [15:0] \port$4168$0 ;
+  wire [15:0] \port$4168$0 ;
+  input [15:0] \port$4170$0 ;
+  wire [15:0] \port$4170$0 ;
+  input [15:0] \port$4172$0 ;
+  wire [15:0] \port$4172$0 ;
+  input [15:0] \port$4174$0 ;
+  wire [15:0] \port$4174$0 ;
+  input [15:0] \port$4176$0 ;
+  wire [15:0] \port$4176$0 ;
+  input [15:0] \port$4178$0 ;
+  wire [15:0] \port$4178$0 ;
+  input [15:0] \port$4180$0 ;
+  wire [15:0] \port$4180$0 ;
+  input [15:0] \port$4182$0 ;
+  wire [15:0] \port$4182$0 ;
+  input [15:0] \port$4184$0 ;
+  wire [15:0] \port$4184$0 ;
+  input [15:0] \port$4186$0 ;
+  wire [15:0] \port$4186$0 ;
+  input [15:0] \port$4188$0 ;
+  wire [15:0] \port$4188$0 ;
+  input [15:0] \port$4190$0 ;
+  wire [15:0] \port$4190$0 ;
+  input [15:0] \port$4192$0 ;
+  wire [15:0] \port$4192$0 ;
+  input [15:0] \port$4194$0 ;
+  wire [15:0] \port$4194$0 ;
+  input [15:0] \port$4196$0 ;
+  wire [15:0] \port$4196$0 ;
+  input [15:0] \port$4198$0 ;
+  wire [15:0] \port$4198$0 ;
+  input [15:0] \port$4200$0 ;
+  wire [15:0] \port$4200$0 ;
+  input [15:0] \port$4202$0 ;
+  wire [15:0] \port$4202$0 ;
+  input [15:0] \port$4204$0 ;
+  wire [15:0] \port$4204$0 ;
+  input [15:0] \port$4206$0 ;
+  wire [15:0] \port$4206$0 ;
+  input [15:0] \port$4208$0 ;
+  wire [15:0] \port$4208$0 ;
+  input [15:0] \port$4210$0 ;
+  wire [15:0] \port$4210$0 ;
+  input [15:0] \port$4212$0 ;
+  wire [15:0] \port$4212$0 ;
+  input [15:0] \port$4214$0 ;
+  wire [15:0] \port$4214$0 ;
+  input [15:0] \port$4216$0 ;
+  wire [15:0] \port$4216$0 ;
+  input [15:0] \port$4218$0 ;
+  wire [15:0] \port$4218$0 ;
+  input [15:0] \port$4220$0 ;
+  wire [15:0] \port$4220$0 ;
+  input [15:0] \port$4222$0 ;
+  wire [15:0] \port$4222$0 ;
+  input [15:0] \port$4224$0 ;
+  wire [15:0] \port$4224$0 ;
+  input [15:0] \port$4226$0 ;
+  wire [15:0] \port$4226$0 ;
+  input [15:0] \port$4228$0 ;
+  wire [15:0] \port$4228$0 ;
+  input [15:0] \port$4230$0 ;
+  wire [15:0] \port$4230$0 ;
+  input [15:0] \port$4232$0 ;
+  wire [15:0] \port$4232$0 ;
+  input [15:0] \port$4234$0 ;
+  wire [15:0] \port$4234$0 ;
+  input [15:0] \port$4236$0 ;
+  wire [15:0] \port$4236$0 ;
+  input [15:0] \port$4238$0 ;
+  wire [15:0] \port$4238$0 ;
+  input [15:0] \port$4240$0 ;
+  wire [15:0] \port$4240$0 ;
+  input [15:0] \port$4242$0 ;
+  wire [15:0] \port$4242$0 ;
+  input [15:0] \port$4244$0 ;
+  wire [15:0] \port$4244$0 ;
+  input [15:0] \port$4246$0 ;
+  wire [15:0] \port$4246$0 ;
+  input [15:0] \port$4248$0 ;
+  wire [15:0] \port$4248$0 ;
+  input [15:0] \port$4250$0 ;
+  wire [15:0] \port$4250$0 ;
+  input [15:0] \port$4252$0 ;
+  wire [15:0] \port$4252$0 ;
+  input [15:0] \port$4254$0 ;
+  wire [15:0] \port$4254$0 ;
+  input [15:0] \port$4256$0 ;
+  wire [15:0] \port$4256$0 ;
+  input [15:0] \port$4258$0 ;
+  wire [15:0] \port$4258$0 ;
+  input [15:0] \port$4260$0 ;
+  wire [15:0] \port$4260$0 ;
+  input [15:0] \port$4262$0 ;
+  wire [15:0] \port$4262$0 ;
+  input [15:0] \port$4264$0 ;
+  wire [15:0] \port$4264$0 ;
+  input [15:0] \port$4266$0 ;
+  wire [15:0] \port$4266$0 ;
+  input [15:0] \port$4268$0 ;
+  wire [15:0] \port$4268$0 ;
+  input [15:0] \port$4270$0 ;
+  wire [15:0] \port$4270$0 ;
+  input [15:0] \port$4272$0 ;
+  wire [15:0] \port$4272$0 ;
+  input [15:0] \port$4274$0 ;
+  wire [15:0] \port$4274$0 ;
+  input [15:0] \port$4276$0 ;
+  wire [15:0] \port$4276$0 ;
+  input [15:0] \port$4278$0 ;
+  wire [15:0] \port$4278$0 ;
+  input [15:0] \port$4280$0 ;
+  wire [15:0] \port$4280$0 ;
+  input [15:0] \port$4282$0 ;
+  wire [15:0] \port$4282$0 ;
+  input [15:0] \port$4284$0 ;
+  wire [15:0] \port$4284$0 ;
+  input [15:0] \port$4286$0 ;
+  wire [15:0] \port$4286$0 ;
+  input [15:0] \port$4288$0 ;
+  wire [15:0] \port$4288$0 ;
+  input [15:0] \port$4290$0 ;
+  wire [15:0] \port$4290$0 ;
+  input [15:0] \port$4292$0 ;
+  wire [15:0] \port$4292$0 ;
+  input [15:0] \port$4294$0 ;
+  wire [15:0] \port$4294$0 ;
+  input [15:0] \port$4296$0 ;
+  wire [15:0] \port$4296$0 ;
+  input [15:0] \port$4298$0 ;
+  wire [15:0] \port$4298$0 ;
+  input [15:0] \port$4300$0 ;
+  wire [15:0] \port$4300$0 ;
+  input [15:0] \port$4302$0 ;
+  wire [15:0] \port$4302$0 ;
+  input [15:0] \port$4304$0 ;
+  wire [15:0] \port$4304$0 ;
+  input [15:0] \port$4306$0 ;
+  wire [15:0] \port$4306$0 ;
+  input [15:0] \port$4308$0 ;
+  wire [15:0] \port$4308$0 ;
+  input [15:0] \port$4310$0 ;
+  wire [15:0] \port$4310$0 ;
+  input [15:0] \port$4312$0 ;
+  wire [15:0] \port$4312$0 ;
+  input [15:0] \port$4314$0 ;
+  wire [15:0] \port$4314$0 ;
+  input [15:0] \port$4316$0 ;
+  wire [15:0] \port$4316$0 ;
+  input [15:0] \port$4318$0 ;
+  wire [15:0] \port$4318$0 ;
+  input [15:0] \port$4320$0 ;
+  wire [15:0] \port$4320$0 ;
+  input [15:0] \port$4322$0 ;
+  wire [15:0] \port$4322$0 ;
+  input [15:0] \port$4324$0 ;
+  wire [15:0] \port$4324$0 ;
+  input [15:0] \port$4326$0 ;
+  wire [15:0] \port$4326$0 ;
+  input [15:0] \port$4328$0 ;
+  wire [15:0] \port$4328$0 ;
+  input [15:0] \port$4330$0 ;
+  wire [15:0] \port$4330$0 ;
+  input [15:0] \port$4332$0 ;
+  wire [15:0] \port$4332$0 ;
+  input [15:0] \port$4334$0 ;
+  wire [15:0] \port$4334$0 ;
+  input [15:0] \port$4336$0 ;
+  wire [15:0] \port$4336$0 ;
+  input [15:0] \port$4338$0 ;
+  wire [15:0] \port$4338$0 ;
+  input [15:0] \port$4340$0 ;
+  wire [15:0] \port$4340$0 ;
+  input [6:0] \port$4804$0 ;
+  wire [6:0] \port$4804$0 ;
+  input [6:0] \port$4806$0 ;
+  wire [6:0] \port$4806$0 ;
+  input [6:0] \port$4808$0 ;
+  wire [6:0] \port$4808$0 ;
+  input [6:0] \port$4810$0 ;
+  wire [6:0] \port$4810$0 ;
+  input [6:0] \port$4812$0 ;
+  wire [6:0] \port$4812$0 ;
+  input [6:0] \port$4814$0 ;
+  wire [6:0] \port$4814$0 ;
+  input [6:0] \port$4816$0 ;
+  wire [6:0] \port$4816$0 ;
+  input [6:0] \port$4818$0 ;
+  wire [6:0] \port$4818$0 ;
+  input [6:0] \port$4820$0 ;
+  wire [6:0] \port$4820$0 ;
+  input [6:0] \port$4822$0 ;
+  wire [6:0] \port$4822$0 ;
+  input [6:0] \port$4824$0 ;
+  wire [6:0] \port$4824$0 ;
+  input [6:0] \port$4826$0 ;
+  wire [6:0] \port$4826$0 ;
+  input [6:0] \port$4828$0 ;
+  wire [6:0] \port$4828$0 ;
+  input [6:0] \port$4830$0 ;
+  wire [6:0] \port$4830$0 ;
+  input [6:0] \port$4832$0 ;
+  wire [6:0] \port$4832$0 ;
+  input [6:0] \port$4834$0 ;
+  wire [6:0] \port$4834$0 ;
+  input [6:0] \port$4836$0 ;
+  wire [6:0] \port$4836$0 ;
+  input [6:0] \port$4838$0 ;
+  wire [6:0] \port$4838$0 ;
+  input [6:0] \port$4840$0 ;
+  wire [6:0] \port$4840$0 ;
+  input [6:0] \port$4842$0 ;
+  wire [6:0] \port$4842$0 ;
+  input [6:0] \port$4844$0 ;
+  wire [6:0] \port$4844$0 ;
+  input [6:0] \port$4846$0 ;
+  wire [6:0] \port$4846$0 ;
+  input [6:0] \port$4848$0 ;
+  wire [6:0] \port$4848$0 ;
+  input [6:0] \port$4850$0 ;
+  wire [6:0] \port$4850$0 ;
+  input [6:0] \port$4852$0 ;
+  wire [6:0] \port$4852$0 ;
+  input [6:0] \port$4854$0 ;
+  wire [6:0] \port$4854$0 ;
+  input [6:0] \port$4856$0 ;
+  wire [6:0] \port$4856$0 ;
+  input [6:0] \port$4858$0 ;
+  wire [6:0] \port$4858$0 ;
+  input [6:0] \port$4860$0 ;
+  wire [6:0] \port$4860$0 ;
+  input [6:0] \port$4862$0 ;
+  wire [6:0] \port$4862$0 ;
+  input [6:0] \port$4864$0 ;
+  wire [6:0] \port$4864$0 ;
+  input [6:0] \port$4866$0 ;
+  wire [6:0] \port$4866$0 ;
+  input [6:0] \port$4868$0 ;
+  wire [6:0] \port$4868$0 ;
+  input [6:0] \port$4870$0 ;
+  wire [6:0] \port$4870$0 ;
+  input [6:0] \port$4872$0 ;
+  wire [6:0] \port$4872$0 ;
+  input [6:0] \port$4874$0 ;
+  wire [6:0] \port$4874$0 ;
+  input [6:0] \port$4876$0 ;
+  wire [6:0] \port$4876$0 ;
+  input [6:0] \port$4878$0 ;
+  wire [6:0] \port$4878$0 ;
+  input [6:0] \port$4880$0 ;
+  wire [6:0] \port$4880$0 ;
+  input [6:0] \port$4882$0 ;
+  wire [6:0] \port$4882$0 ;
+  input [6:0] \port$4884$0 ;
+  wire [6:0] \port$4884$0 ;
+  input [6:0] \port$4886$0 ;
+  wire [6:0] \port$4886$0 ;
+  input [6:0] \port$4888$0 ;
+  wire [6:0] \port$4888$0 ;
+  input [6:0] \port$4890$0 ;
+  wire [6:0] \port$4890$0 ;
+  input [6:0] \port$4892$0 ;
+  wire [6:0] \port$4892$0 ;
+  input [6:0] \port$4894$0 ;
+  wire [6:0] \port$4894$0 ;
+  input [6:0] \port$4896$0 ;
+  wire [6:0] \port$4896$0 ;
+  input [6:0] \port$4898$0 ;
+  wire [6:0] \port$4898$0 ;
+  input [6:0] \port$4900$0 ;
+  wire [6:0] \port$4900$0 ;
+  input [6:0] \port$4902$0 ;
+  wire [6:0] \port$4902$0 ;
+  input [6:0] \port$4904$0 ;
+  wire [6:0] \port$4904$0 ;
+  input [6:0] \port$4906$0 ;
+  wire [6:0] \port$4906$0 ;
+  input [6:0] \port$4908$0 ;
+  wire [6:0] \port$4908$0 ;
+  input [6:0] \port$4910$0 ;
+  wire [6:0] \port$4910$0 ;
+  input [6:0] \port$4912$0 ;
+  wire [6:0] \port$4912$0 ;
+  input [6:0] \port$4914$0 ;
+  wire [6:0] \port$4914$0 ;
+  input [6:0] \port$4916$0 ;
+  wire [6:0] \port$4916$0 ;
+  input [6:0] \port$4918$0 ;
+  wire [6:0] \port$4918$0 ;
+  input [6:0] \port$4920$0 ;
+  wire [6:0] \port$4920$0 ;
+  input [6:0] \port$4922$0 ;
+  wire [6:0] \port$4922$0 ;
+  input [6:0] \port$4924$0 ;
+  wire [6:0] \port$4924$0 ;
+  input [6:0] \port$4926$0 ;
+  wire [6:0] \port$4926$0 ;
+  input [6:0] \port$4928$0 ;
+  wire [6:0] \port$4928$0 ;
+  input [6:0] \port$4930$0 ;
+  wire [6:0] \port$4930$0 ;
+  input [1:0] \port$4959$2 ;
+  wire [1:0] \port$4959$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$4918$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$4959$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$4918$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$4959$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$4763$0  } : \$10 [15:0];
-  assign \$13  = \port$4918$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$4804$0  } : \$10 [15:0];
+  assign \$13  = \port$4959$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$4918$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$4959$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$4765$0  } : \$21 [15:0];
-  assign \$24  = \port$4918$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$4806$0  } : \$21 [15:0];
+  assign \$24  = \port$4959$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$4918$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$4959$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$4767$0  } : \$32 [15:0];
-  assign \$35  = \port$4918$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$4808$0  } : \$32 [15:0];
+  assign \$35  = \port$4959$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$4918$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$4959$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$4769$0  } : \$43 [15:0];
-  assign \$46  = \port$4918$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$4810$0  } : \$43 [15:0];
+  assign \$46  = \port$4959$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$4918$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$4959$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$4771$0  } : \$54 [15:0];
-  assign \$57  = \port$4918$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$4812$0  } : \$54 [15:0];
+  assign \$57  = \port$4959$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$4918$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$4959$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$4773$0  } : \$65 [15:0];
-  assign \$68  = \port$4918$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$4814$0  } : \$65 [15:0];
+  assign \$68  = \port$4959$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$4918$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$4959$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$4775$0  } : \$76 [15:0];
-  assign \$79  = \port$4918$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$4816$0  } : \$76 [15:0];
+  assign \$79  = \port$4959$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$4918$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$4959$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$4777$0  } : \$87 [15:0];
-  assign \$90  = \port$4918$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$4818$0  } : \$87 [15:0];
+  assign \$90  = \port$4959$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$4918$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$4959$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$4779$0  } : \$98 [15:0];
-  assign \$101  = \port$4918$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$4820$0  } : \$98 [15:0];
+  assign \$101  = \port$4959$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$4918$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$4959$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$4781$0  } : \$109 [15:0];
-  assign \$112  = \port$4918$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$4822$0  } : \$109 [15:0];
+  assign \$112  = \port$4959$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$4918$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$4959$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$4783$0  } : \$120 [15:0];
-  assign \$123  = \port$4918$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$4824$0  } : \$120 [15:0];
+  assign \$123  = \port$4959$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$4918$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$4959$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$4785$0  } : \$131 [15:0];
-  assign \$134  = \port$4918$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$4826$0  } : \$131 [15:0];
+  assign \$134  = \port$4959$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$4918$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$4959$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$4787$0  } : \$142 [15:0];
-  assign \$145  = \port$4918$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$4828$0  } : \$142 [15:0];
+  assign \$145  = \port$4959$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$4918$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$4959$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$4789$0  } : \$153 [15:0];
-  assign \$156  = \port$4918$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$4830$0  } : \$153 [15:0];
+  assign \$156  = \port$4959$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$4918$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$4959$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$4791$0  } : \$164 [15:0];
-  assign \$167  = \port$4918$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$165  = raw ? { 9'h000, \port$4832$0  } : \$164 [15:0];
+  assign \$167  = \port$4959$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$4918$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$4959$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$4793$0  } : \$175 [15:0];
-  assign \$178  = \port$4918$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$4834$0  } : \$175 [15:0];
+  assign \$178  = \port$4959$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$4918$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$4959$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$4795$0  } : \$186 [15:0];
-  assign \$189  = \port$4918$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$4836$0  } : \$186 [15:0];
+  assign \$189  = \port$4959$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$4918$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$4959$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$4797$0  } : \$197 [15:0];
-  assign \$200  = \port$4918$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$4838$0  } : \$197 [15:0];
+  assign \$200  = \port$4959$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$4918$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$4959$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$4799$0  } : \$208 [15:0];
-  assign \$211  = \port$4918$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$4840$0  } : \$208 [15:0];
+  assign \$211  = \port$4959$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$4918$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$4959$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$4801$0  } : \$219 [15:0];
-  assign \$222  = \port$4918$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$4842$0  } : \$219 [15:0];
+  assign \$222  = \port$4959$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$4918$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$4959$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$4803$0  } : \$230 [15:0];
-  assign \$233  = \port$4918$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$4844$0  } : \$230 [15:0];
+  assign \$233  = \port$4959$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$4918$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$4959$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$4805$0  } : \$241 [15:0];
-  assign \$244  = \port$4918$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$4846$0  } : \$241 [15:0];
+  assign \$244  = \port$4959$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$4918$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$4959$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$4807$0  } : \$252 [15:0];
-  assign \$255  = \port$4918$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$4848$0  } : \$252 [15:0];
+  assign \$255  = \port$4959$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$4918$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$4959$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$4809$0  } : \$263 [15:0];
-  assign \$266  = \port$4918$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$4850$0  } : \$263 [15:0];
+  assign \$266  = \port$4959$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$4918$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$4959$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$4811$0  } : \$274 [15:0];
-  assign \$277  = \port$4918$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$4852$0  } : \$274 [15:0];
+  assign \$277  = \port$4959$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$4918$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$4959$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$4813$0  } : \$285 [15:0];
-  assign \$288  = \port$4918$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$4854$0  } : \$285 [15:0];
+  assign \$288  = \port$4959$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$4918$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$4959$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$4815$0  } : \$296 [15:0];
-  assign \$299  = \port$4918$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$4856$0  } : \$296 [15:0];
+  assign \$299  = \port$4959$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$4918$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$4959$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$4817$0  } : \$307 [15:0];
-  assign \$310  = \port$4918$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$4858$0  } : \$307 [15:0];
+  assign \$310  = \port$4959$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$4918$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$4959$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$4819$0  } : \$318 [15:0];
-  assign \$321  = \port$4918$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$4860$0  } : \$318 [15:0];
+  assign \$321  = \port$4959$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$4918$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$4959$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$4821$0  } : \$329 [15:0];
-  assign \$332  = \port$4918$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$4862$0  } : \$329 [15:0];
+  assign \$332  = \port$4959$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$4918$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$4959$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$4823$0  } : \$340 [15:0];
-  assign \$343  = \port$4918$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$4864$0  } : \$340 [15:0];
+  assign \$343  = \port$4959$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$4918$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$4959$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$4825$0  } : \$351 [15:0];
-  assign \$354  = \port$4918$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$4866$0  } : \$351 [15:0];
+  assign \$354  = \port$4959$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$4918$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$4959$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$4827$0  } : \$362 [15:0];
-  assign \$365  = \port$4918$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$4868$0  } : \$362 [15:0];
+  assign \$365  = \port$4959$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$4918$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$4959$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$4829$0  } : \$373 [15:0];
-  assign \$376  = \port$4918$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$4870$0  } : \$373 [15:0];
+  assign \$376  = \port$4959$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$4918$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$4959$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$4831$0  } : \$384 [15:0];
-  assign \$387  = \port$4918$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$4872$0  } : \$384 [15:0];
+  assign \$387  = \port$4959$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$4918$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$4959$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$4833$0  } : \$395 [15:0];
-  assign \$398  = \port$4918$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$4874$0  } : \$395 [15:0];
+  assign \$398  = \port$4959$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$4918$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$4959$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$4835$0  } : \$406 [15:0];
-  assign \$409  = \port$4918$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$4876$0  } : \$406 [15:0];
+  assign \$409  = \port$4959$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$4918$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$4959$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$4837$0  } : \$417 [15:0];
-  assign \$420  = \port$4918$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$4878$0  } : \$417 [15:0];
+  assign \$420  = \port$4959$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$4918$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$4959$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$4839$0  } : \$428 [15:0];
-  assign \$431  = \port$4918$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$4880$0  } : \$428 [15:0];
+  assign \$431  = \port$4959$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$4918$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$4959$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$4841$0  } : \$439 [15:0];
-  assign \$442  = \port$4918$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$4882$0  } : \$439 [15:0];
+  assign \$442  = \port$4959$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$4918$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$4959$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$4843$0  } : \$450 [15:0];
-  assign \$453  = \port$4918$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$4884$0  } : \$450 [15:0];
+  assign \$453  = \port$4959$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$4918$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$4959$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$4845$0  } : \$461 [15:0];
-  assign \$464  = \port$4918$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$4886$0  } : \$461 [15:0];
+  assign \$464  = \port$4959$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$4918$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$4959$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$4847$0  } : \$472 [15:0];
-  assign \$475  = \port$4918$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$4888$0  } : \$472 [15:0];
+  assign \$475  = \port$4959$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$4918$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$4959$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$4849$0  } : \$483 [15:0];
-  assign \$486  = \port$4918$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$4890$0  } : \$483 [15:0];
+  assign \$486  = \port$4959$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$4918$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$4959$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$4851$0  } : \$494 [15:0];
-  assign \$497  = \port$4918$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$4892$0  } : \$494 [15:0];
+  assign \$497  = \port$4959$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$4918$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$4959$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$4853$0  } : \$505 [15:0];
-  assign \$508  = \port$4918$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$4894$0  } : \$505 [15:0];
+  assign \$508  = \port$4959$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$4918$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$4959$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$4855$0  } : \$516 [15:0];
-  assign \$519  = \port$4918$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$4896$0  } : \$516 [15:0];
+  assign \$519  = \port$4959$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$4918$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$4959$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$4857$0  } : \$527 [15:0];
-  assign \$530  = \port$4918$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$4898$0  } : \$527 [15:0];
+  assign \$530  = \port$4959$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$4918$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$4959$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$4859$0  } : \$538 [15:0];
-  assign \$541  = \port$4918$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$4900$0  } : \$538 [15:0];
+  assign \$541  = \port$4959$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$4918$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$4959$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$4861$0  } : \$549 [15:0];
-  assign \$552  = \port$4918$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$4902$0  } : \$549 [15:0];
+  assign \$552  = \port$4959$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$4918$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$4959$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$4863$0  } : \$560 [15:0];
-  assign \$563  = \port$4918$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$4904$0  } : \$560 [15:0];
+  assign \$563  = \port$4959$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$4918$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$4959$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$4865$0  } : \$571 [15:0];
-  assign \$574  = \port$4918$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$4906$0  } : \$571 [15:0];
+  assign \$574  = \port$4959$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$4918$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$4959$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$4867$0  } : \$582 [15:0];
-  assign \$585  = \port$4918$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$4908$0  } : \$582 [15:0];
+  assign \$585  = \port$4959$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$4918$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$4959$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$4869$0  } : \$593 [15:0];
-  assign \$596  = \port$4918$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$4910$0  } : \$593 [15:0];
+  assign \$596  = \port$4959$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$4918$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$4959$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$4871$0  } : \$604 [15:0];
-  assign \$607  = \port$4918$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$4912$0  } : \$604 [15:0];
+  assign \$607  = \port$4959$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$4918$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$4959$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$4873$0  } : \$615 [15:0];
-  assign \$618  = \port$4918$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$4914$0  } : \$615 [15:0];
+  assign \$618  = \port$4959$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$4918$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$4959$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$4875$0  } : \$626 [15:0];
-  assign \$629  = \port$4918$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$4916$0  } : \$626 [15:0];
+  assign \$629  = \port$4959$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$4918$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$4959$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$4877$0  } : \$637 [15:0];
-  assign \$640  = \port$4918$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$4918$0  } : \$637 [15:0];
+  assign \$640  = \port$4959$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$4918$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$4959$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$4879$0  } : \$648 [15:0];
-  assign \$651  = \port$4918$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$4920$0  } : \$648 [15:0];
+  assign \$651  = \port$4959$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$4918$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$4959$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$4881$0  } : \$659 [15:0];
-  assign \$662  = \port$4918$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$4922$0  } : \$659 [15:0];
+  assign \$662  = \port$4959$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$4918$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$4959$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$4883$0  } : \$670 [15:0];
-  assign \$673  = \port$4918$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$4924$0  } : \$670 [15:0];
+  assign \$673  = \port$4959$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$4918$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$4959$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$4885$0  } : \$681 [15:0];
-  assign \$684  = \port$4918$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$4926$0  } : \$681 [15:0];
+  assign \$684  = \port$4959$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$4918$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$4959$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$4887$0  } : \$692 [15:0];
-  assign \$695  = \port$4918$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$4928$0  } : \$692 [15:0];
+  assign \$695  = \port$4959$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$4918$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$4959$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$4889$0  } : \$703 [15:0];
-  assign \$706  = \port$4918$2 [0] ? \$705  : { values[15], values[15:0] };
+  assign \$704  = raw ? { 9'h000, \port$4930$0  } : \$703 [15:0];
+  assign \$706  = \port$4959$2 [0] ? \$705  : { values[15], values[15:0] };
   assign \$707  = accumulate ? \$706  : 17'h00000;
-  assign \$709  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$708  });
+  assign \$709  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$708  });
   assign \$710  = - $signed(\$709 );
-  assign \$712  = $signed(\port$4045$0 ) - $signed({ 1'h0, \$711  });
-  assign \$713  = \port$4918$2 [1] ? \$710  : { \$712 [16], \$712  };
+  assign \$712  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$711  });
+  assign \$713  = \port$4959$2 [1] ? \$710  : { \$712 [16], \$712  };
   assign \$714  = $signed(\$707 ) + $signed(\$713 );
-  assign \$715  = raw ? { 9'h000, \port$4763$0  } : \$714 [15:0];
-  assign \$716  = $signed(\$715 ) >= $signed(\port$4173$0 );
-  assign \$718  = \port$4918$2 [0] ? \$717  : { values[31], values[31:16] };
+  assign \$715  = raw ? { 9'h000, \port$4804$0  } : \$714 [15:0];
+  assign \$716  = $signed(\$715 ) >= $signed(\port$4214$0 );
+  assign \$718  = \port$4959$2 [0] ? \$717  : { values[31], values[31:16] };
   assign \$719  = accumulate ? \$718  : 17'h00000;
-  assign \$721  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$720  });
+  assign \$721  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$720  });
   assign \$722  = - $signed(\$721 );
-  assign \$724  = $signed(\port$4047$0 ) - $signed({ 1'h0, \$723  });
-  assign \$725  = \port$4918$2 [1] ? \$722  : { \$724 [16], \$724  };
+  assign \$724  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$723  });
+  assign \$725  = \port$4959$2 [1] ? \$722  : { \$724 [16], \$724  };
   assign \$726  = $signed(\$719 ) + $signed(\$725 );
-  assign \$727  = raw ? { 9'h000, \port$4765$0  } : \$726 [15:0];
-  assign \$728  = $signed(\$727 ) >= $signed(\port$4175$0 );
-  assign \$730  = \port$4918$2 [0] ? \$729  : { values[47], values[47:32] };
+  assign \$727  = raw ? { 9'h000, \port$4806$0  } : \$726 [15:0];
+  assign \$728  = $signed(\$727 ) >= $signed(\port$4216$0 );
+  assign \$730  = \port$4959$2 [0] ? \$729  : { values[47], values[47:32] };
   assign \$731  = accumulate ? \$730  : 17'h00000;
-  assign \$733  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$732  });
+  assign \$733  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$732  });
   assign \$734  = - $signed(\$733 );
-  assign \$736  = $signed(\port$4049$0 ) - $signed({ 1'h0, \$735  });
-  assign \$737  = \port$4918$2 [1] ? \$734  : { \$736 [16], \$736  };
+  assign \$736  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = \port$4959$2 [1] ? \$734  : { \$736 [16], \$736  };
   assign \$738  = $signed(\$731 ) + $signed(\$737 );
-  assign \$739  = raw ? { 9'h000, \port$4767$0  } : \$738 [15:0];
-  assign \$740  = $signed(\$739 ) >= $signed(\port$4177$0 );
-  assign \$742  = \port$4918$2 [0] ? \$741  : { values[63], values[63:48] };
+  assign \$739  = raw ? { 9'h000, \port$4808$0  } : \$738 [15:0];
+  assign \$740  = $signed(\$739 ) >= $signed(\port$4218$0 );
+  assign \$742  = \port$4959$2 [0] ? \$741  : { values[63], values[63:48] };
   assign \$743  = accumulate ? \$742  : 17'h00000;
-  assign \$745  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$744  });
+  assign \$745  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$744  });
   assign \$746  = - $signed(\$745 );
-  assign \$748  = $signed(\port$4051$0 ) - $signed({ 1'h0, \$747  });
-  assign \$749  = \port$4918$2 [1] ? \$746  : { \$748 [16], \$748  };
+  assign \$748  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$747  });
+  assign \$749  = \port$4959$2 [1] ? \$746  : { \$748 [16], \$748  };
   assign \$750  = $signed(\$743 ) + $signed(\$749 );
-  assign \$751  = raw ? { 9'h000, \port$4769$0  } : \$750 [15:0];
-  assign \$752  = $signed(\$751 ) >= $signed(\port$4179$0 );
-  assign \$754  = \port$4918$2 [0] ? \$753  : { values[79], values[79:64] };
+  assign \$751  = raw ? { 9'h000, \port$4810$0  } : \$750 [15:0];
+  assign \$752  = $signed(\$751 ) >= $signed(\port$4220$0 );
+  assign \$754  = \port$4959$2 [0] ? \$753  : { values[79], values[79:64] };
   assign \$755  = accumulate ? \$754  : 17'h00000;
-  assign \$757  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$756  });
+  assign \$757  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$756  });
   assign \$758  = - $signed(\$757 );
-  assign \$760  = $signed(\port$4053$0 ) - $signed({ 1'h0, \$759  });
-  assign \$761  = \port$4918$2 [1] ? \$758  : { \$760 [16], \$760  };
+  assign \$760  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$759  });
+  assign \$761  = \port$4959$2 [1] ? \$758  : { \$760 [16], \$760  };
   assign \$762  = $signed(\$755 ) + $signed(\$761 );
-  assign \$763  = raw ? { 9'h000, \port$4771$0  } : \$762 [15:0];
-  assign \$764  = $signed(\$763 ) >= $signed(\port$4181$0 );
-  assign \$766  = \port$4918$2 [0] ? \$765  : { values[95], values[95:80] };
+  assign \$763  = raw ? { 9'h000, \port$4812$0  } : \$762 [15:0];
+  assign \$764  = $signed(\$763 ) >= $signed(\port$4222$0 );
+  assign \$766  = \port$4959$2 [0] ? \$765  : { values[95], values[95:80] };
   assign \$767  = accumulate ? \$766  : 17'h00000;
-  assign \$769  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$768  });
+  assign \$769  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$768  });
   assign \$770  = - $signed(\$769 );
-  assign \$772  = $signed(\port$4055$0 ) - $signed({ 1'h0, \$771  });
-  assign \$773  = \port$4918$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$772  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$4959$2 [1] ? \$770  : { \$772 [16], \$772  };
   assign \$774  = $signed(\$767 ) + $signed(\$773 );
-  assign \$775  = raw ? { 9'h000, \port$4773$0  } : \$774 [15:0];
-  assign \$776  = $signed(\$775 ) >= $signed(\port$4183$0 );
-  assign \$778  = \port$4918$2 [0] ? \$777  : { values[111], values[111:96] };
+  assign \$775  = raw ? { 9'h000, \port$4814$0  } : \$774 [15:0];
+  assign \$776  = $signed(\$775 ) >= $signed(\port$4224$0 );
+  assign \$778  = \port$4959$2 [0] ? \$777  : { values[111], values[111:96] };
   assign \$779  = accumulate ? \$778  : 17'h00000;
-  assign \$781  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$780  });
+  assign \$781  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$780  });
   assign \$782  = - $signed(\$781 );
-  assign \$784  = $signed(\port$4057$0 ) - $signed({ 1'h0, \$783  });
-  assign \$785  = \port$4918$2 [1] ? \$782  : { \$784 [16], \$784  };
+  assign \$784  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$783  });
+  assign \$785  = \port$4959$2 [1] ? \$782  : { \$784 [16], \$784  };
   assign \$786  = $signed(\$779 ) + $signed(\$785 );
-  assign \$787  = raw ? { 9'h000, \port$4775$0  } : \$786 [15:0];
-  assign \$788  = $signed(\$787 ) >= $signed(\port$4185$0 );
-  assign \$790  = \port$4918$2 [0] ? \$789  : { values[127], values[127:112] };
+  assign \$787  = raw ? { 9'h000, \port$4816$0  } : \$786 [15:0];
+  assign \$788  = $signed(\$787 ) >= $signed(\port$4226$0 );
+  assign \$790  = \port$4959$2 [0] ? \$789  : { values[127], values[127:112] };
   assign \$791  = accumulate ? \$790  : 17'h00000;
-  assign \$793  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$792  });
+  assign \$793  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$792  });
   assign \$794  = - $signed(\$793 );
-  assign \$796  = $signed(\port$4059$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$4918$2 [1] ? \$794  : { \$796 [16], \$796  };
+  assign \$796  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$4959$2 [1] ? \$794  : { \$796 [16], \$796  };
   assign \$798  = $signed(\$791 ) + $signed(\$797 );
-  assign \$799  = raw ? { 9'h000, \port$4777$0  } : \$798 [15:0];
-  assign \$800  = $signed(\$799 ) >= $signed(\port$4187$0 );
-  assign \$802  = \port$4918$2 [0] ? \$801  : { values[143], values[143:128] };
+  assign \$799  = raw ? { 9'h000, \port$4818$0  } : \$798 [15:0];
+  assign \$800  = $signed(\$799 ) >= $signed(\port$4228$0 );
+  assign \$802  = \port$4959$2 [0] ? \$801  : { values[143], values[143:128] };
   assign \$803  = accumulate ? \$802  : 17'h00000;
-  assign \$805  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$804  });
+  assign \$805  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$804  });
   assign \$806  = - $signed(\$805 );
-  assign \$808  = $signed(\port$4061$0 ) - $signed({ 1'h0, \$807  });
-  assign \$809  = \port$4918$2 [1] ? \$806  : { \$808 [16], \$808  };
+  assign \$808  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$807  });
+  assign \$809  = \port$4959$2 [1] ? \$806  : { \$808 [16], \$808  };
   assign \$810  = $signed(\$803 ) + $signed(\$809 );
-  assign \$811  = raw ? { 9'h000, \port$4779$0  } : \$810 [15:0];
-  assign \$812  = $signed(\$811 ) >= $signed(\port$4189$0 );
-  assign \$814  = \port$4918$2 [0] ? \$813  : { values[159], values[159:144] };
+  assign \$811  = raw ? { 9'h000, \port$4820$0  } : \$810 [15:0];
+  assign \$812  = $signed(\$811 ) >= $signed(\port$4230$0 );
+  assign \$814  = \port$4959$2 [0] ? \$813  : { values[159], values[159:144] };
   assign \$815  = accumulate ? \$814  : 17'h00000;
-  assign \$817  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$816  });
+  assign \$817  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$816  });
   assign \$818  = - $signed(\$817 );
-  assign \$820  = $signed(\port$4063$0 ) - $signed({ 1'h0, \$819  });
-  assign \$821  = \port$4918$2 [1] ? \$818  : { \$820 [16], \$820  };
+  assign \$820  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$819  });
+  assign \$821  = \port$4959$2 [1] ? \$818  : { \$820 [16], \$820  };
   assign \$822  = $signed(\$815 ) + $signed(\$821 );
-  assign \$823  = raw ? { 9'h000, \port$4781$0  } : \$822 [15:0];
-  assign \$824  = $signed(\$823 ) >= $signed(\port$4191$0 );
-  assign \$826  = \port$4918$2 [0] ? \$825  : { values[175], values[175:160] };
+  assign \$823  = raw ? { 9'h000, \port$4822$0  } : \$822 [15:0];
+  assign \$824  = $signed(\$823 ) >= $signed(\port$4232$0 );
+  assign \$826  = \port$4959$2 [0] ? \$825  : { values[175], values[175:160] };
   assign \$827  = accumulate ? \$826  : 17'h00000;
-  assign \$829  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$828  });
+  assign \$829  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$828  });
   assign \$830  = - $signed(\$829 );
-  assign \$832  = $signed(\port$4065$0 ) - $signed({ 1'h0, \$831  });
-  assign \$833  = \port$4918$2 [1] ? \$830  : { \$832 [16], \$832  };
+  assign \$832  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$831  });
+  assign \$833  = \port$4959$2 [1] ? \$830  : { \$832 [16], \$832  };
   assign \$834  = $signed(\$827 ) + $signed(\$833 );
-  assign \$835  = raw ? { 9'h000, \port$4783$0  } : \$834 [15:0];
-  assign \$836  = $signed(\$835 ) >= $signed(\port$4193$0 );
-  assign \$838  = \port$4918$2 [0] ? \$837  : { values[191], values[191:176] };
+  assign \$835  = raw ? { 9'h000, \port$4824$0  } : \$834 [15:0];
+  assign \$836  = $signed(\$835 ) >= $signed(\port$4234$0 );
+  assign \$838  = \port$4959$2 [0] ? \$837  : { values[191], values[191:176] };
   assign \$839  = accumulate ? \$838  : 17'h00000;
-  assign \$841  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$840  });
+  assign \$841  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$840  });
   assign \$842  = - $signed(\$841 );
-  assign \$844  = $signed(\port$4067$0 ) - $signed({ 1'h0, \$843  });
-  assign \$845  = \port$4918$2 [1] ? \$842  : { \$844 [16], \$844  };
+  assign \$844  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$843  });
+  assign \$845  = \port$4959$2 [1] ? \$842  : { \$844 [16], \$844  };
   assign \$846  = $signed(\$839 ) + $signed(\$845 );
-  assign \$847  = raw ? { 9'h000, \port$4785$0  } : \$846 [15:0];
-  assign \$848  = $signed(\$847 ) >= $signed(\port$4195$0 );
-  assign \$850  = \port$4918$2 [0] ? \$849  : { values[207], values[207:192] };
+  assign \$847  = raw ? { 9'h000, \port$4826$0  } : \$846 [15:0];
+  assign \$848  = $signed(\$847 ) >= $signed(\port$4236$0 );
+  assign \$850  = \port$4959$2 [0] ? \$849  : { values[207], values[207:192] };
   assign \$851  = accumulate ? \$850  : 17'h00000;
-  assign \$853  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$852  });
+  assign \$853  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$852  });
   assign \$854  = - $signed(\$853 );
-  assign \$856  = $signed(\port$4069$0 ) - $signed({ 1'h0, \$855  });
-  assign \$857  = \port$4918$2 [1] ? \$854  : { \$856 [16], \$856  };
+  assign \$856  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$855  });
+  assign \$857  = \port$4959$2 [1] ? \$854  : { \$856 [16], \$856  };
   assign \$858  = $signed(\$851 ) + $signed(\$857 );
-  assign \$859  = raw ? { 9'h000, \port$4787$0  } : \$858 [15:0];
-  assign \$860  = $signed(\$859 ) >= $signed(\port$4197$0 );
-  assign \$862  = \port$4918$2 [0] ? \$861  : { values[223], values[223:208] };
+  assign \$859  = raw ? { 9'h000, \port$4828$0  } : \$858 [15:0];
+  assign \$860  = $signed(\$859 ) >= $signed(\port$4238$0 );
+  assign \$862  = \port$4959$2 [0] ? \$861  : { values[223], values[223:208] };
   assign \$863  = accumulate ? \$862  : 17'h00000;
-  assign \$865  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$864  });
+  assign \$865  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$864  });
   assign \$866  = - $signed(\$865 );
-  assign \$868  = $signed(\port$4071$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = \port$4918$2 [1] ? \$866  : { \$868 [16], \$868  };
+  assign \$868  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = \port$4959$2 [1] ? \$866  : { \$868 [16], \$868  };
   assign \$870  = $signed(\$863 ) + $signed(\$869 );
-  assign \$871  = raw ? { 9'h000, \port$4789$0  } : \$870 [15:0];
-  assign \$872  = $signed(\$871 ) >= $signed(\port$4199$0 );
-  assign \$874  = \port$4918$2 [0] ? \$873  : { values[239], values[239:224] };
+  assign \$871  = raw ? { 9'h000, \port$4830$0  } : \$870 [15:0];
+  assign \$872  = $signed(\$871 ) >= $signed(\port$4240$0 );
+  assign \$874  = \port$4959$2 [0] ? \$873  : { values[239], values[239:224] };
   assign \$875  = accumulate ? \$874  : 17'h00000;
-  assign \$877  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$876  });
+  assign \$877  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$876  });
   assign \$878  = - $signed(\$877 );
-  assign \$880  = $signed(\port$4073$0 ) - $signed({ 1'h0, \$879  });
-  assign \$881  = \port$4918$2 [1] ? \$878  : { \$880 [16], \$880  };
+  assign \$880  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$879  });
+  assign \$881  = \port$4959$2 [1] ? \$878  : { \$880 [16], \$880  };
   assign \$882  = $signed(\$875 ) + $signed(\$881 );
-  assign \$883  = raw ? { 9'h000, \port$4791$0  } : \$882 [15:0];
-  assign \$884  = $signed(\$883 ) >= $signed(\port$4201$0 );
-  assign \$886  = \port$4918$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$883  = raw ? { 9'h000, \port$4832$0  } : \$882 [15:0];
+  assign \$884  = $signed(\$883 ) >= $signed(\port$4242$0 );
+  assign \$886  = \port$4959$2 [0] ? \$885  : { values[255], values[255:240] };
   assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$889  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$888  });
+  assign \$889  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$888  });
   assign \$890  = - $signed(\$889 );
-  assign \$892  = $signed(\port$4075$0 ) - $signed({ 1'h0, \$891  });
-  assign \$893  = \port$4918$2 [1] ? \$890  : { \$892 [16], \$892  };
+  assign \$892  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = \port$4959$2 [1] ? \$890  : { \$892 [16], \$892  };
   assign \$894  = $signed(\$887 ) + $signed(\$893 );
-  assign \$895  = raw ? { 9'h000, \port$4793$0  } : \$894 [15:0];
-  assign \$896  = $signed(\$895 ) >= $signed(\port$4203$0 );
-  assign \$898  = \port$4918$2 [0] ? \$897  : { values[271], values[271:256] };
+  assign \$895  = raw ? { 9'h000, \port$4834$0  } : \$894 [15:0];
+  assign \$896  = $signed(\$895 ) >= $signed(\port$4244$0 );
+  assign \$898  = \port$4959$2 [0] ? \$897  : { values[271], values[271:256] };
   assign \$899  = accumulate ? \$898  : 17'h00000;
-  assign \$901  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$900  });
+  assign \$901  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$900  });
   assign \$902  = - $signed(\$901 );
-  assign \$904  = $signed(\port$4077$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = \port$4918$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$904  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$4959$2 [1] ? \$902  : { \$904 [16], \$904  };
   assign \$906  = $signed(\$899 ) + $signed(\$905 );
-  assign \$907  = raw ? { 9'h000, \port$4795$0  } : \$906 [15:0];
-  assign \$908  = $signed(\$907 ) >= $signed(\port$4205$0 );
-  assign \$910  = \port$4918$2 [0] ? \$909  : { values[287], values[287:272] };
+  assign \$907  = raw ? { 9'h000, \port$4836$0  } : \$906 [15:0];
+  assign \$908  = $signed(\$907 ) >= $signed(\port$4246$0 );
+  assign \$910  = \port$4959$2 [0] ? \$909  : { values[287], values[287:272] };
   assign \$911  = accumulate ? \$910  : 17'h00000;
-  assign \$913  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$912  });
+  assign \$913  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$912  });
   assign \$914  = - $signed(\$913 );
-  assign \$916  = $signed(\port$4079$0 ) - $signed({ 1'h0, \$915  });
-  assign \$917  = \port$4918$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$916  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$4959$2 [1] ? \$914  : { \$916 [16], \$916  };
   assign \$918  = $signed(\$911 ) + $signed(\$917 );
-  assign \$919  = raw ? { 9'h000, \port$4797$0  } : \$918 [15:0];
-  assign \$920  = $signed(\$919 ) >= $signed(\port$4207$0 );
-  assign \$922  = \port$4918$2 [0] ? \$921  : { values[303], values[303:288] };
+  assign \$919  = raw ? { 9'h000, \port$4838$0  } : \$918 [15:0];
+  assign \$920  = $signed(\$919 ) >= $signed(\port$4248$0 );
+  assign \$922  = \port$4959$2 [0] ? \$921  : { values[303], values[303:288] };
   assign \$923  = accumulate ? \$922  : 17'h00000;
-  assign \$925  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$924  });
+  assign \$925  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$924  });
   assign \$926  = - $signed(\$925 );
-  assign \$928  = $signed(\port$4081$0 ) - $signed({ 1'h0, \$927  });
-  assign \$929  = \port$4918$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$928  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$4959$2 [1] ? \$926  : { \$928 [16], \$928  };
   assign \$930  = $signed(\$923 ) + $signed(\$929 );
-  assign \$931  = raw ? { 9'h000, \port$4799$0  } : \$930 [15:0];
-  assign \$932  = $signed(\$931 ) >= $signed(\port$4209$0 );
-  assign \$934  = \port$4918$2 [0] ? \$933  : { values[319], values[319:304] };
+  assign \$931  = raw ? { 9'h000, \port$4840$0  } : \$930 [15:0];
+  assign \$932  = $signed(\$931 ) >= $signed(\port$4250$0 );
+  assign \$934  = \port$4959$2 [0] ? \$933  : { values[319], values[319:304] };
   assign \$935  = accumulate ? \$934  : 17'h00000;
-  assign \$937  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$936  });
+  assign \$937  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$936  });
   assign \$938  = - $signed(\$937 );
-  assign \$940  = $signed(\port$4083$0 ) - $signed({ 1'h0, \$939  });
-  assign \$941  = \port$4918$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$940  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$4959$2 [1] ? \$938  : { \$940 [16], \$940  };
   assign \$942  = $signed(\$935 ) + $signed(\$941 );
-  assign \$943  = raw ? { 9'h000, \port$4801$0  } : \$942 [15:0];
-  assign \$944  = $signed(\$943 ) >= $signed(\port$4211$0 );
-  assign \$946  = \port$4918$2 [0] ? \$945  : { values[335], values[335:320] };
+  assign \$943  = raw ? { 9'h000, \port$4842$0  } : \$942 [15:0];
+  assign \$944  = $signed(\$943 ) >= $signed(\port$4252$0 );
+  assign \$946  = \port$4959$2 [0] ? \$945  : { values[335], values[335:320] };
   assign \$947  = accumulate ? \$946  : 17'h00000;
-  assign \$949  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$948  });
+  assign \$949  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$948  });
   assign \$950  = - $signed(\$949 );
-  assign \$952  = $signed(\port$4085$0 ) - $signed({ 1'h0, \$951  });
-  assign \$953  = \port$4918$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$952  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$4959$2 [1] ? \$950  : { \$952 [16], \$952  };
   assign \$954  = $signed(\$947 ) + $signed(\$953 );
-  assign \$955  = raw ? { 9'h000, \port$4803$0  } : \$954 [15:0];
-  assign \$956  = $signed(\$955 ) >= $signed(\port$4213$0 );
-  assign \$958  = \port$4918$2 [0] ? \$957  : { values[351], values[351:336] };
+  assign \$955  = raw ? { 9'h000, \port$4844$0  } : \$954 [15:0];
+  assign \$956  = $signed(\$955 ) >= $signed(\port$4254$0 );
+  assign \$958  = \port$4959$2 [0] ? \$957  : { values[351], values[351:336] };
   assign \$959  = accumulate ? \$958  : 17'h00000;
-  assign \$961  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$960  });
+  assign \$961  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$960  });
   assign \$962  = - $signed(\$961 );
-  assign \$964  = $signed(\port$4087$0 ) - $signed({ 1'h0, \$963  });
-  assign \$965  = \port$4918$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$964  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$4959$2 [1] ? \$962  : { \$964 [16], \$964  };
   assign \$966  = $signed(\$959 ) + $signed(\$965 );
-  assign \$967  = raw ? { 9'h000, \port$4805$0  } : \$966 [15:0];
-  assign \$968  = $signed(\$967 ) >= $signed(\port$4215$0 );
-  assign \$970  = \port$4918$2 [0] ? \$969  : { values[367], values[367:352] };
+  assign \$967  = raw ? { 9'h000, \port$4846$0  } : \$966 [15:0];
+  assign \$968  = $signed(\$967 ) >= $signed(\port$4256$0 );
+  assign \$970  = \port$4959$2 [0] ? \$969  : { values[367], values[367:352] };
   assign \$971  = accumulate ? \$970  : 17'h00000;
-  assign \$973  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$972  });
+  assign \$973  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$972  });
   assign \$974  = - $signed(\$973 );
-  assign \$976  = $signed(\port$4089$0 ) - $signed({ 1'h0, \$975  });
-  assign \$977  = \port$4918$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$976  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$4959$2 [1] ? \$974  : { \$976 [16], \$976  };
   assign \$978  = $signed(\$971 ) + $signed(\$977 );
-  assign \$979  = raw ? { 9'h000, \port$4807$0  } : \$978 [15:0];
-  assign \$980  = $signed(\$979 ) >= $signed(\port$4217$0 );
-  assign \$982  = \port$4918$2 [0] ? \$981  : { values[383], values[383:368] };
+  assign \$979  = raw ? { 9'h000, \port$4848$0  } : \$978 [15:0];
+  assign \$980  = $signed(\$979 ) >= $signed(\port$4258$0 );
+  assign \$982  = \port$4959$2 [0] ? \$981  : { values[383], values[383:368] };
   assign \$983  = accumulate ? \$982  : 17'h00000;
-  assign \$985  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$984  });
+  assign \$985  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$984  });
   assign \$986  = - $signed(\$985 );
-  assign \$988  = $signed(\port$4091$0 ) - $signed({ 1'h0, \$987  });
-  assign \$989  = \port$4918$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$988  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$4959$2 [1] ? \$986  : { \$988 [16], \$988  };
   assign \$990  = $signed(\$983 ) + $signed(\$989 );
-  assign \$991  = raw ? { 9'h000, \port$4809$0  } : \$990 [15:0];
-  assign \$992  = $signed(\$991 ) >= $signed(\port$4219$0 );
-  assign \$994  = \port$4918$2 [0] ? \$993  : { values[399], values[399:384] };
+  assign \$991  = raw ? { 9'h000, \port$4850$0  } : \$990 [15:0];
+  assign \$992  = $signed(\$991 ) >= $signed(\port$4260$0 );
+  assign \$994  = \port$4959$2 [0] ? \$993  : { values[399], values[399:384] };
   assign \$995  = accumulate ? \$994  : 17'h00000;
-  assign \$997  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$996  });
+  assign \$997  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$996  });
   assign \$998  = - $signed(\$997 );
-  assign \$1000  = $signed(\port$4093$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$4918$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1000  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$4959$2 [1] ? \$998  : { \$1000 [16], \$1000  };
   assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, \port$4811$0  } : \$1002 [15:0];
-  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4221$0 );
-  assign \$1006  = \port$4918$2 [0] ? \$1005  : { values[415], values[415:400] };
+  assign \$1003  = raw ? { 9'h000, \port$4852$0  } : \$1002 [15:0];
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4262$0 );
+  assign \$1006  = \port$4959$2 [0] ? \$1005  : { values[415], values[415:400] };
   assign \$1007  = accumulate ? \$1006  : 17'h00000;
-  assign \$1009  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1009  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$1008  });
   assign \$1010  = - $signed(\$1009 );
-  assign \$1012  = $signed(\port$4095$0 ) - $signed({ 1'h0, \$1011  });
-  assign \$1013  = \port$4918$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1012  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$4959$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
   assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
-  assign \$1015  = raw ? { 9'h000, \port$4813$0  } : \$1014 [15:0];
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4223$0 );
-  assign \$1018  = \port$4918$2 [0] ? \$1017  : { values[431], values[431:416] };
+  assign \$1015  = raw ? { 9'h000, \port$4854$0  } : \$1014 [15:0];
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4264$0 );
+  assign \$1018  = \port$4959$2 [0] ? \$1017  : { values[431], values[431:416] };
   assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1021  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$1020  });
   assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$4097$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$4918$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1024  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$4959$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
   assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
-  assign \$1027  = raw ? { 9'h000, \port$4815$0  } : \$1026 [15:0];
-  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4225$0 );
-  assign \$1030  = \port$4918$2 [0] ? \$1029  : { values[447], values[447:432] };
+  assign \$1027  = raw ? { 9'h000, \port$4856$0  } : \$1026 [15:0];
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4266$0 );
+  assign \$1030  = \port$4959$2 [0] ? \$1029  : { values[447], values[447:432] };
   assign \$1031  = accumulate ? \$1030  : 17'h00000;
-  assign \$1033  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1033  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$1032  });
   assign \$1034  = - $signed(\$1033 );
-  assign \$1036  = $signed(\port$4099$0 ) - $signed({ 1'h0, \$1035  });
-  assign \$1037  = \port$4918$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1036  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$4959$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
   assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
-  assign \$1039  = raw ? { 9'h000, \port$4817$0  } : \$1038 [15:0];
-  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4227$0 );
-  assign \$1042  = \port$4918$2 [0] ? \$1041  : { values[463], values[463:448] };
+  assign \$1039  = raw ? { 9'h000, \port$4858$0  } : \$1038 [15:0];
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4268$0 );
+  assign \$1042  = \port$4959$2 [0] ? \$1041  : { values[463], values[463:448] };
   assign \$1043  = accumulate ? \$1042  : 17'h00000;
-  assign \$1045  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1045  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1048  = $signed(\port$4101$0 ) - $signed({ 1'h0, \$1047  });
-  assign \$1049  = \port$4918$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1048  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$4959$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
   assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
-  assign \$1051  = raw ? { 9'h000, \port$4819$0  } : \$1050 [15:0];
-  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4229$0 );
-  assign \$1054  = \port$4918$2 [0] ? \$1053  : { values[479], values[479:464] };
+  assign \$1051  = raw ? { 9'h000, \port$4860$0  } : \$1050 [15:0];
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4270$0 );
+  assign \$1054  = \port$4959$2 [0] ? \$1053  : { values[479], values[479:464] };
   assign \$1055  = accumulate ? \$1054  : 17'h00000;
-  assign \$1057  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1057  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$1056  });
   assign \$1058  = - $signed(\$1057 );
-  assign \$1060  = $signed(\port$4103$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = \port$4918$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1060  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$4959$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
   assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
-  assign \$1063  = raw ? { 9'h000, \port$4821$0  } : \$1062 [15:0];
-  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4231$0 );
-  assign \$1066  = \port$4918$2 [0] ? \$1065  : { values[495], values[495:480] };
+  assign \$1063  = raw ? { 9'h000, \port$4862$0  } : \$1062 [15:0];
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4272$0 );
+  assign \$1066  = \port$4959$2 [0] ? \$1065  : { values[495], values[495:480] };
   assign \$1067  = accumulate ? \$1066  : 17'h00000;
-  assign \$1069  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1069  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$1068  });
   assign \$1070  = - $signed(\$1069 );
-  assign \$1072  = $signed(\port$4105$0 ) - $signed({ 1'h0, \$1071  });
-  assign \$1073  = \port$4918$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1072  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$4959$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
   assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
-  assign \$1075  = raw ? { 9'h000, \port$4823$0  } : \$1074 [15:0];
-  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4233$0 );
-  assign \$1078  = \port$4918$2 [0] ? \$1077  : { values[511], values[511:496] };
+  assign \$1075  = raw ? { 9'h000, \port$4864$0  } : \$1074 [15:0];
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4274$0 );
+  assign \$1078  = \port$4959$2 [0] ? \$1077  : { values[511], values[511:496] };
   assign \$1079  = accumulate ? \$1078  : 17'h00000;
-  assign \$1081  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1081  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$1080  });
   assign \$1082  = - $signed(\$1081 );
-  assign \$1084  = $signed(\port$4107$0 ) - $signed({ 1'h0, \$1083  });
-  assign \$1085  = \port$4918$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1084  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$4959$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
   assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
-  assign \$1087  = raw ? { 9'h000, \port$4825$0  } : \$1086 [15:0];
-  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4235$0 );
-  assign \$1090  = \port$4918$2 [0] ? \$1089  : { values[527], values[527:512] };
+  assign \$1087  = raw ? { 9'h000, \port$4866$0  } : \$1086 [15:0];
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4276$0 );
+  assign \$1090  = \port$4959$2 [0] ? \$1089  : { values[527], values[527:512] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1093  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1093  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$1092  });
   assign \$1094  = - $signed(\$1093 );
-  assign \$1096  = $signed(\port$4109$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = \port$4918$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1096  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$4959$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
   assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
-  assign \$1099  = raw ? { 9'h000, \port$4827$0  } : \$1098 [15:0];
-  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4237$0 );
-  assign \$1102  = \port$4918$2 [0] ? \$1101  : { values[543], values[543:528] };
+  assign \$1099  = raw ? { 9'h000, \port$4868$0  } : \$1098 [15:0];
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4278$0 );
+  assign \$1102  = \port$4959$2 [0] ? \$1101  : { values[543], values[543:528] };
   assign \$1103  = accumulate ? \$1102  : 17'h00000;
-  assign \$1105  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1105  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$1104  });
   assign \$1106  = - $signed(\$1105 );
-  assign \$1108  = $signed(\port$4111$0 ) - $signed({ 1'h0, \$1107  });
-  assign \$1109  = \port$4918$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1108  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$4959$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
   assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
-  assign \$1111  = raw ? { 9'h000, \port$4829$0  } : \$1110 [15:0];
-  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4239$0 );
-  assign \$1114  = \port$4918$2 [0] ? \$1113  : { values[559], values[559:544] };
+  assign \$1111  = raw ? { 9'h000, \port$4870$0  } : \$1110 [15:0];
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4280$0 );
+  assign \$1114  = \port$4959$2 [0] ? \$1113  : { values[559], values[559:544] };
   assign \$1115  = accumulate ? \$1114  : 17'h00000;
-  assign \$1117  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1117  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$1116  });
   assign \$1118  = - $signed(\$1117 );
-  assign \$1120  = $signed(\port$4113$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$4918$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1120  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$4959$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
   assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, \port$4831$0  } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4241$0 );
-  assign \$1126  = \port$4918$2 [0] ? \$1125  : { values[575], values[575:560] };
+  assign \$1123  = raw ? { 9'h000, \port$4872$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4282$0 );
+  assign \$1126  = \port$4959$2 [0] ? \$1125  : { values[575], values[575:560] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1129  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1129  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$1128  });
   assign \$1130  = - $signed(\$1129 );
-  assign \$1132  = $signed(\port$4115$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = \port$4918$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1132  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$4959$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
   assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
-  assign \$1135  = raw ? { 9'h000, \port$4833$0  } : \$1134 [15:0];
-  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4243$0 );
-  assign \$1138  = \port$4918$2 [0] ? \$1137  : { values[591], values[591:576] };
+  assign \$1135  = raw ? { 9'h000, \port$4874$0  } : \$1134 [15:0];
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4284$0 );
+  assign \$1138  = \port$4959$2 [0] ? \$1137  : { values[591], values[591:576] };
   assign \$1139  = accumulate ? \$1138  : 17'h00000;
-  assign \$1141  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1141  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$1140  });
   assign \$1142  = - $signed(\$1141 );
-  assign \$1144  = $signed(\port$4117$0 ) - $signed({ 1'h0, \$1143  });
-  assign \$1145  = \port$4918$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1144  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$4959$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
   assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
-  assign \$1147  = raw ? { 9'h000, \port$4835$0  } : \$1146 [15:0];
-  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4245$0 );
-  assign \$1150  = \port$4918$2 [0] ? \$1149  : { values[607], values[607:592] };
+  assign \$1147  = raw ? { 9'h000, \port$4876$0  } : \$1146 [15:0];
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4286$0 );
+  assign \$1150  = \port$4959$2 [0] ? \$1149  : { values[607], values[607:592] };
   assign \$1151  = accumulate ? \$1150  : 17'h00000;
-  assign \$1153  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1153  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$1152  });
   assign \$1154  = - $signed(\$1153 );
-  assign \$1156  = $signed(\port$4119$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$4918$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1156  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$4959$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
   assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, \port$4837$0  } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4247$0 );
-  assign \$1162  = \port$4918$2 [0] ? \$1161  : { values[623], values[623:608] };
+  assign \$1159  = raw ? { 9'h000, \port$4878$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4288$0 );
+  assign \$1162  = \port$4959$2 [0] ? \$1161  : { values[623], values[623:608] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1165  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1165  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$1164  });
   assign \$1166  = - $signed(\$1165 );
-  assign \$1168  = $signed(\port$4121$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = \port$4918$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1168  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$4959$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
   assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
-  assign \$1171  = raw ? { 9'h000, \port$4839$0  } : \$1170 [15:0];
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4249$0 );
-  assign \$1174  = \port$4918$2 [0] ? \$1173  : { values[639], values[639:624] };
+  assign \$1171  = raw ? { 9'h000, \port$4880$0  } : \$1170 [15:0];
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4290$0 );
+  assign \$1174  = \port$4959$2 [0] ? \$1173  : { values[639], values[639:624] };
   assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1177  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$1176  });
   assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$4123$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$4918$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1180  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$4959$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
   assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
-  assign \$1183  = raw ? { 9'h000, \port$4841$0  } : \$1182 [15:0];
-  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4251$0 );
-  assign \$1186  = \port$4918$2 [0] ? \$1185  : { values[655], values[655:640] };
+  assign \$1183  = raw ? { 9'h000, \port$4882$0  } : \$1182 [15:0];
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4292$0 );
+  assign \$1186  = \port$4959$2 [0] ? \$1185  : { values[655], values[655:640] };
   assign \$1187  = accumulate ? \$1186  : 17'h00000;
-  assign \$1189  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1189  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$1188  });
   assign \$1190  = - $signed(\$1189 );
-  assign \$1192  = $signed(\port$4125$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$4918$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1192  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$4959$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
   assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, \port$4843$0  } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4253$0 );
-  assign \$1198  = \port$4918$2 [0] ? \$1197  : { values[671], values[671:656] };
+  assign \$1195  = raw ? { 9'h000, \port$4884$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4294$0 );
+  assign \$1198  = \port$4959$2 [0] ? \$1197  : { values[671], values[671:656] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1201  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1201  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$1200  });
   assign \$1202  = - $signed(\$1201 );
-  assign \$1204  = $signed(\port$4127$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = \port$4918$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1204  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$4959$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
   assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
-  assign \$1207  = raw ? { 9'h000, \port$4845$0  } : \$1206 [15:0];
-  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4255$0 );
-  assign \$1210  = \port$4918$2 [0] ? \$1209  : { values[687], values[687:672] };
+  assign \$1207  = raw ? { 9'h000, \port$4886$0  } : \$1206 [15:0];
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4296$0 );
+  assign \$1210  = \port$4959$2 [0] ? \$1209  : { values[687], values[687:672] };
   assign \$1211  = accumulate ? \$1210  : 17'h00000;
-  assign \$1213  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1213  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$1212  });
   assign \$1214  = - $signed(\$1213 );
-  assign \$1216  = $signed(\port$4129$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = \port$4918$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1216  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$4959$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
   assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
-  assign \$1219  = raw ? { 9'h000, \port$4847$0  } : \$1218 [15:0];
-  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4257$0 );
-  assign \$1222  = \port$4918$2 [0] ? \$1221  : { values[703], values[703:688] };
+  assign \$1219  = raw ? { 9'h000, \port$4888$0  } : \$1218 [15:0];
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4298$0 );
+  assign \$1222  = \port$4959$2 [0] ? \$1221  : { values[703], values[703:688] };
   assign \$1223  = accumulate ? \$1222  : 17'h00000;
-  assign \$1225  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1225  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$1224  });
   assign \$1226  = - $signed(\$1225 );
-  assign \$1228  = $signed(\port$4131$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$4918$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1228  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$4959$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
   assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, \port$4849$0  } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4259$0 );
-  assign \$1234  = \port$4918$2 [0] ? \$1233  : { values[719], values[719:704] };
+  assign \$1231  = raw ? { 9'h000, \port$4890$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4300$0 );
+  assign \$1234  = \port$4959$2 [0] ? \$1233  : { values[719], values[719:704] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1237  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1237  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$1236  });
   assign \$1238  = - $signed(\$1237 );
-  assign \$1240  = $signed(\port$4133$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = \port$4918$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1240  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$4959$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
   assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
-  assign \$1243  = raw ? { 9'h000, \port$4851$0  } : \$1242 [15:0];
-  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4261$0 );
-  assign \$1246  = \port$4918$2 [0] ? \$1245  : { values[735], values[735:720] };
+  assign \$1243  = raw ? { 9'h000, \port$4892$0  } : \$1242 [15:0];
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4302$0 );
+  assign \$1246  = \port$4959$2 [0] ? \$1245  : { values[735], values[735:720] };
   assign \$1247  = accumulate ? \$1246  : 17'h00000;
-  assign \$1249  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1249  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$1248  });
   assign \$1250  = - $signed(\$1249 );
-  assign \$1252  = $signed(\port$4135$0 ) - $signed({ 1'h0, \$1251  });
-  assign \$1253  = \port$4918$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1252  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$4959$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
   assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
-  assign \$1255  = raw ? { 9'h000, \port$4853$0  } : \$1254 [15:0];
-  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4263$0 );
-  assign \$1258  = \port$4918$2 [0] ? \$1257  : { values[751], values[751:736] };
+  assign \$1255  = raw ? { 9'h000, \port$4894$0  } : \$1254 [15:0];
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4304$0 );
+  assign \$1258  = \port$4959$2 [0] ? \$1257  : { values[751], values[751:736] };
   assign \$1259  = accumulate ? \$1258  : 17'h00000;
-  assign \$1261  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1261  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$1260  });
   assign \$1262  = - $signed(\$1261 );
-  assign \$1264  = $signed(\port$4137$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$4918$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1264  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$4959$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
   assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, \port$4855$0  } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4265$0 );
-  assign \$1270  = \port$4918$2 [0] ? \$1269  : { values[767], values[767:752] };
+  assign \$1267  = raw ? { 9'h000, \port$4896$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4306$0 );
+  assign \$1270  = \port$4959$2 [0] ? \$1269  : { values[767], values[767:752] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1273  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1273  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$1272  });
   assign \$1274  = - $signed(\$1273 );
-  assign \$1276  = $signed(\port$4139$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = \port$4918$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1276  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$4959$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
   assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
-  assign \$1279  = raw ? { 9'h000, \port$4857$0  } : \$1278 [15:0];
-  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4267$0 );
-  assign \$1282  = \port$4918$2 [0] ? \$1281  : { values[783], values[783:768] };
+  assign \$1279  = raw ? { 9'h000, \port$4898$0  } : \$1278 [15:0];
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4308$0 );
+  assign \$1282  = \port$4959$2 [0] ? \$1281  : { values[783], values[783:768] };
   assign \$1283  = accumulate ? \$1282  : 17'h00000;
-  assign \$1285  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1285  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$1284  });
   assign \$1286  = - $signed(\$1285 );
-  assign \$1288  = $signed(\port$4141$0 ) - $signed({ 1'h0, \$1287  });
-  assign \$1289  = \port$4918$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1288  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$4959$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
   assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
-  assign \$1291  = raw ? { 9'h000, \port$4859$0  } : \$1290 [15:0];
-  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4269$0 );
-  assign \$1294  = \port$4918$2 [0] ? \$1293  : { values[799], values[799:784] };
+  assign \$1291  = raw ? { 9'h000, \port$4900$0  } : \$1290 [15:0];
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4310$0 );
+  assign \$1294  = \port$4959$2 [0] ? \$1293  : { values[799], values[799:784] };
   assign \$1295  = accumulate ? \$1294  : 17'h00000;
-  assign \$1297  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1297  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$1296  });
   assign \$1298  = - $signed(\$1297 );
-  assign \$1300  = $signed(\port$4143$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$4918$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1300  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$4959$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
   assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, \port$4861$0  } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4271$0 );
-  assign \$1306  = \port$4918$2 [0] ? \$1305  : { values[815], values[815:800] };
+  assign \$1303  = raw ? { 9'h000, \port$4902$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4312$0 );
+  assign \$1306  = \port$4959$2 [0] ? \$1305  : { values[815], values[815:800] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1309  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1309  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$1308  });
   assign \$1310  = - $signed(\$1309 );
-  assign \$1312  = $signed(\port$4145$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = \port$4918$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1312  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$4959$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
   assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
-  assign \$1315  = raw ? { 9'h000, \port$4863$0  } : \$1314 [15:0];
-  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4273$0 );
-  assign \$1318  = \port$4918$2 [0] ? \$1317  : { values[831], values[831:816] };
+  assign \$1315  = raw ? { 9'h000, \port$4904$0  } : \$1314 [15:0];
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4314$0 );
+  assign \$1318  = \port$4959$2 [0] ? \$1317  : { values[831], values[831:816] };
   assign \$1319  = accumulate ? \$1318  : 17'h00000;
-  assign \$1321  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1321  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$1320  });
   assign \$1322  = - $signed(\$1321 );
-  assign \$1324  = $signed(\port$4147$0 ) - $signed({ 1'h0, \$1323  });
-  assign \$1325  = \port$4918$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1324  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$4959$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
   assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
-  assign \$1327  = raw ? { 9'h000, \port$4865$0  } : \$1326 [15:0];
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4275$0 );
-  assign \$1330  = \port$4918$2 [0] ? \$1329  : { values[847], values[847:832] };
+  assign \$1327  = raw ? { 9'h000, \port$4906$0  } : \$1326 [15:0];
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4316$0 );
+  assign \$1330  = \port$4959$2 [0] ? \$1329  : { values[847], values[847:832] };
   assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1333  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$1332  });
   assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$4149$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$4918$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1336  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$4959$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
   assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$4867$0  } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4277$0 );
-  assign \$1342  = \port$4918$2 [0] ? \$1341  : { values[863], values[863:848] };
+  assign \$1339  = raw ? { 9'h000, \port$4908$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4318$0 );
+  assign \$1342  = \port$4959$2 [0] ? \$1341  : { values[863], values[863:848] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1345  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1345  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$1344  });
   assign \$1346  = - $signed(\$1345 );
-  assign \$1348  = $signed(\port$4151$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = \port$4918$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1348  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$4959$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
   assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
-  assign \$1351  = raw ? { 9'h000, \port$4869$0  } : \$1350 [15:0];
-  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4279$0 );
-  assign \$1354  = \port$4918$2 [0] ? \$1353  : { values[879], values[879:864] };
+  assign \$1351  = raw ? { 9'h000, \port$4910$0  } : \$1350 [15:0];
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4320$0 );
+  assign \$1354  = \port$4959$2 [0] ? \$1353  : { values[879], values[879:864] };
   assign \$1355  = accumulate ? \$1354  : 17'h00000;
-  assign \$1357  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1357  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$1356  });
   assign \$1358  = - $signed(\$1357 );
-  assign \$1360  = $signed(\port$4153$0 ) - $signed({ 1'h0, \$1359  });
-  assign \$1361  = \port$4918$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1360  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$4959$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
   assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
-  assign \$1363  = raw ? { 9'h000, \port$4871$0  } : \$1362 [15:0];
-  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4281$0 );
-  assign \$1366  = \port$4918$2 [0] ? \$1365  : { values[895], values[895:880] };
+  assign \$1363  = raw ? { 9'h000, \port$4912$0  } : \$1362 [15:0];
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4322$0 );
+  assign \$1366  = \port$4959$2 [0] ? \$1365  : { values[895], values[895:880] };
   assign \$1367  = accumulate ? \$1366  : 17'h00000;
-  assign \$1369  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1369  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$1368  });
   assign \$1370  = - $signed(\$1369 );
-  assign \$1372  = $signed(\port$4155$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$4918$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1372  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$4959$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
   assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, \port$4873$0  } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4283$0 );
-  assign \$1378  = \port$4918$2 [0] ? \$1377  : { values[911], values[911:896] };
+  assign \$1375  = raw ? { 9'h000, \port$4914$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4324$0 );
+  assign \$1378  = \port$4959$2 [0] ? \$1377  : { values[911], values[911:896] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1381  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1381  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$1380  });
   assign \$1382  = - $signed(\$1381 );
-  assign \$1384  = $signed(\port$4157$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = \port$4918$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1384  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$4959$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
   assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
-  assign \$1387  = raw ? { 9'h000, \port$4875$0  } : \$1386 [15:0];
-  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4285$0 );
-  assign \$1390  = \port$4918$2 [0] ? \$1389  : { values[927], values[927:912] };
+  assign \$1387  = raw ? { 9'h000, \port$4916$0  } : \$1386 [15:0];
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4326$0 );
+  assign \$1390  = \port$4959$2 [0] ? \$1389  : { values[927], values[927:912] };
   assign \$1391  = accumulate ? \$1390  : 17'h00000;
-  assign \$1393  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1393  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$1392  });
   assign \$1394  = - $signed(\$1393 );
-  assign \$1396  = $signed(\port$4159$0 ) - $signed({ 1'h0, \$1395  });
-  assign \$1397  = \port$4918$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1396  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$4959$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
   assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
-  assign \$1399  = raw ? { 9'h000, \port$4877$0  } : \$1398 [15:0];
-  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4287$0 );
-  assign \$1402  = \port$4918$2 [0] ? \$1401  : { values[943], values[943:928] };
+  assign \$1399  = raw ? { 9'h000, \port$4918$0  } : \$1398 [15:0];
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4328$0 );
+  assign \$1402  = \port$4959$2 [0] ? \$1401  : { values[943], values[943:928] };
   assign \$1403  = accumulate ? \$1402  : 17'h00000;
-  assign \$1405  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1405  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$1404  });
   assign \$1406  = - $signed(\$1405 );
-  assign \$1408  = $signed(\port$4161$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$4918$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1408  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$4959$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
   assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, \port$4879$0  } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4289$0 );
-  assign \$1414  = \port$4918$2 [0] ? \$1413  : { values[959], values[959:944] };
+  assign \$1411  = raw ? { 9'h000, \port$4920$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4330$0 );
+  assign \$1414  = \port$4959$2 [0] ? \$1413  : { values[959], values[959:944] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1417  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1417  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$1416  });
   assign \$1418  = - $signed(\$1417 );
-  assign \$1420  = $signed(\port$4163$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = \port$4918$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1420  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$4959$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
   assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
-  assign \$1423  = raw ? { 9'h000, \port$4881$0  } : \$1422 [15:0];
-  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4291$0 );
-  assign \$1426  = \port$4918$2 [0] ? \$1425  : { values[975], values[975:960] };
+  assign \$1423  = raw ? { 9'h000, \port$4922$0  } : \$1422 [15:0];
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4332$0 );
+  assign \$1426  = \port$4959$2 [0] ? \$1425  : { values[975], values[975:960] };
   assign \$1427  = accumulate ? \$1426  : 17'h00000;
-  assign \$1429  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1429  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$1428  });
   assign \$1430  = - $signed(\$1429 );
-  assign \$1432  = $signed(\port$4165$0 ) - $signed({ 1'h0, \$1431  });
-  assign \$1433  = \port$4918$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1432  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$4959$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
   assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
-  assign \$1435  = raw ? { 9'h000, \port$4883$0  } : \$1434 [15:0];
-  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4293$0 );
-  assign \$1438  = \port$4918$2 [0] ? \$1437  : { values[991], values[991:976] };
+  assign \$1435  = raw ? { 9'h000, \port$4924$0  } : \$1434 [15:0];
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4334$0 );
+  assign \$1438  = \port$4959$2 [0] ? \$1437  : { values[991], values[991:976] };
   assign \$1439  = accumulate ? \$1438  : 17'h00000;
-  assign \$1441  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1441  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$1440  });
   assign \$1442  = - $signed(\$1441 );
-  assign \$1444  = $signed(\port$4167$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$4918$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1444  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$4959$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
   assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, \port$4885$0  } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4295$0 );
-  assign \$1450  = \port$4918$2 [0] ? \$1449  : { values[1007], values[1007:992] };
+  assign \$1447  = raw ? { 9'h000, \port$4926$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4336$0 );
+  assign \$1450  = \port$4959$2 [0] ? \$1449  : { values[1007], values[1007:992] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1453  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1453  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$1452  });
   assign \$1454  = - $signed(\$1453 );
-  assign \$1456  = $signed(\port$4169$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = \port$4918$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1456  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$4959$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
   assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
-  assign \$1459  = raw ? { 9'h000, \port$4887$0  } : \$1458 [15:0];
-  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4297$0 );
-  assign \$1462  = \port$4918$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
+  assign \$1459  = raw ? { 9'h000, \port$4928$0  } : \$1458 [15:0];
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4338$0 );
+  assign \$1462  = \port$4959$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
   assign \$1463  = accumulate ? \$1462  : 17'h00000;
-  assign \$1465  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1465  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$1464  });
   assign \$1466  = - $signed(\$1465 );
-  assign \$1468  = $signed(\port$4171$0 ) - $signed({ 1'h0, \$1467  });
-  assign \$1469  = \port$4918$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1468  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$4959$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
   assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
-  assign \$1471  = raw ? { 9'h000, \port$4889$0  } : \$1470 [15:0];
-  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4299$0 );
+  assign \$1471  = raw ? { 9'h000, \port$4930$0  } : \$1470 [15:0];
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4340$0 );
   always @(posedge g_acc_clk)
     values <= \$1473 ;
   always @* begin
@@ -5939,524 +5941,524 @@ module \mram_macro.accumulator (\port$2348$0 , \port$2359$0 , \port$2370$0 , \po
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$4918$2 [0];
-  assign negate = \port$4918$2 [1];
-  assign offsets = { \port$4171$0 , \port$4169$0 , \port$4167$0 , \port$4165$0 , \port$4163$0 , \port$4161$0 , \port$4159$0 , \port$4157$0 , \port$4155$0 , \port$4153$0 , \port$4151$0 , \port$4149$0 , \port$4147$0 , \port$4145$0 , \port$4143$0 , \port$4141$0 , \port$4139$0 , \port$4137$0 , \port$4135$0 , \port$4133$0 , \port$4131$0 , \port$4129$0 , \port$4127$0 , \port$4125$0 , \port$4123$0 , \port$4121$0 , \port$4119$0 , \port$4117$0 , \port$4115$0 , \port$4113$0 , \port$4111$0 , \port$4109$0 , \port$4107$0 , \port$4105$0 , \port$4103$0 , \port$4101$0 , \port$4099$0 , \port$4097$0 , \port$4095$0 , \port$4093$0 , \port$4091$0 , \port$4089$0 , \port$4087$0 , \port$4085$0 , \port$4083$0 , \port$4081$0 , \port$4079$0 , \port$4077$0 , \port$4075$0 , \port$4073$0 , \port$4071$0 , \port$4069$0 , \port$4067$0 , \port$4065$0 , \port$4063$0 , \port$4061$0 , \port$4059$0 , \port$4057$0 , \port$4055$0 , \port$4053$0 , \port$4051$0 , \port$4049$0 , \port$4047$0 , \port$4045$0  };
-  assign codes = { \port$4889$0 , \port$4887$0 , \port$4885$0 , \port$4883$0 , \port$4881$0 , \port$4879$0 , \port$4877$0 , \port$4875$0 , \port$4873$0 , \port$4871$0 , \port$4869$0 , \port$4867$0 , \port$4865$0 , \port$4863$0 , \port$4861$0 , \port$4859$0 , \port$4857$0 , \port$4855$0 , \port$4853$0 , \port$4851$0 , \port$4849$0 , \port$4847$0 , \port$4845$0 , \port$4843$0 , \port$4841$0 , \port$4839$0 , \port$4837$0 , \port$4835$0 , \port$4833$0 , \port$4831$0 , \port$4829$0 , \port$4827$0 , \port$4825$0 , \port$4823$0 , \port$4821$0 , \port$4819$0 , \port$4817$0 , \port$4815$0 , \port$4813$0 , \port$4811$0 , \port$4809$0 , \port$4807$0 , \port$4805$0 , \port$4803$0 , \port$4801$0 , \port$4799$0 , \port$4797$0 , \port$4795$0 , \port$4793$0 , \port$4791$0 , \port$4789$0 , \port$4787$0 , \port$4785$0 , \port$4783$0 , \port$4781$0 , \port$4779$0 , \port$4777$0 , \port$4775$0 , \port$4773$0 , \port$4771$0 , \port$4769$0 , \port$4767$0 , \port$4765$0 , \port$4763$0  };
+  assign shift = \port$4959$2 [0];
+  assign negate = \port$4959$2 [1];
+  assign offsets = { \port$4212$0 , \port$4210$0 , \port$4208$0 , \port$4206$0 , \port$4204$0 , \port$4202$0 , \port$4200$0 , \port$4198$0 , \port$4196$0 , \port$4194$0 , \port$4192$0 , \port$4190$0 , \port$4188$0 , \port$4186$0 , \port$4184$0 , \port$4182$0 , \port$4180$0 , \port$4178$0 , \port$4176$0 , \port$4174$0 , \port$4172$0 , \port$4170$0 , \port$4168$0 , \port$4166$0 , \port$4164$0 , \port$4162$0 , \port$4160$0 , \port$4158$0 , \port$4156$0 , \port$4154$0 , \port$4152$0 , \port$4150$0 , \port$4148$0 , \port$4146$0 , \port$4144$0 , \port$4142$0 , \port$4140$0 , \port$4138$0 , \port$4136$0 , \port$4134$0 , \port$4132$0 , \port$4130$0 , \port$4128$0 , \port$4126$0 , \port$4124$0 , \port$4122$0 , \port$4120$0 , \port$4118$0 , \port$4116$0 , \port$4114$0 , \port$4112$0 , \port$4110$0 , \port$4108$0 , \port$4106$0 , \port$4104$0 , \port$4102$0 , \port$4100$0 , \port$4098$0 , \port$4096$0 , \port$4094$0 , \port$4092$0 , \port$4090$0 , \port$4088$0 , \port$4086$0  };
+  assign codes = { \port$4930$0 , \port$4928$0 , \port$4926$0 , \port$4924$0 , \port$4922$0 , \port$4920$0 , \port$4918$0 , \port$4916$0 , \port$4914$0 , \port$4912$0 , \port$4910$0 , \port$4908$0 , \port$4906$0 , \port$4904$0 , \port$4902$0 , \port$4900$0 , \port$4898$0 , \port$4896$0 , \port$4894$0 , \port$4892$0 , \port$4890$0 , \port$4888$0 , \port$4886$0 , \port$4884$0 , \port$4882$0 , \port$4880$0 , \port$4878$0 , \port$4876$0 , \port$4874$0 , \port$4872$0 , \port$4870$0 , \port$4868$0 , \port$4866$0 , \port$4864$0 , \port$4862$0 , \port$4860$0 , \port$4858$0 , \port$4856$0 , \port$4854$0 , \port$4852$0 , \port$4850$0 , \port$4848$0 , \port$4846$0 , \port$4844$0 , \port$4842$0 , \port$4840$0 , \port$4838$0 , \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0  };
   assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
-  assign thresholds = { \port$4299$0 , \port$4297$0 , \port$4295$0 , \port$4293$0 , \port$4291$0 , \port$4289$0 , \port$4287$0 , \port$4285$0 , \port$4283$0 , \port$4281$0 , \port$4279$0 , \port$4277$0 , \port$4275$0 , \port$4273$0 , \port$4271$0 , \port$4269$0 , \port$4267$0 , \port$4265$0 , \port$4263$0 , \port$4261$0 , \port$4259$0 , \port$4257$0 , \port$4255$0 , \port$4253$0 , \port$4251$0 , \port$4249$0 , \port$4247$0 , \port$4245$0 , \port$4243$0 , \port$4241$0 , \port$4239$0 , \port$4237$0 , \port$4235$0 , \port$4233$0 , \port$4231$0 , \port$4229$0 , \port$4227$0 , \port$4225$0 , \port$4223$0 , \port$4221$0 , \port$4219$0 , \port$4217$0 , \port$4215$0 , \port$4213$0 , \port$4211$0 , \port$4209$0 , \port$4207$0 , \port$4205$0 , \port$4203$0 , \port$4201$0 , \port$4199$0 , \port$4197$0 , \port$4195$0 , \port$4193$0 , \port$4191$0 , \port$4189$0 , \port$4187$0 , \port$4185$0 , \port$4183$0 , \port$4181$0 , \port$4179$0 , \port$4177$0 , \port$4175$0 , \port$4173$0  };
-  assign \port$2348$0  = \$11 ;
-  assign \port$2359$0  = \$22 ;
-  assign \port$2370$0  = \$33 ;
-  assign \port$2381$0  = \$44 ;
-  assign \port$2392$0  = \$55 ;
-  assign \port$2403$0  = \$66 ;
-  assign \port$2414$0  = \$77 ;
-  assign \port$2425$0  = \$88 ;
-  assign \port$2436$0  = \$99 ;
-  assign \port$2447$0  = \$110 ;
-  assign \port$2458$0  = \$121 ;
-  assign \port$2469$0  = \$132 ;
-  assign \port$2480$0  = \$143 ;
-  assign \port$2491$0  = \$154 ;
-  assign \port$2502$0  = \$165 ;
-  assign \port$2513$0  = \$176 ;
-  assign \port$2524$0  = \$187 ;
-  assign \port$2535$0  = \$198 ;
-  assign \port$2546$0  = \$209 ;
-  assign \port$2557$0  = \$220 ;
-  assign \port$2568$0  = \$231 ;
-  assign \port$2579$0  = \$242 ;
-  assign \port$2590$0  = \$253 ;
-  assign \port$2601$0  = \$264 ;
-  assign \port$2612$0  = \$275 ;
-  assign \port$2623$0  = \$286 ;
-  assign \port$2634$0  = \$297 ;
-  assign \port$2645$0  = \$308 ;
-  assign \port$2656$0  = \$319 ;
-  assign \port$2667$0  = \$330 ;
-  assign \port$2678$0  = \$341 ;
-  assign \port$2689$0  = \$352 ;
-  assign \port$2700$0  = \$363 ;
-  assign \port$2711$0  = \$374 ;
-  assign \port$2722$0  = \$385 ;
-  assign \port$2733$0  = \$396 ;
-  assign \port$2744$0  = \$407 ;
-  assign \port$2755$0  = \$418 ;
-  assign \port$2766$0  = \$429 ;
-  assign \port$2777$0  = \$440 ;
-  assign \port$2788$0  = \$451 ;
-  assign \port$2799$0  = \$462 ;
-  assign \port$2810$0  = \$473 ;
-  assign \port$2821$0  = \$484 ;
-  assign \port$2832$0  = \$495 ;
-  assign \port$2843$0  = \$506 ;
-  assign \port$2854$0  = \$517 ;
-  assign \port$2865$0  = \$528 ;
-  assign \port$2876$0  = \$539 ;
-  assign \port$2887$0  = \$550 ;
-  assign \port$2898$0  = \$561 ;
-  assign \port$2909$0  = \$572 ;
-  assign \port$2920$0  = \$583 ;
-  assign \port$2931$0  = \$594 ;
-  assign \port$2942$0  = \$605 ;
-  assign \port$2953$0  = \$616 ;
-  assign \port$2964$0  = \$627 ;
-  assign \port$2975$0  = \$638 ;
-  assign \port$2986$0  = \$649 ;
-  assign \port$2997$0  = \$660 ;
-  assign \port$3008$0  = \$671 ;
-  assign \port$3019$0  = \$682 ;
-  assign \port$3030$0  = \$693 ;
-  assign \port$3041$0  = \$704 ;
-  assign \port$3053$0  = \$716 ;
-  assign \port$3065$0  = \$728 ;
-  assign \port$3077$0  = \$740 ;
-  assign \port$3089$0  = \$752 ;
-  assign \port$3101$0  = \$764 ;
-  assign \port$3113$0  = \$776 ;
-  assign \port$3125$0  = \$788 ;
-  assign \port$3137$0  = \$800 ;
-  assign \port$3149$0  = \$812 ;
-  assign \port$3161$0  = \$824 ;
-  assign \port$3173$0  = \$836 ;
-  assign \port$3185$0  = \$848 ;
-  assign \port$3197$0  = \$860 ;
-  assign \port$3209$0  = \$872 ;
-  assign \port$3221$0  = \$884 ;
-  assign \port$3233$0  = \$896 ;
-  assign \port$3245$0  = \$908 ;
-  assign \port$3257$0  = \$920 ;
-  assign \port$3269$0  = \$932 ;
-  assign \port$3281$0  = \$944 ;
-  assign \port$3293$0  = \$956 ;
-  assign \port$3305$0  = \$968 ;
-  assign \port$3317$0  = \$980 ;
-  assign \port$3329$0  = \$992 ;
-  assign \port$3341$0  = \$1004 ;
-  assign \port$3353$0  = \$1016 ;
-  assign \port$3365$0  = \$1028 ;
-  assign \port$3377$0  = \$1040 ;
-  assign \port$3389$0  = \$1052 ;
-  assign \port$3401$0  = \$1064 ;
-  assign \port$3413$0  = \$1076 ;
-  assign \port$3425$0  = \$1088 ;
-  assign \port$3437$0  = \$1100 ;
-  assign \port$3449$0  = \$1112 ;
-  assign \port$3461$0  = \$1124 ;
-  assign \port$3473$0  = \$1136 ;
-  assign \port$3485$0  = \$1148 ;
-  assign \port$3497$0  = \$1160 ;
-  assign \port$3509$0  = \$1172 ;
-  assign \port$3521$0  = \$1184 ;
-  assign \port$3533$0  = \$1196 ;
-  assign \port$3545$0  = \$1208 ;
-  assign \port$3557$0  = \$1220 ;
-  assign \port$3569$0  = \$1232 ;
-  assign \port$3581$0  = \$1244 ;
-  assign \port$3593$0  = \$1256 ;
-  assign \port$3605$0  = \$1268 ;
-  assign \port$3617$0  = \$1280 ;
-  assign \port$3629$0  = \$1292 ;
-  assign \port$3641$0  = \$1304 ;
-  assign \port$3653$0  = \$1316 ;
-  assign \port$3665$0  = \$1328 ;
-  assign \port$3677$0  = \$1340 ;
-  assign \port$3689$0  = \$1352 ;
-  assign \port$3701$0  = \$1364 ;
-  assign \port$3713$0  = \$1376 ;
-  assign \port$3725$0  = \$1388 ;
-  assign \port$3737$0  = \$1400 ;
-  assign \port$3749$0  = \$1412 ;
-  assign \port$3761$0  = \$1424 ;
-  assign \port$3773$0  = \$1436 ;
-  assign \port$3785$0  = \$1448 ;
-  assign \port$3797$0  = \$1460 ;
-  assign \port$3809$0  = \$1472 ;
+  assign thresholds = { \port$4340$0 , \port$4338$0 , \port$4336$0 , \port$4334$0 , \port$4332$0 , \port$4330$0 , \port$4328$0 , \port$4326$0 , \port$4324$0 , \port$4322$0 , \port$4320$0 , \port$4318$0 , \port$4316$0 , \port$4314$0 , \port$4312$0 , \port$4310$0 , \port$4308$0 , \port$4306$0 , \port$4304$0 , \port$4302$0 , \port$4300$0 , \port$4298$0 , \port$4296$0 , \port$4294$0 , \port$4292$0 , \port$4290$0 , \port$4288$0 , \port$4286$0 , \port$4284$0 , \port$4282$0 , \port$4280$0 , \port$4278$0 , \port$4276$0 , \port$4274$0 , \port$4272$0 , \port$4270$0 , \port$4268$0 , \port$4266$0 , \port$4264$0 , \port$4262$0 , \port$4260$0 , \port$4258$0 , \port$4256$0 , \port$4254$0 , \port$4252$0 , \port$4250$0 , \port$4248$0 , \port$4246$0 , \port$4244$0 , \port$4242$0 , \port$4240$0 , \port$4238$0 , \port$4236$0 , \port$4234$0 , \port$4232$0 , \port$4230$0 , \port$4228$0 , \port$4226$0 , \port$4224$0 , \port$4222$0 , \port$4220$0 , \port$4218$0 , \port$4216$0 , \port$4214$0  };
+  assign \port$2352$0  = \$11 ;
+  assign \port$2363$0  = \$22 ;
+  assign \port$2374$0  = \$33 ;
+  assign \port$2385$0  = \$44 ;
+  assign \port$2396$0  = \$55 ;
+  assign \port$2407$0  = \$66 ;
+  assign \port$2418$0  = \$77 ;
+  assign \port$2429$0  = \$88 ;
+  assign \port$2440$0  = \$99 ;
+  assign \port$2451$0  = \$110 ;
+  assign \port$2462$0  = \$121 ;
+  assign \port$2473$0  = \$132 ;
+  assign \port$2484$0  = \$143 ;
+  assign \port$2495$0  = \$154 ;
+  assign \port$2506$0  = \$165 ;
+  assign \port$2517$0  = \$176 ;
+  assign \port$2528$0  = \$187 ;
+  assign \port$2539$0  = \$198 ;
+  assign \port$2550$0  = \$209 ;
+  assign \port$2561$0  = \$220 ;
+  assign \port$2572$0  = \$231 ;
+  assign \port$2583$0  = \$242 ;
+  assign \port$2594$0  = \$253 ;
+  assign \port$2605$0  = \$264 ;
+  assign \port$2616$0  = \$275 ;
+  assign \port$2627$0  = \$286 ;
+  assign \port$2638$0  = \$297 ;
+  assign \port$2649$0  = \$308 ;
+  assign \port$2660$0  = \$319 ;
+  assign \port$2671$0  = \$330 ;
+  assign \port$2682$0  = \$341 ;
+  assign \port$2693$0  = \$352 ;
+  assign \port$2704$0  = \$363 ;
+  assign \port$2715$0  = \$374 ;
+  assign \port$2726$0  = \$385 ;
+  assign \port$2737$0  = \$396 ;
+  assign \port$2748$0  = \$407 ;
+  assign \port$2759$0  = \$418 ;
+  assign \port$2770$0  = \$429 ;
+  assign \port$2781$0  = \$440 ;
+  assign \port$2792$0  = \$451 ;
+  assign \port$2803$0  = \$462 ;
+  assign \port$2814$0  = \$473 ;
+  assign \port$2825$0  = \$484 ;
+  assign \port$2836$0  = \$495 ;
+  assign \port$2847$0  = \$506 ;
+  assign \port$2858$0  = \$517 ;
+  assign \port$2869$0  = \$528 ;
+  assign \port$2880$0  = \$539 ;
+  assign \port$2891$0  = \$550 ;
+  assign \port$2902$0  = \$561 ;
+  assign \port$2913$0  = \$572 ;
+  assign \port$2924$0  = \$583 ;
+  assign \port$2935$0  = \$594 ;
+  assign \port$2946$0  = \$605 ;
+  assign \port$2957$0  = \$616 ;
+  assign \port$2968$0  = \$627 ;
+  assign \port$2979$0  = \$638 ;
+  assign \port$2990$0  = \$649 ;
+  assign \port$3001$0  = \$660 ;
+  assign \port$3012$0  = \$671 ;
+  assign \port$3023$0  = \$682 ;
+  assign \port$3034$0  = \$693 ;
+  assign \port$3045$0  = \$704 ;
+  assign \port$3057$0  = \$716 ;
+  assign \port$3069$0  = \$728 ;
+  assign \port$3081$0  = \$740 ;
+  assign \port$3093$0  = \$752 ;
+  assign \port$3105$0  = \$764 ;
+  assign \port$3117$0  = \$776 ;
+  assign \port$3129$0  = \$788 ;
+  assign \port$3141$0  = \$800 ;
+  assign \port$3153$0  = \$812 ;
+  assign \port$3165$0  = \$824 ;
+  assign \port$3177$0  = \$836 ;
+  assign \port$3189$0  = \$848 ;
+  assign \port$3201$0  = \$860 ;
+  assign \port$3213$0  = \$872 ;
+  assign \port$3225$0  = \$884 ;
+  assign \port$3237$0  = \$896 ;
+  assign \port$3249$0  = \$908 ;
+  assign \port$3261$0  = \$920 ;
+  assign \port$3273$0  = \$932 ;
+  assign \port$3285$0  = \$944 ;
+  assign \port$3297$0  = \$956 ;
+  assign \port$3309$0  = \$968 ;
+  assign \port$3321$0  = \$980 ;
+  assign \port$3333$0  = \$992 ;
+  assign \port$3345$0  = \$1004 ;
+  assign \port$3357$0  = \$1016 ;
+  assign \port$3369$0  = \$1028 ;
+  assign \port$3381$0  = \$1040 ;
+  assign \port$3393$0  = \$1052 ;
+  assign \port$3405$0  = \$1064 ;
+  assign \port$3417$0  = \$1076 ;
+  assign \port$3429$0  = \$1088 ;
+  assign \port$3441$0  = \$1100 ;
+  assign \port$3453$0  = \$1112 ;
+  assign \port$3465$0  = \$1124 ;
+  assign \port$3477$0  = \$1136 ;
+  assign \port$3489$0  = \$1148 ;
+  assign \port$3501$0  = \$1160 ;
+  assign \port$3513$0  = \$1172 ;
+  assign \port$3525$0  = \$1184 ;
+  assign \port$3537$0  = \$1196 ;
+  assign \port$3549$0  = \$1208 ;
+  assign \port$3561$0  = \$1220 ;
+  assign \port$3573$0  = \$1232 ;
+  assign \port$3585$0  = \$1244 ;
+  assign \port$3597$0  = \$1256 ;
+  assign \port$3609$0  = \$1268 ;
+  assign \port$3621$0  = \$1280 ;
+  assign \port$3633$0  = \$1292 ;
+  assign \port$3645$0  = \$1304 ;
+  assign \port$3657$0  = \$1316 ;
+  assign \port$3669$0  = \$1328 ;
+  assign \port$3681$0  = \$1340 ;
+  assign \port$3693$0  = \$1352 ;
+  assign \port$3705$0  = \$1364 ;
+  assign \port$3717$0  = \$1376 ;
+  assign \port$3729$0  = \$1388 ;
+  assign \port$3741$0  = \$1400 ;
+  assign \port$3753$0  = \$1412 ;
+  assign \port$3765$0  = \$1424 ;
+  assign \port$3777$0  = \$1436 ;
+  assign \port$3789$0  = \$1448 ;
+  assign \port$3801$0  = \$1460 ;
+  assign \port$3813$0  = \$1472 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$4763$0 , 1'h0 };
-  assign \$7  = { \port$4763$0 , 1'h0 };
+  assign \$4  = { \port$4804$0 , 1'h0 };
+  assign \$7  = { \port$4804$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$4765$0 , 1'h0 };
-  assign \$18  = { \port$4765$0 , 1'h0 };
+  assign \$15  = { \port$4806$0 , 1'h0 };
+  assign \$18  = { \port$4806$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$4767$0 , 1'h0 };
-  assign \$29  = { \port$4767$0 , 1'h0 };
+  assign \$26  = { \port$4808$0 , 1'h0 };
+  assign \$29  = { \port$4808$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$4769$0 , 1'h0 };
-  assign \$40  = { \port$4769$0 , 1'h0 };
+  assign \$37  = { \port$4810$0 , 1'h0 };
+  assign \$40  = { \port$4810$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$4771$0 , 1'h0 };
-  assign \$51  = { \port$4771$0 , 1'h0 };
+  assign \$48  = { \port$4812$0 , 1'h0 };
+  assign \$51  = { \port$4812$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$4773$0 , 1'h0 };
-  assign \$62  = { \port$4773$0 , 1'h0 };
+  assign \$59  = { \port$4814$0 , 1'h0 };
+  assign \$62  = { \port$4814$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$4775$0 , 1'h0 };
-  assign \$73  = { \port$4775$0 , 1'h0 };
+  assign \$70  = { \port$4816$0 , 1'h0 };
+  assign \$73  = { \port$4816$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$4777$0 , 1'h0 };
-  assign \$84  = { \port$4777$0 , 1'h0 };
+  assign \$81  = { \port$4818$0 , 1'h0 };
+  assign \$84  = { \port$4818$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$4779$0 , 1'h0 };
-  assign \$95  = { \port$4779$0 , 1'h0 };
+  assign \$92  = { \port$4820$0 , 1'h0 };
+  assign \$95  = { \port$4820$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$4781$0 , 1'h0 };
-  assign \$106  = { \port$4781$0 , 1'h0 };
+  assign \$103  = { \port$4822$0 , 1'h0 };
+  assign \$106  = { \port$4822$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$4783$0 , 1'h0 };
-  assign \$117  = { \port$4783$0 , 1'h0 };
+  assign \$114  = { \port$4824$0 , 1'h0 };
+  assign \$117  = { \port$4824$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$4785$0 , 1'h0 };
-  assign \$128  = { \port$4785$0 , 1'h0 };
+  assign \$125  = { \port$4826$0 , 1'h0 };
+  assign \$128  = { \port$4826$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$4787$0 , 1'h0 };
-  assign \$139  = { \port$4787$0 , 1'h0 };
+  assign \$136  = { \port$4828$0 , 1'h0 };
+  assign \$139  = { \port$4828$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$4789$0 , 1'h0 };
-  assign \$150  = { \port$4789$0 , 1'h0 };
+  assign \$147  = { \port$4830$0 , 1'h0 };
+  assign \$150  = { \port$4830$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$4791$0 , 1'h0 };
-  assign \$161  = { \port$4791$0 , 1'h0 };
+  assign \$158  = { \port$4832$0 , 1'h0 };
+  assign \$161  = { \port$4832$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$4793$0 , 1'h0 };
-  assign \$172  = { \port$4793$0 , 1'h0 };
+  assign \$169  = { \port$4834$0 , 1'h0 };
+  assign \$172  = { \port$4834$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$4795$0 , 1'h0 };
-  assign \$183  = { \port$4795$0 , 1'h0 };
+  assign \$180  = { \port$4836$0 , 1'h0 };
+  assign \$183  = { \port$4836$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$4797$0 , 1'h0 };
-  assign \$194  = { \port$4797$0 , 1'h0 };
+  assign \$191  = { \port$4838$0 , 1'h0 };
+  assign \$194  = { \port$4838$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$4799$0 , 1'h0 };
-  assign \$205  = { \port$4799$0 , 1'h0 };
+  assign \$202  = { \port$4840$0 , 1'h0 };
+  assign \$205  = { \port$4840$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$4801$0 , 1'h0 };
-  assign \$216  = { \port$4801$0 , 1'h0 };
+  assign \$213  = { \port$4842$0 , 1'h0 };
+  assign \$216  = { \port$4842$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$4803$0 , 1'h0 };
-  assign \$227  = { \port$4803$0 , 1'h0 };
+  assign \$224  = { \port$4844$0 , 1'h0 };
+  assign \$227  = { \port$4844$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$4805$0 , 1'h0 };
-  assign \$238  = { \port$4805$0 , 1'h0 };
+  assign \$235  = { \port$4846$0 , 1'h0 };
+  assign \$238  = { \port$4846$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$4807$0 , 1'h0 };
-  assign \$249  = { \port$4807$0 , 1'h0 };
+  assign \$246  = { \port$4848$0 , 1'h0 };
+  assign \$249  = { \port$4848$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$4809$0 , 1'h0 };
-  assign \$260  = { \port$4809$0 , 1'h0 };
+  assign \$257  = { \port$4850$0 , 1'h0 };
+  assign \$260  = { \port$4850$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$4811$0 , 1'h0 };
-  assign \$271  = { \port$4811$0 , 1'h0 };
+  assign \$268  = { \port$4852$0 , 1'h0 };
+  assign \$271  = { \port$4852$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$4813$0 , 1'h0 };
-  assign \$282  = { \port$4813$0 , 1'h0 };
+  assign \$279  = { \port$4854$0 , 1'h0 };
+  assign \$282  = { \port$4854$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$4815$0 , 1'h0 };
-  assign \$293  = { \port$4815$0 , 1'h0 };
+  assign \$290  = { \port$4856$0 , 1'h0 };
+  assign \$293  = { \port$4856$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$4817$0 , 1'h0 };
-  assign \$304  = { \port$4817$0 , 1'h0 };
+  assign \$301  = { \port$4858$0 , 1'h0 };
+  assign \$304  = { \port$4858$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$4819$0 , 1'h0 };
-  assign \$315  = { \port$4819$0 , 1'h0 };
+  assign \$312  = { \port$4860$0 , 1'h0 };
+  assign \$315  = { \port$4860$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$4821$0 , 1'h0 };
-  assign \$326  = { \port$4821$0 , 1'h0 };
+  assign \$323  = { \port$4862$0 , 1'h0 };
+  assign \$326  = { \port$4862$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$4823$0 , 1'h0 };
-  assign \$337  = { \port$4823$0 , 1'h0 };
+  assign \$334  = { \port$4864$0 , 1'h0 };
+  assign \$337  = { \port$4864$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$4825$0 , 1'h0 };
-  assign \$348  = { \port$4825$0 , 1'h0 };
+  assign \$345  = { \port$4866$0 , 1'h0 };
+  assign \$348  = { \port$4866$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$4827$0 , 1'h0 };
-  assign \$359  = { \port$4827$0 , 1'h0 };
+  assign \$356  = { \port$4868$0 , 1'h0 };
+  assign \$359  = { \port$4868$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$4829$0 , 1'h0 };
-  assign \$370  = { \port$4829$0 , 1'h0 };
+  assign \$367  = { \port$4870$0 , 1'h0 };
+  assign \$370  = { \port$4870$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$4831$0 , 1'h0 };
-  assign \$381  = { \port$4831$0 , 1'h0 };
+  assign \$378  = { \port$4872$0 , 1'h0 };
+  assign \$381  = { \port$4872$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$4833$0 , 1'h0 };
-  assign \$392  = { \port$4833$0 , 1'h0 };
+  assign \$389  = { \port$4874$0 , 1'h0 };
+  assign \$392  = { \port$4874$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$4835$0 , 1'h0 };
-  assign \$403  = { \port$4835$0 , 1'h0 };
+  assign \$400  = { \port$4876$0 , 1'h0 };
+  assign \$403  = { \port$4876$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$4837$0 , 1'h0 };
-  assign \$414  = { \port$4837$0 , 1'h0 };
+  assign \$411  = { \port$4878$0 , 1'h0 };
+  assign \$414  = { \port$4878$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$4839$0 , 1'h0 };
-  assign \$425  = { \port$4839$0 , 1'h0 };
+  assign \$422  = { \port$4880$0 , 1'h0 };
+  assign \$425  = { \port$4880$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$4841$0 , 1'h0 };
-  assign \$436  = { \port$4841$0 , 1'h0 };
+  assign \$433  = { \port$4882$0 , 1'h0 };
+  assign \$436  = { \port$4882$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$4843$0 , 1'h0 };
-  assign \$447  = { \port$4843$0 , 1'h0 };
+  assign \$444  = { \port$4884$0 , 1'h0 };
+  assign \$447  = { \port$4884$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$4845$0 , 1'h0 };
-  assign \$458  = { \port$4845$0 , 1'h0 };
+  assign \$455  = { \port$4886$0 , 1'h0 };
+  assign \$458  = { \port$4886$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$4847$0 , 1'h0 };
-  assign \$469  = { \port$4847$0 , 1'h0 };
+  assign \$466  = { \port$4888$0 , 1'h0 };
+  assign \$469  = { \port$4888$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$4849$0 , 1'h0 };
-  assign \$480  = { \port$4849$0 , 1'h0 };
+  assign \$477  = { \port$4890$0 , 1'h0 };
+  assign \$480  = { \port$4890$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$4851$0 , 1'h0 };
-  assign \$491  = { \port$4851$0 , 1'h0 };
+  assign \$488  = { \port$4892$0 , 1'h0 };
+  assign \$491  = { \port$4892$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$4853$0 , 1'h0 };
-  assign \$502  = { \port$4853$0 , 1'h0 };
+  assign \$499  = { \port$4894$0 , 1'h0 };
+  assign \$502  = { \port$4894$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$4855$0 , 1'h0 };
-  assign \$513  = { \port$4855$0 , 1'h0 };
+  assign \$510  = { \port$4896$0 , 1'h0 };
+  assign \$513  = { \port$4896$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$4857$0 , 1'h0 };
-  assign \$524  = { \port$4857$0 , 1'h0 };
+  assign \$521  = { \port$4898$0 , 1'h0 };
+  assign \$524  = { \port$4898$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$4859$0 , 1'h0 };
-  assign \$535  = { \port$4859$0 , 1'h0 };
+  assign \$532  = { \port$4900$0 , 1'h0 };
+  assign \$535  = { \port$4900$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$4861$0 , 1'h0 };
-  assign \$546  = { \port$4861$0 , 1'h0 };
+  assign \$543  = { \port$4902$0 , 1'h0 };
+  assign \$546  = { \port$4902$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$4863$0 , 1'h0 };
-  assign \$557  = { \port$4863$0 , 1'h0 };
+  assign \$554  = { \port$4904$0 , 1'h0 };
+  assign \$557  = { \port$4904$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$4865$0 , 1'h0 };
-  assign \$568  = { \port$4865$0 , 1'h0 };
+  assign \$565  = { \port$4906$0 , 1'h0 };
+  assign \$568  = { \port$4906$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$4867$0 , 1'h0 };
-  assign \$579  = { \port$4867$0 , 1'h0 };
+  assign \$576  = { \port$4908$0 , 1'h0 };
+  assign \$579  = { \port$4908$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$4869$0 , 1'h0 };
-  assign \$590  = { \port$4869$0 , 1'h0 };
+  assign \$587  = { \port$4910$0 , 1'h0 };
+  assign \$590  = { \port$4910$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$4871$0 , 1'h0 };
-  assign \$601  = { \port$4871$0 , 1'h0 };
+  assign \$598  = { \port$4912$0 , 1'h0 };
+  assign \$601  = { \port$4912$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$4873$0 , 1'h0 };
-  assign \$612  = { \port$4873$0 , 1'h0 };
+  assign \$609  = { \port$4914$0 , 1'h0 };
+  assign \$612  = { \port$4914$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$4875$0 , 1'h0 };
-  assign \$623  = { \port$4875$0 , 1'h0 };
+  assign \$620  = { \port$4916$0 , 1'h0 };
+  assign \$623  = { \port$4916$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$4877$0 , 1'h0 };
-  assign \$634  = { \port$4877$0 , 1'h0 };
+  assign \$631  = { \port$4918$0 , 1'h0 };
+  assign \$634  = { \port$4918$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$4879$0 , 1'h0 };
-  assign \$645  = { \port$4879$0 , 1'h0 };
+  assign \$642  = { \port$4920$0 , 1'h0 };
+  assign \$645  = { \port$4920$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$4881$0 , 1'h0 };
-  assign \$656  = { \port$4881$0 , 1'h0 };
+  assign \$653  = { \port$4922$0 , 1'h0 };
+  assign \$656  = { \port$4922$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$4883$0 , 1'h0 };
-  assign \$667  = { \port$4883$0 , 1'h0 };
+  assign \$664  = { \port$4924$0 , 1'h0 };
+  assign \$667  = { \port$4924$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$4885$0 , 1'h0 };
-  assign \$678  = { \port$4885$0 , 1'h0 };
+  assign \$675  = { \port$4926$0 , 1'h0 };
+  assign \$678  = { \port$4926$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$4887$0 , 1'h0 };
-  assign \$689  = { \port$4887$0 , 1'h0 };
+  assign \$686  = { \port$4928$0 , 1'h0 };
+  assign \$689  = { \port$4928$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$4889$0 , 1'h0 };
-  assign \$700  = { \port$4889$0 , 1'h0 };
+  assign \$697  = { \port$4930$0 , 1'h0 };
+  assign \$700  = { \port$4930$0 , 1'h0 };
   assign \$705  = { values[15:0], 1'h0 };
-  assign \$708  = { \port$4763$0 , 1'h0 };
-  assign \$711  = { \port$4763$0 , 1'h0 };
+  assign \$708  = { \port$4804$0 , 1'h0 };
+  assign \$711  = { \port$4804$0 , 1'h0 };
   assign \$717  = { values[31:16], 1'h0 };
-  assign \$720  = { \port$4765$0 , 1'h0 };
-  assign \$723  = { \port$4765$0 , 1'h0 };
+  assign \$720  = { \port$4806$0 , 1'h0 };
+  assign \$723  = { \port$4806$0 , 1'h0 };
   assign \$729  = { values[47:32], 1'h0 };
-  assign \$732  = { \port$4767$0 , 1'h0 };
-  assign \$735  = { \port$4767$0 , 1'h0 };
+  assign \$732  = { \port$4808$0 , 1'h0 };
+  assign \$735  = { \port$4808$0 , 1'h0 };
   assign \$741  = { values[63:48], 1'h0 };
-  assign \$744  = { \port$4769$0 , 1'h0 };
-  assign \$747  = { \port$4769$0 , 1'h0 };
+  assign \$744  = { \port$4810$0 , 1'h0 };
+  assign \$747  = { \port$4810$0 , 1'h0 };
   assign \$753  = { values[79:64], 1'h0 };
-  assign \$756  = { \port$4771$0 , 1'h0 };
-  assign \$759  = { \port$4771$0 , 1'h0 };
+  assign \$756  = { \port$4812$0 , 1'h0 };
+  assign \$759  = { \port$4812$0 , 1'h0 };
   assign \$765  = { values[95:80], 1'h0 };
-  assign \$768  = { \port$4773$0 , 1'h0 };
-  assign \$771  = { \port$4773$0 , 1'h0 };
+  assign \$768  = { \port$4814$0 , 1'h0 };
+  assign \$771  = { \port$4814$0 , 1'h0 };
   assign \$777  = { values[111:96], 1'h0 };
-  assign \$780  = { \port$4775$0 , 1'h0 };
-  assign \$783  = { \port$4775$0 , 1'h0 };
+  assign \$780  = { \port$4816$0 , 1'h0 };
+  assign \$783  = { \port$4816$0 , 1'h0 };
   assign \$789  = { values[127:112], 1'h0 };
-  assign \$792  = { \port$4777$0 , 1'h0 };
-  assign \$795  = { \port$4777$0 , 1'h0 };
+  assign \$792  = { \port$4818$0 , 1'h0 };
+  assign \$795  = { \port$4818$0 , 1'h0 };
   assign \$801  = { values[143:128], 1'h0 };
-  assign \$804  = { \port$4779$0 , 1'h0 };
-  assign \$807  = { \port$4779$0 , 1'h0 };
+  assign \$804  = { \port$4820$0 , 1'h0 };
+  assign \$807  = { \port$4820$0 , 1'h0 };
   assign \$813  = { values[159:144], 1'h0 };
-  assign \$816  = { \port$4781$0 , 1'h0 };
-  assign \$819  = { \port$4781$0 , 1'h0 };
+  assign \$816  = { \port$4822$0 , 1'h0 };
+  assign \$819  = { \port$4822$0 , 1'h0 };
   assign \$825  = { values[175:160], 1'h0 };
-  assign \$828  = { \port$4783$0 , 1'h0 };
-  assign \$831  = { \port$4783$0 , 1'h0 };
+  assign \$828  = { \port$4824$0 , 1'h0 };
+  assign \$831  = { \port$4824$0 , 1'h0 };
   assign \$837  = { values[191:176], 1'h0 };
-  assign \$840  = { \port$4785$0 , 1'h0 };
-  assign \$843  = { \port$4785$0 , 1'h0 };
+  assign \$840  = { \port$4826$0 , 1'h0 };
+  assign \$843  = { \port$4826$0 , 1'h0 };
   assign \$849  = { values[207:192], 1'h0 };
-  assign \$852  = { \port$4787$0 , 1'h0 };
-  assign \$855  = { \port$4787$0 , 1'h0 };
+  assign \$852  = { \port$4828$0 , 1'h0 };
+  assign \$855  = { \port$4828$0 , 1'h0 };
   assign \$861  = { values[223:208], 1'h0 };
-  assign \$864  = { \port$4789$0 , 1'h0 };
-  assign \$867  = { \port$4789$0 , 1'h0 };
+  assign \$864  = { \port$4830$0 , 1'h0 };
+  assign \$867  = { \port$4830$0 , 1'h0 };
   assign \$873  = { values[239:224], 1'h0 };
-  assign \$876  = { \port$4791$0 , 1'h0 };
-  assign \$879  = { \port$4791$0 , 1'h0 };
+  assign \$876  = { \port$4832$0 , 1'h0 };
+  assign \$879  = { \port$4832$0 , 1'h0 };
   assign \$885  = { values[255:240], 1'h0 };
-  assign \$888  = { \port$4793$0 , 1'h0 };
-  assign \$891  = { \port$4793$0 , 1'h0 };
+  assign \$888  = { \port$4834$0 , 1'h0 };
+  assign \$891  = { \port$4834$0 , 1'h0 };
   assign \$897  = { values[271:256], 1'h0 };
-  assign \$900  = { \port$4795$0 , 1'h0 };
-  assign \$903  = { \port$4795$0 , 1'h0 };
+  assign \$900  = { \port$4836$0 , 1'h0 };
+  assign \$903  = { \port$4836$0 , 1'h0 };
   assign \$909  = { values[287:272], 1'h0 };
-  assign \$912  = { \port$4797$0 , 1'h0 };
-  assign \$915  = { \port$4797$0 , 1'h0 };
+  assign \$912  = { \port$4838$0 , 1'h0 };
+  assign \$915  = { \port$4838$0 , 1'h0 };
   assign \$921  = { values[303:288], 1'h0 };
-  assign \$924  = { \port$4799$0 , 1'h0 };
-  assign \$927  = { \port$4799$0 , 1'h0 };
+  assign \$924  = { \port$4840$0 , 1'h0 };
+  assign \$927  = { \port$4840$0 , 1'h0 };
   assign \$933  = { values[319:304], 1'h0 };
-  assign \$936  = { \port$4801$0 , 1'h0 };
-  assign \$939  = { \port$4801$0 , 1'h0 };
+  assign \$936  = { \port$4842$0 , 1'h0 };
+  assign \$939  = { \port$4842$0 , 1'h0 };
   assign \$945  = { values[335:320], 1'h0 };
-  assign \$948  = { \port$4803$0 , 1'h0 };
-  assign \$951  = { \port$4803$0 , 1'h0 };
+  assign \$948  = { \port$4844$0 , 1'h0 };
+  assign \$951  = { \port$4844$0 , 1'h0 };
   assign \$957  = { values[351:336], 1'h0 };
-  assign \$960  = { \port$4805$0 , 1'h0 };
-  assign \$963  = { \port$4805$0 , 1'h0 };
+  assign \$960  = { \port$4846$0 , 1'h0 };
+  assign \$963  = { \port$4846$0 , 1'h0 };
   assign \$969  = { values[367:352], 1'h0 };
-  assign \$972  = { \port$4807$0 , 1'h0 };
-  assign \$975  = { \port$4807$0 , 1'h0 };
+  assign \$972  = { \port$4848$0 , 1'h0 };
+  assign \$975  = { \port$4848$0 , 1'h0 };
   assign \$981  = { values[383:368], 1'h0 };
-  assign \$984  = { \port$4809$0 , 1'h0 };
-  assign \$987  = { \port$4809$0 , 1'h0 };
+  assign \$984  = { \port$4850$0 , 1'h0 };
+  assign \$987  = { \port$4850$0 , 1'h0 };
   assign \$993  = { values[399:384], 1'h0 };
-  assign \$996  = { \port$4811$0 , 1'h0 };
-  assign \$999  = { \port$4811$0 , 1'h0 };
+  assign \$996  = { \port$4852$0 , 1'h0 };
+  assign \$999  = { \port$4852$0 , 1'h0 };
   assign \$1005  = { values[415:400], 1'h0 };
-  assign \$1008  = { \port$4813$0 , 1'h0 };
-  assign \$1011  = { \port$4813$0 , 1'h0 };
+  assign \$1008  = { \port$4854$0 , 1'h0 };
+  assign \$1011  = { \port$4854$0 , 1'h0 };
   assign \$1017  = { values[431:416], 1'h0 };
-  assign \$1020  = { \port$4815$0 , 1'h0 };
-  assign \$1023  = { \port$4815$0 , 1'h0 };
+  assign \$1020  = { \port$4856$0 , 1'h0 };
+  assign \$1023  = { \port$4856$0 , 1'h0 };
   assign \$1029  = { values[447:432], 1'h0 };
-  assign \$1032  = { \port$4817$0 , 1'h0 };
-  assign \$1035  = { \port$4817$0 , 1'h0 };
+  assign \$1032  = { \port$4858$0 , 1'h0 };
+  assign \$1035  = { \port$4858$0 , 1'h0 };
   assign \$1041  = { values[463:448], 1'h0 };
-  assign \$1044  = { \port$4819$0 , 1'h0 };
-  assign \$1047  = { \port$4819$0 , 1'h0 };
+  assign \$1044  = { \port$4860$0 , 1'h0 };
+  assign \$1047  = { \port$4860$0 , 1'h0 };
   assign \$1053  = { values[479:464], 1'h0 };
-  assign \$1056  = { \port$4821$0 , 1'h0 };
-  assign \$1059  = { \port$4821$0 , 1'h0 };
+  assign \$1056  = { \port$4862$0 , 1'h0 };
+  assign \$1059  = { \port$4862$0 , 1'h0 };
   assign \$1065  = { values[495:480], 1'h0 };
-  assign \$1068  = { \port$4823$0 , 1'h0 };
-  assign \$1071  = { \port$4823$0 , 1'h0 };
+  assign \$1068  = { \port$4864$0 , 1'h0 };
+  assign \$1071  = { \port$4864$0 , 1'h0 };
   assign \$1077  = { values[511:496], 1'h0 };
-  assign \$1080  = { \port$4825$0 , 1'h0 };
-  assign \$1083  = { \port$4825$0 , 1'h0 };
+  assign \$1080  = { \port$4866$0 , 1'h0 };
+  assign \$1083  = { \port$4866$0 , 1'h0 };
   assign \$1089  = { values[527:512], 1'h0 };
-  assign \$1092  = { \port$4827$0 , 1'h0 };
-  assign \$1095  = { \port$4827$0 , 1'h0 };
+  assign \$1092  = { \port$4868$0 , 1'h0 };
+  assign \$1095  = { \port$4868$0 , 1'h0 };
   assign \$1101  = { values[543:528], 1'h0 };
-  assign \$1104  = { \port$4829$0 , 1'h0 };
-  assign \$1107  = { \port$4829$0 , 1'h0 };
+  assign \$1104  = { \port$4870$0 , 1'h0 };
+  assign \$1107  = { \port$4870$0 , 1'h0 };
   assign \$1113  = { values[559:544], 1'h0 };
-  assign \$1116  = { \port$4831$0 , 1'h0 };
-  assign \$1119  = { \port$4831$0 , 1'h0 };
+  assign \$1116  = { \port$4872$0 , 1'h0 };
+  assign \$1119  = { \port$4872$0 , 1'h0 };
   assign \$1125  = { values[575:560], 1'h0 };
-  assign \$1128  = { \port$4833$0 , 1'h0 };
-  assign \$1131  = { \port$4833$0 , 1'h0 };
+  assign \$1128  = { \port$4874$0 , 1'h0 };
+  assign \$1131  = { \port$4874$0 , 1'h0 };
   assign \$1137  = { values[591:576], 1'h0 };
-  assign \$1140  = { \port$4835$0 , 1'h0 };
-  assign \$1143  = { \port$4835$0 , 1'h0 };
+  assign \$1140  = { \port$4876$0 , 1'h0 };
+  assign \$1143  = { \port$4876$0 , 1'h0 };
   assign \$1149  = { values[607:592], 1'h0 };
-  assign \$1152  = { \port$4837$0 , 1'h0 };
-  assign \$1155  = { \port$4837$0 , 1'h0 };
+  assign \$1152  = { \port$4878$0 , 1'h0 };
+  assign \$1155  = { \port$4878$0 , 1'h0 };
   assign \$1161  = { values[623:608], 1'h0 };
-  assign \$1164  = { \port$4839$0 , 1'h0 };
-  assign \$1167  = { \port$4839$0 , 1'h0 };
+  assign \$1164  = { \port$4880$0 , 1'h0 };
+  assign \$1167  = { \port$4880$0 , 1'h0 };
   assign \$1173  = { values[639:624], 1'h0 };
-  assign \$1176  = { \port$4841$0 , 1'h0 };
-  assign \$1179  = { \port$4841$0 , 1'h0 };
+  assign \$1176  = { \port$4882$0 , 1'h0 };
+  assign \$1179  = { \port$4882$0 , 1'h0 };
   assign \$1185  = { values[655:640], 1'h0 };
-  assign \$1188  = { \port$4843$0 , 1'h0 };
-  assign \$1191  = { \port$4843$0 , 1'h0 };
+  assign \$1188  = { \port$4884$0 , 1'h0 };
+  assign \$1191  = { \port$4884$0 , 1'h0 };
   assign \$1197  = { values[671:656], 1'h0 };
-  assign \$1200  = { \port$4845$0 , 1'h0 };
-  assign \$1203  = { \port$4845$0 , 1'h0 };
+  assign \$1200  = { \port$4886$0 , 1'h0 };
+  assign \$1203  = { \port$4886$0 , 1'h0 };
   assign \$1209  = { values[687:672], 1'h0 };
-  assign \$1212  = { \port$4847$0 , 1'h0 };
-  assign \$1215  = { \port$4847$0 , 1'h0 };
+  assign \$1212  = { \port$4888$0 , 1'h0 };
+  assign \$1215  = { \port$4888$0 , 1'h0 };
   assign \$1221  = { values[703:688], 1'h0 };
-  assign \$1224  = { \port$4849$0 , 1'h0 };
-  assign \$1227  = { \port$4849$0 , 1'h0 };
+  assign \$1224  = { \port$4890$0 , 1'h0 };
+  assign \$1227  = { \port$4890$0 , 1'h0 };
   assign \$1233  = { values[719:704], 1'h0 };
-  assign \$1236  = { \port$4851$0 , 1'h0 };
-  assign \$1239  = { \port$4851$0 , 1'h0 };
+  assign \$1236  = { \port$4892$0 , 1'h0 };
+  assign \$1239  = { \port$4892$0 , 1'h0 };
   assign \$1245  = { values[735:720], 1'h0 };
-  assign \$1248  = { \port$4853$0 , 1'h0 };
-  assign \$1251  = { \port$4853$0 , 1'h0 };
+  assign \$1248  = { \port$4894$0 , 1'h0 };
+  assign \$1251  = { \port$4894$0 , 1'h0 };
   assign \$1257  = { values[751:736], 1'h0 };
-  assign \$1260  = { \port$4855$0 , 1'h0 };
-  assign \$1263  = { \port$4855$0 , 1'h0 };
+  assign \$1260  = { \port$4896$0 , 1'h0 };
+  assign \$1263  = { \port$4896$0 , 1'h0 };
   assign \$1269  = { values[767:752], 1'h0 };
-  assign \$1272  = { \port$4857$0 , 1'h0 };
-  assign \$1275  = { \port$4857$0 , 1'h0 };
+  assign \$1272  = { \port$4898$0 , 1'h0 };
+  assign \$1275  = { \port$4898$0 , 1'h0 };
   assign \$1281  = { values[783:768], 1'h0 };
-  assign \$1284  = { \port$4859$0 , 1'h0 };
-  assign \$1287  = { \port$4859$0 , 1'h0 };
+  assign \$1284  = { \port$4900$0 , 1'h0 };
+  assign \$1287  = { \port$4900$0 , 1'h0 };
   assign \$1293  = { values[799:784], 1'h0 };
-  assign \$1296  = { \port$4861$0 , 1'h0 };
-  assign \$1299  = { \port$4861$0 , 1'h0 };
+  assign \$1296  = { \port$4902$0 , 1'h0 };
+  assign \$1299  = { \port$4902$0 , 1'h0 };
   assign \$1305  = { values[815:800], 1'h0 };
-  assign \$1308  = { \port$4863$0 , 1'h0 };
-  assign \$1311  = { \port$4863$0 , 1'h0 };
+  assign \$1308  = { \port$4904$0 , 1'h0 };
+  assign \$1311  = { \port$4904$0 , 1'h0 };
   assign \$1317  = { values[831:816], 1'h0 };
-  assign \$1320  = { \port$4865$0 , 1'h0 };
-  assign \$1323  = { \port$4865$0 , 1'h0 };
+  assign \$1320  = { \port$4906$0 , 1'h0 };
+  assign \$1323  = { \port$4906$0 , 1'h0 };
   assign \$1329  = { values[847:832], 1'h0 };
-  assign \$1332  = { \port$4867$0 , 1'h0 };
-  assign \$1335  = { \port$4867$0 , 1'h0 };
+  assign \$1332  = { \port$4908$0 , 1'h0 };
+  assign \$1335  = { \port$4908$0 , 1'h0 };
   assign \$1341  = { values[863:848], 1'h0 };
-  assign \$1344  = { \port$4869$0 , 1'h0 };
-  assign \$1347  = { \port$4869$0 , 1'h0 };
+  assign \$1344  = { \port$4910$0 , 1'h0 };
+  assign \$1347  = { \port$4910$0 , 1'h0 };
   assign \$1353  = { values[879:864], 1'h0 };
-  assign \$1356  = { \port$4871$0 , 1'h0 };
-  assign \$1359  = { \port$4871$0 , 1'h0 };
+  assign \$1356  = { \port$4912$0 , 1'h0 };
+  assign \$1359  = { \port$4912$0 , 1'h0 };
   assign \$1365  = { values[895:880], 1'h0 };
-  assign \$1368  = { \port$4873$0 , 1'h0 };
-  assign \$1371  = { \port$4873$0 , 1'h0 };
+  assign \$1368  = { \port$4914$0 , 1'h0 };
+  assign \$1371  = { \port$4914$0 , 1'h0 };
   assign \$1377  = { values[911:896], 1'h0 };
-  assign \$1380  = { \port$4875$0 , 1'h0 };
-  assign \$1383  = { \port$4875$0 , 1'h0 };
+  assign \$1380  = { \port$4916$0 , 1'h0 };
+  assign \$1383  = { \port$4916$0 , 1'h0 };
   assign \$1389  = { values[927:912], 1'h0 };
-  assign \$1392  = { \port$4877$0 , 1'h0 };
-  assign \$1395  = { \port$4877$0 , 1'h0 };
+  assign \$1392  = { \port$4918$0 , 1'h0 };
+  assign \$1395  = { \port$4918$0 , 1'h0 };
   assign \$1401  = { values[943:928], 1'h0 };
-  assign \$1404  = { \port$4879$0 , 1'h0 };
-  assign \$1407  = { \port$4879$0 , 1'h0 };
+  assign \$1404  = { \port$4920$0 , 1'h0 };
+  assign \$1407  = { \port$4920$0 , 1'h0 };
   assign \$1413  = { values[959:944], 1'h0 };
-  assign \$1416  = { \port$4881$0 , 1'h0 };
-  assign \$1419  = { \port$4881$0 , 1'h0 };
+  assign \$1416  = { \port$4922$0 , 1'h0 };
+  assign \$1419  = { \port$4922$0 , 1'h0 };
   assign \$1425  = { values[975:960], 1'h0 };
-  assign \$1428  = { \port$4883$0 , 1'h0 };
-  assign \$1431  = { \port$4883$0 , 1'h0 };
+  assign \$1428  = { \port$4924$0 , 1'h0 };
+  assign \$1431  = { \port$4924$0 , 1'h0 };
   assign \$1437  = { values[991:976], 1'h0 };
-  assign \$1440  = { \port$4885$0 , 1'h0 };
-  assign \$1443  = { \port$4885$0 , 1'h0 };
+  assign \$1440  = { \port$4926$0 , 1'h0 };
+  assign \$1443  = { \port$4926$0 , 1'h0 };
   assign \$1449  = { values[1007:992], 1'h0 };
-  assign \$1452  = { \port$4887$0 , 1'h0 };
-  assign \$1455  = { \port$4887$0 , 1'h0 };
+  assign \$1452  = { \port$4928$0 , 1'h0 };
+  assign \$1455  = { \port$4928$0 , 1'h0 };
   assign \$1461  = { values[1023:1008], 1'h0 };
-  assign \$1464  = { \port$4889$0 , 1'h0 };
-  assign \$1467  = { \port$4889$0 , 1'h0 };
+  assign \$1464  = { \port$4930$0 , 1'h0 };
+  assign \$1467  = { \port$4930$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -6714,13 +6716,15 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   wire [8:0] \$14 ;
   wire [18:0] \$15 ;
   wire \$16 ;
-  reg \$17 ;
-  reg [7:0] \$18 ;
-  reg [16:0] \$19 ;
+  wire [8:0] \$17 ;
+  wire [16:0] \$18 ;
+  reg \$19 ;
   wire [18:0] \$2 ;
-  reg [1:0] \$20 ;
-  reg \$21 ;
-  reg [17:0] \$22 ;
+  reg [7:0] \$20 ;
+  reg [16:0] \$21 ;
+  reg [1:0] \$22 ;
+  reg \$23 ;
+  reg [17:0] \$24 ;
   wire [17:0] \$3 ;
   wire \$4 ;
   wire \$5 ;
@@ -6758,12 +6762,14 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   reg tdc_clear;
   output [6:0] tdc_code_now;
   wire [6:0] tdc_code_now;
+  wire tdc_early;
   output tdc_window_end;
   wire tdc_window_end;
   reg [17:0] timer = 18'h00000;
   assign rel = timer - code_base;
   assign \$1  = $signed(rel) < $signed(1'h0);
   assign \$2  = \$1  ? 19'h00000 : rel;
+  assign tdc_early = $signed(rel) < $signed(1'h0);
   assign \$3  = code_base + 7'h7f;
   assign \$4  = timer == \$3 ;
   assign tdc_window_end = arr_eval & \$4 ;
@@ -6780,23 +6786,32 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   assign \$14  = precharge_left - 1'h1;
   assign \$15  = timer + 1'h1;
   assign \$16  = tdc_all_fired | tdc_window_end;
+  assign \$17  = precharge_cycles - 1'h1;
+  assign \$18  = start_delay + 2'h2;
   always @(posedge clk)
-    arr_pre <= \$17 ;
+    arr_pre <= \$19 ;
   always @(posedge clk)
-    precharge_left <= \$18 ;
+    precharge_left <= \$20 ;
   always @(posedge clk)
-    code_base <= \$19 ;
+    code_base <= \$21 ;
   always @(posedge clk)
-    read_state <= \$20 ;
+    read_state <= \$22 ;
   always @(posedge clk)
-    arr_eval <= \$21 ;
+    arr_eval <= \$23 ;
   always @(posedge clk)
-    timer <= \$22 ;
+    timer <= \$24 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     idle = 1'h0;
+    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
+          idle = 1'h1;
+      2'h1:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h3:
           idle = 1'h1;
     endcase
   end
@@ -6829,118 +6844,146 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$17  = arr_pre;
+    \$19  = arr_pre;
+    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$17  = 1'h1;
+            \$19  = 1'h1;
           end
       2'h1:
           if (\$13 ) begin
-            \$17  = 1'h0;
+            \$19  = 1'h0;
+          end
+      2'h2:
+          /* empty */;
+      2'h3:
+          if (start) begin
+            \$19  = 1'h1;
           end
     endcase
     if (rst) begin
-      \$17  = 1'h0;
+      \$19  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$18  = precharge_left;
+    \$20  = precharge_left;
+    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$18  = \$11 [7:0];
+            \$20  = \$11 [7:0];
           end
       2'h1:
           (* full_case = 32'd1 *)
           if (\$13 ) begin
           end else begin
-            \$18  = \$14 [7:0];
+            \$20  = \$14 [7:0];
           end
-    endcase
-    if (rst) begin
-      \$18  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$19  = code_base;
-    casez (read_state)
-      2'h0:
+      2'h2:
+          /* empty */;
+      2'h3:
           if (start) begin
-            \$19  = \$12 ;
+            \$20  = \$17 [7:0];
           end
     endcase
     if (rst) begin
-      \$19  = 17'h00000;
+      \$20  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$20  = read_state;
+    \$21  = code_base;
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$20  = 2'h1;
+            \$21  = \$12 ;
+          end
+      2'h1:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h3:
+          if (start) begin
+            \$21  = \$18 ;
+          end
+    endcase
+    if (rst) begin
+      \$21  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$22  = read_state;
+    (* full_case = 32'd1 *)
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            \$22  = 2'h1;
           end
       2'h1:
           if (\$13 ) begin
-            \$20  = 2'h2;
+            \$22  = 2'h2;
           end
       2'h2:
           if (\$16 ) begin
-            \$20  = 2'h3;
+            \$22  = 2'h3;
           end
       2'h3:
-          \$20  = 2'h0;
+        begin
+          \$22  = 2'h0;
+          if (start) begin
+            \$22  = 2'h1;
+          end
+        end
     endcase
     if (rst) begin
-      \$20  = 2'h0;
+      \$22  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$21  = arr_eval;
+    \$23  = arr_eval;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
           if (\$13 ) begin
-            \$21  = 1'h1;
+            \$23  = 1'h1;
           end
       2'h2:
           if (\$16 ) begin
-            \$21  = 1'h0;
+            \$23  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$21  = 1'h0;
+      \$23  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$22  = timer;
+    \$24  = timer;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
           if (\$13 ) begin
-            \$22  = 18'h00000;
+            \$24  = 18'h00000;
           end
       2'h2:
-          \$22  = \$15 [17:0];
+          \$24  = \$15 [17:0];
     endcase
     if (rst) begin
-      \$22  = 18'h00000;
+      \$24  = 18'h00000;
     end
   end
   assign tdc_code_now = \$2 [6:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$3972$0 , \port$3974$0 
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4013$0 , \port$4015$0 
 , wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
 , cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset
 , cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset
@@ -7640,10 +7683,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$3972$0 ;
-  wire [5:0] \port$3972$0 ;
-  input [63:0] \port$3974$0 ;
-  wire [63:0] \port$3974$0 ;
+  input [5:0] \port$4013$0 ;
+  wire [5:0] \port$4013$0 ;
+  input [63:0] \port$4015$0 ;
+  wire [63:0] \port$4015$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -10552,11 +10595,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$3972$0  };
+          rd_value[15:0] = { 10'h000, \port$4013$0  };
       10'h028:
-          rd_value = \port$3974$0 [31:0];
+          rd_value = \port$4015$0 [31:0];
       10'h029:
-          rd_value = \port$3974$0 [63:32];
+          rd_value = \port$4015$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -11087,9 +11130,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$3972$0  };
-  assign wv_fail_mask0_bits = \port$3974$0 [31:0];
-  assign wv_fail_mask1_bits = \port$3974$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$4013$0  };
+  assign wv_fail_mask0_bits = \port$4015$0 [31:0];
+  assign wv_fail_mask1_bits = \port$4015$0 [63:32];
   assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -11317,7 +11360,7 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4918$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4959$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -11326,11 +11369,36 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire \$12 ;
   wire \$13 ;
   wire \$14 ;
-  reg [3:0] \$15 ;
-  reg [1:0] \$16 ;
+  wire \$15 ;
+  wire \$16 ;
+  wire \$17 ;
+  wire \$18 ;
+  wire \$19 ;
   wire \$2 ;
+  wire \$20 ;
+  wire \$21 ;
+  wire \$22 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire \$3 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
+  reg [3:0] \$40 ;
+  reg [1:0] \$41 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -11360,8 +11428,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$4918$2 ;
-  wire [1:0] \port$4918$2 ;
+  output [1:0] \port$4959$2 ;
+  wire [1:0] \port$4959$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -11372,6 +11440,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire rst;
   reg [1:0] seq_state = 2'h0;
   wire shift;
+  wire trim_busy;
   input [3:0] vector_flags;
   wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
@@ -11389,19 +11458,36 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \$3  = \$2  & read_idle;
   assign \$4  = ~ out_busy;
   assign \$5  = flags[1] | \$4 ;
-  assign \$6  = ~ flags[1];
-  assign \$7  = ! seq_state;
-  assign \$8  = seq_state == 1'h1;
-  assign \$9  = seq_state == 2'h2;
-  assign \$10  = ~ write_busy;
-  assign \$11  = vector_valid & \$10 ;
-  assign \$12  = \$11  & read_idle;
-  assign \$13  = ~ out_busy;
-  assign \$14  = flags[1] | \$13 ;
+  assign \$8  = ~ flags[1];
+  assign \$9  = ~ write_busy;
+  assign \$10  = vector_valid & \$9 ;
+  assign \$11  = \$10  & read_idle;
+  assign \$12  = ~ out_busy;
+  assign \$13  = flags[1] | \$12 ;
+  assign \$16  = ~ flags[1];
+  assign \$17  = ~ write_busy;
+  assign \$18  = vector_valid & \$17 ;
+  assign \$19  = \$18  & read_idle;
+  assign \$20  = ! seq_state;
+  assign \$21  = seq_state == 1'h1;
+  assign \$22  = seq_state == 2'h2;
+  assign \$23  = ~ write_busy;
+  assign \$24  = vector_valid & \$23 ;
+  assign \$25  = \$24  & read_idle;
+  assign \$26  = ~ out_busy;
+  assign \$27  = flags[1] | \$26 ;
+  assign \$30  = ~ write_busy;
+  assign \$31  = vector_valid & \$30 ;
+  assign \$32  = \$31  & read_idle;
+  assign \$33  = ~ out_busy;
+  assign \$34  = flags[1] | \$33 ;
+  assign \$37  = ~ write_busy;
+  assign \$38  = vector_valid & \$37 ;
+  assign \$39  = \$38  & read_idle;
   always @(posedge clk)
-    flags <= \$15 ;
+    flags <= \$40 ;
   always @(posedge clk)
-    seq_state <= \$16 ;
+    seq_state <= \$41 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     array_idle = 1'h0;
@@ -11418,6 +11504,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           if (\$3 ) begin
             vector_take = 1'h1;
           end
+      2'h1:
+          if (read_done) begin
+            if (\$7 ) begin
+              if (\$11 ) begin
+                vector_take = 1'h1;
+              end
+            end
+          end
+      2'h2:
+          if (\$15 ) begin
+            if (\$19 ) begin
+              vector_take = 1'h1;
+            end
+          end
     endcase
   end
   always @* begin
@@ -11428,6 +11528,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           if (\$3 ) begin
             load_inputs = 1'h1;
           end
+      2'h1:
+          if (read_done) begin
+            if (\$7 ) begin
+              if (\$11 ) begin
+                load_inputs = 1'h1;
+              end
+            end
+          end
+      2'h2:
+          if (\$15 ) begin
+            if (\$19 ) begin
+              load_inputs = 1'h1;
+            end
+          end
     endcase
   end
   always @* begin
@@ -11437,6 +11551,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           if (\$3 ) begin
             read_start = 1'h1;
+          end
+      2'h1:
+          if (read_done) begin
+            if (\$7 ) begin
+              if (\$11 ) begin
+                read_start = 1'h1;
+              end
+            end
+          end
+      2'h2:
+          if (\$15 ) begin
+            if (\$19 ) begin
+              read_start = 1'h1;
+            end
           end
     endcase
   end
@@ -11459,9 +11587,13 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           /* empty */;
       2'h1:
-          /* empty */;
+          if (read_done) begin
+            if (\$7 ) begin
+              capture = 1'h1;
+            end
+          end
       2'h2:
-          if (\$5 ) begin
+          if (\$15 ) begin
             capture = 1'h1;
           end
     endcase
@@ -11473,10 +11605,14 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           /* empty */;
       2'h1:
-          /* empty */;
+          if (read_done) begin
+            if (\$7 ) begin
+              emit = \$8 ;
+            end
+          end
       2'h2:
-          if (\$5 ) begin
-            emit = \$6 ;
+          if (\$15 ) begin
+            emit = \$16 ;
           end
     endcase
   end
@@ -11487,51 +11623,79 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           /* empty */;
       2'h1:
-          /* empty */;
+          if (read_done) begin
+            if (\$7 ) begin
+              pass_done = 1'h1;
+            end
+          end
       2'h2:
-          if (\$5 ) begin
+          if (\$15 ) begin
             pass_done = 1'h1;
           end
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$15  = flags;
+    \$40  = flags;
     casez (seq_state)
       2'h0:
-          if (\$12 ) begin
-            \$15  = vector_flags;
+          if (\$25 ) begin
+            \$40  = vector_flags;
+          end
+      2'h1:
+          if (read_done) begin
+            if (\$29 ) begin
+              if (\$32 ) begin
+                \$40  = vector_flags;
+              end
+            end
+          end
+      2'h2:
+          if (\$36 ) begin
+            if (\$39 ) begin
+              \$40  = vector_flags;
+            end
           end
     endcase
     if (rst) begin
-      \$15  = 4'h0;
+      \$40  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$16  = seq_state;
+    \$41  = seq_state;
     casez (seq_state)
       2'h0:
-          if (\$12 ) begin
-            \$16  = 2'h1;
+          if (\$25 ) begin
+            \$41  = 2'h1;
           end
       2'h1:
           if (read_done) begin
-            \$16  = 2'h2;
+            \$41  = 2'h2;
+            if (\$29 ) begin
+              \$41  = 2'h0;
+              if (\$32 ) begin
+                \$41  = 2'h1;
+              end
+            end
           end
       2'h2:
-          if (\$14 ) begin
-            \$16  = 2'h0;
+          if (\$36 ) begin
+            \$41  = 2'h0;
+            if (\$39 ) begin
+              \$41  = 2'h1;
+            end
           end
     endcase
     if (rst) begin
-      \$16  = 2'h0;
+      \$41  = 2'h0;
     end
   end
   assign shift = flags[2];
   assign negate = flags[3];
+  assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$4918$2  = flags[3:2];
+  assign \port$4959$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -11540,19 +11704,27 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \vector_flags.hold  = vector_flags[1];
   assign \vector_flags.shift  = vector_flags[2];
   assign \vector_flags.negate  = vector_flags[3];
+  assign \$6  = 1'h1;
+  assign \$7  = \$5 ;
+  assign \$14  = 1'h1;
+  assign \$15  = \$13 ;
+  assign \$28  = 1'h1;
+  assign \$29  = \$27 ;
+  assign \$35  = 1'h1;
+  assign \$36  = \$34 ;
 endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
 , g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
 , g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
-, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4635$0 , \port$4637$0 , \port$4639$0 , \port$4641$0 , \port$4643$0 , \port$4645$0 , \port$4647$0 , \port$4649$0 , \port$4651$0 , \port$4653$0 , \port$4655$0 , \port$4657$0 
-, \port$4659$0 , \port$4661$0 , \port$4663$0 , \port$4665$0 , \port$4667$0 , \port$4669$0 , \port$4671$0 , \port$4673$0 , \port$4675$0 , \port$4677$0 , \port$4679$0 , \port$4681$0 , \port$4683$0 , \port$4685$0 , \port$4687$0 , \port$4689$0 , \port$4691$0 , \port$4693$0 , \port$4695$0 , \port$4697$0 , \port$4699$0 
-, \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 , \port$4709$0 , \port$4711$0 , \port$4713$0 , \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 , \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 , \port$4737$0 , \port$4739$0 , \port$4741$0 
-, \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 , \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 
-, \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 , \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 
-, \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 , \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , \port$4863$0 , \port$4865$0 , \port$4867$0 
-, \port$4869$0 , \port$4871$0 , \port$4873$0 , \port$4875$0 , \port$4877$0 , \port$4879$0 , \port$4881$0 , \port$4883$0 , \port$4885$0 , \port$4887$0 , \port$4889$0 , cmp);
+, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 
+, \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 
+, \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 
+, \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 
+, \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 , \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 
+, \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 , \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 
+, \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 , \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
@@ -12601,389 +12773,389 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire g_tdc9_rst;
   wire [63:0] overflow;
   (* init = 1'h0 *)
-  output \port$4635$0 ;
-  wire \port$4635$0 ;
+  output \port$4676$0 ;
+  wire \port$4676$0 ;
   (* init = 1'h0 *)
-  output \port$4637$0 ;
-  wire \port$4637$0 ;
+  output \port$4678$0 ;
+  wire \port$4678$0 ;
   (* init = 1'h0 *)
-  output \port$4639$0 ;
-  wire \port$4639$0 ;
+  output \port$4680$0 ;
+  wire \port$4680$0 ;
   (* init = 1'h0 *)
-  output \port$4641$0 ;
-  wire \port$4641$0 ;
+  output \port$4682$0 ;
+  wire \port$4682$0 ;
   (* init = 1'h0 *)
-  output \port$4643$0 ;
-  wire \port$4643$0 ;
+  output \port$4684$0 ;
+  wire \port$4684$0 ;
   (* init = 1'h0 *)
-  output \port$4645$0 ;
-  wire \port$4645$0 ;
+  output \port$4686$0 ;
+  wire \port$4686$0 ;
   (* init = 1'h0 *)
-  output \port$4647$0 ;
-  wire \port$4647$0 ;
+  output \port$4688$0 ;
+  wire \port$4688$0 ;
   (* init = 1'h0 *)
-  output \port$4649$0 ;
-  wire \port$4649$0 ;
+  output \port$4690$0 ;
+  wire \port$4690$0 ;
   (* init = 1'h0 *)
-  output \port$4651$0 ;
-  wire \port$4651$0 ;
+  output \port$4692$0 ;
+  wire \port$4692$0 ;
   (* init = 1'h0 *)
-  output \port$4653$0 ;
-  wire \port$4653$0 ;
+  output \port$4694$0 ;
+  wire \port$4694$0 ;
   (* init = 1'h0 *)
-  output \port$4655$0 ;
-  wire \port$4655$0 ;
+  output \port$4696$0 ;
+  wire \port$4696$0 ;
   (* init = 1'h0 *)
-  output \port$4657$0 ;
-  wire \port$4657$0 ;
+  output \port$4698$0 ;
+  wire \port$4698$0 ;
   (* init = 1'h0 *)
-  output \port$4659$0 ;
-  wire \port$4659$0 ;
+  output \port$4700$0 ;
+  wire \port$4700$0 ;
   (* init = 1'h0 *)
-  output \port$4661$0 ;
-  wire \port$4661$0 ;
+  output \port$4702$0 ;
+  wire \port$4702$0 ;
   (* init = 1'h0 *)
-  output \port$4663$0 ;
-  wire \port$4663$0 ;
+  output \port$4704$0 ;
+  wire \port$4704$0 ;
   (* init = 1'h0 *)
-  output \port$4665$0 ;
-  wire \port$4665$0 ;
+  output \port$4706$0 ;
+  wire \port$4706$0 ;
   (* init = 1'h0 *)
-  output \port$4667$0 ;
-  wire \port$4667$0 ;
+  output \port$4708$0 ;
+  wire \port$4708$0 ;
   (* init = 1'h0 *)
-  output \port$4669$0 ;
-  wire \port$4669$0 ;
+  output \port$4710$0 ;
+  wire \port$4710$0 ;
   (* init = 1'h0 *)
-  output \port$4671$0 ;
-  wire \port$4671$0 ;
+  output \port$4712$0 ;
+  wire \port$4712$0 ;
   (* init = 1'h0 *)
-  output \port$4673$0 ;
-  wire \port$4673$0 ;
+  output \port$4714$0 ;
+  wire \port$4714$0 ;
   (* init = 1'h0 *)
-  output \port$4675$0 ;
-  wire \port$4675$0 ;
+  output \port$4716$0 ;
+  wire \port$4716$0 ;
   (* init = 1'h0 *)
-  output \port$4677$0 ;
-  wire \port$4677$0 ;
+  output \port$4718$0 ;
+  wire \port$4718$0 ;
   (* init = 1'h0 *)
-  output \port$4679$0 ;
-  wire \port$4679$0 ;
+  output \port$4720$0 ;
+  wire \port$4720$0 ;
   (* init = 1'h0 *)
-  output \port$4681$0 ;
-  wire \port$4681$0 ;
+  output \port$4722$0 ;
+  wire \port$4722$0 ;
   (* init = 1'h0 *)
-  output \port$4683$0 ;
-  wire \port$4683$0 ;
+  output \port$4724$0 ;
+  wire \port$4724$0 ;
   (* init = 1'h0 *)
-  output \port$4685$0 ;
-  wire \port$4685$0 ;
+  output \port$4726$0 ;
+  wire \port$4726$0 ;
   (* init = 1'h0 *)
-  output \port$4687$0 ;
-  wire \port$4687$0 ;
+  output \port$4728$0 ;
+  wire \port$4728$0 ;
   (* init = 1'h0 *)
-  output \port$4689$0 ;
-  wire \port$4689$0 ;
+  output \port$4730$0 ;
+  wire \port$4730$0 ;
   (* init = 1'h0 *)
-  output \port$4691$0 ;
-  wire \port$4691$0 ;
+  output \port$4732$0 ;
+  wire \port$4732$0 ;
   (* init = 1'h0 *)
-  output \port$4693$0 ;
-  wire \port$4693$0 ;
+  output \port$4734$0 ;
+  wire \port$4734$0 ;
   (* init = 1'h0 *)
-  output \port$4695$0 ;
-  wire \port$4695$0 ;
+  output \port$4736$0 ;
+  wire \port$4736$0 ;
   (* init = 1'h0 *)
-  output \port$4697$0 ;
-  wire \port$4697$0 ;
+  output \port$4738$0 ;
+  wire \port$4738$0 ;
   (* init = 1'h0 *)
-  output \port$4699$0 ;
-  wire \port$4699$0 ;
+  output \port$4740$0 ;
+  wire \port$4740$0 ;
   (* init = 1'h0 *)
-  output \port$4701$0 ;
-  wire \port$4701$0 ;
+  output \port$4742$0 ;
+  wire \port$4742$0 ;
   (* init = 1'h0 *)
-  output \port$4703$0 ;
-  wire \port$4703$0 ;
+  output \port$4744$0 ;
+  wire \port$4744$0 ;
   (* init = 1'h0 *)
-  output \port$4705$0 ;
-  wire \port$4705$0 ;
+  output \port$4746$0 ;
+  wire \port$4746$0 ;
   (* init = 1'h0 *)
-  output \port$4707$0 ;
-  wire \port$4707$0 ;
+  output \port$4748$0 ;
+  wire \port$4748$0 ;
   (* init = 1'h0 *)
-  output \port$4709$0 ;
-  wire \port$4709$0 ;
+  output \port$4750$0 ;
+  wire \port$4750$0 ;
   (* init = 1'h0 *)
-  output \port$4711$0 ;
-  wire \port$4711$0 ;
+  output \port$4752$0 ;
+  wire \port$4752$0 ;
   (* init = 1'h0 *)
-  output \port$4713$0 ;
-  wire \port$4713$0 ;
+  output \port$4754$0 ;
+  wire \port$4754$0 ;
   (* init = 1'h0 *)
-  output \port$4715$0 ;
-  wire \port$4715$0 ;
+  output \port$4756$0 ;
+  wire \port$4756$0 ;
   (* init = 1'h0 *)
-  output \port$4717$0 ;
-  wire \port$4717$0 ;
+  output \port$4758$0 ;
+  wire \port$4758$0 ;
   (* init = 1'h0 *)
-  output \port$4719$0 ;
-  wire \port$4719$0 ;
+  output \port$4760$0 ;
+  wire \port$4760$0 ;
   (* init = 1'h0 *)
-  output \port$4721$0 ;
-  wire \port$4721$0 ;
+  output \port$4762$0 ;
+  wire \port$4762$0 ;
   (* init = 1'h0 *)
-  output \port$4723$0 ;
-  wire \port$4723$0 ;
+  output \port$4764$0 ;
+  wire \port$4764$0 ;
   (* init = 1'h0 *)
-  output \port$4725$0 ;
-  wire \port$4725$0 ;
+  output \port$4766$0 ;
+  wire \port$4766$0 ;
   (* init = 1'h0 *)
-  output \port$4727$0 ;
-  wire \port$4727$0 ;
+  output \port$4768$0 ;
+  wire \port$4768$0 ;
   (* init = 1'h0 *)
-  output \port$4729$0 ;
-  wire \port$4729$0 ;
+  output \port$4770$0 ;
+  wire \port$4770$0 ;
   (* init = 1'h0 *)
-  output \port$4731$0 ;
-  wire \port$4731$0 ;
+  output \port$4772$0 ;
+  wire \port$4772$0 ;
   (* init = 1'h0 *)
-  output \port$4733$0 ;
-  wire \port$4733$0 ;
+  output \port$4774$0 ;
+  wire \port$4774$0 ;
   (* init = 1'h0 *)
-  output \port$4735$0 ;
-  wire \port$4735$0 ;
+  output \port$4776$0 ;
+  wire \port$4776$0 ;
   (* init = 1'h0 *)
-  output \port$4737$0 ;
-  wire \port$4737$0 ;
+  output \port$4778$0 ;
+  wire \port$4778$0 ;
   (* init = 1'h0 *)
-  output \port$4739$0 ;
-  wire \port$4739$0 ;
+  output \port$4780$0 ;
+  wire \port$4780$0 ;
   (* init = 1'h0 *)
-  output \port$4741$0 ;
-  wire \port$4741$0 ;
+  output \port$4782$0 ;
+  wire \port$4782$0 ;
   (* init = 1'h0 *)
-  output \port$4743$0 ;
-  wire \port$4743$0 ;
+  output \port$4784$0 ;
+  wire \port$4784$0 ;
   (* init = 1'h0 *)
-  output \port$4745$0 ;
-  wire \port$4745$0 ;
+  output \port$4786$0 ;
+  wire \port$4786$0 ;
   (* init = 1'h0 *)
-  output \port$4747$0 ;
-  wire \port$4747$0 ;
+  output \port$4788$0 ;
+  wire \port$4788$0 ;
   (* init = 1'h0 *)
-  output \port$4749$0 ;
-  wire \port$4749$0 ;
+  output \port$4790$0 ;
+  wire \port$4790$0 ;
   (* init = 1'h0 *)
-  output \port$4751$0 ;
-  wire \port$4751$0 ;
+  output \port$4792$0 ;
+  wire \port$4792$0 ;
   (* init = 1'h0 *)
-  output \port$4753$0 ;
-  wire \port$4753$0 ;
+  output \port$4794$0 ;
+  wire \port$4794$0 ;
   (* init = 1'h0 *)
-  output \port$4755$0 ;
-  wire \port$4755$0 ;
+  output \port$4796$0 ;
+  wire \port$4796$0 ;
   (* init = 1'h0 *)
-  output \port$4757$0 ;
-  wire \port$4757$0 ;
+  output \port$4798$0 ;
+  wire \port$4798$0 ;
   (* init = 1'h0 *)
-  output \port$4759$0 ;
-  wire \port$4759$0 ;
+  output \port$4800$0 ;
+  wire \port$4800$0 ;
   (* init = 1'h0 *)
-  output \port$4761$0 ;
-  wire \port$4761$0 ;
+  output \port$4802$0 ;
+  wire \port$4802$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4763$0 ;
-  wire [6:0] \port$4763$0 ;
+  output [6:0] \port$4804$0 ;
+  wire [6:0] \port$4804$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4765$0 ;
-  wire [6:0] \port$4765$0 ;
+  output [6:0] \port$4806$0 ;
+  wire [6:0] \port$4806$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4767$0 ;
-  wire [6:0] \port$4767$0 ;
+  output [6:0] \port$4808$0 ;
+  wire [6:0] \port$4808$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4769$0 ;
-  wire [6:0] \port$4769$0 ;
+  output [6:0] \port$4810$0 ;
+  wire [6:0] \port$4810$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4771$0 ;
-  wire [6:0] \port$4771$0 ;
+  output [6:0] \port$4812$0 ;
+  wire [6:0] \port$4812$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4773$0 ;
-  wire [6:0] \port$4773$0 ;
+  output [6:0] \port$4814$0 ;
+  wire [6:0] \port$4814$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4775$0 ;
-  wire [6:0] \port$4775$0 ;
+  output [6:0] \port$4816$0 ;
+  wire [6:0] \port$4816$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4777$0 ;
-  wire [6:0] \port$4777$0 ;
+  output [6:0] \port$4818$0 ;
+  wire [6:0] \port$4818$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4779$0 ;
-  wire [6:0] \port$4779$0 ;
+  output [6:0] \port$4820$0 ;
+  wire [6:0] \port$4820$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4781$0 ;
-  wire [6:0] \port$4781$0 ;
+  output [6:0] \port$4822$0 ;
+  wire [6:0] \port$4822$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4783$0 ;
-  wire [6:0] \port$4783$0 ;
+  output [6:0] \port$4824$0 ;
+  wire [6:0] \port$4824$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4785$0 ;
-  wire [6:0] \port$4785$0 ;
+  output [6:0] \port$4826$0 ;
+  wire [6:0] \port$4826$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4787$0 ;
-  wire [6:0] \port$4787$0 ;
+  output [6:0] \port$4828$0 ;
+  wire [6:0] \port$4828$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4789$0 ;
-  wire [6:0] \port$4789$0 ;
+  output [6:0] \port$4830$0 ;
+  wire [6:0] \port$4830$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4791$0 ;
-  wire [6:0] \port$4791$0 ;
+  output [6:0] \port$4832$0 ;
+  wire [6:0] \port$4832$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4793$0 ;
-  wire [6:0] \port$4793$0 ;
+  output [6:0] \port$4834$0 ;
+  wire [6:0] \port$4834$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4795$0 ;
-  wire [6:0] \port$4795$0 ;
+  output [6:0] \port$4836$0 ;
+  wire [6:0] \port$4836$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4797$0 ;
-  wire [6:0] \port$4797$0 ;
+  output [6:0] \port$4838$0 ;
+  wire [6:0] \port$4838$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4799$0 ;
-  wire [6:0] \port$4799$0 ;
+  output [6:0] \port$4840$0 ;
+  wire [6:0] \port$4840$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4801$0 ;
-  wire [6:0] \port$4801$0 ;
+  output [6:0] \port$4842$0 ;
+  wire [6:0] \port$4842$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4803$0 ;
-  wire [6:0] \port$4803$0 ;
+  output [6:0] \port$4844$0 ;
+  wire [6:0] \port$4844$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4805$0 ;
-  wire [6:0] \port$4805$0 ;
+  output [6:0] \port$4846$0 ;
+  wire [6:0] \port$4846$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4807$0 ;
-  wire [6:0] \port$4807$0 ;
+  output [6:0] \port$4848$0 ;
+  wire [6:0] \port$4848$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4809$0 ;
-  wire [6:0] \port$4809$0 ;
+  output [6:0] \port$4850$0 ;
+  wire [6:0] \port$4850$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4811$0 ;
-  wire [6:0] \port$4811$0 ;
+  output [6:0] \port$4852$0 ;
+  wire [6:0] \port$4852$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4813$0 ;
-  wire [6:0] \port$4813$0 ;
+  output [6:0] \port$4854$0 ;
+  wire [6:0] \port$4854$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4815$0 ;
-  wire [6:0] \port$4815$0 ;
+  output [6:0] \port$4856$0 ;
+  wire [6:0] \port$4856$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4817$0 ;
-  wire [6:0] \port$4817$0 ;
+  output [6:0] \port$4858$0 ;
+  wire [6:0] \port$4858$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4819$0 ;
-  wire [6:0] \port$4819$0 ;
+  output [6:0] \port$4860$0 ;
+  wire [6:0] \port$4860$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4821$0 ;
-  wire [6:0] \port$4821$0 ;
+  output [6:0] \port$4862$0 ;
+  wire [6:0] \port$4862$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4823$0 ;
-  wire [6:0] \port$4823$0 ;
+  output [6:0] \port$4864$0 ;
+  wire [6:0] \port$4864$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4825$0 ;
-  wire [6:0] \port$4825$0 ;
+  output [6:0] \port$4866$0 ;
+  wire [6:0] \port$4866$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4827$0 ;
-  wire [6:0] \port$4827$0 ;
+  output [6:0] \port$4868$0 ;
+  wire [6:0] \port$4868$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4829$0 ;
-  wire [6:0] \port$4829$0 ;
+  output [6:0] \port$4870$0 ;
+  wire [6:0] \port$4870$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4831$0 ;
-  wire [6:0] \port$4831$0 ;
+  output [6:0] \port$4872$0 ;
+  wire [6:0] \port$4872$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4833$0 ;
-  wire [6:0] \port$4833$0 ;
+  output [6:0] \port$4874$0 ;
+  wire [6:0] \port$4874$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4835$0 ;
-  wire [6:0] \port$4835$0 ;
+  output [6:0] \port$4876$0 ;
+  wire [6:0] \port$4876$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4837$0 ;
-  wire [6:0] \port$4837$0 ;
+  output [6:0] \port$4878$0 ;
+  wire [6:0] \port$4878$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4839$0 ;
-  wire [6:0] \port$4839$0 ;
+  output [6:0] \port$4880$0 ;
+  wire [6:0] \port$4880$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4841$0 ;
-  wire [6:0] \port$4841$0 ;
+  output [6:0] \port$4882$0 ;
+  wire [6:0] \port$4882$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4843$0 ;
-  wire [6:0] \port$4843$0 ;
+  output [6:0] \port$4884$0 ;
+  wire [6:0] \port$4884$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4845$0 ;
-  wire [6:0] \port$4845$0 ;
+  output [6:0] \port$4886$0 ;
+  wire [6:0] \port$4886$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4847$0 ;
-  wire [6:0] \port$4847$0 ;
+  output [6:0] \port$4888$0 ;
+  wire [6:0] \port$4888$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4849$0 ;
-  wire [6:0] \port$4849$0 ;
+  output [6:0] \port$4890$0 ;
+  wire [6:0] \port$4890$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4851$0 ;
-  wire [6:0] \port$4851$0 ;
+  output [6:0] \port$4892$0 ;
+  wire [6:0] \port$4892$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4853$0 ;
-  wire [6:0] \port$4853$0 ;
+  output [6:0] \port$4894$0 ;
+  wire [6:0] \port$4894$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4855$0 ;
-  wire [6:0] \port$4855$0 ;
+  output [6:0] \port$4896$0 ;
+  wire [6:0] \port$4896$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4857$0 ;
-  wire [6:0] \port$4857$0 ;
+  output [6:0] \port$4898$0 ;
+  wire [6:0] \port$4898$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4859$0 ;
-  wire [6:0] \port$4859$0 ;
+  output [6:0] \port$4900$0 ;
+  wire [6:0] \port$4900$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4861$0 ;
-  wire [6:0] \port$4861$0 ;
+  output [6:0] \port$4902$0 ;
+  wire [6:0] \port$4902$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4863$0 ;
-  wire [6:0] \port$4863$0 ;
+  output [6:0] \port$4904$0 ;
+  wire [6:0] \port$4904$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4865$0 ;
-  wire [6:0] \port$4865$0 ;
+  output [6:0] \port$4906$0 ;
+  wire [6:0] \port$4906$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4867$0 ;
-  wire [6:0] \port$4867$0 ;
+  output [6:0] \port$4908$0 ;
+  wire [6:0] \port$4908$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4869$0 ;
-  wire [6:0] \port$4869$0 ;
+  output [6:0] \port$4910$0 ;
+  wire [6:0] \port$4910$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4871$0 ;
-  wire [6:0] \port$4871$0 ;
+  output [6:0] \port$4912$0 ;
+  wire [6:0] \port$4912$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4873$0 ;
-  wire [6:0] \port$4873$0 ;
+  output [6:0] \port$4914$0 ;
+  wire [6:0] \port$4914$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4875$0 ;
-  wire [6:0] \port$4875$0 ;
+  output [6:0] \port$4916$0 ;
+  wire [6:0] \port$4916$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4877$0 ;
-  wire [6:0] \port$4877$0 ;
+  output [6:0] \port$4918$0 ;
+  wire [6:0] \port$4918$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4879$0 ;
-  wire [6:0] \port$4879$0 ;
+  output [6:0] \port$4920$0 ;
+  wire [6:0] \port$4920$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4881$0 ;
-  wire [6:0] \port$4881$0 ;
+  output [6:0] \port$4922$0 ;
+  wire [6:0] \port$4922$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4883$0 ;
-  wire [6:0] \port$4883$0 ;
+  output [6:0] \port$4924$0 ;
+  wire [6:0] \port$4924$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4885$0 ;
-  wire [6:0] \port$4885$0 ;
+  output [6:0] \port$4926$0 ;
+  wire [6:0] \port$4926$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4887$0 ;
-  wire [6:0] \port$4887$0 ;
+  output [6:0] \port$4928$0 ;
+  wire [6:0] \port$4928$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4889$0 ;
-  wire [6:0] \port$4889$0 ;
+  output [6:0] \port$4930$0 ;
+  wire [6:0] \port$4930$0 ;
   input rst;
   wire rst;
   input window_end;
@@ -16914,134 +17086,134 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$4635$0  = \$580 ;
-  assign \port$4637$0  = \$582 ;
-  assign \port$4639$0  = \$584 ;
-  assign \port$4641$0  = \$586 ;
-  assign \port$4643$0  = \$588 ;
-  assign \port$4645$0  = \$590 ;
-  assign \port$4647$0  = \$592 ;
-  assign \port$4649$0  = \$594 ;
-  assign \port$4651$0  = \$596 ;
-  assign \port$4653$0  = \$598 ;
-  assign \port$4655$0  = \$600 ;
-  assign \port$4657$0  = \$602 ;
-  assign \port$4659$0  = \$604 ;
-  assign \port$4661$0  = \$606 ;
-  assign \port$4663$0  = \$608 ;
-  assign \port$4665$0  = \$610 ;
-  assign \port$4667$0  = \$612 ;
-  assign \port$4669$0  = \$614 ;
-  assign \port$4671$0  = \$616 ;
-  assign \port$4673$0  = \$618 ;
-  assign \port$4675$0  = \$620 ;
-  assign \port$4677$0  = \$622 ;
-  assign \port$4679$0  = \$624 ;
-  assign \port$4681$0  = \$626 ;
-  assign \port$4683$0  = \$628 ;
-  assign \port$4685$0  = \$630 ;
-  assign \port$4687$0  = \$632 ;
-  assign \port$4689$0  = \$634 ;
-  assign \port$4691$0  = \$636 ;
-  assign \port$4693$0  = \$638 ;
-  assign \port$4695$0  = \$640 ;
-  assign \port$4697$0  = \$642 ;
-  assign \port$4699$0  = \$644 ;
-  assign \port$4701$0  = \$646 ;
-  assign \port$4703$0  = \$648 ;
-  assign \port$4705$0  = \$650 ;
-  assign \port$4707$0  = \$652 ;
-  assign \port$4709$0  = \$654 ;
-  assign \port$4711$0  = \$656 ;
-  assign \port$4713$0  = \$658 ;
-  assign \port$4715$0  = \$660 ;
-  assign \port$4717$0  = \$662 ;
-  assign \port$4719$0  = \$664 ;
-  assign \port$4721$0  = \$666 ;
-  assign \port$4723$0  = \$668 ;
-  assign \port$4725$0  = \$670 ;
-  assign \port$4727$0  = \$672 ;
-  assign \port$4729$0  = \$674 ;
-  assign \port$4731$0  = \$676 ;
-  assign \port$4733$0  = \$678 ;
-  assign \port$4735$0  = \$680 ;
-  assign \port$4737$0  = \$682 ;
-  assign \port$4739$0  = \$684 ;
-  assign \port$4741$0  = \$686 ;
-  assign \port$4743$0  = \$688 ;
-  assign \port$4745$0  = \$690 ;
-  assign \port$4747$0  = \$692 ;
-  assign \port$4749$0  = \$694 ;
-  assign \port$4751$0  = \$696 ;
-  assign \port$4753$0  = \$698 ;
-  assign \port$4755$0  = \$700 ;
-  assign \port$4757$0  = \$702 ;
-  assign \port$4759$0  = \$704 ;
-  assign \port$4761$0  = \$706 ;
-  assign \port$4763$0  = \$708 ;
-  assign \port$4765$0  = \$710 ;
-  assign \port$4767$0  = \$712 ;
-  assign \port$4769$0  = \$714 ;
-  assign \port$4771$0  = \$716 ;
-  assign \port$4773$0  = \$718 ;
-  assign \port$4775$0  = \$720 ;
-  assign \port$4777$0  = \$722 ;
-  assign \port$4779$0  = \$724 ;
-  assign \port$4781$0  = \$726 ;
-  assign \port$4783$0  = \$728 ;
-  assign \port$4785$0  = \$730 ;
-  assign \port$4787$0  = \$732 ;
-  assign \port$4789$0  = \$734 ;
-  assign \port$4791$0  = \$736 ;
-  assign \port$4793$0  = \$738 ;
-  assign \port$4795$0  = \$740 ;
-  assign \port$4797$0  = \$742 ;
-  assign \port$4799$0  = \$744 ;
-  assign \port$4801$0  = \$746 ;
-  assign \port$4803$0  = \$748 ;
-  assign \port$4805$0  = \$750 ;
-  assign \port$4807$0  = \$752 ;
-  assign \port$4809$0  = \$754 ;
-  assign \port$4811$0  = \$756 ;
-  assign \port$4813$0  = \$758 ;
-  assign \port$4815$0  = \$760 ;
-  assign \port$4817$0  = \$762 ;
-  assign \port$4819$0  = \$764 ;
-  assign \port$4821$0  = \$766 ;
-  assign \port$4823$0  = \$768 ;
-  assign \port$4825$0  = \$770 ;
-  assign \port$4827$0  = \$772 ;
-  assign \port$4829$0  = \$774 ;
-  assign \port$4831$0  = \$776 ;
-  assign \port$4833$0  = \$778 ;
-  assign \port$4835$0  = \$780 ;
-  assign \port$4837$0  = \$782 ;
-  assign \port$4839$0  = \$784 ;
-  assign \port$4841$0  = \$786 ;
-  assign \port$4843$0  = \$788 ;
-  assign \port$4845$0  = \$790 ;
-  assign \port$4847$0  = \$792 ;
-  assign \port$4849$0  = \$794 ;
-  assign \port$4851$0  = \$796 ;
-  assign \port$4853$0  = \$798 ;
-  assign \port$4855$0  = \$800 ;
-  assign \port$4857$0  = \$802 ;
-  assign \port$4859$0  = \$804 ;
-  assign \port$4861$0  = \$806 ;
-  assign \port$4863$0  = \$808 ;
-  assign \port$4865$0  = \$810 ;
-  assign \port$4867$0  = \$812 ;
-  assign \port$4869$0  = \$814 ;
-  assign \port$4871$0  = \$816 ;
-  assign \port$4873$0  = \$818 ;
-  assign \port$4875$0  = \$820 ;
-  assign \port$4877$0  = \$822 ;
-  assign \port$4879$0  = \$824 ;
-  assign \port$4881$0  = \$826 ;
-  assign \port$4883$0  = \$828 ;
-  assign \port$4885$0  = \$830 ;
-  assign \port$4887$0  = \$832 ;
-  assign \port$4889$0  = \$834 ;
+  assign \port$4676$0  = \$580 ;
+  assign \port$4678$0  = \$582 ;
+  assign \port$4680$0  = \$584 ;
+  assign \port$4682$0  = \$586 ;
+  assign \port$4684$0  = \$588 ;
+  assign \port$4686$0  = \$590 ;
+  assign \port$4688$0  = \$592 ;
+  assign \port$4690$0  = \$594 ;
+  assign \port$4692$0  = \$596 ;
+  assign \port$4694$0  = \$598 ;
+  assign \port$4696$0  = \$600 ;
+  assign \port$4698$0  = \$602 ;
+  assign \port$4700$0  = \$604 ;
+  assign \port$4702$0  = \$606 ;
+  assign \port$4704$0  = \$608 ;
+  assign \port$4706$0  = \$610 ;
+  assign \port$4708$0  = \$612 ;
+  assign \port$4710$0  = \$614 ;
+  assign \port$4712$0  = \$616 ;
+  assign \port$4714$0  = \$618 ;
+  assign \port$4716$0  = \$620 ;
+  assign \port$4718$0  = \$622 ;
+  assign \port$4720$0  = \$624 ;
+  assign \port$4722$0  = \$626 ;
+  assign \port$4724$0  = \$628 ;
+  assign \port$4726$0  = \$630 ;
+  assign \port$4728$0  = \$632 ;
+  assign \port$4730$0  = \$634 ;
+  assign \port$4732$0  = \$636 ;
+  assign \port$4734$0  = \$638 ;
+  assign \port$4736$0  = \$640 ;
+  assign \port$4738$0  = \$642 ;
+  assign \port$4740$0  = \$644 ;
+  assign \port$4742$0  = \$646 ;
+  assign \port$4744$0  = \$648 ;
+  assign \port$4746$0  = \$650 ;
+  assign \port$4748$0  = \$652 ;
+  assign \port$4750$0  = \$654 ;
+  assign \port$4752$0  = \$656 ;
+  assign \port$4754$0  = \$658 ;
+  assign \port$4756$0  = \$660 ;
+  assign \port$4758$0  = \$662 ;
+  assign \port$4760$0  = \$664 ;
+  assign \port$4762$0  = \$666 ;
+  assign \port$4764$0  = \$668 ;
+  assign \port$4766$0  = \$670 ;
+  assign \port$4768$0  = \$672 ;
+  assign \port$4770$0  = \$674 ;
+  assign \port$4772$0  = \$676 ;
+  assign \port$4774$0  = \$678 ;
+  assign \port$4776$0  = \$680 ;
+  assign \port$4778$0  = \$682 ;
+  assign \port$4780$0  = \$684 ;
+  assign \port$4782$0  = \$686 ;
+  assign \port$4784$0  = \$688 ;
+  assign \port$4786$0  = \$690 ;
+  assign \port$4788$0  = \$692 ;
+  assign \port$4790$0  = \$694 ;
+  assign \port$4792$0  = \$696 ;
+  assign \port$4794$0  = \$698 ;
+  assign \port$4796$0  = \$700 ;
+  assign \port$4798$0  = \$702 ;
+  assign \port$4800$0  = \$704 ;
+  assign \port$4802$0  = \$706 ;
+  assign \port$4804$0  = \$708 ;
+  assign \port$4806$0  = \$710 ;
+  assign \port$4808$0  = \$712 ;
+  assign \port$4810$0  = \$714 ;
+  assign \port$4812$0  = \$716 ;
+  assign \port$4814$0  = \$718 ;
+  assign \port$4816$0  = \$720 ;
+  assign \port$4818$0  = \$722 ;
+  assign \port$4820$0  = \$724 ;
+  assign \port$4822$0  = \$726 ;
+  assign \port$4824$0  = \$728 ;
+  assign \port$4826$0  = \$730 ;
+  assign \port$4828$0  = \$732 ;
+  assign \port$4830$0  = \$734 ;
+  assign \port$4832$0  = \$736 ;
+  assign \port$4834$0  = \$738 ;
+  assign \port$4836$0  = \$740 ;
+  assign \port$4838$0  = \$742 ;
+  assign \port$4840$0  = \$744 ;
+  assign \port$4842$0  = \$746 ;
+  assign \port$4844$0  = \$748 ;
+  assign \port$4846$0  = \$750 ;
+  assign \port$4848$0  = \$752 ;
+  assign \port$4850$0  = \$754 ;
+  assign \port$4852$0  = \$756 ;
+  assign \port$4854$0  = \$758 ;
+  assign \port$4856$0  = \$760 ;
+  assign \port$4858$0  = \$762 ;
+  assign \port$4860$0  = \$764 ;
+  assign \port$4862$0  = \$766 ;
+  assign \port$4864$0  = \$768 ;
+  assign \port$4866$0  = \$770 ;
+  assign \port$4868$0  = \$772 ;
+  assign \port$4870$0  = \$774 ;
+  assign \port$4872$0  = \$776 ;
+  assign \port$4874$0  = \$778 ;
+  assign \port$4876$0  = \$780 ;
+  assign \port$4878$0  = \$782 ;
+  assign \port$4880$0  = \$784 ;
+  assign \port$4882$0  = \$786 ;
+  assign \port$4884$0  = \$788 ;
+  assign \port$4886$0  = \$790 ;
+  assign \port$4888$0  = \$792 ;
+  assign \port$4890$0  = \$794 ;
+  assign \port$4892$0  = \$796 ;
+  assign \port$4894$0  = \$798 ;
+  assign \port$4896$0  = \$800 ;
+  assign \port$4898$0  = \$802 ;
+  assign \port$4900$0  = \$804 ;
+  assign \port$4902$0  = \$806 ;
+  assign \port$4904$0  = \$808 ;
+  assign \port$4906$0  = \$810 ;
+  assign \port$4908$0  = \$812 ;
+  assign \port$4910$0  = \$814 ;
+  assign \port$4912$0  = \$816 ;
+  assign \port$4914$0  = \$818 ;
+  assign \port$4916$0  = \$820 ;
+  assign \port$4918$0  = \$822 ;
+  assign \port$4920$0  = \$824 ;
+  assign \port$4922$0  = \$826 ;
+  assign \port$4924$0  = \$828 ;
+  assign \port$4926$0  = \$830 ;
+  assign \port$4928$0  = \$832 ;
+  assign \port$4930$0  = \$834 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -17109,14 +17281,14 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4041$0 , \port$4043$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4635$0 , \port$4637$0 , \port$4639$0 , \port$4641$0 , \port$4643$0 , \port$4645$0 , \port$4647$0 , \port$4649$0 , \port$4651$0 , \port$4653$0 , \port$4655$0 , \port$4657$0 , \port$4659$0 , \port$4661$0 , \port$4663$0 , \port$4665$0 
-, \port$4667$0 , \port$4669$0 , \port$4671$0 , \port$4673$0 , \port$4675$0 , \port$4677$0 , \port$4679$0 , \port$4681$0 , \port$4683$0 , \port$4685$0 , \port$4687$0 , \port$4689$0 , \port$4691$0 , \port$4693$0 , \port$4695$0 , \port$4697$0 , \port$4699$0 , \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 
-, \port$4709$0 , \port$4711$0 , \port$4713$0 , \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 , \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 , \port$4737$0 , \port$4739$0 , \port$4741$0 , \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 
-, \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 , \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 
-, \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 , \port$4821$0 , \port$4823$0 , \port$4825$0 , \port$4827$0 , \port$4829$0 , \port$4831$0 , \port$4833$0 
-, \port$4835$0 , \port$4837$0 , \port$4839$0 , \port$4841$0 , \port$4843$0 , \port$4845$0 , \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , \port$4863$0 , \port$4865$0 , \port$4867$0 , \port$4869$0 , \port$4871$0 , \port$4873$0 , \port$4875$0 
-, \port$4877$0 , \port$4879$0 , \port$4881$0 , \port$4883$0 , \port$4885$0 , \port$4887$0 , \port$4889$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4082$0 , \port$4084$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 
+, \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 
+, \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 
+, \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 
+, \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 , \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 
+, \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 , \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 
+, \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -17465,266 +17637,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$4041$0 ;
-  wire [31:0] \port$4041$0 ;
-  input [31:0] \port$4043$0 ;
-  wire [31:0] \port$4043$0 ;
-  input \port$4635$0 ;
-  wire \port$4635$0 ;
-  input \port$4637$0 ;
-  wire \port$4637$0 ;
-  input \port$4639$0 ;
-  wire \port$4639$0 ;
-  input \port$4641$0 ;
-  wire \port$4641$0 ;
-  input \port$4643$0 ;
-  wire \port$4643$0 ;
-  input \port$4645$0 ;
-  wire \port$4645$0 ;
-  input \port$4647$0 ;
-  wire \port$4647$0 ;
-  input \port$4649$0 ;
-  wire \port$4649$0 ;
-  input \port$4651$0 ;
-  wire \port$4651$0 ;
-  input \port$4653$0 ;
-  wire \port$4653$0 ;
-  input \port$4655$0 ;
-  wire \port$4655$0 ;
-  input \port$4657$0 ;
-  wire \port$4657$0 ;
-  input \port$4659$0 ;
-  wire \port$4659$0 ;
-  input \port$4661$0 ;
-  wire \port$4661$0 ;
-  input \port$4663$0 ;
-  wire \port$4663$0 ;
-  input \port$4665$0 ;
-  wire \port$4665$0 ;
-  input \port$4667$0 ;
-  wire \port$4667$0 ;
-  input \port$4669$0 ;
-  wire \port$4669$0 ;
-  input \port$4671$0 ;
-  wire \port$4671$0 ;
-  input \port$4673$0 ;
-  wire \port$4673$0 ;
-  input \port$4675$0 ;
-  wire \port$4675$0 ;
-  input \port$4677$0 ;
-  wire \port$4677$0 ;
-  input \port$4679$0 ;
-  wire \port$4679$0 ;
-  input \port$4681$0 ;
-  wire \port$4681$0 ;
-  input \port$4683$0 ;
-  wire \port$4683$0 ;
-  input \port$4685$0 ;
-  wire \port$4685$0 ;
-  input \port$4687$0 ;
-  wire \port$4687$0 ;
-  input \port$4689$0 ;
-  wire \port$4689$0 ;
-  input \port$4691$0 ;
-  wire \port$4691$0 ;
-  input \port$4693$0 ;
-  wire \port$4693$0 ;
-  input \port$4695$0 ;
-  wire \port$4695$0 ;
-  input \port$4697$0 ;
-  wire \port$4697$0 ;
-  input \port$4699$0 ;
-  wire \port$4699$0 ;
-  input \port$4701$0 ;
-  wire \port$4701$0 ;
-  input \port$4703$0 ;
-  wire \port$4703$0 ;
-  input \port$4705$0 ;
-  wire \port$4705$0 ;
-  input \port$4707$0 ;
-  wire \port$4707$0 ;
-  input \port$4709$0 ;
-  wire \port$4709$0 ;
-  input \port$4711$0 ;
-  wire \port$4711$0 ;
-  input \port$4713$0 ;
-  wire \port$4713$0 ;
-  input \port$4715$0 ;
-  wire \port$4715$0 ;
-  input \port$4717$0 ;
-  wire \port$4717$0 ;
-  input \port$4719$0 ;
-  wire \port$4719$0 ;
-  input \port$4721$0 ;
-  wire \port$4721$0 ;
-  input \port$4723$0 ;
-  wire \port$4723$0 ;
-  input \port$4725$0 ;
-  wire \port$4725$0 ;
-  input \port$4727$0 ;
-  wire \port$4727$0 ;
-  input \port$4729$0 ;
-  wire \port$4729$0 ;
-  input \port$4731$0 ;
-  wire \port$4731$0 ;
-  input \port$4733$0 ;
-  wire \port$4733$0 ;
-  input \port$4735$0 ;
-  wire \port$4735$0 ;
-  input \port$4737$0 ;
-  wire \port$4737$0 ;
-  input \port$4739$0 ;
-  wire \port$4739$0 ;
-  input \port$4741$0 ;
-  wire \port$4741$0 ;
-  input \port$4743$0 ;
-  wire \port$4743$0 ;
-  input \port$4745$0 ;
-  wire \port$4745$0 ;
-  input \port$4747$0 ;
-  wire \port$4747$0 ;
-  input \port$4749$0 ;
-  wire \port$4749$0 ;
-  input \port$4751$0 ;
-  wire \port$4751$0 ;
-  input \port$4753$0 ;
-  wire \port$4753$0 ;
-  input \port$4755$0 ;
-  wire \port$4755$0 ;
-  input \port$4757$0 ;
-  wire \port$4757$0 ;
-  input \port$4759$0 ;
-  wire \port$4759$0 ;
-  input \port$4761$0 ;
-  wire \port$4761$0 ;
-  input [6:0] \port$4763$0 ;
-  wire [6:0] \port$4763$0 ;
-  input [6:0] \port$4765$0 ;
-  wire [6:0] \port$4765$0 ;
-  input [6:0] \port$4767$0 ;
-  wire [6:0] \port$4767$0 ;
-  input [6:0] \port$4769$0 ;
-  wire [6:0] \port$4769$0 ;
-  input [6:0] \port$4771$0 ;
-  wire [6:0] \port$4771$0 ;
-  input [6:0] \port$4773$0 ;
-  wire [6:0] \port$4773$0 ;
-  input [6:0] \port$4775$0 ;
-  wire [6:0] \port$4775$0 ;
-  input [6:0] \port$4777$0 ;
-  wire [6:0] \port$4777$0 ;
-  input [6:0] \port$4779$0 ;
-  wire [6:0] \port$4779$0 ;
-  input [6:0] \port$4781$0 ;
-  wire [6:0] \port$4781$0 ;
-  input [6:0] \port$4783$0 ;
-  wire [6:0] \port$4783$0 ;
-  input [6:0] \port$4785$0 ;
-  wire [6:0] \port$4785$0 ;
-  input [6:0] \port$4787$0 ;
-  wire [6:0] \port$4787$0 ;
-  input [6:0] \port$4789$0 ;
-  wire [6:0] \port$4789$0 ;
-  input [6:0] \port$4791$0 ;
-  wire [6:0] \port$4791$0 ;
-  input [6:0] \port$4793$0 ;
-  wire [6:0] \port$4793$0 ;
-  input [6:0] \port$4795$0 ;
-  wire [6:0] \port$4795$0 ;
-  input [6:0] \port$4797$0 ;
-  wire [6:0] \port$4797$0 ;
-  input [6:0] \port$4799$0 ;
-  wire [6:0] \port$4799$0 ;
-  input [6:0] \port$4801$0 ;
-  wire [6:0] \port$4801$0 ;
-  input [6:0] \port$4803$0 ;
-  wire [6:0] \port$4803$0 ;
-  input [6:0] \port$4805$0 ;
-  wire [6:0] \port$4805$0 ;
-  input [6:0] \port$4807$0 ;
-  wire [6:0] \port$4807$0 ;
-  input [6:0] \port$4809$0 ;
-  wire [6:0] \port$4809$0 ;
-  input [6:0] \port$4811$0 ;
-  wire [6:0] \port$4811$0 ;
-  input [6:0] \port$4813$0 ;
-  wire [6:0] \port$4813$0 ;
-  input [6:0] \port$4815$0 ;
-  wire [6:0] \port$4815$0 ;
-  input [6:0] \port$4817$0 ;
-  wire [6:0] \port$4817$0 ;
-  input [6:0] \port$4819$0 ;
-  wire [6:0] \port$4819$0 ;
-  input [6:0] \port$4821$0 ;
-  wire [6:0] \port$4821$0 ;
-  input [6:0] \port$4823$0 ;
-  wire [6:0] \port$4823$0 ;
-  input [6:0] \port$4825$0 ;
-  wire [6:0] \port$4825$0 ;
-  input [6:0] \port$4827$0 ;
-  wire [6:0] \port$4827$0 ;
-  input [6:0] \port$4829$0 ;
-  wire [6:0] \port$4829$0 ;
-  input [6:0] \port$4831$0 ;
-  wire [6:0] \port$4831$0 ;
-  input [6:0] \port$4833$0 ;
-  wire [6:0] \port$4833$0 ;
-  input [6:0] \port$4835$0 ;
-  wire [6:0] \port$4835$0 ;
-  input [6:0] \port$4837$0 ;
-  wire [6:0] \port$4837$0 ;
-  input [6:0] \port$4839$0 ;
-  wire [6:0] \port$4839$0 ;
-  input [6:0] \port$4841$0 ;
-  wire [6:0] \port$4841$0 ;
-  input [6:0] \port$4843$0 ;
-  wire [6:0] \port$4843$0 ;
-  input [6:0] \port$4845$0 ;
-  wire [6:0] \port$4845$0 ;
-  input [6:0] \port$4847$0 ;
-  wire [6:0] \port$4847$0 ;
-  input [6:0] \port$4849$0 ;
-  wire [6:0] \port$4849$0 ;
-  input [6:0] \port$4851$0 ;
-  wire [6:0] \port$4851$0 ;
-  input [6:0] \port$4853$0 ;
-  wire [6:0] \port$4853$0 ;
-  input [6:0] \port$4855$0 ;
-  wire [6:0] \port$4855$0 ;
-  input [6:0] \port$4857$0 ;
-  wire [6:0] \port$4857$0 ;
-  input [6:0] \port$4859$0 ;
-  wire [6:0] \port$4859$0 ;
-  input [6:0] \port$4861$0 ;
-  wire [6:0] \port$4861$0 ;
-  input [6:0] \port$4863$0 ;
-  wire [6:0] \port$4863$0 ;
-  input [6:0] \port$4865$0 ;
-  wire [6:0] \port$4865$0 ;
-  input [6:0] \port$4867$0 ;
-  wire [6:0] \port$4867$0 ;
-  input [6:0] \port$4869$0 ;
-  wire [6:0] \port$4869$0 ;
-  input [6:0] \port$4871$0 ;
-  wire [6:0] \port$4871$0 ;
-  input [6:0] \port$4873$0 ;
-  wire [6:0] \port$4873$0 ;
-  input [6:0] \port$4875$0 ;
-  wire [6:0] \port$4875$0 ;
-  input [6:0] \port$4877$0 ;
-  wire [6:0] \port$4877$0 ;
-  input [6:0] \port$4879$0 ;
-  wire [6:0] \port$4879$0 ;
-  input [6:0] \port$4881$0 ;
-  wire [6:0] \port$4881$0 ;
-  input [6:0] \port$4883$0 ;
-  wire [6:0] \port$4883$0 ;
-  input [6:0] \port$4885$0 ;
-  wire [6:0] \port$4885$0 ;
-  input [6:0] \port$4887$0 ;
-  wire [6:0] \port$4887$0 ;
-  input [6:0] \port$4889$0 ;
-  wire [6:0] \port$4889$0 ;
+  input [31:0] \port$4082$0 ;
+  wire [31:0] \port$4082$0 ;
+  input [31:0] \port$4084$0 ;
+  wire [31:0] \port$4084$0 ;
+  input \port$4676$0 ;
+  wire \port$4676$0 ;
+  input \port$4678$0 ;
+  wire \port$4678$0 ;
+  input \port$4680$0 ;
+  wire \port$4680$0 ;
+  input \port$4682$0 ;
+  wire \port$4682$0 ;
+  input \port$4684$0 ;
+  wire \port$4684$0 ;
+  input \port$4686$0 ;
+  wire \port$4686$0 ;
+  input \port$4688$0 ;
+  wire \port$4688$0 ;
+  input \port$4690$0 ;
+  wire \port$4690$0 ;
+  input \port$4692$0 ;
+  wire \port$4692$0 ;
+  input \port$4694$0 ;
+  wire \port$4694$0 ;
+  input \port$4696$0 ;
+  wire \port$4696$0 ;
+  input \port$4698$0 ;
+  wire \port$4698$0 ;
+  input \port$4700$0 ;
+  wire \port$4700$0 ;
+  input \port$4702$0 ;
+  wire \port$4702$0 ;
+  input \port$4704$0 ;
+  wire \port$4704$0 ;
+  input \port$4706$0 ;
+  wire \port$4706$0 ;
+  input \port$4708$0 ;
+  wire \port$4708$0 ;
+  input \port$4710$0 ;
+  wire \port$4710$0 ;
+  input \port$4712$0 ;
+  wire \port$4712$0 ;
+  input \port$4714$0 ;
+  wire \port$4714$0 ;
+  input \port$4716$0 ;
+  wire \port$4716$0 ;
+  input \port$4718$0 ;
+  wire \port$4718$0 ;
+  input \port$4720$0 ;
+  wire \port$4720$0 ;
+  input \port$4722$0 ;
+  wire \port$4722$0 ;
+  input \port$4724$0 ;
+  wire \port$4724$0 ;
+  input \port$4726$0 ;
+  wire \port$4726$0 ;
+  input \port$4728$0 ;
+  wire \port$4728$0 ;
+  input \port$4730$0 ;
+  wire \port$4730$0 ;
+  input \port$4732$0 ;
+  wire \port$4732$0 ;
+  input \port$4734$0 ;
+  wire \port$4734$0 ;
+  input \port$4736$0 ;
+  wire \port$4736$0 ;
+  input \port$4738$0 ;
+  wire \port$4738$0 ;
+  input \port$4740$0 ;
+  wire \port$4740$0 ;
+  input \port$4742$0 ;
+  wire \port$4742$0 ;
+  input \port$4744$0 ;
+  wire \port$4744$0 ;
+  input \port$4746$0 ;
+  wire \port$4746$0 ;
+  input \port$4748$0 ;
+  wire \port$4748$0 ;
+  input \port$4750$0 ;
+  wire \port$4750$0 ;
+  input \port$4752$0 ;
+  wire \port$4752$0 ;
+  input \port$4754$0 ;
+  wire \port$4754$0 ;
+  input \port$4756$0 ;
+  wire \port$4756$0 ;
+  input \port$4758$0 ;
+  wire \port$4758$0 ;
+  input \port$4760$0 ;
+  wire \port$4760$0 ;
+  input \port$4762$0 ;
+  wire \port$4762$0 ;
+  input \port$4764$0 ;
+  wire \port$4764$0 ;
+  input \port$4766$0 ;
+  wire \port$4766$0 ;
+  input \port$4768$0 ;
+  wire \port$4768$0 ;
+  input \port$4770$0 ;
+  wire \port$4770$0 ;
+  input \port$4772$0 ;
+  wire \port$4772$0 ;
+  input \port$4774$0 ;
+  wire \port$4774$0 ;
+  input \port$4776$0 ;
+  wire \port$4776$0 ;
+  input \port$4778$0 ;
+  wire \port$4778$0 ;
+  input \port$4780$0 ;
+  wire \port$4780$0 ;
+  input \port$4782$0 ;
+  wire \port$4782$0 ;
+  input \port$4784$0 ;
+  wire \port$4784$0 ;
+  input \port$4786$0 ;
+  wire \port$4786$0 ;
+  input \port$4788$0 ;
+  wire \port$4788$0 ;
+  input \port$4790$0 ;
+  wire \port$4790$0 ;
+  input \port$4792$0 ;
+  wire \port$4792$0 ;
+  input \port$4794$0 ;
+  wire \port$4794$0 ;
+  input \port$4796$0 ;
+  wire \port$4796$0 ;
+  input \port$4798$0 ;
+  wire \port$4798$0 ;
+  input \port$4800$0 ;
+  wire \port$4800$0 ;
+  input \port$4802$0 ;
+  wire \port$4802$0 ;
+  input [6:0] \port$4804$0 ;
+  wire [6:0] \port$4804$0 ;
+  input [6:0] \port$4806$0 ;
+  wire [6:0] \port$4806$0 ;
+  input [6:0] \port$4808$0 ;
+  wire [6:0] \port$4808$0 ;
+  input [6:0] \port$4810$0 ;
+  wire [6:0] \port$4810$0 ;
+  input [6:0] \port$4812$0 ;
+  wire [6:0] \port$4812$0 ;
+  input [6:0] \port$4814$0 ;
+  wire [6:0] \port$4814$0 ;
+  input [6:0] \port$4816$0 ;
+  wire [6:0] \port$4816$0 ;
+  input [6:0] \port$4818$0 ;
+  wire [6:0] \port$4818$0 ;
+  input [6:0] \port$4820$0 ;
+  wire [6:0] \port$4820$0 ;
+  input [6:0] \port$4822$0 ;
+  wire [6:0] \port$4822$0 ;
+  input [6:0] \port$4824$0 ;
+  wire [6:0] \port$4824$0 ;
+  input [6:0] \port$4826$0 ;
+  wire [6:0] \port$4826$0 ;
+  input [6:0] \port$4828$0 ;
+  wire [6:0] \port$4828$0 ;
+  input [6:0] \port$4830$0 ;
+  wire [6:0] \port$4830$0 ;
+  input [6:0] \port$4832$0 ;
+  wire [6:0] \port$4832$0 ;
+  input [6:0] \port$4834$0 ;
+  wire [6:0] \port$4834$0 ;
+  input [6:0] \port$4836$0 ;
+  wire [6:0] \port$4836$0 ;
+  input [6:0] \port$4838$0 ;
+  wire [6:0] \port$4838$0 ;
+  input [6:0] \port$4840$0 ;
+  wire [6:0] \port$4840$0 ;
+  input [6:0] \port$4842$0 ;
+  wire [6:0] \port$4842$0 ;
+  input [6:0] \port$4844$0 ;
+  wire [6:0] \port$4844$0 ;
+  input [6:0] \port$4846$0 ;
+  wire [6:0] \port$4846$0 ;
+  input [6:0] \port$4848$0 ;
+  wire [6:0] \port$4848$0 ;
+  input [6:0] \port$4850$0 ;
+  wire [6:0] \port$4850$0 ;
+  input [6:0] \port$4852$0 ;
+  wire [6:0] \port$4852$0 ;
+  input [6:0] \port$4854$0 ;
+  wire [6:0] \port$4854$0 ;
+  input [6:0] \port$4856$0 ;
+  wire [6:0] \port$4856$0 ;
+  input [6:0] \port$4858$0 ;
+  wire [6:0] \port$4858$0 ;
+  input [6:0] \port$4860$0 ;
+  wire [6:0] \port$4860$0 ;
+  input [6:0] \port$4862$0 ;
+  wire [6:0] \port$4862$0 ;
+  input [6:0] \port$4864$0 ;
+  wire [6:0] \port$4864$0 ;
+  input [6:0] \port$4866$0 ;
+  wire [6:0] \port$4866$0 ;
+  input [6:0] \port$4868$0 ;
+  wire [6:0] \port$4868$0 ;
+  input [6:0] \port$4870$0 ;
+  wire [6:0] \port$4870$0 ;
+  input [6:0] \port$4872$0 ;
+  wire [6:0] \port$4872$0 ;
+  input [6:0] \port$4874$0 ;
+  wire [6:0] \port$4874$0 ;
+  input [6:0] \port$4876$0 ;
+  wire [6:0] \port$4876$0 ;
+  input [6:0] \port$4878$0 ;
+  wire [6:0] \port$4878$0 ;
+  input [6:0] \port$4880$0 ;
+  wire [6:0] \port$4880$0 ;
+  input [6:0] \port$4882$0 ;
+  wire [6:0] \port$4882$0 ;
+  input [6:0] \port$4884$0 ;
+  wire [6:0] \port$4884$0 ;
+  input [6:0] \port$4886$0 ;
+  wire [6:0] \port$4886$0 ;
+  input [6:0] \port$4888$0 ;
+  wire [6:0] \port$4888$0 ;
+  input [6:0] \port$4890$0 ;
+  wire [6:0] \port$4890$0 ;
+  input [6:0] \port$4892$0 ;
+  wire [6:0] \port$4892$0 ;
+  input [6:0] \port$4894$0 ;
+  wire [6:0] \port$4894$0 ;
+  input [6:0] \port$4896$0 ;
+  wire [6:0] \port$4896$0 ;
+  input [6:0] \port$4898$0 ;
+  wire [6:0] \port$4898$0 ;
+  input [6:0] \port$4900$0 ;
+  wire [6:0] \port$4900$0 ;
+  input [6:0] \port$4902$0 ;
+  wire [6:0] \port$4902$0 ;
+  input [6:0] \port$4904$0 ;
+  wire [6:0] \port$4904$0 ;
+  input [6:0] \port$4906$0 ;
+  wire [6:0] \port$4906$0 ;
+  input [6:0] \port$4908$0 ;
+  wire [6:0] \port$4908$0 ;
+  input [6:0] \port$4910$0 ;
+  wire [6:0] \port$4910$0 ;
+  input [6:0] \port$4912$0 ;
+  wire [6:0] \port$4912$0 ;
+  input [6:0] \port$4914$0 ;
+  wire [6:0] \port$4914$0 ;
+  input [6:0] \port$4916$0 ;
+  wire [6:0] \port$4916$0 ;
+  input [6:0] \port$4918$0 ;
+  wire [6:0] \port$4918$0 ;
+  input [6:0] \port$4920$0 ;
+  wire [6:0] \port$4920$0 ;
+  input [6:0] \port$4922$0 ;
+  wire [6:0] \port$4922$0 ;
+  input [6:0] \port$4924$0 ;
+  wire [6:0] \port$4924$0 ;
+  input [6:0] \port$4926$0 ;
+  wire [6:0] \port$4926$0 ;
+  input [6:0] \port$4928$0 ;
+  wire [6:0] \port$4928$0 ;
+  input [6:0] \port$4930$0 ;
+  wire [6:0] \port$4930$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -17757,197 +17929,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$4763$0  < threshold;
-  assign \$3  = ~ \port$4635$0 ;
+  assign \$2  = \port$4804$0  < threshold;
+  assign \$3  = ~ \port$4676$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$4765$0  < threshold;
-  assign \$6  = ~ \port$4637$0 ;
+  assign \$5  = \port$4806$0  < threshold;
+  assign \$6  = ~ \port$4678$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$4767$0  < threshold;
-  assign \$9  = ~ \port$4639$0 ;
+  assign \$8  = \port$4808$0  < threshold;
+  assign \$9  = ~ \port$4680$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$4769$0  < threshold;
-  assign \$12  = ~ \port$4641$0 ;
+  assign \$11  = \port$4810$0  < threshold;
+  assign \$12  = ~ \port$4682$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$4771$0  < threshold;
-  assign \$15  = ~ \port$4643$0 ;
+  assign \$14  = \port$4812$0  < threshold;
+  assign \$15  = ~ \port$4684$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$4773$0  < threshold;
-  assign \$18  = ~ \port$4645$0 ;
+  assign \$17  = \port$4814$0  < threshold;
+  assign \$18  = ~ \port$4686$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$4775$0  < threshold;
-  assign \$21  = ~ \port$4647$0 ;
+  assign \$20  = \port$4816$0  < threshold;
+  assign \$21  = ~ \port$4688$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$4777$0  < threshold;
-  assign \$24  = ~ \port$4649$0 ;
+  assign \$23  = \port$4818$0  < threshold;
+  assign \$24  = ~ \port$4690$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$4779$0  < threshold;
-  assign \$27  = ~ \port$4651$0 ;
+  assign \$26  = \port$4820$0  < threshold;
+  assign \$27  = ~ \port$4692$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$4781$0  < threshold;
-  assign \$30  = ~ \port$4653$0 ;
+  assign \$29  = \port$4822$0  < threshold;
+  assign \$30  = ~ \port$4694$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$4783$0  < threshold;
-  assign \$33  = ~ \port$4655$0 ;
+  assign \$32  = \port$4824$0  < threshold;
+  assign \$33  = ~ \port$4696$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$4785$0  < threshold;
-  assign \$36  = ~ \port$4657$0 ;
+  assign \$35  = \port$4826$0  < threshold;
+  assign \$36  = ~ \port$4698$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$4787$0  < threshold;
-  assign \$39  = ~ \port$4659$0 ;
+  assign \$38  = \port$4828$0  < threshold;
+  assign \$39  = ~ \port$4700$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$4789$0  < threshold;
-  assign \$42  = ~ \port$4661$0 ;
+  assign \$41  = \port$4830$0  < threshold;
+  assign \$42  = ~ \port$4702$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$4791$0  < threshold;
-  assign \$45  = ~ \port$4663$0 ;
+  assign \$44  = \port$4832$0  < threshold;
+  assign \$45  = ~ \port$4704$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$4793$0  < threshold;
-  assign \$48  = ~ \port$4665$0 ;
+  assign \$47  = \port$4834$0  < threshold;
+  assign \$48  = ~ \port$4706$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$4795$0  < threshold;
-  assign \$51  = ~ \port$4667$0 ;
+  assign \$50  = \port$4836$0  < threshold;
+  assign \$51  = ~ \port$4708$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$4797$0  < threshold;
-  assign \$54  = ~ \port$4669$0 ;
+  assign \$53  = \port$4838$0  < threshold;
+  assign \$54  = ~ \port$4710$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$4799$0  < threshold;
-  assign \$57  = ~ \port$4671$0 ;
+  assign \$56  = \port$4840$0  < threshold;
+  assign \$57  = ~ \port$4712$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$4801$0  < threshold;
-  assign \$60  = ~ \port$4673$0 ;
+  assign \$59  = \port$4842$0  < threshold;
+  assign \$60  = ~ \port$4714$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$4803$0  < threshold;
-  assign \$63  = ~ \port$4675$0 ;
+  assign \$62  = \port$4844$0  < threshold;
+  assign \$63  = ~ \port$4716$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$4805$0  < threshold;
-  assign \$66  = ~ \port$4677$0 ;
+  assign \$65  = \port$4846$0  < threshold;
+  assign \$66  = ~ \port$4718$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$4807$0  < threshold;
-  assign \$69  = ~ \port$4679$0 ;
+  assign \$68  = \port$4848$0  < threshold;
+  assign \$69  = ~ \port$4720$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$4809$0  < threshold;
-  assign \$72  = ~ \port$4681$0 ;
+  assign \$71  = \port$4850$0  < threshold;
+  assign \$72  = ~ \port$4722$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$4811$0  < threshold;
-  assign \$75  = ~ \port$4683$0 ;
+  assign \$74  = \port$4852$0  < threshold;
+  assign \$75  = ~ \port$4724$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$4813$0  < threshold;
-  assign \$78  = ~ \port$4685$0 ;
+  assign \$77  = \port$4854$0  < threshold;
+  assign \$78  = ~ \port$4726$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$4815$0  < threshold;
-  assign \$81  = ~ \port$4687$0 ;
+  assign \$80  = \port$4856$0  < threshold;
+  assign \$81  = ~ \port$4728$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$4817$0  < threshold;
-  assign \$84  = ~ \port$4689$0 ;
+  assign \$83  = \port$4858$0  < threshold;
+  assign \$84  = ~ \port$4730$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$4819$0  < threshold;
-  assign \$87  = ~ \port$4691$0 ;
+  assign \$86  = \port$4860$0  < threshold;
+  assign \$87  = ~ \port$4732$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$4821$0  < threshold;
-  assign \$90  = ~ \port$4693$0 ;
+  assign \$89  = \port$4862$0  < threshold;
+  assign \$90  = ~ \port$4734$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$4823$0  < threshold;
-  assign \$93  = ~ \port$4695$0 ;
+  assign \$92  = \port$4864$0  < threshold;
+  assign \$93  = ~ \port$4736$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$4825$0  < threshold;
-  assign \$96  = ~ \port$4697$0 ;
+  assign \$95  = \port$4866$0  < threshold;
+  assign \$96  = ~ \port$4738$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$4827$0  < threshold;
-  assign \$99  = ~ \port$4699$0 ;
+  assign \$98  = \port$4868$0  < threshold;
+  assign \$99  = ~ \port$4740$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$4829$0  < threshold;
-  assign \$102  = ~ \port$4701$0 ;
+  assign \$101  = \port$4870$0  < threshold;
+  assign \$102  = ~ \port$4742$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$4831$0  < threshold;
-  assign \$105  = ~ \port$4703$0 ;
+  assign \$104  = \port$4872$0  < threshold;
+  assign \$105  = ~ \port$4744$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$4833$0  < threshold;
-  assign \$108  = ~ \port$4705$0 ;
+  assign \$107  = \port$4874$0  < threshold;
+  assign \$108  = ~ \port$4746$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$4835$0  < threshold;
-  assign \$111  = ~ \port$4707$0 ;
+  assign \$110  = \port$4876$0  < threshold;
+  assign \$111  = ~ \port$4748$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$4837$0  < threshold;
-  assign \$114  = ~ \port$4709$0 ;
+  assign \$113  = \port$4878$0  < threshold;
+  assign \$114  = ~ \port$4750$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$4839$0  < threshold;
-  assign \$117  = ~ \port$4711$0 ;
+  assign \$116  = \port$4880$0  < threshold;
+  assign \$117  = ~ \port$4752$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$4841$0  < threshold;
-  assign \$120  = ~ \port$4713$0 ;
+  assign \$119  = \port$4882$0  < threshold;
+  assign \$120  = ~ \port$4754$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$4843$0  < threshold;
-  assign \$123  = ~ \port$4715$0 ;
+  assign \$122  = \port$4884$0  < threshold;
+  assign \$123  = ~ \port$4756$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$4845$0  < threshold;
-  assign \$126  = ~ \port$4717$0 ;
+  assign \$125  = \port$4886$0  < threshold;
+  assign \$126  = ~ \port$4758$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$4847$0  < threshold;
-  assign \$129  = ~ \port$4719$0 ;
+  assign \$128  = \port$4888$0  < threshold;
+  assign \$129  = ~ \port$4760$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$4849$0  < threshold;
-  assign \$132  = ~ \port$4721$0 ;
+  assign \$131  = \port$4890$0  < threshold;
+  assign \$132  = ~ \port$4762$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$4851$0  < threshold;
-  assign \$135  = ~ \port$4723$0 ;
+  assign \$134  = \port$4892$0  < threshold;
+  assign \$135  = ~ \port$4764$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$4853$0  < threshold;
-  assign \$138  = ~ \port$4725$0 ;
+  assign \$137  = \port$4894$0  < threshold;
+  assign \$138  = ~ \port$4766$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$4855$0  < threshold;
-  assign \$141  = ~ \port$4727$0 ;
+  assign \$140  = \port$4896$0  < threshold;
+  assign \$141  = ~ \port$4768$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$4857$0  < threshold;
-  assign \$144  = ~ \port$4729$0 ;
+  assign \$143  = \port$4898$0  < threshold;
+  assign \$144  = ~ \port$4770$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$4859$0  < threshold;
-  assign \$147  = ~ \port$4731$0 ;
+  assign \$146  = \port$4900$0  < threshold;
+  assign \$147  = ~ \port$4772$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$4861$0  < threshold;
-  assign \$150  = ~ \port$4733$0 ;
+  assign \$149  = \port$4902$0  < threshold;
+  assign \$150  = ~ \port$4774$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$4863$0  < threshold;
-  assign \$153  = ~ \port$4735$0 ;
+  assign \$152  = \port$4904$0  < threshold;
+  assign \$153  = ~ \port$4776$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$4865$0  < threshold;
-  assign \$156  = ~ \port$4737$0 ;
+  assign \$155  = \port$4906$0  < threshold;
+  assign \$156  = ~ \port$4778$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$4867$0  < threshold;
-  assign \$159  = ~ \port$4739$0 ;
+  assign \$158  = \port$4908$0  < threshold;
+  assign \$159  = ~ \port$4780$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$4869$0  < threshold;
-  assign \$162  = ~ \port$4741$0 ;
+  assign \$161  = \port$4910$0  < threshold;
+  assign \$162  = ~ \port$4782$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$4871$0  < threshold;
-  assign \$165  = ~ \port$4743$0 ;
+  assign \$164  = \port$4912$0  < threshold;
+  assign \$165  = ~ \port$4784$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$4873$0  < threshold;
-  assign \$168  = ~ \port$4745$0 ;
+  assign \$167  = \port$4914$0  < threshold;
+  assign \$168  = ~ \port$4786$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$4875$0  < threshold;
-  assign \$171  = ~ \port$4747$0 ;
+  assign \$170  = \port$4916$0  < threshold;
+  assign \$171  = ~ \port$4788$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$4877$0  < threshold;
-  assign \$174  = ~ \port$4749$0 ;
+  assign \$173  = \port$4918$0  < threshold;
+  assign \$174  = ~ \port$4790$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$4879$0  < threshold;
-  assign \$177  = ~ \port$4751$0 ;
+  assign \$176  = \port$4920$0  < threshold;
+  assign \$177  = ~ \port$4792$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$4881$0  < threshold;
-  assign \$180  = ~ \port$4753$0 ;
+  assign \$179  = \port$4922$0  < threshold;
+  assign \$180  = ~ \port$4794$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$4883$0  < threshold;
-  assign \$183  = ~ \port$4755$0 ;
+  assign \$182  = \port$4924$0  < threshold;
+  assign \$183  = ~ \port$4796$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$4885$0  < threshold;
-  assign \$186  = ~ \port$4757$0 ;
+  assign \$185  = \port$4926$0  < threshold;
+  assign \$186  = ~ \port$4798$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$4887$0  < threshold;
-  assign \$189  = ~ \port$4759$0 ;
+  assign \$188  = \port$4928$0  < threshold;
+  assign \$189  = ~ \port$4800$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$4889$0  < threshold;
-  assign \$192  = ~ \port$4761$0 ;
+  assign \$191  = \port$4930$0  < threshold;
+  assign \$192  = ~ \port$4802$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -18243,7 +18415,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$4043$0 , \port$4041$0  };
+            \$296  = { \port$4084$0 , \port$4082$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -18587,11 +18759,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$4889$0 , \port$4887$0 , \port$4885$0 , \port$4883$0 , \port$4881$0 , \port$4879$0 , \port$4877$0 , \port$4875$0 , \port$4873$0 , \port$4871$0 , \port$4869$0 , \port$4867$0 , \port$4865$0 , \port$4863$0 , \port$4861$0 , \port$4859$0 , \port$4857$0 , \port$4855$0 , \port$4853$0 , \port$4851$0 , \port$4849$0 , \port$4847$0 , \port$4845$0 , \port$4843$0 , \port$4841$0 , \port$4839$0 , \port$4837$0 , \port$4835$0 , \port$4833$0 , \port$4831$0 , \port$4829$0 , \port$4827$0 , \port$4825$0 , \port$4823$0 , \port$4821$0 , \port$4819$0 , \port$4817$0 , \port$4815$0 , \port$4813$0 , \port$4811$0 , \port$4809$0 , \port$4807$0 , \port$4805$0 , \port$4803$0 , \port$4801$0 , \port$4799$0 , \port$4797$0 , \port$4795$0 , \port$4793$0 , \port$4791$0 , \port$4789$0 , \port$4787$0 , \port$4785$0 , \port$4783$0 , \port$4781$0 , \port$4779$0 , \port$4777$0 , \port$4775$0 , \port$4773$0 , \port$4771$0 , \port$4769$0 , \port$4767$0 , \port$4765$0 , \port$4763$0  };
-  assign overflow = { \port$4761$0 , \port$4759$0 , \port$4757$0 , \port$4755$0 , \port$4753$0 , \port$4751$0 , \port$4749$0 , \port$4747$0 , \port$4745$0 , \port$4743$0 , \port$4741$0 , \port$4739$0 , \port$4737$0 , \port$4735$0 , \port$4733$0 , \port$4731$0 , \port$4729$0 , \port$4727$0 , \port$4725$0 , \port$4723$0 , \port$4721$0 , \port$4719$0 , \port$4717$0 , \port$4715$0 , \port$4713$0 , \port$4711$0 , \port$4709$0 , \port$4707$0 , \port$4705$0 , \port$4703$0 , \port$4701$0 , \port$4699$0 , \port$4697$0 , \port$4695$0 , \port$4693$0 , \port$4691$0 , \port$4689$0 , \port$4687$0 , \port$4685$0 , \port$4683$0 , \port$4681$0 , \port$4679$0 , \port$4677$0 , \port$4675$0 , \port$4673$0 , \port$4671$0 , \port$4669$0 , \port$4667$0 , \port$4665$0 , \port$4663$0 , \port$4661$0 , \port$4659$0 , \port$4657$0 , \port$4655$0 , \port$4653$0 , \port$4651$0 , \port$4649$0 , \port$4647$0 , \port$4645$0 , \port$4643$0 , \port$4641$0 , \port$4639$0 , \port$4637$0 , \port$4635$0  };
+  assign codes = { \port$4930$0 , \port$4928$0 , \port$4926$0 , \port$4924$0 , \port$4922$0 , \port$4920$0 , \port$4918$0 , \port$4916$0 , \port$4914$0 , \port$4912$0 , \port$4910$0 , \port$4908$0 , \port$4906$0 , \port$4904$0 , \port$4902$0 , \port$4900$0 , \port$4898$0 , \port$4896$0 , \port$4894$0 , \port$4892$0 , \port$4890$0 , \port$4888$0 , \port$4886$0 , \port$4884$0 , \port$4882$0 , \port$4880$0 , \port$4878$0 , \port$4876$0 , \port$4874$0 , \port$4872$0 , \port$4870$0 , \port$4868$0 , \port$4866$0 , \port$4864$0 , \port$4862$0 , \port$4860$0 , \port$4858$0 , \port$4856$0 , \port$4854$0 , \port$4852$0 , \port$4850$0 , \port$4848$0 , \port$4846$0 , \port$4844$0 , \port$4842$0 , \port$4840$0 , \port$4838$0 , \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0  };
+  assign overflow = { \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$4043$0 , \port$4041$0  };
+  assign \data$27  = { \port$4084$0 , \port$4082$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

@@ -174,42 +174,6 @@
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_MASK 0xFFFFFFFFu
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_RESET 0x0u
 
-/* Temperature tracking: the 4 replica columns are read with the first VMM pass after tracking is switched on and then every INTERVAL passes; each replica read retrims TRACK_GAIN before its pass is captured. */
-#define MRAM_MACRO_TRACK_INTERVAL 0x0C0u
-#define MRAM_MACRO_TRACK_INTERVAL_INTERVAL_SHIFT 0u
-#define MRAM_MACRO_TRACK_INTERVAL_INTERVAL_MASK 0x0000FFFFu
-#define MRAM_MACRO_TRACK_INTERVAL_INTERVAL_RESET 0x0u
-
-/* Sum of the replica codes at calibration (the host writes TRACK_CODE read at the calibration temperature); reset: the design value. */
-#define MRAM_MACRO_TRACK_REF 0x0C4u
-#define MRAM_MACRO_TRACK_REF_REF_SHIFT 0u
-#define MRAM_MACRO_TRACK_REF_REF_MASK 0x0000FFFFu
-#define MRAM_MACRO_TRACK_REF_REF_RESET 0x100u
-
-/* Sum of the replica codes of the last replica read. */
-#define MRAM_MACRO_TRACK_CODE 0x0C8u
-#define MRAM_MACRO_TRACK_CODE_SUM_SHIFT 0u
-#define MRAM_MACRO_TRACK_CODE_SUM_MASK 0x0000FFFFu
-#define MRAM_MACRO_TRACK_CODE_SUM_RESET 0x0u
-
-/* Tracked gain TRACK_REF / TRACK_CODE (1024 = 1.0), rounded, clamped to 512..2048. */
-#define MRAM_MACRO_TRACK_GAIN 0x0CCu
-#define MRAM_MACRO_TRACK_GAIN_GAIN_SHIFT 0u
-#define MRAM_MACRO_TRACK_GAIN_GAIN_MASK 0x00000FFFu
-#define MRAM_MACRO_TRACK_GAIN_GAIN_RESET 0x400u
-
-/* Tracking flags (write 1 to clear) and retrim counter. */
-#define MRAM_MACRO_TRACK_STATUS 0x0D0u
-#define MRAM_MACRO_TRACK_STATUS_INVALID_SHIFT 0u
-#define MRAM_MACRO_TRACK_STATUS_INVALID_MASK 0x00000001u
-#define MRAM_MACRO_TRACK_STATUS_INVALID_RESET 0x0u
-#define MRAM_MACRO_TRACK_STATUS_CLAMPED_SHIFT 1u
-#define MRAM_MACRO_TRACK_STATUS_CLAMPED_MASK 0x00000002u
-#define MRAM_MACRO_TRACK_STATUS_CLAMPED_RESET 0x0u
-#define MRAM_MACRO_TRACK_STATUS_RETRIMS_SHIFT 16u
-#define MRAM_MACRO_TRACK_STATUS_RETRIMS_MASK 0xFFFF0000u
-#define MRAM_MACRO_TRACK_STATUS_RETRIMS_RESET 0x0u
-
 /* Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, sign-extended on read); see CAL_GAIN. */
 #define MRAM_MACRO_CAL_OFFSET(i) (0x400u + 4u * (i))
 #define MRAM_MACRO_CAL_OFFSET_COUNT 64u
@@ -231,12 +195,5 @@
 #define MRAM_MACRO_THRESHOLD_VALUE_MIN (-32768)
 #define MRAM_MACRO_THRESHOLD_VALUE_MAX (32767)
 #define MRAM_MACRO_THRESHOLD_VALUE_WORD(v) ((uint32_t)(int32_t)(v) << 0u)
-
-/* Per-column gain, unsigned fixed point with 10 fractional bits (1024 = 1.0): result = CAL_OFFSET - 2·floor((gain·code + 512) / 1024), gain = CAL_GAIN, or CAL_GAIN·TRACK_GAIN while tracking. A value outside 512..2048 (0.5..2.0) answers SLVERR. */
-#define MRAM_MACRO_CAL_GAIN(i) (0xC00u + 4u * (i))
-#define MRAM_MACRO_CAL_GAIN_COUNT 64u
-#define MRAM_MACRO_CAL_GAIN_GAIN_SHIFT 0u
-#define MRAM_MACRO_CAL_GAIN_GAIN_MASK 0x00000FFFu
-#define MRAM_MACRO_CAL_GAIN_GAIN_RESET 0x400u
 
 #endif /* MRAM_MACRO_REGS_H */
