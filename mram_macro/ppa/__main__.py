@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
                         "network's first layer (mram_macro/nn/)")
     p.add_argument("--publish", action="store_true",
                    help="also update docs/ppa/ (JSON, plots) and the README's PPA table")
+    p.add_argument("--config", default=None,
+                   help="a configuration other than the default, as MacroConfig JSON, e.g. "
+                        "'{\"tdc_mode\": \"two_step\", \"stream_width\": 64}' (printed, not "
+                        "published)")
     p.set_defaults(func=_cmd_ppa)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -326,7 +326,19 @@ def main(args) -> int:
     if args.publish and workload != "random":
         raise SystemExit("--publish publishes the random-VMM workload (the README's before and "
                          f"after); measure --workload {workload} without it")
-    results = [measure(key, out, vmms=args.vmms, clock_gating=gating, workload=workload)
+    config = None
+    if getattr(args, "config", None):
+        from ..config import ConfigError
+
+        try:
+            config = MacroConfig.from_json(args.config)
+        except ConfigError as exc:
+            raise SystemExit(f"--config: {exc}") from None
+        if args.publish and config != MacroConfig():
+            raise SystemExit("--publish publishes the default macro; measure --config "
+                             f"{config.slug} without it")
+    results = [measure(key, out, vmms=args.vmms, config=config, clock_gating=gating,
+                       workload=workload)
                for key in args.libraries]
     (out / "ppa.json").write_text(json.dumps(results, indent=1))
     print(headline(results))

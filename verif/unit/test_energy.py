@@ -155,3 +155,18 @@ def test_analog_terms_by_hand():
     with pytest.raises(ValueError, match="rows must be a positive integer"):
         analog_energy(rows=0, cols=64, device=device, readout=readout, eval_cycles=1,
                       t_clk_ns=1, bypass_toggles_per_vmm=0, write_pulse_ns=1)
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ('{"tdc_mode": "bogus"}', "--config: tdc_mode must be one of"),
+    ("{not json", "--config: configuration is not valid JSON"),
+    ('{"tdc_mode": "two_step", "stream_width": 64}', "--publish publishes the default macro"),
+])
+def test_ppa_config_option_rejects_bad_input_before_any_run(tmp_path, config, message):
+    """`python -m mram_macro.ppa ppa --config`: a bad configuration, or publishing another
+    configuration than the default, stops with a message before synthesis starts."""
+    from mram_macro.ppa.__main__ import main
+
+    with pytest.raises(SystemExit, match=message):
+        main(["ppa", "--out", str(tmp_path), "--config", config, "--publish"])
+    assert not any(tmp_path.iterdir())
