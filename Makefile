@@ -16,7 +16,7 @@ TESTS ?= verif
 # pytest-xdist workers; the machines have 2 cores.
 JOBS ?= 2
 
-.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa
+.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits
 
 setup:
 	bash tools/setup.sh
@@ -41,6 +41,11 @@ sta: setup
 # then the committed copies (docs/ppa/, README's PPA table). Takes ~15 min (gate-level Icarus).
 ppa: setup
 	python -m mram_macro.ppa ppa --publish
+
+# The same measurement with the activity of the digits network's first layer (mram_macro/nn/:
+# its binarised weights and test images) instead of random VMMs; printed, not published.
+ppa-digits: setup
+	python -m mram_macro.ppa ppa --workload digits --out build/ppa_digits
 
 bench: setup
 	python -m verif.bench

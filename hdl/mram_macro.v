@@ -68,8 +68,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$152 ;
   wire [6:0] \$153 ;
   wire [6:0] \$154 ;
-  wire [15:0] \$155 ;
-  wire [15:0] \$156 ;
+  wire [6:0] \$155 ;
+  wire [6:0] \$156 ;
   wire [15:0] \$157 ;
   wire [15:0] \$158 ;
   wire [15:0] \$159 ;
@@ -95,7 +95,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$177 ;
   wire [15:0] \$178 ;
   wire [15:0] \$179 ;
-  wire [32:0] \$18 ;
+  wire \$18 ;
   wire [15:0] \$180 ;
   wire [15:0] \$181 ;
   wire [15:0] \$182 ;
@@ -106,7 +106,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$187 ;
   wire [15:0] \$188 ;
   wire [15:0] \$189 ;
-  wire [32:0] \$19 ;
+  wire \$19 ;
   wire [15:0] \$190 ;
   wire [15:0] \$191 ;
   wire [15:0] \$192 ;
@@ -129,7 +129,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$207 ;
   wire [15:0] \$208 ;
   wire [15:0] \$209 ;
-  reg \$21 ;
+  wire [32:0] \$21 ;
   wire [15:0] \$210 ;
   wire [15:0] \$211 ;
   wire [15:0] \$212 ;
@@ -139,9 +139,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] \$216 ;
   wire [15:0] \$217 ;
   wire [15:0] \$218 ;
-  wire \$219 ;
-  reg [31:0] \$22 ;
-  wire \$220 ;
+  wire [15:0] \$219 ;
+  wire [32:0] \$22 ;
+  wire [15:0] \$220 ;
   wire \$221 ;
   wire \$222 ;
   wire \$223 ;
@@ -151,7 +151,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
-  reg [5:0] \$23 ;
+  reg \$23 ;
   wire \$230 ;
   wire \$231 ;
   wire \$232 ;
@@ -162,7 +162,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$237 ;
   wire \$238 ;
   wire \$239 ;
-  reg [63:0] \$24 ;
+  reg [31:0] \$24 ;
   wire \$240 ;
   wire \$241 ;
   wire \$242 ;
@@ -173,7 +173,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$247 ;
   wire \$248 ;
   wire \$249 ;
-  reg [31:0] \$25 ;
+  reg [5:0] \$25 ;
   wire \$250 ;
   wire \$251 ;
   wire \$252 ;
@@ -184,7 +184,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$257 ;
   wire \$258 ;
   wire \$259 ;
-  reg [31:0] \$26 ;
+  reg [63:0] \$26 ;
   wire \$260 ;
   wire \$261 ;
   wire \$262 ;
@@ -195,7 +195,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire \$27 ;
+  reg [31:0] \$27 ;
   wire \$270 ;
   wire \$271 ;
   wire \$272 ;
@@ -206,11 +206,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$277 ;
   wire \$278 ;
   wire \$279 ;
-  wire \$28 ;
+  reg [31:0] \$28 ;
   wire \$280 ;
   wire \$281 ;
   wire \$282 ;
-  wire [1:0] \$283 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire [1:0] \$285 ;
   wire \$29 ;
   wire \$3 ;
   wire \$30 ;
@@ -280,8 +282,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$89 ;
   wire \$9 ;
   wire \$90 ;
-  wire [6:0] \$91 ;
-  wire [6:0] \$92 ;
+  wire \$91 ;
+  wire \$92 ;
   wire [6:0] \$93 ;
   wire [6:0] \$94 ;
   wire [6:0] \$95 ;
@@ -291,41 +293,42 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$589  = 6'h00;
+  reg [5:0] \$signal$599  = 6'h00;
   wire accumulate;
-  wire \accumulate$476 ;
+  wire \accumulate$421 ;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$379 ;
+  wire [63:0] \arr_bypass_l$388 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$380 ;
+  wire [63:0] \arr_bypass_r$389 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$395 ;
+  wire \arr_eval$404 ;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$394 ;
+  wire \arr_pre$403 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$582 ;
+  wire [63:0] \arr_wr_data$592 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$583 ;
+  wire \arr_wr_pulse$593 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$580 ;
+  wire [63:0] \arr_wr_row$590 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$581 ;
+  wire \arr_wr_side$591 ;
   wire array_idle;
-  wire \array_idle$567 ;
+  wire \array_idle$577 ;
+  wire bus_active;
   wire busy;
-  wire \busy$329 ;
-  wire \busy$597 ;
+  wire \busy$338 ;
+  wire \busy$607 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -394,8 +397,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$399 ;
-  wire \capture$474 ;
+  wire \capture$408 ;
+  wire \capture$419 ;
   wire clear;
   input clk;
   wire clk;
@@ -403,24 +406,24 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] code_enable;
   wire [6:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$408 ;
-  wire [447:0] \codes$577 ;
+  wire [447:0] \codes$418 ;
+  wire [447:0] \codes$587 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$561 ;
+  wire [63:0] \data$571 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$605 ;
+  wire [63:0] \fail_mask$615 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [3:0] flags;
-  wire \flags$555 ;
-  wire \flags$555.overflow ;
+  wire \flags$500 ;
+  wire \flags$500.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -429,6 +432,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_acc_en;
   wire g_acc_gclk;
   wire g_acc_rst;
+  wire g_bus_clk;
+  wire g_bus_en;
+  wire g_bus_gclk;
+  wire g_bus_rst;
   wire g_cnt_clk;
   wire g_cnt_en;
   wire g_cnt_gclk;
@@ -449,6 +456,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_ser_en;
   wire g_ser_gclk;
   wire g_ser_rst;
+  wire g_serd_clk;
+  wire g_serd_en;
+  wire g_serd_gclk;
+  wire g_serd_rst;
   wire g_tdc0_clk;
   wire g_tdc0_en;
   wire g_tdc0_gclk;
@@ -712,35 +723,35 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire idle;
   wire length_error;
   wire load;
-  wire \load$549 ;
+  wire \load$494 ;
   wire load_inputs;
   wire load_raw;
   output [31:0] m_axis_tdata;
   wire [31:0] m_axis_tdata;
-  wire [31:0] \m_axis_tdata$361 ;
+  wire [31:0] \m_axis_tdata$370 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$364 ;
+  wire \m_axis_tlast$373 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$363 ;
+  wire \m_axis_tready$372 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$365 ;
+  wire \m_axis_tuser$374 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$362 ;
+  wire \m_axis_tvalid$371 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$480 ;
+  wire \negate$425 ;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$578 ;
+  wire [63:0] \overflow$588 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -750,10 +761,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$576 ;
+  wire \read_done$586 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$383 ;
+  wire \read_start$392 ;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -762,81 +773,81 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$349 ;
+  wire [11:0] \s_axil_araddr$358 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$350 ;
+  wire [2:0] \s_axil_arprot$359 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$352 ;
+  wire \s_axil_arready$361 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$351 ;
+  wire \s_axil_arvalid$360 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$341 ;
+  wire [11:0] \s_axil_awaddr$350 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$342 ;
+  wire [2:0] \s_axil_awprot$351 ;
   output s_axil_awready;
   wire s_axil_awready;
   wire \s_axil_awready$41 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$343 ;
+  wire \s_axil_awvalid$352 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$348 ;
+  wire \s_axil_bready$357 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$347 ;
+  wire [1:0] \s_axil_bresp$356 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
   wire \s_axil_bvalid$43 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$353 ;
+  wire [31:0] \s_axil_rdata$362 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$356 ;
+  wire \s_axil_rready$365 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$354 ;
+  wire [1:0] \s_axil_rresp$363 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$355 ;
+  wire \s_axil_rvalid$364 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$344 ;
+  wire [31:0] \s_axil_wdata$353 ;
   output s_axil_wready;
   wire s_axil_wready;
   wire \s_axil_wready$42 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$345 ;
+  wire [3:0] \s_axil_wstrb$354 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$346 ;
+  wire \s_axil_wvalid$355 ;
   input [31:0] s_axis_tdata;
   wire [31:0] s_axis_tdata;
-  wire [31:0] \s_axis_tdata$357 ;
+  wire [31:0] \s_axis_tdata$366 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$359 ;
+  wire \s_axis_tlast$368 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$317 ;
+  wire \s_axis_tready$326 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$360 ;
+  wire [3:0] \s_axis_tuser$369 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$358 ;
+  wire \s_axis_tvalid$367 ;
   wire shift;
-  wire \shift$478 ;
+  wire \shift$423 ;
   wire short;
   wire start;
-  wire \start$381 ;
+  wire \start$390 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -917,6 +928,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] threshold8_value;
   wire [15:0] threshold9_value;
   wire [1023:0] thresholds;
+  wire trim_busy;
   wire valid;
   wire [63:0] vector;
   wire [3:0] vector_flags;
@@ -953,6 +965,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \$4  = ~ s_axil_bvalid;
   assign \$5  = \$3  & \$4 ;
   assign g_regs_en = \$5  | rst;
+  assign g_bus_en = bus_active | rst;
   assign g_tdc0_en = code_enable[0] | rst;
   assign g_tdc1_en = code_enable[1] | rst;
   assign g_tdc2_en = code_enable[2] | rst;
@@ -1023,371 +1036,379 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \$8  = m_axis_tvalid & m_axis_tready;
   assign \$9  = \$7  | \$8 ;
   assign g_ser_en = \$9  | rst;
-  assign \$10  = s_axis_tvalid & s_axis_tready;
-  assign \$11  = take | \$10 ;
-  assign g_in_en = \$11  | rst;
-  assign \$12  = load_inputs | bypass_load;
-  assign g_drv_en = \$12  | rst;
-  assign \$13  = start | \busy$329 ;
-  assign \$14  = \$13  | write_busy_q;
-  assign g_wr_en = \$14  | rst;
-  assign \$15  = fail_valid | retry;
-  assign \$16  = \$15  | pass_done;
-  assign g_cnt_en = \$16  | rst;
-  assign \start$381  = read_start | \read_start$383 ;
+  assign \$10  = ~ m_axis_tvalid;
+  assign \$11  = emit & \$10 ;
+  assign g_serd_en = \$11  | rst;
+  assign \$12  = s_axis_tvalid & s_axis_tready;
+  assign \$13  = take | \$12 ;
+  assign g_in_en = \$13  | rst;
+  assign \$14  = load_inputs | bypass_load;
+  assign g_drv_en = \$14  | rst;
+  assign \$15  = start | \busy$338 ;
+  assign \$16  = \$15  | write_busy_q;
+  assign g_wr_en = \$16  | rst;
+  assign \$17  = fail_valid | retry;
+  assign \$18  = \$17  | pass_done;
+  assign g_cnt_en = \$18  | rst;
+  assign \start$390  = read_start | \read_start$392 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221 , \$220 , \$219  } : { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
-  assign \flags$555  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign status_vmm_busy = \busy$597  | vector_valid;
-  assign \$17  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign status_tdc_overflow_set = pass_done & \$17 ;
-  assign \$18  = wv_fail_count_count + fail_cells;
-  assign \$19  = wv_retry_count_count + 1'h1;
-  assign \$20  = vmm_count_count + 1'h1;
+  assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  } : { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
+  assign \flags$500  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign status_vmm_busy = \busy$607  | vector_valid;
+  assign \$19  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign status_tdc_overflow_set = pass_done & \$19 ;
+  assign \$20  = wv_fail_count_count + fail_cells;
+  assign \$21  = wv_retry_count_count + 1'h1;
+  assign \$22  = vmm_count_count + 1'h1;
   always @(posedge clk)
-    write_busy_q <= \$21 ;
+    write_busy_q <= \$23 ;
   always @(posedge g_cnt_clk)
-    wv_fail_count_count <= \$22 ;
+    wv_fail_count_count <= \$24 ;
   always @(posedge g_cnt_clk)
-    \$signal$589  <= \$23 ;
+    \$signal$599  <= \$25 ;
   always @(posedge g_cnt_clk)
-    fail_mask <= \$24 ;
+    fail_mask <= \$26 ;
   always @(posedge g_cnt_clk)
-    wv_retry_count_count <= \$25 ;
+    wv_retry_count_count <= \$27 ;
   always @(posedge g_cnt_clk)
-    vmm_count_count <= \$26 ;
+    vmm_count_count <= \$28 ;
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
     .capture(capture),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$2329$0 (\$155 ),
-    .\port$2340$0 (\$156 ),
-    .\port$2351$0 (\$157 ),
-    .\port$2362$0 (\$158 ),
-    .\port$2373$0 (\$159 ),
-    .\port$2384$0 (\$160 ),
-    .\port$2395$0 (\$161 ),
-    .\port$2406$0 (\$162 ),
-    .\port$2417$0 (\$163 ),
-    .\port$2428$0 (\$164 ),
-    .\port$2439$0 (\$165 ),
-    .\port$2450$0 (\$166 ),
-    .\port$2461$0 (\$167 ),
-    .\port$2472$0 (\$168 ),
-    .\port$2483$0 (\$169 ),
-    .\port$2494$0 (\$170 ),
-    .\port$2505$0 (\$171 ),
-    .\port$2516$0 (\$172 ),
-    .\port$2527$0 (\$173 ),
-    .\port$2538$0 (\$174 ),
-    .\port$2549$0 (\$175 ),
-    .\port$2560$0 (\$176 ),
-    .\port$2571$0 (\$177 ),
-    .\port$2582$0 (\$178 ),
-    .\port$2593$0 (\$179 ),
-    .\port$2604$0 (\$180 ),
-    .\port$2615$0 (\$181 ),
-    .\port$2626$0 (\$182 ),
-    .\port$2637$0 (\$183 ),
-    .\port$2648$0 (\$184 ),
-    .\port$2659$0 (\$185 ),
-    .\port$2670$0 (\$186 ),
-    .\port$2681$0 (\$187 ),
-    .\port$2692$0 (\$188 ),
-    .\port$2703$0 (\$189 ),
-    .\port$2714$0 (\$190 ),
-    .\port$2725$0 (\$191 ),
-    .\port$2736$0 (\$192 ),
-    .\port$2747$0 (\$193 ),
-    .\port$2758$0 (\$194 ),
-    .\port$2769$0 (\$195 ),
-    .\port$2780$0 (\$196 ),
-    .\port$2791$0 (\$197 ),
-    .\port$2802$0 (\$198 ),
-    .\port$2813$0 (\$199 ),
-    .\port$2824$0 (\$200 ),
-    .\port$2835$0 (\$201 ),
-    .\port$2846$0 (\$202 ),
-    .\port$2857$0 (\$203 ),
-    .\port$2868$0 (\$204 ),
-    .\port$2879$0 (\$205 ),
-    .\port$2890$0 (\$206 ),
-    .\port$2901$0 (\$207 ),
-    .\port$2912$0 (\$208 ),
-    .\port$2923$0 (\$209 ),
-    .\port$2934$0 (\$210 ),
-    .\port$2945$0 (\$211 ),
-    .\port$2956$0 (\$212 ),
-    .\port$2967$0 (\$213 ),
-    .\port$2978$0 (\$214 ),
-    .\port$2989$0 (\$215 ),
-    .\port$3000$0 (\$216 ),
-    .\port$3011$0 (\$217 ),
-    .\port$3022$0 (\$218 ),
+    .\port$2352$0 (\$157 ),
+    .\port$2363$0 (\$158 ),
+    .\port$2374$0 (\$159 ),
+    .\port$2385$0 (\$160 ),
+    .\port$2396$0 (\$161 ),
+    .\port$2407$0 (\$162 ),
+    .\port$2418$0 (\$163 ),
+    .\port$2429$0 (\$164 ),
+    .\port$2440$0 (\$165 ),
+    .\port$2451$0 (\$166 ),
+    .\port$2462$0 (\$167 ),
+    .\port$2473$0 (\$168 ),
+    .\port$2484$0 (\$169 ),
+    .\port$2495$0 (\$170 ),
+    .\port$2506$0 (\$171 ),
+    .\port$2517$0 (\$172 ),
+    .\port$2528$0 (\$173 ),
+    .\port$2539$0 (\$174 ),
+    .\port$2550$0 (\$175 ),
+    .\port$2561$0 (\$176 ),
+    .\port$2572$0 (\$177 ),
+    .\port$2583$0 (\$178 ),
+    .\port$2594$0 (\$179 ),
+    .\port$2605$0 (\$180 ),
+    .\port$2616$0 (\$181 ),
+    .\port$2627$0 (\$182 ),
+    .\port$2638$0 (\$183 ),
+    .\port$2649$0 (\$184 ),
+    .\port$2660$0 (\$185 ),
+    .\port$2671$0 (\$186 ),
+    .\port$2682$0 (\$187 ),
+    .\port$2693$0 (\$188 ),
+    .\port$2704$0 (\$189 ),
+    .\port$2715$0 (\$190 ),
+    .\port$2726$0 (\$191 ),
+    .\port$2737$0 (\$192 ),
+    .\port$2748$0 (\$193 ),
+    .\port$2759$0 (\$194 ),
+    .\port$2770$0 (\$195 ),
+    .\port$2781$0 (\$196 ),
+    .\port$2792$0 (\$197 ),
+    .\port$2803$0 (\$198 ),
+    .\port$2814$0 (\$199 ),
+    .\port$2825$0 (\$200 ),
+    .\port$2836$0 (\$201 ),
+    .\port$2847$0 (\$202 ),
+    .\port$2858$0 (\$203 ),
+    .\port$2869$0 (\$204 ),
+    .\port$2880$0 (\$205 ),
+    .\port$2891$0 (\$206 ),
+    .\port$2902$0 (\$207 ),
+    .\port$2913$0 (\$208 ),
+    .\port$2924$0 (\$209 ),
+    .\port$2935$0 (\$210 ),
+    .\port$2946$0 (\$211 ),
+    .\port$2957$0 (\$212 ),
+    .\port$2968$0 (\$213 ),
+    .\port$2979$0 (\$214 ),
+    .\port$2990$0 (\$215 ),
+    .\port$3001$0 (\$216 ),
+    .\port$3012$0 (\$217 ),
+    .\port$3023$0 (\$218 ),
     .\port$3034$0 (\$219 ),
-    .\port$3046$0 (\$220 ),
-    .\port$3058$0 (\$221 ),
-    .\port$3070$0 (\$222 ),
-    .\port$3082$0 (\$223 ),
-    .\port$3094$0 (\$224 ),
-    .\port$3106$0 (\$225 ),
-    .\port$3118$0 (\$226 ),
-    .\port$3130$0 (\$227 ),
-    .\port$3142$0 (\$228 ),
-    .\port$3154$0 (\$229 ),
-    .\port$3166$0 (\$230 ),
-    .\port$3178$0 (\$231 ),
-    .\port$3190$0 (\$232 ),
-    .\port$3202$0 (\$233 ),
-    .\port$3214$0 (\$234 ),
-    .\port$3226$0 (\$235 ),
-    .\port$3238$0 (\$236 ),
-    .\port$3250$0 (\$237 ),
-    .\port$3262$0 (\$238 ),
-    .\port$3274$0 (\$239 ),
-    .\port$3286$0 (\$240 ),
-    .\port$3298$0 (\$241 ),
-    .\port$3310$0 (\$242 ),
-    .\port$3322$0 (\$243 ),
-    .\port$3334$0 (\$244 ),
-    .\port$3346$0 (\$245 ),
-    .\port$3358$0 (\$246 ),
-    .\port$3370$0 (\$247 ),
-    .\port$3382$0 (\$248 ),
-    .\port$3394$0 (\$249 ),
-    .\port$3406$0 (\$250 ),
-    .\port$3418$0 (\$251 ),
-    .\port$3430$0 (\$252 ),
-    .\port$3442$0 (\$253 ),
-    .\port$3454$0 (\$254 ),
-    .\port$3466$0 (\$255 ),
-    .\port$3478$0 (\$256 ),
-    .\port$3490$0 (\$257 ),
-    .\port$3502$0 (\$258 ),
-    .\port$3514$0 (\$259 ),
-    .\port$3526$0 (\$260 ),
-    .\port$3538$0 (\$261 ),
-    .\port$3550$0 (\$262 ),
-    .\port$3562$0 (\$263 ),
-    .\port$3574$0 (\$264 ),
-    .\port$3586$0 (\$265 ),
-    .\port$3598$0 (\$266 ),
-    .\port$3610$0 (\$267 ),
-    .\port$3622$0 (\$268 ),
-    .\port$3634$0 (\$269 ),
-    .\port$3646$0 (\$270 ),
-    .\port$3658$0 (\$271 ),
-    .\port$3670$0 (\$272 ),
-    .\port$3682$0 (\$273 ),
-    .\port$3694$0 (\$274 ),
-    .\port$3706$0 (\$275 ),
-    .\port$3718$0 (\$276 ),
-    .\port$3730$0 (\$277 ),
-    .\port$3742$0 (\$278 ),
-    .\port$3754$0 (\$279 ),
-    .\port$3766$0 (\$280 ),
-    .\port$3778$0 (\$281 ),
-    .\port$3790$0 (\$282 ),
-    .\port$3984$0 (cal_offset0_offset),
-    .\port$3986$0 (cal_offset1_offset),
-    .\port$3988$0 (cal_offset2_offset),
-    .\port$3990$0 (cal_offset3_offset),
-    .\port$3992$0 (cal_offset4_offset),
-    .\port$3994$0 (cal_offset5_offset),
-    .\port$3996$0 (cal_offset6_offset),
-    .\port$3998$0 (cal_offset7_offset),
-    .\port$4000$0 (cal_offset8_offset),
-    .\port$4002$0 (cal_offset9_offset),
-    .\port$4004$0 (cal_offset10_offset),
-    .\port$4006$0 (cal_offset11_offset),
-    .\port$4008$0 (cal_offset12_offset),
-    .\port$4010$0 (cal_offset13_offset),
-    .\port$4012$0 (cal_offset14_offset),
-    .\port$4014$0 (cal_offset15_offset),
-    .\port$4016$0 (cal_offset16_offset),
-    .\port$4018$0 (cal_offset17_offset),
-    .\port$4020$0 (cal_offset18_offset),
-    .\port$4022$0 (cal_offset19_offset),
-    .\port$4024$0 (cal_offset20_offset),
-    .\port$4026$0 (cal_offset21_offset),
-    .\port$4028$0 (cal_offset22_offset),
-    .\port$4030$0 (cal_offset23_offset),
-    .\port$4032$0 (cal_offset24_offset),
-    .\port$4034$0 (cal_offset25_offset),
-    .\port$4036$0 (cal_offset26_offset),
-    .\port$4038$0 (cal_offset27_offset),
-    .\port$4040$0 (cal_offset28_offset),
-    .\port$4042$0 (cal_offset29_offset),
-    .\port$4044$0 (cal_offset30_offset),
-    .\port$4046$0 (cal_offset31_offset),
-    .\port$4048$0 (cal_offset32_offset),
-    .\port$4050$0 (cal_offset33_offset),
-    .\port$4052$0 (cal_offset34_offset),
-    .\port$4054$0 (cal_offset35_offset),
-    .\port$4056$0 (cal_offset36_offset),
-    .\port$4058$0 (cal_offset37_offset),
-    .\port$4060$0 (cal_offset38_offset),
-    .\port$4062$0 (cal_offset39_offset),
-    .\port$4064$0 (cal_offset40_offset),
-    .\port$4066$0 (cal_offset41_offset),
-    .\port$4068$0 (cal_offset42_offset),
-    .\port$4070$0 (cal_offset43_offset),
-    .\port$4072$0 (cal_offset44_offset),
-    .\port$4074$0 (cal_offset45_offset),
-    .\port$4076$0 (cal_offset46_offset),
-    .\port$4078$0 (cal_offset47_offset),
-    .\port$4080$0 (cal_offset48_offset),
-    .\port$4082$0 (cal_offset49_offset),
-    .\port$4084$0 (cal_offset50_offset),
-    .\port$4086$0 (cal_offset51_offset),
-    .\port$4088$0 (cal_offset52_offset),
-    .\port$4090$0 (cal_offset53_offset),
-    .\port$4092$0 (cal_offset54_offset),
-    .\port$4094$0 (cal_offset55_offset),
-    .\port$4096$0 (cal_offset56_offset),
-    .\port$4098$0 (cal_offset57_offset),
-    .\port$4100$0 (cal_offset58_offset),
-    .\port$4102$0 (cal_offset59_offset),
-    .\port$4104$0 (cal_offset60_offset),
-    .\port$4106$0 (cal_offset61_offset),
-    .\port$4108$0 (cal_offset62_offset),
-    .\port$4110$0 (cal_offset63_offset),
-    .\port$4112$0 (threshold0_value),
-    .\port$4114$0 (threshold1_value),
-    .\port$4116$0 (threshold2_value),
-    .\port$4118$0 (threshold3_value),
-    .\port$4120$0 (threshold4_value),
-    .\port$4122$0 (threshold5_value),
-    .\port$4124$0 (threshold6_value),
-    .\port$4126$0 (threshold7_value),
-    .\port$4128$0 (threshold8_value),
-    .\port$4130$0 (threshold9_value),
-    .\port$4132$0 (threshold10_value),
-    .\port$4134$0 (threshold11_value),
-    .\port$4136$0 (threshold12_value),
-    .\port$4138$0 (threshold13_value),
-    .\port$4140$0 (threshold14_value),
-    .\port$4142$0 (threshold15_value),
-    .\port$4144$0 (threshold16_value),
-    .\port$4146$0 (threshold17_value),
-    .\port$4148$0 (threshold18_value),
-    .\port$4150$0 (threshold19_value),
-    .\port$4152$0 (threshold20_value),
-    .\port$4154$0 (threshold21_value),
-    .\port$4156$0 (threshold22_value),
-    .\port$4158$0 (threshold23_value),
-    .\port$4160$0 (threshold24_value),
-    .\port$4162$0 (threshold25_value),
-    .\port$4164$0 (threshold26_value),
-    .\port$4166$0 (threshold27_value),
-    .\port$4168$0 (threshold28_value),
-    .\port$4170$0 (threshold29_value),
-    .\port$4172$0 (threshold30_value),
-    .\port$4174$0 (threshold31_value),
-    .\port$4176$0 (threshold32_value),
-    .\port$4178$0 (threshold33_value),
-    .\port$4180$0 (threshold34_value),
-    .\port$4182$0 (threshold35_value),
-    .\port$4184$0 (threshold36_value),
-    .\port$4186$0 (threshold37_value),
-    .\port$4188$0 (threshold38_value),
-    .\port$4190$0 (threshold39_value),
-    .\port$4192$0 (threshold40_value),
-    .\port$4194$0 (threshold41_value),
-    .\port$4196$0 (threshold42_value),
-    .\port$4198$0 (threshold43_value),
-    .\port$4200$0 (threshold44_value),
-    .\port$4202$0 (threshold45_value),
-    .\port$4204$0 (threshold46_value),
-    .\port$4206$0 (threshold47_value),
-    .\port$4208$0 (threshold48_value),
-    .\port$4210$0 (threshold49_value),
-    .\port$4212$0 (threshold50_value),
-    .\port$4214$0 (threshold51_value),
-    .\port$4216$0 (threshold52_value),
-    .\port$4218$0 (threshold53_value),
-    .\port$4220$0 (threshold54_value),
-    .\port$4222$0 (threshold55_value),
-    .\port$4224$0 (threshold56_value),
-    .\port$4226$0 (threshold57_value),
-    .\port$4228$0 (threshold58_value),
-    .\port$4230$0 (threshold59_value),
-    .\port$4232$0 (threshold60_value),
-    .\port$4234$0 (threshold61_value),
-    .\port$4236$0 (threshold62_value),
-    .\port$4238$0 (threshold63_value),
-    .\port$4702$0 (\$91 ),
-    .\port$4704$0 (\$92 ),
-    .\port$4706$0 (\$93 ),
-    .\port$4708$0 (\$94 ),
-    .\port$4710$0 (\$95 ),
-    .\port$4712$0 (\$96 ),
-    .\port$4714$0 (\$97 ),
-    .\port$4716$0 (\$98 ),
-    .\port$4718$0 (\$99 ),
-    .\port$4720$0 (\$100 ),
-    .\port$4722$0 (\$101 ),
-    .\port$4724$0 (\$102 ),
-    .\port$4726$0 (\$103 ),
-    .\port$4728$0 (\$104 ),
-    .\port$4730$0 (\$105 ),
-    .\port$4732$0 (\$106 ),
-    .\port$4734$0 (\$107 ),
-    .\port$4736$0 (\$108 ),
-    .\port$4738$0 (\$109 ),
-    .\port$4740$0 (\$110 ),
-    .\port$4742$0 (\$111 ),
-    .\port$4744$0 (\$112 ),
-    .\port$4746$0 (\$113 ),
-    .\port$4748$0 (\$114 ),
-    .\port$4750$0 (\$115 ),
-    .\port$4752$0 (\$116 ),
-    .\port$4754$0 (\$117 ),
-    .\port$4756$0 (\$118 ),
-    .\port$4758$0 (\$119 ),
-    .\port$4760$0 (\$120 ),
-    .\port$4762$0 (\$121 ),
-    .\port$4764$0 (\$122 ),
-    .\port$4766$0 (\$123 ),
-    .\port$4768$0 (\$124 ),
-    .\port$4770$0 (\$125 ),
-    .\port$4772$0 (\$126 ),
-    .\port$4774$0 (\$127 ),
-    .\port$4776$0 (\$128 ),
-    .\port$4778$0 (\$129 ),
-    .\port$4780$0 (\$130 ),
-    .\port$4782$0 (\$131 ),
-    .\port$4784$0 (\$132 ),
-    .\port$4786$0 (\$133 ),
-    .\port$4788$0 (\$134 ),
-    .\port$4790$0 (\$135 ),
-    .\port$4792$0 (\$136 ),
-    .\port$4794$0 (\$137 ),
-    .\port$4796$0 (\$138 ),
-    .\port$4798$0 (\$139 ),
-    .\port$4800$0 (\$140 ),
-    .\port$4802$0 (\$141 ),
-    .\port$4804$0 (\$142 ),
-    .\port$4806$0 (\$143 ),
-    .\port$4808$0 (\$144 ),
-    .\port$4810$0 (\$145 ),
-    .\port$4812$0 (\$146 ),
-    .\port$4814$0 (\$147 ),
-    .\port$4816$0 (\$148 ),
-    .\port$4818$0 (\$149 ),
-    .\port$4820$0 (\$150 ),
-    .\port$4822$0 (\$151 ),
-    .\port$4824$0 (\$152 ),
-    .\port$4826$0 (\$153 ),
-    .\port$4828$0 (\$154 ),
-    .\port$4852$2 (\$283 ),
+    .\port$3045$0 (\$220 ),
+    .\port$3057$0 (\$221 ),
+    .\port$3069$0 (\$222 ),
+    .\port$3081$0 (\$223 ),
+    .\port$3093$0 (\$224 ),
+    .\port$3105$0 (\$225 ),
+    .\port$3117$0 (\$226 ),
+    .\port$3129$0 (\$227 ),
+    .\port$3141$0 (\$228 ),
+    .\port$3153$0 (\$229 ),
+    .\port$3165$0 (\$230 ),
+    .\port$3177$0 (\$231 ),
+    .\port$3189$0 (\$232 ),
+    .\port$3201$0 (\$233 ),
+    .\port$3213$0 (\$234 ),
+    .\port$3225$0 (\$235 ),
+    .\port$3237$0 (\$236 ),
+    .\port$3249$0 (\$237 ),
+    .\port$3261$0 (\$238 ),
+    .\port$3273$0 (\$239 ),
+    .\port$3285$0 (\$240 ),
+    .\port$3297$0 (\$241 ),
+    .\port$3309$0 (\$242 ),
+    .\port$3321$0 (\$243 ),
+    .\port$3333$0 (\$244 ),
+    .\port$3345$0 (\$245 ),
+    .\port$3357$0 (\$246 ),
+    .\port$3369$0 (\$247 ),
+    .\port$3381$0 (\$248 ),
+    .\port$3393$0 (\$249 ),
+    .\port$3405$0 (\$250 ),
+    .\port$3417$0 (\$251 ),
+    .\port$3429$0 (\$252 ),
+    .\port$3441$0 (\$253 ),
+    .\port$3453$0 (\$254 ),
+    .\port$3465$0 (\$255 ),
+    .\port$3477$0 (\$256 ),
+    .\port$3489$0 (\$257 ),
+    .\port$3501$0 (\$258 ),
+    .\port$3513$0 (\$259 ),
+    .\port$3525$0 (\$260 ),
+    .\port$3537$0 (\$261 ),
+    .\port$3549$0 (\$262 ),
+    .\port$3561$0 (\$263 ),
+    .\port$3573$0 (\$264 ),
+    .\port$3585$0 (\$265 ),
+    .\port$3597$0 (\$266 ),
+    .\port$3609$0 (\$267 ),
+    .\port$3621$0 (\$268 ),
+    .\port$3633$0 (\$269 ),
+    .\port$3645$0 (\$270 ),
+    .\port$3657$0 (\$271 ),
+    .\port$3669$0 (\$272 ),
+    .\port$3681$0 (\$273 ),
+    .\port$3693$0 (\$274 ),
+    .\port$3705$0 (\$275 ),
+    .\port$3717$0 (\$276 ),
+    .\port$3729$0 (\$277 ),
+    .\port$3741$0 (\$278 ),
+    .\port$3753$0 (\$279 ),
+    .\port$3765$0 (\$280 ),
+    .\port$3777$0 (\$281 ),
+    .\port$3789$0 (\$282 ),
+    .\port$3801$0 (\$283 ),
+    .\port$3813$0 (\$284 ),
+    .\port$4086$0 (cal_offset0_offset),
+    .\port$4088$0 (cal_offset1_offset),
+    .\port$4090$0 (cal_offset2_offset),
+    .\port$4092$0 (cal_offset3_offset),
+    .\port$4094$0 (cal_offset4_offset),
+    .\port$4096$0 (cal_offset5_offset),
+    .\port$4098$0 (cal_offset6_offset),
+    .\port$4100$0 (cal_offset7_offset),
+    .\port$4102$0 (cal_offset8_offset),
+    .\port$4104$0 (cal_offset9_offset),
+    .\port$4106$0 (cal_offset10_offset),
+    .\port$4108$0 (cal_offset11_offset),
+    .\port$4110$0 (cal_offset12_offset),
+    .\port$4112$0 (cal_offset13_offset),
+    .\port$4114$0 (cal_offset14_offset),
+    .\port$4116$0 (cal_offset15_offset),
+    .\port$4118$0 (cal_offset16_offset),
+    .\port$4120$0 (cal_offset17_offset),
+    .\port$4122$0 (cal_offset18_offset),
+    .\port$4124$0 (cal_offset19_offset),
+    .\port$4126$0 (cal_offset20_offset),
+    .\port$4128$0 (cal_offset21_offset),
+    .\port$4130$0 (cal_offset22_offset),
+    .\port$4132$0 (cal_offset23_offset),
+    .\port$4134$0 (cal_offset24_offset),
+    .\port$4136$0 (cal_offset25_offset),
+    .\port$4138$0 (cal_offset26_offset),
+    .\port$4140$0 (cal_offset27_offset),
+    .\port$4142$0 (cal_offset28_offset),
+    .\port$4144$0 (cal_offset29_offset),
+    .\port$4146$0 (cal_offset30_offset),
+    .\port$4148$0 (cal_offset31_offset),
+    .\port$4150$0 (cal_offset32_offset),
+    .\port$4152$0 (cal_offset33_offset),
+    .\port$4154$0 (cal_offset34_offset),
+    .\port$4156$0 (cal_offset35_offset),
+    .\port$4158$0 (cal_offset36_offset),
+    .\port$4160$0 (cal_offset37_offset),
+    .\port$4162$0 (cal_offset38_offset),
+    .\port$4164$0 (cal_offset39_offset),
+    .\port$4166$0 (cal_offset40_offset),
+    .\port$4168$0 (cal_offset41_offset),
+    .\port$4170$0 (cal_offset42_offset),
+    .\port$4172$0 (cal_offset43_offset),
+    .\port$4174$0 (cal_offset44_offset),
+    .\port$4176$0 (cal_offset45_offset),
+    .\port$4178$0 (cal_offset46_offset),
+    .\port$4180$0 (cal_offset47_offset),
+    .\port$4182$0 (cal_offset48_offset),
+    .\port$4184$0 (cal_offset49_offset),
+    .\port$4186$0 (cal_offset50_offset),
+    .\port$4188$0 (cal_offset51_offset),
+    .\port$4190$0 (cal_offset52_offset),
+    .\port$4192$0 (cal_offset53_offset),
+    .\port$4194$0 (cal_offset54_offset),
+    .\port$4196$0 (cal_offset55_offset),
+    .\port$4198$0 (cal_offset56_offset),
+    .\port$4200$0 (cal_offset57_offset),
+    .\port$4202$0 (cal_offset58_offset),
+    .\port$4204$0 (cal_offset59_offset),
+    .\port$4206$0 (cal_offset60_offset),
+    .\port$4208$0 (cal_offset61_offset),
+    .\port$4210$0 (cal_offset62_offset),
+    .\port$4212$0 (cal_offset63_offset),
+    .\port$4214$0 (threshold0_value),
+    .\port$4216$0 (threshold1_value),
+    .\port$4218$0 (threshold2_value),
+    .\port$4220$0 (threshold3_value),
+    .\port$4222$0 (threshold4_value),
+    .\port$4224$0 (threshold5_value),
+    .\port$4226$0 (threshold6_value),
+    .\port$4228$0 (threshold7_value),
+    .\port$4230$0 (threshold8_value),
+    .\port$4232$0 (threshold9_value),
+    .\port$4234$0 (threshold10_value),
+    .\port$4236$0 (threshold11_value),
+    .\port$4238$0 (threshold12_value),
+    .\port$4240$0 (threshold13_value),
+    .\port$4242$0 (threshold14_value),
+    .\port$4244$0 (threshold15_value),
+    .\port$4246$0 (threshold16_value),
+    .\port$4248$0 (threshold17_value),
+    .\port$4250$0 (threshold18_value),
+    .\port$4252$0 (threshold19_value),
+    .\port$4254$0 (threshold20_value),
+    .\port$4256$0 (threshold21_value),
+    .\port$4258$0 (threshold22_value),
+    .\port$4260$0 (threshold23_value),
+    .\port$4262$0 (threshold24_value),
+    .\port$4264$0 (threshold25_value),
+    .\port$4266$0 (threshold26_value),
+    .\port$4268$0 (threshold27_value),
+    .\port$4270$0 (threshold28_value),
+    .\port$4272$0 (threshold29_value),
+    .\port$4274$0 (threshold30_value),
+    .\port$4276$0 (threshold31_value),
+    .\port$4278$0 (threshold32_value),
+    .\port$4280$0 (threshold33_value),
+    .\port$4282$0 (threshold34_value),
+    .\port$4284$0 (threshold35_value),
+    .\port$4286$0 (threshold36_value),
+    .\port$4288$0 (threshold37_value),
+    .\port$4290$0 (threshold38_value),
+    .\port$4292$0 (threshold39_value),
+    .\port$4294$0 (threshold40_value),
+    .\port$4296$0 (threshold41_value),
+    .\port$4298$0 (threshold42_value),
+    .\port$4300$0 (threshold43_value),
+    .\port$4302$0 (threshold44_value),
+    .\port$4304$0 (threshold45_value),
+    .\port$4306$0 (threshold46_value),
+    .\port$4308$0 (threshold47_value),
+    .\port$4310$0 (threshold48_value),
+    .\port$4312$0 (threshold49_value),
+    .\port$4314$0 (threshold50_value),
+    .\port$4316$0 (threshold51_value),
+    .\port$4318$0 (threshold52_value),
+    .\port$4320$0 (threshold53_value),
+    .\port$4322$0 (threshold54_value),
+    .\port$4324$0 (threshold55_value),
+    .\port$4326$0 (threshold56_value),
+    .\port$4328$0 (threshold57_value),
+    .\port$4330$0 (threshold58_value),
+    .\port$4332$0 (threshold59_value),
+    .\port$4334$0 (threshold60_value),
+    .\port$4336$0 (threshold61_value),
+    .\port$4338$0 (threshold62_value),
+    .\port$4340$0 (threshold63_value),
+    .\port$4804$0 (\$93 ),
+    .\port$4806$0 (\$94 ),
+    .\port$4808$0 (\$95 ),
+    .\port$4810$0 (\$96 ),
+    .\port$4812$0 (\$97 ),
+    .\port$4814$0 (\$98 ),
+    .\port$4816$0 (\$99 ),
+    .\port$4818$0 (\$100 ),
+    .\port$4820$0 (\$101 ),
+    .\port$4822$0 (\$102 ),
+    .\port$4824$0 (\$103 ),
+    .\port$4826$0 (\$104 ),
+    .\port$4828$0 (\$105 ),
+    .\port$4830$0 (\$106 ),
+    .\port$4832$0 (\$107 ),
+    .\port$4834$0 (\$108 ),
+    .\port$4836$0 (\$109 ),
+    .\port$4838$0 (\$110 ),
+    .\port$4840$0 (\$111 ),
+    .\port$4842$0 (\$112 ),
+    .\port$4844$0 (\$113 ),
+    .\port$4846$0 (\$114 ),
+    .\port$4848$0 (\$115 ),
+    .\port$4850$0 (\$116 ),
+    .\port$4852$0 (\$117 ),
+    .\port$4854$0 (\$118 ),
+    .\port$4856$0 (\$119 ),
+    .\port$4858$0 (\$120 ),
+    .\port$4860$0 (\$121 ),
+    .\port$4862$0 (\$122 ),
+    .\port$4864$0 (\$123 ),
+    .\port$4866$0 (\$124 ),
+    .\port$4868$0 (\$125 ),
+    .\port$4870$0 (\$126 ),
+    .\port$4872$0 (\$127 ),
+    .\port$4874$0 (\$128 ),
+    .\port$4876$0 (\$129 ),
+    .\port$4878$0 (\$130 ),
+    .\port$4880$0 (\$131 ),
+    .\port$4882$0 (\$132 ),
+    .\port$4884$0 (\$133 ),
+    .\port$4886$0 (\$134 ),
+    .\port$4888$0 (\$135 ),
+    .\port$4890$0 (\$136 ),
+    .\port$4892$0 (\$137 ),
+    .\port$4894$0 (\$138 ),
+    .\port$4896$0 (\$139 ),
+    .\port$4898$0 (\$140 ),
+    .\port$4900$0 (\$141 ),
+    .\port$4902$0 (\$142 ),
+    .\port$4904$0 (\$143 ),
+    .\port$4906$0 (\$144 ),
+    .\port$4908$0 (\$145 ),
+    .\port$4910$0 (\$146 ),
+    .\port$4912$0 (\$147 ),
+    .\port$4914$0 (\$148 ),
+    .\port$4916$0 (\$149 ),
+    .\port$4918$0 (\$150 ),
+    .\port$4920$0 (\$151 ),
+    .\port$4922$0 (\$152 ),
+    .\port$4924$0 (\$153 ),
+    .\port$4926$0 (\$154 ),
+    .\port$4928$0 (\$155 ),
+    .\port$4930$0 (\$156 ),
+    .\port$4959$2 (\$285 ),
     .raw(raw)
   );
   mram_icg g_acc_icg (
     .clk(clk),
     .en(g_acc_en),
     .gclk(g_acc_clk)
+  );
+  mram_icg g_bus_icg (
+    .clk(clk),
+    .en(g_bus_en),
+    .gclk(g_bus_clk)
   );
   mram_icg g_cnt_icg (
     .clk(clk),
@@ -1413,6 +1434,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .clk(clk),
     .en(g_ser_en),
     .gclk(g_ser_clk)
+  );
+  mram_icg g_serd_icg (
+    .clk(clk),
+    .en(g_serd_en),
+    .gclk(g_serd_clk)
   );
   mram_icg g_tdc0_icg (
     .clk(clk),
@@ -1772,15 +1798,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
     .rst(rst),
-    .start(\start$381 ),
+    .start(\start$390 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(\capture$399 ),
+    .tdc_capture(\capture$408 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
     .tdc_window_end(window_end)
   );
   \mram_macro.regfile  regfile (
+    .bus_active(bus_active),
     .cal_offset0_offset(cal_offset0_offset),
     .cal_offset10_offset(cal_offset10_offset),
     .cal_offset11_offset(cal_offset11_offset),
@@ -1845,16 +1872,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset7_offset(cal_offset7_offset),
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
-    .clk(clk),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$329 ),
+    .ctrl_write_row_busy(\busy$338 ),
+    .g_bus_clk(g_bus_clk),
+    .g_bus_rst(rst),
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$3911$0 (\$signal$589 ),
-    .\port$3913$0 (fail_mask),
+    .\port$4013$0 (\$signal$599 ),
+    .\port$4015$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
-    .rst(rst),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
     .s_axil_arvalid(s_axil_arvalid),
@@ -1958,9 +1985,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .data(data),
-    .flags(\flags$555 ),
+    .flags(\flags$500 ),
     .g_ser_clk(g_ser_clk),
-    .g_ser_rst(rst),
+    .g_serd_clk(g_serd_clk),
+    .g_serd_rst(rst),
     .load(emit),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
@@ -1971,14 +1999,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$597 ),
+    .busy(\busy$607 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$4852$2 (\$283 ),
+    .\port$4959$2 (\$285 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -1986,11 +2014,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(\busy$329 )
+    .write_busy(\busy$338 )
   );
   \mram_macro.tdc  tdc (
     .all_fired(tdc_all_fired),
-    .capture(\capture$399 ),
+    .capture(\capture$408 ),
     .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
@@ -2060,134 +2088,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4574$0 (\$27 ),
-    .\port$4576$0 (\$28 ),
-    .\port$4578$0 (\$29 ),
-    .\port$4580$0 (\$30 ),
-    .\port$4582$0 (\$31 ),
-    .\port$4584$0 (\$32 ),
-    .\port$4586$0 (\$33 ),
-    .\port$4588$0 (\$34 ),
-    .\port$4590$0 (\$35 ),
-    .\port$4592$0 (\$36 ),
-    .\port$4594$0 (\$37 ),
-    .\port$4596$0 (\$38 ),
-    .\port$4598$0 (\$39 ),
-    .\port$4600$0 (\$40 ),
-    .\port$4602$0 (\$41 ),
-    .\port$4604$0 (\$42 ),
-    .\port$4606$0 (\$43 ),
-    .\port$4608$0 (\$44 ),
-    .\port$4610$0 (\$45 ),
-    .\port$4612$0 (\$46 ),
-    .\port$4614$0 (\$47 ),
-    .\port$4616$0 (\$48 ),
-    .\port$4618$0 (\$49 ),
-    .\port$4620$0 (\$50 ),
-    .\port$4622$0 (\$51 ),
-    .\port$4624$0 (\$52 ),
-    .\port$4626$0 (\$53 ),
-    .\port$4628$0 (\$54 ),
-    .\port$4630$0 (\$55 ),
-    .\port$4632$0 (\$56 ),
-    .\port$4634$0 (\$57 ),
-    .\port$4636$0 (\$58 ),
-    .\port$4638$0 (\$59 ),
-    .\port$4640$0 (\$60 ),
-    .\port$4642$0 (\$61 ),
-    .\port$4644$0 (\$62 ),
-    .\port$4646$0 (\$63 ),
-    .\port$4648$0 (\$64 ),
-    .\port$4650$0 (\$65 ),
-    .\port$4652$0 (\$66 ),
-    .\port$4654$0 (\$67 ),
-    .\port$4656$0 (\$68 ),
-    .\port$4658$0 (\$69 ),
-    .\port$4660$0 (\$70 ),
-    .\port$4662$0 (\$71 ),
-    .\port$4664$0 (\$72 ),
-    .\port$4666$0 (\$73 ),
-    .\port$4668$0 (\$74 ),
-    .\port$4670$0 (\$75 ),
-    .\port$4672$0 (\$76 ),
-    .\port$4674$0 (\$77 ),
-    .\port$4676$0 (\$78 ),
-    .\port$4678$0 (\$79 ),
-    .\port$4680$0 (\$80 ),
-    .\port$4682$0 (\$81 ),
-    .\port$4684$0 (\$82 ),
-    .\port$4686$0 (\$83 ),
-    .\port$4688$0 (\$84 ),
-    .\port$4690$0 (\$85 ),
-    .\port$4692$0 (\$86 ),
-    .\port$4694$0 (\$87 ),
-    .\port$4696$0 (\$88 ),
-    .\port$4698$0 (\$89 ),
-    .\port$4700$0 (\$90 ),
-    .\port$4702$0 (\$91 ),
-    .\port$4704$0 (\$92 ),
-    .\port$4706$0 (\$93 ),
-    .\port$4708$0 (\$94 ),
-    .\port$4710$0 (\$95 ),
-    .\port$4712$0 (\$96 ),
-    .\port$4714$0 (\$97 ),
-    .\port$4716$0 (\$98 ),
-    .\port$4718$0 (\$99 ),
-    .\port$4720$0 (\$100 ),
-    .\port$4722$0 (\$101 ),
-    .\port$4724$0 (\$102 ),
-    .\port$4726$0 (\$103 ),
-    .\port$4728$0 (\$104 ),
-    .\port$4730$0 (\$105 ),
-    .\port$4732$0 (\$106 ),
-    .\port$4734$0 (\$107 ),
-    .\port$4736$0 (\$108 ),
-    .\port$4738$0 (\$109 ),
-    .\port$4740$0 (\$110 ),
-    .\port$4742$0 (\$111 ),
-    .\port$4744$0 (\$112 ),
-    .\port$4746$0 (\$113 ),
-    .\port$4748$0 (\$114 ),
-    .\port$4750$0 (\$115 ),
-    .\port$4752$0 (\$116 ),
-    .\port$4754$0 (\$117 ),
-    .\port$4756$0 (\$118 ),
-    .\port$4758$0 (\$119 ),
-    .\port$4760$0 (\$120 ),
-    .\port$4762$0 (\$121 ),
-    .\port$4764$0 (\$122 ),
-    .\port$4766$0 (\$123 ),
-    .\port$4768$0 (\$124 ),
-    .\port$4770$0 (\$125 ),
-    .\port$4772$0 (\$126 ),
-    .\port$4774$0 (\$127 ),
-    .\port$4776$0 (\$128 ),
-    .\port$4778$0 (\$129 ),
-    .\port$4780$0 (\$130 ),
-    .\port$4782$0 (\$131 ),
-    .\port$4784$0 (\$132 ),
-    .\port$4786$0 (\$133 ),
-    .\port$4788$0 (\$134 ),
-    .\port$4790$0 (\$135 ),
-    .\port$4792$0 (\$136 ),
-    .\port$4794$0 (\$137 ),
-    .\port$4796$0 (\$138 ),
-    .\port$4798$0 (\$139 ),
-    .\port$4800$0 (\$140 ),
-    .\port$4802$0 (\$141 ),
-    .\port$4804$0 (\$142 ),
-    .\port$4806$0 (\$143 ),
-    .\port$4808$0 (\$144 ),
-    .\port$4810$0 (\$145 ),
-    .\port$4812$0 (\$146 ),
-    .\port$4814$0 (\$147 ),
-    .\port$4816$0 (\$148 ),
-    .\port$4818$0 (\$149 ),
-    .\port$4820$0 (\$150 ),
-    .\port$4822$0 (\$151 ),
-    .\port$4824$0 (\$152 ),
-    .\port$4826$0 (\$153 ),
-    .\port$4828$0 (\$154 ),
+    .\port$4676$0 (\$29 ),
+    .\port$4678$0 (\$30 ),
+    .\port$4680$0 (\$31 ),
+    .\port$4682$0 (\$32 ),
+    .\port$4684$0 (\$33 ),
+    .\port$4686$0 (\$34 ),
+    .\port$4688$0 (\$35 ),
+    .\port$4690$0 (\$36 ),
+    .\port$4692$0 (\$37 ),
+    .\port$4694$0 (\$38 ),
+    .\port$4696$0 (\$39 ),
+    .\port$4698$0 (\$40 ),
+    .\port$4700$0 (\$41 ),
+    .\port$4702$0 (\$42 ),
+    .\port$4704$0 (\$43 ),
+    .\port$4706$0 (\$44 ),
+    .\port$4708$0 (\$45 ),
+    .\port$4710$0 (\$46 ),
+    .\port$4712$0 (\$47 ),
+    .\port$4714$0 (\$48 ),
+    .\port$4716$0 (\$49 ),
+    .\port$4718$0 (\$50 ),
+    .\port$4720$0 (\$51 ),
+    .\port$4722$0 (\$52 ),
+    .\port$4724$0 (\$53 ),
+    .\port$4726$0 (\$54 ),
+    .\port$4728$0 (\$55 ),
+    .\port$4730$0 (\$56 ),
+    .\port$4732$0 (\$57 ),
+    .\port$4734$0 (\$58 ),
+    .\port$4736$0 (\$59 ),
+    .\port$4738$0 (\$60 ),
+    .\port$4740$0 (\$61 ),
+    .\port$4742$0 (\$62 ),
+    .\port$4744$0 (\$63 ),
+    .\port$4746$0 (\$64 ),
+    .\port$4748$0 (\$65 ),
+    .\port$4750$0 (\$66 ),
+    .\port$4752$0 (\$67 ),
+    .\port$4754$0 (\$68 ),
+    .\port$4756$0 (\$69 ),
+    .\port$4758$0 (\$70 ),
+    .\port$4760$0 (\$71 ),
+    .\port$4762$0 (\$72 ),
+    .\port$4764$0 (\$73 ),
+    .\port$4766$0 (\$74 ),
+    .\port$4768$0 (\$75 ),
+    .\port$4770$0 (\$76 ),
+    .\port$4772$0 (\$77 ),
+    .\port$4774$0 (\$78 ),
+    .\port$4776$0 (\$79 ),
+    .\port$4778$0 (\$80 ),
+    .\port$4780$0 (\$81 ),
+    .\port$4782$0 (\$82 ),
+    .\port$4784$0 (\$83 ),
+    .\port$4786$0 (\$84 ),
+    .\port$4788$0 (\$85 ),
+    .\port$4790$0 (\$86 ),
+    .\port$4792$0 (\$87 ),
+    .\port$4794$0 (\$88 ),
+    .\port$4796$0 (\$89 ),
+    .\port$4798$0 (\$90 ),
+    .\port$4800$0 (\$91 ),
+    .\port$4802$0 (\$92 ),
+    .\port$4804$0 (\$93 ),
+    .\port$4806$0 (\$94 ),
+    .\port$4808$0 (\$95 ),
+    .\port$4810$0 (\$96 ),
+    .\port$4812$0 (\$97 ),
+    .\port$4814$0 (\$98 ),
+    .\port$4816$0 (\$99 ),
+    .\port$4818$0 (\$100 ),
+    .\port$4820$0 (\$101 ),
+    .\port$4822$0 (\$102 ),
+    .\port$4824$0 (\$103 ),
+    .\port$4826$0 (\$104 ),
+    .\port$4828$0 (\$105 ),
+    .\port$4830$0 (\$106 ),
+    .\port$4832$0 (\$107 ),
+    .\port$4834$0 (\$108 ),
+    .\port$4836$0 (\$109 ),
+    .\port$4838$0 (\$110 ),
+    .\port$4840$0 (\$111 ),
+    .\port$4842$0 (\$112 ),
+    .\port$4844$0 (\$113 ),
+    .\port$4846$0 (\$114 ),
+    .\port$4848$0 (\$115 ),
+    .\port$4850$0 (\$116 ),
+    .\port$4852$0 (\$117 ),
+    .\port$4854$0 (\$118 ),
+    .\port$4856$0 (\$119 ),
+    .\port$4858$0 (\$120 ),
+    .\port$4860$0 (\$121 ),
+    .\port$4862$0 (\$122 ),
+    .\port$4864$0 (\$123 ),
+    .\port$4866$0 (\$124 ),
+    .\port$4868$0 (\$125 ),
+    .\port$4870$0 (\$126 ),
+    .\port$4872$0 (\$127 ),
+    .\port$4874$0 (\$128 ),
+    .\port$4876$0 (\$129 ),
+    .\port$4878$0 (\$130 ),
+    .\port$4880$0 (\$131 ),
+    .\port$4882$0 (\$132 ),
+    .\port$4884$0 (\$133 ),
+    .\port$4886$0 (\$134 ),
+    .\port$4888$0 (\$135 ),
+    .\port$4890$0 (\$136 ),
+    .\port$4892$0 (\$137 ),
+    .\port$4894$0 (\$138 ),
+    .\port$4896$0 (\$139 ),
+    .\port$4898$0 (\$140 ),
+    .\port$4900$0 (\$141 ),
+    .\port$4902$0 (\$142 ),
+    .\port$4904$0 (\$143 ),
+    .\port$4906$0 (\$144 ),
+    .\port$4908$0 (\$145 ),
+    .\port$4910$0 (\$146 ),
+    .\port$4912$0 (\$147 ),
+    .\port$4914$0 (\$148 ),
+    .\port$4916$0 (\$149 ),
+    .\port$4918$0 (\$150 ),
+    .\port$4920$0 (\$151 ),
+    .\port$4922$0 (\$152 ),
+    .\port$4924$0 (\$153 ),
+    .\port$4926$0 (\$154 ),
+    .\port$4928$0 (\$155 ),
+    .\port$4930$0 (\$156 ),
     .rst(rst),
     .window_end(window_end)
   );
@@ -2197,151 +2225,151 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$329 ),
+    .busy(\busy$338 ),
     .bypass_l(raw_bypass_l),
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$605 ),
+    .fail_mask(\fail_mask$615 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$3980$0 (weight_data0_bits),
-    .\port$3982$0 (weight_data1_bits),
-    .\port$4574$0 (\$27 ),
-    .\port$4576$0 (\$28 ),
-    .\port$4578$0 (\$29 ),
-    .\port$4580$0 (\$30 ),
-    .\port$4582$0 (\$31 ),
-    .\port$4584$0 (\$32 ),
-    .\port$4586$0 (\$33 ),
-    .\port$4588$0 (\$34 ),
-    .\port$4590$0 (\$35 ),
-    .\port$4592$0 (\$36 ),
-    .\port$4594$0 (\$37 ),
-    .\port$4596$0 (\$38 ),
-    .\port$4598$0 (\$39 ),
-    .\port$4600$0 (\$40 ),
-    .\port$4602$0 (\$41 ),
-    .\port$4604$0 (\$42 ),
-    .\port$4606$0 (\$43 ),
-    .\port$4608$0 (\$44 ),
-    .\port$4610$0 (\$45 ),
-    .\port$4612$0 (\$46 ),
-    .\port$4614$0 (\$47 ),
-    .\port$4616$0 (\$48 ),
-    .\port$4618$0 (\$49 ),
-    .\port$4620$0 (\$50 ),
-    .\port$4622$0 (\$51 ),
-    .\port$4624$0 (\$52 ),
-    .\port$4626$0 (\$53 ),
-    .\port$4628$0 (\$54 ),
-    .\port$4630$0 (\$55 ),
-    .\port$4632$0 (\$56 ),
-    .\port$4634$0 (\$57 ),
-    .\port$4636$0 (\$58 ),
-    .\port$4638$0 (\$59 ),
-    .\port$4640$0 (\$60 ),
-    .\port$4642$0 (\$61 ),
-    .\port$4644$0 (\$62 ),
-    .\port$4646$0 (\$63 ),
-    .\port$4648$0 (\$64 ),
-    .\port$4650$0 (\$65 ),
-    .\port$4652$0 (\$66 ),
-    .\port$4654$0 (\$67 ),
-    .\port$4656$0 (\$68 ),
-    .\port$4658$0 (\$69 ),
-    .\port$4660$0 (\$70 ),
-    .\port$4662$0 (\$71 ),
-    .\port$4664$0 (\$72 ),
-    .\port$4666$0 (\$73 ),
-    .\port$4668$0 (\$74 ),
-    .\port$4670$0 (\$75 ),
-    .\port$4672$0 (\$76 ),
-    .\port$4674$0 (\$77 ),
-    .\port$4676$0 (\$78 ),
-    .\port$4678$0 (\$79 ),
-    .\port$4680$0 (\$80 ),
-    .\port$4682$0 (\$81 ),
-    .\port$4684$0 (\$82 ),
-    .\port$4686$0 (\$83 ),
-    .\port$4688$0 (\$84 ),
-    .\port$4690$0 (\$85 ),
-    .\port$4692$0 (\$86 ),
-    .\port$4694$0 (\$87 ),
-    .\port$4696$0 (\$88 ),
-    .\port$4698$0 (\$89 ),
-    .\port$4700$0 (\$90 ),
-    .\port$4702$0 (\$91 ),
-    .\port$4704$0 (\$92 ),
-    .\port$4706$0 (\$93 ),
-    .\port$4708$0 (\$94 ),
-    .\port$4710$0 (\$95 ),
-    .\port$4712$0 (\$96 ),
-    .\port$4714$0 (\$97 ),
-    .\port$4716$0 (\$98 ),
-    .\port$4718$0 (\$99 ),
-    .\port$4720$0 (\$100 ),
-    .\port$4722$0 (\$101 ),
-    .\port$4724$0 (\$102 ),
-    .\port$4726$0 (\$103 ),
-    .\port$4728$0 (\$104 ),
-    .\port$4730$0 (\$105 ),
-    .\port$4732$0 (\$106 ),
-    .\port$4734$0 (\$107 ),
-    .\port$4736$0 (\$108 ),
-    .\port$4738$0 (\$109 ),
-    .\port$4740$0 (\$110 ),
-    .\port$4742$0 (\$111 ),
-    .\port$4744$0 (\$112 ),
-    .\port$4746$0 (\$113 ),
-    .\port$4748$0 (\$114 ),
-    .\port$4750$0 (\$115 ),
-    .\port$4752$0 (\$116 ),
-    .\port$4754$0 (\$117 ),
-    .\port$4756$0 (\$118 ),
-    .\port$4758$0 (\$119 ),
-    .\port$4760$0 (\$120 ),
-    .\port$4762$0 (\$121 ),
-    .\port$4764$0 (\$122 ),
-    .\port$4766$0 (\$123 ),
-    .\port$4768$0 (\$124 ),
-    .\port$4770$0 (\$125 ),
-    .\port$4772$0 (\$126 ),
-    .\port$4774$0 (\$127 ),
-    .\port$4776$0 (\$128 ),
-    .\port$4778$0 (\$129 ),
-    .\port$4780$0 (\$130 ),
-    .\port$4782$0 (\$131 ),
-    .\port$4784$0 (\$132 ),
-    .\port$4786$0 (\$133 ),
-    .\port$4788$0 (\$134 ),
-    .\port$4790$0 (\$135 ),
-    .\port$4792$0 (\$136 ),
-    .\port$4794$0 (\$137 ),
-    .\port$4796$0 (\$138 ),
-    .\port$4798$0 (\$139 ),
-    .\port$4800$0 (\$140 ),
-    .\port$4802$0 (\$141 ),
-    .\port$4804$0 (\$142 ),
-    .\port$4806$0 (\$143 ),
-    .\port$4808$0 (\$144 ),
-    .\port$4810$0 (\$145 ),
-    .\port$4812$0 (\$146 ),
-    .\port$4814$0 (\$147 ),
-    .\port$4816$0 (\$148 ),
-    .\port$4818$0 (\$149 ),
-    .\port$4820$0 (\$150 ),
-    .\port$4822$0 (\$151 ),
-    .\port$4824$0 (\$152 ),
-    .\port$4826$0 (\$153 ),
-    .\port$4828$0 (\$154 ),
+    .\port$4082$0 (weight_data0_bits),
+    .\port$4084$0 (weight_data1_bits),
+    .\port$4676$0 (\$29 ),
+    .\port$4678$0 (\$30 ),
+    .\port$4680$0 (\$31 ),
+    .\port$4682$0 (\$32 ),
+    .\port$4684$0 (\$33 ),
+    .\port$4686$0 (\$34 ),
+    .\port$4688$0 (\$35 ),
+    .\port$4690$0 (\$36 ),
+    .\port$4692$0 (\$37 ),
+    .\port$4694$0 (\$38 ),
+    .\port$4696$0 (\$39 ),
+    .\port$4698$0 (\$40 ),
+    .\port$4700$0 (\$41 ),
+    .\port$4702$0 (\$42 ),
+    .\port$4704$0 (\$43 ),
+    .\port$4706$0 (\$44 ),
+    .\port$4708$0 (\$45 ),
+    .\port$4710$0 (\$46 ),
+    .\port$4712$0 (\$47 ),
+    .\port$4714$0 (\$48 ),
+    .\port$4716$0 (\$49 ),
+    .\port$4718$0 (\$50 ),
+    .\port$4720$0 (\$51 ),
+    .\port$4722$0 (\$52 ),
+    .\port$4724$0 (\$53 ),
+    .\port$4726$0 (\$54 ),
+    .\port$4728$0 (\$55 ),
+    .\port$4730$0 (\$56 ),
+    .\port$4732$0 (\$57 ),
+    .\port$4734$0 (\$58 ),
+    .\port$4736$0 (\$59 ),
+    .\port$4738$0 (\$60 ),
+    .\port$4740$0 (\$61 ),
+    .\port$4742$0 (\$62 ),
+    .\port$4744$0 (\$63 ),
+    .\port$4746$0 (\$64 ),
+    .\port$4748$0 (\$65 ),
+    .\port$4750$0 (\$66 ),
+    .\port$4752$0 (\$67 ),
+    .\port$4754$0 (\$68 ),
+    .\port$4756$0 (\$69 ),
+    .\port$4758$0 (\$70 ),
+    .\port$4760$0 (\$71 ),
+    .\port$4762$0 (\$72 ),
+    .\port$4764$0 (\$73 ),
+    .\port$4766$0 (\$74 ),
+    .\port$4768$0 (\$75 ),
+    .\port$4770$0 (\$76 ),
+    .\port$4772$0 (\$77 ),
+    .\port$4774$0 (\$78 ),
+    .\port$4776$0 (\$79 ),
+    .\port$4778$0 (\$80 ),
+    .\port$4780$0 (\$81 ),
+    .\port$4782$0 (\$82 ),
+    .\port$4784$0 (\$83 ),
+    .\port$4786$0 (\$84 ),
+    .\port$4788$0 (\$85 ),
+    .\port$4790$0 (\$86 ),
+    .\port$4792$0 (\$87 ),
+    .\port$4794$0 (\$88 ),
+    .\port$4796$0 (\$89 ),
+    .\port$4798$0 (\$90 ),
+    .\port$4800$0 (\$91 ),
+    .\port$4802$0 (\$92 ),
+    .\port$4804$0 (\$93 ),
+    .\port$4806$0 (\$94 ),
+    .\port$4808$0 (\$95 ),
+    .\port$4810$0 (\$96 ),
+    .\port$4812$0 (\$97 ),
+    .\port$4814$0 (\$98 ),
+    .\port$4816$0 (\$99 ),
+    .\port$4818$0 (\$100 ),
+    .\port$4820$0 (\$101 ),
+    .\port$4822$0 (\$102 ),
+    .\port$4824$0 (\$103 ),
+    .\port$4826$0 (\$104 ),
+    .\port$4828$0 (\$105 ),
+    .\port$4830$0 (\$106 ),
+    .\port$4832$0 (\$107 ),
+    .\port$4834$0 (\$108 ),
+    .\port$4836$0 (\$109 ),
+    .\port$4838$0 (\$110 ),
+    .\port$4840$0 (\$111 ),
+    .\port$4842$0 (\$112 ),
+    .\port$4844$0 (\$113 ),
+    .\port$4846$0 (\$114 ),
+    .\port$4848$0 (\$115 ),
+    .\port$4850$0 (\$116 ),
+    .\port$4852$0 (\$117 ),
+    .\port$4854$0 (\$118 ),
+    .\port$4856$0 (\$119 ),
+    .\port$4858$0 (\$120 ),
+    .\port$4860$0 (\$121 ),
+    .\port$4862$0 (\$122 ),
+    .\port$4864$0 (\$123 ),
+    .\port$4866$0 (\$124 ),
+    .\port$4868$0 (\$125 ),
+    .\port$4870$0 (\$126 ),
+    .\port$4872$0 (\$127 ),
+    .\port$4874$0 (\$128 ),
+    .\port$4876$0 (\$129 ),
+    .\port$4878$0 (\$130 ),
+    .\port$4880$0 (\$131 ),
+    .\port$4882$0 (\$132 ),
+    .\port$4884$0 (\$133 ),
+    .\port$4886$0 (\$134 ),
+    .\port$4888$0 (\$135 ),
+    .\port$4890$0 (\$136 ),
+    .\port$4892$0 (\$137 ),
+    .\port$4894$0 (\$138 ),
+    .\port$4896$0 (\$139 ),
+    .\port$4898$0 (\$140 ),
+    .\port$4900$0 (\$141 ),
+    .\port$4902$0 (\$142 ),
+    .\port$4904$0 (\$143 ),
+    .\port$4906$0 (\$144 ),
+    .\port$4908$0 (\$145 ),
+    .\port$4910$0 (\$146 ),
+    .\port$4912$0 (\$147 ),
+    .\port$4914$0 (\$148 ),
+    .\port$4916$0 (\$149 ),
+    .\port$4918$0 (\$150 ),
+    .\port$4920$0 (\$151 ),
+    .\port$4922$0 (\$152 ),
+    .\port$4924$0 (\$153 ),
+    .\port$4926$0 (\$154 ),
+    .\port$4928$0 (\$155 ),
+    .\port$4930$0 (\$156 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$383 ),
+    .read_start(\read_start$392 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .start(start),
@@ -2351,59 +2379,59 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$21  = \busy$329 ;
+    \$23  = \busy$338 ;
     if (rst) begin
-      \$21  = 1'h0;
+      \$23  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$22  = wv_fail_count_count;
+    \$24  = wv_fail_count_count;
     if (fail_valid) begin
-      \$22  = \$18 [31:0];
+      \$24  = \$20 [31:0];
     end
     if (rst) begin
-      \$22  = 32'd0;
+      \$24  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$23  = \$signal$589 ;
+    \$25  = \$signal$599 ;
     if (fail_valid) begin
-      \$23  = fail_row;
+      \$25  = fail_row;
     end
     if (rst) begin
-      \$23  = 6'h00;
+      \$25  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$24  = fail_mask;
+    \$26  = fail_mask;
     if (fail_valid) begin
-      \$24  = \fail_mask$605 ;
+      \$26  = \fail_mask$615 ;
     end
     if (rst) begin
-      \$24  = 64'h0000000000000000;
+      \$26  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$25  = wv_retry_count_count;
+    \$27  = wv_retry_count_count;
     if (retry) begin
-      \$25  = \$19 [31:0];
+      \$27  = \$21 [31:0];
     end
     if (rst) begin
-      \$25  = 32'd0;
+      \$27  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$26  = vmm_count_count;
+    \$28  = vmm_count_count;
     if (pass_done) begin
-      \$26  = \$20 [31:0];
+      \$28  = \$22 [31:0];
     end
     if (rst) begin
-      \$26  = 32'd0;
+      \$28  = 32'd0;
     end
   end
   assign \s_axil_awready$41  = s_axil_awready;
@@ -2411,6 +2439,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \s_axil_bvalid$43  = s_axil_bvalid;
   assign g_regs_rst = rst;
   assign g_regs_gclk = g_regs_clk;
+  assign g_bus_rst = rst;
+  assign g_bus_gclk = g_bus_clk;
   assign g_tdc0_rst = rst;
   assign g_tdc0_gclk = g_tdc0_clk;
   assign g_tdc1_rst = rst;
@@ -2544,7 +2574,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign busy = m_axis_tvalid;
   assign g_ser_rst = rst;
   assign g_ser_gclk = g_ser_clk;
-  assign \s_axis_tready$317  = s_axis_tready;
+  assign g_serd_rst = rst;
+  assign g_serd_gclk = g_serd_clk;
+  assign \s_axis_tready$326  = s_axis_tready;
   assign g_in_rst = rst;
   assign g_in_gclk = g_in_clk;
   assign g_drv_rst = rst;
@@ -2553,31 +2585,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_wr_gclk = g_wr_clk;
   assign g_cnt_rst = rst;
   assign g_cnt_gclk = g_cnt_clk;
-  assign \s_axil_awaddr$341  = s_axil_awaddr;
-  assign \s_axil_awprot$342  = s_axil_awprot;
-  assign \s_axil_awvalid$343  = s_axil_awvalid;
-  assign \s_axil_wdata$344  = s_axil_wdata;
-  assign \s_axil_wstrb$345  = s_axil_wstrb;
-  assign \s_axil_wvalid$346  = s_axil_wvalid;
-  assign \s_axil_bresp$347  = s_axil_bresp;
-  assign \s_axil_bready$348  = s_axil_bready;
-  assign \s_axil_araddr$349  = s_axil_araddr;
-  assign \s_axil_arprot$350  = s_axil_arprot;
-  assign \s_axil_arvalid$351  = s_axil_arvalid;
-  assign \s_axil_arready$352  = s_axil_arready;
-  assign \s_axil_rdata$353  = s_axil_rdata;
-  assign \s_axil_rresp$354  = s_axil_rresp;
-  assign \s_axil_rvalid$355  = s_axil_rvalid;
-  assign \s_axil_rready$356  = s_axil_rready;
-  assign \s_axis_tdata$357  = s_axis_tdata;
-  assign \s_axis_tvalid$358  = s_axis_tvalid;
-  assign \s_axis_tlast$359  = s_axis_tlast;
-  assign \s_axis_tuser$360  = s_axis_tuser;
-  assign \m_axis_tdata$361  = m_axis_tdata;
-  assign \m_axis_tvalid$362  = m_axis_tvalid;
-  assign \m_axis_tready$363  = m_axis_tready;
-  assign \m_axis_tlast$364  = m_axis_tlast;
-  assign \m_axis_tuser$365  = m_axis_tuser;
+  assign \s_axil_awaddr$350  = s_axil_awaddr;
+  assign \s_axil_awprot$351  = s_axil_awprot;
+  assign \s_axil_awvalid$352  = s_axil_awvalid;
+  assign \s_axil_wdata$353  = s_axil_wdata;
+  assign \s_axil_wstrb$354  = s_axil_wstrb;
+  assign \s_axil_wvalid$355  = s_axil_wvalid;
+  assign \s_axil_bresp$356  = s_axil_bresp;
+  assign \s_axil_bready$357  = s_axil_bready;
+  assign \s_axil_araddr$358  = s_axil_araddr;
+  assign \s_axil_arprot$359  = s_axil_arprot;
+  assign \s_axil_arvalid$360  = s_axil_arvalid;
+  assign \s_axil_arready$361  = s_axil_arready;
+  assign \s_axil_rdata$362  = s_axil_rdata;
+  assign \s_axil_rresp$363  = s_axil_rresp;
+  assign \s_axil_rvalid$364  = s_axil_rvalid;
+  assign \s_axil_rready$365  = s_axil_rready;
+  assign \s_axis_tdata$366  = s_axis_tdata;
+  assign \s_axis_tvalid$367  = s_axis_tvalid;
+  assign \s_axis_tlast$368  = s_axis_tlast;
+  assign \s_axis_tuser$369  = s_axis_tuser;
+  assign \m_axis_tdata$370  = m_axis_tdata;
+  assign \m_axis_tvalid$371  = m_axis_tvalid;
+  assign \m_axis_tready$372  = m_axis_tready;
+  assign \m_axis_tlast$373  = m_axis_tlast;
+  assign \m_axis_tuser$374  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
@@ -2586,62 +2618,63 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$379  = arr_bypass_l;
-  assign \arr_bypass_r$380  = arr_bypass_r;
+  assign \arr_bypass_l$388  = arr_bypass_l;
+  assign \arr_bypass_r$389  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$394  = arr_pre;
-  assign \arr_eval$395  = arr_eval;
+  assign \arr_pre$403  = arr_pre;
+  assign \arr_eval$404  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = \capture$399 ;
+  assign tdc_capture = \capture$408 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
-  assign codes = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \codes$408  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
-  assign \capture$474  = capture;
-  assign \accumulate$476  = accumulate;
-  assign shift = \$283 [0];
-  assign \shift$478  = \$283 [0];
-  assign negate = \$283 [1];
-  assign \negate$480  = \$283 [1];
+  assign trim_busy = 1'h0;
+  assign codes = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \codes$418  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \capture$419  = capture;
+  assign \accumulate$421  = accumulate;
+  assign shift = \$285 [0];
+  assign \shift$423  = \$285 [0];
+  assign negate = \$285 [1];
+  assign \negate$425  = \$285 [1];
   assign mode_raw_codes = raw;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
-  assign \load$549  = emit;
+  assign \load$494  = emit;
   assign mode_activation = short;
-  assign next_values = { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
-  assign next_fires = { \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221 , \$220 , \$219  };
-  assign overflow = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign next_values = { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
+  assign next_fires = { \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  };
+  assign overflow = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$329 ;
+  assign ctrl_write_row_busy = \busy$338 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$561  = { weight_data1_bits, weight_data0_bits };
+  assign \data$571  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$567  = array_idle;
+  assign \array_idle$577  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$576  = read_done;
-  assign \codes$577  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \overflow$578  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign write_busy = \busy$329 ;
-  assign \arr_wr_row$580  = arr_wr_row;
-  assign \arr_wr_side$581  = arr_wr_side;
-  assign \arr_wr_data$582  = arr_wr_data;
-  assign \arr_wr_pulse$583  = arr_wr_pulse;
+  assign \read_done$586  = read_done;
+  assign \codes$587  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \overflow$588  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign write_busy = \busy$338 ;
+  assign \arr_wr_row$590  = arr_wr_row;
+  assign \arr_wr_side$591  = arr_wr_side;
+  assign \arr_wr_data$592  = arr_wr_data;
+  assign \arr_wr_pulse$593  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$589  };
+  assign wv_fail_row_row = { 10'h000, \$signal$599  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$329 ;
+  assign status_write_busy = \busy$338 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -2652,26 +2685,26 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$555.overflow  = \flags$555 ;
+  assign \flags$500.overflow  = \flags$500 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$2329$0 , \port$2340$0 , \port$2351$0 , \port$2362$0 , \port$2373$0 , \port$2384$0 , \port$2395$0 , \port$2406$0 , \port$2417$0 , \port$2428$0 , \port$2439$0 , \port$2450$0 , \port$2461$0 , \port$2472$0 , \port$2483$0 , \port$2494$0 , \port$2505$0 , \port$2516$0 , \port$2527$0 , \port$2538$0 , \port$2549$0 
-, \port$2560$0 , \port$2571$0 , \port$2582$0 , \port$2593$0 , \port$2604$0 , \port$2615$0 , \port$2626$0 , \port$2637$0 , \port$2648$0 , \port$2659$0 , \port$2670$0 , \port$2681$0 , \port$2692$0 , \port$2703$0 , \port$2714$0 , \port$2725$0 , \port$2736$0 , \port$2747$0 , \port$2758$0 , \port$2769$0 , \port$2780$0 
-, \port$2791$0 , \port$2802$0 , \port$2813$0 , \port$2824$0 , \port$2835$0 , \port$2846$0 , \port$2857$0 , \port$2868$0 , \port$2879$0 , \port$2890$0 , \port$2901$0 , \port$2912$0 , \port$2923$0 , \port$2934$0 , \port$2945$0 , \port$2956$0 , \port$2967$0 , \port$2978$0 , \port$2989$0 , \port$3000$0 , \port$3011$0 
-, \port$3022$0 , \port$3034$0 , \port$3046$0 , \port$3058$0 , \port$3070$0 , \port$3082$0 , \port$3094$0 , \port$3106$0 , \port$3118$0 , \port$3130$0 , \port$3142$0 , \port$3154$0 , \port$3166$0 , \port$3178$0 , \port$3190$0 , \port$3202$0 , \port$3214$0 , \port$3226$0 , \port$3238$0 , \port$3250$0 , \port$3262$0 
-, \port$3274$0 , \port$3286$0 , \port$3298$0 , \port$3310$0 , \port$3322$0 , \port$3334$0 , \port$3346$0 , \port$3358$0 , \port$3370$0 , \port$3382$0 , \port$3394$0 , \port$3406$0 , \port$3418$0 , \port$3430$0 , \port$3442$0 , \port$3454$0 , \port$3466$0 , \port$3478$0 , \port$3490$0 , \port$3502$0 , \port$3514$0 
-, \port$3526$0 , \port$3538$0 , \port$3550$0 , \port$3562$0 , \port$3574$0 , \port$3586$0 , \port$3598$0 , \port$3610$0 , \port$3622$0 , \port$3634$0 , \port$3646$0 , \port$3658$0 , \port$3670$0 , \port$3682$0 , \port$3694$0 , \port$3706$0 , \port$3718$0 , \port$3730$0 , \port$3742$0 , \port$3754$0 , \port$3766$0 
-, \port$3778$0 , \port$3790$0 , g_acc_clk, raw, \port$3984$0 , \port$3986$0 , \port$3988$0 , \port$3990$0 , \port$3992$0 , \port$3994$0 , \port$3996$0 , \port$3998$0 , \port$4000$0 , \port$4002$0 , \port$4004$0 , \port$4006$0 , \port$4008$0 , \port$4010$0 , \port$4012$0 , \port$4014$0 , \port$4016$0 
-, \port$4018$0 , \port$4020$0 , \port$4022$0 , \port$4024$0 , \port$4026$0 , \port$4028$0 , \port$4030$0 , \port$4032$0 , \port$4034$0 , \port$4036$0 , \port$4038$0 , \port$4040$0 , \port$4042$0 , \port$4044$0 , \port$4046$0 , \port$4048$0 , \port$4050$0 , \port$4052$0 , \port$4054$0 , \port$4056$0 , \port$4058$0 
-, \port$4060$0 , \port$4062$0 , \port$4064$0 , \port$4066$0 , \port$4068$0 , \port$4070$0 , \port$4072$0 , \port$4074$0 , \port$4076$0 , \port$4078$0 , \port$4080$0 , \port$4082$0 , \port$4084$0 , \port$4086$0 , \port$4088$0 , \port$4090$0 , \port$4092$0 , \port$4094$0 , \port$4096$0 , \port$4098$0 , \port$4100$0 
-, \port$4102$0 , \port$4104$0 , \port$4106$0 , \port$4108$0 , \port$4110$0 , \port$4112$0 , \port$4114$0 , \port$4116$0 , \port$4118$0 , \port$4120$0 , \port$4122$0 , \port$4124$0 , \port$4126$0 , \port$4128$0 , \port$4130$0 , \port$4132$0 , \port$4134$0 , \port$4136$0 , \port$4138$0 , \port$4140$0 , \port$4142$0 
-, \port$4144$0 , \port$4146$0 , \port$4148$0 , \port$4150$0 , \port$4152$0 , \port$4154$0 , \port$4156$0 , \port$4158$0 , \port$4160$0 , \port$4162$0 , \port$4164$0 , \port$4166$0 , \port$4168$0 , \port$4170$0 , \port$4172$0 , \port$4174$0 , \port$4176$0 , \port$4178$0 , \port$4180$0 , \port$4182$0 , \port$4184$0 
-, \port$4186$0 , \port$4188$0 , \port$4190$0 , \port$4192$0 , \port$4194$0 , \port$4196$0 , \port$4198$0 , \port$4200$0 , \port$4202$0 , \port$4204$0 , \port$4206$0 , \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , \port$4224$0 , \port$4226$0 
-, \port$4228$0 , \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 
-, \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 
-, \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 
-, \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , capture, accumulate, \port$4852$2 , g_acc_rst);
+module \mram_macro.accumulator (\port$2352$0 , \port$2363$0 , \port$2374$0 , \port$2385$0 , \port$2396$0 , \port$2407$0 , \port$2418$0 , \port$2429$0 , \port$2440$0 , \port$2451$0 , \port$2462$0 , \port$2473$0 , \port$2484$0 , \port$2495$0 , \port$2506$0 , \port$2517$0 , \port$2528$0 , \port$2539$0 , \port$2550$0 , \port$2561$0 , \port$2572$0 
+, \port$2583$0 , \port$2594$0 , \port$2605$0 , \port$2616$0 , \port$2627$0 , \port$2638$0 , \port$2649$0 , \port$2660$0 , \port$2671$0 , \port$2682$0 , \port$2693$0 , \port$2704$0 , \port$2715$0 , \port$2726$0 , \port$2737$0 , \port$2748$0 , \port$2759$0 , \port$2770$0 , \port$2781$0 , \port$2792$0 , \port$2803$0 
+, \port$2814$0 , \port$2825$0 , \port$2836$0 , \port$2847$0 , \port$2858$0 , \port$2869$0 , \port$2880$0 , \port$2891$0 , \port$2902$0 , \port$2913$0 , \port$2924$0 , \port$2935$0 , \port$2946$0 , \port$2957$0 , \port$2968$0 , \port$2979$0 , \port$2990$0 , \port$3001$0 , \port$3012$0 , \port$3023$0 , \port$3034$0 
+, \port$3045$0 , \port$3057$0 , \port$3069$0 , \port$3081$0 , \port$3093$0 , \port$3105$0 , \port$3117$0 , \port$3129$0 , \port$3141$0 , \port$3153$0 , \port$3165$0 , \port$3177$0 , \port$3189$0 , \port$3201$0 , \port$3213$0 , \port$3225$0 , \port$3237$0 , \port$3249$0 , \port$3261$0 , \port$3273$0 , \port$3285$0 
+, \port$3297$0 , \port$3309$0 , \port$3321$0 , \port$3333$0 , \port$3345$0 , \port$3357$0 , \port$3369$0 , \port$3381$0 , \port$3393$0 , \port$3405$0 , \port$3417$0 , \port$3429$0 , \port$3441$0 , \port$3453$0 , \port$3465$0 , \port$3477$0 , \port$3489$0 , \port$3501$0 , \port$3513$0 , \port$3525$0 , \port$3537$0 
+, \port$3549$0 , \port$3561$0 , \port$3573$0 , \port$3585$0 , \port$3597$0 , \port$3609$0 , \port$3621$0 , \port$3633$0 , \port$3645$0 , \port$3657$0 , \port$3669$0 , \port$3681$0 , \port$3693$0 , \port$3705$0 , \port$3717$0 , \port$3729$0 , \port$3741$0 , \port$3753$0 , \port$3765$0 , \port$3777$0 , \port$3789$0 
+, \port$3801$0 , \port$3813$0 , g_acc_clk, raw, \port$4086$0 , \port$4088$0 , \port$4090$0 , \port$4092$0 , \port$4094$0 , \port$4096$0 , \port$4098$0 , \port$4100$0 , \port$4102$0 , \port$4104$0 , \port$4106$0 , \port$4108$0 , \port$4110$0 , \port$4112$0 , \port$4114$0 , \port$4116$0 , \port$4118$0 
+, \port$4120$0 , \port$4122$0 , \port$4124$0 , \port$4126$0 , \port$4128$0 , \port$4130$0 , \port$4132$0 , \port$4134$0 , \port$4136$0 , \port$4138$0 , \port$4140$0 , \port$4142$0 , \port$4144$0 , \port$4146$0 , \port$4148$0 , \port$4150$0 , \port$4152$0 , \port$4154$0 , \port$4156$0 , \port$4158$0 , \port$4160$0 
+, \port$4162$0 , \port$4164$0 , \port$4166$0 , \port$4168$0 , \port$4170$0 , \port$4172$0 , \port$4174$0 , \port$4176$0 , \port$4178$0 , \port$4180$0 , \port$4182$0 , \port$4184$0 , \port$4186$0 , \port$4188$0 , \port$4190$0 , \port$4192$0 , \port$4194$0 , \port$4196$0 , \port$4198$0 , \port$4200$0 , \port$4202$0 
+, \port$4204$0 , \port$4206$0 , \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , \port$4224$0 , \port$4226$0 , \port$4228$0 , \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4240$0 , \port$4242$0 , \port$4244$0 
+, \port$4246$0 , \port$4248$0 , \port$4250$0 , \port$4252$0 , \port$4254$0 , \port$4256$0 , \port$4258$0 , \port$4260$0 , \port$4262$0 , \port$4264$0 , \port$4266$0 , \port$4268$0 , \port$4270$0 , \port$4272$0 , \port$4274$0 , \port$4276$0 , \port$4278$0 , \port$4280$0 , \port$4282$0 , \port$4284$0 , \port$4286$0 
+, \port$4288$0 , \port$4290$0 , \port$4292$0 , \port$4294$0 , \port$4296$0 , \port$4298$0 , \port$4300$0 , \port$4302$0 , \port$4304$0 , \port$4306$0 , \port$4308$0 , \port$4310$0 , \port$4312$0 , \port$4314$0 , \port$4316$0 , \port$4318$0 , \port$4320$0 , \port$4322$0 , \port$4324$0 , \port$4326$0 , \port$4328$0 
+, \port$4330$0 , \port$4332$0 , \port$4334$0 , \port$4336$0 , \port$4338$0 , \port$4340$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 
+, \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 , \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 
+, \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 , \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 
+, \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , capture, accumulate, \port$4959$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -4160,364 +4193,262 @@ module \mram_macro.accumulator (\port$2329$0 , \port$2340$0 , \port$2351$0 , \po
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$2329$0 ;
-  wire [15:0] \port$2329$0 ;
-  output [15:0] \port$2340$0 ;
-  wire [15:0] \port$2340$0 ;
-  output [15:0] \port$2351$0 ;
-  wire [15:0] \port$2351$0 ;
-  output [15:0] \port$2362$0 ;
-  wire [15:0] \port$2362$0 ;
-  output [15:0] \port$2373$0 ;
-  wire [15:0] \port$2373$0 ;
-  output [15:0] \port$2384$0 ;
-  wire [15:0] \port$2384$0 ;
-  output [15:0] \port$2395$0 ;
-  wire [15:0] \port$2395$0 ;
-  output [15:0] \port$2406$0 ;
-  wire [15:0] \port$2406$0 ;
-  output [15:0] \port$2417$0 ;
-  wire [15:0] \port$2417$0 ;
-  output [15:0] \port$2428$0 ;
-  wire [15:0] \port$2428$0 ;
-  output [15:0] \port$2439$0 ;
-  wire [15:0] \port$2439$0 ;
-  output [15:0] \port$2450$0 ;
-  wire [15:0] \port$2450$0 ;
-  output [15:0] \port$2461$0 ;
-  wire [15:0] \port$2461$0 ;
-  output [15:0] \port$2472$0 ;
-  wire [15:0] \port$2472$0 ;
-  output [15:0] \port$2483$0 ;
-  wire [15:0] \port$2483$0 ;
-  output [15:0] \port$2494$0 ;
-  wire [15:0] \port$2494$0 ;
-  output [15:0] \port$2505$0 ;
-  wire [15:0] \port$2505$0 ;
-  output [15:0] \port$2516$0 ;
-  wire [15:0] \port$2516$0 ;
-  output [15:0] \port$2527$0 ;
-  wire [15:0] \port$2527$0 ;
-  output [15:0] \port$2538$0 ;
-  wire [15:0] \port$2538$0 ;
-  output [15:0] \port$2549$0 ;
-  wire [15:0] \port$2549$0 ;
-  output [15:0] \port$2560$0 ;
-  wire [15:0] \port$2560$0 ;
-  output [15:0] \port$2571$0 ;
-  wire [15:0] \port$2571$0 ;
-  output [15:0] \port$2582$0 ;
-  wire [15:0] \port$2582$0 ;
-  output [15:0] \port$2593$0 ;
-  wire [15:0] \port$2593$0 ;
-  output [15:0] \port$2604$0 ;
-  wire [15:0] \port$2604$0 ;
-  output [15:0] \port$2615$0 ;
-  wire [15:0] \port$2615$0 ;
-  output [15:0] \port$2626$0 ;
-  wire [15:0] \port$2626$0 ;
-  output [15:0] \port$2637$0 ;
-  wire [15:0] \port$2637$0 ;
-  output [15:0] \port$2648$0 ;
-  wire [15:0] \port$2648$0 ;
-  output [15:0] \port$2659$0 ;
-  wire [15:0] \port$2659$0 ;
-  output [15:0] \port$2670$0 ;
-  wire [15:0] \port$2670$0 ;
-  output [15:0] \port$2681$0 ;
-  wire [15:0] \port$2681$0 ;
-  output [15:0] \port$2692$0 ;
-  wire [15:0] \port$2692$0 ;
-  output [15:0] \port$2703$0 ;
-  wire [15:0] \port$2703$0 ;
-  output [15:0] \port$2714$0 ;
-  wire [15:0] \port$2714$0 ;
-  output [15:0] \port$2725$0 ;
-  wire [15:0] \port$2725$0 ;
-  output [15:0] \port$2736$0 ;
-  wire [15:0] \port$2736$0 ;
-  output [15:0] \port$2747$0 ;
-  wire [15:0] \port$2747$0 ;
-  output [15:0] \port$2758$0 ;
-  wire [15:0] \port$2758$0 ;
-  output [15:0] \port$2769$0 ;
-  wire [15:0] \port$2769$0 ;
-  output [15:0] \port$2780$0 ;
-  wire [15:0] \port$2780$0 ;
-  output [15:0] \port$2791$0 ;
-  wire [15:0] \port$2791$0 ;
-  output [15:0] \port$2802$0 ;
-  wire [15:0] \port$2802$0 ;
-  output [15:0] \port$2813$0 ;
-  wire [15:0] \port$2813$0 ;
-  output [15:0] \port$2824$0 ;
-  wire [15:0] \port$2824$0 ;
-  output [15:0] \port$2835$0 ;
-  wire [15:0] \port$2835$0 ;
-  output [15:0] \port$2846$0 ;
-  wire [15:0] \port$2846$0 ;
-  output [15:0] \port$2857$0 ;
-  wire [15:0] \port$2857$0 ;
-  output [15:0] \port$2868$0 ;
-  wire [15:0] \port$2868$0 ;
-  output [15:0] \port$2879$0 ;
-  wire [15:0] \port$2879$0 ;
-  output [15:0] \port$2890$0 ;
-  wire [15:0] \port$2890$0 ;
-  output [15:0] \port$2901$0 ;
-  wire [15:0] \port$2901$0 ;
-  output [15:0] \port$2912$0 ;
-  wire [15:0] \port$2912$0 ;
-  output [15:0] \port$2923$0 ;
-  wire [15:0] \port$2923$0 ;
-  output [15:0] \port$2934$0 ;
-  wire [15:0] \port$2934$0 ;
-  output [15:0] \port$2945$0 ;
-  wire [15:0] \port$2945$0 ;
-  output [15:0] \port$2956$0 ;
-  wire [15:0] \port$2956$0 ;
-  output [15:0] \port$2967$0 ;
-  wire [15:0] \port$2967$0 ;
-  output [15:0] \port$2978$0 ;
-  wire [15:0] \port$2978$0 ;
-  output [15:0] \port$2989$0 ;
-  wire [15:0] \port$2989$0 ;
-  output [15:0] \port$3000$0 ;
-  wire [15:0] \port$3000$0 ;
-  output [15:0] \port$3011$0 ;
-  wire [15:0] \port$3011$0 ;
-  output [15:0] \port$3022$0 ;
-  wire [15:0] \port$3022$0 ;
-  output \port$3034$0 ;
-  wire \port$3034$0 ;
-  output \port$3046$0 ;
-  wire \port$3046$0 ;
-  output \port$3058$0 ;
-  wire \port$3058$0 ;
-  output \port$3070$0 ;
-  wire \port$3070$0 ;
-  output \port$3082$0 ;
-  wire \port$3082$0 ;
-  output \port$3094$0 ;
-  wire \port$3094$0 ;
-  output \port$3106$0 ;
-  wire \port$3106$0 ;
-  output \port$3118$0 ;
-  wire \port$3118$0 ;
-  output \port$3130$0 ;
-  wire \port$3130$0 ;
-  output \port$3142$0 ;
-  wire \port$3142$0 ;
-  output \port$3154$0 ;
-  wire \port$3154$0 ;
-  output \port$3166$0 ;
-  wire \port$3166$0 ;
-  output \port$3178$0 ;
-  wire \port$3178$0 ;
-  output \port$3190$0 ;
-  wire \port$3190$0 ;
-  output \port$3202$0 ;
-  wire \port$3202$0 ;
-  output \port$3214$0 ;
-  wire \port$3214$0 ;
-  output \port$3226$0 ;
-  wire \port$3226$0 ;
-  output \port$3238$0 ;
-  wire \port$3238$0 ;
-  output \port$3250$0 ;
-  wire \port$3250$0 ;
-  output \port$3262$0 ;
-  wire \port$3262$0 ;
-  output \port$3274$0 ;
-  wire \port$3274$0 ;
-  output \port$3286$0 ;
-  wire \port$3286$0 ;
-  output \port$3298$0 ;
-  wire \port$3298$0 ;
-  output \port$3310$0 ;
-  wire \port$3310$0 ;
-  output \port$3322$0 ;
-  wire \port$3322$0 ;
-  output \port$3334$0 ;
-  wire \port$3334$0 ;
-  output \port$3346$0 ;
-  wire \port$3346$0 ;
-  output \port$3358$0 ;
-  wire \port$3358$0 ;
-  output \port$3370$0 ;
-  wire \port$3370$0 ;
-  output \port$3382$0 ;
-  wire \port$3382$0 ;
-  output \port$3394$0 ;
-  wire \port$3394$0 ;
-  output \port$3406$0 ;
-  wire \port$3406$0 ;
-  output \port$3418$0 ;
-  wire \port$3418$0 ;
-  output \port$3430$0 ;
-  wire \port$3430$0 ;
-  output \port$3442$0 ;
-  wire \port$3442$0 ;
-  output \port$3454$0 ;
-  wire \port$3454$0 ;
-  output \port$3466$0 ;
-  wire \port$3466$0 ;
-  output \port$3478$0 ;
-  wire \port$3478$0 ;
-  output \port$3490$0 ;
-  wire \port$3490$0 ;
-  output \port$3502$0 ;
-  wire \port$3502$0 ;
-  output \port$3514$0 ;
-  wire \port$3514$0 ;
-  output \port$3526$0 ;
-  wire \port$3526$0 ;
-  output \port$3538$0 ;
-  wire \port$3538$0 ;
-  output \port$3550$0 ;
-  wire \port$3550$0 ;
-  output \port$3562$0 ;
-  wire \port$3562$0 ;
-  output \port$3574$0 ;
-  wire \port$3574$0 ;
-  output \port$3586$0 ;
-  wire \port$3586$0 ;
-  output \port$3598$0 ;
-  wire \port$3598$0 ;
-  output \port$3610$0 ;
-  wire \port$3610$0 ;
-  output \port$3622$0 ;
-  wire \port$3622$0 ;
-  output \port$3634$0 ;
-  wire \port$3634$0 ;
-  output \port$3646$0 ;
-  wire \port$3646$0 ;
-  output \port$3658$0 ;
-  wire \port$3658$0 ;
-  output \port$3670$0 ;
-  wire \port$3670$0 ;
-  output \port$3682$0 ;
-  wire \port$3682$0 ;
-  output \port$3694$0 ;
-  wire \port$3694$0 ;
-  output \port$3706$0 ;
-  wire \port$3706$0 ;
-  output \port$3718$0 ;
-  wire \port$3718$0 ;
-  output \port$3730$0 ;
-  wire \port$3730$0 ;
-  output \port$3742$0 ;
-  wire \port$3742$0 ;
-  output \port$3754$0 ;
-  wire \port$3754$0 ;
-  output \port$3766$0 ;
-  wire \port$3766$0 ;
-  output \port$3778$0 ;
-  wire \port$3778$0 ;
-  output \port$3790$0 ;
-  wire \port$3790$0 ;
-  input [15:0] \port$3984$0 ;
-  wire [15:0] \port$3984$0 ;
-  input [15:0] \port$3986$0 ;
-  wire [15:0] \port$3986$0 ;
-  input [15:0] \port$3988$0 ;
-  wire [15:0] \port$3988$0 ;
-  input [15:0] \port$3990$0 ;
-  wire [15:0] \port$3990$0 ;
-  input [15:0] \port$3992$0 ;
-  wire [15:0] \port$3992$0 ;
-  input [15:0] \port$3994$0 ;
-  wire [15:0] \port$3994$0 ;
-  input [15:0] \port$3996$0 ;
-  wire [15:0] \port$3996$0 ;
-  input [15:0] \port$3998$0 ;
-  wire [15:0] \port$3998$0 ;
-  input [15:0] \port$4000$0 ;
-  wire [15:0] \port$4000$0 ;
-  input [15:0] \port$4002$0 ;
-  wire [15:0] \port$4002$0 ;
-  input [15:0] \port$4004$0 ;
-  wire [15:0] \port$4004$0 ;
-  input [15:0] \port$4006$0 ;
-  wire [15:0] \port$4006$0 ;
-  input [15:0] \port$4008$0 ;
-  wire [15:0] \port$4008$0 ;
-  input [15:0] \port$4010$0 ;
-  wire [15:0] \port$4010$0 ;
-  input [15:0] \port$4012$0 ;
-  wire [15:0] \port$4012$0 ;
-  input [15:0] \port$4014$0 ;
-  wire [15:0] \port$4014$0 ;
-  input [15:0] \port$4016$0 ;
-  wire [15:0] \port$4016$0 ;
-  input [15:0] \port$4018$0 ;
-  wire [15:0] \port$4018$0 ;
-  input [15:0] \port$4020$0 ;
-  wire [15:0] \port$4020$0 ;
-  input [15:0] \port$4022$0 ;
-  wire [15:0] \port$4022$0 ;
-  input [15:0] \port$4024$0 ;
-  wire [15:0] \port$4024$0 ;
-  input [15:0] \port$4026$0 ;
-  wire [15:0] \port$4026$0 ;
-  input [15:0] \port$4028$0 ;
-  wire [15:0] \port$4028$0 ;
-  input [15:0] \port$4030$0 ;
-  wire [15:0] \port$4030$0 ;
-  input [15:0] \port$4032$0 ;
-  wire [15:0] \port$4032$0 ;
-  input [15:0] \port$4034$0 ;
-  wire [15:0] \port$4034$0 ;
-  input [15:0] \port$4036$0 ;
-  wire [15:0] \port$4036$0 ;
-  input [15:0] \port$4038$0 ;
-  wire [15:0] \port$4038$0 ;
-  input [15:0] \port$4040$0 ;
-  wire [15:0] \port$4040$0 ;
-  input [15:0] \port$4042$0 ;
-  wire [15:0] \port$4042$0 ;
-  input [15:0] \port$4044$0 ;
-  wire [15:0] \port$4044$0 ;
-  input [15:0] \port$4046$0 ;
-  wire [15:0] \port$4046$0 ;
-  input [15:0] \port$4048$0 ;
-  wire [15:0] \port$4048$0 ;
-  input [15:0] \port$4050$0 ;
-  wire [15:0] \port$4050$0 ;
-  input [15:0] \port$4052$0 ;
-  wire [15:0] \port$4052$0 ;
-  input [15:0] \port$4054$0 ;
-  wire [15:0] \port$4054$0 ;
-  input [15:0] \port$4056$0 ;
-  wire [15:0] \port$4056$0 ;
-  input [15:0] \port$4058$0 ;
-  wire [15:0] \port$4058$0 ;
-  input [15:0] \port$4060$0 ;
-  wire [15:0] \port$4060$0 ;
-  input [15:0] \port$4062$0 ;
-  wire [15:0] \port$4062$0 ;
-  input [15:0] \port$4064$0 ;
-  wire [15:0] \port$4064$0 ;
-  input [15:0] \port$4066$0 ;
-  wire [15:0] \port$4066$0 ;
-  input [15:0] \port$4068$0 ;
-  wire [15:0] \port$4068$0 ;
-  input [15:0] \port$4070$0 ;
-  wire [15:0] \port$4070$0 ;
-  input [15:0] \port$4072$0 ;
-  wire [15:0] \port$4072$0 ;
-  input [15:0] \port$4074$0 ;
-  wire [15:0] \port$4074$0 ;
-  input [15:0] \port$4076$0 ;
-  wire [15:0] \port$4076$0 ;
-  input [15:0] \port$4078$0 ;
-  wire [15:0] \port$4078$0 ;
-  input [15:0] \port$4080$0 ;
-  wire [15:0] \port$4080$0 ;
-  input [15:0] \port$4082$0 ;
-  wire [15:0] \port$4082$0 ;
-  input [15:0] \port$4084$0 ;
-  wire [15:0] \port$4084$0 ;
+  output [15:0] \port$2352$0 ;
+  wire [15:0] \port$2352$0 ;
+  output [15:0] \port$2363$0 ;
+  wire [15:0] \port$2363$0 ;
+  output [15:0] \port$2374$0 ;
+  wire [15:0] \port$2374$0 ;
+  output [15:0] \port$2385$0 ;
+  wire [15:0] \port$2385$0 ;
+  output [15:0] \port$2396$0 ;
+  wire [15:0] \port$2396$0 ;
+  output [15:0] \port$2407$0 ;
+  wire [15:0] \port$2407$0 ;
+  output [15:0] \port$2418$0 ;
+  wire [15:0] \port$2418$0 ;
+  output [15:0] \port$2429$0 ;
+  wire [15:0] \port$2429$0 ;
+  output [15:0] \port$2440$0 ;
+  wire [15:0] \port$2440$0 ;
+  output [15:0] \port$2451$0 ;
+  wire [15:0] \port$2451$0 ;
+  output [15:0] \port$2462$0 ;
+  wire [15:0] \port$2462$0 ;
+  output [15:0] \port$2473$0 ;
+  wire [15:0] \port$2473$0 ;
+  output [15:0] \port$2484$0 ;
+  wire [15:0] \port$2484$0 ;
+  output [15:0] \port$2495$0 ;
+  wire [15:0] \port$2495$0 ;
+  output [15:0] \port$2506$0 ;
+  wire [15:0] \port$2506$0 ;
+  output [15:0] \port$2517$0 ;
+  wire [15:0] \port$2517$0 ;
+  output [15:0] \port$2528$0 ;
+  wire [15:0] \port$2528$0 ;
+  output [15:0] \port$2539$0 ;
+  wire [15:0] \port$2539$0 ;
+  output [15:0] \port$2550$0 ;
+  wire [15:0] \port$2550$0 ;
+  output [15:0] \port$2561$0 ;
+  wire [15:0] \port$2561$0 ;
+  output [15:0] \port$2572$0 ;
+  wire [15:0] \port$2572$0 ;
+  output [15:0] \port$2583$0 ;
+  wire [15:0] \port$2583$0 ;
+  output [15:0] \port$2594$0 ;
+  wire [15:0] \port$2594$0 ;
+  output [15:0] \port$2605$0 ;
+  wire [15:0] \port$2605$0 ;
+  output [15:0] \port$2616$0 ;
+  wire [15:0] \port$2616$0 ;
+  output [15:0] \port$2627$0 ;
+  wire [15:0] \port$2627$0 ;
+  output [15:0] \port$2638$0 ;
+  wire [15:0] \port$2638$0 ;
+  output [15:0] \port$2649$0 ;
+  wire [15:0] \port$2649$0 ;
+  output [15:0] \port$2660$0 ;
+  wire [15:0] \port$2660$0 ;
+  output [15:0] \port$2671$0 ;
+  wire [15:0] \port$2671$0 ;
+  output [15:0] \port$2682$0 ;
+  wire [15:0] \port$2682$0 ;
+  output [15:0] \port$2693$0 ;
+  wire [15:0] \port$2693$0 ;
+  output [15:0] \port$2704$0 ;
+  wire [15:0] \port$2704$0 ;
+  output [15:0] \port$2715$0 ;
+  wire [15:0] \port$2715$0 ;
+  output [15:0] \port$2726$0 ;
+  wire [15:0] \port$2726$0 ;
+  output [15:0] \port$2737$0 ;
+  wire [15:0] \port$2737$0 ;
+  output [15:0] \port$2748$0 ;
+  wire [15:0] \port$2748$0 ;
+  output [15:0] \port$2759$0 ;
+  wire [15:0] \port$2759$0 ;
+  output [15:0] \port$2770$0 ;
+  wire [15:0] \port$2770$0 ;
+  output [15:0] \port$2781$0 ;
+  wire [15:0] \port$2781$0 ;
+  output [15:0] \port$2792$0 ;
+  wire [15:0] \port$2792$0 ;
+  output [15:0] \port$2803$0 ;
+  wire [15:0] \port$2803$0 ;
+  output [15:0] \port$2814$0 ;
+  wire [15:0] \port$2814$0 ;
+  output [15:0] \port$2825$0 ;
+  wire [15:0] \port$2825$0 ;
+  output [15:0] \port$2836$0 ;
+  wire [15:0] \port$2836$0 ;
+  output [15:0] \port$2847$0 ;
+  wire [15:0] \port$2847$0 ;
+  output [15:0] \port$2858$0 ;
+  wire [15:0] \port$2858$0 ;
+  output [15:0] \port$2869$0 ;
+  wire [15:0] \port$2869$0 ;
+  output [15:0] \port$2880$0 ;
+  wire [15:0] \port$2880$0 ;
+  output [15:0] \port$2891$0 ;
+  wire [15:0] \port$2891$0 ;
+  output [15:0] \port$2902$0 ;
+  wire [15:0] \port$2902$0 ;
+  output [15:0] \port$2913$0 ;
+  wire [15:0] \port$2913$0 ;
+  output [15:0] \port$2924$0 ;
+  wire [15:0] \port$2924$0 ;
+  output [15:0] \port$2935$0 ;
+  wire [15:0] \port$2935$0 ;
+  output [15:0] \port$2946$0 ;
+  wire [15:0] \port$2946$0 ;
+  output [15:0] \port$2957$0 ;
+  wire [15:0] \port$2957$0 ;
+  output [15:0] \port$2968$0 ;
+  wire [15:0] \port$2968$0 ;
+  output [15:0] \port$2979$0 ;
+  wire [15:0] \port$2979$0 ;
+  output [15:0] \port$2990$0 ;
+  wire [15:0] \port$2990$0 ;
+  output [15:0] \port$3001$0 ;
+  wire [15:0] \port$3001$0 ;
+  output [15:0] \port$3012$0 ;
+  wire [15:0] \port$3012$0 ;
+  output [15:0] \port$3023$0 ;
+  wire [15:0] \port$3023$0 ;
+  output [15:0] \port$3034$0 ;
+  wire [15:0] \port$3034$0 ;
+  output [15:0] \port$3045$0 ;
+  wire [15:0] \port$3045$0 ;
+  output \port$3057$0 ;
+  wire \port$3057$0 ;
+  output \port$3069$0 ;
+  wire \port$3069$0 ;
+  output \port$3081$0 ;
+  wire \port$3081$0 ;
+  output \port$3093$0 ;
+  wire \port$3093$0 ;
+  output \port$3105$0 ;
+  wire \port$3105$0 ;
+  output \port$3117$0 ;
+  wire \port$3117$0 ;
+  output \port$3129$0 ;
+  wire \port$3129$0 ;
+  output \port$3141$0 ;
+  wire \port$3141$0 ;
+  output \port$3153$0 ;
+  wire \port$3153$0 ;
+  output \port$3165$0 ;
+  wire \port$3165$0 ;
+  output \port$3177$0 ;
+  wire \port$3177$0 ;
+  output \port$3189$0 ;
+  wire \port$3189$0 ;
+  output \port$3201$0 ;
+  wire \port$3201$0 ;
+  output \port$3213$0 ;
+  wire \port$3213$0 ;
+  output \port$3225$0 ;
+  wire \port$3225$0 ;
+  output \port$3237$0 ;
+  wire \port$3237$0 ;
+  output \port$3249$0 ;
+  wire \port$3249$0 ;
+  output \port$3261$0 ;
+  wire \port$3261$0 ;
+  output \port$3273$0 ;
+  wire \port$3273$0 ;
+  output \port$3285$0 ;
+  wire \port$3285$0 ;
+  output \port$3297$0 ;
+  wire \port$3297$0 ;
+  output \port$3309$0 ;
+  wire \port$3309$0 ;
+  output \port$3321$0 ;
+  wire \port$3321$0 ;
+  output \port$3333$0 ;
+  wire \port$3333$0 ;
+  output \port$3345$0 ;
+  wire \port$3345$0 ;
+  output \port$3357$0 ;
+  wire \port$3357$0 ;
+  output \port$3369$0 ;
+  wire \port$3369$0 ;
+  output \port$3381$0 ;
+  wire \port$3381$0 ;
+  output \port$3393$0 ;
+  wire \port$3393$0 ;
+  output \port$3405$0 ;
+  wire \port$3405$0 ;
+  output \port$3417$0 ;
+  wire \port$3417$0 ;
+  output \port$3429$0 ;
+  wire \port$3429$0 ;
+  output \port$3441$0 ;
+  wire \port$3441$0 ;
+  output \port$3453$0 ;
+  wire \port$3453$0 ;
+  output \port$3465$0 ;
+  wire \port$3465$0 ;
+  output \port$3477$0 ;
+  wire \port$3477$0 ;
+  output \port$3489$0 ;
+  wire \port$3489$0 ;
+  output \port$3501$0 ;
+  wire \port$3501$0 ;
+  output \port$3513$0 ;
+  wire \port$3513$0 ;
+  output \port$3525$0 ;
+  wire \port$3525$0 ;
+  output \port$3537$0 ;
+  wire \port$3537$0 ;
+  output \port$3549$0 ;
+  wire \port$3549$0 ;
+  output \port$3561$0 ;
+  wire \port$3561$0 ;
+  output \port$3573$0 ;
+  wire \port$3573$0 ;
+  output \port$3585$0 ;
+  wire \port$3585$0 ;
+  output \port$3597$0 ;
+  wire \port$3597$0 ;
+  output \port$3609$0 ;
+  wire \port$3609$0 ;
+  output \port$3621$0 ;
+  wire \port$3621$0 ;
+  output \port$3633$0 ;
+  wire \port$3633$0 ;
+  output \port$3645$0 ;
+  wire \port$3645$0 ;
+  output \port$3657$0 ;
+  wire \port$3657$0 ;
+  output \port$3669$0 ;
+  wire \port$3669$0 ;
+  output \port$3681$0 ;
+  wire \port$3681$0 ;
+  output \port$3693$0 ;
+  wire \port$3693$0 ;
+  output \port$3705$0 ;
+  wire \port$3705$0 ;
+  output \port$3717$0 ;
+  wire \port$3717$0 ;
+  output \port$3729$0 ;
+  wire \port$3729$0 ;
+  output \port$3741$0 ;
+  wire \port$3741$0 ;
+  output \port$3753$0 ;
+  wire \port$3753$0 ;
+  output \port$3765$0 ;
+  wire \port$3765$0 ;
+  output \port$3777$0 ;
+  wire \port$3777$0 ;
+  output \port$3789$0 ;
+  wire \port$3789$0 ;
+  output \port$3801$0 ;
+  wire \port$3801$0 ;
+  output \port$3813$0 ;
+  wire \port$3813$0 ;
   input [15:0] \port$4086$0 ;
   wire [15:0] \port$4086$0 ;
   input [15:0] \port$4088$0 ;
@@ -4672,108 +4603,108 @@ module \mram_macro.accumulator (\port$2329$0 , \port$2340$0 , \port$2351$0 , \po
   wire [15:0] \port$4236$0 ;
   input [15:0] \port$4238$0 ;
   wire [15:0] \port$4238$0 ;
-  input [6:0] \port$4702$0 ;
-  wire [6:0] \port$4702$0 ;
-  input [6:0] \port$4704$0 ;
-  wire [6:0] \port$4704$0 ;
-  input [6:0] \port$4706$0 ;
-  wire [6:0] \port$4706$0 ;
-  input [6:0] \port$4708$0 ;
-  wire [6:0] \port$4708$0 ;
-  input [6:0] \port$4710$0 ;
-  wire [6:0] \port$4710$0 ;
-  input [6:0] \port$4712$0 ;
-  wire [6:0] \port$4712$0 ;
-  input [6:0] \port$4714$0 ;
-  wire [6:0] \port$4714$0 ;
-  input [6:0] \port$4716$0 ;
-  wire [6:0] \port$4716$0 ;
-  input [6:0] \port$4718$0 ;
-  wire [6:0] \port$4718$0 ;
-  input [6:0] \port$4720$0 ;
-  wire [6:0] \port$4720$0 ;
-  input [6:0] \port$4722$0 ;
-  wire [6:0] \port$4722$0 ;
-  input [6:0] \port$4724$0 ;
-  wire [6:0] \port$4724$0 ;
-  input [6:0] \port$4726$0 ;
-  wire [6:0] \port$4726$0 ;
-  input [6:0] \port$4728$0 ;
-  wire [6:0] \port$4728$0 ;
-  input [6:0] \port$4730$0 ;
-  wire [6:0] \port$4730$0 ;
-  input [6:0] \port$4732$0 ;
-  wire [6:0] \port$4732$0 ;
-  input [6:0] \port$4734$0 ;
-  wire [6:0] \port$4734$0 ;
-  input [6:0] \port$4736$0 ;
-  wire [6:0] \port$4736$0 ;
-  input [6:0] \port$4738$0 ;
-  wire [6:0] \port$4738$0 ;
-  input [6:0] \port$4740$0 ;
-  wire [6:0] \port$4740$0 ;
-  input [6:0] \port$4742$0 ;
-  wire [6:0] \port$4742$0 ;
-  input [6:0] \port$4744$0 ;
-  wire [6:0] \port$4744$0 ;
-  input [6:0] \port$4746$0 ;
-  wire [6:0] \port$4746$0 ;
-  input [6:0] \port$4748$0 ;
-  wire [6:0] \port$4748$0 ;
-  input [6:0] \port$4750$0 ;
-  wire [6:0] \port$4750$0 ;
-  input [6:0] \port$4752$0 ;
-  wire [6:0] \port$4752$0 ;
-  input [6:0] \port$4754$0 ;
-  wire [6:0] \port$4754$0 ;
-  input [6:0] \port$4756$0 ;
-  wire [6:0] \port$4756$0 ;
-  input [6:0] \port$4758$0 ;
-  wire [6:0] \port$4758$0 ;
-  input [6:0] \port$4760$0 ;
-  wire [6:0] \port$4760$0 ;
-  input [6:0] \port$4762$0 ;
-  wire [6:0] \port$4762$0 ;
-  input [6:0] \port$4764$0 ;
-  wire [6:0] \port$4764$0 ;
-  input [6:0] \port$4766$0 ;
-  wire [6:0] \port$4766$0 ;
-  input [6:0] \port$4768$0 ;
-  wire [6:0] \port$4768$0 ;
-  input [6:0] \port$4770$0 ;
-  wire [6:0] \port$4770$0 ;
-  input [6:0] \port$4772$0 ;
-  wire [6:0] \port$4772$0 ;
-  input [6:0] \port$4774$0 ;
-  wire [6:0] \port$4774$0 ;
-  input [6:0] \port$4776$0 ;
-  wire [6:0] \port$4776$0 ;
-  input [6:0] \port$4778$0 ;
-  wire [6:0] \port$4778$0 ;
-  input [6:0] \port$4780$0 ;
-  wire [6:0] \port$4780$0 ;
-  input [6:0] \port$4782$0 ;
-  wire [6:0] \port$4782$0 ;
-  input [6:0] \port$4784$0 ;
-  wire [6:0] \port$4784$0 ;
-  input [6:0] \port$4786$0 ;
-  wire [6:0] \port$4786$0 ;
-  input [6:0] \port$4788$0 ;
-  wire [6:0] \port$4788$0 ;
-  input [6:0] \port$4790$0 ;
-  wire [6:0] \port$4790$0 ;
-  input [6:0] \port$4792$0 ;
-  wire [6:0] \port$4792$0 ;
-  input [6:0] \port$4794$0 ;
-  wire [6:0] \port$4794$0 ;
-  input [6:0] \port$4796$0 ;
-  wire [6:0] \port$4796$0 ;
-  input [6:0] \port$4798$0 ;
-  wire [6:0] \port$4798$0 ;
-  input [6:0] \port$4800$0 ;
-  wire [6:0] \port$4800$0 ;
-  input [6:0] \port$4802$0 ;
-  wire [6:0] \port$4802$0 ;
+  input [15:0] \port$4240$0 ;
+  wire [15:0] \port$4240$0 ;
+  input [15:0] \port$4242$0 ;
+  wire [15:0] \port$4242$0 ;
+  input [15:0] \port$4244$0 ;
+  wire [15:0] \port$4244$0 ;
+  input [15:0] \port$4246$0 ;
+  wire [15:0] \port$4246$0 ;
+  input [15:0] \port$4248$0 ;
+  wire [15:0] \port$4248$0 ;
+  input [15:0] \port$4250$0 ;
+  wire [15:0] \port$4250$0 ;
+  input [15:0] \port$4252$0 ;
+  wire [15:0] \port$4252$0 ;
+  input [15:0] \port$4254$0 ;
+  wire [15:0] \port$4254$0 ;
+  input [15:0] \port$4256$0 ;
+  wire [15:0] \port$4256$0 ;
+  input [15:0] \port$4258$0 ;
+  wire [15:0] \port$4258$0 ;
+  input [15:0] \port$4260$0 ;
+  wire [15:0] \port$4260$0 ;
+  input [15:0] \port$4262$0 ;
+  wire [15:0] \port$4262$0 ;
+  input [15:0] \port$4264$0 ;
+  wire [15:0] \port$4264$0 ;
+  input [15:0] \port$4266$0 ;
+  wire [15:0] \port$4266$0 ;
+  input [15:0] \port$4268$0 ;
+  wire [15:0] \port$4268$0 ;
+  input [15:0] \port$4270$0 ;
+  wire [15:0] \port$4270$0 ;
+  input [15:0] \port$4272$0 ;
+  wire [15:0] \port$4272$0 ;
+  input [15:0] \port$4274$0 ;
+  wire [15:0] \port$4274$0 ;
+  input [15:0] \port$4276$0 ;
+  wire [15:0] \port$4276$0 ;
+  input [15:0] \port$4278$0 ;
+  wire [15:0] \port$4278$0 ;
+  input [15:0] \port$4280$0 ;
+  wire [15:0] \port$4280$0 ;
+  input [15:0] \port$4282$0 ;
+  wire [15:0] \port$4282$0 ;
+  input [15:0] \port$4284$0 ;
+  wire [15:0] \port$4284$0 ;
+  input [15:0] \port$4286$0 ;
+  wire [15:0] \port$4286$0 ;
+  input [15:0] \port$4288$0 ;
+  wire [15:0] \port$4288$0 ;
+  input [15:0] \port$4290$0 ;
+  wire [15:0] \port$4290$0 ;
+  input [15:0] \port$4292$0 ;
+  wire [15:0] \port$4292$0 ;
+  input [15:0] \port$4294$0 ;
+  wire [15:0] \port$4294$0 ;
+  input [15:0] \port$4296$0 ;
+  wire [15:0] \port$4296$0 ;
+  input [15:0] \port$4298$0 ;
+  wire [15:0] \port$4298$0 ;
+  input [15:0] \port$4300$0 ;
+  wire [15:0] \port$4300$0 ;
+  input [15:0] \port$4302$0 ;
+  wire [15:0] \port$4302$0 ;
+  input [15:0] \port$4304$0 ;
+  wire [15:0] \port$4304$0 ;
+  input [15:0] \port$4306$0 ;
+  wire [15:0] \port$4306$0 ;
+  input [15:0] \port$4308$0 ;
+  wire [15:0] \port$4308$0 ;
+  input [15:0] \port$4310$0 ;
+  wire [15:0] \port$4310$0 ;
+  input [15:0] \port$4312$0 ;
+  wire [15:0] \port$4312$0 ;
+  input [15:0] \port$4314$0 ;
+  wire [15:0] \port$4314$0 ;
+  input [15:0] \port$4316$0 ;
+  wire [15:0] \port$4316$0 ;
+  input [15:0] \port$4318$0 ;
+  wire [15:0] \port$4318$0 ;
+  input [15:0] \port$4320$0 ;
+  wire [15:0] \port$4320$0 ;
+  input [15:0] \port$4322$0 ;
+  wire [15:0] \port$4322$0 ;
+  input [15:0] \port$4324$0 ;
+  wire [15:0] \port$4324$0 ;
+  input [15:0] \port$4326$0 ;
+  wire [15:0] \port$4326$0 ;
+  input [15:0] \port$4328$0 ;
+  wire [15:0] \port$4328$0 ;
+  input [15:0] \port$4330$0 ;
+  wire [15:0] \port$4330$0 ;
+  input [15:0] \port$4332$0 ;
+  wire [15:0] \port$4332$0 ;
+  input [15:0] \port$4334$0 ;
+  wire [15:0] \port$4334$0 ;
+  input [15:0] \port$4336$0 ;
+  wire [15:0] \port$4336$0 ;
+  input [15:0] \port$4338$0 ;
+  wire [15:0] \port$4338$0 ;
+  input [15:0] \port$4340$0 ;
+  wire [15:0] \port$4340$0 ;
   input [6:0] \port$4804$0 ;
   wire [6:0] \port$4804$0 ;
   input [6:0] \port$4806$0 ;
@@ -4800,1101 +4731,1203 @@ module \mram_macro.accumulator (\port$2329$0 , \port$2340$0 , \port$2351$0 , \po
   wire [6:0] \port$4826$0 ;
   input [6:0] \port$4828$0 ;
   wire [6:0] \port$4828$0 ;
-  input [1:0] \port$4852$2 ;
-  wire [1:0] \port$4852$2 ;
+  input [6:0] \port$4830$0 ;
+  wire [6:0] \port$4830$0 ;
+  input [6:0] \port$4832$0 ;
+  wire [6:0] \port$4832$0 ;
+  input [6:0] \port$4834$0 ;
+  wire [6:0] \port$4834$0 ;
+  input [6:0] \port$4836$0 ;
+  wire [6:0] \port$4836$0 ;
+  input [6:0] \port$4838$0 ;
+  wire [6:0] \port$4838$0 ;
+  input [6:0] \port$4840$0 ;
+  wire [6:0] \port$4840$0 ;
+  input [6:0] \port$4842$0 ;
+  wire [6:0] \port$4842$0 ;
+  input [6:0] \port$4844$0 ;
+  wire [6:0] \port$4844$0 ;
+  input [6:0] \port$4846$0 ;
+  wire [6:0] \port$4846$0 ;
+  input [6:0] \port$4848$0 ;
+  wire [6:0] \port$4848$0 ;
+  input [6:0] \port$4850$0 ;
+  wire [6:0] \port$4850$0 ;
+  input [6:0] \port$4852$0 ;
+  wire [6:0] \port$4852$0 ;
+  input [6:0] \port$4854$0 ;
+  wire [6:0] \port$4854$0 ;
+  input [6:0] \port$4856$0 ;
+  wire [6:0] \port$4856$0 ;
+  input [6:0] \port$4858$0 ;
+  wire [6:0] \port$4858$0 ;
+  input [6:0] \port$4860$0 ;
+  wire [6:0] \port$4860$0 ;
+  input [6:0] \port$4862$0 ;
+  wire [6:0] \port$4862$0 ;
+  input [6:0] \port$4864$0 ;
+  wire [6:0] \port$4864$0 ;
+  input [6:0] \port$4866$0 ;
+  wire [6:0] \port$4866$0 ;
+  input [6:0] \port$4868$0 ;
+  wire [6:0] \port$4868$0 ;
+  input [6:0] \port$4870$0 ;
+  wire [6:0] \port$4870$0 ;
+  input [6:0] \port$4872$0 ;
+  wire [6:0] \port$4872$0 ;
+  input [6:0] \port$4874$0 ;
+  wire [6:0] \port$4874$0 ;
+  input [6:0] \port$4876$0 ;
+  wire [6:0] \port$4876$0 ;
+  input [6:0] \port$4878$0 ;
+  wire [6:0] \port$4878$0 ;
+  input [6:0] \port$4880$0 ;
+  wire [6:0] \port$4880$0 ;
+  input [6:0] \port$4882$0 ;
+  wire [6:0] \port$4882$0 ;
+  input [6:0] \port$4884$0 ;
+  wire [6:0] \port$4884$0 ;
+  input [6:0] \port$4886$0 ;
+  wire [6:0] \port$4886$0 ;
+  input [6:0] \port$4888$0 ;
+  wire [6:0] \port$4888$0 ;
+  input [6:0] \port$4890$0 ;
+  wire [6:0] \port$4890$0 ;
+  input [6:0] \port$4892$0 ;
+  wire [6:0] \port$4892$0 ;
+  input [6:0] \port$4894$0 ;
+  wire [6:0] \port$4894$0 ;
+  input [6:0] \port$4896$0 ;
+  wire [6:0] \port$4896$0 ;
+  input [6:0] \port$4898$0 ;
+  wire [6:0] \port$4898$0 ;
+  input [6:0] \port$4900$0 ;
+  wire [6:0] \port$4900$0 ;
+  input [6:0] \port$4902$0 ;
+  wire [6:0] \port$4902$0 ;
+  input [6:0] \port$4904$0 ;
+  wire [6:0] \port$4904$0 ;
+  input [6:0] \port$4906$0 ;
+  wire [6:0] \port$4906$0 ;
+  input [6:0] \port$4908$0 ;
+  wire [6:0] \port$4908$0 ;
+  input [6:0] \port$4910$0 ;
+  wire [6:0] \port$4910$0 ;
+  input [6:0] \port$4912$0 ;
+  wire [6:0] \port$4912$0 ;
+  input [6:0] \port$4914$0 ;
+  wire [6:0] \port$4914$0 ;
+  input [6:0] \port$4916$0 ;
+  wire [6:0] \port$4916$0 ;
+  input [6:0] \port$4918$0 ;
+  wire [6:0] \port$4918$0 ;
+  input [6:0] \port$4920$0 ;
+  wire [6:0] \port$4920$0 ;
+  input [6:0] \port$4922$0 ;
+  wire [6:0] \port$4922$0 ;
+  input [6:0] \port$4924$0 ;
+  wire [6:0] \port$4924$0 ;
+  input [6:0] \port$4926$0 ;
+  wire [6:0] \port$4926$0 ;
+  input [6:0] \port$4928$0 ;
+  wire [6:0] \port$4928$0 ;
+  input [6:0] \port$4930$0 ;
+  wire [6:0] \port$4930$0 ;
+  input [1:0] \port$4959$2 ;
+  wire [1:0] \port$4959$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$4852$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$4959$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$4852$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$4959$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$4702$0  } : \$10 [15:0];
-  assign \$13  = \port$4852$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$4804$0  } : \$10 [15:0];
+  assign \$13  = \port$4959$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$4852$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$4959$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$4704$0  } : \$21 [15:0];
-  assign \$24  = \port$4852$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$4806$0  } : \$21 [15:0];
+  assign \$24  = \port$4959$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$4852$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$4959$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$4706$0  } : \$32 [15:0];
-  assign \$35  = \port$4852$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$4808$0  } : \$32 [15:0];
+  assign \$35  = \port$4959$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$4852$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$4959$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$4708$0  } : \$43 [15:0];
-  assign \$46  = \port$4852$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$4810$0  } : \$43 [15:0];
+  assign \$46  = \port$4959$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$4852$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$4959$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$4710$0  } : \$54 [15:0];
-  assign \$57  = \port$4852$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$4812$0  } : \$54 [15:0];
+  assign \$57  = \port$4959$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$4852$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$4959$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$4712$0  } : \$65 [15:0];
-  assign \$68  = \port$4852$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$4814$0  } : \$65 [15:0];
+  assign \$68  = \port$4959$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$4852$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$4959$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$4714$0  } : \$76 [15:0];
-  assign \$79  = \port$4852$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$4816$0  } : \$76 [15:0];
+  assign \$79  = \port$4959$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$4852$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$4959$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$4716$0  } : \$87 [15:0];
-  assign \$90  = \port$4852$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$4818$0  } : \$87 [15:0];
+  assign \$90  = \port$4959$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$4852$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$4959$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$4718$0  } : \$98 [15:0];
-  assign \$101  = \port$4852$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$4820$0  } : \$98 [15:0];
+  assign \$101  = \port$4959$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$4852$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$4959$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$4720$0  } : \$109 [15:0];
-  assign \$112  = \port$4852$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$4822$0  } : \$109 [15:0];
+  assign \$112  = \port$4959$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$4852$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$4959$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$4722$0  } : \$120 [15:0];
-  assign \$123  = \port$4852$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$4824$0  } : \$120 [15:0];
+  assign \$123  = \port$4959$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$4852$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$4959$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$4724$0  } : \$131 [15:0];
-  assign \$134  = \port$4852$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$4826$0  } : \$131 [15:0];
+  assign \$134  = \port$4959$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$4852$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$4959$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$4726$0  } : \$142 [15:0];
-  assign \$145  = \port$4852$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$4828$0  } : \$142 [15:0];
+  assign \$145  = \port$4959$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$4852$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$4959$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$4728$0  } : \$153 [15:0];
-  assign \$156  = \port$4852$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$4830$0  } : \$153 [15:0];
+  assign \$156  = \port$4959$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$4852$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$4959$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$4730$0  } : \$164 [15:0];
-  assign \$167  = \port$4852$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$165  = raw ? { 9'h000, \port$4832$0  } : \$164 [15:0];
+  assign \$167  = \port$4959$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$4852$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$4959$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$4732$0  } : \$175 [15:0];
-  assign \$178  = \port$4852$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$4834$0  } : \$175 [15:0];
+  assign \$178  = \port$4959$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$4852$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$4959$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$4734$0  } : \$186 [15:0];
-  assign \$189  = \port$4852$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$4836$0  } : \$186 [15:0];
+  assign \$189  = \port$4959$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$4852$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$4959$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$4736$0  } : \$197 [15:0];
-  assign \$200  = \port$4852$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$4838$0  } : \$197 [15:0];
+  assign \$200  = \port$4959$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$4852$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$4959$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$4738$0  } : \$208 [15:0];
-  assign \$211  = \port$4852$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$4840$0  } : \$208 [15:0];
+  assign \$211  = \port$4959$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$4852$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$4959$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$4740$0  } : \$219 [15:0];
-  assign \$222  = \port$4852$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$4842$0  } : \$219 [15:0];
+  assign \$222  = \port$4959$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$4852$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$4959$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$4742$0  } : \$230 [15:0];
-  assign \$233  = \port$4852$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$4844$0  } : \$230 [15:0];
+  assign \$233  = \port$4959$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$4852$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$4959$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$4744$0  } : \$241 [15:0];
-  assign \$244  = \port$4852$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$4846$0  } : \$241 [15:0];
+  assign \$244  = \port$4959$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$4852$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$4959$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$4746$0  } : \$252 [15:0];
-  assign \$255  = \port$4852$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$4848$0  } : \$252 [15:0];
+  assign \$255  = \port$4959$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$4852$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$4959$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$4748$0  } : \$263 [15:0];
-  assign \$266  = \port$4852$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$4850$0  } : \$263 [15:0];
+  assign \$266  = \port$4959$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$4852$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$4959$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$4750$0  } : \$274 [15:0];
-  assign \$277  = \port$4852$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$4852$0  } : \$274 [15:0];
+  assign \$277  = \port$4959$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$4852$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$4959$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$4752$0  } : \$285 [15:0];
-  assign \$288  = \port$4852$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$4854$0  } : \$285 [15:0];
+  assign \$288  = \port$4959$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$4852$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$4959$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$4754$0  } : \$296 [15:0];
-  assign \$299  = \port$4852$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$4856$0  } : \$296 [15:0];
+  assign \$299  = \port$4959$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$4852$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$4959$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$4756$0  } : \$307 [15:0];
-  assign \$310  = \port$4852$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$4858$0  } : \$307 [15:0];
+  assign \$310  = \port$4959$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$4852$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$4959$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$4758$0  } : \$318 [15:0];
-  assign \$321  = \port$4852$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$4860$0  } : \$318 [15:0];
+  assign \$321  = \port$4959$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$4852$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$4959$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$4760$0  } : \$329 [15:0];
-  assign \$332  = \port$4852$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$4862$0  } : \$329 [15:0];
+  assign \$332  = \port$4959$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$4852$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$4959$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$4762$0  } : \$340 [15:0];
-  assign \$343  = \port$4852$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$4864$0  } : \$340 [15:0];
+  assign \$343  = \port$4959$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$4852$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$4959$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$4764$0  } : \$351 [15:0];
-  assign \$354  = \port$4852$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$4866$0  } : \$351 [15:0];
+  assign \$354  = \port$4959$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$4852$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$4959$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$4766$0  } : \$362 [15:0];
-  assign \$365  = \port$4852$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$4868$0  } : \$362 [15:0];
+  assign \$365  = \port$4959$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$4852$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$4959$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$4768$0  } : \$373 [15:0];
-  assign \$376  = \port$4852$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$4870$0  } : \$373 [15:0];
+  assign \$376  = \port$4959$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$4852$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$4959$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$4770$0  } : \$384 [15:0];
-  assign \$387  = \port$4852$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$4872$0  } : \$384 [15:0];
+  assign \$387  = \port$4959$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$4852$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$4959$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$4772$0  } : \$395 [15:0];
-  assign \$398  = \port$4852$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$4874$0  } : \$395 [15:0];
+  assign \$398  = \port$4959$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$4852$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$4959$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$4774$0  } : \$406 [15:0];
-  assign \$409  = \port$4852$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$4876$0  } : \$406 [15:0];
+  assign \$409  = \port$4959$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$4852$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$4959$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$4776$0  } : \$417 [15:0];
-  assign \$420  = \port$4852$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$4878$0  } : \$417 [15:0];
+  assign \$420  = \port$4959$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$4852$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$4959$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$4778$0  } : \$428 [15:0];
-  assign \$431  = \port$4852$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$4880$0  } : \$428 [15:0];
+  assign \$431  = \port$4959$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$4852$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$4959$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$4780$0  } : \$439 [15:0];
-  assign \$442  = \port$4852$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$4882$0  } : \$439 [15:0];
+  assign \$442  = \port$4959$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$4852$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$4959$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$4782$0  } : \$450 [15:0];
-  assign \$453  = \port$4852$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$4884$0  } : \$450 [15:0];
+  assign \$453  = \port$4959$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$4852$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$4959$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$4784$0  } : \$461 [15:0];
-  assign \$464  = \port$4852$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$4886$0  } : \$461 [15:0];
+  assign \$464  = \port$4959$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$4852$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$4959$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$4786$0  } : \$472 [15:0];
-  assign \$475  = \port$4852$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$4888$0  } : \$472 [15:0];
+  assign \$475  = \port$4959$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$4852$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$4959$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$4788$0  } : \$483 [15:0];
-  assign \$486  = \port$4852$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$4890$0  } : \$483 [15:0];
+  assign \$486  = \port$4959$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$4852$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$4959$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$4790$0  } : \$494 [15:0];
-  assign \$497  = \port$4852$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$4892$0  } : \$494 [15:0];
+  assign \$497  = \port$4959$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$4852$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$4959$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$4792$0  } : \$505 [15:0];
-  assign \$508  = \port$4852$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$4894$0  } : \$505 [15:0];
+  assign \$508  = \port$4959$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$4852$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$4959$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$4794$0  } : \$516 [15:0];
-  assign \$519  = \port$4852$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$4896$0  } : \$516 [15:0];
+  assign \$519  = \port$4959$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$4852$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$4959$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$4796$0  } : \$527 [15:0];
-  assign \$530  = \port$4852$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$4898$0  } : \$527 [15:0];
+  assign \$530  = \port$4959$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$4852$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$4959$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$4798$0  } : \$538 [15:0];
-  assign \$541  = \port$4852$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$4900$0  } : \$538 [15:0];
+  assign \$541  = \port$4959$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$4852$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$4959$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$4800$0  } : \$549 [15:0];
-  assign \$552  = \port$4852$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$4902$0  } : \$549 [15:0];
+  assign \$552  = \port$4959$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$4852$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$4959$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$4802$0  } : \$560 [15:0];
-  assign \$563  = \port$4852$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$4904$0  } : \$560 [15:0];
+  assign \$563  = \port$4959$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$4852$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$4959$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$4804$0  } : \$571 [15:0];
-  assign \$574  = \port$4852$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$4906$0  } : \$571 [15:0];
+  assign \$574  = \port$4959$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$4852$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$4959$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$4806$0  } : \$582 [15:0];
-  assign \$585  = \port$4852$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$4908$0  } : \$582 [15:0];
+  assign \$585  = \port$4959$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$4852$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$4959$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$4808$0  } : \$593 [15:0];
-  assign \$596  = \port$4852$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$4910$0  } : \$593 [15:0];
+  assign \$596  = \port$4959$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$4852$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$4959$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$4810$0  } : \$604 [15:0];
-  assign \$607  = \port$4852$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$4912$0  } : \$604 [15:0];
+  assign \$607  = \port$4959$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$4852$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$4959$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$4812$0  } : \$615 [15:0];
-  assign \$618  = \port$4852$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$4914$0  } : \$615 [15:0];
+  assign \$618  = \port$4959$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$4852$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$4959$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$4814$0  } : \$626 [15:0];
-  assign \$629  = \port$4852$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$4916$0  } : \$626 [15:0];
+  assign \$629  = \port$4959$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$4852$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$4959$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$4816$0  } : \$637 [15:0];
-  assign \$640  = \port$4852$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$4918$0  } : \$637 [15:0];
+  assign \$640  = \port$4959$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$4852$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$4959$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$4818$0  } : \$648 [15:0];
-  assign \$651  = \port$4852$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$4920$0  } : \$648 [15:0];
+  assign \$651  = \port$4959$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$4852$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$4959$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$4820$0  } : \$659 [15:0];
-  assign \$662  = \port$4852$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$4922$0  } : \$659 [15:0];
+  assign \$662  = \port$4959$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$4852$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$4959$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$4822$0  } : \$670 [15:0];
-  assign \$673  = \port$4852$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$4924$0  } : \$670 [15:0];
+  assign \$673  = \port$4959$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$4852$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$4959$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$4824$0  } : \$681 [15:0];
-  assign \$684  = \port$4852$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$4926$0  } : \$681 [15:0];
+  assign \$684  = \port$4959$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$4852$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$4959$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$4826$0  } : \$692 [15:0];
-  assign \$695  = \port$4852$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$4928$0  } : \$692 [15:0];
+  assign \$695  = \port$4959$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$4852$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$4959$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$4828$0  } : \$703 [15:0];
-  assign \$706  = \port$4852$2 [0] ? \$705  : { values[15], values[15:0] };
+  assign \$704  = raw ? { 9'h000, \port$4930$0  } : \$703 [15:0];
+  assign \$706  = \port$4959$2 [0] ? \$705  : { values[15], values[15:0] };
   assign \$707  = accumulate ? \$706  : 17'h00000;
-  assign \$709  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$708  });
+  assign \$709  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$708  });
   assign \$710  = - $signed(\$709 );
-  assign \$712  = $signed(\port$3984$0 ) - $signed({ 1'h0, \$711  });
-  assign \$713  = \port$4852$2 [1] ? \$710  : { \$712 [16], \$712  };
+  assign \$712  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$711  });
+  assign \$713  = \port$4959$2 [1] ? \$710  : { \$712 [16], \$712  };
   assign \$714  = $signed(\$707 ) + $signed(\$713 );
-  assign \$715  = raw ? { 9'h000, \port$4702$0  } : \$714 [15:0];
-  assign \$716  = $signed(\$715 ) >= $signed(\port$4112$0 );
-  assign \$718  = \port$4852$2 [0] ? \$717  : { values[31], values[31:16] };
+  assign \$715  = raw ? { 9'h000, \port$4804$0  } : \$714 [15:0];
+  assign \$716  = $signed(\$715 ) >= $signed(\port$4214$0 );
+  assign \$718  = \port$4959$2 [0] ? \$717  : { values[31], values[31:16] };
   assign \$719  = accumulate ? \$718  : 17'h00000;
-  assign \$721  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$720  });
+  assign \$721  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$720  });
   assign \$722  = - $signed(\$721 );
-  assign \$724  = $signed(\port$3986$0 ) - $signed({ 1'h0, \$723  });
-  assign \$725  = \port$4852$2 [1] ? \$722  : { \$724 [16], \$724  };
+  assign \$724  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$723  });
+  assign \$725  = \port$4959$2 [1] ? \$722  : { \$724 [16], \$724  };
   assign \$726  = $signed(\$719 ) + $signed(\$725 );
-  assign \$727  = raw ? { 9'h000, \port$4704$0  } : \$726 [15:0];
-  assign \$728  = $signed(\$727 ) >= $signed(\port$4114$0 );
-  assign \$730  = \port$4852$2 [0] ? \$729  : { values[47], values[47:32] };
+  assign \$727  = raw ? { 9'h000, \port$4806$0  } : \$726 [15:0];
+  assign \$728  = $signed(\$727 ) >= $signed(\port$4216$0 );
+  assign \$730  = \port$4959$2 [0] ? \$729  : { values[47], values[47:32] };
   assign \$731  = accumulate ? \$730  : 17'h00000;
-  assign \$733  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$732  });
+  assign \$733  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$732  });
   assign \$734  = - $signed(\$733 );
-  assign \$736  = $signed(\port$3988$0 ) - $signed({ 1'h0, \$735  });
-  assign \$737  = \port$4852$2 [1] ? \$734  : { \$736 [16], \$736  };
+  assign \$736  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = \port$4959$2 [1] ? \$734  : { \$736 [16], \$736  };
   assign \$738  = $signed(\$731 ) + $signed(\$737 );
-  assign \$739  = raw ? { 9'h000, \port$4706$0  } : \$738 [15:0];
-  assign \$740  = $signed(\$739 ) >= $signed(\port$4116$0 );
-  assign \$742  = \port$4852$2 [0] ? \$741  : { values[63], values[63:48] };
+  assign \$739  = raw ? { 9'h000, \port$4808$0  } : \$738 [15:0];
+  assign \$740  = $signed(\$739 ) >= $signed(\port$4218$0 );
+  assign \$742  = \port$4959$2 [0] ? \$741  : { values[63], values[63:48] };
   assign \$743  = accumulate ? \$742  : 17'h00000;
-  assign \$745  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$744  });
+  assign \$745  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$744  });
   assign \$746  = - $signed(\$745 );
-  assign \$748  = $signed(\port$3990$0 ) - $signed({ 1'h0, \$747  });
-  assign \$749  = \port$4852$2 [1] ? \$746  : { \$748 [16], \$748  };
+  assign \$748  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$747  });
+  assign \$749  = \port$4959$2 [1] ? \$746  : { \$748 [16], \$748  };
   assign \$750  = $signed(\$743 ) + $signed(\$749 );
-  assign \$751  = raw ? { 9'h000, \port$4708$0  } : \$750 [15:0];
-  assign \$752  = $signed(\$751 ) >= $signed(\port$4118$0 );
-  assign \$754  = \port$4852$2 [0] ? \$753  : { values[79], values[79:64] };
+  assign \$751  = raw ? { 9'h000, \port$4810$0  } : \$750 [15:0];
+  assign \$752  = $signed(\$751 ) >= $signed(\port$4220$0 );
+  assign \$754  = \port$4959$2 [0] ? \$753  : { values[79], values[79:64] };
   assign \$755  = accumulate ? \$754  : 17'h00000;
-  assign \$757  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$756  });
+  assign \$757  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$756  });
   assign \$758  = - $signed(\$757 );
-  assign \$760  = $signed(\port$3992$0 ) - $signed({ 1'h0, \$759  });
-  assign \$761  = \port$4852$2 [1] ? \$758  : { \$760 [16], \$760  };
+  assign \$760  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$759  });
+  assign \$761  = \port$4959$2 [1] ? \$758  : { \$760 [16], \$760  };
   assign \$762  = $signed(\$755 ) + $signed(\$761 );
-  assign \$763  = raw ? { 9'h000, \port$4710$0  } : \$762 [15:0];
-  assign \$764  = $signed(\$763 ) >= $signed(\port$4120$0 );
-  assign \$766  = \port$4852$2 [0] ? \$765  : { values[95], values[95:80] };
+  assign \$763  = raw ? { 9'h000, \port$4812$0  } : \$762 [15:0];
+  assign \$764  = $signed(\$763 ) >= $signed(\port$4222$0 );
+  assign \$766  = \port$4959$2 [0] ? \$765  : { values[95], values[95:80] };
   assign \$767  = accumulate ? \$766  : 17'h00000;
-  assign \$769  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$768  });
+  assign \$769  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$768  });
   assign \$770  = - $signed(\$769 );
-  assign \$772  = $signed(\port$3994$0 ) - $signed({ 1'h0, \$771  });
-  assign \$773  = \port$4852$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$772  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$4959$2 [1] ? \$770  : { \$772 [16], \$772  };
   assign \$774  = $signed(\$767 ) + $signed(\$773 );
-  assign \$775  = raw ? { 9'h000, \port$4712$0  } : \$774 [15:0];
-  assign \$776  = $signed(\$775 ) >= $signed(\port$4122$0 );
-  assign \$778  = \port$4852$2 [0] ? \$777  : { values[111], values[111:96] };
+  assign \$775  = raw ? { 9'h000, \port$4814$0  } : \$774 [15:0];
+  assign \$776  = $signed(\$775 ) >= $signed(\port$4224$0 );
+  assign \$778  = \port$4959$2 [0] ? \$777  : { values[111], values[111:96] };
   assign \$779  = accumulate ? \$778  : 17'h00000;
-  assign \$781  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$780  });
+  assign \$781  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$780  });
   assign \$782  = - $signed(\$781 );
-  assign \$784  = $signed(\port$3996$0 ) - $signed({ 1'h0, \$783  });
-  assign \$785  = \port$4852$2 [1] ? \$782  : { \$784 [16], \$784  };
+  assign \$784  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$783  });
+  assign \$785  = \port$4959$2 [1] ? \$782  : { \$784 [16], \$784  };
   assign \$786  = $signed(\$779 ) + $signed(\$785 );
-  assign \$787  = raw ? { 9'h000, \port$4714$0  } : \$786 [15:0];
-  assign \$788  = $signed(\$787 ) >= $signed(\port$4124$0 );
-  assign \$790  = \port$4852$2 [0] ? \$789  : { values[127], values[127:112] };
+  assign \$787  = raw ? { 9'h000, \port$4816$0  } : \$786 [15:0];
+  assign \$788  = $signed(\$787 ) >= $signed(\port$4226$0 );
+  assign \$790  = \port$4959$2 [0] ? \$789  : { values[127], values[127:112] };
   assign \$791  = accumulate ? \$790  : 17'h00000;
-  assign \$793  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$792  });
+  assign \$793  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$792  });
   assign \$794  = - $signed(\$793 );
-  assign \$796  = $signed(\port$3998$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$4852$2 [1] ? \$794  : { \$796 [16], \$796  };
+  assign \$796  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$4959$2 [1] ? \$794  : { \$796 [16], \$796  };
   assign \$798  = $signed(\$791 ) + $signed(\$797 );
-  assign \$799  = raw ? { 9'h000, \port$4716$0  } : \$798 [15:0];
-  assign \$800  = $signed(\$799 ) >= $signed(\port$4126$0 );
-  assign \$802  = \port$4852$2 [0] ? \$801  : { values[143], values[143:128] };
+  assign \$799  = raw ? { 9'h000, \port$4818$0  } : \$798 [15:0];
+  assign \$800  = $signed(\$799 ) >= $signed(\port$4228$0 );
+  assign \$802  = \port$4959$2 [0] ? \$801  : { values[143], values[143:128] };
   assign \$803  = accumulate ? \$802  : 17'h00000;
-  assign \$805  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$804  });
+  assign \$805  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$804  });
   assign \$806  = - $signed(\$805 );
-  assign \$808  = $signed(\port$4000$0 ) - $signed({ 1'h0, \$807  });
-  assign \$809  = \port$4852$2 [1] ? \$806  : { \$808 [16], \$808  };
+  assign \$808  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$807  });
+  assign \$809  = \port$4959$2 [1] ? \$806  : { \$808 [16], \$808  };
   assign \$810  = $signed(\$803 ) + $signed(\$809 );
-  assign \$811  = raw ? { 9'h000, \port$4718$0  } : \$810 [15:0];
-  assign \$812  = $signed(\$811 ) >= $signed(\port$4128$0 );
-  assign \$814  = \port$4852$2 [0] ? \$813  : { values[159], values[159:144] };
+  assign \$811  = raw ? { 9'h000, \port$4820$0  } : \$810 [15:0];
+  assign \$812  = $signed(\$811 ) >= $signed(\port$4230$0 );
+  assign \$814  = \port$4959$2 [0] ? \$813  : { values[159], values[159:144] };
   assign \$815  = accumulate ? \$814  : 17'h00000;
-  assign \$817  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$816  });
+  assign \$817  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$816  });
   assign \$818  = - $signed(\$817 );
-  assign \$820  = $signed(\port$4002$0 ) - $signed({ 1'h0, \$819  });
-  assign \$821  = \port$4852$2 [1] ? \$818  : { \$820 [16], \$820  };
+  assign \$820  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$819  });
+  assign \$821  = \port$4959$2 [1] ? \$818  : { \$820 [16], \$820  };
   assign \$822  = $signed(\$815 ) + $signed(\$821 );
-  assign \$823  = raw ? { 9'h000, \port$4720$0  } : \$822 [15:0];
-  assign \$824  = $signed(\$823 ) >= $signed(\port$4130$0 );
-  assign \$826  = \port$4852$2 [0] ? \$825  : { values[175], values[175:160] };
+  assign \$823  = raw ? { 9'h000, \port$4822$0  } : \$822 [15:0];
+  assign \$824  = $signed(\$823 ) >= $signed(\port$4232$0 );
+  assign \$826  = \port$4959$2 [0] ? \$825  : { values[175], values[175:160] };
   assign \$827  = accumulate ? \$826  : 17'h00000;
-  assign \$829  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$828  });
+  assign \$829  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$828  });
   assign \$830  = - $signed(\$829 );
-  assign \$832  = $signed(\port$4004$0 ) - $signed({ 1'h0, \$831  });
-  assign \$833  = \port$4852$2 [1] ? \$830  : { \$832 [16], \$832  };
+  assign \$832  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$831  });
+  assign \$833  = \port$4959$2 [1] ? \$830  : { \$832 [16], \$832  };
   assign \$834  = $signed(\$827 ) + $signed(\$833 );
-  assign \$835  = raw ? { 9'h000, \port$4722$0  } : \$834 [15:0];
-  assign \$836  = $signed(\$835 ) >= $signed(\port$4132$0 );
-  assign \$838  = \port$4852$2 [0] ? \$837  : { values[191], values[191:176] };
+  assign \$835  = raw ? { 9'h000, \port$4824$0  } : \$834 [15:0];
+  assign \$836  = $signed(\$835 ) >= $signed(\port$4234$0 );
+  assign \$838  = \port$4959$2 [0] ? \$837  : { values[191], values[191:176] };
   assign \$839  = accumulate ? \$838  : 17'h00000;
-  assign \$841  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$840  });
+  assign \$841  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$840  });
   assign \$842  = - $signed(\$841 );
-  assign \$844  = $signed(\port$4006$0 ) - $signed({ 1'h0, \$843  });
-  assign \$845  = \port$4852$2 [1] ? \$842  : { \$844 [16], \$844  };
+  assign \$844  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$843  });
+  assign \$845  = \port$4959$2 [1] ? \$842  : { \$844 [16], \$844  };
   assign \$846  = $signed(\$839 ) + $signed(\$845 );
-  assign \$847  = raw ? { 9'h000, \port$4724$0  } : \$846 [15:0];
-  assign \$848  = $signed(\$847 ) >= $signed(\port$4134$0 );
-  assign \$850  = \port$4852$2 [0] ? \$849  : { values[207], values[207:192] };
+  assign \$847  = raw ? { 9'h000, \port$4826$0  } : \$846 [15:0];
+  assign \$848  = $signed(\$847 ) >= $signed(\port$4236$0 );
+  assign \$850  = \port$4959$2 [0] ? \$849  : { values[207], values[207:192] };
   assign \$851  = accumulate ? \$850  : 17'h00000;
-  assign \$853  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$852  });
+  assign \$853  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$852  });
   assign \$854  = - $signed(\$853 );
-  assign \$856  = $signed(\port$4008$0 ) - $signed({ 1'h0, \$855  });
-  assign \$857  = \port$4852$2 [1] ? \$854  : { \$856 [16], \$856  };
+  assign \$856  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$855  });
+  assign \$857  = \port$4959$2 [1] ? \$854  : { \$856 [16], \$856  };
   assign \$858  = $signed(\$851 ) + $signed(\$857 );
-  assign \$859  = raw ? { 9'h000, \port$4726$0  } : \$858 [15:0];
-  assign \$860  = $signed(\$859 ) >= $signed(\port$4136$0 );
-  assign \$862  = \port$4852$2 [0] ? \$861  : { values[223], values[223:208] };
+  assign \$859  = raw ? { 9'h000, \port$4828$0  } : \$858 [15:0];
+  assign \$860  = $signed(\$859 ) >= $signed(\port$4238$0 );
+  assign \$862  = \port$4959$2 [0] ? \$861  : { values[223], values[223:208] };
   assign \$863  = accumulate ? \$862  : 17'h00000;
-  assign \$865  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$864  });
+  assign \$865  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$864  });
   assign \$866  = - $signed(\$865 );
-  assign \$868  = $signed(\port$4010$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = \port$4852$2 [1] ? \$866  : { \$868 [16], \$868  };
+  assign \$868  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = \port$4959$2 [1] ? \$866  : { \$868 [16], \$868  };
   assign \$870  = $signed(\$863 ) + $signed(\$869 );
-  assign \$871  = raw ? { 9'h000, \port$4728$0  } : \$870 [15:0];
-  assign \$872  = $signed(\$871 ) >= $signed(\port$4138$0 );
-  assign \$874  = \port$4852$2 [0] ? \$873  : { values[239], values[239:224] };
+  assign \$871  = raw ? { 9'h000, \port$4830$0  } : \$870 [15:0];
+  assign \$872  = $signed(\$871 ) >= $signed(\port$4240$0 );
+  assign \$874  = \port$4959$2 [0] ? \$873  : { values[239], values[239:224] };
   assign \$875  = accumulate ? \$874  : 17'h00000;
-  assign \$877  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$876  });
+  assign \$877  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$876  });
   assign \$878  = - $signed(\$877 );
-  assign \$880  = $signed(\port$4012$0 ) - $signed({ 1'h0, \$879  });
-  assign \$881  = \port$4852$2 [1] ? \$878  : { \$880 [16], \$880  };
+  assign \$880  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$879  });
+  assign \$881  = \port$4959$2 [1] ? \$878  : { \$880 [16], \$880  };
   assign \$882  = $signed(\$875 ) + $signed(\$881 );
-  assign \$883  = raw ? { 9'h000, \port$4730$0  } : \$882 [15:0];
-  assign \$884  = $signed(\$883 ) >= $signed(\port$4140$0 );
-  assign \$886  = \port$4852$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$883  = raw ? { 9'h000, \port$4832$0  } : \$882 [15:0];
+  assign \$884  = $signed(\$883 ) >= $signed(\port$4242$0 );
+  assign \$886  = \port$4959$2 [0] ? \$885  : { values[255], values[255:240] };
   assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$889  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$888  });
+  assign \$889  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$888  });
   assign \$890  = - $signed(\$889 );
-  assign \$892  = $signed(\port$4014$0 ) - $signed({ 1'h0, \$891  });
-  assign \$893  = \port$4852$2 [1] ? \$890  : { \$892 [16], \$892  };
+  assign \$892  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = \port$4959$2 [1] ? \$890  : { \$892 [16], \$892  };
   assign \$894  = $signed(\$887 ) + $signed(\$893 );
-  assign \$895  = raw ? { 9'h000, \port$4732$0  } : \$894 [15:0];
-  assign \$896  = $signed(\$895 ) >= $signed(\port$4142$0 );
-  assign \$898  = \port$4852$2 [0] ? \$897  : { values[271], values[271:256] };
+  assign \$895  = raw ? { 9'h000, \port$4834$0  } : \$894 [15:0];
+  assign \$896  = $signed(\$895 ) >= $signed(\port$4244$0 );
+  assign \$898  = \port$4959$2 [0] ? \$897  : { values[271], values[271:256] };
   assign \$899  = accumulate ? \$898  : 17'h00000;
-  assign \$901  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$900  });
+  assign \$901  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$900  });
   assign \$902  = - $signed(\$901 );
-  assign \$904  = $signed(\port$4016$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = \port$4852$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$904  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$4959$2 [1] ? \$902  : { \$904 [16], \$904  };
   assign \$906  = $signed(\$899 ) + $signed(\$905 );
-  assign \$907  = raw ? { 9'h000, \port$4734$0  } : \$906 [15:0];
-  assign \$908  = $signed(\$907 ) >= $signed(\port$4144$0 );
-  assign \$910  = \port$4852$2 [0] ? \$909  : { values[287], values[287:272] };
+  assign \$907  = raw ? { 9'h000, \port$4836$0  } : \$906 [15:0];
+  assign \$908  = $signed(\$907 ) >= $signed(\port$4246$0 );
+  assign \$910  = \port$4959$2 [0] ? \$909  : { values[287], values[287:272] };
   assign \$911  = accumulate ? \$910  : 17'h00000;
-  assign \$913  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$912  });
+  assign \$913  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$912  });
   assign \$914  = - $signed(\$913 );
-  assign \$916  = $signed(\port$4018$0 ) - $signed({ 1'h0, \$915  });
-  assign \$917  = \port$4852$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$916  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$4959$2 [1] ? \$914  : { \$916 [16], \$916  };
   assign \$918  = $signed(\$911 ) + $signed(\$917 );
-  assign \$919  = raw ? { 9'h000, \port$4736$0  } : \$918 [15:0];
-  assign \$920  = $signed(\$919 ) >= $signed(\port$4146$0 );
-  assign \$922  = \port$4852$2 [0] ? \$921  : { values[303], values[303:288] };
+  assign \$919  = raw ? { 9'h000, \port$4838$0  } : \$918 [15:0];
+  assign \$920  = $signed(\$919 ) >= $signed(\port$4248$0 );
+  assign \$922  = \port$4959$2 [0] ? \$921  : { values[303], values[303:288] };
   assign \$923  = accumulate ? \$922  : 17'h00000;
-  assign \$925  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$924  });
+  assign \$925  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$924  });
   assign \$926  = - $signed(\$925 );
-  assign \$928  = $signed(\port$4020$0 ) - $signed({ 1'h0, \$927  });
-  assign \$929  = \port$4852$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$928  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$4959$2 [1] ? \$926  : { \$928 [16], \$928  };
   assign \$930  = $signed(\$923 ) + $signed(\$929 );
-  assign \$931  = raw ? { 9'h000, \port$4738$0  } : \$930 [15:0];
-  assign \$932  = $signed(\$931 ) >= $signed(\port$4148$0 );
-  assign \$934  = \port$4852$2 [0] ? \$933  : { values[319], values[319:304] };
+  assign \$931  = raw ? { 9'h000, \port$4840$0  } : \$930 [15:0];
+  assign \$932  = $signed(\$931 ) >= $signed(\port$4250$0 );
+  assign \$934  = \port$4959$2 [0] ? \$933  : { values[319], values[319:304] };
   assign \$935  = accumulate ? \$934  : 17'h00000;
-  assign \$937  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$936  });
+  assign \$937  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$936  });
   assign \$938  = - $signed(\$937 );
-  assign \$940  = $signed(\port$4022$0 ) - $signed({ 1'h0, \$939  });
-  assign \$941  = \port$4852$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$940  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$4959$2 [1] ? \$938  : { \$940 [16], \$940  };
   assign \$942  = $signed(\$935 ) + $signed(\$941 );
-  assign \$943  = raw ? { 9'h000, \port$4740$0  } : \$942 [15:0];
-  assign \$944  = $signed(\$943 ) >= $signed(\port$4150$0 );
-  assign \$946  = \port$4852$2 [0] ? \$945  : { values[335], values[335:320] };
+  assign \$943  = raw ? { 9'h000, \port$4842$0  } : \$942 [15:0];
+  assign \$944  = $signed(\$943 ) >= $signed(\port$4252$0 );
+  assign \$946  = \port$4959$2 [0] ? \$945  : { values[335], values[335:320] };
   assign \$947  = accumulate ? \$946  : 17'h00000;
-  assign \$949  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$948  });
+  assign \$949  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$948  });
   assign \$950  = - $signed(\$949 );
-  assign \$952  = $signed(\port$4024$0 ) - $signed({ 1'h0, \$951  });
-  assign \$953  = \port$4852$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$952  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$4959$2 [1] ? \$950  : { \$952 [16], \$952  };
   assign \$954  = $signed(\$947 ) + $signed(\$953 );
-  assign \$955  = raw ? { 9'h000, \port$4742$0  } : \$954 [15:0];
-  assign \$956  = $signed(\$955 ) >= $signed(\port$4152$0 );
-  assign \$958  = \port$4852$2 [0] ? \$957  : { values[351], values[351:336] };
+  assign \$955  = raw ? { 9'h000, \port$4844$0  } : \$954 [15:0];
+  assign \$956  = $signed(\$955 ) >= $signed(\port$4254$0 );
+  assign \$958  = \port$4959$2 [0] ? \$957  : { values[351], values[351:336] };
   assign \$959  = accumulate ? \$958  : 17'h00000;
-  assign \$961  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$960  });
+  assign \$961  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$960  });
   assign \$962  = - $signed(\$961 );
-  assign \$964  = $signed(\port$4026$0 ) - $signed({ 1'h0, \$963  });
-  assign \$965  = \port$4852$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$964  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$4959$2 [1] ? \$962  : { \$964 [16], \$964  };
   assign \$966  = $signed(\$959 ) + $signed(\$965 );
-  assign \$967  = raw ? { 9'h000, \port$4744$0  } : \$966 [15:0];
-  assign \$968  = $signed(\$967 ) >= $signed(\port$4154$0 );
-  assign \$970  = \port$4852$2 [0] ? \$969  : { values[367], values[367:352] };
+  assign \$967  = raw ? { 9'h000, \port$4846$0  } : \$966 [15:0];
+  assign \$968  = $signed(\$967 ) >= $signed(\port$4256$0 );
+  assign \$970  = \port$4959$2 [0] ? \$969  : { values[367], values[367:352] };
   assign \$971  = accumulate ? \$970  : 17'h00000;
-  assign \$973  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$972  });
+  assign \$973  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$972  });
   assign \$974  = - $signed(\$973 );
-  assign \$976  = $signed(\port$4028$0 ) - $signed({ 1'h0, \$975  });
-  assign \$977  = \port$4852$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$976  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$4959$2 [1] ? \$974  : { \$976 [16], \$976  };
   assign \$978  = $signed(\$971 ) + $signed(\$977 );
-  assign \$979  = raw ? { 9'h000, \port$4746$0  } : \$978 [15:0];
-  assign \$980  = $signed(\$979 ) >= $signed(\port$4156$0 );
-  assign \$982  = \port$4852$2 [0] ? \$981  : { values[383], values[383:368] };
+  assign \$979  = raw ? { 9'h000, \port$4848$0  } : \$978 [15:0];
+  assign \$980  = $signed(\$979 ) >= $signed(\port$4258$0 );
+  assign \$982  = \port$4959$2 [0] ? \$981  : { values[383], values[383:368] };
   assign \$983  = accumulate ? \$982  : 17'h00000;
-  assign \$985  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$984  });
+  assign \$985  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$984  });
   assign \$986  = - $signed(\$985 );
-  assign \$988  = $signed(\port$4030$0 ) - $signed({ 1'h0, \$987  });
-  assign \$989  = \port$4852$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$988  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$4959$2 [1] ? \$986  : { \$988 [16], \$988  };
   assign \$990  = $signed(\$983 ) + $signed(\$989 );
-  assign \$991  = raw ? { 9'h000, \port$4748$0  } : \$990 [15:0];
-  assign \$992  = $signed(\$991 ) >= $signed(\port$4158$0 );
-  assign \$994  = \port$4852$2 [0] ? \$993  : { values[399], values[399:384] };
+  assign \$991  = raw ? { 9'h000, \port$4850$0  } : \$990 [15:0];
+  assign \$992  = $signed(\$991 ) >= $signed(\port$4260$0 );
+  assign \$994  = \port$4959$2 [0] ? \$993  : { values[399], values[399:384] };
   assign \$995  = accumulate ? \$994  : 17'h00000;
-  assign \$997  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$996  });
+  assign \$997  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$996  });
   assign \$998  = - $signed(\$997 );
-  assign \$1000  = $signed(\port$4032$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$4852$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1000  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$4959$2 [1] ? \$998  : { \$1000 [16], \$1000  };
   assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, \port$4750$0  } : \$1002 [15:0];
-  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4160$0 );
-  assign \$1006  = \port$4852$2 [0] ? \$1005  : { values[415], values[415:400] };
+  assign \$1003  = raw ? { 9'h000, \port$4852$0  } : \$1002 [15:0];
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4262$0 );
+  assign \$1006  = \port$4959$2 [0] ? \$1005  : { values[415], values[415:400] };
   assign \$1007  = accumulate ? \$1006  : 17'h00000;
-  assign \$1009  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1009  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$1008  });
   assign \$1010  = - $signed(\$1009 );
-  assign \$1012  = $signed(\port$4034$0 ) - $signed({ 1'h0, \$1011  });
-  assign \$1013  = \port$4852$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1012  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$4959$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
   assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
-  assign \$1015  = raw ? { 9'h000, \port$4752$0  } : \$1014 [15:0];
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4162$0 );
-  assign \$1018  = \port$4852$2 [0] ? \$1017  : { values[431], values[431:416] };
+  assign \$1015  = raw ? { 9'h000, \port$4854$0  } : \$1014 [15:0];
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4264$0 );
+  assign \$1018  = \port$4959$2 [0] ? \$1017  : { values[431], values[431:416] };
   assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1021  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$1020  });
   assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$4036$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$4852$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1024  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$4959$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
   assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
-  assign \$1027  = raw ? { 9'h000, \port$4754$0  } : \$1026 [15:0];
-  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4164$0 );
-  assign \$1030  = \port$4852$2 [0] ? \$1029  : { values[447], values[447:432] };
+  assign \$1027  = raw ? { 9'h000, \port$4856$0  } : \$1026 [15:0];
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4266$0 );
+  assign \$1030  = \port$4959$2 [0] ? \$1029  : { values[447], values[447:432] };
   assign \$1031  = accumulate ? \$1030  : 17'h00000;
-  assign \$1033  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1033  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$1032  });
   assign \$1034  = - $signed(\$1033 );
-  assign \$1036  = $signed(\port$4038$0 ) - $signed({ 1'h0, \$1035  });
-  assign \$1037  = \port$4852$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1036  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$4959$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
   assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
-  assign \$1039  = raw ? { 9'h000, \port$4756$0  } : \$1038 [15:0];
-  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4166$0 );
-  assign \$1042  = \port$4852$2 [0] ? \$1041  : { values[463], values[463:448] };
+  assign \$1039  = raw ? { 9'h000, \port$4858$0  } : \$1038 [15:0];
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4268$0 );
+  assign \$1042  = \port$4959$2 [0] ? \$1041  : { values[463], values[463:448] };
   assign \$1043  = accumulate ? \$1042  : 17'h00000;
-  assign \$1045  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1045  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1048  = $signed(\port$4040$0 ) - $signed({ 1'h0, \$1047  });
-  assign \$1049  = \port$4852$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1048  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$4959$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
   assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
-  assign \$1051  = raw ? { 9'h000, \port$4758$0  } : \$1050 [15:0];
-  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4168$0 );
-  assign \$1054  = \port$4852$2 [0] ? \$1053  : { values[479], values[479:464] };
+  assign \$1051  = raw ? { 9'h000, \port$4860$0  } : \$1050 [15:0];
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4270$0 );
+  assign \$1054  = \port$4959$2 [0] ? \$1053  : { values[479], values[479:464] };
   assign \$1055  = accumulate ? \$1054  : 17'h00000;
-  assign \$1057  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1057  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$1056  });
   assign \$1058  = - $signed(\$1057 );
-  assign \$1060  = $signed(\port$4042$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = \port$4852$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1060  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$4959$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
   assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
-  assign \$1063  = raw ? { 9'h000, \port$4760$0  } : \$1062 [15:0];
-  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4170$0 );
-  assign \$1066  = \port$4852$2 [0] ? \$1065  : { values[495], values[495:480] };
+  assign \$1063  = raw ? { 9'h000, \port$4862$0  } : \$1062 [15:0];
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4272$0 );
+  assign \$1066  = \port$4959$2 [0] ? \$1065  : { values[495], values[495:480] };
   assign \$1067  = accumulate ? \$1066  : 17'h00000;
-  assign \$1069  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1069  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$1068  });
   assign \$1070  = - $signed(\$1069 );
-  assign \$1072  = $signed(\port$4044$0 ) - $signed({ 1'h0, \$1071  });
-  assign \$1073  = \port$4852$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1072  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$4959$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
   assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
-  assign \$1075  = raw ? { 9'h000, \port$4762$0  } : \$1074 [15:0];
-  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4172$0 );
-  assign \$1078  = \port$4852$2 [0] ? \$1077  : { values[511], values[511:496] };
+  assign \$1075  = raw ? { 9'h000, \port$4864$0  } : \$1074 [15:0];
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4274$0 );
+  assign \$1078  = \port$4959$2 [0] ? \$1077  : { values[511], values[511:496] };
   assign \$1079  = accumulate ? \$1078  : 17'h00000;
-  assign \$1081  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1081  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$1080  });
   assign \$1082  = - $signed(\$1081 );
-  assign \$1084  = $signed(\port$4046$0 ) - $signed({ 1'h0, \$1083  });
-  assign \$1085  = \port$4852$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1084  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$4959$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
   assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
-  assign \$1087  = raw ? { 9'h000, \port$4764$0  } : \$1086 [15:0];
-  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4174$0 );
-  assign \$1090  = \port$4852$2 [0] ? \$1089  : { values[527], values[527:512] };
+  assign \$1087  = raw ? { 9'h000, \port$4866$0  } : \$1086 [15:0];
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4276$0 );
+  assign \$1090  = \port$4959$2 [0] ? \$1089  : { values[527], values[527:512] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1093  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1093  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$1092  });
   assign \$1094  = - $signed(\$1093 );
-  assign \$1096  = $signed(\port$4048$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = \port$4852$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1096  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$4959$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
   assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
-  assign \$1099  = raw ? { 9'h000, \port$4766$0  } : \$1098 [15:0];
-  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4176$0 );
-  assign \$1102  = \port$4852$2 [0] ? \$1101  : { values[543], values[543:528] };
+  assign \$1099  = raw ? { 9'h000, \port$4868$0  } : \$1098 [15:0];
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4278$0 );
+  assign \$1102  = \port$4959$2 [0] ? \$1101  : { values[543], values[543:528] };
   assign \$1103  = accumulate ? \$1102  : 17'h00000;
-  assign \$1105  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1105  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$1104  });
   assign \$1106  = - $signed(\$1105 );
-  assign \$1108  = $signed(\port$4050$0 ) - $signed({ 1'h0, \$1107  });
-  assign \$1109  = \port$4852$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1108  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$4959$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
   assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
-  assign \$1111  = raw ? { 9'h000, \port$4768$0  } : \$1110 [15:0];
-  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4178$0 );
-  assign \$1114  = \port$4852$2 [0] ? \$1113  : { values[559], values[559:544] };
+  assign \$1111  = raw ? { 9'h000, \port$4870$0  } : \$1110 [15:0];
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4280$0 );
+  assign \$1114  = \port$4959$2 [0] ? \$1113  : { values[559], values[559:544] };
   assign \$1115  = accumulate ? \$1114  : 17'h00000;
-  assign \$1117  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1117  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$1116  });
   assign \$1118  = - $signed(\$1117 );
-  assign \$1120  = $signed(\port$4052$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$4852$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1120  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$4959$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
   assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, \port$4770$0  } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4180$0 );
-  assign \$1126  = \port$4852$2 [0] ? \$1125  : { values[575], values[575:560] };
+  assign \$1123  = raw ? { 9'h000, \port$4872$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4282$0 );
+  assign \$1126  = \port$4959$2 [0] ? \$1125  : { values[575], values[575:560] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1129  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1129  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$1128  });
   assign \$1130  = - $signed(\$1129 );
-  assign \$1132  = $signed(\port$4054$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = \port$4852$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1132  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$4959$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
   assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
-  assign \$1135  = raw ? { 9'h000, \port$4772$0  } : \$1134 [15:0];
-  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4182$0 );
-  assign \$1138  = \port$4852$2 [0] ? \$1137  : { values[591], values[591:576] };
+  assign \$1135  = raw ? { 9'h000, \port$4874$0  } : \$1134 [15:0];
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4284$0 );
+  assign \$1138  = \port$4959$2 [0] ? \$1137  : { values[591], values[591:576] };
   assign \$1139  = accumulate ? \$1138  : 17'h00000;
-  assign \$1141  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1141  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$1140  });
   assign \$1142  = - $signed(\$1141 );
-  assign \$1144  = $signed(\port$4056$0 ) - $signed({ 1'h0, \$1143  });
-  assign \$1145  = \port$4852$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1144  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$4959$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
   assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
-  assign \$1147  = raw ? { 9'h000, \port$4774$0  } : \$1146 [15:0];
-  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4184$0 );
-  assign \$1150  = \port$4852$2 [0] ? \$1149  : { values[607], values[607:592] };
+  assign \$1147  = raw ? { 9'h000, \port$4876$0  } : \$1146 [15:0];
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4286$0 );
+  assign \$1150  = \port$4959$2 [0] ? \$1149  : { values[607], values[607:592] };
   assign \$1151  = accumulate ? \$1150  : 17'h00000;
-  assign \$1153  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1153  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$1152  });
   assign \$1154  = - $signed(\$1153 );
-  assign \$1156  = $signed(\port$4058$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$4852$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1156  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$4959$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
   assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, \port$4776$0  } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4186$0 );
-  assign \$1162  = \port$4852$2 [0] ? \$1161  : { values[623], values[623:608] };
+  assign \$1159  = raw ? { 9'h000, \port$4878$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4288$0 );
+  assign \$1162  = \port$4959$2 [0] ? \$1161  : { values[623], values[623:608] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1165  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1165  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$1164  });
   assign \$1166  = - $signed(\$1165 );
-  assign \$1168  = $signed(\port$4060$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = \port$4852$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1168  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$4959$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
   assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
-  assign \$1171  = raw ? { 9'h000, \port$4778$0  } : \$1170 [15:0];
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4188$0 );
-  assign \$1174  = \port$4852$2 [0] ? \$1173  : { values[639], values[639:624] };
+  assign \$1171  = raw ? { 9'h000, \port$4880$0  } : \$1170 [15:0];
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4290$0 );
+  assign \$1174  = \port$4959$2 [0] ? \$1173  : { values[639], values[639:624] };
   assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1177  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$1176  });
   assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$4062$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$4852$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1180  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$4959$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
   assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
-  assign \$1183  = raw ? { 9'h000, \port$4780$0  } : \$1182 [15:0];
-  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4190$0 );
-  assign \$1186  = \port$4852$2 [0] ? \$1185  : { values[655], values[655:640] };
+  assign \$1183  = raw ? { 9'h000, \port$4882$0  } : \$1182 [15:0];
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4292$0 );
+  assign \$1186  = \port$4959$2 [0] ? \$1185  : { values[655], values[655:640] };
   assign \$1187  = accumulate ? \$1186  : 17'h00000;
-  assign \$1189  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1189  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$1188  });
   assign \$1190  = - $signed(\$1189 );
-  assign \$1192  = $signed(\port$4064$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$4852$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1192  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$4959$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
   assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, \port$4782$0  } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4192$0 );
-  assign \$1198  = \port$4852$2 [0] ? \$1197  : { values[671], values[671:656] };
+  assign \$1195  = raw ? { 9'h000, \port$4884$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4294$0 );
+  assign \$1198  = \port$4959$2 [0] ? \$1197  : { values[671], values[671:656] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1201  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1201  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$1200  });
   assign \$1202  = - $signed(\$1201 );
-  assign \$1204  = $signed(\port$4066$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = \port$4852$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1204  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$4959$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
   assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
-  assign \$1207  = raw ? { 9'h000, \port$4784$0  } : \$1206 [15:0];
-  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4194$0 );
-  assign \$1210  = \port$4852$2 [0] ? \$1209  : { values[687], values[687:672] };
+  assign \$1207  = raw ? { 9'h000, \port$4886$0  } : \$1206 [15:0];
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4296$0 );
+  assign \$1210  = \port$4959$2 [0] ? \$1209  : { values[687], values[687:672] };
   assign \$1211  = accumulate ? \$1210  : 17'h00000;
-  assign \$1213  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1213  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$1212  });
   assign \$1214  = - $signed(\$1213 );
-  assign \$1216  = $signed(\port$4068$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = \port$4852$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1216  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$4959$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
   assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
-  assign \$1219  = raw ? { 9'h000, \port$4786$0  } : \$1218 [15:0];
-  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4196$0 );
-  assign \$1222  = \port$4852$2 [0] ? \$1221  : { values[703], values[703:688] };
+  assign \$1219  = raw ? { 9'h000, \port$4888$0  } : \$1218 [15:0];
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4298$0 );
+  assign \$1222  = \port$4959$2 [0] ? \$1221  : { values[703], values[703:688] };
   assign \$1223  = accumulate ? \$1222  : 17'h00000;
-  assign \$1225  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1225  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$1224  });
   assign \$1226  = - $signed(\$1225 );
-  assign \$1228  = $signed(\port$4070$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$4852$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1228  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$4959$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
   assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, \port$4788$0  } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4198$0 );
-  assign \$1234  = \port$4852$2 [0] ? \$1233  : { values[719], values[719:704] };
+  assign \$1231  = raw ? { 9'h000, \port$4890$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4300$0 );
+  assign \$1234  = \port$4959$2 [0] ? \$1233  : { values[719], values[719:704] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1237  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1237  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$1236  });
   assign \$1238  = - $signed(\$1237 );
-  assign \$1240  = $signed(\port$4072$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = \port$4852$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1240  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$4959$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
   assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
-  assign \$1243  = raw ? { 9'h000, \port$4790$0  } : \$1242 [15:0];
-  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4200$0 );
-  assign \$1246  = \port$4852$2 [0] ? \$1245  : { values[735], values[735:720] };
+  assign \$1243  = raw ? { 9'h000, \port$4892$0  } : \$1242 [15:0];
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4302$0 );
+  assign \$1246  = \port$4959$2 [0] ? \$1245  : { values[735], values[735:720] };
   assign \$1247  = accumulate ? \$1246  : 17'h00000;
-  assign \$1249  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1249  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$1248  });
   assign \$1250  = - $signed(\$1249 );
-  assign \$1252  = $signed(\port$4074$0 ) - $signed({ 1'h0, \$1251  });
-  assign \$1253  = \port$4852$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1252  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$4959$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
   assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
-  assign \$1255  = raw ? { 9'h000, \port$4792$0  } : \$1254 [15:0];
-  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4202$0 );
-  assign \$1258  = \port$4852$2 [0] ? \$1257  : { values[751], values[751:736] };
+  assign \$1255  = raw ? { 9'h000, \port$4894$0  } : \$1254 [15:0];
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4304$0 );
+  assign \$1258  = \port$4959$2 [0] ? \$1257  : { values[751], values[751:736] };
   assign \$1259  = accumulate ? \$1258  : 17'h00000;
-  assign \$1261  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1261  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$1260  });
   assign \$1262  = - $signed(\$1261 );
-  assign \$1264  = $signed(\port$4076$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$4852$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1264  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$4959$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
   assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, \port$4794$0  } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4204$0 );
-  assign \$1270  = \port$4852$2 [0] ? \$1269  : { values[767], values[767:752] };
+  assign \$1267  = raw ? { 9'h000, \port$4896$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4306$0 );
+  assign \$1270  = \port$4959$2 [0] ? \$1269  : { values[767], values[767:752] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1273  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1273  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$1272  });
   assign \$1274  = - $signed(\$1273 );
-  assign \$1276  = $signed(\port$4078$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = \port$4852$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1276  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$4959$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
   assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
-  assign \$1279  = raw ? { 9'h000, \port$4796$0  } : \$1278 [15:0];
-  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4206$0 );
-  assign \$1282  = \port$4852$2 [0] ? \$1281  : { values[783], values[783:768] };
+  assign \$1279  = raw ? { 9'h000, \port$4898$0  } : \$1278 [15:0];
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4308$0 );
+  assign \$1282  = \port$4959$2 [0] ? \$1281  : { values[783], values[783:768] };
   assign \$1283  = accumulate ? \$1282  : 17'h00000;
-  assign \$1285  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1285  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$1284  });
   assign \$1286  = - $signed(\$1285 );
-  assign \$1288  = $signed(\port$4080$0 ) - $signed({ 1'h0, \$1287  });
-  assign \$1289  = \port$4852$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1288  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$4959$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
   assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
-  assign \$1291  = raw ? { 9'h000, \port$4798$0  } : \$1290 [15:0];
-  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4208$0 );
-  assign \$1294  = \port$4852$2 [0] ? \$1293  : { values[799], values[799:784] };
+  assign \$1291  = raw ? { 9'h000, \port$4900$0  } : \$1290 [15:0];
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4310$0 );
+  assign \$1294  = \port$4959$2 [0] ? \$1293  : { values[799], values[799:784] };
   assign \$1295  = accumulate ? \$1294  : 17'h00000;
-  assign \$1297  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1297  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$1296  });
   assign \$1298  = - $signed(\$1297 );
-  assign \$1300  = $signed(\port$4082$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$4852$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1300  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$4959$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
   assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, \port$4800$0  } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4210$0 );
-  assign \$1306  = \port$4852$2 [0] ? \$1305  : { values[815], values[815:800] };
+  assign \$1303  = raw ? { 9'h000, \port$4902$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4312$0 );
+  assign \$1306  = \port$4959$2 [0] ? \$1305  : { values[815], values[815:800] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1309  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1309  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$1308  });
   assign \$1310  = - $signed(\$1309 );
-  assign \$1312  = $signed(\port$4084$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = \port$4852$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1312  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$4959$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
   assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
-  assign \$1315  = raw ? { 9'h000, \port$4802$0  } : \$1314 [15:0];
-  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4212$0 );
-  assign \$1318  = \port$4852$2 [0] ? \$1317  : { values[831], values[831:816] };
+  assign \$1315  = raw ? { 9'h000, \port$4904$0  } : \$1314 [15:0];
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4314$0 );
+  assign \$1318  = \port$4959$2 [0] ? \$1317  : { values[831], values[831:816] };
   assign \$1319  = accumulate ? \$1318  : 17'h00000;
-  assign \$1321  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1321  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$1320  });
   assign \$1322  = - $signed(\$1321 );
-  assign \$1324  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$1323  });
-  assign \$1325  = \port$4852$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1324  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$4959$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
   assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
-  assign \$1327  = raw ? { 9'h000, \port$4804$0  } : \$1326 [15:0];
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4214$0 );
-  assign \$1330  = \port$4852$2 [0] ? \$1329  : { values[847], values[847:832] };
+  assign \$1327  = raw ? { 9'h000, \port$4906$0  } : \$1326 [15:0];
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4316$0 );
+  assign \$1330  = \port$4959$2 [0] ? \$1329  : { values[847], values[847:832] };
   assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1333  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$1332  });
   assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$4852$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1336  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$4959$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
   assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$4806$0  } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4216$0 );
-  assign \$1342  = \port$4852$2 [0] ? \$1341  : { values[863], values[863:848] };
+  assign \$1339  = raw ? { 9'h000, \port$4908$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4318$0 );
+  assign \$1342  = \port$4959$2 [0] ? \$1341  : { values[863], values[863:848] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1345  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1345  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$1344  });
   assign \$1346  = - $signed(\$1345 );
-  assign \$1348  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = \port$4852$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1348  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$4959$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
   assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
-  assign \$1351  = raw ? { 9'h000, \port$4808$0  } : \$1350 [15:0];
-  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4218$0 );
-  assign \$1354  = \port$4852$2 [0] ? \$1353  : { values[879], values[879:864] };
+  assign \$1351  = raw ? { 9'h000, \port$4910$0  } : \$1350 [15:0];
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4320$0 );
+  assign \$1354  = \port$4959$2 [0] ? \$1353  : { values[879], values[879:864] };
   assign \$1355  = accumulate ? \$1354  : 17'h00000;
-  assign \$1357  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1357  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$1356  });
   assign \$1358  = - $signed(\$1357 );
-  assign \$1360  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$1359  });
-  assign \$1361  = \port$4852$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1360  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$4959$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
   assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
-  assign \$1363  = raw ? { 9'h000, \port$4810$0  } : \$1362 [15:0];
-  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4220$0 );
-  assign \$1366  = \port$4852$2 [0] ? \$1365  : { values[895], values[895:880] };
+  assign \$1363  = raw ? { 9'h000, \port$4912$0  } : \$1362 [15:0];
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4322$0 );
+  assign \$1366  = \port$4959$2 [0] ? \$1365  : { values[895], values[895:880] };
   assign \$1367  = accumulate ? \$1366  : 17'h00000;
-  assign \$1369  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1369  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$1368  });
   assign \$1370  = - $signed(\$1369 );
-  assign \$1372  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$4852$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1372  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$4959$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
   assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, \port$4812$0  } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4222$0 );
-  assign \$1378  = \port$4852$2 [0] ? \$1377  : { values[911], values[911:896] };
+  assign \$1375  = raw ? { 9'h000, \port$4914$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4324$0 );
+  assign \$1378  = \port$4959$2 [0] ? \$1377  : { values[911], values[911:896] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1381  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1381  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$1380  });
   assign \$1382  = - $signed(\$1381 );
-  assign \$1384  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = \port$4852$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1384  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$4959$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
   assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
-  assign \$1387  = raw ? { 9'h000, \port$4814$0  } : \$1386 [15:0];
-  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4224$0 );
-  assign \$1390  = \port$4852$2 [0] ? \$1389  : { values[927], values[927:912] };
+  assign \$1387  = raw ? { 9'h000, \port$4916$0  } : \$1386 [15:0];
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4326$0 );
+  assign \$1390  = \port$4959$2 [0] ? \$1389  : { values[927], values[927:912] };
   assign \$1391  = accumulate ? \$1390  : 17'h00000;
-  assign \$1393  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1393  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$1392  });
   assign \$1394  = - $signed(\$1393 );
-  assign \$1396  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$1395  });
-  assign \$1397  = \port$4852$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1396  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$4959$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
   assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
-  assign \$1399  = raw ? { 9'h000, \port$4816$0  } : \$1398 [15:0];
-  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4226$0 );
-  assign \$1402  = \port$4852$2 [0] ? \$1401  : { values[943], values[943:928] };
+  assign \$1399  = raw ? { 9'h000, \port$4918$0  } : \$1398 [15:0];
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4328$0 );
+  assign \$1402  = \port$4959$2 [0] ? \$1401  : { values[943], values[943:928] };
   assign \$1403  = accumulate ? \$1402  : 17'h00000;
-  assign \$1405  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1405  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$1404  });
   assign \$1406  = - $signed(\$1405 );
-  assign \$1408  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$4852$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1408  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$4959$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
   assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, \port$4818$0  } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4228$0 );
-  assign \$1414  = \port$4852$2 [0] ? \$1413  : { values[959], values[959:944] };
+  assign \$1411  = raw ? { 9'h000, \port$4920$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4330$0 );
+  assign \$1414  = \port$4959$2 [0] ? \$1413  : { values[959], values[959:944] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1417  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1417  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$1416  });
   assign \$1418  = - $signed(\$1417 );
-  assign \$1420  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = \port$4852$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1420  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$4959$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
   assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
-  assign \$1423  = raw ? { 9'h000, \port$4820$0  } : \$1422 [15:0];
-  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4230$0 );
-  assign \$1426  = \port$4852$2 [0] ? \$1425  : { values[975], values[975:960] };
+  assign \$1423  = raw ? { 9'h000, \port$4922$0  } : \$1422 [15:0];
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4332$0 );
+  assign \$1426  = \port$4959$2 [0] ? \$1425  : { values[975], values[975:960] };
   assign \$1427  = accumulate ? \$1426  : 17'h00000;
-  assign \$1429  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1429  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$1428  });
   assign \$1430  = - $signed(\$1429 );
-  assign \$1432  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$1431  });
-  assign \$1433  = \port$4852$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1432  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$4959$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
   assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
-  assign \$1435  = raw ? { 9'h000, \port$4822$0  } : \$1434 [15:0];
-  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4232$0 );
-  assign \$1438  = \port$4852$2 [0] ? \$1437  : { values[991], values[991:976] };
+  assign \$1435  = raw ? { 9'h000, \port$4924$0  } : \$1434 [15:0];
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4334$0 );
+  assign \$1438  = \port$4959$2 [0] ? \$1437  : { values[991], values[991:976] };
   assign \$1439  = accumulate ? \$1438  : 17'h00000;
-  assign \$1441  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1441  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$1440  });
   assign \$1442  = - $signed(\$1441 );
-  assign \$1444  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$4852$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1444  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$4959$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
   assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, \port$4824$0  } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4234$0 );
-  assign \$1450  = \port$4852$2 [0] ? \$1449  : { values[1007], values[1007:992] };
+  assign \$1447  = raw ? { 9'h000, \port$4926$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4336$0 );
+  assign \$1450  = \port$4959$2 [0] ? \$1449  : { values[1007], values[1007:992] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1453  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1453  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$1452  });
   assign \$1454  = - $signed(\$1453 );
-  assign \$1456  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = \port$4852$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1456  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$4959$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
   assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
-  assign \$1459  = raw ? { 9'h000, \port$4826$0  } : \$1458 [15:0];
-  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4236$0 );
-  assign \$1462  = \port$4852$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
+  assign \$1459  = raw ? { 9'h000, \port$4928$0  } : \$1458 [15:0];
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4338$0 );
+  assign \$1462  = \port$4959$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
   assign \$1463  = accumulate ? \$1462  : 17'h00000;
-  assign \$1465  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1465  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$1464  });
   assign \$1466  = - $signed(\$1465 );
-  assign \$1468  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$1467  });
-  assign \$1469  = \port$4852$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1468  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$4959$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
   assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
-  assign \$1471  = raw ? { 9'h000, \port$4828$0  } : \$1470 [15:0];
-  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4238$0 );
+  assign \$1471  = raw ? { 9'h000, \port$4930$0  } : \$1470 [15:0];
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4340$0 );
   always @(posedge g_acc_clk)
     values <= \$1473 ;
   always @* begin
@@ -5908,524 +5941,524 @@ module \mram_macro.accumulator (\port$2329$0 , \port$2340$0 , \port$2351$0 , \po
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$4852$2 [0];
-  assign negate = \port$4852$2 [1];
-  assign offsets = { \port$4110$0 , \port$4108$0 , \port$4106$0 , \port$4104$0 , \port$4102$0 , \port$4100$0 , \port$4098$0 , \port$4096$0 , \port$4094$0 , \port$4092$0 , \port$4090$0 , \port$4088$0 , \port$4086$0 , \port$4084$0 , \port$4082$0 , \port$4080$0 , \port$4078$0 , \port$4076$0 , \port$4074$0 , \port$4072$0 , \port$4070$0 , \port$4068$0 , \port$4066$0 , \port$4064$0 , \port$4062$0 , \port$4060$0 , \port$4058$0 , \port$4056$0 , \port$4054$0 , \port$4052$0 , \port$4050$0 , \port$4048$0 , \port$4046$0 , \port$4044$0 , \port$4042$0 , \port$4040$0 , \port$4038$0 , \port$4036$0 , \port$4034$0 , \port$4032$0 , \port$4030$0 , \port$4028$0 , \port$4026$0 , \port$4024$0 , \port$4022$0 , \port$4020$0 , \port$4018$0 , \port$4016$0 , \port$4014$0 , \port$4012$0 , \port$4010$0 , \port$4008$0 , \port$4006$0 , \port$4004$0 , \port$4002$0 , \port$4000$0 , \port$3998$0 , \port$3996$0 , \port$3994$0 , \port$3992$0 , \port$3990$0 , \port$3988$0 , \port$3986$0 , \port$3984$0  };
-  assign codes = { \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0  };
+  assign shift = \port$4959$2 [0];
+  assign negate = \port$4959$2 [1];
+  assign offsets = { \port$4212$0 , \port$4210$0 , \port$4208$0 , \port$4206$0 , \port$4204$0 , \port$4202$0 , \port$4200$0 , \port$4198$0 , \port$4196$0 , \port$4194$0 , \port$4192$0 , \port$4190$0 , \port$4188$0 , \port$4186$0 , \port$4184$0 , \port$4182$0 , \port$4180$0 , \port$4178$0 , \port$4176$0 , \port$4174$0 , \port$4172$0 , \port$4170$0 , \port$4168$0 , \port$4166$0 , \port$4164$0 , \port$4162$0 , \port$4160$0 , \port$4158$0 , \port$4156$0 , \port$4154$0 , \port$4152$0 , \port$4150$0 , \port$4148$0 , \port$4146$0 , \port$4144$0 , \port$4142$0 , \port$4140$0 , \port$4138$0 , \port$4136$0 , \port$4134$0 , \port$4132$0 , \port$4130$0 , \port$4128$0 , \port$4126$0 , \port$4124$0 , \port$4122$0 , \port$4120$0 , \port$4118$0 , \port$4116$0 , \port$4114$0 , \port$4112$0 , \port$4110$0 , \port$4108$0 , \port$4106$0 , \port$4104$0 , \port$4102$0 , \port$4100$0 , \port$4098$0 , \port$4096$0 , \port$4094$0 , \port$4092$0 , \port$4090$0 , \port$4088$0 , \port$4086$0  };
+  assign codes = { \port$4930$0 , \port$4928$0 , \port$4926$0 , \port$4924$0 , \port$4922$0 , \port$4920$0 , \port$4918$0 , \port$4916$0 , \port$4914$0 , \port$4912$0 , \port$4910$0 , \port$4908$0 , \port$4906$0 , \port$4904$0 , \port$4902$0 , \port$4900$0 , \port$4898$0 , \port$4896$0 , \port$4894$0 , \port$4892$0 , \port$4890$0 , \port$4888$0 , \port$4886$0 , \port$4884$0 , \port$4882$0 , \port$4880$0 , \port$4878$0 , \port$4876$0 , \port$4874$0 , \port$4872$0 , \port$4870$0 , \port$4868$0 , \port$4866$0 , \port$4864$0 , \port$4862$0 , \port$4860$0 , \port$4858$0 , \port$4856$0 , \port$4854$0 , \port$4852$0 , \port$4850$0 , \port$4848$0 , \port$4846$0 , \port$4844$0 , \port$4842$0 , \port$4840$0 , \port$4838$0 , \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0  };
   assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
-  assign thresholds = { \port$4238$0 , \port$4236$0 , \port$4234$0 , \port$4232$0 , \port$4230$0 , \port$4228$0 , \port$4226$0 , \port$4224$0 , \port$4222$0 , \port$4220$0 , \port$4218$0 , \port$4216$0 , \port$4214$0 , \port$4212$0 , \port$4210$0 , \port$4208$0 , \port$4206$0 , \port$4204$0 , \port$4202$0 , \port$4200$0 , \port$4198$0 , \port$4196$0 , \port$4194$0 , \port$4192$0 , \port$4190$0 , \port$4188$0 , \port$4186$0 , \port$4184$0 , \port$4182$0 , \port$4180$0 , \port$4178$0 , \port$4176$0 , \port$4174$0 , \port$4172$0 , \port$4170$0 , \port$4168$0 , \port$4166$0 , \port$4164$0 , \port$4162$0 , \port$4160$0 , \port$4158$0 , \port$4156$0 , \port$4154$0 , \port$4152$0 , \port$4150$0 , \port$4148$0 , \port$4146$0 , \port$4144$0 , \port$4142$0 , \port$4140$0 , \port$4138$0 , \port$4136$0 , \port$4134$0 , \port$4132$0 , \port$4130$0 , \port$4128$0 , \port$4126$0 , \port$4124$0 , \port$4122$0 , \port$4120$0 , \port$4118$0 , \port$4116$0 , \port$4114$0 , \port$4112$0  };
-  assign \port$2329$0  = \$11 ;
-  assign \port$2340$0  = \$22 ;
-  assign \port$2351$0  = \$33 ;
-  assign \port$2362$0  = \$44 ;
-  assign \port$2373$0  = \$55 ;
-  assign \port$2384$0  = \$66 ;
-  assign \port$2395$0  = \$77 ;
-  assign \port$2406$0  = \$88 ;
-  assign \port$2417$0  = \$99 ;
-  assign \port$2428$0  = \$110 ;
-  assign \port$2439$0  = \$121 ;
-  assign \port$2450$0  = \$132 ;
-  assign \port$2461$0  = \$143 ;
-  assign \port$2472$0  = \$154 ;
-  assign \port$2483$0  = \$165 ;
-  assign \port$2494$0  = \$176 ;
-  assign \port$2505$0  = \$187 ;
-  assign \port$2516$0  = \$198 ;
-  assign \port$2527$0  = \$209 ;
-  assign \port$2538$0  = \$220 ;
-  assign \port$2549$0  = \$231 ;
-  assign \port$2560$0  = \$242 ;
-  assign \port$2571$0  = \$253 ;
-  assign \port$2582$0  = \$264 ;
-  assign \port$2593$0  = \$275 ;
-  assign \port$2604$0  = \$286 ;
-  assign \port$2615$0  = \$297 ;
-  assign \port$2626$0  = \$308 ;
-  assign \port$2637$0  = \$319 ;
-  assign \port$2648$0  = \$330 ;
-  assign \port$2659$0  = \$341 ;
-  assign \port$2670$0  = \$352 ;
-  assign \port$2681$0  = \$363 ;
-  assign \port$2692$0  = \$374 ;
-  assign \port$2703$0  = \$385 ;
-  assign \port$2714$0  = \$396 ;
-  assign \port$2725$0  = \$407 ;
-  assign \port$2736$0  = \$418 ;
-  assign \port$2747$0  = \$429 ;
-  assign \port$2758$0  = \$440 ;
-  assign \port$2769$0  = \$451 ;
-  assign \port$2780$0  = \$462 ;
-  assign \port$2791$0  = \$473 ;
-  assign \port$2802$0  = \$484 ;
-  assign \port$2813$0  = \$495 ;
-  assign \port$2824$0  = \$506 ;
-  assign \port$2835$0  = \$517 ;
-  assign \port$2846$0  = \$528 ;
-  assign \port$2857$0  = \$539 ;
-  assign \port$2868$0  = \$550 ;
-  assign \port$2879$0  = \$561 ;
-  assign \port$2890$0  = \$572 ;
-  assign \port$2901$0  = \$583 ;
-  assign \port$2912$0  = \$594 ;
-  assign \port$2923$0  = \$605 ;
-  assign \port$2934$0  = \$616 ;
-  assign \port$2945$0  = \$627 ;
-  assign \port$2956$0  = \$638 ;
-  assign \port$2967$0  = \$649 ;
-  assign \port$2978$0  = \$660 ;
-  assign \port$2989$0  = \$671 ;
-  assign \port$3000$0  = \$682 ;
-  assign \port$3011$0  = \$693 ;
-  assign \port$3022$0  = \$704 ;
-  assign \port$3034$0  = \$716 ;
-  assign \port$3046$0  = \$728 ;
-  assign \port$3058$0  = \$740 ;
-  assign \port$3070$0  = \$752 ;
-  assign \port$3082$0  = \$764 ;
-  assign \port$3094$0  = \$776 ;
-  assign \port$3106$0  = \$788 ;
-  assign \port$3118$0  = \$800 ;
-  assign \port$3130$0  = \$812 ;
-  assign \port$3142$0  = \$824 ;
-  assign \port$3154$0  = \$836 ;
-  assign \port$3166$0  = \$848 ;
-  assign \port$3178$0  = \$860 ;
-  assign \port$3190$0  = \$872 ;
-  assign \port$3202$0  = \$884 ;
-  assign \port$3214$0  = \$896 ;
-  assign \port$3226$0  = \$908 ;
-  assign \port$3238$0  = \$920 ;
-  assign \port$3250$0  = \$932 ;
-  assign \port$3262$0  = \$944 ;
-  assign \port$3274$0  = \$956 ;
-  assign \port$3286$0  = \$968 ;
-  assign \port$3298$0  = \$980 ;
-  assign \port$3310$0  = \$992 ;
-  assign \port$3322$0  = \$1004 ;
-  assign \port$3334$0  = \$1016 ;
-  assign \port$3346$0  = \$1028 ;
-  assign \port$3358$0  = \$1040 ;
-  assign \port$3370$0  = \$1052 ;
-  assign \port$3382$0  = \$1064 ;
-  assign \port$3394$0  = \$1076 ;
-  assign \port$3406$0  = \$1088 ;
-  assign \port$3418$0  = \$1100 ;
-  assign \port$3430$0  = \$1112 ;
-  assign \port$3442$0  = \$1124 ;
-  assign \port$3454$0  = \$1136 ;
-  assign \port$3466$0  = \$1148 ;
-  assign \port$3478$0  = \$1160 ;
-  assign \port$3490$0  = \$1172 ;
-  assign \port$3502$0  = \$1184 ;
-  assign \port$3514$0  = \$1196 ;
-  assign \port$3526$0  = \$1208 ;
-  assign \port$3538$0  = \$1220 ;
-  assign \port$3550$0  = \$1232 ;
-  assign \port$3562$0  = \$1244 ;
-  assign \port$3574$0  = \$1256 ;
-  assign \port$3586$0  = \$1268 ;
-  assign \port$3598$0  = \$1280 ;
-  assign \port$3610$0  = \$1292 ;
-  assign \port$3622$0  = \$1304 ;
-  assign \port$3634$0  = \$1316 ;
-  assign \port$3646$0  = \$1328 ;
-  assign \port$3658$0  = \$1340 ;
-  assign \port$3670$0  = \$1352 ;
-  assign \port$3682$0  = \$1364 ;
-  assign \port$3694$0  = \$1376 ;
-  assign \port$3706$0  = \$1388 ;
-  assign \port$3718$0  = \$1400 ;
-  assign \port$3730$0  = \$1412 ;
-  assign \port$3742$0  = \$1424 ;
-  assign \port$3754$0  = \$1436 ;
-  assign \port$3766$0  = \$1448 ;
-  assign \port$3778$0  = \$1460 ;
-  assign \port$3790$0  = \$1472 ;
+  assign thresholds = { \port$4340$0 , \port$4338$0 , \port$4336$0 , \port$4334$0 , \port$4332$0 , \port$4330$0 , \port$4328$0 , \port$4326$0 , \port$4324$0 , \port$4322$0 , \port$4320$0 , \port$4318$0 , \port$4316$0 , \port$4314$0 , \port$4312$0 , \port$4310$0 , \port$4308$0 , \port$4306$0 , \port$4304$0 , \port$4302$0 , \port$4300$0 , \port$4298$0 , \port$4296$0 , \port$4294$0 , \port$4292$0 , \port$4290$0 , \port$4288$0 , \port$4286$0 , \port$4284$0 , \port$4282$0 , \port$4280$0 , \port$4278$0 , \port$4276$0 , \port$4274$0 , \port$4272$0 , \port$4270$0 , \port$4268$0 , \port$4266$0 , \port$4264$0 , \port$4262$0 , \port$4260$0 , \port$4258$0 , \port$4256$0 , \port$4254$0 , \port$4252$0 , \port$4250$0 , \port$4248$0 , \port$4246$0 , \port$4244$0 , \port$4242$0 , \port$4240$0 , \port$4238$0 , \port$4236$0 , \port$4234$0 , \port$4232$0 , \port$4230$0 , \port$4228$0 , \port$4226$0 , \port$4224$0 , \port$4222$0 , \port$4220$0 , \port$4218$0 , \port$4216$0 , \port$4214$0  };
+  assign \port$2352$0  = \$11 ;
+  assign \port$2363$0  = \$22 ;
+  assign \port$2374$0  = \$33 ;
+  assign \port$2385$0  = \$44 ;
+  assign \port$2396$0  = \$55 ;
+  assign \port$2407$0  = \$66 ;
+  assign \port$2418$0  = \$77 ;
+  assign \port$2429$0  = \$88 ;
+  assign \port$2440$0  = \$99 ;
+  assign \port$2451$0  = \$110 ;
+  assign \port$2462$0  = \$121 ;
+  assign \port$2473$0  = \$132 ;
+  assign \port$2484$0  = \$143 ;
+  assign \port$2495$0  = \$154 ;
+  assign \port$2506$0  = \$165 ;
+  assign \port$2517$0  = \$176 ;
+  assign \port$2528$0  = \$187 ;
+  assign \port$2539$0  = \$198 ;
+  assign \port$2550$0  = \$209 ;
+  assign \port$2561$0  = \$220 ;
+  assign \port$2572$0  = \$231 ;
+  assign \port$2583$0  = \$242 ;
+  assign \port$2594$0  = \$253 ;
+  assign \port$2605$0  = \$264 ;
+  assign \port$2616$0  = \$275 ;
+  assign \port$2627$0  = \$286 ;
+  assign \port$2638$0  = \$297 ;
+  assign \port$2649$0  = \$308 ;
+  assign \port$2660$0  = \$319 ;
+  assign \port$2671$0  = \$330 ;
+  assign \port$2682$0  = \$341 ;
+  assign \port$2693$0  = \$352 ;
+  assign \port$2704$0  = \$363 ;
+  assign \port$2715$0  = \$374 ;
+  assign \port$2726$0  = \$385 ;
+  assign \port$2737$0  = \$396 ;
+  assign \port$2748$0  = \$407 ;
+  assign \port$2759$0  = \$418 ;
+  assign \port$2770$0  = \$429 ;
+  assign \port$2781$0  = \$440 ;
+  assign \port$2792$0  = \$451 ;
+  assign \port$2803$0  = \$462 ;
+  assign \port$2814$0  = \$473 ;
+  assign \port$2825$0  = \$484 ;
+  assign \port$2836$0  = \$495 ;
+  assign \port$2847$0  = \$506 ;
+  assign \port$2858$0  = \$517 ;
+  assign \port$2869$0  = \$528 ;
+  assign \port$2880$0  = \$539 ;
+  assign \port$2891$0  = \$550 ;
+  assign \port$2902$0  = \$561 ;
+  assign \port$2913$0  = \$572 ;
+  assign \port$2924$0  = \$583 ;
+  assign \port$2935$0  = \$594 ;
+  assign \port$2946$0  = \$605 ;
+  assign \port$2957$0  = \$616 ;
+  assign \port$2968$0  = \$627 ;
+  assign \port$2979$0  = \$638 ;
+  assign \port$2990$0  = \$649 ;
+  assign \port$3001$0  = \$660 ;
+  assign \port$3012$0  = \$671 ;
+  assign \port$3023$0  = \$682 ;
+  assign \port$3034$0  = \$693 ;
+  assign \port$3045$0  = \$704 ;
+  assign \port$3057$0  = \$716 ;
+  assign \port$3069$0  = \$728 ;
+  assign \port$3081$0  = \$740 ;
+  assign \port$3093$0  = \$752 ;
+  assign \port$3105$0  = \$764 ;
+  assign \port$3117$0  = \$776 ;
+  assign \port$3129$0  = \$788 ;
+  assign \port$3141$0  = \$800 ;
+  assign \port$3153$0  = \$812 ;
+  assign \port$3165$0  = \$824 ;
+  assign \port$3177$0  = \$836 ;
+  assign \port$3189$0  = \$848 ;
+  assign \port$3201$0  = \$860 ;
+  assign \port$3213$0  = \$872 ;
+  assign \port$3225$0  = \$884 ;
+  assign \port$3237$0  = \$896 ;
+  assign \port$3249$0  = \$908 ;
+  assign \port$3261$0  = \$920 ;
+  assign \port$3273$0  = \$932 ;
+  assign \port$3285$0  = \$944 ;
+  assign \port$3297$0  = \$956 ;
+  assign \port$3309$0  = \$968 ;
+  assign \port$3321$0  = \$980 ;
+  assign \port$3333$0  = \$992 ;
+  assign \port$3345$0  = \$1004 ;
+  assign \port$3357$0  = \$1016 ;
+  assign \port$3369$0  = \$1028 ;
+  assign \port$3381$0  = \$1040 ;
+  assign \port$3393$0  = \$1052 ;
+  assign \port$3405$0  = \$1064 ;
+  assign \port$3417$0  = \$1076 ;
+  assign \port$3429$0  = \$1088 ;
+  assign \port$3441$0  = \$1100 ;
+  assign \port$3453$0  = \$1112 ;
+  assign \port$3465$0  = \$1124 ;
+  assign \port$3477$0  = \$1136 ;
+  assign \port$3489$0  = \$1148 ;
+  assign \port$3501$0  = \$1160 ;
+  assign \port$3513$0  = \$1172 ;
+  assign \port$3525$0  = \$1184 ;
+  assign \port$3537$0  = \$1196 ;
+  assign \port$3549$0  = \$1208 ;
+  assign \port$3561$0  = \$1220 ;
+  assign \port$3573$0  = \$1232 ;
+  assign \port$3585$0  = \$1244 ;
+  assign \port$3597$0  = \$1256 ;
+  assign \port$3609$0  = \$1268 ;
+  assign \port$3621$0  = \$1280 ;
+  assign \port$3633$0  = \$1292 ;
+  assign \port$3645$0  = \$1304 ;
+  assign \port$3657$0  = \$1316 ;
+  assign \port$3669$0  = \$1328 ;
+  assign \port$3681$0  = \$1340 ;
+  assign \port$3693$0  = \$1352 ;
+  assign \port$3705$0  = \$1364 ;
+  assign \port$3717$0  = \$1376 ;
+  assign \port$3729$0  = \$1388 ;
+  assign \port$3741$0  = \$1400 ;
+  assign \port$3753$0  = \$1412 ;
+  assign \port$3765$0  = \$1424 ;
+  assign \port$3777$0  = \$1436 ;
+  assign \port$3789$0  = \$1448 ;
+  assign \port$3801$0  = \$1460 ;
+  assign \port$3813$0  = \$1472 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$4702$0 , 1'h0 };
-  assign \$7  = { \port$4702$0 , 1'h0 };
+  assign \$4  = { \port$4804$0 , 1'h0 };
+  assign \$7  = { \port$4804$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$4704$0 , 1'h0 };
-  assign \$18  = { \port$4704$0 , 1'h0 };
+  assign \$15  = { \port$4806$0 , 1'h0 };
+  assign \$18  = { \port$4806$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$4706$0 , 1'h0 };
-  assign \$29  = { \port$4706$0 , 1'h0 };
+  assign \$26  = { \port$4808$0 , 1'h0 };
+  assign \$29  = { \port$4808$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$4708$0 , 1'h0 };
-  assign \$40  = { \port$4708$0 , 1'h0 };
+  assign \$37  = { \port$4810$0 , 1'h0 };
+  assign \$40  = { \port$4810$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$4710$0 , 1'h0 };
-  assign \$51  = { \port$4710$0 , 1'h0 };
+  assign \$48  = { \port$4812$0 , 1'h0 };
+  assign \$51  = { \port$4812$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$4712$0 , 1'h0 };
-  assign \$62  = { \port$4712$0 , 1'h0 };
+  assign \$59  = { \port$4814$0 , 1'h0 };
+  assign \$62  = { \port$4814$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$4714$0 , 1'h0 };
-  assign \$73  = { \port$4714$0 , 1'h0 };
+  assign \$70  = { \port$4816$0 , 1'h0 };
+  assign \$73  = { \port$4816$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$4716$0 , 1'h0 };
-  assign \$84  = { \port$4716$0 , 1'h0 };
+  assign \$81  = { \port$4818$0 , 1'h0 };
+  assign \$84  = { \port$4818$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$4718$0 , 1'h0 };
-  assign \$95  = { \port$4718$0 , 1'h0 };
+  assign \$92  = { \port$4820$0 , 1'h0 };
+  assign \$95  = { \port$4820$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$4720$0 , 1'h0 };
-  assign \$106  = { \port$4720$0 , 1'h0 };
+  assign \$103  = { \port$4822$0 , 1'h0 };
+  assign \$106  = { \port$4822$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$4722$0 , 1'h0 };
-  assign \$117  = { \port$4722$0 , 1'h0 };
+  assign \$114  = { \port$4824$0 , 1'h0 };
+  assign \$117  = { \port$4824$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$4724$0 , 1'h0 };
-  assign \$128  = { \port$4724$0 , 1'h0 };
+  assign \$125  = { \port$4826$0 , 1'h0 };
+  assign \$128  = { \port$4826$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$4726$0 , 1'h0 };
-  assign \$139  = { \port$4726$0 , 1'h0 };
+  assign \$136  = { \port$4828$0 , 1'h0 };
+  assign \$139  = { \port$4828$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$4728$0 , 1'h0 };
-  assign \$150  = { \port$4728$0 , 1'h0 };
+  assign \$147  = { \port$4830$0 , 1'h0 };
+  assign \$150  = { \port$4830$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$4730$0 , 1'h0 };
-  assign \$161  = { \port$4730$0 , 1'h0 };
+  assign \$158  = { \port$4832$0 , 1'h0 };
+  assign \$161  = { \port$4832$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$4732$0 , 1'h0 };
-  assign \$172  = { \port$4732$0 , 1'h0 };
+  assign \$169  = { \port$4834$0 , 1'h0 };
+  assign \$172  = { \port$4834$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$4734$0 , 1'h0 };
-  assign \$183  = { \port$4734$0 , 1'h0 };
+  assign \$180  = { \port$4836$0 , 1'h0 };
+  assign \$183  = { \port$4836$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$4736$0 , 1'h0 };
-  assign \$194  = { \port$4736$0 , 1'h0 };
+  assign \$191  = { \port$4838$0 , 1'h0 };
+  assign \$194  = { \port$4838$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$4738$0 , 1'h0 };
-  assign \$205  = { \port$4738$0 , 1'h0 };
+  assign \$202  = { \port$4840$0 , 1'h0 };
+  assign \$205  = { \port$4840$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$4740$0 , 1'h0 };
-  assign \$216  = { \port$4740$0 , 1'h0 };
+  assign \$213  = { \port$4842$0 , 1'h0 };
+  assign \$216  = { \port$4842$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$4742$0 , 1'h0 };
-  assign \$227  = { \port$4742$0 , 1'h0 };
+  assign \$224  = { \port$4844$0 , 1'h0 };
+  assign \$227  = { \port$4844$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$4744$0 , 1'h0 };
-  assign \$238  = { \port$4744$0 , 1'h0 };
+  assign \$235  = { \port$4846$0 , 1'h0 };
+  assign \$238  = { \port$4846$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$4746$0 , 1'h0 };
-  assign \$249  = { \port$4746$0 , 1'h0 };
+  assign \$246  = { \port$4848$0 , 1'h0 };
+  assign \$249  = { \port$4848$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$4748$0 , 1'h0 };
-  assign \$260  = { \port$4748$0 , 1'h0 };
+  assign \$257  = { \port$4850$0 , 1'h0 };
+  assign \$260  = { \port$4850$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$4750$0 , 1'h0 };
-  assign \$271  = { \port$4750$0 , 1'h0 };
+  assign \$268  = { \port$4852$0 , 1'h0 };
+  assign \$271  = { \port$4852$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$4752$0 , 1'h0 };
-  assign \$282  = { \port$4752$0 , 1'h0 };
+  assign \$279  = { \port$4854$0 , 1'h0 };
+  assign \$282  = { \port$4854$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$4754$0 , 1'h0 };
-  assign \$293  = { \port$4754$0 , 1'h0 };
+  assign \$290  = { \port$4856$0 , 1'h0 };
+  assign \$293  = { \port$4856$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$4756$0 , 1'h0 };
-  assign \$304  = { \port$4756$0 , 1'h0 };
+  assign \$301  = { \port$4858$0 , 1'h0 };
+  assign \$304  = { \port$4858$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$4758$0 , 1'h0 };
-  assign \$315  = { \port$4758$0 , 1'h0 };
+  assign \$312  = { \port$4860$0 , 1'h0 };
+  assign \$315  = { \port$4860$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$4760$0 , 1'h0 };
-  assign \$326  = { \port$4760$0 , 1'h0 };
+  assign \$323  = { \port$4862$0 , 1'h0 };
+  assign \$326  = { \port$4862$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$4762$0 , 1'h0 };
-  assign \$337  = { \port$4762$0 , 1'h0 };
+  assign \$334  = { \port$4864$0 , 1'h0 };
+  assign \$337  = { \port$4864$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$4764$0 , 1'h0 };
-  assign \$348  = { \port$4764$0 , 1'h0 };
+  assign \$345  = { \port$4866$0 , 1'h0 };
+  assign \$348  = { \port$4866$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$4766$0 , 1'h0 };
-  assign \$359  = { \port$4766$0 , 1'h0 };
+  assign \$356  = { \port$4868$0 , 1'h0 };
+  assign \$359  = { \port$4868$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$4768$0 , 1'h0 };
-  assign \$370  = { \port$4768$0 , 1'h0 };
+  assign \$367  = { \port$4870$0 , 1'h0 };
+  assign \$370  = { \port$4870$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$4770$0 , 1'h0 };
-  assign \$381  = { \port$4770$0 , 1'h0 };
+  assign \$378  = { \port$4872$0 , 1'h0 };
+  assign \$381  = { \port$4872$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$4772$0 , 1'h0 };
-  assign \$392  = { \port$4772$0 , 1'h0 };
+  assign \$389  = { \port$4874$0 , 1'h0 };
+  assign \$392  = { \port$4874$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$4774$0 , 1'h0 };
-  assign \$403  = { \port$4774$0 , 1'h0 };
+  assign \$400  = { \port$4876$0 , 1'h0 };
+  assign \$403  = { \port$4876$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$4776$0 , 1'h0 };
-  assign \$414  = { \port$4776$0 , 1'h0 };
+  assign \$411  = { \port$4878$0 , 1'h0 };
+  assign \$414  = { \port$4878$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$4778$0 , 1'h0 };
-  assign \$425  = { \port$4778$0 , 1'h0 };
+  assign \$422  = { \port$4880$0 , 1'h0 };
+  assign \$425  = { \port$4880$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$4780$0 , 1'h0 };
-  assign \$436  = { \port$4780$0 , 1'h0 };
+  assign \$433  = { \port$4882$0 , 1'h0 };
+  assign \$436  = { \port$4882$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$4782$0 , 1'h0 };
-  assign \$447  = { \port$4782$0 , 1'h0 };
+  assign \$444  = { \port$4884$0 , 1'h0 };
+  assign \$447  = { \port$4884$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$4784$0 , 1'h0 };
-  assign \$458  = { \port$4784$0 , 1'h0 };
+  assign \$455  = { \port$4886$0 , 1'h0 };
+  assign \$458  = { \port$4886$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$4786$0 , 1'h0 };
-  assign \$469  = { \port$4786$0 , 1'h0 };
+  assign \$466  = { \port$4888$0 , 1'h0 };
+  assign \$469  = { \port$4888$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$4788$0 , 1'h0 };
-  assign \$480  = { \port$4788$0 , 1'h0 };
+  assign \$477  = { \port$4890$0 , 1'h0 };
+  assign \$480  = { \port$4890$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$4790$0 , 1'h0 };
-  assign \$491  = { \port$4790$0 , 1'h0 };
+  assign \$488  = { \port$4892$0 , 1'h0 };
+  assign \$491  = { \port$4892$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$4792$0 , 1'h0 };
-  assign \$502  = { \port$4792$0 , 1'h0 };
+  assign \$499  = { \port$4894$0 , 1'h0 };
+  assign \$502  = { \port$4894$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$4794$0 , 1'h0 };
-  assign \$513  = { \port$4794$0 , 1'h0 };
+  assign \$510  = { \port$4896$0 , 1'h0 };
+  assign \$513  = { \port$4896$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$4796$0 , 1'h0 };
-  assign \$524  = { \port$4796$0 , 1'h0 };
+  assign \$521  = { \port$4898$0 , 1'h0 };
+  assign \$524  = { \port$4898$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$4798$0 , 1'h0 };
-  assign \$535  = { \port$4798$0 , 1'h0 };
+  assign \$532  = { \port$4900$0 , 1'h0 };
+  assign \$535  = { \port$4900$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$4800$0 , 1'h0 };
-  assign \$546  = { \port$4800$0 , 1'h0 };
+  assign \$543  = { \port$4902$0 , 1'h0 };
+  assign \$546  = { \port$4902$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$4802$0 , 1'h0 };
-  assign \$557  = { \port$4802$0 , 1'h0 };
+  assign \$554  = { \port$4904$0 , 1'h0 };
+  assign \$557  = { \port$4904$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$4804$0 , 1'h0 };
-  assign \$568  = { \port$4804$0 , 1'h0 };
+  assign \$565  = { \port$4906$0 , 1'h0 };
+  assign \$568  = { \port$4906$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$4806$0 , 1'h0 };
-  assign \$579  = { \port$4806$0 , 1'h0 };
+  assign \$576  = { \port$4908$0 , 1'h0 };
+  assign \$579  = { \port$4908$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$4808$0 , 1'h0 };
-  assign \$590  = { \port$4808$0 , 1'h0 };
+  assign \$587  = { \port$4910$0 , 1'h0 };
+  assign \$590  = { \port$4910$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$4810$0 , 1'h0 };
-  assign \$601  = { \port$4810$0 , 1'h0 };
+  assign \$598  = { \port$4912$0 , 1'h0 };
+  assign \$601  = { \port$4912$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$4812$0 , 1'h0 };
-  assign \$612  = { \port$4812$0 , 1'h0 };
+  assign \$609  = { \port$4914$0 , 1'h0 };
+  assign \$612  = { \port$4914$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$4814$0 , 1'h0 };
-  assign \$623  = { \port$4814$0 , 1'h0 };
+  assign \$620  = { \port$4916$0 , 1'h0 };
+  assign \$623  = { \port$4916$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$4816$0 , 1'h0 };
-  assign \$634  = { \port$4816$0 , 1'h0 };
+  assign \$631  = { \port$4918$0 , 1'h0 };
+  assign \$634  = { \port$4918$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$4818$0 , 1'h0 };
-  assign \$645  = { \port$4818$0 , 1'h0 };
+  assign \$642  = { \port$4920$0 , 1'h0 };
+  assign \$645  = { \port$4920$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$4820$0 , 1'h0 };
-  assign \$656  = { \port$4820$0 , 1'h0 };
+  assign \$653  = { \port$4922$0 , 1'h0 };
+  assign \$656  = { \port$4922$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$4822$0 , 1'h0 };
-  assign \$667  = { \port$4822$0 , 1'h0 };
+  assign \$664  = { \port$4924$0 , 1'h0 };
+  assign \$667  = { \port$4924$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$4824$0 , 1'h0 };
-  assign \$678  = { \port$4824$0 , 1'h0 };
+  assign \$675  = { \port$4926$0 , 1'h0 };
+  assign \$678  = { \port$4926$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$4826$0 , 1'h0 };
-  assign \$689  = { \port$4826$0 , 1'h0 };
+  assign \$686  = { \port$4928$0 , 1'h0 };
+  assign \$689  = { \port$4928$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$4828$0 , 1'h0 };
-  assign \$700  = { \port$4828$0 , 1'h0 };
+  assign \$697  = { \port$4930$0 , 1'h0 };
+  assign \$700  = { \port$4930$0 , 1'h0 };
   assign \$705  = { values[15:0], 1'h0 };
-  assign \$708  = { \port$4702$0 , 1'h0 };
-  assign \$711  = { \port$4702$0 , 1'h0 };
+  assign \$708  = { \port$4804$0 , 1'h0 };
+  assign \$711  = { \port$4804$0 , 1'h0 };
   assign \$717  = { values[31:16], 1'h0 };
-  assign \$720  = { \port$4704$0 , 1'h0 };
-  assign \$723  = { \port$4704$0 , 1'h0 };
+  assign \$720  = { \port$4806$0 , 1'h0 };
+  assign \$723  = { \port$4806$0 , 1'h0 };
   assign \$729  = { values[47:32], 1'h0 };
-  assign \$732  = { \port$4706$0 , 1'h0 };
-  assign \$735  = { \port$4706$0 , 1'h0 };
+  assign \$732  = { \port$4808$0 , 1'h0 };
+  assign \$735  = { \port$4808$0 , 1'h0 };
   assign \$741  = { values[63:48], 1'h0 };
-  assign \$744  = { \port$4708$0 , 1'h0 };
-  assign \$747  = { \port$4708$0 , 1'h0 };
+  assign \$744  = { \port$4810$0 , 1'h0 };
+  assign \$747  = { \port$4810$0 , 1'h0 };
   assign \$753  = { values[79:64], 1'h0 };
-  assign \$756  = { \port$4710$0 , 1'h0 };
-  assign \$759  = { \port$4710$0 , 1'h0 };
+  assign \$756  = { \port$4812$0 , 1'h0 };
+  assign \$759  = { \port$4812$0 , 1'h0 };
   assign \$765  = { values[95:80], 1'h0 };
-  assign \$768  = { \port$4712$0 , 1'h0 };
-  assign \$771  = { \port$4712$0 , 1'h0 };
+  assign \$768  = { \port$4814$0 , 1'h0 };
+  assign \$771  = { \port$4814$0 , 1'h0 };
   assign \$777  = { values[111:96], 1'h0 };
-  assign \$780  = { \port$4714$0 , 1'h0 };
-  assign \$783  = { \port$4714$0 , 1'h0 };
+  assign \$780  = { \port$4816$0 , 1'h0 };
+  assign \$783  = { \port$4816$0 , 1'h0 };
   assign \$789  = { values[127:112], 1'h0 };
-  assign \$792  = { \port$4716$0 , 1'h0 };
-  assign \$795  = { \port$4716$0 , 1'h0 };
+  assign \$792  = { \port$4818$0 , 1'h0 };
+  assign \$795  = { \port$4818$0 , 1'h0 };
   assign \$801  = { values[143:128], 1'h0 };
-  assign \$804  = { \port$4718$0 , 1'h0 };
-  assign \$807  = { \port$4718$0 , 1'h0 };
+  assign \$804  = { \port$4820$0 , 1'h0 };
+  assign \$807  = { \port$4820$0 , 1'h0 };
   assign \$813  = { values[159:144], 1'h0 };
-  assign \$816  = { \port$4720$0 , 1'h0 };
-  assign \$819  = { \port$4720$0 , 1'h0 };
+  assign \$816  = { \port$4822$0 , 1'h0 };
+  assign \$819  = { \port$4822$0 , 1'h0 };
   assign \$825  = { values[175:160], 1'h0 };
-  assign \$828  = { \port$4722$0 , 1'h0 };
-  assign \$831  = { \port$4722$0 , 1'h0 };
+  assign \$828  = { \port$4824$0 , 1'h0 };
+  assign \$831  = { \port$4824$0 , 1'h0 };
   assign \$837  = { values[191:176], 1'h0 };
-  assign \$840  = { \port$4724$0 , 1'h0 };
-  assign \$843  = { \port$4724$0 , 1'h0 };
+  assign \$840  = { \port$4826$0 , 1'h0 };
+  assign \$843  = { \port$4826$0 , 1'h0 };
   assign \$849  = { values[207:192], 1'h0 };
-  assign \$852  = { \port$4726$0 , 1'h0 };
-  assign \$855  = { \port$4726$0 , 1'h0 };
+  assign \$852  = { \port$4828$0 , 1'h0 };
+  assign \$855  = { \port$4828$0 , 1'h0 };
   assign \$861  = { values[223:208], 1'h0 };
-  assign \$864  = { \port$4728$0 , 1'h0 };
-  assign \$867  = { \port$4728$0 , 1'h0 };
+  assign \$864  = { \port$4830$0 , 1'h0 };
+  assign \$867  = { \port$4830$0 , 1'h0 };
   assign \$873  = { values[239:224], 1'h0 };
-  assign \$876  = { \port$4730$0 , 1'h0 };
-  assign \$879  = { \port$4730$0 , 1'h0 };
+  assign \$876  = { \port$4832$0 , 1'h0 };
+  assign \$879  = { \port$4832$0 , 1'h0 };
   assign \$885  = { values[255:240], 1'h0 };
-  assign \$888  = { \port$4732$0 , 1'h0 };
-  assign \$891  = { \port$4732$0 , 1'h0 };
+  assign \$888  = { \port$4834$0 , 1'h0 };
+  assign \$891  = { \port$4834$0 , 1'h0 };
   assign \$897  = { values[271:256], 1'h0 };
-  assign \$900  = { \port$4734$0 , 1'h0 };
-  assign \$903  = { \port$4734$0 , 1'h0 };
+  assign \$900  = { \port$4836$0 , 1'h0 };
+  assign \$903  = { \port$4836$0 , 1'h0 };
   assign \$909  = { values[287:272], 1'h0 };
-  assign \$912  = { \port$4736$0 , 1'h0 };
-  assign \$915  = { \port$4736$0 , 1'h0 };
+  assign \$912  = { \port$4838$0 , 1'h0 };
+  assign \$915  = { \port$4838$0 , 1'h0 };
   assign \$921  = { values[303:288], 1'h0 };
-  assign \$924  = { \port$4738$0 , 1'h0 };
-  assign \$927  = { \port$4738$0 , 1'h0 };
+  assign \$924  = { \port$4840$0 , 1'h0 };
+  assign \$927  = { \port$4840$0 , 1'h0 };
   assign \$933  = { values[319:304], 1'h0 };
-  assign \$936  = { \port$4740$0 , 1'h0 };
-  assign \$939  = { \port$4740$0 , 1'h0 };
+  assign \$936  = { \port$4842$0 , 1'h0 };
+  assign \$939  = { \port$4842$0 , 1'h0 };
   assign \$945  = { values[335:320], 1'h0 };
-  assign \$948  = { \port$4742$0 , 1'h0 };
-  assign \$951  = { \port$4742$0 , 1'h0 };
+  assign \$948  = { \port$4844$0 , 1'h0 };
+  assign \$951  = { \port$4844$0 , 1'h0 };
   assign \$957  = { values[351:336], 1'h0 };
-  assign \$960  = { \port$4744$0 , 1'h0 };
-  assign \$963  = { \port$4744$0 , 1'h0 };
+  assign \$960  = { \port$4846$0 , 1'h0 };
+  assign \$963  = { \port$4846$0 , 1'h0 };
   assign \$969  = { values[367:352], 1'h0 };
-  assign \$972  = { \port$4746$0 , 1'h0 };
-  assign \$975  = { \port$4746$0 , 1'h0 };
+  assign \$972  = { \port$4848$0 , 1'h0 };
+  assign \$975  = { \port$4848$0 , 1'h0 };
   assign \$981  = { values[383:368], 1'h0 };
-  assign \$984  = { \port$4748$0 , 1'h0 };
-  assign \$987  = { \port$4748$0 , 1'h0 };
+  assign \$984  = { \port$4850$0 , 1'h0 };
+  assign \$987  = { \port$4850$0 , 1'h0 };
   assign \$993  = { values[399:384], 1'h0 };
-  assign \$996  = { \port$4750$0 , 1'h0 };
-  assign \$999  = { \port$4750$0 , 1'h0 };
+  assign \$996  = { \port$4852$0 , 1'h0 };
+  assign \$999  = { \port$4852$0 , 1'h0 };
   assign \$1005  = { values[415:400], 1'h0 };
-  assign \$1008  = { \port$4752$0 , 1'h0 };
-  assign \$1011  = { \port$4752$0 , 1'h0 };
+  assign \$1008  = { \port$4854$0 , 1'h0 };
+  assign \$1011  = { \port$4854$0 , 1'h0 };
   assign \$1017  = { values[431:416], 1'h0 };
-  assign \$1020  = { \port$4754$0 , 1'h0 };
-  assign \$1023  = { \port$4754$0 , 1'h0 };
+  assign \$1020  = { \port$4856$0 , 1'h0 };
+  assign \$1023  = { \port$4856$0 , 1'h0 };
   assign \$1029  = { values[447:432], 1'h0 };
-  assign \$1032  = { \port$4756$0 , 1'h0 };
-  assign \$1035  = { \port$4756$0 , 1'h0 };
+  assign \$1032  = { \port$4858$0 , 1'h0 };
+  assign \$1035  = { \port$4858$0 , 1'h0 };
   assign \$1041  = { values[463:448], 1'h0 };
-  assign \$1044  = { \port$4758$0 , 1'h0 };
-  assign \$1047  = { \port$4758$0 , 1'h0 };
+  assign \$1044  = { \port$4860$0 , 1'h0 };
+  assign \$1047  = { \port$4860$0 , 1'h0 };
   assign \$1053  = { values[479:464], 1'h0 };
-  assign \$1056  = { \port$4760$0 , 1'h0 };
-  assign \$1059  = { \port$4760$0 , 1'h0 };
+  assign \$1056  = { \port$4862$0 , 1'h0 };
+  assign \$1059  = { \port$4862$0 , 1'h0 };
   assign \$1065  = { values[495:480], 1'h0 };
-  assign \$1068  = { \port$4762$0 , 1'h0 };
-  assign \$1071  = { \port$4762$0 , 1'h0 };
+  assign \$1068  = { \port$4864$0 , 1'h0 };
+  assign \$1071  = { \port$4864$0 , 1'h0 };
   assign \$1077  = { values[511:496], 1'h0 };
-  assign \$1080  = { \port$4764$0 , 1'h0 };
-  assign \$1083  = { \port$4764$0 , 1'h0 };
+  assign \$1080  = { \port$4866$0 , 1'h0 };
+  assign \$1083  = { \port$4866$0 , 1'h0 };
   assign \$1089  = { values[527:512], 1'h0 };
-  assign \$1092  = { \port$4766$0 , 1'h0 };
-  assign \$1095  = { \port$4766$0 , 1'h0 };
+  assign \$1092  = { \port$4868$0 , 1'h0 };
+  assign \$1095  = { \port$4868$0 , 1'h0 };
   assign \$1101  = { values[543:528], 1'h0 };
-  assign \$1104  = { \port$4768$0 , 1'h0 };
-  assign \$1107  = { \port$4768$0 , 1'h0 };
+  assign \$1104  = { \port$4870$0 , 1'h0 };
+  assign \$1107  = { \port$4870$0 , 1'h0 };
   assign \$1113  = { values[559:544], 1'h0 };
-  assign \$1116  = { \port$4770$0 , 1'h0 };
-  assign \$1119  = { \port$4770$0 , 1'h0 };
+  assign \$1116  = { \port$4872$0 , 1'h0 };
+  assign \$1119  = { \port$4872$0 , 1'h0 };
   assign \$1125  = { values[575:560], 1'h0 };
-  assign \$1128  = { \port$4772$0 , 1'h0 };
-  assign \$1131  = { \port$4772$0 , 1'h0 };
+  assign \$1128  = { \port$4874$0 , 1'h0 };
+  assign \$1131  = { \port$4874$0 , 1'h0 };
   assign \$1137  = { values[591:576], 1'h0 };
-  assign \$1140  = { \port$4774$0 , 1'h0 };
-  assign \$1143  = { \port$4774$0 , 1'h0 };
+  assign \$1140  = { \port$4876$0 , 1'h0 };
+  assign \$1143  = { \port$4876$0 , 1'h0 };
   assign \$1149  = { values[607:592], 1'h0 };
-  assign \$1152  = { \port$4776$0 , 1'h0 };
-  assign \$1155  = { \port$4776$0 , 1'h0 };
+  assign \$1152  = { \port$4878$0 , 1'h0 };
+  assign \$1155  = { \port$4878$0 , 1'h0 };
   assign \$1161  = { values[623:608], 1'h0 };
-  assign \$1164  = { \port$4778$0 , 1'h0 };
-  assign \$1167  = { \port$4778$0 , 1'h0 };
+  assign \$1164  = { \port$4880$0 , 1'h0 };
+  assign \$1167  = { \port$4880$0 , 1'h0 };
   assign \$1173  = { values[639:624], 1'h0 };
-  assign \$1176  = { \port$4780$0 , 1'h0 };
-  assign \$1179  = { \port$4780$0 , 1'h0 };
+  assign \$1176  = { \port$4882$0 , 1'h0 };
+  assign \$1179  = { \port$4882$0 , 1'h0 };
   assign \$1185  = { values[655:640], 1'h0 };
-  assign \$1188  = { \port$4782$0 , 1'h0 };
-  assign \$1191  = { \port$4782$0 , 1'h0 };
+  assign \$1188  = { \port$4884$0 , 1'h0 };
+  assign \$1191  = { \port$4884$0 , 1'h0 };
   assign \$1197  = { values[671:656], 1'h0 };
-  assign \$1200  = { \port$4784$0 , 1'h0 };
-  assign \$1203  = { \port$4784$0 , 1'h0 };
+  assign \$1200  = { \port$4886$0 , 1'h0 };
+  assign \$1203  = { \port$4886$0 , 1'h0 };
   assign \$1209  = { values[687:672], 1'h0 };
-  assign \$1212  = { \port$4786$0 , 1'h0 };
-  assign \$1215  = { \port$4786$0 , 1'h0 };
+  assign \$1212  = { \port$4888$0 , 1'h0 };
+  assign \$1215  = { \port$4888$0 , 1'h0 };
   assign \$1221  = { values[703:688], 1'h0 };
-  assign \$1224  = { \port$4788$0 , 1'h0 };
-  assign \$1227  = { \port$4788$0 , 1'h0 };
+  assign \$1224  = { \port$4890$0 , 1'h0 };
+  assign \$1227  = { \port$4890$0 , 1'h0 };
   assign \$1233  = { values[719:704], 1'h0 };
-  assign \$1236  = { \port$4790$0 , 1'h0 };
-  assign \$1239  = { \port$4790$0 , 1'h0 };
+  assign \$1236  = { \port$4892$0 , 1'h0 };
+  assign \$1239  = { \port$4892$0 , 1'h0 };
   assign \$1245  = { values[735:720], 1'h0 };
-  assign \$1248  = { \port$4792$0 , 1'h0 };
-  assign \$1251  = { \port$4792$0 , 1'h0 };
+  assign \$1248  = { \port$4894$0 , 1'h0 };
+  assign \$1251  = { \port$4894$0 , 1'h0 };
   assign \$1257  = { values[751:736], 1'h0 };
-  assign \$1260  = { \port$4794$0 , 1'h0 };
-  assign \$1263  = { \port$4794$0 , 1'h0 };
+  assign \$1260  = { \port$4896$0 , 1'h0 };
+  assign \$1263  = { \port$4896$0 , 1'h0 };
   assign \$1269  = { values[767:752], 1'h0 };
-  assign \$1272  = { \port$4796$0 , 1'h0 };
-  assign \$1275  = { \port$4796$0 , 1'h0 };
+  assign \$1272  = { \port$4898$0 , 1'h0 };
+  assign \$1275  = { \port$4898$0 , 1'h0 };
   assign \$1281  = { values[783:768], 1'h0 };
-  assign \$1284  = { \port$4798$0 , 1'h0 };
-  assign \$1287  = { \port$4798$0 , 1'h0 };
+  assign \$1284  = { \port$4900$0 , 1'h0 };
+  assign \$1287  = { \port$4900$0 , 1'h0 };
   assign \$1293  = { values[799:784], 1'h0 };
-  assign \$1296  = { \port$4800$0 , 1'h0 };
-  assign \$1299  = { \port$4800$0 , 1'h0 };
+  assign \$1296  = { \port$4902$0 , 1'h0 };
+  assign \$1299  = { \port$4902$0 , 1'h0 };
   assign \$1305  = { values[815:800], 1'h0 };
-  assign \$1308  = { \port$4802$0 , 1'h0 };
-  assign \$1311  = { \port$4802$0 , 1'h0 };
+  assign \$1308  = { \port$4904$0 , 1'h0 };
+  assign \$1311  = { \port$4904$0 , 1'h0 };
   assign \$1317  = { values[831:816], 1'h0 };
-  assign \$1320  = { \port$4804$0 , 1'h0 };
-  assign \$1323  = { \port$4804$0 , 1'h0 };
+  assign \$1320  = { \port$4906$0 , 1'h0 };
+  assign \$1323  = { \port$4906$0 , 1'h0 };
   assign \$1329  = { values[847:832], 1'h0 };
-  assign \$1332  = { \port$4806$0 , 1'h0 };
-  assign \$1335  = { \port$4806$0 , 1'h0 };
+  assign \$1332  = { \port$4908$0 , 1'h0 };
+  assign \$1335  = { \port$4908$0 , 1'h0 };
   assign \$1341  = { values[863:848], 1'h0 };
-  assign \$1344  = { \port$4808$0 , 1'h0 };
-  assign \$1347  = { \port$4808$0 , 1'h0 };
+  assign \$1344  = { \port$4910$0 , 1'h0 };
+  assign \$1347  = { \port$4910$0 , 1'h0 };
   assign \$1353  = { values[879:864], 1'h0 };
-  assign \$1356  = { \port$4810$0 , 1'h0 };
-  assign \$1359  = { \port$4810$0 , 1'h0 };
+  assign \$1356  = { \port$4912$0 , 1'h0 };
+  assign \$1359  = { \port$4912$0 , 1'h0 };
   assign \$1365  = { values[895:880], 1'h0 };
-  assign \$1368  = { \port$4812$0 , 1'h0 };
-  assign \$1371  = { \port$4812$0 , 1'h0 };
+  assign \$1368  = { \port$4914$0 , 1'h0 };
+  assign \$1371  = { \port$4914$0 , 1'h0 };
   assign \$1377  = { values[911:896], 1'h0 };
-  assign \$1380  = { \port$4814$0 , 1'h0 };
-  assign \$1383  = { \port$4814$0 , 1'h0 };
+  assign \$1380  = { \port$4916$0 , 1'h0 };
+  assign \$1383  = { \port$4916$0 , 1'h0 };
   assign \$1389  = { values[927:912], 1'h0 };
-  assign \$1392  = { \port$4816$0 , 1'h0 };
-  assign \$1395  = { \port$4816$0 , 1'h0 };
+  assign \$1392  = { \port$4918$0 , 1'h0 };
+  assign \$1395  = { \port$4918$0 , 1'h0 };
   assign \$1401  = { values[943:928], 1'h0 };
-  assign \$1404  = { \port$4818$0 , 1'h0 };
-  assign \$1407  = { \port$4818$0 , 1'h0 };
+  assign \$1404  = { \port$4920$0 , 1'h0 };
+  assign \$1407  = { \port$4920$0 , 1'h0 };
   assign \$1413  = { values[959:944], 1'h0 };
-  assign \$1416  = { \port$4820$0 , 1'h0 };
-  assign \$1419  = { \port$4820$0 , 1'h0 };
+  assign \$1416  = { \port$4922$0 , 1'h0 };
+  assign \$1419  = { \port$4922$0 , 1'h0 };
   assign \$1425  = { values[975:960], 1'h0 };
-  assign \$1428  = { \port$4822$0 , 1'h0 };
-  assign \$1431  = { \port$4822$0 , 1'h0 };
+  assign \$1428  = { \port$4924$0 , 1'h0 };
+  assign \$1431  = { \port$4924$0 , 1'h0 };
   assign \$1437  = { values[991:976], 1'h0 };
-  assign \$1440  = { \port$4824$0 , 1'h0 };
-  assign \$1443  = { \port$4824$0 , 1'h0 };
+  assign \$1440  = { \port$4926$0 , 1'h0 };
+  assign \$1443  = { \port$4926$0 , 1'h0 };
   assign \$1449  = { values[1007:992], 1'h0 };
-  assign \$1452  = { \port$4826$0 , 1'h0 };
-  assign \$1455  = { \port$4826$0 , 1'h0 };
+  assign \$1452  = { \port$4928$0 , 1'h0 };
+  assign \$1455  = { \port$4928$0 , 1'h0 };
   assign \$1461  = { values[1023:1008], 1'h0 };
-  assign \$1464  = { \port$4828$0 , 1'h0 };
-  assign \$1467  = { \port$4828$0 , 1'h0 };
+  assign \$1464  = { \port$4930$0 , 1'h0 };
+  assign \$1467  = { \port$4930$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -6683,13 +6716,15 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   wire [8:0] \$14 ;
   wire [18:0] \$15 ;
   wire \$16 ;
-  reg \$17 ;
-  reg [7:0] \$18 ;
-  reg [16:0] \$19 ;
+  wire [8:0] \$17 ;
+  wire [16:0] \$18 ;
+  reg \$19 ;
   wire [18:0] \$2 ;
-  reg [1:0] \$20 ;
-  reg \$21 ;
-  reg [17:0] \$22 ;
+  reg [7:0] \$20 ;
+  reg [16:0] \$21 ;
+  reg [1:0] \$22 ;
+  reg \$23 ;
+  reg [17:0] \$24 ;
   wire [17:0] \$3 ;
   wire \$4 ;
   wire \$5 ;
@@ -6727,12 +6762,14 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   reg tdc_clear;
   output [6:0] tdc_code_now;
   wire [6:0] tdc_code_now;
+  wire tdc_early;
   output tdc_window_end;
   wire tdc_window_end;
   reg [17:0] timer = 18'h00000;
   assign rel = timer - code_base;
   assign \$1  = $signed(rel) < $signed(1'h0);
   assign \$2  = \$1  ? 19'h00000 : rel;
+  assign tdc_early = $signed(rel) < $signed(1'h0);
   assign \$3  = code_base + 7'h7f;
   assign \$4  = timer == \$3 ;
   assign tdc_window_end = arr_eval & \$4 ;
@@ -6749,23 +6786,32 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   assign \$14  = precharge_left - 1'h1;
   assign \$15  = timer + 1'h1;
   assign \$16  = tdc_all_fired | tdc_window_end;
+  assign \$17  = precharge_cycles - 1'h1;
+  assign \$18  = start_delay + 2'h2;
   always @(posedge clk)
-    arr_pre <= \$17 ;
+    arr_pre <= \$19 ;
   always @(posedge clk)
-    precharge_left <= \$18 ;
+    precharge_left <= \$20 ;
   always @(posedge clk)
-    code_base <= \$19 ;
+    code_base <= \$21 ;
   always @(posedge clk)
-    read_state <= \$20 ;
+    read_state <= \$22 ;
   always @(posedge clk)
-    arr_eval <= \$21 ;
+    arr_eval <= \$23 ;
   always @(posedge clk)
-    timer <= \$22 ;
+    timer <= \$24 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     idle = 1'h0;
+    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
+          idle = 1'h1;
+      2'h1:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h3:
           idle = 1'h1;
     endcase
   end
@@ -6798,126 +6844,154 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$17  = arr_pre;
+    \$19  = arr_pre;
+    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$17  = 1'h1;
+            \$19  = 1'h1;
           end
       2'h1:
           if (\$13 ) begin
-            \$17  = 1'h0;
+            \$19  = 1'h0;
+          end
+      2'h2:
+          /* empty */;
+      2'h3:
+          if (start) begin
+            \$19  = 1'h1;
           end
     endcase
     if (rst) begin
-      \$17  = 1'h0;
+      \$19  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$18  = precharge_left;
+    \$20  = precharge_left;
+    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$18  = \$11 [7:0];
+            \$20  = \$11 [7:0];
           end
       2'h1:
           (* full_case = 32'd1 *)
           if (\$13 ) begin
           end else begin
-            \$18  = \$14 [7:0];
+            \$20  = \$14 [7:0];
           end
-    endcase
-    if (rst) begin
-      \$18  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$19  = code_base;
-    casez (read_state)
-      2'h0:
+      2'h2:
+          /* empty */;
+      2'h3:
           if (start) begin
-            \$19  = \$12 ;
+            \$20  = \$17 [7:0];
           end
     endcase
     if (rst) begin
-      \$19  = 17'h00000;
+      \$20  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$20  = read_state;
+    \$21  = code_base;
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$20  = 2'h1;
+            \$21  = \$12 ;
+          end
+      2'h1:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h3:
+          if (start) begin
+            \$21  = \$18 ;
+          end
+    endcase
+    if (rst) begin
+      \$21  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$22  = read_state;
+    (* full_case = 32'd1 *)
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            \$22  = 2'h1;
           end
       2'h1:
           if (\$13 ) begin
-            \$20  = 2'h2;
+            \$22  = 2'h2;
           end
       2'h2:
           if (\$16 ) begin
-            \$20  = 2'h3;
+            \$22  = 2'h3;
           end
       2'h3:
-          \$20  = 2'h0;
+        begin
+          \$22  = 2'h0;
+          if (start) begin
+            \$22  = 2'h1;
+          end
+        end
     endcase
     if (rst) begin
-      \$20  = 2'h0;
+      \$22  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$21  = arr_eval;
+    \$23  = arr_eval;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
           if (\$13 ) begin
-            \$21  = 1'h1;
+            \$23  = 1'h1;
           end
       2'h2:
           if (\$16 ) begin
-            \$21  = 1'h0;
+            \$23  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$21  = 1'h0;
+      \$23  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$22  = timer;
+    \$24  = timer;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
           if (\$13 ) begin
-            \$22  = 18'h00000;
+            \$24  = 18'h00000;
           end
       2'h2:
-          \$22  = \$15 [17:0];
+          \$24  = \$15 [17:0];
     endcase
     if (rst) begin
-      \$22  = 18'h00000;
+      \$24  = 18'h00000;
     end
   end
   assign tdc_code_now = \$2 [6:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, clk, rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, status_result_pending, g_regs_clk, wv_fail_count_count, \port$3911$0 , \port$3913$0 , wv_retry_count_count
-, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits, cal_offset0_offset
-, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset
-, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset
-, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset
-, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value, threshold20_value
-, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value, threshold41_value
-, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value, threshold62_value
-, threshold63_value, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4013$0 , \port$4015$0 
+, wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
+, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset
+, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset
+, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset
+, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value
+, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value
+, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value
+, threshold62_value, threshold63_value, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
   reg \$auto$verilog_backend.cc:2355:dump_module$10 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$10  = 1'h0;
   wire \$1 ;
@@ -7221,54 +7295,54 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$368 ;
   wire \$369 ;
   wire \$37 ;
-  reg \$370 ;
-  reg [11:0] \$371 ;
-  reg \$372 ;
-  reg [31:0] \$373 ;
-  reg \$374 ;
-  reg \$375 ;
-  reg [1:0] \$376 ;
-  reg \$377 ;
-  reg \$378 ;
-  reg \$379 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  wire \$379 ;
   wire \$38 ;
-  reg \$380 ;
-  reg \$381 ;
-  reg \$382 ;
-  reg [31:0] \$383 ;
-  reg [1:0] \$384 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
+  reg \$384 ;
   reg [11:0] \$385 ;
-  reg [7:0] \$386 ;
-  reg [15:0] \$387 ;
-  reg [15:0] \$388 ;
-  reg [15:0] \$389 ;
+  reg \$386 ;
+  reg [31:0] \$387 ;
+  reg \$388 ;
+  reg \$389 ;
   wire \$39 ;
-  reg \$390 ;
+  reg [1:0] \$390 ;
   reg \$391 ;
   reg \$392 ;
   reg \$393 ;
-  reg [3:0] \$394 ;
-  reg [15:0] \$395 ;
-  reg [7:0] \$396 ;
+  reg \$394 ;
+  reg \$395 ;
+  reg \$396 ;
   reg [31:0] \$397 ;
-  reg [31:0] \$398 ;
-  reg [15:0] \$399 ;
+  reg [1:0] \$398 ;
+  reg [11:0] \$399 ;
   wire \$4 ;
   wire \$40 ;
-  reg [15:0] \$400 ;
+  reg [7:0] \$400 ;
   reg [15:0] \$401 ;
   reg [15:0] \$402 ;
   reg [15:0] \$403 ;
-  reg [15:0] \$404 ;
-  reg [15:0] \$405 ;
-  reg [15:0] \$406 ;
-  reg [15:0] \$407 ;
-  reg [15:0] \$408 ;
+  reg \$404 ;
+  reg \$405 ;
+  reg \$406 ;
+  reg \$407 ;
+  reg [3:0] \$408 ;
   reg [15:0] \$409 ;
   wire \$41 ;
-  reg [15:0] \$410 ;
-  reg [15:0] \$411 ;
-  reg [15:0] \$412 ;
+  reg [7:0] \$410 ;
+  reg [31:0] \$411 ;
+  reg [31:0] \$412 ;
   reg [15:0] \$413 ;
   reg [15:0] \$414 ;
   reg [15:0] \$415 ;
@@ -7395,8 +7469,22 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] \$524 ;
   reg [15:0] \$525 ;
   reg [15:0] \$526 ;
+  reg [15:0] \$527 ;
+  reg [15:0] \$528 ;
+  reg [15:0] \$529 ;
   wire \$53 ;
+  reg [15:0] \$530 ;
+  reg [15:0] \$531 ;
+  reg [15:0] \$532 ;
+  reg [15:0] \$533 ;
+  reg [15:0] \$534 ;
+  reg [15:0] \$535 ;
+  reg [15:0] \$536 ;
+  reg [15:0] \$537 ;
+  reg [15:0] \$538 ;
+  reg [15:0] \$539 ;
   wire \$54 ;
+  reg [15:0] \$540 ;
   wire \$55 ;
   wire \$56 ;
   wire \$57 ;
@@ -7448,6 +7536,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$99 ;
   reg [11:0] aw_addr = 12'h000;
   reg aw_full = 1'h0;
+  output bus_active;
+  wire bus_active;
   reg [11:0] bus_error_addr = 12'h000;
   wire bus_error_set;
   output [15:0] cal_offset0_offset;
@@ -7578,12 +7668,14 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] cal_offset8_offset = 16'h0040;
   output [15:0] cal_offset9_offset;
   reg [15:0] cal_offset9_offset = 16'h0040;
-  input clk;
-  wire clk;
   output ctrl_write_row;
   reg ctrl_write_row = 1'h0;
   input ctrl_write_row_busy;
   wire ctrl_write_row_busy;
+  input g_bus_clk;
+  wire g_bus_clk;
+  input g_bus_rst;
+  wire g_bus_rst;
   input g_regs_clk;
   wire g_regs_clk;
   wire g_regs_rst;
@@ -7591,10 +7683,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$3911$0 ;
-  wire [5:0] \port$3911$0 ;
-  input [63:0] \port$3913$0 ;
-  wire [63:0] \port$3913$0 ;
+  input [5:0] \port$4013$0 ;
+  wire [5:0] \port$4013$0 ;
+  input [63:0] \port$4015$0 ;
+  wire [63:0] \port$4015$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -7609,8 +7701,6 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire reject_like_write_row_addr;
   wire reject_like_wv_ctrl;
   wire reject_like_wv_read;
-  input rst;
-  wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
   output s_axil_arready;
@@ -7829,239 +7919,269 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   input [31:0] wv_retry_count_count;
   wire [31:0] wv_retry_count_count;
   always @(posedge g_regs_clk)
-    cal_offset11_offset <= \$410 ;
+    wv_read_delay <= \$409 ;
   always @(posedge g_regs_clk)
-    cal_offset12_offset <= \$411 ;
+    wv_read_threshold <= \$410 ;
   always @(posedge g_regs_clk)
-    cal_offset13_offset <= \$412 ;
+    weight_data0_bits <= \$411 ;
   always @(posedge g_regs_clk)
-    cal_offset14_offset <= \$413 ;
+    weight_data1_bits <= \$412 ;
   always @(posedge g_regs_clk)
-    cal_offset15_offset <= \$414 ;
+    cal_offset0_offset <= \$413 ;
   always @(posedge g_regs_clk)
-    cal_offset16_offset <= \$415 ;
+    cal_offset1_offset <= \$414 ;
   always @(posedge g_regs_clk)
-    cal_offset17_offset <= \$416 ;
+    cal_offset2_offset <= \$415 ;
   always @(posedge g_regs_clk)
-    cal_offset18_offset <= \$417 ;
+    cal_offset3_offset <= \$416 ;
   always @(posedge g_regs_clk)
-    cal_offset19_offset <= \$418 ;
+    cal_offset4_offset <= \$417 ;
   always @(posedge g_regs_clk)
-    cal_offset20_offset <= \$419 ;
+    cal_offset5_offset <= \$418 ;
   always @(posedge g_regs_clk)
-    cal_offset21_offset <= \$420 ;
+    cal_offset6_offset <= \$419 ;
   always @(posedge g_regs_clk)
-    cal_offset22_offset <= \$421 ;
+    cal_offset7_offset <= \$420 ;
   always @(posedge g_regs_clk)
-    cal_offset23_offset <= \$422 ;
+    cal_offset8_offset <= \$421 ;
   always @(posedge g_regs_clk)
-    cal_offset24_offset <= \$423 ;
+    cal_offset9_offset <= \$422 ;
   always @(posedge g_regs_clk)
-    cal_offset25_offset <= \$424 ;
+    cal_offset10_offset <= \$423 ;
   always @(posedge g_regs_clk)
-    cal_offset26_offset <= \$425 ;
+    cal_offset11_offset <= \$424 ;
   always @(posedge g_regs_clk)
-    cal_offset27_offset <= \$426 ;
+    cal_offset12_offset <= \$425 ;
   always @(posedge g_regs_clk)
-    cal_offset28_offset <= \$427 ;
+    cal_offset13_offset <= \$426 ;
   always @(posedge g_regs_clk)
-    cal_offset29_offset <= \$428 ;
+    cal_offset14_offset <= \$427 ;
   always @(posedge g_regs_clk)
-    cal_offset30_offset <= \$429 ;
+    cal_offset15_offset <= \$428 ;
   always @(posedge g_regs_clk)
-    cal_offset31_offset <= \$430 ;
+    cal_offset16_offset <= \$429 ;
   always @(posedge g_regs_clk)
-    cal_offset32_offset <= \$431 ;
+    cal_offset17_offset <= \$430 ;
   always @(posedge g_regs_clk)
-    cal_offset33_offset <= \$432 ;
+    cal_offset18_offset <= \$431 ;
   always @(posedge g_regs_clk)
-    cal_offset34_offset <= \$433 ;
+    cal_offset19_offset <= \$432 ;
   always @(posedge g_regs_clk)
-    cal_offset35_offset <= \$434 ;
+    cal_offset20_offset <= \$433 ;
   always @(posedge g_regs_clk)
-    cal_offset36_offset <= \$435 ;
+    cal_offset21_offset <= \$434 ;
   always @(posedge g_regs_clk)
-    cal_offset37_offset <= \$436 ;
+    cal_offset22_offset <= \$435 ;
   always @(posedge g_regs_clk)
-    cal_offset38_offset <= \$437 ;
+    cal_offset23_offset <= \$436 ;
   always @(posedge g_regs_clk)
-    cal_offset39_offset <= \$438 ;
+    cal_offset24_offset <= \$437 ;
   always @(posedge g_regs_clk)
-    cal_offset40_offset <= \$439 ;
+    cal_offset25_offset <= \$438 ;
   always @(posedge g_regs_clk)
-    cal_offset41_offset <= \$440 ;
+    cal_offset26_offset <= \$439 ;
   always @(posedge g_regs_clk)
-    cal_offset42_offset <= \$441 ;
+    cal_offset27_offset <= \$440 ;
   always @(posedge g_regs_clk)
-    cal_offset43_offset <= \$442 ;
+    cal_offset28_offset <= \$441 ;
   always @(posedge g_regs_clk)
-    cal_offset44_offset <= \$443 ;
+    cal_offset29_offset <= \$442 ;
   always @(posedge g_regs_clk)
-    cal_offset45_offset <= \$444 ;
+    cal_offset30_offset <= \$443 ;
   always @(posedge g_regs_clk)
-    cal_offset46_offset <= \$445 ;
+    cal_offset31_offset <= \$444 ;
   always @(posedge g_regs_clk)
-    cal_offset47_offset <= \$446 ;
+    cal_offset32_offset <= \$445 ;
   always @(posedge g_regs_clk)
-    cal_offset48_offset <= \$447 ;
+    cal_offset33_offset <= \$446 ;
   always @(posedge g_regs_clk)
-    cal_offset49_offset <= \$448 ;
+    cal_offset34_offset <= \$447 ;
   always @(posedge g_regs_clk)
-    cal_offset50_offset <= \$449 ;
+    cal_offset35_offset <= \$448 ;
   always @(posedge g_regs_clk)
-    cal_offset51_offset <= \$450 ;
+    cal_offset36_offset <= \$449 ;
   always @(posedge g_regs_clk)
-    cal_offset52_offset <= \$451 ;
+    cal_offset37_offset <= \$450 ;
   always @(posedge g_regs_clk)
-    cal_offset53_offset <= \$452 ;
+    cal_offset38_offset <= \$451 ;
   always @(posedge g_regs_clk)
-    cal_offset54_offset <= \$453 ;
+    cal_offset39_offset <= \$452 ;
   always @(posedge g_regs_clk)
-    cal_offset55_offset <= \$454 ;
+    cal_offset40_offset <= \$453 ;
   always @(posedge g_regs_clk)
-    cal_offset56_offset <= \$455 ;
+    cal_offset41_offset <= \$454 ;
   always @(posedge g_regs_clk)
-    cal_offset57_offset <= \$456 ;
+    cal_offset42_offset <= \$455 ;
   always @(posedge g_regs_clk)
-    cal_offset58_offset <= \$457 ;
+    cal_offset43_offset <= \$456 ;
   always @(posedge g_regs_clk)
-    cal_offset59_offset <= \$458 ;
+    cal_offset44_offset <= \$457 ;
   always @(posedge g_regs_clk)
-    cal_offset60_offset <= \$459 ;
+    cal_offset45_offset <= \$458 ;
   always @(posedge g_regs_clk)
-    cal_offset61_offset <= \$460 ;
+    cal_offset46_offset <= \$459 ;
   always @(posedge g_regs_clk)
-    cal_offset62_offset <= \$461 ;
+    cal_offset47_offset <= \$460 ;
   always @(posedge g_regs_clk)
-    cal_offset63_offset <= \$462 ;
+    cal_offset48_offset <= \$461 ;
   always @(posedge g_regs_clk)
-    threshold0_value <= \$463 ;
+    cal_offset49_offset <= \$462 ;
   always @(posedge g_regs_clk)
-    threshold1_value <= \$464 ;
+    cal_offset50_offset <= \$463 ;
   always @(posedge g_regs_clk)
-    threshold2_value <= \$465 ;
+    cal_offset51_offset <= \$464 ;
   always @(posedge g_regs_clk)
-    threshold3_value <= \$466 ;
+    cal_offset52_offset <= \$465 ;
   always @(posedge g_regs_clk)
-    threshold4_value <= \$467 ;
+    cal_offset53_offset <= \$466 ;
   always @(posedge g_regs_clk)
-    threshold5_value <= \$468 ;
+    cal_offset54_offset <= \$467 ;
   always @(posedge g_regs_clk)
-    threshold6_value <= \$469 ;
+    cal_offset55_offset <= \$468 ;
   always @(posedge g_regs_clk)
-    threshold7_value <= \$470 ;
+    cal_offset56_offset <= \$469 ;
   always @(posedge g_regs_clk)
-    threshold8_value <= \$471 ;
+    cal_offset57_offset <= \$470 ;
   always @(posedge g_regs_clk)
-    threshold9_value <= \$472 ;
+    cal_offset58_offset <= \$471 ;
   always @(posedge g_regs_clk)
-    threshold10_value <= \$473 ;
+    cal_offset59_offset <= \$472 ;
   always @(posedge g_regs_clk)
-    threshold11_value <= \$474 ;
+    cal_offset60_offset <= \$473 ;
   always @(posedge g_regs_clk)
-    threshold12_value <= \$475 ;
+    cal_offset61_offset <= \$474 ;
   always @(posedge g_regs_clk)
-    threshold13_value <= \$476 ;
+    cal_offset62_offset <= \$475 ;
   always @(posedge g_regs_clk)
-    threshold14_value <= \$477 ;
+    cal_offset63_offset <= \$476 ;
   always @(posedge g_regs_clk)
-    threshold15_value <= \$478 ;
+    threshold0_value <= \$477 ;
   always @(posedge g_regs_clk)
-    threshold16_value <= \$479 ;
+    threshold1_value <= \$478 ;
   always @(posedge g_regs_clk)
-    threshold17_value <= \$480 ;
+    threshold2_value <= \$479 ;
   always @(posedge g_regs_clk)
-    threshold18_value <= \$481 ;
+    threshold3_value <= \$480 ;
   always @(posedge g_regs_clk)
-    threshold19_value <= \$482 ;
+    threshold4_value <= \$481 ;
   always @(posedge g_regs_clk)
-    threshold20_value <= \$483 ;
+    threshold5_value <= \$482 ;
   always @(posedge g_regs_clk)
-    threshold21_value <= \$484 ;
+    threshold6_value <= \$483 ;
   always @(posedge g_regs_clk)
-    threshold22_value <= \$485 ;
+    threshold7_value <= \$484 ;
   always @(posedge g_regs_clk)
-    threshold23_value <= \$486 ;
+    threshold8_value <= \$485 ;
   always @(posedge g_regs_clk)
-    threshold24_value <= \$487 ;
+    threshold9_value <= \$486 ;
   always @(posedge g_regs_clk)
-    threshold25_value <= \$488 ;
+    threshold10_value <= \$487 ;
   always @(posedge g_regs_clk)
-    threshold26_value <= \$489 ;
+    threshold11_value <= \$488 ;
   always @(posedge g_regs_clk)
-    threshold27_value <= \$490 ;
+    threshold12_value <= \$489 ;
   always @(posedge g_regs_clk)
-    threshold28_value <= \$491 ;
+    threshold13_value <= \$490 ;
   always @(posedge g_regs_clk)
-    threshold29_value <= \$492 ;
+    threshold14_value <= \$491 ;
   always @(posedge g_regs_clk)
-    threshold30_value <= \$493 ;
+    threshold15_value <= \$492 ;
   always @(posedge g_regs_clk)
-    threshold31_value <= \$494 ;
+    threshold16_value <= \$493 ;
   always @(posedge g_regs_clk)
-    threshold32_value <= \$495 ;
+    threshold17_value <= \$494 ;
   always @(posedge g_regs_clk)
-    threshold33_value <= \$496 ;
+    threshold18_value <= \$495 ;
   always @(posedge g_regs_clk)
-    threshold34_value <= \$497 ;
+    threshold19_value <= \$496 ;
   always @(posedge g_regs_clk)
-    threshold35_value <= \$498 ;
+    threshold20_value <= \$497 ;
   always @(posedge g_regs_clk)
-    threshold36_value <= \$499 ;
+    threshold21_value <= \$498 ;
   always @(posedge g_regs_clk)
-    threshold37_value <= \$500 ;
+    threshold22_value <= \$499 ;
   always @(posedge g_regs_clk)
-    threshold38_value <= \$501 ;
+    threshold23_value <= \$500 ;
   always @(posedge g_regs_clk)
-    threshold39_value <= \$502 ;
+    threshold24_value <= \$501 ;
   always @(posedge g_regs_clk)
-    threshold40_value <= \$503 ;
+    threshold25_value <= \$502 ;
   always @(posedge g_regs_clk)
-    threshold41_value <= \$504 ;
+    threshold26_value <= \$503 ;
   always @(posedge g_regs_clk)
-    threshold42_value <= \$505 ;
+    threshold27_value <= \$504 ;
   always @(posedge g_regs_clk)
-    threshold43_value <= \$506 ;
+    threshold28_value <= \$505 ;
   always @(posedge g_regs_clk)
-    threshold44_value <= \$507 ;
+    threshold29_value <= \$506 ;
   always @(posedge g_regs_clk)
-    threshold45_value <= \$508 ;
+    threshold30_value <= \$507 ;
   always @(posedge g_regs_clk)
-    threshold46_value <= \$509 ;
+    threshold31_value <= \$508 ;
   always @(posedge g_regs_clk)
-    threshold47_value <= \$510 ;
+    threshold32_value <= \$509 ;
   always @(posedge g_regs_clk)
-    threshold48_value <= \$511 ;
+    threshold33_value <= \$510 ;
   always @(posedge g_regs_clk)
-    threshold49_value <= \$512 ;
+    threshold34_value <= \$511 ;
   always @(posedge g_regs_clk)
-    threshold50_value <= \$513 ;
+    threshold35_value <= \$512 ;
   always @(posedge g_regs_clk)
-    threshold51_value <= \$514 ;
+    threshold36_value <= \$513 ;
   always @(posedge g_regs_clk)
-    threshold52_value <= \$515 ;
+    threshold37_value <= \$514 ;
   always @(posedge g_regs_clk)
-    threshold53_value <= \$516 ;
+    threshold38_value <= \$515 ;
   always @(posedge g_regs_clk)
-    threshold54_value <= \$517 ;
+    threshold39_value <= \$516 ;
   always @(posedge g_regs_clk)
-    threshold55_value <= \$518 ;
+    threshold40_value <= \$517 ;
   always @(posedge g_regs_clk)
-    threshold56_value <= \$519 ;
+    threshold41_value <= \$518 ;
   always @(posedge g_regs_clk)
-    threshold57_value <= \$520 ;
+    threshold42_value <= \$519 ;
   always @(posedge g_regs_clk)
-    threshold58_value <= \$521 ;
+    threshold43_value <= \$520 ;
   always @(posedge g_regs_clk)
-    threshold59_value <= \$522 ;
+    threshold44_value <= \$521 ;
   always @(posedge g_regs_clk)
-    threshold60_value <= \$523 ;
+    threshold45_value <= \$522 ;
   always @(posedge g_regs_clk)
-    threshold61_value <= \$524 ;
+    threshold46_value <= \$523 ;
   always @(posedge g_regs_clk)
-    threshold62_value <= \$525 ;
+    threshold47_value <= \$524 ;
   always @(posedge g_regs_clk)
-    threshold63_value <= \$526 ;
+    threshold48_value <= \$525 ;
+  always @(posedge g_regs_clk)
+    threshold49_value <= \$526 ;
+  always @(posedge g_regs_clk)
+    threshold50_value <= \$527 ;
+  always @(posedge g_regs_clk)
+    threshold51_value <= \$528 ;
+  always @(posedge g_regs_clk)
+    threshold52_value <= \$529 ;
+  always @(posedge g_regs_clk)
+    threshold53_value <= \$530 ;
+  always @(posedge g_regs_clk)
+    threshold54_value <= \$531 ;
+  always @(posedge g_regs_clk)
+    threshold55_value <= \$532 ;
+  always @(posedge g_regs_clk)
+    threshold56_value <= \$533 ;
+  always @(posedge g_regs_clk)
+    threshold57_value <= \$534 ;
+  always @(posedge g_regs_clk)
+    threshold58_value <= \$535 ;
+  always @(posedge g_regs_clk)
+    threshold59_value <= \$536 ;
+  always @(posedge g_regs_clk)
+    threshold60_value <= \$537 ;
+  always @(posedge g_regs_clk)
+    threshold61_value <= \$538 ;
+  always @(posedge g_regs_clk)
+    threshold62_value <= \$539 ;
+  always @(posedge g_regs_clk)
+    threshold63_value <= \$540 ;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
   assign s_axil_awready = \$1  & \$2 ;
@@ -8258,1422 +8378,1542 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$201  = ~ rd_mapped;
   assign rd_error = rd_fire & \$201 ;
   assign bus_error_set = wr_error | rd_error;
-  assign \$202  = s_axil_awvalid & s_axil_awready;
-  assign \$203  = s_axil_wvalid & s_axil_wready;
-  assign \$204  = s_axil_wstrb == 4'hf;
-  assign \$205  = ~ wr_mapped;
-  assign \$206  = ~ wr_ok;
-  assign \$207  = wr_commit & wr_hit[3];
-  assign \$208  = \$207  ? w_data[0] : 1'h0;
-  assign \$209  = wr_commit & wr_hit[4];
-  assign \$210  = \$209  ? w_data[8] : 1'h0;
-  assign \$211  = ~ \$210 ;
-  assign \$212  = status_tdc_overflow & \$211 ;
-  assign \$213  = \$212  | status_tdc_overflow_set;
-  assign \$214  = wr_commit & wr_hit[4];
-  assign \$215  = \$214  ? w_data[9] : 1'h0;
-  assign \$216  = ~ \$215 ;
-  assign \$217  = status_length_error & \$216 ;
-  assign \$218  = \$217  | status_length_error_set;
-  assign \$219  = wr_commit & wr_hit[4];
-  assign \$220  = \$219  ? w_data[10] : 1'h0;
-  assign \$221  = ~ \$220 ;
-  assign \$222  = status_bus_error & \$221 ;
-  assign \$223  = \$222  | bus_error_set;
-  assign \$224  = wr_commit & wr_hit[4];
-  assign \$225  = \$224  ? w_data[11] : 1'h0;
-  assign \$226  = ~ \$225 ;
-  assign \$227  = status_write_failed & \$226 ;
-  assign \$228  = \$227  | status_write_failed_set;
-  assign \$229  = wr_commit & wr_hit[5];
-  assign \$230  = wr_commit & wr_hit[6];
-  assign \$231  = wr_commit & wr_hit[7];
-  assign \$232  = wr_commit & wr_hit[8];
-  assign \$233  = wr_commit & wr_hit[11];
-  assign \$234  = wr_commit & wr_hit[11];
-  assign \$235  = wr_commit & wr_hit[12];
-  assign \$236  = wr_commit & wr_hit[12];
-  assign \$237  = wr_commit & wr_hit[12];
-  assign \$238  = wr_commit & wr_hit[13];
-  assign \$239  = wr_commit & wr_hit[13];
-  assign \$240  = wr_commit & wr_hit[16];
-  assign \$241  = wr_commit & wr_hit[17];
-  assign \$242  = wr_commit & wr_hit[21];
-  assign \$243  = wr_commit & wr_hit[22];
-  assign \$244  = wr_commit & wr_hit[23];
-  assign \$245  = wr_commit & wr_hit[24];
-  assign \$246  = wr_commit & wr_hit[25];
-  assign \$247  = wr_commit & wr_hit[26];
-  assign \$248  = wr_commit & wr_hit[27];
-  assign \$249  = wr_commit & wr_hit[28];
-  assign \$250  = wr_commit & wr_hit[29];
-  assign \$251  = wr_commit & wr_hit[30];
-  assign \$252  = wr_commit & wr_hit[31];
-  assign \$253  = wr_commit & wr_hit[32];
-  assign \$254  = wr_commit & wr_hit[33];
-  assign \$255  = wr_commit & wr_hit[34];
-  assign \$256  = wr_commit & wr_hit[35];
-  assign \$257  = wr_commit & wr_hit[36];
-  assign \$258  = wr_commit & wr_hit[37];
-  assign \$259  = wr_commit & wr_hit[38];
-  assign \$260  = wr_commit & wr_hit[39];
-  assign \$261  = wr_commit & wr_hit[40];
-  assign \$262  = wr_commit & wr_hit[41];
-  assign \$263  = wr_commit & wr_hit[42];
-  assign \$264  = wr_commit & wr_hit[43];
-  assign \$265  = wr_commit & wr_hit[44];
-  assign \$266  = wr_commit & wr_hit[45];
-  assign \$267  = wr_commit & wr_hit[46];
-  assign \$268  = wr_commit & wr_hit[47];
-  assign \$269  = wr_commit & wr_hit[48];
-  assign \$270  = wr_commit & wr_hit[49];
-  assign \$271  = wr_commit & wr_hit[50];
-  assign \$272  = wr_commit & wr_hit[51];
-  assign \$273  = wr_commit & wr_hit[52];
-  assign \$274  = wr_commit & wr_hit[53];
-  assign \$275  = wr_commit & wr_hit[54];
-  assign \$276  = wr_commit & wr_hit[55];
-  assign \$277  = wr_commit & wr_hit[56];
-  assign \$278  = wr_commit & wr_hit[57];
-  assign \$279  = wr_commit & wr_hit[58];
-  assign \$280  = wr_commit & wr_hit[59];
-  assign \$281  = wr_commit & wr_hit[60];
-  assign \$282  = wr_commit & wr_hit[61];
-  assign \$283  = wr_commit & wr_hit[62];
-  assign \$284  = wr_commit & wr_hit[63];
-  assign \$285  = wr_commit & wr_hit[64];
-  assign \$286  = wr_commit & wr_hit[65];
-  assign \$287  = wr_commit & wr_hit[66];
-  assign \$288  = wr_commit & wr_hit[67];
-  assign \$289  = wr_commit & wr_hit[68];
-  assign \$290  = wr_commit & wr_hit[69];
-  assign \$291  = wr_commit & wr_hit[70];
-  assign \$292  = wr_commit & wr_hit[71];
-  assign \$293  = wr_commit & wr_hit[72];
-  assign \$294  = wr_commit & wr_hit[73];
-  assign \$295  = wr_commit & wr_hit[74];
-  assign \$296  = wr_commit & wr_hit[75];
-  assign \$297  = wr_commit & wr_hit[76];
-  assign \$298  = wr_commit & wr_hit[77];
-  assign \$299  = wr_commit & wr_hit[78];
-  assign \$300  = wr_commit & wr_hit[79];
-  assign \$301  = wr_commit & wr_hit[80];
-  assign \$302  = wr_commit & wr_hit[81];
-  assign \$303  = wr_commit & wr_hit[82];
-  assign \$304  = wr_commit & wr_hit[83];
-  assign \$305  = wr_commit & wr_hit[84];
-  assign \$306  = wr_commit & wr_hit[85];
-  assign \$307  = wr_commit & wr_hit[86];
-  assign \$308  = wr_commit & wr_hit[87];
-  assign \$309  = wr_commit & wr_hit[88];
-  assign \$310  = wr_commit & wr_hit[89];
-  assign \$311  = wr_commit & wr_hit[90];
-  assign \$312  = wr_commit & wr_hit[91];
-  assign \$313  = wr_commit & wr_hit[92];
-  assign \$314  = wr_commit & wr_hit[93];
-  assign \$315  = wr_commit & wr_hit[94];
-  assign \$316  = wr_commit & wr_hit[95];
-  assign \$317  = wr_commit & wr_hit[96];
-  assign \$318  = wr_commit & wr_hit[97];
-  assign \$319  = wr_commit & wr_hit[98];
-  assign \$320  = wr_commit & wr_hit[99];
-  assign \$321  = wr_commit & wr_hit[100];
-  assign \$322  = wr_commit & wr_hit[101];
-  assign \$323  = wr_commit & wr_hit[102];
-  assign \$324  = wr_commit & wr_hit[103];
-  assign \$325  = wr_commit & wr_hit[104];
-  assign \$326  = wr_commit & wr_hit[105];
-  assign \$327  = wr_commit & wr_hit[106];
-  assign \$328  = wr_commit & wr_hit[107];
-  assign \$329  = wr_commit & wr_hit[108];
-  assign \$330  = wr_commit & wr_hit[109];
-  assign \$331  = wr_commit & wr_hit[110];
-  assign \$332  = wr_commit & wr_hit[111];
-  assign \$333  = wr_commit & wr_hit[112];
-  assign \$334  = wr_commit & wr_hit[113];
-  assign \$335  = wr_commit & wr_hit[114];
-  assign \$336  = wr_commit & wr_hit[115];
-  assign \$337  = wr_commit & wr_hit[116];
-  assign \$338  = wr_commit & wr_hit[117];
-  assign \$339  = wr_commit & wr_hit[118];
-  assign \$340  = wr_commit & wr_hit[119];
-  assign \$341  = wr_commit & wr_hit[120];
-  assign \$342  = wr_commit & wr_hit[121];
-  assign \$343  = wr_commit & wr_hit[122];
-  assign \$344  = wr_commit & wr_hit[123];
-  assign \$345  = wr_commit & wr_hit[124];
-  assign \$346  = wr_commit & wr_hit[125];
-  assign \$347  = wr_commit & wr_hit[126];
-  assign \$348  = wr_commit & wr_hit[127];
-  assign \$349  = wr_commit & wr_hit[128];
-  assign \$350  = wr_commit & wr_hit[129];
-  assign \$351  = wr_commit & wr_hit[130];
-  assign \$352  = wr_commit & wr_hit[131];
-  assign \$353  = wr_commit & wr_hit[132];
-  assign \$354  = wr_commit & wr_hit[133];
-  assign \$355  = wr_commit & wr_hit[134];
-  assign \$356  = wr_commit & wr_hit[135];
-  assign \$357  = wr_commit & wr_hit[136];
-  assign \$358  = wr_commit & wr_hit[137];
-  assign \$359  = wr_commit & wr_hit[138];
-  assign \$360  = wr_commit & wr_hit[139];
-  assign \$361  = wr_commit & wr_hit[140];
-  assign \$362  = wr_commit & wr_hit[141];
-  assign \$363  = wr_commit & wr_hit[142];
-  assign \$364  = wr_commit & wr_hit[143];
-  assign \$365  = wr_commit & wr_hit[144];
-  assign \$366  = wr_commit & wr_hit[145];
-  assign \$367  = wr_commit & wr_hit[146];
-  assign \$368  = wr_commit & wr_hit[147];
-  assign \$369  = wr_commit & wr_hit[148];
-  always @(posedge clk)
-    aw_full <= \$370 ;
-  always @(posedge clk)
-    aw_addr <= \$371 ;
-  always @(posedge clk)
-    w_full <= \$372 ;
-  always @(posedge clk)
-    w_data <= \$373 ;
-  always @(posedge clk)
-    w_full_word <= \$374 ;
-  always @(posedge clk)
-    s_axil_bvalid <= \$375 ;
-  always @(posedge clk)
-    s_axil_bresp <= \$376 ;
-  always @(posedge clk)
-    ctrl_write_row <= \$377 ;
-  always @(posedge clk)
-    status_tdc_overflow <= \$378 ;
-  always @(posedge clk)
-    status_length_error <= \$379 ;
-  always @(posedge clk)
-    status_bus_error <= \$380 ;
-  always @(posedge clk)
-    status_write_failed <= \$381 ;
-  always @(posedge clk)
-    s_axil_rvalid <= \$382 ;
-  always @(posedge clk)
-    s_axil_rdata <= \$383 ;
-  always @(posedge clk)
-    s_axil_rresp <= \$384 ;
-  always @(posedge clk)
-    bus_error_addr <= \$385 ;
+  assign \$203  = \$202  | s_axil_wvalid;
+  assign \$204  = \$203  | s_axil_arvalid;
+  assign \$205  = \$204  | s_axil_bvalid;
+  assign \$206  = \$205  | s_axil_rvalid;
+  assign \$207  = \$206  | aw_full;
+  assign \$208  = \$207  | w_full;
+  assign \$210  = \$208  | \$209 ;
+  assign \$212  = \$210  | \$211 ;
+  assign \$214  = \$212  | \$213 ;
+  assign bus_active = \$214  | \$215 ;
+  assign \$216  = s_axil_awvalid & s_axil_awready;
+  assign \$217  = s_axil_wvalid & s_axil_wready;
+  assign \$218  = s_axil_wstrb == 4'hf;
+  assign \$219  = ~ wr_mapped;
+  assign \$220  = ~ wr_ok;
+  assign \$221  = wr_commit & wr_hit[3];
+  assign \$222  = \$221  ? w_data[0] : 1'h0;
+  assign \$223  = wr_commit & wr_hit[4];
+  assign \$224  = \$223  ? w_data[8] : 1'h0;
+  assign \$225  = ~ \$224 ;
+  assign \$226  = status_tdc_overflow & \$225 ;
+  assign \$227  = \$226  | status_tdc_overflow_set;
+  assign \$228  = wr_commit & wr_hit[4];
+  assign \$229  = \$228  ? w_data[9] : 1'h0;
+  assign \$230  = ~ \$229 ;
+  assign \$231  = status_length_error & \$230 ;
+  assign \$232  = \$231  | status_length_error_set;
+  assign \$233  = wr_commit & wr_hit[4];
+  assign \$234  = \$233  ? w_data[10] : 1'h0;
+  assign \$235  = ~ \$234 ;
+  assign \$236  = status_bus_error & \$235 ;
+  assign \$237  = \$236  | bus_error_set;
+  assign \$238  = wr_commit & wr_hit[4];
+  assign \$239  = \$238  ? w_data[11] : 1'h0;
+  assign \$240  = ~ \$239 ;
+  assign \$241  = status_write_failed & \$240 ;
+  assign \$242  = \$241  | status_write_failed_set;
+  assign \$243  = wr_commit & wr_hit[5];
+  assign \$244  = wr_commit & wr_hit[6];
+  assign \$245  = wr_commit & wr_hit[7];
+  assign \$246  = wr_commit & wr_hit[8];
+  assign \$247  = wr_commit & wr_hit[11];
+  assign \$248  = wr_commit & wr_hit[11];
+  assign \$249  = wr_commit & wr_hit[12];
+  assign \$250  = wr_commit & wr_hit[12];
+  assign \$251  = wr_commit & wr_hit[12];
+  assign \$252  = wr_commit & wr_hit[13];
+  assign \$253  = wr_commit & wr_hit[13];
+  assign \$254  = wr_commit & wr_hit[16];
+  assign \$255  = wr_commit & wr_hit[17];
+  assign \$256  = wr_commit & wr_hit[21];
+  assign \$257  = wr_commit & wr_hit[22];
+  assign \$258  = wr_commit & wr_hit[23];
+  assign \$259  = wr_commit & wr_hit[24];
+  assign \$260  = wr_commit & wr_hit[25];
+  assign \$261  = wr_commit & wr_hit[26];
+  assign \$262  = wr_commit & wr_hit[27];
+  assign \$263  = wr_commit & wr_hit[28];
+  assign \$264  = wr_commit & wr_hit[29];
+  assign \$265  = wr_commit & wr_hit[30];
+  assign \$266  = wr_commit & wr_hit[31];
+  assign \$267  = wr_commit & wr_hit[32];
+  assign \$268  = wr_commit & wr_hit[33];
+  assign \$269  = wr_commit & wr_hit[34];
+  assign \$270  = wr_commit & wr_hit[35];
+  assign \$271  = wr_commit & wr_hit[36];
+  assign \$272  = wr_commit & wr_hit[37];
+  assign \$273  = wr_commit & wr_hit[38];
+  assign \$274  = wr_commit & wr_hit[39];
+  assign \$275  = wr_commit & wr_hit[40];
+  assign \$276  = wr_commit & wr_hit[41];
+  assign \$277  = wr_commit & wr_hit[42];
+  assign \$278  = wr_commit & wr_hit[43];
+  assign \$279  = wr_commit & wr_hit[44];
+  assign \$280  = wr_commit & wr_hit[45];
+  assign \$281  = wr_commit & wr_hit[46];
+  assign \$282  = wr_commit & wr_hit[47];
+  assign \$283  = wr_commit & wr_hit[48];
+  assign \$284  = wr_commit & wr_hit[49];
+  assign \$285  = wr_commit & wr_hit[50];
+  assign \$286  = wr_commit & wr_hit[51];
+  assign \$287  = wr_commit & wr_hit[52];
+  assign \$288  = wr_commit & wr_hit[53];
+  assign \$289  = wr_commit & wr_hit[54];
+  assign \$290  = wr_commit & wr_hit[55];
+  assign \$291  = wr_commit & wr_hit[56];
+  assign \$292  = wr_commit & wr_hit[57];
+  assign \$293  = wr_commit & wr_hit[58];
+  assign \$294  = wr_commit & wr_hit[59];
+  assign \$295  = wr_commit & wr_hit[60];
+  assign \$296  = wr_commit & wr_hit[61];
+  assign \$297  = wr_commit & wr_hit[62];
+  assign \$298  = wr_commit & wr_hit[63];
+  assign \$299  = wr_commit & wr_hit[64];
+  assign \$300  = wr_commit & wr_hit[65];
+  assign \$301  = wr_commit & wr_hit[66];
+  assign \$302  = wr_commit & wr_hit[67];
+  assign \$303  = wr_commit & wr_hit[68];
+  assign \$304  = wr_commit & wr_hit[69];
+  assign \$305  = wr_commit & wr_hit[70];
+  assign \$306  = wr_commit & wr_hit[71];
+  assign \$307  = wr_commit & wr_hit[72];
+  assign \$308  = wr_commit & wr_hit[73];
+  assign \$309  = wr_commit & wr_hit[74];
+  assign \$310  = wr_commit & wr_hit[75];
+  assign \$311  = wr_commit & wr_hit[76];
+  assign \$312  = wr_commit & wr_hit[77];
+  assign \$313  = wr_commit & wr_hit[78];
+  assign \$314  = wr_commit & wr_hit[79];
+  assign \$315  = wr_commit & wr_hit[80];
+  assign \$316  = wr_commit & wr_hit[81];
+  assign \$317  = wr_commit & wr_hit[82];
+  assign \$318  = wr_commit & wr_hit[83];
+  assign \$319  = wr_commit & wr_hit[84];
+  assign \$320  = wr_commit & wr_hit[85];
+  assign \$321  = wr_commit & wr_hit[86];
+  assign \$322  = wr_commit & wr_hit[87];
+  assign \$323  = wr_commit & wr_hit[88];
+  assign \$324  = wr_commit & wr_hit[89];
+  assign \$325  = wr_commit & wr_hit[90];
+  assign \$326  = wr_commit & wr_hit[91];
+  assign \$327  = wr_commit & wr_hit[92];
+  assign \$328  = wr_commit & wr_hit[93];
+  assign \$329  = wr_commit & wr_hit[94];
+  assign \$330  = wr_commit & wr_hit[95];
+  assign \$331  = wr_commit & wr_hit[96];
+  assign \$332  = wr_commit & wr_hit[97];
+  assign \$333  = wr_commit & wr_hit[98];
+  assign \$334  = wr_commit & wr_hit[99];
+  assign \$335  = wr_commit & wr_hit[100];
+  assign \$336  = wr_commit & wr_hit[101];
+  assign \$337  = wr_commit & wr_hit[102];
+  assign \$338  = wr_commit & wr_hit[103];
+  assign \$339  = wr_commit & wr_hit[104];
+  assign \$340  = wr_commit & wr_hit[105];
+  assign \$341  = wr_commit & wr_hit[106];
+  assign \$342  = wr_commit & wr_hit[107];
+  assign \$343  = wr_commit & wr_hit[108];
+  assign \$344  = wr_commit & wr_hit[109];
+  assign \$345  = wr_commit & wr_hit[110];
+  assign \$346  = wr_commit & wr_hit[111];
+  assign \$347  = wr_commit & wr_hit[112];
+  assign \$348  = wr_commit & wr_hit[113];
+  assign \$349  = wr_commit & wr_hit[114];
+  assign \$350  = wr_commit & wr_hit[115];
+  assign \$351  = wr_commit & wr_hit[116];
+  assign \$352  = wr_commit & wr_hit[117];
+  assign \$353  = wr_commit & wr_hit[118];
+  assign \$354  = wr_commit & wr_hit[119];
+  assign \$355  = wr_commit & wr_hit[120];
+  assign \$356  = wr_commit & wr_hit[121];
+  assign \$357  = wr_commit & wr_hit[122];
+  assign \$358  = wr_commit & wr_hit[123];
+  assign \$359  = wr_commit & wr_hit[124];
+  assign \$360  = wr_commit & wr_hit[125];
+  assign \$361  = wr_commit & wr_hit[126];
+  assign \$362  = wr_commit & wr_hit[127];
+  assign \$363  = wr_commit & wr_hit[128];
+  assign \$364  = wr_commit & wr_hit[129];
+  assign \$365  = wr_commit & wr_hit[130];
+  assign \$366  = wr_commit & wr_hit[131];
+  assign \$367  = wr_commit & wr_hit[132];
+  assign \$368  = wr_commit & wr_hit[133];
+  assign \$369  = wr_commit & wr_hit[134];
+  assign \$370  = wr_commit & wr_hit[135];
+  assign \$371  = wr_commit & wr_hit[136];
+  assign \$372  = wr_commit & wr_hit[137];
+  assign \$373  = wr_commit & wr_hit[138];
+  assign \$374  = wr_commit & wr_hit[139];
+  assign \$375  = wr_commit & wr_hit[140];
+  assign \$376  = wr_commit & wr_hit[141];
+  assign \$377  = wr_commit & wr_hit[142];
+  assign \$378  = wr_commit & wr_hit[143];
+  assign \$379  = wr_commit & wr_hit[144];
+  assign \$380  = wr_commit & wr_hit[145];
+  assign \$381  = wr_commit & wr_hit[146];
+  assign \$382  = wr_commit & wr_hit[147];
+  assign \$383  = wr_commit & wr_hit[148];
+  always @(posedge g_bus_clk)
+    aw_full <= \$384 ;
+  always @(posedge g_bus_clk)
+    aw_addr <= \$385 ;
+  always @(posedge g_bus_clk)
+    w_full <= \$386 ;
+  always @(posedge g_bus_clk)
+    w_data <= \$387 ;
+  always @(posedge g_bus_clk)
+    w_full_word <= \$388 ;
+  always @(posedge g_bus_clk)
+    s_axil_bvalid <= \$389 ;
+  always @(posedge g_bus_clk)
+    s_axil_bresp <= \$390 ;
+  always @(posedge g_bus_clk)
+    ctrl_write_row <= \$391 ;
+  always @(posedge g_bus_clk)
+    status_tdc_overflow <= \$392 ;
+  always @(posedge g_bus_clk)
+    status_length_error <= \$393 ;
+  always @(posedge g_bus_clk)
+    status_bus_error <= \$394 ;
+  always @(posedge g_bus_clk)
+    status_write_failed <= \$395 ;
+  always @(posedge g_bus_clk)
+    s_axil_rvalid <= \$396 ;
+  always @(posedge g_bus_clk)
+    s_axil_rdata <= \$397 ;
+  always @(posedge g_bus_clk)
+    s_axil_rresp <= \$398 ;
+  always @(posedge g_bus_clk)
+    bus_error_addr <= \$399 ;
   always @(posedge g_regs_clk)
-    precharge_cycles_cycles <= \$386 ;
+    precharge_cycles_cycles <= \$400 ;
   always @(posedge g_regs_clk)
-    tdc_start_delay_cycles <= \$387 ;
+    tdc_start_delay_cycles <= \$401 ;
   always @(posedge g_regs_clk)
-    write_pulse_cycles_cycles <= \$388 ;
+    write_pulse_cycles_cycles <= \$402 ;
   always @(posedge g_regs_clk)
-    write_row_addr_row <= \$389 ;
+    write_row_addr_row <= \$403 ;
   always @(posedge g_regs_clk)
-    mode_raw_codes <= \$390 ;
+    mode_raw_codes <= \$404 ;
   always @(posedge g_regs_clk)
-    mode_activation <= \$391 ;
+    mode_activation <= \$405 ;
   always @(posedge g_regs_clk)
-    wv_ctrl_enable <= \$392 ;
+    wv_ctrl_enable <= \$406 ;
   always @(posedge g_regs_clk)
-    wv_ctrl_pulse_doubling <= \$393 ;
+    wv_ctrl_pulse_doubling <= \$407 ;
   always @(posedge g_regs_clk)
-    wv_ctrl_max_retries <= \$394 ;
-  always @(posedge g_regs_clk)
-    wv_read_delay <= \$395 ;
-  always @(posedge g_regs_clk)
-    wv_read_threshold <= \$396 ;
-  always @(posedge g_regs_clk)
-    weight_data0_bits <= \$397 ;
-  always @(posedge g_regs_clk)
-    weight_data1_bits <= \$398 ;
-  always @(posedge g_regs_clk)
-    cal_offset0_offset <= \$399 ;
-  always @(posedge g_regs_clk)
-    cal_offset1_offset <= \$400 ;
-  always @(posedge g_regs_clk)
-    cal_offset2_offset <= \$401 ;
-  always @(posedge g_regs_clk)
-    cal_offset3_offset <= \$402 ;
-  always @(posedge g_regs_clk)
-    cal_offset4_offset <= \$403 ;
-  always @(posedge g_regs_clk)
-    cal_offset5_offset <= \$404 ;
-  always @(posedge g_regs_clk)
-    cal_offset6_offset <= \$405 ;
-  always @(posedge g_regs_clk)
-    cal_offset7_offset <= \$406 ;
-  always @(posedge g_regs_clk)
-    cal_offset8_offset <= \$407 ;
-  always @(posedge g_regs_clk)
-    cal_offset9_offset <= \$408 ;
-  always @(posedge g_regs_clk)
-    cal_offset10_offset <= \$409 ;
+    wv_ctrl_max_retries <= \$408 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$410  = cal_offset11_offset;
+    \$410  = wv_read_threshold;
     if (\$253 ) begin
-      \$410  = w_data[15:0];
+      \$410  = w_data[23:16];
     end
-    if (rst) begin
-      \$410  = 16'h0040;
+    if (g_bus_rst) begin
+      \$410  = 8'h0c;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$411  = cal_offset12_offset;
+    \$411  = weight_data0_bits;
     if (\$254 ) begin
-      \$411  = w_data[15:0];
+      \$411  = w_data;
     end
-    if (rst) begin
-      \$411  = 16'h0040;
+    if (g_bus_rst) begin
+      \$411  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$412  = cal_offset13_offset;
+    \$412  = weight_data1_bits;
     if (\$255 ) begin
-      \$412  = w_data[15:0];
+      \$412  = w_data;
     end
-    if (rst) begin
-      \$412  = 16'h0040;
+    if (g_bus_rst) begin
+      \$412  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$413  = cal_offset14_offset;
+    \$413  = cal_offset0_offset;
     if (\$256 ) begin
       \$413  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$413  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$414  = cal_offset15_offset;
+    \$414  = cal_offset1_offset;
     if (\$257 ) begin
       \$414  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$414  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$415  = cal_offset16_offset;
+    \$415  = cal_offset2_offset;
     if (\$258 ) begin
       \$415  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$415  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$416  = cal_offset17_offset;
+    \$416  = cal_offset3_offset;
     if (\$259 ) begin
       \$416  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$416  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$417  = cal_offset18_offset;
+    \$417  = cal_offset4_offset;
     if (\$260 ) begin
       \$417  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$417  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$418  = cal_offset19_offset;
+    \$418  = cal_offset5_offset;
     if (\$261 ) begin
       \$418  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$418  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$419  = cal_offset20_offset;
+    \$419  = cal_offset6_offset;
     if (\$262 ) begin
       \$419  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$419  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$420  = cal_offset21_offset;
+    \$420  = cal_offset7_offset;
     if (\$263 ) begin
       \$420  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$420  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$421  = cal_offset22_offset;
+    \$421  = cal_offset8_offset;
     if (\$264 ) begin
       \$421  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$421  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$422  = cal_offset23_offset;
+    \$422  = cal_offset9_offset;
     if (\$265 ) begin
       \$422  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$422  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$423  = cal_offset24_offset;
+    \$423  = cal_offset10_offset;
     if (\$266 ) begin
       \$423  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$423  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$424  = cal_offset25_offset;
+    \$424  = cal_offset11_offset;
     if (\$267 ) begin
       \$424  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$424  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$425  = cal_offset26_offset;
+    \$425  = cal_offset12_offset;
     if (\$268 ) begin
       \$425  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$425  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$426  = cal_offset27_offset;
+    \$426  = cal_offset13_offset;
     if (\$269 ) begin
       \$426  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$426  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$427  = cal_offset28_offset;
+    \$427  = cal_offset14_offset;
     if (\$270 ) begin
       \$427  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$427  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$428  = cal_offset29_offset;
+    \$428  = cal_offset15_offset;
     if (\$271 ) begin
       \$428  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$428  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$429  = cal_offset30_offset;
+    \$429  = cal_offset16_offset;
     if (\$272 ) begin
       \$429  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$429  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$430  = cal_offset31_offset;
+    \$430  = cal_offset17_offset;
     if (\$273 ) begin
       \$430  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$430  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$431  = cal_offset32_offset;
+    \$431  = cal_offset18_offset;
     if (\$274 ) begin
       \$431  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$431  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$432  = cal_offset33_offset;
+    \$432  = cal_offset19_offset;
     if (\$275 ) begin
       \$432  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$432  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$433  = cal_offset34_offset;
+    \$433  = cal_offset20_offset;
     if (\$276 ) begin
       \$433  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$433  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$434  = cal_offset35_offset;
+    \$434  = cal_offset21_offset;
     if (\$277 ) begin
       \$434  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$434  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$435  = cal_offset36_offset;
+    \$435  = cal_offset22_offset;
     if (\$278 ) begin
       \$435  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$435  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$436  = cal_offset37_offset;
+    \$436  = cal_offset23_offset;
     if (\$279 ) begin
       \$436  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$436  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$437  = cal_offset38_offset;
+    \$437  = cal_offset24_offset;
     if (\$280 ) begin
       \$437  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$437  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$438  = cal_offset39_offset;
+    \$438  = cal_offset25_offset;
     if (\$281 ) begin
       \$438  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$438  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$439  = cal_offset40_offset;
+    \$439  = cal_offset26_offset;
     if (\$282 ) begin
       \$439  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$439  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$440  = cal_offset41_offset;
+    \$440  = cal_offset27_offset;
     if (\$283 ) begin
       \$440  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$440  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$441  = cal_offset42_offset;
+    \$441  = cal_offset28_offset;
     if (\$284 ) begin
       \$441  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$441  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$442  = cal_offset43_offset;
+    \$442  = cal_offset29_offset;
     if (\$285 ) begin
       \$442  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$442  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$443  = cal_offset44_offset;
+    \$443  = cal_offset30_offset;
     if (\$286 ) begin
       \$443  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$443  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$444  = cal_offset45_offset;
+    \$444  = cal_offset31_offset;
     if (\$287 ) begin
       \$444  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$444  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$445  = cal_offset46_offset;
+    \$445  = cal_offset32_offset;
     if (\$288 ) begin
       \$445  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$445  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$446  = cal_offset47_offset;
+    \$446  = cal_offset33_offset;
     if (\$289 ) begin
       \$446  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$446  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$447  = cal_offset48_offset;
+    \$447  = cal_offset34_offset;
     if (\$290 ) begin
       \$447  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$447  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$448  = cal_offset49_offset;
+    \$448  = cal_offset35_offset;
     if (\$291 ) begin
       \$448  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$448  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$449  = cal_offset50_offset;
+    \$449  = cal_offset36_offset;
     if (\$292 ) begin
       \$449  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$449  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$450  = cal_offset51_offset;
+    \$450  = cal_offset37_offset;
     if (\$293 ) begin
       \$450  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$450  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$451  = cal_offset52_offset;
+    \$451  = cal_offset38_offset;
     if (\$294 ) begin
       \$451  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$451  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$452  = cal_offset53_offset;
+    \$452  = cal_offset39_offset;
     if (\$295 ) begin
       \$452  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$452  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$453  = cal_offset54_offset;
+    \$453  = cal_offset40_offset;
     if (\$296 ) begin
       \$453  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$453  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$454  = cal_offset55_offset;
+    \$454  = cal_offset41_offset;
     if (\$297 ) begin
       \$454  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$454  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$455  = cal_offset56_offset;
+    \$455  = cal_offset42_offset;
     if (\$298 ) begin
       \$455  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$455  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$456  = cal_offset57_offset;
+    \$456  = cal_offset43_offset;
     if (\$299 ) begin
       \$456  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$456  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$457  = cal_offset58_offset;
+    \$457  = cal_offset44_offset;
     if (\$300 ) begin
       \$457  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$457  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$458  = cal_offset59_offset;
+    \$458  = cal_offset45_offset;
     if (\$301 ) begin
       \$458  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$458  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$459  = cal_offset60_offset;
+    \$459  = cal_offset46_offset;
     if (\$302 ) begin
       \$459  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$459  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$460  = cal_offset61_offset;
+    \$460  = cal_offset47_offset;
     if (\$303 ) begin
       \$460  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$460  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$461  = cal_offset62_offset;
+    \$461  = cal_offset48_offset;
     if (\$304 ) begin
       \$461  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$461  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$462  = cal_offset63_offset;
+    \$462  = cal_offset49_offset;
     if (\$305 ) begin
       \$462  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$462  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$463  = threshold0_value;
+    \$463  = cal_offset50_offset;
     if (\$306 ) begin
       \$463  = w_data[15:0];
     end
-    if (rst) begin
-      \$463  = 16'h0000;
+    if (g_bus_rst) begin
+      \$463  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$464  = threshold1_value;
+    \$464  = cal_offset51_offset;
     if (\$307 ) begin
       \$464  = w_data[15:0];
     end
-    if (rst) begin
-      \$464  = 16'h0000;
+    if (g_bus_rst) begin
+      \$464  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$465  = threshold2_value;
+    \$465  = cal_offset52_offset;
     if (\$308 ) begin
       \$465  = w_data[15:0];
     end
-    if (rst) begin
-      \$465  = 16'h0000;
+    if (g_bus_rst) begin
+      \$465  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$466  = threshold3_value;
+    \$466  = cal_offset53_offset;
     if (\$309 ) begin
       \$466  = w_data[15:0];
     end
-    if (rst) begin
-      \$466  = 16'h0000;
+    if (g_bus_rst) begin
+      \$466  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$467  = threshold4_value;
+    \$467  = cal_offset54_offset;
     if (\$310 ) begin
       \$467  = w_data[15:0];
     end
-    if (rst) begin
-      \$467  = 16'h0000;
+    if (g_bus_rst) begin
+      \$467  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$468  = threshold5_value;
+    \$468  = cal_offset55_offset;
     if (\$311 ) begin
       \$468  = w_data[15:0];
     end
-    if (rst) begin
-      \$468  = 16'h0000;
+    if (g_bus_rst) begin
+      \$468  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$469  = threshold6_value;
+    \$469  = cal_offset56_offset;
     if (\$312 ) begin
       \$469  = w_data[15:0];
     end
-    if (rst) begin
-      \$469  = 16'h0000;
+    if (g_bus_rst) begin
+      \$469  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$470  = threshold7_value;
+    \$470  = cal_offset57_offset;
     if (\$313 ) begin
       \$470  = w_data[15:0];
     end
-    if (rst) begin
-      \$470  = 16'h0000;
+    if (g_bus_rst) begin
+      \$470  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$471  = threshold8_value;
+    \$471  = cal_offset58_offset;
     if (\$314 ) begin
       \$471  = w_data[15:0];
     end
-    if (rst) begin
-      \$471  = 16'h0000;
+    if (g_bus_rst) begin
+      \$471  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$472  = threshold9_value;
+    \$472  = cal_offset59_offset;
     if (\$315 ) begin
       \$472  = w_data[15:0];
     end
-    if (rst) begin
-      \$472  = 16'h0000;
+    if (g_bus_rst) begin
+      \$472  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$473  = threshold10_value;
+    \$473  = cal_offset60_offset;
     if (\$316 ) begin
       \$473  = w_data[15:0];
     end
-    if (rst) begin
-      \$473  = 16'h0000;
+    if (g_bus_rst) begin
+      \$473  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$474  = threshold11_value;
+    \$474  = cal_offset61_offset;
     if (\$317 ) begin
       \$474  = w_data[15:0];
     end
-    if (rst) begin
-      \$474  = 16'h0000;
+    if (g_bus_rst) begin
+      \$474  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$475  = threshold12_value;
+    \$475  = cal_offset62_offset;
     if (\$318 ) begin
       \$475  = w_data[15:0];
     end
-    if (rst) begin
-      \$475  = 16'h0000;
+    if (g_bus_rst) begin
+      \$475  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$476  = threshold13_value;
+    \$476  = cal_offset63_offset;
     if (\$319 ) begin
       \$476  = w_data[15:0];
     end
-    if (rst) begin
-      \$476  = 16'h0000;
+    if (g_bus_rst) begin
+      \$476  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$477  = threshold14_value;
+    \$477  = threshold0_value;
     if (\$320 ) begin
       \$477  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$477  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$478  = threshold15_value;
+    \$478  = threshold1_value;
     if (\$321 ) begin
       \$478  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$478  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$479  = threshold16_value;
+    \$479  = threshold2_value;
     if (\$322 ) begin
       \$479  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$479  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$480  = threshold17_value;
+    \$480  = threshold3_value;
     if (\$323 ) begin
       \$480  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$480  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$481  = threshold18_value;
+    \$481  = threshold4_value;
     if (\$324 ) begin
       \$481  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$481  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$482  = threshold19_value;
+    \$482  = threshold5_value;
     if (\$325 ) begin
       \$482  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$482  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$483  = threshold20_value;
+    \$483  = threshold6_value;
     if (\$326 ) begin
       \$483  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$483  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$484  = threshold21_value;
+    \$484  = threshold7_value;
     if (\$327 ) begin
       \$484  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$484  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$485  = threshold22_value;
+    \$485  = threshold8_value;
     if (\$328 ) begin
       \$485  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$485  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$486  = threshold23_value;
+    \$486  = threshold9_value;
     if (\$329 ) begin
       \$486  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$486  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$487  = threshold24_value;
+    \$487  = threshold10_value;
     if (\$330 ) begin
       \$487  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$487  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$488  = threshold25_value;
+    \$488  = threshold11_value;
     if (\$331 ) begin
       \$488  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$488  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$489  = threshold26_value;
+    \$489  = threshold12_value;
     if (\$332 ) begin
       \$489  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$489  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$490  = threshold27_value;
+    \$490  = threshold13_value;
     if (\$333 ) begin
       \$490  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$490  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$491  = threshold28_value;
+    \$491  = threshold14_value;
     if (\$334 ) begin
       \$491  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$491  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$492  = threshold29_value;
+    \$492  = threshold15_value;
     if (\$335 ) begin
       \$492  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$492  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$493  = threshold30_value;
+    \$493  = threshold16_value;
     if (\$336 ) begin
       \$493  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$493  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$494  = threshold31_value;
+    \$494  = threshold17_value;
     if (\$337 ) begin
       \$494  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$494  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$495  = threshold32_value;
+    \$495  = threshold18_value;
     if (\$338 ) begin
       \$495  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$495  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$496  = threshold33_value;
+    \$496  = threshold19_value;
     if (\$339 ) begin
       \$496  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$496  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$497  = threshold34_value;
+    \$497  = threshold20_value;
     if (\$340 ) begin
       \$497  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$497  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$498  = threshold35_value;
+    \$498  = threshold21_value;
     if (\$341 ) begin
       \$498  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$498  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$499  = threshold36_value;
+    \$499  = threshold22_value;
     if (\$342 ) begin
       \$499  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$499  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$500  = threshold37_value;
+    \$500  = threshold23_value;
     if (\$343 ) begin
       \$500  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$500  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$501  = threshold38_value;
+    \$501  = threshold24_value;
     if (\$344 ) begin
       \$501  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$501  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$502  = threshold39_value;
+    \$502  = threshold25_value;
     if (\$345 ) begin
       \$502  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$502  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$503  = threshold40_value;
+    \$503  = threshold26_value;
     if (\$346 ) begin
       \$503  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$503  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$504  = threshold41_value;
+    \$504  = threshold27_value;
     if (\$347 ) begin
       \$504  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$504  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$505  = threshold42_value;
+    \$505  = threshold28_value;
     if (\$348 ) begin
       \$505  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$505  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$506  = threshold43_value;
+    \$506  = threshold29_value;
     if (\$349 ) begin
       \$506  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$506  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$507  = threshold44_value;
+    \$507  = threshold30_value;
     if (\$350 ) begin
       \$507  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$507  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$508  = threshold45_value;
+    \$508  = threshold31_value;
     if (\$351 ) begin
       \$508  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$508  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$509  = threshold46_value;
+    \$509  = threshold32_value;
     if (\$352 ) begin
       \$509  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$509  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$510  = threshold47_value;
+    \$510  = threshold33_value;
     if (\$353 ) begin
       \$510  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$510  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$511  = threshold48_value;
+    \$511  = threshold34_value;
     if (\$354 ) begin
       \$511  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$511  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$512  = threshold49_value;
+    \$512  = threshold35_value;
     if (\$355 ) begin
       \$512  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$512  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$513  = threshold50_value;
+    \$513  = threshold36_value;
     if (\$356 ) begin
       \$513  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$513  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$514  = threshold51_value;
+    \$514  = threshold37_value;
     if (\$357 ) begin
       \$514  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$514  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$515  = threshold52_value;
+    \$515  = threshold38_value;
     if (\$358 ) begin
       \$515  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$515  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$516  = threshold53_value;
+    \$516  = threshold39_value;
     if (\$359 ) begin
       \$516  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$516  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$517  = threshold54_value;
+    \$517  = threshold40_value;
     if (\$360 ) begin
       \$517  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$517  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$518  = threshold55_value;
+    \$518  = threshold41_value;
     if (\$361 ) begin
       \$518  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$518  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$519  = threshold56_value;
+    \$519  = threshold42_value;
     if (\$362 ) begin
       \$519  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$519  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$520  = threshold57_value;
+    \$520  = threshold43_value;
     if (\$363 ) begin
       \$520  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$520  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$521  = threshold58_value;
+    \$521  = threshold44_value;
     if (\$364 ) begin
       \$521  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$521  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$522  = threshold59_value;
+    \$522  = threshold45_value;
     if (\$365 ) begin
       \$522  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$522  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$523  = threshold60_value;
+    \$523  = threshold46_value;
     if (\$366 ) begin
       \$523  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$523  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$524  = threshold61_value;
+    \$524  = threshold47_value;
     if (\$367 ) begin
       \$524  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$524  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$525  = threshold62_value;
+    \$525  = threshold48_value;
     if (\$368 ) begin
       \$525  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$525  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$526  = threshold63_value;
+    \$526  = threshold49_value;
     if (\$369 ) begin
       \$526  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$526  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$527  = threshold50_value;
+    if (\$370 ) begin
+      \$527  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$527  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$528  = threshold51_value;
+    if (\$371 ) begin
+      \$528  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$528  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$529  = threshold52_value;
+    if (\$372 ) begin
+      \$529  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$529  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$530  = threshold53_value;
+    if (\$373 ) begin
+      \$530  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$530  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$531  = threshold54_value;
+    if (\$374 ) begin
+      \$531  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$531  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$532  = threshold55_value;
+    if (\$375 ) begin
+      \$532  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$532  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$533  = threshold56_value;
+    if (\$376 ) begin
+      \$533  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$533  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$534  = threshold57_value;
+    if (\$377 ) begin
+      \$534  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$534  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$535  = threshold58_value;
+    if (\$378 ) begin
+      \$535  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$535  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$536  = threshold59_value;
+    if (\$379 ) begin
+      \$536  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$536  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$537  = threshold60_value;
+    if (\$380 ) begin
+      \$537  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$537  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$538  = threshold61_value;
+    if (\$381 ) begin
+      \$538  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$538  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$539  = threshold62_value;
+    if (\$382 ) begin
+      \$539  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$539  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$540  = threshold63_value;
+    if (\$383 ) begin
+      \$540  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$540  = 16'h0000;
     end
   end
   always @* begin
@@ -10355,11 +10595,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$3911$0  };
+          rd_value[15:0] = { 10'h000, \port$4013$0  };
       10'h028:
-          rd_value = \port$3913$0 [31:0];
+          rd_value = \port$4015$0 [31:0];
       10'h029:
-          rd_value = \port$3913$0 [63:32];
+          rd_value = \port$4015$0 [63:32];
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -10622,418 +10862,278 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$370  = aw_full;
-    if (\$202 ) begin
-      \$370  = 1'h1;
+    \$384  = aw_full;
+    if (\$216 ) begin
+      \$384  = 1'h1;
     end
     if (wr_go) begin
-      \$370  = 1'h0;
+      \$384  = 1'h0;
     end
-    if (rst) begin
-      \$370  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$371  = aw_addr;
-    if (\$202 ) begin
-      \$371  = s_axil_awaddr;
-    end
-    if (rst) begin
-      \$371  = 12'h000;
+    if (g_bus_rst) begin
+      \$384  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$372  = w_full;
-    if (\$203 ) begin
-      \$372  = 1'h1;
+    \$385  = aw_addr;
+    if (\$216 ) begin
+      \$385  = s_axil_awaddr;
     end
-    if (wr_go) begin
-      \$372  = 1'h0;
-    end
-    if (rst) begin
-      \$372  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$373  = w_data;
-    if (\$203 ) begin
-      \$373  = s_axil_wdata;
-    end
-    if (rst) begin
-      \$373  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$374  = w_full_word;
-    if (\$203 ) begin
-      \$374  = \$204 ;
-    end
-    if (rst) begin
-      \$374  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$375  = s_axil_bvalid;
-    if (wr_go) begin
-      \$375  = 1'h1;
-    end else if (s_axil_bready) begin
-      \$375  = 1'h0;
-    end
-    if (rst) begin
-      \$375  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$376  = s_axil_bresp;
-    if (wr_go) begin
-      (* full_case = 32'd1 *)
-      if (\$205 ) begin
-        \$376  = 2'h3;
-      end else if (\$206 ) begin
-        \$376  = 2'h2;
-      end else begin
-        \$376  = 2'h0;
-      end
-    end
-    if (rst) begin
-      \$376  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$377  = \$208 ;
-    if (rst) begin
-      \$377  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$378  = \$213 ;
-    if (rst) begin
-      \$378  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$379  = \$218 ;
-    if (rst) begin
-      \$379  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$380  = \$223 ;
-    if (rst) begin
-      \$380  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$381  = \$228 ;
-    if (rst) begin
-      \$381  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$382  = s_axil_rvalid;
-    if (rd_fire) begin
-      \$382  = 1'h1;
-    end else if (s_axil_rready) begin
-      \$382  = 1'h0;
-    end
-    if (rst) begin
-      \$382  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$383  = s_axil_rdata;
-    if (rd_fire) begin
-      \$383  = rd_value;
-    end
-    if (rst) begin
-      \$383  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$384  = s_axil_rresp;
-    if (rd_fire) begin
-      (* full_case = 32'd1 *)
-      if (rd_mapped) begin
-        \$384  = 2'h0;
-      end else begin
-        \$384  = 2'h3;
-      end
-    end
-    if (rst) begin
-      \$384  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$385  = bus_error_addr;
-    if (wr_error) begin
-      \$385  = aw_addr;
-    end else if (rd_error) begin
-      \$385  = s_axil_araddr;
-    end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$385  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$386  = precharge_cycles_cycles;
-    if (\$229 ) begin
-      \$386  = w_data[7:0];
+    \$386  = w_full;
+    if (\$217 ) begin
+      \$386  = 1'h1;
     end
-    if (rst) begin
-      \$386  = 8'h02;
+    if (wr_go) begin
+      \$386  = 1'h0;
     end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$387  = tdc_start_delay_cycles;
-    if (\$230 ) begin
-      \$387  = w_data[15:0];
-    end
-    if (rst) begin
-      \$387  = 16'h0040;
+    if (g_bus_rst) begin
+      \$386  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$388  = write_pulse_cycles_cycles;
-    if (\$231 ) begin
-      \$388  = w_data[15:0];
+    \$387  = w_data;
+    if (\$217 ) begin
+      \$387  = s_axil_wdata;
     end
-    if (rst) begin
-      \$388  = 16'h0004;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$389  = write_row_addr_row;
-    if (\$232 ) begin
-      \$389  = w_data[15:0];
-    end
-    if (rst) begin
-      \$389  = 16'h0000;
+    if (g_bus_rst) begin
+      \$387  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$390  = mode_raw_codes;
-    if (\$233 ) begin
-      \$390  = w_data[0];
+    \$388  = w_full_word;
+    if (\$217 ) begin
+      \$388  = \$218 ;
     end
-    if (rst) begin
-      \$390  = 1'h0;
+    if (g_bus_rst) begin
+      \$388  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$391  = mode_activation;
-    if (\$234 ) begin
-      \$391  = w_data[1];
+    \$389  = s_axil_bvalid;
+    if (wr_go) begin
+      \$389  = 1'h1;
+    end else if (s_axil_bready) begin
+      \$389  = 1'h0;
     end
-    if (rst) begin
+    if (g_bus_rst) begin
+      \$389  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$390  = s_axil_bresp;
+    if (wr_go) begin
+      (* full_case = 32'd1 *)
+      if (\$219 ) begin
+        \$390  = 2'h3;
+      end else if (\$220 ) begin
+        \$390  = 2'h2;
+      end else begin
+        \$390  = 2'h0;
+      end
+    end
+    if (g_bus_rst) begin
+      \$390  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$391  = \$222 ;
+    if (g_bus_rst) begin
       \$391  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$392  = wv_ctrl_enable;
-    if (\$235 ) begin
-      \$392  = w_data[0];
-    end
-    if (rst) begin
-      \$392  = 1'h1;
+    \$392  = \$227 ;
+    if (g_bus_rst) begin
+      \$392  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$393  = wv_ctrl_pulse_doubling;
-    if (\$236 ) begin
-      \$393  = w_data[1];
-    end
-    if (rst) begin
-      \$393  = 1'h1;
+    \$393  = \$232 ;
+    if (g_bus_rst) begin
+      \$393  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$394  = wv_ctrl_max_retries;
-    if (\$237 ) begin
-      \$394  = w_data[11:8];
-    end
-    if (rst) begin
-      \$394  = 4'h3;
+    \$394  = \$237 ;
+    if (g_bus_rst) begin
+      \$394  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$395  = wv_read_delay;
-    if (\$238 ) begin
-      \$395  = w_data[15:0];
-    end
-    if (rst) begin
-      \$395  = 16'h0000;
+    \$395  = \$242 ;
+    if (g_bus_rst) begin
+      \$395  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$396  = wv_read_threshold;
-    if (\$239 ) begin
-      \$396  = w_data[23:16];
+    \$396  = s_axil_rvalid;
+    if (rd_fire) begin
+      \$396  = 1'h1;
+    end else if (s_axil_rready) begin
+      \$396  = 1'h0;
     end
-    if (rst) begin
-      \$396  = 8'h0c;
+    if (g_bus_rst) begin
+      \$396  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$397  = weight_data0_bits;
-    if (\$240 ) begin
-      \$397  = w_data;
+    \$397  = s_axil_rdata;
+    if (rd_fire) begin
+      \$397  = rd_value;
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$397  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$398  = weight_data1_bits;
-    if (\$241 ) begin
-      \$398  = w_data;
+    \$398  = s_axil_rresp;
+    if (rd_fire) begin
+      (* full_case = 32'd1 *)
+      if (rd_mapped) begin
+        \$398  = 2'h0;
+      end else begin
+        \$398  = 2'h3;
+      end
     end
-    if (rst) begin
-      \$398  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$399  = cal_offset0_offset;
-    if (\$242 ) begin
-      \$399  = w_data[15:0];
-    end
-    if (rst) begin
-      \$399  = 16'h0040;
+    if (g_bus_rst) begin
+      \$398  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$400  = cal_offset1_offset;
+    \$399  = bus_error_addr;
+    if (wr_error) begin
+      \$399  = aw_addr;
+    end else if (rd_error) begin
+      \$399  = s_axil_araddr;
+    end
+    if (g_bus_rst) begin
+      \$399  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$400  = precharge_cycles_cycles;
     if (\$243 ) begin
-      \$400  = w_data[15:0];
+      \$400  = w_data[7:0];
     end
-    if (rst) begin
-      \$400  = 16'h0040;
+    if (g_bus_rst) begin
+      \$400  = 8'h02;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$401  = cal_offset2_offset;
+    \$401  = tdc_start_delay_cycles;
     if (\$244 ) begin
       \$401  = w_data[15:0];
     end
-    if (rst) begin
+    if (g_bus_rst) begin
       \$401  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$402  = cal_offset3_offset;
+    \$402  = write_pulse_cycles_cycles;
     if (\$245 ) begin
       \$402  = w_data[15:0];
     end
-    if (rst) begin
-      \$402  = 16'h0040;
+    if (g_bus_rst) begin
+      \$402  = 16'h0004;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$403  = cal_offset4_offset;
+    \$403  = write_row_addr_row;
     if (\$246 ) begin
       \$403  = w_data[15:0];
     end
-    if (rst) begin
-      \$403  = 16'h0040;
+    if (g_bus_rst) begin
+      \$403  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$404  = cal_offset5_offset;
+    \$404  = mode_raw_codes;
     if (\$247 ) begin
-      \$404  = w_data[15:0];
+      \$404  = w_data[0];
     end
-    if (rst) begin
-      \$404  = 16'h0040;
+    if (g_bus_rst) begin
+      \$404  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$405  = cal_offset6_offset;
+    \$405  = mode_activation;
     if (\$248 ) begin
-      \$405  = w_data[15:0];
+      \$405  = w_data[1];
     end
-    if (rst) begin
-      \$405  = 16'h0040;
+    if (g_bus_rst) begin
+      \$405  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$406  = cal_offset7_offset;
+    \$406  = wv_ctrl_enable;
     if (\$249 ) begin
-      \$406  = w_data[15:0];
+      \$406  = w_data[0];
     end
-    if (rst) begin
-      \$406  = 16'h0040;
+    if (g_bus_rst) begin
+      \$406  = 1'h1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$407  = cal_offset8_offset;
+    \$407  = wv_ctrl_pulse_doubling;
     if (\$250 ) begin
-      \$407  = w_data[15:0];
+      \$407  = w_data[1];
     end
-    if (rst) begin
-      \$407  = 16'h0040;
+    if (g_bus_rst) begin
+      \$407  = 1'h1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$408  = cal_offset9_offset;
+    \$408  = wv_ctrl_max_retries;
     if (\$251 ) begin
-      \$408  = w_data[15:0];
+      \$408  = w_data[11:8];
     end
-    if (rst) begin
-      \$408  = 16'h0040;
+    if (g_bus_rst) begin
+      \$408  = 4'h3;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$409  = cal_offset10_offset;
+    \$409  = wv_read_delay;
     if (\$252 ) begin
       \$409  = w_data[15:0];
     end
-    if (rst) begin
-      \$409  = 16'h0040;
+    if (g_bus_rst) begin
+      \$409  = 16'h0000;
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$3911$0  };
-  assign wv_fail_mask0_bits = \port$3913$0 [31:0];
-  assign wv_fail_mask1_bits = \port$3913$0 [63:32];
-  assign g_regs_rst = rst;
+  assign wv_fail_row_row = { 10'h000, \port$4013$0  };
+  assign wv_fail_mask0_bits = \port$4015$0 [31:0];
+  assign wv_fail_mask1_bits = \port$4015$0 [63:32];
+  assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
   assign \$7  = \$6 ;
@@ -11067,20 +11167,30 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$64  = wr_hit[21];
   assign \$193  = w_data[0];
   assign wr_busy_reject = \$195 ;
+  assign \$202  = s_axil_awvalid;
+  assign \$209  = ctrl_write_row;
+  assign \$211  = status_tdc_overflow_set;
+  assign \$213  = status_length_error_set;
+  assign \$215  = status_write_failed_set;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast, g_ser_clk, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlast, g_ser_clk, g_serd_clk, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
+  reg [1023:0] \$10 ;
+  reg [4:0] \$11 ;
+  reg [5:0] \$12 ;
+  reg \$13 ;
   wire \$2 ;
   wire \$3 ;
-  wire [5:0] \$4 ;
-  wire [6:0] \$5 ;
-  reg [1023:0] \$6 ;
-  reg [5:0] \$7 ;
-  reg \$8 ;
+  wire \$4 ;
+  wire \$5 ;
+  wire \$6 ;
+  wire [5:0] \$7 ;
+  wire [5:0] \$8 ;
+  wire [6:0] \$9 ;
   reg [5:0] beats_left = 6'h00;
   output busy;
   wire busy;
@@ -11091,12 +11201,16 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
   wire \flags.overflow ;
   input g_ser_clk;
   wire g_ser_clk;
-  input g_ser_rst;
   wire g_ser_rst;
+  input g_serd_clk;
+  wire g_serd_clk;
+  input g_serd_rst;
+  wire g_serd_rst;
+  reg [4:0] index = 5'h00;
   input load;
   wire load;
   output [31:0] m_axis_tdata;
-  wire [31:0] m_axis_tdata;
+  reg [31:0] m_axis_tdata;
   output m_axis_tlast;
   wire m_axis_tlast;
   input m_axis_tready;
@@ -11104,63 +11218,149 @@ module \mram_macro.result_serializer (g_ser_rst, data, flags, busy, m_axis_tlast
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  reg [1023:0] shift = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   input short;
   wire short;
+  reg [1023:0] vector = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  assign busy = | beats_left;
   assign m_axis_tlast = beats_left == 1'h1;
   assign \$1  = ~ busy;
   assign \$2  = load & \$1 ;
   assign \$3  = busy & m_axis_tready;
-  assign \$4  = short ? 6'h02 : 6'h20;
-  assign \$5  = beats_left - 1'h1;
+  assign \$4  = ~ busy;
+  assign \$5  = load & \$4 ;
+  assign \$6  = busy & m_axis_tready;
+  assign \$7  = short ? 6'h02 : 6'h20;
+  assign \$8  = index + 1'h1;
+  assign \$9  = beats_left - 1'h1;
+  always @(posedge g_serd_clk)
+    vector <= \$10 ;
   always @(posedge g_ser_clk)
-    shift <= \$6 ;
+    index <= \$11 ;
   always @(posedge g_ser_clk)
-    beats_left <= \$7 ;
+    beats_left <= \$12 ;
   always @(posedge g_ser_clk)
-    m_axis_tuser <= \$8 ;
-  assign busy = | beats_left;
+    m_axis_tuser <= \$13 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$6  = shift;
+    (* full_case = 32'd1 *)
+    casez (index)
+      5'h00:
+          m_axis_tdata = vector[31:0];
+      5'h01:
+          m_axis_tdata = vector[63:32];
+      5'h02:
+          m_axis_tdata = vector[95:64];
+      5'h03:
+          m_axis_tdata = vector[127:96];
+      5'h04:
+          m_axis_tdata = vector[159:128];
+      5'h05:
+          m_axis_tdata = vector[191:160];
+      5'h06:
+          m_axis_tdata = vector[223:192];
+      5'h07:
+          m_axis_tdata = vector[255:224];
+      5'h08:
+          m_axis_tdata = vector[287:256];
+      5'h09:
+          m_axis_tdata = vector[319:288];
+      5'h0a:
+          m_axis_tdata = vector[351:320];
+      5'h0b:
+          m_axis_tdata = vector[383:352];
+      5'h0c:
+          m_axis_tdata = vector[415:384];
+      5'h0d:
+          m_axis_tdata = vector[447:416];
+      5'h0e:
+          m_axis_tdata = vector[479:448];
+      5'h0f:
+          m_axis_tdata = vector[511:480];
+      5'h10:
+          m_axis_tdata = vector[543:512];
+      5'h11:
+          m_axis_tdata = vector[575:544];
+      5'h12:
+          m_axis_tdata = vector[607:576];
+      5'h13:
+          m_axis_tdata = vector[639:608];
+      5'h14:
+          m_axis_tdata = vector[671:640];
+      5'h15:
+          m_axis_tdata = vector[703:672];
+      5'h16:
+          m_axis_tdata = vector[735:704];
+      5'h17:
+          m_axis_tdata = vector[767:736];
+      5'h18:
+          m_axis_tdata = vector[799:768];
+      5'h19:
+          m_axis_tdata = vector[831:800];
+      5'h1a:
+          m_axis_tdata = vector[863:832];
+      5'h1b:
+          m_axis_tdata = vector[895:864];
+      5'h1c:
+          m_axis_tdata = vector[927:896];
+      5'h1d:
+          m_axis_tdata = vector[959:928];
+      5'h1e:
+          m_axis_tdata = vector[991:960];
+      5'h1f:
+          m_axis_tdata = vector[1023:992];
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$10  = vector;
     if (\$2 ) begin
-      \$6  = data;
-    end else if (\$3 ) begin
-      \$6  = { 32'h00000000, shift[1023:32] };
+      \$10  = data;
     end
-    if (g_ser_rst) begin
-      \$6  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    if (g_serd_rst) begin
+      \$10  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$7  = beats_left;
-    if (\$2 ) begin
-      \$7  = \$4 ;
-    end else if (\$3 ) begin
-      \$7  = \$5 [5:0];
+    \$11  = index;
+    if (\$5 ) begin
+      \$11  = 5'h00;
+    end else if (\$6 ) begin
+      \$11  = \$8 [4:0];
     end
-    if (g_ser_rst) begin
-      \$7  = 6'h00;
+    if (g_serd_rst) begin
+      \$11  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$8  = m_axis_tuser;
-    if (\$2 ) begin
-      \$8  = flags;
+    \$12  = beats_left;
+    if (\$5 ) begin
+      \$12  = \$7 ;
+    end else if (\$6 ) begin
+      \$12  = \$9 [5:0];
     end
-    if (g_ser_rst) begin
-      \$8  = 1'h0;
+    if (g_serd_rst) begin
+      \$12  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$13  = m_axis_tuser;
+    if (\$5 ) begin
+      \$13  = flags;
+    end
+    if (g_serd_rst) begin
+      \$13  = 1'h0;
     end
   end
   assign m_axis_tvalid = busy;
-  assign m_axis_tdata = shift[31:0];
+  assign g_ser_rst = g_serd_rst;
   assign \flags.overflow  = flags;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4852$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4959$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -11169,11 +11369,36 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire \$12 ;
   wire \$13 ;
   wire \$14 ;
-  reg [3:0] \$15 ;
-  reg [1:0] \$16 ;
+  wire \$15 ;
+  wire \$16 ;
+  wire \$17 ;
+  wire \$18 ;
+  wire \$19 ;
   wire \$2 ;
+  wire \$20 ;
+  wire \$21 ;
+  wire \$22 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire \$3 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
+  reg [3:0] \$40 ;
+  reg [1:0] \$41 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -11203,8 +11428,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$4852$2 ;
-  wire [1:0] \port$4852$2 ;
+  output [1:0] \port$4959$2 ;
+  wire [1:0] \port$4959$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -11215,6 +11440,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire rst;
   reg [1:0] seq_state = 2'h0;
   wire shift;
+  wire trim_busy;
   input [3:0] vector_flags;
   wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
@@ -11232,19 +11458,36 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \$3  = \$2  & read_idle;
   assign \$4  = ~ out_busy;
   assign \$5  = flags[1] | \$4 ;
-  assign \$6  = ~ flags[1];
-  assign \$7  = ! seq_state;
-  assign \$8  = seq_state == 1'h1;
-  assign \$9  = seq_state == 2'h2;
-  assign \$10  = ~ write_busy;
-  assign \$11  = vector_valid & \$10 ;
-  assign \$12  = \$11  & read_idle;
-  assign \$13  = ~ out_busy;
-  assign \$14  = flags[1] | \$13 ;
+  assign \$8  = ~ flags[1];
+  assign \$9  = ~ write_busy;
+  assign \$10  = vector_valid & \$9 ;
+  assign \$11  = \$10  & read_idle;
+  assign \$12  = ~ out_busy;
+  assign \$13  = flags[1] | \$12 ;
+  assign \$16  = ~ flags[1];
+  assign \$17  = ~ write_busy;
+  assign \$18  = vector_valid & \$17 ;
+  assign \$19  = \$18  & read_idle;
+  assign \$20  = ! seq_state;
+  assign \$21  = seq_state == 1'h1;
+  assign \$22  = seq_state == 2'h2;
+  assign \$23  = ~ write_busy;
+  assign \$24  = vector_valid & \$23 ;
+  assign \$25  = \$24  & read_idle;
+  assign \$26  = ~ out_busy;
+  assign \$27  = flags[1] | \$26 ;
+  assign \$30  = ~ write_busy;
+  assign \$31  = vector_valid & \$30 ;
+  assign \$32  = \$31  & read_idle;
+  assign \$33  = ~ out_busy;
+  assign \$34  = flags[1] | \$33 ;
+  assign \$37  = ~ write_busy;
+  assign \$38  = vector_valid & \$37 ;
+  assign \$39  = \$38  & read_idle;
   always @(posedge clk)
-    flags <= \$15 ;
+    flags <= \$40 ;
   always @(posedge clk)
-    seq_state <= \$16 ;
+    seq_state <= \$41 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     array_idle = 1'h0;
@@ -11261,6 +11504,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           if (\$3 ) begin
             vector_take = 1'h1;
           end
+      2'h1:
+          if (read_done) begin
+            if (\$7 ) begin
+              if (\$11 ) begin
+                vector_take = 1'h1;
+              end
+            end
+          end
+      2'h2:
+          if (\$15 ) begin
+            if (\$19 ) begin
+              vector_take = 1'h1;
+            end
+          end
     endcase
   end
   always @* begin
@@ -11271,6 +11528,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           if (\$3 ) begin
             load_inputs = 1'h1;
           end
+      2'h1:
+          if (read_done) begin
+            if (\$7 ) begin
+              if (\$11 ) begin
+                load_inputs = 1'h1;
+              end
+            end
+          end
+      2'h2:
+          if (\$15 ) begin
+            if (\$19 ) begin
+              load_inputs = 1'h1;
+            end
+          end
     endcase
   end
   always @* begin
@@ -11280,6 +11551,20 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           if (\$3 ) begin
             read_start = 1'h1;
+          end
+      2'h1:
+          if (read_done) begin
+            if (\$7 ) begin
+              if (\$11 ) begin
+                read_start = 1'h1;
+              end
+            end
+          end
+      2'h2:
+          if (\$15 ) begin
+            if (\$19 ) begin
+              read_start = 1'h1;
+            end
           end
     endcase
   end
@@ -11302,9 +11587,13 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           /* empty */;
       2'h1:
-          /* empty */;
+          if (read_done) begin
+            if (\$7 ) begin
+              capture = 1'h1;
+            end
+          end
       2'h2:
-          if (\$5 ) begin
+          if (\$15 ) begin
             capture = 1'h1;
           end
     endcase
@@ -11316,10 +11605,14 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           /* empty */;
       2'h1:
-          /* empty */;
+          if (read_done) begin
+            if (\$7 ) begin
+              emit = \$8 ;
+            end
+          end
       2'h2:
-          if (\$5 ) begin
-            emit = \$6 ;
+          if (\$15 ) begin
+            emit = \$16 ;
           end
     endcase
   end
@@ -11330,51 +11623,79 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
       2'h0:
           /* empty */;
       2'h1:
-          /* empty */;
+          if (read_done) begin
+            if (\$7 ) begin
+              pass_done = 1'h1;
+            end
+          end
       2'h2:
-          if (\$5 ) begin
+          if (\$15 ) begin
             pass_done = 1'h1;
           end
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$15  = flags;
+    \$40  = flags;
     casez (seq_state)
       2'h0:
-          if (\$12 ) begin
-            \$15  = vector_flags;
+          if (\$25 ) begin
+            \$40  = vector_flags;
+          end
+      2'h1:
+          if (read_done) begin
+            if (\$29 ) begin
+              if (\$32 ) begin
+                \$40  = vector_flags;
+              end
+            end
+          end
+      2'h2:
+          if (\$36 ) begin
+            if (\$39 ) begin
+              \$40  = vector_flags;
+            end
           end
     endcase
     if (rst) begin
-      \$15  = 4'h0;
+      \$40  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$16  = seq_state;
+    \$41  = seq_state;
     casez (seq_state)
       2'h0:
-          if (\$12 ) begin
-            \$16  = 2'h1;
+          if (\$25 ) begin
+            \$41  = 2'h1;
           end
       2'h1:
           if (read_done) begin
-            \$16  = 2'h2;
+            \$41  = 2'h2;
+            if (\$29 ) begin
+              \$41  = 2'h0;
+              if (\$32 ) begin
+                \$41  = 2'h1;
+              end
+            end
           end
       2'h2:
-          if (\$14 ) begin
-            \$16  = 2'h0;
+          if (\$36 ) begin
+            \$41  = 2'h0;
+            if (\$39 ) begin
+              \$41  = 2'h1;
+            end
           end
     endcase
     if (rst) begin
-      \$16  = 2'h0;
+      \$41  = 2'h0;
     end
   end
   assign shift = flags[2];
   assign negate = flags[3];
+  assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$4852$2  = flags[3:2];
+  assign \port$4959$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -11383,19 +11704,27 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \vector_flags.hold  = vector_flags[1];
   assign \vector_flags.shift  = vector_flags[2];
   assign \vector_flags.negate  = vector_flags[3];
+  assign \$6  = 1'h1;
+  assign \$7  = \$5 ;
+  assign \$14  = 1'h1;
+  assign \$15  = \$13 ;
+  assign \$28  = 1'h1;
+  assign \$29  = \$27 ;
+  assign \$35  = 1'h1;
+  assign \$36  = \$34 ;
 endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
 , g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
 , g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
-, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4574$0 , \port$4576$0 , \port$4578$0 , \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 
-, \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 , \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 
-, \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 , \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 
-, \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 
-, \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 
-, \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 
-, \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , cmp);
+, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 
+, \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 
+, \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 
+, \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 
+, \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 , \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 
+, \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 , \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 
+, \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 , \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
@@ -12444,159 +12773,6 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire g_tdc9_rst;
   wire [63:0] overflow;
   (* init = 1'h0 *)
-  output \port$4574$0 ;
-  wire \port$4574$0 ;
-  (* init = 1'h0 *)
-  output \port$4576$0 ;
-  wire \port$4576$0 ;
-  (* init = 1'h0 *)
-  output \port$4578$0 ;
-  wire \port$4578$0 ;
-  (* init = 1'h0 *)
-  output \port$4580$0 ;
-  wire \port$4580$0 ;
-  (* init = 1'h0 *)
-  output \port$4582$0 ;
-  wire \port$4582$0 ;
-  (* init = 1'h0 *)
-  output \port$4584$0 ;
-  wire \port$4584$0 ;
-  (* init = 1'h0 *)
-  output \port$4586$0 ;
-  wire \port$4586$0 ;
-  (* init = 1'h0 *)
-  output \port$4588$0 ;
-  wire \port$4588$0 ;
-  (* init = 1'h0 *)
-  output \port$4590$0 ;
-  wire \port$4590$0 ;
-  (* init = 1'h0 *)
-  output \port$4592$0 ;
-  wire \port$4592$0 ;
-  (* init = 1'h0 *)
-  output \port$4594$0 ;
-  wire \port$4594$0 ;
-  (* init = 1'h0 *)
-  output \port$4596$0 ;
-  wire \port$4596$0 ;
-  (* init = 1'h0 *)
-  output \port$4598$0 ;
-  wire \port$4598$0 ;
-  (* init = 1'h0 *)
-  output \port$4600$0 ;
-  wire \port$4600$0 ;
-  (* init = 1'h0 *)
-  output \port$4602$0 ;
-  wire \port$4602$0 ;
-  (* init = 1'h0 *)
-  output \port$4604$0 ;
-  wire \port$4604$0 ;
-  (* init = 1'h0 *)
-  output \port$4606$0 ;
-  wire \port$4606$0 ;
-  (* init = 1'h0 *)
-  output \port$4608$0 ;
-  wire \port$4608$0 ;
-  (* init = 1'h0 *)
-  output \port$4610$0 ;
-  wire \port$4610$0 ;
-  (* init = 1'h0 *)
-  output \port$4612$0 ;
-  wire \port$4612$0 ;
-  (* init = 1'h0 *)
-  output \port$4614$0 ;
-  wire \port$4614$0 ;
-  (* init = 1'h0 *)
-  output \port$4616$0 ;
-  wire \port$4616$0 ;
-  (* init = 1'h0 *)
-  output \port$4618$0 ;
-  wire \port$4618$0 ;
-  (* init = 1'h0 *)
-  output \port$4620$0 ;
-  wire \port$4620$0 ;
-  (* init = 1'h0 *)
-  output \port$4622$0 ;
-  wire \port$4622$0 ;
-  (* init = 1'h0 *)
-  output \port$4624$0 ;
-  wire \port$4624$0 ;
-  (* init = 1'h0 *)
-  output \port$4626$0 ;
-  wire \port$4626$0 ;
-  (* init = 1'h0 *)
-  output \port$4628$0 ;
-  wire \port$4628$0 ;
-  (* init = 1'h0 *)
-  output \port$4630$0 ;
-  wire \port$4630$0 ;
-  (* init = 1'h0 *)
-  output \port$4632$0 ;
-  wire \port$4632$0 ;
-  (* init = 1'h0 *)
-  output \port$4634$0 ;
-  wire \port$4634$0 ;
-  (* init = 1'h0 *)
-  output \port$4636$0 ;
-  wire \port$4636$0 ;
-  (* init = 1'h0 *)
-  output \port$4638$0 ;
-  wire \port$4638$0 ;
-  (* init = 1'h0 *)
-  output \port$4640$0 ;
-  wire \port$4640$0 ;
-  (* init = 1'h0 *)
-  output \port$4642$0 ;
-  wire \port$4642$0 ;
-  (* init = 1'h0 *)
-  output \port$4644$0 ;
-  wire \port$4644$0 ;
-  (* init = 1'h0 *)
-  output \port$4646$0 ;
-  wire \port$4646$0 ;
-  (* init = 1'h0 *)
-  output \port$4648$0 ;
-  wire \port$4648$0 ;
-  (* init = 1'h0 *)
-  output \port$4650$0 ;
-  wire \port$4650$0 ;
-  (* init = 1'h0 *)
-  output \port$4652$0 ;
-  wire \port$4652$0 ;
-  (* init = 1'h0 *)
-  output \port$4654$0 ;
-  wire \port$4654$0 ;
-  (* init = 1'h0 *)
-  output \port$4656$0 ;
-  wire \port$4656$0 ;
-  (* init = 1'h0 *)
-  output \port$4658$0 ;
-  wire \port$4658$0 ;
-  (* init = 1'h0 *)
-  output \port$4660$0 ;
-  wire \port$4660$0 ;
-  (* init = 1'h0 *)
-  output \port$4662$0 ;
-  wire \port$4662$0 ;
-  (* init = 1'h0 *)
-  output \port$4664$0 ;
-  wire \port$4664$0 ;
-  (* init = 1'h0 *)
-  output \port$4666$0 ;
-  wire \port$4666$0 ;
-  (* init = 1'h0 *)
-  output \port$4668$0 ;
-  wire \port$4668$0 ;
-  (* init = 1'h0 *)
-  output \port$4670$0 ;
-  wire \port$4670$0 ;
-  (* init = 1'h0 *)
-  output \port$4672$0 ;
-  wire \port$4672$0 ;
-  (* init = 1'h0 *)
-  output \port$4674$0 ;
-  wire \port$4674$0 ;
-  (* init = 1'h0 *)
   output \port$4676$0 ;
   wire \port$4676$0 ;
   (* init = 1'h0 *)
@@ -12635,159 +12811,159 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   (* init = 1'h0 *)
   output \port$4700$0 ;
   wire \port$4700$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4702$0 ;
-  wire [6:0] \port$4702$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4704$0 ;
-  wire [6:0] \port$4704$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4706$0 ;
-  wire [6:0] \port$4706$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4708$0 ;
-  wire [6:0] \port$4708$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4710$0 ;
-  wire [6:0] \port$4710$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4712$0 ;
-  wire [6:0] \port$4712$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4714$0 ;
-  wire [6:0] \port$4714$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4716$0 ;
-  wire [6:0] \port$4716$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4718$0 ;
-  wire [6:0] \port$4718$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4720$0 ;
-  wire [6:0] \port$4720$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4722$0 ;
-  wire [6:0] \port$4722$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4724$0 ;
-  wire [6:0] \port$4724$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4726$0 ;
-  wire [6:0] \port$4726$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4728$0 ;
-  wire [6:0] \port$4728$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4730$0 ;
-  wire [6:0] \port$4730$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4732$0 ;
-  wire [6:0] \port$4732$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4734$0 ;
-  wire [6:0] \port$4734$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4736$0 ;
-  wire [6:0] \port$4736$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4738$0 ;
-  wire [6:0] \port$4738$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4740$0 ;
-  wire [6:0] \port$4740$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4742$0 ;
-  wire [6:0] \port$4742$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4744$0 ;
-  wire [6:0] \port$4744$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4746$0 ;
-  wire [6:0] \port$4746$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4748$0 ;
-  wire [6:0] \port$4748$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4750$0 ;
-  wire [6:0] \port$4750$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4752$0 ;
-  wire [6:0] \port$4752$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4754$0 ;
-  wire [6:0] \port$4754$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4756$0 ;
-  wire [6:0] \port$4756$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4758$0 ;
-  wire [6:0] \port$4758$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4760$0 ;
-  wire [6:0] \port$4760$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4762$0 ;
-  wire [6:0] \port$4762$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4764$0 ;
-  wire [6:0] \port$4764$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4766$0 ;
-  wire [6:0] \port$4766$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4768$0 ;
-  wire [6:0] \port$4768$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4770$0 ;
-  wire [6:0] \port$4770$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4772$0 ;
-  wire [6:0] \port$4772$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4774$0 ;
-  wire [6:0] \port$4774$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4776$0 ;
-  wire [6:0] \port$4776$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4778$0 ;
-  wire [6:0] \port$4778$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4780$0 ;
-  wire [6:0] \port$4780$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4782$0 ;
-  wire [6:0] \port$4782$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4784$0 ;
-  wire [6:0] \port$4784$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4786$0 ;
-  wire [6:0] \port$4786$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4788$0 ;
-  wire [6:0] \port$4788$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4790$0 ;
-  wire [6:0] \port$4790$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4792$0 ;
-  wire [6:0] \port$4792$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4794$0 ;
-  wire [6:0] \port$4794$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4796$0 ;
-  wire [6:0] \port$4796$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4798$0 ;
-  wire [6:0] \port$4798$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4800$0 ;
-  wire [6:0] \port$4800$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$4802$0 ;
-  wire [6:0] \port$4802$0 ;
+  (* init = 1'h0 *)
+  output \port$4702$0 ;
+  wire \port$4702$0 ;
+  (* init = 1'h0 *)
+  output \port$4704$0 ;
+  wire \port$4704$0 ;
+  (* init = 1'h0 *)
+  output \port$4706$0 ;
+  wire \port$4706$0 ;
+  (* init = 1'h0 *)
+  output \port$4708$0 ;
+  wire \port$4708$0 ;
+  (* init = 1'h0 *)
+  output \port$4710$0 ;
+  wire \port$4710$0 ;
+  (* init = 1'h0 *)
+  output \port$4712$0 ;
+  wire \port$4712$0 ;
+  (* init = 1'h0 *)
+  output \port$4714$0 ;
+  wire \port$4714$0 ;
+  (* init = 1'h0 *)
+  output \port$4716$0 ;
+  wire \port$4716$0 ;
+  (* init = 1'h0 *)
+  output \port$4718$0 ;
+  wire \port$4718$0 ;
+  (* init = 1'h0 *)
+  output \port$4720$0 ;
+  wire \port$4720$0 ;
+  (* init = 1'h0 *)
+  output \port$4722$0 ;
+  wire \port$4722$0 ;
+  (* init = 1'h0 *)
+  output \port$4724$0 ;
+  wire \port$4724$0 ;
+  (* init = 1'h0 *)
+  output \port$4726$0 ;
+  wire \port$4726$0 ;
+  (* init = 1'h0 *)
+  output \port$4728$0 ;
+  wire \port$4728$0 ;
+  (* init = 1'h0 *)
+  output \port$4730$0 ;
+  wire \port$4730$0 ;
+  (* init = 1'h0 *)
+  output \port$4732$0 ;
+  wire \port$4732$0 ;
+  (* init = 1'h0 *)
+  output \port$4734$0 ;
+  wire \port$4734$0 ;
+  (* init = 1'h0 *)
+  output \port$4736$0 ;
+  wire \port$4736$0 ;
+  (* init = 1'h0 *)
+  output \port$4738$0 ;
+  wire \port$4738$0 ;
+  (* init = 1'h0 *)
+  output \port$4740$0 ;
+  wire \port$4740$0 ;
+  (* init = 1'h0 *)
+  output \port$4742$0 ;
+  wire \port$4742$0 ;
+  (* init = 1'h0 *)
+  output \port$4744$0 ;
+  wire \port$4744$0 ;
+  (* init = 1'h0 *)
+  output \port$4746$0 ;
+  wire \port$4746$0 ;
+  (* init = 1'h0 *)
+  output \port$4748$0 ;
+  wire \port$4748$0 ;
+  (* init = 1'h0 *)
+  output \port$4750$0 ;
+  wire \port$4750$0 ;
+  (* init = 1'h0 *)
+  output \port$4752$0 ;
+  wire \port$4752$0 ;
+  (* init = 1'h0 *)
+  output \port$4754$0 ;
+  wire \port$4754$0 ;
+  (* init = 1'h0 *)
+  output \port$4756$0 ;
+  wire \port$4756$0 ;
+  (* init = 1'h0 *)
+  output \port$4758$0 ;
+  wire \port$4758$0 ;
+  (* init = 1'h0 *)
+  output \port$4760$0 ;
+  wire \port$4760$0 ;
+  (* init = 1'h0 *)
+  output \port$4762$0 ;
+  wire \port$4762$0 ;
+  (* init = 1'h0 *)
+  output \port$4764$0 ;
+  wire \port$4764$0 ;
+  (* init = 1'h0 *)
+  output \port$4766$0 ;
+  wire \port$4766$0 ;
+  (* init = 1'h0 *)
+  output \port$4768$0 ;
+  wire \port$4768$0 ;
+  (* init = 1'h0 *)
+  output \port$4770$0 ;
+  wire \port$4770$0 ;
+  (* init = 1'h0 *)
+  output \port$4772$0 ;
+  wire \port$4772$0 ;
+  (* init = 1'h0 *)
+  output \port$4774$0 ;
+  wire \port$4774$0 ;
+  (* init = 1'h0 *)
+  output \port$4776$0 ;
+  wire \port$4776$0 ;
+  (* init = 1'h0 *)
+  output \port$4778$0 ;
+  wire \port$4778$0 ;
+  (* init = 1'h0 *)
+  output \port$4780$0 ;
+  wire \port$4780$0 ;
+  (* init = 1'h0 *)
+  output \port$4782$0 ;
+  wire \port$4782$0 ;
+  (* init = 1'h0 *)
+  output \port$4784$0 ;
+  wire \port$4784$0 ;
+  (* init = 1'h0 *)
+  output \port$4786$0 ;
+  wire \port$4786$0 ;
+  (* init = 1'h0 *)
+  output \port$4788$0 ;
+  wire \port$4788$0 ;
+  (* init = 1'h0 *)
+  output \port$4790$0 ;
+  wire \port$4790$0 ;
+  (* init = 1'h0 *)
+  output \port$4792$0 ;
+  wire \port$4792$0 ;
+  (* init = 1'h0 *)
+  output \port$4794$0 ;
+  wire \port$4794$0 ;
+  (* init = 1'h0 *)
+  output \port$4796$0 ;
+  wire \port$4796$0 ;
+  (* init = 1'h0 *)
+  output \port$4798$0 ;
+  wire \port$4798$0 ;
+  (* init = 1'h0 *)
+  output \port$4800$0 ;
+  wire \port$4800$0 ;
+  (* init = 1'h0 *)
+  output \port$4802$0 ;
+  wire \port$4802$0 ;
   (* init = 7'h00 *)
   output [6:0] \port$4804$0 ;
   wire [6:0] \port$4804$0 ;
@@ -12827,6 +13003,159 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   (* init = 7'h00 *)
   output [6:0] \port$4828$0 ;
   wire [6:0] \port$4828$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4830$0 ;
+  wire [6:0] \port$4830$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4832$0 ;
+  wire [6:0] \port$4832$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4834$0 ;
+  wire [6:0] \port$4834$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4836$0 ;
+  wire [6:0] \port$4836$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4838$0 ;
+  wire [6:0] \port$4838$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4840$0 ;
+  wire [6:0] \port$4840$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4842$0 ;
+  wire [6:0] \port$4842$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4844$0 ;
+  wire [6:0] \port$4844$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4846$0 ;
+  wire [6:0] \port$4846$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4848$0 ;
+  wire [6:0] \port$4848$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4850$0 ;
+  wire [6:0] \port$4850$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4852$0 ;
+  wire [6:0] \port$4852$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4854$0 ;
+  wire [6:0] \port$4854$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4856$0 ;
+  wire [6:0] \port$4856$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4858$0 ;
+  wire [6:0] \port$4858$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4860$0 ;
+  wire [6:0] \port$4860$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4862$0 ;
+  wire [6:0] \port$4862$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4864$0 ;
+  wire [6:0] \port$4864$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4866$0 ;
+  wire [6:0] \port$4866$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4868$0 ;
+  wire [6:0] \port$4868$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4870$0 ;
+  wire [6:0] \port$4870$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4872$0 ;
+  wire [6:0] \port$4872$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4874$0 ;
+  wire [6:0] \port$4874$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4876$0 ;
+  wire [6:0] \port$4876$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4878$0 ;
+  wire [6:0] \port$4878$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4880$0 ;
+  wire [6:0] \port$4880$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4882$0 ;
+  wire [6:0] \port$4882$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4884$0 ;
+  wire [6:0] \port$4884$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4886$0 ;
+  wire [6:0] \port$4886$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4888$0 ;
+  wire [6:0] \port$4888$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4890$0 ;
+  wire [6:0] \port$4890$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4892$0 ;
+  wire [6:0] \port$4892$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4894$0 ;
+  wire [6:0] \port$4894$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4896$0 ;
+  wire [6:0] \port$4896$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4898$0 ;
+  wire [6:0] \port$4898$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4900$0 ;
+  wire [6:0] \port$4900$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4902$0 ;
+  wire [6:0] \port$4902$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4904$0 ;
+  wire [6:0] \port$4904$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4906$0 ;
+  wire [6:0] \port$4906$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4908$0 ;
+  wire [6:0] \port$4908$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4910$0 ;
+  wire [6:0] \port$4910$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4912$0 ;
+  wire [6:0] \port$4912$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4914$0 ;
+  wire [6:0] \port$4914$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4916$0 ;
+  wire [6:0] \port$4916$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4918$0 ;
+  wire [6:0] \port$4918$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4920$0 ;
+  wire [6:0] \port$4920$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4922$0 ;
+  wire [6:0] \port$4922$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4924$0 ;
+  wire [6:0] \port$4924$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4926$0 ;
+  wire [6:0] \port$4926$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4928$0 ;
+  wire [6:0] \port$4928$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$4930$0 ;
+  wire [6:0] \port$4930$0 ;
   input rst;
   wire rst;
   input window_end;
@@ -16757,134 +17086,134 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$4574$0  = \$580 ;
-  assign \port$4576$0  = \$582 ;
-  assign \port$4578$0  = \$584 ;
-  assign \port$4580$0  = \$586 ;
-  assign \port$4582$0  = \$588 ;
-  assign \port$4584$0  = \$590 ;
-  assign \port$4586$0  = \$592 ;
-  assign \port$4588$0  = \$594 ;
-  assign \port$4590$0  = \$596 ;
-  assign \port$4592$0  = \$598 ;
-  assign \port$4594$0  = \$600 ;
-  assign \port$4596$0  = \$602 ;
-  assign \port$4598$0  = \$604 ;
-  assign \port$4600$0  = \$606 ;
-  assign \port$4602$0  = \$608 ;
-  assign \port$4604$0  = \$610 ;
-  assign \port$4606$0  = \$612 ;
-  assign \port$4608$0  = \$614 ;
-  assign \port$4610$0  = \$616 ;
-  assign \port$4612$0  = \$618 ;
-  assign \port$4614$0  = \$620 ;
-  assign \port$4616$0  = \$622 ;
-  assign \port$4618$0  = \$624 ;
-  assign \port$4620$0  = \$626 ;
-  assign \port$4622$0  = \$628 ;
-  assign \port$4624$0  = \$630 ;
-  assign \port$4626$0  = \$632 ;
-  assign \port$4628$0  = \$634 ;
-  assign \port$4630$0  = \$636 ;
-  assign \port$4632$0  = \$638 ;
-  assign \port$4634$0  = \$640 ;
-  assign \port$4636$0  = \$642 ;
-  assign \port$4638$0  = \$644 ;
-  assign \port$4640$0  = \$646 ;
-  assign \port$4642$0  = \$648 ;
-  assign \port$4644$0  = \$650 ;
-  assign \port$4646$0  = \$652 ;
-  assign \port$4648$0  = \$654 ;
-  assign \port$4650$0  = \$656 ;
-  assign \port$4652$0  = \$658 ;
-  assign \port$4654$0  = \$660 ;
-  assign \port$4656$0  = \$662 ;
-  assign \port$4658$0  = \$664 ;
-  assign \port$4660$0  = \$666 ;
-  assign \port$4662$0  = \$668 ;
-  assign \port$4664$0  = \$670 ;
-  assign \port$4666$0  = \$672 ;
-  assign \port$4668$0  = \$674 ;
-  assign \port$4670$0  = \$676 ;
-  assign \port$4672$0  = \$678 ;
-  assign \port$4674$0  = \$680 ;
-  assign \port$4676$0  = \$682 ;
-  assign \port$4678$0  = \$684 ;
-  assign \port$4680$0  = \$686 ;
-  assign \port$4682$0  = \$688 ;
-  assign \port$4684$0  = \$690 ;
-  assign \port$4686$0  = \$692 ;
-  assign \port$4688$0  = \$694 ;
-  assign \port$4690$0  = \$696 ;
-  assign \port$4692$0  = \$698 ;
-  assign \port$4694$0  = \$700 ;
-  assign \port$4696$0  = \$702 ;
-  assign \port$4698$0  = \$704 ;
-  assign \port$4700$0  = \$706 ;
-  assign \port$4702$0  = \$708 ;
-  assign \port$4704$0  = \$710 ;
-  assign \port$4706$0  = \$712 ;
-  assign \port$4708$0  = \$714 ;
-  assign \port$4710$0  = \$716 ;
-  assign \port$4712$0  = \$718 ;
-  assign \port$4714$0  = \$720 ;
-  assign \port$4716$0  = \$722 ;
-  assign \port$4718$0  = \$724 ;
-  assign \port$4720$0  = \$726 ;
-  assign \port$4722$0  = \$728 ;
-  assign \port$4724$0  = \$730 ;
-  assign \port$4726$0  = \$732 ;
-  assign \port$4728$0  = \$734 ;
-  assign \port$4730$0  = \$736 ;
-  assign \port$4732$0  = \$738 ;
-  assign \port$4734$0  = \$740 ;
-  assign \port$4736$0  = \$742 ;
-  assign \port$4738$0  = \$744 ;
-  assign \port$4740$0  = \$746 ;
-  assign \port$4742$0  = \$748 ;
-  assign \port$4744$0  = \$750 ;
-  assign \port$4746$0  = \$752 ;
-  assign \port$4748$0  = \$754 ;
-  assign \port$4750$0  = \$756 ;
-  assign \port$4752$0  = \$758 ;
-  assign \port$4754$0  = \$760 ;
-  assign \port$4756$0  = \$762 ;
-  assign \port$4758$0  = \$764 ;
-  assign \port$4760$0  = \$766 ;
-  assign \port$4762$0  = \$768 ;
-  assign \port$4764$0  = \$770 ;
-  assign \port$4766$0  = \$772 ;
-  assign \port$4768$0  = \$774 ;
-  assign \port$4770$0  = \$776 ;
-  assign \port$4772$0  = \$778 ;
-  assign \port$4774$0  = \$780 ;
-  assign \port$4776$0  = \$782 ;
-  assign \port$4778$0  = \$784 ;
-  assign \port$4780$0  = \$786 ;
-  assign \port$4782$0  = \$788 ;
-  assign \port$4784$0  = \$790 ;
-  assign \port$4786$0  = \$792 ;
-  assign \port$4788$0  = \$794 ;
-  assign \port$4790$0  = \$796 ;
-  assign \port$4792$0  = \$798 ;
-  assign \port$4794$0  = \$800 ;
-  assign \port$4796$0  = \$802 ;
-  assign \port$4798$0  = \$804 ;
-  assign \port$4800$0  = \$806 ;
-  assign \port$4802$0  = \$808 ;
-  assign \port$4804$0  = \$810 ;
-  assign \port$4806$0  = \$812 ;
-  assign \port$4808$0  = \$814 ;
-  assign \port$4810$0  = \$816 ;
-  assign \port$4812$0  = \$818 ;
-  assign \port$4814$0  = \$820 ;
-  assign \port$4816$0  = \$822 ;
-  assign \port$4818$0  = \$824 ;
-  assign \port$4820$0  = \$826 ;
-  assign \port$4822$0  = \$828 ;
-  assign \port$4824$0  = \$830 ;
-  assign \port$4826$0  = \$832 ;
-  assign \port$4828$0  = \$834 ;
+  assign \port$4676$0  = \$580 ;
+  assign \port$4678$0  = \$582 ;
+  assign \port$4680$0  = \$584 ;
+  assign \port$4682$0  = \$586 ;
+  assign \port$4684$0  = \$588 ;
+  assign \port$4686$0  = \$590 ;
+  assign \port$4688$0  = \$592 ;
+  assign \port$4690$0  = \$594 ;
+  assign \port$4692$0  = \$596 ;
+  assign \port$4694$0  = \$598 ;
+  assign \port$4696$0  = \$600 ;
+  assign \port$4698$0  = \$602 ;
+  assign \port$4700$0  = \$604 ;
+  assign \port$4702$0  = \$606 ;
+  assign \port$4704$0  = \$608 ;
+  assign \port$4706$0  = \$610 ;
+  assign \port$4708$0  = \$612 ;
+  assign \port$4710$0  = \$614 ;
+  assign \port$4712$0  = \$616 ;
+  assign \port$4714$0  = \$618 ;
+  assign \port$4716$0  = \$620 ;
+  assign \port$4718$0  = \$622 ;
+  assign \port$4720$0  = \$624 ;
+  assign \port$4722$0  = \$626 ;
+  assign \port$4724$0  = \$628 ;
+  assign \port$4726$0  = \$630 ;
+  assign \port$4728$0  = \$632 ;
+  assign \port$4730$0  = \$634 ;
+  assign \port$4732$0  = \$636 ;
+  assign \port$4734$0  = \$638 ;
+  assign \port$4736$0  = \$640 ;
+  assign \port$4738$0  = \$642 ;
+  assign \port$4740$0  = \$644 ;
+  assign \port$4742$0  = \$646 ;
+  assign \port$4744$0  = \$648 ;
+  assign \port$4746$0  = \$650 ;
+  assign \port$4748$0  = \$652 ;
+  assign \port$4750$0  = \$654 ;
+  assign \port$4752$0  = \$656 ;
+  assign \port$4754$0  = \$658 ;
+  assign \port$4756$0  = \$660 ;
+  assign \port$4758$0  = \$662 ;
+  assign \port$4760$0  = \$664 ;
+  assign \port$4762$0  = \$666 ;
+  assign \port$4764$0  = \$668 ;
+  assign \port$4766$0  = \$670 ;
+  assign \port$4768$0  = \$672 ;
+  assign \port$4770$0  = \$674 ;
+  assign \port$4772$0  = \$676 ;
+  assign \port$4774$0  = \$678 ;
+  assign \port$4776$0  = \$680 ;
+  assign \port$4778$0  = \$682 ;
+  assign \port$4780$0  = \$684 ;
+  assign \port$4782$0  = \$686 ;
+  assign \port$4784$0  = \$688 ;
+  assign \port$4786$0  = \$690 ;
+  assign \port$4788$0  = \$692 ;
+  assign \port$4790$0  = \$694 ;
+  assign \port$4792$0  = \$696 ;
+  assign \port$4794$0  = \$698 ;
+  assign \port$4796$0  = \$700 ;
+  assign \port$4798$0  = \$702 ;
+  assign \port$4800$0  = \$704 ;
+  assign \port$4802$0  = \$706 ;
+  assign \port$4804$0  = \$708 ;
+  assign \port$4806$0  = \$710 ;
+  assign \port$4808$0  = \$712 ;
+  assign \port$4810$0  = \$714 ;
+  assign \port$4812$0  = \$716 ;
+  assign \port$4814$0  = \$718 ;
+  assign \port$4816$0  = \$720 ;
+  assign \port$4818$0  = \$722 ;
+  assign \port$4820$0  = \$724 ;
+  assign \port$4822$0  = \$726 ;
+  assign \port$4824$0  = \$728 ;
+  assign \port$4826$0  = \$730 ;
+  assign \port$4828$0  = \$732 ;
+  assign \port$4830$0  = \$734 ;
+  assign \port$4832$0  = \$736 ;
+  assign \port$4834$0  = \$738 ;
+  assign \port$4836$0  = \$740 ;
+  assign \port$4838$0  = \$742 ;
+  assign \port$4840$0  = \$744 ;
+  assign \port$4842$0  = \$746 ;
+  assign \port$4844$0  = \$748 ;
+  assign \port$4846$0  = \$750 ;
+  assign \port$4848$0  = \$752 ;
+  assign \port$4850$0  = \$754 ;
+  assign \port$4852$0  = \$756 ;
+  assign \port$4854$0  = \$758 ;
+  assign \port$4856$0  = \$760 ;
+  assign \port$4858$0  = \$762 ;
+  assign \port$4860$0  = \$764 ;
+  assign \port$4862$0  = \$766 ;
+  assign \port$4864$0  = \$768 ;
+  assign \port$4866$0  = \$770 ;
+  assign \port$4868$0  = \$772 ;
+  assign \port$4870$0  = \$774 ;
+  assign \port$4872$0  = \$776 ;
+  assign \port$4874$0  = \$778 ;
+  assign \port$4876$0  = \$780 ;
+  assign \port$4878$0  = \$782 ;
+  assign \port$4880$0  = \$784 ;
+  assign \port$4882$0  = \$786 ;
+  assign \port$4884$0  = \$788 ;
+  assign \port$4886$0  = \$790 ;
+  assign \port$4888$0  = \$792 ;
+  assign \port$4890$0  = \$794 ;
+  assign \port$4892$0  = \$796 ;
+  assign \port$4894$0  = \$798 ;
+  assign \port$4896$0  = \$800 ;
+  assign \port$4898$0  = \$802 ;
+  assign \port$4900$0  = \$804 ;
+  assign \port$4902$0  = \$806 ;
+  assign \port$4904$0  = \$808 ;
+  assign \port$4906$0  = \$810 ;
+  assign \port$4908$0  = \$812 ;
+  assign \port$4910$0  = \$814 ;
+  assign \port$4912$0  = \$816 ;
+  assign \port$4914$0  = \$818 ;
+  assign \port$4916$0  = \$820 ;
+  assign \port$4918$0  = \$822 ;
+  assign \port$4920$0  = \$824 ;
+  assign \port$4922$0  = \$826 ;
+  assign \port$4924$0  = \$828 ;
+  assign \port$4926$0  = \$830 ;
+  assign \port$4928$0  = \$832 ;
+  assign \port$4930$0  = \$834 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -16952,14 +17281,14 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$3980$0 , \port$3982$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4574$0 , \port$4576$0 , \port$4578$0 , \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 
-, \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 , \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 
-, \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 , \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 
-, \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 
-, \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 
-, \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 
-, \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4082$0 , \port$4084$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 
+, \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 
+, \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 
+, \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 
+, \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 , \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 
+, \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 , \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 
+, \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -17308,112 +17637,10 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$3980$0 ;
-  wire [31:0] \port$3980$0 ;
-  input [31:0] \port$3982$0 ;
-  wire [31:0] \port$3982$0 ;
-  input \port$4574$0 ;
-  wire \port$4574$0 ;
-  input \port$4576$0 ;
-  wire \port$4576$0 ;
-  input \port$4578$0 ;
-  wire \port$4578$0 ;
-  input \port$4580$0 ;
-  wire \port$4580$0 ;
-  input \port$4582$0 ;
-  wire \port$4582$0 ;
-  input \port$4584$0 ;
-  wire \port$4584$0 ;
-  input \port$4586$0 ;
-  wire \port$4586$0 ;
-  input \port$4588$0 ;
-  wire \port$4588$0 ;
-  input \port$4590$0 ;
-  wire \port$4590$0 ;
-  input \port$4592$0 ;
-  wire \port$4592$0 ;
-  input \port$4594$0 ;
-  wire \port$4594$0 ;
-  input \port$4596$0 ;
-  wire \port$4596$0 ;
-  input \port$4598$0 ;
-  wire \port$4598$0 ;
-  input \port$4600$0 ;
-  wire \port$4600$0 ;
-  input \port$4602$0 ;
-  wire \port$4602$0 ;
-  input \port$4604$0 ;
-  wire \port$4604$0 ;
-  input \port$4606$0 ;
-  wire \port$4606$0 ;
-  input \port$4608$0 ;
-  wire \port$4608$0 ;
-  input \port$4610$0 ;
-  wire \port$4610$0 ;
-  input \port$4612$0 ;
-  wire \port$4612$0 ;
-  input \port$4614$0 ;
-  wire \port$4614$0 ;
-  input \port$4616$0 ;
-  wire \port$4616$0 ;
-  input \port$4618$0 ;
-  wire \port$4618$0 ;
-  input \port$4620$0 ;
-  wire \port$4620$0 ;
-  input \port$4622$0 ;
-  wire \port$4622$0 ;
-  input \port$4624$0 ;
-  wire \port$4624$0 ;
-  input \port$4626$0 ;
-  wire \port$4626$0 ;
-  input \port$4628$0 ;
-  wire \port$4628$0 ;
-  input \port$4630$0 ;
-  wire \port$4630$0 ;
-  input \port$4632$0 ;
-  wire \port$4632$0 ;
-  input \port$4634$0 ;
-  wire \port$4634$0 ;
-  input \port$4636$0 ;
-  wire \port$4636$0 ;
-  input \port$4638$0 ;
-  wire \port$4638$0 ;
-  input \port$4640$0 ;
-  wire \port$4640$0 ;
-  input \port$4642$0 ;
-  wire \port$4642$0 ;
-  input \port$4644$0 ;
-  wire \port$4644$0 ;
-  input \port$4646$0 ;
-  wire \port$4646$0 ;
-  input \port$4648$0 ;
-  wire \port$4648$0 ;
-  input \port$4650$0 ;
-  wire \port$4650$0 ;
-  input \port$4652$0 ;
-  wire \port$4652$0 ;
-  input \port$4654$0 ;
-  wire \port$4654$0 ;
-  input \port$4656$0 ;
-  wire \port$4656$0 ;
-  input \port$4658$0 ;
-  wire \port$4658$0 ;
-  input \port$4660$0 ;
-  wire \port$4660$0 ;
-  input \port$4662$0 ;
-  wire \port$4662$0 ;
-  input \port$4664$0 ;
-  wire \port$4664$0 ;
-  input \port$4666$0 ;
-  wire \port$4666$0 ;
-  input \port$4668$0 ;
-  wire \port$4668$0 ;
-  input \port$4670$0 ;
-  wire \port$4670$0 ;
-  input \port$4672$0 ;
-  wire \port$4672$0 ;
-  input \port$4674$0 ;
-  wire \port$4674$0 ;
+  input [31:0] \port$4082$0 ;
+  wire [31:0] \port$4082$0 ;
+  input [31:0] \port$4084$0 ;
+  wire [31:0] \port$4084$0 ;
   input \port$4676$0 ;
   wire \port$4676$0 ;
   input \port$4678$0 ;
@@ -17440,108 +17667,108 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire \port$4698$0 ;
   input \port$4700$0 ;
   wire \port$4700$0 ;
-  input [6:0] \port$4702$0 ;
-  wire [6:0] \port$4702$0 ;
-  input [6:0] \port$4704$0 ;
-  wire [6:0] \port$4704$0 ;
-  input [6:0] \port$4706$0 ;
-  wire [6:0] \port$4706$0 ;
-  input [6:0] \port$4708$0 ;
-  wire [6:0] \port$4708$0 ;
-  input [6:0] \port$4710$0 ;
-  wire [6:0] \port$4710$0 ;
-  input [6:0] \port$4712$0 ;
-  wire [6:0] \port$4712$0 ;
-  input [6:0] \port$4714$0 ;
-  wire [6:0] \port$4714$0 ;
-  input [6:0] \port$4716$0 ;
-  wire [6:0] \port$4716$0 ;
-  input [6:0] \port$4718$0 ;
-  wire [6:0] \port$4718$0 ;
-  input [6:0] \port$4720$0 ;
-  wire [6:0] \port$4720$0 ;
-  input [6:0] \port$4722$0 ;
-  wire [6:0] \port$4722$0 ;
-  input [6:0] \port$4724$0 ;
-  wire [6:0] \port$4724$0 ;
-  input [6:0] \port$4726$0 ;
-  wire [6:0] \port$4726$0 ;
-  input [6:0] \port$4728$0 ;
-  wire [6:0] \port$4728$0 ;
-  input [6:0] \port$4730$0 ;
-  wire [6:0] \port$4730$0 ;
-  input [6:0] \port$4732$0 ;
-  wire [6:0] \port$4732$0 ;
-  input [6:0] \port$4734$0 ;
-  wire [6:0] \port$4734$0 ;
-  input [6:0] \port$4736$0 ;
-  wire [6:0] \port$4736$0 ;
-  input [6:0] \port$4738$0 ;
-  wire [6:0] \port$4738$0 ;
-  input [6:0] \port$4740$0 ;
-  wire [6:0] \port$4740$0 ;
-  input [6:0] \port$4742$0 ;
-  wire [6:0] \port$4742$0 ;
-  input [6:0] \port$4744$0 ;
-  wire [6:0] \port$4744$0 ;
-  input [6:0] \port$4746$0 ;
-  wire [6:0] \port$4746$0 ;
-  input [6:0] \port$4748$0 ;
-  wire [6:0] \port$4748$0 ;
-  input [6:0] \port$4750$0 ;
-  wire [6:0] \port$4750$0 ;
-  input [6:0] \port$4752$0 ;
-  wire [6:0] \port$4752$0 ;
-  input [6:0] \port$4754$0 ;
-  wire [6:0] \port$4754$0 ;
-  input [6:0] \port$4756$0 ;
-  wire [6:0] \port$4756$0 ;
-  input [6:0] \port$4758$0 ;
-  wire [6:0] \port$4758$0 ;
-  input [6:0] \port$4760$0 ;
-  wire [6:0] \port$4760$0 ;
-  input [6:0] \port$4762$0 ;
-  wire [6:0] \port$4762$0 ;
-  input [6:0] \port$4764$0 ;
-  wire [6:0] \port$4764$0 ;
-  input [6:0] \port$4766$0 ;
-  wire [6:0] \port$4766$0 ;
-  input [6:0] \port$4768$0 ;
-  wire [6:0] \port$4768$0 ;
-  input [6:0] \port$4770$0 ;
-  wire [6:0] \port$4770$0 ;
-  input [6:0] \port$4772$0 ;
-  wire [6:0] \port$4772$0 ;
-  input [6:0] \port$4774$0 ;
-  wire [6:0] \port$4774$0 ;
-  input [6:0] \port$4776$0 ;
-  wire [6:0] \port$4776$0 ;
-  input [6:0] \port$4778$0 ;
-  wire [6:0] \port$4778$0 ;
-  input [6:0] \port$4780$0 ;
-  wire [6:0] \port$4780$0 ;
-  input [6:0] \port$4782$0 ;
-  wire [6:0] \port$4782$0 ;
-  input [6:0] \port$4784$0 ;
-  wire [6:0] \port$4784$0 ;
-  input [6:0] \port$4786$0 ;
-  wire [6:0] \port$4786$0 ;
-  input [6:0] \port$4788$0 ;
-  wire [6:0] \port$4788$0 ;
-  input [6:0] \port$4790$0 ;
-  wire [6:0] \port$4790$0 ;
-  input [6:0] \port$4792$0 ;
-  wire [6:0] \port$4792$0 ;
-  input [6:0] \port$4794$0 ;
-  wire [6:0] \port$4794$0 ;
-  input [6:0] \port$4796$0 ;
-  wire [6:0] \port$4796$0 ;
-  input [6:0] \port$4798$0 ;
-  wire [6:0] \port$4798$0 ;
-  input [6:0] \port$4800$0 ;
-  wire [6:0] \port$4800$0 ;
-  input [6:0] \port$4802$0 ;
-  wire [6:0] \port$4802$0 ;
+  input \port$4702$0 ;
+  wire \port$4702$0 ;
+  input \port$4704$0 ;
+  wire \port$4704$0 ;
+  input \port$4706$0 ;
+  wire \port$4706$0 ;
+  input \port$4708$0 ;
+  wire \port$4708$0 ;
+  input \port$4710$0 ;
+  wire \port$4710$0 ;
+  input \port$4712$0 ;
+  wire \port$4712$0 ;
+  input \port$4714$0 ;
+  wire \port$4714$0 ;
+  input \port$4716$0 ;
+  wire \port$4716$0 ;
+  input \port$4718$0 ;
+  wire \port$4718$0 ;
+  input \port$4720$0 ;
+  wire \port$4720$0 ;
+  input \port$4722$0 ;
+  wire \port$4722$0 ;
+  input \port$4724$0 ;
+  wire \port$4724$0 ;
+  input \port$4726$0 ;
+  wire \port$4726$0 ;
+  input \port$4728$0 ;
+  wire \port$4728$0 ;
+  input \port$4730$0 ;
+  wire \port$4730$0 ;
+  input \port$4732$0 ;
+  wire \port$4732$0 ;
+  input \port$4734$0 ;
+  wire \port$4734$0 ;
+  input \port$4736$0 ;
+  wire \port$4736$0 ;
+  input \port$4738$0 ;
+  wire \port$4738$0 ;
+  input \port$4740$0 ;
+  wire \port$4740$0 ;
+  input \port$4742$0 ;
+  wire \port$4742$0 ;
+  input \port$4744$0 ;
+  wire \port$4744$0 ;
+  input \port$4746$0 ;
+  wire \port$4746$0 ;
+  input \port$4748$0 ;
+  wire \port$4748$0 ;
+  input \port$4750$0 ;
+  wire \port$4750$0 ;
+  input \port$4752$0 ;
+  wire \port$4752$0 ;
+  input \port$4754$0 ;
+  wire \port$4754$0 ;
+  input \port$4756$0 ;
+  wire \port$4756$0 ;
+  input \port$4758$0 ;
+  wire \port$4758$0 ;
+  input \port$4760$0 ;
+  wire \port$4760$0 ;
+  input \port$4762$0 ;
+  wire \port$4762$0 ;
+  input \port$4764$0 ;
+  wire \port$4764$0 ;
+  input \port$4766$0 ;
+  wire \port$4766$0 ;
+  input \port$4768$0 ;
+  wire \port$4768$0 ;
+  input \port$4770$0 ;
+  wire \port$4770$0 ;
+  input \port$4772$0 ;
+  wire \port$4772$0 ;
+  input \port$4774$0 ;
+  wire \port$4774$0 ;
+  input \port$4776$0 ;
+  wire \port$4776$0 ;
+  input \port$4778$0 ;
+  wire \port$4778$0 ;
+  input \port$4780$0 ;
+  wire \port$4780$0 ;
+  input \port$4782$0 ;
+  wire \port$4782$0 ;
+  input \port$4784$0 ;
+  wire \port$4784$0 ;
+  input \port$4786$0 ;
+  wire \port$4786$0 ;
+  input \port$4788$0 ;
+  wire \port$4788$0 ;
+  input \port$4790$0 ;
+  wire \port$4790$0 ;
+  input \port$4792$0 ;
+  wire \port$4792$0 ;
+  input \port$4794$0 ;
+  wire \port$4794$0 ;
+  input \port$4796$0 ;
+  wire \port$4796$0 ;
+  input \port$4798$0 ;
+  wire \port$4798$0 ;
+  input \port$4800$0 ;
+  wire \port$4800$0 ;
+  input \port$4802$0 ;
+  wire \port$4802$0 ;
   input [6:0] \port$4804$0 ;
   wire [6:0] \port$4804$0 ;
   input [6:0] \port$4806$0 ;
@@ -17568,6 +17795,108 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [6:0] \port$4826$0 ;
   input [6:0] \port$4828$0 ;
   wire [6:0] \port$4828$0 ;
+  input [6:0] \port$4830$0 ;
+  wire [6:0] \port$4830$0 ;
+  input [6:0] \port$4832$0 ;
+  wire [6:0] \port$4832$0 ;
+  input [6:0] \port$4834$0 ;
+  wire [6:0] \port$4834$0 ;
+  input [6:0] \port$4836$0 ;
+  wire [6:0] \port$4836$0 ;
+  input [6:0] \port$4838$0 ;
+  wire [6:0] \port$4838$0 ;
+  input [6:0] \port$4840$0 ;
+  wire [6:0] \port$4840$0 ;
+  input [6:0] \port$4842$0 ;
+  wire [6:0] \port$4842$0 ;
+  input [6:0] \port$4844$0 ;
+  wire [6:0] \port$4844$0 ;
+  input [6:0] \port$4846$0 ;
+  wire [6:0] \port$4846$0 ;
+  input [6:0] \port$4848$0 ;
+  wire [6:0] \port$4848$0 ;
+  input [6:0] \port$4850$0 ;
+  wire [6:0] \port$4850$0 ;
+  input [6:0] \port$4852$0 ;
+  wire [6:0] \port$4852$0 ;
+  input [6:0] \port$4854$0 ;
+  wire [6:0] \port$4854$0 ;
+  input [6:0] \port$4856$0 ;
+  wire [6:0] \port$4856$0 ;
+  input [6:0] \port$4858$0 ;
+  wire [6:0] \port$4858$0 ;
+  input [6:0] \port$4860$0 ;
+  wire [6:0] \port$4860$0 ;
+  input [6:0] \port$4862$0 ;
+  wire [6:0] \port$4862$0 ;
+  input [6:0] \port$4864$0 ;
+  wire [6:0] \port$4864$0 ;
+  input [6:0] \port$4866$0 ;
+  wire [6:0] \port$4866$0 ;
+  input [6:0] \port$4868$0 ;
+  wire [6:0] \port$4868$0 ;
+  input [6:0] \port$4870$0 ;
+  wire [6:0] \port$4870$0 ;
+  input [6:0] \port$4872$0 ;
+  wire [6:0] \port$4872$0 ;
+  input [6:0] \port$4874$0 ;
+  wire [6:0] \port$4874$0 ;
+  input [6:0] \port$4876$0 ;
+  wire [6:0] \port$4876$0 ;
+  input [6:0] \port$4878$0 ;
+  wire [6:0] \port$4878$0 ;
+  input [6:0] \port$4880$0 ;
+  wire [6:0] \port$4880$0 ;
+  input [6:0] \port$4882$0 ;
+  wire [6:0] \port$4882$0 ;
+  input [6:0] \port$4884$0 ;
+  wire [6:0] \port$4884$0 ;
+  input [6:0] \port$4886$0 ;
+  wire [6:0] \port$4886$0 ;
+  input [6:0] \port$4888$0 ;
+  wire [6:0] \port$4888$0 ;
+  input [6:0] \port$4890$0 ;
+  wire [6:0] \port$4890$0 ;
+  input [6:0] \port$4892$0 ;
+  wire [6:0] \port$4892$0 ;
+  input [6:0] \port$4894$0 ;
+  wire [6:0] \port$4894$0 ;
+  input [6:0] \port$4896$0 ;
+  wire [6:0] \port$4896$0 ;
+  input [6:0] \port$4898$0 ;
+  wire [6:0] \port$4898$0 ;
+  input [6:0] \port$4900$0 ;
+  wire [6:0] \port$4900$0 ;
+  input [6:0] \port$4902$0 ;
+  wire [6:0] \port$4902$0 ;
+  input [6:0] \port$4904$0 ;
+  wire [6:0] \port$4904$0 ;
+  input [6:0] \port$4906$0 ;
+  wire [6:0] \port$4906$0 ;
+  input [6:0] \port$4908$0 ;
+  wire [6:0] \port$4908$0 ;
+  input [6:0] \port$4910$0 ;
+  wire [6:0] \port$4910$0 ;
+  input [6:0] \port$4912$0 ;
+  wire [6:0] \port$4912$0 ;
+  input [6:0] \port$4914$0 ;
+  wire [6:0] \port$4914$0 ;
+  input [6:0] \port$4916$0 ;
+  wire [6:0] \port$4916$0 ;
+  input [6:0] \port$4918$0 ;
+  wire [6:0] \port$4918$0 ;
+  input [6:0] \port$4920$0 ;
+  wire [6:0] \port$4920$0 ;
+  input [6:0] \port$4922$0 ;
+  wire [6:0] \port$4922$0 ;
+  input [6:0] \port$4924$0 ;
+  wire [6:0] \port$4924$0 ;
+  input [6:0] \port$4926$0 ;
+  wire [6:0] \port$4926$0 ;
+  input [6:0] \port$4928$0 ;
+  wire [6:0] \port$4928$0 ;
+  input [6:0] \port$4930$0 ;
+  wire [6:0] \port$4930$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -17600,197 +17929,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$4702$0  < threshold;
-  assign \$3  = ~ \port$4574$0 ;
+  assign \$2  = \port$4804$0  < threshold;
+  assign \$3  = ~ \port$4676$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$4704$0  < threshold;
-  assign \$6  = ~ \port$4576$0 ;
+  assign \$5  = \port$4806$0  < threshold;
+  assign \$6  = ~ \port$4678$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$4706$0  < threshold;
-  assign \$9  = ~ \port$4578$0 ;
+  assign \$8  = \port$4808$0  < threshold;
+  assign \$9  = ~ \port$4680$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$4708$0  < threshold;
-  assign \$12  = ~ \port$4580$0 ;
+  assign \$11  = \port$4810$0  < threshold;
+  assign \$12  = ~ \port$4682$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$4710$0  < threshold;
-  assign \$15  = ~ \port$4582$0 ;
+  assign \$14  = \port$4812$0  < threshold;
+  assign \$15  = ~ \port$4684$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$4712$0  < threshold;
-  assign \$18  = ~ \port$4584$0 ;
+  assign \$17  = \port$4814$0  < threshold;
+  assign \$18  = ~ \port$4686$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$4714$0  < threshold;
-  assign \$21  = ~ \port$4586$0 ;
+  assign \$20  = \port$4816$0  < threshold;
+  assign \$21  = ~ \port$4688$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$4716$0  < threshold;
-  assign \$24  = ~ \port$4588$0 ;
+  assign \$23  = \port$4818$0  < threshold;
+  assign \$24  = ~ \port$4690$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$4718$0  < threshold;
-  assign \$27  = ~ \port$4590$0 ;
+  assign \$26  = \port$4820$0  < threshold;
+  assign \$27  = ~ \port$4692$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$4720$0  < threshold;
-  assign \$30  = ~ \port$4592$0 ;
+  assign \$29  = \port$4822$0  < threshold;
+  assign \$30  = ~ \port$4694$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$4722$0  < threshold;
-  assign \$33  = ~ \port$4594$0 ;
+  assign \$32  = \port$4824$0  < threshold;
+  assign \$33  = ~ \port$4696$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$4724$0  < threshold;
-  assign \$36  = ~ \port$4596$0 ;
+  assign \$35  = \port$4826$0  < threshold;
+  assign \$36  = ~ \port$4698$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$4726$0  < threshold;
-  assign \$39  = ~ \port$4598$0 ;
+  assign \$38  = \port$4828$0  < threshold;
+  assign \$39  = ~ \port$4700$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$4728$0  < threshold;
-  assign \$42  = ~ \port$4600$0 ;
+  assign \$41  = \port$4830$0  < threshold;
+  assign \$42  = ~ \port$4702$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$4730$0  < threshold;
-  assign \$45  = ~ \port$4602$0 ;
+  assign \$44  = \port$4832$0  < threshold;
+  assign \$45  = ~ \port$4704$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$4732$0  < threshold;
-  assign \$48  = ~ \port$4604$0 ;
+  assign \$47  = \port$4834$0  < threshold;
+  assign \$48  = ~ \port$4706$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$4734$0  < threshold;
-  assign \$51  = ~ \port$4606$0 ;
+  assign \$50  = \port$4836$0  < threshold;
+  assign \$51  = ~ \port$4708$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$4736$0  < threshold;
-  assign \$54  = ~ \port$4608$0 ;
+  assign \$53  = \port$4838$0  < threshold;
+  assign \$54  = ~ \port$4710$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$4738$0  < threshold;
-  assign \$57  = ~ \port$4610$0 ;
+  assign \$56  = \port$4840$0  < threshold;
+  assign \$57  = ~ \port$4712$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$4740$0  < threshold;
-  assign \$60  = ~ \port$4612$0 ;
+  assign \$59  = \port$4842$0  < threshold;
+  assign \$60  = ~ \port$4714$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$4742$0  < threshold;
-  assign \$63  = ~ \port$4614$0 ;
+  assign \$62  = \port$4844$0  < threshold;
+  assign \$63  = ~ \port$4716$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$4744$0  < threshold;
-  assign \$66  = ~ \port$4616$0 ;
+  assign \$65  = \port$4846$0  < threshold;
+  assign \$66  = ~ \port$4718$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$4746$0  < threshold;
-  assign \$69  = ~ \port$4618$0 ;
+  assign \$68  = \port$4848$0  < threshold;
+  assign \$69  = ~ \port$4720$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$4748$0  < threshold;
-  assign \$72  = ~ \port$4620$0 ;
+  assign \$71  = \port$4850$0  < threshold;
+  assign \$72  = ~ \port$4722$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$4750$0  < threshold;
-  assign \$75  = ~ \port$4622$0 ;
+  assign \$74  = \port$4852$0  < threshold;
+  assign \$75  = ~ \port$4724$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$4752$0  < threshold;
-  assign \$78  = ~ \port$4624$0 ;
+  assign \$77  = \port$4854$0  < threshold;
+  assign \$78  = ~ \port$4726$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$4754$0  < threshold;
-  assign \$81  = ~ \port$4626$0 ;
+  assign \$80  = \port$4856$0  < threshold;
+  assign \$81  = ~ \port$4728$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$4756$0  < threshold;
-  assign \$84  = ~ \port$4628$0 ;
+  assign \$83  = \port$4858$0  < threshold;
+  assign \$84  = ~ \port$4730$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$4758$0  < threshold;
-  assign \$87  = ~ \port$4630$0 ;
+  assign \$86  = \port$4860$0  < threshold;
+  assign \$87  = ~ \port$4732$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$4760$0  < threshold;
-  assign \$90  = ~ \port$4632$0 ;
+  assign \$89  = \port$4862$0  < threshold;
+  assign \$90  = ~ \port$4734$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$4762$0  < threshold;
-  assign \$93  = ~ \port$4634$0 ;
+  assign \$92  = \port$4864$0  < threshold;
+  assign \$93  = ~ \port$4736$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$4764$0  < threshold;
-  assign \$96  = ~ \port$4636$0 ;
+  assign \$95  = \port$4866$0  < threshold;
+  assign \$96  = ~ \port$4738$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$4766$0  < threshold;
-  assign \$99  = ~ \port$4638$0 ;
+  assign \$98  = \port$4868$0  < threshold;
+  assign \$99  = ~ \port$4740$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$4768$0  < threshold;
-  assign \$102  = ~ \port$4640$0 ;
+  assign \$101  = \port$4870$0  < threshold;
+  assign \$102  = ~ \port$4742$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$4770$0  < threshold;
-  assign \$105  = ~ \port$4642$0 ;
+  assign \$104  = \port$4872$0  < threshold;
+  assign \$105  = ~ \port$4744$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$4772$0  < threshold;
-  assign \$108  = ~ \port$4644$0 ;
+  assign \$107  = \port$4874$0  < threshold;
+  assign \$108  = ~ \port$4746$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$4774$0  < threshold;
-  assign \$111  = ~ \port$4646$0 ;
+  assign \$110  = \port$4876$0  < threshold;
+  assign \$111  = ~ \port$4748$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$4776$0  < threshold;
-  assign \$114  = ~ \port$4648$0 ;
+  assign \$113  = \port$4878$0  < threshold;
+  assign \$114  = ~ \port$4750$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$4778$0  < threshold;
-  assign \$117  = ~ \port$4650$0 ;
+  assign \$116  = \port$4880$0  < threshold;
+  assign \$117  = ~ \port$4752$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$4780$0  < threshold;
-  assign \$120  = ~ \port$4652$0 ;
+  assign \$119  = \port$4882$0  < threshold;
+  assign \$120  = ~ \port$4754$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$4782$0  < threshold;
-  assign \$123  = ~ \port$4654$0 ;
+  assign \$122  = \port$4884$0  < threshold;
+  assign \$123  = ~ \port$4756$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$4784$0  < threshold;
-  assign \$126  = ~ \port$4656$0 ;
+  assign \$125  = \port$4886$0  < threshold;
+  assign \$126  = ~ \port$4758$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$4786$0  < threshold;
-  assign \$129  = ~ \port$4658$0 ;
+  assign \$128  = \port$4888$0  < threshold;
+  assign \$129  = ~ \port$4760$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$4788$0  < threshold;
-  assign \$132  = ~ \port$4660$0 ;
+  assign \$131  = \port$4890$0  < threshold;
+  assign \$132  = ~ \port$4762$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$4790$0  < threshold;
-  assign \$135  = ~ \port$4662$0 ;
+  assign \$134  = \port$4892$0  < threshold;
+  assign \$135  = ~ \port$4764$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$4792$0  < threshold;
-  assign \$138  = ~ \port$4664$0 ;
+  assign \$137  = \port$4894$0  < threshold;
+  assign \$138  = ~ \port$4766$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$4794$0  < threshold;
-  assign \$141  = ~ \port$4666$0 ;
+  assign \$140  = \port$4896$0  < threshold;
+  assign \$141  = ~ \port$4768$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$4796$0  < threshold;
-  assign \$144  = ~ \port$4668$0 ;
+  assign \$143  = \port$4898$0  < threshold;
+  assign \$144  = ~ \port$4770$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$4798$0  < threshold;
-  assign \$147  = ~ \port$4670$0 ;
+  assign \$146  = \port$4900$0  < threshold;
+  assign \$147  = ~ \port$4772$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$4800$0  < threshold;
-  assign \$150  = ~ \port$4672$0 ;
+  assign \$149  = \port$4902$0  < threshold;
+  assign \$150  = ~ \port$4774$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$4802$0  < threshold;
-  assign \$153  = ~ \port$4674$0 ;
+  assign \$152  = \port$4904$0  < threshold;
+  assign \$153  = ~ \port$4776$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$4804$0  < threshold;
-  assign \$156  = ~ \port$4676$0 ;
+  assign \$155  = \port$4906$0  < threshold;
+  assign \$156  = ~ \port$4778$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$4806$0  < threshold;
-  assign \$159  = ~ \port$4678$0 ;
+  assign \$158  = \port$4908$0  < threshold;
+  assign \$159  = ~ \port$4780$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$4808$0  < threshold;
-  assign \$162  = ~ \port$4680$0 ;
+  assign \$161  = \port$4910$0  < threshold;
+  assign \$162  = ~ \port$4782$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$4810$0  < threshold;
-  assign \$165  = ~ \port$4682$0 ;
+  assign \$164  = \port$4912$0  < threshold;
+  assign \$165  = ~ \port$4784$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$4812$0  < threshold;
-  assign \$168  = ~ \port$4684$0 ;
+  assign \$167  = \port$4914$0  < threshold;
+  assign \$168  = ~ \port$4786$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$4814$0  < threshold;
-  assign \$171  = ~ \port$4686$0 ;
+  assign \$170  = \port$4916$0  < threshold;
+  assign \$171  = ~ \port$4788$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$4816$0  < threshold;
-  assign \$174  = ~ \port$4688$0 ;
+  assign \$173  = \port$4918$0  < threshold;
+  assign \$174  = ~ \port$4790$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$4818$0  < threshold;
-  assign \$177  = ~ \port$4690$0 ;
+  assign \$176  = \port$4920$0  < threshold;
+  assign \$177  = ~ \port$4792$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$4820$0  < threshold;
-  assign \$180  = ~ \port$4692$0 ;
+  assign \$179  = \port$4922$0  < threshold;
+  assign \$180  = ~ \port$4794$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$4822$0  < threshold;
-  assign \$183  = ~ \port$4694$0 ;
+  assign \$182  = \port$4924$0  < threshold;
+  assign \$183  = ~ \port$4796$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$4824$0  < threshold;
-  assign \$186  = ~ \port$4696$0 ;
+  assign \$185  = \port$4926$0  < threshold;
+  assign \$186  = ~ \port$4798$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$4826$0  < threshold;
-  assign \$189  = ~ \port$4698$0 ;
+  assign \$188  = \port$4928$0  < threshold;
+  assign \$189  = ~ \port$4800$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$4828$0  < threshold;
-  assign \$192  = ~ \port$4700$0 ;
+  assign \$191  = \port$4930$0  < threshold;
+  assign \$192  = ~ \port$4802$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -18086,7 +18415,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$3982$0 , \port$3980$0  };
+            \$296  = { \port$4084$0 , \port$4082$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -18430,11 +18759,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0  };
-  assign overflow = { \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0 , \port$4580$0 , \port$4578$0 , \port$4576$0 , \port$4574$0  };
+  assign codes = { \port$4930$0 , \port$4928$0 , \port$4926$0 , \port$4924$0 , \port$4922$0 , \port$4920$0 , \port$4918$0 , \port$4916$0 , \port$4914$0 , \port$4912$0 , \port$4910$0 , \port$4908$0 , \port$4906$0 , \port$4904$0 , \port$4902$0 , \port$4900$0 , \port$4898$0 , \port$4896$0 , \port$4894$0 , \port$4892$0 , \port$4890$0 , \port$4888$0 , \port$4886$0 , \port$4884$0 , \port$4882$0 , \port$4880$0 , \port$4878$0 , \port$4876$0 , \port$4874$0 , \port$4872$0 , \port$4870$0 , \port$4868$0 , \port$4866$0 , \port$4864$0 , \port$4862$0 , \port$4860$0 , \port$4858$0 , \port$4856$0 , \port$4854$0 , \port$4852$0 , \port$4850$0 , \port$4848$0 , \port$4846$0 , \port$4844$0 , \port$4842$0 , \port$4840$0 , \port$4838$0 , \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0  };
+  assign overflow = { \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$3982$0 , \port$3980$0  };
+  assign \data$27  = { \port$4084$0 , \port$4082$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

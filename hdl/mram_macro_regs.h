@@ -174,7 +174,7 @@
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_MASK 0xFFFFFFFFu
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_RESET 0x0u
 
-/* Per-column offset: result = CAL_OFFSET - 2·code (signed, sign-extended on read). */
+/* Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, sign-extended on read); see CAL_GAIN. */
 #define MRAM_MACRO_CAL_OFFSET(i) (0x400u + 4u * (i))
 #define MRAM_MACRO_CAL_OFFSET_COUNT 64u
 #define MRAM_MACRO_CAL_OFFSET_OFFSET_SHIFT 0u

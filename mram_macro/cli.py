@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .config import ConfigError, MacroConfig
+from .config import CALIBRATIONS, TDC_MODES, ConfigError, MacroConfig
 
 __all__ = ["main", "write_outputs", "UsageError", "SEED_MAX", "staged_dir", "check_out_dir"]
 
@@ -49,13 +49,23 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    help=f"reset value of PRECHARGE_CYCLES (default {d.precharge_cycles})")
     g.add_argument("--write-pulse-cycles", type=int, default=d.write_pulse_cycles,
                    help=f"reset value of WRITE_PULSE_CYCLES (default {d.write_pulse_cycles})")
+    g.add_argument("--tdc-mode", default=d.tdc_mode,
+                   help=f"TDC architecture, one of {', '.join(TDC_MODES)} (default "
+                        f"{d.tdc_mode}; 'coarse': the chip's code and a code -> value table)")
+    g.add_argument("--tdc-fine-taps", type=int, default=d.tdc_fine_taps,
+                   help=f"two_step only: interpolator phases per clock, a power of two "
+                        f"(default {d.tdc_fine_taps})")
+    g.add_argument("--calibration", choices=CALIBRATIONS, default=d.calibration,
+                   help=f"per-column calibration hardware (default {d.calibration}; 'gain' adds "
+                        f"CAL_GAIN and, with the counter TDC, the temperature tracker)")
 
 
 def _config(args) -> MacroConfig:
     return MacroConfig(rows=args.rows, cols=args.cols, tdc_bits=args.tdc_bits,
                        result_width=args.result_width, stream_width=args.stream_width,
                        precharge_cycles=args.precharge_cycles,
-                       write_pulse_cycles=args.write_pulse_cycles)
+                       write_pulse_cycles=args.write_pulse_cycles, tdc_mode=args.tdc_mode,
+                       tdc_fine_taps=args.tdc_fine_taps, calibration=args.calibration)
 
 
 def config_args(config: MacroConfig) -> list[str]:

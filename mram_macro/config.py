@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass
 
 __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
-           "CHOICES"]
+           "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
+           "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
+           "REPLICA_COLS", "CALIBRATIONS"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -29,14 +31,41 @@ LIMITS: dict[str, tuple[int, int]] = {
     "result_width": (2, 32),
     "precharge_cycles": (1, 255),
     "write_pulse_cycles": (1, 65535),
+    "tdc_fine_taps": (2, 32),
 }
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
+#: Legal ``tdc_mode`` values (see :class:`MacroConfig`).
+TDC_MODES = ("counter", "coarse", "two_step")
+#: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
+#: concatenate into one code.
+FINE_TAPS = (2, 4, 8, 16, 32)
+#: Legal ``calibration`` values (see :class:`MacroConfig`).
+CALIBRATIONS = ("offset", "gain")
+#: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
+#: column (the chip's code is 4 bits).
+COARSE_MAX_TDC_BITS = 6
+
+#: Per-column calibration gain (CAL_GAIN) and tracked gain (TRACK_GAIN): unsigned fixed point
+#: with ``CAL_GAIN_FRAC_BITS`` fractional bits in a ``CAL_GAIN_WIDTH``-bit field, so
+#: ``CAL_GAIN_ONE`` is a gain of 1.0 (the reset value: today's ``CAL_OFFSET - 2 * code``).
+#: Legal gains are ``CAL_GAIN_MIN .. CAL_GAIN_MAX`` (0.5 .. 2.0): a column whose step is off by
+#: more than a factor of two is broken, not miscalibrated.
+CAL_GAIN_FRAC_BITS = 10
+CAL_GAIN_WIDTH = 12
+CAL_GAIN_ONE = 1 << CAL_GAIN_FRAC_BITS
+CAL_GAIN_MIN = CAL_GAIN_ONE >> 1
+CAL_GAIN_MAX = CAL_GAIN_ONE << 1
+
+#: Replica (reference) columns of the temperature tracker: columns of cells with both MTJs in
+#: the high state, read alongside a VMM every TRACK_INTERVAL passes (sim_models/replica.py).
+REPLICA_COLS = 4
 #: Legal values of each parameter that is not an integer range of :data:`LIMITS`. Every field
 #: of :class:`MacroConfig` is in :data:`LIMITS` or here (or is a ``bool``): the drawn
 #: configurations of the verification (verif/configs.py) take their space from these two
 #: tables, so a new parameter listed here is drawn, shrunk and replayed without other edits.
-CHOICES: dict[str, tuple] = {"stream_width": _STREAM_WIDTHS}
+CHOICES: dict[str, tuple] = {"stream_width": _STREAM_WIDTHS, "tdc_mode": TDC_MODES,
+                              "tdc_fine_taps": FINE_TAPS, "calibration": CALIBRATIONS}
 
 
 class ConfigError(ValueError):
@@ -59,15 +88,35 @@ class MacroConfig:
     ``cols``
         Crossbar columns = number of dot products computed per VMM (one TDC each).
     ``tdc_bits``
-        Width of each column's TDC code. ``2**tdc_bits - 1`` must be at least ``rows`` so that
-        every count of matching cells (0..rows) has its own code; the all-ones code doubles as
-        the saturation code.
+        Width of each column's TDC code. In ``tdc_mode="counter"`` ``2**tdc_bits - 1`` must be
+        at least ``rows`` so that every count of matching cells (0..rows) has its own code; the
+        all-ones code doubles as the saturation code. In ``tdc_mode="coarse"`` several counts
+        share a code and ``tdc_bits`` is at most ``COARSE_MAX_TDC_BITS``.
     ``result_width``
         Width of each signed accumulated result. It must hold at least one pass (±rows).
     ``stream_width``
         ``tdata`` width of the input and result AXI4-Stream ports (a power of two, 8..512).
     ``precharge_cycles``, ``write_pulse_cycles``
         Reset values of the PRECHARGE_CYCLES and WRITE_PULSE_CYCLES registers.
+    ``tdc_mode``
+        TDC architecture, one of ``TDC_MODES``: ``"counter"`` (the code counts clock periods;
+        the readout stretches one mismatching cell to one period), ``"two_step"`` (a coarse
+        count of clock periods plus a fine interpolator of ``tdc_fine_taps`` clock phases; one
+        mismatching cell is one phase step, ``t_clk / tdc_fine_taps``; both give codes in the
+        same count units) or ``"coarse"`` (the chip's: a ``tdc_bits`` code over a discharge
+        designed into the chip's 13-29 ns window, turned into values by a per-column code ->
+        value look-up table loaded over AXI4-Lite; see
+        :func:`sim_models.readout.design_coarse_readout` and :mod:`sim_models.coarse`).
+    ``tdc_fine_taps``
+        Phases per clock period of the two-step TDC's interpolator (a power of two, 2..32);
+        the low ``log2(tdc_fine_taps)`` bits of a code are the fine value. Only used by
+        ``two_step``; in ``counter`` mode it must keep its default.
+    ``calibration``
+        Per-column calibration hardware, one of ``CALIBRATIONS``: ``"offset"`` (CAL_OFFSET:
+        ``result = CAL_OFFSET - 2 * code``) or ``"gain"`` (also a per-column CAL_GAIN, one
+        registered multiplier per column, and in ``counter`` mode the temperature tracker with
+        its replica columns: about +75 % area at 64x64, see the README). ``coarse`` mode has
+        neither: its code -> value table replaces both.
     """
 
     rows: int = 64
@@ -77,17 +126,30 @@ class MacroConfig:
     stream_width: int = 32
     precharge_cycles: int = 2
     write_pulse_cycles: int = 4
+    tdc_mode: str = "counter"
+    tdc_fine_taps: int = 8
+    calibration: str = "offset"
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
         _check_int("cols", self.cols, *LIMITS["cols"])
         _check_int("tdc_bits", self.tdc_bits, *LIMITS["tdc_bits"])
-        if (1 << self.tdc_bits) - 1 < self.rows:
+        if self.tdc_mode not in TDC_MODES:
+            raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, TDC_MODES))}, "
+                              f"not {self.tdc_mode!r}")
+        if self.tdc_mode == "coarse":
+            if self.tdc_bits > COARSE_MAX_TDC_BITS:
+                raise ConfigError(
+                    f"tdc_mode='coarse' keeps a look-up table of 2**tdc_bits entries per column: "
+                    f"tdc_bits={self.tdc_bits} is above its limit {COARSE_MAX_TDC_BITS}; use "
+                    f"tdc_bits <= {COARSE_MAX_TDC_BITS} (the chip's code is 4 bits) or "
+                    f"tdc_mode='counter'")
+        elif (1 << self.tdc_bits) - 1 < self.rows:
             need = self.rows.bit_length()
             raise ConfigError(
                 f"tdc_bits={self.tdc_bits} gives codes 0..{(1 << self.tdc_bits) - 1}, too few for "
                 f"rows={self.rows} (one code per matching-cell count 0..{self.rows}); "
-                f"use tdc_bits >= {need}")
+                f"use tdc_bits >= {need}, or tdc_mode='coarse' (several counts per code)")
         _check_int("result_width", self.result_width, *LIMITS["result_width"])
         if self.result_width < self.pass_result_width:
             raise ConfigError(
@@ -103,8 +165,60 @@ class MacroConfig:
                 f"not {self.stream_width!r}")
         _check_int("precharge_cycles", self.precharge_cycles, *LIMITS["precharge_cycles"])
         _check_int("write_pulse_cycles", self.write_pulse_cycles, *LIMITS["write_pulse_cycles"])
+        _check_int("tdc_fine_taps", self.tdc_fine_taps, *LIMITS["tdc_fine_taps"])
+        if self.tdc_fine_taps not in FINE_TAPS:
+            raise ConfigError(f"tdc_fine_taps must be a power of two "
+                              f"({', '.join(map(str, FINE_TAPS))}), not {self.tdc_fine_taps}")
+        if self.tdc_mode != "two_step" and self.tdc_fine_taps != _DEFAULT_FINE_TAPS:
+            raise ConfigError(f"tdc_fine_taps={self.tdc_fine_taps} is only used with "
+                              f"tdc_mode='two_step' (tdc_mode={self.tdc_mode!r}); leave it at "
+                              f"{_DEFAULT_FINE_TAPS}")
+        if self.calibration not in CALIBRATIONS:
+            raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
+                              f"not {self.calibration!r}")
+        if self.calibration == "gain" and self.tdc_mode == "coarse":
+            raise ConfigError("calibration='gain' does not apply to tdc_mode='coarse': its code "
+                              "-> value table replaces gain and offset; use "
+                              "calibration='offset'")
+        if self.tdc_mode == "two_step" and self.fine_bits >= self.tdc_bits:
+            raise ConfigError(f"tdc_bits={self.tdc_bits} leaves no coarse bit beside the "
+                              f"{self.fine_bits} fine bits of tdc_fine_taps={self.tdc_fine_taps}; "
+                              f"use tdc_bits >= {self.fine_bits + 1} or fewer taps")
 
     # -- derived quantities -------------------------------------------------------------------
+    @property
+    def fine_taps(self) -> int:
+        """Interpolator phases per clock period: ``tdc_fine_taps`` in ``two_step`` mode, else 1
+        (the counter's code counts whole clock periods)."""
+        return self.tdc_fine_taps if self.tdc_mode == "two_step" else 1
+
+    @property
+    def fine_bits(self) -> int:
+        """Low code bits holding the fine value (0 in ``counter`` mode)."""
+        return self.fine_taps.bit_length() - 1
+
+    @property
+    def fine_pins(self) -> int:
+        """Width of the ``arr_fine`` pins (0 in ``counter`` mode, where there are none)."""
+        return self.cols * (self.fine_taps - 1)
+
+    @property
+    def coarse_bits(self) -> int:
+        """High code bits holding the coarse count of clock periods."""
+        return self.tdc_bits - self.fine_bits
+
+    @property
+    def has_gain(self) -> bool:
+        """Whether the build has per-column CAL_GAIN (``calibration="gain"``)."""
+        return self.calibration == "gain"
+
+    @property
+    def has_tracker(self) -> bool:
+        """Whether the build has the temperature tracker (replica columns, TRACK_* registers):
+        ``calibration="gain"`` in ``counter`` mode only (it retrims the gains; the two-step
+        TDC's replicas would need their own interpolator taps)."""
+        return self.has_gain and self.tdc_mode == "counter"
+
     @property
     def pass_result_width(self) -> int:
         """Bits of a signed value holding -rows..+rows."""
@@ -131,7 +245,7 @@ class MacroConfig:
         return -(-self.cols // AXIL_DATA_WIDTH)
 
     # -- (de)serialisation --------------------------------------------------------------------
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | str]:
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
@@ -160,6 +274,17 @@ class MacroConfig:
 
     @property
     def slug(self) -> str:
-        """A short name for build directories: ``r64_c64_t7_w16_s32``."""
+        """A short name for build directories: ``r64_c64_t7_w16_s32``, with ``_<tdc_mode>``
+        appended when the mode is not ``counter`` (and ``_k<taps>`` when a two-step TDC has
+        other than the default number of phases), then ``_gain`` with ``calibration="gain"``:
+        ``r64_c64_t7_w16_s32_two_step``, ``r8_c12_t4_w8_s8_gain``."""
+        mode = "" if self.tdc_mode == "counter" else f"_{self.tdc_mode}"
+        if self.tdc_mode == "two_step" and self.tdc_fine_taps != _DEFAULT_FINE_TAPS:
+            mode += f"_k{self.tdc_fine_taps}"
+        if self.calibration != "offset":
+            mode += f"_{self.calibration}"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
-                f"_s{self.stream_width}")
+                f"_s{self.stream_width}{mode}")
+
+
+_DEFAULT_FINE_TAPS = MacroConfig.tdc_fine_taps

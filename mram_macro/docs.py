@@ -20,7 +20,20 @@ import json
 import sys
 from pathlib import Path
 
-from .config import LIMITS, STREAM_WIDTHS, MacroConfig
+from . import coarse_docs
+from .config import (
+    CAL_GAIN_FRAC_BITS,
+    CAL_GAIN_MAX,
+    CAL_GAIN_MIN,
+    CAL_GAIN_ONE,
+    CAL_GAIN_WIDTH,
+    FINE_TAPS,
+    LIMITS,
+    REPLICA_COLS,
+    STREAM_WIDTHS,
+    TDC_MODES,
+    MacroConfig,
+)
 from .layouts import InputFlags, ResultFlags
 from .top import TOP_NAME, default_readout, macro_regmap
 
@@ -73,10 +86,15 @@ PORTS: dict[str, tuple[str, str]] = {
     "arr_pre": ("1", "precharge the column capacitors (and reset the comparators)"),
     "arr_eval": ("1", "discharge the columns through their strings; TDC time base starts"),
     "arr_cmp": ("cols", "comparator outputs, 1 once column c fell below V_ref; asynchronous"),
+    "arr_fine": ("fine_pins", "two-step TDC only: the interpolator's held sampler bits, "
+                 "tdc_fine_taps - 1 per column (section 6)"),
     "arr_wr_row": ("rows", "one-hot row select of a write pulse"),
     "arr_wr_side": ("1", "0 = left MTJ (W), 1 = right MTJ (W-bar)"),
     "arr_wr_data": ("cols", "1 = write the low-resistance (parallel) state into column c"),
     "arr_wr_pulse": ("1", "write pulse, WRITE_PULSE_CYCLES clocks wide"),
+    "arr_ref_en": ("1", "the replica columns discharge in this evaluation (a tracking pass)"),
+    "arr_ref_cmp": (str(REPLICA_COLS), "replica columns' comparator outputs, as arr_cmp; "
+                    "asynchronous"),
 }
 
 
@@ -212,7 +230,60 @@ _PARAMETER_DOCS = {
     "stream_width": "tdata width of s_axis and m_axis",
     "precharge_cycles": "reset value of PRECHARGE_CYCLES",
     "write_pulse_cycles": "reset value of WRITE_PULSE_CYCLES",
+    "tdc_mode": "TDC architecture: counter (one code per clock) or two_step (coarse count "
+                "plus a tdc_fine_taps-phase interpolator; section 6)",
+    "tdc_fine_taps": "two_step only: interpolator phases per clock (a power of two)",
 }
+
+
+def _two_step_text() -> str:
+    """The two-step TDC's pins, timing and calibration (``tdc_mode="two_step"``), with the
+    numbers of its default 64-row design at the 5 ns simulation clock and the 2 ns clock."""
+    from sim_models.device import DeviceParams
+    from sim_models.interpolator import design_trip_residue
+    from sim_models.readout import design_readout
+
+    c = MacroConfig(tdc_mode="two_step")
+    k, d = c.tdc_fine_taps, DeviceParams()
+    designs = []
+    for t_clk in (5.0, 2.0):
+        ro = design_readout(c.rows, d, t_clk_ns=t_clk, fine_taps=k)
+        first = c.rows * d.r_cell_low_ohm * ro.c_col_F(c.rows, d) * ro.log_ratio * 1e9
+        designs.append([f"{t_clk:g} ns", f"{ro.t_fine_ns * 1e3:.0f} ps", f"{ro.v_ref_ratio:.3f}",
+                        f"{first + ro.t_cmp_delay_ns:.1f} … "
+                        f"{2 * first + ro.t_cmp_delay_ns:.1f} ns",
+                        f"{ro.start_delay_cycles}",
+                        f"{design_trip_residue(c.rows, d, ro):.2f}"])
+    return (
+        "**Two-step TDC** (`tdc_mode=\"two_step\"`, `tdc_fine_taps` = K phases; "
+        "`sim_models/interpolator.py`, `periphery/tdc.py`). The readout is designed so that "
+        "one mismatching cell adds one *phase step* `T/K` instead of one period: the discharge "
+        "then lasts tens of ns, like the chip's, and every count still has its own code.\n\n"
+        "1. An analogue interpolator (a DLL's K phases shared by all columns, K − 1 sampling "
+        "flip-flops per column) freezes, at the edge `E + m` that first sees `arr_cmp[c]` "
+        "high, a thermometer of how many phase steps before that edge the comparator "
+        "tripped, and holds it on `arr_fine[c·(K−1) …]` until the next precharge. The pin "
+        "model raises these bits together with `arr_cmp[c]`.\n"
+        "2. Because `arr_fine` is held, it needs no synchroniser: the TDC reads it when the "
+        "synchronised comparator is seen (`S` periods later), counts its ones (which absorbs "
+        "bubbles: a 0 above a 1 from phase mismatch) and looks the count `f` up in "
+        "FINE_TABLE (reset `K − 1 − f`).\n"
+        "3. code = `(m − D − 1)·K + FINE_TABLE[f]` (0 while `m − D − 1 < 0`; saturated with "
+        "overflow once `m − D − 1` passes the coarse range `2^tdc_bits / K − 1`); TDC_START_"
+        "DELAY still counts periods. The accumulator, CAL_OFFSET and write-verify use this "
+        "code unchanged (write-verify's WV_READ.THRESHOLD is then in phase steps).\n"
+        "4. **Calibration**: a code-density test (trips uniformly spread over a period, e.g. "
+        "from a source asynchronous to `clk`) gives each ones count's share of the period; "
+        "the host turns it into FINE_TABLE (`Macro.calibrate_fine_table`, "
+        "`sim_models.interpolator.code_density_table`) so that each designed trip position "
+        "gets its own fine value (a phase skew is undone). A table value above K − 1 answers "
+        "SLVERR and sets STATUS.BUS_ERROR; a table that is not monotonic or has the wrong "
+        "length is refused by the host API with the entry named.\n\n"
+        f"Default two-step design ({c.rows} rows, K = {k}): VMM trips sit a fraction of a "
+        "step before a phase boundary (residue below) so that phase errors up to that "
+        "fraction change no code.\n\n"
+        + _table(["clock", "phase step", "V_ref / V_pre", "trip after E", "D (cycles)",
+                  "trip residue (steps)"], designs))
 
 
 def render_datasheet(config: MacroConfig | None = None) -> str:
@@ -248,7 +319,11 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "every comparator; a comparator that never fires saturates and is flagged, the window "
         "always closes.\n"
         f"* Signed {c.result_width}-bit accumulators with per-column offset calibration "
-        "(CAL_OFFSET), clear / accumulate / hold per vector, raw-code mode for calibration.\n"
+        "(CAL_OFFSET; build option `calibration=\"gain\"` adds a per-column gain, CAL_GAIN), "
+        "clear / accumulate / hold per vector, raw-code mode for calibration.\n"
+        f"* Temperature tracking in the macro (build option `calibration=\"gain\"`, counter "
+        f"TDC): {REPLICA_COLS} replica columns read every TRACK_INTERVAL passes retrim every "
+        "column's gain in hardware, with no host involvement after one calibration.\n"
         f"* Row writes with write-verify: each MTJ read back alone, up to "
         f"{wv.field('MAX_RETRIES').reset} retries with pulse doubling (reset values), failures "
         "reported, never silent.\n"
@@ -270,6 +345,10 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     for name, doc in _PARAMETER_DOCS.items():
         if name == "stream_width":
             legal = ", ".join(map(str, STREAM_WIDTHS))
+        elif name == "tdc_mode":
+            legal = ", ".join(TDC_MODES)
+        elif name == "tdc_fine_taps":
+            legal = ", ".join(map(str, FINE_TAPS))
         else:
             lo, hi = LIMITS[name]
             legal = f"{lo} … {hi}"
@@ -328,7 +407,9 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         f"= `E + {n['eval_max_cycles']}` with the reset D: a column not seen high by edge "
         f"`E + D + {2 ** c.tdc_bits}` saturates at code {n['max_code']} and sets "
         "STATUS.TDC_OVERFLOW and `m_axis_tuser`. A dead comparator costs one window, never a "
-        "hang.\n")
+        "hang. The pass is captured on the next edge, and a waiting vector starts there too "
+        "(new bypass pins and `arr_pre`) if the result can leave and no row write is "
+        "pending.\n")
     add("Readout design behind the reset values (`sim_models/readout.py:design_readout`):\n")
     add(_table(["quantity", "value"], [
         ["column resistance, all cells match … none match",
@@ -358,6 +439,14 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "periphery needs only that each mismatching cell adds one period and that trips do "
         "not sit on a clock edge. With device spread the margins shrink; "
         "[device_model.md](device_model.md) and the README give the measured error rates.\n")
+    add(f"**Replica columns** (temperature tracking). `arr_ref_en` rises on the edge after "
+        "a tracking pass takes its vector (before `arr_pre`) and falls when the pass is "
+        f"captured. While it is high the {REPLICA_COLS} replica columns (every cell's MTJs "
+        "high, bypass gates tied, so their resistance does not depend on the inputs) "
+        "precharge and discharge with the array, and `arr_ref_cmp[j]` follows the rules of "
+        "`arr_cmp` above (same synchroniser, same start delay D, same window); `arr_eval` "
+        "then falls only once the replicas have fired too. While `arr_ref_en` is low they "
+        "take no part (their comparators may stay low).\n")
     add(f"![VMM timing](wave_vmm.svg)\n\n*Recorded from the RTL in simulation "
         f"(`mram_macro/pin_waves.py`) for a small macro ({DIAGRAM_CONFIG.rows}×"
         f"{DIAGRAM_CONFIG.cols}, tdc_bits {DIAGRAM_CONFIG.tdc_bits}, stream_width "
@@ -381,6 +470,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "as the low state. Wrong columns are rewritten (steps 1–3) up to WV_CTRL.MAX_RETRIES "
         "times.\n")
     add("![Row write timing](wave_row_write.svg)\n")
+    add(_two_step_text())
 
     add("## 7. Streams\n")
     add(f"* `s_axis`: one input vector = {c.in_beats} beat(s) of {c.stream_width} bits, row r "
@@ -418,9 +508,39 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     passes = ((1 << (acc - 1)) - 1) // c.rows
     add(f"* **Inputs and weights**: bit 1 = +1, bit 0 = −1. A cell is low-resistance when "
         "input and weight agree.\n"
-        f"* **One pass**: result[c] = CAL_OFFSET[c] − 2·code[c], computed in {acc}-bit two's "
-        f"complement. With the reset offset ({c.rows} = rows) and an ideal array this is "
-        f"Σ_r x_r·w_rc, in −{c.rows} … +{c.rows}.\n"
+        f"* **One pass**: result[c] = CAL_OFFSET[c] − 2·code[c] in this build "
+        f"(calibration={c.calibration!r}), computed in {acc}-bit two's complement; with the "
+        f"reset offset {c.rows} (= rows) and an ideal array this is Σ_r x_r·w_rc, in −{c.rows} "
+        f"… +{c.rows}. In `calibration=\"gain\"` builds: result[c] = CAL_OFFSET[c] − "
+        f"2·⌊(g[c]·code[c] + "
+        f"{1 << (CAL_GAIN_FRAC_BITS - 1)}) / {CAL_GAIN_ONE}⌋, computed in {acc}-bit two's "
+        "complement: the code scaled by the gain g[c] and rounded to the nearest integer "
+        "(halves up). g[c] = CAL_GAIN[c] while tracking is off, "
+        f"min(⌊(CAL_GAIN[c]·TRACK_GAIN + {1 << (CAL_GAIN_FRAC_BITS - 1)}) / "
+        f"{CAL_GAIN_ONE}⌋, {(1 << CAL_GAIN_WIDTH) - 1}) while it is on. "
+        f"With the reset values (offset {c.rows} = rows, gain {CAL_GAIN_ONE} = 1.0) this is "
+        f"CAL_OFFSET[c] − 2·code[c], and with an ideal array Σ_r x_r·w_rc, in −{c.rows} … "
+        f"+{c.rows}.\n"
+        f"* **Gains** (CAL_GAIN[c].GAIN, TRACK_GAIN.GAIN): unsigned fixed point, "
+        f"{CAL_GAIN_WIDTH} bits with {CAL_GAIN_FRAC_BITS} fractional bits ({CAL_GAIN_ONE} = "
+        f"1.0). A CAL_GAIN write outside {CAL_GAIN_MIN} … {CAL_GAIN_MAX} (0.5 … 2.0) "
+        "answers SLVERR and keeps the old value; the host API refuses it before the bus "
+        "(`Macro.write_gains`).\n"
+        "* **Temperature tracking** (TRACK_INTERVAL ≠ 0): the first pass after tracking is "
+        "switched on and then every TRACK_INTERVAL-th pass is a tracking pass: the replica "
+        "columns are read with it, and before its result is captured the tracker sets "
+        "TRACK_CODE = Σ replica codes and TRACK_GAIN = TRACK_REF / TRACK_CODE (rounded half "
+        f"up, clamped to {CAL_GAIN_MIN} … {CAL_GAIN_MAX}, TRACK_STATUS.CLAMPED if it was), "
+        "then recomputes every column's gain (one multiplier, one column per cycle; the "
+        f"capture waits, {CAL_GAIN_WIDTH + c.cols + 5} cycles per retrim). A saturated "
+        "replica or a sum of 0 sets TRACK_STATUS.INVALID and keeps TRACK_GAIN. A CAL_GAIN "
+        "written while tracking is on takes effect at the next tracking pass. Why a gain: "
+        "in the device model only the MTJ's high state moves with temperature, so the "
+        "resistance step per mismatching cell (one code) shrinks as the die warms while the "
+        "all-low baseline removed by TDC_START_DELAY stays; every code scales by the same "
+        "factor, which the all-high replicas measure. The host captures TRACK_REF once, at "
+        "calibration (`Macro.capture_track_ref`: one tracking pass, TRACK_CODE read back); "
+        "`make bench` gives the error over 0 … 85 °C with tracking off and on.\n"
         f"* **Accumulator**: {acc} bits signed per column (result_width). An *accumulate* "
         "pass adds its result to the stored sum, any other pass replaces it. Sums **wrap** "
         f"modulo 2^{acc} (two's complement): no saturation and no overflow flag "
@@ -475,6 +595,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "their commands are in the README's *Measured numbers*. No clock frequency or power "
         "is stated here until static timing analysis and an activity-based power estimate "
         "confirm one.\n")
+    add(coarse_docs.datasheet_section())
     return "\n".join(out)
 
 
@@ -497,6 +618,7 @@ def write_datasheet(out_dir: str | Path) -> list[Path]:
     for name, svg in render_waves().items():
         (out / name).write_text(svg)
         paths.append(out / name)
+    paths.append(coarse_docs.transfer_plot(out / coarse_docs.TRANSFER_PLOT))
     return paths
 
 

@@ -16,6 +16,8 @@ are laid out as an input vector's, so one macro's activations can feed the next 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from amaranth.lib import data
 
@@ -43,6 +45,8 @@ def _layout_int(layout: data.StructLayout, **fields) -> int:
     return layout.const(fields).as_value().value
 
 
+# Cached: Amaranth's const() costs ~70 us, and testbenches ask once per vector.
+@functools.lru_cache(maxsize=64)
 def input_flags(*, accumulate: bool = False, hold: bool = False, shift: bool = False,
                 negate: bool = False) -> int:
     """``s_axis_tuser`` value for the given flags.
@@ -56,6 +60,7 @@ def input_flags(*, accumulate: bool = False, hold: bool = False, shift: bool = F
                        shift=int(shift), negate=int(negate))
 
 
+@functools.lru_cache(maxsize=8)
 def result_flags(*, overflow: bool = False) -> int:
     return _layout_int(ResultFlags, overflow=int(overflow))
 

@@ -22,9 +22,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .config import AXIL_DATA_WIDTH, ConfigError, MacroConfig
+from .config import (
+    AXIL_DATA_WIDTH,
+    CAL_GAIN_FRAC_BITS,
+    CAL_GAIN_MAX,
+    CAL_GAIN_MIN,
+    CAL_GAIN_ONE,
+    CAL_GAIN_WIDTH,
+    REPLICA_COLS,
+    ConfigError,
+    MacroConfig,
+)
 
-__all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH"]
+__all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH",
+           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_count", "lut_entry_word"]
 
 #: Value of the ID register: ASCII "MRAM".
 MACRO_ID = 0x4D52414D
@@ -33,8 +44,16 @@ AXIL_ADDR_WIDTH = 12
 
 WEIGHT_DATA_BASE = 0x040
 WV_FAIL_MASK_BASE = 0x0A0
+#: ``tdc_mode="two_step"``: FINE_TABLE[0..tdc_fine_taps-1] (at most 32 words, to 0x13F).
+FINE_TABLE_BASE = 0x0C0
+#: ``tdc_mode="coarse"``: the code -> value table's write window (one word per entry).
+LUT_ENTRY_OFFSET = 0x140
 CAL_OFFSET_BASE = 0x400
 THRESHOLD_BASE = 0x800
+#: CAL_GAIN[0..cols-1] (not in coarse mode).
+CAL_GAIN_BASE = 0xC00
+#: TRACK_INTERVAL, TRACK_REF, TRACK_CODE, TRACK_GAIN, TRACK_STATUS (not in coarse mode).
+TRACK_BASE = 0x150
 
 _KINDS = ("ro", "rw", "w1c", "cmd")
 
@@ -245,6 +264,46 @@ class RegisterMap:
         return "\n".join(rows) + "\n"
 
 
+def lut_count(config: MacroConfig, value: int) -> int:
+    """LUT_ENTRY.COUNT of a table value (signed dot product ``2·count - rows``)."""
+    return (int(value) + config.rows) // 2
+
+
+def lut_entry_register(config: MacroConfig) -> Register:
+    """LUT_ENTRY (``tdc_mode="coarse"``): one write with WRITE=1 loads one entry of the
+    per-column code -> value table. An entry is stored as the estimated matching-cell count
+    ``0..rows`` (the pass value ``2·count - rows`` always has the parity of ``rows``, so this
+    loses nothing and saves a bit per entry). The table itself is not in the address map (cols ×
+    2**tdc_bits entries; 1024 for the chip's 64 columns and 4 bits): it is write-only, and the
+    register reads back the last word written."""
+    c = config
+    return Register(
+        "LUT_ENTRY", LUT_ENTRY_OFFSET,
+        "Coarse TDC look-up table: writing WRITE=1 sets table[COL][CODE] = COUNT; the column's "
+        "pass value for that code is then 2·COUNT - rows (fed to the accumulator in place of "
+        "CAL_OFFSET - 2·code). Fields out of range answer SLVERR and load nothing.",
+        (Field("CODE", 0, c.tdc_bits, "rw", f"TDC code (0..{c.tdc_max_code})"),
+         Field("COL", 8, 8, "rw", f"Column (0..{c.cols - 1})", max_value=c.cols - 1),
+         Field("COUNT", 16, c.rows.bit_length(), "rw",
+               f"Estimated matching cells (0..{c.rows}): pass value 2·COUNT - {c.rows}",
+               reset=0, max_value=c.rows),
+         Field("WRITE", 31, 1, "cmd", "1: load the entry")))
+
+
+def lut_entry_word(config: MacroConfig, col: int, code: int, count: int, *,
+                   write: bool = True) -> int:
+    """The LUT_ENTRY word that loads ``count`` (:func:`lut_count` of a value) at
+    ``[col][code]`` (``write``: with WRITE=1). Out-of-range arguments are encoded as given (cut
+    to their fields), so the word may be one the macro rejects; validate on the host first
+    (:func:`sim_models.coarse.check_table`)."""
+    reg = lut_entry_register(config)
+    word = 0
+    for name, v in (("COL", col), ("CODE", code), ("COUNT", count), ("WRITE", int(write))):
+        f = reg.field(name)
+        word |= (int(v) << f.lsb) & f.mask
+    return word
+
+
 def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay: int = 0,
                  verify_threshold: int | None = None) -> RegisterMap:
     """The register map of a macro built with ``config``.
@@ -254,6 +313,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
     ``verify_threshold`` are the reset values of WV_READ, from the single-MTJ read design.
     """
     c = config
+    coarse = c.tdc_mode == "coarse"
     if verify_threshold is None:
         verify_threshold = 1 << (c.tdc_bits - 1)
     for name, value, hi in (("tdc_start_delay", tdc_start_delay, 0xFFFF),
@@ -316,7 +376,11 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                         "1: a result is one bit per column, 1 (= +1) where the value is >= "
                         "THRESHOLD[c], packed into ceil(cols / stream_width) beats"))),
         Register("WV_CTRL", 0x030, "Write-verify settings.",
-                 (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1),
+                 (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1)
+                  if not coarse else
+                  Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it: not "
+                        "available in tdc_mode 'coarse' (a code spans many MTJ steps), writing "
+                        "1 answers SLVERR", reset=0, max_value=0),
                   Field("PULSE_DOUBLING", 1, 1, "rw", "Double the pulse on each retry",
                         reset=1),
                   Field("MAX_RETRIES", 8, 4, "rw", "Rewrites per side before giving up",
@@ -348,13 +412,57 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "Weights of the row to program, column 32·i+b in bit b (1 = +1).",
             (Field("BITS", 0, width, "rw", "Weight bits", max_value=(1 << width) - 1),),
             index=i, array_name="WEIGHT_DATA"))
-    for col in range(c.cols):
+    if coarse:
+        regs.append(lut_entry_register(c))
+    for col in range(0 if coarse else c.cols):
         regs.append(Register(
             f"CAL_OFFSET{col}", CAL_OFFSET_BASE + 4 * col,
-            "Per-column offset: result = CAL_OFFSET - 2·code (signed, sign-extended on read).",
+            "Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, "
+            "sign-extended on read); see CAL_GAIN.",
             (Field("OFFSET", 0, c.result_width, "rw", "Signed offset", reset=c.rows,
                    signed=True),),
             index=col, array_name="CAL_OFFSET"))
+    gain_one = f"{CAL_GAIN_ONE} = 1.0"
+    # Coarse mode: the code -> value table replaces gain and offset. Tracker: counter mode.
+    for col in range(c.cols if c.has_gain else 0):
+        regs.append(Register(
+            f"CAL_GAIN{col}", CAL_GAIN_BASE + 4 * col,
+            f"Per-column gain, unsigned fixed point with {CAL_GAIN_FRAC_BITS} fractional bits "
+            f"({gain_one}): result = CAL_OFFSET - 2·floor((gain·code + "
+            f"{1 << (CAL_GAIN_FRAC_BITS - 1)}) / {CAL_GAIN_ONE}), gain = CAL_GAIN, or "
+            f"CAL_GAIN·TRACK_GAIN while tracking. A value outside "
+            f"{CAL_GAIN_MIN}..{CAL_GAIN_MAX} (0.5..2.0) answers SLVERR.",
+            (Field("GAIN", 0, CAL_GAIN_WIDTH, "rw", f"Gain ({gain_one})", reset=CAL_GAIN_ONE,
+                   min_value=CAL_GAIN_MIN, max_value=CAL_GAIN_MAX),),
+            index=col, array_name="CAL_GAIN"))
+    ref_max = REPLICA_COLS * c.tdc_max_code
+    regs += [] if not c.has_tracker else [
+        Register("TRACK_INTERVAL", TRACK_BASE,
+                 f"Temperature tracking: the {REPLICA_COLS} replica columns are read with the "
+                 "first VMM pass after tracking is switched on and then every INTERVAL passes; "
+                 "each replica read retrims TRACK_GAIN before its pass is captured.",
+                 (Field("INTERVAL", 0, 16, "rw",
+                        "Passes between replica reads; 0 = tracking off (gain = CAL_GAIN)",
+                        max_value=0xFFFF),)),
+        Register("TRACK_REF", TRACK_BASE + 4,
+                 "Sum of the replica codes at calibration (the host writes TRACK_CODE read at "
+                 "the calibration temperature); reset: the design value.",
+                 (Field("REF", 0, 16, "rw", f"Reference code sum (1..{ref_max})",
+                        reset=REPLICA_COLS * c.rows, min_value=1, max_value=ref_max),)),
+        Register("TRACK_CODE", TRACK_BASE + 8, "Sum of the replica codes of the last replica "
+                 "read.",
+                 (Field("SUM", 0, 16, "ro", "Replica code sum"),)),
+        Register("TRACK_GAIN", TRACK_BASE + 12,
+                 f"Tracked gain TRACK_REF / TRACK_CODE ({gain_one}), rounded, clamped to "
+                 f"{CAL_GAIN_MIN}..{CAL_GAIN_MAX}.",
+                 (Field("GAIN", 0, CAL_GAIN_WIDTH, "ro", "Tracked gain", reset=CAL_GAIN_ONE),)),
+        Register("TRACK_STATUS", TRACK_BASE + 16,
+                 "Tracking flags (write 1 to clear) and retrim counter.",
+                 (Field("INVALID", 0, 1, "w1c",
+                        "A replica read saturated or read 0: TRACK_GAIN was kept"),
+                  Field("CLAMPED", 1, 1, "w1c", "TRACK_GAIN hit its limit"),
+                  Field("RETRIMS", 16, 16, "ro", "Retrims since reset (wraps)"))),
+    ]
     for col in range(c.cols):
         regs.append(Register(
             f"THRESHOLD{col}", THRESHOLD_BASE + 4 * col,
@@ -362,4 +470,15 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "THRESHOLD (signed, sign-extended on read).",
             (Field("VALUE", 0, c.result_width, "rw", "Signed threshold", reset=0, signed=True),),
             index=col, array_name="THRESHOLD"))
+    if c.tdc_mode == "two_step":
+        k, fb = c.tdc_fine_taps, c.fine_bits
+        for f in range(k):
+            regs.append(Register(
+                f"FINE_TABLE{f}", FINE_TABLE_BASE + 4 * f,
+                f"Two-step TDC: fine value of a conversion whose interpolator thermometer has "
+                f"{f} ones (code = coarse·{k} + FINE_TABLE[ones]); ideal {k - 1}-ones. Written "
+                f"by the host from a code-density test. A value above {k - 1} answers SLVERR.",
+                (Field("VALUE", 0, fb, "rw", f"Fine value (0..{k - 1})", reset=k - 1 - f,
+                       max_value=k - 1),),
+                index=f, array_name="FINE_TABLE"))
     return RegisterMap(config=c, registers=tuple(sorted(regs, key=lambda r: r.offset)))

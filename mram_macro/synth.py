@@ -30,6 +30,9 @@ thousands of flip-flops), tie cells for constants::
     hilomap -hicell TIEHI Y -locell TIELO Y
     opt_clean
     stat -liberty LIB
+
+then, with a ``clock_buffer``, a balanced, fanout-limited buffer tree on every clock net
+(:mod:`mram_macro.clock_tree`: Yosys has no clock-tree synthesis).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ __all__ = [
     "LIBERTY_ENV_VAR", "DEFAULT_LIBERTY", "GE_REFERENCE_CELL",
     "SynthesisError", "LibertyCell", "ModuleArea", "AreaReport",
     "find_liberty", "read_liberty_cells", "synthesize", "run_yosys_check",
-    "FlatNetlist", "synthesize_flat",
+    "FlatNetlist", "synthesize_flat", "count_cells", "flat_netlist_summary",
 ]
 
 #: Environment variable that overrides where the Liberty file is looked for.
@@ -504,15 +507,31 @@ class FlatNetlist:
     cells: Mapping[str, int]
     flip_flops: int
     log: Path
+    #: The clock trees inserted after synthesis (None: clock nets left unbuffered).
+    clock_tree: Any = None
+
+
+def count_cells(netlist: Path) -> dict[str, int]:
+    """Cell instances by type in a flat gate-level netlist."""
+    from .ppa.netlist import read_instances
+
+    counts: dict[str, int] = {}
+    for inst in read_instances(netlist):
+        counts[inst.cell] = counts.get(inst.cell, 0) + 1
+    return counts
 
 
 def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
                     liberty: str | os.PathLike[str], period_ps: float, driving_cell: str,
                     output_load: float, tie_hi: tuple[str, str], tie_lo: tuple[str, str],
-                    workdir: str | os.PathLike[str]) -> FlatNetlist:
+                    workdir: str | os.PathLike[str],
+                    clock_buffer: tuple[str, str, str] | None = None,
+                    clock_max_fanout: int = 16) -> FlatNetlist:
     """Flat synthesis for sign-off: timing-driven ABC aiming at ``period_ps``, with
     ``driving_cell`` on every input and ``output_load`` (Liberty capacitance unit) on every
-    output; writes ``<top>_flat.v`` into ``workdir``.
+    output; writes ``<top>_flat.v`` into ``workdir``. With ``clock_buffer`` (cell, input pin,
+    output pin), every clock net then gets a buffer tree of at most ``clock_max_fanout`` pins
+    per buffer (:func:`mram_macro.clock_tree.insert_clock_trees`).
 
     Raises:
         FileNotFoundError: the Verilog, the Liberty file or ``yosys`` is missing.
@@ -549,7 +568,9 @@ def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
         "setundef -zero",
         "opt_clean",
         f"tee -o {stat_path.name} stat -liberty {_quote(lib)}",
-        f"write_verilog -noattr -noexpr {netlist_name}",
+        # -simple-lhs: OpenSTA 2.0.17 cannot parse `assign {a, b} = ...` (partial aliases of a
+        # bus, e.g. the coarse table's outputs); designs without such aliases are unchanged.
+        f"write_verilog -noattr -noexpr -simple-lhs {netlist_name}",
         "",
     ])
     log = _run_yosys(script, out, "synth_flat", keep=True)
@@ -560,9 +581,24 @@ def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
     unknown = sorted(t for t in cells if t not in lib_cells)
     if unknown:
         raise SynthesisError(f"flat netlist has unmapped cells: {', '.join(unknown)}", log)
+    tree = None
+    if clock_buffer is not None:
+        from .clock_tree import insert_clock_trees
+
+        tree = insert_clock_trees(out / netlist_name, lib, buffer=clock_buffer,
+                                  max_fanout=clock_max_fanout)
+        cells = count_cells(out / netlist_name)
+    return flat_netlist_summary(out / netlist_name, top, lib, float(period_ps), cells,
+                                lib_cells, out / "synth_flat.log", tree)
+
+
+def flat_netlist_summary(netlist: Path, top: str, liberty: Path, period_ps: float,
+                         cells: Mapping[str, int], lib_cells: Mapping[str, LibertyCell],
+                         log: Path, clock_tree: Any = None) -> FlatNetlist:
+    """A :class:`FlatNetlist` with area and flip-flop count from ``cells`` (type -> count)."""
     return FlatNetlist(
-        netlist=out / netlist_name, top=top, liberty=lib, period_ps=float(period_ps),
+        netlist=netlist, top=top, liberty=liberty, period_ps=period_ps,
         area_um2=sum(lib_cells[t].area_um2 * n for t, n in cells.items()),
         cells=MappingProxyType(dict(cells)),
         flip_flops=sum(n for t, n in cells.items() if lib_cells[t].is_flip_flop),
-        log=out / "synth_flat.log")
+        log=log, clock_tree=clock_tree)

@@ -14,24 +14,26 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from sim_models.device import DeviceParams
-from sim_models.readout import ReadoutParams, design_readout
+from sim_models.readout import ReadoutParams, design_readout_for
 from sim_models.write_model import single_read_delay_and_threshold
 
 from .bus.axi import axi_lite_members, axi_stream_members
 from .bus.regfile import RegisterFile
-from .config import MacroConfig
+from .config import REPLICA_COLS, MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .periphery.accumulator import Accumulator
 from .periphery.clock_gate import ICG_VERILOG, gated_domain
+from .periphery.code_lut import CodeLut
 from .periphery.input_deserializer import InputDeserializer
 from .periphery.input_driver import InputDriver
 from .periphery.read_control import ReadControl
 from .periphery.result_serializer import ResultSerializer
 from .periphery.sequencer import Sequencer
 from .periphery.tdc import Tdc
+from .periphery.tracker import Tracker
 from .periphery.write_controller import WriteController
 from .portable import portable_comb_triggers
-from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap
+from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap, lut_count
 
 __all__ = ["MramMacro", "generate_verilog", "default_readout", "macro_regmap", "TOP_NAME"]
 
@@ -39,13 +41,18 @@ TOP_NAME = "mram_macro"
 
 
 def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> ReadoutParams:
-    """The readout design whose start delay becomes TDC_START_DELAY's reset value."""
-    return design_readout(config.rows, device or DeviceParams())
+    """The readout design whose start delay becomes TDC_START_DELAY's reset value
+    (:func:`sim_models.readout.design_readout_for`: per ``config.tdc_mode``)."""
+    return design_readout_for(config, device or DeviceParams())
 
 
 def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
-    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design."""
+    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design.
+    ``tdc_mode="coarse"`` has no single-MTJ read (a code spans many MTJ steps): (0, the
+    register map's default)."""
     device = device or DeviceParams()
+    if config.tdc_mode == "coarse":
+        return 0, 1 << (config.tdc_bits - 1)
     setup = single_read_delay_and_threshold(config.rows, device, default_readout(config, device),
                                             config.tdc_bits)
     return setup.start_delay_cycles, setup.threshold_code
@@ -60,12 +67,21 @@ def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> Reg
 
 
 def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
-    """The pins between the periphery and the analogue array (see sim_models/array.py)."""
+    """The pins between the periphery and the analogue array (see sim_models/array.py), and
+    with a two-step TDC the interpolator's held sampler bits ``arr_fine``, ``tdc_fine_taps - 1``
+    per column (see sim_models/interpolator.py)."""
+    fine = {}
+    if config.fine_taps > 1:
+        fine = {"arr_fine": In(config.cols * (config.fine_taps - 1))}
     return {
         "arr_bypass_l": Out(config.rows), "arr_bypass_r": Out(config.rows),
         "arr_pre": Out(1), "arr_eval": Out(1), "arr_cmp": In(config.cols),
+        **fine,
         "arr_wr_row": Out(config.rows), "arr_wr_side": Out(1), "arr_wr_data": Out(config.cols),
         "arr_wr_pulse": Out(1),
+        # replica columns of the temperature tracker (sim_models/replica.py)
+        **({"arr_ref_en": Out(1), "arr_ref_cmp": In(REPLICA_COLS)}
+           if config.has_tracker else {}),
     }
 
 
@@ -98,6 +114,7 @@ class MramMacro(wiring.Component):
         if not isinstance(config, MacroConfig):
             raise TypeError(f"config must be a MacroConfig, not {config!r}")
         self.config = config
+        self.device = device or DeviceParams()
         self.readout = default_readout(config, device)
         self.regmap: RegisterMap = macro_regmap(config, device)
         self._axil = axi_lite_members("s_axil", addr_width=AXIL_ADDR_WIDTH)
@@ -117,18 +134,41 @@ class MramMacro(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs")
+        m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs",
+                                                   bus_domain="g_bus")
         m.submodules.input_deserializer = deser = self._gated("g_in", InputDeserializer(c))
         m.submodules.input_driver = driver = self._gated("g_drv", InputDriver(rows=c.rows))
         m.submodules.write_controller = writer = self._gated(
             "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
-        m.submodules.read_control = reader = ReadControl(tdc_bits=c.tdc_bits)
+        m.submodules.read_control = reader = ReadControl(tdc_bits=c.coarse_bits)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
-                                     code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)))
-        m.submodules.accumulator = acc = self._gated(
-            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width))
-        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
-        m.submodules.sequencer = seq = Sequencer()
+                                     code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
+                                     fine_taps=c.fine_taps)
+        coarse = c.tdc_mode == "coarse"
+        count_width = c.rows.bit_length() if coarse else None
+        # With calibration="gain" the accumulator's gain multipliers are registered on the
+        # free-running clock (their own cycle; the sequencer captures a cycle later).
+        acc = self._gated(
+            "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
+                                 count_width=count_width, rows=c.rows, gain=c.has_gain,
+                                 registered_scale=c.has_gain))
+        if c.has_gain:
+            acc = DomainRenamer({"scale": "sync"})(acc)
+        m.submodules.accumulator = acc
+        if coarse:
+            from sim_models.coarse import nominal_table
+
+            m.submodules.code_lut = lut = self._gated("g_lut", CodeLut(
+                cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
+                reset_table=[lut_count(c, v) for v in
+                             nominal_table(c, self.device, self.readout)]))
+        m.submodules.result_serializer = ser = self._gated(
+            "g_ser", ResultSerializer(c, data_domain="g_serd"))
+        m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain)
+        if c.has_tracker:
+            m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits)
+            m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,
+                                                     tdc_bits=c.tdc_bits)
 
         # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
         # clocked only on the cycles on which it may change; the enables are exact supersets.
@@ -136,10 +176,14 @@ class MramMacro(wiring.Component):
             gated_domain(m, name, enable, gate=self.clock_gating)
 
         gate("g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready & ~regs.s_axil_bvalid)
+        gate("g_bus", regs.bus_active)      # bus handshake, read data, strobes, flags
         for i in range(c.cols):     # one gate per column: its code changes once per pass
             gate(f"g_tdc{i}", tdc.code_enable[i])
         gate("g_acc", seq.capture)
+        if coarse:
+            gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
         gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
+        gate("g_serd", seq.emit & ~ser.busy)    # the result vector: written once per result
         gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
         gate("g_drv", seq.load_inputs | writer.bypass_load)
         # The write controller's fail_cells register follows its failed-cells register one
@@ -176,13 +220,48 @@ class MramMacro(wiring.Component):
             tdc.cmp.eq(self.arr_cmp),
             tdc.clear.eq(reader.tdc_clear), tdc.capture.eq(reader.tdc_capture),
             tdc.window_end.eq(reader.tdc_window_end), tdc.code_now.eq(reader.tdc_code_now),
-            reader.tdc_all_fired.eq(tdc.all_fired),
         ]
+        if not c.has_tracker:
+            m.d.comb += reader.tdc_all_fired.eq(tdc.all_fired)
+        else:
+            m.d.comb += [
+                # A tracking pass also waits for the replica columns.
+                reader.tdc_all_fired.eq(tdc.all_fired & (ref_tdc.all_fired | ~tracker.tracking)),
+                ref_tdc.cmp.eq(self.arr_ref_cmp),
+                ref_tdc.clear.eq(reader.tdc_clear), ref_tdc.capture.eq(reader.tdc_capture),
+                ref_tdc.window_end.eq(reader.tdc_window_end),
+                ref_tdc.code_now.eq(reader.tdc_code_now),
+            ]
+
+        # Temperature tracking (periphery/tracker.py): counter mode only.
+        if c.has_tracker:
+            m.d.comb += [
+                tracker.interval.eq(regs.port("TRACK_INTERVAL", "INTERVAL")),
+                tracker.ref.eq(regs.port("TRACK_REF", "REF")),
+                tracker.cal_gains.eq(Cat(*regs.array_fields("CAL_GAIN", "GAIN"))),
+                tracker.ref_codes.eq(ref_tdc.codes), tracker.ref_overflow.eq(ref_tdc.overflow),
+                tracker.pass_start.eq(seq.read_start), tracker.pass_done.eq(seq.pass_done),
+                tracker.read_done.eq(reader.done),
+                seq.trim_busy.eq(tracker.busy),
+                self.arr_ref_en.eq(tracker.tracking),
+                regs.port("TRACK_CODE", "SUM").eq(tracker.code_sum),
+                regs.port("TRACK_GAIN", "GAIN").eq(tracker.track_gain),
+                regs.port("TRACK_STATUS", "RETRIMS").eq(tracker.retrims),
+                regs.port("TRACK_STATUS", "INVALID", suffix="_set").eq(tracker.invalid),
+                regs.port("TRACK_STATUS", "CLAMPED", suffix="_set").eq(tracker.clamped),
+                acc.gains.eq(tracker.gains),
+            ]
+        if not c.has_tracker:
+            m.d.comb += seq.trim_busy.eq(0)
+        if c.fine_taps > 1:
+            m.d.comb += [
+                tdc.fine.eq(self.arr_fine), tdc.code_early.eq(reader.tdc_early),
+                tdc.fine_table.eq(Cat(*regs.array_fields("FINE_TABLE", "VALUE"))),
+            ]
 
         # Accumulate and emit.
         m.d.comb += [
             acc.codes.eq(tdc.codes),
-            acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET"))),
             acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
             acc.shift.eq(seq.shift), acc.negate.eq(seq.negate),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
@@ -192,6 +271,18 @@ class MramMacro(wiring.Component):
             ser.data.eq(Mux(regs.port("MODE", "ACTIVATION"), acc.next_fires, acc.next_values)),
             ser.flags.overflow.eq(tdc.overflow.any()),
         ]
+
+        if coarse:
+            m.d.comb += [
+                lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
+                lut.write.eq(regs.port("LUT_ENTRY", "WRITE")),
+                lut.write_col.eq(regs.port("LUT_ENTRY", "COL")),
+                lut.write_code.eq(regs.port("LUT_ENTRY", "CODE")),
+                lut.write_value.eq(regs.port("LUT_ENTRY", "COUNT")),
+                regs.port("LUT_ENTRY", "WRITE", suffix="_busy").eq(0),
+            ]
+        else:
+            m.d.comb += acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET")))
 
         # Row writes.
         m.d.comb += [

@@ -10,7 +10,10 @@ testbenches (:mod:`sim_models.cocotb_array`), so RTL simulation and golden model
 * :mod:`~sim_models.array`: :class:`MramArray`, a die in operation (MTJ states, writes, reads).
 * :mod:`~sim_models.readout`: RC discharge, comparator and TDC (:func:`evaluate_codes`).
 * :mod:`~sim_models.golden`: :class:`GoldenMacro`, the whole macro, fast over batches.
-* :mod:`~sim_models.calibration`: host-side CAL_OFFSET calibration and its evaluation.
+* :mod:`~sim_models.calibration`: host-side CAL_OFFSET / CAL_GAIN calibration, the tracking
+  reference, and their evaluation over dies and temperature.
+* :mod:`~sim_models.replica`: the temperature tracker's replica columns (part of the array;
+  pins in :mod:`sim_models.cocotb_replica`).
 * :mod:`~sim_models.write_model`: reference of the write-verify algorithm and its statistics.
 """
 
@@ -19,8 +22,11 @@ from .calibration import (
     CalibrationStudy,
     cal_offsets_from_codes,
     calibrate,
+    calibrate_gain,
     calibration_study,
+    capture_track_ref,
     reference_patterns,
+    tracking_study,
 )
 from .device import DeviceError, DeviceParams
 from .die import STUCK_HIGH, STUCK_LOW, STUCK_NONE, Die, DieError
@@ -34,6 +40,7 @@ from .readout import (
     trip_cycles,
     trip_time_ns,
 )
+from .replica import ReplicaColumns
 from .write_model import (
     RowVerifyReport,
     SingleReadSetup,
@@ -50,7 +57,8 @@ __all__ = [
     "GoldenMacro", "signed_dot", "ReadoutParams", "design_readout", "tdc_codes", "trip_cycles",
     "trip_time_ns", "evaluate_codes", "evaluate_trip_cycles",
     "CalibrationStudy", "cal_offsets_from_codes", "calibrate", "calibration_study",
-    "reference_patterns",
+    "reference_patterns", "calibrate_gain", "capture_track_ref", "tracking_study",
+    "ReplicaColumns",
     "RowVerifyReport", "SingleReadSetup", "WriteVerifyStats", "single_read_delay_and_threshold",
     "write_verify_array", "write_verify_row", "write_verify_study",
 ]

@@ -29,7 +29,8 @@ import numpy as np
 
 from .device import DeviceParams
 from .die import Die
-from .readout import ReadoutParams, evaluate_codes, evaluate_trip_cycles
+from .readout import ReadoutParams, evaluate_codes, evaluate_fine_trips, evaluate_trip_cycles
+from .replica import ReplicaColumns
 
 __all__ = ["MramArray", "ArrayModelError", "bypass_for_inputs", "single_mtj_bypass", "LEFT",
            "RIGHT"]
@@ -93,6 +94,8 @@ class MramArray:
         self.comparator_offset_V = die.comparator_offset_V.copy()
         self.stuck_low = die.stuck_low
         self.stuck_high = die.stuck_high
+        #: The temperature tracker's replica columns (sim_models/replica.py), from the die seed.
+        self.replica = ReplicaColumns.sample(rows, device, seed=die.seed)
         #: True where an MTJ is in the low-resistance state. Fresh dies read as all high
         #: (except MTJs stuck low).
         self.is_low = self.stuck_low.copy()
@@ -221,16 +224,40 @@ class MramArray:
                                     comparator_offset_V=self.comparator_offset_V,
                                     noise_seed=self.die.seed, first_evaluation=index)
 
-    def evaluate_codes(self, bypass_l, bypass_r, readout: ReadoutParams, *, tdc_bits: int,
-                       start_delay_cycles: int):
-        """One evaluation's TDC codes and overflow flags (advances :attr:`evaluations`)."""
+    def evaluate_fine_trips(self, bypass_l, bypass_r, readout: ReadoutParams):
+        """One evaluation through a two-step TDC's interpolator (advances
+        :attr:`evaluations`): every column's trip edge ``m`` and its ``K - 1`` sampler bits
+        (:mod:`sim_models.interpolator`, with this die's phase errors). What a pin model
+        with ``arr_fine`` calls."""
+        from .interpolator import thermometer
+
         index = self.evaluations
         self.evaluations += 1
+        m, residue = evaluate_fine_trips(
+            self.column_resistance_ohm(bypass_l, bypass_r), device=self.device,
+            readout=readout, rows=self.rows, comparator_offset_V=self.comparator_offset_V,
+            noise_seed=self.die.seed, first_evaluation=index)
+        return m, thermometer(residue, self.phase_errors_lsb(readout))
+
+    def phase_errors_lsb(self, readout: ReadoutParams):
+        """The two-step TDC's static phase errors for this die (in phase steps)."""
+        from .interpolator import phase_errors_lsb
+
+        return phase_errors_lsb(self.device, readout.fine_taps, readout.t_fine_ns, self.die.seed)
+
+    def evaluate_codes(self, bypass_l, bypass_r, readout: ReadoutParams, *, tdc_bits: int,
+                       start_delay_cycles: int, fine_table=None):
+        """One evaluation's TDC codes and overflow flags (advances :attr:`evaluations`);
+        ``fine_table``: a two-step TDC's FINE_TABLE (default ideal)."""
+        index = self.evaluations
+        self.evaluations += 1
+        errors = self.phase_errors_lsb(readout) if readout.fine_taps > 1 else None
         return evaluate_codes(self.column_resistance_ohm(bypass_l, bypass_r),
                               device=self.device, readout=readout, rows=self.rows,
                               tdc_bits=tdc_bits, start_delay_cycles=start_delay_cycles,
                               comparator_offset_V=self.comparator_offset_V,
-                              noise_seed=self.die.seed, first_evaluation=index)
+                              noise_seed=self.die.seed, first_evaluation=index,
+                              phase_errors_lsb=errors, fine_table=fine_table)
 
     def _check_matrix(self, w_bits):
         w = np.asarray(w_bits).astype(bool)

@@ -21,6 +21,21 @@ Procedure (:func:`calibrate`), run after the weights are written, with those kno
    mean absolute error and more exact results, nearest-integer rounding a slightly lower RMS.
 
 :func:`calibration_study` measures the result error before and after calibration over many dies.
+
+Gain and offset (:func:`calibrate_gain`). The macro computes ``CAL_OFFSET - 2 * round(gain *
+code)`` (CAL_GAIN, fixed point). Per column, a least-squares line through ``(code, y_exact)``
+over the usable reference patterns gives the gain (quantised to the register, clipped to its
+legal range); the offset is then fitted as above for that quantised gain, so the hardware's
+rounding is accounted for exactly. The reference patterns (:func:`gain_reference_patterns`) add
+to the complementary pairs a ladder per column: the column's own weights with a growing fraction
+of bits flipped, so each column sees codes across its range (random inputs give every column
+about ``rows / 2`` matches, too little leverage for a slope).
+
+Temperature tracking (:func:`capture_track_ref`): at calibration the replica columns' code sum
+is read (one tracking pass) and written to TRACK_REF; from then on the macro retrims its gains
+from the replicas (mram_macro/periphery/tracker.py) with no host involvement.
+:func:`tracking_study` measures the result error over temperature with tracking off and on,
+with no recalibration after the one at the calibration temperature.
 """
 
 from __future__ import annotations
@@ -30,14 +45,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import CAL_GAIN_MAX, CAL_GAIN_MIN, CAL_GAIN_ONE, MacroConfig
 
 from .device import DeviceParams
-from .golden import GoldenMacro, signed_dot, wrap_signed
-from .readout import ReadoutParams, design_readout
+from .golden import GoldenMacro, scale_codes, signed_dot, wrap_signed
+from .readout import ReadoutParams, design_readout_for
 
 __all__ = ["reference_patterns", "codes_from_results", "cal_offsets_from_codes", "calibrate",
-           "calibration_study", "CalibrationStudy", "ErrorStats"]
+           "calibration_study", "CalibrationStudy", "ErrorStats", "gain_reference_patterns",
+           "cal_gains_offsets_from_codes", "calibrate_gain", "capture_track_ref",
+           "tracking_study", "TrackingStudy", "TrackingRow", "check_gains"]
 
 
 def reference_patterns(rows: int, n_pairs: int, *, seed: int = 0) -> np.ndarray:
@@ -76,9 +93,122 @@ def cal_offsets_from_codes(x_bits, w_bits, codes, *, tdc_bits: int, result_width
     usable = (codes > 0) & (codes < max_code)
     n = usable.sum(axis=0)
     mean = np.where(n > 0, np.where(usable, target, 0).sum(axis=0) / np.maximum(n, 1), rows)
+    return _parity_offsets(mean, rows, result_width, keep_parity)
+
+
+def _parity_offsets(mean, rows: int, result_width: int, keep_parity: bool) -> np.ndarray:
     offsets = rows + 2 * np.rint((mean - rows) / 2) if keep_parity else np.rint(mean)
     half = 1 << (result_width - 1)
     return np.clip(offsets, -half, half - 1).astype(np.int64)
+
+
+def check_gains(gains, cols: int) -> np.ndarray:
+    """``gains`` as CAL_GAIN register values, or ``ValueError`` saying what is wrong."""
+    g = np.asarray(gains)
+    if g.shape != (cols,) or not np.issubdtype(g.dtype, np.integer):
+        raise ValueError(f"gains must be {cols} integers (fixed point, {CAL_GAIN_ONE} = 1.0), "
+                         f"not {g.dtype} of shape {g.shape}")
+    bad = (g < CAL_GAIN_MIN) | (g > CAL_GAIN_MAX)
+    if bad.any():
+        raise ValueError(f"gains must lie in {CAL_GAIN_MIN}..{CAL_GAIN_MAX} (0.5..2.0 with "
+                         f"{CAL_GAIN_ONE} = 1.0); column {int(np.flatnonzero(bad)[0])} has "
+                         f"{int(g[bad][0])}")
+    return g.astype(np.int64)
+
+
+def gain_reference_patterns(w_bits, *, n_pairs: int = 16, per_column: int = 2,
+                            seed: int = 0) -> np.ndarray:
+    """Reference inputs for gain + offset calibration with weights ``w_bits`` (rows, cols):
+    ``2 * n_pairs`` complementary pairs, then for every column ``per_column`` copies of its
+    own weight bits with a fraction ``f`` of them flipped, ``f`` spread over 1/8 .. 7/8."""
+    w = np.asarray(w_bits).astype(np.uint8)
+    if w.ndim != 2:
+        raise ValueError(f"w_bits must be (rows, cols), not shape {w.shape}")
+    if isinstance(per_column, bool) or not isinstance(per_column, int) or per_column < 0:
+        raise ValueError(f"per_column must be a non-negative integer, not {per_column!r}")
+    rows, cols = w.shape
+    rng = np.random.default_rng([seed, 1])
+    ladder = np.empty((cols * per_column, rows), dtype=np.uint8)
+    fractions = (np.arange(per_column) + 0.5) / max(per_column, 1) * 0.75 + 0.125
+    for c in range(cols):
+        for k, f in enumerate(fractions):
+            flip = rng.permutation(rows) < round(f * rows)
+            ladder[c * per_column + k] = w[:, c] ^ flip
+    return np.concatenate([reference_patterns(rows, n_pairs, seed=seed), ladder])
+
+
+def cal_gains_offsets_from_codes(x_bits, w_bits, codes, *, tdc_bits: int, result_width: int,
+                                 keep_parity: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """CAL_GAIN and CAL_OFFSET values (each ``(cols,)``, int64) from codes measured for inputs
+    with known weights: per column a least-squares fit of ``y_exact = offset - 2 gain code``
+    over the unclipped patterns (the code regressed on ``y_exact``, which carries no error),
+    the gain quantised and clipped to CAL_GAIN's range, then the offset fitted for that gain
+    (:func:`cal_offsets_from_codes`'s rounding). A column without a falling line through its
+    usable codes keeps gain 1.0 (its offset is still fitted)."""
+    x = np.asarray(x_bits)
+    w = np.asarray(w_bits)
+    codes = np.asarray(codes, dtype=np.int64)
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
+        raise ValueError(f"x_bits must be (patterns, rows) and w_bits (rows, cols) with the same "
+                         f"rows, not {x.shape} and {w.shape}")
+    if codes.shape != (x.shape[0], w.shape[1]):
+        raise ValueError(f"codes must have shape {(x.shape[0], w.shape[1])}, not {codes.shape}")
+    rows = w.shape[0]
+    target = signed_dot(x, w).astype(np.float64)
+    usable = (codes > 0) & (codes < (1 << tdc_bits) - 1)
+    n = usable.sum(axis=0)
+    nz = np.maximum(n, 1)
+    cf = np.where(usable, codes, 0).astype(np.float64)
+    tf = np.where(usable, target, 0.0)
+    c_mean, t_mean = cf.sum(axis=0) / nz, tf.sum(axis=0) / nz
+    # The error is in the code (the die's spread, quantisation), not in y_exact: regress the
+    # code on y (code = (offset - y) / (2 gain)); regressing y on the code would bias the gain
+    # low by the code's error variance (errors in variables).
+    dt = np.where(usable, target - t_mean, 0.0)
+    var = (dt ** 2).sum(axis=0)
+    cov = (dt * np.where(usable, codes - c_mean, 0.0)).sum(axis=0)
+    ok = (var > 0) & (cov < 0)
+    gain = np.where(ok, -var / np.where(ok, 2 * cov, -1.0), 1.0)
+    gains = np.clip(np.rint(gain * CAL_GAIN_ONE), CAL_GAIN_MIN, CAL_GAIN_MAX)
+    gains = gains.astype(np.int64)
+    scaled = scale_codes(codes, gains)
+    mean = np.where(n > 0, np.where(usable, target + 2 * scaled, 0).sum(axis=0) / nz, rows)
+    return gains, _parity_offsets(mean, rows, result_width, keep_parity)
+
+
+def calibrate_gain(golden: GoldenMacro, w_bits, *, n_pairs: int = 16, per_column: int = 2,
+                   seed: int = 0, apply: bool = True,
+                   keep_parity: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Gain + offset calibration of the macro modelled by ``golden`` (weights ``w_bits``):
+    measures :func:`gain_reference_patterns` in raw-code mode, returns ``(gains, offsets)`` and,
+    with ``apply``, loads them (CAL_GAIN, CAL_OFFSET)."""
+    c = golden.config
+    x = gain_reference_patterns(w_bits, n_pairs=n_pairs, per_column=per_column, seed=seed)
+    codes, _ = golden.convert(x)
+    gains, offsets = cal_gains_offsets_from_codes(x, w_bits, codes, tdc_bits=c.tdc_bits,
+                                                  result_width=c.result_width,
+                                                  keep_parity=keep_parity)
+    if apply:
+        golden.gains, golden.offsets = gains.copy(), offsets.copy()
+    return gains, offsets
+
+
+def capture_track_ref(golden: GoldenMacro) -> int:
+    """Capture the replica columns' code sum at the present temperature into TRACK_REF, as the
+    host does at calibration: one tracking pass (TRACK_INTERVAL = 1, an all-zero input), read
+    TRACK_CODE, write TRACK_REF; TRACK_INTERVAL is restored. Returns the reference."""
+    interval = golden.track_interval
+    golden.track_interval = 1
+    try:
+        golden.vmm(np.zeros(golden.config.rows, dtype=np.uint8))
+    finally:
+        golden.track_interval = interval
+        golden.track_count = 0
+    if golden.track_invalid:
+        raise ValueError("the replica read saturated or read 0 (TRACK_STATUS.INVALID): "
+                         "check TDC_START_DELAY before calibrating")
+    golden.track_ref = golden.track_code
+    return golden.track_ref
 
 
 def calibrate(golden: GoldenMacro, w_bits, *, n_pairs: int = 16, seed: int = 0,
@@ -144,7 +274,7 @@ def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 
     Each die is sampled from its own seed (derived from ``seed``); the readout is the one designed
     for the nominal device, as on silicon.
     """
-    readout = readout or design_readout(config.rows, device)
+    readout = readout or design_readout_for(config, device)
     die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
     rng = np.random.default_rng(seed)
     err_before, err_after = [], []
@@ -164,3 +294,94 @@ def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 
                             test_vectors=test_vectors,
                             before=ErrorStats.of(np.concatenate(err_before)),
                             after=ErrorStats.of(np.concatenate(err_after)), seconds=seconds)
+
+
+@dataclass(frozen=True)
+class TrackingRow:
+    """Result error of one calibration method at one temperature, tracking off or on."""
+
+    method: str              #: "none", "offset" or "gain+offset"
+    temperature_C: float
+    tracking: bool
+    stats: ErrorStats
+
+
+@dataclass(frozen=True)
+class TrackingStudy:
+    device: DeviceParams
+    dies: int
+    test_vectors: int
+    track_interval: int
+    test_set: str
+    calibration_C: float
+    rows: tuple[TrackingRow, ...]
+    seconds: float
+
+    def row(self, method: str, temperature_C: float, tracking: bool) -> TrackingRow:
+        for r in self.rows:
+            if (r.method, r.temperature_C, r.tracking) == (method, temperature_C, tracking):
+                return r
+        raise KeyError((method, temperature_C, tracking))
+
+
+def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
+                   temperatures_C=(0.0, 25.0, 50.0, 85.0), test_vectors: int = 1024,
+                   track_interval: int = 64, n_pairs: int = 16, per_column: int = 2,
+                   seed: int = 0, methods=("none", "offset", "gain+offset"),
+                   test_set: str = "random",
+                   readout: ReadoutParams | None = None) -> TrackingStudy:
+    """Monte Carlo over ``dies`` dies: each is calibrated once at ``device.temperature_C`` (the
+    calibration temperature; ``methods``: no calibration, offset only, gain + offset) with
+    TRACK_REF captured there, then run at every temperature of ``temperatures_C`` with tracking
+    off and on (TRACK_INTERVAL ``track_interval``), with no host recalibration. The readout is
+    the one designed for the nominal device, as on silicon.
+
+    ``test_set``: ``"random"`` (uniform random inputs, every column's error; each column then
+    sees about ``rows / 2`` matches) or ``"full-range"`` (vector ``k`` is column
+    ``k % cols``'s own weights with a uniform random fraction of bits flipped, and only that
+    column's error counts: codes over the whole window, where a gain error shows)."""
+    if test_set not in ("random", "full-range"):
+        raise ValueError(f"test_set must be 'random' or 'full-range', not {test_set!r}")
+    cal_C = device.temperature_C
+    readout = readout or design_readout_for(config, device)
+    die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
+    rng = np.random.default_rng(seed)
+    errors: dict[tuple, list] = {}
+    t0 = time.perf_counter()
+    for die_seed in die_seeds:
+        w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
+        if test_set == "random":
+            x = rng.integers(0, 2, (test_vectors, config.rows), dtype=np.uint8)
+            pick = np.ones((test_vectors, config.cols), dtype=bool)
+        else:
+            cols = np.arange(test_vectors) % config.cols
+            flip = rng.random((test_vectors, config.rows)) < rng.random((test_vectors, 1))
+            x = (w[:, cols].T ^ flip).astype(np.uint8)
+            pick = np.zeros((test_vectors, config.cols), dtype=bool)
+            pick[np.arange(test_vectors), cols] = True
+        exact = wrap_signed(signed_dot(x, w), config.result_width)
+        for method in methods:
+            g = GoldenMacro(config, device, readout, seed=int(die_seed))
+            g.array.load_weights(w)
+            cal_seed = int(die_seed) % (1 << 32)
+            if method == "offset":
+                calibrate(g, w, n_pairs=n_pairs, seed=cal_seed)
+            elif method == "gain+offset":
+                calibrate_gain(g, w, n_pairs=n_pairs, per_column=per_column, seed=cal_seed)
+            elif method != "none":
+                raise ValueError(f"method must be none, offset or gain+offset, not {method!r}")
+            capture_track_ref(g)
+            for temperature in temperatures_C:
+                g.array.set_temperature(float(temperature))
+                for tracking in (False, True):
+                    g.track_interval = track_interval if tracking else 0
+                    g.track_count = 0
+                    err = (g.vmm_batch(x) - exact)[pick]
+                    errors.setdefault((method, float(temperature), tracking), []).append(err)
+            g.array.set_temperature(cal_C)
+    rows = tuple(TrackingRow(m, t, tr, ErrorStats.of(np.concatenate(e)))
+                 for (m, t, tr), e in errors.items())
+    return TrackingStudy(device=device, dies=dies, test_vectors=test_vectors,
+                         track_interval=track_interval, test_set=test_set, calibration_C=cal_C,
+                         rows=rows,
+                         seconds=time.perf_counter() - t0)

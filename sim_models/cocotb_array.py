@@ -13,6 +13,9 @@ Timing contract (see :mod:`sim_models.readout`): evaluation starts at the rising
 the macro raises ``arr_eval``; the model first sees it at the falling edge ``E + 1/2``. A column
 with trip index ``m`` (``m >= 1``) raises ``arr_cmp[c]`` at the falling edge ``E + m - 1/2``, so the
 RTL first sees it high at edge ``E + m``. ``arr_cmp`` then stays high until ``arr_pre`` is seen.
+With a two-step TDC (``readout.fine_taps > 1``) the model also plays the interpolator
+(:mod:`sim_models.interpolator`): column ``c``'s sampler bits on ``arr_fine`` change together
+with ``arr_cmp[c]`` (they are frozen at edge ``E + m``) and clear with it at the precharge.
 
 Two implementations keep this contract bit for bit:
 
@@ -87,6 +90,14 @@ class _ArrayPins:
         self._pre, self._eval = dut.arr_pre, dut.arr_eval
         self._bypass_l, self._bypass_r = dut.arr_bypass_l, dut.arr_bypass_r
         self._cmp = dut.arr_cmp
+        self._fine_taps = readout.fine_taps
+        self._fine = None
+        if self._fine_taps > 1:
+            self._fine = getattr(dut, "arr_fine", None)
+            width = self.cols * (self._fine_taps - 1)
+            if self._fine is None or len(self._fine) != width:
+                raise ValueError(f"the readout has a {self._fine_taps}-phase interpolator: the "
+                                 f"macro needs an arr_fine pin of {width} bits")
         self._wr_pulse, self._wr_row = dut.arr_wr_pulse, dut.arr_wr_row
         self._wr_side, self._wr_data = dut.arr_wr_side, dut.arr_wr_data
         for name, sig, width in (("arr_bypass_l", self._bypass_l, self.rows),
@@ -102,6 +113,9 @@ class _ArrayPins:
         #: Columns whose comparator is dead (fault injection): their ``arr_cmp`` never rises.
         self.dead_columns: set[int] = set()
         self._cmp_value = 0
+        self._fine_value = 0
+        #: Two-step TDC: trip index -> the arr_fine bits its columns freeze at that edge.
+        self._fine_groups: dict[int, int] = {}
         self._precharged = False
         self._last: _Pins | None = None
         # Evaluation in progress: time of the first falling edge that saw arr_eval, bypass pins,
@@ -132,6 +146,8 @@ class _ArrayPins:
         if self._tasks:
             raise RuntimeError("the array model is already running")
         self._cmp.value = 0
+        if self._fine is not None:
+            self._fine.value = 0
         self._tasks = [cocotb.start_soon(coro) for coro in self._coroutines()]
 
     def _coroutines(self) -> list:
@@ -175,6 +191,17 @@ class _ArrayPins:
                      bypass_l=self._read("arr_bypass_l", self._bypass_l, now),
                      bypass_r=self._read("arr_bypass_r", self._bypass_r, now))
 
+    def _reset_comparators(self) -> None:
+        """The precharge: every comparator (and interpolator sampler) back low."""
+        self._pending = []
+        self._drive_fine(0)
+        self._drive_cmp(0)
+
+    def _drive_fine(self, value: int) -> None:
+        if self._fine is not None and value != self._fine_value:
+            self._fine_value = value
+            self._fine.value = value
+
     def _drive_cmp(self, value: int) -> None:
         for column in self.dead_columns:
             value &= ~(1 << column)
@@ -194,8 +221,12 @@ class _ArrayPins:
         self._eval_t0_ns = s.time_ns
         self._eval_bypass = (s.bypass_l, s.bypass_r)
         # Same die, same readout contract and same per-evaluation noise draw as the golden model.
-        m = self.array.evaluate_trip_cycles(_bits(s.bypass_l, self.rows),
-                                            _bits(s.bypass_r, self.rows), self.readout)
+        bypass = (_bits(s.bypass_l, self.rows), _bits(s.bypass_r, self.rows))
+        if self._fine is None:
+            m = self.array.evaluate_trip_cycles(*bypass, self.readout)
+        else:
+            m, therm = self.array.evaluate_fine_trips(*bypass, self.readout)
+            self._fine_groups = self._fine_bits_by_trip(m, therm)
         if m.min() < 1:
             raise ArrayModelError(f"trip index below 1 (m={m.min()}): check the readout model")
         self.last_trip_cycles = m
@@ -206,13 +237,32 @@ class _ArrayPins:
             masks[trip] = masks.get(trip, 0) | (1 << column)
         self._pending = sorted(masks.items())
 
+    def _fine_bits_by_trip(self, m: np.ndarray, therm: np.ndarray) -> dict[int, int]:
+        """``arr_fine`` bits of each trip group: column c's ``K - 1`` sampler bits at
+        ``c (K - 1)``, dead columns left out."""
+        taps = self._fine_taps - 1
+        flat = np.asarray(therm, dtype=bool).reshape(-1)
+        packed = int.from_bytes(np.packbits(flat, bitorder="little").tobytes(), "little")
+        groups: dict[int, int] = {}
+        column_mask = (1 << taps) - 1
+        for column, trip in enumerate(m.tolist()):
+            if column in self.dead_columns:
+                continue
+            bits = packed & (column_mask << (column * taps))
+            if bits:
+                groups[trip] = groups.get(trip, 0) | bits
+        return groups
+
     def _raise_due(self, now_ns: float) -> None:
         """Raise every column whose trip edge is the next rising edge or earlier."""
         # Falling edge number k after the first one that saw arr_eval precedes edge E + k + 1.
         k = self._edges_since_eval_start(now_ns)
-        value = self._cmp_value
+        value, fine = self._cmp_value, self._fine_value
         while self._pending and self._pending[0][0] - 1 <= k:
-            value |= self._pending.pop(0)[1]
+            trip, mask = self._pending.pop(0)
+            value |= mask
+            fine |= self._fine_groups.get(trip, 0)
+        self._drive_fine(fine)
         self._drive_cmp(value)
 
     def _check(self, s: _Pins, last: _Pins) -> None:
@@ -264,8 +314,7 @@ class LegacyCocotbMramArray(_ArrayPins):
         self._check(s, last)
         if s.pre:
             self._precharged = True
-            self._pending = []
-            self._drive_cmp(0)
+            self._reset_comparators()
         if s.eval and not last.eval:
             self._start_evaluation(s)
         if not s.eval:
@@ -411,8 +460,7 @@ class CocotbMramArray(_ArrayPins):
                 self._check(self._sample(), self._eval_start)
             if self._read("arr_pre", self._pre, get_sim_time("ns")):
                 self._precharged = True
-                self._pending = []
-                self._drive_cmp(0)
+                self._reset_comparators()
 
     async def _write_pulses(self) -> None:
         """A write pulse is timed edge by edge (writes are rare: only while programming)."""

@@ -93,6 +93,12 @@ class DeviceParams:
     comparator_noise_rms_V: float = 0.0
     #: RMS of the time error of a trip as seen by the TDC (clock jitter), per evaluation.
     tdc_jitter_rms_ns: float = 0.0
+    #: Two-step TDC: standard deviation of each interpolator phase's static timing error
+    #: (phase mismatch of the multi-phase sampler, sampled per die; ``tdc_mode="two_step"``).
+    tdc_phase_sigma_ps: float = 0.0
+    #: Two-step TDC: common static skew of the interpolator phases against the coarse clock
+    #: edge (positive: every phase samples later than its nominal time).
+    tdc_phase_skew_ps: float = 0.0
 
     # -- write physics --------------------------------------------------------------------------
     #: "deterministic" (pulse >= t_switch_ns switches) or "thermal" (see ``switching_tau_ns``).
@@ -111,7 +117,8 @@ class DeviceParams:
                   "r_bypass_on_ohm", "c_cell_fF", "t_switch_ns", "p_stuck_low", "p_stuck_high",
                   "temperature_C", "temperature_ref_C", "tmr_temp_coeff_per_K",
                   "comparator_offset_sigma_V", "comparator_noise_rms_V", "tdc_jitter_rms_ns",
-                  "tau0_ns", "thermal_stability_kT", "i_c0_uA", "i_write_uA")
+                  "tdc_phase_sigma_ps", "tdc_phase_skew_ps", "tau0_ns", "thermal_stability_kT",
+                  "i_c0_uA", "i_write_uA")
         for name in floats:
             _finite(name, getattr(self, name))
         for name in ("r_cell_low_ohm", "r_cell_high_ohm", "c_cell_fF", "t_switch_ns", "tau0_ns",
@@ -119,7 +126,8 @@ class DeviceParams:
             if getattr(self, name) <= 0:
                 raise DeviceError(f"{name} must be positive, not {getattr(self, name)!r}")
         for name in ("sigma_low_ohm", "sigma_high_ohm", "r_bypass_on_ohm", "tmr_temp_coeff_per_K",
-                     "comparator_offset_sigma_V", "comparator_noise_rms_V", "tdc_jitter_rms_ns"):
+                     "comparator_offset_sigma_V", "comparator_noise_rms_V", "tdc_jitter_rms_ns",
+                     "tdc_phase_sigma_ps"):
             if getattr(self, name) < 0:
                 raise DeviceError(f"{name} must not be negative, not {getattr(self, name)!r}")
         for name in ("p_stuck_low", "p_stuck_high"):
@@ -172,6 +180,7 @@ class DeviceParams:
         return (self.sigma_low_ohm == 0 and self.sigma_high_ohm == 0 and self.p_stuck_low == 0
                 and self.p_stuck_high == 0 and self.high_state_factor == 1.0
                 and self.comparator_offset_sigma_V == 0 and not self.has_evaluation_noise
+                and self.tdc_phase_sigma_ps == 0 and self.tdc_phase_skew_ps == 0
                 and self.write_model == "deterministic")
 
     @property

@@ -1,4 +1,5 @@
-"""Golden model of the whole macro: array + readout + accumulator, vectorised over batches."""
+"""Golden model of the whole macro: array + readout + accumulator + temperature tracker,
+vectorised over batches."""
 
 from __future__ import annotations
 
@@ -6,14 +7,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import (
+    CAL_GAIN_FRAC_BITS,
+    CAL_GAIN_MAX,
+    CAL_GAIN_MIN,
+    CAL_GAIN_ONE,
+    CAL_GAIN_WIDTH,
+    REPLICA_COLS,
+    MacroConfig,
+)
 
 from .array import MramArray
 from .device import DeviceParams
 from .die import Die
-from .readout import ReadoutParams, design_readout, evaluate_codes
+from .interpolator import ideal_fine_table
+from .readout import ReadoutParams, design_readout_for, evaluate_codes
 
-__all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass"]
+__all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass",
+           "scale_codes", "tracked_gain", "effective_gains"]
 
 
 def signed_dot(x_bits, w_bits):
@@ -41,6 +52,29 @@ def accumulate_pass(acc, values, *, accumulate: bool, shift: bool, negate: bool,
     return wrap_signed(base + (-term if negate else term), width)
 
 
+def scale_codes(codes, gains):
+    """``round(gain * code)`` as the accumulator computes it: ``(gain * code + 2**(F-1)) >> F``
+    for unsigned fixed-point gains with ``F = CAL_GAIN_FRAC_BITS`` (halves round up)."""
+    g = np.asarray(gains, dtype=np.int64)
+    return (g * np.asarray(codes, dtype=np.int64) + (1 << (CAL_GAIN_FRAC_BITS - 1))) \
+        >> CAL_GAIN_FRAC_BITS
+
+
+def tracked_gain(ref: int, code_sum: int) -> tuple[int, bool]:
+    """The tracker's retrim (mram_macro/periphery/tracker.py): ``(TRACK_GAIN, clamped)`` for a
+    reference sum ``ref`` and a replica code sum ``code_sum > 0``."""
+    qbits = CAL_GAIN_WIDTH + 1
+    q = min((int(ref) << (CAL_GAIN_FRAC_BITS + 1)) // int(code_sum), (1 << qbits) - 1)
+    gain = (q + 1) >> 1
+    clamped = min(max(gain, CAL_GAIN_MIN), CAL_GAIN_MAX)
+    return clamped, clamped != gain
+
+
+def effective_gains(cal_gains, track_gain: int) -> np.ndarray:
+    """Per-column gains while tracking: ``min(round(CAL_GAIN * TRACK_GAIN), 2**W - 1)``."""
+    return np.minimum(scale_codes(cal_gains, track_gain), (1 << CAL_GAIN_WIDTH) - 1)
+
+
 @dataclass
 class PassResult:
     codes: np.ndarray        #: TDC code per column
@@ -53,7 +87,11 @@ class GoldenMacro:
     """What the macro computes, column by column, from the same die as the RTL simulation sees.
 
     The die is sampled from ``seed`` (as :class:`MramArray` does) or given as ``die``. Register
-    mirrors: :attr:`offsets` (CAL_OFFSET[c]) and :attr:`start_delay_cycles` (TDC_START_DELAY).
+    mirrors: :attr:`offsets` (CAL_OFFSET[c]), :attr:`gains` (CAL_GAIN[c]),
+    :attr:`start_delay_cycles` (TDC_START_DELAY), :attr:`track_interval` (TRACK_INTERVAL) and
+    :attr:`track_ref` (TRACK_REF); the tracker's state (:attr:`track_gain`,
+    :attr:`track_code`, ...) as the RTL's tracker holds it (see
+    mram_macro/periphery/tracker.py for the contract, mirrored here bit for bit).
 
     Evaluations are numbered by ``array.evaluations`` (see :mod:`sim_models.array`): :meth:`vmm`
     uses the next number; :meth:`convert` and :meth:`vmm_batch` use consecutive numbers from
@@ -73,7 +111,10 @@ class GoldenMacro:
                  t_clk_ns: float = 5.0, die: Die | None = None):
         self.config = config
         device = device or DeviceParams()
-        self.readout = readout or design_readout(config.rows, device, t_clk_ns=t_clk_ns)
+        self.readout = readout or design_readout_for(config, device, t_clk_ns=t_clk_ns)
+        if self.readout.fine_taps != config.fine_taps:
+            raise ValueError(f"the readout has {self.readout.fine_taps} phase(s) per clock, the "
+                             f"configuration {config.fine_taps} (tdc_mode={config.tdc_mode!r})")
         self.array = MramArray(config.rows, config.cols, device, seed=seed, die=die)
         #: Register mirrors: CAL_OFFSET[c] and TDC_START_DELAY.
         self.offsets = np.full(config.cols, config.rows, dtype=np.int64)
@@ -84,6 +125,22 @@ class GoldenMacro:
         #: Register mirrors of MODE.ACTIVATION and THRESHOLD[c] (see :meth:`emitted`).
         self.activation = False
         self.thresholds = np.zeros(config.cols, dtype=np.int64)
+        #: Register mirror of FINE_TABLE (two-step TDC only, else None): ones count -> fine value.
+        self.fine_table = ideal_fine_table(config.fine_taps) if config.fine_taps > 1 else None
+        #: ``tdc_mode="coarse"``: the per-column code -> value table ``(cols, 2**tdc_bits)``
+        #: (reset: :func:`sim_models.coarse.nominal_table` in every column); else None.
+        self.lut = None
+        if config.tdc_mode == "coarse":
+            from .coarse import nominal_table
+
+            nominal = device.replace(temperature_C=device.temperature_ref_C)
+            self.lut = np.tile(nominal_table(config, nominal, self.readout), (config.cols, 1))
+        #: Register mirror of CAL_GAIN[c] (fixed point, CAL_GAIN_ONE = 1.0).
+        self.gains = np.full(config.cols, CAL_GAIN_ONE, dtype=np.int64)
+        #: Register mirrors of TRACK_INTERVAL and TRACK_REF.
+        self.track_interval = 0
+        self.track_ref = REPLICA_COLS * config.rows
+        self.reset_tracker()
         self._map_key = None
         self._map = None
 
@@ -130,8 +187,17 @@ class GoldenMacro:
 
     def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
         """Host calibration of CAL_OFFSET with the weights the array holds
-        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets."""
+        (:func:`sim_models.calibration.calibrate`); returns and applies the offsets. In
+        coarse mode it builds the code -> value tables instead
+        (:func:`sim_models.coarse.calibrate_lut` from ``max(256, 4 * n_pairs)`` random
+        patterns) and returns them."""
         from .calibration import calibrate
+
+        if self.lut is not None:
+            from .coarse import calibrate_lut
+
+            return calibrate_lut(self, self.weights, n_patterns=max(256, 4 * n_pairs),
+                                 seed=seed)
 
         return calibrate(self, self.weights, n_pairs=n_pairs, seed=seed)
 
@@ -139,8 +205,10 @@ class GoldenMacro:
     def code_map(self):
         """``(A, b)`` with ``code = clip(ceil(x @ A + b), 0, 2**tdc_bits - 1)`` (no noise).
 
-        ``x @ A + b = t_trip / t_clk - TDC_START_DELAY - 1``; a column whose comparator never
-        trips has ``A[:, c] = 0`` and ``b[c] = inf``.
+        ``x @ A + b = t_trip / t_lsb - TDC_START_DELAY * K - 1`` (``t_lsb = t_clk / K``, K = 1
+        for the counter TDC); a column whose comparator never trips has ``A[:, c] = 0`` and
+        ``b[c] = inf``. Exact for a two-step TDC only with an ideal interpolator and table
+        (:meth:`_folded`).
         """
         c = self.config
         affine = self.array.vmm_affine_ohm()
@@ -157,13 +225,24 @@ class GoldenMacro:
             else:
                 log_ratio = np.full(c.cols, ro.log_ratio)
             never = np.isinf(log_ratio)
-            k = np.where(never, 0.0, c_col_F * log_ratio * 1e9 / ro.t_clk_ns)
+            k = np.where(never, 0.0, c_col_F * log_ratio * 1e9 / ro.t_fine_ns)
             a = slope * k
-            b = base * k + (ro.t_cmp_delay_ns / ro.t_clk_ns - self.start_delay_cycles - 1)
+            b = base * k + (ro.t_cmp_delay_ns / ro.t_fine_ns
+                            - self.start_delay_cycles * ro.fine_taps - 1)
             b[never] = np.inf
             self._map = (a, b)
             self._map_key = (*key, offset.copy())
         return self._map
+
+    def _folded(self) -> bool:
+        """Whether the folded matrix path is exact: no per-evaluation noise, no coarse code
+        table and, with a two-step TDC, an ideal interpolator and FINE_TABLE."""
+        if self.device.has_evaluation_noise or self.lut is not None:
+            return False
+        if self.fine_table is None:
+            return True
+        return (not self.array.phase_errors_lsb(self.readout).any()
+                and np.array_equal(self.fine_table, ideal_fine_table(self.readout.fine_taps)))
 
     def _inputs(self, x_bits):
         x = np.asarray(x_bits)
@@ -209,12 +288,16 @@ class GoldenMacro:
         first = self._first_evaluation(first_evaluation, len(x))
         c = self.config
         max_code = (1 << c.tdc_bits) - 1
-        if self.device.has_evaluation_noise:
+        if not self._folded():
+            fine = self.fine_table is not None
             return evaluate_codes(self.array.vmm_resistance_ohm(x), device=self.device,
                                   readout=self.readout, rows=c.rows, tdc_bits=c.tdc_bits,
                                   start_delay_cycles=self.start_delay_cycles,
                                   comparator_offset_V=self.array.comparator_offset_V,
-                                  noise_seed=self.die.seed, first_evaluation=first)
+                                  noise_seed=self.die.seed, first_evaluation=first,
+                                  phase_errors_lsb=(self.array.phase_errors_lsb(self.readout)
+                                                    if fine else None),
+                                  fine_table=self.fine_table)
         codes = np.empty((len(x), c.cols), dtype=np.int64)
         overflow = np.empty((len(x), c.cols), dtype=bool)
         for s, u in self._chunks(x):
@@ -223,22 +306,119 @@ class GoldenMacro:
             codes[s:s + len(u)] = u
         return codes, overflow
 
+    @property
+    def active_gains(self) -> np.ndarray:
+        """The gains the accumulator uses: CAL_GAIN, or the tracked gains while tracking."""
+        return self.tracked_gains if self.track_interval else np.asarray(self.gains, np.int64)
+
     def results_from_codes(self, codes):
-        """One pass's signed results: ``CAL_OFFSET - 2 * code``."""
-        return wrap_signed(self.offsets - 2 * np.asarray(codes, dtype=np.int64),
+        """One pass's signed results: ``CAL_OFFSET - 2 * round(gain * code)``
+        (:func:`scale_codes`), or in coarse mode the table entry ``lut[c, code[c]]``."""
+        if self.lut is not None:
+            codes = np.asarray(codes, dtype=np.int64)
+            cols = np.arange(self.config.cols)
+            return wrap_signed(self.lut[cols, codes], self.config.result_width)
+        return wrap_signed(self.offsets - 2 * scale_codes(codes, self.active_gains),
                            self.config.result_width)
+
+    # -- temperature tracking ---------------------------------------------------------------
+    def replica_codes(self, evaluation: int):
+        """The replica columns' codes and overflow flags in evaluation ``evaluation``."""
+        return self.array.replica.codes(self.device, self.readout, tdc_bits=self.config.tdc_bits,
+                                        start_delay_cycles=self.start_delay_cycles,
+                                        evaluation=evaluation)
+
+    def reset_tracker(self) -> None:
+        """The tracker's state after reset: pass counter, TRACK_GAIN, TRACK_CODE, retrims,
+        sticky flags, and the per-column gains in use while tracking."""
+        self.track_count = 0
+        self.track_gain = CAL_GAIN_ONE
+        self.track_code = 0
+        self.track_retrims = 0
+        self.track_invalid = False
+        self.track_clamped = False
+        self.tracked_gains = np.full(self.config.cols, CAL_GAIN_ONE, dtype=np.int64)
+
+    def _tracking_pass(self) -> bool:
+        return self.track_interval != 0 and self.track_count == 0
+
+    def _retrim(self, evaluation: int) -> None:
+        """What the tracker does when a tracking pass's codes are final."""
+        codes, overflow = self.replica_codes(evaluation)
+        total = int(codes.sum())
+        self.track_code = total
+        if overflow.any() or total == 0:
+            self.track_invalid = True
+        else:
+            self.track_gain, clamped = tracked_gain(self.track_ref, total)
+            self.track_clamped |= clamped
+            self.track_retrims = (self.track_retrims + 1) & 0xFFFF
+        self.tracked_gains = effective_gains(self.gains, self.track_gain)
+
+    def _passes_done(self, n: int) -> None:
+        """Advance the tracker's pass counter over ``n`` passes of which only the first may be
+        a tracking pass."""
+        if not self.track_interval:
+            self.track_count = 0
+            return
+        if self.track_count == 0:
+            self.track_count = self.track_interval - 1
+            n -= 1
+        self.track_count -= n
+        assert self.track_count >= 0
+
+    def pass_values(self, x_bits, *, first_evaluation: int | None = None):
+        """Every pass's value (raw code in MODE.RAW_CODES, else ``CAL_OFFSET - 2 round(gain
+        code)``) and overflow flags, ``(batch, cols)`` each, with the tracker's retrims as the
+        RTL does them (what a stream of passes gives before accumulation)."""
+        x = self._inputs(x_bits)
+        first = self._first_evaluation(first_evaluation, len(x))
+        values, overflow, i = [], [], 0
+        while i < len(x):
+            tracking = self._tracking_pass()
+            k = 1 if tracking or not self.track_interval else min(self.track_count, len(x) - i)
+            if not self.track_interval:
+                k = len(x) - i
+            if tracking:
+                self._retrim(first + i)
+            codes, ov = self.convert(x[i:i + k], first_evaluation=first + i)
+            values.append(wrap_signed(codes, self.config.result_width) if self.raw_codes
+                          else self.results_from_codes(codes))
+            overflow.append(ov)
+            self._passes_done(k)
+            i += k
+        if not values:
+            empty = np.empty((0, self.config.cols), np.int64)
+            return empty, empty.astype(bool)
+        return np.concatenate(values), np.concatenate(overflow)
 
     def vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
         """Single-pass results (no accumulation) for a batch of input vectors.
 
         With :attr:`raw_codes` (MODE.RAW_CODES) each result is the column's raw TDC code, as
-        :meth:`vmm` and the RTL give it.
+        :meth:`vmm` and the RTL give it. While tracking is on, every tracking pass retrims the
+        gains before its own result, as the RTL does.
         """
+        if not self.track_interval:
+            return self._vmm_batch(x_bits, first_evaluation=first_evaluation)
+        x = self._inputs(x_bits)
+        first = self._first_evaluation(first_evaluation, len(x))
+        out, i = [], 0
+        while i < len(x):
+            k = 1 if self.track_count == 0 else min(self.track_count, len(x) - i)
+            if self.track_count == 0:
+                self._retrim(first + i)
+            out.append(self._vmm_batch(x[i:i + k], first_evaluation=first + i))
+            self._passes_done(k)
+            i += k
+        return np.concatenate(out) if out else np.empty((0, self.config.cols), np.int64)
+
+    def _vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
         c = self.config
         if self.raw_codes:
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return wrap_signed(codes, c.result_width)
-        if self.device.has_evaluation_noise:
+        if not self._folded():
             codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
             return self.results_from_codes(codes)
         x = self._inputs(x_bits)
@@ -246,11 +426,20 @@ class GoldenMacro:
         max_code = (1 << c.tdc_bits) - 1
         offsets = np.asarray(self.offsets, dtype=np.int64)
         half = 1 << (c.result_width - 1)
-        in_range = offsets.max() < half and offsets.min() - 2 * max_code >= -half
+        gains = self.active_gains
+        top = int(scale_codes(max_code, gains.max()))
+        in_range = offsets.max() < half and offsets.min() - 2 * top >= -half
         offsets_f = offsets.astype(np.float64)
+        unity = bool((gains == CAL_GAIN_ONE).all())
+        gains_f = gains.astype(np.float64)
         out = np.empty((len(x), c.cols), dtype=np.int64)
         for s, u in self._chunks(x):
             np.minimum(u, max_code, out=u)
+            if not unity:      # exact in float64: gain * code < 2**24
+                u *= gains_f
+                u += 1 << (CAL_GAIN_FRAC_BITS - 1)
+                u *= 1.0 / CAL_GAIN_ONE
+                np.floor(u, out=u)
             u *= -2.0
             u += offsets_f
             out[s:s + len(u)] = u
@@ -266,7 +455,12 @@ class GoldenMacro:
             negate: bool = False) -> PassResult:
         """One pass as the macro performs it, updating the accumulator (``shift``/``negate``:
         see :func:`accumulate_pass`)."""
+        tracking = self._tracking_pass()
+        evaluation = self.array.evaluations
         codes, overflow = self.convert(np.asarray(x_bits)[None, :])
+        if tracking:
+            self._retrim(evaluation)
+        self._passes_done(1)
         if self.raw_codes:
             self.acc = wrap_signed(codes[0], self.config.result_width)
         else:

@@ -25,6 +25,15 @@ Non-idealities of the readout (knobs of :class:`~sim_models.device.DeviceParams`
 * TDC clock jitter adds a normal time error to ``t_trip``.
 * Whatever the time, the comparator is first seen at edge ``E + m`` with ``m >= 1``.
 
+Two-step TDC (``ReadoutParams.fine_taps = K > 1``, see :mod:`sim_models.interpolator`): one
+mismatching cell adds one *phase step* ``t_fine = t_clk / K`` instead of one clock period. With
+``x = t_trip / t_fine`` and ``u = ceil(x)``, the comparator is first seen at edge
+``E + m``, ``m = max(1, ceil(u / K))``; the interpolator's thermometer there counts the phases
+``j = 1..K-1`` with ``m K - x >= j`` (``f = m K - u`` when ideal), and the code is
+``(m - D - 1) K + (K - 1 - f) = u - D K - 1``: :func:`tdc_codes` with the start delay in phase
+steps. Counting and saturation are as above, with ``2**tdc_bits`` codes spanning
+``2**tdc_bits / K`` clock periods.
+
 :func:`evaluate_trip_cycles` / :func:`evaluate_codes` are *the* readout of one or many
 evaluations; the golden model and the cocotb pin model both call them, so they agree bit for bit.
 Per-evaluation randomness is counter based: evaluation ``i`` of a die with noise seed ``s`` always
@@ -41,7 +50,9 @@ import numpy as np
 from .device import DeviceError, DeviceParams
 
 __all__ = ["T_CLK_NS", "ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles",
+           "design_coarse_readout", "design_readout_for", "CHIP_WINDOW_NS",
            "tdc_codes", "evaluation_normals", "evaluate_trip_cycles", "evaluate_codes",
+           "evaluate_fine_trips",
            "NEVER_TRIPS_CYCLES",
            "DEFAULT_V_PRE_V", "V_REF_MIN_RATIO", "V_REF_MAX_RATIO"]
 
@@ -80,6 +91,9 @@ class ReadoutParams:
     #: Load capacitor added to every column beyond its cells' own capacitance (small arrays:
     #: keeps V_ref in a physical range, see :func:`design_readout`).
     c_load_fF: float = 0.0
+    #: Interpolator phases per clock period (1: a plain counter TDC; K > 1: a two-step TDC
+    #: whose LSB, and one mismatching cell, is ``t_clk / K``).
+    fine_taps: int = 1
 
     def __post_init__(self) -> None:
         for name in ("t_clk_ns", "v_ref_ratio", "t_cmp_delay_ns", "v_pre_V", "c_load_fF"):
@@ -97,6 +111,9 @@ class ReadoutParams:
             raise DeviceError(f"c_load_fF must not be negative, not {self.c_load_fF!r}")
         if self.t_cmp_delay_ns < 0:
             raise DeviceError(f"t_cmp_delay_ns must not be negative, not {self.t_cmp_delay_ns!r}")
+        taps = self.fine_taps
+        if isinstance(taps, bool) or not isinstance(taps, int) or not 1 <= taps <= 1024:
+            raise DeviceError(f"fine_taps must be an integer in 1..1024, not {taps!r}")
         delay = self.start_delay_cycles
         if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 0xFFFF:
             raise DeviceError(f"start_delay_cycles must be an integer in 0..65535, "
@@ -105,6 +122,16 @@ class ReadoutParams:
     def c_col_F(self, rows: int, device: DeviceParams) -> float:
         """Column capacitance: ``rows`` cells of ``device`` plus the load capacitor."""
         return (rows * device.c_cell_fF + self.c_load_fF) * 1e-15
+
+    @property
+    def t_fine_ns(self) -> float:
+        """The TDC's least-significant bit: the clock period, or one interpolator phase step."""
+        return self.t_clk_ns / self.fine_taps
+
+    @property
+    def start_delay_lsb(self) -> int:
+        """The start delay in TDC LSBs (``start_delay_cycles * fine_taps``)."""
+        return self.start_delay_cycles * self.fine_taps
 
     @property
     def log_ratio(self) -> float:
@@ -131,9 +158,14 @@ _SINGLE_READ_HIGH_SHARE = 2.0 / (1.6 + 2.0)
 #: The VMM trip times must stay at least this far (in clock periods) from a clock edge, so that
 #: ideal mode is exact with room to spare.
 _MIN_VMM_MARGIN = 0.1
+#: The same for a two-step TDC, in phase steps: its phases' static errors (skew, mismatch) move
+#: the fine bin edges, so its VMM trips keep further from them, at some cost to the single-MTJ
+#: read's margins.
+_MIN_VMM_MARGIN_TWO_STEP = 0.35
 
 
-def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
+def _comparator_delay_cycles(rows: int, device: DeviceParams,
+                             min_vmm_margin: float = _MIN_VMM_MARGIN) -> float:
     """Comparator delay (in clock periods) placing the trip times within their clock periods.
 
     Two reads share it. A VMM trip lands at ``b_vmm + k + delay`` periods; its code is exact as
@@ -142,7 +174,7 @@ def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
     (high), and is decided at the clock edge in between: its margins are the fraction ``f`` of
     the low trip within its period (for the high state) and ``1 - f`` (for the low state). The
     delay maximises the single read's worse margin, weighted by the paper's spread of each state,
-    while keeping every VMM trip at least ``_MIN_VMM_MARGIN`` from an edge.
+    while keeping every VMM trip at least ``min_vmm_margin`` from an edge.
     """
     step = device.delta_r_ohm
     b_vmm = rows * device.r_cell_low_ohm / step
@@ -151,7 +183,7 @@ def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
     for i in range(200):
         delay = i / 200
         a = (b_vmm + delay) % 1.0
-        if not _MIN_VMM_MARGIN <= a <= 1 - _MIN_VMM_MARGIN:
+        if not min_vmm_margin <= a <= 1 - min_vmm_margin:
             continue
         f = (b_single + delay) % 1.0
         score = min(f / _SINGLE_READ_HIGH_SHARE, (1 - f) / (1 - _SINGLE_READ_HIGH_SHARE))
@@ -162,10 +194,13 @@ def _comparator_delay_cycles(rows: int, device: DeviceParams) -> float:
 
 
 def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_NS,
-                   v_pre_V: float = DEFAULT_V_PRE_V) -> ReadoutParams:
+                   v_pre_V: float = DEFAULT_V_PRE_V, fine_taps: int = 1) -> ReadoutParams:
     """A readout whose TDC resolves every count of matching cells in a ``rows``-cell column.
 
-    One mismatch step (``delta_r * C_col * ln(V_pre/V_ref)``) equals one clock period. The
+    One mismatch step (``delta_r * C_col * ln(V_pre/V_ref)``) equals one TDC LSB: one clock
+    period, or with a two-step TDC (``fine_taps = K > 1``) one interpolator phase step
+    ``t_clk / K``; everything below is then in phase steps, and the comparator delay gains
+    whole steps so that code 0 begins on a clock edge (``start_delay_cycles * K`` steps). The
     comparator delay places the ideal VMM trip times inside their clock periods (so ideal mode is
     exact) and centres the write-verify single-MTJ read between its two states
     (:func:`_comparator_delay_cycles`); the start delay removes the all-low baseline.
@@ -186,24 +221,107 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
         raise DeviceError(f"rows must be a positive integer, not {rows!r}")
     if not (isinstance(t_clk_ns, (int, float)) and math.isfinite(t_clk_ns) and t_clk_ns > 0):
         raise DeviceError(f"t_clk_ns must be a positive number, not {t_clk_ns!r}")
+    if isinstance(fine_taps, bool) or not isinstance(fine_taps, int) or fine_taps < 1:
+        raise DeviceError(f"fine_taps must be a positive integer, not {fine_taps!r}")
+    t_lsb_ns = t_clk_ns / fine_taps
     c_cells_F = rows * device.c_cell_fF * 1e-15
-    # ln(V_pre/V_ref) = t_clk / (delta_r * C_col); a floor on V_ref is a floor on C_col.
-    c_min_F = t_clk_ns * 1e-9 / (device.delta_r_ohm * math.log(1 / V_REF_MIN_RATIO))
+    # ln(V_pre/V_ref) = t_lsb / (delta_r * C_col); a floor on V_ref is a floor on C_col.
+    c_min_F = t_lsb_ns * 1e-9 / (device.delta_r_ohm * math.log(1 / V_REF_MIN_RATIO))
     c_col_F = max(c_cells_F, c_min_F)
-    log_ratio = t_clk_ns * 1e-9 / (device.delta_r_ohm * c_col_F)
+    log_ratio = t_lsb_ns * 1e-9 / (device.delta_r_ohm * c_col_F)
     if math.exp(-log_ratio) > V_REF_MAX_RATIO:
+        per = (f"{t_clk_ns:g} ns clock period" if fine_taps == 1 else
+               f"{t_lsb_ns:g} ns phase step ({t_clk_ns:g} ns clock / {fine_taps} taps)")
+        fix = ("use fewer rows or a shorter clock period" if fine_taps == 1 else
+               "use fewer rows, fewer taps or a longer clock period")
         raise DeviceError(
             f"a {rows}-row column ({c_cells_F * 1e15:.0f} fF, delta_r {device.delta_r_ohm:g} "
             f"ohm) needs V_ref = {math.exp(-log_ratio):.3f} V_pre for one mismatch step per "
-            f"{t_clk_ns:g} ns clock period, above {V_REF_MAX_RATIO} V_pre where comparator "
-            f"noise decides the code; use fewer rows or a shorter clock period")
-    baseline_cycles = rows * device.r_cell_low_ohm / device.delta_r_ohm
-    cmp_delay_cycles = _comparator_delay_cycles(rows, device)
-    start_delay = math.floor(baseline_cycles + cmp_delay_cycles)
+            f"{per}, above {V_REF_MAX_RATIO} V_pre where comparator noise decides the code; "
+            f"{fix}")
+    baseline_lsb = rows * device.r_cell_low_ohm / device.delta_r_ohm
+    cmp_delay_lsb = _comparator_delay_cycles(
+        rows, device, _MIN_VMM_MARGIN if fine_taps == 1 else _MIN_VMM_MARGIN_TWO_STEP)
+    first_lsb = math.floor(baseline_lsb + cmp_delay_lsb)
+    start_delay = -(-first_lsb // fine_taps)
+    cmp_delay_lsb += start_delay * fine_taps - first_lsb   # whole steps: code 0 on an edge
     return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
-                         t_cmp_delay_ns=cmp_delay_cycles * t_clk_ns,
+                         t_cmp_delay_ns=cmp_delay_lsb * t_lsb_ns,
                          start_delay_cycles=start_delay, v_pre_V=v_pre_V,
-                         c_load_fF=(c_col_F - c_cells_F) * 1e15)
+                         c_load_fF=(c_col_F - c_cells_F) * 1e15, fine_taps=fine_taps)
+
+
+#: The chip's column readout time, first to last trip (paper-facts.md: about 13-29 ns).
+CHIP_WINDOW_NS = (13.0, 29.0)
+_COARSE_END_MARGIN = 1e-3
+
+
+def design_coarse_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_NS,
+                          window_ns: tuple[float, float] = CHIP_WINDOW_NS,
+                          v_pre_V: float = DEFAULT_V_PRE_V) -> ReadoutParams:
+    """The chip's readout (``tdc_mode="coarse"``): every trip inside ``window_ns``.
+
+    The discharge is not stretched to one clock period per count: V_ref is chosen so that the
+    slowest column (every cell mismatching, ``rows * R_high``) trips at the window's end, and
+    the fastest (every cell matching, ``rows * R_low``, half as long) at about 0.5 of it, i.e.
+    14.5-29 ns with the paper's window. The comparator delay is 0.
+
+    Assumption (the chip's TDC circuit is not public): the code counts periods of the one
+    periphery clock ``t_clk_ns``, from TDC_START_DELAY on, as in ``counter`` mode. The start
+    delay puts the all-match trip into code 0. The window then holds
+    ``ceil(span / t_clk)`` codes and ``rows * t_clk / span`` counts share a code: about 22 at
+    a 5 ns clock (codes 0..3 of 4 bits), 9 at 2 ns, 4.4 at 1 ns (codes 0..14, the chip's 4-bit
+    resolution, which suggests a TDC clock or delay line near 1 GHz on the chip). Codes above
+    the last used one are reached only by slow (spread, hot) columns; the all-ones code is the
+    saturation code, as in ``counter`` mode.
+
+    Physical range: V_ref stays within ``V_REF_MIN_RATIO .. V_REF_MAX_RATIO`` of V_pre. A long
+    column (large RC) would need V_ref above ``V_REF_MAX_RATIO``: its window is stretched
+    instead (V_ref at the maximum). A short one gets a load capacitor (as
+    :func:`design_readout`).
+
+    Raises:
+        DeviceError: bad arguments.
+    """
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise DeviceError(f"rows must be a positive integer, not {rows!r}")
+    if not (isinstance(t_clk_ns, (int, float)) and math.isfinite(t_clk_ns) and t_clk_ns > 0):
+        raise DeviceError(f"t_clk_ns must be a positive number, not {t_clk_ns!r}")
+    try:
+        lo_ns, hi_ns = (float(v) for v in window_ns)
+    except (TypeError, ValueError):
+        raise DeviceError(f"window_ns must be two numbers (first, last trip in ns), "
+                          f"not {window_ns!r}") from None
+    if not (math.isfinite(lo_ns) and math.isfinite(hi_ns) and 0 < lo_ns < hi_ns):
+        raise DeviceError(f"window_ns must satisfy 0 < first < last, not {window_ns!r}")
+    r_max_ohm = rows * device.r_cell_high_ohm
+    c_cells_F = rows * device.c_cell_fF * 1e-15
+    log_min, log_max = math.log(1 / V_REF_MAX_RATIO), math.log(1 / V_REF_MIN_RATIO)
+    # Just inside the window's end (by 0.1 %), so that no ideal trip falls on a clock edge.
+    hi_ns *= 1 - _COARSE_END_MARGIN
+    log_ratio = hi_ns * 1e-9 / (r_max_ohm * c_cells_F)
+    c_col_F = c_cells_F
+    if log_ratio < log_min:            # long column: V_ref at its maximum, window stretched
+        log_ratio = log_min
+    elif log_ratio > log_max:          # short column: load capacitor, V_ref at its minimum
+        log_ratio = log_max
+        c_col_F = hi_ns * 1e-9 / (r_max_ohm * log_max)
+    t_fast_ns = rows * device.r_cell_low_ohm * c_col_F * log_ratio * 1e9
+    start_delay = max(0, math.ceil(t_fast_ns / t_clk_ns) - 1)
+    return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
+                         t_cmp_delay_ns=0.0, start_delay_cycles=min(start_delay, 0xFFFF),
+                         v_pre_V=v_pre_V, c_load_fF=(c_col_F - c_cells_F) * 1e15)
+
+
+def design_readout_for(config, device: DeviceParams, *,
+                       t_clk_ns: float = T_CLK_NS) -> ReadoutParams:
+    """The readout a macro configuration is built with: :func:`design_coarse_readout` for
+    ``config.tdc_mode == "coarse"``, else :func:`design_readout` (with the two-step TDC's
+    ``config.fine_taps`` phases per clock period; 1 for the counter)."""
+    if getattr(config, "tdc_mode", "counter") == "coarse":
+        return design_coarse_readout(config.rows, device, t_clk_ns=t_clk_ns)
+    return design_readout(config.rows, device, t_clk_ns=t_clk_ns,
+                          fine_taps=getattr(config, "fine_taps", 1))
 
 
 def trip_time_ns(r_col_ohm, rows: int, device: DeviceParams, readout: ReadoutParams):
@@ -217,11 +335,13 @@ def trip_cycles(t_trip_ns, readout: ReadoutParams):
     return np.ceil(np.asarray(t_trip_ns) / readout.t_clk_ns).astype(np.int64)
 
 
-def tdc_codes(m_trip, *, start_delay_cycles: int, tdc_bits: int):
-    """TDC codes and overflow flags for trip edges ``m_trip`` (see the module docstring)."""
+def tdc_codes(m_trip, *, start_delay_cycles: int, tdc_bits: int, fine_taps: int = 1):
+    """TDC codes and overflow flags for trip indices ``m_trip`` (see the module docstring):
+    clock edges, or with a two-step TDC (``fine_taps = K``) phase steps ``u``, the start delay
+    then counting ``K`` steps per cycle."""
     m_trip = np.asarray(m_trip, dtype=np.int64)
     max_code = (1 << tdc_bits) - 1
-    raw = m_trip - start_delay_cycles - 1
+    raw = m_trip - start_delay_cycles * fine_taps - 1
     overflow = raw > max_code
     return np.clip(raw, 0, max_code), overflow
 
@@ -258,22 +378,13 @@ def evaluation_normals(noise_seed: int, first_evaluation: int, count: int,
         :, :n_per_evaluation]
 
 
-def evaluate_trip_cycles(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, rows: int,
+def _trip_times_ns(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, rows: int,
                          comparator_offset_V=None, noise_seed: int | None = None,
                          first_evaluation: int = 0):
-    """Trip edge index ``m`` (>= 1) of every column for one or many evaluations.
-
-    ``r_col_ohm`` is ``(cols,)`` (one evaluation, number ``first_evaluation``) or
-    ``(batch, cols)`` (evaluations ``first_evaluation + k``). ``comparator_offset_V`` is the
-    die's static per-column offset (``(cols,)``, None = 0). Comparator noise and TDC jitter
-    (``device.comparator_noise_rms_V``, ``device.tdc_jitter_rms_ns``) are drawn from
-    :func:`evaluation_normals` with ``noise_seed``: the first ``cols`` normals of an evaluation
-    are the comparator noise, the next ``cols`` the jitter. Columns that never trip get
-    :data:`NEVER_TRIPS_CYCLES`.
-    """
+    """Trip times (ns) of :func:`evaluate_trip_cycles`, ``(batch, cols)``; inf or nan
+    where a comparator never trips."""
     r = np.asarray(r_col_ohm, dtype=np.float64)
-    single = r.ndim == 1
-    if single:
+    if r.ndim == 1:
         r = r[None, :]
     if r.ndim != 2:
         raise DeviceError(f"r_col_ohm must be (cols,) or (batch, cols), not shape {r.shape}")
@@ -302,6 +413,26 @@ def evaluate_trip_cycles(r_col_ohm, *, device: DeviceParams, readout: ReadoutPar
         c_col_F = readout.c_col_F(rows, device)
         t_ns = r * c_col_F * readout.log_ratio_with_offset(dv) * 1e9 + readout.t_cmp_delay_ns
         t_ns = t_ns + jitter_ns
+    return t_ns
+
+
+def evaluate_trip_cycles(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, rows: int,
+                         comparator_offset_V=None, noise_seed: int | None = None,
+                         first_evaluation: int = 0):
+    """Trip edge index ``m`` (>= 1) of every column for one or many evaluations.
+
+    ``r_col_ohm`` is ``(cols,)`` (one evaluation, number ``first_evaluation``) or
+    ``(batch, cols)`` (evaluations ``first_evaluation + k``). ``comparator_offset_V`` is the
+    die's static per-column offset (``(cols,)``, None = 0). Comparator noise and TDC jitter
+    (``device.comparator_noise_rms_V``, ``device.tdc_jitter_rms_ns``) are drawn from
+    :func:`evaluation_normals` with ``noise_seed``: the first ``cols`` normals of an evaluation
+    are the comparator noise, the next ``cols`` the jitter. Columns that never trip get
+    :data:`NEVER_TRIPS_CYCLES`.
+    """
+    single = np.ndim(r_col_ohm) == 1
+    t_ns = _trip_times_ns(r_col_ohm, device=device, readout=readout, rows=rows,
+                          comparator_offset_V=comparator_offset_V, noise_seed=noise_seed,
+                          first_evaluation=first_evaluation)
     cycles = t_ns / readout.t_clk_ns
     never = ~(cycles < NEVER_TRIPS_CYCLES)             # also catches inf and nan
     m = np.ceil(np.where(never, 0.0, cycles)).astype(np.int64)
@@ -310,12 +441,56 @@ def evaluate_trip_cycles(r_col_ohm, *, device: DeviceParams, readout: ReadoutPar
     return m[0] if single else m
 
 
+def evaluate_fine_trips(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, rows: int,
+                        comparator_offset_V=None, noise_seed: int | None = None,
+                        first_evaluation: int = 0):
+    """Two-step view of the trips of :func:`evaluate_trip_cycles` (same arguments):
+    ``(m, residue)`` with ``m`` the clock edge that first sees each comparator (>= 1,
+    :data:`NEVER_TRIPS_CYCLES` if never) and ``residue = m K - t_trip / t_fine`` the time in
+    phase steps from the trip to that edge, which the interpolator's thermometer encodes
+    (:func:`sim_models.interpolator.thermometer`; 0 where the comparator never trips).
+
+    ``m`` is derived from ``u = ceil(t_trip / t_fine)`` as ``max(1, ceil(u / K))`` in integer
+    arithmetic, so that the ideal thermometer count ``m K - u`` and the code ``u - D K - 1`` of
+    :func:`tdc_codes` agree exactly.
+    """
+    single = np.ndim(r_col_ohm) == 1
+    t_ns = _trip_times_ns(r_col_ohm, device=device, readout=readout, rows=rows,
+                          comparator_offset_V=comparator_offset_V, noise_seed=noise_seed,
+                          first_evaluation=first_evaluation)
+    taps = readout.fine_taps
+    x = t_ns / readout.t_fine_ns
+    never = ~(x < NEVER_TRIPS_CYCLES)
+    x = np.where(never, 0.0, x)
+    u = np.ceil(x).astype(np.int64)
+    m = np.maximum(-(-u // taps), 1)
+    residue = np.where(never, 0.0, m * taps - x)
+    m[never] = NEVER_TRIPS_CYCLES
+    return (m[0], residue[0]) if single else (m, residue)
+
+
 def evaluate_codes(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, rows: int,
                    tdc_bits: int, start_delay_cycles: int, comparator_offset_V=None,
-                   noise_seed: int | None = None, first_evaluation: int = 0):
+                   noise_seed: int | None = None, first_evaluation: int = 0,
+                   phase_errors_lsb=None, fine_table=None):
     """TDC codes and overflow flags of one or many evaluations (see
-    :func:`evaluate_trip_cycles` for the arguments, :func:`tdc_codes` for the code)."""
-    m = evaluate_trip_cycles(r_col_ohm, device=device, readout=readout, rows=rows,
-                             comparator_offset_V=comparator_offset_V, noise_seed=noise_seed,
-                             first_evaluation=first_evaluation)
-    return tdc_codes(m, start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)
+    :func:`evaluate_trip_cycles` for the arguments, :func:`tdc_codes` for the code).
+
+    With a two-step TDC (``readout.fine_taps > 1``) the trips go through the interpolator
+    (:func:`evaluate_fine_trips`, :func:`sim_models.interpolator.thermometer` with the static
+    ``phase_errors_lsb``, default ideal) and the periphery's combination
+    (:func:`sim_models.interpolator.two_step_codes` with ``fine_table``, default ideal).
+    """
+    kwargs = dict(device=device, readout=readout, rows=rows,
+                  comparator_offset_V=comparator_offset_V, noise_seed=noise_seed,
+                  first_evaluation=first_evaluation)
+    if readout.fine_taps == 1:
+        return tdc_codes(evaluate_trip_cycles(r_col_ohm, **kwargs),
+                         start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)
+    from .interpolator import thermometer, two_step_codes
+
+    taps = readout.fine_taps
+    m, residue = evaluate_fine_trips(r_col_ohm, **kwargs)
+    errors = np.zeros(taps - 1) if phase_errors_lsb is None else phase_errors_lsb
+    return two_step_codes(m, thermometer(residue, errors), start_delay_cycles=start_delay_cycles,
+                          tdc_bits=tdc_bits, fine_taps=taps, fine_table=fine_table)

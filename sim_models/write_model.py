@@ -97,7 +97,9 @@ def single_read_delay_and_threshold(rows: int, device: DeviceParams, readout: Re
     r_string = (2 * rows - 1) * device.r_bypass_on_ohm
     r_low = r_string + device.r_mtj_low_ohm
     r_high = r_string + device.r_mtj_high_at_temperature_ohm
-    t_clk = readout.t_clk_ns
+    # In TDC LSBs: clock periods, or phase steps of a two-step TDC (K per period; its start
+    # delay still counts whole periods).
+    t_clk, taps = readout.t_fine_ns, readout.fine_taps
     t_low, t_high = (float(trip_time_ns(r, rows, device, readout)) for r in (r_low, r_high))
     m_low, m_high = math.ceil(t_low / t_clk), math.ceil(t_high / t_clk)
     if m_high <= m_low:
@@ -105,9 +107,9 @@ def single_read_delay_and_threshold(rows: int, device: DeviceParams, readout: Re
             f"a single-MTJ read cannot tell low from high: both trip before clock edge {m_low} "
             f"(the MTJ's high-low difference is under one TDC step)")
     boundary = min(max(round((t_low + t_high) / 2 / t_clk), m_low), m_high - 1)
-    delay = max(0, boundary - (max_code + 1) // 2)
-    threshold = boundary - delay
-    code_low, code_high = m_low - delay - 1, m_high - delay - 1
+    delay = max(0, (boundary - (max_code + 1) // 2) // taps)
+    threshold = boundary - delay * taps
+    code_low, code_high = m_low - delay * taps - 1, m_high - delay * taps - 1
     if code_high >= max_code or threshold < 1:
         raise DeviceError(f"single-MTJ reads do not fit a {tdc_bits}-bit TDC (nominal codes "
                           f"{code_low} / {code_high}); use more TDC bits")
@@ -186,7 +188,8 @@ def write_verify_row(array: MramArray, row: int, w_row, *, readout: ReadoutParam
             0 <= max_retries <= 15):
         raise ValueError(f"max_retries must be an integer in 0..15 (WV_CTRL.MAX_RETRIES), "
                          f"not {max_retries!r}")
-    setup = setup or single_read_delay_and_threshold(array.rows, array.device, readout, tdc_bits)
+    if setup is None and verify:        # no read-back, no single-MTJ read design needed
+        setup = single_read_delay_and_threshold(array.rows, array.device, readout, tdc_bits)
     onehot = np.arange(array.rows) == row
     pulses: list[tuple[int, int]] = []
     failing = {}

@@ -14,7 +14,11 @@ from pathlib import Path
 from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import run_cocotb
 
+from .bench_calibration import calibration_lines
+from .bench_coarse import coarse_lines
 from .bench_golden import report_lines
+from .bench_two_step import report_lines as two_step_report_lines
+from .configs import parse_slug
 
 
 def sta_rate_lines(config: MacroConfig, cycles_per_vmm: float) -> list[str]:
@@ -37,30 +41,70 @@ def sta_rate_lines(config: MacroConfig, cycles_per_vmm: float) -> list[str]:
     return lines
 
 
+def speed_runs(config: MacroConfig, *, vmms: int, legacy_vmms: int, seed: int,
+               sims=("verilator", "icarus")) -> list[tuple[str, str, dict]]:
+    """``(sim, testbench, metrics)`` of the throughput test of ``config`` with the current
+    (``fast``: harness, event-driven models, C clock) and the ``legacy`` testbench, in one run
+    so the ratio is fair; raises RuntimeError if a run fails."""
+    rows = []
+    runs = [(sim, tb, n) for sim in sims
+            for tb, n in (("fast", vmms), ("legacy", legacy_vmms)) if n > 0]
+    for sim, tb, n in runs:
+        r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=seed,
+                       nvmm=n, test_filter="test_throughput$",
+                       build_root=Path(f"build/bench/sim_{tb}"), quiet=True, testbench=tb)
+        if not r.passed:
+            raise RuntimeError(f"{sim} ({tb} testbench, {config.slug}): FAILED: {r.failures}")
+        rows.append((sim, tb, r.metrics))
+    return rows
+
+
+def speed_lines(config: MacroConfig, rows) -> list[str]:
+    """The simulation-speed lines of :func:`speed_runs`' results."""
+    lines = []
+    rate = {(sim, tb): m for sim, tb, m in rows}
+    cycles = rows[0][2]["cycles_per_vmm"]
+    for sim, tb, m in rows:
+        lines.append(f"RTL simulation speed, {sim:9s} {tb:6s}: {m['sim_vmm_per_s']:.1f} VMM/s "
+                     f"({m['sim_cycles_per_s']:.0f} cycles/s; {m['sim_vmm_per_cpu_s']:.1f} VMM "
+                     f"per CPU-second of the simulator process; {m['vmms_checked']} VMMs, all "
+                     f"checked; {config.slug}, {cycles:.1f} cycles/VMM)")
+    for sim in sorted({sim for sim, _, _ in rows}, reverse=True):
+        new, old = rate.get((sim, "fast")), rate.get((sim, "legacy"))
+        if new and old:
+            lines.append(f"RTL simulation speed-up, {sim:9s}  : "
+                         f"{new['sim_vmm_per_s'] / old['sim_vmm_per_s']:.1f}x wall, "
+                         f"{new['sim_vmm_per_cpu_s'] / old['sim_vmm_per_cpu_s']:.1f}x CPU "
+                         f"(current vs legacy testbench, {config.slug})")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verif.bench", description=__doc__)
     parser.add_argument("--vmms", type=int, default=2000, help="streamed VMMs per simulator")
     parser.add_argument("--legacy-vmms", type=int, default=300,
                         help="streamed VMMs per simulator with the legacy testbench (0: skip)")
+    parser.add_argument("--speed-config", action="append", default=[], metavar="SLUG",
+                        help="also measure the simulation speed of this configuration (a slug "
+                             "as `make regress CONFIGS=` takes; repeatable), e.g. one with a "
+                             "shorter readout")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-synth", action="store_true", help="skip the Yosys area run")
     args = parser.parse_args(argv)
     config = MacroConfig()
+    try:
+        extra = [parse_slug(slug) for slug in args.speed_config]
+    except ValueError as exc:
+        parser.error(f"--speed-config: {exc}")
     print(f"== mram_macro {config.slug}: streaming input, always-ready output, "
           f"{args.vmms} VMMs per simulator, seed {args.seed}")
-    rows = []
-    # The legacy testbench (MRAM_TB=legacy: Python clock, per-clock bus models, all-public
-    # Verilator build) next to the current one, in the same run, so the ratio is fair.
-    runs = [(sim, tb, n) for sim in ("verilator", "icarus")
-            for tb, n in (("fast", args.vmms), ("legacy", args.legacy_vmms)) if n > 0]
-    for sim, tb, n in runs:
-        r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=args.seed,
-                       nvmm=n, test_filter="test_throughput$",
-                       build_root=Path(f"build/bench/sim_{tb}"), quiet=True, testbench=tb)
-        if not r.passed:
-            print(f"{sim} ({tb} testbench): FAILED: {r.failures}")
-            return 1
-        rows.append((sim, tb, r.metrics))
+    try:
+        rows = speed_runs(config, vmms=args.vmms, legacy_vmms=args.legacy_vmms, seed=args.seed)
+        extra_rows = [(c, speed_runs(c, vmms=args.vmms, legacy_vmms=args.legacy_vmms,
+                                     seed=args.seed)) for c in extra]
+    except RuntimeError as exc:
+        print(exc)
+        return 1
     m = rows[0][2]
     print(f"steady-state cycles per VMM          : {m['cycles_per_vmm']:.2f}")
     print(f"analogue evaluation per VMM (cycles) : {m['eval_cycles_per_vmm']:.2f} "
@@ -69,19 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"array utilisation                    : {100 * m['utilisation']:.1f} %")
     for line in sta_rate_lines(config, m["cycles_per_vmm"]):
         print(line)
-    rate = {(sim, tb): mm for sim, tb, mm in rows}
-    for sim, tb, mm in rows:
-        print(f"RTL simulation speed, {sim:9s} {tb:6s}: {mm['sim_vmm_per_s']:.1f} VMM/s "
-              f"({mm['sim_cycles_per_s']:.0f} cycles/s; {mm['sim_vmm_per_cpu_s']:.1f} VMM per "
-              f"CPU-second of the simulator process; {mm['vmms_checked']} VMMs, all checked)")
-    for sim in ("verilator", "icarus"):
-        new, old = rate.get((sim, "fast")), rate.get((sim, "legacy"))
-        if new and old:
-            print(f"RTL simulation speed-up, {sim:9s}  : "
-                  f"{new['sim_vmm_per_s'] / old['sim_vmm_per_s']:.1f}x wall, "
-                  f"{new['sim_vmm_per_cpu_s'] / old['sim_vmm_per_cpu_s']:.1f}x CPU "
-                  f"(current vs legacy testbench)")
+    for line in speed_lines(config, rows):
+        print(line)
+    for c, r in extra_rows:
+        for line in speed_lines(c, r):
+            print(line)
     for line in report_lines():
+        print(line)
+    print("\n".join(two_step_report_lines()), flush=True)   # TDC modes (issue 8)
+    print("\n".join(coarse_lines(synth=not args.no_synth)), flush=True)
+    for line in calibration_lines():
         print(line)
     if not args.no_synth:
         from mram_macro.cli import write_outputs

@@ -28,7 +28,15 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from mram_macro.config import CHOICES, LIMITS, ConfigError, MacroConfig
+from mram_macro.config import (
+    CHOICES,
+    COARSE_MAX_TDC_BITS,
+    FINE_TAPS,
+    LIMITS,
+    TDC_MODES,
+    ConfigError,
+    MacroConfig,
+)
 
 __all__ = ["DRAWN_FIELDS", "draw_config", "macro_configs", "sample_configs", "full_slug",
            "parse_slug", "config_name", "field_space"]
@@ -72,17 +80,51 @@ def _dependent_range(name: str, lo: int, hi: int, drawn: dict) -> tuple[int, int
     """``(lo, hi)`` of integer field ``name`` narrowed by the cross-checks of MacroConfig that
     involve fields already ``drawn`` (the rest are met by drawing again)."""
     rows = drawn.get("rows")
-    if name == "tdc_bits" and rows is not None and drawn.get("tdc_mode", "counter") != "coarse":
+    mode = drawn.get("tdc_mode", "counter")
+    if name == "tdc_bits" and rows is not None and mode != "coarse":
         lo = max(lo, rows.bit_length())          # one code per matching-cell count 0..rows
+    if name == "tdc_bits" and mode == "two_step":
+        lo = max(lo, drawn["tdc_fine_taps"].bit_length())    # at least one coarse bit
+    if name == "tdc_bits" and mode == "coarse":
+        hi = min(hi, COARSE_MAX_TDC_BITS)        # the table holds 2**tdc_bits entries
     if name == "result_width" and rows is not None:
         lo = max(lo, rows.bit_length() + 1, drawn.get("tdc_bits", lo))   # one pass, raw codes
     return lo, max(lo, hi)
+
+
+def _dependent_choices(name: str, space: tuple, drawn: dict) -> tuple:
+    """Values of value-set field ``name`` allowed by the fields already ``drawn``: the
+    interpolator's phases only matter to the two-step TDC, and the coarse TDC's table replaces
+    the gain calibration."""
+    mode = drawn.get("tdc_mode")
+    if name == "tdc_fine_taps" and mode is not None and mode != "two_step":
+        return (_defaults()[name],)
+    if name == "calibration" and mode == "coarse":
+        return ("offset",)
+    return space
 
 
 def _order() -> list[str]:
     """Value-set fields first (modes decide the others' ranges), then integers in field order."""
     names = list(_defaults())
     return [n for n in names if n not in LIMITS] + [n for n in names if n in LIMITS]
+
+
+def _designable_taps(rows: int) -> tuple[int, ...]:
+    """The ``tdc_fine_taps`` whose phase step the default readout can give one mismatching cell
+    of a ``rows``-cell column at the simulation clock (a shorter step needs V_ref too close to
+    V_pre: :func:`sim_models.readout.design_readout`)."""
+    from sim_models.device import DeviceError, DeviceParams
+    from sim_models.readout import design_readout
+
+    ok = []
+    for taps in FINE_TAPS:
+        try:
+            design_readout(rows, DeviceParams(), fine_taps=taps)
+        except DeviceError:
+            break
+        ok.append(taps)
+    return tuple(ok)
 
 
 def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
@@ -108,11 +150,18 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
                     hi = min(hi, caps[name])
                 drawn[name] = integer(*_dependent_range(name, lo, hi, drawn))
             else:
-                drawn[name] = choice(space)
+                drawn[name] = choice(_dependent_choices(name, space, drawn))
         try:
-            return MacroConfig(**drawn)
+            config = MacroConfig(**drawn)
         except ConfigError as exc:
             last = exc
+            continue
+        if config.tdc_mode == "two_step" and config.tdc_fine_taps not in _designable_taps(
+                config.rows):
+            last = ConfigError(f"no readout design for {config.tdc_fine_taps} phases on "
+                               f"{config.rows} rows")
+            continue
+        return config
     raise ConfigError(f"no legal configuration in {ATTEMPTS} draws; last: {last}")
 
 
@@ -166,7 +215,11 @@ def config_name(config: MacroConfig) -> str:
     return config.to_json()
 
 
-_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)(?:_p(\d+)_wp(\d+))?")
+_SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
+                   r"(?:_(" + "|".join(m for m in TDC_MODES if m != "counter") + r")"
+                   r"(?:_k(\d+))?)?"
+                   r"(?:_(gain))?"
+                   r"(?:_p(\d+)_wp(\d+))?")
 
 
 def parse_slug(slug: str) -> MacroConfig:
@@ -186,11 +239,14 @@ def parse_slug(slug: str) -> MacroConfig:
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _p<precharge>_wp<write pulse>) nor a JSON object")
-    r, c, t, w, s, p, wp = m.groups()
+                         f"(optionally _<tdc mode>[_k<taps>], _gain, then _p<precharge>_wp<write "
+                         f"pulse>) nor a JSON object")
+    r, c, t, w, s, mode, k, cal, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
-                           stream_width=int(s),
+                           stream_width=int(s), tdc_mode=mode or "counter",
+                           tdc_fine_taps=int(k) if k else MacroConfig.tdc_fine_taps,
+                           calibration=cal or "offset",
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
     except ConfigError as exc:

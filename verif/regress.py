@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from mram_macro.config import MacroConfig
+from mram_macro.sim.harness import HARNESS_TOP
 from mram_macro.sim.runner import (
     ROOT,
     SIMULATORS,
@@ -73,6 +74,17 @@ MATRIX = [
     MacroConfig(rows=127, cols=8, tdc_bits=7, result_width=9, stream_width=256),
     MacroConfig(rows=8, cols=128, tdc_bits=4, result_width=32, stream_width=512),
     MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64),
+    # The two-step TDC: 2..16 phases, small and large arrays, coarse counts of 1..4 bits.
+    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                tdc_mode="two_step", tdc_fine_taps=4),
+    MacroConfig(rows=13, cols=9, tdc_bits=5, result_width=6, stream_width=8,
+                tdc_mode="two_step", tdc_fine_taps=16),
+    MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16,
+                tdc_mode="two_step", tdc_fine_taps=2),
+    MacroConfig(tdc_mode="two_step"),
+    MacroConfig(tdc_mode="two_step", tdc_fine_taps=16, stream_width=64),
+    MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64,
+                tdc_mode="two_step", tdc_fine_taps=4),
 ]
 #: The part of the matrix ``make test`` runs (besides the two configurations of
 #: ``verif/test_cocotb.py``): an odd geometry with a 5-bit result, two WEIGHT_DATA words with a
@@ -162,11 +174,11 @@ def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None,
         build_dir.mkdir(parents=True, exist_ok=True)
         dump.write_text(f"module mram_waves_dump;\ninitial begin\n"
                         f"  $dumpfile(\"{build_dir / ICARUS_WAVES}\");\n"
-                        f"  $dumpvars(0, {TOP});\nend\nendmodule\n")
+                        f"  $dumpvars(0, {HARNESS_TOP});\nend\nendmodule\n")
         sources.append(dump)
         args = ["-s", "mram_waves_dump"]
     return build(sim, config, build_dir, extra_sources=sources, extra_args=args,
-                 waves=bool(waves) and sim == "verilator", log_file=log_file,
+                 waves=bool(waves) and sim == "verilator", log_file=log_file, harness=True,
                  quick_build=quick_build)
 
 
@@ -213,7 +225,7 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
                         quick_build=quick_build)
         # Under pytest the runner exits on failure; the results file says which test failed.
         with contextlib.suppress(SystemExit):
-            runner.test(test_module=list(modules), hdl_toplevel=TOP, build_dir=build_dir,
+            runner.test(test_module=list(modules), hdl_toplevel=HARNESS_TOP, build_dir=build_dir,
                         test_dir=run_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=bool(waves),
                         test_filter=test_filter,

@@ -20,7 +20,11 @@ TEST_MODULE = "verif.cocotb.test_macro"
 
 CONFIGS = [
     MacroConfig(),
-    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8),
+    # the small counter build carries the gain calibration and the temperature tracker
+    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                calibration="gain"),
+    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                tdc_mode="two_step", tdc_fine_taps=4),
 ]
 
 

@@ -41,6 +41,10 @@ def test_parameter_limits_are_what_macroconfig_accepts(name):
             kwargs.update(tdc_bits=9, result_width=10)
         if name == "tdc_bits" and ok:
             kwargs.update(rows=min(8, (1 << value) - 1), result_width=max(8, value))
+        if name == "tdc_fine_taps":
+            # only a two-step TDC takes it, with at least one coarse bit beside the fine ones
+            kwargs.update(tdc_mode="two_step", tdc_bits=max(4, value.bit_length()),
+                          result_width=max(8, value.bit_length()))
         if name == "result_width" and value == lo:
             # no configuration reaches the bare lower end: one pass of 2 rows needs 3 bits
             kwargs.update(rows=2, tdc_bits=2)

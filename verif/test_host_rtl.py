@@ -13,7 +13,10 @@ from mram_macro.host import Macro
 from mram_macro.sim.runner import SIMULATORS
 from sim_models.device import DeviceParams
 
-CONFIG = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
+from .budgets import wall_deadline_s
+
+CONFIG = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
+                     calibration="gain")
 
 
 def _session(m: Macro, rng_seed: int):
@@ -28,10 +31,18 @@ def _session(m: Macro, rng_seed: int):
     multi = m.vmm_int(rng.integers(-8, 8, (3, CONFIG.rows)), input_bits=4)
     m.write_weights(-w[:2], rows=[5, 0])
     again = m.vmm(x[:4])
+    gains, offsets2 = m.calibrate(n_pairs=2, method="gain", per_column=1)
+    ref = m.capture_track_ref()
+    m.set_tracking(3)
+    tracked = m.vmm(x[:8])
+    state = m.tracking()
+    m.set_tracking(0)
     m.set_activation(rng.integers(-4, 5, CONFIG.cols))
     act = m.vmm(x, accumulate=np.arange(24) % 2 > 0)
     m.set_activation(None)
-    return raw, offsets, acc, multi, np.vstack([again, act]), m.status()
+    return (raw, offsets, acc, multi, np.vstack([again, act]),
+            np.concatenate([gains, offsets2, [ref], tracked.ravel(), list(state.values())]),
+            m.status())
 
 
 @pytest.mark.parametrize("sim", list(SIMULATORS))
@@ -44,11 +55,12 @@ def test_rtl_backend_equals_golden_backend_bit_for_bit(sim, tmp_path):
     with Macro.rtl(CONFIG, device=device, seed=21, sim=sim) as r:
         got = _session(r, 3)
         assert r.backend.sim_time_ns["run"] > 0
-    for name, a, b in zip(("raw", "offsets", "accumulate/hold", "multi-bit", "rewrite, activation"),
-                          expected[:5], got[:5], strict=True):
+    names = ("raw", "offsets", "accumulate/hold", "multi-bit", "rewrite, activation",
+             "gain calibration, tracking")
+    for name, a, b in zip(names, expected[:6], got[:6], strict=True):
         assert np.array_equal(a, b), f"{sim}: {name} differs:\n{a}\n{b}"
-    assert expected[5] == got[5]
-    assert got[5].vmm_count == 24 + 8 + 24 + 12 + 4 + 24
+    assert expected[6] == got[6]
+    assert got[6].vmm_count == 24 + 8 + 24 + 12 + 4 + (4 + 8) + 1 + 8 + 24
 
 
 def test_rtl_backend_reports_a_simulator_that_cannot_start():
@@ -93,3 +105,31 @@ def test_write_failures_are_reported_alike_by_both_backends(sim):
     assert g_status.write_failed and g_status.wv_fail_count > 0
     assert r_status == g_status
     assert np.array_equal(r_y, g_y) and not np.array_equal(g_y, x @ w)
+
+
+COARSE = MacroConfig(rows=16, cols=8, tdc_bits=3, result_width=12, stream_width=8,
+                     tdc_mode="coarse")
+
+
+@pytest.mark.timeout(wall_deadline_s("verilator", COARSE, 400))    # a cold Verilator build
+@pytest.mark.parametrize("sim", list(SIMULATORS))
+def test_coarse_table_calibration_is_alike_in_rtl_and_golden(sim):
+    """tdc_mode='coarse': raw codes, the host-built table written over LUT_ENTRY, accumulated
+    passes with it: the same on both backends bit for bit."""
+    if shutil.which(SIMULATORS[sim]) is None:
+        pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
+    device = DeviceParams.paper().replace(temperature_C=85.0)
+    rng = np.random.default_rng(5)
+    w = rng.choice([-1, 1], (COARSE.rows, COARSE.cols))
+    x = rng.choice([-1, 1], (24, COARSE.rows))
+    seen = []
+    for make in (Macro.golden, lambda *a, **k: Macro.rtl(*a, sim=sim, **k)):
+        with make(COARSE, device=device, seed=7) as m:
+            m.write_weights(w)
+            before = m.vmm(x)
+            table = m.calibrate_table(n_patterns=96, seed=3)
+            after = m.vmm(x, accumulate=np.arange(24) % 3 > 0)
+            seen.append((before, table, after))
+    for name, a, b in zip(("nominal table", "table", "calibrated passes"), *seen, strict=True):
+        assert np.array_equal(a, b), f"{sim}: {name} differs:\n{a}\n{b}"
+    assert not np.array_equal(seen[0][1], np.tile(seen[0][1][0], (COARSE.cols, 1)))

@@ -122,24 +122,38 @@ class RegisterFile(wiring.Component):
         ``Out(width)`` strobe, high for exactly one cycle after an accepted write of 1, and
         ``In(1)`` ``{register}_{field}_busy``, e.g. ``ctrl_write_row`` / ``ctrl_write_row_busy``.
 
+    ``bus_active``
+        ``Out(1)``: high on every cycle on which a register of ``bus_domain`` may change (the
+        enable of its clock gate).
+
     :meth:`port` and :meth:`array_fields` look ports up by register and field name.
     """
 
-    def __init__(self, regmap: RegisterMap, *, rw_domain: str = "sync"):
+    def __init__(self, regmap: RegisterMap, *, rw_domain: str = "sync",
+                 bus_domain: str = "sync"):
         """``rw_domain``: clock domain of the ``rw`` fields. They change only on edges where
         both write halves are held (``awready``, ``wready`` and ``bvalid`` all low), so a clock
-        gated by that condition is exact."""
+        gated by that condition is exact.
+
+        ``bus_domain``: clock domain of everything else the register file holds (the AXI
+        handshake and read data, ``cmd`` strobes, ``w1c`` flags, BUS_ERROR_ADDR). It changes
+        only on edges with the ``bus_active`` output high (an AXI channel valid or a pending
+        response or write half, a ``cmd`` strobe high, a ``w1c`` set pulse), so a clock gated
+        by ``bus_active`` is exact."""
         if not isinstance(regmap, RegisterMap):
             raise TypeError(f"regmap must be a RegisterMap, not {regmap!r}")
-        if not isinstance(rw_domain, str) or not rw_domain.isidentifier():
-            raise ValueError(f"rw_domain must be a domain name, not {rw_domain!r}")
+        for name, value in (("rw_domain", rw_domain), ("bus_domain", bus_domain)):
+            if not isinstance(value, str) or not value.isidentifier():
+                raise ValueError(f"{name} must be a domain name, not {value!r}")
         self._rw_domain = rw_domain
+        self._bus_domain = bus_domain
         self._regmap = regmap
         self._constants = _constant_fields(regmap)
         self._validate(regmap)
 
         members = axi_lite_members(_AXIL_PREFIX, addr_width=AXIL_ADDR_WIDTH,
                                    data_width=AXIL_DATA_WIDTH)
+        members["bus_active"] = Out(1)
         for reg in regmap.registers:
             for f in reg.fields:
                 for name, member in self._field_members(reg, f).items():
@@ -233,6 +247,7 @@ class RegisterFile(wiring.Component):
     # -- hardware -----------------------------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
+        bus = m.d[self._bus_domain]
         regs = self._regmap.registers
         data_width = AXIL_DATA_WIDTH
 
@@ -263,9 +278,9 @@ class RegisterFile(wiring.Component):
             self.s_axil_wready.eq(~w_full & ~self.s_axil_bvalid),
         ]
         with m.If(self.s_axil_awvalid & self.s_axil_awready):
-            m.d.sync += [aw_full.eq(1), aw_addr.eq(self.s_axil_awaddr)]
+            bus += [aw_full.eq(1), aw_addr.eq(self.s_axil_awaddr)]
         with m.If(self.s_axil_wvalid & self.s_axil_wready):
-            m.d.sync += [w_full.eq(1), w_data.eq(self.s_axil_wdata),
+            bus += [w_full.eq(1), w_data.eq(self.s_axil_wdata),
                          w_full_word.eq(self.s_axil_wstrb == _FULL_WORD_STRB)]
 
         # One-hot decode of the latched write address, one bit per register.
@@ -315,15 +330,15 @@ class RegisterFile(wiring.Component):
         ]
 
         with m.If(wr_go):
-            m.d.sync += [aw_full.eq(0), w_full.eq(0), self.s_axil_bvalid.eq(1)]
+            bus += [aw_full.eq(0), w_full.eq(0), self.s_axil_bvalid.eq(1)]
             with m.If(~wr_mapped):
-                m.d.sync += self.s_axil_bresp.eq(Resp.DECERR)
+                bus += self.s_axil_bresp.eq(Resp.DECERR)
             with m.Elif(~wr_ok):
-                m.d.sync += self.s_axil_bresp.eq(Resp.SLVERR)
+                bus += self.s_axil_bresp.eq(Resp.SLVERR)
             with m.Else():
-                m.d.sync += self.s_axil_bresp.eq(Resp.OKAY)
+                bus += self.s_axil_bresp.eq(Resp.OKAY)
         with m.Elif(self.s_axil_bready):
-            m.d.sync += self.s_axil_bvalid.eq(0)
+            bus += self.s_axil_bvalid.eq(0)
 
         # Register updates. cmd strobes are high for the one cycle after the accepted write.
         for i, reg in enumerate(regs):
@@ -338,12 +353,12 @@ class RegisterFile(wiring.Component):
                     with m.If(selected):
                         m.d[self._rw_domain] += port.eq(bits)
                 elif f.kind == "cmd":
-                    m.d.sync += port.eq(Mux(selected, bits, 0))
+                    bus += port.eq(Mux(selected, bits, 0))
                 elif f.kind == "w1c":
                     set_ = (bus_error_set if key == _BUS_ERROR
                             else getattr(self, self._port_name(*key, "_set")))
                     clear = Mux(selected, bits, 0)
-                    m.d.sync += port.eq((port & ~clear) | set_)
+                    bus += port.eq((port & ~clear) | set_)
 
         # ---- read channel -----------------------------------------------------------------
         rd_fire = Signal()
@@ -365,13 +380,13 @@ class RegisterFile(wiring.Component):
             with m.Default():
                 m.d.comb += [rd_mapped.eq(0), rd_value.eq(0)]
         with m.If(rd_fire):
-            m.d.sync += [self.s_axil_rvalid.eq(1), self.s_axil_rdata.eq(rd_value)]
+            bus += [self.s_axil_rvalid.eq(1), self.s_axil_rdata.eq(rd_value)]
             with m.If(rd_mapped):
-                m.d.sync += self.s_axil_rresp.eq(Resp.OKAY)
+                bus += self.s_axil_rresp.eq(Resp.OKAY)
             with m.Else():
-                m.d.sync += self.s_axil_rresp.eq(Resp.DECERR)
+                bus += self.s_axil_rresp.eq(Resp.DECERR)
         with m.Elif(self.s_axil_rready):
-            m.d.sync += self.s_axil_rvalid.eq(0)
+            bus += self.s_axil_rvalid.eq(0)
 
         # ---- bus errors ---------------------------------------------------------------------
         wr_error = Signal()
@@ -382,10 +397,20 @@ class RegisterFile(wiring.Component):
             bus_error_set.eq(wr_error | rd_error),
         ]
         with m.If(wr_error):
-            m.d.sync += bus_error_addr.eq(aw_addr)
+            bus += bus_error_addr.eq(aw_addr)
         with m.Elif(rd_error):
-            m.d.sync += bus_error_addr.eq(self.s_axil_araddr)
+            bus += bus_error_addr.eq(self.s_axil_araddr)
 
+        # ---- activity: the enable of bus_domain's clock gate ---------------------------------
+        strobes = [getattr(self, self._port_name(reg.name, f.name))
+                   for reg in regs for f in reg.fields if f.kind == "cmd"]
+        sets = [getattr(self, self._port_name(reg.name, f.name, "_set"))
+                for reg in regs for f in reg.fields
+                if f.kind == "w1c" and (reg.name, f.name) != _BUS_ERROR]
+        m.d.comb += self.bus_active.eq(_any_of([
+            self.s_axil_awvalid, self.s_axil_wvalid, self.s_axil_arvalid,
+            self.s_axil_bvalid, self.s_axil_rvalid, aw_full, w_full,
+            *(s.any() for s in strobes), *(s.any() for s in sets)]))
         return m
 
     @staticmethod

@@ -19,7 +19,8 @@ Example::
     from mram_macro.host import Macro
     with Macro.golden(seed=3) as m:          # or Macro.rtl(sim="verilator", seed=3)
         m.write_weights(w)                   # (64, 64) of ±1
-        m.calibrate()
+        m.calibrate()                        # or calibrate(method="gain"); then
+        m.capture_track_ref(); m.set_tracking(64)   # follow temperature in the macro
         y = m.vmm(x)                         # (batch, 64) of ±1 -> (batch, 64) signed results
         print(m.status().faults)
 """
@@ -28,11 +29,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim_models.calibration import cal_offsets_from_codes, reference_patterns
+from sim_models.calibration import (
+    cal_gains_offsets_from_codes,
+    cal_offsets_from_codes,
+    check_gains,
+    gain_reference_patterns,
+    reference_patterns,
+)
+from sim_models.coarse import LutError, check_table, lut_from_codes, nominal_table, reference_inputs
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 
-from ..config import MacroConfig
+from ..config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
 from .backend import Backend, Status
 from .die_setup import DieSetup
 
@@ -103,6 +111,15 @@ class Macro:
         self.weights = np.zeros((c.rows, c.cols), dtype=np.uint8)
         #: CAL_OFFSET values the host wrote (reset: ``rows``).
         self.offsets = np.full(c.cols, c.rows, dtype=np.int64)
+        #: ``tdc_mode="coarse"``: the code -> value tables the host wrote, ``(cols,
+        #: 2**tdc_bits)`` (reset: the nominal table in every column); None in other modes.
+        self.lut = (np.tile(nominal_table(c, setup.device, setup.readout), (c.cols, 1))
+                    if c.tdc_mode == "coarse" else None)
+        #: CAL_GAIN values the host wrote (reset: 1.0 = ``CAL_GAIN_ONE``).
+        self.gains = np.full(c.cols, CAL_GAIN_ONE, dtype=np.int64)
+        #: TRACK_INTERVAL and TRACK_REF as the host wrote them (reset: off, design value).
+        self.track_interval = 0
+        self.track_ref = REPLICA_COLS * c.rows
         #: THRESHOLD values of the activation mode, or None when it is off.
         self.thresholds: np.ndarray | None = None
         #: Overflow flag of each result returned by the last :meth:`vmm`.
@@ -181,28 +198,155 @@ class Macro:
         return int(r)
 
     # -- calibration ----------------------------------------------------------------------------
-    def calibrate(self, *, n_pairs: int = 16, seed: int = 0) -> np.ndarray:
-        """Calibrate CAL_OFFSET with the weights written (see :mod:`sim_models.calibration`):
-        ``2 * n_pairs`` reference passes in raw-code mode, offsets computed on the host and
-        written. Returns the offsets."""
-        if isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1:
-            raise HostError(f"n_pairs must be a positive integer, not {n_pairs!r}")
-        c = self.config
-        x = reference_patterns(c.rows, n_pairs, seed=seed)
+    def _raw_codes(self, x) -> np.ndarray:
+        """TDC codes of reference inputs ``x`` (bits), read in raw-code mode."""
         self.backend.set_mode(True, False)
         try:
             off = np.zeros(len(x), bool)
             codes, _ = self.backend.run(x, off, off, off, off)
         finally:
             self.backend.set_mode(False, self.thresholds is not None)
-        offsets = cal_offsets_from_codes(x, self.weights, codes, tdc_bits=c.tdc_bits,
-                                         result_width=c.result_width)
+        return codes
+
+    def calibrate(self, *, n_pairs: int = 16, seed: int = 0, method: str = "offset",
+                  per_column: int = 2):
+        """Calibrate with the weights written (see :mod:`sim_models.calibration`): reference
+        passes in raw-code mode, values computed on the host and written.
+
+        ``method="offset"``: ``2 * n_pairs`` passes, CAL_OFFSET only (CAL_GAIN is left as it
+        is); returns the offsets. ``method="gain"``: also ``per_column`` ladder passes per
+        column, CAL_GAIN and CAL_OFFSET fitted together; returns ``(gains, offsets)``.
+        In ``tdc_mode="coarse"`` (no CAL_OFFSET/CAL_GAIN) this is :meth:`calibrate_table`
+        with ``max(256, 4 * n_pairs)`` patterns (returns the tables), and ``method`` must be
+        ``"offset"`` (the default).
+        """
+        if isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1:
+            raise HostError(f"n_pairs must be a positive integer, not {n_pairs!r}")
+        if method not in ("offset", "gain"):
+            raise HostError(f"method must be 'offset' or 'gain', not {method!r}")
+        if isinstance(per_column, bool) or not isinstance(per_column, int) or per_column < 0:
+            raise HostError(f"per_column must be a non-negative integer, not {per_column!r}")
+        c = self.config
+        if self.lut is not None:
+            if method != "offset":
+                raise HostError("tdc_mode='coarse' has no CAL_GAIN: its code -> value table "
+                                "replaces gain and offset; use calibrate() or "
+                                "calibrate_table()")
+            return self.calibrate_table(n_patterns=max(256, 4 * n_pairs), seed=seed)
+        if method == "offset":
+            x = reference_patterns(c.rows, n_pairs, seed=seed)
+        else:
+            x = gain_reference_patterns(self.weights, n_pairs=n_pairs, per_column=per_column,
+                                        seed=seed)
+        codes = self._raw_codes(x)
+        if method == "offset":
+            offsets = cal_offsets_from_codes(x, self.weights, codes, tdc_bits=c.tdc_bits,
+                                             result_width=c.result_width)
+            self.write_offsets(offsets)
+            return offsets
+        gains, offsets = cal_gains_offsets_from_codes(x, self.weights, codes,
+                                                      tdc_bits=c.tdc_bits,
+                                                      result_width=c.result_width)
+        self.write_gains(gains)
         self.write_offsets(offsets)
-        return offsets
+        return gains, offsets
+
+    def write_gains(self, gains) -> None:
+        """Write CAL_GAIN (one fixed-point value per column, ``CAL_GAIN_ONE`` = 1.0, legal
+        range 0.5..2.0; the macro answers SLVERR outside it)."""
+        if not self.config.has_gain:
+            raise HostError(f"this build has no CAL_GAIN ({self.config.slug}): build the macro "
+                            f"with calibration='gain' (not available with tdc_mode='coarse', "
+                            f"whose code -> value table replaces gain and offset)")
+        try:
+            g = check_gains(gains, self.cols)
+        except ValueError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_gains(g)
+        self.gains = g.copy()
+
+    # -- temperature tracking -------------------------------------------------------------------
+    def _need_tracker(self) -> None:
+        if not self.config.has_tracker:
+            raise HostError(f"this build has no temperature tracker ({self.config.slug}): "
+                            f"it exists in calibration='gain' builds with tdc_mode='counter'")
+
+    def set_tracking(self, interval: int) -> None:
+        """Read the replica columns every ``interval`` passes and retrim the gains in the
+        macro (TRACK_INTERVAL); 0 switches tracking off."""
+        self._need_tracker()
+        if isinstance(interval, bool) or not isinstance(interval, (int, np.integer)) or not (
+                0 <= interval <= 0xFFFF):
+            raise HostError(f"the tracking interval must be an integer in 0..65535 passes "
+                            f"(0 = off), not {interval!r}")
+        self.backend.write_tracking(int(interval), self.track_ref)
+        self.track_interval = int(interval)
+
+    def capture_track_ref(self) -> int:
+        """Take the replica columns' code sum at the present temperature as TRACK_REF (do it
+        right after :meth:`calibrate`): one tracking pass, TRACK_CODE read, TRACK_REF written.
+        Returns the reference."""
+        self._need_tracker()
+        interval = self.track_interval
+        self.backend.write_tracking(1, self.track_ref)
+        try:
+            off = np.zeros(1, bool)
+            self.backend.run(np.zeros((1, self.rows), np.uint8), off, np.ones(1, bool), off, off)
+            state = self.backend.tracking_state()
+        finally:
+            self.backend.write_tracking(interval, self.track_ref)
+        if not 0 < state["code"] < REPLICA_COLS * self.config.tdc_max_code:
+            raise HostError("the replica read saturated or read 0 (TRACK_STATUS.INVALID): "
+                            "check TDC_START_DELAY before capturing the tracking reference")
+        self.track_ref = int(state["code"])
+        self.backend.write_tracking(interval, self.track_ref)
+        return self.track_ref
+
+    def tracking(self) -> dict[str, int]:
+        """The tracker's state: ``code`` (last replica sum), ``gain`` (TRACK_GAIN, fixed
+        point), ``retrims``, and the ``invalid`` / ``clamped`` flags."""
+        self._need_tracker()
+        return self.backend.tracking_state()
+
+    def calibrate_table(self, *, n_patterns: int = 256, seed: int = 0) -> np.ndarray:
+        """``tdc_mode="coarse"``: build each column's code -> value table from ``n_patterns``
+        random reference inputs with the weights written (raw codes read back, tables computed
+        on the host by :func:`sim_models.coarse.lut_from_codes`, codes not seen keep the
+        nearest seen code's value) and write them. Returns the tables ``(cols, 2**tdc_bits)``."""
+        c = self.config
+        if self.lut is None:
+            raise HostError(f"calibrate_table needs tdc_mode='coarse'; this macro is "
+                            f"{c.tdc_mode!r} (use calibrate())")
+        try:
+            x = reference_inputs(c.rows, n_patterns, seed=seed)
+        except LutError as exc:
+            raise HostError(str(exc)) from None
+        table = lut_from_codes(x, self.weights, self._raw_codes(x), tdc_bits=c.tdc_bits,
+                               fallback=self.lut)
+        self.write_lut(table)
+        return table
+
+    def write_lut(self, table) -> None:
+        """``tdc_mode="coarse"``: write the code -> value tables, ``table[c][code]`` an integer
+        in ``-rows..rows`` (the column's estimated signed dot product for that code), shape
+        ``(cols, 2**tdc_bits)``. Checked whole before anything is written."""
+        c = self.config
+        if self.lut is None:
+            raise HostError(f"the code -> value table exists only with tdc_mode='coarse'; this "
+                            f"macro is {c.tdc_mode!r} (use write_offsets)")
+        try:
+            t = check_table(c, table)
+        except LutError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_lut(t)
+        self.lut = t.copy()
 
     def write_offsets(self, offsets) -> None:
         """Write CAL_OFFSET (one signed value per column, within the result width)."""
         c = self.config
+        if self.lut is not None:
+            raise HostError("CAL_OFFSET does not exist with tdc_mode='coarse': the code -> value "
+                            "table takes its role (use write_lut or calibrate_table)")
         o = np.asarray(offsets)
         half = 1 << (c.result_width - 1)
         if o.shape != (c.cols,) or not np.issubdtype(o.dtype, np.integer):
@@ -213,6 +357,44 @@ class Macro:
                             f"{c.result_width}), not {o[(o < -half) | (o >= half)][0]}")
         self.backend.write_offsets(o.astype(np.int64))
         self.offsets = o.astype(np.int64).copy()
+
+    # -- two-step TDC ---------------------------------------------------------------------------
+    def write_fine_table(self, table) -> None:
+        """Write the two-step TDC's FINE_TABLE (ones count -> fine value; see
+        :mod:`sim_models.interpolator`): ``tdc_fine_taps`` integers in ``0..K-1``, not
+        increasing. A bad table raises :class:`HostError` naming the entry; nothing is
+        written."""
+        from sim_models.interpolator import FineTableError, check_fine_table
+
+        c = self.config
+        if c.tdc_mode != "two_step":
+            raise HostError(f"FINE_TABLE exists only with tdc_mode='two_step' (this macro: "
+                            f"{c.tdc_mode!r})")
+        try:
+            t = check_fine_table(table, c.tdc_fine_taps)
+        except FineTableError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_fine_table(t)
+
+    def calibrate_fine_table(self, histogram) -> np.ndarray:
+        """Build the FINE_TABLE from a code-density histogram of the interpolator's ones
+        counts (:func:`sim_models.interpolator.code_density_table` at the readout's designed
+        trip positions), write it and return it."""
+        from sim_models.interpolator import (
+            FineTableError,
+            code_density_table,
+            design_trip_residue,
+        )
+
+        setup = self.setup
+        nominal = setup.device.replace(temperature_C=setup.device.temperature_ref_C)
+        try:
+            table = code_density_table(histogram, trip_residue=design_trip_residue(
+                self.config.rows, nominal, setup.readout))
+        except FineTableError as exc:
+            raise HostError(str(exc)) from None
+        self.write_fine_table(table)
+        return table
 
     # -- activation mode ------------------------------------------------------------------------
     def set_activation(self, thresholds) -> None:

@@ -11,6 +11,16 @@ Operations:
     configured), ``bits[i]`` (``cols`` booleans, 1 = +1) into row ``rows[i]``.
 ``write_offsets(offsets)``
     CAL_OFFSET[c] for every column.
+``write_lut(table)``
+    ``tdc_mode="coarse"``: every entry ``table[c][code]`` of the code -> value tables
+    (LUT_ENTRY, one word per entry).
+``write_gains(gains)``
+    CAL_GAIN[c] for every column.
+``write_tracking(interval, ref)``
+    TRACK_INTERVAL and TRACK_REF.
+``tracking_state()``
+    The tracker's registers as a dict: ``code`` (TRACK_CODE), ``gain`` (TRACK_GAIN),
+    ``retrims``, ``invalid``, ``clamped`` (TRACK_STATUS).
 ``set_mode(raw_codes, activation)``
     MODE.RAW_CODES and MODE.ACTIVATION.
 ``write_thresholds(thresholds)``
@@ -114,6 +124,21 @@ class Backend:
         raise NotImplementedError
 
     def write_offsets(self, offsets: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def write_fine_table(self, table: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def write_lut(self, table: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def write_gains(self, gains: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def write_tracking(self, interval: int, ref: int) -> None:
+        raise NotImplementedError
+
+    def tracking_state(self) -> dict[str, int]:
         raise NotImplementedError
 
     def set_mode(self, raw_codes: bool, activation: bool) -> None:

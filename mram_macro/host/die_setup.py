@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sim_models.device import DeviceParams
 from sim_models.die import Die
-from sim_models.readout import ReadoutParams, design_readout
+from sim_models.readout import ReadoutParams, design_readout_for
 
 from ..config import MacroConfig
 from ..regmap import RegisterMap
@@ -50,6 +50,6 @@ class DieSetup:
             raise ValueError(f"the die is {die.rows}x{die.cols}, the macro "
                              f"{config.rows}x{config.cols}")
         nominal = device.replace(temperature_C=device.temperature_ref_C)
-        readout = design_readout(config.rows, nominal, t_clk_ns=T_CLK_NS)
+        readout = design_readout_for(config, nominal, t_clk_ns=T_CLK_NS)
         return cls(config=config, device=device, die=die, readout=readout,
                    regmap=macro_regmap(config))

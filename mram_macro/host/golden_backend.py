@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from sim_models.die import Die
-from sim_models.golden import GoldenMacro, accumulate_pass, wrap_signed
+from sim_models.golden import GoldenMacro, accumulate_pass
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 
 from ..config import MacroConfig
@@ -35,12 +35,13 @@ class GoldenBackend(Backend):
         self.golden.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
         self.golden.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
                                        dtype=np.int64)
+        # Coarse mode: golden.lut starts as the nominal table; no single-MTJ read exists.
         wv = rm["WV_CTRL"]
         self._wv = dict(verify=bool(wv.field("ENABLE").reset),
                         double_pulse=bool(wv.field("PULSE_DOUBLING").reset),
                         max_retries=wv.field("MAX_RETRIES").reset,
                         pulse_cycles=rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset)
-        self._verify_setup = replace(
+        self._verify_setup = None if c.tdc_mode == "coarse" else replace(
             single_read_delay_and_threshold(c.rows, setup.device, setup.readout, c.tdc_bits),
             start_delay_cycles=rm["WV_READ"].field("DELAY").reset,
             threshold_code=rm["WV_READ"].field("THRESHOLD").reset)
@@ -72,6 +73,23 @@ class GoldenBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self.golden.offsets = np.asarray(offsets, dtype=np.int64).copy()
 
+    def write_fine_table(self, table) -> None:
+        self.golden.fine_table = np.asarray(table, dtype=np.int64).copy()
+
+    def write_lut(self, table) -> None:
+        self.golden.lut = np.asarray(table, dtype=np.int64).copy()
+
+    def write_gains(self, gains) -> None:
+        self.golden.gains = np.asarray(gains, dtype=np.int64).copy()
+
+    def write_tracking(self, interval: int, ref: int) -> None:
+        self.golden.track_interval, self.golden.track_ref = int(interval), int(ref)
+
+    def tracking_state(self) -> dict[str, int]:
+        g = self.golden
+        return dict(code=g.track_code, gain=g.track_gain, retrims=g.track_retrims,
+                    invalid=int(g.track_invalid), clamped=int(g.track_clamped))
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self.golden.raw_codes = bool(raw_codes)
         self.golden.activation = bool(activation)
@@ -81,9 +99,7 @@ class GoldenBackend(Backend):
 
     def run(self, x_bits, accumulate, hold, shift, negate):
         g, c = self.golden, self.config
-        codes, overflow = g.convert(x_bits)
-        passes = (wrap_signed(codes, c.result_width) if g.raw_codes
-                  else g.results_from_codes(codes))
+        passes, overflow = g.pass_values(x_bits)
         n = len(passes)
         self._counts["vmm_count"] = (self._counts["vmm_count"] + n) & 0xFFFFFFFF
         self._sticky["tdc_overflow"] |= bool(overflow.any())

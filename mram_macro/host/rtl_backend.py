@@ -115,6 +115,21 @@ class RtlBackend(Backend):
     def write_offsets(self, offsets) -> None:
         self._call("write_offsets", offsets=[int(v) for v in offsets])
 
+    def write_fine_table(self, table) -> None:
+        self._call("write_fine_table", table=[int(v) for v in table])
+
+    def write_lut(self, table) -> None:
+        self._call("write_lut", table=np.asarray(table, np.int64))
+
+    def write_gains(self, gains) -> None:
+        self._call("write_gains", gains=[int(v) for v in gains])
+
+    def write_tracking(self, interval: int, ref: int) -> None:
+        self._call("write_tracking", interval=int(interval), ref=int(ref))
+
+    def tracking_state(self) -> dict[str, int]:
+        return self._call("tracking_state")
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

@@ -36,7 +36,7 @@ from cocotbext.axi import (
 )
 
 from sim_models.array import MramArray
-from sim_models.cocotb_array import CocotbMramArray
+from sim_models.cocotb_replica import array_pin_model
 
 from ..layouts import (
     ResultFlags,
@@ -45,6 +45,7 @@ from ..layouts import (
     unpack_activation_vector,
     unpack_result_vector,
 )
+from ..regmap import lut_count, lut_entry_word
 from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
 from .die_setup import DieSetup
 
@@ -65,8 +66,8 @@ class MacroDriver:
         self.config, self.regmap = setup.config, setup.regmap
         dut.rst.value = 1
         Clock(dut.clk, T_CLK_NS, unit="ns").start()
-        self.array = CocotbMramArray(dut, MramArray.from_die(setup.die, setup.device),
-                                     setup.readout)
+        self.array = array_pin_model(self.config, dut,
+                                     MramArray.from_die(setup.die, setup.device), setup.readout)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
         w = self.config.stream_width
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
@@ -127,6 +128,32 @@ class MacroDriver:
     async def write_offsets(self, offsets) -> None:
         for reg, value in zip(self.regmap.array("CAL_OFFSET"), offsets, strict=True):
             await self.write_reg(reg.name, int(value))
+
+    async def write_fine_table(self, table) -> None:
+        for reg, value in zip(self.regmap.array("FINE_TABLE"), table, strict=True):
+            await self.write_reg(reg.name, int(value) << reg.field("VALUE").lsb)
+
+    async def write_lut(self, table) -> None:
+        for col, entries in enumerate(table):
+            for code, value in enumerate(entries):
+                c = self.setup.config
+                await self.write_reg("LUT_ENTRY",
+                                     lut_entry_word(c, col, code, lut_count(c, value)))
+
+    async def write_gains(self, gains) -> None:
+        for reg, value in zip(self.regmap.array("CAL_GAIN"), gains, strict=True):
+            await self.write_reg(reg.name, int(value))
+
+    async def write_tracking(self, interval: int, ref: int) -> None:
+        await self.write_reg("TRACK_REF", int(ref))
+        await self.write_reg("TRACK_INTERVAL", int(interval))
+
+    async def tracking_state(self) -> dict[str, int]:
+        return dict(code=await self._field("TRACK_CODE", "SUM"),
+                    gain=await self._field("TRACK_GAIN", "GAIN"),
+                    retrims=await self._field("TRACK_STATUS", "RETRIMS"),
+                    invalid=await self._field("TRACK_STATUS", "INVALID"),
+                    clamped=await self._field("TRACK_STATUS", "CLAMPED"))
 
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]

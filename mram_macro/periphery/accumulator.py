@@ -1,19 +1,35 @@
-"""Accumulator: TDC codes to signed dot products, with per-column offset calibration.
+"""Accumulator: TDC codes to signed dot products, with per-column offset (and optionally gain)
+calibration.
 
-One pass gives ``CAL_OFFSET[c] - 2 * code[c]`` (with the reset offset ``rows`` and an ideal
-array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``). A pass either
+Without ``gain`` (``calibration="offset"``) one pass gives ``CAL_OFFSET[c] - 2 * code[c]``.
+With ``gain`` one pass gives ``CAL_OFFSET[c] - 2 * ((gain[c] * code[c] + 2**(F-1)) >> F)``, ``F`` =
+``CAL_GAIN_FRAC_BITS``: the code scaled by the unsigned fixed-point gain and rounded to the
+nearest integer (halves up), doubled, subtracted from the offset. With the reset gain
+``2**F`` (1.0) this is ``CAL_OFFSET[c] - 2 * code[c]`` exactly; with the reset offset ``rows``
+and an ideal array, ``code`` counts the mismatching cells, so this is ``sum_r x_r * w_rc``.
+``code`` is the TDC's count-unit code, whatever the TDC architecture.
+
+With ``registered_scale`` the scaled code ``round(gain * code)`` is registered in the clock
+domain ``scale`` (the top renames it to the free-running clock): the multiplier then has a
+cycle of its own, and ``codes`` and ``gains`` must be stable for one ``scale`` edge before
+``capture`` (the sequencer captures at least one cycle after the codes are final). A pass either
 clears the accumulator or adds to it; with ``shift`` the accumulator is doubled first and with
 ``negate`` the pass is subtracted (shift-and-add of bit-serial two's-complement inputs:
 ``acc' = (accumulate ? (shift ? 2 acc : acc) : 0) + (negate ? -pass : pass)``). Sums wrap at
 ``result_width`` bits (two's complement).
+With ``count_width`` (``tdc_mode="coarse"``) the pass value is ``2 * counts[c] - rows``, from
+the column's code -> count table entry (:class:`~mram_macro.periphery.code_lut.CodeLut`),
+instead of ``CAL_OFFSET[c] - 2 * code[c]``, and there is no ``offsets`` input.
 In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for calibration.
 ``next_fires[c]`` is 1 where ``next_values[c] >= thresholds[c]`` (signed): the activation bits
 of MODE.ACTIVATION.
 """
 
-from amaranth import Cat, Module, Mux
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from ..config import CAL_GAIN_FRAC_BITS, CAL_GAIN_ONE, CAL_GAIN_WIDTH
 
 __all__ = ["Accumulator"]
 
@@ -21,11 +37,25 @@ class Accumulator(wiring.Component):
     """``next_values`` is what ``values`` becomes on a ``capture`` edge; both are the columns'
     signed results concatenated, column 0 in the low bits."""
 
-    def __init__(self, *, cols: int, tdc_bits: int, result_width: int):
+    def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
+                 count_width: int | None = None, rows: int = 0, gain: bool = False,
+                 registered_scale: bool = False):
+        if not isinstance(registered_scale, bool) or not isinstance(gain, bool):
+            raise TypeError(f"gain and registered_scale must be bools, not {gain!r}, "
+                            f"{registered_scale!r}")
+        if gain and count_width is not None:
+            raise ValueError("a coarse accumulator (count_width) has no gain")
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
+        self.count_width, self.rows = count_width, rows
+        self.gain, self.registered_scale = gain, registered_scale
+        pass_input = ({"offsets": In(cols * result_width)} if count_width is None
+                      else {"counts": In(cols * count_width)})
+        if gain:
+            pass_input["gains"] = In(cols * CAL_GAIN_WIDTH, init=sum(
+                CAL_GAIN_ONE << (c * CAL_GAIN_WIDTH) for c in range(cols)))
         super().__init__({
             "codes": In(cols * tdc_bits),
-            "offsets": In(cols * result_width),
+            **pass_input,
             "thresholds": In(cols * result_width),
             "capture": In(1),
             "accumulate": In(1),
@@ -39,14 +69,27 @@ class Accumulator(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        w, b = self.result_width, self.tdc_bits
+        w, b, gw, frac = self.result_width, self.tdc_bits, CAL_GAIN_WIDTH, CAL_GAIN_FRAC_BITS
         nexts, fires = [], []
         for c in range(self.cols):
             code = self.codes[c * b:(c + 1) * b]
-            offset = self.offsets[c * w:(c + 1) * w].as_signed()
             prev = self.values[c * w:(c + 1) * w].as_signed()
             base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
-            term = offset - (code << 1)
+            if self.count_width is not None:
+                n = self.count_width
+                term = (self.counts[c * n:(c + 1) * n] << 1) - self.rows
+            elif not self.gain:
+                term = self.offsets[c * w:(c + 1) * w].as_signed() - (code << 1)
+            else:
+                offset = self.offsets[c * w:(c + 1) * w].as_signed()
+                gain = self.gains[c * gw:(c + 1) * gw]
+                scaled = Signal(b + CAL_GAIN_WIDTH - frac, name=f"scaled{c}")
+                product = (gain * code + (1 << (frac - 1))) >> frac
+                if self.registered_scale:
+                    m.d.scale += scaled.eq(product)
+                else:
+                    m.d.comb += scaled.eq(product)
+                term = offset - (scaled << 1)
             cooked = (base + Mux(self.negate, -term, term))[:w]
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)

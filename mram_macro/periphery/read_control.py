@@ -6,6 +6,9 @@ comparator first high at edge ``E + m`` is captured at edge ``E + m + S``, where
 and gets code ``m - D - 1 = t - S - D`` (clamped at 0), ``D`` being TDC_START_DELAY. The window
 closes at ``t = D + S + max_code``; evaluation then stops whether or not every comparator fired,
 so a dead comparator costs one window and never hangs the macro.
+
+With a two-step TDC, ``tdc_bits`` here is the coarse code width and ``tdc_early`` (the edge
+stands for a code before 0) lets the TDC give such early trips code 0 whatever the fine value.
 """
 
 from amaranth import Module, Mux, Signal
@@ -20,7 +23,9 @@ __all__ = ["ReadControl"]
 class ReadControl(wiring.Component):
     """Runs one evaluation per ``start`` pulse (accepted only while ``idle``).
 
-    ``done`` pulses for one cycle when the TDC codes are final.
+    ``done`` pulses for one cycle when the TDC codes are final; ``idle`` is high in that cycle
+    too, so the next evaluation may start on the edge that ends it (back to back: the next
+    precharge begins one period after ``arr_eval`` falls).
     """
 
     def __init__(self, *, tdc_bits: int):
@@ -38,6 +43,7 @@ class ReadControl(wiring.Component):
             "tdc_capture": Out(1),
             "tdc_window_end": Out(1),
             "tdc_code_now": Out(tdc_bits),
+            "tdc_early": Out(1),
             "tdc_all_fired": In(1),
         })
 
@@ -51,20 +57,24 @@ class ReadControl(wiring.Component):
         m.d.comb += [
             rel.eq(timer - code_base),
             self.tdc_code_now.eq(Mux(rel < 0, 0, rel)),
+            self.tdc_early.eq(rel < 0),
             self.tdc_window_end.eq(self.arr_eval & (timer == code_base + max_code)),
             self.tdc_capture.eq(self.arr_eval & (timer >= SYNC_STAGES)),
         ]
 
+        def accept_start():
+            m.d.comb += self.idle.eq(1)
+            with m.If(self.start):
+                m.d.sync += [
+                    self.arr_pre.eq(1),
+                    precharge_left.eq(self.precharge_cycles - 1),
+                    code_base.eq(self.start_delay + SYNC_STAGES),
+                ]
+                m.next = "Precharge"
+
         with m.FSM(name="read"):
             with m.State("Idle"):
-                m.d.comb += self.idle.eq(1)
-                with m.If(self.start):
-                    m.d.sync += [
-                        self.arr_pre.eq(1),
-                        precharge_left.eq(self.precharge_cycles - 1),
-                        code_base.eq(self.start_delay + SYNC_STAGES),
-                    ]
-                    m.next = "Precharge"
+                accept_start()
             with m.State("Precharge"):
                 with m.If(precharge_left == 0):
                     m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), timer.eq(0)]
@@ -81,4 +91,5 @@ class ReadControl(wiring.Component):
                 # The TDC registers its last captures on the edge that left Evaluate.
                 m.d.comb += self.done.eq(1)
                 m.next = "Idle"
+                accept_start()
         return m

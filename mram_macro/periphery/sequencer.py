@@ -5,7 +5,9 @@ through :class:`ReadControl`, captures the codes into the accumulator and hands 
 serializer. Row writes have priority: a pending write runs as soon as no evaluation is under
 way, and no evaluation starts while a write is pending. A vector is taken (and the input
 buffer freed for the next one) when its evaluation starts, so input loading and result draining
-overlap the next evaluation.
+overlap the next evaluation. When the codes are final (``read_done``) and the serializer is
+free, the pass is captured in that same cycle, and the next waiting vector starts then too (no
+idle cycle between passes unless a write is pending or the result cannot leave).
 """
 
 from amaranth import Module, Signal
@@ -21,9 +23,14 @@ class Sequencer(wiring.Component):
     """Contract: ``vector_take`` and ``read_start`` pulse together when an evaluation begins;
     ``capture`` pulses once per pass when the codes are final and (unless the pass holds its
     result) the serializer can take it; ``emit`` pulses with ``capture`` for passes that send a
-    result."""
+    result. With ``capture_on_done`` (default) a pass may be captured on the very edge its
+    ``read_done`` ends; without, one cycle later at the earliest (for an accumulator whose
+    gain multipliers are registered: ``calibration="gain"``)."""
 
-    def __init__(self):
+    def __init__(self, *, capture_on_done: bool = True):
+        if not isinstance(capture_on_done, bool):
+            raise TypeError(f"capture_on_done must be a bool, not {capture_on_done!r}")
+        self.capture_on_done = capture_on_done
         super().__init__({
             # input side
             "vector_valid": In(1),
@@ -39,6 +46,7 @@ class Sequencer(wiring.Component):
             "read_start": Out(1),
             # accumulate and emit
             "out_busy": In(1),
+            "trim_busy": In(1),     # the temperature tracker is retrimming: hold the capture
             "capture": Out(1),
             "accumulate": Out(1),
             "shift": Out(1),
@@ -55,22 +63,34 @@ class Sequencer(wiring.Component):
         m.d.comb += [self.accumulate.eq(flags.accumulate), self.shift.eq(flags.shift),
                      self.negate.eq(flags.negate)]
 
+        def start_next():
+            """Start the waiting vector's evaluation if nothing stands in the way."""
+            with m.If(self.vector_valid & ~self.write_busy & self.read_idle):
+                m.d.comb += [self.vector_take.eq(1), self.load_inputs.eq(1),
+                             self.read_start.eq(1)]
+                m.d.sync += flags.eq(self.vector_flags)
+                m.next = "Convert"
+
+        def capture_pass():
+            """Capture (and emit) once the result can leave, then go straight on with the
+            next vector if one waits."""
+            with m.If((flags.hold | ~self.out_busy) & ~self.trim_busy):
+                m.d.comb += [self.capture.eq(1), self.emit.eq(~flags.hold),
+                             self.pass_done.eq(1)]
+                m.next = "Idle"
+                start_next()
+
         with m.FSM(name="seq"):
             with m.State("Idle"):
                 m.d.comb += self.array_idle.eq(1)
-                with m.If(self.vector_valid & ~self.write_busy & self.read_idle):
-                    m.d.comb += [self.vector_take.eq(1), self.load_inputs.eq(1),
-                                 self.read_start.eq(1)]
-                    m.d.sync += flags.eq(self.vector_flags)
-                    m.next = "Convert"
+                start_next()
             with m.State("Convert"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(self.read_done):
                     m.next = "Capture"
+                    if self.capture_on_done:
+                        capture_pass()
             with m.State("Capture"):
                 m.d.comb += self.busy.eq(1)
-                with m.If(flags.hold | ~self.out_busy):
-                    m.d.comb += [self.capture.eq(1), self.emit.eq(~flags.hold),
-                                 self.pass_done.eq(1)]
-                    m.next = "Idle"
+                capture_pass()
         return m

@@ -4,13 +4,25 @@ Each column's comparator output is synchronised (``SYNC_STAGES`` flip-flops: it 
 to ``clk`` in silicon), and the first time it is seen high the shared code counter is captured.
 The shared timing (when capture is allowed, which code the current edge stands for, when the
 window closes) comes from :class:`~mram_macro.periphery.read_control.ReadControl`.
+
+Two-step mode (``fine_taps = K > 1``, see ``sim_models/interpolator.py``): the shared counter
+is the *coarse* code (clock periods), and each column also has ``K - 1`` sampler bits from the
+analogue interpolator, a thermometer code frozen at the edge that first saw the comparator
+high and held until the next precharge (so they are stable by the time the synchronised
+comparator is seen, and need no synchroniser of their own). At capture, the ones in them are
+counted (which corrects bubbles: a ones counter does not care where a stray 0 or 1 sits), the
+count ``f`` selects the fine value ``fine_table[f]`` (ideal ``K - 1 - f``; calibrated by the
+host, FINE_TABLE), and the code is ``coarse * K + fine_table[f]``, or 0 while the coarse code
+is still before its code 0 (``code_early``).
 """
 
 from itertools import pairwise
 
-from amaranth import Module, Signal
+from amaranth import Array, Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from .write_controller import popcount_tree
 
 __all__ = ["Tdc", "SYNC_STAGES"]
 
@@ -29,24 +41,40 @@ class Tdc(wiring.Component):
     * On the edge with ``window_end`` high, every column not yet tripped takes the saturation
       code; ``overflow[c]`` is set if its comparator was still low.
     * ``all_fired`` is high once every column has a code.
+
+    With ``fine_taps = K > 1``, ``code_now`` is the coarse code (``tdc_bits - log2 K`` bits) and a
+    captured code is ``code_now * K + fine_table[ones(fine[c])]`` (0 while ``code_early``).
     """
 
-    def __init__(self, *, cols: int, tdc_bits: int, code_domains: tuple[str, ...] | None = None):
+    def __init__(self, *, cols: int, tdc_bits: int, code_domains: tuple[str, ...] | None = None,
+                 fine_taps: int = 1):
         """``code_domains``: per column, the clock domain of its code, ``fired`` and
         ``overflow`` bits (default all ``sync``; the synchronisers stay on ``sync``). Column c's
         bits change only on edges with ``code_enable[c]`` high, so a clock gated by it is
-        exact."""
+        exact. ``fine_taps``: interpolator phases per clock (1: counter TDC; else a power of
+        two below ``2**tdc_bits``)."""
         if code_domains is not None and (len(code_domains) != cols or not all(
                 isinstance(d, str) and d.isidentifier() for d in code_domains)):
             raise ValueError(f"code_domains must be {cols} domain names, not {code_domains!r}")
-        self.cols, self.tdc_bits = cols, tdc_bits
+        if (isinstance(fine_taps, bool) or not isinstance(fine_taps, int) or fine_taps < 1
+                or fine_taps & (fine_taps - 1) or fine_taps >= 1 << tdc_bits):
+            raise ValueError(f"fine_taps must be a power of two below 2**tdc_bits = "
+                             f"{1 << tdc_bits}, not {fine_taps!r}")
+        self.cols, self.tdc_bits, self.fine_taps = cols, tdc_bits, fine_taps
+        self.fine_bits = fine_taps.bit_length() - 1
         self.code_domains = tuple(code_domains or ("sync",) * cols)
+        fine = {}
+        if fine_taps > 1:
+            fine = {"fine": In(cols * (fine_taps - 1)),
+                    "fine_table": In(fine_taps * self.fine_bits),
+                    "code_early": In(1)}
         super().__init__({
             "cmp": In(cols),
             "clear": In(1),
             "capture": In(1),
             "window_end": In(1),
-            "code_now": In(tdc_bits),
+            "code_now": In(tdc_bits - self.fine_bits),
+            **fine,
             "codes": Out(cols * tdc_bits),
             "overflow": Out(cols),
             "all_fired": Out(1),
@@ -73,7 +101,16 @@ class Tdc(wiring.Component):
                 d += [fired[c].eq(0), self.overflow[c].eq(0), code.eq(0)]
             with m.Elif(~fired[c]):
                 with m.If(self.capture & seen[c]):
-                    d += [fired[c].eq(1), code.eq(self.code_now)]
+                    d += [fired[c].eq(1), code.eq(self._code(c))]
                 with m.Elif(self.window_end):
                     d += [fired[c].eq(1), code.eq(max_code), self.overflow[c].eq(1)]
         return m
+
+    def _code(self, c: int):
+        """The code column ``c`` takes when captured now."""
+        if self.fine_taps == 1:
+            return self.code_now
+        k, fb = self.fine_taps, self.fine_bits
+        table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(k))
+        ones = popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])
+        return Mux(self.code_early, 0, Cat(table[ones], self.code_now))

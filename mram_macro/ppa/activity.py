@@ -157,8 +157,9 @@ def _bit(name, b, now, values, toggles, high_time, rose_at, t0, t1):
 
 def simulate_activity(netlist: Path, liberty: Path, config: MacroConfig, *, top: str,
                       build_dir: Path, nvmm: int, seed: int = 1,
-                      test_module: str = DEFAULT_WORKLOAD) -> Activity:
-    """Run ``test_module`` on the gate-level ``netlist`` (Icarus), return the window's activity.
+                      test_module: str = DEFAULT_WORKLOAD, workload: str = "random") -> Activity:
+    """Run ``test_module`` on the gate-level ``netlist`` (Icarus), return the window's activity
+    (``workload``: the data of :mod:`verif.cocotb.test_power`, ``random`` or ``digits``).
 
     Raises:
         ActivityError: the simulation failed (a result mismatch included) or reported no window.
@@ -184,7 +185,7 @@ def simulate_activity(netlist: Path, liberty: Path, config: MacroConfig, *, top:
     results = build_dir / "results.xml"
     results.unlink(missing_ok=True)
     env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
-           "MRAM_METRICS": str(metrics_path)}
+           "MRAM_METRICS": str(metrics_path), "MRAM_POWER_WORKLOAD": workload}
     runner = _VcdIcarus()
     with scoped_environ(env):
         runner.build(sources=[netlist.resolve(), cells, dump], hdl_toplevel=top,

@@ -10,8 +10,15 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..clock_tree import TREE_VERSION
 from ..config import MacroConfig
-from ..synth import FlatNetlist, read_liberty_cells, synthesize_flat
+from ..synth import (
+    FlatNetlist,
+    count_cells,
+    flat_netlist_summary,
+    read_liberty_cells,
+    synthesize_flat,
+)
 from .libraries import StdCellLibrary
 from .sta import StaReport, run_sta
 
@@ -39,6 +46,7 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
     period_ps = 1000.0 * lib.target_period_ns
     key = hashlib.sha256(verilog.read_bytes() + str(liberty).encode()
                          + f"{period_ps}{lib.driving_cell}{lib.output_load}{top}".encode()
+                         + f"{lib.clock_buffer}{lib.clock_max_fanout}{TREE_VERSION}".encode()
                          ).hexdigest()
     stamp = workdir / "flat.stamp"
     netlist = workdir / f"{top}_flat.v"
@@ -46,24 +54,18 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
         return _cached(netlist, top, lib, period_ps, workdir)
     result = synthesize_flat(verilog, top, liberty=liberty, period_ps=period_ps,
                              driving_cell=lib.driving_cell, output_load=lib.output_load,
-                             tie_hi=lib.tie_hi, tie_lo=lib.tie_lo, workdir=workdir)
+                             tie_hi=lib.tie_hi, tie_lo=lib.tie_lo, workdir=workdir,
+                             clock_buffer=lib.clock_buffer if lib.clock_buffer[0] else None,
+                             clock_max_fanout=lib.clock_max_fanout)
     stamp.write_text(key)
     return result
 
 
 def _cached(netlist: Path, top: str, lib: StdCellLibrary, period_ps: float,
             workdir: Path) -> FlatNetlist:
-    from ..synth import _parse_stat
-
-    counts, _, _ = _parse_stat((workdir / "stat_flat.txt").read_text())
-    cells = counts[top]
-    lib_cells = read_liberty_cells(lib.liberty)
-    return FlatNetlist(netlist=netlist, top=top, liberty=lib.liberty.resolve(),
-                       period_ps=period_ps,
-                       area_um2=sum(lib_cells[t].area_um2 * n for t, n in cells.items()),
-                       cells=cells,
-                       flip_flops=sum(n for t, n in cells.items() if lib_cells[t].is_flip_flop),
-                       log=workdir / "synth_flat.log")
+    return flat_netlist_summary(netlist, top, lib.liberty.resolve(), period_ps,
+                                count_cells(netlist), read_liberty_cells(lib.liberty),
+                                workdir / "synth_flat.log")
 
 
 def sign_off_verilog(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str = TOP,

@@ -7,19 +7,27 @@ propagated into the logic, and pins left out keep OpenSTA's default activity); c
 transitions per cycle. ``sta::instance_power`` then gives
 each instance's internal, switching and leakage power at the clock period.
 
-Two runs split the clock from the data. The second keeps every net's duty (OpenSTA weighs a
-flip-flop's state-dependent clock-pin power, the ``when`` groups, by the probabilities of those
-states, so zero duties would zero the clock power too) and the clock nets' edges, but sets every
-other toggle rate to zero; what the cells still burn there is clock power. Per instance::
+Two runs split the clock from the data. Both give every clock-network net (the nets at clock
+pins, the clock trees of :mod:`mram_macro.clock_tree`, the clock gates' outputs) one edge per
+cycle, as OpenSTA 2.0.17 does behind a clock gate whatever the annotation; the second keeps every
+net's duty (OpenSTA weighs a flip-flop's state-dependent clock-pin power, the ``when`` groups, by
+the probabilities of those states, so zero duties would zero the clock power too) but sets every
+other toggle rate to zero: what the cells still burn there is clock power at one edge per cycle.
+Per instance::
 
-    clock   = dynamic power of the clock-only run
-              + edges x C_pin x V**2 for each clock pin (the clock net is driven by a port, which
-                OpenSTA charges to no instance; no clock tree is built, so none is counted)
+    clock   = dynamic power of the clock-only run x measured rising edges per cycle of the net
+              that clocks it (its clock pin's net; a tree buffer's or clock gate's output net;
+              1 on the free-running clk)
+              + edges x C_pin x V**2 for each clock pin on the ``clk`` port itself (a port-driven
+                net is charged to no instance; with clock trees only buffer inputs are there)
     data    = dynamic power with the measured activity - dynamic power of the clock-only run
     leakage = leakage power
 
-A clock net is one that reaches a clock pin (``clock : true`` in the Liberty file): the
-free-running ``clk`` with one edge per cycle, or a gated clock with its measured edges.
+The clock trees' buffers are in the netlist (so their internal and switching power, and the
+slews they give the clock pins, are OpenSTA's); the clock is propagated
+(``set_propagated_clock``, see :mod:`mram_macro.ppa.sta`). A clock gate's AND is scaled by its
+output's edges: the internal energy of its clock input toggling while the gate is closed is
+left out (a few fJ per cycle per gate).
 
 Energy over the measurement window = power x window cycles x period.
 """
@@ -31,13 +39,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..clock_tree import is_tree_cell
 from .activity import Activity
 from .libraries import StdCellLibrary
 from .netlist import Instance, block_of, read_instances
 from .sta import _FLOAT, constraints_tcl, run_tcl
 
 __all__ = ["InstancePower", "PowerResult", "liberty_output_pins", "analyse_power",
-           "attribute_blocks", "liberty_clock_pins"]
+           "attribute_blocks", "liberty_clock_pins", "clock_network"]
 
 
 @dataclass(frozen=True)
@@ -146,9 +155,9 @@ def _annotation(instances: list[Instance], activity: Activity, inputs: list[str]
     always the measured ones; with ``data`` false, only clock nets keep their toggle rate."""
 
     def rate(net: str) -> tuple[float, float]:
-        if net == clock_net:
-            return 2.0, 0.5
-        toggles = activity.per_cycle(net) if data or net in clock_nets else 0.0
+        if net == clock_net or net in clock_nets:
+            return 2.0, 0.5     # one edge per cycle; scaled to the measured edges afterwards
+        toggles = activity.per_cycle(net) if data else 0.0
         return toggles, activity.duty.get(net, 0.0)
 
     lines = []
@@ -240,6 +249,33 @@ def _run(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, lines: 
     return powers
 
 
+def clock_network(instances: list[Instance], clock_pins: dict[str, dict[str, tuple]],
+                  outputs: dict[str, list[str]]) -> tuple[set[str], dict[str, str]]:
+    """The clock nets of a netlist and, per clock-network instance, the net whose edges clock it.
+
+    Clock nets: nets reaching a clock pin (``clock : true``), and every net of the clock trees
+    (:mod:`mram_macro.clock_tree`) above them up to the clock gates' outputs and the ``clk``
+    port. A flip-flop or latch is clocked by the net at its clock pin; a tree buffer and a clock
+    gate's AND by the net at their output (the edges they pass on).
+    """
+    clock_nets = {i.pins[p] for i in instances for p in clock_pins.get(i.cell, {})
+                  if p in i.pins}
+    for inst in instances:
+        if is_tree_cell(inst.name):
+            clock_nets.update(inst.pins.values())
+    clocked_by: dict[str, str] = {}
+    for inst in instances:
+        pins = clock_pins.get(inst.cell, {})
+        on_clock = [inst.pins[p] for p in pins if p in inst.pins]
+        if on_clock:
+            clocked_by[inst.name] = on_clock[0]
+            continue
+        outs = [n for p, n in inst.pins.items() if p in outputs.get(inst.cell, ())]
+        if outs and outs[0] in clock_nets:
+            clocked_by[inst.name] = outs[0]
+    return clock_nets, clocked_by
+
+
 def analyse_power(netlist: Path, top: str, lib: StdCellLibrary, activity: Activity, *,
                   workdir: Path, period_ns: float | None = None,
                   clock_net: str = "clk") -> PowerResult:
@@ -253,54 +289,33 @@ def analyse_power(netlist: Path, top: str, lib: StdCellLibrary, activity: Activi
     clock_pins = liberty_clock_pins(lib.require(), lib.cap_unit_F)
     cells = {i.name: i.cell for i in instances}
     pins = {i.name: i.pins for i in instances}
-    clock_nets = {i.pins[p] for i in instances for p in clock_pins.get(i.cell, {})
-                  if p in i.pins}
+    clock_nets, clocked_by = clock_network(instances, clock_pins, outputs)
     full = _run(netlist, top, lib, period,
                 _annotation(instances, activity, inputs, clock_nets, data=True,
                             clock_net=clock_net), workdir, "power")
     clock = _run(netlist, top, lib, period,
                  _annotation(instances, activity, inputs, clock_nets, data=False,
                              clock_net=clock_net), workdir, "power_clock")
-    # Per cell type, OpenSTA's clock-pin power on the free-running clock over the Liberty
-    # file's per-edge figure: gated pins are scaled by it, so that gating is credited only
-    # for the edges it removes, not for a cheaper model of each edge.
-    ratios: dict[str, list[float]] = {}
-    for name, (c_int, _, _) in clock.items():
-        cell = cells.get(name, "")
-        on_clk = [e for p, (e, _) in clock_pins.get(cell, {}).items()
-                  if pins[name].get(p) == clock_net and e > 0]
-        if on_clk and c_int > 0:
-            ratios.setdefault(cell, []).append(c_int * period * 1e-9 / sum(on_clk))
-    scale = {cell: sum(r) / len(r) for cell, r in ratios.items()}
+
+    def edges(net: str) -> float:
+        """Rising edges per cycle of a clock net (1 on the free-running clock)."""
+        return 1.0 if net == clock_net else activity.per_cycle(net) / 2
+
     result = []
     for name, (internal, switching, leakage) in full.items():
         c_int, c_sw, _ = clock.get(name, (0.0, 0.0, 0.0))
-        net_J = 0.0
-        gated_J = 0.0
-        gated = False
-        for pin, (energy_J, cap_F) in clock_pins.get(cells.get(name, ""), {}).items():
-            net = pins[name].get(pin)
-            if net is None:
-                continue
-            # Clock edges per cycle: every cycle on the free-running clock; on a gated clock,
-            # as many as its net's measured rising edges (half its toggles).
-            edges = 1.0 if net == clock_net else activity.per_cycle(net) / 2
-            net_J += cap_F * lib.vdd_V ** 2 * edges
-            if net != clock_net:
-                # OpenSTA 2.0.17 gives a pin behind a clock gate the clock's full activity
-                # (whatever the annotation) at the slew of the unbuffered gated net: its
-                # clock-pin energy is taken from the Liberty file per measured edge instead
-                # (smallest slew, as the ideal clock's pins get), scaled to OpenSTA's figure
-                # for the same cell on the free-running clock.
-                gated = True
-                gated_J += energy_J * edges
-        sta_c_int = c_int
-        if gated:
-            c_int = gated_J * scale.get(cells.get(name, ""), 1.0) / (period * 1e-9)
-        clock_W = c_int + c_sw + net_J / (period * 1e-9)
+        # Both runs give every clock-network pin one edge per cycle (OpenSTA 2.0.17 does so
+        # behind a clock gate whatever the annotation); the clock power of an instance is scaled
+        # to the measured edges of the net that clocks it.
+        factor = edges(clocked_by[name]) if name in clocked_by else 1.0
+        # A port-driven clock net is charged to no instance: C_pin V**2 per edge per clock pin.
+        net_J = sum(cap_F * lib.vdd_V ** 2 * edges(pins[name][pin])
+                    for pin, (_, cap_F) in clock_pins.get(cells.get(name, ""), {}).items()
+                    if pins[name].get(pin) == clock_net)
+        clock_W = (c_int + c_sw) * factor + net_J / (period * 1e-9)
         result.append(InstancePower(name=name, cell=cells.get(name, "?"),
                                     block=blocks.get(name, "top"), clock_W=clock_W,
-                                    data_W=max(0.0, internal + switching - sta_c_int - c_sw),
+                                    data_W=max(0.0, internal + switching - c_int - c_sw),
                                     leakage_W=leakage, switching_W=switching))
     return PowerResult(instances=result, period_ns=period, cycles=activity.cycles,
                        vmms=activity.vmms)

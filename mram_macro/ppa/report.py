@@ -51,24 +51,27 @@ def category_of(block: str) -> str:
     return "control"
 
 
-def _activity(netlist: Path, lib, config: MacroConfig, workdir: Path, vmms: int) -> Activity:
-    """Gate-level activity of ``netlist``, cached by the netlist's hash and the VMM count."""
-    key = hashlib.sha256(netlist.read_bytes() + f"{vmms}".encode()).hexdigest()
-    cache = workdir / "activity.json"
+def _activity(netlist: Path, lib, config: MacroConfig, workdir: Path, vmms: int,
+              workload: str = "random") -> Activity:
+    """Gate-level activity of ``netlist``, cached by the netlist's hash, the VMM count and the
+    workload."""
+    key = hashlib.sha256(netlist.read_bytes() + f"{vmms}{workload}".encode()).hexdigest()
+    cache = workdir / f"activity_{workload}.json"
     if cache.exists():
         data = json.loads(cache.read_text())
         if data.get("key") == key:
             return Activity(**data["activity"])
     act = simulate_activity(netlist, lib.require(), config, top=TOP, build_dir=workdir / "gl",
-                            nvmm=vmms)
+                            nvmm=vmms, workload=workload)
     cache.write_text(json.dumps({"key": key, "activity": asdict(act)}))
     return act
 
 
 def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = None,
-            clock_gating: bool = True) -> dict:
+            clock_gating: bool = True, workload: str = "random") -> dict:
     """All PPA figures of ``config`` (default macro) on one library, as plain data
-    (``clock_gating=False``: of the ungated reference design)."""
+    (``clock_gating=False``: of the ungated reference design; ``workload``: the activity's
+    data, see :mod:`verif.cocotb.test_power`)."""
     from sim_models.device import DeviceParams
 
     from ..synth import synthesize
@@ -80,7 +83,7 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
     workdir = out / lib.key / config.slug
     area = synthesize(workdir / "rtl" / f"{TOP}.v", TOP, liberty=lib.require(),
                       workdir=workdir / "hier")
-    act = _activity(so.netlist.netlist, lib, config, workdir, vmms)
+    act = _activity(so.netlist.netlist, lib, config, workdir, vmms, workload)
     power = analyse_power(so.netlist.netlist, TOP, lib, act, workdir=workdir / "power")
     period = lib.target_period_ns
     cycles_per_vmm = act.cycles / act.vmms
@@ -108,6 +111,7 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
     area_mm2 = so.netlist.area_um2 * 1e-6
     return {
         "library": lib.key, "title": lib.title, "clock_gating": clock_gating,
+        "workload": workload,
         "node_nm": lib.node_nm, "vdd_V": lib.vdd_V,
         "config": config.to_dict(), "period_ns": period,
         "sta": {"wns_ns": so.sta.wns_ns, "tns_ns": so.sta.tns_ns, "fmax_mhz": so.sta.fmax_mhz,
@@ -267,7 +271,9 @@ END = "<!-- ppa:end -->"
 
 def headline(results: list[dict]) -> str:
     r = results[0]
-    return (f"PPA of mram_macro {MacroConfig.from_dict(r['config']).slug}, random VMMs "
+    what = "random VMMs" if r.get("workload", "random") == "random" else \
+        f"{r['workload']} network VMMs"
+    return (f"PPA of mram_macro {MacroConfig.from_dict(r['config']).slug}, {what} "
             f"(gate-level activity over {r['window']['vmms']} VMMs, "
             f"{r['window']['cycles']:.0f} cycles)")
 
@@ -314,9 +320,25 @@ def main(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     gating = not getattr(args, "no_gating", False)
+    workload = getattr(args, "workload", "random")
     if args.publish and not gating:
         raise SystemExit("--publish publishes the gated design; measure --no-gating without it")
-    results = [measure(key, out, vmms=args.vmms, clock_gating=gating)
+    if args.publish and workload != "random":
+        raise SystemExit("--publish publishes the random-VMM workload (the README's before and "
+                         f"after); measure --workload {workload} without it")
+    config = None
+    if getattr(args, "config", None):
+        from ..config import ConfigError
+
+        try:
+            config = MacroConfig.from_json(args.config)
+        except ConfigError as exc:
+            raise SystemExit(f"--config: {exc}") from None
+        if args.publish and config != MacroConfig():
+            raise SystemExit("--publish publishes the default macro; measure --config "
+                             f"{config.slug} without it")
+    results = [measure(key, out, vmms=args.vmms, config=config, clock_gating=gating,
+                       workload=workload)
                for key in args.libraries]
     (out / "ppa.json").write_text(json.dumps(results, indent=1))
     print(headline(results))

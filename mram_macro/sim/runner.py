@@ -18,6 +18,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ..config import MacroConfig
+from .harness import COLLECTOR_PORTS, HARNESS_TOP, render_harness, top_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
@@ -68,7 +69,7 @@ def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
     # verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, and split builds then fail with
     # "Vtop__pch.h.fast: linker input file not found".
     # --no-public-flat-rw undoes the runner's --public-flat-rw (every signal visible through
-    # VPI, which keeps Verilator from optimising the design: 2-3x slower); VERILATOR_PUBLIC
+    # VPI, which keeps Verilator from optimising the design: 2-3x slower); verilator_public()
     # lists what the testbenches do reach.
     split = ["--output-split", "0"]
     if all_public:
@@ -76,12 +77,38 @@ def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
     return [*split, "--no-public-flat-rw"]
 
 
-#: What the cocotb testbenches reach through VPI in a Verilator build: the top level (ports and
-#: its own nets) and the FSM state registers the coverage monitors watch (``<fsm>_state``).
-VERILATOR_PUBLIC = """`verilator_config
-public_flat_rw -module "mram_macro" -var "*"
-public_flat_rw -module "*" -var "*_state"
-"""
+#: C++ optimisation of a Verilator model (after verilated.mk's ``-Os``: the last ``-O`` wins).
+#: ``-O2`` runs the default macro's model 1.3x faster per clock; ``-O3`` gains nothing more
+#: (measured with ``make bench``, see README). Not for the legacy (all-public) build, which
+#: ``make bench`` keeps as it was.
+VERILATOR_SPEED_ARGS = ("-CFLAGS", "-O2")
+
+
+def verilator_public(verilog: str, *, harness: bool = False) -> str:
+    """What the cocotb testbenches reach through VPI in a Verilator build, as a configuration
+    file: the toplevel's ports (read/write: the macro's, or with ``harness`` the harness' ones,
+    which include the collector outputs) and the FSM state registers the coverage monitors
+    watch (``<fsm>_state``, read only).
+
+    Only these: a public read/write signal counts as a model input for Verilator, so every
+    net of the top module made public (as ``-var "*"`` did) pulled the logic it feeds into the
+    input-combinational region that Verilator re-evaluates at every time step (2x slower)."""
+    ports = [name for _, name, _ in top_ports(verilog)]
+    top = TOP
+    if harness:
+        ports, top = [*ports, *COLLECTOR_PORTS], HARNESS_TOP
+    lines = ["`verilator_config"]
+    lines += [f'public_flat_rw -module "{top}" -var "{port}"' for port in ports]
+    lines.append('public_flat_rd -module "*" -var "*_state"')
+    return "\n".join(lines) + "\n"
+
+
+def toplevel(testbench: str) -> str:
+    """The cocotb toplevel of ``testbench`` (:data:`TESTBENCHES`): the harness
+    (:mod:`mram_macro.sim.harness`) for ``fast``, the bare macro for ``legacy``."""
+    if testbench not in TESTBENCHES:
+        raise ValueError(f"testbench must be one of {', '.join(TESTBENCHES)}, not {testbench!r}")
+    return HARNESS_TOP if testbench == "fast" else TOP
 
 
 def build_subdir(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0]) -> str:
@@ -136,10 +163,14 @@ def scoped_environ(values: dict[str, str], *, unset: tuple[str, ...] = ()):
 def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), extra_args=(),
           waves: bool = False, log_file: Path | None = None,
           icarus_generation: str = ICARUS_GENERATIONS[0], all_public: bool = False,
-          quick_build: bool = False):
+          harness: bool = False, quick_build: bool = False):
     """The cocotb runner of ``sim``, having (re)built ``config`` in ``build_dir`` if needed.
 
-    A Verilator build exposes only :data:`VERILATOR_PUBLIC` through VPI, unless ``all_public``.
+    With ``harness`` the toplevel is :data:`~mram_macro.sim.harness.HARNESS_TOP` (the macro
+    plus a result-frame collector, :mod:`mram_macro.sim.harness`), else the macro itself.
+
+    A Verilator build exposes only :func:`verilator_public` through VPI and is compiled with
+    :data:`VERILATOR_SPEED_ARGS`, unless ``all_public`` (the legacy build).
     ``quick_build`` compiles a Verilator model's C++ with :data:`QUICK_BUILD_ARGS`: the same
     model (Verilator's own optimisations are unchanged), about 2.5x less compile CPU and slower
     to run, for runs too short to pay the compile back (``make props``); Icarus ignores it.
@@ -157,6 +188,14 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
           scoped_environ(objcache_env() if sim == "verilator" else {})):
         fcntl.flock(lock, fcntl.LOCK_EX)
         verilog = generate(config, build_dir)
+        top = HARNESS_TOP if harness else TOP
+        harness_file = build_dir / f"{HARNESS_TOP}.v"
+        _write_if_changed(harness_file, render_harness(verilog.read_text(), config))
+        # Icarus rebuilds only when a source is newer than its output: a new toplevel must
+        # count as a change.
+        _write_if_changed(build_dir / "toplevel.txt", top)
+        if (build_dir / "toplevel.txt").stat().st_mtime > harness_file.stat().st_mtime:
+            harness_file.touch()
         # Verilator reads the waivers and the VPI visibility as configuration files; cocotb
         # wants a Verilog file last (the runner takes the last source's language).
         config_files = []
@@ -164,12 +203,17 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
             config_files.append(vlt_path(verilog))
             if not all_public:
                 public = build_dir / "public.vlt"
-                _write_if_changed(public, VERILATOR_PUBLIC)
+                _write_if_changed(public, verilator_public(verilog.read_text(),
+                                                           harness=harness))
                 config_files.append(public)
-        runner.build(sources=[*config_files, verilog, *extra_sources], hdl_toplevel=TOP,
+        runner.build(sources=[*config_files, harness_file, verilog, *extra_sources],
+                     hdl_toplevel=top,
                      build_dir=build_dir,
                      build_args=[*build_args(sim, icarus_generation=icarus_generation,
-                                             all_public=all_public), *extra_args,
+                                             all_public=all_public),
+                                 *(VERILATOR_SPEED_ARGS if sim == "verilator" and not all_public
+                                   else ()),
+                                 *extra_args,
                                  *(QUICK_BUILD_ARGS if quick_build and sim == "verilator"
                                    else ())],
                      timescale=TIMESCALE, waves=waves, log_file=log_file)
@@ -234,8 +278,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     """
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
-    if testbench not in TESTBENCHES:
-        raise ValueError(f"testbench must be one of {', '.join(TESTBENCHES)}, not {testbench!r}")
+    top = toplevel(testbench)
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
     build_dir = (Path(build_root or Path.cwd() / "build" / "sim")
@@ -253,10 +296,11 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
         runner = build(sim, config, build_dir, waves=waves,
                        log_file=build_dir / "build.log" if quiet else None,
                        icarus_generation=icarus_generation,
-                       all_public=testbench == "legacy", quick_build=quick_build)
+                       all_public=testbench == "legacy", harness=top == HARNESS_TOP,
+                       quick_build=quick_build)
         # Under pytest the runner exits on failure; the results file says which tests failed.
         with contextlib.suppress(SystemExit):
-            runner.test(test_module=test_module, hdl_toplevel=TOP, build_dir=build_dir,
+            runner.test(test_module=test_module, hdl_toplevel=top, build_dir=build_dir,
                         test_dir=build_dir, timescale=TIMESCALE, extra_env=env, seed=seed,
                         results_xml=str(results_xml), waves=waves,
                         log_file=build_dir / f"test_{tag}.log" if quiet else None)

@@ -67,6 +67,7 @@ from cocotb_coverage.coverage import CoverPoint, coverage_db
 
 from mram_macro.config import MacroConfig
 from mram_macro.regmap import AXIL_ADDR_WIDTH, RegisterMap
+from sim_models.golden import scale_codes
 
 __all__ = ["COVERAGE_ENV", "FsmGraph", "fsm_graphs", "elaborated", "MacroCoverage", "attach",
            "PREFIX", "AXI_CHANNELS", "STALL_BINS", "tdc_code_bins"]
@@ -196,10 +197,11 @@ def tdc_code_bins(config: MacroConfig, start_delay_reset: int) -> tuple[list, di
 
     In ideal mode a column with k mismatching cells trips ``D0 + k + 1`` edges after evaluation
     starts (D0 = the reset TDC_START_DELAY), so with TDC_START_DELAY = 0 its code is
-    ``D0 + k``: no live comparator gives an unsaturated code above ``D0 + rows``.
+    ``D0 + k``: no live comparator gives an unsaturated code above ``D0 + rows``. With a
+    two-step TDC of K phases the start delay counts K codes per cycle: ``D0 K + rows``.
     """
     top = config.tdc_max_code
-    reach = start_delay_reset + config.rows
+    reach = start_delay_reset * config.fine_taps + config.rows
     bins = [("0", 0, 0)]
     inner_lo, inner_hi = 1, top - 2
     if inner_hi >= inner_lo:
@@ -291,9 +293,10 @@ class MacroCoverage:
         self.code_bins, code_excluded = tdc_code_bins(c, d0)
         self._point("tdc.code", [b[0] for b in self.code_bins], code_excluded)
         sat_excluded = {}
-        if d0 + c.rows <= c.tdc_max_code:
+        if d0 * c.fine_taps + c.rows <= c.tdc_max_code:
             sat_excluded["window closed"] = (
-                f"unreachable: the slowest live column trips at code D0+rows = {d0 + c.rows} "
+                f"unreachable: the slowest live column trips at code D0*K+rows = "
+                f"{d0 * c.fine_taps + c.rows} (K = {c.fine_taps} codes per cycle) "
                 f"with TDC_START_DELAY = 0, inside the window (codes up to {c.tdc_max_code})")
         self._point("tdc.saturation", [x for x in ("window closed", "dead comparator")
                                        if x not in sat_excluded], sat_excluded)
@@ -414,8 +417,9 @@ class MacroCoverage:
             self.sample("tdc.saturation", "window closed")
         if prev_acc is not None and not self._monitors.env.model.golden.raw_codes:
             offsets = np.asarray(self._offsets(), dtype=np.int64)
+            gains = self._monitors.env.model.golden.active_gains
             unwrapped = (np.asarray(prev_acc, dtype=np.int64) if accumulate else 0) \
-                + offsets - 2 * codes.astype(np.int64)
+                + offsets - 2 * scale_codes(codes, gains)
             wrapped = not np.array_equal(unwrapped, np.asarray(result.values, dtype=np.int64))
             self.sample("acc.wrap", "wrapped" if wrapped else "in range")
 
@@ -464,6 +468,8 @@ class _Monitors:
         self.cov = cov
         self.env = env
         self.dut = env.dut
+        #: Where the FSM state registers are: the macro (inside the harness, if any).
+        self.rtl = env.rtl
         self.clk, self.rst = env.dut.clk, env.dut.rst
         self.t_clk_ns = env.model.readout.t_clk_ns
         self.tasks = []
@@ -481,7 +487,7 @@ class _Monitors:
 
     def start(self) -> None:
         for g in self.cov.fsms:
-            handle = self.dut
+            handle = self.rtl
             try:
                 for part in g.register:
                     handle = getattr(handle, part)
@@ -550,7 +556,7 @@ class _Monitors:
             # The first edge that samples rst high: the states read there are the ones reset.
             await RisingEdge(self.clk)
             for g in cov.fsms:
-                handle = self.dut
+                handle = self.rtl
                 for part in g.register:
                     handle = getattr(handle, part)
                 if handle.value.is_resolvable:

@@ -43,7 +43,16 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer, ValueChange, with_timeout
+from cocotb.triggers import (
+    ClockCycles,
+    Event,
+    FallingEdge,
+    First,
+    RisingEdge,
+    Timer,
+    ValueChange,
+    with_timeout,
+)
 from cocotbext.axi import (
     AxiLiteBus,
     AxiLiteMaster,
@@ -63,14 +72,15 @@ from mram_macro.layouts import (
     unpack_result_vector,
 )
 from mram_macro.regmap import RegisterMap
+from mram_macro.sim.harness import COLLECTOR_PORTS, MACRO_INSTANCE, VIOLATION_KINDS
 from mram_macro.sim.runner import TESTBENCHES
 from mram_macro.top import macro_regmap
 from sim_models.array import MramArray
-from sim_models.cocotb_array import CocotbMramArray, LegacyCocotbMramArray
+from sim_models.cocotb_replica import array_pin_model
 from sim_models.device import DeviceParams
 from sim_models.die import Die
-from sim_models.golden import GoldenMacro, PassResult, wrap_signed
-from sim_models.readout import design_readout
+from sim_models.golden import GoldenMacro, PassResult, accumulate_pass, scale_codes, wrap_signed
+from sim_models.readout import design_readout_for
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 from verif import budgets
 
@@ -97,6 +107,11 @@ def testbench_kind() -> str:
     return kind
 
 
+def has_harness(dut) -> bool:
+    """Is ``dut`` the test harness (:mod:`mram_macro.sim.harness`) rather than the bare macro?"""
+    return hasattr(dut, COLLECTOR_PORTS[-1]) and hasattr(dut, MACRO_INSTANCE)
+
+
 def _word(value: int) -> bytes:
     return (value & 0xFFFFFFFF).to_bytes(4, "little")
 
@@ -118,9 +133,11 @@ class MacroModel:
         self.config = config
         self.regmap = regmap
         self.device = device
-        self.readout = design_readout(config.rows, device, t_clk_ns=T_CLK_NS)
-        self.verify_setup = single_read_delay_and_threshold(config.rows, device, self.readout,
-                                                            config.tdc_bits)
+        self.readout = design_readout_for(config, device, t_clk_ns=T_CLK_NS)
+        # Coarse mode has no single-MTJ read (WV_CTRL.ENABLE is fixed at 0).
+        self.verify_setup = (None if config.tdc_mode == "coarse" else
+                             single_read_delay_and_threshold(config.rows, device, self.readout,
+                                                             config.tdc_bits))
         self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS,
                                   die=die)
         self.intended_weights = np.zeros((config.rows, config.cols), dtype=bool)
@@ -135,12 +152,27 @@ class MacroModel:
         g.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
         g.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
                              dtype=np.int64)
+        if g.lut is not None:          # coarse mode: the reset table in every column
+            from sim_models.coarse import nominal_table
+
+            g.lut = np.tile(nominal_table(self.config, self.device, self.readout),
+                            (self.config.cols, 1))
+        if self.config.has_gain:
+            g.gains = np.array([r.field("GAIN").reset for r in rm.array("CAL_GAIN")],
+                               dtype=np.int64)
+        if self.config.has_tracker:
+            g.track_interval = rm["TRACK_INTERVAL"].field("INTERVAL").reset
+            g.track_ref = rm["TRACK_REF"].field("REF").reset
+        g.reset_tracker()
         self.write_pulse_cycles = rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset
         wv = rm["WV_CTRL"]
         self.wv_enable = wv.field("ENABLE").reset
         self.wv_doubling = wv.field("PULSE_DOUBLING").reset
         self.wv_max_retries = wv.field("MAX_RETRIES").reset
         g.raw_codes = bool(rm["MODE"].field("RAW_CODES").reset)
+        if g.fine_table is not None:
+            g.fine_table = np.array([r.field("VALUE").reset for r in rm.array("FINE_TABLE")],
+                                    dtype=np.int64)
         self.wv_read_delay = rm["WV_READ"].field("DELAY").reset
         self.wv_threshold = rm["WV_READ"].field("THRESHOLD").reset
         #: What write-verify should have counted since reset (WV_RETRY_COUNT, WV_FAIL_COUNT).
@@ -161,6 +193,18 @@ class MacroModel:
                 self.write_pulse_cycles = cycles
         elif reg.array_name == "CAL_OFFSET":
             self.golden.offsets[reg.index] = _signed32(word)
+        elif reg.array_name == "FINE_TABLE":
+            self.golden.fine_table[reg.index] = word & reg.field("VALUE").mask
+        elif name == "LUT_ENTRY" and word & reg.field("WRITE").mask:
+            col, code, count = (((word & reg.field(f).mask) >> reg.field(f).lsb)
+                                for f in ("COL", "CODE", "COUNT"))
+            self.golden.lut[col, code] = 2 * count - self.config.rows
+        elif reg.array_name == "CAL_GAIN":
+            self.golden.gains[reg.index] = word
+        elif name == "TRACK_INTERVAL":
+            self.golden.track_interval = word
+        elif name == "TRACK_REF":
+            self.golden.track_ref = word
         elif name == "WV_CTRL":
             self.wv_enable = (word & reg.field("ENABLE").mask) >> reg.field("ENABLE").lsb
             self.wv_doubling = ((word & reg.field("PULSE_DOUBLING").mask)
@@ -181,8 +225,9 @@ class MacroModel:
             tdc_bits=self.config.tdc_bits, pulse_cycles=self.write_pulse_cycles,
             max_retries=self.wv_max_retries, double_pulse=bool(self.wv_doubling),
             verify=bool(self.wv_enable),
-            setup=replace(self.verify_setup, start_delay_cycles=self.wv_read_delay,
-                          threshold_code=self.wv_threshold))
+            setup=None if self.verify_setup is None else
+            replace(self.verify_setup, start_delay_cycles=self.wv_read_delay,
+                    threshold_code=self.wv_threshold))
         self.wv_retries += report.retries
         self.wv_failed_cells += report.n_failing
         self.intended_weights[row] = self.golden.array.weights()[row]
@@ -196,6 +241,26 @@ class MacroModel:
         self.overflow_seen |= bool(result.overflow.any())
         return result
 
+    def vmm_clear_batch(self, xs) -> list[PassResult]:
+        """Clear, emitted passes of every row of ``xs[n, rows]``, as ``n`` calls of :meth:`vmm`
+        would predict them, but converted in one batch (the golden model numbers the
+        evaluations consecutively either way). Not with dead columns or while the temperature
+        tracker runs (use :meth:`vmm`)."""
+        if self.dead_columns or self.golden.track_interval:
+            raise ValueError("vmm_clear_batch does not model dead columns or tracking retrims: "
+                             "call vmm per pass")
+        g, width = self.golden, self.config.result_width
+        codes, overflow = g.convert(np.asarray(xs, dtype=bool))
+        values = (wrap_signed(codes, width) if g.raw_codes
+                  else accumulate_pass(0, g.results_from_codes(codes), accumulate=False,
+                                       shift=False, negate=False, width=width))
+        self.passes += len(codes)
+        if len(codes):
+            g.acc = values[-1].copy()
+            self.overflow_seen |= bool(overflow.any())
+        return [PassResult(codes=c, overflow=o, values=v, emitted=True)
+                for c, o, v in zip(codes, overflow, values, strict=True)]
+
     def _with_dead_columns(self, result: PassResult, prev_acc, accumulate: bool) -> PassResult:
         """``result`` with the dead columns saturated: code ``2**tdc_bits - 1``, overflow."""
         c = self.config
@@ -207,8 +272,10 @@ class MacroModel:
             values[dead] = wrap_signed(c.tdc_max_code, c.result_width)
         else:
             base = np.asarray(prev_acc, dtype=np.int64)[dead] if accumulate else 0
-            values[dead] = wrap_signed(base + self.golden.offsets[dead] - 2 * c.tdc_max_code,
-                                       c.result_width)
+            term = (self.golden.lut[dead, c.tdc_max_code] if self.golden.lut is not None
+                    else self.golden.offsets[dead]
+                    - 2 * scale_codes(c.tdc_max_code, self.golden.active_gains[dead]))
+            values[dead] = wrap_signed(base + term, c.result_width)
         self.golden.acc = values.copy()
         return PassResult(codes=codes, overflow=overflow, values=values, emitted=result.emitted)
 
@@ -254,6 +321,8 @@ class VectorDriver:
 class ResultFrame:
     beats: list[int]
     tuser: list[int]
+    #: The beats as one integer (beat 0 in the low bits), when the source has it at hand.
+    raw: int | None = None
 
 
 class _Background:
@@ -287,6 +356,8 @@ class ResultMonitor(_Background):
         if legacy:
             self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
                                       byte_size=config.stream_width)
+        elif has_harness(dut):
+            self.sink = CollectedStreamSink(dut, "m_axis", callback)
         else:
             self.sink = StreamSink(dut, "m_axis", callback)
 
@@ -581,6 +652,146 @@ class StreamSink(_StreamPins, _Background):
         self.violations.append(message)
 
 
+class CollectedStreamSink(_StreamPins):
+    """AXI4-Stream slave on ``m_axis`` of the test harness (:mod:`mram_macro.sim.harness`),
+    which assembles result frames and checks the master's rules in HDL: Python reads each
+    frame once, at the falling edge after the harness latched it, instead of once per beat.
+
+    Same interface as :class:`StreamSink` (callback, :attr:`violations`, ``pause`` and pause
+    generators). ``tready`` is driven from Python: high out of reset while nothing pauses
+    the sink (no task runs per clock); with a pause generator or ``pause`` set, a decision at
+    every falling edge while ``tvalid`` is high, as random back-pressure needs.
+    """
+
+    def __init__(self, dut, prefix: str, callback):
+        self._wake = Event()
+        super().__init__(dut, prefix)
+        if prefix != "m_axis":
+            raise ValueError(f"the harness collects m_axis only, not {prefix}")
+        self.callback = callback
+        self._frame_data, self._frame_user = dut.tb_m_frame_data, dut.tb_m_frame_user
+        self._frame_beats, self._frame_count = dut.tb_m_frame_beats, dut.tb_m_frame_count
+        self._n_violations = dut.tb_m_violations
+        self._violation_kinds = dut.tb_m_violation_kinds
+        self._first_violation_ns = dut.tb_m_first_violation_ns
+        self._beat_bits = len(self._tdata)
+        self._user_bits = len(self._tuser)
+        self._own_violations: list[str] = []
+        self._frames = 0
+        self._ready = None
+        self._in_reset = True
+        self._tasks: list = []
+
+    # pause interface: a change wakes the tready task
+    @property
+    def pause(self) -> bool:
+        return self._pause
+
+    @pause.setter
+    def pause(self, value) -> None:
+        self._pause = bool(value)
+        self._wake.set()
+
+    def set_pause_generator(self, generator=None) -> None:
+        super().set_pause_generator(generator)
+        self._wake.set()
+
+    def clear_pause_generator(self) -> None:
+        super().clear_pause_generator()
+        self._wake.set()
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._frames = int(self._frame_count.value)
+            self._tasks = [cocotb.start_soon(c) for c in (self._watch_reset(), self._drive(),
+                                                          self._collect())]
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+
+    @property
+    def violations(self) -> list[str]:
+        """Protocol violations: the harness' (one line per violation, the first with its time
+        and every kind seen) and the frame bookkeeping's."""
+        out = list(self._own_violations)
+        n = int(self._n_violations.value)
+        if n:
+            kinds = int(self._violation_kinds.value)
+            text = "; ".join(t for bit, t in VIOLATION_KINDS.items() if kinds & bit)
+            first = int(self._first_violation_ns.value)
+            out.append(f"t={first:.1f} ns: {self.prefix}: {text}")
+            out += [f"{self.prefix}: (one of the kinds above)"] * (n - 1)
+        return out
+
+    def _violate(self, text: str) -> None:
+        message = f"t={get_sim_time('ns'):.1f} ns: {self.prefix}: {text}"
+        if len(self._own_violations) < _MAX_LOGGED:
+            logging.getLogger("cocotb.tb").error("stream protocol: %s", message)
+        self._own_violations.append(message)
+
+    def _set_ready(self, ready: int) -> None:
+        if ready != self._ready:
+            self._tready.value = ready
+            self._ready = ready
+
+    def _pausing(self) -> bool:
+        return self._pause_generator is not None or self._pause
+
+    async def _watch_reset(self) -> None:
+        while True:
+            self._in_reset = str(self._rst.value) != "0"
+            self._wake.set()
+            await ValueChange(self._rst)
+
+    async def _drive(self) -> None:
+        falling, valid_rise = FallingEdge(self._clk), RisingEdge(self._tvalid)
+        while True:
+            self._wake.clear()
+            if self._in_reset or not self._pausing():
+                self._set_ready(0 if self._in_reset else 1)
+                await self._wake.wait()
+                continue
+            # Random back-pressure: decide at each falling edge while tvalid is high (pins are
+            # settled there); sleep until tvalid rises otherwise.
+            self._set_ready(int(not self._paused()))
+            while not self._in_reset and self._pausing():
+                self._wake.clear()
+                await falling
+                if str(self._tvalid.value) != "1":
+                    await First(valid_rise, self._wake.wait())
+                    continue
+                self._set_ready(int(not self._paused()))
+
+    async def _collect(self) -> None:
+        """One wake-up per frame: the count changes at the edge that took ``tlast``; the
+        frame registers hold still until the next edge, so read them at the falling edge."""
+        change, falling = ValueChange(self._frame_count), FallingEdge(self._clk)
+        bw, uw = self._beat_bits, self._user_bits
+        while True:
+            await change
+            await falling
+            count = int(self._frame_count.value)
+            if count != self._frames + 1:
+                self._violate(f"{count - self._frames - 1} frame(s) completed unseen")
+            self._frames = count
+            n = int(self._frame_beats.value)
+            try:
+                data = int(self._frame_data.value)
+                user = int(self._frame_user.value)
+            except ValueError:
+                self._violate("frame with undefined bits taken")
+                data, user = 0, 0
+            stored = min(n, len(self._frame_data) // bw)
+            beats = [(data >> (i * bw)) & ((1 << bw) - 1) for i in range(stored)] + [0] * (
+                n - stored)
+            users = [(user >> (i * uw)) & ((1 << uw) - 1) for i in range(stored)] + [0] * (
+                n - stored)
+            self.callback(ResultFrame(beats=beats, tuser=users, raw=data if n == stored
+                                      else None))
+
+
 class StreamProtocolChecker(_Background):
     """AXI4-Stream master rules on ``<prefix>_*``: once ``tvalid`` is high it stays high, with
     ``tdata``/``tlast``/``tuser`` stable, until ``tready`` takes the beat.
@@ -717,7 +928,7 @@ class Scoreboard:
         pairs, self._unchecked = self._unchecked, []
         c = self.config
         full = [i for i, (got, _) in enumerate(pairs) if len(got.beats) == c.out_beats]
-        got_bytes = self._frame_bytes([pairs[i][0].beats for i in full])
+        got_bytes = self._frame_bytes([pairs[i][0] for i in full])
         values = iter(self._unpack(got_bytes))
         same = iter(self._same_bits(got_bytes, [pairs[i][1] for i in full]))
         for got, exp in pairs:
@@ -733,12 +944,14 @@ class Scoreboard:
             else:
                 self._diagnose(got, exp)
 
-    def _frame_bytes(self, frames: list[list[int]]) -> np.ndarray:
+    def _frame_bytes(self, frames: list[ResultFrame]) -> np.ndarray:
         """``frames`` (beats of ``stream_width`` bits) as rows of little-endian bytes."""
         c = self.config
         n = c.stream_width // 8
-        raw = b"".join(int(b & ((1 << c.stream_width) - 1)).to_bytes(n, "little")
-                       for beats in frames for b in beats)
+        mask = (1 << c.stream_width) - 1
+        raw = b"".join(f.raw.to_bytes(n * c.out_beats, "little") if f.raw is not None else
+                       b"".join(int(b & mask).to_bytes(n, "little") for b in f.beats)
+                       for f in frames)
         return np.frombuffer(raw, dtype=np.uint8).reshape(len(frames), c.out_beats * n)
 
     def _unpack(self, frame_bytes: np.ndarray) -> np.ndarray:
@@ -828,12 +1041,13 @@ class MacroEnv:
         self.model = MacroModel(config, self.regmap, self.device, seed=seed, die=die)
         pins_array = (MramArray.from_die(die, self.device) if die is not None
                       else MramArray(config.rows, config.cols, self.device, seed=seed))
-        self.array = (LegacyCocotbMramArray if legacy else CocotbMramArray)(
-            dut, pins_array, self.model.readout)
+        self.array = array_pin_model(config, dut, pins_array, self.model.readout, legacy=legacy)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
         self.driver = VectorDriver(dut, config, random.Random(seed + 1), legacy=legacy)
         self.scoreboard = Scoreboard(config, self.log, batched=not legacy)
         self.monitor = ResultMonitor(dut, config, self.scoreboard.compare, legacy=legacy)
+        #: The macro's own hierarchy (FSM registers): inside the harness, if ``dut`` is one.
+        self.rtl = getattr(dut, MACRO_INSTANCE) if has_harness(dut) else dut
         self.source, self.sink = self.driver.source, self.monitor.sink
         # Per-transfer INFO logs of the bus models cost more time than the simulation.
         for bfm in (self.source, self.sink, self.axil.write_if, self.axil.read_if):
@@ -1004,6 +1218,26 @@ class MacroEnv:
         await self.driver.send(self.driver.frame(x, accumulate=accumulate, hold=hold,
                                                  noise=noise))
         return result
+
+    async def send_vectors(self, xs) -> None:
+        """Queue a clear, emitted pass of every row of ``xs[n, rows]``: what ``n`` calls of
+        :meth:`send_vector` do, with the predictions made in one batch (faster), unless a pass
+        listener or a dead column needs them one by one."""
+        xs = np.asarray(xs, dtype=bool)
+        if xs.ndim != 2 or xs.shape[1] != self.config.rows:
+            raise ValueError(f"input vectors must have shape (n, {self.config.rows}), "
+                             f"not {xs.shape}")
+        if (self.pass_listeners or self.model.dead_columns
+                or self.model.golden.track_interval):
+            for x in xs:
+                await self.send_vector(x)
+            return
+        first = self.model.passes
+        for i, (x, result) in enumerate(zip(xs, self.model.vmm_clear_batch(xs), strict=True)):
+            self.scoreboard.expect(Expected(index=first + i, x_bits=x, values=result.values,
+                                            overflow=bool(result.overflow.any()),
+                                            codes=result.codes))
+            await self.driver.send(self.driver.frame(x, accumulate=False, hold=False))
 
     def random_vector(self, p_one: float = 0.5) -> np.ndarray:
         return self.np_rng.random(self.config.rows) < p_one

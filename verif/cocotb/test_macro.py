@@ -26,6 +26,13 @@ from sim_models.calibration import cal_offsets_from_codes, reference_patterns
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import signed_dot
+from sim_models.interpolator import (
+    check_fine_table,
+    code_density_histogram,
+    code_density_table,
+    design_trip_residue,
+)
+from sim_models.readout import design_readout
 from verif.budgets import field_range, test_timeout_ms
 from verif.cocotb.env import T_CLK_NS, MacroEnv
 
@@ -197,8 +204,7 @@ async def test_throughput(dut):
     n = max(2, _n_vmm())
     evals0 = env.array.evaluations
     wall0, cpu0, sim0 = time.perf_counter(), time.process_time(), get_sim_time("ns")
-    for _ in range(n):
-        await env.send_vector(env.random_vector())
+    await env.send_vectors([env.random_vector() for _ in range(n)])
     await env.drain()
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0   # simulator + Python: this process only (loaded hosts)
@@ -491,6 +497,66 @@ async def test_calibration_through_the_bus(dut):
                        f"were still checked bit for bit")
 
 
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_two_step_fine_table(dut):
+    """Two-step TDC with its interpolator phases skewed past the designed trip positions:
+    results are bit exact against the golden model before and after the host loads the
+    code-density FINE_TABLE, and the table must cut the count errors; a FINE_TABLE value
+    above K - 1 answers SLVERR, sets STATUS.BUS_ERROR and keeps the old value."""
+    c = _config()
+    if c.tdc_mode != "two_step":
+        skip_test("test_two_step_fine_table", f"tdc_mode={c.tdc_mode!r} has no interpolator")
+    taps = c.tdc_fine_taps
+    nominal = DeviceParams()
+    residue = design_trip_residue(
+        c.rows, nominal, design_readout(c.rows, nominal, t_clk_ns=T_CLK_NS, fine_taps=taps))
+    skew_ps = (residue + 1) / 2 * T_CLK_NS / taps * 1e3   # between the trips and the next step
+    env = await _start(dut, seed_offset=21, weights=False,
+                       device=DeviceParams(tdc_phase_skew_ps=skew_ps))
+    # The skew also shifts single-MTJ reads: program without write-verify.
+    await env.write_reg("WV_CTRL", 0)
+    await env.program_weights(env.random_weights())
+    w = env.model.intended_weights.copy()
+    test_x = np.array([env.random_vector() for _ in range(3 * taps)])
+    exact = signed_dot(test_x.astype(np.int64), w.astype(np.int64))
+
+    async def errors():
+        first = len(env.scoreboard.values)
+        for x in test_x:
+            await env.send_vector(x)
+        await env.drain()
+        return int((np.array(env.scoreboard.values[first:]) != exact).sum())
+
+    before = await errors()
+    golden = env.model.golden
+    histogram = code_density_histogram(golden.array.phase_errors_lsb(golden.readout),
+                                       20000, seed=env.rng.getrandbits(31))
+    table = check_fine_table(code_density_table(histogram, trip_residue=residue), taps)
+    for reg, value in zip(env.regmap.array("FINE_TABLE"), table, strict=True):
+        await env.write_reg(reg.name, int(value))
+    bad = env.regmap["FINE_TABLE0"]
+    assert bad.check_write(taps) is not None
+    await env.write_reg("FINE_TABLE0", taps, expect=AxiResp.SLVERR)
+    assert await env.read_reg("FINE_TABLE0") == int(table[0])
+    assert await env.read_field("STATUS", "BUS_ERROR") == 1
+    await env.write_reg("STATUS", 1 << env.regmap["STATUS"].field("BUS_ERROR").lsb)
+    env.bus_errors_expected = False
+    after = await errors()
+    await env.finish()
+    env.log.info("two-step TDC, phases skewed %.0f ps: %d -> %d wrong results of %d after the "
+                 "code-density FINE_TABLE %s", skew_ps, before, after, exact.size,
+                 table.tolist())
+    assert before > 0, "the skew did not disturb any result: the test does not exercise it"
+    if taps > 2:
+        assert after < before
+    else:
+        # Two phases: the skew pushes both designed trips into the first bin (the second one
+        # then holds none), which no table separates; the results were still bit exact.
+        assert after == before
+        not_applicable("test_two_step_fine_table (the table must cut the errors)",
+                       "with 2 phases a skew past the trips merges the only two bins")
+
+
 def _wrong_cells(array, w) -> np.ndarray:
     """Cells whose left MTJ does not hold W or whose right MTJ does not hold W-bar."""
     return (array.is_low[0] != w) | (array.is_low[1] != ~w)
@@ -596,4 +662,70 @@ async def test_die_file_drives_model_and_simulation(dut):
     await env.program_weights(env.random_weights())
     for _ in range(30):
         await env.send_vector(env.random_vector(), accumulate=env.rng.random() < 0.3)
+    await env.finish()
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_gain_and_temperature_tracking(dut):
+    """Per-column CAL_GAIN and the temperature tracker against the golden model, bit for bit.
+
+    Random legal gains and offsets on a die with the paper's spread; an out-of-range gain is
+    rejected (SLVERR) and the old value kept. Then TRACK_REF is captured at 25 C (one tracking
+    pass, TRACK_CODE read back) and tracking runs with TRACK_INTERVAL 3 while the temperature
+    of the die changes between bursts (85 C, then 0 C) with no recalibration: every result,
+    TRACK_CODE, TRACK_GAIN and the retrim count must equal the golden model's, and the
+    tracked gain must have moved the way the TMR did."""
+    if not _config().has_gain:
+        not_applicable("test_gain_and_temperature_tracking",
+                       f"tdc_mode={_config().tdc_mode!r} has no CAL_GAIN (its code -> value "
+                       f"table replaces gain and offset)")
+        return
+    env = await _start(dut, seed_offset=24, device=DeviceParams.paper())
+    c, rm, rng, g = env.config, env.regmap, env.rng, env.model.golden
+    lo, hi = field_range(rm["CAL_GAIN0"].field("GAIN"))
+    for col in range(c.cols):
+        await env.write_reg(f"CAL_GAIN{col}", rng.randint(lo, hi))
+        await env.write_reg(f"CAL_OFFSET{col}", rng.randint(c.rows - 4, c.rows + 4))
+    kept = await env.read_reg("CAL_GAIN0")
+    await env.write_reg("CAL_GAIN0", hi + 1, expect=AxiResp.SLVERR)
+    await env.write_reg("CAL_GAIN0", lo - 1, expect=AxiResp.SLVERR)
+    assert await env.read_reg("CAL_GAIN0") == kept
+    status = rm["STATUS"]
+    await env.write_reg("STATUS", status.field("BUS_ERROR").mask)
+    env.bus_errors_expected = False
+    xs = [env.random_vector(rng.random()) for _ in range(12)]
+
+    async def burst():
+        for x in xs:
+            await env.send_vector(x, accumulate=rng.random() < 0.3, hold=rng.random() < 0.2)
+        await env.drain()
+
+    await burst()                                    # gains, tracking off
+    if not c.has_tracker:
+        not_applicable("test_gain_and_temperature_tracking (tracking part)",
+                       f"tdc_mode={c.tdc_mode!r} builds have no temperature tracker")
+        return
+    await env.write_reg("TRACK_INTERVAL", 1)         # capture the reference at 25 C
+    await env.send_vector(xs[0])
+    await env.drain()
+    ref = await env.read_field("TRACK_CODE", "SUM")
+    assert ref == g.track_code > 0
+    await env.write_reg("TRACK_REF", ref)
+    await env.write_reg("TRACK_INTERVAL", 3)
+    gains = {}
+    for temperature in (25.0, 85.0, 0.0):
+        # Between bursts, drained: the die's temperature changes under the running macro.
+        g.array.set_temperature(temperature)
+        env.array.array.set_temperature(temperature)
+        await burst()
+        gains[temperature] = await env.read_field("TRACK_GAIN", "GAIN")
+        assert gains[temperature] == g.track_gain
+        assert await env.read_field("TRACK_CODE", "SUM") == g.track_code
+        assert await env.read_field("TRACK_STATUS", "RETRIMS") == g.track_retrims
+        assert await env.read_field("TRACK_STATUS", "INVALID") == int(g.track_invalid) == 0
+    env.log.info("tracked gain (1.0 = %d): %s", rm["CAL_GAIN0"].field("GAIN").reset, gains)
+    assert gains[85.0] > gains[25.0] > gains[0.0]
+    assert env.array.replica_evaluations == g.track_retrims
+    await env.write_reg("TRACK_INTERVAL", 0)         # off: CAL_GAIN again
+    await burst()
     await env.finish()

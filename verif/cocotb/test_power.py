@@ -7,37 +7,73 @@ per-net activity of OpenSTA's ``report_power``. Also runs on the RTL (any simula
 Environment: ``MRAM_CONFIG``, ``MRAM_SEED`` and ``MRAM_NVMM`` (VMMs in the window) as for
 :mod:`verif.cocotb.test_macro`; the window is reported through ``MRAM_METRICS`` as
 ``window_start_ns``, ``window_end_ns``, ``window_vmms`` and ``t_clk_ns``.
+``MRAM_POWER_WORKLOAD`` picks the data (:data:`WORKLOADS`): ``random`` (default) or ``digits``.
 """
 
 from __future__ import annotations
 
+import os
+
 import cocotb
+import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge
 
 from verif.cocotb.env import T_CLK_NS
 from verif.cocotb.test_macro import _n_vmm, _start
 
+#: ``random``: random weights and inputs (each bit 1 with probability 1/2).
+#: ``digits``: the first layer of the digits network (mram_macro/nn/, trained with the demo's
+#: split and seed 0): its binarised weights on the array's rows x cols (hidden units beyond
+#: ``cols`` dropped, inputs beyond ``rows`` dropped, missing ones padded with 0), and the
+#: binarised test images as input vectors, in order.
+WORKLOADS = ("random", "digits")
+
+
+def workload_data(config, n: int, env) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(weights rows x cols, ``n`` input vectors) of the workload named by the environment."""
+    name = os.environ.get("MRAM_POWER_WORKLOAD", "random")
+    if name not in WORKLOADS:
+        raise ValueError(f"MRAM_POWER_WORKLOAD must be one of {', '.join(WORKLOADS)}, "
+                         f"not {name!r}")
+    if name == "random":
+        return env.random_weights(), [env.random_vector() for _ in range(n)]
+    from mram_macro.nn.data import Digits, load_digits_split
+    from mram_macro.nn.train import train_binary
+
+    data = load_digits_split(seed=0)
+    x_tr, x_te = Digits.binarise(data.x_train), Digits.binarise(data.x_test)
+    net = train_binary(x_tr, data.y_train, hidden=config.cols, seed=0)
+    w = np.zeros((config.rows, config.cols), dtype=bool)
+    k, h = min(config.rows, net.w1.shape[0]), min(config.cols, net.w1.shape[1])
+    w[:k, :h] = net.w1[:k, :h] > 0
+    vectors = []
+    for img in x_te[:n]:
+        x = np.zeros(config.rows, dtype=bool)
+        x[:k] = img[:k] > 0
+        vectors.append(x)
+    return w, vectors
+
 
 @cocotb.test(timeout_time=200, timeout_unit="ms")
 async def test_power_workload(dut):
-    """Random weights (loaded by back door), then MRAM_NVMM random input vectors streamed back
-    to back into an always-ready sink (the throughput workload of ``make bench``), results
-    checked."""
+    """Weights loaded by back door, then MRAM_NVMM input vectors streamed back to back into an
+    always-ready sink (the throughput workload of ``make bench``), results checked; random by
+    default, the digits network's with MRAM_POWER_WORKLOAD=digits."""
     env = await _start(dut, seed_offset=23, weights=False)
     # Weights by back door (both the pin model's array and the reference model): programming
     # 64 rows through the bus would take most of a slow gate-level run, and the window below
     # measures VMMs only.
-    w = env.random_weights()
+    n = max(1, _n_vmm())
+    w, vectors = workload_data(env.config, n, env)
     env.array.array.load_weights(w)
     env.model.golden.array.load_weights(w)
     env.model.intended_weights[:] = w
     env.no_backpressure()
-    n = max(1, _n_vmm())
     await RisingEdge(dut.clk)
     start_ns = get_sim_time("ns")
-    for _ in range(n):
-        await env.send_vector(env.random_vector())
+    for x in vectors:
+        await env.send_vector(x)
     await env.drain()
     await RisingEdge(dut.clk)
     end_ns = get_sim_time("ns")

@@ -520,7 +520,7 @@ async def test_random_resets(dut):
             await ClockCycles(dut.clk, rng.randrange(1, 3))
         else:
             g, state = target
-            handle = dut
+            handle = env.rtl    # the macro (inside the test harness, if any)
             for part in g.register:
                 handle = getattr(handle, part)
             hits += await _wait_state(dut.clk, handle, g.encoding[state],
@@ -572,11 +572,13 @@ async def test_tdc_full_range(dut):
     codes = sorted({x for _, lo, hi in bins for x in (lo, (lo + hi) // 2, hi)})
     if _smoke():
         codes = sorted({bins[0][1], bins[len(bins) // 2][1], bins[-2][2], bins[-1][1]})
-    reach = d0 + c.rows         # the code of an all-mismatching column with a zero delay
+    taps = c.fine_taps          # codes per cycle of start delay (two-step TDC: K)
+    reach = d0 * taps + c.rows  # the code of an all-mismatching column with a zero delay
     delay = d0
     for code in codes:
-        mismatches = min(code, c.rows)
-        want_delay = d0 + mismatches - code
+        shift = max(0, -(-(code - c.rows) // taps))     # cycles of delay to take away
+        mismatches = code - shift * taps
+        want_delay = d0 - shift
         if want_delay < 0:
             if reach < c.tdc_max_code:
                 continue                                # only a dead comparator saturates

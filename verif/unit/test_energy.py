@@ -18,6 +18,7 @@ from collections import Counter
 
 import pytest
 
+from mram_macro.clock_tree import is_tree_cell
 from mram_macro.config import MacroConfig
 from mram_macro.ppa.activity import simulate_activity
 from mram_macro.ppa.analog import analog_energy
@@ -131,10 +132,13 @@ def test_leakage_and_energy_per_vmm(counter_power):
     assert power.energy_per_vmm_J("leakage") == pytest.approx(leak_W * 16 * t_s)
     total_W = sum(i.clock_W + i.data_W + i.leakage_W for i in power.instances)
     assert power.energy_per_vmm_J("total") == pytest.approx(total_W * 16 * t_s)
-    # The clock reaches only the flip-flops; the data part is there because the counter counts.
+    # The clock reaches only the flip-flops, through the clock tree's buffer(s); the data part is
+    # there because the counter counts.
     ffs = {i.name for i in read_instances(net.netlist) if i.cell.startswith("DFF")}
-    assert all(i.clock_W > 0 for i in power.instances if i.name in ffs)
-    assert all(i.clock_W == 0 for i in power.instances if i.name not in ffs)
+    tree = {i.name for i in read_instances(net.netlist) if is_tree_cell(i.name)}
+    assert tree and net.cells[lib.clock_buffer[0]] == len(tree)
+    assert all(i.clock_W > 0 for i in power.instances if i.name in ffs | tree)
+    assert all(i.clock_W == 0 for i in power.instances if i.name not in ffs | tree)
     assert power.energy_per_vmm_J("data") > 0
 
 
@@ -151,3 +155,18 @@ def test_analog_terms_by_hand():
     with pytest.raises(ValueError, match="rows must be a positive integer"):
         analog_energy(rows=0, cols=64, device=device, readout=readout, eval_cycles=1,
                       t_clk_ns=1, bypass_toggles_per_vmm=0, write_pulse_ns=1)
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ('{"tdc_mode": "bogus"}', "--config: tdc_mode must be one of"),
+    ("{not json", "--config: configuration is not valid JSON"),
+    ('{"tdc_mode": "two_step", "stream_width": 64}', "--publish publishes the default macro"),
+])
+def test_ppa_config_option_rejects_bad_input_before_any_run(tmp_path, config, message):
+    """`python -m mram_macro.ppa ppa --config`: a bad configuration, or publishing another
+    configuration than the default, stops with a message before synthesis starts."""
+    from mram_macro.ppa.__main__ import main
+
+    with pytest.raises(SystemExit, match=message):
+        main(["ppa", "--out", str(tmp_path), "--config", config, "--publish"])
+    assert not any(tmp_path.iterdir())

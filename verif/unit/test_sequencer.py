@@ -40,16 +40,32 @@ def test_pass_flow_write_priority_and_output_backpressure():
         ctx.set(dut.out_busy, 0)
         assert ctx.get(dut.capture) and ctx.get(dut.emit) and ctx.get(dut.pass_done)
         assert ctx.get(dut.accumulate), "flags are the ones latched at the start of the pass"
+        assert ctx.get(dut.read_start), "the waiting vector starts with the capture"
         log.append("emitted")
         await ctx.tick()
-        # Next pass holds its result: it captures even while the serializer is busy.
+        # Next pass holds its result: it captures even while the serializer is busy, in the
+        # cycle the codes are final.
         ctx.set(dut.out_busy, 1)
-        assert ctx.get(dut.read_start)
+        assert ctx.get(dut.busy) and not ctx.get(dut.read_start)
         await ctx.tick()
         ctx.set(dut.read_done, 1)
+        ctx.set(dut.vector_flags, {"accumulate": 1, "hold": 0})
+        assert ctx.get(dut.capture) and not ctx.get(dut.emit) and not ctx.get(dut.accumulate)
+        # Back to back: the waiting vector starts in that same cycle.
+        assert ctx.get(dut.read_start) and ctx.get(dut.vector_take)
         await ctx.tick()
         ctx.set(dut.read_done, 0)
-        assert ctx.get(dut.capture) and not ctx.get(dut.emit) and not ctx.get(dut.accumulate)
+        ctx.set(dut.vector_valid, 0)
+        assert ctx.get(dut.busy) and not ctx.get(dut.capture)
+        # That pass ends with the serializer free: captured and emitted at read_done, and with
+        # no vector waiting the sequencer goes idle.
+        ctx.set(dut.out_busy, 0)
+        ctx.set(dut.read_done, 1)
+        assert ctx.get(dut.capture) and ctx.get(dut.emit) and ctx.get(dut.accumulate)
+        assert not ctx.get(dut.read_start)
+        await ctx.tick()
+        ctx.set(dut.read_done, 0)
+        assert ctx.get(dut.array_idle) and not ctx.get(dut.capture)
         log.append("held")
 
     run(dut, tb)

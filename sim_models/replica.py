@@ -1,0 +1,83 @@
+"""Replica (reference) columns of the temperature tracker, as part of the analogue array.
+
+Each of the ``REPLICA_COLS`` replica columns is a column of ``rows`` cells whose MTJs are all in
+the high (antiparallel) state, with its own comparator, discharging alongside the array in a
+tracking pass (pin ``arr_ref_en``) and reporting on its own pins ``arr_ref_cmp``. Their bypass
+gates are tied (left MTJ bypassed, right MTJ in the string), so their resistance does not
+depend on the input vector: ``R = rows * R_bypass_on + sum_r R_high[r](T)``. Their code is
+therefore about ``rows * step(T) / step(T_design)``: the quantity the tracker needs
+(mram_macro/periphery/tracker.py).
+
+Their MTJs have the die's spread and their comparators its offsets, drawn from the die's seed
+on a stream of their own (so adding replicas changed no main-array MTJ); the per-evaluation
+comparator noise and jitter come from their own counter-based stream, indexed by the same
+evaluation number as the main array's columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mram_macro.config import REPLICA_COLS
+
+from .device import DeviceParams
+from .readout import ReadoutParams, evaluate_trip_cycles, tdc_codes
+
+__all__ = ["ReplicaColumns", "REPLICA_COLS"]
+
+#: Entropy word that separates the replica columns from the rest of the die.
+_REPLICA_STREAM = 0x5245_5043
+
+
+class ReplicaColumns:
+    """The replica columns of one die: per-MTJ high-state resistances at the reference
+    temperature (``(rows, n)``), comparator offsets (``(n,)``) and a noise seed."""
+
+    def __init__(self, r_high_ohm, comparator_offset_V, noise_seed: int):
+        self.r_high_ohm = np.asarray(r_high_ohm, dtype=np.float64)
+        self.comparator_offset_V = np.asarray(comparator_offset_V, dtype=np.float64)
+        if self.r_high_ohm.ndim != 2 or self.comparator_offset_V.shape != (
+                self.r_high_ohm.shape[1],):
+            raise ValueError(f"r_high_ohm must be (rows, n) and comparator_offset_V (n,), not "
+                             f"{self.r_high_ohm.shape} and {self.comparator_offset_V.shape}")
+        self.noise_seed = int(noise_seed)
+
+    @classmethod
+    def sample(cls, rows: int, device: DeviceParams, *, seed: int,
+               n: int = REPLICA_COLS) -> ReplicaColumns:
+        """The replicas of the die with seed ``seed`` (same seed, same replicas)."""
+        rng = np.random.default_rng([int(seed), _REPLICA_STREAM])
+        r = device.r_mtj_high_ohm + device.sigma_high_ohm * rng.standard_normal((rows, n))
+        np.maximum(r, 0.01 * device.r_mtj_high_ohm, out=r)
+        offsets = device.comparator_offset_sigma_V * rng.standard_normal(n)
+        noise_seed = int(np.random.SeedSequence([int(seed), _REPLICA_STREAM]).generate_state(
+            2, dtype=np.uint64).astype(object).dot([1, 1 << 64]))
+        return cls(r, offsets, noise_seed)
+
+    @property
+    def rows(self) -> int:
+        return self.r_high_ohm.shape[0]
+
+    @property
+    def n(self) -> int:
+        return self.r_high_ohm.shape[1]
+
+    def resistance_ohm(self, device: DeviceParams) -> np.ndarray:
+        """Each replica column's series resistance at ``device.temperature_C``."""
+        return (self.rows * device.r_bypass_on_ohm
+                + (self.r_high_ohm * device.high_state_factor).sum(axis=0))
+
+    def trip_cycles(self, device: DeviceParams, readout: ReadoutParams, *,
+                    evaluation: int) -> np.ndarray:
+        """Trip edge index ``m`` of every replica column in evaluation number ``evaluation``
+        (the array's column count sets the capacitance: a replica is a column like the
+        others)."""
+        return evaluate_trip_cycles(self.resistance_ohm(device), device=device, readout=readout,
+                                    rows=self.rows, comparator_offset_V=self.comparator_offset_V,
+                                    noise_seed=self.noise_seed, first_evaluation=evaluation)
+
+    def codes(self, device: DeviceParams, readout: ReadoutParams, *, tdc_bits: int,
+              start_delay_cycles: int, evaluation: int):
+        """Replica TDC codes and overflow flags of evaluation ``evaluation``."""
+        m = self.trip_cycles(device, readout, evaluation=evaluation)
+        return tdc_codes(m, start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)

@@ -1,0 +1,149 @@
+"""``tdc_mode="coarse"``: configuration rules, the chip-window readout design, the nominal table,
+the host table builder, the LUT_ENTRY register and the host API's checks."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mram_macro.config import COARSE_MAX_TDC_BITS, ConfigError, MacroConfig
+from mram_macro.host import HostError, Macro
+from mram_macro.regmap import lut_count, lut_entry_word
+from mram_macro.top import macro_regmap
+from sim_models import DeviceParams, GoldenMacro, signed_dot
+from sim_models.coarse import (
+    LutError,
+    calibrate_lut,
+    check_table,
+    coarse_study,
+    lut_from_codes,
+    nominal_table,
+    nominal_transfer,
+)
+from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout, trip_time_ns
+
+COARSE = MacroConfig(tdc_bits=4, tdc_mode="coarse")
+
+
+def test_config_relaxes_the_code_rule_only_in_coarse_mode():
+    assert COARSE.slug == "r64_c64_t4_w16_s32_coarse"
+    assert MacroConfig().slug == "r64_c64_t7_w16_s32"
+    assert MacroConfig.from_json(COARSE.to_json()) == COARSE
+    with pytest.raises(ConfigError, match="tdc_mode='coarse' \\(several counts per code\\)"):
+        MacroConfig(tdc_bits=4)
+    with pytest.raises(ConfigError, match="tdc_mode must be one of 'counter', 'coarse'"):
+        MacroConfig(tdc_mode="fine")
+    with pytest.raises(ConfigError, match=f"use tdc_bits <= {COARSE_MAX_TDC_BITS}"):
+        MacroConfig(tdc_bits=COARSE_MAX_TDC_BITS + 1, tdc_mode="coarse")
+    with pytest.raises(ConfigError, match="cannot carry a raw 6-bit TDC code"):
+        MacroConfig(rows=8, tdc_bits=6, result_width=5, tdc_mode="coarse")
+
+
+@pytest.mark.parametrize("t_clk_ns, codes_used", [(5.0, 4), (2.0, 8), (1.0, 15)])
+def test_coarse_readout_fits_the_chip_window(t_clk_ns, codes_used):
+    d = DeviceParams()
+    ro = design_coarse_readout(64, d, t_clk_ns=t_clk_ns)
+    r = np.array([64 * d.r_cell_low_ohm, 64 * d.r_cell_high_ohm])
+    t_fast, t_slow = trip_time_ns(r, 64, d, ro)
+    lo, hi = CHIP_WINDOW_NS
+    assert lo <= t_fast < t_slow <= hi and t_slow > 0.99 * hi
+    codes = nominal_transfer(64, d, ro, tdc_bits=4)
+    assert codes[-1] == 0 and len(np.unique(codes)) == codes_used       # n = 64: code 0
+    assert (np.diff(codes) <= 0).all()                        # more matches, earlier trip
+    assert 0.05 < ro.v_ref_ratio < 0.9 and ro.c_load_fF == 0.0
+
+
+def test_coarse_readout_physical_range_and_errors():
+    d = DeviceParams()
+    assert design_coarse_readout(8, d).c_load_fF > 0          # short column: load capacitor
+    long = design_coarse_readout(256, d)                      # long column: window stretched
+    assert math.isclose(long.v_ref_ratio, 0.9)
+    assert trip_time_ns(256 * d.r_cell_high_ohm, 256, d, long) > CHIP_WINDOW_NS[1]
+    with pytest.raises(ValueError, match="window_ns must satisfy 0 < first < last"):
+        design_coarse_readout(64, d, window_ns=(29, 13))
+    with pytest.raises(ValueError, match="t_clk_ns must be a positive number"):
+        design_coarse_readout(64, d, t_clk_ns=0)
+
+
+def test_nominal_table_is_exact_where_a_code_holds_one_count():
+    """At a clock fine enough for one count per code, the nominal table is the count's exact
+    value; at 5 ns it is the binomially weighted mean of the counts sharing the code."""
+    table = nominal_table(COARSE)
+    ro = design_coarse_readout(64, DeviceParams())
+    codes = nominal_transfer(64, DeviceParams(), ro, tdc_bits=4)
+    n = np.arange(65)
+    w = np.array([math.comb(64, int(k)) for k in n], dtype=float)
+    for k in np.unique(codes):
+        sel = codes == k
+        mean = (w[sel] * (2 * n[sel] - 64)).sum() / w[sel].sum()
+        assert abs(table[k] - mean) <= 1 and table[k] % 2 == 0
+    assert (table[codes.max() + 1:] == table[codes.max()]).all()  # unused codes: nearest
+
+
+def test_lut_from_codes_is_the_mean_per_code_and_fills_unseen_codes():
+    x = np.array([[1, 1], [1, 1], [1, 0], [0, 0]])
+    w = np.array([[1], [1]])                              # y = 2, 2, 0, -2
+    codes = np.array([[0], [0], [0], [3]])
+    t = lut_from_codes(x, w, codes, tdc_bits=2)
+    # code 0: mean 4/3 -> 2 (parity of rows); code 3: -2; codes 1, 2 take the nearest seen.
+    assert t.tolist() == [[2, 2, -2, -2]]
+    with pytest.raises(LutError, match=r"codes must lie in 0\.\.3"):
+        lut_from_codes(x, w, codes + 1, tdc_bits=2)
+    with pytest.raises(LutError, match="codes must have shape"):
+        lut_from_codes(x, w, codes[:2], tdc_bits=2)
+
+
+def test_calibrated_table_beats_the_nominal_one_when_hot():
+    """At 85 C the MTJ's high state falls and every column trips early: the nominal table is
+    biased, the calibrated one is not (and a 1 ns clock resolves the chip's 4 bits)."""
+    hot = DeviceParams.paper().replace(temperature_C=85.0)
+    s = coarse_study(COARSE, hot, dies=3, test_vectors=512, t_clk_ns=1.0)
+    assert s.after.mean_abs < 0.6 * s.before.mean_abs
+    g = GoldenMacro(COARSE, DeviceParams.paper(), seed=2)
+    w = np.random.default_rng(2).integers(0, 2, (64, 64))
+    g.array.load_weights(w)
+    table = calibrate_lut(g, w, n_patterns=64)
+    assert np.array_equal(g.lut, table)
+    x = np.random.default_rng(3).integers(0, 2, (100, 64))
+    codes, _ = g.convert(x, first_evaluation=0)
+    assert np.array_equal(g.vmm_batch(x, first_evaluation=0), table[np.arange(64), codes])
+    assert np.abs(g.vmm_batch(x) - signed_dot(x, w)).mean() < 12
+
+
+def test_lut_entry_register_rejects_out_of_range_words():
+    rm = macro_regmap(COARSE)
+    reg = rm["LUT_ENTRY"]
+    assert "CAL_OFFSET0" not in {r.name for r in rm.registers}
+    assert lut_count(COARSE, -64) == 0 and lut_count(COARSE, 64) == 64
+    assert reg.check_write(lut_entry_word(COARSE, 63, 15, 0)) is None
+    assert reg.check_write(lut_entry_word(COARSE, 0, 0, 64)) is None
+    assert "COUNT=65" in reg.check_write(lut_entry_word(COARSE, 0, 0, 65))
+    assert "COL=64" in reg.check_write(lut_entry_word(COARSE, 64, 0, 0))
+    assert "outside its fields" in reg.check_write(lut_entry_word(COARSE, 0, 0, 0) | 1 << 30)
+    assert "ENABLE=1" in rm["WV_CTRL"].check_write(1)
+    assert "LUT_ENTRY" not in {r.name for r in macro_regmap(MacroConfig()).registers}
+
+
+def test_host_api_checks_tables_before_writing():
+    with Macro.golden(COARSE, seed=1) as m:
+        before = m.lut.copy()
+        bad = before.copy()
+        bad[5, 3] = 65
+        with pytest.raises(HostError, match=r"entry \[column 5, code 3\] = 65 is not an integer "
+                                            r"in -64..64 with the parity of 64"):
+            m.write_lut(bad)
+        bad[5, 3] = 63
+        with pytest.raises(HostError, match=r"\[column 5, code 3\] = 63 .* parity"):
+            m.write_lut(bad)
+        with pytest.raises(HostError, match="must have shape \\(64, 16\\)"):
+            m.write_lut(before[:, :8])
+        with pytest.raises(HostError, match="is not an integer"):
+            m.write_lut(before + 0.5)
+        with pytest.raises(HostError, match="CAL_OFFSET does not exist"):
+            m.write_offsets(np.zeros(64, dtype=int))
+        assert np.array_equal(m.lut, before)                       # nothing was written
+        assert np.array_equal(m.backend.golden.lut, before)
+    with Macro.golden(seed=1) as m, pytest.raises(HostError, match="needs tdc_mode='coarse'"):
+        m.calibrate_table()
+    with pytest.raises(LutError, match="shape"):
+        check_table(COARSE, np.zeros((2, 2)))

@@ -1,0 +1,153 @@
+"""Pieces of the fast cocotb testbench that need no simulator: the batched prediction of
+``MacroEnv.send_vectors`` and the Verilog test harness' port handling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mram_macro.config import MacroConfig
+from mram_macro.sim.harness import COLLECTOR_PORTS, HARNESS_TOP, render_harness, top_ports
+from mram_macro.sim.runner import verilator_public
+from mram_macro.top import generate_verilog, macro_regmap
+from sim_models.device import DeviceParams
+from verif.cocotb.env import MacroModel
+
+SMALL = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+
+
+@pytest.mark.parametrize("raw_codes", [False, True])
+@pytest.mark.parametrize("noise", [False, True])
+def test_batch_prediction_equals_pass_by_pass(noise, raw_codes):
+    """vmm_clear_batch predicts what vmm does pass by pass: codes, overflow, values, the
+    evaluation numbering (comparator noise on) and the state it leaves."""
+    config = MacroConfig()
+    device = DeviceParams(comparator_noise_rms_V=2e-3 if noise else 0.0)
+    one, batch = (MacroModel(config, macro_regmap(config), device, seed=5) for _ in range(2))
+    rng = np.random.default_rng(3)
+    offsets, x0 = rng.integers(-20, 20, config.cols), rng.random(config.rows) < 0.5
+    for model in (one, batch):
+        model.golden.raw_codes = raw_codes
+        model.golden.offsets[:] = offsets
+        model.vmm(x0, accumulate=False, hold=False)  # some history
+    xs = np.random.default_rng(7).random((40, config.rows)) < 0.5
+    want = [one.vmm(x, accumulate=False, hold=False) for x in xs]
+    got = batch.vmm_clear_batch(xs)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g.codes, w.codes) and np.array_equal(g.overflow, w.overflow)
+        assert np.array_equal(g.values, w.values) and g.emitted and w.emitted
+    assert batch.passes == one.passes and batch.overflow_seen == one.overflow_seen
+    assert np.array_equal(batch.golden.acc, one.golden.acc)
+    # The next pass (accumulating on what the batch left) agrees too.
+    x = xs[0]
+    assert np.array_equal(batch.vmm(x, accumulate=True, hold=False).values,
+                          one.vmm(x, accumulate=True, hold=False).values)
+
+
+def test_batch_prediction_refuses_dead_columns():
+    config = MacroConfig()
+    model = MacroModel(config, macro_regmap(config), DeviceParams(), seed=1)
+    model.dead_columns = frozenset({3})
+    with pytest.raises(ValueError, match="dead columns"):
+        model.vmm_clear_batch(np.zeros((2, config.rows), dtype=bool))
+
+
+def test_harness_passes_every_port_through():
+    """The harness has the macro's ports (same directions and widths) plus the collector's,
+    instantiates the macro with each port wired to its namesake, and Verilator's public list
+    names exactly those ports."""
+    verilog = generate_verilog(SMALL)
+    ports = top_ports(verilog)
+    assert ("input", "clk", 1) in ports and ("output", "m_axis_tdata", 8) in ports
+    assert ("input", "arr_cmp", SMALL.cols) in ports
+    text = render_harness(verilog, SMALL)
+    harness = top_ports(text, HARNESS_TOP)
+    assert harness[:len(ports)] == ports
+    assert [name for _, name, _ in harness[len(ports):]] == list(COLLECTOR_PORTS)
+    frame = dict((n, w) for _, n, w in harness)
+    assert frame["tb_m_frame_data"] == SMALL.out_beats * SMALL.stream_width
+    for _, name, _ in ports:
+        assert f".{name}({name})" in text
+    public = verilator_public(verilog, harness=True)
+    assert public.count("public_flat_rw") == len(ports) + len(COLLECTOR_PORTS)
+    assert f'-module "{HARNESS_TOP}" -var "arr_cmp"' in public
+    assert 'public_flat_rd -module "*" -var "*_state"' in public
+
+
+def test_harness_rejects_a_foreign_module():
+    with pytest.raises(ValueError, match="no `module mram_macro"):
+        render_harness("module other(a);\n  input a;\nendmodule\n", SMALL)
+    with pytest.raises(ValueError, match="configuration says"):
+        render_harness(generate_verilog(SMALL), MacroConfig())
+
+
+def _stub_macro(verilog: str) -> str:
+    """A stand-in ``mram_macro`` with the real one's ports whose outputs are plain regs (the
+    test drives ``m_axis`` through them hierarchically)."""
+    lines = [f"module mram_macro({', '.join(n for _, n, _ in top_ports(verilog))});"]
+    for direction, name, width in top_ports(verilog):
+        rng = f"[{width - 1}:0] " if width > 1 else ""
+        lines.append(f"  {direction} {rng}{name};")
+        if direction == "output":
+            lines.append(f"  reg {rng}{name};\n  initial {name} = 0;")
+    return "\n".join(lines) + "\nendmodule\n"
+
+
+def test_harness_collects_frames_and_flags_protocol_violations(tmp_path):
+    """The harness' collector and m_axis checker, on Icarus with a stand-in macro: a frame is
+    latched whole with its beat count, a longer one is counted, and a changed or withdrawn
+    stalled beat and an X on tvalid are counted with their kinds."""
+    import shutil
+    import subprocess
+
+    if shutil.which("iverilog") is None:
+        pytest.skip("iverilog is not on PATH (run `make setup`)")
+    verilog = generate_verilog(SMALL)
+    n = SMALL.out_beats
+    m = "h.macro"
+    beat = "\n".join(
+        f"    {m}.m_axis_tvalid = 1; {m}.m_axis_tdata = 8'h{0x11 * (i + 1):02x}; "
+        f"{m}.m_axis_tuser = {i % 2}; {m}.m_axis_tlast = {int(i == n - 1)}; @(posedge clk); #1;"
+        for i in range(n))
+    tb = f"""`timescale 1ns/1ps
+module tb;
+  reg clk = 0, rst = 1, ready = 1;
+  always #5 clk = ~clk;
+  mram_macro_tb h(.clk(clk), .rst(rst), .m_axis_tready(ready));
+  initial begin
+    @(posedge clk); #1; @(posedge clk); #1; rst = 0;
+{beat}
+    {m}.m_axis_tvalid = 0; @(posedge clk); #1;
+    $display("FRAME %0d %0d %h %b %0d", h.tb_m_frame_count, h.tb_m_frame_beats,
+             h.tb_m_frame_data, h.tb_m_frame_user, h.tb_m_violations);
+{beat.replace(f"{m}.m_axis_tlast = 1;", f"{m}.m_axis_tlast = 0;")}
+    {m}.m_axis_tlast = 1; @(posedge clk); #1; {m}.m_axis_tvalid = 0; @(posedge clk); #1;
+    $display("LONG %0d %0d %0d", h.tb_m_frame_count, h.tb_m_frame_beats, h.tb_m_violations);
+    ready = 0; {m}.m_axis_tvalid = 1; {m}.m_axis_tlast = 0; @(posedge clk); #1;
+    {m}.m_axis_tdata = 8'h5a; @(posedge clk); #1;
+    $display("CHANGED %0d %b", h.tb_m_violations, h.tb_m_violation_kinds);
+    {m}.m_axis_tvalid = 0; @(posedge clk); #1;
+    $display("DROPPED %0d %b %0d", h.tb_m_violations, h.tb_m_violation_kinds,
+             h.tb_m_first_violation_ns);
+    {m}.m_axis_tvalid = 1'bx; @(posedge clk); #1;
+    $display("X %0d %b", h.tb_m_violations, h.tb_m_violation_kinds);
+    $finish;
+  end
+endmodule
+"""
+    (tmp_path / "macro.v").write_text(_stub_macro(verilog))
+    (tmp_path / "harness.v").write_text(render_harness(verilog, SMALL))
+    (tmp_path / "tb.v").write_text(tb)
+    subprocess.run(["iverilog", "-g2005", "-s", "tb", "-o", "sim.vvp", "tb.v", "harness.v",
+                    "macro.v"], cwd=tmp_path, check=True, capture_output=True, text=True)
+    out = subprocess.run(["vvp", "-n", "sim.vvp"], cwd=tmp_path, check=True,
+                         capture_output=True, text=True).stdout
+    got = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    data = "".join(f"{0x11 * (i + 1):02x}" for i in reversed(range(n)))
+    users = "".join(str(i % 2) for i in reversed(range(n)))
+    assert got["FRAME"] == ["1", str(n), data, users, "0"], out
+    assert got["LONG"] == ["2", str(n + 1), "0"], out
+    assert got["CHANGED"] == ["1", "0010"], out
+    assert got["DROPPED"][:2] == ["2", "0011"] and int(got["DROPPED"][2]) > 0, out
+    assert got["X"] == ["3", "0111"], out

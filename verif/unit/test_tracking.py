@@ -1,0 +1,293 @@
+"""Per-column gain (accumulator) and the temperature tracker, in the Amaranth simulator, against
+the golden model's arithmetic (sim_models.golden: scale_codes, tracked_gain, effective_gains);
+the golden model's tracking over temperature; the gain + offset calibration."""
+
+import numpy as np
+import pytest
+
+from mram_macro.config import (
+    CAL_GAIN_MAX,
+    CAL_GAIN_MIN,
+    CAL_GAIN_ONE,
+    CAL_GAIN_WIDTH,
+    REPLICA_COLS,
+    MacroConfig,
+)
+from mram_macro.periphery.accumulator import Accumulator
+from mram_macro.periphery.tracker import Tracker
+from mram_macro.regmap import build_regmap
+from sim_models import DeviceParams, GoldenMacro, signed_dot
+from sim_models.calibration import (
+    cal_gains_offsets_from_codes,
+    calibrate,
+    calibrate_gain,
+    capture_track_ref,
+    check_gains,
+    gain_reference_patterns,
+    tracking_study,
+)
+from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_signed
+
+from .sim import run
+
+#: The build with per-column gain and the temperature tracker.
+GAIN = MacroConfig(calibration="gain")
+
+
+def _pack(values, width):
+    return sum((int(v) & ((1 << width) - 1)) << (i * width) for i, v in enumerate(values))
+
+
+def _unpack(word, width, n):
+    return [(word >> (i * width)) & ((1 << width) - 1) for i in range(n)]
+
+
+@pytest.mark.parametrize("registered", [False, True], ids=["comb", "registered"])
+def test_accumulator_gain_rounds_as_the_golden_model(registered):
+    """value = offset - 2 * ((gain * code + 2**(F-1)) >> F), for random gains over the whole
+    field (and exactly the old offset - 2 * code at gain 1.0, the unconnected default); with
+    ``registered_scale`` one edge after codes and gains are set."""
+    from amaranth import DomainRenamer
+
+    cols, bits, width = 6, 7, 12
+    acc = Accumulator(cols=cols, tdc_bits=bits, result_width=width,
+                      gain=True, registered_scale=registered)
+    dut = DomainRenamer({"scale": "sync"})(acc) if registered else acc
+    rng = np.random.default_rng(8)
+
+    async def settle(ctx):
+        if registered:
+            await ctx.tick()
+
+    async def tb(ctx):
+        codes = rng.integers(0, 1 << bits, cols)
+        ctx.set(dut.codes, _pack(codes, bits))
+        ctx.set(dut.offsets, _pack([5] * cols, width))
+        await settle(ctx)
+        assert wrap_signed(_unpack(ctx.get(dut.next_values), width, cols), width).tolist() == \
+            (5 - 2 * codes).tolist()
+        for _ in range(60):
+            codes = rng.integers(0, 1 << bits, cols)
+            gains = rng.integers(0, 1 << CAL_GAIN_WIDTH, cols)
+            gains[0] = CAL_GAIN_ONE
+            offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+            ctx.set(dut.codes, _pack(codes, bits))
+            ctx.set(dut.gains, _pack(gains, CAL_GAIN_WIDTH))
+            ctx.set(dut.offsets, _pack(offsets, width))
+            await settle(ctx)
+            want = wrap_signed(offsets - 2 * scale_codes(codes, gains), width)
+            got = wrap_signed(_unpack(ctx.get(dut.next_values), width, cols), width)
+            assert got.tolist() == want.tolist()
+            assert got[0] == wrap_signed(offsets[0] - 2 * codes[0], width)
+            await ctx.tick()
+
+    run(dut, tb)
+
+
+def test_tracked_gain_arithmetic():
+    assert tracked_gain(256, 256) == (CAL_GAIN_ONE, False)
+    assert tracked_gain(256, 226) == (round(256 / 226 * CAL_GAIN_ONE), False)
+    assert tracked_gain(300, 100) == (CAL_GAIN_MAX, True)       # 3.0 -> clamped at 2.0
+    assert tracked_gain(100, 300) == (CAL_GAIN_MIN, True)
+    assert tracked_gain(508, 1) == (CAL_GAIN_MAX, True)         # quotient saturates first
+    assert effective_gains([CAL_GAIN_MAX], CAL_GAIN_MAX).tolist() == [(1 << CAL_GAIN_WIDTH) - 1]
+
+
+def test_tracker_matches_the_golden_arithmetic():
+    """Pass counting, replica sums, the divider, the clamp, the invalid flag and the per-column
+    gains, for random intervals, references and replica codes."""
+    cols, bits = 5, 7
+    dut = Tracker(cols=cols, replicas=REPLICA_COLS, tdc_bits=bits)
+    rng = np.random.default_rng(9)
+
+    async def tb(ctx):
+        count, gain = 0, CAL_GAIN_ONE
+        cal = rng.integers(CAL_GAIN_MIN, CAL_GAIN_MAX + 1, cols)
+        ctx.set(dut.cal_gains, _pack(cal, CAL_GAIN_WIDTH))
+        assert _unpack(ctx.get(dut.gains), CAL_GAIN_WIDTH, cols) == cal.tolist()   # off
+        retrims = invalid_seen = clamped_seen = 0
+        for i in range(70):
+            interval = int(rng.choice([0, 1, 2, 3])) if i % 20 else 2
+            ref = int(rng.integers(1, REPLICA_COLS * 127 + 1))
+            codes = rng.integers(40, 90, REPLICA_COLS)
+            overflow = rng.random(REPLICA_COLS) < 0.05
+            if i % 9 == 0:
+                codes[:] = 0                    # a zero sum: invalid
+            ctx.set(dut.interval, interval)
+            ctx.set(dut.ref, ref)
+            ctx.set(dut.ref_codes, _pack(codes, bits))
+            ctx.set(dut.ref_overflow, _pack(overflow, 1))
+            ctx.set(dut.pass_start, 1)
+            await ctx.tick()
+            ctx.set(dut.pass_start, 0)
+            tracking = interval != 0 and count == 0
+            assert ctx.get(dut.tracking) == tracking
+            ctx.set(dut.read_done, 1)
+            invalid = clamped = 0
+            if tracking:
+                invalid = ctx.get(dut.invalid)
+            await ctx.tick()
+            ctx.set(dut.read_done, 0)
+            while ctx.get(dut.busy):
+                clamped |= ctx.get(dut.clamped)
+                await ctx.tick()
+            if tracking:
+                total = int(codes.sum())
+                assert ctx.get(dut.code_sum) == total
+                bad = overflow.any() or total == 0
+                assert invalid == bad
+                if not bad:
+                    gain, want_clamped = tracked_gain(ref, total)
+                    assert clamped == want_clamped
+                    retrims += 1
+                invalid_seen |= bad
+                clamped_seen |= clamped
+            assert ctx.get(dut.track_gain) == gain
+            assert ctx.get(dut.retrims) == retrims
+            want = effective_gains(cal, gain) if interval else cal
+            assert _unpack(ctx.get(dut.gains), CAL_GAIN_WIDTH, cols) == want.tolist()
+            ctx.set(dut.pass_done, 1)
+            await ctx.tick()
+            ctx.set(dut.pass_done, 0)
+            count = 0 if not interval else (interval - 1 if count == 0 else count - 1)
+        assert retrims > 5 and invalid_seen and clamped_seen
+
+    run(dut, tb)
+
+
+def test_regmap_gain_and_tracking_registers_reject_bad_values():
+    rm = build_regmap(GAIN, tdc_start_delay=64)
+    reg = rm["CAL_GAIN3"]
+    assert reg.reset == CAL_GAIN_ONE and reg.check_write(CAL_GAIN_MAX) is None
+    assert "outside" in reg.check_write(CAL_GAIN_MIN - 1)
+    assert "outside" in reg.check_write(CAL_GAIN_MAX + 1)
+    assert rm["TRACK_INTERVAL"].reset == 0
+    assert rm["TRACK_REF"].reset == REPLICA_COLS * 64
+    assert "outside" in rm["TRACK_REF"].check_write(0)
+    assert rm["TRACK_GAIN"].read_only and rm["TRACK_CODE"].read_only
+    with pytest.raises(ValueError, match=r"gains must lie in 512\.\.2048"):
+        check_gains(np.full(64, 4000), 64)
+    with pytest.raises(ValueError, match="gains must be 64 integers"):
+        check_gains(np.full(64, 1.0), 64)
+
+
+def test_gain_calibration_is_exact_on_a_pure_gain_and_offset():
+    """A die whose step is 10 % short and whose start delay is 3 cycles early: gain + offset
+    calibration makes it exact over the whole code range; offset-only cannot."""
+    config = GAIN
+    g = GoldenMacro(config, DeviceParams(r_cell_high_ohm=24.7e3))   # step 11.7k, not 13k
+    g.readout = GoldenMacro(config).readout                          # designed for 13k
+    g.start_delay_cycles -= 3
+    rng = np.random.default_rng(2)
+    w = rng.integers(0, 2, (64, 64)).astype(np.uint8)
+    g.load_weights(w)
+    x = gain_reference_patterns(w, n_pairs=4, per_column=3, seed=5)
+    y = signed_dot(x, w)
+    calibrate(g, w)
+    off = g.vmm_batch(x) - y
+    off_err = np.abs(off).max()
+    gains, _ = calibrate_gain(g, w, n_pairs=8, per_column=3)
+    assert np.abs(gains - round(CAL_GAIN_ONE / 0.9)).max() <= 24, gains     # within 2 %
+    err = g.vmm_batch(x) - y
+    assert np.abs(err).max() <= 2 < off_err, (np.abs(err).max(), off_err)
+    # over the ladder (each column's codes across its range): what is left is the TDC's own
+    # rounding of a 0.9-clock step (codes are whole clocks)
+    ladder = np.arange(8, len(x))
+    cols = (ladder - 8) // 3
+    assert np.abs(err[ladder, cols]).mean() < 0.5 * np.abs(off[ladder, cols]).mean()
+
+
+def test_gain_fit_keeps_unit_gain_on_an_ideal_die_and_guards_degenerate_columns():
+    g = GoldenMacro(GAIN)
+    w = np.random.default_rng(1).integers(0, 2, (64, 64)).astype(np.uint8)
+    g.load_weights(w)
+    gains, offsets = calibrate_gain(g, w)
+    assert (gains == CAL_GAIN_ONE).all() and (offsets == 64).all()
+    x = gain_reference_patterns(w, n_pairs=2, per_column=0)
+    codes = np.full((len(x), 64), 30)                       # no slope to fit: gain stays 1.0
+    gains, _ = cal_gains_offsets_from_codes(x, w, codes, tdc_bits=7, result_width=16)
+    assert (gains == CAL_GAIN_ONE).all()
+    with pytest.raises(ValueError, match="codes must have shape"):
+        cal_gains_offsets_from_codes(x, w, codes[:, :3], tdc_bits=7, result_width=16)
+
+
+def test_golden_tracking_follows_temperature_without_recalibration():
+    """Calibrated at 25 C; at 85 C the error without tracking is several LSB, with tracking it
+    stays near the 25 C figure (the TMR fall is a gain error the replicas measure)."""
+    config = GAIN
+    g = GoldenMacro(config, DeviceParams.paper(), seed=4)
+    rng = np.random.default_rng(3)
+    w = rng.integers(0, 2, (64, 64)).astype(np.uint8)
+    g.load_weights(w)
+    calibrate(g, w)
+    ref = capture_track_ref(g)
+    assert abs(ref - REPLICA_COLS * 64) <= 8 and g.track_ref == ref
+    x = rng.integers(0, 2, (600, 64)).astype(np.uint8)
+    y = signed_dot(x, w)
+    cold = np.abs(g.vmm_batch(x) - y).mean()
+    g.array.set_temperature(85.0)
+    hot_off = np.abs(g.vmm_batch(x) - y).mean()
+    g.track_interval = 50
+    hot_on = np.abs(g.vmm_batch(x) - y).mean()
+    assert hot_off > 4 and hot_on < 1.4 * cold, (cold, hot_off, hot_on)
+    assert g.track_retrims == 1 + 600 // 50 and g.track_gain > 1.1 * CAL_GAIN_ONE
+    # pass by pass (vmm) and batched (vmm_batch) agree, retrims included
+    g2 = GoldenMacro(config, DeviceParams.paper(), seed=4)
+    g2.load_weights(w)
+    g2.array.set_temperature(85.0)
+    g.track_count = g2.track_count = 0
+    g2.offsets, g2.track_ref, g2.track_interval = g.offsets.copy(), g.track_ref, 7
+    g.track_interval = 7
+    g2.evaluations = g.evaluations
+    batch = g.vmm_batch(x[:40])
+    single = np.array([g2.vmm(v).values for v in x[:40]])
+    assert np.array_equal(batch, single) and g.track_gain == g2.track_gain
+
+
+def test_tracking_study_rows():
+    s = tracking_study(GAIN, DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
+                       test_vectors=128, track_interval=16)
+    assert len(s.rows) == 3 * 2 * 2
+    hot = s.row("offset", 85.0, False).stats.mean_abs
+    assert hot > 3 * s.row("offset", 85.0, True).stats.mean_abs
+    assert s.row("offset", 25.0, True).stats == s.row("offset", 25.0, False).stats
+    with pytest.raises(ValueError, match="test_set must be"):
+        tracking_study(GAIN, DeviceParams.paper(), dies=1, test_set="wide")
+
+
+def test_host_api_gain_calibration_tracking_and_bad_input():
+    """Macro (golden backend): gain + offset calibration, the tracking reference, tracking on a
+    hot die; bad gains and intervals are refused before the bus and change nothing."""
+    from mram_macro.host import HostError, Macro
+
+    rng = np.random.default_rng(6)
+    w = rng.choice([-1, 1], (64, 64))
+    x = rng.choice([-1, 1], (300, 64))
+    with Macro.golden(MacroConfig(), device=DeviceParams.paper(), seed=5) as m:
+        with pytest.raises(HostError, match="no CAL_GAIN"):
+            m.write_gains(np.full(64, CAL_GAIN_ONE))
+        with pytest.raises(HostError, match="no temperature tracker"):
+            m.set_tracking(1)
+    with Macro.golden(GAIN, device=DeviceParams.paper(), seed=5) as m:
+        m.write_weights(w)
+        gains, offsets = m.calibrate(method="gain", n_pairs=8, per_column=2)
+        assert np.array_equal(m.gains, gains) and np.array_equal(m.offsets, offsets)
+        ref = m.capture_track_ref()
+        assert ref == m.track_ref == m.backend.golden.track_ref
+        for bad, message in ((np.full(64, 4000), "gains must lie in"),
+                             (np.full(63, CAL_GAIN_ONE), "gains must be 64 integers")):
+            with pytest.raises(HostError, match=message):
+                m.write_gains(bad)
+        assert np.array_equal(m.backend.golden.gains, gains)
+        with pytest.raises(HostError, match="tracking interval must be an integer"):
+            m.set_tracking(-1)
+        with pytest.raises(HostError, match="method must be"):
+            m.calibrate(method="table")
+        m.backend.golden.array.set_temperature(85.0)
+        y = (x @ w)
+        hot = np.abs(m.vmm(x) - y).mean()
+        m.set_tracking(32)
+        tracked = np.abs(m.vmm(x) - y).mean()
+        state = m.tracking()
+        assert hot > 4 and tracked < 2, (hot, tracked)
+        assert state["retrims"] >= 300 // 32 and state["gain"] > CAL_GAIN_ONE

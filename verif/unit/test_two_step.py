@@ -1,0 +1,269 @@
+"""Two-step TDC: configuration, readout design, interpolator model, and the RTL read path
+(ReadControl + Tdc with ``fine_taps``) against :func:`sim_models.interpolator.two_step_codes`."""
+
+import numpy as np
+import pytest
+from amaranth import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from mram_macro.config import ConfigError, MacroConfig
+from mram_macro.periphery.read_control import ReadControl
+from mram_macro.periphery.tdc import Tdc
+from mram_macro.regmap import build_regmap
+from sim_models.device import DeviceError, DeviceParams
+from sim_models.golden import GoldenMacro, signed_dot
+from sim_models.interpolator import (
+    FineTableError,
+    check_fine_table,
+    code_density_histogram,
+    code_density_table,
+    dnl_inl_lsb,
+    ideal_fine_table,
+    phase_errors_lsb,
+    thermometer,
+    two_step_codes,
+)
+from sim_models.readout import (
+    design_readout,
+    evaluate_codes,
+    evaluate_fine_trips,
+    evaluate_trip_cycles,
+    tdc_codes,
+)
+from verif.configs import parse_slug
+
+from .sim import run
+
+TWO = dict(tdc_mode="two_step")
+
+
+# -- configuration ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("values", "message"), [
+    (dict(tdc_mode="flash"),
+     "tdc_mode must be one of 'counter', 'coarse', 'two_step', not 'flash'"),
+    (dict(TWO, tdc_fine_taps=6), "tdc_fine_taps must be a power of two"),
+    (dict(TWO, tdc_fine_taps=64), "tdc_fine_taps must be between 2 and 32"),
+    (dict(tdc_fine_taps=16), "only used with tdc_mode='two_step'"),
+    (dict(TWO, rows=4, tdc_bits=3), "leaves no coarse bit"),
+])
+def test_bad_tdc_mode_is_rejected(values, message):
+    with pytest.raises(ConfigError, match=message):
+        MacroConfig(**values)
+
+
+def test_slug_names_the_mode_and_parses_back():
+    assert MacroConfig().slug == "r64_c64_t7_w16_s32"
+    c = MacroConfig(**TWO)
+    assert c.slug == "r64_c64_t7_w16_s32_two_step" and parse_slug(c.slug) == c
+    c16 = MacroConfig(**TWO, tdc_fine_taps=16)
+    assert c16.slug.endswith("_two_step_k16") and parse_slug(c16.slug + "_p3_wp5") == \
+        MacroConfig(**TWO, tdc_fine_taps=16, precharge_cycles=3, write_pulse_cycles=5)
+    assert (c.fine_taps, c.fine_bits, c.coarse_bits) == (8, 3, 4)
+    assert (MacroConfig().fine_taps, MacroConfig().coarse_bits) == (1, 7)
+
+
+# -- readout design -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("rows", "taps", "t_clk_ns"), [(64, 8, 2.0), (64, 8, 5.0), (64, 16, 5.0),
+                                                       (8, 4, 5.0), (13, 2, 5.0), (128, 4, 2.0)])
+def test_design_gives_one_lsb_per_mismatch_and_exact_codes(rows, taps, t_clk_ns):
+    d = DeviceParams()
+    ro = design_readout(rows, d, t_clk_ns=t_clk_ns, fine_taps=taps)
+    assert ro.t_fine_ns == pytest.approx(t_clk_ns / taps)
+    # One column per mismatch count n: n high cells, rows - n low cells.
+    n = np.arange(rows + 1)
+    r_col = rows * d.r_cell_low_ohm + n * d.delta_r_ohm
+    bits = max(rows.bit_length(), taps.bit_length()) + 1
+    codes, overflow = evaluate_codes(r_col, device=d, readout=ro, rows=rows, tdc_bits=bits,
+                                     start_delay_cycles=ro.start_delay_cycles)
+    assert codes.tolist() == n.tolist() and not overflow.any()
+    # The coarse edge is the counter's edge, and the fine trips agree with it.
+    m, residue = evaluate_fine_trips(r_col, device=d, readout=ro, rows=rows)
+    assert (m == evaluate_trip_cycles(r_col, device=d, readout=ro, rows=rows)).all()
+    assert ((residue >= 0) & (residue < taps)).all()
+
+
+def test_trip_edges_do_not_depend_on_the_clock_period():
+    """The design scales with the clock: the same trip edges and thermometers at 2 and 5 ns,
+    so cycles per VMM measured at one period hold at the other."""
+    d = DeviceParams()
+    r_col = 64 * d.r_cell_low_ohm + np.arange(65) * d.delta_r_ohm
+    got = []
+    for t in (2.0, 5.0):
+        ro = design_readout(64, d, t_clk_ns=t, fine_taps=8)
+        m, residue = evaluate_fine_trips(r_col, device=d, readout=ro, rows=64)
+        got.append((m.tolist(), thermometer(residue, np.zeros(7)).sum(-1).tolist()))
+    assert got[0] == got[1]
+
+
+def test_too_many_taps_for_the_clock_is_a_clear_error():
+    with pytest.raises(DeviceError, match="use fewer rows, fewer taps or a longer clock"):
+        design_readout(64, DeviceParams(), t_clk_ns=2.0, fine_taps=16)
+
+
+# -- interpolator model -------------------------------------------------------------------------
+def test_ideal_two_step_codes_are_the_counter_codes_in_phase_steps():
+    rng = np.random.default_rng(0)
+    taps, bits, delay = 8, 7, 3
+    x = rng.uniform(0, 200, 5000)                        # trip times in phase steps
+    u = np.ceil(x).astype(np.int64)
+    m = np.maximum(-(-u // taps), 1)
+    therm = thermometer(m * taps - x, np.zeros(taps - 1))
+    assert (therm.sum(-1) == m * taps - u).all()
+    got = two_step_codes(m, therm, start_delay_cycles=delay, tdc_bits=bits, fine_taps=taps)
+    want = tdc_codes(u, start_delay_cycles=delay, tdc_bits=bits, fine_taps=taps)
+    assert (got[0] == want[0]).all() and (got[1] == want[1]).all()
+
+
+def test_phase_errors_are_per_die_and_make_bubbles():
+    d = DeviceParams(tdc_phase_sigma_ps=200.0)
+    a = phase_errors_lsb(d, 8, 0.25, seed=1)
+    assert (a == phase_errors_lsb(d, 8, 0.25, seed=1)).all()
+    assert not (a == phase_errors_lsb(d, 8, 0.25, seed=2)).all()
+    assert not phase_errors_lsb(DeviceParams(), 8, 0.25, seed=1).any()
+    bits = thermometer(np.linspace(0, 8, 4001), a)
+    bubbles = (bits[:, 1:] & ~bits[:, :-1]).any(axis=1)   # a 1 above a 0
+    assert bubbles.any(), "sigma of 0.8 LSB must give bubbles"
+
+
+def test_code_density_table_corrects_a_skew_and_inl():
+    taps = 8
+    skew = np.full(taps - 1, 0.6)
+    hist = code_density_histogram(skew, 200_000, seed=3)
+    table = check_fine_table(code_density_table(hist), taps)
+    _, inl_raw = dnl_inl_lsb(hist)
+    _, inl_cal = dnl_inl_lsb(hist, table)
+    assert np.abs(inl_raw[1:-1]).max() > 0.5 > np.abs(inl_cal).max()
+    ideal = code_density_histogram(np.zeros(taps - 1), 200_000, seed=3)
+    assert (code_density_table(ideal) == ideal_fine_table(taps)).all()
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ([7, 6, 5, 4, 3, 2, 1], "has 8 entries"),
+    ([7, 6, 5, 4, 3, 2, 1, 8], r"FINE_TABLE\[7\] must be an integer in 0..7, not 8"),
+    ([7, 6, 5, 4, 3, 2, 1, -1], r"FINE_TABLE\[7\] must be an integer in 0..7, not -1"),
+    ([7, 6, 5, 6, 3, 2, 1, 0], r"FINE_TABLE\[3\]=6 is above FINE_TABLE\[2\]=5"),
+])
+def test_bad_fine_table_is_a_clear_host_error(table, message):
+    with pytest.raises(FineTableError, match=message):
+        check_fine_table(table, 8)
+
+
+def test_fine_table_registers_reject_values_above_k_minus_1():
+    rm = build_regmap(MacroConfig(**TWO), tdc_start_delay=8)
+    regs = rm.array("FINE_TABLE")
+    assert [r.field("VALUE").reset for r in regs] == ideal_fine_table(8).tolist()
+    assert regs[0].check_write(7) is None
+    assert "outside" in regs[0].check_write(8)        # answered with SLVERR on the bus
+    assert not build_regmap(MacroConfig(), tdc_start_delay=64).array("FINE_TABLE")
+
+
+def test_golden_two_step_is_exact_and_follows_the_table():
+    c = MacroConfig(rows=16, cols=10, tdc_bits=6, result_width=8, **TWO, tdc_fine_taps=4)
+    g = GoldenMacro(c, seed=5)
+    rng = np.random.default_rng(1)
+    w = rng.integers(0, 2, (16, 10))
+    g.load_weights(w)
+    x = rng.integers(0, 2, (300, 16))
+    assert (g.vmm_batch(x) == signed_dot(x, w)).all()
+    g.fine_table = np.array([3, 3, 1, 0])                  # a (bad) calibration changes codes
+    assert (g.vmm_batch(x) != signed_dot(x, w)).any()
+
+
+# -- RTL: ReadControl + Tdc with an interpolator --------------------------------------------
+class TwoStepReadPath(wiring.Component):
+    def __init__(self, cols, tdc_bits, taps):
+        self.cols, self.tdc_bits, self.taps = cols, tdc_bits, taps
+        fb = taps.bit_length() - 1
+        super().__init__({
+            "start": In(1), "start_delay": In(16), "cmp": In(cols),
+            "fine": In(cols * (taps - 1)), "fine_table": In(taps * fb),
+            "idle": Out(1), "done": Out(1), "arr_eval": Out(1),
+            "codes": Out(cols * tdc_bits), "overflow": Out(cols),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits - (self.taps.bit_length() - 1))
+        m.submodules.tdc = tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, fine_taps=self.taps)
+        m.d.comb += [
+            rc.start.eq(self.start), rc.precharge_cycles.eq(1),
+            rc.start_delay.eq(self.start_delay), self.idle.eq(rc.idle), self.done.eq(rc.done),
+            self.arr_eval.eq(rc.arr_eval),
+            tdc.cmp.eq(self.cmp), tdc.clear.eq(rc.tdc_clear), tdc.capture.eq(rc.tdc_capture),
+            tdc.window_end.eq(rc.tdc_window_end), tdc.code_now.eq(rc.tdc_code_now),
+            tdc.code_early.eq(rc.tdc_early), tdc.fine.eq(self.fine),
+            tdc.fine_table.eq(self.fine_table), rc.tdc_all_fired.eq(tdc.all_fired),
+            self.codes.eq(tdc.codes), self.overflow.eq(tdc.overflow),
+        ]
+        return m
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed):
+    rng = np.random.default_rng(seed)
+    cols, bits, taps, delay = 10, 6, 4, 2
+    dut = TwoStepReadPath(cols, bits, taps)
+    m_trip = rng.integers(1, delay + (1 << bits) // taps + 3, size=cols)
+    m_trip[0], m_trip[1] = delay + 1, 10_000                 # first code bin; dead
+    therm = rng.random((cols, taps - 1)) < 0.5                # any pattern, bubbles included
+    table = np.sort(rng.integers(0, taps, taps))[::-1]
+    fb = taps.bit_length() - 1
+    packed_table = sum(int(v) << (i * fb) for i, v in enumerate(table))
+    result = {}
+
+    async def tb(ctx):
+        ctx.set(dut.start_delay, delay)
+        ctx.set(dut.fine_table, packed_table)
+        ctx.set(dut.start, 1)
+        await ctx.tick()
+        ctx.set(dut.start, 0)
+        while not ctx.get(dut.arr_eval):
+            await ctx.tick()
+        j, cmp, fine = 0, 0, 0
+        while not ctx.get(dut.done):
+            for c in range(cols):
+                if m_trip[c] - 1 == j:        # raised before edge E + m, frozen there
+                    cmp |= 1 << c
+                    fine |= sum(int(b) << i for i, b in enumerate(therm[c])) << (c * (taps - 1))
+            ctx.set(dut.cmp, cmp)
+            ctx.set(dut.fine, fine)
+            await ctx.tick()
+            j += 1
+            assert j < 200
+        codes = ctx.get(dut.codes)
+        result["codes"] = [(codes >> (c * bits)) & ((1 << bits) - 1) for c in range(cols)]
+        result["overflow"] = [(ctx.get(dut.overflow) >> c) & 1 for c in range(cols)]
+
+    run(dut, tb)
+    codes, overflow = two_step_codes(m_trip, therm, start_delay_cycles=delay, tdc_bits=bits,
+                                     fine_taps=taps, fine_table=table)
+    assert result["codes"] == codes.tolist()
+    assert result["overflow"] == overflow.astype(int).tolist()
+
+
+# -- host API -------------------------------------------------------------------------------
+def test_host_fine_table_errors_and_calibration():
+    from mram_macro.host.api import HostError, Macro
+
+    with Macro.golden(MacroConfig()) as counter:
+        with pytest.raises(HostError, match="only with tdc_mode='two_step'"):
+            counter.write_fine_table(ideal_fine_table(8))
+    c = MacroConfig(rows=16, cols=6, tdc_bits=6, result_width=8, **TWO)
+    skew_ps = 0.8 * (5.0 / 8) * 1e3                       # past the designed trips (0.35 LSB)
+    with Macro.golden(c, device=DeviceParams(tdc_phase_skew_ps=skew_ps)) as macro:
+        with pytest.raises(HostError, match=r"FINE_TABLE\[7\] must be an integer in 0..7"):
+            macro.write_fine_table([7, 6, 5, 4, 3, 2, 1, 9])
+        with pytest.raises(HostError, match="code-density histogram"):
+            macro.calibrate_fine_table([0] * 8)
+        rng = np.random.default_rng(2)
+        w = rng.choice((-1, 1), (16, 6))
+        macro.write_weights(w)
+        x = rng.choice((-1, 1), (200, 16))
+        wrong_before = (macro.vmm(x) != x @ w).sum()
+        golden = macro.backend.golden
+        hist = code_density_histogram(golden.array.phase_errors_lsb(golden.readout), 50_000)
+        table = macro.calibrate_fine_table(hist)
+        assert (golden.fine_table == table).all()
+        wrong_after = (macro.vmm(x) != x @ w).sum()
+        assert wrong_before > 0 and wrong_after < wrong_before
