@@ -65,10 +65,10 @@ def field_space(name: str) -> tuple[int, int] | tuple:
     Raises:
         ConfigError: the field has no entry in LIMITS or CHOICES and is not a ``bool``.
     """
+    if name in CHOICES:                 # a value set narrows a range (tdc_fine_taps)
+        return tuple(CHOICES[name])
     if name in LIMITS:
         return LIMITS[name]
-    if name in CHOICES:
-        return tuple(CHOICES[name])
     if isinstance(_defaults().get(name), bool):
         return (False, True)
     raise ConfigError(f"MacroConfig.{name} has no legal range in LIMITS and no legal values in "
@@ -107,7 +107,8 @@ def _dependent_choices(name: str, space: tuple, drawn: dict) -> tuple:
 def _order() -> list[str]:
     """Value-set fields first (modes decide the others' ranges), then integers in field order."""
     names = list(_defaults())
-    return [n for n in names if n not in LIMITS] + [n for n in names if n in LIMITS]
+    ranged = [n for n in names if n in LIMITS and n not in CHOICES]
+    return [n for n in names if n not in ranged] + ranged
 
 
 def _designable_taps(rows: int) -> tuple[int, ...]:
@@ -144,7 +145,7 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
         drawn: dict = {}
         for name in _order():
             space = field_space(name)
-            if name in LIMITS:
+            if name in LIMITS and name not in CHOICES:
                 lo, hi = space
                 if caps.get(name) is not None:
                     hi = min(hi, caps[name])

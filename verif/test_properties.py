@@ -168,6 +168,6 @@ def test_quick_build_flags_come_last_and_compile_through_ccache(tmp_path, monkey
     assert seen["objcache"] == ("ccache" if shutil.which("ccache") else None)
     assert "OBJCACHE" not in os.environ                  # only for the build
     runner.build("verilator", config, tmp_path)
-    assert not set(runner.QUICK_BUILD_ARGS) & set(seen["build_args"][-2:])
+    assert runner.QUICK_BUILD_ARGS[-1] not in seen["build_args"]   # a normal build: no -O0
     runner.build("icarus", config, tmp_path, quick_build=True)
     assert "-O0" not in seen["build_args"] and seen["objcache"] is None

@@ -71,6 +71,11 @@ def _range(width: int) -> str:
     return f"[{width - 1}:0] " if width > 1 else ""
 
 
+def _vector(width: int) -> str:
+    """Always a vector, also of width 1, so that a part select of it is legal Verilog."""
+    return f"[{width - 1}:0] "
+
+
 def render_harness(verilog: str, config: MacroConfig) -> str:
     """Verilog-2005 source of :data:`HARNESS_TOP` for the macro in ``verilog`` (see the module
     docstring)."""
@@ -94,24 +99,24 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
     for direction, name, w in ports:
         lines.append(f"  {direction} {_range(w)}{name};")
     lines += [
-        f"  output {_range(beats * dw)}tb_m_frame_data;",
-        f"  output {_range(beats * uw)}tb_m_frame_user;",
+        f"  output {_vector(beats * dw)}tb_m_frame_data;",
+        f"  output {_vector(beats * uw)}tb_m_frame_user;",
         "  output [31:0] tb_m_frame_beats;",
         "  output [31:0] tb_m_frame_count;",
         "  output [31:0] tb_m_violations;",
         "  output [3:0] tb_m_violation_kinds;",
         "  output [63:0] tb_m_first_violation_ns;",
-        f"  reg {_range(beats * dw)}tb_m_frame_data;",
-        f"  reg {_range(beats * uw)}tb_m_frame_user;",
+        f"  reg {_vector(beats * dw)}tb_m_frame_data;",
+        f"  reg {_vector(beats * uw)}tb_m_frame_user;",
         "  reg [31:0] tb_m_frame_beats;",
         "  reg [31:0] tb_m_frame_count;",
         "  reg [31:0] tb_m_violations;",
         "  reg [3:0] tb_m_violation_kinds;",
         "  reg [63:0] tb_m_first_violation_ns;",
-        f"  reg {_range(beats * dw)}acc_data;",
-        f"  reg {_range(beats * uw)}acc_user;",
-        f"  reg {_range(beats * dw)}next_data;",
-        f"  reg {_range(beats * uw)}next_user;",
+        f"  reg {_vector(beats * dw)}acc_data;",
+        f"  reg {_vector(beats * uw)}acc_user;",
+        f"  reg {_vector(beats * dw)}next_data;",
+        f"  reg {_vector(beats * uw)}next_user;",
         "  reg [31:0] nbeats;",
         "  reg stalled;",
         f"  reg [{payload - 1}:0] stalled_payload;",
