@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .ppa.netlist import VERILOG_KEYWORDS
+
 __all__ = ["ClockTreeReport", "liberty_pins", "insert_clock_trees", "is_tree_cell",
            "TREE_PREFIX", "TREE_VERSION"]
 
@@ -48,7 +50,6 @@ _PIN = re.compile(r"\bpin\s*\(\s*\"?([^\s\")]+)\"?\s*\)\s*\{")
 _INSTANCE = re.compile(r"^(\s*)([A-Za-z_][\w$]*)\s+(\\\S+|[A-Za-z_][\w$]*)\s*\((.*?)\);",
                        re.M | re.S)
 _CONN = re.compile(r"\.(\w+)\s*\(\s*(.*?)\s*\)\s*(?=,|$)", re.S)
-_KEYWORDS = {"module", "input", "output", "wire", "reg", "assign", "inout", "endmodule"}
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
     clock_nets: set[str] = set()
     for m in _INSTANCE.finditer(text):
         ctype = m.group(2)
-        if ctype in _KEYWORDS or ctype not in cells:
+        if ctype in VERILOG_KEYWORDS or ctype not in cells:
             continue
         idx = len(insts)
         insts.append(m)

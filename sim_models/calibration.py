@@ -54,7 +54,7 @@ from .readout import ReadoutParams, design_readout_for
 __all__ = ["reference_patterns", "codes_from_results", "cal_offsets_from_codes", "calibrate",
            "calibration_study", "CalibrationStudy", "ErrorStats", "gain_reference_patterns",
            "cal_gains_offsets_from_codes", "calibrate_gain", "capture_track_ref",
-           "tracking_study", "TrackingStudy", "TrackingRow", "check_gains"]
+           "tracking_study", "TrackingStudy", "TrackingRow", "check_gains", "die_errors"]
 
 
 def reference_patterns(rows: int, n_pairs: int, *, seed: int = 0) -> np.ndarray:
@@ -72,13 +72,9 @@ def codes_from_results(results, offsets):
     return (np.asarray(offsets, dtype=np.int64) - np.asarray(results, dtype=np.int64)) // 2
 
 
-def cal_offsets_from_codes(x_bits, w_bits, codes, *, tdc_bits: int, result_width: int,
-                           keep_parity: bool = True) -> np.ndarray:
-    """CAL_OFFSET values (``(cols,)``, int64) from codes measured for inputs with known weights.
-
-    Patterns whose code is clipped (0 or ``2**tdc_bits - 1``) carry no exact information and are
-    left out; a column without any usable pattern keeps the reset value ``rows``.
-    """
+def _reference_arrays(x_bits, w_bits, codes):
+    """``x_bits`` (patterns, rows), ``w_bits`` (rows, cols) and their ``codes`` (patterns,
+    cols) as arrays, checked for shapes that fit together."""
     x = np.asarray(x_bits)
     w = np.asarray(w_bits)
     codes = np.asarray(codes, dtype=np.int64)
@@ -87,6 +83,38 @@ def cal_offsets_from_codes(x_bits, w_bits, codes, *, tdc_bits: int, result_width
                          f"rows, not {x.shape} and {w.shape}")
     if codes.shape != (x.shape[0], w.shape[1]):
         raise ValueError(f"codes must have shape {(x.shape[0], w.shape[1])}, not {codes.shape}")
+    return x, w, codes
+
+
+def die_errors(config: MacroConfig, device: DeviceParams, readout: ReadoutParams, *, dies: int,
+               seed: int, test_vectors: int, calibrate_die):
+    """The dies of a Monte Carlo study: for each of ``dies`` dies sampled from its own seed
+    (derived from ``seed``), random weights and ``test_vectors`` random inputs, the pass errors
+    against ``sum x w`` before and after ``calibrate_die(golden, w_bits, cal_seed)``. Returns
+    ``(before, after)``, lists of ``(test_vectors, cols)`` arrays."""
+    die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
+    rng = np.random.default_rng(seed)
+    before, after = [], []
+    for die_seed in die_seeds:
+        g = GoldenMacro(config, device, readout, seed=int(die_seed))
+        w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
+        g.array.load_weights(w)
+        x = rng.integers(0, 2, (test_vectors, config.rows), dtype=np.uint8)
+        exact = wrap_signed(signed_dot(x, w), config.result_width)
+        before.append(g.vmm_batch(x) - exact)
+        calibrate_die(g, w, int(die_seed) % (1 << 32))
+        after.append(g.vmm_batch(x) - exact)
+    return before, after
+
+
+def cal_offsets_from_codes(x_bits, w_bits, codes, *, tdc_bits: int, result_width: int,
+                           keep_parity: bool = True) -> np.ndarray:
+    """CAL_OFFSET values (``(cols,)``, int64) from codes measured for inputs with known weights.
+
+    Patterns whose code is clipped (0 or ``2**tdc_bits - 1``) carry no exact information and are
+    left out; a column without any usable pattern keeps the reset value ``rows``.
+    """
+    x, w, codes = _reference_arrays(x_bits, w_bits, codes)
     rows = w.shape[0]
     max_code = (1 << tdc_bits) - 1
     target = signed_dot(x, w) + 2 * codes
@@ -145,14 +173,7 @@ def cal_gains_offsets_from_codes(x_bits, w_bits, codes, *, tdc_bits: int, result
     the gain quantised and clipped to CAL_GAIN's range, then the offset fitted for that gain
     (:func:`cal_offsets_from_codes`'s rounding). A column without a falling line through its
     usable codes keeps gain 1.0 (its offset is still fitted)."""
-    x = np.asarray(x_bits)
-    w = np.asarray(w_bits)
-    codes = np.asarray(codes, dtype=np.int64)
-    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
-        raise ValueError(f"x_bits must be (patterns, rows) and w_bits (rows, cols) with the same "
-                         f"rows, not {x.shape} and {w.shape}")
-    if codes.shape != (x.shape[0], w.shape[1]):
-        raise ValueError(f"codes must have shape {(x.shape[0], w.shape[1])}, not {codes.shape}")
+    x, w, codes = _reference_arrays(x_bits, w_bits, codes)
     rows = w.shape[0]
     target = signed_dot(x, w).astype(np.float64)
     usable = (codes > 0) & (codes < (1 << tdc_bits) - 1)
@@ -275,20 +296,11 @@ def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 
     for the nominal device, as on silicon.
     """
     readout = readout or design_readout_for(config, device)
-    die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
-    rng = np.random.default_rng(seed)
-    err_before, err_after = [], []
     t0 = time.perf_counter()
-    for die_seed in die_seeds:
-        g = GoldenMacro(config, device, readout, seed=int(die_seed))
-        w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
-        g.array.load_weights(w)
-        x = rng.integers(0, 2, (test_vectors, config.rows), dtype=np.uint8)
-        exact = wrap_signed(signed_dot(x, w), config.result_width)
-        err_before.append(g.vmm_batch(x) - exact)
-        calibrate(g, w, n_pairs=n_pairs, seed=int(die_seed) % (1 << 32),
-                  keep_parity=keep_parity)
-        err_after.append(g.vmm_batch(x) - exact)
+    err_before, err_after = die_errors(
+        config, device, readout, dies=dies, seed=seed, test_vectors=test_vectors,
+        calibrate_die=lambda g, w, s: calibrate(g, w, n_pairs=n_pairs, seed=s,
+                                                keep_parity=keep_parity))
     seconds = time.perf_counter() - t0
     return CalibrationStudy(device=device, dies=dies, n_pairs=n_pairs, keep_parity=keep_parity,
                             test_vectors=test_vectors,

@@ -187,25 +187,16 @@ def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
     """Monte Carlo over ``dies`` dies (random weights, random test inputs): error of the
     pass value against ``sum x w`` with the nominal table and after per-column calibration. The
     readout is designed for the nominal device at ``t_clk_ns``, as on silicon."""
-    from .golden import GoldenMacro, signed_dot, wrap_signed
+    from .calibration import die_errors
 
     if config.tdc_mode != "coarse":
         raise LutError(f"coarse_study needs tdc_mode='coarse', not {config.tdc_mode!r}")
     nominal = device.replace(temperature_C=device.temperature_ref_C)
     readout = design_readout_for(config, nominal, t_clk_ns=t_clk_ns)
-    die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
-    rng = np.random.default_rng(seed)
-    before, after = [], []
     t0 = time.perf_counter()
-    for die_seed in die_seeds:
-        g = GoldenMacro(config, device, readout, seed=int(die_seed))
-        w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
-        g.array.load_weights(w)
-        x = rng.integers(0, 2, (test_vectors, config.rows), dtype=np.uint8)
-        exact = wrap_signed(signed_dot(x, w), config.result_width)
-        before.append(g.vmm_batch(x) - exact)
-        calibrate_lut(g, w, n_patterns=n_patterns, seed=int(die_seed) % (1 << 32))
-        after.append(g.vmm_batch(x) - exact)
+    before, after = die_errors(
+        config, device, readout, dies=dies, seed=seed, test_vectors=test_vectors,
+        calibrate_die=lambda g, w, s: calibrate_lut(g, w, n_patterns=n_patterns, seed=s))
     return CoarseStudy(device=device, dies=dies, n_patterns=n_patterns,
                        test_vectors=test_vectors,
                        before=ErrorStats.of(np.concatenate(before)),

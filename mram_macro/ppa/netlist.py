@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Instance", "read_instances", "normalise_net", "block_of"]
+__all__ = ["Instance", "read_instances", "normalise_net", "block_of", "VERILOG_KEYWORDS"]
 
 _INSTANCE = re.compile(r"^\s*([A-Za-z_][\w$]*)\s+(\\\S+|[A-Za-z_][\w$]*)\s*\((.*?)\);",
                        re.M | re.S)
 _PIN = re.compile(r"\.(\w+)\s*\(\s*(.*?)\s*\)\s*(?:,|$)", re.S)
-_KEYWORDS = {"module", "input", "output", "wire", "reg", "assign", "inout", "endmodule"}
+VERILOG_KEYWORDS = {"module", "input", "output", "wire", "reg", "assign", "inout", "endmodule"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def read_instances(netlist: Path, cells: set[str] | None = None) -> list[Instanc
     out = []
     for m in _INSTANCE.finditer(text):
         cell, name, body = m.groups()
-        if cell in _KEYWORDS or (cells is not None and cell not in cells):
+        if cell in VERILOG_KEYWORDS or (cells is not None and cell not in cells):
             continue
         pins = {p: normalise_net(n) for p, n in _PIN.findall(body.strip() + ",")}
         out.append(Instance(normalise_net(name), cell, pins))

@@ -1300,6 +1300,17 @@ class MacroEnv:
         return budgets.pass_cycles(self.config,
                                    start_delay=self.model.golden.start_delay_cycles)
 
+    async def read_raw_codes(self, xs) -> np.ndarray:
+        """TDC codes of input vectors ``xs`` (bits), read in MODE.RAW_CODES (left set: the
+        caller writes MODE back), every result checked by the scoreboard on the way."""
+        await self.write_reg("MODE", self.regmap["MODE"].field("RAW_CODES").mask)
+        first = len(self.scoreboard.values)
+        for x in xs:
+            await self.send_vector(np.asarray(x).astype(bool))
+        await self.drain()
+        # raw codes are unsigned
+        return np.array(self.scoreboard.values[first:]) & ((1 << self.config.result_width) - 1)
+
     async def drain(self) -> None:
         """Wait until every sent vector is processed, every expected result has arrived and
         the last row write has finished."""

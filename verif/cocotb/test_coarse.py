@@ -57,14 +57,8 @@ async def test_coarse_table_through_the_bus(dut):
     _check_coarse(env)
     c = env.config
     w = env.model.intended_weights.copy()
-    mode = env.regmap["MODE"]
-    await env.write_reg("MODE", mode.field("RAW_CODES").mask)
     patterns = reference_inputs(c.rows, 48, seed=env.rng.getrandbits(31))
-    first = len(env.scoreboard.values)
-    for x in patterns:
-        await env.send_vector(x.astype(bool))
-    await env.drain()
-    codes = np.array(env.scoreboard.values[first:]) & ((1 << c.result_width) - 1)
+    codes = await env.read_raw_codes(patterns)
     assert codes.max() <= c.tdc_max_code
     table = lut_from_codes(patterns, w, codes, tdc_bits=c.tdc_bits,
                            fallback=env.model.golden.lut)
