@@ -53,11 +53,12 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    help=f"TDC architecture, one of {', '.join(TDC_MODES)} (default "
                         f"{d.tdc_mode}; 'coarse': the chip's code and a code -> value table)")
     g.add_argument("--tdc-fine-taps", type=int, default=d.tdc_fine_taps,
-                   help=f"two_step only: interpolator phases per clock, a power of two "
-                        f"(default {d.tdc_fine_taps})")
+                   help="two_step only: interpolator phases per clock, a power of two "
+                        "(default: chosen for the array, 8 where it allows; see "
+                        "mram_macro.config.auto_fine_taps)")
     g.add_argument("--calibration", choices=CALIBRATIONS, default=d.calibration,
                    help=f"per-column calibration hardware (default {d.calibration}; 'gain' adds "
-                        f"CAL_GAIN and, with the counter TDC, the temperature tracker)")
+                        f"CAL_GAIN and the temperature tracker where the TDC mode has one)")
 
 
 def _config(args) -> MacroConfig:
@@ -70,7 +71,8 @@ def _config(args) -> MacroConfig:
 
 def config_args(config: MacroConfig) -> list[str]:
     """The command-line flags that select ``config`` (for replay lines)."""
-    return [f"--{key.replace('_', '-')}={value}" for key, value in config.to_dict().items()]
+    return [f"--{key.replace('_', '-')}={value}" for key, value in config.to_dict().items()
+            if value is not None]
 
 
 def check_out_dir(path: str | Path, flag: str) -> Path:

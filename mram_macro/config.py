@@ -7,13 +7,14 @@ CLI and the docs) takes a :class:`MacroConfig` and derives what it needs from it
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass
 
 __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
            "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
-           "REPLICA_COLS", "CALIBRATIONS"]
+           "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -40,6 +41,10 @@ TDC_MODES = ("counter", "coarse", "two_step")
 #: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
 #: concatenate into one code.
 FINE_TAPS = (2, 4, 8, 16, 32)
+#: The most interpolator phases :func:`auto_fine_taps` chooses: 8 phases resolve one
+#: matching-cell count per 250 ps at the 2 ns NanGate45 clock that STA signs off, and a 64x64
+#: VMM then takes about 20 cycles (the README's bench); 16 would need a 125 ps step.
+AUTO_FINE_TAPS_MAX = 8
 #: Legal ``calibration`` values (see :class:`MacroConfig`).
 CALIBRATIONS = ("offset", "gain")
 #: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
@@ -110,7 +115,10 @@ class MacroConfig:
     ``tdc_fine_taps``
         Phases per clock period of the two-step TDC's interpolator (a power of two, 2..32);
         the low ``log2(tdc_fine_taps)`` bits of a code are the fine value. Only used by
-        ``two_step``; in ``counter`` mode it must keep its default.
+        ``two_step``; ``None`` (the default) chooses it: :func:`auto_fine_taps`, 8 phases
+        where the array and the code allow them (read the value in use from
+        :attr:`fine_taps`). An explicit value equal to the automatic one is stored as
+        ``None``, so both spell the same configuration. Other modes take only ``None``.
     ``calibration``
         Per-column calibration hardware, one of ``CALIBRATIONS``: ``"offset"`` (CAL_OFFSET:
         ``result = CAL_OFFSET - 2 * code``) or ``"gain"`` (also a per-column CAL_GAIN, one
@@ -123,11 +131,11 @@ class MacroConfig:
     cols: int = 64
     tdc_bits: int = 7
     result_width: int = 16
-    stream_width: int = 32
+    stream_width: int = 64
     precharge_cycles: int = 2
     write_pulse_cycles: int = 4
-    tdc_mode: str = "counter"
-    tdc_fine_taps: int = 8
+    tdc_mode: str = "two_step"
+    tdc_fine_taps: int | None = None
     calibration: str = "offset"
 
     def __post_init__(self) -> None:
@@ -165,14 +173,18 @@ class MacroConfig:
                 f"not {self.stream_width!r}")
         _check_int("precharge_cycles", self.precharge_cycles, *LIMITS["precharge_cycles"])
         _check_int("write_pulse_cycles", self.write_pulse_cycles, *LIMITS["write_pulse_cycles"])
-        _check_int("tdc_fine_taps", self.tdc_fine_taps, *LIMITS["tdc_fine_taps"])
-        if self.tdc_fine_taps not in FINE_TAPS:
-            raise ConfigError(f"tdc_fine_taps must be a power of two "
-                              f"({', '.join(map(str, FINE_TAPS))}), not {self.tdc_fine_taps}")
-        if self.tdc_mode != "two_step" and self.tdc_fine_taps != _DEFAULT_FINE_TAPS:
-            raise ConfigError(f"tdc_fine_taps={self.tdc_fine_taps} is only used with "
-                              f"tdc_mode='two_step' (tdc_mode={self.tdc_mode!r}); leave it at "
-                              f"{_DEFAULT_FINE_TAPS}")
+        if self.tdc_fine_taps is not None:
+            _check_int("tdc_fine_taps", self.tdc_fine_taps, *LIMITS["tdc_fine_taps"])
+            if self.tdc_fine_taps not in FINE_TAPS:
+                raise ConfigError(f"tdc_fine_taps must be a power of two "
+                                  f"({', '.join(map(str, FINE_TAPS))}), not "
+                                  f"{self.tdc_fine_taps}")
+            if self.tdc_mode != "two_step":
+                raise ConfigError(f"tdc_fine_taps={self.tdc_fine_taps} is only used with "
+                                  f"tdc_mode='two_step' (tdc_mode={self.tdc_mode!r}); leave it "
+                                  f"at None")
+            if self.tdc_fine_taps == auto_fine_taps(self.rows, self.tdc_bits):
+                object.__setattr__(self, "tdc_fine_taps", None)    # one spelling per build
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
                               f"not {self.calibration!r}")
@@ -188,9 +200,13 @@ class MacroConfig:
     # -- derived quantities -------------------------------------------------------------------
     @property
     def fine_taps(self) -> int:
-        """Interpolator phases per clock period: ``tdc_fine_taps`` in ``two_step`` mode, else 1
-        (the counter's code counts whole clock periods)."""
-        return self.tdc_fine_taps if self.tdc_mode == "two_step" else 1
+        """Interpolator phases per clock period: ``tdc_fine_taps`` (or :func:`auto_fine_taps`)
+        in ``two_step`` mode, else 1 (the counter's code counts whole clock periods)."""
+        if self.tdc_mode != "two_step":
+            return 1
+        if self.tdc_fine_taps is None:
+            return auto_fine_taps(self.rows, self.tdc_bits)
+        return self.tdc_fine_taps
 
     @property
     def fine_bits(self) -> int:
@@ -274,12 +290,12 @@ class MacroConfig:
 
     @property
     def slug(self) -> str:
-        """A short name for build directories: ``r64_c64_t7_w16_s32``, with ``_<tdc_mode>``
-        appended when the mode is not ``counter`` (and ``_k<taps>`` when a two-step TDC has
-        other than the default number of phases), then ``_gain`` with ``calibration="gain"``:
-        ``r64_c64_t7_w16_s32_two_step``, ``r8_c12_t4_w8_s8_gain``."""
-        mode = "" if self.tdc_mode == "counter" else f"_{self.tdc_mode}"
-        if self.tdc_mode == "two_step" and self.tdc_fine_taps != _DEFAULT_FINE_TAPS:
+        """A short name for build directories: ``r64_c64_t7_w16_s64``, with ``_<tdc_mode>``
+        appended when the mode is not the default ``two_step`` (and ``_k<taps>`` when a two-step
+        TDC has other than the automatic number of phases), then ``_gain`` with
+        ``calibration="gain"``: ``r64_c64_t7_w16_s32_counter``, ``r8_c12_t4_w8_s8_k4_gain``."""
+        mode = "" if self.tdc_mode == _DEFAULT_TDC_MODE else f"_{self.tdc_mode}"
+        if self.tdc_fine_taps is not None:
             mode += f"_k{self.tdc_fine_taps}"
         if self.calibration != "offset":
             mode += f"_{self.calibration}"
@@ -287,4 +303,27 @@ class MacroConfig:
                 f"_s{self.stream_width}{mode}")
 
 
-_DEFAULT_FINE_TAPS = MacroConfig.tdc_fine_taps
+_DEFAULT_TDC_MODE = MacroConfig.tdc_mode
+
+
+@functools.lru_cache(maxsize=None)
+def auto_fine_taps(rows: int, tdc_bits: int) -> int:
+    """The interpolator phases ``tdc_fine_taps=None`` chooses for a two-step TDC: the most of
+    :data:`AUTO_FINE_TAPS_MAX` or fewer (a power of two) that leaves at least one coarse code bit
+    (``log2(K) < tdc_bits``) and that the readout can give one mismatching cell at the
+    simulation clock with the nominal device (:func:`sim_models.readout.design_readout`: a
+    shorter phase step needs V_ref too close to V_pre on tall columns). 8 up to 217 rows, 4 at
+    218..256; 2 or 4 where ``tdc_bits`` is 2 or 3."""
+    from sim_models.device import DeviceError, DeviceParams
+    from sim_models.readout import design_readout
+
+    best = FINE_TAPS[0]
+    for taps in FINE_TAPS:
+        if taps > AUTO_FINE_TAPS_MAX or taps.bit_length() - 1 >= tdc_bits:
+            break
+        try:
+            design_readout(rows, DeviceParams(), fine_taps=taps)
+        except DeviceError:
+            break
+        best = taps
+    return best

@@ -230,9 +230,12 @@ _PARAMETER_DOCS = {
     "stream_width": "tdata width of s_axis and m_axis",
     "precharge_cycles": "reset value of PRECHARGE_CYCLES",
     "write_pulse_cycles": "reset value of WRITE_PULSE_CYCLES",
-    "tdc_mode": "TDC architecture: counter (one code per clock) or two_step (coarse count "
-                "plus a tdc_fine_taps-phase interpolator; section 6)",
-    "tdc_fine_taps": "two_step only: interpolator phases per clock (a power of two)",
+    "tdc_mode": "TDC architecture: two_step (coarse count plus a tdc_fine_taps-phase "
+                "interpolator, section 6; the default: one code per matching-cell count at "
+                "about 20 cycles per 64x64 VMM), counter (one code per clock) or coarse (the "
+                "chip's 4-bit code and a code -> value table)",
+    "tdc_fine_taps": "two_step only: interpolator phases per clock (a power of two); "
+                     "default: chosen for the array (8 where rows and tdc_bits allow)",
 }
 
 
@@ -244,7 +247,7 @@ def _two_step_text() -> str:
     from sim_models.readout import design_readout
 
     c = MacroConfig(tdc_mode="two_step")
-    k, d = c.tdc_fine_taps, DeviceParams()
+    k, d = c.fine_taps, DeviceParams()
     designs = []
     for t_clk in (5.0, 2.0):
         ro = design_readout(c.rows, d, t_clk_ns=t_clk, fine_taps=k)
@@ -352,7 +355,10 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         else:
             lo, hi = LIMITS[name]
             legal = f"{lo} … {hi}"
-        prow.append([f"`{name}`", getattr(MacroConfig(), name), legal, doc])
+        default = getattr(MacroConfig(), name)
+        if default is None:
+            default = f"auto ({MacroConfig().fine_taps})"
+        prow.append([f"`{name}`", default, legal, doc])
     add(_table(["parameter", "default", "legal", "meaning"], prow))
     add(f"Derived: {c.in_beats} input beat(s) per vector, {c.out_beats} result beats per "
         f"vector, {c.weight_words} WEIGHT_DATA word(s) per row, largest TDC code "

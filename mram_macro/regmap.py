@@ -471,7 +471,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             (Field("VALUE", 0, c.result_width, "rw", "Signed threshold", reset=0, signed=True),),
             index=col, array_name="THRESHOLD"))
     if c.tdc_mode == "two_step":
-        k, fb = c.tdc_fine_taps, c.fine_bits
+        k, fb = c.fine_taps, c.fine_bits
         for f in range(k):
             regs.append(Register(
                 f"FINE_TABLE{f}", FINE_TABLE_BASE + 4 * f,

@@ -80,10 +80,10 @@ def _dependent_range(name: str, lo: int, hi: int, drawn: dict) -> tuple[int, int
     """``(lo, hi)`` of integer field ``name`` narrowed by the cross-checks of MacroConfig that
     involve fields already ``drawn`` (the rest are met by drawing again)."""
     rows = drawn.get("rows")
-    mode = drawn.get("tdc_mode", "counter")
+    mode = drawn.get("tdc_mode", _defaults()["tdc_mode"])
     if name == "tdc_bits" and rows is not None and mode != "coarse":
         lo = max(lo, rows.bit_length())          # one code per matching-cell count 0..rows
-    if name == "tdc_bits" and mode == "two_step":
+    if name == "tdc_bits" and mode == "two_step" and drawn["tdc_fine_taps"] is not None:
         lo = max(lo, drawn["tdc_fine_taps"].bit_length())    # at least one coarse bit
     if name == "tdc_bits" and mode == "coarse":
         hi = min(hi, COARSE_MAX_TDC_BITS)        # the table holds 2**tdc_bits entries
@@ -94,11 +94,14 @@ def _dependent_range(name: str, lo: int, hi: int, drawn: dict) -> tuple[int, int
 
 def _dependent_choices(name: str, space: tuple, drawn: dict) -> tuple:
     """Values of value-set field ``name`` allowed by the fields already ``drawn``: the
-    interpolator's phases only matter to the two-step TDC, and the coarse TDC's table replaces
-    the gain calibration."""
+    interpolator's phases only matter to the two-step TDC (which may also leave them to
+    :func:`mram_macro.config.auto_fine_taps`: ``None``), and the coarse TDC's table replaces the
+    gain calibration."""
     mode = drawn.get("tdc_mode")
     if name == "tdc_fine_taps" and mode is not None and mode != "two_step":
-        return (_defaults()[name],)
+        return (None,)
+    if name == "tdc_fine_taps" and mode == "two_step":
+        return (None, *space)
     if name == "calibration" and mode == "coarse":
         return ("offset",)
     return space
@@ -157,9 +160,9 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
         except ConfigError as exc:
             last = exc
             continue
-        if config.tdc_mode == "two_step" and config.tdc_fine_taps not in _designable_taps(
+        if config.tdc_mode == "two_step" and config.fine_taps not in _designable_taps(
                 config.rows):
-            last = ConfigError(f"no readout design for {config.tdc_fine_taps} phases on "
+            last = ConfigError(f"no readout design for {config.fine_taps} phases on "
                                f"{config.rows} rows")
             continue
         return config
@@ -217,8 +220,8 @@ def config_name(config: MacroConfig) -> str:
 
 
 _SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
-                   r"(?:_(" + "|".join(m for m in TDC_MODES if m != "counter") + r")"
-                   r"(?:_k(\d+))?)?"
+                   r"(?:_(" + "|".join(TDC_MODES) + r"))?"
+                   r"(?:_k(\d+))?"
                    r"(?:_(gain))?"
                    r"(?:_p(\d+)_wp(\d+))?")
 
@@ -245,8 +248,8 @@ def parse_slug(slug: str) -> MacroConfig:
     r, c, t, w, s, mode, k, cal, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
-                           stream_width=int(s), tdc_mode=mode or "counter",
-                           tdc_fine_taps=int(k) if k else MacroConfig.tdc_fine_taps,
+                           stream_width=int(s), tdc_mode=mode or _DEFAULTS.tdc_mode,
+                           tdc_fine_taps=int(k) if k else None,
                            calibration=cal or "offset",
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)

@@ -371,7 +371,7 @@ class Macro:
             raise HostError(f"FINE_TABLE exists only with tdc_mode='two_step' (this macro: "
                             f"{c.tdc_mode!r})")
         try:
-            t = check_fine_table(table, c.tdc_fine_taps)
+            t = check_fine_table(table, c.fine_taps)
         except FineTableError as exc:
             raise HostError(str(exc)) from None
         self.backend.write_fine_table(t)

@@ -15,15 +15,14 @@ from ..config import MacroConfig
 from .flow import sign_off
 from .libraries import LIBRARIES, library
 
-#: Configurations `make sta` signs off: the default macro and a small one (the test's), and
-#: the default geometry with the two-step TDC (8 phases; 16 phases, the 5 ns clock's design)
-#: and a 64-bit stream, so that results leave as fast as they are made.
+#: Configurations `make sta` signs off: the default macro (two-step TDC, 8 phases, 64-bit
+#: stream) and a small one (the test's), the default geometry with 16 phases (the 5 ns clock's
+#: design), and the counter-TDC macro that was the default before (32-bit stream).
 STA_CONFIGS = {"default": MacroConfig(),
                "small": MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8,
                                     stream_width=8),
-               "two_step": MacroConfig(tdc_mode="two_step", stream_width=64),
-               "two_step_k16": MacroConfig(tdc_mode="two_step", tdc_fine_taps=16,
-                                           stream_width=64)}
+               "two_step_k16": MacroConfig(tdc_fine_taps=16),
+               "counter": MacroConfig(tdc_mode="counter", stream_width=32)}
 
 
 def _cmd_sta(args) -> int:

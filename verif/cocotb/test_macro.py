@@ -499,7 +499,7 @@ async def test_two_step_fine_table(dut):
     c = _config()
     if c.tdc_mode != "two_step":
         skip_test("test_two_step_fine_table", f"tdc_mode={c.tdc_mode!r} has no interpolator")
-    taps = c.tdc_fine_taps
+    taps = c.fine_taps
     nominal = DeviceParams()
     residue = design_trip_residue(
         c.rows, nominal, design_readout(c.rows, nominal, t_clk_ns=T_CLK_NS, fine_taps=taps))

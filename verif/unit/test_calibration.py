@@ -27,17 +27,19 @@ def test_reference_patterns_are_complementary_pairs():
 
 def test_calibration_removes_a_constant_code_offset_exactly():
     """A misprogrammed TDC start delay shifts every code by the same amount: calibration must
-    find CAL_OFFSET = rows - 2 * shift and make every result exact again."""
-    config = MacroConfig()
-    g = GoldenMacro(config)
-    rng = np.random.default_rng(0)
-    w = rng.integers(0, 2, (64, 64))
-    g.array.load_weights(w)
-    g.start_delay_cycles -= 3                          # codes 3 higher than designed
-    x = rng.integers(0, 2, (500, 64))
-    assert (g.vmm_batch(x) - signed_dot(x, w) == -6).all()
-    offsets = calibrate(g, w, n_pairs=4)
-    assert offsets.tolist() == [64 + 6] * 64 and np.array_equal(g.offsets, offsets)
+    find CAL_OFFSET = rows - 2 * shift and make every result exact again (a start-delay cycle
+    is ``fine_taps`` counts with the two-step TDC, one with the counter)."""
+    for config in (MacroConfig(), MacroConfig(tdc_mode="counter")):
+        shift = 3 * config.fine_taps
+        g = GoldenMacro(config)
+        rng = np.random.default_rng(0)
+        w = rng.integers(0, 2, (64, 64))
+        g.array.load_weights(w)
+        g.start_delay_cycles -= 3                          # codes 3 cycles higher than designed
+        x = rng.integers(0, 2, (500, 64))
+        assert (g.vmm_batch(x) - signed_dot(x, w) == -2 * shift).all()
+        offsets = calibrate(g, w, n_pairs=4)
+        assert offsets.tolist() == [64 + 2 * shift] * 64 and np.array_equal(g.offsets, offsets)
     assert np.array_equal(g.vmm_batch(x), signed_dot(x, w))
 
 

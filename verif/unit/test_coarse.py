@@ -26,8 +26,8 @@ COARSE = MacroConfig(tdc_bits=4, tdc_mode="coarse")
 
 
 def test_config_relaxes_the_code_rule_only_in_coarse_mode():
-    assert COARSE.slug == "r64_c64_t4_w16_s32_coarse"
-    assert MacroConfig().slug == "r64_c64_t7_w16_s32"
+    assert COARSE.slug == "r64_c64_t4_w16_s64_coarse"
+    assert MacroConfig(tdc_mode="counter").slug == "r64_c64_t7_w16_s64_counter"
     assert MacroConfig.from_json(COARSE.to_json()) == COARSE
     with pytest.raises(ConfigError, match="tdc_mode='coarse' \\(several counts per code\\)"):
         MacroConfig(tdc_bits=4)
@@ -121,7 +121,7 @@ def test_lut_entry_register_rejects_out_of_range_words():
     assert "COL=64" in reg.check_write(lut_entry_word(COARSE, 64, 0, 0))
     assert "outside its fields" in reg.check_write(lut_entry_word(COARSE, 0, 0, 0) | 1 << 30)
     assert "ENABLE=1" in rm["WV_CTRL"].check_write(1)
-    assert "LUT_ENTRY" not in {r.name for r in macro_regmap(MacroConfig()).registers}
+    assert "LUT_ENTRY" not in {r.name for r in macro_regmap(MacroConfig(tdc_mode="counter")).registers}
 
 
 def test_host_api_checks_tables_before_writing():

@@ -171,7 +171,7 @@ def test_evaluation_noise_is_counter_based_and_reproducible():
 
 def test_noisy_golden_batch_equals_pin_level_single_evaluations():
     """The golden batch path and per-evaluation pin-model calls draw the same noise."""
-    config = MacroConfig()
+    config = MacroConfig(tdc_mode="counter")
     d = DeviceParams.paper(comparator_offset_sigma_V=1e-3, comparator_noise_rms_V=0.5e-3,
                            tdc_jitter_rms_ns=1.0, p_stuck_low=0.01, p_stuck_high=0.01)
     rng = np.random.default_rng(5)
@@ -204,7 +204,7 @@ def test_noisy_golden_batch_equals_pin_level_single_evaluations():
 
 def test_folded_fast_path_equals_reference_readout():
     """GoldenMacro's folded matrix product gives the codes of the reference readout path."""
-    config = MacroConfig()
+    config = MacroConfig(tdc_mode="counter")
     d = DeviceParams.paper(comparator_offset_sigma_V=2e-3, p_stuck_low=0.02, p_stuck_high=0.02,
                            temperature_C=70.0)
     rng = np.random.default_rng(9)
@@ -296,7 +296,7 @@ def test_temperature_lowers_the_high_state_only():
     rows = 64
     ideal_hot = DeviceParams(temperature_C=85.0)
     ro = design_readout(rows, DeviceParams())
-    g = GoldenMacro(MacroConfig(), ideal_hot, ro)
+    g = GoldenMacro(MacroConfig(tdc_mode="counter"), ideal_hot, ro)
     g.array.load_weights(np.ones((rows, 64), dtype=bool))
     codes, _ = g.convert(np.stack([np.ones(rows), np.zeros(rows)]))
     assert (codes[0] == 0).all()                          # all match: low state, unchanged
@@ -505,7 +505,8 @@ def test_single_read_setup_for_the_default_macro():
         s = single_read_delay_and_threshold(rows, d, design_readout(rows, d), bits)
         assert 0 <= s.code_low < s.threshold_code <= s.code_high < (1 << bits) - 1
         # the RTL's WV_READ reset values agree
-        config = MacroConfig(rows=rows, cols=4, tdc_bits=bits, result_width=16)
+        config = MacroConfig(rows=rows, cols=4, tdc_bits=bits, result_width=16,
+                             tdc_mode="counter")
         assert verify_read_design(config) == (s.start_delay_cycles, s.threshold_code)
 
 

@@ -160,7 +160,7 @@ def test_analog_terms_by_hand():
 @pytest.mark.parametrize(("config", "message"), [
     ('{"tdc_mode": "bogus"}', "--config: tdc_mode must be one of"),
     ("{not json", "--config: configuration is not valid JSON"),
-    ('{"tdc_mode": "two_step", "stream_width": 64}', "--publish publishes the default macro"),
+    ('{"tdc_mode": "counter", "stream_width": 32}', "--publish publishes the default macro"),
 ])
 def test_ppa_config_option_rejects_bad_input_before_any_run(tmp_path, config, message):
     """`python -m mram_macro.ppa ppa --config`: a bad configuration, or publishing another

@@ -31,7 +31,7 @@ from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_s
 from .sim import run
 
 #: The build with per-column gain and the temperature tracker.
-GAIN = MacroConfig(calibration="gain")
+GAIN = MacroConfig(calibration="gain", tdc_mode="counter", stream_width=32)
 
 
 def _pack(values, width):

@@ -36,6 +36,7 @@ from verif.configs import parse_slug
 from .sim import run
 
 TWO = dict(tdc_mode="two_step")
+COUNTER = dict(tdc_mode="counter", stream_width=32)
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -44,8 +45,8 @@ TWO = dict(tdc_mode="two_step")
      "tdc_mode must be one of 'counter', 'coarse', 'two_step', not 'flash'"),
     (dict(TWO, tdc_fine_taps=6), "tdc_fine_taps must be a power of two"),
     (dict(TWO, tdc_fine_taps=64), "tdc_fine_taps must be between 2 and 32"),
-    (dict(tdc_fine_taps=16), "only used with tdc_mode='two_step'"),
-    (dict(TWO, rows=4, tdc_bits=3), "leaves no coarse bit"),
+    (dict(COUNTER, tdc_fine_taps=16), "only used with tdc_mode='two_step'"),
+    (dict(TWO, rows=4, tdc_bits=3, tdc_fine_taps=8), "leaves no coarse bit"),
 ])
 def test_bad_tdc_mode_is_rejected(values, message):
     with pytest.raises(ConfigError, match=message):
@@ -53,14 +54,34 @@ def test_bad_tdc_mode_is_rejected(values, message):
 
 
 def test_slug_names_the_mode_and_parses_back():
-    assert MacroConfig().slug == "r64_c64_t7_w16_s32"
-    c = MacroConfig(**TWO)
-    assert c.slug == "r64_c64_t7_w16_s32_two_step" and parse_slug(c.slug) == c
+    # two_step is the default mode: its slug carries no mode, the others' do
+    assert MacroConfig().slug == "r64_c64_t7_w16_s64" and MacroConfig() == MacroConfig(**TWO)
+    counter = MacroConfig(**COUNTER)
+    assert counter.slug == "r64_c64_t7_w16_s32_counter" and parse_slug(counter.slug) == counter
+    c = MacroConfig(**TWO, stream_width=32)
+    assert c.slug == "r64_c64_t7_w16_s32" and parse_slug(c.slug) == c
+    assert parse_slug("r64_c64_t7_w16_s32_two_step") == c      # the mode may be spelled out
     c16 = MacroConfig(**TWO, tdc_fine_taps=16)
-    assert c16.slug.endswith("_two_step_k16") and parse_slug(c16.slug + "_p3_wp5") == \
+    assert c16.slug.endswith("_s64_k16") and parse_slug(c16.slug + "_p3_wp5") == \
         MacroConfig(**TWO, tdc_fine_taps=16, precharge_cycles=3, write_pulse_cycles=5)
     assert (c.fine_taps, c.fine_bits, c.coarse_bits) == (8, 3, 4)
-    assert (MacroConfig().fine_taps, MacroConfig().coarse_bits) == (1, 7)
+    assert (counter.fine_taps, counter.coarse_bits) == (1, 7)
+
+
+@pytest.mark.parametrize(("rows", "tdc_bits", "taps"), [
+    (64, 7, 8), (217, 8, 8), (218, 8, 4), (256, 9, 4), (8, 4, 8), (4, 3, 4), (3, 2, 2), (2, 2, 2)])
+def test_automatic_fine_taps_fit_the_array_and_the_code(rows, tdc_bits, taps):
+    """tdc_fine_taps=None picks 8 phases where the readout can be designed for them and a
+    coarse bit is left, fewer on tall columns (256 rows: 8 phases need V_ref too near V_pre) and
+    narrow codes; an explicit value equal to it is the same configuration (and slug)."""
+    c = MacroConfig(rows=rows, tdc_bits=tdc_bits, result_width=16, **TWO)
+    assert c.fine_taps == taps and c.fine_bits < c.tdc_bits
+    design_readout(rows, DeviceParams(), fine_taps=taps)          # designable: no DeviceError
+    if taps < 8 and taps.bit_length() - 1 < tdc_bits - 1:        # the next step up is not
+        with pytest.raises(DeviceError):
+            design_readout(rows, DeviceParams(), fine_taps=2 * taps)
+    same = MacroConfig(rows=rows, tdc_bits=tdc_bits, result_width=16, tdc_fine_taps=taps, **TWO)
+    assert same == c and same.slug == c.slug and "_k" not in c.slug
 
 
 # -- readout design -----------------------------------------------------------------------------
@@ -155,7 +176,7 @@ def test_fine_table_registers_reject_values_above_k_minus_1():
     assert [r.field("VALUE").reset for r in regs] == ideal_fine_table(8).tolist()
     assert regs[0].check_write(7) is None
     assert "outside" in regs[0].check_write(8)        # answered with SLVERR on the bus
-    assert not build_regmap(MacroConfig(), tdc_start_delay=64).array("FINE_TABLE")
+    assert not build_regmap(MacroConfig(**COUNTER), tdc_start_delay=64).array("FINE_TABLE")
 
 
 def test_golden_two_step_is_exact_and_follows_the_table():
@@ -246,7 +267,7 @@ def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed):
 def test_host_fine_table_errors_and_calibration():
     from mram_macro.host.api import HostError, Macro
 
-    with Macro.golden(MacroConfig()) as counter:
+    with Macro.golden(MacroConfig(**COUNTER)) as counter:
         with pytest.raises(HostError, match="only with tdc_mode='two_step'"):
             counter.write_fine_table(ideal_fine_table(8))
     c = MacroConfig(rows=16, cols=6, tdc_bits=6, result_width=8, **TWO)
