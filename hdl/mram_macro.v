@@ -2,8 +2,8 @@
 
 (* top =  1  *)
 (* generator = "Amaranth" *)
-module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, clk, rst, s_axil_awready, s_axil_wready, s_axil_bresp
-, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr);
+module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, arr_fine, clk, rst, s_axil_awready, s_axil_wready
+, s_axil_bresp, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr);
   reg \$auto$verilog_backend.cc:2355:dump_module$5 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
@@ -293,42 +293,44 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$599  = 6'h00;
+  reg [5:0] \$signal$612  = 6'h00;
   wire accumulate;
-  wire \accumulate$421 ;
+  wire \accumulate$434 ;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$388 ;
+  wire [63:0] \arr_bypass_l$389 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$389 ;
+  wire [63:0] \arr_bypass_r$390 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$404 ;
+  wire \arr_eval$405 ;
+  input [447:0] arr_fine;
+  wire [447:0] arr_fine;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$403 ;
+  wire \arr_pre$404 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$592 ;
+  wire [63:0] \arr_wr_data$605 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$593 ;
+  wire \arr_wr_pulse$606 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$590 ;
+  wire [63:0] \arr_wr_row$603 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$591 ;
+  wire \arr_wr_side$604 ;
   wire array_idle;
-  wire \array_idle$577 ;
+  wire \array_idle$590 ;
   wire bus_active;
   wire busy;
-  wire \busy$338 ;
-  wire \busy$607 ;
+  wire \busy$339 ;
+  wire \busy$620 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -397,33 +399,44 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$408 ;
-  wire \capture$419 ;
+  wire \capture$409 ;
+  wire \capture$432 ;
   wire clear;
   input clk;
   wire clk;
   wire [63:0] cmp;
+  wire code_early;
   wire [63:0] code_enable;
-  wire [6:0] code_now;
+  wire [3:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$418 ;
-  wire [447:0] \codes$587 ;
+  wire [447:0] \codes$431 ;
+  wire [447:0] \codes$600 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$571 ;
+  wire [63:0] \data$584 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$615 ;
+  wire [63:0] \fail_mask$628 ;
   wire [5:0] fail_row;
   wire fail_valid;
+  wire [447:0] fine;
+  wire [23:0] fine_table;
+  wire [2:0] fine_table0_value;
+  wire [2:0] fine_table1_value;
+  wire [2:0] fine_table2_value;
+  wire [2:0] fine_table3_value;
+  wire [2:0] fine_table4_value;
+  wire [2:0] fine_table5_value;
+  wire [2:0] fine_table6_value;
+  wire [2:0] fine_table7_value;
   wire [3:0] flags;
-  wire \flags$500 ;
-  wire \flags$500.overflow ;
+  wire \flags$513 ;
+  wire \flags$513.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -723,35 +736,35 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire idle;
   wire length_error;
   wire load;
-  wire \load$494 ;
+  wire \load$507 ;
   wire load_inputs;
   wire load_raw;
-  output [31:0] m_axis_tdata;
-  wire [31:0] m_axis_tdata;
-  wire [31:0] \m_axis_tdata$370 ;
+  output [63:0] m_axis_tdata;
+  wire [63:0] m_axis_tdata;
+  wire [63:0] \m_axis_tdata$371 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$373 ;
+  wire \m_axis_tlast$374 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$372 ;
+  wire \m_axis_tready$373 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$374 ;
+  wire \m_axis_tuser$375 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$371 ;
+  wire \m_axis_tvalid$372 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$425 ;
+  wire \negate$438 ;
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$588 ;
+  wire [63:0] \overflow$601 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -761,10 +774,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$586 ;
+  wire \read_done$599 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$392 ;
+  wire \read_start$393 ;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -773,81 +786,81 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$358 ;
+  wire [11:0] \s_axil_araddr$359 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$359 ;
+  wire [2:0] \s_axil_arprot$360 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$361 ;
+  wire \s_axil_arready$362 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$360 ;
+  wire \s_axil_arvalid$361 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$350 ;
+  wire [11:0] \s_axil_awaddr$351 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$351 ;
+  wire [2:0] \s_axil_awprot$352 ;
   output s_axil_awready;
   wire s_axil_awready;
-  wire \s_axil_awready$41 ;
+  wire \s_axil_awready$42 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$352 ;
+  wire \s_axil_awvalid$353 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$357 ;
+  wire \s_axil_bready$358 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$356 ;
+  wire [1:0] \s_axil_bresp$357 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
-  wire \s_axil_bvalid$43 ;
+  wire \s_axil_bvalid$44 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$362 ;
+  wire [31:0] \s_axil_rdata$363 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$365 ;
+  wire \s_axil_rready$366 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$363 ;
+  wire [1:0] \s_axil_rresp$364 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$364 ;
+  wire \s_axil_rvalid$365 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$353 ;
+  wire [31:0] \s_axil_wdata$354 ;
   output s_axil_wready;
   wire s_axil_wready;
-  wire \s_axil_wready$42 ;
+  wire \s_axil_wready$43 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$354 ;
+  wire [3:0] \s_axil_wstrb$355 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$355 ;
-  input [31:0] s_axis_tdata;
-  wire [31:0] s_axis_tdata;
-  wire [31:0] \s_axis_tdata$366 ;
+  wire \s_axil_wvalid$356 ;
+  input [63:0] s_axis_tdata;
+  wire [63:0] s_axis_tdata;
+  wire [63:0] \s_axis_tdata$367 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$368 ;
+  wire \s_axis_tlast$369 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$326 ;
+  wire \s_axis_tready$327 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$369 ;
+  wire [3:0] \s_axis_tuser$370 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$367 ;
+  wire \s_axis_tvalid$368 ;
   wire shift;
-  wire \shift$423 ;
+  wire \shift$436 ;
   wire short;
   wire start;
-  wire \start$390 ;
+  wire \start$391 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -859,7 +872,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire tdc_all_fired;
   wire tdc_capture;
   wire tdc_clear;
-  wire [6:0] tdc_code_now;
+  wire [3:0] tdc_code_now;
+  wire tdc_early;
   wire [15:0] tdc_start_delay_cycles;
   wire tdc_window_end;
   wire [7:0] threshold;
@@ -1044,17 +1058,17 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_in_en = \$13  | rst;
   assign \$14  = load_inputs | bypass_load;
   assign g_drv_en = \$14  | rst;
-  assign \$15  = start | \busy$338 ;
+  assign \$15  = start | \busy$339 ;
   assign \$16  = \$15  | write_busy_q;
   assign g_wr_en = \$16  | rst;
   assign \$17  = fail_valid | retry;
   assign \$18  = \$17  | pass_done;
   assign g_cnt_en = \$18  | rst;
-  assign \start$390  = read_start | \read_start$392 ;
+  assign \start$391  = read_start | \read_start$393 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
   assign data = short ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  } : { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
-  assign \flags$500  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign status_vmm_busy = \busy$607  | vector_valid;
+  assign \flags$513  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign status_vmm_busy = \busy$620  | vector_valid;
   assign \$19  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
   assign status_tdc_overflow_set = pass_done & \$19 ;
   assign \$20  = wv_fail_count_count + fail_cells;
@@ -1065,7 +1079,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   always @(posedge g_cnt_clk)
     wv_fail_count_count <= \$24 ;
   always @(posedge g_cnt_clk)
-    \$signal$599  <= \$25 ;
+    \$signal$612  <= \$25 ;
   always @(posedge g_cnt_clk)
     fail_mask <= \$26 ;
   always @(posedge g_cnt_clk)
@@ -1077,327 +1091,327 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .capture(capture),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$2352$0 (\$157 ),
-    .\port$2363$0 (\$158 ),
-    .\port$2374$0 (\$159 ),
-    .\port$2385$0 (\$160 ),
-    .\port$2396$0 (\$161 ),
-    .\port$2407$0 (\$162 ),
-    .\port$2418$0 (\$163 ),
-    .\port$2429$0 (\$164 ),
-    .\port$2440$0 (\$165 ),
-    .\port$2451$0 (\$166 ),
-    .\port$2462$0 (\$167 ),
-    .\port$2473$0 (\$168 ),
-    .\port$2484$0 (\$169 ),
-    .\port$2495$0 (\$170 ),
-    .\port$2506$0 (\$171 ),
-    .\port$2517$0 (\$172 ),
-    .\port$2528$0 (\$173 ),
-    .\port$2539$0 (\$174 ),
-    .\port$2550$0 (\$175 ),
-    .\port$2561$0 (\$176 ),
-    .\port$2572$0 (\$177 ),
-    .\port$2583$0 (\$178 ),
-    .\port$2594$0 (\$179 ),
-    .\port$2605$0 (\$180 ),
-    .\port$2616$0 (\$181 ),
-    .\port$2627$0 (\$182 ),
-    .\port$2638$0 (\$183 ),
-    .\port$2649$0 (\$184 ),
-    .\port$2660$0 (\$185 ),
-    .\port$2671$0 (\$186 ),
-    .\port$2682$0 (\$187 ),
-    .\port$2693$0 (\$188 ),
-    .\port$2704$0 (\$189 ),
-    .\port$2715$0 (\$190 ),
-    .\port$2726$0 (\$191 ),
-    .\port$2737$0 (\$192 ),
-    .\port$2748$0 (\$193 ),
-    .\port$2759$0 (\$194 ),
-    .\port$2770$0 (\$195 ),
-    .\port$2781$0 (\$196 ),
-    .\port$2792$0 (\$197 ),
-    .\port$2803$0 (\$198 ),
-    .\port$2814$0 (\$199 ),
-    .\port$2825$0 (\$200 ),
-    .\port$2836$0 (\$201 ),
-    .\port$2847$0 (\$202 ),
-    .\port$2858$0 (\$203 ),
-    .\port$2869$0 (\$204 ),
-    .\port$2880$0 (\$205 ),
-    .\port$2891$0 (\$206 ),
-    .\port$2902$0 (\$207 ),
-    .\port$2913$0 (\$208 ),
-    .\port$2924$0 (\$209 ),
-    .\port$2935$0 (\$210 ),
-    .\port$2946$0 (\$211 ),
-    .\port$2957$0 (\$212 ),
-    .\port$2968$0 (\$213 ),
-    .\port$2979$0 (\$214 ),
-    .\port$2990$0 (\$215 ),
-    .\port$3001$0 (\$216 ),
-    .\port$3012$0 (\$217 ),
-    .\port$3023$0 (\$218 ),
-    .\port$3034$0 (\$219 ),
-    .\port$3045$0 (\$220 ),
-    .\port$3057$0 (\$221 ),
-    .\port$3069$0 (\$222 ),
-    .\port$3081$0 (\$223 ),
-    .\port$3093$0 (\$224 ),
-    .\port$3105$0 (\$225 ),
-    .\port$3117$0 (\$226 ),
-    .\port$3129$0 (\$227 ),
-    .\port$3141$0 (\$228 ),
-    .\port$3153$0 (\$229 ),
-    .\port$3165$0 (\$230 ),
-    .\port$3177$0 (\$231 ),
-    .\port$3189$0 (\$232 ),
-    .\port$3201$0 (\$233 ),
-    .\port$3213$0 (\$234 ),
-    .\port$3225$0 (\$235 ),
-    .\port$3237$0 (\$236 ),
-    .\port$3249$0 (\$237 ),
-    .\port$3261$0 (\$238 ),
-    .\port$3273$0 (\$239 ),
-    .\port$3285$0 (\$240 ),
-    .\port$3297$0 (\$241 ),
-    .\port$3309$0 (\$242 ),
-    .\port$3321$0 (\$243 ),
-    .\port$3333$0 (\$244 ),
-    .\port$3345$0 (\$245 ),
-    .\port$3357$0 (\$246 ),
-    .\port$3369$0 (\$247 ),
-    .\port$3381$0 (\$248 ),
-    .\port$3393$0 (\$249 ),
-    .\port$3405$0 (\$250 ),
-    .\port$3417$0 (\$251 ),
-    .\port$3429$0 (\$252 ),
-    .\port$3441$0 (\$253 ),
-    .\port$3453$0 (\$254 ),
-    .\port$3465$0 (\$255 ),
-    .\port$3477$0 (\$256 ),
-    .\port$3489$0 (\$257 ),
-    .\port$3501$0 (\$258 ),
-    .\port$3513$0 (\$259 ),
-    .\port$3525$0 (\$260 ),
-    .\port$3537$0 (\$261 ),
-    .\port$3549$0 (\$262 ),
-    .\port$3561$0 (\$263 ),
-    .\port$3573$0 (\$264 ),
-    .\port$3585$0 (\$265 ),
-    .\port$3597$0 (\$266 ),
-    .\port$3609$0 (\$267 ),
-    .\port$3621$0 (\$268 ),
-    .\port$3633$0 (\$269 ),
-    .\port$3645$0 (\$270 ),
-    .\port$3657$0 (\$271 ),
-    .\port$3669$0 (\$272 ),
-    .\port$3681$0 (\$273 ),
-    .\port$3693$0 (\$274 ),
-    .\port$3705$0 (\$275 ),
-    .\port$3717$0 (\$276 ),
-    .\port$3729$0 (\$277 ),
-    .\port$3741$0 (\$278 ),
-    .\port$3753$0 (\$279 ),
-    .\port$3765$0 (\$280 ),
-    .\port$3777$0 (\$281 ),
-    .\port$3789$0 (\$282 ),
-    .\port$3801$0 (\$283 ),
-    .\port$3813$0 (\$284 ),
-    .\port$4086$0 (cal_offset0_offset),
-    .\port$4088$0 (cal_offset1_offset),
-    .\port$4090$0 (cal_offset2_offset),
-    .\port$4092$0 (cal_offset3_offset),
-    .\port$4094$0 (cal_offset4_offset),
-    .\port$4096$0 (cal_offset5_offset),
-    .\port$4098$0 (cal_offset6_offset),
-    .\port$4100$0 (cal_offset7_offset),
-    .\port$4102$0 (cal_offset8_offset),
-    .\port$4104$0 (cal_offset9_offset),
-    .\port$4106$0 (cal_offset10_offset),
-    .\port$4108$0 (cal_offset11_offset),
-    .\port$4110$0 (cal_offset12_offset),
-    .\port$4112$0 (cal_offset13_offset),
-    .\port$4114$0 (cal_offset14_offset),
-    .\port$4116$0 (cal_offset15_offset),
-    .\port$4118$0 (cal_offset16_offset),
-    .\port$4120$0 (cal_offset17_offset),
-    .\port$4122$0 (cal_offset18_offset),
-    .\port$4124$0 (cal_offset19_offset),
-    .\port$4126$0 (cal_offset20_offset),
-    .\port$4128$0 (cal_offset21_offset),
-    .\port$4130$0 (cal_offset22_offset),
-    .\port$4132$0 (cal_offset23_offset),
-    .\port$4134$0 (cal_offset24_offset),
-    .\port$4136$0 (cal_offset25_offset),
-    .\port$4138$0 (cal_offset26_offset),
-    .\port$4140$0 (cal_offset27_offset),
-    .\port$4142$0 (cal_offset28_offset),
-    .\port$4144$0 (cal_offset29_offset),
-    .\port$4146$0 (cal_offset30_offset),
-    .\port$4148$0 (cal_offset31_offset),
-    .\port$4150$0 (cal_offset32_offset),
-    .\port$4152$0 (cal_offset33_offset),
-    .\port$4154$0 (cal_offset34_offset),
-    .\port$4156$0 (cal_offset35_offset),
-    .\port$4158$0 (cal_offset36_offset),
-    .\port$4160$0 (cal_offset37_offset),
-    .\port$4162$0 (cal_offset38_offset),
-    .\port$4164$0 (cal_offset39_offset),
-    .\port$4166$0 (cal_offset40_offset),
-    .\port$4168$0 (cal_offset41_offset),
-    .\port$4170$0 (cal_offset42_offset),
-    .\port$4172$0 (cal_offset43_offset),
-    .\port$4174$0 (cal_offset44_offset),
-    .\port$4176$0 (cal_offset45_offset),
-    .\port$4178$0 (cal_offset46_offset),
-    .\port$4180$0 (cal_offset47_offset),
-    .\port$4182$0 (cal_offset48_offset),
-    .\port$4184$0 (cal_offset49_offset),
-    .\port$4186$0 (cal_offset50_offset),
-    .\port$4188$0 (cal_offset51_offset),
-    .\port$4190$0 (cal_offset52_offset),
-    .\port$4192$0 (cal_offset53_offset),
-    .\port$4194$0 (cal_offset54_offset),
-    .\port$4196$0 (cal_offset55_offset),
-    .\port$4198$0 (cal_offset56_offset),
-    .\port$4200$0 (cal_offset57_offset),
-    .\port$4202$0 (cal_offset58_offset),
-    .\port$4204$0 (cal_offset59_offset),
-    .\port$4206$0 (cal_offset60_offset),
-    .\port$4208$0 (cal_offset61_offset),
-    .\port$4210$0 (cal_offset62_offset),
-    .\port$4212$0 (cal_offset63_offset),
-    .\port$4214$0 (threshold0_value),
-    .\port$4216$0 (threshold1_value),
-    .\port$4218$0 (threshold2_value),
-    .\port$4220$0 (threshold3_value),
-    .\port$4222$0 (threshold4_value),
-    .\port$4224$0 (threshold5_value),
-    .\port$4226$0 (threshold6_value),
-    .\port$4228$0 (threshold7_value),
-    .\port$4230$0 (threshold8_value),
-    .\port$4232$0 (threshold9_value),
-    .\port$4234$0 (threshold10_value),
-    .\port$4236$0 (threshold11_value),
-    .\port$4238$0 (threshold12_value),
-    .\port$4240$0 (threshold13_value),
-    .\port$4242$0 (threshold14_value),
-    .\port$4244$0 (threshold15_value),
-    .\port$4246$0 (threshold16_value),
-    .\port$4248$0 (threshold17_value),
-    .\port$4250$0 (threshold18_value),
-    .\port$4252$0 (threshold19_value),
-    .\port$4254$0 (threshold20_value),
-    .\port$4256$0 (threshold21_value),
-    .\port$4258$0 (threshold22_value),
-    .\port$4260$0 (threshold23_value),
-    .\port$4262$0 (threshold24_value),
-    .\port$4264$0 (threshold25_value),
-    .\port$4266$0 (threshold26_value),
-    .\port$4268$0 (threshold27_value),
-    .\port$4270$0 (threshold28_value),
-    .\port$4272$0 (threshold29_value),
-    .\port$4274$0 (threshold30_value),
-    .\port$4276$0 (threshold31_value),
-    .\port$4278$0 (threshold32_value),
-    .\port$4280$0 (threshold33_value),
-    .\port$4282$0 (threshold34_value),
-    .\port$4284$0 (threshold35_value),
-    .\port$4286$0 (threshold36_value),
-    .\port$4288$0 (threshold37_value),
-    .\port$4290$0 (threshold38_value),
-    .\port$4292$0 (threshold39_value),
-    .\port$4294$0 (threshold40_value),
-    .\port$4296$0 (threshold41_value),
-    .\port$4298$0 (threshold42_value),
-    .\port$4300$0 (threshold43_value),
-    .\port$4302$0 (threshold44_value),
-    .\port$4304$0 (threshold45_value),
-    .\port$4306$0 (threshold46_value),
-    .\port$4308$0 (threshold47_value),
-    .\port$4310$0 (threshold48_value),
-    .\port$4312$0 (threshold49_value),
-    .\port$4314$0 (threshold50_value),
-    .\port$4316$0 (threshold51_value),
-    .\port$4318$0 (threshold52_value),
-    .\port$4320$0 (threshold53_value),
-    .\port$4322$0 (threshold54_value),
-    .\port$4324$0 (threshold55_value),
-    .\port$4326$0 (threshold56_value),
-    .\port$4328$0 (threshold57_value),
-    .\port$4330$0 (threshold58_value),
-    .\port$4332$0 (threshold59_value),
-    .\port$4334$0 (threshold60_value),
-    .\port$4336$0 (threshold61_value),
-    .\port$4338$0 (threshold62_value),
-    .\port$4340$0 (threshold63_value),
-    .\port$4804$0 (\$93 ),
-    .\port$4806$0 (\$94 ),
-    .\port$4808$0 (\$95 ),
-    .\port$4810$0 (\$96 ),
-    .\port$4812$0 (\$97 ),
-    .\port$4814$0 (\$98 ),
-    .\port$4816$0 (\$99 ),
-    .\port$4818$0 (\$100 ),
-    .\port$4820$0 (\$101 ),
-    .\port$4822$0 (\$102 ),
-    .\port$4824$0 (\$103 ),
-    .\port$4826$0 (\$104 ),
-    .\port$4828$0 (\$105 ),
-    .\port$4830$0 (\$106 ),
-    .\port$4832$0 (\$107 ),
-    .\port$4834$0 (\$108 ),
-    .\port$4836$0 (\$109 ),
-    .\port$4838$0 (\$110 ),
-    .\port$4840$0 (\$111 ),
-    .\port$4842$0 (\$112 ),
-    .\port$4844$0 (\$113 ),
-    .\port$4846$0 (\$114 ),
-    .\port$4848$0 (\$115 ),
-    .\port$4850$0 (\$116 ),
-    .\port$4852$0 (\$117 ),
-    .\port$4854$0 (\$118 ),
-    .\port$4856$0 (\$119 ),
-    .\port$4858$0 (\$120 ),
-    .\port$4860$0 (\$121 ),
-    .\port$4862$0 (\$122 ),
-    .\port$4864$0 (\$123 ),
-    .\port$4866$0 (\$124 ),
-    .\port$4868$0 (\$125 ),
-    .\port$4870$0 (\$126 ),
-    .\port$4872$0 (\$127 ),
-    .\port$4874$0 (\$128 ),
-    .\port$4876$0 (\$129 ),
-    .\port$4878$0 (\$130 ),
-    .\port$4880$0 (\$131 ),
-    .\port$4882$0 (\$132 ),
-    .\port$4884$0 (\$133 ),
-    .\port$4886$0 (\$134 ),
-    .\port$4888$0 (\$135 ),
-    .\port$4890$0 (\$136 ),
-    .\port$4892$0 (\$137 ),
-    .\port$4894$0 (\$138 ),
-    .\port$4896$0 (\$139 ),
-    .\port$4898$0 (\$140 ),
-    .\port$4900$0 (\$141 ),
-    .\port$4902$0 (\$142 ),
-    .\port$4904$0 (\$143 ),
-    .\port$4906$0 (\$144 ),
-    .\port$4908$0 (\$145 ),
-    .\port$4910$0 (\$146 ),
-    .\port$4912$0 (\$147 ),
-    .\port$4914$0 (\$148 ),
-    .\port$4916$0 (\$149 ),
-    .\port$4918$0 (\$150 ),
-    .\port$4920$0 (\$151 ),
-    .\port$4922$0 (\$152 ),
-    .\port$4924$0 (\$153 ),
-    .\port$4926$0 (\$154 ),
-    .\port$4928$0 (\$155 ),
-    .\port$4930$0 (\$156 ),
-    .\port$4959$2 (\$285 ),
+    .\port$3496$0 (\$157 ),
+    .\port$3507$0 (\$158 ),
+    .\port$3518$0 (\$159 ),
+    .\port$3529$0 (\$160 ),
+    .\port$3540$0 (\$161 ),
+    .\port$3551$0 (\$162 ),
+    .\port$3562$0 (\$163 ),
+    .\port$3573$0 (\$164 ),
+    .\port$3584$0 (\$165 ),
+    .\port$3595$0 (\$166 ),
+    .\port$3606$0 (\$167 ),
+    .\port$3617$0 (\$168 ),
+    .\port$3628$0 (\$169 ),
+    .\port$3639$0 (\$170 ),
+    .\port$3650$0 (\$171 ),
+    .\port$3661$0 (\$172 ),
+    .\port$3672$0 (\$173 ),
+    .\port$3683$0 (\$174 ),
+    .\port$3694$0 (\$175 ),
+    .\port$3705$0 (\$176 ),
+    .\port$3716$0 (\$177 ),
+    .\port$3727$0 (\$178 ),
+    .\port$3738$0 (\$179 ),
+    .\port$3749$0 (\$180 ),
+    .\port$3760$0 (\$181 ),
+    .\port$3771$0 (\$182 ),
+    .\port$3782$0 (\$183 ),
+    .\port$3793$0 (\$184 ),
+    .\port$3804$0 (\$185 ),
+    .\port$3815$0 (\$186 ),
+    .\port$3826$0 (\$187 ),
+    .\port$3837$0 (\$188 ),
+    .\port$3848$0 (\$189 ),
+    .\port$3859$0 (\$190 ),
+    .\port$3870$0 (\$191 ),
+    .\port$3881$0 (\$192 ),
+    .\port$3892$0 (\$193 ),
+    .\port$3903$0 (\$194 ),
+    .\port$3914$0 (\$195 ),
+    .\port$3925$0 (\$196 ),
+    .\port$3936$0 (\$197 ),
+    .\port$3947$0 (\$198 ),
+    .\port$3958$0 (\$199 ),
+    .\port$3969$0 (\$200 ),
+    .\port$3980$0 (\$201 ),
+    .\port$3991$0 (\$202 ),
+    .\port$4002$0 (\$203 ),
+    .\port$4013$0 (\$204 ),
+    .\port$4024$0 (\$205 ),
+    .\port$4035$0 (\$206 ),
+    .\port$4046$0 (\$207 ),
+    .\port$4057$0 (\$208 ),
+    .\port$4068$0 (\$209 ),
+    .\port$4079$0 (\$210 ),
+    .\port$4090$0 (\$211 ),
+    .\port$4101$0 (\$212 ),
+    .\port$4112$0 (\$213 ),
+    .\port$4123$0 (\$214 ),
+    .\port$4134$0 (\$215 ),
+    .\port$4145$0 (\$216 ),
+    .\port$4156$0 (\$217 ),
+    .\port$4167$0 (\$218 ),
+    .\port$4178$0 (\$219 ),
+    .\port$4189$0 (\$220 ),
+    .\port$4201$0 (\$221 ),
+    .\port$4213$0 (\$222 ),
+    .\port$4225$0 (\$223 ),
+    .\port$4237$0 (\$224 ),
+    .\port$4249$0 (\$225 ),
+    .\port$4261$0 (\$226 ),
+    .\port$4273$0 (\$227 ),
+    .\port$4285$0 (\$228 ),
+    .\port$4297$0 (\$229 ),
+    .\port$4309$0 (\$230 ),
+    .\port$4321$0 (\$231 ),
+    .\port$4333$0 (\$232 ),
+    .\port$4345$0 (\$233 ),
+    .\port$4357$0 (\$234 ),
+    .\port$4369$0 (\$235 ),
+    .\port$4381$0 (\$236 ),
+    .\port$4393$0 (\$237 ),
+    .\port$4405$0 (\$238 ),
+    .\port$4417$0 (\$239 ),
+    .\port$4429$0 (\$240 ),
+    .\port$4441$0 (\$241 ),
+    .\port$4453$0 (\$242 ),
+    .\port$4465$0 (\$243 ),
+    .\port$4477$0 (\$244 ),
+    .\port$4489$0 (\$245 ),
+    .\port$4501$0 (\$246 ),
+    .\port$4513$0 (\$247 ),
+    .\port$4525$0 (\$248 ),
+    .\port$4537$0 (\$249 ),
+    .\port$4549$0 (\$250 ),
+    .\port$4561$0 (\$251 ),
+    .\port$4573$0 (\$252 ),
+    .\port$4585$0 (\$253 ),
+    .\port$4597$0 (\$254 ),
+    .\port$4609$0 (\$255 ),
+    .\port$4621$0 (\$256 ),
+    .\port$4633$0 (\$257 ),
+    .\port$4645$0 (\$258 ),
+    .\port$4657$0 (\$259 ),
+    .\port$4669$0 (\$260 ),
+    .\port$4681$0 (\$261 ),
+    .\port$4693$0 (\$262 ),
+    .\port$4705$0 (\$263 ),
+    .\port$4717$0 (\$264 ),
+    .\port$4729$0 (\$265 ),
+    .\port$4741$0 (\$266 ),
+    .\port$4753$0 (\$267 ),
+    .\port$4765$0 (\$268 ),
+    .\port$4777$0 (\$269 ),
+    .\port$4789$0 (\$270 ),
+    .\port$4801$0 (\$271 ),
+    .\port$4813$0 (\$272 ),
+    .\port$4825$0 (\$273 ),
+    .\port$4837$0 (\$274 ),
+    .\port$4849$0 (\$275 ),
+    .\port$4861$0 (\$276 ),
+    .\port$4873$0 (\$277 ),
+    .\port$4885$0 (\$278 ),
+    .\port$4897$0 (\$279 ),
+    .\port$4909$0 (\$280 ),
+    .\port$4921$0 (\$281 ),
+    .\port$4933$0 (\$282 ),
+    .\port$4945$0 (\$283 ),
+    .\port$4957$0 (\$284 ),
+    .\port$5230$0 (cal_offset0_offset),
+    .\port$5232$0 (cal_offset1_offset),
+    .\port$5234$0 (cal_offset2_offset),
+    .\port$5236$0 (cal_offset3_offset),
+    .\port$5238$0 (cal_offset4_offset),
+    .\port$5240$0 (cal_offset5_offset),
+    .\port$5242$0 (cal_offset6_offset),
+    .\port$5244$0 (cal_offset7_offset),
+    .\port$5246$0 (cal_offset8_offset),
+    .\port$5248$0 (cal_offset9_offset),
+    .\port$5250$0 (cal_offset10_offset),
+    .\port$5252$0 (cal_offset11_offset),
+    .\port$5254$0 (cal_offset12_offset),
+    .\port$5256$0 (cal_offset13_offset),
+    .\port$5258$0 (cal_offset14_offset),
+    .\port$5260$0 (cal_offset15_offset),
+    .\port$5262$0 (cal_offset16_offset),
+    .\port$5264$0 (cal_offset17_offset),
+    .\port$5266$0 (cal_offset18_offset),
+    .\port$5268$0 (cal_offset19_offset),
+    .\port$5270$0 (cal_offset20_offset),
+    .\port$5272$0 (cal_offset21_offset),
+    .\port$5274$0 (cal_offset22_offset),
+    .\port$5276$0 (cal_offset23_offset),
+    .\port$5278$0 (cal_offset24_offset),
+    .\port$5280$0 (cal_offset25_offset),
+    .\port$5282$0 (cal_offset26_offset),
+    .\port$5284$0 (cal_offset27_offset),
+    .\port$5286$0 (cal_offset28_offset),
+    .\port$5288$0 (cal_offset29_offset),
+    .\port$5290$0 (cal_offset30_offset),
+    .\port$5292$0 (cal_offset31_offset),
+    .\port$5294$0 (cal_offset32_offset),
+    .\port$5296$0 (cal_offset33_offset),
+    .\port$5298$0 (cal_offset34_offset),
+    .\port$5300$0 (cal_offset35_offset),
+    .\port$5302$0 (cal_offset36_offset),
+    .\port$5304$0 (cal_offset37_offset),
+    .\port$5306$0 (cal_offset38_offset),
+    .\port$5308$0 (cal_offset39_offset),
+    .\port$5310$0 (cal_offset40_offset),
+    .\port$5312$0 (cal_offset41_offset),
+    .\port$5314$0 (cal_offset42_offset),
+    .\port$5316$0 (cal_offset43_offset),
+    .\port$5318$0 (cal_offset44_offset),
+    .\port$5320$0 (cal_offset45_offset),
+    .\port$5322$0 (cal_offset46_offset),
+    .\port$5324$0 (cal_offset47_offset),
+    .\port$5326$0 (cal_offset48_offset),
+    .\port$5328$0 (cal_offset49_offset),
+    .\port$5330$0 (cal_offset50_offset),
+    .\port$5332$0 (cal_offset51_offset),
+    .\port$5334$0 (cal_offset52_offset),
+    .\port$5336$0 (cal_offset53_offset),
+    .\port$5338$0 (cal_offset54_offset),
+    .\port$5340$0 (cal_offset55_offset),
+    .\port$5342$0 (cal_offset56_offset),
+    .\port$5344$0 (cal_offset57_offset),
+    .\port$5346$0 (cal_offset58_offset),
+    .\port$5348$0 (cal_offset59_offset),
+    .\port$5350$0 (cal_offset60_offset),
+    .\port$5352$0 (cal_offset61_offset),
+    .\port$5354$0 (cal_offset62_offset),
+    .\port$5356$0 (cal_offset63_offset),
+    .\port$5358$0 (threshold0_value),
+    .\port$5360$0 (threshold1_value),
+    .\port$5362$0 (threshold2_value),
+    .\port$5364$0 (threshold3_value),
+    .\port$5366$0 (threshold4_value),
+    .\port$5368$0 (threshold5_value),
+    .\port$5370$0 (threshold6_value),
+    .\port$5372$0 (threshold7_value),
+    .\port$5374$0 (threshold8_value),
+    .\port$5376$0 (threshold9_value),
+    .\port$5378$0 (threshold10_value),
+    .\port$5380$0 (threshold11_value),
+    .\port$5382$0 (threshold12_value),
+    .\port$5384$0 (threshold13_value),
+    .\port$5386$0 (threshold14_value),
+    .\port$5388$0 (threshold15_value),
+    .\port$5390$0 (threshold16_value),
+    .\port$5392$0 (threshold17_value),
+    .\port$5394$0 (threshold18_value),
+    .\port$5396$0 (threshold19_value),
+    .\port$5398$0 (threshold20_value),
+    .\port$5400$0 (threshold21_value),
+    .\port$5402$0 (threshold22_value),
+    .\port$5404$0 (threshold23_value),
+    .\port$5406$0 (threshold24_value),
+    .\port$5408$0 (threshold25_value),
+    .\port$5410$0 (threshold26_value),
+    .\port$5412$0 (threshold27_value),
+    .\port$5414$0 (threshold28_value),
+    .\port$5416$0 (threshold29_value),
+    .\port$5418$0 (threshold30_value),
+    .\port$5420$0 (threshold31_value),
+    .\port$5422$0 (threshold32_value),
+    .\port$5424$0 (threshold33_value),
+    .\port$5426$0 (threshold34_value),
+    .\port$5428$0 (threshold35_value),
+    .\port$5430$0 (threshold36_value),
+    .\port$5432$0 (threshold37_value),
+    .\port$5434$0 (threshold38_value),
+    .\port$5436$0 (threshold39_value),
+    .\port$5438$0 (threshold40_value),
+    .\port$5440$0 (threshold41_value),
+    .\port$5442$0 (threshold42_value),
+    .\port$5444$0 (threshold43_value),
+    .\port$5446$0 (threshold44_value),
+    .\port$5448$0 (threshold45_value),
+    .\port$5450$0 (threshold46_value),
+    .\port$5452$0 (threshold47_value),
+    .\port$5454$0 (threshold48_value),
+    .\port$5456$0 (threshold49_value),
+    .\port$5458$0 (threshold50_value),
+    .\port$5460$0 (threshold51_value),
+    .\port$5462$0 (threshold52_value),
+    .\port$5464$0 (threshold53_value),
+    .\port$5466$0 (threshold54_value),
+    .\port$5468$0 (threshold55_value),
+    .\port$5470$0 (threshold56_value),
+    .\port$5472$0 (threshold57_value),
+    .\port$5474$0 (threshold58_value),
+    .\port$5476$0 (threshold59_value),
+    .\port$5478$0 (threshold60_value),
+    .\port$5480$0 (threshold61_value),
+    .\port$5482$0 (threshold62_value),
+    .\port$5484$0 (threshold63_value),
+    .\port$5948$0 (\$93 ),
+    .\port$5950$0 (\$94 ),
+    .\port$5952$0 (\$95 ),
+    .\port$5954$0 (\$96 ),
+    .\port$5956$0 (\$97 ),
+    .\port$5958$0 (\$98 ),
+    .\port$5960$0 (\$99 ),
+    .\port$5962$0 (\$100 ),
+    .\port$5964$0 (\$101 ),
+    .\port$5966$0 (\$102 ),
+    .\port$5968$0 (\$103 ),
+    .\port$5970$0 (\$104 ),
+    .\port$5972$0 (\$105 ),
+    .\port$5974$0 (\$106 ),
+    .\port$5976$0 (\$107 ),
+    .\port$5978$0 (\$108 ),
+    .\port$5980$0 (\$109 ),
+    .\port$5982$0 (\$110 ),
+    .\port$5984$0 (\$111 ),
+    .\port$5986$0 (\$112 ),
+    .\port$5988$0 (\$113 ),
+    .\port$5990$0 (\$114 ),
+    .\port$5992$0 (\$115 ),
+    .\port$5994$0 (\$116 ),
+    .\port$5996$0 (\$117 ),
+    .\port$5998$0 (\$118 ),
+    .\port$6000$0 (\$119 ),
+    .\port$6002$0 (\$120 ),
+    .\port$6004$0 (\$121 ),
+    .\port$6006$0 (\$122 ),
+    .\port$6008$0 (\$123 ),
+    .\port$6010$0 (\$124 ),
+    .\port$6012$0 (\$125 ),
+    .\port$6014$0 (\$126 ),
+    .\port$6016$0 (\$127 ),
+    .\port$6018$0 (\$128 ),
+    .\port$6020$0 (\$129 ),
+    .\port$6022$0 (\$130 ),
+    .\port$6024$0 (\$131 ),
+    .\port$6026$0 (\$132 ),
+    .\port$6028$0 (\$133 ),
+    .\port$6030$0 (\$134 ),
+    .\port$6032$0 (\$135 ),
+    .\port$6034$0 (\$136 ),
+    .\port$6036$0 (\$137 ),
+    .\port$6038$0 (\$138 ),
+    .\port$6040$0 (\$139 ),
+    .\port$6042$0 (\$140 ),
+    .\port$6044$0 (\$141 ),
+    .\port$6046$0 (\$142 ),
+    .\port$6048$0 (\$143 ),
+    .\port$6050$0 (\$144 ),
+    .\port$6052$0 (\$145 ),
+    .\port$6054$0 (\$146 ),
+    .\port$6056$0 (\$147 ),
+    .\port$6058$0 (\$148 ),
+    .\port$6060$0 (\$149 ),
+    .\port$6062$0 (\$150 ),
+    .\port$6064$0 (\$151 ),
+    .\port$6066$0 (\$152 ),
+    .\port$6068$0 (\$153 ),
+    .\port$6070$0 (\$154 ),
+    .\port$6072$0 (\$155 ),
+    .\port$6074$0 (\$156 ),
+    .\port$6103$2 (\$285 ),
     .raw(raw)
   );
   mram_icg g_acc_icg (
@@ -1798,12 +1812,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
     .rst(rst),
-    .start(\start$390 ),
+    .start(\start$391 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(\capture$408 ),
+    .tdc_capture(\capture$409 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
+    .tdc_early(code_early),
     .tdc_window_end(window_end)
   );
   \mram_macro.regfile  regfile (
@@ -1873,14 +1888,22 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$338 ),
+    .ctrl_write_row_busy(\busy$339 ),
+    .fine_table0_value(fine_table0_value),
+    .fine_table1_value(fine_table1_value),
+    .fine_table2_value(fine_table2_value),
+    .fine_table3_value(fine_table3_value),
+    .fine_table4_value(fine_table4_value),
+    .fine_table5_value(fine_table5_value),
+    .fine_table6_value(fine_table6_value),
+    .fine_table7_value(fine_table7_value),
     .g_bus_clk(g_bus_clk),
     .g_bus_rst(rst),
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$4013$0 (\$signal$599 ),
-    .\port$4015$0 (fail_mask),
+    .\port$5141$0 (\$signal$612 ),
+    .\port$5143$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
@@ -1985,7 +2008,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
     .data(data),
-    .flags(\flags$500 ),
+    .flags(\flags$513 ),
     .g_ser_clk(g_ser_clk),
     .g_serd_clk(g_serd_clk),
     .g_serd_rst(rst),
@@ -1999,14 +2022,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$607 ),
+    .busy(\busy$620 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$4959$2 (\$285 ),
+    .\port$6103$2 (\$285 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -2014,16 +2037,18 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(\busy$338 )
+    .write_busy(\busy$339 )
   );
   \mram_macro.tdc  tdc (
     .all_fired(tdc_all_fired),
-    .capture(\capture$408 ),
+    .capture(\capture$409 ),
     .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
+    .code_early(code_early),
     .code_enable(code_enable),
     .code_now(code_now),
+    .fine(arr_fine),
     .g_tdc0_clk(g_tdc0_clk),
     .g_tdc10_clk(g_tdc10_clk),
     .g_tdc11_clk(g_tdc11_clk),
@@ -2088,134 +2113,142 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4676$0 (\$29 ),
-    .\port$4678$0 (\$30 ),
-    .\port$4680$0 (\$31 ),
-    .\port$4682$0 (\$32 ),
-    .\port$4684$0 (\$33 ),
-    .\port$4686$0 (\$34 ),
-    .\port$4688$0 (\$35 ),
-    .\port$4690$0 (\$36 ),
-    .\port$4692$0 (\$37 ),
-    .\port$4694$0 (\$38 ),
-    .\port$4696$0 (\$39 ),
-    .\port$4698$0 (\$40 ),
-    .\port$4700$0 (\$41 ),
-    .\port$4702$0 (\$42 ),
-    .\port$4704$0 (\$43 ),
-    .\port$4706$0 (\$44 ),
-    .\port$4708$0 (\$45 ),
-    .\port$4710$0 (\$46 ),
-    .\port$4712$0 (\$47 ),
-    .\port$4714$0 (\$48 ),
-    .\port$4716$0 (\$49 ),
-    .\port$4718$0 (\$50 ),
-    .\port$4720$0 (\$51 ),
-    .\port$4722$0 (\$52 ),
-    .\port$4724$0 (\$53 ),
-    .\port$4726$0 (\$54 ),
-    .\port$4728$0 (\$55 ),
-    .\port$4730$0 (\$56 ),
-    .\port$4732$0 (\$57 ),
-    .\port$4734$0 (\$58 ),
-    .\port$4736$0 (\$59 ),
-    .\port$4738$0 (\$60 ),
-    .\port$4740$0 (\$61 ),
-    .\port$4742$0 (\$62 ),
-    .\port$4744$0 (\$63 ),
-    .\port$4746$0 (\$64 ),
-    .\port$4748$0 (\$65 ),
-    .\port$4750$0 (\$66 ),
-    .\port$4752$0 (\$67 ),
-    .\port$4754$0 (\$68 ),
-    .\port$4756$0 (\$69 ),
-    .\port$4758$0 (\$70 ),
-    .\port$4760$0 (\$71 ),
-    .\port$4762$0 (\$72 ),
-    .\port$4764$0 (\$73 ),
-    .\port$4766$0 (\$74 ),
-    .\port$4768$0 (\$75 ),
-    .\port$4770$0 (\$76 ),
-    .\port$4772$0 (\$77 ),
-    .\port$4774$0 (\$78 ),
-    .\port$4776$0 (\$79 ),
-    .\port$4778$0 (\$80 ),
-    .\port$4780$0 (\$81 ),
-    .\port$4782$0 (\$82 ),
-    .\port$4784$0 (\$83 ),
-    .\port$4786$0 (\$84 ),
-    .\port$4788$0 (\$85 ),
-    .\port$4790$0 (\$86 ),
-    .\port$4792$0 (\$87 ),
-    .\port$4794$0 (\$88 ),
-    .\port$4796$0 (\$89 ),
-    .\port$4798$0 (\$90 ),
-    .\port$4800$0 (\$91 ),
-    .\port$4802$0 (\$92 ),
-    .\port$4804$0 (\$93 ),
-    .\port$4806$0 (\$94 ),
-    .\port$4808$0 (\$95 ),
-    .\port$4810$0 (\$96 ),
-    .\port$4812$0 (\$97 ),
-    .\port$4814$0 (\$98 ),
-    .\port$4816$0 (\$99 ),
-    .\port$4818$0 (\$100 ),
-    .\port$4820$0 (\$101 ),
-    .\port$4822$0 (\$102 ),
-    .\port$4824$0 (\$103 ),
-    .\port$4826$0 (\$104 ),
-    .\port$4828$0 (\$105 ),
-    .\port$4830$0 (\$106 ),
-    .\port$4832$0 (\$107 ),
-    .\port$4834$0 (\$108 ),
-    .\port$4836$0 (\$109 ),
-    .\port$4838$0 (\$110 ),
-    .\port$4840$0 (\$111 ),
-    .\port$4842$0 (\$112 ),
-    .\port$4844$0 (\$113 ),
-    .\port$4846$0 (\$114 ),
-    .\port$4848$0 (\$115 ),
-    .\port$4850$0 (\$116 ),
-    .\port$4852$0 (\$117 ),
-    .\port$4854$0 (\$118 ),
-    .\port$4856$0 (\$119 ),
-    .\port$4858$0 (\$120 ),
-    .\port$4860$0 (\$121 ),
-    .\port$4862$0 (\$122 ),
-    .\port$4864$0 (\$123 ),
-    .\port$4866$0 (\$124 ),
-    .\port$4868$0 (\$125 ),
-    .\port$4870$0 (\$126 ),
-    .\port$4872$0 (\$127 ),
-    .\port$4874$0 (\$128 ),
-    .\port$4876$0 (\$129 ),
-    .\port$4878$0 (\$130 ),
-    .\port$4880$0 (\$131 ),
-    .\port$4882$0 (\$132 ),
-    .\port$4884$0 (\$133 ),
-    .\port$4886$0 (\$134 ),
-    .\port$4888$0 (\$135 ),
-    .\port$4890$0 (\$136 ),
-    .\port$4892$0 (\$137 ),
-    .\port$4894$0 (\$138 ),
-    .\port$4896$0 (\$139 ),
-    .\port$4898$0 (\$140 ),
-    .\port$4900$0 (\$141 ),
-    .\port$4902$0 (\$142 ),
-    .\port$4904$0 (\$143 ),
-    .\port$4906$0 (\$144 ),
-    .\port$4908$0 (\$145 ),
-    .\port$4910$0 (\$146 ),
-    .\port$4912$0 (\$147 ),
-    .\port$4914$0 (\$148 ),
-    .\port$4916$0 (\$149 ),
-    .\port$4918$0 (\$150 ),
-    .\port$4920$0 (\$151 ),
-    .\port$4922$0 (\$152 ),
-    .\port$4924$0 (\$153 ),
-    .\port$4926$0 (\$154 ),
-    .\port$4928$0 (\$155 ),
-    .\port$4930$0 (\$156 ),
+    .\port$5214$0 (fine_table0_value),
+    .\port$5216$0 (fine_table1_value),
+    .\port$5218$0 (fine_table2_value),
+    .\port$5220$0 (fine_table3_value),
+    .\port$5222$0 (fine_table4_value),
+    .\port$5224$0 (fine_table5_value),
+    .\port$5226$0 (fine_table6_value),
+    .\port$5228$0 (fine_table7_value),
+    .\port$5820$0 (\$29 ),
+    .\port$5822$0 (\$30 ),
+    .\port$5824$0 (\$31 ),
+    .\port$5826$0 (\$32 ),
+    .\port$5828$0 (\$33 ),
+    .\port$5830$0 (\$34 ),
+    .\port$5832$0 (\$35 ),
+    .\port$5834$0 (\$36 ),
+    .\port$5836$0 (\$37 ),
+    .\port$5838$0 (\$38 ),
+    .\port$5840$0 (\$39 ),
+    .\port$5842$0 (\$40 ),
+    .\port$5844$0 (\$41 ),
+    .\port$5846$0 (\$42 ),
+    .\port$5848$0 (\$43 ),
+    .\port$5850$0 (\$44 ),
+    .\port$5852$0 (\$45 ),
+    .\port$5854$0 (\$46 ),
+    .\port$5856$0 (\$47 ),
+    .\port$5858$0 (\$48 ),
+    .\port$5860$0 (\$49 ),
+    .\port$5862$0 (\$50 ),
+    .\port$5864$0 (\$51 ),
+    .\port$5866$0 (\$52 ),
+    .\port$5868$0 (\$53 ),
+    .\port$5870$0 (\$54 ),
+    .\port$5872$0 (\$55 ),
+    .\port$5874$0 (\$56 ),
+    .\port$5876$0 (\$57 ),
+    .\port$5878$0 (\$58 ),
+    .\port$5880$0 (\$59 ),
+    .\port$5882$0 (\$60 ),
+    .\port$5884$0 (\$61 ),
+    .\port$5886$0 (\$62 ),
+    .\port$5888$0 (\$63 ),
+    .\port$5890$0 (\$64 ),
+    .\port$5892$0 (\$65 ),
+    .\port$5894$0 (\$66 ),
+    .\port$5896$0 (\$67 ),
+    .\port$5898$0 (\$68 ),
+    .\port$5900$0 (\$69 ),
+    .\port$5902$0 (\$70 ),
+    .\port$5904$0 (\$71 ),
+    .\port$5906$0 (\$72 ),
+    .\port$5908$0 (\$73 ),
+    .\port$5910$0 (\$74 ),
+    .\port$5912$0 (\$75 ),
+    .\port$5914$0 (\$76 ),
+    .\port$5916$0 (\$77 ),
+    .\port$5918$0 (\$78 ),
+    .\port$5920$0 (\$79 ),
+    .\port$5922$0 (\$80 ),
+    .\port$5924$0 (\$81 ),
+    .\port$5926$0 (\$82 ),
+    .\port$5928$0 (\$83 ),
+    .\port$5930$0 (\$84 ),
+    .\port$5932$0 (\$85 ),
+    .\port$5934$0 (\$86 ),
+    .\port$5936$0 (\$87 ),
+    .\port$5938$0 (\$88 ),
+    .\port$5940$0 (\$89 ),
+    .\port$5942$0 (\$90 ),
+    .\port$5944$0 (\$91 ),
+    .\port$5946$0 (\$92 ),
+    .\port$5948$0 (\$93 ),
+    .\port$5950$0 (\$94 ),
+    .\port$5952$0 (\$95 ),
+    .\port$5954$0 (\$96 ),
+    .\port$5956$0 (\$97 ),
+    .\port$5958$0 (\$98 ),
+    .\port$5960$0 (\$99 ),
+    .\port$5962$0 (\$100 ),
+    .\port$5964$0 (\$101 ),
+    .\port$5966$0 (\$102 ),
+    .\port$5968$0 (\$103 ),
+    .\port$5970$0 (\$104 ),
+    .\port$5972$0 (\$105 ),
+    .\port$5974$0 (\$106 ),
+    .\port$5976$0 (\$107 ),
+    .\port$5978$0 (\$108 ),
+    .\port$5980$0 (\$109 ),
+    .\port$5982$0 (\$110 ),
+    .\port$5984$0 (\$111 ),
+    .\port$5986$0 (\$112 ),
+    .\port$5988$0 (\$113 ),
+    .\port$5990$0 (\$114 ),
+    .\port$5992$0 (\$115 ),
+    .\port$5994$0 (\$116 ),
+    .\port$5996$0 (\$117 ),
+    .\port$5998$0 (\$118 ),
+    .\port$6000$0 (\$119 ),
+    .\port$6002$0 (\$120 ),
+    .\port$6004$0 (\$121 ),
+    .\port$6006$0 (\$122 ),
+    .\port$6008$0 (\$123 ),
+    .\port$6010$0 (\$124 ),
+    .\port$6012$0 (\$125 ),
+    .\port$6014$0 (\$126 ),
+    .\port$6016$0 (\$127 ),
+    .\port$6018$0 (\$128 ),
+    .\port$6020$0 (\$129 ),
+    .\port$6022$0 (\$130 ),
+    .\port$6024$0 (\$131 ),
+    .\port$6026$0 (\$132 ),
+    .\port$6028$0 (\$133 ),
+    .\port$6030$0 (\$134 ),
+    .\port$6032$0 (\$135 ),
+    .\port$6034$0 (\$136 ),
+    .\port$6036$0 (\$137 ),
+    .\port$6038$0 (\$138 ),
+    .\port$6040$0 (\$139 ),
+    .\port$6042$0 (\$140 ),
+    .\port$6044$0 (\$141 ),
+    .\port$6046$0 (\$142 ),
+    .\port$6048$0 (\$143 ),
+    .\port$6050$0 (\$144 ),
+    .\port$6052$0 (\$145 ),
+    .\port$6054$0 (\$146 ),
+    .\port$6056$0 (\$147 ),
+    .\port$6058$0 (\$148 ),
+    .\port$6060$0 (\$149 ),
+    .\port$6062$0 (\$150 ),
+    .\port$6064$0 (\$151 ),
+    .\port$6066$0 (\$152 ),
+    .\port$6068$0 (\$153 ),
+    .\port$6070$0 (\$154 ),
+    .\port$6072$0 (\$155 ),
+    .\port$6074$0 (\$156 ),
     .rst(rst),
     .window_end(window_end)
   );
@@ -2225,151 +2258,151 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$338 ),
+    .busy(\busy$339 ),
     .bypass_l(raw_bypass_l),
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$615 ),
+    .fail_mask(\fail_mask$628 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$4082$0 (weight_data0_bits),
-    .\port$4084$0 (weight_data1_bits),
-    .\port$4676$0 (\$29 ),
-    .\port$4678$0 (\$30 ),
-    .\port$4680$0 (\$31 ),
-    .\port$4682$0 (\$32 ),
-    .\port$4684$0 (\$33 ),
-    .\port$4686$0 (\$34 ),
-    .\port$4688$0 (\$35 ),
-    .\port$4690$0 (\$36 ),
-    .\port$4692$0 (\$37 ),
-    .\port$4694$0 (\$38 ),
-    .\port$4696$0 (\$39 ),
-    .\port$4698$0 (\$40 ),
-    .\port$4700$0 (\$41 ),
-    .\port$4702$0 (\$42 ),
-    .\port$4704$0 (\$43 ),
-    .\port$4706$0 (\$44 ),
-    .\port$4708$0 (\$45 ),
-    .\port$4710$0 (\$46 ),
-    .\port$4712$0 (\$47 ),
-    .\port$4714$0 (\$48 ),
-    .\port$4716$0 (\$49 ),
-    .\port$4718$0 (\$50 ),
-    .\port$4720$0 (\$51 ),
-    .\port$4722$0 (\$52 ),
-    .\port$4724$0 (\$53 ),
-    .\port$4726$0 (\$54 ),
-    .\port$4728$0 (\$55 ),
-    .\port$4730$0 (\$56 ),
-    .\port$4732$0 (\$57 ),
-    .\port$4734$0 (\$58 ),
-    .\port$4736$0 (\$59 ),
-    .\port$4738$0 (\$60 ),
-    .\port$4740$0 (\$61 ),
-    .\port$4742$0 (\$62 ),
-    .\port$4744$0 (\$63 ),
-    .\port$4746$0 (\$64 ),
-    .\port$4748$0 (\$65 ),
-    .\port$4750$0 (\$66 ),
-    .\port$4752$0 (\$67 ),
-    .\port$4754$0 (\$68 ),
-    .\port$4756$0 (\$69 ),
-    .\port$4758$0 (\$70 ),
-    .\port$4760$0 (\$71 ),
-    .\port$4762$0 (\$72 ),
-    .\port$4764$0 (\$73 ),
-    .\port$4766$0 (\$74 ),
-    .\port$4768$0 (\$75 ),
-    .\port$4770$0 (\$76 ),
-    .\port$4772$0 (\$77 ),
-    .\port$4774$0 (\$78 ),
-    .\port$4776$0 (\$79 ),
-    .\port$4778$0 (\$80 ),
-    .\port$4780$0 (\$81 ),
-    .\port$4782$0 (\$82 ),
-    .\port$4784$0 (\$83 ),
-    .\port$4786$0 (\$84 ),
-    .\port$4788$0 (\$85 ),
-    .\port$4790$0 (\$86 ),
-    .\port$4792$0 (\$87 ),
-    .\port$4794$0 (\$88 ),
-    .\port$4796$0 (\$89 ),
-    .\port$4798$0 (\$90 ),
-    .\port$4800$0 (\$91 ),
-    .\port$4802$0 (\$92 ),
-    .\port$4804$0 (\$93 ),
-    .\port$4806$0 (\$94 ),
-    .\port$4808$0 (\$95 ),
-    .\port$4810$0 (\$96 ),
-    .\port$4812$0 (\$97 ),
-    .\port$4814$0 (\$98 ),
-    .\port$4816$0 (\$99 ),
-    .\port$4818$0 (\$100 ),
-    .\port$4820$0 (\$101 ),
-    .\port$4822$0 (\$102 ),
-    .\port$4824$0 (\$103 ),
-    .\port$4826$0 (\$104 ),
-    .\port$4828$0 (\$105 ),
-    .\port$4830$0 (\$106 ),
-    .\port$4832$0 (\$107 ),
-    .\port$4834$0 (\$108 ),
-    .\port$4836$0 (\$109 ),
-    .\port$4838$0 (\$110 ),
-    .\port$4840$0 (\$111 ),
-    .\port$4842$0 (\$112 ),
-    .\port$4844$0 (\$113 ),
-    .\port$4846$0 (\$114 ),
-    .\port$4848$0 (\$115 ),
-    .\port$4850$0 (\$116 ),
-    .\port$4852$0 (\$117 ),
-    .\port$4854$0 (\$118 ),
-    .\port$4856$0 (\$119 ),
-    .\port$4858$0 (\$120 ),
-    .\port$4860$0 (\$121 ),
-    .\port$4862$0 (\$122 ),
-    .\port$4864$0 (\$123 ),
-    .\port$4866$0 (\$124 ),
-    .\port$4868$0 (\$125 ),
-    .\port$4870$0 (\$126 ),
-    .\port$4872$0 (\$127 ),
-    .\port$4874$0 (\$128 ),
-    .\port$4876$0 (\$129 ),
-    .\port$4878$0 (\$130 ),
-    .\port$4880$0 (\$131 ),
-    .\port$4882$0 (\$132 ),
-    .\port$4884$0 (\$133 ),
-    .\port$4886$0 (\$134 ),
-    .\port$4888$0 (\$135 ),
-    .\port$4890$0 (\$136 ),
-    .\port$4892$0 (\$137 ),
-    .\port$4894$0 (\$138 ),
-    .\port$4896$0 (\$139 ),
-    .\port$4898$0 (\$140 ),
-    .\port$4900$0 (\$141 ),
-    .\port$4902$0 (\$142 ),
-    .\port$4904$0 (\$143 ),
-    .\port$4906$0 (\$144 ),
-    .\port$4908$0 (\$145 ),
-    .\port$4910$0 (\$146 ),
-    .\port$4912$0 (\$147 ),
-    .\port$4914$0 (\$148 ),
-    .\port$4916$0 (\$149 ),
-    .\port$4918$0 (\$150 ),
-    .\port$4920$0 (\$151 ),
-    .\port$4922$0 (\$152 ),
-    .\port$4924$0 (\$153 ),
-    .\port$4926$0 (\$154 ),
-    .\port$4928$0 (\$155 ),
-    .\port$4930$0 (\$156 ),
+    .\port$5210$0 (weight_data0_bits),
+    .\port$5212$0 (weight_data1_bits),
+    .\port$5820$0 (\$29 ),
+    .\port$5822$0 (\$30 ),
+    .\port$5824$0 (\$31 ),
+    .\port$5826$0 (\$32 ),
+    .\port$5828$0 (\$33 ),
+    .\port$5830$0 (\$34 ),
+    .\port$5832$0 (\$35 ),
+    .\port$5834$0 (\$36 ),
+    .\port$5836$0 (\$37 ),
+    .\port$5838$0 (\$38 ),
+    .\port$5840$0 (\$39 ),
+    .\port$5842$0 (\$40 ),
+    .\port$5844$0 (\$41 ),
+    .\port$5846$0 (\$42 ),
+    .\port$5848$0 (\$43 ),
+    .\port$5850$0 (\$44 ),
+    .\port$5852$0 (\$45 ),
+    .\port$5854$0 (\$46 ),
+    .\port$5856$0 (\$47 ),
+    .\port$5858$0 (\$48 ),
+    .\port$5860$0 (\$49 ),
+    .\port$5862$0 (\$50 ),
+    .\port$5864$0 (\$51 ),
+    .\port$5866$0 (\$52 ),
+    .\port$5868$0 (\$53 ),
+    .\port$5870$0 (\$54 ),
+    .\port$5872$0 (\$55 ),
+    .\port$5874$0 (\$56 ),
+    .\port$5876$0 (\$57 ),
+    .\port$5878$0 (\$58 ),
+    .\port$5880$0 (\$59 ),
+    .\port$5882$0 (\$60 ),
+    .\port$5884$0 (\$61 ),
+    .\port$5886$0 (\$62 ),
+    .\port$5888$0 (\$63 ),
+    .\port$5890$0 (\$64 ),
+    .\port$5892$0 (\$65 ),
+    .\port$5894$0 (\$66 ),
+    .\port$5896$0 (\$67 ),
+    .\port$5898$0 (\$68 ),
+    .\port$5900$0 (\$69 ),
+    .\port$5902$0 (\$70 ),
+    .\port$5904$0 (\$71 ),
+    .\port$5906$0 (\$72 ),
+    .\port$5908$0 (\$73 ),
+    .\port$5910$0 (\$74 ),
+    .\port$5912$0 (\$75 ),
+    .\port$5914$0 (\$76 ),
+    .\port$5916$0 (\$77 ),
+    .\port$5918$0 (\$78 ),
+    .\port$5920$0 (\$79 ),
+    .\port$5922$0 (\$80 ),
+    .\port$5924$0 (\$81 ),
+    .\port$5926$0 (\$82 ),
+    .\port$5928$0 (\$83 ),
+    .\port$5930$0 (\$84 ),
+    .\port$5932$0 (\$85 ),
+    .\port$5934$0 (\$86 ),
+    .\port$5936$0 (\$87 ),
+    .\port$5938$0 (\$88 ),
+    .\port$5940$0 (\$89 ),
+    .\port$5942$0 (\$90 ),
+    .\port$5944$0 (\$91 ),
+    .\port$5946$0 (\$92 ),
+    .\port$5948$0 (\$93 ),
+    .\port$5950$0 (\$94 ),
+    .\port$5952$0 (\$95 ),
+    .\port$5954$0 (\$96 ),
+    .\port$5956$0 (\$97 ),
+    .\port$5958$0 (\$98 ),
+    .\port$5960$0 (\$99 ),
+    .\port$5962$0 (\$100 ),
+    .\port$5964$0 (\$101 ),
+    .\port$5966$0 (\$102 ),
+    .\port$5968$0 (\$103 ),
+    .\port$5970$0 (\$104 ),
+    .\port$5972$0 (\$105 ),
+    .\port$5974$0 (\$106 ),
+    .\port$5976$0 (\$107 ),
+    .\port$5978$0 (\$108 ),
+    .\port$5980$0 (\$109 ),
+    .\port$5982$0 (\$110 ),
+    .\port$5984$0 (\$111 ),
+    .\port$5986$0 (\$112 ),
+    .\port$5988$0 (\$113 ),
+    .\port$5990$0 (\$114 ),
+    .\port$5992$0 (\$115 ),
+    .\port$5994$0 (\$116 ),
+    .\port$5996$0 (\$117 ),
+    .\port$5998$0 (\$118 ),
+    .\port$6000$0 (\$119 ),
+    .\port$6002$0 (\$120 ),
+    .\port$6004$0 (\$121 ),
+    .\port$6006$0 (\$122 ),
+    .\port$6008$0 (\$123 ),
+    .\port$6010$0 (\$124 ),
+    .\port$6012$0 (\$125 ),
+    .\port$6014$0 (\$126 ),
+    .\port$6016$0 (\$127 ),
+    .\port$6018$0 (\$128 ),
+    .\port$6020$0 (\$129 ),
+    .\port$6022$0 (\$130 ),
+    .\port$6024$0 (\$131 ),
+    .\port$6026$0 (\$132 ),
+    .\port$6028$0 (\$133 ),
+    .\port$6030$0 (\$134 ),
+    .\port$6032$0 (\$135 ),
+    .\port$6034$0 (\$136 ),
+    .\port$6036$0 (\$137 ),
+    .\port$6038$0 (\$138 ),
+    .\port$6040$0 (\$139 ),
+    .\port$6042$0 (\$140 ),
+    .\port$6044$0 (\$141 ),
+    .\port$6046$0 (\$142 ),
+    .\port$6048$0 (\$143 ),
+    .\port$6050$0 (\$144 ),
+    .\port$6052$0 (\$145 ),
+    .\port$6054$0 (\$146 ),
+    .\port$6056$0 (\$147 ),
+    .\port$6058$0 (\$148 ),
+    .\port$6060$0 (\$149 ),
+    .\port$6062$0 (\$150 ),
+    .\port$6064$0 (\$151 ),
+    .\port$6066$0 (\$152 ),
+    .\port$6068$0 (\$153 ),
+    .\port$6070$0 (\$154 ),
+    .\port$6072$0 (\$155 ),
+    .\port$6074$0 (\$156 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$392 ),
+    .read_start(\read_start$393 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .start(start),
@@ -2379,7 +2412,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$23  = \busy$338 ;
+    \$23  = \busy$339 ;
     if (rst) begin
       \$23  = 1'h0;
     end
@@ -2396,7 +2429,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$25  = \$signal$599 ;
+    \$25  = \$signal$612 ;
     if (fail_valid) begin
       \$25  = fail_row;
     end
@@ -2408,7 +2441,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$26  = fail_mask;
     if (fail_valid) begin
-      \$26  = \fail_mask$615 ;
+      \$26  = \fail_mask$628 ;
     end
     if (rst) begin
       \$26  = 64'h0000000000000000;
@@ -2434,9 +2467,9 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
       \$28  = 32'd0;
     end
   end
-  assign \s_axil_awready$41  = s_axil_awready;
-  assign \s_axil_wready$42  = s_axil_wready;
-  assign \s_axil_bvalid$43  = s_axil_bvalid;
+  assign \s_axil_awready$42  = s_axil_awready;
+  assign \s_axil_wready$43  = s_axil_wready;
+  assign \s_axil_bvalid$44  = s_axil_bvalid;
   assign g_regs_rst = rst;
   assign g_regs_gclk = g_regs_clk;
   assign g_bus_rst = rst;
@@ -2576,7 +2609,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_ser_gclk = g_ser_clk;
   assign g_serd_rst = rst;
   assign g_serd_gclk = g_serd_clk;
-  assign \s_axis_tready$326  = s_axis_tready;
+  assign \s_axis_tready$327  = s_axis_tready;
   assign g_in_rst = rst;
   assign g_in_gclk = g_in_clk;
   assign g_drv_rst = rst;
@@ -2585,31 +2618,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_wr_gclk = g_wr_clk;
   assign g_cnt_rst = rst;
   assign g_cnt_gclk = g_cnt_clk;
-  assign \s_axil_awaddr$350  = s_axil_awaddr;
-  assign \s_axil_awprot$351  = s_axil_awprot;
-  assign \s_axil_awvalid$352  = s_axil_awvalid;
-  assign \s_axil_wdata$353  = s_axil_wdata;
-  assign \s_axil_wstrb$354  = s_axil_wstrb;
-  assign \s_axil_wvalid$355  = s_axil_wvalid;
-  assign \s_axil_bresp$356  = s_axil_bresp;
-  assign \s_axil_bready$357  = s_axil_bready;
-  assign \s_axil_araddr$358  = s_axil_araddr;
-  assign \s_axil_arprot$359  = s_axil_arprot;
-  assign \s_axil_arvalid$360  = s_axil_arvalid;
-  assign \s_axil_arready$361  = s_axil_arready;
-  assign \s_axil_rdata$362  = s_axil_rdata;
-  assign \s_axil_rresp$363  = s_axil_rresp;
-  assign \s_axil_rvalid$364  = s_axil_rvalid;
-  assign \s_axil_rready$365  = s_axil_rready;
-  assign \s_axis_tdata$366  = s_axis_tdata;
-  assign \s_axis_tvalid$367  = s_axis_tvalid;
-  assign \s_axis_tlast$368  = s_axis_tlast;
-  assign \s_axis_tuser$369  = s_axis_tuser;
-  assign \m_axis_tdata$370  = m_axis_tdata;
-  assign \m_axis_tvalid$371  = m_axis_tvalid;
-  assign \m_axis_tready$372  = m_axis_tready;
-  assign \m_axis_tlast$373  = m_axis_tlast;
-  assign \m_axis_tuser$374  = m_axis_tuser;
+  assign \s_axil_awaddr$351  = s_axil_awaddr;
+  assign \s_axil_awprot$352  = s_axil_awprot;
+  assign \s_axil_awvalid$353  = s_axil_awvalid;
+  assign \s_axil_wdata$354  = s_axil_wdata;
+  assign \s_axil_wstrb$355  = s_axil_wstrb;
+  assign \s_axil_wvalid$356  = s_axil_wvalid;
+  assign \s_axil_bresp$357  = s_axil_bresp;
+  assign \s_axil_bready$358  = s_axil_bready;
+  assign \s_axil_araddr$359  = s_axil_araddr;
+  assign \s_axil_arprot$360  = s_axil_arprot;
+  assign \s_axil_arvalid$361  = s_axil_arvalid;
+  assign \s_axil_arready$362  = s_axil_arready;
+  assign \s_axil_rdata$363  = s_axil_rdata;
+  assign \s_axil_rresp$364  = s_axil_rresp;
+  assign \s_axil_rvalid$365  = s_axil_rvalid;
+  assign \s_axil_rready$366  = s_axil_rready;
+  assign \s_axis_tdata$367  = s_axis_tdata;
+  assign \s_axis_tvalid$368  = s_axis_tvalid;
+  assign \s_axis_tlast$369  = s_axis_tlast;
+  assign \s_axis_tuser$370  = s_axis_tuser;
+  assign \m_axis_tdata$371  = m_axis_tdata;
+  assign \m_axis_tvalid$372  = m_axis_tvalid;
+  assign \m_axis_tready$373  = m_axis_tready;
+  assign \m_axis_tlast$374  = m_axis_tlast;
+  assign \m_axis_tuser$375  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
@@ -2618,63 +2651,66 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$388  = arr_bypass_l;
-  assign \arr_bypass_r$389  = arr_bypass_r;
+  assign \arr_bypass_l$389  = arr_bypass_l;
+  assign \arr_bypass_r$390  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$403  = arr_pre;
-  assign \arr_eval$404  = arr_eval;
+  assign \arr_pre$404  = arr_pre;
+  assign \arr_eval$405  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = \capture$408 ;
+  assign tdc_capture = \capture$409 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
   assign trim_busy = 1'h0;
+  assign fine = arr_fine;
+  assign tdc_early = code_early;
+  assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
   assign codes = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \codes$418  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \capture$419  = capture;
-  assign \accumulate$421  = accumulate;
+  assign \codes$431  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \capture$432  = capture;
+  assign \accumulate$434  = accumulate;
   assign shift = \$285 [0];
-  assign \shift$423  = \$285 [0];
+  assign \shift$436  = \$285 [0];
   assign negate = \$285 [1];
-  assign \negate$425  = \$285 [1];
+  assign \negate$438  = \$285 [1];
   assign mode_raw_codes = raw;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
-  assign \load$494  = emit;
+  assign \load$507  = emit;
   assign mode_activation = short;
   assign next_values = { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
   assign next_fires = { \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  };
   assign overflow = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$338 ;
+  assign ctrl_write_row_busy = \busy$339 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$571  = { weight_data1_bits, weight_data0_bits };
+  assign \data$584  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$577  = array_idle;
+  assign \array_idle$590  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$586  = read_done;
-  assign \codes$587  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \overflow$588  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign write_busy = \busy$338 ;
-  assign \arr_wr_row$590  = arr_wr_row;
-  assign \arr_wr_side$591  = arr_wr_side;
-  assign \arr_wr_data$592  = arr_wr_data;
-  assign \arr_wr_pulse$593  = arr_wr_pulse;
+  assign \read_done$599  = read_done;
+  assign \codes$600  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
+  assign \overflow$601  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign write_busy = \busy$339 ;
+  assign \arr_wr_row$603  = arr_wr_row;
+  assign \arr_wr_side$604  = arr_wr_side;
+  assign \arr_wr_data$605  = arr_wr_data;
+  assign \arr_wr_pulse$606  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$599  };
+  assign wv_fail_row_row = { 10'h000, \$signal$612  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$338 ;
+  assign status_write_busy = \busy$339 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -2685,26 +2721,26 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$500.overflow  = \flags$500 ;
+  assign \flags$513.overflow  = \flags$513 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$2352$0 , \port$2363$0 , \port$2374$0 , \port$2385$0 , \port$2396$0 , \port$2407$0 , \port$2418$0 , \port$2429$0 , \port$2440$0 , \port$2451$0 , \port$2462$0 , \port$2473$0 , \port$2484$0 , \port$2495$0 , \port$2506$0 , \port$2517$0 , \port$2528$0 , \port$2539$0 , \port$2550$0 , \port$2561$0 , \port$2572$0 
-, \port$2583$0 , \port$2594$0 , \port$2605$0 , \port$2616$0 , \port$2627$0 , \port$2638$0 , \port$2649$0 , \port$2660$0 , \port$2671$0 , \port$2682$0 , \port$2693$0 , \port$2704$0 , \port$2715$0 , \port$2726$0 , \port$2737$0 , \port$2748$0 , \port$2759$0 , \port$2770$0 , \port$2781$0 , \port$2792$0 , \port$2803$0 
-, \port$2814$0 , \port$2825$0 , \port$2836$0 , \port$2847$0 , \port$2858$0 , \port$2869$0 , \port$2880$0 , \port$2891$0 , \port$2902$0 , \port$2913$0 , \port$2924$0 , \port$2935$0 , \port$2946$0 , \port$2957$0 , \port$2968$0 , \port$2979$0 , \port$2990$0 , \port$3001$0 , \port$3012$0 , \port$3023$0 , \port$3034$0 
-, \port$3045$0 , \port$3057$0 , \port$3069$0 , \port$3081$0 , \port$3093$0 , \port$3105$0 , \port$3117$0 , \port$3129$0 , \port$3141$0 , \port$3153$0 , \port$3165$0 , \port$3177$0 , \port$3189$0 , \port$3201$0 , \port$3213$0 , \port$3225$0 , \port$3237$0 , \port$3249$0 , \port$3261$0 , \port$3273$0 , \port$3285$0 
-, \port$3297$0 , \port$3309$0 , \port$3321$0 , \port$3333$0 , \port$3345$0 , \port$3357$0 , \port$3369$0 , \port$3381$0 , \port$3393$0 , \port$3405$0 , \port$3417$0 , \port$3429$0 , \port$3441$0 , \port$3453$0 , \port$3465$0 , \port$3477$0 , \port$3489$0 , \port$3501$0 , \port$3513$0 , \port$3525$0 , \port$3537$0 
-, \port$3549$0 , \port$3561$0 , \port$3573$0 , \port$3585$0 , \port$3597$0 , \port$3609$0 , \port$3621$0 , \port$3633$0 , \port$3645$0 , \port$3657$0 , \port$3669$0 , \port$3681$0 , \port$3693$0 , \port$3705$0 , \port$3717$0 , \port$3729$0 , \port$3741$0 , \port$3753$0 , \port$3765$0 , \port$3777$0 , \port$3789$0 
-, \port$3801$0 , \port$3813$0 , g_acc_clk, raw, \port$4086$0 , \port$4088$0 , \port$4090$0 , \port$4092$0 , \port$4094$0 , \port$4096$0 , \port$4098$0 , \port$4100$0 , \port$4102$0 , \port$4104$0 , \port$4106$0 , \port$4108$0 , \port$4110$0 , \port$4112$0 , \port$4114$0 , \port$4116$0 , \port$4118$0 
-, \port$4120$0 , \port$4122$0 , \port$4124$0 , \port$4126$0 , \port$4128$0 , \port$4130$0 , \port$4132$0 , \port$4134$0 , \port$4136$0 , \port$4138$0 , \port$4140$0 , \port$4142$0 , \port$4144$0 , \port$4146$0 , \port$4148$0 , \port$4150$0 , \port$4152$0 , \port$4154$0 , \port$4156$0 , \port$4158$0 , \port$4160$0 
-, \port$4162$0 , \port$4164$0 , \port$4166$0 , \port$4168$0 , \port$4170$0 , \port$4172$0 , \port$4174$0 , \port$4176$0 , \port$4178$0 , \port$4180$0 , \port$4182$0 , \port$4184$0 , \port$4186$0 , \port$4188$0 , \port$4190$0 , \port$4192$0 , \port$4194$0 , \port$4196$0 , \port$4198$0 , \port$4200$0 , \port$4202$0 
-, \port$4204$0 , \port$4206$0 , \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , \port$4224$0 , \port$4226$0 , \port$4228$0 , \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4240$0 , \port$4242$0 , \port$4244$0 
-, \port$4246$0 , \port$4248$0 , \port$4250$0 , \port$4252$0 , \port$4254$0 , \port$4256$0 , \port$4258$0 , \port$4260$0 , \port$4262$0 , \port$4264$0 , \port$4266$0 , \port$4268$0 , \port$4270$0 , \port$4272$0 , \port$4274$0 , \port$4276$0 , \port$4278$0 , \port$4280$0 , \port$4282$0 , \port$4284$0 , \port$4286$0 
-, \port$4288$0 , \port$4290$0 , \port$4292$0 , \port$4294$0 , \port$4296$0 , \port$4298$0 , \port$4300$0 , \port$4302$0 , \port$4304$0 , \port$4306$0 , \port$4308$0 , \port$4310$0 , \port$4312$0 , \port$4314$0 , \port$4316$0 , \port$4318$0 , \port$4320$0 , \port$4322$0 , \port$4324$0 , \port$4326$0 , \port$4328$0 
-, \port$4330$0 , \port$4332$0 , \port$4334$0 , \port$4336$0 , \port$4338$0 , \port$4340$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 
-, \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 , \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 
-, \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 , \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 
-, \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , capture, accumulate, \port$4959$2 , g_acc_rst);
+module \mram_macro.accumulator (\port$3496$0 , \port$3507$0 , \port$3518$0 , \port$3529$0 , \port$3540$0 , \port$3551$0 , \port$3562$0 , \port$3573$0 , \port$3584$0 , \port$3595$0 , \port$3606$0 , \port$3617$0 , \port$3628$0 , \port$3639$0 , \port$3650$0 , \port$3661$0 , \port$3672$0 , \port$3683$0 , \port$3694$0 , \port$3705$0 , \port$3716$0 
+, \port$3727$0 , \port$3738$0 , \port$3749$0 , \port$3760$0 , \port$3771$0 , \port$3782$0 , \port$3793$0 , \port$3804$0 , \port$3815$0 , \port$3826$0 , \port$3837$0 , \port$3848$0 , \port$3859$0 , \port$3870$0 , \port$3881$0 , \port$3892$0 , \port$3903$0 , \port$3914$0 , \port$3925$0 , \port$3936$0 , \port$3947$0 
+, \port$3958$0 , \port$3969$0 , \port$3980$0 , \port$3991$0 , \port$4002$0 , \port$4013$0 , \port$4024$0 , \port$4035$0 , \port$4046$0 , \port$4057$0 , \port$4068$0 , \port$4079$0 , \port$4090$0 , \port$4101$0 , \port$4112$0 , \port$4123$0 , \port$4134$0 , \port$4145$0 , \port$4156$0 , \port$4167$0 , \port$4178$0 
+, \port$4189$0 , \port$4201$0 , \port$4213$0 , \port$4225$0 , \port$4237$0 , \port$4249$0 , \port$4261$0 , \port$4273$0 , \port$4285$0 , \port$4297$0 , \port$4309$0 , \port$4321$0 , \port$4333$0 , \port$4345$0 , \port$4357$0 , \port$4369$0 , \port$4381$0 , \port$4393$0 , \port$4405$0 , \port$4417$0 , \port$4429$0 
+, \port$4441$0 , \port$4453$0 , \port$4465$0 , \port$4477$0 , \port$4489$0 , \port$4501$0 , \port$4513$0 , \port$4525$0 , \port$4537$0 , \port$4549$0 , \port$4561$0 , \port$4573$0 , \port$4585$0 , \port$4597$0 , \port$4609$0 , \port$4621$0 , \port$4633$0 , \port$4645$0 , \port$4657$0 , \port$4669$0 , \port$4681$0 
+, \port$4693$0 , \port$4705$0 , \port$4717$0 , \port$4729$0 , \port$4741$0 , \port$4753$0 , \port$4765$0 , \port$4777$0 , \port$4789$0 , \port$4801$0 , \port$4813$0 , \port$4825$0 , \port$4837$0 , \port$4849$0 , \port$4861$0 , \port$4873$0 , \port$4885$0 , \port$4897$0 , \port$4909$0 , \port$4921$0 , \port$4933$0 
+, \port$4945$0 , \port$4957$0 , g_acc_clk, raw, \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 
+, \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 
+, \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 
+, \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 
+, \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 , \port$5430$0 
+, \port$5432$0 , \port$5434$0 , \port$5436$0 , \port$5438$0 , \port$5440$0 , \port$5442$0 , \port$5444$0 , \port$5446$0 , \port$5448$0 , \port$5450$0 , \port$5452$0 , \port$5454$0 , \port$5456$0 , \port$5458$0 , \port$5460$0 , \port$5462$0 , \port$5464$0 , \port$5466$0 , \port$5468$0 , \port$5470$0 , \port$5472$0 
+, \port$5474$0 , \port$5476$0 , \port$5478$0 , \port$5480$0 , \port$5482$0 , \port$5484$0 , \port$5948$0 , \port$5950$0 , \port$5952$0 , \port$5954$0 , \port$5956$0 , \port$5958$0 , \port$5960$0 , \port$5962$0 , \port$5964$0 , \port$5966$0 , \port$5968$0 , \port$5970$0 , \port$5972$0 , \port$5974$0 , \port$5976$0 
+, \port$5978$0 , \port$5980$0 , \port$5982$0 , \port$5984$0 , \port$5986$0 , \port$5988$0 , \port$5990$0 , \port$5992$0 , \port$5994$0 , \port$5996$0 , \port$5998$0 , \port$6000$0 , \port$6002$0 , \port$6004$0 , \port$6006$0 , \port$6008$0 , \port$6010$0 , \port$6012$0 , \port$6014$0 , \port$6016$0 , \port$6018$0 
+, \port$6020$0 , \port$6022$0 , \port$6024$0 , \port$6026$0 , \port$6028$0 , \port$6030$0 , \port$6032$0 , \port$6034$0 , \port$6036$0 , \port$6038$0 , \port$6040$0 , \port$6042$0 , \port$6044$0 , \port$6046$0 , \port$6048$0 , \port$6050$0 , \port$6052$0 , \port$6054$0 , \port$6056$0 , \port$6058$0 , \port$6060$0 
+, \port$6062$0 , \port$6064$0 , \port$6066$0 , \port$6068$0 , \port$6070$0 , \port$6072$0 , \port$6074$0 , capture, accumulate, \port$6103$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -4193,1741 +4229,1741 @@ module \mram_macro.accumulator (\port$2352$0 , \port$2363$0 , \port$2374$0 , \po
   wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$2352$0 ;
-  wire [15:0] \port$2352$0 ;
-  output [15:0] \port$2363$0 ;
-  wire [15:0] \port$2363$0 ;
-  output [15:0] \port$2374$0 ;
-  wire [15:0] \port$2374$0 ;
-  output [15:0] \port$2385$0 ;
-  wire [15:0] \port$2385$0 ;
-  output [15:0] \port$2396$0 ;
-  wire [15:0] \port$2396$0 ;
-  output [15:0] \port$2407$0 ;
-  wire [15:0] \port$2407$0 ;
-  output [15:0] \port$2418$0 ;
-  wire [15:0] \port$2418$0 ;
-  output [15:0] \port$2429$0 ;
-  wire [15:0] \port$2429$0 ;
-  output [15:0] \port$2440$0 ;
-  wire [15:0] \port$2440$0 ;
-  output [15:0] \port$2451$0 ;
-  wire [15:0] \port$2451$0 ;
-  output [15:0] \port$2462$0 ;
-  wire [15:0] \port$2462$0 ;
-  output [15:0] \port$2473$0 ;
-  wire [15:0] \port$2473$0 ;
-  output [15:0] \port$2484$0 ;
-  wire [15:0] \port$2484$0 ;
-  output [15:0] \port$2495$0 ;
-  wire [15:0] \port$2495$0 ;
-  output [15:0] \port$2506$0 ;
-  wire [15:0] \port$2506$0 ;
-  output [15:0] \port$2517$0 ;
-  wire [15:0] \port$2517$0 ;
-  output [15:0] \port$2528$0 ;
-  wire [15:0] \port$2528$0 ;
-  output [15:0] \port$2539$0 ;
-  wire [15:0] \port$2539$0 ;
-  output [15:0] \port$2550$0 ;
-  wire [15:0] \port$2550$0 ;
-  output [15:0] \port$2561$0 ;
-  wire [15:0] \port$2561$0 ;
-  output [15:0] \port$2572$0 ;
-  wire [15:0] \port$2572$0 ;
-  output [15:0] \port$2583$0 ;
-  wire [15:0] \port$2583$0 ;
-  output [15:0] \port$2594$0 ;
-  wire [15:0] \port$2594$0 ;
-  output [15:0] \port$2605$0 ;
-  wire [15:0] \port$2605$0 ;
-  output [15:0] \port$2616$0 ;
-  wire [15:0] \port$2616$0 ;
-  output [15:0] \port$2627$0 ;
-  wire [15:0] \port$2627$0 ;
-  output [15:0] \port$2638$0 ;
-  wire [15:0] \port$2638$0 ;
-  output [15:0] \port$2649$0 ;
-  wire [15:0] \port$2649$0 ;
-  output [15:0] \port$2660$0 ;
-  wire [15:0] \port$2660$0 ;
-  output [15:0] \port$2671$0 ;
-  wire [15:0] \port$2671$0 ;
-  output [15:0] \port$2682$0 ;
-  wire [15:0] \port$2682$0 ;
-  output [15:0] \port$2693$0 ;
-  wire [15:0] \port$2693$0 ;
-  output [15:0] \port$2704$0 ;
-  wire [15:0] \port$2704$0 ;
-  output [15:0] \port$2715$0 ;
-  wire [15:0] \port$2715$0 ;
-  output [15:0] \port$2726$0 ;
-  wire [15:0] \port$2726$0 ;
-  output [15:0] \port$2737$0 ;
-  wire [15:0] \port$2737$0 ;
-  output [15:0] \port$2748$0 ;
-  wire [15:0] \port$2748$0 ;
-  output [15:0] \port$2759$0 ;
-  wire [15:0] \port$2759$0 ;
-  output [15:0] \port$2770$0 ;
-  wire [15:0] \port$2770$0 ;
-  output [15:0] \port$2781$0 ;
-  wire [15:0] \port$2781$0 ;
-  output [15:0] \port$2792$0 ;
-  wire [15:0] \port$2792$0 ;
-  output [15:0] \port$2803$0 ;
-  wire [15:0] \port$2803$0 ;
-  output [15:0] \port$2814$0 ;
-  wire [15:0] \port$2814$0 ;
-  output [15:0] \port$2825$0 ;
-  wire [15:0] \port$2825$0 ;
-  output [15:0] \port$2836$0 ;
-  wire [15:0] \port$2836$0 ;
-  output [15:0] \port$2847$0 ;
-  wire [15:0] \port$2847$0 ;
-  output [15:0] \port$2858$0 ;
-  wire [15:0] \port$2858$0 ;
-  output [15:0] \port$2869$0 ;
-  wire [15:0] \port$2869$0 ;
-  output [15:0] \port$2880$0 ;
-  wire [15:0] \port$2880$0 ;
-  output [15:0] \port$2891$0 ;
-  wire [15:0] \port$2891$0 ;
-  output [15:0] \port$2902$0 ;
-  wire [15:0] \port$2902$0 ;
-  output [15:0] \port$2913$0 ;
-  wire [15:0] \port$2913$0 ;
-  output [15:0] \port$2924$0 ;
-  wire [15:0] \port$2924$0 ;
-  output [15:0] \port$2935$0 ;
-  wire [15:0] \port$2935$0 ;
-  output [15:0] \port$2946$0 ;
-  wire [15:0] \port$2946$0 ;
-  output [15:0] \port$2957$0 ;
-  wire [15:0] \port$2957$0 ;
-  output [15:0] \port$2968$0 ;
-  wire [15:0] \port$2968$0 ;
-  output [15:0] \port$2979$0 ;
-  wire [15:0] \port$2979$0 ;
-  output [15:0] \port$2990$0 ;
-  wire [15:0] \port$2990$0 ;
-  output [15:0] \port$3001$0 ;
-  wire [15:0] \port$3001$0 ;
-  output [15:0] \port$3012$0 ;
-  wire [15:0] \port$3012$0 ;
-  output [15:0] \port$3023$0 ;
-  wire [15:0] \port$3023$0 ;
-  output [15:0] \port$3034$0 ;
-  wire [15:0] \port$3034$0 ;
-  output [15:0] \port$3045$0 ;
-  wire [15:0] \port$3045$0 ;
-  output \port$3057$0 ;
-  wire \port$3057$0 ;
-  output \port$3069$0 ;
-  wire \port$3069$0 ;
-  output \port$3081$0 ;
-  wire \port$3081$0 ;
-  output \port$3093$0 ;
-  wire \port$3093$0 ;
-  output \port$3105$0 ;
-  wire \port$3105$0 ;
-  output \port$3117$0 ;
-  wire \port$3117$0 ;
-  output \port$3129$0 ;
-  wire \port$3129$0 ;
-  output \port$3141$0 ;
-  wire \port$3141$0 ;
-  output \port$3153$0 ;
-  wire \port$3153$0 ;
-  output \port$3165$0 ;
-  wire \port$3165$0 ;
-  output \port$3177$0 ;
-  wire \port$3177$0 ;
-  output \port$3189$0 ;
-  wire \port$3189$0 ;
-  output \port$3201$0 ;
-  wire \port$3201$0 ;
-  output \port$3213$0 ;
-  wire \port$3213$0 ;
-  output \port$3225$0 ;
-  wire \port$3225$0 ;
-  output \port$3237$0 ;
-  wire \port$3237$0 ;
-  output \port$3249$0 ;
-  wire \port$3249$0 ;
-  output \port$3261$0 ;
-  wire \port$3261$0 ;
-  output \port$3273$0 ;
-  wire \port$3273$0 ;
-  output \port$3285$0 ;
-  wire \port$3285$0 ;
-  output \port$3297$0 ;
-  wire \port$3297$0 ;
-  output \port$3309$0 ;
-  wire \port$3309$0 ;
-  output \port$3321$0 ;
-  wire \port$3321$0 ;
-  output \port$3333$0 ;
-  wire \port$3333$0 ;
-  output \port$3345$0 ;
-  wire \port$3345$0 ;
-  output \port$3357$0 ;
-  wire \port$3357$0 ;
-  output \port$3369$0 ;
-  wire \port$3369$0 ;
-  output \port$3381$0 ;
-  wire \port$3381$0 ;
-  output \port$3393$0 ;
-  wire \port$3393$0 ;
-  output \port$3405$0 ;
-  wire \port$3405$0 ;
-  output \port$3417$0 ;
-  wire \port$3417$0 ;
-  output \port$3429$0 ;
-  wire \port$3429$0 ;
-  output \port$3441$0 ;
-  wire \port$3441$0 ;
-  output \port$3453$0 ;
-  wire \port$3453$0 ;
-  output \port$3465$0 ;
-  wire \port$3465$0 ;
-  output \port$3477$0 ;
-  wire \port$3477$0 ;
-  output \port$3489$0 ;
-  wire \port$3489$0 ;
-  output \port$3501$0 ;
-  wire \port$3501$0 ;
-  output \port$3513$0 ;
-  wire \port$3513$0 ;
-  output \port$3525$0 ;
-  wire \port$3525$0 ;
-  output \port$3537$0 ;
-  wire \port$3537$0 ;
-  output \port$3549$0 ;
-  wire \port$3549$0 ;
-  output \port$3561$0 ;
-  wire \port$3561$0 ;
-  output \port$3573$0 ;
-  wire \port$3573$0 ;
-  output \port$3585$0 ;
-  wire \port$3585$0 ;
-  output \port$3597$0 ;
-  wire \port$3597$0 ;
-  output \port$3609$0 ;
-  wire \port$3609$0 ;
-  output \port$3621$0 ;
-  wire \port$3621$0 ;
-  output \port$3633$0 ;
-  wire \port$3633$0 ;
-  output \port$3645$0 ;
-  wire \port$3645$0 ;
-  output \port$3657$0 ;
-  wire \port$3657$0 ;
-  output \port$3669$0 ;
-  wire \port$3669$0 ;
-  output \port$3681$0 ;
-  wire \port$3681$0 ;
-  output \port$3693$0 ;
-  wire \port$3693$0 ;
-  output \port$3705$0 ;
-  wire \port$3705$0 ;
-  output \port$3717$0 ;
-  wire \port$3717$0 ;
-  output \port$3729$0 ;
-  wire \port$3729$0 ;
-  output \port$3741$0 ;
-  wire \port$3741$0 ;
-  output \port$3753$0 ;
-  wire \port$3753$0 ;
-  output \port$3765$0 ;
-  wire \port$3765$0 ;
-  output \port$3777$0 ;
-  wire \port$3777$0 ;
-  output \port$3789$0 ;
-  wire \port$3789$0 ;
-  output \port$3801$0 ;
-  wire \port$3801$0 ;
-  output \port$3813$0 ;
-  wire \port$3813$0 ;
-  input [15:0] \port$4086$0 ;
-  wire [15:0] \port$4086$0 ;
-  input [15:0] \port$4088$0 ;
-  wire [15:0] \port$4088$0 ;
-  input [15:0] \port$4090$0 ;
+  output [15:0] \port$3496$0 ;
+  wire [15:0] \port$3496$0 ;
+  output [15:0] \port$3507$0 ;
+  wire [15:0] \port$3507$0 ;
+  output [15:0] \port$3518$0 ;
+  wire [15:0] \port$3518$0 ;
+  output [15:0] \port$3529$0 ;
+  wire [15:0] \port$3529$0 ;
+  output [15:0] \port$3540$0 ;
+  wire [15:0] \port$3540$0 ;
+  output [15:0] \port$3551$0 ;
+  wire [15:0] \port$3551$0 ;
+  output [15:0] \port$3562$0 ;
+  wire [15:0] \port$3562$0 ;
+  output [15:0] \port$3573$0 ;
+  wire [15:0] \port$3573$0 ;
+  output [15:0] \port$3584$0 ;
+  wire [15:0] \port$3584$0 ;
+  output [15:0] \port$3595$0 ;
+  wire [15:0] \port$3595$0 ;
+  output [15:0] \port$3606$0 ;
+  wire [15:0] \port$3606$0 ;
+  output [15:0] \port$3617$0 ;
+  wire [15:0] \port$3617$0 ;
+  output [15:0] \port$3628$0 ;
+  wire [15:0] \port$3628$0 ;
+  output [15:0] \port$3639$0 ;
+  wire [15:0] \port$3639$0 ;
+  output [15:0] \port$3650$0 ;
+  wire [15:0] \port$3650$0 ;
+  output [15:0] \port$3661$0 ;
+  wire [15:0] \port$3661$0 ;
+  output [15:0] \port$3672$0 ;
+  wire [15:0] \port$3672$0 ;
+  output [15:0] \port$3683$0 ;
+  wire [15:0] \port$3683$0 ;
+  output [15:0] \port$3694$0 ;
+  wire [15:0] \port$3694$0 ;
+  output [15:0] \port$3705$0 ;
+  wire [15:0] \port$3705$0 ;
+  output [15:0] \port$3716$0 ;
+  wire [15:0] \port$3716$0 ;
+  output [15:0] \port$3727$0 ;
+  wire [15:0] \port$3727$0 ;
+  output [15:0] \port$3738$0 ;
+  wire [15:0] \port$3738$0 ;
+  output [15:0] \port$3749$0 ;
+  wire [15:0] \port$3749$0 ;
+  output [15:0] \port$3760$0 ;
+  wire [15:0] \port$3760$0 ;
+  output [15:0] \port$3771$0 ;
+  wire [15:0] \port$3771$0 ;
+  output [15:0] \port$3782$0 ;
+  wire [15:0] \port$3782$0 ;
+  output [15:0] \port$3793$0 ;
+  wire [15:0] \port$3793$0 ;
+  output [15:0] \port$3804$0 ;
+  wire [15:0] \port$3804$0 ;
+  output [15:0] \port$3815$0 ;
+  wire [15:0] \port$3815$0 ;
+  output [15:0] \port$3826$0 ;
+  wire [15:0] \port$3826$0 ;
+  output [15:0] \port$3837$0 ;
+  wire [15:0] \port$3837$0 ;
+  output [15:0] \port$3848$0 ;
+  wire [15:0] \port$3848$0 ;
+  output [15:0] \port$3859$0 ;
+  wire [15:0] \port$3859$0 ;
+  output [15:0] \port$3870$0 ;
+  wire [15:0] \port$3870$0 ;
+  output [15:0] \port$3881$0 ;
+  wire [15:0] \port$3881$0 ;
+  output [15:0] \port$3892$0 ;
+  wire [15:0] \port$3892$0 ;
+  output [15:0] \port$3903$0 ;
+  wire [15:0] \port$3903$0 ;
+  output [15:0] \port$3914$0 ;
+  wire [15:0] \port$3914$0 ;
+  output [15:0] \port$3925$0 ;
+  wire [15:0] \port$3925$0 ;
+  output [15:0] \port$3936$0 ;
+  wire [15:0] \port$3936$0 ;
+  output [15:0] \port$3947$0 ;
+  wire [15:0] \port$3947$0 ;
+  output [15:0] \port$3958$0 ;
+  wire [15:0] \port$3958$0 ;
+  output [15:0] \port$3969$0 ;
+  wire [15:0] \port$3969$0 ;
+  output [15:0] \port$3980$0 ;
+  wire [15:0] \port$3980$0 ;
+  output [15:0] \port$3991$0 ;
+  wire [15:0] \port$3991$0 ;
+  output [15:0] \port$4002$0 ;
+  wire [15:0] \port$4002$0 ;
+  output [15:0] \port$4013$0 ;
+  wire [15:0] \port$4013$0 ;
+  output [15:0] \port$4024$0 ;
+  wire [15:0] \port$4024$0 ;
+  output [15:0] \port$4035$0 ;
+  wire [15:0] \port$4035$0 ;
+  output [15:0] \port$4046$0 ;
+  wire [15:0] \port$4046$0 ;
+  output [15:0] \port$4057$0 ;
+  wire [15:0] \port$4057$0 ;
+  output [15:0] \port$4068$0 ;
+  wire [15:0] \port$4068$0 ;
+  output [15:0] \port$4079$0 ;
+  wire [15:0] \port$4079$0 ;
+  output [15:0] \port$4090$0 ;
   wire [15:0] \port$4090$0 ;
-  input [15:0] \port$4092$0 ;
-  wire [15:0] \port$4092$0 ;
-  input [15:0] \port$4094$0 ;
-  wire [15:0] \port$4094$0 ;
-  input [15:0] \port$4096$0 ;
-  wire [15:0] \port$4096$0 ;
-  input [15:0] \port$4098$0 ;
-  wire [15:0] \port$4098$0 ;
-  input [15:0] \port$4100$0 ;
-  wire [15:0] \port$4100$0 ;
-  input [15:0] \port$4102$0 ;
-  wire [15:0] \port$4102$0 ;
-  input [15:0] \port$4104$0 ;
-  wire [15:0] \port$4104$0 ;
-  input [15:0] \port$4106$0 ;
-  wire [15:0] \port$4106$0 ;
-  input [15:0] \port$4108$0 ;
-  wire [15:0] \port$4108$0 ;
-  input [15:0] \port$4110$0 ;
-  wire [15:0] \port$4110$0 ;
-  input [15:0] \port$4112$0 ;
+  output [15:0] \port$4101$0 ;
+  wire [15:0] \port$4101$0 ;
+  output [15:0] \port$4112$0 ;
   wire [15:0] \port$4112$0 ;
-  input [15:0] \port$4114$0 ;
-  wire [15:0] \port$4114$0 ;
-  input [15:0] \port$4116$0 ;
-  wire [15:0] \port$4116$0 ;
-  input [15:0] \port$4118$0 ;
-  wire [15:0] \port$4118$0 ;
-  input [15:0] \port$4120$0 ;
-  wire [15:0] \port$4120$0 ;
-  input [15:0] \port$4122$0 ;
-  wire [15:0] \port$4122$0 ;
-  input [15:0] \port$4124$0 ;
-  wire [15:0] \port$4124$0 ;
-  input [15:0] \port$4126$0 ;
-  wire [15:0] \port$4126$0 ;
-  input [15:0] \port$4128$0 ;
-  wire [15:0] \port$4128$0 ;
-  input [15:0] \port$4130$0 ;
-  wire [15:0] \port$4130$0 ;
-  input [15:0] \port$4132$0 ;
-  wire [15:0] \port$4132$0 ;
-  input [15:0] \port$4134$0 ;
+  output [15:0] \port$4123$0 ;
+  wire [15:0] \port$4123$0 ;
+  output [15:0] \port$4134$0 ;
   wire [15:0] \port$4134$0 ;
-  input [15:0] \port$4136$0 ;
-  wire [15:0] \port$4136$0 ;
-  input [15:0] \port$4138$0 ;
-  wire [15:0] \port$4138$0 ;
-  input [15:0] \port$4140$0 ;
-  wire [15:0] \port$4140$0 ;
-  input [15:0] \port$4142$0 ;
-  wire [15:0] \port$4142$0 ;
-  input [15:0] \port$4144$0 ;
-  wire [15:0] \port$4144$0 ;
-  input [15:0] \port$4146$0 ;
-  wire [15:0] \port$4146$0 ;
-  input [15:0] \port$4148$0 ;
-  wire [15:0] \port$4148$0 ;
-  input [15:0] \port$4150$0 ;
-  wire [15:0] \port$4150$0 ;
-  input [15:0] \port$4152$0 ;
-  wire [15:0] \port$4152$0 ;
-  input [15:0] \port$4154$0 ;
-  wire [15:0] \port$4154$0 ;
-  input [15:0] \port$4156$0 ;
+  output [15:0] \port$4145$0 ;
+  wire [15:0] \port$4145$0 ;
+  output [15:0] \port$4156$0 ;
   wire [15:0] \port$4156$0 ;
-  input [15:0] \port$4158$0 ;
-  wire [15:0] \port$4158$0 ;
-  input [15:0] \port$4160$0 ;
-  wire [15:0] \port$4160$0 ;
-  input [15:0] \port$4162$0 ;
-  wire [15:0] \port$4162$0 ;
-  input [15:0] \port$4164$0 ;
-  wire [15:0] \port$4164$0 ;
-  input [15:0] \port$4166$0 ;
-  wire [15:0] \port$4166$0 ;
-  input [15:0] \port$4168$0 ;
-  wire [15:0] \port$4168$0 ;
-  input [15:0] \port$4170$0 ;
-  wire [15:0] \port$4170$0 ;
-  input [15:0] \port$4172$0 ;
-  wire [15:0] \port$4172$0 ;
-  input [15:0] \port$4174$0 ;
-  wire [15:0] \port$4174$0 ;
-  input [15:0] \port$4176$0 ;
-  wire [15:0] \port$4176$0 ;
-  input [15:0] \port$4178$0 ;
+  output [15:0] \port$4167$0 ;
+  wire [15:0] \port$4167$0 ;
+  output [15:0] \port$4178$0 ;
   wire [15:0] \port$4178$0 ;
-  input [15:0] \port$4180$0 ;
-  wire [15:0] \port$4180$0 ;
-  input [15:0] \port$4182$0 ;
-  wire [15:0] \port$4182$0 ;
-  input [15:0] \port$4184$0 ;
-  wire [15:0] \port$4184$0 ;
-  input [15:0] \port$4186$0 ;
-  wire [15:0] \port$4186$0 ;
-  input [15:0] \port$4188$0 ;
-  wire [15:0] \port$4188$0 ;
-  input [15:0] \port$4190$0 ;
-  wire [15:0] \port$4190$0 ;
-  input [15:0] \port$4192$0 ;
-  wire [15:0] \port$4192$0 ;
-  input [15:0] \port$4194$0 ;
-  wire [15:0] \port$4194$0 ;
-  input [15:0] \port$4196$0 ;
-  wire [15:0] \port$4196$0 ;
-  input [15:0] \port$4198$0 ;
-  wire [15:0] \port$4198$0 ;
-  input [15:0] \port$4200$0 ;
-  wire [15:0] \port$4200$0 ;
-  input [15:0] \port$4202$0 ;
-  wire [15:0] \port$4202$0 ;
-  input [15:0] \port$4204$0 ;
-  wire [15:0] \port$4204$0 ;
-  input [15:0] \port$4206$0 ;
-  wire [15:0] \port$4206$0 ;
-  input [15:0] \port$4208$0 ;
-  wire [15:0] \port$4208$0 ;
-  input [15:0] \port$4210$0 ;
-  wire [15:0] \port$4210$0 ;
-  input [15:0] \port$4212$0 ;
-  wire [15:0] \port$4212$0 ;
-  input [15:0] \port$4214$0 ;
-  wire [15:0] \port$4214$0 ;
-  input [15:0] \port$4216$0 ;
-  wire [15:0] \port$4216$0 ;
-  input [15:0] \port$4218$0 ;
-  wire [15:0] \port$4218$0 ;
-  input [15:0] \port$4220$0 ;
-  wire [15:0] \port$4220$0 ;
-  input [15:0] \port$4222$0 ;
-  wire [15:0] \port$4222$0 ;
-  input [15:0] \port$4224$0 ;
-  wire [15:0] \port$4224$0 ;
-  input [15:0] \port$4226$0 ;
-  wire [15:0] \port$4226$0 ;
-  input [15:0] \port$4228$0 ;
-  wire [15:0] \port$4228$0 ;
-  input [15:0] \port$4230$0 ;
-  wire [15:0] \port$4230$0 ;
-  input [15:0] \port$4232$0 ;
-  wire [15:0] \port$4232$0 ;
-  input [15:0] \port$4234$0 ;
-  wire [15:0] \port$4234$0 ;
-  input [15:0] \port$4236$0 ;
-  wire [15:0] \port$4236$0 ;
-  input [15:0] \port$4238$0 ;
-  wire [15:0] \port$4238$0 ;
-  input [15:0] \port$4240$0 ;
-  wire [15:0] \port$4240$0 ;
-  input [15:0] \port$4242$0 ;
-  wire [15:0] \port$4242$0 ;
-  input [15:0] \port$4244$0 ;
-  wire [15:0] \port$4244$0 ;
-  input [15:0] \port$4246$0 ;
-  wire [15:0] \port$4246$0 ;
-  input [15:0] \port$4248$0 ;
-  wire [15:0] \port$4248$0 ;
-  input [15:0] \port$4250$0 ;
-  wire [15:0] \port$4250$0 ;
-  input [15:0] \port$4252$0 ;
-  wire [15:0] \port$4252$0 ;
-  input [15:0] \port$4254$0 ;
-  wire [15:0] \port$4254$0 ;
-  input [15:0] \port$4256$0 ;
-  wire [15:0] \port$4256$0 ;
-  input [15:0] \port$4258$0 ;
-  wire [15:0] \port$4258$0 ;
-  input [15:0] \port$4260$0 ;
-  wire [15:0] \port$4260$0 ;
-  input [15:0] \port$4262$0 ;
-  wire [15:0] \port$4262$0 ;
-  input [15:0] \port$4264$0 ;
-  wire [15:0] \port$4264$0 ;
-  input [15:0] \port$4266$0 ;
-  wire [15:0] \port$4266$0 ;
-  input [15:0] \port$4268$0 ;
-  wire [15:0] \port$4268$0 ;
-  input [15:0] \port$4270$0 ;
-  wire [15:0] \port$4270$0 ;
-  input [15:0] \port$4272$0 ;
-  wire [15:0] \port$4272$0 ;
-  input [15:0] \port$4274$0 ;
-  wire [15:0] \port$4274$0 ;
-  input [15:0] \port$4276$0 ;
-  wire [15:0] \port$4276$0 ;
-  input [15:0] \port$4278$0 ;
-  wire [15:0] \port$4278$0 ;
-  input [15:0] \port$4280$0 ;
-  wire [15:0] \port$4280$0 ;
-  input [15:0] \port$4282$0 ;
-  wire [15:0] \port$4282$0 ;
-  input [15:0] \port$4284$0 ;
-  wire [15:0] \port$4284$0 ;
-  input [15:0] \port$4286$0 ;
-  wire [15:0] \port$4286$0 ;
-  input [15:0] \port$4288$0 ;
-  wire [15:0] \port$4288$0 ;
-  input [15:0] \port$4290$0 ;
-  wire [15:0] \port$4290$0 ;
-  input [15:0] \port$4292$0 ;
-  wire [15:0] \port$4292$0 ;
-  input [15:0] \port$4294$0 ;
-  wire [15:0] \port$4294$0 ;
-  input [15:0] \port$4296$0 ;
-  wire [15:0] \port$4296$0 ;
-  input [15:0] \port$4298$0 ;
-  wire [15:0] \port$4298$0 ;
-  input [15:0] \port$4300$0 ;
-  wire [15:0] \port$4300$0 ;
-  input [15:0] \port$4302$0 ;
-  wire [15:0] \port$4302$0 ;
-  input [15:0] \port$4304$0 ;
-  wire [15:0] \port$4304$0 ;
-  input [15:0] \port$4306$0 ;
-  wire [15:0] \port$4306$0 ;
-  input [15:0] \port$4308$0 ;
-  wire [15:0] \port$4308$0 ;
-  input [15:0] \port$4310$0 ;
-  wire [15:0] \port$4310$0 ;
-  input [15:0] \port$4312$0 ;
-  wire [15:0] \port$4312$0 ;
-  input [15:0] \port$4314$0 ;
-  wire [15:0] \port$4314$0 ;
-  input [15:0] \port$4316$0 ;
-  wire [15:0] \port$4316$0 ;
-  input [15:0] \port$4318$0 ;
-  wire [15:0] \port$4318$0 ;
-  input [15:0] \port$4320$0 ;
-  wire [15:0] \port$4320$0 ;
-  input [15:0] \port$4322$0 ;
-  wire [15:0] \port$4322$0 ;
-  input [15:0] \port$4324$0 ;
-  wire [15:0] \port$4324$0 ;
-  input [15:0] \port$4326$0 ;
-  wire [15:0] \port$4326$0 ;
-  input [15:0] \port$4328$0 ;
-  wire [15:0] \port$4328$0 ;
-  input [15:0] \port$4330$0 ;
-  wire [15:0] \port$4330$0 ;
-  input [15:0] \port$4332$0 ;
-  wire [15:0] \port$4332$0 ;
-  input [15:0] \port$4334$0 ;
-  wire [15:0] \port$4334$0 ;
-  input [15:0] \port$4336$0 ;
-  wire [15:0] \port$4336$0 ;
-  input [15:0] \port$4338$0 ;
-  wire [15:0] \port$4338$0 ;
-  input [15:0] \port$4340$0 ;
-  wire [15:0] \port$4340$0 ;
-  input [6:0] \port$4804$0 ;
-  wire [6:0] \port$4804$0 ;
-  input [6:0] \port$4806$0 ;
-  wire [6:0] \port$4806$0 ;
-  input [6:0] \port$4808$0 ;
-  wire [6:0] \port$4808$0 ;
-  input [6:0] \port$4810$0 ;
-  wire [6:0] \port$4810$0 ;
-  input [6:0] \port$4812$0 ;
-  wire [6:0] \port$4812$0 ;
-  input [6:0] \port$4814$0 ;
-  wire [6:0] \port$4814$0 ;
-  input [6:0] \port$4816$0 ;
-  wire [6:0] \port$4816$0 ;
-  input [6:0] \port$4818$0 ;
-  wire [6:0] \port$4818$0 ;
-  input [6:0] \port$4820$0 ;
-  wire [6:0] \port$4820$0 ;
-  input [6:0] \port$4822$0 ;
-  wire [6:0] \port$4822$0 ;
-  input [6:0] \port$4824$0 ;
-  wire [6:0] \port$4824$0 ;
-  input [6:0] \port$4826$0 ;
-  wire [6:0] \port$4826$0 ;
-  input [6:0] \port$4828$0 ;
-  wire [6:0] \port$4828$0 ;
-  input [6:0] \port$4830$0 ;
-  wire [6:0] \port$4830$0 ;
-  input [6:0] \port$4832$0 ;
-  wire [6:0] \port$4832$0 ;
-  input [6:0] \port$4834$0 ;
-  wire [6:0] \port$4834$0 ;
-  input [6:0] \port$4836$0 ;
-  wire [6:0] \port$4836$0 ;
-  input [6:0] \port$4838$0 ;
-  wire [6:0] \port$4838$0 ;
-  input [6:0] \port$4840$0 ;
-  wire [6:0] \port$4840$0 ;
-  input [6:0] \port$4842$0 ;
-  wire [6:0] \port$4842$0 ;
-  input [6:0] \port$4844$0 ;
-  wire [6:0] \port$4844$0 ;
-  input [6:0] \port$4846$0 ;
-  wire [6:0] \port$4846$0 ;
-  input [6:0] \port$4848$0 ;
-  wire [6:0] \port$4848$0 ;
-  input [6:0] \port$4850$0 ;
-  wire [6:0] \port$4850$0 ;
-  input [6:0] \port$4852$0 ;
-  wire [6:0] \port$4852$0 ;
-  input [6:0] \port$4854$0 ;
-  wire [6:0] \port$4854$0 ;
-  input [6:0] \port$4856$0 ;
-  wire [6:0] \port$4856$0 ;
-  input [6:0] \port$4858$0 ;
-  wire [6:0] \port$4858$0 ;
-  input [6:0] \port$4860$0 ;
-  wire [6:0] \port$4860$0 ;
-  input [6:0] \port$4862$0 ;
-  wire [6:0] \port$4862$0 ;
-  input [6:0] \port$4864$0 ;
-  wire [6:0] \port$4864$0 ;
-  input [6:0] \port$4866$0 ;
-  wire [6:0] \port$4866$0 ;
-  input [6:0] \port$4868$0 ;
-  wire [6:0] \port$4868$0 ;
-  input [6:0] \port$4870$0 ;
-  wire [6:0] \port$4870$0 ;
-  input [6:0] \port$4872$0 ;
-  wire [6:0] \port$4872$0 ;
-  input [6:0] \port$4874$0 ;
-  wire [6:0] \port$4874$0 ;
-  input [6:0] \port$4876$0 ;
-  wire [6:0] \port$4876$0 ;
-  input [6:0] \port$4878$0 ;
-  wire [6:0] \port$4878$0 ;
-  input [6:0] \port$4880$0 ;
-  wire [6:0] \port$4880$0 ;
-  input [6:0] \port$4882$0 ;
-  wire [6:0] \port$4882$0 ;
-  input [6:0] \port$4884$0 ;
-  wire [6:0] \port$4884$0 ;
-  input [6:0] \port$4886$0 ;
-  wire [6:0] \port$4886$0 ;
-  input [6:0] \port$4888$0 ;
-  wire [6:0] \port$4888$0 ;
-  input [6:0] \port$4890$0 ;
-  wire [6:0] \port$4890$0 ;
-  input [6:0] \port$4892$0 ;
-  wire [6:0] \port$4892$0 ;
-  input [6:0] \port$4894$0 ;
-  wire [6:0] \port$4894$0 ;
-  input [6:0] \port$4896$0 ;
-  wire [6:0] \port$4896$0 ;
-  input [6:0] \port$4898$0 ;
-  wire [6:0] \port$4898$0 ;
-  input [6:0] \port$4900$0 ;
-  wire [6:0] \port$4900$0 ;
-  input [6:0] \port$4902$0 ;
-  wire [6:0] \port$4902$0 ;
-  input [6:0] \port$4904$0 ;
-  wire [6:0] \port$4904$0 ;
-  input [6:0] \port$4906$0 ;
-  wire [6:0] \port$4906$0 ;
-  input [6:0] \port$4908$0 ;
-  wire [6:0] \port$4908$0 ;
-  input [6:0] \port$4910$0 ;
-  wire [6:0] \port$4910$0 ;
-  input [6:0] \port$4912$0 ;
-  wire [6:0] \port$4912$0 ;
-  input [6:0] \port$4914$0 ;
-  wire [6:0] \port$4914$0 ;
-  input [6:0] \port$4916$0 ;
-  wire [6:0] \port$4916$0 ;
-  input [6:0] \port$4918$0 ;
-  wire [6:0] \port$4918$0 ;
-  input [6:0] \port$4920$0 ;
-  wire [6:0] \port$4920$0 ;
-  input [6:0] \port$4922$0 ;
-  wire [6:0] \port$4922$0 ;
-  input [6:0] \port$4924$0 ;
-  wire [6:0] \port$4924$0 ;
-  input [6:0] \port$4926$0 ;
-  wire [6:0] \port$4926$0 ;
-  input [6:0] \port$4928$0 ;
-  wire [6:0] \port$4928$0 ;
-  input [6:0] \port$4930$0 ;
-  wire [6:0] \port$4930$0 ;
-  input [1:0] \port$4959$2 ;
-  wire [1:0] \port$4959$2 ;
+  output [15:0] \port$4189$0 ;
+  wire [15:0] \port$4189$0 ;
+  output \port$4201$0 ;
+  wire \port$4201$0 ;
+  output \port$4213$0 ;
+  wire \port$4213$0 ;
+  output \port$4225$0 ;
+  wire \port$4225$0 ;
+  output \port$4237$0 ;
+  wire \port$4237$0 ;
+  output \port$4249$0 ;
+  wire \port$4249$0 ;
+  output \port$4261$0 ;
+  wire \port$4261$0 ;
+  output \port$4273$0 ;
+  wire \port$4273$0 ;
+  output \port$4285$0 ;
+  wire \port$4285$0 ;
+  output \port$4297$0 ;
+  wire \port$4297$0 ;
+  output \port$4309$0 ;
+  wire \port$4309$0 ;
+  output \port$4321$0 ;
+  wire \port$4321$0 ;
+  output \port$4333$0 ;
+  wire \port$4333$0 ;
+  output \port$4345$0 ;
+  wire \port$4345$0 ;
+  output \port$4357$0 ;
+  wire \port$4357$0 ;
+  output \port$4369$0 ;
+  wire \port$4369$0 ;
+  output \port$4381$0 ;
+  wire \port$4381$0 ;
+  output \port$4393$0 ;
+  wire \port$4393$0 ;
+  output \port$4405$0 ;
+  wire \port$4405$0 ;
+  output \port$4417$0 ;
+  wire \port$4417$0 ;
+  output \port$4429$0 ;
+  wire \port$4429$0 ;
+  output \port$4441$0 ;
+  wire \port$4441$0 ;
+  output \port$4453$0 ;
+  wire \port$4453$0 ;
+  output \port$4465$0 ;
+  wire \port$4465$0 ;
+  output \port$4477$0 ;
+  wire \port$4477$0 ;
+  output \port$4489$0 ;
+  wire \port$4489$0 ;
+  output \port$4501$0 ;
+  wire \port$4501$0 ;
+  output \port$4513$0 ;
+  wire \port$4513$0 ;
+  output \port$4525$0 ;
+  wire \port$4525$0 ;
+  output \port$4537$0 ;
+  wire \port$4537$0 ;
+  output \port$4549$0 ;
+  wire \port$4549$0 ;
+  output \port$4561$0 ;
+  wire \port$4561$0 ;
+  output \port$4573$0 ;
+  wire \port$4573$0 ;
+  output \port$4585$0 ;
+  wire \port$4585$0 ;
+  output \port$4597$0 ;
+  wire \port$4597$0 ;
+  output \port$4609$0 ;
+  wire \port$4609$0 ;
+  output \port$4621$0 ;
+  wire \port$4621$0 ;
+  output \port$4633$0 ;
+  wire \port$4633$0 ;
+  output \port$4645$0 ;
+  wire \port$4645$0 ;
+  output \port$4657$0 ;
+  wire \port$4657$0 ;
+  output \port$4669$0 ;
+  wire \port$4669$0 ;
+  output \port$4681$0 ;
+  wire \port$4681$0 ;
+  output \port$4693$0 ;
+  wire \port$4693$0 ;
+  output \port$4705$0 ;
+  wire \port$4705$0 ;
+  output \port$4717$0 ;
+  wire \port$4717$0 ;
+  output \port$4729$0 ;
+  wire \port$4729$0 ;
+  output \port$4741$0 ;
+  wire \port$4741$0 ;
+  output \port$4753$0 ;
+  wire \port$4753$0 ;
+  output \port$4765$0 ;
+  wire \port$4765$0 ;
+  output \port$4777$0 ;
+  wire \port$4777$0 ;
+  output \port$4789$0 ;
+  wire \port$4789$0 ;
+  output \port$4801$0 ;
+  wire \port$4801$0 ;
+  output \port$4813$0 ;
+  wire \port$4813$0 ;
+  output \port$4825$0 ;
+  wire \port$4825$0 ;
+  output \port$4837$0 ;
+  wire \port$4837$0 ;
+  output \port$4849$0 ;
+  wire \port$4849$0 ;
+  output \port$4861$0 ;
+  wire \port$4861$0 ;
+  output \port$4873$0 ;
+  wire \port$4873$0 ;
+  output \port$4885$0 ;
+  wire \port$4885$0 ;
+  output \port$4897$0 ;
+  wire \port$4897$0 ;
+  output \port$4909$0 ;
+  wire \port$4909$0 ;
+  output \port$4921$0 ;
+  wire \port$4921$0 ;
+  output \port$4933$0 ;
+  wire \port$4933$0 ;
+  output \port$4945$0 ;
+  wire \port$4945$0 ;
+  output \port$4957$0 ;
+  wire \port$4957$0 ;
+  input [15:0] \port$5230$0 ;
+  wire [15:0] \port$5230$0 ;
+  input [15:0] \port$5232$0 ;
+  wire [15:0] \port$5232$0 ;
+  input [15:0] \port$5234$0 ;
+  wire [15:0] \port$5234$0 ;
+  input [15:0] \port$5236$0 ;
+  wire [15:0] \port$5236$0 ;
+  input [15:0] \port$5238$0 ;
+  wire [15:0] \port$5238$0 ;
+  input [15:0] \port$5240$0 ;
+  wire [15:0] \port$5240$0 ;
+  input [15:0] \port$5242$0 ;
+  wire [15:0] \port$5242$0 ;
+  input [15:0] \port$5244$0 ;
+  wire [15:0] \port$5244$0 ;
+  input [15:0] \port$5246$0 ;
+  wire [15:0] \port$5246$0 ;
+  input [15:0] \port$5248$0 ;
+  wire [15:0] \port$5248$0 ;
+  input [15:0] \port$5250$0 ;
+  wire [15:0] \port$5250$0 ;
+  input [15:0] \port$5252$0 ;
+  wire [15:0] \port$5252$0 ;
+  input [15:0] \port$5254$0 ;
+  wire [15:0] \port$5254$0 ;
+  input [15:0] \port$5256$0 ;
+  wire [15:0] \port$5256$0 ;
+  input [15:0] \port$5258$0 ;
+  wire [15:0] \port$5258$0 ;
+  input [15:0] \port$5260$0 ;
+  wire [15:0] \port$5260$0 ;
+  input [15:0] \port$5262$0 ;
+  wire [15:0] \port$5262$0 ;
+  input [15:0] \port$5264$0 ;
+  wire [15:0] \port$5264$0 ;
+  input [15:0] \port$5266$0 ;
+  wire [15:0] \port$5266$0 ;
+  input [15:0] \port$5268$0 ;
+  wire [15:0] \port$5268$0 ;
+  input [15:0] \port$5270$0 ;
+  wire [15:0] \port$5270$0 ;
+  input [15:0] \port$5272$0 ;
+  wire [15:0] \port$5272$0 ;
+  input [15:0] \port$5274$0 ;
+  wire [15:0] \port$5274$0 ;
+  input [15:0] \port$5276$0 ;
+  wire [15:0] \port$5276$0 ;
+  input [15:0] \port$5278$0 ;
+  wire [15:0] \port$5278$0 ;
+  input [15:0] \port$5280$0 ;
+  wire [15:0] \port$5280$0 ;
+  input [15:0] \port$5282$0 ;
+  wire [15:0] \port$5282$0 ;
+  input [15:0] \port$5284$0 ;
+  wire [15:0] \port$5284$0 ;
+  input [15:0] \port$5286$0 ;
+  wire [15:0] \port$5286$0 ;
+  input [15:0] \port$5288$0 ;
+  wire [15:0] \port$5288$0 ;
+  input [15:0] \port$5290$0 ;
+  wire [15:0] \port$5290$0 ;
+  input [15:0] \port$5292$0 ;
+  wire [15:0] \port$5292$0 ;
+  input [15:0] \port$5294$0 ;
+  wire [15:0] \port$5294$0 ;
+  input [15:0] \port$5296$0 ;
+  wire [15:0] \port$5296$0 ;
+  input [15:0] \port$5298$0 ;
+  wire [15:0] \port$5298$0 ;
+  input [15:0] \port$5300$0 ;
+  wire [15:0] \port$5300$0 ;
+  input [15:0] \port$5302$0 ;
+  wire [15:0] \port$5302$0 ;
+  input [15:0] \port$5304$0 ;
+  wire [15:0] \port$5304$0 ;
+  input [15:0] \port$5306$0 ;
+  wire [15:0] \port$5306$0 ;
+  input [15:0] \port$5308$0 ;
+  wire [15:0] \port$5308$0 ;
+  input [15:0] \port$5310$0 ;
+  wire [15:0] \port$5310$0 ;
+  input [15:0] \port$5312$0 ;
+  wire [15:0] \port$5312$0 ;
+  input [15:0] \port$5314$0 ;
+  wire [15:0] \port$5314$0 ;
+  input [15:0] \port$5316$0 ;
+  wire [15:0] \port$5316$0 ;
+  input [15:0] \port$5318$0 ;
+  wire [15:0] \port$5318$0 ;
+  input [15:0] \port$5320$0 ;
+  wire [15:0] \port$5320$0 ;
+  input [15:0] \port$5322$0 ;
+  wire [15:0] \port$5322$0 ;
+  input [15:0] \port$5324$0 ;
+  wire [15:0] \port$5324$0 ;
+  input [15:0] \port$5326$0 ;
+  wire [15:0] \port$5326$0 ;
+  input [15:0] \port$5328$0 ;
+  wire [15:0] \port$5328$0 ;
+  input [15:0] \port$5330$0 ;
+  wire [15:0] \port$5330$0 ;
+  input [15:0] \port$5332$0 ;
+  wire [15:0] \port$5332$0 ;
+  input [15:0] \port$5334$0 ;
+  wire [15:0] \port$5334$0 ;
+  input [15:0] \port$5336$0 ;
+  wire [15:0] \port$5336$0 ;
+  input [15:0] \port$5338$0 ;
+  wire [15:0] \port$5338$0 ;
+  input [15:0] \port$5340$0 ;
+  wire [15:0] \port$5340$0 ;
+  input [15:0] \port$5342$0 ;
+  wire [15:0] \port$5342$0 ;
+  input [15:0] \port$5344$0 ;
+  wire [15:0] \port$5344$0 ;
+  input [15:0] \port$5346$0 ;
+  wire [15:0] \port$5346$0 ;
+  input [15:0] \port$5348$0 ;
+  wire [15:0] \port$5348$0 ;
+  input [15:0] \port$5350$0 ;
+  wire [15:0] \port$5350$0 ;
+  input [15:0] \port$5352$0 ;
+  wire [15:0] \port$5352$0 ;
+  input [15:0] \port$5354$0 ;
+  wire [15:0] \port$5354$0 ;
+  input [15:0] \port$5356$0 ;
+  wire [15:0] \port$5356$0 ;
+  input [15:0] \port$5358$0 ;
+  wire [15:0] \port$5358$0 ;
+  input [15:0] \port$5360$0 ;
+  wire [15:0] \port$5360$0 ;
+  input [15:0] \port$5362$0 ;
+  wire [15:0] \port$5362$0 ;
+  input [15:0] \port$5364$0 ;
+  wire [15:0] \port$5364$0 ;
+  input [15:0] \port$5366$0 ;
+  wire [15:0] \port$5366$0 ;
+  input [15:0] \port$5368$0 ;
+  wire [15:0] \port$5368$0 ;
+  input [15:0] \port$5370$0 ;
+  wire [15:0] \port$5370$0 ;
+  input [15:0] \port$5372$0 ;
+  wire [15:0] \port$5372$0 ;
+  input [15:0] \port$5374$0 ;
+  wire [15:0] \port$5374$0 ;
+  input [15:0] \port$5376$0 ;
+  wire [15:0] \port$5376$0 ;
+  input [15:0] \port$5378$0 ;
+  wire [15:0] \port$5378$0 ;
+  input [15:0] \port$5380$0 ;
+  wire [15:0] \port$5380$0 ;
+  input [15:0] \port$5382$0 ;
+  wire [15:0] \port$5382$0 ;
+  input [15:0] \port$5384$0 ;
+  wire [15:0] \port$5384$0 ;
+  input [15:0] \port$5386$0 ;
+  wire [15:0] \port$5386$0 ;
+  input [15:0] \port$5388$0 ;
+  wire [15:0] \port$5388$0 ;
+  input [15:0] \port$5390$0 ;
+  wire [15:0] \port$5390$0 ;
+  input [15:0] \port$5392$0 ;
+  wire [15:0] \port$5392$0 ;
+  input [15:0] \port$5394$0 ;
+  wire [15:0] \port$5394$0 ;
+  input [15:0] \port$5396$0 ;
+  wire [15:0] \port$5396$0 ;
+  input [15:0] \port$5398$0 ;
+  wire [15:0] \port$5398$0 ;
+  input [15:0] \port$5400$0 ;
+  wire [15:0] \port$5400$0 ;
+  input [15:0] \port$5402$0 ;
+  wire [15:0] \port$5402$0 ;
+  input [15:0] \port$5404$0 ;
+  wire [15:0] \port$5404$0 ;
+  input [15:0] \port$5406$0 ;
+  wire [15:0] \port$5406$0 ;
+  input [15:0] \port$5408$0 ;
+  wire [15:0] \port$5408$0 ;
+  input [15:0] \port$5410$0 ;
+  wire [15:0] \port$5410$0 ;
+  input [15:0] \port$5412$0 ;
+  wire [15:0] \port$5412$0 ;
+  input [15:0] \port$5414$0 ;
+  wire [15:0] \port$5414$0 ;
+  input [15:0] \port$5416$0 ;
+  wire [15:0] \port$5416$0 ;
+  input [15:0] \port$5418$0 ;
+  wire [15:0] \port$5418$0 ;
+  input [15:0] \port$5420$0 ;
+  wire [15:0] \port$5420$0 ;
+  input [15:0] \port$5422$0 ;
+  wire [15:0] \port$5422$0 ;
+  input [15:0] \port$5424$0 ;
+  wire [15:0] \port$5424$0 ;
+  input [15:0] \port$5426$0 ;
+  wire [15:0] \port$5426$0 ;
+  input [15:0] \port$5428$0 ;
+  wire [15:0] \port$5428$0 ;
+  input [15:0] \port$5430$0 ;
+  wire [15:0] \port$5430$0 ;
+  input [15:0] \port$5432$0 ;
+  wire [15:0] \port$5432$0 ;
+  input [15:0] \port$5434$0 ;
+  wire [15:0] \port$5434$0 ;
+  input [15:0] \port$5436$0 ;
+  wire [15:0] \port$5436$0 ;
+  input [15:0] \port$5438$0 ;
+  wire [15:0] \port$5438$0 ;
+  input [15:0] \port$5440$0 ;
+  wire [15:0] \port$5440$0 ;
+  input [15:0] \port$5442$0 ;
+  wire [15:0] \port$5442$0 ;
+  input [15:0] \port$5444$0 ;
+  wire [15:0] \port$5444$0 ;
+  input [15:0] \port$5446$0 ;
+  wire [15:0] \port$5446$0 ;
+  input [15:0] \port$5448$0 ;
+  wire [15:0] \port$5448$0 ;
+  input [15:0] \port$5450$0 ;
+  wire [15:0] \port$5450$0 ;
+  input [15:0] \port$5452$0 ;
+  wire [15:0] \port$5452$0 ;
+  input [15:0] \port$5454$0 ;
+  wire [15:0] \port$5454$0 ;
+  input [15:0] \port$5456$0 ;
+  wire [15:0] \port$5456$0 ;
+  input [15:0] \port$5458$0 ;
+  wire [15:0] \port$5458$0 ;
+  input [15:0] \port$5460$0 ;
+  wire [15:0] \port$5460$0 ;
+  input [15:0] \port$5462$0 ;
+  wire [15:0] \port$5462$0 ;
+  input [15:0] \port$5464$0 ;
+  wire [15:0] \port$5464$0 ;
+  input [15:0] \port$5466$0 ;
+  wire [15:0] \port$5466$0 ;
+  input [15:0] \port$5468$0 ;
+  wire [15:0] \port$5468$0 ;
+  input [15:0] \port$5470$0 ;
+  wire [15:0] \port$5470$0 ;
+  input [15:0] \port$5472$0 ;
+  wire [15:0] \port$5472$0 ;
+  input [15:0] \port$5474$0 ;
+  wire [15:0] \port$5474$0 ;
+  input [15:0] \port$5476$0 ;
+  wire [15:0] \port$5476$0 ;
+  input [15:0] \port$5478$0 ;
+  wire [15:0] \port$5478$0 ;
+  input [15:0] \port$5480$0 ;
+  wire [15:0] \port$5480$0 ;
+  input [15:0] \port$5482$0 ;
+  wire [15:0] \port$5482$0 ;
+  input [15:0] \port$5484$0 ;
+  wire [15:0] \port$5484$0 ;
+  input [6:0] \port$5948$0 ;
+  wire [6:0] \port$5948$0 ;
+  input [6:0] \port$5950$0 ;
+  wire [6:0] \port$5950$0 ;
+  input [6:0] \port$5952$0 ;
+  wire [6:0] \port$5952$0 ;
+  input [6:0] \port$5954$0 ;
+  wire [6:0] \port$5954$0 ;
+  input [6:0] \port$5956$0 ;
+  wire [6:0] \port$5956$0 ;
+  input [6:0] \port$5958$0 ;
+  wire [6:0] \port$5958$0 ;
+  input [6:0] \port$5960$0 ;
+  wire [6:0] \port$5960$0 ;
+  input [6:0] \port$5962$0 ;
+  wire [6:0] \port$5962$0 ;
+  input [6:0] \port$5964$0 ;
+  wire [6:0] \port$5964$0 ;
+  input [6:0] \port$5966$0 ;
+  wire [6:0] \port$5966$0 ;
+  input [6:0] \port$5968$0 ;
+  wire [6:0] \port$5968$0 ;
+  input [6:0] \port$5970$0 ;
+  wire [6:0] \port$5970$0 ;
+  input [6:0] \port$5972$0 ;
+  wire [6:0] \port$5972$0 ;
+  input [6:0] \port$5974$0 ;
+  wire [6:0] \port$5974$0 ;
+  input [6:0] \port$5976$0 ;
+  wire [6:0] \port$5976$0 ;
+  input [6:0] \port$5978$0 ;
+  wire [6:0] \port$5978$0 ;
+  input [6:0] \port$5980$0 ;
+  wire [6:0] \port$5980$0 ;
+  input [6:0] \port$5982$0 ;
+  wire [6:0] \port$5982$0 ;
+  input [6:0] \port$5984$0 ;
+  wire [6:0] \port$5984$0 ;
+  input [6:0] \port$5986$0 ;
+  wire [6:0] \port$5986$0 ;
+  input [6:0] \port$5988$0 ;
+  wire [6:0] \port$5988$0 ;
+  input [6:0] \port$5990$0 ;
+  wire [6:0] \port$5990$0 ;
+  input [6:0] \port$5992$0 ;
+  wire [6:0] \port$5992$0 ;
+  input [6:0] \port$5994$0 ;
+  wire [6:0] \port$5994$0 ;
+  input [6:0] \port$5996$0 ;
+  wire [6:0] \port$5996$0 ;
+  input [6:0] \port$5998$0 ;
+  wire [6:0] \port$5998$0 ;
+  input [6:0] \port$6000$0 ;
+  wire [6:0] \port$6000$0 ;
+  input [6:0] \port$6002$0 ;
+  wire [6:0] \port$6002$0 ;
+  input [6:0] \port$6004$0 ;
+  wire [6:0] \port$6004$0 ;
+  input [6:0] \port$6006$0 ;
+  wire [6:0] \port$6006$0 ;
+  input [6:0] \port$6008$0 ;
+  wire [6:0] \port$6008$0 ;
+  input [6:0] \port$6010$0 ;
+  wire [6:0] \port$6010$0 ;
+  input [6:0] \port$6012$0 ;
+  wire [6:0] \port$6012$0 ;
+  input [6:0] \port$6014$0 ;
+  wire [6:0] \port$6014$0 ;
+  input [6:0] \port$6016$0 ;
+  wire [6:0] \port$6016$0 ;
+  input [6:0] \port$6018$0 ;
+  wire [6:0] \port$6018$0 ;
+  input [6:0] \port$6020$0 ;
+  wire [6:0] \port$6020$0 ;
+  input [6:0] \port$6022$0 ;
+  wire [6:0] \port$6022$0 ;
+  input [6:0] \port$6024$0 ;
+  wire [6:0] \port$6024$0 ;
+  input [6:0] \port$6026$0 ;
+  wire [6:0] \port$6026$0 ;
+  input [6:0] \port$6028$0 ;
+  wire [6:0] \port$6028$0 ;
+  input [6:0] \port$6030$0 ;
+  wire [6:0] \port$6030$0 ;
+  input [6:0] \port$6032$0 ;
+  wire [6:0] \port$6032$0 ;
+  input [6:0] \port$6034$0 ;
+  wire [6:0] \port$6034$0 ;
+  input [6:0] \port$6036$0 ;
+  wire [6:0] \port$6036$0 ;
+  input [6:0] \port$6038$0 ;
+  wire [6:0] \port$6038$0 ;
+  input [6:0] \port$6040$0 ;
+  wire [6:0] \port$6040$0 ;
+  input [6:0] \port$6042$0 ;
+  wire [6:0] \port$6042$0 ;
+  input [6:0] \port$6044$0 ;
+  wire [6:0] \port$6044$0 ;
+  input [6:0] \port$6046$0 ;
+  wire [6:0] \port$6046$0 ;
+  input [6:0] \port$6048$0 ;
+  wire [6:0] \port$6048$0 ;
+  input [6:0] \port$6050$0 ;
+  wire [6:0] \port$6050$0 ;
+  input [6:0] \port$6052$0 ;
+  wire [6:0] \port$6052$0 ;
+  input [6:0] \port$6054$0 ;
+  wire [6:0] \port$6054$0 ;
+  input [6:0] \port$6056$0 ;
+  wire [6:0] \port$6056$0 ;
+  input [6:0] \port$6058$0 ;
+  wire [6:0] \port$6058$0 ;
+  input [6:0] \port$6060$0 ;
+  wire [6:0] \port$6060$0 ;
+  input [6:0] \port$6062$0 ;
+  wire [6:0] \port$6062$0 ;
+  input [6:0] \port$6064$0 ;
+  wire [6:0] \port$6064$0 ;
+  input [6:0] \port$6066$0 ;
+  wire [6:0] \port$6066$0 ;
+  input [6:0] \port$6068$0 ;
+  wire [6:0] \port$6068$0 ;
+  input [6:0] \port$6070$0 ;
+  wire [6:0] \port$6070$0 ;
+  input [6:0] \port$6072$0 ;
+  wire [6:0] \port$6072$0 ;
+  input [6:0] \port$6074$0 ;
+  wire [6:0] \port$6074$0 ;
+  input [1:0] \port$6103$2 ;
+  wire [1:0] \port$6103$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$4959$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$6103$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$5230$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$4959$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$5230$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$6103$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$4804$0  } : \$10 [15:0];
-  assign \$13  = \port$4959$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$5948$0  } : \$10 [15:0];
+  assign \$13  = \port$6103$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$5232$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$4959$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$5232$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$6103$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$4806$0  } : \$21 [15:0];
-  assign \$24  = \port$4959$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$5950$0  } : \$21 [15:0];
+  assign \$24  = \port$6103$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$5234$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$4959$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$5234$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$6103$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$4808$0  } : \$32 [15:0];
-  assign \$35  = \port$4959$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$5952$0  } : \$32 [15:0];
+  assign \$35  = \port$6103$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$5236$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$4959$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$5236$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$6103$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$4810$0  } : \$43 [15:0];
-  assign \$46  = \port$4959$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$5954$0  } : \$43 [15:0];
+  assign \$46  = \port$6103$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$5238$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$4959$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$5238$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$6103$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$4812$0  } : \$54 [15:0];
-  assign \$57  = \port$4959$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$5956$0  } : \$54 [15:0];
+  assign \$57  = \port$6103$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$5240$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$4959$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$5240$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$6103$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$4814$0  } : \$65 [15:0];
-  assign \$68  = \port$4959$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$5958$0  } : \$65 [15:0];
+  assign \$68  = \port$6103$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$5242$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$4959$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$5242$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$6103$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$4816$0  } : \$76 [15:0];
-  assign \$79  = \port$4959$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$5960$0  } : \$76 [15:0];
+  assign \$79  = \port$6103$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$5244$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$4959$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$5244$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$6103$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$4818$0  } : \$87 [15:0];
-  assign \$90  = \port$4959$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$5962$0  } : \$87 [15:0];
+  assign \$90  = \port$6103$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$5246$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$4959$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$5246$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$6103$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$4820$0  } : \$98 [15:0];
-  assign \$101  = \port$4959$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$5964$0  } : \$98 [15:0];
+  assign \$101  = \port$6103$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$5248$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$4959$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$5248$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$6103$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$4822$0  } : \$109 [15:0];
-  assign \$112  = \port$4959$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$5966$0  } : \$109 [15:0];
+  assign \$112  = \port$6103$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$5250$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$4959$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$5250$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$6103$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$4824$0  } : \$120 [15:0];
-  assign \$123  = \port$4959$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$5968$0  } : \$120 [15:0];
+  assign \$123  = \port$6103$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$5252$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$4959$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$5252$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$6103$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$4826$0  } : \$131 [15:0];
-  assign \$134  = \port$4959$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$5970$0  } : \$131 [15:0];
+  assign \$134  = \port$6103$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$5254$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$4959$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$5254$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$6103$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$4828$0  } : \$142 [15:0];
-  assign \$145  = \port$4959$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$5972$0  } : \$142 [15:0];
+  assign \$145  = \port$6103$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$5256$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$4959$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$5256$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$6103$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$4830$0  } : \$153 [15:0];
-  assign \$156  = \port$4959$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$5974$0  } : \$153 [15:0];
+  assign \$156  = \port$6103$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$5258$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$4959$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$5258$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$6103$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$4832$0  } : \$164 [15:0];
-  assign \$167  = \port$4959$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$165  = raw ? { 9'h000, \port$5976$0  } : \$164 [15:0];
+  assign \$167  = \port$6103$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$5260$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$4959$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$5260$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$6103$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$4834$0  } : \$175 [15:0];
-  assign \$178  = \port$4959$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$5978$0  } : \$175 [15:0];
+  assign \$178  = \port$6103$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$5262$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$4959$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$5262$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$6103$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$4836$0  } : \$186 [15:0];
-  assign \$189  = \port$4959$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$5980$0  } : \$186 [15:0];
+  assign \$189  = \port$6103$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$5264$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$4959$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$5264$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$6103$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$4838$0  } : \$197 [15:0];
-  assign \$200  = \port$4959$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$5982$0  } : \$197 [15:0];
+  assign \$200  = \port$6103$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$5266$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$4959$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$5266$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$6103$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$4840$0  } : \$208 [15:0];
-  assign \$211  = \port$4959$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$5984$0  } : \$208 [15:0];
+  assign \$211  = \port$6103$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$5268$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$4959$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$5268$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$6103$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$4842$0  } : \$219 [15:0];
-  assign \$222  = \port$4959$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$5986$0  } : \$219 [15:0];
+  assign \$222  = \port$6103$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$5270$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$4959$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$5270$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$6103$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$4844$0  } : \$230 [15:0];
-  assign \$233  = \port$4959$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$5988$0  } : \$230 [15:0];
+  assign \$233  = \port$6103$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$5272$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$4959$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$5272$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$6103$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$4846$0  } : \$241 [15:0];
-  assign \$244  = \port$4959$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$5990$0  } : \$241 [15:0];
+  assign \$244  = \port$6103$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$5274$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$4959$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$5274$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$6103$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$4848$0  } : \$252 [15:0];
-  assign \$255  = \port$4959$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$5992$0  } : \$252 [15:0];
+  assign \$255  = \port$6103$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$5276$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$4959$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$5276$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$6103$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$4850$0  } : \$263 [15:0];
-  assign \$266  = \port$4959$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$5994$0  } : \$263 [15:0];
+  assign \$266  = \port$6103$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$5278$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$4959$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$5278$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$6103$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$4852$0  } : \$274 [15:0];
-  assign \$277  = \port$4959$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$5996$0  } : \$274 [15:0];
+  assign \$277  = \port$6103$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$5280$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$4959$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$5280$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$6103$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$4854$0  } : \$285 [15:0];
-  assign \$288  = \port$4959$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$5998$0  } : \$285 [15:0];
+  assign \$288  = \port$6103$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$5282$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$4959$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$5282$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$6103$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$4856$0  } : \$296 [15:0];
-  assign \$299  = \port$4959$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$6000$0  } : \$296 [15:0];
+  assign \$299  = \port$6103$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$5284$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$4959$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$5284$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$6103$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$4858$0  } : \$307 [15:0];
-  assign \$310  = \port$4959$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$6002$0  } : \$307 [15:0];
+  assign \$310  = \port$6103$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$5286$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$4959$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$5286$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$6103$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$4860$0  } : \$318 [15:0];
-  assign \$321  = \port$4959$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$6004$0  } : \$318 [15:0];
+  assign \$321  = \port$6103$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$5288$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$4959$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$5288$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$6103$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$4862$0  } : \$329 [15:0];
-  assign \$332  = \port$4959$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$6006$0  } : \$329 [15:0];
+  assign \$332  = \port$6103$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$5290$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$4959$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$5290$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$6103$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$4864$0  } : \$340 [15:0];
-  assign \$343  = \port$4959$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$6008$0  } : \$340 [15:0];
+  assign \$343  = \port$6103$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$5292$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$4959$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$5292$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$6103$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$4866$0  } : \$351 [15:0];
-  assign \$354  = \port$4959$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$6010$0  } : \$351 [15:0];
+  assign \$354  = \port$6103$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$4959$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$6103$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$4868$0  } : \$362 [15:0];
-  assign \$365  = \port$4959$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$6012$0  } : \$362 [15:0];
+  assign \$365  = \port$6103$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$4959$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$6103$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$4870$0  } : \$373 [15:0];
-  assign \$376  = \port$4959$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$6014$0  } : \$373 [15:0];
+  assign \$376  = \port$6103$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$4959$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$6103$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$4872$0  } : \$384 [15:0];
-  assign \$387  = \port$4959$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$6016$0  } : \$384 [15:0];
+  assign \$387  = \port$6103$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$4959$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$6103$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$4874$0  } : \$395 [15:0];
-  assign \$398  = \port$4959$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$6018$0  } : \$395 [15:0];
+  assign \$398  = \port$6103$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$4959$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$6103$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$4876$0  } : \$406 [15:0];
-  assign \$409  = \port$4959$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$6020$0  } : \$406 [15:0];
+  assign \$409  = \port$6103$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$4959$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$6103$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$4878$0  } : \$417 [15:0];
-  assign \$420  = \port$4959$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$6022$0  } : \$417 [15:0];
+  assign \$420  = \port$6103$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$4959$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$6103$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$4880$0  } : \$428 [15:0];
-  assign \$431  = \port$4959$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$6024$0  } : \$428 [15:0];
+  assign \$431  = \port$6103$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$4959$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$6103$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$4882$0  } : \$439 [15:0];
-  assign \$442  = \port$4959$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$6026$0  } : \$439 [15:0];
+  assign \$442  = \port$6103$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$4959$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$6103$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$4884$0  } : \$450 [15:0];
-  assign \$453  = \port$4959$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$6028$0  } : \$450 [15:0];
+  assign \$453  = \port$6103$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$4959$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$6103$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$4886$0  } : \$461 [15:0];
-  assign \$464  = \port$4959$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$6030$0  } : \$461 [15:0];
+  assign \$464  = \port$6103$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$4959$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$6103$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$4888$0  } : \$472 [15:0];
-  assign \$475  = \port$4959$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$6032$0  } : \$472 [15:0];
+  assign \$475  = \port$6103$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$4959$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$6103$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$4890$0  } : \$483 [15:0];
-  assign \$486  = \port$4959$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$6034$0  } : \$483 [15:0];
+  assign \$486  = \port$6103$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$4959$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$6103$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$4892$0  } : \$494 [15:0];
-  assign \$497  = \port$4959$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$6036$0  } : \$494 [15:0];
+  assign \$497  = \port$6103$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$4959$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$6103$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$4894$0  } : \$505 [15:0];
-  assign \$508  = \port$4959$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$6038$0  } : \$505 [15:0];
+  assign \$508  = \port$6103$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$4959$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$6103$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$4896$0  } : \$516 [15:0];
-  assign \$519  = \port$4959$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$6040$0  } : \$516 [15:0];
+  assign \$519  = \port$6103$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$4959$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$6103$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$4898$0  } : \$527 [15:0];
-  assign \$530  = \port$4959$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$6042$0  } : \$527 [15:0];
+  assign \$530  = \port$6103$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$4959$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$6103$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$4900$0  } : \$538 [15:0];
-  assign \$541  = \port$4959$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$6044$0  } : \$538 [15:0];
+  assign \$541  = \port$6103$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$4959$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$6103$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$4902$0  } : \$549 [15:0];
-  assign \$552  = \port$4959$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$6046$0  } : \$549 [15:0];
+  assign \$552  = \port$6103$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$4959$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$6103$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$4904$0  } : \$560 [15:0];
-  assign \$563  = \port$4959$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$6048$0  } : \$560 [15:0];
+  assign \$563  = \port$6103$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$4959$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$6103$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$4906$0  } : \$571 [15:0];
-  assign \$574  = \port$4959$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$6050$0  } : \$571 [15:0];
+  assign \$574  = \port$6103$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$4959$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$6103$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$4908$0  } : \$582 [15:0];
-  assign \$585  = \port$4959$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$6052$0  } : \$582 [15:0];
+  assign \$585  = \port$6103$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$4959$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$6103$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$4910$0  } : \$593 [15:0];
-  assign \$596  = \port$4959$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$6054$0  } : \$593 [15:0];
+  assign \$596  = \port$6103$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$4959$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$6103$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$4912$0  } : \$604 [15:0];
-  assign \$607  = \port$4959$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$6056$0  } : \$604 [15:0];
+  assign \$607  = \port$6103$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$4959$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$6103$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$4914$0  } : \$615 [15:0];
-  assign \$618  = \port$4959$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$6058$0  } : \$615 [15:0];
+  assign \$618  = \port$6103$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$4959$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$6103$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$4916$0  } : \$626 [15:0];
-  assign \$629  = \port$4959$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$6060$0  } : \$626 [15:0];
+  assign \$629  = \port$6103$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$4959$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$6103$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$4918$0  } : \$637 [15:0];
-  assign \$640  = \port$4959$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$6062$0  } : \$637 [15:0];
+  assign \$640  = \port$6103$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$4959$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$6103$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$4920$0  } : \$648 [15:0];
-  assign \$651  = \port$4959$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$6064$0  } : \$648 [15:0];
+  assign \$651  = \port$6103$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$4959$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$6103$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$4922$0  } : \$659 [15:0];
-  assign \$662  = \port$4959$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$6066$0  } : \$659 [15:0];
+  assign \$662  = \port$6103$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$4959$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$6103$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$4924$0  } : \$670 [15:0];
-  assign \$673  = \port$4959$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$6068$0  } : \$670 [15:0];
+  assign \$673  = \port$6103$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$4959$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$6103$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$4926$0  } : \$681 [15:0];
-  assign \$684  = \port$4959$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$6070$0  } : \$681 [15:0];
+  assign \$684  = \port$6103$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$4959$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$6103$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$4928$0  } : \$692 [15:0];
-  assign \$695  = \port$4959$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$6072$0  } : \$692 [15:0];
+  assign \$695  = \port$6103$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$4959$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$6103$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$4930$0  } : \$703 [15:0];
-  assign \$706  = \port$4959$2 [0] ? \$705  : { values[15], values[15:0] };
+  assign \$704  = raw ? { 9'h000, \port$6074$0  } : \$703 [15:0];
+  assign \$706  = \port$6103$2 [0] ? \$705  : { values[15], values[15:0] };
   assign \$707  = accumulate ? \$706  : 17'h00000;
-  assign \$709  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$708  });
+  assign \$709  = $signed(\port$5230$0 ) - $signed({ 1'h0, \$708  });
   assign \$710  = - $signed(\$709 );
-  assign \$712  = $signed(\port$4086$0 ) - $signed({ 1'h0, \$711  });
-  assign \$713  = \port$4959$2 [1] ? \$710  : { \$712 [16], \$712  };
+  assign \$712  = $signed(\port$5230$0 ) - $signed({ 1'h0, \$711  });
+  assign \$713  = \port$6103$2 [1] ? \$710  : { \$712 [16], \$712  };
   assign \$714  = $signed(\$707 ) + $signed(\$713 );
-  assign \$715  = raw ? { 9'h000, \port$4804$0  } : \$714 [15:0];
-  assign \$716  = $signed(\$715 ) >= $signed(\port$4214$0 );
-  assign \$718  = \port$4959$2 [0] ? \$717  : { values[31], values[31:16] };
+  assign \$715  = raw ? { 9'h000, \port$5948$0  } : \$714 [15:0];
+  assign \$716  = $signed(\$715 ) >= $signed(\port$5358$0 );
+  assign \$718  = \port$6103$2 [0] ? \$717  : { values[31], values[31:16] };
   assign \$719  = accumulate ? \$718  : 17'h00000;
-  assign \$721  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$720  });
+  assign \$721  = $signed(\port$5232$0 ) - $signed({ 1'h0, \$720  });
   assign \$722  = - $signed(\$721 );
-  assign \$724  = $signed(\port$4088$0 ) - $signed({ 1'h0, \$723  });
-  assign \$725  = \port$4959$2 [1] ? \$722  : { \$724 [16], \$724  };
+  assign \$724  = $signed(\port$5232$0 ) - $signed({ 1'h0, \$723  });
+  assign \$725  = \port$6103$2 [1] ? \$722  : { \$724 [16], \$724  };
   assign \$726  = $signed(\$719 ) + $signed(\$725 );
-  assign \$727  = raw ? { 9'h000, \port$4806$0  } : \$726 [15:0];
-  assign \$728  = $signed(\$727 ) >= $signed(\port$4216$0 );
-  assign \$730  = \port$4959$2 [0] ? \$729  : { values[47], values[47:32] };
+  assign \$727  = raw ? { 9'h000, \port$5950$0  } : \$726 [15:0];
+  assign \$728  = $signed(\$727 ) >= $signed(\port$5360$0 );
+  assign \$730  = \port$6103$2 [0] ? \$729  : { values[47], values[47:32] };
   assign \$731  = accumulate ? \$730  : 17'h00000;
-  assign \$733  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$732  });
+  assign \$733  = $signed(\port$5234$0 ) - $signed({ 1'h0, \$732  });
   assign \$734  = - $signed(\$733 );
-  assign \$736  = $signed(\port$4090$0 ) - $signed({ 1'h0, \$735  });
-  assign \$737  = \port$4959$2 [1] ? \$734  : { \$736 [16], \$736  };
+  assign \$736  = $signed(\port$5234$0 ) - $signed({ 1'h0, \$735  });
+  assign \$737  = \port$6103$2 [1] ? \$734  : { \$736 [16], \$736  };
   assign \$738  = $signed(\$731 ) + $signed(\$737 );
-  assign \$739  = raw ? { 9'h000, \port$4808$0  } : \$738 [15:0];
-  assign \$740  = $signed(\$739 ) >= $signed(\port$4218$0 );
-  assign \$742  = \port$4959$2 [0] ? \$741  : { values[63], values[63:48] };
+  assign \$739  = raw ? { 9'h000, \port$5952$0  } : \$738 [15:0];
+  assign \$740  = $signed(\$739 ) >= $signed(\port$5362$0 );
+  assign \$742  = \port$6103$2 [0] ? \$741  : { values[63], values[63:48] };
   assign \$743  = accumulate ? \$742  : 17'h00000;
-  assign \$745  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$744  });
+  assign \$745  = $signed(\port$5236$0 ) - $signed({ 1'h0, \$744  });
   assign \$746  = - $signed(\$745 );
-  assign \$748  = $signed(\port$4092$0 ) - $signed({ 1'h0, \$747  });
-  assign \$749  = \port$4959$2 [1] ? \$746  : { \$748 [16], \$748  };
+  assign \$748  = $signed(\port$5236$0 ) - $signed({ 1'h0, \$747  });
+  assign \$749  = \port$6103$2 [1] ? \$746  : { \$748 [16], \$748  };
   assign \$750  = $signed(\$743 ) + $signed(\$749 );
-  assign \$751  = raw ? { 9'h000, \port$4810$0  } : \$750 [15:0];
-  assign \$752  = $signed(\$751 ) >= $signed(\port$4220$0 );
-  assign \$754  = \port$4959$2 [0] ? \$753  : { values[79], values[79:64] };
+  assign \$751  = raw ? { 9'h000, \port$5954$0  } : \$750 [15:0];
+  assign \$752  = $signed(\$751 ) >= $signed(\port$5364$0 );
+  assign \$754  = \port$6103$2 [0] ? \$753  : { values[79], values[79:64] };
   assign \$755  = accumulate ? \$754  : 17'h00000;
-  assign \$757  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$756  });
+  assign \$757  = $signed(\port$5238$0 ) - $signed({ 1'h0, \$756  });
   assign \$758  = - $signed(\$757 );
-  assign \$760  = $signed(\port$4094$0 ) - $signed({ 1'h0, \$759  });
-  assign \$761  = \port$4959$2 [1] ? \$758  : { \$760 [16], \$760  };
+  assign \$760  = $signed(\port$5238$0 ) - $signed({ 1'h0, \$759  });
+  assign \$761  = \port$6103$2 [1] ? \$758  : { \$760 [16], \$760  };
   assign \$762  = $signed(\$755 ) + $signed(\$761 );
-  assign \$763  = raw ? { 9'h000, \port$4812$0  } : \$762 [15:0];
-  assign \$764  = $signed(\$763 ) >= $signed(\port$4222$0 );
-  assign \$766  = \port$4959$2 [0] ? \$765  : { values[95], values[95:80] };
+  assign \$763  = raw ? { 9'h000, \port$5956$0  } : \$762 [15:0];
+  assign \$764  = $signed(\$763 ) >= $signed(\port$5366$0 );
+  assign \$766  = \port$6103$2 [0] ? \$765  : { values[95], values[95:80] };
   assign \$767  = accumulate ? \$766  : 17'h00000;
-  assign \$769  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$768  });
+  assign \$769  = $signed(\port$5240$0 ) - $signed({ 1'h0, \$768  });
   assign \$770  = - $signed(\$769 );
-  assign \$772  = $signed(\port$4096$0 ) - $signed({ 1'h0, \$771  });
-  assign \$773  = \port$4959$2 [1] ? \$770  : { \$772 [16], \$772  };
+  assign \$772  = $signed(\port$5240$0 ) - $signed({ 1'h0, \$771  });
+  assign \$773  = \port$6103$2 [1] ? \$770  : { \$772 [16], \$772  };
   assign \$774  = $signed(\$767 ) + $signed(\$773 );
-  assign \$775  = raw ? { 9'h000, \port$4814$0  } : \$774 [15:0];
-  assign \$776  = $signed(\$775 ) >= $signed(\port$4224$0 );
-  assign \$778  = \port$4959$2 [0] ? \$777  : { values[111], values[111:96] };
+  assign \$775  = raw ? { 9'h000, \port$5958$0  } : \$774 [15:0];
+  assign \$776  = $signed(\$775 ) >= $signed(\port$5368$0 );
+  assign \$778  = \port$6103$2 [0] ? \$777  : { values[111], values[111:96] };
   assign \$779  = accumulate ? \$778  : 17'h00000;
-  assign \$781  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$780  });
+  assign \$781  = $signed(\port$5242$0 ) - $signed({ 1'h0, \$780  });
   assign \$782  = - $signed(\$781 );
-  assign \$784  = $signed(\port$4098$0 ) - $signed({ 1'h0, \$783  });
-  assign \$785  = \port$4959$2 [1] ? \$782  : { \$784 [16], \$784  };
+  assign \$784  = $signed(\port$5242$0 ) - $signed({ 1'h0, \$783  });
+  assign \$785  = \port$6103$2 [1] ? \$782  : { \$784 [16], \$784  };
   assign \$786  = $signed(\$779 ) + $signed(\$785 );
-  assign \$787  = raw ? { 9'h000, \port$4816$0  } : \$786 [15:0];
-  assign \$788  = $signed(\$787 ) >= $signed(\port$4226$0 );
-  assign \$790  = \port$4959$2 [0] ? \$789  : { values[127], values[127:112] };
+  assign \$787  = raw ? { 9'h000, \port$5960$0  } : \$786 [15:0];
+  assign \$788  = $signed(\$787 ) >= $signed(\port$5370$0 );
+  assign \$790  = \port$6103$2 [0] ? \$789  : { values[127], values[127:112] };
   assign \$791  = accumulate ? \$790  : 17'h00000;
-  assign \$793  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$792  });
+  assign \$793  = $signed(\port$5244$0 ) - $signed({ 1'h0, \$792  });
   assign \$794  = - $signed(\$793 );
-  assign \$796  = $signed(\port$4100$0 ) - $signed({ 1'h0, \$795  });
-  assign \$797  = \port$4959$2 [1] ? \$794  : { \$796 [16], \$796  };
+  assign \$796  = $signed(\port$5244$0 ) - $signed({ 1'h0, \$795  });
+  assign \$797  = \port$6103$2 [1] ? \$794  : { \$796 [16], \$796  };
   assign \$798  = $signed(\$791 ) + $signed(\$797 );
-  assign \$799  = raw ? { 9'h000, \port$4818$0  } : \$798 [15:0];
-  assign \$800  = $signed(\$799 ) >= $signed(\port$4228$0 );
-  assign \$802  = \port$4959$2 [0] ? \$801  : { values[143], values[143:128] };
+  assign \$799  = raw ? { 9'h000, \port$5962$0  } : \$798 [15:0];
+  assign \$800  = $signed(\$799 ) >= $signed(\port$5372$0 );
+  assign \$802  = \port$6103$2 [0] ? \$801  : { values[143], values[143:128] };
   assign \$803  = accumulate ? \$802  : 17'h00000;
-  assign \$805  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$804  });
+  assign \$805  = $signed(\port$5246$0 ) - $signed({ 1'h0, \$804  });
   assign \$806  = - $signed(\$805 );
-  assign \$808  = $signed(\port$4102$0 ) - $signed({ 1'h0, \$807  });
-  assign \$809  = \port$4959$2 [1] ? \$806  : { \$808 [16], \$808  };
+  assign \$808  = $signed(\port$5246$0 ) - $signed({ 1'h0, \$807  });
+  assign \$809  = \port$6103$2 [1] ? \$806  : { \$808 [16], \$808  };
   assign \$810  = $signed(\$803 ) + $signed(\$809 );
-  assign \$811  = raw ? { 9'h000, \port$4820$0  } : \$810 [15:0];
-  assign \$812  = $signed(\$811 ) >= $signed(\port$4230$0 );
-  assign \$814  = \port$4959$2 [0] ? \$813  : { values[159], values[159:144] };
+  assign \$811  = raw ? { 9'h000, \port$5964$0  } : \$810 [15:0];
+  assign \$812  = $signed(\$811 ) >= $signed(\port$5374$0 );
+  assign \$814  = \port$6103$2 [0] ? \$813  : { values[159], values[159:144] };
   assign \$815  = accumulate ? \$814  : 17'h00000;
-  assign \$817  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$816  });
+  assign \$817  = $signed(\port$5248$0 ) - $signed({ 1'h0, \$816  });
   assign \$818  = - $signed(\$817 );
-  assign \$820  = $signed(\port$4104$0 ) - $signed({ 1'h0, \$819  });
-  assign \$821  = \port$4959$2 [1] ? \$818  : { \$820 [16], \$820  };
+  assign \$820  = $signed(\port$5248$0 ) - $signed({ 1'h0, \$819  });
+  assign \$821  = \port$6103$2 [1] ? \$818  : { \$820 [16], \$820  };
   assign \$822  = $signed(\$815 ) + $signed(\$821 );
-  assign \$823  = raw ? { 9'h000, \port$4822$0  } : \$822 [15:0];
-  assign \$824  = $signed(\$823 ) >= $signed(\port$4232$0 );
-  assign \$826  = \port$4959$2 [0] ? \$825  : { values[175], values[175:160] };
+  assign \$823  = raw ? { 9'h000, \port$5966$0  } : \$822 [15:0];
+  assign \$824  = $signed(\$823 ) >= $signed(\port$5376$0 );
+  assign \$826  = \port$6103$2 [0] ? \$825  : { values[175], values[175:160] };
   assign \$827  = accumulate ? \$826  : 17'h00000;
-  assign \$829  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$828  });
+  assign \$829  = $signed(\port$5250$0 ) - $signed({ 1'h0, \$828  });
   assign \$830  = - $signed(\$829 );
-  assign \$832  = $signed(\port$4106$0 ) - $signed({ 1'h0, \$831  });
-  assign \$833  = \port$4959$2 [1] ? \$830  : { \$832 [16], \$832  };
+  assign \$832  = $signed(\port$5250$0 ) - $signed({ 1'h0, \$831  });
+  assign \$833  = \port$6103$2 [1] ? \$830  : { \$832 [16], \$832  };
   assign \$834  = $signed(\$827 ) + $signed(\$833 );
-  assign \$835  = raw ? { 9'h000, \port$4824$0  } : \$834 [15:0];
-  assign \$836  = $signed(\$835 ) >= $signed(\port$4234$0 );
-  assign \$838  = \port$4959$2 [0] ? \$837  : { values[191], values[191:176] };
+  assign \$835  = raw ? { 9'h000, \port$5968$0  } : \$834 [15:0];
+  assign \$836  = $signed(\$835 ) >= $signed(\port$5378$0 );
+  assign \$838  = \port$6103$2 [0] ? \$837  : { values[191], values[191:176] };
   assign \$839  = accumulate ? \$838  : 17'h00000;
-  assign \$841  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$840  });
+  assign \$841  = $signed(\port$5252$0 ) - $signed({ 1'h0, \$840  });
   assign \$842  = - $signed(\$841 );
-  assign \$844  = $signed(\port$4108$0 ) - $signed({ 1'h0, \$843  });
-  assign \$845  = \port$4959$2 [1] ? \$842  : { \$844 [16], \$844  };
+  assign \$844  = $signed(\port$5252$0 ) - $signed({ 1'h0, \$843  });
+  assign \$845  = \port$6103$2 [1] ? \$842  : { \$844 [16], \$844  };
   assign \$846  = $signed(\$839 ) + $signed(\$845 );
-  assign \$847  = raw ? { 9'h000, \port$4826$0  } : \$846 [15:0];
-  assign \$848  = $signed(\$847 ) >= $signed(\port$4236$0 );
-  assign \$850  = \port$4959$2 [0] ? \$849  : { values[207], values[207:192] };
+  assign \$847  = raw ? { 9'h000, \port$5970$0  } : \$846 [15:0];
+  assign \$848  = $signed(\$847 ) >= $signed(\port$5380$0 );
+  assign \$850  = \port$6103$2 [0] ? \$849  : { values[207], values[207:192] };
   assign \$851  = accumulate ? \$850  : 17'h00000;
-  assign \$853  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$852  });
+  assign \$853  = $signed(\port$5254$0 ) - $signed({ 1'h0, \$852  });
   assign \$854  = - $signed(\$853 );
-  assign \$856  = $signed(\port$4110$0 ) - $signed({ 1'h0, \$855  });
-  assign \$857  = \port$4959$2 [1] ? \$854  : { \$856 [16], \$856  };
+  assign \$856  = $signed(\port$5254$0 ) - $signed({ 1'h0, \$855  });
+  assign \$857  = \port$6103$2 [1] ? \$854  : { \$856 [16], \$856  };
   assign \$858  = $signed(\$851 ) + $signed(\$857 );
-  assign \$859  = raw ? { 9'h000, \port$4828$0  } : \$858 [15:0];
-  assign \$860  = $signed(\$859 ) >= $signed(\port$4238$0 );
-  assign \$862  = \port$4959$2 [0] ? \$861  : { values[223], values[223:208] };
+  assign \$859  = raw ? { 9'h000, \port$5972$0  } : \$858 [15:0];
+  assign \$860  = $signed(\$859 ) >= $signed(\port$5382$0 );
+  assign \$862  = \port$6103$2 [0] ? \$861  : { values[223], values[223:208] };
   assign \$863  = accumulate ? \$862  : 17'h00000;
-  assign \$865  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$864  });
+  assign \$865  = $signed(\port$5256$0 ) - $signed({ 1'h0, \$864  });
   assign \$866  = - $signed(\$865 );
-  assign \$868  = $signed(\port$4112$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = \port$4959$2 [1] ? \$866  : { \$868 [16], \$868  };
+  assign \$868  = $signed(\port$5256$0 ) - $signed({ 1'h0, \$867  });
+  assign \$869  = \port$6103$2 [1] ? \$866  : { \$868 [16], \$868  };
   assign \$870  = $signed(\$863 ) + $signed(\$869 );
-  assign \$871  = raw ? { 9'h000, \port$4830$0  } : \$870 [15:0];
-  assign \$872  = $signed(\$871 ) >= $signed(\port$4240$0 );
-  assign \$874  = \port$4959$2 [0] ? \$873  : { values[239], values[239:224] };
+  assign \$871  = raw ? { 9'h000, \port$5974$0  } : \$870 [15:0];
+  assign \$872  = $signed(\$871 ) >= $signed(\port$5384$0 );
+  assign \$874  = \port$6103$2 [0] ? \$873  : { values[239], values[239:224] };
   assign \$875  = accumulate ? \$874  : 17'h00000;
-  assign \$877  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$876  });
+  assign \$877  = $signed(\port$5258$0 ) - $signed({ 1'h0, \$876  });
   assign \$878  = - $signed(\$877 );
-  assign \$880  = $signed(\port$4114$0 ) - $signed({ 1'h0, \$879  });
-  assign \$881  = \port$4959$2 [1] ? \$878  : { \$880 [16], \$880  };
+  assign \$880  = $signed(\port$5258$0 ) - $signed({ 1'h0, \$879  });
+  assign \$881  = \port$6103$2 [1] ? \$878  : { \$880 [16], \$880  };
   assign \$882  = $signed(\$875 ) + $signed(\$881 );
-  assign \$883  = raw ? { 9'h000, \port$4832$0  } : \$882 [15:0];
-  assign \$884  = $signed(\$883 ) >= $signed(\port$4242$0 );
-  assign \$886  = \port$4959$2 [0] ? \$885  : { values[255], values[255:240] };
+  assign \$883  = raw ? { 9'h000, \port$5976$0  } : \$882 [15:0];
+  assign \$884  = $signed(\$883 ) >= $signed(\port$5386$0 );
+  assign \$886  = \port$6103$2 [0] ? \$885  : { values[255], values[255:240] };
   assign \$887  = accumulate ? \$886  : 17'h00000;
-  assign \$889  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$888  });
+  assign \$889  = $signed(\port$5260$0 ) - $signed({ 1'h0, \$888  });
   assign \$890  = - $signed(\$889 );
-  assign \$892  = $signed(\port$4116$0 ) - $signed({ 1'h0, \$891  });
-  assign \$893  = \port$4959$2 [1] ? \$890  : { \$892 [16], \$892  };
+  assign \$892  = $signed(\port$5260$0 ) - $signed({ 1'h0, \$891  });
+  assign \$893  = \port$6103$2 [1] ? \$890  : { \$892 [16], \$892  };
   assign \$894  = $signed(\$887 ) + $signed(\$893 );
-  assign \$895  = raw ? { 9'h000, \port$4834$0  } : \$894 [15:0];
-  assign \$896  = $signed(\$895 ) >= $signed(\port$4244$0 );
-  assign \$898  = \port$4959$2 [0] ? \$897  : { values[271], values[271:256] };
+  assign \$895  = raw ? { 9'h000, \port$5978$0  } : \$894 [15:0];
+  assign \$896  = $signed(\$895 ) >= $signed(\port$5388$0 );
+  assign \$898  = \port$6103$2 [0] ? \$897  : { values[271], values[271:256] };
   assign \$899  = accumulate ? \$898  : 17'h00000;
-  assign \$901  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$900  });
+  assign \$901  = $signed(\port$5262$0 ) - $signed({ 1'h0, \$900  });
   assign \$902  = - $signed(\$901 );
-  assign \$904  = $signed(\port$4118$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = \port$4959$2 [1] ? \$902  : { \$904 [16], \$904  };
+  assign \$904  = $signed(\port$5262$0 ) - $signed({ 1'h0, \$903  });
+  assign \$905  = \port$6103$2 [1] ? \$902  : { \$904 [16], \$904  };
   assign \$906  = $signed(\$899 ) + $signed(\$905 );
-  assign \$907  = raw ? { 9'h000, \port$4836$0  } : \$906 [15:0];
-  assign \$908  = $signed(\$907 ) >= $signed(\port$4246$0 );
-  assign \$910  = \port$4959$2 [0] ? \$909  : { values[287], values[287:272] };
+  assign \$907  = raw ? { 9'h000, \port$5980$0  } : \$906 [15:0];
+  assign \$908  = $signed(\$907 ) >= $signed(\port$5390$0 );
+  assign \$910  = \port$6103$2 [0] ? \$909  : { values[287], values[287:272] };
   assign \$911  = accumulate ? \$910  : 17'h00000;
-  assign \$913  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$912  });
+  assign \$913  = $signed(\port$5264$0 ) - $signed({ 1'h0, \$912  });
   assign \$914  = - $signed(\$913 );
-  assign \$916  = $signed(\port$4120$0 ) - $signed({ 1'h0, \$915  });
-  assign \$917  = \port$4959$2 [1] ? \$914  : { \$916 [16], \$916  };
+  assign \$916  = $signed(\port$5264$0 ) - $signed({ 1'h0, \$915  });
+  assign \$917  = \port$6103$2 [1] ? \$914  : { \$916 [16], \$916  };
   assign \$918  = $signed(\$911 ) + $signed(\$917 );
-  assign \$919  = raw ? { 9'h000, \port$4838$0  } : \$918 [15:0];
-  assign \$920  = $signed(\$919 ) >= $signed(\port$4248$0 );
-  assign \$922  = \port$4959$2 [0] ? \$921  : { values[303], values[303:288] };
+  assign \$919  = raw ? { 9'h000, \port$5982$0  } : \$918 [15:0];
+  assign \$920  = $signed(\$919 ) >= $signed(\port$5392$0 );
+  assign \$922  = \port$6103$2 [0] ? \$921  : { values[303], values[303:288] };
   assign \$923  = accumulate ? \$922  : 17'h00000;
-  assign \$925  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$924  });
+  assign \$925  = $signed(\port$5266$0 ) - $signed({ 1'h0, \$924  });
   assign \$926  = - $signed(\$925 );
-  assign \$928  = $signed(\port$4122$0 ) - $signed({ 1'h0, \$927  });
-  assign \$929  = \port$4959$2 [1] ? \$926  : { \$928 [16], \$928  };
+  assign \$928  = $signed(\port$5266$0 ) - $signed({ 1'h0, \$927  });
+  assign \$929  = \port$6103$2 [1] ? \$926  : { \$928 [16], \$928  };
   assign \$930  = $signed(\$923 ) + $signed(\$929 );
-  assign \$931  = raw ? { 9'h000, \port$4840$0  } : \$930 [15:0];
-  assign \$932  = $signed(\$931 ) >= $signed(\port$4250$0 );
-  assign \$934  = \port$4959$2 [0] ? \$933  : { values[319], values[319:304] };
+  assign \$931  = raw ? { 9'h000, \port$5984$0  } : \$930 [15:0];
+  assign \$932  = $signed(\$931 ) >= $signed(\port$5394$0 );
+  assign \$934  = \port$6103$2 [0] ? \$933  : { values[319], values[319:304] };
   assign \$935  = accumulate ? \$934  : 17'h00000;
-  assign \$937  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$936  });
+  assign \$937  = $signed(\port$5268$0 ) - $signed({ 1'h0, \$936  });
   assign \$938  = - $signed(\$937 );
-  assign \$940  = $signed(\port$4124$0 ) - $signed({ 1'h0, \$939  });
-  assign \$941  = \port$4959$2 [1] ? \$938  : { \$940 [16], \$940  };
+  assign \$940  = $signed(\port$5268$0 ) - $signed({ 1'h0, \$939  });
+  assign \$941  = \port$6103$2 [1] ? \$938  : { \$940 [16], \$940  };
   assign \$942  = $signed(\$935 ) + $signed(\$941 );
-  assign \$943  = raw ? { 9'h000, \port$4842$0  } : \$942 [15:0];
-  assign \$944  = $signed(\$943 ) >= $signed(\port$4252$0 );
-  assign \$946  = \port$4959$2 [0] ? \$945  : { values[335], values[335:320] };
+  assign \$943  = raw ? { 9'h000, \port$5986$0  } : \$942 [15:0];
+  assign \$944  = $signed(\$943 ) >= $signed(\port$5396$0 );
+  assign \$946  = \port$6103$2 [0] ? \$945  : { values[335], values[335:320] };
   assign \$947  = accumulate ? \$946  : 17'h00000;
-  assign \$949  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$948  });
+  assign \$949  = $signed(\port$5270$0 ) - $signed({ 1'h0, \$948  });
   assign \$950  = - $signed(\$949 );
-  assign \$952  = $signed(\port$4126$0 ) - $signed({ 1'h0, \$951  });
-  assign \$953  = \port$4959$2 [1] ? \$950  : { \$952 [16], \$952  };
+  assign \$952  = $signed(\port$5270$0 ) - $signed({ 1'h0, \$951  });
+  assign \$953  = \port$6103$2 [1] ? \$950  : { \$952 [16], \$952  };
   assign \$954  = $signed(\$947 ) + $signed(\$953 );
-  assign \$955  = raw ? { 9'h000, \port$4844$0  } : \$954 [15:0];
-  assign \$956  = $signed(\$955 ) >= $signed(\port$4254$0 );
-  assign \$958  = \port$4959$2 [0] ? \$957  : { values[351], values[351:336] };
+  assign \$955  = raw ? { 9'h000, \port$5988$0  } : \$954 [15:0];
+  assign \$956  = $signed(\$955 ) >= $signed(\port$5398$0 );
+  assign \$958  = \port$6103$2 [0] ? \$957  : { values[351], values[351:336] };
   assign \$959  = accumulate ? \$958  : 17'h00000;
-  assign \$961  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$960  });
+  assign \$961  = $signed(\port$5272$0 ) - $signed({ 1'h0, \$960  });
   assign \$962  = - $signed(\$961 );
-  assign \$964  = $signed(\port$4128$0 ) - $signed({ 1'h0, \$963  });
-  assign \$965  = \port$4959$2 [1] ? \$962  : { \$964 [16], \$964  };
+  assign \$964  = $signed(\port$5272$0 ) - $signed({ 1'h0, \$963  });
+  assign \$965  = \port$6103$2 [1] ? \$962  : { \$964 [16], \$964  };
   assign \$966  = $signed(\$959 ) + $signed(\$965 );
-  assign \$967  = raw ? { 9'h000, \port$4846$0  } : \$966 [15:0];
-  assign \$968  = $signed(\$967 ) >= $signed(\port$4256$0 );
-  assign \$970  = \port$4959$2 [0] ? \$969  : { values[367], values[367:352] };
+  assign \$967  = raw ? { 9'h000, \port$5990$0  } : \$966 [15:0];
+  assign \$968  = $signed(\$967 ) >= $signed(\port$5400$0 );
+  assign \$970  = \port$6103$2 [0] ? \$969  : { values[367], values[367:352] };
   assign \$971  = accumulate ? \$970  : 17'h00000;
-  assign \$973  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$972  });
+  assign \$973  = $signed(\port$5274$0 ) - $signed({ 1'h0, \$972  });
   assign \$974  = - $signed(\$973 );
-  assign \$976  = $signed(\port$4130$0 ) - $signed({ 1'h0, \$975  });
-  assign \$977  = \port$4959$2 [1] ? \$974  : { \$976 [16], \$976  };
+  assign \$976  = $signed(\port$5274$0 ) - $signed({ 1'h0, \$975  });
+  assign \$977  = \port$6103$2 [1] ? \$974  : { \$976 [16], \$976  };
   assign \$978  = $signed(\$971 ) + $signed(\$977 );
-  assign \$979  = raw ? { 9'h000, \port$4848$0  } : \$978 [15:0];
-  assign \$980  = $signed(\$979 ) >= $signed(\port$4258$0 );
-  assign \$982  = \port$4959$2 [0] ? \$981  : { values[383], values[383:368] };
+  assign \$979  = raw ? { 9'h000, \port$5992$0  } : \$978 [15:0];
+  assign \$980  = $signed(\$979 ) >= $signed(\port$5402$0 );
+  assign \$982  = \port$6103$2 [0] ? \$981  : { values[383], values[383:368] };
   assign \$983  = accumulate ? \$982  : 17'h00000;
-  assign \$985  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$984  });
+  assign \$985  = $signed(\port$5276$0 ) - $signed({ 1'h0, \$984  });
   assign \$986  = - $signed(\$985 );
-  assign \$988  = $signed(\port$4132$0 ) - $signed({ 1'h0, \$987  });
-  assign \$989  = \port$4959$2 [1] ? \$986  : { \$988 [16], \$988  };
+  assign \$988  = $signed(\port$5276$0 ) - $signed({ 1'h0, \$987  });
+  assign \$989  = \port$6103$2 [1] ? \$986  : { \$988 [16], \$988  };
   assign \$990  = $signed(\$983 ) + $signed(\$989 );
-  assign \$991  = raw ? { 9'h000, \port$4850$0  } : \$990 [15:0];
-  assign \$992  = $signed(\$991 ) >= $signed(\port$4260$0 );
-  assign \$994  = \port$4959$2 [0] ? \$993  : { values[399], values[399:384] };
+  assign \$991  = raw ? { 9'h000, \port$5994$0  } : \$990 [15:0];
+  assign \$992  = $signed(\$991 ) >= $signed(\port$5404$0 );
+  assign \$994  = \port$6103$2 [0] ? \$993  : { values[399], values[399:384] };
   assign \$995  = accumulate ? \$994  : 17'h00000;
-  assign \$997  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$996  });
+  assign \$997  = $signed(\port$5278$0 ) - $signed({ 1'h0, \$996  });
   assign \$998  = - $signed(\$997 );
-  assign \$1000  = $signed(\port$4134$0 ) - $signed({ 1'h0, \$999  });
-  assign \$1001  = \port$4959$2 [1] ? \$998  : { \$1000 [16], \$1000  };
+  assign \$1000  = $signed(\port$5278$0 ) - $signed({ 1'h0, \$999  });
+  assign \$1001  = \port$6103$2 [1] ? \$998  : { \$1000 [16], \$1000  };
   assign \$1002  = $signed(\$995 ) + $signed(\$1001 );
-  assign \$1003  = raw ? { 9'h000, \port$4852$0  } : \$1002 [15:0];
-  assign \$1004  = $signed(\$1003 ) >= $signed(\port$4262$0 );
-  assign \$1006  = \port$4959$2 [0] ? \$1005  : { values[415], values[415:400] };
+  assign \$1003  = raw ? { 9'h000, \port$5996$0  } : \$1002 [15:0];
+  assign \$1004  = $signed(\$1003 ) >= $signed(\port$5406$0 );
+  assign \$1006  = \port$6103$2 [0] ? \$1005  : { values[415], values[415:400] };
   assign \$1007  = accumulate ? \$1006  : 17'h00000;
-  assign \$1009  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$1008  });
+  assign \$1009  = $signed(\port$5280$0 ) - $signed({ 1'h0, \$1008  });
   assign \$1010  = - $signed(\$1009 );
-  assign \$1012  = $signed(\port$4136$0 ) - $signed({ 1'h0, \$1011  });
-  assign \$1013  = \port$4959$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
+  assign \$1012  = $signed(\port$5280$0 ) - $signed({ 1'h0, \$1011  });
+  assign \$1013  = \port$6103$2 [1] ? \$1010  : { \$1012 [16], \$1012  };
   assign \$1014  = $signed(\$1007 ) + $signed(\$1013 );
-  assign \$1015  = raw ? { 9'h000, \port$4854$0  } : \$1014 [15:0];
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$4264$0 );
-  assign \$1018  = \port$4959$2 [0] ? \$1017  : { values[431], values[431:416] };
+  assign \$1015  = raw ? { 9'h000, \port$5998$0  } : \$1014 [15:0];
+  assign \$1016  = $signed(\$1015 ) >= $signed(\port$5408$0 );
+  assign \$1018  = \port$6103$2 [0] ? \$1017  : { values[431], values[431:416] };
   assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$1020  });
+  assign \$1021  = $signed(\port$5282$0 ) - $signed({ 1'h0, \$1020  });
   assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$4138$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$4959$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
+  assign \$1024  = $signed(\port$5282$0 ) - $signed({ 1'h0, \$1023  });
+  assign \$1025  = \port$6103$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
   assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
-  assign \$1027  = raw ? { 9'h000, \port$4856$0  } : \$1026 [15:0];
-  assign \$1028  = $signed(\$1027 ) >= $signed(\port$4266$0 );
-  assign \$1030  = \port$4959$2 [0] ? \$1029  : { values[447], values[447:432] };
+  assign \$1027  = raw ? { 9'h000, \port$6000$0  } : \$1026 [15:0];
+  assign \$1028  = $signed(\$1027 ) >= $signed(\port$5410$0 );
+  assign \$1030  = \port$6103$2 [0] ? \$1029  : { values[447], values[447:432] };
   assign \$1031  = accumulate ? \$1030  : 17'h00000;
-  assign \$1033  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$1032  });
+  assign \$1033  = $signed(\port$5284$0 ) - $signed({ 1'h0, \$1032  });
   assign \$1034  = - $signed(\$1033 );
-  assign \$1036  = $signed(\port$4140$0 ) - $signed({ 1'h0, \$1035  });
-  assign \$1037  = \port$4959$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
+  assign \$1036  = $signed(\port$5284$0 ) - $signed({ 1'h0, \$1035  });
+  assign \$1037  = \port$6103$2 [1] ? \$1034  : { \$1036 [16], \$1036  };
   assign \$1038  = $signed(\$1031 ) + $signed(\$1037 );
-  assign \$1039  = raw ? { 9'h000, \port$4858$0  } : \$1038 [15:0];
-  assign \$1040  = $signed(\$1039 ) >= $signed(\port$4268$0 );
-  assign \$1042  = \port$4959$2 [0] ? \$1041  : { values[463], values[463:448] };
+  assign \$1039  = raw ? { 9'h000, \port$6002$0  } : \$1038 [15:0];
+  assign \$1040  = $signed(\$1039 ) >= $signed(\port$5412$0 );
+  assign \$1042  = \port$6103$2 [0] ? \$1041  : { values[463], values[463:448] };
   assign \$1043  = accumulate ? \$1042  : 17'h00000;
-  assign \$1045  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$1044  });
+  assign \$1045  = $signed(\port$5286$0 ) - $signed({ 1'h0, \$1044  });
   assign \$1046  = - $signed(\$1045 );
-  assign \$1048  = $signed(\port$4142$0 ) - $signed({ 1'h0, \$1047  });
-  assign \$1049  = \port$4959$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
+  assign \$1048  = $signed(\port$5286$0 ) - $signed({ 1'h0, \$1047  });
+  assign \$1049  = \port$6103$2 [1] ? \$1046  : { \$1048 [16], \$1048  };
   assign \$1050  = $signed(\$1043 ) + $signed(\$1049 );
-  assign \$1051  = raw ? { 9'h000, \port$4860$0  } : \$1050 [15:0];
-  assign \$1052  = $signed(\$1051 ) >= $signed(\port$4270$0 );
-  assign \$1054  = \port$4959$2 [0] ? \$1053  : { values[479], values[479:464] };
+  assign \$1051  = raw ? { 9'h000, \port$6004$0  } : \$1050 [15:0];
+  assign \$1052  = $signed(\$1051 ) >= $signed(\port$5414$0 );
+  assign \$1054  = \port$6103$2 [0] ? \$1053  : { values[479], values[479:464] };
   assign \$1055  = accumulate ? \$1054  : 17'h00000;
-  assign \$1057  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$1056  });
+  assign \$1057  = $signed(\port$5288$0 ) - $signed({ 1'h0, \$1056  });
   assign \$1058  = - $signed(\$1057 );
-  assign \$1060  = $signed(\port$4144$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = \port$4959$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
+  assign \$1060  = $signed(\port$5288$0 ) - $signed({ 1'h0, \$1059  });
+  assign \$1061  = \port$6103$2 [1] ? \$1058  : { \$1060 [16], \$1060  };
   assign \$1062  = $signed(\$1055 ) + $signed(\$1061 );
-  assign \$1063  = raw ? { 9'h000, \port$4862$0  } : \$1062 [15:0];
-  assign \$1064  = $signed(\$1063 ) >= $signed(\port$4272$0 );
-  assign \$1066  = \port$4959$2 [0] ? \$1065  : { values[495], values[495:480] };
+  assign \$1063  = raw ? { 9'h000, \port$6006$0  } : \$1062 [15:0];
+  assign \$1064  = $signed(\$1063 ) >= $signed(\port$5416$0 );
+  assign \$1066  = \port$6103$2 [0] ? \$1065  : { values[495], values[495:480] };
   assign \$1067  = accumulate ? \$1066  : 17'h00000;
-  assign \$1069  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$1068  });
+  assign \$1069  = $signed(\port$5290$0 ) - $signed({ 1'h0, \$1068  });
   assign \$1070  = - $signed(\$1069 );
-  assign \$1072  = $signed(\port$4146$0 ) - $signed({ 1'h0, \$1071  });
-  assign \$1073  = \port$4959$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
+  assign \$1072  = $signed(\port$5290$0 ) - $signed({ 1'h0, \$1071  });
+  assign \$1073  = \port$6103$2 [1] ? \$1070  : { \$1072 [16], \$1072  };
   assign \$1074  = $signed(\$1067 ) + $signed(\$1073 );
-  assign \$1075  = raw ? { 9'h000, \port$4864$0  } : \$1074 [15:0];
-  assign \$1076  = $signed(\$1075 ) >= $signed(\port$4274$0 );
-  assign \$1078  = \port$4959$2 [0] ? \$1077  : { values[511], values[511:496] };
+  assign \$1075  = raw ? { 9'h000, \port$6008$0  } : \$1074 [15:0];
+  assign \$1076  = $signed(\$1075 ) >= $signed(\port$5418$0 );
+  assign \$1078  = \port$6103$2 [0] ? \$1077  : { values[511], values[511:496] };
   assign \$1079  = accumulate ? \$1078  : 17'h00000;
-  assign \$1081  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$1080  });
+  assign \$1081  = $signed(\port$5292$0 ) - $signed({ 1'h0, \$1080  });
   assign \$1082  = - $signed(\$1081 );
-  assign \$1084  = $signed(\port$4148$0 ) - $signed({ 1'h0, \$1083  });
-  assign \$1085  = \port$4959$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
+  assign \$1084  = $signed(\port$5292$0 ) - $signed({ 1'h0, \$1083  });
+  assign \$1085  = \port$6103$2 [1] ? \$1082  : { \$1084 [16], \$1084  };
   assign \$1086  = $signed(\$1079 ) + $signed(\$1085 );
-  assign \$1087  = raw ? { 9'h000, \port$4866$0  } : \$1086 [15:0];
-  assign \$1088  = $signed(\$1087 ) >= $signed(\port$4276$0 );
-  assign \$1090  = \port$4959$2 [0] ? \$1089  : { values[527], values[527:512] };
+  assign \$1087  = raw ? { 9'h000, \port$6010$0  } : \$1086 [15:0];
+  assign \$1088  = $signed(\$1087 ) >= $signed(\port$5420$0 );
+  assign \$1090  = \port$6103$2 [0] ? \$1089  : { values[527], values[527:512] };
   assign \$1091  = accumulate ? \$1090  : 17'h00000;
-  assign \$1093  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$1092  });
+  assign \$1093  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$1092  });
   assign \$1094  = - $signed(\$1093 );
-  assign \$1096  = $signed(\port$4150$0 ) - $signed({ 1'h0, \$1095  });
-  assign \$1097  = \port$4959$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
+  assign \$1096  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$1095  });
+  assign \$1097  = \port$6103$2 [1] ? \$1094  : { \$1096 [16], \$1096  };
   assign \$1098  = $signed(\$1091 ) + $signed(\$1097 );
-  assign \$1099  = raw ? { 9'h000, \port$4868$0  } : \$1098 [15:0];
-  assign \$1100  = $signed(\$1099 ) >= $signed(\port$4278$0 );
-  assign \$1102  = \port$4959$2 [0] ? \$1101  : { values[543], values[543:528] };
+  assign \$1099  = raw ? { 9'h000, \port$6012$0  } : \$1098 [15:0];
+  assign \$1100  = $signed(\$1099 ) >= $signed(\port$5422$0 );
+  assign \$1102  = \port$6103$2 [0] ? \$1101  : { values[543], values[543:528] };
   assign \$1103  = accumulate ? \$1102  : 17'h00000;
-  assign \$1105  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$1104  });
+  assign \$1105  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$1104  });
   assign \$1106  = - $signed(\$1105 );
-  assign \$1108  = $signed(\port$4152$0 ) - $signed({ 1'h0, \$1107  });
-  assign \$1109  = \port$4959$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
+  assign \$1108  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$1107  });
+  assign \$1109  = \port$6103$2 [1] ? \$1106  : { \$1108 [16], \$1108  };
   assign \$1110  = $signed(\$1103 ) + $signed(\$1109 );
-  assign \$1111  = raw ? { 9'h000, \port$4870$0  } : \$1110 [15:0];
-  assign \$1112  = $signed(\$1111 ) >= $signed(\port$4280$0 );
-  assign \$1114  = \port$4959$2 [0] ? \$1113  : { values[559], values[559:544] };
+  assign \$1111  = raw ? { 9'h000, \port$6014$0  } : \$1110 [15:0];
+  assign \$1112  = $signed(\$1111 ) >= $signed(\port$5424$0 );
+  assign \$1114  = \port$6103$2 [0] ? \$1113  : { values[559], values[559:544] };
   assign \$1115  = accumulate ? \$1114  : 17'h00000;
-  assign \$1117  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$1116  });
+  assign \$1117  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$1116  });
   assign \$1118  = - $signed(\$1117 );
-  assign \$1120  = $signed(\port$4154$0 ) - $signed({ 1'h0, \$1119  });
-  assign \$1121  = \port$4959$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
+  assign \$1120  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$1119  });
+  assign \$1121  = \port$6103$2 [1] ? \$1118  : { \$1120 [16], \$1120  };
   assign \$1122  = $signed(\$1115 ) + $signed(\$1121 );
-  assign \$1123  = raw ? { 9'h000, \port$4872$0  } : \$1122 [15:0];
-  assign \$1124  = $signed(\$1123 ) >= $signed(\port$4282$0 );
-  assign \$1126  = \port$4959$2 [0] ? \$1125  : { values[575], values[575:560] };
+  assign \$1123  = raw ? { 9'h000, \port$6016$0  } : \$1122 [15:0];
+  assign \$1124  = $signed(\$1123 ) >= $signed(\port$5426$0 );
+  assign \$1126  = \port$6103$2 [0] ? \$1125  : { values[575], values[575:560] };
   assign \$1127  = accumulate ? \$1126  : 17'h00000;
-  assign \$1129  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$1128  });
+  assign \$1129  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$1128  });
   assign \$1130  = - $signed(\$1129 );
-  assign \$1132  = $signed(\port$4156$0 ) - $signed({ 1'h0, \$1131  });
-  assign \$1133  = \port$4959$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
+  assign \$1132  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$1131  });
+  assign \$1133  = \port$6103$2 [1] ? \$1130  : { \$1132 [16], \$1132  };
   assign \$1134  = $signed(\$1127 ) + $signed(\$1133 );
-  assign \$1135  = raw ? { 9'h000, \port$4874$0  } : \$1134 [15:0];
-  assign \$1136  = $signed(\$1135 ) >= $signed(\port$4284$0 );
-  assign \$1138  = \port$4959$2 [0] ? \$1137  : { values[591], values[591:576] };
+  assign \$1135  = raw ? { 9'h000, \port$6018$0  } : \$1134 [15:0];
+  assign \$1136  = $signed(\$1135 ) >= $signed(\port$5428$0 );
+  assign \$1138  = \port$6103$2 [0] ? \$1137  : { values[591], values[591:576] };
   assign \$1139  = accumulate ? \$1138  : 17'h00000;
-  assign \$1141  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$1140  });
+  assign \$1141  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$1140  });
   assign \$1142  = - $signed(\$1141 );
-  assign \$1144  = $signed(\port$4158$0 ) - $signed({ 1'h0, \$1143  });
-  assign \$1145  = \port$4959$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
+  assign \$1144  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$1143  });
+  assign \$1145  = \port$6103$2 [1] ? \$1142  : { \$1144 [16], \$1144  };
   assign \$1146  = $signed(\$1139 ) + $signed(\$1145 );
-  assign \$1147  = raw ? { 9'h000, \port$4876$0  } : \$1146 [15:0];
-  assign \$1148  = $signed(\$1147 ) >= $signed(\port$4286$0 );
-  assign \$1150  = \port$4959$2 [0] ? \$1149  : { values[607], values[607:592] };
+  assign \$1147  = raw ? { 9'h000, \port$6020$0  } : \$1146 [15:0];
+  assign \$1148  = $signed(\$1147 ) >= $signed(\port$5430$0 );
+  assign \$1150  = \port$6103$2 [0] ? \$1149  : { values[607], values[607:592] };
   assign \$1151  = accumulate ? \$1150  : 17'h00000;
-  assign \$1153  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$1152  });
+  assign \$1153  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$1152  });
   assign \$1154  = - $signed(\$1153 );
-  assign \$1156  = $signed(\port$4160$0 ) - $signed({ 1'h0, \$1155  });
-  assign \$1157  = \port$4959$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
+  assign \$1156  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$1155  });
+  assign \$1157  = \port$6103$2 [1] ? \$1154  : { \$1156 [16], \$1156  };
   assign \$1158  = $signed(\$1151 ) + $signed(\$1157 );
-  assign \$1159  = raw ? { 9'h000, \port$4878$0  } : \$1158 [15:0];
-  assign \$1160  = $signed(\$1159 ) >= $signed(\port$4288$0 );
-  assign \$1162  = \port$4959$2 [0] ? \$1161  : { values[623], values[623:608] };
+  assign \$1159  = raw ? { 9'h000, \port$6022$0  } : \$1158 [15:0];
+  assign \$1160  = $signed(\$1159 ) >= $signed(\port$5432$0 );
+  assign \$1162  = \port$6103$2 [0] ? \$1161  : { values[623], values[623:608] };
   assign \$1163  = accumulate ? \$1162  : 17'h00000;
-  assign \$1165  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$1164  });
+  assign \$1165  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$1164  });
   assign \$1166  = - $signed(\$1165 );
-  assign \$1168  = $signed(\port$4162$0 ) - $signed({ 1'h0, \$1167  });
-  assign \$1169  = \port$4959$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
+  assign \$1168  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$1167  });
+  assign \$1169  = \port$6103$2 [1] ? \$1166  : { \$1168 [16], \$1168  };
   assign \$1170  = $signed(\$1163 ) + $signed(\$1169 );
-  assign \$1171  = raw ? { 9'h000, \port$4880$0  } : \$1170 [15:0];
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$4290$0 );
-  assign \$1174  = \port$4959$2 [0] ? \$1173  : { values[639], values[639:624] };
+  assign \$1171  = raw ? { 9'h000, \port$6024$0  } : \$1170 [15:0];
+  assign \$1172  = $signed(\$1171 ) >= $signed(\port$5434$0 );
+  assign \$1174  = \port$6103$2 [0] ? \$1173  : { values[639], values[639:624] };
   assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$1176  });
+  assign \$1177  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$1176  });
   assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$4164$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$4959$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
+  assign \$1180  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$1179  });
+  assign \$1181  = \port$6103$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
   assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
-  assign \$1183  = raw ? { 9'h000, \port$4882$0  } : \$1182 [15:0];
-  assign \$1184  = $signed(\$1183 ) >= $signed(\port$4292$0 );
-  assign \$1186  = \port$4959$2 [0] ? \$1185  : { values[655], values[655:640] };
+  assign \$1183  = raw ? { 9'h000, \port$6026$0  } : \$1182 [15:0];
+  assign \$1184  = $signed(\$1183 ) >= $signed(\port$5436$0 );
+  assign \$1186  = \port$6103$2 [0] ? \$1185  : { values[655], values[655:640] };
   assign \$1187  = accumulate ? \$1186  : 17'h00000;
-  assign \$1189  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$1188  });
+  assign \$1189  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$1188  });
   assign \$1190  = - $signed(\$1189 );
-  assign \$1192  = $signed(\port$4166$0 ) - $signed({ 1'h0, \$1191  });
-  assign \$1193  = \port$4959$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
+  assign \$1192  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$1191  });
+  assign \$1193  = \port$6103$2 [1] ? \$1190  : { \$1192 [16], \$1192  };
   assign \$1194  = $signed(\$1187 ) + $signed(\$1193 );
-  assign \$1195  = raw ? { 9'h000, \port$4884$0  } : \$1194 [15:0];
-  assign \$1196  = $signed(\$1195 ) >= $signed(\port$4294$0 );
-  assign \$1198  = \port$4959$2 [0] ? \$1197  : { values[671], values[671:656] };
+  assign \$1195  = raw ? { 9'h000, \port$6028$0  } : \$1194 [15:0];
+  assign \$1196  = $signed(\$1195 ) >= $signed(\port$5438$0 );
+  assign \$1198  = \port$6103$2 [0] ? \$1197  : { values[671], values[671:656] };
   assign \$1199  = accumulate ? \$1198  : 17'h00000;
-  assign \$1201  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$1200  });
+  assign \$1201  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$1200  });
   assign \$1202  = - $signed(\$1201 );
-  assign \$1204  = $signed(\port$4168$0 ) - $signed({ 1'h0, \$1203  });
-  assign \$1205  = \port$4959$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
+  assign \$1204  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$1203  });
+  assign \$1205  = \port$6103$2 [1] ? \$1202  : { \$1204 [16], \$1204  };
   assign \$1206  = $signed(\$1199 ) + $signed(\$1205 );
-  assign \$1207  = raw ? { 9'h000, \port$4886$0  } : \$1206 [15:0];
-  assign \$1208  = $signed(\$1207 ) >= $signed(\port$4296$0 );
-  assign \$1210  = \port$4959$2 [0] ? \$1209  : { values[687], values[687:672] };
+  assign \$1207  = raw ? { 9'h000, \port$6030$0  } : \$1206 [15:0];
+  assign \$1208  = $signed(\$1207 ) >= $signed(\port$5440$0 );
+  assign \$1210  = \port$6103$2 [0] ? \$1209  : { values[687], values[687:672] };
   assign \$1211  = accumulate ? \$1210  : 17'h00000;
-  assign \$1213  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$1212  });
+  assign \$1213  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$1212  });
   assign \$1214  = - $signed(\$1213 );
-  assign \$1216  = $signed(\port$4170$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = \port$4959$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
+  assign \$1216  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$1215  });
+  assign \$1217  = \port$6103$2 [1] ? \$1214  : { \$1216 [16], \$1216  };
   assign \$1218  = $signed(\$1211 ) + $signed(\$1217 );
-  assign \$1219  = raw ? { 9'h000, \port$4888$0  } : \$1218 [15:0];
-  assign \$1220  = $signed(\$1219 ) >= $signed(\port$4298$0 );
-  assign \$1222  = \port$4959$2 [0] ? \$1221  : { values[703], values[703:688] };
+  assign \$1219  = raw ? { 9'h000, \port$6032$0  } : \$1218 [15:0];
+  assign \$1220  = $signed(\$1219 ) >= $signed(\port$5442$0 );
+  assign \$1222  = \port$6103$2 [0] ? \$1221  : { values[703], values[703:688] };
   assign \$1223  = accumulate ? \$1222  : 17'h00000;
-  assign \$1225  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$1224  });
+  assign \$1225  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$1224  });
   assign \$1226  = - $signed(\$1225 );
-  assign \$1228  = $signed(\port$4172$0 ) - $signed({ 1'h0, \$1227  });
-  assign \$1229  = \port$4959$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
+  assign \$1228  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$1227  });
+  assign \$1229  = \port$6103$2 [1] ? \$1226  : { \$1228 [16], \$1228  };
   assign \$1230  = $signed(\$1223 ) + $signed(\$1229 );
-  assign \$1231  = raw ? { 9'h000, \port$4890$0  } : \$1230 [15:0];
-  assign \$1232  = $signed(\$1231 ) >= $signed(\port$4300$0 );
-  assign \$1234  = \port$4959$2 [0] ? \$1233  : { values[719], values[719:704] };
+  assign \$1231  = raw ? { 9'h000, \port$6034$0  } : \$1230 [15:0];
+  assign \$1232  = $signed(\$1231 ) >= $signed(\port$5444$0 );
+  assign \$1234  = \port$6103$2 [0] ? \$1233  : { values[719], values[719:704] };
   assign \$1235  = accumulate ? \$1234  : 17'h00000;
-  assign \$1237  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$1236  });
+  assign \$1237  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$1236  });
   assign \$1238  = - $signed(\$1237 );
-  assign \$1240  = $signed(\port$4174$0 ) - $signed({ 1'h0, \$1239  });
-  assign \$1241  = \port$4959$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
+  assign \$1240  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$1239  });
+  assign \$1241  = \port$6103$2 [1] ? \$1238  : { \$1240 [16], \$1240  };
   assign \$1242  = $signed(\$1235 ) + $signed(\$1241 );
-  assign \$1243  = raw ? { 9'h000, \port$4892$0  } : \$1242 [15:0];
-  assign \$1244  = $signed(\$1243 ) >= $signed(\port$4302$0 );
-  assign \$1246  = \port$4959$2 [0] ? \$1245  : { values[735], values[735:720] };
+  assign \$1243  = raw ? { 9'h000, \port$6036$0  } : \$1242 [15:0];
+  assign \$1244  = $signed(\$1243 ) >= $signed(\port$5446$0 );
+  assign \$1246  = \port$6103$2 [0] ? \$1245  : { values[735], values[735:720] };
   assign \$1247  = accumulate ? \$1246  : 17'h00000;
-  assign \$1249  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$1248  });
+  assign \$1249  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$1248  });
   assign \$1250  = - $signed(\$1249 );
-  assign \$1252  = $signed(\port$4176$0 ) - $signed({ 1'h0, \$1251  });
-  assign \$1253  = \port$4959$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
+  assign \$1252  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$1251  });
+  assign \$1253  = \port$6103$2 [1] ? \$1250  : { \$1252 [16], \$1252  };
   assign \$1254  = $signed(\$1247 ) + $signed(\$1253 );
-  assign \$1255  = raw ? { 9'h000, \port$4894$0  } : \$1254 [15:0];
-  assign \$1256  = $signed(\$1255 ) >= $signed(\port$4304$0 );
-  assign \$1258  = \port$4959$2 [0] ? \$1257  : { values[751], values[751:736] };
+  assign \$1255  = raw ? { 9'h000, \port$6038$0  } : \$1254 [15:0];
+  assign \$1256  = $signed(\$1255 ) >= $signed(\port$5448$0 );
+  assign \$1258  = \port$6103$2 [0] ? \$1257  : { values[751], values[751:736] };
   assign \$1259  = accumulate ? \$1258  : 17'h00000;
-  assign \$1261  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$1260  });
+  assign \$1261  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$1260  });
   assign \$1262  = - $signed(\$1261 );
-  assign \$1264  = $signed(\port$4178$0 ) - $signed({ 1'h0, \$1263  });
-  assign \$1265  = \port$4959$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
+  assign \$1264  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$1263  });
+  assign \$1265  = \port$6103$2 [1] ? \$1262  : { \$1264 [16], \$1264  };
   assign \$1266  = $signed(\$1259 ) + $signed(\$1265 );
-  assign \$1267  = raw ? { 9'h000, \port$4896$0  } : \$1266 [15:0];
-  assign \$1268  = $signed(\$1267 ) >= $signed(\port$4306$0 );
-  assign \$1270  = \port$4959$2 [0] ? \$1269  : { values[767], values[767:752] };
+  assign \$1267  = raw ? { 9'h000, \port$6040$0  } : \$1266 [15:0];
+  assign \$1268  = $signed(\$1267 ) >= $signed(\port$5450$0 );
+  assign \$1270  = \port$6103$2 [0] ? \$1269  : { values[767], values[767:752] };
   assign \$1271  = accumulate ? \$1270  : 17'h00000;
-  assign \$1273  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$1272  });
+  assign \$1273  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$1272  });
   assign \$1274  = - $signed(\$1273 );
-  assign \$1276  = $signed(\port$4180$0 ) - $signed({ 1'h0, \$1275  });
-  assign \$1277  = \port$4959$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
+  assign \$1276  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$1275  });
+  assign \$1277  = \port$6103$2 [1] ? \$1274  : { \$1276 [16], \$1276  };
   assign \$1278  = $signed(\$1271 ) + $signed(\$1277 );
-  assign \$1279  = raw ? { 9'h000, \port$4898$0  } : \$1278 [15:0];
-  assign \$1280  = $signed(\$1279 ) >= $signed(\port$4308$0 );
-  assign \$1282  = \port$4959$2 [0] ? \$1281  : { values[783], values[783:768] };
+  assign \$1279  = raw ? { 9'h000, \port$6042$0  } : \$1278 [15:0];
+  assign \$1280  = $signed(\$1279 ) >= $signed(\port$5452$0 );
+  assign \$1282  = \port$6103$2 [0] ? \$1281  : { values[783], values[783:768] };
   assign \$1283  = accumulate ? \$1282  : 17'h00000;
-  assign \$1285  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$1284  });
+  assign \$1285  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$1284  });
   assign \$1286  = - $signed(\$1285 );
-  assign \$1288  = $signed(\port$4182$0 ) - $signed({ 1'h0, \$1287  });
-  assign \$1289  = \port$4959$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
+  assign \$1288  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$1287  });
+  assign \$1289  = \port$6103$2 [1] ? \$1286  : { \$1288 [16], \$1288  };
   assign \$1290  = $signed(\$1283 ) + $signed(\$1289 );
-  assign \$1291  = raw ? { 9'h000, \port$4900$0  } : \$1290 [15:0];
-  assign \$1292  = $signed(\$1291 ) >= $signed(\port$4310$0 );
-  assign \$1294  = \port$4959$2 [0] ? \$1293  : { values[799], values[799:784] };
+  assign \$1291  = raw ? { 9'h000, \port$6044$0  } : \$1290 [15:0];
+  assign \$1292  = $signed(\$1291 ) >= $signed(\port$5454$0 );
+  assign \$1294  = \port$6103$2 [0] ? \$1293  : { values[799], values[799:784] };
   assign \$1295  = accumulate ? \$1294  : 17'h00000;
-  assign \$1297  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$1296  });
+  assign \$1297  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$1296  });
   assign \$1298  = - $signed(\$1297 );
-  assign \$1300  = $signed(\port$4184$0 ) - $signed({ 1'h0, \$1299  });
-  assign \$1301  = \port$4959$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
+  assign \$1300  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$1299  });
+  assign \$1301  = \port$6103$2 [1] ? \$1298  : { \$1300 [16], \$1300  };
   assign \$1302  = $signed(\$1295 ) + $signed(\$1301 );
-  assign \$1303  = raw ? { 9'h000, \port$4902$0  } : \$1302 [15:0];
-  assign \$1304  = $signed(\$1303 ) >= $signed(\port$4312$0 );
-  assign \$1306  = \port$4959$2 [0] ? \$1305  : { values[815], values[815:800] };
+  assign \$1303  = raw ? { 9'h000, \port$6046$0  } : \$1302 [15:0];
+  assign \$1304  = $signed(\$1303 ) >= $signed(\port$5456$0 );
+  assign \$1306  = \port$6103$2 [0] ? \$1305  : { values[815], values[815:800] };
   assign \$1307  = accumulate ? \$1306  : 17'h00000;
-  assign \$1309  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$1308  });
+  assign \$1309  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$1308  });
   assign \$1310  = - $signed(\$1309 );
-  assign \$1312  = $signed(\port$4186$0 ) - $signed({ 1'h0, \$1311  });
-  assign \$1313  = \port$4959$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
+  assign \$1312  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$1311  });
+  assign \$1313  = \port$6103$2 [1] ? \$1310  : { \$1312 [16], \$1312  };
   assign \$1314  = $signed(\$1307 ) + $signed(\$1313 );
-  assign \$1315  = raw ? { 9'h000, \port$4904$0  } : \$1314 [15:0];
-  assign \$1316  = $signed(\$1315 ) >= $signed(\port$4314$0 );
-  assign \$1318  = \port$4959$2 [0] ? \$1317  : { values[831], values[831:816] };
+  assign \$1315  = raw ? { 9'h000, \port$6048$0  } : \$1314 [15:0];
+  assign \$1316  = $signed(\$1315 ) >= $signed(\port$5458$0 );
+  assign \$1318  = \port$6103$2 [0] ? \$1317  : { values[831], values[831:816] };
   assign \$1319  = accumulate ? \$1318  : 17'h00000;
-  assign \$1321  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$1320  });
+  assign \$1321  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$1320  });
   assign \$1322  = - $signed(\$1321 );
-  assign \$1324  = $signed(\port$4188$0 ) - $signed({ 1'h0, \$1323  });
-  assign \$1325  = \port$4959$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
+  assign \$1324  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$1323  });
+  assign \$1325  = \port$6103$2 [1] ? \$1322  : { \$1324 [16], \$1324  };
   assign \$1326  = $signed(\$1319 ) + $signed(\$1325 );
-  assign \$1327  = raw ? { 9'h000, \port$4906$0  } : \$1326 [15:0];
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$4316$0 );
-  assign \$1330  = \port$4959$2 [0] ? \$1329  : { values[847], values[847:832] };
+  assign \$1327  = raw ? { 9'h000, \port$6050$0  } : \$1326 [15:0];
+  assign \$1328  = $signed(\$1327 ) >= $signed(\port$5460$0 );
+  assign \$1330  = \port$6103$2 [0] ? \$1329  : { values[847], values[847:832] };
   assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$1332  });
+  assign \$1333  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$1332  });
   assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$4190$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$4959$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
+  assign \$1336  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$1335  });
+  assign \$1337  = \port$6103$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
   assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$4908$0  } : \$1338 [15:0];
-  assign \$1340  = $signed(\$1339 ) >= $signed(\port$4318$0 );
-  assign \$1342  = \port$4959$2 [0] ? \$1341  : { values[863], values[863:848] };
+  assign \$1339  = raw ? { 9'h000, \port$6052$0  } : \$1338 [15:0];
+  assign \$1340  = $signed(\$1339 ) >= $signed(\port$5462$0 );
+  assign \$1342  = \port$6103$2 [0] ? \$1341  : { values[863], values[863:848] };
   assign \$1343  = accumulate ? \$1342  : 17'h00000;
-  assign \$1345  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$1344  });
+  assign \$1345  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$1344  });
   assign \$1346  = - $signed(\$1345 );
-  assign \$1348  = $signed(\port$4192$0 ) - $signed({ 1'h0, \$1347  });
-  assign \$1349  = \port$4959$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
+  assign \$1348  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$1347  });
+  assign \$1349  = \port$6103$2 [1] ? \$1346  : { \$1348 [16], \$1348  };
   assign \$1350  = $signed(\$1343 ) + $signed(\$1349 );
-  assign \$1351  = raw ? { 9'h000, \port$4910$0  } : \$1350 [15:0];
-  assign \$1352  = $signed(\$1351 ) >= $signed(\port$4320$0 );
-  assign \$1354  = \port$4959$2 [0] ? \$1353  : { values[879], values[879:864] };
+  assign \$1351  = raw ? { 9'h000, \port$6054$0  } : \$1350 [15:0];
+  assign \$1352  = $signed(\$1351 ) >= $signed(\port$5464$0 );
+  assign \$1354  = \port$6103$2 [0] ? \$1353  : { values[879], values[879:864] };
   assign \$1355  = accumulate ? \$1354  : 17'h00000;
-  assign \$1357  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$1356  });
+  assign \$1357  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$1356  });
   assign \$1358  = - $signed(\$1357 );
-  assign \$1360  = $signed(\port$4194$0 ) - $signed({ 1'h0, \$1359  });
-  assign \$1361  = \port$4959$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
+  assign \$1360  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$1359  });
+  assign \$1361  = \port$6103$2 [1] ? \$1358  : { \$1360 [16], \$1360  };
   assign \$1362  = $signed(\$1355 ) + $signed(\$1361 );
-  assign \$1363  = raw ? { 9'h000, \port$4912$0  } : \$1362 [15:0];
-  assign \$1364  = $signed(\$1363 ) >= $signed(\port$4322$0 );
-  assign \$1366  = \port$4959$2 [0] ? \$1365  : { values[895], values[895:880] };
+  assign \$1363  = raw ? { 9'h000, \port$6056$0  } : \$1362 [15:0];
+  assign \$1364  = $signed(\$1363 ) >= $signed(\port$5466$0 );
+  assign \$1366  = \port$6103$2 [0] ? \$1365  : { values[895], values[895:880] };
   assign \$1367  = accumulate ? \$1366  : 17'h00000;
-  assign \$1369  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$1368  });
+  assign \$1369  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$1368  });
   assign \$1370  = - $signed(\$1369 );
-  assign \$1372  = $signed(\port$4196$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = \port$4959$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
+  assign \$1372  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$1371  });
+  assign \$1373  = \port$6103$2 [1] ? \$1370  : { \$1372 [16], \$1372  };
   assign \$1374  = $signed(\$1367 ) + $signed(\$1373 );
-  assign \$1375  = raw ? { 9'h000, \port$4914$0  } : \$1374 [15:0];
-  assign \$1376  = $signed(\$1375 ) >= $signed(\port$4324$0 );
-  assign \$1378  = \port$4959$2 [0] ? \$1377  : { values[911], values[911:896] };
+  assign \$1375  = raw ? { 9'h000, \port$6058$0  } : \$1374 [15:0];
+  assign \$1376  = $signed(\$1375 ) >= $signed(\port$5468$0 );
+  assign \$1378  = \port$6103$2 [0] ? \$1377  : { values[911], values[911:896] };
   assign \$1379  = accumulate ? \$1378  : 17'h00000;
-  assign \$1381  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$1380  });
+  assign \$1381  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$1380  });
   assign \$1382  = - $signed(\$1381 );
-  assign \$1384  = $signed(\port$4198$0 ) - $signed({ 1'h0, \$1383  });
-  assign \$1385  = \port$4959$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
+  assign \$1384  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$1383  });
+  assign \$1385  = \port$6103$2 [1] ? \$1382  : { \$1384 [16], \$1384  };
   assign \$1386  = $signed(\$1379 ) + $signed(\$1385 );
-  assign \$1387  = raw ? { 9'h000, \port$4916$0  } : \$1386 [15:0];
-  assign \$1388  = $signed(\$1387 ) >= $signed(\port$4326$0 );
-  assign \$1390  = \port$4959$2 [0] ? \$1389  : { values[927], values[927:912] };
+  assign \$1387  = raw ? { 9'h000, \port$6060$0  } : \$1386 [15:0];
+  assign \$1388  = $signed(\$1387 ) >= $signed(\port$5470$0 );
+  assign \$1390  = \port$6103$2 [0] ? \$1389  : { values[927], values[927:912] };
   assign \$1391  = accumulate ? \$1390  : 17'h00000;
-  assign \$1393  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$1392  });
+  assign \$1393  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$1392  });
   assign \$1394  = - $signed(\$1393 );
-  assign \$1396  = $signed(\port$4200$0 ) - $signed({ 1'h0, \$1395  });
-  assign \$1397  = \port$4959$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
+  assign \$1396  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$1395  });
+  assign \$1397  = \port$6103$2 [1] ? \$1394  : { \$1396 [16], \$1396  };
   assign \$1398  = $signed(\$1391 ) + $signed(\$1397 );
-  assign \$1399  = raw ? { 9'h000, \port$4918$0  } : \$1398 [15:0];
-  assign \$1400  = $signed(\$1399 ) >= $signed(\port$4328$0 );
-  assign \$1402  = \port$4959$2 [0] ? \$1401  : { values[943], values[943:928] };
+  assign \$1399  = raw ? { 9'h000, \port$6062$0  } : \$1398 [15:0];
+  assign \$1400  = $signed(\$1399 ) >= $signed(\port$5472$0 );
+  assign \$1402  = \port$6103$2 [0] ? \$1401  : { values[943], values[943:928] };
   assign \$1403  = accumulate ? \$1402  : 17'h00000;
-  assign \$1405  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$1404  });
+  assign \$1405  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$1404  });
   assign \$1406  = - $signed(\$1405 );
-  assign \$1408  = $signed(\port$4202$0 ) - $signed({ 1'h0, \$1407  });
-  assign \$1409  = \port$4959$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
+  assign \$1408  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$1407  });
+  assign \$1409  = \port$6103$2 [1] ? \$1406  : { \$1408 [16], \$1408  };
   assign \$1410  = $signed(\$1403 ) + $signed(\$1409 );
-  assign \$1411  = raw ? { 9'h000, \port$4920$0  } : \$1410 [15:0];
-  assign \$1412  = $signed(\$1411 ) >= $signed(\port$4330$0 );
-  assign \$1414  = \port$4959$2 [0] ? \$1413  : { values[959], values[959:944] };
+  assign \$1411  = raw ? { 9'h000, \port$6064$0  } : \$1410 [15:0];
+  assign \$1412  = $signed(\$1411 ) >= $signed(\port$5474$0 );
+  assign \$1414  = \port$6103$2 [0] ? \$1413  : { values[959], values[959:944] };
   assign \$1415  = accumulate ? \$1414  : 17'h00000;
-  assign \$1417  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$1416  });
+  assign \$1417  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$1416  });
   assign \$1418  = - $signed(\$1417 );
-  assign \$1420  = $signed(\port$4204$0 ) - $signed({ 1'h0, \$1419  });
-  assign \$1421  = \port$4959$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
+  assign \$1420  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$1419  });
+  assign \$1421  = \port$6103$2 [1] ? \$1418  : { \$1420 [16], \$1420  };
   assign \$1422  = $signed(\$1415 ) + $signed(\$1421 );
-  assign \$1423  = raw ? { 9'h000, \port$4922$0  } : \$1422 [15:0];
-  assign \$1424  = $signed(\$1423 ) >= $signed(\port$4332$0 );
-  assign \$1426  = \port$4959$2 [0] ? \$1425  : { values[975], values[975:960] };
+  assign \$1423  = raw ? { 9'h000, \port$6066$0  } : \$1422 [15:0];
+  assign \$1424  = $signed(\$1423 ) >= $signed(\port$5476$0 );
+  assign \$1426  = \port$6103$2 [0] ? \$1425  : { values[975], values[975:960] };
   assign \$1427  = accumulate ? \$1426  : 17'h00000;
-  assign \$1429  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$1428  });
+  assign \$1429  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$1428  });
   assign \$1430  = - $signed(\$1429 );
-  assign \$1432  = $signed(\port$4206$0 ) - $signed({ 1'h0, \$1431  });
-  assign \$1433  = \port$4959$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
+  assign \$1432  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$1431  });
+  assign \$1433  = \port$6103$2 [1] ? \$1430  : { \$1432 [16], \$1432  };
   assign \$1434  = $signed(\$1427 ) + $signed(\$1433 );
-  assign \$1435  = raw ? { 9'h000, \port$4924$0  } : \$1434 [15:0];
-  assign \$1436  = $signed(\$1435 ) >= $signed(\port$4334$0 );
-  assign \$1438  = \port$4959$2 [0] ? \$1437  : { values[991], values[991:976] };
+  assign \$1435  = raw ? { 9'h000, \port$6068$0  } : \$1434 [15:0];
+  assign \$1436  = $signed(\$1435 ) >= $signed(\port$5478$0 );
+  assign \$1438  = \port$6103$2 [0] ? \$1437  : { values[991], values[991:976] };
   assign \$1439  = accumulate ? \$1438  : 17'h00000;
-  assign \$1441  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$1440  });
+  assign \$1441  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$1440  });
   assign \$1442  = - $signed(\$1441 );
-  assign \$1444  = $signed(\port$4208$0 ) - $signed({ 1'h0, \$1443  });
-  assign \$1445  = \port$4959$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
+  assign \$1444  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$1443  });
+  assign \$1445  = \port$6103$2 [1] ? \$1442  : { \$1444 [16], \$1444  };
   assign \$1446  = $signed(\$1439 ) + $signed(\$1445 );
-  assign \$1447  = raw ? { 9'h000, \port$4926$0  } : \$1446 [15:0];
-  assign \$1448  = $signed(\$1447 ) >= $signed(\port$4336$0 );
-  assign \$1450  = \port$4959$2 [0] ? \$1449  : { values[1007], values[1007:992] };
+  assign \$1447  = raw ? { 9'h000, \port$6070$0  } : \$1446 [15:0];
+  assign \$1448  = $signed(\$1447 ) >= $signed(\port$5480$0 );
+  assign \$1450  = \port$6103$2 [0] ? \$1449  : { values[1007], values[1007:992] };
   assign \$1451  = accumulate ? \$1450  : 17'h00000;
-  assign \$1453  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$1452  });
+  assign \$1453  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$1452  });
   assign \$1454  = - $signed(\$1453 );
-  assign \$1456  = $signed(\port$4210$0 ) - $signed({ 1'h0, \$1455  });
-  assign \$1457  = \port$4959$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
+  assign \$1456  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$1455  });
+  assign \$1457  = \port$6103$2 [1] ? \$1454  : { \$1456 [16], \$1456  };
   assign \$1458  = $signed(\$1451 ) + $signed(\$1457 );
-  assign \$1459  = raw ? { 9'h000, \port$4928$0  } : \$1458 [15:0];
-  assign \$1460  = $signed(\$1459 ) >= $signed(\port$4338$0 );
-  assign \$1462  = \port$4959$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
+  assign \$1459  = raw ? { 9'h000, \port$6072$0  } : \$1458 [15:0];
+  assign \$1460  = $signed(\$1459 ) >= $signed(\port$5482$0 );
+  assign \$1462  = \port$6103$2 [0] ? \$1461  : { values[1023], values[1023:1008] };
   assign \$1463  = accumulate ? \$1462  : 17'h00000;
-  assign \$1465  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$1464  });
+  assign \$1465  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$1464  });
   assign \$1466  = - $signed(\$1465 );
-  assign \$1468  = $signed(\port$4212$0 ) - $signed({ 1'h0, \$1467  });
-  assign \$1469  = \port$4959$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
+  assign \$1468  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$1467  });
+  assign \$1469  = \port$6103$2 [1] ? \$1466  : { \$1468 [16], \$1468  };
   assign \$1470  = $signed(\$1463 ) + $signed(\$1469 );
-  assign \$1471  = raw ? { 9'h000, \port$4930$0  } : \$1470 [15:0];
-  assign \$1472  = $signed(\$1471 ) >= $signed(\port$4340$0 );
+  assign \$1471  = raw ? { 9'h000, \port$6074$0  } : \$1470 [15:0];
+  assign \$1472  = $signed(\$1471 ) >= $signed(\port$5484$0 );
   always @(posedge g_acc_clk)
     values <= \$1473 ;
   always @* begin
@@ -5941,524 +5977,524 @@ module \mram_macro.accumulator (\port$2352$0 , \port$2363$0 , \port$2374$0 , \po
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$4959$2 [0];
-  assign negate = \port$4959$2 [1];
-  assign offsets = { \port$4212$0 , \port$4210$0 , \port$4208$0 , \port$4206$0 , \port$4204$0 , \port$4202$0 , \port$4200$0 , \port$4198$0 , \port$4196$0 , \port$4194$0 , \port$4192$0 , \port$4190$0 , \port$4188$0 , \port$4186$0 , \port$4184$0 , \port$4182$0 , \port$4180$0 , \port$4178$0 , \port$4176$0 , \port$4174$0 , \port$4172$0 , \port$4170$0 , \port$4168$0 , \port$4166$0 , \port$4164$0 , \port$4162$0 , \port$4160$0 , \port$4158$0 , \port$4156$0 , \port$4154$0 , \port$4152$0 , \port$4150$0 , \port$4148$0 , \port$4146$0 , \port$4144$0 , \port$4142$0 , \port$4140$0 , \port$4138$0 , \port$4136$0 , \port$4134$0 , \port$4132$0 , \port$4130$0 , \port$4128$0 , \port$4126$0 , \port$4124$0 , \port$4122$0 , \port$4120$0 , \port$4118$0 , \port$4116$0 , \port$4114$0 , \port$4112$0 , \port$4110$0 , \port$4108$0 , \port$4106$0 , \port$4104$0 , \port$4102$0 , \port$4100$0 , \port$4098$0 , \port$4096$0 , \port$4094$0 , \port$4092$0 , \port$4090$0 , \port$4088$0 , \port$4086$0  };
-  assign codes = { \port$4930$0 , \port$4928$0 , \port$4926$0 , \port$4924$0 , \port$4922$0 , \port$4920$0 , \port$4918$0 , \port$4916$0 , \port$4914$0 , \port$4912$0 , \port$4910$0 , \port$4908$0 , \port$4906$0 , \port$4904$0 , \port$4902$0 , \port$4900$0 , \port$4898$0 , \port$4896$0 , \port$4894$0 , \port$4892$0 , \port$4890$0 , \port$4888$0 , \port$4886$0 , \port$4884$0 , \port$4882$0 , \port$4880$0 , \port$4878$0 , \port$4876$0 , \port$4874$0 , \port$4872$0 , \port$4870$0 , \port$4868$0 , \port$4866$0 , \port$4864$0 , \port$4862$0 , \port$4860$0 , \port$4858$0 , \port$4856$0 , \port$4854$0 , \port$4852$0 , \port$4850$0 , \port$4848$0 , \port$4846$0 , \port$4844$0 , \port$4842$0 , \port$4840$0 , \port$4838$0 , \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0  };
+  assign shift = \port$6103$2 [0];
+  assign negate = \port$6103$2 [1];
+  assign offsets = { \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0 , \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0 , \port$5276$0 , \port$5274$0 , \port$5272$0 , \port$5270$0 , \port$5268$0 , \port$5266$0 , \port$5264$0 , \port$5262$0 , \port$5260$0 , \port$5258$0 , \port$5256$0 , \port$5254$0 , \port$5252$0 , \port$5250$0 , \port$5248$0 , \port$5246$0 , \port$5244$0 , \port$5242$0 , \port$5240$0 , \port$5238$0 , \port$5236$0 , \port$5234$0 , \port$5232$0 , \port$5230$0  };
+  assign codes = { \port$6074$0 , \port$6072$0 , \port$6070$0 , \port$6068$0 , \port$6066$0 , \port$6064$0 , \port$6062$0 , \port$6060$0 , \port$6058$0 , \port$6056$0 , \port$6054$0 , \port$6052$0 , \port$6050$0 , \port$6048$0 , \port$6046$0 , \port$6044$0 , \port$6042$0 , \port$6040$0 , \port$6038$0 , \port$6036$0 , \port$6034$0 , \port$6032$0 , \port$6030$0 , \port$6028$0 , \port$6026$0 , \port$6024$0 , \port$6022$0 , \port$6020$0 , \port$6018$0 , \port$6016$0 , \port$6014$0 , \port$6012$0 , \port$6010$0 , \port$6008$0 , \port$6006$0 , \port$6004$0 , \port$6002$0 , \port$6000$0 , \port$5998$0 , \port$5996$0 , \port$5994$0 , \port$5992$0 , \port$5990$0 , \port$5988$0 , \port$5986$0 , \port$5984$0 , \port$5982$0 , \port$5980$0 , \port$5978$0 , \port$5976$0 , \port$5974$0 , \port$5972$0 , \port$5970$0 , \port$5968$0 , \port$5966$0 , \port$5964$0 , \port$5962$0 , \port$5960$0 , \port$5958$0 , \port$5956$0 , \port$5954$0 , \port$5952$0 , \port$5950$0 , \port$5948$0  };
   assign next_fires = { \$1472 , \$1460 , \$1448 , \$1436 , \$1424 , \$1412 , \$1400 , \$1388 , \$1376 , \$1364 , \$1352 , \$1340 , \$1328 , \$1316 , \$1304 , \$1292 , \$1280 , \$1268 , \$1256 , \$1244 , \$1232 , \$1220 , \$1208 , \$1196 , \$1184 , \$1172 , \$1160 , \$1148 , \$1136 , \$1124 , \$1112 , \$1100 , \$1088 , \$1076 , \$1064 , \$1052 , \$1040 , \$1028 , \$1016 , \$1004 , \$992 , \$980 , \$968 , \$956 , \$944 , \$932 , \$920 , \$908 , \$896 , \$884 , \$872 , \$860 , \$848 , \$836 , \$824 , \$812 , \$800 , \$788 , \$776 , \$764 , \$752 , \$740 , \$728 , \$716  };
-  assign thresholds = { \port$4340$0 , \port$4338$0 , \port$4336$0 , \port$4334$0 , \port$4332$0 , \port$4330$0 , \port$4328$0 , \port$4326$0 , \port$4324$0 , \port$4322$0 , \port$4320$0 , \port$4318$0 , \port$4316$0 , \port$4314$0 , \port$4312$0 , \port$4310$0 , \port$4308$0 , \port$4306$0 , \port$4304$0 , \port$4302$0 , \port$4300$0 , \port$4298$0 , \port$4296$0 , \port$4294$0 , \port$4292$0 , \port$4290$0 , \port$4288$0 , \port$4286$0 , \port$4284$0 , \port$4282$0 , \port$4280$0 , \port$4278$0 , \port$4276$0 , \port$4274$0 , \port$4272$0 , \port$4270$0 , \port$4268$0 , \port$4266$0 , \port$4264$0 , \port$4262$0 , \port$4260$0 , \port$4258$0 , \port$4256$0 , \port$4254$0 , \port$4252$0 , \port$4250$0 , \port$4248$0 , \port$4246$0 , \port$4244$0 , \port$4242$0 , \port$4240$0 , \port$4238$0 , \port$4236$0 , \port$4234$0 , \port$4232$0 , \port$4230$0 , \port$4228$0 , \port$4226$0 , \port$4224$0 , \port$4222$0 , \port$4220$0 , \port$4218$0 , \port$4216$0 , \port$4214$0  };
-  assign \port$2352$0  = \$11 ;
-  assign \port$2363$0  = \$22 ;
-  assign \port$2374$0  = \$33 ;
-  assign \port$2385$0  = \$44 ;
-  assign \port$2396$0  = \$55 ;
-  assign \port$2407$0  = \$66 ;
-  assign \port$2418$0  = \$77 ;
-  assign \port$2429$0  = \$88 ;
-  assign \port$2440$0  = \$99 ;
-  assign \port$2451$0  = \$110 ;
-  assign \port$2462$0  = \$121 ;
-  assign \port$2473$0  = \$132 ;
-  assign \port$2484$0  = \$143 ;
-  assign \port$2495$0  = \$154 ;
-  assign \port$2506$0  = \$165 ;
-  assign \port$2517$0  = \$176 ;
-  assign \port$2528$0  = \$187 ;
-  assign \port$2539$0  = \$198 ;
-  assign \port$2550$0  = \$209 ;
-  assign \port$2561$0  = \$220 ;
-  assign \port$2572$0  = \$231 ;
-  assign \port$2583$0  = \$242 ;
-  assign \port$2594$0  = \$253 ;
-  assign \port$2605$0  = \$264 ;
-  assign \port$2616$0  = \$275 ;
-  assign \port$2627$0  = \$286 ;
-  assign \port$2638$0  = \$297 ;
-  assign \port$2649$0  = \$308 ;
-  assign \port$2660$0  = \$319 ;
-  assign \port$2671$0  = \$330 ;
-  assign \port$2682$0  = \$341 ;
-  assign \port$2693$0  = \$352 ;
-  assign \port$2704$0  = \$363 ;
-  assign \port$2715$0  = \$374 ;
-  assign \port$2726$0  = \$385 ;
-  assign \port$2737$0  = \$396 ;
-  assign \port$2748$0  = \$407 ;
-  assign \port$2759$0  = \$418 ;
-  assign \port$2770$0  = \$429 ;
-  assign \port$2781$0  = \$440 ;
-  assign \port$2792$0  = \$451 ;
-  assign \port$2803$0  = \$462 ;
-  assign \port$2814$0  = \$473 ;
-  assign \port$2825$0  = \$484 ;
-  assign \port$2836$0  = \$495 ;
-  assign \port$2847$0  = \$506 ;
-  assign \port$2858$0  = \$517 ;
-  assign \port$2869$0  = \$528 ;
-  assign \port$2880$0  = \$539 ;
-  assign \port$2891$0  = \$550 ;
-  assign \port$2902$0  = \$561 ;
-  assign \port$2913$0  = \$572 ;
-  assign \port$2924$0  = \$583 ;
-  assign \port$2935$0  = \$594 ;
-  assign \port$2946$0  = \$605 ;
-  assign \port$2957$0  = \$616 ;
-  assign \port$2968$0  = \$627 ;
-  assign \port$2979$0  = \$638 ;
-  assign \port$2990$0  = \$649 ;
-  assign \port$3001$0  = \$660 ;
-  assign \port$3012$0  = \$671 ;
-  assign \port$3023$0  = \$682 ;
-  assign \port$3034$0  = \$693 ;
-  assign \port$3045$0  = \$704 ;
-  assign \port$3057$0  = \$716 ;
-  assign \port$3069$0  = \$728 ;
-  assign \port$3081$0  = \$740 ;
-  assign \port$3093$0  = \$752 ;
-  assign \port$3105$0  = \$764 ;
-  assign \port$3117$0  = \$776 ;
-  assign \port$3129$0  = \$788 ;
-  assign \port$3141$0  = \$800 ;
-  assign \port$3153$0  = \$812 ;
-  assign \port$3165$0  = \$824 ;
-  assign \port$3177$0  = \$836 ;
-  assign \port$3189$0  = \$848 ;
-  assign \port$3201$0  = \$860 ;
-  assign \port$3213$0  = \$872 ;
-  assign \port$3225$0  = \$884 ;
-  assign \port$3237$0  = \$896 ;
-  assign \port$3249$0  = \$908 ;
-  assign \port$3261$0  = \$920 ;
-  assign \port$3273$0  = \$932 ;
-  assign \port$3285$0  = \$944 ;
-  assign \port$3297$0  = \$956 ;
-  assign \port$3309$0  = \$968 ;
-  assign \port$3321$0  = \$980 ;
-  assign \port$3333$0  = \$992 ;
-  assign \port$3345$0  = \$1004 ;
-  assign \port$3357$0  = \$1016 ;
-  assign \port$3369$0  = \$1028 ;
-  assign \port$3381$0  = \$1040 ;
-  assign \port$3393$0  = \$1052 ;
-  assign \port$3405$0  = \$1064 ;
-  assign \port$3417$0  = \$1076 ;
-  assign \port$3429$0  = \$1088 ;
-  assign \port$3441$0  = \$1100 ;
-  assign \port$3453$0  = \$1112 ;
-  assign \port$3465$0  = \$1124 ;
-  assign \port$3477$0  = \$1136 ;
-  assign \port$3489$0  = \$1148 ;
-  assign \port$3501$0  = \$1160 ;
-  assign \port$3513$0  = \$1172 ;
-  assign \port$3525$0  = \$1184 ;
-  assign \port$3537$0  = \$1196 ;
-  assign \port$3549$0  = \$1208 ;
-  assign \port$3561$0  = \$1220 ;
-  assign \port$3573$0  = \$1232 ;
-  assign \port$3585$0  = \$1244 ;
-  assign \port$3597$0  = \$1256 ;
-  assign \port$3609$0  = \$1268 ;
-  assign \port$3621$0  = \$1280 ;
-  assign \port$3633$0  = \$1292 ;
-  assign \port$3645$0  = \$1304 ;
-  assign \port$3657$0  = \$1316 ;
-  assign \port$3669$0  = \$1328 ;
-  assign \port$3681$0  = \$1340 ;
-  assign \port$3693$0  = \$1352 ;
-  assign \port$3705$0  = \$1364 ;
-  assign \port$3717$0  = \$1376 ;
-  assign \port$3729$0  = \$1388 ;
-  assign \port$3741$0  = \$1400 ;
-  assign \port$3753$0  = \$1412 ;
-  assign \port$3765$0  = \$1424 ;
-  assign \port$3777$0  = \$1436 ;
-  assign \port$3789$0  = \$1448 ;
-  assign \port$3801$0  = \$1460 ;
-  assign \port$3813$0  = \$1472 ;
+  assign thresholds = { \port$5484$0 , \port$5482$0 , \port$5480$0 , \port$5478$0 , \port$5476$0 , \port$5474$0 , \port$5472$0 , \port$5470$0 , \port$5468$0 , \port$5466$0 , \port$5464$0 , \port$5462$0 , \port$5460$0 , \port$5458$0 , \port$5456$0 , \port$5454$0 , \port$5452$0 , \port$5450$0 , \port$5448$0 , \port$5446$0 , \port$5444$0 , \port$5442$0 , \port$5440$0 , \port$5438$0 , \port$5436$0 , \port$5434$0 , \port$5432$0 , \port$5430$0 , \port$5428$0 , \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0  };
+  assign \port$3496$0  = \$11 ;
+  assign \port$3507$0  = \$22 ;
+  assign \port$3518$0  = \$33 ;
+  assign \port$3529$0  = \$44 ;
+  assign \port$3540$0  = \$55 ;
+  assign \port$3551$0  = \$66 ;
+  assign \port$3562$0  = \$77 ;
+  assign \port$3573$0  = \$88 ;
+  assign \port$3584$0  = \$99 ;
+  assign \port$3595$0  = \$110 ;
+  assign \port$3606$0  = \$121 ;
+  assign \port$3617$0  = \$132 ;
+  assign \port$3628$0  = \$143 ;
+  assign \port$3639$0  = \$154 ;
+  assign \port$3650$0  = \$165 ;
+  assign \port$3661$0  = \$176 ;
+  assign \port$3672$0  = \$187 ;
+  assign \port$3683$0  = \$198 ;
+  assign \port$3694$0  = \$209 ;
+  assign \port$3705$0  = \$220 ;
+  assign \port$3716$0  = \$231 ;
+  assign \port$3727$0  = \$242 ;
+  assign \port$3738$0  = \$253 ;
+  assign \port$3749$0  = \$264 ;
+  assign \port$3760$0  = \$275 ;
+  assign \port$3771$0  = \$286 ;
+  assign \port$3782$0  = \$297 ;
+  assign \port$3793$0  = \$308 ;
+  assign \port$3804$0  = \$319 ;
+  assign \port$3815$0  = \$330 ;
+  assign \port$3826$0  = \$341 ;
+  assign \port$3837$0  = \$352 ;
+  assign \port$3848$0  = \$363 ;
+  assign \port$3859$0  = \$374 ;
+  assign \port$3870$0  = \$385 ;
+  assign \port$3881$0  = \$396 ;
+  assign \port$3892$0  = \$407 ;
+  assign \port$3903$0  = \$418 ;
+  assign \port$3914$0  = \$429 ;
+  assign \port$3925$0  = \$440 ;
+  assign \port$3936$0  = \$451 ;
+  assign \port$3947$0  = \$462 ;
+  assign \port$3958$0  = \$473 ;
+  assign \port$3969$0  = \$484 ;
+  assign \port$3980$0  = \$495 ;
+  assign \port$3991$0  = \$506 ;
+  assign \port$4002$0  = \$517 ;
+  assign \port$4013$0  = \$528 ;
+  assign \port$4024$0  = \$539 ;
+  assign \port$4035$0  = \$550 ;
+  assign \port$4046$0  = \$561 ;
+  assign \port$4057$0  = \$572 ;
+  assign \port$4068$0  = \$583 ;
+  assign \port$4079$0  = \$594 ;
+  assign \port$4090$0  = \$605 ;
+  assign \port$4101$0  = \$616 ;
+  assign \port$4112$0  = \$627 ;
+  assign \port$4123$0  = \$638 ;
+  assign \port$4134$0  = \$649 ;
+  assign \port$4145$0  = \$660 ;
+  assign \port$4156$0  = \$671 ;
+  assign \port$4167$0  = \$682 ;
+  assign \port$4178$0  = \$693 ;
+  assign \port$4189$0  = \$704 ;
+  assign \port$4201$0  = \$716 ;
+  assign \port$4213$0  = \$728 ;
+  assign \port$4225$0  = \$740 ;
+  assign \port$4237$0  = \$752 ;
+  assign \port$4249$0  = \$764 ;
+  assign \port$4261$0  = \$776 ;
+  assign \port$4273$0  = \$788 ;
+  assign \port$4285$0  = \$800 ;
+  assign \port$4297$0  = \$812 ;
+  assign \port$4309$0  = \$824 ;
+  assign \port$4321$0  = \$836 ;
+  assign \port$4333$0  = \$848 ;
+  assign \port$4345$0  = \$860 ;
+  assign \port$4357$0  = \$872 ;
+  assign \port$4369$0  = \$884 ;
+  assign \port$4381$0  = \$896 ;
+  assign \port$4393$0  = \$908 ;
+  assign \port$4405$0  = \$920 ;
+  assign \port$4417$0  = \$932 ;
+  assign \port$4429$0  = \$944 ;
+  assign \port$4441$0  = \$956 ;
+  assign \port$4453$0  = \$968 ;
+  assign \port$4465$0  = \$980 ;
+  assign \port$4477$0  = \$992 ;
+  assign \port$4489$0  = \$1004 ;
+  assign \port$4501$0  = \$1016 ;
+  assign \port$4513$0  = \$1028 ;
+  assign \port$4525$0  = \$1040 ;
+  assign \port$4537$0  = \$1052 ;
+  assign \port$4549$0  = \$1064 ;
+  assign \port$4561$0  = \$1076 ;
+  assign \port$4573$0  = \$1088 ;
+  assign \port$4585$0  = \$1100 ;
+  assign \port$4597$0  = \$1112 ;
+  assign \port$4609$0  = \$1124 ;
+  assign \port$4621$0  = \$1136 ;
+  assign \port$4633$0  = \$1148 ;
+  assign \port$4645$0  = \$1160 ;
+  assign \port$4657$0  = \$1172 ;
+  assign \port$4669$0  = \$1184 ;
+  assign \port$4681$0  = \$1196 ;
+  assign \port$4693$0  = \$1208 ;
+  assign \port$4705$0  = \$1220 ;
+  assign \port$4717$0  = \$1232 ;
+  assign \port$4729$0  = \$1244 ;
+  assign \port$4741$0  = \$1256 ;
+  assign \port$4753$0  = \$1268 ;
+  assign \port$4765$0  = \$1280 ;
+  assign \port$4777$0  = \$1292 ;
+  assign \port$4789$0  = \$1304 ;
+  assign \port$4801$0  = \$1316 ;
+  assign \port$4813$0  = \$1328 ;
+  assign \port$4825$0  = \$1340 ;
+  assign \port$4837$0  = \$1352 ;
+  assign \port$4849$0  = \$1364 ;
+  assign \port$4861$0  = \$1376 ;
+  assign \port$4873$0  = \$1388 ;
+  assign \port$4885$0  = \$1400 ;
+  assign \port$4897$0  = \$1412 ;
+  assign \port$4909$0  = \$1424 ;
+  assign \port$4921$0  = \$1436 ;
+  assign \port$4933$0  = \$1448 ;
+  assign \port$4945$0  = \$1460 ;
+  assign \port$4957$0  = \$1472 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$4804$0 , 1'h0 };
-  assign \$7  = { \port$4804$0 , 1'h0 };
+  assign \$4  = { \port$5948$0 , 1'h0 };
+  assign \$7  = { \port$5948$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$4806$0 , 1'h0 };
-  assign \$18  = { \port$4806$0 , 1'h0 };
+  assign \$15  = { \port$5950$0 , 1'h0 };
+  assign \$18  = { \port$5950$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$4808$0 , 1'h0 };
-  assign \$29  = { \port$4808$0 , 1'h0 };
+  assign \$26  = { \port$5952$0 , 1'h0 };
+  assign \$29  = { \port$5952$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$4810$0 , 1'h0 };
-  assign \$40  = { \port$4810$0 , 1'h0 };
+  assign \$37  = { \port$5954$0 , 1'h0 };
+  assign \$40  = { \port$5954$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$4812$0 , 1'h0 };
-  assign \$51  = { \port$4812$0 , 1'h0 };
+  assign \$48  = { \port$5956$0 , 1'h0 };
+  assign \$51  = { \port$5956$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$4814$0 , 1'h0 };
-  assign \$62  = { \port$4814$0 , 1'h0 };
+  assign \$59  = { \port$5958$0 , 1'h0 };
+  assign \$62  = { \port$5958$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$4816$0 , 1'h0 };
-  assign \$73  = { \port$4816$0 , 1'h0 };
+  assign \$70  = { \port$5960$0 , 1'h0 };
+  assign \$73  = { \port$5960$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$4818$0 , 1'h0 };
-  assign \$84  = { \port$4818$0 , 1'h0 };
+  assign \$81  = { \port$5962$0 , 1'h0 };
+  assign \$84  = { \port$5962$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$4820$0 , 1'h0 };
-  assign \$95  = { \port$4820$0 , 1'h0 };
+  assign \$92  = { \port$5964$0 , 1'h0 };
+  assign \$95  = { \port$5964$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$4822$0 , 1'h0 };
-  assign \$106  = { \port$4822$0 , 1'h0 };
+  assign \$103  = { \port$5966$0 , 1'h0 };
+  assign \$106  = { \port$5966$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$4824$0 , 1'h0 };
-  assign \$117  = { \port$4824$0 , 1'h0 };
+  assign \$114  = { \port$5968$0 , 1'h0 };
+  assign \$117  = { \port$5968$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$4826$0 , 1'h0 };
-  assign \$128  = { \port$4826$0 , 1'h0 };
+  assign \$125  = { \port$5970$0 , 1'h0 };
+  assign \$128  = { \port$5970$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$4828$0 , 1'h0 };
-  assign \$139  = { \port$4828$0 , 1'h0 };
+  assign \$136  = { \port$5972$0 , 1'h0 };
+  assign \$139  = { \port$5972$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$4830$0 , 1'h0 };
-  assign \$150  = { \port$4830$0 , 1'h0 };
+  assign \$147  = { \port$5974$0 , 1'h0 };
+  assign \$150  = { \port$5974$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$4832$0 , 1'h0 };
-  assign \$161  = { \port$4832$0 , 1'h0 };
+  assign \$158  = { \port$5976$0 , 1'h0 };
+  assign \$161  = { \port$5976$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$4834$0 , 1'h0 };
-  assign \$172  = { \port$4834$0 , 1'h0 };
+  assign \$169  = { \port$5978$0 , 1'h0 };
+  assign \$172  = { \port$5978$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$4836$0 , 1'h0 };
-  assign \$183  = { \port$4836$0 , 1'h0 };
+  assign \$180  = { \port$5980$0 , 1'h0 };
+  assign \$183  = { \port$5980$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$4838$0 , 1'h0 };
-  assign \$194  = { \port$4838$0 , 1'h0 };
+  assign \$191  = { \port$5982$0 , 1'h0 };
+  assign \$194  = { \port$5982$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$4840$0 , 1'h0 };
-  assign \$205  = { \port$4840$0 , 1'h0 };
+  assign \$202  = { \port$5984$0 , 1'h0 };
+  assign \$205  = { \port$5984$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$4842$0 , 1'h0 };
-  assign \$216  = { \port$4842$0 , 1'h0 };
+  assign \$213  = { \port$5986$0 , 1'h0 };
+  assign \$216  = { \port$5986$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$4844$0 , 1'h0 };
-  assign \$227  = { \port$4844$0 , 1'h0 };
+  assign \$224  = { \port$5988$0 , 1'h0 };
+  assign \$227  = { \port$5988$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$4846$0 , 1'h0 };
-  assign \$238  = { \port$4846$0 , 1'h0 };
+  assign \$235  = { \port$5990$0 , 1'h0 };
+  assign \$238  = { \port$5990$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$4848$0 , 1'h0 };
-  assign \$249  = { \port$4848$0 , 1'h0 };
+  assign \$246  = { \port$5992$0 , 1'h0 };
+  assign \$249  = { \port$5992$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$4850$0 , 1'h0 };
-  assign \$260  = { \port$4850$0 , 1'h0 };
+  assign \$257  = { \port$5994$0 , 1'h0 };
+  assign \$260  = { \port$5994$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$4852$0 , 1'h0 };
-  assign \$271  = { \port$4852$0 , 1'h0 };
+  assign \$268  = { \port$5996$0 , 1'h0 };
+  assign \$271  = { \port$5996$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$4854$0 , 1'h0 };
-  assign \$282  = { \port$4854$0 , 1'h0 };
+  assign \$279  = { \port$5998$0 , 1'h0 };
+  assign \$282  = { \port$5998$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$4856$0 , 1'h0 };
-  assign \$293  = { \port$4856$0 , 1'h0 };
+  assign \$290  = { \port$6000$0 , 1'h0 };
+  assign \$293  = { \port$6000$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$4858$0 , 1'h0 };
-  assign \$304  = { \port$4858$0 , 1'h0 };
+  assign \$301  = { \port$6002$0 , 1'h0 };
+  assign \$304  = { \port$6002$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$4860$0 , 1'h0 };
-  assign \$315  = { \port$4860$0 , 1'h0 };
+  assign \$312  = { \port$6004$0 , 1'h0 };
+  assign \$315  = { \port$6004$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$4862$0 , 1'h0 };
-  assign \$326  = { \port$4862$0 , 1'h0 };
+  assign \$323  = { \port$6006$0 , 1'h0 };
+  assign \$326  = { \port$6006$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$4864$0 , 1'h0 };
-  assign \$337  = { \port$4864$0 , 1'h0 };
+  assign \$334  = { \port$6008$0 , 1'h0 };
+  assign \$337  = { \port$6008$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$4866$0 , 1'h0 };
-  assign \$348  = { \port$4866$0 , 1'h0 };
+  assign \$345  = { \port$6010$0 , 1'h0 };
+  assign \$348  = { \port$6010$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$4868$0 , 1'h0 };
-  assign \$359  = { \port$4868$0 , 1'h0 };
+  assign \$356  = { \port$6012$0 , 1'h0 };
+  assign \$359  = { \port$6012$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$4870$0 , 1'h0 };
-  assign \$370  = { \port$4870$0 , 1'h0 };
+  assign \$367  = { \port$6014$0 , 1'h0 };
+  assign \$370  = { \port$6014$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$4872$0 , 1'h0 };
-  assign \$381  = { \port$4872$0 , 1'h0 };
+  assign \$378  = { \port$6016$0 , 1'h0 };
+  assign \$381  = { \port$6016$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$4874$0 , 1'h0 };
-  assign \$392  = { \port$4874$0 , 1'h0 };
+  assign \$389  = { \port$6018$0 , 1'h0 };
+  assign \$392  = { \port$6018$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$4876$0 , 1'h0 };
-  assign \$403  = { \port$4876$0 , 1'h0 };
+  assign \$400  = { \port$6020$0 , 1'h0 };
+  assign \$403  = { \port$6020$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$4878$0 , 1'h0 };
-  assign \$414  = { \port$4878$0 , 1'h0 };
+  assign \$411  = { \port$6022$0 , 1'h0 };
+  assign \$414  = { \port$6022$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$4880$0 , 1'h0 };
-  assign \$425  = { \port$4880$0 , 1'h0 };
+  assign \$422  = { \port$6024$0 , 1'h0 };
+  assign \$425  = { \port$6024$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$4882$0 , 1'h0 };
-  assign \$436  = { \port$4882$0 , 1'h0 };
+  assign \$433  = { \port$6026$0 , 1'h0 };
+  assign \$436  = { \port$6026$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$4884$0 , 1'h0 };
-  assign \$447  = { \port$4884$0 , 1'h0 };
+  assign \$444  = { \port$6028$0 , 1'h0 };
+  assign \$447  = { \port$6028$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$4886$0 , 1'h0 };
-  assign \$458  = { \port$4886$0 , 1'h0 };
+  assign \$455  = { \port$6030$0 , 1'h0 };
+  assign \$458  = { \port$6030$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$4888$0 , 1'h0 };
-  assign \$469  = { \port$4888$0 , 1'h0 };
+  assign \$466  = { \port$6032$0 , 1'h0 };
+  assign \$469  = { \port$6032$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$4890$0 , 1'h0 };
-  assign \$480  = { \port$4890$0 , 1'h0 };
+  assign \$477  = { \port$6034$0 , 1'h0 };
+  assign \$480  = { \port$6034$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$4892$0 , 1'h0 };
-  assign \$491  = { \port$4892$0 , 1'h0 };
+  assign \$488  = { \port$6036$0 , 1'h0 };
+  assign \$491  = { \port$6036$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$4894$0 , 1'h0 };
-  assign \$502  = { \port$4894$0 , 1'h0 };
+  assign \$499  = { \port$6038$0 , 1'h0 };
+  assign \$502  = { \port$6038$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$4896$0 , 1'h0 };
-  assign \$513  = { \port$4896$0 , 1'h0 };
+  assign \$510  = { \port$6040$0 , 1'h0 };
+  assign \$513  = { \port$6040$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$4898$0 , 1'h0 };
-  assign \$524  = { \port$4898$0 , 1'h0 };
+  assign \$521  = { \port$6042$0 , 1'h0 };
+  assign \$524  = { \port$6042$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$4900$0 , 1'h0 };
-  assign \$535  = { \port$4900$0 , 1'h0 };
+  assign \$532  = { \port$6044$0 , 1'h0 };
+  assign \$535  = { \port$6044$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$4902$0 , 1'h0 };
-  assign \$546  = { \port$4902$0 , 1'h0 };
+  assign \$543  = { \port$6046$0 , 1'h0 };
+  assign \$546  = { \port$6046$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$4904$0 , 1'h0 };
-  assign \$557  = { \port$4904$0 , 1'h0 };
+  assign \$554  = { \port$6048$0 , 1'h0 };
+  assign \$557  = { \port$6048$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$4906$0 , 1'h0 };
-  assign \$568  = { \port$4906$0 , 1'h0 };
+  assign \$565  = { \port$6050$0 , 1'h0 };
+  assign \$568  = { \port$6050$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$4908$0 , 1'h0 };
-  assign \$579  = { \port$4908$0 , 1'h0 };
+  assign \$576  = { \port$6052$0 , 1'h0 };
+  assign \$579  = { \port$6052$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$4910$0 , 1'h0 };
-  assign \$590  = { \port$4910$0 , 1'h0 };
+  assign \$587  = { \port$6054$0 , 1'h0 };
+  assign \$590  = { \port$6054$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$4912$0 , 1'h0 };
-  assign \$601  = { \port$4912$0 , 1'h0 };
+  assign \$598  = { \port$6056$0 , 1'h0 };
+  assign \$601  = { \port$6056$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$4914$0 , 1'h0 };
-  assign \$612  = { \port$4914$0 , 1'h0 };
+  assign \$609  = { \port$6058$0 , 1'h0 };
+  assign \$612  = { \port$6058$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$4916$0 , 1'h0 };
-  assign \$623  = { \port$4916$0 , 1'h0 };
+  assign \$620  = { \port$6060$0 , 1'h0 };
+  assign \$623  = { \port$6060$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$4918$0 , 1'h0 };
-  assign \$634  = { \port$4918$0 , 1'h0 };
+  assign \$631  = { \port$6062$0 , 1'h0 };
+  assign \$634  = { \port$6062$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$4920$0 , 1'h0 };
-  assign \$645  = { \port$4920$0 , 1'h0 };
+  assign \$642  = { \port$6064$0 , 1'h0 };
+  assign \$645  = { \port$6064$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$4922$0 , 1'h0 };
-  assign \$656  = { \port$4922$0 , 1'h0 };
+  assign \$653  = { \port$6066$0 , 1'h0 };
+  assign \$656  = { \port$6066$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$4924$0 , 1'h0 };
-  assign \$667  = { \port$4924$0 , 1'h0 };
+  assign \$664  = { \port$6068$0 , 1'h0 };
+  assign \$667  = { \port$6068$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$4926$0 , 1'h0 };
-  assign \$678  = { \port$4926$0 , 1'h0 };
+  assign \$675  = { \port$6070$0 , 1'h0 };
+  assign \$678  = { \port$6070$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$4928$0 , 1'h0 };
-  assign \$689  = { \port$4928$0 , 1'h0 };
+  assign \$686  = { \port$6072$0 , 1'h0 };
+  assign \$689  = { \port$6072$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$4930$0 , 1'h0 };
-  assign \$700  = { \port$4930$0 , 1'h0 };
+  assign \$697  = { \port$6074$0 , 1'h0 };
+  assign \$700  = { \port$6074$0 , 1'h0 };
   assign \$705  = { values[15:0], 1'h0 };
-  assign \$708  = { \port$4804$0 , 1'h0 };
-  assign \$711  = { \port$4804$0 , 1'h0 };
+  assign \$708  = { \port$5948$0 , 1'h0 };
+  assign \$711  = { \port$5948$0 , 1'h0 };
   assign \$717  = { values[31:16], 1'h0 };
-  assign \$720  = { \port$4806$0 , 1'h0 };
-  assign \$723  = { \port$4806$0 , 1'h0 };
+  assign \$720  = { \port$5950$0 , 1'h0 };
+  assign \$723  = { \port$5950$0 , 1'h0 };
   assign \$729  = { values[47:32], 1'h0 };
-  assign \$732  = { \port$4808$0 , 1'h0 };
-  assign \$735  = { \port$4808$0 , 1'h0 };
+  assign \$732  = { \port$5952$0 , 1'h0 };
+  assign \$735  = { \port$5952$0 , 1'h0 };
   assign \$741  = { values[63:48], 1'h0 };
-  assign \$744  = { \port$4810$0 , 1'h0 };
-  assign \$747  = { \port$4810$0 , 1'h0 };
+  assign \$744  = { \port$5954$0 , 1'h0 };
+  assign \$747  = { \port$5954$0 , 1'h0 };
   assign \$753  = { values[79:64], 1'h0 };
-  assign \$756  = { \port$4812$0 , 1'h0 };
-  assign \$759  = { \port$4812$0 , 1'h0 };
+  assign \$756  = { \port$5956$0 , 1'h0 };
+  assign \$759  = { \port$5956$0 , 1'h0 };
   assign \$765  = { values[95:80], 1'h0 };
-  assign \$768  = { \port$4814$0 , 1'h0 };
-  assign \$771  = { \port$4814$0 , 1'h0 };
+  assign \$768  = { \port$5958$0 , 1'h0 };
+  assign \$771  = { \port$5958$0 , 1'h0 };
   assign \$777  = { values[111:96], 1'h0 };
-  assign \$780  = { \port$4816$0 , 1'h0 };
-  assign \$783  = { \port$4816$0 , 1'h0 };
+  assign \$780  = { \port$5960$0 , 1'h0 };
+  assign \$783  = { \port$5960$0 , 1'h0 };
   assign \$789  = { values[127:112], 1'h0 };
-  assign \$792  = { \port$4818$0 , 1'h0 };
-  assign \$795  = { \port$4818$0 , 1'h0 };
+  assign \$792  = { \port$5962$0 , 1'h0 };
+  assign \$795  = { \port$5962$0 , 1'h0 };
   assign \$801  = { values[143:128], 1'h0 };
-  assign \$804  = { \port$4820$0 , 1'h0 };
-  assign \$807  = { \port$4820$0 , 1'h0 };
+  assign \$804  = { \port$5964$0 , 1'h0 };
+  assign \$807  = { \port$5964$0 , 1'h0 };
   assign \$813  = { values[159:144], 1'h0 };
-  assign \$816  = { \port$4822$0 , 1'h0 };
-  assign \$819  = { \port$4822$0 , 1'h0 };
+  assign \$816  = { \port$5966$0 , 1'h0 };
+  assign \$819  = { \port$5966$0 , 1'h0 };
   assign \$825  = { values[175:160], 1'h0 };
-  assign \$828  = { \port$4824$0 , 1'h0 };
-  assign \$831  = { \port$4824$0 , 1'h0 };
+  assign \$828  = { \port$5968$0 , 1'h0 };
+  assign \$831  = { \port$5968$0 , 1'h0 };
   assign \$837  = { values[191:176], 1'h0 };
-  assign \$840  = { \port$4826$0 , 1'h0 };
-  assign \$843  = { \port$4826$0 , 1'h0 };
+  assign \$840  = { \port$5970$0 , 1'h0 };
+  assign \$843  = { \port$5970$0 , 1'h0 };
   assign \$849  = { values[207:192], 1'h0 };
-  assign \$852  = { \port$4828$0 , 1'h0 };
-  assign \$855  = { \port$4828$0 , 1'h0 };
+  assign \$852  = { \port$5972$0 , 1'h0 };
+  assign \$855  = { \port$5972$0 , 1'h0 };
   assign \$861  = { values[223:208], 1'h0 };
-  assign \$864  = { \port$4830$0 , 1'h0 };
-  assign \$867  = { \port$4830$0 , 1'h0 };
+  assign \$864  = { \port$5974$0 , 1'h0 };
+  assign \$867  = { \port$5974$0 , 1'h0 };
   assign \$873  = { values[239:224], 1'h0 };
-  assign \$876  = { \port$4832$0 , 1'h0 };
-  assign \$879  = { \port$4832$0 , 1'h0 };
+  assign \$876  = { \port$5976$0 , 1'h0 };
+  assign \$879  = { \port$5976$0 , 1'h0 };
   assign \$885  = { values[255:240], 1'h0 };
-  assign \$888  = { \port$4834$0 , 1'h0 };
-  assign \$891  = { \port$4834$0 , 1'h0 };
+  assign \$888  = { \port$5978$0 , 1'h0 };
+  assign \$891  = { \port$5978$0 , 1'h0 };
   assign \$897  = { values[271:256], 1'h0 };
-  assign \$900  = { \port$4836$0 , 1'h0 };
-  assign \$903  = { \port$4836$0 , 1'h0 };
+  assign \$900  = { \port$5980$0 , 1'h0 };
+  assign \$903  = { \port$5980$0 , 1'h0 };
   assign \$909  = { values[287:272], 1'h0 };
-  assign \$912  = { \port$4838$0 , 1'h0 };
-  assign \$915  = { \port$4838$0 , 1'h0 };
+  assign \$912  = { \port$5982$0 , 1'h0 };
+  assign \$915  = { \port$5982$0 , 1'h0 };
   assign \$921  = { values[303:288], 1'h0 };
-  assign \$924  = { \port$4840$0 , 1'h0 };
-  assign \$927  = { \port$4840$0 , 1'h0 };
+  assign \$924  = { \port$5984$0 , 1'h0 };
+  assign \$927  = { \port$5984$0 , 1'h0 };
   assign \$933  = { values[319:304], 1'h0 };
-  assign \$936  = { \port$4842$0 , 1'h0 };
-  assign \$939  = { \port$4842$0 , 1'h0 };
+  assign \$936  = { \port$5986$0 , 1'h0 };
+  assign \$939  = { \port$5986$0 , 1'h0 };
   assign \$945  = { values[335:320], 1'h0 };
-  assign \$948  = { \port$4844$0 , 1'h0 };
-  assign \$951  = { \port$4844$0 , 1'h0 };
+  assign \$948  = { \port$5988$0 , 1'h0 };
+  assign \$951  = { \port$5988$0 , 1'h0 };
   assign \$957  = { values[351:336], 1'h0 };
-  assign \$960  = { \port$4846$0 , 1'h0 };
-  assign \$963  = { \port$4846$0 , 1'h0 };
+  assign \$960  = { \port$5990$0 , 1'h0 };
+  assign \$963  = { \port$5990$0 , 1'h0 };
   assign \$969  = { values[367:352], 1'h0 };
-  assign \$972  = { \port$4848$0 , 1'h0 };
-  assign \$975  = { \port$4848$0 , 1'h0 };
+  assign \$972  = { \port$5992$0 , 1'h0 };
+  assign \$975  = { \port$5992$0 , 1'h0 };
   assign \$981  = { values[383:368], 1'h0 };
-  assign \$984  = { \port$4850$0 , 1'h0 };
-  assign \$987  = { \port$4850$0 , 1'h0 };
+  assign \$984  = { \port$5994$0 , 1'h0 };
+  assign \$987  = { \port$5994$0 , 1'h0 };
   assign \$993  = { values[399:384], 1'h0 };
-  assign \$996  = { \port$4852$0 , 1'h0 };
-  assign \$999  = { \port$4852$0 , 1'h0 };
+  assign \$996  = { \port$5996$0 , 1'h0 };
+  assign \$999  = { \port$5996$0 , 1'h0 };
   assign \$1005  = { values[415:400], 1'h0 };
-  assign \$1008  = { \port$4854$0 , 1'h0 };
-  assign \$1011  = { \port$4854$0 , 1'h0 };
+  assign \$1008  = { \port$5998$0 , 1'h0 };
+  assign \$1011  = { \port$5998$0 , 1'h0 };
   assign \$1017  = { values[431:416], 1'h0 };
-  assign \$1020  = { \port$4856$0 , 1'h0 };
-  assign \$1023  = { \port$4856$0 , 1'h0 };
+  assign \$1020  = { \port$6000$0 , 1'h0 };
+  assign \$1023  = { \port$6000$0 , 1'h0 };
   assign \$1029  = { values[447:432], 1'h0 };
-  assign \$1032  = { \port$4858$0 , 1'h0 };
-  assign \$1035  = { \port$4858$0 , 1'h0 };
+  assign \$1032  = { \port$6002$0 , 1'h0 };
+  assign \$1035  = { \port$6002$0 , 1'h0 };
   assign \$1041  = { values[463:448], 1'h0 };
-  assign \$1044  = { \port$4860$0 , 1'h0 };
-  assign \$1047  = { \port$4860$0 , 1'h0 };
+  assign \$1044  = { \port$6004$0 , 1'h0 };
+  assign \$1047  = { \port$6004$0 , 1'h0 };
   assign \$1053  = { values[479:464], 1'h0 };
-  assign \$1056  = { \port$4862$0 , 1'h0 };
-  assign \$1059  = { \port$4862$0 , 1'h0 };
+  assign \$1056  = { \port$6006$0 , 1'h0 };
+  assign \$1059  = { \port$6006$0 , 1'h0 };
   assign \$1065  = { values[495:480], 1'h0 };
-  assign \$1068  = { \port$4864$0 , 1'h0 };
-  assign \$1071  = { \port$4864$0 , 1'h0 };
+  assign \$1068  = { \port$6008$0 , 1'h0 };
+  assign \$1071  = { \port$6008$0 , 1'h0 };
   assign \$1077  = { values[511:496], 1'h0 };
-  assign \$1080  = { \port$4866$0 , 1'h0 };
-  assign \$1083  = { \port$4866$0 , 1'h0 };
+  assign \$1080  = { \port$6010$0 , 1'h0 };
+  assign \$1083  = { \port$6010$0 , 1'h0 };
   assign \$1089  = { values[527:512], 1'h0 };
-  assign \$1092  = { \port$4868$0 , 1'h0 };
-  assign \$1095  = { \port$4868$0 , 1'h0 };
+  assign \$1092  = { \port$6012$0 , 1'h0 };
+  assign \$1095  = { \port$6012$0 , 1'h0 };
   assign \$1101  = { values[543:528], 1'h0 };
-  assign \$1104  = { \port$4870$0 , 1'h0 };
-  assign \$1107  = { \port$4870$0 , 1'h0 };
+  assign \$1104  = { \port$6014$0 , 1'h0 };
+  assign \$1107  = { \port$6014$0 , 1'h0 };
   assign \$1113  = { values[559:544], 1'h0 };
-  assign \$1116  = { \port$4872$0 , 1'h0 };
-  assign \$1119  = { \port$4872$0 , 1'h0 };
+  assign \$1116  = { \port$6016$0 , 1'h0 };
+  assign \$1119  = { \port$6016$0 , 1'h0 };
   assign \$1125  = { values[575:560], 1'h0 };
-  assign \$1128  = { \port$4874$0 , 1'h0 };
-  assign \$1131  = { \port$4874$0 , 1'h0 };
+  assign \$1128  = { \port$6018$0 , 1'h0 };
+  assign \$1131  = { \port$6018$0 , 1'h0 };
   assign \$1137  = { values[591:576], 1'h0 };
-  assign \$1140  = { \port$4876$0 , 1'h0 };
-  assign \$1143  = { \port$4876$0 , 1'h0 };
+  assign \$1140  = { \port$6020$0 , 1'h0 };
+  assign \$1143  = { \port$6020$0 , 1'h0 };
   assign \$1149  = { values[607:592], 1'h0 };
-  assign \$1152  = { \port$4878$0 , 1'h0 };
-  assign \$1155  = { \port$4878$0 , 1'h0 };
+  assign \$1152  = { \port$6022$0 , 1'h0 };
+  assign \$1155  = { \port$6022$0 , 1'h0 };
   assign \$1161  = { values[623:608], 1'h0 };
-  assign \$1164  = { \port$4880$0 , 1'h0 };
-  assign \$1167  = { \port$4880$0 , 1'h0 };
+  assign \$1164  = { \port$6024$0 , 1'h0 };
+  assign \$1167  = { \port$6024$0 , 1'h0 };
   assign \$1173  = { values[639:624], 1'h0 };
-  assign \$1176  = { \port$4882$0 , 1'h0 };
-  assign \$1179  = { \port$4882$0 , 1'h0 };
+  assign \$1176  = { \port$6026$0 , 1'h0 };
+  assign \$1179  = { \port$6026$0 , 1'h0 };
   assign \$1185  = { values[655:640], 1'h0 };
-  assign \$1188  = { \port$4884$0 , 1'h0 };
-  assign \$1191  = { \port$4884$0 , 1'h0 };
+  assign \$1188  = { \port$6028$0 , 1'h0 };
+  assign \$1191  = { \port$6028$0 , 1'h0 };
   assign \$1197  = { values[671:656], 1'h0 };
-  assign \$1200  = { \port$4886$0 , 1'h0 };
-  assign \$1203  = { \port$4886$0 , 1'h0 };
+  assign \$1200  = { \port$6030$0 , 1'h0 };
+  assign \$1203  = { \port$6030$0 , 1'h0 };
   assign \$1209  = { values[687:672], 1'h0 };
-  assign \$1212  = { \port$4888$0 , 1'h0 };
-  assign \$1215  = { \port$4888$0 , 1'h0 };
+  assign \$1212  = { \port$6032$0 , 1'h0 };
+  assign \$1215  = { \port$6032$0 , 1'h0 };
   assign \$1221  = { values[703:688], 1'h0 };
-  assign \$1224  = { \port$4890$0 , 1'h0 };
-  assign \$1227  = { \port$4890$0 , 1'h0 };
+  assign \$1224  = { \port$6034$0 , 1'h0 };
+  assign \$1227  = { \port$6034$0 , 1'h0 };
   assign \$1233  = { values[719:704], 1'h0 };
-  assign \$1236  = { \port$4892$0 , 1'h0 };
-  assign \$1239  = { \port$4892$0 , 1'h0 };
+  assign \$1236  = { \port$6036$0 , 1'h0 };
+  assign \$1239  = { \port$6036$0 , 1'h0 };
   assign \$1245  = { values[735:720], 1'h0 };
-  assign \$1248  = { \port$4894$0 , 1'h0 };
-  assign \$1251  = { \port$4894$0 , 1'h0 };
+  assign \$1248  = { \port$6038$0 , 1'h0 };
+  assign \$1251  = { \port$6038$0 , 1'h0 };
   assign \$1257  = { values[751:736], 1'h0 };
-  assign \$1260  = { \port$4896$0 , 1'h0 };
-  assign \$1263  = { \port$4896$0 , 1'h0 };
+  assign \$1260  = { \port$6040$0 , 1'h0 };
+  assign \$1263  = { \port$6040$0 , 1'h0 };
   assign \$1269  = { values[767:752], 1'h0 };
-  assign \$1272  = { \port$4898$0 , 1'h0 };
-  assign \$1275  = { \port$4898$0 , 1'h0 };
+  assign \$1272  = { \port$6042$0 , 1'h0 };
+  assign \$1275  = { \port$6042$0 , 1'h0 };
   assign \$1281  = { values[783:768], 1'h0 };
-  assign \$1284  = { \port$4900$0 , 1'h0 };
-  assign \$1287  = { \port$4900$0 , 1'h0 };
+  assign \$1284  = { \port$6044$0 , 1'h0 };
+  assign \$1287  = { \port$6044$0 , 1'h0 };
   assign \$1293  = { values[799:784], 1'h0 };
-  assign \$1296  = { \port$4902$0 , 1'h0 };
-  assign \$1299  = { \port$4902$0 , 1'h0 };
+  assign \$1296  = { \port$6046$0 , 1'h0 };
+  assign \$1299  = { \port$6046$0 , 1'h0 };
   assign \$1305  = { values[815:800], 1'h0 };
-  assign \$1308  = { \port$4904$0 , 1'h0 };
-  assign \$1311  = { \port$4904$0 , 1'h0 };
+  assign \$1308  = { \port$6048$0 , 1'h0 };
+  assign \$1311  = { \port$6048$0 , 1'h0 };
   assign \$1317  = { values[831:816], 1'h0 };
-  assign \$1320  = { \port$4906$0 , 1'h0 };
-  assign \$1323  = { \port$4906$0 , 1'h0 };
+  assign \$1320  = { \port$6050$0 , 1'h0 };
+  assign \$1323  = { \port$6050$0 , 1'h0 };
   assign \$1329  = { values[847:832], 1'h0 };
-  assign \$1332  = { \port$4908$0 , 1'h0 };
-  assign \$1335  = { \port$4908$0 , 1'h0 };
+  assign \$1332  = { \port$6052$0 , 1'h0 };
+  assign \$1335  = { \port$6052$0 , 1'h0 };
   assign \$1341  = { values[863:848], 1'h0 };
-  assign \$1344  = { \port$4910$0 , 1'h0 };
-  assign \$1347  = { \port$4910$0 , 1'h0 };
+  assign \$1344  = { \port$6054$0 , 1'h0 };
+  assign \$1347  = { \port$6054$0 , 1'h0 };
   assign \$1353  = { values[879:864], 1'h0 };
-  assign \$1356  = { \port$4912$0 , 1'h0 };
-  assign \$1359  = { \port$4912$0 , 1'h0 };
+  assign \$1356  = { \port$6056$0 , 1'h0 };
+  assign \$1359  = { \port$6056$0 , 1'h0 };
   assign \$1365  = { values[895:880], 1'h0 };
-  assign \$1368  = { \port$4914$0 , 1'h0 };
-  assign \$1371  = { \port$4914$0 , 1'h0 };
+  assign \$1368  = { \port$6058$0 , 1'h0 };
+  assign \$1371  = { \port$6058$0 , 1'h0 };
   assign \$1377  = { values[911:896], 1'h0 };
-  assign \$1380  = { \port$4916$0 , 1'h0 };
-  assign \$1383  = { \port$4916$0 , 1'h0 };
+  assign \$1380  = { \port$6060$0 , 1'h0 };
+  assign \$1383  = { \port$6060$0 , 1'h0 };
   assign \$1389  = { values[927:912], 1'h0 };
-  assign \$1392  = { \port$4918$0 , 1'h0 };
-  assign \$1395  = { \port$4918$0 , 1'h0 };
+  assign \$1392  = { \port$6062$0 , 1'h0 };
+  assign \$1395  = { \port$6062$0 , 1'h0 };
   assign \$1401  = { values[943:928], 1'h0 };
-  assign \$1404  = { \port$4920$0 , 1'h0 };
-  assign \$1407  = { \port$4920$0 , 1'h0 };
+  assign \$1404  = { \port$6064$0 , 1'h0 };
+  assign \$1407  = { \port$6064$0 , 1'h0 };
   assign \$1413  = { values[959:944], 1'h0 };
-  assign \$1416  = { \port$4922$0 , 1'h0 };
-  assign \$1419  = { \port$4922$0 , 1'h0 };
+  assign \$1416  = { \port$6066$0 , 1'h0 };
+  assign \$1419  = { \port$6066$0 , 1'h0 };
   assign \$1425  = { values[975:960], 1'h0 };
-  assign \$1428  = { \port$4924$0 , 1'h0 };
-  assign \$1431  = { \port$4924$0 , 1'h0 };
+  assign \$1428  = { \port$6068$0 , 1'h0 };
+  assign \$1431  = { \port$6068$0 , 1'h0 };
   assign \$1437  = { values[991:976], 1'h0 };
-  assign \$1440  = { \port$4926$0 , 1'h0 };
-  assign \$1443  = { \port$4926$0 , 1'h0 };
+  assign \$1440  = { \port$6070$0 , 1'h0 };
+  assign \$1443  = { \port$6070$0 , 1'h0 };
   assign \$1449  = { values[1007:992], 1'h0 };
-  assign \$1452  = { \port$4928$0 , 1'h0 };
-  assign \$1455  = { \port$4928$0 , 1'h0 };
+  assign \$1452  = { \port$6072$0 , 1'h0 };
+  assign \$1455  = { \port$6072$0 , 1'h0 };
   assign \$1461  = { values[1023:1008], 1'h0 };
-  assign \$1464  = { \port$4930$0 , 1'h0 };
-  assign \$1467  = { \port$4930$0 , 1'h0 };
+  assign \$1464  = { \port$6074$0 , 1'h0 };
+  assign \$1467  = { \port$6074$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -6466,16 +6502,19 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   reg \$auto$verilog_backend.cc:2355:dump_module$7 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$7  = 1'h0;
   wire \$1 ;
-  reg [63:0] \$10 ;
-  reg [3:0] \$11 ;
+  reg \$10 ;
+  reg \$11 ;
+  reg \$12 ;
+  reg [63:0] \$13 ;
+  reg [3:0] \$14 ;
   wire \$2 ;
   wire \$3 ;
   wire \$4 ;
   wire \$5 ;
   wire [1:0] \$6 ;
-  reg \$7 ;
-  reg \$8 ;
-  reg \$9 ;
+  wire \$7 ;
+  wire \$8 ;
+  wire \$9 ;
   reg beat = 1'h0;
   (* init = 64'h0000000000000000 *)
   wire [63:0] buffer;
@@ -6492,8 +6531,8 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   wire g_in_rst;
   output length_error;
   reg length_error;
-  input [31:0] s_axis_tdata;
-  wire [31:0] s_axis_tdata;
+  input [63:0] s_axis_tdata;
+  wire [63:0] s_axis_tdata;
   input s_axis_tlast;
   wire s_axis_tlast;
   output s_axis_tready;
@@ -6510,19 +6549,24 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   reg [63:0] vector = 64'h0000000000000000;
   assign s_axis_tready = ~ valid;
   assign \$1  = s_axis_tvalid & s_axis_tready;
+  assign \$2  = ! beat;
   assign \$3  = s_axis_tvalid & s_axis_tready;
+  assign \$4  = ! beat;
   assign \$5  = ! beat;
   assign \$6  = beat + 1'h1;
+  assign \$7  = s_axis_tvalid & s_axis_tready;
+  assign \$8  = ~ discarding;
+  assign \$9  = \$7  & \$8 ;
   always @(posedge g_in_clk)
-    valid <= \$7 ;
+    valid <= \$10 ;
   always @(posedge g_in_clk)
-    discarding <= \$8 ;
+    discarding <= \$11 ;
   always @(posedge g_in_clk)
-    beat <= \$9 ;
+    beat <= \$12 ;
   always @(posedge g_in_clk)
-    vector <= \$10 ;
+    vector <= \$13 ;
   always @(posedge g_in_clk)
-    flags <= \$11 ;
+    flags <= \$14 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     length_error = 1'h0;
@@ -6544,99 +6588,96 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$7  = valid;
+    \$10  = valid;
     if (take) begin
-      \$7  = 1'h0;
+      \$10  = 1'h0;
     end
     if (\$3 ) begin
       if (discarding) begin
       end else if (\$4 ) begin
         if (s_axis_tlast) begin
-          \$7  = 1'h1;
+          \$10  = 1'h1;
         end
       end
     end
     if (g_in_rst) begin
-      \$7  = 1'h0;
+      \$10  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$8  = discarding;
+    \$11  = discarding;
     if (\$3 ) begin
       if (discarding) begin
         if (s_axis_tlast) begin
-          \$8  = 1'h0;
+          \$11  = 1'h0;
         end
       end else if (\$4 ) begin
         (* full_case = 32'd1 *)
         if (s_axis_tlast) begin
         end else begin
-          \$8  = 1'h1;
+          \$11  = 1'h1;
         end
       end
     end
     if (g_in_rst) begin
-      \$8  = 1'h0;
+      \$11  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$9  = beat;
+    \$12  = beat;
     if (\$3 ) begin
       (* full_case = 32'd1 *)
       if (discarding) begin
       end else if (\$4 ) begin
-        \$9  = 1'h0;
+        \$12  = 1'h0;
       end else begin
         (* full_case = 32'd1 *)
         if (s_axis_tlast) begin
-          \$9  = 1'h0;
+          \$12  = 1'h0;
         end else begin
-          \$9  = \$6 [0];
+          \$12  = \$6 [0];
         end
       end
     end
     if (g_in_rst) begin
-      \$9  = 1'h0;
+      \$12  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$10  = vector;
+    \$13  = vector;
     if (\$3 ) begin
-      (* full_case = 32'd1 *)
       if (discarding) begin
       end else if (\$4 ) begin
         if (s_axis_tlast) begin
-          \$10 [63:32] = s_axis_tdata;
+          \$13  = s_axis_tdata;
         end
-      end else begin
-        casez (beat)
-          1'h0:
-              \$10 [31:0] = s_axis_tdata;
-        endcase
       end
     end
     if (g_in_rst) begin
-      \$10  = 64'h0000000000000000;
+      \$13  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$11  = flags;
+    \$14  = flags;
     if (\$3 ) begin
       (* full_case = 32'd1 *)
       if (discarding) begin
       end else if (\$4 ) begin
       end else begin
         if (\$5 ) begin
-          \$11  = s_axis_tuser;
+          \$14  = s_axis_tuser;
         end
       end
     end
+    if (\$9 ) begin
+      \$14  = s_axis_tuser;
+    end
     if (g_in_rst) begin
-      \$11  = 4'h0;
+      \$14  = 4'h0;
     end
   end
   assign buffer = vector;
@@ -6644,8 +6685,6 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
   assign \flags.negate  = flags[3];
-  assign \$2  = beat;
-  assign \$4  = beat;
 endmodule
 
 (* generator = "Amaranth" *)
@@ -6705,7 +6744,7 @@ module \mram_macro.input_driver (raw_bypass_l, raw_bypass_r, g_drv_clk, x, arr_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
+module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_early, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire \$1 ;
@@ -6760,8 +6799,9 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   wire tdc_capture;
   output tdc_clear;
   reg tdc_clear;
-  output [6:0] tdc_code_now;
-  wire [6:0] tdc_code_now;
+  output [3:0] tdc_code_now;
+  wire [3:0] tdc_code_now;
+  output tdc_early;
   wire tdc_early;
   output tdc_window_end;
   wire tdc_window_end;
@@ -6770,7 +6810,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
   assign \$1  = $signed(rel) < $signed(1'h0);
   assign \$2  = \$1  ? 19'h00000 : rel;
   assign tdc_early = $signed(rel) < $signed(1'h0);
-  assign \$3  = code_base + 7'h7f;
+  assign \$3  = code_base + 4'hf;
   assign \$4  = timer == \$3 ;
   assign tdc_window_end = arr_eval & \$4 ;
   assign \$5  = timer >= 2'h2;
@@ -6979,19 +7019,19 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_wind
       \$24  = 18'h00000;
     end
   end
-  assign tdc_code_now = \$2 [6:0];
+  assign tdc_code_now = \$2 [3:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4013$0 , \port$4015$0 
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$5141$0 , \port$5143$0 
 , wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
-, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset
-, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset
-, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset
-, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value
-, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value
-, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value
-, threshold62_value, threshold63_value, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
+, fine_table0_value, fine_table1_value, fine_table2_value, fine_table3_value, fine_table4_value, fine_table5_value, fine_table6_value, fine_table7_value, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset
+, cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset
+, cal_offset34_offset, cal_offset35_offset, cal_offset36_offset, cal_offset37_offset, cal_offset38_offset, cal_offset39_offset, cal_offset40_offset, cal_offset41_offset, cal_offset42_offset, cal_offset43_offset, cal_offset44_offset, cal_offset45_offset, cal_offset46_offset, cal_offset47_offset, cal_offset48_offset, cal_offset49_offset, cal_offset50_offset, cal_offset51_offset, cal_offset52_offset, cal_offset53_offset, cal_offset54_offset
+, cal_offset55_offset, cal_offset56_offset, cal_offset57_offset, cal_offset58_offset, cal_offset59_offset, cal_offset60_offset, cal_offset61_offset, cal_offset62_offset, cal_offset63_offset, threshold0_value, threshold1_value, threshold2_value, threshold3_value, threshold4_value, threshold5_value, threshold6_value, threshold7_value, threshold8_value, threshold9_value, threshold10_value, threshold11_value
+, threshold12_value, threshold13_value, threshold14_value, threshold15_value, threshold16_value, threshold17_value, threshold18_value, threshold19_value, threshold20_value, threshold21_value, threshold22_value, threshold23_value, threshold24_value, threshold25_value, threshold26_value, threshold27_value, threshold28_value, threshold29_value, threshold30_value, threshold31_value, threshold32_value
+, threshold33_value, threshold34_value, threshold35_value, threshold36_value, threshold37_value, threshold38_value, threshold39_value, threshold40_value, threshold41_value, threshold42_value, threshold43_value, threshold44_value, threshold45_value, threshold46_value, threshold47_value, threshold48_value, threshold49_value, threshold50_value, threshold51_value, threshold52_value, threshold53_value
+, threshold54_value, threshold55_value, threshold56_value, threshold57_value, threshold58_value, threshold59_value, threshold60_value, threshold61_value, threshold62_value, threshold63_value, status_length_error_set, ctrl_write_row_busy, status_write_failed_set, s_axil_awaddr);
   reg \$auto$verilog_backend.cc:2355:dump_module$10 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$10  = 1'h0;
   wire \$1 ;
@@ -7205,7 +7245,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
-  wire \$29 ;
+  wire [31:0] \$29 ;
   wire \$290 ;
   wire \$291 ;
   wire \$292 ;
@@ -7310,70 +7350,70 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire \$381 ;
   wire \$382 ;
   wire \$383 ;
-  reg \$384 ;
-  reg [11:0] \$385 ;
-  reg \$386 ;
-  reg [31:0] \$387 ;
-  reg \$388 ;
-  reg \$389 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
   wire \$39 ;
-  reg [1:0] \$390 ;
-  reg \$391 ;
-  reg \$392 ;
-  reg \$393 ;
-  reg \$394 ;
-  reg \$395 ;
-  reg \$396 ;
-  reg [31:0] \$397 ;
-  reg [1:0] \$398 ;
-  reg [11:0] \$399 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire \$399 ;
   wire \$4 ;
   wire \$40 ;
-  reg [7:0] \$400 ;
-  reg [15:0] \$401 ;
-  reg [15:0] \$402 ;
-  reg [15:0] \$403 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire \$402 ;
+  wire \$403 ;
   reg \$404 ;
-  reg \$405 ;
+  reg [11:0] \$405 ;
   reg \$406 ;
-  reg \$407 ;
-  reg [3:0] \$408 ;
-  reg [15:0] \$409 ;
+  reg [31:0] \$407 ;
+  reg \$408 ;
+  reg \$409 ;
   wire \$41 ;
-  reg [7:0] \$410 ;
-  reg [31:0] \$411 ;
-  reg [31:0] \$412 ;
-  reg [15:0] \$413 ;
-  reg [15:0] \$414 ;
-  reg [15:0] \$415 ;
-  reg [15:0] \$416 ;
-  reg [15:0] \$417 ;
-  reg [15:0] \$418 ;
-  reg [15:0] \$419 ;
+  reg [1:0] \$410 ;
+  reg \$411 ;
+  reg \$412 ;
+  reg \$413 ;
+  reg \$414 ;
+  reg \$415 ;
+  reg \$416 ;
+  reg [31:0] \$417 ;
+  reg [1:0] \$418 ;
+  reg [11:0] \$419 ;
   wire \$42 ;
-  reg [15:0] \$420 ;
+  reg [7:0] \$420 ;
   reg [15:0] \$421 ;
   reg [15:0] \$422 ;
   reg [15:0] \$423 ;
-  reg [15:0] \$424 ;
-  reg [15:0] \$425 ;
-  reg [15:0] \$426 ;
-  reg [15:0] \$427 ;
-  reg [15:0] \$428 ;
+  reg \$424 ;
+  reg \$425 ;
+  reg \$426 ;
+  reg \$427 ;
+  reg [3:0] \$428 ;
   reg [15:0] \$429 ;
   wire \$43 ;
-  reg [15:0] \$430 ;
-  reg [15:0] \$431 ;
-  reg [15:0] \$432 ;
-  reg [15:0] \$433 ;
-  reg [15:0] \$434 ;
-  reg [15:0] \$435 ;
-  reg [15:0] \$436 ;
-  reg [15:0] \$437 ;
-  reg [15:0] \$438 ;
-  reg [15:0] \$439 ;
+  reg [7:0] \$430 ;
+  reg [31:0] \$431 ;
+  reg [31:0] \$432 ;
+  reg [2:0] \$433 ;
+  reg [2:0] \$434 ;
+  reg [2:0] \$435 ;
+  reg [2:0] \$436 ;
+  reg [2:0] \$437 ;
+  reg [2:0] \$438 ;
+  reg [2:0] \$439 ;
   wire \$44 ;
-  reg [15:0] \$440 ;
+  reg [2:0] \$440 ;
   reg [15:0] \$441 ;
   reg [15:0] \$442 ;
   reg [15:0] \$443 ;
@@ -7485,8 +7525,36 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [15:0] \$539 ;
   wire \$54 ;
   reg [15:0] \$540 ;
+  reg [15:0] \$541 ;
+  reg [15:0] \$542 ;
+  reg [15:0] \$543 ;
+  reg [15:0] \$544 ;
+  reg [15:0] \$545 ;
+  reg [15:0] \$546 ;
+  reg [15:0] \$547 ;
+  reg [15:0] \$548 ;
+  reg [15:0] \$549 ;
   wire \$55 ;
+  reg [15:0] \$550 ;
+  reg [15:0] \$551 ;
+  reg [15:0] \$552 ;
+  reg [15:0] \$553 ;
+  reg [15:0] \$554 ;
+  reg [15:0] \$555 ;
+  reg [15:0] \$556 ;
+  reg [15:0] \$557 ;
+  reg [15:0] \$558 ;
+  reg [15:0] \$559 ;
   wire \$56 ;
+  reg [15:0] \$560 ;
+  reg [15:0] \$561 ;
+  reg [15:0] \$562 ;
+  reg [15:0] \$563 ;
+  reg [15:0] \$564 ;
+  reg [15:0] \$565 ;
+  reg [15:0] \$566 ;
+  reg [15:0] \$567 ;
+  reg [15:0] \$568 ;
   wire \$57 ;
   wire \$58 ;
   wire \$59 ;
@@ -7672,6 +7740,22 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg ctrl_write_row = 1'h0;
   input ctrl_write_row_busy;
   wire ctrl_write_row_busy;
+  output [2:0] fine_table0_value;
+  reg [2:0] fine_table0_value = 3'h7;
+  output [2:0] fine_table1_value;
+  reg [2:0] fine_table1_value = 3'h6;
+  output [2:0] fine_table2_value;
+  reg [2:0] fine_table2_value = 3'h5;
+  output [2:0] fine_table3_value;
+  reg [2:0] fine_table3_value = 3'h4;
+  output [2:0] fine_table4_value;
+  reg [2:0] fine_table4_value = 3'h3;
+  output [2:0] fine_table5_value;
+  reg [2:0] fine_table5_value = 3'h2;
+  output [2:0] fine_table6_value;
+  reg [2:0] fine_table6_value = 3'h1;
+  output [2:0] fine_table7_value;
+  reg [2:0] fine_table7_value = 3'h0;
   input g_bus_clk;
   wire g_bus_clk;
   input g_bus_rst;
@@ -7683,10 +7767,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$4013$0 ;
-  wire [5:0] \port$4013$0 ;
-  input [63:0] \port$4015$0 ;
-  wire [63:0] \port$4015$0 ;
+  input [5:0] \port$5141$0 ;
+  wire [5:0] \port$5141$0 ;
+  input [63:0] \port$5143$0 ;
+  wire [63:0] \port$5143$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -7694,6 +7778,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg rd_mapped;
   reg [31:0] rd_value;
   wire reject_like_cal_offset0;
+  wire reject_like_fine_table0;
   wire reject_like_mode;
   wire reject_like_precharge_cycles;
   wire reject_like_tdc_start_delay;
@@ -7751,7 +7836,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   input status_write_failed_set;
   wire status_write_failed_set;
   output [15:0] tdc_start_delay_cycles;
-  reg [15:0] tdc_start_delay_cycles = 16'h0040;
+  reg [15:0] tdc_start_delay_cycles = 16'h0008;
   output [15:0] threshold0_value;
   reg [15:0] threshold0_value = 16'h0000;
   output [15:0] threshold10_value;
@@ -7894,7 +7979,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire wr_commit;
   wire wr_error;
   wire wr_go;
-  reg [148:0] wr_hit;
+  reg [156:0] wr_hit;
   wire wr_mapped;
   wire wr_ok;
   output [15:0] write_pulse_cycles_cycles;
@@ -7918,270 +8003,334 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg [7:0] wv_read_threshold = 8'h0c;
   input [31:0] wv_retry_count_count;
   wire [31:0] wv_retry_count_count;
+  always @(posedge g_bus_clk)
+    aw_addr <= \$405 ;
+  always @(posedge g_bus_clk)
+    w_full <= \$406 ;
+  always @(posedge g_bus_clk)
+    w_data <= \$407 ;
+  always @(posedge g_bus_clk)
+    w_full_word <= \$408 ;
+  always @(posedge g_bus_clk)
+    s_axil_bvalid <= \$409 ;
+  always @(posedge g_bus_clk)
+    s_axil_bresp <= \$410 ;
+  always @(posedge g_bus_clk)
+    ctrl_write_row <= \$411 ;
+  always @(posedge g_bus_clk)
+    status_tdc_overflow <= \$412 ;
+  always @(posedge g_bus_clk)
+    status_length_error <= \$413 ;
+  always @(posedge g_bus_clk)
+    status_bus_error <= \$414 ;
+  always @(posedge g_bus_clk)
+    status_write_failed <= \$415 ;
+  always @(posedge g_bus_clk)
+    s_axil_rvalid <= \$416 ;
+  always @(posedge g_bus_clk)
+    s_axil_rdata <= \$417 ;
+  always @(posedge g_bus_clk)
+    s_axil_rresp <= \$418 ;
+  always @(posedge g_bus_clk)
+    bus_error_addr <= \$419 ;
   always @(posedge g_regs_clk)
-    wv_read_delay <= \$409 ;
+    precharge_cycles_cycles <= \$420 ;
   always @(posedge g_regs_clk)
-    wv_read_threshold <= \$410 ;
+    tdc_start_delay_cycles <= \$421 ;
   always @(posedge g_regs_clk)
-    weight_data0_bits <= \$411 ;
+    write_pulse_cycles_cycles <= \$422 ;
   always @(posedge g_regs_clk)
-    weight_data1_bits <= \$412 ;
+    write_row_addr_row <= \$423 ;
   always @(posedge g_regs_clk)
-    cal_offset0_offset <= \$413 ;
+    mode_raw_codes <= \$424 ;
   always @(posedge g_regs_clk)
-    cal_offset1_offset <= \$414 ;
+    mode_activation <= \$425 ;
   always @(posedge g_regs_clk)
-    cal_offset2_offset <= \$415 ;
+    wv_ctrl_enable <= \$426 ;
   always @(posedge g_regs_clk)
-    cal_offset3_offset <= \$416 ;
+    wv_ctrl_pulse_doubling <= \$427 ;
   always @(posedge g_regs_clk)
-    cal_offset4_offset <= \$417 ;
+    wv_ctrl_max_retries <= \$428 ;
   always @(posedge g_regs_clk)
-    cal_offset5_offset <= \$418 ;
+    wv_read_delay <= \$429 ;
   always @(posedge g_regs_clk)
-    cal_offset6_offset <= \$419 ;
+    wv_read_threshold <= \$430 ;
   always @(posedge g_regs_clk)
-    cal_offset7_offset <= \$420 ;
+    weight_data0_bits <= \$431 ;
   always @(posedge g_regs_clk)
-    cal_offset8_offset <= \$421 ;
+    weight_data1_bits <= \$432 ;
   always @(posedge g_regs_clk)
-    cal_offset9_offset <= \$422 ;
+    fine_table0_value <= \$433 ;
   always @(posedge g_regs_clk)
-    cal_offset10_offset <= \$423 ;
+    fine_table1_value <= \$434 ;
   always @(posedge g_regs_clk)
-    cal_offset11_offset <= \$424 ;
+    fine_table2_value <= \$435 ;
   always @(posedge g_regs_clk)
-    cal_offset12_offset <= \$425 ;
+    fine_table3_value <= \$436 ;
   always @(posedge g_regs_clk)
-    cal_offset13_offset <= \$426 ;
+    fine_table4_value <= \$437 ;
   always @(posedge g_regs_clk)
-    cal_offset14_offset <= \$427 ;
+    fine_table5_value <= \$438 ;
   always @(posedge g_regs_clk)
-    cal_offset15_offset <= \$428 ;
+    fine_table6_value <= \$439 ;
   always @(posedge g_regs_clk)
-    cal_offset16_offset <= \$429 ;
+    fine_table7_value <= \$440 ;
   always @(posedge g_regs_clk)
-    cal_offset17_offset <= \$430 ;
+    cal_offset0_offset <= \$441 ;
   always @(posedge g_regs_clk)
-    cal_offset18_offset <= \$431 ;
+    cal_offset1_offset <= \$442 ;
   always @(posedge g_regs_clk)
-    cal_offset19_offset <= \$432 ;
+    cal_offset2_offset <= \$443 ;
   always @(posedge g_regs_clk)
-    cal_offset20_offset <= \$433 ;
+    cal_offset3_offset <= \$444 ;
   always @(posedge g_regs_clk)
-    cal_offset21_offset <= \$434 ;
+    cal_offset4_offset <= \$445 ;
   always @(posedge g_regs_clk)
-    cal_offset22_offset <= \$435 ;
+    cal_offset5_offset <= \$446 ;
   always @(posedge g_regs_clk)
-    cal_offset23_offset <= \$436 ;
+    cal_offset6_offset <= \$447 ;
   always @(posedge g_regs_clk)
-    cal_offset24_offset <= \$437 ;
+    cal_offset7_offset <= \$448 ;
   always @(posedge g_regs_clk)
-    cal_offset25_offset <= \$438 ;
+    cal_offset8_offset <= \$449 ;
   always @(posedge g_regs_clk)
-    cal_offset26_offset <= \$439 ;
+    cal_offset9_offset <= \$450 ;
   always @(posedge g_regs_clk)
-    cal_offset27_offset <= \$440 ;
+    cal_offset10_offset <= \$451 ;
   always @(posedge g_regs_clk)
-    cal_offset28_offset <= \$441 ;
+    cal_offset11_offset <= \$452 ;
   always @(posedge g_regs_clk)
-    cal_offset29_offset <= \$442 ;
+    cal_offset12_offset <= \$453 ;
   always @(posedge g_regs_clk)
-    cal_offset30_offset <= \$443 ;
+    cal_offset13_offset <= \$454 ;
   always @(posedge g_regs_clk)
-    cal_offset31_offset <= \$444 ;
+    cal_offset14_offset <= \$455 ;
   always @(posedge g_regs_clk)
-    cal_offset32_offset <= \$445 ;
+    cal_offset15_offset <= \$456 ;
   always @(posedge g_regs_clk)
-    cal_offset33_offset <= \$446 ;
+    cal_offset16_offset <= \$457 ;
   always @(posedge g_regs_clk)
-    cal_offset34_offset <= \$447 ;
+    cal_offset17_offset <= \$458 ;
   always @(posedge g_regs_clk)
-    cal_offset35_offset <= \$448 ;
+    cal_offset18_offset <= \$459 ;
   always @(posedge g_regs_clk)
-    cal_offset36_offset <= \$449 ;
+    cal_offset19_offset <= \$460 ;
   always @(posedge g_regs_clk)
-    cal_offset37_offset <= \$450 ;
+    cal_offset20_offset <= \$461 ;
   always @(posedge g_regs_clk)
-    cal_offset38_offset <= \$451 ;
+    cal_offset21_offset <= \$462 ;
   always @(posedge g_regs_clk)
-    cal_offset39_offset <= \$452 ;
+    cal_offset22_offset <= \$463 ;
   always @(posedge g_regs_clk)
-    cal_offset40_offset <= \$453 ;
+    cal_offset23_offset <= \$464 ;
   always @(posedge g_regs_clk)
-    cal_offset41_offset <= \$454 ;
+    cal_offset24_offset <= \$465 ;
   always @(posedge g_regs_clk)
-    cal_offset42_offset <= \$455 ;
+    cal_offset25_offset <= \$466 ;
   always @(posedge g_regs_clk)
-    cal_offset43_offset <= \$456 ;
+    cal_offset26_offset <= \$467 ;
   always @(posedge g_regs_clk)
-    cal_offset44_offset <= \$457 ;
+    cal_offset27_offset <= \$468 ;
   always @(posedge g_regs_clk)
-    cal_offset45_offset <= \$458 ;
+    cal_offset28_offset <= \$469 ;
   always @(posedge g_regs_clk)
-    cal_offset46_offset <= \$459 ;
+    cal_offset29_offset <= \$470 ;
   always @(posedge g_regs_clk)
-    cal_offset47_offset <= \$460 ;
+    cal_offset30_offset <= \$471 ;
   always @(posedge g_regs_clk)
-    cal_offset48_offset <= \$461 ;
+    cal_offset31_offset <= \$472 ;
   always @(posedge g_regs_clk)
-    cal_offset49_offset <= \$462 ;
+    cal_offset32_offset <= \$473 ;
   always @(posedge g_regs_clk)
-    cal_offset50_offset <= \$463 ;
+    cal_offset33_offset <= \$474 ;
   always @(posedge g_regs_clk)
-    cal_offset51_offset <= \$464 ;
+    cal_offset34_offset <= \$475 ;
   always @(posedge g_regs_clk)
-    cal_offset52_offset <= \$465 ;
+    cal_offset35_offset <= \$476 ;
   always @(posedge g_regs_clk)
-    cal_offset53_offset <= \$466 ;
+    cal_offset36_offset <= \$477 ;
   always @(posedge g_regs_clk)
-    cal_offset54_offset <= \$467 ;
+    cal_offset37_offset <= \$478 ;
   always @(posedge g_regs_clk)
-    cal_offset55_offset <= \$468 ;
+    cal_offset38_offset <= \$479 ;
   always @(posedge g_regs_clk)
-    cal_offset56_offset <= \$469 ;
+    cal_offset39_offset <= \$480 ;
   always @(posedge g_regs_clk)
-    cal_offset57_offset <= \$470 ;
+    cal_offset40_offset <= \$481 ;
   always @(posedge g_regs_clk)
-    cal_offset58_offset <= \$471 ;
+    cal_offset41_offset <= \$482 ;
   always @(posedge g_regs_clk)
-    cal_offset59_offset <= \$472 ;
+    cal_offset42_offset <= \$483 ;
   always @(posedge g_regs_clk)
-    cal_offset60_offset <= \$473 ;
+    cal_offset43_offset <= \$484 ;
   always @(posedge g_regs_clk)
-    cal_offset61_offset <= \$474 ;
+    cal_offset44_offset <= \$485 ;
   always @(posedge g_regs_clk)
-    cal_offset62_offset <= \$475 ;
+    cal_offset45_offset <= \$486 ;
   always @(posedge g_regs_clk)
-    cal_offset63_offset <= \$476 ;
+    cal_offset46_offset <= \$487 ;
   always @(posedge g_regs_clk)
-    threshold0_value <= \$477 ;
+    cal_offset47_offset <= \$488 ;
   always @(posedge g_regs_clk)
-    threshold1_value <= \$478 ;
+    cal_offset48_offset <= \$489 ;
   always @(posedge g_regs_clk)
-    threshold2_value <= \$479 ;
+    cal_offset49_offset <= \$490 ;
   always @(posedge g_regs_clk)
-    threshold3_value <= \$480 ;
+    cal_offset50_offset <= \$491 ;
   always @(posedge g_regs_clk)
-    threshold4_value <= \$481 ;
+    cal_offset51_offset <= \$492 ;
   always @(posedge g_regs_clk)
-    threshold5_value <= \$482 ;
+    cal_offset52_offset <= \$493 ;
   always @(posedge g_regs_clk)
-    threshold6_value <= \$483 ;
+    cal_offset53_offset <= \$494 ;
   always @(posedge g_regs_clk)
-    threshold7_value <= \$484 ;
+    cal_offset54_offset <= \$495 ;
   always @(posedge g_regs_clk)
-    threshold8_value <= \$485 ;
+    cal_offset55_offset <= \$496 ;
   always @(posedge g_regs_clk)
-    threshold9_value <= \$486 ;
+    cal_offset56_offset <= \$497 ;
   always @(posedge g_regs_clk)
-    threshold10_value <= \$487 ;
+    cal_offset57_offset <= \$498 ;
   always @(posedge g_regs_clk)
-    threshold11_value <= \$488 ;
+    cal_offset58_offset <= \$499 ;
   always @(posedge g_regs_clk)
-    threshold12_value <= \$489 ;
+    cal_offset59_offset <= \$500 ;
   always @(posedge g_regs_clk)
-    threshold13_value <= \$490 ;
+    cal_offset60_offset <= \$501 ;
   always @(posedge g_regs_clk)
-    threshold14_value <= \$491 ;
+    cal_offset61_offset <= \$502 ;
   always @(posedge g_regs_clk)
-    threshold15_value <= \$492 ;
+    cal_offset62_offset <= \$503 ;
   always @(posedge g_regs_clk)
-    threshold16_value <= \$493 ;
+    cal_offset63_offset <= \$504 ;
   always @(posedge g_regs_clk)
-    threshold17_value <= \$494 ;
+    threshold0_value <= \$505 ;
   always @(posedge g_regs_clk)
-    threshold18_value <= \$495 ;
+    threshold1_value <= \$506 ;
   always @(posedge g_regs_clk)
-    threshold19_value <= \$496 ;
+    threshold2_value <= \$507 ;
   always @(posedge g_regs_clk)
-    threshold20_value <= \$497 ;
+    threshold3_value <= \$508 ;
   always @(posedge g_regs_clk)
-    threshold21_value <= \$498 ;
+    threshold4_value <= \$509 ;
   always @(posedge g_regs_clk)
-    threshold22_value <= \$499 ;
+    threshold5_value <= \$510 ;
   always @(posedge g_regs_clk)
-    threshold23_value <= \$500 ;
+    threshold6_value <= \$511 ;
   always @(posedge g_regs_clk)
-    threshold24_value <= \$501 ;
+    threshold7_value <= \$512 ;
   always @(posedge g_regs_clk)
-    threshold25_value <= \$502 ;
+    threshold8_value <= \$513 ;
   always @(posedge g_regs_clk)
-    threshold26_value <= \$503 ;
+    threshold9_value <= \$514 ;
   always @(posedge g_regs_clk)
-    threshold27_value <= \$504 ;
+    threshold10_value <= \$515 ;
   always @(posedge g_regs_clk)
-    threshold28_value <= \$505 ;
+    threshold11_value <= \$516 ;
   always @(posedge g_regs_clk)
-    threshold29_value <= \$506 ;
+    threshold12_value <= \$517 ;
   always @(posedge g_regs_clk)
-    threshold30_value <= \$507 ;
+    threshold13_value <= \$518 ;
   always @(posedge g_regs_clk)
-    threshold31_value <= \$508 ;
+    threshold14_value <= \$519 ;
   always @(posedge g_regs_clk)
-    threshold32_value <= \$509 ;
+    threshold15_value <= \$520 ;
   always @(posedge g_regs_clk)
-    threshold33_value <= \$510 ;
+    threshold16_value <= \$521 ;
   always @(posedge g_regs_clk)
-    threshold34_value <= \$511 ;
+    threshold17_value <= \$522 ;
   always @(posedge g_regs_clk)
-    threshold35_value <= \$512 ;
+    threshold18_value <= \$523 ;
   always @(posedge g_regs_clk)
-    threshold36_value <= \$513 ;
+    threshold19_value <= \$524 ;
   always @(posedge g_regs_clk)
-    threshold37_value <= \$514 ;
+    threshold20_value <= \$525 ;
   always @(posedge g_regs_clk)
-    threshold38_value <= \$515 ;
+    threshold21_value <= \$526 ;
   always @(posedge g_regs_clk)
-    threshold39_value <= \$516 ;
+    threshold22_value <= \$527 ;
   always @(posedge g_regs_clk)
-    threshold40_value <= \$517 ;
+    threshold23_value <= \$528 ;
   always @(posedge g_regs_clk)
-    threshold41_value <= \$518 ;
+    threshold24_value <= \$529 ;
   always @(posedge g_regs_clk)
-    threshold42_value <= \$519 ;
+    threshold25_value <= \$530 ;
   always @(posedge g_regs_clk)
-    threshold43_value <= \$520 ;
+    threshold26_value <= \$531 ;
   always @(posedge g_regs_clk)
-    threshold44_value <= \$521 ;
+    threshold27_value <= \$532 ;
   always @(posedge g_regs_clk)
-    threshold45_value <= \$522 ;
+    threshold28_value <= \$533 ;
   always @(posedge g_regs_clk)
-    threshold46_value <= \$523 ;
+    threshold29_value <= \$534 ;
   always @(posedge g_regs_clk)
-    threshold47_value <= \$524 ;
+    threshold30_value <= \$535 ;
   always @(posedge g_regs_clk)
-    threshold48_value <= \$525 ;
+    threshold31_value <= \$536 ;
   always @(posedge g_regs_clk)
-    threshold49_value <= \$526 ;
+    threshold32_value <= \$537 ;
   always @(posedge g_regs_clk)
-    threshold50_value <= \$527 ;
+    threshold33_value <= \$538 ;
   always @(posedge g_regs_clk)
-    threshold51_value <= \$528 ;
+    threshold34_value <= \$539 ;
   always @(posedge g_regs_clk)
-    threshold52_value <= \$529 ;
+    threshold35_value <= \$540 ;
   always @(posedge g_regs_clk)
-    threshold53_value <= \$530 ;
+    threshold36_value <= \$541 ;
   always @(posedge g_regs_clk)
-    threshold54_value <= \$531 ;
+    threshold37_value <= \$542 ;
   always @(posedge g_regs_clk)
-    threshold55_value <= \$532 ;
+    threshold38_value <= \$543 ;
   always @(posedge g_regs_clk)
-    threshold56_value <= \$533 ;
+    threshold39_value <= \$544 ;
   always @(posedge g_regs_clk)
-    threshold57_value <= \$534 ;
+    threshold40_value <= \$545 ;
   always @(posedge g_regs_clk)
-    threshold58_value <= \$535 ;
+    threshold41_value <= \$546 ;
   always @(posedge g_regs_clk)
-    threshold59_value <= \$536 ;
+    threshold42_value <= \$547 ;
   always @(posedge g_regs_clk)
-    threshold60_value <= \$537 ;
+    threshold43_value <= \$548 ;
   always @(posedge g_regs_clk)
-    threshold61_value <= \$538 ;
+    threshold44_value <= \$549 ;
   always @(posedge g_regs_clk)
-    threshold62_value <= \$539 ;
+    threshold45_value <= \$550 ;
   always @(posedge g_regs_clk)
-    threshold63_value <= \$540 ;
+    threshold46_value <= \$551 ;
+  always @(posedge g_regs_clk)
+    threshold47_value <= \$552 ;
+  always @(posedge g_regs_clk)
+    threshold48_value <= \$553 ;
+  always @(posedge g_regs_clk)
+    threshold49_value <= \$554 ;
+  always @(posedge g_regs_clk)
+    threshold50_value <= \$555 ;
+  always @(posedge g_regs_clk)
+    threshold51_value <= \$556 ;
+  always @(posedge g_regs_clk)
+    threshold52_value <= \$557 ;
+  always @(posedge g_regs_clk)
+    threshold53_value <= \$558 ;
+  always @(posedge g_regs_clk)
+    threshold54_value <= \$559 ;
+  always @(posedge g_regs_clk)
+    threshold55_value <= \$560 ;
+  always @(posedge g_regs_clk)
+    threshold56_value <= \$561 ;
+  always @(posedge g_regs_clk)
+    threshold57_value <= \$562 ;
+  always @(posedge g_regs_clk)
+    threshold58_value <= \$563 ;
+  always @(posedge g_regs_clk)
+    threshold59_value <= \$564 ;
+  always @(posedge g_regs_clk)
+    threshold60_value <= \$565 ;
+  always @(posedge g_regs_clk)
+    threshold61_value <= \$566 ;
+  always @(posedge g_regs_clk)
+    threshold62_value <= \$567 ;
+  always @(posedge g_regs_clk)
+    threshold63_value <= \$568 ;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
   assign s_axil_awready = \$1  & \$2 ;
@@ -8205,721 +8354,747 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$26  = | \$25 ;
   assign \$28  = w_data[23:16] > 8'h80;
   assign reject_like_wv_read = \$27  | \$28 ;
-  assign \$29  = | w_data[31:15];
-  assign \$30  = & w_data[31:15];
-  assign \$31  = ~ \$30 ;
-  assign reject_like_cal_offset0 = \$29  & \$31 ;
+  assign \$30  = | \$29 ;
+  assign \$31  = | w_data[31:15];
+  assign \$32  = & w_data[31:15];
+  assign \$33  = ~ \$32 ;
+  assign reject_like_cal_offset0 = \$31  & \$33 ;
   assign wr_go = aw_full & w_full;
   assign wr_mapped = | wr_hit;
-  assign \$33  = \$32  | wr_hit[1];
-  assign \$34  = \$33  | wr_hit[2];
-  assign \$35  = \$34  | wr_hit[9];
-  assign \$36  = \$35  | wr_hit[10];
-  assign \$37  = \$36  | wr_hit[14];
-  assign \$38  = \$37  | wr_hit[15];
-  assign \$39  = \$38  | wr_hit[18];
-  assign \$40  = \$39  | wr_hit[19];
-  assign \$41  = \$40  | wr_hit[20];
-  assign \$44  = \$43  & reject_like_precharge_cycles;
-  assign \$45  = \$42  | \$44 ;
-  assign \$47  = \$46  & reject_like_tdc_start_delay;
-  assign \$48  = \$45  | \$47 ;
-  assign \$50  = \$49  & reject_like_write_pulse_cycles;
-  assign \$51  = \$48  | \$50 ;
-  assign \$53  = \$52  & reject_like_write_row_addr;
-  assign \$54  = \$51  | \$53 ;
-  assign \$56  = \$55  & reject_like_mode;
-  assign \$57  = \$54  | \$56 ;
-  assign \$59  = \$58  & reject_like_wv_ctrl;
-  assign \$60  = \$57  | \$59 ;
-  assign \$62  = \$61  & reject_like_wv_read;
-  assign \$63  = \$60  | \$62 ;
-  assign \$65  = \$64  | wr_hit[22];
-  assign \$66  = \$65  | wr_hit[23];
-  assign \$67  = \$66  | wr_hit[24];
-  assign \$68  = \$67  | wr_hit[25];
-  assign \$69  = \$68  | wr_hit[26];
-  assign \$70  = \$69  | wr_hit[27];
-  assign \$71  = \$70  | wr_hit[28];
-  assign \$72  = \$71  | wr_hit[29];
-  assign \$73  = \$72  | wr_hit[30];
-  assign \$74  = \$73  | wr_hit[31];
-  assign \$75  = \$74  | wr_hit[32];
-  assign \$76  = \$75  | wr_hit[33];
-  assign \$77  = \$76  | wr_hit[34];
-  assign \$78  = \$77  | wr_hit[35];
-  assign \$79  = \$78  | wr_hit[36];
-  assign \$80  = \$79  | wr_hit[37];
-  assign \$81  = \$80  | wr_hit[38];
-  assign \$82  = \$81  | wr_hit[39];
-  assign \$83  = \$82  | wr_hit[40];
-  assign \$84  = \$83  | wr_hit[41];
-  assign \$85  = \$84  | wr_hit[42];
-  assign \$86  = \$85  | wr_hit[43];
-  assign \$87  = \$86  | wr_hit[44];
-  assign \$88  = \$87  | wr_hit[45];
-  assign \$89  = \$88  | wr_hit[46];
-  assign \$90  = \$89  | wr_hit[47];
-  assign \$91  = \$90  | wr_hit[48];
-  assign \$92  = \$91  | wr_hit[49];
-  assign \$93  = \$92  | wr_hit[50];
-  assign \$94  = \$93  | wr_hit[51];
-  assign \$95  = \$94  | wr_hit[52];
-  assign \$96  = \$95  | wr_hit[53];
-  assign \$97  = \$96  | wr_hit[54];
-  assign \$98  = \$97  | wr_hit[55];
-  assign \$99  = \$98  | wr_hit[56];
-  assign \$100  = \$99  | wr_hit[57];
-  assign \$101  = \$100  | wr_hit[58];
-  assign \$102  = \$101  | wr_hit[59];
-  assign \$103  = \$102  | wr_hit[60];
-  assign \$104  = \$103  | wr_hit[61];
-  assign \$105  = \$104  | wr_hit[62];
-  assign \$106  = \$105  | wr_hit[63];
-  assign \$107  = \$106  | wr_hit[64];
-  assign \$108  = \$107  | wr_hit[65];
-  assign \$109  = \$108  | wr_hit[66];
-  assign \$110  = \$109  | wr_hit[67];
-  assign \$111  = \$110  | wr_hit[68];
-  assign \$112  = \$111  | wr_hit[69];
-  assign \$113  = \$112  | wr_hit[70];
-  assign \$114  = \$113  | wr_hit[71];
-  assign \$115  = \$114  | wr_hit[72];
-  assign \$116  = \$115  | wr_hit[73];
-  assign \$117  = \$116  | wr_hit[74];
-  assign \$118  = \$117  | wr_hit[75];
-  assign \$119  = \$118  | wr_hit[76];
-  assign \$120  = \$119  | wr_hit[77];
-  assign \$121  = \$120  | wr_hit[78];
-  assign \$122  = \$121  | wr_hit[79];
-  assign \$123  = \$122  | wr_hit[80];
-  assign \$124  = \$123  | wr_hit[81];
-  assign \$125  = \$124  | wr_hit[82];
-  assign \$126  = \$125  | wr_hit[83];
-  assign \$127  = \$126  | wr_hit[84];
-  assign \$128  = \$127  | wr_hit[85];
-  assign \$129  = \$128  | wr_hit[86];
-  assign \$130  = \$129  | wr_hit[87];
-  assign \$131  = \$130  | wr_hit[88];
-  assign \$132  = \$131  | wr_hit[89];
-  assign \$133  = \$132  | wr_hit[90];
-  assign \$134  = \$133  | wr_hit[91];
-  assign \$135  = \$134  | wr_hit[92];
-  assign \$136  = \$135  | wr_hit[93];
-  assign \$137  = \$136  | wr_hit[94];
-  assign \$138  = \$137  | wr_hit[95];
-  assign \$139  = \$138  | wr_hit[96];
-  assign \$140  = \$139  | wr_hit[97];
-  assign \$141  = \$140  | wr_hit[98];
-  assign \$142  = \$141  | wr_hit[99];
-  assign \$143  = \$142  | wr_hit[100];
-  assign \$144  = \$143  | wr_hit[101];
-  assign \$145  = \$144  | wr_hit[102];
-  assign \$146  = \$145  | wr_hit[103];
-  assign \$147  = \$146  | wr_hit[104];
-  assign \$148  = \$147  | wr_hit[105];
-  assign \$149  = \$148  | wr_hit[106];
-  assign \$150  = \$149  | wr_hit[107];
-  assign \$151  = \$150  | wr_hit[108];
-  assign \$152  = \$151  | wr_hit[109];
-  assign \$153  = \$152  | wr_hit[110];
-  assign \$154  = \$153  | wr_hit[111];
-  assign \$155  = \$154  | wr_hit[112];
-  assign \$156  = \$155  | wr_hit[113];
-  assign \$157  = \$156  | wr_hit[114];
-  assign \$158  = \$157  | wr_hit[115];
-  assign \$159  = \$158  | wr_hit[116];
-  assign \$160  = \$159  | wr_hit[117];
-  assign \$161  = \$160  | wr_hit[118];
-  assign \$162  = \$161  | wr_hit[119];
-  assign \$163  = \$162  | wr_hit[120];
-  assign \$164  = \$163  | wr_hit[121];
-  assign \$165  = \$164  | wr_hit[122];
-  assign \$166  = \$165  | wr_hit[123];
-  assign \$167  = \$166  | wr_hit[124];
-  assign \$168  = \$167  | wr_hit[125];
-  assign \$169  = \$168  | wr_hit[126];
-  assign \$170  = \$169  | wr_hit[127];
-  assign \$171  = \$170  | wr_hit[128];
-  assign \$172  = \$171  | wr_hit[129];
-  assign \$173  = \$172  | wr_hit[130];
-  assign \$174  = \$173  | wr_hit[131];
-  assign \$175  = \$174  | wr_hit[132];
-  assign \$176  = \$175  | wr_hit[133];
-  assign \$177  = \$176  | wr_hit[134];
-  assign \$178  = \$177  | wr_hit[135];
-  assign \$179  = \$178  | wr_hit[136];
-  assign \$180  = \$179  | wr_hit[137];
-  assign \$181  = \$180  | wr_hit[138];
-  assign \$182  = \$181  | wr_hit[139];
-  assign \$183  = \$182  | wr_hit[140];
-  assign \$184  = \$183  | wr_hit[141];
-  assign \$185  = \$184  | wr_hit[142];
-  assign \$186  = \$185  | wr_hit[143];
-  assign \$187  = \$186  | wr_hit[144];
-  assign \$188  = \$187  | wr_hit[145];
-  assign \$189  = \$188  | wr_hit[146];
-  assign \$190  = \$189  | wr_hit[147];
-  assign \$191  = \$190  | wr_hit[148];
-  assign \$192  = \$191  & reject_like_cal_offset0;
-  assign wr_check_reject = \$63  | \$192 ;
-  assign \$194  = wr_hit[3] & \$193 ;
-  assign \$195  = \$194  & ctrl_write_row_busy;
-  assign \$196  = wr_mapped & w_full_word;
-  assign \$197  = ~ wr_check_reject;
-  assign \$198  = \$196  & \$197 ;
-  assign \$199  = ~ wr_busy_reject;
-  assign wr_ok = \$198  & \$199 ;
+  assign \$35  = \$34  | wr_hit[1];
+  assign \$36  = \$35  | wr_hit[2];
+  assign \$37  = \$36  | wr_hit[9];
+  assign \$38  = \$37  | wr_hit[10];
+  assign \$39  = \$38  | wr_hit[14];
+  assign \$40  = \$39  | wr_hit[15];
+  assign \$41  = \$40  | wr_hit[18];
+  assign \$42  = \$41  | wr_hit[19];
+  assign \$43  = \$42  | wr_hit[20];
+  assign \$46  = \$45  & reject_like_precharge_cycles;
+  assign \$47  = \$44  | \$46 ;
+  assign \$49  = \$48  & reject_like_tdc_start_delay;
+  assign \$50  = \$47  | \$49 ;
+  assign \$52  = \$51  & reject_like_write_pulse_cycles;
+  assign \$53  = \$50  | \$52 ;
+  assign \$55  = \$54  & reject_like_write_row_addr;
+  assign \$56  = \$53  | \$55 ;
+  assign \$58  = \$57  & reject_like_mode;
+  assign \$59  = \$56  | \$58 ;
+  assign \$61  = \$60  & reject_like_wv_ctrl;
+  assign \$62  = \$59  | \$61 ;
+  assign \$64  = \$63  & reject_like_wv_read;
+  assign \$65  = \$62  | \$64 ;
+  assign \$67  = \$66  | wr_hit[22];
+  assign \$68  = \$67  | wr_hit[23];
+  assign \$69  = \$68  | wr_hit[24];
+  assign \$70  = \$69  | wr_hit[25];
+  assign \$71  = \$70  | wr_hit[26];
+  assign \$72  = \$71  | wr_hit[27];
+  assign \$73  = \$72  | wr_hit[28];
+  assign \$74  = \$73  & reject_like_fine_table0;
+  assign \$75  = \$65  | \$74 ;
+  assign \$77  = \$76  | wr_hit[30];
+  assign \$78  = \$77  | wr_hit[31];
+  assign \$79  = \$78  | wr_hit[32];
+  assign \$80  = \$79  | wr_hit[33];
+  assign \$81  = \$80  | wr_hit[34];
+  assign \$82  = \$81  | wr_hit[35];
+  assign \$83  = \$82  | wr_hit[36];
+  assign \$84  = \$83  | wr_hit[37];
+  assign \$85  = \$84  | wr_hit[38];
+  assign \$86  = \$85  | wr_hit[39];
+  assign \$87  = \$86  | wr_hit[40];
+  assign \$88  = \$87  | wr_hit[41];
+  assign \$89  = \$88  | wr_hit[42];
+  assign \$90  = \$89  | wr_hit[43];
+  assign \$91  = \$90  | wr_hit[44];
+  assign \$92  = \$91  | wr_hit[45];
+  assign \$93  = \$92  | wr_hit[46];
+  assign \$94  = \$93  | wr_hit[47];
+  assign \$95  = \$94  | wr_hit[48];
+  assign \$96  = \$95  | wr_hit[49];
+  assign \$97  = \$96  | wr_hit[50];
+  assign \$98  = \$97  | wr_hit[51];
+  assign \$99  = \$98  | wr_hit[52];
+  assign \$100  = \$99  | wr_hit[53];
+  assign \$101  = \$100  | wr_hit[54];
+  assign \$102  = \$101  | wr_hit[55];
+  assign \$103  = \$102  | wr_hit[56];
+  assign \$104  = \$103  | wr_hit[57];
+  assign \$105  = \$104  | wr_hit[58];
+  assign \$106  = \$105  | wr_hit[59];
+  assign \$107  = \$106  | wr_hit[60];
+  assign \$108  = \$107  | wr_hit[61];
+  assign \$109  = \$108  | wr_hit[62];
+  assign \$110  = \$109  | wr_hit[63];
+  assign \$111  = \$110  | wr_hit[64];
+  assign \$112  = \$111  | wr_hit[65];
+  assign \$113  = \$112  | wr_hit[66];
+  assign \$114  = \$113  | wr_hit[67];
+  assign \$115  = \$114  | wr_hit[68];
+  assign \$116  = \$115  | wr_hit[69];
+  assign \$117  = \$116  | wr_hit[70];
+  assign \$118  = \$117  | wr_hit[71];
+  assign \$119  = \$118  | wr_hit[72];
+  assign \$120  = \$119  | wr_hit[73];
+  assign \$121  = \$120  | wr_hit[74];
+  assign \$122  = \$121  | wr_hit[75];
+  assign \$123  = \$122  | wr_hit[76];
+  assign \$124  = \$123  | wr_hit[77];
+  assign \$125  = \$124  | wr_hit[78];
+  assign \$126  = \$125  | wr_hit[79];
+  assign \$127  = \$126  | wr_hit[80];
+  assign \$128  = \$127  | wr_hit[81];
+  assign \$129  = \$128  | wr_hit[82];
+  assign \$130  = \$129  | wr_hit[83];
+  assign \$131  = \$130  | wr_hit[84];
+  assign \$132  = \$131  | wr_hit[85];
+  assign \$133  = \$132  | wr_hit[86];
+  assign \$134  = \$133  | wr_hit[87];
+  assign \$135  = \$134  | wr_hit[88];
+  assign \$136  = \$135  | wr_hit[89];
+  assign \$137  = \$136  | wr_hit[90];
+  assign \$138  = \$137  | wr_hit[91];
+  assign \$139  = \$138  | wr_hit[92];
+  assign \$140  = \$139  | wr_hit[93];
+  assign \$141  = \$140  | wr_hit[94];
+  assign \$142  = \$141  | wr_hit[95];
+  assign \$143  = \$142  | wr_hit[96];
+  assign \$144  = \$143  | wr_hit[97];
+  assign \$145  = \$144  | wr_hit[98];
+  assign \$146  = \$145  | wr_hit[99];
+  assign \$147  = \$146  | wr_hit[100];
+  assign \$148  = \$147  | wr_hit[101];
+  assign \$149  = \$148  | wr_hit[102];
+  assign \$150  = \$149  | wr_hit[103];
+  assign \$151  = \$150  | wr_hit[104];
+  assign \$152  = \$151  | wr_hit[105];
+  assign \$153  = \$152  | wr_hit[106];
+  assign \$154  = \$153  | wr_hit[107];
+  assign \$155  = \$154  | wr_hit[108];
+  assign \$156  = \$155  | wr_hit[109];
+  assign \$157  = \$156  | wr_hit[110];
+  assign \$158  = \$157  | wr_hit[111];
+  assign \$159  = \$158  | wr_hit[112];
+  assign \$160  = \$159  | wr_hit[113];
+  assign \$161  = \$160  | wr_hit[114];
+  assign \$162  = \$161  | wr_hit[115];
+  assign \$163  = \$162  | wr_hit[116];
+  assign \$164  = \$163  | wr_hit[117];
+  assign \$165  = \$164  | wr_hit[118];
+  assign \$166  = \$165  | wr_hit[119];
+  assign \$167  = \$166  | wr_hit[120];
+  assign \$168  = \$167  | wr_hit[121];
+  assign \$169  = \$168  | wr_hit[122];
+  assign \$170  = \$169  | wr_hit[123];
+  assign \$171  = \$170  | wr_hit[124];
+  assign \$172  = \$171  | wr_hit[125];
+  assign \$173  = \$172  | wr_hit[126];
+  assign \$174  = \$173  | wr_hit[127];
+  assign \$175  = \$174  | wr_hit[128];
+  assign \$176  = \$175  | wr_hit[129];
+  assign \$177  = \$176  | wr_hit[130];
+  assign \$178  = \$177  | wr_hit[131];
+  assign \$179  = \$178  | wr_hit[132];
+  assign \$180  = \$179  | wr_hit[133];
+  assign \$181  = \$180  | wr_hit[134];
+  assign \$182  = \$181  | wr_hit[135];
+  assign \$183  = \$182  | wr_hit[136];
+  assign \$184  = \$183  | wr_hit[137];
+  assign \$185  = \$184  | wr_hit[138];
+  assign \$186  = \$185  | wr_hit[139];
+  assign \$187  = \$186  | wr_hit[140];
+  assign \$188  = \$187  | wr_hit[141];
+  assign \$189  = \$188  | wr_hit[142];
+  assign \$190  = \$189  | wr_hit[143];
+  assign \$191  = \$190  | wr_hit[144];
+  assign \$192  = \$191  | wr_hit[145];
+  assign \$193  = \$192  | wr_hit[146];
+  assign \$194  = \$193  | wr_hit[147];
+  assign \$195  = \$194  | wr_hit[148];
+  assign \$196  = \$195  | wr_hit[149];
+  assign \$197  = \$196  | wr_hit[150];
+  assign \$198  = \$197  | wr_hit[151];
+  assign \$199  = \$198  | wr_hit[152];
+  assign \$200  = \$199  | wr_hit[153];
+  assign \$201  = \$200  | wr_hit[154];
+  assign \$202  = \$201  | wr_hit[155];
+  assign \$203  = \$202  | wr_hit[156];
+  assign \$204  = \$203  & reject_like_cal_offset0;
+  assign wr_check_reject = \$75  | \$204 ;
+  assign \$206  = wr_hit[3] & \$205 ;
+  assign \$207  = \$206  & ctrl_write_row_busy;
+  assign \$208  = wr_mapped & w_full_word;
+  assign \$209  = ~ wr_check_reject;
+  assign \$210  = \$208  & \$209 ;
+  assign \$211  = ~ wr_busy_reject;
+  assign wr_ok = \$210  & \$211 ;
   assign wr_commit = wr_go & wr_ok;
   assign s_axil_arready = ~ s_axil_rvalid;
   assign rd_fire = s_axil_arvalid & s_axil_arready;
-  assign \$200  = ~ wr_ok;
-  assign wr_error = wr_go & \$200 ;
-  assign \$201  = ~ rd_mapped;
-  assign rd_error = rd_fire & \$201 ;
+  assign \$212  = ~ wr_ok;
+  assign wr_error = wr_go & \$212 ;
+  assign \$213  = ~ rd_mapped;
+  assign rd_error = rd_fire & \$213 ;
   assign bus_error_set = wr_error | rd_error;
-  assign \$203  = \$202  | s_axil_wvalid;
-  assign \$204  = \$203  | s_axil_arvalid;
-  assign \$205  = \$204  | s_axil_bvalid;
-  assign \$206  = \$205  | s_axil_rvalid;
-  assign \$207  = \$206  | aw_full;
-  assign \$208  = \$207  | w_full;
-  assign \$210  = \$208  | \$209 ;
-  assign \$212  = \$210  | \$211 ;
-  assign \$214  = \$212  | \$213 ;
-  assign bus_active = \$214  | \$215 ;
-  assign \$216  = s_axil_awvalid & s_axil_awready;
-  assign \$217  = s_axil_wvalid & s_axil_wready;
-  assign \$218  = s_axil_wstrb == 4'hf;
-  assign \$219  = ~ wr_mapped;
-  assign \$220  = ~ wr_ok;
-  assign \$221  = wr_commit & wr_hit[3];
-  assign \$222  = \$221  ? w_data[0] : 1'h0;
-  assign \$223  = wr_commit & wr_hit[4];
-  assign \$224  = \$223  ? w_data[8] : 1'h0;
-  assign \$225  = ~ \$224 ;
-  assign \$226  = status_tdc_overflow & \$225 ;
-  assign \$227  = \$226  | status_tdc_overflow_set;
-  assign \$228  = wr_commit & wr_hit[4];
-  assign \$229  = \$228  ? w_data[9] : 1'h0;
-  assign \$230  = ~ \$229 ;
-  assign \$231  = status_length_error & \$230 ;
-  assign \$232  = \$231  | status_length_error_set;
-  assign \$233  = wr_commit & wr_hit[4];
-  assign \$234  = \$233  ? w_data[10] : 1'h0;
-  assign \$235  = ~ \$234 ;
-  assign \$236  = status_bus_error & \$235 ;
-  assign \$237  = \$236  | bus_error_set;
-  assign \$238  = wr_commit & wr_hit[4];
-  assign \$239  = \$238  ? w_data[11] : 1'h0;
-  assign \$240  = ~ \$239 ;
-  assign \$241  = status_write_failed & \$240 ;
-  assign \$242  = \$241  | status_write_failed_set;
-  assign \$243  = wr_commit & wr_hit[5];
-  assign \$244  = wr_commit & wr_hit[6];
-  assign \$245  = wr_commit & wr_hit[7];
-  assign \$246  = wr_commit & wr_hit[8];
-  assign \$247  = wr_commit & wr_hit[11];
-  assign \$248  = wr_commit & wr_hit[11];
-  assign \$249  = wr_commit & wr_hit[12];
-  assign \$250  = wr_commit & wr_hit[12];
-  assign \$251  = wr_commit & wr_hit[12];
-  assign \$252  = wr_commit & wr_hit[13];
-  assign \$253  = wr_commit & wr_hit[13];
-  assign \$254  = wr_commit & wr_hit[16];
-  assign \$255  = wr_commit & wr_hit[17];
-  assign \$256  = wr_commit & wr_hit[21];
-  assign \$257  = wr_commit & wr_hit[22];
-  assign \$258  = wr_commit & wr_hit[23];
-  assign \$259  = wr_commit & wr_hit[24];
-  assign \$260  = wr_commit & wr_hit[25];
-  assign \$261  = wr_commit & wr_hit[26];
-  assign \$262  = wr_commit & wr_hit[27];
-  assign \$263  = wr_commit & wr_hit[28];
-  assign \$264  = wr_commit & wr_hit[29];
-  assign \$265  = wr_commit & wr_hit[30];
-  assign \$266  = wr_commit & wr_hit[31];
-  assign \$267  = wr_commit & wr_hit[32];
-  assign \$268  = wr_commit & wr_hit[33];
-  assign \$269  = wr_commit & wr_hit[34];
-  assign \$270  = wr_commit & wr_hit[35];
-  assign \$271  = wr_commit & wr_hit[36];
-  assign \$272  = wr_commit & wr_hit[37];
-  assign \$273  = wr_commit & wr_hit[38];
-  assign \$274  = wr_commit & wr_hit[39];
-  assign \$275  = wr_commit & wr_hit[40];
-  assign \$276  = wr_commit & wr_hit[41];
-  assign \$277  = wr_commit & wr_hit[42];
-  assign \$278  = wr_commit & wr_hit[43];
-  assign \$279  = wr_commit & wr_hit[44];
-  assign \$280  = wr_commit & wr_hit[45];
-  assign \$281  = wr_commit & wr_hit[46];
-  assign \$282  = wr_commit & wr_hit[47];
-  assign \$283  = wr_commit & wr_hit[48];
-  assign \$284  = wr_commit & wr_hit[49];
-  assign \$285  = wr_commit & wr_hit[50];
-  assign \$286  = wr_commit & wr_hit[51];
-  assign \$287  = wr_commit & wr_hit[52];
-  assign \$288  = wr_commit & wr_hit[53];
-  assign \$289  = wr_commit & wr_hit[54];
-  assign \$290  = wr_commit & wr_hit[55];
-  assign \$291  = wr_commit & wr_hit[56];
-  assign \$292  = wr_commit & wr_hit[57];
-  assign \$293  = wr_commit & wr_hit[58];
-  assign \$294  = wr_commit & wr_hit[59];
-  assign \$295  = wr_commit & wr_hit[60];
-  assign \$296  = wr_commit & wr_hit[61];
-  assign \$297  = wr_commit & wr_hit[62];
-  assign \$298  = wr_commit & wr_hit[63];
-  assign \$299  = wr_commit & wr_hit[64];
-  assign \$300  = wr_commit & wr_hit[65];
-  assign \$301  = wr_commit & wr_hit[66];
-  assign \$302  = wr_commit & wr_hit[67];
-  assign \$303  = wr_commit & wr_hit[68];
-  assign \$304  = wr_commit & wr_hit[69];
-  assign \$305  = wr_commit & wr_hit[70];
-  assign \$306  = wr_commit & wr_hit[71];
-  assign \$307  = wr_commit & wr_hit[72];
-  assign \$308  = wr_commit & wr_hit[73];
-  assign \$309  = wr_commit & wr_hit[74];
-  assign \$310  = wr_commit & wr_hit[75];
-  assign \$311  = wr_commit & wr_hit[76];
-  assign \$312  = wr_commit & wr_hit[77];
-  assign \$313  = wr_commit & wr_hit[78];
-  assign \$314  = wr_commit & wr_hit[79];
-  assign \$315  = wr_commit & wr_hit[80];
-  assign \$316  = wr_commit & wr_hit[81];
-  assign \$317  = wr_commit & wr_hit[82];
-  assign \$318  = wr_commit & wr_hit[83];
-  assign \$319  = wr_commit & wr_hit[84];
-  assign \$320  = wr_commit & wr_hit[85];
-  assign \$321  = wr_commit & wr_hit[86];
-  assign \$322  = wr_commit & wr_hit[87];
-  assign \$323  = wr_commit & wr_hit[88];
-  assign \$324  = wr_commit & wr_hit[89];
-  assign \$325  = wr_commit & wr_hit[90];
-  assign \$326  = wr_commit & wr_hit[91];
-  assign \$327  = wr_commit & wr_hit[92];
-  assign \$328  = wr_commit & wr_hit[93];
-  assign \$329  = wr_commit & wr_hit[94];
-  assign \$330  = wr_commit & wr_hit[95];
-  assign \$331  = wr_commit & wr_hit[96];
-  assign \$332  = wr_commit & wr_hit[97];
-  assign \$333  = wr_commit & wr_hit[98];
-  assign \$334  = wr_commit & wr_hit[99];
-  assign \$335  = wr_commit & wr_hit[100];
-  assign \$336  = wr_commit & wr_hit[101];
-  assign \$337  = wr_commit & wr_hit[102];
-  assign \$338  = wr_commit & wr_hit[103];
-  assign \$339  = wr_commit & wr_hit[104];
-  assign \$340  = wr_commit & wr_hit[105];
-  assign \$341  = wr_commit & wr_hit[106];
-  assign \$342  = wr_commit & wr_hit[107];
-  assign \$343  = wr_commit & wr_hit[108];
-  assign \$344  = wr_commit & wr_hit[109];
-  assign \$345  = wr_commit & wr_hit[110];
-  assign \$346  = wr_commit & wr_hit[111];
-  assign \$347  = wr_commit & wr_hit[112];
-  assign \$348  = wr_commit & wr_hit[113];
-  assign \$349  = wr_commit & wr_hit[114];
-  assign \$350  = wr_commit & wr_hit[115];
-  assign \$351  = wr_commit & wr_hit[116];
-  assign \$352  = wr_commit & wr_hit[117];
-  assign \$353  = wr_commit & wr_hit[118];
-  assign \$354  = wr_commit & wr_hit[119];
-  assign \$355  = wr_commit & wr_hit[120];
-  assign \$356  = wr_commit & wr_hit[121];
-  assign \$357  = wr_commit & wr_hit[122];
-  assign \$358  = wr_commit & wr_hit[123];
-  assign \$359  = wr_commit & wr_hit[124];
-  assign \$360  = wr_commit & wr_hit[125];
-  assign \$361  = wr_commit & wr_hit[126];
-  assign \$362  = wr_commit & wr_hit[127];
-  assign \$363  = wr_commit & wr_hit[128];
-  assign \$364  = wr_commit & wr_hit[129];
-  assign \$365  = wr_commit & wr_hit[130];
-  assign \$366  = wr_commit & wr_hit[131];
-  assign \$367  = wr_commit & wr_hit[132];
-  assign \$368  = wr_commit & wr_hit[133];
-  assign \$369  = wr_commit & wr_hit[134];
-  assign \$370  = wr_commit & wr_hit[135];
-  assign \$371  = wr_commit & wr_hit[136];
-  assign \$372  = wr_commit & wr_hit[137];
-  assign \$373  = wr_commit & wr_hit[138];
-  assign \$374  = wr_commit & wr_hit[139];
-  assign \$375  = wr_commit & wr_hit[140];
-  assign \$376  = wr_commit & wr_hit[141];
-  assign \$377  = wr_commit & wr_hit[142];
-  assign \$378  = wr_commit & wr_hit[143];
-  assign \$379  = wr_commit & wr_hit[144];
-  assign \$380  = wr_commit & wr_hit[145];
-  assign \$381  = wr_commit & wr_hit[146];
-  assign \$382  = wr_commit & wr_hit[147];
-  assign \$383  = wr_commit & wr_hit[148];
+  assign \$215  = \$214  | s_axil_wvalid;
+  assign \$216  = \$215  | s_axil_arvalid;
+  assign \$217  = \$216  | s_axil_bvalid;
+  assign \$218  = \$217  | s_axil_rvalid;
+  assign \$219  = \$218  | aw_full;
+  assign \$220  = \$219  | w_full;
+  assign \$222  = \$220  | \$221 ;
+  assign \$224  = \$222  | \$223 ;
+  assign \$226  = \$224  | \$225 ;
+  assign bus_active = \$226  | \$227 ;
+  assign \$228  = s_axil_awvalid & s_axil_awready;
+  assign \$229  = s_axil_wvalid & s_axil_wready;
+  assign \$230  = s_axil_wstrb == 4'hf;
+  assign \$231  = ~ wr_mapped;
+  assign \$232  = ~ wr_ok;
+  assign \$233  = wr_commit & wr_hit[3];
+  assign \$234  = \$233  ? w_data[0] : 1'h0;
+  assign \$235  = wr_commit & wr_hit[4];
+  assign \$236  = \$235  ? w_data[8] : 1'h0;
+  assign \$237  = ~ \$236 ;
+  assign \$238  = status_tdc_overflow & \$237 ;
+  assign \$239  = \$238  | status_tdc_overflow_set;
+  assign \$240  = wr_commit & wr_hit[4];
+  assign \$241  = \$240  ? w_data[9] : 1'h0;
+  assign \$242  = ~ \$241 ;
+  assign \$243  = status_length_error & \$242 ;
+  assign \$244  = \$243  | status_length_error_set;
+  assign \$245  = wr_commit & wr_hit[4];
+  assign \$246  = \$245  ? w_data[10] : 1'h0;
+  assign \$247  = ~ \$246 ;
+  assign \$248  = status_bus_error & \$247 ;
+  assign \$249  = \$248  | bus_error_set;
+  assign \$250  = wr_commit & wr_hit[4];
+  assign \$251  = \$250  ? w_data[11] : 1'h0;
+  assign \$252  = ~ \$251 ;
+  assign \$253  = status_write_failed & \$252 ;
+  assign \$254  = \$253  | status_write_failed_set;
+  assign \$255  = wr_commit & wr_hit[5];
+  assign \$256  = wr_commit & wr_hit[6];
+  assign \$257  = wr_commit & wr_hit[7];
+  assign \$258  = wr_commit & wr_hit[8];
+  assign \$259  = wr_commit & wr_hit[11];
+  assign \$260  = wr_commit & wr_hit[11];
+  assign \$261  = wr_commit & wr_hit[12];
+  assign \$262  = wr_commit & wr_hit[12];
+  assign \$263  = wr_commit & wr_hit[12];
+  assign \$264  = wr_commit & wr_hit[13];
+  assign \$265  = wr_commit & wr_hit[13];
+  assign \$266  = wr_commit & wr_hit[16];
+  assign \$267  = wr_commit & wr_hit[17];
+  assign \$268  = wr_commit & wr_hit[21];
+  assign \$269  = wr_commit & wr_hit[22];
+  assign \$270  = wr_commit & wr_hit[23];
+  assign \$271  = wr_commit & wr_hit[24];
+  assign \$272  = wr_commit & wr_hit[25];
+  assign \$273  = wr_commit & wr_hit[26];
+  assign \$274  = wr_commit & wr_hit[27];
+  assign \$275  = wr_commit & wr_hit[28];
+  assign \$276  = wr_commit & wr_hit[29];
+  assign \$277  = wr_commit & wr_hit[30];
+  assign \$278  = wr_commit & wr_hit[31];
+  assign \$279  = wr_commit & wr_hit[32];
+  assign \$280  = wr_commit & wr_hit[33];
+  assign \$281  = wr_commit & wr_hit[34];
+  assign \$282  = wr_commit & wr_hit[35];
+  assign \$283  = wr_commit & wr_hit[36];
+  assign \$284  = wr_commit & wr_hit[37];
+  assign \$285  = wr_commit & wr_hit[38];
+  assign \$286  = wr_commit & wr_hit[39];
+  assign \$287  = wr_commit & wr_hit[40];
+  assign \$288  = wr_commit & wr_hit[41];
+  assign \$289  = wr_commit & wr_hit[42];
+  assign \$290  = wr_commit & wr_hit[43];
+  assign \$291  = wr_commit & wr_hit[44];
+  assign \$292  = wr_commit & wr_hit[45];
+  assign \$293  = wr_commit & wr_hit[46];
+  assign \$294  = wr_commit & wr_hit[47];
+  assign \$295  = wr_commit & wr_hit[48];
+  assign \$296  = wr_commit & wr_hit[49];
+  assign \$297  = wr_commit & wr_hit[50];
+  assign \$298  = wr_commit & wr_hit[51];
+  assign \$299  = wr_commit & wr_hit[52];
+  assign \$300  = wr_commit & wr_hit[53];
+  assign \$301  = wr_commit & wr_hit[54];
+  assign \$302  = wr_commit & wr_hit[55];
+  assign \$303  = wr_commit & wr_hit[56];
+  assign \$304  = wr_commit & wr_hit[57];
+  assign \$305  = wr_commit & wr_hit[58];
+  assign \$306  = wr_commit & wr_hit[59];
+  assign \$307  = wr_commit & wr_hit[60];
+  assign \$308  = wr_commit & wr_hit[61];
+  assign \$309  = wr_commit & wr_hit[62];
+  assign \$310  = wr_commit & wr_hit[63];
+  assign \$311  = wr_commit & wr_hit[64];
+  assign \$312  = wr_commit & wr_hit[65];
+  assign \$313  = wr_commit & wr_hit[66];
+  assign \$314  = wr_commit & wr_hit[67];
+  assign \$315  = wr_commit & wr_hit[68];
+  assign \$316  = wr_commit & wr_hit[69];
+  assign \$317  = wr_commit & wr_hit[70];
+  assign \$318  = wr_commit & wr_hit[71];
+  assign \$319  = wr_commit & wr_hit[72];
+  assign \$320  = wr_commit & wr_hit[73];
+  assign \$321  = wr_commit & wr_hit[74];
+  assign \$322  = wr_commit & wr_hit[75];
+  assign \$323  = wr_commit & wr_hit[76];
+  assign \$324  = wr_commit & wr_hit[77];
+  assign \$325  = wr_commit & wr_hit[78];
+  assign \$326  = wr_commit & wr_hit[79];
+  assign \$327  = wr_commit & wr_hit[80];
+  assign \$328  = wr_commit & wr_hit[81];
+  assign \$329  = wr_commit & wr_hit[82];
+  assign \$330  = wr_commit & wr_hit[83];
+  assign \$331  = wr_commit & wr_hit[84];
+  assign \$332  = wr_commit & wr_hit[85];
+  assign \$333  = wr_commit & wr_hit[86];
+  assign \$334  = wr_commit & wr_hit[87];
+  assign \$335  = wr_commit & wr_hit[88];
+  assign \$336  = wr_commit & wr_hit[89];
+  assign \$337  = wr_commit & wr_hit[90];
+  assign \$338  = wr_commit & wr_hit[91];
+  assign \$339  = wr_commit & wr_hit[92];
+  assign \$340  = wr_commit & wr_hit[93];
+  assign \$341  = wr_commit & wr_hit[94];
+  assign \$342  = wr_commit & wr_hit[95];
+  assign \$343  = wr_commit & wr_hit[96];
+  assign \$344  = wr_commit & wr_hit[97];
+  assign \$345  = wr_commit & wr_hit[98];
+  assign \$346  = wr_commit & wr_hit[99];
+  assign \$347  = wr_commit & wr_hit[100];
+  assign \$348  = wr_commit & wr_hit[101];
+  assign \$349  = wr_commit & wr_hit[102];
+  assign \$350  = wr_commit & wr_hit[103];
+  assign \$351  = wr_commit & wr_hit[104];
+  assign \$352  = wr_commit & wr_hit[105];
+  assign \$353  = wr_commit & wr_hit[106];
+  assign \$354  = wr_commit & wr_hit[107];
+  assign \$355  = wr_commit & wr_hit[108];
+  assign \$356  = wr_commit & wr_hit[109];
+  assign \$357  = wr_commit & wr_hit[110];
+  assign \$358  = wr_commit & wr_hit[111];
+  assign \$359  = wr_commit & wr_hit[112];
+  assign \$360  = wr_commit & wr_hit[113];
+  assign \$361  = wr_commit & wr_hit[114];
+  assign \$362  = wr_commit & wr_hit[115];
+  assign \$363  = wr_commit & wr_hit[116];
+  assign \$364  = wr_commit & wr_hit[117];
+  assign \$365  = wr_commit & wr_hit[118];
+  assign \$366  = wr_commit & wr_hit[119];
+  assign \$367  = wr_commit & wr_hit[120];
+  assign \$368  = wr_commit & wr_hit[121];
+  assign \$369  = wr_commit & wr_hit[122];
+  assign \$370  = wr_commit & wr_hit[123];
+  assign \$371  = wr_commit & wr_hit[124];
+  assign \$372  = wr_commit & wr_hit[125];
+  assign \$373  = wr_commit & wr_hit[126];
+  assign \$374  = wr_commit & wr_hit[127];
+  assign \$375  = wr_commit & wr_hit[128];
+  assign \$376  = wr_commit & wr_hit[129];
+  assign \$377  = wr_commit & wr_hit[130];
+  assign \$378  = wr_commit & wr_hit[131];
+  assign \$379  = wr_commit & wr_hit[132];
+  assign \$380  = wr_commit & wr_hit[133];
+  assign \$381  = wr_commit & wr_hit[134];
+  assign \$382  = wr_commit & wr_hit[135];
+  assign \$383  = wr_commit & wr_hit[136];
+  assign \$384  = wr_commit & wr_hit[137];
+  assign \$385  = wr_commit & wr_hit[138];
+  assign \$386  = wr_commit & wr_hit[139];
+  assign \$387  = wr_commit & wr_hit[140];
+  assign \$388  = wr_commit & wr_hit[141];
+  assign \$389  = wr_commit & wr_hit[142];
+  assign \$390  = wr_commit & wr_hit[143];
+  assign \$391  = wr_commit & wr_hit[144];
+  assign \$392  = wr_commit & wr_hit[145];
+  assign \$393  = wr_commit & wr_hit[146];
+  assign \$394  = wr_commit & wr_hit[147];
+  assign \$395  = wr_commit & wr_hit[148];
+  assign \$396  = wr_commit & wr_hit[149];
+  assign \$397  = wr_commit & wr_hit[150];
+  assign \$398  = wr_commit & wr_hit[151];
+  assign \$399  = wr_commit & wr_hit[152];
+  assign \$400  = wr_commit & wr_hit[153];
+  assign \$401  = wr_commit & wr_hit[154];
+  assign \$402  = wr_commit & wr_hit[155];
+  assign \$403  = wr_commit & wr_hit[156];
   always @(posedge g_bus_clk)
-    aw_full <= \$384 ;
-  always @(posedge g_bus_clk)
-    aw_addr <= \$385 ;
-  always @(posedge g_bus_clk)
-    w_full <= \$386 ;
-  always @(posedge g_bus_clk)
-    w_data <= \$387 ;
-  always @(posedge g_bus_clk)
-    w_full_word <= \$388 ;
-  always @(posedge g_bus_clk)
-    s_axil_bvalid <= \$389 ;
-  always @(posedge g_bus_clk)
-    s_axil_bresp <= \$390 ;
-  always @(posedge g_bus_clk)
-    ctrl_write_row <= \$391 ;
-  always @(posedge g_bus_clk)
-    status_tdc_overflow <= \$392 ;
-  always @(posedge g_bus_clk)
-    status_length_error <= \$393 ;
-  always @(posedge g_bus_clk)
-    status_bus_error <= \$394 ;
-  always @(posedge g_bus_clk)
-    status_write_failed <= \$395 ;
-  always @(posedge g_bus_clk)
-    s_axil_rvalid <= \$396 ;
-  always @(posedge g_bus_clk)
-    s_axil_rdata <= \$397 ;
-  always @(posedge g_bus_clk)
-    s_axil_rresp <= \$398 ;
-  always @(posedge g_bus_clk)
-    bus_error_addr <= \$399 ;
-  always @(posedge g_regs_clk)
-    precharge_cycles_cycles <= \$400 ;
-  always @(posedge g_regs_clk)
-    tdc_start_delay_cycles <= \$401 ;
-  always @(posedge g_regs_clk)
-    write_pulse_cycles_cycles <= \$402 ;
-  always @(posedge g_regs_clk)
-    write_row_addr_row <= \$403 ;
-  always @(posedge g_regs_clk)
-    mode_raw_codes <= \$404 ;
-  always @(posedge g_regs_clk)
-    mode_activation <= \$405 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_enable <= \$406 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_pulse_doubling <= \$407 ;
-  always @(posedge g_regs_clk)
-    wv_ctrl_max_retries <= \$408 ;
+    aw_full <= \$404 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$410  = wv_read_threshold;
-    if (\$253 ) begin
-      \$410  = w_data[23:16];
+    \$405  = aw_addr;
+    if (\$228 ) begin
+      \$405  = s_axil_awaddr;
     end
     if (g_bus_rst) begin
-      \$410  = 8'h0c;
+      \$405  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$411  = weight_data0_bits;
-    if (\$254 ) begin
-      \$411  = w_data;
+    \$406  = w_full;
+    if (\$229 ) begin
+      \$406  = 1'h1;
+    end
+    if (wr_go) begin
+      \$406  = 1'h0;
     end
     if (g_bus_rst) begin
-      \$411  = 32'd0;
+      \$406  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$412  = weight_data1_bits;
+    \$407  = w_data;
+    if (\$229 ) begin
+      \$407  = s_axil_wdata;
+    end
+    if (g_bus_rst) begin
+      \$407  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$408  = w_full_word;
+    if (\$229 ) begin
+      \$408  = \$230 ;
+    end
+    if (g_bus_rst) begin
+      \$408  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$409  = s_axil_bvalid;
+    if (wr_go) begin
+      \$409  = 1'h1;
+    end else if (s_axil_bready) begin
+      \$409  = 1'h0;
+    end
+    if (g_bus_rst) begin
+      \$409  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$410  = s_axil_bresp;
+    if (wr_go) begin
+      (* full_case = 32'd1 *)
+      if (\$231 ) begin
+        \$410  = 2'h3;
+      end else if (\$232 ) begin
+        \$410  = 2'h2;
+      end else begin
+        \$410  = 2'h0;
+      end
+    end
+    if (g_bus_rst) begin
+      \$410  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$411  = \$234 ;
+    if (g_bus_rst) begin
+      \$411  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$412  = \$239 ;
+    if (g_bus_rst) begin
+      \$412  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$413  = \$244 ;
+    if (g_bus_rst) begin
+      \$413  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$414  = \$249 ;
+    if (g_bus_rst) begin
+      \$414  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$415  = \$254 ;
+    if (g_bus_rst) begin
+      \$415  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$416  = s_axil_rvalid;
+    if (rd_fire) begin
+      \$416  = 1'h1;
+    end else if (s_axil_rready) begin
+      \$416  = 1'h0;
+    end
+    if (g_bus_rst) begin
+      \$416  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$417  = s_axil_rdata;
+    if (rd_fire) begin
+      \$417  = rd_value;
+    end
+    if (g_bus_rst) begin
+      \$417  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$418  = s_axil_rresp;
+    if (rd_fire) begin
+      (* full_case = 32'd1 *)
+      if (rd_mapped) begin
+        \$418  = 2'h0;
+      end else begin
+        \$418  = 2'h3;
+      end
+    end
+    if (g_bus_rst) begin
+      \$418  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$419  = bus_error_addr;
+    if (wr_error) begin
+      \$419  = aw_addr;
+    end else if (rd_error) begin
+      \$419  = s_axil_araddr;
+    end
+    if (g_bus_rst) begin
+      \$419  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$420  = precharge_cycles_cycles;
     if (\$255 ) begin
-      \$412  = w_data;
+      \$420  = w_data[7:0];
     end
     if (g_bus_rst) begin
-      \$412  = 32'd0;
+      \$420  = 8'h02;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$413  = cal_offset0_offset;
+    \$421  = tdc_start_delay_cycles;
     if (\$256 ) begin
-      \$413  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$413  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$414  = cal_offset1_offset;
-    if (\$257 ) begin
-      \$414  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$414  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$415  = cal_offset2_offset;
-    if (\$258 ) begin
-      \$415  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$415  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$416  = cal_offset3_offset;
-    if (\$259 ) begin
-      \$416  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$416  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$417  = cal_offset4_offset;
-    if (\$260 ) begin
-      \$417  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$417  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$418  = cal_offset5_offset;
-    if (\$261 ) begin
-      \$418  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$418  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$419  = cal_offset6_offset;
-    if (\$262 ) begin
-      \$419  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$419  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$420  = cal_offset7_offset;
-    if (\$263 ) begin
-      \$420  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$420  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$421  = cal_offset8_offset;
-    if (\$264 ) begin
       \$421  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$421  = 16'h0040;
+      \$421  = 16'h0008;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$422  = cal_offset9_offset;
-    if (\$265 ) begin
+    \$422  = write_pulse_cycles_cycles;
+    if (\$257 ) begin
       \$422  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$422  = 16'h0040;
+      \$422  = 16'h0004;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$423  = cal_offset10_offset;
-    if (\$266 ) begin
+    \$423  = write_row_addr_row;
+    if (\$258 ) begin
       \$423  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$423  = 16'h0040;
+      \$423  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$424  = cal_offset11_offset;
-    if (\$267 ) begin
-      \$424  = w_data[15:0];
+    \$424  = mode_raw_codes;
+    if (\$259 ) begin
+      \$424  = w_data[0];
     end
     if (g_bus_rst) begin
-      \$424  = 16'h0040;
+      \$424  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$425  = cal_offset12_offset;
-    if (\$268 ) begin
-      \$425  = w_data[15:0];
+    \$425  = mode_activation;
+    if (\$260 ) begin
+      \$425  = w_data[1];
     end
     if (g_bus_rst) begin
-      \$425  = 16'h0040;
+      \$425  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$426  = cal_offset13_offset;
-    if (\$269 ) begin
-      \$426  = w_data[15:0];
+    \$426  = wv_ctrl_enable;
+    if (\$261 ) begin
+      \$426  = w_data[0];
     end
     if (g_bus_rst) begin
-      \$426  = 16'h0040;
+      \$426  = 1'h1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$427  = cal_offset14_offset;
-    if (\$270 ) begin
-      \$427  = w_data[15:0];
+    \$427  = wv_ctrl_pulse_doubling;
+    if (\$262 ) begin
+      \$427  = w_data[1];
     end
     if (g_bus_rst) begin
-      \$427  = 16'h0040;
+      \$427  = 1'h1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$428  = cal_offset15_offset;
-    if (\$271 ) begin
-      \$428  = w_data[15:0];
+    \$428  = wv_ctrl_max_retries;
+    if (\$263 ) begin
+      \$428  = w_data[11:8];
     end
     if (g_bus_rst) begin
-      \$428  = 16'h0040;
+      \$428  = 4'h3;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$429  = cal_offset16_offset;
-    if (\$272 ) begin
+    \$429  = wv_read_delay;
+    if (\$264 ) begin
       \$429  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$429  = 16'h0040;
+      \$429  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$430  = cal_offset17_offset;
+    \$430  = wv_read_threshold;
+    if (\$265 ) begin
+      \$430  = w_data[23:16];
+    end
+    if (g_bus_rst) begin
+      \$430  = 8'h0c;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$431  = weight_data0_bits;
+    if (\$266 ) begin
+      \$431  = w_data;
+    end
+    if (g_bus_rst) begin
+      \$431  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$432  = weight_data1_bits;
+    if (\$267 ) begin
+      \$432  = w_data;
+    end
+    if (g_bus_rst) begin
+      \$432  = 32'd0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$433  = fine_table0_value;
+    if (\$268 ) begin
+      \$433  = w_data[2:0];
+    end
+    if (g_bus_rst) begin
+      \$433  = 3'h7;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$434  = fine_table1_value;
+    if (\$269 ) begin
+      \$434  = w_data[2:0];
+    end
+    if (g_bus_rst) begin
+      \$434  = 3'h6;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$435  = fine_table2_value;
+    if (\$270 ) begin
+      \$435  = w_data[2:0];
+    end
+    if (g_bus_rst) begin
+      \$435  = 3'h5;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$436  = fine_table3_value;
+    if (\$271 ) begin
+      \$436  = w_data[2:0];
+    end
+    if (g_bus_rst) begin
+      \$436  = 3'h4;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$437  = fine_table4_value;
+    if (\$272 ) begin
+      \$437  = w_data[2:0];
+    end
+    if (g_bus_rst) begin
+      \$437  = 3'h3;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$438  = fine_table5_value;
     if (\$273 ) begin
-      \$430  = w_data[15:0];
+      \$438  = w_data[2:0];
     end
     if (g_bus_rst) begin
-      \$430  = 16'h0040;
+      \$438  = 3'h2;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$431  = cal_offset18_offset;
+    \$439  = fine_table6_value;
     if (\$274 ) begin
-      \$431  = w_data[15:0];
+      \$439  = w_data[2:0];
     end
     if (g_bus_rst) begin
-      \$431  = 16'h0040;
+      \$439  = 3'h1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$432  = cal_offset19_offset;
+    \$440  = fine_table7_value;
     if (\$275 ) begin
-      \$432  = w_data[15:0];
+      \$440  = w_data[2:0];
     end
     if (g_bus_rst) begin
-      \$432  = 16'h0040;
+      \$440  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$433  = cal_offset20_offset;
+    \$441  = cal_offset0_offset;
     if (\$276 ) begin
-      \$433  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$433  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$434  = cal_offset21_offset;
-    if (\$277 ) begin
-      \$434  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$434  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$435  = cal_offset22_offset;
-    if (\$278 ) begin
-      \$435  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$435  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$436  = cal_offset23_offset;
-    if (\$279 ) begin
-      \$436  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$436  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$437  = cal_offset24_offset;
-    if (\$280 ) begin
-      \$437  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$437  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$438  = cal_offset25_offset;
-    if (\$281 ) begin
-      \$438  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$438  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$439  = cal_offset26_offset;
-    if (\$282 ) begin
-      \$439  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$439  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$440  = cal_offset27_offset;
-    if (\$283 ) begin
-      \$440  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$440  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$441  = cal_offset28_offset;
-    if (\$284 ) begin
       \$441  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8928,8 +9103,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$442  = cal_offset29_offset;
-    if (\$285 ) begin
+    \$442  = cal_offset1_offset;
+    if (\$277 ) begin
       \$442  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8938,8 +9113,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$443  = cal_offset30_offset;
-    if (\$286 ) begin
+    \$443  = cal_offset2_offset;
+    if (\$278 ) begin
       \$443  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8948,8 +9123,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$444  = cal_offset31_offset;
-    if (\$287 ) begin
+    \$444  = cal_offset3_offset;
+    if (\$279 ) begin
       \$444  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8958,8 +9133,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$445  = cal_offset32_offset;
-    if (\$288 ) begin
+    \$445  = cal_offset4_offset;
+    if (\$280 ) begin
       \$445  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8968,8 +9143,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$446  = cal_offset33_offset;
-    if (\$289 ) begin
+    \$446  = cal_offset5_offset;
+    if (\$281 ) begin
       \$446  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8978,8 +9153,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$447  = cal_offset34_offset;
-    if (\$290 ) begin
+    \$447  = cal_offset6_offset;
+    if (\$282 ) begin
       \$447  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8988,8 +9163,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$448  = cal_offset35_offset;
-    if (\$291 ) begin
+    \$448  = cal_offset7_offset;
+    if (\$283 ) begin
       \$448  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -8998,8 +9173,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$449  = cal_offset36_offset;
-    if (\$292 ) begin
+    \$449  = cal_offset8_offset;
+    if (\$284 ) begin
       \$449  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9008,8 +9183,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$450  = cal_offset37_offset;
-    if (\$293 ) begin
+    \$450  = cal_offset9_offset;
+    if (\$285 ) begin
       \$450  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9018,8 +9193,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$451  = cal_offset38_offset;
-    if (\$294 ) begin
+    \$451  = cal_offset10_offset;
+    if (\$286 ) begin
       \$451  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9028,8 +9203,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$452  = cal_offset39_offset;
-    if (\$295 ) begin
+    \$452  = cal_offset11_offset;
+    if (\$287 ) begin
       \$452  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9038,8 +9213,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$453  = cal_offset40_offset;
-    if (\$296 ) begin
+    \$453  = cal_offset12_offset;
+    if (\$288 ) begin
       \$453  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9048,8 +9223,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$454  = cal_offset41_offset;
-    if (\$297 ) begin
+    \$454  = cal_offset13_offset;
+    if (\$289 ) begin
       \$454  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9058,8 +9233,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$455  = cal_offset42_offset;
-    if (\$298 ) begin
+    \$455  = cal_offset14_offset;
+    if (\$290 ) begin
       \$455  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9068,8 +9243,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$456  = cal_offset43_offset;
-    if (\$299 ) begin
+    \$456  = cal_offset15_offset;
+    if (\$291 ) begin
       \$456  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9078,8 +9253,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$457  = cal_offset44_offset;
-    if (\$300 ) begin
+    \$457  = cal_offset16_offset;
+    if (\$292 ) begin
       \$457  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9088,8 +9263,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$458  = cal_offset45_offset;
-    if (\$301 ) begin
+    \$458  = cal_offset17_offset;
+    if (\$293 ) begin
       \$458  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9098,8 +9273,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$459  = cal_offset46_offset;
-    if (\$302 ) begin
+    \$459  = cal_offset18_offset;
+    if (\$294 ) begin
       \$459  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9108,8 +9283,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$460  = cal_offset47_offset;
-    if (\$303 ) begin
+    \$460  = cal_offset19_offset;
+    if (\$295 ) begin
       \$460  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9118,8 +9293,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$461  = cal_offset48_offset;
-    if (\$304 ) begin
+    \$461  = cal_offset20_offset;
+    if (\$296 ) begin
       \$461  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9128,8 +9303,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$462  = cal_offset49_offset;
-    if (\$305 ) begin
+    \$462  = cal_offset21_offset;
+    if (\$297 ) begin
       \$462  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9138,8 +9313,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$463  = cal_offset50_offset;
-    if (\$306 ) begin
+    \$463  = cal_offset22_offset;
+    if (\$298 ) begin
       \$463  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9148,8 +9323,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$464  = cal_offset51_offset;
-    if (\$307 ) begin
+    \$464  = cal_offset23_offset;
+    if (\$299 ) begin
       \$464  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9158,8 +9333,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$465  = cal_offset52_offset;
-    if (\$308 ) begin
+    \$465  = cal_offset24_offset;
+    if (\$300 ) begin
       \$465  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9168,8 +9343,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$466  = cal_offset53_offset;
-    if (\$309 ) begin
+    \$466  = cal_offset25_offset;
+    if (\$301 ) begin
       \$466  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9178,8 +9353,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$467  = cal_offset54_offset;
-    if (\$310 ) begin
+    \$467  = cal_offset26_offset;
+    if (\$302 ) begin
       \$467  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9188,8 +9363,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$468  = cal_offset55_offset;
-    if (\$311 ) begin
+    \$468  = cal_offset27_offset;
+    if (\$303 ) begin
       \$468  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9198,8 +9373,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$469  = cal_offset56_offset;
-    if (\$312 ) begin
+    \$469  = cal_offset28_offset;
+    if (\$304 ) begin
       \$469  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9208,8 +9383,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$470  = cal_offset57_offset;
-    if (\$313 ) begin
+    \$470  = cal_offset29_offset;
+    if (\$305 ) begin
       \$470  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9218,8 +9393,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$471  = cal_offset58_offset;
-    if (\$314 ) begin
+    \$471  = cal_offset30_offset;
+    if (\$306 ) begin
       \$471  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9228,8 +9403,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$472  = cal_offset59_offset;
-    if (\$315 ) begin
+    \$472  = cal_offset31_offset;
+    if (\$307 ) begin
       \$472  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9238,8 +9413,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$473  = cal_offset60_offset;
-    if (\$316 ) begin
+    \$473  = cal_offset32_offset;
+    if (\$308 ) begin
       \$473  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9248,8 +9423,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$474  = cal_offset61_offset;
-    if (\$317 ) begin
+    \$474  = cal_offset33_offset;
+    if (\$309 ) begin
       \$474  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9258,8 +9433,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$475  = cal_offset62_offset;
-    if (\$318 ) begin
+    \$475  = cal_offset34_offset;
+    if (\$310 ) begin
       \$475  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9268,8 +9443,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$476  = cal_offset63_offset;
-    if (\$319 ) begin
+    \$476  = cal_offset35_offset;
+    if (\$311 ) begin
       \$476  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9278,288 +9453,288 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$477  = threshold0_value;
-    if (\$320 ) begin
+    \$477  = cal_offset36_offset;
+    if (\$312 ) begin
       \$477  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$477  = 16'h0000;
+      \$477  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$478  = threshold1_value;
-    if (\$321 ) begin
+    \$478  = cal_offset37_offset;
+    if (\$313 ) begin
       \$478  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$478  = 16'h0000;
+      \$478  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$479  = threshold2_value;
-    if (\$322 ) begin
+    \$479  = cal_offset38_offset;
+    if (\$314 ) begin
       \$479  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$479  = 16'h0000;
+      \$479  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$480  = threshold3_value;
-    if (\$323 ) begin
+    \$480  = cal_offset39_offset;
+    if (\$315 ) begin
       \$480  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$480  = 16'h0000;
+      \$480  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$481  = threshold4_value;
-    if (\$324 ) begin
+    \$481  = cal_offset40_offset;
+    if (\$316 ) begin
       \$481  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$481  = 16'h0000;
+      \$481  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$482  = threshold5_value;
-    if (\$325 ) begin
+    \$482  = cal_offset41_offset;
+    if (\$317 ) begin
       \$482  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$482  = 16'h0000;
+      \$482  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$483  = threshold6_value;
-    if (\$326 ) begin
+    \$483  = cal_offset42_offset;
+    if (\$318 ) begin
       \$483  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$483  = 16'h0000;
+      \$483  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$484  = threshold7_value;
-    if (\$327 ) begin
+    \$484  = cal_offset43_offset;
+    if (\$319 ) begin
       \$484  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$484  = 16'h0000;
+      \$484  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$485  = threshold8_value;
-    if (\$328 ) begin
+    \$485  = cal_offset44_offset;
+    if (\$320 ) begin
       \$485  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$485  = 16'h0000;
+      \$485  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$486  = threshold9_value;
-    if (\$329 ) begin
+    \$486  = cal_offset45_offset;
+    if (\$321 ) begin
       \$486  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$486  = 16'h0000;
+      \$486  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$487  = threshold10_value;
-    if (\$330 ) begin
+    \$487  = cal_offset46_offset;
+    if (\$322 ) begin
       \$487  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$487  = 16'h0000;
+      \$487  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$488  = threshold11_value;
-    if (\$331 ) begin
+    \$488  = cal_offset47_offset;
+    if (\$323 ) begin
       \$488  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$488  = 16'h0000;
+      \$488  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$489  = threshold12_value;
-    if (\$332 ) begin
+    \$489  = cal_offset48_offset;
+    if (\$324 ) begin
       \$489  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$489  = 16'h0000;
+      \$489  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$490  = threshold13_value;
-    if (\$333 ) begin
+    \$490  = cal_offset49_offset;
+    if (\$325 ) begin
       \$490  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$490  = 16'h0000;
+      \$490  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$491  = threshold14_value;
-    if (\$334 ) begin
+    \$491  = cal_offset50_offset;
+    if (\$326 ) begin
       \$491  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$491  = 16'h0000;
+      \$491  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$492  = threshold15_value;
-    if (\$335 ) begin
+    \$492  = cal_offset51_offset;
+    if (\$327 ) begin
       \$492  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$492  = 16'h0000;
+      \$492  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$493  = threshold16_value;
-    if (\$336 ) begin
+    \$493  = cal_offset52_offset;
+    if (\$328 ) begin
       \$493  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$493  = 16'h0000;
+      \$493  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$494  = threshold17_value;
-    if (\$337 ) begin
+    \$494  = cal_offset53_offset;
+    if (\$329 ) begin
       \$494  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$494  = 16'h0000;
+      \$494  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$495  = threshold18_value;
-    if (\$338 ) begin
+    \$495  = cal_offset54_offset;
+    if (\$330 ) begin
       \$495  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$495  = 16'h0000;
+      \$495  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$496  = threshold19_value;
-    if (\$339 ) begin
+    \$496  = cal_offset55_offset;
+    if (\$331 ) begin
       \$496  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$496  = 16'h0000;
+      \$496  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$497  = threshold20_value;
-    if (\$340 ) begin
+    \$497  = cal_offset56_offset;
+    if (\$332 ) begin
       \$497  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$497  = 16'h0000;
+      \$497  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$498  = threshold21_value;
-    if (\$341 ) begin
+    \$498  = cal_offset57_offset;
+    if (\$333 ) begin
       \$498  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$498  = 16'h0000;
+      \$498  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$499  = threshold22_value;
-    if (\$342 ) begin
+    \$499  = cal_offset58_offset;
+    if (\$334 ) begin
       \$499  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$499  = 16'h0000;
+      \$499  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$500  = threshold23_value;
-    if (\$343 ) begin
+    \$500  = cal_offset59_offset;
+    if (\$335 ) begin
       \$500  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$500  = 16'h0000;
+      \$500  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$501  = threshold24_value;
-    if (\$344 ) begin
+    \$501  = cal_offset60_offset;
+    if (\$336 ) begin
       \$501  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$501  = 16'h0000;
+      \$501  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$502  = threshold25_value;
-    if (\$345 ) begin
+    \$502  = cal_offset61_offset;
+    if (\$337 ) begin
       \$502  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$502  = 16'h0000;
+      \$502  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$503  = threshold26_value;
-    if (\$346 ) begin
+    \$503  = cal_offset62_offset;
+    if (\$338 ) begin
       \$503  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$503  = 16'h0000;
+      \$503  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$504  = threshold27_value;
-    if (\$347 ) begin
+    \$504  = cal_offset63_offset;
+    if (\$339 ) begin
       \$504  = w_data[15:0];
     end
     if (g_bus_rst) begin
-      \$504  = 16'h0000;
+      \$504  = 16'h0040;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$505  = threshold28_value;
-    if (\$348 ) begin
+    \$505  = threshold0_value;
+    if (\$340 ) begin
       \$505  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9568,8 +9743,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$506  = threshold29_value;
-    if (\$349 ) begin
+    \$506  = threshold1_value;
+    if (\$341 ) begin
       \$506  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9578,8 +9753,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$507  = threshold30_value;
-    if (\$350 ) begin
+    \$507  = threshold2_value;
+    if (\$342 ) begin
       \$507  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9588,8 +9763,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$508  = threshold31_value;
-    if (\$351 ) begin
+    \$508  = threshold3_value;
+    if (\$343 ) begin
       \$508  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9598,8 +9773,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$509  = threshold32_value;
-    if (\$352 ) begin
+    \$509  = threshold4_value;
+    if (\$344 ) begin
       \$509  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9608,8 +9783,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$510  = threshold33_value;
-    if (\$353 ) begin
+    \$510  = threshold5_value;
+    if (\$345 ) begin
       \$510  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9618,8 +9793,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$511  = threshold34_value;
-    if (\$354 ) begin
+    \$511  = threshold6_value;
+    if (\$346 ) begin
       \$511  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9628,8 +9803,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$512  = threshold35_value;
-    if (\$355 ) begin
+    \$512  = threshold7_value;
+    if (\$347 ) begin
       \$512  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9638,8 +9813,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$513  = threshold36_value;
-    if (\$356 ) begin
+    \$513  = threshold8_value;
+    if (\$348 ) begin
       \$513  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9648,8 +9823,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$514  = threshold37_value;
-    if (\$357 ) begin
+    \$514  = threshold9_value;
+    if (\$349 ) begin
       \$514  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9658,8 +9833,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$515  = threshold38_value;
-    if (\$358 ) begin
+    \$515  = threshold10_value;
+    if (\$350 ) begin
       \$515  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9668,8 +9843,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$516  = threshold39_value;
-    if (\$359 ) begin
+    \$516  = threshold11_value;
+    if (\$351 ) begin
       \$516  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9678,8 +9853,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$517  = threshold40_value;
-    if (\$360 ) begin
+    \$517  = threshold12_value;
+    if (\$352 ) begin
       \$517  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9688,8 +9863,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$518  = threshold41_value;
-    if (\$361 ) begin
+    \$518  = threshold13_value;
+    if (\$353 ) begin
       \$518  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9698,8 +9873,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$519  = threshold42_value;
-    if (\$362 ) begin
+    \$519  = threshold14_value;
+    if (\$354 ) begin
       \$519  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9708,8 +9883,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$520  = threshold43_value;
-    if (\$363 ) begin
+    \$520  = threshold15_value;
+    if (\$355 ) begin
       \$520  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9718,8 +9893,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$521  = threshold44_value;
-    if (\$364 ) begin
+    \$521  = threshold16_value;
+    if (\$356 ) begin
       \$521  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9728,8 +9903,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$522  = threshold45_value;
-    if (\$365 ) begin
+    \$522  = threshold17_value;
+    if (\$357 ) begin
       \$522  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9738,8 +9913,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$523  = threshold46_value;
-    if (\$366 ) begin
+    \$523  = threshold18_value;
+    if (\$358 ) begin
       \$523  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9748,8 +9923,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$524  = threshold47_value;
-    if (\$367 ) begin
+    \$524  = threshold19_value;
+    if (\$359 ) begin
       \$524  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9758,8 +9933,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$525  = threshold48_value;
-    if (\$368 ) begin
+    \$525  = threshold20_value;
+    if (\$360 ) begin
       \$525  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9768,8 +9943,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$526  = threshold49_value;
-    if (\$369 ) begin
+    \$526  = threshold21_value;
+    if (\$361 ) begin
       \$526  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9778,8 +9953,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$527  = threshold50_value;
-    if (\$370 ) begin
+    \$527  = threshold22_value;
+    if (\$362 ) begin
       \$527  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9788,8 +9963,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$528  = threshold51_value;
-    if (\$371 ) begin
+    \$528  = threshold23_value;
+    if (\$363 ) begin
       \$528  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9798,8 +9973,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$529  = threshold52_value;
-    if (\$372 ) begin
+    \$529  = threshold24_value;
+    if (\$364 ) begin
       \$529  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9808,8 +9983,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$530  = threshold53_value;
-    if (\$373 ) begin
+    \$530  = threshold25_value;
+    if (\$365 ) begin
       \$530  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9818,8 +9993,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$531  = threshold54_value;
-    if (\$374 ) begin
+    \$531  = threshold26_value;
+    if (\$366 ) begin
       \$531  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9828,8 +10003,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$532  = threshold55_value;
-    if (\$375 ) begin
+    \$532  = threshold27_value;
+    if (\$367 ) begin
       \$532  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9838,8 +10013,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$533  = threshold56_value;
-    if (\$376 ) begin
+    \$533  = threshold28_value;
+    if (\$368 ) begin
       \$533  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9848,8 +10023,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$534  = threshold57_value;
-    if (\$377 ) begin
+    \$534  = threshold29_value;
+    if (\$369 ) begin
       \$534  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9858,8 +10033,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$535  = threshold58_value;
-    if (\$378 ) begin
+    \$535  = threshold30_value;
+    if (\$370 ) begin
       \$535  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9868,8 +10043,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$536  = threshold59_value;
-    if (\$379 ) begin
+    \$536  = threshold31_value;
+    if (\$371 ) begin
       \$536  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9878,8 +10053,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$537  = threshold60_value;
-    if (\$380 ) begin
+    \$537  = threshold32_value;
+    if (\$372 ) begin
       \$537  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9888,8 +10063,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$538  = threshold61_value;
-    if (\$381 ) begin
+    \$538  = threshold33_value;
+    if (\$373 ) begin
       \$538  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9898,8 +10073,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$539  = threshold62_value;
-    if (\$382 ) begin
+    \$539  = threshold34_value;
+    if (\$374 ) begin
       \$539  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9908,8 +10083,8 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$540  = threshold63_value;
-    if (\$383 ) begin
+    \$540  = threshold35_value;
+    if (\$375 ) begin
       \$540  = w_data[15:0];
     end
     if (g_bus_rst) begin
@@ -9918,308 +10093,604 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$541  = threshold36_value;
+    if (\$376 ) begin
+      \$541  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$541  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$542  = threshold37_value;
+    if (\$377 ) begin
+      \$542  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$542  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$543  = threshold38_value;
+    if (\$378 ) begin
+      \$543  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$543  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$544  = threshold39_value;
+    if (\$379 ) begin
+      \$544  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$544  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$545  = threshold40_value;
+    if (\$380 ) begin
+      \$545  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$545  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$546  = threshold41_value;
+    if (\$381 ) begin
+      \$546  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$546  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$547  = threshold42_value;
+    if (\$382 ) begin
+      \$547  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$547  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$548  = threshold43_value;
+    if (\$383 ) begin
+      \$548  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$548  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$549  = threshold44_value;
+    if (\$384 ) begin
+      \$549  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$549  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$550  = threshold45_value;
+    if (\$385 ) begin
+      \$550  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$550  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$551  = threshold46_value;
+    if (\$386 ) begin
+      \$551  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$551  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$552  = threshold47_value;
+    if (\$387 ) begin
+      \$552  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$552  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$553  = threshold48_value;
+    if (\$388 ) begin
+      \$553  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$553  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$554  = threshold49_value;
+    if (\$389 ) begin
+      \$554  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$554  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$555  = threshold50_value;
+    if (\$390 ) begin
+      \$555  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$555  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$556  = threshold51_value;
+    if (\$391 ) begin
+      \$556  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$556  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$557  = threshold52_value;
+    if (\$392 ) begin
+      \$557  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$557  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$558  = threshold53_value;
+    if (\$393 ) begin
+      \$558  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$558  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$559  = threshold54_value;
+    if (\$394 ) begin
+      \$559  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$559  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$560  = threshold55_value;
+    if (\$395 ) begin
+      \$560  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$560  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$561  = threshold56_value;
+    if (\$396 ) begin
+      \$561  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$561  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$562  = threshold57_value;
+    if (\$397 ) begin
+      \$562  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$562  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$563  = threshold58_value;
+    if (\$398 ) begin
+      \$563  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$563  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$564  = threshold59_value;
+    if (\$399 ) begin
+      \$564  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$564  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$565  = threshold60_value;
+    if (\$400 ) begin
+      \$565  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$565  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$566  = threshold61_value;
+    if (\$401 ) begin
+      \$566  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$566  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$567  = threshold62_value;
+    if (\$402 ) begin
+      \$567  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$567  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$568  = threshold63_value;
+    if (\$403 ) begin
+      \$568  = w_data[15:0];
+    end
+    if (g_bus_rst) begin
+      \$568  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     (* full_case = 32'd1 *)
     casez (aw_addr[11:2])
       10'h000:
-          wr_hit = 149'h00000000000000000000000000000000000001;
+          wr_hit = 157'h0000000000000000000000000000000000000001;
       10'h001:
-          wr_hit = 149'h00000000000000000000000000000000000002;
+          wr_hit = 157'h0000000000000000000000000000000000000002;
       10'h002:
-          wr_hit = 149'h00000000000000000000000000000000000004;
+          wr_hit = 157'h0000000000000000000000000000000000000004;
       10'h003:
-          wr_hit = 149'h00000000000000000000000000000000000008;
+          wr_hit = 157'h0000000000000000000000000000000000000008;
       10'h004:
-          wr_hit = 149'h00000000000000000000000000000000000010;
+          wr_hit = 157'h0000000000000000000000000000000000000010;
       10'h005:
-          wr_hit = 149'h00000000000000000000000000000000000020;
+          wr_hit = 157'h0000000000000000000000000000000000000020;
       10'h006:
-          wr_hit = 149'h00000000000000000000000000000000000040;
+          wr_hit = 157'h0000000000000000000000000000000000000040;
       10'h007:
-          wr_hit = 149'h00000000000000000000000000000000000080;
+          wr_hit = 157'h0000000000000000000000000000000000000080;
       10'h008:
-          wr_hit = 149'h00000000000000000000000000000000000100;
+          wr_hit = 157'h0000000000000000000000000000000000000100;
       10'h009:
-          wr_hit = 149'h00000000000000000000000000000000000200;
+          wr_hit = 157'h0000000000000000000000000000000000000200;
       10'h00a:
-          wr_hit = 149'h00000000000000000000000000000000000400;
+          wr_hit = 157'h0000000000000000000000000000000000000400;
       10'h00b:
-          wr_hit = 149'h00000000000000000000000000000000000800;
+          wr_hit = 157'h0000000000000000000000000000000000000800;
       10'h00c:
-          wr_hit = 149'h00000000000000000000000000000000001000;
+          wr_hit = 157'h0000000000000000000000000000000000001000;
       10'h00d:
-          wr_hit = 149'h00000000000000000000000000000000002000;
+          wr_hit = 157'h0000000000000000000000000000000000002000;
       10'h00e:
-          wr_hit = 149'h00000000000000000000000000000000004000;
+          wr_hit = 157'h0000000000000000000000000000000000004000;
       10'h00f:
-          wr_hit = 149'h00000000000000000000000000000000008000;
+          wr_hit = 157'h0000000000000000000000000000000000008000;
       10'h010:
-          wr_hit = 149'h00000000000000000000000000000000010000;
+          wr_hit = 157'h0000000000000000000000000000000000010000;
       10'h011:
-          wr_hit = 149'h00000000000000000000000000000000020000;
+          wr_hit = 157'h0000000000000000000000000000000000020000;
       10'h020:
-          wr_hit = 149'h00000000000000000000000000000000040000;
+          wr_hit = 157'h0000000000000000000000000000000000040000;
       10'h028:
-          wr_hit = 149'h00000000000000000000000000000000080000;
+          wr_hit = 157'h0000000000000000000000000000000000080000;
       10'h029:
-          wr_hit = 149'h00000000000000000000000000000000100000;
+          wr_hit = 157'h0000000000000000000000000000000000100000;
+      10'h030:
+          wr_hit = 157'h0000000000000000000000000000000000200000;
+      10'h031:
+          wr_hit = 157'h0000000000000000000000000000000000400000;
+      10'h032:
+          wr_hit = 157'h0000000000000000000000000000000000800000;
+      10'h033:
+          wr_hit = 157'h0000000000000000000000000000000001000000;
+      10'h034:
+          wr_hit = 157'h0000000000000000000000000000000002000000;
+      10'h035:
+          wr_hit = 157'h0000000000000000000000000000000004000000;
+      10'h036:
+          wr_hit = 157'h0000000000000000000000000000000008000000;
+      10'h037:
+          wr_hit = 157'h0000000000000000000000000000000010000000;
       10'h100:
-          wr_hit = 149'h00000000000000000000000000000000200000;
+          wr_hit = 157'h0000000000000000000000000000000020000000;
       10'h101:
-          wr_hit = 149'h00000000000000000000000000000000400000;
+          wr_hit = 157'h0000000000000000000000000000000040000000;
       10'h102:
-          wr_hit = 149'h00000000000000000000000000000000800000;
+          wr_hit = 157'h0000000000000000000000000000000080000000;
       10'h103:
-          wr_hit = 149'h00000000000000000000000000000001000000;
+          wr_hit = 157'h0000000000000000000000000000000100000000;
       10'h104:
-          wr_hit = 149'h00000000000000000000000000000002000000;
+          wr_hit = 157'h0000000000000000000000000000000200000000;
       10'h105:
-          wr_hit = 149'h00000000000000000000000000000004000000;
+          wr_hit = 157'h0000000000000000000000000000000400000000;
       10'h106:
-          wr_hit = 149'h00000000000000000000000000000008000000;
+          wr_hit = 157'h0000000000000000000000000000000800000000;
       10'h107:
-          wr_hit = 149'h00000000000000000000000000000010000000;
+          wr_hit = 157'h0000000000000000000000000000001000000000;
       10'h108:
-          wr_hit = 149'h00000000000000000000000000000020000000;
+          wr_hit = 157'h0000000000000000000000000000002000000000;
       10'h109:
-          wr_hit = 149'h00000000000000000000000000000040000000;
+          wr_hit = 157'h0000000000000000000000000000004000000000;
       10'h10a:
-          wr_hit = 149'h00000000000000000000000000000080000000;
+          wr_hit = 157'h0000000000000000000000000000008000000000;
       10'h10b:
-          wr_hit = 149'h00000000000000000000000000000100000000;
+          wr_hit = 157'h0000000000000000000000000000010000000000;
       10'h10c:
-          wr_hit = 149'h00000000000000000000000000000200000000;
+          wr_hit = 157'h0000000000000000000000000000020000000000;
       10'h10d:
-          wr_hit = 149'h00000000000000000000000000000400000000;
+          wr_hit = 157'h0000000000000000000000000000040000000000;
       10'h10e:
-          wr_hit = 149'h00000000000000000000000000000800000000;
+          wr_hit = 157'h0000000000000000000000000000080000000000;
       10'h10f:
-          wr_hit = 149'h00000000000000000000000000001000000000;
+          wr_hit = 157'h0000000000000000000000000000100000000000;
       10'h110:
-          wr_hit = 149'h00000000000000000000000000002000000000;
+          wr_hit = 157'h0000000000000000000000000000200000000000;
       10'h111:
-          wr_hit = 149'h00000000000000000000000000004000000000;
+          wr_hit = 157'h0000000000000000000000000000400000000000;
       10'h112:
-          wr_hit = 149'h00000000000000000000000000008000000000;
+          wr_hit = 157'h0000000000000000000000000000800000000000;
       10'h113:
-          wr_hit = 149'h00000000000000000000000000010000000000;
+          wr_hit = 157'h0000000000000000000000000001000000000000;
       10'h114:
-          wr_hit = 149'h00000000000000000000000000020000000000;
+          wr_hit = 157'h0000000000000000000000000002000000000000;
       10'h115:
-          wr_hit = 149'h00000000000000000000000000040000000000;
+          wr_hit = 157'h0000000000000000000000000004000000000000;
       10'h116:
-          wr_hit = 149'h00000000000000000000000000080000000000;
+          wr_hit = 157'h0000000000000000000000000008000000000000;
       10'h117:
-          wr_hit = 149'h00000000000000000000000000100000000000;
+          wr_hit = 157'h0000000000000000000000000010000000000000;
       10'h118:
-          wr_hit = 149'h00000000000000000000000000200000000000;
+          wr_hit = 157'h0000000000000000000000000020000000000000;
       10'h119:
-          wr_hit = 149'h00000000000000000000000000400000000000;
+          wr_hit = 157'h0000000000000000000000000040000000000000;
       10'h11a:
-          wr_hit = 149'h00000000000000000000000000800000000000;
+          wr_hit = 157'h0000000000000000000000000080000000000000;
       10'h11b:
-          wr_hit = 149'h00000000000000000000000001000000000000;
+          wr_hit = 157'h0000000000000000000000000100000000000000;
       10'h11c:
-          wr_hit = 149'h00000000000000000000000002000000000000;
+          wr_hit = 157'h0000000000000000000000000200000000000000;
       10'h11d:
-          wr_hit = 149'h00000000000000000000000004000000000000;
+          wr_hit = 157'h0000000000000000000000000400000000000000;
       10'h11e:
-          wr_hit = 149'h00000000000000000000000008000000000000;
+          wr_hit = 157'h0000000000000000000000000800000000000000;
       10'h11f:
-          wr_hit = 149'h00000000000000000000000010000000000000;
+          wr_hit = 157'h0000000000000000000000001000000000000000;
       10'h120:
-          wr_hit = 149'h00000000000000000000000020000000000000;
+          wr_hit = 157'h0000000000000000000000002000000000000000;
       10'h121:
-          wr_hit = 149'h00000000000000000000000040000000000000;
+          wr_hit = 157'h0000000000000000000000004000000000000000;
       10'h122:
-          wr_hit = 149'h00000000000000000000000080000000000000;
+          wr_hit = 157'h0000000000000000000000008000000000000000;
       10'h123:
-          wr_hit = 149'h00000000000000000000000100000000000000;
+          wr_hit = 157'h0000000000000000000000010000000000000000;
       10'h124:
-          wr_hit = 149'h00000000000000000000000200000000000000;
+          wr_hit = 157'h0000000000000000000000020000000000000000;
       10'h125:
-          wr_hit = 149'h00000000000000000000000400000000000000;
+          wr_hit = 157'h0000000000000000000000040000000000000000;
       10'h126:
-          wr_hit = 149'h00000000000000000000000800000000000000;
+          wr_hit = 157'h0000000000000000000000080000000000000000;
       10'h127:
-          wr_hit = 149'h00000000000000000000001000000000000000;
+          wr_hit = 157'h0000000000000000000000100000000000000000;
       10'h128:
-          wr_hit = 149'h00000000000000000000002000000000000000;
+          wr_hit = 157'h0000000000000000000000200000000000000000;
       10'h129:
-          wr_hit = 149'h00000000000000000000004000000000000000;
+          wr_hit = 157'h0000000000000000000000400000000000000000;
       10'h12a:
-          wr_hit = 149'h00000000000000000000008000000000000000;
+          wr_hit = 157'h0000000000000000000000800000000000000000;
       10'h12b:
-          wr_hit = 149'h00000000000000000000010000000000000000;
+          wr_hit = 157'h0000000000000000000001000000000000000000;
       10'h12c:
-          wr_hit = 149'h00000000000000000000020000000000000000;
+          wr_hit = 157'h0000000000000000000002000000000000000000;
       10'h12d:
-          wr_hit = 149'h00000000000000000000040000000000000000;
+          wr_hit = 157'h0000000000000000000004000000000000000000;
       10'h12e:
-          wr_hit = 149'h00000000000000000000080000000000000000;
+          wr_hit = 157'h0000000000000000000008000000000000000000;
       10'h12f:
-          wr_hit = 149'h00000000000000000000100000000000000000;
+          wr_hit = 157'h0000000000000000000010000000000000000000;
       10'h130:
-          wr_hit = 149'h00000000000000000000200000000000000000;
+          wr_hit = 157'h0000000000000000000020000000000000000000;
       10'h131:
-          wr_hit = 149'h00000000000000000000400000000000000000;
+          wr_hit = 157'h0000000000000000000040000000000000000000;
       10'h132:
-          wr_hit = 149'h00000000000000000000800000000000000000;
+          wr_hit = 157'h0000000000000000000080000000000000000000;
       10'h133:
-          wr_hit = 149'h00000000000000000001000000000000000000;
+          wr_hit = 157'h0000000000000000000100000000000000000000;
       10'h134:
-          wr_hit = 149'h00000000000000000002000000000000000000;
+          wr_hit = 157'h0000000000000000000200000000000000000000;
       10'h135:
-          wr_hit = 149'h00000000000000000004000000000000000000;
+          wr_hit = 157'h0000000000000000000400000000000000000000;
       10'h136:
-          wr_hit = 149'h00000000000000000008000000000000000000;
+          wr_hit = 157'h0000000000000000000800000000000000000000;
       10'h137:
-          wr_hit = 149'h00000000000000000010000000000000000000;
+          wr_hit = 157'h0000000000000000001000000000000000000000;
       10'h138:
-          wr_hit = 149'h00000000000000000020000000000000000000;
+          wr_hit = 157'h0000000000000000002000000000000000000000;
       10'h139:
-          wr_hit = 149'h00000000000000000040000000000000000000;
+          wr_hit = 157'h0000000000000000004000000000000000000000;
       10'h13a:
-          wr_hit = 149'h00000000000000000080000000000000000000;
+          wr_hit = 157'h0000000000000000008000000000000000000000;
       10'h13b:
-          wr_hit = 149'h00000000000000000100000000000000000000;
+          wr_hit = 157'h0000000000000000010000000000000000000000;
       10'h13c:
-          wr_hit = 149'h00000000000000000200000000000000000000;
+          wr_hit = 157'h0000000000000000020000000000000000000000;
       10'h13d:
-          wr_hit = 149'h00000000000000000400000000000000000000;
+          wr_hit = 157'h0000000000000000040000000000000000000000;
       10'h13e:
-          wr_hit = 149'h00000000000000000800000000000000000000;
+          wr_hit = 157'h0000000000000000080000000000000000000000;
       10'h13f:
-          wr_hit = 149'h00000000000000001000000000000000000000;
+          wr_hit = 157'h0000000000000000100000000000000000000000;
       10'h200:
-          wr_hit = 149'h00000000000000002000000000000000000000;
+          wr_hit = 157'h0000000000000000200000000000000000000000;
       10'h201:
-          wr_hit = 149'h00000000000000004000000000000000000000;
+          wr_hit = 157'h0000000000000000400000000000000000000000;
       10'h202:
-          wr_hit = 149'h00000000000000008000000000000000000000;
+          wr_hit = 157'h0000000000000000800000000000000000000000;
       10'h203:
-          wr_hit = 149'h00000000000000010000000000000000000000;
+          wr_hit = 157'h0000000000000001000000000000000000000000;
       10'h204:
-          wr_hit = 149'h00000000000000020000000000000000000000;
+          wr_hit = 157'h0000000000000002000000000000000000000000;
       10'h205:
-          wr_hit = 149'h00000000000000040000000000000000000000;
+          wr_hit = 157'h0000000000000004000000000000000000000000;
       10'h206:
-          wr_hit = 149'h00000000000000080000000000000000000000;
+          wr_hit = 157'h0000000000000008000000000000000000000000;
       10'h207:
-          wr_hit = 149'h00000000000000100000000000000000000000;
+          wr_hit = 157'h0000000000000010000000000000000000000000;
       10'h208:
-          wr_hit = 149'h00000000000000200000000000000000000000;
+          wr_hit = 157'h0000000000000020000000000000000000000000;
       10'h209:
-          wr_hit = 149'h00000000000000400000000000000000000000;
+          wr_hit = 157'h0000000000000040000000000000000000000000;
       10'h20a:
-          wr_hit = 149'h00000000000000800000000000000000000000;
+          wr_hit = 157'h0000000000000080000000000000000000000000;
       10'h20b:
-          wr_hit = 149'h00000000000001000000000000000000000000;
+          wr_hit = 157'h0000000000000100000000000000000000000000;
       10'h20c:
-          wr_hit = 149'h00000000000002000000000000000000000000;
+          wr_hit = 157'h0000000000000200000000000000000000000000;
       10'h20d:
-          wr_hit = 149'h00000000000004000000000000000000000000;
+          wr_hit = 157'h0000000000000400000000000000000000000000;
       10'h20e:
-          wr_hit = 149'h00000000000008000000000000000000000000;
+          wr_hit = 157'h0000000000000800000000000000000000000000;
       10'h20f:
-          wr_hit = 149'h00000000000010000000000000000000000000;
+          wr_hit = 157'h0000000000001000000000000000000000000000;
       10'h210:
-          wr_hit = 149'h00000000000020000000000000000000000000;
+          wr_hit = 157'h0000000000002000000000000000000000000000;
       10'h211:
-          wr_hit = 149'h00000000000040000000000000000000000000;
+          wr_hit = 157'h0000000000004000000000000000000000000000;
       10'h212:
-          wr_hit = 149'h00000000000080000000000000000000000000;
+          wr_hit = 157'h0000000000008000000000000000000000000000;
       10'h213:
-          wr_hit = 149'h00000000000100000000000000000000000000;
+          wr_hit = 157'h0000000000010000000000000000000000000000;
       10'h214:
-          wr_hit = 149'h00000000000200000000000000000000000000;
+          wr_hit = 157'h0000000000020000000000000000000000000000;
       10'h215:
-          wr_hit = 149'h00000000000400000000000000000000000000;
+          wr_hit = 157'h0000000000040000000000000000000000000000;
       10'h216:
-          wr_hit = 149'h00000000000800000000000000000000000000;
+          wr_hit = 157'h0000000000080000000000000000000000000000;
       10'h217:
-          wr_hit = 149'h00000000001000000000000000000000000000;
+          wr_hit = 157'h0000000000100000000000000000000000000000;
       10'h218:
-          wr_hit = 149'h00000000002000000000000000000000000000;
+          wr_hit = 157'h0000000000200000000000000000000000000000;
       10'h219:
-          wr_hit = 149'h00000000004000000000000000000000000000;
+          wr_hit = 157'h0000000000400000000000000000000000000000;
       10'h21a:
-          wr_hit = 149'h00000000008000000000000000000000000000;
+          wr_hit = 157'h0000000000800000000000000000000000000000;
       10'h21b:
-          wr_hit = 149'h00000000010000000000000000000000000000;
+          wr_hit = 157'h0000000001000000000000000000000000000000;
       10'h21c:
-          wr_hit = 149'h00000000020000000000000000000000000000;
+          wr_hit = 157'h0000000002000000000000000000000000000000;
       10'h21d:
-          wr_hit = 149'h00000000040000000000000000000000000000;
+          wr_hit = 157'h0000000004000000000000000000000000000000;
       10'h21e:
-          wr_hit = 149'h00000000080000000000000000000000000000;
+          wr_hit = 157'h0000000008000000000000000000000000000000;
       10'h21f:
-          wr_hit = 149'h00000000100000000000000000000000000000;
+          wr_hit = 157'h0000000010000000000000000000000000000000;
       10'h220:
-          wr_hit = 149'h00000000200000000000000000000000000000;
+          wr_hit = 157'h0000000020000000000000000000000000000000;
       10'h221:
-          wr_hit = 149'h00000000400000000000000000000000000000;
+          wr_hit = 157'h0000000040000000000000000000000000000000;
       10'h222:
-          wr_hit = 149'h00000000800000000000000000000000000000;
+          wr_hit = 157'h0000000080000000000000000000000000000000;
       10'h223:
-          wr_hit = 149'h00000001000000000000000000000000000000;
+          wr_hit = 157'h0000000100000000000000000000000000000000;
       10'h224:
-          wr_hit = 149'h00000002000000000000000000000000000000;
+          wr_hit = 157'h0000000200000000000000000000000000000000;
       10'h225:
-          wr_hit = 149'h00000004000000000000000000000000000000;
+          wr_hit = 157'h0000000400000000000000000000000000000000;
       10'h226:
-          wr_hit = 149'h00000008000000000000000000000000000000;
+          wr_hit = 157'h0000000800000000000000000000000000000000;
       10'h227:
-          wr_hit = 149'h00000010000000000000000000000000000000;
+          wr_hit = 157'h0000001000000000000000000000000000000000;
       10'h228:
-          wr_hit = 149'h00000020000000000000000000000000000000;
+          wr_hit = 157'h0000002000000000000000000000000000000000;
       10'h229:
-          wr_hit = 149'h00000040000000000000000000000000000000;
+          wr_hit = 157'h0000004000000000000000000000000000000000;
       10'h22a:
-          wr_hit = 149'h00000080000000000000000000000000000000;
+          wr_hit = 157'h0000008000000000000000000000000000000000;
       10'h22b:
-          wr_hit = 149'h00000100000000000000000000000000000000;
+          wr_hit = 157'h0000010000000000000000000000000000000000;
       10'h22c:
-          wr_hit = 149'h00000200000000000000000000000000000000;
+          wr_hit = 157'h0000020000000000000000000000000000000000;
       10'h22d:
-          wr_hit = 149'h00000400000000000000000000000000000000;
+          wr_hit = 157'h0000040000000000000000000000000000000000;
       10'h22e:
-          wr_hit = 149'h00000800000000000000000000000000000000;
+          wr_hit = 157'h0000080000000000000000000000000000000000;
       10'h22f:
-          wr_hit = 149'h00001000000000000000000000000000000000;
+          wr_hit = 157'h0000100000000000000000000000000000000000;
       10'h230:
-          wr_hit = 149'h00002000000000000000000000000000000000;
+          wr_hit = 157'h0000200000000000000000000000000000000000;
       10'h231:
-          wr_hit = 149'h00004000000000000000000000000000000000;
+          wr_hit = 157'h0000400000000000000000000000000000000000;
       10'h232:
-          wr_hit = 149'h00008000000000000000000000000000000000;
+          wr_hit = 157'h0000800000000000000000000000000000000000;
       10'h233:
-          wr_hit = 149'h00010000000000000000000000000000000000;
+          wr_hit = 157'h0001000000000000000000000000000000000000;
       10'h234:
-          wr_hit = 149'h00020000000000000000000000000000000000;
+          wr_hit = 157'h0002000000000000000000000000000000000000;
       10'h235:
-          wr_hit = 149'h00040000000000000000000000000000000000;
+          wr_hit = 157'h0004000000000000000000000000000000000000;
       10'h236:
-          wr_hit = 149'h00080000000000000000000000000000000000;
+          wr_hit = 157'h0008000000000000000000000000000000000000;
       10'h237:
-          wr_hit = 149'h00100000000000000000000000000000000000;
+          wr_hit = 157'h0010000000000000000000000000000000000000;
       10'h238:
-          wr_hit = 149'h00200000000000000000000000000000000000;
+          wr_hit = 157'h0020000000000000000000000000000000000000;
       10'h239:
-          wr_hit = 149'h00400000000000000000000000000000000000;
+          wr_hit = 157'h0040000000000000000000000000000000000000;
       10'h23a:
-          wr_hit = 149'h00800000000000000000000000000000000000;
+          wr_hit = 157'h0080000000000000000000000000000000000000;
       10'h23b:
-          wr_hit = 149'h01000000000000000000000000000000000000;
+          wr_hit = 157'h0100000000000000000000000000000000000000;
       10'h23c:
-          wr_hit = 149'h02000000000000000000000000000000000000;
+          wr_hit = 157'h0200000000000000000000000000000000000000;
       10'h23d:
-          wr_hit = 149'h04000000000000000000000000000000000000;
+          wr_hit = 157'h0400000000000000000000000000000000000000;
       10'h23e:
-          wr_hit = 149'h08000000000000000000000000000000000000;
+          wr_hit = 157'h0800000000000000000000000000000000000000;
       10'h23f:
-          wr_hit = 149'h10000000000000000000000000000000000000;
+          wr_hit = 157'h1000000000000000000000000000000000000000;
       default:
-          wr_hit = 149'h00000000000000000000000000000000000000;
+          wr_hit = 157'h0000000000000000000000000000000000000000;
     endcase
   end
   always @* begin
@@ -10267,6 +10738,22 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h028:
           rd_mapped = 1'h1;
       10'h029:
+          rd_mapped = 1'h1;
+      10'h030:
+          rd_mapped = 1'h1;
+      10'h031:
+          rd_mapped = 1'h1;
+      10'h032:
+          rd_mapped = 1'h1;
+      10'h033:
+          rd_mapped = 1'h1;
+      10'h034:
+          rd_mapped = 1'h1;
+      10'h035:
+          rd_mapped = 1'h1;
+      10'h036:
+          rd_mapped = 1'h1;
+      10'h037:
           rd_mapped = 1'h1;
       10'h100:
           rd_mapped = 1'h1;
@@ -10544,7 +11031,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
         begin
           rd_value[7:0] = 8'h07;
           rd_value[15:8] = 8'h10;
-          rd_value[31:16] = 16'h0020;
+          rd_value[31:16] = 16'h0040;
         end
       10'h003:
           /* empty */;
@@ -10595,11 +11082,27 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$4013$0  };
+          rd_value[15:0] = { 10'h000, \port$5141$0  };
       10'h028:
-          rd_value = \port$4015$0 [31:0];
+          rd_value = \port$5143$0 [31:0];
       10'h029:
-          rd_value = \port$4015$0 [63:32];
+          rd_value = \port$5143$0 [63:32];
+      10'h030:
+          rd_value[2:0] = fine_table0_value;
+      10'h031:
+          rd_value[2:0] = fine_table1_value;
+      10'h032:
+          rd_value[2:0] = fine_table2_value;
+      10'h033:
+          rd_value[2:0] = fine_table3_value;
+      10'h034:
+          rd_value[2:0] = fine_table4_value;
+      10'h035:
+          rd_value[2:0] = fine_table5_value;
+      10'h036:
+          rd_value[2:0] = fine_table6_value;
+      10'h037:
+          rd_value[2:0] = fine_table7_value;
       10'h100:
           rd_value = { cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset[15], cal_offset0_offset };
       10'h101:
@@ -10862,277 +11365,21 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$384  = aw_full;
-    if (\$216 ) begin
-      \$384  = 1'h1;
+    \$404  = aw_full;
+    if (\$228 ) begin
+      \$404  = 1'h1;
     end
     if (wr_go) begin
-      \$384  = 1'h0;
-    end
-    if (g_bus_rst) begin
-      \$384  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$385  = aw_addr;
-    if (\$216 ) begin
-      \$385  = s_axil_awaddr;
-    end
-    if (g_bus_rst) begin
-      \$385  = 12'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$386  = w_full;
-    if (\$217 ) begin
-      \$386  = 1'h1;
-    end
-    if (wr_go) begin
-      \$386  = 1'h0;
-    end
-    if (g_bus_rst) begin
-      \$386  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$387  = w_data;
-    if (\$217 ) begin
-      \$387  = s_axil_wdata;
-    end
-    if (g_bus_rst) begin
-      \$387  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$388  = w_full_word;
-    if (\$217 ) begin
-      \$388  = \$218 ;
-    end
-    if (g_bus_rst) begin
-      \$388  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$389  = s_axil_bvalid;
-    if (wr_go) begin
-      \$389  = 1'h1;
-    end else if (s_axil_bready) begin
-      \$389  = 1'h0;
-    end
-    if (g_bus_rst) begin
-      \$389  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$390  = s_axil_bresp;
-    if (wr_go) begin
-      (* full_case = 32'd1 *)
-      if (\$219 ) begin
-        \$390  = 2'h3;
-      end else if (\$220 ) begin
-        \$390  = 2'h2;
-      end else begin
-        \$390  = 2'h0;
-      end
-    end
-    if (g_bus_rst) begin
-      \$390  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$391  = \$222 ;
-    if (g_bus_rst) begin
-      \$391  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$392  = \$227 ;
-    if (g_bus_rst) begin
-      \$392  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$393  = \$232 ;
-    if (g_bus_rst) begin
-      \$393  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$394  = \$237 ;
-    if (g_bus_rst) begin
-      \$394  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$395  = \$242 ;
-    if (g_bus_rst) begin
-      \$395  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$396  = s_axil_rvalid;
-    if (rd_fire) begin
-      \$396  = 1'h1;
-    end else if (s_axil_rready) begin
-      \$396  = 1'h0;
-    end
-    if (g_bus_rst) begin
-      \$396  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$397  = s_axil_rdata;
-    if (rd_fire) begin
-      \$397  = rd_value;
-    end
-    if (g_bus_rst) begin
-      \$397  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$398  = s_axil_rresp;
-    if (rd_fire) begin
-      (* full_case = 32'd1 *)
-      if (rd_mapped) begin
-        \$398  = 2'h0;
-      end else begin
-        \$398  = 2'h3;
-      end
-    end
-    if (g_bus_rst) begin
-      \$398  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$399  = bus_error_addr;
-    if (wr_error) begin
-      \$399  = aw_addr;
-    end else if (rd_error) begin
-      \$399  = s_axil_araddr;
-    end
-    if (g_bus_rst) begin
-      \$399  = 12'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$400  = precharge_cycles_cycles;
-    if (\$243 ) begin
-      \$400  = w_data[7:0];
-    end
-    if (g_bus_rst) begin
-      \$400  = 8'h02;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$401  = tdc_start_delay_cycles;
-    if (\$244 ) begin
-      \$401  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$401  = 16'h0040;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$402  = write_pulse_cycles_cycles;
-    if (\$245 ) begin
-      \$402  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$402  = 16'h0004;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$403  = write_row_addr_row;
-    if (\$246 ) begin
-      \$403  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$403  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$404  = mode_raw_codes;
-    if (\$247 ) begin
-      \$404  = w_data[0];
+      \$404  = 1'h0;
     end
     if (g_bus_rst) begin
       \$404  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$405  = mode_activation;
-    if (\$248 ) begin
-      \$405  = w_data[1];
-    end
-    if (g_bus_rst) begin
-      \$405  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$406  = wv_ctrl_enable;
-    if (\$249 ) begin
-      \$406  = w_data[0];
-    end
-    if (g_bus_rst) begin
-      \$406  = 1'h1;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$407  = wv_ctrl_pulse_doubling;
-    if (\$250 ) begin
-      \$407  = w_data[1];
-    end
-    if (g_bus_rst) begin
-      \$407  = 1'h1;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$408  = wv_ctrl_max_retries;
-    if (\$251 ) begin
-      \$408  = w_data[11:8];
-    end
-    if (g_bus_rst) begin
-      \$408  = 4'h3;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$409  = wv_read_delay;
-    if (\$252 ) begin
-      \$409  = w_data[15:0];
-    end
-    if (g_bus_rst) begin
-      \$409  = 16'h0000;
-    end
-  end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$4013$0  };
-  assign wv_fail_mask0_bits = \port$4015$0 [31:0];
-  assign wv_fail_mask1_bits = \port$4015$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$5141$0  };
+  assign wv_fail_mask0_bits = \port$5143$0 [31:0];
+  assign wv_fail_mask1_bits = \port$5143$0 [63:32];
   assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -11155,23 +11402,27 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   assign \$25 [23:0] = 24'h000000;
   assign \$25 [31:24] = w_data[31:24];
   assign \$27  = \$26 ;
-  assign \$32  = wr_hit[0];
-  assign \$42  = \$41 ;
-  assign \$43  = wr_hit[5];
-  assign \$46  = wr_hit[6];
-  assign \$49  = wr_hit[7];
-  assign \$52  = wr_hit[8];
-  assign \$55  = wr_hit[11];
-  assign \$58  = wr_hit[12];
-  assign \$61  = wr_hit[13];
-  assign \$64  = wr_hit[21];
-  assign \$193  = w_data[0];
-  assign wr_busy_reject = \$195 ;
-  assign \$202  = s_axil_awvalid;
-  assign \$209  = ctrl_write_row;
-  assign \$211  = status_tdc_overflow_set;
-  assign \$213  = status_length_error_set;
-  assign \$215  = status_write_failed_set;
+  assign \$29 [2:0] = 3'h0;
+  assign \$29 [31:3] = w_data[31:3];
+  assign reject_like_fine_table0 = \$30 ;
+  assign \$34  = wr_hit[0];
+  assign \$44  = \$43 ;
+  assign \$45  = wr_hit[5];
+  assign \$48  = wr_hit[6];
+  assign \$51  = wr_hit[7];
+  assign \$54  = wr_hit[8];
+  assign \$57  = wr_hit[11];
+  assign \$60  = wr_hit[12];
+  assign \$63  = wr_hit[13];
+  assign \$66  = wr_hit[21];
+  assign \$76  = wr_hit[29];
+  assign \$205  = w_data[0];
+  assign wr_busy_reject = \$207 ;
+  assign \$214  = s_axil_awvalid;
+  assign \$221  = ctrl_write_row;
+  assign \$223  = status_tdc_overflow_set;
+  assign \$225  = status_length_error_set;
+  assign \$227  = status_write_failed_set;
 endmodule
 
 (* generator = "Amaranth" *)
@@ -11180,18 +11431,18 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
   initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
   reg [1023:0] \$10 ;
-  reg [4:0] \$11 ;
-  reg [5:0] \$12 ;
+  reg [3:0] \$11 ;
+  reg [4:0] \$12 ;
   reg \$13 ;
   wire \$2 ;
   wire \$3 ;
   wire \$4 ;
   wire \$5 ;
   wire \$6 ;
-  wire [5:0] \$7 ;
-  wire [5:0] \$8 ;
-  wire [6:0] \$9 ;
-  reg [5:0] beats_left = 6'h00;
+  wire [4:0] \$7 ;
+  wire [4:0] \$8 ;
+  wire [5:0] \$9 ;
+  reg [4:0] beats_left = 5'h00;
   output busy;
   wire busy;
   input [1023:0] data;
@@ -11206,11 +11457,11 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
   wire g_serd_clk;
   input g_serd_rst;
   wire g_serd_rst;
-  reg [4:0] index = 5'h00;
+  reg [3:0] index = 4'h0;
   input load;
   wire load;
-  output [31:0] m_axis_tdata;
-  reg [31:0] m_axis_tdata;
+  output [63:0] m_axis_tdata;
+  reg [63:0] m_axis_tdata;
   output m_axis_tlast;
   wire m_axis_tlast;
   input m_axis_tready;
@@ -11229,7 +11480,7 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
   assign \$4  = ~ busy;
   assign \$5  = load & \$4 ;
   assign \$6  = busy & m_axis_tready;
-  assign \$7  = short ? 6'h02 : 6'h20;
+  assign \$7  = short ? 5'h01 : 5'h10;
   assign \$8  = index + 1'h1;
   assign \$9  = beats_left - 1'h1;
   always @(posedge g_serd_clk)
@@ -11244,70 +11495,38 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     (* full_case = 32'd1 *)
     casez (index)
-      5'h00:
-          m_axis_tdata = vector[31:0];
-      5'h01:
-          m_axis_tdata = vector[63:32];
-      5'h02:
-          m_axis_tdata = vector[95:64];
-      5'h03:
-          m_axis_tdata = vector[127:96];
-      5'h04:
-          m_axis_tdata = vector[159:128];
-      5'h05:
-          m_axis_tdata = vector[191:160];
-      5'h06:
-          m_axis_tdata = vector[223:192];
-      5'h07:
-          m_axis_tdata = vector[255:224];
-      5'h08:
-          m_axis_tdata = vector[287:256];
-      5'h09:
-          m_axis_tdata = vector[319:288];
-      5'h0a:
-          m_axis_tdata = vector[351:320];
-      5'h0b:
-          m_axis_tdata = vector[383:352];
-      5'h0c:
-          m_axis_tdata = vector[415:384];
-      5'h0d:
-          m_axis_tdata = vector[447:416];
-      5'h0e:
-          m_axis_tdata = vector[479:448];
-      5'h0f:
-          m_axis_tdata = vector[511:480];
-      5'h10:
-          m_axis_tdata = vector[543:512];
-      5'h11:
-          m_axis_tdata = vector[575:544];
-      5'h12:
-          m_axis_tdata = vector[607:576];
-      5'h13:
-          m_axis_tdata = vector[639:608];
-      5'h14:
-          m_axis_tdata = vector[671:640];
-      5'h15:
-          m_axis_tdata = vector[703:672];
-      5'h16:
-          m_axis_tdata = vector[735:704];
-      5'h17:
-          m_axis_tdata = vector[767:736];
-      5'h18:
-          m_axis_tdata = vector[799:768];
-      5'h19:
-          m_axis_tdata = vector[831:800];
-      5'h1a:
-          m_axis_tdata = vector[863:832];
-      5'h1b:
-          m_axis_tdata = vector[895:864];
-      5'h1c:
-          m_axis_tdata = vector[927:896];
-      5'h1d:
-          m_axis_tdata = vector[959:928];
-      5'h1e:
-          m_axis_tdata = vector[991:960];
-      5'h1f:
-          m_axis_tdata = vector[1023:992];
+      4'h0:
+          m_axis_tdata = vector[63:0];
+      4'h1:
+          m_axis_tdata = vector[127:64];
+      4'h2:
+          m_axis_tdata = vector[191:128];
+      4'h3:
+          m_axis_tdata = vector[255:192];
+      4'h4:
+          m_axis_tdata = vector[319:256];
+      4'h5:
+          m_axis_tdata = vector[383:320];
+      4'h6:
+          m_axis_tdata = vector[447:384];
+      4'h7:
+          m_axis_tdata = vector[511:448];
+      4'h8:
+          m_axis_tdata = vector[575:512];
+      4'h9:
+          m_axis_tdata = vector[639:576];
+      4'ha:
+          m_axis_tdata = vector[703:640];
+      4'hb:
+          m_axis_tdata = vector[767:704];
+      4'hc:
+          m_axis_tdata = vector[831:768];
+      4'hd:
+          m_axis_tdata = vector[895:832];
+      4'he:
+          m_axis_tdata = vector[959:896];
+      4'hf:
+          m_axis_tdata = vector[1023:960];
     endcase
   end
   always @* begin
@@ -11324,12 +11543,12 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$11  = index;
     if (\$5 ) begin
-      \$11  = 5'h00;
+      \$11  = 4'h0;
     end else if (\$6 ) begin
-      \$11  = \$8 [4:0];
+      \$11  = \$8 [3:0];
     end
     if (g_serd_rst) begin
-      \$11  = 5'h00;
+      \$11  = 4'h0;
     end
   end
   always @* begin
@@ -11338,10 +11557,10 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
     if (\$5 ) begin
       \$12  = \$7 ;
     end else if (\$6 ) begin
-      \$12  = \$9 [5:0];
+      \$12  = \$9 [4:0];
     end
     if (g_serd_rst) begin
-      \$12  = 6'h00;
+      \$12  = 5'h00;
     end
   end
   always @* begin
@@ -11360,7 +11579,7 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$4959$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6103$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -11428,8 +11647,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$4959$2 ;
-  wire [1:0] \port$4959$2 ;
+  output [1:0] \port$6103$2 ;
+  wire [1:0] \port$6103$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -11695,7 +11914,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign negate = flags[3];
   assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$4959$2  = flags[3:2];
+  assign \port$6103$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -11715,58 +11934,406 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk
-, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk
-, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk
-, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, clear, code_enable, \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 
-, \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 
-, \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 
-, \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 
-, \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 , \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 
-, \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 , \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 
-, \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 , \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , cmp);
+module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk
+, g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk
+, g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk
+, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , clear, code_enable, \port$5820$0 , \port$5822$0 
+, \port$5824$0 , \port$5826$0 , \port$5828$0 , \port$5830$0 , \port$5832$0 , \port$5834$0 , \port$5836$0 , \port$5838$0 , \port$5840$0 , \port$5842$0 , \port$5844$0 , \port$5846$0 , \port$5848$0 , \port$5850$0 , \port$5852$0 , \port$5854$0 , \port$5856$0 , \port$5858$0 , \port$5860$0 , \port$5862$0 , \port$5864$0 
+, \port$5866$0 , \port$5868$0 , \port$5870$0 , \port$5872$0 , \port$5874$0 , \port$5876$0 , \port$5878$0 , \port$5880$0 , \port$5882$0 , \port$5884$0 , \port$5886$0 , \port$5888$0 , \port$5890$0 , \port$5892$0 , \port$5894$0 , \port$5896$0 , \port$5898$0 , \port$5900$0 , \port$5902$0 , \port$5904$0 , \port$5906$0 
+, \port$5908$0 , \port$5910$0 , \port$5912$0 , \port$5914$0 , \port$5916$0 , \port$5918$0 , \port$5920$0 , \port$5922$0 , \port$5924$0 , \port$5926$0 , \port$5928$0 , \port$5930$0 , \port$5932$0 , \port$5934$0 , \port$5936$0 , \port$5938$0 , \port$5940$0 , \port$5942$0 , \port$5944$0 , \port$5946$0 , \port$5948$0 
+, \port$5950$0 , \port$5952$0 , \port$5954$0 , \port$5956$0 , \port$5958$0 , \port$5960$0 , \port$5962$0 , \port$5964$0 , \port$5966$0 , \port$5968$0 , \port$5970$0 , \port$5972$0 , \port$5974$0 , \port$5976$0 , \port$5978$0 , \port$5980$0 , \port$5982$0 , \port$5984$0 , \port$5986$0 , \port$5988$0 , \port$5990$0 
+, \port$5992$0 , \port$5994$0 , \port$5996$0 , \port$5998$0 , \port$6000$0 , \port$6002$0 , \port$6004$0 , \port$6006$0 , \port$6008$0 , \port$6010$0 , \port$6012$0 , \port$6014$0 , \port$6016$0 , \port$6018$0 , \port$6020$0 , \port$6022$0 , \port$6024$0 , \port$6026$0 , \port$6028$0 , \port$6030$0 , \port$6032$0 
+, \port$6034$0 , \port$6036$0 , \port$6038$0 , \port$6040$0 , \port$6042$0 , \port$6044$0 , \port$6046$0 , \port$6048$0 , \port$6050$0 , \port$6052$0 , \port$6054$0 , \port$6056$0 , \port$6058$0 , \port$6060$0 , \port$6062$0 , \port$6064$0 , \port$6066$0 , \port$6068$0 , \port$6070$0 , \port$6072$0 , \port$6074$0 
+, cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
+  reg \$1000  = 1'h0;
+  reg \$1001 ;
+  reg \$1002  = 1'h0;
+  reg \$1003 ;
+  reg \$1004  = 1'h0;
+  reg \$1005 ;
+  reg \$1006  = 1'h0;
+  reg \$1007 ;
+  reg \$1008  = 1'h0;
+  reg \$1009 ;
   wire \$101 ;
+  reg \$1010  = 1'h0;
+  reg \$1011 ;
+  reg \$1012  = 1'h0;
+  reg \$1013 ;
+  reg \$1014  = 1'h0;
+  reg \$1015 ;
+  reg \$1016  = 1'h0;
+  reg \$1017 ;
+  reg \$1018  = 1'h0;
+  reg \$1019 ;
   wire \$102 ;
+  reg \$1020  = 1'h0;
+  reg \$1021 ;
+  reg \$1022  = 1'h0;
+  reg \$1023 ;
+  reg \$1024  = 1'h0;
+  reg \$1025 ;
+  reg \$1026  = 1'h0;
+  reg \$1027 ;
+  reg \$1028  = 1'h0;
+  reg \$1029 ;
   wire \$103 ;
+  reg \$1030  = 1'h0;
+  reg \$1031 ;
+  reg \$1032  = 1'h0;
+  reg \$1033 ;
+  reg \$1034  = 1'h0;
+  reg \$1035 ;
+  reg \$1036  = 1'h0;
+  reg \$1037 ;
+  reg \$1038  = 1'h0;
+  reg \$1039 ;
   wire \$104 ;
+  reg \$1040  = 1'h0;
+  reg \$1041 ;
+  reg \$1042  = 1'h0;
+  reg \$1043 ;
+  reg \$1044  = 1'h0;
+  reg \$1045 ;
+  reg \$1046  = 1'h0;
+  reg \$1047 ;
+  reg \$1048  = 1'h0;
+  reg \$1049 ;
   wire \$105 ;
+  reg \$1050  = 1'h0;
+  reg \$1051 ;
+  reg \$1052  = 1'h0;
+  reg \$1053 ;
+  reg \$1054  = 1'h0;
+  reg \$1055 ;
+  reg \$1056  = 1'h0;
+  reg \$1057 ;
+  reg \$1058  = 1'h0;
+  reg \$1059 ;
   wire \$106 ;
+  reg \$1060  = 1'h0;
+  reg \$1061 ;
+  reg \$1062  = 1'h0;
+  reg \$1063 ;
+  reg \$1064  = 1'h0;
+  reg \$1065 ;
+  reg \$1066  = 1'h0;
+  reg \$1067 ;
+  reg \$1068  = 1'h0;
+  reg \$1069 ;
   wire \$107 ;
+  reg \$1070  = 1'h0;
+  reg \$1071 ;
+  reg \$1072  = 1'h0;
+  reg \$1073 ;
+  reg \$1074  = 1'h0;
+  reg \$1075 ;
+  reg \$1076  = 1'h0;
+  reg \$1077 ;
+  reg \$1078  = 1'h0;
+  reg \$1079 ;
   wire \$108 ;
+  reg \$1080  = 1'h0;
+  reg \$1081 ;
+  reg \$1082  = 1'h0;
+  reg \$1083 ;
+  reg \$1084  = 1'h0;
+  reg \$1085 ;
+  reg \$1086  = 1'h0;
+  reg \$1087 ;
+  reg \$1088  = 1'h0;
+  reg \$1089 ;
   wire \$109 ;
+  reg \$1090  = 1'h0;
+  reg \$1091 ;
+  reg \$1092  = 1'h0;
+  reg \$1093 ;
+  reg \$1094  = 1'h0;
+  reg \$1095 ;
+  reg \$1096  = 1'h0;
+  reg \$1097 ;
+  reg \$1098  = 1'h0;
+  reg \$1099 ;
   wire \$11 ;
   wire \$110 ;
+  reg \$1100  = 1'h0;
+  reg \$1101 ;
+  reg \$1102  = 1'h0;
+  reg \$1103 ;
+  reg \$1104  = 1'h0;
+  reg \$1105 ;
+  reg \$1106  = 1'h0;
+  reg \$1107 ;
+  reg \$1108  = 1'h0;
+  reg \$1109 ;
   wire \$111 ;
+  reg \$1110  = 1'h0;
+  reg \$1111 ;
+  reg \$1112  = 1'h0;
+  reg \$1113 ;
+  reg \$1114  = 1'h0;
+  reg \$1115 ;
+  reg \$1116  = 1'h0;
+  reg \$1117 ;
+  reg \$1118  = 1'h0;
+  reg \$1119 ;
   wire \$112 ;
+  reg \$1120  = 1'h0;
+  reg \$1121 ;
+  reg \$1122  = 1'h0;
+  reg \$1123 ;
+  reg \$1124  = 1'h0;
+  reg \$1125 ;
+  reg \$1126  = 1'h0;
+  reg \$1127 ;
+  reg \$1128  = 1'h0;
+  reg \$1129 ;
   wire \$113 ;
+  reg \$1130  = 1'h0;
+  reg \$1131 ;
+  reg \$1132  = 1'h0;
+  reg \$1133 ;
+  reg \$1134  = 1'h0;
+  reg \$1135 ;
+  reg \$1136  = 1'h0;
+  reg \$1137 ;
+  reg \$1138  = 1'h0;
+  reg \$1139 ;
   wire \$114 ;
+  reg \$1140  = 1'h0;
+  reg \$1141 ;
+  reg \$1142  = 1'h0;
+  reg \$1143 ;
+  reg \$1144  = 1'h0;
+  reg \$1145 ;
+  reg \$1146  = 1'h0;
+  reg \$1147 ;
+  reg \$1148  = 1'h0;
+  reg \$1149 ;
   wire \$115 ;
+  reg \$1150  = 1'h0;
+  reg \$1151 ;
+  reg \$1152  = 1'h0;
+  reg \$1153 ;
+  reg \$1154  = 1'h0;
+  reg \$1155 ;
+  reg \$1156  = 1'h0;
+  reg \$1157 ;
+  reg \$1158  = 1'h0;
+  reg \$1159 ;
   wire \$116 ;
+  reg \$1160  = 1'h0;
+  reg \$1161 ;
+  reg \$1162  = 1'h0;
+  reg \$1163 ;
+  reg \$1164  = 1'h0;
+  reg \$1165 ;
+  reg \$1166  = 1'h0;
+  reg \$1167 ;
+  reg \$1168  = 1'h0;
+  reg \$1169 ;
   wire \$117 ;
+  reg \$1170  = 1'h0;
+  reg \$1171 ;
+  reg \$1172  = 1'h0;
+  reg \$1173 ;
+  reg \$1174  = 1'h0;
+  reg \$1175 ;
+  reg \$1176  = 1'h0;
+  reg \$1177 ;
+  reg \$1178  = 1'h0;
+  reg \$1179 ;
   wire \$118 ;
+  reg \$1180  = 1'h0;
+  reg \$1181 ;
+  reg \$1182  = 1'h0;
+  reg \$1183 ;
+  reg \$1184  = 1'h0;
+  reg \$1185 ;
+  reg \$1186  = 1'h0;
+  reg \$1187 ;
+  reg \$1188  = 1'h0;
+  reg \$1189 ;
   wire \$119 ;
+  reg \$1190  = 1'h0;
+  reg \$1191 ;
+  reg \$1192  = 1'h0;
+  reg \$1193 ;
+  reg \$1194  = 1'h0;
+  reg \$1195 ;
+  reg \$1196  = 1'h0;
+  reg \$1197 ;
+  reg \$1198  = 1'h0;
+  reg \$1199 ;
   wire \$12 ;
   wire \$120 ;
+  reg \$1200  = 1'h0;
+  reg \$1201 ;
+  reg \$1202  = 1'h0;
+  reg \$1203 ;
+  reg \$1204  = 1'h0;
+  reg \$1205 ;
+  reg \$1206  = 1'h0;
+  reg \$1207 ;
+  reg \$1208  = 1'h0;
+  reg \$1209 ;
   wire \$121 ;
+  reg \$1210  = 1'h0;
+  reg \$1211 ;
+  reg \$1212  = 1'h0;
+  reg \$1213 ;
+  reg \$1214  = 1'h0;
+  reg \$1215 ;
+  reg \$1216  = 1'h0;
+  reg \$1217 ;
+  reg \$1218  = 1'h0;
+  reg [6:0] \$1219 ;
   wire \$122 ;
+  reg [6:0] \$1220  = 7'h00;
+  reg [6:0] \$1221 ;
+  reg [6:0] \$1222  = 7'h00;
+  reg [6:0] \$1223 ;
+  reg [6:0] \$1224  = 7'h00;
+  reg [6:0] \$1225 ;
+  reg [6:0] \$1226  = 7'h00;
+  reg [6:0] \$1227 ;
+  reg [6:0] \$1228  = 7'h00;
+  reg [6:0] \$1229 ;
   wire \$123 ;
+  reg [6:0] \$1230  = 7'h00;
+  reg [6:0] \$1231 ;
+  reg [6:0] \$1232  = 7'h00;
+  reg [6:0] \$1233 ;
+  reg [6:0] \$1234  = 7'h00;
+  reg [6:0] \$1235 ;
+  reg [6:0] \$1236  = 7'h00;
+  reg [6:0] \$1237 ;
+  reg [6:0] \$1238  = 7'h00;
+  reg [6:0] \$1239 ;
   wire \$124 ;
+  reg [6:0] \$1240  = 7'h00;
+  reg [6:0] \$1241 ;
+  reg [6:0] \$1242  = 7'h00;
+  reg [6:0] \$1243 ;
+  reg [6:0] \$1244  = 7'h00;
+  reg [6:0] \$1245 ;
+  reg [6:0] \$1246  = 7'h00;
+  reg [6:0] \$1247 ;
+  reg [6:0] \$1248  = 7'h00;
+  reg [6:0] \$1249 ;
   wire \$125 ;
+  reg [6:0] \$1250  = 7'h00;
+  reg [6:0] \$1251 ;
+  reg [6:0] \$1252  = 7'h00;
+  reg [6:0] \$1253 ;
+  reg [6:0] \$1254  = 7'h00;
+  reg [6:0] \$1255 ;
+  reg [6:0] \$1256  = 7'h00;
+  reg [6:0] \$1257 ;
+  reg [6:0] \$1258  = 7'h00;
+  reg [6:0] \$1259 ;
   wire \$126 ;
+  reg [6:0] \$1260  = 7'h00;
+  reg [6:0] \$1261 ;
+  reg [6:0] \$1262  = 7'h00;
+  reg [6:0] \$1263 ;
+  reg [6:0] \$1264  = 7'h00;
+  reg [6:0] \$1265 ;
+  reg [6:0] \$1266  = 7'h00;
+  reg [6:0] \$1267 ;
+  reg [6:0] \$1268  = 7'h00;
+  reg [6:0] \$1269 ;
   wire \$127 ;
+  reg [6:0] \$1270  = 7'h00;
+  reg [6:0] \$1271 ;
+  reg [6:0] \$1272  = 7'h00;
+  reg [6:0] \$1273 ;
+  reg [6:0] \$1274  = 7'h00;
+  reg [6:0] \$1275 ;
+  reg [6:0] \$1276  = 7'h00;
+  reg [6:0] \$1277 ;
+  reg [6:0] \$1278  = 7'h00;
+  reg [6:0] \$1279 ;
   wire \$128 ;
+  reg [6:0] \$1280  = 7'h00;
+  reg [6:0] \$1281 ;
+  reg [6:0] \$1282  = 7'h00;
+  reg [6:0] \$1283 ;
+  reg [6:0] \$1284  = 7'h00;
+  reg [6:0] \$1285 ;
+  reg [6:0] \$1286  = 7'h00;
+  reg [6:0] \$1287 ;
+  reg [6:0] \$1288  = 7'h00;
+  reg [6:0] \$1289 ;
   wire \$129 ;
+  reg [6:0] \$1290  = 7'h00;
+  reg [6:0] \$1291 ;
+  reg [6:0] \$1292  = 7'h00;
+  reg [6:0] \$1293 ;
+  reg [6:0] \$1294  = 7'h00;
+  reg [6:0] \$1295 ;
+  reg [6:0] \$1296  = 7'h00;
+  reg [6:0] \$1297 ;
+  reg [6:0] \$1298  = 7'h00;
+  reg [6:0] \$1299 ;
   wire \$13 ;
   wire \$130 ;
+  reg [6:0] \$1300  = 7'h00;
+  reg [6:0] \$1301 ;
+  reg [6:0] \$1302  = 7'h00;
+  reg [6:0] \$1303 ;
+  reg [6:0] \$1304  = 7'h00;
+  reg [6:0] \$1305 ;
+  reg [6:0] \$1306  = 7'h00;
+  reg [6:0] \$1307 ;
+  reg [6:0] \$1308  = 7'h00;
+  reg [6:0] \$1309 ;
   wire \$131 ;
+  reg [6:0] \$1310  = 7'h00;
+  reg [6:0] \$1311 ;
+  reg [6:0] \$1312  = 7'h00;
+  reg [6:0] \$1313 ;
+  reg [6:0] \$1314  = 7'h00;
+  reg [6:0] \$1315 ;
+  reg [6:0] \$1316  = 7'h00;
+  reg [6:0] \$1317 ;
+  reg [6:0] \$1318  = 7'h00;
+  reg [6:0] \$1319 ;
   wire \$132 ;
+  reg [6:0] \$1320  = 7'h00;
+  reg [6:0] \$1321 ;
+  reg [6:0] \$1322  = 7'h00;
+  reg [6:0] \$1323 ;
+  reg [6:0] \$1324  = 7'h00;
+  reg [6:0] \$1325 ;
+  reg [6:0] \$1326  = 7'h00;
+  reg [6:0] \$1327 ;
+  reg [6:0] \$1328  = 7'h00;
+  reg [6:0] \$1329 ;
   wire \$133 ;
+  reg [6:0] \$1330  = 7'h00;
+  reg [6:0] \$1331 ;
+  reg [6:0] \$1332  = 7'h00;
+  reg [6:0] \$1333 ;
+  reg [6:0] \$1334  = 7'h00;
+  reg [6:0] \$1335 ;
+  reg [6:0] \$1336  = 7'h00;
+  reg [6:0] \$1337 ;
+  reg [6:0] \$1338  = 7'h00;
+  reg [6:0] \$1339 ;
   wire \$134 ;
+  reg [6:0] \$1340  = 7'h00;
+  reg [6:0] \$1341 ;
+  reg [6:0] \$1342  = 7'h00;
+  reg [6:0] \$1343 ;
+  reg [6:0] \$1344  = 7'h00;
+  reg [6:0] \$1345 ;
+  reg [6:0] \$1346  = 7'h00;
   wire \$135 ;
   wire \$136 ;
   wire \$137 ;
@@ -11976,591 +12543,756 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire \$320 ;
   wire \$321 ;
   wire \$322 ;
-  wire \$323 ;
-  wire \$324 ;
-  wire \$325 ;
-  wire \$326 ;
-  wire \$327 ;
-  wire \$328 ;
-  wire \$329 ;
+  wire [1:0] \$323 ;
+  wire [1:0] \$324 ;
+  wire [2:0] \$325 ;
+  wire [1:0] \$326 ;
+  wire [2:0] \$327 ;
+  wire [3:0] \$328 ;
+  reg [2:0] \$329 ;
   wire \$33 ;
-  wire \$330 ;
+  wire [6:0] \$330 ;
   wire \$331 ;
   wire \$332 ;
-  wire \$333 ;
-  wire \$334 ;
-  wire \$335 ;
-  wire \$336 ;
-  wire \$337 ;
-  wire \$338 ;
-  wire \$339 ;
+  wire [1:0] \$333 ;
+  wire [1:0] \$334 ;
+  wire [2:0] \$335 ;
+  wire [1:0] \$336 ;
+  wire [2:0] \$337 ;
+  wire [3:0] \$338 ;
+  reg [2:0] \$339 ;
   wire \$34 ;
-  wire \$340 ;
+  wire [6:0] \$340 ;
   wire \$341 ;
   wire \$342 ;
-  wire \$343 ;
-  wire \$344 ;
-  wire \$345 ;
-  wire \$346 ;
-  wire \$347 ;
-  wire \$348 ;
-  wire \$349 ;
+  wire [1:0] \$343 ;
+  wire [1:0] \$344 ;
+  wire [2:0] \$345 ;
+  wire [1:0] \$346 ;
+  wire [2:0] \$347 ;
+  wire [3:0] \$348 ;
+  reg [2:0] \$349 ;
   wire \$35 ;
-  wire \$350 ;
+  wire [6:0] \$350 ;
   wire \$351 ;
   wire \$352 ;
-  wire \$353 ;
-  wire \$354 ;
-  wire \$355 ;
-  wire \$356 ;
-  wire \$357 ;
-  wire \$358 ;
-  wire \$359 ;
+  wire [1:0] \$353 ;
+  wire [1:0] \$354 ;
+  wire [2:0] \$355 ;
+  wire [1:0] \$356 ;
+  wire [2:0] \$357 ;
+  wire [3:0] \$358 ;
+  reg [2:0] \$359 ;
   wire \$36 ;
-  wire \$360 ;
+  wire [6:0] \$360 ;
   wire \$361 ;
   wire \$362 ;
-  wire \$363 ;
-  wire \$364 ;
-  wire \$365 ;
-  wire \$366 ;
-  wire \$367 ;
-  wire \$368 ;
-  wire \$369 ;
+  wire [1:0] \$363 ;
+  wire [1:0] \$364 ;
+  wire [2:0] \$365 ;
+  wire [1:0] \$366 ;
+  wire [2:0] \$367 ;
+  wire [3:0] \$368 ;
+  reg [2:0] \$369 ;
   wire \$37 ;
-  wire \$370 ;
+  wire [6:0] \$370 ;
   wire \$371 ;
   wire \$372 ;
-  wire \$373 ;
-  wire \$374 ;
-  wire \$375 ;
-  wire \$376 ;
-  wire \$377 ;
-  wire \$378 ;
-  wire \$379 ;
+  wire [1:0] \$373 ;
+  wire [1:0] \$374 ;
+  wire [2:0] \$375 ;
+  wire [1:0] \$376 ;
+  wire [2:0] \$377 ;
+  wire [3:0] \$378 ;
+  reg [2:0] \$379 ;
   wire \$38 ;
-  wire \$380 ;
+  wire [6:0] \$380 ;
   wire \$381 ;
   wire \$382 ;
-  wire \$383 ;
-  wire \$384 ;
-  wire \$385 ;
-  wire \$386 ;
-  wire \$387 ;
-  wire \$388 ;
-  wire \$389 ;
+  wire [1:0] \$383 ;
+  wire [1:0] \$384 ;
+  wire [2:0] \$385 ;
+  wire [1:0] \$386 ;
+  wire [2:0] \$387 ;
+  wire [3:0] \$388 ;
+  reg [2:0] \$389 ;
   wire \$39 ;
-  wire \$390 ;
+  wire [6:0] \$390 ;
   wire \$391 ;
   wire \$392 ;
-  wire \$393 ;
-  wire \$394 ;
-  wire \$395 ;
-  wire \$396 ;
-  wire \$397 ;
-  wire \$398 ;
-  wire \$399 ;
+  wire [1:0] \$393 ;
+  wire [1:0] \$394 ;
+  wire [2:0] \$395 ;
+  wire [1:0] \$396 ;
+  wire [2:0] \$397 ;
+  wire [3:0] \$398 ;
+  reg [2:0] \$399 ;
   wire \$4 ;
   wire \$40 ;
-  wire \$400 ;
+  wire [6:0] \$400 ;
   wire \$401 ;
   wire \$402 ;
-  wire \$403 ;
-  wire \$404 ;
-  wire \$405 ;
-  wire \$406 ;
-  wire \$407 ;
-  wire \$408 ;
-  wire \$409 ;
+  wire [1:0] \$403 ;
+  wire [1:0] \$404 ;
+  wire [2:0] \$405 ;
+  wire [1:0] \$406 ;
+  wire [2:0] \$407 ;
+  wire [3:0] \$408 ;
+  reg [2:0] \$409 ;
   wire \$41 ;
-  wire \$410 ;
+  wire [6:0] \$410 ;
   wire \$411 ;
   wire \$412 ;
-  wire \$413 ;
-  wire \$414 ;
-  wire \$415 ;
-  wire \$416 ;
-  wire \$417 ;
-  wire \$418 ;
-  wire \$419 ;
+  wire [1:0] \$413 ;
+  wire [1:0] \$414 ;
+  wire [2:0] \$415 ;
+  wire [1:0] \$416 ;
+  wire [2:0] \$417 ;
+  wire [3:0] \$418 ;
+  reg [2:0] \$419 ;
   wire \$42 ;
-  wire \$420 ;
+  wire [6:0] \$420 ;
   wire \$421 ;
   wire \$422 ;
-  wire \$423 ;
-  wire \$424 ;
-  wire \$425 ;
-  wire \$426 ;
-  wire \$427 ;
-  wire \$428 ;
-  wire \$429 ;
+  wire [1:0] \$423 ;
+  wire [1:0] \$424 ;
+  wire [2:0] \$425 ;
+  wire [1:0] \$426 ;
+  wire [2:0] \$427 ;
+  wire [3:0] \$428 ;
+  reg [2:0] \$429 ;
   wire \$43 ;
-  wire \$430 ;
+  wire [6:0] \$430 ;
   wire \$431 ;
   wire \$432 ;
-  wire \$433 ;
-  wire \$434 ;
-  wire \$435 ;
-  wire \$436 ;
-  wire \$437 ;
-  wire \$438 ;
-  wire \$439 ;
+  wire [1:0] \$433 ;
+  wire [1:0] \$434 ;
+  wire [2:0] \$435 ;
+  wire [1:0] \$436 ;
+  wire [2:0] \$437 ;
+  wire [3:0] \$438 ;
+  reg [2:0] \$439 ;
   wire \$44 ;
-  wire \$440 ;
+  wire [6:0] \$440 ;
   wire \$441 ;
   wire \$442 ;
-  wire \$443 ;
-  wire \$444 ;
-  wire \$445 ;
-  wire \$446 ;
-  wire \$447 ;
-  wire \$448 ;
-  reg [63:0] \$449 ;
+  wire [1:0] \$443 ;
+  wire [1:0] \$444 ;
+  wire [2:0] \$445 ;
+  wire [1:0] \$446 ;
+  wire [2:0] \$447 ;
+  wire [3:0] \$448 ;
+  reg [2:0] \$449 ;
   wire \$45 ;
-  reg [63:0] \$450 ;
-  reg \$451 ;
-  reg \$452  = 1'h0;
-  reg \$453 ;
-  reg \$454  = 1'h0;
-  reg \$455 ;
-  reg \$456  = 1'h0;
-  reg \$457 ;
-  reg \$458  = 1'h0;
-  reg \$459 ;
+  wire [6:0] \$450 ;
+  wire \$451 ;
+  wire \$452 ;
+  wire [1:0] \$453 ;
+  wire [1:0] \$454 ;
+  wire [2:0] \$455 ;
+  wire [1:0] \$456 ;
+  wire [2:0] \$457 ;
+  wire [3:0] \$458 ;
+  reg [2:0] \$459 ;
   wire \$46 ;
-  reg \$460  = 1'h0;
-  reg \$461 ;
-  reg \$462  = 1'h0;
-  reg \$463 ;
-  reg \$464  = 1'h0;
-  reg \$465 ;
-  reg \$466  = 1'h0;
-  reg \$467 ;
-  reg \$468  = 1'h0;
-  reg \$469 ;
+  wire [6:0] \$460 ;
+  wire \$461 ;
+  wire \$462 ;
+  wire [1:0] \$463 ;
+  wire [1:0] \$464 ;
+  wire [2:0] \$465 ;
+  wire [1:0] \$466 ;
+  wire [2:0] \$467 ;
+  wire [3:0] \$468 ;
+  reg [2:0] \$469 ;
   wire \$47 ;
-  reg \$470  = 1'h0;
-  reg \$471 ;
-  reg \$472  = 1'h0;
-  reg \$473 ;
-  reg \$474  = 1'h0;
-  reg \$475 ;
-  reg \$476  = 1'h0;
-  reg \$477 ;
-  reg \$478  = 1'h0;
-  reg \$479 ;
+  wire [6:0] \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire [1:0] \$473 ;
+  wire [1:0] \$474 ;
+  wire [2:0] \$475 ;
+  wire [1:0] \$476 ;
+  wire [2:0] \$477 ;
+  wire [3:0] \$478 ;
+  reg [2:0] \$479 ;
   wire \$48 ;
-  reg \$480  = 1'h0;
-  reg \$481 ;
-  reg \$482  = 1'h0;
-  reg \$483 ;
-  reg \$484  = 1'h0;
-  reg \$485 ;
-  reg \$486  = 1'h0;
-  reg \$487 ;
-  reg \$488  = 1'h0;
-  reg \$489 ;
+  wire [6:0] \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  wire [1:0] \$483 ;
+  wire [1:0] \$484 ;
+  wire [2:0] \$485 ;
+  wire [1:0] \$486 ;
+  wire [2:0] \$487 ;
+  wire [3:0] \$488 ;
+  reg [2:0] \$489 ;
   wire \$49 ;
-  reg \$490  = 1'h0;
-  reg \$491 ;
-  reg \$492  = 1'h0;
-  reg \$493 ;
-  reg \$494  = 1'h0;
-  reg \$495 ;
-  reg \$496  = 1'h0;
-  reg \$497 ;
-  reg \$498  = 1'h0;
-  reg \$499 ;
+  wire [6:0] \$490 ;
+  wire \$491 ;
+  wire \$492 ;
+  wire [1:0] \$493 ;
+  wire [1:0] \$494 ;
+  wire [2:0] \$495 ;
+  wire [1:0] \$496 ;
+  wire [2:0] \$497 ;
+  wire [3:0] \$498 ;
+  reg [2:0] \$499 ;
   wire \$5 ;
   wire \$50 ;
-  reg \$500  = 1'h0;
-  reg \$501 ;
-  reg \$502  = 1'h0;
-  reg \$503 ;
-  reg \$504  = 1'h0;
-  reg \$505 ;
-  reg \$506  = 1'h0;
-  reg \$507 ;
-  reg \$508  = 1'h0;
-  reg \$509 ;
+  wire [6:0] \$500 ;
+  wire \$501 ;
+  wire \$502 ;
+  wire [1:0] \$503 ;
+  wire [1:0] \$504 ;
+  wire [2:0] \$505 ;
+  wire [1:0] \$506 ;
+  wire [2:0] \$507 ;
+  wire [3:0] \$508 ;
+  reg [2:0] \$509 ;
   wire \$51 ;
-  reg \$510  = 1'h0;
-  reg \$511 ;
-  reg \$512  = 1'h0;
-  reg \$513 ;
-  reg \$514  = 1'h0;
-  reg \$515 ;
-  reg \$516  = 1'h0;
-  reg \$517 ;
-  reg \$518  = 1'h0;
-  reg \$519 ;
+  wire [6:0] \$510 ;
+  wire \$511 ;
+  wire \$512 ;
+  wire [1:0] \$513 ;
+  wire [1:0] \$514 ;
+  wire [2:0] \$515 ;
+  wire [1:0] \$516 ;
+  wire [2:0] \$517 ;
+  wire [3:0] \$518 ;
+  reg [2:0] \$519 ;
   wire \$52 ;
-  reg \$520  = 1'h0;
-  reg \$521 ;
-  reg \$522  = 1'h0;
-  reg \$523 ;
-  reg \$524  = 1'h0;
-  reg \$525 ;
-  reg \$526  = 1'h0;
-  reg \$527 ;
-  reg \$528  = 1'h0;
-  reg \$529 ;
+  wire [6:0] \$520 ;
+  wire \$521 ;
+  wire \$522 ;
+  wire [1:0] \$523 ;
+  wire [1:0] \$524 ;
+  wire [2:0] \$525 ;
+  wire [1:0] \$526 ;
+  wire [2:0] \$527 ;
+  wire [3:0] \$528 ;
+  reg [2:0] \$529 ;
   wire \$53 ;
-  reg \$530  = 1'h0;
-  reg \$531 ;
-  reg \$532  = 1'h0;
-  reg \$533 ;
-  reg \$534  = 1'h0;
-  reg \$535 ;
-  reg \$536  = 1'h0;
-  reg \$537 ;
-  reg \$538  = 1'h0;
-  reg \$539 ;
+  wire [6:0] \$530 ;
+  wire \$531 ;
+  wire \$532 ;
+  wire [1:0] \$533 ;
+  wire [1:0] \$534 ;
+  wire [2:0] \$535 ;
+  wire [1:0] \$536 ;
+  wire [2:0] \$537 ;
+  wire [3:0] \$538 ;
+  reg [2:0] \$539 ;
   wire \$54 ;
-  reg \$540  = 1'h0;
-  reg \$541 ;
-  reg \$542  = 1'h0;
-  reg \$543 ;
-  reg \$544  = 1'h0;
-  reg \$545 ;
-  reg \$546  = 1'h0;
-  reg \$547 ;
-  reg \$548  = 1'h0;
-  reg \$549 ;
+  wire [6:0] \$540 ;
+  wire \$541 ;
+  wire \$542 ;
+  wire [1:0] \$543 ;
+  wire [1:0] \$544 ;
+  wire [2:0] \$545 ;
+  wire [1:0] \$546 ;
+  wire [2:0] \$547 ;
+  wire [3:0] \$548 ;
+  reg [2:0] \$549 ;
   wire \$55 ;
-  reg \$550  = 1'h0;
-  reg \$551 ;
-  reg \$552  = 1'h0;
-  reg \$553 ;
-  reg \$554  = 1'h0;
-  reg \$555 ;
-  reg \$556  = 1'h0;
-  reg \$557 ;
-  reg \$558  = 1'h0;
-  reg \$559 ;
+  wire [6:0] \$550 ;
+  wire \$551 ;
+  wire \$552 ;
+  wire [1:0] \$553 ;
+  wire [1:0] \$554 ;
+  wire [2:0] \$555 ;
+  wire [1:0] \$556 ;
+  wire [2:0] \$557 ;
+  wire [3:0] \$558 ;
+  reg [2:0] \$559 ;
   wire \$56 ;
-  reg \$560  = 1'h0;
-  reg \$561 ;
-  reg \$562  = 1'h0;
-  reg \$563 ;
-  reg \$564  = 1'h0;
-  reg \$565 ;
-  reg \$566  = 1'h0;
-  reg \$567 ;
-  reg \$568  = 1'h0;
-  reg \$569 ;
+  wire [6:0] \$560 ;
+  wire \$561 ;
+  wire \$562 ;
+  wire [1:0] \$563 ;
+  wire [1:0] \$564 ;
+  wire [2:0] \$565 ;
+  wire [1:0] \$566 ;
+  wire [2:0] \$567 ;
+  wire [3:0] \$568 ;
+  reg [2:0] \$569 ;
   wire \$57 ;
-  reg \$570  = 1'h0;
-  reg \$571 ;
-  reg \$572  = 1'h0;
-  reg \$573 ;
-  reg \$574  = 1'h0;
-  reg \$575 ;
-  reg \$576  = 1'h0;
-  reg \$577 ;
-  reg \$578  = 1'h0;
-  reg \$579 ;
+  wire [6:0] \$570 ;
+  wire \$571 ;
+  wire \$572 ;
+  wire [1:0] \$573 ;
+  wire [1:0] \$574 ;
+  wire [2:0] \$575 ;
+  wire [1:0] \$576 ;
+  wire [2:0] \$577 ;
+  wire [3:0] \$578 ;
+  reg [2:0] \$579 ;
   wire \$58 ;
-  reg \$580  = 1'h0;
-  reg \$581 ;
-  reg \$582  = 1'h0;
-  reg \$583 ;
-  reg \$584  = 1'h0;
-  reg \$585 ;
-  reg \$586  = 1'h0;
-  reg \$587 ;
-  reg \$588  = 1'h0;
-  reg \$589 ;
+  wire [6:0] \$580 ;
+  wire \$581 ;
+  wire \$582 ;
+  wire [1:0] \$583 ;
+  wire [1:0] \$584 ;
+  wire [2:0] \$585 ;
+  wire [1:0] \$586 ;
+  wire [2:0] \$587 ;
+  wire [3:0] \$588 ;
+  reg [2:0] \$589 ;
   wire \$59 ;
-  reg \$590  = 1'h0;
-  reg \$591 ;
-  reg \$592  = 1'h0;
-  reg \$593 ;
-  reg \$594  = 1'h0;
-  reg \$595 ;
-  reg \$596  = 1'h0;
-  reg \$597 ;
-  reg \$598  = 1'h0;
-  reg \$599 ;
+  wire [6:0] \$590 ;
+  wire \$591 ;
+  wire \$592 ;
+  wire [1:0] \$593 ;
+  wire [1:0] \$594 ;
+  wire [2:0] \$595 ;
+  wire [1:0] \$596 ;
+  wire [2:0] \$597 ;
+  wire [3:0] \$598 ;
+  reg [2:0] \$599 ;
   wire \$6 ;
   wire \$60 ;
-  reg \$600  = 1'h0;
-  reg \$601 ;
-  reg \$602  = 1'h0;
-  reg \$603 ;
-  reg \$604  = 1'h0;
-  reg \$605 ;
-  reg \$606  = 1'h0;
-  reg \$607 ;
-  reg \$608  = 1'h0;
-  reg \$609 ;
+  wire [6:0] \$600 ;
+  wire \$601 ;
+  wire \$602 ;
+  wire [1:0] \$603 ;
+  wire [1:0] \$604 ;
+  wire [2:0] \$605 ;
+  wire [1:0] \$606 ;
+  wire [2:0] \$607 ;
+  wire [3:0] \$608 ;
+  reg [2:0] \$609 ;
   wire \$61 ;
-  reg \$610  = 1'h0;
-  reg \$611 ;
-  reg \$612  = 1'h0;
-  reg \$613 ;
-  reg \$614  = 1'h0;
-  reg \$615 ;
-  reg \$616  = 1'h0;
-  reg \$617 ;
-  reg \$618  = 1'h0;
-  reg \$619 ;
+  wire [6:0] \$610 ;
+  wire \$611 ;
+  wire \$612 ;
+  wire [1:0] \$613 ;
+  wire [1:0] \$614 ;
+  wire [2:0] \$615 ;
+  wire [1:0] \$616 ;
+  wire [2:0] \$617 ;
+  wire [3:0] \$618 ;
+  reg [2:0] \$619 ;
   wire \$62 ;
-  reg \$620  = 1'h0;
-  reg \$621 ;
-  reg \$622  = 1'h0;
-  reg \$623 ;
-  reg \$624  = 1'h0;
-  reg \$625 ;
-  reg \$626  = 1'h0;
-  reg \$627 ;
-  reg \$628  = 1'h0;
-  reg \$629 ;
+  wire [6:0] \$620 ;
+  wire \$621 ;
+  wire \$622 ;
+  wire [1:0] \$623 ;
+  wire [1:0] \$624 ;
+  wire [2:0] \$625 ;
+  wire [1:0] \$626 ;
+  wire [2:0] \$627 ;
+  wire [3:0] \$628 ;
+  reg [2:0] \$629 ;
   wire \$63 ;
-  reg \$630  = 1'h0;
-  reg \$631 ;
-  reg \$632  = 1'h0;
-  reg \$633 ;
-  reg \$634  = 1'h0;
-  reg \$635 ;
-  reg \$636  = 1'h0;
-  reg \$637 ;
-  reg \$638  = 1'h0;
-  reg \$639 ;
+  wire [6:0] \$630 ;
+  wire \$631 ;
+  wire \$632 ;
+  wire [1:0] \$633 ;
+  wire [1:0] \$634 ;
+  wire [2:0] \$635 ;
+  wire [1:0] \$636 ;
+  wire [2:0] \$637 ;
+  wire [3:0] \$638 ;
+  reg [2:0] \$639 ;
   wire \$64 ;
-  reg \$640  = 1'h0;
-  reg \$641 ;
-  reg \$642  = 1'h0;
-  reg \$643 ;
-  reg \$644  = 1'h0;
-  reg \$645 ;
-  reg \$646  = 1'h0;
-  reg \$647 ;
-  reg \$648  = 1'h0;
-  reg \$649 ;
+  wire [6:0] \$640 ;
+  wire \$641 ;
+  wire \$642 ;
+  wire [1:0] \$643 ;
+  wire [1:0] \$644 ;
+  wire [2:0] \$645 ;
+  wire [1:0] \$646 ;
+  wire [2:0] \$647 ;
+  wire [3:0] \$648 ;
+  reg [2:0] \$649 ;
   wire \$65 ;
-  reg \$650  = 1'h0;
-  reg \$651 ;
-  reg \$652  = 1'h0;
-  reg \$653 ;
-  reg \$654  = 1'h0;
-  reg \$655 ;
-  reg \$656  = 1'h0;
-  reg \$657 ;
-  reg \$658  = 1'h0;
-  reg \$659 ;
+  wire [6:0] \$650 ;
+  wire \$651 ;
+  wire \$652 ;
+  wire [1:0] \$653 ;
+  wire [1:0] \$654 ;
+  wire [2:0] \$655 ;
+  wire [1:0] \$656 ;
+  wire [2:0] \$657 ;
+  wire [3:0] \$658 ;
+  reg [2:0] \$659 ;
   wire \$66 ;
-  reg \$660  = 1'h0;
-  reg \$661 ;
-  reg \$662  = 1'h0;
-  reg \$663 ;
-  reg \$664  = 1'h0;
-  reg \$665 ;
-  reg \$666  = 1'h0;
-  reg \$667 ;
-  reg \$668  = 1'h0;
-  reg \$669 ;
+  wire [6:0] \$660 ;
+  wire \$661 ;
+  wire \$662 ;
+  wire [1:0] \$663 ;
+  wire [1:0] \$664 ;
+  wire [2:0] \$665 ;
+  wire [1:0] \$666 ;
+  wire [2:0] \$667 ;
+  wire [3:0] \$668 ;
+  reg [2:0] \$669 ;
   wire \$67 ;
-  reg \$670  = 1'h0;
-  reg \$671 ;
-  reg \$672  = 1'h0;
-  reg \$673 ;
-  reg \$674  = 1'h0;
-  reg \$675 ;
-  reg \$676  = 1'h0;
-  reg \$677 ;
-  reg \$678  = 1'h0;
-  reg \$679 ;
+  wire [6:0] \$670 ;
+  wire \$671 ;
+  wire \$672 ;
+  wire [1:0] \$673 ;
+  wire [1:0] \$674 ;
+  wire [2:0] \$675 ;
+  wire [1:0] \$676 ;
+  wire [2:0] \$677 ;
+  wire [3:0] \$678 ;
+  reg [2:0] \$679 ;
   wire \$68 ;
-  reg \$680  = 1'h0;
-  reg \$681 ;
-  reg \$682  = 1'h0;
-  reg \$683 ;
-  reg \$684  = 1'h0;
-  reg \$685 ;
-  reg \$686  = 1'h0;
-  reg \$687 ;
-  reg \$688  = 1'h0;
-  reg \$689 ;
+  wire [6:0] \$680 ;
+  wire \$681 ;
+  wire \$682 ;
+  wire [1:0] \$683 ;
+  wire [1:0] \$684 ;
+  wire [2:0] \$685 ;
+  wire [1:0] \$686 ;
+  wire [2:0] \$687 ;
+  wire [3:0] \$688 ;
+  reg [2:0] \$689 ;
   wire \$69 ;
-  reg \$690  = 1'h0;
-  reg \$691 ;
-  reg \$692  = 1'h0;
-  reg \$693 ;
-  reg \$694  = 1'h0;
-  reg \$695 ;
-  reg \$696  = 1'h0;
-  reg \$697 ;
-  reg \$698  = 1'h0;
-  reg \$699 ;
+  wire [6:0] \$690 ;
+  wire \$691 ;
+  wire \$692 ;
+  wire [1:0] \$693 ;
+  wire [1:0] \$694 ;
+  wire [2:0] \$695 ;
+  wire [1:0] \$696 ;
+  wire [2:0] \$697 ;
+  wire [3:0] \$698 ;
+  reg [2:0] \$699 ;
   wire \$7 ;
   wire \$70 ;
-  reg \$700  = 1'h0;
-  reg \$701 ;
-  reg \$702  = 1'h0;
-  reg \$703 ;
-  reg \$704  = 1'h0;
-  reg \$705 ;
-  reg \$706  = 1'h0;
-  reg [6:0] \$707 ;
-  reg [6:0] \$708  = 7'h00;
-  reg [6:0] \$709 ;
+  wire [6:0] \$700 ;
+  wire \$701 ;
+  wire \$702 ;
+  wire [1:0] \$703 ;
+  wire [1:0] \$704 ;
+  wire [2:0] \$705 ;
+  wire [1:0] \$706 ;
+  wire [2:0] \$707 ;
+  wire [3:0] \$708 ;
+  reg [2:0] \$709 ;
   wire \$71 ;
-  reg [6:0] \$710  = 7'h00;
-  reg [6:0] \$711 ;
-  reg [6:0] \$712  = 7'h00;
-  reg [6:0] \$713 ;
-  reg [6:0] \$714  = 7'h00;
-  reg [6:0] \$715 ;
-  reg [6:0] \$716  = 7'h00;
-  reg [6:0] \$717 ;
-  reg [6:0] \$718  = 7'h00;
-  reg [6:0] \$719 ;
+  wire [6:0] \$710 ;
+  wire \$711 ;
+  wire \$712 ;
+  wire [1:0] \$713 ;
+  wire [1:0] \$714 ;
+  wire [2:0] \$715 ;
+  wire [1:0] \$716 ;
+  wire [2:0] \$717 ;
+  wire [3:0] \$718 ;
+  reg [2:0] \$719 ;
   wire \$72 ;
-  reg [6:0] \$720  = 7'h00;
-  reg [6:0] \$721 ;
-  reg [6:0] \$722  = 7'h00;
-  reg [6:0] \$723 ;
-  reg [6:0] \$724  = 7'h00;
-  reg [6:0] \$725 ;
-  reg [6:0] \$726  = 7'h00;
-  reg [6:0] \$727 ;
-  reg [6:0] \$728  = 7'h00;
-  reg [6:0] \$729 ;
+  wire [6:0] \$720 ;
+  wire \$721 ;
+  wire \$722 ;
+  wire [1:0] \$723 ;
+  wire [1:0] \$724 ;
+  wire [2:0] \$725 ;
+  wire [1:0] \$726 ;
+  wire [2:0] \$727 ;
+  wire [3:0] \$728 ;
+  reg [2:0] \$729 ;
   wire \$73 ;
-  reg [6:0] \$730  = 7'h00;
-  reg [6:0] \$731 ;
-  reg [6:0] \$732  = 7'h00;
-  reg [6:0] \$733 ;
-  reg [6:0] \$734  = 7'h00;
-  reg [6:0] \$735 ;
-  reg [6:0] \$736  = 7'h00;
-  reg [6:0] \$737 ;
-  reg [6:0] \$738  = 7'h00;
-  reg [6:0] \$739 ;
+  wire [6:0] \$730 ;
+  wire \$731 ;
+  wire \$732 ;
+  wire [1:0] \$733 ;
+  wire [1:0] \$734 ;
+  wire [2:0] \$735 ;
+  wire [1:0] \$736 ;
+  wire [2:0] \$737 ;
+  wire [3:0] \$738 ;
+  reg [2:0] \$739 ;
   wire \$74 ;
-  reg [6:0] \$740  = 7'h00;
-  reg [6:0] \$741 ;
-  reg [6:0] \$742  = 7'h00;
-  reg [6:0] \$743 ;
-  reg [6:0] \$744  = 7'h00;
-  reg [6:0] \$745 ;
-  reg [6:0] \$746  = 7'h00;
-  reg [6:0] \$747 ;
-  reg [6:0] \$748  = 7'h00;
-  reg [6:0] \$749 ;
+  wire [6:0] \$740 ;
+  wire \$741 ;
+  wire \$742 ;
+  wire [1:0] \$743 ;
+  wire [1:0] \$744 ;
+  wire [2:0] \$745 ;
+  wire [1:0] \$746 ;
+  wire [2:0] \$747 ;
+  wire [3:0] \$748 ;
+  reg [2:0] \$749 ;
   wire \$75 ;
-  reg [6:0] \$750  = 7'h00;
-  reg [6:0] \$751 ;
-  reg [6:0] \$752  = 7'h00;
-  reg [6:0] \$753 ;
-  reg [6:0] \$754  = 7'h00;
-  reg [6:0] \$755 ;
-  reg [6:0] \$756  = 7'h00;
-  reg [6:0] \$757 ;
-  reg [6:0] \$758  = 7'h00;
-  reg [6:0] \$759 ;
+  wire [6:0] \$750 ;
+  wire \$751 ;
+  wire \$752 ;
+  wire [1:0] \$753 ;
+  wire [1:0] \$754 ;
+  wire [2:0] \$755 ;
+  wire [1:0] \$756 ;
+  wire [2:0] \$757 ;
+  wire [3:0] \$758 ;
+  reg [2:0] \$759 ;
   wire \$76 ;
-  reg [6:0] \$760  = 7'h00;
-  reg [6:0] \$761 ;
-  reg [6:0] \$762  = 7'h00;
-  reg [6:0] \$763 ;
-  reg [6:0] \$764  = 7'h00;
-  reg [6:0] \$765 ;
-  reg [6:0] \$766  = 7'h00;
-  reg [6:0] \$767 ;
-  reg [6:0] \$768  = 7'h00;
-  reg [6:0] \$769 ;
+  wire [6:0] \$760 ;
+  wire \$761 ;
+  wire \$762 ;
+  wire [1:0] \$763 ;
+  wire [1:0] \$764 ;
+  wire [2:0] \$765 ;
+  wire [1:0] \$766 ;
+  wire [2:0] \$767 ;
+  wire [3:0] \$768 ;
+  reg [2:0] \$769 ;
   wire \$77 ;
-  reg [6:0] \$770  = 7'h00;
-  reg [6:0] \$771 ;
-  reg [6:0] \$772  = 7'h00;
-  reg [6:0] \$773 ;
-  reg [6:0] \$774  = 7'h00;
-  reg [6:0] \$775 ;
-  reg [6:0] \$776  = 7'h00;
-  reg [6:0] \$777 ;
-  reg [6:0] \$778  = 7'h00;
-  reg [6:0] \$779 ;
+  wire [6:0] \$770 ;
+  wire \$771 ;
+  wire \$772 ;
+  wire [1:0] \$773 ;
+  wire [1:0] \$774 ;
+  wire [2:0] \$775 ;
+  wire [1:0] \$776 ;
+  wire [2:0] \$777 ;
+  wire [3:0] \$778 ;
+  reg [2:0] \$779 ;
   wire \$78 ;
-  reg [6:0] \$780  = 7'h00;
-  reg [6:0] \$781 ;
-  reg [6:0] \$782  = 7'h00;
-  reg [6:0] \$783 ;
-  reg [6:0] \$784  = 7'h00;
-  reg [6:0] \$785 ;
-  reg [6:0] \$786  = 7'h00;
-  reg [6:0] \$787 ;
-  reg [6:0] \$788  = 7'h00;
-  reg [6:0] \$789 ;
+  wire [6:0] \$780 ;
+  wire \$781 ;
+  wire \$782 ;
+  wire [1:0] \$783 ;
+  wire [1:0] \$784 ;
+  wire [2:0] \$785 ;
+  wire [1:0] \$786 ;
+  wire [2:0] \$787 ;
+  wire [3:0] \$788 ;
+  reg [2:0] \$789 ;
   wire \$79 ;
-  reg [6:0] \$790  = 7'h00;
-  reg [6:0] \$791 ;
-  reg [6:0] \$792  = 7'h00;
-  reg [6:0] \$793 ;
-  reg [6:0] \$794  = 7'h00;
-  reg [6:0] \$795 ;
-  reg [6:0] \$796  = 7'h00;
-  reg [6:0] \$797 ;
-  reg [6:0] \$798  = 7'h00;
-  reg [6:0] \$799 ;
+  wire [6:0] \$790 ;
+  wire \$791 ;
+  wire \$792 ;
+  wire [1:0] \$793 ;
+  wire [1:0] \$794 ;
+  wire [2:0] \$795 ;
+  wire [1:0] \$796 ;
+  wire [2:0] \$797 ;
+  wire [3:0] \$798 ;
+  reg [2:0] \$799 ;
   wire \$8 ;
   wire \$80 ;
-  reg [6:0] \$800  = 7'h00;
-  reg [6:0] \$801 ;
-  reg [6:0] \$802  = 7'h00;
-  reg [6:0] \$803 ;
-  reg [6:0] \$804  = 7'h00;
-  reg [6:0] \$805 ;
-  reg [6:0] \$806  = 7'h00;
-  reg [6:0] \$807 ;
-  reg [6:0] \$808  = 7'h00;
-  reg [6:0] \$809 ;
+  wire [6:0] \$800 ;
+  wire \$801 ;
+  wire \$802 ;
+  wire [1:0] \$803 ;
+  wire [1:0] \$804 ;
+  wire [2:0] \$805 ;
+  wire [1:0] \$806 ;
+  wire [2:0] \$807 ;
+  wire [3:0] \$808 ;
+  reg [2:0] \$809 ;
   wire \$81 ;
-  reg [6:0] \$810  = 7'h00;
-  reg [6:0] \$811 ;
-  reg [6:0] \$812  = 7'h00;
-  reg [6:0] \$813 ;
-  reg [6:0] \$814  = 7'h00;
-  reg [6:0] \$815 ;
-  reg [6:0] \$816  = 7'h00;
-  reg [6:0] \$817 ;
-  reg [6:0] \$818  = 7'h00;
-  reg [6:0] \$819 ;
+  wire [6:0] \$810 ;
+  wire \$811 ;
+  wire \$812 ;
+  wire [1:0] \$813 ;
+  wire [1:0] \$814 ;
+  wire [2:0] \$815 ;
+  wire [1:0] \$816 ;
+  wire [2:0] \$817 ;
+  wire [3:0] \$818 ;
+  reg [2:0] \$819 ;
   wire \$82 ;
-  reg [6:0] \$820  = 7'h00;
-  reg [6:0] \$821 ;
-  reg [6:0] \$822  = 7'h00;
-  reg [6:0] \$823 ;
-  reg [6:0] \$824  = 7'h00;
-  reg [6:0] \$825 ;
-  reg [6:0] \$826  = 7'h00;
-  reg [6:0] \$827 ;
-  reg [6:0] \$828  = 7'h00;
-  reg [6:0] \$829 ;
+  wire [6:0] \$820 ;
+  wire \$821 ;
+  wire \$822 ;
+  wire [1:0] \$823 ;
+  wire [1:0] \$824 ;
+  wire [2:0] \$825 ;
+  wire [1:0] \$826 ;
+  wire [2:0] \$827 ;
+  wire [3:0] \$828 ;
+  reg [2:0] \$829 ;
   wire \$83 ;
-  reg [6:0] \$830  = 7'h00;
-  reg [6:0] \$831 ;
-  reg [6:0] \$832  = 7'h00;
-  reg [6:0] \$833 ;
-  reg [6:0] \$834  = 7'h00;
+  wire [6:0] \$830 ;
+  wire \$831 ;
+  wire \$832 ;
+  wire [1:0] \$833 ;
+  wire [1:0] \$834 ;
+  wire [2:0] \$835 ;
+  wire [1:0] \$836 ;
+  wire [2:0] \$837 ;
+  wire [3:0] \$838 ;
+  reg [2:0] \$839 ;
   wire \$84 ;
+  wire [6:0] \$840 ;
+  wire \$841 ;
+  wire \$842 ;
+  wire [1:0] \$843 ;
+  wire [1:0] \$844 ;
+  wire [2:0] \$845 ;
+  wire [1:0] \$846 ;
+  wire [2:0] \$847 ;
+  wire [3:0] \$848 ;
+  reg [2:0] \$849 ;
   wire \$85 ;
+  wire [6:0] \$850 ;
+  wire \$851 ;
+  wire \$852 ;
+  wire [1:0] \$853 ;
+  wire [1:0] \$854 ;
+  wire [2:0] \$855 ;
+  wire [1:0] \$856 ;
+  wire [2:0] \$857 ;
+  wire [3:0] \$858 ;
+  reg [2:0] \$859 ;
   wire \$86 ;
+  wire [6:0] \$860 ;
+  wire \$861 ;
+  wire \$862 ;
+  wire [1:0] \$863 ;
+  wire [1:0] \$864 ;
+  wire [2:0] \$865 ;
+  wire [1:0] \$866 ;
+  wire [2:0] \$867 ;
+  wire [3:0] \$868 ;
+  reg [2:0] \$869 ;
   wire \$87 ;
+  wire [6:0] \$870 ;
+  wire \$871 ;
+  wire \$872 ;
+  wire [1:0] \$873 ;
+  wire [1:0] \$874 ;
+  wire [2:0] \$875 ;
+  wire [1:0] \$876 ;
+  wire [2:0] \$877 ;
+  wire [3:0] \$878 ;
+  reg [2:0] \$879 ;
   wire \$88 ;
+  wire [6:0] \$880 ;
+  wire \$881 ;
+  wire \$882 ;
+  wire [1:0] \$883 ;
+  wire [1:0] \$884 ;
+  wire [2:0] \$885 ;
+  wire [1:0] \$886 ;
+  wire [2:0] \$887 ;
+  wire [3:0] \$888 ;
+  reg [2:0] \$889 ;
   wire \$89 ;
+  wire [6:0] \$890 ;
+  wire \$891 ;
+  wire \$892 ;
+  wire [1:0] \$893 ;
+  wire [1:0] \$894 ;
+  wire [2:0] \$895 ;
+  wire [1:0] \$896 ;
+  wire [2:0] \$897 ;
+  wire [3:0] \$898 ;
+  reg [2:0] \$899 ;
   wire \$9 ;
   wire \$90 ;
+  wire [6:0] \$900 ;
+  wire \$901 ;
+  wire \$902 ;
+  wire [1:0] \$903 ;
+  wire [1:0] \$904 ;
+  wire [2:0] \$905 ;
+  wire [1:0] \$906 ;
+  wire [2:0] \$907 ;
+  wire [3:0] \$908 ;
+  reg [2:0] \$909 ;
   wire \$91 ;
+  wire [6:0] \$910 ;
+  wire \$911 ;
+  wire \$912 ;
+  wire [1:0] \$913 ;
+  wire [1:0] \$914 ;
+  wire [2:0] \$915 ;
+  wire [1:0] \$916 ;
+  wire [2:0] \$917 ;
+  wire [3:0] \$918 ;
+  reg [2:0] \$919 ;
   wire \$92 ;
+  wire [6:0] \$920 ;
+  wire \$921 ;
+  wire \$922 ;
+  wire [1:0] \$923 ;
+  wire [1:0] \$924 ;
+  wire [2:0] \$925 ;
+  wire [1:0] \$926 ;
+  wire [2:0] \$927 ;
+  wire [3:0] \$928 ;
+  reg [2:0] \$929 ;
   wire \$93 ;
+  wire [6:0] \$930 ;
+  wire \$931 ;
+  wire \$932 ;
+  wire [1:0] \$933 ;
+  wire [1:0] \$934 ;
+  wire [2:0] \$935 ;
+  wire [1:0] \$936 ;
+  wire [2:0] \$937 ;
+  wire [3:0] \$938 ;
+  reg [2:0] \$939 ;
   wire \$94 ;
+  wire [6:0] \$940 ;
+  wire \$941 ;
+  wire \$942 ;
+  wire [1:0] \$943 ;
+  wire [1:0] \$944 ;
+  wire [2:0] \$945 ;
+  wire [1:0] \$946 ;
+  wire [2:0] \$947 ;
+  wire [3:0] \$948 ;
+  reg [2:0] \$949 ;
   wire \$95 ;
+  wire [6:0] \$950 ;
+  wire \$951 ;
+  wire \$952 ;
+  wire [1:0] \$953 ;
+  wire [1:0] \$954 ;
+  wire [2:0] \$955 ;
+  wire [1:0] \$956 ;
+  wire [2:0] \$957 ;
+  wire [3:0] \$958 ;
+  reg [2:0] \$959 ;
   wire \$96 ;
+  wire [6:0] \$960 ;
+  reg [63:0] \$961 ;
+  reg [63:0] \$962 ;
+  reg \$963 ;
+  reg \$964  = 1'h0;
+  reg \$965 ;
+  reg \$966  = 1'h0;
+  reg \$967 ;
+  reg \$968  = 1'h0;
+  reg \$969 ;
   wire \$97 ;
+  reg \$970  = 1'h0;
+  reg \$971 ;
+  reg \$972  = 1'h0;
+  reg \$973 ;
+  reg \$974  = 1'h0;
+  reg \$975 ;
+  reg \$976  = 1'h0;
+  reg \$977 ;
+  reg \$978  = 1'h0;
+  reg \$979 ;
   wire \$98 ;
+  reg \$980  = 1'h0;
+  reg \$981 ;
+  reg \$982  = 1'h0;
+  reg \$983 ;
+  reg \$984  = 1'h0;
+  reg \$985 ;
+  reg \$986  = 1'h0;
+  reg \$987 ;
+  reg \$988  = 1'h0;
+  reg \$989 ;
   wire \$99 ;
+  reg \$990  = 1'h0;
+  reg \$991 ;
+  reg \$992  = 1'h0;
+  reg \$993 ;
+  reg \$994  = 1'h0;
+  reg \$995 ;
+  reg \$996  = 1'h0;
+  reg \$997 ;
+  reg \$998  = 1'h0;
+  reg \$999 ;
   output all_fired;
   wire all_fired;
   input capture;
@@ -12573,11 +13305,16 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire [63:0] cmp;
   reg [63:0] cmp_sync0 = 64'h0000000000000000;
   reg [63:0] cmp_sync1 = 64'h0000000000000000;
+  input code_early;
+  wire code_early;
   output [63:0] code_enable;
   wire [63:0] code_enable;
-  input [6:0] code_now;
-  wire [6:0] code_now;
+  input [3:0] code_now;
+  wire [3:0] code_now;
   wire [447:0] codes;
+  input [447:0] fine;
+  wire [447:0] fine;
+  wire [23:0] fine_table;
   wire [63:0] fired;
   input g_tdc0_clk;
   wire g_tdc0_clk;
@@ -12772,4257 +13509,6130 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   wire g_tdc9_clk;
   wire g_tdc9_rst;
   wire [63:0] overflow;
+  input [2:0] \port$5214$0 ;
+  wire [2:0] \port$5214$0 ;
+  input [2:0] \port$5216$0 ;
+  wire [2:0] \port$5216$0 ;
+  input [2:0] \port$5218$0 ;
+  wire [2:0] \port$5218$0 ;
+  input [2:0] \port$5220$0 ;
+  wire [2:0] \port$5220$0 ;
+  input [2:0] \port$5222$0 ;
+  wire [2:0] \port$5222$0 ;
+  input [2:0] \port$5224$0 ;
+  wire [2:0] \port$5224$0 ;
+  input [2:0] \port$5226$0 ;
+  wire [2:0] \port$5226$0 ;
+  input [2:0] \port$5228$0 ;
+  wire [2:0] \port$5228$0 ;
   (* init = 1'h0 *)
-  output \port$4676$0 ;
-  wire \port$4676$0 ;
+  output \port$5820$0 ;
+  wire \port$5820$0 ;
   (* init = 1'h0 *)
-  output \port$4678$0 ;
-  wire \port$4678$0 ;
+  output \port$5822$0 ;
+  wire \port$5822$0 ;
   (* init = 1'h0 *)
-  output \port$4680$0 ;
-  wire \port$4680$0 ;
+  output \port$5824$0 ;
+  wire \port$5824$0 ;
   (* init = 1'h0 *)
-  output \port$4682$0 ;
-  wire \port$4682$0 ;
+  output \port$5826$0 ;
+  wire \port$5826$0 ;
   (* init = 1'h0 *)
-  output \port$4684$0 ;
-  wire \port$4684$0 ;
+  output \port$5828$0 ;
+  wire \port$5828$0 ;
   (* init = 1'h0 *)
-  output \port$4686$0 ;
-  wire \port$4686$0 ;
+  output \port$5830$0 ;
+  wire \port$5830$0 ;
   (* init = 1'h0 *)
-  output \port$4688$0 ;
-  wire \port$4688$0 ;
+  output \port$5832$0 ;
+  wire \port$5832$0 ;
   (* init = 1'h0 *)
-  output \port$4690$0 ;
-  wire \port$4690$0 ;
+  output \port$5834$0 ;
+  wire \port$5834$0 ;
   (* init = 1'h0 *)
-  output \port$4692$0 ;
-  wire \port$4692$0 ;
+  output \port$5836$0 ;
+  wire \port$5836$0 ;
   (* init = 1'h0 *)
-  output \port$4694$0 ;
-  wire \port$4694$0 ;
+  output \port$5838$0 ;
+  wire \port$5838$0 ;
   (* init = 1'h0 *)
-  output \port$4696$0 ;
-  wire \port$4696$0 ;
+  output \port$5840$0 ;
+  wire \port$5840$0 ;
   (* init = 1'h0 *)
-  output \port$4698$0 ;
-  wire \port$4698$0 ;
+  output \port$5842$0 ;
+  wire \port$5842$0 ;
   (* init = 1'h0 *)
-  output \port$4700$0 ;
-  wire \port$4700$0 ;
+  output \port$5844$0 ;
+  wire \port$5844$0 ;
   (* init = 1'h0 *)
-  output \port$4702$0 ;
-  wire \port$4702$0 ;
+  output \port$5846$0 ;
+  wire \port$5846$0 ;
   (* init = 1'h0 *)
-  output \port$4704$0 ;
-  wire \port$4704$0 ;
+  output \port$5848$0 ;
+  wire \port$5848$0 ;
   (* init = 1'h0 *)
-  output \port$4706$0 ;
-  wire \port$4706$0 ;
+  output \port$5850$0 ;
+  wire \port$5850$0 ;
   (* init = 1'h0 *)
-  output \port$4708$0 ;
-  wire \port$4708$0 ;
+  output \port$5852$0 ;
+  wire \port$5852$0 ;
   (* init = 1'h0 *)
-  output \port$4710$0 ;
-  wire \port$4710$0 ;
+  output \port$5854$0 ;
+  wire \port$5854$0 ;
   (* init = 1'h0 *)
-  output \port$4712$0 ;
-  wire \port$4712$0 ;
+  output \port$5856$0 ;
+  wire \port$5856$0 ;
   (* init = 1'h0 *)
-  output \port$4714$0 ;
-  wire \port$4714$0 ;
+  output \port$5858$0 ;
+  wire \port$5858$0 ;
   (* init = 1'h0 *)
-  output \port$4716$0 ;
-  wire \port$4716$0 ;
+  output \port$5860$0 ;
+  wire \port$5860$0 ;
   (* init = 1'h0 *)
-  output \port$4718$0 ;
-  wire \port$4718$0 ;
+  output \port$5862$0 ;
+  wire \port$5862$0 ;
   (* init = 1'h0 *)
-  output \port$4720$0 ;
-  wire \port$4720$0 ;
+  output \port$5864$0 ;
+  wire \port$5864$0 ;
   (* init = 1'h0 *)
-  output \port$4722$0 ;
-  wire \port$4722$0 ;
+  output \port$5866$0 ;
+  wire \port$5866$0 ;
   (* init = 1'h0 *)
-  output \port$4724$0 ;
-  wire \port$4724$0 ;
+  output \port$5868$0 ;
+  wire \port$5868$0 ;
   (* init = 1'h0 *)
-  output \port$4726$0 ;
-  wire \port$4726$0 ;
+  output \port$5870$0 ;
+  wire \port$5870$0 ;
   (* init = 1'h0 *)
-  output \port$4728$0 ;
-  wire \port$4728$0 ;
+  output \port$5872$0 ;
+  wire \port$5872$0 ;
   (* init = 1'h0 *)
-  output \port$4730$0 ;
-  wire \port$4730$0 ;
+  output \port$5874$0 ;
+  wire \port$5874$0 ;
   (* init = 1'h0 *)
-  output \port$4732$0 ;
-  wire \port$4732$0 ;
+  output \port$5876$0 ;
+  wire \port$5876$0 ;
   (* init = 1'h0 *)
-  output \port$4734$0 ;
-  wire \port$4734$0 ;
+  output \port$5878$0 ;
+  wire \port$5878$0 ;
   (* init = 1'h0 *)
-  output \port$4736$0 ;
-  wire \port$4736$0 ;
+  output \port$5880$0 ;
+  wire \port$5880$0 ;
   (* init = 1'h0 *)
-  output \port$4738$0 ;
-  wire \port$4738$0 ;
+  output \port$5882$0 ;
+  wire \port$5882$0 ;
   (* init = 1'h0 *)
-  output \port$4740$0 ;
-  wire \port$4740$0 ;
+  output \port$5884$0 ;
+  wire \port$5884$0 ;
   (* init = 1'h0 *)
-  output \port$4742$0 ;
-  wire \port$4742$0 ;
+  output \port$5886$0 ;
+  wire \port$5886$0 ;
   (* init = 1'h0 *)
-  output \port$4744$0 ;
-  wire \port$4744$0 ;
+  output \port$5888$0 ;
+  wire \port$5888$0 ;
   (* init = 1'h0 *)
-  output \port$4746$0 ;
-  wire \port$4746$0 ;
+  output \port$5890$0 ;
+  wire \port$5890$0 ;
   (* init = 1'h0 *)
-  output \port$4748$0 ;
-  wire \port$4748$0 ;
+  output \port$5892$0 ;
+  wire \port$5892$0 ;
   (* init = 1'h0 *)
-  output \port$4750$0 ;
-  wire \port$4750$0 ;
+  output \port$5894$0 ;
+  wire \port$5894$0 ;
   (* init = 1'h0 *)
-  output \port$4752$0 ;
-  wire \port$4752$0 ;
+  output \port$5896$0 ;
+  wire \port$5896$0 ;
   (* init = 1'h0 *)
-  output \port$4754$0 ;
-  wire \port$4754$0 ;
+  output \port$5898$0 ;
+  wire \port$5898$0 ;
   (* init = 1'h0 *)
-  output \port$4756$0 ;
-  wire \port$4756$0 ;
+  output \port$5900$0 ;
+  wire \port$5900$0 ;
   (* init = 1'h0 *)
-  output \port$4758$0 ;
-  wire \port$4758$0 ;
+  output \port$5902$0 ;
+  wire \port$5902$0 ;
   (* init = 1'h0 *)
-  output \port$4760$0 ;
-  wire \port$4760$0 ;
+  output \port$5904$0 ;
+  wire \port$5904$0 ;
   (* init = 1'h0 *)
-  output \port$4762$0 ;
-  wire \port$4762$0 ;
+  output \port$5906$0 ;
+  wire \port$5906$0 ;
   (* init = 1'h0 *)
-  output \port$4764$0 ;
-  wire \port$4764$0 ;
+  output \port$5908$0 ;
+  wire \port$5908$0 ;
   (* init = 1'h0 *)
-  output \port$4766$0 ;
-  wire \port$4766$0 ;
+  output \port$5910$0 ;
+  wire \port$5910$0 ;
   (* init = 1'h0 *)
-  output \port$4768$0 ;
-  wire \port$4768$0 ;
+  output \port$5912$0 ;
+  wire \port$5912$0 ;
   (* init = 1'h0 *)
-  output \port$4770$0 ;
-  wire \port$4770$0 ;
+  output \port$5914$0 ;
+  wire \port$5914$0 ;
   (* init = 1'h0 *)
-  output \port$4772$0 ;
-  wire \port$4772$0 ;
+  output \port$5916$0 ;
+  wire \port$5916$0 ;
   (* init = 1'h0 *)
-  output \port$4774$0 ;
-  wire \port$4774$0 ;
+  output \port$5918$0 ;
+  wire \port$5918$0 ;
   (* init = 1'h0 *)
-  output \port$4776$0 ;
-  wire \port$4776$0 ;
+  output \port$5920$0 ;
+  wire \port$5920$0 ;
   (* init = 1'h0 *)
-  output \port$4778$0 ;
-  wire \port$4778$0 ;
+  output \port$5922$0 ;
+  wire \port$5922$0 ;
   (* init = 1'h0 *)
-  output \port$4780$0 ;
-  wire \port$4780$0 ;
+  output \port$5924$0 ;
+  wire \port$5924$0 ;
   (* init = 1'h0 *)
-  output \port$4782$0 ;
-  wire \port$4782$0 ;
+  output \port$5926$0 ;
+  wire \port$5926$0 ;
   (* init = 1'h0 *)
-  output \port$4784$0 ;
-  wire \port$4784$0 ;
+  output \port$5928$0 ;
+  wire \port$5928$0 ;
   (* init = 1'h0 *)
-  output \port$4786$0 ;
-  wire \port$4786$0 ;
+  output \port$5930$0 ;
+  wire \port$5930$0 ;
   (* init = 1'h0 *)
-  output \port$4788$0 ;
-  wire \port$4788$0 ;
+  output \port$5932$0 ;
+  wire \port$5932$0 ;
   (* init = 1'h0 *)
-  output \port$4790$0 ;
-  wire \port$4790$0 ;
+  output \port$5934$0 ;
+  wire \port$5934$0 ;
   (* init = 1'h0 *)
-  output \port$4792$0 ;
-  wire \port$4792$0 ;
+  output \port$5936$0 ;
+  wire \port$5936$0 ;
   (* init = 1'h0 *)
-  output \port$4794$0 ;
-  wire \port$4794$0 ;
+  output \port$5938$0 ;
+  wire \port$5938$0 ;
   (* init = 1'h0 *)
-  output \port$4796$0 ;
-  wire \port$4796$0 ;
+  output \port$5940$0 ;
+  wire \port$5940$0 ;
   (* init = 1'h0 *)
-  output \port$4798$0 ;
-  wire \port$4798$0 ;
+  output \port$5942$0 ;
+  wire \port$5942$0 ;
   (* init = 1'h0 *)
-  output \port$4800$0 ;
-  wire \port$4800$0 ;
+  output \port$5944$0 ;
+  wire \port$5944$0 ;
   (* init = 1'h0 *)
-  output \port$4802$0 ;
-  wire \port$4802$0 ;
+  output \port$5946$0 ;
+  wire \port$5946$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4804$0 ;
-  wire [6:0] \port$4804$0 ;
+  output [6:0] \port$5948$0 ;
+  wire [6:0] \port$5948$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4806$0 ;
-  wire [6:0] \port$4806$0 ;
+  output [6:0] \port$5950$0 ;
+  wire [6:0] \port$5950$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4808$0 ;
-  wire [6:0] \port$4808$0 ;
+  output [6:0] \port$5952$0 ;
+  wire [6:0] \port$5952$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4810$0 ;
-  wire [6:0] \port$4810$0 ;
+  output [6:0] \port$5954$0 ;
+  wire [6:0] \port$5954$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4812$0 ;
-  wire [6:0] \port$4812$0 ;
+  output [6:0] \port$5956$0 ;
+  wire [6:0] \port$5956$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4814$0 ;
-  wire [6:0] \port$4814$0 ;
+  output [6:0] \port$5958$0 ;
+  wire [6:0] \port$5958$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4816$0 ;
-  wire [6:0] \port$4816$0 ;
+  output [6:0] \port$5960$0 ;
+  wire [6:0] \port$5960$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4818$0 ;
-  wire [6:0] \port$4818$0 ;
+  output [6:0] \port$5962$0 ;
+  wire [6:0] \port$5962$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4820$0 ;
-  wire [6:0] \port$4820$0 ;
+  output [6:0] \port$5964$0 ;
+  wire [6:0] \port$5964$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4822$0 ;
-  wire [6:0] \port$4822$0 ;
+  output [6:0] \port$5966$0 ;
+  wire [6:0] \port$5966$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4824$0 ;
-  wire [6:0] \port$4824$0 ;
+  output [6:0] \port$5968$0 ;
+  wire [6:0] \port$5968$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4826$0 ;
-  wire [6:0] \port$4826$0 ;
+  output [6:0] \port$5970$0 ;
+  wire [6:0] \port$5970$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4828$0 ;
-  wire [6:0] \port$4828$0 ;
+  output [6:0] \port$5972$0 ;
+  wire [6:0] \port$5972$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4830$0 ;
-  wire [6:0] \port$4830$0 ;
+  output [6:0] \port$5974$0 ;
+  wire [6:0] \port$5974$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4832$0 ;
-  wire [6:0] \port$4832$0 ;
+  output [6:0] \port$5976$0 ;
+  wire [6:0] \port$5976$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4834$0 ;
-  wire [6:0] \port$4834$0 ;
+  output [6:0] \port$5978$0 ;
+  wire [6:0] \port$5978$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4836$0 ;
-  wire [6:0] \port$4836$0 ;
+  output [6:0] \port$5980$0 ;
+  wire [6:0] \port$5980$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4838$0 ;
-  wire [6:0] \port$4838$0 ;
+  output [6:0] \port$5982$0 ;
+  wire [6:0] \port$5982$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4840$0 ;
-  wire [6:0] \port$4840$0 ;
+  output [6:0] \port$5984$0 ;
+  wire [6:0] \port$5984$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4842$0 ;
-  wire [6:0] \port$4842$0 ;
+  output [6:0] \port$5986$0 ;
+  wire [6:0] \port$5986$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4844$0 ;
-  wire [6:0] \port$4844$0 ;
+  output [6:0] \port$5988$0 ;
+  wire [6:0] \port$5988$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4846$0 ;
-  wire [6:0] \port$4846$0 ;
+  output [6:0] \port$5990$0 ;
+  wire [6:0] \port$5990$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4848$0 ;
-  wire [6:0] \port$4848$0 ;
+  output [6:0] \port$5992$0 ;
+  wire [6:0] \port$5992$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4850$0 ;
-  wire [6:0] \port$4850$0 ;
+  output [6:0] \port$5994$0 ;
+  wire [6:0] \port$5994$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4852$0 ;
-  wire [6:0] \port$4852$0 ;
+  output [6:0] \port$5996$0 ;
+  wire [6:0] \port$5996$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4854$0 ;
-  wire [6:0] \port$4854$0 ;
+  output [6:0] \port$5998$0 ;
+  wire [6:0] \port$5998$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4856$0 ;
-  wire [6:0] \port$4856$0 ;
+  output [6:0] \port$6000$0 ;
+  wire [6:0] \port$6000$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4858$0 ;
-  wire [6:0] \port$4858$0 ;
+  output [6:0] \port$6002$0 ;
+  wire [6:0] \port$6002$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4860$0 ;
-  wire [6:0] \port$4860$0 ;
+  output [6:0] \port$6004$0 ;
+  wire [6:0] \port$6004$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4862$0 ;
-  wire [6:0] \port$4862$0 ;
+  output [6:0] \port$6006$0 ;
+  wire [6:0] \port$6006$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4864$0 ;
-  wire [6:0] \port$4864$0 ;
+  output [6:0] \port$6008$0 ;
+  wire [6:0] \port$6008$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4866$0 ;
-  wire [6:0] \port$4866$0 ;
+  output [6:0] \port$6010$0 ;
+  wire [6:0] \port$6010$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4868$0 ;
-  wire [6:0] \port$4868$0 ;
+  output [6:0] \port$6012$0 ;
+  wire [6:0] \port$6012$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4870$0 ;
-  wire [6:0] \port$4870$0 ;
+  output [6:0] \port$6014$0 ;
+  wire [6:0] \port$6014$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4872$0 ;
-  wire [6:0] \port$4872$0 ;
+  output [6:0] \port$6016$0 ;
+  wire [6:0] \port$6016$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4874$0 ;
-  wire [6:0] \port$4874$0 ;
+  output [6:0] \port$6018$0 ;
+  wire [6:0] \port$6018$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4876$0 ;
-  wire [6:0] \port$4876$0 ;
+  output [6:0] \port$6020$0 ;
+  wire [6:0] \port$6020$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4878$0 ;
-  wire [6:0] \port$4878$0 ;
+  output [6:0] \port$6022$0 ;
+  wire [6:0] \port$6022$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4880$0 ;
-  wire [6:0] \port$4880$0 ;
+  output [6:0] \port$6024$0 ;
+  wire [6:0] \port$6024$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4882$0 ;
-  wire [6:0] \port$4882$0 ;
+  output [6:0] \port$6026$0 ;
+  wire [6:0] \port$6026$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4884$0 ;
-  wire [6:0] \port$4884$0 ;
+  output [6:0] \port$6028$0 ;
+  wire [6:0] \port$6028$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4886$0 ;
-  wire [6:0] \port$4886$0 ;
+  output [6:0] \port$6030$0 ;
+  wire [6:0] \port$6030$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4888$0 ;
-  wire [6:0] \port$4888$0 ;
+  output [6:0] \port$6032$0 ;
+  wire [6:0] \port$6032$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4890$0 ;
-  wire [6:0] \port$4890$0 ;
+  output [6:0] \port$6034$0 ;
+  wire [6:0] \port$6034$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4892$0 ;
-  wire [6:0] \port$4892$0 ;
+  output [6:0] \port$6036$0 ;
+  wire [6:0] \port$6036$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4894$0 ;
-  wire [6:0] \port$4894$0 ;
+  output [6:0] \port$6038$0 ;
+  wire [6:0] \port$6038$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4896$0 ;
-  wire [6:0] \port$4896$0 ;
+  output [6:0] \port$6040$0 ;
+  wire [6:0] \port$6040$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4898$0 ;
-  wire [6:0] \port$4898$0 ;
+  output [6:0] \port$6042$0 ;
+  wire [6:0] \port$6042$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4900$0 ;
-  wire [6:0] \port$4900$0 ;
+  output [6:0] \port$6044$0 ;
+  wire [6:0] \port$6044$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4902$0 ;
-  wire [6:0] \port$4902$0 ;
+  output [6:0] \port$6046$0 ;
+  wire [6:0] \port$6046$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4904$0 ;
-  wire [6:0] \port$4904$0 ;
+  output [6:0] \port$6048$0 ;
+  wire [6:0] \port$6048$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4906$0 ;
-  wire [6:0] \port$4906$0 ;
+  output [6:0] \port$6050$0 ;
+  wire [6:0] \port$6050$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4908$0 ;
-  wire [6:0] \port$4908$0 ;
+  output [6:0] \port$6052$0 ;
+  wire [6:0] \port$6052$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4910$0 ;
-  wire [6:0] \port$4910$0 ;
+  output [6:0] \port$6054$0 ;
+  wire [6:0] \port$6054$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4912$0 ;
-  wire [6:0] \port$4912$0 ;
+  output [6:0] \port$6056$0 ;
+  wire [6:0] \port$6056$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4914$0 ;
-  wire [6:0] \port$4914$0 ;
+  output [6:0] \port$6058$0 ;
+  wire [6:0] \port$6058$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4916$0 ;
-  wire [6:0] \port$4916$0 ;
+  output [6:0] \port$6060$0 ;
+  wire [6:0] \port$6060$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4918$0 ;
-  wire [6:0] \port$4918$0 ;
+  output [6:0] \port$6062$0 ;
+  wire [6:0] \port$6062$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4920$0 ;
-  wire [6:0] \port$4920$0 ;
+  output [6:0] \port$6064$0 ;
+  wire [6:0] \port$6064$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4922$0 ;
-  wire [6:0] \port$4922$0 ;
+  output [6:0] \port$6066$0 ;
+  wire [6:0] \port$6066$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4924$0 ;
-  wire [6:0] \port$4924$0 ;
+  output [6:0] \port$6068$0 ;
+  wire [6:0] \port$6068$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4926$0 ;
-  wire [6:0] \port$4926$0 ;
+  output [6:0] \port$6070$0 ;
+  wire [6:0] \port$6070$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4928$0 ;
-  wire [6:0] \port$4928$0 ;
+  output [6:0] \port$6072$0 ;
+  wire [6:0] \port$6072$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$4930$0 ;
-  wire [6:0] \port$4930$0 ;
+  output [6:0] \port$6074$0 ;
+  wire [6:0] \port$6074$0 ;
   input rst;
   wire rst;
   input window_end;
   wire window_end;
-  assign \$165  = clear | \$164 ;
-  assign \$166  = ~ \$518 ;
-  assign \$167  = capture & cmp_sync1[33];
-  assign \$168  = \$167  | window_end;
-  assign \$169  = \$166  & \$168 ;
-  assign \$170  = clear | \$169 ;
-  assign \$171  = ~ \$520 ;
-  assign \$172  = capture & cmp_sync1[34];
-  assign \$173  = \$172  | window_end;
-  assign \$174  = \$171  & \$173 ;
-  assign \$175  = clear | \$174 ;
-  assign \$176  = ~ \$522 ;
-  assign \$177  = capture & cmp_sync1[35];
-  assign \$178  = \$177  | window_end;
-  assign \$179  = \$176  & \$178 ;
-  assign \$180  = clear | \$179 ;
-  assign \$181  = ~ \$524 ;
-  assign \$182  = capture & cmp_sync1[36];
-  assign \$183  = \$182  | window_end;
-  assign \$184  = \$181  & \$183 ;
-  assign \$185  = clear | \$184 ;
-  assign \$186  = ~ \$526 ;
-  assign \$187  = capture & cmp_sync1[37];
-  assign \$188  = \$187  | window_end;
-  assign \$189  = \$186  & \$188 ;
-  assign \$190  = clear | \$189 ;
-  assign \$191  = ~ \$528 ;
-  assign \$192  = capture & cmp_sync1[38];
-  assign \$193  = \$192  | window_end;
-  assign \$194  = \$191  & \$193 ;
-  assign \$195  = clear | \$194 ;
-  assign \$196  = ~ \$530 ;
-  assign \$197  = capture & cmp_sync1[39];
-  assign \$198  = \$197  | window_end;
-  assign \$199  = \$196  & \$198 ;
-  assign \$200  = clear | \$199 ;
-  assign \$201  = ~ \$532 ;
-  assign \$202  = capture & cmp_sync1[40];
-  assign \$203  = \$202  | window_end;
-  assign \$204  = \$201  & \$203 ;
-  assign \$205  = clear | \$204 ;
-  assign \$206  = ~ \$534 ;
-  assign \$207  = capture & cmp_sync1[41];
-  assign \$208  = \$207  | window_end;
-  assign \$209  = \$206  & \$208 ;
-  assign \$210  = clear | \$209 ;
-  assign \$211  = ~ \$536 ;
-  assign \$212  = capture & cmp_sync1[42];
-  assign \$213  = \$212  | window_end;
-  assign \$214  = \$211  & \$213 ;
-  assign \$215  = clear | \$214 ;
-  assign \$216  = ~ \$538 ;
-  assign \$217  = capture & cmp_sync1[43];
-  assign \$218  = \$217  | window_end;
-  assign \$219  = \$216  & \$218 ;
-  assign \$220  = clear | \$219 ;
-  assign \$221  = ~ \$540 ;
-  assign \$222  = capture & cmp_sync1[44];
-  assign \$223  = \$222  | window_end;
-  assign \$224  = \$221  & \$223 ;
-  assign \$225  = clear | \$224 ;
-  assign \$226  = ~ \$542 ;
-  assign \$227  = capture & cmp_sync1[45];
-  assign \$228  = \$227  | window_end;
-  assign \$229  = \$226  & \$228 ;
-  assign \$230  = clear | \$229 ;
-  assign \$231  = ~ \$544 ;
-  assign \$232  = capture & cmp_sync1[46];
-  assign \$233  = \$232  | window_end;
-  assign \$234  = \$231  & \$233 ;
-  assign \$235  = clear | \$234 ;
-  assign \$236  = ~ \$546 ;
-  assign \$237  = capture & cmp_sync1[47];
-  assign \$238  = \$237  | window_end;
-  assign \$239  = \$236  & \$238 ;
-  assign \$240  = clear | \$239 ;
-  assign \$241  = ~ \$548 ;
-  assign \$242  = capture & cmp_sync1[48];
-  assign \$243  = \$242  | window_end;
-  assign \$244  = \$241  & \$243 ;
-  assign \$245  = clear | \$244 ;
-  assign \$246  = ~ \$550 ;
-  assign \$247  = capture & cmp_sync1[49];
-  assign \$248  = \$247  | window_end;
-  assign \$249  = \$246  & \$248 ;
-  assign \$250  = clear | \$249 ;
-  assign \$251  = ~ \$552 ;
-  assign \$252  = capture & cmp_sync1[50];
-  assign \$253  = \$252  | window_end;
-  assign \$254  = \$251  & \$253 ;
-  assign \$255  = clear | \$254 ;
-  assign \$256  = ~ \$554 ;
-  assign \$257  = capture & cmp_sync1[51];
-  assign \$258  = \$257  | window_end;
-  assign \$259  = \$256  & \$258 ;
-  assign \$260  = clear | \$259 ;
-  assign \$261  = ~ \$556 ;
-  assign \$262  = capture & cmp_sync1[52];
-  assign \$263  = \$262  | window_end;
-  assign \$264  = \$261  & \$263 ;
-  assign \$265  = clear | \$264 ;
-  assign \$266  = ~ \$558 ;
-  assign \$267  = capture & cmp_sync1[53];
-  assign \$268  = \$267  | window_end;
-  assign \$269  = \$266  & \$268 ;
-  assign \$270  = clear | \$269 ;
-  assign \$271  = ~ \$560 ;
-  assign \$272  = capture & cmp_sync1[54];
-  assign \$273  = \$272  | window_end;
-  assign \$274  = \$271  & \$273 ;
-  assign \$275  = clear | \$274 ;
-  assign \$276  = ~ \$562 ;
-  assign \$277  = capture & cmp_sync1[55];
-  assign \$278  = \$277  | window_end;
-  assign \$279  = \$276  & \$278 ;
-  assign \$280  = clear | \$279 ;
-  assign \$281  = ~ \$564 ;
-  assign \$282  = capture & cmp_sync1[56];
-  assign \$283  = \$282  | window_end;
-  assign \$284  = \$281  & \$283 ;
-  assign \$285  = clear | \$284 ;
-  assign \$286  = ~ \$566 ;
-  assign \$287  = capture & cmp_sync1[57];
-  assign \$288  = \$287  | window_end;
-  assign \$289  = \$286  & \$288 ;
-  assign \$290  = clear | \$289 ;
-  assign \$291  = ~ \$568 ;
-  assign \$292  = capture & cmp_sync1[58];
-  assign \$293  = \$292  | window_end;
-  assign \$294  = \$291  & \$293 ;
-  assign \$295  = clear | \$294 ;
-  assign \$296  = ~ \$570 ;
-  assign \$297  = capture & cmp_sync1[59];
-  assign \$298  = \$297  | window_end;
-  assign \$299  = \$296  & \$298 ;
-  assign \$300  = clear | \$299 ;
-  assign \$301  = ~ \$572 ;
-  assign \$302  = capture & cmp_sync1[60];
-  assign \$303  = \$302  | window_end;
-  assign \$304  = \$301  & \$303 ;
-  assign \$305  = clear | \$304 ;
-  assign \$306  = ~ \$574 ;
-  assign \$307  = capture & cmp_sync1[61];
-  assign \$308  = \$307  | window_end;
-  assign \$309  = \$306  & \$308 ;
-  assign \$310  = clear | \$309 ;
-  assign \$311  = ~ \$576 ;
-  assign \$312  = capture & cmp_sync1[62];
-  assign \$313  = \$312  | window_end;
-  assign \$314  = \$311  & \$313 ;
-  assign \$315  = clear | \$314 ;
-  assign \$316  = ~ \$578 ;
-  assign \$317  = capture & cmp_sync1[63];
-  assign \$318  = \$317  | window_end;
-  assign \$319  = \$316  & \$318 ;
-  assign \$320  = clear | \$319 ;
-  assign \$321  = ~ \$452 ;
-  assign \$322  = capture & cmp_sync1[0];
-  assign \$323  = ~ \$454 ;
-  assign \$324  = capture & cmp_sync1[1];
-  assign \$325  = ~ \$456 ;
-  assign \$326  = capture & cmp_sync1[2];
-  assign \$327  = ~ \$458 ;
-  assign \$328  = capture & cmp_sync1[3];
-  assign \$329  = ~ \$460 ;
-  assign \$330  = capture & cmp_sync1[4];
-  assign \$331  = ~ \$462 ;
-  assign \$332  = capture & cmp_sync1[5];
-  assign \$333  = ~ \$464 ;
-  assign \$334  = capture & cmp_sync1[6];
-  assign \$335  = ~ \$466 ;
-  assign \$336  = capture & cmp_sync1[7];
-  assign \$337  = ~ \$468 ;
-  assign \$338  = capture & cmp_sync1[8];
-  assign \$339  = ~ \$470 ;
-  assign \$340  = capture & cmp_sync1[9];
-  assign \$341  = ~ \$472 ;
-  assign \$342  = capture & cmp_sync1[10];
-  assign \$343  = ~ \$474 ;
-  assign \$344  = capture & cmp_sync1[11];
-  assign \$345  = ~ \$476 ;
-  assign \$346  = capture & cmp_sync1[12];
-  assign \$347  = ~ \$478 ;
-  assign \$348  = capture & cmp_sync1[13];
-  assign \$349  = ~ \$480 ;
-  assign \$350  = capture & cmp_sync1[14];
-  assign \$351  = ~ \$482 ;
-  assign \$352  = capture & cmp_sync1[15];
-  assign \$353  = ~ \$484 ;
-  assign \$354  = capture & cmp_sync1[16];
-  assign \$355  = ~ \$486 ;
-  assign \$356  = capture & cmp_sync1[17];
-  assign \$357  = ~ \$488 ;
-  assign \$358  = capture & cmp_sync1[18];
-  assign \$359  = ~ \$490 ;
-  assign \$360  = capture & cmp_sync1[19];
-  assign \$361  = ~ \$492 ;
-  assign \$362  = capture & cmp_sync1[20];
-  assign \$363  = ~ \$494 ;
-  assign \$364  = capture & cmp_sync1[21];
-  assign \$365  = ~ \$496 ;
-  assign \$366  = capture & cmp_sync1[22];
-  assign \$367  = ~ \$498 ;
-  assign \$368  = capture & cmp_sync1[23];
-  assign \$369  = ~ \$500 ;
-  assign \$370  = capture & cmp_sync1[24];
-  assign \$371  = ~ \$502 ;
-  assign \$372  = capture & cmp_sync1[25];
-  assign \$373  = ~ \$504 ;
-  assign \$374  = capture & cmp_sync1[26];
-  assign \$375  = ~ \$506 ;
-  assign \$376  = capture & cmp_sync1[27];
-  assign \$377  = ~ \$508 ;
-  assign \$378  = capture & cmp_sync1[28];
-  assign \$379  = ~ \$510 ;
-  assign \$380  = capture & cmp_sync1[29];
-  assign \$381  = ~ \$512 ;
-  assign \$382  = capture & cmp_sync1[30];
-  assign \$383  = ~ \$514 ;
-  assign \$384  = capture & cmp_sync1[31];
-  assign \$385  = ~ \$516 ;
-  assign \$386  = capture & cmp_sync1[32];
-  assign \$387  = ~ \$518 ;
-  assign \$388  = capture & cmp_sync1[33];
-  assign \$389  = ~ \$520 ;
-  assign \$390  = capture & cmp_sync1[34];
-  assign \$391  = ~ \$522 ;
-  assign \$392  = capture & cmp_sync1[35];
-  assign \$393  = ~ \$524 ;
-  assign \$394  = capture & cmp_sync1[36];
-  assign \$395  = ~ \$526 ;
-  assign \$396  = capture & cmp_sync1[37];
-  assign \$397  = ~ \$528 ;
-  assign \$398  = capture & cmp_sync1[38];
-  assign \$399  = ~ \$530 ;
-  assign \$400  = capture & cmp_sync1[39];
-  assign \$401  = ~ \$532 ;
-  assign \$402  = capture & cmp_sync1[40];
-  assign \$403  = ~ \$534 ;
-  assign \$404  = capture & cmp_sync1[41];
-  assign \$405  = ~ \$536 ;
-  assign \$406  = capture & cmp_sync1[42];
-  assign \$407  = ~ \$538 ;
-  assign \$408  = capture & cmp_sync1[43];
-  assign \$409  = ~ \$540 ;
-  assign \$410  = capture & cmp_sync1[44];
-  assign \$411  = ~ \$542 ;
-  assign \$412  = capture & cmp_sync1[45];
-  assign \$413  = ~ \$544 ;
-  assign \$414  = capture & cmp_sync1[46];
-  assign \$415  = ~ \$546 ;
-  assign \$416  = capture & cmp_sync1[47];
-  assign \$417  = ~ \$548 ;
-  assign \$418  = capture & cmp_sync1[48];
-  assign \$419  = ~ \$550 ;
-  assign \$420  = capture & cmp_sync1[49];
-  assign \$421  = ~ \$552 ;
-  assign \$422  = capture & cmp_sync1[50];
-  assign \$423  = ~ \$554 ;
-  assign \$424  = capture & cmp_sync1[51];
-  assign \$425  = ~ \$556 ;
-  assign \$426  = capture & cmp_sync1[52];
-  assign \$427  = ~ \$558 ;
-  assign \$428  = capture & cmp_sync1[53];
-  assign \$429  = ~ \$560 ;
-  assign \$430  = capture & cmp_sync1[54];
-  assign \$431  = ~ \$562 ;
-  assign \$432  = capture & cmp_sync1[55];
-  assign \$433  = ~ \$564 ;
-  assign \$434  = capture & cmp_sync1[56];
-  assign \$435  = ~ \$566 ;
-  assign \$436  = capture & cmp_sync1[57];
-  assign \$437  = ~ \$568 ;
-  assign \$438  = capture & cmp_sync1[58];
-  assign \$439  = ~ \$570 ;
-  assign \$440  = capture & cmp_sync1[59];
-  assign \$441  = ~ \$572 ;
-  assign \$442  = capture & cmp_sync1[60];
-  assign \$443  = ~ \$574 ;
-  assign \$444  = capture & cmp_sync1[61];
-  assign \$445  = ~ \$576 ;
-  assign \$446  = capture & cmp_sync1[62];
-  assign \$447  = ~ \$578 ;
-  assign \$448  = capture & cmp_sync1[63];
-  always @(posedge clk)
-    cmp_sync0 <= \$449 ;
-  always @(posedge clk)
-    cmp_sync1 <= \$450 ;
-  always @(posedge g_tdc0_clk)
-    \$452  <= \$451 ;
-  always @(posedge g_tdc1_clk)
-    \$454  <= \$453 ;
-  always @(posedge g_tdc2_clk)
-    \$456  <= \$455 ;
-  always @(posedge g_tdc3_clk)
-    \$458  <= \$457 ;
-  always @(posedge g_tdc4_clk)
-    \$460  <= \$459 ;
-  always @(posedge g_tdc5_clk)
-    \$462  <= \$461 ;
-  always @(posedge g_tdc6_clk)
-    \$464  <= \$463 ;
-  always @(posedge g_tdc7_clk)
-    \$466  <= \$465 ;
-  always @(posedge g_tdc8_clk)
-    \$468  <= \$467 ;
-  always @(posedge g_tdc9_clk)
-    \$470  <= \$469 ;
-  always @(posedge g_tdc10_clk)
-    \$472  <= \$471 ;
-  always @(posedge g_tdc11_clk)
-    \$474  <= \$473 ;
-  always @(posedge g_tdc12_clk)
-    \$476  <= \$475 ;
-  always @(posedge g_tdc13_clk)
-    \$478  <= \$477 ;
-  always @(posedge g_tdc14_clk)
-    \$480  <= \$479 ;
-  always @(posedge g_tdc15_clk)
-    \$482  <= \$481 ;
-  always @(posedge g_tdc16_clk)
-    \$484  <= \$483 ;
-  always @(posedge g_tdc17_clk)
-    \$486  <= \$485 ;
-  always @(posedge g_tdc18_clk)
-    \$488  <= \$487 ;
-  always @(posedge g_tdc19_clk)
-    \$490  <= \$489 ;
-  always @(posedge g_tdc20_clk)
-    \$492  <= \$491 ;
-  always @(posedge g_tdc21_clk)
-    \$494  <= \$493 ;
-  always @(posedge g_tdc22_clk)
-    \$496  <= \$495 ;
-  always @(posedge g_tdc23_clk)
-    \$498  <= \$497 ;
-  always @(posedge g_tdc24_clk)
-    \$500  <= \$499 ;
-  always @(posedge g_tdc25_clk)
-    \$502  <= \$501 ;
-  always @(posedge g_tdc26_clk)
-    \$504  <= \$503 ;
-  always @(posedge g_tdc27_clk)
-    \$506  <= \$505 ;
-  always @(posedge g_tdc28_clk)
-    \$508  <= \$507 ;
-  always @(posedge g_tdc29_clk)
-    \$510  <= \$509 ;
-  always @(posedge g_tdc30_clk)
-    \$512  <= \$511 ;
-  always @(posedge g_tdc31_clk)
-    \$514  <= \$513 ;
-  always @(posedge g_tdc32_clk)
-    \$516  <= \$515 ;
-  always @(posedge g_tdc33_clk)
-    \$518  <= \$517 ;
-  always @(posedge g_tdc34_clk)
-    \$520  <= \$519 ;
-  always @(posedge g_tdc35_clk)
-    \$522  <= \$521 ;
-  always @(posedge g_tdc36_clk)
-    \$524  <= \$523 ;
-  always @(posedge g_tdc37_clk)
-    \$526  <= \$525 ;
-  always @(posedge g_tdc38_clk)
-    \$528  <= \$527 ;
-  always @(posedge g_tdc39_clk)
-    \$530  <= \$529 ;
-  always @(posedge g_tdc40_clk)
-    \$532  <= \$531 ;
-  always @(posedge g_tdc41_clk)
-    \$534  <= \$533 ;
-  always @(posedge g_tdc42_clk)
-    \$536  <= \$535 ;
-  always @(posedge g_tdc43_clk)
-    \$538  <= \$537 ;
-  always @(posedge g_tdc44_clk)
-    \$540  <= \$539 ;
-  always @(posedge g_tdc45_clk)
-    \$542  <= \$541 ;
-  always @(posedge g_tdc46_clk)
-    \$544  <= \$543 ;
-  always @(posedge g_tdc47_clk)
-    \$546  <= \$545 ;
-  always @(posedge g_tdc48_clk)
-    \$548  <= \$547 ;
-  always @(posedge g_tdc49_clk)
-    \$550  <= \$549 ;
-  always @(posedge g_tdc50_clk)
-    \$552  <= \$551 ;
-  always @(posedge g_tdc51_clk)
-    \$554  <= \$553 ;
-  always @(posedge g_tdc52_clk)
-    \$556  <= \$555 ;
-  always @(posedge g_tdc53_clk)
-    \$558  <= \$557 ;
-  always @(posedge g_tdc54_clk)
-    \$560  <= \$559 ;
-  always @(posedge g_tdc55_clk)
-    \$562  <= \$561 ;
-  always @(posedge g_tdc56_clk)
-    \$564  <= \$563 ;
-  always @(posedge g_tdc57_clk)
-    \$566  <= \$565 ;
-  always @(posedge g_tdc58_clk)
-    \$568  <= \$567 ;
-  always @(posedge g_tdc59_clk)
-    \$570  <= \$569 ;
-  always @(posedge g_tdc60_clk)
-    \$572  <= \$571 ;
-  always @(posedge g_tdc61_clk)
-    \$574  <= \$573 ;
-  always @(posedge g_tdc62_clk)
-    \$576  <= \$575 ;
-  always @(posedge g_tdc63_clk)
-    \$578  <= \$577 ;
-  always @(posedge g_tdc0_clk)
-    \$580  <= \$579 ;
-  always @(posedge g_tdc1_clk)
-    \$582  <= \$581 ;
-  always @(posedge g_tdc2_clk)
-    \$584  <= \$583 ;
-  always @(posedge g_tdc3_clk)
-    \$586  <= \$585 ;
-  always @(posedge g_tdc4_clk)
-    \$588  <= \$587 ;
-  always @(posedge g_tdc5_clk)
-    \$590  <= \$589 ;
-  always @(posedge g_tdc6_clk)
-    \$592  <= \$591 ;
-  always @(posedge g_tdc7_clk)
-    \$594  <= \$593 ;
-  always @(posedge g_tdc8_clk)
-    \$596  <= \$595 ;
-  always @(posedge g_tdc9_clk)
-    \$598  <= \$597 ;
-  always @(posedge g_tdc10_clk)
-    \$600  <= \$599 ;
-  always @(posedge g_tdc11_clk)
-    \$602  <= \$601 ;
-  always @(posedge g_tdc12_clk)
-    \$604  <= \$603 ;
-  always @(posedge g_tdc13_clk)
-    \$606  <= \$605 ;
-  always @(posedge g_tdc14_clk)
-    \$608  <= \$607 ;
-  always @(posedge g_tdc15_clk)
-    \$610  <= \$609 ;
-  always @(posedge g_tdc16_clk)
-    \$612  <= \$611 ;
-  always @(posedge g_tdc17_clk)
-    \$614  <= \$613 ;
-  always @(posedge g_tdc18_clk)
-    \$616  <= \$615 ;
-  always @(posedge g_tdc19_clk)
-    \$618  <= \$617 ;
-  always @(posedge g_tdc20_clk)
-    \$620  <= \$619 ;
-  always @(posedge g_tdc21_clk)
-    \$622  <= \$621 ;
-  always @(posedge g_tdc22_clk)
-    \$624  <= \$623 ;
-  always @(posedge g_tdc23_clk)
-    \$626  <= \$625 ;
-  always @(posedge g_tdc24_clk)
-    \$628  <= \$627 ;
-  always @(posedge g_tdc25_clk)
-    \$630  <= \$629 ;
-  always @(posedge g_tdc26_clk)
-    \$632  <= \$631 ;
-  always @(posedge g_tdc27_clk)
-    \$634  <= \$633 ;
-  always @(posedge g_tdc28_clk)
-    \$636  <= \$635 ;
-  always @(posedge g_tdc29_clk)
-    \$638  <= \$637 ;
-  always @(posedge g_tdc30_clk)
-    \$640  <= \$639 ;
-  always @(posedge g_tdc31_clk)
-    \$642  <= \$641 ;
-  always @(posedge g_tdc32_clk)
-    \$644  <= \$643 ;
-  always @(posedge g_tdc33_clk)
-    \$646  <= \$645 ;
-  always @(posedge g_tdc34_clk)
-    \$648  <= \$647 ;
-  always @(posedge g_tdc35_clk)
-    \$650  <= \$649 ;
-  always @(posedge g_tdc36_clk)
-    \$652  <= \$651 ;
-  always @(posedge g_tdc37_clk)
-    \$654  <= \$653 ;
-  always @(posedge g_tdc38_clk)
-    \$656  <= \$655 ;
-  always @(posedge g_tdc39_clk)
-    \$658  <= \$657 ;
-  always @(posedge g_tdc40_clk)
-    \$660  <= \$659 ;
-  always @(posedge g_tdc41_clk)
-    \$662  <= \$661 ;
-  always @(posedge g_tdc42_clk)
-    \$664  <= \$663 ;
-  always @(posedge g_tdc43_clk)
-    \$666  <= \$665 ;
-  always @(posedge g_tdc44_clk)
-    \$668  <= \$667 ;
-  always @(posedge g_tdc45_clk)
-    \$670  <= \$669 ;
-  always @(posedge g_tdc46_clk)
-    \$672  <= \$671 ;
-  always @(posedge g_tdc47_clk)
-    \$674  <= \$673 ;
-  always @(posedge g_tdc48_clk)
-    \$676  <= \$675 ;
-  always @(posedge g_tdc49_clk)
-    \$678  <= \$677 ;
-  always @(posedge g_tdc50_clk)
-    \$680  <= \$679 ;
-  always @(posedge g_tdc51_clk)
-    \$682  <= \$681 ;
-  always @(posedge g_tdc52_clk)
-    \$684  <= \$683 ;
-  always @(posedge g_tdc53_clk)
-    \$686  <= \$685 ;
-  always @(posedge g_tdc54_clk)
-    \$688  <= \$687 ;
-  always @(posedge g_tdc55_clk)
-    \$690  <= \$689 ;
-  always @(posedge g_tdc56_clk)
-    \$692  <= \$691 ;
-  always @(posedge g_tdc57_clk)
-    \$694  <= \$693 ;
-  always @(posedge g_tdc58_clk)
-    \$696  <= \$695 ;
-  always @(posedge g_tdc59_clk)
-    \$698  <= \$697 ;
-  always @(posedge g_tdc60_clk)
-    \$700  <= \$699 ;
-  always @(posedge g_tdc61_clk)
-    \$702  <= \$701 ;
-  always @(posedge g_tdc62_clk)
-    \$704  <= \$703 ;
-  always @(posedge g_tdc63_clk)
-    \$706  <= \$705 ;
-  always @(posedge g_tdc0_clk)
-    \$708  <= \$707 ;
-  always @(posedge g_tdc1_clk)
-    \$710  <= \$709 ;
-  always @(posedge g_tdc2_clk)
-    \$712  <= \$711 ;
-  always @(posedge g_tdc3_clk)
-    \$714  <= \$713 ;
-  always @(posedge g_tdc4_clk)
-    \$716  <= \$715 ;
-  always @(posedge g_tdc5_clk)
-    \$718  <= \$717 ;
-  always @(posedge g_tdc6_clk)
-    \$720  <= \$719 ;
-  always @(posedge g_tdc7_clk)
-    \$722  <= \$721 ;
-  always @(posedge g_tdc8_clk)
-    \$724  <= \$723 ;
-  always @(posedge g_tdc9_clk)
-    \$726  <= \$725 ;
-  always @(posedge g_tdc10_clk)
-    \$728  <= \$727 ;
-  always @(posedge g_tdc11_clk)
-    \$730  <= \$729 ;
-  always @(posedge g_tdc12_clk)
-    \$732  <= \$731 ;
-  always @(posedge g_tdc13_clk)
-    \$734  <= \$733 ;
-  always @(posedge g_tdc14_clk)
-    \$736  <= \$735 ;
-  always @(posedge g_tdc15_clk)
-    \$738  <= \$737 ;
-  always @(posedge g_tdc16_clk)
-    \$740  <= \$739 ;
-  always @(posedge g_tdc17_clk)
-    \$742  <= \$741 ;
-  always @(posedge g_tdc18_clk)
-    \$744  <= \$743 ;
-  always @(posedge g_tdc19_clk)
-    \$746  <= \$745 ;
-  always @(posedge g_tdc20_clk)
-    \$748  <= \$747 ;
-  always @(posedge g_tdc21_clk)
-    \$750  <= \$749 ;
-  always @(posedge g_tdc22_clk)
-    \$752  <= \$751 ;
-  always @(posedge g_tdc23_clk)
-    \$754  <= \$753 ;
-  always @(posedge g_tdc24_clk)
-    \$756  <= \$755 ;
-  always @(posedge g_tdc25_clk)
-    \$758  <= \$757 ;
-  always @(posedge g_tdc26_clk)
-    \$760  <= \$759 ;
-  always @(posedge g_tdc27_clk)
-    \$762  <= \$761 ;
-  always @(posedge g_tdc28_clk)
-    \$764  <= \$763 ;
-  always @(posedge g_tdc29_clk)
-    \$766  <= \$765 ;
-  always @(posedge g_tdc30_clk)
-    \$768  <= \$767 ;
-  always @(posedge g_tdc31_clk)
-    \$770  <= \$769 ;
-  always @(posedge g_tdc32_clk)
-    \$772  <= \$771 ;
-  always @(posedge g_tdc33_clk)
-    \$774  <= \$773 ;
-  always @(posedge g_tdc34_clk)
-    \$776  <= \$775 ;
-  always @(posedge g_tdc35_clk)
-    \$778  <= \$777 ;
-  always @(posedge g_tdc36_clk)
-    \$780  <= \$779 ;
-  always @(posedge g_tdc37_clk)
-    \$782  <= \$781 ;
-  always @(posedge g_tdc38_clk)
-    \$784  <= \$783 ;
-  always @(posedge g_tdc39_clk)
-    \$786  <= \$785 ;
-  always @(posedge g_tdc40_clk)
-    \$788  <= \$787 ;
-  always @(posedge g_tdc41_clk)
-    \$790  <= \$789 ;
-  always @(posedge g_tdc42_clk)
-    \$792  <= \$791 ;
-  always @(posedge g_tdc43_clk)
-    \$794  <= \$793 ;
-  always @(posedge g_tdc44_clk)
-    \$796  <= \$795 ;
-  always @(posedge g_tdc45_clk)
-    \$798  <= \$797 ;
-  always @(posedge g_tdc46_clk)
-    \$800  <= \$799 ;
-  always @(posedge g_tdc47_clk)
-    \$802  <= \$801 ;
-  always @(posedge g_tdc48_clk)
-    \$804  <= \$803 ;
-  always @(posedge g_tdc49_clk)
-    \$806  <= \$805 ;
-  always @(posedge g_tdc50_clk)
-    \$808  <= \$807 ;
-  always @(posedge g_tdc51_clk)
-    \$810  <= \$809 ;
-  always @(posedge g_tdc52_clk)
-    \$812  <= \$811 ;
-  always @(posedge g_tdc53_clk)
-    \$814  <= \$813 ;
-  always @(posedge g_tdc54_clk)
-    \$816  <= \$815 ;
-  always @(posedge g_tdc55_clk)
-    \$818  <= \$817 ;
-  always @(posedge g_tdc56_clk)
-    \$820  <= \$819 ;
-  always @(posedge g_tdc57_clk)
-    \$822  <= \$821 ;
-  always @(posedge g_tdc58_clk)
-    \$824  <= \$823 ;
-  always @(posedge g_tdc59_clk)
-    \$826  <= \$825 ;
-  always @(posedge g_tdc60_clk)
-    \$828  <= \$827 ;
-  always @(posedge g_tdc61_clk)
-    \$830  <= \$829 ;
-  always @(posedge g_tdc62_clk)
-    \$832  <= \$831 ;
-  always @(posedge g_tdc63_clk)
-    \$834  <= \$833 ;
-  assign all_fired = & { \$578 , \$576 , \$574 , \$572 , \$570 , \$568 , \$566 , \$564 , \$562 , \$560 , \$558 , \$556 , \$554 , \$552 , \$550 , \$548 , \$546 , \$544 , \$542 , \$540 , \$538 , \$536 , \$534 , \$532 , \$530 , \$528 , \$526 , \$524 , \$522 , \$520 , \$518 , \$516 , \$514 , \$512 , \$510 , \$508 , \$506 , \$504 , \$502 , \$500 , \$498 , \$496 , \$494 , \$492 , \$490 , \$488 , \$486 , \$484 , \$482 , \$480 , \$478 , \$476 , \$474 , \$472 , \$470 , \$468 , \$466 , \$464 , \$462 , \$460 , \$458 , \$456 , \$454 , \$452  };
-  assign \$1  = ~ \$452 ;
+  assign all_fired = & { \$1090 , \$1088 , \$1086 , \$1084 , \$1082 , \$1080 , \$1078 , \$1076 , \$1074 , \$1072 , \$1070 , \$1068 , \$1066 , \$1064 , \$1062 , \$1060 , \$1058 , \$1056 , \$1054 , \$1052 , \$1050 , \$1048 , \$1046 , \$1044 , \$1042 , \$1040 , \$1038 , \$1036 , \$1034 , \$1032 , \$1030 , \$1028 , \$1026 , \$1024 , \$1022 , \$1020 , \$1018 , \$1016 , \$1014 , \$1012 , \$1010 , \$1008 , \$1006 , \$1004 , \$1002 , \$1000 , \$998 , \$996 , \$994 , \$992 , \$990 , \$988 , \$986 , \$984 , \$982 , \$980 , \$978 , \$976 , \$974 , \$972 , \$970 , \$968 , \$966 , \$964  };
+  assign \$1  = ~ \$964 ;
   assign \$2  = capture & cmp_sync1[0];
   assign \$3  = \$2  | window_end;
   assign \$4  = \$1  & \$3 ;
   assign \$5  = clear | \$4 ;
-  assign \$6  = ~ \$454 ;
+  assign \$6  = ~ \$966 ;
   assign \$7  = capture & cmp_sync1[1];
   assign \$8  = \$7  | window_end;
   assign \$9  = \$6  & \$8 ;
   assign \$10  = clear | \$9 ;
-  assign \$11  = ~ \$456 ;
+  assign \$11  = ~ \$968 ;
   assign \$12  = capture & cmp_sync1[2];
   assign \$13  = \$12  | window_end;
   assign \$14  = \$11  & \$13 ;
   assign \$15  = clear | \$14 ;
-  assign \$16  = ~ \$458 ;
+  assign \$16  = ~ \$970 ;
   assign \$17  = capture & cmp_sync1[3];
   assign \$18  = \$17  | window_end;
   assign \$19  = \$16  & \$18 ;
   assign \$20  = clear | \$19 ;
-  assign \$21  = ~ \$460 ;
+  assign \$21  = ~ \$972 ;
   assign \$22  = capture & cmp_sync1[4];
   assign \$23  = \$22  | window_end;
   assign \$24  = \$21  & \$23 ;
   assign \$25  = clear | \$24 ;
-  assign \$26  = ~ \$462 ;
+  assign \$26  = ~ \$974 ;
   assign \$27  = capture & cmp_sync1[5];
   assign \$28  = \$27  | window_end;
   assign \$29  = \$26  & \$28 ;
   assign \$30  = clear | \$29 ;
-  assign \$31  = ~ \$464 ;
+  assign \$31  = ~ \$976 ;
   assign \$32  = capture & cmp_sync1[6];
   assign \$33  = \$32  | window_end;
   assign \$34  = \$31  & \$33 ;
   assign \$35  = clear | \$34 ;
-  assign \$36  = ~ \$466 ;
+  assign \$36  = ~ \$978 ;
   assign \$37  = capture & cmp_sync1[7];
   assign \$38  = \$37  | window_end;
   assign \$39  = \$36  & \$38 ;
   assign \$40  = clear | \$39 ;
-  assign \$41  = ~ \$468 ;
+  assign \$41  = ~ \$980 ;
   assign \$42  = capture & cmp_sync1[8];
   assign \$43  = \$42  | window_end;
   assign \$44  = \$41  & \$43 ;
   assign \$45  = clear | \$44 ;
-  assign \$46  = ~ \$470 ;
+  assign \$46  = ~ \$982 ;
   assign \$47  = capture & cmp_sync1[9];
   assign \$48  = \$47  | window_end;
   assign \$49  = \$46  & \$48 ;
   assign \$50  = clear | \$49 ;
-  assign \$51  = ~ \$472 ;
+  assign \$51  = ~ \$984 ;
   assign \$52  = capture & cmp_sync1[10];
   assign \$53  = \$52  | window_end;
   assign \$54  = \$51  & \$53 ;
   assign \$55  = clear | \$54 ;
-  assign \$56  = ~ \$474 ;
+  assign \$56  = ~ \$986 ;
   assign \$57  = capture & cmp_sync1[11];
   assign \$58  = \$57  | window_end;
   assign \$59  = \$56  & \$58 ;
   assign \$60  = clear | \$59 ;
-  assign \$61  = ~ \$476 ;
+  assign \$61  = ~ \$988 ;
   assign \$62  = capture & cmp_sync1[12];
   assign \$63  = \$62  | window_end;
   assign \$64  = \$61  & \$63 ;
   assign \$65  = clear | \$64 ;
-  assign \$66  = ~ \$478 ;
+  assign \$66  = ~ \$990 ;
   assign \$67  = capture & cmp_sync1[13];
   assign \$68  = \$67  | window_end;
   assign \$69  = \$66  & \$68 ;
   assign \$70  = clear | \$69 ;
-  assign \$71  = ~ \$480 ;
+  assign \$71  = ~ \$992 ;
   assign \$72  = capture & cmp_sync1[14];
   assign \$73  = \$72  | window_end;
   assign \$74  = \$71  & \$73 ;
   assign \$75  = clear | \$74 ;
-  assign \$76  = ~ \$482 ;
+  assign \$76  = ~ \$994 ;
   assign \$77  = capture & cmp_sync1[15];
   assign \$78  = \$77  | window_end;
   assign \$79  = \$76  & \$78 ;
   assign \$80  = clear | \$79 ;
-  assign \$81  = ~ \$484 ;
+  assign \$81  = ~ \$996 ;
   assign \$82  = capture & cmp_sync1[16];
   assign \$83  = \$82  | window_end;
   assign \$84  = \$81  & \$83 ;
   assign \$85  = clear | \$84 ;
-  assign \$86  = ~ \$486 ;
+  assign \$86  = ~ \$998 ;
   assign \$87  = capture & cmp_sync1[17];
   assign \$88  = \$87  | window_end;
   assign \$89  = \$86  & \$88 ;
   assign \$90  = clear | \$89 ;
-  assign \$91  = ~ \$488 ;
+  assign \$91  = ~ \$1000 ;
   assign \$92  = capture & cmp_sync1[18];
   assign \$93  = \$92  | window_end;
   assign \$94  = \$91  & \$93 ;
   assign \$95  = clear | \$94 ;
-  assign \$96  = ~ \$490 ;
+  assign \$96  = ~ \$1002 ;
   assign \$97  = capture & cmp_sync1[19];
   assign \$98  = \$97  | window_end;
   assign \$99  = \$96  & \$98 ;
   assign \$100  = clear | \$99 ;
-  assign \$101  = ~ \$492 ;
+  assign \$101  = ~ \$1004 ;
   assign \$102  = capture & cmp_sync1[20];
   assign \$103  = \$102  | window_end;
   assign \$104  = \$101  & \$103 ;
   assign \$105  = clear | \$104 ;
-  assign \$106  = ~ \$494 ;
+  assign \$106  = ~ \$1006 ;
   assign \$107  = capture & cmp_sync1[21];
   assign \$108  = \$107  | window_end;
   assign \$109  = \$106  & \$108 ;
   assign \$110  = clear | \$109 ;
-  assign \$111  = ~ \$496 ;
+  assign \$111  = ~ \$1008 ;
   assign \$112  = capture & cmp_sync1[22];
   assign \$113  = \$112  | window_end;
   assign \$114  = \$111  & \$113 ;
   assign \$115  = clear | \$114 ;
-  assign \$116  = ~ \$498 ;
+  assign \$116  = ~ \$1010 ;
   assign \$117  = capture & cmp_sync1[23];
   assign \$118  = \$117  | window_end;
   assign \$119  = \$116  & \$118 ;
   assign \$120  = clear | \$119 ;
-  assign \$121  = ~ \$500 ;
+  assign \$121  = ~ \$1012 ;
   assign \$122  = capture & cmp_sync1[24];
   assign \$123  = \$122  | window_end;
   assign \$124  = \$121  & \$123 ;
   assign \$125  = clear | \$124 ;
-  assign \$126  = ~ \$502 ;
+  assign \$126  = ~ \$1014 ;
   assign \$127  = capture & cmp_sync1[25];
   assign \$128  = \$127  | window_end;
   assign \$129  = \$126  & \$128 ;
   assign \$130  = clear | \$129 ;
-  assign \$131  = ~ \$504 ;
+  assign \$131  = ~ \$1016 ;
   assign \$132  = capture & cmp_sync1[26];
   assign \$133  = \$132  | window_end;
   assign \$134  = \$131  & \$133 ;
   assign \$135  = clear | \$134 ;
-  assign \$136  = ~ \$506 ;
+  assign \$136  = ~ \$1018 ;
   assign \$137  = capture & cmp_sync1[27];
   assign \$138  = \$137  | window_end;
   assign \$139  = \$136  & \$138 ;
   assign \$140  = clear | \$139 ;
-  assign \$141  = ~ \$508 ;
+  assign \$141  = ~ \$1020 ;
   assign \$142  = capture & cmp_sync1[28];
   assign \$143  = \$142  | window_end;
   assign \$144  = \$141  & \$143 ;
   assign \$145  = clear | \$144 ;
-  assign \$146  = ~ \$510 ;
+  assign \$146  = ~ \$1022 ;
   assign \$147  = capture & cmp_sync1[29];
   assign \$148  = \$147  | window_end;
   assign \$149  = \$146  & \$148 ;
   assign \$150  = clear | \$149 ;
-  assign \$151  = ~ \$512 ;
+  assign \$151  = ~ \$1024 ;
   assign \$152  = capture & cmp_sync1[30];
   assign \$153  = \$152  | window_end;
   assign \$154  = \$151  & \$153 ;
   assign \$155  = clear | \$154 ;
-  assign \$156  = ~ \$514 ;
+  assign \$156  = ~ \$1026 ;
   assign \$157  = capture & cmp_sync1[31];
   assign \$158  = \$157  | window_end;
   assign \$159  = \$156  & \$158 ;
   assign \$160  = clear | \$159 ;
-  assign \$161  = ~ \$516 ;
+  assign \$161  = ~ \$1028 ;
   assign \$162  = capture & cmp_sync1[32];
   assign \$163  = \$162  | window_end;
   assign \$164  = \$161  & \$163 ;
+  assign \$165  = clear | \$164 ;
+  assign \$166  = ~ \$1030 ;
+  assign \$167  = capture & cmp_sync1[33];
+  assign \$168  = \$167  | window_end;
+  assign \$169  = \$166  & \$168 ;
+  assign \$170  = clear | \$169 ;
+  assign \$171  = ~ \$1032 ;
+  assign \$172  = capture & cmp_sync1[34];
+  assign \$173  = \$172  | window_end;
+  assign \$174  = \$171  & \$173 ;
+  assign \$175  = clear | \$174 ;
+  assign \$176  = ~ \$1034 ;
+  assign \$177  = capture & cmp_sync1[35];
+  assign \$178  = \$177  | window_end;
+  assign \$179  = \$176  & \$178 ;
+  assign \$180  = clear | \$179 ;
+  assign \$181  = ~ \$1036 ;
+  assign \$182  = capture & cmp_sync1[36];
+  assign \$183  = \$182  | window_end;
+  assign \$184  = \$181  & \$183 ;
+  assign \$185  = clear | \$184 ;
+  assign \$186  = ~ \$1038 ;
+  assign \$187  = capture & cmp_sync1[37];
+  assign \$188  = \$187  | window_end;
+  assign \$189  = \$186  & \$188 ;
+  assign \$190  = clear | \$189 ;
+  assign \$191  = ~ \$1040 ;
+  assign \$192  = capture & cmp_sync1[38];
+  assign \$193  = \$192  | window_end;
+  assign \$194  = \$191  & \$193 ;
+  assign \$195  = clear | \$194 ;
+  assign \$196  = ~ \$1042 ;
+  assign \$197  = capture & cmp_sync1[39];
+  assign \$198  = \$197  | window_end;
+  assign \$199  = \$196  & \$198 ;
+  assign \$200  = clear | \$199 ;
+  assign \$201  = ~ \$1044 ;
+  assign \$202  = capture & cmp_sync1[40];
+  assign \$203  = \$202  | window_end;
+  assign \$204  = \$201  & \$203 ;
+  assign \$205  = clear | \$204 ;
+  assign \$206  = ~ \$1046 ;
+  assign \$207  = capture & cmp_sync1[41];
+  assign \$208  = \$207  | window_end;
+  assign \$209  = \$206  & \$208 ;
+  assign \$210  = clear | \$209 ;
+  assign \$211  = ~ \$1048 ;
+  assign \$212  = capture & cmp_sync1[42];
+  assign \$213  = \$212  | window_end;
+  assign \$214  = \$211  & \$213 ;
+  assign \$215  = clear | \$214 ;
+  assign \$216  = ~ \$1050 ;
+  assign \$217  = capture & cmp_sync1[43];
+  assign \$218  = \$217  | window_end;
+  assign \$219  = \$216  & \$218 ;
+  assign \$220  = clear | \$219 ;
+  assign \$221  = ~ \$1052 ;
+  assign \$222  = capture & cmp_sync1[44];
+  assign \$223  = \$222  | window_end;
+  assign \$224  = \$221  & \$223 ;
+  assign \$225  = clear | \$224 ;
+  assign \$226  = ~ \$1054 ;
+  assign \$227  = capture & cmp_sync1[45];
+  assign \$228  = \$227  | window_end;
+  assign \$229  = \$226  & \$228 ;
+  assign \$230  = clear | \$229 ;
+  assign \$231  = ~ \$1056 ;
+  assign \$232  = capture & cmp_sync1[46];
+  assign \$233  = \$232  | window_end;
+  assign \$234  = \$231  & \$233 ;
+  assign \$235  = clear | \$234 ;
+  assign \$236  = ~ \$1058 ;
+  assign \$237  = capture & cmp_sync1[47];
+  assign \$238  = \$237  | window_end;
+  assign \$239  = \$236  & \$238 ;
+  assign \$240  = clear | \$239 ;
+  assign \$241  = ~ \$1060 ;
+  assign \$242  = capture & cmp_sync1[48];
+  assign \$243  = \$242  | window_end;
+  assign \$244  = \$241  & \$243 ;
+  assign \$245  = clear | \$244 ;
+  assign \$246  = ~ \$1062 ;
+  assign \$247  = capture & cmp_sync1[49];
+  assign \$248  = \$247  | window_end;
+  assign \$249  = \$246  & \$248 ;
+  assign \$250  = clear | \$249 ;
+  assign \$251  = ~ \$1064 ;
+  assign \$252  = capture & cmp_sync1[50];
+  assign \$253  = \$252  | window_end;
+  assign \$254  = \$251  & \$253 ;
+  assign \$255  = clear | \$254 ;
+  assign \$256  = ~ \$1066 ;
+  assign \$257  = capture & cmp_sync1[51];
+  assign \$258  = \$257  | window_end;
+  assign \$259  = \$256  & \$258 ;
+  assign \$260  = clear | \$259 ;
+  assign \$261  = ~ \$1068 ;
+  assign \$262  = capture & cmp_sync1[52];
+  assign \$263  = \$262  | window_end;
+  assign \$264  = \$261  & \$263 ;
+  assign \$265  = clear | \$264 ;
+  assign \$266  = ~ \$1070 ;
+  assign \$267  = capture & cmp_sync1[53];
+  assign \$268  = \$267  | window_end;
+  assign \$269  = \$266  & \$268 ;
+  assign \$270  = clear | \$269 ;
+  assign \$271  = ~ \$1072 ;
+  assign \$272  = capture & cmp_sync1[54];
+  assign \$273  = \$272  | window_end;
+  assign \$274  = \$271  & \$273 ;
+  assign \$275  = clear | \$274 ;
+  assign \$276  = ~ \$1074 ;
+  assign \$277  = capture & cmp_sync1[55];
+  assign \$278  = \$277  | window_end;
+  assign \$279  = \$276  & \$278 ;
+  assign \$280  = clear | \$279 ;
+  assign \$281  = ~ \$1076 ;
+  assign \$282  = capture & cmp_sync1[56];
+  assign \$283  = \$282  | window_end;
+  assign \$284  = \$281  & \$283 ;
+  assign \$285  = clear | \$284 ;
+  assign \$286  = ~ \$1078 ;
+  assign \$287  = capture & cmp_sync1[57];
+  assign \$288  = \$287  | window_end;
+  assign \$289  = \$286  & \$288 ;
+  assign \$290  = clear | \$289 ;
+  assign \$291  = ~ \$1080 ;
+  assign \$292  = capture & cmp_sync1[58];
+  assign \$293  = \$292  | window_end;
+  assign \$294  = \$291  & \$293 ;
+  assign \$295  = clear | \$294 ;
+  assign \$296  = ~ \$1082 ;
+  assign \$297  = capture & cmp_sync1[59];
+  assign \$298  = \$297  | window_end;
+  assign \$299  = \$296  & \$298 ;
+  assign \$300  = clear | \$299 ;
+  assign \$301  = ~ \$1084 ;
+  assign \$302  = capture & cmp_sync1[60];
+  assign \$303  = \$302  | window_end;
+  assign \$304  = \$301  & \$303 ;
+  assign \$305  = clear | \$304 ;
+  assign \$306  = ~ \$1086 ;
+  assign \$307  = capture & cmp_sync1[61];
+  assign \$308  = \$307  | window_end;
+  assign \$309  = \$306  & \$308 ;
+  assign \$310  = clear | \$309 ;
+  assign \$311  = ~ \$1088 ;
+  assign \$312  = capture & cmp_sync1[62];
+  assign \$313  = \$312  | window_end;
+  assign \$314  = \$311  & \$313 ;
+  assign \$315  = clear | \$314 ;
+  assign \$316  = ~ \$1090 ;
+  assign \$317  = capture & cmp_sync1[63];
+  assign \$318  = \$317  | window_end;
+  assign \$319  = \$316  & \$318 ;
+  assign \$320  = clear | \$319 ;
+  assign \$321  = ~ \$964 ;
+  assign \$322  = capture & cmp_sync1[0];
+  assign \$323  = fine[0] + fine[1];
+  assign \$324  = fine[2] + fine[3];
+  assign \$325  = \$323  + \$324 ;
+  assign \$326  = fine[4] + fine[5];
+  assign \$327  = \$326  + fine[6];
+  assign \$328  = \$325  + \$327 ;
+  assign \$330  = code_early ? 7'h00 : { code_now, \$329  };
+  assign \$331  = ~ \$966 ;
+  assign \$332  = capture & cmp_sync1[1];
+  assign \$333  = fine[7] + fine[8];
+  assign \$334  = fine[9] + fine[10];
+  assign \$335  = \$333  + \$334 ;
+  assign \$336  = fine[11] + fine[12];
+  assign \$337  = \$336  + fine[13];
+  assign \$338  = \$335  + \$337 ;
+  assign \$340  = code_early ? 7'h00 : { code_now, \$339  };
+  assign \$341  = ~ \$968 ;
+  assign \$342  = capture & cmp_sync1[2];
+  assign \$343  = fine[14] + fine[15];
+  assign \$344  = fine[16] + fine[17];
+  assign \$345  = \$343  + \$344 ;
+  assign \$346  = fine[18] + fine[19];
+  assign \$347  = \$346  + fine[20];
+  assign \$348  = \$345  + \$347 ;
+  assign \$350  = code_early ? 7'h00 : { code_now, \$349  };
+  assign \$351  = ~ \$970 ;
+  assign \$352  = capture & cmp_sync1[3];
+  assign \$353  = fine[21] + fine[22];
+  assign \$354  = fine[23] + fine[24];
+  assign \$355  = \$353  + \$354 ;
+  assign \$356  = fine[25] + fine[26];
+  assign \$357  = \$356  + fine[27];
+  assign \$358  = \$355  + \$357 ;
+  assign \$360  = code_early ? 7'h00 : { code_now, \$359  };
+  assign \$361  = ~ \$972 ;
+  assign \$362  = capture & cmp_sync1[4];
+  assign \$363  = fine[28] + fine[29];
+  assign \$364  = fine[30] + fine[31];
+  assign \$365  = \$363  + \$364 ;
+  assign \$366  = fine[32] + fine[33];
+  assign \$367  = \$366  + fine[34];
+  assign \$368  = \$365  + \$367 ;
+  assign \$370  = code_early ? 7'h00 : { code_now, \$369  };
+  assign \$371  = ~ \$974 ;
+  assign \$372  = capture & cmp_sync1[5];
+  assign \$373  = fine[35] + fine[36];
+  assign \$374  = fine[37] + fine[38];
+  assign \$375  = \$373  + \$374 ;
+  assign \$376  = fine[39] + fine[40];
+  assign \$377  = \$376  + fine[41];
+  assign \$378  = \$375  + \$377 ;
+  assign \$380  = code_early ? 7'h00 : { code_now, \$379  };
+  assign \$381  = ~ \$976 ;
+  assign \$382  = capture & cmp_sync1[6];
+  assign \$383  = fine[42] + fine[43];
+  assign \$384  = fine[44] + fine[45];
+  assign \$385  = \$383  + \$384 ;
+  assign \$386  = fine[46] + fine[47];
+  assign \$387  = \$386  + fine[48];
+  assign \$388  = \$385  + \$387 ;
+  assign \$390  = code_early ? 7'h00 : { code_now, \$389  };
+  assign \$391  = ~ \$978 ;
+  assign \$392  = capture & cmp_sync1[7];
+  assign \$393  = fine[49] + fine[50];
+  assign \$394  = fine[51] + fine[52];
+  assign \$395  = \$393  + \$394 ;
+  assign \$396  = fine[53] + fine[54];
+  assign \$397  = \$396  + fine[55];
+  assign \$398  = \$395  + \$397 ;
+  assign \$400  = code_early ? 7'h00 : { code_now, \$399  };
+  assign \$401  = ~ \$980 ;
+  assign \$402  = capture & cmp_sync1[8];
+  assign \$403  = fine[56] + fine[57];
+  assign \$404  = fine[58] + fine[59];
+  assign \$405  = \$403  + \$404 ;
+  assign \$406  = fine[60] + fine[61];
+  assign \$407  = \$406  + fine[62];
+  assign \$408  = \$405  + \$407 ;
+  assign \$410  = code_early ? 7'h00 : { code_now, \$409  };
+  assign \$411  = ~ \$982 ;
+  assign \$412  = capture & cmp_sync1[9];
+  assign \$413  = fine[63] + fine[64];
+  assign \$414  = fine[65] + fine[66];
+  assign \$415  = \$413  + \$414 ;
+  assign \$416  = fine[67] + fine[68];
+  assign \$417  = \$416  + fine[69];
+  assign \$418  = \$415  + \$417 ;
+  assign \$420  = code_early ? 7'h00 : { code_now, \$419  };
+  assign \$421  = ~ \$984 ;
+  assign \$422  = capture & cmp_sync1[10];
+  assign \$423  = fine[70] + fine[71];
+  assign \$424  = fine[72] + fine[73];
+  assign \$425  = \$423  + \$424 ;
+  assign \$426  = fine[74] + fine[75];
+  assign \$427  = \$426  + fine[76];
+  assign \$428  = \$425  + \$427 ;
+  assign \$430  = code_early ? 7'h00 : { code_now, \$429  };
+  assign \$431  = ~ \$986 ;
+  assign \$432  = capture & cmp_sync1[11];
+  assign \$433  = fine[77] + fine[78];
+  assign \$434  = fine[79] + fine[80];
+  assign \$435  = \$433  + \$434 ;
+  assign \$436  = fine[81] + fine[82];
+  assign \$437  = \$436  + fine[83];
+  assign \$438  = \$435  + \$437 ;
+  assign \$440  = code_early ? 7'h00 : { code_now, \$439  };
+  assign \$441  = ~ \$988 ;
+  assign \$442  = capture & cmp_sync1[12];
+  assign \$443  = fine[84] + fine[85];
+  assign \$444  = fine[86] + fine[87];
+  assign \$445  = \$443  + \$444 ;
+  assign \$446  = fine[88] + fine[89];
+  assign \$447  = \$446  + fine[90];
+  assign \$448  = \$445  + \$447 ;
+  assign \$450  = code_early ? 7'h00 : { code_now, \$449  };
+  assign \$451  = ~ \$990 ;
+  assign \$452  = capture & cmp_sync1[13];
+  assign \$453  = fine[91] + fine[92];
+  assign \$454  = fine[93] + fine[94];
+  assign \$455  = \$453  + \$454 ;
+  assign \$456  = fine[95] + fine[96];
+  assign \$457  = \$456  + fine[97];
+  assign \$458  = \$455  + \$457 ;
+  assign \$460  = code_early ? 7'h00 : { code_now, \$459  };
+  assign \$461  = ~ \$992 ;
+  assign \$462  = capture & cmp_sync1[14];
+  assign \$463  = fine[98] + fine[99];
+  assign \$464  = fine[100] + fine[101];
+  assign \$465  = \$463  + \$464 ;
+  assign \$466  = fine[102] + fine[103];
+  assign \$467  = \$466  + fine[104];
+  assign \$468  = \$465  + \$467 ;
+  assign \$470  = code_early ? 7'h00 : { code_now, \$469  };
+  assign \$471  = ~ \$994 ;
+  assign \$472  = capture & cmp_sync1[15];
+  assign \$473  = fine[105] + fine[106];
+  assign \$474  = fine[107] + fine[108];
+  assign \$475  = \$473  + \$474 ;
+  assign \$476  = fine[109] + fine[110];
+  assign \$477  = \$476  + fine[111];
+  assign \$478  = \$475  + \$477 ;
+  assign \$480  = code_early ? 7'h00 : { code_now, \$479  };
+  assign \$481  = ~ \$996 ;
+  assign \$482  = capture & cmp_sync1[16];
+  assign \$483  = fine[112] + fine[113];
+  assign \$484  = fine[114] + fine[115];
+  assign \$485  = \$483  + \$484 ;
+  assign \$486  = fine[116] + fine[117];
+  assign \$487  = \$486  + fine[118];
+  assign \$488  = \$485  + \$487 ;
+  assign \$490  = code_early ? 7'h00 : { code_now, \$489  };
+  assign \$491  = ~ \$998 ;
+  assign \$492  = capture & cmp_sync1[17];
+  assign \$493  = fine[119] + fine[120];
+  assign \$494  = fine[121] + fine[122];
+  assign \$495  = \$493  + \$494 ;
+  assign \$496  = fine[123] + fine[124];
+  assign \$497  = \$496  + fine[125];
+  assign \$498  = \$495  + \$497 ;
+  assign \$500  = code_early ? 7'h00 : { code_now, \$499  };
+  assign \$501  = ~ \$1000 ;
+  assign \$502  = capture & cmp_sync1[18];
+  assign \$503  = fine[126] + fine[127];
+  assign \$504  = fine[128] + fine[129];
+  assign \$505  = \$503  + \$504 ;
+  assign \$506  = fine[130] + fine[131];
+  assign \$507  = \$506  + fine[132];
+  assign \$508  = \$505  + \$507 ;
+  assign \$510  = code_early ? 7'h00 : { code_now, \$509  };
+  assign \$511  = ~ \$1002 ;
+  assign \$512  = capture & cmp_sync1[19];
+  assign \$513  = fine[133] + fine[134];
+  assign \$514  = fine[135] + fine[136];
+  assign \$515  = \$513  + \$514 ;
+  assign \$516  = fine[137] + fine[138];
+  assign \$517  = \$516  + fine[139];
+  assign \$518  = \$515  + \$517 ;
+  assign \$520  = code_early ? 7'h00 : { code_now, \$519  };
+  assign \$521  = ~ \$1004 ;
+  assign \$522  = capture & cmp_sync1[20];
+  assign \$523  = fine[140] + fine[141];
+  assign \$524  = fine[142] + fine[143];
+  assign \$525  = \$523  + \$524 ;
+  assign \$526  = fine[144] + fine[145];
+  assign \$527  = \$526  + fine[146];
+  assign \$528  = \$525  + \$527 ;
+  assign \$530  = code_early ? 7'h00 : { code_now, \$529  };
+  assign \$531  = ~ \$1006 ;
+  assign \$532  = capture & cmp_sync1[21];
+  assign \$533  = fine[147] + fine[148];
+  assign \$534  = fine[149] + fine[150];
+  assign \$535  = \$533  + \$534 ;
+  assign \$536  = fine[151] + fine[152];
+  assign \$537  = \$536  + fine[153];
+  assign \$538  = \$535  + \$537 ;
+  assign \$540  = code_early ? 7'h00 : { code_now, \$539  };
+  assign \$541  = ~ \$1008 ;
+  assign \$542  = capture & cmp_sync1[22];
+  assign \$543  = fine[154] + fine[155];
+  assign \$544  = fine[156] + fine[157];
+  assign \$545  = \$543  + \$544 ;
+  assign \$546  = fine[158] + fine[159];
+  assign \$547  = \$546  + fine[160];
+  assign \$548  = \$545  + \$547 ;
+  assign \$550  = code_early ? 7'h00 : { code_now, \$549  };
+  assign \$551  = ~ \$1010 ;
+  assign \$552  = capture & cmp_sync1[23];
+  assign \$553  = fine[161] + fine[162];
+  assign \$554  = fine[163] + fine[164];
+  assign \$555  = \$553  + \$554 ;
+  assign \$556  = fine[165] + fine[166];
+  assign \$557  = \$556  + fine[167];
+  assign \$558  = \$555  + \$557 ;
+  assign \$560  = code_early ? 7'h00 : { code_now, \$559  };
+  assign \$561  = ~ \$1012 ;
+  assign \$562  = capture & cmp_sync1[24];
+  assign \$563  = fine[168] + fine[169];
+  assign \$564  = fine[170] + fine[171];
+  assign \$565  = \$563  + \$564 ;
+  assign \$566  = fine[172] + fine[173];
+  assign \$567  = \$566  + fine[174];
+  assign \$568  = \$565  + \$567 ;
+  assign \$570  = code_early ? 7'h00 : { code_now, \$569  };
+  assign \$571  = ~ \$1014 ;
+  assign \$572  = capture & cmp_sync1[25];
+  assign \$573  = fine[175] + fine[176];
+  assign \$574  = fine[177] + fine[178];
+  assign \$575  = \$573  + \$574 ;
+  assign \$576  = fine[179] + fine[180];
+  assign \$577  = \$576  + fine[181];
+  assign \$578  = \$575  + \$577 ;
+  assign \$580  = code_early ? 7'h00 : { code_now, \$579  };
+  assign \$581  = ~ \$1016 ;
+  assign \$582  = capture & cmp_sync1[26];
+  assign \$583  = fine[182] + fine[183];
+  assign \$584  = fine[184] + fine[185];
+  assign \$585  = \$583  + \$584 ;
+  assign \$586  = fine[186] + fine[187];
+  assign \$587  = \$586  + fine[188];
+  assign \$588  = \$585  + \$587 ;
+  assign \$590  = code_early ? 7'h00 : { code_now, \$589  };
+  assign \$591  = ~ \$1018 ;
+  assign \$592  = capture & cmp_sync1[27];
+  assign \$593  = fine[189] + fine[190];
+  assign \$594  = fine[191] + fine[192];
+  assign \$595  = \$593  + \$594 ;
+  assign \$596  = fine[193] + fine[194];
+  assign \$597  = \$596  + fine[195];
+  assign \$598  = \$595  + \$597 ;
+  assign \$600  = code_early ? 7'h00 : { code_now, \$599  };
+  assign \$601  = ~ \$1020 ;
+  assign \$602  = capture & cmp_sync1[28];
+  assign \$603  = fine[196] + fine[197];
+  assign \$604  = fine[198] + fine[199];
+  assign \$605  = \$603  + \$604 ;
+  assign \$606  = fine[200] + fine[201];
+  assign \$607  = \$606  + fine[202];
+  assign \$608  = \$605  + \$607 ;
+  assign \$610  = code_early ? 7'h00 : { code_now, \$609  };
+  assign \$611  = ~ \$1022 ;
+  assign \$612  = capture & cmp_sync1[29];
+  assign \$613  = fine[203] + fine[204];
+  assign \$614  = fine[205] + fine[206];
+  assign \$615  = \$613  + \$614 ;
+  assign \$616  = fine[207] + fine[208];
+  assign \$617  = \$616  + fine[209];
+  assign \$618  = \$615  + \$617 ;
+  assign \$620  = code_early ? 7'h00 : { code_now, \$619  };
+  assign \$621  = ~ \$1024 ;
+  assign \$622  = capture & cmp_sync1[30];
+  assign \$623  = fine[210] + fine[211];
+  assign \$624  = fine[212] + fine[213];
+  assign \$625  = \$623  + \$624 ;
+  assign \$626  = fine[214] + fine[215];
+  assign \$627  = \$626  + fine[216];
+  assign \$628  = \$625  + \$627 ;
+  assign \$630  = code_early ? 7'h00 : { code_now, \$629  };
+  assign \$631  = ~ \$1026 ;
+  assign \$632  = capture & cmp_sync1[31];
+  assign \$633  = fine[217] + fine[218];
+  assign \$634  = fine[219] + fine[220];
+  assign \$635  = \$633  + \$634 ;
+  assign \$636  = fine[221] + fine[222];
+  assign \$637  = \$636  + fine[223];
+  assign \$638  = \$635  + \$637 ;
+  assign \$640  = code_early ? 7'h00 : { code_now, \$639  };
+  assign \$641  = ~ \$1028 ;
+  assign \$642  = capture & cmp_sync1[32];
+  assign \$643  = fine[224] + fine[225];
+  assign \$644  = fine[226] + fine[227];
+  assign \$645  = \$643  + \$644 ;
+  assign \$646  = fine[228] + fine[229];
+  assign \$647  = \$646  + fine[230];
+  assign \$648  = \$645  + \$647 ;
+  assign \$650  = code_early ? 7'h00 : { code_now, \$649  };
+  assign \$651  = ~ \$1030 ;
+  assign \$652  = capture & cmp_sync1[33];
+  assign \$653  = fine[231] + fine[232];
+  assign \$654  = fine[233] + fine[234];
+  assign \$655  = \$653  + \$654 ;
+  assign \$656  = fine[235] + fine[236];
+  assign \$657  = \$656  + fine[237];
+  assign \$658  = \$655  + \$657 ;
+  assign \$660  = code_early ? 7'h00 : { code_now, \$659  };
+  assign \$661  = ~ \$1032 ;
+  assign \$662  = capture & cmp_sync1[34];
+  assign \$663  = fine[238] + fine[239];
+  assign \$664  = fine[240] + fine[241];
+  assign \$665  = \$663  + \$664 ;
+  assign \$666  = fine[242] + fine[243];
+  assign \$667  = \$666  + fine[244];
+  assign \$668  = \$665  + \$667 ;
+  assign \$670  = code_early ? 7'h00 : { code_now, \$669  };
+  assign \$671  = ~ \$1034 ;
+  assign \$672  = capture & cmp_sync1[35];
+  assign \$673  = fine[245] + fine[246];
+  assign \$674  = fine[247] + fine[248];
+  assign \$675  = \$673  + \$674 ;
+  assign \$676  = fine[249] + fine[250];
+  assign \$677  = \$676  + fine[251];
+  assign \$678  = \$675  + \$677 ;
+  assign \$680  = code_early ? 7'h00 : { code_now, \$679  };
+  assign \$681  = ~ \$1036 ;
+  assign \$682  = capture & cmp_sync1[36];
+  assign \$683  = fine[252] + fine[253];
+  assign \$684  = fine[254] + fine[255];
+  assign \$685  = \$683  + \$684 ;
+  assign \$686  = fine[256] + fine[257];
+  assign \$687  = \$686  + fine[258];
+  assign \$688  = \$685  + \$687 ;
+  assign \$690  = code_early ? 7'h00 : { code_now, \$689  };
+  assign \$691  = ~ \$1038 ;
+  assign \$692  = capture & cmp_sync1[37];
+  assign \$693  = fine[259] + fine[260];
+  assign \$694  = fine[261] + fine[262];
+  assign \$695  = \$693  + \$694 ;
+  assign \$696  = fine[263] + fine[264];
+  assign \$697  = \$696  + fine[265];
+  assign \$698  = \$695  + \$697 ;
+  assign \$700  = code_early ? 7'h00 : { code_now, \$699  };
+  assign \$701  = ~ \$1040 ;
+  assign \$702  = capture & cmp_sync1[38];
+  assign \$703  = fine[266] + fine[267];
+  assign \$704  = fine[268] + fine[269];
+  assign \$705  = \$703  + \$704 ;
+  assign \$706  = fine[270] + fine[271];
+  assign \$707  = \$706  + fine[272];
+  assign \$708  = \$705  + \$707 ;
+  assign \$710  = code_early ? 7'h00 : { code_now, \$709  };
+  assign \$711  = ~ \$1042 ;
+  assign \$712  = capture & cmp_sync1[39];
+  assign \$713  = fine[273] + fine[274];
+  assign \$714  = fine[275] + fine[276];
+  assign \$715  = \$713  + \$714 ;
+  assign \$716  = fine[277] + fine[278];
+  assign \$717  = \$716  + fine[279];
+  assign \$718  = \$715  + \$717 ;
+  assign \$720  = code_early ? 7'h00 : { code_now, \$719  };
+  assign \$721  = ~ \$1044 ;
+  assign \$722  = capture & cmp_sync1[40];
+  assign \$723  = fine[280] + fine[281];
+  assign \$724  = fine[282] + fine[283];
+  assign \$725  = \$723  + \$724 ;
+  assign \$726  = fine[284] + fine[285];
+  assign \$727  = \$726  + fine[286];
+  assign \$728  = \$725  + \$727 ;
+  assign \$730  = code_early ? 7'h00 : { code_now, \$729  };
+  assign \$731  = ~ \$1046 ;
+  assign \$732  = capture & cmp_sync1[41];
+  assign \$733  = fine[287] + fine[288];
+  assign \$734  = fine[289] + fine[290];
+  assign \$735  = \$733  + \$734 ;
+  assign \$736  = fine[291] + fine[292];
+  assign \$737  = \$736  + fine[293];
+  assign \$738  = \$735  + \$737 ;
+  assign \$740  = code_early ? 7'h00 : { code_now, \$739  };
+  assign \$741  = ~ \$1048 ;
+  assign \$742  = capture & cmp_sync1[42];
+  assign \$743  = fine[294] + fine[295];
+  assign \$744  = fine[296] + fine[297];
+  assign \$745  = \$743  + \$744 ;
+  assign \$746  = fine[298] + fine[299];
+  assign \$747  = \$746  + fine[300];
+  assign \$748  = \$745  + \$747 ;
+  assign \$750  = code_early ? 7'h00 : { code_now, \$749  };
+  assign \$751  = ~ \$1050 ;
+  assign \$752  = capture & cmp_sync1[43];
+  assign \$753  = fine[301] + fine[302];
+  assign \$754  = fine[303] + fine[304];
+  assign \$755  = \$753  + \$754 ;
+  assign \$756  = fine[305] + fine[306];
+  assign \$757  = \$756  + fine[307];
+  assign \$758  = \$755  + \$757 ;
+  assign \$760  = code_early ? 7'h00 : { code_now, \$759  };
+  assign \$761  = ~ \$1052 ;
+  assign \$762  = capture & cmp_sync1[44];
+  assign \$763  = fine[308] + fine[309];
+  assign \$764  = fine[310] + fine[311];
+  assign \$765  = \$763  + \$764 ;
+  assign \$766  = fine[312] + fine[313];
+  assign \$767  = \$766  + fine[314];
+  assign \$768  = \$765  + \$767 ;
+  assign \$770  = code_early ? 7'h00 : { code_now, \$769  };
+  assign \$771  = ~ \$1054 ;
+  assign \$772  = capture & cmp_sync1[45];
+  assign \$773  = fine[315] + fine[316];
+  assign \$774  = fine[317] + fine[318];
+  assign \$775  = \$773  + \$774 ;
+  assign \$776  = fine[319] + fine[320];
+  assign \$777  = \$776  + fine[321];
+  assign \$778  = \$775  + \$777 ;
+  assign \$780  = code_early ? 7'h00 : { code_now, \$779  };
+  assign \$781  = ~ \$1056 ;
+  assign \$782  = capture & cmp_sync1[46];
+  assign \$783  = fine[322] + fine[323];
+  assign \$784  = fine[324] + fine[325];
+  assign \$785  = \$783  + \$784 ;
+  assign \$786  = fine[326] + fine[327];
+  assign \$787  = \$786  + fine[328];
+  assign \$788  = \$785  + \$787 ;
+  assign \$790  = code_early ? 7'h00 : { code_now, \$789  };
+  assign \$791  = ~ \$1058 ;
+  assign \$792  = capture & cmp_sync1[47];
+  assign \$793  = fine[329] + fine[330];
+  assign \$794  = fine[331] + fine[332];
+  assign \$795  = \$793  + \$794 ;
+  assign \$796  = fine[333] + fine[334];
+  assign \$797  = \$796  + fine[335];
+  assign \$798  = \$795  + \$797 ;
+  assign \$800  = code_early ? 7'h00 : { code_now, \$799  };
+  assign \$801  = ~ \$1060 ;
+  assign \$802  = capture & cmp_sync1[48];
+  assign \$803  = fine[336] + fine[337];
+  assign \$804  = fine[338] + fine[339];
+  assign \$805  = \$803  + \$804 ;
+  assign \$806  = fine[340] + fine[341];
+  assign \$807  = \$806  + fine[342];
+  assign \$808  = \$805  + \$807 ;
+  assign \$810  = code_early ? 7'h00 : { code_now, \$809  };
+  assign \$811  = ~ \$1062 ;
+  assign \$812  = capture & cmp_sync1[49];
+  assign \$813  = fine[343] + fine[344];
+  assign \$814  = fine[345] + fine[346];
+  assign \$815  = \$813  + \$814 ;
+  assign \$816  = fine[347] + fine[348];
+  assign \$817  = \$816  + fine[349];
+  assign \$818  = \$815  + \$817 ;
+  assign \$820  = code_early ? 7'h00 : { code_now, \$819  };
+  assign \$821  = ~ \$1064 ;
+  assign \$822  = capture & cmp_sync1[50];
+  assign \$823  = fine[350] + fine[351];
+  assign \$824  = fine[352] + fine[353];
+  assign \$825  = \$823  + \$824 ;
+  assign \$826  = fine[354] + fine[355];
+  assign \$827  = \$826  + fine[356];
+  assign \$828  = \$825  + \$827 ;
+  assign \$830  = code_early ? 7'h00 : { code_now, \$829  };
+  assign \$831  = ~ \$1066 ;
+  assign \$832  = capture & cmp_sync1[51];
+  assign \$833  = fine[357] + fine[358];
+  assign \$834  = fine[359] + fine[360];
+  assign \$835  = \$833  + \$834 ;
+  assign \$836  = fine[361] + fine[362];
+  assign \$837  = \$836  + fine[363];
+  assign \$838  = \$835  + \$837 ;
+  assign \$840  = code_early ? 7'h00 : { code_now, \$839  };
+  assign \$841  = ~ \$1068 ;
+  assign \$842  = capture & cmp_sync1[52];
+  assign \$843  = fine[364] + fine[365];
+  assign \$844  = fine[366] + fine[367];
+  assign \$845  = \$843  + \$844 ;
+  assign \$846  = fine[368] + fine[369];
+  assign \$847  = \$846  + fine[370];
+  assign \$848  = \$845  + \$847 ;
+  assign \$850  = code_early ? 7'h00 : { code_now, \$849  };
+  assign \$851  = ~ \$1070 ;
+  assign \$852  = capture & cmp_sync1[53];
+  assign \$853  = fine[371] + fine[372];
+  assign \$854  = fine[373] + fine[374];
+  assign \$855  = \$853  + \$854 ;
+  assign \$856  = fine[375] + fine[376];
+  assign \$857  = \$856  + fine[377];
+  assign \$858  = \$855  + \$857 ;
+  assign \$860  = code_early ? 7'h00 : { code_now, \$859  };
+  assign \$861  = ~ \$1072 ;
+  assign \$862  = capture & cmp_sync1[54];
+  assign \$863  = fine[378] + fine[379];
+  assign \$864  = fine[380] + fine[381];
+  assign \$865  = \$863  + \$864 ;
+  assign \$866  = fine[382] + fine[383];
+  assign \$867  = \$866  + fine[384];
+  assign \$868  = \$865  + \$867 ;
+  assign \$870  = code_early ? 7'h00 : { code_now, \$869  };
+  assign \$871  = ~ \$1074 ;
+  assign \$872  = capture & cmp_sync1[55];
+  assign \$873  = fine[385] + fine[386];
+  assign \$874  = fine[387] + fine[388];
+  assign \$875  = \$873  + \$874 ;
+  assign \$876  = fine[389] + fine[390];
+  assign \$877  = \$876  + fine[391];
+  assign \$878  = \$875  + \$877 ;
+  assign \$880  = code_early ? 7'h00 : { code_now, \$879  };
+  assign \$881  = ~ \$1076 ;
+  assign \$882  = capture & cmp_sync1[56];
+  assign \$883  = fine[392] + fine[393];
+  assign \$884  = fine[394] + fine[395];
+  assign \$885  = \$883  + \$884 ;
+  assign \$886  = fine[396] + fine[397];
+  assign \$887  = \$886  + fine[398];
+  assign \$888  = \$885  + \$887 ;
+  assign \$890  = code_early ? 7'h00 : { code_now, \$889  };
+  assign \$891  = ~ \$1078 ;
+  assign \$892  = capture & cmp_sync1[57];
+  assign \$893  = fine[399] + fine[400];
+  assign \$894  = fine[401] + fine[402];
+  assign \$895  = \$893  + \$894 ;
+  assign \$896  = fine[403] + fine[404];
+  assign \$897  = \$896  + fine[405];
+  assign \$898  = \$895  + \$897 ;
+  assign \$900  = code_early ? 7'h00 : { code_now, \$899  };
+  assign \$901  = ~ \$1080 ;
+  assign \$902  = capture & cmp_sync1[58];
+  assign \$903  = fine[406] + fine[407];
+  assign \$904  = fine[408] + fine[409];
+  assign \$905  = \$903  + \$904 ;
+  assign \$906  = fine[410] + fine[411];
+  assign \$907  = \$906  + fine[412];
+  assign \$908  = \$905  + \$907 ;
+  assign \$910  = code_early ? 7'h00 : { code_now, \$909  };
+  assign \$911  = ~ \$1082 ;
+  assign \$912  = capture & cmp_sync1[59];
+  assign \$913  = fine[413] + fine[414];
+  assign \$914  = fine[415] + fine[416];
+  assign \$915  = \$913  + \$914 ;
+  assign \$916  = fine[417] + fine[418];
+  assign \$917  = \$916  + fine[419];
+  assign \$918  = \$915  + \$917 ;
+  assign \$920  = code_early ? 7'h00 : { code_now, \$919  };
+  assign \$921  = ~ \$1084 ;
+  assign \$922  = capture & cmp_sync1[60];
+  assign \$923  = fine[420] + fine[421];
+  assign \$924  = fine[422] + fine[423];
+  assign \$925  = \$923  + \$924 ;
+  assign \$926  = fine[424] + fine[425];
+  assign \$927  = \$926  + fine[426];
+  assign \$928  = \$925  + \$927 ;
+  assign \$930  = code_early ? 7'h00 : { code_now, \$929  };
+  assign \$931  = ~ \$1086 ;
+  assign \$932  = capture & cmp_sync1[61];
+  assign \$933  = fine[427] + fine[428];
+  assign \$934  = fine[429] + fine[430];
+  assign \$935  = \$933  + \$934 ;
+  assign \$936  = fine[431] + fine[432];
+  assign \$937  = \$936  + fine[433];
+  assign \$938  = \$935  + \$937 ;
+  assign \$940  = code_early ? 7'h00 : { code_now, \$939  };
+  assign \$941  = ~ \$1088 ;
+  assign \$942  = capture & cmp_sync1[62];
+  assign \$943  = fine[434] + fine[435];
+  assign \$944  = fine[436] + fine[437];
+  assign \$945  = \$943  + \$944 ;
+  assign \$946  = fine[438] + fine[439];
+  assign \$947  = \$946  + fine[440];
+  assign \$948  = \$945  + \$947 ;
+  assign \$950  = code_early ? 7'h00 : { code_now, \$949  };
+  assign \$951  = ~ \$1090 ;
+  assign \$952  = capture & cmp_sync1[63];
+  assign \$953  = fine[441] + fine[442];
+  assign \$954  = fine[443] + fine[444];
+  assign \$955  = \$953  + \$954 ;
+  assign \$956  = fine[445] + fine[446];
+  assign \$957  = \$956  + fine[447];
+  assign \$958  = \$955  + \$957 ;
+  assign \$960  = code_early ? 7'h00 : { code_now, \$959  };
+  always @(posedge clk)
+    cmp_sync0 <= \$961 ;
+  always @(posedge clk)
+    cmp_sync1 <= \$962 ;
+  always @(posedge g_tdc0_clk)
+    \$964  <= \$963 ;
+  always @(posedge g_tdc1_clk)
+    \$966  <= \$965 ;
+  always @(posedge g_tdc2_clk)
+    \$968  <= \$967 ;
+  always @(posedge g_tdc3_clk)
+    \$970  <= \$969 ;
+  always @(posedge g_tdc4_clk)
+    \$972  <= \$971 ;
+  always @(posedge g_tdc5_clk)
+    \$974  <= \$973 ;
+  always @(posedge g_tdc6_clk)
+    \$976  <= \$975 ;
+  always @(posedge g_tdc7_clk)
+    \$978  <= \$977 ;
+  always @(posedge g_tdc8_clk)
+    \$980  <= \$979 ;
+  always @(posedge g_tdc9_clk)
+    \$982  <= \$981 ;
+  always @(posedge g_tdc10_clk)
+    \$984  <= \$983 ;
+  always @(posedge g_tdc11_clk)
+    \$986  <= \$985 ;
+  always @(posedge g_tdc12_clk)
+    \$988  <= \$987 ;
+  always @(posedge g_tdc13_clk)
+    \$990  <= \$989 ;
+  always @(posedge g_tdc14_clk)
+    \$992  <= \$991 ;
+  always @(posedge g_tdc15_clk)
+    \$994  <= \$993 ;
+  always @(posedge g_tdc16_clk)
+    \$996  <= \$995 ;
+  always @(posedge g_tdc17_clk)
+    \$998  <= \$997 ;
+  always @(posedge g_tdc18_clk)
+    \$1000  <= \$999 ;
+  always @(posedge g_tdc19_clk)
+    \$1002  <= \$1001 ;
+  always @(posedge g_tdc20_clk)
+    \$1004  <= \$1003 ;
+  always @(posedge g_tdc21_clk)
+    \$1006  <= \$1005 ;
+  always @(posedge g_tdc22_clk)
+    \$1008  <= \$1007 ;
+  always @(posedge g_tdc23_clk)
+    \$1010  <= \$1009 ;
+  always @(posedge g_tdc24_clk)
+    \$1012  <= \$1011 ;
+  always @(posedge g_tdc25_clk)
+    \$1014  <= \$1013 ;
+  always @(posedge g_tdc26_clk)
+    \$1016  <= \$1015 ;
+  always @(posedge g_tdc27_clk)
+    \$1018  <= \$1017 ;
+  always @(posedge g_tdc28_clk)
+    \$1020  <= \$1019 ;
+  always @(posedge g_tdc29_clk)
+    \$1022  <= \$1021 ;
+  always @(posedge g_tdc30_clk)
+    \$1024  <= \$1023 ;
+  always @(posedge g_tdc31_clk)
+    \$1026  <= \$1025 ;
+  always @(posedge g_tdc32_clk)
+    \$1028  <= \$1027 ;
+  always @(posedge g_tdc33_clk)
+    \$1030  <= \$1029 ;
+  always @(posedge g_tdc34_clk)
+    \$1032  <= \$1031 ;
+  always @(posedge g_tdc35_clk)
+    \$1034  <= \$1033 ;
+  always @(posedge g_tdc36_clk)
+    \$1036  <= \$1035 ;
+  always @(posedge g_tdc37_clk)
+    \$1038  <= \$1037 ;
+  always @(posedge g_tdc38_clk)
+    \$1040  <= \$1039 ;
+  always @(posedge g_tdc39_clk)
+    \$1042  <= \$1041 ;
+  always @(posedge g_tdc40_clk)
+    \$1044  <= \$1043 ;
+  always @(posedge g_tdc41_clk)
+    \$1046  <= \$1045 ;
+  always @(posedge g_tdc42_clk)
+    \$1048  <= \$1047 ;
+  always @(posedge g_tdc43_clk)
+    \$1050  <= \$1049 ;
+  always @(posedge g_tdc44_clk)
+    \$1052  <= \$1051 ;
+  always @(posedge g_tdc45_clk)
+    \$1054  <= \$1053 ;
+  always @(posedge g_tdc46_clk)
+    \$1056  <= \$1055 ;
+  always @(posedge g_tdc47_clk)
+    \$1058  <= \$1057 ;
+  always @(posedge g_tdc48_clk)
+    \$1060  <= \$1059 ;
+  always @(posedge g_tdc49_clk)
+    \$1062  <= \$1061 ;
+  always @(posedge g_tdc50_clk)
+    \$1064  <= \$1063 ;
+  always @(posedge g_tdc51_clk)
+    \$1066  <= \$1065 ;
+  always @(posedge g_tdc52_clk)
+    \$1068  <= \$1067 ;
+  always @(posedge g_tdc53_clk)
+    \$1070  <= \$1069 ;
+  always @(posedge g_tdc54_clk)
+    \$1072  <= \$1071 ;
+  always @(posedge g_tdc55_clk)
+    \$1074  <= \$1073 ;
+  always @(posedge g_tdc56_clk)
+    \$1076  <= \$1075 ;
+  always @(posedge g_tdc57_clk)
+    \$1078  <= \$1077 ;
+  always @(posedge g_tdc58_clk)
+    \$1080  <= \$1079 ;
+  always @(posedge g_tdc59_clk)
+    \$1082  <= \$1081 ;
+  always @(posedge g_tdc60_clk)
+    \$1084  <= \$1083 ;
+  always @(posedge g_tdc61_clk)
+    \$1086  <= \$1085 ;
+  always @(posedge g_tdc62_clk)
+    \$1088  <= \$1087 ;
+  always @(posedge g_tdc63_clk)
+    \$1090  <= \$1089 ;
+  always @(posedge g_tdc0_clk)
+    \$1092  <= \$1091 ;
+  always @(posedge g_tdc1_clk)
+    \$1094  <= \$1093 ;
+  always @(posedge g_tdc2_clk)
+    \$1096  <= \$1095 ;
+  always @(posedge g_tdc3_clk)
+    \$1098  <= \$1097 ;
+  always @(posedge g_tdc4_clk)
+    \$1100  <= \$1099 ;
+  always @(posedge g_tdc5_clk)
+    \$1102  <= \$1101 ;
+  always @(posedge g_tdc6_clk)
+    \$1104  <= \$1103 ;
+  always @(posedge g_tdc7_clk)
+    \$1106  <= \$1105 ;
+  always @(posedge g_tdc8_clk)
+    \$1108  <= \$1107 ;
+  always @(posedge g_tdc9_clk)
+    \$1110  <= \$1109 ;
+  always @(posedge g_tdc10_clk)
+    \$1112  <= \$1111 ;
+  always @(posedge g_tdc11_clk)
+    \$1114  <= \$1113 ;
+  always @(posedge g_tdc12_clk)
+    \$1116  <= \$1115 ;
+  always @(posedge g_tdc13_clk)
+    \$1118  <= \$1117 ;
+  always @(posedge g_tdc14_clk)
+    \$1120  <= \$1119 ;
+  always @(posedge g_tdc15_clk)
+    \$1122  <= \$1121 ;
+  always @(posedge g_tdc16_clk)
+    \$1124  <= \$1123 ;
+  always @(posedge g_tdc17_clk)
+    \$1126  <= \$1125 ;
+  always @(posedge g_tdc18_clk)
+    \$1128  <= \$1127 ;
+  always @(posedge g_tdc19_clk)
+    \$1130  <= \$1129 ;
+  always @(posedge g_tdc20_clk)
+    \$1132  <= \$1131 ;
+  always @(posedge g_tdc21_clk)
+    \$1134  <= \$1133 ;
+  always @(posedge g_tdc22_clk)
+    \$1136  <= \$1135 ;
+  always @(posedge g_tdc23_clk)
+    \$1138  <= \$1137 ;
+  always @(posedge g_tdc24_clk)
+    \$1140  <= \$1139 ;
+  always @(posedge g_tdc25_clk)
+    \$1142  <= \$1141 ;
+  always @(posedge g_tdc26_clk)
+    \$1144  <= \$1143 ;
+  always @(posedge g_tdc27_clk)
+    \$1146  <= \$1145 ;
+  always @(posedge g_tdc28_clk)
+    \$1148  <= \$1147 ;
+  always @(posedge g_tdc29_clk)
+    \$1150  <= \$1149 ;
+  always @(posedge g_tdc30_clk)
+    \$1152  <= \$1151 ;
+  always @(posedge g_tdc31_clk)
+    \$1154  <= \$1153 ;
+  always @(posedge g_tdc32_clk)
+    \$1156  <= \$1155 ;
+  always @(posedge g_tdc33_clk)
+    \$1158  <= \$1157 ;
+  always @(posedge g_tdc34_clk)
+    \$1160  <= \$1159 ;
+  always @(posedge g_tdc35_clk)
+    \$1162  <= \$1161 ;
+  always @(posedge g_tdc36_clk)
+    \$1164  <= \$1163 ;
+  always @(posedge g_tdc37_clk)
+    \$1166  <= \$1165 ;
+  always @(posedge g_tdc38_clk)
+    \$1168  <= \$1167 ;
+  always @(posedge g_tdc39_clk)
+    \$1170  <= \$1169 ;
+  always @(posedge g_tdc40_clk)
+    \$1172  <= \$1171 ;
+  always @(posedge g_tdc41_clk)
+    \$1174  <= \$1173 ;
+  always @(posedge g_tdc42_clk)
+    \$1176  <= \$1175 ;
+  always @(posedge g_tdc43_clk)
+    \$1178  <= \$1177 ;
+  always @(posedge g_tdc44_clk)
+    \$1180  <= \$1179 ;
+  always @(posedge g_tdc45_clk)
+    \$1182  <= \$1181 ;
+  always @(posedge g_tdc46_clk)
+    \$1184  <= \$1183 ;
+  always @(posedge g_tdc47_clk)
+    \$1186  <= \$1185 ;
+  always @(posedge g_tdc48_clk)
+    \$1188  <= \$1187 ;
+  always @(posedge g_tdc49_clk)
+    \$1190  <= \$1189 ;
+  always @(posedge g_tdc50_clk)
+    \$1192  <= \$1191 ;
+  always @(posedge g_tdc51_clk)
+    \$1194  <= \$1193 ;
+  always @(posedge g_tdc52_clk)
+    \$1196  <= \$1195 ;
+  always @(posedge g_tdc53_clk)
+    \$1198  <= \$1197 ;
+  always @(posedge g_tdc54_clk)
+    \$1200  <= \$1199 ;
+  always @(posedge g_tdc55_clk)
+    \$1202  <= \$1201 ;
+  always @(posedge g_tdc56_clk)
+    \$1204  <= \$1203 ;
+  always @(posedge g_tdc57_clk)
+    \$1206  <= \$1205 ;
+  always @(posedge g_tdc58_clk)
+    \$1208  <= \$1207 ;
+  always @(posedge g_tdc59_clk)
+    \$1210  <= \$1209 ;
+  always @(posedge g_tdc60_clk)
+    \$1212  <= \$1211 ;
+  always @(posedge g_tdc61_clk)
+    \$1214  <= \$1213 ;
+  always @(posedge g_tdc62_clk)
+    \$1216  <= \$1215 ;
+  always @(posedge g_tdc63_clk)
+    \$1218  <= \$1217 ;
+  always @(posedge g_tdc0_clk)
+    \$1220  <= \$1219 ;
+  always @(posedge g_tdc1_clk)
+    \$1222  <= \$1221 ;
+  always @(posedge g_tdc2_clk)
+    \$1224  <= \$1223 ;
+  always @(posedge g_tdc3_clk)
+    \$1226  <= \$1225 ;
+  always @(posedge g_tdc4_clk)
+    \$1228  <= \$1227 ;
+  always @(posedge g_tdc5_clk)
+    \$1230  <= \$1229 ;
+  always @(posedge g_tdc6_clk)
+    \$1232  <= \$1231 ;
+  always @(posedge g_tdc7_clk)
+    \$1234  <= \$1233 ;
+  always @(posedge g_tdc8_clk)
+    \$1236  <= \$1235 ;
+  always @(posedge g_tdc9_clk)
+    \$1238  <= \$1237 ;
+  always @(posedge g_tdc10_clk)
+    \$1240  <= \$1239 ;
+  always @(posedge g_tdc11_clk)
+    \$1242  <= \$1241 ;
+  always @(posedge g_tdc12_clk)
+    \$1244  <= \$1243 ;
+  always @(posedge g_tdc13_clk)
+    \$1246  <= \$1245 ;
+  always @(posedge g_tdc14_clk)
+    \$1248  <= \$1247 ;
+  always @(posedge g_tdc15_clk)
+    \$1250  <= \$1249 ;
+  always @(posedge g_tdc16_clk)
+    \$1252  <= \$1251 ;
+  always @(posedge g_tdc17_clk)
+    \$1254  <= \$1253 ;
+  always @(posedge g_tdc18_clk)
+    \$1256  <= \$1255 ;
+  always @(posedge g_tdc19_clk)
+    \$1258  <= \$1257 ;
+  always @(posedge g_tdc20_clk)
+    \$1260  <= \$1259 ;
+  always @(posedge g_tdc21_clk)
+    \$1262  <= \$1261 ;
+  always @(posedge g_tdc22_clk)
+    \$1264  <= \$1263 ;
+  always @(posedge g_tdc23_clk)
+    \$1266  <= \$1265 ;
+  always @(posedge g_tdc24_clk)
+    \$1268  <= \$1267 ;
+  always @(posedge g_tdc25_clk)
+    \$1270  <= \$1269 ;
+  always @(posedge g_tdc26_clk)
+    \$1272  <= \$1271 ;
+  always @(posedge g_tdc27_clk)
+    \$1274  <= \$1273 ;
+  always @(posedge g_tdc28_clk)
+    \$1276  <= \$1275 ;
+  always @(posedge g_tdc29_clk)
+    \$1278  <= \$1277 ;
+  always @(posedge g_tdc30_clk)
+    \$1280  <= \$1279 ;
+  always @(posedge g_tdc31_clk)
+    \$1282  <= \$1281 ;
+  always @(posedge g_tdc32_clk)
+    \$1284  <= \$1283 ;
+  always @(posedge g_tdc33_clk)
+    \$1286  <= \$1285 ;
+  always @(posedge g_tdc34_clk)
+    \$1288  <= \$1287 ;
+  always @(posedge g_tdc35_clk)
+    \$1290  <= \$1289 ;
+  always @(posedge g_tdc36_clk)
+    \$1292  <= \$1291 ;
+  always @(posedge g_tdc37_clk)
+    \$1294  <= \$1293 ;
+  always @(posedge g_tdc38_clk)
+    \$1296  <= \$1295 ;
+  always @(posedge g_tdc39_clk)
+    \$1298  <= \$1297 ;
+  always @(posedge g_tdc40_clk)
+    \$1300  <= \$1299 ;
+  always @(posedge g_tdc41_clk)
+    \$1302  <= \$1301 ;
+  always @(posedge g_tdc42_clk)
+    \$1304  <= \$1303 ;
+  always @(posedge g_tdc43_clk)
+    \$1306  <= \$1305 ;
+  always @(posedge g_tdc44_clk)
+    \$1308  <= \$1307 ;
+  always @(posedge g_tdc45_clk)
+    \$1310  <= \$1309 ;
+  always @(posedge g_tdc46_clk)
+    \$1312  <= \$1311 ;
+  always @(posedge g_tdc47_clk)
+    \$1314  <= \$1313 ;
+  always @(posedge g_tdc48_clk)
+    \$1316  <= \$1315 ;
+  always @(posedge g_tdc49_clk)
+    \$1318  <= \$1317 ;
+  always @(posedge g_tdc50_clk)
+    \$1320  <= \$1319 ;
+  always @(posedge g_tdc51_clk)
+    \$1322  <= \$1321 ;
+  always @(posedge g_tdc52_clk)
+    \$1324  <= \$1323 ;
+  always @(posedge g_tdc53_clk)
+    \$1326  <= \$1325 ;
+  always @(posedge g_tdc54_clk)
+    \$1328  <= \$1327 ;
+  always @(posedge g_tdc55_clk)
+    \$1330  <= \$1329 ;
+  always @(posedge g_tdc56_clk)
+    \$1332  <= \$1331 ;
+  always @(posedge g_tdc57_clk)
+    \$1334  <= \$1333 ;
+  always @(posedge g_tdc58_clk)
+    \$1336  <= \$1335 ;
+  always @(posedge g_tdc59_clk)
+    \$1338  <= \$1337 ;
+  always @(posedge g_tdc60_clk)
+    \$1340  <= \$1339 ;
+  always @(posedge g_tdc61_clk)
+    \$1342  <= \$1341 ;
+  always @(posedge g_tdc62_clk)
+    \$1344  <= \$1343 ;
+  always @(posedge g_tdc63_clk)
+    \$1346  <= \$1345 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$449  = cmp;
+    \$329  = 3'h0;
+    casez (\$328 )
+      4'h0:
+          \$329  = \port$5214$0 ;
+      4'h1:
+          \$329  = \port$5216$0 ;
+      4'h2:
+          \$329  = \port$5218$0 ;
+      4'h3:
+          \$329  = \port$5220$0 ;
+      4'h4:
+          \$329  = \port$5222$0 ;
+      4'h5:
+          \$329  = \port$5224$0 ;
+      4'h6:
+          \$329  = \port$5226$0 ;
+      4'h7:
+          \$329  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$339  = 3'h0;
+    casez (\$338 )
+      4'h0:
+          \$339  = \port$5214$0 ;
+      4'h1:
+          \$339  = \port$5216$0 ;
+      4'h2:
+          \$339  = \port$5218$0 ;
+      4'h3:
+          \$339  = \port$5220$0 ;
+      4'h4:
+          \$339  = \port$5222$0 ;
+      4'h5:
+          \$339  = \port$5224$0 ;
+      4'h6:
+          \$339  = \port$5226$0 ;
+      4'h7:
+          \$339  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$349  = 3'h0;
+    casez (\$348 )
+      4'h0:
+          \$349  = \port$5214$0 ;
+      4'h1:
+          \$349  = \port$5216$0 ;
+      4'h2:
+          \$349  = \port$5218$0 ;
+      4'h3:
+          \$349  = \port$5220$0 ;
+      4'h4:
+          \$349  = \port$5222$0 ;
+      4'h5:
+          \$349  = \port$5224$0 ;
+      4'h6:
+          \$349  = \port$5226$0 ;
+      4'h7:
+          \$349  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$359  = 3'h0;
+    casez (\$358 )
+      4'h0:
+          \$359  = \port$5214$0 ;
+      4'h1:
+          \$359  = \port$5216$0 ;
+      4'h2:
+          \$359  = \port$5218$0 ;
+      4'h3:
+          \$359  = \port$5220$0 ;
+      4'h4:
+          \$359  = \port$5222$0 ;
+      4'h5:
+          \$359  = \port$5224$0 ;
+      4'h6:
+          \$359  = \port$5226$0 ;
+      4'h7:
+          \$359  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$369  = 3'h0;
+    casez (\$368 )
+      4'h0:
+          \$369  = \port$5214$0 ;
+      4'h1:
+          \$369  = \port$5216$0 ;
+      4'h2:
+          \$369  = \port$5218$0 ;
+      4'h3:
+          \$369  = \port$5220$0 ;
+      4'h4:
+          \$369  = \port$5222$0 ;
+      4'h5:
+          \$369  = \port$5224$0 ;
+      4'h6:
+          \$369  = \port$5226$0 ;
+      4'h7:
+          \$369  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$379  = 3'h0;
+    casez (\$378 )
+      4'h0:
+          \$379  = \port$5214$0 ;
+      4'h1:
+          \$379  = \port$5216$0 ;
+      4'h2:
+          \$379  = \port$5218$0 ;
+      4'h3:
+          \$379  = \port$5220$0 ;
+      4'h4:
+          \$379  = \port$5222$0 ;
+      4'h5:
+          \$379  = \port$5224$0 ;
+      4'h6:
+          \$379  = \port$5226$0 ;
+      4'h7:
+          \$379  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$389  = 3'h0;
+    casez (\$388 )
+      4'h0:
+          \$389  = \port$5214$0 ;
+      4'h1:
+          \$389  = \port$5216$0 ;
+      4'h2:
+          \$389  = \port$5218$0 ;
+      4'h3:
+          \$389  = \port$5220$0 ;
+      4'h4:
+          \$389  = \port$5222$0 ;
+      4'h5:
+          \$389  = \port$5224$0 ;
+      4'h6:
+          \$389  = \port$5226$0 ;
+      4'h7:
+          \$389  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$399  = 3'h0;
+    casez (\$398 )
+      4'h0:
+          \$399  = \port$5214$0 ;
+      4'h1:
+          \$399  = \port$5216$0 ;
+      4'h2:
+          \$399  = \port$5218$0 ;
+      4'h3:
+          \$399  = \port$5220$0 ;
+      4'h4:
+          \$399  = \port$5222$0 ;
+      4'h5:
+          \$399  = \port$5224$0 ;
+      4'h6:
+          \$399  = \port$5226$0 ;
+      4'h7:
+          \$399  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$409  = 3'h0;
+    casez (\$408 )
+      4'h0:
+          \$409  = \port$5214$0 ;
+      4'h1:
+          \$409  = \port$5216$0 ;
+      4'h2:
+          \$409  = \port$5218$0 ;
+      4'h3:
+          \$409  = \port$5220$0 ;
+      4'h4:
+          \$409  = \port$5222$0 ;
+      4'h5:
+          \$409  = \port$5224$0 ;
+      4'h6:
+          \$409  = \port$5226$0 ;
+      4'h7:
+          \$409  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$419  = 3'h0;
+    casez (\$418 )
+      4'h0:
+          \$419  = \port$5214$0 ;
+      4'h1:
+          \$419  = \port$5216$0 ;
+      4'h2:
+          \$419  = \port$5218$0 ;
+      4'h3:
+          \$419  = \port$5220$0 ;
+      4'h4:
+          \$419  = \port$5222$0 ;
+      4'h5:
+          \$419  = \port$5224$0 ;
+      4'h6:
+          \$419  = \port$5226$0 ;
+      4'h7:
+          \$419  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$429  = 3'h0;
+    casez (\$428 )
+      4'h0:
+          \$429  = \port$5214$0 ;
+      4'h1:
+          \$429  = \port$5216$0 ;
+      4'h2:
+          \$429  = \port$5218$0 ;
+      4'h3:
+          \$429  = \port$5220$0 ;
+      4'h4:
+          \$429  = \port$5222$0 ;
+      4'h5:
+          \$429  = \port$5224$0 ;
+      4'h6:
+          \$429  = \port$5226$0 ;
+      4'h7:
+          \$429  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$439  = 3'h0;
+    casez (\$438 )
+      4'h0:
+          \$439  = \port$5214$0 ;
+      4'h1:
+          \$439  = \port$5216$0 ;
+      4'h2:
+          \$439  = \port$5218$0 ;
+      4'h3:
+          \$439  = \port$5220$0 ;
+      4'h4:
+          \$439  = \port$5222$0 ;
+      4'h5:
+          \$439  = \port$5224$0 ;
+      4'h6:
+          \$439  = \port$5226$0 ;
+      4'h7:
+          \$439  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$449  = 3'h0;
+    casez (\$448 )
+      4'h0:
+          \$449  = \port$5214$0 ;
+      4'h1:
+          \$449  = \port$5216$0 ;
+      4'h2:
+          \$449  = \port$5218$0 ;
+      4'h3:
+          \$449  = \port$5220$0 ;
+      4'h4:
+          \$449  = \port$5222$0 ;
+      4'h5:
+          \$449  = \port$5224$0 ;
+      4'h6:
+          \$449  = \port$5226$0 ;
+      4'h7:
+          \$449  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$459  = 3'h0;
+    casez (\$458 )
+      4'h0:
+          \$459  = \port$5214$0 ;
+      4'h1:
+          \$459  = \port$5216$0 ;
+      4'h2:
+          \$459  = \port$5218$0 ;
+      4'h3:
+          \$459  = \port$5220$0 ;
+      4'h4:
+          \$459  = \port$5222$0 ;
+      4'h5:
+          \$459  = \port$5224$0 ;
+      4'h6:
+          \$459  = \port$5226$0 ;
+      4'h7:
+          \$459  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$469  = 3'h0;
+    casez (\$468 )
+      4'h0:
+          \$469  = \port$5214$0 ;
+      4'h1:
+          \$469  = \port$5216$0 ;
+      4'h2:
+          \$469  = \port$5218$0 ;
+      4'h3:
+          \$469  = \port$5220$0 ;
+      4'h4:
+          \$469  = \port$5222$0 ;
+      4'h5:
+          \$469  = \port$5224$0 ;
+      4'h6:
+          \$469  = \port$5226$0 ;
+      4'h7:
+          \$469  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$479  = 3'h0;
+    casez (\$478 )
+      4'h0:
+          \$479  = \port$5214$0 ;
+      4'h1:
+          \$479  = \port$5216$0 ;
+      4'h2:
+          \$479  = \port$5218$0 ;
+      4'h3:
+          \$479  = \port$5220$0 ;
+      4'h4:
+          \$479  = \port$5222$0 ;
+      4'h5:
+          \$479  = \port$5224$0 ;
+      4'h6:
+          \$479  = \port$5226$0 ;
+      4'h7:
+          \$479  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$489  = 3'h0;
+    casez (\$488 )
+      4'h0:
+          \$489  = \port$5214$0 ;
+      4'h1:
+          \$489  = \port$5216$0 ;
+      4'h2:
+          \$489  = \port$5218$0 ;
+      4'h3:
+          \$489  = \port$5220$0 ;
+      4'h4:
+          \$489  = \port$5222$0 ;
+      4'h5:
+          \$489  = \port$5224$0 ;
+      4'h6:
+          \$489  = \port$5226$0 ;
+      4'h7:
+          \$489  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$499  = 3'h0;
+    casez (\$498 )
+      4'h0:
+          \$499  = \port$5214$0 ;
+      4'h1:
+          \$499  = \port$5216$0 ;
+      4'h2:
+          \$499  = \port$5218$0 ;
+      4'h3:
+          \$499  = \port$5220$0 ;
+      4'h4:
+          \$499  = \port$5222$0 ;
+      4'h5:
+          \$499  = \port$5224$0 ;
+      4'h6:
+          \$499  = \port$5226$0 ;
+      4'h7:
+          \$499  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$509  = 3'h0;
+    casez (\$508 )
+      4'h0:
+          \$509  = \port$5214$0 ;
+      4'h1:
+          \$509  = \port$5216$0 ;
+      4'h2:
+          \$509  = \port$5218$0 ;
+      4'h3:
+          \$509  = \port$5220$0 ;
+      4'h4:
+          \$509  = \port$5222$0 ;
+      4'h5:
+          \$509  = \port$5224$0 ;
+      4'h6:
+          \$509  = \port$5226$0 ;
+      4'h7:
+          \$509  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$519  = 3'h0;
+    casez (\$518 )
+      4'h0:
+          \$519  = \port$5214$0 ;
+      4'h1:
+          \$519  = \port$5216$0 ;
+      4'h2:
+          \$519  = \port$5218$0 ;
+      4'h3:
+          \$519  = \port$5220$0 ;
+      4'h4:
+          \$519  = \port$5222$0 ;
+      4'h5:
+          \$519  = \port$5224$0 ;
+      4'h6:
+          \$519  = \port$5226$0 ;
+      4'h7:
+          \$519  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$529  = 3'h0;
+    casez (\$528 )
+      4'h0:
+          \$529  = \port$5214$0 ;
+      4'h1:
+          \$529  = \port$5216$0 ;
+      4'h2:
+          \$529  = \port$5218$0 ;
+      4'h3:
+          \$529  = \port$5220$0 ;
+      4'h4:
+          \$529  = \port$5222$0 ;
+      4'h5:
+          \$529  = \port$5224$0 ;
+      4'h6:
+          \$529  = \port$5226$0 ;
+      4'h7:
+          \$529  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$539  = 3'h0;
+    casez (\$538 )
+      4'h0:
+          \$539  = \port$5214$0 ;
+      4'h1:
+          \$539  = \port$5216$0 ;
+      4'h2:
+          \$539  = \port$5218$0 ;
+      4'h3:
+          \$539  = \port$5220$0 ;
+      4'h4:
+          \$539  = \port$5222$0 ;
+      4'h5:
+          \$539  = \port$5224$0 ;
+      4'h6:
+          \$539  = \port$5226$0 ;
+      4'h7:
+          \$539  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$549  = 3'h0;
+    casez (\$548 )
+      4'h0:
+          \$549  = \port$5214$0 ;
+      4'h1:
+          \$549  = \port$5216$0 ;
+      4'h2:
+          \$549  = \port$5218$0 ;
+      4'h3:
+          \$549  = \port$5220$0 ;
+      4'h4:
+          \$549  = \port$5222$0 ;
+      4'h5:
+          \$549  = \port$5224$0 ;
+      4'h6:
+          \$549  = \port$5226$0 ;
+      4'h7:
+          \$549  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$559  = 3'h0;
+    casez (\$558 )
+      4'h0:
+          \$559  = \port$5214$0 ;
+      4'h1:
+          \$559  = \port$5216$0 ;
+      4'h2:
+          \$559  = \port$5218$0 ;
+      4'h3:
+          \$559  = \port$5220$0 ;
+      4'h4:
+          \$559  = \port$5222$0 ;
+      4'h5:
+          \$559  = \port$5224$0 ;
+      4'h6:
+          \$559  = \port$5226$0 ;
+      4'h7:
+          \$559  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$569  = 3'h0;
+    casez (\$568 )
+      4'h0:
+          \$569  = \port$5214$0 ;
+      4'h1:
+          \$569  = \port$5216$0 ;
+      4'h2:
+          \$569  = \port$5218$0 ;
+      4'h3:
+          \$569  = \port$5220$0 ;
+      4'h4:
+          \$569  = \port$5222$0 ;
+      4'h5:
+          \$569  = \port$5224$0 ;
+      4'h6:
+          \$569  = \port$5226$0 ;
+      4'h7:
+          \$569  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$579  = 3'h0;
+    casez (\$578 )
+      4'h0:
+          \$579  = \port$5214$0 ;
+      4'h1:
+          \$579  = \port$5216$0 ;
+      4'h2:
+          \$579  = \port$5218$0 ;
+      4'h3:
+          \$579  = \port$5220$0 ;
+      4'h4:
+          \$579  = \port$5222$0 ;
+      4'h5:
+          \$579  = \port$5224$0 ;
+      4'h6:
+          \$579  = \port$5226$0 ;
+      4'h7:
+          \$579  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$589  = 3'h0;
+    casez (\$588 )
+      4'h0:
+          \$589  = \port$5214$0 ;
+      4'h1:
+          \$589  = \port$5216$0 ;
+      4'h2:
+          \$589  = \port$5218$0 ;
+      4'h3:
+          \$589  = \port$5220$0 ;
+      4'h4:
+          \$589  = \port$5222$0 ;
+      4'h5:
+          \$589  = \port$5224$0 ;
+      4'h6:
+          \$589  = \port$5226$0 ;
+      4'h7:
+          \$589  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$599  = 3'h0;
+    casez (\$598 )
+      4'h0:
+          \$599  = \port$5214$0 ;
+      4'h1:
+          \$599  = \port$5216$0 ;
+      4'h2:
+          \$599  = \port$5218$0 ;
+      4'h3:
+          \$599  = \port$5220$0 ;
+      4'h4:
+          \$599  = \port$5222$0 ;
+      4'h5:
+          \$599  = \port$5224$0 ;
+      4'h6:
+          \$599  = \port$5226$0 ;
+      4'h7:
+          \$599  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$609  = 3'h0;
+    casez (\$608 )
+      4'h0:
+          \$609  = \port$5214$0 ;
+      4'h1:
+          \$609  = \port$5216$0 ;
+      4'h2:
+          \$609  = \port$5218$0 ;
+      4'h3:
+          \$609  = \port$5220$0 ;
+      4'h4:
+          \$609  = \port$5222$0 ;
+      4'h5:
+          \$609  = \port$5224$0 ;
+      4'h6:
+          \$609  = \port$5226$0 ;
+      4'h7:
+          \$609  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$619  = 3'h0;
+    casez (\$618 )
+      4'h0:
+          \$619  = \port$5214$0 ;
+      4'h1:
+          \$619  = \port$5216$0 ;
+      4'h2:
+          \$619  = \port$5218$0 ;
+      4'h3:
+          \$619  = \port$5220$0 ;
+      4'h4:
+          \$619  = \port$5222$0 ;
+      4'h5:
+          \$619  = \port$5224$0 ;
+      4'h6:
+          \$619  = \port$5226$0 ;
+      4'h7:
+          \$619  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$629  = 3'h0;
+    casez (\$628 )
+      4'h0:
+          \$629  = \port$5214$0 ;
+      4'h1:
+          \$629  = \port$5216$0 ;
+      4'h2:
+          \$629  = \port$5218$0 ;
+      4'h3:
+          \$629  = \port$5220$0 ;
+      4'h4:
+          \$629  = \port$5222$0 ;
+      4'h5:
+          \$629  = \port$5224$0 ;
+      4'h6:
+          \$629  = \port$5226$0 ;
+      4'h7:
+          \$629  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$639  = 3'h0;
+    casez (\$638 )
+      4'h0:
+          \$639  = \port$5214$0 ;
+      4'h1:
+          \$639  = \port$5216$0 ;
+      4'h2:
+          \$639  = \port$5218$0 ;
+      4'h3:
+          \$639  = \port$5220$0 ;
+      4'h4:
+          \$639  = \port$5222$0 ;
+      4'h5:
+          \$639  = \port$5224$0 ;
+      4'h6:
+          \$639  = \port$5226$0 ;
+      4'h7:
+          \$639  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$649  = 3'h0;
+    casez (\$648 )
+      4'h0:
+          \$649  = \port$5214$0 ;
+      4'h1:
+          \$649  = \port$5216$0 ;
+      4'h2:
+          \$649  = \port$5218$0 ;
+      4'h3:
+          \$649  = \port$5220$0 ;
+      4'h4:
+          \$649  = \port$5222$0 ;
+      4'h5:
+          \$649  = \port$5224$0 ;
+      4'h6:
+          \$649  = \port$5226$0 ;
+      4'h7:
+          \$649  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$659  = 3'h0;
+    casez (\$658 )
+      4'h0:
+          \$659  = \port$5214$0 ;
+      4'h1:
+          \$659  = \port$5216$0 ;
+      4'h2:
+          \$659  = \port$5218$0 ;
+      4'h3:
+          \$659  = \port$5220$0 ;
+      4'h4:
+          \$659  = \port$5222$0 ;
+      4'h5:
+          \$659  = \port$5224$0 ;
+      4'h6:
+          \$659  = \port$5226$0 ;
+      4'h7:
+          \$659  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$669  = 3'h0;
+    casez (\$668 )
+      4'h0:
+          \$669  = \port$5214$0 ;
+      4'h1:
+          \$669  = \port$5216$0 ;
+      4'h2:
+          \$669  = \port$5218$0 ;
+      4'h3:
+          \$669  = \port$5220$0 ;
+      4'h4:
+          \$669  = \port$5222$0 ;
+      4'h5:
+          \$669  = \port$5224$0 ;
+      4'h6:
+          \$669  = \port$5226$0 ;
+      4'h7:
+          \$669  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$679  = 3'h0;
+    casez (\$678 )
+      4'h0:
+          \$679  = \port$5214$0 ;
+      4'h1:
+          \$679  = \port$5216$0 ;
+      4'h2:
+          \$679  = \port$5218$0 ;
+      4'h3:
+          \$679  = \port$5220$0 ;
+      4'h4:
+          \$679  = \port$5222$0 ;
+      4'h5:
+          \$679  = \port$5224$0 ;
+      4'h6:
+          \$679  = \port$5226$0 ;
+      4'h7:
+          \$679  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$689  = 3'h0;
+    casez (\$688 )
+      4'h0:
+          \$689  = \port$5214$0 ;
+      4'h1:
+          \$689  = \port$5216$0 ;
+      4'h2:
+          \$689  = \port$5218$0 ;
+      4'h3:
+          \$689  = \port$5220$0 ;
+      4'h4:
+          \$689  = \port$5222$0 ;
+      4'h5:
+          \$689  = \port$5224$0 ;
+      4'h6:
+          \$689  = \port$5226$0 ;
+      4'h7:
+          \$689  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$699  = 3'h0;
+    casez (\$698 )
+      4'h0:
+          \$699  = \port$5214$0 ;
+      4'h1:
+          \$699  = \port$5216$0 ;
+      4'h2:
+          \$699  = \port$5218$0 ;
+      4'h3:
+          \$699  = \port$5220$0 ;
+      4'h4:
+          \$699  = \port$5222$0 ;
+      4'h5:
+          \$699  = \port$5224$0 ;
+      4'h6:
+          \$699  = \port$5226$0 ;
+      4'h7:
+          \$699  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$709  = 3'h0;
+    casez (\$708 )
+      4'h0:
+          \$709  = \port$5214$0 ;
+      4'h1:
+          \$709  = \port$5216$0 ;
+      4'h2:
+          \$709  = \port$5218$0 ;
+      4'h3:
+          \$709  = \port$5220$0 ;
+      4'h4:
+          \$709  = \port$5222$0 ;
+      4'h5:
+          \$709  = \port$5224$0 ;
+      4'h6:
+          \$709  = \port$5226$0 ;
+      4'h7:
+          \$709  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$719  = 3'h0;
+    casez (\$718 )
+      4'h0:
+          \$719  = \port$5214$0 ;
+      4'h1:
+          \$719  = \port$5216$0 ;
+      4'h2:
+          \$719  = \port$5218$0 ;
+      4'h3:
+          \$719  = \port$5220$0 ;
+      4'h4:
+          \$719  = \port$5222$0 ;
+      4'h5:
+          \$719  = \port$5224$0 ;
+      4'h6:
+          \$719  = \port$5226$0 ;
+      4'h7:
+          \$719  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$729  = 3'h0;
+    casez (\$728 )
+      4'h0:
+          \$729  = \port$5214$0 ;
+      4'h1:
+          \$729  = \port$5216$0 ;
+      4'h2:
+          \$729  = \port$5218$0 ;
+      4'h3:
+          \$729  = \port$5220$0 ;
+      4'h4:
+          \$729  = \port$5222$0 ;
+      4'h5:
+          \$729  = \port$5224$0 ;
+      4'h6:
+          \$729  = \port$5226$0 ;
+      4'h7:
+          \$729  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$739  = 3'h0;
+    casez (\$738 )
+      4'h0:
+          \$739  = \port$5214$0 ;
+      4'h1:
+          \$739  = \port$5216$0 ;
+      4'h2:
+          \$739  = \port$5218$0 ;
+      4'h3:
+          \$739  = \port$5220$0 ;
+      4'h4:
+          \$739  = \port$5222$0 ;
+      4'h5:
+          \$739  = \port$5224$0 ;
+      4'h6:
+          \$739  = \port$5226$0 ;
+      4'h7:
+          \$739  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$749  = 3'h0;
+    casez (\$748 )
+      4'h0:
+          \$749  = \port$5214$0 ;
+      4'h1:
+          \$749  = \port$5216$0 ;
+      4'h2:
+          \$749  = \port$5218$0 ;
+      4'h3:
+          \$749  = \port$5220$0 ;
+      4'h4:
+          \$749  = \port$5222$0 ;
+      4'h5:
+          \$749  = \port$5224$0 ;
+      4'h6:
+          \$749  = \port$5226$0 ;
+      4'h7:
+          \$749  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$759  = 3'h0;
+    casez (\$758 )
+      4'h0:
+          \$759  = \port$5214$0 ;
+      4'h1:
+          \$759  = \port$5216$0 ;
+      4'h2:
+          \$759  = \port$5218$0 ;
+      4'h3:
+          \$759  = \port$5220$0 ;
+      4'h4:
+          \$759  = \port$5222$0 ;
+      4'h5:
+          \$759  = \port$5224$0 ;
+      4'h6:
+          \$759  = \port$5226$0 ;
+      4'h7:
+          \$759  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$769  = 3'h0;
+    casez (\$768 )
+      4'h0:
+          \$769  = \port$5214$0 ;
+      4'h1:
+          \$769  = \port$5216$0 ;
+      4'h2:
+          \$769  = \port$5218$0 ;
+      4'h3:
+          \$769  = \port$5220$0 ;
+      4'h4:
+          \$769  = \port$5222$0 ;
+      4'h5:
+          \$769  = \port$5224$0 ;
+      4'h6:
+          \$769  = \port$5226$0 ;
+      4'h7:
+          \$769  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$779  = 3'h0;
+    casez (\$778 )
+      4'h0:
+          \$779  = \port$5214$0 ;
+      4'h1:
+          \$779  = \port$5216$0 ;
+      4'h2:
+          \$779  = \port$5218$0 ;
+      4'h3:
+          \$779  = \port$5220$0 ;
+      4'h4:
+          \$779  = \port$5222$0 ;
+      4'h5:
+          \$779  = \port$5224$0 ;
+      4'h6:
+          \$779  = \port$5226$0 ;
+      4'h7:
+          \$779  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$789  = 3'h0;
+    casez (\$788 )
+      4'h0:
+          \$789  = \port$5214$0 ;
+      4'h1:
+          \$789  = \port$5216$0 ;
+      4'h2:
+          \$789  = \port$5218$0 ;
+      4'h3:
+          \$789  = \port$5220$0 ;
+      4'h4:
+          \$789  = \port$5222$0 ;
+      4'h5:
+          \$789  = \port$5224$0 ;
+      4'h6:
+          \$789  = \port$5226$0 ;
+      4'h7:
+          \$789  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$799  = 3'h0;
+    casez (\$798 )
+      4'h0:
+          \$799  = \port$5214$0 ;
+      4'h1:
+          \$799  = \port$5216$0 ;
+      4'h2:
+          \$799  = \port$5218$0 ;
+      4'h3:
+          \$799  = \port$5220$0 ;
+      4'h4:
+          \$799  = \port$5222$0 ;
+      4'h5:
+          \$799  = \port$5224$0 ;
+      4'h6:
+          \$799  = \port$5226$0 ;
+      4'h7:
+          \$799  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$809  = 3'h0;
+    casez (\$808 )
+      4'h0:
+          \$809  = \port$5214$0 ;
+      4'h1:
+          \$809  = \port$5216$0 ;
+      4'h2:
+          \$809  = \port$5218$0 ;
+      4'h3:
+          \$809  = \port$5220$0 ;
+      4'h4:
+          \$809  = \port$5222$0 ;
+      4'h5:
+          \$809  = \port$5224$0 ;
+      4'h6:
+          \$809  = \port$5226$0 ;
+      4'h7:
+          \$809  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$819  = 3'h0;
+    casez (\$818 )
+      4'h0:
+          \$819  = \port$5214$0 ;
+      4'h1:
+          \$819  = \port$5216$0 ;
+      4'h2:
+          \$819  = \port$5218$0 ;
+      4'h3:
+          \$819  = \port$5220$0 ;
+      4'h4:
+          \$819  = \port$5222$0 ;
+      4'h5:
+          \$819  = \port$5224$0 ;
+      4'h6:
+          \$819  = \port$5226$0 ;
+      4'h7:
+          \$819  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$829  = 3'h0;
+    casez (\$828 )
+      4'h0:
+          \$829  = \port$5214$0 ;
+      4'h1:
+          \$829  = \port$5216$0 ;
+      4'h2:
+          \$829  = \port$5218$0 ;
+      4'h3:
+          \$829  = \port$5220$0 ;
+      4'h4:
+          \$829  = \port$5222$0 ;
+      4'h5:
+          \$829  = \port$5224$0 ;
+      4'h6:
+          \$829  = \port$5226$0 ;
+      4'h7:
+          \$829  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$839  = 3'h0;
+    casez (\$838 )
+      4'h0:
+          \$839  = \port$5214$0 ;
+      4'h1:
+          \$839  = \port$5216$0 ;
+      4'h2:
+          \$839  = \port$5218$0 ;
+      4'h3:
+          \$839  = \port$5220$0 ;
+      4'h4:
+          \$839  = \port$5222$0 ;
+      4'h5:
+          \$839  = \port$5224$0 ;
+      4'h6:
+          \$839  = \port$5226$0 ;
+      4'h7:
+          \$839  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$849  = 3'h0;
+    casez (\$848 )
+      4'h0:
+          \$849  = \port$5214$0 ;
+      4'h1:
+          \$849  = \port$5216$0 ;
+      4'h2:
+          \$849  = \port$5218$0 ;
+      4'h3:
+          \$849  = \port$5220$0 ;
+      4'h4:
+          \$849  = \port$5222$0 ;
+      4'h5:
+          \$849  = \port$5224$0 ;
+      4'h6:
+          \$849  = \port$5226$0 ;
+      4'h7:
+          \$849  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$859  = 3'h0;
+    casez (\$858 )
+      4'h0:
+          \$859  = \port$5214$0 ;
+      4'h1:
+          \$859  = \port$5216$0 ;
+      4'h2:
+          \$859  = \port$5218$0 ;
+      4'h3:
+          \$859  = \port$5220$0 ;
+      4'h4:
+          \$859  = \port$5222$0 ;
+      4'h5:
+          \$859  = \port$5224$0 ;
+      4'h6:
+          \$859  = \port$5226$0 ;
+      4'h7:
+          \$859  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$869  = 3'h0;
+    casez (\$868 )
+      4'h0:
+          \$869  = \port$5214$0 ;
+      4'h1:
+          \$869  = \port$5216$0 ;
+      4'h2:
+          \$869  = \port$5218$0 ;
+      4'h3:
+          \$869  = \port$5220$0 ;
+      4'h4:
+          \$869  = \port$5222$0 ;
+      4'h5:
+          \$869  = \port$5224$0 ;
+      4'h6:
+          \$869  = \port$5226$0 ;
+      4'h7:
+          \$869  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$879  = 3'h0;
+    casez (\$878 )
+      4'h0:
+          \$879  = \port$5214$0 ;
+      4'h1:
+          \$879  = \port$5216$0 ;
+      4'h2:
+          \$879  = \port$5218$0 ;
+      4'h3:
+          \$879  = \port$5220$0 ;
+      4'h4:
+          \$879  = \port$5222$0 ;
+      4'h5:
+          \$879  = \port$5224$0 ;
+      4'h6:
+          \$879  = \port$5226$0 ;
+      4'h7:
+          \$879  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$889  = 3'h0;
+    casez (\$888 )
+      4'h0:
+          \$889  = \port$5214$0 ;
+      4'h1:
+          \$889  = \port$5216$0 ;
+      4'h2:
+          \$889  = \port$5218$0 ;
+      4'h3:
+          \$889  = \port$5220$0 ;
+      4'h4:
+          \$889  = \port$5222$0 ;
+      4'h5:
+          \$889  = \port$5224$0 ;
+      4'h6:
+          \$889  = \port$5226$0 ;
+      4'h7:
+          \$889  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$899  = 3'h0;
+    casez (\$898 )
+      4'h0:
+          \$899  = \port$5214$0 ;
+      4'h1:
+          \$899  = \port$5216$0 ;
+      4'h2:
+          \$899  = \port$5218$0 ;
+      4'h3:
+          \$899  = \port$5220$0 ;
+      4'h4:
+          \$899  = \port$5222$0 ;
+      4'h5:
+          \$899  = \port$5224$0 ;
+      4'h6:
+          \$899  = \port$5226$0 ;
+      4'h7:
+          \$899  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$909  = 3'h0;
+    casez (\$908 )
+      4'h0:
+          \$909  = \port$5214$0 ;
+      4'h1:
+          \$909  = \port$5216$0 ;
+      4'h2:
+          \$909  = \port$5218$0 ;
+      4'h3:
+          \$909  = \port$5220$0 ;
+      4'h4:
+          \$909  = \port$5222$0 ;
+      4'h5:
+          \$909  = \port$5224$0 ;
+      4'h6:
+          \$909  = \port$5226$0 ;
+      4'h7:
+          \$909  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$919  = 3'h0;
+    casez (\$918 )
+      4'h0:
+          \$919  = \port$5214$0 ;
+      4'h1:
+          \$919  = \port$5216$0 ;
+      4'h2:
+          \$919  = \port$5218$0 ;
+      4'h3:
+          \$919  = \port$5220$0 ;
+      4'h4:
+          \$919  = \port$5222$0 ;
+      4'h5:
+          \$919  = \port$5224$0 ;
+      4'h6:
+          \$919  = \port$5226$0 ;
+      4'h7:
+          \$919  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$929  = 3'h0;
+    casez (\$928 )
+      4'h0:
+          \$929  = \port$5214$0 ;
+      4'h1:
+          \$929  = \port$5216$0 ;
+      4'h2:
+          \$929  = \port$5218$0 ;
+      4'h3:
+          \$929  = \port$5220$0 ;
+      4'h4:
+          \$929  = \port$5222$0 ;
+      4'h5:
+          \$929  = \port$5224$0 ;
+      4'h6:
+          \$929  = \port$5226$0 ;
+      4'h7:
+          \$929  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$939  = 3'h0;
+    casez (\$938 )
+      4'h0:
+          \$939  = \port$5214$0 ;
+      4'h1:
+          \$939  = \port$5216$0 ;
+      4'h2:
+          \$939  = \port$5218$0 ;
+      4'h3:
+          \$939  = \port$5220$0 ;
+      4'h4:
+          \$939  = \port$5222$0 ;
+      4'h5:
+          \$939  = \port$5224$0 ;
+      4'h6:
+          \$939  = \port$5226$0 ;
+      4'h7:
+          \$939  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$949  = 3'h0;
+    casez (\$948 )
+      4'h0:
+          \$949  = \port$5214$0 ;
+      4'h1:
+          \$949  = \port$5216$0 ;
+      4'h2:
+          \$949  = \port$5218$0 ;
+      4'h3:
+          \$949  = \port$5220$0 ;
+      4'h4:
+          \$949  = \port$5222$0 ;
+      4'h5:
+          \$949  = \port$5224$0 ;
+      4'h6:
+          \$949  = \port$5226$0 ;
+      4'h7:
+          \$949  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$959  = 3'h0;
+    casez (\$958 )
+      4'h0:
+          \$959  = \port$5214$0 ;
+      4'h1:
+          \$959  = \port$5216$0 ;
+      4'h2:
+          \$959  = \port$5218$0 ;
+      4'h3:
+          \$959  = \port$5220$0 ;
+      4'h4:
+          \$959  = \port$5222$0 ;
+      4'h5:
+          \$959  = \port$5224$0 ;
+      4'h6:
+          \$959  = \port$5226$0 ;
+      4'h7:
+          \$959  = \port$5228$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$961  = cmp;
     if (rst) begin
-      \$449  = 64'h0000000000000000;
+      \$961  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$450  = cmp_sync0;
+    \$962  = cmp_sync0;
     if (rst) begin
-      \$450  = 64'h0000000000000000;
+      \$962  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$451  = \$452 ;
+    \$963  = \$964 ;
     if (clear) begin
-      \$451  = 1'h0;
+      \$963  = 1'h0;
     end else if (\$321 ) begin
       if (\$322 ) begin
-        \$451  = 1'h1;
+        \$963  = 1'h1;
       end else if (window_end) begin
-        \$451  = 1'h1;
+        \$963  = 1'h1;
       end
     end
     if (rst) begin
-      \$451  = 1'h0;
+      \$963  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$453  = \$454 ;
+    \$965  = \$966 ;
     if (clear) begin
-      \$453  = 1'h0;
-    end else if (\$323 ) begin
-      if (\$324 ) begin
-        \$453  = 1'h1;
-      end else if (window_end) begin
-        \$453  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$453  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$455  = \$456 ;
-    if (clear) begin
-      \$455  = 1'h0;
-    end else if (\$325 ) begin
-      if (\$326 ) begin
-        \$455  = 1'h1;
-      end else if (window_end) begin
-        \$455  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$455  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$457  = \$458 ;
-    if (clear) begin
-      \$457  = 1'h0;
-    end else if (\$327 ) begin
-      if (\$328 ) begin
-        \$457  = 1'h1;
-      end else if (window_end) begin
-        \$457  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$457  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$459  = \$460 ;
-    if (clear) begin
-      \$459  = 1'h0;
-    end else if (\$329 ) begin
-      if (\$330 ) begin
-        \$459  = 1'h1;
-      end else if (window_end) begin
-        \$459  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$459  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$461  = \$462 ;
-    if (clear) begin
-      \$461  = 1'h0;
+      \$965  = 1'h0;
     end else if (\$331 ) begin
       if (\$332 ) begin
-        \$461  = 1'h1;
+        \$965  = 1'h1;
       end else if (window_end) begin
-        \$461  = 1'h1;
+        \$965  = 1'h1;
       end
     end
     if (rst) begin
-      \$461  = 1'h0;
+      \$965  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$463  = \$464 ;
+    \$967  = \$968 ;
     if (clear) begin
-      \$463  = 1'h0;
-    end else if (\$333 ) begin
-      if (\$334 ) begin
-        \$463  = 1'h1;
-      end else if (window_end) begin
-        \$463  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$463  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$465  = \$466 ;
-    if (clear) begin
-      \$465  = 1'h0;
-    end else if (\$335 ) begin
-      if (\$336 ) begin
-        \$465  = 1'h1;
-      end else if (window_end) begin
-        \$465  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$465  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$467  = \$468 ;
-    if (clear) begin
-      \$467  = 1'h0;
-    end else if (\$337 ) begin
-      if (\$338 ) begin
-        \$467  = 1'h1;
-      end else if (window_end) begin
-        \$467  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$467  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$469  = \$470 ;
-    if (clear) begin
-      \$469  = 1'h0;
-    end else if (\$339 ) begin
-      if (\$340 ) begin
-        \$469  = 1'h1;
-      end else if (window_end) begin
-        \$469  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$469  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$471  = \$472 ;
-    if (clear) begin
-      \$471  = 1'h0;
+      \$967  = 1'h0;
     end else if (\$341 ) begin
       if (\$342 ) begin
-        \$471  = 1'h1;
+        \$967  = 1'h1;
       end else if (window_end) begin
-        \$471  = 1'h1;
+        \$967  = 1'h1;
       end
     end
     if (rst) begin
-      \$471  = 1'h0;
+      \$967  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$473  = \$474 ;
+    \$969  = \$970 ;
     if (clear) begin
-      \$473  = 1'h0;
-    end else if (\$343 ) begin
-      if (\$344 ) begin
-        \$473  = 1'h1;
-      end else if (window_end) begin
-        \$473  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$473  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$475  = \$476 ;
-    if (clear) begin
-      \$475  = 1'h0;
-    end else if (\$345 ) begin
-      if (\$346 ) begin
-        \$475  = 1'h1;
-      end else if (window_end) begin
-        \$475  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$475  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$477  = \$478 ;
-    if (clear) begin
-      \$477  = 1'h0;
-    end else if (\$347 ) begin
-      if (\$348 ) begin
-        \$477  = 1'h1;
-      end else if (window_end) begin
-        \$477  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$477  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$479  = \$480 ;
-    if (clear) begin
-      \$479  = 1'h0;
-    end else if (\$349 ) begin
-      if (\$350 ) begin
-        \$479  = 1'h1;
-      end else if (window_end) begin
-        \$479  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$479  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$481  = \$482 ;
-    if (clear) begin
-      \$481  = 1'h0;
+      \$969  = 1'h0;
     end else if (\$351 ) begin
       if (\$352 ) begin
-        \$481  = 1'h1;
+        \$969  = 1'h1;
       end else if (window_end) begin
-        \$481  = 1'h1;
+        \$969  = 1'h1;
       end
     end
     if (rst) begin
-      \$481  = 1'h0;
+      \$969  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$483  = \$484 ;
+    \$971  = \$972 ;
     if (clear) begin
-      \$483  = 1'h0;
-    end else if (\$353 ) begin
-      if (\$354 ) begin
-        \$483  = 1'h1;
-      end else if (window_end) begin
-        \$483  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$483  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$485  = \$486 ;
-    if (clear) begin
-      \$485  = 1'h0;
-    end else if (\$355 ) begin
-      if (\$356 ) begin
-        \$485  = 1'h1;
-      end else if (window_end) begin
-        \$485  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$485  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$487  = \$488 ;
-    if (clear) begin
-      \$487  = 1'h0;
-    end else if (\$357 ) begin
-      if (\$358 ) begin
-        \$487  = 1'h1;
-      end else if (window_end) begin
-        \$487  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$487  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$489  = \$490 ;
-    if (clear) begin
-      \$489  = 1'h0;
-    end else if (\$359 ) begin
-      if (\$360 ) begin
-        \$489  = 1'h1;
-      end else if (window_end) begin
-        \$489  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$489  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$491  = \$492 ;
-    if (clear) begin
-      \$491  = 1'h0;
+      \$971  = 1'h0;
     end else if (\$361 ) begin
       if (\$362 ) begin
-        \$491  = 1'h1;
+        \$971  = 1'h1;
       end else if (window_end) begin
-        \$491  = 1'h1;
+        \$971  = 1'h1;
       end
     end
     if (rst) begin
-      \$491  = 1'h0;
+      \$971  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$493  = \$494 ;
+    \$973  = \$974 ;
     if (clear) begin
-      \$493  = 1'h0;
-    end else if (\$363 ) begin
-      if (\$364 ) begin
-        \$493  = 1'h1;
-      end else if (window_end) begin
-        \$493  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$493  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$495  = \$496 ;
-    if (clear) begin
-      \$495  = 1'h0;
-    end else if (\$365 ) begin
-      if (\$366 ) begin
-        \$495  = 1'h1;
-      end else if (window_end) begin
-        \$495  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$495  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$497  = \$498 ;
-    if (clear) begin
-      \$497  = 1'h0;
-    end else if (\$367 ) begin
-      if (\$368 ) begin
-        \$497  = 1'h1;
-      end else if (window_end) begin
-        \$497  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$497  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$499  = \$500 ;
-    if (clear) begin
-      \$499  = 1'h0;
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-        \$499  = 1'h1;
-      end else if (window_end) begin
-        \$499  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$499  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$501  = \$502 ;
-    if (clear) begin
-      \$501  = 1'h0;
+      \$973  = 1'h0;
     end else if (\$371 ) begin
       if (\$372 ) begin
-        \$501  = 1'h1;
+        \$973  = 1'h1;
       end else if (window_end) begin
-        \$501  = 1'h1;
+        \$973  = 1'h1;
       end
     end
     if (rst) begin
-      \$501  = 1'h0;
+      \$973  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$503  = \$504 ;
+    \$975  = \$976 ;
     if (clear) begin
-      \$503  = 1'h0;
-    end else if (\$373 ) begin
-      if (\$374 ) begin
-        \$503  = 1'h1;
-      end else if (window_end) begin
-        \$503  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$503  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$505  = \$506 ;
-    if (clear) begin
-      \$505  = 1'h0;
-    end else if (\$375 ) begin
-      if (\$376 ) begin
-        \$505  = 1'h1;
-      end else if (window_end) begin
-        \$505  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$505  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$507  = \$508 ;
-    if (clear) begin
-      \$507  = 1'h0;
-    end else if (\$377 ) begin
-      if (\$378 ) begin
-        \$507  = 1'h1;
-      end else if (window_end) begin
-        \$507  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$507  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$509  = \$510 ;
-    if (clear) begin
-      \$509  = 1'h0;
-    end else if (\$379 ) begin
-      if (\$380 ) begin
-        \$509  = 1'h1;
-      end else if (window_end) begin
-        \$509  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$509  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$511  = \$512 ;
-    if (clear) begin
-      \$511  = 1'h0;
+      \$975  = 1'h0;
     end else if (\$381 ) begin
       if (\$382 ) begin
-        \$511  = 1'h1;
+        \$975  = 1'h1;
       end else if (window_end) begin
-        \$511  = 1'h1;
+        \$975  = 1'h1;
       end
     end
     if (rst) begin
-      \$511  = 1'h0;
+      \$975  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$513  = \$514 ;
+    \$977  = \$978 ;
     if (clear) begin
-      \$513  = 1'h0;
-    end else if (\$383 ) begin
-      if (\$384 ) begin
-        \$513  = 1'h1;
-      end else if (window_end) begin
-        \$513  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$513  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$515  = \$516 ;
-    if (clear) begin
-      \$515  = 1'h0;
-    end else if (\$385 ) begin
-      if (\$386 ) begin
-        \$515  = 1'h1;
-      end else if (window_end) begin
-        \$515  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$515  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$517  = \$518 ;
-    if (clear) begin
-      \$517  = 1'h0;
-    end else if (\$387 ) begin
-      if (\$388 ) begin
-        \$517  = 1'h1;
-      end else if (window_end) begin
-        \$517  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$517  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$519  = \$520 ;
-    if (clear) begin
-      \$519  = 1'h0;
-    end else if (\$389 ) begin
-      if (\$390 ) begin
-        \$519  = 1'h1;
-      end else if (window_end) begin
-        \$519  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$519  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$521  = \$522 ;
-    if (clear) begin
-      \$521  = 1'h0;
+      \$977  = 1'h0;
     end else if (\$391 ) begin
       if (\$392 ) begin
-        \$521  = 1'h1;
+        \$977  = 1'h1;
       end else if (window_end) begin
-        \$521  = 1'h1;
+        \$977  = 1'h1;
       end
     end
     if (rst) begin
-      \$521  = 1'h0;
+      \$977  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$523  = \$524 ;
+    \$979  = \$980 ;
     if (clear) begin
-      \$523  = 1'h0;
-    end else if (\$393 ) begin
-      if (\$394 ) begin
-        \$523  = 1'h1;
-      end else if (window_end) begin
-        \$523  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$523  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$525  = \$526 ;
-    if (clear) begin
-      \$525  = 1'h0;
-    end else if (\$395 ) begin
-      if (\$396 ) begin
-        \$525  = 1'h1;
-      end else if (window_end) begin
-        \$525  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$525  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$527  = \$528 ;
-    if (clear) begin
-      \$527  = 1'h0;
-    end else if (\$397 ) begin
-      if (\$398 ) begin
-        \$527  = 1'h1;
-      end else if (window_end) begin
-        \$527  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$527  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$529  = \$530 ;
-    if (clear) begin
-      \$529  = 1'h0;
-    end else if (\$399 ) begin
-      if (\$400 ) begin
-        \$529  = 1'h1;
-      end else if (window_end) begin
-        \$529  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$529  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$531  = \$532 ;
-    if (clear) begin
-      \$531  = 1'h0;
+      \$979  = 1'h0;
     end else if (\$401 ) begin
       if (\$402 ) begin
-        \$531  = 1'h1;
+        \$979  = 1'h1;
       end else if (window_end) begin
-        \$531  = 1'h1;
+        \$979  = 1'h1;
       end
     end
     if (rst) begin
-      \$531  = 1'h0;
+      \$979  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$533  = \$534 ;
+    \$981  = \$982 ;
     if (clear) begin
-      \$533  = 1'h0;
-    end else if (\$403 ) begin
-      if (\$404 ) begin
-        \$533  = 1'h1;
-      end else if (window_end) begin
-        \$533  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$533  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$535  = \$536 ;
-    if (clear) begin
-      \$535  = 1'h0;
-    end else if (\$405 ) begin
-      if (\$406 ) begin
-        \$535  = 1'h1;
-      end else if (window_end) begin
-        \$535  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$535  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$537  = \$538 ;
-    if (clear) begin
-      \$537  = 1'h0;
-    end else if (\$407 ) begin
-      if (\$408 ) begin
-        \$537  = 1'h1;
-      end else if (window_end) begin
-        \$537  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$537  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$539  = \$540 ;
-    if (clear) begin
-      \$539  = 1'h0;
-    end else if (\$409 ) begin
-      if (\$410 ) begin
-        \$539  = 1'h1;
-      end else if (window_end) begin
-        \$539  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$539  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$541  = \$542 ;
-    if (clear) begin
-      \$541  = 1'h0;
+      \$981  = 1'h0;
     end else if (\$411 ) begin
       if (\$412 ) begin
-        \$541  = 1'h1;
+        \$981  = 1'h1;
       end else if (window_end) begin
-        \$541  = 1'h1;
+        \$981  = 1'h1;
       end
     end
     if (rst) begin
-      \$541  = 1'h0;
+      \$981  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$543  = \$544 ;
+    \$983  = \$984 ;
     if (clear) begin
-      \$543  = 1'h0;
-    end else if (\$413 ) begin
-      if (\$414 ) begin
-        \$543  = 1'h1;
-      end else if (window_end) begin
-        \$543  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$543  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$545  = \$546 ;
-    if (clear) begin
-      \$545  = 1'h0;
-    end else if (\$415 ) begin
-      if (\$416 ) begin
-        \$545  = 1'h1;
-      end else if (window_end) begin
-        \$545  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$545  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$547  = \$548 ;
-    if (clear) begin
-      \$547  = 1'h0;
-    end else if (\$417 ) begin
-      if (\$418 ) begin
-        \$547  = 1'h1;
-      end else if (window_end) begin
-        \$547  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$547  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$549  = \$550 ;
-    if (clear) begin
-      \$549  = 1'h0;
-    end else if (\$419 ) begin
-      if (\$420 ) begin
-        \$549  = 1'h1;
-      end else if (window_end) begin
-        \$549  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$549  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$551  = \$552 ;
-    if (clear) begin
-      \$551  = 1'h0;
+      \$983  = 1'h0;
     end else if (\$421 ) begin
       if (\$422 ) begin
-        \$551  = 1'h1;
+        \$983  = 1'h1;
       end else if (window_end) begin
-        \$551  = 1'h1;
+        \$983  = 1'h1;
       end
     end
     if (rst) begin
-      \$551  = 1'h0;
+      \$983  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$553  = \$554 ;
+    \$985  = \$986 ;
     if (clear) begin
-      \$553  = 1'h0;
-    end else if (\$423 ) begin
-      if (\$424 ) begin
-        \$553  = 1'h1;
-      end else if (window_end) begin
-        \$553  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$553  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$555  = \$556 ;
-    if (clear) begin
-      \$555  = 1'h0;
-    end else if (\$425 ) begin
-      if (\$426 ) begin
-        \$555  = 1'h1;
-      end else if (window_end) begin
-        \$555  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$555  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$557  = \$558 ;
-    if (clear) begin
-      \$557  = 1'h0;
-    end else if (\$427 ) begin
-      if (\$428 ) begin
-        \$557  = 1'h1;
-      end else if (window_end) begin
-        \$557  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$557  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$559  = \$560 ;
-    if (clear) begin
-      \$559  = 1'h0;
-    end else if (\$429 ) begin
-      if (\$430 ) begin
-        \$559  = 1'h1;
-      end else if (window_end) begin
-        \$559  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$559  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$561  = \$562 ;
-    if (clear) begin
-      \$561  = 1'h0;
+      \$985  = 1'h0;
     end else if (\$431 ) begin
       if (\$432 ) begin
-        \$561  = 1'h1;
+        \$985  = 1'h1;
       end else if (window_end) begin
-        \$561  = 1'h1;
+        \$985  = 1'h1;
       end
     end
     if (rst) begin
-      \$561  = 1'h0;
+      \$985  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$563  = \$564 ;
+    \$987  = \$988 ;
     if (clear) begin
-      \$563  = 1'h0;
-    end else if (\$433 ) begin
-      if (\$434 ) begin
-        \$563  = 1'h1;
-      end else if (window_end) begin
-        \$563  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$563  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$565  = \$566 ;
-    if (clear) begin
-      \$565  = 1'h0;
-    end else if (\$435 ) begin
-      if (\$436 ) begin
-        \$565  = 1'h1;
-      end else if (window_end) begin
-        \$565  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$565  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$567  = \$568 ;
-    if (clear) begin
-      \$567  = 1'h0;
-    end else if (\$437 ) begin
-      if (\$438 ) begin
-        \$567  = 1'h1;
-      end else if (window_end) begin
-        \$567  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$567  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$569  = \$570 ;
-    if (clear) begin
-      \$569  = 1'h0;
-    end else if (\$439 ) begin
-      if (\$440 ) begin
-        \$569  = 1'h1;
-      end else if (window_end) begin
-        \$569  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$569  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$571  = \$572 ;
-    if (clear) begin
-      \$571  = 1'h0;
+      \$987  = 1'h0;
     end else if (\$441 ) begin
       if (\$442 ) begin
-        \$571  = 1'h1;
+        \$987  = 1'h1;
       end else if (window_end) begin
-        \$571  = 1'h1;
+        \$987  = 1'h1;
       end
     end
     if (rst) begin
-      \$571  = 1'h0;
+      \$987  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$573  = \$574 ;
+    \$989  = \$990 ;
     if (clear) begin
-      \$573  = 1'h0;
-    end else if (\$443 ) begin
-      if (\$444 ) begin
-        \$573  = 1'h1;
+      \$989  = 1'h0;
+    end else if (\$451 ) begin
+      if (\$452 ) begin
+        \$989  = 1'h1;
       end else if (window_end) begin
-        \$573  = 1'h1;
+        \$989  = 1'h1;
       end
     end
     if (rst) begin
-      \$573  = 1'h0;
+      \$989  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$575  = \$576 ;
+    \$991  = \$992 ;
     if (clear) begin
-      \$575  = 1'h0;
-    end else if (\$445 ) begin
-      if (\$446 ) begin
-        \$575  = 1'h1;
+      \$991  = 1'h0;
+    end else if (\$461 ) begin
+      if (\$462 ) begin
+        \$991  = 1'h1;
       end else if (window_end) begin
-        \$575  = 1'h1;
+        \$991  = 1'h1;
       end
     end
     if (rst) begin
-      \$575  = 1'h0;
+      \$991  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$577  = \$578 ;
+    \$993  = \$994 ;
     if (clear) begin
-      \$577  = 1'h0;
-    end else if (\$447 ) begin
-      if (\$448 ) begin
-        \$577  = 1'h1;
+      \$993  = 1'h0;
+    end else if (\$471 ) begin
+      if (\$472 ) begin
+        \$993  = 1'h1;
       end else if (window_end) begin
-        \$577  = 1'h1;
+        \$993  = 1'h1;
       end
     end
     if (rst) begin
-      \$577  = 1'h0;
+      \$993  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$579  = \$580 ;
+    \$995  = \$996 ;
     if (clear) begin
-      \$579  = 1'h0;
+      \$995  = 1'h0;
+    end else if (\$481 ) begin
+      if (\$482 ) begin
+        \$995  = 1'h1;
+      end else if (window_end) begin
+        \$995  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$995  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$997  = \$998 ;
+    if (clear) begin
+      \$997  = 1'h0;
+    end else if (\$491 ) begin
+      if (\$492 ) begin
+        \$997  = 1'h1;
+      end else if (window_end) begin
+        \$997  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$997  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$999  = \$1000 ;
+    if (clear) begin
+      \$999  = 1'h0;
+    end else if (\$501 ) begin
+      if (\$502 ) begin
+        \$999  = 1'h1;
+      end else if (window_end) begin
+        \$999  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$999  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1001  = \$1002 ;
+    if (clear) begin
+      \$1001  = 1'h0;
+    end else if (\$511 ) begin
+      if (\$512 ) begin
+        \$1001  = 1'h1;
+      end else if (window_end) begin
+        \$1001  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1001  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1003  = \$1004 ;
+    if (clear) begin
+      \$1003  = 1'h0;
+    end else if (\$521 ) begin
+      if (\$522 ) begin
+        \$1003  = 1'h1;
+      end else if (window_end) begin
+        \$1003  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1003  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1005  = \$1006 ;
+    if (clear) begin
+      \$1005  = 1'h0;
+    end else if (\$531 ) begin
+      if (\$532 ) begin
+        \$1005  = 1'h1;
+      end else if (window_end) begin
+        \$1005  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1005  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1007  = \$1008 ;
+    if (clear) begin
+      \$1007  = 1'h0;
+    end else if (\$541 ) begin
+      if (\$542 ) begin
+        \$1007  = 1'h1;
+      end else if (window_end) begin
+        \$1007  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1007  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1009  = \$1010 ;
+    if (clear) begin
+      \$1009  = 1'h0;
+    end else if (\$551 ) begin
+      if (\$552 ) begin
+        \$1009  = 1'h1;
+      end else if (window_end) begin
+        \$1009  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1009  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1011  = \$1012 ;
+    if (clear) begin
+      \$1011  = 1'h0;
+    end else if (\$561 ) begin
+      if (\$562 ) begin
+        \$1011  = 1'h1;
+      end else if (window_end) begin
+        \$1011  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1011  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1013  = \$1014 ;
+    if (clear) begin
+      \$1013  = 1'h0;
+    end else if (\$571 ) begin
+      if (\$572 ) begin
+        \$1013  = 1'h1;
+      end else if (window_end) begin
+        \$1013  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1013  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1015  = \$1016 ;
+    if (clear) begin
+      \$1015  = 1'h0;
+    end else if (\$581 ) begin
+      if (\$582 ) begin
+        \$1015  = 1'h1;
+      end else if (window_end) begin
+        \$1015  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1015  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1017  = \$1018 ;
+    if (clear) begin
+      \$1017  = 1'h0;
+    end else if (\$591 ) begin
+      if (\$592 ) begin
+        \$1017  = 1'h1;
+      end else if (window_end) begin
+        \$1017  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1017  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1019  = \$1020 ;
+    if (clear) begin
+      \$1019  = 1'h0;
+    end else if (\$601 ) begin
+      if (\$602 ) begin
+        \$1019  = 1'h1;
+      end else if (window_end) begin
+        \$1019  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1019  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1021  = \$1022 ;
+    if (clear) begin
+      \$1021  = 1'h0;
+    end else if (\$611 ) begin
+      if (\$612 ) begin
+        \$1021  = 1'h1;
+      end else if (window_end) begin
+        \$1021  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1021  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1023  = \$1024 ;
+    if (clear) begin
+      \$1023  = 1'h0;
+    end else if (\$621 ) begin
+      if (\$622 ) begin
+        \$1023  = 1'h1;
+      end else if (window_end) begin
+        \$1023  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1023  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1025  = \$1026 ;
+    if (clear) begin
+      \$1025  = 1'h0;
+    end else if (\$631 ) begin
+      if (\$632 ) begin
+        \$1025  = 1'h1;
+      end else if (window_end) begin
+        \$1025  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1025  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1027  = \$1028 ;
+    if (clear) begin
+      \$1027  = 1'h0;
+    end else if (\$641 ) begin
+      if (\$642 ) begin
+        \$1027  = 1'h1;
+      end else if (window_end) begin
+        \$1027  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1027  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1029  = \$1030 ;
+    if (clear) begin
+      \$1029  = 1'h0;
+    end else if (\$651 ) begin
+      if (\$652 ) begin
+        \$1029  = 1'h1;
+      end else if (window_end) begin
+        \$1029  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1029  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1031  = \$1032 ;
+    if (clear) begin
+      \$1031  = 1'h0;
+    end else if (\$661 ) begin
+      if (\$662 ) begin
+        \$1031  = 1'h1;
+      end else if (window_end) begin
+        \$1031  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1031  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1033  = \$1034 ;
+    if (clear) begin
+      \$1033  = 1'h0;
+    end else if (\$671 ) begin
+      if (\$672 ) begin
+        \$1033  = 1'h1;
+      end else if (window_end) begin
+        \$1033  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1033  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1035  = \$1036 ;
+    if (clear) begin
+      \$1035  = 1'h0;
+    end else if (\$681 ) begin
+      if (\$682 ) begin
+        \$1035  = 1'h1;
+      end else if (window_end) begin
+        \$1035  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1035  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1037  = \$1038 ;
+    if (clear) begin
+      \$1037  = 1'h0;
+    end else if (\$691 ) begin
+      if (\$692 ) begin
+        \$1037  = 1'h1;
+      end else if (window_end) begin
+        \$1037  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1037  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1039  = \$1040 ;
+    if (clear) begin
+      \$1039  = 1'h0;
+    end else if (\$701 ) begin
+      if (\$702 ) begin
+        \$1039  = 1'h1;
+      end else if (window_end) begin
+        \$1039  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1039  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1041  = \$1042 ;
+    if (clear) begin
+      \$1041  = 1'h0;
+    end else if (\$711 ) begin
+      if (\$712 ) begin
+        \$1041  = 1'h1;
+      end else if (window_end) begin
+        \$1041  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1041  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1043  = \$1044 ;
+    if (clear) begin
+      \$1043  = 1'h0;
+    end else if (\$721 ) begin
+      if (\$722 ) begin
+        \$1043  = 1'h1;
+      end else if (window_end) begin
+        \$1043  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1043  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1045  = \$1046 ;
+    if (clear) begin
+      \$1045  = 1'h0;
+    end else if (\$731 ) begin
+      if (\$732 ) begin
+        \$1045  = 1'h1;
+      end else if (window_end) begin
+        \$1045  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1045  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1047  = \$1048 ;
+    if (clear) begin
+      \$1047  = 1'h0;
+    end else if (\$741 ) begin
+      if (\$742 ) begin
+        \$1047  = 1'h1;
+      end else if (window_end) begin
+        \$1047  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1047  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1049  = \$1050 ;
+    if (clear) begin
+      \$1049  = 1'h0;
+    end else if (\$751 ) begin
+      if (\$752 ) begin
+        \$1049  = 1'h1;
+      end else if (window_end) begin
+        \$1049  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1049  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1051  = \$1052 ;
+    if (clear) begin
+      \$1051  = 1'h0;
+    end else if (\$761 ) begin
+      if (\$762 ) begin
+        \$1051  = 1'h1;
+      end else if (window_end) begin
+        \$1051  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1051  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1053  = \$1054 ;
+    if (clear) begin
+      \$1053  = 1'h0;
+    end else if (\$771 ) begin
+      if (\$772 ) begin
+        \$1053  = 1'h1;
+      end else if (window_end) begin
+        \$1053  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1053  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1055  = \$1056 ;
+    if (clear) begin
+      \$1055  = 1'h0;
+    end else if (\$781 ) begin
+      if (\$782 ) begin
+        \$1055  = 1'h1;
+      end else if (window_end) begin
+        \$1055  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1055  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1057  = \$1058 ;
+    if (clear) begin
+      \$1057  = 1'h0;
+    end else if (\$791 ) begin
+      if (\$792 ) begin
+        \$1057  = 1'h1;
+      end else if (window_end) begin
+        \$1057  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1057  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1059  = \$1060 ;
+    if (clear) begin
+      \$1059  = 1'h0;
+    end else if (\$801 ) begin
+      if (\$802 ) begin
+        \$1059  = 1'h1;
+      end else if (window_end) begin
+        \$1059  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1059  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1061  = \$1062 ;
+    if (clear) begin
+      \$1061  = 1'h0;
+    end else if (\$811 ) begin
+      if (\$812 ) begin
+        \$1061  = 1'h1;
+      end else if (window_end) begin
+        \$1061  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1061  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1063  = \$1064 ;
+    if (clear) begin
+      \$1063  = 1'h0;
+    end else if (\$821 ) begin
+      if (\$822 ) begin
+        \$1063  = 1'h1;
+      end else if (window_end) begin
+        \$1063  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1063  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1065  = \$1066 ;
+    if (clear) begin
+      \$1065  = 1'h0;
+    end else if (\$831 ) begin
+      if (\$832 ) begin
+        \$1065  = 1'h1;
+      end else if (window_end) begin
+        \$1065  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1065  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1067  = \$1068 ;
+    if (clear) begin
+      \$1067  = 1'h0;
+    end else if (\$841 ) begin
+      if (\$842 ) begin
+        \$1067  = 1'h1;
+      end else if (window_end) begin
+        \$1067  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1067  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1069  = \$1070 ;
+    if (clear) begin
+      \$1069  = 1'h0;
+    end else if (\$851 ) begin
+      if (\$852 ) begin
+        \$1069  = 1'h1;
+      end else if (window_end) begin
+        \$1069  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1069  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1071  = \$1072 ;
+    if (clear) begin
+      \$1071  = 1'h0;
+    end else if (\$861 ) begin
+      if (\$862 ) begin
+        \$1071  = 1'h1;
+      end else if (window_end) begin
+        \$1071  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1071  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1073  = \$1074 ;
+    if (clear) begin
+      \$1073  = 1'h0;
+    end else if (\$871 ) begin
+      if (\$872 ) begin
+        \$1073  = 1'h1;
+      end else if (window_end) begin
+        \$1073  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1073  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1075  = \$1076 ;
+    if (clear) begin
+      \$1075  = 1'h0;
+    end else if (\$881 ) begin
+      if (\$882 ) begin
+        \$1075  = 1'h1;
+      end else if (window_end) begin
+        \$1075  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1075  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1077  = \$1078 ;
+    if (clear) begin
+      \$1077  = 1'h0;
+    end else if (\$891 ) begin
+      if (\$892 ) begin
+        \$1077  = 1'h1;
+      end else if (window_end) begin
+        \$1077  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1077  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1079  = \$1080 ;
+    if (clear) begin
+      \$1079  = 1'h0;
+    end else if (\$901 ) begin
+      if (\$902 ) begin
+        \$1079  = 1'h1;
+      end else if (window_end) begin
+        \$1079  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1079  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1081  = \$1082 ;
+    if (clear) begin
+      \$1081  = 1'h0;
+    end else if (\$911 ) begin
+      if (\$912 ) begin
+        \$1081  = 1'h1;
+      end else if (window_end) begin
+        \$1081  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1081  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1083  = \$1084 ;
+    if (clear) begin
+      \$1083  = 1'h0;
+    end else if (\$921 ) begin
+      if (\$922 ) begin
+        \$1083  = 1'h1;
+      end else if (window_end) begin
+        \$1083  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1083  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1085  = \$1086 ;
+    if (clear) begin
+      \$1085  = 1'h0;
+    end else if (\$931 ) begin
+      if (\$932 ) begin
+        \$1085  = 1'h1;
+      end else if (window_end) begin
+        \$1085  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1085  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1087  = \$1088 ;
+    if (clear) begin
+      \$1087  = 1'h0;
+    end else if (\$941 ) begin
+      if (\$942 ) begin
+        \$1087  = 1'h1;
+      end else if (window_end) begin
+        \$1087  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1087  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1089  = \$1090 ;
+    if (clear) begin
+      \$1089  = 1'h0;
+    end else if (\$951 ) begin
+      if (\$952 ) begin
+        \$1089  = 1'h1;
+      end else if (window_end) begin
+        \$1089  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1089  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1091  = \$1092 ;
+    if (clear) begin
+      \$1091  = 1'h0;
     end else if (\$321 ) begin
       if (\$322 ) begin
       end else if (window_end) begin
-        \$579  = 1'h1;
+        \$1091  = 1'h1;
       end
     end
     if (rst) begin
-      \$579  = 1'h0;
+      \$1091  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$581  = \$582 ;
+    \$1093  = \$1094 ;
     if (clear) begin
-      \$581  = 1'h0;
-    end else if (\$323 ) begin
-      if (\$324 ) begin
-      end else if (window_end) begin
-        \$581  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$581  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$583  = \$584 ;
-    if (clear) begin
-      \$583  = 1'h0;
-    end else if (\$325 ) begin
-      if (\$326 ) begin
-      end else if (window_end) begin
-        \$583  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$583  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$585  = \$586 ;
-    if (clear) begin
-      \$585  = 1'h0;
-    end else if (\$327 ) begin
-      if (\$328 ) begin
-      end else if (window_end) begin
-        \$585  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$585  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$587  = \$588 ;
-    if (clear) begin
-      \$587  = 1'h0;
-    end else if (\$329 ) begin
-      if (\$330 ) begin
-      end else if (window_end) begin
-        \$587  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$587  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$589  = \$590 ;
-    if (clear) begin
-      \$589  = 1'h0;
+      \$1093  = 1'h0;
     end else if (\$331 ) begin
       if (\$332 ) begin
       end else if (window_end) begin
-        \$589  = 1'h1;
+        \$1093  = 1'h1;
       end
     end
     if (rst) begin
-      \$589  = 1'h0;
+      \$1093  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$591  = \$592 ;
+    \$1095  = \$1096 ;
     if (clear) begin
-      \$591  = 1'h0;
-    end else if (\$333 ) begin
-      if (\$334 ) begin
-      end else if (window_end) begin
-        \$591  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$591  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$593  = \$594 ;
-    if (clear) begin
-      \$593  = 1'h0;
-    end else if (\$335 ) begin
-      if (\$336 ) begin
-      end else if (window_end) begin
-        \$593  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$593  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$595  = \$596 ;
-    if (clear) begin
-      \$595  = 1'h0;
-    end else if (\$337 ) begin
-      if (\$338 ) begin
-      end else if (window_end) begin
-        \$595  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$595  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$597  = \$598 ;
-    if (clear) begin
-      \$597  = 1'h0;
-    end else if (\$339 ) begin
-      if (\$340 ) begin
-      end else if (window_end) begin
-        \$597  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$597  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$599  = \$600 ;
-    if (clear) begin
-      \$599  = 1'h0;
+      \$1095  = 1'h0;
     end else if (\$341 ) begin
       if (\$342 ) begin
       end else if (window_end) begin
-        \$599  = 1'h1;
+        \$1095  = 1'h1;
       end
     end
     if (rst) begin
-      \$599  = 1'h0;
+      \$1095  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$601  = \$602 ;
+    \$1097  = \$1098 ;
     if (clear) begin
-      \$601  = 1'h0;
-    end else if (\$343 ) begin
-      if (\$344 ) begin
-      end else if (window_end) begin
-        \$601  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$601  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$603  = \$604 ;
-    if (clear) begin
-      \$603  = 1'h0;
-    end else if (\$345 ) begin
-      if (\$346 ) begin
-      end else if (window_end) begin
-        \$603  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$603  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$605  = \$606 ;
-    if (clear) begin
-      \$605  = 1'h0;
-    end else if (\$347 ) begin
-      if (\$348 ) begin
-      end else if (window_end) begin
-        \$605  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$605  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$607  = \$608 ;
-    if (clear) begin
-      \$607  = 1'h0;
-    end else if (\$349 ) begin
-      if (\$350 ) begin
-      end else if (window_end) begin
-        \$607  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$607  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$609  = \$610 ;
-    if (clear) begin
-      \$609  = 1'h0;
+      \$1097  = 1'h0;
     end else if (\$351 ) begin
       if (\$352 ) begin
       end else if (window_end) begin
-        \$609  = 1'h1;
+        \$1097  = 1'h1;
       end
     end
     if (rst) begin
-      \$609  = 1'h0;
+      \$1097  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$611  = \$612 ;
+    \$1099  = \$1100 ;
     if (clear) begin
-      \$611  = 1'h0;
-    end else if (\$353 ) begin
-      if (\$354 ) begin
-      end else if (window_end) begin
-        \$611  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$611  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$613  = \$614 ;
-    if (clear) begin
-      \$613  = 1'h0;
-    end else if (\$355 ) begin
-      if (\$356 ) begin
-      end else if (window_end) begin
-        \$613  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$613  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$615  = \$616 ;
-    if (clear) begin
-      \$615  = 1'h0;
-    end else if (\$357 ) begin
-      if (\$358 ) begin
-      end else if (window_end) begin
-        \$615  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$615  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$617  = \$618 ;
-    if (clear) begin
-      \$617  = 1'h0;
-    end else if (\$359 ) begin
-      if (\$360 ) begin
-      end else if (window_end) begin
-        \$617  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$617  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$619  = \$620 ;
-    if (clear) begin
-      \$619  = 1'h0;
+      \$1099  = 1'h0;
     end else if (\$361 ) begin
       if (\$362 ) begin
       end else if (window_end) begin
-        \$619  = 1'h1;
+        \$1099  = 1'h1;
       end
     end
     if (rst) begin
-      \$619  = 1'h0;
+      \$1099  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$621  = \$622 ;
+    \$1101  = \$1102 ;
     if (clear) begin
-      \$621  = 1'h0;
-    end else if (\$363 ) begin
-      if (\$364 ) begin
-      end else if (window_end) begin
-        \$621  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$621  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$623  = \$624 ;
-    if (clear) begin
-      \$623  = 1'h0;
-    end else if (\$365 ) begin
-      if (\$366 ) begin
-      end else if (window_end) begin
-        \$623  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$623  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$625  = \$626 ;
-    if (clear) begin
-      \$625  = 1'h0;
-    end else if (\$367 ) begin
-      if (\$368 ) begin
-      end else if (window_end) begin
-        \$625  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$625  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$627  = \$628 ;
-    if (clear) begin
-      \$627  = 1'h0;
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-      end else if (window_end) begin
-        \$627  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$627  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$629  = \$630 ;
-    if (clear) begin
-      \$629  = 1'h0;
+      \$1101  = 1'h0;
     end else if (\$371 ) begin
       if (\$372 ) begin
       end else if (window_end) begin
-        \$629  = 1'h1;
+        \$1101  = 1'h1;
       end
     end
     if (rst) begin
-      \$629  = 1'h0;
+      \$1101  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$631  = \$632 ;
+    \$1103  = \$1104 ;
     if (clear) begin
-      \$631  = 1'h0;
-    end else if (\$373 ) begin
-      if (\$374 ) begin
-      end else if (window_end) begin
-        \$631  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$631  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$633  = \$634 ;
-    if (clear) begin
-      \$633  = 1'h0;
-    end else if (\$375 ) begin
-      if (\$376 ) begin
-      end else if (window_end) begin
-        \$633  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$633  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$635  = \$636 ;
-    if (clear) begin
-      \$635  = 1'h0;
-    end else if (\$377 ) begin
-      if (\$378 ) begin
-      end else if (window_end) begin
-        \$635  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$635  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$637  = \$638 ;
-    if (clear) begin
-      \$637  = 1'h0;
-    end else if (\$379 ) begin
-      if (\$380 ) begin
-      end else if (window_end) begin
-        \$637  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$637  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$639  = \$640 ;
-    if (clear) begin
-      \$639  = 1'h0;
+      \$1103  = 1'h0;
     end else if (\$381 ) begin
       if (\$382 ) begin
       end else if (window_end) begin
-        \$639  = 1'h1;
+        \$1103  = 1'h1;
       end
     end
     if (rst) begin
-      \$639  = 1'h0;
+      \$1103  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$641  = \$642 ;
+    \$1105  = \$1106 ;
     if (clear) begin
-      \$641  = 1'h0;
-    end else if (\$383 ) begin
-      if (\$384 ) begin
-      end else if (window_end) begin
-        \$641  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$641  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$643  = \$644 ;
-    if (clear) begin
-      \$643  = 1'h0;
-    end else if (\$385 ) begin
-      if (\$386 ) begin
-      end else if (window_end) begin
-        \$643  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$643  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$645  = \$646 ;
-    if (clear) begin
-      \$645  = 1'h0;
-    end else if (\$387 ) begin
-      if (\$388 ) begin
-      end else if (window_end) begin
-        \$645  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$645  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$647  = \$648 ;
-    if (clear) begin
-      \$647  = 1'h0;
-    end else if (\$389 ) begin
-      if (\$390 ) begin
-      end else if (window_end) begin
-        \$647  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$647  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$649  = \$650 ;
-    if (clear) begin
-      \$649  = 1'h0;
+      \$1105  = 1'h0;
     end else if (\$391 ) begin
       if (\$392 ) begin
       end else if (window_end) begin
-        \$649  = 1'h1;
+        \$1105  = 1'h1;
       end
     end
     if (rst) begin
-      \$649  = 1'h0;
+      \$1105  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$651  = \$652 ;
+    \$1107  = \$1108 ;
     if (clear) begin
-      \$651  = 1'h0;
-    end else if (\$393 ) begin
-      if (\$394 ) begin
-      end else if (window_end) begin
-        \$651  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$651  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$653  = \$654 ;
-    if (clear) begin
-      \$653  = 1'h0;
-    end else if (\$395 ) begin
-      if (\$396 ) begin
-      end else if (window_end) begin
-        \$653  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$653  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$655  = \$656 ;
-    if (clear) begin
-      \$655  = 1'h0;
-    end else if (\$397 ) begin
-      if (\$398 ) begin
-      end else if (window_end) begin
-        \$655  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$655  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$657  = \$658 ;
-    if (clear) begin
-      \$657  = 1'h0;
-    end else if (\$399 ) begin
-      if (\$400 ) begin
-      end else if (window_end) begin
-        \$657  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$657  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$659  = \$660 ;
-    if (clear) begin
-      \$659  = 1'h0;
+      \$1107  = 1'h0;
     end else if (\$401 ) begin
       if (\$402 ) begin
       end else if (window_end) begin
-        \$659  = 1'h1;
+        \$1107  = 1'h1;
       end
     end
     if (rst) begin
-      \$659  = 1'h0;
+      \$1107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$661  = \$662 ;
+    \$1109  = \$1110 ;
     if (clear) begin
-      \$661  = 1'h0;
-    end else if (\$403 ) begin
-      if (\$404 ) begin
-      end else if (window_end) begin
-        \$661  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$661  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$663  = \$664 ;
-    if (clear) begin
-      \$663  = 1'h0;
-    end else if (\$405 ) begin
-      if (\$406 ) begin
-      end else if (window_end) begin
-        \$663  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$663  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$665  = \$666 ;
-    if (clear) begin
-      \$665  = 1'h0;
-    end else if (\$407 ) begin
-      if (\$408 ) begin
-      end else if (window_end) begin
-        \$665  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$665  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$667  = \$668 ;
-    if (clear) begin
-      \$667  = 1'h0;
-    end else if (\$409 ) begin
-      if (\$410 ) begin
-      end else if (window_end) begin
-        \$667  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$667  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$669  = \$670 ;
-    if (clear) begin
-      \$669  = 1'h0;
+      \$1109  = 1'h0;
     end else if (\$411 ) begin
       if (\$412 ) begin
       end else if (window_end) begin
-        \$669  = 1'h1;
+        \$1109  = 1'h1;
       end
     end
     if (rst) begin
-      \$669  = 1'h0;
+      \$1109  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$671  = \$672 ;
+    \$1111  = \$1112 ;
     if (clear) begin
-      \$671  = 1'h0;
-    end else if (\$413 ) begin
-      if (\$414 ) begin
-      end else if (window_end) begin
-        \$671  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$671  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$673  = \$674 ;
-    if (clear) begin
-      \$673  = 1'h0;
-    end else if (\$415 ) begin
-      if (\$416 ) begin
-      end else if (window_end) begin
-        \$673  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$673  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$675  = \$676 ;
-    if (clear) begin
-      \$675  = 1'h0;
-    end else if (\$417 ) begin
-      if (\$418 ) begin
-      end else if (window_end) begin
-        \$675  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$675  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$677  = \$678 ;
-    if (clear) begin
-      \$677  = 1'h0;
-    end else if (\$419 ) begin
-      if (\$420 ) begin
-      end else if (window_end) begin
-        \$677  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$677  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$679  = \$680 ;
-    if (clear) begin
-      \$679  = 1'h0;
+      \$1111  = 1'h0;
     end else if (\$421 ) begin
       if (\$422 ) begin
       end else if (window_end) begin
-        \$679  = 1'h1;
+        \$1111  = 1'h1;
       end
     end
     if (rst) begin
-      \$679  = 1'h0;
+      \$1111  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$681  = \$682 ;
+    \$1113  = \$1114 ;
     if (clear) begin
-      \$681  = 1'h0;
-    end else if (\$423 ) begin
-      if (\$424 ) begin
-      end else if (window_end) begin
-        \$681  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$681  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$683  = \$684 ;
-    if (clear) begin
-      \$683  = 1'h0;
-    end else if (\$425 ) begin
-      if (\$426 ) begin
-      end else if (window_end) begin
-        \$683  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$683  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$685  = \$686 ;
-    if (clear) begin
-      \$685  = 1'h0;
-    end else if (\$427 ) begin
-      if (\$428 ) begin
-      end else if (window_end) begin
-        \$685  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$685  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$687  = \$688 ;
-    if (clear) begin
-      \$687  = 1'h0;
-    end else if (\$429 ) begin
-      if (\$430 ) begin
-      end else if (window_end) begin
-        \$687  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$687  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$689  = \$690 ;
-    if (clear) begin
-      \$689  = 1'h0;
+      \$1113  = 1'h0;
     end else if (\$431 ) begin
       if (\$432 ) begin
       end else if (window_end) begin
-        \$689  = 1'h1;
+        \$1113  = 1'h1;
       end
     end
     if (rst) begin
-      \$689  = 1'h0;
+      \$1113  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$691  = \$692 ;
+    \$1115  = \$1116 ;
     if (clear) begin
-      \$691  = 1'h0;
-    end else if (\$433 ) begin
-      if (\$434 ) begin
-      end else if (window_end) begin
-        \$691  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$691  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$693  = \$694 ;
-    if (clear) begin
-      \$693  = 1'h0;
-    end else if (\$435 ) begin
-      if (\$436 ) begin
-      end else if (window_end) begin
-        \$693  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$693  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$695  = \$696 ;
-    if (clear) begin
-      \$695  = 1'h0;
-    end else if (\$437 ) begin
-      if (\$438 ) begin
-      end else if (window_end) begin
-        \$695  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$695  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$697  = \$698 ;
-    if (clear) begin
-      \$697  = 1'h0;
-    end else if (\$439 ) begin
-      if (\$440 ) begin
-      end else if (window_end) begin
-        \$697  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$697  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$699  = \$700 ;
-    if (clear) begin
-      \$699  = 1'h0;
+      \$1115  = 1'h0;
     end else if (\$441 ) begin
       if (\$442 ) begin
       end else if (window_end) begin
-        \$699  = 1'h1;
+        \$1115  = 1'h1;
       end
     end
     if (rst) begin
-      \$699  = 1'h0;
+      \$1115  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$701  = \$702 ;
+    \$1117  = \$1118 ;
     if (clear) begin
-      \$701  = 1'h0;
-    end else if (\$443 ) begin
-      if (\$444 ) begin
+      \$1117  = 1'h0;
+    end else if (\$451 ) begin
+      if (\$452 ) begin
       end else if (window_end) begin
-        \$701  = 1'h1;
+        \$1117  = 1'h1;
       end
     end
     if (rst) begin
-      \$701  = 1'h0;
+      \$1117  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$703  = \$704 ;
+    \$1119  = \$1120 ;
     if (clear) begin
-      \$703  = 1'h0;
-    end else if (\$445 ) begin
-      if (\$446 ) begin
+      \$1119  = 1'h0;
+    end else if (\$461 ) begin
+      if (\$462 ) begin
       end else if (window_end) begin
-        \$703  = 1'h1;
+        \$1119  = 1'h1;
       end
     end
     if (rst) begin
-      \$703  = 1'h0;
+      \$1119  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$705  = \$706 ;
+    \$1121  = \$1122 ;
     if (clear) begin
-      \$705  = 1'h0;
-    end else if (\$447 ) begin
-      if (\$448 ) begin
+      \$1121  = 1'h0;
+    end else if (\$471 ) begin
+      if (\$472 ) begin
       end else if (window_end) begin
-        \$705  = 1'h1;
+        \$1121  = 1'h1;
       end
     end
     if (rst) begin
-      \$705  = 1'h0;
+      \$1121  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$707  = \$708 ;
+    \$1123  = \$1124 ;
     if (clear) begin
-      \$707  = 7'h00;
+      \$1123  = 1'h0;
+    end else if (\$481 ) begin
+      if (\$482 ) begin
+      end else if (window_end) begin
+        \$1123  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1123  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1125  = \$1126 ;
+    if (clear) begin
+      \$1125  = 1'h0;
+    end else if (\$491 ) begin
+      if (\$492 ) begin
+      end else if (window_end) begin
+        \$1125  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1125  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1127  = \$1128 ;
+    if (clear) begin
+      \$1127  = 1'h0;
+    end else if (\$501 ) begin
+      if (\$502 ) begin
+      end else if (window_end) begin
+        \$1127  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1127  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1129  = \$1130 ;
+    if (clear) begin
+      \$1129  = 1'h0;
+    end else if (\$511 ) begin
+      if (\$512 ) begin
+      end else if (window_end) begin
+        \$1129  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1129  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1131  = \$1132 ;
+    if (clear) begin
+      \$1131  = 1'h0;
+    end else if (\$521 ) begin
+      if (\$522 ) begin
+      end else if (window_end) begin
+        \$1131  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1131  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1133  = \$1134 ;
+    if (clear) begin
+      \$1133  = 1'h0;
+    end else if (\$531 ) begin
+      if (\$532 ) begin
+      end else if (window_end) begin
+        \$1133  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1133  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1135  = \$1136 ;
+    if (clear) begin
+      \$1135  = 1'h0;
+    end else if (\$541 ) begin
+      if (\$542 ) begin
+      end else if (window_end) begin
+        \$1135  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1135  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1137  = \$1138 ;
+    if (clear) begin
+      \$1137  = 1'h0;
+    end else if (\$551 ) begin
+      if (\$552 ) begin
+      end else if (window_end) begin
+        \$1137  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1137  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1139  = \$1140 ;
+    if (clear) begin
+      \$1139  = 1'h0;
+    end else if (\$561 ) begin
+      if (\$562 ) begin
+      end else if (window_end) begin
+        \$1139  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1139  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1141  = \$1142 ;
+    if (clear) begin
+      \$1141  = 1'h0;
+    end else if (\$571 ) begin
+      if (\$572 ) begin
+      end else if (window_end) begin
+        \$1141  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1141  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1143  = \$1144 ;
+    if (clear) begin
+      \$1143  = 1'h0;
+    end else if (\$581 ) begin
+      if (\$582 ) begin
+      end else if (window_end) begin
+        \$1143  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1143  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1145  = \$1146 ;
+    if (clear) begin
+      \$1145  = 1'h0;
+    end else if (\$591 ) begin
+      if (\$592 ) begin
+      end else if (window_end) begin
+        \$1145  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1145  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1147  = \$1148 ;
+    if (clear) begin
+      \$1147  = 1'h0;
+    end else if (\$601 ) begin
+      if (\$602 ) begin
+      end else if (window_end) begin
+        \$1147  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1147  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1149  = \$1150 ;
+    if (clear) begin
+      \$1149  = 1'h0;
+    end else if (\$611 ) begin
+      if (\$612 ) begin
+      end else if (window_end) begin
+        \$1149  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1149  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1151  = \$1152 ;
+    if (clear) begin
+      \$1151  = 1'h0;
+    end else if (\$621 ) begin
+      if (\$622 ) begin
+      end else if (window_end) begin
+        \$1151  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1151  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1153  = \$1154 ;
+    if (clear) begin
+      \$1153  = 1'h0;
+    end else if (\$631 ) begin
+      if (\$632 ) begin
+      end else if (window_end) begin
+        \$1153  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1153  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1155  = \$1156 ;
+    if (clear) begin
+      \$1155  = 1'h0;
+    end else if (\$641 ) begin
+      if (\$642 ) begin
+      end else if (window_end) begin
+        \$1155  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1155  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1157  = \$1158 ;
+    if (clear) begin
+      \$1157  = 1'h0;
+    end else if (\$651 ) begin
+      if (\$652 ) begin
+      end else if (window_end) begin
+        \$1157  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1157  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1159  = \$1160 ;
+    if (clear) begin
+      \$1159  = 1'h0;
+    end else if (\$661 ) begin
+      if (\$662 ) begin
+      end else if (window_end) begin
+        \$1159  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1159  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1161  = \$1162 ;
+    if (clear) begin
+      \$1161  = 1'h0;
+    end else if (\$671 ) begin
+      if (\$672 ) begin
+      end else if (window_end) begin
+        \$1161  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1161  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1163  = \$1164 ;
+    if (clear) begin
+      \$1163  = 1'h0;
+    end else if (\$681 ) begin
+      if (\$682 ) begin
+      end else if (window_end) begin
+        \$1163  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1163  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1165  = \$1166 ;
+    if (clear) begin
+      \$1165  = 1'h0;
+    end else if (\$691 ) begin
+      if (\$692 ) begin
+      end else if (window_end) begin
+        \$1165  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1165  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1167  = \$1168 ;
+    if (clear) begin
+      \$1167  = 1'h0;
+    end else if (\$701 ) begin
+      if (\$702 ) begin
+      end else if (window_end) begin
+        \$1167  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1167  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1169  = \$1170 ;
+    if (clear) begin
+      \$1169  = 1'h0;
+    end else if (\$711 ) begin
+      if (\$712 ) begin
+      end else if (window_end) begin
+        \$1169  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1169  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1171  = \$1172 ;
+    if (clear) begin
+      \$1171  = 1'h0;
+    end else if (\$721 ) begin
+      if (\$722 ) begin
+      end else if (window_end) begin
+        \$1171  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1171  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1173  = \$1174 ;
+    if (clear) begin
+      \$1173  = 1'h0;
+    end else if (\$731 ) begin
+      if (\$732 ) begin
+      end else if (window_end) begin
+        \$1173  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1173  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1175  = \$1176 ;
+    if (clear) begin
+      \$1175  = 1'h0;
+    end else if (\$741 ) begin
+      if (\$742 ) begin
+      end else if (window_end) begin
+        \$1175  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1175  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1177  = \$1178 ;
+    if (clear) begin
+      \$1177  = 1'h0;
+    end else if (\$751 ) begin
+      if (\$752 ) begin
+      end else if (window_end) begin
+        \$1177  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1177  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1179  = \$1180 ;
+    if (clear) begin
+      \$1179  = 1'h0;
+    end else if (\$761 ) begin
+      if (\$762 ) begin
+      end else if (window_end) begin
+        \$1179  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1179  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1181  = \$1182 ;
+    if (clear) begin
+      \$1181  = 1'h0;
+    end else if (\$771 ) begin
+      if (\$772 ) begin
+      end else if (window_end) begin
+        \$1181  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1181  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1183  = \$1184 ;
+    if (clear) begin
+      \$1183  = 1'h0;
+    end else if (\$781 ) begin
+      if (\$782 ) begin
+      end else if (window_end) begin
+        \$1183  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1183  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1185  = \$1186 ;
+    if (clear) begin
+      \$1185  = 1'h0;
+    end else if (\$791 ) begin
+      if (\$792 ) begin
+      end else if (window_end) begin
+        \$1185  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1185  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1187  = \$1188 ;
+    if (clear) begin
+      \$1187  = 1'h0;
+    end else if (\$801 ) begin
+      if (\$802 ) begin
+      end else if (window_end) begin
+        \$1187  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1187  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1189  = \$1190 ;
+    if (clear) begin
+      \$1189  = 1'h0;
+    end else if (\$811 ) begin
+      if (\$812 ) begin
+      end else if (window_end) begin
+        \$1189  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1189  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1191  = \$1192 ;
+    if (clear) begin
+      \$1191  = 1'h0;
+    end else if (\$821 ) begin
+      if (\$822 ) begin
+      end else if (window_end) begin
+        \$1191  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1191  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1193  = \$1194 ;
+    if (clear) begin
+      \$1193  = 1'h0;
+    end else if (\$831 ) begin
+      if (\$832 ) begin
+      end else if (window_end) begin
+        \$1193  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1193  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1195  = \$1196 ;
+    if (clear) begin
+      \$1195  = 1'h0;
+    end else if (\$841 ) begin
+      if (\$842 ) begin
+      end else if (window_end) begin
+        \$1195  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1195  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1197  = \$1198 ;
+    if (clear) begin
+      \$1197  = 1'h0;
+    end else if (\$851 ) begin
+      if (\$852 ) begin
+      end else if (window_end) begin
+        \$1197  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1197  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1199  = \$1200 ;
+    if (clear) begin
+      \$1199  = 1'h0;
+    end else if (\$861 ) begin
+      if (\$862 ) begin
+      end else if (window_end) begin
+        \$1199  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1199  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1201  = \$1202 ;
+    if (clear) begin
+      \$1201  = 1'h0;
+    end else if (\$871 ) begin
+      if (\$872 ) begin
+      end else if (window_end) begin
+        \$1201  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1201  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1203  = \$1204 ;
+    if (clear) begin
+      \$1203  = 1'h0;
+    end else if (\$881 ) begin
+      if (\$882 ) begin
+      end else if (window_end) begin
+        \$1203  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1203  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1205  = \$1206 ;
+    if (clear) begin
+      \$1205  = 1'h0;
+    end else if (\$891 ) begin
+      if (\$892 ) begin
+      end else if (window_end) begin
+        \$1205  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1205  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1207  = \$1208 ;
+    if (clear) begin
+      \$1207  = 1'h0;
+    end else if (\$901 ) begin
+      if (\$902 ) begin
+      end else if (window_end) begin
+        \$1207  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1207  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1209  = \$1210 ;
+    if (clear) begin
+      \$1209  = 1'h0;
+    end else if (\$911 ) begin
+      if (\$912 ) begin
+      end else if (window_end) begin
+        \$1209  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1209  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1211  = \$1212 ;
+    if (clear) begin
+      \$1211  = 1'h0;
+    end else if (\$921 ) begin
+      if (\$922 ) begin
+      end else if (window_end) begin
+        \$1211  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1211  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1213  = \$1214 ;
+    if (clear) begin
+      \$1213  = 1'h0;
+    end else if (\$931 ) begin
+      if (\$932 ) begin
+      end else if (window_end) begin
+        \$1213  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1213  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1215  = \$1216 ;
+    if (clear) begin
+      \$1215  = 1'h0;
+    end else if (\$941 ) begin
+      if (\$942 ) begin
+      end else if (window_end) begin
+        \$1215  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1215  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1217  = \$1218 ;
+    if (clear) begin
+      \$1217  = 1'h0;
+    end else if (\$951 ) begin
+      if (\$952 ) begin
+      end else if (window_end) begin
+        \$1217  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$1217  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1219  = \$1220 ;
+    if (clear) begin
+      \$1219  = 7'h00;
     end else if (\$321 ) begin
       if (\$322 ) begin
-        \$707  = code_now;
+        \$1219  = \$330 ;
       end else if (window_end) begin
-        \$707  = 7'h7f;
+        \$1219  = 7'h7f;
       end
     end
     if (rst) begin
-      \$707  = 7'h00;
+      \$1219  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$709  = \$710 ;
+    \$1221  = \$1222 ;
     if (clear) begin
-      \$709  = 7'h00;
-    end else if (\$323 ) begin
-      if (\$324 ) begin
-        \$709  = code_now;
-      end else if (window_end) begin
-        \$709  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$709  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$711  = \$712 ;
-    if (clear) begin
-      \$711  = 7'h00;
-    end else if (\$325 ) begin
-      if (\$326 ) begin
-        \$711  = code_now;
-      end else if (window_end) begin
-        \$711  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$711  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$713  = \$714 ;
-    if (clear) begin
-      \$713  = 7'h00;
-    end else if (\$327 ) begin
-      if (\$328 ) begin
-        \$713  = code_now;
-      end else if (window_end) begin
-        \$713  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$713  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$715  = \$716 ;
-    if (clear) begin
-      \$715  = 7'h00;
-    end else if (\$329 ) begin
-      if (\$330 ) begin
-        \$715  = code_now;
-      end else if (window_end) begin
-        \$715  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$715  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$717  = \$718 ;
-    if (clear) begin
-      \$717  = 7'h00;
+      \$1221  = 7'h00;
     end else if (\$331 ) begin
       if (\$332 ) begin
-        \$717  = code_now;
+        \$1221  = \$340 ;
       end else if (window_end) begin
-        \$717  = 7'h7f;
+        \$1221  = 7'h7f;
       end
     end
     if (rst) begin
-      \$717  = 7'h00;
+      \$1221  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$719  = \$720 ;
+    \$1223  = \$1224 ;
     if (clear) begin
-      \$719  = 7'h00;
-    end else if (\$333 ) begin
-      if (\$334 ) begin
-        \$719  = code_now;
-      end else if (window_end) begin
-        \$719  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$719  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$721  = \$722 ;
-    if (clear) begin
-      \$721  = 7'h00;
-    end else if (\$335 ) begin
-      if (\$336 ) begin
-        \$721  = code_now;
-      end else if (window_end) begin
-        \$721  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$721  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$723  = \$724 ;
-    if (clear) begin
-      \$723  = 7'h00;
-    end else if (\$337 ) begin
-      if (\$338 ) begin
-        \$723  = code_now;
-      end else if (window_end) begin
-        \$723  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$723  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$725  = \$726 ;
-    if (clear) begin
-      \$725  = 7'h00;
-    end else if (\$339 ) begin
-      if (\$340 ) begin
-        \$725  = code_now;
-      end else if (window_end) begin
-        \$725  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$725  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$727  = \$728 ;
-    if (clear) begin
-      \$727  = 7'h00;
+      \$1223  = 7'h00;
     end else if (\$341 ) begin
       if (\$342 ) begin
-        \$727  = code_now;
+        \$1223  = \$350 ;
       end else if (window_end) begin
-        \$727  = 7'h7f;
+        \$1223  = 7'h7f;
       end
     end
     if (rst) begin
-      \$727  = 7'h00;
+      \$1223  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$729  = \$730 ;
+    \$1225  = \$1226 ;
     if (clear) begin
-      \$729  = 7'h00;
-    end else if (\$343 ) begin
-      if (\$344 ) begin
-        \$729  = code_now;
-      end else if (window_end) begin
-        \$729  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$729  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$731  = \$732 ;
-    if (clear) begin
-      \$731  = 7'h00;
-    end else if (\$345 ) begin
-      if (\$346 ) begin
-        \$731  = code_now;
-      end else if (window_end) begin
-        \$731  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$731  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$733  = \$734 ;
-    if (clear) begin
-      \$733  = 7'h00;
-    end else if (\$347 ) begin
-      if (\$348 ) begin
-        \$733  = code_now;
-      end else if (window_end) begin
-        \$733  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$733  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$735  = \$736 ;
-    if (clear) begin
-      \$735  = 7'h00;
-    end else if (\$349 ) begin
-      if (\$350 ) begin
-        \$735  = code_now;
-      end else if (window_end) begin
-        \$735  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$735  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$737  = \$738 ;
-    if (clear) begin
-      \$737  = 7'h00;
+      \$1225  = 7'h00;
     end else if (\$351 ) begin
       if (\$352 ) begin
-        \$737  = code_now;
+        \$1225  = \$360 ;
       end else if (window_end) begin
-        \$737  = 7'h7f;
+        \$1225  = 7'h7f;
       end
     end
     if (rst) begin
-      \$737  = 7'h00;
+      \$1225  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$739  = \$740 ;
+    \$1227  = \$1228 ;
     if (clear) begin
-      \$739  = 7'h00;
-    end else if (\$353 ) begin
-      if (\$354 ) begin
-        \$739  = code_now;
-      end else if (window_end) begin
-        \$739  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$739  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$741  = \$742 ;
-    if (clear) begin
-      \$741  = 7'h00;
-    end else if (\$355 ) begin
-      if (\$356 ) begin
-        \$741  = code_now;
-      end else if (window_end) begin
-        \$741  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$741  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$743  = \$744 ;
-    if (clear) begin
-      \$743  = 7'h00;
-    end else if (\$357 ) begin
-      if (\$358 ) begin
-        \$743  = code_now;
-      end else if (window_end) begin
-        \$743  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$743  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$745  = \$746 ;
-    if (clear) begin
-      \$745  = 7'h00;
-    end else if (\$359 ) begin
-      if (\$360 ) begin
-        \$745  = code_now;
-      end else if (window_end) begin
-        \$745  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$745  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$747  = \$748 ;
-    if (clear) begin
-      \$747  = 7'h00;
+      \$1227  = 7'h00;
     end else if (\$361 ) begin
       if (\$362 ) begin
-        \$747  = code_now;
+        \$1227  = \$370 ;
       end else if (window_end) begin
-        \$747  = 7'h7f;
+        \$1227  = 7'h7f;
       end
     end
     if (rst) begin
-      \$747  = 7'h00;
+      \$1227  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$749  = \$750 ;
+    \$1229  = \$1230 ;
     if (clear) begin
-      \$749  = 7'h00;
-    end else if (\$363 ) begin
-      if (\$364 ) begin
-        \$749  = code_now;
-      end else if (window_end) begin
-        \$749  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$749  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$751  = \$752 ;
-    if (clear) begin
-      \$751  = 7'h00;
-    end else if (\$365 ) begin
-      if (\$366 ) begin
-        \$751  = code_now;
-      end else if (window_end) begin
-        \$751  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$751  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$753  = \$754 ;
-    if (clear) begin
-      \$753  = 7'h00;
-    end else if (\$367 ) begin
-      if (\$368 ) begin
-        \$753  = code_now;
-      end else if (window_end) begin
-        \$753  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$753  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$755  = \$756 ;
-    if (clear) begin
-      \$755  = 7'h00;
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-        \$755  = code_now;
-      end else if (window_end) begin
-        \$755  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$755  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$757  = \$758 ;
-    if (clear) begin
-      \$757  = 7'h00;
+      \$1229  = 7'h00;
     end else if (\$371 ) begin
       if (\$372 ) begin
-        \$757  = code_now;
+        \$1229  = \$380 ;
       end else if (window_end) begin
-        \$757  = 7'h7f;
+        \$1229  = 7'h7f;
       end
     end
     if (rst) begin
-      \$757  = 7'h00;
+      \$1229  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$759  = \$760 ;
+    \$1231  = \$1232 ;
     if (clear) begin
-      \$759  = 7'h00;
-    end else if (\$373 ) begin
-      if (\$374 ) begin
-        \$759  = code_now;
-      end else if (window_end) begin
-        \$759  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$759  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$761  = \$762 ;
-    if (clear) begin
-      \$761  = 7'h00;
-    end else if (\$375 ) begin
-      if (\$376 ) begin
-        \$761  = code_now;
-      end else if (window_end) begin
-        \$761  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$761  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$763  = \$764 ;
-    if (clear) begin
-      \$763  = 7'h00;
-    end else if (\$377 ) begin
-      if (\$378 ) begin
-        \$763  = code_now;
-      end else if (window_end) begin
-        \$763  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$763  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$765  = \$766 ;
-    if (clear) begin
-      \$765  = 7'h00;
-    end else if (\$379 ) begin
-      if (\$380 ) begin
-        \$765  = code_now;
-      end else if (window_end) begin
-        \$765  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$765  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$767  = \$768 ;
-    if (clear) begin
-      \$767  = 7'h00;
+      \$1231  = 7'h00;
     end else if (\$381 ) begin
       if (\$382 ) begin
-        \$767  = code_now;
+        \$1231  = \$390 ;
       end else if (window_end) begin
-        \$767  = 7'h7f;
+        \$1231  = 7'h7f;
       end
     end
     if (rst) begin
-      \$767  = 7'h00;
+      \$1231  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$769  = \$770 ;
+    \$1233  = \$1234 ;
     if (clear) begin
-      \$769  = 7'h00;
-    end else if (\$383 ) begin
-      if (\$384 ) begin
-        \$769  = code_now;
-      end else if (window_end) begin
-        \$769  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$769  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$771  = \$772 ;
-    if (clear) begin
-      \$771  = 7'h00;
-    end else if (\$385 ) begin
-      if (\$386 ) begin
-        \$771  = code_now;
-      end else if (window_end) begin
-        \$771  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$771  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$773  = \$774 ;
-    if (clear) begin
-      \$773  = 7'h00;
-    end else if (\$387 ) begin
-      if (\$388 ) begin
-        \$773  = code_now;
-      end else if (window_end) begin
-        \$773  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$773  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$775  = \$776 ;
-    if (clear) begin
-      \$775  = 7'h00;
-    end else if (\$389 ) begin
-      if (\$390 ) begin
-        \$775  = code_now;
-      end else if (window_end) begin
-        \$775  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$775  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$777  = \$778 ;
-    if (clear) begin
-      \$777  = 7'h00;
+      \$1233  = 7'h00;
     end else if (\$391 ) begin
       if (\$392 ) begin
-        \$777  = code_now;
+        \$1233  = \$400 ;
       end else if (window_end) begin
-        \$777  = 7'h7f;
+        \$1233  = 7'h7f;
       end
     end
     if (rst) begin
-      \$777  = 7'h00;
+      \$1233  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$779  = \$780 ;
+    \$1235  = \$1236 ;
     if (clear) begin
-      \$779  = 7'h00;
-    end else if (\$393 ) begin
-      if (\$394 ) begin
-        \$779  = code_now;
-      end else if (window_end) begin
-        \$779  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$779  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$781  = \$782 ;
-    if (clear) begin
-      \$781  = 7'h00;
-    end else if (\$395 ) begin
-      if (\$396 ) begin
-        \$781  = code_now;
-      end else if (window_end) begin
-        \$781  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$781  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$783  = \$784 ;
-    if (clear) begin
-      \$783  = 7'h00;
-    end else if (\$397 ) begin
-      if (\$398 ) begin
-        \$783  = code_now;
-      end else if (window_end) begin
-        \$783  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$783  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$785  = \$786 ;
-    if (clear) begin
-      \$785  = 7'h00;
-    end else if (\$399 ) begin
-      if (\$400 ) begin
-        \$785  = code_now;
-      end else if (window_end) begin
-        \$785  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$785  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$787  = \$788 ;
-    if (clear) begin
-      \$787  = 7'h00;
+      \$1235  = 7'h00;
     end else if (\$401 ) begin
       if (\$402 ) begin
-        \$787  = code_now;
+        \$1235  = \$410 ;
       end else if (window_end) begin
-        \$787  = 7'h7f;
+        \$1235  = 7'h7f;
       end
     end
     if (rst) begin
-      \$787  = 7'h00;
+      \$1235  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$789  = \$790 ;
+    \$1237  = \$1238 ;
     if (clear) begin
-      \$789  = 7'h00;
-    end else if (\$403 ) begin
-      if (\$404 ) begin
-        \$789  = code_now;
-      end else if (window_end) begin
-        \$789  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$789  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$791  = \$792 ;
-    if (clear) begin
-      \$791  = 7'h00;
-    end else if (\$405 ) begin
-      if (\$406 ) begin
-        \$791  = code_now;
-      end else if (window_end) begin
-        \$791  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$791  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$793  = \$794 ;
-    if (clear) begin
-      \$793  = 7'h00;
-    end else if (\$407 ) begin
-      if (\$408 ) begin
-        \$793  = code_now;
-      end else if (window_end) begin
-        \$793  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$793  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$795  = \$796 ;
-    if (clear) begin
-      \$795  = 7'h00;
-    end else if (\$409 ) begin
-      if (\$410 ) begin
-        \$795  = code_now;
-      end else if (window_end) begin
-        \$795  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$795  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$797  = \$798 ;
-    if (clear) begin
-      \$797  = 7'h00;
+      \$1237  = 7'h00;
     end else if (\$411 ) begin
       if (\$412 ) begin
-        \$797  = code_now;
+        \$1237  = \$420 ;
       end else if (window_end) begin
-        \$797  = 7'h7f;
+        \$1237  = 7'h7f;
       end
     end
     if (rst) begin
-      \$797  = 7'h00;
+      \$1237  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$799  = \$800 ;
+    \$1239  = \$1240 ;
     if (clear) begin
-      \$799  = 7'h00;
-    end else if (\$413 ) begin
-      if (\$414 ) begin
-        \$799  = code_now;
-      end else if (window_end) begin
-        \$799  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$799  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$801  = \$802 ;
-    if (clear) begin
-      \$801  = 7'h00;
-    end else if (\$415 ) begin
-      if (\$416 ) begin
-        \$801  = code_now;
-      end else if (window_end) begin
-        \$801  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$801  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$803  = \$804 ;
-    if (clear) begin
-      \$803  = 7'h00;
-    end else if (\$417 ) begin
-      if (\$418 ) begin
-        \$803  = code_now;
-      end else if (window_end) begin
-        \$803  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$803  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$805  = \$806 ;
-    if (clear) begin
-      \$805  = 7'h00;
-    end else if (\$419 ) begin
-      if (\$420 ) begin
-        \$805  = code_now;
-      end else if (window_end) begin
-        \$805  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$805  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$807  = \$808 ;
-    if (clear) begin
-      \$807  = 7'h00;
+      \$1239  = 7'h00;
     end else if (\$421 ) begin
       if (\$422 ) begin
-        \$807  = code_now;
+        \$1239  = \$430 ;
       end else if (window_end) begin
-        \$807  = 7'h7f;
+        \$1239  = 7'h7f;
       end
     end
     if (rst) begin
-      \$807  = 7'h00;
+      \$1239  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$809  = \$810 ;
+    \$1241  = \$1242 ;
     if (clear) begin
-      \$809  = 7'h00;
-    end else if (\$423 ) begin
-      if (\$424 ) begin
-        \$809  = code_now;
-      end else if (window_end) begin
-        \$809  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$809  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$811  = \$812 ;
-    if (clear) begin
-      \$811  = 7'h00;
-    end else if (\$425 ) begin
-      if (\$426 ) begin
-        \$811  = code_now;
-      end else if (window_end) begin
-        \$811  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$811  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$813  = \$814 ;
-    if (clear) begin
-      \$813  = 7'h00;
-    end else if (\$427 ) begin
-      if (\$428 ) begin
-        \$813  = code_now;
-      end else if (window_end) begin
-        \$813  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$813  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$815  = \$816 ;
-    if (clear) begin
-      \$815  = 7'h00;
-    end else if (\$429 ) begin
-      if (\$430 ) begin
-        \$815  = code_now;
-      end else if (window_end) begin
-        \$815  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$815  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$817  = \$818 ;
-    if (clear) begin
-      \$817  = 7'h00;
+      \$1241  = 7'h00;
     end else if (\$431 ) begin
       if (\$432 ) begin
-        \$817  = code_now;
+        \$1241  = \$440 ;
       end else if (window_end) begin
-        \$817  = 7'h7f;
+        \$1241  = 7'h7f;
       end
     end
     if (rst) begin
-      \$817  = 7'h00;
+      \$1241  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$819  = \$820 ;
+    \$1243  = \$1244 ;
     if (clear) begin
-      \$819  = 7'h00;
-    end else if (\$433 ) begin
-      if (\$434 ) begin
-        \$819  = code_now;
-      end else if (window_end) begin
-        \$819  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$819  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$821  = \$822 ;
-    if (clear) begin
-      \$821  = 7'h00;
-    end else if (\$435 ) begin
-      if (\$436 ) begin
-        \$821  = code_now;
-      end else if (window_end) begin
-        \$821  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$821  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$823  = \$824 ;
-    if (clear) begin
-      \$823  = 7'h00;
-    end else if (\$437 ) begin
-      if (\$438 ) begin
-        \$823  = code_now;
-      end else if (window_end) begin
-        \$823  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$823  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$825  = \$826 ;
-    if (clear) begin
-      \$825  = 7'h00;
-    end else if (\$439 ) begin
-      if (\$440 ) begin
-        \$825  = code_now;
-      end else if (window_end) begin
-        \$825  = 7'h7f;
-      end
-    end
-    if (rst) begin
-      \$825  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$827  = \$828 ;
-    if (clear) begin
-      \$827  = 7'h00;
+      \$1243  = 7'h00;
     end else if (\$441 ) begin
       if (\$442 ) begin
-        \$827  = code_now;
+        \$1243  = \$450 ;
       end else if (window_end) begin
-        \$827  = 7'h7f;
+        \$1243  = 7'h7f;
       end
     end
     if (rst) begin
-      \$827  = 7'h00;
+      \$1243  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$829  = \$830 ;
+    \$1245  = \$1246 ;
     if (clear) begin
-      \$829  = 7'h00;
-    end else if (\$443 ) begin
-      if (\$444 ) begin
-        \$829  = code_now;
+      \$1245  = 7'h00;
+    end else if (\$451 ) begin
+      if (\$452 ) begin
+        \$1245  = \$460 ;
       end else if (window_end) begin
-        \$829  = 7'h7f;
+        \$1245  = 7'h7f;
       end
     end
     if (rst) begin
-      \$829  = 7'h00;
+      \$1245  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$831  = \$832 ;
+    \$1247  = \$1248 ;
     if (clear) begin
-      \$831  = 7'h00;
-    end else if (\$445 ) begin
-      if (\$446 ) begin
-        \$831  = code_now;
+      \$1247  = 7'h00;
+    end else if (\$461 ) begin
+      if (\$462 ) begin
+        \$1247  = \$470 ;
       end else if (window_end) begin
-        \$831  = 7'h7f;
+        \$1247  = 7'h7f;
       end
     end
     if (rst) begin
-      \$831  = 7'h00;
+      \$1247  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$833  = \$834 ;
+    \$1249  = \$1250 ;
     if (clear) begin
-      \$833  = 7'h00;
-    end else if (\$447 ) begin
-      if (\$448 ) begin
-        \$833  = code_now;
+      \$1249  = 7'h00;
+    end else if (\$471 ) begin
+      if (\$472 ) begin
+        \$1249  = \$480 ;
       end else if (window_end) begin
-        \$833  = 7'h7f;
+        \$1249  = 7'h7f;
       end
     end
     if (rst) begin
-      \$833  = 7'h00;
+      \$1249  = 7'h00;
     end
   end
-  assign fired = { \$578 , \$576 , \$574 , \$572 , \$570 , \$568 , \$566 , \$564 , \$562 , \$560 , \$558 , \$556 , \$554 , \$552 , \$550 , \$548 , \$546 , \$544 , \$542 , \$540 , \$538 , \$536 , \$534 , \$532 , \$530 , \$528 , \$526 , \$524 , \$522 , \$520 , \$518 , \$516 , \$514 , \$512 , \$510 , \$508 , \$506 , \$504 , \$502 , \$500 , \$498 , \$496 , \$494 , \$492 , \$490 , \$488 , \$486 , \$484 , \$482 , \$480 , \$478 , \$476 , \$474 , \$472 , \$470 , \$468 , \$466 , \$464 , \$462 , \$460 , \$458 , \$456 , \$454 , \$452  };
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1251  = \$1252 ;
+    if (clear) begin
+      \$1251  = 7'h00;
+    end else if (\$481 ) begin
+      if (\$482 ) begin
+        \$1251  = \$490 ;
+      end else if (window_end) begin
+        \$1251  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1251  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1253  = \$1254 ;
+    if (clear) begin
+      \$1253  = 7'h00;
+    end else if (\$491 ) begin
+      if (\$492 ) begin
+        \$1253  = \$500 ;
+      end else if (window_end) begin
+        \$1253  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1253  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1255  = \$1256 ;
+    if (clear) begin
+      \$1255  = 7'h00;
+    end else if (\$501 ) begin
+      if (\$502 ) begin
+        \$1255  = \$510 ;
+      end else if (window_end) begin
+        \$1255  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1255  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1257  = \$1258 ;
+    if (clear) begin
+      \$1257  = 7'h00;
+    end else if (\$511 ) begin
+      if (\$512 ) begin
+        \$1257  = \$520 ;
+      end else if (window_end) begin
+        \$1257  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1257  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1259  = \$1260 ;
+    if (clear) begin
+      \$1259  = 7'h00;
+    end else if (\$521 ) begin
+      if (\$522 ) begin
+        \$1259  = \$530 ;
+      end else if (window_end) begin
+        \$1259  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1259  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1261  = \$1262 ;
+    if (clear) begin
+      \$1261  = 7'h00;
+    end else if (\$531 ) begin
+      if (\$532 ) begin
+        \$1261  = \$540 ;
+      end else if (window_end) begin
+        \$1261  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1261  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1263  = \$1264 ;
+    if (clear) begin
+      \$1263  = 7'h00;
+    end else if (\$541 ) begin
+      if (\$542 ) begin
+        \$1263  = \$550 ;
+      end else if (window_end) begin
+        \$1263  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1263  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1265  = \$1266 ;
+    if (clear) begin
+      \$1265  = 7'h00;
+    end else if (\$551 ) begin
+      if (\$552 ) begin
+        \$1265  = \$560 ;
+      end else if (window_end) begin
+        \$1265  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1265  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1267  = \$1268 ;
+    if (clear) begin
+      \$1267  = 7'h00;
+    end else if (\$561 ) begin
+      if (\$562 ) begin
+        \$1267  = \$570 ;
+      end else if (window_end) begin
+        \$1267  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1267  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1269  = \$1270 ;
+    if (clear) begin
+      \$1269  = 7'h00;
+    end else if (\$571 ) begin
+      if (\$572 ) begin
+        \$1269  = \$580 ;
+      end else if (window_end) begin
+        \$1269  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1269  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1271  = \$1272 ;
+    if (clear) begin
+      \$1271  = 7'h00;
+    end else if (\$581 ) begin
+      if (\$582 ) begin
+        \$1271  = \$590 ;
+      end else if (window_end) begin
+        \$1271  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1271  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1273  = \$1274 ;
+    if (clear) begin
+      \$1273  = 7'h00;
+    end else if (\$591 ) begin
+      if (\$592 ) begin
+        \$1273  = \$600 ;
+      end else if (window_end) begin
+        \$1273  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1273  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1275  = \$1276 ;
+    if (clear) begin
+      \$1275  = 7'h00;
+    end else if (\$601 ) begin
+      if (\$602 ) begin
+        \$1275  = \$610 ;
+      end else if (window_end) begin
+        \$1275  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1275  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1277  = \$1278 ;
+    if (clear) begin
+      \$1277  = 7'h00;
+    end else if (\$611 ) begin
+      if (\$612 ) begin
+        \$1277  = \$620 ;
+      end else if (window_end) begin
+        \$1277  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1277  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1279  = \$1280 ;
+    if (clear) begin
+      \$1279  = 7'h00;
+    end else if (\$621 ) begin
+      if (\$622 ) begin
+        \$1279  = \$630 ;
+      end else if (window_end) begin
+        \$1279  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1279  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1281  = \$1282 ;
+    if (clear) begin
+      \$1281  = 7'h00;
+    end else if (\$631 ) begin
+      if (\$632 ) begin
+        \$1281  = \$640 ;
+      end else if (window_end) begin
+        \$1281  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1281  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1283  = \$1284 ;
+    if (clear) begin
+      \$1283  = 7'h00;
+    end else if (\$641 ) begin
+      if (\$642 ) begin
+        \$1283  = \$650 ;
+      end else if (window_end) begin
+        \$1283  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1283  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1285  = \$1286 ;
+    if (clear) begin
+      \$1285  = 7'h00;
+    end else if (\$651 ) begin
+      if (\$652 ) begin
+        \$1285  = \$660 ;
+      end else if (window_end) begin
+        \$1285  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1285  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1287  = \$1288 ;
+    if (clear) begin
+      \$1287  = 7'h00;
+    end else if (\$661 ) begin
+      if (\$662 ) begin
+        \$1287  = \$670 ;
+      end else if (window_end) begin
+        \$1287  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1287  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1289  = \$1290 ;
+    if (clear) begin
+      \$1289  = 7'h00;
+    end else if (\$671 ) begin
+      if (\$672 ) begin
+        \$1289  = \$680 ;
+      end else if (window_end) begin
+        \$1289  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1289  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1291  = \$1292 ;
+    if (clear) begin
+      \$1291  = 7'h00;
+    end else if (\$681 ) begin
+      if (\$682 ) begin
+        \$1291  = \$690 ;
+      end else if (window_end) begin
+        \$1291  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1291  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1293  = \$1294 ;
+    if (clear) begin
+      \$1293  = 7'h00;
+    end else if (\$691 ) begin
+      if (\$692 ) begin
+        \$1293  = \$700 ;
+      end else if (window_end) begin
+        \$1293  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1293  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1295  = \$1296 ;
+    if (clear) begin
+      \$1295  = 7'h00;
+    end else if (\$701 ) begin
+      if (\$702 ) begin
+        \$1295  = \$710 ;
+      end else if (window_end) begin
+        \$1295  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1295  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1297  = \$1298 ;
+    if (clear) begin
+      \$1297  = 7'h00;
+    end else if (\$711 ) begin
+      if (\$712 ) begin
+        \$1297  = \$720 ;
+      end else if (window_end) begin
+        \$1297  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1297  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1299  = \$1300 ;
+    if (clear) begin
+      \$1299  = 7'h00;
+    end else if (\$721 ) begin
+      if (\$722 ) begin
+        \$1299  = \$730 ;
+      end else if (window_end) begin
+        \$1299  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1299  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1301  = \$1302 ;
+    if (clear) begin
+      \$1301  = 7'h00;
+    end else if (\$731 ) begin
+      if (\$732 ) begin
+        \$1301  = \$740 ;
+      end else if (window_end) begin
+        \$1301  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1301  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1303  = \$1304 ;
+    if (clear) begin
+      \$1303  = 7'h00;
+    end else if (\$741 ) begin
+      if (\$742 ) begin
+        \$1303  = \$750 ;
+      end else if (window_end) begin
+        \$1303  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1303  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1305  = \$1306 ;
+    if (clear) begin
+      \$1305  = 7'h00;
+    end else if (\$751 ) begin
+      if (\$752 ) begin
+        \$1305  = \$760 ;
+      end else if (window_end) begin
+        \$1305  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1305  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1307  = \$1308 ;
+    if (clear) begin
+      \$1307  = 7'h00;
+    end else if (\$761 ) begin
+      if (\$762 ) begin
+        \$1307  = \$770 ;
+      end else if (window_end) begin
+        \$1307  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1307  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1309  = \$1310 ;
+    if (clear) begin
+      \$1309  = 7'h00;
+    end else if (\$771 ) begin
+      if (\$772 ) begin
+        \$1309  = \$780 ;
+      end else if (window_end) begin
+        \$1309  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1309  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1311  = \$1312 ;
+    if (clear) begin
+      \$1311  = 7'h00;
+    end else if (\$781 ) begin
+      if (\$782 ) begin
+        \$1311  = \$790 ;
+      end else if (window_end) begin
+        \$1311  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1311  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1313  = \$1314 ;
+    if (clear) begin
+      \$1313  = 7'h00;
+    end else if (\$791 ) begin
+      if (\$792 ) begin
+        \$1313  = \$800 ;
+      end else if (window_end) begin
+        \$1313  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1313  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1315  = \$1316 ;
+    if (clear) begin
+      \$1315  = 7'h00;
+    end else if (\$801 ) begin
+      if (\$802 ) begin
+        \$1315  = \$810 ;
+      end else if (window_end) begin
+        \$1315  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1315  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1317  = \$1318 ;
+    if (clear) begin
+      \$1317  = 7'h00;
+    end else if (\$811 ) begin
+      if (\$812 ) begin
+        \$1317  = \$820 ;
+      end else if (window_end) begin
+        \$1317  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1317  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1319  = \$1320 ;
+    if (clear) begin
+      \$1319  = 7'h00;
+    end else if (\$821 ) begin
+      if (\$822 ) begin
+        \$1319  = \$830 ;
+      end else if (window_end) begin
+        \$1319  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1319  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1321  = \$1322 ;
+    if (clear) begin
+      \$1321  = 7'h00;
+    end else if (\$831 ) begin
+      if (\$832 ) begin
+        \$1321  = \$840 ;
+      end else if (window_end) begin
+        \$1321  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1321  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1323  = \$1324 ;
+    if (clear) begin
+      \$1323  = 7'h00;
+    end else if (\$841 ) begin
+      if (\$842 ) begin
+        \$1323  = \$850 ;
+      end else if (window_end) begin
+        \$1323  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1323  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1325  = \$1326 ;
+    if (clear) begin
+      \$1325  = 7'h00;
+    end else if (\$851 ) begin
+      if (\$852 ) begin
+        \$1325  = \$860 ;
+      end else if (window_end) begin
+        \$1325  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1325  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1327  = \$1328 ;
+    if (clear) begin
+      \$1327  = 7'h00;
+    end else if (\$861 ) begin
+      if (\$862 ) begin
+        \$1327  = \$870 ;
+      end else if (window_end) begin
+        \$1327  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1327  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1329  = \$1330 ;
+    if (clear) begin
+      \$1329  = 7'h00;
+    end else if (\$871 ) begin
+      if (\$872 ) begin
+        \$1329  = \$880 ;
+      end else if (window_end) begin
+        \$1329  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1329  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1331  = \$1332 ;
+    if (clear) begin
+      \$1331  = 7'h00;
+    end else if (\$881 ) begin
+      if (\$882 ) begin
+        \$1331  = \$890 ;
+      end else if (window_end) begin
+        \$1331  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1331  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1333  = \$1334 ;
+    if (clear) begin
+      \$1333  = 7'h00;
+    end else if (\$891 ) begin
+      if (\$892 ) begin
+        \$1333  = \$900 ;
+      end else if (window_end) begin
+        \$1333  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1333  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1335  = \$1336 ;
+    if (clear) begin
+      \$1335  = 7'h00;
+    end else if (\$901 ) begin
+      if (\$902 ) begin
+        \$1335  = \$910 ;
+      end else if (window_end) begin
+        \$1335  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1335  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1337  = \$1338 ;
+    if (clear) begin
+      \$1337  = 7'h00;
+    end else if (\$911 ) begin
+      if (\$912 ) begin
+        \$1337  = \$920 ;
+      end else if (window_end) begin
+        \$1337  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1337  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1339  = \$1340 ;
+    if (clear) begin
+      \$1339  = 7'h00;
+    end else if (\$921 ) begin
+      if (\$922 ) begin
+        \$1339  = \$930 ;
+      end else if (window_end) begin
+        \$1339  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1339  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1341  = \$1342 ;
+    if (clear) begin
+      \$1341  = 7'h00;
+    end else if (\$931 ) begin
+      if (\$932 ) begin
+        \$1341  = \$940 ;
+      end else if (window_end) begin
+        \$1341  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1341  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1343  = \$1344 ;
+    if (clear) begin
+      \$1343  = 7'h00;
+    end else if (\$941 ) begin
+      if (\$942 ) begin
+        \$1343  = \$950 ;
+      end else if (window_end) begin
+        \$1343  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1343  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1345  = \$1346 ;
+    if (clear) begin
+      \$1345  = 7'h00;
+    end else if (\$951 ) begin
+      if (\$952 ) begin
+        \$1345  = \$960 ;
+      end else if (window_end) begin
+        \$1345  = 7'h7f;
+      end
+    end
+    if (rst) begin
+      \$1345  = 7'h00;
+    end
+  end
+  assign fired = { \$1090 , \$1088 , \$1086 , \$1084 , \$1082 , \$1080 , \$1078 , \$1076 , \$1074 , \$1072 , \$1070 , \$1068 , \$1066 , \$1064 , \$1062 , \$1060 , \$1058 , \$1056 , \$1054 , \$1052 , \$1050 , \$1048 , \$1046 , \$1044 , \$1042 , \$1040 , \$1038 , \$1036 , \$1034 , \$1032 , \$1030 , \$1028 , \$1026 , \$1024 , \$1022 , \$1020 , \$1018 , \$1016 , \$1014 , \$1012 , \$1010 , \$1008 , \$1006 , \$1004 , \$1002 , \$1000 , \$998 , \$996 , \$994 , \$992 , \$990 , \$988 , \$986 , \$984 , \$982 , \$980 , \$978 , \$976 , \$974 , \$972 , \$970 , \$968 , \$966 , \$964  };
   assign g_tdc0_rst = rst;
-  assign overflow = { \$706 , \$704 , \$702 , \$700 , \$698 , \$696 , \$694 , \$692 , \$690 , \$688 , \$686 , \$684 , \$682 , \$680 , \$678 , \$676 , \$674 , \$672 , \$670 , \$668 , \$666 , \$664 , \$662 , \$660 , \$658 , \$656 , \$654 , \$652 , \$650 , \$648 , \$646 , \$644 , \$642 , \$640 , \$638 , \$636 , \$634 , \$632 , \$630 , \$628 , \$626 , \$624 , \$622 , \$620 , \$618 , \$616 , \$614 , \$612 , \$610 , \$608 , \$606 , \$604 , \$602 , \$600 , \$598 , \$596 , \$594 , \$592 , \$590 , \$588 , \$586 , \$584 , \$582 , \$580  };
-  assign codes = { \$834 , \$832 , \$830 , \$828 , \$826 , \$824 , \$822 , \$820 , \$818 , \$816 , \$814 , \$812 , \$810 , \$808 , \$806 , \$804 , \$802 , \$800 , \$798 , \$796 , \$794 , \$792 , \$790 , \$788 , \$786 , \$784 , \$782 , \$780 , \$778 , \$776 , \$774 , \$772 , \$770 , \$768 , \$766 , \$764 , \$762 , \$760 , \$758 , \$756 , \$754 , \$752 , \$750 , \$748 , \$746 , \$744 , \$742 , \$740 , \$738 , \$736 , \$734 , \$732 , \$730 , \$728 , \$726 , \$724 , \$722 , \$720 , \$718 , \$716 , \$714 , \$712 , \$710 , \$708  };
+  assign overflow = { \$1218 , \$1216 , \$1214 , \$1212 , \$1210 , \$1208 , \$1206 , \$1204 , \$1202 , \$1200 , \$1198 , \$1196 , \$1194 , \$1192 , \$1190 , \$1188 , \$1186 , \$1184 , \$1182 , \$1180 , \$1178 , \$1176 , \$1174 , \$1172 , \$1170 , \$1168 , \$1166 , \$1164 , \$1162 , \$1160 , \$1158 , \$1156 , \$1154 , \$1152 , \$1150 , \$1148 , \$1146 , \$1144 , \$1142 , \$1140 , \$1138 , \$1136 , \$1134 , \$1132 , \$1130 , \$1128 , \$1126 , \$1124 , \$1122 , \$1120 , \$1118 , \$1116 , \$1114 , \$1112 , \$1110 , \$1108 , \$1106 , \$1104 , \$1102 , \$1100 , \$1098 , \$1096 , \$1094 , \$1092  };
+  assign codes = { \$1346 , \$1344 , \$1342 , \$1340 , \$1338 , \$1336 , \$1334 , \$1332 , \$1330 , \$1328 , \$1326 , \$1324 , \$1322 , \$1320 , \$1318 , \$1316 , \$1314 , \$1312 , \$1310 , \$1308 , \$1306 , \$1304 , \$1302 , \$1300 , \$1298 , \$1296 , \$1294 , \$1292 , \$1290 , \$1288 , \$1286 , \$1284 , \$1282 , \$1280 , \$1278 , \$1276 , \$1274 , \$1272 , \$1270 , \$1268 , \$1266 , \$1264 , \$1262 , \$1260 , \$1258 , \$1256 , \$1254 , \$1252 , \$1250 , \$1248 , \$1246 , \$1244 , \$1242 , \$1240 , \$1238 , \$1236 , \$1234 , \$1232 , \$1230 , \$1228 , \$1226 , \$1224 , \$1222 , \$1220  };
+  assign fine_table = { \port$5228$0 , \port$5226$0 , \port$5224$0 , \port$5222$0 , \port$5220$0 , \port$5218$0 , \port$5216$0 , \port$5214$0  };
   assign g_tdc1_rst = rst;
   assign g_tdc2_rst = rst;
   assign g_tdc3_rst = rst;
@@ -17086,134 +19696,134 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$4676$0  = \$580 ;
-  assign \port$4678$0  = \$582 ;
-  assign \port$4680$0  = \$584 ;
-  assign \port$4682$0  = \$586 ;
-  assign \port$4684$0  = \$588 ;
-  assign \port$4686$0  = \$590 ;
-  assign \port$4688$0  = \$592 ;
-  assign \port$4690$0  = \$594 ;
-  assign \port$4692$0  = \$596 ;
-  assign \port$4694$0  = \$598 ;
-  assign \port$4696$0  = \$600 ;
-  assign \port$4698$0  = \$602 ;
-  assign \port$4700$0  = \$604 ;
-  assign \port$4702$0  = \$606 ;
-  assign \port$4704$0  = \$608 ;
-  assign \port$4706$0  = \$610 ;
-  assign \port$4708$0  = \$612 ;
-  assign \port$4710$0  = \$614 ;
-  assign \port$4712$0  = \$616 ;
-  assign \port$4714$0  = \$618 ;
-  assign \port$4716$0  = \$620 ;
-  assign \port$4718$0  = \$622 ;
-  assign \port$4720$0  = \$624 ;
-  assign \port$4722$0  = \$626 ;
-  assign \port$4724$0  = \$628 ;
-  assign \port$4726$0  = \$630 ;
-  assign \port$4728$0  = \$632 ;
-  assign \port$4730$0  = \$634 ;
-  assign \port$4732$0  = \$636 ;
-  assign \port$4734$0  = \$638 ;
-  assign \port$4736$0  = \$640 ;
-  assign \port$4738$0  = \$642 ;
-  assign \port$4740$0  = \$644 ;
-  assign \port$4742$0  = \$646 ;
-  assign \port$4744$0  = \$648 ;
-  assign \port$4746$0  = \$650 ;
-  assign \port$4748$0  = \$652 ;
-  assign \port$4750$0  = \$654 ;
-  assign \port$4752$0  = \$656 ;
-  assign \port$4754$0  = \$658 ;
-  assign \port$4756$0  = \$660 ;
-  assign \port$4758$0  = \$662 ;
-  assign \port$4760$0  = \$664 ;
-  assign \port$4762$0  = \$666 ;
-  assign \port$4764$0  = \$668 ;
-  assign \port$4766$0  = \$670 ;
-  assign \port$4768$0  = \$672 ;
-  assign \port$4770$0  = \$674 ;
-  assign \port$4772$0  = \$676 ;
-  assign \port$4774$0  = \$678 ;
-  assign \port$4776$0  = \$680 ;
-  assign \port$4778$0  = \$682 ;
-  assign \port$4780$0  = \$684 ;
-  assign \port$4782$0  = \$686 ;
-  assign \port$4784$0  = \$688 ;
-  assign \port$4786$0  = \$690 ;
-  assign \port$4788$0  = \$692 ;
-  assign \port$4790$0  = \$694 ;
-  assign \port$4792$0  = \$696 ;
-  assign \port$4794$0  = \$698 ;
-  assign \port$4796$0  = \$700 ;
-  assign \port$4798$0  = \$702 ;
-  assign \port$4800$0  = \$704 ;
-  assign \port$4802$0  = \$706 ;
-  assign \port$4804$0  = \$708 ;
-  assign \port$4806$0  = \$710 ;
-  assign \port$4808$0  = \$712 ;
-  assign \port$4810$0  = \$714 ;
-  assign \port$4812$0  = \$716 ;
-  assign \port$4814$0  = \$718 ;
-  assign \port$4816$0  = \$720 ;
-  assign \port$4818$0  = \$722 ;
-  assign \port$4820$0  = \$724 ;
-  assign \port$4822$0  = \$726 ;
-  assign \port$4824$0  = \$728 ;
-  assign \port$4826$0  = \$730 ;
-  assign \port$4828$0  = \$732 ;
-  assign \port$4830$0  = \$734 ;
-  assign \port$4832$0  = \$736 ;
-  assign \port$4834$0  = \$738 ;
-  assign \port$4836$0  = \$740 ;
-  assign \port$4838$0  = \$742 ;
-  assign \port$4840$0  = \$744 ;
-  assign \port$4842$0  = \$746 ;
-  assign \port$4844$0  = \$748 ;
-  assign \port$4846$0  = \$750 ;
-  assign \port$4848$0  = \$752 ;
-  assign \port$4850$0  = \$754 ;
-  assign \port$4852$0  = \$756 ;
-  assign \port$4854$0  = \$758 ;
-  assign \port$4856$0  = \$760 ;
-  assign \port$4858$0  = \$762 ;
-  assign \port$4860$0  = \$764 ;
-  assign \port$4862$0  = \$766 ;
-  assign \port$4864$0  = \$768 ;
-  assign \port$4866$0  = \$770 ;
-  assign \port$4868$0  = \$772 ;
-  assign \port$4870$0  = \$774 ;
-  assign \port$4872$0  = \$776 ;
-  assign \port$4874$0  = \$778 ;
-  assign \port$4876$0  = \$780 ;
-  assign \port$4878$0  = \$782 ;
-  assign \port$4880$0  = \$784 ;
-  assign \port$4882$0  = \$786 ;
-  assign \port$4884$0  = \$788 ;
-  assign \port$4886$0  = \$790 ;
-  assign \port$4888$0  = \$792 ;
-  assign \port$4890$0  = \$794 ;
-  assign \port$4892$0  = \$796 ;
-  assign \port$4894$0  = \$798 ;
-  assign \port$4896$0  = \$800 ;
-  assign \port$4898$0  = \$802 ;
-  assign \port$4900$0  = \$804 ;
-  assign \port$4902$0  = \$806 ;
-  assign \port$4904$0  = \$808 ;
-  assign \port$4906$0  = \$810 ;
-  assign \port$4908$0  = \$812 ;
-  assign \port$4910$0  = \$814 ;
-  assign \port$4912$0  = \$816 ;
-  assign \port$4914$0  = \$818 ;
-  assign \port$4916$0  = \$820 ;
-  assign \port$4918$0  = \$822 ;
-  assign \port$4920$0  = \$824 ;
-  assign \port$4922$0  = \$826 ;
-  assign \port$4924$0  = \$828 ;
-  assign \port$4926$0  = \$830 ;
-  assign \port$4928$0  = \$832 ;
-  assign \port$4930$0  = \$834 ;
+  assign \port$5820$0  = \$1092 ;
+  assign \port$5822$0  = \$1094 ;
+  assign \port$5824$0  = \$1096 ;
+  assign \port$5826$0  = \$1098 ;
+  assign \port$5828$0  = \$1100 ;
+  assign \port$5830$0  = \$1102 ;
+  assign \port$5832$0  = \$1104 ;
+  assign \port$5834$0  = \$1106 ;
+  assign \port$5836$0  = \$1108 ;
+  assign \port$5838$0  = \$1110 ;
+  assign \port$5840$0  = \$1112 ;
+  assign \port$5842$0  = \$1114 ;
+  assign \port$5844$0  = \$1116 ;
+  assign \port$5846$0  = \$1118 ;
+  assign \port$5848$0  = \$1120 ;
+  assign \port$5850$0  = \$1122 ;
+  assign \port$5852$0  = \$1124 ;
+  assign \port$5854$0  = \$1126 ;
+  assign \port$5856$0  = \$1128 ;
+  assign \port$5858$0  = \$1130 ;
+  assign \port$5860$0  = \$1132 ;
+  assign \port$5862$0  = \$1134 ;
+  assign \port$5864$0  = \$1136 ;
+  assign \port$5866$0  = \$1138 ;
+  assign \port$5868$0  = \$1140 ;
+  assign \port$5870$0  = \$1142 ;
+  assign \port$5872$0  = \$1144 ;
+  assign \port$5874$0  = \$1146 ;
+  assign \port$5876$0  = \$1148 ;
+  assign \port$5878$0  = \$1150 ;
+  assign \port$5880$0  = \$1152 ;
+  assign \port$5882$0  = \$1154 ;
+  assign \port$5884$0  = \$1156 ;
+  assign \port$5886$0  = \$1158 ;
+  assign \port$5888$0  = \$1160 ;
+  assign \port$5890$0  = \$1162 ;
+  assign \port$5892$0  = \$1164 ;
+  assign \port$5894$0  = \$1166 ;
+  assign \port$5896$0  = \$1168 ;
+  assign \port$5898$0  = \$1170 ;
+  assign \port$5900$0  = \$1172 ;
+  assign \port$5902$0  = \$1174 ;
+  assign \port$5904$0  = \$1176 ;
+  assign \port$5906$0  = \$1178 ;
+  assign \port$5908$0  = \$1180 ;
+  assign \port$5910$0  = \$1182 ;
+  assign \port$5912$0  = \$1184 ;
+  assign \port$5914$0  = \$1186 ;
+  assign \port$5916$0  = \$1188 ;
+  assign \port$5918$0  = \$1190 ;
+  assign \port$5920$0  = \$1192 ;
+  assign \port$5922$0  = \$1194 ;
+  assign \port$5924$0  = \$1196 ;
+  assign \port$5926$0  = \$1198 ;
+  assign \port$5928$0  = \$1200 ;
+  assign \port$5930$0  = \$1202 ;
+  assign \port$5932$0  = \$1204 ;
+  assign \port$5934$0  = \$1206 ;
+  assign \port$5936$0  = \$1208 ;
+  assign \port$5938$0  = \$1210 ;
+  assign \port$5940$0  = \$1212 ;
+  assign \port$5942$0  = \$1214 ;
+  assign \port$5944$0  = \$1216 ;
+  assign \port$5946$0  = \$1218 ;
+  assign \port$5948$0  = \$1220 ;
+  assign \port$5950$0  = \$1222 ;
+  assign \port$5952$0  = \$1224 ;
+  assign \port$5954$0  = \$1226 ;
+  assign \port$5956$0  = \$1228 ;
+  assign \port$5958$0  = \$1230 ;
+  assign \port$5960$0  = \$1232 ;
+  assign \port$5962$0  = \$1234 ;
+  assign \port$5964$0  = \$1236 ;
+  assign \port$5966$0  = \$1238 ;
+  assign \port$5968$0  = \$1240 ;
+  assign \port$5970$0  = \$1242 ;
+  assign \port$5972$0  = \$1244 ;
+  assign \port$5974$0  = \$1246 ;
+  assign \port$5976$0  = \$1248 ;
+  assign \port$5978$0  = \$1250 ;
+  assign \port$5980$0  = \$1252 ;
+  assign \port$5982$0  = \$1254 ;
+  assign \port$5984$0  = \$1256 ;
+  assign \port$5986$0  = \$1258 ;
+  assign \port$5988$0  = \$1260 ;
+  assign \port$5990$0  = \$1262 ;
+  assign \port$5992$0  = \$1264 ;
+  assign \port$5994$0  = \$1266 ;
+  assign \port$5996$0  = \$1268 ;
+  assign \port$5998$0  = \$1270 ;
+  assign \port$6000$0  = \$1272 ;
+  assign \port$6002$0  = \$1274 ;
+  assign \port$6004$0  = \$1276 ;
+  assign \port$6006$0  = \$1278 ;
+  assign \port$6008$0  = \$1280 ;
+  assign \port$6010$0  = \$1282 ;
+  assign \port$6012$0  = \$1284 ;
+  assign \port$6014$0  = \$1286 ;
+  assign \port$6016$0  = \$1288 ;
+  assign \port$6018$0  = \$1290 ;
+  assign \port$6020$0  = \$1292 ;
+  assign \port$6022$0  = \$1294 ;
+  assign \port$6024$0  = \$1296 ;
+  assign \port$6026$0  = \$1298 ;
+  assign \port$6028$0  = \$1300 ;
+  assign \port$6030$0  = \$1302 ;
+  assign \port$6032$0  = \$1304 ;
+  assign \port$6034$0  = \$1306 ;
+  assign \port$6036$0  = \$1308 ;
+  assign \port$6038$0  = \$1310 ;
+  assign \port$6040$0  = \$1312 ;
+  assign \port$6042$0  = \$1314 ;
+  assign \port$6044$0  = \$1316 ;
+  assign \port$6046$0  = \$1318 ;
+  assign \port$6048$0  = \$1320 ;
+  assign \port$6050$0  = \$1322 ;
+  assign \port$6052$0  = \$1324 ;
+  assign \port$6054$0  = \$1326 ;
+  assign \port$6056$0  = \$1328 ;
+  assign \port$6058$0  = \$1330 ;
+  assign \port$6060$0  = \$1332 ;
+  assign \port$6062$0  = \$1334 ;
+  assign \port$6064$0  = \$1336 ;
+  assign \port$6066$0  = \$1338 ;
+  assign \port$6068$0  = \$1340 ;
+  assign \port$6070$0  = \$1342 ;
+  assign \port$6072$0  = \$1344 ;
+  assign \port$6074$0  = \$1346 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -17281,14 +19891,14 @@ module \mram_macro.tdc (clk, rst, code_now, window_end, capture, all_fired, g_td
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4082$0 , \port$4084$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 
-, \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 
-, \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 
-, \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 
-, \port$4834$0 , \port$4836$0 , \port$4838$0 , \port$4840$0 , \port$4842$0 , \port$4844$0 , \port$4846$0 , \port$4848$0 , \port$4850$0 , \port$4852$0 , \port$4854$0 , \port$4856$0 , \port$4858$0 , \port$4860$0 , \port$4862$0 , \port$4864$0 , \port$4866$0 , \port$4868$0 , \port$4870$0 , \port$4872$0 , \port$4874$0 
-, \port$4876$0 , \port$4878$0 , \port$4880$0 , \port$4882$0 , \port$4884$0 , \port$4886$0 , \port$4888$0 , \port$4890$0 , \port$4892$0 , \port$4894$0 , \port$4896$0 , \port$4898$0 , \port$4900$0 , \port$4902$0 , \port$4904$0 , \port$4906$0 , \port$4908$0 , \port$4910$0 , \port$4912$0 , \port$4914$0 , \port$4916$0 
-, \port$4918$0 , \port$4920$0 , \port$4922$0 , \port$4924$0 , \port$4926$0 , \port$4928$0 , \port$4930$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5210$0 , \port$5212$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5820$0 , \port$5822$0 , \port$5824$0 , \port$5826$0 , \port$5828$0 , \port$5830$0 , \port$5832$0 , \port$5834$0 , \port$5836$0 , \port$5838$0 , \port$5840$0 , \port$5842$0 , \port$5844$0 , \port$5846$0 , \port$5848$0 , \port$5850$0 
+, \port$5852$0 , \port$5854$0 , \port$5856$0 , \port$5858$0 , \port$5860$0 , \port$5862$0 , \port$5864$0 , \port$5866$0 , \port$5868$0 , \port$5870$0 , \port$5872$0 , \port$5874$0 , \port$5876$0 , \port$5878$0 , \port$5880$0 , \port$5882$0 , \port$5884$0 , \port$5886$0 , \port$5888$0 , \port$5890$0 , \port$5892$0 
+, \port$5894$0 , \port$5896$0 , \port$5898$0 , \port$5900$0 , \port$5902$0 , \port$5904$0 , \port$5906$0 , \port$5908$0 , \port$5910$0 , \port$5912$0 , \port$5914$0 , \port$5916$0 , \port$5918$0 , \port$5920$0 , \port$5922$0 , \port$5924$0 , \port$5926$0 , \port$5928$0 , \port$5930$0 , \port$5932$0 , \port$5934$0 
+, \port$5936$0 , \port$5938$0 , \port$5940$0 , \port$5942$0 , \port$5944$0 , \port$5946$0 , \port$5948$0 , \port$5950$0 , \port$5952$0 , \port$5954$0 , \port$5956$0 , \port$5958$0 , \port$5960$0 , \port$5962$0 , \port$5964$0 , \port$5966$0 , \port$5968$0 , \port$5970$0 , \port$5972$0 , \port$5974$0 , \port$5976$0 
+, \port$5978$0 , \port$5980$0 , \port$5982$0 , \port$5984$0 , \port$5986$0 , \port$5988$0 , \port$5990$0 , \port$5992$0 , \port$5994$0 , \port$5996$0 , \port$5998$0 , \port$6000$0 , \port$6002$0 , \port$6004$0 , \port$6006$0 , \port$6008$0 , \port$6010$0 , \port$6012$0 , \port$6014$0 , \port$6016$0 , \port$6018$0 
+, \port$6020$0 , \port$6022$0 , \port$6024$0 , \port$6026$0 , \port$6028$0 , \port$6030$0 , \port$6032$0 , \port$6034$0 , \port$6036$0 , \port$6038$0 , \port$6040$0 , \port$6042$0 , \port$6044$0 , \port$6046$0 , \port$6048$0 , \port$6050$0 , \port$6052$0 , \port$6054$0 , \port$6056$0 , \port$6058$0 , \port$6060$0 
+, \port$6062$0 , \port$6064$0 , \port$6066$0 , \port$6068$0 , \port$6070$0 , \port$6072$0 , \port$6074$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -17637,266 +20247,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$4082$0 ;
-  wire [31:0] \port$4082$0 ;
-  input [31:0] \port$4084$0 ;
-  wire [31:0] \port$4084$0 ;
-  input \port$4676$0 ;
-  wire \port$4676$0 ;
-  input \port$4678$0 ;
-  wire \port$4678$0 ;
-  input \port$4680$0 ;
-  wire \port$4680$0 ;
-  input \port$4682$0 ;
-  wire \port$4682$0 ;
-  input \port$4684$0 ;
-  wire \port$4684$0 ;
-  input \port$4686$0 ;
-  wire \port$4686$0 ;
-  input \port$4688$0 ;
-  wire \port$4688$0 ;
-  input \port$4690$0 ;
-  wire \port$4690$0 ;
-  input \port$4692$0 ;
-  wire \port$4692$0 ;
-  input \port$4694$0 ;
-  wire \port$4694$0 ;
-  input \port$4696$0 ;
-  wire \port$4696$0 ;
-  input \port$4698$0 ;
-  wire \port$4698$0 ;
-  input \port$4700$0 ;
-  wire \port$4700$0 ;
-  input \port$4702$0 ;
-  wire \port$4702$0 ;
-  input \port$4704$0 ;
-  wire \port$4704$0 ;
-  input \port$4706$0 ;
-  wire \port$4706$0 ;
-  input \port$4708$0 ;
-  wire \port$4708$0 ;
-  input \port$4710$0 ;
-  wire \port$4710$0 ;
-  input \port$4712$0 ;
-  wire \port$4712$0 ;
-  input \port$4714$0 ;
-  wire \port$4714$0 ;
-  input \port$4716$0 ;
-  wire \port$4716$0 ;
-  input \port$4718$0 ;
-  wire \port$4718$0 ;
-  input \port$4720$0 ;
-  wire \port$4720$0 ;
-  input \port$4722$0 ;
-  wire \port$4722$0 ;
-  input \port$4724$0 ;
-  wire \port$4724$0 ;
-  input \port$4726$0 ;
-  wire \port$4726$0 ;
-  input \port$4728$0 ;
-  wire \port$4728$0 ;
-  input \port$4730$0 ;
-  wire \port$4730$0 ;
-  input \port$4732$0 ;
-  wire \port$4732$0 ;
-  input \port$4734$0 ;
-  wire \port$4734$0 ;
-  input \port$4736$0 ;
-  wire \port$4736$0 ;
-  input \port$4738$0 ;
-  wire \port$4738$0 ;
-  input \port$4740$0 ;
-  wire \port$4740$0 ;
-  input \port$4742$0 ;
-  wire \port$4742$0 ;
-  input \port$4744$0 ;
-  wire \port$4744$0 ;
-  input \port$4746$0 ;
-  wire \port$4746$0 ;
-  input \port$4748$0 ;
-  wire \port$4748$0 ;
-  input \port$4750$0 ;
-  wire \port$4750$0 ;
-  input \port$4752$0 ;
-  wire \port$4752$0 ;
-  input \port$4754$0 ;
-  wire \port$4754$0 ;
-  input \port$4756$0 ;
-  wire \port$4756$0 ;
-  input \port$4758$0 ;
-  wire \port$4758$0 ;
-  input \port$4760$0 ;
-  wire \port$4760$0 ;
-  input \port$4762$0 ;
-  wire \port$4762$0 ;
-  input \port$4764$0 ;
-  wire \port$4764$0 ;
-  input \port$4766$0 ;
-  wire \port$4766$0 ;
-  input \port$4768$0 ;
-  wire \port$4768$0 ;
-  input \port$4770$0 ;
-  wire \port$4770$0 ;
-  input \port$4772$0 ;
-  wire \port$4772$0 ;
-  input \port$4774$0 ;
-  wire \port$4774$0 ;
-  input \port$4776$0 ;
-  wire \port$4776$0 ;
-  input \port$4778$0 ;
-  wire \port$4778$0 ;
-  input \port$4780$0 ;
-  wire \port$4780$0 ;
-  input \port$4782$0 ;
-  wire \port$4782$0 ;
-  input \port$4784$0 ;
-  wire \port$4784$0 ;
-  input \port$4786$0 ;
-  wire \port$4786$0 ;
-  input \port$4788$0 ;
-  wire \port$4788$0 ;
-  input \port$4790$0 ;
-  wire \port$4790$0 ;
-  input \port$4792$0 ;
-  wire \port$4792$0 ;
-  input \port$4794$0 ;
-  wire \port$4794$0 ;
-  input \port$4796$0 ;
-  wire \port$4796$0 ;
-  input \port$4798$0 ;
-  wire \port$4798$0 ;
-  input \port$4800$0 ;
-  wire \port$4800$0 ;
-  input \port$4802$0 ;
-  wire \port$4802$0 ;
-  input [6:0] \port$4804$0 ;
-  wire [6:0] \port$4804$0 ;
-  input [6:0] \port$4806$0 ;
-  wire [6:0] \port$4806$0 ;
-  input [6:0] \port$4808$0 ;
-  wire [6:0] \port$4808$0 ;
-  input [6:0] \port$4810$0 ;
-  wire [6:0] \port$4810$0 ;
-  input [6:0] \port$4812$0 ;
-  wire [6:0] \port$4812$0 ;
-  input [6:0] \port$4814$0 ;
-  wire [6:0] \port$4814$0 ;
-  input [6:0] \port$4816$0 ;
-  wire [6:0] \port$4816$0 ;
-  input [6:0] \port$4818$0 ;
-  wire [6:0] \port$4818$0 ;
-  input [6:0] \port$4820$0 ;
-  wire [6:0] \port$4820$0 ;
-  input [6:0] \port$4822$0 ;
-  wire [6:0] \port$4822$0 ;
-  input [6:0] \port$4824$0 ;
-  wire [6:0] \port$4824$0 ;
-  input [6:0] \port$4826$0 ;
-  wire [6:0] \port$4826$0 ;
-  input [6:0] \port$4828$0 ;
-  wire [6:0] \port$4828$0 ;
-  input [6:0] \port$4830$0 ;
-  wire [6:0] \port$4830$0 ;
-  input [6:0] \port$4832$0 ;
-  wire [6:0] \port$4832$0 ;
-  input [6:0] \port$4834$0 ;
-  wire [6:0] \port$4834$0 ;
-  input [6:0] \port$4836$0 ;
-  wire [6:0] \port$4836$0 ;
-  input [6:0] \port$4838$0 ;
-  wire [6:0] \port$4838$0 ;
-  input [6:0] \port$4840$0 ;
-  wire [6:0] \port$4840$0 ;
-  input [6:0] \port$4842$0 ;
-  wire [6:0] \port$4842$0 ;
-  input [6:0] \port$4844$0 ;
-  wire [6:0] \port$4844$0 ;
-  input [6:0] \port$4846$0 ;
-  wire [6:0] \port$4846$0 ;
-  input [6:0] \port$4848$0 ;
-  wire [6:0] \port$4848$0 ;
-  input [6:0] \port$4850$0 ;
-  wire [6:0] \port$4850$0 ;
-  input [6:0] \port$4852$0 ;
-  wire [6:0] \port$4852$0 ;
-  input [6:0] \port$4854$0 ;
-  wire [6:0] \port$4854$0 ;
-  input [6:0] \port$4856$0 ;
-  wire [6:0] \port$4856$0 ;
-  input [6:0] \port$4858$0 ;
-  wire [6:0] \port$4858$0 ;
-  input [6:0] \port$4860$0 ;
-  wire [6:0] \port$4860$0 ;
-  input [6:0] \port$4862$0 ;
-  wire [6:0] \port$4862$0 ;
-  input [6:0] \port$4864$0 ;
-  wire [6:0] \port$4864$0 ;
-  input [6:0] \port$4866$0 ;
-  wire [6:0] \port$4866$0 ;
-  input [6:0] \port$4868$0 ;
-  wire [6:0] \port$4868$0 ;
-  input [6:0] \port$4870$0 ;
-  wire [6:0] \port$4870$0 ;
-  input [6:0] \port$4872$0 ;
-  wire [6:0] \port$4872$0 ;
-  input [6:0] \port$4874$0 ;
-  wire [6:0] \port$4874$0 ;
-  input [6:0] \port$4876$0 ;
-  wire [6:0] \port$4876$0 ;
-  input [6:0] \port$4878$0 ;
-  wire [6:0] \port$4878$0 ;
-  input [6:0] \port$4880$0 ;
-  wire [6:0] \port$4880$0 ;
-  input [6:0] \port$4882$0 ;
-  wire [6:0] \port$4882$0 ;
-  input [6:0] \port$4884$0 ;
-  wire [6:0] \port$4884$0 ;
-  input [6:0] \port$4886$0 ;
-  wire [6:0] \port$4886$0 ;
-  input [6:0] \port$4888$0 ;
-  wire [6:0] \port$4888$0 ;
-  input [6:0] \port$4890$0 ;
-  wire [6:0] \port$4890$0 ;
-  input [6:0] \port$4892$0 ;
-  wire [6:0] \port$4892$0 ;
-  input [6:0] \port$4894$0 ;
-  wire [6:0] \port$4894$0 ;
-  input [6:0] \port$4896$0 ;
-  wire [6:0] \port$4896$0 ;
-  input [6:0] \port$4898$0 ;
-  wire [6:0] \port$4898$0 ;
-  input [6:0] \port$4900$0 ;
-  wire [6:0] \port$4900$0 ;
-  input [6:0] \port$4902$0 ;
-  wire [6:0] \port$4902$0 ;
-  input [6:0] \port$4904$0 ;
-  wire [6:0] \port$4904$0 ;
-  input [6:0] \port$4906$0 ;
-  wire [6:0] \port$4906$0 ;
-  input [6:0] \port$4908$0 ;
-  wire [6:0] \port$4908$0 ;
-  input [6:0] \port$4910$0 ;
-  wire [6:0] \port$4910$0 ;
-  input [6:0] \port$4912$0 ;
-  wire [6:0] \port$4912$0 ;
-  input [6:0] \port$4914$0 ;
-  wire [6:0] \port$4914$0 ;
-  input [6:0] \port$4916$0 ;
-  wire [6:0] \port$4916$0 ;
-  input [6:0] \port$4918$0 ;
-  wire [6:0] \port$4918$0 ;
-  input [6:0] \port$4920$0 ;
-  wire [6:0] \port$4920$0 ;
-  input [6:0] \port$4922$0 ;
-  wire [6:0] \port$4922$0 ;
-  input [6:0] \port$4924$0 ;
-  wire [6:0] \port$4924$0 ;
-  input [6:0] \port$4926$0 ;
-  wire [6:0] \port$4926$0 ;
-  input [6:0] \port$4928$0 ;
-  wire [6:0] \port$4928$0 ;
-  input [6:0] \port$4930$0 ;
-  wire [6:0] \port$4930$0 ;
+  input [31:0] \port$5210$0 ;
+  wire [31:0] \port$5210$0 ;
+  input [31:0] \port$5212$0 ;
+  wire [31:0] \port$5212$0 ;
+  input \port$5820$0 ;
+  wire \port$5820$0 ;
+  input \port$5822$0 ;
+  wire \port$5822$0 ;
+  input \port$5824$0 ;
+  wire \port$5824$0 ;
+  input \port$5826$0 ;
+  wire \port$5826$0 ;
+  input \port$5828$0 ;
+  wire \port$5828$0 ;
+  input \port$5830$0 ;
+  wire \port$5830$0 ;
+  input \port$5832$0 ;
+  wire \port$5832$0 ;
+  input \port$5834$0 ;
+  wire \port$5834$0 ;
+  input \port$5836$0 ;
+  wire \port$5836$0 ;
+  input \port$5838$0 ;
+  wire \port$5838$0 ;
+  input \port$5840$0 ;
+  wire \port$5840$0 ;
+  input \port$5842$0 ;
+  wire \port$5842$0 ;
+  input \port$5844$0 ;
+  wire \port$5844$0 ;
+  input \port$5846$0 ;
+  wire \port$5846$0 ;
+  input \port$5848$0 ;
+  wire \port$5848$0 ;
+  input \port$5850$0 ;
+  wire \port$5850$0 ;
+  input \port$5852$0 ;
+  wire \port$5852$0 ;
+  input \port$5854$0 ;
+  wire \port$5854$0 ;
+  input \port$5856$0 ;
+  wire \port$5856$0 ;
+  input \port$5858$0 ;
+  wire \port$5858$0 ;
+  input \port$5860$0 ;
+  wire \port$5860$0 ;
+  input \port$5862$0 ;
+  wire \port$5862$0 ;
+  input \port$5864$0 ;
+  wire \port$5864$0 ;
+  input \port$5866$0 ;
+  wire \port$5866$0 ;
+  input \port$5868$0 ;
+  wire \port$5868$0 ;
+  input \port$5870$0 ;
+  wire \port$5870$0 ;
+  input \port$5872$0 ;
+  wire \port$5872$0 ;
+  input \port$5874$0 ;
+  wire \port$5874$0 ;
+  input \port$5876$0 ;
+  wire \port$5876$0 ;
+  input \port$5878$0 ;
+  wire \port$5878$0 ;
+  input \port$5880$0 ;
+  wire \port$5880$0 ;
+  input \port$5882$0 ;
+  wire \port$5882$0 ;
+  input \port$5884$0 ;
+  wire \port$5884$0 ;
+  input \port$5886$0 ;
+  wire \port$5886$0 ;
+  input \port$5888$0 ;
+  wire \port$5888$0 ;
+  input \port$5890$0 ;
+  wire \port$5890$0 ;
+  input \port$5892$0 ;
+  wire \port$5892$0 ;
+  input \port$5894$0 ;
+  wire \port$5894$0 ;
+  input \port$5896$0 ;
+  wire \port$5896$0 ;
+  input \port$5898$0 ;
+  wire \port$5898$0 ;
+  input \port$5900$0 ;
+  wire \port$5900$0 ;
+  input \port$5902$0 ;
+  wire \port$5902$0 ;
+  input \port$5904$0 ;
+  wire \port$5904$0 ;
+  input \port$5906$0 ;
+  wire \port$5906$0 ;
+  input \port$5908$0 ;
+  wire \port$5908$0 ;
+  input \port$5910$0 ;
+  wire \port$5910$0 ;
+  input \port$5912$0 ;
+  wire \port$5912$0 ;
+  input \port$5914$0 ;
+  wire \port$5914$0 ;
+  input \port$5916$0 ;
+  wire \port$5916$0 ;
+  input \port$5918$0 ;
+  wire \port$5918$0 ;
+  input \port$5920$0 ;
+  wire \port$5920$0 ;
+  input \port$5922$0 ;
+  wire \port$5922$0 ;
+  input \port$5924$0 ;
+  wire \port$5924$0 ;
+  input \port$5926$0 ;
+  wire \port$5926$0 ;
+  input \port$5928$0 ;
+  wire \port$5928$0 ;
+  input \port$5930$0 ;
+  wire \port$5930$0 ;
+  input \port$5932$0 ;
+  wire \port$5932$0 ;
+  input \port$5934$0 ;
+  wire \port$5934$0 ;
+  input \port$5936$0 ;
+  wire \port$5936$0 ;
+  input \port$5938$0 ;
+  wire \port$5938$0 ;
+  input \port$5940$0 ;
+  wire \port$5940$0 ;
+  input \port$5942$0 ;
+  wire \port$5942$0 ;
+  input \port$5944$0 ;
+  wire \port$5944$0 ;
+  input \port$5946$0 ;
+  wire \port$5946$0 ;
+  input [6:0] \port$5948$0 ;
+  wire [6:0] \port$5948$0 ;
+  input [6:0] \port$5950$0 ;
+  wire [6:0] \port$5950$0 ;
+  input [6:0] \port$5952$0 ;
+  wire [6:0] \port$5952$0 ;
+  input [6:0] \port$5954$0 ;
+  wire [6:0] \port$5954$0 ;
+  input [6:0] \port$5956$0 ;
+  wire [6:0] \port$5956$0 ;
+  input [6:0] \port$5958$0 ;
+  wire [6:0] \port$5958$0 ;
+  input [6:0] \port$5960$0 ;
+  wire [6:0] \port$5960$0 ;
+  input [6:0] \port$5962$0 ;
+  wire [6:0] \port$5962$0 ;
+  input [6:0] \port$5964$0 ;
+  wire [6:0] \port$5964$0 ;
+  input [6:0] \port$5966$0 ;
+  wire [6:0] \port$5966$0 ;
+  input [6:0] \port$5968$0 ;
+  wire [6:0] \port$5968$0 ;
+  input [6:0] \port$5970$0 ;
+  wire [6:0] \port$5970$0 ;
+  input [6:0] \port$5972$0 ;
+  wire [6:0] \port$5972$0 ;
+  input [6:0] \port$5974$0 ;
+  wire [6:0] \port$5974$0 ;
+  input [6:0] \port$5976$0 ;
+  wire [6:0] \port$5976$0 ;
+  input [6:0] \port$5978$0 ;
+  wire [6:0] \port$5978$0 ;
+  input [6:0] \port$5980$0 ;
+  wire [6:0] \port$5980$0 ;
+  input [6:0] \port$5982$0 ;
+  wire [6:0] \port$5982$0 ;
+  input [6:0] \port$5984$0 ;
+  wire [6:0] \port$5984$0 ;
+  input [6:0] \port$5986$0 ;
+  wire [6:0] \port$5986$0 ;
+  input [6:0] \port$5988$0 ;
+  wire [6:0] \port$5988$0 ;
+  input [6:0] \port$5990$0 ;
+  wire [6:0] \port$5990$0 ;
+  input [6:0] \port$5992$0 ;
+  wire [6:0] \port$5992$0 ;
+  input [6:0] \port$5994$0 ;
+  wire [6:0] \port$5994$0 ;
+  input [6:0] \port$5996$0 ;
+  wire [6:0] \port$5996$0 ;
+  input [6:0] \port$5998$0 ;
+  wire [6:0] \port$5998$0 ;
+  input [6:0] \port$6000$0 ;
+  wire [6:0] \port$6000$0 ;
+  input [6:0] \port$6002$0 ;
+  wire [6:0] \port$6002$0 ;
+  input [6:0] \port$6004$0 ;
+  wire [6:0] \port$6004$0 ;
+  input [6:0] \port$6006$0 ;
+  wire [6:0] \port$6006$0 ;
+  input [6:0] \port$6008$0 ;
+  wire [6:0] \port$6008$0 ;
+  input [6:0] \port$6010$0 ;
+  wire [6:0] \port$6010$0 ;
+  input [6:0] \port$6012$0 ;
+  wire [6:0] \port$6012$0 ;
+  input [6:0] \port$6014$0 ;
+  wire [6:0] \port$6014$0 ;
+  input [6:0] \port$6016$0 ;
+  wire [6:0] \port$6016$0 ;
+  input [6:0] \port$6018$0 ;
+  wire [6:0] \port$6018$0 ;
+  input [6:0] \port$6020$0 ;
+  wire [6:0] \port$6020$0 ;
+  input [6:0] \port$6022$0 ;
+  wire [6:0] \port$6022$0 ;
+  input [6:0] \port$6024$0 ;
+  wire [6:0] \port$6024$0 ;
+  input [6:0] \port$6026$0 ;
+  wire [6:0] \port$6026$0 ;
+  input [6:0] \port$6028$0 ;
+  wire [6:0] \port$6028$0 ;
+  input [6:0] \port$6030$0 ;
+  wire [6:0] \port$6030$0 ;
+  input [6:0] \port$6032$0 ;
+  wire [6:0] \port$6032$0 ;
+  input [6:0] \port$6034$0 ;
+  wire [6:0] \port$6034$0 ;
+  input [6:0] \port$6036$0 ;
+  wire [6:0] \port$6036$0 ;
+  input [6:0] \port$6038$0 ;
+  wire [6:0] \port$6038$0 ;
+  input [6:0] \port$6040$0 ;
+  wire [6:0] \port$6040$0 ;
+  input [6:0] \port$6042$0 ;
+  wire [6:0] \port$6042$0 ;
+  input [6:0] \port$6044$0 ;
+  wire [6:0] \port$6044$0 ;
+  input [6:0] \port$6046$0 ;
+  wire [6:0] \port$6046$0 ;
+  input [6:0] \port$6048$0 ;
+  wire [6:0] \port$6048$0 ;
+  input [6:0] \port$6050$0 ;
+  wire [6:0] \port$6050$0 ;
+  input [6:0] \port$6052$0 ;
+  wire [6:0] \port$6052$0 ;
+  input [6:0] \port$6054$0 ;
+  wire [6:0] \port$6054$0 ;
+  input [6:0] \port$6056$0 ;
+  wire [6:0] \port$6056$0 ;
+  input [6:0] \port$6058$0 ;
+  wire [6:0] \port$6058$0 ;
+  input [6:0] \port$6060$0 ;
+  wire [6:0] \port$6060$0 ;
+  input [6:0] \port$6062$0 ;
+  wire [6:0] \port$6062$0 ;
+  input [6:0] \port$6064$0 ;
+  wire [6:0] \port$6064$0 ;
+  input [6:0] \port$6066$0 ;
+  wire [6:0] \port$6066$0 ;
+  input [6:0] \port$6068$0 ;
+  wire [6:0] \port$6068$0 ;
+  input [6:0] \port$6070$0 ;
+  wire [6:0] \port$6070$0 ;
+  input [6:0] \port$6072$0 ;
+  wire [6:0] \port$6072$0 ;
+  input [6:0] \port$6074$0 ;
+  wire [6:0] \port$6074$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -17929,197 +20539,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$4804$0  < threshold;
-  assign \$3  = ~ \port$4676$0 ;
+  assign \$2  = \port$5948$0  < threshold;
+  assign \$3  = ~ \port$5820$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$4806$0  < threshold;
-  assign \$6  = ~ \port$4678$0 ;
+  assign \$5  = \port$5950$0  < threshold;
+  assign \$6  = ~ \port$5822$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$4808$0  < threshold;
-  assign \$9  = ~ \port$4680$0 ;
+  assign \$8  = \port$5952$0  < threshold;
+  assign \$9  = ~ \port$5824$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$4810$0  < threshold;
-  assign \$12  = ~ \port$4682$0 ;
+  assign \$11  = \port$5954$0  < threshold;
+  assign \$12  = ~ \port$5826$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$4812$0  < threshold;
-  assign \$15  = ~ \port$4684$0 ;
+  assign \$14  = \port$5956$0  < threshold;
+  assign \$15  = ~ \port$5828$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$4814$0  < threshold;
-  assign \$18  = ~ \port$4686$0 ;
+  assign \$17  = \port$5958$0  < threshold;
+  assign \$18  = ~ \port$5830$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$4816$0  < threshold;
-  assign \$21  = ~ \port$4688$0 ;
+  assign \$20  = \port$5960$0  < threshold;
+  assign \$21  = ~ \port$5832$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$4818$0  < threshold;
-  assign \$24  = ~ \port$4690$0 ;
+  assign \$23  = \port$5962$0  < threshold;
+  assign \$24  = ~ \port$5834$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$4820$0  < threshold;
-  assign \$27  = ~ \port$4692$0 ;
+  assign \$26  = \port$5964$0  < threshold;
+  assign \$27  = ~ \port$5836$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$4822$0  < threshold;
-  assign \$30  = ~ \port$4694$0 ;
+  assign \$29  = \port$5966$0  < threshold;
+  assign \$30  = ~ \port$5838$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$4824$0  < threshold;
-  assign \$33  = ~ \port$4696$0 ;
+  assign \$32  = \port$5968$0  < threshold;
+  assign \$33  = ~ \port$5840$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$4826$0  < threshold;
-  assign \$36  = ~ \port$4698$0 ;
+  assign \$35  = \port$5970$0  < threshold;
+  assign \$36  = ~ \port$5842$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$4828$0  < threshold;
-  assign \$39  = ~ \port$4700$0 ;
+  assign \$38  = \port$5972$0  < threshold;
+  assign \$39  = ~ \port$5844$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$4830$0  < threshold;
-  assign \$42  = ~ \port$4702$0 ;
+  assign \$41  = \port$5974$0  < threshold;
+  assign \$42  = ~ \port$5846$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$4832$0  < threshold;
-  assign \$45  = ~ \port$4704$0 ;
+  assign \$44  = \port$5976$0  < threshold;
+  assign \$45  = ~ \port$5848$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$4834$0  < threshold;
-  assign \$48  = ~ \port$4706$0 ;
+  assign \$47  = \port$5978$0  < threshold;
+  assign \$48  = ~ \port$5850$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$4836$0  < threshold;
-  assign \$51  = ~ \port$4708$0 ;
+  assign \$50  = \port$5980$0  < threshold;
+  assign \$51  = ~ \port$5852$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$4838$0  < threshold;
-  assign \$54  = ~ \port$4710$0 ;
+  assign \$53  = \port$5982$0  < threshold;
+  assign \$54  = ~ \port$5854$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$4840$0  < threshold;
-  assign \$57  = ~ \port$4712$0 ;
+  assign \$56  = \port$5984$0  < threshold;
+  assign \$57  = ~ \port$5856$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$4842$0  < threshold;
-  assign \$60  = ~ \port$4714$0 ;
+  assign \$59  = \port$5986$0  < threshold;
+  assign \$60  = ~ \port$5858$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$4844$0  < threshold;
-  assign \$63  = ~ \port$4716$0 ;
+  assign \$62  = \port$5988$0  < threshold;
+  assign \$63  = ~ \port$5860$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$4846$0  < threshold;
-  assign \$66  = ~ \port$4718$0 ;
+  assign \$65  = \port$5990$0  < threshold;
+  assign \$66  = ~ \port$5862$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$4848$0  < threshold;
-  assign \$69  = ~ \port$4720$0 ;
+  assign \$68  = \port$5992$0  < threshold;
+  assign \$69  = ~ \port$5864$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$4850$0  < threshold;
-  assign \$72  = ~ \port$4722$0 ;
+  assign \$71  = \port$5994$0  < threshold;
+  assign \$72  = ~ \port$5866$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$4852$0  < threshold;
-  assign \$75  = ~ \port$4724$0 ;
+  assign \$74  = \port$5996$0  < threshold;
+  assign \$75  = ~ \port$5868$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$4854$0  < threshold;
-  assign \$78  = ~ \port$4726$0 ;
+  assign \$77  = \port$5998$0  < threshold;
+  assign \$78  = ~ \port$5870$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$4856$0  < threshold;
-  assign \$81  = ~ \port$4728$0 ;
+  assign \$80  = \port$6000$0  < threshold;
+  assign \$81  = ~ \port$5872$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$4858$0  < threshold;
-  assign \$84  = ~ \port$4730$0 ;
+  assign \$83  = \port$6002$0  < threshold;
+  assign \$84  = ~ \port$5874$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$4860$0  < threshold;
-  assign \$87  = ~ \port$4732$0 ;
+  assign \$86  = \port$6004$0  < threshold;
+  assign \$87  = ~ \port$5876$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$4862$0  < threshold;
-  assign \$90  = ~ \port$4734$0 ;
+  assign \$89  = \port$6006$0  < threshold;
+  assign \$90  = ~ \port$5878$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$4864$0  < threshold;
-  assign \$93  = ~ \port$4736$0 ;
+  assign \$92  = \port$6008$0  < threshold;
+  assign \$93  = ~ \port$5880$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$4866$0  < threshold;
-  assign \$96  = ~ \port$4738$0 ;
+  assign \$95  = \port$6010$0  < threshold;
+  assign \$96  = ~ \port$5882$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$4868$0  < threshold;
-  assign \$99  = ~ \port$4740$0 ;
+  assign \$98  = \port$6012$0  < threshold;
+  assign \$99  = ~ \port$5884$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$4870$0  < threshold;
-  assign \$102  = ~ \port$4742$0 ;
+  assign \$101  = \port$6014$0  < threshold;
+  assign \$102  = ~ \port$5886$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$4872$0  < threshold;
-  assign \$105  = ~ \port$4744$0 ;
+  assign \$104  = \port$6016$0  < threshold;
+  assign \$105  = ~ \port$5888$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$4874$0  < threshold;
-  assign \$108  = ~ \port$4746$0 ;
+  assign \$107  = \port$6018$0  < threshold;
+  assign \$108  = ~ \port$5890$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$4876$0  < threshold;
-  assign \$111  = ~ \port$4748$0 ;
+  assign \$110  = \port$6020$0  < threshold;
+  assign \$111  = ~ \port$5892$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$4878$0  < threshold;
-  assign \$114  = ~ \port$4750$0 ;
+  assign \$113  = \port$6022$0  < threshold;
+  assign \$114  = ~ \port$5894$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$4880$0  < threshold;
-  assign \$117  = ~ \port$4752$0 ;
+  assign \$116  = \port$6024$0  < threshold;
+  assign \$117  = ~ \port$5896$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$4882$0  < threshold;
-  assign \$120  = ~ \port$4754$0 ;
+  assign \$119  = \port$6026$0  < threshold;
+  assign \$120  = ~ \port$5898$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$4884$0  < threshold;
-  assign \$123  = ~ \port$4756$0 ;
+  assign \$122  = \port$6028$0  < threshold;
+  assign \$123  = ~ \port$5900$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$4886$0  < threshold;
-  assign \$126  = ~ \port$4758$0 ;
+  assign \$125  = \port$6030$0  < threshold;
+  assign \$126  = ~ \port$5902$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$4888$0  < threshold;
-  assign \$129  = ~ \port$4760$0 ;
+  assign \$128  = \port$6032$0  < threshold;
+  assign \$129  = ~ \port$5904$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$4890$0  < threshold;
-  assign \$132  = ~ \port$4762$0 ;
+  assign \$131  = \port$6034$0  < threshold;
+  assign \$132  = ~ \port$5906$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$4892$0  < threshold;
-  assign \$135  = ~ \port$4764$0 ;
+  assign \$134  = \port$6036$0  < threshold;
+  assign \$135  = ~ \port$5908$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$4894$0  < threshold;
-  assign \$138  = ~ \port$4766$0 ;
+  assign \$137  = \port$6038$0  < threshold;
+  assign \$138  = ~ \port$5910$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$4896$0  < threshold;
-  assign \$141  = ~ \port$4768$0 ;
+  assign \$140  = \port$6040$0  < threshold;
+  assign \$141  = ~ \port$5912$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$4898$0  < threshold;
-  assign \$144  = ~ \port$4770$0 ;
+  assign \$143  = \port$6042$0  < threshold;
+  assign \$144  = ~ \port$5914$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$4900$0  < threshold;
-  assign \$147  = ~ \port$4772$0 ;
+  assign \$146  = \port$6044$0  < threshold;
+  assign \$147  = ~ \port$5916$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$4902$0  < threshold;
-  assign \$150  = ~ \port$4774$0 ;
+  assign \$149  = \port$6046$0  < threshold;
+  assign \$150  = ~ \port$5918$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$4904$0  < threshold;
-  assign \$153  = ~ \port$4776$0 ;
+  assign \$152  = \port$6048$0  < threshold;
+  assign \$153  = ~ \port$5920$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$4906$0  < threshold;
-  assign \$156  = ~ \port$4778$0 ;
+  assign \$155  = \port$6050$0  < threshold;
+  assign \$156  = ~ \port$5922$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$4908$0  < threshold;
-  assign \$159  = ~ \port$4780$0 ;
+  assign \$158  = \port$6052$0  < threshold;
+  assign \$159  = ~ \port$5924$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$4910$0  < threshold;
-  assign \$162  = ~ \port$4782$0 ;
+  assign \$161  = \port$6054$0  < threshold;
+  assign \$162  = ~ \port$5926$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$4912$0  < threshold;
-  assign \$165  = ~ \port$4784$0 ;
+  assign \$164  = \port$6056$0  < threshold;
+  assign \$165  = ~ \port$5928$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$4914$0  < threshold;
-  assign \$168  = ~ \port$4786$0 ;
+  assign \$167  = \port$6058$0  < threshold;
+  assign \$168  = ~ \port$5930$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$4916$0  < threshold;
-  assign \$171  = ~ \port$4788$0 ;
+  assign \$170  = \port$6060$0  < threshold;
+  assign \$171  = ~ \port$5932$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$4918$0  < threshold;
-  assign \$174  = ~ \port$4790$0 ;
+  assign \$173  = \port$6062$0  < threshold;
+  assign \$174  = ~ \port$5934$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$4920$0  < threshold;
-  assign \$177  = ~ \port$4792$0 ;
+  assign \$176  = \port$6064$0  < threshold;
+  assign \$177  = ~ \port$5936$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$4922$0  < threshold;
-  assign \$180  = ~ \port$4794$0 ;
+  assign \$179  = \port$6066$0  < threshold;
+  assign \$180  = ~ \port$5938$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$4924$0  < threshold;
-  assign \$183  = ~ \port$4796$0 ;
+  assign \$182  = \port$6068$0  < threshold;
+  assign \$183  = ~ \port$5940$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$4926$0  < threshold;
-  assign \$186  = ~ \port$4798$0 ;
+  assign \$185  = \port$6070$0  < threshold;
+  assign \$186  = ~ \port$5942$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$4928$0  < threshold;
-  assign \$189  = ~ \port$4800$0 ;
+  assign \$188  = \port$6072$0  < threshold;
+  assign \$189  = ~ \port$5944$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$4930$0  < threshold;
-  assign \$192  = ~ \port$4802$0 ;
+  assign \$191  = \port$6074$0  < threshold;
+  assign \$192  = ~ \port$5946$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -18415,7 +21025,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$4084$0 , \port$4082$0  };
+            \$296  = { \port$5212$0 , \port$5210$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -18759,11 +21369,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$4930$0 , \port$4928$0 , \port$4926$0 , \port$4924$0 , \port$4922$0 , \port$4920$0 , \port$4918$0 , \port$4916$0 , \port$4914$0 , \port$4912$0 , \port$4910$0 , \port$4908$0 , \port$4906$0 , \port$4904$0 , \port$4902$0 , \port$4900$0 , \port$4898$0 , \port$4896$0 , \port$4894$0 , \port$4892$0 , \port$4890$0 , \port$4888$0 , \port$4886$0 , \port$4884$0 , \port$4882$0 , \port$4880$0 , \port$4878$0 , \port$4876$0 , \port$4874$0 , \port$4872$0 , \port$4870$0 , \port$4868$0 , \port$4866$0 , \port$4864$0 , \port$4862$0 , \port$4860$0 , \port$4858$0 , \port$4856$0 , \port$4854$0 , \port$4852$0 , \port$4850$0 , \port$4848$0 , \port$4846$0 , \port$4844$0 , \port$4842$0 , \port$4840$0 , \port$4838$0 , \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0  };
-  assign overflow = { \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0  };
+  assign codes = { \port$6074$0 , \port$6072$0 , \port$6070$0 , \port$6068$0 , \port$6066$0 , \port$6064$0 , \port$6062$0 , \port$6060$0 , \port$6058$0 , \port$6056$0 , \port$6054$0 , \port$6052$0 , \port$6050$0 , \port$6048$0 , \port$6046$0 , \port$6044$0 , \port$6042$0 , \port$6040$0 , \port$6038$0 , \port$6036$0 , \port$6034$0 , \port$6032$0 , \port$6030$0 , \port$6028$0 , \port$6026$0 , \port$6024$0 , \port$6022$0 , \port$6020$0 , \port$6018$0 , \port$6016$0 , \port$6014$0 , \port$6012$0 , \port$6010$0 , \port$6008$0 , \port$6006$0 , \port$6004$0 , \port$6002$0 , \port$6000$0 , \port$5998$0 , \port$5996$0 , \port$5994$0 , \port$5992$0 , \port$5990$0 , \port$5988$0 , \port$5986$0 , \port$5984$0 , \port$5982$0 , \port$5980$0 , \port$5978$0 , \port$5976$0 , \port$5974$0 , \port$5972$0 , \port$5970$0 , \port$5968$0 , \port$5966$0 , \port$5964$0 , \port$5962$0 , \port$5960$0 , \port$5958$0 , \port$5956$0 , \port$5954$0 , \port$5952$0 , \port$5950$0 , \port$5948$0  };
+  assign overflow = { \port$5946$0 , \port$5944$0 , \port$5942$0 , \port$5940$0 , \port$5938$0 , \port$5936$0 , \port$5934$0 , \port$5932$0 , \port$5930$0 , \port$5928$0 , \port$5926$0 , \port$5924$0 , \port$5922$0 , \port$5920$0 , \port$5918$0 , \port$5916$0 , \port$5914$0 , \port$5912$0 , \port$5910$0 , \port$5908$0 , \port$5906$0 , \port$5904$0 , \port$5902$0 , \port$5900$0 , \port$5898$0 , \port$5896$0 , \port$5894$0 , \port$5892$0 , \port$5890$0 , \port$5888$0 , \port$5886$0 , \port$5884$0 , \port$5882$0 , \port$5880$0 , \port$5878$0 , \port$5876$0 , \port$5874$0 , \port$5872$0 , \port$5870$0 , \port$5868$0 , \port$5866$0 , \port$5864$0 , \port$5862$0 , \port$5860$0 , \port$5858$0 , \port$5856$0 , \port$5854$0 , \port$5852$0 , \port$5850$0 , \port$5848$0 , \port$5846$0 , \port$5844$0 , \port$5842$0 , \port$5840$0 , \port$5838$0 , \port$5836$0 , \port$5834$0 , \port$5832$0 , \port$5830$0 , \port$5828$0 , \port$5826$0 , \port$5824$0 , \port$5822$0 , \port$5820$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$4084$0 , \port$4082$0  };
+  assign \data$27  = { \port$5212$0 , \port$5210$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

@@ -9,7 +9,7 @@
 #define MRAM_MACRO_COLS 64u
 #define MRAM_MACRO_TDC_BITS 7u
 #define MRAM_MACRO_RESULT_WIDTH 16u
-#define MRAM_MACRO_STREAM_WIDTH 32u
+#define MRAM_MACRO_STREAM_WIDTH 64u
 
 /* Every access is one full 32-bit word (WSTRB = 0xF); anything else answers SLVERR.
  * Signed fields (*_SIGNED 1) are two's complement and occupy the word from their
@@ -44,7 +44,7 @@
 #define MRAM_MACRO_WIDTHS_RESULT_WIDTH_RESET 0x10u
 #define MRAM_MACRO_WIDTHS_STREAM_WIDTH_SHIFT 16u
 #define MRAM_MACRO_WIDTHS_STREAM_WIDTH_MASK 0xFFFF0000u
-#define MRAM_MACRO_WIDTHS_STREAM_WIDTH_RESET 0x20u
+#define MRAM_MACRO_WIDTHS_STREAM_WIDTH_RESET 0x40u
 
 /* Commands. */
 #define MRAM_MACRO_CTRL 0x00Cu
@@ -86,7 +86,7 @@
 #define MRAM_MACRO_TDC_START_DELAY 0x018u
 #define MRAM_MACRO_TDC_START_DELAY_CYCLES_SHIFT 0u
 #define MRAM_MACRO_TDC_START_DELAY_CYCLES_MASK 0x0000FFFFu
-#define MRAM_MACRO_TDC_START_DELAY_CYCLES_RESET 0x40u
+#define MRAM_MACRO_TDC_START_DELAY_CYCLES_RESET 0x8u
 
 /* Width of each MTJ write pulse in clock cycles. */
 #define MRAM_MACRO_WRITE_PULSE_CYCLES 0x01Cu
@@ -173,6 +173,13 @@
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_SHIFT 0u
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_MASK 0xFFFFFFFFu
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_RESET 0x0u
+
+/* Two-step TDC: fine value of a conversion whose interpolator thermometer has 0 ones (code = coarse·8 + FINE_TABLE[ones]); ideal 7-ones. Written by the host from a code-density test. A value above 7 answers SLVERR. */
+#define MRAM_MACRO_FINE_TABLE(i) (0x0C0u + 4u * (i))
+#define MRAM_MACRO_FINE_TABLE_COUNT 8u
+#define MRAM_MACRO_FINE_TABLE_VALUE_SHIFT 0u
+#define MRAM_MACRO_FINE_TABLE_VALUE_MASK 0x00000007u
+#define MRAM_MACRO_FINE_TABLE_VALUE_RESET 0x7u
 
 /* Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, sign-extended on read); see CAL_GAIN. */
 #define MRAM_MACRO_CAL_OFFSET(i) (0x400u + 4u * (i))

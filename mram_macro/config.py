@@ -306,7 +306,7 @@ class MacroConfig:
 _DEFAULT_TDC_MODE = MacroConfig.tdc_mode
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def auto_fine_taps(rows: int, tdc_bits: int) -> int:
     """The interpolator phases ``tdc_fine_taps=None`` chooses for a two-step TDC: the most of
     :data:`AUTO_FINE_TAPS_MAX` or fewer (a power of two) that leaves at least one coarse code bit

@@ -157,10 +157,12 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     r_match = rows * device.r_cell_low_ohm
     t_first = float(trip_time_ns(r_match, rows, device, ro))
     t_last = float(trip_time_ns(r_match + rows * device.delta_r_ohm, rows, device, ro))
-    # VMM: a trip for k mismatches lands at (n + a + k) periods, n = TDC_START_DELAY; the code
-    # is k while a comparator-delay change dt keeps a + dt/T in (0, 1].
-    a = (t_first / t) - ro.start_delay_cycles
-    vmm_lo, vmm_hi = ro.t_cmp_delay_ns - a * t, ro.t_cmp_delay_ns + (1 - a) * t
+    # VMM: a trip for k mismatches lands at (n K + a + k) steps of T / K (K = 1 for the counter,
+    # the interpolator's phases for the two-step TDC), n = TDC_START_DELAY; the code is k while a
+    # comparator-delay change dt keeps a + dt / step in (0, 1].
+    step = t / ro.fine_taps
+    a = (t_first / step) - ro.start_delay_cycles * ro.fine_taps
+    vmm_lo, vmm_hi = ro.t_cmp_delay_ns - a * step, ro.t_cmp_delay_ns + (1 - a) * step
     # Write-verify single-MTJ read: low must trip at or before the boundary edge B, high after.
     single = single_read_delay_and_threshold(rows, device, ro, config.tdc_bits)
     r_string = (2 * rows - 1) * device.r_bypass_on_ohm
@@ -172,7 +174,7 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     wv_hi = ro.t_cmp_delay_ns + (boundary_ns - t_low)
     max_code = config.tdc_max_code
     return {
-        "t_clk_ns": t, "v_ref_ratio": ro.v_ref_ratio, "v_pre_V": ro.v_pre_V,
+        "t_clk_ns": t, "t_step_ns": step, "v_ref_ratio": ro.v_ref_ratio, "v_pre_V": ro.v_pre_V,
         "t_cmp_delay_ns": ro.t_cmp_delay_ns, "start_delay": ro.start_delay_cycles,
         "t_first_ns": t_first, "t_last_ns": t_last,
         "vmm_cmp_lo_ns": vmm_lo, "vmm_cmp_hi_ns": vmm_hi,
@@ -426,7 +428,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         ["trip time after E, all match … none match",
          f"{n['t_first_ns']:.1f} ns … {n['t_last_ns']:.1f} ns "
          f"({n['t_first_ns'] / t:.2f} … {n['t_last_ns'] / t:.2f} periods)"],
-        ["one mismatching cell adds", f"{t:g} ns (one TDC code)"],
+        ["one mismatching cell adds", f"{n['t_step_ns']:g} ns (one TDC code)"],
         ["TDC_START_DELAY reset (D)", f"{n['start_delay']} cycles"],
         ["**comparator delay tolerated by VMM reads** (exact codes, ideal array)",
          f"{max(n['vmm_cmp_lo_ns'], 0):.3f} ns < t_cmp < {n['vmm_cmp_hi_ns']:.3f} ns"],

@@ -4,9 +4,13 @@
 // It programs random ±1 weights into every row through AXI4-Lite (write-verify off), streams
 // NVEC random ±1 input vectors, and checks every result against sum_r x_r * w_rc. A small
 // behavioural array stands in for the analogue crossbar, following the pin contract of the
-// datasheet (docs/datasheet.md, "Array pin timing"): a column with k mismatching cells is
-// first seen high at edge E + D + 1 + k, so its code is k. It also checks the ID, the
-// geometry against the parameters below, and the signed CAL_OFFSET write rules.
+// datasheet (docs/datasheet.md, "Array pin timing"). With the two-step TDC (the default,
+// FINE_TAPS = K phases) a column with k mismatching cells is first seen high at edge
+// E + D + 1 + k / K (integer division) and holds K - 1 - (k mod K) ones, the low bits, on its
+// K - 1 bits of arr_fine, so that coarse K + FINE_TABLE[ones] (ideal table) is k. With the
+// counter TDC (define MRAM_COUNTER_TDC and set FINE_TAPS = 1: the macro has no arr_fine) it
+// is seen at E + D + 1 + k. It also checks the ID, the geometry against the parameters below,
+// and the signed CAL_OFFSET write rules.
 //
 // Parameters must match the generated configuration (hdl/config.json); the test reads
 // GEOMETRY and WIDTHS and stops if they do not. Prints "PASS" on success; $stop otherwise.
@@ -16,7 +20,8 @@ module mram_macro_tb;
   parameter ROWS = 64;
   parameter COLS = 64;
   parameter RESULT_WIDTH = 16;
-  parameter STREAM_WIDTH = 32;
+  parameter STREAM_WIDTH = 64;
+  parameter FINE_TAPS = 8;            // the default's automatic phases; 1 for the counter TDC
   parameter NVEC = 8;
   parameter SEED = 1;
 
@@ -53,6 +58,7 @@ module mram_macro_tb;
   wire pre, eval_, wr_side, wr_pulse;
   wire [COLS-1:0] wr_data;
   reg [COLS-1:0] cmp = 0;
+  reg [COLS*(FINE_TAPS > 1 ? FINE_TAPS - 1 : 1)-1:0] fine = 0;
 
   mram_macro dut (
     .clk(clk), .rst(rst),
@@ -68,6 +74,9 @@ module mram_macro_tb;
     .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(1'b1),
     .m_axis_tlast(m_tlast), .m_axis_tuser(m_tuser),
     .arr_bypass_l(bypass_l), .arr_bypass_r(bypass_r), .arr_pre(pre), .arr_eval(eval_),
+`ifndef MRAM_COUNTER_TDC
+    .arr_fine(fine),
+`endif
     .arr_cmp(cmp), .arr_wr_row(wr_row), .arr_wr_side(wr_side), .arr_wr_data(wr_data),
     .arr_wr_pulse(wr_pulse)
   );
@@ -78,7 +87,7 @@ module mram_macro_tb;
   integer start_delay;                   // TDC_START_DELAY, read from the macro
   integer edge_count;                    // rising edges since E (the edge that raised eval)
   integer mismatches [0:COLS-1];
-  integer ar, ac;                        // loop variables of the array model
+  integer ar, ac, af;                    // loop variables of the array model
   integer r, c;                          // ... and of the test
 
   always @(posedge clk) begin
@@ -90,6 +99,7 @@ module mram_macro_tb;
         end
     if (pre) begin
       cmp <= 0;
+      fine <= 0;
       edge_count <= 0;
     end else if (eval_) begin
       if (edge_count == 0)
@@ -101,9 +111,15 @@ module mram_macro_tb;
             if (!bypass_r[ar] && !right_low[ar][ac]) mismatches[ac] = mismatches[ac] + 1;
           end
         end
-      // Driven at edge E + j, seen by the macro at edge E + j + 1: trip at m = D + 1 + k.
+      // Driven at edge E + j, seen by the macro at edge E + j + 1: trip at
+      // m = D + 1 + k / K, with the sampler bits of the residue K - 1 - (k mod K) held from then.
       for (ac = 0; ac < COLS; ac = ac + 1)
-        if (edge_count + 1 == start_delay + mismatches[ac]) cmp[ac] <= 1'b1;
+        if (edge_count + 1 == start_delay + mismatches[ac] / FINE_TAPS) begin
+          cmp[ac] <= 1'b1;
+          if (FINE_TAPS > 1)
+            for (af = 0; af < FINE_TAPS - 1; af = af + 1)
+              fine[ac * (FINE_TAPS - 1) + af] <= (af < FINE_TAPS - 1 - mismatches[ac] % FINE_TAPS);
+        end
       edge_count <= edge_count + 1;
     end
   end

@@ -54,26 +54,27 @@ __all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", 
            "make_cases", "run_case", "run_cases", "run_suite", "check_args",
            "main"]
 
+COUNTER = dict(tdc_mode="counter")
 #: The configuration matrix: rows and columns 8..128 (powers of two and not), every legal
 #: kind of stream packing (one beat, many beats, results narrower or wider than a beat), and
 #: TDC widths 4..8. Each TDC is the narrowest that resolves every count of its rows (wider
 #: TDCs are legal, but then no live comparator reaches the top codes: see
 #: :func:`verif.cocotb.coverage.tdc_code_bins`).
 MATRIX = [
-    MacroConfig(rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8),
-    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8),
-    MacroConfig(rows=13, cols=9, tdc_bits=4, result_width=5, stream_width=8),
-    MacroConfig(rows=16, cols=40, tdc_bits=5, result_width=12, stream_width=16),
-    MacroConfig(rows=24, cols=100, tdc_bits=5, result_width=6, stream_width=16),
-    MacroConfig(rows=32, cols=17, tdc_bits=6, result_width=10, stream_width=32),
-    MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16),
-    MacroConfig(rows=48, cols=96, tdc_bits=6, result_width=8, stream_width=64),
-    MacroConfig(),
-    MacroConfig(rows=96, cols=24, tdc_bits=7, result_width=16, stream_width=8),
-    MacroConfig(rows=100, cols=33, tdc_bits=7, result_width=16, stream_width=128),
-    MacroConfig(rows=127, cols=8, tdc_bits=7, result_width=9, stream_width=256),
-    MacroConfig(rows=8, cols=128, tdc_bits=4, result_width=32, stream_width=512),
-    MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64),
+    MacroConfig(rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8, **COUNTER),
+    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8, **COUNTER),
+    MacroConfig(rows=13, cols=9, tdc_bits=4, result_width=5, stream_width=8, **COUNTER),
+    MacroConfig(rows=16, cols=40, tdc_bits=5, result_width=12, stream_width=16, **COUNTER),
+    MacroConfig(rows=24, cols=100, tdc_bits=5, result_width=6, stream_width=16, **COUNTER),
+    MacroConfig(rows=32, cols=17, tdc_bits=6, result_width=10, stream_width=32, **COUNTER),
+    MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16, **COUNTER),
+    MacroConfig(rows=48, cols=96, tdc_bits=6, result_width=8, stream_width=64, **COUNTER),
+    MacroConfig(stream_width=32, **COUNTER),    # the default macro before the two-step TDC
+    MacroConfig(rows=96, cols=24, tdc_bits=7, result_width=16, stream_width=8, **COUNTER),
+    MacroConfig(rows=100, cols=33, tdc_bits=7, result_width=16, stream_width=128, **COUNTER),
+    MacroConfig(rows=127, cols=8, tdc_bits=7, result_width=9, stream_width=256, **COUNTER),
+    MacroConfig(rows=8, cols=128, tdc_bits=4, result_width=32, stream_width=512, **COUNTER),
+    MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64, **COUNTER),
     # The two-step TDC: 2..16 phases, small and large arrays, coarse counts of 1..4 bits.
     MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                 tdc_mode="two_step", tdc_fine_taps=4),
@@ -81,17 +82,20 @@ MATRIX = [
                 tdc_mode="two_step", tdc_fine_taps=16),
     MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16,
                 tdc_mode="two_step", tdc_fine_taps=2),
-    MacroConfig(tdc_mode="two_step"),
-    MacroConfig(tdc_mode="two_step", tdc_fine_taps=16, stream_width=64),
+    MacroConfig(),                              # the default macro
+    MacroConfig(tdc_fine_taps=16),
     MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64,
                 tdc_mode="two_step", tdc_fine_taps=4),
+    # the default mode with its automatic phases (8) on a small array, one-beat vectors
+    MacroConfig(rows=16, cols=10, tdc_bits=5, result_width=8, stream_width=16),
 ]
 #: The part of the matrix ``make test`` runs (besides the two configurations of
-#: ``verif/test_cocotb.py``): an odd geometry with a 5-bit result, two WEIGHT_DATA words with a
-#: 16-bit stream, and one-beat vectors; all small, for speed.
-SMOKE = [MATRIX[2], MATRIX[3], MATRIX[0]]
+#: ``verif/test_cocotb.py``): with the counter TDC an odd geometry with a 5-bit result and two
+#: WEIGHT_DATA words with a 16-bit stream; with the default two-step TDC and its automatic
+#: phases, one-beat vectors; all small, for speed.
+SMOKE = [MATRIX[2], MATRIX[3], MATRIX[20]]
 #: The configurations ``make coverage`` runs.
-COVERAGE_CONFIGS = [MATRIX[1], MATRIX[2], MATRIX[8], MATRIX[11]]
+COVERAGE_CONFIGS = [MATRIX[1], MATRIX[2], MATRIX[8], MATRIX[11], MATRIX[17]]
 #: The cocotb suites of a regression case.
 TEST_MODULES = ("verif.cocotb.test_macro", "verif.cocotb.test_robustness")
 #: Where ``make regress`` keeps its per-case results and coverage.
@@ -420,7 +424,7 @@ def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
 SIGNOFF_VMMS = 1_000_000
 #: Seeds and random VMMs per case of ``make signoff``. A case checks about 3.7 x NVMM results
 #: (``make regress SEEDS=2``: 123,847 over 56 cases at NVMM=600; every suite scales with NVMM),
-#: so 14 configurations x 2 simulators x 4 seeds x 3000 give about 1.2 M, 20 % above
+#: so 21 configurations x 2 simulators x 4 seeds x 3000 give about 1.9 M, 90 % above
 #: :data:`SIGNOFF_VMMS` (the summary says whether the target was met).
 SIGNOFF_SEEDS = 4
 SIGNOFF_NVMM = 3000

@@ -22,7 +22,7 @@ CONFIGS = [
     MacroConfig(),
     # the small counter build carries the gain calibration and the temperature tracker
     MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                calibration="gain"),
+                calibration="gain", tdc_mode="counter"),
     MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                 tdc_mode="two_step", tdc_fine_taps=4),
 ]

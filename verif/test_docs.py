@@ -11,7 +11,6 @@ import pytest
 from mram_macro.config import LIMITS, STREAM_WIDTHS, ConfigError, MacroConfig
 from mram_macro.docs import WAVE_FILES, port_rows, readout_numbers, render_datasheet, render_waves
 from mram_macro.top import default_readout
-from sim_models.readout import tdc_codes, trip_cycles
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -76,13 +75,14 @@ def test_port_table_covers_the_rtl_with_right_widths():
         assert {"clk", "rst", "arr_cmp", "s_axil_rdata", "m_axis_tuser"} <= set(names)
 
 
-@pytest.mark.parametrize("config", [MacroConfig(), MacroConfig(rows=12, cols=4, tdc_bits=4)],
+@pytest.mark.parametrize("config", [MacroConfig(), MacroConfig(rows=12, cols=4, tdc_bits=4),
+                                    MacroConfig(rows=12, cols=4, tdc_bits=4, tdc_mode="counter")],
                          ids=lambda c: c.slug)
 def test_stated_comparator_delay_window_gives_exact_codes(config):
     """Inside the window the datasheet states, every mismatch count k reads as code k with the
     reset TDC_START_DELAY; just outside it, some does not."""
     from sim_models.device import DeviceParams
-    from sim_models.readout import trip_time_ns
+    from sim_models.readout import evaluate_codes
 
     n = readout_numbers(config)
     device = DeviceParams()
@@ -92,9 +92,9 @@ def test_stated_comparator_delay_window_gives_exact_codes(config):
 
     def codes_with_delay(t_cmp_ns):
         shifted = dataclasses.replace(ro, t_cmp_delay_ns=t_cmp_ns)
-        m = trip_cycles(trip_time_ns(r_col, config.rows, device, shifted), shifted)
-        return tdc_codes(m, start_delay_cycles=ro.start_delay_cycles,
-                         tdc_bits=config.tdc_bits)[0]
+        return evaluate_codes(r_col, device=device, readout=shifted, rows=config.rows,
+                              tdc_bits=config.tdc_bits,
+                              start_delay_cycles=ro.start_delay_cycles)[0]
 
     lo, hi = n["vmm_cmp_lo_ns"], n["vmm_cmp_hi_ns"]
     for t in (lo + 1e-3, (lo + hi) / 2, hi - 1e-3):

@@ -16,7 +16,7 @@ from sim_models.device import DeviceParams
 from .budgets import wall_deadline_s
 
 CONFIG = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
-                     calibration="gain")
+                     tdc_mode="counter", calibration="gain")
 
 
 def _session(m: Macro, rng_seed: int):

@@ -163,7 +163,8 @@ def test_tdc_code_bins_span_the_range_and_explain_exclusions():
                 f"{config.slug}: bins leave codes {sorted(set(range(hi + 1, lo)) - skipped)} "
                 f"neither binned nor excluded: {bins}")
     # A TDC wider than the array needs: the codes above D0 + rows are excluded, with the reason.
-    wide = MacroConfig(rows=13, cols=9, tdc_bits=5, result_width=8, stream_width=8)
+    wide = MacroConfig(rows=13, cols=9, tdc_bits=5, result_width=8, stream_width=8,
+                       tdc_mode="counter")
     bins, excluded = tdc_code_bins(wide, 13)
     assert excluded and all("unreachable" in why for why in excluded.values())
     assert all(lo <= 26 for _, lo, _ in bins[:-1])

@@ -121,7 +121,8 @@ def test_lut_entry_register_rejects_out_of_range_words():
     assert "COL=64" in reg.check_write(lut_entry_word(COARSE, 64, 0, 0))
     assert "outside its fields" in reg.check_write(lut_entry_word(COARSE, 0, 0, 0) | 1 << 30)
     assert "ENABLE=1" in rm["WV_CTRL"].check_write(1)
-    assert "LUT_ENTRY" not in {r.name for r in macro_regmap(MacroConfig(tdc_mode="counter")).registers}
+    counter = macro_regmap(MacroConfig(tdc_mode="counter"))
+    assert "LUT_ENTRY" not in {r.name for r in counter.registers}
 
 
 def test_host_api_checks_tables_before_writing():
