@@ -203,7 +203,7 @@ def _throughput(mode: Mode, clock_ns: float, vmms: int, seed: int,
     cycles depend on the clock; once per build otherwise)."""
     from mram_macro.sim.runner import run_cocotb
 
-    from .bench_coarse import _throughput as coarse_throughput
+    from .bench_coarse import coarse_throughput
 
     coarse = mode.config.tdc_mode == "coarse"
     key = (mode.config, clock_ns if coarse else None)
