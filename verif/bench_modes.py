@@ -301,8 +301,10 @@ def table_lines(*, vmms: int = 500, seed: int = 1, dies: int = 40, test_vectors:
     t0 = time.perf_counter()
     rows = measure_rows(vmms=vmms, seed=seed, dies=dies, test_vectors=test_vectors, sta=sta,
                         sim=sim, measured=measured)
-    return [f"== TDC modes, one row per mode and library (verif/bench_modes.py; "
-            f"{time.perf_counter() - t0:.0f} s)", *format_table(rows),
+    return [f"== TDC modes, one row per mode and library (verif/bench_modes.py, "
+            f"{time.perf_counter() - t0:.0f} s). Error cells: mean |error| / RMS in LSB of y, "
+            f"uncalibrated → offset only → gain + offset (coarse: code → value table)",
+            *format_table(rows),
             *footnote_lines(vmms=vmms, dies=dies, test_vectors=test_vectors)]
 
 
