@@ -20,7 +20,7 @@ from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import run_cocotb
 
 from .bench_calibration import calibration_lines
-from .bench_coarse import coarse_lines
+from .bench_coarse import coarse_lines, synth_report
 from .bench_golden import report_lines
 from .bench_modes import MODES, table_lines
 from .bench_two_step import report_lines as two_step_report_lines
@@ -115,17 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     for line in report_lines():
         print(line)
     print("\n".join(two_step_report_lines()), flush=True)
-    print("\n".join(coarse_lines(dies=args.dies, synth=not args.no_synth)), flush=True)
+    reports: dict = {}          # hierarchical syntheses by slug, each build once
+    print("\n".join(coarse_lines(dies=args.dies, synth=not args.no_synth, reports=reports)),
+          flush=True)
     for mode in MODES:
         if mode.accuracy_config.has_gain:
             print("\n".join(calibration_lines(mode.accuracy_config, dies=args.dies)),
                   flush=True)
     if not args.no_synth:
-        from mram_macro.cli import write_outputs
-        from mram_macro.synth import synthesize
-
-        files = write_outputs(config, "build/bench")
-        report = synthesize(files["verilog"], "mram_macro", workdir="build/bench")
+        report = synth_report(config, reports)
         print(f"area of the default build {config.slug} (Yosys + {report.liberty.name}):")
         print(report.table())
     return 0

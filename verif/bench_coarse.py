@@ -24,7 +24,8 @@ from mram_macro.config import MacroConfig
 from sim_models.coarse import coarse_study
 from sim_models.device import DeviceParams
 
-__all__ = ["coarse_throughput", "area_lines", "accuracy_lines", "coarse_lines", "main"]
+__all__ = ["coarse_throughput", "synth_report", "area_lines", "accuracy_lines", "coarse_lines",
+           "main"]
 
 #: Clock of the accuracy study beyond the STA clocks: the chip's 4-bit resolution.
 CHIP_RESOLUTION_CLOCK_NS = 1.0
@@ -52,25 +53,34 @@ def coarse_throughput(config: MacroConfig, clock_ns: float, vmms: int, seed: int
     return r.metrics
 
 
-def area_lines() -> list[str]:
+def synth_report(config: MacroConfig, reports: dict | None = None):
+    """Hierarchical Yosys synthesis (OSU) of ``config``, kept in ``reports`` by slug so that
+    one ``make bench`` run synthesises a build once."""
     from mram_macro.cli import write_outputs
     from mram_macro.synth import synthesize
 
+    reports = {} if reports is None else reports
+    if config.slug not in reports:
+        work = Path("build/bench/area") / config.slug
+        files = write_outputs(config, work)
+        reports[config.slug] = synthesize(files["verilog"], "mram_macro", workdir=str(work))
+    return reports[config.slug]
+
+
+def area_lines(reports: dict | None = None) -> list[str]:
+    """The coarse build's area split against the counter build's (``reports``: see
+    :func:`synth_report`)."""
     from .bench_modes import MODES
 
     modes = {m.name: m.config for m in MODES}
-    reports = {}
-    for config in (modes["coarse"], modes["counter"]):
-        work = Path("build/bench/coarse_area") / config.slug
-        files = write_outputs(config, work)
-        reports[config.slug] = synthesize(files["verilog"], "mram_macro", workdir=str(work))
-    coarse, counter = reports.values()
+    coarse, counter = (synth_report(modes[name], reports) for name in ("coarse", "counter"))
     lut = sum(m.area_um2 * m.instances for m in coarse.modules.values()
               if "code_lut" in m.name)
     total, ref = coarse.total_area_um2, counter.total_area_um2
     c = modes["coarse"]
-    lines = [f"area (Yosys + {coarse.liberty.name}, hierarchical): coarse {total:.0f} um2, "
-             f"counter {ref:.0f} um2 ({total / ref - 1:+.1%}); code -> value table (code_lut, "
+    lines = [f"area (Yosys + {coarse.liberty.name}, hierarchical): coarse {c.slug} "
+             f"{total:.0f} um2, counter {modes['counter'].slug} {ref:.0f} um2 "
+             f"({total / ref - 1:+.1%}); code -> value table (code_lut, "
              f"{c.cols}x{1 << c.tdc_bits} entries of {c.pass_result_width} bits) {lut:.0f} um2 "
              f"= {lut / total:.1%} of the coarse macro; flip-flops {coarse.total_flip_flops} vs "
              f"{counter.total_flip_flops}"]
@@ -99,12 +109,13 @@ def accuracy_lines(*, dies: int, clocks_ns) -> list[str]:
     return lines
 
 
-def coarse_lines(*, dies: int = 40, synth: bool = True) -> list[str]:
-    """The whole section, as printable lines."""
+def coarse_lines(*, dies: int = 40, synth: bool = True,
+                 reports: dict | None = None) -> list[str]:
+    """The whole section, as printable lines (``reports``: see :func:`synth_report`)."""
     lines = ["== coarse TDC detail (tdc_mode='coarse': the chip's 4-bit code, per-column "
              "code -> value table)"]
     if synth:
-        lines += area_lines()
+        lines += area_lines(reports)
     lines += accuracy_lines(dies=dies, clocks_ns=(CHIP_RESOLUTION_CLOCK_NS,))
     return lines
 
