@@ -305,7 +305,10 @@ def table_lines(*, vmms: int = 500, seed: int = 1, dies: int = 40, test_vectors:
             f"{time.perf_counter() - t0:.0f} s). Error cells: mean |error| / RMS in LSB of y, "
             f"uncalibrated → offset only → gain + offset (coarse: code → value table)",
             *format_table(rows),
-            *footnote_lines(vmms=vmms, dies=dies, test_vectors=test_vectors)]
+            *footnote_lines(vmms=vmms, dies=dies, test_vectors=test_vectors),
+            *[f"(The {c.slug} rows reuse the simulation-speed run's Verilator throughput test, "
+              f"{m.get('vmms_checked', '?')} VMMs.)" for c, m in (measured or {}).items()
+              if any(mode.config == c for mode in MODES) and sim]]
 
 
 def main(argv: list[str] | None = None) -> int:
