@@ -34,8 +34,10 @@ about ``rows / 2`` matches, too little leverage for a slope).
 Temperature tracking (:func:`capture_track_ref`): at calibration the replica columns' code sum
 is read (one tracking pass) and written to TRACK_REF; from then on the macro retrims its gains
 from the replicas (mram_macro/periphery/tracker.py) with no host involvement.
-:func:`tracking_study` measures the result error over temperature with tracking off and on,
-with no recalibration after the one at the calibration temperature.
+:func:`tracking_study` measures the result error over temperature with tracking off and on
+(on only where the build has the tracker, ``MacroConfig.has_tracker``), with no recalibration
+after the one at the calibration temperature; it also takes the offset-only build and the coarse
+TDC's code -> value table, so that every TDC mode is measured the same way.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ from .readout import ReadoutParams, design_readout_for
 __all__ = ["reference_patterns", "codes_from_results", "cal_offsets_from_codes", "calibrate",
            "calibration_study", "CalibrationStudy", "ErrorStats", "gain_reference_patterns",
            "cal_gains_offsets_from_codes", "calibrate_gain", "capture_track_ref",
-           "tracking_study", "TrackingStudy", "TrackingRow", "check_gains", "die_errors"]
+           "tracking_study", "TrackingStudy", "TrackingRow", "check_gains", "die_errors",
+           "TRACKING_METHODS", "check_methods"]
 
 
 def reference_patterns(rows: int, n_pairs: int, *, seed: int = 0) -> np.ndarray:
@@ -308,11 +311,34 @@ def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 
                             after=ErrorStats.of(np.concatenate(err_after)), seconds=seconds)
 
 
+#: Calibration methods of :func:`tracking_study`: none (reset registers), CAL_OFFSET only,
+#: CAL_GAIN + CAL_OFFSET (``calibration="gain"`` builds), the code -> value table (coarse).
+TRACKING_METHODS = ("none", "offset", "gain+offset", "table")
+
+
+def check_methods(config: MacroConfig, methods) -> tuple[str, ...]:
+    """``methods`` as a tuple if ``config``'s build has the registers each needs, else
+    ``ValueError`` saying which build would."""
+    methods = tuple(methods)
+    for m in methods:
+        if m not in TRACKING_METHODS:
+            raise ValueError(f"method must be one of {', '.join(TRACKING_METHODS)}, not {m!r}")
+        if m == "offset" and config.tdc_mode == "coarse":
+            raise ValueError("method 'offset' needs CAL_OFFSET, which tdc_mode='coarse' does not "
+                             "use (its code -> value table is its calibration: method 'table')")
+        if m == "gain+offset" and not config.has_gain:
+            raise ValueError(f"method 'gain+offset' needs CAL_GAIN: build {config.slug} with "
+                             f"calibration='gain'")
+        if m == "table" and config.tdc_mode != "coarse":
+            raise ValueError(f"method 'table' needs tdc_mode='coarse', not {config.tdc_mode!r}")
+    return methods
+
+
 @dataclass(frozen=True)
 class TrackingRow:
     """Result error of one calibration method at one temperature, tracking off or on."""
 
-    method: str              #: "none", "offset" or "gain+offset"
+    method: str              #: one of :data:`TRACKING_METHODS`
     temperature_C: float
     tracking: bool
     stats: ErrorStats
@@ -328,8 +354,16 @@ class TrackingStudy:
     calibration_C: float
     rows: tuple[TrackingRow, ...]
     seconds: float
+    #: Whether the build has the temperature tracker (``MacroConfig.has_tracker``); without it
+    #: the study has no tracking-on rows.
+    has_tracker: bool = True
 
     def row(self, method: str, temperature_C: float, tracking: bool) -> TrackingRow:
+        """The row of ``(method, temperature_C, tracking)``; ``KeyError`` if the study has none
+        (tracking on in a build without the tracker, a method or temperature not studied)."""
+        if tracking and not self.has_tracker:
+            raise KeyError(f"no tracking-on rows: the build has no temperature tracker "
+                           f"({(method, temperature_C, tracking)})")
         for r in self.rows:
             if (r.method, r.temperature_C, r.tracking) == (method, temperature_C, tracking):
                 return r
@@ -339,23 +373,34 @@ class TrackingStudy:
 def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                    temperatures_C=(0.0, 25.0, 50.0, 85.0), test_vectors: int = 1024,
                    track_interval: int = 64, n_pairs: int = 16, per_column: int = 2,
-                   seed: int = 0, methods=("none", "offset", "gain+offset"),
-                   test_set: str = "random",
-                   readout: ReadoutParams | None = None) -> TrackingStudy:
+                   n_patterns: int = 256, seed: int = 0,
+                   methods=("none", "offset", "gain+offset"), test_set: str = "random",
+                   readout: ReadoutParams | None = None,
+                   t_clk_ns: float | None = None) -> TrackingStudy:
     """Monte Carlo over ``dies`` dies: each is calibrated once at ``device.temperature_C`` (the
-    calibration temperature; ``methods``: no calibration, offset only, gain + offset) with
-    TRACK_REF captured there, then run at every temperature of ``temperatures_C`` with tracking
-    off and on (TRACK_INTERVAL ``track_interval``), with no host recalibration. The readout is
-    the one designed for the nominal device, as on silicon.
+    calibration temperature; ``methods`` from :data:`TRACKING_METHODS`, each legal for the
+    build (:func:`check_methods`): no calibration, offset only, gain + offset, or the coarse
+    code -> value table from ``n_patterns`` random inputs) with TRACK_REF captured there, then
+    run at every temperature of ``temperatures_C`` with tracking off and, if the build has the
+    tracker (``config.has_tracker``), on (TRACK_INTERVAL ``track_interval``), with no host
+    recalibration. The readout is the one designed for the nominal device (at ``t_clk_ns``,
+    default :data:`sim_models.readout.T_CLK_NS`), as on silicon.
 
     ``test_set``: ``"random"`` (uniform random inputs, every column's error; each column then
     sees about ``rows / 2`` matches) or ``"full-range"`` (vector ``k`` is column
     ``k % cols``'s own weights with a uniform random fraction of bits flipped, and only that
     column's error counts: codes over the whole window, where a gain error shows)."""
+    from .coarse import calibrate_lut
+
     if test_set not in ("random", "full-range"):
         raise ValueError(f"test_set must be 'random' or 'full-range', not {test_set!r}")
+    methods = check_methods(config, methods)
     cal_C = device.temperature_C
-    readout = readout or design_readout_for(config, device)
+    if readout is None:
+        nominal = device.replace(temperature_C=device.temperature_ref_C)
+        readout = (design_readout_for(config, nominal) if t_clk_ns is None
+                   else design_readout_for(config, nominal, t_clk_ns=t_clk_ns))
+    trackings = (False, True) if config.has_tracker else (False,)
     die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
     rng = np.random.default_rng(seed)
     errors: dict[tuple, list] = {}
@@ -380,12 +425,13 @@ def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                 calibrate(g, w, n_pairs=n_pairs, seed=cal_seed)
             elif method == "gain+offset":
                 calibrate_gain(g, w, n_pairs=n_pairs, per_column=per_column, seed=cal_seed)
-            elif method != "none":
-                raise ValueError(f"method must be none, offset or gain+offset, not {method!r}")
-            capture_track_ref(g)
+            elif method == "table":
+                calibrate_lut(g, w, n_patterns=n_patterns, seed=cal_seed)
+            if config.has_tracker:
+                capture_track_ref(g)
             for temperature in temperatures_C:
                 g.array.set_temperature(float(temperature))
-                for tracking in (False, True):
+                for tracking in trackings:
                     g.track_interval = track_interval if tracking else 0
                     g.track_count = 0
                     err = (g.vmm_batch(x) - exact)[pick]
@@ -395,5 +441,5 @@ def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                  for (m, t, tr), e in errors.items())
     return TrackingStudy(device=device, dies=dies, test_vectors=test_vectors,
                          track_interval=track_interval, test_set=test_set, calibration_C=cal_C,
-                         rows=rows,
-                         seconds=time.perf_counter() - t0)
+                         rows=rows, seconds=time.perf_counter() - t0,
+                         has_tracker=config.has_tracker)

@@ -1,5 +1,10 @@
-"""``make bench``: cycles per VMM vs. the analogue evaluation time, array utilisation, RTL
-simulation speed on each simulator, golden-model throughput, and area.
+"""``make bench``: the TDC modes in one table (window, cycles per VMM, array utilisation,
+VMM/s at the STA-confirmed clock, area, and the error before/after calibration at 25 and 85 C
+with tracking off and on: :mod:`verif.bench_modes`), then the RTL simulation speed on each
+simulator, golden-model throughput and Monte Carlo tables, and the detail sections of the
+two-step TDC (interpolator linearity), the coarse TDC (area split, error at the chip's
+resolution) and of calibration and tracking (full-range inputs, comparator offsets, temperature
+sweep), and the default build's area per block.
 
 A benchmark, not a test: it prints numbers. Machines here are noisy, so compare ratios taken in
 one run.
@@ -15,30 +20,11 @@ from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import run_cocotb
 
 from .bench_calibration import calibration_lines
-from .bench_coarse import coarse_lines
+from .bench_coarse import coarse_lines, synth_report
 from .bench_golden import report_lines
+from .bench_modes import MODES, table_lines
 from .bench_two_step import report_lines as two_step_report_lines
 from .configs import parse_slug
-
-
-def sta_rate_lines(config: MacroConfig, cycles_per_vmm: float) -> list[str]:
-    """VMM rate at each library's clock as OpenSTA confirms it (``make sta``'s cached flat
-    netlists in build/sta; synthesised here if absent), never at an assumed clock."""
-    from mram_macro.ppa.flow import sign_off
-    from mram_macro.ppa.libraries import LIBRARIES
-
-    lines = []
-    for lib in LIBRARIES.values():
-        result = sign_off(config, lib, Path("build/sta"))
-        if not result.passed:
-            lines.append(f"VMM rate, {lib.title:14s}         : not given: STA fails the "
-                         f"{lib.target_period_ns:g} ns target (WNS {result.sta.wns_ns:+.3f} ns)")
-            continue
-        lines.append(f"VMM rate, {lib.title:14s}         : "
-                     f"{1e3 / (cycles_per_vmm * lib.target_period_ns):.3f} M VMM/s per macro at "
-                     f"the STA-confirmed {lib.target_period_ns:g} ns clock (WNS "
-                     f"{result.sta.wns_ns:+.3f} ns, fmax {result.sta.fmax_mhz:.0f} MHz)")
-    return lines
 
 
 def speed_runs(config: MacroConfig, *, vmms: int, legacy_vmms: int, seed: int,
@@ -89,15 +75,22 @@ def main(argv: list[str] | None = None) -> int:
                              "as `make regress CONFIGS=` takes; repeatable), e.g. one with a "
                              "shorter readout")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-synth", action="store_true", help="skip the Yosys area run")
+    parser.add_argument("--mode-vmms", type=int, default=500,
+                        help="streamed VMMs per throughput run of the TDC-mode table")
+    parser.add_argument("--dies", type=int, default=40,
+                        help="dies per error study of the TDC-mode table and the details")
+    parser.add_argument("--no-synth", action="store_true",
+                        help="skip the hierarchical Yosys area runs")
+    parser.add_argument("--no-sta", action="store_true",
+                        help="skip sign-off (flat synthesis + OpenSTA): no rates, no flat areas")
     args = parser.parse_args(argv)
     config = MacroConfig()
     try:
         extra = [parse_slug(slug) for slug in args.speed_config]
     except ValueError as exc:
         parser.error(f"--speed-config: {exc}")
-    print(f"== mram_macro {config.slug}: streaming input, always-ready output, "
-          f"{args.vmms} VMMs per simulator, seed {args.seed}")
+    print(f"== RTL simulation speed of the default build {config.slug}: streaming input, "
+          f"always-ready output, {args.vmms} VMMs per simulator, seed {args.seed}", flush=True)
     try:
         rows = speed_runs(config, vmms=args.vmms, legacy_vmms=args.legacy_vmms, seed=args.seed)
         extra_rows = [(c, speed_runs(c, vmms=args.vmms, legacy_vmms=args.legacy_vmms,
@@ -105,32 +98,33 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(exc)
         return 1
-    m = rows[0][2]
-    print(f"steady-state cycles per VMM          : {m['cycles_per_vmm']:.2f}")
-    print(f"analogue evaluation per VMM (cycles) : {m['eval_cycles_per_vmm']:.2f} "
-          f"(precharge {m['precharge_cycles']} + mean slowest-column trip "
-          f"{m['eval_cycles_per_vmm'] - m['precharge_cycles']:.2f})")
-    print(f"array utilisation                    : {100 * m['utilisation']:.1f} %")
-    for line in sta_rate_lines(config, m["cycles_per_vmm"]):
-        print(line)
     for line in speed_lines(config, rows):
         print(line)
     for c, r in extra_rows:
         for line in speed_lines(c, r):
             print(line)
+    # The TDC modes (issue 8): the default build's throughput metrics are reused if it is one
+    # of the table's builds.
+    try:
+        for line in table_lines(vmms=args.mode_vmms, seed=args.seed, dies=args.dies,
+                                sta=not args.no_sta, measured={config: rows[0][2]}):
+            print(line, flush=True)
+    except RuntimeError as exc:
+        print(exc)
+        return 1
     for line in report_lines():
         print(line)
-    print("\n".join(two_step_report_lines()), flush=True)   # TDC modes (issue 8)
-    print("\n".join(coarse_lines(synth=not args.no_synth)), flush=True)
-    for line in calibration_lines():
-        print(line)
+    print("\n".join(two_step_report_lines()), flush=True)
+    reports: dict = {}          # hierarchical syntheses by slug, each build once
+    print("\n".join(coarse_lines(dies=args.dies, synth=not args.no_synth, reports=reports)),
+          flush=True)
+    for mode in MODES:
+        if mode.accuracy_config.has_gain:
+            print("\n".join(calibration_lines(mode.accuracy_config, dies=args.dies)),
+                  flush=True)
     if not args.no_synth:
-        from mram_macro.cli import write_outputs
-        from mram_macro.synth import synthesize
-
-        files = write_outputs(config, "build/bench")
-        report = synthesize(files["verilog"], "mram_macro", workdir="build/bench")
-        print(f"area (Yosys + {report.liberty.name}):")
+        report = synth_report(config, reports)
+        print(f"area of the default build {config.slug} (Yosys + {report.liberty.name}):")
         print(report.table())
     return 0
 

@@ -245,7 +245,9 @@ def test_golden_tracking_follows_temperature_without_recalibration():
 
 
 def test_tracking_study_rows():
-    s = tracking_study(GAIN, DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
+    counter_gain = MacroConfig(tdc_mode="counter", stream_width=32, calibration="gain")
+    assert counter_gain.has_tracker
+    s = tracking_study(counter_gain, DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
                        test_vectors=128, track_interval=16)
     assert len(s.rows) == 3 * 2 * 2
     hot = s.row("offset", 85.0, False).stats.mean_abs
