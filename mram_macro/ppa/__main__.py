@@ -17,12 +17,14 @@ from .libraries import LIBRARIES, library
 
 #: Configurations `make sta` signs off: the default macro (two-step TDC, 8 phases, 64-bit
 #: stream) and a small one (the test's), the default geometry with 16 phases (the 5 ns clock's
-#: design), and the counter-TDC macro that was the default before (32-bit stream).
+#: design), the counter-TDC macro that was the default before (32-bit stream), and the chip's
+#: 4-bit coarse TDC (its code -> value table; ``make bench`` compares the three modes).
 STA_CONFIGS = {"default": MacroConfig(),
                "small": MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8,
                                     stream_width=8),
                "two_step_k16": MacroConfig(tdc_fine_taps=16),
-               "counter": MacroConfig(tdc_mode="counter", stream_width=32)}
+               "counter": MacroConfig(tdc_mode="counter", stream_width=32),
+               "coarse": MacroConfig(tdc_mode="coarse", tdc_bits=4)}
 
 
 def _cmd_sta(args) -> int:
