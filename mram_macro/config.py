@@ -118,7 +118,8 @@ class MacroConfig:
         ``two_step``; ``None`` (the default) chooses it: :func:`auto_fine_taps`, 8 phases
         where the array and the code allow them (read the value in use from
         :attr:`fine_taps`). An explicit value equal to the automatic one is stored as
-        ``None``, so both spell the same configuration. Other modes take only ``None``.
+        ``None``, so both spell the same configuration. Other modes take only ``None`` (and
+        the 8 that configurations saved by earlier releases carry, read as ``None``).
     ``calibration``
         Per-column calibration hardware, one of ``CALIBRATIONS``: ``"offset"`` (CAL_OFFSET:
         ``result = CAL_OFFSET - 2 * code``) or ``"gain"`` (also a per-column CAL_GAIN, one
@@ -179,11 +180,14 @@ class MacroConfig:
                 raise ConfigError(f"tdc_fine_taps must be a power of two "
                                   f"({', '.join(map(str, FINE_TAPS))}), not "
                                   f"{self.tdc_fine_taps}")
-            if self.tdc_mode != "two_step":
+            if self.tdc_mode != "two_step" and self.tdc_fine_taps == _LEGACY_FINE_TAPS:
+                # the unused value that configurations of earlier releases carry
+                object.__setattr__(self, "tdc_fine_taps", None)
+            elif self.tdc_mode != "two_step":
                 raise ConfigError(f"tdc_fine_taps={self.tdc_fine_taps} is only used with "
                                   f"tdc_mode='two_step' (tdc_mode={self.tdc_mode!r}); leave it "
                                   f"at None")
-            if self.tdc_fine_taps == auto_fine_taps(self.rows, self.tdc_bits):
+            elif self.tdc_fine_taps == auto_fine_taps(self.rows, self.tdc_bits):
                 object.__setattr__(self, "tdc_fine_taps", None)    # one spelling per build
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
@@ -304,6 +308,9 @@ class MacroConfig:
 
 
 _DEFAULT_TDC_MODE = MacroConfig.tdc_mode
+#: ``tdc_fine_taps`` of the counter and coarse configurations that earlier releases saved (their
+#: default, unused outside ``two_step``): read as ``None``, so their JSON still loads.
+_LEGACY_FINE_TAPS = 8
 
 
 @functools.cache

@@ -58,6 +58,8 @@ def test_slug_names_the_mode_and_parses_back():
     assert MacroConfig().slug == "r64_c64_t7_w16_s64" and MacroConfig() == MacroConfig(**TWO)
     counter = MacroConfig(**COUNTER)
     assert counter.slug == "r64_c64_t7_w16_s32_counter" and parse_slug(counter.slug) == counter
+    # the unused tdc_fine_taps=8 that earlier releases saved with a counter build still loads
+    assert MacroConfig.from_dict({**counter.to_dict(), "tdc_fine_taps": 8}) == counter
     c = MacroConfig(**TWO, stream_width=32)
     assert c.slug == "r64_c64_t7_w16_s32" and parse_slug(c.slug) == c
     assert parse_slug("r64_c64_t7_w16_s32_two_step") == c      # the mode may be spelled out
