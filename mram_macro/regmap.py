@@ -477,7 +477,10 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                 f"FINE_TABLE{f}", FINE_TABLE_BASE + 4 * f,
                 f"Two-step TDC: fine value of a conversion whose interpolator thermometer has "
                 f"{f} ones (code = coarse·{k} + FINE_TABLE[ones]); ideal {k - 1}-ones. Written "
-                f"by the host from a code-density test. A value above {k - 1} answers SLVERR.",
+                f"by the host from a code-density test. A value above {k - 1} answers SLVERR. "
+                f"One table for the samplers of every column"
+                f"{', replica columns included' if c.has_tracker else ''}: they share the "
+                f"phases.",
                 (Field("VALUE", 0, fb, "rw", f"Fine value (0..{k - 1})", reset=k - 1 - f,
                        max_value=k - 1),),
                 index=f, array_name="FINE_TABLE"))
