@@ -57,7 +57,7 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                         f"(default {d.tdc_fine_taps})")
     g.add_argument("--calibration", choices=CALIBRATIONS, default=d.calibration,
                    help=f"per-column calibration hardware (default {d.calibration}; 'gain' adds "
-                        f"CAL_GAIN and, with the counter TDC, the temperature tracker)")
+                        f"CAL_GAIN and, with the counter or two-step TDC, the temperature tracker)")
 
 
 def _config(args) -> MacroConfig:

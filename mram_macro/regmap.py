@@ -423,7 +423,8 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                    signed=True),),
             index=col, array_name="CAL_OFFSET"))
     gain_one = f"{CAL_GAIN_ONE} = 1.0"
-    # Coarse mode: the code -> value table replaces gain and offset. Tracker: counter mode.
+    # Coarse mode: the code -> value table replaces gain and offset. Tracker: counter and
+    # two-step gain builds.
     for col in range(c.cols if c.has_gain else 0):
         regs.append(Register(
             f"CAL_GAIN{col}", CAL_GAIN_BASE + 4 * col,
