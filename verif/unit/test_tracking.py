@@ -10,11 +10,12 @@ from mram_macro.config import (
     CAL_GAIN_MIN,
     CAL_GAIN_ONE,
     CAL_GAIN_WIDTH,
+    LIMITS,
     REPLICA_COLS,
     MacroConfig,
 )
 from mram_macro.periphery.accumulator import Accumulator
-from mram_macro.periphery.tracker import Tracker
+from mram_macro.periphery.tracker import TRACK_SUM_BITS, Tracker
 from mram_macro.regmap import build_regmap
 from sim_models import DeviceParams, GoldenMacro, signed_dot
 from sim_models.calibration import (
@@ -300,6 +301,7 @@ def test_host_api_gain_calibration_tracking_and_bad_input():
         assert state["retrims"] >= 300 // 32 and state["gain"] > CAL_GAIN_ONE
 
 
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 def test_tracker_builds_per_tdc_mode():
     """The tracker (replica pins, TRACK_* registers) exists in the counter and the two-step gain
     builds, not in the offset or coarse ones; a two-step build reads its replicas' samplers on
@@ -330,6 +332,12 @@ def test_tracker_builds_per_tdc_mode():
         if fine:
             assert Shape.cast(pins["arr_ref_fine"].shape).width == REPLICA_COLS * 3
             assert "replica columns included" in macro_regmap(config)["FINE_TABLE0"].doc
+    # Codes are counts in both modes: the widest legal code's replica sum fits TRACK_CODE.
+    widest = LIMITS["tdc_bits"][1]
+    assert REPLICA_COLS * ((1 << widest) - 1) < 1 << TRACK_SUM_BITS
+    Tracker(cols=1, replicas=REPLICA_COLS, tdc_bits=widest)
+    with pytest.raises(ValueError, match="overflow"):
+        Tracker(cols=1, replicas=REPLICA_COLS, tdc_bits=TRACK_SUM_BITS - 1)
 
 
 @TRACKED
