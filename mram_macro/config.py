@@ -123,7 +123,7 @@ class MacroConfig:
     ``calibration``
         Per-column calibration hardware, one of ``CALIBRATIONS``: ``"offset"`` (CAL_OFFSET:
         ``result = CAL_OFFSET - 2 * code``) or ``"gain"`` (also a per-column CAL_GAIN, one
-        registered multiplier per column, and in ``counter`` mode the temperature tracker with
+        registered multiplier per column, and the temperature tracker with
         its replica columns: about +75 % area at 64x64, see the README). ``coarse`` mode has
         neither: its code -> value table replaces both.
     """
@@ -235,9 +235,16 @@ class MacroConfig:
     @property
     def has_tracker(self) -> bool:
         """Whether the build has the temperature tracker (replica columns, TRACK_* registers):
-        ``calibration="gain"`` in ``counter`` mode only (it retrims the gains; the two-step
-        TDC's replicas would need their own interpolator taps)."""
-        return self.has_gain and self.tdc_mode == "counter"
+        ``calibration="gain"`` with the ``counter`` or the ``two_step`` TDC (it retrims the
+        gains; a two-step build reads its replicas through their own interpolator samplers on
+        the shared phases, linearised by the shared FINE_TABLE)."""
+        return self.has_gain and self.tdc_mode in ("counter", "two_step")
+
+    @property
+    def ref_fine_pins(self) -> int:
+        """Width of the ``arr_ref_fine`` pins: the replica columns' interpolator sampler bits
+        (``REPLICA_COLS * (tdc_fine_taps - 1)`` in a two-step build with the tracker, else 0)."""
+        return REPLICA_COLS * (self.fine_taps - 1) if self.has_tracker else 0
 
     @property
     def pass_result_width(self) -> int:

@@ -95,6 +95,9 @@ PORTS: dict[str, tuple[str, str]] = {
     "arr_ref_en": ("1", "the replica columns discharge in this evaluation (a tracking pass)"),
     "arr_ref_cmp": (str(REPLICA_COLS), "replica columns' comparator outputs, as arr_cmp; "
                     "asynchronous"),
+    "arr_ref_fine": ("ref_fine_pins",
+                     "two-step TDC with the tracker: the replica columns' held sampler bits, "
+                     "as arr_fine"),
 }
 
 
@@ -327,8 +330,8 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "(CAL_OFFSET; build option `calibration=\"gain\"` adds a per-column gain, CAL_GAIN), "
         "clear / accumulate / hold per vector, raw-code mode for calibration.\n"
         f"* Temperature tracking in the macro (build option `calibration=\"gain\"`, counter "
-        f"TDC): {REPLICA_COLS} replica columns read every TRACK_INTERVAL passes retrim every "
-        "column's gain in hardware, with no host involvement after one calibration.\n"
+        f"or two-step TDC): {REPLICA_COLS} replica columns read every TRACK_INTERVAL passes "
+        "retrim every column's gain in hardware, with no host involvement after one calibration.\n"
         f"* Row writes with write-verify: each MTJ read back alone, up to "
         f"{wv.field('MAX_RETRIES').reset} retries with pulse doubling (reset values), failures "
         "reported, never silent.\n"
@@ -454,7 +457,11 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "precharge and discharge with the array, and `arr_ref_cmp[j]` follows the rules of "
         "`arr_cmp` above (same synchroniser, same start delay D, same window); `arr_eval` "
         "then falls only once the replicas have fired too. While `arr_ref_en` is low they "
-        "take no part (their comparators may stay low).\n")
+        "take no part (their comparators may stay low). With a two-step TDC each replica "
+        "also has its interpolator samplers on the die's shared phases, held on "
+        "`arr_ref_fine` as `arr_fine` holds the array's, and its code is formed through the "
+        "same FINE_TABLE (the phases' errors are common to every sampler, so one table "
+        "linearises both).\n")
     add(f"![VMM timing](wave_vmm.svg)\n\n*Recorded from the RTL in simulation "
         f"(`mram_macro/pin_waves.py`) for a small macro ({DIAGRAM_CONFIG.rows}×"
         f"{DIAGRAM_CONFIG.cols}, tdc_bits {DIAGRAM_CONFIG.tdc_bits}, stream_width "

@@ -423,7 +423,8 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                    signed=True),),
             index=col, array_name="CAL_OFFSET"))
     gain_one = f"{CAL_GAIN_ONE} = 1.0"
-    # Coarse mode: the code -> value table replaces gain and offset. Tracker: counter mode.
+    # Coarse mode: the code -> value table replaces gain and offset. Tracker: counter and
+    # two-step gain builds.
     for col in range(c.cols if c.has_gain else 0):
         regs.append(Register(
             f"CAL_GAIN{col}", CAL_GAIN_BASE + 4 * col,
@@ -477,7 +478,10 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                 f"FINE_TABLE{f}", FINE_TABLE_BASE + 4 * f,
                 f"Two-step TDC: fine value of a conversion whose interpolator thermometer has "
                 f"{f} ones (code = coarse·{k} + FINE_TABLE[ones]); ideal {k - 1}-ones. Written "
-                f"by the host from a code-density test. A value above {k - 1} answers SLVERR.",
+                f"by the host from a code-density test. A value above {k - 1} answers SLVERR. "
+                f"One table for the samplers of every column"
+                f"{', replica columns included' if c.has_tracker else ''}: they share the "
+                f"phases.",
                 (Field("VALUE", 0, fb, "rw", f"Fine value (0..{k - 1})", reset=k - 1 - f,
                        max_value=k - 1),),
                 index=f, array_name="FINE_TABLE"))

@@ -69,7 +69,8 @@ def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> Reg
 def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
     """The pins between the periphery and the analogue array (see sim_models/array.py), and
     with a two-step TDC the interpolator's held sampler bits ``arr_fine``, ``tdc_fine_taps - 1``
-    per column (see sim_models/interpolator.py)."""
+    per column (see sim_models/interpolator.py); with the temperature tracker the replica
+    columns' ``arr_ref_en``, ``arr_ref_cmp`` and (two-step) ``arr_ref_fine``."""
     fine = {}
     if config.fine_taps > 1:
         fine = {"arr_fine": In(config.cols * (config.fine_taps - 1))}
@@ -79,9 +80,11 @@ def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
         **fine,
         "arr_wr_row": Out(config.rows), "arr_wr_side": Out(1), "arr_wr_data": Out(config.cols),
         "arr_wr_pulse": Out(1),
-        # replica columns of the temperature tracker (sim_models/replica.py)
+        # replica columns of the temperature tracker (sim_models/replica.py), with a two-step
+        # TDC also their interpolator samplers
         **({"arr_ref_en": Out(1), "arr_ref_cmp": In(REPLICA_COLS)}
            if config.has_tracker else {}),
+        **({"arr_ref_fine": In(config.ref_fine_pins)} if config.ref_fine_pins else {}),
     }
 
 
@@ -166,7 +169,10 @@ class MramMacro(wiring.Component):
             "g_ser", ResultSerializer(c, data_domain="g_serd"))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain)
         if c.has_tracker:
-            m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits)
+            # The replicas' TDC: with a two-step TDC its own samplers (arr_ref_fine) on the
+            # shared phases, so the shared FINE_TABLE linearises them (sim_models/replica.py).
+            m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits,
+                                                 fine_taps=c.fine_taps)
             m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,
                                                      tdc_bits=c.tdc_bits)
 
@@ -233,7 +239,7 @@ class MramMacro(wiring.Component):
                 ref_tdc.code_now.eq(reader.tdc_code_now),
             ]
 
-        # Temperature tracking (periphery/tracker.py): counter mode only.
+        # Temperature tracking (periphery/tracker.py): counter and two-step TDC.
         if c.has_tracker:
             m.d.comb += [
                 tracker.interval.eq(regs.port("TRACK_INTERVAL", "INTERVAL")),
@@ -254,10 +260,16 @@ class MramMacro(wiring.Component):
         if not c.has_tracker:
             m.d.comb += seq.trim_busy.eq(0)
         if c.fine_taps > 1:
+            fine_table = Cat(*regs.array_fields("FINE_TABLE", "VALUE"))
             m.d.comb += [
                 tdc.fine.eq(self.arr_fine), tdc.code_early.eq(reader.tdc_early),
-                tdc.fine_table.eq(Cat(*regs.array_fields("FINE_TABLE", "VALUE"))),
+                tdc.fine_table.eq(fine_table),
             ]
+            if c.has_tracker:
+                m.d.comb += [
+                    ref_tdc.fine.eq(self.arr_ref_fine), ref_tdc.code_early.eq(reader.tdc_early),
+                    ref_tdc.fine_table.eq(fine_table),
+                ]
 
         # Accumulate and emit.
         m.d.comb += [

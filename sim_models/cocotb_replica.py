@@ -9,6 +9,17 @@ too and each raises its ``arr_ref_cmp`` bit at its trip edge under the same timi
 replica bits ride above the array's columns in the pin model's comparator mask, so the parent's
 scheduling raises them with no further wake-ups.
 
+With a two-step TDC (``readout.fine_taps = K > 1``) each replica column also drives its
+``K - 1`` interpolator sampler bits on ``arr_ref_fine`` (as ``arr_fine``: frozen with its
+``arr_ref_cmp`` bit, cleared at the precharge), through the die's shared phases
+(:meth:`sim_models.replica.ReplicaColumns.fine_trips`); they ride above the array's bits in the
+parent's ``arr_fine`` trip groups and :meth:`ReplicaPins._drive_fine` splits them off.
+
+Hooks used in the parent (:class:`sim_models.cocotb_array._ArrayPins`): ``_start_evaluation``
+(extended), ``_pending`` and ``_fine_groups`` (extended with the replica bits), ``_drive_cmp`` and
+``_drive_fine`` (overridden to split the words onto the two pin sets), ``_read``, ``cols``,
+``_fine_taps``, ``_cmp_value`` / ``_fine_value``.
+
 :class:`ReplicaCocotbMramArray` and :class:`ReplicaLegacyCocotbMramArray` are the two pin
 models with their replica columns.
 """
@@ -31,12 +42,22 @@ class ReplicaPins:
         if len(self._ref_cmp) != self.replicas:
             raise ValueError(f"arr_ref_cmp is {len(self._ref_cmp)} bits wide, but the array "
                              f"model has {self.replicas} replica columns")
+        self._ref_fine = None
+        if self._fine_taps > 1:
+            self._ref_fine = getattr(dut, "arr_ref_fine", None)
+            width = self.replicas * (self._fine_taps - 1)
+            if self._ref_fine is None or len(self._ref_fine) != width:
+                raise ValueError(f"the readout has a {self._fine_taps}-phase interpolator: the "
+                                 f"macro needs an arr_ref_fine pin of {width} bits for its "
+                                 f"{self.replicas} replica columns")
         #: Replica evaluations seen, and the last one's trip edges.
         self.replica_evaluations = 0
         self.last_replica_trip_cycles = None
 
     def start(self) -> None:
         self._ref_cmp.value = 0
+        if self._ref_fine is not None:
+            self._ref_fine.value = 0
         super().start()
 
     def _start_evaluation(self, s) -> None:
@@ -45,7 +66,19 @@ class ReplicaPins:
             return
         self.replica_evaluations += 1
         index = self.array.evaluations - 1          # the evaluation just started
-        m = self.array.replica.trip_cycles(self.array.device, self.readout, evaluation=index)
+        replica, device = self.array.replica, self.array.device
+        if self._ref_fine is None:
+            m = replica.trip_cycles(device, self.readout, evaluation=index)
+        else:
+            m, therm = replica.fine_trips(device, self.readout, evaluation=index,
+                                          phase_errors_lsb=self.array.phase_errors_lsb(
+                                              self.readout))
+            # Their sampler bits ride above the array's in the parent's arr_fine groups.
+            taps = self._fine_taps - 1
+            for j, (trip, bits) in enumerate(zip(m.tolist(), therm, strict=True)):
+                word = sum(1 << ((self.cols + j) * taps + i) for i, b in enumerate(bits) if b)
+                if word:
+                    self._fine_groups[trip] = self._fine_groups.get(trip, 0) | word
         self.last_replica_trip_cycles = m
         masks = dict(self._pending)
         for j, trip in enumerate(m.tolist()):
@@ -64,6 +97,20 @@ class ReplicaPins:
             if ref != self._cmp_value >> self.cols:
                 self._ref_cmp.value = ref
             self._cmp_value = value
+
+
+    def _drive_fine(self, value: int) -> None:
+        if self._ref_fine is None:
+            super()._drive_fine(value)
+            return
+        width = self.cols * (self._fine_taps - 1)
+        if value != self._fine_value:
+            changed = value ^ self._fine_value
+            if changed & ((1 << width) - 1):
+                self._fine.value = value & ((1 << width) - 1)
+            if changed >> width:
+                self._ref_fine.value = value >> width
+            self._fine_value = value
 
 
 class ReplicaCocotbMramArray(ReplicaPins, CocotbMramArray):

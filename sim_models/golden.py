@@ -323,10 +323,15 @@ class GoldenMacro:
 
     # -- temperature tracking ---------------------------------------------------------------
     def replica_codes(self, evaluation: int):
-        """The replica columns' codes and overflow flags in evaluation ``evaluation``."""
+        """The replica columns' codes and overflow flags in evaluation ``evaluation`` (with a
+        two-step TDC through the die's interpolator phases and FINE_TABLE, as the array's)."""
+        fine = self.fine_table is not None
         return self.array.replica.codes(self.device, self.readout, tdc_bits=self.config.tdc_bits,
                                         start_delay_cycles=self.start_delay_cycles,
-                                        evaluation=evaluation)
+                                        evaluation=evaluation,
+                                        phase_errors_lsb=(self.array.phase_errors_lsb(self.readout)
+                                                          if fine else None),
+                                        fine_table=self.fine_table)
 
     def reset_tracker(self) -> None:
         """The tracker's state after reset: pass counter, TRACK_GAIN, TRACK_CODE, retrims,

@@ -12,6 +12,12 @@ Their MTJs have the die's spread and their comparators its offsets, drawn from t
 on a stream of their own (so adding replicas changed no main-array MTJ); the per-evaluation
 comparator noise and jitter come from their own counter-based stream, indexed by the same
 evaluation number as the main array's columns.
+
+With a two-step TDC each replica column also has its ``K - 1`` interpolator samplers on the
+pins ``arr_ref_fine`` (as ``arr_fine``), clocked by the same DLL phases as the array's columns:
+the die's phase errors are the phases', shared by every sampler of the die
+(:func:`sim_models.interpolator.phase_errors_lsb`), so the one FINE_TABLE the host calibrates
+for the array linearises the replicas exactly too, and they need no table of their own.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import numpy as np
 from mram_macro.config import REPLICA_COLS
 
 from .device import DeviceParams
-from .readout import ReadoutParams, evaluate_trip_cycles, tdc_codes
+from .readout import ReadoutParams, evaluate_fine_trips, evaluate_trip_cycles, tdc_codes
 
 __all__ = ["ReplicaColumns", "REPLICA_COLS"]
 
@@ -76,8 +82,37 @@ class ReplicaColumns:
                                     rows=self.rows, comparator_offset_V=self.comparator_offset_V,
                                     noise_seed=self.noise_seed, first_evaluation=evaluation)
 
+    def fine_trips(self, device: DeviceParams, readout: ReadoutParams, *, evaluation: int,
+                   phase_errors_lsb):
+        """Two-step TDC (``readout.fine_taps = K > 1``): trip edge ``m`` of every replica column
+        in evaluation ``evaluation`` and its ``K - 1`` interpolator sampler bits, ``(n,)`` and
+        ``(n, K - 1)``. The replicas' samplers sit on the die's shared phases
+        (``phase_errors_lsb``: :meth:`sim_models.array.MramArray.phase_errors_lsb`), as every
+        column's do; the trips are those of :meth:`trip_cycles` (same noise draws)."""
+        from .interpolator import thermometer
+
+        m, residue = evaluate_fine_trips(
+            self.resistance_ohm(device), device=device, readout=readout, rows=self.rows,
+            comparator_offset_V=self.comparator_offset_V, noise_seed=self.noise_seed,
+            first_evaluation=evaluation)
+        return m, thermometer(residue, phase_errors_lsb)
+
     def codes(self, device: DeviceParams, readout: ReadoutParams, *, tdc_bits: int,
-              start_delay_cycles: int, evaluation: int):
-        """Replica TDC codes and overflow flags of evaluation ``evaluation``."""
-        m = self.trip_cycles(device, readout, evaluation=evaluation)
-        return tdc_codes(m, start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)
+              start_delay_cycles: int, evaluation: int, phase_errors_lsb=None,
+              fine_table=None):
+        """Replica TDC codes and overflow flags of evaluation ``evaluation``. With a two-step
+        TDC (``readout.fine_taps > 1``) the code is formed as a main column's is
+        (:func:`sim_models.interpolator.two_step_codes`): the die's phase errors
+        ``phase_errors_lsb`` (default none) and the macro's FINE_TABLE ``fine_table`` (default
+        ideal), which the replicas share with the array's columns."""
+        if readout.fine_taps == 1:
+            m = self.trip_cycles(device, readout, evaluation=evaluation)
+            return tdc_codes(m, start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)
+        from .interpolator import two_step_codes
+
+        errors = (np.zeros(readout.fine_taps - 1) if phase_errors_lsb is None
+                  else phase_errors_lsb)
+        m, therm = self.fine_trips(device, readout, evaluation=evaluation,
+                                   phase_errors_lsb=errors)
+        return two_step_codes(m, therm, start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits,
+                              fine_taps=readout.fine_taps, fine_table=fine_table)

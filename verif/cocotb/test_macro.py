@@ -31,6 +31,7 @@ from sim_models.interpolator import (
     code_density_histogram,
     code_density_table,
     design_trip_residue,
+    ideal_fine_table,
 )
 from sim_models.readout import design_readout
 from verif.budgets import field_range, test_timeout_ms
@@ -667,14 +668,32 @@ async def test_gain_and_temperature_tracking(dut):
     pass, TRACK_CODE read back) and tracking runs with TRACK_INTERVAL 3 while the temperature
     of the die changes between bursts (85 C, then 0 C) with no recalibration: every result,
     TRACK_CODE, TRACK_GAIN and the retrim count must equal the golden model's, and the
-    tracked gain must have moved the way the TMR did."""
+    tracked gain must have moved the way the TMR did.
+
+    With a two-step TDC the replicas are read through their own interpolator samplers
+    (``arr_ref_fine``): the die's phases then have a static spread, and a FINE_TABLE other
+    than the ideal one (shared by the array's and the replicas' samplers) is loaded first."""
     if not _config().has_gain:
         not_applicable("test_gain_and_temperature_tracking",
                        f"tdc_mode={_config().tdc_mode!r} has no CAL_GAIN (its code -> value "
                        f"table replaces gain and offset)")
         return
-    env = await _start(dut, seed_offset=24, device=DeviceParams.paper())
+    device = DeviceParams.paper()
+    two_step = _config().tdc_mode == "two_step"
+    if two_step:      # phases off their nominal times by a tenth of a step (rms)
+        device = device.replace(
+            tdc_phase_sigma_ps=0.1 * T_CLK_NS / _config().tdc_fine_taps * 1e3)
+    env = await _start(dut, seed_offset=24, device=device)
     c, rm, rng, g = env.config, env.regmap, env.rng, env.model.golden
+    if two_step:
+        # A legal FINE_TABLE that is not the ideal one (one ones count read a step early), so
+        # that the replicas' codes show whether they go through the shared table.
+        table = ideal_fine_table(c.tdc_fine_taps)
+        table[1] = table[0]
+        table = check_fine_table(table, c.tdc_fine_taps)
+        for reg, value in zip(env.regmap.array("FINE_TABLE"), table, strict=True):
+            await env.write_reg(reg.name, int(value))
+        env.log.info("FINE_TABLE %s", table.tolist())
     lo, hi = field_range(rm["CAL_GAIN0"].field("GAIN"))
     for col in range(c.cols):
         await env.write_reg(f"CAL_GAIN{col}", rng.randint(lo, hi))

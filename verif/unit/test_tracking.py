@@ -10,11 +10,12 @@ from mram_macro.config import (
     CAL_GAIN_MIN,
     CAL_GAIN_ONE,
     CAL_GAIN_WIDTH,
+    LIMITS,
     REPLICA_COLS,
     MacroConfig,
 )
 from mram_macro.periphery.accumulator import Accumulator
-from mram_macro.periphery.tracker import Tracker
+from mram_macro.periphery.tracker import TRACK_SUM_BITS, Tracker
 from mram_macro.regmap import build_regmap
 from sim_models import DeviceParams, GoldenMacro, signed_dot
 from sim_models.calibration import (
@@ -30,8 +31,12 @@ from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_s
 
 from .sim import run
 
-#: The build with per-column gain and the temperature tracker.
-GAIN = MacroConfig(calibration="gain", tdc_mode="counter", stream_width=32)
+#: The builds with per-column gain and the temperature tracker: counter and two-step TDC
+#: (every mode parameter spelt out: MacroConfig()'s defaults are not what these tests are about).
+GAIN = MacroConfig(tdc_mode="counter", stream_width=32, calibration="gain")
+TWO_STEP_GAIN = MacroConfig(tdc_mode="two_step", tdc_fine_taps=8, stream_width=64,
+                            calibration="gain")
+TRACKED = pytest.mark.parametrize("config", [GAIN, TWO_STEP_GAIN], ids=["counter", "two_step"])
 
 
 def _pack(values, width):
@@ -211,10 +216,11 @@ def test_gain_fit_keeps_unit_gain_on_an_ideal_die_and_guards_degenerate_columns(
         cal_gains_offsets_from_codes(x, w, codes[:, :3], tdc_bits=7, result_width=16)
 
 
-def test_golden_tracking_follows_temperature_without_recalibration():
+@TRACKED
+def test_golden_tracking_follows_temperature_without_recalibration(config):
     """Calibrated at 25 C; at 85 C the error without tracking is several LSB, with tracking it
-    stays near the 25 C figure (the TMR fall is a gain error the replicas measure)."""
-    config = GAIN
+    stays near the 25 C figure (the TMR fall is a gain error the replicas measure), with the
+    counter and with the two-step TDC (codes in count units in both)."""
     g = GoldenMacro(config, DeviceParams.paper(), seed=4)
     rng = np.random.default_rng(3)
     w = rng.integers(0, 2, (64, 64)).astype(np.uint8)
@@ -244,10 +250,9 @@ def test_golden_tracking_follows_temperature_without_recalibration():
     assert np.array_equal(batch, single) and g.track_gain == g2.track_gain
 
 
-def test_tracking_study_rows():
-    counter_gain = MacroConfig(tdc_mode="counter", stream_width=32, calibration="gain")
-    assert counter_gain.has_tracker
-    s = tracking_study(counter_gain, DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
+@TRACKED
+def test_tracking_study_rows(config):
+    s = tracking_study(config, DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
                        test_vectors=128, track_interval=16)
     assert len(s.rows) == 3 * 2 * 2
     hot = s.row("offset", 85.0, False).stats.mean_abs
@@ -265,7 +270,8 @@ def test_host_api_gain_calibration_tracking_and_bad_input():
     rng = np.random.default_rng(6)
     w = rng.choice([-1, 1], (64, 64))
     x = rng.choice([-1, 1], (300, 64))
-    with Macro.golden(MacroConfig(), device=DeviceParams.paper(), seed=5) as m:
+    offset_only = MacroConfig(tdc_mode="counter", stream_width=32, calibration="offset")
+    with Macro.golden(offset_only, device=DeviceParams.paper(), seed=5) as m:
         with pytest.raises(HostError, match="no CAL_GAIN"):
             m.write_gains(np.full(64, CAL_GAIN_ONE))
         with pytest.raises(HostError, match="no temperature tracker"):
@@ -293,3 +299,118 @@ def test_host_api_gain_calibration_tracking_and_bad_input():
         state = m.tracking()
         assert hot > 4 and tracked < 2, (hot, tracked)
         assert state["retrims"] >= 300 // 32 and state["gain"] > CAL_GAIN_ONE
+
+
+def test_tracker_builds_per_tdc_mode():
+    """The tracker (replica pins, TRACK_* registers) exists in the counter and the two-step gain
+    builds, not in the offset or coarse ones; a two-step build reads its replicas' samplers on
+    arr_ref_fine, REPLICA_COLS * (K - 1) bits, and its one FINE_TABLE serves them too."""
+    from amaranth import Shape
+
+    from mram_macro.top import array_members, macro_regmap
+
+    small = dict(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+    builds = {
+        ("counter", "gain"): MacroConfig(**small, tdc_mode="counter", calibration="gain"),
+        ("two_step", "gain"): MacroConfig(**small, tdc_mode="two_step", tdc_fine_taps=4,
+                                          calibration="gain"),
+        ("two_step", "offset"): MacroConfig(**small, tdc_mode="two_step", tdc_fine_taps=4,
+                                            calibration="offset"),
+        ("counter", "offset"): MacroConfig(**small, tdc_mode="counter", calibration="offset"),
+        ("coarse", "offset"): MacroConfig(**small, tdc_mode="coarse", calibration="offset"),
+    }
+    for (mode, cal), config in builds.items():
+        tracked = cal == "gain"
+        assert config.has_tracker == tracked, (mode, cal)
+        pins = array_members(config)
+        assert ("arr_ref_cmp" in pins) == ("arr_ref_en" in pins) == tracked, (mode, cal)
+        assert ("TRACK_INTERVAL" in {r.name for r in macro_regmap(config).registers}) == tracked
+        fine = tracked and mode == "two_step"
+        assert config.ref_fine_pins == (REPLICA_COLS * 3 if fine else 0)
+        assert ("arr_ref_fine" in pins) == fine, (mode, cal)
+        if fine:
+            assert Shape.cast(pins["arr_ref_fine"].shape).width == REPLICA_COLS * 3
+            assert "replica columns included" in macro_regmap(config)["FINE_TABLE0"].doc
+    # Codes are counts in both modes: the widest legal code's replica sum fits TRACK_CODE.
+    widest = LIMITS["tdc_bits"][1]
+    assert REPLICA_COLS * ((1 << widest) - 1) < 1 << TRACK_SUM_BITS
+    Tracker(cols=1, replicas=REPLICA_COLS, tdc_bits=widest)._MustUse__silence = True
+
+
+@TRACKED
+def test_golden_replica_codes_are_counts_in_both_modes(config):
+    """On the ideal die every replica cell is one mismatching cell: code = rows, in count units,
+    whichever TDC reads it; a hotter die gives smaller codes."""
+    g = GoldenMacro(config, DeviceParams())
+    codes, overflow = g.replica_codes(0)
+    assert codes.tolist() == [config.rows] * REPLICA_COLS and not overflow.any()
+    g.array.set_temperature(85.0)
+    hot, _ = g.replica_codes(1)
+    assert (hot < config.rows).all()
+
+
+def test_golden_two_step_replica_codes_follow_the_fine_table():
+    """The replicas' codes go through the macro's FINE_TABLE (register mirror): remapping one
+    ones count changes their codes exactly as the table says, and the tracker's sum with it."""
+    g = GoldenMacro(TWO_STEP_GAIN, DeviceParams.paper(), seed=7)
+    k = TWO_STEP_GAIN.tdc_fine_taps
+    ideal = g.fine_table.copy()
+    shifted = np.maximum(ideal - 1, 0)          # legal (in range, not increasing), not ideal
+    seen = set()
+    for evaluation, temperature in enumerate(np.arange(0.0, 90.0, 5.0)):
+        g.array.set_temperature(float(temperature))
+        base, _ = g.replica_codes(evaluation)
+        seen |= {int(c) % k for c in base}
+        ones = k - 1 - base % k                 # the ideal table's inverse
+        g.fine_table = shifted
+        remapped, _ = g.replica_codes(evaluation)
+        g.fine_table = ideal
+        assert remapped.tolist() == (base // k * k + shifted[ones]).tolist()
+    assert len(seen) > 2, "the replicas' fine values hardly varied: the test shows little"
+
+
+def test_replica_pin_model_drives_the_replica_samplers():
+    """The pin model of a two-step tracker build: at a tracking evaluation each replica's
+    sampler bits appear on arr_ref_fine (column j at j (K - 1)) with its arr_ref_cmp bit, the
+    array's on arr_fine untouched by them; a missing or wrong-width arr_ref_fine is refused."""
+    from types import SimpleNamespace
+
+    from sim_models.cocotb_array import _Pins
+    from sim_models.cocotb_replica import ReplicaCocotbMramArray, array_pin_model
+
+    class Pin:
+        def __init__(self, width):
+            self.width, self.value = width, 0
+
+        def __len__(self):
+            return self.width
+
+    config = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                         tdc_mode="two_step", tdc_fine_taps=4, calibration="gain")
+    k = config.tdc_fine_taps
+    g = GoldenMacro(config, DeviceParams.paper(), seed=3)
+    pins = dict(clk=1, arr_pre=1, arr_eval=1, arr_bypass_l=8, arr_bypass_r=8, arr_cmp=12,
+                arr_fine=12 * (k - 1), arr_wr_pulse=1, arr_wr_row=8, arr_wr_side=1,
+                arr_wr_data=12, arr_ref_en=1, arr_ref_cmp=REPLICA_COLS,
+                arr_ref_fine=config.ref_fine_pins)
+    dut = SimpleNamespace(**{name: Pin(width) for name, width in pins.items()})
+    model = array_pin_model(config, dut, g.array, g.readout)
+    assert isinstance(model, ReplicaCocotbMramArray)
+    dut.arr_ref_en.value = 1
+    model._precharged = True
+    model._start_evaluation(_Pins(0.0, False, True, False, 0, 0))
+    model._raise_due(1e6)                                   # every trip edge has passed
+    m, therm = g.array.replica.fine_trips(g.device, g.readout, evaluation=0,
+                                           phase_errors_lsb=g.array.phase_errors_lsb(g.readout))
+    assert m.tolist() == model.last_replica_trip_cycles.tolist()
+    want = sum(1 << (j * (k - 1) + i) for j in range(REPLICA_COLS) for i in range(k - 1)
+               if therm[j, i])
+    assert want and dut.arr_ref_fine.value == want
+    assert dut.arr_ref_cmp.value == (1 << REPLICA_COLS) - 1
+    assert dut.arr_fine.value < 1 << (12 * (k - 1))
+    model._reset_comparators()
+    assert dut.arr_ref_fine.value == dut.arr_ref_cmp.value == 0
+    for bad in (None, Pin(config.ref_fine_pins - 1)):
+        dut.arr_ref_fine = bad
+        with pytest.raises(ValueError, match="arr_ref_fine pin of 12 bits"):
+            array_pin_model(config, dut, g.array, g.readout)
