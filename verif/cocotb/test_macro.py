@@ -682,15 +682,15 @@ async def test_gain_and_temperature_tracking(dut):
     two_step = _config().tdc_mode == "two_step"
     if two_step:      # phases off their nominal times by a tenth of a step (rms)
         device = device.replace(
-            tdc_phase_sigma_ps=0.1 * T_CLK_NS / _config().tdc_fine_taps * 1e3)
+            tdc_phase_sigma_ps=0.1 * T_CLK_NS / _config().fine_taps * 1e3)
     env = await _start(dut, seed_offset=24, device=device)
     c, rm, rng, g = env.config, env.regmap, env.rng, env.model.golden
     if two_step:
         # A legal FINE_TABLE that is not the ideal one (one ones count read a step early), so
         # that the replicas' codes show whether they go through the shared table.
-        table = ideal_fine_table(c.tdc_fine_taps)
+        table = ideal_fine_table(c.fine_taps)
         table[1] = table[0]
-        table = check_fine_table(table, c.tdc_fine_taps)
+        table = check_fine_table(table, c.fine_taps)
         for reg, value in zip(env.regmap.array("FINE_TABLE"), table, strict=True):
             await env.write_reg(reg.name, int(value))
         env.log.info("FINE_TABLE %s", table.tolist())

@@ -353,7 +353,7 @@ def test_golden_two_step_replica_codes_follow_the_fine_table():
     """The replicas' codes go through the macro's FINE_TABLE (register mirror): remapping one
     ones count changes their codes exactly as the table says, and the tracker's sum with it."""
     g = GoldenMacro(TWO_STEP_GAIN, DeviceParams.paper(), seed=7)
-    k = TWO_STEP_GAIN.tdc_fine_taps
+    k = TWO_STEP_GAIN.fine_taps
     ideal = g.fine_table.copy()
     shifted = np.maximum(ideal - 1, 0)          # legal (in range, not increasing), not ideal
     seen = set()
@@ -387,7 +387,7 @@ def test_replica_pin_model_drives_the_replica_samplers():
 
     config = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                          tdc_mode="two_step", tdc_fine_taps=4, calibration="gain")
-    k = config.tdc_fine_taps
+    k = config.fine_taps
     g = GoldenMacro(config, DeviceParams.paper(), seed=3)
     pins = dict(clk=1, arr_pre=1, arr_eval=1, arr_bypass_l=8, arr_bypass_r=8, arr_cmp=12,
                 arr_fine=12 * (k - 1), arr_wr_pulse=1, arr_wr_row=8, arr_wr_side=1,
