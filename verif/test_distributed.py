@@ -123,3 +123,26 @@ def test_a_case_that_cannot_build_is_a_failed_case(monkeypatch, tmp_path):
     assert not result.passed and doc is None
     assert "iverilog is not on PATH" in result.failures[0]
     assert "SEED=4" in result.replay()
+
+
+def test_signoff_profile_is_sized_for_a_million_checked_vmms(tmp_path):
+    """`make signoff`: every matrix configuration on both simulators, only the two streaming
+    tests (each checks every result of its NVMM VMMs), with enough VMMs for SIGNOFF_VMMS."""
+    from .regress import (
+        MATRIX,
+        SIGNOFF_NVMM,
+        SIGNOFF_SEEDS,
+        SIGNOFF_TESTS,
+        SIGNOFF_VMMS,
+    )
+
+    cases = make_cases(seeds=SIGNOFF_SEEDS, first_seed=1, sims=["icarus", "verilator"],
+                       configs=MATRIX, nvmm=SIGNOFF_NVMM, out=tmp_path,
+                       test_filter=SIGNOFF_TESTS)
+    assert {(c.sim, c.config) for c in cases} == {(s, m) for s in ("icarus", "verilator")
+                                                  for m in MATRIX}
+    assert all(c.nvmm == SIGNOFF_NVMM[c.sim] and c.test_filter == SIGNOFF_TESTS for c in cases)
+    assert sum(2 * c.nvmm for c in cases) >= SIGNOFF_VMMS
+    with pytest.raises(ValueError, match="nvmm must be a positive integer"):
+        make_cases(seeds=1, first_seed=0, sims=["icarus"], configs=MATRIX[:1],
+                   nvmm={"verilator": 5}, out=tmp_path)
