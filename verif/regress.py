@@ -435,12 +435,16 @@ SIGNOFF_VMMS = 1_000_000
 #: streaming into an always-ready sink). The other tests (bus, robustness, write-verify) scale
 #: with NVMM much less and run in ``make regress``; a failing case replays with them.
 SIGNOFF_TESTS = "test_random_vmm$|test_throughput$"
-#: Seeds and random VMMs per test of ``make signoff``, per simulator: each case checks about
-#: 2 x NVMM results, so 21 configurations x (2 x 22,000 on Verilator + 2 x 2,000 on Icarus, whose
-#: vvp evaluates the design about 10x slower) give 1,008,000, just above :data:`SIGNOFF_VMMS`
-#: (the summary says whether the target was met).
+#: Results a sign-off case checks per NVMM, at least: NVMM in the throughput test, and about
+#: 0.9 x NVMM in the random test (an accumulating pass returns no result of its own; measured
+#: 150 results for two cases at NVMM 40).
+SIGNOFF_RESULTS_PER_NVMM = 1.8
+#: Seeds and random VMMs per test of ``make signoff``, per simulator: 21 configurations x 1.8 x
+#: (25,000 on Verilator + 2,000 on Icarus, whose vvp evaluates the design about 10x slower) give
+#: about 1.02 M checked results, above :data:`SIGNOFF_VMMS` (the summary says whether the target
+#: was met).
 SIGNOFF_SEEDS = 1
-SIGNOFF_NVMM = {"verilator": 22_000, "icarus": 2_000}
+SIGNOFF_NVMM = {"verilator": 25_000, "icarus": 2_000}
 
 
 def with_drawn(configs: str, n: int, *, seed: int,

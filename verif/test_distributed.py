@@ -131,6 +131,7 @@ def test_signoff_profile_is_sized_for_a_million_checked_vmms(tmp_path):
     from .regress import (
         MATRIX,
         SIGNOFF_NVMM,
+        SIGNOFF_RESULTS_PER_NVMM,
         SIGNOFF_SEEDS,
         SIGNOFF_TESTS,
         SIGNOFF_VMMS,
@@ -142,7 +143,7 @@ def test_signoff_profile_is_sized_for_a_million_checked_vmms(tmp_path):
     assert {(c.sim, c.config) for c in cases} == {(s, m) for s in ("icarus", "verilator")
                                                   for m in MATRIX}
     assert all(c.nvmm == SIGNOFF_NVMM[c.sim] and c.test_filter == SIGNOFF_TESTS for c in cases)
-    assert sum(2 * c.nvmm for c in cases) >= SIGNOFF_VMMS
+    assert sum(SIGNOFF_RESULTS_PER_NVMM * c.nvmm for c in cases) >= SIGNOFF_VMMS
     with pytest.raises(ValueError, match="nvmm must be a positive integer"):
         make_cases(seeds=1, first_seed=0, sims=["icarus"], configs=MATRIX[:1],
                    nvmm={"verilator": 5}, out=tmp_path)
