@@ -243,7 +243,14 @@ class MramArray:
         """The two-step TDC's static phase errors for this die (in phase steps)."""
         from .interpolator import phase_errors_lsb
 
-        return phase_errors_lsb(self.device, readout.fine_taps, readout.t_fine_ns, self.die.seed)
+        # A pin model asks at every evaluation: keep the last answer (read-only).
+        key = (self.device, readout.fine_taps, readout.t_fine_ns, self.die.seed)
+        cached = getattr(self, "_phase_errors", None)
+        if cached is None or cached[0] != key:
+            errors = np.asarray(phase_errors_lsb(*key))
+            errors.flags.writeable = False
+            cached = self._phase_errors = (key, errors)
+        return cached[1]
 
     def evaluate_codes(self, bypass_l, bypass_r, readout: ReadoutParams, *, tdc_bits: int,
                        start_delay_cycles: int, fine_table=None):
