@@ -538,6 +538,7 @@ class HarnessCocotbMramArray(_ArrayPins):
             raise ValueError("the DUT is not the test harness with a comparator scheduler "
                              "(mram_macro.sim.harness): use CocotbMramArray")
         self._sched, self._evals = dut.tb_arr_sched, dut.tb_arr_evals
+        self._bypass_both, self._rows_mask = dut.tb_arr_bypass, (1 << self.rows) - 1
         self._hdl = (dut.tb_arr_violations, dut.tb_arr_violation_kinds,
                      dut.tb_arr_first_violation_ns)
         width = {name: len(getattr(dut, name)) for name in
@@ -616,9 +617,9 @@ class HarnessCocotbMramArray(_ArrayPins):
         while True:
             await change
             now = get_sim_time("ns")
+            both = self._read("arr_bypass_l/arr_bypass_r", self._bypass_both, now)
             s = _Pins(time_ns=now, pre=False, eval=True, wr_pulse=False,
-                      bypass_l=self._read("arr_bypass_l", self._bypass_l, now),
-                      bypass_r=self._read("arr_bypass_r", self._bypass_r, now))
+                      bypass_l=both >> self.rows, bypass_r=both & self._rows_mask)
             self._precharged = True     # checked by the harness
             self._start_evaluation(s)
             self._arm()

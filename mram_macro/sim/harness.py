@@ -9,7 +9,8 @@ beat's position, and at the beat with ``tlast`` it latches the whole frame on
 * ``tb_m_frame_data`` (``out_beats * stream_width`` bits, beat 0 in the low bits),
 * ``tb_m_frame_user`` (``out_beats`` x ``tuser``),
 * ``tb_m_frame_beats`` (beats in the frame, counted past ``out_beats`` too),
-* ``tb_m_frame`` (the three above in one word, for one read: ``{user, data, beats}``),
+* ``tb_m_frame`` (those three and the count in one word, for one read:
+  ``{user, data, beats, count}``),
 * ``tb_m_frame_count`` (frames so far: +1 at the falling edge after the frame was latched,
   when the frame registers above hold it; the testbench wakes on its change and reads them),
 
@@ -37,7 +38,8 @@ scheduled column (``K - 1`` each, raised with the column). The contract, at fall
   high at every falling edge ``1 .. m - 1`` (the discharge stops when ``arr_eval`` falls);
 * every scheduled bit goes low at a falling edge that sees ``arr_pre`` high (the precharge);
 * ``tb_arr_evals`` counts evaluation starts (falling edges that see ``arr_eval`` rise): the
-  model wakes on its change, at edge 0.
+  model wakes on its change, at edge 0, and reads both bypass buses at once on
+  ``tb_arr_bypass`` (``{arr_bypass_l, arr_bypass_r}``).
 
 The macro sees ``arr_cmp | scheduled bits`` (likewise ``arr_fine``, ``arr_ref_cmp``), so a
 testbench may still drive the pins directly (with ``enable`` low the scheduler is inert). While
@@ -100,7 +102,7 @@ COLLECTOR_PORTS = ("tb_m_frame_data", "tb_m_frame_user", "tb_m_frame_beats", "tb
                    "tb_m_frame_count",
                    "tb_m_violations", "tb_m_violation_kinds", "tb_m_first_violation_ns")
 #: The comparator scheduler's ports: its one input, then its outputs.
-SCHEDULER_PORTS = ("tb_arr_sched", "tb_arr_evals", "tb_arr_violations",
+SCHEDULER_PORTS = ("tb_arr_sched", "tb_arr_evals", "tb_arr_bypass", "tb_arr_violations",
                    "tb_arr_violation_kinds", "tb_arr_first_violation_ns")
 #: The input feeder's ports (its input, then its output).
 FEEDER_PORTS = ("tb_s_feed", "tb_s_fed")
@@ -236,8 +238,9 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         f"  output {_vector(beats * dw)}tb_m_frame_data;",
         f"  output {_vector(beats * uw)}tb_m_frame_user;",
         "  output [31:0] tb_m_frame_beats;",
-        f"  output [{beats * (dw + uw) + 31}:0] tb_m_frame;",
-        "  assign tb_m_frame = {tb_m_frame_user, tb_m_frame_data, tb_m_frame_beats};",
+        f"  output [{beats * (dw + uw) + 63}:0] tb_m_frame;",
+        "  assign tb_m_frame = {tb_m_frame_user, tb_m_frame_data, tb_m_frame_beats,",
+        "                       tb_m_frame_count};",
         "  output [31:0] tb_m_frame_count;",
         "  output [31:0] tb_m_violations;",
         "  output [3:0] tb_m_violation_kinds;",
@@ -324,6 +327,8 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
     decl = [
         f"  input {_vector(layout.width)}tb_arr_sched;",
         "  output [31:0] tb_arr_evals;",
+        f"  output [{2 * layout.rows - 1}:0] tb_arr_bypass;   // one read: {{left, right}}",
+        "  assign tb_arr_bypass = {arr_bypass_l, arr_bypass_r};",
         "  output [31:0] tb_arr_violations;",
         "  output [7:0] tb_arr_violation_kinds;",
         "  output [63:0] tb_arr_first_violation_ns;",

@@ -739,7 +739,7 @@ class CollectedStreamSink(_StreamPins):
         self.callback = callback
         self._frame_data, self._frame_user = dut.tb_m_frame_data, dut.tb_m_frame_user
         self._frame_beats, self._frame_count = dut.tb_m_frame_beats, dut.tb_m_frame_count
-        self._frame = dut.tb_m_frame        # {user, data, beats}: one read per frame
+        self._frame = dut.tb_m_frame        # {user, data, beats, count}: one read per frame
         self._data_mask = (1 << len(self._frame_data)) - 1
         self._user_lsb = 32 + len(self._frame_data)
         self._n_violations = dut.tb_m_violations
@@ -842,15 +842,16 @@ class CollectedStreamSink(_StreamPins):
         bw, uw = self._beat_bits, self._user_bits
         while True:
             await change
-            count = int(self._frame_count.value)
-            if count != self._frames + 1:
-                self._violate(f"{count - self._frames - 1} frame(s) completed unseen")
-            self._frames = count
             try:
                 word = int(self._frame.value)
             except ValueError:
                 self._violate("frame with undefined bits taken")
-                word = int(self._frame_beats.value)
+                word = int(self._frame_beats.value) << 32 | int(self._frame_count.value)
+            count = word & 0xFFFF_FFFF
+            if count != self._frames + 1:
+                self._violate(f"{count - self._frames - 1} frame(s) completed unseen")
+            self._frames = count
+            word >>= 32
             n = word & 0xFFFF_FFFF
             data = (word >> 32) & self._data_mask
             user = word >> self._user_lsb
