@@ -86,6 +86,22 @@ def speed_lines(config: MacroConfig, rows) -> list[str]:
     return lines
 
 
+def ceiling_lines(config: MacroConfig, cycles_per_vmm: float) -> list[str]:
+    """Each simulator alone on ``config`` (Verilog testbench, no cocotb:
+    :mod:`mram_macro.sim.ceiling`): the most VMMs per CPU-second any cocotb testbench can
+    reach at ``cycles_per_vmm``."""
+    from mram_macro.sim.ceiling import ceiling
+
+    lines = []
+    for sim, cycles in (("verilator", 1_000_000), ("icarus", 10_000)):
+        c = ceiling(sim, config, Path(f"build/bench/ceiling/{sim}/{config.slug}"), cycles=cycles)
+        lines.append(f"RTL simulation ceiling, {sim:9s}  : {c.cycles_per_cpu_s:.0f} cycles per "
+                     f"CPU-second with no cocotb (busy macro, Verilog testbench), so at most "
+                     f"{c.vmm_per_cpu_s(cycles_per_vmm):.0f} VMM per CPU-second at "
+                     f"{cycles_per_vmm:.1f} cycles/VMM ({config.slug})")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verif.bench", description=__doc__)
     parser.add_argument("--vmms", type=int, default=2000, help="streamed VMMs per simulator")
@@ -119,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed_only:
         for c, r in [(config, rows), *extra_rows]:
             print("\n".join(speed_lines(c, r)), flush=True)
+            print("\n".join(ceiling_lines(c, r[0][2]["cycles_per_vmm"])), flush=True)
         return 0
     m = rows[0][2]
     print(f"steady-state cycles per VMM          : {m['cycles_per_vmm']:.2f}")
@@ -130,8 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     for line in speed_lines(config, rows):
         print(line)
+    for line in ceiling_lines(config, m["cycles_per_vmm"]):
+        print(line)
     for c, r in extra_rows:
         for line in speed_lines(c, r):
+            print(line)
+        for line in ceiling_lines(c, r[0][2]["cycles_per_vmm"]):
             print(line)
     for line in report_lines():
         print(line)

@@ -339,3 +339,18 @@ def test_cached_column_resistance_is_the_plain_sum_bit_for_bit():
             a.load_weights(rng.random((16, 9)) < 0.5)
         got, want = a.column_resistance_ohm(bl, br), plain(a, bl, br)
         assert got.tobytes() == want.tobytes(), step
+
+
+def test_ceiling_probe_keeps_the_macro_busy(tmp_path):
+    """The simulator speed probe (mram_macro/sim/ceiling.py) builds around the generated
+    macro and streams VMMs through it (result frames come out), so its clock rate is that of
+    a busy macro."""
+    import shutil
+
+    from mram_macro.sim.ceiling import ceiling
+
+    if shutil.which("iverilog") is None:
+        pytest.skip("iverilog is not on PATH (run `make setup`)")
+    result = ceiling("icarus", TWO_STEP, tmp_path, cycles=600)
+    assert result.cycles == 600 and result.cpu_s > 0
+    assert result.frames >= 600 // 60, result       # a VMM every few tens of cycles
