@@ -7,8 +7,9 @@ Layers, from the pins up:
   which also checks the master's protocol), one beat per ``tdata`` word. The stream models are
   event driven (:class:`StreamSource`, :class:`StreamSink`): they sleep through stalls and idle
   stretches, so Python runs per beat, not per clock.
-* **Array model**: :class:`sim_models.cocotb_array.CocotbMramArray` plays the analogue array on the
-  ``arr_*`` pins. Its die starts fresh and only learns weights through write pulses.
+* **Array model**: a pin model of :mod:`sim_models.cocotb_array` plays the analogue array on the
+  ``arr_*`` pins (on the test harness with its comparator scheduler). Its die starts fresh
+  and only learns weights through write pulses.
 * **Reference model**: :class:`MacroModel` wraps :class:`sim_models.golden.GoldenMacro` on a die
   sampled from the same seed (same resistances) holding the weights the host *intended* to
   write, plus mirrors of the registers that change results.
@@ -16,7 +17,10 @@ Layers, from the pins up:
   bit for bit (padding and ``tuser`` included), in batches (NumPy) at every drain.
 
 Speed: the clock is cocotb's C clock (``impl="gpi"``), and nothing in Python wakes on every clock
-unless random back-pressure asks for a decision per clock. ``MRAM_TB=legacy`` selects the
+unless random back-pressure asks for a decision per clock. On the test harness
+(:mod:`mram_macro.sim.harness`) Python wakes about twice per VMM: once per evaluation (the pin
+model hands the comparator edges to the harness' scheduler) and once per result frame, plus
+once per batch of input beats (the harness' feeder). ``MRAM_TB=legacy`` selects the
 previous testbench (Python clock, cocotbext-axi stream models, a separate stream checker, the
 previous array pin model, per-frame scoreboard) so ``make bench`` can measure both in one run.
 
@@ -476,12 +480,22 @@ class StreamSource(_StreamPins):
     stalled beat sleeps until ``tready`` rises. A pause generator is asked once per beat offered
     (``True``: one idle cycle first), so random idle cycles cost a wake-up each. While ``rst``
     is high nothing is offered and the frame in flight is dropped (queued frames stay).
+
+    On the test harness (:mod:`mram_macro.sim.harness`), while nothing pauses the source (no
+    pause generator, ``pause`` low) and :attr:`use_feeder` is set, the beats go to the
+    harness' input feeder instead, up to ``FEED_BEATS`` per write, which offers them exactly
+    as this source would (one wake-up per batch instead of about three per beat). A pause
+    generator set while a batch is loaded applies from the beat after that batch, and a reset
+    drops the whole loaded batch.
     """
 
     def __init__(self, dut, prefix: str):
         super().__init__(dut, prefix)
         #: The test harness' input feeder (:mod:`mram_macro.sim.harness`), if there is one.
         self._feed = (dut.tb_s_feed if prefix == "s_axis" and has_feeder(dut) else None)
+        #: Hand beats to the feeder when it exists and nothing pauses the source (False: the
+        #: pins always, e.g. for monitors that watch the harness' s_axis ports).
+        self.use_feeder = True
         if self._feed is not None:
             self._fed = dut.tb_s_fed
             # The harness outlives this source (tests run one after another): carry on from
@@ -565,7 +579,7 @@ class StreamSource(_StreamPins):
         does or nothing is left to send."""
         fed = ValueChange(self._fed)
         dw, uw = len(self._tdata), len(self._tuser)
-        while not self._pausing():
+        while self.use_feeder and not self._pausing():
             n = self._beats_ahead(FEED_BEATS)
             if not n:
                 return
@@ -583,8 +597,8 @@ class StreamSource(_StreamPins):
         edge, ready_rise = RisingEdge(self._clk), RisingEdge(self._tready)
         offered = False     # a beat is on the pins
         while True:
-            if self._feed is not None and not offered and not self._pausing() and (
-                    self._beats or self._queue):
+            if self._feed is not None and self.use_feeder and not offered and (
+                    not self._pausing()) and (self._beats or self._queue):
                 self._tvalid.value = 0
                 await self._feed_batches()
                 continue
@@ -1145,6 +1159,8 @@ class MacroEnv:
         if os.environ.get("MRAM_COVERAGE"):
             from .coverage import attach
             self.coverage = attach(self)
+            if isinstance(self.source, StreamSource):
+                self.source.use_feeder = False  # coverage samples the harness' s_axis pins
 
     # -- clocking and reset ---------------------------------------------------------------------
     async def cycles(self, n: int) -> None:
