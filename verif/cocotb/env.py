@@ -850,9 +850,10 @@ class CollectedStreamSink(_StreamPins):
                 self._set_ready(int(not self._paused()))
 
     async def _collect(self) -> None:
-        """One wake-up per frame: the count changes at the falling edge after the edge that
-        took ``tlast``, when the frame registers hold that frame."""
-        change = ValueChange(self._frame_count)
+        """One wake-up per frame: ``tb_m_frame`` (the frame with its count) changes at the
+        falling edge after the edge that took ``tlast``; its new value is read where it woke
+        the task (on Icarus, other nets may not be updated yet there)."""
+        change = ValueChange(self._frame)
         bw, uw = self._beat_bits, self._user_bits
         while True:
             await change
