@@ -3,11 +3,12 @@
 :func:`render_ceiling_tb` writes a Verilog-only testbench around the generated ``mram_macro``:
 a clock, vectors streamed back to back into ``s_axis`` (random data), an always-ready
 ``m_axis``, and a behavioural array on the ``arr_*`` pins that raises every column (and its
-sampler bits) at a random trip edge of 1..8 after ``arr_eval`` and clears them at the
-precharge, as the pin models' timing contract says (:mod:`sim_models.cocotb_array`). It checks
-nothing: it keeps the macro as busy as a throughput test does, so that :func:`ceiling` can time
-the simulator alone (CPU seconds of the simulator process per clock cycle). Divided by the real
-cycles per VMM, that bounds the VMM rate of any testbench on that simulator.
+sampler bits) at a random trip edge of ``1 .. max_trip`` after ``arr_eval`` (so the slowest
+column trips near ``max_trip``, as in a throughput test whose mean slowest trip that is) and
+clears them at the precharge, as the pin models' timing contract says
+(:mod:`sim_models.cocotb_array`). It checks nothing: it keeps the macro as busy as a throughput
+test does, so that :func:`ceiling` can time the simulator alone (CPU seconds of the simulator
+process per VMM): the most VMMs per CPU-second any testbench can reach on that simulator.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ __all__ = ["Ceiling", "ceiling", "render_ceiling_tb"]
 CEILING_TOP = "mram_ceiling_tb"
 
 
-def render_ceiling_tb(verilog: str, config: MacroConfig) -> str:
+def render_ceiling_tb(verilog: str, config: MacroConfig, *, max_trip: int = 8) -> str:
     """Verilog (2005, plus the delays of a testbench) of :data:`CEILING_TOP` for the macro in
     ``verilog`` (see the module docstring); ``+N=<cycles>`` sets the run length."""
+    if not 1 <= max_trip <= 255:
+        raise ValueError(f"max_trip must be in 1..255, not {max_trip}")
     ports = top_ports(verilog)
     width = {name: w for _, name, w in ports}
     cols, fine = width["arr_cmp"], width.get("arr_fine", 0)
@@ -77,7 +80,8 @@ def render_ceiling_tb(verilog: str, config: MacroConfig) -> str:
         "  always @(negedge clk) begin",
         "    if (arr_pre) begin cmp <= 0;" + (" fine <= 0;" if fine else "") + " k = 0; end",
         "    if (arr_eval) begin",
-        f"      if (k == 0) for (i = 0; i < {cols}; i = i + 1) trip[i] = 1 + ($random & 7);",
+        f"      if (k == 0) for (i = 0; i < {cols}; i = i + 1)",
+        f"        trip[i] = 1 + $unsigned($random) % {max_trip};",
         f"      for (i = 0; i < {cols}; i = i + 1) if (trip[i] == k + 1) begin",
         "        cmp[i] <= 1'b1;",
         *([f"        fine[i * {taps} +: {taps}] <= {taps}'d{(1 << (taps // 2)) - 1};"]
@@ -110,9 +114,14 @@ class Ceiling:
     def cycles_per_cpu_s(self) -> float:
         return self.cycles / self.cpu_s
 
-    def vmm_per_cpu_s(self, cycles_per_vmm: float) -> float:
-        """The most VMMs per CPU-second any testbench can reach at ``cycles_per_vmm``."""
-        return self.cycles_per_cpu_s / cycles_per_vmm
+    @property
+    def cycles_per_vmm(self) -> float:
+        return self.cycles / max(self.frames, 1)
+
+    @property
+    def vmm_per_cpu_s(self) -> float:
+        """The most VMMs per CPU-second any testbench can reach (on this workload)."""
+        return self.frames / self.cpu_s
 
 
 def _timed(cmd: list[str], cwd: Path) -> tuple[str, float]:
@@ -122,7 +131,8 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[str, float]:
     return out, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int) -> Ceiling:
+def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int,
+            max_trip: int = 8) -> Ceiling:
     """Build and run :func:`render_ceiling_tb` for ``config`` on ``sim`` (``icarus``: iverilog
     and vvp; ``verilator``: a ``--binary --timing`` model at the C++ optimisation of the cocotb
     builds) and time the run."""
@@ -133,7 +143,7 @@ def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int) -> Cei
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "mram_macro.v").write_text(generate_verilog(config))
     (workdir / "tb.v").write_text(render_ceiling_tb((workdir / "mram_macro.v").read_text(),
-                                                    config))
+                                                    config, max_trip=max_trip))
     if sim == "icarus":
         if shutil.which("iverilog") is None:
             raise RuntimeError("iverilog is not on PATH: run `make setup`")
