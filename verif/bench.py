@@ -89,8 +89,9 @@ def speed_lines(config: MacroConfig, rows) -> list[str]:
 def ceiling_lines(config: MacroConfig, metrics: dict) -> list[str]:
     """Each simulator alone on ``config`` (Verilog testbench, no cocotb:
     :mod:`mram_macro.sim.ceiling`), with the slowest column tripping where it did in the
-    throughput test (its ``metrics``): the most VMMs per CPU-second any cocotb testbench can
-    reach."""
+    throughput test (its ``metrics``): about the most VMMs per CPU-second a cocotb testbench
+    can reach (an estimate: the behavioural array's trips are not the die's, so the macro's
+    activity per cycle differs a little)."""
     from mram_macro.sim.ceiling import ceiling
 
     slowest = metrics["eval_cycles_per_vmm"] - metrics["precharge_cycles"]
@@ -98,7 +99,7 @@ def ceiling_lines(config: MacroConfig, metrics: dict) -> list[str]:
     for sim, cycles in (("verilator", 1_000_000), ("icarus", 12_000)):
         c = ceiling(sim, config, Path(f"build/bench/ceiling/{sim}/{config.slug}"),
                     cycles=cycles, max_trip=max(1, round(slowest)))
-        lines.append(f"RTL simulation ceiling, {sim:9s}  : {c.vmm_per_cpu_s:.0f} VMM per "
+        lines.append(f"RTL simulation ceiling, {sim:9s}  : ~{c.vmm_per_cpu_s:.0f} VMM per "
                      f"CPU-second of the simulator alone (no cocotb: Verilog testbench, "
                      f"behavioural array, {c.cycles_per_vmm:.1f} cycles/VMM, "
                      f"{c.cycles_per_cpu_s:.0f} cycles per CPU-second; {config.slug})")

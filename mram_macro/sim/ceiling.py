@@ -8,7 +8,9 @@ column trips near ``max_trip``, as in a throughput test whose mean slowest trip 
 clears them at the precharge, as the pin models' timing contract says
 (:mod:`sim_models.cocotb_array`). It checks nothing: it keeps the macro as busy as a throughput
 test does, so that :func:`ceiling` can time the simulator alone (CPU seconds of the simulator
-process per VMM): the most VMMs per CPU-second any testbench can reach on that simulator.
+process per VMM): about the most VMMs per CPU-second any testbench can reach on that
+simulator (an estimate, not a bound: the behavioural array's trips are not a die's, so the
+macro's activity per cycle differs a little from a real run's).
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ class Ceiling:
 
     @property
     def vmm_per_cpu_s(self) -> float:
-        """The most VMMs per CPU-second any testbench can reach (on this workload)."""
+        """VMMs per CPU-second of the simulator alone on this workload."""
         return self.frames / self.cpu_s
 
 
