@@ -103,8 +103,8 @@ class MramArray:
         self.evaluations = 0
         #: Write pulses applied so far (indexes the write randomness).
         self.writes = 0
-        self._affine_key = None
-        self._affine = None
+        #: Results derived from the MTJ states and resistances (see :meth:`_cached`).
+        self._caches: dict[str, tuple] = {}
 
     @classmethod
     def from_die(cls, die: Die, device: DeviceParams | None = None) -> MramArray:
@@ -173,14 +173,46 @@ class MramArray:
         return np.where(self.is_low, self.r_low_ohm, self.r_high_ohm)
 
     def column_resistance_ohm(self, bypass_l, bypass_r):
-        """Series resistance of every column for one setting of the bypass pins."""
+        """Series resistance of every column for one setting of the bypass pins.
+
+        Each cell contributes ``left + right``, with ``left`` the left MTJ's resistance or, if
+        its row's left bypass is on, the bypass' (likewise ``right``); the four possible cell
+        sums are cached, so an evaluation picks one per row and sums the
+        rows: the same additions as ``(where(bl, R_on, R_L) + where(br, R_on, R_R)).sum(0)``,
+        bit for bit, without recomputing the MTJ resistances every time.
+        """
         bl = np.asarray(bypass_l).astype(bool)
         br = np.asarray(bypass_r).astype(bool)
+        # Kept while the MTJ states (compared by value) and the resistance arrays (replaced,
+        # never changed in place: set_temperature) and the bypass resistance stay.
+        key = (self.is_low.tobytes(), id(self.r_low_ohm), id(self.r_high_ohm),
+               self.device.r_bypass_on_ohm)
+        cached = self._caches.get("cell_sums")
+        if cached is None or cached[0] != key:
+            cached = self._caches["cell_sums"] = (key, self._cell_sums(),
+                                                  (self.r_low_ohm, self.r_high_ohm))
+        pick = 2 * bl.astype(np.intp) + br      # 0: both MTJs, 1: right bypassed, ...
+        return cached[1][pick, np.arange(self.rows)].sum(axis=0)
+
+    def _cell_sums(self) -> np.ndarray:
+        """``[k, row, col]``: a cell's series resistance with its left bypass on if ``k & 2``
+        and its right bypass on if ``k & 1`` (see :meth:`column_resistance_ohm`)."""
         r_on = self.device.r_bypass_on_ohm
         r = self.mtj_resistance_ohm()
-        left = np.where(bl[:, None], r_on, r[LEFT])
-        right = np.where(br[:, None], r_on, r[RIGHT])
-        return (left + right).sum(axis=0)
+        on = np.full_like(r[LEFT], r_on)
+        return np.stack([r[LEFT] + r[RIGHT], r[LEFT] + on, on + r[RIGHT], on + on])
+
+    def _cached(self, name: str, compute):
+        """``compute()``, kept until the MTJ states, their resistances or the bypass
+        resistance change (compared by value: callers may change them in place)."""
+        key = (self.is_low, self.r_low_ohm, self.r_high_ohm, self.device.r_bypass_on_ohm)
+        cached = self._caches.get(name)
+        if (cached is None or cached[0][3] != key[3]
+                or not all(np.array_equal(a, b) for a, b in zip(cached[0][:3], key[:3],
+                                                                strict=True))):
+            cached = self._caches[name] = ((self.is_low.copy(), self.r_low_ohm.copy(),
+                                            self.r_high_ohm.copy(), key[3]), compute())
+        return cached[1]
 
     def vmm_affine_ohm(self):
         """``(slope, base)`` with ``R_col = base + x @ slope`` for input bits ``x`` (VMM mode).
@@ -188,16 +220,12 @@ class MramArray:
         ``slope[r, c] = R_left - R_right`` of cell (r, c), ``base[c] = rows * R_on +
         sum_r R_right``. Cached until the MTJ states or resistances change; treat as read-only.
         """
-        key = (self.is_low, self.r_low_ohm, self.r_high_ohm, self.device.r_bypass_on_ohm)
-        cached = self._affine_key
-        if (cached is None or cached[3] != key[3]
-                or not all(np.array_equal(a, b) for a, b in zip(cached[:3], key[:3], strict=True))):
+        def affine():
             r = self.mtj_resistance_ohm()
             base = self.rows * self.device.r_bypass_on_ohm + r[RIGHT].sum(axis=0)
-            self._affine = (r[LEFT] - r[RIGHT], base)
-            self._affine_key = (self.is_low.copy(), self.r_low_ohm.copy(),
-                                self.r_high_ohm.copy(), key[3])
-        return self._affine
+            return r[LEFT] - r[RIGHT], base
+
+        return self._cached("affine", affine)
 
     def vmm_resistance_ohm(self, x_bits):
         """Column resistances for a batch of input vectors ``x_bits[batch, row]`` (VMM mode).
@@ -243,7 +271,14 @@ class MramArray:
         """The two-step TDC's static phase errors for this die (in phase steps)."""
         from .interpolator import phase_errors_lsb
 
-        return phase_errors_lsb(self.device, readout.fine_taps, readout.t_fine_ns, self.die.seed)
+        # A pin model asks at every evaluation: keep the last answer (read-only).
+        key = (self.device, readout.fine_taps, readout.t_fine_ns, self.die.seed)
+        cached = getattr(self, "_phase_errors", None)
+        if cached is None or cached[0] != key:
+            errors = np.asarray(phase_errors_lsb(*key))
+            errors.flags.writeable = False
+            cached = self._phase_errors = (key, errors)
+        return cached[1]
 
     def evaluate_codes(self, bypass_l, bypass_r, readout: ReadoutParams, *, tdc_bits: int,
                        start_delay_cycles: int, fine_table=None):

@@ -17,12 +17,17 @@ With a two-step TDC (``readout.fine_taps > 1``) the model also plays the interpo
 (:mod:`sim_models.interpolator`): column ``c``'s sampler bits on ``arr_fine`` change together
 with ``arr_cmp[c]`` (they are frozen at edge ``E + m``) and clear with it at the precharge.
 
-Two implementations keep this contract bit for bit:
+Three implementations keep this contract bit for bit:
 
-* :class:`CocotbMramArray` (the default) is event driven: it wakes only when ``arr_eval``,
-  ``arr_pre`` or ``arr_wr_pulse`` move, and schedules each group of comparator edges with a
-  ``Timer`` computed from the trip times, so an evaluation costs one wake-up per distinct trip
-  index and idle or busy clocks cost nothing.
+* :class:`HarnessCocotbMramArray` (the default inside the test harness of
+  :mod:`mram_macro.sim.harness`) wakes once per evaluation, at ``E + 1/2``: it computes every
+  column's trip index (and sampler bits) and hands them to the harness' comparator scheduler in
+  one write; the harness raises the bits at their edges, resets them at the precharge and checks
+  the array protocol in HDL. Python runs again only for write pulses.
+* :class:`CocotbMramArray` (the default on the bare macro) is event driven: it wakes only when
+  ``arr_eval``, ``arr_pre`` or ``arr_wr_pulse`` move, and schedules each group of comparator
+  edges with a ``Timer`` computed from the trip times, so an evaluation costs one wake-up per
+  distinct trip index and idle or busy clocks cost nothing.
 * :class:`LegacyCocotbMramArray` is the previous falling-edge sampler, kept so ``make bench``
   can measure both in one run (``MRAM_TB=legacy``).
 """
@@ -37,10 +42,18 @@ import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, FallingEdge, First, RisingEdge, Timer, ValueChange
 
+from mram_macro.sim.harness import (
+    ARRAY_VIOLATION_KINDS,
+    SCHEDULER_PORTS,
+    TRIP_BITS,
+    SchedulerLayout,
+)
+
 from .array import ArrayModelError, MramArray
 from .readout import ReadoutParams
 
-__all__ = ["CocotbMramArray", "LegacyCocotbMramArray", "ArrayProtocolError"]
+__all__ = ["CocotbMramArray", "HarnessCocotbMramArray", "LegacyCocotbMramArray",
+           "ArrayProtocolError", "has_scheduler"]
 
 
 class ArrayProtocolError(AssertionError):
@@ -232,10 +245,14 @@ class _ArrayPins:
         self.last_trip_cycles = m
         self.last_max_trip_cycles = int(m.max())
         self.max_trip_history.append(self.last_max_trip_cycles)
+        self._pending = self._trip_groups(m)
+
+    def _trip_groups(self, m: np.ndarray) -> list[tuple[int, int]]:
+        """``(trip index, column mask)`` of the array's columns, smallest index first."""
         masks: dict[int, int] = {}     # trip index -> columns tripping there
         for column, trip in enumerate(m.tolist()):
             masks[trip] = masks.get(trip, 0) | (1 << column)
-        self._pending = sorted(masks.items())
+        return sorted(masks.items())
 
     def _fine_bits_by_trip(self, m: np.ndarray, therm: np.ndarray) -> dict[int, int]:
         """``arr_fine`` bits of each trip group: column c's ``K - 1`` sampler bits at
@@ -489,3 +506,161 @@ class CocotbMramArray(_ArrayPins):
             s = self._sample()
             if s.eval and self._evaluating:
                 self._check(s, self._eval_start)
+
+
+def has_scheduler(dut) -> bool:
+    """Is ``dut`` the test harness with the comparator scheduler
+    (:mod:`mram_macro.sim.harness`)?"""
+    return all(hasattr(dut, name) for name in SCHEDULER_PORTS)
+
+
+class HarnessCocotbMramArray(_ArrayPins):
+    """The pin model inside the test harness: comparator edges by the harness' scheduler (see
+    the module docstring and :mod:`mram_macro.sim.harness`).
+
+    Wake-ups: one per evaluation (``tb_arr_evals`` changes at its falling edge 0, where the
+    bypass pins are sampled, the trip indices computed and the schedule written), and every
+    falling edge of a write pulse. The protocol checks of the other models run in the harness;
+    :meth:`check` reports them with the write path's own.
+
+    What is scheduled comes from the parent's bookkeeping of each evaluation: the array's
+    columns from :attr:`last_trip_cycles` (dead columns never trip), their sampler bits from the
+    thermometer of :meth:`~sim_models.array.MramArray.evaluate_fine_trips`, and any further
+    scheduled column (the replica columns of :mod:`sim_models.cocotb_replica`: bit ``cols + j``
+    of a comparator mask) from the ``(trip, mask)`` groups of ``_pending`` with, for a build with
+    replica sampler pins, its bits at ``(cols + j) (K - 1)`` in the ``_fine_groups`` masks.
+    """
+
+    def __init__(self, dut, array: MramArray, readout: ReadoutParams, *,
+                 log: logging.Logger | None = None):
+        super().__init__(dut, array, readout, log=log)
+        if not has_scheduler(dut):
+            raise ValueError("the DUT is not the test harness with a comparator scheduler "
+                             "(mram_macro.sim.harness): use CocotbMramArray")
+        self._sched, self._evals = dut.tb_arr_sched, dut.tb_arr_evals
+        self._bypass_both, self._rows_mask = dut.tb_arr_bypass, (1 << self.rows) - 1
+        self._hdl = (dut.tb_arr_violations, dut.tb_arr_violation_kinds,
+                     dut.tb_arr_first_violation_ns)
+        width = {name: len(getattr(dut, name)) for name in
+                 ("arr_bypass_l", "arr_cmp", "arr_fine", "arr_ref_cmp", "arr_ref_fine")
+                 if hasattr(dut, name)}
+        self.layout = SchedulerLayout.of_ports(width)
+        if len(self._sched) != self.layout.width:
+            raise ValueError(f"tb_arr_sched is {len(self._sched)} bits, the layout of the "
+                             f"macro's pins needs {self.layout.width}")
+        if self.layout.fine_bits != max(0, self._fine_taps - 1):
+            raise ValueError(f"the harness schedules {self.layout.fine_bits} sampler bits per "
+                             f"column, the readout has {self._fine_taps} fine taps")
+        # The harness outlives this model (tests run one after another): carry on from the
+        # schedule number it last saw.
+        try:
+            self._gen = (int(self._sched.value) >> 1) & 1
+        except ValueError:
+            self._gen = 0
+        self._trips = np.zeros(self.layout.columns, dtype="<u2")
+        self._therm_packed = 0
+        self._hdl_seen = 0      # harness violations before clear_counters()
+
+    def _coroutines(self) -> list:
+        return [self._evaluations(), self._write_pulses()]
+
+    def start(self) -> None:
+        self._hdl_seen = self._hdl_count()
+        self._write_schedule(enable=True)
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self._write_schedule(enable=False)
+
+    def clear_counters(self) -> None:
+        super().clear_counters()
+        if hasattr(self, "_hdl"):
+            self._hdl_seen = self._hdl_count()
+
+    def _hdl_count(self) -> int:
+        try:
+            return int(self._hdl[0].value)
+        except ValueError:
+            return 0
+
+    def check(self) -> None:
+        n = self._hdl_count() - self._hdl_seen
+        if n > 0:
+            kinds = int(self._hdl[1].value)
+            text = "; ".join(t for bit, t in ARRAY_VIOLATION_KINDS.items() if kinds & bit)
+            first = int(self._hdl[2].value)
+            self._hdl_seen += n
+            self.violations.append(f"t={first:.1f} ns (first of {n}, seen by the harness): "
+                                   f"{text}")
+        super().check()
+
+    def _write_schedule(self, *, enable: bool) -> None:
+        self._sched.value = self.layout.pack(enable=enable, gen=self._gen,
+                                             trips=self._trips.tobytes(),
+                                             fine=self._therm_packed)
+
+    def _trip_groups(self, m: np.ndarray) -> list[tuple[int, int]]:
+        """None: the array's columns are scheduled from :attr:`last_trip_cycles` (further
+        groups, e.g. the replica columns', are added to ``_pending`` after this)."""
+        return []
+
+    def _fine_bits_by_trip(self, m: np.ndarray, therm: np.ndarray) -> dict[int, int]:
+        """All sampler bits at once (the harness raises each column's with its comparator)."""
+        flat = np.asarray(therm, dtype=bool).reshape(-1)
+        self._therm_packed = int.from_bytes(np.packbits(flat, bitorder="little").tobytes(),
+                                            "little")
+        return {}
+
+    async def _evaluations(self) -> None:
+        change = ValueChange(self._evals)
+        while True:
+            await change
+            now = get_sim_time("ns")
+            both = self._read("arr_bypass_l/arr_bypass_r", self._bypass_both, now)
+            s = _Pins(time_ns=now, pre=False, eval=True, wr_pulse=False,
+                      bypass_l=both >> self.rows, bypass_r=both & self._rows_mask)
+            self._precharged = True     # checked by the harness
+            self._start_evaluation(s)
+            self._arm()
+
+    def _arm(self) -> None:
+        """Write this evaluation's schedule (at its falling edge 0)."""
+        cols, top = self.cols, (1 << TRIP_BITS) - 1
+        trips = self._trips
+        trips[:cols] = np.minimum(self.last_trip_cycles, top)
+        trips[cols:] = 0
+        for column in self.dead_columns:
+            trips[column] = 0
+        fine = self._therm_packed
+        if self._fine is not None:
+            taps = self._fine_taps - 1
+            for column in self.dead_columns:
+                fine &= ~(((1 << taps) - 1) << (column * taps))
+        for trip, mask in self._pending:
+            extra = mask >> cols
+            while extra:
+                low = extra & -extra
+                trips[cols + low.bit_length() - 1] = min(trip, top)
+                extra ^= low
+        for bits in self._fine_groups.values():
+            fine |= bits
+        self._therm_packed = fine & ((1 << self.layout.fine_bits * self.layout.fine_columns) - 1)
+        self._pending = []
+        self._gen ^= 1
+        self._write_schedule(enable=True)
+
+    async def _write_pulses(self) -> None:
+        """A write pulse is timed edge by edge (writes are rare: only while programming)."""
+        rise, falling = RisingEdge(self._wr_pulse), FallingEdge(self._clk)
+        while True:
+            await rise
+            await falling
+            while True:
+                now = get_sim_time("ns")
+                if not self._read("arr_wr_pulse", self._wr_pulse, now):
+                    break
+                self._capture_write(now)
+                await falling
+            if self._wr_capture is not None:
+                self._apply_write(now)

@@ -26,10 +26,15 @@ models with their replica columns.
 
 from __future__ import annotations
 
-from .cocotb_array import CocotbMramArray, LegacyCocotbMramArray
+from .cocotb_array import (
+    CocotbMramArray,
+    HarnessCocotbMramArray,
+    LegacyCocotbMramArray,
+    has_scheduler,
+)
 
 __all__ = ["ReplicaPins", "ReplicaCocotbMramArray", "ReplicaLegacyCocotbMramArray",
-           "array_pin_model"]
+           "ReplicaHarnessCocotbMramArray", "array_pin_model"]
 
 
 class ReplicaPins:
@@ -121,11 +126,20 @@ class ReplicaLegacyCocotbMramArray(ReplicaPins, LegacyCocotbMramArray):
     """The legacy pin model with the replica columns."""
 
 
+class ReplicaHarnessCocotbMramArray(ReplicaPins, HarnessCocotbMramArray):
+    """The harness-scheduled pin model with the replica columns (the harness raises
+    ``arr_ref_cmp`` from the replica groups of ``_pending``)."""
+
+
 def array_pin_model(config, dut, array, readout, *, legacy: bool = False, **kwargs):
     """The pin model for a macro built with ``config``: with the replica columns' pins where
-    the build has the temperature tracker (``config.has_tracker``), else without."""
+    the build has the temperature tracker (``config.has_tracker``), else without; the
+    harness-scheduled one when ``dut`` is the test harness (unless ``legacy``)."""
+    harness = not legacy and has_scheduler(dut)
     if config.has_tracker:
-        cls = ReplicaLegacyCocotbMramArray if legacy else ReplicaCocotbMramArray
+        cls = (ReplicaLegacyCocotbMramArray if legacy else
+               ReplicaHarnessCocotbMramArray if harness else ReplicaCocotbMramArray)
     else:
-        cls = LegacyCocotbMramArray if legacy else CocotbMramArray
+        cls = (LegacyCocotbMramArray if legacy else
+               HarnessCocotbMramArray if harness else CocotbMramArray)
     return cls(dut, array, readout, **kwargs)

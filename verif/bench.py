@@ -27,6 +27,13 @@ from .bench_two_step import report_lines as two_step_report_lines
 from .configs import parse_slug
 
 
+#: Builds whose RTL simulation speed ``make bench`` also measures (besides the default one),
+#: spelled out so that a change of the default does not move them: the two-step TDC with
+#: 64-bit streams (the default macro of issue 11's speed target) and the counter TDC.
+SPEED_CONFIGS = (MacroConfig(tdc_mode="two_step", stream_width=64),
+                 MacroConfig(tdc_mode="counter", stream_width=64))
+
+
 def speed_runs(config: MacroConfig, *, vmms: int, legacy_vmms: int, seed: int,
                sims=("verilator", "icarus")) -> list[tuple[str, str, dict]]:
     """``(sim, testbench, metrics)`` of the throughput test of ``config`` with the current
@@ -65,6 +72,26 @@ def speed_lines(config: MacroConfig, rows) -> list[str]:
     return lines
 
 
+def ceiling_lines(config: MacroConfig, metrics: dict) -> list[str]:
+    """Each simulator alone on ``config`` (Verilog testbench, no cocotb:
+    :mod:`mram_macro.sim.ceiling`), with the slowest column tripping where it did in the
+    throughput test (its ``metrics``): about the most VMMs per CPU-second a cocotb testbench
+    can reach (an estimate: the behavioural array's trips are not the die's, so the macro's
+    activity per cycle differs a little)."""
+    from mram_macro.sim.ceiling import ceiling
+
+    slowest = metrics["eval_cycles_per_vmm"] - metrics["precharge_cycles"]
+    lines = []
+    for sim, cycles in (("verilator", 1_000_000), ("icarus", 12_000)):
+        c = ceiling(sim, config, Path(f"build/bench/ceiling/{sim}/{config.slug}"),
+                    cycles=cycles, max_trip=max(1, round(slowest)))
+        lines.append(f"RTL simulation ceiling, {sim:9s}  : ~{c.vmm_per_cpu_s:.0f} VMM per "
+                     f"CPU-second of the simulator alone (no cocotb: Verilog testbench, "
+                     f"behavioural array, {c.cycles_per_vmm:.1f} cycles/VMM, "
+                     f"{c.cycles_per_cpu_s:.0f} cycles per CPU-second; {config.slug})")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verif.bench", description=__doc__)
     parser.add_argument("--vmms", type=int, default=2000, help="streamed VMMs per simulator")
@@ -83,12 +110,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the hierarchical Yosys area runs")
     parser.add_argument("--no-sta", action="store_true",
                         help="skip sign-off (flat synthesis + OpenSTA): no rates, no flat areas")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="only the RTL simulation speed lines (every speed build, both "
+                             "testbenches, both simulators)")
     args = parser.parse_args(argv)
     config = MacroConfig()
     try:
         extra = [parse_slug(slug) for slug in args.speed_config]
     except ValueError as exc:
         parser.error(f"--speed-config: {exc}")
+    extra = [c for c in dict.fromkeys([*SPEED_CONFIGS, *extra]) if c != config]
     print(f"== RTL simulation speed of the default build {config.slug}: streaming input, "
           f"always-ready output, {args.vmms} VMMs per simulator, seed {args.seed}", flush=True)
     try:
@@ -98,10 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(exc)
         return 1
+    if args.speed_only:
+        for c, r in [(config, rows), *extra_rows]:
+            print("\n".join(speed_lines(c, r)), flush=True)
+            print("\n".join(ceiling_lines(c, r[0][2])), flush=True)
+        return 0
+    m = rows[0][2]
     for line in speed_lines(config, rows):
+        print(line)
+    for line in ceiling_lines(config, m):
         print(line)
     for c, r in extra_rows:
         for line in speed_lines(c, r):
+            print(line)
+        for line in ceiling_lines(c, r[0][2]):
             print(line)
     # The TDC modes (issue 8): the default build's throughput metrics are reused if it is one
     # of the table's builds.

@@ -9,7 +9,11 @@ beat's position, and at the beat with ``tlast`` it latches the whole frame on
 * ``tb_m_frame_data`` (``out_beats * stream_width`` bits, beat 0 in the low bits),
 * ``tb_m_frame_user`` (``out_beats`` x ``tuser``),
 * ``tb_m_frame_beats`` (beats in the frame, counted past ``out_beats`` too),
-* ``tb_m_frame_count`` (frames so far, +1 per frame: the testbench wakes on its change),
+* ``tb_m_frame`` (those three and the count in one word, ``{user, data, beats, count}``,
+  updated with the count: a testbench wakes on its change and reads the frame in the value
+  that woke it, which no simulator can show half updated),
+* ``tb_m_frame_count`` (frames so far: +1 at the falling edge after the frame was latched,
+  when the frame registers above hold it; the testbench wakes on its change and reads them),
 
 so Python reads a result once per frame instead of once per beat (32 beats for the default
 macro). Beats beyond ``out_beats`` are counted but not stored; a reset drops a partial frame.
@@ -20,13 +24,50 @@ simulators) ``tvalid`` is 0/1 out of reset and a taken beat has no X/Z bits.
 ``tb_m_violations`` counts violations, ``tb_m_violation_kinds`` ORs their :data:`VIOLATION_KINDS`
 bits, ``tb_m_first_violation_ns`` holds the time of the first.
 
-The harness adds no logic to the macro's paths: its inputs go to the macro unchanged, and the
-collector only samples ``m_axis`` at the clock edges at which the macro samples its own inputs.
+**Comparator scheduler.** The array pin model (:class:`sim_models.cocotb_array.
+HarnessCocotbMramArray`) computes, once per evaluation, every column's trip index ``m`` (and with
+a two-step TDC its held sampler bits) and writes them in ONE write to ``tb_arr_sched``; the
+harness then raises ``arr_cmp``/``arr_fine`` (and ``arr_ref_cmp``/``arr_ref_fine``: the replica
+columns ride above the array's columns) at the falling edges the pin models' timing contract
+names, so Python wakes once per evaluation instead of once per trip edge. ``tb_arr_sched`` is,
+LSB first: ``enable`` (1 bit), ``gen`` (1 bit, toggled per armed evaluation), ``m`` of each
+scheduled column (:data:`TRIP_BITS` bits each, 0 = never trips) and the sampler bits of each
+scheduled column (``K - 1`` each, raised with the column). The contract, at falling edges
+(counted from edge 0, the first that sees ``arr_eval`` high; the model arms at edge 0):
+
+* a column with trip index ``m >= 1`` is high after falling edge ``m - 1`` if ``arr_eval`` was
+  high at every falling edge ``1 .. m - 1`` (the discharge stops when ``arr_eval`` falls);
+* every scheduled bit goes low at a falling edge that sees ``arr_pre`` high (the precharge);
+* ``tb_arr_evals`` counts evaluation starts (falling edges that see ``arr_eval`` rise): the
+  model wakes on its change, at edge 0, and reads both bypass buses at once on
+  ``tb_arr_bypass`` (``{arr_bypass_l, arr_bypass_r}``).
+
+The macro sees ``arr_cmp | scheduled bits`` (likewise ``arr_fine``, ``arr_ref_cmp``), so a
+testbench may still drive the pins directly (with ``enable`` low the scheduler is inert). While
+enabled the harness also checks the array protocol at every falling edge (the checks of the
+Python pin models): ``tb_arr_violations``/``tb_arr_violation_kinds``
+(:data:`ARRAY_VIOLATION_KINDS`)/``tb_arr_first_violation_ns``.
+
+**Input feeder.** The stream source (:class:`verif.cocotb.env.StreamSource`) may hand up to
+:data:`FEED_BEATS` ``s_axis`` beats to the harness in one write to ``tb_s_feed`` (LSB first:
+``enable``, ``gen`` toggled per batch, the beat count (:data:`FEED_COUNT_BITS` bits), then each
+beat's ``tdata``, ``tuser``, ``tlast``). While a batch is loaded the harness drives the macro's
+``s_axis`` from it, one beat per handshake, exactly as the Python source would (``tvalid``
+high from the write on, the next beat offered right after the edge that took one);
+``tb_s_fed`` counts batches taken whole (it changes at the edge that took the last beat, when
+the next batch can be written without a gap). A reset drops the loaded batch. Otherwise the
+``s_axis`` ports pass through.
+
+The harness adds no logic to the macro's paths: its inputs go to the macro unchanged (the
+scheduled comparator bits are ORed onto the pins the array model drives, and the feeder's
+beats replace the ``s_axis`` pins only while a batch is loaded), and the collector only
+samples ``m_axis`` at the clock edges at which the macro samples its own inputs.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..config import MacroConfig
 
@@ -42,9 +83,99 @@ VIOLATION_KINDS = {
     8: "beat with undefined bits taken",
 }
 
+#: Violation kinds of ``tb_arr_violation_kinds`` (bit -> text, as the Python pin models word
+#: them).
+ARRAY_VIOLATION_KINDS = {
+    1: "arr_pre and arr_eval are high together",
+    2: "arr_wr_pulse is high while arr_pre or arr_eval is high",
+    4: "arr_bypass_l/arr_bypass_r changed while arr_eval is high",
+    8: "evaluation started without a precharge since the last one",
+    16: "evaluation longer than the comparator scheduler counts",
+    32: "an evaluation started that the pin model never scheduled",
+}
+
+#: Bits of one trip index in ``tb_arr_sched`` (the largest, all ones, is kept for "later than
+#: the scheduler counts": an evaluation that long is flagged).
+TRIP_BITS = 16
+
 #: The harness' own outputs (what a testbench reads besides the macro's ports).
-COLLECTOR_PORTS = ("tb_m_frame_data", "tb_m_frame_user", "tb_m_frame_beats", "tb_m_frame_count",
+COLLECTOR_PORTS = ("tb_m_frame_data", "tb_m_frame_user", "tb_m_frame_beats", "tb_m_frame",
+                   "tb_m_frame_count",
                    "tb_m_violations", "tb_m_violation_kinds", "tb_m_first_violation_ns")
+#: The comparator scheduler's ports: its one input, then its outputs.
+SCHEDULER_PORTS = ("tb_arr_sched", "tb_arr_evals", "tb_arr_bypass", "tb_arr_violations",
+                   "tb_arr_violation_kinds", "tb_arr_first_violation_ns")
+#: The input feeder's ports (its input, then its output).
+FEEDER_PORTS = ("tb_s_feed", "tb_s_fed")
+#: Every port the harness adds to the macro's.
+HARNESS_PORTS = COLLECTOR_PORTS + SCHEDULER_PORTS + FEEDER_PORTS
+
+#: Beats the input feeder takes in one write.
+FEED_BEATS = 32
+#: Bits of the beat count in ``tb_s_feed``.
+FEED_COUNT_BITS = 8
+
+
+def feed_entry_bits(stream_width: int, tuser_bits: int) -> int:
+    """Bits of one beat in ``tb_s_feed``: ``tdata``, then ``tuser``, then ``tlast``."""
+    return stream_width + tuser_bits + 1
+
+
+@dataclass(frozen=True)
+class SchedulerLayout:
+    """Where things are in ``tb_arr_sched`` for one macro (see the module docstring)."""
+
+    rows: int           #: the array's rows (``arr_bypass_l``)
+    cols: int           #: the array's columns (``arr_cmp``)
+    replicas: int       #: replica columns (``arr_ref_cmp``; 0 without)
+    fine_bits: int      #: sampler bits per column (``K - 1``; 0 without ``arr_fine``)
+    ref_fine: bool      #: the replica columns have sampler bits too (``arr_ref_fine``)
+
+    @property
+    def columns(self) -> int:
+        """Scheduled columns: the array's, then the replicas."""
+        return self.cols + self.replicas
+
+    @property
+    def fine_columns(self) -> int:
+        """Columns with sampler bits in ``tb_arr_sched``."""
+        if not self.fine_bits:
+            return 0
+        return self.columns if self.ref_fine else self.cols
+
+    @property
+    def trips_lsb(self) -> int:
+        return 2
+
+    @property
+    def fine_lsb(self) -> int:
+        return self.trips_lsb + TRIP_BITS * self.columns
+
+    @property
+    def width(self) -> int:
+        return self.fine_lsb + self.fine_bits * self.fine_columns
+
+    @classmethod
+    def of_ports(cls, width: dict[str, int]) -> SchedulerLayout:
+        """The layout for a macro with these port widths (``name -> bits``)."""
+        cols = width["arr_cmp"]
+        replicas = width.get("arr_ref_cmp", 0)
+        fine = width.get("arr_fine", 0)
+        if fine % cols:
+            raise ValueError(f"arr_fine has {fine} bits, not a multiple of the {cols} columns")
+        fine_bits = fine // cols
+        ref_fine = width.get("arr_ref_fine", 0)
+        if ref_fine and ref_fine != replicas * fine_bits:
+            raise ValueError(f"arr_ref_fine has {ref_fine} bits, expected {replicas} replica "
+                             f"columns x {fine_bits}")
+        return cls(rows=width["arr_bypass_l"], cols=cols, replicas=replicas,
+                   fine_bits=fine_bits, ref_fine=bool(ref_fine))
+
+    def pack(self, *, enable: bool, gen: int, trips: bytes, fine: int) -> int:
+        """The ``tb_arr_sched`` word: ``trips`` as little-endian ``TRIP_BITS``-bit words of
+        every scheduled column, ``fine`` the sampler bits (column c at ``c (K - 1)``)."""
+        return (int(enable) | (gen & 1) << 1 | int.from_bytes(trips, "little") << 2
+                | fine << self.fine_lsb)
 
 _DECL = re.compile(r"^\s*(input|output)\s+(?:\[(\d+):(\d+)\]\s+)?([A-Za-z_][A-Za-z0-9_$]*)\s*;",
                    re.M)
@@ -81,7 +212,9 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
     docstring)."""
     ports = top_ports(verilog)
     width = {name: w for _, name, w in ports}
-    for name in ("clk", "rst", "m_axis_tdata", "m_axis_tvalid", "m_axis_tready", "m_axis_tlast",
+    for name in ("clk", "rst", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready", "s_axis_tlast",
+                 "s_axis_tuser", "arr_cmp", "arr_pre", "arr_eval", "arr_wr_pulse", "arr_bypass_l",
+                 "arr_bypass_r", "m_axis_tdata", "m_axis_tvalid", "m_axis_tready", "m_axis_tlast",
                  "m_axis_tuser"):
         if name not in width:
             raise ValueError(f"the macro has no port {name}: cannot build the test harness")
@@ -90,11 +223,15 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
                          f"{config.stream_width}")
     beats, dw, uw = config.out_beats, config.stream_width, width["m_axis_tuser"]
     payload = dw + 1 + uw
+    layout = SchedulerLayout.of_ports(width)
+    sched_decl, sched_logic, driven = _scheduler(layout)
+    feed_decl, feed_logic, fed = _feeder(dw, width["s_axis_tuser"])
+    driven.update(fed)
     lines = [
         "// Test harness of mram_macro (generated by mram_macro/sim/harness.py): the macro's",
         "// ports passed through, plus a result-frame collector and an AXI4-Stream checker",
         "// on m_axis. Not part of the design.",
-        f"module {HARNESS_TOP}({', '.join([n for _, n, _ in ports] + list(COLLECTOR_PORTS))});",
+        f"module {HARNESS_TOP}({', '.join([n for _, n, _ in ports] + list(HARNESS_PORTS))});",
     ]
     for direction, name, w in ports:
         lines.append(f"  {direction} {_range(w)}{name};")
@@ -102,6 +239,8 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         f"  output {_vector(beats * dw)}tb_m_frame_data;",
         f"  output {_vector(beats * uw)}tb_m_frame_user;",
         "  output [31:0] tb_m_frame_beats;",
+        f"  output [{beats * (dw + uw) + 63}:0] tb_m_frame;",
+        f"  reg [{beats * (dw + uw) + 63}:0] tb_m_frame;",
         "  output [31:0] tb_m_frame_count;",
         "  output [31:0] tb_m_violations;",
         "  output [3:0] tb_m_violation_kinds;",
@@ -118,16 +257,20 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         f"  reg {_vector(beats * dw)}next_data;",
         f"  reg {_vector(beats * uw)}next_user;",
         "  reg [31:0] nbeats;",
+        "  reg [31:0] frames_latched;",
         "  reg stalled;",
         f"  reg [{payload - 1}:0] stalled_payload;",
         f"  wire [{payload - 1}:0] payload = {{m_axis_tdata, m_axis_tlast, m_axis_tuser}};",
         "  reg [3:0] kinds;",
+        *sched_decl,
+        *feed_decl,
         f"  mram_macro {MACRO_INSTANCE} (",
-        ",\n".join(f"    .{n}({n})" for _, n, _ in ports),
+        ",\n".join(f"    .{n}({driven.get(n, n)})" for _, n, _ in ports),
         "  );",
         "  initial begin",
         "    tb_m_frame_data = 0; tb_m_frame_user = 0; tb_m_frame_beats = 0;",
-        "    tb_m_frame_count = 0; tb_m_violations = 0; tb_m_violation_kinds = 0;",
+        "    tb_m_frame_count = 0; frames_latched = 0; tb_m_violations = 0; tb_m_frame = 0;",
+        "    tb_m_violation_kinds = 0;",
         "    tb_m_first_violation_ns = 0; acc_data = 0; acc_user = 0; nbeats = 0;",
         "    stalled = 1'b0; stalled_payload = 0;",
         "  end",
@@ -156,7 +299,7 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         "          tb_m_frame_data <= next_data;",
         "          tb_m_frame_user <= next_user;",
         "          tb_m_frame_beats <= nbeats + 32'd1;",
-        "          tb_m_frame_count <= tb_m_frame_count + 32'd1;",
+        "          frames_latched <= frames_latched + 32'd1;",
         "          acc_data <= 0; acc_user <= 0; nbeats <= 32'd0;",
         "        end else begin",
         "          acc_data <= next_data; acc_user <= next_user; nbeats <= nbeats + 32'd1;",
@@ -169,6 +312,178 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         "      tb_m_violation_kinds <= tb_m_violation_kinds | kinds;",
         "    end",
         "  end",
+        "  always @(negedge clk) begin",
+        "    tb_m_frame_count <= frames_latched;",
+        "    tb_m_frame <= {tb_m_frame_user, tb_m_frame_data, tb_m_frame_beats, frames_latched};",
+        "  end",
+        *sched_logic,
+        *feed_logic,
         "endmodule",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str, str]]:
+    """Declarations, logic and the macro's driven inputs of the comparator scheduler (see the
+    module docstring)."""
+    n, tw, fb = layout.columns, TRIP_BITS, layout.fine_bits
+    decl = [
+        f"  input {_vector(layout.width)}tb_arr_sched;",
+        "  output [31:0] tb_arr_evals;",
+        f"  output [{2 * layout.rows - 1}:0] tb_arr_bypass;   // one read: {{left, right}}",
+        "  assign tb_arr_bypass = {arr_bypass_l, arr_bypass_r};",
+        "  output [31:0] tb_arr_violations;",
+        "  output [7:0] tb_arr_violation_kinds;",
+        "  output [63:0] tb_arr_first_violation_ns;",
+        "  reg [31:0] tb_arr_evals;",
+        "  reg [31:0] tb_arr_violations;",
+        "  reg [7:0] tb_arr_violation_kinds;",
+        "  reg [63:0] tb_arr_first_violation_ns;",
+        "`ifdef VERILATOR",
+        "  wire sched_en = tb_arr_sched[0];",
+        "`else",
+        "  wire sched_en = tb_arr_sched[0] === 1'b1;   // undriven (Z): off",
+        "`endif",
+        "  wire sched_gen = tb_arr_sched[1];",
+        f"  wire [{n * tw - 1}:0] sched_trips = tb_arr_sched[{layout.trips_lsb} +: {n * tw}];",
+        "  reg sched_gen_seen, sched_held, sched_stopped, sched_waiting, sched_last_eval;",
+        "  reg sched_precharged;",
+        f"  reg [{tw - 1}:0] sched_k;",
+        f"  reg [{2 * layout.rows - 1}:0] sched_bypass;",
+        "  reg [7:0] arr_kinds;",
+        "  // armed at falling edge 0 (after it): this is edge 0 until the next falling edge",
+        "  wire sched_fresh = sched_en && sched_gen != sched_gen_seen;",
+        "  wire sched_live = sched_en && (sched_fresh || sched_held);",
+        f"  wire [{tw}:0] sched_reach = {{1'b0, sched_fresh ? {tw}'d0 : sched_k}} + {tw + 1}'d1;",
+        f"  wire [{n - 1}:0] sched_cmp;",
+    ]
+    logic = []
+    for c in range(n):
+        trip = f"sched_trips[{c * tw} +: {tw}]"
+        logic.append(f"  assign sched_cmp[{c}] = sched_live && {trip} != {tw}'d0 && "
+                     f"{{1'b0, {trip}}} <= sched_reach;")
+    driven = {"arr_cmp": f"arr_cmp | sched_cmp[{layout.cols - 1}:0]"}
+    if layout.replicas:
+        driven["arr_ref_cmp"] = f"arr_ref_cmp | sched_cmp[{n - 1}:{layout.cols}]"
+    if fb:
+        nf = layout.fine_columns
+        decl.append(f"  wire [{nf * fb - 1}:0] sched_fine;")
+        for c in range(nf):
+            logic.append(f"  assign sched_fine[{c * fb} +: {fb}] = tb_arr_sched["
+                         f"{layout.fine_lsb + c * fb} +: {fb}] & {{{fb}{{sched_cmp[{c}]}}}};")
+        driven["arr_fine"] = f"arr_fine | sched_fine[{layout.cols * fb - 1}:0]"
+        if layout.ref_fine:
+            driven["arr_ref_fine"] = f"arr_ref_fine | sched_fine[{nf * fb - 1}:{layout.cols * fb}]"
+    bypass = "{arr_bypass_l, arr_bypass_r}"
+    logic += [
+        "  initial begin",
+        "    tb_arr_evals = 0; tb_arr_violations = 0; tb_arr_violation_kinds = 0;",
+        "    tb_arr_first_violation_ns = 0; sched_gen_seen = 1'b0; sched_held = 1'b0;",
+        "    sched_stopped = 1'b1; sched_waiting = 1'b0; sched_last_eval = 1'b0;",
+        "    sched_precharged = 1'b0; sched_k = 0; sched_bypass = 0;",
+        "  end",
+        "  // The array's side of the pins acts at falling edges (sim_models/cocotb_array.py).",
+        "  always @(negedge clk) begin",
+        "    arr_kinds = 8'd0;",
+        "    if (sched_en) begin",
+        "      if (arr_pre && arr_eval) arr_kinds = arr_kinds | 8'd1;",
+        "      if (arr_wr_pulse && (arr_pre || arr_eval)) arr_kinds = arr_kinds | 8'd2;",
+        f"      if (arr_eval && sched_last_eval && {bypass} != sched_bypass) begin",
+        "        arr_kinds = arr_kinds | 8'd4;",
+        f"        sched_bypass <= {bypass};",
+        "      end",
+        "      // the discharge of the armed evaluation: one more falling edge, or its end",
+        "      if (sched_fresh) begin",
+        "        sched_gen_seen <= sched_gen;",
+        "        sched_held <= 1'b1;",
+        "        sched_waiting <= 1'b0;",
+        "        sched_k <= arr_eval ? 1 : 0;",
+        "        sched_stopped <= !arr_eval;",
+        "      end else if (sched_held && !sched_stopped) begin",
+        "        if (!arr_eval) sched_stopped <= 1'b1;",
+        f"        else if (sched_k == {{{tw}{{1'b1}}}} - 1) arr_kinds = arr_kinds | 8'd16;",
+        "        else sched_k <= sched_k + 1;",
+        "      end",
+        "      if (arr_pre) begin                    // the precharge resets every comparator",
+        "        sched_precharged <= 1'b1;",
+        "        sched_held <= 1'b0;",
+        "      end",
+        "      if (arr_eval && !sched_last_eval) begin   // falling edge 0 of an evaluation",
+        "        if (!sched_precharged && !arr_pre) arr_kinds = arr_kinds | 8'd8;",
+        "        if (sched_waiting) arr_kinds = arr_kinds | 8'd32;",
+        "        sched_precharged <= 1'b0;",
+        "        sched_waiting <= 1'b1;",
+        "        tb_arr_evals <= tb_arr_evals + 32'd1;",
+        f"        sched_bypass <= {bypass};",
+        "      end",
+        "      if (arr_kinds != 8'd0) begin",
+        "        if (tb_arr_violations == 32'd0) tb_arr_first_violation_ns <= $time;",
+        "        tb_arr_violations <= tb_arr_violations + 32'd1;",
+        "        tb_arr_violation_kinds <= tb_arr_violation_kinds | arr_kinds;",
+        "      end",
+        "    end",
+        "    sched_last_eval <= arr_eval;",
+        "  end",
+    ]
+    return decl, logic, driven
+
+
+def _feeder(dw: int, uw: int) -> tuple[list[str], list[str], dict[str, str]]:
+    """Declarations, logic and the macro's driven inputs of the input feeder (see the module
+    docstring)."""
+    ew = feed_entry_bits(dw, uw)
+    cb = FEED_COUNT_BITS
+    width = 2 + cb + FEED_BEATS * ew
+    decl = [
+        f"  input {_vector(width)}tb_s_feed;",
+        "  output [31:0] tb_s_fed;",
+        "  reg [31:0] tb_s_fed;",
+        "`ifdef VERILATOR",
+        "  wire feed_en = tb_s_feed[0];",
+        "`else",
+        "  wire feed_en = tb_s_feed[0] === 1'b1;   // undriven (Z): off",
+        "`endif",
+        "  wire feed_gen = tb_s_feed[1];",
+        f"  wire [{cb - 1}:0] feed_n = tb_s_feed[2 +: {cb}];",
+        "  reg feed_gen_seen, feed_busy;",
+        f"  reg [{cb - 1}:0] feed_idx;",
+        "  wire feed_fresh = feed_en && feed_gen != feed_gen_seen && feed_n != 0;",
+        "  wire feed_valid = feed_fresh || (feed_en && feed_busy);",
+        f"  wire [{cb - 1}:0] feed_cur = feed_fresh ? {cb}'d0 : feed_idx;",
+        f"  wire [{ew - 1}:0] feed_beat = tb_s_feed[{2 + cb} + feed_cur * {ew} +: {ew}];",
+    ]
+    logic = [
+        "  initial begin",
+        "    tb_s_fed = 0; feed_gen_seen = 1'b0; feed_busy = 1'b0; feed_idx = 0;",
+        "  end",
+        "  always @(posedge clk) begin",
+        "    if (!feed_en) begin                    // (gen may be undriven then)",
+        "      feed_busy <= 1'b0;",
+        "      feed_gen_seen <= 1'b0;",
+        "    end else if (rst) begin                // a reset drops the loaded batch",
+        "      feed_busy <= 1'b0;",
+        "      feed_gen_seen <= feed_gen;",
+        "    end else if (feed_valid) begin",
+        "      feed_gen_seen <= feed_gen;",
+        "      if (s_axis_tready) begin",
+        f"        if (feed_cur + {cb}'d1 == feed_n) begin",
+        "          feed_busy <= 1'b0;",
+        "          tb_s_fed <= tb_s_fed + 32'd1;",
+        "        end else begin",
+        "          feed_busy <= 1'b1;",
+        f"          feed_idx <= feed_cur + {cb}'d1;",
+        "        end",
+        "      end else begin",
+        "        feed_busy <= 1'b1;",
+        "        feed_idx <= feed_cur;",
+        "      end",
+        "    end",
+        "  end",
+    ]
+    driven = {
+        "s_axis_tvalid": "feed_valid | s_axis_tvalid",
+        "s_axis_tdata": f"feed_valid ? feed_beat[{dw - 1}:0] : s_axis_tdata",
+        "s_axis_tuser": f"feed_valid ? feed_beat[{dw + uw - 1}:{dw}] : s_axis_tuser",
+        "s_axis_tlast": f"feed_valid ? feed_beat[{dw + uw}] : s_axis_tlast",
+    }
+    return decl, logic, driven

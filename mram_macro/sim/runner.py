@@ -18,7 +18,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ..config import MacroConfig
-from .harness import COLLECTOR_PORTS, HARNESS_TOP, render_harness, top_ports
+from .harness import HARNESS_PORTS, HARNESS_TOP, render_harness, top_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
@@ -96,7 +96,7 @@ def verilator_public(verilog: str, *, harness: bool = False) -> str:
     ports = [name for _, name, _ in top_ports(verilog)]
     top = TOP
     if harness:
-        ports, top = [*ports, *COLLECTOR_PORTS], HARNESS_TOP
+        ports, top = [*ports, *HARNESS_PORTS], HARNESS_TOP
     lines = ["`verilator_config"]
     lines += [f'public_flat_rw -module "{top}" -var "{port}"' for port in ports]
     lines.append('public_flat_rd -module "*" -var "*_state"')

@@ -7,8 +7,9 @@ Layers, from the pins up:
   which also checks the master's protocol), one beat per ``tdata`` word. The stream models are
   event driven (:class:`StreamSource`, :class:`StreamSink`): they sleep through stalls and idle
   stretches, so Python runs per beat, not per clock.
-* **Array model**: :class:`sim_models.cocotb_array.CocotbMramArray` plays the analogue array on the
-  ``arr_*`` pins. Its die starts fresh and only learns weights through write pulses.
+* **Array model**: a pin model of :mod:`sim_models.cocotb_array` plays the analogue array on the
+  ``arr_*`` pins (on the test harness with its comparator scheduler). Its die starts fresh
+  and only learns weights through write pulses.
 * **Reference model**: :class:`MacroModel` wraps :class:`sim_models.golden.GoldenMacro` on a die
   sampled from the same seed (same resistances) holding the weights the host *intended* to
   write, plus mirrors of the registers that change results.
@@ -16,7 +17,10 @@ Layers, from the pins up:
   bit for bit (padding and ``tuser`` included), in batches (NumPy) at every drain.
 
 Speed: the clock is cocotb's C clock (``impl="gpi"``), and nothing in Python wakes on every clock
-unless random back-pressure asks for a decision per clock. ``MRAM_TB=legacy`` selects the
+unless random back-pressure asks for a decision per clock. On the test harness
+(:mod:`mram_macro.sim.harness`) Python wakes about twice per VMM: once per evaluation (the pin
+model hands the comparator edges to the harness' scheduler) and once per result frame, plus
+once per batch of input beats (the harness' feeder). ``MRAM_TB=legacy`` selects the
 previous testbench (Python clock, cocotbext-axi stream models, a separate stream checker, the
 previous array pin model, per-frame scoreboard) so ``make bench`` can measure both in one run.
 
@@ -72,7 +76,15 @@ from mram_macro.layouts import (
     unpack_result_vector,
 )
 from mram_macro.regmap import RegisterMap
-from mram_macro.sim.harness import COLLECTOR_PORTS, MACRO_INSTANCE, VIOLATION_KINDS
+from mram_macro.sim.harness import (
+    COLLECTOR_PORTS,
+    FEED_BEATS,
+    FEED_COUNT_BITS,
+    FEEDER_PORTS,
+    MACRO_INSTANCE,
+    VIOLATION_KINDS,
+    feed_entry_bits,
+)
 from mram_macro.sim.runner import TESTBENCHES
 from mram_macro.top import macro_regmap
 from sim_models.array import MramArray
@@ -110,6 +122,19 @@ def testbench_kind() -> str:
 def has_harness(dut) -> bool:
     """Is ``dut`` the test harness (:mod:`mram_macro.sim.harness`) rather than the bare macro?"""
     return hasattr(dut, COLLECTOR_PORTS[-1]) and hasattr(dut, MACRO_INSTANCE)
+
+
+def has_feeder(dut) -> bool:
+    """Has ``dut`` (the test harness) the input feeder?"""
+    return all(hasattr(dut, name) for name in FEEDER_PORTS)
+
+
+def _bit_or_zero(handle, bit: int) -> int:
+    """Bit ``bit`` of a harness input as last written (0 if never written)."""
+    try:
+        return (int(handle.value) >> bit) & 1
+    except ValueError:
+        return 0
 
 
 def _word(value: int) -> bytes:
@@ -455,10 +480,28 @@ class StreamSource(_StreamPins):
     stalled beat sleeps until ``tready`` rises. A pause generator is asked once per beat offered
     (``True``: one idle cycle first), so random idle cycles cost a wake-up each. While ``rst``
     is high nothing is offered and the frame in flight is dropped (queued frames stay).
+
+    On the test harness (:mod:`mram_macro.sim.harness`), while nothing pauses the source (no
+    pause generator, ``pause`` low) and :attr:`use_feeder` is set, the beats go to the
+    harness' input feeder instead, up to ``FEED_BEATS`` per write, which offers them exactly
+    as this source would (one wake-up per batch instead of about three per beat). A pause
+    generator set while a batch is loaded applies from the beat after that batch, and a reset
+    drops the whole loaded batch.
     """
 
     def __init__(self, dut, prefix: str):
         super().__init__(dut, prefix)
+        #: The test harness' input feeder (:mod:`mram_macro.sim.harness`), if there is one.
+        self._feed = (dut.tb_s_feed if prefix == "s_axis" and has_feeder(dut) else None)
+        #: Hand beats to the feeder when it exists and nothing pauses the source (False: the
+        #: pins always, e.g. for monitors that watch the harness' s_axis ports).
+        self.use_feeder = True
+        if self._feed is not None:
+            self._fed = dut.tb_s_fed
+            # The harness outlives this source (tests run one after another): carry on from
+            # the batch number it last saw.
+            self._feed_gen = _bit_or_zero(self._feed, 1)
+            self._entry_bits = feed_entry_bits(len(self._tdata), len(self._tuser))
         self._queue: deque[AxiStreamFrame] = deque()
         self._beats: deque[tuple[int, int, int]] = deque()   # of the frame in flight
         self._wake = Event()
@@ -516,10 +559,49 @@ class StreamSource(_StreamPins):
             elif self._task.done():
                 self._task = cocotb.start_soon(self._run())
 
+    def _pausing(self) -> bool:
+        return self._pause_generator is not None or bool(self.pause)
+
+    def _beats_ahead(self, n: int) -> int:
+        """Move frames into the beats in flight until there are ``n`` (or no more frames)."""
+        while len(self._beats) < n and self._queue:
+            frame = self._queue.popleft()
+            frame.normalize()
+            k = len(frame.tdata)
+            self._beats.extend((int(d), int(u), int(i == k - 1))
+                               for i, (d, u) in enumerate(zip(frame.tdata, frame.tuser,
+                                                              strict=True)))
+        return min(n, len(self._beats))
+
+    async def _feed_batches(self) -> None:
+        """Hand the beats to the harness' feeder, :data:`FEED_BEATS` per write, while nothing
+        pauses the source; returns (at a rising edge, nothing on the pins) when something
+        does or nothing is left to send."""
+        fed = ValueChange(self._fed)
+        dw, uw = len(self._tdata), len(self._tuser)
+        while self.use_feeder and not self._pausing():
+            n = self._beats_ahead(FEED_BEATS)
+            if not n:
+                return
+            word = 0
+            for i in range(n - 1, -1, -1):
+                data, user, last = self._beats[i]
+                word = (word << self._entry_bits) | data | user << dw | last << (dw + uw)
+            self._feed_gen ^= 1
+            self._feed.value = 1 | self._feed_gen << 1 | n << 2 | word << (2 + FEED_COUNT_BITS)
+            await fed                   # the edge that took the batch's last beat
+            for _ in range(n):
+                self._beats.popleft()
+
     async def _run(self) -> None:
         edge, ready_rise = RisingEdge(self._clk), RisingEdge(self._tready)
         offered = False     # a beat is on the pins
         while True:
+            if self._feed is not None and self.use_feeder and not offered and (
+                    not self._pausing()) and (self._beats or self._queue):
+                self._tvalid.value = 0
+                await self._feed_batches()
+                continue
             await edge
             if offered:
                 while not int(self._tready.value):
@@ -671,6 +753,9 @@ class CollectedStreamSink(_StreamPins):
         self.callback = callback
         self._frame_data, self._frame_user = dut.tb_m_frame_data, dut.tb_m_frame_user
         self._frame_beats, self._frame_count = dut.tb_m_frame_beats, dut.tb_m_frame_count
+        self._frame = dut.tb_m_frame        # {user, data, beats, count}: one read per frame
+        self._data_mask = (1 << len(self._frame_data)) - 1
+        self._user_lsb = 32 + len(self._frame_data)
         self._n_violations = dut.tb_m_violations
         self._violation_kinds = dut.tb_m_violation_kinds
         self._first_violation_ns = dut.tb_m_first_violation_ns
@@ -765,24 +850,26 @@ class CollectedStreamSink(_StreamPins):
                 self._set_ready(int(not self._paused()))
 
     async def _collect(self) -> None:
-        """One wake-up per frame: the count changes at the edge that took ``tlast``; the
-        frame registers hold still until the next edge, so read them at the falling edge."""
-        change, falling = ValueChange(self._frame_count), FallingEdge(self._clk)
+        """One wake-up per frame: ``tb_m_frame`` (the frame with its count) changes at the
+        falling edge after the edge that took ``tlast``; its new value is read where it woke
+        the task (on Icarus, other nets may not be updated yet there)."""
+        change = ValueChange(self._frame)
         bw, uw = self._beat_bits, self._user_bits
         while True:
             await change
-            await falling
-            count = int(self._frame_count.value)
+            try:
+                word = int(self._frame.value)
+            except ValueError:
+                self._violate("frame with undefined bits taken")
+                word = int(self._frame_beats.value) << 32 | int(self._frame_count.value)
+            count = word & 0xFFFF_FFFF
             if count != self._frames + 1:
                 self._violate(f"{count - self._frames - 1} frame(s) completed unseen")
             self._frames = count
-            n = int(self._frame_beats.value)
-            try:
-                data = int(self._frame_data.value)
-                user = int(self._frame_user.value)
-            except ValueError:
-                self._violate("frame with undefined bits taken")
-                data, user = 0, 0
+            word >>= 32
+            n = word & 0xFFFF_FFFF
+            data = (word >> 32) & self._data_mask
+            user = word >> self._user_lsb
             stored = min(n, len(self._frame_data) // bw)
             beats = [(data >> (i * bw)) & ((1 << bw) - 1) for i in range(stored)] + [0] * (
                 n - stored)
@@ -1073,6 +1160,8 @@ class MacroEnv:
         if os.environ.get("MRAM_COVERAGE"):
             from .coverage import attach
             self.coverage = attach(self)
+            if isinstance(self.source, StreamSource):
+                self.source.use_feeder = False  # coverage samples the harness' s_axis pins
 
     # -- clocking and reset ---------------------------------------------------------------------
     async def cycles(self, n: int) -> None:

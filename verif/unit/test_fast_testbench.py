@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 from mram_macro.config import MacroConfig
-from mram_macro.sim.harness import COLLECTOR_PORTS, HARNESS_TOP, render_harness, top_ports
+from mram_macro.sim.harness import (
+    FEED_BEATS,
+    FEED_COUNT_BITS,
+    HARNESS_PORTS,
+    HARNESS_TOP,
+    SchedulerLayout,
+    feed_entry_bits,
+    render_harness,
+    top_ports,
+)
 from mram_macro.sim.runner import verilator_public
 from mram_macro.top import generate_verilog, macro_regmap
 from sim_models.device import DeviceParams
@@ -53,10 +62,18 @@ def test_batch_prediction_refuses_dead_columns():
         model.vmm_clear_batch(np.zeros((2, config.rows), dtype=bool))
 
 
+#: Macro inputs the harness drives from more than the namesake port: the comparator
+#: scheduler's bits ORed onto the array pins, the feeder's beats muxed onto s_axis.
+SCHEDULED = {"arr_cmp": "arr_cmp | sched_cmp[", "arr_fine": "arr_fine | sched_fine[",
+             "s_axis_tvalid": "feed_valid | s_axis_tvalid",
+             "s_axis_tdata": "feed_valid ? feed_beat[", "s_axis_tuser": "feed_valid ? feed_beat[",
+             "s_axis_tlast": "feed_valid ? feed_beat["}
+
+
 def test_harness_passes_every_port_through():
-    """The harness has the macro's ports (same directions and widths) plus the collector's,
-    instantiates the macro with each port wired to its namesake, and Verilator's public list
-    names exactly those ports."""
+    """The harness has the macro's ports (same directions and widths) plus its own,
+    instantiates the macro with each port wired to its namesake (the scheduled ones through
+    the scheduler and feeder), and Verilator's public list names exactly those ports."""
     verilog = generate_verilog(SMALL)
     ports = top_ports(verilog)
     assert ("input", "clk", 1) in ports and ("output", "m_axis_tdata", 8) in ports
@@ -64,13 +81,13 @@ def test_harness_passes_every_port_through():
     text = render_harness(verilog, SMALL)
     harness = top_ports(text, HARNESS_TOP)
     assert harness[:len(ports)] == ports
-    assert [name for _, name, _ in harness[len(ports):]] == list(COLLECTOR_PORTS)
+    assert [name for _, name, _ in harness[len(ports):]] == list(HARNESS_PORTS)
     frame = dict((n, w) for _, n, w in harness)
     assert frame["tb_m_frame_data"] == SMALL.out_beats * SMALL.stream_width
     for _, name, _ in ports:
-        assert f".{name}({name})" in text
+        assert f".{name}({SCHEDULED.get(name, name + ')')}" in text, name
     public = verilator_public(verilog, harness=True)
-    assert public.count("public_flat_rw") == len(ports) + len(COLLECTOR_PORTS)
+    assert public.count("public_flat_rw") == len(ports) + len(HARNESS_PORTS)
     assert f'-module "{HARNESS_TOP}" -var "arr_cmp"' in public
     assert 'public_flat_rd -module "*" -var "*_state"' in public
 
@@ -151,3 +168,189 @@ endmodule
     assert got["CHANGED"] == ["1", "0010"], out
     assert got["DROPPED"][:2] == ["2", "0011"] and int(got["DROPPED"][2]) > 0, out
     assert got["X"] == ["3", "0111"], out
+
+
+def _icarus(tmp_path, verilog: str, config: MacroConfig, tb: str) -> dict[str, list[list[str]]]:
+    """Run ``tb`` against the harness of ``config`` around a stand-in macro on Icarus; the
+    printed lines by their first word."""
+    import shutil
+    import subprocess
+
+    if shutil.which("iverilog") is None:
+        pytest.skip("iverilog is not on PATH (run `make setup`)")
+    (tmp_path / "macro.v").write_text(_stub_macro(verilog))
+    (tmp_path / "harness.v").write_text(render_harness(verilog, config))
+    (tmp_path / "tb.v").write_text(tb)
+    subprocess.run(["iverilog", "-g2005", "-s", "tb", "-o", "sim.vvp", "tb.v", "harness.v",
+                    "macro.v"], cwd=tmp_path, check=True, capture_output=True, text=True)
+    out = subprocess.run(["vvp", "-n", "sim.vvp"], cwd=tmp_path, check=True,
+                         capture_output=True, text=True).stdout
+    lines: dict[str, list[list[str]]] = {}
+    for line in out.splitlines():
+        if line.strip():
+            lines.setdefault(line.split()[0], []).append(line.split()[1:])
+    return lines
+
+
+TWO_STEP = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                       tdc_mode="two_step", tdc_fine_taps=4)
+
+
+def test_harness_scheduler_keeps_the_comparator_timing_contract(tmp_path):
+    """The comparator scheduler, armed at falling edge 0 of an evaluation, raises column c
+    (and its sampler bits) for the rising edge E + m[c], stops raising when arr_eval falls,
+    clears everything at the precharge, and counts protocol violations (an evaluation without
+    a precharge, arr_pre with arr_eval) by kind."""
+    verilog = generate_verilog(TWO_STEP)
+    layout = SchedulerLayout.of_ports({n: w for _, n, w in top_ports(verilog)})
+    assert (layout.cols, layout.replicas, layout.fine_bits) == (12, 0, 3)
+    trips = [1, 2, 3, 5, 0, 2, 1, 3, 4, 6, 2, 1]          # column 4 never trips
+    fine = [(c * 5 + 1) % 8 for c in range(layout.cols)]
+    fine_word = sum(f << (3 * c) for c, f in enumerate(fine))
+    trip_bytes = np.array(trips, dtype="<u2").tobytes()
+    idle = layout.pack(enable=True, gen=0, trips=bytes(len(trip_bytes)), fine=0)
+    armed = layout.pack(enable=True, gen=1, trips=trip_bytes, fine=fine_word)
+    w = layout.width
+    m = "h.macro"
+    tb = f"""`timescale 1ns/1ps
+module tb;
+  reg clk = 0, rst = 1, model = 1;
+  reg [{w - 1}:0] sched = {w}'h{idle:x};
+  always #5 clk = ~clk;
+  mram_macro_tb h(.clk(clk), .rst(rst), .tb_arr_sched(sched), .arr_cmp({layout.cols}'d0),
+                  .arr_fine({layout.cols * layout.fine_bits}'d0));
+  always @(h.tb_arr_evals) if (model && h.tb_arr_evals == 1) sched = {w}'h{armed:x};  // model
+  integer k;
+  initial begin
+    {m}.arr_pre = 0; {m}.arr_eval = 0;
+    @(posedge clk); #1 {m}.arr_pre = 1;
+    @(posedge clk); #1 {m}.arr_pre = 0; {m}.arr_eval = 1;        // this edge is E
+    for (k = 1; k <= 7; k = k + 1) begin
+      @(posedge clk);
+      $display("CMP %0d %b %b", k, {m}.arr_cmp, {m}.arr_fine);
+      #1;
+      if (k == 4) {m}.arr_eval = 0;
+      if (k == 6) {m}.arr_pre = 1;
+    end
+    #1 {m}.arr_pre = 0; model = 0;
+    $display("OK %0d %0d", h.tb_arr_evals, h.tb_arr_violations);
+    @(posedge clk); #1 {m}.arr_eval = 1;                 // precharged, never scheduled
+    @(posedge clk); #1 {m}.arr_eval = 0;
+    @(posedge clk); #1 {m}.arr_eval = 1;                 // no precharge since the last one
+    @(posedge clk); #1 {m}.arr_eval = 0;
+    @(posedge clk); #1 {m}.arr_pre = 1; {m}.arr_eval = 1; // together
+    @(posedge clk); #1 {m}.arr_pre = 0; {m}.arr_eval = 0;
+    @(posedge clk);
+    $display("BAD %0d %b %0d", h.tb_arr_violations, h.tb_arr_violation_kinds,
+             h.tb_arr_first_violation_ns);
+    $finish;
+  end
+endmodule
+"""
+    got = _icarus(tmp_path, verilog, TWO_STEP, tb)
+    for k, (edge, cmp, fine_bits) in enumerate(got["CMP"], start=1):
+        assert int(edge) == k
+        reach = 0 if k == 7 else min(k, 4)      # eval fell after E+4; precharge after E+6
+        want = [1 <= t <= reach for t in trips]
+        assert cmp == "".join("1" if b else "0" for b in reversed(want)), (k, cmp)
+        want_fine = sum(f << (3 * c) for c, f in enumerate(fine) if want[c])
+        assert int(fine_bits, 2) == want_fine, (k, fine_bits)
+    assert got["OK"] == [["1", "0"]]
+    count, kinds, first_ns = got["BAD"][0]
+    assert count == "2" and int(kinds, 2) == 1 | 8 | 32 and int(first_ns) > 0, got["BAD"]
+
+
+def test_harness_feeder_offers_a_batch_beat_by_beat(tmp_path):
+    """The input feeder offers the beats of one write in order, holds a beat while tready is
+    low, counts the batch when its last beat is taken, then lets the s_axis ports through
+    again; a reset drops a loaded batch. The first batch works on a 4-state simulator although
+    the feeder's input was undriven before it."""
+    verilog = generate_verilog(TWO_STEP)
+    dw, uw = TWO_STEP.stream_width, 4
+    ew = feed_entry_bits(dw, uw)
+    beats = [(0xA1, 1, 0), (0xB2, 2, 0), (0xC3, 3, 1)]
+    word = sum((d | u << dw | last << (dw + uw)) << (i * ew)
+               for i, (d, u, last) in enumerate(beats))
+    fw = 2 + FEED_COUNT_BITS + FEED_BEATS * ew
+    feed = 1 | 1 << 1 | len(beats) << 2 | word << (2 + FEED_COUNT_BITS)
+    again = 1 | 0 << 1 | len(beats) << 2 | word << (2 + FEED_COUNT_BITS)
+    m = "h.macro"
+    tb = f"""`timescale 1ns/1ps
+module tb;
+  reg clk = 0, rst = 1;
+  reg [{fw - 1}:0] feed = {{{fw}{{1'bz}}}};   // undriven until the first batch
+  always #5 clk = ~clk;
+  mram_macro_tb h(.clk(clk), .rst(rst), .tb_s_feed(feed),
+                  .s_axis_tvalid(1'b0), .s_axis_tdata(8'h00), .s_axis_tuser(4'h0),
+                  .s_axis_tlast(1'b0));
+  integer k;
+  initial begin
+    {m}.s_axis_tready = 0;
+    @(posedge clk); #1 rst = 0;
+    @(posedge clk); #2 feed = 'h{feed:x};
+    for (k = 0; k < 6; k = k + 1) begin
+      {m}.s_axis_tready = (k != 1);
+      @(posedge clk);
+      $display("BEAT %0d %b %h %h %b %b %0d", k, {m}.s_axis_tvalid, {m}.s_axis_tdata,
+               {m}.s_axis_tuser, {m}.s_axis_tlast, {m}.s_axis_tready, h.tb_s_fed);
+      #1;
+    end
+    feed = 'h{again:x};
+    @(posedge clk); #1 rst = 1;
+    @(posedge clk); #1 rst = 0;
+    $display("RESET %b %0d", {m}.s_axis_tvalid, h.tb_s_fed);
+    $finish;
+  end
+endmodule
+"""
+    got = _icarus(tmp_path, verilog, TWO_STEP, tb)
+    want = [["0", "1", "a1", "1", "0", "1", "0"],     # taken
+            ["1", "1", "b2", "2", "0", "0", "0"],     # stalled
+            ["2", "1", "b2", "2", "0", "1", "0"],     # taken
+            ["3", "1", "c3", "3", "1", "1", "0"],     # the last beat: taken, batch counted
+            ["4", "0", "00", "0", "0", "1", "1"],     # the ports again
+            ["5", "0", "00", "0", "0", "1", "1"]]
+    assert got["BEAT"] == want, got
+    assert got["RESET"] == [["0", "1"]], got
+
+
+def test_cached_column_resistance_is_the_plain_sum_bit_for_bit():
+    """MramArray.column_resistance_ohm (cached cell sums, one pick per row) returns exactly
+    the plain per-evaluation formula, for random bypass settings (both, one or no bypass per
+    row), and follows writes, in-place state changes and temperature."""
+    from sim_models.array import LEFT, RIGHT, MramArray
+
+    def plain(a, bl, br):
+        r = a.mtj_resistance_ohm()
+        r_on = a.device.r_bypass_on_ohm
+        return (np.where(bl[:, None], r_on, r[LEFT])
+                + np.where(br[:, None], r_on, r[RIGHT])).sum(axis=0)
+
+    a = MramArray(16, 9, DeviceParams(), seed=4)
+    rng = np.random.default_rng(2)
+    a.load_weights(rng.random((16, 9)) < 0.5)
+    for step in range(40):
+        bl, br = rng.random(16) < 0.5, rng.random(16) < 0.5
+        if step == 10:
+            a.is_low[LEFT, 3] = ~a.is_low[LEFT, 3]       # in place
+        if step == 20:
+            a.set_temperature(70.0)
+        if step == 30:
+            a.load_weights(rng.random((16, 9)) < 0.5)
+        got, want = a.column_resistance_ohm(bl, br), plain(a, bl, br)
+        assert got.tobytes() == want.tobytes(), step
+
+
+def test_ceiling_probe_keeps_the_macro_busy(tmp_path):
+    """The simulator speed probe (mram_macro/sim/ceiling.py) builds around the generated
+    macro and streams VMMs through it (result frames come out), so its clock rate is that of
+    a busy macro."""
+    import shutil
+
+    from mram_macro.sim.ceiling import ceiling
+
+    if shutil.which("iverilog") is None:
+        pytest.skip("iverilog is not on PATH (run `make setup`)")
+    result = ceiling("icarus", TWO_STEP, tmp_path, cycles=600)
+    assert result.cycles == 600 and result.cpu_s > 0
+    assert result.frames >= 600 // 60, result       # a VMM every few tens of cycles
