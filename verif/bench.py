@@ -26,7 +26,6 @@ from .bench_modes import MODES, table_lines
 from .bench_two_step import report_lines as two_step_report_lines
 from .configs import parse_slug
 
-
 #: Builds whose RTL simulation speed ``make bench`` also measures (besides the default one),
 #: spelled out so that a change of the default does not move them: the two-step TDC with
 #: 64-bit streams (the default macro of issue 11's speed target) and the counter TDC.
