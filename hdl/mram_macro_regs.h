@@ -174,7 +174,7 @@
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_MASK 0xFFFFFFFFu
 #define MRAM_MACRO_WV_FAIL_MASK_BITS_RESET 0x0u
 
-/* Two-step TDC: fine value of a conversion whose interpolator thermometer has 0 ones (code = coarse·8 + FINE_TABLE[ones]); ideal 7-ones. Written by the host from a code-density test. A value above 7 answers SLVERR. */
+/* Two-step TDC: fine value of a conversion whose interpolator thermometer has 0 ones (code = coarse·8 + FINE_TABLE[ones]); ideal 7-ones. Written by the host from a code-density test. A value above 7 answers SLVERR. One table for the samplers of every column: they share the phases. */
 #define MRAM_MACRO_FINE_TABLE(i) (0x0C0u + 4u * (i))
 #define MRAM_MACRO_FINE_TABLE_COUNT 8u
 #define MRAM_MACRO_FINE_TABLE_VALUE_SHIFT 0u
