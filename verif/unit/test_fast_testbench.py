@@ -116,7 +116,6 @@ def test_harness_collects_frames_and_flags_protocol_violations(tmp_path):
     latched whole with its beat count, a longer one is counted, and a changed or withdrawn
     stalled beat and an X on tvalid are counted with their kinds."""
     import shutil
-    import subprocess
 
     if shutil.which("iverilog") is None:
         pytest.skip("iverilog is not on PATH (run `make setup`)")
@@ -153,14 +152,8 @@ module tb;
   end
 endmodule
 """
-    (tmp_path / "macro.v").write_text(_stub_macro(verilog))
-    (tmp_path / "harness.v").write_text(render_harness(verilog, SMALL))
-    (tmp_path / "tb.v").write_text(tb)
-    subprocess.run(["iverilog", "-g2005", "-s", "tb", "-o", "sim.vvp", "tb.v", "harness.v",
-                    "macro.v"], cwd=tmp_path, check=True, capture_output=True, text=True)
-    out = subprocess.run(["vvp", "-n", "sim.vvp"], cwd=tmp_path, check=True,
-                         capture_output=True, text=True).stdout
-    got = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    out = _icarus(tmp_path, verilog, SMALL, tb)
+    got = {word: lines[-1] for word, lines in out.items()}
     data = "".join(f"{0x11 * (i + 1):02x}" for i in reversed(range(n)))
     users = "".join(str(i % 2) for i in reversed(range(n)))
     assert got["FRAME"] == ["1", str(n), data, users, "0"], out
