@@ -78,8 +78,9 @@ REGRESS_ARGS = --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(SIMS),--sims $
 regress: setup
 	python -m verif.regress --seeds $(SEEDS) $(REGRESS_ARGS)
 
-# Sign-off: the whole matrix on both simulators sized for >= 10^6 checked VMMs (hours on two
-# cores: see README); SCHEDULER= puts it on a cluster. Log: build/signoff.log.
+# Sign-off: the streaming tests of the whole matrix on both simulators, sized for >= 10^6
+# checked VMMs (53 min on two cores: see README); SCHEDULER= puts it on a cluster.
+# Log: build/signoff.log.
 signoff: setup
 	mkdir -p build && python -m verif.regress --profile signoff $(REGRESS_ARGS) 2>&1 | tee build/signoff.log
 
