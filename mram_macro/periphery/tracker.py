@@ -118,8 +118,10 @@ class Tracker(wiring.Component):
         # Scaling pipeline: select CAL_GAIN[col] | multiply | clamp and store eff[col].
         col = Signal(range(self.cols + 2))
         cal_gain = Signal(gw)
-        selected, selected_col = Signal(), Signal(range(self.cols))
-        product, product_valid, product_col = Signal(2 * gw), Signal(), Signal(range(self.cols))
+        # column indices of the pipeline: at least one bit (a 1-column macro would get none)
+        col_range = range(max(self.cols, 2))
+        selected, selected_col = Signal(), Signal(col_range)
+        product, product_valid, product_col = Signal(2 * gw), Signal(), Signal(col_range)
         with m.Switch(col):          # the column being scaled (a case, not a wide shift)
             for c in range(self.cols):
                 with m.Case(c):

@@ -414,3 +414,13 @@ def test_replica_pin_model_drives_the_replica_samplers():
         dut.arr_ref_fine = bad
         with pytest.raises(ValueError, match="arr_ref_fine pin of 12 bits"):
             array_pin_model(config, dut, g.array, g.readout)
+
+
+def test_one_column_tracker_has_no_empty_signals():
+    """A 1-column gain build: the tracker's column indices keep one bit (Amaranth would emit
+    ``wire [-1:0]`` for a zero-width index, which Verilator's lint refuses: found by
+    ``make props`` on r2_c1_t5_w25_s8_k16_gain)."""
+    from amaranth.back import verilog
+
+    text = verilog.convert(Tracker(cols=1, replicas=4, tdc_bits=5), name="tracker")
+    assert "[-1:0]" not in text
