@@ -14,7 +14,8 @@ from dataclasses import dataclass
 __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
            "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
-           "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps"]
+           "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps",
+           "designable_fine_taps"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -328,16 +329,25 @@ def auto_fine_taps(rows: int, tdc_bits: int) -> int:
     simulation clock with the nominal device (:func:`sim_models.readout.design_readout`: a
     shorter phase step needs V_ref too close to V_pre on tall columns). 8 up to 217 rows, 4 at
     218..256; 2 or 4 where ``tdc_bits`` is 2 or 3."""
+    fits = [k for k in designable_fine_taps(rows)
+            if k <= AUTO_FINE_TAPS_MAX and k.bit_length() - 1 < tdc_bits]
+    return fits[-1] if fits else FINE_TAPS[0]
+
+
+@functools.cache
+def designable_fine_taps(rows: int) -> tuple[int, ...]:
+    """The ``tdc_fine_taps`` whose phase step the readout can give one mismatching cell of a
+    ``rows``-cell column at the simulation clock with the nominal device
+    (:func:`sim_models.readout.design_readout`; a shorter step needs V_ref too close to V_pre,
+    so the set is every value of :data:`FINE_TAPS` up to a limit that falls with ``rows``)."""
     from sim_models.device import DeviceError, DeviceParams
     from sim_models.readout import design_readout
 
-    best = FINE_TAPS[0]
+    ok = []
     for taps in FINE_TAPS:
-        if taps > AUTO_FINE_TAPS_MAX or taps.bit_length() - 1 >= tdc_bits:
-            break
         try:
             design_readout(rows, DeviceParams(), fine_taps=taps)
         except DeviceError:
             break
-        best = taps
-    return best
+        ok.append(taps)
+    return tuple(ok)

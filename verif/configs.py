@@ -31,11 +31,11 @@ from collections.abc import Callable, Sequence
 from mram_macro.config import (
     CHOICES,
     COARSE_MAX_TDC_BITS,
-    FINE_TAPS,
     LIMITS,
     TDC_MODES,
     ConfigError,
     MacroConfig,
+    designable_fine_taps,
 )
 
 __all__ = ["DRAWN_FIELDS", "draw_config", "macro_configs", "sample_configs", "full_slug",
@@ -114,23 +114,6 @@ def _order() -> list[str]:
     return [n for n in names if n not in ranged] + ranged
 
 
-def _designable_taps(rows: int) -> tuple[int, ...]:
-    """The ``tdc_fine_taps`` whose phase step the default readout can give one mismatching cell
-    of a ``rows``-cell column at the simulation clock (a shorter step needs V_ref too close to
-    V_pre: :func:`sim_models.readout.design_readout`)."""
-    from sim_models.device import DeviceError, DeviceParams
-    from sim_models.readout import design_readout
-
-    ok = []
-    for taps in FINE_TAPS:
-        try:
-            design_readout(rows, DeviceParams(), fine_taps=taps)
-        except DeviceError:
-            break
-        ok.append(taps)
-    return tuple(ok)
-
-
 def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
                 max_rows: int | None = None, max_cols: int | None = None,
                 max_write_pulse: int | None = None) -> MacroConfig:
@@ -160,7 +143,7 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
         except ConfigError as exc:
             last = exc
             continue
-        if config.tdc_mode == "two_step" and config.fine_taps not in _designable_taps(
+        if config.tdc_mode == "two_step" and config.fine_taps not in designable_fine_taps(
                 config.rows):
             last = ConfigError(f"no readout design for {config.fine_taps} phases on "
                                f"{config.rows} rows")
