@@ -36,18 +36,26 @@ SPEED_CONFIGS = (MacroConfig(tdc_mode="two_step", stream_width=64),
 def speed_runs(config: MacroConfig, *, vmms: int, legacy_vmms: int, seed: int,
                sims=("verilator", "icarus")) -> list[tuple[str, str, dict]]:
     """``(sim, testbench, metrics)`` of the throughput test of ``config`` with the current
-    (``fast``: harness, event-driven models, C clock) and the ``legacy`` testbench, in one run
-    so the ratio is fair; raises RuntimeError if a run fails."""
+    (``fast``: harness, event-driven models, C clock; on Icarus the event-driven simulation
+    netlist, :mod:`mram_macro.sim.netlist`) and the ``legacy`` testbench (on the generated
+    Verilog itself), in one run so the ratios are fair; on Icarus also the current testbench
+    on the generated Verilog (``fast-rtl``), which separates the netlist's share of the
+    speed-up from the testbench's. Raises RuntimeError if a run fails."""
     rows = []
-    runs = [(sim, tb, n) for sim in sims
-            for tb, n in (("fast", vmms), ("legacy", legacy_vmms)) if n > 0]
-    for sim, tb, n in runs:
+    runs = [(sim, label, n) for sim in sims
+            for label, n in (("fast", vmms), ("fast-rtl", vmms if sim == "icarus" else 0),
+                             ("legacy", legacy_vmms)) if n > 0]
+    for sim, label, n in runs:
+        tb = "legacy" if label == "legacy" else "fast"
+        netlist = "flat" if label == "fast" else "rtl"
         r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=seed,
                        nvmm=n, test_filter="test_throughput$",
-                       build_root=Path(f"build/bench/sim_{tb}"), quiet=True, testbench=tb)
+                       build_root=Path(f"build/bench/sim_{tb}"), quiet=True, testbench=tb,
+                       netlist=netlist)
         if not r.passed:
-            raise RuntimeError(f"{sim} ({tb} testbench, {config.slug}): FAILED: {r.failures}")
-        rows.append((sim, tb, r.metrics))
+            raise RuntimeError(f"{sim} ({label} testbench, {config.slug}): FAILED: "
+                               f"{r.failures}")
+        rows.append((sim, label, r.metrics))
     return rows
 
 
@@ -57,7 +65,7 @@ def speed_lines(config: MacroConfig, rows) -> list[str]:
     rate = {(sim, tb): m for sim, tb, m in rows}
     cycles = rows[0][2]["cycles_per_vmm"]
     for sim, tb, m in rows:
-        lines.append(f"RTL simulation speed, {sim:9s} {tb:6s}: {m['sim_vmm_per_s']:.1f} VMM/s "
+        lines.append(f"RTL simulation speed, {sim:9s} {tb:8s}: {m['sim_vmm_per_s']:.1f} VMM/s "
                      f"({m['sim_cycles_per_s']:.0f} cycles/s; {m['sim_vmm_per_cpu_s']:.1f} VMM "
                      f"per CPU-second of the simulator process; {m['vmms_checked']} VMMs, all "
                      f"checked; {config.slug}, {cycles:.1f} cycles/VMM)")
@@ -81,10 +89,12 @@ def ceiling_lines(config: MacroConfig, metrics: dict) -> list[str]:
 
     slowest = metrics["eval_cycles_per_vmm"] - metrics["precharge_cycles"]
     lines = []
-    for sim, cycles in (("verilator", 1_000_000), ("icarus", 12_000)):
-        c = ceiling(sim, config, Path(f"build/bench/ceiling/{sim}/{config.slug}"),
-                    cycles=cycles, max_trip=max(1, round(slowest)))
-        lines.append(f"RTL simulation ceiling, {sim:9s}  : ~{c.vmm_per_cpu_s:.0f} VMM per "
+    for sim, netlist, cycles in (("verilator", "rtl", 1_000_000), ("icarus", "flat", 12_000),
+                                 ("icarus", "rtl", 12_000)):
+        c = ceiling(sim, config, Path(f"build/bench/ceiling/{sim}-{netlist}/{config.slug}"),
+                    cycles=cycles, max_trip=max(1, round(slowest)), netlist=netlist)
+        what = f"{sim} {netlist}" if sim == "icarus" else sim
+        lines.append(f"RTL simulation ceiling, {what:12s}: ~{c.vmm_per_cpu_s:.0f} VMM per "
                      f"CPU-second of the simulator alone (no cocotb: Verilog testbench, "
                      f"behavioural array, {c.cycles_per_vmm:.1f} cycles/VMM, "
                      f"{c.cycles_per_cpu_s:.0f} cycles per CPU-second; {config.slug})")

@@ -37,14 +37,17 @@ from pathlib import Path
 
 from mram_macro.config import MacroConfig
 from mram_macro.sim.harness import HARNESS_TOP
+from mram_macro.sim.netlist import ICARUS_NETLISTS
 from mram_macro.sim.runner import (
     ROOT,
     SIMULATORS,
     TIMESCALE,
     TOP,
     build,
+    build_subdir,
     count_cases,
     failed_cases,
+    icarus_netlist,
     scoped_environ,
 )
 
@@ -165,7 +168,7 @@ def verilator_waves(waves: str | None) -> str | None:
 
 
 def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None,
-           log_file: Path | None = None, quick_build: bool = False):
+           log_file: Path | None = None, quick_build: bool = False, netlist: str = "flat"):
     """The cocotb runner of ``sim``, having built ``config`` in ``build_dir`` if needed
     (``quick_build``: see :func:`mram_macro.sim.runner.build`)."""
     args, sources = [], []
@@ -183,13 +186,19 @@ def _build(sim: str, config: MacroConfig, build_dir: Path, waves: str | None,
         args = ["-s", "mram_waves_dump"]
     return build(sim, config, build_dir, extra_sources=sources, extra_args=args,
                  waves=bool(waves) and sim == "verilator", log_file=log_file, harness=True,
-                 quick_build=quick_build)
+                 quick_build=quick_build, netlist=netlist)
+
+
+def _netlist(sim: str, waves: str | None, choice: str | None) -> str:
+    """What Icarus simulates: the literal RTL when it dumps waves (hierarchical names), else
+    :func:`~mram_macro.sim.runner.icarus_netlist` of ``choice``."""
+    return "rtl" if sim == "icarus" and waves else icarus_netlist(choice)
 
 
 def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
               modules=TEST_MODULES, coverage: Path | None = None, waves: str | None = None,
               test_filter: str | None = None, quiet: bool = False,
-              quick_build: bool = False) -> CaseResult:
+              quick_build: bool = False, netlist: str | None = None) -> CaseResult:
     """Build (if needed) and run the cocotb ``modules`` once; never raises for failing tests.
 
     With ``quiet`` the build log goes to ``build.log`` in the build directory and the
@@ -208,8 +217,10 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
     if sim == "verilator":
         waves = verilator_waves(waves)
+    netlist = _netlist(sim, waves, netlist)
     build_dir = (ROOT / "build" / (f"sim_waves_{waves}" if waves else "sim")
-                 / (f"{sim}-quick" if quick_build and sim == "verilator" else sim)
+                 / (f"{sim}-quick" if quick_build and sim == "verilator"
+                    else build_subdir(sim, netlist=netlist))
                  / full_slug(config))
     run_dir = build_dir / "runs" / f"seed{seed}_{os.getpid()}_{time.monotonic_ns()}"
     run_dir.mkdir(parents=True)
@@ -226,7 +237,7 @@ def run_suite(sim: str, config: MacroConfig, *, seed: int, nvmm: int,
     with scoped_environ(env, unset=("MRAM_COVERAGE", "WAVES")):
         runner = _build(sim, config, build_dir, waves,
                         log_file=build_dir / "build.log" if quiet else None,
-                        quick_build=quick_build)
+                        quick_build=quick_build, netlist=netlist)
         # Under pytest the runner exits on failure; the results file says which test failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=list(modules), hdl_toplevel=HARNESS_TOP, build_dir=build_dir,
@@ -275,6 +286,8 @@ class Case:
     quick_build: bool = False
     #: Only the tests this regex selects (``make signoff``: :data:`SIGNOFF_TESTS`); None: all.
     test_filter: str | None = None
+    #: What Icarus simulates (:func:`mram_macro.sim.runner.icarus_netlist`).
+    icarus_netlist: str = "flat"
 
     @property
     def id(self) -> str:
@@ -291,7 +304,8 @@ class Case:
 
 def make_cases(*, seeds: int, first_seed: int, sims: Sequence[str], configs,
                nvmm: int | dict[str, int], out: Path, waves: str | None = None,
-               quick_build: bool = False, test_filter: str | None = None) -> list[Case]:
+               quick_build: bool = False, test_filter: str | None = None,
+               netlist: str | None = None) -> list[Case]:
     """Every simulator x configuration x seed, largest configurations first (so the long cases
     do not trail at the end); ``nvmm`` is one number or one per simulator."""
     for s in sims:
@@ -304,9 +318,10 @@ def make_cases(*, seeds: int, first_seed: int, sims: Sequence[str], configs,
         n = per_sim.get(s)
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"nvmm must be a positive integer, not {n!r}")
+    netlist = icarus_netlist(netlist)
     configs = sorted(configs, key=lambda c: -(c.rows * c.cols + 40 * c.rows))
     return [Case(sim, c, first_seed + i, per_sim[sim], waves, Path(out), quick_build,
-                 test_filter)
+                 test_filter, netlist)
             for c in configs for i in range(seeds) for sim in sims]
 
 
@@ -319,6 +334,7 @@ def run_case(case: Case) -> tuple[CaseResult, str | None]:
         result = run_suite(case.sim, case.config, seed=case.seed, nvmm=case.nvmm,
                            coverage=cov, waves=case.waves, quiet=True,
                            quick_build=case.quick_build, test_filter=case.test_filter,
+                           netlist=case.icarus_netlist,
                            modules=(TEST_MODULES[:1] if case.test_filter else TEST_MODULES))
     except Exception as exc:
         result = CaseResult(sim=case.sim, slug=full_slug(case.config), seed=case.seed,
@@ -520,6 +536,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick-build", action="store_true",
                    help="compile Verilator models at -O0: less build time, slower runs (for "
                         "many configurations with few VMMs, e.g. --draw)")
+    p.add_argument("--icarus-netlist", choices=ICARUS_NETLISTS, default=None,
+                   help="what Icarus simulates: 'flat', the event-driven simulation netlist "
+                        "(default; $MRAM_ICARUS_NETLIST), or 'rtl', the generated Verilog "
+                        "itself (see mram_macro/sim/netlist.py)")
     p.add_argument("--jobs", type=int, default=2,
                    help="LocalCluster workers (ignored with --scheduler)")
     p.add_argument("--scheduler", default=None,
@@ -553,7 +573,8 @@ def main(argv: list[str] | None = None) -> int:
         cases = make_cases(seeds=seeds, first_seed=seed, sims=args.sims.split(","),
                            configs=configs, nvmm=nvmm, out=out, waves=args.waves,
                            quick_build=args.quick_build,
-                           test_filter=SIGNOFF_TESTS if signoff else None)
+                           test_filter=SIGNOFF_TESTS if signoff else None,
+                           netlist=args.icarus_netlist)
     except ValueError as exc:
         p.exit(2, f"{p.prog}: error: {exc}\n")
     if drawn:

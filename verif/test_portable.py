@@ -88,15 +88,18 @@ def test_unknown_trigger_form_is_refused():
 
 
 @needs_iverilog
-@pytest.mark.parametrize("generation", ICARUS_GENERATIONS)
-def test_smoke_vmm_on_icarus(generation, mram_seed, tmp_path_factory):
-    """Random VMMs (and, first, the register reads that broke under -g2012) on both generations."""
+@pytest.mark.parametrize(("generation", "netlist"),
+                         [*((g, "rtl") for g in ICARUS_GENERATIONS), ("2005", "flat")])
+def test_smoke_vmm_on_icarus(generation, netlist, mram_seed, tmp_path_factory):
+    """Random VMMs (and, first, the register reads that broke under -g2012) on both generations,
+    on the generated Verilog itself (the suite's other Icarus runs simulate the event-driven
+    netlist, mram_macro/sim/netlist.py, which is plain Verilog-2005 too)."""
     r = run_cocotb("icarus", SMALL, test_module="verif.cocotb.test_macro", seed=mram_seed,
                    nvmm=30, test_filter="test_random_vmm$|test_register_readback$",
                    build_root=ROOT / "build" / "sim_portable", quiet=True,
-                   icarus_generation=generation)
+                   icarus_generation=generation, netlist=netlist)
     assert r.passed and r.n_tests == 2, (
-        f"-g{generation}: {r.failures}; log: {r.log}; seed {mram_seed}")
+        f"-g{generation} {netlist}: {r.failures}; log: {r.log}; seed {mram_seed}")
 
 
 @needs_verilator

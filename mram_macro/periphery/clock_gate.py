@@ -21,24 +21,39 @@ from __future__ import annotations
 
 from amaranth import ClockDomain, ClockSignal, Instance, Module, ResetSignal, Signal
 
-__all__ = ["ICG_MODULE", "ICG_VERILOG", "gated_domain"]
+__all__ = ["ICG_MODULE", "ICG_VERILOG", "ICG_VERILOG_EVENT", "gated_domain"]
 
 ICG_MODULE = "mram_icg"
 
-ICG_VERILOG = f"""
-// Latch-based integrated clock gate (mram_macro/periphery/clock_gate.py).
+
+def _icg_verilog(latch: str, note: str) -> str:
+    return f"""
+// Latch-based integrated clock gate (mram_macro/periphery/clock_gate.py){note}.
 module {ICG_MODULE}(clk, en, gclk);
   input clk;
   input en;
   output gclk;
-  reg en_latched;
-  /* verilator lint_off LATCH */
-  always @(*)
-    if (!clk) en_latched = en;
-  /* verilator lint_on LATCH */
+{latch}
   assign gclk = clk & en_latched;
 endmodule
 """
+
+
+#: The ICG of the generated Verilog (synthesis, Verilator, and Icarus on the literal RTL).
+ICG_VERILOG = _icg_verilog("""  reg en_latched;
+  /* verilator lint_off LATCH */
+  always @(*)
+    if (!clk) en_latched = en;
+  /* verilator lint_on LATCH */""", "")
+
+#: The same latch as a continuous assignment, for the event-driven simulation netlist
+#: (:mod:`mram_macro.sim.netlist`): transparent while ``clk`` is low, holding while it is high,
+#: like :data:`ICG_VERILOG`. The process form wakes a thread in every gate at both clock edges
+#: (73 gates in the default macro); the assignment is one net functor that ``vvp`` updates only
+#: when an input changes. Icarus only: Verilator treats the loop as combinational (UNOPTFLAT),
+#: and synthesis wants the process form, which maps onto the Liberty latch.
+ICG_VERILOG_EVENT = _icg_verilog("""  wire en_latched;
+  assign en_latched = clk ? en_latched : en;""", ", event-driven simulation form")
 
 
 def gated_domain(m: Module, name: str, enable, *, gate: bool = True) -> Signal:

@@ -134,12 +134,14 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[str, float]:
 
 
 def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int,
-            max_trip: int = 8) -> Ceiling:
+            max_trip: int = 8, netlist: str = "flat") -> Ceiling:
     """Build and run :func:`render_ceiling_tb` for ``config`` on ``sim`` (``icarus``: iverilog
-    and vvp; ``verilator``: a ``--binary --timing`` model at the C++ optimisation of the cocotb
-    builds) and time the run."""
+    and vvp on the ``netlist`` :func:`~mram_macro.sim.runner.icarus_netlist` names;
+    ``verilator``: a ``--binary --timing`` model at the C++ optimisation of the cocotb builds)
+    and time the run."""
     from ..top import generate_verilog
-    from .runner import VERILATOR_SPEED_ARGS
+    from .netlist import write_event_netlist
+    from .runner import VERILATOR_SPEED_ARGS, icarus_netlist
 
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -149,8 +151,11 @@ def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int,
     if sim == "icarus":
         if shutil.which("iverilog") is None:
             raise RuntimeError("iverilog is not on PATH: run `make setup`")
+        design = "mram_macro.v"
+        if icarus_netlist(netlist) == "flat":
+            design = write_event_netlist(workdir / design, workdir / "mram_macro.flat.v").name
         subprocess.run(["iverilog", "-g2005", "-s", CEILING_TOP, "-o", "tb.vvp", "tb.v",
-                        "mram_macro.v"], cwd=workdir, check=True, capture_output=True)
+                        design], cwd=workdir, check=True, capture_output=True)
         run = ["vvp", "-n", "tb.vvp", f"+N={cycles}"]
     elif sim == "verilator":
         if shutil.which("verilator") is None:

@@ -30,9 +30,14 @@ a two-step TDC its held sampler bits) and writes them in ONE write to ``tb_arr_s
 harness then raises ``arr_cmp``/``arr_fine`` (and ``arr_ref_cmp``/``arr_ref_fine``: the replica
 columns ride above the array's columns) at the falling edges the pin models' timing contract
 names, so Python wakes once per evaluation instead of once per trip edge. ``tb_arr_sched`` is,
-LSB first: ``enable`` (1 bit), ``gen`` (1 bit, toggled per armed evaluation), ``m`` of each
-scheduled column (:data:`TRIP_BITS` bits each, 0 = never trips) and the sampler bits of each
-scheduled column (``K - 1`` each, raised with the column). The contract, at falling edges
+LSB first (:class:`SchedulerLayout`): ``enable`` (1 bit), ``gen`` (1 bit, toggled per armed
+evaluation), the number of trip entries, the trip entries (each ``m``, :data:`TRIP_BITS` bits,
+then the column index; in rising ``m``, one per column that trips, ``m >= 1``) and the sampler
+bits of each scheduled column (``K - 1`` each, raised with the column). The entries come sorted
+so that the harness raises each column once, at its edge, with work per trip rather than per
+column and edge: event-driven simulators (Icarus) walk the list forward as the edges come
+(:func:`_scheduler`); Verilator, where a loop is cheap, evaluates the same rule from the whole
+list. The contract, at falling edges
 (counted from edge 0, the first that sees ``arr_eval`` high; the model arms at edge 0):
 
 * a column with trip index ``m >= 1`` is high after falling edge ``m - 1`` if ``arr_eval`` was
@@ -68,6 +73,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..config import MacroConfig
 
@@ -144,12 +151,31 @@ class SchedulerLayout:
         return self.columns if self.ref_fine else self.cols
 
     @property
-    def trips_lsb(self) -> int:
+    def count_bits(self) -> int:
+        """Bits of the entry count (0 .. :attr:`columns`)."""
+        return self.columns.bit_length()
+
+    @property
+    def index_bits(self) -> int:
+        """Bits of a column index in an entry (16: entries are whole 32-bit words, which
+        Python packs without a loop)."""
+        return 16
+
+    @property
+    def entry_bits(self) -> int:
+        return TRIP_BITS + self.index_bits
+
+    @property
+    def count_lsb(self) -> int:
         return 2
 
     @property
+    def entries_lsb(self) -> int:
+        return self.count_lsb + self.count_bits
+
+    @property
     def fine_lsb(self) -> int:
-        return self.trips_lsb + TRIP_BITS * self.columns
+        return self.entries_lsb + self.entry_bits * self.columns
 
     @property
     def width(self) -> int:
@@ -172,9 +198,19 @@ class SchedulerLayout:
                    fine_bits=fine_bits, ref_fine=bool(ref_fine))
 
     def pack(self, *, enable: bool, gen: int, trips: bytes, fine: int) -> int:
-        """The ``tb_arr_sched`` word: ``trips`` as little-endian ``TRIP_BITS``-bit words of
-        every scheduled column, ``fine`` the sampler bits (column c at ``c (K - 1)``)."""
-        return (int(enable) | (gen & 1) << 1 | int.from_bytes(trips, "little") << 2
+        """The ``tb_arr_sched`` word from ``trips``, the trip index ``m`` of every scheduled
+        column as little-endian ``TRIP_BITS``-bit words (0: never trips), and ``fine``, the
+        sampler bits (column c at ``c (K - 1)``): the trip entries sorted by ``m`` (then by
+        column), see the module docstring."""
+        if len(trips) != 2 * self.columns:
+            raise ValueError(f"trips has {len(trips)} bytes, {self.columns} columns need "
+                             f"{2 * self.columns}")
+        m = np.frombuffer(trips, dtype="<u2")
+        due = np.flatnonzero(m)
+        order = due[np.argsort(m[due], kind="stable")]
+        entries = (m[order].astype("<u4") | order.astype("<u4") << TRIP_BITS).tobytes()
+        return (int(enable) | (gen & 1) << 1 | len(order) << self.count_lsb
+                | int.from_bytes(entries, "little") << self.entries_lsb
                 | fine << self.fine_lsb)
 
 _DECL = re.compile(r"^\s*(input|output)\s+(?:\[(\d+):(\d+)\]\s+)?([A-Za-z_][A-Za-z0-9_$]*)\s*;",
@@ -252,10 +288,11 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         "  reg [31:0] tb_m_violations;",
         "  reg [3:0] tb_m_violation_kinds;",
         "  reg [63:0] tb_m_first_violation_ns;",
-        f"  reg {_vector(beats * dw)}acc_data;",
-        f"  reg {_vector(beats * uw)}acc_user;",
+        f"  reg {_vector(dw)}beat_data [0:{beats - 1}];   // this frame's beats so far",
+        f"  reg {_vector(uw)}beat_user [0:{beats - 1}];",
         f"  reg {_vector(beats * dw)}next_data;",
         f"  reg {_vector(beats * uw)}next_user;",
+        "  integer beat;",
         "  reg [31:0] nbeats;",
         "  reg [31:0] frames_latched;",
         "  reg stalled;",
@@ -271,13 +308,13 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         "    tb_m_frame_data = 0; tb_m_frame_user = 0; tb_m_frame_beats = 0;",
         "    tb_m_frame_count = 0; frames_latched = 0; tb_m_violations = 0; tb_m_frame = 0;",
         "    tb_m_violation_kinds = 0;",
-        "    tb_m_first_violation_ns = 0; acc_data = 0; acc_user = 0; nbeats = 0;",
+        "    tb_m_first_violation_ns = 0; nbeats = 0;",
         "    stalled = 1'b0; stalled_payload = 0;",
         "  end",
         "  always @(posedge clk) begin",
         "    kinds = 4'd0;",
         "    if (rst) begin",
-        "      nbeats <= 32'd0; acc_data <= 0; acc_user <= 0; stalled <= 1'b0;",
+        "      nbeats <= 32'd0; stalled <= 1'b0;",
         "    end else begin",
         "`ifndef VERILATOR",
         "      if (m_axis_tvalid !== 1'b0 && m_axis_tvalid !== 1'b1) kinds = kinds | 4'd4;",
@@ -289,20 +326,24 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         "      stalled <= m_axis_tvalid && !m_axis_tready;",
         "      stalled_payload <= payload;",
         "      if (m_axis_tvalid && m_axis_tready) begin",
-        "        next_data = acc_data;",
-        "        next_user = acc_user;",
+        "        // Beats go to a memory, one word each; the frame is assembled once, at tlast",
+        "        // (positions past the frame's last beat read 0).",
         f"        if (nbeats < {beats}) begin",
-        f"          next_data[nbeats * {dw} +: {dw}] = m_axis_tdata;",
-        f"          next_user[nbeats * {uw} +: {uw}] = m_axis_tuser;",
+        "          beat_data[nbeats] = m_axis_tdata;",
+        "          beat_user[nbeats] = m_axis_tuser;",
         "        end",
         "        if (m_axis_tlast) begin",
+        f"          for (beat = 0; beat < {beats}; beat = beat + 1) begin",
+        f"            next_data[beat * {dw} +: {dw}] = beat <= nbeats ? beat_data[beat] : {dw}'d0;",
+        f"            next_user[beat * {uw} +: {uw}] = beat <= nbeats ? beat_user[beat] : {uw}'d0;",
+        "          end",
         "          tb_m_frame_data <= next_data;",
         "          tb_m_frame_user <= next_user;",
         "          tb_m_frame_beats <= nbeats + 32'd1;",
         "          frames_latched <= frames_latched + 32'd1;",
-        "          acc_data <= 0; acc_user <= 0; nbeats <= 32'd0;",
+        "          nbeats <= 32'd0;",
         "        end else begin",
-        "          acc_data <= next_data; acc_user <= next_user; nbeats <= nbeats + 32'd1;",
+        "          nbeats <= nbeats + 32'd1;",
         "        end",
         "      end",
         "    end",
@@ -312,7 +353,7 @@ def render_harness(verilog: str, config: MacroConfig) -> str:
         "      tb_m_violation_kinds <= tb_m_violation_kinds | kinds;",
         "    end",
         "  end",
-        "  always @(negedge clk) begin",
+        "  always @(negedge clk) if (tb_m_frame_count != frames_latched) begin",
         "    tb_m_frame_count <= frames_latched;",
         "    tb_m_frame <= {tb_m_frame_user, tb_m_frame_data, tb_m_frame_beats, frames_latched};",
         "  end",
@@ -327,6 +368,9 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
     """Declarations, logic and the macro's driven inputs of the comparator scheduler (see the
     module docstring)."""
     n, tw, fb = layout.columns, TRIP_BITS, layout.fine_bits
+    cb, eb = layout.count_bits, layout.entry_bits
+    cw = max(1, (n - 1).bit_length())     # a column index as the buses take it
+    nf = layout.fine_columns if fb else 0
     decl = [
         f"  input {_vector(layout.width)}tb_arr_sched;",
         "  output [31:0] tb_arr_evals;",
@@ -345,7 +389,6 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         "  wire sched_en = tb_arr_sched[0] === 1'b1;   // undriven (Z): off",
         "`endif",
         "  wire sched_gen = tb_arr_sched[1];",
-        f"  wire [{n * tw - 1}:0] sched_trips = tb_arr_sched[{layout.trips_lsb} +: {n * tw}];",
         "  reg sched_gen_seen, sched_held, sched_stopped, sched_waiting, sched_last_eval;",
         "  reg sched_precharged;",
         f"  reg [{tw - 1}:0] sched_k;",
@@ -355,22 +398,86 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         "  wire sched_fresh = sched_en && sched_gen != sched_gen_seen;",
         "  wire sched_live = sched_en && (sched_fresh || sched_held);",
         f"  wire [{tw}:0] sched_reach = {{1'b0, sched_fresh ? {tw}'d0 : sched_k}} + {tw + 1}'d1;",
-        f"  wire [{n - 1}:0] sched_cmp;",
+        f"  wire [{cb - 1}:0] sched_count = tb_arr_sched[{layout.count_lsb} +: {cb}];",
+        f"  reg [{n - 1}:0] sched_cmp, sched_cmp_v;",
+        *([f"  reg [{nf * fb - 1}:0] sched_fine, sched_fine_v;"] if fb else []),
+        f"  reg [{cb - 1}:0] sched_ptr;",
+        f"  reg [{cw - 1}:0] sched_col;",
+        f"  reg [{eb - 1}:0] sched_entry;",
+        "  reg sched_scan;",
+        f"  reg [{tw}:0] sched_done;   // the reach the bits are up to date for",
+        "  reg sched_was_live, sched_arm_gen;",
+        "  integer sched_i;",
     ]
-    logic = []
-    for c in range(n):
-        trip = f"sched_trips[{c * tw} +: {tw}]"
-        logic.append(f"  assign sched_cmp[{c}] = sched_live && {trip} != {tw}'d0 && "
-                     f"{{1'b0, {trip}}} <= sched_reach;")
+    entry = f"        sched_entry = tb_arr_sched[{layout.entries_lsb} + sched_ptr * {eb} +: {eb}];"
+    due = f"{{1'b0, sched_entry[{tw - 1}:0]}} <= sched_reach"
+    raise_column = [
+        f"        sched_col = sched_entry[{tw + cw - 1}:{tw}];",
+        "        sched_cmp_v[sched_col] = 1'b1;",
+        *([("        " if nf == n else f"        if (sched_col < {cw}'d{nf}) ")
+           + f"sched_fine_v[sched_col * {fb} +: {fb}] = "
+           f"tb_arr_sched[{layout.fine_lsb} + sched_col * {fb} +: {fb}];"] if fb else []),
+    ]
+    update = ["      if (sched_cmp_v != sched_cmp) sched_cmp = sched_cmp_v;",
+              *(["      if (sched_fine_v != sched_fine) sched_fine = sched_fine_v;"] if fb else [])]
+    # Column c is high while live once the reach covers its m. Verilator evaluates that from
+    # the whole list at every change; an event-driven simulator walks the sorted list forward
+    # from where it stopped (restarting on a new schedule, or when the reach goes back), so
+    # each column costs one step per evaluation and each bus changes once per trip edge.
+    logic = [
+        "  initial begin",
+        f"    sched_cmp = {n}'d0; sched_ptr = 0; sched_done = 0; sched_was_live = 1'b0;",
+        "    sched_arm_gen = 1'b0;",
+        *([f"    sched_fine = {nf * fb}'d0;"] if fb else []),
+        "  end",
+        "`ifdef VERILATOR",
+        "  always @* begin",
+        f"    sched_cmp_v = {n}'d0; sched_ptr = 0; sched_entry = 0; sched_col = 0;",
+        *([f"    sched_fine_v = {nf * fb}'d0;"] if fb else []),
+        f"    for (sched_i = 0; sched_i < {n}; sched_i = sched_i + 1) begin",
+        f"      sched_ptr = sched_i[{cb - 1}:0];",
+        entry,
+        f"      if (sched_live && sched_ptr < sched_count && {due}) begin",
+        *raise_column,
+        "      end",
+        "    end",
+        "    sched_cmp = sched_cmp_v;",
+        *(["    sched_fine = sched_fine_v;"] if fb else []),
+        "  end",
+        "`else",
+        "  always @(sched_live or sched_reach or sched_gen) begin",
+        "    if (!sched_live) begin",
+        "      sched_ptr = 0; sched_was_live = 1'b0;",
+        f"      sched_cmp_v = {n}'d0;",
+        *([f"      sched_fine_v = {nf * fb}'d0;"] if fb else []),
+        "    end else begin",
+        "      if (!sched_was_live || sched_gen != sched_arm_gen ||",
+        "          sched_reach < sched_done) begin",
+        f"        sched_ptr = 0; sched_cmp_v = {n}'d0;",
+        *([f"        sched_fine_v = {nf * fb}'d0;"] if fb else []),
+        "        sched_was_live = 1'b1; sched_arm_gen = sched_gen;",
+        "      end else begin",
+        "        sched_cmp_v = sched_cmp;",
+        *(["        sched_fine_v = sched_fine;"] if fb else []),
+        "      end",
+        "      sched_done = sched_reach;",
+        "      sched_scan = 1'b1;",
+        "      while (sched_scan && sched_ptr < sched_count) begin",
+        entry,
+        f"        if ({due}) begin",
+        *["  " + line for line in raise_column],
+        "          sched_ptr = sched_ptr + 1;",
+        "        end else sched_scan = 1'b0;",
+        "      end",
+        "    end",
+        *update,
+        "  end",
+        "`endif",
+    ]
     driven = {"arr_cmp": f"arr_cmp | sched_cmp[{layout.cols - 1}:0]"}
     if layout.replicas:
         driven["arr_ref_cmp"] = f"arr_ref_cmp | sched_cmp[{n - 1}:{layout.cols}]"
     if fb:
-        nf = layout.fine_columns
-        decl.append(f"  wire [{nf * fb - 1}:0] sched_fine;")
-        for c in range(nf):
-            logic.append(f"  assign sched_fine[{c * fb} +: {fb}] = tb_arr_sched["
-                         f"{layout.fine_lsb + c * fb} +: {fb}] & {{{fb}{{sched_cmp[{c}]}}}};")
         driven["arr_fine"] = f"arr_fine | sched_fine[{layout.cols * fb - 1}:0]"
         if layout.ref_fine:
             driven["arr_ref_fine"] = f"arr_ref_fine | sched_fine[{nf * fb - 1}:{layout.cols * fb}]"

@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 
 from ..config import MacroConfig
 from .harness import HARNESS_PORTS, HARNESS_TOP, render_harness, top_ports
+from .netlist import ICARUS_NETLISTS, write_event_netlist
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
@@ -31,6 +32,22 @@ TESTBENCHES = ("fast", "legacy")
 #: Icarus language generations the generated Verilog is built and tested under. The first is the
 #: default: cocotb's own ``-g2012``; ``-g2005`` is plain Verilog (see mram_macro/portable.py).
 ICARUS_GENERATIONS = ("2012", "2005")
+
+
+def icarus_netlist(choice: str | None = None) -> str:
+    """What Icarus simulates (:data:`~mram_macro.sim.netlist.ICARUS_NETLISTS`): ``choice``, or
+    ``$MRAM_ICARUS_NETLIST`` (``make ... ICARUS_NETLIST=rtl``), or ``flat``, the event-driven
+    simulation netlist of :mod:`mram_macro.sim.netlist`; ``rtl`` is the generated Verilog
+    itself (hierarchical names in waveforms).
+
+    Raises:
+        ValueError: not one of :data:`~mram_macro.sim.netlist.ICARUS_NETLISTS`.
+    """
+    value = choice if choice is not None else os.environ.get("MRAM_ICARUS_NETLIST") or "flat"
+    if value not in ICARUS_NETLISTS:
+        source = "icarus_netlist" if choice is not None else "MRAM_ICARUS_NETLIST"
+        raise ValueError(f"{source} must be one of {', '.join(ICARUS_NETLISTS)}, not {value!r}")
+    return value
 
 
 def _check_generation(icarus_generation: str) -> None:
@@ -111,13 +128,20 @@ def toplevel(testbench: str) -> str:
     return HARNESS_TOP if testbench == "fast" else TOP
 
 
-def build_subdir(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0]) -> str:
+def build_subdir(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
+                 netlist: str = "flat") -> str:
     """Directory name of a simulator's builds (Icarus recompiles only when a source changes,
-    so builds with different flags must not share a directory)."""
+    so builds with different flags or netlists (:func:`icarus_netlist`) must not share a
+    directory)."""
     _check_generation(icarus_generation)
-    if sim == "icarus" and icarus_generation != ICARUS_GENERATIONS[0]:
-        return f"icarus-g{icarus_generation}"
-    return sim
+    if sim != "icarus":
+        return sim
+    name = "icarus"
+    if icarus_generation != ICARUS_GENERATIONS[0]:
+        name += f"-g{icarus_generation}"
+    if icarus_netlist(netlist) != "flat":
+        name += f"-{netlist}"
+    return name
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -163,8 +187,12 @@ def scoped_environ(values: dict[str, str], *, unset: tuple[str, ...] = ()):
 def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), extra_args=(),
           waves: bool = False, log_file: Path | None = None,
           icarus_generation: str = ICARUS_GENERATIONS[0], all_public: bool = False,
-          harness: bool = False, quick_build: bool = False):
+          harness: bool = False, quick_build: bool = False, netlist: str | None = None):
     """The cocotb runner of ``sim``, having (re)built ``config`` in ``build_dir`` if needed.
+
+    Icarus simulates the netlist :func:`icarus_netlist` picks from ``netlist`` (by default the
+    event-driven simulation netlist, ``mram_macro.flat.v`` next to the Verilog, rewritten when
+    the Verilog changes); Verilator always builds the generated Verilog.
 
     With ``harness`` the toplevel is :data:`~mram_macro.sim.harness.HARNESS_TOP` (the macro
     plus a result-frame collector, :mod:`mram_macro.sim.harness`), else the macro itself.
@@ -206,7 +234,10 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
                 _write_if_changed(public, verilator_public(verilog.read_text(),
                                                            harness=harness))
                 config_files.append(public)
-        runner.build(sources=[*config_files, harness_file, verilog, *extra_sources],
+        design = verilog
+        if sim == "icarus" and icarus_netlist(netlist) == "flat":
+            design = write_event_netlist(verilog, build_dir / f"{TOP}.flat.v", top=TOP)
+        runner.build(sources=[*config_files, harness_file, design, *extra_sources],
                      hdl_toplevel=top,
                      build_dir=build_dir,
                      build_args=[*build_args(sim, icarus_generation=icarus_generation,
@@ -264,14 +295,16 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
                test_filter: str | None = None, waves: bool = False,
                build_root: Path | None = None, quiet: bool = False,
                icarus_generation: str = ICARUS_GENERATIONS[0],
-               testbench: str = "fast", quick_build: bool = False) -> RunResult:
+               testbench: str = "fast", quick_build: bool = False,
+               netlist: str | None = None) -> RunResult:
     """Build (if needed) and run the cocotb tests; never raises for failing tests.
 
     ``icarus_generation`` picks Icarus' ``-g`` flag (:data:`ICARUS_GENERATIONS`).
     ``testbench`` is ``fast`` or ``legacy`` (``MRAM_TB`` of :mod:`verif.cocotb.env`; the
     legacy one also gets the previous, all-public Verilator build: give it its own
     ``build_root``). ``quick_build``: see :func:`build` (give it its own ``build_root``:
-    builds with other flags would overwrite each other).
+    builds with other flags would overwrite each other). ``netlist``: what Icarus simulates
+    (:func:`icarus_netlist`).
 
     With ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
     the build directory instead of the terminal.
@@ -279,10 +312,12 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     top = toplevel(testbench)
+    netlist = icarus_netlist(netlist)
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
     build_dir = (Path(build_root or Path.cwd() / "build" / "sim")
-                 / build_subdir(sim, icarus_generation=icarus_generation) / config.slug).resolve()
+                 / build_subdir(sim, icarus_generation=icarus_generation, netlist=netlist)
+                 / config.slug).resolve()
     # Every run has its own results and metrics files (runs of one configuration may overlap).
     tag = f"{os.getpid()}_{time.monotonic_ns()}"
     metrics_path = build_dir / f"metrics_{tag}.jsonl"
@@ -297,7 +332,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
                        log_file=build_dir / "build.log" if quiet else None,
                        icarus_generation=icarus_generation,
                        all_public=testbench == "legacy", harness=top == HARNESS_TOP,
-                       quick_build=quick_build)
+                       quick_build=quick_build, netlist=netlist)
         # Under pytest the runner exits on failure; the results file says which tests failed.
         with contextlib.suppress(SystemExit):
             runner.test(test_module=test_module, hdl_toplevel=top, build_dir=build_dir,

@@ -67,6 +67,7 @@ from cocotb_coverage.coverage import CoverPoint, coverage_db
 
 from mram_macro.config import MacroConfig
 from mram_macro.regmap import AXIL_ADDR_WIDTH, RegisterMap
+from mram_macro.sim.netlist import rtl_register
 from sim_models.golden import scale_codes
 
 __all__ = ["COVERAGE_ENV", "FsmGraph", "fsm_graphs", "elaborated", "MacroCoverage", "attach",
@@ -487,10 +488,8 @@ class _Monitors:
 
     def start(self) -> None:
         for g in self.cov.fsms:
-            handle = self.rtl
             try:
-                for part in g.register:
-                    handle = getattr(handle, part)
+                handle = rtl_register(self.rtl, g.register)
             except AttributeError:
                 self.cov.violate(f"FSM state register {'.'.join(g.register)} is not reachable "
                                  f"from the testbench")
@@ -556,9 +555,7 @@ class _Monitors:
             # The first edge that samples rst high: the states read there are the ones reset.
             await RisingEdge(self.clk)
             for g in cov.fsms:
-                handle = self.rtl
-                for part in g.register:
-                    handle = getattr(handle, part)
+                handle = rtl_register(self.rtl, g.register)
                 if handle.value.is_resolvable:
                     cov.sample(f"fsm.{g.name}.reset_in", g.state_of(int(handle.value)))
             self.aw.clear()

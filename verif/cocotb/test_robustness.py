@@ -22,6 +22,7 @@ from cocotbext.axi import AxiResp, AxiStreamFrame
 
 from mram_macro.periphery.tdc import SYNC_STAGES
 from mram_macro.regmap import AXIL_ADDR_WIDTH, MACRO_ID
+from mram_macro.sim.netlist import rtl_register
 from verif.budgets import field_range
 from verif.cocotb.coverage import elaborated, fsm_graphs, tdc_code_bins
 from verif.cocotb.env import T_CLK_NS, MacroEnv
@@ -520,9 +521,7 @@ async def test_random_resets(dut):
             await ClockCycles(dut.clk, rng.randrange(1, 3))
         else:
             g, state = target
-            handle = env.rtl    # the macro (inside the test harness, if any)
-            for part in g.register:
-                handle = getattr(handle, part)
+            handle = rtl_register(env.rtl, g.register)  # the macro's (inside the harness)
             hits += await _wait_state(dut.clk, handle, g.encoding[state],
                                       40 * _pass_cycles(env))
         task.cancel()

@@ -253,6 +253,24 @@ endmodule
     assert count == "2" and int(kinds, 2) == 1 | 8 | 32 and int(first_ns) > 0, got["BAD"]
 
 
+def test_scheduler_entries_come_sorted_by_trip():
+    """The schedule lists each tripping column once, in rising m (ties by column), so the
+    harness walks it forward edge by edge; columns that never trip are left out."""
+    layout = SchedulerLayout.of_ports({n: w for _, n, w in top_ports(generate_verilog(TWO_STEP))})
+    trips = [3, 0, 1, 3, 2, 0, 0, 0, 0, 0, 0, 7]
+    word = layout.pack(enable=True, gen=1, trips=np.array(trips, dtype="<u2").tobytes(),
+                       fine=0b101)
+    assert word & 3 == 3
+    assert (word >> layout.count_lsb) & ((1 << layout.count_bits) - 1) == 5
+    entries = [(word >> (layout.entries_lsb + i * layout.entry_bits))
+               & ((1 << layout.entry_bits) - 1) for i in range(5)]
+    assert [(e & 0xFFFF, e >> 16) for e in entries] == [(1, 2), (2, 4), (3, 0), (3, 3), (7, 11)]
+    assert word >> layout.fine_lsb == 0b101
+    assert layout.width == layout.fine_lsb + 3 * 12
+    with pytest.raises(ValueError, match="trips has 4 bytes, 12 columns need 24"):
+        layout.pack(enable=True, gen=0, trips=bytes(4), fine=0)
+
+
 def test_harness_feeder_offers_a_batch_beat_by_beat(tmp_path):
     """The input feeder offers the beats of one write in order, holds a beat while tready is
     low, counts the batch when its last beat is taken, then lets the s_axis ports through
