@@ -15,6 +15,11 @@ PYTEST_ARGS ?=
 TESTS ?= verif
 # pytest-xdist workers; the machines have 2 cores.
 JOBS ?= 2
+# What Icarus simulates: the event-driven simulation netlist (flat, the default) or the generated
+# Verilog itself (rtl); see mram_macro/sim/netlist.py. Verilator always builds the RTL.
+ifdef ICARUS_NETLIST
+export MRAM_ICARUS_NETLIST := $(ICARUS_NETLIST)
+endif
 
 .PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits
 

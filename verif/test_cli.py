@@ -189,7 +189,7 @@ def test_regress_refuses_bad_options_before_running(args, pattern, tmp_path, cap
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("var", ["CONFIGS=r1_c1_t1_w1_s1", "SIMS=modelsim"])
+@pytest.mark.parametrize("var", ["CONFIGS=r1_c1_t1_w1_s1", "SIMS=modelsim", "ICARUS_NETLIST=gates"])
 def test_make_regress_refuses_bad_variables(var):
     proc = subprocess.run(["make", "-s", "regress", var, f"OUT={ROOT}/build/never"],
                           cwd=ROOT, capture_output=True, text=True)

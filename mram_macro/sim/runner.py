@@ -45,7 +45,8 @@ def icarus_netlist(choice: str | None = None) -> str:
     """
     value = choice if choice is not None else os.environ.get("MRAM_ICARUS_NETLIST") or "flat"
     if value not in ICARUS_NETLISTS:
-        source = "icarus_netlist" if choice is not None else "MRAM_ICARUS_NETLIST"
+        source = ("icarus_netlist" if choice is not None
+                  else "MRAM_ICARUS_NETLIST (make ... ICARUS_NETLIST=)")
         raise ValueError(f"{source} must be one of {', '.join(ICARUS_NETLISTS)}, not {value!r}")
     return value
 

@@ -122,7 +122,8 @@ def test_icarus_netlist_choice(monkeypatch):
     assert build_subdir("verilator", netlist="rtl") == "verilator"
     monkeypatch.setenv("MRAM_ICARUS_NETLIST", "gates")
     with pytest.raises(ValueError,
-                       match="MRAM_ICARUS_NETLIST must be one of flat, rtl, not 'gates'"):
+                       match=r"MRAM_ICARUS_NETLIST \(make \.\.\. ICARUS_NETLIST=\) must be "
+                             r"one of flat, rtl, not 'gates'"):
         icarus_netlist()
     with pytest.raises(ValueError, match="icarus_netlist must be one of flat, rtl"):
         icarus_netlist("netlist")
