@@ -305,7 +305,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     legacy one also gets the previous, all-public Verilator build: give it its own
     ``build_root``). ``quick_build``: see :func:`build` (give it its own ``build_root``:
     builds with other flags would overwrite each other). ``netlist``: what Icarus simulates
-    (:func:`icarus_netlist`).
+    (:func:`icarus_netlist`; with ``waves``, unless given, the generated Verilog itself).
 
     With ``quiet``, the build and simulator output go to ``build.log`` / ``test_<tag>.log`` in
     the build directory instead of the terminal.
@@ -313,7 +313,8 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     top = toplevel(testbench)
-    netlist = icarus_netlist(netlist)
+    # Waveforms of the generated Verilog keep its hierarchy and names.
+    netlist = icarus_netlist("rtl" if netlist is None and waves else netlist)
     if shutil.which(SIMULATORS[sim]) is None:
         raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
     build_dir = (Path(build_root or Path.cwd() / "build" / "sim")
