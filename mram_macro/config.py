@@ -234,6 +234,12 @@ class MacroConfig:
         return self.calibration == "gain"
 
     @property
+    def has_write_verify(self) -> bool:
+        """Whether the build can verify its writes (WV_CTRL.ENABLE settable): not with the
+        coarse TDC, whose codes span many MTJ steps, so it has no single-MTJ read."""
+        return self.tdc_mode != "coarse"
+
+    @property
     def has_tracker(self) -> bool:
         """Whether the build has the temperature tracker (replica columns, TRACK_* registers):
         ``calibration="gain"`` with the ``counter`` or the ``two_step`` TDC (it retrims the

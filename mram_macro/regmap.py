@@ -377,7 +377,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                         "THRESHOLD[c], packed into ceil(cols / stream_width) beats"))),
         Register("WV_CTRL", 0x030, "Write-verify settings.",
                  (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1)
-                  if not coarse else
+                  if c.has_write_verify else
                   Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it: not "
                         "available in tdc_mode 'coarse' (a code spans many MTJ steps), writing "
                         "1 answers SLVERR", reset=0, max_value=0),

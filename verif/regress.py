@@ -91,12 +91,15 @@ MATRIX = [
                 tdc_mode="two_step", tdc_fine_taps=4),
     # the default mode with its automatic phases (8) on a small array, one-beat vectors
     MacroConfig(rows=16, cols=10, tdc_bits=5, result_width=8, stream_width=16),
+    # the coarse TDC (several counts per code, a code -> value table instead of CAL_OFFSET):
+    # drawn configurations (`make regress DRAW=20`) found its suites untried here
+    MacroConfig(rows=16, cols=10, tdc_bits=4, result_width=8, stream_width=16, tdc_mode="coarse"),
 ]
 #: The part of the matrix ``make test`` runs (besides the two configurations of
 #: ``verif/test_cocotb.py``): with the counter TDC an odd geometry with a 5-bit result and two
 #: WEIGHT_DATA words with a 16-bit stream; with the default two-step TDC and its automatic
-#: phases, one-beat vectors; all small, for speed.
-SMOKE = [MATRIX[2], MATRIX[3], MATRIX[20]]
+#: phases, one-beat vectors; the coarse TDC; all small, for speed.
+SMOKE = [MATRIX[2], MATRIX[3], MATRIX[20], MATRIX[21]]
 #: The configurations ``make coverage`` runs.
 COVERAGE_CONFIGS = [MATRIX[1], MATRIX[2], MATRIX[8], MATRIX[11], MATRIX[17]]
 #: The cocotb suites of a regression case.

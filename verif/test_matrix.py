@@ -20,7 +20,7 @@ import shutil
 import pytest
 
 from mram_macro.cli import main as cli_main
-from mram_macro.config import ConfigError, MacroConfig
+from mram_macro.config import CHOICES, ConfigError, MacroConfig
 from mram_macro.lint import verilator_lint
 from mram_macro.sim.runner import ROOT, SIMULATORS
 from mram_macro.synth import run_yosys_check
@@ -49,6 +49,10 @@ def test_matrix_spans_the_legal_space():
     assert any(c.out_beats == 1 for c in MATRIX)
     assert len({c.slug for c in MATRIX}) == len(MATRIX), "duplicate configurations"
     assert set(SMOKE) <= set(MATRIX) and not set(SMOKE) & set(COCOTB_CONFIGS)
+    # Every TDC mode runs the full suites in make regress, and a reduced run in make test.
+    modes = set(CHOICES["tdc_mode"])
+    assert {c.tdc_mode for c in MATRIX} == modes
+    assert {c.tdc_mode for c in SMOKE} == modes
 
 
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not on PATH")

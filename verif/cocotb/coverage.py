@@ -68,7 +68,6 @@ from cocotb_coverage.coverage import CoverPoint, coverage_db
 from mram_macro.config import MacroConfig
 from mram_macro.regmap import AXIL_ADDR_WIDTH, RegisterMap
 from mram_macro.sim.netlist import rtl_register
-from sim_models.golden import scale_codes
 
 __all__ = ["COVERAGE_ENV", "FsmGraph", "fsm_graphs", "elaborated", "MacroCoverage", "attach",
            "PREFIX", "AXI_CHANNELS", "STALL_BINS", "tdc_code_bins"]
@@ -416,16 +415,14 @@ class MacroCoverage:
             self.sample("tdc.saturation", "dead comparator")
         if any(int(k) not in dead for k in sat):
             self.sample("tdc.saturation", "window closed")
-        if prev_acc is not None and not self._monitors.env.model.golden.raw_codes:
-            offsets = np.asarray(self._offsets(), dtype=np.int64)
-            gains = self._monitors.env.model.golden.active_gains
+        golden = self._monitors.env.model.golden
+        if prev_acc is not None and not golden.raw_codes:
+            # The pass's results as the golden model computes them (CAL_OFFSET and gains, or the
+            # coarse TDC's code -> value table), added without the accumulator's wrap.
             unwrapped = (np.asarray(prev_acc, dtype=np.int64) if accumulate else 0) \
-                + offsets - 2 * scale_codes(codes, gains)
+                + golden.results_from_codes(codes)
             wrapped = not np.array_equal(unwrapped, np.asarray(result.values, dtype=np.int64))
             self.sample("acc.wrap", "wrapped" if wrapped else "in range")
-
-    def _offsets(self):
-        return self._monitors.env.model.golden.offsets
 
     def on_finish(self, env, problems: list[str]) -> list[str]:
         """Account for a finished test; return the checkers' findings (they fail the test)."""

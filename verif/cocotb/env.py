@@ -75,7 +75,7 @@ from mram_macro.layouts import (
     result_flags,
     unpack_result_vector,
 )
-from mram_macro.regmap import RegisterMap
+from mram_macro.regmap import RegisterMap, lut_entry_word
 from mram_macro.sim.harness import (
     COLLECTOR_PORTS,
     FEED_BEATS,
@@ -1196,6 +1196,26 @@ class MacroEnv:
     def field_value(self, reg: str, fld: str, word: int) -> int:
         f = self.regmap[reg].field(fld)
         return (word & f.mask) >> f.lsb
+
+    @property
+    def write_verify(self) -> bool:
+        """Can this build verify its writes? (:attr:`MacroConfig.has_write_verify`)"""
+        return self.config.has_write_verify
+
+    async def write_offset(self, col: int, *, small: bool = False) -> None:
+        """Move column ``col``'s pass values away from their reset (the model mirrors it):
+        CAL_OFFSET<col> to a random legal value (``small``: within -8..7 as well), or with the
+        coarse TDC, which has no CAL_OFFSET, one random entry of the column's code -> value
+        table (LUT_ENTRY)."""
+        c, rng = self.config, self.rng
+        if self.regmap.array("CAL_OFFSET"):
+            lo, hi = budgets.field_range(self.regmap[f"CAL_OFFSET{col}"].field("OFFSET"))
+            if small:
+                lo, hi = max(lo, -8), min(hi, 7)
+            await self.write_reg(f"CAL_OFFSET{col}", rng.randint(lo, hi) & 0xFFFFFFFF)
+        else:
+            await self.write_reg("LUT_ENTRY", lut_entry_word(
+                c, col, rng.randint(0, c.tdc_max_code), rng.randint(0, c.rows)))
 
     async def write_reg(self, name: str, value: int, *, expect: AxiResp = AxiResp.OKAY) -> None:
         """Write register ``name`` (a signed value is stored two's complement)."""
