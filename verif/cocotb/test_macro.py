@@ -711,8 +711,10 @@ async def test_gain_and_temperature_tracking(dut):
     than the ideal one (shared by the array's and the replicas' samplers) is loaded first."""
     if not _config().has_gain:
         not_applicable("test_gain_and_temperature_tracking",
-                       f"tdc_mode={_config().tdc_mode!r} has no CAL_GAIN (its code -> value "
-                       f"table replaces gain and offset)")
+                       "tdc_mode='coarse' has no CAL_GAIN (its code -> value table replaces "
+                       "gain and offset)" if _config().tdc_mode == "coarse" else
+                       f"calibration={_config().calibration!r}: the build has no CAL_GAIN "
+                       f"(calibration='gain' adds it)")
         return
     device = DeviceParams.paper()
     two_step = _config().tdc_mode == "two_step"
