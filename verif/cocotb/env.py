@@ -91,7 +91,7 @@ from sim_models.array import MramArray
 from sim_models.cocotb_replica import array_pin_model
 from sim_models.device import DeviceParams
 from sim_models.die import Die
-from sim_models.golden import GoldenMacro, PassResult, accumulate_pass, scale_codes, wrap_signed
+from sim_models.golden import GoldenMacro, PassResult, accumulate_pass, wrap_signed
 from sim_models.readout import design_readout_for
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 from verif import budgets
@@ -297,9 +297,7 @@ class MacroModel:
             values[dead] = wrap_signed(c.tdc_max_code, c.result_width)
         else:
             base = np.asarray(prev_acc, dtype=np.int64)[dead] if accumulate else 0
-            term = (self.golden.lut[dead, c.tdc_max_code] if self.golden.lut is not None
-                    else self.golden.offsets[dead]
-                    - 2 * scale_codes(c.tdc_max_code, self.golden.active_gains[dead]))
+            term = self.golden.results_from_codes(codes)[dead]     # table, or offset and gain
             values[dead] = wrap_signed(base + term, c.result_width)
         self.golden.acc = values.copy()
         return PassResult(codes=codes, overflow=overflow, values=values, emitted=result.emitted)
