@@ -34,8 +34,7 @@ from .device import DeviceError, DeviceParams
 
 __all__ = ["phase_errors_lsb", "thermometer", "ideal_fine_table", "check_fine_table",
            "two_step_codes", "code_density_histogram", "code_density_table", "dnl_inl_lsb",
-           "design_trip_residue",
-           "FineTableError"]
+           "design_trip_residue", "widest_code_bin", "FineTableError"]
 
 #: Tag mixed into the die seed for the phase errors, so they are independent of the die's other
 #: random draws and the same for the golden model and the pin model.
@@ -181,6 +180,25 @@ def design_trip_residue(rows: int, device: DeviceParams, readout) -> float:
     x0 = (float(rows * device.r_cell_low_ohm) * readout.c_col_F(rows, device)
           * readout.log_ratio * 1e9 + readout.t_cmp_delay_ns) / readout.t_fine_ns
     return float(np.ceil(x0) - x0)
+
+
+def widest_code_bin(phase_errors, table=None) -> float:
+    """The widest interval of trip times (phase steps) over which a two-step TDC's code does
+    not change, with the phase errors ``phase_errors`` (``K - 1``) and FINE_TABLE ``table``
+    (default ideal): 1 for an ideal interpolator, wider where a phase is late or early or where
+    the table gives two ones counts one fine value. A trip that moves further than this always
+    changes its code.
+
+    Every clock edge (residue 0) changes the coarse count; the step between ones counts
+    ``j - 1`` and ``j`` sits at ``j + phase_errors[j - 1]`` and changes the code where the table
+    gives them different values.
+    """
+    e = np.asarray(phase_errors, dtype=np.float64)
+    taps = len(e) + 1
+    table = ideal_fine_table(taps) if table is None else check_fine_table(table, taps)
+    steps = [j + e[j - 1] for j in range(1, taps) if table[j] != table[j - 1]]
+    edges = np.sort(np.concatenate([[0.0], np.clip(steps, 0.0, taps), [float(taps)]]))
+    return float(np.diff(edges).max())
 
 
 def dnl_inl_lsb(histogram, table=None) -> tuple[np.ndarray, np.ndarray]:

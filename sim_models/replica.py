@@ -27,12 +27,28 @@ import numpy as np
 from mram_macro.config import REPLICA_COLS
 
 from .device import DeviceParams
-from .readout import ReadoutParams, evaluate_fine_trips, evaluate_trip_cycles, tdc_codes
+from .readout import (
+    ReadoutParams,
+    evaluate_fine_trips,
+    evaluate_trip_cycles,
+    tdc_codes,
+    trip_time_ns,
+)
 
-__all__ = ["ReplicaColumns", "REPLICA_COLS"]
+__all__ = ["ReplicaColumns", "REPLICA_COLS", "nominal_replica_lsb"]
 
 #: Entropy word that separates the replica columns from the rest of the die.
 _REPLICA_STREAM = 0x5245_5043
+
+
+def nominal_replica_lsb(rows: int, device: DeviceParams, readout: ReadoutParams) -> float:
+    """Trip time of a nominal replica column (every MTJ at ``device.r_mtj_high_ohm``, no
+    comparator offset or noise) at ``device.temperature_C``, in TDC steps (``t_fine_ns``)
+    before quantisation: the difference of two temperatures is how far one replica code moves.
+    On short columns a swing of tens of kelvin moves it by less than one step, so a replica
+    code (and the tracker) may not see the change at all."""
+    r = rows * (device.r_bypass_on_ohm + device.r_mtj_high_at_temperature_ohm)
+    return float(trip_time_ns(r, rows, device, readout)) / readout.t_fine_ns
 
 
 class ReplicaColumns:

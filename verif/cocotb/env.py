@@ -1288,6 +1288,17 @@ class MacroEnv:
         await self.command("WRITE_ROW")
         self.model.row_written(row, bits)
 
+    async def switching_pulse(self) -> int:
+        """Make WRITE_PULSE_CYCLES at least the device's switching time and return it: for
+        programming without write-verify (off, or a build without it), where nothing retries
+        a pulse too short to switch (a legal WRITE_PULSE_CYCLES may be as short as 1)."""
+        cycles = int(np.ceil(self.device.t_switch_ns / T_CLK_NS))
+        pulse = await self.read_reg("WRITE_PULSE_CYCLES")
+        if pulse < cycles:
+            await self.write_reg("WRITE_PULSE_CYCLES", cycles)
+            return cycles
+        return pulse
+
     async def program_weights(self, w_bits, *, rows=None) -> None:
         """Program ``w_bits[rows, cols]`` (all rows, or the listed ones), after draining."""
         w = np.asarray(w_bits, dtype=bool)

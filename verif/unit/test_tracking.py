@@ -28,6 +28,7 @@ from sim_models.calibration import (
     tracking_study,
 )
 from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_signed
+from sim_models.replica import nominal_replica_lsb
 
 from .sim import run
 
@@ -347,6 +348,30 @@ def test_golden_replica_codes_are_counts_in_both_modes(config):
     g.array.set_temperature(85.0)
     hot, _ = g.replica_codes(1)
     assert (hot < config.rows).all()
+
+
+@pytest.mark.parametrize("rows", [2, 8, 22, 64])
+def test_nominal_replica_lsb_is_the_ideal_replica_trip(rows):
+    """On the ideal die every replica trips where :func:`nominal_replica_lsb` says (a counter
+    code is the edge after it, less the start delay), at every temperature; its swing over
+    0..85 C grows with the rows, below one step on 2 rows (which the tracking test must then
+    not expect to see)."""
+    config = MacroConfig(rows=rows, cols=3, tdc_bits=10, result_width=12, stream_width=8,
+                         tdc_mode="counter", calibration="gain")
+    g = GoldenMacro(config, DeviceParams())
+    for evaluation, temperature in enumerate((0.0, 25.0, 60.0, 85.0)):
+        g.array.set_temperature(temperature)
+        lsb = nominal_replica_lsb(rows, g.device, g.readout)
+        codes, _ = g.replica_codes(evaluation)
+        assert codes.tolist() == [int(np.ceil(lsb)) - g.start_delay_cycles - 1] * REPLICA_COLS
+    swing = (nominal_replica_lsb(rows, DeviceParams(temperature_C=0.0), g.readout)
+             - nominal_replica_lsb(rows, DeviceParams(temperature_C=85.0), g.readout))
+    # One step is one mismatching cell (delta_r): the swing is the rows' high-state change.
+    cold, hot = DeviceParams(temperature_C=0.0), DeviceParams(temperature_C=85.0)
+    assert swing == pytest.approx(rows * (cold.r_mtj_high_at_temperature_ohm
+                                          - hot.r_mtj_high_at_temperature_ohm)
+                                  / DeviceParams().delta_r_ohm)
+    assert (swing < 1) == (rows < 6)
 
 
 def test_golden_two_step_replica_codes_follow_the_fine_table():

@@ -23,6 +23,7 @@ from sim_models.interpolator import (
     phase_errors_lsb,
     thermometer,
     two_step_codes,
+    widest_code_bin,
 )
 from sim_models.readout import (
     design_readout,
@@ -290,3 +291,35 @@ def test_host_fine_table_errors_and_calibration():
         assert (golden.fine_table == table).all()
         wrong_after = (macro.vmm(x) != x @ w).sum()
         assert wrong_before > 0 and wrong_after < wrong_before
+
+
+def _longest_constant_run(phase_errors, table, taps: int) -> float:
+    """Brute force: the longest interval of trip times (phase steps) over which
+    :func:`two_step_codes` gives one code, on a fine grid over four clock periods."""
+    x = np.arange(1e-4, 5 * taps, 1e-3)
+    u = np.ceil(x).astype(np.int64)
+    m = np.maximum(-(-u // taps), 1)
+    codes, _ = two_step_codes(m, thermometer(m * taps - x, phase_errors), start_delay_cycles=0,
+                              tdc_bits=12, fine_taps=taps, fine_table=table)
+    changes = np.flatnonzero(np.diff(codes)) + 1
+    inside = np.diff(x[changes])                # runs between two code changes
+    return float(inside.max())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_widest_code_bin_is_the_longest_trip_interval_of_one_code(seed):
+    """:func:`widest_code_bin` against a brute-force scan of :func:`two_step_codes`: phase
+    errors widen a bin, a table that gives two ones counts one value merges theirs."""
+    rng = np.random.default_rng(seed)
+    taps = int(rng.choice([2, 4, 8, 16]))
+    errors = rng.normal(0, 0.2, taps - 1) if seed else np.zeros(taps - 1)
+    table = ideal_fine_table(taps)
+    if seed % 2:
+        f = int(rng.integers(1, taps))
+        table[f] = table[f - 1]                 # ones counts f - 1 and f read alike
+    width = widest_code_bin(errors, table)
+    assert width == pytest.approx(_longest_constant_run(errors, table, taps), abs=2e-3)
+    assert 1.0 <= width <= 1 + (seed % 2) + 2 * np.abs(errors).max() + 1e-12
+    if seed % 2:                                # the merged bin: two steps, give or take
+        assert width >= 2.0 - 2 * np.abs(errors).max() - 1e-12
+    assert widest_code_bin(np.zeros(taps - 1)) == 1.0
