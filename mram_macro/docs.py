@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -296,6 +297,9 @@ def _two_step_text() -> str:
 
 def render_datasheet(config: MacroConfig | None = None) -> str:
     """The datasheet (Markdown) for ``config`` (default: the default macro)."""
+    from sim_models.device import DeviceParams
+    from sim_models.replica import TRACKING_RANGE_C, replica_swing_lsb
+
     from .lint import VERILATOR_WAIVERS
     from .pin_waves import DIAGRAM_CONFIG
     from .sim.runner import ICARUS_GENERATIONS, TIMESCALE, build_args
@@ -521,6 +525,9 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     add("## 9. Numeric formats\n")
     acc = c.result_width
     passes = ((1 << (acc - 1)) - 1) // c.rows
+    lo_c, hi_c = TRACKING_RANGE_C
+    per_row = replica_swing_lsb(c.rows, DeviceParams(), default_readout(c, DeviceParams())) / c.rows
+    min_rows = math.ceil(1 / per_row)
     add(f"* **Inputs and weights**: bit 1 = +1, bit 0 = −1. A cell is low-resistance when "
         "input and weight agree.\n"
         f"* **One pass**: result[c] = CAL_OFFSET[c] − 2·code[c] in this build "
@@ -555,7 +562,11 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "all-low baseline removed by TDC_START_DELAY stays; every code scales by the same "
         "factor, which the all-high replicas measure. The host captures TRACK_REF once, at "
         "calibration (`Macro.capture_track_ref`: one tracking pass, TRACK_CODE read back); "
-        "`make bench` gives the error over 0 … 85 °C with tracking off and on.\n"
+        "`make bench` gives the error over 0 … 85 °C with tracking off and on. "
+        f"Resolution: over {lo_c:g} … {hi_c:g} °C a replica code moves by {per_row:.2f} TDC "
+        f"steps per row ({per_row * c.rows:.1f} in this build, each of the {REPLICA_COLS} "
+        f"replicas); on fewer than {min_rows} rows that is under one step, and the replica "
+        "codes, so TRACK_GAIN, need not change across the whole range.\n"
         f"* **Accumulator**: {acc} bits signed per column (result_width). An *accumulate* "
         "pass adds its result to the stored sum, any other pass replaces it. Sums **wrap** "
         f"modulo 2^{acc} (two's complement): no saturation and no overflow flag "

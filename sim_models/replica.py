@@ -35,7 +35,8 @@ from .readout import (
     trip_time_ns,
 )
 
-__all__ = ["ReplicaColumns", "REPLICA_COLS", "nominal_replica_lsb"]
+__all__ = ["ReplicaColumns", "REPLICA_COLS", "TRACKING_RANGE_C", "nominal_replica_lsb",
+           "replica_swing_lsb"]
 
 #: Entropy word that separates the replica columns from the rest of the die.
 _REPLICA_STREAM = 0x5245_5043
@@ -49,6 +50,21 @@ def nominal_replica_lsb(rows: int, device: DeviceParams, readout: ReadoutParams)
     code (and the tracker) may not see the change at all."""
     r = rows * (device.r_bypass_on_ohm + device.r_mtj_high_at_temperature_ohm)
     return float(trip_time_ns(r, rows, device, readout)) / readout.t_fine_ns
+
+
+#: The die temperatures (C) over which the kit characterises tracking (the tracking tests, the
+#: datasheet's tracking resolution).
+TRACKING_RANGE_C = (0.0, 85.0)
+
+
+def replica_swing_lsb(rows: int, device: DeviceParams, readout: ReadoutParams,
+                      temperatures_C: tuple[float, float] = TRACKING_RANGE_C) -> float:
+    """How far a nominal replica code moves (TDC steps, before quantisation) from the colder to
+    the hotter of ``temperatures_C``: ``rows`` times the MTJ's high-state change over one
+    step's resistance. Below one step a replica code need not change at all."""
+    cold, hot = temperatures_C
+    return (nominal_replica_lsb(rows, device.replace(temperature_C=cold), readout)
+            - nominal_replica_lsb(rows, device.replace(temperature_C=hot), readout))
 
 
 class ReplicaColumns:

@@ -35,7 +35,7 @@ from sim_models.interpolator import (
     widest_code_bin,
 )
 from sim_models.readout import design_readout
-from sim_models.replica import nominal_replica_lsb
+from sim_models.replica import replica_swing_lsb
 from verif.budgets import field_range, test_timeout_ms
 from verif.cocotb.env import T_CLK_NS, MacroEnv
 
@@ -807,8 +807,7 @@ def _replica_swing(c: MacroConfig, device: DeviceParams, golden, *, cold: float,
     the two-step TDC from the die's phase errors and the FINE_TABLE in use). Only a swing
     wider than that bin is sure to move every replica code; both come from the configuration
     and the die's design, not from the run."""
-    swing = (nominal_replica_lsb(c.rows, device.replace(temperature_C=cold), golden.readout)
-             - nominal_replica_lsb(c.rows, device.replace(temperature_C=hot), golden.readout))
+    swing = replica_swing_lsb(c.rows, device, golden.readout, (cold, hot))
     swing *= 1 - 3 * device.sigma_high_ohm / device.r_mtj_high_ohm / c.rows ** 0.5
     if c.tdc_mode != "two_step":
         return swing, 1.0

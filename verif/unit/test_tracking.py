@@ -28,7 +28,7 @@ from sim_models.calibration import (
     tracking_study,
 )
 from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_signed
-from sim_models.replica import nominal_replica_lsb
+from sim_models.replica import nominal_replica_lsb, replica_swing_lsb
 
 from .sim import run
 
@@ -364,8 +364,7 @@ def test_nominal_replica_lsb_is_the_ideal_replica_trip(rows):
         lsb = nominal_replica_lsb(rows, g.device, g.readout)
         codes, _ = g.replica_codes(evaluation)
         assert codes.tolist() == [int(np.ceil(lsb)) - g.start_delay_cycles - 1] * REPLICA_COLS
-    swing = (nominal_replica_lsb(rows, DeviceParams(temperature_C=0.0), g.readout)
-             - nominal_replica_lsb(rows, DeviceParams(temperature_C=85.0), g.readout))
+    swing = replica_swing_lsb(rows, DeviceParams(), g.readout, (0.0, 85.0))
     # One step is one mismatching cell (delta_r): the swing is the rows' high-state change.
     cold, hot = DeviceParams(temperature_C=0.0), DeviceParams(temperature_C=85.0)
     assert swing == pytest.approx(rows * (cold.r_mtj_high_at_temperature_ohm
