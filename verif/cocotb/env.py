@@ -1288,16 +1288,18 @@ class MacroEnv:
         await self.command("WRITE_ROW")
         self.model.row_written(row, bits)
 
-    async def switching_pulse(self) -> int:
-        """Make WRITE_PULSE_CYCLES at least the device's switching time and return it: for
-        programming without write-verify (off, or a build without it), where nothing retries
-        a pulse too short to switch (a legal WRITE_PULSE_CYCLES may be as short as 1)."""
-        cycles = int(np.ceil(self.device.t_switch_ns / T_CLK_NS))
-        pulse = await self.read_reg("WRITE_PULSE_CYCLES")
-        if pulse < cycles:
-            await self.write_reg("WRITE_PULSE_CYCLES", cycles)
-            return cycles
-        return pulse
+    @property
+    def switch_cycles(self) -> int:
+        """The shortest WRITE_PULSE_CYCLES that switches an MTJ of the device (deterministic
+        write model: ``t_switch_ns`` at the simulation clock)."""
+        return int(np.ceil(self.device.t_switch_ns / T_CLK_NS))
+
+    async def switching_pulse(self) -> None:
+        """Make WRITE_PULSE_CYCLES at least :attr:`switch_cycles`: for programming without
+        write-verify (off, or a build without it), where nothing retries a pulse too short to
+        switch (a legal WRITE_PULSE_CYCLES may be as short as 1)."""
+        if self.model.write_pulse_cycles < self.switch_cycles:
+            await self.write_reg("WRITE_PULSE_CYCLES", self.switch_cycles)
 
     async def program_weights(self, w_bits, *, rows=None) -> None:
         """Program ``w_bits[rows, cols]`` (all rows, or the listed ones), after draining."""

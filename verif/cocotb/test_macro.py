@@ -143,9 +143,8 @@ async def test_short_vmm(dut):
     w = env.random_weights()
     rows = rng.sample(range(c.rows), k=min(4, c.rows))
     await env.program_weights(w, rows=rows[:1])
-    t_switch_cycles = int(np.ceil(env.device.t_switch_ns / T_CLK_NS))
-    if c.write_pulse_cycles > t_switch_cycles:
-        await env.write_reg("WRITE_PULSE_CYCLES", t_switch_cycles)
+    if c.write_pulse_cycles > env.switch_cycles:
+        await env.write_reg("WRITE_PULSE_CYCLES", env.switch_cycles)
     await env.program_weights(w, rows=rows[1:])
     await _random_vmm(env, min(_n_vmm(), 50))
 
@@ -404,11 +403,10 @@ async def test_short_write_pulse_keeps_weights(dut):
     """
     env = await _start(dut, seed_offset=7)
     c = env.config
-    t_switch_cycles = int(np.ceil(env.device.t_switch_ns / T_CLK_NS))
     wv = env.regmap["WV_CTRL"]
     blind = wv.reset & ~wv.field("ENABLE").mask
     await env.write_reg("WV_CTRL", blind)
-    await env.write_reg("WRITE_PULSE_CYCLES", t_switch_cycles - 1)
+    await env.write_reg("WRITE_PULSE_CYCLES", env.switch_cycles - 1)
     before = env.model.intended_weights.copy()
     flipped = ~before
     await env.program_weights(flipped, rows=range(0, c.rows, 2))
@@ -642,9 +640,7 @@ async def test_stuck_cells_are_reported_not_retried_forever(dut):
     device = DeviceParams(p_stuck_low=p, p_stuck_high=p)
     env = await _start(dut, seed_offset=22, weights=False, device=device)
     # A pulse that switches every healthy MTJ at once, so only stuck ones are retried.
-    t_switch_cycles = int(np.ceil(env.device.t_switch_ns / T_CLK_NS))
-    if c.write_pulse_cycles < t_switch_cycles:
-        await env.write_reg("WRITE_PULSE_CYCLES", t_switch_cycles)
+    await env.switching_pulse()
     w = env.random_weights()
     await env.program_weights(w)
     pins = env.array.array

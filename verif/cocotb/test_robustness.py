@@ -692,9 +692,8 @@ async def _set_write_failed(env: MacroEnv) -> bool:
         enable, retries = wv.field("ENABLE"), wv.field("MAX_RETRIES")
     except KeyError:
         return False
-    t_switch = int(np.ceil(env.device.t_switch_ns / T_CLK_NS))
     await env.write_reg("WV_CTRL", (wv.reset | enable.mask) & ~retries.mask)
-    await env.write_reg("WRITE_PULSE_CYCLES", max(1, t_switch - 1))
+    await env.write_reg("WRITE_PULSE_CYCLES", max(1, env.switch_cycles - 1))
     row = env.rng.randrange(env.config.rows)
     await env.program_row(row, ~env.model.intended_weights[row])
     await env.wait_field("STATUS", "WRITE_BUSY", 0)
