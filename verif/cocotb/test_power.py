@@ -7,6 +7,13 @@ per-net activity of OpenSTA's ``report_power``. Also runs on the RTL (any simula
 Environment: ``MRAM_CONFIG``, ``MRAM_SEED`` and ``MRAM_NVMM`` (VMMs in the window) as for
 :mod:`verif.cocotb.test_macro`; the window is reported through ``MRAM_METRICS`` as
 ``window_start_ns``, ``window_end_ns``, ``window_vmms`` and ``t_clk_ns``.
+
+The window is the **steady state** of a stream: ``MRAM_POWER_WARMUP`` results (default
+:data:`WARMUP_VMMS`) leave the macro first, so the pipeline is full; the window then runs from
+the last beat of result ``warm-up`` to the last beat of result ``warm-up + MRAM_NVMM``, while
+:data:`TAIL_VMMS` more vectors keep the input side busy, so neither the pipeline's fill nor
+its drain is in it. ``MRAM_POWER_WARMUP=0`` and ``MRAM_POWER_TAIL=0`` measure from the first
+vector sent to the last result (fill and drain included), for comparison.
 ``MRAM_POWER_WORKLOAD`` picks the data (:data:`WORKLOADS`): ``random`` (default) or ``digits``.
 """
 
@@ -28,6 +35,34 @@ from verif.cocotb.test_macro import _n_vmm, _start
 #: ``cols`` dropped, inputs beyond ``rows`` dropped, missing ones padded with 0), and the
 #: binarised test images as input vectors, in order.
 WORKLOADS = ("random", "digits")
+#: Results that leave the macro before the window opens (the pipeline fills).
+WARMUP_VMMS = 4
+#: Vectors sent after the window's last one (the input side stays busy to its end).
+TAIL_VMMS = 4
+
+
+def _count_env(name: str, default: int) -> int:
+    text = os.environ.get(name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a non-negative integer, not {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, not {text!r}")
+    return value
+
+
+async def _result_times(dut, marks: set[int], times: dict[int, float]) -> None:
+    """Record the simulated time (ns) at which result number ``m`` (1-based, counted by its
+    last beat's handshake) leaves the macro, for every ``m`` in ``marks``."""
+    done = 0
+    while len(times) < len(marks):
+        await RisingEdge(dut.clk)
+        if (dut.m_axis_tvalid.value == 1 and dut.m_axis_tready.value == 1
+                and dut.m_axis_tlast.value == 1):
+            done += 1
+            if done in marks:
+                times[done] = get_sim_time("ns")
 
 
 def workload_data(config, n: int, env) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -65,19 +100,27 @@ async def test_power_workload(dut):
     # 64 rows through the bus would take most of a slow gate-level run, and the window below
     # measures VMMs only.
     n = max(1, _n_vmm())
-    w, vectors = workload_data(env.config, n, env)
+    warm = _count_env("MRAM_POWER_WARMUP", WARMUP_VMMS)
+    tail = _count_env("MRAM_POWER_TAIL", TAIL_VMMS)
+    w, vectors = workload_data(env.config, warm + n + tail, env)
     env.array.array.load_weights(w)
     env.model.golden.array.load_weights(w)
     env.model.intended_weights[:] = w
     env.no_backpressure()
     await RisingEdge(dut.clk)
+    times: dict[int, float] = {}
+    marks = {warm, warm + n} - {0}
+    watcher = cocotb.start_soon(_result_times(dut, marks, times))
     start_ns = get_sim_time("ns")
     for x in vectors:
         await env.send_vector(x)
     await env.drain()
     await RisingEdge(dut.clk)
-    end_ns = get_sim_time("ns")
+    end_ns = get_sim_time("ns") if tail == 0 else times[warm + n]
+    if warm:
+        start_ns = times[warm]
+    watcher.cancel()
     env.report_metrics(window_start_ns=start_ns, window_end_ns=end_ns, window_vmms=n,
                        t_clk_ns=T_CLK_NS)
     await env.finish()
-    assert env.scoreboard.matches == n
+    assert env.scoreboard.matches == warm + n + tail
