@@ -370,3 +370,19 @@ def analyse_energy(netlist: Path, top: str, lib: StdCellLibrary, activity: Activ
             switching_W=e.switching_J / window_s))
     return PowerResult(instances=result, period_ns=period, cycles=activity.cycles,
                        vmms=activity.vmms)
+
+
+def clock_instances(netlist: Path, lib: StdCellLibrary) -> set[str]:
+    """Names of the instances that drive a clock net (clock-tree buffers, clock gates' ANDs):
+    the ideal clock of a unit-delay simulation
+    (:func:`mram_macro.ppa.activity.simulate_activity`)."""
+    from .power import clock_network, liberty_output_pins
+
+    liberty = read_library(lib.require())
+    outputs = liberty_output_pins(lib.require())
+    instances = read_instances(netlist)
+    clock_pins = {c.name: {p: None for p, pin in c.pins.items() if pin.clock}
+                  for c in liberty.cells.values()}
+    clock_nets, _ = clock_network(instances, clock_pins, outputs)
+    return {i.name for i in instances
+            if any(n in clock_nets for p, n in i.pins.items() if p in outputs.get(i.cell, ()))}

@@ -179,6 +179,8 @@ class Cell:
     leakage: float                              # cell_leakage_power (library unit)
     leakage_states: tuple[tuple[str, float], ...]   # (when, value)
     pins: dict[str, Pin]
+    #: ``ff`` (a flip-flop: an ``ff`` group), ``latch`` or ``comb``.
+    kind: str = "comb"
 
     @property
     def outputs(self) -> list[str]:
@@ -303,7 +305,9 @@ def _read_cached(path: str, mtime: float) -> Library:
                        for lp in g.children("leakage_power") if "value" in lp.attrs)
         cells[g.args[0]] = Cell(name=g.args[0], area=float(g.attrs.get("area", 0)),
                                 leakage=float(g.attrs.get("cell_leakage_power", 0)),
-                                leakage_states=states, pins=pins)
+                                leakage_states=states, pins=pins,
+                                kind="ff" if g.children("ff") else
+                                "latch" if g.children("latch") else "comb")
     wire = None
     default = lib.attrs.get("default_wire_load")
     for g in lib.children("wire_load"):

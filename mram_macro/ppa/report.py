@@ -1,11 +1,14 @@
 """``make ppa``: the PPA table of the default macro, per library, NeuroSim style.
 
 For each Liberty file: flat sign-off netlist and STA at the target clock (fmax), hierarchical
-synthesis for the area per block, a gate-level simulation of random VMMs for the switching
-activity, OpenSTA power with that activity (clock / data / leakage per block), the analogue
-terms of :mod:`mram_macro.ppa.analog`, then energy per VMM, TOPS/W and TOPS/mm², and the 45 nm
-figures scaled to 28 nm (see :data:`SCALING_RULE`). Results go to ``build/ppa/ppa.json`` and
-plots to ``build/ppa/*.png``.
+synthesis for the area per block, a gate-level simulation of a stream of random VMMs for the
+switching activity in its steady state (:mod:`verif.cocotb.test_power`: a warm-up, then a
+window of ``--vmms`` results with the pipeline full), the energy of every cell from the Liberty
+tables per transition (:mod:`mram_macro.ppa.energy`; clock / data / leakage per block), once
+with zero delay and once with one unit of delay per cell (glitches counted), the analogue terms
+of :mod:`mram_macro.ppa.analog`, then energy per VMM, TOPS/W and TOPS/mm² at the steady-state
+throughput, and the 45 nm figures scaled to 28 nm (see :data:`SCALING_RULE`). Results go to
+``build/ppa/ppa.json`` and plots to ``build/ppa/*.png``.
 """
 
 from __future__ import annotations
@@ -16,13 +19,22 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..config import MacroConfig
-from .activity import Activity, simulate_activity
-from .analog import analog_energy
+from .activity import DEFAULT_WORKLOAD, WARMUP_VMMS, Activity, simulate_activity
+from .analog import analog_energy, analog_terms, random_vmm_operating_point
+from .energy import analyse_energy, clock_instances
 from .flow import TOP, sign_off
 from .libraries import HEADLINE_LIBRARY, library
-from .power import analyse_power
+from .power import PowerResult
 
-__all__ = ["CATEGORIES", "SCALING_RULE", "category_of", "measure", "main"]
+__all__ = ["CATEGORIES", "SCALING_RULE", "category_of", "measure", "main", "anatomy",
+           "UNIT_DELAY_NS", "DEFAULT_VMMS"]
+
+#: VMMs in the steady-state power window (after the workload's warm-up).
+DEFAULT_VMMS = 40
+#: The delay of every cell in the glitch-aware simulation: one unit, 10 ps (NanGate 45 nm's
+#: INV_X1 at a fanout of 1-2 is 5-15 ps; the logic depth of the design, < 60 cells, settles well
+#: inside the 5 ns testbench clock, so only the glitches differ from the zero-delay run).
+UNIT_DELAY_NS = 0.01
 
 #: NeuroSim-style energy categories, and the RTL blocks in each.
 CATEGORIES = {
@@ -36,12 +48,16 @@ CATEGORIES = {
 #: How the 45 nm digital figures become 28 nm estimates.
 SCALING_RULE = (
     "Dennard (constant-field) scaling, Dennard et al., IEEE JSSC 9(5), 1974, with each node's "
-    "own supply: switched capacitance x s, area x s², delay x s (s = 28/45), energy x s·(V28/V45)² "
-    "with V45 = 1.1 V (NanGate typ.) and V28 = 0.9 V (the readout design's supply); leakage "
-    "scaled like dynamic energy. An ESTIMATE: real 28 nm nodes scale capacitance and leakage "
-    "less well than this rule.")
+    "own supply, of the DYNAMIC energy only: switched capacitance x s, area x s², delay x s "
+    "(s = 28/45), dynamic energy x s·(V28/V45)² with V45 = 1.1 V (NanGate typ.) and V28 = 0.9 V "
+    "(the readout design's supply). Leakage follows no such rule (it is set by threshold "
+    "voltage and process flavour, low-power to high-performance, an order of magnitude either "
+    "way): the estimate keeps the 45 nm leakage and states the range x0.1 to x10 around it. "
+    "An ESTIMATE: real 28 nm nodes scale capacitance less well than this rule.")
 S_28_45 = 28.0 / 45.0
 V28_V = 0.9
+#: The range stated for 28 nm leakage around the 45 nm figure (see :data:`SCALING_RULE`).
+LEAKAGE_28_RANGE = (0.1, 10.0)
 
 
 def category_of(block: str) -> str:
@@ -52,19 +68,61 @@ def category_of(block: str) -> str:
 
 
 def _activity(netlist: Path, lib, config: MacroConfig, workdir: Path, vmms: int,
-              workload: str = "random") -> Activity:
-    """Gate-level activity of ``netlist``, cached by the netlist's hash, the VMM count and the
-    workload."""
-    key = hashlib.sha256(netlist.read_bytes() + f"{vmms}{workload}".encode()).hexdigest()
-    cache = workdir / f"activity_{workload}.json"
+              workload: str = "random", unit_delay_ns: float | None = None) -> Activity:
+    """Gate-level activity of ``netlist``, cached by the netlist's hash, the VMM count, the
+    workload (its source included: the window's definition lives there) and the delay."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(DEFAULT_WORKLOAD)
+    source = Path(spec.origin).read_bytes() if spec and spec.origin else b""
+    key = hashlib.sha256(netlist.read_bytes() + source
+                         + f"{vmms}{workload}{unit_delay_ns}".encode()).hexdigest()
+    suffix = "" if unit_delay_ns is None else "_glitch"
+    cache = workdir / f"activity_{workload}{suffix}.json"
     if cache.exists():
         data = json.loads(cache.read_text())
         if data.get("key") == key:
             return Activity(**data["activity"])
-    act = simulate_activity(netlist, lib.require(), config, top=TOP, build_dir=workdir / "gl",
-                            nvmm=vmms, workload=workload)
+    act = simulate_activity(netlist, lib.require(), config, top=TOP,
+                            build_dir=workdir / f"gl{suffix}", nvmm=vmms, workload=workload,
+                            unit_delay_ns=unit_delay_ns,
+                            zero_delay=clock_instances(netlist, lib) if unit_delay_ns else None)
     cache.write_text(json.dumps({"key": key, "activity": asdict(act)}))
     return act
+
+
+#: Anatomy groups: the clock gates (one per group of registers, 64 for the TDC's columns) in one
+#: row, every other RTL block in its own.
+def anatomy_group(block: str) -> str:
+    return "clock gates" if block.startswith("g_") and block.endswith("_icg") else block
+
+
+def anatomy(power: PowerResult, flip_flops: dict[str, int]) -> dict[str, dict]:
+    """Per block (see :func:`anatomy_group`): energy per VMM (J) by kind and its flip-flops."""
+    rows: dict[str, dict] = {}
+    for b in power.blocks():
+        g = anatomy_group(b)
+        row = rows.setdefault(g, {"clock": 0.0, "data": 0.0, "leakage": 0.0,
+                                  "flip_flops": 0})
+        for k in ("clock", "data", "leakage"):
+            row[k] += power.energy_per_vmm_J(k, b)
+    for b, n in flip_flops.items():
+        rows.setdefault(anatomy_group(b), {"clock": 0.0, "data": 0.0, "leakage": 0.0,
+                                           "flip_flops": 0})["flip_flops"] += n
+    for row in rows.values():
+        row["total"] = row["clock"] + row["data"] + row["leakage"]
+    return dict(sorted(rows.items(), key=lambda kv: -kv[1]["total"]))
+
+
+def _flip_flops_per_block(power: PowerResult, lib) -> dict[str, int]:
+    from .liberty import read_library
+
+    kinds = {c.name: c.kind for c in read_library(lib.require()).cells.values()}
+    out: dict[str, int] = {}
+    for i in power.instances:
+        if kinds.get(i.cell) == "ff":
+            out[i.block] = out.get(i.block, 0) + 1
+    return out
 
 
 def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = None,
@@ -73,9 +131,9 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
     (``clock_gating=False``: of the ungated reference design; ``workload``: the activity's
     data, see :mod:`verif.cocotb.test_power`)."""
     from sim_models.device import DeviceParams
+    from sim_models.readout import design_readout_for
 
     from ..synth import synthesize
-    from ..top import default_readout
 
     config = config or MacroConfig()
     lib = library(lib_key)
@@ -84,18 +142,28 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
     area = synthesize(workdir / "rtl" / f"{TOP}.v", TOP, liberty=lib.require(),
                       workdir=workdir / "hier")
     act = _activity(so.netlist.netlist, lib, config, workdir, vmms, workload)
-    power = analyse_power(so.netlist.netlist, TOP, lib, act, workdir=workdir / "power")
+    power = analyse_energy(so.netlist.netlist, TOP, lib, act)
+    glitch = None
+    if lib.key == HEADLINE_LIBRARY:     # the glitch-aware run: the headline library only
+        act_glitch = _activity(so.netlist.netlist, lib, config, workdir, vmms, workload,
+                               unit_delay_ns=UNIT_DELAY_NS)
+        glitch = analyse_energy(so.netlist.netlist, TOP, lib, act_glitch)
     period = lib.target_period_ns
     cycles_per_vmm = act.cycles / act.vmms
     device = DeviceParams()
-    readout = default_readout(config, device)
+    # The readout designed for the sign-off clock (the analogue terms are at its operating
+    # point: V_ref, step, window), not the testbench's.
+    readout = design_readout_for(config, device, t_clk_ns=period)
     bypass_toggles = sum(act.toggles.get(f"arr_bypass_{s}[{r}]", 0)
                          for s in "lr" for r in range(config.rows)) / act.vmms
-    # Comparators are on from precharge to the end of the TDC window, at most the whole VMM.
-    analog = analog_energy(rows=config.rows, cols=config.cols, device=device, readout=readout,
-                           eval_cycles=cycles_per_vmm, t_clk_ns=period,
-                           bypass_toggles_per_vmm=bypass_toggles,
-                           write_pulse_ns=config.write_pulse_cycles * period)
+    # Cycles with arr_eval high per VMM, measured in the window (the model's own operating
+    # point where the netlist has no such net).
+    eval_cycles = (act.duty.get("arr_eval", 0.0) * act.cycles / act.vmms
+                   or random_vmm_operating_point(config, device, readout).eval_cycles)
+    analog_args = dict(config=config, device=device, readout=readout, t_clk_ns=period,
+                       eval_cycles=eval_cycles, vmm_cycles=cycles_per_vmm,
+                       bypass_toggles_per_vmm=bypass_toggles)
+    analog = analog_energy(**analog_args)
     blocks = {}
     for b in power.blocks():
         blocks[b] = {k: power.energy_per_vmm_J(k, b) for k in ("clock", "data", "leakage")}
@@ -120,15 +188,22 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
         "area_flat_um2": so.netlist.area_um2, "flip_flops": so.netlist.flip_flops,
         "area_blocks_um2": {name: m.area_um2 * m.instances for name, m in area.modules.items()},
         "area_hier_um2": area.total_area_um2,
-        "window": {"cycles": act.cycles, "vmms": act.vmms},
+        "accounting": "Liberty tables per transition (mram_macro/ppa/energy.py)",
+        "window": {"cycles": act.cycles, "vmms": act.vmms, "steady_state": True,
+                   "warmup_vmms": WARMUP_VMMS},
+        "unit_delay_ns": UNIT_DELAY_NS,
         "cycles_per_vmm": cycles_per_vmm, "latency_ns": cycles_per_vmm * period,
         "vmm_per_s": vmm_per_s, "ops_per_vmm": ops,
         "energy_blocks_J": blocks,
         "energy_J": energy,
-        "analog_J": asdict(analog),
+        "analog_J": {**asdict(analog), "per_vmm_J": analog.per_vmm_J},
+        "analog_terms": [asdict(t) for t in analog_terms(**analog_args)],
         "digital_J": {"clock": power.energy_per_vmm_J("clock"),
                       "data": power.energy_per_vmm_J("data"),
                       "leakage": power.energy_per_vmm_J("leakage"), "total": digital},
+        "digital_glitch_J": None if glitch is None else {
+            k: glitch.energy_per_vmm_J(k) for k in ("clock", "data", "leakage", "total")},
+        "anatomy": anatomy(power, _flip_flops_per_block(power, lib)),
         "total_J": total,
         "tops_per_W": ops / total / 1e12,
         "tops_per_W_digital_only": ops / digital / 1e12,
@@ -140,13 +215,21 @@ def scaled_to_28nm(r: dict) -> dict:
     """The 45 nm digital figures scaled to 28 nm by :data:`SCALING_RULE` (analogue terms are
     already modelled at the 28 nm chip's values and are not scaled)."""
     e_scale = S_28_45 * (V28_V / r["vdd_V"]) ** 2
-    digital = r["digital_J"]["total"] * e_scale
-    total = r["analog_J"]["precharge_J"] + r["analog_J"]["bypass_J"] \
-        + r["analog_J"]["comparator_J"] + digital
+    d = r["digital_J"]
+    dynamic = (d["clock"] + d["data"]) * e_scale
+    leak = d["leakage"]
+    analog = r["analog_J"].get("per_vmm_J")
+    if analog is None:
+        analog = r["energy_J"]["array"]
     vmm_per_s = r["vmm_per_s"] / S_28_45
     area_mm2 = r["area_flat_um2"] * 1e-6 * S_28_45 ** 2
     ops = r["ops_per_vmm"]
-    return {"digital_J": digital, "total_J": total, "tops_per_W": ops / total / 1e12,
+    lo, hi = (analog + dynamic + leak * f for f in LEAKAGE_28_RANGE)
+    total = analog + dynamic + leak
+    return {"digital_J": dynamic + leak, "dynamic_J": dynamic, "leakage_J": leak,
+            "leakage_range_J": [leak * f for f in LEAKAGE_28_RANGE],
+            "total_J": total, "tops_per_W": ops / total / 1e12,
+            "tops_per_W_range": [ops / hi / 1e12, ops / lo / 1e12],
             "tops_per_mm2": ops * vmm_per_s / 1e12 / area_mm2,
             "period_ns": r["period_ns"] * S_28_45, "area_um2": area_mm2 * 1e6}
 
@@ -157,7 +240,11 @@ def scaled_to_28nm(r: dict) -> dict:
 #: but without clock gating (``python -m mram_macro.ppa ppa --no-gating``), and the gated
 #: counter macro as last published (``--config`` of it reproduces it).
 BEFORE = {"first": "ppa_first.json", "ungated": "ppa_ungated.json",
-          "counter": "ppa_counter.json"}
+          "counter": "ppa_counter.json", "old acct.": "ppa_opensta_accounting.json"}
+#: What the earlier runs measured differently (printed under the before/after lines).
+BEFORE_NOTE = ("runs before 'final' were accounted by OpenSTA 2.0.17 (internal power over-"
+               "counted: rise + fall per transition, every arc summed) over a 3-VMM window with "
+               "the pipeline's fill and drain; 'old acct.' is today's RTL measured that way")
 
 
 def before_results(docs_dir: Path | None = None) -> dict[str, dict[str, dict]]:
@@ -189,6 +276,22 @@ def before_after(results: list[dict], before: dict[str, dict[str, dict]]) -> lis
     return lines
 
 
+def anatomy_lines(results: list[dict]) -> list[str]:
+    """Per library: energy per VMM and flip-flops of every block (the anatomy)."""
+    pj = 1e12
+    lines = []
+    for r in results:
+        if "anatomy" not in r:
+            continue
+        lines.append(f"anatomy, {r['title']} (pJ per VMM, zero delay: total = clock + data + "
+                     "leakage; flip-flops)")
+        for block, a in r["anatomy"].items():
+            lines.append(f"  {block:22s} {a['total'] * pj:8.2f} = {a['clock'] * pj:6.2f} + "
+                         f"{a['data'] * pj:6.2f} + {a['leakage'] * pj:6.2f}  "
+                         f"{a['flip_flops']:5d} FF")
+    return lines
+
+
 def table(results: list[dict]) -> str:
     pj = 1e12
     cols = [r["title"] for r in results]
@@ -211,21 +314,32 @@ def table(results: list[dict]) -> str:
     row("  digital: clock/data/leakage", [
         f"{r['digital_J']['clock'] * pj:.0f}/{r['digital_J']['data'] * pj:.0f}/"
         f"{r['digital_J']['leakage'] * pj:.0f}" for r in results], "{}")
+    row("  digital, zero delay", [r["digital_J"]["total"] * pj for r in results], "{:.1f}")
+    row("  digital, unit delay (glitches)",
+        [r["digital_glitch_J"]["total"] * pj if r.get("digital_glitch_J") else float("nan")
+         for r in results], "{:.1f}")
     row("  TOTAL", [r["total_J"] * pj for r in results], "{:.1f}")
     row("TOPS/W (macro)", [r["tops_per_W"] for r in results], "{:.3f}")
     row("TOPS/mm² (digital area)", [r["tops_per_mm2"] for r in results], "{:.4f}")
     for r in results:
         if r["library"] == HEADLINE_LIBRARY:
             s = scaled_to_28nm(r)
+            lo, hi = s["tops_per_W_range"]
             lines.append(f"{r['title']} scaled to 28 nm (ESTIMATE): energy/VMM "
-                         f"{s['total_J'] * pj:.1f} pJ (digital {s['digital_J'] * pj:.1f} pJ), "
-                         f"{s['tops_per_W']:.3f} TOPS/W, {s['tops_per_mm2']:.4f} TOPS/mm² "
-                         f"(chip: 262 TOPS/W)")
+                         f"{s['total_J'] * pj:.1f} pJ (digital dynamic "
+                         f"{s['dynamic_J'] * pj:.1f} pJ + leakage {s['leakage_J'] * pj:.1f} pJ, "
+                         f"range {s['leakage_range_J'][0] * pj:.1f}-"
+                         f"{s['leakage_range_J'][1] * pj:.1f}), {s['tops_per_W']:.1f} TOPS/W "
+                         f"({lo:.1f}-{hi:.1f} over the leakage range), "
+                         f"{s['tops_per_mm2']:.4f} TOPS/mm² (chip: 262 TOPS/W)")
             lines.append(f"  rule: {SCALING_RULE}")
     lines.extend(before_after(results, before_results()))
+    lines.append(f"  ({BEFORE_NOTE})")
+    lines.extend(anatomy_lines(results))
     writes = ", ".join(f"{r['title']} {r['analog_J']['write_row_J'] * pj:.1f} pJ"
                        for r in results)
-    lines.append("array = column precharge + bypass lines + comparators (docs/ppa.md); "
+    lines.append("array = precharge + bypass lines + comparators + TDC front end (DLL, phase "
+                 "lines, samplers, leakage) (docs/ppa.md); "
                  f"per row write: {writes}")
     return "\n".join(lines)
 
@@ -352,3 +466,43 @@ def main(args) -> int:
         publish(results)
         print(f"published into {DOCS_DIR} and README.md")
     return 0
+
+
+#: The committed digital energy of a small configuration (``python -m mram_macro.ppa
+#: baseline`` writes it): ``make test`` re-measures it and fails if it rises by more than
+#: :data:`BASELINE_TOLERANCE` (verif/unit/test_energy_baseline.py).
+BASELINE = DOCS_DIR / "energy_small.json"
+BASELINE_TOLERANCE = 0.10
+BASELINE_VMMS = 10
+
+
+def baseline_config() -> MacroConfig:
+    from .__main__ import STA_CONFIGS
+
+    return STA_CONFIGS["small"]
+
+
+def digital_energy(config: MacroConfig, lib_key: str, out: Path, *,
+                   vmms: int = BASELINE_VMMS) -> dict:
+    """Digital energy per VMM (J: clock, data, leakage, total; steady state, zero delay,
+    random VMMs) of ``config`` on one library: flat synthesis, gate-level activity, the
+    Liberty-table calculator. No STA: this is the energy alone."""
+    from ..sim.runner import generate
+    from .flow import flat_netlist
+
+    lib = library(lib_key)
+    workdir = out / lib.key / config.slug
+    verilog = generate(config, workdir / "rtl")
+    net = flat_netlist(verilog, lib, workdir).netlist
+    act = _activity(net, lib, config, workdir, vmms)
+    power = analyse_energy(net, TOP, lib, act)
+    return {"library": lib.key, "config": config.to_dict(), "vmms": vmms,
+            "cycles_per_vmm": act.cycles / act.vmms,
+            "digital_J": {k: power.energy_per_vmm_J(k)
+                          for k in ("clock", "data", "leakage", "total")}}
+
+
+def write_baseline(out: Path) -> dict:
+    result = digital_energy(baseline_config(), HEADLINE_LIBRARY, out)
+    BASELINE.write_text(json.dumps(result, indent=1) + "\n")
+    return result

@@ -9,11 +9,12 @@ Environment: ``MRAM_CONFIG``, ``MRAM_SEED`` and ``MRAM_NVMM`` (VMMs in the windo
 ``window_start_ns``, ``window_end_ns``, ``window_vmms`` and ``t_clk_ns``.
 
 The window is the **steady state** of a stream: ``MRAM_POWER_WARMUP`` results (default
-:data:`WARMUP_VMMS`) leave the macro first, so the pipeline is full; the window then runs from
-the last beat of result ``warm-up`` to the last beat of result ``warm-up + MRAM_NVMM``, while
-:data:`TAIL_VMMS` more vectors keep the input side busy, so neither the pipeline's fill nor
-its drain is in it. ``MRAM_POWER_WARMUP=0`` and ``MRAM_POWER_TAIL=0`` measure from the first
-vector sent to the last result (fill and drain included), for comparison.
+:data:`mram_macro.ppa.activity.WARMUP_VMMS`) leave the macro first, so the pipeline is full;
+the window then runs from the last beat of result ``warm-up`` to the last beat of result
+``warm-up + MRAM_NVMM``, while ``MRAM_POWER_TAIL`` more vectors keep the input side busy, so
+neither the pipeline's fill nor its drain is in it. ``MRAM_POWER_WARMUP=0`` and
+``MRAM_POWER_TAIL=0`` measure from the first vector sent to the last result (fill and drain
+included), for comparison.
 ``MRAM_POWER_WORKLOAD`` picks the data (:data:`WORKLOADS`): ``random`` (default) or ``digits``.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge
 
+from mram_macro.ppa.activity import TAIL_VMMS, WARMUP_VMMS
 from verif.cocotb.env import T_CLK_NS
 from verif.cocotb.test_macro import _n_vmm, _start
 
@@ -35,10 +37,6 @@ from verif.cocotb.test_macro import _n_vmm, _start
 #: ``cols`` dropped, inputs beyond ``rows`` dropped, missing ones padded with 0), and the
 #: binarised test images as input vectors, in order.
 WORKLOADS = ("random", "digits")
-#: Results that leave the macro before the window opens (the pipeline fills).
-WARMUP_VMMS = 4
-#: Vectors sent after the window's last one (the input side stays busy to its end).
-TAIL_VMMS = 4
 
 
 def _count_env(name: str, default: int) -> int:

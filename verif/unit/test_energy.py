@@ -23,14 +23,11 @@ import pytest
 from mram_macro.clock_tree import is_tree_cell
 from mram_macro.config import MacroConfig
 from mram_macro.ppa.activity import simulate_activity
-from mram_macro.ppa.analog import analog_energy
 from mram_macro.ppa.energy import analyse_energy
 from mram_macro.ppa.flow import sign_off_verilog
 from mram_macro.ppa.libraries import library
 from mram_macro.ppa.netlist import read_instances
 from mram_macro.ppa.power import analyse_power, liberty_output_pins
-from sim_models.device import DeviceParams
-from sim_models.readout import design_readout
 
 COUNTER = """
 module counter(input clk, input rst, output reg [3:0] q);
@@ -166,21 +163,6 @@ def test_leakage_and_energy_per_vmm(counter_power, engine):
     assert all(i.clock_W == 0 for i in power.instances
                if i.name not in ffs | tree | {"port:clk"})
     assert power.energy_per_vmm_J("data") > 0
-
-
-def test_analog_terms_by_hand():
-    device = DeviceParams()
-    readout = design_readout(64, device)
-    e = analog_energy(rows=64, cols=64, device=device, readout=readout, eval_cycles=100,
-                      t_clk_ns=2.0, bypass_toggles_per_vmm=10, write_pulse_ns=8.0)
-    c_col = 64 * 2.1e-15
-    assert e.precharge_J == pytest.approx(64 * c_col * readout.v_pre_V ** 2)
-    assert e.bypass_J == pytest.approx(10 * 64 * 0.5e-15 * 0.9 ** 2)
-    assert e.comparator_J == pytest.approx(64 * 1e-6 * readout.v_pre_V * 200e-9)
-    assert e.write_row_J == pytest.approx(128 * 1.5 * device.i_write_uA * 1e-6 * 8e-9)
-    with pytest.raises(ValueError, match="rows must be a positive integer"):
-        analog_energy(rows=0, cols=64, device=device, readout=readout, eval_cycles=1,
-                      t_clk_ns=1, bypass_toggles_per_vmm=0, write_pulse_ns=1)
 
 
 @pytest.mark.parametrize(("config", "message"), [
