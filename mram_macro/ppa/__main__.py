@@ -1,8 +1,11 @@
 """``python -m mram_macro.ppa sta|ppa``: timing sign-off and the PPA report.
 
 ``sta``: per configuration and library, flat timing-driven synthesis then OpenSTA at the
-library's target clock: worst slack, total negative slack, fmax, the critical path. Exits 1 if
-any run misses its target clock by less than the required slack margin.
+library's target clock: per path group (flip-flops, inputs, clock-gate latches, outputs,
+clock-gating checks) the worst setup and hold path, the worst flip-flop path on its own, worst
+slack, total negative slack, fmax, and the constraints and exceptions applied. Exits 1 if any
+run fails sign-off (flip-flop setup slack below the library's margin, any setup or hold slack
+below 0, or an asynchronous input sampled outside a synchroniser).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from ..config import MacroConfig
 from .flow import sign_off
 from .libraries import LIBRARIES, library
+from .report import DEFAULT_VMMS
 
 #: Configurations `make sta` signs off: the default macro (two-step TDC, 8 phases, 64-bit
 #: stream) and a small one (the test's), the default geometry with 16 phases (the 5 ns clock's
@@ -25,6 +29,16 @@ STA_CONFIGS = {"default": MacroConfig(),
                "two_step_k16": MacroConfig(tdc_fine_taps=16),
                "counter": MacroConfig(tdc_mode="counter", stream_width=32),
                "coarse": MacroConfig(tdc_mode="coarse", tdc_bits=4)}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return value
 
 
 def _cmd_sta(args) -> int:
@@ -40,8 +54,24 @@ def _cmd_sta(args) -> int:
                   f"needs >= {100 * lib.min_slack_fraction:.0f} % slack; flat netlist "
                   f"{result.netlist.area_um2:.0f} µm², {result.netlist.flip_flops} flip-flops)")
             print("  " + result.sta.line().replace("\n", "\n  "))
+            print("  constraints:")
+            for line in result.sta.constraints:
+                print("    - " + line)
+            for line in result.failures:
+                print("  FAIL: " + line)
             ok &= result.passed
     return 0 if ok else 1
+
+
+def _cmd_baseline(args) -> int:
+    from .report import BASELINE, write_baseline
+
+    r = write_baseline(Path(args.out))
+    d = r["digital_J"]
+    print(f"{BASELINE}: {d['total'] * 1e12:.2f} pJ per VMM (clock {d['clock'] * 1e12:.2f}, "
+          f"data {d['data'] * 1e12:.2f}, leakage {d['leakage'] * 1e12:.2f}), "
+          f"{r['cycles_per_vmm']:.1f} cycles per VMM")
+    return 0
 
 
 def _cmd_ppa(args) -> int:
@@ -60,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_cmd_sta)
     p = sub.add_parser("ppa", help="area, timing, energy per VMM, TOPS/W, plots")
     p.add_argument("--out", default="build/ppa")
-    p.add_argument("--vmms", type=int, default=3, help="VMMs in the gate-level power window")
+    p.add_argument("--vmms", type=_positive_int, default=DEFAULT_VMMS,
+                   help="VMMs in the steady-state gate-level power window (after a warm-up)")
     p.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=list(LIBRARIES))
     p.add_argument("--no-gating", action="store_true",
                    help="measure the ungated reference design (docs/ppa/ppa_ungated.json)")
@@ -74,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
                         "'{\"tdc_mode\": \"two_step\", \"stream_width\": 64}' (printed, not "
                         "published)")
     p.set_defaults(func=_cmd_ppa)
+    p = sub.add_parser("baseline", help="measure the small configuration's digital energy and "
+                                        "commit it as the test's reference "
+                                        "(docs/ppa/energy_small.json)")
+    p.add_argument("--out", default="build/ppa")
+    p.set_defaults(func=_cmd_baseline)
     args = parser.parse_args(argv)
     return args.func(args)
 

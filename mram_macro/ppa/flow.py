@@ -7,7 +7,9 @@ Verilog, the Liberty file or the target period changed (a stamp file records the
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..clock_tree import TREE_VERSION
@@ -35,18 +37,35 @@ class SignOff:
     sta: StaReport
 
     @property
+    def failures(self) -> tuple[str, ...]:
+        """Why the run fails sign-off (empty if it passes): see
+        :meth:`~mram_macro.ppa.sta.StaReport.failures` (the worst flip-flop path keeps the
+        library's ``min_slack_fraction`` of the period, every path group's setup and hold slack
+        is >= 0, asynchronous inputs reach only synchronisers)."""
+        return self.sta.failures(self.library.min_slack_fraction)
+
+    @property
     def passed(self) -> bool:
-        return self.sta.slack_fraction >= self.library.min_slack_fraction
+        return not self.failures
 
 
-def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str = TOP
-                 ) -> FlatNetlist:
-    """Flat, timing-driven netlist of ``verilog`` for ``lib``'s target clock (cached)."""
+def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str = TOP,
+                 hold_fix: bool = True) -> FlatNetlist:
+    """Flat, timing-driven netlist of ``verilog`` for ``lib``'s target clock, hold-fixed under
+    the sign-off constraints unless ``hold_fix`` is false (:mod:`mram_macro.ppa.hold_fix`;
+    what it did is in ``hold_fix.json`` beside the netlist); cached."""
+    from . import hold_fix as hold_fix_module
+    from .hold_fix import fix_hold
+    from .sta import CLOCK_UNCERTAINTY_NS, IO_DELAY_FRACTION
+
     liberty = lib.require()
     period_ps = 1000.0 * lib.target_period_ns
     key = hashlib.sha256(verilog.read_bytes() + str(liberty).encode()
                          + f"{period_ps}{lib.driving_cell}{lib.output_load}{top}".encode()
                          + f"{lib.clock_buffer}{lib.clock_max_fanout}{TREE_VERSION}".encode()
+                         + (Path(hold_fix_module.__file__).read_bytes()
+                            + f"{CLOCK_UNCERTAINTY_NS}{IO_DELAY_FRACTION}{lib.hold_buffer}"
+                            .encode() if hold_fix else b"no hold fix")
                          ).hexdigest()
     stamp = workdir / "flat.stamp"
     netlist = workdir / f"{top}_flat.v"
@@ -57,8 +76,20 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
                              tie_hi=lib.tie_hi, tie_lo=lib.tie_lo, workdir=workdir,
                              clock_buffer=lib.clock_buffer if lib.clock_buffer[0] else None,
                              clock_max_fanout=lib.clock_max_fanout)
+    report = workdir / "hold_fix.json"
+    report.unlink(missing_ok=True)
+    if hold_fix and re.search(r"^\s*input\s+clk\s*;", netlist.read_text(), re.M):
+        fixed = fix_hold(netlist, top, lib, workdir / "hold_fix")
+        report.write_text(json.dumps(asdict(fixed), indent=1) + "\n")
+        result = _cached(netlist, top, lib, period_ps, workdir)
     stamp.write_text(key)
     return result
+
+
+def hold_fix_report(workdir: Path) -> dict | None:
+    """What hold fixing did to the flat netlist in ``workdir`` (None: not run)."""
+    path = workdir / "hold_fix.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _cached(netlist: Path, top: str, lib: StdCellLibrary, period_ps: float,

@@ -170,6 +170,8 @@ class Pin:
     power: tuple[PowerGroup, ...]
     #: Output transition tables per related pin: (rise_transition, fall_transition).
     transitions: dict[str, tuple[Table | None, Table | None]]
+    #: Delay tables per related pin: (cell_rise, cell_fall).
+    delays: dict[str, tuple[Table | None, Table | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,17 +271,20 @@ def _pin(group: Group, name: str, templates: dict[str, Group]) -> Pin:
                                 when=g.attrs.get("when"),
                                 rise=tables.get("rise_power"), fall=tables.get("fall_power")))
     transitions: dict[str, tuple[Table | None, Table | None]] = {}
+    delays: dict[str, tuple[Table | None, Table | None]] = {}
     for g in group.children("timing"):
         if "related_pin" not in g.attrs or a.get("direction") != "output":
             continue
         t = {x.kind: _table(x, templates) for x in g.groups
-             if x.kind in ("rise_transition", "fall_transition")}
-        if t:
+             if x.kind in ("rise_transition", "fall_transition", "cell_rise", "cell_fall")}
+        if "rise_transition" in t or "fall_transition" in t:
             transitions.setdefault(g.attrs["related_pin"],
                                    (t.get("rise_transition"), t.get("fall_transition")))
+        if "cell_rise" in t or "cell_fall" in t:
+            delays.setdefault(g.attrs["related_pin"], (t.get("cell_rise"), t.get("cell_fall")))
     return Pin(name=name, direction=a.get("direction", "input"), capacitance=cap,
                clock=a.get("clock", "false") == "true", function=a.get("function"),
-               power=tuple(power), transitions=transitions)
+               power=tuple(power), transitions=transitions, delays=delays)
 
 
 @functools.lru_cache(maxsize=4)

@@ -22,7 +22,7 @@ from ..config import MacroConfig
 from .activity import DEFAULT_WORKLOAD, WARMUP_VMMS, Activity, simulate_activity
 from .analog import analog_energy, analog_terms, random_vmm_operating_point
 from .energy import analyse_energy, clock_instances
-from .flow import TOP, sign_off
+from .flow import TOP, hold_fix_report, sign_off
 from .libraries import HEADLINE_LIBRARY, library
 from .power import PowerResult
 
@@ -98,20 +98,29 @@ def anatomy_group(block: str) -> str:
 
 
 def anatomy(power: PowerResult, flip_flops: dict[str, int]) -> dict[str, dict]:
-    """Per block (see :func:`anatomy_group`): energy per VMM (J) by kind and its flip-flops."""
+    """Per block (see :func:`anatomy_group`; the buffers hold fixing added in a row of their
+    own): energy per VMM (J) by kind and its flip-flops."""
+    scale = power.cycles * power.period_ns * 1e-9 / power.vmms
     rows: dict[str, dict] = {}
-    for b in power.blocks():
-        g = anatomy_group(b)
-        row = rows.setdefault(g, {"clock": 0.0, "data": 0.0, "leakage": 0.0,
-                                  "flip_flops": 0})
-        for k in ("clock", "data", "leakage"):
-            row[k] += power.energy_per_vmm_J(k, b)
+
+    def row(name: str) -> dict:
+        return rows.setdefault(name, {"clock": 0.0, "data": 0.0, "leakage": 0.0,
+                                      "flip_flops": 0})
+
+    for i in power.instances:
+        r = row(HOLD_ROW if i.name.startswith("hold_fix_") else anatomy_group(i.block))
+        r["clock"] += i.clock_W * scale
+        r["data"] += i.data_W * scale
+        r["leakage"] += i.leakage_W * scale
     for b, n in flip_flops.items():
-        rows.setdefault(anatomy_group(b), {"clock": 0.0, "data": 0.0, "leakage": 0.0,
-                                           "flip_flops": 0})["flip_flops"] += n
-    for row in rows.values():
-        row["total"] = row["clock"] + row["data"] + row["leakage"]
+        row(anatomy_group(b))["flip_flops"] += n
+    for r in rows.values():
+        r["total"] = r["clock"] + r["data"] + r["leakage"]
     return dict(sorted(rows.items(), key=lambda kv: -kv[1]["total"]))
+
+
+#: The anatomy row of the hold-fixing buffers (mram_macro/ppa/hold_fix.py).
+HOLD_ROW = "hold buffers"
 
 
 def _flip_flops_per_block(power: PowerResult, lib) -> dict[str, int]:
@@ -143,11 +152,16 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
                       workdir=workdir / "hier")
     act = _activity(so.netlist.netlist, lib, config, workdir, vmms, workload)
     power = analyse_energy(so.netlist.netlist, TOP, lib, act)
-    glitch = None
-    if lib.key == HEADLINE_LIBRARY:     # the glitch-aware run: the headline library only
+    glitch = network = None
+    if lib.key == HEADLINE_LIBRARY:
+        # The glitch-aware run, and (beside random VMMs) the digits network's first layer:
+        # the headline library only.
         act_glitch = _activity(so.netlist.netlist, lib, config, workdir, vmms, workload,
                                unit_delay_ns=UNIT_DELAY_NS)
         glitch = analyse_energy(so.netlist.netlist, TOP, lib, act_glitch)
+        if workload == "random":
+            act_net = _activity(so.netlist.netlist, lib, config, workdir, vmms, "digits")
+            network = analyse_energy(so.netlist.netlist, TOP, lib, act_net)
     period = lib.target_period_ns
     cycles_per_vmm = act.cycles / act.vmms
     device = DeviceParams()
@@ -182,9 +196,8 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
         "workload": workload,
         "node_nm": lib.node_nm, "vdd_V": lib.vdd_V,
         "config": config.to_dict(), "period_ns": period,
-        "sta": {"wns_ns": so.sta.wns_ns, "tns_ns": so.sta.tns_ns, "fmax_mhz": so.sta.fmax_mhz,
-                "startpoint": so.sta.startpoint, "endpoint": so.sta.endpoint,
-                "blocks": list(so.sta.blocks), "passed": so.passed},
+        "sta": {**so.sta.to_dict(), "passed": so.passed, "failures": list(so.failures)},
+        "hold_fix": hold_fix_report(workdir),
         "area_flat_um2": so.netlist.area_um2, "flip_flops": so.netlist.flip_flops,
         "area_blocks_um2": {name: m.area_um2 * m.instances for name, m in area.modules.items()},
         "area_hier_um2": area.total_area_um2,
@@ -203,6 +216,8 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
                       "leakage": power.energy_per_vmm_J("leakage"), "total": digital},
         "digital_glitch_J": None if glitch is None else {
             k: glitch.energy_per_vmm_J(k) for k in ("clock", "data", "leakage", "total")},
+        "digital_digits_J": None if network is None else {
+            k: network.energy_per_vmm_J(k) for k in ("clock", "data", "leakage", "total")},
         "anatomy": anatomy(power, _flip_flops_per_block(power, lib)),
         "total_J": total,
         "tops_per_W": ops / total / 1e12,
@@ -302,7 +317,13 @@ def table(results: list[dict]) -> str:
         lines.append(f"{label:34s}" + "".join(f"{fmt.format(v):>{w}s}" for v in values))
 
     row("target clock (ns)", [r["period_ns"] for r in results], "{:.2f}")
-    row("worst slack (ns)", [r["sta"]["wns_ns"] for r in results], "{:+.3f}")
+    row("worst slack, all groups (ns)", [r["sta"]["wns_ns"] for r in results], "{:+.3f}")
+    row("flip-flop setup slack (ns)", [r["sta"]["ff_wns_ns"] for r in results], "{:+.3f}")
+    row("hold slack (ns)", [r["sta"]["hold_wns_ns"] for r in results], "{:+.3f}")
+    row("clock uncertainty (ns)", [r["sta"]["uncertainty_ns"] for r in results], "{:.2f}")
+    row("sign-off", ["PASS" if r["sta"]["passed"] else "FAIL" for r in results], "{}")
+    row("hold-fixing buffers", [(r.get("hold_fix") or {}).get("buffers", 0) for r in results],
+        "{:d}")
     row("fmax (MHz)", [r["sta"]["fmax_mhz"] for r in results], "{:.0f}")
     row("area, flat netlist (µm²)", [r["area_flat_um2"] for r in results], "{:.0f}")
     row("flip-flops", [r["flip_flops"] for r in results], "{:d}")
@@ -317,6 +338,9 @@ def table(results: list[dict]) -> str:
     row("  digital, zero delay", [r["digital_J"]["total"] * pj for r in results], "{:.1f}")
     row("  digital, unit delay (glitches)",
         [r["digital_glitch_J"]["total"] * pj if r.get("digital_glitch_J") else float("nan")
+         for r in results], "{:.1f}")
+    row("  digital, digits network layer",
+        [r["digital_digits_J"]["total"] * pj if r.get("digital_digits_J") else float("nan")
          for r in results], "{:.1f}")
     row("  TOTAL", [r["total_J"] * pj for r in results], "{:.1f}")
     row("TOPS/W (macro)", [r["tops_per_W"] for r in results], "{:.3f}")

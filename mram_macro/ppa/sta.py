@@ -1,12 +1,27 @@
-"""Static timing of a flat gate-level netlist with OpenSTA.
+"""Static timing sign-off of a flat gate-level netlist with OpenSTA.
 
-Constraints: one clock ``clk`` at the library's target period, **propagated** through the clock
-trees the flat synthesis builds (:mod:`mram_macro.clock_tree`: buffers, clock gates), so skew and
-insertion delay are in every check; every other input arriving at the clock edge at the ``clk``
-port through the library's driving cell, every output captured at the next edge with the
-library's load. Worst slack, total negative slack and the worst path come from
-``report_checks`` (its worst path) and ``report_tns``; ``fmax = 1 / (period - worst slack)``.
-The worst hold slack (``report_checks -path_delay min``) is reported alongside.
+Constraints (:func:`signoff_constraints`; docs/ppa.md, "Timing constraints", lists every one with
+its reason):
+
+* one clock ``clk`` at the library's target period, **propagated** through the clock trees the
+  flat synthesis builds (:mod:`mram_macro.clock_tree`), so skew and insertion delay are in every
+  check, with :data:`CLOCK_UNCERTAINTY_NS` on every setup and every hold check;
+* ports to the integrator (the AXI buses, ``rst``): input and output delays of
+  :data:`IO_DELAY_FRACTION` of the period for setup and 0 for hold, relative to the clock as
+  the macro's registers see it (``-reference_pin``: a clock-tree leaf);
+* the array's outputs (``arr_*``) settle within the cycle (output delay 0);
+* exceptions: a false path from the asynchronous comparator outputs ``arr_cmp``/``arr_ref_cmp``
+  (only after :func:`run_sta` has checked on the netlist that every path from them ends in the
+  first flip-flop of a ``cmp_sync`` chain, and that chain's stages feed only the next stage),
+  and a multicycle path from the held sampler bits ``arr_fine``/``arr_ref_fine``.
+
+Reports (OpenSTA 2.0.17 prints one path per path group, and a path into a clock gate's enable
+latch that borrows time ends at slack 0 by definition): the endpoints are split into path groups
+of their own (:data:`GROUP_ORDER`), so the worst **flip-flop** path is always reported on its
+own, next to the latch, input, output and clock-gating groups, for setup and for hold. The
+headline WNS is the worst group margin, where a latch that borrows counts with the time it could
+still borrow (the borrowed time is charged to the path out of the latch, in the clock-gating
+group), not with its slack of 0. :meth:`StaReport.failures` states the sign-off rule.
 """
 
 from __future__ import annotations
@@ -16,10 +31,50 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..clock_tree import CellPins, liberty_pins
+from ..periphery.tdc import SYNC_STAGES
 from .libraries import STA_BINARY, StdCellLibrary
-from .netlist import block_of, read_instances
+from .netlist import Instance, block_of, read_instances
 
-__all__ = ["StaError", "StaReport", "run_sta", "sta_binary"]
+__all__ = ["StaError", "StaReport", "GroupTiming", "PathTiming", "Port", "run_sta",
+           "sta_binary", "signoff_constraints", "read_ports", "CLOCK_UNCERTAINTY_NS",
+           "IO_DELAY_FRACTION", "ASYNC_INPUTS", "HELD_INPUTS", "GROUP_ORDER"]
+
+#: Clock uncertainty (ns) on every setup and hold check. The clock trees have no placement and
+#: so no wire delay: the uncertainty stands for the skew that wires and on-chip variation add
+#: between two clock pins, plus jitter on setup checks. 0.1 ns is 5 % of NanGate 45's 2 ns and
+#: 2 % of OSU 0.18's 5 ns clock, about one buffer stage of either library.
+CLOCK_UNCERTAINTY_NS = 0.1
+
+#: Share of the period the integrator's logic uses on the bus ports (AXI4-Lite ``s_axil_*``,
+#: AXI4-Stream ``s_axis_*``/``m_axis_*``) and ``rst``: an input arrives up to this late after
+#: the clock edge (the other side's clock-to-output, logic and wire), an output must arrive
+#: this early before the next one (wire, logic and setup). The usual block-level budget for a
+#: bus whose other end is registered; the macro keeps 80 % of the cycle on a port path. For
+#: hold both are 0: no credit for the other side's clock-to-output or wires.
+IO_DELAY_FRACTION = 0.20
+
+#: Input ports asynchronous to ``clk``: the analogue comparators trip when a column's voltage
+#: crosses V_ref. Captured by the TDC's synchronisers (:mod:`mram_macro.periphery.tdc`).
+ASYNC_INPUTS = ("arr_cmp", "arr_ref_cmp")
+
+#: Input ports held stable before they are used: the interpolator's sampler bits
+#: (:mod:`sim_models.interpolator`), frozen at the edge that first sees the comparator high and
+#: held until the next precharge.
+HELD_INPUTS = ("arr_fine", "arr_ref_fine")
+
+#: Ports of the analogue array (outputs settle within the cycle, no external budget).
+ARRAY_PREFIX = "arr_"
+
+#: The TDC's synchroniser flip-flops are named ``<block>.cmp_sync<stage>`` (tdc.py).
+SYNC_NET = "cmp_sync"
+
+#: Path groups in report order, named after their endpoints (and for flip-flops, where a path
+#: starts): ``flip_flops`` register -> flip-flop, ``inputs`` input port -> flip-flop,
+#: ``latches`` -> a clock gate's enable latch, ``outputs`` -> an output port,
+#: ``clock_gating`` the gating checks at the clock gates' AND cells (OpenSTA's own group).
+GROUP_ORDER = ("flip_flops", "inputs", "latches", "outputs", "clock_gating")
+_STA_GROUPS = {"**clock_gating_default**": "clock_gating", "**async_default**": "async"}
 
 
 class StaError(RuntimeError):
@@ -27,17 +82,73 @@ class StaError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class PathTiming:
+    """The worst path of one group for one check (setup or hold)."""
+
+    slack_ns: float
+    startpoint: str          # register (named by its output net) or port
+    endpoint: str
+    blocks: tuple[str, ...] = ()      # RTL blocks the path crosses, in order
+    #: A path into a latch that borrows time: the time borrowed and the most it may borrow.
+    borrowed_ns: float | None = None
+    max_borrow_ns: float | None = None
+    text: str = field(repr=False, default="")
+
+    @property
+    def margin_ns(self) -> float:
+        """How much later the path could arrive before it fails: its slack, and into a latch
+        also the time the latch could still borrow (OpenSTA gives a borrowing path slack 0)."""
+        if self.borrowed_ns is not None and self.max_borrow_ns is not None and self.slack_ns >= 0:
+            return self.slack_ns + self.max_borrow_ns - self.borrowed_ns
+        return self.slack_ns
+
+    def describe(self) -> str:
+        borrow = (f" (borrows {self.borrowed_ns:.3f} of {self.max_borrow_ns:.3f} ns)"
+                  if self.borrowed_ns is not None and self.max_borrow_ns is not None else "")
+        return f"{self.slack_ns:+.3f} ns{borrow}  {self.startpoint} -> {self.endpoint}"
+
+
+@dataclass(frozen=True)
+class GroupTiming:
+    """Worst setup and hold path of one path group (None: the group has no such path)."""
+
+    name: str
+    setup: PathTiming | None
+    hold: PathTiming | None
+
+    @property
+    def setup_wns_ns(self) -> float | None:
+        return None if self.setup is None else self.setup.slack_ns
+
+    @property
+    def hold_wns_ns(self) -> float | None:
+        return None if self.hold is None else self.hold.slack_ns
+
+
+@dataclass(frozen=True)
 class StaReport:
+    """Timing of one netlist at one period. ``wns_ns``, ``startpoint``, ``endpoint``,
+    ``blocks`` and ``path_text`` describe the group with the smallest margin (see
+    :attr:`PathTiming.margin_ns`); :attr:`groups` has every group's worst setup and hold
+    path, :attr:`flip_flop` the worst register -> flip-flop path."""
+
     library: str
     period_ns: float
-    wns_ns: float            # worst slack (positive when met)
+    wns_ns: float            # worst margin over the groups (positive when met)
     tns_ns: float            # total negative slack (0 when met)
     startpoint: str          # register or port the worst path starts at
     endpoint: str
     blocks: tuple[str, ...]  # RTL blocks the worst path crosses, in order
     path_text: str = field(repr=False, default="")
-    #: Worst hold slack (ns); None where it was not checked.
+    #: Worst hold slack over every group (ns); None where nothing was checked.
     hold_wns_ns: float | None = None
+    groups: tuple[GroupTiming, ...] = ()
+    uncertainty_ns: float = CLOCK_UNCERTAINTY_NS
+    #: The constraints and exceptions applied, one human-readable line each.
+    constraints: tuple[str, ...] = ()
+    #: Endpoints reached from an asynchronous input that are not a synchroniser stage (must
+    #: be empty: the false path on those inputs is only valid if nothing else samples them).
+    unsynchronised: tuple[str, ...] = ()
 
     @property
     def met(self) -> bool:
@@ -51,14 +162,88 @@ class StaReport:
     def fmax_mhz(self) -> float:
         return 1e3 / (self.period_ns - self.wns_ns)
 
+    def group(self, name: str) -> GroupTiming | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    @property
+    def flip_flop(self) -> PathTiming | None:
+        """The worst setup path between registers into a flip-flop."""
+        g = self.group("flip_flops")
+        return None if g is None else g.setup
+
+    @property
+    def ff_wns_ns(self) -> float | None:
+        return None if self.flip_flop is None else self.flip_flop.slack_ns
+
+    @property
+    def setup_wns_by_group(self) -> dict[str, float]:
+        return {g.name: g.setup_wns_ns for g in self.groups if g.setup is not None}
+
+    @property
+    def hold_wns_by_group(self) -> dict[str, float]:
+        return {g.name: g.hold_wns_ns for g in self.groups if g.hold is not None}
+
+    def failures(self, min_slack_fraction: float) -> tuple[str, ...]:
+        """Why this report fails sign-off (empty: it passes). The rule: the worst flip-flop
+        path has at least ``min_slack_fraction`` of the period as slack, every group's setup
+        and hold slack is >= 0, and nothing but a synchroniser samples an asynchronous input."""
+        out = []
+        ff = self.flip_flop
+        need = min_slack_fraction * self.period_ns
+        if ff is None:
+            out.append("no register -> flip-flop path was timed")
+        elif ff.slack_ns < need:
+            out.append(f"flip-flop setup slack {ff.slack_ns:+.3f} ns < {need:.3f} ns "
+                       f"({100 * min_slack_fraction:.0f} % of {self.period_ns:g} ns): "
+                       f"{ff.startpoint} -> {ff.endpoint}")
+        for g in self.groups:
+            for check, path in (("setup", g.setup), ("hold", g.hold)):
+                if path is not None and path.slack_ns < 0:
+                    out.append(f"{g.name} {check} slack {path.slack_ns:+.3f} ns: "
+                               f"{path.startpoint} -> {path.endpoint}")
+        if self.unsynchronised:
+            out.append("asynchronous inputs reach endpoints that are not synchroniser stages: "
+                       + ", ".join(self.unsynchronised[:8])
+                       + (" ..." if len(self.unsynchronised) > 8 else ""))
+        return tuple(out)
+
+    def to_dict(self) -> dict:
+        """The report as JSON-ready data (for the PPA report)."""
+        def path(p: PathTiming | None):
+            if p is None:
+                return None
+            return {"slack_ns": p.slack_ns, "startpoint": p.startpoint, "endpoint": p.endpoint,
+                    "blocks": list(p.blocks), "borrowed_ns": p.borrowed_ns,
+                    "max_borrow_ns": p.max_borrow_ns}
+        return {"library": self.library, "period_ns": self.period_ns, "wns_ns": self.wns_ns,
+                "tns_ns": self.tns_ns, "fmax_mhz": self.fmax_mhz,
+                "startpoint": self.startpoint, "endpoint": self.endpoint,
+                "blocks": list(self.blocks), "hold_wns_ns": self.hold_wns_ns,
+                "ff_wns_ns": self.ff_wns_ns, "uncertainty_ns": self.uncertainty_ns,
+                "groups": {g.name: {"setup": path(g.setup), "hold": path(g.hold)}
+                           for g in self.groups},
+                "constraints": list(self.constraints),
+                "unsynchronised": list(self.unsynchronised)}
+
     def line(self) -> str:
-        return (f"{self.library:10s} period {self.period_ns:6.3f} ns  WNS {self.wns_ns:+7.3f} ns "
+        hold = (f"  hold WNS {self.hold_wns_ns:+.3f} ns" if self.hold_wns_ns is not None
+                else "")
+        rows = [f"{self.library:10s} period {self.period_ns:6.3f} ns  WNS {self.wns_ns:+7.3f} ns "
                 f"({100 * self.slack_fraction:+5.1f} %)  TNS {self.tns_ns:8.3f} ns  "
-                f"fmax {self.fmax_mhz:7.1f} MHz"
-                + (f"  hold WNS {self.hold_wns_ns:+.3f} ns" if self.hold_wns_ns is not None
-                   else "") + "\n"
-                f"    critical path: {self.startpoint} -> {self.endpoint}\n"
-                f"    blocks crossed: {' -> '.join(self.blocks) or '(none named)'}")
+                f"fmax {self.fmax_mhz:7.1f} MHz{hold}  "
+                f"(uncertainty {self.uncertainty_ns:g} ns)"]
+        for g in self.groups:
+            rows.append(f"    {g.name:12s} setup "
+                        + (g.setup.describe() if g.setup else "(no path)"))
+            rows.append(f"    {'':12s} hold  " + (g.hold.describe() if g.hold else "(no path)"))
+        ff = self.flip_flop
+        if ff is not None:
+            rows.append(f"    worst flip-flop path: {ff.startpoint} -> {ff.endpoint}, slack "
+                        f"{ff.slack_ns:+.3f} ns ({100 * ff.slack_ns / self.period_ns:+.1f} %)")
+            rows.append(f"    blocks crossed: {' -> '.join(ff.blocks) or '(none named)'}")
+        if self.unsynchronised:
+            rows.append("    NOT SYNCHRONISED: " + ", ".join(self.unsynchronised))
+        return "\n".join(rows)
 
 
 def sta_binary() -> Path:
@@ -67,17 +252,22 @@ def sta_binary() -> Path:
     return STA_BINARY
 
 
-def constraints_tcl(lib: StdCellLibrary, period_ns: float, top_clock: str = "clk") -> str:
-    """SDC constraints shared by timing and power analysis."""
-    return "\n".join([
+def _clock_tcl(lib: StdCellLibrary, period_ns: float, top_clock: str) -> list[str]:
+    return [
         f"create_clock -name clk -period {period_ns:g} [get_ports {top_clock}]",
         f"set inputs [delete_from_list [all_inputs] [get_ports {top_clock}]]",
-        "set_input_delay 0 -clock clk $inputs",
-        "set_output_delay 0 -clock clk [all_outputs]",
         f"set_driving_cell -lib_cell {lib.driving_cell} -pin {lib.driving_pin} $inputs",
         f"set_load {lib.output_load:g} [all_outputs]",
         "set_propagated_clock [all_clocks]",
-    ])
+    ]
+
+
+def constraints_tcl(lib: StdCellLibrary, period_ns: float, top_clock: str = "clk") -> str:
+    """Clock, driving cell and load, with every port at the clock edge: the constraints power
+    analysis needs (timing sign-off adds :func:`signoff_constraints`)."""
+    return "\n".join([*_clock_tcl(lib, period_ns, top_clock),
+                      "set_input_delay 0 -clock clk $inputs",
+                      "set_output_delay 0 -clock clk [all_outputs]"])
 
 
 def run_tcl(script: str, workdir: Path, name: str) -> str:
@@ -95,72 +285,349 @@ def run_tcl(script: str, workdir: Path, name: str) -> str:
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Ports and constraints
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    direction: str   # "input" or "output"
+    width: int
+
+    @property
+    def tcl(self) -> str:
+        """Pattern for ``get_ports`` (OpenSTA names the bits of a bus ``name[i]``)."""
+        return f"{self.name}[*]" if self.width > 1 else self.name
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.width - 1}:0]" if self.width > 1 else self.name
+
+
+_PORT = re.compile(r"^\s*(input|output)\s+(?:\[(\d+):(\d+)\]\s*)?([A-Za-z_][\w$]*)\s*;", re.M)
+
+
+def read_ports(netlist: Path) -> tuple[Port, ...]:
+    """The ports of the (single) module of a flat netlist."""
+    return tuple(Port(name, d, abs(int(hi) - int(lo)) + 1 if hi else 1)
+                 for d, hi, lo, name in _PORT.findall(Path(netlist).read_text()))
+
+
+def _ports(ports) -> str:
+    return "[get_ports {" + " ".join(p.tcl for p in ports) + "}]"
+
+
+def _names(ports) -> str:
+    return ", ".join(str(p) for p in ports)
+
+
+def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str = "clk",
+                        reference_pin: str | None = None
+                        ) -> tuple[list[str], list[str], list[Port], list[Port]]:
+    """I/O delays and exceptions for ``ports`` at ``period_ns``: (Tcl lines, one description
+    line per constraint, asynchronous input ports, held input ports). The false path on the
+    asynchronous ports is **not** in the Tcl: :func:`run_sta` adds it after checking their
+    synchronisers."""
+    io = IO_DELAY_FRACTION * period_ns
+    ref = f" -reference_pin [get_pins {{{reference_pin}}}]" if reference_pin else ""
+    where = (f"relative to the clock at the registers (reference pin {reference_pin}, a "
+             f"clock-tree leaf)" if reference_pin else "relative to the clock port")
+    inputs = [p for p in ports if p.direction == "input" and p.name != clock]
+    outputs = [p for p in ports if p.direction == "output"]
+    asyncs = [p for p in inputs if p.name in ASYNC_INPUTS]
+    held = [p for p in inputs if p.name in HELD_INPUTS]
+    sync_in = [p for p in inputs if p not in asyncs]
+    bus_out = [p for p in outputs if not p.name.startswith(ARRAY_PREFIX)]
+    array_out = [p for p in outputs if p.name.startswith(ARRAY_PREFIX)]
+    tcl: list[str] = [f"set_clock_uncertainty {CLOCK_UNCERTAINTY_NS:g} [all_clocks]"]
+    text = [f"clock {clock}: {period_ns:g} ns, propagated through the clock trees, "
+            f"uncertainty {CLOCK_UNCERTAINTY_NS:g} ns on setup and hold"]
+    if sync_in:
+        tcl += [f"set_input_delay -max {io:g} -clock clk{ref} {_ports(sync_in)}",
+                f"set_input_delay -min 0 -clock clk{ref} {_ports(sync_in)}"]
+        text.append(f"input delay {io:g} ns ({100 * IO_DELAY_FRACTION:.0f} %) for setup, 0 for "
+                    f"hold, {where}: {_names(sync_in)}")
+    if bus_out:
+        tcl += [f"set_output_delay -max {io:g} -clock clk{ref} {_ports(bus_out)}",
+                f"set_output_delay -min 0 -clock clk{ref} {_ports(bus_out)}"]
+        text.append(f"output delay {io:g} ns ({100 * IO_DELAY_FRACTION:.0f} %) for setup, 0 "
+                    f"for hold, {where}: {_names(bus_out)}")
+    if array_out:
+        tcl += [f"set_output_delay 0 -clock clk{ref} {_ports(array_out)}"]
+        text.append(f"output delay 0 (the analogue array's controls settle within the cycle): "
+                    f"{_names(array_out)}")
+    if asyncs:
+        tcl += [f"set_input_delay 0 -clock clk{ref} {_ports(asyncs)}"]
+        text.append(
+            f"false path from {_names(asyncs)}: asynchronous comparator outputs; each bit goes "
+            f"only into the first of {SYNC_STAGES} synchroniser flip-flops "
+            f"({SYNC_NET}0 .. {SYNC_NET}{SYNC_STAGES - 1}, mram_macro/periphery/tdc.py), "
+            f"which the code capture reads at the last stage (checked on the netlist, below)")
+    if held:
+        tcl += [f"set_multicycle_path -setup {SYNC_STAGES} -from {_ports(held)}",
+                f"set_multicycle_path -hold {SYNC_STAGES - 1} -from {_ports(held)}"]
+        text.append(
+            f"multicycle path {SYNC_STAGES} (setup; hold at the launch edge) from "
+            f"{_names(held)}: the interpolator's sampler bits, frozen at the edge that first "
+            f"sees the comparator high and held until the next precharge "
+            f"(sim_models/interpolator.py); the TDC uses them only on the edge that captures "
+            f"the column's code, when the comparator has come through the {SYNC_STAGES} "
+            f"synchroniser flip-flops, at least {SYNC_STAGES} cycles after they froze "
+            f"(assumes the samplers freeze no later than the edge at which {SYNC_NET}0 first "
+            f"takes the 1)")
+    return tcl, text, asyncs, held
+
+
+_NO_PINS = CellPins(frozenset(), frozenset(), frozenset(), False)
+
+
+def _output_nets(instances: list[Instance], pins: dict[str, CellPins]) -> dict[str, str]:
+    """Instance name -> the net naming it: a register's Q (else QN), another cell's output; a
+    net hold fixing put in front of an output port (``hold_fix_n*``) is followed along its
+    buffers to the port it reaches (mram_macro/ppa/hold_fix.py)."""
+    chain = {}
+    for inst in instances:
+        if inst.name.startswith("hold_fix_b"):
+            ins = [n for p, n in inst.pins.items() if p in pins.get(inst.cell, _NO_PINS).inputs]
+            outs = [n for p, n in inst.pins.items()
+                    if p in pins.get(inst.cell, _NO_PINS).outputs]
+            if ins and outs:
+                chain[ins[0]] = outs[0]
+    names = {}
+    for inst in instances:
+        cell = pins.get(inst.cell)
+        outs = sorted(cell.outputs) if cell else []
+        for pin in ("Q", "QN", *outs):
+            net = inst.pins.get(pin)
+            if net:
+                seen = 0
+                while net.startswith("hold_fix_n") and net in chain and seen < 10_000:
+                    net, seen = chain[net], seen + 1
+                names[inst.name] = net
+                break
+    return names
+
+
+def _reference_clock_pin(instances: list[Instance], pins: dict[str, CellPins],
+                         clock: str) -> str | None:
+    """Clock pin (``instance/pin``) of a flip-flop clocked by ``clock`` through buffers only, the
+    fewest of them (a leaf of the free-running clock tree); None if there is none, or if it
+    hangs on the clock port itself (its latency is 0 then, and OpenSTA 2.0.17 silently drops an
+    input delay whose reference pin is driven by the clock port)."""
+    driver = {}
+    for inst in instances:
+        cell = pins.get(inst.cell)
+        if cell is None:
+            continue
+        for pin in cell.outputs:
+            if pin in inst.pins:
+                driver[inst.pins[pin]] = (inst, cell)
+    found = []
+    for inst in instances:
+        cell = pins.get(inst.cell)
+        if cell is None or not cell.flip_flop or not cell.clocks:
+            continue
+        clk_pin = sorted(cell.clocks)[0]
+        net, depth = inst.pins.get(clk_pin), 0
+        while net is not None and net != clock and depth < 64:
+            src = driver.get(net)
+            if src is None or len(src[1].inputs) != 1 or src[1].clocks:
+                net = None
+                break
+            net, depth = src[0].pins.get(next(iter(src[1].inputs))), depth + 1
+        if net == clock:
+            found.append((depth, f"{inst.name}/{clk_pin}"))
+    if not found or min(found)[0] == 0:
+        return None
+    return min(found)[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading OpenSTA's reports
+
 _FLOAT = r"(-?[0-9.]+(?:e[-+]?\d+)?)"
 _SLACK = r"^\s*" + _FLOAT + r"\s+slack \((?:MET|VIOLATED)\)"
+_ENDPOINT_ROW = re.compile(r"^(\S+?)/(\w+) \(\w+\)\s+" + _FLOAT, re.M)
 
 
-def _worst_path(text: str, *, skip: str) -> str:
-    """The path report with the smallest slack among those of ``text`` not containing
-    ``skip`` ("" if there is none)."""
-    best, best_slack = "", None
+def _section(text: str, name: str) -> str:
+    m = re.search(rf"^@@{name}\n(.*?)(?=^@@|\Z)", text, re.M | re.S)
+    if m is None:
+        raise StaError(f"OpenSTA's output has no section {name}")
+    return m.group(1)
+
+
+def _paths(text: str, names: dict[str, str]) -> dict[str, PathTiming]:
+    """Group name -> its path, from ``report_checks`` output with one path per group."""
+    out = {}
     for block in re.split(r"^(?=Startpoint:)", text, flags=re.M):
-        m = re.search(_SLACK, block, re.M)
-        if m is None or skip in block:
+        slack = re.search(_SLACK, block, re.M)
+        group = re.search(r"^Path Group:\s+(\S+)", block, re.M)
+        start = re.search(r"^Startpoint:\s+(\S+)", block, re.M)
+        end = re.search(r"^Endpoint:\s+(\S+)", block, re.M)
+        if not (slack and group and start and end):
             continue
-        if best_slack is None or float(m.group(1)) < best_slack:
-            best, best_slack = block, float(m.group(1))
-    return best
+        borrowed = re.search(r"^\s*" + _FLOAT + r"\s+\S+\s+time borrowed from endpoint", block,
+                             re.M)
+        max_borrow = re.search(r"^max time borrow\s+" + _FLOAT, block, re.M)
+        startpoint = names.get(start.group(1), start.group(1))
+        endpoint = names.get(end.group(1), end.group(1))
+        nets = re.findall(r"^\s*\d*\s+(\S+) \(net\)", block, re.M)
+        blocks: list[str] = []
+        for net in [startpoint, *nets, endpoint]:
+            b = block_of(net)
+            if b is not None and (not blocks or blocks[-1] != b):
+                blocks.append(b)
+        name = _STA_GROUPS.get(group.group(1), group.group(1))
+        out[name] = PathTiming(
+            slack_ns=float(slack.group(1)), startpoint=startpoint, endpoint=endpoint,
+            blocks=tuple(blocks),
+            borrowed_ns=float(borrowed.group(1)) if borrowed else None,
+            max_borrow_ns=float(max_borrow.group(1)) if borrowed and max_borrow else None,
+            text=block)
+    return out
+
+
+def _endpoints(text: str) -> list[str]:
+    """Instance names of the endpoints of a ``-format end`` report (ports as ``port:name``)."""
+    out = [m.group(1) for m in _ENDPOINT_ROW.finditer(text)]
+    out += [f"port:{m.group(1)}" for m in re.finditer(r"^(\S+) \(output\)\s+" + _FLOAT, text,
+                                                       re.M)]
+    return out
+
+
+def _stage(net: str | None) -> int | None:
+    """Synchroniser stage of a register named ``net`` (``tdc.cmp_sync1[3]`` -> 1)."""
+    if net is None:
+        return None
+    m = re.search(rf"(?:^|\.){SYNC_NET}(\d+)(?:\[|$)", net)
+    return int(m.group(1)) if m else None
+
+
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignoffSetup:
+    """What sign-off reads off a netlist before timing it: the cells' pins, the instances, the
+    net naming each instance, the ports, and the constraints (Tcl lines, their descriptions,
+    the asynchronous inputs whose false path the caller adds)."""
+
+    pins: dict
+    instances: list
+    names: dict[str, str]
+    ports: tuple
+    tcl: list[str]
+    text: tuple[str, ...]
+    asyncs: list
+
+
+def signoff_setup(netlist: Path, lib: StdCellLibrary, period_ns: float) -> SignoffSetup:
+    pins = liberty_pins(lib.require())
+    instances = read_instances(netlist)
+    ports = read_ports(netlist)
+    reference = _reference_clock_pin(instances, pins, "clk")
+    tcl, text, asyncs, _ = signoff_constraints(ports, period_ns, reference_pin=reference)
+    return SignoffSetup(pins=pins, instances=instances, names=_output_nets(instances, pins),
+                        ports=ports, tcl=tcl, text=tuple(text), asyncs=asyncs)
+
+
+def design_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
+               constraints: list[str]) -> list[str]:
+    """Tcl that reads the library and ``netlist``, links ``top`` and applies the clock and
+    ``constraints``."""
+    return [f"read_liberty {lib.require()}", f"read_verilog {netlist.resolve()}",
+            f"link_design {top}", *_clock_tcl(lib, period_ns, "clk"), *constraints]
 
 
 def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | None = None,
             workdir: Path) -> StaReport:
     """Time ``netlist`` against ``lib`` at ``period_ns`` (default: the library's target)."""
     period = lib.target_period_ns if period_ns is None else period_ns
-    if not period > 0:
+    if not (isinstance(period, int | float) and period > 0):
         raise ValueError(f"period_ns must be positive, not {period!r}")
     workdir.mkdir(parents=True, exist_ok=True)
+    setup_ = signoff_setup(netlist, lib, period)
+    pins, instances, names, ports = setup_.pins, setup_.instances, setup_.names, setup_.ports
+    tcl, text, asyncs = setup_.tcl, list(setup_.text), setup_.asyncs
+
+    # Synchroniser chains: registers named cmp_sync<k>, by stage.
+    stages: dict[int, list[str]] = {}
+    for inst in instances:
+        k = _stage(names.get(inst.name))
+        cell = pins.get(inst.cell)
+        if k is not None and cell is not None and cell.flip_flop:
+            stages.setdefault(k, []).append(inst.name)
+    checks = []
+    if asyncs:
+        checks += ["puts \"@@ASYNC\"",
+                   f"report_checks -path_delay max -from {_ports(asyncs)} -format end "
+                   "-endpoint_count 1 -group_count 1000000"]
+        for k in range(SYNC_STAGES - 1):
+            if stages.get(k):
+                cells = " ".join(sorted(stages[k]))
+                checks += [f"puts \"@@STAGE{k}\"",
+                           f"report_checks -path_delay max -from [get_cells {{{cells}}}] "
+                           "-format end -endpoint_count 1 -group_count 1000000"]
+    sync_in = [p for p in ports if p.direction == "input" and p.name != "clk"
+               and p not in asyncs]
+    if sync_in:
+        # Guard: a constrained input must start some path (an input delay OpenSTA drops leaves
+        # its paths unconstrained, without a word).
+        checks += ["puts \"@@INPUTS\"",
+                   f"report_checks -path_delay max -from {_ports(sync_in)} -format end"]
     script = "\n".join([
-        f"read_liberty {lib.require()}",
-        f"read_verilog {netlist.resolve()}",
-        f"link_design {top}",
-        constraints_tcl(lib, period),
+        *design_tcl(netlist, top, lib, period, tcl),
+        *checks,
+        *([f"set_false_path -from {_ports(asyncs)}"] if asyncs else []),
+        "set ff_pins [all_registers -edge_triggered -data_pins]",
+        "set latch_pins [all_registers -level_sensitive -data_pins]",
+        "if {[llength $ff_pins]} {",
+        "  group_path -name flip_flops -from [all_registers] -to $ff_pins",
+        "  if {[llength $inputs]} { group_path -name inputs -from $inputs -to $ff_pins }",
+        "}",
+        "if {[llength $latch_pins]} { group_path -name latches -to $latch_pins }",
+        "if {[llength [all_outputs]]} { group_path -name outputs -to [all_outputs] }",
+        "puts \"@@SETUP\"",
         "report_checks -path_delay max -fields {nets} -digits 4",
+        "puts \"@@HOLD\"",
+        "report_checks -path_delay min -fields {nets} -digits 4",
+        "puts \"@@TNS\"",
         "report_tns -digits 6",
-        "puts \"HOLD_BEGIN\"",
-        "report_checks -path_delay min -from [all_registers] -digits 4",
         "",
     ])
     full = run_tcl(script, workdir, "sta")
-    setup_text, _, hold_text = full.partition("HOLD_BEGIN")
-    # One worst path per path group (clk, clock-gating checks): the worst of them counts. A
-    # path into a clock gate's enable latch that borrows time ends at slack 0 by definition;
-    # the borrowed time is charged to the path out of the latch, into the gating check.
-    out = _worst_path(setup_text, skip="time borrowed from endpoint")
-    # Hold: between registers (and into gating checks); a path from an input port depends on
-    # where the integrator's logic launches it in its own clock tree, which is not modelled.
-    hold_path = _worst_path(hold_text, skip="(input port")
-    hold = re.search(_SLACK, hold_path, re.M)
-    wns = re.search(_SLACK, out, re.M)
-    tns = re.search(r"^tns\s+" + _FLOAT, setup_text, re.M)
-    start = re.search(r"^Startpoint:\s+(\S+)", out, re.M)
-    end = re.search(r"^Endpoint:\s+(\S+)", out, re.M)
-    if not (wns and tns and start and end):
+    setup = _paths(_section(full, "SETUP"), names)
+    hold = _paths(_section(full, "HOLD"), names)
+    tns = re.search(r"^tns\s+" + _FLOAT, _section(full, "TNS"), re.M)
+    if sync_in and "No paths found" in _section(full, "INPUTS"):
+        raise StaError(f"no timing path starts at the constrained inputs {_names(sync_in)} "
+                       f"(log {workdir / 'sta.log'})")
+    order = [*GROUP_ORDER, *sorted((set(setup) | set(hold)) - set(GROUP_ORDER))]
+    groups = tuple(GroupTiming(g, setup.get(g), hold.get(g)) for g in order
+                   if g in setup or g in hold)
+    if not setup or tns is None:
         raise StaError(f"could not read OpenSTA's report (log {workdir / 'sta.log'})")
-    nets = re.findall(r"^\s*\d*\s+(\S+) \(net\)", out, re.M)
-    # Name registers by their Q net (flat synthesis renames the flip-flop instances).
-    names = {}
-    for inst in read_instances(netlist):
-        q = inst.pins.get("Q")
-        if q is not None:
-            names[inst.name] = q
-    startpoint = names.get(start.group(1), start.group(1))
-    endpoint = names.get(end.group(1), end.group(1))
-    blocks: list[str] = []
-    for net in [startpoint, *nets, endpoint]:
-        b = block_of(net)
-        if b is not None and (not blocks or blocks[-1] != b):
-            blocks.append(b)
-    return StaReport(library=lib.key, period_ns=period, wns_ns=float(wns.group(1)),
-                     tns_ns=float(tns.group(1)), startpoint=startpoint, endpoint=endpoint,
-                     blocks=tuple(blocks), path_text=out,
-                     hold_wns_ns=float(hold.group(1)) if hold else None)
+
+    unsynchronised: list[str] = []
+    if asyncs:
+        expect = {k: set(v) for k, v in stages.items()}
+        reached = _endpoints(_section(full, "ASYNC"))
+        unsynchronised += [names.get(e, e) for e in reached if e not in expect.get(0, set())]
+        for k in range(SYNC_STAGES - 1):
+            if stages.get(k):
+                reached_k = _endpoints(_section(full, f"STAGE{k}"))
+                unsynchronised += [f"{names.get(e, e)} (after {SYNC_NET}{k})" for e in reached_k
+                                   if e not in expect.get(k + 1, set())]
+        first = len(expect.get(0, ()))
+        text.append(f"synchronisers checked: {sum(p.width for p in asyncs)} asynchronous input "
+                    f"bits reach {len(set(reached))} endpoints, {first} of them "
+                    f"{SYNC_NET}0 flip-flops; each stage feeds only the next: "
+                    + ("yes" if not unsynchronised else f"NO ({len(unsynchronised)} others)"))
+
+    worst = min((g.setup for g in groups if g.setup is not None), key=lambda p: p.margin_ns)
+    holds = [g.hold.slack_ns for g in groups if g.hold is not None]
+    return StaReport(library=lib.key, period_ns=period, wns_ns=worst.margin_ns,
+                     tns_ns=float(tns.group(1)), startpoint=worst.startpoint,
+                     endpoint=worst.endpoint, blocks=worst.blocks, path_text=worst.text,
+                     hold_wns_ns=min(holds) if holds else None, groups=groups,
+                     constraints=tuple(text), unsynchronised=tuple(unsynchronised))
+

@@ -1,26 +1,68 @@
-"""Timing sign-off: flat synthesis + OpenSTA on a small macro, and a design that must fail."""
+"""Timing sign-off: flat synthesis + OpenSTA on a small macro, and designs that must fail.
+
+The failing designs are small: a long combinational path between registers (Verilog through the
+flow), and gate-level NanGate netlists written here (so synthesis cannot optimise the defect
+away): a clock-buffer chain that makes data race the clock (hold), a clock gate whose enable
+latch borrows time next to a flip-flop path (the flip-flop path must not hide behind the latch),
+and a comparator input captured without a synchroniser.
+"""
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from mram_macro.periphery.tdc import SYNC_STAGES
 from mram_macro.ppa.__main__ import STA_CONFIGS
 from mram_macro.ppa.flow import sign_off, sign_off_verilog
 from mram_macro.ppa.libraries import LIBRARIES, library
-from mram_macro.ppa.sta import run_sta
+from mram_macro.ppa.sta import (
+    CLOCK_UNCERTAINTY_NS,
+    IO_DELAY_FRACTION,
+    Port,
+    run_sta,
+    signoff_constraints,
+)
 
 
-@pytest.mark.parametrize("lib_key", list(LIBRARIES))
-def test_small_macro_meets_target_clock(lib_key, tmp_path):
-    """The small configuration of `make sta` meets each library's target clock with margin."""
-    lib = library(lib_key)
-    result = sign_off(STA_CONFIGS["small"], lib, tmp_path)
-    assert result.sta.wns_ns >= 0, result.sta.line()
-    assert result.passed, result.sta.line()
-    assert result.sta.tns_ns == 0
-    assert result.netlist.flip_flops > 0
+@pytest.fixture(scope="module", params=list(LIBRARIES))
+def small_macro(request, tmp_path_factory):
+    lib = library(request.param)
+    return sign_off(STA_CONFIGS["small"], lib, tmp_path_factory.mktemp(f"small_{lib.key}"))
+
+
+def test_small_macro_meets_setup(small_macro):
+    """The small configuration of `make sta` meets each library's target clock with margin, in
+    every path group; its comparator inputs reach only synchronisers."""
+    sta, lib = small_macro.sta, small_macro.library
+    groups = {g.name for g in sta.groups}
+    assert {"flip_flops", "inputs", "latches", "outputs", "clock_gating"} <= groups, sta.line()
+    assert sta.ff_wns_ns >= lib.min_slack_fraction * lib.target_period_ns, sta.line()
+    assert all(s >= 0 for s in sta.setup_wns_by_group.values()), sta.line()
+    assert sta.wns_ns >= 0 and sta.tns_ns == 0, sta.line()
+    assert sta.unsynchronised == ()
+    assert small_macro.netlist.flip_flops > 0
+    text = "\n".join(sta.constraints)
+    assert "false path from arr_cmp[3:0]" in text
+    assert f"multicycle path {SYNC_STAGES}" in text and "arr_fine[27:0]" in text
+    assert "4 asynchronous input bits reach 4 endpoints, 4 of them cmp_sync0" in text
+    assert not [f for f in small_macro.failures if "setup" in f], small_macro.failures
+
+
+def test_small_macro_meets_hold(small_macro):
+    """With the sign-off uncertainty the raw netlist fails hold (no hold fixing in Yosys/ABC,
+    level-balanced clock trees); the flow's hold fixing repairs every endpoint."""
+    from mram_macro.ppa.flow import hold_fix_report
+
+    sta = small_macro.sta
+    assert sta.hold_wns_ns is not None and sta.hold_wns_ns >= 0, sta.line()
+    assert small_macro.passed, small_macro.failures
+    fix = hold_fix_report(small_macro.netlist.netlist.parent)
+    assert fix is not None and fix["hold_before_ns"] < 0 and fix["buffers"] > 0, fix
+    assert fix["hold_after_ns"] is None, fix
 
 
 _LONG_PATH = """
@@ -37,20 +79,25 @@ endmodule
 _SHORT_PATH = _LONG_PATH.replace("((ra * rb) * (ra + rb)) * ((ra ^ rb) * (ra - rb))", "ra ^ rb")
 
 
-def test_sta_fails_on_a_long_combinational_path(tmp_path):
+def test_sta_fails_on_a_long_flip_flop_path(tmp_path):
     lib = library("nangate45")
     src = tmp_path / "long_path.v"
     src.write_text(_LONG_PATH)
     result = sign_off_verilog(src, lib, tmp_path / "long", top="long_path")
     assert not result.passed
-    assert result.sta.wns_ns < 0 and result.sta.tns_ns < 0
-    assert result.sta.startpoint.startswith(("ra[", "rb[")), result.sta.line()
-    assert result.sta.endpoint.startswith("y["), result.sta.line()
-    # The same registers with a short path between them pass: the failure is the path's.
+    ff = result.sta.flip_flop
+    assert ff.slack_ns < 0 and result.sta.tns_ns < 0
+    assert result.sta.wns_ns == ff.slack_ns
+    assert ff.startpoint.startswith(("ra[", "rb[")), result.sta.line()
+    assert ff.endpoint.startswith("y["), result.sta.line()
+    assert any(f.startswith("flip-flop setup slack") for f in result.failures)
+    # The same registers with a short path between them meet setup: the failure is the path's.
     src_short = tmp_path / "short_path.v"
     src_short.write_text(_SHORT_PATH.replace("long_path", "short_path"))
     short = sign_off_verilog(src_short, lib, tmp_path / "short", top="short_path")
-    assert short.passed, short.sta.line()
+    assert short.sta.ff_wns_ns >= lib.min_slack_fraction * lib.target_period_ns
+    assert all(s >= 0 for s in short.sta.setup_wns_by_group.values()), short.sta.line()
+    assert not [f for f in short.failures if "setup" in f], short.failures
 
 
 def test_sta_reports_the_period_it_was_given(tmp_path):
@@ -60,12 +107,202 @@ def test_sta_reports_the_period_it_was_given(tmp_path):
     net = sign_off_verilog(src, lib, tmp_path, top="short_path").netlist
     slow = run_sta(net.netlist, "short_path", lib, period_ns=10.0, workdir=tmp_path / "slow")
     fast = run_sta(net.netlist, "short_path", lib, period_ns=0.05, workdir=tmp_path / "fast")
-    assert slow.period_ns == 10.0 and slow.wns_ns > 9
-    assert fast.wns_ns < 0
-    # The path delay does not depend on the period asked for.
-    assert slow.fmax_mhz == pytest.approx(fast.fmax_mhz, rel=1e-3)
+    assert slow.period_ns == 10.0 and slow.ff_wns_ns > 9
+    assert fast.ff_wns_ns < 0
+    # The flip-flop path's delay does not depend on the period asked for.
+    assert 10.0 - slow.ff_wns_ns == pytest.approx(0.05 - fast.ff_wns_ns, abs=1e-3)
     with pytest.raises(ValueError, match="period_ns must be positive"):
         run_sta(net.netlist, "short_path", lib, period_ns=0, workdir=tmp_path / "bad")
+
+
+# --- gate-level NanGate netlists ------------------------------------------------------------
+
+def _netlist(name: str, ports: dict[str, str], cells: list[str]) -> str:
+    """A flat Verilog module: ``ports`` name -> direction, ``cells`` instance lines."""
+    nets = sorted({n for line in cells for n in _nets_of(line)} - set(ports))
+    return "\n".join([f"module {name}({', '.join(ports)});",
+                      *(f"  {d} {p};" for p, d in ports.items()),
+                      *(f"  wire {n};" for n in nets),
+                      *(f"  {c}" for c in cells), "endmodule", ""])
+
+
+def _nets_of(line: str) -> list[str]:
+    return [n for n in re.findall(r"\.\w+\((\w*)\)", line) if n]
+
+
+def _chain(cell: str, src: str, dst: str, n: int, tag: str) -> list[str]:
+    """``n`` >= 1 buffers (``cell``, pins A -> Z) from net ``src`` to net ``dst``."""
+    nets = [src, *(f"{tag}_n{i}" for i in range(1, n)), dst]
+    return [f"{cell} {tag}_{i} (.A({a}), .Z({b}));" for i, (a, b) in enumerate(pairwise(nets))]
+
+
+def _hold_race(clock_chain: int) -> str:
+    """A toggling flip-flop ``q0`` feeding ``q1`` through three buffers, ``q1`` on the output
+    through two; with ``clock_chain`` > 0, ``q1``'s clock comes through that many clock
+    buffers, so its clock edge arrives after the new data."""
+    cells = ["DFF_X1 ff0 (.CK(clk), .D(d0), .Q(q0), .QN());",
+             "INV_X1 inv0 (.A(q0), .ZN(n0));",
+             *_chain("BUF_X1", "n0", "d0", 2, "loop"),
+             *_chain("BUF_X1", "q0", "d1", 3, "data"),
+             "DFF_X1 ff1 (.CK(ck1), .D(d1), .Q(q1), .QN());",
+             *_chain("BUF_X1", "q1", "q", 2, "out")]
+    if clock_chain:
+        cells += _chain("CLKBUF_X1", "clk", "ck1", clock_chain, "skew")
+    else:
+        cells = [c.replace(".CK(ck1)", ".CK(clk)") for c in cells]
+    return _netlist("hold_race", {"clk": "input", "q": "output"}, cells)
+
+
+@pytest.mark.parametrize("clock_chain", [0, 12])
+def test_sta_fails_on_a_hold_violation(tmp_path, clock_chain):
+    """Data racing a late clock fails hold; the same netlist with the clock on time passes."""
+    lib = library("nangate45")
+    net = tmp_path / "hold_race.v"
+    net.write_text(_hold_race(clock_chain))
+    sta = run_sta(net, "hold_race", lib, workdir=tmp_path)
+    ff = sta.group("flip_flops")
+    if clock_chain == 0:
+        assert ff.hold.slack_ns >= 0 and sta.hold_wns_ns >= 0, sta.line()
+        assert not sta.failures(lib.min_slack_fraction), sta.line()
+    else:
+        assert ff.hold.slack_ns < -0.1, sta.line()
+        assert (ff.hold.startpoint, ff.hold.endpoint) == ("q0", "q1")
+        failures = sta.failures(lib.min_slack_fraction)
+        assert any(f.startswith("flip_flops hold slack") for f in failures), failures
+        # Setup still holds: only the hold check catches it.
+        assert ff.setup.slack_ns > 0
+
+
+def test_hold_fixing_repairs_an_inserted_violation(tmp_path):
+    """fix_hold puts buffers in front of the late-clocked flip-flop of the hold race, and only
+    there; the repaired netlist passes hold and setup."""
+    from mram_macro.ppa.hold_fix import fix_hold
+    from mram_macro.ppa.netlist import read_instances
+
+    lib = library("nangate45")
+    net = tmp_path / "hold_race.v"
+    net.write_text(_hold_race(12))
+    assert run_sta(net, "hold_race", lib, workdir=tmp_path / "before").hold_wns_ns < -0.1
+    fix = fix_hold(net, "hold_race", lib, tmp_path / "fix")
+    assert fix.hold_before_ns < -0.1 and fix.hold_after_ns is None and fix.buffers > 0
+    insts = {i.name: i for i in read_instances(net)}
+    assert insts["ff1"].pins["D"].startswith("hold_fix_n")     # the chain ends at ff1's D
+    assert insts["ff0"].pins["D"] == "d0"                       # ff0 needed nothing
+    after = run_sta(net, "hold_race", lib, workdir=tmp_path / "after")
+    assert after.hold_wns_ns >= 0 and not after.failures(lib.min_slack_fraction), after.line()
+
+
+def test_clock_uncertainty_is_on_setup_and_hold(tmp_path, monkeypatch):
+    """Without the uncertainty the clean netlist's hold and setup slacks both grow by
+    CLOCK_UNCERTAINTY_NS: it is charged to both checks."""
+    import mram_macro.ppa.sta as sta_module
+
+    lib = library("nangate45")
+    net = tmp_path / "hold_race.v"
+    net.write_text(_hold_race(0))
+    with_u = run_sta(net, "hold_race", lib, workdir=tmp_path / "u")
+    assert f"uncertainty {CLOCK_UNCERTAINTY_NS:g} ns on setup and hold" in with_u.constraints[0]
+    monkeypatch.setattr(sta_module, "CLOCK_UNCERTAINTY_NS", 0.0)
+    without = run_sta(net, "hold_race", lib, workdir=tmp_path / "none")
+    for check in ("setup", "hold"):
+        a = getattr(with_u.group("flip_flops"), check).slack_ns
+        b = getattr(without.group("flip_flops"), check).slack_ns
+        assert b - a == pytest.approx(CLOCK_UNCERTAINTY_NS, abs=2e-4), check
+
+
+def _gated(en_chain: int, ff_chain: int) -> str:
+    """A latch-based clock gate (NanGate DLL_X1 + AND2_X1, as ``latch_techmap`` maps the
+    macro's ICG) whose enable comes from ``q0`` through ``en_chain`` buffers, next to a
+    flip-flop path ``q0`` -> ``q2`` through ``ff_chain`` buffers."""
+    cells = ["DFF_X1 ff0 (.CK(clk), .D(d0), .Q(q0), .QN());",
+             "INV_X1 inv0 (.A(q0), .ZN(n0));",
+             *_chain("BUF_X1", "n0", "d0", 4, "loop"),
+             *_chain("BUF_X1", "q0", "en", en_chain, "en"),
+             "DLL_X1 icg_latch (.D(en), .GN(clk), .Q(en_latched));",
+             "AND2_X1 icg_and (.A1(clk), .A2(en_latched), .ZN(gclk));",
+             "DFF_X1 ff1 (.CK(gclk), .D(q0), .Q(q1), .QN());",
+             *_chain("BUF_X1", "q0", "d2", ff_chain, "long"),
+             "DFF_X1 ff2 (.CK(clk), .D(d2), .Q(q2), .QN());",
+             *_chain("BUF_X1", "q1", "y1", 2, "o1"), *_chain("BUF_X1", "q2", "y2", 2, "o2")]
+    return _netlist("gated", {"clk": "input", "y1": "output", "y2": "output"}, cells)
+
+
+def test_flip_flop_path_is_reported_apart_from_the_clock_gate(tmp_path):
+    """The enable latch borrows time (OpenSTA: slack 0) and the gating check has more slack
+    than the flip-flop path: the flip-flop path is reported on its own and is the WNS."""
+    lib = library("nangate45")
+    net = tmp_path / "gated.v"
+    net.write_text(_gated(en_chain=40, ff_chain=45))
+    sta = run_sta(net, "gated", lib, workdir=tmp_path)
+    latch, gating, ff = sta.group("latches"), sta.group("clock_gating"), sta.flip_flop
+    assert latch.setup.slack_ns == 0 and latch.setup.borrowed_ns > 0, sta.line()
+    assert latch.setup.endpoint == "en_latched"
+    assert gating.setup.endpoint == "gclk", sta.line()
+    assert (ff.startpoint, ff.endpoint) == ("q0", "q2"), sta.line()
+    assert 0 < ff.slack_ns < gating.setup.slack_ns, sta.line()
+    # The headline is the flip-flop path: neither the latch's 0 nor the gating check.
+    assert sta.wns_ns == ff.slack_ns and sta.endpoint == "q2"
+    # A longer flip-flop path fails sign-off although the gating check is unchanged.
+    net.write_text(_gated(en_chain=40, ff_chain=70))
+    worse = run_sta(net, "gated", lib, workdir=tmp_path / "worse")
+    assert worse.flip_flop.slack_ns < lib.min_slack_fraction * lib.target_period_ns
+    assert worse.group("clock_gating").setup.slack_ns == pytest.approx(gating.setup.slack_ns)
+    assert any(f.startswith("flip-flop setup slack")
+               for f in worse.failures(lib.min_slack_fraction))
+
+
+def _comparator(synchronised: bool) -> str:
+    """``arr_cmp`` into a two-flip-flop synchroniser (or straight into a code register), the
+    code register set once the (synchronised) comparator is high."""
+    seen = "cmp_sync1" if synchronised else "arr_cmp"
+    cells = ["DFF_X1 code_ff (.CK(clk), .D(code_d), .Q(code), .QN());",
+             f"OR2_X1 code_or (.A1(code), .A2({seen}), .ZN(code_d));",
+             *_chain("BUF_X1", "code", "y", 2, "out")]
+    if synchronised:
+        cells += ["DFF_X1 s0 (.CK(clk), .D(arr_cmp), .Q(cmp_sync0), .QN());",
+                  "DFF_X1 s1 (.CK(clk), .D(cmp_sync0), .Q(cmp_sync1), .QN());"]
+    return _netlist("comparator", {"clk": "input", "arr_cmp": "input", "y": "output"}, cells)
+
+
+@pytest.mark.parametrize("synchronised", [True, False])
+def test_asynchronous_input_needs_a_synchroniser(tmp_path, synchronised):
+    """The false path on ``arr_cmp`` stands only if nothing but a synchroniser samples it."""
+    assert SYNC_STAGES == 2   # the netlist above has two stages
+    lib = library("nangate45")
+    net = tmp_path / "comparator.v"
+    net.write_text(_comparator(synchronised))
+    sta = run_sta(net, "comparator", lib, workdir=tmp_path)
+    assert any(c.startswith("false path from arr_cmp") for c in sta.constraints)
+    failures = sta.failures(lib.min_slack_fraction)
+    if synchronised:
+        assert sta.unsynchronised == ()
+        assert not [f for f in failures if "asynchronous" in f], failures
+    else:
+        assert sta.unsynchronised == ("code",)
+        assert any("asynchronous inputs reach" in f for f in failures), failures
+
+
+def test_constraints_classify_the_ports():
+    ports = (Port("clk", "input", 1), Port("rst", "input", 1),
+             Port("s_axil_wdata", "input", 32), Port("s_axil_rdata", "output", 32),
+             Port("m_axis_tdata", "output", 64), Port("arr_cmp", "input", 64),
+             Port("arr_fine", "input", 448), Port("arr_pre", "output", 1))
+    tcl, text, asyncs, held = signoff_constraints(ports, 2.0, reference_pin="ff/CK")
+    io = f"{IO_DELAY_FRACTION * 2.0:g}"
+    assert [p.name for p in asyncs] == ["arr_cmp"] and [p.name for p in held] == ["arr_fine"]
+    script = "\n".join(tcl)
+    assert (f"set_input_delay -max {io} -clock clk -reference_pin [get_pins {{ff/CK}}] "
+            "[get_ports {rst s_axil_wdata[*] arr_fine[*]}]") in script
+    assert (f"set_output_delay -max {io} -clock clk -reference_pin [get_pins {{ff/CK}}] "
+            "[get_ports {s_axil_rdata[*] m_axis_tdata[*]}]") in script
+    assert "set_output_delay 0 -clock clk -reference_pin [get_pins {ff/CK}] " \
+           "[get_ports {arr_pre}]" in script
+    assert f"set_multicycle_path -setup {SYNC_STAGES} -from [get_ports {{arr_fine[*]}}]" in script
+    assert f"set_multicycle_path -hold {SYNC_STAGES - 1} -from" in script
+    assert f"set_clock_uncertainty {CLOCK_UNCERTAINTY_NS:g} [all_clocks]" in script
+    # The false path waits for the synchroniser check in run_sta.
+    assert "set_false_path" not in script
+    assert any("false path from arr_cmp[63:0]" in t for t in text)
 
 
 def test_unknown_library_is_named():

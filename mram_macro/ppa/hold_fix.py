@@ -1,0 +1,260 @@
+"""Hold fixing of a flat netlist: delay buffers in front of every endpoint that fails hold.
+
+Yosys and ABC do not fix hold, and the flat netlist's clock trees are balanced by level, not by
+delay (mram_macro/clock_tree.py), so with the sign-off clock uncertainty (0.1 ns on hold,
+:data:`mram_macro.ppa.sta.CLOCK_UNCERTAINTY_NS`) thousands of short paths fail hold: shift
+registers, inputs captured straight into registers, and every clock gate's enable, which its
+latch releases while a slightly later clock still reaches the gate's AND.
+
+:func:`fix_hold` does what a place-and-route tool's hold repair does, before placement: OpenSTA
+lists every endpoint (a register's data pin, a clock gate's enable pin, an output port) whose
+hold slack is below :data:`HOLD_TARGET_NS` under the sign-off constraints
+(:func:`mram_macro.ppa.sta.signoff_setup`), with its setup slack; the pass puts a chain of the
+library's hold buffer in front of each pin, as many as its violation needs at one buffer's
+delay but never so many that its setup slack falls below the library's margin, and repeats
+until nothing fails or :data:`MAX_ROUNDS` rounds are done. The buffers are real cells of the
+netlist: the area, the power and every later STA include them. Instances and nets it adds are
+named ``hold_fix_*``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .libraries import StdCellLibrary
+from .sta import _FLOAT, design_tcl, run_tcl, signoff_setup
+
+__all__ = ["HoldFix", "fix_hold", "HOLD_TARGET_NS", "MAX_ROUNDS", "insert_delay"]
+# (this file's text is in the flat netlist's cache key: mram_macro/ppa/flow.py)
+
+#: Hold slack every endpoint must reach (a small guard above 0 for the table interpolation).
+HOLD_TARGET_NS = 0.005
+#: Rounds of list, insert, re-time.
+MAX_ROUNDS = 6
+
+_ROW = re.compile(r"^(\S+?)(?:/(\w+))? \((\w+)\)\s+" + _FLOAT + r"\s+" + _FLOAT + r"\s+"
+                  + _FLOAT, re.M)
+
+
+@dataclass(frozen=True)
+class HoldFix:
+    """What :func:`fix_hold` did: buffers added, endpoints delayed, rounds, and the worst hold
+    slack before and after (ns)."""
+
+    buffers: int
+    endpoints: int
+    rounds: int
+    hold_before_ns: float | None
+    hold_after_ns: float | None
+
+
+def _endpoint_slacks(text: str) -> dict[tuple[str, str | None], float]:
+    """(instance, pin) or (port, None) -> slack, from ``report_checks -format end`` rows
+    (the worst of several groups)."""
+    out: dict[tuple[str, str | None], float] = {}
+    for m in _ROW.finditer(text):
+        name, pin, kind = m.group(1), m.group(2), m.group(3)
+        key = (name, pin) if pin else (name, None)
+        if pin is None and kind not in ("output", "input"):
+            continue
+        slack = float(m.group(6))
+        out[key] = min(slack, out.get(key, slack))
+    return out
+
+
+def _timing(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, workdir: Path,
+            name: str) -> tuple[dict, dict]:
+    """(hold slack, setup slack) of every endpoint whose hold slack is below the target."""
+    setup = signoff_setup(netlist, lib, period_ns)
+    script = "\n".join([
+        *design_tcl(netlist, top, lib, period_ns, setup.tcl),
+        *([f"set_false_path -from [get_ports {{{' '.join(p.name for p in setup.asyncs)}}}]"]
+          if setup.asyncs else []),
+        "puts \"@@HOLD\"",
+        "report_checks -path_delay min -format end -group_count 1000000 -endpoint_count 1 "
+        f"-slack_max {HOLD_TARGET_NS} -digits 4",
+        "puts \"@@SETUP\"",
+        "report_checks -path_delay max -format end -group_count 1000000 -endpoint_count 1 "
+        "-digits 4",
+        "",
+    ])
+    out = run_tcl(script, workdir, name)
+    hold_text, _, setup_text = out.partition("@@SETUP")
+    return _endpoint_slacks(hold_text.partition("@@HOLD")[2]), _endpoint_slacks(setup_text)
+
+
+def _buffer_delay_ns(lib: StdCellLibrary) -> float:
+    """Delay of one hold buffer driving another (the mean of its rise and fall delay at the
+    smallest slew of its table, at the next buffer's input capacitance)."""
+    from .liberty import read_library
+
+    cell_name, in_pin, out_pin = lib.hold_buffer
+    cells = read_library(lib.require()).cells
+    if cell_name not in cells:
+        raise ValueError(f"the hold buffer {cell_name!r} is not in {lib.liberty}")
+    cell = cells[cell_name]
+    tables = [t for t in cell.pins[out_pin].delays[in_pin] if t is not None]
+    slew = min(float(idx[0]) for t in tables for idx, var in zip(t.indices, t.variables,
+                                                                 strict=True)
+               if "transition" in var)
+    load = cell.pins[in_pin].capacitance
+    return sum(t.lookup(slew=slew, load=load) for t in tables) / len(tables)
+
+
+def _driver_pin(text: str, net: str, outputs: dict[str, set[str]]) -> re.Match | None:
+    """The ``.PIN(net)`` connection of the cell output that drives ``net`` (a regex-escaped
+    reference), or None."""
+    for inst in re.finditer(r"^\s*(\w+)\s+(?:\\\S+|[A-Za-z_][\w$]*)\s*\((.*?)\);", text,
+                            re.M | re.S):
+        outs = outputs.get(inst.group(1), ())
+        for pm in re.finditer(rf"\.(\w+)\(\s*{net}\s*\)", inst.group(2)):
+            if pm.group(1) in outs:
+                off = inst.start(2)
+                return re.compile(rf"\.(\w+)\(\s*{net}\s*\)").match(
+                    text, off + pm.start())
+    return None
+
+
+def insert_delay(text: str, endpoints: dict[tuple[str, str | None], int],
+                 buffer: tuple[str, str, str], *, start: int = 0,
+                 outputs: dict[str, set[str]] | None = None) -> tuple[str, int]:
+    """``text`` (a flat Yosys netlist) with ``n`` buffers in front of each endpoint
+    ``(instance, pin): n`` (an output port: ``(port, None)``, the buffers between its driver —
+    an ``assign``, or the cell output among ``outputs`` (cell -> output pins) — and the port).
+    Returns the new text and the number of buffers added."""
+    outputs = outputs or {}
+    cell, a, z = buffer
+    added, k = [], start
+    decls = []
+    for (name, pin), n in endpoints.items():
+        if n < 1:
+            continue
+        if pin is None:     # an output port: re-drive it through the chain
+            text = _split_vector_assign(text, name)
+            net = re.escape(_verilog_net(name).strip())
+            new = f"hold_fix_n{k}"
+            assign = re.search(rf"^(\s*assign\s+{net}\s*=\s*)(.*?)\s*;", text, re.M)
+            m = _driver_pin(text, net, outputs)
+            if assign is not None:      # `assign port = net;`: the chain takes that net
+                src, dst = assign.group(2), new
+                text = text[:assign.start(2)] + new + text[assign.end(2):]
+            elif m is not None:         # a cell drives the port: it drives the chain instead
+                src, dst = new, _verilog_net(name)
+                text = text[:m.start()] + f".{m.group(1)}({new})" + text[m.end():]
+            else:
+                continue
+            k += 1
+            decls.append(new)
+        else:
+            inst = re.search(rf"^\s*\w+\s+{re.escape(_verilog_inst(name))}\s*\((.*?)\);",
+                             text, re.M | re.S)
+            if inst is None:
+                continue
+            body = inst.group(1)
+            pm = re.search(rf"\.{pin}\(\s*(.*?)\s*\)\s*(,|$)", body, re.S)
+            if pm is None:
+                continue
+            src = pm.group(1)
+            dst = f"hold_fix_n{k}"
+            k += 1
+            decls.append(dst)
+            body = body[:pm.start(1)] + dst + body[pm.end(1):]
+            text = text[:inst.start(1)] + body + text[inst.end(1):]
+        chain = [src] + [f"hold_fix_n{k + i}" for i in range(n - 1)] + [dst]
+        decls += chain[1:-1]
+        k += n - 1
+        for i in range(n):
+            added.append(f"  {cell} hold_fix_b{start + len(added)} (.{a}({_end(chain[i])}), "
+                         f".{z}({_end(chain[i + 1])}));")
+    if not added:
+        return text, 0
+    at = text.rindex("endmodule")
+    text = (text[:at] + "".join(f"  wire {d};\n" for d in decls) + "\n".join(added) + "\n"
+            + text[at:])
+    return text, len(added)
+
+
+def _split_vector_assign(text: str, port_bit: str) -> str:
+    """``assign P = SRC ;`` of a whole vector port ``P`` (``port_bit`` is ``P[i]``) written as
+    one ``assign P[j] = SRC [j];`` per bit, so that one bit can be re-driven."""
+    m = re.fullmatch(r"([A-Za-z_][\w$]*)\[(\d+)\]", port_bit)
+    if m is None:
+        return text
+    port = m.group(1)
+    decl = re.search(rf"^\s*output\s+\[(\d+):(\d+)\]\s+{re.escape(port)}\s*;", text, re.M)
+    whole = re.search(rf"^(\s*)assign\s+{re.escape(port)}\s*=\s*(\\\S+|[A-Za-z_][\w$]*)\s*;",
+                      text, re.M)
+    if decl is None or whole is None:
+        return text
+    lo, hi = sorted((int(decl.group(1)), int(decl.group(2))))
+    src = whole.group(2)
+    indent = whole.group(1).lstrip("\n")
+    bits = "\n".join(f"{indent}assign {port}[{j}] = {_end(src)}[{j}];" for j in
+                      range(lo, hi + 1))
+    return text[:whole.start(1)] + "\n" + bits + text[whole.end():]
+
+
+def _end(ref: str) -> str:
+    """A net reference as it may stand before a ``)``: an escaped name ends in a space."""
+    return ref + " " if ref.startswith("\\") and not ref.endswith(" ") else ref
+
+
+def _verilog_inst(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_][\w$]*", name) else "\\" + name + " "
+
+
+def _verilog_net(net: str) -> str:
+    m = re.fullmatch(r"(.+?)\[(\d+)\]", net)
+    if re.fullmatch(r"[A-Za-z_][\w$]*", net):
+        return net
+    if m and re.fullmatch(r"[A-Za-z_][\w$]*", m.group(1)):
+        return f"{m.group(1)}[{m.group(2)}]"
+    return "\\" + net + " "
+
+
+def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
+             period_ns: float | None = None) -> HoldFix:
+    """Fix hold in ``netlist`` in place (see the module docstring)."""
+    period = lib.target_period_ns if period_ns is None else period_ns
+    workdir.mkdir(parents=True, exist_ok=True)
+    from .power import liberty_output_pins
+
+    d_buf = _buffer_delay_ns(lib)
+    outputs = {c: set(p) for c, p in liberty_output_pins(lib.require()).items()}
+    floor = lib.min_slack_fraction * period
+    total = endpoints = rounds = 0
+    before = after = None
+    done_pins: set = set()
+    for rounds in range(1, MAX_ROUNDS + 1):
+        hold, setup = _timing(netlist, top, lib, period, workdir, f"hold_fix{rounds}")
+        worst = min(hold.values()) if hold else None
+        if rounds == 1:
+            before = worst
+        after = worst
+        if not hold:
+            break
+        plan = {}
+        for key, slack in hold.items():
+            need = math.ceil((HOLD_TARGET_NS - slack) / d_buf)
+            room = setup.get(key, math.inf) - floor
+            n = min(need, max(0, math.floor(room / d_buf)))
+            if n > 0:
+                plan[key] = n
+        if not plan:
+            break
+        text, added = insert_delay(netlist.read_text(), plan, lib.hold_buffer, start=total,
+                                   outputs=outputs)
+        if added == 0:
+            break
+        netlist.write_text(text)
+        total += added
+        done_pins |= set(plan)
+        endpoints = len(done_pins)
+    else:
+        hold, _ = _timing(netlist, top, lib, period, workdir, "hold_fix_final")
+        after = min(hold.values()) if hold else None
+    return HoldFix(buffers=total, endpoints=endpoints, rounds=rounds, hold_before_ns=before,
+                   hold_after_ns=after)
