@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..cli import _positive_int
 from ..config import MacroConfig
 from .flow import sign_off
 from .libraries import LIBRARIES, library
@@ -29,16 +30,6 @@ STA_CONFIGS = {"default": MacroConfig(),
                "two_step_k16": MacroConfig(tdc_fine_taps=16),
                "counter": MacroConfig(tdc_mode="counter", stream_width=32),
                "coarse": MacroConfig(tdc_mode="coarse", tdc_bits=4)}
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
-    return value
 
 
 def _cmd_sta(args) -> int:

@@ -50,7 +50,7 @@ from .activity import Activity
 from .liberty import Cell, Library, read_library, when_probability
 from .libraries import StdCellLibrary
 from .netlist import Instance, read_instances
-from .power import InstancePower, PowerResult, _input_ports, attribute_blocks
+from .power import InstancePower, PowerResult, _input_ports, attribute_blocks, port_bits
 
 __all__ = ["NetlistEnergy", "InstanceEnergy", "netlist_energy", "analyse_energy",
            "output_ports", "cell_output_energy", "cell_input_energy"]
@@ -83,17 +83,7 @@ class NetlistEnergy:
 
 def output_ports(netlist: Path) -> list[str]:
     """Output port bits of a Yosys netlist, ``name[i]`` style."""
-    bits = []
-    for m in re.finditer(r"^\s*output\s+(?:\[(\d+):(\d+)\]\s*)?(\\?\S+)\s*;",
-                         Path(netlist).read_text(), re.M):
-        hi, lo, name = m.groups()
-        name = name.lstrip("\\")
-        if hi is None:
-            bits.append(name)
-        else:
-            a, b = sorted((int(hi), int(lo)))
-            bits += [f"{name}[{i}]" for i in range(a, b + 1)]
-    return bits
+    return port_bits(netlist, "output")
 
 
 def _state_probabilities(cell: Cell, inst: Instance, duty: dict[str, float]) -> dict[str, float]:

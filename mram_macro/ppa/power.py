@@ -176,9 +176,15 @@ def _annotation(instances: list[Instance], activity: Activity, inputs: list[str]
 
 def _input_ports(netlist: Path) -> list[str]:
     """Input port bits of a Yosys netlist, ``name[i]`` style."""
+    return port_bits(netlist, "input")
+
+
+def port_bits(netlist: Path, direction: str) -> list[str]:
+    """Port bits of ``direction`` (``input``/``output``) of a Yosys netlist, ``name[i]``
+    style."""
     bits = []
-    for m in re.finditer(r"^\s*input\s+(?:\[(\d+):(\d+)\]\s*)?(\\?\S+)\s*;",
-                         netlist.read_text(), re.M):
+    for m in re.finditer(rf"^\s*{direction}\s+(?:\[(\d+):(\d+)\]\s*)?(\\?\S+)\s*;",
+                         Path(netlist).read_text(), re.M):
         hi, lo, name = m.groups()
         name = name.lstrip("\\")
         if hi is None:

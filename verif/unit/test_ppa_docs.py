@@ -12,7 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.ppa.report import BEGIN, DOCS_DIR, END, plots, readme_block, render_readme
+from mram_macro.ppa.report import (
+    BEGIN,
+    DOCS_DIR,
+    END,
+    PPA_DOC,
+    STA_BEGIN,
+    STA_END,
+    plots,
+    readme_block,
+    render_readme,
+    timing_markdown,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -31,6 +42,13 @@ def test_readme_table_is_current(results):
     assert readme_block(results) in text, "README's PPA table is stale: run `make ppa`"
 
 
+def test_timing_table_in_docs_is_current(results):
+    text = PPA_DOC.read_text()
+    assert STA_BEGIN in text and STA_END in text
+    assert f"{STA_BEGIN}\n{timing_markdown(results)}{STA_END}" in text, \
+        "docs/ppa.md's timing table is stale: run `make ppa`"
+
+
 def test_plots_are_current(results, tmp_path):
     for fresh in plots(results, tmp_path):
         committed = DOCS_DIR / fresh.name
@@ -44,7 +62,17 @@ def test_render_refuses_a_document_without_markers(results):
 
 
 def test_headline_figures_are_measured(results):
+    """The published run signed off (every group, hold with the uncertainty), measured a
+    steady-state window of at least 40 VMMs, and accounted with the Liberty tables."""
     for r in results:
-        assert r["sta"]["passed"], r["library"]
-        assert r["window"]["vmms"] >= 1 and r["window"]["cycles"] > 0
+        sta = r["sta"]
+        assert sta["passed"] and not sta["failures"], (r["library"], sta["failures"])
+        assert sta["hold_wns_ns"] >= 0 and sta["uncertainty_ns"] >= 0.1
+        assert sta["ff_wns_ns"] >= 0.1 * r["period_ns"]
+        assert {"flip_flops", "inputs", "outputs"} <= set(sta["groups"])
+        assert r["window"]["vmms"] >= 40 and r["window"]["steady_state"]
+        assert r["window"]["cycles"] > 0
+        assert r["accounting"].startswith("Liberty tables")
         assert r["digital_J"]["total"] > 0 and r["tops_per_W"] > 0
+        assert sum(a["total"] for a in r["anatomy"].values()) == \
+            pytest.approx(r["digital_J"]["total"], rel=1e-9)
