@@ -33,7 +33,11 @@ __all__ = ["HoldFix", "fix_hold", "HOLD_TARGET_NS", "MAX_ROUNDS", "insert_delay"
 #: Hold slack every endpoint must reach (a small guard above 0 for the table interpolation).
 HOLD_TARGET_NS = 0.005
 #: Rounds of list, insert, re-time.
-MAX_ROUNDS = 6
+MAX_ROUNDS = 8
+#: A chained buffer on a real path is slower than at its fastest table point (NanGate BUF_X1:
+#: 24 ps in a chain at the slews of a long path, 19 ps at the table's corner), so the setup
+#: budget of an endpoint counts each buffer at this multiple of the estimate.
+SETUP_DELAY_FACTOR = 1.5
 
 _ROW = re.compile(r"^(\S+?)(?:/(\w+))? \((\w+)\)\s+" + _FLOAT + r"\s+" + _FLOAT + r"\s+"
                   + _FLOAT, re.M)
@@ -215,6 +219,42 @@ def _verilog_net(net: str) -> str:
     return "\\" + net + " "
 
 
+_PATH_PIN = re.compile(r"^\s*-?[0-9.]+\s+-?[0-9.]+\s+[v^]\s+(\S+?)/(\w+) \((\w+)\)", re.M)
+
+
+def _short_path_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
+                     workdir: Path, endpoints: dict[tuple[str, str | None], int], name: str
+                     ) -> dict[tuple[str, str], int]:
+    """For each endpoint ``(instance, pin): n``, the first cell input pin of its worst hold
+    path after the launch point (not the endpoint itself), with ``n``."""
+    if not endpoints:
+        return {}
+    from ..clock_tree import liberty_pins
+
+    inputs = {c: p.inputs for c, p in liberty_pins(lib.require()).items()}
+    setup = signoff_setup(netlist, lib, period_ns)
+    keys = list(endpoints)
+    script = [*design_tcl(netlist, top, lib, period_ns, setup.tcl),
+              *([f"set_false_path -from [get_ports {{{' '.join(p.name for p in setup.asyncs)}}}]"]
+                if setup.asyncs else [])]
+    for i, (inst, pin) in enumerate(keys):
+        script += [f"puts \"@@P{i}\"",
+                   f"report_checks -path_delay min -to [get_pins {{{inst}/{pin}}}] "
+                   "-fields {input_pins} -digits 4"]
+    out = run_tcl("\n".join([*script, ""]), workdir, name)
+    found = {}
+    for i, key in enumerate(keys):
+        m = re.search(rf"^@@P{i}\n(.*?)(?=^@@P|\Z)", out, re.M | re.S)
+        if m is None:
+            continue
+        pins = [(a, b, c) for a, b, c in _PATH_PIN.findall(m.group(1).split("data arrival")[0])]
+        cell_inputs = [(a, b) for a, b, c in pins[1:] if b in inputs.get(c, ())]
+        if cell_inputs and cell_inputs[0] != key:
+            first = cell_inputs[0]
+            found[first] = max(found.get(first, 0), endpoints[key])
+    return found
+
+
 def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
              period_ns: float | None = None) -> HoldFix:
     """Fix hold in ``netlist`` in place (see the module docstring)."""
@@ -236,13 +276,22 @@ def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
         after = worst
         if not hold:
             break
-        plan = {}
+        plan: dict[tuple[str, str | None], int] = {}
+        short: dict[tuple[str, str | None], int] = {}
         for key, slack in hold.items():
             need = math.ceil((HOLD_TARGET_NS - slack) / d_buf)
             room = setup.get(key, math.inf) - floor
-            n = min(need, max(0, math.floor(room / d_buf)))
+            n = min(need, max(0, math.floor(room / (SETUP_DELAY_FACTOR * d_buf))))
             if n > 0:
                 plan[key] = n
+            if need > n and key[1] is not None:
+                short[key] = need - n
+        # An endpoint whose setup slack cannot pay for its hold repair (a long and a short path
+        # into the same pin): the rest of the delay goes on the short path alone, in front of
+        # the first cell input after its launch point.
+        for key, n in _short_path_pins(netlist, top, lib, period, workdir, short,
+                                       f"hold_paths{rounds}").items():
+            plan[key] = plan.get(key, 0) + n
         if not plan:
             break
         text, added = insert_delay(netlist.read_text(), plan, lib.hold_buffer, start=total,

@@ -51,8 +51,10 @@ def read_instances(netlist: Path, cells: set[str] | None = None) -> list[Instanc
 
 def block_of(net: str) -> str | None:
     """The RTL block a named net belongs to (``tdc`` for ``tdc.codes[3]``), ``top`` for a named
-    top-level net, None for an anonymous one (``_123_``, ``$45``)."""
-    if net.startswith(("_", "$")) or not net:
+    top-level net, None for an anonymous one (``_123_``, ``$45``, and the nets hold fixing
+    adds, ``hold_fix_n*``: the logic in front of a hold buffer belongs to the block of the
+    register the chain feeds)."""
+    if net.startswith(("_", "$", "hold_fix_")) or not net:
         return None
     head = net.split("[", 1)[0]
     return head.split(".", 1)[0] if "." in head else "top"

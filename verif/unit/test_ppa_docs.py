@@ -19,9 +19,12 @@ from mram_macro.ppa.report import (
     PPA_DOC,
     STA_BEGIN,
     STA_END,
+    SUMMARY_BEGIN,
+    SUMMARY_END,
     plots,
     readme_block,
     render_readme,
+    summary_markdown,
     timing_markdown,
 )
 
@@ -40,6 +43,14 @@ def test_readme_table_is_current(results):
     text = README.read_text()
     assert BEGIN in text and END in text
     assert readme_block(results) in text, "README's PPA table is stale: run `make ppa`"
+
+
+def test_readme_summary_is_current(results):
+    """The README's headline energy, TOPS/W, area and slack sentences are generated from the
+    JSON: no figure in them is typed by hand."""
+    text = README.read_text()
+    assert f"{SUMMARY_BEGIN}\n{summary_markdown(results)}{SUMMARY_END}" in text, \
+        "README's PPA summary is stale: run `make ppa`"
 
 
 def test_timing_table_in_docs_is_current(results):

@@ -192,6 +192,45 @@ def test_hold_fixing_repairs_an_inserted_violation(tmp_path):
     assert after.hold_wns_ns >= 0 and not after.failures(lib.min_slack_fraction), after.line()
 
 
+def _long_and_short(long_chain: int) -> str:
+    """``ffc`` captures AND(a ``long_chain``-buffer path from ``ffa``, ``ffb`` directly) on a
+    clock 8 buffers late: its one data pin has a long path for setup and a short one that
+    fails hold."""
+    cells = ["DFF_X1 ffa (.CK(clk), .D(da), .Q(qa), .QN());",
+             "INV_X1 inva (.A(qa), .ZN(da));",
+             "DFF_X1 ffb (.CK(clk), .D(db), .Q(qb), .QN());",
+             "INV_X1 invb (.A(qb), .ZN(db0));",
+             *_chain("BUF_X1", "db0", "db", 3, "loop"),
+             *_chain("BUF_X1", "qa", "la", long_chain, "long"),
+             "AND2_X1 g (.A1(la), .A2(qb), .ZN(dc));",
+             "DFF_X1 ffc (.CK(ckc), .D(dc), .Q(q), .QN());",
+             *_chain("CLKBUF_X1", "clk", "ckc", 8, "skew")]
+    return _netlist("mixed", {"clk": "input", "q": "output"}, cells)
+
+
+def test_hold_fixing_keeps_the_setup_margin(tmp_path):
+    """An endpoint with a long path for setup and a short one for hold: fix_hold spends only
+    the setup slack above the library's margin in front of the pin, and puts the rest of the
+    delay on the short path's own branch (the AND's other input)."""
+    from mram_macro.ppa.hold_fix import fix_hold
+    from mram_macro.ppa.netlist import read_instances
+
+    lib = library("nangate45")
+    net = tmp_path / "mixed.v"
+    net.write_text(_long_and_short(70))
+    before = run_sta(net, "mixed", lib, workdir=tmp_path / "before")
+    floor = lib.min_slack_fraction * lib.target_period_ns
+    assert before.hold_wns_ns < -0.1 and before.ff_wns_ns < floor + 0.2, before.line()
+    fix = fix_hold(net, "mixed", lib, tmp_path / "fix")
+    assert fix.hold_after_ns is None, fix
+    after = run_sta(net, "mixed", lib, workdir=tmp_path / "after")
+    assert after.hold_wns_ns >= 0 and after.ff_wns_ns >= floor, after.line()
+    assert not after.failures(lib.min_slack_fraction), after.line()
+    insts = {i.name: i for i in read_instances(net)}
+    assert insts["g"].pins["A2"].startswith("hold_fix_n")     # the short branch
+    assert insts["g"].pins["A1"] == "la"                       # the long one untouched
+
+
 def test_clock_uncertainty_is_on_setup_and_hold(tmp_path, monkeypatch):
     """Without the uncertainty the clean netlist's hold and setup slacks both grow by
     CLOCK_UNCERTAINTY_NS: it is charged to both checks."""
