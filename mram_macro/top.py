@@ -277,6 +277,7 @@ class MramMacro(wiring.Component):
             acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
             acc.shift.eq(seq.shift), acc.negate.eq(seq.negate),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
+            acc.activation.eq(regs.port("MODE", "ACTIVATION")),
             acc.thresholds.eq(Cat(*regs.array_fields("THRESHOLD", "VALUE"))),
             seq.out_busy.eq(ser.busy),
             ser.load.eq(seq.emit), ser.short.eq(regs.port("MODE", "ACTIVATION")),

@@ -22,7 +22,10 @@ the column's code -> count table entry (:class:`~mram_macro.periphery.code_lut.C
 instead of ``CAL_OFFSET[c] - 2 * code[c]``, and there is no ``offsets`` input.
 In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for calibration.
 ``next_fires[c]`` is 1 where ``next_values[c] >= thresholds[c]`` (signed): the activation bits
-of MODE.ACTIVATION.
+of MODE.ACTIVATION. They are valid only while ``activation`` is high; while it is low the
+comparators see 0 instead of ``next_values`` (``next_fires[c] = 0 >= thresholds[c]``), so they
+stay still while the results change every pass (operand isolation: only MODE.ACTIVATION reads
+them).
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -62,6 +65,7 @@ class Accumulator(wiring.Component):
             "shift": In(1),
             "negate": In(1),
             "raw": In(1),
+            "activation": In(1),
             "next_values": Out(cols * result_width),
             "next_fires": Out(cols),
             "values": Out(cols * result_width),
@@ -93,7 +97,8 @@ class Accumulator(wiring.Component):
             cooked = (base + Mux(self.negate, -term, term))[:w]
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)
-            fires.append(value.as_signed() >= self.thresholds[c * w:(c + 1) * w].as_signed())
+            isolated = (value & self.activation.replicate(w)).as_signed()
+            fires.append(isolated >= self.thresholds[c * w:(c + 1) * w].as_signed())
         m.d.comb += [self.next_values.eq(Cat(*nexts)), self.next_fires.eq(Cat(*fires))]
         with m.If(self.capture):
             m.d.sync += self.values.eq(self.next_values)

@@ -65,11 +65,15 @@ def test_accumulator_clear_accumulate_shift_negate_wraps():
             ctx.set(dut.accumulate, accumulate)
             ctx.set(dut.shift, shift)
             ctx.set(dut.negate, negate)
+            activation = int(rng.integers(0, 2))
+            ctx.set(dut.activation, activation)
             ctx.set(dut.capture, 1)
             base = ((2 * acc if shift else acc) if accumulate else 0)
             term = offsets - 2 * codes
             acc = wrap_signed(base + (-term if negate else term), width)
-            assert _bits(ctx.get(dut.next_fires), cols) == (acc >= thresholds).tolist()
+            # Outside MODE.ACTIVATION the comparators are isolated: they compare 0.
+            compared = acc if activation else np.zeros(cols, dtype=np.int64)
+            assert _bits(ctx.get(dut.next_fires), cols) == (compared >= thresholds).tolist()
             await ctx.tick()
             ctx.set(dut.capture, 0)
             values = ctx.get(dut.values)
