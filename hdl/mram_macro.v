@@ -18741,7 +18741,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1219  = \$1220 ;
     if (clear) begin
-      \$1219  = 7'h00;
     end else if (\$321 ) begin
       if (\$322 ) begin
         \$1219  = \$330 ;
@@ -18757,7 +18756,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1221  = \$1222 ;
     if (clear) begin
-      \$1221  = 7'h00;
     end else if (\$331 ) begin
       if (\$332 ) begin
         \$1221  = \$340 ;
@@ -18773,7 +18771,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1223  = \$1224 ;
     if (clear) begin
-      \$1223  = 7'h00;
     end else if (\$341 ) begin
       if (\$342 ) begin
         \$1223  = \$350 ;
@@ -18789,7 +18786,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1225  = \$1226 ;
     if (clear) begin
-      \$1225  = 7'h00;
     end else if (\$351 ) begin
       if (\$352 ) begin
         \$1225  = \$360 ;
@@ -18805,7 +18801,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1227  = \$1228 ;
     if (clear) begin
-      \$1227  = 7'h00;
     end else if (\$361 ) begin
       if (\$362 ) begin
         \$1227  = \$370 ;
@@ -18821,7 +18816,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1229  = \$1230 ;
     if (clear) begin
-      \$1229  = 7'h00;
     end else if (\$371 ) begin
       if (\$372 ) begin
         \$1229  = \$380 ;
@@ -18837,7 +18831,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1231  = \$1232 ;
     if (clear) begin
-      \$1231  = 7'h00;
     end else if (\$381 ) begin
       if (\$382 ) begin
         \$1231  = \$390 ;
@@ -18853,7 +18846,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1233  = \$1234 ;
     if (clear) begin
-      \$1233  = 7'h00;
     end else if (\$391 ) begin
       if (\$392 ) begin
         \$1233  = \$400 ;
@@ -18869,7 +18861,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1235  = \$1236 ;
     if (clear) begin
-      \$1235  = 7'h00;
     end else if (\$401 ) begin
       if (\$402 ) begin
         \$1235  = \$410 ;
@@ -18885,7 +18876,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1237  = \$1238 ;
     if (clear) begin
-      \$1237  = 7'h00;
     end else if (\$411 ) begin
       if (\$412 ) begin
         \$1237  = \$420 ;
@@ -18901,7 +18891,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1239  = \$1240 ;
     if (clear) begin
-      \$1239  = 7'h00;
     end else if (\$421 ) begin
       if (\$422 ) begin
         \$1239  = \$430 ;
@@ -18917,7 +18906,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1241  = \$1242 ;
     if (clear) begin
-      \$1241  = 7'h00;
     end else if (\$431 ) begin
       if (\$432 ) begin
         \$1241  = \$440 ;
@@ -18933,7 +18921,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1243  = \$1244 ;
     if (clear) begin
-      \$1243  = 7'h00;
     end else if (\$441 ) begin
       if (\$442 ) begin
         \$1243  = \$450 ;
@@ -18949,7 +18936,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1245  = \$1246 ;
     if (clear) begin
-      \$1245  = 7'h00;
     end else if (\$451 ) begin
       if (\$452 ) begin
         \$1245  = \$460 ;
@@ -18965,7 +18951,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1247  = \$1248 ;
     if (clear) begin
-      \$1247  = 7'h00;
     end else if (\$461 ) begin
       if (\$462 ) begin
         \$1247  = \$470 ;
@@ -18981,7 +18966,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1249  = \$1250 ;
     if (clear) begin
-      \$1249  = 7'h00;
     end else if (\$471 ) begin
       if (\$472 ) begin
         \$1249  = \$480 ;
@@ -18997,7 +18981,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1251  = \$1252 ;
     if (clear) begin
-      \$1251  = 7'h00;
     end else if (\$481 ) begin
       if (\$482 ) begin
         \$1251  = \$490 ;
@@ -19013,7 +18996,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1253  = \$1254 ;
     if (clear) begin
-      \$1253  = 7'h00;
     end else if (\$491 ) begin
       if (\$492 ) begin
         \$1253  = \$500 ;
@@ -19029,7 +19011,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1255  = \$1256 ;
     if (clear) begin
-      \$1255  = 7'h00;
     end else if (\$501 ) begin
       if (\$502 ) begin
         \$1255  = \$510 ;
@@ -19045,7 +19026,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1257  = \$1258 ;
     if (clear) begin
-      \$1257  = 7'h00;
     end else if (\$511 ) begin
       if (\$512 ) begin
         \$1257  = \$520 ;
@@ -19061,7 +19041,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1259  = \$1260 ;
     if (clear) begin
-      \$1259  = 7'h00;
     end else if (\$521 ) begin
       if (\$522 ) begin
         \$1259  = \$530 ;
@@ -19077,7 +19056,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1261  = \$1262 ;
     if (clear) begin
-      \$1261  = 7'h00;
     end else if (\$531 ) begin
       if (\$532 ) begin
         \$1261  = \$540 ;
@@ -19093,7 +19071,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1263  = \$1264 ;
     if (clear) begin
-      \$1263  = 7'h00;
     end else if (\$541 ) begin
       if (\$542 ) begin
         \$1263  = \$550 ;
@@ -19109,7 +19086,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1265  = \$1266 ;
     if (clear) begin
-      \$1265  = 7'h00;
     end else if (\$551 ) begin
       if (\$552 ) begin
         \$1265  = \$560 ;
@@ -19125,7 +19101,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1267  = \$1268 ;
     if (clear) begin
-      \$1267  = 7'h00;
     end else if (\$561 ) begin
       if (\$562 ) begin
         \$1267  = \$570 ;
@@ -19141,7 +19116,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1269  = \$1270 ;
     if (clear) begin
-      \$1269  = 7'h00;
     end else if (\$571 ) begin
       if (\$572 ) begin
         \$1269  = \$580 ;
@@ -19157,7 +19131,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1271  = \$1272 ;
     if (clear) begin
-      \$1271  = 7'h00;
     end else if (\$581 ) begin
       if (\$582 ) begin
         \$1271  = \$590 ;
@@ -19173,7 +19146,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1273  = \$1274 ;
     if (clear) begin
-      \$1273  = 7'h00;
     end else if (\$591 ) begin
       if (\$592 ) begin
         \$1273  = \$600 ;
@@ -19189,7 +19161,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1275  = \$1276 ;
     if (clear) begin
-      \$1275  = 7'h00;
     end else if (\$601 ) begin
       if (\$602 ) begin
         \$1275  = \$610 ;
@@ -19205,7 +19176,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1277  = \$1278 ;
     if (clear) begin
-      \$1277  = 7'h00;
     end else if (\$611 ) begin
       if (\$612 ) begin
         \$1277  = \$620 ;
@@ -19221,7 +19191,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1279  = \$1280 ;
     if (clear) begin
-      \$1279  = 7'h00;
     end else if (\$621 ) begin
       if (\$622 ) begin
         \$1279  = \$630 ;
@@ -19237,7 +19206,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1281  = \$1282 ;
     if (clear) begin
-      \$1281  = 7'h00;
     end else if (\$631 ) begin
       if (\$632 ) begin
         \$1281  = \$640 ;
@@ -19253,7 +19221,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1283  = \$1284 ;
     if (clear) begin
-      \$1283  = 7'h00;
     end else if (\$641 ) begin
       if (\$642 ) begin
         \$1283  = \$650 ;
@@ -19269,7 +19236,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1285  = \$1286 ;
     if (clear) begin
-      \$1285  = 7'h00;
     end else if (\$651 ) begin
       if (\$652 ) begin
         \$1285  = \$660 ;
@@ -19285,7 +19251,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1287  = \$1288 ;
     if (clear) begin
-      \$1287  = 7'h00;
     end else if (\$661 ) begin
       if (\$662 ) begin
         \$1287  = \$670 ;
@@ -19301,7 +19266,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1289  = \$1290 ;
     if (clear) begin
-      \$1289  = 7'h00;
     end else if (\$671 ) begin
       if (\$672 ) begin
         \$1289  = \$680 ;
@@ -19317,7 +19281,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1291  = \$1292 ;
     if (clear) begin
-      \$1291  = 7'h00;
     end else if (\$681 ) begin
       if (\$682 ) begin
         \$1291  = \$690 ;
@@ -19333,7 +19296,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1293  = \$1294 ;
     if (clear) begin
-      \$1293  = 7'h00;
     end else if (\$691 ) begin
       if (\$692 ) begin
         \$1293  = \$700 ;
@@ -19349,7 +19311,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1295  = \$1296 ;
     if (clear) begin
-      \$1295  = 7'h00;
     end else if (\$701 ) begin
       if (\$702 ) begin
         \$1295  = \$710 ;
@@ -19365,7 +19326,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1297  = \$1298 ;
     if (clear) begin
-      \$1297  = 7'h00;
     end else if (\$711 ) begin
       if (\$712 ) begin
         \$1297  = \$720 ;
@@ -19381,7 +19341,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1299  = \$1300 ;
     if (clear) begin
-      \$1299  = 7'h00;
     end else if (\$721 ) begin
       if (\$722 ) begin
         \$1299  = \$730 ;
@@ -19397,7 +19356,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1301  = \$1302 ;
     if (clear) begin
-      \$1301  = 7'h00;
     end else if (\$731 ) begin
       if (\$732 ) begin
         \$1301  = \$740 ;
@@ -19413,7 +19371,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1303  = \$1304 ;
     if (clear) begin
-      \$1303  = 7'h00;
     end else if (\$741 ) begin
       if (\$742 ) begin
         \$1303  = \$750 ;
@@ -19429,7 +19386,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1305  = \$1306 ;
     if (clear) begin
-      \$1305  = 7'h00;
     end else if (\$751 ) begin
       if (\$752 ) begin
         \$1305  = \$760 ;
@@ -19445,7 +19401,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1307  = \$1308 ;
     if (clear) begin
-      \$1307  = 7'h00;
     end else if (\$761 ) begin
       if (\$762 ) begin
         \$1307  = \$770 ;
@@ -19461,7 +19416,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1309  = \$1310 ;
     if (clear) begin
-      \$1309  = 7'h00;
     end else if (\$771 ) begin
       if (\$772 ) begin
         \$1309  = \$780 ;
@@ -19477,7 +19431,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1311  = \$1312 ;
     if (clear) begin
-      \$1311  = 7'h00;
     end else if (\$781 ) begin
       if (\$782 ) begin
         \$1311  = \$790 ;
@@ -19493,7 +19446,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1313  = \$1314 ;
     if (clear) begin
-      \$1313  = 7'h00;
     end else if (\$791 ) begin
       if (\$792 ) begin
         \$1313  = \$800 ;
@@ -19509,7 +19461,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1315  = \$1316 ;
     if (clear) begin
-      \$1315  = 7'h00;
     end else if (\$801 ) begin
       if (\$802 ) begin
         \$1315  = \$810 ;
@@ -19525,7 +19476,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1317  = \$1318 ;
     if (clear) begin
-      \$1317  = 7'h00;
     end else if (\$811 ) begin
       if (\$812 ) begin
         \$1317  = \$820 ;
@@ -19541,7 +19491,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1319  = \$1320 ;
     if (clear) begin
-      \$1319  = 7'h00;
     end else if (\$821 ) begin
       if (\$822 ) begin
         \$1319  = \$830 ;
@@ -19557,7 +19506,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1321  = \$1322 ;
     if (clear) begin
-      \$1321  = 7'h00;
     end else if (\$831 ) begin
       if (\$832 ) begin
         \$1321  = \$840 ;
@@ -19573,7 +19521,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1323  = \$1324 ;
     if (clear) begin
-      \$1323  = 7'h00;
     end else if (\$841 ) begin
       if (\$842 ) begin
         \$1323  = \$850 ;
@@ -19589,7 +19536,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1325  = \$1326 ;
     if (clear) begin
-      \$1325  = 7'h00;
     end else if (\$851 ) begin
       if (\$852 ) begin
         \$1325  = \$860 ;
@@ -19605,7 +19551,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1327  = \$1328 ;
     if (clear) begin
-      \$1327  = 7'h00;
     end else if (\$861 ) begin
       if (\$862 ) begin
         \$1327  = \$870 ;
@@ -19621,7 +19566,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1329  = \$1330 ;
     if (clear) begin
-      \$1329  = 7'h00;
     end else if (\$871 ) begin
       if (\$872 ) begin
         \$1329  = \$880 ;
@@ -19637,7 +19581,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1331  = \$1332 ;
     if (clear) begin
-      \$1331  = 7'h00;
     end else if (\$881 ) begin
       if (\$882 ) begin
         \$1331  = \$890 ;
@@ -19653,7 +19596,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1333  = \$1334 ;
     if (clear) begin
-      \$1333  = 7'h00;
     end else if (\$891 ) begin
       if (\$892 ) begin
         \$1333  = \$900 ;
@@ -19669,7 +19611,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1335  = \$1336 ;
     if (clear) begin
-      \$1335  = 7'h00;
     end else if (\$901 ) begin
       if (\$902 ) begin
         \$1335  = \$910 ;
@@ -19685,7 +19626,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1337  = \$1338 ;
     if (clear) begin
-      \$1337  = 7'h00;
     end else if (\$911 ) begin
       if (\$912 ) begin
         \$1337  = \$920 ;
@@ -19701,7 +19641,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1339  = \$1340 ;
     if (clear) begin
-      \$1339  = 7'h00;
     end else if (\$921 ) begin
       if (\$922 ) begin
         \$1339  = \$930 ;
@@ -19717,7 +19656,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1341  = \$1342 ;
     if (clear) begin
-      \$1341  = 7'h00;
     end else if (\$931 ) begin
       if (\$932 ) begin
         \$1341  = \$940 ;
@@ -19733,7 +19671,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1343  = \$1344 ;
     if (clear) begin
-      \$1343  = 7'h00;
     end else if (\$941 ) begin
       if (\$942 ) begin
         \$1343  = \$950 ;
@@ -19749,7 +19686,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$1345  = \$1346 ;
     if (clear) begin
-      \$1345  = 7'h00;
     end else if (\$951 ) begin
       if (\$952 ) begin
         \$1345  = \$960 ;

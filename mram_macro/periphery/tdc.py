@@ -35,7 +35,12 @@ class Tdc(wiring.Component):
 
     Contract, per column c:
 
-    * ``clear`` (one cycle, at evaluation start) forgets the previous conversion.
+    * ``clear`` (one cycle, at evaluation start) forgets the previous conversion: it clears
+      ``fired[c]`` and ``overflow[c]``. ``codes[c]`` keeps the previous conversion's code
+      until the column takes its new one (below), so ``codes`` is valid only once the
+      evaluation is over; every evaluation ends with every column holding a new code (it ends
+      when all have fired or on ``window_end``), and nothing reads the codes before. Not
+      clearing them halves their toggles (and those of the accumulator behind them).
     * On an edge with ``capture`` high, a column seen tripped for the first time takes
       ``code_now``.
     * On the edge with ``window_end`` high, every column not yet tripped takes the saturation
@@ -98,7 +103,7 @@ class Tdc(wiring.Component):
             m.d.comb += self.code_enable[c].eq(
                 self.clear | (~fired[c] & ((self.capture & seen[c]) | self.window_end)))
             with m.If(self.clear):
-                d += [fired[c].eq(0), self.overflow[c].eq(0), code.eq(0)]
+                d += [fired[c].eq(0), self.overflow[c].eq(0)]
             with m.Elif(~fired[c]):
                 with m.If(self.capture & seen[c]):
                     d += [fired[c].eq(1), code.eq(self._code(c))]

@@ -43,13 +43,24 @@ class ReadPath(wiring.Component):
 def _conversion(dut, m_trip, delay, precharge):
     """One conversion with comparators tripping at edges E + m_trip; returns
     (codes, overflow, precharge cycles seen, evaluate cycles)."""
+    return _conversions(dut, [m_trip], delay, precharge)[0]
+
+
+def _conversions(dut, trips, delay, precharge):
+    """Back-to-back conversions in one simulation, the i-th with comparators tripping at
+    edges E + trips[i]; a result (as :func:`_conversion`) per conversion."""
     cols, bits = dut.cols, dut.tdc_bits
-    result = {}
+    results = []
 
     async def tb(ctx):
         ctx.set(dut.precharge_cycles, precharge)
         ctx.set(dut.start_delay, delay)
         ctx.set(dut.cmp, (1 << cols) - 1)   # stale comparators from a previous pass
+        for m_trip in trips:
+            results.append(await _one(ctx, m_trip))
+
+    async def _one(ctx, m_trip):
+        result = {}
         while not ctx.get(dut.idle):
             await ctx.tick()
         ctx.set(dut.start, 1)
@@ -85,9 +96,10 @@ def _conversion(dut, m_trip, delay, precharge):
         result["codes"] = [(codes >> (c * bits)) & ((1 << bits) - 1) for c in range(cols)]
         result["overflow"] = [(ctx.get(dut.overflow) >> c) & 1 for c in range(cols)]
         result["pre"], result["evaluate"] = pre, evaluate
+        return result
 
     run(dut, tb)
-    return result
+    return results
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -119,6 +131,23 @@ def test_conversion_ends_when_all_columns_fired():
     # Last trip seen at edge E+8, captured two synchroniser stages later, then eval drops.
     assert got["evaluate"] == 8 + 2 + 1
     assert got["evaluate"] < delay + (1 << bits)
+
+
+def test_every_conversion_overwrites_every_code():
+    """The codes are not cleared at the start of a conversion (tdc.py): each column's new code
+    (a capture, or the window end's saturation code) must replace the previous one, whatever
+    it was, also for a column that fires in one pass and is dead in the next."""
+    cols, bits, delay = 6, 4, 2
+    window = delay + (1 << bits)
+    trips = [np.array([window, delay + 1, 10_000, delay + 5, window + 1, delay + 2]),
+             np.array([delay + 1, window, delay + 3, 10_000, delay + 2, delay + 2]),
+             np.array([10_000] * cols),
+             np.array([delay + 1 + c for c in range(cols)])]
+    dut = ReadPath(cols, bits)
+    for m_trip, got in zip(trips, _conversions(dut, trips, delay, 1), strict=True):
+        codes, overflow = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
+        assert got["codes"] == codes.tolist(), f"trips at edges {m_trip.tolist()}"
+        assert got["overflow"] == overflow.astype(int).tolist()
 
 
 def test_dead_comparator_times_out():
