@@ -332,18 +332,13 @@ def analyse_energy(netlist: Path, top: str, lib: StdCellLibrary, activity: Activ
     """Per-instance clock, data and leakage power of ``netlist`` under ``activity``, from the
     Liberty tables (see the module docstring), at ``period_ns`` (the library's target clock by
     default): the same :class:`PowerResult` as :func:`mram_macro.ppa.power.analyse_power`."""
-    from .power import clock_network, liberty_output_pins
-
     period = lib.target_period_ns if period_ns is None else period_ns
     liberty = read_library(lib.require())
     if abs(liberty.voltage_V - lib.vdd_V) > 1e-9:
         raise ValueError(f"{lib.key}: the Liberty file's nominal voltage "
                          f"{liberty.voltage_V} V is not the library's {lib.vdd_V} V")
     instances = read_instances(netlist)
-    outputs = liberty_output_pins(lib.require())
-    clock_pins = {c.name: {p: None for p, pin in c.pins.items() if pin.clock}
-                  for c in liberty.cells.values()}
-    clock_nets, _ = clock_network(instances, clock_pins, outputs)
+    outputs, clock_nets = _clock_nets(instances, liberty)
     energy = netlist_energy(instances, liberty, activity, period_ns=period,
                             inputs=_input_ports(netlist),
                             outputs=output_ports(netlist), output_load=lib.output_load,
@@ -362,17 +357,23 @@ def analyse_energy(netlist: Path, top: str, lib: StdCellLibrary, activity: Activ
                        vmms=activity.vmms)
 
 
+def _clock_nets(instances: list[Instance], liberty: Library
+                ) -> tuple[dict[str, list[str]], set[str]]:
+    """(output pins per cell, the clock nets of :func:`mram_macro.ppa.power.clock_network`),
+    both from the Liberty file's cells."""
+    from .power import clock_network
+
+    outputs = {c.name: c.outputs for c in liberty.cells.values()}
+    clock_pins = {c.name: {p: None for p, pin in c.pins.items() if pin.clock}
+                  for c in liberty.cells.values()}
+    return outputs, clock_network(instances, clock_pins, outputs)[0]
+
+
 def clock_instances(netlist: Path, lib: StdCellLibrary) -> set[str]:
     """Names of the instances that drive a clock net (clock-tree buffers, clock gates' ANDs):
     the ideal clock of a unit-delay simulation
     (:func:`mram_macro.ppa.activity.simulate_activity`)."""
-    from .power import clock_network, liberty_output_pins
-
-    liberty = read_library(lib.require())
-    outputs = liberty_output_pins(lib.require())
     instances = read_instances(netlist)
-    clock_pins = {c.name: {p: None for p, pin in c.pins.items() if pin.clock}
-                  for c in liberty.cells.values()}
-    clock_nets, _ = clock_network(instances, clock_pins, outputs)
+    outputs, clock_nets = _clock_nets(instances, read_library(lib.require()))
     return {i.name for i in instances
             if any(n in clock_nets for p, n in i.pins.items() if p in outputs.get(i.cell, ()))}

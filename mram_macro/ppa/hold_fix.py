@@ -69,14 +69,20 @@ def _endpoint_slacks(text: str) -> dict[tuple[str, str | None], float]:
     return out
 
 
+def _signoff_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float) -> list[str]:
+    """The design under the sign-off constraints, the false path from the asynchronous inputs
+    included (run_sta adds it only after checking their synchronisers; so does sign-off)."""
+    setup = signoff_setup(netlist, lib, period_ns)
+    asyncs = " ".join(p.name for p in setup.asyncs)
+    return [*design_tcl(netlist, top, lib, period_ns, setup.tcl),
+            *([f"set_false_path -from [get_ports {{{asyncs}}}]"] if asyncs else [])]
+
+
 def _timing(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, workdir: Path,
             name: str) -> tuple[dict, dict]:
     """(hold slack, setup slack) of every endpoint whose hold slack is below the target."""
-    setup = signoff_setup(netlist, lib, period_ns)
     script = "\n".join([
-        *design_tcl(netlist, top, lib, period_ns, setup.tcl),
-        *([f"set_false_path -from [get_ports {{{' '.join(p.name for p in setup.asyncs)}}}]"]
-          if setup.asyncs else []),
+        *_signoff_tcl(netlist, top, lib, period_ns),
         "puts \"@@HOLD\"",
         "report_checks -path_delay min -format end -group_count 1000000 -endpoint_count 1 "
         f"-slack_max {HOLD_TARGET_NS} -digits 4",
@@ -229,14 +235,11 @@ def _short_path_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: fl
     path after the launch point (not the endpoint itself), with ``n``."""
     if not endpoints:
         return {}
-    from ..clock_tree import liberty_pins
+    from .liberty import read_library
 
-    inputs = {c: p.inputs for c, p in liberty_pins(lib.require()).items()}
-    setup = signoff_setup(netlist, lib, period_ns)
+    inputs = {c.name: c.inputs for c in read_library(lib.require()).cells.values()}
     keys = list(endpoints)
-    script = [*design_tcl(netlist, top, lib, period_ns, setup.tcl),
-              *([f"set_false_path -from [get_ports {{{' '.join(p.name for p in setup.asyncs)}}}]"]
-                if setup.asyncs else [])]
+    script = _signoff_tcl(netlist, top, lib, period_ns)
     for i, (inst, pin) in enumerate(keys):
         script += [f"puts \"@@P{i}\"",
                    f"report_checks -path_delay min -to [get_pins {{{inst}/{pin}}}] "
@@ -260,10 +263,10 @@ def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
     """Fix hold in ``netlist`` in place (see the module docstring)."""
     period = lib.target_period_ns if period_ns is None else period_ns
     workdir.mkdir(parents=True, exist_ok=True)
-    from .power import liberty_output_pins
+    from .liberty import read_library
 
     d_buf = _buffer_delay_ns(lib)
-    outputs = {c: set(p) for c, p in liberty_output_pins(lib.require()).items()}
+    outputs = {c.name: set(c.outputs) for c in read_library(lib.require()).cells.values()}
     floor = lib.min_slack_fraction * period
     total = endpoints = rounds = 0
     before = after = None
