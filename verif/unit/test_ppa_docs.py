@@ -87,3 +87,17 @@ def test_headline_figures_are_measured(results):
         assert r["digital_J"]["total"] > 0 and r["tops_per_W"] > 0
         assert sum(a["total"] for a in r["anatomy"].values()) == \
             pytest.approx(r["digital_J"]["total"], rel=1e-9)
+
+
+def test_readme_digits_cost_per_image_is_the_published_one(results):
+    """The README's energy and latency per image of the digits demo (1,928 passes and 256 row
+    writes for 450 images) are what the demo computes from the published JSON."""
+    from mram_macro.ppa.report import inference_cost
+
+    text = " ".join(README.read_text().split())
+    by_lib = {r["library"]: r for r in results}
+    for key, fmt in (("nangate45", "{e:.2f} nJ and {t:.2f} µs per image at 45 nm"),
+                     ("osu018", "{e:.1f} nJ and {t:.2f} µs at 0.18 µm")):
+        energy_J, latency_ns = inference_cost(by_lib[key], vmms=1800 + 128, row_writes=256)
+        quoted = fmt.format(e=energy_J / 450 * 1e9, t=latency_ns / 450 / 1e3)
+        assert quoted in text, f"README's digits cost is stale: expected {quoted!r}"
