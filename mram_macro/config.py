@@ -127,6 +127,12 @@ class MacroConfig:
         registered multiplier per column, and the temperature tracker with
         its replica columns: about +75 % area at 64x64, see the README). ``coarse`` mode has
         neither: its code -> value table replaces both.
+    ``activation``
+        Whether the build has MODE.ACTIVATION: per-column THRESHOLD registers and a signed
+        comparator per column, so that a result can leave as one bit per column (a sign
+        activation with a folded batch norm, for layer-to-layer networks). ``False`` builds the
+        plain VMM macro of the paper without them (about 1,000 fewer register bits at 64x64;
+        MODE.ACTIVATION then answers SLVERR to a 1).
     """
 
     rows: int = 64
@@ -139,6 +145,7 @@ class MacroConfig:
     tdc_mode: str = "two_step"
     tdc_fine_taps: int | None = None
     calibration: str = "offset"
+    activation: bool = True
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -190,6 +197,8 @@ class MacroConfig:
                                   f"at None")
             elif self.tdc_fine_taps == auto_fine_taps(self.rows, self.tdc_bits):
                 object.__setattr__(self, "tdc_fine_taps", None)    # one spelling per build
+        if not isinstance(self.activation, bool):
+            raise ConfigError(f"activation must be True or False, not {self.activation!r}")
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
                               f"not {self.calibration!r}")
@@ -311,12 +320,15 @@ class MacroConfig:
         """A short name for build directories: ``r64_c64_t7_w16_s64``, with ``_<tdc_mode>``
         appended when the mode is not the default ``two_step`` (and ``_k<taps>`` when a two-step
         TDC has other than the automatic number of phases), then ``_gain`` with
-        ``calibration="gain"``: ``r64_c64_t7_w16_s32_counter``, ``r8_c12_t4_w8_s8_k4_gain``."""
+        ``calibration="gain"`` and ``_noact`` without the activation mode:
+        ``r64_c64_t7_w16_s32_counter``, ``r8_c12_t4_w8_s8_k4_gain``."""
         mode = "" if self.tdc_mode == _DEFAULT_TDC_MODE else f"_{self.tdc_mode}"
         if self.tdc_fine_taps is not None:
             mode += f"_k{self.tdc_fine_taps}"
         if self.calibration != "offset":
             mode += f"_{self.calibration}"
+        if not self.activation:
+            mode += "_noact"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
                 f"_s{self.stream_width}{mode}")
 

@@ -374,7 +374,10 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                         "accumulation; for calibration"),
                   Field("ACTIVATION", 1, 1, "rw",
                         "1: a result is one bit per column, 1 (= +1) where the value is >= "
-                        "THRESHOLD[c], packed into ceil(cols / stream_width) beats"))),
+                        "THRESHOLD[c], packed into ceil(cols / stream_width) beats")
+                  if c.activation else
+                  Field("ACTIVATION", 1, 1, "rw", "Not in this build (activation=False): "
+                        "writing 1 answers SLVERR", reset=0, max_value=0))),
         Register("WV_CTRL", 0x030, "Write-verify settings.",
                  (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1)
                   if c.has_write_verify else
@@ -464,7 +467,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                   Field("CLAMPED", 1, 1, "w1c", "TRACK_GAIN hit its limit"),
                   Field("RETRIMS", 16, 16, "ro", "Retrims since reset (wraps)"))),
     ]
-    for col in range(c.cols):
+    for col in range(c.cols if c.activation else 0):
         regs.append(Register(
             f"THRESHOLD{col}", THRESHOLD_BASE + 4 * col,
             "Per-column threshold of MODE.ACTIVATION (a folded batch norm): bit = result >= "

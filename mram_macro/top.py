@@ -154,7 +154,7 @@ class MramMacro(wiring.Component):
         acc = self._gated(
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
                                  count_width=count_width, rows=c.rows, gain=c.has_gain,
-                                 registered_scale=c.has_gain))
+                                 registered_scale=c.has_gain, thresholds=c.activation))
         if c.has_gain:
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc
@@ -165,8 +165,7 @@ class MramMacro(wiring.Component):
                 cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
                 reset_table=[lut_count(c, v) for v in
                              nominal_table(c, self.device, self.readout)]))
-        m.submodules.result_serializer = ser = self._gated(
-            "g_ser", ResultSerializer(c, data_domain="g_serd"))
+        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain)
         if c.has_tracker:
             # The replicas' TDC: with a two-step TDC its own samplers (arr_ref_fine) on the
@@ -189,7 +188,6 @@ class MramMacro(wiring.Component):
         if coarse:
             gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
         gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
-        gate("g_serd", seq.emit & ~ser.busy)    # the result vector: written once per result
         gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
         gate("g_drv", seq.load_inputs | writer.bypass_load)
         # The write controller's fail_cells register follows its failed-cells register one
@@ -277,13 +275,22 @@ class MramMacro(wiring.Component):
             acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
             acc.shift.eq(seq.shift), acc.negate.eq(seq.negate),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
-            acc.activation.eq(regs.port("MODE", "ACTIVATION")),
-            acc.thresholds.eq(Cat(*regs.array_fields("THRESHOLD", "VALUE"))),
             seq.out_busy.eq(ser.busy),
-            ser.load.eq(seq.emit), ser.short.eq(regs.port("MODE", "ACTIVATION")),
-            ser.data.eq(Mux(regs.port("MODE", "ACTIVATION"), acc.next_fires, acc.next_values)),
+            ser.load.eq(seq.emit),
             ser.flags.overflow.eq(tdc.overflow.any()),
         ]
+        # The serializer reads the accumulator's register in place (the sequencer captures no
+        # pass while a frame is under way).
+        if c.activation:
+            m.d.comb += [
+                # The threshold comparators are isolated outside activation frames.
+                acc.activation.eq(ser.short_frame),
+                acc.thresholds.eq(Cat(*regs.array_fields("THRESHOLD", "VALUE"))),
+                ser.short.eq(regs.port("MODE", "ACTIVATION")),
+                ser.data.eq(Mux(ser.short_frame, acc.fires, acc.values)),
+            ]
+        else:
+            m.d.comb += [ser.short.eq(0), ser.data.eq(acc.values)]
 
         if coarse:
             m.d.comb += [

@@ -407,6 +407,10 @@ class Macro:
             self.backend.set_mode(False, False)
             self.thresholds = None
             return
+        if not c.activation:
+            raise HostError(f"this macro ({c.slug}) was built with activation=False: it has no "
+                            f"THRESHOLD registers or MODE.ACTIVATION; threshold the signed "
+                            f"results on the host, or build it with activation=True")
         t = np.asarray(thresholds)
         half = 1 << (c.result_width - 1)
         if t.shape != (c.cols,) or not np.issubdtype(t.dtype, np.integer):

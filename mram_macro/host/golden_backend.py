@@ -91,6 +91,9 @@ class GoldenBackend(Backend):
                     invalid=int(g.track_invalid), clamped=int(g.track_clamped))
 
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
+        if activation and not self.config.activation:
+            # the RTL answers SLVERR: MODE.ACTIVATION's field only takes 0 in this build
+            raise ValueError(f"MODE.ACTIVATION=1 on a build without it ({self.config.slug})")
         self.golden.raw_codes = bool(raw_codes)
         self.golden.activation = bool(activation)
 

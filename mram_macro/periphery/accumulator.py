@@ -21,11 +21,13 @@ With ``count_width`` (``tdc_mode="coarse"``) the pass value is ``2 * counts[c] -
 the column's code -> count table entry (:class:`~mram_macro.periphery.code_lut.CodeLut`),
 instead of ``CAL_OFFSET[c] - 2 * code[c]``, and there is no ``offsets`` input.
 In raw mode (MODE.RAW_CODES) each column's value is its TDC code itself, for calibration.
-``next_fires[c]`` is 1 where ``next_values[c] >= thresholds[c]`` (signed): the activation bits
-of MODE.ACTIVATION. They are valid only while ``activation`` is high; while it is low the
-comparators see 0 instead of ``next_values`` (``next_fires[c] = 0 >= thresholds[c]``), so they
-stay still while the results change every pass (operand isolation: only MODE.ACTIVATION reads
-them).
+``fires[c]`` is 1 where ``values[c] >= thresholds[c]`` (signed): the activation bits of
+MODE.ACTIVATION, from the captured values (the register the result serializer reads in place).
+They are valid only while ``activation`` is high; while it is low the comparators see 0 instead
+of ``values`` (``fires[c] = 0 >= thresholds[c]``), so they stay still while the results change
+every pass (operand isolation: only MODE.ACTIVATION reads them). Without ``thresholds``
+(a build with ``activation=False``) there are no comparators and no ``thresholds``,
+``activation`` and ``fires`` ports.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -38,19 +40,24 @@ __all__ = ["Accumulator"]
 
 class Accumulator(wiring.Component):
     """``next_values`` is what ``values`` becomes on a ``capture`` edge; both are the columns'
-    signed results concatenated, column 0 in the low bits."""
+    signed results concatenated, column 0 in the low bits. ``values`` is also the result
+    vector the serializer streams out, and ``fires`` its activation bits."""
 
     def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
                  count_width: int | None = None, rows: int = 0, gain: bool = False,
-                 registered_scale: bool = False):
-        if not isinstance(registered_scale, bool) or not isinstance(gain, bool):
-            raise TypeError(f"gain and registered_scale must be bools, not {gain!r}, "
-                            f"{registered_scale!r}")
+                 registered_scale: bool = False, thresholds: bool = True):
+        for name, flag in (("gain", gain), ("registered_scale", registered_scale),
+                           ("thresholds", thresholds)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, not {flag!r}")
         if gain and count_width is not None:
             raise ValueError("a coarse accumulator (count_width) has no gain")
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
         self.count_width, self.rows = count_width, rows
         self.gain, self.registered_scale = gain, registered_scale
+        self.has_thresholds = thresholds
+        compare = ({"thresholds": In(cols * result_width), "activation": In(1),
+                    "fires": Out(cols)} if thresholds else {})
         pass_input = ({"offsets": In(cols * result_width)} if count_width is None
                       else {"counts": In(cols * count_width)})
         if gain:
@@ -59,16 +66,14 @@ class Accumulator(wiring.Component):
         super().__init__({
             "codes": In(cols * tdc_bits),
             **pass_input,
-            "thresholds": In(cols * result_width),
             "capture": In(1),
             "accumulate": In(1),
             "shift": In(1),
             "negate": In(1),
             "raw": In(1),
-            "activation": In(1),
             "next_values": Out(cols * result_width),
-            "next_fires": Out(cols),
             "values": Out(cols * result_width),
+            **compare,
         })
 
     def elaborate(self, platform):
@@ -97,9 +102,13 @@ class Accumulator(wiring.Component):
             cooked = (base + Mux(self.negate, -term, term))[:w]
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)
-            isolated = (value & self.activation.replicate(w)).as_signed()
-            fires.append(isolated >= self.thresholds[c * w:(c + 1) * w].as_signed())
-        m.d.comb += [self.next_values.eq(Cat(*nexts)), self.next_fires.eq(Cat(*fires))]
+            if self.has_thresholds:
+                held = self.values[c * w:(c + 1) * w]
+                isolated = (held & self.activation.replicate(w)).as_signed()
+                fires.append(isolated >= self.thresholds[c * w:(c + 1) * w].as_signed())
+        m.d.comb += self.next_values.eq(Cat(*nexts))
+        if self.has_thresholds:
+            m.d.comb += self.fires.eq(Cat(*fires))
         with m.If(self.capture):
             m.d.sync += self.values.eq(self.next_values)
         return m

@@ -49,7 +49,7 @@ ICG_VERILOG = _icg_verilog("""  reg en_latched;
 #: The same latch as a continuous assignment, for the event-driven simulation netlist
 #: (:mod:`mram_macro.sim.netlist`): transparent while ``clk`` is low, holding while it is high,
 #: like :data:`ICG_VERILOG`. The process form wakes a thread in every gate at both clock edges
-#: (73 gates in the default macro); the assignment is one net functor that ``vvp`` updates only
+#: (72 gates in the default macro); the assignment is one net functor that ``vvp`` updates only
 #: when an input changes. Icarus only: Verilator treats the loop as combinational (UNOPTFLAT),
 #: and synthesis wants the process form, which maps onto the Liberty latch.
 ICG_VERILOG_EVENT = _icg_verilog("""  wire en_latched;

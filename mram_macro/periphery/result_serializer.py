@@ -1,10 +1,11 @@
 """Result serializer: one result vector (or, with ``short``, one activation vector) out as
 AXI4-Stream beats (layouts in layouts.py).
 
-The vector is registered once, on ``load``, and the beats are read out of that register by a
-beat index (a word multiplexer), not shifted through it: a shift register would clock and move
-every stored bit on every beat (``out_beats`` times per vector); here each stored bit is written
-once per vector, and per beat only the index and the ``stream_width`` output bits change.
+The serializer stores no copy of the vector: the beats are read, by a beat index (a word
+multiplexer), out of the register that already holds the result (the accumulator's), which its
+producer keeps still while the frame is under way (``busy``). A shift register would clock and
+move every stored bit on every beat; a copy would write every bit once more per vector. Here per
+beat only the index and the ``stream_width`` output bits change.
 """
 
 from amaranth import Module, Mux, Signal
@@ -19,20 +20,19 @@ __all__ = ["ResultSerializer"]
 
 
 class ResultSerializer(wiring.Component):
-    """``load`` (only while ``busy`` is low) takes ``data``/``flags``; ``busy`` stays high until
-    the beat with ``tlast`` has been accepted. With ``short`` the frame is the activation
-    vector's ``activation_beats`` beats (its bits in the low end of ``data``).
+    """``load`` (only while ``busy`` is low) starts a frame and takes ``flags`` and ``short``;
+    ``busy`` stays high until the beat with ``tlast`` has been accepted. With ``short`` the
+    frame is the activation vector's ``activation_beats`` beats (its bits in the low end of
+    ``data``); ``short_frame`` is ``short`` as taken by ``load``, for the producer's choice of
+    ``data``.
 
-    ``data_domain``: clock domain of the vector register (default ``sync``). It changes only on
-    edges with ``load & ~busy``, so a clock gated by that condition is exact; the beat counters
-    and ``tuser`` stay in ``sync``.
+    Contract: ``data`` is read in place, not copied: from the edge after ``load`` until ``busy``
+    falls the producer must hold it still (the macro's accumulator captures no pass while
+    ``busy``).
     """
 
-    def __init__(self, config: MacroConfig, *, data_domain: str = "sync"):
-        if not isinstance(data_domain, str) or not data_domain.isidentifier():
-            raise ValueError(f"data_domain must be a domain name, not {data_domain!r}")
+    def __init__(self, config: MacroConfig):
         self.config = config
-        self._data_domain = data_domain
         super().__init__({
             **axi_stream_members("m_axis", direction="master", data_width=config.stream_width,
                                  user_width=ResultFlags.size),
@@ -41,6 +41,7 @@ class ResultSerializer(wiring.Component):
             "data": In(config.cols * config.result_width),
             "flags": In(ResultFlags),
             "busy": Out(1),
+            "short_frame": Out(1),
         })
 
     def elaborate(self, platform):
@@ -48,6 +49,7 @@ class ResultSerializer(wiring.Component):
         c = self.config
         sw, n = c.stream_width, c.out_beats
         vector = Signal(n * sw)
+        m.d.comb += vector.eq(self.data)
         index = Signal(range(max(n, 2)))
         beats_left = Signal(range(n + 1))
         m.d.comb += [
@@ -60,8 +62,7 @@ class ResultSerializer(wiring.Component):
                 with m.Case(i):
                     m.d.comb += self.m_axis_tdata.eq(vector[i * sw:(i + 1) * sw])
         with m.If(self.load & ~self.busy):
-            m.d[self._data_domain] += vector.eq(self.data)
-            m.d.sync += [index.eq(0),
+            m.d.sync += [index.eq(0), self.short_frame.eq(self.short),
                          beats_left.eq(Mux(self.short, activation_beats(c), n)),
                          self.m_axis_tuser.eq(self.flags)]
         with m.Elif(self.m_axis_tvalid & self.m_axis_tready):

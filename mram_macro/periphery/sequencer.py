@@ -7,7 +7,9 @@ way, and no evaluation starts while a write is pending. A vector is taken (and t
 buffer freed for the next one) when its evaluation starts, so input loading and result draining
 overlap the next evaluation. When the codes are final (``read_done``) and the serializer is
 free, the pass is captured in that same cycle, and the next waiting vector starts then too (no
-idle cycle between passes unless a write is pending or the result cannot leave).
+idle cycle between passes unless a write is pending or the previous result has not left yet).
+Every pass, held ones included, waits for the serializer: it streams the accumulator's register
+in place, so a capture during a frame would change the beats still to come.
 """
 
 from amaranth import Module, Signal
@@ -21,11 +23,11 @@ __all__ = ["Sequencer"]
 
 class Sequencer(wiring.Component):
     """Contract: ``vector_take`` and ``read_start`` pulse together when an evaluation begins;
-    ``capture`` pulses once per pass when the codes are final and (unless the pass holds its
-    result) the serializer can take it; ``emit`` pulses with ``capture`` for passes that send a
-    result. With ``capture_on_done`` (default) a pass may be captured on the very edge its
-    ``read_done`` ends; without, one cycle later at the earliest (for an accumulator whose
-    gain multipliers are registered: ``calibration="gain"``)."""
+    ``capture`` pulses once per pass when the codes are final and the serializer is not
+    streaming (it reads the accumulator in place); ``emit`` pulses with ``capture`` for passes
+    that send a result. With ``capture_on_done`` (default) a pass may be captured on the very
+    edge its ``read_done`` ends; without, one cycle later at the earliest (for an accumulator
+    whose gain multipliers are registered: ``calibration="gain"``)."""
 
     def __init__(self, *, capture_on_done: bool = True):
         if not isinstance(capture_on_done, bool):
@@ -74,7 +76,7 @@ class Sequencer(wiring.Component):
         def capture_pass():
             """Capture (and emit) once the result can leave, then go straight on with the
             next vector if one waits."""
-            with m.If((flags.hold | ~self.out_busy) & ~self.trim_busy):
+            with m.If(~self.out_busy & ~self.trim_busy):
                 m.d.comb += [self.capture.eq(1), self.emit.eq(~flags.hold),
                              self.pass_done.eq(1)]
                 m.next = "Idle"

@@ -10,7 +10,7 @@ is written for synthesis and Verilator, and three of its forms are expensive for
   registers): Yosys writes each as a function over the concatenation of all its inputs, which
   ``vvp`` rebuilds and re-runs whenever *any* input changes (a VMM counter, a status bit);
 * **the clock gates' latches**: a process each, woken at both edges of every clock
-  (73 gates in the default macro);
+  (72 gates in the default macro);
 * **wide input ports read bit by bit**: ``arr_fine`` (448 bits in the default macro) feeds one
   bit select per sampler bit, and ``vvp`` hands the whole vector to all 448 of them whenever
   any bit changes.

@@ -315,6 +315,11 @@ async def test_register_readback(dut):
     assert await env.read_field("STATUS", "BUS_ERROR") == 1
     assert await env.read_field("BUS_ERROR_ADDR", "ADDR") == reg.offset
     await env.write_reg("ID", 0, expect=AxiResp.SLVERR)
+    if not c.activation:
+        # A build without the activation mode refuses to enter it and stays in its mode.
+        mode = rm["MODE"]
+        await env.write_reg("MODE", 1 << mode.field("ACTIVATION").lsb, expect=AxiResp.SLVERR)
+        assert await env.read_reg("MODE") == written["MODE"]
     status = rm["STATUS"]
     await env.write_reg("STATUS", 1 << status.field("BUS_ERROR").lsb)   # w1c
     assert await env.read_field("STATUS", "BUS_ERROR") == 0

@@ -70,16 +70,20 @@ def test_accumulator_clear_accumulate_shift_negate_wraps():
             ctx.set(dut.capture, 1)
             base = ((2 * acc if shift else acc) if accumulate else 0)
             term = offsets - 2 * codes
+            held = acc
             acc = wrap_signed(base + (-term if negate else term), width)
-            # Outside MODE.ACTIVATION the comparators are isolated: they compare 0.
-            compared = acc if activation else np.zeros(cols, dtype=np.int64)
-            assert _bits(ctx.get(dut.next_fires), cols) == (compared >= thresholds).tolist()
+            # The activation bits are those of the captured values (the register the serializer
+            # streams); outside MODE.ACTIVATION the comparators are isolated: they compare 0.
+            compared = held if activation else np.zeros(cols, dtype=np.int64)
+            assert _bits(ctx.get(dut.fires), cols) == (compared >= thresholds).tolist()
             await ctx.tick()
             ctx.set(dut.capture, 0)
             values = ctx.get(dut.values)
             got = wrap_signed([(values >> (c * width)) & ((1 << width) - 1)
                                for c in range(cols)], width)
             assert got.tolist() == acc.tolist()
+            compared = acc if activation else np.zeros(cols, dtype=np.int64)
+            assert _bits(ctx.get(dut.fires), cols) == (compared >= thresholds).tolist()
             await ctx.tick()               # no capture: values hold
             assert ctx.get(dut.values) == values
 

@@ -143,3 +143,21 @@ def test_activation_mode_returns_sign_of_result_minus_threshold():
         assert m.thresholds.tolist() == t.tolist()
         m.set_activation(None)
         assert m.vmm(x).tolist() == (x @ w).tolist()
+
+
+def test_a_build_without_the_activation_mode_refuses_it_and_keeps_its_results():
+    plain = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
+                        activation=False)
+    rng = np.random.default_rng(7)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (5, 16))
+    with Macro.golden(plain) as m:
+        m.write_weights(w)
+        with pytest.raises(HostError, match=r"activation=False: it has no THRESHOLD"):
+            m.set_activation(np.zeros(8, int))
+        assert m.thresholds is None
+        assert m.vmm(x).tolist() == (x @ w).tolist()
+        with pytest.raises(ValueError, match=r"MODE\.ACTIVATION=1 on a build without it"):
+            m.backend.set_mode(False, True)
+        m.set_activation(None)         # switching it off is always allowed
+        assert m.vmm(x).tolist() == (x @ w).tolist()

@@ -147,10 +147,27 @@ def test_invalid_readout_parameters_are_rejected(kwargs, message):
     (dict(rows=64.0), "rows must be an integer, not 64.0"),
     (dict(rows=True), "rows must be an integer"),
     (dict(precharge_cycles=0), "precharge_cycles must be between 1 and 255"),
+    (dict(activation="no"), "activation must be True or False, not 'no'"),
+    (dict(activation=0), "activation must be True or False, not 0"),
 ])
 def test_invalid_configurations_are_rejected(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         MacroConfig(**kwargs)
+
+
+def test_a_build_without_the_activation_mode_has_no_thresholds():
+    from mram_macro.regmap import build_regmap
+
+    plain = MacroConfig(activation=False)
+    assert plain.slug == MacroConfig().slug + "_noact"
+    assert MacroConfig.from_json(plain.to_json()) == plain
+    full, lean = (build_regmap(c, tdc_start_delay=3) for c in (MacroConfig(), plain))
+    assert len(full.array("THRESHOLD")) == 64 and lean.array("THRESHOLD") == []
+    mode = lean["MODE"]
+    one = 1 << mode.field("ACTIVATION").lsb
+    assert mode.check_write(one) == "MODE.ACTIVATION=1 is outside 0..0"
+    assert "answers SLVERR" in mode.field("ACTIVATION").doc
+    assert full["MODE"].check_write(1 << mode.field("ACTIVATION").lsb) is None
 
 
 def test_config_json_round_trip_and_errors():

@@ -1,4 +1,4 @@
-"""Sequencer: vector hand-off, write priority, and capture gated by the result serializer."""
+"""Sequencer: vector hand-off, write priority, and every capture gated by the result serializer."""
 
 from mram_macro.periphery.sequencer import Sequencer
 
@@ -43,13 +43,19 @@ def test_pass_flow_write_priority_and_output_backpressure():
         assert ctx.get(dut.read_start), "the waiting vector starts with the capture"
         log.append("emitted")
         await ctx.tick()
-        # Next pass holds its result: it captures even while the serializer is busy, in the
-        # cycle the codes are final.
+        # Next pass holds its result: it too waits while the serializer is busy (the
+        # serializer streams the accumulator's register in place, so a capture would change
+        # the beats still to come), then captures without emitting.
         ctx.set(dut.out_busy, 1)
         assert ctx.get(dut.busy) and not ctx.get(dut.read_start)
         await ctx.tick()
         ctx.set(dut.read_done, 1)
         ctx.set(dut.vector_flags, {"accumulate": 1, "hold": 0})
+        assert not ctx.get(dut.capture), "a held pass captured over a result still being sent"
+        await ctx.tick()
+        ctx.set(dut.read_done, 0)
+        assert not ctx.get(dut.capture)
+        ctx.set(dut.out_busy, 0)
         assert ctx.get(dut.capture) and not ctx.get(dut.emit) and not ctx.get(dut.accumulate)
         # Back to back: the waiting vector starts in that same cycle.
         assert ctx.get(dut.read_start) and ctx.get(dut.vector_take)
