@@ -15,7 +15,7 @@ __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WI
            "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
            "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps",
-           "designable_fine_taps"]
+           "designable_fine_taps", "PROFILES", "profile_config"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -369,3 +369,25 @@ def designable_fine_taps(rows: int) -> tuple[int, ...]:
             break
         ok.append(taps)
     return tuple(ok)
+
+
+#: Feature profiles: named builds of the default geometry that differ in the features they pay
+#: for (``make ppa`` measures each on the headline library, its own row): name -> (the
+#: :class:`MacroConfig` arguments, what the build has). One place, read by the PPA flow, its
+#: docs and their tests; :func:`profile_config` builds one.
+PROFILES: dict[str, tuple[dict, str]] = {
+    "default": ({}, "the kit's default: MODE.ACTIVATION (THRESHOLD registers and comparators) "
+                "and 16-bit results for multi-bit inputs and tiled sums"),
+    "plain": ({"activation": False, "result_width": 8},
+              "the paper's binary VMM: no activation mode, 8-bit results (one pass: -64..64)"),
+    "tracker": ({"calibration": "gain"},
+                "the default plus per-column gain and the temperature tracker (replica "
+                "columns)"),
+}
+
+
+def profile_config(name: str) -> MacroConfig:
+    """The configuration of feature profile ``name`` (:data:`PROFILES`)."""
+    if name not in PROFILES:
+        raise ConfigError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
+    return MacroConfig(**PROFILES[name][0])

@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                         "network's first layer (mram_macro/nn/)")
     p.add_argument("--publish", action="store_true",
                    help="also update docs/ppa/ (JSON, plots) and the README's PPA table")
+    p.add_argument("--no-profiles", action="store_true",
+                   help="skip the feature profiles' rows (mram_macro/config.py PROFILES; "
+                        "measured on the headline library with the default configuration)")
     p.add_argument("--config", default=None,
                    help="a configuration other than the default, as MacroConfig JSON, e.g. "
                         "'{\"tdc_mode\": \"two_step\", \"stream_width\": 64}' (printed, not "

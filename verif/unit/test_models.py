@@ -170,6 +170,17 @@ def test_a_build_without_the_activation_mode_has_no_thresholds():
     assert full["MODE"].check_write(1 << mode.field("ACTIVATION").lsb) is None
 
 
+def test_feature_profiles_build_and_an_unknown_one_is_refused():
+    from mram_macro.config import PROFILES, profile_config
+
+    assert profile_config("default") == MacroConfig()
+    plain = profile_config("plain")
+    assert not plain.activation and plain.result_width == plain.pass_result_width
+    assert len({profile_config(n) for n in PROFILES}) == len(PROFILES)
+    with pytest.raises(ConfigError, match="unknown profile 'lean'; known: default, plain"):
+        profile_config("lean")
+
+
 def test_config_json_round_trip_and_errors():
     c = MacroConfig(rows=20, cols=7, tdc_bits=5, result_width=9, stream_width=16)
     assert MacroConfig.from_json(c.to_json()) == c

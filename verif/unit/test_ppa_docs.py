@@ -17,11 +17,15 @@ from mram_macro.ppa.report import (
     DOCS_DIR,
     END,
     PPA_DOC,
+    PROFILES_BEGIN,
+    PROFILES_END,
+    PROFILES_FILE,
     STA_BEGIN,
     STA_END,
     SUMMARY_BEGIN,
     SUMMARY_END,
     plots,
+    profiles_markdown,
     readme_block,
     render_readme,
     summary_markdown,
@@ -101,3 +105,23 @@ def test_readme_digits_cost_per_image_is_the_published_one(results):
         energy_J, latency_ns = inference_cost(by_lib[key], vmms=1800 + 128, row_writes=256)
         quoted = fmt.format(e=energy_J / 450 * 1e9, t=latency_ns / 450 / 1e3)
         assert quoted in text, f"README's digits cost is stale: expected {quoted!r}"
+
+
+def test_profile_table_in_docs_is_current(results):
+    """Every feature profile has its measured row, the default's is the published default
+    macro's, and docs/ppa.md shows exactly those rows."""
+    from mram_macro.config import PROFILES, MacroConfig, profile_config
+
+    path = DOCS_DIR / PROFILES_FILE
+    assert path.exists(), f"{path} is missing: run `make ppa` and commit docs/ppa/"
+    rows = json.loads(path.read_text())
+    assert [r["profile"] for r in rows] == list(PROFILES)
+    for r in rows:
+        assert MacroConfig.from_dict(r["config"]) == profile_config(r["profile"]), r["profile"]
+        assert r["library"] == "nangate45" and r["sta"]["passed"], r["profile"]
+    default = next(x for x in results if x["library"] == "nangate45")
+    assert rows[0]["digital_J"] == default["digital_J"], \
+        "the default profile's row is not the published default macro's: run `make ppa`"
+    text = PPA_DOC.read_text()
+    assert f"{PROFILES_BEGIN}\n{profiles_markdown(rows)}{PROFILES_END}" in text, \
+        "docs/ppa.md's profile table is stale: run `make ppa`"
