@@ -519,8 +519,8 @@ def profiles_markdown(rows: list[dict]) -> str:
     """The feature profiles side by side (docs/ppa.md), from their measured rows."""
     pj = 1e12
     lines = ["| profile | build | digital pJ/VMM (clock / data / leakage) | flip-flops | "
-             "area µm² | hold buffers | FF setup slack | macro pJ/VMM | TOPS/W |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "area µm² | hold buffers | FF setup slack | sign-off | macro pJ/VMM | TOPS/W |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         d = r["digital_J"]
         lines.append(
@@ -528,7 +528,8 @@ def profiles_markdown(rows: list[dict]) -> str:
             f"{d['total'] * pj:.1f} ({d['clock'] * pj:.1f} / {d['data'] * pj:.1f} / "
             f"{d['leakage'] * pj:.1f}) | {r['flip_flops']:,} | {r['area_flat_um2']:,.0f} | "
             f"{(r.get('hold_fix') or {}).get('buffers', 0):,} | "
-            f"{r['sta']['ff_wns_ns']:+.3f} ns | {r['total_J'] * pj:.0f} | "
+            f"{r['sta']['ff_wns_ns']:+.3f} ns | {'PASS' if r['sta']['passed'] else 'FAIL'} | "
+            f"{r['total_J'] * pj:.0f} | "
             f"{r['tops_per_W']:.1f} |")
     first = rows[0]
     lines += ["", f"{first['title']}, {first['period_ns']:g} ns, steady state, random VMMs, "
