@@ -124,6 +124,8 @@ def read_liberty_cells(liberty: str | os.PathLike[str]) -> dict[str, LibertyCell
     """
     text = _LIB_COMMENT.sub("", Path(liberty).read_text(encoding="utf-8", errors="replace"))
     headers = list(_LIB_CELL.finditer(text))
+    if not headers:       # also keeps the pairing below from seeing an empty library
+        raise SynthesisError(f"no cells with an area found in Liberty file {str(liberty)!r}")
     cells = {}
     for this, following in zip(headers, [*headers[1:], None], strict=True):
         body = text[this.end():following.start() if following else len(text)]

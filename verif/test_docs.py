@@ -102,3 +102,27 @@ def test_stated_comparator_delay_window_gives_exact_codes(config):
     assert not (codes_with_delay(hi + 1e-3) == k).all()
     if lo > 1e-3:
         assert not (codes_with_delay(lo - 1e-3) == k).all()
+
+
+def test_readme_host_api_example_prints_what_the_readme_says():
+    """The README's host-API example runs as written, and its first-run write_failed is the
+    explained one: 3 cells of row 31 on the paper-spread die, every weight right."""
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Running your own data: the host API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    printed = io.StringIO()
+    scope: dict = {}
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), scope)   # noqa: S102 - our own README
+    assert printed.getvalue().rstrip().endswith("['write_failed']")
+    m, w = scope["m"], scope["w"]
+    status = m._backend.status()                    # m is closed: read its backend
+    assert (status.wv_fail_count, status.wv_fail_row) == (3, 31)
+    assert "(here 3, in row 31;" in section
+    held = m._backend.golden.weights.astype(int) * 2 - 1
+    assert (held == w).all()

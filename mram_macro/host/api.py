@@ -104,11 +104,14 @@ class Macro:
     def __init__(self, backend: Backend, setup: DieSetup):
         if not isinstance(backend, Backend):
             raise TypeError(f"backend must be a Backend, not {type(backend).__name__}")
-        self.backend = backend
+        self._backend = backend
+        self._closed = False
         self.setup = setup
         c = setup.config
         #: The weight bits the host programmed (1 = +1); all -1 until written.
         self.weights = np.zeros((c.rows, c.cols), dtype=np.uint8)
+        #: Rows programmed at least once (a fresh die holds no weights: every MTJ is high).
+        self.rows_written = np.zeros(c.rows, dtype=bool)
         #: CAL_OFFSET values the host wrote (reset: ``rows``).
         self.offsets = np.full(c.cols, c.rows, dtype=np.int64)
         #: ``tdc_mode="coarse"``: the code -> value tables the host wrote, ``(cols,
@@ -140,15 +143,41 @@ class Macro:
             die: Die | None = None, seed: int = 0, sim: str = "verilator",
             build_root=None, timeout_s: float = 300.0) -> Macro:
         """The generated Verilog in cocotb on ``sim`` ("verilator" or "icarus"), driven over
-        AXI, with the pin model of the same die as :meth:`golden` would use."""
+        AXI, with the pin model of the same die as :meth:`golden` would use. ``build_root``:
+        where the simulator builds (default: a folder of the user's cache, see
+        :func:`mram_macro.paths.user_cache_dir`, never the current folder); ``timeout_s``: the
+        longest wait for one answer of the simulation, a positive number of seconds."""
         from .rtl_backend import RtlBackend
 
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
+                0 < timeout_s < float("inf")):
+            raise HostError(f"timeout_s must be a positive number of seconds, not {timeout_s!r}")
         setup = DieSetup.create(config, device=device, die=die, seed=seed)
         return cls(RtlBackend(setup, sim=sim, build_root=build_root, timeout_s=timeout_s),
                    setup)
 
     def close(self) -> None:
-        self.backend.close()
+        """End the simulation (RTL) or release the model; any later call raises
+        :class:`HostError`. Closing twice is harmless."""
+        if not self._closed:
+            self._closed = True
+            self._backend.close()
+
+    @property
+    def backend(self) -> Backend:
+        """The backend; :class:`HostError` once the macro is closed."""
+        if self._closed:
+            raise HostError(f"this Macro ({self._backend.name}) is closed: create a new one "
+                            f"(Macro.golden(...) / Macro.rtl(...))")
+        return self._backend
+
+    def _need_weights(self, what: str) -> None:
+        if not self.rows_written.all():
+            missing = np.flatnonzero(~self.rows_written)
+            shown = ", ".join(map(str, missing[:8])) + (", ..." if len(missing) > 8 else "")
+            raise HostError(f"{what} needs weights in every row: {len(missing)} row(s) never "
+                            f"written ({shown}); call write_weights first (a fresh die holds "
+                            f"no weights)")
 
     def __enter__(self) -> Macro:
         return self
@@ -190,6 +219,7 @@ class Macro:
                                 f"({len(rows)}, {c.cols}), not {bits.shape}")
         self.backend.program_rows(rows, bits.astype(bool))
         self.weights[rows] = bits
+        self.rows_written[rows] = True
 
     def _row_index(self, r) -> int:
         if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not (
@@ -226,6 +256,7 @@ class Macro:
             raise HostError(f"method must be 'offset' or 'gain', not {method!r}")
         if isinstance(per_column, bool) or not isinstance(per_column, int) or per_column < 0:
             raise HostError(f"per_column must be a non-negative integer, not {per_column!r}")
+        self._need_weights("calibrate()")
         c = self.config
         if self.lut is not None:
             if method != "offset":
@@ -317,6 +348,7 @@ class Macro:
         if self.lut is None:
             raise HostError(f"calibrate_table needs tdc_mode='coarse'; this macro is "
                             f"{c.tdc_mode!r} (use calibrate())")
+        self._need_weights("calibrate_table()")
         try:
             x = reference_inputs(c.rows, n_patterns, seed=seed)
         except LutError as exc:
@@ -432,6 +464,7 @@ class Macro:
         :attr:`last_overflow` gets each emitted result's overflow flag.
         """
         c = self.config
+        self._need_weights("vmm()")
         bits = to_bits(x, encoding=encoding, what="inputs")
         if bits.ndim == 1:
             bits = bits[None, :]

@@ -23,7 +23,7 @@ from .evaluate import die_study, output_replicas, run_binary_network, run_int_ne
 from .tiling import Schedule, plan_layer
 from .train import device_error_sigma, train_binary, train_int
 
-__all__ = ["run_network_demo", "Row"]
+__all__ = ["run_network_demo", "check_rtl_images", "Row"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,21 @@ def _exact_rows(rows: list, name: str, sw, pred, labels) -> bool:
     return equal
 
 
+def check_rtl_images(rtl_images: int, *, seed: int = 0) -> None:
+    """Refuse an RTL image count the digits demo cannot run as asked: 0 (which would silently
+    skip the RTL rows: that is ``--no-rtl`` / ``sims=[]``) or more than the test images of the
+    split of ``seed``.
+
+    Raises:
+        ValueError: the message names the legal range.
+    """
+    n_test = len(load_digits_split(seed=seed).y_test)
+    if isinstance(rtl_images, bool) or not isinstance(rtl_images, int) or not (
+            1 <= rtl_images <= n_test):
+        raise ValueError(f"rtl_images must be an integer in 1..{n_test} (the test images), "
+                         f"not {rtl_images!r}; to skip the RTL rows use --no-rtl")
+
+
 def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
                      sims: list[str] | None = None, seed: int = 0, multibit: bool = True,
                      out=None) -> int:
@@ -65,6 +80,8 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, not {v!r}")
     sims = ["verilator", "icarus"] if sims is None else sims
+    if sims:
+        check_rtl_images(rtl_images, seed=seed)
     if out is None:
         def out(text: str) -> None:
             print(text, flush=True)
