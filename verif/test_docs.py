@@ -118,7 +118,7 @@ def test_readme_host_api_example_prints_what_the_readme_says():
     printed = io.StringIO()
     scope: dict = {}
     with contextlib.redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), scope)   # noqa: S102 - our own README
+        exec(compile(code, "README.md", "exec"), scope)   # our own README
     assert printed.getvalue().rstrip().endswith("['write_failed']")
     m, w = scope["m"], scope["w"]
     status = m._backend.status()                    # m is closed: read its backend
