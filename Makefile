@@ -99,6 +99,10 @@ montecarlo: setup
 # (python -m verif.props --config <slug> --sims verilator --seed N).
 PROPS ?= 200
 props: setup
+	@[[ "$(PROPS)" =~ ^[1-9][0-9]{0,5}$$ ]] || { echo "make props: error: PROPS must be a" \
+		"positive integer (configurations to draw), not '$(PROPS)'" >&2; exit 2; }
+	@[[ "$(JOBS)" =~ ^[1-9][0-9]{0,2}$$ ]] || { echo "make props: error: JOBS must be a" \
+		"positive integer (pytest workers), not '$(JOBS)'" >&2; exit 2; }
 	MRAM_PROPS=1 MRAM_PROPS_SHARDS=$(JOBS) \
 		MRAM_PROPS_EXAMPLES=$$(( ($(PROPS) + $(JOBS) - 1) / $(JOBS) )) \
 		python -m pytest -q -n $(JOBS) -p no:cacheprovider --hypothesis-profile=mram-props \

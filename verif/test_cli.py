@@ -304,3 +304,14 @@ def test_user_cache_dir_is_never_the_current_folder(in_tmp, monkeypatch):
         monkeypatch.setenv("MRAM_CACHE_DIR", bad)
         with pytest.raises(ValueError, match="MRAM_CACHE_DIR must be an absolute path"):
             user_cache_dir()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("var", ["PROPS=abc", "PROPS=0", "JOBS=x"])
+def test_make_props_refuses_bad_variables(var):
+    proc = subprocess.run(["make", "-s", "props", var], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    name, value = var.split("=")
+    assert (f"make props: error: {name} must be a positive integer" in proc.stderr
+            and f"not '{value}'" in proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr and "unbound variable" not in proc.stderr
