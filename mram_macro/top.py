@@ -46,23 +46,28 @@ def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> 
     return design_readout_for(config, device or DeviceParams())
 
 
-def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
-    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design.
+def verify_read_design(config: MacroConfig, device: DeviceParams | None = None,
+                       readout: ReadoutParams | None = None) -> tuple[int, int]:
+    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design
+    (of ``readout``, default :func:`default_readout`).
     ``tdc_mode="coarse"`` has no single-MTJ read (a code spans many MTJ steps): (0, the
     register map's default)."""
     device = device or DeviceParams()
     if config.tdc_mode == "coarse":
         return 0, 1 << (config.tdc_bits - 1)
-    setup = single_read_delay_and_threshold(config.rows, device, default_readout(config, device),
+    setup = single_read_delay_and_threshold(config.rows, device,
+                                            readout or default_readout(config, device),
                                             config.tdc_bits)
     return setup.start_delay_cycles, setup.threshold_code
 
 
-def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> RegisterMap:
-    """The register map of a macro built with ``config`` (reset values included)."""
-    delay, threshold = verify_read_design(config, device)
-    return build_regmap(config,
-                        tdc_start_delay=default_readout(config, device).start_delay_cycles,
+def macro_regmap(config: MacroConfig, device: DeviceParams | None = None,
+                 readout: ReadoutParams | None = None) -> RegisterMap:
+    """The register map of a macro built with ``config`` (reset values included), for the
+    readout design ``readout`` (default :func:`default_readout`: the 5 ns clock's)."""
+    readout = readout or default_readout(config, device)
+    delay, threshold = verify_read_design(config, device, readout)
+    return build_regmap(config, tdc_start_delay=readout.start_delay_cycles,
                         verify_read_delay=delay, verify_threshold=threshold)
 
 

@@ -41,7 +41,7 @@ from sim_models.device import DeviceParams
 from sim_models.die import Die
 
 from ..config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
-from .backend import Backend, Status
+from .backend import T_CLK_NS, Backend, Status
 from .die_setup import DieSetup
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
@@ -93,6 +93,16 @@ def bits_product(y_pm1, x_bits, w_bits):
     return (total + 2) // 4
 
 
+def _die_setup(config, **kwargs) -> DieSetup:
+    """:meth:`DieSetup.create`, its refusals as :class:`HostError`."""
+    try:
+        return DieSetup.create(config, **kwargs)
+    except TypeError:
+        raise
+    except ValueError as exc:
+        raise HostError(str(exc)) from None
+
+
 class Macro:
     """One macro behind a backend (:meth:`golden` or :meth:`rtl`).
 
@@ -131,28 +141,42 @@ class Macro:
     # -- construction ---------------------------------------------------------------------------
     @classmethod
     def golden(cls, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
-               die: Die | None = None, seed: int = 0) -> Macro:
-        """The golden model of a die (``die``, or sampled from ``device`` with ``seed``)."""
+               die: Die | None = None, seed: int = 0, t_clk_ns: float = T_CLK_NS,
+               window_ns: tuple[float, float] | None = None) -> Macro:
+        """The golden model of a die (``die``, or sampled from ``device`` with ``seed``),
+        clocked at ``t_clk_ns`` with the readout designed for it (``window_ns``: the coarse
+        TDC's trip window); see :meth:`DieSetup.create`, whose refusals (a coarse code that
+        cannot resolve a dot product, a write pulse too short to switch) raise
+        :class:`HostError`."""
         from .golden_backend import GoldenBackend
 
-        setup = DieSetup.create(config, device=device, die=die, seed=seed)
+        setup = _die_setup(config, device=device, die=die, seed=seed, t_clk_ns=t_clk_ns,
+                           window_ns=window_ns)
         return cls(GoldenBackend(setup), setup)
 
     @classmethod
     def rtl(cls, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
             die: Die | None = None, seed: int = 0, sim: str = "verilator",
-            build_root=None, timeout_s: float = 300.0) -> Macro:
+            build_root=None, timeout_s: float = 300.0, t_clk_ns: float = T_CLK_NS,
+            window_ns: tuple[float, float] | None = None) -> Macro:
         """The generated Verilog in cocotb on ``sim`` ("verilator" or "icarus"), driven over
         AXI, with the pin model of the same die as :meth:`golden` would use. ``build_root``:
         where the simulator builds (default: a folder of the user's cache, see
         :func:`mram_macro.paths.user_cache_dir`, never the current folder); ``timeout_s``: the
-        longest wait for one answer of the simulation, a positive number of seconds."""
+        longest wait for one answer of the simulation, a positive number of seconds.
+        ``t_clk_ns`` / ``window_ns``: as :meth:`golden` (the simulation's clock; registers
+        whose reset value the build designed for another clock are written after reset)."""
         from .rtl_backend import RtlBackend
 
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
                 0 < timeout_s < float("inf")):
             raise HostError(f"timeout_s must be a positive number of seconds, not {timeout_s!r}")
-        setup = DieSetup.create(config, device=device, die=die, seed=seed)
+        if isinstance(t_clk_ns, (int, float)) and not isinstance(t_clk_ns, bool) and (
+                abs(t_clk_ns * 1000 - round(t_clk_ns * 1000)) > 1e-6):
+            raise HostError(f"t_clk_ns must be a whole number of picoseconds for the "
+                            f"simulators (1 ps precision), not {t_clk_ns!r}")
+        setup = _die_setup(config, device=device, die=die, seed=seed, t_clk_ns=t_clk_ns,
+                           window_ns=window_ns)
         return cls(RtlBackend(setup, sim=sim, build_root=build_root, timeout_s=timeout_s),
                    setup)
 
