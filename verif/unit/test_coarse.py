@@ -2,7 +2,6 @@
 the host table builder, the LUT_ENTRY register and the host API's checks."""
 
 import math
-
 from dataclasses import replace
 
 import numpy as np
