@@ -173,7 +173,8 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     t_low = float(trip_time_ns(r_string + device.r_mtj_low_ohm, rows, device, ro))
     t_high = float(trip_time_ns(r_string + device.r_mtj_high_at_temperature_ohm, rows, device,
                                 ro))
-    boundary_ns = (single.threshold_code + single.start_delay_cycles) * t
+    # THRESHOLD counts TDC steps (phase steps of a two-step TDC), WV_READ.DELAY whole periods.
+    boundary_ns = single.threshold_code * step + single.start_delay_cycles * t
     wv_lo = ro.t_cmp_delay_ns - (t_high - boundary_ns)
     wv_hi = ro.t_cmp_delay_ns + (boundary_ns - t_low)
     max_code = config.tdc_max_code

@@ -104,6 +104,39 @@ def test_stated_comparator_delay_window_gives_exact_codes(config):
         assert not (codes_with_delay(lo - 1e-3) == k).all()
 
 
+@pytest.mark.parametrize("config", [MacroConfig(), MacroConfig(rows=12, cols=4, tdc_bits=4),
+                                    MacroConfig(rows=12, cols=4, tdc_bits=4, tdc_mode="counter")],
+                         ids=lambda c: c.slug)
+def test_stated_write_verify_window_reads_low_and_high_right(config):
+    """Inside the write-verify window the datasheet states, the reset WV_READ reads a nominal
+    low MTJ as low and a high one as high; just outside it, one of them reads wrong (issue 22:
+    the two-step datasheet once stated 52.7-53.3 ns, the threshold taken as whole periods)."""
+    from sim_models.device import DeviceParams
+    from sim_models.readout import evaluate_codes
+    from sim_models.write_model import single_read_delay_and_threshold
+
+    n = readout_numbers(config)
+    device = DeviceParams()
+    ro = default_readout(config, device)
+    single = single_read_delay_and_threshold(config.rows, device, ro, config.tdc_bits)
+    r_string = (2 * config.rows - 1) * device.r_bypass_on_ohm
+    r = np.array([r_string + device.r_mtj_low_ohm, r_string + device.r_mtj_high_ohm])
+
+    def reads_right(t_cmp_ns):
+        shifted = dataclasses.replace(ro, t_cmp_delay_ns=t_cmp_ns)
+        codes, overflow = evaluate_codes(r, device=device, readout=shifted, rows=config.rows,
+                                         tdc_bits=config.tdc_bits,
+                                         start_delay_cycles=single.start_delay_cycles)
+        return single.reads_low(codes, overflow).tolist() == [True, False]
+
+    lo, hi = n["wv_cmp_lo_ns"], n["wv_cmp_hi_ns"]
+    assert 0 <= lo < ro.t_cmp_delay_ns < hi
+    for t in (lo + 1e-3, (lo + hi) / 2, hi - 1e-3):
+        assert reads_right(t), t
+    assert not reads_right(hi + 1e-3) and not reads_right(lo - 1e-3)
+    assert n["cmp_lo_ns"] < n["cmp_hi_ns"]               # the combined window is not empty
+
+
 def test_readme_host_api_example_prints_what_the_readme_says():
     """The README's host-API example runs as written, and its first-run write_failed is the
     explained one: 3 cells of row 31 on the paper-spread die, every weight right."""
