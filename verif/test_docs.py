@@ -159,3 +159,46 @@ def test_readme_host_api_example_prints_what_the_readme_says():
     assert "(here 3, in row 31;" in section
     held = m._backend.golden.weights.astype(int) * 2 - 1
     assert (held == w).all()
+
+
+def test_device_model_readout_numbers_are_the_designs():
+    """docs/device_model.md's trip fraction, V_ref and offset slopes (issue 22: it stated the
+    counter's numbers as the default's)."""
+    from pathlib import Path
+
+    from sim_models.device import DeviceParams
+    from sim_models.readout import design_readout
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "device_model.md").read_text()
+    d = DeviceParams()
+    for taps, v_ref_text, codes_per_mV in ((1, "`V_ref ≈ 51 mV`", 0.5), (8, "`V_ref ≈ 0.63 V`",
+                                                                           1 / 3)):
+        ro = design_readout(64, d, fine_taps=taps)
+        a = (64 * d.r_cell_low_ohm / d.delta_r_ohm + ro.t_cmp_delay_ns / ro.t_fine_ns) % 1
+        assert round(a, 3) == 0.865 and "0.865 for 64 rows\nwith either TDC" in text
+        v_ref = ro.v_ref_V
+        assert v_ref_text in text
+        assert (round(v_ref * 1e3) == 51) if taps == 1 else (round(v_ref, 2) == 0.63)
+        # 1 mV of offset on a 1 MOhm column: dt = R C / V_ref per volt, in TDC steps
+        slope = 1e6 * ro.c_col_F(64, d) / v_ref * 1e-3 * 1e9 / ro.t_fine_ns
+        assert abs(slope - codes_per_mV) < 0.05 * codes_per_mV + 0.03, (taps, slope)
+
+
+def test_array_register_resets_and_the_tb_tuser_width():
+    """The register table shows each FINE_TABLE element's own reset (K-1 … 0, as the RTL has
+    them, not K-1 for all), and tb/mram_macro_tb.v drives s_axis_tuser at its full width."""
+    import re
+    from pathlib import Path
+
+    from mram_macro.layouts import InputFlags
+    from mram_macro.top import macro_regmap
+
+    rm = macro_regmap(MacroConfig())
+    resets = [r.fields[0].reset for r in rm.array("FINE_TABLE")]
+    assert resets == list(range(len(resets) - 1, -1, -1))
+    row = next(line for line in rm.to_markdown().splitlines() if "FINE_TABLE[" in line)
+    assert f"| {', '.join(map(str, resets))} |" in row
+    root = Path(__file__).resolve().parents[1]
+    assert row in (root / "hdl" / "mram_macro_regs.md").read_text()
+    tb = (root / "tb" / "mram_macro_tb.v").read_text()
+    assert [int(w) for w in re.findall(r"\.s_axis_tuser\((\d+)'d0\)", tb)] == [InputFlags.size]
