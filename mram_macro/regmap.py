@@ -181,6 +181,9 @@ class RegisterMap:
     def to_json(self) -> str:
         doc = {
             "config": self.config.to_dict(),
+            # the interpolator phases per clock the build has (tdc_fine_taps None = automatic;
+            # 1 without a two-step TDC)
+            "fine_taps": self.config.fine_taps,
             "addr_width": AXIL_ADDR_WIDTH,
             "data_width": AXIL_DATA_WIDTH,
             "registers": [

@@ -202,3 +202,17 @@ def test_array_register_resets_and_the_tb_tuser_width():
     assert row in (root / "hdl" / "mram_macro_regs.md").read_text()
     tb = (root / "tb" / "mram_macro_tb.v").read_text()
     assert [int(w) for w in re.findall(r"\.s_axis_tuser\((\d+)'d0\)", tb)] == [InputFlags.size]
+
+
+def test_architecture_names_every_array_pin_and_the_json_the_phase_count():
+    import json
+    from pathlib import Path
+
+    from mram_macro.top import array_members, macro_regmap
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    config = MacroConfig(tdc_mode="two_step", calibration="gain")
+    for name in array_members(config):
+        assert f"`{name}" in text, name
+    for c in (MacroConfig(), MacroConfig(tdc_mode="counter")):
+        assert json.loads(macro_regmap(c).to_json())["fine_taps"] == c.fine_taps
