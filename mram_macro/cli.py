@@ -146,39 +146,46 @@ def staged_dir(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
+def write_outputs(config: MacroConfig, out_dir: str | Path, *,
+                  prefix: str = "") -> dict[str, Path]:
     """Write the Verilog with its Verilator waivers (``.vlt``), the register map (C header,
     JSON, Markdown, SystemRDL, IP-XACT) and the configuration.
 
     All files are produced in a temporary folder and moved into ``out_dir`` at the end, so a
-    failure leaves ``out_dir`` as it was.
+    failure leaves ``out_dir`` as it was. ``prefix`` goes in front of every module name and
+    file name (and the C header's macro prefix), so that two configurations can sit in one
+    design and one folder (:func:`mram_macro.top.generate_verilog`).
 
     Raises:
-        UsageError: ``out_dir`` is a file or not writable.
+        UsageError: ``out_dir`` is a file or not writable, or ``prefix`` is not usable.
     """
     from .lint import render_vlt
     from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
-    from .top import TOP_NAME, generate_verilog, macro_regmap
+    from .top import TOP_NAME, check_prefix, generate_verilog, macro_regmap
 
+    try:
+        top = check_prefix(prefix) + TOP_NAME
+    except ValueError as exc:
+        raise UsageError(f"--prefix: {exc}") from None
     out = check_out_dir(out_dir, "output directory")
     names = {
-        "verilog": f"{TOP_NAME}.v",
-        "vlt": f"{TOP_NAME}.vlt",
-        "c_header": f"{TOP_NAME}_regs.h",
-        "json": f"{TOP_NAME}_regs.json",
-        "markdown": f"{TOP_NAME}_regs.md",
-        "systemrdl": f"{TOP_NAME}.rdl",
-        "ipxact": f"{TOP_NAME}.xml",
-        "config": "config.json",
+        "verilog": f"{top}.v",
+        "vlt": f"{top}.vlt",
+        "c_header": f"{top}_regs.h",
+        "json": f"{top}_regs.json",
+        "markdown": f"{top}_regs.md",
+        "systemrdl": f"{top}.rdl",
+        "ipxact": f"{top}.xml",
+        "config": f"{prefix}config.json",
     }
     with staged_dir(out) as tmp:
         regmap = macro_regmap(config)
-        generate_verilog(config, tmp / names["verilog"])
-        (tmp / names["vlt"]).write_text(render_vlt(TOP_NAME))
-        (tmp / names["c_header"]).write_text(regmap.to_c_header())
+        generate_verilog(config, tmp / names["verilog"], prefix=prefix)
+        (tmp / names["vlt"]).write_text(render_vlt(top))
+        (tmp / names["c_header"]).write_text(regmap.to_c_header(prefix=top.upper()))
         (tmp / names["json"]).write_text(regmap.to_json())
         (tmp / names["markdown"]).write_text(regmap.to_markdown())
-        (tmp / names["systemrdl"]).write_text(to_systemrdl(regmap, TOP_NAME))
+        (tmp / names["systemrdl"]).write_text(to_systemrdl(regmap, top))
         # IP-XACT from the compiled SystemRDL: the reference compiler checks every export.
         to_ipxact(compile_systemrdl(tmp / names["systemrdl"]), tmp / names["ipxact"])
         (tmp / names["config"]).write_text(config.to_json() + "\n")
@@ -186,7 +193,8 @@ def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
 
 
 def _cmd_generate(args) -> int:
-    files = write_outputs(_config(args), check_out_dir(args.output, "-o/--output"))
+    files = write_outputs(_config(args), check_out_dir(args.output, "-o/--output"),
+                          prefix=args.prefix)
     for kind, path in files.items():
         print(f"{kind:9s} {path}")
     return 0
@@ -332,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("generate", help="write Verilog, register map and C header")
     _add_config_args(p)
     p.add_argument("-o", "--output", action=_Once, required=True, help="output directory")
+    p.add_argument("--prefix", action=_Once, default="",
+                   help="put this in front of every module and file name (e.g. cfg_a_), so "
+                        "that two configurations can sit in one design")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("synth", help="synthesise with Yosys and print the area per block")

@@ -248,13 +248,16 @@ def test_version(capsys):
     (["generate", "--rows", "64", "--rows", "8", "-o", "gen"],
      r"generate: error: --rows given more than once; give it once"),
     (["generate", *SMALL, "-o", "a", "-o", "b"], r"-o given more than once"),
+    (["generate", *SMALL, "--prefix", "9x", "-o", "gen"],
+     r"generate: error: --prefix: the module prefix must be letters, digits and '_'"),
     (["demo", *SMALL, "--seed", "1", "--seed", "2"], r"demo: error: --seed given more than once"),
     (["digits", "--rtl-images", "0"], r"digits: error: --rtl-images must be an integer in "
                                       r"1\.\.\d+ \(the test images\), not 0; to skip the RTL "
                                       r"rows use --no-rtl"),
     (["digits", "--rtl-images", "100000"], r"--rtl-images must be an integer in 1\.\.\d+ .*"
                                            r"not 100000"),
-], ids=["empty-out", "taps-counter", "rows-twice", "out-twice", "seed-twice", "rtl-images-0",
+], ids=["empty-out", "taps-counter", "rows-twice", "out-twice", "prefix", "seed-twice",
+        "rtl-images-0",
         "rtl-images-100000"])
 def test_silent_accepts_are_refused(argv, pattern, in_tmp, capsys):
     _refused(argv, capsys, pattern)
