@@ -195,6 +195,58 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     }
 
 
+def ppa_section(results: list[dict] | None = None) -> str:
+    """Section 11 of the datasheet from the results ``make ppa`` published (docs/ppa/ppa.json,
+    :func:`mram_macro.ppa.report.published_results`): one column per Liberty library."""
+    from .ppa.report import published_results
+
+    results = published_results() if results is None else results
+    if not results:
+        return ("No published PPA results (docs/ppa/ppa.json): run `make ppa`; `make synth` "
+                "gives the area per block.\n")
+    cfg = MacroConfig(**results[0]["config"])
+
+    def col(fmt, get):
+        return [fmt(get(r)) for r in results]
+
+    rows = [
+        ["node, supply", *col(lambda r: f"{r['node_nm']:g} nm, {r['vdd_V']:g} V", lambda r: r)],
+        ["clock signed off (STA, setup and hold)",
+         *col(lambda r: f"{r['period_ns']:g} ns ({1e3 / r['period_ns']:.0f} MHz)", lambda r: r)],
+        ["setup slack at that clock (flip-flop endpoints); fmax",
+         *col(lambda r: f"{r['sta']['ff_wns_ns']:+.3f} ns; {r['sta']['fmax_mhz']:.0f} MHz",
+              lambda r: r)],
+        ["hold slack (clock uncertainty)",
+         *col(lambda r: f"{r['sta']['hold_wns_ns']:+.3f} ns ({r['sta']['uncertainty_ns']:g} "
+                        f"ns)", lambda r: r)],
+        ["area (flat netlist)", *col(lambda r: f"{r['area_flat_um2'] / 1e6:.4f} mm²",
+                                     lambda r: r)],
+        ["flip-flops", *col(lambda r: f"{r['flip_flops']:,}", lambda r: r)],
+        ["cycles per VMM (streaming); latency", *col(
+            lambda r: f"{r['cycles_per_vmm']:.1f}; {r['latency_ns']:.1f} ns", lambda r: r)],
+        ["VMM/s", *col(lambda r: f"{r['vmm_per_s'] / 1e6:.1f} M", lambda r: r)],
+        ["energy per VMM: total (array + digital)", *col(
+            lambda r: f"{r['total_J'] * 1e9:.3f} nJ ({r['analog_J']['per_vmm_J'] * 1e9:.3f} + "
+                      f"{r['digital_J']['total'] * 1e9:.3f})", lambda r: r)],
+        ["digital: clock / data / leakage", *col(
+            lambda r: " / ".join(f"{100 * r['digital_J'][k] / r['digital_J']['total']:.0f} %"
+                                 for k in ("clock", "data", "leakage")), lambda r: r)],
+        ["leakage power (digital)", *col(
+            lambda r: (f"{r['digital_J']['leakage'] / (r['latency_ns'] * 1e-9) * 1e3:.2f} mW"
+                       if r["digital_J"]["leakage"] else "none in the library"), lambda r: r)],
+        ["row write (analogue, both sides)", *col(
+            lambda r: f"{r['analog_J']['write_row_J'] * 1e12:.0f} pJ", lambda r: r)],
+        ["TOPS/W; TOPS/mm²", *col(lambda r: f"{r['tops_per_W']:.2f}; {r['tops_per_mm2']:.3f}",
+                                  lambda r: r)],
+    ]
+    return (f"From `make ppa` (published in `docs/ppa/ppa.json`; method and caveats in "
+            f"[ppa.md](ppa.md)), for the {cfg.rows}x{cfg.cols} {cfg.tdc_mode} build with clock "
+            f"gating, random VMMs (energy from gate-level activity of the flat netlist; the "
+            f"array from the analogue model). These are estimates of the digital periphery "
+            f"on open libraries, not of the chip.\n\n"
+            + _table(["", *(r["title"] for r in results)], rows))
+
+
 def _combinational_paths_text(config: MacroConfig) -> str:
     import tempfile
 
@@ -630,10 +682,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "mram-macro:ip:mram_macro` (see the README).\n")
 
     add("## 11. Area, timing, power\n")
-    add("`make synth` gives the area per block (Yosys + OSU 0.18 µm cells); the figures and "
-        "their commands are in the README's *Measured numbers*. No clock frequency or power "
-        "is stated here until static timing analysis and an activity-based power estimate "
-        "confirm one.\n")
+    add(ppa_section())
     add(coarse_docs.datasheet_section())
     return "\n".join(out)
 

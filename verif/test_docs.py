@@ -216,3 +216,21 @@ def test_architecture_names_every_array_pin_and_the_json_the_phase_count():
         assert f"`{name}" in text, name
     for c in (MacroConfig(), MacroConfig(tdc_mode="counter")):
         assert json.loads(macro_regmap(c).to_json())["fine_taps"] == c.fine_taps
+
+
+def test_datasheet_ppa_section_carries_the_published_numbers():
+    """Section 11 is rendered from docs/ppa/ppa.json (issue 22: it said no clock or power was
+    stated while the README had the STA-confirmed numbers)."""
+    from mram_macro.docs import ppa_section
+    from mram_macro.ppa.report import published_results
+
+    results = published_results()
+    assert results
+    text = ppa_section(results)
+    for r in results:
+        assert f"{r['period_ns']:g} ns ({1e3 / r['period_ns']:.0f} MHz)" in text
+        assert f"{r['sta']['fmax_mhz']:.0f} MHz" in text
+        assert f"{r['area_flat_um2'] / 1e6:.4f} mm²" in text
+        assert f"{r['total_J'] * 1e9:.3f} nJ" in text and f"{r['tops_per_W']:.2f};" in text
+    assert "No clock frequency or power is stated" not in text
+    assert ppa_section([]).startswith("No published PPA results")
