@@ -148,8 +148,9 @@ def staged_dir(out: Path) -> Iterator[Path]:
 
 def write_outputs(config: MacroConfig, out_dir: str | Path, *,
                   prefix: str = "") -> dict[str, Path]:
-    """Write the Verilog with its Verilator waivers (``.vlt``), the register map (C header,
-    JSON, Markdown, SystemRDL, IP-XACT) and the configuration.
+    """Write the Verilog with its Verilator waivers (``.vlt``) and timing constraints
+    (``.sdc``, :mod:`mram_macro.sdc`), the register map (C header, JSON, Markdown, SystemRDL,
+    IP-XACT) and the configuration.
 
     All files are produced in a temporary folder and moved into ``out_dir`` at the end, so a
     failure leaves ``out_dir`` as it was. ``prefix`` goes in front of every module name and
@@ -161,6 +162,7 @@ def write_outputs(config: MacroConfig, out_dir: str | Path, *,
     """
     from .lint import render_vlt
     from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
+    from .sdc import render_sdc
     from .top import TOP_NAME, check_prefix, generate_verilog, macro_regmap
 
     try:
@@ -176,11 +178,13 @@ def write_outputs(config: MacroConfig, out_dir: str | Path, *,
         "markdown": f"{top}_regs.md",
         "systemrdl": f"{top}.rdl",
         "ipxact": f"{top}.xml",
+        "sdc": f"{top}.sdc",
         "config": f"{prefix}config.json",
     }
     with staged_dir(out) as tmp:
         regmap = macro_regmap(config)
-        generate_verilog(config, tmp / names["verilog"], prefix=prefix)
+        verilog = generate_verilog(config, tmp / names["verilog"], prefix=prefix)
+        (tmp / names["sdc"]).write_text(render_sdc(config, verilog, top=top))
         (tmp / names["vlt"]).write_text(render_vlt(top))
         (tmp / names["c_header"]).write_text(regmap.to_c_header(prefix=top.upper()))
         (tmp / names["json"]).write_text(regmap.to_json())

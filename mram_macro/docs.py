@@ -354,7 +354,9 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     from sim_models.replica import TRACKING_RANGE_C, replica_swing_lsb
 
     from .lint import VERILATOR_WAIVERS
+    from .periphery.tdc import SYNC_STAGES
     from .pin_waves import DIAGRAM_CONFIG
+    from .ppa.sta import IO_DELAY_FRACTION
     from .sim.runner import ICARUS_GENERATIONS, TIMESCALE, build_args
 
     c = config or MacroConfig()
@@ -662,6 +664,14 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "handle, unless a Verilator configuration file makes the ports public (the kit's "
         "runner does that, `mram_macro/sim/runner.py:verilator_public`, and then adds "
         "`--no-public-flat-rw` for speed).\n"
+        f"* **Timing constraints**: `hdl/{TOP_NAME}.sdc` (written by `mram-macro generate` "
+        "for each build, `mram_macro/sdc.py`) holds the rules the kit's sign-off uses: one "
+        f"clock `clk`; bus ports and `rst` with input/output delays of "
+        f"{100 * IO_DELAY_FRACTION:.0f} % of the period (0 for hold); the array's outputs "
+        f"settling within the cycle; a false path from `arr_cmp`/`arr_ref_cmp` (asynchronous, "
+        f"each bit into a {SYNC_STAGES}-flip-flop synchroniser) and a {SYNC_STAGES}-cycle "
+        f"multicycle path from the held `arr_fine`/`arr_ref_fine`. OpenSTA reads it against a "
+        f"flat netlist without a warning (`verif/test_sdc.py`).\n"
         "* **Two configurations in one design**: `mram-macro generate --prefix cfg_a_ ...` "
         "puts the prefix in front of every module name (the top, its submodules and the "
         "clock-gate cell `mram_icg`), every output file name and the C header's macros; "
