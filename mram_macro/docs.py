@@ -307,9 +307,12 @@ def _two_step_text() -> str:
 
     c = MacroConfig(tdc_mode="two_step")
     k, d = c.fine_taps, DeviceParams()
-    designs = []
+    from .periphery.tdc import SYNC_STAGES
+
+    designs, residue_ps = [], []
     for t_clk in (5.0, 2.0):
         ro = design_readout(c.rows, d, t_clk_ns=t_clk, fine_taps=k)
+        residue_ps.append((t_clk, design_trip_residue(c.rows, d, ro) * ro.t_fine_ns * 1e3))
         first = c.rows * d.r_cell_low_ohm * ro.c_col_F(c.rows, d) * ro.log_ratio * 1e9
         designs.append([f"{t_clk:g} ns", f"{ro.t_fine_ns * 1e3:.0f} ps", f"{ro.v_ref_ratio:.3f}",
                         f"{first + ro.t_cmp_delay_ns:.1f} … "
@@ -345,7 +348,32 @@ def _two_step_text() -> str:
         "step before a phase boundary (residue below) so that phase errors up to that "
         "fraction change no code.\n\n"
         + _table(["clock", "phase step", "V_ref / V_pre", "trip after E", "D (cycles)",
-                  "trip residue (steps)"], designs))
+                  "trip residue (steps)"], designs)
+        + "\n**`arr_fine` timing** (column `c`: bits `c·(K−1)` … `c·(K−1) + K − 2`; the "
+        "replicas' `arr_ref_fine` likewise with `arr_ref_cmp`):\n\n"
+        "* It may change only while `arr_pre` is high (the samplers are cleared: all 0) and at "
+        "the rising edge `E + m` at which the interpolator freezes it, the edge that first "
+        "sees `arr_cmp[c]` high. From then until `arr_pre` rises again it must not change.\n"
+        f"* The TDC samples it at the edge `E + m + {SYNC_STAGES}`, when the comparator has "
+        f"come through the {SYNC_STAGES} synchroniser flip-flops: it must be valid a flip-flop "
+        f"setup time before that edge, i.e. at most {SYNC_STAGES}·T − t_setup after `E + m` "
+        f"(a {SYNC_STAGES}-cycle multicycle path in `hdl/mram_macro.sdc`), and hold is met "
+        "because it stays until the next precharge.\n"
+        "* Before the trip (while `arr_cmp[c]` is low) its value is ignored; the kit's pin "
+        "models drive 0. The VMM timing diagram (section 6, top) shows it.\n\n"
+        "**Phase generator** (outside the macro, e.g. a DLL locked to `clk`): K phases `T/K` "
+        "apart, shared by every column's samplers.\n\n"
+        "* Lock before the first evaluation: the macro has no lock input, so keep `rst` high "
+        "or send no vector until the generator has locked.\n"
+        "* Static error of each phase against its nominal time: below the trip residue ("
+        + ", ".join(f"{ps:.0f} ps at {t:g} ns" for t, ps in residue_ps)
+        + ") with the ideal FINE_TABLE; with a code-density FINE_TABLE a common skew is "
+        "removed, and only the error between neighbouring phases must stay below it (a larger "
+        "one puts two trip positions into one bin, which no table separates).\n"
+        "* Jitter (RMS, each phase against `clk`): moves a trip across a bin edge once it "
+        "exceeds the residue; keep it under a fifth of the residue ("
+        + ", ".join(f"{ps / 5:.0f} ps at {t:g} ns" for t, ps in residue_ps)
+        + ": 5 σ, under 1e-6 of trips moved).\n")
 
 
 def render_datasheet(config: MacroConfig | None = None) -> str:
