@@ -198,9 +198,9 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
 def ppa_section(results: list[dict] | None = None) -> str:
     """Section 11 of the datasheet from the results ``make ppa`` published (docs/ppa/ppa.json,
     :func:`mram_macro.ppa.report.published_results`): one column per Liberty library."""
-    from .ppa.report import published_results
+    from .published import published_ppa_results
 
-    results = published_results() if results is None else results
+    results = published_ppa_results() if results is None else results
     if not results:
         return ("No published PPA results (docs/ppa/ppa.json): run `make ppa`; `make synth` "
                 "gives the area per block.\n")

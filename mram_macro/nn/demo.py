@@ -191,9 +191,10 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
 
 def _inference_cost_lines(sched, *, batch: int) -> list[str]:
     """Energy and latency per inference from the published PPA results (``make ppa``)."""
-    from ..ppa.report import inference_cost, published_results
+    from ..ppa.report import inference_cost
+    from ..published import published_ppa_results
 
-    results = published_results()
+    results = published_ppa_results()
     if not results:
         return ["   energy per inference: no published PPA results (run `make ppa`)"]
     lines = []
