@@ -31,7 +31,7 @@ test: setup
 
 # The digits network: accuracy in software, on the golden model and on the RTL (both simulators).
 demo: setup
-	mram-macro digits
+	mram-macro digits --plot build/demo/digits.png
 
 synth: setup
 	mram-macro synth --out build/synth
@@ -115,15 +115,13 @@ coverage: setup
 	python -m verif.regress --profile coverage --seeds 1 --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
 		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-# Complete packaging check (slow, needs the package index): `pip install .` (not editable) into a
-# fresh venv, then the CLI generates a macro in a directory outside the repo.
+# Complete packaging check (slow, needs the package index): `pip install '.[sim]'` (not
+# editable) into a fresh venv outside the checkout; from an empty folder, without the dev venv
+# on PATH: --version, generate, the shipped PPA results, Macro.rtl on both simulators equal to
+# the golden model, nothing written into the current folder (tools/install_check.sh).
 .PHONY: install-check
 install-check:
-	rm -rf build/install-check && python3 -m venv build/install-check/venv
-	build/install-check/venv/bin/pip install -q --disable-pip-version-check .
-	cd build/install-check && venv/bin/mram-macro generate --rows 16 --cols 8 --tdc-bits 5 -o gen
-	cd build/install-check && venv/bin/python -P -c 'import mram_macro.rdl, sim_models.golden'
-	@echo "install-check: ok"
+	bash tools/install_check.sh
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .hypothesis results.xml

@@ -289,9 +289,13 @@ def _cmd_digits(args) -> int:
             raise UsageError(str(exc).replace("rtl_images", "--rtl-images")) from None
         for sim in sims:
             check_sim_requirements(sim)
+    plot = None
+    if args.plot is not None:
+        plot = check_out_dir(Path(args.plot).parent if args.plot else args.plot,
+                             "--plot") / Path(args.plot).name
     return run_network_demo(dies=args.dies, hidden=args.hidden, rtl_images=args.rtl_images,
                             sims=[] if args.no_rtl else args.sim, seed=args.seed,
-                            multibit=not args.no_multibit)
+                            multibit=not args.no_multibit, plot=plot)
 
 
 def _positive_int(text: str) -> int:
@@ -328,6 +332,9 @@ def _add_digits_parser(sub) -> None:
                    help="simulator(s) for the RTL rows (default: both)")
     p.add_argument("--no-rtl", action="store_true", help="skip the RTL rows")
     p.add_argument("--no-multibit", action="store_true", help="skip the multi-bit network")
+    p.add_argument("--plot", action=_Once, default=None,
+                   help="PNG file for the picture of the results (default: digits.png in the "
+                        "user's cache, printed at the end)")
     p.add_argument("--seed", action=_Once, type=_non_negative_int, default=0,
                    help="seed of the split, the training and the dies (default 0)")
     p.set_defaults(func=_cmd_digits)
