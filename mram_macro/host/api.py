@@ -68,7 +68,7 @@ def to_bits(values, *, encoding: str, what: str) -> np.ndarray:
     if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
         raise HostError(f"{what} must be numbers, not an array of {a.dtype}")
     allowed = (-1, 1) if encoding == "pm1" else (0, 1)
-    ok = np.isin(a, allowed)
+    ok = (a == allowed[0]) | (a == allowed[1])       # np.isin, without its sort (faster)
     if not ok.all():
         bad = a[~ok].flat[0].item()
         idx = np.argwhere(~ok)[0].tolist()
