@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -461,6 +462,10 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
              for name, d, expr, w, doc in port_rows(c)]
     add(_table(["port", "dir", "width", "function"], prows))
 
+    from .periphery.clock_gate import ICG_MODULE
+    from .top import generate_verilog
+
+    icgs = len(re.findall(rf"^\s*{ICG_MODULE}\s", generate_verilog(c), re.M))
     add("## 5. Clock, reset and port timing\n")
     per = ("one code per period" if c.fine_taps == 1 else
            f"one code per phase step, {c.fine_taps} per period, with the two-step TDC's "
@@ -477,12 +482,28 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "are 0 during and after reset (no bypass, no precharge, no write).\n"
         "* **Synchronous inputs** (all but `arr_cmp`) are sampled on the rising edge of "
         f"`clk`; **outputs** change only after a rising edge. {comb_text} Setup, hold and "
-        "clock-to-output times are those of the implementation; the project gives no figure "
-        "without static timing analysis of a netlist (see the PPA section of the README).\n"
+        "clock-to-output times are those of the implementation: the kit's sign-off meets "
+        "them at the clocks of section 11 with the constraints of `hdl/mram_macro.sdc` "
+        "(section 10).\n"
         f"* **`arr_cmp` is asynchronous**: each bit goes through {n['sync']} flip-flops "
         "before use, so it has no setup/hold requirement; a trip between two edges is "
         "resolved to one of them (±1 code at most, and only for a trip within the "
-        "synchroniser's aperture of an edge).\n")
+        "synchroniser's aperture of an edge).\n"
+        f"* **Clock gating**: {icgs} latch-based integrated clock gates (module "
+        f"`{ICG_MODULE}` at the end of the Verilog: an enable latch transparent while `clk` is "
+        "low, ANDed with `clk`) stop register groups on cycles they cannot change; the design "
+        "is cycle for cycle the same as the ungated one (`MramMacro(clock_gating=False)`, "
+        "`mram_macro/periphery/clock_gate.py`). Synthesis maps the latch onto the library's "
+        "latch cell, and STA checks the gates as clock-gating checks (section 11). There is "
+        "no test mode, scan chain or test access port: a scan flow must replace "
+        f"`{ICG_MODULE}` with the library's ICG cell that has a test-enable pin (or hold the "
+        "gates open in test) and insert its own chains.\n"
+        "* **Clock domains**: one. `clk` clocks both AXI4-Stream ports, the AXI4-Lite port, "
+        "the periphery and the TDC's time base, so its period is fixed by the readout design "
+        "(section 6; the host API's `t_clk_ns`), not by the bus. An SoC whose buses run on "
+        "another clock crosses into `clk` outside the macro (an asynchronous FIFO per stream, "
+        "an AXI4-Lite clock-domain bridge). Inside, `arr_cmp` (and `arr_ref_cmp`) is the "
+        "only asynchronous input, and `arr_fine` is held (section 6).\n")
 
     add("## 6. Array pin timing\n")
     add("Edges are rising edges of `clk`. `E` is the edge at which `arr_eval` rises; `D` is "
