@@ -31,7 +31,7 @@ test: setup
 
 # The digits network: accuracy in software, on the golden model and on the RTL (both simulators).
 demo: setup
-	mram-macro digits
+	mram-macro digits --plot build/demo/digits.png
 
 synth: setup
 	mram-macro synth --out build/synth
@@ -99,6 +99,10 @@ montecarlo: setup
 # (python -m verif.props --config <slug> --sims verilator --seed N).
 PROPS ?= 200
 props: setup
+	@[[ "$(PROPS)" =~ ^[1-9][0-9]{0,5}$$ ]] || { echo "make props: error: PROPS must be a" \
+		"positive integer (configurations to draw), not '$(PROPS)'" >&2; exit 2; }
+	@[[ "$(JOBS)" =~ ^[1-9][0-9]{0,2}$$ ]] || { echo "make props: error: JOBS must be a" \
+		"positive integer (pytest workers), not '$(JOBS)'" >&2; exit 2; }
 	MRAM_PROPS=1 MRAM_PROPS_SHARDS=$(JOBS) \
 		MRAM_PROPS_EXAMPLES=$$(( ($(PROPS) + $(JOBS) - 1) / $(JOBS) )) \
 		python -m pytest -q -n $(JOBS) -p no:cacheprovider --hypothesis-profile=mram-props \
@@ -111,15 +115,13 @@ coverage: setup
 	python -m verif.regress --profile coverage --seeds 1 --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
 		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-# Complete packaging check (slow, needs the package index): `pip install .` (not editable) into a
-# fresh venv, then the CLI generates a macro in a directory outside the repo.
+# Complete packaging check (slow, needs the package index): `pip install '.[sim]'` (not
+# editable) into a fresh venv outside the checkout; from an empty folder, without the dev venv
+# on PATH: --version, generate, the shipped PPA results, Macro.rtl on both simulators equal to
+# the golden model, nothing written into the current folder (tools/install_check.sh).
 .PHONY: install-check
 install-check:
-	rm -rf build/install-check && python3 -m venv build/install-check/venv
-	build/install-check/venv/bin/pip install -q --disable-pip-version-check .
-	cd build/install-check && venv/bin/mram-macro generate --rows 16 --cols 8 --tdc-bits 5 -o gen
-	cd build/install-check && venv/bin/python -P -c 'import mram_macro.rdl, sim_models.golden'
-	@echo "install-check: ok"
+	bash tools/install_check.sh
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .hypothesis results.xml

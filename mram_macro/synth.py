@@ -75,13 +75,58 @@ class SynthesisError(RuntimeError):
         self.log = log
 
 
+#: Debian package holding the OSU 0.18 µm Liberty file, and the file's sha256 as unpacked from
+#: Debian 12's qflow-tech-osu018 (what ``make setup`` installs into .tools/lib).
+OSU018_PACKAGE = "qflow-tech-osu018"
+OSU018_SHA256 = "86f79b2000f1ac46715a9f6dfd5f5a596906418e9ee8a8611077bbaaad3de4e9"
+
+
+def fetch_osu018_liberty(dest: Path) -> Path:
+    """Fetch the OSU 0.18 µm Liberty file into ``dest`` (a file path): ``apt-get download``
+    of :data:`OSU018_PACKAGE` (no root, nothing installed), ``dpkg-deb -x`` into a temporary
+    folder, the sha256 checked against :data:`OSU018_SHA256`, then moved into place.
+
+    Raises:
+        FileNotFoundError: it could not be fetched or its hash differs; the message says why
+            and what to do instead.
+    """
+    import hashlib
+
+    hint = (f"set ${LIBERTY_ENV_VAR} to a Liberty file, or run `make setup` in a checkout")
+    with tempfile.TemporaryDirectory(prefix="mram-liberty-") as tmp:
+        try:
+            subprocess.run(["apt-get", "download", "-qq", OSU018_PACKAGE], cwd=tmp,
+                           check=True, capture_output=True, text=True, timeout=300)
+            deb = next(Path(tmp).glob(f"{OSU018_PACKAGE}_*.deb"))
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "root")], check=True,
+                           capture_output=True, text=True, timeout=300)
+            src = next((Path(tmp) / "root").rglob("osu018_stdcells.lib"))
+        except (OSError, subprocess.SubprocessError, StopIteration) as exc:
+            detail = getattr(exc, "stderr", None) or str(exc) or type(exc).__name__
+            raise FileNotFoundError(f"could not fetch the OSU 0.18 um Liberty file (Debian "
+                                    f"package {OSU018_PACKAGE}): {detail.strip()[-300:]}; "
+                                    f"{hint}") from None
+        got = hashlib.sha256(src.read_bytes()).hexdigest()
+        if got != OSU018_SHA256:
+            raise FileNotFoundError(f"the fetched OSU 0.18 um Liberty file has sha256 {got}, "
+                                    f"expected {OSU018_SHA256}; not used. {hint}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_suffix(".part")
+        shutil.copyfile(src, part)
+        os.replace(part, dest)
+    return dest
+
+
 def find_liberty() -> Path:
     """Return the Liberty file to synthesise against.
 
-    ``$MRAM_LIBERTY`` wins if set; otherwise ``<repo>/.tools/lib/osu018_stdcells.lib``.
+    ``$MRAM_LIBERTY`` wins if set; otherwise ``<repo>/.tools/lib/osu018_stdcells.lib`` (a
+    checkout after ``make setup``); otherwise the copy in the user's cache, fetched there on
+    first use (:func:`fetch_osu018_liberty`, hash checked).
 
     Raises:
-        FileNotFoundError: the file does not exist; the message says how to get it.
+        FileNotFoundError: the file does not exist or cannot be fetched; the message says how
+            to get it.
     """
     override = os.environ.get(LIBERTY_ENV_VAR)
     if override:
@@ -92,12 +137,14 @@ def find_liberty() -> Path:
                 f"unset {LIBERTY_ENV_VAR} to use the one installed by `make setup`"
             )
         return path
-    if not DEFAULT_LIBERTY.is_file():
-        raise FileNotFoundError(
-            f"Liberty file {str(DEFAULT_LIBERTY)!r} not found; run `make setup` (or "
-            f"`bash tools/setup.sh`) to fetch it, or point ${LIBERTY_ENV_VAR} at one"
-        )
-    return DEFAULT_LIBERTY
+    if DEFAULT_LIBERTY.is_file():
+        return DEFAULT_LIBERTY
+    from .paths import user_cache_dir
+
+    cached = user_cache_dir("lib") / DEFAULT_LIBERTY.name
+    if cached.is_file():
+        return cached
+    return fetch_osu018_liberty(cached)
 
 
 @dataclass(frozen=True)
@@ -124,6 +171,8 @@ def read_liberty_cells(liberty: str | os.PathLike[str]) -> dict[str, LibertyCell
     """
     text = _LIB_COMMENT.sub("", Path(liberty).read_text(encoding="utf-8", errors="replace"))
     headers = list(_LIB_CELL.finditer(text))
+    if not headers:       # also keeps the pairing below from seeing an empty library
+        raise SynthesisError(f"no cells with an area found in Liberty file {str(liberty)!r}")
     cells = {}
     for this, following in zip(headers, [*headers[1:], None], strict=True):
         body = text[this.end():following.start() if following else len(text)]

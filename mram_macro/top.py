@@ -6,6 +6,7 @@ See docs/architecture.md for the block diagram and the port list.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from amaranth import Cat, DomainRenamer, Module, Mux, Signal
@@ -22,7 +23,7 @@ from .bus.regfile import RegisterFile
 from .config import REPLICA_COLS, MacroConfig
 from .layouts import InputFlags, ResultFlags
 from .periphery.accumulator import Accumulator
-from .periphery.clock_gate import ICG_VERILOG, gated_domain
+from .periphery.clock_gate import ICG_MODULE, ICG_VERILOG, gated_domain
 from .periphery.code_lut import CodeLut
 from .periphery.input_deserializer import InputDeserializer
 from .periphery.input_driver import InputDriver
@@ -46,23 +47,28 @@ def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> 
     return design_readout_for(config, device or DeviceParams())
 
 
-def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
-    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design.
+def verify_read_design(config: MacroConfig, device: DeviceParams | None = None,
+                       readout: ReadoutParams | None = None) -> tuple[int, int]:
+    """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design
+    (of ``readout``, default :func:`default_readout`).
     ``tdc_mode="coarse"`` has no single-MTJ read (a code spans many MTJ steps): (0, the
     register map's default)."""
     device = device or DeviceParams()
     if config.tdc_mode == "coarse":
         return 0, 1 << (config.tdc_bits - 1)
-    setup = single_read_delay_and_threshold(config.rows, device, default_readout(config, device),
+    setup = single_read_delay_and_threshold(config.rows, device,
+                                            readout or default_readout(config, device),
                                             config.tdc_bits)
     return setup.start_delay_cycles, setup.threshold_code
 
 
-def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> RegisterMap:
-    """The register map of a macro built with ``config`` (reset values included)."""
-    delay, threshold = verify_read_design(config, device)
-    return build_regmap(config,
-                        tdc_start_delay=default_readout(config, device).start_delay_cycles,
+def macro_regmap(config: MacroConfig, device: DeviceParams | None = None,
+                 readout: ReadoutParams | None = None) -> RegisterMap:
+    """The register map of a macro built with ``config`` (reset values included), for the
+    readout design ``readout`` (default :func:`default_readout`: the 5 ns clock's)."""
+    readout = readout or default_readout(config, device)
+    delay, threshold = verify_read_design(config, device, readout)
+    return build_regmap(config, tdc_start_delay=readout.start_delay_cycles,
                         verify_read_delay=delay, verify_threshold=threshold)
 
 
@@ -358,24 +364,44 @@ class MramMacro(wiring.Component):
 
 @functools.lru_cache(maxsize=2)
 def _verilog_text(config: MacroConfig | None, device: DeviceParams | None,
-                  clock_gating: bool) -> str:
+                  clock_gating: bool, prefix: str = "") -> str:
     """The Verilog text of :func:`generate_verilog`, remembered for the last configurations
     (a property check writes the CLI's outputs, then builds the simulator from the same text)."""
-    return portable_comb_triggers(
+    text = portable_comb_triggers(
         verilog.convert(MramMacro(config, device=device, clock_gating=clock_gating),
-                        name=TOP_NAME, emit_src=False)
+                        name=prefix + TOP_NAME, emit_src=False)
     ) + (ICG_VERILOG if clock_gating else "")
+    if prefix:      # Amaranth prefixed the top and its submodules; the clock-gate cell too
+        text = re.sub(rf"\b{ICG_MODULE}\b", prefix + ICG_MODULE, text)
+    return text
+
+
+#: A module prefix: empty, or a Verilog identifier start.
+_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_prefix(prefix: object) -> str:
+    """``prefix`` if it can start every module name of the macro (letters, digits, ``_``, not
+    starting with a digit; empty for none). Raises ValueError otherwise."""
+    if not isinstance(prefix, str) or (prefix and not _PREFIX.fullmatch(prefix)):
+        raise ValueError(f"the module prefix must be letters, digits and '_' not starting with "
+                         f"a digit (e.g. 'cfg_a_'), or empty; not {prefix!r}")
+    return prefix
 
 
 def generate_verilog(config: MacroConfig | None = None, path: str | Path | None = None, *,
-                     device: DeviceParams | None = None, clock_gating: bool = True) -> str:
+                     device: DeviceParams | None = None, clock_gating: bool = True,
+                     prefix: str = "") -> str:
     """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given.
     ``clock_gating=False`` gives the ungated reference design (see :class:`MramMacro`).
+    ``prefix`` goes in front of every module name (``<prefix>mram_macro``, its submodules and
+    the clock-gate cell ``<prefix>mram_icg``), so that macros of two configurations can sit in
+    one design.
 
     Plain Verilog-2005 that also simulates under SystemVerilog rules (``iverilog -g2012``):
     see :mod:`mram_macro.portable`.
     """
-    text = _verilog_text(config, device, clock_gating)
+    text = _verilog_text(config, device, clock_gating, check_prefix(prefix))
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)

@@ -80,6 +80,8 @@ class Die:
         arrays = {}
         for name in ("r_low_ohm", "r_high_ohm", "stuck", "comparator_offset_V"):
             value = getattr(self, name)
+            if np.iscomplexobj(value):         # float64 would drop the imaginary part
+                raise DieError(f"{name} must be real numbers, not complex")
             try:
                 arrays[name] = np.array(value, dtype=np.float64)
             except (TypeError, ValueError) as exc:
@@ -332,7 +334,18 @@ def _read_csv(path, columns):
         raise DieError(f"{name!r}: the header must name the columns "
                        f"{','.join(columns)} ({detail})")
     reader.fieldnames = list(header)
-    return [(i + 2, rec) for i, rec in enumerate(reader)]
+    records = []
+    for i, rec in enumerate(reader):
+        # DictReader files surplus fields under None and fills missing ones with None: a line
+        # cut short (a truncated file) or with a stray separator would slip through.
+        n_fields = len(header) + len(rec.get(None) or ()) - sum(
+            rec[c] is None for c in header)
+        if n_fields != len(header):
+            raise DieError(f"{name!r} line {i + 2}: {n_fields} field(s), the header names "
+                           f"{len(header)} ({','.join(columns)}); is the file cut short or a "
+                           f"separator misplaced?")
+        records.append((i + 2, rec))
+    return records
 
 
 def _csv_int(rec, name, where) -> int:

@@ -318,8 +318,16 @@ class GoldenMacro:
             codes = np.asarray(codes, dtype=np.int64)
             cols = np.arange(self.config.cols)
             return wrap_signed(self.lut[cols, codes], self.config.result_width)
-        return wrap_signed(self.offsets - 2 * scale_codes(codes, self.active_gains),
-                           self.config.result_width)
+        gains = self.active_gains
+        codes = np.asarray(codes, dtype=np.int64)
+        # unit gains scale a code to itself exactly: skip the multiply; wrap only values that
+        # leave the result range (the common case has none): the same numbers, faster
+        scaled = codes if (gains == CAL_GAIN_ONE).all() else scale_codes(codes, gains)
+        values = np.asarray(self.offsets, dtype=np.int64) - 2 * scaled
+        half = 1 << (self.config.result_width - 1)
+        if values.size and (values.min() < -half or values.max() >= half):
+            values = wrap_signed(values, self.config.result_width)
+        return values
 
     # -- temperature tracking ---------------------------------------------------------------
     def replica_codes(self, evaluation: int):

@@ -155,13 +155,17 @@ class ReadoutParams:
 
 #: Spread of the paper's cells, used only to balance the single-MTJ read's two margins.
 _SINGLE_READ_HIGH_SHARE = 2.0 / (1.6 + 2.0)
-#: The VMM trip times must stay at least this far (in clock periods) from a clock edge, so that
-#: ideal mode is exact with room to spare.
+#: The VMM trip times must stay at least this far (in TDC LSBs: clock periods, or phase steps of
+#: a two-step TDC) from a bin edge, so that ideal mode is exact with room to spare.
+#:
+#: One value for both TDCs. A two-step TDC once kept its VMM trips 0.35 step from the phase
+#: edges, against uncalibrated phase skew; but the write-verify single-MTJ read is a two-step
+#: read on the same phase grid, and that constraint left its decision edge 0.34 step (2.2 paper
+#: sigmas) from a high MTJ's nominal trip: 1.4 % of the cells of every paper-spread die were
+#: reported as write failures although they held the right weight (issue 22). With this margin
+#: the single read gets the counter's 3.6-sigma margins; a common phase skew is removed by the
+#: code-density FINE_TABLE at the designed trip residue (``make bench``, two-step section).
 _MIN_VMM_MARGIN = 0.1
-#: The same for a two-step TDC, in phase steps: its phases' static errors (skew, mismatch) move
-#: the fine bin edges, so its VMM trips keep further from them, at some cost to the single-MTJ
-#: read's margins.
-_MIN_VMM_MARGIN_TWO_STEP = 0.35
 
 
 def _comparator_delay_cycles(rows: int, device: DeviceParams,
@@ -240,8 +244,7 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
             f"{per}, above {V_REF_MAX_RATIO} V_pre where comparator noise decides the code; "
             f"{fix}")
     baseline_lsb = rows * device.r_cell_low_ohm / device.delta_r_ohm
-    cmp_delay_lsb = _comparator_delay_cycles(
-        rows, device, _MIN_VMM_MARGIN if fine_taps == 1 else _MIN_VMM_MARGIN_TWO_STEP)
+    cmp_delay_lsb = _comparator_delay_cycles(rows, device)
     first_lsb = math.floor(baseline_lsb + cmp_delay_lsb)
     start_delay = -(-first_lsb // fine_taps)
     cmp_delay_lsb += start_delay * fine_taps - first_lsb   # whole steps: code 0 on an edge

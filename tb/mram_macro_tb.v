@@ -70,7 +70,7 @@ module mram_macro_tb;
     .s_axil_rdata(rdata), .s_axil_rresp(rresp), .s_axil_rvalid(rvalid),
     .s_axil_rready(rready),
     .s_axis_tdata(s_tdata), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready),
-    .s_axis_tlast(s_tlast), .s_axis_tuser(2'd0),
+    .s_axis_tlast(s_tlast), .s_axis_tuser(4'd0),
     .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(1'b1),
     .m_axis_tlast(m_tlast), .m_axis_tuser(m_tuser),
     .arr_bypass_l(bypass_l), .arr_bypass_r(bypass_r), .arr_pre(pre), .arr_eval(eval_),

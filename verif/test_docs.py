@@ -102,3 +102,148 @@ def test_stated_comparator_delay_window_gives_exact_codes(config):
     assert not (codes_with_delay(hi + 1e-3) == k).all()
     if lo > 1e-3:
         assert not (codes_with_delay(lo - 1e-3) == k).all()
+
+
+@pytest.mark.parametrize("config", [MacroConfig(), MacroConfig(rows=12, cols=4, tdc_bits=4),
+                                    MacroConfig(rows=12, cols=4, tdc_bits=4, tdc_mode="counter")],
+                         ids=lambda c: c.slug)
+def test_stated_write_verify_window_reads_low_and_high_right(config):
+    """Inside the write-verify window the datasheet states, the reset WV_READ reads a nominal
+    low MTJ as low and a high one as high; just outside it, one of them reads wrong (issue 22:
+    the two-step datasheet once stated 52.7-53.3 ns, the threshold taken as whole periods)."""
+    from sim_models.device import DeviceParams
+    from sim_models.readout import evaluate_codes
+    from sim_models.write_model import single_read_delay_and_threshold
+
+    n = readout_numbers(config)
+    device = DeviceParams()
+    ro = default_readout(config, device)
+    single = single_read_delay_and_threshold(config.rows, device, ro, config.tdc_bits)
+    r_string = (2 * config.rows - 1) * device.r_bypass_on_ohm
+    r = np.array([r_string + device.r_mtj_low_ohm, r_string + device.r_mtj_high_ohm])
+
+    def reads_right(t_cmp_ns):
+        shifted = dataclasses.replace(ro, t_cmp_delay_ns=t_cmp_ns)
+        codes, overflow = evaluate_codes(r, device=device, readout=shifted, rows=config.rows,
+                                         tdc_bits=config.tdc_bits,
+                                         start_delay_cycles=single.start_delay_cycles)
+        return single.reads_low(codes, overflow).tolist() == [True, False]
+
+    lo, hi = n["wv_cmp_lo_ns"], n["wv_cmp_hi_ns"]
+    assert 0 <= lo < ro.t_cmp_delay_ns < hi
+    for t in (lo + 1e-3, (lo + hi) / 2, hi - 1e-3):
+        assert reads_right(t), t
+    assert not reads_right(hi + 1e-3) and not reads_right(lo - 1e-3)
+    assert n["cmp_lo_ns"] < n["cmp_hi_ns"]               # the combined window is not empty
+
+
+def test_readme_host_api_example_prints_what_the_readme_says():
+    """The README's host-API example runs as written, and its first-run write_failed is the
+    explained one: 3 cells of row 31 on the paper-spread die, every weight right."""
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Running your own data: the host API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    printed = io.StringIO()
+    scope: dict = {}
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), scope)   # our own README
+    assert printed.getvalue().rstrip().endswith("['write_failed']")
+    m, w = scope["m"], scope["w"]
+    status = m._backend.status()                    # m is closed: read its backend
+    assert (status.wv_fail_count, status.wv_fail_row) == (3, 31)
+    assert "(here 3, in row 31;" in section
+    held = m._backend.golden.weights.astype(int) * 2 - 1
+    assert (held == w).all()
+
+
+def test_device_model_readout_numbers_are_the_designs():
+    """docs/device_model.md's trip fraction, V_ref and offset slopes (issue 22: it stated the
+    counter's numbers as the default's)."""
+    from pathlib import Path
+
+    from sim_models.device import DeviceParams
+    from sim_models.readout import design_readout
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "device_model.md").read_text()
+    d = DeviceParams()
+    for taps, v_ref_text, codes_per_mV in ((1, "`V_ref ≈ 51 mV`", 0.5), (8, "`V_ref ≈ 0.63 V`",
+                                                                           1 / 3)):
+        ro = design_readout(64, d, fine_taps=taps)
+        a = (64 * d.r_cell_low_ohm / d.delta_r_ohm + ro.t_cmp_delay_ns / ro.t_fine_ns) % 1
+        assert round(a, 3) == 0.865 and "0.865 for 64 rows\nwith either TDC" in text
+        v_ref = ro.v_ref_V
+        assert v_ref_text in text
+        assert (round(v_ref * 1e3) == 51) if taps == 1 else (round(v_ref, 2) == 0.63)
+        # 1 mV of offset on a 1 MOhm column: dt = R C / V_ref per volt, in TDC steps
+        slope = 1e6 * ro.c_col_F(64, d) / v_ref * 1e-3 * 1e9 / ro.t_fine_ns
+        assert abs(slope - codes_per_mV) < 0.05 * codes_per_mV + 0.03, (taps, slope)
+
+
+def test_array_register_resets_and_the_tb_tuser_width():
+    """The register table shows each FINE_TABLE element's own reset (K-1 … 0, as the RTL has
+    them, not K-1 for all), and tb/mram_macro_tb.v drives s_axis_tuser at its full width."""
+    import re
+    from pathlib import Path
+
+    from mram_macro.layouts import InputFlags
+    from mram_macro.top import macro_regmap
+
+    rm = macro_regmap(MacroConfig())
+    resets = [r.fields[0].reset for r in rm.array("FINE_TABLE")]
+    assert resets == list(range(len(resets) - 1, -1, -1))
+    row = next(line for line in rm.to_markdown().splitlines() if "FINE_TABLE[" in line)
+    assert f"| {', '.join(map(str, resets))} |" in row
+    root = Path(__file__).resolve().parents[1]
+    assert row in (root / "hdl" / "mram_macro_regs.md").read_text()
+    tb = (root / "tb" / "mram_macro_tb.v").read_text()
+    assert [int(w) for w in re.findall(r"\.s_axis_tuser\((\d+)'d0\)", tb)] == [InputFlags.size]
+
+
+def test_architecture_names_every_array_pin_and_the_json_the_phase_count():
+    import json
+    from pathlib import Path
+
+    from mram_macro.top import array_members, macro_regmap
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    config = MacroConfig(tdc_mode="two_step", calibration="gain")
+    for name in array_members(config):
+        assert f"`{name}" in text, name
+    for c in (MacroConfig(), MacroConfig(tdc_mode="counter")):
+        assert json.loads(macro_regmap(c).to_json())["fine_taps"] == c.fine_taps
+
+
+def test_datasheet_ppa_section_carries_the_published_numbers():
+    """Section 11 is rendered from docs/ppa/ppa.json (issue 22: it said no clock or power was
+    stated while the README had the STA-confirmed numbers)."""
+    from mram_macro.docs import ppa_section
+    from mram_macro.ppa.report import published_results
+
+    results = published_results()
+    assert results
+    text = ppa_section(results)
+    for r in results:
+        assert f"{r['period_ns']:g} ns ({1e3 / r['period_ns']:.0f} MHz)" in text
+        assert f"{r['sta']['fmax_mhz']:.0f} MHz" in text
+        assert f"{r['area_flat_um2'] / 1e6:.4f} mm²" in text
+        assert f"{r['total_J'] * 1e9:.3f} nJ" in text and f"{r['tops_per_W']:.2f};" in text
+    assert "No clock frequency or power is stated" not in text
+    assert ppa_section([]).startswith("No published PPA results")
+
+
+def test_datasheet_counts_the_clock_gates_of_the_rtl():
+    """The clock-gating note names as many ICGs as the generated Verilog instantiates (73 in
+    the default build) and says there is no test access."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "hdl" / "mram_macro.v").read_text()
+    icgs = len(re.findall(r"^\s*mram_icg\s", text, re.M))
+    sheet = (Path(__file__).resolve().parents[1] / "docs" / "datasheet.md").read_text()
+    assert icgs > 0 and f"**Clock gating**: {icgs} latch-based" in sheet
+    assert "no test mode, scan chain or test access port" in sheet

@@ -87,3 +87,25 @@ def test_unpacked_wheel_imports_and_generates_outside_the_repo(wheel, tmp_path):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     assert (work / "gen" / "mram_macro.v").is_file()
     assert (work / "gen" / "mram_macro.xml").is_file()
+
+
+def test_wheel_ships_the_published_ppa_results_and_finds_them_without_docs(wheel, tmp_path):
+    """Issue 22: `mram-macro digits` printed "no published PPA results" from a pip install."""
+    import json
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "mram_macro/data/ppa.json" in names
+    shipped = json.loads(zipfile.ZipFile(wheel).read("mram_macro/data/ppa.json"))
+    published = json.loads((Path(__file__).resolve().parents[1] / "docs" / "ppa" / "ppa.json")
+                           .read_text())
+    assert shipped == published
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); "
+             "from mram_macro.published import published_ppa_dir, published_ppa_results; "
+             "print(published_ppa_dir()); print(len(published_ppa_results()))")
+    out = subprocess.run([sys.executable, "-P", "-c", probe, str(site)], cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    where, count = out.stdout.split()
+    assert where == str(site / "mram_macro" / "data") and int(count) == len(published)

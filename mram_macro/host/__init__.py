@@ -7,9 +7,10 @@
   side in :mod:`~mram_macro.host.rtl_server`).
 """
 
+from ..config import MacroConfig
 from .api import ENCODINGS, HostError, Macro, bits_product, to_bits
 from .backend import Backend, Status
 from .die_setup import DieSetup
 
-__all__ = ["Macro", "HostError", "Status", "Backend", "DieSetup", "ENCODINGS", "to_bits",
-           "bits_product"]
+__all__ = ["Macro", "MacroConfig", "HostError", "Status", "Backend", "DieSetup", "ENCODINGS",
+           "to_bits", "bits_product"]

@@ -41,7 +41,7 @@ from sim_models.device import DeviceParams
 from sim_models.die import Die
 
 from ..config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
-from .backend import Backend, Status
+from .backend import T_CLK_NS, Backend, Status
 from .die_setup import DieSetup
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
@@ -68,7 +68,7 @@ def to_bits(values, *, encoding: str, what: str) -> np.ndarray:
     if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
         raise HostError(f"{what} must be numbers, not an array of {a.dtype}")
     allowed = (-1, 1) if encoding == "pm1" else (0, 1)
-    ok = np.isin(a, allowed)
+    ok = (a == allowed[0]) | (a == allowed[1])       # np.isin, without its sort (faster)
     if not ok.all():
         bad = a[~ok].flat[0].item()
         idx = np.argwhere(~ok)[0].tolist()
@@ -93,6 +93,16 @@ def bits_product(y_pm1, x_bits, w_bits):
     return (total + 2) // 4
 
 
+def _die_setup(config, **kwargs) -> DieSetup:
+    """:meth:`DieSetup.create`, its refusals as :class:`HostError`."""
+    try:
+        return DieSetup.create(config, **kwargs)
+    except TypeError:
+        raise
+    except ValueError as exc:
+        raise HostError(str(exc)) from None
+
+
 class Macro:
     """One macro behind a backend (:meth:`golden` or :meth:`rtl`).
 
@@ -104,11 +114,14 @@ class Macro:
     def __init__(self, backend: Backend, setup: DieSetup):
         if not isinstance(backend, Backend):
             raise TypeError(f"backend must be a Backend, not {type(backend).__name__}")
-        self.backend = backend
+        self._backend = backend
+        self._closed = False
         self.setup = setup
         c = setup.config
         #: The weight bits the host programmed (1 = +1); all -1 until written.
         self.weights = np.zeros((c.rows, c.cols), dtype=np.uint8)
+        #: Rows programmed at least once (a fresh die holds no weights: every MTJ is high).
+        self.rows_written = np.zeros(c.rows, dtype=bool)
         #: CAL_OFFSET values the host wrote (reset: ``rows``).
         self.offsets = np.full(c.cols, c.rows, dtype=np.int64)
         #: ``tdc_mode="coarse"``: the code -> value tables the host wrote, ``(cols,
@@ -128,27 +141,67 @@ class Macro:
     # -- construction ---------------------------------------------------------------------------
     @classmethod
     def golden(cls, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
-               die: Die | None = None, seed: int = 0) -> Macro:
-        """The golden model of a die (``die``, or sampled from ``device`` with ``seed``)."""
+               die: Die | None = None, seed: int = 0, t_clk_ns: float = T_CLK_NS,
+               window_ns: tuple[float, float] | None = None) -> Macro:
+        """The golden model of a die (``die``, or sampled from ``device`` with ``seed``),
+        clocked at ``t_clk_ns`` with the readout designed for it (``window_ns``: the coarse
+        TDC's trip window); see :meth:`DieSetup.create`, whose refusals (a coarse code that
+        cannot resolve a dot product, a write pulse too short to switch) raise
+        :class:`HostError`."""
         from .golden_backend import GoldenBackend
 
-        setup = DieSetup.create(config, device=device, die=die, seed=seed)
+        setup = _die_setup(config, device=device, die=die, seed=seed, t_clk_ns=t_clk_ns,
+                           window_ns=window_ns)
         return cls(GoldenBackend(setup), setup)
 
     @classmethod
     def rtl(cls, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
             die: Die | None = None, seed: int = 0, sim: str = "verilator",
-            build_root=None, timeout_s: float = 300.0) -> Macro:
+            build_root=None, timeout_s: float = 300.0, t_clk_ns: float = T_CLK_NS,
+            window_ns: tuple[float, float] | None = None) -> Macro:
         """The generated Verilog in cocotb on ``sim`` ("verilator" or "icarus"), driven over
-        AXI, with the pin model of the same die as :meth:`golden` would use."""
+        AXI, with the pin model of the same die as :meth:`golden` would use. ``build_root``:
+        where the simulator builds (default: a folder of the user's cache, see
+        :func:`mram_macro.paths.user_cache_dir`, never the current folder); ``timeout_s``: the
+        longest wait for one answer of the simulation, a positive number of seconds.
+        ``t_clk_ns`` / ``window_ns``: as :meth:`golden` (the simulation's clock; registers
+        whose reset value the build designed for another clock are written after reset)."""
         from .rtl_backend import RtlBackend
 
-        setup = DieSetup.create(config, device=device, die=die, seed=seed)
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
+                0 < timeout_s < float("inf")):
+            raise HostError(f"timeout_s must be a positive number of seconds, not {timeout_s!r}")
+        if isinstance(t_clk_ns, (int, float)) and not isinstance(t_clk_ns, bool) and (
+                abs(t_clk_ns * 1000 - round(t_clk_ns * 1000)) > 1e-6):
+            raise HostError(f"t_clk_ns must be a whole number of picoseconds for the "
+                            f"simulators (1 ps precision), not {t_clk_ns!r}")
+        setup = _die_setup(config, device=device, die=die, seed=seed, t_clk_ns=t_clk_ns,
+                           window_ns=window_ns)
         return cls(RtlBackend(setup, sim=sim, build_root=build_root, timeout_s=timeout_s),
                    setup)
 
     def close(self) -> None:
-        self.backend.close()
+        """End the simulation (RTL) or release the model; any later call raises
+        :class:`HostError`. Closing twice is harmless."""
+        if not self._closed:
+            self._closed = True
+            self._backend.close()
+
+    @property
+    def backend(self) -> Backend:
+        """The backend; :class:`HostError` once the macro is closed."""
+        if self._closed:
+            raise HostError(f"this Macro ({self._backend.name}) is closed: create a new one "
+                            f"(Macro.golden(...) / Macro.rtl(...))")
+        return self._backend
+
+    def _need_weights(self, what: str) -> None:
+        if not self.rows_written.all():
+            missing = np.flatnonzero(~self.rows_written)
+            shown = ", ".join(map(str, missing[:8])) + (", ..." if len(missing) > 8 else "")
+            raise HostError(f"{what} needs weights in every row: {len(missing)} row(s) never "
+                            f"written ({shown}); call write_weights first (a fresh die holds "
+                            f"no weights)")
 
     def __enter__(self) -> Macro:
         return self
@@ -190,6 +243,7 @@ class Macro:
                                 f"({len(rows)}, {c.cols}), not {bits.shape}")
         self.backend.program_rows(rows, bits.astype(bool))
         self.weights[rows] = bits
+        self.rows_written[rows] = True
 
     def _row_index(self, r) -> int:
         if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not (
@@ -226,6 +280,7 @@ class Macro:
             raise HostError(f"method must be 'offset' or 'gain', not {method!r}")
         if isinstance(per_column, bool) or not isinstance(per_column, int) or per_column < 0:
             raise HostError(f"per_column must be a non-negative integer, not {per_column!r}")
+        self._need_weights("calibrate()")
         c = self.config
         if self.lut is not None:
             if method != "offset":
@@ -317,6 +372,7 @@ class Macro:
         if self.lut is None:
             raise HostError(f"calibrate_table needs tdc_mode='coarse'; this macro is "
                             f"{c.tdc_mode!r} (use calibrate())")
+        self._need_weights("calibrate_table()")
         try:
             x = reference_inputs(c.rows, n_patterns, seed=seed)
         except LutError as exc:
@@ -436,6 +492,7 @@ class Macro:
         :attr:`last_overflow` gets each emitted result's overflow flag.
         """
         c = self.config
+        self._need_weights("vmm()")
         bits = to_bits(x, encoding=encoding, what="inputs")
         if bits.ndim == 1:
             bits = bits[None, :]

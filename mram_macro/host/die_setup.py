@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim_models.device import DeviceParams
 from sim_models.die import Die
-from sim_models.readout import ReadoutParams, design_readout_for
+from sim_models.readout import ReadoutParams, trip_time_ns
 
 from ..config import MacroConfig
 from ..regmap import RegisterMap
@@ -30,10 +32,31 @@ class DieSetup:
     readout: ReadoutParams
     regmap: RegisterMap
 
+    @property
+    def t_clk_ns(self) -> float:
+        """The clock period the macro runs at (and its readout is designed for)."""
+        return self.readout.t_clk_ns
+
     @classmethod
     def create(cls, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
-               die: Die | None = None, seed: int = 0) -> DieSetup:
-        """The die is ``die`` if given, else sampled from ``device`` with ``seed``."""
+               die: Die | None = None, seed: int = 0, t_clk_ns: float = T_CLK_NS,
+               window_ns: tuple[float, float] | None = None) -> DieSetup:
+        """The die is ``die`` if given, else sampled from ``device`` with ``seed``.
+
+        ``t_clk_ns``: the clock period (also the TDC's time base); the readout is designed for
+        it, and the register map's reset values (TDC_START_DELAY, WV_READ) follow that design.
+        ``window_ns``: ``tdc_mode="coarse"`` only, the first and last trip time (default the
+        chip's 13-29 ns, :data:`sim_models.readout.CHIP_WINDOW_NS`).
+
+        Raises:
+            ValueError: a bad setting, or a macro that cannot work at it: a coarse code that
+                cannot resolve the dot product (its window covers under half of the codes),
+                or a write pulse (WRITE_PULSE_CYCLES reset) shorter than the device's
+                switching time. The message names the setting to change.
+        """
+        from sim_models.coarse import nominal_transfer
+        from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout, design_readout
+
         from ..top import macro_regmap
 
         config = config or MacroConfig()
@@ -49,7 +72,50 @@ class DieSetup:
         elif (die.rows, die.cols) != (config.rows, config.cols):
             raise ValueError(f"the die is {die.rows}x{die.cols}, the macro "
                              f"{config.rows}x{config.cols}")
+        if isinstance(t_clk_ns, bool) or not isinstance(t_clk_ns, (int, float)) or not (
+                0 < t_clk_ns <= 1e6):
+            raise ValueError(f"t_clk_ns must be a clock period in ns, 0 < t_clk_ns <= 1e6, "
+                             f"not {t_clk_ns!r}")
+        if window_ns is not None and config.tdc_mode != "coarse":
+            raise ValueError(f"window_ns is a setting of tdc_mode='coarse' (this macro: "
+                             f"{config.tdc_mode!r}, whose readout puts one count per TDC step)")
         nominal = device.replace(temperature_C=device.temperature_ref_C)
-        readout = design_readout_for(config, nominal, t_clk_ns=T_CLK_NS)
+        if config.tdc_mode == "coarse":
+            readout = design_coarse_readout(config.rows, nominal, t_clk_ns=float(t_clk_ns),
+                                            window_ns=window_ns or CHIP_WINDOW_NS)
+            _check_coarse_resolution(config, nominal, readout, nominal_transfer)
+        else:
+            readout = design_readout(config.rows, nominal, t_clk_ns=float(t_clk_ns),
+                                     fine_taps=config.fine_taps)
+        pulse_ns = config.write_pulse_cycles * readout.t_clk_ns
+        if device.write_model == "deterministic" and pulse_ns < device.t_switch_ns:
+            need = -(-device.t_switch_ns // readout.t_clk_ns)
+            raise ValueError(f"a write pulse of {config.write_pulse_cycles} cycles (the "
+                             f"WRITE_PULSE_CYCLES reset) lasts {pulse_ns:g} ns at a "
+                             f"{readout.t_clk_ns:g} ns clock, shorter than the device's "
+                             f"{device.t_switch_ns:g} ns switching time: no weight would be "
+                             f"written; build with write_pulse_cycles >= {need:.0f}")
         return cls(config=config, device=device, die=die, readout=readout,
-                   regmap=macro_regmap(config))
+                   regmap=macro_regmap(config, nominal, readout))
+
+
+def _check_coarse_resolution(config: MacroConfig, nominal: DeviceParams,
+                             readout: ReadoutParams, nominal_transfer) -> None:
+    """Refuse a coarse readout whose window covers under half of the non-saturating codes:
+    its code cannot resolve a dot product (at a 5 ns clock a 64-row column uses 3 of a 4-bit
+    TDC's 15 codes, 22 counts per code, and a network on it sits at chance)."""
+    codes = nominal_transfer(config.rows, nominal, readout, tdc_bits=config.tdc_bits)
+    used = len(np.unique(codes))
+    usable = min(config.rows + 1, config.tdc_max_code)     # the all-ones code saturates
+    if 2 * used >= usable:
+        return
+    span_ns = (float(trip_time_ns(config.rows * nominal.r_cell_high_ohm, config.rows, nominal,
+                                  readout))
+               - float(trip_time_ns(config.rows * nominal.r_cell_low_ohm, config.rows,
+                                    nominal, readout)))
+    suggest = span_ns / -(-usable // 2)
+    raise ValueError(
+        f"tdc_mode='coarse' at a {readout.t_clk_ns:g} ns clock puts the {config.rows}-row "
+        f"column's {span_ns:.1f} ns trip window into {used} of the {usable} codes of a "
+        f"{config.tdc_bits}-bit TDC ({(config.rows + 1) / used:.0f} counts per code): the code "
+        f"cannot resolve a dot product; use t_clk_ns <= {suggest:.2g} (or a longer window_ns)")

@@ -35,13 +35,16 @@ class RtlBackend(Backend):
 
     def __init__(self, setup: DieSetup, *, sim: str = "verilator", build_root=None,
                  timeout_s: float = 300.0):
-        from ..sim.runner import SIMULATORS
+        from ..sim.requirements import check_sim_requirements
 
-        if sim not in SIMULATORS:
-            raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
+        check_sim_requirements(sim)       # a missing package or simulator, named, up front
         self.setup, self.sim, self.timeout_s = setup, sim, float(timeout_s)
         self.name = f"rtl-{sim}"
-        self.build_root = Path(build_root or Path.cwd() / "build" / "host")
+        if build_root is None:
+            from ..paths import user_cache_dir
+
+            build_root = user_cache_dir("host")
+        self.build_root = Path(build_root)
         #: Simulated time spent per operation name, in ns.
         self.sim_time_ns: dict[str, float] = {}
         self.run_result = None

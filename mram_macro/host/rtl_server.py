@@ -65,7 +65,7 @@ class MacroDriver:
         self.dut, self.setup = dut, setup
         self.config, self.regmap = setup.config, setup.regmap
         dut.rst.value = 1
-        Clock(dut.clk, T_CLK_NS, unit="ns").start()
+        Clock(dut.clk, setup.t_clk_ns, unit="ns").start()
         self.array = array_pin_model(self.config, dut,
                                      MramArray.from_die(setup.die, setup.device), setup.readout)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
@@ -84,6 +84,24 @@ class MacroDriver:
         await ClockCycles(self.dut.clk, cycles)
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
+        await self._design_for_clock()
+
+    async def _design_for_clock(self) -> None:
+        """The build's reset values are designed for the 5 ns clock; at another clock, write
+        the registers the readout design sets (TDC_START_DELAY, WV_READ, and in coarse mode
+        the nominal code -> value table) as the setup's register map has them."""
+        from sim_models.coarse import nominal_table
+
+        from ..top import macro_regmap
+
+        built = macro_regmap(self.config)
+        names = {r.name for r in self.regmap.registers}
+        for name in ("TDC_START_DELAY", "WV_READ"):
+            if name in names and self.regmap[name].reset != built[name].reset:
+                await self.write_reg(name, self.regmap[name].reset)
+        if self.config.tdc_mode == "coarse" and self.setup.t_clk_ns != T_CLK_NS:
+            table = nominal_table(self.config, self.setup.device, self.setup.readout)
+            await self.write_lut([table] * self.config.cols)
 
     # -- registers ------------------------------------------------------------------------------
     async def write_reg(self, name: str, word: int) -> None:

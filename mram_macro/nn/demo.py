@@ -23,7 +23,7 @@ from .evaluate import die_study, output_replicas, run_binary_network, run_int_ne
 from .tiling import Schedule, plan_layer
 from .train import device_error_sigma, train_binary, train_int
 
-__all__ = ["run_network_demo", "Row"]
+__all__ = ["run_network_demo", "check_rtl_images", "Row"]
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,34 @@ def _exact_rows(rows: list, name: str, sw, pred, labels) -> bool:
     return equal
 
 
+def check_rtl_images(rtl_images: int, *, seed: int = 0) -> None:
+    """Refuse an RTL image count the digits demo cannot run as asked: 0 (which would silently
+    skip the RTL rows: that is ``--no-rtl`` / ``sims=[]``) or more than the test images of the
+    split of ``seed``.
+
+    Raises:
+        ValueError: the message names the legal range.
+    """
+    n_test = len(load_digits_split(seed=seed).y_test)
+    if isinstance(rtl_images, bool) or not isinstance(rtl_images, int) or not (
+            1 <= rtl_images <= n_test):
+        raise ValueError(f"rtl_images must be an integer in 1..{n_test} (the test images), "
+                         f"not {rtl_images!r}; to skip the RTL rows use --no-rtl")
+
+
 def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
                      sims: list[str] | None = None, seed: int = 0, multibit: bool = True,
-                     out=None) -> int:
-    """Print the accuracy table (and the schedule); return 0 if every exactness check holds."""
+                     out=None, plot=None) -> int:
+    """Print the accuracy table (and the schedule), with a progress line per result as it is
+    computed; return 0 if every exactness check holds. ``plot``: where to write a picture of
+    the results (accuracy per die, errors per column; PNG), ``False`` for none, default the
+    user's cache (:func:`mram_macro.paths.user_cache_dir`)."""
     for name, v, lo in (("dies", dies, 1), ("hidden", hidden, 1), ("rtl_images", rtl_images, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, not {v!r}")
     sims = ["verilator", "icarus"] if sims is None else sims
+    if sims:
+        check_rtl_images(rtl_images, seed=seed)
     if out is None:
         def out(text: str) -> None:
             print(text, flush=True)
@@ -86,11 +106,19 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
     main_name = next(iter(nets))
     rows: list[Row] = []
     ok = True
+    studies: dict[str, np.ndarray] = {}
+
+    def progress(row: Row) -> None:
+        out(f"   [{time.perf_counter() - t_start:5.0f} s] {row.network} | {row.run_on}: "
+            f"{row.mean_pct:.2f} % (min {row.min_pct:.2f} %)")
+
+    out(f"   [{time.perf_counter() - t_start:5.0f} s] trained {len(nets)} networks")
     for name, net in nets.items():
         sw = net.predict(x_te)
         with Macro.golden(seed=seed) as m:
             pred, _, _ = run_binary_network(m, net, x_te)
         ok &= _exact_rows(rows, name, sw, pred, labels)
+        progress(rows[-1])
         conditions = [("golden, paper sigma, uncalibrated", paper, False),
                       ("golden, paper sigma, calibrated", paper, True),
                       ("golden, paper sigma, calibrated, 85 C", hot, True)]
@@ -101,6 +129,9 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
                            seed=seed + 1000)
             rows.append(Row(name, label, len(x_te), dies, 100 * st.mean, 100 * st.min,
                             f"gap to software {_pct(sw, labels) - 100 * st.mean:+.2f} pt"))
+            progress(rows[-1])
+            if name == main_name:
+                studies[label.removeprefix("golden, paper sigma, ")] = 100 * st.accuracies
     if multibit:
         xq_tr, xq_te = Digits.quantise(data.x_train), Digits.quantise(data.x_test)
         net = train_int(xq_tr, data.y_train, hidden=64, seed=seed)
@@ -115,6 +146,7 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
         gap = _pct(sw, labels) - 100 * st.mean
         rows.append(Row(name, "golden, paper sigma, calibrated", len(x_te), n, 100 * st.mean,
                         100 * st.min, f"gap to software {gap:+.2f} pt"))
+        progress(rows[-1])
 
     # RTL on a subset, both simulators, against the golden backend on the same die.
     main = nets[main_name]
@@ -135,6 +167,7 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
                             f"activations and sums bit for bit equal to golden: "
                             f"{'yes' if same else 'NO'} "
                             f"({time.perf_counter() - t0:.0f} s wall)"))
+            progress(rows[-1])
             timing = timing or ns
     out("")
     out("| network | run on | images | dies | accuracy % (mean) | accuracy % (min) | note |")
@@ -167,16 +200,76 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
     out(line)
     for text in _inference_cost_lines(sched, batch=len(x_te)):
         out(text)
+    if plot is not False:
+        out(_plot_results(studies, sw_pct=_pct(nets[main_name].predict(x_te), labels),
+                          network=main_name, dies=dies, seed=seed, path=plot))
     out(f"== wall time {time.perf_counter() - t_start:.0f} s; exactness checks "
         f"{'passed' if ok else 'FAILED'}")
     return 0 if ok else 1
 
 
+def column_errors(*, seed: int = 0, vectors: int = 512) -> dict[str, np.ndarray]:
+    """Mean |result - exact| per column of one paper-spread die (random weights and inputs),
+    before and after the offset calibration."""
+    rng = np.random.default_rng(seed)
+    with Macro.golden(device=DeviceParams.paper(), seed=seed) as m:
+        w = rng.choice((-1, 1), (m.rows, m.cols))
+        x = rng.choice((-1, 1), (vectors, m.rows))
+        m.write_weights(w)
+        before = np.abs(m.vmm(x) - x @ w).mean(axis=0)
+        m.calibrate()
+        after = np.abs(m.vmm(x) - x @ w).mean(axis=0)
+    return {"uncalibrated": before, "calibrated": after}
+
+
+def _plot_results(studies: dict[str, np.ndarray], *, sw_pct: float, network: str, dies: int,
+                  seed: int, path=None) -> str:
+    """Write the demo's picture (accuracy of each die per condition, with the software
+    accuracy; mean error per column of one die before/after calibration); returns the line
+    that says where (or why not)."""
+    from pathlib import Path
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "   (no picture: matplotlib is not installed)"
+    if path is None:
+        from ..paths import user_cache_dir
+
+        path = user_cache_dir("digits") / "digits.png"
+    path = Path(path)
+    errors = column_errors(seed=seed)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    for i, acc in enumerate(studies.values()):
+        jitter = np.random.default_rng(i).uniform(-0.15, 0.15, len(acc))
+        ax1.plot(i + jitter, acc, "o", ms=4, alpha=0.7)
+    ax1.axhline(sw_pct, color="k", lw=1, ls="--", label=f"software {sw_pct:.1f} %")
+    ax1.set_xticks(range(len(studies)), list(studies), fontsize=8)
+    ax1.set_ylabel("test accuracy (%)")
+    ax1.set_title(f"{network}: {dies} paper-spread dies", fontsize=9)
+    ax1.legend(fontsize=8, loc="lower left")
+    cols = np.arange(len(next(iter(errors.values()))))
+    for label, e in errors.items():
+        ax2.plot(cols, e, ".-", lw=1, label=f"{label} (mean {e.mean():.2f})")
+    ax2.set_xlabel("column")
+    ax2.set_ylabel("mean |y - exact|")
+    ax2.set_title("errors per column, one paper-spread die, random VMMs", fontsize=9)
+    ax2.legend(fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"== picture: {path}"
+
+
 def _inference_cost_lines(sched, *, batch: int) -> list[str]:
     """Energy and latency per inference from the published PPA results (``make ppa``)."""
-    from ..ppa.report import inference_cost, published_results
+    from ..ppa.report import inference_cost
+    from ..published import published_ppa_results
 
-    results = published_results()
+    results = published_ppa_results()
     if not results:
         return ["   energy per inference: no published PPA results (run `make ppa`)"]
     lines = []

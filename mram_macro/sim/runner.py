@@ -20,11 +20,11 @@ from xml.etree import ElementTree
 from ..config import MacroConfig
 from .harness import HARNESS_PORTS, HARNESS_TOP, render_harness, top_ports
 from .netlist import ICARUS_NETLISTS, write_event_netlist
+from .requirements import SIMULATORS, check_sim_requirements
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
 TIMESCALE = ("1ns", "1ps")
-SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
 #: cocotb testbench implementations (``MRAM_TB``): event-driven, and the previous one.
 TESTBENCHES = ("fast", "legacy")
 
@@ -315,8 +315,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     top = toplevel(testbench)
     # Waveforms of the generated Verilog keep its hierarchy and names.
     netlist = icarus_netlist("rtl" if netlist is None and waves else netlist)
-    if shutil.which(SIMULATORS[sim]) is None:
-        raise RuntimeError(f"{SIMULATORS[sim]} is not on PATH: run `make setup`")
+    check_sim_requirements(sim)
     build_dir = (Path(build_root or Path.cwd() / "build" / "sim")
                  / build_subdir(sim, icarus_generation=icarus_generation, netlist=netlist)
                  / config.slug).resolve()

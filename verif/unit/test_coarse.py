@@ -2,6 +2,7 @@
 the host table builder, the LUT_ENTRY register and the host API's checks."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -126,7 +127,9 @@ def test_lut_entry_register_rejects_out_of_range_words():
 
 
 def test_host_api_checks_tables_before_writing():
-    with Macro.golden(COARSE, seed=1) as m:
+    # a 1 ns clock resolves the 64-row column's counts (5 ns is refused: see below); the
+    # write pulse is lengthened to keep its 10 ns
+    with Macro.golden(replace(COARSE, write_pulse_cycles=10), seed=1, t_clk_ns=1.0) as m:
         before = m.lut.copy()
         bad = before.copy()
         bad[5, 3] = 65
@@ -148,3 +151,44 @@ def test_host_api_checks_tables_before_writing():
         m.calibrate_table()
     with pytest.raises(LutError, match="shape"):
         check_table(COARSE, np.zeros((2, 2)))
+
+
+# -- issue 22: the coarse TDC's clock and window through the host API ---------------------------
+def test_host_api_refuses_a_coarse_clock_that_cannot_resolve_the_codes():
+    with pytest.raises(HostError, match=r"tdc_mode='coarse' at a 5 ns clock puts the 64-row "
+                                        r"column's 14.5 ns trip window into 4 of the 15 codes "
+                                        r".*cannot resolve a dot product; use t_clk_ns <= 1.8"):
+        Macro.golden(COARSE)
+    with pytest.raises(HostError, match=r"write pulse of 4 cycles .* lasts 4 ns at a 1 ns clock"
+                                        r".*build with write_pulse_cycles >= 10"):
+        Macro.golden(COARSE, t_clk_ns=1.0)
+    with pytest.raises(HostError, match="window_ns is a setting of tdc_mode='coarse'"):
+        Macro.golden(window_ns=(10.0, 20.0))
+    for bad in (0, -1.0, float("nan"), "1", True):
+        with pytest.raises(HostError, match="t_clk_ns must be a clock period in ns"):
+            Macro.golden(t_clk_ns=bad)
+    with pytest.raises(HostError, match="whole number of picoseconds"):
+        Macro.rtl(replace(COARSE, write_pulse_cycles=10), t_clk_ns=1.0001, sim="icarus")
+
+
+def test_coarse_macro_at_a_settable_clock_resolves_the_dot_product():
+    """On an ideal device, the coarse macro at 1 ns (the chip's 4-bit resolution) is within a
+    few counts of the exact product, and at 2 ns with a window twice as long too. The 5 ns
+    default is refused (above), where 16 counts share a code."""
+    rng = np.random.default_rng(3)
+    config = replace(COARSE, write_pulse_cycles=10)
+    w = rng.choice((-1, 1), (64, 64))
+    x = rng.choice((-1, 1), (200, 64))
+    exact = x @ w
+    for kwargs in (dict(t_clk_ns=1.0), dict(t_clk_ns=2.0, window_ns=(26.0, 58.0))):
+        with Macro.golden(config, seed=2, **kwargs) as m:
+            assert m.setup.t_clk_ns == kwargs["t_clk_ns"]
+            m.write_weights(w)
+            m.calibrate()
+            err = np.abs(m.vmm(x) - exact)
+            # about 4.4 counts (8.8 in y) per code: errors of a few counts, far below the
+            # spread of the exact products (8 RMS here)
+            assert err.mean() < 2.5 and np.sqrt((err ** 2).mean()) < 0.4 * exact.std(), (
+                kwargs, err.mean())
+            used = len(np.unique(m.backend.golden.convert(np.where(x > 0, 1, 0))[0]))
+            assert used >= 8

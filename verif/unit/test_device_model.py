@@ -445,6 +445,11 @@ _GOOD_LINES = [f"{s},0,{c},12000,25000,none\n" for s in "LR" for c in range(2)]
     (_mtj_csv([*_GOOD_LINES[:-1], "R,0,-1,12000,25000,none\n"]), "col must be a non-negative"),
     (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,30000,25000,none\n"]), "lies below r_low_ohm"),
     (_mtj_csv([]), "no MTJ lines"),
+    # issue 22: a file cut mid-line, a line of 3 fields, a stray extra field
+    (_mtj_csv(_GOOD_LINES)[:-12], r"line 5: 4 field\(s\), the header names 6 .*cut short"),
+    (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1\n"]), r"line 5: 3 field\(s\), the header names 6"),
+    (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,12000,25000,none,7\n"]),
+     r"line 5: 7 field\(s\), the header names 6"),
 ])
 def test_malformed_die_csv_is_rejected(tmp_path, text, message):
     (tmp_path / "mtj.csv").write_text(text)
@@ -457,7 +462,9 @@ def test_malformed_comparator_csv_is_rejected(tmp_path):
     for text, message in (("col,offset_V\n0,0\n1,0\n", "missing comparator_offset_V"),
                           ("col,comparator_offset_V\n0,0.001\n", "lacks the offset of column 1"),
                           ("col,comparator_offset_V\n0,0\n1,0\n2,0\n", "outside the die's 2"),
-                          ("col,comparator_offset_V\n0,0\n1,inf\n", "offset_V contains")):
+                          ("col,comparator_offset_V\n0,0\n1,inf\n", "offset_V contains"),
+                          ("col,comparator_offset_V\n0,0\n1,0,5\n", r"line 3: 3 field"),
+                          ("col,comparator_offset_V\n0,0\n1\n", r"line 3: 1 field")):
         (tmp_path / "cmp.csv").write_text(text)
         with pytest.raises(DieError, match=message):
             Die.from_csv(tmp_path / "mtj.csv", tmp_path / "cmp.csv")
@@ -468,6 +475,12 @@ def test_malformed_comparator_csv_is_rejected(tmp_path):
 
 def test_die_constructor_and_array_checks():
     die = Die.sample(4, 3, seed=0)
+    with pytest.raises(DieError, match="r_low_ohm must be real numbers, not complex"):
+        Die(r_low_ohm=die.r_low_ohm + 1j, r_high_ohm=die.r_high_ohm, stuck=die.stuck,
+            comparator_offset_V=die.comparator_offset_V)
+    with pytest.raises(DieError, match="comparator_offset_V must be real numbers"):
+        Die(r_low_ohm=die.r_low_ohm, r_high_ohm=die.r_high_ohm, stuck=die.stuck,
+            comparator_offset_V=[0, 1e-3j, 0])
     with pytest.raises(ValueError, match="the die is 4x3, not 4x4"):
         MramArray(4, 4, die=die)
     with pytest.raises(TypeError, match="die must be a Die"):

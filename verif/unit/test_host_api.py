@@ -161,3 +161,47 @@ def test_a_build_without_the_activation_mode_refuses_it_and_keeps_its_results():
             m.backend.set_mode(False, True)
         m.set_activation(None)         # switching it off is always allowed
         assert m.vmm(x).tolist() == (x @ w).tolist()
+
+
+# -- issue 22: calls out of order, a closed macro, the RTL backend's timeout ---------------------
+def test_macroconfig_is_exported_from_the_package_and_the_host_api():
+    import mram_macro
+    import mram_macro.host
+
+    assert mram_macro.MacroConfig is MacroConfig is mram_macro.host.MacroConfig
+    assert "MacroConfig" in mram_macro.__all__ and "MacroConfig" in mram_macro.host.__all__
+
+
+def test_vmm_and_calibrate_before_weights_are_refused():
+    with Macro.golden(SMALL) as m:
+        x = np.ones((2, SMALL.rows), dtype=int)
+        for call, what in ((lambda: m.vmm(x), r"vmm\(\)"), (m.calibrate, r"calibrate\(\)"),
+                           (lambda: m.vmm_int(x, input_bits=2), r"vmm\(\)")):
+            with pytest.raises(HostError, match=rf"{what} needs weights in every row: "
+                                                rf"{SMALL.rows} row\(s\) never written"):
+                call()
+        m.write_weights(np.ones((2, SMALL.cols), dtype=int), rows=[0, 3])
+        with pytest.raises(HostError, match=rf"{SMALL.rows - 2} row\(s\) never written "
+                                            r"\(1, 2, 4"):
+            m.vmm(x)
+        assert m.status().vmm_count == 0                  # nothing reached the macro
+        rest = [r for r in range(SMALL.rows) if r not in (0, 3)]
+        m.write_weights(np.ones((len(rest), SMALL.cols), dtype=int), rows=rest)
+        assert m.vmm(x).shape == (2, SMALL.cols)
+
+
+def test_a_closed_macro_refuses_every_call():
+    m = Macro.golden(SMALL)
+    m.write_weights(np.ones((SMALL.rows, SMALL.cols), dtype=int))
+    m.close()
+    m.close()                                               # harmless
+    for call in (lambda: m.vmm(np.ones(SMALL.rows, dtype=int)), m.status, m.calibrate,
+                 lambda: m.write_weights(np.ones((SMALL.rows, SMALL.cols), dtype=int))):
+        with pytest.raises(HostError, match=r"this Macro \(golden\) is closed"):
+            call()
+
+
+@pytest.mark.parametrize("timeout_s", [-1, 0, float("nan"), float("inf"), "10", True])
+def test_rtl_timeout_must_be_a_positive_number(timeout_s):
+    with pytest.raises(HostError, match=r"timeout_s must be a positive number of seconds"):
+        Macro.rtl(SMALL, sim="icarus", timeout_s=timeout_s)

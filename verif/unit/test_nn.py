@@ -112,3 +112,20 @@ def test_inference_cost_from_published_ppa(tmp_path):
     assert published_results(tmp_path) == []          # no make ppa run: nothing invented
     published = published_results()
     assert published and all(r["total_J"] > 0 for r in published)
+
+
+def test_demo_picture_and_column_errors(tmp_path):
+    """make demo's picture (issue 22): accuracy per die per condition, errors per column
+    before/after calibration; written where asked, a PNG."""
+    from mram_macro.nn.demo import _plot_results, column_errors
+
+    errors = column_errors(seed=1, vectors=128)
+    assert errors["calibrated"].mean() < errors["uncalibrated"].mean()
+    assert errors["calibrated"].shape == (64,)
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "pics" / "digits.png"
+    line = _plot_results({"uncalibrated": np.array([80.0, 82.0]),
+                          "calibrated": np.array([90.0, 91.0])}, sw_pct=93.0,
+                         network="binary", dies=2, seed=1, path=path)
+    assert line == f"== picture: {path}"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

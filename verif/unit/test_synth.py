@@ -159,6 +159,10 @@ def test_missing_liberty_from_env_is_a_clear_error(monkeypatch, tmp_path, counte
 def test_missing_default_liberty_says_run_make_setup(monkeypatch, tmp_path, counter_v):
     monkeypatch.delenv(synth.LIBERTY_ENV_VAR, raising=False)
     monkeypatch.setattr(synth, "DEFAULT_LIBERTY", tmp_path / "osu018_stdcells.lib")
+    # nothing in the cache, and the first-use fetch fails (a stand-in apt-get: no network)
+    monkeypatch.setenv("MRAM_CACHE_DIR", str(tmp_path / "cache"))
+    _fake_tools(tmp_path / "bin", None, apt_fails=True)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
     with pytest.raises(FileNotFoundError, match="run `make setup`"):
         find_liberty()
     with pytest.raises(FileNotFoundError, match="run `make setup`"):
@@ -227,3 +231,44 @@ def test_check_rejects_multiple_drivers(tmp_path):
                      "  assign y = a;\n  assign y = b;\nendmodule\n")
     with pytest.raises(SynthesisError, match=r"(?s)check -assert.*multiple conflicting drivers"):
         run_yosys_check(multi, "multi")
+
+
+# -- issue 22: the Liberty file fetched on first use into the user's cache ----------------------
+def _fake_tools(bin_dir, lib_text: str | None, *, apt_fails: bool = False):
+    """``apt-get`` and ``dpkg-deb`` stand-ins: a .deb whose unpacked tree holds ``lib_text``."""
+    bin_dir.mkdir()
+    (bin_dir / "lib.txt").write_text(lib_text or "")
+    apt = ("echo 'E: Unable to locate package' >&2; exit 100" if apt_fails else
+           "touch qflow-tech-osu018_1.0_all.deb")
+    (bin_dir / "apt-get").write_text(f"#!/bin/sh\n{apt}\n")
+    (bin_dir / "dpkg-deb").write_text(
+        "#!/bin/sh\nmkdir -p \"$3/usr/share/qflow/tech/osu018\"\n"
+        f"cp '{bin_dir / 'lib.txt'}' \"$3/usr/share/qflow/tech/osu018/osu018_stdcells.lib\"\n")
+    for tool in ("apt-get", "dpkg-deb"):
+        (bin_dir / tool).chmod(0o755)
+
+
+def test_liberty_is_fetched_once_into_the_cache_and_hash_checked(tmp_path, monkeypatch):
+    import mram_macro.synth as synth
+
+    real = synth.DEFAULT_LIBERTY
+    if not real.is_file():
+        pytest.skip("no OSU Liberty file to stand in for the Debian package (make setup)")
+    monkeypatch.setattr(synth, "DEFAULT_LIBERTY", tmp_path / "absent" / real.name)
+    monkeypatch.delenv("MRAM_LIBERTY", raising=False)
+    monkeypatch.setenv("MRAM_CACHE_DIR", str(tmp_path / "cache"))
+    _fake_tools(tmp_path / "bad", "library (tampered) {}\n")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bad'}:/usr/bin:/bin")
+    with pytest.raises(FileNotFoundError, match=r"has sha256 .*, expected 86f79b20.*not used"):
+        synth.find_liberty()
+    _fake_tools(tmp_path / "down", None, apt_fails=True)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'down'}:/usr/bin:/bin")
+    with pytest.raises(FileNotFoundError, match=r"could not fetch .*qflow-tech-osu018.*Unable "
+                                                r"to locate.*set \$MRAM_LIBERTY"):
+        synth.find_liberty()
+    _fake_tools(tmp_path / "good", real.read_text())
+    monkeypatch.setenv("PATH", f"{tmp_path / 'good'}:/usr/bin:/bin")
+    cached = tmp_path / "cache" / "lib" / real.name
+    assert synth.find_liberty() == cached and cached.read_bytes() == real.read_bytes()
+    monkeypatch.setenv("PATH", f"{tmp_path / 'down'}:/usr/bin:/bin")   # no fetch the 2nd time
+    assert synth.find_liberty() == cached

