@@ -214,9 +214,10 @@ class Bank:
     def place(self, w_pm1, *, calibrate: str | None = "offset", track_interval: int = 0,
               n_pairs: int = 16, share: bool = True) -> BankLayer:
         """Place the ±1 layer ``w_pm1`` ``(K, N)``: one free macro per tile if enough are free,
-        else (``share``) all the free macros, round robin (tiles re-written as they run; at
-        least one macro must be free). Each write is followed by ``calibrate`` and, with
-        ``track_interval``, by capturing the tracking reference and switching tracking on.
+        else (``share``) every macro of the bank, round robin, other layers' included (a
+        tile is re-written, and re-calibrated, whenever it runs on a macro that holds another).
+        Each write is followed by ``calibrate`` and, with ``track_interval``, by capturing the
+        tracking reference and switching tracking on.
         Nothing is written until the layer runs (or :meth:`BankLayer.load`)."""
         from ..nn.tiling import plan_layer
 
@@ -239,12 +240,15 @@ class Bank:
                             "two_step)")
         plan = plan_layer(w.shape[0], w.shape[1], rows=self.config.rows, cols=self.config.cols)
         free = self.free_macros
-        if free < 1 or (free < plan.tiles and not share):
+        if free >= plan.tiles:
+            first, used = self._next, plan.tiles
+            self._next += used
+        elif share:
+            first, used = 0, self.n_macros  # every macro of the bank, other layers' too
+        else:
             raise HostError(f"a {plan.k}x{plan.n} layer has {plan.tiles} tiles; the bank has "
                             f"{free} free macro(s) of {self.n_macros}: make a bank of more "
-                            f"macros" + ("" if share else " or pass share=True"))
-        used = min(free, plan.tiles)
-        tiles = [(rs, cs, self._next + i % used) for i, (rs, cs) in enumerate(plan.tile_slices())]
-        self._next += used
+                            f"macros or pass share=True")
+        tiles = [(rs, cs, first + i % used) for i, (rs, cs) in enumerate(plan.tile_slices())]
         return BankLayer(self, w.astype(np.int64), plan, tiles, calibrate=calibrate,
                          track_interval=track_interval, n_pairs=_positive_int("n_pairs", n_pairs))

@@ -30,12 +30,19 @@ def test_784_input_layer_tiles_exactly_in_ideal_mode_on_a_small_slice():
 def test_shared_macros_rewrite_tiles_and_stay_exact():
     rng = np.random.default_rng(1)
     w = rng.choice([-1, 1], (200, 10))
+    w2 = rng.choice([-1, 1], (10, 4))
     x = rng.choice([-1, 1], (5, 200))
     with Bank.golden(2, seed=0) as bank:
         layer = bank.place(w)
+        second = bank.place(w2)  # no macro is free: shares the bank with the first layer
         assert not layer.stationary
-        np.testing.assert_array_equal(layer.run(x), x @ w)
-        assert layer.writes == 4  # 4 row tiles on 2 macros: every tile written once per run
+        for _ in range(2):
+            y = layer.run(x)
+            np.testing.assert_array_equal(y, x @ w)
+            h = np.where(y >= 0, 1, -1)
+            np.testing.assert_array_equal(second.run(h), h @ w2)
+        assert layer.writes == 8  # 4 row tiles on 2 macros: every tile written once per run
+        assert second.writes == 2
 
 
 def test_one_row_tile_thresholds_run_on_chip_in_activation_mode():
@@ -93,7 +100,7 @@ def test_place_is_validated():
             layer.run(np.ones((2, 3)), thresholds=np.zeros(3))
         bank.place(np.ones((3, 3)))
         with pytest.raises(HostError, match=r"0 free macro\(s\) of 2"):
-            bank.place(np.ones((3, 3)))
+            bank.place(np.ones((3, 3)), share=False)
 
 
 def test_set_temperature_changes_a_running_macro_and_is_validated():
