@@ -8,8 +8,10 @@ RTL.
 :meth:`Bank.place` maps a ±1 layer ``(K, N)`` onto ``ceil(K/rows) x ceil(N/cols)`` tiles
 (:func:`mram_macro.nn.tiling.plan_layer`) and gives each tile a macro: weight-stationary (each
 tile written and calibrated once) while the bank has a free macro per tile, else the layer's
-tiles share the macros that are left, round robin, and a tile is re-written (and re-calibrated)
-whenever its turn comes. :meth:`BankLayer.run` streams a batch through the tiles.
+tiles share all the bank's macros, round robin, and a tile is re-written whenever its turn comes,
+with the calibration of its first writing restored (as a host would keep it; the tracking
+reference too) rather than calibrated anew. :meth:`BankLayer.run` streams a batch through the
+tiles.
 
 Combining row tiles. A macro's accumulator adds passes through *its own* weights; row tiles held
 by different macros cannot meet in one accumulator, so their partial sums are added on the host.
@@ -55,8 +57,11 @@ class BankLayer:
     calibrate: str | None = "offset"
     track_interval: int = 0
     n_pairs: int = 16
-    #: Tile (re-)writes done so far, calibrations included (re-writes happen when tiles share).
+    #: Tile (re-)writes done so far (re-writes happen when tiles share macros).
     writes: int = 0
+    #: Per tile: (gains, offsets, tracking reference) of its first calibration, restored
+    #: when the tile is written again instead of calibrating anew.
+    _calibration: dict = field(default_factory=dict)
 
     @property
     def stationary(self) -> bool:
@@ -74,11 +79,27 @@ class BankLayer:
         if m.config.has_tracker and m.track_interval:
             m.set_tracking(0)
         m.write_weights(tw)
-        if self.calibrate is not None:
-            m.calibrate(method=self.calibrate, n_pairs=self.n_pairs)
-            if self.track_interval:
-                m.capture_track_ref()
+        saved = self._calibration.get(index)
+        if saved is not None:
+            # Written before: restore the calibration taken then (a host keeps it), so a tile
+            # re-written at another temperature is not recalibrated there; the tracker, with
+            # the reference captured then, corrects for the temperature.
+            gains, offsets, ref = saved
+            if gains is not None:
+                m.write_gains(gains)
+            m.write_offsets(offsets)
+            if ref is not None:
+                m.set_track_ref(ref)
                 m.set_tracking(self.track_interval)
+        elif self.calibrate is not None:
+            m.calibrate(method=self.calibrate, n_pairs=self.n_pairs)
+            ref = None
+            if self.track_interval:
+                ref = m.capture_track_ref()
+                m.set_tracking(self.track_interval)
+            if m.lut is None:  # coarse builds (code -> value tables) recalibrate every time
+                self._calibration[index] = (m.gains.copy() if m.config.has_gain else None,
+                                            m.offsets.copy(), ref)
         bank._resident[mi] = (id(self), index)
         self.writes += 1
         return m
@@ -215,7 +236,8 @@ class Bank:
               n_pairs: int = 16, share: bool = True) -> BankLayer:
         """Place the ±1 layer ``w_pm1`` ``(K, N)``: one free macro per tile if enough are free,
         else (``share``) every macro of the bank, round robin, other layers' included (a
-        tile is re-written, and re-calibrated, whenever it runs on a macro that holds another).
+        tile is re-written whenever it runs on a macro that holds another, its first
+        calibration restored).
         Each write is followed by ``calibrate`` and, with ``track_interval``, by capturing the
         tracking reference and switching tracking on.
         Nothing is written until the layer runs (or :meth:`BankLayer.load`)."""

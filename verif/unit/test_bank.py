@@ -144,3 +144,25 @@ def test_tracker_follows_temperature_and_track_ref_setter():
                 m.set_track_ref(bad)
     with Macro.golden() as m, pytest.raises(HostError, match=r"no temperature tracker"):
         m.set_track_ref(10)
+
+
+def test_rewritten_tile_gets_its_first_calibration_back_not_a_new_one():
+    rng = np.random.default_rng(6)
+    w = rng.choice([-1, 1], (128, 64))
+    x = rng.choice([-1, 1], (32, 128))
+    with Bank.golden(1, GAIN, device=DeviceParams.paper(), seed=1) as bank:
+        layer = bank.place(w, calibrate="gain", track_interval=8)
+        m = bank.macros[0]
+        calls = []
+        orig = m.calibrate
+        m.calibrate = lambda **kw: (calls.append(kw), orig(**kw))[1]
+        cold = layer.run(x)
+        assert len(calls) == 2 and layer.writes == 2
+        refs = [ref for _, _, ref in layer._calibration.values()]
+        bank.set_temperature(85.0)
+        hot = layer.run(x)
+        assert len(calls) == 2 and layer.writes == 4  # re-written, not recalibrated
+        assert m.track_ref == refs[1]
+        # The tracker, from the 25 C references, keeps the hot sums near the cold ones.
+        assert abs((hot - cold).mean()) < 1.5
+        assert (hot - x @ w).std() < 6

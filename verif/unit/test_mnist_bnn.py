@@ -98,3 +98,13 @@ def test_published_results_meet_the_acceptance():
     # The per-die lists are what the means are computed from.
     for st in (c["25"], res["paper_uncalibrated"]["25"]):
         assert np.mean(st["per_die"]) == pytest.approx(st["mean"], abs=1e-3)
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"dies": 0}, r"dies must be an integer >= 1, not 0"),
+    ({"sweep_dies": 1.5}, r"sweep_dies must be an integer >= 1, not 1.5"),
+    ({"images": True}, r"images must be an integer >= 1, not True"),
+])
+def test_report_arguments_are_validated_before_any_work(kw, match):
+    with pytest.raises(ValueError, match=match):
+        mb.report(results_json=None, out=lambda s: pytest.fail("report started"), **kw)
