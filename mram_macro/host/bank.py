@@ -59,7 +59,7 @@ class BankLayer:
     n_pairs: int = 16
     #: Tile (re-)writes done so far (re-writes happen when tiles share macros).
     writes: int = 0
-    #: Per tile: (gains, offsets, tracking reference) of its first calibration, restored
+    #: Per (tile, macro): (gains, offsets, tracking reference) of its first calibration, restored
     #: when the tile is written again instead of calibrating anew.
     _calibration: dict = field(default_factory=dict)
 
@@ -68,8 +68,10 @@ class BankLayer:
         """Every tile has a macro of its own (written once)."""
         return len({m for _, _, m in self.tiles}) == len(self.tiles)
 
-    def _load(self, index: int) -> Macro:
+    def _load(self, index: int, macro_index: int | None = None) -> Macro:
+        """Tile ``index`` in its macro (or in ``macro_index``), written if it is not there."""
         rs, cs, mi = self.tiles[index]
+        mi = mi if macro_index is None else macro_index
         bank = self.bank
         m = bank.macros[mi]
         if bank._resident[mi] == (id(self), index):
@@ -79,7 +81,7 @@ class BankLayer:
         if m.config.has_tracker and m.track_interval:
             m.set_tracking(0)
         m.write_weights(tw)
-        saved = self._calibration.get(index)
+        saved = self._calibration.get((index, mi))
         if saved is not None:
             # Written before: restore the calibration taken then (a host keeps it), so a tile
             # re-written at another temperature is not recalibrated there; the tracker, with
@@ -98,7 +100,7 @@ class BankLayer:
                 ref = m.capture_track_ref()
                 m.set_tracking(self.track_interval)
             if m.lut is None:  # coarse builds (code -> value tables) recalibrate every time
-                self._calibration[index] = (m.gains.copy() if m.config.has_gain else None,
+                self._calibration[(index, mi)] = (m.gains.copy() if m.config.has_gain else None,
                                             m.offsets.copy(), ref)
         bank._resident[mi] = (id(self), index)
         self.writes += 1
@@ -123,6 +125,58 @@ class BankLayer:
             n_pad = m.rows - (rs.stop - rs.start)
             out[rs.start // m.rows, :, cs] = m.vmm(tx)[:, :cs.stop - cs.start] - n_pad
         return out
+
+    def run_accumulated(self, x_pm1, *, thresholds=None) -> np.ndarray:
+        """Like :meth:`run`, but the row tiles meet in a macro's accumulator: for each input
+        vector and column tile, every row tile is written into the column tile's macro in turn
+        (its first calibration restored) and run with the ``accumulate`` flag, all but the last
+        with ``hold``; with ``thresholds`` the activation mode thresholds the whole sum
+        on-chip. Exact in ideal mode, and it costs ``row_tiles`` tile writes per vector and
+        column tile (the reason :meth:`run` adds on the host instead: weight rows are written
+        through write-verify, far dearer than a pass). A column tile runs on the macro of its
+        first row tile."""
+        p = self.plan
+        x = np.asarray(x_pm1)
+        if x.ndim != 2 or x.shape[1] != p.k:
+            raise HostError(f"inputs must have shape (batch, {p.k}), not {x.shape}")
+        t = None
+        if thresholds is not None:
+            t = np.asarray(thresholds)
+            if t.shape != (p.n,) or not np.issubdtype(t.dtype, np.integer):
+                raise HostError(f"thresholds must be {p.n} integers, not {t.dtype} of shape "
+                                f"{t.shape}")
+        by_col: dict = {}
+        for i, (rs, cs, mi) in enumerate(self.tiles):
+            by_col.setdefault((cs.start, cs.stop), []).append((i, rs, mi))
+        y = np.zeros((len(x), p.n), dtype=np.int64)
+        for (c0, c1), tiles in by_col.items():
+            m = self.bank.macros[tiles[0][2]]
+            for i, _, _ in tiles:
+                # Calibrate each tile on this macro first: calibration passes (raw codes) would
+                # overwrite the accumulator mid-sum.
+                self.bank._resident[tiles[0][2]] = None
+                self._load(i, tiles[0][2])
+            n_pad = sum(m.rows - (rs.stop - rs.start) for _, rs, _ in tiles)
+            if t is not None:
+                tile_t = np.zeros(m.cols, dtype=np.int64)
+                tile_t[:c1 - c0] = t[c0:c1] + n_pad  # the padding rows add n_pad in all
+            for b in range(len(x)):
+                for j, (i, rs, _) in enumerate(tiles):
+                    self.bank._resident[tiles[0][2]] = None  # force the write: one per pass
+                    self._load(i, tiles[0][2])
+                    last = j == len(tiles) - 1
+                    if last and t is not None:
+                        m.set_activation(tile_t)
+                    tx = np.ones(m.rows, dtype=np.int64)
+                    tx[:rs.stop - rs.start] = x[b, rs]
+                    try:
+                        r = m.vmm(tx, accumulate=j > 0, hold=not last)
+                    finally:
+                        if last and t is not None:
+                            m.set_activation(None)
+                    if last:
+                        y[b, c0:c1] = r[0, :c1 - c0] - (0 if t is not None else n_pad)
+        return y
 
     def run(self, x_pm1, *, thresholds=None) -> np.ndarray:
         """``x @ W`` for ±1 inputs ``(batch, K)``: integer sums ``(batch, N)``, or with integer
