@@ -52,22 +52,25 @@ def draw_all(res: dict, out_dir: Path) -> list[Path]:
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
 
-    # Accuracy against temperature (calibrated at 25 C, never recalibrated).
-    fig, ax = plt.subplots(figsize=(6, 4))
+    # Accuracy against temperature (calibrated at 25 C, never recalibrated): the whole range,
+    # and the tracker-on curve zoomed beside it.
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     ts = res["temperature_sweep"]
-    for mode, style in (("on", "o-"), ("off", "s--")):
-        pts = sorted([(25.0, ts["25"])] + [(float(k.split("/")[0]), v) for k, v in ts.items()
-                                          if k.endswith("/" + mode)])
-        _errorbar(ax, pts, style, f"tracker {mode}")
-    ax.axhline(res["software"], color="k", lw=0.8, ls=":", label="this network, software")
-    ax.plot([25.0], [paper["mlp_chip"]], "r*", ms=12,
-            label=f"chip: {paper['mlp_chip']} % (temperature not published)")
-    ax.set_xlabel("die temperature (C); calibrated once at 25 C")
-    ax.set_ylabel("MNIST test accuracy (%)")
-    ax.set_title(f"paper sigma, build {res['build']}, {ts['25']['dies']} dies per point",
-                 fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    for k, ax in enumerate(axes):
+        for mode, style in (("on", "o-"), ("off", "s--")) if k == 0 else (("on", "o-"),):
+            pts = sorted([(25.0, ts["25"])] + [(float(key.split("/")[0]), v)
+                                              for key, v in ts.items() if key.endswith("/" + mode)])
+            _errorbar(ax, pts, style, f"tracker {mode}")
+        ax.axhline(res["software"], color="k", lw=0.8, ls=":", label="this network, software")
+        ax.plot([25.0], [paper["mlp_chip"]], "r*", ms=12,
+                label=f"chip: {paper['mlp_chip']} % (temperature not published)")
+        ax.set_xlabel("die temperature (C); calibrated once at 25 C")
+        ax.set_ylabel("MNIST test accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    axes[0].set_title(f"paper sigma, build {res['build']}", fontsize=9)
+    axes[1].set_title(f"tracker on, zoomed ({ts['25']['dies']} dies per point, min..max)",
+                      fontsize=9)
     paths.append(out_dir / FIGURES[1])
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=110)
