@@ -21,7 +21,7 @@ ifdef ICARUS_NETLIST
 export MRAM_ICARUS_NETLIST := $(ICARUS_NETLIST)
 endif
 
-.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl
+.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl vgg8
 
 setup:
 	bash tools/setup.sh
@@ -45,6 +45,14 @@ MNIST_ARGS ?=
 mnist:
 	MRAM_SETUP_MNIST=1 bash tools/setup.sh
 	python -m mram_macro.nn.mnist_bench $(MNIST_ARGS)
+
+# The binarised VGG-8 (mram_macro/nn/vgg.py): software on the 10,000 test digits, golden ideal and
+# the paper's spread (calibrated, 5 dies) on the first VGG8_IMAGES; trains it first (~15 min on
+# two shared cores) unless build/mnist/ has it. Adds its section to docs/mnist/results.json.
+VGG8_IMAGES ?= 1000
+vgg8:
+	MRAM_SETUP_MNIST=1 bash tools/setup.sh
+	python -m mram_macro.nn.vgg_bench --images $(VGG8_IMAGES)
 
 # The same network on the RTL, 200 test digits on Verilator and Icarus, bit for bit against the
 # golden model of the same die (ideal device); adds the RTL rows to docs/mnist/results.json.

@@ -410,6 +410,21 @@ def table_lines(res: dict) -> list[str]:
                           r["accuracy"], "hidden activations and output sums bit for bit equal "
                           f"to golden: {'yes' if r['equal'] else 'NO'}{hot} "
                           f"({r['wall_s']:.0f} s)"))
+    v = res.get("vgg8")
+    if v:
+        vgg = f"VGG-8 (binarised, {v['macros']} macros)"
+        lines.append(_row(vgg, "software (exact integers)", 10_000, 0, v["software_10k"],
+                          v["software_10k"], f"paper: {res['paper']['vgg8_software']} software, "
+                          f"{res['paper']['vgg8_chip']} chip (emulated)"))
+        st = v["paper_calibrated"]
+        lines.append(_row(vgg, "golden, paper sigma, calibrated (gain), 25 C", v["images"],
+                          st["dies"], st["mean"], st["min"],
+                          f"first {v['images']} digits only: software there "
+                          f"{v['software_subset']:.2f}, gap "
+                          f"{v['software_subset'] - st['mean']:+.2f} pt; golden ideal equals "
+                          f"software: "
+                          f"{'yes' if v['ideal_equals_software'] else 'NO'} "
+                          f"({v['run_time_s']:.0f} s)"))
     hot = c[f"{HOT_C:g}/on"]["mean"] - c["25"]["mean"]
     lines.append(f"   {HOT_C:g} C with the tracker, no recalibration: {hot:+.2f} pt against 25 C "
                  f"(mean of {c['25']['dies']} dies)")
