@@ -95,6 +95,8 @@ def test_published_results_meet_the_acceptance():
     assert abs(c[f"{mb.HOT_C:g}/on"]["mean"] - c["25"]["mean"]) <= 0.5
     for sim in ("verilator", "icarus"):
         assert res["rtl"][sim]["equal"] and res["rtl"][sim]["images"] >= 200
+    v = res["vgg8"]
+    assert v["ideal_equals_software"] and v["paper_calibrated"]["dies"] >= 5
     # The per-die lists are what the means are computed from.
     for st in (c["25"], res["paper_uncalibrated"]["25"]):
         assert np.mean(st["per_die"]) == pytest.approx(st["mean"], abs=1e-3)
