@@ -47,7 +47,7 @@ mnist:
 	python -m mram_macro.nn.mnist_bench $(MNIST_ARGS)
 
 # The binarised VGG-8 (mram_macro/nn/vgg.py): software on the 10,000 test digits, golden ideal and
-# the paper's spread (calibrated, 5 dies) on the first VGG8_IMAGES; trains it first (~15 min on
+# the paper's spread (calibrated, 5 dies) on the first VGG8_IMAGES; trains it first (~9 min on
 # two shared cores) unless build/mnist/ has it. Adds its section to docs/mnist/results.json.
 VGG8_IMAGES ?= 1000
 vgg8:
