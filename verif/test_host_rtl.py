@@ -40,8 +40,22 @@ def _session(m: Macro, rng_seed: int):
     m.set_activation(rng.integers(-4, 5, CONFIG.cols))
     act = m.vmm(x, accumulate=np.arange(24) % 2 > 0)
     m.set_activation(None)
+    # The die gets hot while the tracker follows the reference written back by the host.
+    m.set_track_ref(ref)
+    m.set_tracking(3)
+    m.set_temperature(85.0)
+    hot = m.vmm(x[:8])
+    hot_state = m.tracking()
+    m.set_tracking(0)
+    m.set_temperature(25.0)
+    # Two weight tiles summed in the accumulator across a weight write (as
+    # mram_macro.host.Bank's run_accumulated does with row tiles).
+    m.vmm(x[:1], hold=True)
+    m.write_weights(-w)
+    summed = m.vmm(x[1:2], accumulate=True)
     return (raw, offsets, acc, multi, np.vstack([again, act]),
             np.concatenate([gains, offsets2, [ref], tracked.ravel(), list(state.values())]),
+            np.concatenate([hot.ravel(), list(hot_state.values()), summed.ravel()]),
             m.status())
 
 
@@ -56,11 +70,11 @@ def test_rtl_backend_equals_golden_backend_bit_for_bit(sim, tmp_path):
         got = _session(r, 3)
         assert r.backend.sim_time_ns["run"] > 0
     names = ("raw", "offsets", "accumulate/hold", "multi-bit", "rewrite, activation",
-             "gain calibration, tracking")
-    for name, a, b in zip(names, expected[:6], got[:6], strict=True):
+             "gain calibration, tracking", "85 C with tracking, accumulate across a write")
+    for name, a, b in zip(names, expected[:7], got[:7], strict=True):
         assert np.array_equal(a, b), f"{sim}: {name} differs:\n{a}\n{b}"
-    assert expected[6] == got[6]
-    assert got[6].vmm_count == 24 + 8 + 24 + 12 + 4 + (4 + 8) + 1 + 8 + 24
+    assert expected[7] == got[7]
+    assert got[7].vmm_count == 24 + 8 + 24 + 12 + 4 + (4 + 8) + 1 + 8 + 24 + 8 + 2
 
 
 def test_rtl_backend_reports_a_simulator_that_cannot_start():

@@ -2,6 +2,8 @@
 
 * :class:`Macro` (:mod:`~mram_macro.host.api`): write weights, calibrate, run VMMs (batches,
   accumulate, hold, multi-bit inputs), read status and faults.
+* :class:`Bank` (:mod:`~mram_macro.host.bank`): many macros of one die (one seed), layers
+  larger than one array placed tile by tile and run.
 * Backends: :mod:`~mram_macro.host.golden_backend` (NumPy) and
   :mod:`~mram_macro.host.rtl_backend` (cocotb over AXI on Icarus or Verilator, its simulation
   side in :mod:`~mram_macro.host.rtl_server`).
@@ -10,7 +12,8 @@
 from ..config import MacroConfig
 from .api import ENCODINGS, HostError, Macro, bits_product, to_bits
 from .backend import Backend, Status
+from .bank import Bank, BankLayer
 from .die_setup import DieSetup
 
-__all__ = ["Macro", "MacroConfig", "HostError", "Status", "Backend", "DieSetup", "ENCODINGS",
-           "to_bits", "bits_product"]
+__all__ = ["Macro", "MacroConfig", "Bank", "BankLayer", "HostError", "Status", "Backend",
+           "DieSetup", "ENCODINGS", "to_bits", "bits_product"]

@@ -46,6 +46,9 @@ from .die_setup import DieSetup
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
 
+#: Operating temperatures :meth:`Macro.set_temperature` accepts (C).
+TEMPERATURE_RANGE_C = (-40.0, 150.0)
+
 #: Value encodings of inputs and weights: "pm1" (-1/+1) or "bits" (0 = -1, 1 = +1).
 ENCODINGS = ("pm1", "bits")
 
@@ -133,6 +136,8 @@ class Macro:
         #: TRACK_INTERVAL and TRACK_REF as the host wrote them (reset: off, design value).
         self.track_interval = 0
         self.track_ref = REPLICA_COLS * c.rows
+        #: The die's operating temperature (:meth:`set_temperature`).
+        self.temperature_C = float(setup.device.temperature_C)
         #: THRESHOLD values of the activation mode, or None when it is off.
         self.thresholds: np.ndarray | None = None
         #: Overflow flag of each result returned by the last :meth:`vmm`.
@@ -356,6 +361,32 @@ class Macro:
         self.track_ref = int(state["code"])
         self.backend.write_tracking(interval, self.track_ref)
         return self.track_ref
+
+    def set_track_ref(self, ref: int) -> None:
+        """Write TRACK_REF directly (e.g. a reference captured earlier with
+        :meth:`capture_track_ref` and kept by the host, so a tile re-written later tracks back
+        to the calibration temperature): an integer in ``1..`` the replica columns' largest
+        code sum minus one."""
+        self._need_tracker()
+        hi = REPLICA_COLS * self.config.tdc_max_code - 1
+        if isinstance(ref, bool) or not isinstance(ref, (int, np.integer)) or not 1 <= ref <= hi:
+            raise HostError(f"the tracking reference must be an integer in 1..{hi} (a replica "
+                            f"code sum), not {ref!r}")
+        self.backend.write_tracking(self.track_interval, int(ref))
+        self.track_ref = int(ref)
+
+    def set_temperature(self, temperature_C: float) -> None:
+        """Operate the running macro's die at ``temperature_C`` (-40..150 C): weights,
+        registers and the accumulator are kept; only the MTJs' resistances change (the device
+        model's TMR temperature coefficient). Nothing is recalibrated: that is the host's (or
+        the tracker's) business."""
+        t = temperature_C
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(t) or not TEMPERATURE_RANGE_C[0] <= t <= TEMPERATURE_RANGE_C[1]:
+            raise HostError(f"temperature_C must be a number in {TEMPERATURE_RANGE_C[0]:g}.."
+                            f"{TEMPERATURE_RANGE_C[1]:g} C, not {t!r}")
+        self.backend.set_temperature(float(t))
+        self.temperature_C = float(t)
 
     def tracking(self) -> dict[str, int]:
         """The tracker's state: ``code`` (last replica sum), ``gain`` (TRACK_GAIN, fixed

@@ -144,6 +144,9 @@ class Backend:
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         raise NotImplementedError
 
+    def set_temperature(self, temperature_C: float) -> None:
+        raise NotImplementedError
+
     def write_thresholds(self, thresholds: np.ndarray) -> None:
         raise NotImplementedError
 

@@ -90,6 +90,9 @@ class GoldenBackend(Backend):
         return dict(code=g.track_code, gain=g.track_gain, retrims=g.track_retrims,
                     invalid=int(g.track_invalid), clamped=int(g.track_clamped))
 
+    def set_temperature(self, temperature_C: float) -> None:
+        self.golden.array.set_temperature(float(temperature_C))
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         if activation and not self.config.activation:
             # the RTL answers SLVERR: MODE.ACTIVATION's field only takes 0 in this build

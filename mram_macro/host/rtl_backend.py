@@ -133,6 +133,9 @@ class RtlBackend(Backend):
     def tracking_state(self) -> dict[str, int]:
         return self._call("tracking_state")
 
+    def set_temperature(self, temperature_C: float) -> None:
+        self._call("set_temperature", temperature_C=float(temperature_C))
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

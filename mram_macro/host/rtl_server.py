@@ -173,6 +173,11 @@ class MacroDriver:
                     invalid=await self._field("TRACK_STATUS", "INVALID"),
                     clamped=await self._field("TRACK_STATUS", "CLAMPED"))
 
+    async def set_temperature(self, temperature_C: float) -> None:
+        # The pin model's array (and its replica columns) answer at the new temperature from
+        # the next evaluation on; the die and the MTJ states stay.
+        self.array.array.set_temperature(float(temperature_C))
+
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]
         await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb

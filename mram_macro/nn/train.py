@@ -101,7 +101,7 @@ class IntMLP:
 
 
 def _train(x, labels, *, hidden: int, epochs: int, seed: int, lr: float, noise_sigma,
-           quant_w1=None, x_scale: float = 1.0):
+           quant_w1=None, x_scale: float = 1.0, batch: int = 32, progress=None):
     """Shared loop. ``quant_w1(latent) -> (w1_int, grad_mask)``; ``x_scale`` normalises sums."""
     rng = np.random.default_rng(seed)
     n_in, n_cls = x.shape[1], int(labels.max()) + 1
@@ -111,8 +111,9 @@ def _train(x, labels, *, hidden: int, epochs: int, seed: int, lr: float, noise_s
     opt = _Adam(p, lr)
     sig1, sig2 = noise_sigma if noise_sigma is not None else (0.0, 0.0)
     norm1 = np.sqrt(n_in) * x_scale
-    batch = 32
     for epoch in range(epochs):
+        if progress is not None:
+            progress(epoch, epochs)
         opt.lr = lr * (0.5 * (1 + np.cos(np.pi * epoch / epochs)))
         order = rng.permutation(len(x))
         for s in range(0, len(x), batch):
@@ -143,14 +144,19 @@ def _train(x, labels, *, hidden: int, epochs: int, seed: int, lr: float, noise_s
 
 
 def train_binary(x_pm1, labels, *, hidden: int = 64, epochs: int = 60, seed: int = 0,
-                 lr: float = 0.01, noise_sigma: tuple[float, float] | None = None) -> BinaryMLP:
-    """Train a :class:`BinaryMLP` on ±1 inputs (``noise_sigma``: variation-aware training)."""
+                 lr: float = 0.01, noise_sigma: tuple[float, float] | None = None,
+                 batch: int = 32, progress=None) -> BinaryMLP:
+    """Train a :class:`BinaryMLP` on ±1 inputs (``noise_sigma``: variation-aware training;
+    ``batch``: minibatch size; ``progress(epoch, epochs)`` is called before each epoch)."""
+    for name, v in (("hidden", hidden), ("epochs", epochs), ("batch", batch)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, not {v!r}")
     p = _train(np.asarray(x_pm1), np.asarray(labels), hidden=hidden, epochs=epochs, seed=seed,
-               lr=lr, noise_sigma=noise_sigma)
+               lr=lr, noise_sigma=noise_sigma, batch=batch, progress=progress)
     return BinaryMLP(w1=_sign(p["w1"]), t1=np.ceil(p["t1"]).astype(np.int64), w2=_sign(p["w2"]),
                      scale=p["s"].copy(), bias=p["b"].copy(),
                      meta={"hidden": hidden, "epochs": epochs, "seed": seed,
-                           "noise_sigma": noise_sigma})
+                           "noise_sigma": noise_sigma, "batch": batch})
 
 
 def train_int(x_int, labels, *, input_bits: int = 4, weight_bits: int = 4, hidden: int = 64,

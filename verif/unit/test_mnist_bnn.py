@@ -1,0 +1,112 @@
+"""The MNIST network on a bank (a synthetic 784-64-10 network on a slice, so no data is needed),
+its cost per image, and the published results: README block, figures and acceptance figures
+all tied to docs/mnist/results.json."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mram_macro.host import Bank, HostError
+from mram_macro.nn import mnist_bench as mb
+from mram_macro.nn.mnist_figures import FIGURES
+from mram_macro.nn.train import BinaryMLP, train_binary
+from sim_models.device import DeviceParams
+
+
+def synthetic_net(seed: int = 0) -> BinaryMLP:
+    rng = np.random.default_rng(seed)
+    return BinaryMLP(w1=rng.choice([-1, 1], (784, mb.HIDDEN)),
+                     t1=rng.integers(-20, 20, mb.HIDDEN), w2=rng.choice([-1, 1], (mb.HIDDEN, 10)),
+                     scale=rng.uniform(0.05, 0.2, 10), bias=rng.normal(0, 1, 10))
+
+
+def test_golden_ideal_equals_software_image_for_image_on_a_slice():
+    net = synthetic_net()
+    x = np.random.default_rng(1).choice([-1, 1], (16, 784))
+    with Bank.golden(mb.macros_needed(net), mb.BUILD, device=DeviceParams(), seed=4) as bank:
+        pred, h, y2 = mb.run_bnn(bank, net, x)
+    np.testing.assert_array_equal(h, np.where(x @ net.w1 >= net.t1, 1, -1))
+    np.testing.assert_array_equal(y2, h @ net.w2)
+    np.testing.assert_array_equal(pred, net.predict(x))
+    assert mb.macros_needed(net) == 14
+
+
+def test_evaluate_die_reports_every_condition():
+    net = synthetic_net(2)
+    x = np.random.default_rng(3).choice([-1, 1], (8, 784))
+    labels = net.predict(x)
+    r = mb.evaluate_die(net, x, labels, seed=5, temperatures=(85.0,), keep_pred=True)
+    assert set(r.accuracy) == {"25", "85/on", "85/off"}
+    assert all(0.0 <= v <= 1.0 for v in r.accuracy.values())
+    assert r.pred["25"].shape == (8,)
+
+
+def test_cost_per_inference_follows_the_schedule_and_the_published_energy():
+    from mram_macro.ppa.report import published_results
+
+    cost = mb.cost_per_inference(synthetic_net(), batch=100)
+    assert cost["passes_per_image"] == 14 and cost["tiles"] == [13, 1] and cost["macros"] == 14
+    assert cost["row_writes_per_batch_one_macro"] == 14 * 64
+    results = published_results()
+    assert len(cost["libraries"]) == len(results)
+    for lib, r in zip(cost["libraries"], results, strict=True):
+        assert lib["bank_energy_per_image_J"] == pytest.approx(14 * r["total_J"])
+        assert lib["bank_latency_per_image_ns"] == pytest.approx(2 * r["latency_ns"])
+        assert lib["one_macro_energy_per_image_J"] > lib["bank_energy_per_image_J"]
+
+
+def test_paper_device_and_train_binary_are_validated():
+    with pytest.raises(HostError, match=r"sigma_scale must lie in 0..10"):
+        mb.paper_device(-1)
+    assert mb.paper_device(2).sigma_high_ohm == 2 * DeviceParams.paper().sigma_high_ohm
+    with pytest.raises(ValueError, match=r"batch must be a positive integer, not 0"):
+        train_binary(np.ones((4, 3)), np.zeros(4, int), batch=0)
+
+
+# -- the published results --------------------------------------------------------------------
+def published():
+    if not mb.RESULTS_JSON.is_file():
+        pytest.fail(f"{mb.RESULTS_JSON} is missing: run `make mnist`")
+    return json.loads(mb.RESULTS_JSON.read_text())
+
+
+def test_readme_block_is_rendered_from_the_results_json():
+    text = mb.README.read_text()
+    assert mb.README_BEGIN in text, "README has no MNIST block"
+    block = text.split(mb.README_BEGIN, 1)[1].split(mb.README_END, 1)[0]
+    assert block == "\n" + mb.readme_block(published()), \
+        "README's MNIST block is stale: python -m mram_macro.nn.mnist_bench --render"
+
+
+def test_published_figures_exist():
+    for name in FIGURES:
+        assert (mb.RESULTS_JSON.parent / name).stat().st_size > 10_000, name
+
+
+def test_published_results_meet_the_acceptance():
+    res = published()
+    assert res["images"] == 10_000 and res["ideal"]["equals_software"]
+    c = res["paper_calibrated"]
+    assert c["25"]["dies"] >= 20
+    assert res["software"] - c["25"]["mean"] <= 0.5
+    assert abs(c[f"{mb.HOT_C:g}/on"]["mean"] - c["25"]["mean"]) <= 0.5
+    for sim in ("verilator", "icarus"):
+        assert res["rtl"][sim]["equal"] and res["rtl"][sim]["images"] >= 200
+    v = res["vgg8"]
+    assert v["ideal_equals_software"] and v["paper_calibrated"]["dies"] >= 5
+    # The per-die lists are what the means are computed from.
+    for st in (c["25"], res["paper_uncalibrated"]["25"]):
+        assert np.mean(st["per_die"]) == pytest.approx(st["mean"], abs=1e-3)
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"dies": 0}, r"dies must be an integer >= 1, not 0"),
+    ({"sweep_dies": 1.5}, r"sweep_dies must be an integer >= 1, not 1.5"),
+    ({"images": True}, r"images must be an integer >= 1, not True"),
+])
+def test_report_arguments_are_validated_before_any_work(kw, match):
+    with pytest.raises(ValueError, match=match):
+        mb.report(results_json=None, out=lambda s: pytest.fail("report started"), **kw)
