@@ -19,6 +19,8 @@ re-synthesise): each step's command and log are kept in the work directory.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
 import time
@@ -32,6 +34,8 @@ from .tech import SPEF_EXTRACTOR, PhysicalLibrary
 __all__ = ["PlaceRouteResult", "place_and_route", "ARRAY_PORT_PREFIX", "QFLOW_SCRIPTS"]
 
 QFLOW_SCRIPTS = Path("/usr/lib/qflow/scripts")
+#: Bump when a change here changes the layout (the cache key of :func:`place_and_route`).
+FLOW_VERSION = 2
 #: Ports that connect to the array (sta.ARRAY_PREFIX): on the edge facing it.
 ARRAY_PORT_PREFIX = "arr_"
 
@@ -102,6 +106,10 @@ def with_nets(def_text: str, pn: PhysicalNetlist, names: dict[str, str]) -> str:
     from GrayWolf's global router, which is off: qrouter routes) completed with the netlist's
     nets, instances under their netlist names (``names``: ``blif2cel`` name -> instance)."""
     text = rename_components(def_text, names)
+    # place2def writes track origins as floats ("TRACKS Y -56.00000000000001 ..."); DEF wants
+    # integers, and spef_extractor's DEF reader stops on them (int() of the string).
+    text = re.sub(r"^(TRACKS\s+[XY]\s+)(-?[0-9.]+)", lambda m: m.group(1)
+                  + str(round(float(m.group(2)))), text, flags=re.M)
     cut = text.find("\nNETS ")
     if cut >= 0:
         text = text[:cut]
@@ -114,9 +122,22 @@ def with_nets(def_text: str, pn: PhysicalNetlist, names: dict[str, str]) -> str:
             members.setdefault(net, []).append(f"( {inst.name} {pin} )")
     nets = {n: m for n, m in members.items() if len(m) > 1}
     lines = [f"\nNETS {len(nets)} ;"]
-    lines += [f"- {n} " + " ".join(m) + " ;" for n, m in nets.items()]
+    # The name alone on its line, the ";" on the last pin's: qrouter's DEF writer takes the
+    # net's name from a "-" line without ";" and appends the routes after the line with it.
+    for n, m in nets.items():
+        lines += [f"- {n}", "  " + " ".join(m) + " ;"]
     lines += ["END NETS", "", "END DESIGN", ""]
     return text + "\n".join(lines)
+
+
+def one_line_vias(def_text: str) -> str:
+    """DEF text with each VIAS entry on one line: spef_extractor 0.2.1 reads a via's
+    ``+ RECT`` parts from the line of its ``-`` only (qrouter writes one part per line)."""
+    m = re.search(r"^VIAS\s+\d+\s*;\n(.*?)^END VIAS", def_text, re.M | re.S)
+    if m is None:
+        return def_text
+    entries = [" ".join(e.split()) for e in re.findall(r"-\s.*?;", m.group(1), re.S)]
+    return def_text[:m.start(1)] + "\n".join(entries) + "\n" + def_text[m.end(1):]
 
 
 def merged_lef(phys: PhysicalLibrary, out: Path) -> Path:
@@ -146,6 +167,24 @@ def place_and_route(pn: PhysicalNetlist, phys: PhysicalLibrary, workdir: Path, *
     cell_lef, tech_lef, par = phys.require()
     workdir.mkdir(parents=True, exist_ok=True)
     top = pn.top
+    placed = workdir / f"{top}_placed.def"
+    routed = workdir / f"{top}_routed.def"
+    spef = workdir / f"{top}.spef"
+    # Cached: the same netlist, views, density and flow (this file) give the same layout.
+    key = hashlib.sha256(repr((pn.instances, pn.ports)).encode() + cell_lef.read_bytes()
+                         + tech_lef.read_bytes() + par.read_bytes()
+                         + f"{density}{phys}{FLOW_VERSION}".encode()
+                         ).hexdigest()
+    stamp = workdir / "pnr.json"
+    if stamp.is_file() and spef.is_file():
+        data = json.loads(stamp.read_text())
+        if data.get("key") == key:
+            return PlaceRouteResult(workdir=workdir, placed_def=placed, routed_def=routed,
+                                    spef=spef, verilog=workdir / f"{top}_routed.v",
+                                    runtimes_s=data["runtimes_s"],
+                                    failed_nets=data["failed_nets"],
+                                    commands=data["commands"])
+    stamp.unlink(missing_ok=True)
     for stale in workdir.glob(f"{top}*"):
         stale.unlink()
     t: dict[str, float] = {}
@@ -171,9 +210,7 @@ def place_and_route(pn: PhysicalNetlist, phys: PhysicalLibrary, workdir: Path, *
     step("graywolf", ["graywolf", "-n", top], "graywolf.log")
     step("place2def", ["tclsh", QFLOW_SCRIPTS / "place2def.tcl", top, phys.fill_cell,
                        f"units={phys.cel_units}"], "place2def.log")
-    placed = workdir / f"{top}_placed.def"
     placed.write_text(with_nets((workdir / f"{top}.def").read_text(), pn, pn.cel_names))
-    routed = workdir / f"{top}_routed.def"
     (workdir / "route.cfg").write_text("\n".join([
         "verbose 1", f"read_lef {tech_lef}", f"read_lef {cell_lef}",
         f"catch {{layers {phys.route_layers}}}", "via stack all",
@@ -182,8 +219,14 @@ def place_and_route(pn: PhysicalNetlist, phys: PhysicalLibrary, workdir: Path, *
     step("qrouter", ["qrouter", "-nog", "-noc", "-s", "route.cfg"], "qrouter.log")
     failed = _failed_nets((workdir / "qrouter.log").read_text(errors="replace"))
     lef = merged_lef(phys, workdir / "merged.lef")
-    spef = workdir / f"{top}.spef"
-    step("spef_extractor", [SPEF_EXTRACTOR, "-d", routed.name, "-l", lef.name,
+    for_spef = workdir / "for_spef.def"
+    for_spef.write_text(one_line_vias(routed.read_text()))
+    step("spef_extractor", [SPEF_EXTRACTOR, "-d", for_spef.name, "-l", lef.name,
                             "-o", spef.name], "spef_extractor.log")
+    if not re.search(r"^\*D_NET\s+\S+\s+[0-9.eE+-]*[1-9]", spef.read_text(), re.M):
+        raise LayoutError(f"{spef}: every net has zero capacitance (routes missing from "
+                          f"{routed}?)")
+    stamp.write_text(json.dumps({"key": key, "runtimes_s": t, "failed_nets": failed,
+                                 "commands": cmds}, indent=1) + "\n")
     return PlaceRouteResult(workdir=workdir, placed_def=placed, routed_def=routed, spef=spef,
                             verilog=verilog, runtimes_s=t, failed_nets=failed, commands=cmds)

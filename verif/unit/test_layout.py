@@ -21,7 +21,7 @@ from mram_macro.layout.flow import (
     wire_energy_by_class,
 )
 from mram_macro.layout.netlist import PhysicalNetlist
-from mram_macro.layout.pnr import _failed_nets, pin_groups, with_nets
+from mram_macro.layout.pnr import _failed_nets, one_line_vias, pin_groups, with_nets
 from mram_macro.layout.spef import SpefError, read_def, read_spef, unescape
 from mram_macro.ppa.activity import Activity
 from mram_macro.ppa.energy import netlist_energy
@@ -192,8 +192,12 @@ def test_placed_netlist_names_blif_and_def_nets(tmp_path):
               "- XNOR2_X1_1 XNOR2_X1 + PLACED ( 57 0 ) N ;\nEND COMPONENTS\nPINS 3 ;\n")
     text = with_nets(placed, pn, pn.cel_names)
     assert "- u1 INV_X1 + PLACED" in text and "- u2 XNOR2_X1" in text
-    assert "- tdc_x_0_ ( u1 ZN ) ( u2 A ) ;" in text
-    assert "- y ( PIN y ) ( u2 ZN ) ;" in text
+    assert "- tdc_x_0_\n  ( u1 ZN ) ( u2 A ) ;" in text
+    assert "- y\n  ( PIN y ) ( u2 ZN ) ;" in text
+    vias = one_line_vias("VIAS 1 ;\n- V1\n+ RECT via1 ( -4 -4 ) ( 4 4 )\n+ RECT metal1 ( 0 0 ) "
+                         "( 1 1 ) ;\nEND VIAS\n")
+    assert vias == ("VIAS 1 ;\n- V1 + RECT via1 ( -4 -4 ) ( 4 4 ) + RECT metal1 ( 0 0 ) ( 1 1 ) ;"
+                    "\nEND VIAS\n")
     assert text.rstrip().endswith("END DESIGN") and "END PINS" in text
     groups = pin_groups(pn)
     assert "restrict side B" in groups and "restrict side T" not in groups
@@ -299,3 +303,33 @@ def test_published_layout_figures_are_the_json_and_consistent(path):
     doc = (PUBLISHED.parent / "layout.md").read_text()
     assert markdown(r) in doc, "docs/layout.md is stale: run make layout-docs"
     assert (PUBLISHED / f"{path.stem}.png").is_file()
+
+
+def test_lef_abstract_outline_pins_and_qrouter_reads_it(tmp_path):
+    import shutil
+
+    from mram_macro.layout.abstract import write_lef
+    from mram_macro.layout.spef import DefDesign
+    from mram_macro.layout.tech import physical_library
+
+    design = DefDesign(design="t", die_um=(0.0, 0.0, 20.0, 10.0), components=[],
+                       pins={"clk": (5.0, 0.0), "s_axis_tdata[0]": (6.0, 0.0),
+                             "s_axis_tdata[1]": (7.0, 0.0), "arr_cmp[0]": (9.0, 10.0)},
+                       wires={})
+    ports = (Port("clk", "input", 1), Port("s_axis_tdata", "input", 2),
+             Port("arr_cmp", "input", 1))
+    plan = floorplan(design.die_um, ArrayBlackBox(rows=4, cols=4))
+    lef = write_lef(tmp_path / "m.lef", design, ports, plan, name="mram_macro", route_layers=6)
+    text = lef.read_text()
+    assert "SIZE 20.000 BY 14.000 ;" in text          # 10 µm periphery + 4 rows x 1 µm
+    assert "PIN s_axis_tdata[1]" in text and "USE CLOCK" in text
+    assert "arr_cmp" not in text                      # the array's pins stay inside
+    assert "RECT 6.965 0.000 7.035 0.070 ;" in text   # s_axis_tdata[1] at x = 7 µm
+    if shutil.which("qrouter") is None:
+        pytest.skip("qrouter not installed (make setup)")
+    phys = physical_library("nangate45")
+    (tmp_path / "cfg").write_text(f"read_lef {phys.tech_lef}\nread_lef {lef}\n")
+    r = subprocess.run(["qrouter", "-i", str(tmp_path / "info"), "-c", str(tmp_path / "cfg")],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 0 and "error" not in (r.stdout + r.stderr).lower(), r.stdout + r.stderr
+    assert "units scale" in (tmp_path / "info").read_text()
