@@ -166,6 +166,10 @@ def markdown(r: dict) -> str:
                     f"{post[k] * 1e12:.2f} |")
     rows.append(f"| digital-only TOPS/W | {r['tops_per_W_digital_pre']:.1f} | "
                 f"{r['tops_per_W_digital_post']:.1f} |")
+    if "tops_per_W_post" in r:
+        rows.append(f"| TOPS/W with the analogue terms of make ppa "
+                    f"({r['analog_per_vmm_J'] * 1e12:.0f} pJ per VMM) | "
+                    f"{r['tops_per_W_pre']:.1f} | {r['tops_per_W_post']:.1f} |")
     for key, label in (("wns_ns", "setup WNS (ns)"), ("hold_wns_ns", "hold WNS (ns)")):
         rows.append(f"| {label} at {r['period_ns']:g} ns | {r['sta_pre'][key]:+.3f} | "
                     f"{r['sta_post'][key]:+.3f} |")

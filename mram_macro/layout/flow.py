@@ -224,6 +224,10 @@ def run_layout(config: MacroConfig, lib: StdCellLibrary, out: Path, *, vmms: int
     plan = floorplan(placed.die_um, array)
     cells = [c for c in placed.components if c.name in {i.name for i in pn.instances}]
     die_area = placed.width_um * placed.height_um
+    if not 0.05 < flat.area_um2 / die_area <= 1.0:
+        # A die that cannot hold the cells, or dwarfs them: place2def read a wrong grid.
+        raise RuntimeError(f"{pr.placed_def}: die {placed.width_um:.1f} x "
+                           f"{placed.height_um:.1f} µm for {flat.area_um2:.0f} µm² of cells")
     by_layer: dict[str, float] = defaultdict(float)
     for segs in design.wires.values():
         for s in segs:
@@ -275,5 +279,24 @@ def run_layout(config: MacroConfig, lib: StdCellLibrary, out: Path, *, vmms: int
     result["port_timing_ns"] = timing
     result["files"] = {"lef": str(lef), "liberty": str(lib_model), "die_plot": str(png),
                        "def": str(pr.routed_def), "spef": str(pr.spef)}
+    analog = published_analog_J(config, lib)
+    if analog is not None:
+        # The analogue terms do not depend on the layout: make ppa's published figure for the
+        # same configuration and library.
+        result["analog_per_vmm_J"] = analog
+        result["tops_per_W_pre"] = ops / (analog + pre.energy_per_vmm_J("total")) / 1e12
+        result["tops_per_W_post"] = ops / (analog + post_total) / 1e12
     (lay / "layout.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
+
+
+def published_analog_J(config: MacroConfig, lib: StdCellLibrary) -> float | None:
+    """The analogue energy per VMM that ``make ppa`` published for ``config`` on ``lib``
+    (clock-gated design, random VMMs), or None if it published none."""
+    from ..ppa.report import published_results
+
+    for r in published_results():
+        if (r.get("library") == lib.key and r.get("config") == config.to_dict()
+                and r.get("clock_gating", True) and r.get("workload", "random") == "random"):
+            return r["analog_J"]["per_vmm_J"]
+    return None

@@ -63,6 +63,14 @@ def die_plot(placed: DefDesign, routed: DefDesign, instances: list[Instance],
             f"MRAM array (black box)\n{arr['rows']} x {arr['cols']} cells, "
             f"{arr['column_pitch_um']:g} x {arr['row_pitch_um']:g} µm pitch",
             ha="center", va="center", fontsize=8, zorder=4)
+    for prefix, colour_, label in (("arr_", "#c0392b", "array pins"),
+                                   ("", "#1f4e9c", "bus pins")):
+        pts = [xy for n, xy in placed.pins.items()
+               if (n.startswith("arr_") if prefix else not n.startswith("arr_"))]
+        if pts:
+            xs, ys = zip(*pts, strict=True)
+            ax.scatter(xs, ys, s=6, marker="s", color=colour_, label=f"{label} ({len(pts)})",
+                       zorder=5)
     ax.set_xlim(x0 - 2, x1 + 2)
     ax.set_ylim(y0 - 2, y1 + 2)
     ax.set_aspect("equal")

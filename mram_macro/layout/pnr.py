@@ -35,7 +35,7 @@ __all__ = ["PlaceRouteResult", "place_and_route", "ARRAY_PORT_PREFIX", "QFLOW_SC
 
 QFLOW_SCRIPTS = Path("/usr/lib/qflow/scripts")
 #: Bump when a change here changes the layout (the cache key of :func:`place_and_route`).
-FLOW_VERSION = 2
+FLOW_VERSION = 3
 #: Ports that connect to the array (sta.ARRAY_PREFIX): on the edge facing it.
 ARRAY_PORT_PREFIX = "arr_"
 
@@ -208,6 +208,9 @@ def place_and_route(pn: PhysicalNetlist, phys: PhysicalLibrary, workdir: Path, *
     (workdir / f"{top}.par").write_text(re.sub(r"^(TWSC\*do\.global\.route\s*:\s*)on",
                                                r"\1off", par.read_text(), flags=re.M))
     step("graywolf", ["graywolf", "-n", top], "graywolf.log")
+    # place2def takes the routing grid (track pitches, database units) from qrouter's .info.
+    (workdir / "info.cfg").write_text(f"read_lef {tech_lef}\nread_lef {cell_lef}\n")
+    step("qrouter_info", ["qrouter", "-i", f"{top}.info", "-c", "info.cfg"], "qrouter_info.log")
     step("place2def", ["tclsh", QFLOW_SCRIPTS / "place2def.tcl", top, phys.fill_cell,
                        f"units={phys.cel_units}"], "place2def.log")
     placed.write_text(with_nets((workdir / f"{top}.def").read_text(), pn, pn.cel_names))
