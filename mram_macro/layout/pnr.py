@@ -140,10 +140,31 @@ def one_line_vias(def_text: str) -> str:
     return def_text[:m.start(1)] + "\n".join(entries) + "\n" + def_text[m.end(1):]
 
 
+def scale_def(def_text: str, factor: int) -> str:
+    """DEF text with every coordinate (in parentheses, and TRACKS origins and steps) times
+    ``factor`` and the UNITS line to match: spef_extractor 0.2.1 divides every length by 1000
+    whatever the DEF's UNITS say, so it is handed the design in 1000 units per µm."""
+    def coords(m):
+        return "( " + " ".join(t if t == "*" else str(int(t) * factor)
+                               for t in m.group(1).split()) + " )"
+
+    m = re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)\s*;", def_text)
+    if m is None:
+        raise LayoutError("DEF without UNITS DISTANCE MICRONS")
+    text = def_text.replace(m.group(0), f"UNITS DISTANCE MICRONS {int(m.group(1)) * factor} ;")
+    text = re.sub(r"\(\s*((?:-?\d+|\*)(?:\s+(?:-?\d+|\*))*)\s*\)", coords, text)
+    return re.sub(r"^(TRACKS\s+[XY]\s+)(-?\d+)(\s+DO\s+\d+\s+STEP\s+)(\d+)",
+                  lambda t: f"{t.group(1)}{int(t.group(2)) * factor}{t.group(3)}"
+                            f"{int(t.group(4)) * factor}", text, flags=re.M)
+
+
 def merged_lef(phys: PhysicalLibrary, out: Path) -> Path:
     """Technology LEF and cell LEF in one file (spef_extractor reads one)."""
     cell, tech, _ = phys.require()
     tech_text = re.sub(r"^END LIBRARY\s*$", "", tech.read_text(), flags=re.M)
+    # spef_extractor reads a layer's width from any line starting with WIDTH, the rows of a
+    # SPACINGTABLE too (and then has none): the spacing tables are not needed to extract.
+    tech_text = re.sub(r"^\s*SPACINGTABLE.*?;\s*$", "", tech_text, flags=re.M | re.S)
     cell_text = cell.read_text()
     # The cell LEF repeats the header (VERSION, BUSBITCHARS, UNITS ...): keep its macros.
     first = cell_text.find("\nSITE ")
@@ -223,7 +244,9 @@ def place_and_route(pn: PhysicalNetlist, phys: PhysicalLibrary, workdir: Path, *
     failed = _failed_nets((workdir / "qrouter.log").read_text(errors="replace"))
     lef = merged_lef(phys, workdir / "merged.lef")
     for_spef = workdir / "for_spef.def"
-    for_spef.write_text(one_line_vias(routed.read_text()))
+    units = re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", routed.read_text())
+    scale = 1000 // int(units.group(1)) if units else 1
+    for_spef.write_text(scale_def(one_line_vias(routed.read_text()), scale))
     step("spef_extractor", [SPEF_EXTRACTOR, "-d", for_spef.name, "-l", lef.name,
                             "-o", spef.name], "spef_extractor.log")
     if not re.search(r"^\*D_NET\s+\S+\s+[0-9.eE+-]*[1-9]", spef.read_text(), re.M):

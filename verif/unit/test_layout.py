@@ -333,3 +333,22 @@ def test_lef_abstract_outline_pins_and_qrouter_reads_it(tmp_path):
                        capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert r.returncode == 0 and "error" not in (r.stdout + r.stderr).lower(), r.stdout + r.stderr
     assert "units scale" in (tmp_path / "info").read_text()
+
+
+def test_def_scaled_for_the_extractor():
+    from mram_macro.layout.pnr import scale_def
+
+    text = scale_def(DEF, 10)
+    assert "UNITS DISTANCE MICRONS 1000 ;" in text
+    assert "DIEAREA ( 0 -700 ) ( 10000 20000 ) ;" in text
+    assert "+ ROUTED metal1 ( 1000 500 ) ( 3000 * ) via1_4" in text
+    assert read_def_text(text).wire_length_um("n") == pytest.approx(4.0)   # same µm
+
+
+def read_def_text(text: str):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "t.def"
+        path.write_text(text)
+        return read_def(path)
