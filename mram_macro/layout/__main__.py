@@ -114,6 +114,16 @@ TOOL_NOTES = (
      "IndexError: list index out of range (extractViasFromDef)",
      "each VIAS entry joined on one line"),
     ("extraction", "spef_extractor", "reads one LEF", "technology and cell LEF merged"),
+    ("extraction", "spef_extractor",
+     "TypeError: unsupported operand type(s) for /: 'float' and 'NoneType' (layer width "
+     "taken from a SPACINGTABLE row)", "SPACINGTABLE removed from the merged LEF"),
+    ("extraction", "spef_extractor",
+     "none, but every length is divided by 1000 whatever the DEF's UNITS (ours: 100)",
+     "the DEF handed to it rescaled to 1000 units per µm"),
+    ("placement", "place2def.tcl without qrouter's .info beside it",
+     "none, but a die of 400 x 480 µm in wrong units; qrouter then: Node ... has no tap "
+     "points---unable to route! on 1,218 nets", "`qrouter -i` first; the die is checked "
+     "against the cell area"),
     ("timing model", "OpenSTA write_timing_model", "not a command of OpenSTA 2.0.17",
      "`mram_macro/layout/abstract.py` writes the Liberty model from OpenSTA's path slacks"),
 )
@@ -152,6 +162,18 @@ What each tool could not do, and what the flow does about it (seen on Debian 12:
 qrouter's clean-up stage (stage 3, rerouting every net for length) is skipped: on the small
 configuration it had rerouted 80 of 6,400 nets in two minutes on this shared machine.
 coriolis-eda was not tried: the qflow chain completed.
+
+**Only the small configuration is published so far.** The default macro (57,290 cells after
+hold fixing) was started once: blif2cel 1 min, decongest 4.5 min, then GrayWolf ran 44 min
+(17 min of CPU on a shared two-core machine) and was at annealing iteration 33 (the small
+configuration's run ends near 158) when it was stopped for time; qrouter was not reached. Its
+figures, and the README's headline energy, stay pre-layout until a `make layout` of it
+completes.
+
+spef-extractor models each wire as area plus edge capacitance to ground from the technology
+LEF (no coupling between wires, pins left to the Liberty file): about 0.05-0.06 fF per µm on
+the lower metals, a quarter of the 0.2 fF/µm rule of thumb in `mram_macro/ppa/analog.py`. The
+post-route wire energy is therefore a lower bound.
 """
 
 

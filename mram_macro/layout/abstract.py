@@ -70,6 +70,7 @@ def port_timing(netlist: Path, top: str, lib: StdCellLibrary, spef: Path | None,
     """Per integrator port bit: ``setup``/``hold`` (inputs) or ``max``/``min`` clock-to-output
     (outputs), ns, from OpenSTA on ``netlist`` with ``spef`` (see the module docstring)."""
     period = lib.target_period_ns
+    workdir.mkdir(parents=True, exist_ok=True)
     setup = signoff_setup(netlist, lib, period)
     ports = [p for p in integrator_ports(setup.ports) if p.name != "clk"]
     tcl = [*design_tcl(netlist, top, lib, period, [], spef), "set_clock_uncertainty 0 [all_clocks]"]

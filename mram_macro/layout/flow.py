@@ -241,7 +241,7 @@ def run_layout(config: MacroConfig, lib: StdCellLibrary, out: Path, *, vmms: int
             "sta": "OpenSTA 2.0.17 read_spef"},
         "commands": pr.commands,
         "runtimes_s": {"netlist_and_activity": t_prep, **pr.runtimes_s, "sta": t_sta,
-                       "total": time.monotonic() - t0},
+                       "this_invocation": time.monotonic() - t0},
         "cells": len(pn.instances), "nets_routed": len(design.wires),
         "failed_nets": pr.failed_nets,
         "density_target": density,
