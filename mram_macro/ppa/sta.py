@@ -496,10 +496,11 @@ def _endpoints(text: str) -> list[str]:
 
 
 def _stage(net: str | None) -> int | None:
-    """Synchroniser stage of a register named ``net`` (``tdc.cmp_sync1[3]`` -> 1)."""
+    """Synchroniser stage of a register named ``net`` (``tdc.cmp_sync1[3]`` -> 1; also under
+    the placed netlist's tool-safe name ``tdc_cmp_sync1_3_``, :mod:`mram_macro.layout.netlist`)."""
     if net is None:
         return None
-    m = re.search(rf"(?:^|\.){SYNC_NET}(\d+)(?:\[|$)", net)
+    m = re.search(rf"(?:^|[._]){SYNC_NET}(\d+)(?:\[|_\d+_$|$)", net)
     return int(m.group(1)) if m else None
 
 

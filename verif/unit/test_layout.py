@@ -352,3 +352,11 @@ def read_def_text(text: str):
         path = Path(d) / "t.def"
         path.write_text(text)
         return read_def(path)
+
+
+def test_synchroniser_stages_are_found_under_placed_names():
+    from mram_macro.ppa.sta import _stage
+
+    assert _stage("tdc.cmp_sync1[3]") == 1 and _stage("tdc_cmp_sync1_3_") == 1
+    assert _stage("tdc_cmp_sync0") == 0
+    assert _stage("xcmp_sync1_3_") is None and _stage("tdc_cmp_sync1_3_x") is None
