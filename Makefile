@@ -21,7 +21,8 @@ ifdef ICARUS_NETLIST
 export MRAM_ICARUS_NETLIST := $(ICARUS_NETLIST)
 endif
 
-.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl vgg8
+.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl vgg8 \
+	layout
 
 setup:
 	bash tools/setup.sh
@@ -76,6 +77,16 @@ ppa: setup
 # its binarised weights and test images) instead of random VMMs; printed, not published.
 ppa-digits: setup
 	python -m mram_macro.ppa ppa --workload digits --out build/ppa_digits
+
+# Place and route at 45 nm (mram_macro/layout/): the periphery of LAYOUT_CONFIG (a make sta
+# configuration: default, small, ...) placed with GrayWolf and routed with qrouter beside the
+# array's black box, SPEF extracted, signed off by OpenSTA with the SPEF, energy per VMM with the
+# routed wires; abstract (LEF, Liberty) and die plot; --publish updates docs/layout*.
+# LAYOUT_ARGS adds options, e.g. LAYOUT_ARGS="--rows 16 --cols 16" or "--density 0.6".
+LAYOUT_CONFIG ?= default
+LAYOUT_ARGS ?=
+layout: setup
+	python -m mram_macro.layout --config $(LAYOUT_CONFIG) --publish $(LAYOUT_ARGS)
 
 bench: setup
 	python -m verif.bench

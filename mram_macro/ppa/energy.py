@@ -168,10 +168,14 @@ def _output_slew(cell: Cell, pin: str, in_slew: dict[str, float], load: float,
 def netlist_energy(instances: list[Instance], lib: Library, activity: Activity, *,
                    period_ns: float, inputs: list[str], outputs: list[str], output_load: float,
                    driving_cell: tuple[str, str], clock_nets: set[str],
-                   clock_net: str = "clk", input_slew: float | None = None) -> NetlistEnergy:
+                   clock_net: str = "clk", input_slew: float | None = None,
+                   wire_cap: dict[str, float] | None = None) -> NetlistEnergy:
     """Energy of every instance (and of every input port's net, as a pseudo-instance named
     ``port:<net>``) over ``activity``'s window. Input ports are driven by ``driving_cell``
-    (cell, output pin), or have the slew ``input_slew`` (library time unit) if it is given."""
+    (cell, output pin), or have the slew ``input_slew`` (library time unit) if it is given.
+    ``wire_cap`` (library capacitance unit, per net): the routed wires' capacitance (from a
+    SPEF, :mod:`mram_macro.layout.spef`), which then replaces the wire-load model on every net
+    (a net it does not name has no wire)."""
     v2 = lib.voltage_V ** 2
     e_unit = lib.energy_unit_J
     cells = {}
@@ -206,8 +210,11 @@ def netlist_energy(instances: list[Instance], lib: Library, activity: Activity, 
         fanout[net] += 1
     nets = set(sink_cap) | set(driver) | set(inputs)
     wire = lib.wire_load
-    load = {n: sink_cap.get(n, 0.0) + (wire.cap(fanout.get(n, 0)) if wire else 0.0)
-            for n in nets}
+    if wire_cap is not None:
+        load = {n: sink_cap.get(n, 0.0) + wire_cap.get(n, 0.0) for n in nets}
+    else:
+        load = {n: sink_cap.get(n, 0.0) + (wire.cap(fanout.get(n, 0)) if wire else 0.0)
+                for n in nets}
 
     # Slews, in topological order from the inputs and the sequential cells' outputs.
     drive_cell, drive_pin = driving_cell
@@ -328,10 +335,12 @@ def _topological(instances, cells, sequential, driver) -> list[Instance]:
 
 
 def analyse_energy(netlist: Path, top: str, lib: StdCellLibrary, activity: Activity, *,
-                   period_ns: float | None = None, clock_net: str = "clk") -> PowerResult:
+                   period_ns: float | None = None, clock_net: str = "clk",
+                   wire_cap: dict[str, float] | None = None) -> PowerResult:
     """Per-instance clock, data and leakage power of ``netlist`` under ``activity``, from the
     Liberty tables (see the module docstring), at ``period_ns`` (the library's target clock by
-    default): the same :class:`PowerResult` as :func:`mram_macro.ppa.power.analyse_power`."""
+    default): the same :class:`PowerResult` as :func:`mram_macro.ppa.power.analyse_power`.
+    ``wire_cap``: routed wire capacitance per net, see :func:`netlist_energy`."""
     period = lib.target_period_ns if period_ns is None else period_ns
     liberty = read_library(lib.require())
     if abs(liberty.voltage_V - lib.vdd_V) > 1e-9:
@@ -343,7 +352,7 @@ def analyse_energy(netlist: Path, top: str, lib: StdCellLibrary, activity: Activ
                             inputs=_input_ports(netlist),
                             outputs=output_ports(netlist), output_load=lib.output_load,
                             driving_cell=(lib.driving_cell, lib.driving_pin),
-                            clock_nets=clock_nets, clock_net=clock_net)
+                            clock_nets=clock_nets, clock_net=clock_net, wire_cap=wire_cap)
     blocks = attribute_blocks(instances, outputs)
     window_s = activity.cycles * period * 1e-9
     result = []

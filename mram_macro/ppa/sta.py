@@ -496,10 +496,11 @@ def _endpoints(text: str) -> list[str]:
 
 
 def _stage(net: str | None) -> int | None:
-    """Synchroniser stage of a register named ``net`` (``tdc.cmp_sync1[3]`` -> 1)."""
+    """Synchroniser stage of a register named ``net`` (``tdc.cmp_sync1[3]`` -> 1; also under
+    the placed netlist's tool-safe name ``tdc_cmp_sync1_3_``, :mod:`mram_macro.layout.netlist`)."""
     if net is None:
         return None
-    m = re.search(rf"(?:^|\.){SYNC_NET}(\d+)(?:\[|$)", net)
+    m = re.search(rf"(?:^|[._]){SYNC_NET}(\d+)(?:\[|_\d+_$|$)", net)
     return int(m.group(1)) if m else None
 
 
@@ -531,16 +532,18 @@ def signoff_setup(netlist: Path, lib: StdCellLibrary, period_ns: float) -> Signo
 
 
 def design_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
-               constraints: list[str]) -> list[str]:
-    """Tcl that reads the library and ``netlist``, links ``top`` and applies the clock and
-    ``constraints``."""
+               constraints: list[str], spef: Path | None = None) -> list[str]:
+    """Tcl that reads the library and ``netlist``, links ``top``, reads the parasitics of
+    the routed wires from ``spef`` if given, and applies the clock and ``constraints``."""
     return [f"read_liberty {lib.require()}", f"read_verilog {netlist.resolve()}",
-            f"link_design {top}", *_clock_tcl(lib, period_ns, "clk"), *constraints]
+            f"link_design {top}", *([f"read_spef {spef.resolve()}"] if spef else []),
+            *_clock_tcl(lib, period_ns, "clk"), *constraints]
 
 
 def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | None = None,
-            workdir: Path) -> StaReport:
-    """Time ``netlist`` against ``lib`` at ``period_ns`` (default: the library's target)."""
+            workdir: Path, spef: Path | None = None) -> StaReport:
+    """Time ``netlist`` against ``lib`` at ``period_ns`` (default: the library's target),
+    with the wires' parasitics from ``spef`` if given (post-route sign-off)."""
     period = lib.target_period_ns if period_ns is None else period_ns
     if not (isinstance(period, int | float) and period > 0):
         raise ValueError(f"period_ns must be positive, not {period!r}")
@@ -575,7 +578,7 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
         checks += ["puts \"@@INPUTS\"",
                    f"report_checks -path_delay max -from {_ports(sync_in)} -format end"]
     script = "\n".join([
-        *design_tcl(netlist, top, lib, period, tcl),
+        *design_tcl(netlist, top, lib, period, tcl, spef),
         *checks,
         *([f"set_false_path -from {_ports(asyncs)}"] if asyncs else []),
         "set ff_pins [all_registers -edge_triggered -data_pins]",
