@@ -68,151 +68,85 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$152 ;
   wire [6:0] \$153 ;
   wire [6:0] \$154 ;
-  wire [6:0] \$155 ;
-  wire [6:0] \$156 ;
-  wire [15:0] \$157 ;
-  wire [15:0] \$158 ;
-  wire [15:0] \$159 ;
+  wire \$155 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire \$158 ;
+  wire \$159 ;
   wire \$16 ;
-  wire [15:0] \$160 ;
-  wire [15:0] \$161 ;
-  wire [15:0] \$162 ;
-  wire [15:0] \$163 ;
-  wire [15:0] \$164 ;
-  wire [15:0] \$165 ;
-  wire [15:0] \$166 ;
-  wire [15:0] \$167 ;
-  wire [15:0] \$168 ;
-  wire [15:0] \$169 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
+  wire \$163 ;
+  wire \$164 ;
+  wire \$165 ;
+  wire \$166 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire \$17 ;
-  wire [15:0] \$170 ;
-  wire [15:0] \$171 ;
-  wire [15:0] \$172 ;
-  wire [15:0] \$173 ;
-  wire [15:0] \$174 ;
-  wire [15:0] \$175 ;
-  wire [15:0] \$176 ;
-  wire [15:0] \$177 ;
-  wire [15:0] \$178 ;
-  wire [15:0] \$179 ;
-  wire \$18 ;
-  wire [15:0] \$180 ;
-  wire [15:0] \$181 ;
-  wire [15:0] \$182 ;
-  wire [15:0] \$183 ;
-  wire [15:0] \$184 ;
-  wire [15:0] \$185 ;
-  wire [15:0] \$186 ;
-  wire [15:0] \$187 ;
-  wire [15:0] \$188 ;
-  wire [15:0] \$189 ;
-  wire \$19 ;
-  wire [15:0] \$190 ;
-  wire [15:0] \$191 ;
-  wire [15:0] \$192 ;
-  wire [15:0] \$193 ;
-  wire [15:0] \$194 ;
-  wire [15:0] \$195 ;
-  wire [15:0] \$196 ;
-  wire [15:0] \$197 ;
-  wire [15:0] \$198 ;
-  wire [15:0] \$199 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire \$173 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
+  wire \$179 ;
+  wire [32:0] \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
+  wire [32:0] \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
   wire \$2 ;
   wire [32:0] \$20 ;
-  wire [15:0] \$200 ;
-  wire [15:0] \$201 ;
-  wire [15:0] \$202 ;
-  wire [15:0] \$203 ;
-  wire [15:0] \$204 ;
-  wire [15:0] \$205 ;
-  wire [15:0] \$206 ;
-  wire [15:0] \$207 ;
-  wire [15:0] \$208 ;
-  wire [15:0] \$209 ;
-  wire [32:0] \$21 ;
-  wire [15:0] \$210 ;
-  wire [15:0] \$211 ;
-  wire [15:0] \$212 ;
-  wire [15:0] \$213 ;
-  wire [15:0] \$214 ;
-  wire [15:0] \$215 ;
-  wire [15:0] \$216 ;
-  wire [15:0] \$217 ;
-  wire [15:0] \$218 ;
-  wire [15:0] \$219 ;
-  wire [32:0] \$22 ;
-  wire [15:0] \$220 ;
-  wire \$221 ;
-  wire \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire \$225 ;
-  wire \$226 ;
-  wire \$227 ;
-  wire \$228 ;
-  wire \$229 ;
-  reg \$23 ;
-  wire \$230 ;
-  wire \$231 ;
-  wire \$232 ;
-  wire \$233 ;
-  wire \$234 ;
-  wire \$235 ;
-  wire \$236 ;
-  wire \$237 ;
-  wire \$238 ;
-  wire \$239 ;
-  reg [31:0] \$24 ;
-  wire \$240 ;
-  wire \$241 ;
-  wire \$242 ;
-  wire \$243 ;
-  wire \$244 ;
-  wire \$245 ;
-  wire \$246 ;
-  wire \$247 ;
-  wire \$248 ;
-  wire \$249 ;
-  reg [5:0] \$25 ;
-  wire \$250 ;
-  wire \$251 ;
-  wire \$252 ;
-  wire \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire \$256 ;
-  wire \$257 ;
-  wire \$258 ;
-  wire \$259 ;
-  reg [63:0] \$26 ;
-  wire \$260 ;
-  wire \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire \$269 ;
-  reg [31:0] \$27 ;
-  wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
-  wire \$275 ;
-  wire \$276 ;
-  wire \$277 ;
-  wire \$278 ;
-  wire \$279 ;
-  reg [31:0] \$28 ;
-  wire \$280 ;
-  wire \$281 ;
-  wire \$282 ;
-  wire \$283 ;
-  wire \$284 ;
-  wire [1:0] \$285 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
+  reg \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire [1:0] \$219 ;
+  reg [31:0] \$22 ;
+  reg [5:0] \$23 ;
+  reg [63:0] \$24 ;
+  reg [31:0] \$25 ;
+  reg [31:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
   wire \$29 ;
   wire \$3 ;
   wire \$30 ;
@@ -282,8 +216,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$89 ;
   wire \$9 ;
   wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
+  wire [6:0] \$91 ;
+  wire [6:0] \$92 ;
   wire [6:0] \$93 ;
   wire [6:0] \$94 ;
   wire [6:0] \$95 ;
@@ -293,45 +227,45 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$613  = 6'h00;
+  reg [5:0] \$signal$610  = 6'h00;
   wire accumulate;
-  wire \accumulate$434 ;
+  wire \accumulate$430 ;
   wire activation;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$389 ;
+  wire [63:0] \arr_bypass_l$385 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$390 ;
+  wire [63:0] \arr_bypass_r$386 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$405 ;
+  wire \arr_eval$401 ;
   input [447:0] arr_fine;
   wire [447:0] arr_fine;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$404 ;
+  wire \arr_pre$400 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$606 ;
+  wire [63:0] \arr_wr_data$603 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$607 ;
+  wire \arr_wr_pulse$604 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$604 ;
+  wire [63:0] \arr_wr_row$601 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$605 ;
+  wire \arr_wr_side$602 ;
   wire array_idle;
-  wire \array_idle$591 ;
+  wire \array_idle$588 ;
   wire bus_active;
   wire busy;
-  wire \busy$339 ;
-  wire \busy$621 ;
+  wire \busy$335 ;
+  wire \busy$618 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -400,8 +334,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$409 ;
-  wire \capture$432 ;
+  wire \capture$405 ;
+  wire \capture$428 ;
   wire clear;
   input clk;
   wire clk;
@@ -410,19 +344,19 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] code_enable;
   wire [3:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$431 ;
-  wire [447:0] \codes$601 ;
+  wire [447:0] \codes$427 ;
+  wire [447:0] \codes$598 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$585 ;
+  wire [63:0] \data$582 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$629 ;
+  wire [63:0] \fail_mask$626 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [447:0] fine;
@@ -435,9 +369,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [2:0] fine_table5_value;
   wire [2:0] fine_table6_value;
   wire [2:0] fine_table7_value;
+  wire [63:0] fires;
   wire [3:0] flags;
-  wire \flags$514 ;
-  wire \flags$514.overflow ;
+  wire \flags$439 ;
+  wire \flags$439.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -470,10 +405,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_ser_en;
   wire g_ser_gclk;
   wire g_ser_rst;
-  wire g_serd_clk;
-  wire g_serd_en;
-  wire g_serd_gclk;
-  wire g_serd_rst;
   wire g_tdc0_clk;
   wire g_tdc0_en;
   wire g_tdc0_gclk;
@@ -737,35 +668,33 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire idle;
   wire length_error;
   wire load;
-  wire \load$509 ;
+  wire \load$438 ;
   wire load_inputs;
   wire load_raw;
   output [63:0] m_axis_tdata;
   wire [63:0] m_axis_tdata;
-  wire [63:0] \m_axis_tdata$371 ;
+  wire [63:0] \m_axis_tdata$367 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$374 ;
+  wire \m_axis_tlast$370 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$373 ;
+  wire \m_axis_tready$369 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$375 ;
+  wire \m_axis_tuser$371 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$372 ;
+  wire \m_axis_tvalid$368 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$438 ;
-  wire [63:0] next_fires;
-  wire [1023:0] next_values;
+  wire \negate$434 ;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$602 ;
+  wire [63:0] \overflow$599 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -775,10 +704,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$600 ;
+  wire \read_done$597 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$393 ;
+  wire \read_start$389 ;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -787,81 +716,82 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$359 ;
+  wire [11:0] \s_axil_araddr$355 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$360 ;
+  wire [2:0] \s_axil_arprot$356 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$362 ;
+  wire \s_axil_arready$358 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$361 ;
+  wire \s_axil_arvalid$357 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$351 ;
+  wire [11:0] \s_axil_awaddr$347 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$352 ;
+  wire [2:0] \s_axil_awprot$348 ;
   output s_axil_awready;
   wire s_axil_awready;
   wire \s_axil_awready$42 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$353 ;
+  wire \s_axil_awvalid$349 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$358 ;
+  wire \s_axil_bready$354 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$357 ;
+  wire [1:0] \s_axil_bresp$353 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
   wire \s_axil_bvalid$44 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$363 ;
+  wire [31:0] \s_axil_rdata$359 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$366 ;
+  wire \s_axil_rready$362 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$364 ;
+  wire [1:0] \s_axil_rresp$360 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$365 ;
+  wire \s_axil_rvalid$361 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$354 ;
+  wire [31:0] \s_axil_wdata$350 ;
   output s_axil_wready;
   wire s_axil_wready;
   wire \s_axil_wready$43 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$355 ;
+  wire [3:0] \s_axil_wstrb$351 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$356 ;
+  wire \s_axil_wvalid$352 ;
   input [63:0] s_axis_tdata;
   wire [63:0] s_axis_tdata;
-  wire [63:0] \s_axis_tdata$367 ;
+  wire [63:0] \s_axis_tdata$363 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$369 ;
+  wire \s_axis_tlast$365 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$327 ;
+  wire \s_axis_tready$323 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$370 ;
+  wire [3:0] \s_axis_tuser$366 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$368 ;
+  wire \s_axis_tvalid$364 ;
   wire shift;
-  wire \shift$436 ;
+  wire \shift$432 ;
   wire short;
+  wire short_frame;
   wire start;
-  wire \start$391 ;
+  wire \start$387 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -945,6 +875,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [1023:0] thresholds;
   wire trim_busy;
   wire valid;
+  wire [1023:0] values;
   wire [63:0] vector;
   wire [3:0] vector_flags;
   wire \vector_flags.accumulate ;
@@ -1051,370 +982,304 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \$8  = m_axis_tvalid & m_axis_tready;
   assign \$9  = \$7  | \$8 ;
   assign g_ser_en = \$9  | rst;
-  assign \$10  = ~ m_axis_tvalid;
-  assign \$11  = emit & \$10 ;
-  assign g_serd_en = \$11  | rst;
-  assign \$12  = s_axis_tvalid & s_axis_tready;
-  assign \$13  = take | \$12 ;
-  assign g_in_en = \$13  | rst;
-  assign \$14  = load_inputs | bypass_load;
-  assign g_drv_en = \$14  | rst;
-  assign \$15  = start | \busy$339 ;
-  assign \$16  = \$15  | write_busy_q;
-  assign g_wr_en = \$16  | rst;
-  assign \$17  = fail_valid | retry;
-  assign \$18  = \$17  | pass_done;
-  assign g_cnt_en = \$18  | rst;
-  assign \start$391  = read_start | \read_start$393 ;
+  assign \$10  = s_axis_tvalid & s_axis_tready;
+  assign \$11  = take | \$10 ;
+  assign g_in_en = \$11  | rst;
+  assign \$12  = load_inputs | bypass_load;
+  assign g_drv_en = \$12  | rst;
+  assign \$13  = start | \busy$335 ;
+  assign \$14  = \$13  | write_busy_q;
+  assign g_wr_en = \$14  | rst;
+  assign \$15  = fail_valid | retry;
+  assign \$16  = \$15  | pass_done;
+  assign g_cnt_en = \$16  | rst;
+  assign \start$387  = read_start | \read_start$389 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign data = activation ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  } : { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
-  assign \flags$514  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign status_vmm_busy = \busy$621  | vector_valid;
-  assign \$19  = | { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign status_tdc_overflow_set = pass_done & \$19 ;
-  assign \$20  = wv_fail_count_count + fail_cells;
-  assign \$21  = wv_retry_count_count + 1'h1;
-  assign \$22  = vmm_count_count + 1'h1;
+  assign \flags$439  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign data = activation ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  } : values;
+  assign status_vmm_busy = \busy$618  | vector_valid;
+  assign \$17  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign status_tdc_overflow_set = pass_done & \$17 ;
+  assign \$18  = wv_fail_count_count + fail_cells;
+  assign \$19  = wv_retry_count_count + 1'h1;
+  assign \$20  = vmm_count_count + 1'h1;
   always @(posedge clk)
-    write_busy_q <= \$23 ;
+    write_busy_q <= \$21 ;
   always @(posedge g_cnt_clk)
-    wv_fail_count_count <= \$24 ;
+    wv_fail_count_count <= \$22 ;
   always @(posedge g_cnt_clk)
-    \$signal$613  <= \$25 ;
+    \$signal$610  <= \$23 ;
   always @(posedge g_cnt_clk)
-    fail_mask <= \$26 ;
+    fail_mask <= \$24 ;
   always @(posedge g_cnt_clk)
-    wv_retry_count_count <= \$27 ;
+    wv_retry_count_count <= \$25 ;
   always @(posedge g_cnt_clk)
-    vmm_count_count <= \$28 ;
+    vmm_count_count <= \$26 ;
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
     .activation(activation),
     .capture(capture),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$3496$0 (\$157 ),
-    .\port$3507$0 (\$158 ),
-    .\port$3518$0 (\$159 ),
-    .\port$3529$0 (\$160 ),
-    .\port$3540$0 (\$161 ),
-    .\port$3551$0 (\$162 ),
-    .\port$3562$0 (\$163 ),
-    .\port$3573$0 (\$164 ),
-    .\port$3584$0 (\$165 ),
-    .\port$3595$0 (\$166 ),
-    .\port$3606$0 (\$167 ),
-    .\port$3617$0 (\$168 ),
-    .\port$3628$0 (\$169 ),
-    .\port$3639$0 (\$170 ),
-    .\port$3650$0 (\$171 ),
-    .\port$3661$0 (\$172 ),
-    .\port$3672$0 (\$173 ),
-    .\port$3683$0 (\$174 ),
-    .\port$3694$0 (\$175 ),
-    .\port$3705$0 (\$176 ),
-    .\port$3716$0 (\$177 ),
-    .\port$3727$0 (\$178 ),
-    .\port$3738$0 (\$179 ),
-    .\port$3749$0 (\$180 ),
-    .\port$3760$0 (\$181 ),
-    .\port$3771$0 (\$182 ),
-    .\port$3782$0 (\$183 ),
-    .\port$3793$0 (\$184 ),
-    .\port$3804$0 (\$185 ),
-    .\port$3815$0 (\$186 ),
-    .\port$3826$0 (\$187 ),
-    .\port$3837$0 (\$188 ),
-    .\port$3848$0 (\$189 ),
-    .\port$3859$0 (\$190 ),
-    .\port$3870$0 (\$191 ),
-    .\port$3881$0 (\$192 ),
-    .\port$3892$0 (\$193 ),
-    .\port$3903$0 (\$194 ),
-    .\port$3914$0 (\$195 ),
-    .\port$3925$0 (\$196 ),
-    .\port$3936$0 (\$197 ),
-    .\port$3947$0 (\$198 ),
-    .\port$3958$0 (\$199 ),
-    .\port$3969$0 (\$200 ),
-    .\port$3980$0 (\$201 ),
-    .\port$3991$0 (\$202 ),
-    .\port$4002$0 (\$203 ),
-    .\port$4013$0 (\$204 ),
-    .\port$4024$0 (\$205 ),
-    .\port$4035$0 (\$206 ),
-    .\port$4046$0 (\$207 ),
-    .\port$4057$0 (\$208 ),
-    .\port$4068$0 (\$209 ),
-    .\port$4079$0 (\$210 ),
-    .\port$4090$0 (\$211 ),
-    .\port$4101$0 (\$212 ),
-    .\port$4112$0 (\$213 ),
-    .\port$4123$0 (\$214 ),
-    .\port$4134$0 (\$215 ),
-    .\port$4145$0 (\$216 ),
-    .\port$4156$0 (\$217 ),
-    .\port$4167$0 (\$218 ),
-    .\port$4178$0 (\$219 ),
-    .\port$4189$0 (\$220 ),
-    .\port$4202$0 (\$221 ),
-    .\port$4215$0 (\$222 ),
-    .\port$4228$0 (\$223 ),
-    .\port$4241$0 (\$224 ),
-    .\port$4254$0 (\$225 ),
-    .\port$4267$0 (\$226 ),
-    .\port$4280$0 (\$227 ),
-    .\port$4293$0 (\$228 ),
-    .\port$4306$0 (\$229 ),
-    .\port$4319$0 (\$230 ),
-    .\port$4332$0 (\$231 ),
-    .\port$4345$0 (\$232 ),
-    .\port$4358$0 (\$233 ),
-    .\port$4371$0 (\$234 ),
-    .\port$4384$0 (\$235 ),
-    .\port$4397$0 (\$236 ),
-    .\port$4410$0 (\$237 ),
-    .\port$4423$0 (\$238 ),
-    .\port$4436$0 (\$239 ),
-    .\port$4449$0 (\$240 ),
-    .\port$4462$0 (\$241 ),
-    .\port$4475$0 (\$242 ),
-    .\port$4488$0 (\$243 ),
-    .\port$4501$0 (\$244 ),
-    .\port$4514$0 (\$245 ),
-    .\port$4527$0 (\$246 ),
-    .\port$4540$0 (\$247 ),
-    .\port$4553$0 (\$248 ),
-    .\port$4566$0 (\$249 ),
-    .\port$4579$0 (\$250 ),
-    .\port$4592$0 (\$251 ),
-    .\port$4605$0 (\$252 ),
-    .\port$4618$0 (\$253 ),
-    .\port$4631$0 (\$254 ),
-    .\port$4644$0 (\$255 ),
-    .\port$4657$0 (\$256 ),
-    .\port$4670$0 (\$257 ),
-    .\port$4683$0 (\$258 ),
-    .\port$4696$0 (\$259 ),
-    .\port$4709$0 (\$260 ),
-    .\port$4722$0 (\$261 ),
-    .\port$4735$0 (\$262 ),
-    .\port$4748$0 (\$263 ),
-    .\port$4761$0 (\$264 ),
-    .\port$4774$0 (\$265 ),
-    .\port$4787$0 (\$266 ),
-    .\port$4800$0 (\$267 ),
-    .\port$4813$0 (\$268 ),
-    .\port$4826$0 (\$269 ),
-    .\port$4839$0 (\$270 ),
-    .\port$4852$0 (\$271 ),
-    .\port$4865$0 (\$272 ),
-    .\port$4878$0 (\$273 ),
-    .\port$4891$0 (\$274 ),
-    .\port$4904$0 (\$275 ),
-    .\port$4917$0 (\$276 ),
-    .\port$4930$0 (\$277 ),
-    .\port$4943$0 (\$278 ),
-    .\port$4956$0 (\$279 ),
-    .\port$4969$0 (\$280 ),
-    .\port$4982$0 (\$281 ),
-    .\port$4995$0 (\$282 ),
-    .\port$5008$0 (\$283 ),
-    .\port$5021$0 (\$284 ),
-    .\port$5294$0 (cal_offset0_offset),
-    .\port$5296$0 (cal_offset1_offset),
-    .\port$5298$0 (cal_offset2_offset),
-    .\port$5300$0 (cal_offset3_offset),
-    .\port$5302$0 (cal_offset4_offset),
-    .\port$5304$0 (cal_offset5_offset),
-    .\port$5306$0 (cal_offset6_offset),
-    .\port$5308$0 (cal_offset7_offset),
-    .\port$5310$0 (cal_offset8_offset),
-    .\port$5312$0 (cal_offset9_offset),
-    .\port$5314$0 (cal_offset10_offset),
-    .\port$5316$0 (cal_offset11_offset),
-    .\port$5318$0 (cal_offset12_offset),
-    .\port$5320$0 (cal_offset13_offset),
-    .\port$5322$0 (cal_offset14_offset),
-    .\port$5324$0 (cal_offset15_offset),
-    .\port$5326$0 (cal_offset16_offset),
-    .\port$5328$0 (cal_offset17_offset),
-    .\port$5330$0 (cal_offset18_offset),
-    .\port$5332$0 (cal_offset19_offset),
-    .\port$5334$0 (cal_offset20_offset),
-    .\port$5336$0 (cal_offset21_offset),
-    .\port$5338$0 (cal_offset22_offset),
-    .\port$5340$0 (cal_offset23_offset),
-    .\port$5342$0 (cal_offset24_offset),
-    .\port$5344$0 (cal_offset25_offset),
-    .\port$5346$0 (cal_offset26_offset),
-    .\port$5348$0 (cal_offset27_offset),
-    .\port$5350$0 (cal_offset28_offset),
-    .\port$5352$0 (cal_offset29_offset),
-    .\port$5354$0 (cal_offset30_offset),
-    .\port$5356$0 (cal_offset31_offset),
-    .\port$5358$0 (cal_offset32_offset),
-    .\port$5360$0 (cal_offset33_offset),
-    .\port$5362$0 (cal_offset34_offset),
-    .\port$5364$0 (cal_offset35_offset),
-    .\port$5366$0 (cal_offset36_offset),
-    .\port$5368$0 (cal_offset37_offset),
-    .\port$5370$0 (cal_offset38_offset),
-    .\port$5372$0 (cal_offset39_offset),
-    .\port$5374$0 (cal_offset40_offset),
-    .\port$5376$0 (cal_offset41_offset),
-    .\port$5378$0 (cal_offset42_offset),
-    .\port$5380$0 (cal_offset43_offset),
-    .\port$5382$0 (cal_offset44_offset),
-    .\port$5384$0 (cal_offset45_offset),
-    .\port$5386$0 (cal_offset46_offset),
-    .\port$5388$0 (cal_offset47_offset),
-    .\port$5390$0 (cal_offset48_offset),
-    .\port$5392$0 (cal_offset49_offset),
-    .\port$5394$0 (cal_offset50_offset),
-    .\port$5396$0 (cal_offset51_offset),
-    .\port$5398$0 (cal_offset52_offset),
-    .\port$5400$0 (cal_offset53_offset),
-    .\port$5402$0 (cal_offset54_offset),
-    .\port$5404$0 (cal_offset55_offset),
-    .\port$5406$0 (cal_offset56_offset),
-    .\port$5408$0 (cal_offset57_offset),
-    .\port$5410$0 (cal_offset58_offset),
-    .\port$5412$0 (cal_offset59_offset),
-    .\port$5414$0 (cal_offset60_offset),
-    .\port$5416$0 (cal_offset61_offset),
-    .\port$5418$0 (cal_offset62_offset),
-    .\port$5420$0 (cal_offset63_offset),
-    .\port$5422$0 (threshold0_value),
-    .\port$5424$0 (threshold1_value),
-    .\port$5426$0 (threshold2_value),
-    .\port$5428$0 (threshold3_value),
-    .\port$5430$0 (threshold4_value),
-    .\port$5432$0 (threshold5_value),
-    .\port$5434$0 (threshold6_value),
-    .\port$5436$0 (threshold7_value),
-    .\port$5438$0 (threshold8_value),
-    .\port$5440$0 (threshold9_value),
-    .\port$5442$0 (threshold10_value),
-    .\port$5444$0 (threshold11_value),
-    .\port$5446$0 (threshold12_value),
-    .\port$5448$0 (threshold13_value),
-    .\port$5450$0 (threshold14_value),
-    .\port$5452$0 (threshold15_value),
-    .\port$5454$0 (threshold16_value),
-    .\port$5456$0 (threshold17_value),
-    .\port$5458$0 (threshold18_value),
-    .\port$5460$0 (threshold19_value),
-    .\port$5462$0 (threshold20_value),
-    .\port$5464$0 (threshold21_value),
-    .\port$5466$0 (threshold22_value),
-    .\port$5468$0 (threshold23_value),
-    .\port$5470$0 (threshold24_value),
-    .\port$5472$0 (threshold25_value),
-    .\port$5474$0 (threshold26_value),
-    .\port$5476$0 (threshold27_value),
-    .\port$5478$0 (threshold28_value),
-    .\port$5480$0 (threshold29_value),
-    .\port$5482$0 (threshold30_value),
-    .\port$5484$0 (threshold31_value),
-    .\port$5486$0 (threshold32_value),
-    .\port$5488$0 (threshold33_value),
-    .\port$5490$0 (threshold34_value),
-    .\port$5492$0 (threshold35_value),
-    .\port$5494$0 (threshold36_value),
-    .\port$5496$0 (threshold37_value),
-    .\port$5498$0 (threshold38_value),
-    .\port$5500$0 (threshold39_value),
-    .\port$5502$0 (threshold40_value),
-    .\port$5504$0 (threshold41_value),
-    .\port$5506$0 (threshold42_value),
-    .\port$5508$0 (threshold43_value),
-    .\port$5510$0 (threshold44_value),
-    .\port$5512$0 (threshold45_value),
-    .\port$5514$0 (threshold46_value),
-    .\port$5516$0 (threshold47_value),
-    .\port$5518$0 (threshold48_value),
-    .\port$5520$0 (threshold49_value),
-    .\port$5522$0 (threshold50_value),
-    .\port$5524$0 (threshold51_value),
-    .\port$5526$0 (threshold52_value),
-    .\port$5528$0 (threshold53_value),
-    .\port$5530$0 (threshold54_value),
-    .\port$5532$0 (threshold55_value),
-    .\port$5534$0 (threshold56_value),
-    .\port$5536$0 (threshold57_value),
-    .\port$5538$0 (threshold58_value),
-    .\port$5540$0 (threshold59_value),
-    .\port$5542$0 (threshold60_value),
-    .\port$5544$0 (threshold61_value),
-    .\port$5546$0 (threshold62_value),
-    .\port$5548$0 (threshold63_value),
-    .\port$6012$0 (\$93 ),
-    .\port$6014$0 (\$94 ),
-    .\port$6016$0 (\$95 ),
-    .\port$6018$0 (\$96 ),
-    .\port$6020$0 (\$97 ),
-    .\port$6022$0 (\$98 ),
-    .\port$6024$0 (\$99 ),
-    .\port$6026$0 (\$100 ),
-    .\port$6028$0 (\$101 ),
-    .\port$6030$0 (\$102 ),
-    .\port$6032$0 (\$103 ),
-    .\port$6034$0 (\$104 ),
-    .\port$6036$0 (\$105 ),
-    .\port$6038$0 (\$106 ),
-    .\port$6040$0 (\$107 ),
-    .\port$6042$0 (\$108 ),
-    .\port$6044$0 (\$109 ),
-    .\port$6046$0 (\$110 ),
-    .\port$6048$0 (\$111 ),
-    .\port$6050$0 (\$112 ),
-    .\port$6052$0 (\$113 ),
-    .\port$6054$0 (\$114 ),
-    .\port$6056$0 (\$115 ),
-    .\port$6058$0 (\$116 ),
-    .\port$6060$0 (\$117 ),
-    .\port$6062$0 (\$118 ),
-    .\port$6064$0 (\$119 ),
-    .\port$6066$0 (\$120 ),
-    .\port$6068$0 (\$121 ),
-    .\port$6070$0 (\$122 ),
-    .\port$6072$0 (\$123 ),
-    .\port$6074$0 (\$124 ),
-    .\port$6076$0 (\$125 ),
-    .\port$6078$0 (\$126 ),
-    .\port$6080$0 (\$127 ),
-    .\port$6082$0 (\$128 ),
-    .\port$6084$0 (\$129 ),
-    .\port$6086$0 (\$130 ),
-    .\port$6088$0 (\$131 ),
-    .\port$6090$0 (\$132 ),
-    .\port$6092$0 (\$133 ),
-    .\port$6094$0 (\$134 ),
-    .\port$6096$0 (\$135 ),
-    .\port$6098$0 (\$136 ),
-    .\port$6100$0 (\$137 ),
-    .\port$6102$0 (\$138 ),
-    .\port$6104$0 (\$139 ),
-    .\port$6106$0 (\$140 ),
-    .\port$6108$0 (\$141 ),
-    .\port$6110$0 (\$142 ),
-    .\port$6112$0 (\$143 ),
-    .\port$6114$0 (\$144 ),
-    .\port$6116$0 (\$145 ),
-    .\port$6118$0 (\$146 ),
-    .\port$6120$0 (\$147 ),
-    .\port$6122$0 (\$148 ),
-    .\port$6124$0 (\$149 ),
-    .\port$6126$0 (\$150 ),
-    .\port$6128$0 (\$151 ),
-    .\port$6130$0 (\$152 ),
-    .\port$6132$0 (\$153 ),
-    .\port$6134$0 (\$154 ),
-    .\port$6136$0 (\$155 ),
-    .\port$6138$0 (\$156 ),
-    .\port$6167$2 (\$285 ),
-    .raw(raw)
+    .\port$4188$0 (\$155 ),
+    .\port$4190$0 (\$156 ),
+    .\port$4192$0 (\$157 ),
+    .\port$4194$0 (\$158 ),
+    .\port$4196$0 (\$159 ),
+    .\port$4198$0 (\$160 ),
+    .\port$4200$0 (\$161 ),
+    .\port$4202$0 (\$162 ),
+    .\port$4204$0 (\$163 ),
+    .\port$4206$0 (\$164 ),
+    .\port$4208$0 (\$165 ),
+    .\port$4210$0 (\$166 ),
+    .\port$4212$0 (\$167 ),
+    .\port$4214$0 (\$168 ),
+    .\port$4216$0 (\$169 ),
+    .\port$4218$0 (\$170 ),
+    .\port$4220$0 (\$171 ),
+    .\port$4222$0 (\$172 ),
+    .\port$4224$0 (\$173 ),
+    .\port$4226$0 (\$174 ),
+    .\port$4228$0 (\$175 ),
+    .\port$4230$0 (\$176 ),
+    .\port$4232$0 (\$177 ),
+    .\port$4234$0 (\$178 ),
+    .\port$4236$0 (\$179 ),
+    .\port$4238$0 (\$180 ),
+    .\port$4240$0 (\$181 ),
+    .\port$4242$0 (\$182 ),
+    .\port$4244$0 (\$183 ),
+    .\port$4246$0 (\$184 ),
+    .\port$4248$0 (\$185 ),
+    .\port$4250$0 (\$186 ),
+    .\port$4252$0 (\$187 ),
+    .\port$4254$0 (\$188 ),
+    .\port$4256$0 (\$189 ),
+    .\port$4258$0 (\$190 ),
+    .\port$4260$0 (\$191 ),
+    .\port$4262$0 (\$192 ),
+    .\port$4264$0 (\$193 ),
+    .\port$4266$0 (\$194 ),
+    .\port$4268$0 (\$195 ),
+    .\port$4270$0 (\$196 ),
+    .\port$4272$0 (\$197 ),
+    .\port$4274$0 (\$198 ),
+    .\port$4276$0 (\$199 ),
+    .\port$4278$0 (\$200 ),
+    .\port$4280$0 (\$201 ),
+    .\port$4282$0 (\$202 ),
+    .\port$4284$0 (\$203 ),
+    .\port$4286$0 (\$204 ),
+    .\port$4288$0 (\$205 ),
+    .\port$4290$0 (\$206 ),
+    .\port$4292$0 (\$207 ),
+    .\port$4294$0 (\$208 ),
+    .\port$4296$0 (\$209 ),
+    .\port$4298$0 (\$210 ),
+    .\port$4300$0 (\$211 ),
+    .\port$4302$0 (\$212 ),
+    .\port$4304$0 (\$213 ),
+    .\port$4306$0 (\$214 ),
+    .\port$4308$0 (\$215 ),
+    .\port$4310$0 (\$216 ),
+    .\port$4312$0 (\$217 ),
+    .\port$4314$0 (\$218 ),
+    .\port$4576$0 (cal_offset0_offset),
+    .\port$4578$0 (cal_offset1_offset),
+    .\port$4580$0 (cal_offset2_offset),
+    .\port$4582$0 (cal_offset3_offset),
+    .\port$4584$0 (cal_offset4_offset),
+    .\port$4586$0 (cal_offset5_offset),
+    .\port$4588$0 (cal_offset6_offset),
+    .\port$4590$0 (cal_offset7_offset),
+    .\port$4592$0 (cal_offset8_offset),
+    .\port$4594$0 (cal_offset9_offset),
+    .\port$4596$0 (cal_offset10_offset),
+    .\port$4598$0 (cal_offset11_offset),
+    .\port$4600$0 (cal_offset12_offset),
+    .\port$4602$0 (cal_offset13_offset),
+    .\port$4604$0 (cal_offset14_offset),
+    .\port$4606$0 (cal_offset15_offset),
+    .\port$4608$0 (cal_offset16_offset),
+    .\port$4610$0 (cal_offset17_offset),
+    .\port$4612$0 (cal_offset18_offset),
+    .\port$4614$0 (cal_offset19_offset),
+    .\port$4616$0 (cal_offset20_offset),
+    .\port$4618$0 (cal_offset21_offset),
+    .\port$4620$0 (cal_offset22_offset),
+    .\port$4622$0 (cal_offset23_offset),
+    .\port$4624$0 (cal_offset24_offset),
+    .\port$4626$0 (cal_offset25_offset),
+    .\port$4628$0 (cal_offset26_offset),
+    .\port$4630$0 (cal_offset27_offset),
+    .\port$4632$0 (cal_offset28_offset),
+    .\port$4634$0 (cal_offset29_offset),
+    .\port$4636$0 (cal_offset30_offset),
+    .\port$4638$0 (cal_offset31_offset),
+    .\port$4640$0 (cal_offset32_offset),
+    .\port$4642$0 (cal_offset33_offset),
+    .\port$4644$0 (cal_offset34_offset),
+    .\port$4646$0 (cal_offset35_offset),
+    .\port$4648$0 (cal_offset36_offset),
+    .\port$4650$0 (cal_offset37_offset),
+    .\port$4652$0 (cal_offset38_offset),
+    .\port$4654$0 (cal_offset39_offset),
+    .\port$4656$0 (cal_offset40_offset),
+    .\port$4658$0 (cal_offset41_offset),
+    .\port$4660$0 (cal_offset42_offset),
+    .\port$4662$0 (cal_offset43_offset),
+    .\port$4664$0 (cal_offset44_offset),
+    .\port$4666$0 (cal_offset45_offset),
+    .\port$4668$0 (cal_offset46_offset),
+    .\port$4670$0 (cal_offset47_offset),
+    .\port$4672$0 (cal_offset48_offset),
+    .\port$4674$0 (cal_offset49_offset),
+    .\port$4676$0 (cal_offset50_offset),
+    .\port$4678$0 (cal_offset51_offset),
+    .\port$4680$0 (cal_offset52_offset),
+    .\port$4682$0 (cal_offset53_offset),
+    .\port$4684$0 (cal_offset54_offset),
+    .\port$4686$0 (cal_offset55_offset),
+    .\port$4688$0 (cal_offset56_offset),
+    .\port$4690$0 (cal_offset57_offset),
+    .\port$4692$0 (cal_offset58_offset),
+    .\port$4694$0 (cal_offset59_offset),
+    .\port$4696$0 (cal_offset60_offset),
+    .\port$4698$0 (cal_offset61_offset),
+    .\port$4700$0 (cal_offset62_offset),
+    .\port$4702$0 (cal_offset63_offset),
+    .\port$4704$0 (threshold0_value),
+    .\port$4706$0 (threshold1_value),
+    .\port$4708$0 (threshold2_value),
+    .\port$4710$0 (threshold3_value),
+    .\port$4712$0 (threshold4_value),
+    .\port$4714$0 (threshold5_value),
+    .\port$4716$0 (threshold6_value),
+    .\port$4718$0 (threshold7_value),
+    .\port$4720$0 (threshold8_value),
+    .\port$4722$0 (threshold9_value),
+    .\port$4724$0 (threshold10_value),
+    .\port$4726$0 (threshold11_value),
+    .\port$4728$0 (threshold12_value),
+    .\port$4730$0 (threshold13_value),
+    .\port$4732$0 (threshold14_value),
+    .\port$4734$0 (threshold15_value),
+    .\port$4736$0 (threshold16_value),
+    .\port$4738$0 (threshold17_value),
+    .\port$4740$0 (threshold18_value),
+    .\port$4742$0 (threshold19_value),
+    .\port$4744$0 (threshold20_value),
+    .\port$4746$0 (threshold21_value),
+    .\port$4748$0 (threshold22_value),
+    .\port$4750$0 (threshold23_value),
+    .\port$4752$0 (threshold24_value),
+    .\port$4754$0 (threshold25_value),
+    .\port$4756$0 (threshold26_value),
+    .\port$4758$0 (threshold27_value),
+    .\port$4760$0 (threshold28_value),
+    .\port$4762$0 (threshold29_value),
+    .\port$4764$0 (threshold30_value),
+    .\port$4766$0 (threshold31_value),
+    .\port$4768$0 (threshold32_value),
+    .\port$4770$0 (threshold33_value),
+    .\port$4772$0 (threshold34_value),
+    .\port$4774$0 (threshold35_value),
+    .\port$4776$0 (threshold36_value),
+    .\port$4778$0 (threshold37_value),
+    .\port$4780$0 (threshold38_value),
+    .\port$4782$0 (threshold39_value),
+    .\port$4784$0 (threshold40_value),
+    .\port$4786$0 (threshold41_value),
+    .\port$4788$0 (threshold42_value),
+    .\port$4790$0 (threshold43_value),
+    .\port$4792$0 (threshold44_value),
+    .\port$4794$0 (threshold45_value),
+    .\port$4796$0 (threshold46_value),
+    .\port$4798$0 (threshold47_value),
+    .\port$4800$0 (threshold48_value),
+    .\port$4802$0 (threshold49_value),
+    .\port$4804$0 (threshold50_value),
+    .\port$4806$0 (threshold51_value),
+    .\port$4808$0 (threshold52_value),
+    .\port$4810$0 (threshold53_value),
+    .\port$4812$0 (threshold54_value),
+    .\port$4814$0 (threshold55_value),
+    .\port$4816$0 (threshold56_value),
+    .\port$4818$0 (threshold57_value),
+    .\port$4820$0 (threshold58_value),
+    .\port$4822$0 (threshold59_value),
+    .\port$4824$0 (threshold60_value),
+    .\port$4826$0 (threshold61_value),
+    .\port$4828$0 (threshold62_value),
+    .\port$4830$0 (threshold63_value),
+    .\port$5294$0 (\$91 ),
+    .\port$5296$0 (\$92 ),
+    .\port$5298$0 (\$93 ),
+    .\port$5300$0 (\$94 ),
+    .\port$5302$0 (\$95 ),
+    .\port$5304$0 (\$96 ),
+    .\port$5306$0 (\$97 ),
+    .\port$5308$0 (\$98 ),
+    .\port$5310$0 (\$99 ),
+    .\port$5312$0 (\$100 ),
+    .\port$5314$0 (\$101 ),
+    .\port$5316$0 (\$102 ),
+    .\port$5318$0 (\$103 ),
+    .\port$5320$0 (\$104 ),
+    .\port$5322$0 (\$105 ),
+    .\port$5324$0 (\$106 ),
+    .\port$5326$0 (\$107 ),
+    .\port$5328$0 (\$108 ),
+    .\port$5330$0 (\$109 ),
+    .\port$5332$0 (\$110 ),
+    .\port$5334$0 (\$111 ),
+    .\port$5336$0 (\$112 ),
+    .\port$5338$0 (\$113 ),
+    .\port$5340$0 (\$114 ),
+    .\port$5342$0 (\$115 ),
+    .\port$5344$0 (\$116 ),
+    .\port$5346$0 (\$117 ),
+    .\port$5348$0 (\$118 ),
+    .\port$5350$0 (\$119 ),
+    .\port$5352$0 (\$120 ),
+    .\port$5354$0 (\$121 ),
+    .\port$5356$0 (\$122 ),
+    .\port$5358$0 (\$123 ),
+    .\port$5360$0 (\$124 ),
+    .\port$5362$0 (\$125 ),
+    .\port$5364$0 (\$126 ),
+    .\port$5366$0 (\$127 ),
+    .\port$5368$0 (\$128 ),
+    .\port$5370$0 (\$129 ),
+    .\port$5372$0 (\$130 ),
+    .\port$5374$0 (\$131 ),
+    .\port$5376$0 (\$132 ),
+    .\port$5378$0 (\$133 ),
+    .\port$5380$0 (\$134 ),
+    .\port$5382$0 (\$135 ),
+    .\port$5384$0 (\$136 ),
+    .\port$5386$0 (\$137 ),
+    .\port$5388$0 (\$138 ),
+    .\port$5390$0 (\$139 ),
+    .\port$5392$0 (\$140 ),
+    .\port$5394$0 (\$141 ),
+    .\port$5396$0 (\$142 ),
+    .\port$5398$0 (\$143 ),
+    .\port$5400$0 (\$144 ),
+    .\port$5402$0 (\$145 ),
+    .\port$5404$0 (\$146 ),
+    .\port$5406$0 (\$147 ),
+    .\port$5408$0 (\$148 ),
+    .\port$5410$0 (\$149 ),
+    .\port$5412$0 (\$150 ),
+    .\port$5414$0 (\$151 ),
+    .\port$5416$0 (\$152 ),
+    .\port$5418$0 (\$153 ),
+    .\port$5420$0 (\$154 ),
+    .\port$5447$2 (\$219 ),
+    .raw(raw),
+    .values(values)
   );
   mram_icg g_acc_icg (
     .clk(clk),
@@ -1450,11 +1315,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .clk(clk),
     .en(g_ser_en),
     .gclk(g_ser_clk)
-  );
-  mram_icg g_serd_icg (
-    .clk(clk),
-    .en(g_serd_en),
-    .gclk(g_serd_clk)
   );
   mram_icg g_tdc0_icg (
     .clk(clk),
@@ -1814,10 +1674,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
     .rst(rst),
-    .start(\start$391 ),
+    .start(\start$387 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(\capture$409 ),
+    .tdc_capture(\capture$405 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
     .tdc_early(code_early),
@@ -1890,7 +1750,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$339 ),
+    .ctrl_write_row_busy(\busy$335 ),
     .fine_table0_value(fine_table0_value),
     .fine_table1_value(fine_table1_value),
     .fine_table2_value(fine_table2_value),
@@ -1902,10 +1762,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_bus_clk(g_bus_clk),
     .g_bus_rst(rst),
     .g_regs_clk(g_regs_clk),
-    .mode_activation(activation),
+    .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$5205$0 (\$signal$613 ),
-    .\port$5207$0 (fail_mask),
+    .\port$4487$0 (\$signal$610 ),
+    .\port$4489$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
@@ -2009,29 +1869,29 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
-    .data(data),
-    .flags(\flags$514 ),
+    .flags(\flags$439 ),
     .g_ser_clk(g_ser_clk),
-    .g_serd_clk(g_serd_clk),
-    .g_serd_rst(rst),
+    .g_ser_rst(rst),
     .load(emit),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .short(activation)
+    .short(short),
+    .short_frame(activation),
+    .vector(data)
   );
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$621 ),
+    .busy(\busy$618 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$6167$2 (\$285 ),
+    .\port$5447$2 (\$219 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -2039,11 +1899,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(\busy$339 )
+    .write_busy(\busy$335 )
   );
   \mram_macro.tdc  tdc (
     .all_fired(tdc_all_fired),
-    .capture(\capture$409 ),
+    .capture(\capture$405 ),
     .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
@@ -2115,142 +1975,142 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$5278$0 (fine_table0_value),
-    .\port$5280$0 (fine_table1_value),
-    .\port$5282$0 (fine_table2_value),
-    .\port$5284$0 (fine_table3_value),
-    .\port$5286$0 (fine_table4_value),
-    .\port$5288$0 (fine_table5_value),
-    .\port$5290$0 (fine_table6_value),
-    .\port$5292$0 (fine_table7_value),
-    .\port$5884$0 (\$29 ),
-    .\port$5886$0 (\$30 ),
-    .\port$5888$0 (\$31 ),
-    .\port$5890$0 (\$32 ),
-    .\port$5892$0 (\$33 ),
-    .\port$5894$0 (\$34 ),
-    .\port$5896$0 (\$35 ),
-    .\port$5898$0 (\$36 ),
-    .\port$5900$0 (\$37 ),
-    .\port$5902$0 (\$38 ),
-    .\port$5904$0 (\$39 ),
-    .\port$5906$0 (\$40 ),
-    .\port$5908$0 (\$41 ),
-    .\port$5910$0 (\$42 ),
-    .\port$5912$0 (\$43 ),
-    .\port$5914$0 (\$44 ),
-    .\port$5916$0 (\$45 ),
-    .\port$5918$0 (\$46 ),
-    .\port$5920$0 (\$47 ),
-    .\port$5922$0 (\$48 ),
-    .\port$5924$0 (\$49 ),
-    .\port$5926$0 (\$50 ),
-    .\port$5928$0 (\$51 ),
-    .\port$5930$0 (\$52 ),
-    .\port$5932$0 (\$53 ),
-    .\port$5934$0 (\$54 ),
-    .\port$5936$0 (\$55 ),
-    .\port$5938$0 (\$56 ),
-    .\port$5940$0 (\$57 ),
-    .\port$5942$0 (\$58 ),
-    .\port$5944$0 (\$59 ),
-    .\port$5946$0 (\$60 ),
-    .\port$5948$0 (\$61 ),
-    .\port$5950$0 (\$62 ),
-    .\port$5952$0 (\$63 ),
-    .\port$5954$0 (\$64 ),
-    .\port$5956$0 (\$65 ),
-    .\port$5958$0 (\$66 ),
-    .\port$5960$0 (\$67 ),
-    .\port$5962$0 (\$68 ),
-    .\port$5964$0 (\$69 ),
-    .\port$5966$0 (\$70 ),
-    .\port$5968$0 (\$71 ),
-    .\port$5970$0 (\$72 ),
-    .\port$5972$0 (\$73 ),
-    .\port$5974$0 (\$74 ),
-    .\port$5976$0 (\$75 ),
-    .\port$5978$0 (\$76 ),
-    .\port$5980$0 (\$77 ),
-    .\port$5982$0 (\$78 ),
-    .\port$5984$0 (\$79 ),
-    .\port$5986$0 (\$80 ),
-    .\port$5988$0 (\$81 ),
-    .\port$5990$0 (\$82 ),
-    .\port$5992$0 (\$83 ),
-    .\port$5994$0 (\$84 ),
-    .\port$5996$0 (\$85 ),
-    .\port$5998$0 (\$86 ),
-    .\port$6000$0 (\$87 ),
-    .\port$6002$0 (\$88 ),
-    .\port$6004$0 (\$89 ),
-    .\port$6006$0 (\$90 ),
-    .\port$6008$0 (\$91 ),
-    .\port$6010$0 (\$92 ),
-    .\port$6012$0 (\$93 ),
-    .\port$6014$0 (\$94 ),
-    .\port$6016$0 (\$95 ),
-    .\port$6018$0 (\$96 ),
-    .\port$6020$0 (\$97 ),
-    .\port$6022$0 (\$98 ),
-    .\port$6024$0 (\$99 ),
-    .\port$6026$0 (\$100 ),
-    .\port$6028$0 (\$101 ),
-    .\port$6030$0 (\$102 ),
-    .\port$6032$0 (\$103 ),
-    .\port$6034$0 (\$104 ),
-    .\port$6036$0 (\$105 ),
-    .\port$6038$0 (\$106 ),
-    .\port$6040$0 (\$107 ),
-    .\port$6042$0 (\$108 ),
-    .\port$6044$0 (\$109 ),
-    .\port$6046$0 (\$110 ),
-    .\port$6048$0 (\$111 ),
-    .\port$6050$0 (\$112 ),
-    .\port$6052$0 (\$113 ),
-    .\port$6054$0 (\$114 ),
-    .\port$6056$0 (\$115 ),
-    .\port$6058$0 (\$116 ),
-    .\port$6060$0 (\$117 ),
-    .\port$6062$0 (\$118 ),
-    .\port$6064$0 (\$119 ),
-    .\port$6066$0 (\$120 ),
-    .\port$6068$0 (\$121 ),
-    .\port$6070$0 (\$122 ),
-    .\port$6072$0 (\$123 ),
-    .\port$6074$0 (\$124 ),
-    .\port$6076$0 (\$125 ),
-    .\port$6078$0 (\$126 ),
-    .\port$6080$0 (\$127 ),
-    .\port$6082$0 (\$128 ),
-    .\port$6084$0 (\$129 ),
-    .\port$6086$0 (\$130 ),
-    .\port$6088$0 (\$131 ),
-    .\port$6090$0 (\$132 ),
-    .\port$6092$0 (\$133 ),
-    .\port$6094$0 (\$134 ),
-    .\port$6096$0 (\$135 ),
-    .\port$6098$0 (\$136 ),
-    .\port$6100$0 (\$137 ),
-    .\port$6102$0 (\$138 ),
-    .\port$6104$0 (\$139 ),
-    .\port$6106$0 (\$140 ),
-    .\port$6108$0 (\$141 ),
-    .\port$6110$0 (\$142 ),
-    .\port$6112$0 (\$143 ),
-    .\port$6114$0 (\$144 ),
-    .\port$6116$0 (\$145 ),
-    .\port$6118$0 (\$146 ),
-    .\port$6120$0 (\$147 ),
-    .\port$6122$0 (\$148 ),
-    .\port$6124$0 (\$149 ),
-    .\port$6126$0 (\$150 ),
-    .\port$6128$0 (\$151 ),
-    .\port$6130$0 (\$152 ),
-    .\port$6132$0 (\$153 ),
-    .\port$6134$0 (\$154 ),
-    .\port$6136$0 (\$155 ),
-    .\port$6138$0 (\$156 ),
+    .\port$4560$0 (fine_table0_value),
+    .\port$4562$0 (fine_table1_value),
+    .\port$4564$0 (fine_table2_value),
+    .\port$4566$0 (fine_table3_value),
+    .\port$4568$0 (fine_table4_value),
+    .\port$4570$0 (fine_table5_value),
+    .\port$4572$0 (fine_table6_value),
+    .\port$4574$0 (fine_table7_value),
+    .\port$5166$0 (\$27 ),
+    .\port$5168$0 (\$28 ),
+    .\port$5170$0 (\$29 ),
+    .\port$5172$0 (\$30 ),
+    .\port$5174$0 (\$31 ),
+    .\port$5176$0 (\$32 ),
+    .\port$5178$0 (\$33 ),
+    .\port$5180$0 (\$34 ),
+    .\port$5182$0 (\$35 ),
+    .\port$5184$0 (\$36 ),
+    .\port$5186$0 (\$37 ),
+    .\port$5188$0 (\$38 ),
+    .\port$5190$0 (\$39 ),
+    .\port$5192$0 (\$40 ),
+    .\port$5194$0 (\$41 ),
+    .\port$5196$0 (\$42 ),
+    .\port$5198$0 (\$43 ),
+    .\port$5200$0 (\$44 ),
+    .\port$5202$0 (\$45 ),
+    .\port$5204$0 (\$46 ),
+    .\port$5206$0 (\$47 ),
+    .\port$5208$0 (\$48 ),
+    .\port$5210$0 (\$49 ),
+    .\port$5212$0 (\$50 ),
+    .\port$5214$0 (\$51 ),
+    .\port$5216$0 (\$52 ),
+    .\port$5218$0 (\$53 ),
+    .\port$5220$0 (\$54 ),
+    .\port$5222$0 (\$55 ),
+    .\port$5224$0 (\$56 ),
+    .\port$5226$0 (\$57 ),
+    .\port$5228$0 (\$58 ),
+    .\port$5230$0 (\$59 ),
+    .\port$5232$0 (\$60 ),
+    .\port$5234$0 (\$61 ),
+    .\port$5236$0 (\$62 ),
+    .\port$5238$0 (\$63 ),
+    .\port$5240$0 (\$64 ),
+    .\port$5242$0 (\$65 ),
+    .\port$5244$0 (\$66 ),
+    .\port$5246$0 (\$67 ),
+    .\port$5248$0 (\$68 ),
+    .\port$5250$0 (\$69 ),
+    .\port$5252$0 (\$70 ),
+    .\port$5254$0 (\$71 ),
+    .\port$5256$0 (\$72 ),
+    .\port$5258$0 (\$73 ),
+    .\port$5260$0 (\$74 ),
+    .\port$5262$0 (\$75 ),
+    .\port$5264$0 (\$76 ),
+    .\port$5266$0 (\$77 ),
+    .\port$5268$0 (\$78 ),
+    .\port$5270$0 (\$79 ),
+    .\port$5272$0 (\$80 ),
+    .\port$5274$0 (\$81 ),
+    .\port$5276$0 (\$82 ),
+    .\port$5278$0 (\$83 ),
+    .\port$5280$0 (\$84 ),
+    .\port$5282$0 (\$85 ),
+    .\port$5284$0 (\$86 ),
+    .\port$5286$0 (\$87 ),
+    .\port$5288$0 (\$88 ),
+    .\port$5290$0 (\$89 ),
+    .\port$5292$0 (\$90 ),
+    .\port$5294$0 (\$91 ),
+    .\port$5296$0 (\$92 ),
+    .\port$5298$0 (\$93 ),
+    .\port$5300$0 (\$94 ),
+    .\port$5302$0 (\$95 ),
+    .\port$5304$0 (\$96 ),
+    .\port$5306$0 (\$97 ),
+    .\port$5308$0 (\$98 ),
+    .\port$5310$0 (\$99 ),
+    .\port$5312$0 (\$100 ),
+    .\port$5314$0 (\$101 ),
+    .\port$5316$0 (\$102 ),
+    .\port$5318$0 (\$103 ),
+    .\port$5320$0 (\$104 ),
+    .\port$5322$0 (\$105 ),
+    .\port$5324$0 (\$106 ),
+    .\port$5326$0 (\$107 ),
+    .\port$5328$0 (\$108 ),
+    .\port$5330$0 (\$109 ),
+    .\port$5332$0 (\$110 ),
+    .\port$5334$0 (\$111 ),
+    .\port$5336$0 (\$112 ),
+    .\port$5338$0 (\$113 ),
+    .\port$5340$0 (\$114 ),
+    .\port$5342$0 (\$115 ),
+    .\port$5344$0 (\$116 ),
+    .\port$5346$0 (\$117 ),
+    .\port$5348$0 (\$118 ),
+    .\port$5350$0 (\$119 ),
+    .\port$5352$0 (\$120 ),
+    .\port$5354$0 (\$121 ),
+    .\port$5356$0 (\$122 ),
+    .\port$5358$0 (\$123 ),
+    .\port$5360$0 (\$124 ),
+    .\port$5362$0 (\$125 ),
+    .\port$5364$0 (\$126 ),
+    .\port$5366$0 (\$127 ),
+    .\port$5368$0 (\$128 ),
+    .\port$5370$0 (\$129 ),
+    .\port$5372$0 (\$130 ),
+    .\port$5374$0 (\$131 ),
+    .\port$5376$0 (\$132 ),
+    .\port$5378$0 (\$133 ),
+    .\port$5380$0 (\$134 ),
+    .\port$5382$0 (\$135 ),
+    .\port$5384$0 (\$136 ),
+    .\port$5386$0 (\$137 ),
+    .\port$5388$0 (\$138 ),
+    .\port$5390$0 (\$139 ),
+    .\port$5392$0 (\$140 ),
+    .\port$5394$0 (\$141 ),
+    .\port$5396$0 (\$142 ),
+    .\port$5398$0 (\$143 ),
+    .\port$5400$0 (\$144 ),
+    .\port$5402$0 (\$145 ),
+    .\port$5404$0 (\$146 ),
+    .\port$5406$0 (\$147 ),
+    .\port$5408$0 (\$148 ),
+    .\port$5410$0 (\$149 ),
+    .\port$5412$0 (\$150 ),
+    .\port$5414$0 (\$151 ),
+    .\port$5416$0 (\$152 ),
+    .\port$5418$0 (\$153 ),
+    .\port$5420$0 (\$154 ),
     .rst(rst),
     .window_end(window_end)
   );
@@ -2260,151 +2120,151 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$339 ),
+    .busy(\busy$335 ),
     .bypass_l(raw_bypass_l),
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$629 ),
+    .fail_mask(\fail_mask$626 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$5274$0 (weight_data0_bits),
-    .\port$5276$0 (weight_data1_bits),
-    .\port$5884$0 (\$29 ),
-    .\port$5886$0 (\$30 ),
-    .\port$5888$0 (\$31 ),
-    .\port$5890$0 (\$32 ),
-    .\port$5892$0 (\$33 ),
-    .\port$5894$0 (\$34 ),
-    .\port$5896$0 (\$35 ),
-    .\port$5898$0 (\$36 ),
-    .\port$5900$0 (\$37 ),
-    .\port$5902$0 (\$38 ),
-    .\port$5904$0 (\$39 ),
-    .\port$5906$0 (\$40 ),
-    .\port$5908$0 (\$41 ),
-    .\port$5910$0 (\$42 ),
-    .\port$5912$0 (\$43 ),
-    .\port$5914$0 (\$44 ),
-    .\port$5916$0 (\$45 ),
-    .\port$5918$0 (\$46 ),
-    .\port$5920$0 (\$47 ),
-    .\port$5922$0 (\$48 ),
-    .\port$5924$0 (\$49 ),
-    .\port$5926$0 (\$50 ),
-    .\port$5928$0 (\$51 ),
-    .\port$5930$0 (\$52 ),
-    .\port$5932$0 (\$53 ),
-    .\port$5934$0 (\$54 ),
-    .\port$5936$0 (\$55 ),
-    .\port$5938$0 (\$56 ),
-    .\port$5940$0 (\$57 ),
-    .\port$5942$0 (\$58 ),
-    .\port$5944$0 (\$59 ),
-    .\port$5946$0 (\$60 ),
-    .\port$5948$0 (\$61 ),
-    .\port$5950$0 (\$62 ),
-    .\port$5952$0 (\$63 ),
-    .\port$5954$0 (\$64 ),
-    .\port$5956$0 (\$65 ),
-    .\port$5958$0 (\$66 ),
-    .\port$5960$0 (\$67 ),
-    .\port$5962$0 (\$68 ),
-    .\port$5964$0 (\$69 ),
-    .\port$5966$0 (\$70 ),
-    .\port$5968$0 (\$71 ),
-    .\port$5970$0 (\$72 ),
-    .\port$5972$0 (\$73 ),
-    .\port$5974$0 (\$74 ),
-    .\port$5976$0 (\$75 ),
-    .\port$5978$0 (\$76 ),
-    .\port$5980$0 (\$77 ),
-    .\port$5982$0 (\$78 ),
-    .\port$5984$0 (\$79 ),
-    .\port$5986$0 (\$80 ),
-    .\port$5988$0 (\$81 ),
-    .\port$5990$0 (\$82 ),
-    .\port$5992$0 (\$83 ),
-    .\port$5994$0 (\$84 ),
-    .\port$5996$0 (\$85 ),
-    .\port$5998$0 (\$86 ),
-    .\port$6000$0 (\$87 ),
-    .\port$6002$0 (\$88 ),
-    .\port$6004$0 (\$89 ),
-    .\port$6006$0 (\$90 ),
-    .\port$6008$0 (\$91 ),
-    .\port$6010$0 (\$92 ),
-    .\port$6012$0 (\$93 ),
-    .\port$6014$0 (\$94 ),
-    .\port$6016$0 (\$95 ),
-    .\port$6018$0 (\$96 ),
-    .\port$6020$0 (\$97 ),
-    .\port$6022$0 (\$98 ),
-    .\port$6024$0 (\$99 ),
-    .\port$6026$0 (\$100 ),
-    .\port$6028$0 (\$101 ),
-    .\port$6030$0 (\$102 ),
-    .\port$6032$0 (\$103 ),
-    .\port$6034$0 (\$104 ),
-    .\port$6036$0 (\$105 ),
-    .\port$6038$0 (\$106 ),
-    .\port$6040$0 (\$107 ),
-    .\port$6042$0 (\$108 ),
-    .\port$6044$0 (\$109 ),
-    .\port$6046$0 (\$110 ),
-    .\port$6048$0 (\$111 ),
-    .\port$6050$0 (\$112 ),
-    .\port$6052$0 (\$113 ),
-    .\port$6054$0 (\$114 ),
-    .\port$6056$0 (\$115 ),
-    .\port$6058$0 (\$116 ),
-    .\port$6060$0 (\$117 ),
-    .\port$6062$0 (\$118 ),
-    .\port$6064$0 (\$119 ),
-    .\port$6066$0 (\$120 ),
-    .\port$6068$0 (\$121 ),
-    .\port$6070$0 (\$122 ),
-    .\port$6072$0 (\$123 ),
-    .\port$6074$0 (\$124 ),
-    .\port$6076$0 (\$125 ),
-    .\port$6078$0 (\$126 ),
-    .\port$6080$0 (\$127 ),
-    .\port$6082$0 (\$128 ),
-    .\port$6084$0 (\$129 ),
-    .\port$6086$0 (\$130 ),
-    .\port$6088$0 (\$131 ),
-    .\port$6090$0 (\$132 ),
-    .\port$6092$0 (\$133 ),
-    .\port$6094$0 (\$134 ),
-    .\port$6096$0 (\$135 ),
-    .\port$6098$0 (\$136 ),
-    .\port$6100$0 (\$137 ),
-    .\port$6102$0 (\$138 ),
-    .\port$6104$0 (\$139 ),
-    .\port$6106$0 (\$140 ),
-    .\port$6108$0 (\$141 ),
-    .\port$6110$0 (\$142 ),
-    .\port$6112$0 (\$143 ),
-    .\port$6114$0 (\$144 ),
-    .\port$6116$0 (\$145 ),
-    .\port$6118$0 (\$146 ),
-    .\port$6120$0 (\$147 ),
-    .\port$6122$0 (\$148 ),
-    .\port$6124$0 (\$149 ),
-    .\port$6126$0 (\$150 ),
-    .\port$6128$0 (\$151 ),
-    .\port$6130$0 (\$152 ),
-    .\port$6132$0 (\$153 ),
-    .\port$6134$0 (\$154 ),
-    .\port$6136$0 (\$155 ),
-    .\port$6138$0 (\$156 ),
+    .\port$4556$0 (weight_data0_bits),
+    .\port$4558$0 (weight_data1_bits),
+    .\port$5166$0 (\$27 ),
+    .\port$5168$0 (\$28 ),
+    .\port$5170$0 (\$29 ),
+    .\port$5172$0 (\$30 ),
+    .\port$5174$0 (\$31 ),
+    .\port$5176$0 (\$32 ),
+    .\port$5178$0 (\$33 ),
+    .\port$5180$0 (\$34 ),
+    .\port$5182$0 (\$35 ),
+    .\port$5184$0 (\$36 ),
+    .\port$5186$0 (\$37 ),
+    .\port$5188$0 (\$38 ),
+    .\port$5190$0 (\$39 ),
+    .\port$5192$0 (\$40 ),
+    .\port$5194$0 (\$41 ),
+    .\port$5196$0 (\$42 ),
+    .\port$5198$0 (\$43 ),
+    .\port$5200$0 (\$44 ),
+    .\port$5202$0 (\$45 ),
+    .\port$5204$0 (\$46 ),
+    .\port$5206$0 (\$47 ),
+    .\port$5208$0 (\$48 ),
+    .\port$5210$0 (\$49 ),
+    .\port$5212$0 (\$50 ),
+    .\port$5214$0 (\$51 ),
+    .\port$5216$0 (\$52 ),
+    .\port$5218$0 (\$53 ),
+    .\port$5220$0 (\$54 ),
+    .\port$5222$0 (\$55 ),
+    .\port$5224$0 (\$56 ),
+    .\port$5226$0 (\$57 ),
+    .\port$5228$0 (\$58 ),
+    .\port$5230$0 (\$59 ),
+    .\port$5232$0 (\$60 ),
+    .\port$5234$0 (\$61 ),
+    .\port$5236$0 (\$62 ),
+    .\port$5238$0 (\$63 ),
+    .\port$5240$0 (\$64 ),
+    .\port$5242$0 (\$65 ),
+    .\port$5244$0 (\$66 ),
+    .\port$5246$0 (\$67 ),
+    .\port$5248$0 (\$68 ),
+    .\port$5250$0 (\$69 ),
+    .\port$5252$0 (\$70 ),
+    .\port$5254$0 (\$71 ),
+    .\port$5256$0 (\$72 ),
+    .\port$5258$0 (\$73 ),
+    .\port$5260$0 (\$74 ),
+    .\port$5262$0 (\$75 ),
+    .\port$5264$0 (\$76 ),
+    .\port$5266$0 (\$77 ),
+    .\port$5268$0 (\$78 ),
+    .\port$5270$0 (\$79 ),
+    .\port$5272$0 (\$80 ),
+    .\port$5274$0 (\$81 ),
+    .\port$5276$0 (\$82 ),
+    .\port$5278$0 (\$83 ),
+    .\port$5280$0 (\$84 ),
+    .\port$5282$0 (\$85 ),
+    .\port$5284$0 (\$86 ),
+    .\port$5286$0 (\$87 ),
+    .\port$5288$0 (\$88 ),
+    .\port$5290$0 (\$89 ),
+    .\port$5292$0 (\$90 ),
+    .\port$5294$0 (\$91 ),
+    .\port$5296$0 (\$92 ),
+    .\port$5298$0 (\$93 ),
+    .\port$5300$0 (\$94 ),
+    .\port$5302$0 (\$95 ),
+    .\port$5304$0 (\$96 ),
+    .\port$5306$0 (\$97 ),
+    .\port$5308$0 (\$98 ),
+    .\port$5310$0 (\$99 ),
+    .\port$5312$0 (\$100 ),
+    .\port$5314$0 (\$101 ),
+    .\port$5316$0 (\$102 ),
+    .\port$5318$0 (\$103 ),
+    .\port$5320$0 (\$104 ),
+    .\port$5322$0 (\$105 ),
+    .\port$5324$0 (\$106 ),
+    .\port$5326$0 (\$107 ),
+    .\port$5328$0 (\$108 ),
+    .\port$5330$0 (\$109 ),
+    .\port$5332$0 (\$110 ),
+    .\port$5334$0 (\$111 ),
+    .\port$5336$0 (\$112 ),
+    .\port$5338$0 (\$113 ),
+    .\port$5340$0 (\$114 ),
+    .\port$5342$0 (\$115 ),
+    .\port$5344$0 (\$116 ),
+    .\port$5346$0 (\$117 ),
+    .\port$5348$0 (\$118 ),
+    .\port$5350$0 (\$119 ),
+    .\port$5352$0 (\$120 ),
+    .\port$5354$0 (\$121 ),
+    .\port$5356$0 (\$122 ),
+    .\port$5358$0 (\$123 ),
+    .\port$5360$0 (\$124 ),
+    .\port$5362$0 (\$125 ),
+    .\port$5364$0 (\$126 ),
+    .\port$5366$0 (\$127 ),
+    .\port$5368$0 (\$128 ),
+    .\port$5370$0 (\$129 ),
+    .\port$5372$0 (\$130 ),
+    .\port$5374$0 (\$131 ),
+    .\port$5376$0 (\$132 ),
+    .\port$5378$0 (\$133 ),
+    .\port$5380$0 (\$134 ),
+    .\port$5382$0 (\$135 ),
+    .\port$5384$0 (\$136 ),
+    .\port$5386$0 (\$137 ),
+    .\port$5388$0 (\$138 ),
+    .\port$5390$0 (\$139 ),
+    .\port$5392$0 (\$140 ),
+    .\port$5394$0 (\$141 ),
+    .\port$5396$0 (\$142 ),
+    .\port$5398$0 (\$143 ),
+    .\port$5400$0 (\$144 ),
+    .\port$5402$0 (\$145 ),
+    .\port$5404$0 (\$146 ),
+    .\port$5406$0 (\$147 ),
+    .\port$5408$0 (\$148 ),
+    .\port$5410$0 (\$149 ),
+    .\port$5412$0 (\$150 ),
+    .\port$5414$0 (\$151 ),
+    .\port$5416$0 (\$152 ),
+    .\port$5418$0 (\$153 ),
+    .\port$5420$0 (\$154 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$393 ),
+    .read_start(\read_start$389 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .start(start),
@@ -2414,59 +2274,59 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$23  = \busy$339 ;
+    \$21  = \busy$335 ;
     if (rst) begin
-      \$23  = 1'h0;
+      \$21  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$24  = wv_fail_count_count;
+    \$22  = wv_fail_count_count;
     if (fail_valid) begin
-      \$24  = \$20 [31:0];
+      \$22  = \$18 [31:0];
     end
     if (rst) begin
-      \$24  = 32'd0;
+      \$22  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$25  = \$signal$613 ;
+    \$23  = \$signal$610 ;
     if (fail_valid) begin
-      \$25  = fail_row;
+      \$23  = fail_row;
     end
     if (rst) begin
-      \$25  = 6'h00;
+      \$23  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$26  = fail_mask;
+    \$24  = fail_mask;
     if (fail_valid) begin
-      \$26  = \fail_mask$629 ;
+      \$24  = \fail_mask$626 ;
     end
     if (rst) begin
-      \$26  = 64'h0000000000000000;
+      \$24  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$27  = wv_retry_count_count;
+    \$25  = wv_retry_count_count;
     if (retry) begin
-      \$27  = \$21 [31:0];
+      \$25  = \$19 [31:0];
     end
     if (rst) begin
-      \$27  = 32'd0;
+      \$25  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$28  = vmm_count_count;
+    \$26  = vmm_count_count;
     if (pass_done) begin
-      \$28  = \$22 [31:0];
+      \$26  = \$20 [31:0];
     end
     if (rst) begin
-      \$28  = 32'd0;
+      \$26  = 32'd0;
     end
   end
   assign \s_axil_awready$42  = s_axil_awready;
@@ -2609,9 +2469,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign busy = m_axis_tvalid;
   assign g_ser_rst = rst;
   assign g_ser_gclk = g_ser_clk;
-  assign g_serd_rst = rst;
-  assign g_serd_gclk = g_serd_clk;
-  assign \s_axis_tready$327  = s_axis_tready;
+  assign \s_axis_tready$323  = s_axis_tready;
   assign g_in_rst = rst;
   assign g_in_gclk = g_in_clk;
   assign g_drv_rst = rst;
@@ -2620,31 +2478,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_wr_gclk = g_wr_clk;
   assign g_cnt_rst = rst;
   assign g_cnt_gclk = g_cnt_clk;
-  assign \s_axil_awaddr$351  = s_axil_awaddr;
-  assign \s_axil_awprot$352  = s_axil_awprot;
-  assign \s_axil_awvalid$353  = s_axil_awvalid;
-  assign \s_axil_wdata$354  = s_axil_wdata;
-  assign \s_axil_wstrb$355  = s_axil_wstrb;
-  assign \s_axil_wvalid$356  = s_axil_wvalid;
-  assign \s_axil_bresp$357  = s_axil_bresp;
-  assign \s_axil_bready$358  = s_axil_bready;
-  assign \s_axil_araddr$359  = s_axil_araddr;
-  assign \s_axil_arprot$360  = s_axil_arprot;
-  assign \s_axil_arvalid$361  = s_axil_arvalid;
-  assign \s_axil_arready$362  = s_axil_arready;
-  assign \s_axil_rdata$363  = s_axil_rdata;
-  assign \s_axil_rresp$364  = s_axil_rresp;
-  assign \s_axil_rvalid$365  = s_axil_rvalid;
-  assign \s_axil_rready$366  = s_axil_rready;
-  assign \s_axis_tdata$367  = s_axis_tdata;
-  assign \s_axis_tvalid$368  = s_axis_tvalid;
-  assign \s_axis_tlast$369  = s_axis_tlast;
-  assign \s_axis_tuser$370  = s_axis_tuser;
-  assign \m_axis_tdata$371  = m_axis_tdata;
-  assign \m_axis_tvalid$372  = m_axis_tvalid;
-  assign \m_axis_tready$373  = m_axis_tready;
-  assign \m_axis_tlast$374  = m_axis_tlast;
-  assign \m_axis_tuser$375  = m_axis_tuser;
+  assign \s_axil_awaddr$347  = s_axil_awaddr;
+  assign \s_axil_awprot$348  = s_axil_awprot;
+  assign \s_axil_awvalid$349  = s_axil_awvalid;
+  assign \s_axil_wdata$350  = s_axil_wdata;
+  assign \s_axil_wstrb$351  = s_axil_wstrb;
+  assign \s_axil_wvalid$352  = s_axil_wvalid;
+  assign \s_axil_bresp$353  = s_axil_bresp;
+  assign \s_axil_bready$354  = s_axil_bready;
+  assign \s_axil_araddr$355  = s_axil_araddr;
+  assign \s_axil_arprot$356  = s_axil_arprot;
+  assign \s_axil_arvalid$357  = s_axil_arvalid;
+  assign \s_axil_arready$358  = s_axil_arready;
+  assign \s_axil_rdata$359  = s_axil_rdata;
+  assign \s_axil_rresp$360  = s_axil_rresp;
+  assign \s_axil_rvalid$361  = s_axil_rvalid;
+  assign \s_axil_rready$362  = s_axil_rready;
+  assign \s_axis_tdata$363  = s_axis_tdata;
+  assign \s_axis_tvalid$364  = s_axis_tvalid;
+  assign \s_axis_tlast$365  = s_axis_tlast;
+  assign \s_axis_tuser$366  = s_axis_tuser;
+  assign \m_axis_tdata$367  = m_axis_tdata;
+  assign \m_axis_tvalid$368  = m_axis_tvalid;
+  assign \m_axis_tready$369  = m_axis_tready;
+  assign \m_axis_tlast$370  = m_axis_tlast;
+  assign \m_axis_tuser$371  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
@@ -2653,16 +2511,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$389  = arr_bypass_l;
-  assign \arr_bypass_r$390  = arr_bypass_r;
+  assign \arr_bypass_l$385  = arr_bypass_l;
+  assign \arr_bypass_r$386  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$404  = arr_pre;
-  assign \arr_eval$405  = arr_eval;
+  assign \arr_pre$400  = arr_pre;
+  assign \arr_eval$401  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = \capture$409 ;
+  assign tdc_capture = \capture$405 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
@@ -2670,50 +2528,49 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign fine = arr_fine;
   assign tdc_early = code_early;
   assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
-  assign codes = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \codes$431  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \capture$432  = capture;
-  assign \accumulate$434  = accumulate;
-  assign shift = \$285 [0];
-  assign \shift$436  = \$285 [0];
-  assign negate = \$285 [1];
-  assign \negate$438  = \$285 [1];
+  assign codes = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \codes$427  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \capture$428  = capture;
+  assign \accumulate$430  = accumulate;
+  assign shift = \$219 [0];
+  assign \shift$432  = \$219 [0];
+  assign negate = \$219 [1];
+  assign \negate$434  = \$219 [1];
   assign mode_raw_codes = raw;
-  assign mode_activation = activation;
-  assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign out_busy = m_axis_tvalid;
-  assign \load$509  = emit;
-  assign short = activation;
-  assign next_values = { \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157  };
-  assign next_fires = { \$284 , \$283 , \$282 , \$281 , \$280 , \$279 , \$278 , \$277 , \$276 , \$275 , \$274 , \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258 , \$257 , \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241 , \$240 , \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224 , \$223 , \$222 , \$221  };
-  assign overflow = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
+  assign \load$438  = emit;
+  assign overflow = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign short_frame = activation;
+  assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
+  assign mode_activation = short;
+  assign fires = { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$339 ;
+  assign ctrl_write_row_busy = \busy$335 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$585  = { weight_data1_bits, weight_data0_bits };
+  assign \data$582  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$591  = array_idle;
+  assign \array_idle$588  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$600  = read_done;
-  assign \codes$601  = { \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93  };
-  assign \overflow$602  = { \$92 , \$91 , \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29  };
-  assign write_busy = \busy$339 ;
-  assign \arr_wr_row$604  = arr_wr_row;
-  assign \arr_wr_side$605  = arr_wr_side;
-  assign \arr_wr_data$606  = arr_wr_data;
-  assign \arr_wr_pulse$607  = arr_wr_pulse;
+  assign \read_done$597  = read_done;
+  assign \codes$598  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \overflow$599  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign write_busy = \busy$335 ;
+  assign \arr_wr_row$601  = arr_wr_row;
+  assign \arr_wr_side$602  = arr_wr_side;
+  assign \arr_wr_data$603  = arr_wr_data;
+  assign \arr_wr_pulse$604  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$613  };
+  assign wv_fail_row_row = { 10'h000, \$signal$610  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$339 ;
+  assign status_write_busy = \busy$335 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -2724,627 +2581,86 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$514.overflow  = \flags$514 ;
+  assign \flags$439.overflow  = \flags$439 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$3496$0 , \port$3507$0 , \port$3518$0 , \port$3529$0 , \port$3540$0 , \port$3551$0 , \port$3562$0 , \port$3573$0 , \port$3584$0 , \port$3595$0 , \port$3606$0 , \port$3617$0 , \port$3628$0 , \port$3639$0 , \port$3650$0 , \port$3661$0 , \port$3672$0 , \port$3683$0 , \port$3694$0 , \port$3705$0 , \port$3716$0 
-, \port$3727$0 , \port$3738$0 , \port$3749$0 , \port$3760$0 , \port$3771$0 , \port$3782$0 , \port$3793$0 , \port$3804$0 , \port$3815$0 , \port$3826$0 , \port$3837$0 , \port$3848$0 , \port$3859$0 , \port$3870$0 , \port$3881$0 , \port$3892$0 , \port$3903$0 , \port$3914$0 , \port$3925$0 , \port$3936$0 , \port$3947$0 
-, \port$3958$0 , \port$3969$0 , \port$3980$0 , \port$3991$0 , \port$4002$0 , \port$4013$0 , \port$4024$0 , \port$4035$0 , \port$4046$0 , \port$4057$0 , \port$4068$0 , \port$4079$0 , \port$4090$0 , \port$4101$0 , \port$4112$0 , \port$4123$0 , \port$4134$0 , \port$4145$0 , \port$4156$0 , \port$4167$0 , \port$4178$0 
-, \port$4189$0 , \port$4202$0 , \port$4215$0 , \port$4228$0 , \port$4241$0 , \port$4254$0 , \port$4267$0 , \port$4280$0 , \port$4293$0 , \port$4306$0 , \port$4319$0 , \port$4332$0 , \port$4345$0 , \port$4358$0 , \port$4371$0 , \port$4384$0 , \port$4397$0 , \port$4410$0 , \port$4423$0 , \port$4436$0 , \port$4449$0 
-, \port$4462$0 , \port$4475$0 , \port$4488$0 , \port$4501$0 , \port$4514$0 , \port$4527$0 , \port$4540$0 , \port$4553$0 , \port$4566$0 , \port$4579$0 , \port$4592$0 , \port$4605$0 , \port$4618$0 , \port$4631$0 , \port$4644$0 , \port$4657$0 , \port$4670$0 , \port$4683$0 , \port$4696$0 , \port$4709$0 , \port$4722$0 
-, \port$4735$0 , \port$4748$0 , \port$4761$0 , \port$4774$0 , \port$4787$0 , \port$4800$0 , \port$4813$0 , \port$4826$0 , \port$4839$0 , \port$4852$0 , \port$4865$0 , \port$4878$0 , \port$4891$0 , \port$4904$0 , \port$4917$0 , \port$4930$0 , \port$4943$0 , \port$4956$0 , \port$4969$0 , \port$4982$0 , \port$4995$0 
-, \port$5008$0 , \port$5021$0 , g_acc_clk, raw, activation, \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 
+module \mram_macro.accumulator (\port$4188$0 , \port$4190$0 , \port$4192$0 , \port$4194$0 , \port$4196$0 , \port$4198$0 , \port$4200$0 , \port$4202$0 , \port$4204$0 , \port$4206$0 , \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , \port$4224$0 , \port$4226$0 , \port$4228$0 
+, \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4240$0 , \port$4242$0 , \port$4244$0 , \port$4246$0 , \port$4248$0 , \port$4250$0 , \port$4252$0 , \port$4254$0 , \port$4256$0 , \port$4258$0 , \port$4260$0 , \port$4262$0 , \port$4264$0 , \port$4266$0 , \port$4268$0 , \port$4270$0 
+, \port$4272$0 , \port$4274$0 , \port$4276$0 , \port$4278$0 , \port$4280$0 , \port$4282$0 , \port$4284$0 , \port$4286$0 , \port$4288$0 , \port$4290$0 , \port$4292$0 , \port$4294$0 , \port$4296$0 , \port$4298$0 , \port$4300$0 , \port$4302$0 , \port$4304$0 , \port$4306$0 , \port$4308$0 , \port$4310$0 , \port$4312$0 
+, \port$4314$0 , g_acc_clk, raw, \port$4576$0 , \port$4578$0 , \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 
+, \port$4612$0 , \port$4614$0 , \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 
+, \port$4654$0 , \port$4656$0 , \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 
+, \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 
+, \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 
+, \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 
+, \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 
 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 
 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 
-, \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 , \port$5430$0 , \port$5432$0 , \port$5434$0 , \port$5436$0 , \port$5438$0 , \port$5440$0 , \port$5442$0 , \port$5444$0 , \port$5446$0 , \port$5448$0 , \port$5450$0 
-, \port$5452$0 , \port$5454$0 , \port$5456$0 , \port$5458$0 , \port$5460$0 , \port$5462$0 , \port$5464$0 , \port$5466$0 , \port$5468$0 , \port$5470$0 , \port$5472$0 , \port$5474$0 , \port$5476$0 , \port$5478$0 , \port$5480$0 , \port$5482$0 , \port$5484$0 , \port$5486$0 , \port$5488$0 , \port$5490$0 , \port$5492$0 
-, \port$5494$0 , \port$5496$0 , \port$5498$0 , \port$5500$0 , \port$5502$0 , \port$5504$0 , \port$5506$0 , \port$5508$0 , \port$5510$0 , \port$5512$0 , \port$5514$0 , \port$5516$0 , \port$5518$0 , \port$5520$0 , \port$5522$0 , \port$5524$0 , \port$5526$0 , \port$5528$0 , \port$5530$0 , \port$5532$0 , \port$5534$0 
-, \port$5536$0 , \port$5538$0 , \port$5540$0 , \port$5542$0 , \port$5544$0 , \port$5546$0 , \port$5548$0 , \port$6012$0 , \port$6014$0 , \port$6016$0 , \port$6018$0 , \port$6020$0 , \port$6022$0 , \port$6024$0 , \port$6026$0 , \port$6028$0 , \port$6030$0 , \port$6032$0 , \port$6034$0 , \port$6036$0 , \port$6038$0 
-, \port$6040$0 , \port$6042$0 , \port$6044$0 , \port$6046$0 , \port$6048$0 , \port$6050$0 , \port$6052$0 , \port$6054$0 , \port$6056$0 , \port$6058$0 , \port$6060$0 , \port$6062$0 , \port$6064$0 , \port$6066$0 , \port$6068$0 , \port$6070$0 , \port$6072$0 , \port$6074$0 , \port$6076$0 , \port$6078$0 , \port$6080$0 
-, \port$6082$0 , \port$6084$0 , \port$6086$0 , \port$6088$0 , \port$6090$0 , \port$6092$0 , \port$6094$0 , \port$6096$0 , \port$6098$0 , \port$6100$0 , \port$6102$0 , \port$6104$0 , \port$6106$0 , \port$6108$0 , \port$6110$0 , \port$6112$0 , \port$6114$0 , \port$6116$0 , \port$6118$0 , \port$6120$0 , \port$6122$0 
-, \port$6124$0 , \port$6126$0 , \port$6128$0 , \port$6130$0 , \port$6132$0 , \port$6134$0 , \port$6136$0 , \port$6138$0 , capture, accumulate, \port$6167$2 , g_acc_rst);
+, \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , values, activation, capture, accumulate, \port$5447$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
   wire [18:0] \$10 ;
   wire [16:0] \$100 ;
-  wire [18:0] \$1000 ;
-  wire [15:0] \$1001 ;
-  wire [15:0] \$1002 ;
-  wire \$1003 ;
-  wire [16:0] \$1004 ;
-  wire [16:0] \$1005 ;
-  wire [16:0] \$1006 ;
-  wire [7:0] \$1007 ;
-  wire [16:0] \$1008 ;
-  wire [17:0] \$1009 ;
   wire [16:0] \$101 ;
-  wire [7:0] \$1010 ;
-  wire [16:0] \$1011 ;
-  wire [17:0] \$1012 ;
-  wire [18:0] \$1013 ;
-  wire [15:0] \$1014 ;
-  wire [15:0] \$1015 ;
-  wire \$1016 ;
-  wire [16:0] \$1017 ;
-  wire [16:0] \$1018 ;
-  wire [16:0] \$1019 ;
   wire [16:0] \$102 ;
-  wire [7:0] \$1020 ;
-  wire [16:0] \$1021 ;
-  wire [17:0] \$1022 ;
-  wire [7:0] \$1023 ;
-  wire [16:0] \$1024 ;
-  wire [17:0] \$1025 ;
-  wire [18:0] \$1026 ;
-  wire [15:0] \$1027 ;
-  wire [15:0] \$1028 ;
-  wire \$1029 ;
   wire [7:0] \$103 ;
-  wire [16:0] \$1030 ;
-  wire [16:0] \$1031 ;
-  wire [16:0] \$1032 ;
-  wire [7:0] \$1033 ;
-  wire [16:0] \$1034 ;
-  wire [17:0] \$1035 ;
-  wire [7:0] \$1036 ;
-  wire [16:0] \$1037 ;
-  wire [17:0] \$1038 ;
-  wire [18:0] \$1039 ;
   wire [16:0] \$104 ;
-  wire [15:0] \$1040 ;
-  wire [15:0] \$1041 ;
-  wire \$1042 ;
-  wire [16:0] \$1043 ;
-  wire [16:0] \$1044 ;
-  wire [16:0] \$1045 ;
-  wire [7:0] \$1046 ;
-  wire [16:0] \$1047 ;
-  wire [17:0] \$1048 ;
-  wire [7:0] \$1049 ;
   wire [17:0] \$105 ;
-  wire [16:0] \$1050 ;
-  wire [17:0] \$1051 ;
-  wire [18:0] \$1052 ;
-  wire [15:0] \$1053 ;
-  wire [15:0] \$1054 ;
-  wire \$1055 ;
-  wire [16:0] \$1056 ;
-  wire [16:0] \$1057 ;
-  wire [16:0] \$1058 ;
-  wire [7:0] \$1059 ;
   wire [7:0] \$106 ;
-  wire [16:0] \$1060 ;
-  wire [17:0] \$1061 ;
-  wire [7:0] \$1062 ;
-  wire [16:0] \$1063 ;
-  wire [17:0] \$1064 ;
-  wire [18:0] \$1065 ;
-  wire [15:0] \$1066 ;
-  wire [15:0] \$1067 ;
-  wire \$1068 ;
-  wire [16:0] \$1069 ;
   wire [16:0] \$107 ;
-  wire [16:0] \$1070 ;
-  wire [16:0] \$1071 ;
-  wire [7:0] \$1072 ;
-  wire [16:0] \$1073 ;
-  wire [17:0] \$1074 ;
-  wire [7:0] \$1075 ;
-  wire [16:0] \$1076 ;
-  wire [17:0] \$1077 ;
-  wire [18:0] \$1078 ;
-  wire [15:0] \$1079 ;
   wire [17:0] \$108 ;
-  wire [15:0] \$1080 ;
-  wire \$1081 ;
-  wire [16:0] \$1082 ;
-  wire [16:0] \$1083 ;
-  wire [16:0] \$1084 ;
-  wire [7:0] \$1085 ;
-  wire [16:0] \$1086 ;
-  wire [17:0] \$1087 ;
-  wire [7:0] \$1088 ;
-  wire [16:0] \$1089 ;
   wire [18:0] \$109 ;
-  wire [17:0] \$1090 ;
-  wire [18:0] \$1091 ;
-  wire [15:0] \$1092 ;
-  wire [15:0] \$1093 ;
-  wire \$1094 ;
-  wire [16:0] \$1095 ;
-  wire [16:0] \$1096 ;
-  wire [16:0] \$1097 ;
-  wire [7:0] \$1098 ;
-  wire [16:0] \$1099 ;
   wire [15:0] \$11 ;
   wire [15:0] \$110 ;
-  wire [17:0] \$1100 ;
-  wire [7:0] \$1101 ;
-  wire [16:0] \$1102 ;
-  wire [17:0] \$1103 ;
-  wire [18:0] \$1104 ;
-  wire [15:0] \$1105 ;
-  wire [15:0] \$1106 ;
-  wire \$1107 ;
-  wire [16:0] \$1108 ;
-  wire [16:0] \$1109 ;
   wire [16:0] \$111 ;
-  wire [16:0] \$1110 ;
-  wire [7:0] \$1111 ;
-  wire [16:0] \$1112 ;
-  wire [17:0] \$1113 ;
-  wire [7:0] \$1114 ;
-  wire [16:0] \$1115 ;
-  wire [17:0] \$1116 ;
-  wire [18:0] \$1117 ;
-  wire [15:0] \$1118 ;
-  wire [15:0] \$1119 ;
   wire [16:0] \$112 ;
-  wire \$1120 ;
-  wire [16:0] \$1121 ;
-  wire [16:0] \$1122 ;
-  wire [16:0] \$1123 ;
-  wire [7:0] \$1124 ;
-  wire [16:0] \$1125 ;
-  wire [17:0] \$1126 ;
-  wire [7:0] \$1127 ;
-  wire [16:0] \$1128 ;
-  wire [17:0] \$1129 ;
   wire [16:0] \$113 ;
-  wire [18:0] \$1130 ;
-  wire [15:0] \$1131 ;
-  wire [15:0] \$1132 ;
-  wire \$1133 ;
-  wire [16:0] \$1134 ;
-  wire [16:0] \$1135 ;
-  wire [16:0] \$1136 ;
-  wire [7:0] \$1137 ;
-  wire [16:0] \$1138 ;
-  wire [17:0] \$1139 ;
   wire [7:0] \$114 ;
-  wire [7:0] \$1140 ;
-  wire [16:0] \$1141 ;
-  wire [17:0] \$1142 ;
-  wire [18:0] \$1143 ;
-  wire [15:0] \$1144 ;
-  wire [15:0] \$1145 ;
-  wire \$1146 ;
-  wire [16:0] \$1147 ;
-  wire [16:0] \$1148 ;
-  wire [16:0] \$1149 ;
   wire [16:0] \$115 ;
-  wire [7:0] \$1150 ;
-  wire [16:0] \$1151 ;
-  wire [17:0] \$1152 ;
-  wire [7:0] \$1153 ;
-  wire [16:0] \$1154 ;
-  wire [17:0] \$1155 ;
-  wire [18:0] \$1156 ;
-  wire [15:0] \$1157 ;
-  wire [15:0] \$1158 ;
-  wire \$1159 ;
   wire [17:0] \$116 ;
-  wire [16:0] \$1160 ;
-  wire [16:0] \$1161 ;
-  wire [16:0] \$1162 ;
-  wire [7:0] \$1163 ;
-  wire [16:0] \$1164 ;
-  wire [17:0] \$1165 ;
-  wire [7:0] \$1166 ;
-  wire [16:0] \$1167 ;
-  wire [17:0] \$1168 ;
-  wire [18:0] \$1169 ;
   wire [7:0] \$117 ;
-  wire [15:0] \$1170 ;
-  wire [15:0] \$1171 ;
-  wire \$1172 ;
-  wire [16:0] \$1173 ;
-  wire [16:0] \$1174 ;
-  wire [16:0] \$1175 ;
-  wire [7:0] \$1176 ;
-  wire [16:0] \$1177 ;
-  wire [17:0] \$1178 ;
-  wire [7:0] \$1179 ;
   wire [16:0] \$118 ;
-  wire [16:0] \$1180 ;
-  wire [17:0] \$1181 ;
-  wire [18:0] \$1182 ;
-  wire [15:0] \$1183 ;
-  wire [15:0] \$1184 ;
-  wire \$1185 ;
-  wire [16:0] \$1186 ;
-  wire [16:0] \$1187 ;
-  wire [16:0] \$1188 ;
-  wire [7:0] \$1189 ;
   wire [17:0] \$119 ;
-  wire [16:0] \$1190 ;
-  wire [17:0] \$1191 ;
-  wire [7:0] \$1192 ;
-  wire [16:0] \$1193 ;
-  wire [17:0] \$1194 ;
-  wire [18:0] \$1195 ;
-  wire [15:0] \$1196 ;
-  wire [15:0] \$1197 ;
-  wire \$1198 ;
-  wire [16:0] \$1199 ;
   wire [16:0] \$12 ;
   wire [18:0] \$120 ;
-  wire [16:0] \$1200 ;
-  wire [16:0] \$1201 ;
-  wire [7:0] \$1202 ;
-  wire [16:0] \$1203 ;
-  wire [17:0] \$1204 ;
-  wire [7:0] \$1205 ;
-  wire [16:0] \$1206 ;
-  wire [17:0] \$1207 ;
-  wire [18:0] \$1208 ;
-  wire [15:0] \$1209 ;
   wire [15:0] \$121 ;
-  wire [15:0] \$1210 ;
-  wire \$1211 ;
-  wire [16:0] \$1212 ;
-  wire [16:0] \$1213 ;
-  wire [16:0] \$1214 ;
-  wire [7:0] \$1215 ;
-  wire [16:0] \$1216 ;
-  wire [17:0] \$1217 ;
-  wire [7:0] \$1218 ;
-  wire [16:0] \$1219 ;
   wire [16:0] \$122 ;
-  wire [17:0] \$1220 ;
-  wire [18:0] \$1221 ;
-  wire [15:0] \$1222 ;
-  wire [15:0] \$1223 ;
-  wire \$1224 ;
-  wire [16:0] \$1225 ;
-  wire [16:0] \$1226 ;
-  wire [16:0] \$1227 ;
-  wire [7:0] \$1228 ;
-  wire [16:0] \$1229 ;
   wire [16:0] \$123 ;
-  wire [17:0] \$1230 ;
-  wire [7:0] \$1231 ;
-  wire [16:0] \$1232 ;
-  wire [17:0] \$1233 ;
-  wire [18:0] \$1234 ;
-  wire [15:0] \$1235 ;
-  wire [15:0] \$1236 ;
-  wire \$1237 ;
-  wire [16:0] \$1238 ;
-  wire [16:0] \$1239 ;
   wire [16:0] \$124 ;
-  wire [16:0] \$1240 ;
-  wire [7:0] \$1241 ;
-  wire [16:0] \$1242 ;
-  wire [17:0] \$1243 ;
-  wire [7:0] \$1244 ;
-  wire [16:0] \$1245 ;
-  wire [17:0] \$1246 ;
-  wire [18:0] \$1247 ;
-  wire [15:0] \$1248 ;
-  wire [15:0] \$1249 ;
   wire [7:0] \$125 ;
-  wire \$1250 ;
-  wire [16:0] \$1251 ;
-  wire [16:0] \$1252 ;
-  wire [16:0] \$1253 ;
-  wire [7:0] \$1254 ;
-  wire [16:0] \$1255 ;
-  wire [17:0] \$1256 ;
-  wire [7:0] \$1257 ;
-  wire [16:0] \$1258 ;
-  wire [17:0] \$1259 ;
   wire [16:0] \$126 ;
-  wire [18:0] \$1260 ;
-  wire [15:0] \$1261 ;
-  wire [15:0] \$1262 ;
-  wire \$1263 ;
-  wire [16:0] \$1264 ;
-  wire [16:0] \$1265 ;
-  wire [16:0] \$1266 ;
-  wire [7:0] \$1267 ;
-  wire [16:0] \$1268 ;
-  wire [17:0] \$1269 ;
   wire [17:0] \$127 ;
-  wire [7:0] \$1270 ;
-  wire [16:0] \$1271 ;
-  wire [17:0] \$1272 ;
-  wire [18:0] \$1273 ;
-  wire [15:0] \$1274 ;
-  wire [15:0] \$1275 ;
-  wire \$1276 ;
-  wire [16:0] \$1277 ;
-  wire [16:0] \$1278 ;
-  wire [16:0] \$1279 ;
   wire [7:0] \$128 ;
-  wire [7:0] \$1280 ;
-  wire [16:0] \$1281 ;
-  wire [17:0] \$1282 ;
-  wire [7:0] \$1283 ;
-  wire [16:0] \$1284 ;
-  wire [17:0] \$1285 ;
-  wire [18:0] \$1286 ;
-  wire [15:0] \$1287 ;
-  wire [15:0] \$1288 ;
-  wire \$1289 ;
   wire [16:0] \$129 ;
-  wire [16:0] \$1290 ;
-  wire [16:0] \$1291 ;
-  wire [16:0] \$1292 ;
-  wire [7:0] \$1293 ;
-  wire [16:0] \$1294 ;
-  wire [17:0] \$1295 ;
-  wire [7:0] \$1296 ;
-  wire [16:0] \$1297 ;
-  wire [17:0] \$1298 ;
-  wire [18:0] \$1299 ;
   wire [16:0] \$13 ;
   wire [17:0] \$130 ;
-  wire [15:0] \$1300 ;
-  wire [15:0] \$1301 ;
-  wire \$1302 ;
-  wire [16:0] \$1303 ;
-  wire [16:0] \$1304 ;
-  wire [16:0] \$1305 ;
-  wire [7:0] \$1306 ;
-  wire [16:0] \$1307 ;
-  wire [17:0] \$1308 ;
-  wire [7:0] \$1309 ;
   wire [18:0] \$131 ;
-  wire [16:0] \$1310 ;
-  wire [17:0] \$1311 ;
-  wire [18:0] \$1312 ;
-  wire [15:0] \$1313 ;
-  wire [15:0] \$1314 ;
-  wire \$1315 ;
-  wire [16:0] \$1316 ;
-  wire [16:0] \$1317 ;
-  wire [16:0] \$1318 ;
-  wire [7:0] \$1319 ;
   wire [15:0] \$132 ;
-  wire [16:0] \$1320 ;
-  wire [17:0] \$1321 ;
-  wire [7:0] \$1322 ;
-  wire [16:0] \$1323 ;
-  wire [17:0] \$1324 ;
-  wire [18:0] \$1325 ;
-  wire [15:0] \$1326 ;
-  wire [15:0] \$1327 ;
-  wire \$1328 ;
-  wire [16:0] \$1329 ;
   wire [16:0] \$133 ;
-  wire [16:0] \$1330 ;
-  wire [16:0] \$1331 ;
-  wire [7:0] \$1332 ;
-  wire [16:0] \$1333 ;
-  wire [17:0] \$1334 ;
-  wire [7:0] \$1335 ;
-  wire [16:0] \$1336 ;
-  wire [17:0] \$1337 ;
-  wire [18:0] \$1338 ;
-  wire [15:0] \$1339 ;
   wire [16:0] \$134 ;
-  wire [15:0] \$1340 ;
-  wire \$1341 ;
-  wire [16:0] \$1342 ;
-  wire [16:0] \$1343 ;
-  wire [16:0] \$1344 ;
-  wire [7:0] \$1345 ;
-  wire [16:0] \$1346 ;
-  wire [17:0] \$1347 ;
-  wire [7:0] \$1348 ;
-  wire [16:0] \$1349 ;
   wire [16:0] \$135 ;
-  wire [17:0] \$1350 ;
-  wire [18:0] \$1351 ;
-  wire [15:0] \$1352 ;
-  wire [15:0] \$1353 ;
-  wire \$1354 ;
-  wire [16:0] \$1355 ;
-  wire [16:0] \$1356 ;
-  wire [16:0] \$1357 ;
-  wire [7:0] \$1358 ;
-  wire [16:0] \$1359 ;
   wire [7:0] \$136 ;
-  wire [17:0] \$1360 ;
-  wire [7:0] \$1361 ;
-  wire [16:0] \$1362 ;
-  wire [17:0] \$1363 ;
-  wire [18:0] \$1364 ;
-  wire [15:0] \$1365 ;
-  wire [15:0] \$1366 ;
-  wire \$1367 ;
-  wire [16:0] \$1368 ;
-  wire [16:0] \$1369 ;
   wire [16:0] \$137 ;
-  wire [16:0] \$1370 ;
-  wire [7:0] \$1371 ;
-  wire [16:0] \$1372 ;
-  wire [17:0] \$1373 ;
-  wire [7:0] \$1374 ;
-  wire [16:0] \$1375 ;
-  wire [17:0] \$1376 ;
-  wire [18:0] \$1377 ;
-  wire [15:0] \$1378 ;
-  wire [15:0] \$1379 ;
   wire [17:0] \$138 ;
-  wire \$1380 ;
-  wire [16:0] \$1381 ;
-  wire [16:0] \$1382 ;
-  wire [16:0] \$1383 ;
-  wire [7:0] \$1384 ;
-  wire [16:0] \$1385 ;
-  wire [17:0] \$1386 ;
-  wire [7:0] \$1387 ;
-  wire [16:0] \$1388 ;
-  wire [17:0] \$1389 ;
   wire [7:0] \$139 ;
-  wire [18:0] \$1390 ;
-  wire [15:0] \$1391 ;
-  wire [15:0] \$1392 ;
-  wire \$1393 ;
-  wire [16:0] \$1394 ;
-  wire [16:0] \$1395 ;
-  wire [16:0] \$1396 ;
-  wire [7:0] \$1397 ;
-  wire [16:0] \$1398 ;
-  wire [17:0] \$1399 ;
   wire [16:0] \$14 ;
   wire [16:0] \$140 ;
-  wire [7:0] \$1400 ;
-  wire [16:0] \$1401 ;
-  wire [17:0] \$1402 ;
-  wire [18:0] \$1403 ;
-  wire [15:0] \$1404 ;
-  wire [15:0] \$1405 ;
-  wire \$1406 ;
-  wire [16:0] \$1407 ;
-  wire [16:0] \$1408 ;
-  wire [16:0] \$1409 ;
   wire [17:0] \$141 ;
-  wire [7:0] \$1410 ;
-  wire [16:0] \$1411 ;
-  wire [17:0] \$1412 ;
-  wire [7:0] \$1413 ;
-  wire [16:0] \$1414 ;
-  wire [17:0] \$1415 ;
-  wire [18:0] \$1416 ;
-  wire [15:0] \$1417 ;
-  wire [15:0] \$1418 ;
-  wire \$1419 ;
   wire [18:0] \$142 ;
-  wire [16:0] \$1420 ;
-  wire [16:0] \$1421 ;
-  wire [16:0] \$1422 ;
-  wire [7:0] \$1423 ;
-  wire [16:0] \$1424 ;
-  wire [17:0] \$1425 ;
-  wire [7:0] \$1426 ;
-  wire [16:0] \$1427 ;
-  wire [17:0] \$1428 ;
-  wire [18:0] \$1429 ;
   wire [15:0] \$143 ;
-  wire [15:0] \$1430 ;
-  wire [15:0] \$1431 ;
-  wire \$1432 ;
-  wire [16:0] \$1433 ;
-  wire [16:0] \$1434 ;
-  wire [16:0] \$1435 ;
-  wire [7:0] \$1436 ;
-  wire [16:0] \$1437 ;
-  wire [17:0] \$1438 ;
-  wire [7:0] \$1439 ;
   wire [16:0] \$144 ;
-  wire [16:0] \$1440 ;
-  wire [17:0] \$1441 ;
-  wire [18:0] \$1442 ;
-  wire [15:0] \$1443 ;
-  wire [15:0] \$1444 ;
-  wire \$1445 ;
-  wire [16:0] \$1446 ;
-  wire [16:0] \$1447 ;
-  wire [16:0] \$1448 ;
-  wire [7:0] \$1449 ;
   wire [16:0] \$145 ;
-  wire [16:0] \$1450 ;
-  wire [17:0] \$1451 ;
-  wire [7:0] \$1452 ;
-  wire [16:0] \$1453 ;
-  wire [17:0] \$1454 ;
-  wire [18:0] \$1455 ;
-  wire [15:0] \$1456 ;
-  wire [15:0] \$1457 ;
-  wire \$1458 ;
-  wire [16:0] \$1459 ;
   wire [16:0] \$146 ;
-  wire [16:0] \$1460 ;
-  wire [16:0] \$1461 ;
-  wire [7:0] \$1462 ;
-  wire [16:0] \$1463 ;
-  wire [17:0] \$1464 ;
-  wire [7:0] \$1465 ;
-  wire [16:0] \$1466 ;
-  wire [17:0] \$1467 ;
-  wire [18:0] \$1468 ;
-  wire [15:0] \$1469 ;
   wire [7:0] \$147 ;
-  wire [15:0] \$1470 ;
-  wire \$1471 ;
-  wire [16:0] \$1472 ;
-  wire [16:0] \$1473 ;
-  wire [16:0] \$1474 ;
-  wire [7:0] \$1475 ;
-  wire [16:0] \$1476 ;
-  wire [17:0] \$1477 ;
-  wire [7:0] \$1478 ;
-  wire [16:0] \$1479 ;
   wire [16:0] \$148 ;
-  wire [17:0] \$1480 ;
-  wire [18:0] \$1481 ;
-  wire [15:0] \$1482 ;
-  wire [15:0] \$1483 ;
-  wire \$1484 ;
-  wire [16:0] \$1485 ;
-  wire [16:0] \$1486 ;
-  wire [16:0] \$1487 ;
-  wire [7:0] \$1488 ;
-  wire [16:0] \$1489 ;
   wire [17:0] \$149 ;
-  wire [17:0] \$1490 ;
-  wire [7:0] \$1491 ;
-  wire [16:0] \$1492 ;
-  wire [17:0] \$1493 ;
-  wire [18:0] \$1494 ;
-  wire [15:0] \$1495 ;
-  wire [15:0] \$1496 ;
-  wire \$1497 ;
-  wire [16:0] \$1498 ;
-  wire [16:0] \$1499 ;
   wire [7:0] \$15 ;
   wire [7:0] \$150 ;
-  wire [16:0] \$1500 ;
-  wire [7:0] \$1501 ;
-  wire [16:0] \$1502 ;
-  wire [17:0] \$1503 ;
-  wire [7:0] \$1504 ;
-  wire [16:0] \$1505 ;
-  wire [17:0] \$1506 ;
-  wire [18:0] \$1507 ;
-  wire [15:0] \$1508 ;
-  wire [15:0] \$1509 ;
   wire [16:0] \$151 ;
-  wire \$1510 ;
-  wire [16:0] \$1511 ;
-  wire [16:0] \$1512 ;
-  wire [16:0] \$1513 ;
-  wire [7:0] \$1514 ;
-  wire [16:0] \$1515 ;
-  wire [17:0] \$1516 ;
-  wire [7:0] \$1517 ;
-  wire [16:0] \$1518 ;
-  wire [17:0] \$1519 ;
   wire [17:0] \$152 ;
-  wire [18:0] \$1520 ;
-  wire [15:0] \$1521 ;
-  wire [15:0] \$1522 ;
-  wire \$1523 ;
-  wire [16:0] \$1524 ;
-  wire [16:0] \$1525 ;
-  wire [16:0] \$1526 ;
-  wire [7:0] \$1527 ;
-  wire [16:0] \$1528 ;
-  wire [17:0] \$1529 ;
   wire [18:0] \$153 ;
-  wire [7:0] \$1530 ;
-  wire [16:0] \$1531 ;
-  wire [17:0] \$1532 ;
-  wire [18:0] \$1533 ;
-  wire [15:0] \$1534 ;
-  wire [15:0] \$1535 ;
-  wire \$1536 ;
-  reg [1023:0] \$1537 ;
   wire [15:0] \$154 ;
   wire [16:0] \$155 ;
   wire [16:0] \$156 ;
@@ -3957,332 +3273,166 @@ module \mram_macro.accumulator (\port$3496$0 , \port$3507$0 , \port$3518$0 , \po
   wire [17:0] \$702 ;
   wire [18:0] \$703 ;
   wire [15:0] \$704 ;
-  wire [16:0] \$705 ;
-  wire [16:0] \$706 ;
-  wire [16:0] \$707 ;
-  wire [7:0] \$708 ;
-  wire [16:0] \$709 ;
+  wire [15:0] \$705 ;
+  wire \$706 ;
+  wire [15:0] \$707 ;
+  wire \$708 ;
+  wire [15:0] \$709 ;
   wire [16:0] \$71 ;
-  wire [17:0] \$710 ;
-  wire [7:0] \$711 ;
-  wire [16:0] \$712 ;
-  wire [17:0] \$713 ;
-  wire [18:0] \$714 ;
+  wire \$710 ;
+  wire [15:0] \$711 ;
+  wire \$712 ;
+  wire [15:0] \$713 ;
+  wire \$714 ;
   wire [15:0] \$715 ;
-  wire [15:0] \$716 ;
-  wire \$717 ;
-  wire [16:0] \$718 ;
-  wire [16:0] \$719 ;
+  wire \$716 ;
+  wire [15:0] \$717 ;
+  wire \$718 ;
+  wire [15:0] \$719 ;
   wire [17:0] \$72 ;
-  wire [16:0] \$720 ;
-  wire [7:0] \$721 ;
-  wire [16:0] \$722 ;
-  wire [17:0] \$723 ;
-  wire [7:0] \$724 ;
-  wire [16:0] \$725 ;
-  wire [17:0] \$726 ;
-  wire [18:0] \$727 ;
-  wire [15:0] \$728 ;
+  wire \$720 ;
+  wire [15:0] \$721 ;
+  wire \$722 ;
+  wire [15:0] \$723 ;
+  wire \$724 ;
+  wire [15:0] \$725 ;
+  wire \$726 ;
+  wire [15:0] \$727 ;
+  wire \$728 ;
   wire [15:0] \$729 ;
   wire [7:0] \$73 ;
   wire \$730 ;
-  wire [16:0] \$731 ;
-  wire [16:0] \$732 ;
-  wire [16:0] \$733 ;
-  wire [7:0] \$734 ;
-  wire [16:0] \$735 ;
-  wire [17:0] \$736 ;
-  wire [7:0] \$737 ;
-  wire [16:0] \$738 ;
-  wire [17:0] \$739 ;
+  wire [15:0] \$731 ;
+  wire \$732 ;
+  wire [15:0] \$733 ;
+  wire \$734 ;
+  wire [15:0] \$735 ;
+  wire \$736 ;
+  wire [15:0] \$737 ;
+  wire \$738 ;
+  wire [15:0] \$739 ;
   wire [16:0] \$74 ;
-  wire [18:0] \$740 ;
+  wire \$740 ;
   wire [15:0] \$741 ;
-  wire [15:0] \$742 ;
-  wire \$743 ;
-  wire [16:0] \$744 ;
-  wire [16:0] \$745 ;
-  wire [16:0] \$746 ;
-  wire [7:0] \$747 ;
-  wire [16:0] \$748 ;
-  wire [17:0] \$749 ;
+  wire \$742 ;
+  wire [15:0] \$743 ;
+  wire \$744 ;
+  wire [15:0] \$745 ;
+  wire \$746 ;
+  wire [15:0] \$747 ;
+  wire \$748 ;
+  wire [15:0] \$749 ;
   wire [17:0] \$75 ;
-  wire [7:0] \$750 ;
-  wire [16:0] \$751 ;
-  wire [17:0] \$752 ;
-  wire [18:0] \$753 ;
-  wire [15:0] \$754 ;
+  wire \$750 ;
+  wire [15:0] \$751 ;
+  wire \$752 ;
+  wire [15:0] \$753 ;
+  wire \$754 ;
   wire [15:0] \$755 ;
   wire \$756 ;
-  wire [16:0] \$757 ;
-  wire [16:0] \$758 ;
-  wire [16:0] \$759 ;
+  wire [15:0] \$757 ;
+  wire \$758 ;
+  wire [15:0] \$759 ;
   wire [18:0] \$76 ;
-  wire [7:0] \$760 ;
-  wire [16:0] \$761 ;
-  wire [17:0] \$762 ;
-  wire [7:0] \$763 ;
-  wire [16:0] \$764 ;
-  wire [17:0] \$765 ;
-  wire [18:0] \$766 ;
+  wire \$760 ;
+  wire [15:0] \$761 ;
+  wire \$762 ;
+  wire [15:0] \$763 ;
+  wire \$764 ;
+  wire [15:0] \$765 ;
+  wire \$766 ;
   wire [15:0] \$767 ;
-  wire [15:0] \$768 ;
-  wire \$769 ;
+  wire \$768 ;
+  wire [15:0] \$769 ;
   wire [15:0] \$77 ;
-  wire [16:0] \$770 ;
-  wire [16:0] \$771 ;
-  wire [16:0] \$772 ;
-  wire [7:0] \$773 ;
-  wire [16:0] \$774 ;
-  wire [17:0] \$775 ;
-  wire [7:0] \$776 ;
-  wire [16:0] \$777 ;
-  wire [17:0] \$778 ;
-  wire [18:0] \$779 ;
+  wire \$770 ;
+  wire [15:0] \$771 ;
+  wire \$772 ;
+  wire [15:0] \$773 ;
+  wire \$774 ;
+  wire [15:0] \$775 ;
+  wire \$776 ;
+  wire [15:0] \$777 ;
+  wire \$778 ;
+  wire [15:0] \$779 ;
   wire [16:0] \$78 ;
-  wire [15:0] \$780 ;
+  wire \$780 ;
   wire [15:0] \$781 ;
   wire \$782 ;
-  wire [16:0] \$783 ;
-  wire [16:0] \$784 ;
-  wire [16:0] \$785 ;
-  wire [7:0] \$786 ;
-  wire [16:0] \$787 ;
-  wire [17:0] \$788 ;
-  wire [7:0] \$789 ;
+  wire [15:0] \$783 ;
+  wire \$784 ;
+  wire [15:0] \$785 ;
+  wire \$786 ;
+  wire [15:0] \$787 ;
+  wire \$788 ;
+  wire [15:0] \$789 ;
   wire [16:0] \$79 ;
-  wire [16:0] \$790 ;
-  wire [17:0] \$791 ;
-  wire [18:0] \$792 ;
+  wire \$790 ;
+  wire [15:0] \$791 ;
+  wire \$792 ;
   wire [15:0] \$793 ;
-  wire [15:0] \$794 ;
-  wire \$795 ;
-  wire [16:0] \$796 ;
-  wire [16:0] \$797 ;
-  wire [16:0] \$798 ;
-  wire [7:0] \$799 ;
+  wire \$794 ;
+  wire [15:0] \$795 ;
+  wire \$796 ;
+  wire [15:0] \$797 ;
+  wire \$798 ;
+  wire [15:0] \$799 ;
   wire [16:0] \$8 ;
   wire [16:0] \$80 ;
-  wire [16:0] \$800 ;
-  wire [17:0] \$801 ;
-  wire [7:0] \$802 ;
-  wire [16:0] \$803 ;
-  wire [17:0] \$804 ;
-  wire [18:0] \$805 ;
-  wire [15:0] \$806 ;
+  wire \$800 ;
+  wire [15:0] \$801 ;
+  wire \$802 ;
+  wire [15:0] \$803 ;
+  wire \$804 ;
+  wire [15:0] \$805 ;
+  wire \$806 ;
   wire [15:0] \$807 ;
   wire \$808 ;
-  wire [16:0] \$809 ;
+  wire [15:0] \$809 ;
   wire [7:0] \$81 ;
-  wire [16:0] \$810 ;
-  wire [16:0] \$811 ;
-  wire [7:0] \$812 ;
-  wire [16:0] \$813 ;
-  wire [17:0] \$814 ;
-  wire [7:0] \$815 ;
-  wire [16:0] \$816 ;
-  wire [17:0] \$817 ;
-  wire [18:0] \$818 ;
+  wire \$810 ;
+  wire [15:0] \$811 ;
+  wire \$812 ;
+  wire [15:0] \$813 ;
+  wire \$814 ;
+  wire [15:0] \$815 ;
+  wire \$816 ;
+  wire [15:0] \$817 ;
+  wire \$818 ;
   wire [15:0] \$819 ;
   wire [16:0] \$82 ;
-  wire [15:0] \$820 ;
-  wire \$821 ;
-  wire [16:0] \$822 ;
-  wire [16:0] \$823 ;
-  wire [16:0] \$824 ;
-  wire [7:0] \$825 ;
-  wire [16:0] \$826 ;
-  wire [17:0] \$827 ;
-  wire [7:0] \$828 ;
-  wire [16:0] \$829 ;
+  wire \$820 ;
+  wire [15:0] \$821 ;
+  wire \$822 ;
+  wire [15:0] \$823 ;
+  wire \$824 ;
+  wire [15:0] \$825 ;
+  wire \$826 ;
+  wire [15:0] \$827 ;
+  wire \$828 ;
+  wire [15:0] \$829 ;
   wire [17:0] \$83 ;
-  wire [17:0] \$830 ;
-  wire [18:0] \$831 ;
-  wire [15:0] \$832 ;
-  wire [15:0] \$833 ;
-  wire \$834 ;
-  wire [16:0] \$835 ;
-  wire [16:0] \$836 ;
-  wire [16:0] \$837 ;
-  wire [7:0] \$838 ;
-  wire [16:0] \$839 ;
+  wire \$830 ;
+  wire [15:0] \$831 ;
+  wire \$832 ;
+  reg [1023:0] \$833 ;
   wire [7:0] \$84 ;
-  wire [17:0] \$840 ;
-  wire [7:0] \$841 ;
-  wire [16:0] \$842 ;
-  wire [17:0] \$843 ;
-  wire [18:0] \$844 ;
-  wire [15:0] \$845 ;
-  wire [15:0] \$846 ;
-  wire \$847 ;
-  wire [16:0] \$848 ;
-  wire [16:0] \$849 ;
   wire [16:0] \$85 ;
-  wire [16:0] \$850 ;
-  wire [7:0] \$851 ;
-  wire [16:0] \$852 ;
-  wire [17:0] \$853 ;
-  wire [7:0] \$854 ;
-  wire [16:0] \$855 ;
-  wire [17:0] \$856 ;
-  wire [18:0] \$857 ;
-  wire [15:0] \$858 ;
-  wire [15:0] \$859 ;
   wire [17:0] \$86 ;
-  wire \$860 ;
-  wire [16:0] \$861 ;
-  wire [16:0] \$862 ;
-  wire [16:0] \$863 ;
-  wire [7:0] \$864 ;
-  wire [16:0] \$865 ;
-  wire [17:0] \$866 ;
-  wire [7:0] \$867 ;
-  wire [16:0] \$868 ;
-  wire [17:0] \$869 ;
   wire [18:0] \$87 ;
-  wire [18:0] \$870 ;
-  wire [15:0] \$871 ;
-  wire [15:0] \$872 ;
-  wire \$873 ;
-  wire [16:0] \$874 ;
-  wire [16:0] \$875 ;
-  wire [16:0] \$876 ;
-  wire [7:0] \$877 ;
-  wire [16:0] \$878 ;
-  wire [17:0] \$879 ;
   wire [15:0] \$88 ;
-  wire [7:0] \$880 ;
-  wire [16:0] \$881 ;
-  wire [17:0] \$882 ;
-  wire [18:0] \$883 ;
-  wire [15:0] \$884 ;
-  wire [15:0] \$885 ;
-  wire \$886 ;
-  wire [16:0] \$887 ;
-  wire [16:0] \$888 ;
-  wire [16:0] \$889 ;
   wire [16:0] \$89 ;
-  wire [7:0] \$890 ;
-  wire [16:0] \$891 ;
-  wire [17:0] \$892 ;
-  wire [7:0] \$893 ;
-  wire [16:0] \$894 ;
-  wire [17:0] \$895 ;
-  wire [18:0] \$896 ;
-  wire [15:0] \$897 ;
-  wire [15:0] \$898 ;
-  wire \$899 ;
   wire [17:0] \$9 ;
   wire [16:0] \$90 ;
-  wire [16:0] \$900 ;
-  wire [16:0] \$901 ;
-  wire [16:0] \$902 ;
-  wire [7:0] \$903 ;
-  wire [16:0] \$904 ;
-  wire [17:0] \$905 ;
-  wire [7:0] \$906 ;
-  wire [16:0] \$907 ;
-  wire [17:0] \$908 ;
-  wire [18:0] \$909 ;
   wire [16:0] \$91 ;
-  wire [15:0] \$910 ;
-  wire [15:0] \$911 ;
-  wire \$912 ;
-  wire [16:0] \$913 ;
-  wire [16:0] \$914 ;
-  wire [16:0] \$915 ;
-  wire [7:0] \$916 ;
-  wire [16:0] \$917 ;
-  wire [17:0] \$918 ;
-  wire [7:0] \$919 ;
   wire [7:0] \$92 ;
-  wire [16:0] \$920 ;
-  wire [17:0] \$921 ;
-  wire [18:0] \$922 ;
-  wire [15:0] \$923 ;
-  wire [15:0] \$924 ;
-  wire \$925 ;
-  wire [16:0] \$926 ;
-  wire [16:0] \$927 ;
-  wire [16:0] \$928 ;
-  wire [7:0] \$929 ;
   wire [16:0] \$93 ;
-  wire [16:0] \$930 ;
-  wire [17:0] \$931 ;
-  wire [7:0] \$932 ;
-  wire [16:0] \$933 ;
-  wire [17:0] \$934 ;
-  wire [18:0] \$935 ;
-  wire [15:0] \$936 ;
-  wire [15:0] \$937 ;
-  wire \$938 ;
-  wire [16:0] \$939 ;
   wire [17:0] \$94 ;
-  wire [16:0] \$940 ;
-  wire [16:0] \$941 ;
-  wire [7:0] \$942 ;
-  wire [16:0] \$943 ;
-  wire [17:0] \$944 ;
-  wire [7:0] \$945 ;
-  wire [16:0] \$946 ;
-  wire [17:0] \$947 ;
-  wire [18:0] \$948 ;
-  wire [15:0] \$949 ;
   wire [7:0] \$95 ;
-  wire [15:0] \$950 ;
-  wire \$951 ;
-  wire [16:0] \$952 ;
-  wire [16:0] \$953 ;
-  wire [16:0] \$954 ;
-  wire [7:0] \$955 ;
-  wire [16:0] \$956 ;
-  wire [17:0] \$957 ;
-  wire [7:0] \$958 ;
-  wire [16:0] \$959 ;
   wire [16:0] \$96 ;
-  wire [17:0] \$960 ;
-  wire [18:0] \$961 ;
-  wire [15:0] \$962 ;
-  wire [15:0] \$963 ;
-  wire \$964 ;
-  wire [16:0] \$965 ;
-  wire [16:0] \$966 ;
-  wire [16:0] \$967 ;
-  wire [7:0] \$968 ;
-  wire [16:0] \$969 ;
   wire [17:0] \$97 ;
-  wire [17:0] \$970 ;
-  wire [7:0] \$971 ;
-  wire [16:0] \$972 ;
-  wire [17:0] \$973 ;
-  wire [18:0] \$974 ;
-  wire [15:0] \$975 ;
-  wire [15:0] \$976 ;
-  wire \$977 ;
-  wire [16:0] \$978 ;
-  wire [16:0] \$979 ;
   wire [18:0] \$98 ;
-  wire [16:0] \$980 ;
-  wire [7:0] \$981 ;
-  wire [16:0] \$982 ;
-  wire [17:0] \$983 ;
-  wire [7:0] \$984 ;
-  wire [16:0] \$985 ;
-  wire [17:0] \$986 ;
-  wire [18:0] \$987 ;
-  wire [15:0] \$988 ;
-  wire [15:0] \$989 ;
   wire [15:0] \$99 ;
-  wire \$990 ;
-  wire [16:0] \$991 ;
-  wire [16:0] \$992 ;
-  wire [16:0] \$993 ;
-  wire [7:0] \$994 ;
-  wire [16:0] \$995 ;
-  wire [17:0] \$996 ;
-  wire [7:0] \$997 ;
-  wire [16:0] \$998 ;
-  wire [17:0] \$999 ;
   input accumulate;
   wire accumulate;
   input activation;
@@ -4290,2344 +3440,1449 @@ module \mram_macro.accumulator (\port$3496$0 , \port$3507$0 , \port$3518$0 , \po
   input capture;
   wire capture;
   wire [447:0] codes;
+  wire [63:0] fires;
   input g_acc_clk;
   wire g_acc_clk;
   input g_acc_rst;
   wire g_acc_rst;
   wire negate;
-  wire [63:0] next_fires;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output [15:0] \port$3496$0 ;
-  wire [15:0] \port$3496$0 ;
-  output [15:0] \port$3507$0 ;
-  wire [15:0] \port$3507$0 ;
-  output [15:0] \port$3518$0 ;
-  wire [15:0] \port$3518$0 ;
-  output [15:0] \port$3529$0 ;
-  wire [15:0] \port$3529$0 ;
-  output [15:0] \port$3540$0 ;
-  wire [15:0] \port$3540$0 ;
-  output [15:0] \port$3551$0 ;
-  wire [15:0] \port$3551$0 ;
-  output [15:0] \port$3562$0 ;
-  wire [15:0] \port$3562$0 ;
-  output [15:0] \port$3573$0 ;
-  wire [15:0] \port$3573$0 ;
-  output [15:0] \port$3584$0 ;
-  wire [15:0] \port$3584$0 ;
-  output [15:0] \port$3595$0 ;
-  wire [15:0] \port$3595$0 ;
-  output [15:0] \port$3606$0 ;
-  wire [15:0] \port$3606$0 ;
-  output [15:0] \port$3617$0 ;
-  wire [15:0] \port$3617$0 ;
-  output [15:0] \port$3628$0 ;
-  wire [15:0] \port$3628$0 ;
-  output [15:0] \port$3639$0 ;
-  wire [15:0] \port$3639$0 ;
-  output [15:0] \port$3650$0 ;
-  wire [15:0] \port$3650$0 ;
-  output [15:0] \port$3661$0 ;
-  wire [15:0] \port$3661$0 ;
-  output [15:0] \port$3672$0 ;
-  wire [15:0] \port$3672$0 ;
-  output [15:0] \port$3683$0 ;
-  wire [15:0] \port$3683$0 ;
-  output [15:0] \port$3694$0 ;
-  wire [15:0] \port$3694$0 ;
-  output [15:0] \port$3705$0 ;
-  wire [15:0] \port$3705$0 ;
-  output [15:0] \port$3716$0 ;
-  wire [15:0] \port$3716$0 ;
-  output [15:0] \port$3727$0 ;
-  wire [15:0] \port$3727$0 ;
-  output [15:0] \port$3738$0 ;
-  wire [15:0] \port$3738$0 ;
-  output [15:0] \port$3749$0 ;
-  wire [15:0] \port$3749$0 ;
-  output [15:0] \port$3760$0 ;
-  wire [15:0] \port$3760$0 ;
-  output [15:0] \port$3771$0 ;
-  wire [15:0] \port$3771$0 ;
-  output [15:0] \port$3782$0 ;
-  wire [15:0] \port$3782$0 ;
-  output [15:0] \port$3793$0 ;
-  wire [15:0] \port$3793$0 ;
-  output [15:0] \port$3804$0 ;
-  wire [15:0] \port$3804$0 ;
-  output [15:0] \port$3815$0 ;
-  wire [15:0] \port$3815$0 ;
-  output [15:0] \port$3826$0 ;
-  wire [15:0] \port$3826$0 ;
-  output [15:0] \port$3837$0 ;
-  wire [15:0] \port$3837$0 ;
-  output [15:0] \port$3848$0 ;
-  wire [15:0] \port$3848$0 ;
-  output [15:0] \port$3859$0 ;
-  wire [15:0] \port$3859$0 ;
-  output [15:0] \port$3870$0 ;
-  wire [15:0] \port$3870$0 ;
-  output [15:0] \port$3881$0 ;
-  wire [15:0] \port$3881$0 ;
-  output [15:0] \port$3892$0 ;
-  wire [15:0] \port$3892$0 ;
-  output [15:0] \port$3903$0 ;
-  wire [15:0] \port$3903$0 ;
-  output [15:0] \port$3914$0 ;
-  wire [15:0] \port$3914$0 ;
-  output [15:0] \port$3925$0 ;
-  wire [15:0] \port$3925$0 ;
-  output [15:0] \port$3936$0 ;
-  wire [15:0] \port$3936$0 ;
-  output [15:0] \port$3947$0 ;
-  wire [15:0] \port$3947$0 ;
-  output [15:0] \port$3958$0 ;
-  wire [15:0] \port$3958$0 ;
-  output [15:0] \port$3969$0 ;
-  wire [15:0] \port$3969$0 ;
-  output [15:0] \port$3980$0 ;
-  wire [15:0] \port$3980$0 ;
-  output [15:0] \port$3991$0 ;
-  wire [15:0] \port$3991$0 ;
-  output [15:0] \port$4002$0 ;
-  wire [15:0] \port$4002$0 ;
-  output [15:0] \port$4013$0 ;
-  wire [15:0] \port$4013$0 ;
-  output [15:0] \port$4024$0 ;
-  wire [15:0] \port$4024$0 ;
-  output [15:0] \port$4035$0 ;
-  wire [15:0] \port$4035$0 ;
-  output [15:0] \port$4046$0 ;
-  wire [15:0] \port$4046$0 ;
-  output [15:0] \port$4057$0 ;
-  wire [15:0] \port$4057$0 ;
-  output [15:0] \port$4068$0 ;
-  wire [15:0] \port$4068$0 ;
-  output [15:0] \port$4079$0 ;
-  wire [15:0] \port$4079$0 ;
-  output [15:0] \port$4090$0 ;
-  wire [15:0] \port$4090$0 ;
-  output [15:0] \port$4101$0 ;
-  wire [15:0] \port$4101$0 ;
-  output [15:0] \port$4112$0 ;
-  wire [15:0] \port$4112$0 ;
-  output [15:0] \port$4123$0 ;
-  wire [15:0] \port$4123$0 ;
-  output [15:0] \port$4134$0 ;
-  wire [15:0] \port$4134$0 ;
-  output [15:0] \port$4145$0 ;
-  wire [15:0] \port$4145$0 ;
-  output [15:0] \port$4156$0 ;
-  wire [15:0] \port$4156$0 ;
-  output [15:0] \port$4167$0 ;
-  wire [15:0] \port$4167$0 ;
-  output [15:0] \port$4178$0 ;
-  wire [15:0] \port$4178$0 ;
-  output [15:0] \port$4189$0 ;
-  wire [15:0] \port$4189$0 ;
+  output \port$4188$0 ;
+  wire \port$4188$0 ;
+  output \port$4190$0 ;
+  wire \port$4190$0 ;
+  output \port$4192$0 ;
+  wire \port$4192$0 ;
+  output \port$4194$0 ;
+  wire \port$4194$0 ;
+  output \port$4196$0 ;
+  wire \port$4196$0 ;
+  output \port$4198$0 ;
+  wire \port$4198$0 ;
+  output \port$4200$0 ;
+  wire \port$4200$0 ;
   output \port$4202$0 ;
   wire \port$4202$0 ;
-  output \port$4215$0 ;
-  wire \port$4215$0 ;
+  output \port$4204$0 ;
+  wire \port$4204$0 ;
+  output \port$4206$0 ;
+  wire \port$4206$0 ;
+  output \port$4208$0 ;
+  wire \port$4208$0 ;
+  output \port$4210$0 ;
+  wire \port$4210$0 ;
+  output \port$4212$0 ;
+  wire \port$4212$0 ;
+  output \port$4214$0 ;
+  wire \port$4214$0 ;
+  output \port$4216$0 ;
+  wire \port$4216$0 ;
+  output \port$4218$0 ;
+  wire \port$4218$0 ;
+  output \port$4220$0 ;
+  wire \port$4220$0 ;
+  output \port$4222$0 ;
+  wire \port$4222$0 ;
+  output \port$4224$0 ;
+  wire \port$4224$0 ;
+  output \port$4226$0 ;
+  wire \port$4226$0 ;
   output \port$4228$0 ;
   wire \port$4228$0 ;
-  output \port$4241$0 ;
-  wire \port$4241$0 ;
+  output \port$4230$0 ;
+  wire \port$4230$0 ;
+  output \port$4232$0 ;
+  wire \port$4232$0 ;
+  output \port$4234$0 ;
+  wire \port$4234$0 ;
+  output \port$4236$0 ;
+  wire \port$4236$0 ;
+  output \port$4238$0 ;
+  wire \port$4238$0 ;
+  output \port$4240$0 ;
+  wire \port$4240$0 ;
+  output \port$4242$0 ;
+  wire \port$4242$0 ;
+  output \port$4244$0 ;
+  wire \port$4244$0 ;
+  output \port$4246$0 ;
+  wire \port$4246$0 ;
+  output \port$4248$0 ;
+  wire \port$4248$0 ;
+  output \port$4250$0 ;
+  wire \port$4250$0 ;
+  output \port$4252$0 ;
+  wire \port$4252$0 ;
   output \port$4254$0 ;
   wire \port$4254$0 ;
-  output \port$4267$0 ;
-  wire \port$4267$0 ;
+  output \port$4256$0 ;
+  wire \port$4256$0 ;
+  output \port$4258$0 ;
+  wire \port$4258$0 ;
+  output \port$4260$0 ;
+  wire \port$4260$0 ;
+  output \port$4262$0 ;
+  wire \port$4262$0 ;
+  output \port$4264$0 ;
+  wire \port$4264$0 ;
+  output \port$4266$0 ;
+  wire \port$4266$0 ;
+  output \port$4268$0 ;
+  wire \port$4268$0 ;
+  output \port$4270$0 ;
+  wire \port$4270$0 ;
+  output \port$4272$0 ;
+  wire \port$4272$0 ;
+  output \port$4274$0 ;
+  wire \port$4274$0 ;
+  output \port$4276$0 ;
+  wire \port$4276$0 ;
+  output \port$4278$0 ;
+  wire \port$4278$0 ;
   output \port$4280$0 ;
   wire \port$4280$0 ;
-  output \port$4293$0 ;
-  wire \port$4293$0 ;
+  output \port$4282$0 ;
+  wire \port$4282$0 ;
+  output \port$4284$0 ;
+  wire \port$4284$0 ;
+  output \port$4286$0 ;
+  wire \port$4286$0 ;
+  output \port$4288$0 ;
+  wire \port$4288$0 ;
+  output \port$4290$0 ;
+  wire \port$4290$0 ;
+  output \port$4292$0 ;
+  wire \port$4292$0 ;
+  output \port$4294$0 ;
+  wire \port$4294$0 ;
+  output \port$4296$0 ;
+  wire \port$4296$0 ;
+  output \port$4298$0 ;
+  wire \port$4298$0 ;
+  output \port$4300$0 ;
+  wire \port$4300$0 ;
+  output \port$4302$0 ;
+  wire \port$4302$0 ;
+  output \port$4304$0 ;
+  wire \port$4304$0 ;
   output \port$4306$0 ;
   wire \port$4306$0 ;
-  output \port$4319$0 ;
-  wire \port$4319$0 ;
-  output \port$4332$0 ;
-  wire \port$4332$0 ;
-  output \port$4345$0 ;
-  wire \port$4345$0 ;
-  output \port$4358$0 ;
-  wire \port$4358$0 ;
-  output \port$4371$0 ;
-  wire \port$4371$0 ;
-  output \port$4384$0 ;
-  wire \port$4384$0 ;
-  output \port$4397$0 ;
-  wire \port$4397$0 ;
-  output \port$4410$0 ;
-  wire \port$4410$0 ;
-  output \port$4423$0 ;
-  wire \port$4423$0 ;
-  output \port$4436$0 ;
-  wire \port$4436$0 ;
-  output \port$4449$0 ;
-  wire \port$4449$0 ;
-  output \port$4462$0 ;
-  wire \port$4462$0 ;
-  output \port$4475$0 ;
-  wire \port$4475$0 ;
-  output \port$4488$0 ;
-  wire \port$4488$0 ;
-  output \port$4501$0 ;
-  wire \port$4501$0 ;
-  output \port$4514$0 ;
-  wire \port$4514$0 ;
-  output \port$4527$0 ;
-  wire \port$4527$0 ;
-  output \port$4540$0 ;
-  wire \port$4540$0 ;
-  output \port$4553$0 ;
-  wire \port$4553$0 ;
-  output \port$4566$0 ;
-  wire \port$4566$0 ;
-  output \port$4579$0 ;
-  wire \port$4579$0 ;
-  output \port$4592$0 ;
-  wire \port$4592$0 ;
-  output \port$4605$0 ;
-  wire \port$4605$0 ;
-  output \port$4618$0 ;
-  wire \port$4618$0 ;
-  output \port$4631$0 ;
-  wire \port$4631$0 ;
-  output \port$4644$0 ;
-  wire \port$4644$0 ;
-  output \port$4657$0 ;
-  wire \port$4657$0 ;
-  output \port$4670$0 ;
-  wire \port$4670$0 ;
-  output \port$4683$0 ;
-  wire \port$4683$0 ;
-  output \port$4696$0 ;
-  wire \port$4696$0 ;
-  output \port$4709$0 ;
-  wire \port$4709$0 ;
-  output \port$4722$0 ;
-  wire \port$4722$0 ;
-  output \port$4735$0 ;
-  wire \port$4735$0 ;
-  output \port$4748$0 ;
-  wire \port$4748$0 ;
-  output \port$4761$0 ;
-  wire \port$4761$0 ;
-  output \port$4774$0 ;
-  wire \port$4774$0 ;
-  output \port$4787$0 ;
-  wire \port$4787$0 ;
-  output \port$4800$0 ;
-  wire \port$4800$0 ;
-  output \port$4813$0 ;
-  wire \port$4813$0 ;
-  output \port$4826$0 ;
-  wire \port$4826$0 ;
-  output \port$4839$0 ;
-  wire \port$4839$0 ;
-  output \port$4852$0 ;
-  wire \port$4852$0 ;
-  output \port$4865$0 ;
-  wire \port$4865$0 ;
-  output \port$4878$0 ;
-  wire \port$4878$0 ;
-  output \port$4891$0 ;
-  wire \port$4891$0 ;
-  output \port$4904$0 ;
-  wire \port$4904$0 ;
-  output \port$4917$0 ;
-  wire \port$4917$0 ;
-  output \port$4930$0 ;
-  wire \port$4930$0 ;
-  output \port$4943$0 ;
-  wire \port$4943$0 ;
-  output \port$4956$0 ;
-  wire \port$4956$0 ;
-  output \port$4969$0 ;
-  wire \port$4969$0 ;
-  output \port$4982$0 ;
-  wire \port$4982$0 ;
-  output \port$4995$0 ;
-  wire \port$4995$0 ;
-  output \port$5008$0 ;
-  wire \port$5008$0 ;
-  output \port$5021$0 ;
-  wire \port$5021$0 ;
-  input [15:0] \port$5294$0 ;
-  wire [15:0] \port$5294$0 ;
-  input [15:0] \port$5296$0 ;
-  wire [15:0] \port$5296$0 ;
-  input [15:0] \port$5298$0 ;
-  wire [15:0] \port$5298$0 ;
-  input [15:0] \port$5300$0 ;
-  wire [15:0] \port$5300$0 ;
-  input [15:0] \port$5302$0 ;
-  wire [15:0] \port$5302$0 ;
-  input [15:0] \port$5304$0 ;
-  wire [15:0] \port$5304$0 ;
-  input [15:0] \port$5306$0 ;
-  wire [15:0] \port$5306$0 ;
-  input [15:0] \port$5308$0 ;
-  wire [15:0] \port$5308$0 ;
-  input [15:0] \port$5310$0 ;
-  wire [15:0] \port$5310$0 ;
-  input [15:0] \port$5312$0 ;
-  wire [15:0] \port$5312$0 ;
-  input [15:0] \port$5314$0 ;
-  wire [15:0] \port$5314$0 ;
-  input [15:0] \port$5316$0 ;
-  wire [15:0] \port$5316$0 ;
-  input [15:0] \port$5318$0 ;
-  wire [15:0] \port$5318$0 ;
-  input [15:0] \port$5320$0 ;
-  wire [15:0] \port$5320$0 ;
-  input [15:0] \port$5322$0 ;
-  wire [15:0] \port$5322$0 ;
-  input [15:0] \port$5324$0 ;
-  wire [15:0] \port$5324$0 ;
-  input [15:0] \port$5326$0 ;
-  wire [15:0] \port$5326$0 ;
-  input [15:0] \port$5328$0 ;
-  wire [15:0] \port$5328$0 ;
-  input [15:0] \port$5330$0 ;
-  wire [15:0] \port$5330$0 ;
-  input [15:0] \port$5332$0 ;
-  wire [15:0] \port$5332$0 ;
-  input [15:0] \port$5334$0 ;
-  wire [15:0] \port$5334$0 ;
-  input [15:0] \port$5336$0 ;
-  wire [15:0] \port$5336$0 ;
-  input [15:0] \port$5338$0 ;
-  wire [15:0] \port$5338$0 ;
-  input [15:0] \port$5340$0 ;
-  wire [15:0] \port$5340$0 ;
-  input [15:0] \port$5342$0 ;
-  wire [15:0] \port$5342$0 ;
-  input [15:0] \port$5344$0 ;
-  wire [15:0] \port$5344$0 ;
-  input [15:0] \port$5346$0 ;
-  wire [15:0] \port$5346$0 ;
-  input [15:0] \port$5348$0 ;
-  wire [15:0] \port$5348$0 ;
-  input [15:0] \port$5350$0 ;
-  wire [15:0] \port$5350$0 ;
-  input [15:0] \port$5352$0 ;
-  wire [15:0] \port$5352$0 ;
-  input [15:0] \port$5354$0 ;
-  wire [15:0] \port$5354$0 ;
-  input [15:0] \port$5356$0 ;
-  wire [15:0] \port$5356$0 ;
-  input [15:0] \port$5358$0 ;
-  wire [15:0] \port$5358$0 ;
-  input [15:0] \port$5360$0 ;
-  wire [15:0] \port$5360$0 ;
-  input [15:0] \port$5362$0 ;
-  wire [15:0] \port$5362$0 ;
-  input [15:0] \port$5364$0 ;
-  wire [15:0] \port$5364$0 ;
-  input [15:0] \port$5366$0 ;
-  wire [15:0] \port$5366$0 ;
-  input [15:0] \port$5368$0 ;
-  wire [15:0] \port$5368$0 ;
-  input [15:0] \port$5370$0 ;
-  wire [15:0] \port$5370$0 ;
-  input [15:0] \port$5372$0 ;
-  wire [15:0] \port$5372$0 ;
-  input [15:0] \port$5374$0 ;
-  wire [15:0] \port$5374$0 ;
-  input [15:0] \port$5376$0 ;
-  wire [15:0] \port$5376$0 ;
-  input [15:0] \port$5378$0 ;
-  wire [15:0] \port$5378$0 ;
-  input [15:0] \port$5380$0 ;
-  wire [15:0] \port$5380$0 ;
-  input [15:0] \port$5382$0 ;
-  wire [15:0] \port$5382$0 ;
-  input [15:0] \port$5384$0 ;
-  wire [15:0] \port$5384$0 ;
-  input [15:0] \port$5386$0 ;
-  wire [15:0] \port$5386$0 ;
-  input [15:0] \port$5388$0 ;
-  wire [15:0] \port$5388$0 ;
-  input [15:0] \port$5390$0 ;
-  wire [15:0] \port$5390$0 ;
-  input [15:0] \port$5392$0 ;
-  wire [15:0] \port$5392$0 ;
-  input [15:0] \port$5394$0 ;
-  wire [15:0] \port$5394$0 ;
-  input [15:0] \port$5396$0 ;
-  wire [15:0] \port$5396$0 ;
-  input [15:0] \port$5398$0 ;
-  wire [15:0] \port$5398$0 ;
-  input [15:0] \port$5400$0 ;
-  wire [15:0] \port$5400$0 ;
-  input [15:0] \port$5402$0 ;
-  wire [15:0] \port$5402$0 ;
-  input [15:0] \port$5404$0 ;
-  wire [15:0] \port$5404$0 ;
-  input [15:0] \port$5406$0 ;
-  wire [15:0] \port$5406$0 ;
-  input [15:0] \port$5408$0 ;
-  wire [15:0] \port$5408$0 ;
-  input [15:0] \port$5410$0 ;
-  wire [15:0] \port$5410$0 ;
-  input [15:0] \port$5412$0 ;
-  wire [15:0] \port$5412$0 ;
-  input [15:0] \port$5414$0 ;
-  wire [15:0] \port$5414$0 ;
-  input [15:0] \port$5416$0 ;
-  wire [15:0] \port$5416$0 ;
-  input [15:0] \port$5418$0 ;
-  wire [15:0] \port$5418$0 ;
-  input [15:0] \port$5420$0 ;
-  wire [15:0] \port$5420$0 ;
-  input [15:0] \port$5422$0 ;
-  wire [15:0] \port$5422$0 ;
-  input [15:0] \port$5424$0 ;
-  wire [15:0] \port$5424$0 ;
-  input [15:0] \port$5426$0 ;
-  wire [15:0] \port$5426$0 ;
-  input [15:0] \port$5428$0 ;
-  wire [15:0] \port$5428$0 ;
-  input [15:0] \port$5430$0 ;
-  wire [15:0] \port$5430$0 ;
-  input [15:0] \port$5432$0 ;
-  wire [15:0] \port$5432$0 ;
-  input [15:0] \port$5434$0 ;
-  wire [15:0] \port$5434$0 ;
-  input [15:0] \port$5436$0 ;
-  wire [15:0] \port$5436$0 ;
-  input [15:0] \port$5438$0 ;
-  wire [15:0] \port$5438$0 ;
-  input [15:0] \port$5440$0 ;
-  wire [15:0] \port$5440$0 ;
-  input [15:0] \port$5442$0 ;
-  wire [15:0] \port$5442$0 ;
-  input [15:0] \port$5444$0 ;
-  wire [15:0] \port$5444$0 ;
-  input [15:0] \port$5446$0 ;
-  wire [15:0] \port$5446$0 ;
-  input [15:0] \port$5448$0 ;
-  wire [15:0] \port$5448$0 ;
-  input [15:0] \port$5450$0 ;
-  wire [15:0] \port$5450$0 ;
-  input [15:0] \port$5452$0 ;
-  wire [15:0] \port$5452$0 ;
-  input [15:0] \port$5454$0 ;
-  wire [15:0] \port$5454$0 ;
-  input [15:0] \port$5456$0 ;
-  wire [15:0] \port$5456$0 ;
-  input [15:0] \port$5458$0 ;
-  wire [15:0] \port$5458$0 ;
-  input [15:0] \port$5460$0 ;
-  wire [15:0] \port$5460$0 ;
-  input [15:0] \port$5462$0 ;
-  wire [15:0] \port$5462$0 ;
-  input [15:0] \port$5464$0 ;
-  wire [15:0] \port$5464$0 ;
-  input [15:0] \port$5466$0 ;
-  wire [15:0] \port$5466$0 ;
-  input [15:0] \port$5468$0 ;
-  wire [15:0] \port$5468$0 ;
-  input [15:0] \port$5470$0 ;
-  wire [15:0] \port$5470$0 ;
-  input [15:0] \port$5472$0 ;
-  wire [15:0] \port$5472$0 ;
-  input [15:0] \port$5474$0 ;
-  wire [15:0] \port$5474$0 ;
-  input [15:0] \port$5476$0 ;
-  wire [15:0] \port$5476$0 ;
-  input [15:0] \port$5478$0 ;
-  wire [15:0] \port$5478$0 ;
-  input [15:0] \port$5480$0 ;
-  wire [15:0] \port$5480$0 ;
-  input [15:0] \port$5482$0 ;
-  wire [15:0] \port$5482$0 ;
-  input [15:0] \port$5484$0 ;
-  wire [15:0] \port$5484$0 ;
-  input [15:0] \port$5486$0 ;
-  wire [15:0] \port$5486$0 ;
-  input [15:0] \port$5488$0 ;
-  wire [15:0] \port$5488$0 ;
-  input [15:0] \port$5490$0 ;
-  wire [15:0] \port$5490$0 ;
-  input [15:0] \port$5492$0 ;
-  wire [15:0] \port$5492$0 ;
-  input [15:0] \port$5494$0 ;
-  wire [15:0] \port$5494$0 ;
-  input [15:0] \port$5496$0 ;
-  wire [15:0] \port$5496$0 ;
-  input [15:0] \port$5498$0 ;
-  wire [15:0] \port$5498$0 ;
-  input [15:0] \port$5500$0 ;
-  wire [15:0] \port$5500$0 ;
-  input [15:0] \port$5502$0 ;
-  wire [15:0] \port$5502$0 ;
-  input [15:0] \port$5504$0 ;
-  wire [15:0] \port$5504$0 ;
-  input [15:0] \port$5506$0 ;
-  wire [15:0] \port$5506$0 ;
-  input [15:0] \port$5508$0 ;
-  wire [15:0] \port$5508$0 ;
-  input [15:0] \port$5510$0 ;
-  wire [15:0] \port$5510$0 ;
-  input [15:0] \port$5512$0 ;
-  wire [15:0] \port$5512$0 ;
-  input [15:0] \port$5514$0 ;
-  wire [15:0] \port$5514$0 ;
-  input [15:0] \port$5516$0 ;
-  wire [15:0] \port$5516$0 ;
-  input [15:0] \port$5518$0 ;
-  wire [15:0] \port$5518$0 ;
-  input [15:0] \port$5520$0 ;
-  wire [15:0] \port$5520$0 ;
-  input [15:0] \port$5522$0 ;
-  wire [15:0] \port$5522$0 ;
-  input [15:0] \port$5524$0 ;
-  wire [15:0] \port$5524$0 ;
-  input [15:0] \port$5526$0 ;
-  wire [15:0] \port$5526$0 ;
-  input [15:0] \port$5528$0 ;
-  wire [15:0] \port$5528$0 ;
-  input [15:0] \port$5530$0 ;
-  wire [15:0] \port$5530$0 ;
-  input [15:0] \port$5532$0 ;
-  wire [15:0] \port$5532$0 ;
-  input [15:0] \port$5534$0 ;
-  wire [15:0] \port$5534$0 ;
-  input [15:0] \port$5536$0 ;
-  wire [15:0] \port$5536$0 ;
-  input [15:0] \port$5538$0 ;
-  wire [15:0] \port$5538$0 ;
-  input [15:0] \port$5540$0 ;
-  wire [15:0] \port$5540$0 ;
-  input [15:0] \port$5542$0 ;
-  wire [15:0] \port$5542$0 ;
-  input [15:0] \port$5544$0 ;
-  wire [15:0] \port$5544$0 ;
-  input [15:0] \port$5546$0 ;
-  wire [15:0] \port$5546$0 ;
-  input [15:0] \port$5548$0 ;
-  wire [15:0] \port$5548$0 ;
-  input [6:0] \port$6012$0 ;
-  wire [6:0] \port$6012$0 ;
-  input [6:0] \port$6014$0 ;
-  wire [6:0] \port$6014$0 ;
-  input [6:0] \port$6016$0 ;
-  wire [6:0] \port$6016$0 ;
-  input [6:0] \port$6018$0 ;
-  wire [6:0] \port$6018$0 ;
-  input [6:0] \port$6020$0 ;
-  wire [6:0] \port$6020$0 ;
-  input [6:0] \port$6022$0 ;
-  wire [6:0] \port$6022$0 ;
-  input [6:0] \port$6024$0 ;
-  wire [6:0] \port$6024$0 ;
-  input [6:0] \port$6026$0 ;
-  wire [6:0] \port$6026$0 ;
-  input [6:0] \port$6028$0 ;
-  wire [6:0] \port$6028$0 ;
-  input [6:0] \port$6030$0 ;
-  wire [6:0] \port$6030$0 ;
-  input [6:0] \port$6032$0 ;
-  wire [6:0] \port$6032$0 ;
-  input [6:0] \port$6034$0 ;
-  wire [6:0] \port$6034$0 ;
-  input [6:0] \port$6036$0 ;
-  wire [6:0] \port$6036$0 ;
-  input [6:0] \port$6038$0 ;
-  wire [6:0] \port$6038$0 ;
-  input [6:0] \port$6040$0 ;
-  wire [6:0] \port$6040$0 ;
-  input [6:0] \port$6042$0 ;
-  wire [6:0] \port$6042$0 ;
-  input [6:0] \port$6044$0 ;
-  wire [6:0] \port$6044$0 ;
-  input [6:0] \port$6046$0 ;
-  wire [6:0] \port$6046$0 ;
-  input [6:0] \port$6048$0 ;
-  wire [6:0] \port$6048$0 ;
-  input [6:0] \port$6050$0 ;
-  wire [6:0] \port$6050$0 ;
-  input [6:0] \port$6052$0 ;
-  wire [6:0] \port$6052$0 ;
-  input [6:0] \port$6054$0 ;
-  wire [6:0] \port$6054$0 ;
-  input [6:0] \port$6056$0 ;
-  wire [6:0] \port$6056$0 ;
-  input [6:0] \port$6058$0 ;
-  wire [6:0] \port$6058$0 ;
-  input [6:0] \port$6060$0 ;
-  wire [6:0] \port$6060$0 ;
-  input [6:0] \port$6062$0 ;
-  wire [6:0] \port$6062$0 ;
-  input [6:0] \port$6064$0 ;
-  wire [6:0] \port$6064$0 ;
-  input [6:0] \port$6066$0 ;
-  wire [6:0] \port$6066$0 ;
-  input [6:0] \port$6068$0 ;
-  wire [6:0] \port$6068$0 ;
-  input [6:0] \port$6070$0 ;
-  wire [6:0] \port$6070$0 ;
-  input [6:0] \port$6072$0 ;
-  wire [6:0] \port$6072$0 ;
-  input [6:0] \port$6074$0 ;
-  wire [6:0] \port$6074$0 ;
-  input [6:0] \port$6076$0 ;
-  wire [6:0] \port$6076$0 ;
-  input [6:0] \port$6078$0 ;
-  wire [6:0] \port$6078$0 ;
-  input [6:0] \port$6080$0 ;
-  wire [6:0] \port$6080$0 ;
-  input [6:0] \port$6082$0 ;
-  wire [6:0] \port$6082$0 ;
-  input [6:0] \port$6084$0 ;
-  wire [6:0] \port$6084$0 ;
-  input [6:0] \port$6086$0 ;
-  wire [6:0] \port$6086$0 ;
-  input [6:0] \port$6088$0 ;
-  wire [6:0] \port$6088$0 ;
-  input [6:0] \port$6090$0 ;
-  wire [6:0] \port$6090$0 ;
-  input [6:0] \port$6092$0 ;
-  wire [6:0] \port$6092$0 ;
-  input [6:0] \port$6094$0 ;
-  wire [6:0] \port$6094$0 ;
-  input [6:0] \port$6096$0 ;
-  wire [6:0] \port$6096$0 ;
-  input [6:0] \port$6098$0 ;
-  wire [6:0] \port$6098$0 ;
-  input [6:0] \port$6100$0 ;
-  wire [6:0] \port$6100$0 ;
-  input [6:0] \port$6102$0 ;
-  wire [6:0] \port$6102$0 ;
-  input [6:0] \port$6104$0 ;
-  wire [6:0] \port$6104$0 ;
-  input [6:0] \port$6106$0 ;
-  wire [6:0] \port$6106$0 ;
-  input [6:0] \port$6108$0 ;
-  wire [6:0] \port$6108$0 ;
-  input [6:0] \port$6110$0 ;
-  wire [6:0] \port$6110$0 ;
-  input [6:0] \port$6112$0 ;
-  wire [6:0] \port$6112$0 ;
-  input [6:0] \port$6114$0 ;
-  wire [6:0] \port$6114$0 ;
-  input [6:0] \port$6116$0 ;
-  wire [6:0] \port$6116$0 ;
-  input [6:0] \port$6118$0 ;
-  wire [6:0] \port$6118$0 ;
-  input [6:0] \port$6120$0 ;
-  wire [6:0] \port$6120$0 ;
-  input [6:0] \port$6122$0 ;
-  wire [6:0] \port$6122$0 ;
-  input [6:0] \port$6124$0 ;
-  wire [6:0] \port$6124$0 ;
-  input [6:0] \port$6126$0 ;
-  wire [6:0] \port$6126$0 ;
-  input [6:0] \port$6128$0 ;
-  wire [6:0] \port$6128$0 ;
-  input [6:0] \port$6130$0 ;
-  wire [6:0] \port$6130$0 ;
-  input [6:0] \port$6132$0 ;
-  wire [6:0] \port$6132$0 ;
-  input [6:0] \port$6134$0 ;
-  wire [6:0] \port$6134$0 ;
-  input [6:0] \port$6136$0 ;
-  wire [6:0] \port$6136$0 ;
-  input [6:0] \port$6138$0 ;
-  wire [6:0] \port$6138$0 ;
-  input [1:0] \port$6167$2 ;
-  wire [1:0] \port$6167$2 ;
+  output \port$4308$0 ;
+  wire \port$4308$0 ;
+  output \port$4310$0 ;
+  wire \port$4310$0 ;
+  output \port$4312$0 ;
+  wire \port$4312$0 ;
+  output \port$4314$0 ;
+  wire \port$4314$0 ;
+  input [15:0] \port$4576$0 ;
+  wire [15:0] \port$4576$0 ;
+  input [15:0] \port$4578$0 ;
+  wire [15:0] \port$4578$0 ;
+  input [15:0] \port$4580$0 ;
+  wire [15:0] \port$4580$0 ;
+  input [15:0] \port$4582$0 ;
+  wire [15:0] \port$4582$0 ;
+  input [15:0] \port$4584$0 ;
+  wire [15:0] \port$4584$0 ;
+  input [15:0] \port$4586$0 ;
+  wire [15:0] \port$4586$0 ;
+  input [15:0] \port$4588$0 ;
+  wire [15:0] \port$4588$0 ;
+  input [15:0] \port$4590$0 ;
+  wire [15:0] \port$4590$0 ;
+  input [15:0] \port$4592$0 ;
+  wire [15:0] \port$4592$0 ;
+  input [15:0] \port$4594$0 ;
+  wire [15:0] \port$4594$0 ;
+  input [15:0] \port$4596$0 ;
+  wire [15:0] \port$4596$0 ;
+  input [15:0] \port$4598$0 ;
+  wire [15:0] \port$4598$0 ;
+  input [15:0] \port$4600$0 ;
+  wire [15:0] \port$4600$0 ;
+  input [15:0] \port$4602$0 ;
+  wire [15:0] \port$4602$0 ;
+  input [15:0] \port$4604$0 ;
+  wire [15:0] \port$4604$0 ;
+  input [15:0] \port$4606$0 ;
+  wire [15:0] \port$4606$0 ;
+  input [15:0] \port$4608$0 ;
+  wire [15:0] \port$4608$0 ;
+  input [15:0] \port$4610$0 ;
+  wire [15:0] \port$4610$0 ;
+  input [15:0] \port$4612$0 ;
+  wire [15:0] \port$4612$0 ;
+  input [15:0] \port$4614$0 ;
+  wire [15:0] \port$4614$0 ;
+  input [15:0] \port$4616$0 ;
+  wire [15:0] \port$4616$0 ;
+  input [15:0] \port$4618$0 ;
+  wire [15:0] \port$4618$0 ;
+  input [15:0] \port$4620$0 ;
+  wire [15:0] \port$4620$0 ;
+  input [15:0] \port$4622$0 ;
+  wire [15:0] \port$4622$0 ;
+  input [15:0] \port$4624$0 ;
+  wire [15:0] \port$4624$0 ;
+  input [15:0] \port$4626$0 ;
+  wire [15:0] \port$4626$0 ;
+  input [15:0] \port$4628$0 ;
+  wire [15:0] \port$4628$0 ;
+  input [15:0] \port$4630$0 ;
+  wire [15:0] \port$4630$0 ;
+  input [15:0] \port$4632$0 ;
+  wire [15:0] \port$4632$0 ;
+  input [15:0] \port$4634$0 ;
+  wire [15:0] \port$4634$0 ;
+  input [15:0] \port$4636$0 ;
+  wire [15:0] \port$4636$0 ;
+  input [15:0] \port$4638$0 ;
+  wire [15:0] \port$4638$0 ;
+  input [15:0] \port$4640$0 ;
+  wire [15:0] \port$4640$0 ;
+  input [15:0] \port$4642$0 ;
+  wire [15:0] \port$4642$0 ;
+  input [15:0] \port$4644$0 ;
+  wire [15:0] \port$4644$0 ;
+  input [15:0] \port$4646$0 ;
+  wire [15:0] \port$4646$0 ;
+  input [15:0] \port$4648$0 ;
+  wire [15:0] \port$4648$0 ;
+  input [15:0] \port$4650$0 ;
+  wire [15:0] \port$4650$0 ;
+  input [15:0] \port$4652$0 ;
+  wire [15:0] \port$4652$0 ;
+  input [15:0] \port$4654$0 ;
+  wire [15:0] \port$4654$0 ;
+  input [15:0] \port$4656$0 ;
+  wire [15:0] \port$4656$0 ;
+  input [15:0] \port$4658$0 ;
+  wire [15:0] \port$4658$0 ;
+  input [15:0] \port$4660$0 ;
+  wire [15:0] \port$4660$0 ;
+  input [15:0] \port$4662$0 ;
+  wire [15:0] \port$4662$0 ;
+  input [15:0] \port$4664$0 ;
+  wire [15:0] \port$4664$0 ;
+  input [15:0] \port$4666$0 ;
+  wire [15:0] \port$4666$0 ;
+  input [15:0] \port$4668$0 ;
+  wire [15:0] \port$4668$0 ;
+  input [15:0] \port$4670$0 ;
+  wire [15:0] \port$4670$0 ;
+  input [15:0] \port$4672$0 ;
+  wire [15:0] \port$4672$0 ;
+  input [15:0] \port$4674$0 ;
+  wire [15:0] \port$4674$0 ;
+  input [15:0] \port$4676$0 ;
+  wire [15:0] \port$4676$0 ;
+  input [15:0] \port$4678$0 ;
+  wire [15:0] \port$4678$0 ;
+  input [15:0] \port$4680$0 ;
+  wire [15:0] \port$4680$0 ;
+  input [15:0] \port$4682$0 ;
+  wire [15:0] \port$4682$0 ;
+  input [15:0] \port$4684$0 ;
+  wire [15:0] \port$4684$0 ;
+  input [15:0] \port$4686$0 ;
+  wire [15:0] \port$4686$0 ;
+  input [15:0] \port$4688$0 ;
+  wire [15:0] \port$4688$0 ;
+  input [15:0] \port$4690$0 ;
+  wire [15:0] \port$4690$0 ;
+  input [15:0] \port$4692$0 ;
+  wire [15:0] \port$4692$0 ;
+  input [15:0] \port$4694$0 ;
+  wire [15:0] \port$4694$0 ;
+  input [15:0] \port$4696$0 ;
+  wire [15:0] \port$4696$0 ;
+  input [15:0] \port$4698$0 ;
+  wire [15:0] \port$4698$0 ;
+  input [15:0] \port$4700$0 ;
+  wire [15:0] \port$4700$0 ;
+  input [15:0] \port$4702$0 ;
+  wire [15:0] \port$4702$0 ;
+  input [15:0] \port$4704$0 ;
+  wire [15:0] \port$4704$0 ;
+  input [15:0] \port$4706$0 ;
+  wire [15:0] \port$4706$0 ;
+  input [15:0] \port$4708$0 ;
+  wire [15:0] \port$4708$0 ;
+  input [15:0] \port$4710$0 ;
+  wire [15:0] \port$4710$0 ;
+  input [15:0] \port$4712$0 ;
+  wire [15:0] \port$4712$0 ;
+  input [15:0] \port$4714$0 ;
+  wire [15:0] \port$4714$0 ;
+  input [15:0] \port$4716$0 ;
+  wire [15:0] \port$4716$0 ;
+  input [15:0] \port$4718$0 ;
+  wire [15:0] \port$4718$0 ;
+  input [15:0] \port$4720$0 ;
+  wire [15:0] \port$4720$0 ;
+  input [15:0] \port$4722$0 ;
+  wire [15:0] \port$4722$0 ;
+  input [15:0] \port$4724$0 ;
+  wire [15:0] \port$4724$0 ;
+  input [15:0] \port$4726$0 ;
+  wire [15:0] \port$4726$0 ;
+  input [15:0] \port$4728$0 ;
+  wire [15:0] \port$4728$0 ;
+  input [15:0] \port$4730$0 ;
+  wire [15:0] \port$4730$0 ;
+  input [15:0] \port$4732$0 ;
+  wire [15:0] \port$4732$0 ;
+  input [15:0] \port$4734$0 ;
+  wire [15:0] \port$4734$0 ;
+  input [15:0] \port$4736$0 ;
+  wire [15:0] \port$4736$0 ;
+  input [15:0] \port$4738$0 ;
+  wire [15:0] \port$4738$0 ;
+  input [15:0] \port$4740$0 ;
+  wire [15:0] \port$4740$0 ;
+  input [15:0] \port$4742$0 ;
+  wire [15:0] \port$4742$0 ;
+  input [15:0] \port$4744$0 ;
+  wire [15:0] \port$4744$0 ;
+  input [15:0] \port$4746$0 ;
+  wire [15:0] \port$4746$0 ;
+  input [15:0] \port$4748$0 ;
+  wire [15:0] \port$4748$0 ;
+  input [15:0] \port$4750$0 ;
+  wire [15:0] \port$4750$0 ;
+  input [15:0] \port$4752$0 ;
+  wire [15:0] \port$4752$0 ;
+  input [15:0] \port$4754$0 ;
+  wire [15:0] \port$4754$0 ;
+  input [15:0] \port$4756$0 ;
+  wire [15:0] \port$4756$0 ;
+  input [15:0] \port$4758$0 ;
+  wire [15:0] \port$4758$0 ;
+  input [15:0] \port$4760$0 ;
+  wire [15:0] \port$4760$0 ;
+  input [15:0] \port$4762$0 ;
+  wire [15:0] \port$4762$0 ;
+  input [15:0] \port$4764$0 ;
+  wire [15:0] \port$4764$0 ;
+  input [15:0] \port$4766$0 ;
+  wire [15:0] \port$4766$0 ;
+  input [15:0] \port$4768$0 ;
+  wire [15:0] \port$4768$0 ;
+  input [15:0] \port$4770$0 ;
+  wire [15:0] \port$4770$0 ;
+  input [15:0] \port$4772$0 ;
+  wire [15:0] \port$4772$0 ;
+  input [15:0] \port$4774$0 ;
+  wire [15:0] \port$4774$0 ;
+  input [15:0] \port$4776$0 ;
+  wire [15:0] \port$4776$0 ;
+  input [15:0] \port$4778$0 ;
+  wire [15:0] \port$4778$0 ;
+  input [15:0] \port$4780$0 ;
+  wire [15:0] \port$4780$0 ;
+  input [15:0] \port$4782$0 ;
+  wire [15:0] \port$4782$0 ;
+  input [15:0] \port$4784$0 ;
+  wire [15:0] \port$4784$0 ;
+  input [15:0] \port$4786$0 ;
+  wire [15:0] \port$4786$0 ;
+  input [15:0] \port$4788$0 ;
+  wire [15:0] \port$4788$0 ;
+  input [15:0] \port$4790$0 ;
+  wire [15:0] \port$4790$0 ;
+  input [15:0] \port$4792$0 ;
+  wire [15:0] \port$4792$0 ;
+  input [15:0] \port$4794$0 ;
+  wire [15:0] \port$4794$0 ;
+  input [15:0] \port$4796$0 ;
+  wire [15:0] \port$4796$0 ;
+  input [15:0] \port$4798$0 ;
+  wire [15:0] \port$4798$0 ;
+  input [15:0] \port$4800$0 ;
+  wire [15:0] \port$4800$0 ;
+  input [15:0] \port$4802$0 ;
+  wire [15:0] \port$4802$0 ;
+  input [15:0] \port$4804$0 ;
+  wire [15:0] \port$4804$0 ;
+  input [15:0] \port$4806$0 ;
+  wire [15:0] \port$4806$0 ;
+  input [15:0] \port$4808$0 ;
+  wire [15:0] \port$4808$0 ;
+  input [15:0] \port$4810$0 ;
+  wire [15:0] \port$4810$0 ;
+  input [15:0] \port$4812$0 ;
+  wire [15:0] \port$4812$0 ;
+  input [15:0] \port$4814$0 ;
+  wire [15:0] \port$4814$0 ;
+  input [15:0] \port$4816$0 ;
+  wire [15:0] \port$4816$0 ;
+  input [15:0] \port$4818$0 ;
+  wire [15:0] \port$4818$0 ;
+  input [15:0] \port$4820$0 ;
+  wire [15:0] \port$4820$0 ;
+  input [15:0] \port$4822$0 ;
+  wire [15:0] \port$4822$0 ;
+  input [15:0] \port$4824$0 ;
+  wire [15:0] \port$4824$0 ;
+  input [15:0] \port$4826$0 ;
+  wire [15:0] \port$4826$0 ;
+  input [15:0] \port$4828$0 ;
+  wire [15:0] \port$4828$0 ;
+  input [15:0] \port$4830$0 ;
+  wire [15:0] \port$4830$0 ;
+  input [6:0] \port$5294$0 ;
+  wire [6:0] \port$5294$0 ;
+  input [6:0] \port$5296$0 ;
+  wire [6:0] \port$5296$0 ;
+  input [6:0] \port$5298$0 ;
+  wire [6:0] \port$5298$0 ;
+  input [6:0] \port$5300$0 ;
+  wire [6:0] \port$5300$0 ;
+  input [6:0] \port$5302$0 ;
+  wire [6:0] \port$5302$0 ;
+  input [6:0] \port$5304$0 ;
+  wire [6:0] \port$5304$0 ;
+  input [6:0] \port$5306$0 ;
+  wire [6:0] \port$5306$0 ;
+  input [6:0] \port$5308$0 ;
+  wire [6:0] \port$5308$0 ;
+  input [6:0] \port$5310$0 ;
+  wire [6:0] \port$5310$0 ;
+  input [6:0] \port$5312$0 ;
+  wire [6:0] \port$5312$0 ;
+  input [6:0] \port$5314$0 ;
+  wire [6:0] \port$5314$0 ;
+  input [6:0] \port$5316$0 ;
+  wire [6:0] \port$5316$0 ;
+  input [6:0] \port$5318$0 ;
+  wire [6:0] \port$5318$0 ;
+  input [6:0] \port$5320$0 ;
+  wire [6:0] \port$5320$0 ;
+  input [6:0] \port$5322$0 ;
+  wire [6:0] \port$5322$0 ;
+  input [6:0] \port$5324$0 ;
+  wire [6:0] \port$5324$0 ;
+  input [6:0] \port$5326$0 ;
+  wire [6:0] \port$5326$0 ;
+  input [6:0] \port$5328$0 ;
+  wire [6:0] \port$5328$0 ;
+  input [6:0] \port$5330$0 ;
+  wire [6:0] \port$5330$0 ;
+  input [6:0] \port$5332$0 ;
+  wire [6:0] \port$5332$0 ;
+  input [6:0] \port$5334$0 ;
+  wire [6:0] \port$5334$0 ;
+  input [6:0] \port$5336$0 ;
+  wire [6:0] \port$5336$0 ;
+  input [6:0] \port$5338$0 ;
+  wire [6:0] \port$5338$0 ;
+  input [6:0] \port$5340$0 ;
+  wire [6:0] \port$5340$0 ;
+  input [6:0] \port$5342$0 ;
+  wire [6:0] \port$5342$0 ;
+  input [6:0] \port$5344$0 ;
+  wire [6:0] \port$5344$0 ;
+  input [6:0] \port$5346$0 ;
+  wire [6:0] \port$5346$0 ;
+  input [6:0] \port$5348$0 ;
+  wire [6:0] \port$5348$0 ;
+  input [6:0] \port$5350$0 ;
+  wire [6:0] \port$5350$0 ;
+  input [6:0] \port$5352$0 ;
+  wire [6:0] \port$5352$0 ;
+  input [6:0] \port$5354$0 ;
+  wire [6:0] \port$5354$0 ;
+  input [6:0] \port$5356$0 ;
+  wire [6:0] \port$5356$0 ;
+  input [6:0] \port$5358$0 ;
+  wire [6:0] \port$5358$0 ;
+  input [6:0] \port$5360$0 ;
+  wire [6:0] \port$5360$0 ;
+  input [6:0] \port$5362$0 ;
+  wire [6:0] \port$5362$0 ;
+  input [6:0] \port$5364$0 ;
+  wire [6:0] \port$5364$0 ;
+  input [6:0] \port$5366$0 ;
+  wire [6:0] \port$5366$0 ;
+  input [6:0] \port$5368$0 ;
+  wire [6:0] \port$5368$0 ;
+  input [6:0] \port$5370$0 ;
+  wire [6:0] \port$5370$0 ;
+  input [6:0] \port$5372$0 ;
+  wire [6:0] \port$5372$0 ;
+  input [6:0] \port$5374$0 ;
+  wire [6:0] \port$5374$0 ;
+  input [6:0] \port$5376$0 ;
+  wire [6:0] \port$5376$0 ;
+  input [6:0] \port$5378$0 ;
+  wire [6:0] \port$5378$0 ;
+  input [6:0] \port$5380$0 ;
+  wire [6:0] \port$5380$0 ;
+  input [6:0] \port$5382$0 ;
+  wire [6:0] \port$5382$0 ;
+  input [6:0] \port$5384$0 ;
+  wire [6:0] \port$5384$0 ;
+  input [6:0] \port$5386$0 ;
+  wire [6:0] \port$5386$0 ;
+  input [6:0] \port$5388$0 ;
+  wire [6:0] \port$5388$0 ;
+  input [6:0] \port$5390$0 ;
+  wire [6:0] \port$5390$0 ;
+  input [6:0] \port$5392$0 ;
+  wire [6:0] \port$5392$0 ;
+  input [6:0] \port$5394$0 ;
+  wire [6:0] \port$5394$0 ;
+  input [6:0] \port$5396$0 ;
+  wire [6:0] \port$5396$0 ;
+  input [6:0] \port$5398$0 ;
+  wire [6:0] \port$5398$0 ;
+  input [6:0] \port$5400$0 ;
+  wire [6:0] \port$5400$0 ;
+  input [6:0] \port$5402$0 ;
+  wire [6:0] \port$5402$0 ;
+  input [6:0] \port$5404$0 ;
+  wire [6:0] \port$5404$0 ;
+  input [6:0] \port$5406$0 ;
+  wire [6:0] \port$5406$0 ;
+  input [6:0] \port$5408$0 ;
+  wire [6:0] \port$5408$0 ;
+  input [6:0] \port$5410$0 ;
+  wire [6:0] \port$5410$0 ;
+  input [6:0] \port$5412$0 ;
+  wire [6:0] \port$5412$0 ;
+  input [6:0] \port$5414$0 ;
+  wire [6:0] \port$5414$0 ;
+  input [6:0] \port$5416$0 ;
+  wire [6:0] \port$5416$0 ;
+  input [6:0] \port$5418$0 ;
+  wire [6:0] \port$5418$0 ;
+  input [6:0] \port$5420$0 ;
+  wire [6:0] \port$5420$0 ;
+  input [1:0] \port$5447$2 ;
+  wire [1:0] \port$5447$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
+  output [1023:0] values;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$2  = \port$6167$2 [0] ? \$1  : { values[15], values[15:0] };
-  assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$4  });
-  assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$6167$2 [1] ? \$6  : { \$8 [16], \$8  };
-  assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$6012$0  } : \$10 [15:0];
-  assign \$13  = \port$6167$2 [0] ? \$12  : { values[31], values[31:16] };
-  assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$15  });
-  assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$6167$2 [1] ? \$17  : { \$19 [16], \$19  };
-  assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$6014$0  } : \$21 [15:0];
-  assign \$24  = \port$6167$2 [0] ? \$23  : { values[47], values[47:32] };
-  assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$26  });
-  assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$6167$2 [1] ? \$28  : { \$30 [16], \$30  };
-  assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$6016$0  } : \$32 [15:0];
-  assign \$35  = \port$6167$2 [0] ? \$34  : { values[63], values[63:48] };
-  assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$37  });
-  assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$6167$2 [1] ? \$39  : { \$41 [16], \$41  };
-  assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$6018$0  } : \$43 [15:0];
-  assign \$46  = \port$6167$2 [0] ? \$45  : { values[79], values[79:64] };
-  assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$48  });
-  assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$6167$2 [1] ? \$50  : { \$52 [16], \$52  };
-  assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$6020$0  } : \$54 [15:0];
-  assign \$57  = \port$6167$2 [0] ? \$56  : { values[95], values[95:80] };
-  assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$59  });
-  assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$6167$2 [1] ? \$61  : { \$63 [16], \$63  };
-  assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$6022$0  } : \$65 [15:0];
-  assign \$68  = \port$6167$2 [0] ? \$67  : { values[111], values[111:96] };
-  assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$70  });
-  assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$6167$2 [1] ? \$72  : { \$74 [16], \$74  };
-  assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$6024$0  } : \$76 [15:0];
-  assign \$79  = \port$6167$2 [0] ? \$78  : { values[127], values[127:112] };
-  assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$81  });
-  assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$6167$2 [1] ? \$83  : { \$85 [16], \$85  };
-  assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$6026$0  } : \$87 [15:0];
-  assign \$90  = \port$6167$2 [0] ? \$89  : { values[143], values[143:128] };
-  assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$92  });
-  assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$6167$2 [1] ? \$94  : { \$96 [16], \$96  };
-  assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$6028$0  } : \$98 [15:0];
-  assign \$101  = \port$6167$2 [0] ? \$100  : { values[159], values[159:144] };
-  assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$103  });
-  assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$6167$2 [1] ? \$105  : { \$107 [16], \$107  };
-  assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$6030$0  } : \$109 [15:0];
-  assign \$112  = \port$6167$2 [0] ? \$111  : { values[175], values[175:160] };
-  assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$114  });
-  assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$6167$2 [1] ? \$116  : { \$118 [16], \$118  };
-  assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$6032$0  } : \$120 [15:0];
-  assign \$123  = \port$6167$2 [0] ? \$122  : { values[191], values[191:176] };
-  assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$125  });
-  assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$6167$2 [1] ? \$127  : { \$129 [16], \$129  };
-  assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$6034$0  } : \$131 [15:0];
-  assign \$134  = \port$6167$2 [0] ? \$133  : { values[207], values[207:192] };
-  assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$136  });
-  assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$6167$2 [1] ? \$138  : { \$140 [16], \$140  };
-  assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$6036$0  } : \$142 [15:0];
-  assign \$145  = \port$6167$2 [0] ? \$144  : { values[223], values[223:208] };
-  assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$147  });
-  assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$6167$2 [1] ? \$149  : { \$151 [16], \$151  };
-  assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$6038$0  } : \$153 [15:0];
-  assign \$156  = \port$6167$2 [0] ? \$155  : { values[239], values[239:224] };
-  assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$158  });
-  assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$6167$2 [1] ? \$160  : { \$162 [16], \$162  };
-  assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$6040$0  } : \$164 [15:0];
-  assign \$167  = \port$6167$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$167  = \port$5447$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$6167$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$5447$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$6042$0  } : \$175 [15:0];
-  assign \$178  = \port$6167$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$5324$0  } : \$175 [15:0];
+  assign \$178  = \port$5447$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$6167$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$5447$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$6044$0  } : \$186 [15:0];
-  assign \$189  = \port$6167$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$5326$0  } : \$186 [15:0];
+  assign \$189  = \port$5447$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$6167$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$5447$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$6046$0  } : \$197 [15:0];
-  assign \$200  = \port$6167$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$5328$0  } : \$197 [15:0];
+  assign \$200  = \port$5447$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$6167$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$5447$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$6048$0  } : \$208 [15:0];
-  assign \$211  = \port$6167$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$5330$0  } : \$208 [15:0];
+  assign \$211  = \port$5447$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$6167$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$5447$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$6050$0  } : \$219 [15:0];
-  assign \$222  = \port$6167$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$5332$0  } : \$219 [15:0];
+  assign \$222  = \port$5447$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$6167$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$5447$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$6052$0  } : \$230 [15:0];
-  assign \$233  = \port$6167$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$5334$0  } : \$230 [15:0];
+  assign \$233  = \port$5447$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$6167$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$5447$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$6054$0  } : \$241 [15:0];
-  assign \$244  = \port$6167$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$5336$0  } : \$241 [15:0];
+  assign \$244  = \port$5447$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$6167$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$5447$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$6056$0  } : \$252 [15:0];
-  assign \$255  = \port$6167$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$5338$0  } : \$252 [15:0];
+  assign \$255  = \port$5447$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$6167$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$5447$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$6058$0  } : \$263 [15:0];
-  assign \$266  = \port$6167$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$5340$0  } : \$263 [15:0];
+  assign \$266  = \port$5447$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$6167$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$5447$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$6060$0  } : \$274 [15:0];
-  assign \$277  = \port$6167$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$5342$0  } : \$274 [15:0];
+  assign \$277  = \port$5447$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$6167$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$5447$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$6062$0  } : \$285 [15:0];
-  assign \$288  = \port$6167$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$5344$0  } : \$285 [15:0];
+  assign \$288  = \port$5447$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$6167$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$5447$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$6064$0  } : \$296 [15:0];
-  assign \$299  = \port$6167$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$5346$0  } : \$296 [15:0];
+  assign \$299  = \port$5447$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$6167$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$5447$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$6066$0  } : \$307 [15:0];
-  assign \$310  = \port$6167$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$5348$0  } : \$307 [15:0];
+  assign \$310  = \port$5447$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$6167$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$5447$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$6068$0  } : \$318 [15:0];
-  assign \$321  = \port$6167$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$5350$0  } : \$318 [15:0];
+  assign \$321  = \port$5447$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$6167$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$5447$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$6070$0  } : \$329 [15:0];
-  assign \$332  = \port$6167$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$5352$0  } : \$329 [15:0];
+  assign \$332  = \port$5447$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$6167$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$5447$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$6072$0  } : \$340 [15:0];
-  assign \$343  = \port$6167$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$5354$0  } : \$340 [15:0];
+  assign \$343  = \port$5447$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$6167$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$5447$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$6074$0  } : \$351 [15:0];
-  assign \$354  = \port$6167$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$5356$0  } : \$351 [15:0];
+  assign \$354  = \port$5447$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$5358$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$5358$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$6167$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$5447$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$6076$0  } : \$362 [15:0];
-  assign \$365  = \port$6167$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$5358$0  } : \$362 [15:0];
+  assign \$365  = \port$5447$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$5360$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$5360$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$6167$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$5447$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$6078$0  } : \$373 [15:0];
-  assign \$376  = \port$6167$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$5360$0  } : \$373 [15:0];
+  assign \$376  = \port$5447$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$5362$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$5362$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$6167$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$5447$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$6080$0  } : \$384 [15:0];
-  assign \$387  = \port$6167$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$5362$0  } : \$384 [15:0];
+  assign \$387  = \port$5447$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$5364$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$5364$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$6167$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$5447$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$6082$0  } : \$395 [15:0];
-  assign \$398  = \port$6167$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$5364$0  } : \$395 [15:0];
+  assign \$398  = \port$5447$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$5366$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$5366$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$6167$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$5447$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$6084$0  } : \$406 [15:0];
-  assign \$409  = \port$6167$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$5366$0  } : \$406 [15:0];
+  assign \$409  = \port$5447$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$5368$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$5368$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$6167$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$5447$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$6086$0  } : \$417 [15:0];
-  assign \$420  = \port$6167$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$5368$0  } : \$417 [15:0];
+  assign \$420  = \port$5447$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$5370$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$5370$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$6167$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$5447$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$6088$0  } : \$428 [15:0];
-  assign \$431  = \port$6167$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$5370$0  } : \$428 [15:0];
+  assign \$431  = \port$5447$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$5372$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$5372$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$6167$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$5447$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$6090$0  } : \$439 [15:0];
-  assign \$442  = \port$6167$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$5372$0  } : \$439 [15:0];
+  assign \$442  = \port$5447$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$5374$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$5374$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$6167$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$5447$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$6092$0  } : \$450 [15:0];
-  assign \$453  = \port$6167$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$5374$0  } : \$450 [15:0];
+  assign \$453  = \port$5447$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$5376$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$5376$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$6167$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$5447$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$6094$0  } : \$461 [15:0];
-  assign \$464  = \port$6167$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$5376$0  } : \$461 [15:0];
+  assign \$464  = \port$5447$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$5378$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$5378$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$6167$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$5447$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$6096$0  } : \$472 [15:0];
-  assign \$475  = \port$6167$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$5378$0  } : \$472 [15:0];
+  assign \$475  = \port$5447$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$5380$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$5380$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$6167$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$5447$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$6098$0  } : \$483 [15:0];
-  assign \$486  = \port$6167$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$5380$0  } : \$483 [15:0];
+  assign \$486  = \port$5447$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$5382$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$5382$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$6167$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$5447$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$6100$0  } : \$494 [15:0];
-  assign \$497  = \port$6167$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$5382$0  } : \$494 [15:0];
+  assign \$497  = \port$5447$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$5384$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$5384$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$6167$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$5447$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$6102$0  } : \$505 [15:0];
-  assign \$508  = \port$6167$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$5384$0  } : \$505 [15:0];
+  assign \$508  = \port$5447$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$5386$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$5386$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$6167$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$5447$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$6104$0  } : \$516 [15:0];
-  assign \$519  = \port$6167$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$5386$0  } : \$516 [15:0];
+  assign \$519  = \port$5447$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$5388$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$5388$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$6167$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$5447$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$6106$0  } : \$527 [15:0];
-  assign \$530  = \port$6167$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$5388$0  } : \$527 [15:0];
+  assign \$530  = \port$5447$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$5390$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$5390$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$6167$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$5447$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$6108$0  } : \$538 [15:0];
-  assign \$541  = \port$6167$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$5390$0  } : \$538 [15:0];
+  assign \$541  = \port$5447$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$5392$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$5392$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$6167$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$5447$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$6110$0  } : \$549 [15:0];
-  assign \$552  = \port$6167$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$5392$0  } : \$549 [15:0];
+  assign \$552  = \port$5447$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$5394$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$5394$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$6167$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$5447$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$6112$0  } : \$560 [15:0];
-  assign \$563  = \port$6167$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$5394$0  } : \$560 [15:0];
+  assign \$563  = \port$5447$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$5396$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$5396$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$6167$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$5447$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$6114$0  } : \$571 [15:0];
-  assign \$574  = \port$6167$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$5396$0  } : \$571 [15:0];
+  assign \$574  = \port$5447$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$5398$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$5398$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$6167$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$5447$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$6116$0  } : \$582 [15:0];
-  assign \$585  = \port$6167$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$5398$0  } : \$582 [15:0];
+  assign \$585  = \port$5447$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$5400$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$5400$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$6167$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$5447$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$6118$0  } : \$593 [15:0];
-  assign \$596  = \port$6167$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$5400$0  } : \$593 [15:0];
+  assign \$596  = \port$5447$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$5402$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$5402$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$6167$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$5447$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$6120$0  } : \$604 [15:0];
-  assign \$607  = \port$6167$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$5402$0  } : \$604 [15:0];
+  assign \$607  = \port$5447$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$5404$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$5404$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$6167$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$5447$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$6122$0  } : \$615 [15:0];
-  assign \$618  = \port$6167$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$5404$0  } : \$615 [15:0];
+  assign \$618  = \port$5447$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$5406$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$5406$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$6167$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$5447$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$6124$0  } : \$626 [15:0];
-  assign \$629  = \port$6167$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$5406$0  } : \$626 [15:0];
+  assign \$629  = \port$5447$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$5408$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$5408$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$6167$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$5447$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$6126$0  } : \$637 [15:0];
-  assign \$640  = \port$6167$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$5408$0  } : \$637 [15:0];
+  assign \$640  = \port$5447$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$5410$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$5410$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$6167$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$5447$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$6128$0  } : \$648 [15:0];
-  assign \$651  = \port$6167$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$5410$0  } : \$648 [15:0];
+  assign \$651  = \port$5447$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$5412$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$5412$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$6167$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$5447$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$6130$0  } : \$659 [15:0];
-  assign \$662  = \port$6167$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$5412$0  } : \$659 [15:0];
+  assign \$662  = \port$5447$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$5414$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$5414$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$6167$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$5447$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$6132$0  } : \$670 [15:0];
-  assign \$673  = \port$6167$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$5414$0  } : \$670 [15:0];
+  assign \$673  = \port$5447$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$5416$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$5416$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$6167$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$5447$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$6134$0  } : \$681 [15:0];
-  assign \$684  = \port$6167$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$5416$0  } : \$681 [15:0];
+  assign \$684  = \port$5447$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$5418$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$5418$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$6167$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$5447$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$6136$0  } : \$692 [15:0];
-  assign \$695  = \port$6167$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$5418$0  } : \$692 [15:0];
+  assign \$695  = \port$5447$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$5420$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$5420$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$6167$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$5447$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$6138$0  } : \$703 [15:0];
-  assign \$706  = \port$6167$2 [0] ? \$705  : { values[15], values[15:0] };
-  assign \$707  = accumulate ? \$706  : 17'h00000;
-  assign \$709  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$708  });
-  assign \$710  = - $signed(\$709 );
-  assign \$712  = $signed(\port$5294$0 ) - $signed({ 1'h0, \$711  });
-  assign \$713  = \port$6167$2 [1] ? \$710  : { \$712 [16], \$712  };
-  assign \$714  = $signed(\$707 ) + $signed(\$713 );
-  assign \$715  = raw ? { 9'h000, \port$6012$0  } : \$714 [15:0];
-  assign \$716  = \$715  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$717  = $signed(\$716 ) >= $signed(\port$5422$0 );
-  assign \$719  = \port$6167$2 [0] ? \$718  : { values[31], values[31:16] };
-  assign \$720  = accumulate ? \$719  : 17'h00000;
-  assign \$722  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$721  });
-  assign \$723  = - $signed(\$722 );
-  assign \$725  = $signed(\port$5296$0 ) - $signed({ 1'h0, \$724  });
-  assign \$726  = \port$6167$2 [1] ? \$723  : { \$725 [16], \$725  };
-  assign \$727  = $signed(\$720 ) + $signed(\$726 );
-  assign \$728  = raw ? { 9'h000, \port$6014$0  } : \$727 [15:0];
-  assign \$729  = \$728  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$730  = $signed(\$729 ) >= $signed(\port$5424$0 );
-  assign \$732  = \port$6167$2 [0] ? \$731  : { values[47], values[47:32] };
-  assign \$733  = accumulate ? \$732  : 17'h00000;
-  assign \$735  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$734  });
-  assign \$736  = - $signed(\$735 );
-  assign \$738  = $signed(\port$5298$0 ) - $signed({ 1'h0, \$737  });
-  assign \$739  = \port$6167$2 [1] ? \$736  : { \$738 [16], \$738  };
-  assign \$740  = $signed(\$733 ) + $signed(\$739 );
-  assign \$741  = raw ? { 9'h000, \port$6016$0  } : \$740 [15:0];
-  assign \$742  = \$741  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$743  = $signed(\$742 ) >= $signed(\port$5426$0 );
-  assign \$745  = \port$6167$2 [0] ? \$744  : { values[63], values[63:48] };
-  assign \$746  = accumulate ? \$745  : 17'h00000;
-  assign \$748  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$747  });
-  assign \$749  = - $signed(\$748 );
-  assign \$751  = $signed(\port$5300$0 ) - $signed({ 1'h0, \$750  });
-  assign \$752  = \port$6167$2 [1] ? \$749  : { \$751 [16], \$751  };
-  assign \$753  = $signed(\$746 ) + $signed(\$752 );
-  assign \$754  = raw ? { 9'h000, \port$6018$0  } : \$753 [15:0];
-  assign \$755  = \$754  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$756  = $signed(\$755 ) >= $signed(\port$5428$0 );
-  assign \$758  = \port$6167$2 [0] ? \$757  : { values[79], values[79:64] };
-  assign \$759  = accumulate ? \$758  : 17'h00000;
-  assign \$761  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$760  });
-  assign \$762  = - $signed(\$761 );
-  assign \$764  = $signed(\port$5302$0 ) - $signed({ 1'h0, \$763  });
-  assign \$765  = \port$6167$2 [1] ? \$762  : { \$764 [16], \$764  };
-  assign \$766  = $signed(\$759 ) + $signed(\$765 );
-  assign \$767  = raw ? { 9'h000, \port$6020$0  } : \$766 [15:0];
-  assign \$768  = \$767  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$769  = $signed(\$768 ) >= $signed(\port$5430$0 );
-  assign \$771  = \port$6167$2 [0] ? \$770  : { values[95], values[95:80] };
-  assign \$772  = accumulate ? \$771  : 17'h00000;
-  assign \$774  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$773  });
-  assign \$775  = - $signed(\$774 );
-  assign \$777  = $signed(\port$5304$0 ) - $signed({ 1'h0, \$776  });
-  assign \$778  = \port$6167$2 [1] ? \$775  : { \$777 [16], \$777  };
-  assign \$779  = $signed(\$772 ) + $signed(\$778 );
-  assign \$780  = raw ? { 9'h000, \port$6022$0  } : \$779 [15:0];
-  assign \$781  = \$780  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$782  = $signed(\$781 ) >= $signed(\port$5432$0 );
-  assign \$784  = \port$6167$2 [0] ? \$783  : { values[111], values[111:96] };
-  assign \$785  = accumulate ? \$784  : 17'h00000;
-  assign \$787  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$786  });
-  assign \$788  = - $signed(\$787 );
-  assign \$790  = $signed(\port$5306$0 ) - $signed({ 1'h0, \$789  });
-  assign \$791  = \port$6167$2 [1] ? \$788  : { \$790 [16], \$790  };
-  assign \$792  = $signed(\$785 ) + $signed(\$791 );
-  assign \$793  = raw ? { 9'h000, \port$6024$0  } : \$792 [15:0];
-  assign \$794  = \$793  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$795  = $signed(\$794 ) >= $signed(\port$5434$0 );
-  assign \$797  = \port$6167$2 [0] ? \$796  : { values[127], values[127:112] };
-  assign \$798  = accumulate ? \$797  : 17'h00000;
-  assign \$800  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$799  });
-  assign \$801  = - $signed(\$800 );
-  assign \$803  = $signed(\port$5308$0 ) - $signed({ 1'h0, \$802  });
-  assign \$804  = \port$6167$2 [1] ? \$801  : { \$803 [16], \$803  };
-  assign \$805  = $signed(\$798 ) + $signed(\$804 );
-  assign \$806  = raw ? { 9'h000, \port$6026$0  } : \$805 [15:0];
-  assign \$807  = \$806  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$808  = $signed(\$807 ) >= $signed(\port$5436$0 );
-  assign \$810  = \port$6167$2 [0] ? \$809  : { values[143], values[143:128] };
-  assign \$811  = accumulate ? \$810  : 17'h00000;
-  assign \$813  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$812  });
-  assign \$814  = - $signed(\$813 );
-  assign \$816  = $signed(\port$5310$0 ) - $signed({ 1'h0, \$815  });
-  assign \$817  = \port$6167$2 [1] ? \$814  : { \$816 [16], \$816  };
-  assign \$818  = $signed(\$811 ) + $signed(\$817 );
-  assign \$819  = raw ? { 9'h000, \port$6028$0  } : \$818 [15:0];
-  assign \$820  = \$819  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$821  = $signed(\$820 ) >= $signed(\port$5438$0 );
-  assign \$823  = \port$6167$2 [0] ? \$822  : { values[159], values[159:144] };
-  assign \$824  = accumulate ? \$823  : 17'h00000;
-  assign \$826  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$825  });
-  assign \$827  = - $signed(\$826 );
-  assign \$829  = $signed(\port$5312$0 ) - $signed({ 1'h0, \$828  });
-  assign \$830  = \port$6167$2 [1] ? \$827  : { \$829 [16], \$829  };
-  assign \$831  = $signed(\$824 ) + $signed(\$830 );
-  assign \$832  = raw ? { 9'h000, \port$6030$0  } : \$831 [15:0];
-  assign \$833  = \$832  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$834  = $signed(\$833 ) >= $signed(\port$5440$0 );
-  assign \$836  = \port$6167$2 [0] ? \$835  : { values[175], values[175:160] };
-  assign \$837  = accumulate ? \$836  : 17'h00000;
-  assign \$839  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$838  });
-  assign \$840  = - $signed(\$839 );
-  assign \$842  = $signed(\port$5314$0 ) - $signed({ 1'h0, \$841  });
-  assign \$843  = \port$6167$2 [1] ? \$840  : { \$842 [16], \$842  };
-  assign \$844  = $signed(\$837 ) + $signed(\$843 );
-  assign \$845  = raw ? { 9'h000, \port$6032$0  } : \$844 [15:0];
-  assign \$846  = \$845  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$847  = $signed(\$846 ) >= $signed(\port$5442$0 );
-  assign \$849  = \port$6167$2 [0] ? \$848  : { values[191], values[191:176] };
-  assign \$850  = accumulate ? \$849  : 17'h00000;
-  assign \$852  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$851  });
-  assign \$853  = - $signed(\$852 );
-  assign \$855  = $signed(\port$5316$0 ) - $signed({ 1'h0, \$854  });
-  assign \$856  = \port$6167$2 [1] ? \$853  : { \$855 [16], \$855  };
-  assign \$857  = $signed(\$850 ) + $signed(\$856 );
-  assign \$858  = raw ? { 9'h000, \port$6034$0  } : \$857 [15:0];
-  assign \$859  = \$858  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$860  = $signed(\$859 ) >= $signed(\port$5444$0 );
-  assign \$862  = \port$6167$2 [0] ? \$861  : { values[207], values[207:192] };
-  assign \$863  = accumulate ? \$862  : 17'h00000;
-  assign \$865  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$864  });
-  assign \$866  = - $signed(\$865 );
-  assign \$868  = $signed(\port$5318$0 ) - $signed({ 1'h0, \$867  });
-  assign \$869  = \port$6167$2 [1] ? \$866  : { \$868 [16], \$868  };
-  assign \$870  = $signed(\$863 ) + $signed(\$869 );
-  assign \$871  = raw ? { 9'h000, \port$6036$0  } : \$870 [15:0];
-  assign \$872  = \$871  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$873  = $signed(\$872 ) >= $signed(\port$5446$0 );
-  assign \$875  = \port$6167$2 [0] ? \$874  : { values[223], values[223:208] };
-  assign \$876  = accumulate ? \$875  : 17'h00000;
-  assign \$878  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$877  });
-  assign \$879  = - $signed(\$878 );
-  assign \$881  = $signed(\port$5320$0 ) - $signed({ 1'h0, \$880  });
-  assign \$882  = \port$6167$2 [1] ? \$879  : { \$881 [16], \$881  };
-  assign \$883  = $signed(\$876 ) + $signed(\$882 );
-  assign \$884  = raw ? { 9'h000, \port$6038$0  } : \$883 [15:0];
-  assign \$885  = \$884  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$886  = $signed(\$885 ) >= $signed(\port$5448$0 );
-  assign \$888  = \port$6167$2 [0] ? \$887  : { values[239], values[239:224] };
-  assign \$889  = accumulate ? \$888  : 17'h00000;
-  assign \$891  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$890  });
-  assign \$892  = - $signed(\$891 );
-  assign \$894  = $signed(\port$5322$0 ) - $signed({ 1'h0, \$893  });
-  assign \$895  = \port$6167$2 [1] ? \$892  : { \$894 [16], \$894  };
-  assign \$896  = $signed(\$889 ) + $signed(\$895 );
-  assign \$897  = raw ? { 9'h000, \port$6040$0  } : \$896 [15:0];
-  assign \$898  = \$897  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$899  = $signed(\$898 ) >= $signed(\port$5450$0 );
-  assign \$901  = \port$6167$2 [0] ? \$900  : { values[255], values[255:240] };
-  assign \$902  = accumulate ? \$901  : 17'h00000;
-  assign \$904  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$903  });
-  assign \$905  = - $signed(\$904 );
-  assign \$907  = $signed(\port$5324$0 ) - $signed({ 1'h0, \$906  });
-  assign \$908  = \port$6167$2 [1] ? \$905  : { \$907 [16], \$907  };
-  assign \$909  = $signed(\$902 ) + $signed(\$908 );
-  assign \$910  = raw ? { 9'h000, \port$6042$0  } : \$909 [15:0];
-  assign \$911  = \$910  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$912  = $signed(\$911 ) >= $signed(\port$5452$0 );
-  assign \$914  = \port$6167$2 [0] ? \$913  : { values[271], values[271:256] };
-  assign \$915  = accumulate ? \$914  : 17'h00000;
-  assign \$917  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$916  });
-  assign \$918  = - $signed(\$917 );
-  assign \$920  = $signed(\port$5326$0 ) - $signed({ 1'h0, \$919  });
-  assign \$921  = \port$6167$2 [1] ? \$918  : { \$920 [16], \$920  };
-  assign \$922  = $signed(\$915 ) + $signed(\$921 );
-  assign \$923  = raw ? { 9'h000, \port$6044$0  } : \$922 [15:0];
-  assign \$924  = \$923  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$925  = $signed(\$924 ) >= $signed(\port$5454$0 );
-  assign \$927  = \port$6167$2 [0] ? \$926  : { values[287], values[287:272] };
-  assign \$928  = accumulate ? \$927  : 17'h00000;
-  assign \$930  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$929  });
-  assign \$931  = - $signed(\$930 );
-  assign \$933  = $signed(\port$5328$0 ) - $signed({ 1'h0, \$932  });
-  assign \$934  = \port$6167$2 [1] ? \$931  : { \$933 [16], \$933  };
-  assign \$935  = $signed(\$928 ) + $signed(\$934 );
-  assign \$936  = raw ? { 9'h000, \port$6046$0  } : \$935 [15:0];
-  assign \$937  = \$936  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$938  = $signed(\$937 ) >= $signed(\port$5456$0 );
-  assign \$940  = \port$6167$2 [0] ? \$939  : { values[303], values[303:288] };
-  assign \$941  = accumulate ? \$940  : 17'h00000;
-  assign \$943  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$942  });
-  assign \$944  = - $signed(\$943 );
-  assign \$946  = $signed(\port$5330$0 ) - $signed({ 1'h0, \$945  });
-  assign \$947  = \port$6167$2 [1] ? \$944  : { \$946 [16], \$946  };
-  assign \$948  = $signed(\$941 ) + $signed(\$947 );
-  assign \$949  = raw ? { 9'h000, \port$6048$0  } : \$948 [15:0];
-  assign \$950  = \$949  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$951  = $signed(\$950 ) >= $signed(\port$5458$0 );
-  assign \$953  = \port$6167$2 [0] ? \$952  : { values[319], values[319:304] };
-  assign \$954  = accumulate ? \$953  : 17'h00000;
-  assign \$956  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$955  });
-  assign \$957  = - $signed(\$956 );
-  assign \$959  = $signed(\port$5332$0 ) - $signed({ 1'h0, \$958  });
-  assign \$960  = \port$6167$2 [1] ? \$957  : { \$959 [16], \$959  };
-  assign \$961  = $signed(\$954 ) + $signed(\$960 );
-  assign \$962  = raw ? { 9'h000, \port$6050$0  } : \$961 [15:0];
-  assign \$963  = \$962  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$964  = $signed(\$963 ) >= $signed(\port$5460$0 );
-  assign \$966  = \port$6167$2 [0] ? \$965  : { values[335], values[335:320] };
-  assign \$967  = accumulate ? \$966  : 17'h00000;
-  assign \$969  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$968  });
-  assign \$970  = - $signed(\$969 );
-  assign \$972  = $signed(\port$5334$0 ) - $signed({ 1'h0, \$971  });
-  assign \$973  = \port$6167$2 [1] ? \$970  : { \$972 [16], \$972  };
-  assign \$974  = $signed(\$967 ) + $signed(\$973 );
-  assign \$975  = raw ? { 9'h000, \port$6052$0  } : \$974 [15:0];
-  assign \$976  = \$975  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$977  = $signed(\$976 ) >= $signed(\port$5462$0 );
-  assign \$979  = \port$6167$2 [0] ? \$978  : { values[351], values[351:336] };
-  assign \$980  = accumulate ? \$979  : 17'h00000;
-  assign \$982  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$981  });
-  assign \$983  = - $signed(\$982 );
-  assign \$985  = $signed(\port$5336$0 ) - $signed({ 1'h0, \$984  });
-  assign \$986  = \port$6167$2 [1] ? \$983  : { \$985 [16], \$985  };
-  assign \$987  = $signed(\$980 ) + $signed(\$986 );
-  assign \$988  = raw ? { 9'h000, \port$6054$0  } : \$987 [15:0];
-  assign \$989  = \$988  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$990  = $signed(\$989 ) >= $signed(\port$5464$0 );
-  assign \$992  = \port$6167$2 [0] ? \$991  : { values[367], values[367:352] };
-  assign \$993  = accumulate ? \$992  : 17'h00000;
-  assign \$995  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$994  });
-  assign \$996  = - $signed(\$995 );
-  assign \$998  = $signed(\port$5338$0 ) - $signed({ 1'h0, \$997  });
-  assign \$999  = \port$6167$2 [1] ? \$996  : { \$998 [16], \$998  };
-  assign \$1000  = $signed(\$993 ) + $signed(\$999 );
-  assign \$1001  = raw ? { 9'h000, \port$6056$0  } : \$1000 [15:0];
-  assign \$1002  = \$1001  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1003  = $signed(\$1002 ) >= $signed(\port$5466$0 );
-  assign \$1005  = \port$6167$2 [0] ? \$1004  : { values[383], values[383:368] };
-  assign \$1006  = accumulate ? \$1005  : 17'h00000;
-  assign \$1008  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$1007  });
-  assign \$1009  = - $signed(\$1008 );
-  assign \$1011  = $signed(\port$5340$0 ) - $signed({ 1'h0, \$1010  });
-  assign \$1012  = \port$6167$2 [1] ? \$1009  : { \$1011 [16], \$1011  };
-  assign \$1013  = $signed(\$1006 ) + $signed(\$1012 );
-  assign \$1014  = raw ? { 9'h000, \port$6058$0  } : \$1013 [15:0];
-  assign \$1015  = \$1014  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1016  = $signed(\$1015 ) >= $signed(\port$5468$0 );
-  assign \$1018  = \port$6167$2 [0] ? \$1017  : { values[399], values[399:384] };
-  assign \$1019  = accumulate ? \$1018  : 17'h00000;
-  assign \$1021  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$1020  });
-  assign \$1022  = - $signed(\$1021 );
-  assign \$1024  = $signed(\port$5342$0 ) - $signed({ 1'h0, \$1023  });
-  assign \$1025  = \port$6167$2 [1] ? \$1022  : { \$1024 [16], \$1024  };
-  assign \$1026  = $signed(\$1019 ) + $signed(\$1025 );
-  assign \$1027  = raw ? { 9'h000, \port$6060$0  } : \$1026 [15:0];
-  assign \$1028  = \$1027  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1029  = $signed(\$1028 ) >= $signed(\port$5470$0 );
-  assign \$1031  = \port$6167$2 [0] ? \$1030  : { values[415], values[415:400] };
-  assign \$1032  = accumulate ? \$1031  : 17'h00000;
-  assign \$1034  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$1033  });
-  assign \$1035  = - $signed(\$1034 );
-  assign \$1037  = $signed(\port$5344$0 ) - $signed({ 1'h0, \$1036  });
-  assign \$1038  = \port$6167$2 [1] ? \$1035  : { \$1037 [16], \$1037  };
-  assign \$1039  = $signed(\$1032 ) + $signed(\$1038 );
-  assign \$1040  = raw ? { 9'h000, \port$6062$0  } : \$1039 [15:0];
-  assign \$1041  = \$1040  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1042  = $signed(\$1041 ) >= $signed(\port$5472$0 );
-  assign \$1044  = \port$6167$2 [0] ? \$1043  : { values[431], values[431:416] };
-  assign \$1045  = accumulate ? \$1044  : 17'h00000;
-  assign \$1047  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$1046  });
-  assign \$1048  = - $signed(\$1047 );
-  assign \$1050  = $signed(\port$5346$0 ) - $signed({ 1'h0, \$1049  });
-  assign \$1051  = \port$6167$2 [1] ? \$1048  : { \$1050 [16], \$1050  };
-  assign \$1052  = $signed(\$1045 ) + $signed(\$1051 );
-  assign \$1053  = raw ? { 9'h000, \port$6064$0  } : \$1052 [15:0];
-  assign \$1054  = \$1053  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1055  = $signed(\$1054 ) >= $signed(\port$5474$0 );
-  assign \$1057  = \port$6167$2 [0] ? \$1056  : { values[447], values[447:432] };
-  assign \$1058  = accumulate ? \$1057  : 17'h00000;
-  assign \$1060  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$1059  });
-  assign \$1061  = - $signed(\$1060 );
-  assign \$1063  = $signed(\port$5348$0 ) - $signed({ 1'h0, \$1062  });
-  assign \$1064  = \port$6167$2 [1] ? \$1061  : { \$1063 [16], \$1063  };
-  assign \$1065  = $signed(\$1058 ) + $signed(\$1064 );
-  assign \$1066  = raw ? { 9'h000, \port$6066$0  } : \$1065 [15:0];
-  assign \$1067  = \$1066  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1068  = $signed(\$1067 ) >= $signed(\port$5476$0 );
-  assign \$1070  = \port$6167$2 [0] ? \$1069  : { values[463], values[463:448] };
-  assign \$1071  = accumulate ? \$1070  : 17'h00000;
-  assign \$1073  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$1072  });
-  assign \$1074  = - $signed(\$1073 );
-  assign \$1076  = $signed(\port$5350$0 ) - $signed({ 1'h0, \$1075  });
-  assign \$1077  = \port$6167$2 [1] ? \$1074  : { \$1076 [16], \$1076  };
-  assign \$1078  = $signed(\$1071 ) + $signed(\$1077 );
-  assign \$1079  = raw ? { 9'h000, \port$6068$0  } : \$1078 [15:0];
-  assign \$1080  = \$1079  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1081  = $signed(\$1080 ) >= $signed(\port$5478$0 );
-  assign \$1083  = \port$6167$2 [0] ? \$1082  : { values[479], values[479:464] };
-  assign \$1084  = accumulate ? \$1083  : 17'h00000;
-  assign \$1086  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$1085  });
-  assign \$1087  = - $signed(\$1086 );
-  assign \$1089  = $signed(\port$5352$0 ) - $signed({ 1'h0, \$1088  });
-  assign \$1090  = \port$6167$2 [1] ? \$1087  : { \$1089 [16], \$1089  };
-  assign \$1091  = $signed(\$1084 ) + $signed(\$1090 );
-  assign \$1092  = raw ? { 9'h000, \port$6070$0  } : \$1091 [15:0];
-  assign \$1093  = \$1092  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1094  = $signed(\$1093 ) >= $signed(\port$5480$0 );
-  assign \$1096  = \port$6167$2 [0] ? \$1095  : { values[495], values[495:480] };
-  assign \$1097  = accumulate ? \$1096  : 17'h00000;
-  assign \$1099  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$1098  });
-  assign \$1100  = - $signed(\$1099 );
-  assign \$1102  = $signed(\port$5354$0 ) - $signed({ 1'h0, \$1101  });
-  assign \$1103  = \port$6167$2 [1] ? \$1100  : { \$1102 [16], \$1102  };
-  assign \$1104  = $signed(\$1097 ) + $signed(\$1103 );
-  assign \$1105  = raw ? { 9'h000, \port$6072$0  } : \$1104 [15:0];
-  assign \$1106  = \$1105  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1107  = $signed(\$1106 ) >= $signed(\port$5482$0 );
-  assign \$1109  = \port$6167$2 [0] ? \$1108  : { values[511], values[511:496] };
-  assign \$1110  = accumulate ? \$1109  : 17'h00000;
-  assign \$1112  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$1111  });
-  assign \$1113  = - $signed(\$1112 );
-  assign \$1115  = $signed(\port$5356$0 ) - $signed({ 1'h0, \$1114  });
-  assign \$1116  = \port$6167$2 [1] ? \$1113  : { \$1115 [16], \$1115  };
-  assign \$1117  = $signed(\$1110 ) + $signed(\$1116 );
-  assign \$1118  = raw ? { 9'h000, \port$6074$0  } : \$1117 [15:0];
-  assign \$1119  = \$1118  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1120  = $signed(\$1119 ) >= $signed(\port$5484$0 );
-  assign \$1122  = \port$6167$2 [0] ? \$1121  : { values[527], values[527:512] };
-  assign \$1123  = accumulate ? \$1122  : 17'h00000;
-  assign \$1125  = $signed(\port$5358$0 ) - $signed({ 1'h0, \$1124  });
-  assign \$1126  = - $signed(\$1125 );
-  assign \$1128  = $signed(\port$5358$0 ) - $signed({ 1'h0, \$1127  });
-  assign \$1129  = \port$6167$2 [1] ? \$1126  : { \$1128 [16], \$1128  };
-  assign \$1130  = $signed(\$1123 ) + $signed(\$1129 );
-  assign \$1131  = raw ? { 9'h000, \port$6076$0  } : \$1130 [15:0];
-  assign \$1132  = \$1131  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1133  = $signed(\$1132 ) >= $signed(\port$5486$0 );
-  assign \$1135  = \port$6167$2 [0] ? \$1134  : { values[543], values[543:528] };
-  assign \$1136  = accumulate ? \$1135  : 17'h00000;
-  assign \$1138  = $signed(\port$5360$0 ) - $signed({ 1'h0, \$1137  });
-  assign \$1139  = - $signed(\$1138 );
-  assign \$1141  = $signed(\port$5360$0 ) - $signed({ 1'h0, \$1140  });
-  assign \$1142  = \port$6167$2 [1] ? \$1139  : { \$1141 [16], \$1141  };
-  assign \$1143  = $signed(\$1136 ) + $signed(\$1142 );
-  assign \$1144  = raw ? { 9'h000, \port$6078$0  } : \$1143 [15:0];
-  assign \$1145  = \$1144  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1146  = $signed(\$1145 ) >= $signed(\port$5488$0 );
-  assign \$1148  = \port$6167$2 [0] ? \$1147  : { values[559], values[559:544] };
-  assign \$1149  = accumulate ? \$1148  : 17'h00000;
-  assign \$1151  = $signed(\port$5362$0 ) - $signed({ 1'h0, \$1150  });
-  assign \$1152  = - $signed(\$1151 );
-  assign \$1154  = $signed(\port$5362$0 ) - $signed({ 1'h0, \$1153  });
-  assign \$1155  = \port$6167$2 [1] ? \$1152  : { \$1154 [16], \$1154  };
-  assign \$1156  = $signed(\$1149 ) + $signed(\$1155 );
-  assign \$1157  = raw ? { 9'h000, \port$6080$0  } : \$1156 [15:0];
-  assign \$1158  = \$1157  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1159  = $signed(\$1158 ) >= $signed(\port$5490$0 );
-  assign \$1161  = \port$6167$2 [0] ? \$1160  : { values[575], values[575:560] };
-  assign \$1162  = accumulate ? \$1161  : 17'h00000;
-  assign \$1164  = $signed(\port$5364$0 ) - $signed({ 1'h0, \$1163  });
-  assign \$1165  = - $signed(\$1164 );
-  assign \$1167  = $signed(\port$5364$0 ) - $signed({ 1'h0, \$1166  });
-  assign \$1168  = \port$6167$2 [1] ? \$1165  : { \$1167 [16], \$1167  };
-  assign \$1169  = $signed(\$1162 ) + $signed(\$1168 );
-  assign \$1170  = raw ? { 9'h000, \port$6082$0  } : \$1169 [15:0];
-  assign \$1171  = \$1170  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1172  = $signed(\$1171 ) >= $signed(\port$5492$0 );
-  assign \$1174  = \port$6167$2 [0] ? \$1173  : { values[591], values[591:576] };
-  assign \$1175  = accumulate ? \$1174  : 17'h00000;
-  assign \$1177  = $signed(\port$5366$0 ) - $signed({ 1'h0, \$1176  });
-  assign \$1178  = - $signed(\$1177 );
-  assign \$1180  = $signed(\port$5366$0 ) - $signed({ 1'h0, \$1179  });
-  assign \$1181  = \port$6167$2 [1] ? \$1178  : { \$1180 [16], \$1180  };
-  assign \$1182  = $signed(\$1175 ) + $signed(\$1181 );
-  assign \$1183  = raw ? { 9'h000, \port$6084$0  } : \$1182 [15:0];
-  assign \$1184  = \$1183  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1185  = $signed(\$1184 ) >= $signed(\port$5494$0 );
-  assign \$1187  = \port$6167$2 [0] ? \$1186  : { values[607], values[607:592] };
-  assign \$1188  = accumulate ? \$1187  : 17'h00000;
-  assign \$1190  = $signed(\port$5368$0 ) - $signed({ 1'h0, \$1189  });
-  assign \$1191  = - $signed(\$1190 );
-  assign \$1193  = $signed(\port$5368$0 ) - $signed({ 1'h0, \$1192  });
-  assign \$1194  = \port$6167$2 [1] ? \$1191  : { \$1193 [16], \$1193  };
-  assign \$1195  = $signed(\$1188 ) + $signed(\$1194 );
-  assign \$1196  = raw ? { 9'h000, \port$6086$0  } : \$1195 [15:0];
-  assign \$1197  = \$1196  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1198  = $signed(\$1197 ) >= $signed(\port$5496$0 );
-  assign \$1200  = \port$6167$2 [0] ? \$1199  : { values[623], values[623:608] };
-  assign \$1201  = accumulate ? \$1200  : 17'h00000;
-  assign \$1203  = $signed(\port$5370$0 ) - $signed({ 1'h0, \$1202  });
-  assign \$1204  = - $signed(\$1203 );
-  assign \$1206  = $signed(\port$5370$0 ) - $signed({ 1'h0, \$1205  });
-  assign \$1207  = \port$6167$2 [1] ? \$1204  : { \$1206 [16], \$1206  };
-  assign \$1208  = $signed(\$1201 ) + $signed(\$1207 );
-  assign \$1209  = raw ? { 9'h000, \port$6088$0  } : \$1208 [15:0];
-  assign \$1210  = \$1209  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1211  = $signed(\$1210 ) >= $signed(\port$5498$0 );
-  assign \$1213  = \port$6167$2 [0] ? \$1212  : { values[639], values[639:624] };
-  assign \$1214  = accumulate ? \$1213  : 17'h00000;
-  assign \$1216  = $signed(\port$5372$0 ) - $signed({ 1'h0, \$1215  });
-  assign \$1217  = - $signed(\$1216 );
-  assign \$1219  = $signed(\port$5372$0 ) - $signed({ 1'h0, \$1218  });
-  assign \$1220  = \port$6167$2 [1] ? \$1217  : { \$1219 [16], \$1219  };
-  assign \$1221  = $signed(\$1214 ) + $signed(\$1220 );
-  assign \$1222  = raw ? { 9'h000, \port$6090$0  } : \$1221 [15:0];
-  assign \$1223  = \$1222  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1224  = $signed(\$1223 ) >= $signed(\port$5500$0 );
-  assign \$1226  = \port$6167$2 [0] ? \$1225  : { values[655], values[655:640] };
-  assign \$1227  = accumulate ? \$1226  : 17'h00000;
-  assign \$1229  = $signed(\port$5374$0 ) - $signed({ 1'h0, \$1228  });
-  assign \$1230  = - $signed(\$1229 );
-  assign \$1232  = $signed(\port$5374$0 ) - $signed({ 1'h0, \$1231  });
-  assign \$1233  = \port$6167$2 [1] ? \$1230  : { \$1232 [16], \$1232  };
-  assign \$1234  = $signed(\$1227 ) + $signed(\$1233 );
-  assign \$1235  = raw ? { 9'h000, \port$6092$0  } : \$1234 [15:0];
-  assign \$1236  = \$1235  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1237  = $signed(\$1236 ) >= $signed(\port$5502$0 );
-  assign \$1239  = \port$6167$2 [0] ? \$1238  : { values[671], values[671:656] };
-  assign \$1240  = accumulate ? \$1239  : 17'h00000;
-  assign \$1242  = $signed(\port$5376$0 ) - $signed({ 1'h0, \$1241  });
-  assign \$1243  = - $signed(\$1242 );
-  assign \$1245  = $signed(\port$5376$0 ) - $signed({ 1'h0, \$1244  });
-  assign \$1246  = \port$6167$2 [1] ? \$1243  : { \$1245 [16], \$1245  };
-  assign \$1247  = $signed(\$1240 ) + $signed(\$1246 );
-  assign \$1248  = raw ? { 9'h000, \port$6094$0  } : \$1247 [15:0];
-  assign \$1249  = \$1248  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1250  = $signed(\$1249 ) >= $signed(\port$5504$0 );
-  assign \$1252  = \port$6167$2 [0] ? \$1251  : { values[687], values[687:672] };
-  assign \$1253  = accumulate ? \$1252  : 17'h00000;
-  assign \$1255  = $signed(\port$5378$0 ) - $signed({ 1'h0, \$1254  });
-  assign \$1256  = - $signed(\$1255 );
-  assign \$1258  = $signed(\port$5378$0 ) - $signed({ 1'h0, \$1257  });
-  assign \$1259  = \port$6167$2 [1] ? \$1256  : { \$1258 [16], \$1258  };
-  assign \$1260  = $signed(\$1253 ) + $signed(\$1259 );
-  assign \$1261  = raw ? { 9'h000, \port$6096$0  } : \$1260 [15:0];
-  assign \$1262  = \$1261  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1263  = $signed(\$1262 ) >= $signed(\port$5506$0 );
-  assign \$1265  = \port$6167$2 [0] ? \$1264  : { values[703], values[703:688] };
-  assign \$1266  = accumulate ? \$1265  : 17'h00000;
-  assign \$1268  = $signed(\port$5380$0 ) - $signed({ 1'h0, \$1267  });
-  assign \$1269  = - $signed(\$1268 );
-  assign \$1271  = $signed(\port$5380$0 ) - $signed({ 1'h0, \$1270  });
-  assign \$1272  = \port$6167$2 [1] ? \$1269  : { \$1271 [16], \$1271  };
-  assign \$1273  = $signed(\$1266 ) + $signed(\$1272 );
-  assign \$1274  = raw ? { 9'h000, \port$6098$0  } : \$1273 [15:0];
-  assign \$1275  = \$1274  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1276  = $signed(\$1275 ) >= $signed(\port$5508$0 );
-  assign \$1278  = \port$6167$2 [0] ? \$1277  : { values[719], values[719:704] };
-  assign \$1279  = accumulate ? \$1278  : 17'h00000;
-  assign \$1281  = $signed(\port$5382$0 ) - $signed({ 1'h0, \$1280  });
-  assign \$1282  = - $signed(\$1281 );
-  assign \$1284  = $signed(\port$5382$0 ) - $signed({ 1'h0, \$1283  });
-  assign \$1285  = \port$6167$2 [1] ? \$1282  : { \$1284 [16], \$1284  };
-  assign \$1286  = $signed(\$1279 ) + $signed(\$1285 );
-  assign \$1287  = raw ? { 9'h000, \port$6100$0  } : \$1286 [15:0];
-  assign \$1288  = \$1287  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1289  = $signed(\$1288 ) >= $signed(\port$5510$0 );
-  assign \$1291  = \port$6167$2 [0] ? \$1290  : { values[735], values[735:720] };
-  assign \$1292  = accumulate ? \$1291  : 17'h00000;
-  assign \$1294  = $signed(\port$5384$0 ) - $signed({ 1'h0, \$1293  });
-  assign \$1295  = - $signed(\$1294 );
-  assign \$1297  = $signed(\port$5384$0 ) - $signed({ 1'h0, \$1296  });
-  assign \$1298  = \port$6167$2 [1] ? \$1295  : { \$1297 [16], \$1297  };
-  assign \$1299  = $signed(\$1292 ) + $signed(\$1298 );
-  assign \$1300  = raw ? { 9'h000, \port$6102$0  } : \$1299 [15:0];
-  assign \$1301  = \$1300  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1302  = $signed(\$1301 ) >= $signed(\port$5512$0 );
-  assign \$1304  = \port$6167$2 [0] ? \$1303  : { values[751], values[751:736] };
-  assign \$1305  = accumulate ? \$1304  : 17'h00000;
-  assign \$1307  = $signed(\port$5386$0 ) - $signed({ 1'h0, \$1306  });
-  assign \$1308  = - $signed(\$1307 );
-  assign \$1310  = $signed(\port$5386$0 ) - $signed({ 1'h0, \$1309  });
-  assign \$1311  = \port$6167$2 [1] ? \$1308  : { \$1310 [16], \$1310  };
-  assign \$1312  = $signed(\$1305 ) + $signed(\$1311 );
-  assign \$1313  = raw ? { 9'h000, \port$6104$0  } : \$1312 [15:0];
-  assign \$1314  = \$1313  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1315  = $signed(\$1314 ) >= $signed(\port$5514$0 );
-  assign \$1317  = \port$6167$2 [0] ? \$1316  : { values[767], values[767:752] };
-  assign \$1318  = accumulate ? \$1317  : 17'h00000;
-  assign \$1320  = $signed(\port$5388$0 ) - $signed({ 1'h0, \$1319  });
-  assign \$1321  = - $signed(\$1320 );
-  assign \$1323  = $signed(\port$5388$0 ) - $signed({ 1'h0, \$1322  });
-  assign \$1324  = \port$6167$2 [1] ? \$1321  : { \$1323 [16], \$1323  };
-  assign \$1325  = $signed(\$1318 ) + $signed(\$1324 );
-  assign \$1326  = raw ? { 9'h000, \port$6106$0  } : \$1325 [15:0];
-  assign \$1327  = \$1326  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1328  = $signed(\$1327 ) >= $signed(\port$5516$0 );
-  assign \$1330  = \port$6167$2 [0] ? \$1329  : { values[783], values[783:768] };
-  assign \$1331  = accumulate ? \$1330  : 17'h00000;
-  assign \$1333  = $signed(\port$5390$0 ) - $signed({ 1'h0, \$1332  });
-  assign \$1334  = - $signed(\$1333 );
-  assign \$1336  = $signed(\port$5390$0 ) - $signed({ 1'h0, \$1335  });
-  assign \$1337  = \port$6167$2 [1] ? \$1334  : { \$1336 [16], \$1336  };
-  assign \$1338  = $signed(\$1331 ) + $signed(\$1337 );
-  assign \$1339  = raw ? { 9'h000, \port$6108$0  } : \$1338 [15:0];
-  assign \$1340  = \$1339  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1341  = $signed(\$1340 ) >= $signed(\port$5518$0 );
-  assign \$1343  = \port$6167$2 [0] ? \$1342  : { values[799], values[799:784] };
-  assign \$1344  = accumulate ? \$1343  : 17'h00000;
-  assign \$1346  = $signed(\port$5392$0 ) - $signed({ 1'h0, \$1345  });
-  assign \$1347  = - $signed(\$1346 );
-  assign \$1349  = $signed(\port$5392$0 ) - $signed({ 1'h0, \$1348  });
-  assign \$1350  = \port$6167$2 [1] ? \$1347  : { \$1349 [16], \$1349  };
-  assign \$1351  = $signed(\$1344 ) + $signed(\$1350 );
-  assign \$1352  = raw ? { 9'h000, \port$6110$0  } : \$1351 [15:0];
-  assign \$1353  = \$1352  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1354  = $signed(\$1353 ) >= $signed(\port$5520$0 );
-  assign \$1356  = \port$6167$2 [0] ? \$1355  : { values[815], values[815:800] };
-  assign \$1357  = accumulate ? \$1356  : 17'h00000;
-  assign \$1359  = $signed(\port$5394$0 ) - $signed({ 1'h0, \$1358  });
-  assign \$1360  = - $signed(\$1359 );
-  assign \$1362  = $signed(\port$5394$0 ) - $signed({ 1'h0, \$1361  });
-  assign \$1363  = \port$6167$2 [1] ? \$1360  : { \$1362 [16], \$1362  };
-  assign \$1364  = $signed(\$1357 ) + $signed(\$1363 );
-  assign \$1365  = raw ? { 9'h000, \port$6112$0  } : \$1364 [15:0];
-  assign \$1366  = \$1365  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1367  = $signed(\$1366 ) >= $signed(\port$5522$0 );
-  assign \$1369  = \port$6167$2 [0] ? \$1368  : { values[831], values[831:816] };
-  assign \$1370  = accumulate ? \$1369  : 17'h00000;
-  assign \$1372  = $signed(\port$5396$0 ) - $signed({ 1'h0, \$1371  });
-  assign \$1373  = - $signed(\$1372 );
-  assign \$1375  = $signed(\port$5396$0 ) - $signed({ 1'h0, \$1374  });
-  assign \$1376  = \port$6167$2 [1] ? \$1373  : { \$1375 [16], \$1375  };
-  assign \$1377  = $signed(\$1370 ) + $signed(\$1376 );
-  assign \$1378  = raw ? { 9'h000, \port$6114$0  } : \$1377 [15:0];
-  assign \$1379  = \$1378  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1380  = $signed(\$1379 ) >= $signed(\port$5524$0 );
-  assign \$1382  = \port$6167$2 [0] ? \$1381  : { values[847], values[847:832] };
-  assign \$1383  = accumulate ? \$1382  : 17'h00000;
-  assign \$1385  = $signed(\port$5398$0 ) - $signed({ 1'h0, \$1384  });
-  assign \$1386  = - $signed(\$1385 );
-  assign \$1388  = $signed(\port$5398$0 ) - $signed({ 1'h0, \$1387  });
-  assign \$1389  = \port$6167$2 [1] ? \$1386  : { \$1388 [16], \$1388  };
-  assign \$1390  = $signed(\$1383 ) + $signed(\$1389 );
-  assign \$1391  = raw ? { 9'h000, \port$6116$0  } : \$1390 [15:0];
-  assign \$1392  = \$1391  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1393  = $signed(\$1392 ) >= $signed(\port$5526$0 );
-  assign \$1395  = \port$6167$2 [0] ? \$1394  : { values[863], values[863:848] };
-  assign \$1396  = accumulate ? \$1395  : 17'h00000;
-  assign \$1398  = $signed(\port$5400$0 ) - $signed({ 1'h0, \$1397  });
-  assign \$1399  = - $signed(\$1398 );
-  assign \$1401  = $signed(\port$5400$0 ) - $signed({ 1'h0, \$1400  });
-  assign \$1402  = \port$6167$2 [1] ? \$1399  : { \$1401 [16], \$1401  };
-  assign \$1403  = $signed(\$1396 ) + $signed(\$1402 );
-  assign \$1404  = raw ? { 9'h000, \port$6118$0  } : \$1403 [15:0];
-  assign \$1405  = \$1404  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1406  = $signed(\$1405 ) >= $signed(\port$5528$0 );
-  assign \$1408  = \port$6167$2 [0] ? \$1407  : { values[879], values[879:864] };
-  assign \$1409  = accumulate ? \$1408  : 17'h00000;
-  assign \$1411  = $signed(\port$5402$0 ) - $signed({ 1'h0, \$1410  });
-  assign \$1412  = - $signed(\$1411 );
-  assign \$1414  = $signed(\port$5402$0 ) - $signed({ 1'h0, \$1413  });
-  assign \$1415  = \port$6167$2 [1] ? \$1412  : { \$1414 [16], \$1414  };
-  assign \$1416  = $signed(\$1409 ) + $signed(\$1415 );
-  assign \$1417  = raw ? { 9'h000, \port$6120$0  } : \$1416 [15:0];
-  assign \$1418  = \$1417  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1419  = $signed(\$1418 ) >= $signed(\port$5530$0 );
-  assign \$1421  = \port$6167$2 [0] ? \$1420  : { values[895], values[895:880] };
-  assign \$1422  = accumulate ? \$1421  : 17'h00000;
-  assign \$1424  = $signed(\port$5404$0 ) - $signed({ 1'h0, \$1423  });
-  assign \$1425  = - $signed(\$1424 );
-  assign \$1427  = $signed(\port$5404$0 ) - $signed({ 1'h0, \$1426  });
-  assign \$1428  = \port$6167$2 [1] ? \$1425  : { \$1427 [16], \$1427  };
-  assign \$1429  = $signed(\$1422 ) + $signed(\$1428 );
-  assign \$1430  = raw ? { 9'h000, \port$6122$0  } : \$1429 [15:0];
-  assign \$1431  = \$1430  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1432  = $signed(\$1431 ) >= $signed(\port$5532$0 );
-  assign \$1434  = \port$6167$2 [0] ? \$1433  : { values[911], values[911:896] };
-  assign \$1435  = accumulate ? \$1434  : 17'h00000;
-  assign \$1437  = $signed(\port$5406$0 ) - $signed({ 1'h0, \$1436  });
-  assign \$1438  = - $signed(\$1437 );
-  assign \$1440  = $signed(\port$5406$0 ) - $signed({ 1'h0, \$1439  });
-  assign \$1441  = \port$6167$2 [1] ? \$1438  : { \$1440 [16], \$1440  };
-  assign \$1442  = $signed(\$1435 ) + $signed(\$1441 );
-  assign \$1443  = raw ? { 9'h000, \port$6124$0  } : \$1442 [15:0];
-  assign \$1444  = \$1443  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1445  = $signed(\$1444 ) >= $signed(\port$5534$0 );
-  assign \$1447  = \port$6167$2 [0] ? \$1446  : { values[927], values[927:912] };
-  assign \$1448  = accumulate ? \$1447  : 17'h00000;
-  assign \$1450  = $signed(\port$5408$0 ) - $signed({ 1'h0, \$1449  });
-  assign \$1451  = - $signed(\$1450 );
-  assign \$1453  = $signed(\port$5408$0 ) - $signed({ 1'h0, \$1452  });
-  assign \$1454  = \port$6167$2 [1] ? \$1451  : { \$1453 [16], \$1453  };
-  assign \$1455  = $signed(\$1448 ) + $signed(\$1454 );
-  assign \$1456  = raw ? { 9'h000, \port$6126$0  } : \$1455 [15:0];
-  assign \$1457  = \$1456  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1458  = $signed(\$1457 ) >= $signed(\port$5536$0 );
-  assign \$1460  = \port$6167$2 [0] ? \$1459  : { values[943], values[943:928] };
-  assign \$1461  = accumulate ? \$1460  : 17'h00000;
-  assign \$1463  = $signed(\port$5410$0 ) - $signed({ 1'h0, \$1462  });
-  assign \$1464  = - $signed(\$1463 );
-  assign \$1466  = $signed(\port$5410$0 ) - $signed({ 1'h0, \$1465  });
-  assign \$1467  = \port$6167$2 [1] ? \$1464  : { \$1466 [16], \$1466  };
-  assign \$1468  = $signed(\$1461 ) + $signed(\$1467 );
-  assign \$1469  = raw ? { 9'h000, \port$6128$0  } : \$1468 [15:0];
-  assign \$1470  = \$1469  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1471  = $signed(\$1470 ) >= $signed(\port$5538$0 );
-  assign \$1473  = \port$6167$2 [0] ? \$1472  : { values[959], values[959:944] };
-  assign \$1474  = accumulate ? \$1473  : 17'h00000;
-  assign \$1476  = $signed(\port$5412$0 ) - $signed({ 1'h0, \$1475  });
-  assign \$1477  = - $signed(\$1476 );
-  assign \$1479  = $signed(\port$5412$0 ) - $signed({ 1'h0, \$1478  });
-  assign \$1480  = \port$6167$2 [1] ? \$1477  : { \$1479 [16], \$1479  };
-  assign \$1481  = $signed(\$1474 ) + $signed(\$1480 );
-  assign \$1482  = raw ? { 9'h000, \port$6130$0  } : \$1481 [15:0];
-  assign \$1483  = \$1482  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1484  = $signed(\$1483 ) >= $signed(\port$5540$0 );
-  assign \$1486  = \port$6167$2 [0] ? \$1485  : { values[975], values[975:960] };
-  assign \$1487  = accumulate ? \$1486  : 17'h00000;
-  assign \$1489  = $signed(\port$5414$0 ) - $signed({ 1'h0, \$1488  });
-  assign \$1490  = - $signed(\$1489 );
-  assign \$1492  = $signed(\port$5414$0 ) - $signed({ 1'h0, \$1491  });
-  assign \$1493  = \port$6167$2 [1] ? \$1490  : { \$1492 [16], \$1492  };
-  assign \$1494  = $signed(\$1487 ) + $signed(\$1493 );
-  assign \$1495  = raw ? { 9'h000, \port$6132$0  } : \$1494 [15:0];
-  assign \$1496  = \$1495  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1497  = $signed(\$1496 ) >= $signed(\port$5542$0 );
-  assign \$1499  = \port$6167$2 [0] ? \$1498  : { values[991], values[991:976] };
-  assign \$1500  = accumulate ? \$1499  : 17'h00000;
-  assign \$1502  = $signed(\port$5416$0 ) - $signed({ 1'h0, \$1501  });
-  assign \$1503  = - $signed(\$1502 );
-  assign \$1505  = $signed(\port$5416$0 ) - $signed({ 1'h0, \$1504  });
-  assign \$1506  = \port$6167$2 [1] ? \$1503  : { \$1505 [16], \$1505  };
-  assign \$1507  = $signed(\$1500 ) + $signed(\$1506 );
-  assign \$1508  = raw ? { 9'h000, \port$6134$0  } : \$1507 [15:0];
-  assign \$1509  = \$1508  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1510  = $signed(\$1509 ) >= $signed(\port$5544$0 );
-  assign \$1512  = \port$6167$2 [0] ? \$1511  : { values[1007], values[1007:992] };
-  assign \$1513  = accumulate ? \$1512  : 17'h00000;
-  assign \$1515  = $signed(\port$5418$0 ) - $signed({ 1'h0, \$1514  });
-  assign \$1516  = - $signed(\$1515 );
-  assign \$1518  = $signed(\port$5418$0 ) - $signed({ 1'h0, \$1517  });
-  assign \$1519  = \port$6167$2 [1] ? \$1516  : { \$1518 [16], \$1518  };
-  assign \$1520  = $signed(\$1513 ) + $signed(\$1519 );
-  assign \$1521  = raw ? { 9'h000, \port$6136$0  } : \$1520 [15:0];
-  assign \$1522  = \$1521  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1523  = $signed(\$1522 ) >= $signed(\port$5546$0 );
-  assign \$1525  = \port$6167$2 [0] ? \$1524  : { values[1023], values[1023:1008] };
-  assign \$1526  = accumulate ? \$1525  : 17'h00000;
-  assign \$1528  = $signed(\port$5420$0 ) - $signed({ 1'h0, \$1527  });
-  assign \$1529  = - $signed(\$1528 );
-  assign \$1531  = $signed(\port$5420$0 ) - $signed({ 1'h0, \$1530  });
-  assign \$1532  = \port$6167$2 [1] ? \$1529  : { \$1531 [16], \$1531  };
-  assign \$1533  = $signed(\$1526 ) + $signed(\$1532 );
-  assign \$1534  = raw ? { 9'h000, \port$6138$0  } : \$1533 [15:0];
-  assign \$1535  = \$1534  & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$1536  = $signed(\$1535 ) >= $signed(\port$5548$0 );
+  assign \$704  = raw ? { 9'h000, \port$5420$0  } : \$703 [15:0];
+  assign \$705  = values[15:0] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$706  = $signed(\$705 ) >= $signed(\port$4704$0 );
+  assign \$707  = values[31:16] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$708  = $signed(\$707 ) >= $signed(\port$4706$0 );
+  assign \$709  = values[47:32] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$710  = $signed(\$709 ) >= $signed(\port$4708$0 );
+  assign \$711  = values[63:48] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$712  = $signed(\$711 ) >= $signed(\port$4710$0 );
+  assign \$713  = values[79:64] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$714  = $signed(\$713 ) >= $signed(\port$4712$0 );
+  assign \$715  = values[95:80] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$716  = $signed(\$715 ) >= $signed(\port$4714$0 );
+  assign \$717  = values[111:96] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$718  = $signed(\$717 ) >= $signed(\port$4716$0 );
+  assign \$719  = values[127:112] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$720  = $signed(\$719 ) >= $signed(\port$4718$0 );
+  assign \$721  = values[143:128] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$722  = $signed(\$721 ) >= $signed(\port$4720$0 );
+  assign \$723  = values[159:144] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$724  = $signed(\$723 ) >= $signed(\port$4722$0 );
+  assign \$725  = values[175:160] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$726  = $signed(\$725 ) >= $signed(\port$4724$0 );
+  assign \$727  = values[191:176] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$728  = $signed(\$727 ) >= $signed(\port$4726$0 );
+  assign \$729  = values[207:192] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$730  = $signed(\$729 ) >= $signed(\port$4728$0 );
+  assign \$731  = values[223:208] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$732  = $signed(\$731 ) >= $signed(\port$4730$0 );
+  assign \$733  = values[239:224] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$734  = $signed(\$733 ) >= $signed(\port$4732$0 );
+  assign \$735  = values[255:240] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$736  = $signed(\$735 ) >= $signed(\port$4734$0 );
+  assign \$737  = values[271:256] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$738  = $signed(\$737 ) >= $signed(\port$4736$0 );
+  assign \$739  = values[287:272] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$740  = $signed(\$739 ) >= $signed(\port$4738$0 );
+  assign \$741  = values[303:288] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$742  = $signed(\$741 ) >= $signed(\port$4740$0 );
+  assign \$743  = values[319:304] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$744  = $signed(\$743 ) >= $signed(\port$4742$0 );
+  assign \$745  = values[335:320] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$746  = $signed(\$745 ) >= $signed(\port$4744$0 );
+  assign \$747  = values[351:336] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$748  = $signed(\$747 ) >= $signed(\port$4746$0 );
+  assign \$749  = values[367:352] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$750  = $signed(\$749 ) >= $signed(\port$4748$0 );
+  assign \$751  = values[383:368] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$752  = $signed(\$751 ) >= $signed(\port$4750$0 );
+  assign \$753  = values[399:384] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$754  = $signed(\$753 ) >= $signed(\port$4752$0 );
+  assign \$755  = values[415:400] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$756  = $signed(\$755 ) >= $signed(\port$4754$0 );
+  assign \$757  = values[431:416] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$758  = $signed(\$757 ) >= $signed(\port$4756$0 );
+  assign \$759  = values[447:432] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$760  = $signed(\$759 ) >= $signed(\port$4758$0 );
+  assign \$761  = values[463:448] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$762  = $signed(\$761 ) >= $signed(\port$4760$0 );
+  assign \$763  = values[479:464] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$764  = $signed(\$763 ) >= $signed(\port$4762$0 );
+  assign \$765  = values[495:480] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$766  = $signed(\$765 ) >= $signed(\port$4764$0 );
+  assign \$767  = values[511:496] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$768  = $signed(\$767 ) >= $signed(\port$4766$0 );
+  assign \$769  = values[527:512] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$770  = $signed(\$769 ) >= $signed(\port$4768$0 );
+  assign \$771  = values[543:528] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$772  = $signed(\$771 ) >= $signed(\port$4770$0 );
+  assign \$773  = values[559:544] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$774  = $signed(\$773 ) >= $signed(\port$4772$0 );
+  assign \$775  = values[575:560] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$776  = $signed(\$775 ) >= $signed(\port$4774$0 );
+  assign \$777  = values[591:576] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$778  = $signed(\$777 ) >= $signed(\port$4776$0 );
+  assign \$779  = values[607:592] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$780  = $signed(\$779 ) >= $signed(\port$4778$0 );
+  assign \$781  = values[623:608] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$782  = $signed(\$781 ) >= $signed(\port$4780$0 );
+  assign \$783  = values[639:624] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$784  = $signed(\$783 ) >= $signed(\port$4782$0 );
+  assign \$785  = values[655:640] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$786  = $signed(\$785 ) >= $signed(\port$4784$0 );
+  assign \$787  = values[671:656] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$788  = $signed(\$787 ) >= $signed(\port$4786$0 );
+  assign \$789  = values[687:672] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$790  = $signed(\$789 ) >= $signed(\port$4788$0 );
+  assign \$791  = values[703:688] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$792  = $signed(\$791 ) >= $signed(\port$4790$0 );
+  assign \$793  = values[719:704] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$794  = $signed(\$793 ) >= $signed(\port$4792$0 );
+  assign \$795  = values[735:720] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$796  = $signed(\$795 ) >= $signed(\port$4794$0 );
+  assign \$797  = values[751:736] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$798  = $signed(\$797 ) >= $signed(\port$4796$0 );
+  assign \$799  = values[767:752] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$800  = $signed(\$799 ) >= $signed(\port$4798$0 );
+  assign \$801  = values[783:768] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$802  = $signed(\$801 ) >= $signed(\port$4800$0 );
+  assign \$803  = values[799:784] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$804  = $signed(\$803 ) >= $signed(\port$4802$0 );
+  assign \$805  = values[815:800] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$806  = $signed(\$805 ) >= $signed(\port$4804$0 );
+  assign \$807  = values[831:816] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$808  = $signed(\$807 ) >= $signed(\port$4806$0 );
+  assign \$809  = values[847:832] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$810  = $signed(\$809 ) >= $signed(\port$4808$0 );
+  assign \$811  = values[863:848] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$812  = $signed(\$811 ) >= $signed(\port$4810$0 );
+  assign \$813  = values[879:864] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$814  = $signed(\$813 ) >= $signed(\port$4812$0 );
+  assign \$815  = values[895:880] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$816  = $signed(\$815 ) >= $signed(\port$4814$0 );
+  assign \$817  = values[911:896] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$818  = $signed(\$817 ) >= $signed(\port$4816$0 );
+  assign \$819  = values[927:912] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$820  = $signed(\$819 ) >= $signed(\port$4818$0 );
+  assign \$821  = values[943:928] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$822  = $signed(\$821 ) >= $signed(\port$4820$0 );
+  assign \$823  = values[959:944] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$824  = $signed(\$823 ) >= $signed(\port$4822$0 );
+  assign \$825  = values[975:960] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$826  = $signed(\$825 ) >= $signed(\port$4824$0 );
+  assign \$827  = values[991:976] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$828  = $signed(\$827 ) >= $signed(\port$4826$0 );
+  assign \$829  = values[1007:992] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$830  = $signed(\$829 ) >= $signed(\port$4828$0 );
+  assign \$831  = values[1023:1008] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
+  assign \$832  = $signed(\$831 ) >= $signed(\port$4830$0 );
   always @(posedge g_acc_clk)
-    values <= \$1537 ;
+    values <= \$833 ;
+  assign \$2  = \port$5447$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$3  = accumulate ? \$2  : 17'h00000;
+  assign \$5  = $signed(\port$4576$0 ) - $signed({ 1'h0, \$4  });
+  assign \$6  = - $signed(\$5 );
+  assign \$8  = $signed(\port$4576$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$5447$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$10  = $signed(\$3 ) + $signed(\$9 );
+  assign \$11  = raw ? { 9'h000, \port$5294$0  } : \$10 [15:0];
+  assign \$13  = \port$5447$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$14  = accumulate ? \$13  : 17'h00000;
+  assign \$16  = $signed(\port$4578$0 ) - $signed({ 1'h0, \$15  });
+  assign \$17  = - $signed(\$16 );
+  assign \$19  = $signed(\port$4578$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$5447$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$21  = $signed(\$14 ) + $signed(\$20 );
+  assign \$22  = raw ? { 9'h000, \port$5296$0  } : \$21 [15:0];
+  assign \$24  = \port$5447$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$25  = accumulate ? \$24  : 17'h00000;
+  assign \$27  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$26  });
+  assign \$28  = - $signed(\$27 );
+  assign \$30  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$5447$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$32  = $signed(\$25 ) + $signed(\$31 );
+  assign \$33  = raw ? { 9'h000, \port$5298$0  } : \$32 [15:0];
+  assign \$35  = \port$5447$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$36  = accumulate ? \$35  : 17'h00000;
+  assign \$38  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$37  });
+  assign \$39  = - $signed(\$38 );
+  assign \$41  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$5447$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$43  = $signed(\$36 ) + $signed(\$42 );
+  assign \$44  = raw ? { 9'h000, \port$5300$0  } : \$43 [15:0];
+  assign \$46  = \port$5447$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$47  = accumulate ? \$46  : 17'h00000;
+  assign \$49  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$48  });
+  assign \$50  = - $signed(\$49 );
+  assign \$52  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$5447$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$54  = $signed(\$47 ) + $signed(\$53 );
+  assign \$55  = raw ? { 9'h000, \port$5302$0  } : \$54 [15:0];
+  assign \$57  = \port$5447$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$58  = accumulate ? \$57  : 17'h00000;
+  assign \$60  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$59  });
+  assign \$61  = - $signed(\$60 );
+  assign \$63  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$5447$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$65  = $signed(\$58 ) + $signed(\$64 );
+  assign \$66  = raw ? { 9'h000, \port$5304$0  } : \$65 [15:0];
+  assign \$68  = \port$5447$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$69  = accumulate ? \$68  : 17'h00000;
+  assign \$71  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$70  });
+  assign \$72  = - $signed(\$71 );
+  assign \$74  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$5447$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$76  = $signed(\$69 ) + $signed(\$75 );
+  assign \$77  = raw ? { 9'h000, \port$5306$0  } : \$76 [15:0];
+  assign \$79  = \port$5447$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$80  = accumulate ? \$79  : 17'h00000;
+  assign \$82  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$81  });
+  assign \$83  = - $signed(\$82 );
+  assign \$85  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$5447$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$87  = $signed(\$80 ) + $signed(\$86 );
+  assign \$88  = raw ? { 9'h000, \port$5308$0  } : \$87 [15:0];
+  assign \$90  = \port$5447$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$91  = accumulate ? \$90  : 17'h00000;
+  assign \$93  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$92  });
+  assign \$94  = - $signed(\$93 );
+  assign \$96  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$5447$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$98  = $signed(\$91 ) + $signed(\$97 );
+  assign \$99  = raw ? { 9'h000, \port$5310$0  } : \$98 [15:0];
+  assign \$101  = \port$5447$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$102  = accumulate ? \$101  : 17'h00000;
+  assign \$104  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$103  });
+  assign \$105  = - $signed(\$104 );
+  assign \$107  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$5447$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$109  = $signed(\$102 ) + $signed(\$108 );
+  assign \$110  = raw ? { 9'h000, \port$5312$0  } : \$109 [15:0];
+  assign \$112  = \port$5447$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$113  = accumulate ? \$112  : 17'h00000;
+  assign \$115  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$114  });
+  assign \$116  = - $signed(\$115 );
+  assign \$118  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$5447$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$120  = $signed(\$113 ) + $signed(\$119 );
+  assign \$121  = raw ? { 9'h000, \port$5314$0  } : \$120 [15:0];
+  assign \$123  = \port$5447$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$124  = accumulate ? \$123  : 17'h00000;
+  assign \$126  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$125  });
+  assign \$127  = - $signed(\$126 );
+  assign \$129  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$5447$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$131  = $signed(\$124 ) + $signed(\$130 );
+  assign \$132  = raw ? { 9'h000, \port$5316$0  } : \$131 [15:0];
+  assign \$134  = \port$5447$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$135  = accumulate ? \$134  : 17'h00000;
+  assign \$137  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$136  });
+  assign \$138  = - $signed(\$137 );
+  assign \$140  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$5447$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$142  = $signed(\$135 ) + $signed(\$141 );
+  assign \$143  = raw ? { 9'h000, \port$5318$0  } : \$142 [15:0];
+  assign \$145  = \port$5447$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$146  = accumulate ? \$145  : 17'h00000;
+  assign \$148  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$147  });
+  assign \$149  = - $signed(\$148 );
+  assign \$151  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$5447$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$153  = $signed(\$146 ) + $signed(\$152 );
+  assign \$154  = raw ? { 9'h000, \port$5320$0  } : \$153 [15:0];
+  assign \$156  = \port$5447$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$157  = accumulate ? \$156  : 17'h00000;
+  assign \$159  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$158  });
+  assign \$160  = - $signed(\$159 );
+  assign \$162  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$5447$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$164  = $signed(\$157 ) + $signed(\$163 );
+  assign \$165  = raw ? { 9'h000, \port$5322$0  } : \$164 [15:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$1537  = values;
+    \$833  = values;
     if (capture) begin
-      \$1537  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
+      \$833  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
     end
     if (g_acc_rst) begin
-      \$1537  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$833  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$6167$2 [0];
-  assign negate = \port$6167$2 [1];
-  assign offsets = { \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0  };
-  assign codes = { \port$6138$0 , \port$6136$0 , \port$6134$0 , \port$6132$0 , \port$6130$0 , \port$6128$0 , \port$6126$0 , \port$6124$0 , \port$6122$0 , \port$6120$0 , \port$6118$0 , \port$6116$0 , \port$6114$0 , \port$6112$0 , \port$6110$0 , \port$6108$0 , \port$6106$0 , \port$6104$0 , \port$6102$0 , \port$6100$0 , \port$6098$0 , \port$6096$0 , \port$6094$0 , \port$6092$0 , \port$6090$0 , \port$6088$0 , \port$6086$0 , \port$6084$0 , \port$6082$0 , \port$6080$0 , \port$6078$0 , \port$6076$0 , \port$6074$0 , \port$6072$0 , \port$6070$0 , \port$6068$0 , \port$6066$0 , \port$6064$0 , \port$6062$0 , \port$6060$0 , \port$6058$0 , \port$6056$0 , \port$6054$0 , \port$6052$0 , \port$6050$0 , \port$6048$0 , \port$6046$0 , \port$6044$0 , \port$6042$0 , \port$6040$0 , \port$6038$0 , \port$6036$0 , \port$6034$0 , \port$6032$0 , \port$6030$0 , \port$6028$0 , \port$6026$0 , \port$6024$0 , \port$6022$0 , \port$6020$0 , \port$6018$0 , \port$6016$0 , \port$6014$0 , \port$6012$0  };
-  assign next_fires = { \$1536 , \$1523 , \$1510 , \$1497 , \$1484 , \$1471 , \$1458 , \$1445 , \$1432 , \$1419 , \$1406 , \$1393 , \$1380 , \$1367 , \$1354 , \$1341 , \$1328 , \$1315 , \$1302 , \$1289 , \$1276 , \$1263 , \$1250 , \$1237 , \$1224 , \$1211 , \$1198 , \$1185 , \$1172 , \$1159 , \$1146 , \$1133 , \$1120 , \$1107 , \$1094 , \$1081 , \$1068 , \$1055 , \$1042 , \$1029 , \$1016 , \$1003 , \$990 , \$977 , \$964 , \$951 , \$938 , \$925 , \$912 , \$899 , \$886 , \$873 , \$860 , \$847 , \$834 , \$821 , \$808 , \$795 , \$782 , \$769 , \$756 , \$743 , \$730 , \$717  };
-  assign thresholds = { \port$5548$0 , \port$5546$0 , \port$5544$0 , \port$5542$0 , \port$5540$0 , \port$5538$0 , \port$5536$0 , \port$5534$0 , \port$5532$0 , \port$5530$0 , \port$5528$0 , \port$5526$0 , \port$5524$0 , \port$5522$0 , \port$5520$0 , \port$5518$0 , \port$5516$0 , \port$5514$0 , \port$5512$0 , \port$5510$0 , \port$5508$0 , \port$5506$0 , \port$5504$0 , \port$5502$0 , \port$5500$0 , \port$5498$0 , \port$5496$0 , \port$5494$0 , \port$5492$0 , \port$5490$0 , \port$5488$0 , \port$5486$0 , \port$5484$0 , \port$5482$0 , \port$5480$0 , \port$5478$0 , \port$5476$0 , \port$5474$0 , \port$5472$0 , \port$5470$0 , \port$5468$0 , \port$5466$0 , \port$5464$0 , \port$5462$0 , \port$5460$0 , \port$5458$0 , \port$5456$0 , \port$5454$0 , \port$5452$0 , \port$5450$0 , \port$5448$0 , \port$5446$0 , \port$5444$0 , \port$5442$0 , \port$5440$0 , \port$5438$0 , \port$5436$0 , \port$5434$0 , \port$5432$0 , \port$5430$0 , \port$5428$0 , \port$5426$0 , \port$5424$0 , \port$5422$0  };
-  assign \port$3496$0  = \$11 ;
-  assign \port$3507$0  = \$22 ;
-  assign \port$3518$0  = \$33 ;
-  assign \port$3529$0  = \$44 ;
-  assign \port$3540$0  = \$55 ;
-  assign \port$3551$0  = \$66 ;
-  assign \port$3562$0  = \$77 ;
-  assign \port$3573$0  = \$88 ;
-  assign \port$3584$0  = \$99 ;
-  assign \port$3595$0  = \$110 ;
-  assign \port$3606$0  = \$121 ;
-  assign \port$3617$0  = \$132 ;
-  assign \port$3628$0  = \$143 ;
-  assign \port$3639$0  = \$154 ;
-  assign \port$3650$0  = \$165 ;
-  assign \port$3661$0  = \$176 ;
-  assign \port$3672$0  = \$187 ;
-  assign \port$3683$0  = \$198 ;
-  assign \port$3694$0  = \$209 ;
-  assign \port$3705$0  = \$220 ;
-  assign \port$3716$0  = \$231 ;
-  assign \port$3727$0  = \$242 ;
-  assign \port$3738$0  = \$253 ;
-  assign \port$3749$0  = \$264 ;
-  assign \port$3760$0  = \$275 ;
-  assign \port$3771$0  = \$286 ;
-  assign \port$3782$0  = \$297 ;
-  assign \port$3793$0  = \$308 ;
-  assign \port$3804$0  = \$319 ;
-  assign \port$3815$0  = \$330 ;
-  assign \port$3826$0  = \$341 ;
-  assign \port$3837$0  = \$352 ;
-  assign \port$3848$0  = \$363 ;
-  assign \port$3859$0  = \$374 ;
-  assign \port$3870$0  = \$385 ;
-  assign \port$3881$0  = \$396 ;
-  assign \port$3892$0  = \$407 ;
-  assign \port$3903$0  = \$418 ;
-  assign \port$3914$0  = \$429 ;
-  assign \port$3925$0  = \$440 ;
-  assign \port$3936$0  = \$451 ;
-  assign \port$3947$0  = \$462 ;
-  assign \port$3958$0  = \$473 ;
-  assign \port$3969$0  = \$484 ;
-  assign \port$3980$0  = \$495 ;
-  assign \port$3991$0  = \$506 ;
-  assign \port$4002$0  = \$517 ;
-  assign \port$4013$0  = \$528 ;
-  assign \port$4024$0  = \$539 ;
-  assign \port$4035$0  = \$550 ;
-  assign \port$4046$0  = \$561 ;
-  assign \port$4057$0  = \$572 ;
-  assign \port$4068$0  = \$583 ;
-  assign \port$4079$0  = \$594 ;
-  assign \port$4090$0  = \$605 ;
-  assign \port$4101$0  = \$616 ;
-  assign \port$4112$0  = \$627 ;
-  assign \port$4123$0  = \$638 ;
-  assign \port$4134$0  = \$649 ;
-  assign \port$4145$0  = \$660 ;
-  assign \port$4156$0  = \$671 ;
-  assign \port$4167$0  = \$682 ;
-  assign \port$4178$0  = \$693 ;
-  assign \port$4189$0  = \$704 ;
-  assign \port$4202$0  = \$717 ;
-  assign \port$4215$0  = \$730 ;
-  assign \port$4228$0  = \$743 ;
-  assign \port$4241$0  = \$756 ;
-  assign \port$4254$0  = \$769 ;
-  assign \port$4267$0  = \$782 ;
-  assign \port$4280$0  = \$795 ;
-  assign \port$4293$0  = \$808 ;
-  assign \port$4306$0  = \$821 ;
-  assign \port$4319$0  = \$834 ;
-  assign \port$4332$0  = \$847 ;
-  assign \port$4345$0  = \$860 ;
-  assign \port$4358$0  = \$873 ;
-  assign \port$4371$0  = \$886 ;
-  assign \port$4384$0  = \$899 ;
-  assign \port$4397$0  = \$912 ;
-  assign \port$4410$0  = \$925 ;
-  assign \port$4423$0  = \$938 ;
-  assign \port$4436$0  = \$951 ;
-  assign \port$4449$0  = \$964 ;
-  assign \port$4462$0  = \$977 ;
-  assign \port$4475$0  = \$990 ;
-  assign \port$4488$0  = \$1003 ;
-  assign \port$4501$0  = \$1016 ;
-  assign \port$4514$0  = \$1029 ;
-  assign \port$4527$0  = \$1042 ;
-  assign \port$4540$0  = \$1055 ;
-  assign \port$4553$0  = \$1068 ;
-  assign \port$4566$0  = \$1081 ;
-  assign \port$4579$0  = \$1094 ;
-  assign \port$4592$0  = \$1107 ;
-  assign \port$4605$0  = \$1120 ;
-  assign \port$4618$0  = \$1133 ;
-  assign \port$4631$0  = \$1146 ;
-  assign \port$4644$0  = \$1159 ;
-  assign \port$4657$0  = \$1172 ;
-  assign \port$4670$0  = \$1185 ;
-  assign \port$4683$0  = \$1198 ;
-  assign \port$4696$0  = \$1211 ;
-  assign \port$4709$0  = \$1224 ;
-  assign \port$4722$0  = \$1237 ;
-  assign \port$4735$0  = \$1250 ;
-  assign \port$4748$0  = \$1263 ;
-  assign \port$4761$0  = \$1276 ;
-  assign \port$4774$0  = \$1289 ;
-  assign \port$4787$0  = \$1302 ;
-  assign \port$4800$0  = \$1315 ;
-  assign \port$4813$0  = \$1328 ;
-  assign \port$4826$0  = \$1341 ;
-  assign \port$4839$0  = \$1354 ;
-  assign \port$4852$0  = \$1367 ;
-  assign \port$4865$0  = \$1380 ;
-  assign \port$4878$0  = \$1393 ;
-  assign \port$4891$0  = \$1406 ;
-  assign \port$4904$0  = \$1419 ;
-  assign \port$4917$0  = \$1432 ;
-  assign \port$4930$0  = \$1445 ;
-  assign \port$4943$0  = \$1458 ;
-  assign \port$4956$0  = \$1471 ;
-  assign \port$4969$0  = \$1484 ;
-  assign \port$4982$0  = \$1497 ;
-  assign \port$4995$0  = \$1510 ;
-  assign \port$5008$0  = \$1523 ;
-  assign \port$5021$0  = \$1536 ;
+  assign shift = \port$5447$2 [0];
+  assign negate = \port$5447$2 [1];
+  assign offsets = { \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0 , \port$4580$0 , \port$4578$0 , \port$4576$0  };
+  assign codes = { \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0  };
+  assign fires = { \$832 , \$830 , \$828 , \$826 , \$824 , \$822 , \$820 , \$818 , \$816 , \$814 , \$812 , \$810 , \$808 , \$806 , \$804 , \$802 , \$800 , \$798 , \$796 , \$794 , \$792 , \$790 , \$788 , \$786 , \$784 , \$782 , \$780 , \$778 , \$776 , \$774 , \$772 , \$770 , \$768 , \$766 , \$764 , \$762 , \$760 , \$758 , \$756 , \$754 , \$752 , \$750 , \$748 , \$746 , \$744 , \$742 , \$740 , \$738 , \$736 , \$734 , \$732 , \$730 , \$728 , \$726 , \$724 , \$722 , \$720 , \$718 , \$716 , \$714 , \$712 , \$710 , \$708 , \$706  };
+  assign thresholds = { \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0  };
+  assign \port$4188$0  = \$706 ;
+  assign \port$4190$0  = \$708 ;
+  assign \port$4192$0  = \$710 ;
+  assign \port$4194$0  = \$712 ;
+  assign \port$4196$0  = \$714 ;
+  assign \port$4198$0  = \$716 ;
+  assign \port$4200$0  = \$718 ;
+  assign \port$4202$0  = \$720 ;
+  assign \port$4204$0  = \$722 ;
+  assign \port$4206$0  = \$724 ;
+  assign \port$4208$0  = \$726 ;
+  assign \port$4210$0  = \$728 ;
+  assign \port$4212$0  = \$730 ;
+  assign \port$4214$0  = \$732 ;
+  assign \port$4216$0  = \$734 ;
+  assign \port$4218$0  = \$736 ;
+  assign \port$4220$0  = \$738 ;
+  assign \port$4222$0  = \$740 ;
+  assign \port$4224$0  = \$742 ;
+  assign \port$4226$0  = \$744 ;
+  assign \port$4228$0  = \$746 ;
+  assign \port$4230$0  = \$748 ;
+  assign \port$4232$0  = \$750 ;
+  assign \port$4234$0  = \$752 ;
+  assign \port$4236$0  = \$754 ;
+  assign \port$4238$0  = \$756 ;
+  assign \port$4240$0  = \$758 ;
+  assign \port$4242$0  = \$760 ;
+  assign \port$4244$0  = \$762 ;
+  assign \port$4246$0  = \$764 ;
+  assign \port$4248$0  = \$766 ;
+  assign \port$4250$0  = \$768 ;
+  assign \port$4252$0  = \$770 ;
+  assign \port$4254$0  = \$772 ;
+  assign \port$4256$0  = \$774 ;
+  assign \port$4258$0  = \$776 ;
+  assign \port$4260$0  = \$778 ;
+  assign \port$4262$0  = \$780 ;
+  assign \port$4264$0  = \$782 ;
+  assign \port$4266$0  = \$784 ;
+  assign \port$4268$0  = \$786 ;
+  assign \port$4270$0  = \$788 ;
+  assign \port$4272$0  = \$790 ;
+  assign \port$4274$0  = \$792 ;
+  assign \port$4276$0  = \$794 ;
+  assign \port$4278$0  = \$796 ;
+  assign \port$4280$0  = \$798 ;
+  assign \port$4282$0  = \$800 ;
+  assign \port$4284$0  = \$802 ;
+  assign \port$4286$0  = \$804 ;
+  assign \port$4288$0  = \$806 ;
+  assign \port$4290$0  = \$808 ;
+  assign \port$4292$0  = \$810 ;
+  assign \port$4294$0  = \$812 ;
+  assign \port$4296$0  = \$814 ;
+  assign \port$4298$0  = \$816 ;
+  assign \port$4300$0  = \$818 ;
+  assign \port$4302$0  = \$820 ;
+  assign \port$4304$0  = \$822 ;
+  assign \port$4306$0  = \$824 ;
+  assign \port$4308$0  = \$826 ;
+  assign \port$4310$0  = \$828 ;
+  assign \port$4312$0  = \$830 ;
+  assign \port$4314$0  = \$832 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$6012$0 , 1'h0 };
-  assign \$7  = { \port$6012$0 , 1'h0 };
+  assign \$4  = { \port$5294$0 , 1'h0 };
+  assign \$7  = { \port$5294$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$6014$0 , 1'h0 };
-  assign \$18  = { \port$6014$0 , 1'h0 };
+  assign \$15  = { \port$5296$0 , 1'h0 };
+  assign \$18  = { \port$5296$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$6016$0 , 1'h0 };
-  assign \$29  = { \port$6016$0 , 1'h0 };
+  assign \$26  = { \port$5298$0 , 1'h0 };
+  assign \$29  = { \port$5298$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$6018$0 , 1'h0 };
-  assign \$40  = { \port$6018$0 , 1'h0 };
+  assign \$37  = { \port$5300$0 , 1'h0 };
+  assign \$40  = { \port$5300$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$6020$0 , 1'h0 };
-  assign \$51  = { \port$6020$0 , 1'h0 };
+  assign \$48  = { \port$5302$0 , 1'h0 };
+  assign \$51  = { \port$5302$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$6022$0 , 1'h0 };
-  assign \$62  = { \port$6022$0 , 1'h0 };
+  assign \$59  = { \port$5304$0 , 1'h0 };
+  assign \$62  = { \port$5304$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$6024$0 , 1'h0 };
-  assign \$73  = { \port$6024$0 , 1'h0 };
+  assign \$70  = { \port$5306$0 , 1'h0 };
+  assign \$73  = { \port$5306$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$6026$0 , 1'h0 };
-  assign \$84  = { \port$6026$0 , 1'h0 };
+  assign \$81  = { \port$5308$0 , 1'h0 };
+  assign \$84  = { \port$5308$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$6028$0 , 1'h0 };
-  assign \$95  = { \port$6028$0 , 1'h0 };
+  assign \$92  = { \port$5310$0 , 1'h0 };
+  assign \$95  = { \port$5310$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$6030$0 , 1'h0 };
-  assign \$106  = { \port$6030$0 , 1'h0 };
+  assign \$103  = { \port$5312$0 , 1'h0 };
+  assign \$106  = { \port$5312$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$6032$0 , 1'h0 };
-  assign \$117  = { \port$6032$0 , 1'h0 };
+  assign \$114  = { \port$5314$0 , 1'h0 };
+  assign \$117  = { \port$5314$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$6034$0 , 1'h0 };
-  assign \$128  = { \port$6034$0 , 1'h0 };
+  assign \$125  = { \port$5316$0 , 1'h0 };
+  assign \$128  = { \port$5316$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$6036$0 , 1'h0 };
-  assign \$139  = { \port$6036$0 , 1'h0 };
+  assign \$136  = { \port$5318$0 , 1'h0 };
+  assign \$139  = { \port$5318$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$6038$0 , 1'h0 };
-  assign \$150  = { \port$6038$0 , 1'h0 };
+  assign \$147  = { \port$5320$0 , 1'h0 };
+  assign \$150  = { \port$5320$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$6040$0 , 1'h0 };
-  assign \$161  = { \port$6040$0 , 1'h0 };
+  assign \$158  = { \port$5322$0 , 1'h0 };
+  assign \$161  = { \port$5322$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$6042$0 , 1'h0 };
-  assign \$172  = { \port$6042$0 , 1'h0 };
+  assign \$169  = { \port$5324$0 , 1'h0 };
+  assign \$172  = { \port$5324$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$6044$0 , 1'h0 };
-  assign \$183  = { \port$6044$0 , 1'h0 };
+  assign \$180  = { \port$5326$0 , 1'h0 };
+  assign \$183  = { \port$5326$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$6046$0 , 1'h0 };
-  assign \$194  = { \port$6046$0 , 1'h0 };
+  assign \$191  = { \port$5328$0 , 1'h0 };
+  assign \$194  = { \port$5328$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$6048$0 , 1'h0 };
-  assign \$205  = { \port$6048$0 , 1'h0 };
+  assign \$202  = { \port$5330$0 , 1'h0 };
+  assign \$205  = { \port$5330$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$6050$0 , 1'h0 };
-  assign \$216  = { \port$6050$0 , 1'h0 };
+  assign \$213  = { \port$5332$0 , 1'h0 };
+  assign \$216  = { \port$5332$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$6052$0 , 1'h0 };
-  assign \$227  = { \port$6052$0 , 1'h0 };
+  assign \$224  = { \port$5334$0 , 1'h0 };
+  assign \$227  = { \port$5334$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$6054$0 , 1'h0 };
-  assign \$238  = { \port$6054$0 , 1'h0 };
+  assign \$235  = { \port$5336$0 , 1'h0 };
+  assign \$238  = { \port$5336$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$6056$0 , 1'h0 };
-  assign \$249  = { \port$6056$0 , 1'h0 };
+  assign \$246  = { \port$5338$0 , 1'h0 };
+  assign \$249  = { \port$5338$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$6058$0 , 1'h0 };
-  assign \$260  = { \port$6058$0 , 1'h0 };
+  assign \$257  = { \port$5340$0 , 1'h0 };
+  assign \$260  = { \port$5340$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$6060$0 , 1'h0 };
-  assign \$271  = { \port$6060$0 , 1'h0 };
+  assign \$268  = { \port$5342$0 , 1'h0 };
+  assign \$271  = { \port$5342$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$6062$0 , 1'h0 };
-  assign \$282  = { \port$6062$0 , 1'h0 };
+  assign \$279  = { \port$5344$0 , 1'h0 };
+  assign \$282  = { \port$5344$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$6064$0 , 1'h0 };
-  assign \$293  = { \port$6064$0 , 1'h0 };
+  assign \$290  = { \port$5346$0 , 1'h0 };
+  assign \$293  = { \port$5346$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$6066$0 , 1'h0 };
-  assign \$304  = { \port$6066$0 , 1'h0 };
+  assign \$301  = { \port$5348$0 , 1'h0 };
+  assign \$304  = { \port$5348$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$6068$0 , 1'h0 };
-  assign \$315  = { \port$6068$0 , 1'h0 };
+  assign \$312  = { \port$5350$0 , 1'h0 };
+  assign \$315  = { \port$5350$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$6070$0 , 1'h0 };
-  assign \$326  = { \port$6070$0 , 1'h0 };
+  assign \$323  = { \port$5352$0 , 1'h0 };
+  assign \$326  = { \port$5352$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$6072$0 , 1'h0 };
-  assign \$337  = { \port$6072$0 , 1'h0 };
+  assign \$334  = { \port$5354$0 , 1'h0 };
+  assign \$337  = { \port$5354$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$6074$0 , 1'h0 };
-  assign \$348  = { \port$6074$0 , 1'h0 };
+  assign \$345  = { \port$5356$0 , 1'h0 };
+  assign \$348  = { \port$5356$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$6076$0 , 1'h0 };
-  assign \$359  = { \port$6076$0 , 1'h0 };
+  assign \$356  = { \port$5358$0 , 1'h0 };
+  assign \$359  = { \port$5358$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$6078$0 , 1'h0 };
-  assign \$370  = { \port$6078$0 , 1'h0 };
+  assign \$367  = { \port$5360$0 , 1'h0 };
+  assign \$370  = { \port$5360$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$6080$0 , 1'h0 };
-  assign \$381  = { \port$6080$0 , 1'h0 };
+  assign \$378  = { \port$5362$0 , 1'h0 };
+  assign \$381  = { \port$5362$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$6082$0 , 1'h0 };
-  assign \$392  = { \port$6082$0 , 1'h0 };
+  assign \$389  = { \port$5364$0 , 1'h0 };
+  assign \$392  = { \port$5364$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$6084$0 , 1'h0 };
-  assign \$403  = { \port$6084$0 , 1'h0 };
+  assign \$400  = { \port$5366$0 , 1'h0 };
+  assign \$403  = { \port$5366$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$6086$0 , 1'h0 };
-  assign \$414  = { \port$6086$0 , 1'h0 };
+  assign \$411  = { \port$5368$0 , 1'h0 };
+  assign \$414  = { \port$5368$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$6088$0 , 1'h0 };
-  assign \$425  = { \port$6088$0 , 1'h0 };
+  assign \$422  = { \port$5370$0 , 1'h0 };
+  assign \$425  = { \port$5370$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$6090$0 , 1'h0 };
-  assign \$436  = { \port$6090$0 , 1'h0 };
+  assign \$433  = { \port$5372$0 , 1'h0 };
+  assign \$436  = { \port$5372$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$6092$0 , 1'h0 };
-  assign \$447  = { \port$6092$0 , 1'h0 };
+  assign \$444  = { \port$5374$0 , 1'h0 };
+  assign \$447  = { \port$5374$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$6094$0 , 1'h0 };
-  assign \$458  = { \port$6094$0 , 1'h0 };
+  assign \$455  = { \port$5376$0 , 1'h0 };
+  assign \$458  = { \port$5376$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$6096$0 , 1'h0 };
-  assign \$469  = { \port$6096$0 , 1'h0 };
+  assign \$466  = { \port$5378$0 , 1'h0 };
+  assign \$469  = { \port$5378$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$6098$0 , 1'h0 };
-  assign \$480  = { \port$6098$0 , 1'h0 };
+  assign \$477  = { \port$5380$0 , 1'h0 };
+  assign \$480  = { \port$5380$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$6100$0 , 1'h0 };
-  assign \$491  = { \port$6100$0 , 1'h0 };
+  assign \$488  = { \port$5382$0 , 1'h0 };
+  assign \$491  = { \port$5382$0 , 1'h0 };
+  assign \$513  = { \port$5386$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$6102$0 , 1'h0 };
-  assign \$502  = { \port$6102$0 , 1'h0 };
+  assign \$499  = { \port$5384$0 , 1'h0 };
+  assign \$502  = { \port$5384$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$6104$0 , 1'h0 };
-  assign \$513  = { \port$6104$0 , 1'h0 };
+  assign \$510  = { \port$5386$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$6106$0 , 1'h0 };
-  assign \$524  = { \port$6106$0 , 1'h0 };
+  assign \$521  = { \port$5388$0 , 1'h0 };
+  assign \$524  = { \port$5388$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$6108$0 , 1'h0 };
-  assign \$535  = { \port$6108$0 , 1'h0 };
+  assign \$532  = { \port$5390$0 , 1'h0 };
+  assign \$535  = { \port$5390$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$6110$0 , 1'h0 };
-  assign \$546  = { \port$6110$0 , 1'h0 };
+  assign \$543  = { \port$5392$0 , 1'h0 };
+  assign \$546  = { \port$5392$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$6112$0 , 1'h0 };
-  assign \$557  = { \port$6112$0 , 1'h0 };
+  assign \$554  = { \port$5394$0 , 1'h0 };
+  assign \$557  = { \port$5394$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$6114$0 , 1'h0 };
-  assign \$568  = { \port$6114$0 , 1'h0 };
+  assign \$565  = { \port$5396$0 , 1'h0 };
+  assign \$568  = { \port$5396$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$6116$0 , 1'h0 };
-  assign \$579  = { \port$6116$0 , 1'h0 };
+  assign \$576  = { \port$5398$0 , 1'h0 };
+  assign \$579  = { \port$5398$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$6118$0 , 1'h0 };
-  assign \$590  = { \port$6118$0 , 1'h0 };
+  assign \$587  = { \port$5400$0 , 1'h0 };
+  assign \$590  = { \port$5400$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$6120$0 , 1'h0 };
-  assign \$601  = { \port$6120$0 , 1'h0 };
+  assign \$598  = { \port$5402$0 , 1'h0 };
+  assign \$601  = { \port$5402$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$6122$0 , 1'h0 };
-  assign \$612  = { \port$6122$0 , 1'h0 };
+  assign \$609  = { \port$5404$0 , 1'h0 };
+  assign \$612  = { \port$5404$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$6124$0 , 1'h0 };
-  assign \$623  = { \port$6124$0 , 1'h0 };
+  assign \$620  = { \port$5406$0 , 1'h0 };
+  assign \$623  = { \port$5406$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$6126$0 , 1'h0 };
-  assign \$634  = { \port$6126$0 , 1'h0 };
+  assign \$631  = { \port$5408$0 , 1'h0 };
+  assign \$634  = { \port$5408$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$6128$0 , 1'h0 };
-  assign \$645  = { \port$6128$0 , 1'h0 };
+  assign \$642  = { \port$5410$0 , 1'h0 };
+  assign \$645  = { \port$5410$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$6130$0 , 1'h0 };
-  assign \$656  = { \port$6130$0 , 1'h0 };
+  assign \$653  = { \port$5412$0 , 1'h0 };
+  assign \$656  = { \port$5412$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$6132$0 , 1'h0 };
-  assign \$667  = { \port$6132$0 , 1'h0 };
+  assign \$664  = { \port$5414$0 , 1'h0 };
+  assign \$667  = { \port$5414$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$6134$0 , 1'h0 };
-  assign \$678  = { \port$6134$0 , 1'h0 };
+  assign \$675  = { \port$5416$0 , 1'h0 };
+  assign \$678  = { \port$5416$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$6136$0 , 1'h0 };
-  assign \$689  = { \port$6136$0 , 1'h0 };
+  assign \$686  = { \port$5418$0 , 1'h0 };
+  assign \$689  = { \port$5418$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$6138$0 , 1'h0 };
-  assign \$700  = { \port$6138$0 , 1'h0 };
-  assign \$705  = { values[15:0], 1'h0 };
-  assign \$708  = { \port$6012$0 , 1'h0 };
-  assign \$711  = { \port$6012$0 , 1'h0 };
-  assign \$718  = { values[31:16], 1'h0 };
-  assign \$721  = { \port$6014$0 , 1'h0 };
-  assign \$724  = { \port$6014$0 , 1'h0 };
-  assign \$731  = { values[47:32], 1'h0 };
-  assign \$734  = { \port$6016$0 , 1'h0 };
-  assign \$737  = { \port$6016$0 , 1'h0 };
-  assign \$744  = { values[63:48], 1'h0 };
-  assign \$747  = { \port$6018$0 , 1'h0 };
-  assign \$750  = { \port$6018$0 , 1'h0 };
-  assign \$757  = { values[79:64], 1'h0 };
-  assign \$760  = { \port$6020$0 , 1'h0 };
-  assign \$763  = { \port$6020$0 , 1'h0 };
-  assign \$770  = { values[95:80], 1'h0 };
-  assign \$773  = { \port$6022$0 , 1'h0 };
-  assign \$776  = { \port$6022$0 , 1'h0 };
-  assign \$783  = { values[111:96], 1'h0 };
-  assign \$786  = { \port$6024$0 , 1'h0 };
-  assign \$789  = { \port$6024$0 , 1'h0 };
-  assign \$796  = { values[127:112], 1'h0 };
-  assign \$799  = { \port$6026$0 , 1'h0 };
-  assign \$802  = { \port$6026$0 , 1'h0 };
-  assign \$809  = { values[143:128], 1'h0 };
-  assign \$812  = { \port$6028$0 , 1'h0 };
-  assign \$815  = { \port$6028$0 , 1'h0 };
-  assign \$822  = { values[159:144], 1'h0 };
-  assign \$825  = { \port$6030$0 , 1'h0 };
-  assign \$828  = { \port$6030$0 , 1'h0 };
-  assign \$835  = { values[175:160], 1'h0 };
-  assign \$838  = { \port$6032$0 , 1'h0 };
-  assign \$841  = { \port$6032$0 , 1'h0 };
-  assign \$848  = { values[191:176], 1'h0 };
-  assign \$851  = { \port$6034$0 , 1'h0 };
-  assign \$854  = { \port$6034$0 , 1'h0 };
-  assign \$861  = { values[207:192], 1'h0 };
-  assign \$864  = { \port$6036$0 , 1'h0 };
-  assign \$867  = { \port$6036$0 , 1'h0 };
-  assign \$874  = { values[223:208], 1'h0 };
-  assign \$877  = { \port$6038$0 , 1'h0 };
-  assign \$880  = { \port$6038$0 , 1'h0 };
-  assign \$887  = { values[239:224], 1'h0 };
-  assign \$890  = { \port$6040$0 , 1'h0 };
-  assign \$893  = { \port$6040$0 , 1'h0 };
-  assign \$900  = { values[255:240], 1'h0 };
-  assign \$903  = { \port$6042$0 , 1'h0 };
-  assign \$906  = { \port$6042$0 , 1'h0 };
-  assign \$913  = { values[271:256], 1'h0 };
-  assign \$916  = { \port$6044$0 , 1'h0 };
-  assign \$919  = { \port$6044$0 , 1'h0 };
-  assign \$926  = { values[287:272], 1'h0 };
-  assign \$929  = { \port$6046$0 , 1'h0 };
-  assign \$932  = { \port$6046$0 , 1'h0 };
-  assign \$939  = { values[303:288], 1'h0 };
-  assign \$942  = { \port$6048$0 , 1'h0 };
-  assign \$945  = { \port$6048$0 , 1'h0 };
-  assign \$952  = { values[319:304], 1'h0 };
-  assign \$955  = { \port$6050$0 , 1'h0 };
-  assign \$958  = { \port$6050$0 , 1'h0 };
-  assign \$965  = { values[335:320], 1'h0 };
-  assign \$968  = { \port$6052$0 , 1'h0 };
-  assign \$971  = { \port$6052$0 , 1'h0 };
-  assign \$978  = { values[351:336], 1'h0 };
-  assign \$981  = { \port$6054$0 , 1'h0 };
-  assign \$984  = { \port$6054$0 , 1'h0 };
-  assign \$991  = { values[367:352], 1'h0 };
-  assign \$994  = { \port$6056$0 , 1'h0 };
-  assign \$997  = { \port$6056$0 , 1'h0 };
-  assign \$1004  = { values[383:368], 1'h0 };
-  assign \$1007  = { \port$6058$0 , 1'h0 };
-  assign \$1010  = { \port$6058$0 , 1'h0 };
-  assign \$1017  = { values[399:384], 1'h0 };
-  assign \$1020  = { \port$6060$0 , 1'h0 };
-  assign \$1023  = { \port$6060$0 , 1'h0 };
-  assign \$1030  = { values[415:400], 1'h0 };
-  assign \$1033  = { \port$6062$0 , 1'h0 };
-  assign \$1036  = { \port$6062$0 , 1'h0 };
-  assign \$1043  = { values[431:416], 1'h0 };
-  assign \$1046  = { \port$6064$0 , 1'h0 };
-  assign \$1049  = { \port$6064$0 , 1'h0 };
-  assign \$1056  = { values[447:432], 1'h0 };
-  assign \$1059  = { \port$6066$0 , 1'h0 };
-  assign \$1062  = { \port$6066$0 , 1'h0 };
-  assign \$1069  = { values[463:448], 1'h0 };
-  assign \$1072  = { \port$6068$0 , 1'h0 };
-  assign \$1075  = { \port$6068$0 , 1'h0 };
-  assign \$1082  = { values[479:464], 1'h0 };
-  assign \$1085  = { \port$6070$0 , 1'h0 };
-  assign \$1088  = { \port$6070$0 , 1'h0 };
-  assign \$1095  = { values[495:480], 1'h0 };
-  assign \$1098  = { \port$6072$0 , 1'h0 };
-  assign \$1101  = { \port$6072$0 , 1'h0 };
-  assign \$1108  = { values[511:496], 1'h0 };
-  assign \$1111  = { \port$6074$0 , 1'h0 };
-  assign \$1114  = { \port$6074$0 , 1'h0 };
-  assign \$1121  = { values[527:512], 1'h0 };
-  assign \$1124  = { \port$6076$0 , 1'h0 };
-  assign \$1127  = { \port$6076$0 , 1'h0 };
-  assign \$1134  = { values[543:528], 1'h0 };
-  assign \$1137  = { \port$6078$0 , 1'h0 };
-  assign \$1140  = { \port$6078$0 , 1'h0 };
-  assign \$1147  = { values[559:544], 1'h0 };
-  assign \$1150  = { \port$6080$0 , 1'h0 };
-  assign \$1153  = { \port$6080$0 , 1'h0 };
-  assign \$1160  = { values[575:560], 1'h0 };
-  assign \$1163  = { \port$6082$0 , 1'h0 };
-  assign \$1166  = { \port$6082$0 , 1'h0 };
-  assign \$1173  = { values[591:576], 1'h0 };
-  assign \$1176  = { \port$6084$0 , 1'h0 };
-  assign \$1179  = { \port$6084$0 , 1'h0 };
-  assign \$1186  = { values[607:592], 1'h0 };
-  assign \$1189  = { \port$6086$0 , 1'h0 };
-  assign \$1192  = { \port$6086$0 , 1'h0 };
-  assign \$1199  = { values[623:608], 1'h0 };
-  assign \$1202  = { \port$6088$0 , 1'h0 };
-  assign \$1205  = { \port$6088$0 , 1'h0 };
-  assign \$1212  = { values[639:624], 1'h0 };
-  assign \$1215  = { \port$6090$0 , 1'h0 };
-  assign \$1218  = { \port$6090$0 , 1'h0 };
-  assign \$1225  = { values[655:640], 1'h0 };
-  assign \$1228  = { \port$6092$0 , 1'h0 };
-  assign \$1231  = { \port$6092$0 , 1'h0 };
-  assign \$1238  = { values[671:656], 1'h0 };
-  assign \$1241  = { \port$6094$0 , 1'h0 };
-  assign \$1244  = { \port$6094$0 , 1'h0 };
-  assign \$1251  = { values[687:672], 1'h0 };
-  assign \$1254  = { \port$6096$0 , 1'h0 };
-  assign \$1257  = { \port$6096$0 , 1'h0 };
-  assign \$1264  = { values[703:688], 1'h0 };
-  assign \$1267  = { \port$6098$0 , 1'h0 };
-  assign \$1270  = { \port$6098$0 , 1'h0 };
-  assign \$1277  = { values[719:704], 1'h0 };
-  assign \$1280  = { \port$6100$0 , 1'h0 };
-  assign \$1283  = { \port$6100$0 , 1'h0 };
-  assign \$1290  = { values[735:720], 1'h0 };
-  assign \$1293  = { \port$6102$0 , 1'h0 };
-  assign \$1296  = { \port$6102$0 , 1'h0 };
-  assign \$1303  = { values[751:736], 1'h0 };
-  assign \$1306  = { \port$6104$0 , 1'h0 };
-  assign \$1309  = { \port$6104$0 , 1'h0 };
-  assign \$1316  = { values[767:752], 1'h0 };
-  assign \$1319  = { \port$6106$0 , 1'h0 };
-  assign \$1322  = { \port$6106$0 , 1'h0 };
-  assign \$1329  = { values[783:768], 1'h0 };
-  assign \$1332  = { \port$6108$0 , 1'h0 };
-  assign \$1335  = { \port$6108$0 , 1'h0 };
-  assign \$1342  = { values[799:784], 1'h0 };
-  assign \$1345  = { \port$6110$0 , 1'h0 };
-  assign \$1348  = { \port$6110$0 , 1'h0 };
-  assign \$1355  = { values[815:800], 1'h0 };
-  assign \$1358  = { \port$6112$0 , 1'h0 };
-  assign \$1361  = { \port$6112$0 , 1'h0 };
-  assign \$1368  = { values[831:816], 1'h0 };
-  assign \$1371  = { \port$6114$0 , 1'h0 };
-  assign \$1374  = { \port$6114$0 , 1'h0 };
-  assign \$1381  = { values[847:832], 1'h0 };
-  assign \$1384  = { \port$6116$0 , 1'h0 };
-  assign \$1387  = { \port$6116$0 , 1'h0 };
-  assign \$1394  = { values[863:848], 1'h0 };
-  assign \$1397  = { \port$6118$0 , 1'h0 };
-  assign \$1400  = { \port$6118$0 , 1'h0 };
-  assign \$1407  = { values[879:864], 1'h0 };
-  assign \$1410  = { \port$6120$0 , 1'h0 };
-  assign \$1413  = { \port$6120$0 , 1'h0 };
-  assign \$1420  = { values[895:880], 1'h0 };
-  assign \$1423  = { \port$6122$0 , 1'h0 };
-  assign \$1426  = { \port$6122$0 , 1'h0 };
-  assign \$1433  = { values[911:896], 1'h0 };
-  assign \$1436  = { \port$6124$0 , 1'h0 };
-  assign \$1439  = { \port$6124$0 , 1'h0 };
-  assign \$1446  = { values[927:912], 1'h0 };
-  assign \$1449  = { \port$6126$0 , 1'h0 };
-  assign \$1452  = { \port$6126$0 , 1'h0 };
-  assign \$1459  = { values[943:928], 1'h0 };
-  assign \$1462  = { \port$6128$0 , 1'h0 };
-  assign \$1465  = { \port$6128$0 , 1'h0 };
-  assign \$1472  = { values[959:944], 1'h0 };
-  assign \$1475  = { \port$6130$0 , 1'h0 };
-  assign \$1478  = { \port$6130$0 , 1'h0 };
-  assign \$1485  = { values[975:960], 1'h0 };
-  assign \$1488  = { \port$6132$0 , 1'h0 };
-  assign \$1491  = { \port$6132$0 , 1'h0 };
-  assign \$1498  = { values[991:976], 1'h0 };
-  assign \$1501  = { \port$6134$0 , 1'h0 };
-  assign \$1504  = { \port$6134$0 , 1'h0 };
-  assign \$1511  = { values[1007:992], 1'h0 };
-  assign \$1514  = { \port$6136$0 , 1'h0 };
-  assign \$1517  = { \port$6136$0 , 1'h0 };
-  assign \$1524  = { values[1023:1008], 1'h0 };
-  assign \$1527  = { \port$6138$0 , 1'h0 };
-  assign \$1530  = { \port$6138$0 , 1'h0 };
+  assign \$697  = { \port$5420$0 , 1'h0 };
+  assign \$700  = { \port$5420$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -7156,7 +5411,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$5205$0 , \port$5207$0 
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4487$0 , \port$4489$0 
 , wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
 , fine_table0_value, fine_table1_value, fine_table2_value, fine_table3_value, fine_table4_value, fine_table5_value, fine_table6_value, fine_table7_value, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset
 , cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset
@@ -7900,10 +6155,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$5205$0 ;
-  wire [5:0] \port$5205$0 ;
-  input [63:0] \port$5207$0 ;
-  wire [63:0] \port$5207$0 ;
+  input [5:0] \port$4487$0 ;
+  wire [5:0] \port$4487$0 ;
+  input [63:0] \port$4489$0 ;
+  wire [63:0] \port$4489$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -11215,11 +9470,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$5205$0  };
+          rd_value[15:0] = { 10'h000, \port$4487$0  };
       10'h028:
-          rd_value = \port$5207$0 [31:0];
+          rd_value = \port$4489$0 [31:0];
       10'h029:
-          rd_value = \port$5207$0 [63:32];
+          rd_value = \port$4489$0 [63:32];
       10'h030:
           rd_value[2:0] = fine_table0_value;
       10'h031:
@@ -11510,9 +9765,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$5205$0  };
-  assign wv_fail_mask0_bits = \port$5207$0 [31:0];
-  assign wv_fail_mask1_bits = \port$5207$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$4487$0  };
+  assign wv_fail_mask0_bits = \port$4489$0 [31:0];
+  assign wv_fail_mask1_bits = \port$4489$0 [63:32];
   assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -11559,37 +9814,30 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlast, g_ser_clk, g_serd_clk, short, m_axis_tdata, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (g_ser_rst, flags, vector, busy, m_axis_tlast, g_ser_clk, short, m_axis_tdata, short_frame, m_axis_tuser, load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$11 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$11  = 1'h0;
   wire \$1 ;
-  reg [1023:0] \$10 ;
-  reg [3:0] \$11 ;
-  reg [4:0] \$12 ;
-  reg \$13 ;
+  reg \$10 ;
   wire \$2 ;
   wire \$3 ;
-  wire \$4 ;
-  wire \$5 ;
-  wire \$6 ;
-  wire [4:0] \$7 ;
-  wire [4:0] \$8 ;
-  wire [5:0] \$9 ;
+  wire [4:0] \$4 ;
+  wire [4:0] \$5 ;
+  wire [5:0] \$6 ;
+  reg [3:0] \$7 ;
+  reg \$8 ;
+  reg [4:0] \$9 ;
   reg [4:0] beats_left = 5'h00;
   output busy;
   wire busy;
-  input [1023:0] data;
   wire [1023:0] data;
   input flags;
   wire flags;
   wire \flags.overflow ;
   input g_ser_clk;
   wire g_ser_clk;
+  input g_ser_rst;
   wire g_ser_rst;
-  input g_serd_clk;
-  wire g_serd_clk;
-  input g_serd_rst;
-  wire g_serd_rst;
   reg [3:0] index = 4'h0;
   input load;
   wire load;
@@ -11604,26 +9852,26 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
   wire m_axis_tvalid;
   input short;
   wire short;
-  reg [1023:0] vector = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  output short_frame;
+  reg short_frame = 1'h0;
+  input [1023:0] vector;
+  wire [1023:0] vector;
   assign busy = | beats_left;
   assign m_axis_tlast = beats_left == 1'h1;
   assign \$1  = ~ busy;
   assign \$2  = load & \$1 ;
   assign \$3  = busy & m_axis_tready;
-  assign \$4  = ~ busy;
-  assign \$5  = load & \$4 ;
-  assign \$6  = busy & m_axis_tready;
-  assign \$7  = short ? 5'h01 : 5'h10;
-  assign \$8  = index + 1'h1;
-  assign \$9  = beats_left - 1'h1;
-  always @(posedge g_serd_clk)
-    vector <= \$10 ;
+  assign \$4  = short ? 5'h01 : 5'h10;
+  assign \$5  = index + 1'h1;
+  assign \$6  = beats_left - 1'h1;
   always @(posedge g_ser_clk)
-    index <= \$11 ;
+    index <= \$7 ;
   always @(posedge g_ser_clk)
-    beats_left <= \$12 ;
+    short_frame <= \$8 ;
   always @(posedge g_ser_clk)
-    m_axis_tuser <= \$13 ;
+    beats_left <= \$9 ;
+  always @(posedge g_ser_clk)
+    m_axis_tuser <= \$10 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     (* full_case = 32'd1 *)
@@ -11664,55 +9912,55 @@ module \mram_macro.result_serializer (g_serd_rst, data, flags, busy, m_axis_tlas
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$10  = vector;
+    \$7  = index;
     if (\$2 ) begin
-      \$10  = data;
+      \$7  = 4'h0;
+    end else if (\$3 ) begin
+      \$7  = \$5 [3:0];
     end
-    if (g_serd_rst) begin
-      \$10  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$11  = index;
-    if (\$5 ) begin
-      \$11  = 4'h0;
-    end else if (\$6 ) begin
-      \$11  = \$8 [3:0];
-    end
-    if (g_serd_rst) begin
-      \$11  = 4'h0;
+    if (g_ser_rst) begin
+      \$7  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$12  = beats_left;
-    if (\$5 ) begin
-      \$12  = \$7 ;
-    end else if (\$6 ) begin
-      \$12  = \$9 [4:0];
+    \$8  = short_frame;
+    if (\$2 ) begin
+      \$8  = short;
     end
-    if (g_serd_rst) begin
-      \$12  = 5'h00;
+    if (g_ser_rst) begin
+      \$8  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$13  = m_axis_tuser;
-    if (\$5 ) begin
-      \$13  = flags;
+    \$9  = beats_left;
+    if (\$2 ) begin
+      \$9  = \$4 ;
+    end else if (\$3 ) begin
+      \$9  = \$6 [4:0];
     end
-    if (g_serd_rst) begin
-      \$13  = 1'h0;
+    if (g_ser_rst) begin
+      \$9  = 5'h00;
     end
   end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$10  = m_axis_tuser;
+    if (\$2 ) begin
+      \$10  = flags;
+    end
+    if (g_ser_rst) begin
+      \$10  = 1'h0;
+    end
+  end
+  assign data = vector;
   assign m_axis_tvalid = busy;
-  assign g_ser_rst = g_serd_rst;
   assign \flags.overflow  = flags;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$6167$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5447$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -11744,13 +9992,9 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire \$33 ;
   wire \$34 ;
   wire \$35 ;
-  wire \$36 ;
-  wire \$37 ;
-  wire \$38 ;
-  wire \$39 ;
+  reg [3:0] \$36 ;
+  reg [1:0] \$37 ;
   wire \$4 ;
-  reg [3:0] \$40 ;
-  reg [1:0] \$41 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -11780,8 +10024,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$6167$2 ;
-  wire [1:0] \port$6167$2 ;
+  output [1:0] \port$5447$2 ;
+  wire [1:0] \port$5447$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -11809,37 +10053,33 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \$2  = vector_valid & \$1 ;
   assign \$3  = \$2  & read_idle;
   assign \$4  = ~ out_busy;
-  assign \$5  = flags[1] | \$4 ;
-  assign \$8  = ~ flags[1];
-  assign \$9  = ~ write_busy;
-  assign \$10  = vector_valid & \$9 ;
-  assign \$11  = \$10  & read_idle;
-  assign \$12  = ~ out_busy;
-  assign \$13  = flags[1] | \$12 ;
-  assign \$16  = ~ flags[1];
-  assign \$17  = ~ write_busy;
-  assign \$18  = vector_valid & \$17 ;
-  assign \$19  = \$18  & read_idle;
-  assign \$20  = ! seq_state;
-  assign \$21  = seq_state == 1'h1;
-  assign \$22  = seq_state == 2'h2;
-  assign \$23  = ~ write_busy;
-  assign \$24  = vector_valid & \$23 ;
-  assign \$25  = \$24  & read_idle;
-  assign \$26  = ~ out_busy;
-  assign \$27  = flags[1] | \$26 ;
-  assign \$30  = ~ write_busy;
-  assign \$31  = vector_valid & \$30 ;
-  assign \$32  = \$31  & read_idle;
-  assign \$33  = ~ out_busy;
-  assign \$34  = flags[1] | \$33 ;
-  assign \$37  = ~ write_busy;
-  assign \$38  = vector_valid & \$37 ;
-  assign \$39  = \$38  & read_idle;
+  assign \$7  = ~ flags[1];
+  assign \$8  = ~ write_busy;
+  assign \$9  = vector_valid & \$8 ;
+  assign \$10  = \$9  & read_idle;
+  assign \$11  = ~ out_busy;
+  assign \$14  = ~ flags[1];
+  assign \$15  = ~ write_busy;
+  assign \$16  = vector_valid & \$15 ;
+  assign \$17  = \$16  & read_idle;
+  assign \$18  = ! seq_state;
+  assign \$19  = seq_state == 1'h1;
+  assign \$20  = seq_state == 2'h2;
+  assign \$21  = ~ write_busy;
+  assign \$22  = vector_valid & \$21 ;
+  assign \$23  = \$22  & read_idle;
+  assign \$24  = ~ out_busy;
+  assign \$27  = ~ write_busy;
+  assign \$28  = vector_valid & \$27 ;
+  assign \$29  = \$28  & read_idle;
+  assign \$30  = ~ out_busy;
+  assign \$33  = ~ write_busy;
+  assign \$34  = vector_valid & \$33 ;
+  assign \$35  = \$34  & read_idle;
   always @(posedge clk)
-    flags <= \$40 ;
+    flags <= \$36 ;
   always @(posedge clk)
-    seq_state <= \$41 ;
+    seq_state <= \$37 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     array_idle = 1'h0;
@@ -11858,15 +10098,15 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           end
       2'h1:
           if (read_done) begin
-            if (\$7 ) begin
-              if (\$11 ) begin
+            if (\$6 ) begin
+              if (\$10 ) begin
                 vector_take = 1'h1;
               end
             end
           end
       2'h2:
-          if (\$15 ) begin
-            if (\$19 ) begin
+          if (\$13 ) begin
+            if (\$17 ) begin
               vector_take = 1'h1;
             end
           end
@@ -11882,15 +10122,15 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           end
       2'h1:
           if (read_done) begin
-            if (\$7 ) begin
-              if (\$11 ) begin
+            if (\$6 ) begin
+              if (\$10 ) begin
                 load_inputs = 1'h1;
               end
             end
           end
       2'h2:
-          if (\$15 ) begin
-            if (\$19 ) begin
+          if (\$13 ) begin
+            if (\$17 ) begin
               load_inputs = 1'h1;
             end
           end
@@ -11906,15 +10146,15 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           end
       2'h1:
           if (read_done) begin
-            if (\$7 ) begin
-              if (\$11 ) begin
+            if (\$6 ) begin
+              if (\$10 ) begin
                 read_start = 1'h1;
               end
             end
           end
       2'h2:
-          if (\$15 ) begin
-            if (\$19 ) begin
+          if (\$13 ) begin
+            if (\$17 ) begin
               read_start = 1'h1;
             end
           end
@@ -11940,12 +10180,12 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           /* empty */;
       2'h1:
           if (read_done) begin
-            if (\$7 ) begin
+            if (\$6 ) begin
               capture = 1'h1;
             end
           end
       2'h2:
-          if (\$15 ) begin
+          if (\$13 ) begin
             capture = 1'h1;
           end
     endcase
@@ -11958,13 +10198,13 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           /* empty */;
       2'h1:
           if (read_done) begin
-            if (\$7 ) begin
-              emit = \$8 ;
+            if (\$6 ) begin
+              emit = \$7 ;
             end
           end
       2'h2:
-          if (\$15 ) begin
-            emit = \$16 ;
+          if (\$13 ) begin
+            emit = \$14 ;
           end
     endcase
   end
@@ -11976,78 +10216,78 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
           /* empty */;
       2'h1:
           if (read_done) begin
-            if (\$7 ) begin
+            if (\$6 ) begin
               pass_done = 1'h1;
             end
           end
       2'h2:
-          if (\$15 ) begin
+          if (\$13 ) begin
             pass_done = 1'h1;
           end
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$40  = flags;
+    \$36  = flags;
     casez (seq_state)
       2'h0:
-          if (\$25 ) begin
-            \$40  = vector_flags;
+          if (\$23 ) begin
+            \$36  = vector_flags;
           end
       2'h1:
           if (read_done) begin
-            if (\$29 ) begin
-              if (\$32 ) begin
-                \$40  = vector_flags;
+            if (\$26 ) begin
+              if (\$29 ) begin
+                \$36  = vector_flags;
               end
             end
           end
       2'h2:
-          if (\$36 ) begin
-            if (\$39 ) begin
-              \$40  = vector_flags;
+          if (\$32 ) begin
+            if (\$35 ) begin
+              \$36  = vector_flags;
             end
           end
     endcase
     if (rst) begin
-      \$40  = 4'h0;
+      \$36  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$41  = seq_state;
+    \$37  = seq_state;
     casez (seq_state)
       2'h0:
-          if (\$25 ) begin
-            \$41  = 2'h1;
+          if (\$23 ) begin
+            \$37  = 2'h1;
           end
       2'h1:
           if (read_done) begin
-            \$41  = 2'h2;
-            if (\$29 ) begin
-              \$41  = 2'h0;
-              if (\$32 ) begin
-                \$41  = 2'h1;
+            \$37  = 2'h2;
+            if (\$26 ) begin
+              \$37  = 2'h0;
+              if (\$29 ) begin
+                \$37  = 2'h1;
               end
             end
           end
       2'h2:
-          if (\$36 ) begin
-            \$41  = 2'h0;
-            if (\$39 ) begin
-              \$41  = 2'h1;
+          if (\$32 ) begin
+            \$37  = 2'h0;
+            if (\$35 ) begin
+              \$37  = 2'h1;
             end
           end
     endcase
     if (rst) begin
-      \$41  = 2'h0;
+      \$37  = 2'h0;
     end
   end
   assign shift = flags[2];
   assign negate = flags[3];
   assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$6167$2  = flags[3:2];
+  assign \port$5447$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -12056,27 +10296,27 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign \vector_flags.hold  = vector_flags[1];
   assign \vector_flags.shift  = vector_flags[2];
   assign \vector_flags.negate  = vector_flags[3];
-  assign \$6  = 1'h1;
-  assign \$7  = \$5 ;
-  assign \$14  = 1'h1;
-  assign \$15  = \$13 ;
-  assign \$28  = 1'h1;
-  assign \$29  = \$27 ;
-  assign \$35  = 1'h1;
-  assign \$36  = \$34 ;
+  assign \$5  = 1'h1;
+  assign \$6  = \$4 ;
+  assign \$12  = 1'h1;
+  assign \$13  = \$11 ;
+  assign \$25  = 1'h1;
+  assign \$26  = \$24 ;
+  assign \$31  = 1'h1;
+  assign \$32  = \$30 ;
 endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk
 , g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk
 , g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk
-, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , clear, code_enable, \port$5884$0 , \port$5886$0 
-, \port$5888$0 , \port$5890$0 , \port$5892$0 , \port$5894$0 , \port$5896$0 , \port$5898$0 , \port$5900$0 , \port$5902$0 , \port$5904$0 , \port$5906$0 , \port$5908$0 , \port$5910$0 , \port$5912$0 , \port$5914$0 , \port$5916$0 , \port$5918$0 , \port$5920$0 , \port$5922$0 , \port$5924$0 , \port$5926$0 , \port$5928$0 
-, \port$5930$0 , \port$5932$0 , \port$5934$0 , \port$5936$0 , \port$5938$0 , \port$5940$0 , \port$5942$0 , \port$5944$0 , \port$5946$0 , \port$5948$0 , \port$5950$0 , \port$5952$0 , \port$5954$0 , \port$5956$0 , \port$5958$0 , \port$5960$0 , \port$5962$0 , \port$5964$0 , \port$5966$0 , \port$5968$0 , \port$5970$0 
-, \port$5972$0 , \port$5974$0 , \port$5976$0 , \port$5978$0 , \port$5980$0 , \port$5982$0 , \port$5984$0 , \port$5986$0 , \port$5988$0 , \port$5990$0 , \port$5992$0 , \port$5994$0 , \port$5996$0 , \port$5998$0 , \port$6000$0 , \port$6002$0 , \port$6004$0 , \port$6006$0 , \port$6008$0 , \port$6010$0 , \port$6012$0 
-, \port$6014$0 , \port$6016$0 , \port$6018$0 , \port$6020$0 , \port$6022$0 , \port$6024$0 , \port$6026$0 , \port$6028$0 , \port$6030$0 , \port$6032$0 , \port$6034$0 , \port$6036$0 , \port$6038$0 , \port$6040$0 , \port$6042$0 , \port$6044$0 , \port$6046$0 , \port$6048$0 , \port$6050$0 , \port$6052$0 , \port$6054$0 
-, \port$6056$0 , \port$6058$0 , \port$6060$0 , \port$6062$0 , \port$6064$0 , \port$6066$0 , \port$6068$0 , \port$6070$0 , \port$6072$0 , \port$6074$0 , \port$6076$0 , \port$6078$0 , \port$6080$0 , \port$6082$0 , \port$6084$0 , \port$6086$0 , \port$6088$0 , \port$6090$0 , \port$6092$0 , \port$6094$0 , \port$6096$0 
-, \port$6098$0 , \port$6100$0 , \port$6102$0 , \port$6104$0 , \port$6106$0 , \port$6108$0 , \port$6110$0 , \port$6112$0 , \port$6114$0 , \port$6116$0 , \port$6118$0 , \port$6120$0 , \port$6122$0 , \port$6124$0 , \port$6126$0 , \port$6128$0 , \port$6130$0 , \port$6132$0 , \port$6134$0 , \port$6136$0 , \port$6138$0 
+, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4560$0 , \port$4562$0 , \port$4564$0 , \port$4566$0 , \port$4568$0 , \port$4570$0 , \port$4572$0 , \port$4574$0 , clear, code_enable, \port$5166$0 , \port$5168$0 
+, \port$5170$0 , \port$5172$0 , \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 
+, \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 
+, \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 
+, \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 
+, \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 
+, \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 
 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
@@ -13642,406 +11882,406 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   wire g_tdc9_clk;
   wire g_tdc9_rst;
   wire [63:0] overflow;
-  input [2:0] \port$5278$0 ;
-  wire [2:0] \port$5278$0 ;
-  input [2:0] \port$5280$0 ;
-  wire [2:0] \port$5280$0 ;
-  input [2:0] \port$5282$0 ;
-  wire [2:0] \port$5282$0 ;
-  input [2:0] \port$5284$0 ;
-  wire [2:0] \port$5284$0 ;
-  input [2:0] \port$5286$0 ;
-  wire [2:0] \port$5286$0 ;
-  input [2:0] \port$5288$0 ;
-  wire [2:0] \port$5288$0 ;
-  input [2:0] \port$5290$0 ;
-  wire [2:0] \port$5290$0 ;
-  input [2:0] \port$5292$0 ;
-  wire [2:0] \port$5292$0 ;
+  input [2:0] \port$4560$0 ;
+  wire [2:0] \port$4560$0 ;
+  input [2:0] \port$4562$0 ;
+  wire [2:0] \port$4562$0 ;
+  input [2:0] \port$4564$0 ;
+  wire [2:0] \port$4564$0 ;
+  input [2:0] \port$4566$0 ;
+  wire [2:0] \port$4566$0 ;
+  input [2:0] \port$4568$0 ;
+  wire [2:0] \port$4568$0 ;
+  input [2:0] \port$4570$0 ;
+  wire [2:0] \port$4570$0 ;
+  input [2:0] \port$4572$0 ;
+  wire [2:0] \port$4572$0 ;
+  input [2:0] \port$4574$0 ;
+  wire [2:0] \port$4574$0 ;
   (* init = 1'h0 *)
-  output \port$5884$0 ;
-  wire \port$5884$0 ;
+  output \port$5166$0 ;
+  wire \port$5166$0 ;
   (* init = 1'h0 *)
-  output \port$5886$0 ;
-  wire \port$5886$0 ;
+  output \port$5168$0 ;
+  wire \port$5168$0 ;
   (* init = 1'h0 *)
-  output \port$5888$0 ;
-  wire \port$5888$0 ;
+  output \port$5170$0 ;
+  wire \port$5170$0 ;
   (* init = 1'h0 *)
-  output \port$5890$0 ;
-  wire \port$5890$0 ;
+  output \port$5172$0 ;
+  wire \port$5172$0 ;
   (* init = 1'h0 *)
-  output \port$5892$0 ;
-  wire \port$5892$0 ;
+  output \port$5174$0 ;
+  wire \port$5174$0 ;
   (* init = 1'h0 *)
-  output \port$5894$0 ;
-  wire \port$5894$0 ;
+  output \port$5176$0 ;
+  wire \port$5176$0 ;
   (* init = 1'h0 *)
-  output \port$5896$0 ;
-  wire \port$5896$0 ;
+  output \port$5178$0 ;
+  wire \port$5178$0 ;
   (* init = 1'h0 *)
-  output \port$5898$0 ;
-  wire \port$5898$0 ;
+  output \port$5180$0 ;
+  wire \port$5180$0 ;
   (* init = 1'h0 *)
-  output \port$5900$0 ;
-  wire \port$5900$0 ;
+  output \port$5182$0 ;
+  wire \port$5182$0 ;
   (* init = 1'h0 *)
-  output \port$5902$0 ;
-  wire \port$5902$0 ;
+  output \port$5184$0 ;
+  wire \port$5184$0 ;
   (* init = 1'h0 *)
-  output \port$5904$0 ;
-  wire \port$5904$0 ;
+  output \port$5186$0 ;
+  wire \port$5186$0 ;
   (* init = 1'h0 *)
-  output \port$5906$0 ;
-  wire \port$5906$0 ;
+  output \port$5188$0 ;
+  wire \port$5188$0 ;
   (* init = 1'h0 *)
-  output \port$5908$0 ;
-  wire \port$5908$0 ;
+  output \port$5190$0 ;
+  wire \port$5190$0 ;
   (* init = 1'h0 *)
-  output \port$5910$0 ;
-  wire \port$5910$0 ;
+  output \port$5192$0 ;
+  wire \port$5192$0 ;
   (* init = 1'h0 *)
-  output \port$5912$0 ;
-  wire \port$5912$0 ;
+  output \port$5194$0 ;
+  wire \port$5194$0 ;
   (* init = 1'h0 *)
-  output \port$5914$0 ;
-  wire \port$5914$0 ;
+  output \port$5196$0 ;
+  wire \port$5196$0 ;
   (* init = 1'h0 *)
-  output \port$5916$0 ;
-  wire \port$5916$0 ;
+  output \port$5198$0 ;
+  wire \port$5198$0 ;
   (* init = 1'h0 *)
-  output \port$5918$0 ;
-  wire \port$5918$0 ;
+  output \port$5200$0 ;
+  wire \port$5200$0 ;
   (* init = 1'h0 *)
-  output \port$5920$0 ;
-  wire \port$5920$0 ;
+  output \port$5202$0 ;
+  wire \port$5202$0 ;
   (* init = 1'h0 *)
-  output \port$5922$0 ;
-  wire \port$5922$0 ;
+  output \port$5204$0 ;
+  wire \port$5204$0 ;
   (* init = 1'h0 *)
-  output \port$5924$0 ;
-  wire \port$5924$0 ;
+  output \port$5206$0 ;
+  wire \port$5206$0 ;
   (* init = 1'h0 *)
-  output \port$5926$0 ;
-  wire \port$5926$0 ;
+  output \port$5208$0 ;
+  wire \port$5208$0 ;
   (* init = 1'h0 *)
-  output \port$5928$0 ;
-  wire \port$5928$0 ;
+  output \port$5210$0 ;
+  wire \port$5210$0 ;
   (* init = 1'h0 *)
-  output \port$5930$0 ;
-  wire \port$5930$0 ;
+  output \port$5212$0 ;
+  wire \port$5212$0 ;
   (* init = 1'h0 *)
-  output \port$5932$0 ;
-  wire \port$5932$0 ;
+  output \port$5214$0 ;
+  wire \port$5214$0 ;
   (* init = 1'h0 *)
-  output \port$5934$0 ;
-  wire \port$5934$0 ;
+  output \port$5216$0 ;
+  wire \port$5216$0 ;
   (* init = 1'h0 *)
-  output \port$5936$0 ;
-  wire \port$5936$0 ;
+  output \port$5218$0 ;
+  wire \port$5218$0 ;
   (* init = 1'h0 *)
-  output \port$5938$0 ;
-  wire \port$5938$0 ;
+  output \port$5220$0 ;
+  wire \port$5220$0 ;
   (* init = 1'h0 *)
-  output \port$5940$0 ;
-  wire \port$5940$0 ;
+  output \port$5222$0 ;
+  wire \port$5222$0 ;
   (* init = 1'h0 *)
-  output \port$5942$0 ;
-  wire \port$5942$0 ;
+  output \port$5224$0 ;
+  wire \port$5224$0 ;
   (* init = 1'h0 *)
-  output \port$5944$0 ;
-  wire \port$5944$0 ;
+  output \port$5226$0 ;
+  wire \port$5226$0 ;
   (* init = 1'h0 *)
-  output \port$5946$0 ;
-  wire \port$5946$0 ;
+  output \port$5228$0 ;
+  wire \port$5228$0 ;
   (* init = 1'h0 *)
-  output \port$5948$0 ;
-  wire \port$5948$0 ;
+  output \port$5230$0 ;
+  wire \port$5230$0 ;
   (* init = 1'h0 *)
-  output \port$5950$0 ;
-  wire \port$5950$0 ;
+  output \port$5232$0 ;
+  wire \port$5232$0 ;
   (* init = 1'h0 *)
-  output \port$5952$0 ;
-  wire \port$5952$0 ;
+  output \port$5234$0 ;
+  wire \port$5234$0 ;
   (* init = 1'h0 *)
-  output \port$5954$0 ;
-  wire \port$5954$0 ;
+  output \port$5236$0 ;
+  wire \port$5236$0 ;
   (* init = 1'h0 *)
-  output \port$5956$0 ;
-  wire \port$5956$0 ;
+  output \port$5238$0 ;
+  wire \port$5238$0 ;
   (* init = 1'h0 *)
-  output \port$5958$0 ;
-  wire \port$5958$0 ;
+  output \port$5240$0 ;
+  wire \port$5240$0 ;
   (* init = 1'h0 *)
-  output \port$5960$0 ;
-  wire \port$5960$0 ;
+  output \port$5242$0 ;
+  wire \port$5242$0 ;
   (* init = 1'h0 *)
-  output \port$5962$0 ;
-  wire \port$5962$0 ;
+  output \port$5244$0 ;
+  wire \port$5244$0 ;
   (* init = 1'h0 *)
-  output \port$5964$0 ;
-  wire \port$5964$0 ;
+  output \port$5246$0 ;
+  wire \port$5246$0 ;
   (* init = 1'h0 *)
-  output \port$5966$0 ;
-  wire \port$5966$0 ;
+  output \port$5248$0 ;
+  wire \port$5248$0 ;
   (* init = 1'h0 *)
-  output \port$5968$0 ;
-  wire \port$5968$0 ;
+  output \port$5250$0 ;
+  wire \port$5250$0 ;
   (* init = 1'h0 *)
-  output \port$5970$0 ;
-  wire \port$5970$0 ;
+  output \port$5252$0 ;
+  wire \port$5252$0 ;
   (* init = 1'h0 *)
-  output \port$5972$0 ;
-  wire \port$5972$0 ;
+  output \port$5254$0 ;
+  wire \port$5254$0 ;
   (* init = 1'h0 *)
-  output \port$5974$0 ;
-  wire \port$5974$0 ;
+  output \port$5256$0 ;
+  wire \port$5256$0 ;
   (* init = 1'h0 *)
-  output \port$5976$0 ;
-  wire \port$5976$0 ;
+  output \port$5258$0 ;
+  wire \port$5258$0 ;
   (* init = 1'h0 *)
-  output \port$5978$0 ;
-  wire \port$5978$0 ;
+  output \port$5260$0 ;
+  wire \port$5260$0 ;
   (* init = 1'h0 *)
-  output \port$5980$0 ;
-  wire \port$5980$0 ;
+  output \port$5262$0 ;
+  wire \port$5262$0 ;
   (* init = 1'h0 *)
-  output \port$5982$0 ;
-  wire \port$5982$0 ;
+  output \port$5264$0 ;
+  wire \port$5264$0 ;
   (* init = 1'h0 *)
-  output \port$5984$0 ;
-  wire \port$5984$0 ;
+  output \port$5266$0 ;
+  wire \port$5266$0 ;
   (* init = 1'h0 *)
-  output \port$5986$0 ;
-  wire \port$5986$0 ;
+  output \port$5268$0 ;
+  wire \port$5268$0 ;
   (* init = 1'h0 *)
-  output \port$5988$0 ;
-  wire \port$5988$0 ;
+  output \port$5270$0 ;
+  wire \port$5270$0 ;
   (* init = 1'h0 *)
-  output \port$5990$0 ;
-  wire \port$5990$0 ;
+  output \port$5272$0 ;
+  wire \port$5272$0 ;
   (* init = 1'h0 *)
-  output \port$5992$0 ;
-  wire \port$5992$0 ;
+  output \port$5274$0 ;
+  wire \port$5274$0 ;
   (* init = 1'h0 *)
-  output \port$5994$0 ;
-  wire \port$5994$0 ;
+  output \port$5276$0 ;
+  wire \port$5276$0 ;
   (* init = 1'h0 *)
-  output \port$5996$0 ;
-  wire \port$5996$0 ;
+  output \port$5278$0 ;
+  wire \port$5278$0 ;
   (* init = 1'h0 *)
-  output \port$5998$0 ;
-  wire \port$5998$0 ;
+  output \port$5280$0 ;
+  wire \port$5280$0 ;
   (* init = 1'h0 *)
-  output \port$6000$0 ;
-  wire \port$6000$0 ;
+  output \port$5282$0 ;
+  wire \port$5282$0 ;
   (* init = 1'h0 *)
-  output \port$6002$0 ;
-  wire \port$6002$0 ;
+  output \port$5284$0 ;
+  wire \port$5284$0 ;
   (* init = 1'h0 *)
-  output \port$6004$0 ;
-  wire \port$6004$0 ;
+  output \port$5286$0 ;
+  wire \port$5286$0 ;
   (* init = 1'h0 *)
-  output \port$6006$0 ;
-  wire \port$6006$0 ;
+  output \port$5288$0 ;
+  wire \port$5288$0 ;
   (* init = 1'h0 *)
-  output \port$6008$0 ;
-  wire \port$6008$0 ;
+  output \port$5290$0 ;
+  wire \port$5290$0 ;
   (* init = 1'h0 *)
-  output \port$6010$0 ;
-  wire \port$6010$0 ;
+  output \port$5292$0 ;
+  wire \port$5292$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6012$0 ;
-  wire [6:0] \port$6012$0 ;
+  output [6:0] \port$5294$0 ;
+  wire [6:0] \port$5294$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6014$0 ;
-  wire [6:0] \port$6014$0 ;
+  output [6:0] \port$5296$0 ;
+  wire [6:0] \port$5296$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6016$0 ;
-  wire [6:0] \port$6016$0 ;
+  output [6:0] \port$5298$0 ;
+  wire [6:0] \port$5298$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6018$0 ;
-  wire [6:0] \port$6018$0 ;
+  output [6:0] \port$5300$0 ;
+  wire [6:0] \port$5300$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6020$0 ;
-  wire [6:0] \port$6020$0 ;
+  output [6:0] \port$5302$0 ;
+  wire [6:0] \port$5302$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6022$0 ;
-  wire [6:0] \port$6022$0 ;
+  output [6:0] \port$5304$0 ;
+  wire [6:0] \port$5304$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6024$0 ;
-  wire [6:0] \port$6024$0 ;
+  output [6:0] \port$5306$0 ;
+  wire [6:0] \port$5306$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6026$0 ;
-  wire [6:0] \port$6026$0 ;
+  output [6:0] \port$5308$0 ;
+  wire [6:0] \port$5308$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6028$0 ;
-  wire [6:0] \port$6028$0 ;
+  output [6:0] \port$5310$0 ;
+  wire [6:0] \port$5310$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6030$0 ;
-  wire [6:0] \port$6030$0 ;
+  output [6:0] \port$5312$0 ;
+  wire [6:0] \port$5312$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6032$0 ;
-  wire [6:0] \port$6032$0 ;
+  output [6:0] \port$5314$0 ;
+  wire [6:0] \port$5314$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6034$0 ;
-  wire [6:0] \port$6034$0 ;
+  output [6:0] \port$5316$0 ;
+  wire [6:0] \port$5316$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6036$0 ;
-  wire [6:0] \port$6036$0 ;
+  output [6:0] \port$5318$0 ;
+  wire [6:0] \port$5318$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6038$0 ;
-  wire [6:0] \port$6038$0 ;
+  output [6:0] \port$5320$0 ;
+  wire [6:0] \port$5320$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6040$0 ;
-  wire [6:0] \port$6040$0 ;
+  output [6:0] \port$5322$0 ;
+  wire [6:0] \port$5322$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6042$0 ;
-  wire [6:0] \port$6042$0 ;
+  output [6:0] \port$5324$0 ;
+  wire [6:0] \port$5324$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6044$0 ;
-  wire [6:0] \port$6044$0 ;
+  output [6:0] \port$5326$0 ;
+  wire [6:0] \port$5326$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6046$0 ;
-  wire [6:0] \port$6046$0 ;
+  output [6:0] \port$5328$0 ;
+  wire [6:0] \port$5328$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6048$0 ;
-  wire [6:0] \port$6048$0 ;
+  output [6:0] \port$5330$0 ;
+  wire [6:0] \port$5330$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6050$0 ;
-  wire [6:0] \port$6050$0 ;
+  output [6:0] \port$5332$0 ;
+  wire [6:0] \port$5332$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6052$0 ;
-  wire [6:0] \port$6052$0 ;
+  output [6:0] \port$5334$0 ;
+  wire [6:0] \port$5334$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6054$0 ;
-  wire [6:0] \port$6054$0 ;
+  output [6:0] \port$5336$0 ;
+  wire [6:0] \port$5336$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6056$0 ;
-  wire [6:0] \port$6056$0 ;
+  output [6:0] \port$5338$0 ;
+  wire [6:0] \port$5338$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6058$0 ;
-  wire [6:0] \port$6058$0 ;
+  output [6:0] \port$5340$0 ;
+  wire [6:0] \port$5340$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6060$0 ;
-  wire [6:0] \port$6060$0 ;
+  output [6:0] \port$5342$0 ;
+  wire [6:0] \port$5342$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6062$0 ;
-  wire [6:0] \port$6062$0 ;
+  output [6:0] \port$5344$0 ;
+  wire [6:0] \port$5344$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6064$0 ;
-  wire [6:0] \port$6064$0 ;
+  output [6:0] \port$5346$0 ;
+  wire [6:0] \port$5346$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6066$0 ;
-  wire [6:0] \port$6066$0 ;
+  output [6:0] \port$5348$0 ;
+  wire [6:0] \port$5348$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6068$0 ;
-  wire [6:0] \port$6068$0 ;
+  output [6:0] \port$5350$0 ;
+  wire [6:0] \port$5350$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6070$0 ;
-  wire [6:0] \port$6070$0 ;
+  output [6:0] \port$5352$0 ;
+  wire [6:0] \port$5352$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6072$0 ;
-  wire [6:0] \port$6072$0 ;
+  output [6:0] \port$5354$0 ;
+  wire [6:0] \port$5354$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6074$0 ;
-  wire [6:0] \port$6074$0 ;
+  output [6:0] \port$5356$0 ;
+  wire [6:0] \port$5356$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6076$0 ;
-  wire [6:0] \port$6076$0 ;
+  output [6:0] \port$5358$0 ;
+  wire [6:0] \port$5358$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6078$0 ;
-  wire [6:0] \port$6078$0 ;
+  output [6:0] \port$5360$0 ;
+  wire [6:0] \port$5360$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6080$0 ;
-  wire [6:0] \port$6080$0 ;
+  output [6:0] \port$5362$0 ;
+  wire [6:0] \port$5362$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6082$0 ;
-  wire [6:0] \port$6082$0 ;
+  output [6:0] \port$5364$0 ;
+  wire [6:0] \port$5364$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6084$0 ;
-  wire [6:0] \port$6084$0 ;
+  output [6:0] \port$5366$0 ;
+  wire [6:0] \port$5366$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6086$0 ;
-  wire [6:0] \port$6086$0 ;
+  output [6:0] \port$5368$0 ;
+  wire [6:0] \port$5368$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6088$0 ;
-  wire [6:0] \port$6088$0 ;
+  output [6:0] \port$5370$0 ;
+  wire [6:0] \port$5370$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6090$0 ;
-  wire [6:0] \port$6090$0 ;
+  output [6:0] \port$5372$0 ;
+  wire [6:0] \port$5372$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6092$0 ;
-  wire [6:0] \port$6092$0 ;
+  output [6:0] \port$5374$0 ;
+  wire [6:0] \port$5374$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6094$0 ;
-  wire [6:0] \port$6094$0 ;
+  output [6:0] \port$5376$0 ;
+  wire [6:0] \port$5376$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6096$0 ;
-  wire [6:0] \port$6096$0 ;
+  output [6:0] \port$5378$0 ;
+  wire [6:0] \port$5378$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6098$0 ;
-  wire [6:0] \port$6098$0 ;
+  output [6:0] \port$5380$0 ;
+  wire [6:0] \port$5380$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6100$0 ;
-  wire [6:0] \port$6100$0 ;
+  output [6:0] \port$5382$0 ;
+  wire [6:0] \port$5382$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6102$0 ;
-  wire [6:0] \port$6102$0 ;
+  output [6:0] \port$5384$0 ;
+  wire [6:0] \port$5384$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6104$0 ;
-  wire [6:0] \port$6104$0 ;
+  output [6:0] \port$5386$0 ;
+  wire [6:0] \port$5386$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6106$0 ;
-  wire [6:0] \port$6106$0 ;
+  output [6:0] \port$5388$0 ;
+  wire [6:0] \port$5388$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6108$0 ;
-  wire [6:0] \port$6108$0 ;
+  output [6:0] \port$5390$0 ;
+  wire [6:0] \port$5390$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6110$0 ;
-  wire [6:0] \port$6110$0 ;
+  output [6:0] \port$5392$0 ;
+  wire [6:0] \port$5392$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6112$0 ;
-  wire [6:0] \port$6112$0 ;
+  output [6:0] \port$5394$0 ;
+  wire [6:0] \port$5394$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6114$0 ;
-  wire [6:0] \port$6114$0 ;
+  output [6:0] \port$5396$0 ;
+  wire [6:0] \port$5396$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6116$0 ;
-  wire [6:0] \port$6116$0 ;
+  output [6:0] \port$5398$0 ;
+  wire [6:0] \port$5398$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6118$0 ;
-  wire [6:0] \port$6118$0 ;
+  output [6:0] \port$5400$0 ;
+  wire [6:0] \port$5400$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6120$0 ;
-  wire [6:0] \port$6120$0 ;
+  output [6:0] \port$5402$0 ;
+  wire [6:0] \port$5402$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6122$0 ;
-  wire [6:0] \port$6122$0 ;
+  output [6:0] \port$5404$0 ;
+  wire [6:0] \port$5404$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6124$0 ;
-  wire [6:0] \port$6124$0 ;
+  output [6:0] \port$5406$0 ;
+  wire [6:0] \port$5406$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6126$0 ;
-  wire [6:0] \port$6126$0 ;
+  output [6:0] \port$5408$0 ;
+  wire [6:0] \port$5408$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6128$0 ;
-  wire [6:0] \port$6128$0 ;
+  output [6:0] \port$5410$0 ;
+  wire [6:0] \port$5410$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6130$0 ;
-  wire [6:0] \port$6130$0 ;
+  output [6:0] \port$5412$0 ;
+  wire [6:0] \port$5412$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6132$0 ;
-  wire [6:0] \port$6132$0 ;
+  output [6:0] \port$5414$0 ;
+  wire [6:0] \port$5414$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6134$0 ;
-  wire [6:0] \port$6134$0 ;
+  output [6:0] \port$5416$0 ;
+  wire [6:0] \port$5416$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6136$0 ;
-  wire [6:0] \port$6136$0 ;
+  output [6:0] \port$5418$0 ;
+  wire [6:0] \port$5418$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$6138$0 ;
-  wire [6:0] \port$6138$0 ;
+  output [6:0] \port$5420$0 ;
+  wire [6:0] \port$5420$0 ;
   input rst;
   wire rst;
   input window_end;
@@ -15336,21 +13576,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$329  = 3'h0;
     casez (\$328 )
       4'h0:
-          \$329  = \port$5278$0 ;
+          \$329  = \port$4560$0 ;
       4'h1:
-          \$329  = \port$5280$0 ;
+          \$329  = \port$4562$0 ;
       4'h2:
-          \$329  = \port$5282$0 ;
+          \$329  = \port$4564$0 ;
       4'h3:
-          \$329  = \port$5284$0 ;
+          \$329  = \port$4566$0 ;
       4'h4:
-          \$329  = \port$5286$0 ;
+          \$329  = \port$4568$0 ;
       4'h5:
-          \$329  = \port$5288$0 ;
+          \$329  = \port$4570$0 ;
       4'h6:
-          \$329  = \port$5290$0 ;
+          \$329  = \port$4572$0 ;
       4'h7:
-          \$329  = \port$5292$0 ;
+          \$329  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15358,21 +13598,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$339  = 3'h0;
     casez (\$338 )
       4'h0:
-          \$339  = \port$5278$0 ;
+          \$339  = \port$4560$0 ;
       4'h1:
-          \$339  = \port$5280$0 ;
+          \$339  = \port$4562$0 ;
       4'h2:
-          \$339  = \port$5282$0 ;
+          \$339  = \port$4564$0 ;
       4'h3:
-          \$339  = \port$5284$0 ;
+          \$339  = \port$4566$0 ;
       4'h4:
-          \$339  = \port$5286$0 ;
+          \$339  = \port$4568$0 ;
       4'h5:
-          \$339  = \port$5288$0 ;
+          \$339  = \port$4570$0 ;
       4'h6:
-          \$339  = \port$5290$0 ;
+          \$339  = \port$4572$0 ;
       4'h7:
-          \$339  = \port$5292$0 ;
+          \$339  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15380,21 +13620,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$349  = 3'h0;
     casez (\$348 )
       4'h0:
-          \$349  = \port$5278$0 ;
+          \$349  = \port$4560$0 ;
       4'h1:
-          \$349  = \port$5280$0 ;
+          \$349  = \port$4562$0 ;
       4'h2:
-          \$349  = \port$5282$0 ;
+          \$349  = \port$4564$0 ;
       4'h3:
-          \$349  = \port$5284$0 ;
+          \$349  = \port$4566$0 ;
       4'h4:
-          \$349  = \port$5286$0 ;
+          \$349  = \port$4568$0 ;
       4'h5:
-          \$349  = \port$5288$0 ;
+          \$349  = \port$4570$0 ;
       4'h6:
-          \$349  = \port$5290$0 ;
+          \$349  = \port$4572$0 ;
       4'h7:
-          \$349  = \port$5292$0 ;
+          \$349  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15402,21 +13642,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$359  = 3'h0;
     casez (\$358 )
       4'h0:
-          \$359  = \port$5278$0 ;
+          \$359  = \port$4560$0 ;
       4'h1:
-          \$359  = \port$5280$0 ;
+          \$359  = \port$4562$0 ;
       4'h2:
-          \$359  = \port$5282$0 ;
+          \$359  = \port$4564$0 ;
       4'h3:
-          \$359  = \port$5284$0 ;
+          \$359  = \port$4566$0 ;
       4'h4:
-          \$359  = \port$5286$0 ;
+          \$359  = \port$4568$0 ;
       4'h5:
-          \$359  = \port$5288$0 ;
+          \$359  = \port$4570$0 ;
       4'h6:
-          \$359  = \port$5290$0 ;
+          \$359  = \port$4572$0 ;
       4'h7:
-          \$359  = \port$5292$0 ;
+          \$359  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15424,21 +13664,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$369  = 3'h0;
     casez (\$368 )
       4'h0:
-          \$369  = \port$5278$0 ;
+          \$369  = \port$4560$0 ;
       4'h1:
-          \$369  = \port$5280$0 ;
+          \$369  = \port$4562$0 ;
       4'h2:
-          \$369  = \port$5282$0 ;
+          \$369  = \port$4564$0 ;
       4'h3:
-          \$369  = \port$5284$0 ;
+          \$369  = \port$4566$0 ;
       4'h4:
-          \$369  = \port$5286$0 ;
+          \$369  = \port$4568$0 ;
       4'h5:
-          \$369  = \port$5288$0 ;
+          \$369  = \port$4570$0 ;
       4'h6:
-          \$369  = \port$5290$0 ;
+          \$369  = \port$4572$0 ;
       4'h7:
-          \$369  = \port$5292$0 ;
+          \$369  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15446,21 +13686,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$379  = 3'h0;
     casez (\$378 )
       4'h0:
-          \$379  = \port$5278$0 ;
+          \$379  = \port$4560$0 ;
       4'h1:
-          \$379  = \port$5280$0 ;
+          \$379  = \port$4562$0 ;
       4'h2:
-          \$379  = \port$5282$0 ;
+          \$379  = \port$4564$0 ;
       4'h3:
-          \$379  = \port$5284$0 ;
+          \$379  = \port$4566$0 ;
       4'h4:
-          \$379  = \port$5286$0 ;
+          \$379  = \port$4568$0 ;
       4'h5:
-          \$379  = \port$5288$0 ;
+          \$379  = \port$4570$0 ;
       4'h6:
-          \$379  = \port$5290$0 ;
+          \$379  = \port$4572$0 ;
       4'h7:
-          \$379  = \port$5292$0 ;
+          \$379  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15468,21 +13708,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$389  = 3'h0;
     casez (\$388 )
       4'h0:
-          \$389  = \port$5278$0 ;
+          \$389  = \port$4560$0 ;
       4'h1:
-          \$389  = \port$5280$0 ;
+          \$389  = \port$4562$0 ;
       4'h2:
-          \$389  = \port$5282$0 ;
+          \$389  = \port$4564$0 ;
       4'h3:
-          \$389  = \port$5284$0 ;
+          \$389  = \port$4566$0 ;
       4'h4:
-          \$389  = \port$5286$0 ;
+          \$389  = \port$4568$0 ;
       4'h5:
-          \$389  = \port$5288$0 ;
+          \$389  = \port$4570$0 ;
       4'h6:
-          \$389  = \port$5290$0 ;
+          \$389  = \port$4572$0 ;
       4'h7:
-          \$389  = \port$5292$0 ;
+          \$389  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15490,21 +13730,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$399  = 3'h0;
     casez (\$398 )
       4'h0:
-          \$399  = \port$5278$0 ;
+          \$399  = \port$4560$0 ;
       4'h1:
-          \$399  = \port$5280$0 ;
+          \$399  = \port$4562$0 ;
       4'h2:
-          \$399  = \port$5282$0 ;
+          \$399  = \port$4564$0 ;
       4'h3:
-          \$399  = \port$5284$0 ;
+          \$399  = \port$4566$0 ;
       4'h4:
-          \$399  = \port$5286$0 ;
+          \$399  = \port$4568$0 ;
       4'h5:
-          \$399  = \port$5288$0 ;
+          \$399  = \port$4570$0 ;
       4'h6:
-          \$399  = \port$5290$0 ;
+          \$399  = \port$4572$0 ;
       4'h7:
-          \$399  = \port$5292$0 ;
+          \$399  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15512,21 +13752,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$409  = 3'h0;
     casez (\$408 )
       4'h0:
-          \$409  = \port$5278$0 ;
+          \$409  = \port$4560$0 ;
       4'h1:
-          \$409  = \port$5280$0 ;
+          \$409  = \port$4562$0 ;
       4'h2:
-          \$409  = \port$5282$0 ;
+          \$409  = \port$4564$0 ;
       4'h3:
-          \$409  = \port$5284$0 ;
+          \$409  = \port$4566$0 ;
       4'h4:
-          \$409  = \port$5286$0 ;
+          \$409  = \port$4568$0 ;
       4'h5:
-          \$409  = \port$5288$0 ;
+          \$409  = \port$4570$0 ;
       4'h6:
-          \$409  = \port$5290$0 ;
+          \$409  = \port$4572$0 ;
       4'h7:
-          \$409  = \port$5292$0 ;
+          \$409  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15534,21 +13774,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$419  = 3'h0;
     casez (\$418 )
       4'h0:
-          \$419  = \port$5278$0 ;
+          \$419  = \port$4560$0 ;
       4'h1:
-          \$419  = \port$5280$0 ;
+          \$419  = \port$4562$0 ;
       4'h2:
-          \$419  = \port$5282$0 ;
+          \$419  = \port$4564$0 ;
       4'h3:
-          \$419  = \port$5284$0 ;
+          \$419  = \port$4566$0 ;
       4'h4:
-          \$419  = \port$5286$0 ;
+          \$419  = \port$4568$0 ;
       4'h5:
-          \$419  = \port$5288$0 ;
+          \$419  = \port$4570$0 ;
       4'h6:
-          \$419  = \port$5290$0 ;
+          \$419  = \port$4572$0 ;
       4'h7:
-          \$419  = \port$5292$0 ;
+          \$419  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15556,21 +13796,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$429  = 3'h0;
     casez (\$428 )
       4'h0:
-          \$429  = \port$5278$0 ;
+          \$429  = \port$4560$0 ;
       4'h1:
-          \$429  = \port$5280$0 ;
+          \$429  = \port$4562$0 ;
       4'h2:
-          \$429  = \port$5282$0 ;
+          \$429  = \port$4564$0 ;
       4'h3:
-          \$429  = \port$5284$0 ;
+          \$429  = \port$4566$0 ;
       4'h4:
-          \$429  = \port$5286$0 ;
+          \$429  = \port$4568$0 ;
       4'h5:
-          \$429  = \port$5288$0 ;
+          \$429  = \port$4570$0 ;
       4'h6:
-          \$429  = \port$5290$0 ;
+          \$429  = \port$4572$0 ;
       4'h7:
-          \$429  = \port$5292$0 ;
+          \$429  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15578,21 +13818,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$439  = 3'h0;
     casez (\$438 )
       4'h0:
-          \$439  = \port$5278$0 ;
+          \$439  = \port$4560$0 ;
       4'h1:
-          \$439  = \port$5280$0 ;
+          \$439  = \port$4562$0 ;
       4'h2:
-          \$439  = \port$5282$0 ;
+          \$439  = \port$4564$0 ;
       4'h3:
-          \$439  = \port$5284$0 ;
+          \$439  = \port$4566$0 ;
       4'h4:
-          \$439  = \port$5286$0 ;
+          \$439  = \port$4568$0 ;
       4'h5:
-          \$439  = \port$5288$0 ;
+          \$439  = \port$4570$0 ;
       4'h6:
-          \$439  = \port$5290$0 ;
+          \$439  = \port$4572$0 ;
       4'h7:
-          \$439  = \port$5292$0 ;
+          \$439  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15600,21 +13840,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$449  = 3'h0;
     casez (\$448 )
       4'h0:
-          \$449  = \port$5278$0 ;
+          \$449  = \port$4560$0 ;
       4'h1:
-          \$449  = \port$5280$0 ;
+          \$449  = \port$4562$0 ;
       4'h2:
-          \$449  = \port$5282$0 ;
+          \$449  = \port$4564$0 ;
       4'h3:
-          \$449  = \port$5284$0 ;
+          \$449  = \port$4566$0 ;
       4'h4:
-          \$449  = \port$5286$0 ;
+          \$449  = \port$4568$0 ;
       4'h5:
-          \$449  = \port$5288$0 ;
+          \$449  = \port$4570$0 ;
       4'h6:
-          \$449  = \port$5290$0 ;
+          \$449  = \port$4572$0 ;
       4'h7:
-          \$449  = \port$5292$0 ;
+          \$449  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15622,21 +13862,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$459  = 3'h0;
     casez (\$458 )
       4'h0:
-          \$459  = \port$5278$0 ;
+          \$459  = \port$4560$0 ;
       4'h1:
-          \$459  = \port$5280$0 ;
+          \$459  = \port$4562$0 ;
       4'h2:
-          \$459  = \port$5282$0 ;
+          \$459  = \port$4564$0 ;
       4'h3:
-          \$459  = \port$5284$0 ;
+          \$459  = \port$4566$0 ;
       4'h4:
-          \$459  = \port$5286$0 ;
+          \$459  = \port$4568$0 ;
       4'h5:
-          \$459  = \port$5288$0 ;
+          \$459  = \port$4570$0 ;
       4'h6:
-          \$459  = \port$5290$0 ;
+          \$459  = \port$4572$0 ;
       4'h7:
-          \$459  = \port$5292$0 ;
+          \$459  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15644,21 +13884,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$469  = 3'h0;
     casez (\$468 )
       4'h0:
-          \$469  = \port$5278$0 ;
+          \$469  = \port$4560$0 ;
       4'h1:
-          \$469  = \port$5280$0 ;
+          \$469  = \port$4562$0 ;
       4'h2:
-          \$469  = \port$5282$0 ;
+          \$469  = \port$4564$0 ;
       4'h3:
-          \$469  = \port$5284$0 ;
+          \$469  = \port$4566$0 ;
       4'h4:
-          \$469  = \port$5286$0 ;
+          \$469  = \port$4568$0 ;
       4'h5:
-          \$469  = \port$5288$0 ;
+          \$469  = \port$4570$0 ;
       4'h6:
-          \$469  = \port$5290$0 ;
+          \$469  = \port$4572$0 ;
       4'h7:
-          \$469  = \port$5292$0 ;
+          \$469  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15666,21 +13906,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$479  = 3'h0;
     casez (\$478 )
       4'h0:
-          \$479  = \port$5278$0 ;
+          \$479  = \port$4560$0 ;
       4'h1:
-          \$479  = \port$5280$0 ;
+          \$479  = \port$4562$0 ;
       4'h2:
-          \$479  = \port$5282$0 ;
+          \$479  = \port$4564$0 ;
       4'h3:
-          \$479  = \port$5284$0 ;
+          \$479  = \port$4566$0 ;
       4'h4:
-          \$479  = \port$5286$0 ;
+          \$479  = \port$4568$0 ;
       4'h5:
-          \$479  = \port$5288$0 ;
+          \$479  = \port$4570$0 ;
       4'h6:
-          \$479  = \port$5290$0 ;
+          \$479  = \port$4572$0 ;
       4'h7:
-          \$479  = \port$5292$0 ;
+          \$479  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15688,21 +13928,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$489  = 3'h0;
     casez (\$488 )
       4'h0:
-          \$489  = \port$5278$0 ;
+          \$489  = \port$4560$0 ;
       4'h1:
-          \$489  = \port$5280$0 ;
+          \$489  = \port$4562$0 ;
       4'h2:
-          \$489  = \port$5282$0 ;
+          \$489  = \port$4564$0 ;
       4'h3:
-          \$489  = \port$5284$0 ;
+          \$489  = \port$4566$0 ;
       4'h4:
-          \$489  = \port$5286$0 ;
+          \$489  = \port$4568$0 ;
       4'h5:
-          \$489  = \port$5288$0 ;
+          \$489  = \port$4570$0 ;
       4'h6:
-          \$489  = \port$5290$0 ;
+          \$489  = \port$4572$0 ;
       4'h7:
-          \$489  = \port$5292$0 ;
+          \$489  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15710,21 +13950,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$499  = 3'h0;
     casez (\$498 )
       4'h0:
-          \$499  = \port$5278$0 ;
+          \$499  = \port$4560$0 ;
       4'h1:
-          \$499  = \port$5280$0 ;
+          \$499  = \port$4562$0 ;
       4'h2:
-          \$499  = \port$5282$0 ;
+          \$499  = \port$4564$0 ;
       4'h3:
-          \$499  = \port$5284$0 ;
+          \$499  = \port$4566$0 ;
       4'h4:
-          \$499  = \port$5286$0 ;
+          \$499  = \port$4568$0 ;
       4'h5:
-          \$499  = \port$5288$0 ;
+          \$499  = \port$4570$0 ;
       4'h6:
-          \$499  = \port$5290$0 ;
+          \$499  = \port$4572$0 ;
       4'h7:
-          \$499  = \port$5292$0 ;
+          \$499  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15732,21 +13972,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$509  = 3'h0;
     casez (\$508 )
       4'h0:
-          \$509  = \port$5278$0 ;
+          \$509  = \port$4560$0 ;
       4'h1:
-          \$509  = \port$5280$0 ;
+          \$509  = \port$4562$0 ;
       4'h2:
-          \$509  = \port$5282$0 ;
+          \$509  = \port$4564$0 ;
       4'h3:
-          \$509  = \port$5284$0 ;
+          \$509  = \port$4566$0 ;
       4'h4:
-          \$509  = \port$5286$0 ;
+          \$509  = \port$4568$0 ;
       4'h5:
-          \$509  = \port$5288$0 ;
+          \$509  = \port$4570$0 ;
       4'h6:
-          \$509  = \port$5290$0 ;
+          \$509  = \port$4572$0 ;
       4'h7:
-          \$509  = \port$5292$0 ;
+          \$509  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15754,21 +13994,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$519  = 3'h0;
     casez (\$518 )
       4'h0:
-          \$519  = \port$5278$0 ;
+          \$519  = \port$4560$0 ;
       4'h1:
-          \$519  = \port$5280$0 ;
+          \$519  = \port$4562$0 ;
       4'h2:
-          \$519  = \port$5282$0 ;
+          \$519  = \port$4564$0 ;
       4'h3:
-          \$519  = \port$5284$0 ;
+          \$519  = \port$4566$0 ;
       4'h4:
-          \$519  = \port$5286$0 ;
+          \$519  = \port$4568$0 ;
       4'h5:
-          \$519  = \port$5288$0 ;
+          \$519  = \port$4570$0 ;
       4'h6:
-          \$519  = \port$5290$0 ;
+          \$519  = \port$4572$0 ;
       4'h7:
-          \$519  = \port$5292$0 ;
+          \$519  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15776,21 +14016,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$529  = 3'h0;
     casez (\$528 )
       4'h0:
-          \$529  = \port$5278$0 ;
+          \$529  = \port$4560$0 ;
       4'h1:
-          \$529  = \port$5280$0 ;
+          \$529  = \port$4562$0 ;
       4'h2:
-          \$529  = \port$5282$0 ;
+          \$529  = \port$4564$0 ;
       4'h3:
-          \$529  = \port$5284$0 ;
+          \$529  = \port$4566$0 ;
       4'h4:
-          \$529  = \port$5286$0 ;
+          \$529  = \port$4568$0 ;
       4'h5:
-          \$529  = \port$5288$0 ;
+          \$529  = \port$4570$0 ;
       4'h6:
-          \$529  = \port$5290$0 ;
+          \$529  = \port$4572$0 ;
       4'h7:
-          \$529  = \port$5292$0 ;
+          \$529  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15798,21 +14038,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$539  = 3'h0;
     casez (\$538 )
       4'h0:
-          \$539  = \port$5278$0 ;
+          \$539  = \port$4560$0 ;
       4'h1:
-          \$539  = \port$5280$0 ;
+          \$539  = \port$4562$0 ;
       4'h2:
-          \$539  = \port$5282$0 ;
+          \$539  = \port$4564$0 ;
       4'h3:
-          \$539  = \port$5284$0 ;
+          \$539  = \port$4566$0 ;
       4'h4:
-          \$539  = \port$5286$0 ;
+          \$539  = \port$4568$0 ;
       4'h5:
-          \$539  = \port$5288$0 ;
+          \$539  = \port$4570$0 ;
       4'h6:
-          \$539  = \port$5290$0 ;
+          \$539  = \port$4572$0 ;
       4'h7:
-          \$539  = \port$5292$0 ;
+          \$539  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15820,21 +14060,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$549  = 3'h0;
     casez (\$548 )
       4'h0:
-          \$549  = \port$5278$0 ;
+          \$549  = \port$4560$0 ;
       4'h1:
-          \$549  = \port$5280$0 ;
+          \$549  = \port$4562$0 ;
       4'h2:
-          \$549  = \port$5282$0 ;
+          \$549  = \port$4564$0 ;
       4'h3:
-          \$549  = \port$5284$0 ;
+          \$549  = \port$4566$0 ;
       4'h4:
-          \$549  = \port$5286$0 ;
+          \$549  = \port$4568$0 ;
       4'h5:
-          \$549  = \port$5288$0 ;
+          \$549  = \port$4570$0 ;
       4'h6:
-          \$549  = \port$5290$0 ;
+          \$549  = \port$4572$0 ;
       4'h7:
-          \$549  = \port$5292$0 ;
+          \$549  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15842,21 +14082,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$559  = 3'h0;
     casez (\$558 )
       4'h0:
-          \$559  = \port$5278$0 ;
+          \$559  = \port$4560$0 ;
       4'h1:
-          \$559  = \port$5280$0 ;
+          \$559  = \port$4562$0 ;
       4'h2:
-          \$559  = \port$5282$0 ;
+          \$559  = \port$4564$0 ;
       4'h3:
-          \$559  = \port$5284$0 ;
+          \$559  = \port$4566$0 ;
       4'h4:
-          \$559  = \port$5286$0 ;
+          \$559  = \port$4568$0 ;
       4'h5:
-          \$559  = \port$5288$0 ;
+          \$559  = \port$4570$0 ;
       4'h6:
-          \$559  = \port$5290$0 ;
+          \$559  = \port$4572$0 ;
       4'h7:
-          \$559  = \port$5292$0 ;
+          \$559  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15864,21 +14104,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$569  = 3'h0;
     casez (\$568 )
       4'h0:
-          \$569  = \port$5278$0 ;
+          \$569  = \port$4560$0 ;
       4'h1:
-          \$569  = \port$5280$0 ;
+          \$569  = \port$4562$0 ;
       4'h2:
-          \$569  = \port$5282$0 ;
+          \$569  = \port$4564$0 ;
       4'h3:
-          \$569  = \port$5284$0 ;
+          \$569  = \port$4566$0 ;
       4'h4:
-          \$569  = \port$5286$0 ;
+          \$569  = \port$4568$0 ;
       4'h5:
-          \$569  = \port$5288$0 ;
+          \$569  = \port$4570$0 ;
       4'h6:
-          \$569  = \port$5290$0 ;
+          \$569  = \port$4572$0 ;
       4'h7:
-          \$569  = \port$5292$0 ;
+          \$569  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15886,21 +14126,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$579  = 3'h0;
     casez (\$578 )
       4'h0:
-          \$579  = \port$5278$0 ;
+          \$579  = \port$4560$0 ;
       4'h1:
-          \$579  = \port$5280$0 ;
+          \$579  = \port$4562$0 ;
       4'h2:
-          \$579  = \port$5282$0 ;
+          \$579  = \port$4564$0 ;
       4'h3:
-          \$579  = \port$5284$0 ;
+          \$579  = \port$4566$0 ;
       4'h4:
-          \$579  = \port$5286$0 ;
+          \$579  = \port$4568$0 ;
       4'h5:
-          \$579  = \port$5288$0 ;
+          \$579  = \port$4570$0 ;
       4'h6:
-          \$579  = \port$5290$0 ;
+          \$579  = \port$4572$0 ;
       4'h7:
-          \$579  = \port$5292$0 ;
+          \$579  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15908,21 +14148,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$589  = 3'h0;
     casez (\$588 )
       4'h0:
-          \$589  = \port$5278$0 ;
+          \$589  = \port$4560$0 ;
       4'h1:
-          \$589  = \port$5280$0 ;
+          \$589  = \port$4562$0 ;
       4'h2:
-          \$589  = \port$5282$0 ;
+          \$589  = \port$4564$0 ;
       4'h3:
-          \$589  = \port$5284$0 ;
+          \$589  = \port$4566$0 ;
       4'h4:
-          \$589  = \port$5286$0 ;
+          \$589  = \port$4568$0 ;
       4'h5:
-          \$589  = \port$5288$0 ;
+          \$589  = \port$4570$0 ;
       4'h6:
-          \$589  = \port$5290$0 ;
+          \$589  = \port$4572$0 ;
       4'h7:
-          \$589  = \port$5292$0 ;
+          \$589  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15930,21 +14170,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$599  = 3'h0;
     casez (\$598 )
       4'h0:
-          \$599  = \port$5278$0 ;
+          \$599  = \port$4560$0 ;
       4'h1:
-          \$599  = \port$5280$0 ;
+          \$599  = \port$4562$0 ;
       4'h2:
-          \$599  = \port$5282$0 ;
+          \$599  = \port$4564$0 ;
       4'h3:
-          \$599  = \port$5284$0 ;
+          \$599  = \port$4566$0 ;
       4'h4:
-          \$599  = \port$5286$0 ;
+          \$599  = \port$4568$0 ;
       4'h5:
-          \$599  = \port$5288$0 ;
+          \$599  = \port$4570$0 ;
       4'h6:
-          \$599  = \port$5290$0 ;
+          \$599  = \port$4572$0 ;
       4'h7:
-          \$599  = \port$5292$0 ;
+          \$599  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15952,21 +14192,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$609  = 3'h0;
     casez (\$608 )
       4'h0:
-          \$609  = \port$5278$0 ;
+          \$609  = \port$4560$0 ;
       4'h1:
-          \$609  = \port$5280$0 ;
+          \$609  = \port$4562$0 ;
       4'h2:
-          \$609  = \port$5282$0 ;
+          \$609  = \port$4564$0 ;
       4'h3:
-          \$609  = \port$5284$0 ;
+          \$609  = \port$4566$0 ;
       4'h4:
-          \$609  = \port$5286$0 ;
+          \$609  = \port$4568$0 ;
       4'h5:
-          \$609  = \port$5288$0 ;
+          \$609  = \port$4570$0 ;
       4'h6:
-          \$609  = \port$5290$0 ;
+          \$609  = \port$4572$0 ;
       4'h7:
-          \$609  = \port$5292$0 ;
+          \$609  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15974,21 +14214,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$619  = 3'h0;
     casez (\$618 )
       4'h0:
-          \$619  = \port$5278$0 ;
+          \$619  = \port$4560$0 ;
       4'h1:
-          \$619  = \port$5280$0 ;
+          \$619  = \port$4562$0 ;
       4'h2:
-          \$619  = \port$5282$0 ;
+          \$619  = \port$4564$0 ;
       4'h3:
-          \$619  = \port$5284$0 ;
+          \$619  = \port$4566$0 ;
       4'h4:
-          \$619  = \port$5286$0 ;
+          \$619  = \port$4568$0 ;
       4'h5:
-          \$619  = \port$5288$0 ;
+          \$619  = \port$4570$0 ;
       4'h6:
-          \$619  = \port$5290$0 ;
+          \$619  = \port$4572$0 ;
       4'h7:
-          \$619  = \port$5292$0 ;
+          \$619  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -15996,21 +14236,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$629  = 3'h0;
     casez (\$628 )
       4'h0:
-          \$629  = \port$5278$0 ;
+          \$629  = \port$4560$0 ;
       4'h1:
-          \$629  = \port$5280$0 ;
+          \$629  = \port$4562$0 ;
       4'h2:
-          \$629  = \port$5282$0 ;
+          \$629  = \port$4564$0 ;
       4'h3:
-          \$629  = \port$5284$0 ;
+          \$629  = \port$4566$0 ;
       4'h4:
-          \$629  = \port$5286$0 ;
+          \$629  = \port$4568$0 ;
       4'h5:
-          \$629  = \port$5288$0 ;
+          \$629  = \port$4570$0 ;
       4'h6:
-          \$629  = \port$5290$0 ;
+          \$629  = \port$4572$0 ;
       4'h7:
-          \$629  = \port$5292$0 ;
+          \$629  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16018,21 +14258,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$639  = 3'h0;
     casez (\$638 )
       4'h0:
-          \$639  = \port$5278$0 ;
+          \$639  = \port$4560$0 ;
       4'h1:
-          \$639  = \port$5280$0 ;
+          \$639  = \port$4562$0 ;
       4'h2:
-          \$639  = \port$5282$0 ;
+          \$639  = \port$4564$0 ;
       4'h3:
-          \$639  = \port$5284$0 ;
+          \$639  = \port$4566$0 ;
       4'h4:
-          \$639  = \port$5286$0 ;
+          \$639  = \port$4568$0 ;
       4'h5:
-          \$639  = \port$5288$0 ;
+          \$639  = \port$4570$0 ;
       4'h6:
-          \$639  = \port$5290$0 ;
+          \$639  = \port$4572$0 ;
       4'h7:
-          \$639  = \port$5292$0 ;
+          \$639  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16040,21 +14280,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$649  = 3'h0;
     casez (\$648 )
       4'h0:
-          \$649  = \port$5278$0 ;
+          \$649  = \port$4560$0 ;
       4'h1:
-          \$649  = \port$5280$0 ;
+          \$649  = \port$4562$0 ;
       4'h2:
-          \$649  = \port$5282$0 ;
+          \$649  = \port$4564$0 ;
       4'h3:
-          \$649  = \port$5284$0 ;
+          \$649  = \port$4566$0 ;
       4'h4:
-          \$649  = \port$5286$0 ;
+          \$649  = \port$4568$0 ;
       4'h5:
-          \$649  = \port$5288$0 ;
+          \$649  = \port$4570$0 ;
       4'h6:
-          \$649  = \port$5290$0 ;
+          \$649  = \port$4572$0 ;
       4'h7:
-          \$649  = \port$5292$0 ;
+          \$649  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16062,21 +14302,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$659  = 3'h0;
     casez (\$658 )
       4'h0:
-          \$659  = \port$5278$0 ;
+          \$659  = \port$4560$0 ;
       4'h1:
-          \$659  = \port$5280$0 ;
+          \$659  = \port$4562$0 ;
       4'h2:
-          \$659  = \port$5282$0 ;
+          \$659  = \port$4564$0 ;
       4'h3:
-          \$659  = \port$5284$0 ;
+          \$659  = \port$4566$0 ;
       4'h4:
-          \$659  = \port$5286$0 ;
+          \$659  = \port$4568$0 ;
       4'h5:
-          \$659  = \port$5288$0 ;
+          \$659  = \port$4570$0 ;
       4'h6:
-          \$659  = \port$5290$0 ;
+          \$659  = \port$4572$0 ;
       4'h7:
-          \$659  = \port$5292$0 ;
+          \$659  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16084,21 +14324,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$669  = 3'h0;
     casez (\$668 )
       4'h0:
-          \$669  = \port$5278$0 ;
+          \$669  = \port$4560$0 ;
       4'h1:
-          \$669  = \port$5280$0 ;
+          \$669  = \port$4562$0 ;
       4'h2:
-          \$669  = \port$5282$0 ;
+          \$669  = \port$4564$0 ;
       4'h3:
-          \$669  = \port$5284$0 ;
+          \$669  = \port$4566$0 ;
       4'h4:
-          \$669  = \port$5286$0 ;
+          \$669  = \port$4568$0 ;
       4'h5:
-          \$669  = \port$5288$0 ;
+          \$669  = \port$4570$0 ;
       4'h6:
-          \$669  = \port$5290$0 ;
+          \$669  = \port$4572$0 ;
       4'h7:
-          \$669  = \port$5292$0 ;
+          \$669  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16106,21 +14346,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$679  = 3'h0;
     casez (\$678 )
       4'h0:
-          \$679  = \port$5278$0 ;
+          \$679  = \port$4560$0 ;
       4'h1:
-          \$679  = \port$5280$0 ;
+          \$679  = \port$4562$0 ;
       4'h2:
-          \$679  = \port$5282$0 ;
+          \$679  = \port$4564$0 ;
       4'h3:
-          \$679  = \port$5284$0 ;
+          \$679  = \port$4566$0 ;
       4'h4:
-          \$679  = \port$5286$0 ;
+          \$679  = \port$4568$0 ;
       4'h5:
-          \$679  = \port$5288$0 ;
+          \$679  = \port$4570$0 ;
       4'h6:
-          \$679  = \port$5290$0 ;
+          \$679  = \port$4572$0 ;
       4'h7:
-          \$679  = \port$5292$0 ;
+          \$679  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16128,21 +14368,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$689  = 3'h0;
     casez (\$688 )
       4'h0:
-          \$689  = \port$5278$0 ;
+          \$689  = \port$4560$0 ;
       4'h1:
-          \$689  = \port$5280$0 ;
+          \$689  = \port$4562$0 ;
       4'h2:
-          \$689  = \port$5282$0 ;
+          \$689  = \port$4564$0 ;
       4'h3:
-          \$689  = \port$5284$0 ;
+          \$689  = \port$4566$0 ;
       4'h4:
-          \$689  = \port$5286$0 ;
+          \$689  = \port$4568$0 ;
       4'h5:
-          \$689  = \port$5288$0 ;
+          \$689  = \port$4570$0 ;
       4'h6:
-          \$689  = \port$5290$0 ;
+          \$689  = \port$4572$0 ;
       4'h7:
-          \$689  = \port$5292$0 ;
+          \$689  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16150,21 +14390,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$699  = 3'h0;
     casez (\$698 )
       4'h0:
-          \$699  = \port$5278$0 ;
+          \$699  = \port$4560$0 ;
       4'h1:
-          \$699  = \port$5280$0 ;
+          \$699  = \port$4562$0 ;
       4'h2:
-          \$699  = \port$5282$0 ;
+          \$699  = \port$4564$0 ;
       4'h3:
-          \$699  = \port$5284$0 ;
+          \$699  = \port$4566$0 ;
       4'h4:
-          \$699  = \port$5286$0 ;
+          \$699  = \port$4568$0 ;
       4'h5:
-          \$699  = \port$5288$0 ;
+          \$699  = \port$4570$0 ;
       4'h6:
-          \$699  = \port$5290$0 ;
+          \$699  = \port$4572$0 ;
       4'h7:
-          \$699  = \port$5292$0 ;
+          \$699  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16172,21 +14412,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$709  = 3'h0;
     casez (\$708 )
       4'h0:
-          \$709  = \port$5278$0 ;
+          \$709  = \port$4560$0 ;
       4'h1:
-          \$709  = \port$5280$0 ;
+          \$709  = \port$4562$0 ;
       4'h2:
-          \$709  = \port$5282$0 ;
+          \$709  = \port$4564$0 ;
       4'h3:
-          \$709  = \port$5284$0 ;
+          \$709  = \port$4566$0 ;
       4'h4:
-          \$709  = \port$5286$0 ;
+          \$709  = \port$4568$0 ;
       4'h5:
-          \$709  = \port$5288$0 ;
+          \$709  = \port$4570$0 ;
       4'h6:
-          \$709  = \port$5290$0 ;
+          \$709  = \port$4572$0 ;
       4'h7:
-          \$709  = \port$5292$0 ;
+          \$709  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16194,21 +14434,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$719  = 3'h0;
     casez (\$718 )
       4'h0:
-          \$719  = \port$5278$0 ;
+          \$719  = \port$4560$0 ;
       4'h1:
-          \$719  = \port$5280$0 ;
+          \$719  = \port$4562$0 ;
       4'h2:
-          \$719  = \port$5282$0 ;
+          \$719  = \port$4564$0 ;
       4'h3:
-          \$719  = \port$5284$0 ;
+          \$719  = \port$4566$0 ;
       4'h4:
-          \$719  = \port$5286$0 ;
+          \$719  = \port$4568$0 ;
       4'h5:
-          \$719  = \port$5288$0 ;
+          \$719  = \port$4570$0 ;
       4'h6:
-          \$719  = \port$5290$0 ;
+          \$719  = \port$4572$0 ;
       4'h7:
-          \$719  = \port$5292$0 ;
+          \$719  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16216,21 +14456,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$729  = 3'h0;
     casez (\$728 )
       4'h0:
-          \$729  = \port$5278$0 ;
+          \$729  = \port$4560$0 ;
       4'h1:
-          \$729  = \port$5280$0 ;
+          \$729  = \port$4562$0 ;
       4'h2:
-          \$729  = \port$5282$0 ;
+          \$729  = \port$4564$0 ;
       4'h3:
-          \$729  = \port$5284$0 ;
+          \$729  = \port$4566$0 ;
       4'h4:
-          \$729  = \port$5286$0 ;
+          \$729  = \port$4568$0 ;
       4'h5:
-          \$729  = \port$5288$0 ;
+          \$729  = \port$4570$0 ;
       4'h6:
-          \$729  = \port$5290$0 ;
+          \$729  = \port$4572$0 ;
       4'h7:
-          \$729  = \port$5292$0 ;
+          \$729  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16238,21 +14478,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$739  = 3'h0;
     casez (\$738 )
       4'h0:
-          \$739  = \port$5278$0 ;
+          \$739  = \port$4560$0 ;
       4'h1:
-          \$739  = \port$5280$0 ;
+          \$739  = \port$4562$0 ;
       4'h2:
-          \$739  = \port$5282$0 ;
+          \$739  = \port$4564$0 ;
       4'h3:
-          \$739  = \port$5284$0 ;
+          \$739  = \port$4566$0 ;
       4'h4:
-          \$739  = \port$5286$0 ;
+          \$739  = \port$4568$0 ;
       4'h5:
-          \$739  = \port$5288$0 ;
+          \$739  = \port$4570$0 ;
       4'h6:
-          \$739  = \port$5290$0 ;
+          \$739  = \port$4572$0 ;
       4'h7:
-          \$739  = \port$5292$0 ;
+          \$739  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16260,21 +14500,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$749  = 3'h0;
     casez (\$748 )
       4'h0:
-          \$749  = \port$5278$0 ;
+          \$749  = \port$4560$0 ;
       4'h1:
-          \$749  = \port$5280$0 ;
+          \$749  = \port$4562$0 ;
       4'h2:
-          \$749  = \port$5282$0 ;
+          \$749  = \port$4564$0 ;
       4'h3:
-          \$749  = \port$5284$0 ;
+          \$749  = \port$4566$0 ;
       4'h4:
-          \$749  = \port$5286$0 ;
+          \$749  = \port$4568$0 ;
       4'h5:
-          \$749  = \port$5288$0 ;
+          \$749  = \port$4570$0 ;
       4'h6:
-          \$749  = \port$5290$0 ;
+          \$749  = \port$4572$0 ;
       4'h7:
-          \$749  = \port$5292$0 ;
+          \$749  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16282,21 +14522,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$759  = 3'h0;
     casez (\$758 )
       4'h0:
-          \$759  = \port$5278$0 ;
+          \$759  = \port$4560$0 ;
       4'h1:
-          \$759  = \port$5280$0 ;
+          \$759  = \port$4562$0 ;
       4'h2:
-          \$759  = \port$5282$0 ;
+          \$759  = \port$4564$0 ;
       4'h3:
-          \$759  = \port$5284$0 ;
+          \$759  = \port$4566$0 ;
       4'h4:
-          \$759  = \port$5286$0 ;
+          \$759  = \port$4568$0 ;
       4'h5:
-          \$759  = \port$5288$0 ;
+          \$759  = \port$4570$0 ;
       4'h6:
-          \$759  = \port$5290$0 ;
+          \$759  = \port$4572$0 ;
       4'h7:
-          \$759  = \port$5292$0 ;
+          \$759  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16304,21 +14544,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$769  = 3'h0;
     casez (\$768 )
       4'h0:
-          \$769  = \port$5278$0 ;
+          \$769  = \port$4560$0 ;
       4'h1:
-          \$769  = \port$5280$0 ;
+          \$769  = \port$4562$0 ;
       4'h2:
-          \$769  = \port$5282$0 ;
+          \$769  = \port$4564$0 ;
       4'h3:
-          \$769  = \port$5284$0 ;
+          \$769  = \port$4566$0 ;
       4'h4:
-          \$769  = \port$5286$0 ;
+          \$769  = \port$4568$0 ;
       4'h5:
-          \$769  = \port$5288$0 ;
+          \$769  = \port$4570$0 ;
       4'h6:
-          \$769  = \port$5290$0 ;
+          \$769  = \port$4572$0 ;
       4'h7:
-          \$769  = \port$5292$0 ;
+          \$769  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16326,21 +14566,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$779  = 3'h0;
     casez (\$778 )
       4'h0:
-          \$779  = \port$5278$0 ;
+          \$779  = \port$4560$0 ;
       4'h1:
-          \$779  = \port$5280$0 ;
+          \$779  = \port$4562$0 ;
       4'h2:
-          \$779  = \port$5282$0 ;
+          \$779  = \port$4564$0 ;
       4'h3:
-          \$779  = \port$5284$0 ;
+          \$779  = \port$4566$0 ;
       4'h4:
-          \$779  = \port$5286$0 ;
+          \$779  = \port$4568$0 ;
       4'h5:
-          \$779  = \port$5288$0 ;
+          \$779  = \port$4570$0 ;
       4'h6:
-          \$779  = \port$5290$0 ;
+          \$779  = \port$4572$0 ;
       4'h7:
-          \$779  = \port$5292$0 ;
+          \$779  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16348,21 +14588,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$789  = 3'h0;
     casez (\$788 )
       4'h0:
-          \$789  = \port$5278$0 ;
+          \$789  = \port$4560$0 ;
       4'h1:
-          \$789  = \port$5280$0 ;
+          \$789  = \port$4562$0 ;
       4'h2:
-          \$789  = \port$5282$0 ;
+          \$789  = \port$4564$0 ;
       4'h3:
-          \$789  = \port$5284$0 ;
+          \$789  = \port$4566$0 ;
       4'h4:
-          \$789  = \port$5286$0 ;
+          \$789  = \port$4568$0 ;
       4'h5:
-          \$789  = \port$5288$0 ;
+          \$789  = \port$4570$0 ;
       4'h6:
-          \$789  = \port$5290$0 ;
+          \$789  = \port$4572$0 ;
       4'h7:
-          \$789  = \port$5292$0 ;
+          \$789  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16370,21 +14610,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$799  = 3'h0;
     casez (\$798 )
       4'h0:
-          \$799  = \port$5278$0 ;
+          \$799  = \port$4560$0 ;
       4'h1:
-          \$799  = \port$5280$0 ;
+          \$799  = \port$4562$0 ;
       4'h2:
-          \$799  = \port$5282$0 ;
+          \$799  = \port$4564$0 ;
       4'h3:
-          \$799  = \port$5284$0 ;
+          \$799  = \port$4566$0 ;
       4'h4:
-          \$799  = \port$5286$0 ;
+          \$799  = \port$4568$0 ;
       4'h5:
-          \$799  = \port$5288$0 ;
+          \$799  = \port$4570$0 ;
       4'h6:
-          \$799  = \port$5290$0 ;
+          \$799  = \port$4572$0 ;
       4'h7:
-          \$799  = \port$5292$0 ;
+          \$799  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16392,21 +14632,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$809  = 3'h0;
     casez (\$808 )
       4'h0:
-          \$809  = \port$5278$0 ;
+          \$809  = \port$4560$0 ;
       4'h1:
-          \$809  = \port$5280$0 ;
+          \$809  = \port$4562$0 ;
       4'h2:
-          \$809  = \port$5282$0 ;
+          \$809  = \port$4564$0 ;
       4'h3:
-          \$809  = \port$5284$0 ;
+          \$809  = \port$4566$0 ;
       4'h4:
-          \$809  = \port$5286$0 ;
+          \$809  = \port$4568$0 ;
       4'h5:
-          \$809  = \port$5288$0 ;
+          \$809  = \port$4570$0 ;
       4'h6:
-          \$809  = \port$5290$0 ;
+          \$809  = \port$4572$0 ;
       4'h7:
-          \$809  = \port$5292$0 ;
+          \$809  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16414,21 +14654,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$819  = 3'h0;
     casez (\$818 )
       4'h0:
-          \$819  = \port$5278$0 ;
+          \$819  = \port$4560$0 ;
       4'h1:
-          \$819  = \port$5280$0 ;
+          \$819  = \port$4562$0 ;
       4'h2:
-          \$819  = \port$5282$0 ;
+          \$819  = \port$4564$0 ;
       4'h3:
-          \$819  = \port$5284$0 ;
+          \$819  = \port$4566$0 ;
       4'h4:
-          \$819  = \port$5286$0 ;
+          \$819  = \port$4568$0 ;
       4'h5:
-          \$819  = \port$5288$0 ;
+          \$819  = \port$4570$0 ;
       4'h6:
-          \$819  = \port$5290$0 ;
+          \$819  = \port$4572$0 ;
       4'h7:
-          \$819  = \port$5292$0 ;
+          \$819  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16436,21 +14676,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$829  = 3'h0;
     casez (\$828 )
       4'h0:
-          \$829  = \port$5278$0 ;
+          \$829  = \port$4560$0 ;
       4'h1:
-          \$829  = \port$5280$0 ;
+          \$829  = \port$4562$0 ;
       4'h2:
-          \$829  = \port$5282$0 ;
+          \$829  = \port$4564$0 ;
       4'h3:
-          \$829  = \port$5284$0 ;
+          \$829  = \port$4566$0 ;
       4'h4:
-          \$829  = \port$5286$0 ;
+          \$829  = \port$4568$0 ;
       4'h5:
-          \$829  = \port$5288$0 ;
+          \$829  = \port$4570$0 ;
       4'h6:
-          \$829  = \port$5290$0 ;
+          \$829  = \port$4572$0 ;
       4'h7:
-          \$829  = \port$5292$0 ;
+          \$829  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16458,21 +14698,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$839  = 3'h0;
     casez (\$838 )
       4'h0:
-          \$839  = \port$5278$0 ;
+          \$839  = \port$4560$0 ;
       4'h1:
-          \$839  = \port$5280$0 ;
+          \$839  = \port$4562$0 ;
       4'h2:
-          \$839  = \port$5282$0 ;
+          \$839  = \port$4564$0 ;
       4'h3:
-          \$839  = \port$5284$0 ;
+          \$839  = \port$4566$0 ;
       4'h4:
-          \$839  = \port$5286$0 ;
+          \$839  = \port$4568$0 ;
       4'h5:
-          \$839  = \port$5288$0 ;
+          \$839  = \port$4570$0 ;
       4'h6:
-          \$839  = \port$5290$0 ;
+          \$839  = \port$4572$0 ;
       4'h7:
-          \$839  = \port$5292$0 ;
+          \$839  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16480,21 +14720,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$849  = 3'h0;
     casez (\$848 )
       4'h0:
-          \$849  = \port$5278$0 ;
+          \$849  = \port$4560$0 ;
       4'h1:
-          \$849  = \port$5280$0 ;
+          \$849  = \port$4562$0 ;
       4'h2:
-          \$849  = \port$5282$0 ;
+          \$849  = \port$4564$0 ;
       4'h3:
-          \$849  = \port$5284$0 ;
+          \$849  = \port$4566$0 ;
       4'h4:
-          \$849  = \port$5286$0 ;
+          \$849  = \port$4568$0 ;
       4'h5:
-          \$849  = \port$5288$0 ;
+          \$849  = \port$4570$0 ;
       4'h6:
-          \$849  = \port$5290$0 ;
+          \$849  = \port$4572$0 ;
       4'h7:
-          \$849  = \port$5292$0 ;
+          \$849  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16502,21 +14742,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$859  = 3'h0;
     casez (\$858 )
       4'h0:
-          \$859  = \port$5278$0 ;
+          \$859  = \port$4560$0 ;
       4'h1:
-          \$859  = \port$5280$0 ;
+          \$859  = \port$4562$0 ;
       4'h2:
-          \$859  = \port$5282$0 ;
+          \$859  = \port$4564$0 ;
       4'h3:
-          \$859  = \port$5284$0 ;
+          \$859  = \port$4566$0 ;
       4'h4:
-          \$859  = \port$5286$0 ;
+          \$859  = \port$4568$0 ;
       4'h5:
-          \$859  = \port$5288$0 ;
+          \$859  = \port$4570$0 ;
       4'h6:
-          \$859  = \port$5290$0 ;
+          \$859  = \port$4572$0 ;
       4'h7:
-          \$859  = \port$5292$0 ;
+          \$859  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16524,21 +14764,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$869  = 3'h0;
     casez (\$868 )
       4'h0:
-          \$869  = \port$5278$0 ;
+          \$869  = \port$4560$0 ;
       4'h1:
-          \$869  = \port$5280$0 ;
+          \$869  = \port$4562$0 ;
       4'h2:
-          \$869  = \port$5282$0 ;
+          \$869  = \port$4564$0 ;
       4'h3:
-          \$869  = \port$5284$0 ;
+          \$869  = \port$4566$0 ;
       4'h4:
-          \$869  = \port$5286$0 ;
+          \$869  = \port$4568$0 ;
       4'h5:
-          \$869  = \port$5288$0 ;
+          \$869  = \port$4570$0 ;
       4'h6:
-          \$869  = \port$5290$0 ;
+          \$869  = \port$4572$0 ;
       4'h7:
-          \$869  = \port$5292$0 ;
+          \$869  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16546,21 +14786,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$879  = 3'h0;
     casez (\$878 )
       4'h0:
-          \$879  = \port$5278$0 ;
+          \$879  = \port$4560$0 ;
       4'h1:
-          \$879  = \port$5280$0 ;
+          \$879  = \port$4562$0 ;
       4'h2:
-          \$879  = \port$5282$0 ;
+          \$879  = \port$4564$0 ;
       4'h3:
-          \$879  = \port$5284$0 ;
+          \$879  = \port$4566$0 ;
       4'h4:
-          \$879  = \port$5286$0 ;
+          \$879  = \port$4568$0 ;
       4'h5:
-          \$879  = \port$5288$0 ;
+          \$879  = \port$4570$0 ;
       4'h6:
-          \$879  = \port$5290$0 ;
+          \$879  = \port$4572$0 ;
       4'h7:
-          \$879  = \port$5292$0 ;
+          \$879  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16568,21 +14808,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$889  = 3'h0;
     casez (\$888 )
       4'h0:
-          \$889  = \port$5278$0 ;
+          \$889  = \port$4560$0 ;
       4'h1:
-          \$889  = \port$5280$0 ;
+          \$889  = \port$4562$0 ;
       4'h2:
-          \$889  = \port$5282$0 ;
+          \$889  = \port$4564$0 ;
       4'h3:
-          \$889  = \port$5284$0 ;
+          \$889  = \port$4566$0 ;
       4'h4:
-          \$889  = \port$5286$0 ;
+          \$889  = \port$4568$0 ;
       4'h5:
-          \$889  = \port$5288$0 ;
+          \$889  = \port$4570$0 ;
       4'h6:
-          \$889  = \port$5290$0 ;
+          \$889  = \port$4572$0 ;
       4'h7:
-          \$889  = \port$5292$0 ;
+          \$889  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16590,21 +14830,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$899  = 3'h0;
     casez (\$898 )
       4'h0:
-          \$899  = \port$5278$0 ;
+          \$899  = \port$4560$0 ;
       4'h1:
-          \$899  = \port$5280$0 ;
+          \$899  = \port$4562$0 ;
       4'h2:
-          \$899  = \port$5282$0 ;
+          \$899  = \port$4564$0 ;
       4'h3:
-          \$899  = \port$5284$0 ;
+          \$899  = \port$4566$0 ;
       4'h4:
-          \$899  = \port$5286$0 ;
+          \$899  = \port$4568$0 ;
       4'h5:
-          \$899  = \port$5288$0 ;
+          \$899  = \port$4570$0 ;
       4'h6:
-          \$899  = \port$5290$0 ;
+          \$899  = \port$4572$0 ;
       4'h7:
-          \$899  = \port$5292$0 ;
+          \$899  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16612,21 +14852,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$909  = 3'h0;
     casez (\$908 )
       4'h0:
-          \$909  = \port$5278$0 ;
+          \$909  = \port$4560$0 ;
       4'h1:
-          \$909  = \port$5280$0 ;
+          \$909  = \port$4562$0 ;
       4'h2:
-          \$909  = \port$5282$0 ;
+          \$909  = \port$4564$0 ;
       4'h3:
-          \$909  = \port$5284$0 ;
+          \$909  = \port$4566$0 ;
       4'h4:
-          \$909  = \port$5286$0 ;
+          \$909  = \port$4568$0 ;
       4'h5:
-          \$909  = \port$5288$0 ;
+          \$909  = \port$4570$0 ;
       4'h6:
-          \$909  = \port$5290$0 ;
+          \$909  = \port$4572$0 ;
       4'h7:
-          \$909  = \port$5292$0 ;
+          \$909  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16634,21 +14874,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$919  = 3'h0;
     casez (\$918 )
       4'h0:
-          \$919  = \port$5278$0 ;
+          \$919  = \port$4560$0 ;
       4'h1:
-          \$919  = \port$5280$0 ;
+          \$919  = \port$4562$0 ;
       4'h2:
-          \$919  = \port$5282$0 ;
+          \$919  = \port$4564$0 ;
       4'h3:
-          \$919  = \port$5284$0 ;
+          \$919  = \port$4566$0 ;
       4'h4:
-          \$919  = \port$5286$0 ;
+          \$919  = \port$4568$0 ;
       4'h5:
-          \$919  = \port$5288$0 ;
+          \$919  = \port$4570$0 ;
       4'h6:
-          \$919  = \port$5290$0 ;
+          \$919  = \port$4572$0 ;
       4'h7:
-          \$919  = \port$5292$0 ;
+          \$919  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16656,21 +14896,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$929  = 3'h0;
     casez (\$928 )
       4'h0:
-          \$929  = \port$5278$0 ;
+          \$929  = \port$4560$0 ;
       4'h1:
-          \$929  = \port$5280$0 ;
+          \$929  = \port$4562$0 ;
       4'h2:
-          \$929  = \port$5282$0 ;
+          \$929  = \port$4564$0 ;
       4'h3:
-          \$929  = \port$5284$0 ;
+          \$929  = \port$4566$0 ;
       4'h4:
-          \$929  = \port$5286$0 ;
+          \$929  = \port$4568$0 ;
       4'h5:
-          \$929  = \port$5288$0 ;
+          \$929  = \port$4570$0 ;
       4'h6:
-          \$929  = \port$5290$0 ;
+          \$929  = \port$4572$0 ;
       4'h7:
-          \$929  = \port$5292$0 ;
+          \$929  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16678,21 +14918,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$939  = 3'h0;
     casez (\$938 )
       4'h0:
-          \$939  = \port$5278$0 ;
+          \$939  = \port$4560$0 ;
       4'h1:
-          \$939  = \port$5280$0 ;
+          \$939  = \port$4562$0 ;
       4'h2:
-          \$939  = \port$5282$0 ;
+          \$939  = \port$4564$0 ;
       4'h3:
-          \$939  = \port$5284$0 ;
+          \$939  = \port$4566$0 ;
       4'h4:
-          \$939  = \port$5286$0 ;
+          \$939  = \port$4568$0 ;
       4'h5:
-          \$939  = \port$5288$0 ;
+          \$939  = \port$4570$0 ;
       4'h6:
-          \$939  = \port$5290$0 ;
+          \$939  = \port$4572$0 ;
       4'h7:
-          \$939  = \port$5292$0 ;
+          \$939  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16700,21 +14940,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$949  = 3'h0;
     casez (\$948 )
       4'h0:
-          \$949  = \port$5278$0 ;
+          \$949  = \port$4560$0 ;
       4'h1:
-          \$949  = \port$5280$0 ;
+          \$949  = \port$4562$0 ;
       4'h2:
-          \$949  = \port$5282$0 ;
+          \$949  = \port$4564$0 ;
       4'h3:
-          \$949  = \port$5284$0 ;
+          \$949  = \port$4566$0 ;
       4'h4:
-          \$949  = \port$5286$0 ;
+          \$949  = \port$4568$0 ;
       4'h5:
-          \$949  = \port$5288$0 ;
+          \$949  = \port$4570$0 ;
       4'h6:
-          \$949  = \port$5290$0 ;
+          \$949  = \port$4572$0 ;
       4'h7:
-          \$949  = \port$5292$0 ;
+          \$949  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -16722,21 +14962,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$959  = 3'h0;
     casez (\$958 )
       4'h0:
-          \$959  = \port$5278$0 ;
+          \$959  = \port$4560$0 ;
       4'h1:
-          \$959  = \port$5280$0 ;
+          \$959  = \port$4562$0 ;
       4'h2:
-          \$959  = \port$5282$0 ;
+          \$959  = \port$4564$0 ;
       4'h3:
-          \$959  = \port$5284$0 ;
+          \$959  = \port$4566$0 ;
       4'h4:
-          \$959  = \port$5286$0 ;
+          \$959  = \port$4568$0 ;
       4'h5:
-          \$959  = \port$5288$0 ;
+          \$959  = \port$4570$0 ;
       4'h6:
-          \$959  = \port$5290$0 ;
+          \$959  = \port$4572$0 ;
       4'h7:
-          \$959  = \port$5292$0 ;
+          \$959  = \port$4574$0 ;
     endcase
   end
   always @* begin
@@ -19701,7 +17941,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   assign g_tdc0_rst = rst;
   assign overflow = { \$1218 , \$1216 , \$1214 , \$1212 , \$1210 , \$1208 , \$1206 , \$1204 , \$1202 , \$1200 , \$1198 , \$1196 , \$1194 , \$1192 , \$1190 , \$1188 , \$1186 , \$1184 , \$1182 , \$1180 , \$1178 , \$1176 , \$1174 , \$1172 , \$1170 , \$1168 , \$1166 , \$1164 , \$1162 , \$1160 , \$1158 , \$1156 , \$1154 , \$1152 , \$1150 , \$1148 , \$1146 , \$1144 , \$1142 , \$1140 , \$1138 , \$1136 , \$1134 , \$1132 , \$1130 , \$1128 , \$1126 , \$1124 , \$1122 , \$1120 , \$1118 , \$1116 , \$1114 , \$1112 , \$1110 , \$1108 , \$1106 , \$1104 , \$1102 , \$1100 , \$1098 , \$1096 , \$1094 , \$1092  };
   assign codes = { \$1346 , \$1344 , \$1342 , \$1340 , \$1338 , \$1336 , \$1334 , \$1332 , \$1330 , \$1328 , \$1326 , \$1324 , \$1322 , \$1320 , \$1318 , \$1316 , \$1314 , \$1312 , \$1310 , \$1308 , \$1306 , \$1304 , \$1302 , \$1300 , \$1298 , \$1296 , \$1294 , \$1292 , \$1290 , \$1288 , \$1286 , \$1284 , \$1282 , \$1280 , \$1278 , \$1276 , \$1274 , \$1272 , \$1270 , \$1268 , \$1266 , \$1264 , \$1262 , \$1260 , \$1258 , \$1256 , \$1254 , \$1252 , \$1250 , \$1248 , \$1246 , \$1244 , \$1242 , \$1240 , \$1238 , \$1236 , \$1234 , \$1232 , \$1230 , \$1228 , \$1226 , \$1224 , \$1222 , \$1220  };
-  assign fine_table = { \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0  };
+  assign fine_table = { \port$4574$0 , \port$4572$0 , \port$4570$0 , \port$4568$0 , \port$4566$0 , \port$4564$0 , \port$4562$0 , \port$4560$0  };
   assign g_tdc1_rst = rst;
   assign g_tdc2_rst = rst;
   assign g_tdc3_rst = rst;
@@ -19765,134 +18005,134 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   assign g_tdc61_rst = rst;
   assign g_tdc62_rst = rst;
   assign g_tdc63_rst = rst;
-  assign \port$5884$0  = \$1092 ;
-  assign \port$5886$0  = \$1094 ;
-  assign \port$5888$0  = \$1096 ;
-  assign \port$5890$0  = \$1098 ;
-  assign \port$5892$0  = \$1100 ;
-  assign \port$5894$0  = \$1102 ;
-  assign \port$5896$0  = \$1104 ;
-  assign \port$5898$0  = \$1106 ;
-  assign \port$5900$0  = \$1108 ;
-  assign \port$5902$0  = \$1110 ;
-  assign \port$5904$0  = \$1112 ;
-  assign \port$5906$0  = \$1114 ;
-  assign \port$5908$0  = \$1116 ;
-  assign \port$5910$0  = \$1118 ;
-  assign \port$5912$0  = \$1120 ;
-  assign \port$5914$0  = \$1122 ;
-  assign \port$5916$0  = \$1124 ;
-  assign \port$5918$0  = \$1126 ;
-  assign \port$5920$0  = \$1128 ;
-  assign \port$5922$0  = \$1130 ;
-  assign \port$5924$0  = \$1132 ;
-  assign \port$5926$0  = \$1134 ;
-  assign \port$5928$0  = \$1136 ;
-  assign \port$5930$0  = \$1138 ;
-  assign \port$5932$0  = \$1140 ;
-  assign \port$5934$0  = \$1142 ;
-  assign \port$5936$0  = \$1144 ;
-  assign \port$5938$0  = \$1146 ;
-  assign \port$5940$0  = \$1148 ;
-  assign \port$5942$0  = \$1150 ;
-  assign \port$5944$0  = \$1152 ;
-  assign \port$5946$0  = \$1154 ;
-  assign \port$5948$0  = \$1156 ;
-  assign \port$5950$0  = \$1158 ;
-  assign \port$5952$0  = \$1160 ;
-  assign \port$5954$0  = \$1162 ;
-  assign \port$5956$0  = \$1164 ;
-  assign \port$5958$0  = \$1166 ;
-  assign \port$5960$0  = \$1168 ;
-  assign \port$5962$0  = \$1170 ;
-  assign \port$5964$0  = \$1172 ;
-  assign \port$5966$0  = \$1174 ;
-  assign \port$5968$0  = \$1176 ;
-  assign \port$5970$0  = \$1178 ;
-  assign \port$5972$0  = \$1180 ;
-  assign \port$5974$0  = \$1182 ;
-  assign \port$5976$0  = \$1184 ;
-  assign \port$5978$0  = \$1186 ;
-  assign \port$5980$0  = \$1188 ;
-  assign \port$5982$0  = \$1190 ;
-  assign \port$5984$0  = \$1192 ;
-  assign \port$5986$0  = \$1194 ;
-  assign \port$5988$0  = \$1196 ;
-  assign \port$5990$0  = \$1198 ;
-  assign \port$5992$0  = \$1200 ;
-  assign \port$5994$0  = \$1202 ;
-  assign \port$5996$0  = \$1204 ;
-  assign \port$5998$0  = \$1206 ;
-  assign \port$6000$0  = \$1208 ;
-  assign \port$6002$0  = \$1210 ;
-  assign \port$6004$0  = \$1212 ;
-  assign \port$6006$0  = \$1214 ;
-  assign \port$6008$0  = \$1216 ;
-  assign \port$6010$0  = \$1218 ;
-  assign \port$6012$0  = \$1220 ;
-  assign \port$6014$0  = \$1222 ;
-  assign \port$6016$0  = \$1224 ;
-  assign \port$6018$0  = \$1226 ;
-  assign \port$6020$0  = \$1228 ;
-  assign \port$6022$0  = \$1230 ;
-  assign \port$6024$0  = \$1232 ;
-  assign \port$6026$0  = \$1234 ;
-  assign \port$6028$0  = \$1236 ;
-  assign \port$6030$0  = \$1238 ;
-  assign \port$6032$0  = \$1240 ;
-  assign \port$6034$0  = \$1242 ;
-  assign \port$6036$0  = \$1244 ;
-  assign \port$6038$0  = \$1246 ;
-  assign \port$6040$0  = \$1248 ;
-  assign \port$6042$0  = \$1250 ;
-  assign \port$6044$0  = \$1252 ;
-  assign \port$6046$0  = \$1254 ;
-  assign \port$6048$0  = \$1256 ;
-  assign \port$6050$0  = \$1258 ;
-  assign \port$6052$0  = \$1260 ;
-  assign \port$6054$0  = \$1262 ;
-  assign \port$6056$0  = \$1264 ;
-  assign \port$6058$0  = \$1266 ;
-  assign \port$6060$0  = \$1268 ;
-  assign \port$6062$0  = \$1270 ;
-  assign \port$6064$0  = \$1272 ;
-  assign \port$6066$0  = \$1274 ;
-  assign \port$6068$0  = \$1276 ;
-  assign \port$6070$0  = \$1278 ;
-  assign \port$6072$0  = \$1280 ;
-  assign \port$6074$0  = \$1282 ;
-  assign \port$6076$0  = \$1284 ;
-  assign \port$6078$0  = \$1286 ;
-  assign \port$6080$0  = \$1288 ;
-  assign \port$6082$0  = \$1290 ;
-  assign \port$6084$0  = \$1292 ;
-  assign \port$6086$0  = \$1294 ;
-  assign \port$6088$0  = \$1296 ;
-  assign \port$6090$0  = \$1298 ;
-  assign \port$6092$0  = \$1300 ;
-  assign \port$6094$0  = \$1302 ;
-  assign \port$6096$0  = \$1304 ;
-  assign \port$6098$0  = \$1306 ;
-  assign \port$6100$0  = \$1308 ;
-  assign \port$6102$0  = \$1310 ;
-  assign \port$6104$0  = \$1312 ;
-  assign \port$6106$0  = \$1314 ;
-  assign \port$6108$0  = \$1316 ;
-  assign \port$6110$0  = \$1318 ;
-  assign \port$6112$0  = \$1320 ;
-  assign \port$6114$0  = \$1322 ;
-  assign \port$6116$0  = \$1324 ;
-  assign \port$6118$0  = \$1326 ;
-  assign \port$6120$0  = \$1328 ;
-  assign \port$6122$0  = \$1330 ;
-  assign \port$6124$0  = \$1332 ;
-  assign \port$6126$0  = \$1334 ;
-  assign \port$6128$0  = \$1336 ;
-  assign \port$6130$0  = \$1338 ;
-  assign \port$6132$0  = \$1340 ;
-  assign \port$6134$0  = \$1342 ;
-  assign \port$6136$0  = \$1344 ;
-  assign \port$6138$0  = \$1346 ;
+  assign \port$5166$0  = \$1092 ;
+  assign \port$5168$0  = \$1094 ;
+  assign \port$5170$0  = \$1096 ;
+  assign \port$5172$0  = \$1098 ;
+  assign \port$5174$0  = \$1100 ;
+  assign \port$5176$0  = \$1102 ;
+  assign \port$5178$0  = \$1104 ;
+  assign \port$5180$0  = \$1106 ;
+  assign \port$5182$0  = \$1108 ;
+  assign \port$5184$0  = \$1110 ;
+  assign \port$5186$0  = \$1112 ;
+  assign \port$5188$0  = \$1114 ;
+  assign \port$5190$0  = \$1116 ;
+  assign \port$5192$0  = \$1118 ;
+  assign \port$5194$0  = \$1120 ;
+  assign \port$5196$0  = \$1122 ;
+  assign \port$5198$0  = \$1124 ;
+  assign \port$5200$0  = \$1126 ;
+  assign \port$5202$0  = \$1128 ;
+  assign \port$5204$0  = \$1130 ;
+  assign \port$5206$0  = \$1132 ;
+  assign \port$5208$0  = \$1134 ;
+  assign \port$5210$0  = \$1136 ;
+  assign \port$5212$0  = \$1138 ;
+  assign \port$5214$0  = \$1140 ;
+  assign \port$5216$0  = \$1142 ;
+  assign \port$5218$0  = \$1144 ;
+  assign \port$5220$0  = \$1146 ;
+  assign \port$5222$0  = \$1148 ;
+  assign \port$5224$0  = \$1150 ;
+  assign \port$5226$0  = \$1152 ;
+  assign \port$5228$0  = \$1154 ;
+  assign \port$5230$0  = \$1156 ;
+  assign \port$5232$0  = \$1158 ;
+  assign \port$5234$0  = \$1160 ;
+  assign \port$5236$0  = \$1162 ;
+  assign \port$5238$0  = \$1164 ;
+  assign \port$5240$0  = \$1166 ;
+  assign \port$5242$0  = \$1168 ;
+  assign \port$5244$0  = \$1170 ;
+  assign \port$5246$0  = \$1172 ;
+  assign \port$5248$0  = \$1174 ;
+  assign \port$5250$0  = \$1176 ;
+  assign \port$5252$0  = \$1178 ;
+  assign \port$5254$0  = \$1180 ;
+  assign \port$5256$0  = \$1182 ;
+  assign \port$5258$0  = \$1184 ;
+  assign \port$5260$0  = \$1186 ;
+  assign \port$5262$0  = \$1188 ;
+  assign \port$5264$0  = \$1190 ;
+  assign \port$5266$0  = \$1192 ;
+  assign \port$5268$0  = \$1194 ;
+  assign \port$5270$0  = \$1196 ;
+  assign \port$5272$0  = \$1198 ;
+  assign \port$5274$0  = \$1200 ;
+  assign \port$5276$0  = \$1202 ;
+  assign \port$5278$0  = \$1204 ;
+  assign \port$5280$0  = \$1206 ;
+  assign \port$5282$0  = \$1208 ;
+  assign \port$5284$0  = \$1210 ;
+  assign \port$5286$0  = \$1212 ;
+  assign \port$5288$0  = \$1214 ;
+  assign \port$5290$0  = \$1216 ;
+  assign \port$5292$0  = \$1218 ;
+  assign \port$5294$0  = \$1220 ;
+  assign \port$5296$0  = \$1222 ;
+  assign \port$5298$0  = \$1224 ;
+  assign \port$5300$0  = \$1226 ;
+  assign \port$5302$0  = \$1228 ;
+  assign \port$5304$0  = \$1230 ;
+  assign \port$5306$0  = \$1232 ;
+  assign \port$5308$0  = \$1234 ;
+  assign \port$5310$0  = \$1236 ;
+  assign \port$5312$0  = \$1238 ;
+  assign \port$5314$0  = \$1240 ;
+  assign \port$5316$0  = \$1242 ;
+  assign \port$5318$0  = \$1244 ;
+  assign \port$5320$0  = \$1246 ;
+  assign \port$5322$0  = \$1248 ;
+  assign \port$5324$0  = \$1250 ;
+  assign \port$5326$0  = \$1252 ;
+  assign \port$5328$0  = \$1254 ;
+  assign \port$5330$0  = \$1256 ;
+  assign \port$5332$0  = \$1258 ;
+  assign \port$5334$0  = \$1260 ;
+  assign \port$5336$0  = \$1262 ;
+  assign \port$5338$0  = \$1264 ;
+  assign \port$5340$0  = \$1266 ;
+  assign \port$5342$0  = \$1268 ;
+  assign \port$5344$0  = \$1270 ;
+  assign \port$5346$0  = \$1272 ;
+  assign \port$5348$0  = \$1274 ;
+  assign \port$5350$0  = \$1276 ;
+  assign \port$5352$0  = \$1278 ;
+  assign \port$5354$0  = \$1280 ;
+  assign \port$5356$0  = \$1282 ;
+  assign \port$5358$0  = \$1284 ;
+  assign \port$5360$0  = \$1286 ;
+  assign \port$5362$0  = \$1288 ;
+  assign \port$5364$0  = \$1290 ;
+  assign \port$5366$0  = \$1292 ;
+  assign \port$5368$0  = \$1294 ;
+  assign \port$5370$0  = \$1296 ;
+  assign \port$5372$0  = \$1298 ;
+  assign \port$5374$0  = \$1300 ;
+  assign \port$5376$0  = \$1302 ;
+  assign \port$5378$0  = \$1304 ;
+  assign \port$5380$0  = \$1306 ;
+  assign \port$5382$0  = \$1308 ;
+  assign \port$5384$0  = \$1310 ;
+  assign \port$5386$0  = \$1312 ;
+  assign \port$5388$0  = \$1314 ;
+  assign \port$5390$0  = \$1316 ;
+  assign \port$5392$0  = \$1318 ;
+  assign \port$5394$0  = \$1320 ;
+  assign \port$5396$0  = \$1322 ;
+  assign \port$5398$0  = \$1324 ;
+  assign \port$5400$0  = \$1326 ;
+  assign \port$5402$0  = \$1328 ;
+  assign \port$5404$0  = \$1330 ;
+  assign \port$5406$0  = \$1332 ;
+  assign \port$5408$0  = \$1334 ;
+  assign \port$5410$0  = \$1336 ;
+  assign \port$5412$0  = \$1338 ;
+  assign \port$5414$0  = \$1340 ;
+  assign \port$5416$0  = \$1342 ;
+  assign \port$5418$0  = \$1344 ;
+  assign \port$5420$0  = \$1346 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -19960,14 +18200,14 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5274$0 , \port$5276$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5884$0 , \port$5886$0 , \port$5888$0 , \port$5890$0 , \port$5892$0 , \port$5894$0 , \port$5896$0 , \port$5898$0 , \port$5900$0 , \port$5902$0 , \port$5904$0 , \port$5906$0 , \port$5908$0 , \port$5910$0 , \port$5912$0 , \port$5914$0 
-, \port$5916$0 , \port$5918$0 , \port$5920$0 , \port$5922$0 , \port$5924$0 , \port$5926$0 , \port$5928$0 , \port$5930$0 , \port$5932$0 , \port$5934$0 , \port$5936$0 , \port$5938$0 , \port$5940$0 , \port$5942$0 , \port$5944$0 , \port$5946$0 , \port$5948$0 , \port$5950$0 , \port$5952$0 , \port$5954$0 , \port$5956$0 
-, \port$5958$0 , \port$5960$0 , \port$5962$0 , \port$5964$0 , \port$5966$0 , \port$5968$0 , \port$5970$0 , \port$5972$0 , \port$5974$0 , \port$5976$0 , \port$5978$0 , \port$5980$0 , \port$5982$0 , \port$5984$0 , \port$5986$0 , \port$5988$0 , \port$5990$0 , \port$5992$0 , \port$5994$0 , \port$5996$0 , \port$5998$0 
-, \port$6000$0 , \port$6002$0 , \port$6004$0 , \port$6006$0 , \port$6008$0 , \port$6010$0 , \port$6012$0 , \port$6014$0 , \port$6016$0 , \port$6018$0 , \port$6020$0 , \port$6022$0 , \port$6024$0 , \port$6026$0 , \port$6028$0 , \port$6030$0 , \port$6032$0 , \port$6034$0 , \port$6036$0 , \port$6038$0 , \port$6040$0 
-, \port$6042$0 , \port$6044$0 , \port$6046$0 , \port$6048$0 , \port$6050$0 , \port$6052$0 , \port$6054$0 , \port$6056$0 , \port$6058$0 , \port$6060$0 , \port$6062$0 , \port$6064$0 , \port$6066$0 , \port$6068$0 , \port$6070$0 , \port$6072$0 , \port$6074$0 , \port$6076$0 , \port$6078$0 , \port$6080$0 , \port$6082$0 
-, \port$6084$0 , \port$6086$0 , \port$6088$0 , \port$6090$0 , \port$6092$0 , \port$6094$0 , \port$6096$0 , \port$6098$0 , \port$6100$0 , \port$6102$0 , \port$6104$0 , \port$6106$0 , \port$6108$0 , \port$6110$0 , \port$6112$0 , \port$6114$0 , \port$6116$0 , \port$6118$0 , \port$6120$0 , \port$6122$0 , \port$6124$0 
-, \port$6126$0 , \port$6128$0 , \port$6130$0 , \port$6132$0 , \port$6134$0 , \port$6136$0 , \port$6138$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4556$0 , \port$4558$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5166$0 , \port$5168$0 , \port$5170$0 , \port$5172$0 , \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 
+, \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 
+, \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 
+, \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 
+, \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 
+, \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 
+, \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -20316,266 +18556,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$5274$0 ;
-  wire [31:0] \port$5274$0 ;
-  input [31:0] \port$5276$0 ;
-  wire [31:0] \port$5276$0 ;
-  input \port$5884$0 ;
-  wire \port$5884$0 ;
-  input \port$5886$0 ;
-  wire \port$5886$0 ;
-  input \port$5888$0 ;
-  wire \port$5888$0 ;
-  input \port$5890$0 ;
-  wire \port$5890$0 ;
-  input \port$5892$0 ;
-  wire \port$5892$0 ;
-  input \port$5894$0 ;
-  wire \port$5894$0 ;
-  input \port$5896$0 ;
-  wire \port$5896$0 ;
-  input \port$5898$0 ;
-  wire \port$5898$0 ;
-  input \port$5900$0 ;
-  wire \port$5900$0 ;
-  input \port$5902$0 ;
-  wire \port$5902$0 ;
-  input \port$5904$0 ;
-  wire \port$5904$0 ;
-  input \port$5906$0 ;
-  wire \port$5906$0 ;
-  input \port$5908$0 ;
-  wire \port$5908$0 ;
-  input \port$5910$0 ;
-  wire \port$5910$0 ;
-  input \port$5912$0 ;
-  wire \port$5912$0 ;
-  input \port$5914$0 ;
-  wire \port$5914$0 ;
-  input \port$5916$0 ;
-  wire \port$5916$0 ;
-  input \port$5918$0 ;
-  wire \port$5918$0 ;
-  input \port$5920$0 ;
-  wire \port$5920$0 ;
-  input \port$5922$0 ;
-  wire \port$5922$0 ;
-  input \port$5924$0 ;
-  wire \port$5924$0 ;
-  input \port$5926$0 ;
-  wire \port$5926$0 ;
-  input \port$5928$0 ;
-  wire \port$5928$0 ;
-  input \port$5930$0 ;
-  wire \port$5930$0 ;
-  input \port$5932$0 ;
-  wire \port$5932$0 ;
-  input \port$5934$0 ;
-  wire \port$5934$0 ;
-  input \port$5936$0 ;
-  wire \port$5936$0 ;
-  input \port$5938$0 ;
-  wire \port$5938$0 ;
-  input \port$5940$0 ;
-  wire \port$5940$0 ;
-  input \port$5942$0 ;
-  wire \port$5942$0 ;
-  input \port$5944$0 ;
-  wire \port$5944$0 ;
-  input \port$5946$0 ;
-  wire \port$5946$0 ;
-  input \port$5948$0 ;
-  wire \port$5948$0 ;
-  input \port$5950$0 ;
-  wire \port$5950$0 ;
-  input \port$5952$0 ;
-  wire \port$5952$0 ;
-  input \port$5954$0 ;
-  wire \port$5954$0 ;
-  input \port$5956$0 ;
-  wire \port$5956$0 ;
-  input \port$5958$0 ;
-  wire \port$5958$0 ;
-  input \port$5960$0 ;
-  wire \port$5960$0 ;
-  input \port$5962$0 ;
-  wire \port$5962$0 ;
-  input \port$5964$0 ;
-  wire \port$5964$0 ;
-  input \port$5966$0 ;
-  wire \port$5966$0 ;
-  input \port$5968$0 ;
-  wire \port$5968$0 ;
-  input \port$5970$0 ;
-  wire \port$5970$0 ;
-  input \port$5972$0 ;
-  wire \port$5972$0 ;
-  input \port$5974$0 ;
-  wire \port$5974$0 ;
-  input \port$5976$0 ;
-  wire \port$5976$0 ;
-  input \port$5978$0 ;
-  wire \port$5978$0 ;
-  input \port$5980$0 ;
-  wire \port$5980$0 ;
-  input \port$5982$0 ;
-  wire \port$5982$0 ;
-  input \port$5984$0 ;
-  wire \port$5984$0 ;
-  input \port$5986$0 ;
-  wire \port$5986$0 ;
-  input \port$5988$0 ;
-  wire \port$5988$0 ;
-  input \port$5990$0 ;
-  wire \port$5990$0 ;
-  input \port$5992$0 ;
-  wire \port$5992$0 ;
-  input \port$5994$0 ;
-  wire \port$5994$0 ;
-  input \port$5996$0 ;
-  wire \port$5996$0 ;
-  input \port$5998$0 ;
-  wire \port$5998$0 ;
-  input \port$6000$0 ;
-  wire \port$6000$0 ;
-  input \port$6002$0 ;
-  wire \port$6002$0 ;
-  input \port$6004$0 ;
-  wire \port$6004$0 ;
-  input \port$6006$0 ;
-  wire \port$6006$0 ;
-  input \port$6008$0 ;
-  wire \port$6008$0 ;
-  input \port$6010$0 ;
-  wire \port$6010$0 ;
-  input [6:0] \port$6012$0 ;
-  wire [6:0] \port$6012$0 ;
-  input [6:0] \port$6014$0 ;
-  wire [6:0] \port$6014$0 ;
-  input [6:0] \port$6016$0 ;
-  wire [6:0] \port$6016$0 ;
-  input [6:0] \port$6018$0 ;
-  wire [6:0] \port$6018$0 ;
-  input [6:0] \port$6020$0 ;
-  wire [6:0] \port$6020$0 ;
-  input [6:0] \port$6022$0 ;
-  wire [6:0] \port$6022$0 ;
-  input [6:0] \port$6024$0 ;
-  wire [6:0] \port$6024$0 ;
-  input [6:0] \port$6026$0 ;
-  wire [6:0] \port$6026$0 ;
-  input [6:0] \port$6028$0 ;
-  wire [6:0] \port$6028$0 ;
-  input [6:0] \port$6030$0 ;
-  wire [6:0] \port$6030$0 ;
-  input [6:0] \port$6032$0 ;
-  wire [6:0] \port$6032$0 ;
-  input [6:0] \port$6034$0 ;
-  wire [6:0] \port$6034$0 ;
-  input [6:0] \port$6036$0 ;
-  wire [6:0] \port$6036$0 ;
-  input [6:0] \port$6038$0 ;
-  wire [6:0] \port$6038$0 ;
-  input [6:0] \port$6040$0 ;
-  wire [6:0] \port$6040$0 ;
-  input [6:0] \port$6042$0 ;
-  wire [6:0] \port$6042$0 ;
-  input [6:0] \port$6044$0 ;
-  wire [6:0] \port$6044$0 ;
-  input [6:0] \port$6046$0 ;
-  wire [6:0] \port$6046$0 ;
-  input [6:0] \port$6048$0 ;
-  wire [6:0] \port$6048$0 ;
-  input [6:0] \port$6050$0 ;
-  wire [6:0] \port$6050$0 ;
-  input [6:0] \port$6052$0 ;
-  wire [6:0] \port$6052$0 ;
-  input [6:0] \port$6054$0 ;
-  wire [6:0] \port$6054$0 ;
-  input [6:0] \port$6056$0 ;
-  wire [6:0] \port$6056$0 ;
-  input [6:0] \port$6058$0 ;
-  wire [6:0] \port$6058$0 ;
-  input [6:0] \port$6060$0 ;
-  wire [6:0] \port$6060$0 ;
-  input [6:0] \port$6062$0 ;
-  wire [6:0] \port$6062$0 ;
-  input [6:0] \port$6064$0 ;
-  wire [6:0] \port$6064$0 ;
-  input [6:0] \port$6066$0 ;
-  wire [6:0] \port$6066$0 ;
-  input [6:0] \port$6068$0 ;
-  wire [6:0] \port$6068$0 ;
-  input [6:0] \port$6070$0 ;
-  wire [6:0] \port$6070$0 ;
-  input [6:0] \port$6072$0 ;
-  wire [6:0] \port$6072$0 ;
-  input [6:0] \port$6074$0 ;
-  wire [6:0] \port$6074$0 ;
-  input [6:0] \port$6076$0 ;
-  wire [6:0] \port$6076$0 ;
-  input [6:0] \port$6078$0 ;
-  wire [6:0] \port$6078$0 ;
-  input [6:0] \port$6080$0 ;
-  wire [6:0] \port$6080$0 ;
-  input [6:0] \port$6082$0 ;
-  wire [6:0] \port$6082$0 ;
-  input [6:0] \port$6084$0 ;
-  wire [6:0] \port$6084$0 ;
-  input [6:0] \port$6086$0 ;
-  wire [6:0] \port$6086$0 ;
-  input [6:0] \port$6088$0 ;
-  wire [6:0] \port$6088$0 ;
-  input [6:0] \port$6090$0 ;
-  wire [6:0] \port$6090$0 ;
-  input [6:0] \port$6092$0 ;
-  wire [6:0] \port$6092$0 ;
-  input [6:0] \port$6094$0 ;
-  wire [6:0] \port$6094$0 ;
-  input [6:0] \port$6096$0 ;
-  wire [6:0] \port$6096$0 ;
-  input [6:0] \port$6098$0 ;
-  wire [6:0] \port$6098$0 ;
-  input [6:0] \port$6100$0 ;
-  wire [6:0] \port$6100$0 ;
-  input [6:0] \port$6102$0 ;
-  wire [6:0] \port$6102$0 ;
-  input [6:0] \port$6104$0 ;
-  wire [6:0] \port$6104$0 ;
-  input [6:0] \port$6106$0 ;
-  wire [6:0] \port$6106$0 ;
-  input [6:0] \port$6108$0 ;
-  wire [6:0] \port$6108$0 ;
-  input [6:0] \port$6110$0 ;
-  wire [6:0] \port$6110$0 ;
-  input [6:0] \port$6112$0 ;
-  wire [6:0] \port$6112$0 ;
-  input [6:0] \port$6114$0 ;
-  wire [6:0] \port$6114$0 ;
-  input [6:0] \port$6116$0 ;
-  wire [6:0] \port$6116$0 ;
-  input [6:0] \port$6118$0 ;
-  wire [6:0] \port$6118$0 ;
-  input [6:0] \port$6120$0 ;
-  wire [6:0] \port$6120$0 ;
-  input [6:0] \port$6122$0 ;
-  wire [6:0] \port$6122$0 ;
-  input [6:0] \port$6124$0 ;
-  wire [6:0] \port$6124$0 ;
-  input [6:0] \port$6126$0 ;
-  wire [6:0] \port$6126$0 ;
-  input [6:0] \port$6128$0 ;
-  wire [6:0] \port$6128$0 ;
-  input [6:0] \port$6130$0 ;
-  wire [6:0] \port$6130$0 ;
-  input [6:0] \port$6132$0 ;
-  wire [6:0] \port$6132$0 ;
-  input [6:0] \port$6134$0 ;
-  wire [6:0] \port$6134$0 ;
-  input [6:0] \port$6136$0 ;
-  wire [6:0] \port$6136$0 ;
-  input [6:0] \port$6138$0 ;
-  wire [6:0] \port$6138$0 ;
+  input [31:0] \port$4556$0 ;
+  wire [31:0] \port$4556$0 ;
+  input [31:0] \port$4558$0 ;
+  wire [31:0] \port$4558$0 ;
+  input \port$5166$0 ;
+  wire \port$5166$0 ;
+  input \port$5168$0 ;
+  wire \port$5168$0 ;
+  input \port$5170$0 ;
+  wire \port$5170$0 ;
+  input \port$5172$0 ;
+  wire \port$5172$0 ;
+  input \port$5174$0 ;
+  wire \port$5174$0 ;
+  input \port$5176$0 ;
+  wire \port$5176$0 ;
+  input \port$5178$0 ;
+  wire \port$5178$0 ;
+  input \port$5180$0 ;
+  wire \port$5180$0 ;
+  input \port$5182$0 ;
+  wire \port$5182$0 ;
+  input \port$5184$0 ;
+  wire \port$5184$0 ;
+  input \port$5186$0 ;
+  wire \port$5186$0 ;
+  input \port$5188$0 ;
+  wire \port$5188$0 ;
+  input \port$5190$0 ;
+  wire \port$5190$0 ;
+  input \port$5192$0 ;
+  wire \port$5192$0 ;
+  input \port$5194$0 ;
+  wire \port$5194$0 ;
+  input \port$5196$0 ;
+  wire \port$5196$0 ;
+  input \port$5198$0 ;
+  wire \port$5198$0 ;
+  input \port$5200$0 ;
+  wire \port$5200$0 ;
+  input \port$5202$0 ;
+  wire \port$5202$0 ;
+  input \port$5204$0 ;
+  wire \port$5204$0 ;
+  input \port$5206$0 ;
+  wire \port$5206$0 ;
+  input \port$5208$0 ;
+  wire \port$5208$0 ;
+  input \port$5210$0 ;
+  wire \port$5210$0 ;
+  input \port$5212$0 ;
+  wire \port$5212$0 ;
+  input \port$5214$0 ;
+  wire \port$5214$0 ;
+  input \port$5216$0 ;
+  wire \port$5216$0 ;
+  input \port$5218$0 ;
+  wire \port$5218$0 ;
+  input \port$5220$0 ;
+  wire \port$5220$0 ;
+  input \port$5222$0 ;
+  wire \port$5222$0 ;
+  input \port$5224$0 ;
+  wire \port$5224$0 ;
+  input \port$5226$0 ;
+  wire \port$5226$0 ;
+  input \port$5228$0 ;
+  wire \port$5228$0 ;
+  input \port$5230$0 ;
+  wire \port$5230$0 ;
+  input \port$5232$0 ;
+  wire \port$5232$0 ;
+  input \port$5234$0 ;
+  wire \port$5234$0 ;
+  input \port$5236$0 ;
+  wire \port$5236$0 ;
+  input \port$5238$0 ;
+  wire \port$5238$0 ;
+  input \port$5240$0 ;
+  wire \port$5240$0 ;
+  input \port$5242$0 ;
+  wire \port$5242$0 ;
+  input \port$5244$0 ;
+  wire \port$5244$0 ;
+  input \port$5246$0 ;
+  wire \port$5246$0 ;
+  input \port$5248$0 ;
+  wire \port$5248$0 ;
+  input \port$5250$0 ;
+  wire \port$5250$0 ;
+  input \port$5252$0 ;
+  wire \port$5252$0 ;
+  input \port$5254$0 ;
+  wire \port$5254$0 ;
+  input \port$5256$0 ;
+  wire \port$5256$0 ;
+  input \port$5258$0 ;
+  wire \port$5258$0 ;
+  input \port$5260$0 ;
+  wire \port$5260$0 ;
+  input \port$5262$0 ;
+  wire \port$5262$0 ;
+  input \port$5264$0 ;
+  wire \port$5264$0 ;
+  input \port$5266$0 ;
+  wire \port$5266$0 ;
+  input \port$5268$0 ;
+  wire \port$5268$0 ;
+  input \port$5270$0 ;
+  wire \port$5270$0 ;
+  input \port$5272$0 ;
+  wire \port$5272$0 ;
+  input \port$5274$0 ;
+  wire \port$5274$0 ;
+  input \port$5276$0 ;
+  wire \port$5276$0 ;
+  input \port$5278$0 ;
+  wire \port$5278$0 ;
+  input \port$5280$0 ;
+  wire \port$5280$0 ;
+  input \port$5282$0 ;
+  wire \port$5282$0 ;
+  input \port$5284$0 ;
+  wire \port$5284$0 ;
+  input \port$5286$0 ;
+  wire \port$5286$0 ;
+  input \port$5288$0 ;
+  wire \port$5288$0 ;
+  input \port$5290$0 ;
+  wire \port$5290$0 ;
+  input \port$5292$0 ;
+  wire \port$5292$0 ;
+  input [6:0] \port$5294$0 ;
+  wire [6:0] \port$5294$0 ;
+  input [6:0] \port$5296$0 ;
+  wire [6:0] \port$5296$0 ;
+  input [6:0] \port$5298$0 ;
+  wire [6:0] \port$5298$0 ;
+  input [6:0] \port$5300$0 ;
+  wire [6:0] \port$5300$0 ;
+  input [6:0] \port$5302$0 ;
+  wire [6:0] \port$5302$0 ;
+  input [6:0] \port$5304$0 ;
+  wire [6:0] \port$5304$0 ;
+  input [6:0] \port$5306$0 ;
+  wire [6:0] \port$5306$0 ;
+  input [6:0] \port$5308$0 ;
+  wire [6:0] \port$5308$0 ;
+  input [6:0] \port$5310$0 ;
+  wire [6:0] \port$5310$0 ;
+  input [6:0] \port$5312$0 ;
+  wire [6:0] \port$5312$0 ;
+  input [6:0] \port$5314$0 ;
+  wire [6:0] \port$5314$0 ;
+  input [6:0] \port$5316$0 ;
+  wire [6:0] \port$5316$0 ;
+  input [6:0] \port$5318$0 ;
+  wire [6:0] \port$5318$0 ;
+  input [6:0] \port$5320$0 ;
+  wire [6:0] \port$5320$0 ;
+  input [6:0] \port$5322$0 ;
+  wire [6:0] \port$5322$0 ;
+  input [6:0] \port$5324$0 ;
+  wire [6:0] \port$5324$0 ;
+  input [6:0] \port$5326$0 ;
+  wire [6:0] \port$5326$0 ;
+  input [6:0] \port$5328$0 ;
+  wire [6:0] \port$5328$0 ;
+  input [6:0] \port$5330$0 ;
+  wire [6:0] \port$5330$0 ;
+  input [6:0] \port$5332$0 ;
+  wire [6:0] \port$5332$0 ;
+  input [6:0] \port$5334$0 ;
+  wire [6:0] \port$5334$0 ;
+  input [6:0] \port$5336$0 ;
+  wire [6:0] \port$5336$0 ;
+  input [6:0] \port$5338$0 ;
+  wire [6:0] \port$5338$0 ;
+  input [6:0] \port$5340$0 ;
+  wire [6:0] \port$5340$0 ;
+  input [6:0] \port$5342$0 ;
+  wire [6:0] \port$5342$0 ;
+  input [6:0] \port$5344$0 ;
+  wire [6:0] \port$5344$0 ;
+  input [6:0] \port$5346$0 ;
+  wire [6:0] \port$5346$0 ;
+  input [6:0] \port$5348$0 ;
+  wire [6:0] \port$5348$0 ;
+  input [6:0] \port$5350$0 ;
+  wire [6:0] \port$5350$0 ;
+  input [6:0] \port$5352$0 ;
+  wire [6:0] \port$5352$0 ;
+  input [6:0] \port$5354$0 ;
+  wire [6:0] \port$5354$0 ;
+  input [6:0] \port$5356$0 ;
+  wire [6:0] \port$5356$0 ;
+  input [6:0] \port$5358$0 ;
+  wire [6:0] \port$5358$0 ;
+  input [6:0] \port$5360$0 ;
+  wire [6:0] \port$5360$0 ;
+  input [6:0] \port$5362$0 ;
+  wire [6:0] \port$5362$0 ;
+  input [6:0] \port$5364$0 ;
+  wire [6:0] \port$5364$0 ;
+  input [6:0] \port$5366$0 ;
+  wire [6:0] \port$5366$0 ;
+  input [6:0] \port$5368$0 ;
+  wire [6:0] \port$5368$0 ;
+  input [6:0] \port$5370$0 ;
+  wire [6:0] \port$5370$0 ;
+  input [6:0] \port$5372$0 ;
+  wire [6:0] \port$5372$0 ;
+  input [6:0] \port$5374$0 ;
+  wire [6:0] \port$5374$0 ;
+  input [6:0] \port$5376$0 ;
+  wire [6:0] \port$5376$0 ;
+  input [6:0] \port$5378$0 ;
+  wire [6:0] \port$5378$0 ;
+  input [6:0] \port$5380$0 ;
+  wire [6:0] \port$5380$0 ;
+  input [6:0] \port$5382$0 ;
+  wire [6:0] \port$5382$0 ;
+  input [6:0] \port$5384$0 ;
+  wire [6:0] \port$5384$0 ;
+  input [6:0] \port$5386$0 ;
+  wire [6:0] \port$5386$0 ;
+  input [6:0] \port$5388$0 ;
+  wire [6:0] \port$5388$0 ;
+  input [6:0] \port$5390$0 ;
+  wire [6:0] \port$5390$0 ;
+  input [6:0] \port$5392$0 ;
+  wire [6:0] \port$5392$0 ;
+  input [6:0] \port$5394$0 ;
+  wire [6:0] \port$5394$0 ;
+  input [6:0] \port$5396$0 ;
+  wire [6:0] \port$5396$0 ;
+  input [6:0] \port$5398$0 ;
+  wire [6:0] \port$5398$0 ;
+  input [6:0] \port$5400$0 ;
+  wire [6:0] \port$5400$0 ;
+  input [6:0] \port$5402$0 ;
+  wire [6:0] \port$5402$0 ;
+  input [6:0] \port$5404$0 ;
+  wire [6:0] \port$5404$0 ;
+  input [6:0] \port$5406$0 ;
+  wire [6:0] \port$5406$0 ;
+  input [6:0] \port$5408$0 ;
+  wire [6:0] \port$5408$0 ;
+  input [6:0] \port$5410$0 ;
+  wire [6:0] \port$5410$0 ;
+  input [6:0] \port$5412$0 ;
+  wire [6:0] \port$5412$0 ;
+  input [6:0] \port$5414$0 ;
+  wire [6:0] \port$5414$0 ;
+  input [6:0] \port$5416$0 ;
+  wire [6:0] \port$5416$0 ;
+  input [6:0] \port$5418$0 ;
+  wire [6:0] \port$5418$0 ;
+  input [6:0] \port$5420$0 ;
+  wire [6:0] \port$5420$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -20608,197 +18848,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$6012$0  < threshold;
-  assign \$3  = ~ \port$5884$0 ;
+  assign \$2  = \port$5294$0  < threshold;
+  assign \$3  = ~ \port$5166$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$6014$0  < threshold;
-  assign \$6  = ~ \port$5886$0 ;
+  assign \$5  = \port$5296$0  < threshold;
+  assign \$6  = ~ \port$5168$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$6016$0  < threshold;
-  assign \$9  = ~ \port$5888$0 ;
+  assign \$8  = \port$5298$0  < threshold;
+  assign \$9  = ~ \port$5170$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$6018$0  < threshold;
-  assign \$12  = ~ \port$5890$0 ;
+  assign \$11  = \port$5300$0  < threshold;
+  assign \$12  = ~ \port$5172$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$6020$0  < threshold;
-  assign \$15  = ~ \port$5892$0 ;
+  assign \$14  = \port$5302$0  < threshold;
+  assign \$15  = ~ \port$5174$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$6022$0  < threshold;
-  assign \$18  = ~ \port$5894$0 ;
+  assign \$17  = \port$5304$0  < threshold;
+  assign \$18  = ~ \port$5176$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$6024$0  < threshold;
-  assign \$21  = ~ \port$5896$0 ;
+  assign \$20  = \port$5306$0  < threshold;
+  assign \$21  = ~ \port$5178$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$6026$0  < threshold;
-  assign \$24  = ~ \port$5898$0 ;
+  assign \$23  = \port$5308$0  < threshold;
+  assign \$24  = ~ \port$5180$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$6028$0  < threshold;
-  assign \$27  = ~ \port$5900$0 ;
+  assign \$26  = \port$5310$0  < threshold;
+  assign \$27  = ~ \port$5182$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$6030$0  < threshold;
-  assign \$30  = ~ \port$5902$0 ;
+  assign \$29  = \port$5312$0  < threshold;
+  assign \$30  = ~ \port$5184$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$6032$0  < threshold;
-  assign \$33  = ~ \port$5904$0 ;
+  assign \$32  = \port$5314$0  < threshold;
+  assign \$33  = ~ \port$5186$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$6034$0  < threshold;
-  assign \$36  = ~ \port$5906$0 ;
+  assign \$35  = \port$5316$0  < threshold;
+  assign \$36  = ~ \port$5188$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$6036$0  < threshold;
-  assign \$39  = ~ \port$5908$0 ;
+  assign \$38  = \port$5318$0  < threshold;
+  assign \$39  = ~ \port$5190$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$6038$0  < threshold;
-  assign \$42  = ~ \port$5910$0 ;
+  assign \$41  = \port$5320$0  < threshold;
+  assign \$42  = ~ \port$5192$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$6040$0  < threshold;
-  assign \$45  = ~ \port$5912$0 ;
+  assign \$44  = \port$5322$0  < threshold;
+  assign \$45  = ~ \port$5194$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$6042$0  < threshold;
-  assign \$48  = ~ \port$5914$0 ;
+  assign \$47  = \port$5324$0  < threshold;
+  assign \$48  = ~ \port$5196$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$6044$0  < threshold;
-  assign \$51  = ~ \port$5916$0 ;
+  assign \$50  = \port$5326$0  < threshold;
+  assign \$51  = ~ \port$5198$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$6046$0  < threshold;
-  assign \$54  = ~ \port$5918$0 ;
+  assign \$53  = \port$5328$0  < threshold;
+  assign \$54  = ~ \port$5200$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$6048$0  < threshold;
-  assign \$57  = ~ \port$5920$0 ;
+  assign \$56  = \port$5330$0  < threshold;
+  assign \$57  = ~ \port$5202$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$6050$0  < threshold;
-  assign \$60  = ~ \port$5922$0 ;
+  assign \$59  = \port$5332$0  < threshold;
+  assign \$60  = ~ \port$5204$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$6052$0  < threshold;
-  assign \$63  = ~ \port$5924$0 ;
+  assign \$62  = \port$5334$0  < threshold;
+  assign \$63  = ~ \port$5206$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$6054$0  < threshold;
-  assign \$66  = ~ \port$5926$0 ;
+  assign \$65  = \port$5336$0  < threshold;
+  assign \$66  = ~ \port$5208$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$6056$0  < threshold;
-  assign \$69  = ~ \port$5928$0 ;
+  assign \$68  = \port$5338$0  < threshold;
+  assign \$69  = ~ \port$5210$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$6058$0  < threshold;
-  assign \$72  = ~ \port$5930$0 ;
+  assign \$71  = \port$5340$0  < threshold;
+  assign \$72  = ~ \port$5212$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$6060$0  < threshold;
-  assign \$75  = ~ \port$5932$0 ;
+  assign \$74  = \port$5342$0  < threshold;
+  assign \$75  = ~ \port$5214$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$6062$0  < threshold;
-  assign \$78  = ~ \port$5934$0 ;
+  assign \$77  = \port$5344$0  < threshold;
+  assign \$78  = ~ \port$5216$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$6064$0  < threshold;
-  assign \$81  = ~ \port$5936$0 ;
+  assign \$80  = \port$5346$0  < threshold;
+  assign \$81  = ~ \port$5218$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$6066$0  < threshold;
-  assign \$84  = ~ \port$5938$0 ;
+  assign \$83  = \port$5348$0  < threshold;
+  assign \$84  = ~ \port$5220$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$6068$0  < threshold;
-  assign \$87  = ~ \port$5940$0 ;
+  assign \$86  = \port$5350$0  < threshold;
+  assign \$87  = ~ \port$5222$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$6070$0  < threshold;
-  assign \$90  = ~ \port$5942$0 ;
+  assign \$89  = \port$5352$0  < threshold;
+  assign \$90  = ~ \port$5224$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$6072$0  < threshold;
-  assign \$93  = ~ \port$5944$0 ;
+  assign \$92  = \port$5354$0  < threshold;
+  assign \$93  = ~ \port$5226$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$6074$0  < threshold;
-  assign \$96  = ~ \port$5946$0 ;
+  assign \$95  = \port$5356$0  < threshold;
+  assign \$96  = ~ \port$5228$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$6076$0  < threshold;
-  assign \$99  = ~ \port$5948$0 ;
+  assign \$98  = \port$5358$0  < threshold;
+  assign \$99  = ~ \port$5230$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$6078$0  < threshold;
-  assign \$102  = ~ \port$5950$0 ;
+  assign \$101  = \port$5360$0  < threshold;
+  assign \$102  = ~ \port$5232$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$6080$0  < threshold;
-  assign \$105  = ~ \port$5952$0 ;
+  assign \$104  = \port$5362$0  < threshold;
+  assign \$105  = ~ \port$5234$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$6082$0  < threshold;
-  assign \$108  = ~ \port$5954$0 ;
+  assign \$107  = \port$5364$0  < threshold;
+  assign \$108  = ~ \port$5236$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$6084$0  < threshold;
-  assign \$111  = ~ \port$5956$0 ;
+  assign \$110  = \port$5366$0  < threshold;
+  assign \$111  = ~ \port$5238$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$6086$0  < threshold;
-  assign \$114  = ~ \port$5958$0 ;
+  assign \$113  = \port$5368$0  < threshold;
+  assign \$114  = ~ \port$5240$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$6088$0  < threshold;
-  assign \$117  = ~ \port$5960$0 ;
+  assign \$116  = \port$5370$0  < threshold;
+  assign \$117  = ~ \port$5242$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$6090$0  < threshold;
-  assign \$120  = ~ \port$5962$0 ;
+  assign \$119  = \port$5372$0  < threshold;
+  assign \$120  = ~ \port$5244$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$6092$0  < threshold;
-  assign \$123  = ~ \port$5964$0 ;
+  assign \$122  = \port$5374$0  < threshold;
+  assign \$123  = ~ \port$5246$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$6094$0  < threshold;
-  assign \$126  = ~ \port$5966$0 ;
+  assign \$125  = \port$5376$0  < threshold;
+  assign \$126  = ~ \port$5248$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$6096$0  < threshold;
-  assign \$129  = ~ \port$5968$0 ;
+  assign \$128  = \port$5378$0  < threshold;
+  assign \$129  = ~ \port$5250$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$6098$0  < threshold;
-  assign \$132  = ~ \port$5970$0 ;
+  assign \$131  = \port$5380$0  < threshold;
+  assign \$132  = ~ \port$5252$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$6100$0  < threshold;
-  assign \$135  = ~ \port$5972$0 ;
+  assign \$134  = \port$5382$0  < threshold;
+  assign \$135  = ~ \port$5254$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$6102$0  < threshold;
-  assign \$138  = ~ \port$5974$0 ;
+  assign \$137  = \port$5384$0  < threshold;
+  assign \$138  = ~ \port$5256$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$6104$0  < threshold;
-  assign \$141  = ~ \port$5976$0 ;
+  assign \$140  = \port$5386$0  < threshold;
+  assign \$141  = ~ \port$5258$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$6106$0  < threshold;
-  assign \$144  = ~ \port$5978$0 ;
+  assign \$143  = \port$5388$0  < threshold;
+  assign \$144  = ~ \port$5260$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$6108$0  < threshold;
-  assign \$147  = ~ \port$5980$0 ;
+  assign \$146  = \port$5390$0  < threshold;
+  assign \$147  = ~ \port$5262$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$6110$0  < threshold;
-  assign \$150  = ~ \port$5982$0 ;
+  assign \$149  = \port$5392$0  < threshold;
+  assign \$150  = ~ \port$5264$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$6112$0  < threshold;
-  assign \$153  = ~ \port$5984$0 ;
+  assign \$152  = \port$5394$0  < threshold;
+  assign \$153  = ~ \port$5266$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$6114$0  < threshold;
-  assign \$156  = ~ \port$5986$0 ;
+  assign \$155  = \port$5396$0  < threshold;
+  assign \$156  = ~ \port$5268$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$6116$0  < threshold;
-  assign \$159  = ~ \port$5988$0 ;
+  assign \$158  = \port$5398$0  < threshold;
+  assign \$159  = ~ \port$5270$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$6118$0  < threshold;
-  assign \$162  = ~ \port$5990$0 ;
+  assign \$161  = \port$5400$0  < threshold;
+  assign \$162  = ~ \port$5272$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$6120$0  < threshold;
-  assign \$165  = ~ \port$5992$0 ;
+  assign \$164  = \port$5402$0  < threshold;
+  assign \$165  = ~ \port$5274$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$6122$0  < threshold;
-  assign \$168  = ~ \port$5994$0 ;
+  assign \$167  = \port$5404$0  < threshold;
+  assign \$168  = ~ \port$5276$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$6124$0  < threshold;
-  assign \$171  = ~ \port$5996$0 ;
+  assign \$170  = \port$5406$0  < threshold;
+  assign \$171  = ~ \port$5278$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$6126$0  < threshold;
-  assign \$174  = ~ \port$5998$0 ;
+  assign \$173  = \port$5408$0  < threshold;
+  assign \$174  = ~ \port$5280$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$6128$0  < threshold;
-  assign \$177  = ~ \port$6000$0 ;
+  assign \$176  = \port$5410$0  < threshold;
+  assign \$177  = ~ \port$5282$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$6130$0  < threshold;
-  assign \$180  = ~ \port$6002$0 ;
+  assign \$179  = \port$5412$0  < threshold;
+  assign \$180  = ~ \port$5284$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$6132$0  < threshold;
-  assign \$183  = ~ \port$6004$0 ;
+  assign \$182  = \port$5414$0  < threshold;
+  assign \$183  = ~ \port$5286$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$6134$0  < threshold;
-  assign \$186  = ~ \port$6006$0 ;
+  assign \$185  = \port$5416$0  < threshold;
+  assign \$186  = ~ \port$5288$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$6136$0  < threshold;
-  assign \$189  = ~ \port$6008$0 ;
+  assign \$188  = \port$5418$0  < threshold;
+  assign \$189  = ~ \port$5290$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$6138$0  < threshold;
-  assign \$192  = ~ \port$6010$0 ;
+  assign \$191  = \port$5420$0  < threshold;
+  assign \$192  = ~ \port$5292$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -21094,7 +19334,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$5276$0 , \port$5274$0  };
+            \$296  = { \port$4558$0 , \port$4556$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -21438,11 +19678,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$6138$0 , \port$6136$0 , \port$6134$0 , \port$6132$0 , \port$6130$0 , \port$6128$0 , \port$6126$0 , \port$6124$0 , \port$6122$0 , \port$6120$0 , \port$6118$0 , \port$6116$0 , \port$6114$0 , \port$6112$0 , \port$6110$0 , \port$6108$0 , \port$6106$0 , \port$6104$0 , \port$6102$0 , \port$6100$0 , \port$6098$0 , \port$6096$0 , \port$6094$0 , \port$6092$0 , \port$6090$0 , \port$6088$0 , \port$6086$0 , \port$6084$0 , \port$6082$0 , \port$6080$0 , \port$6078$0 , \port$6076$0 , \port$6074$0 , \port$6072$0 , \port$6070$0 , \port$6068$0 , \port$6066$0 , \port$6064$0 , \port$6062$0 , \port$6060$0 , \port$6058$0 , \port$6056$0 , \port$6054$0 , \port$6052$0 , \port$6050$0 , \port$6048$0 , \port$6046$0 , \port$6044$0 , \port$6042$0 , \port$6040$0 , \port$6038$0 , \port$6036$0 , \port$6034$0 , \port$6032$0 , \port$6030$0 , \port$6028$0 , \port$6026$0 , \port$6024$0 , \port$6022$0 , \port$6020$0 , \port$6018$0 , \port$6016$0 , \port$6014$0 , \port$6012$0  };
-  assign overflow = { \port$6010$0 , \port$6008$0 , \port$6006$0 , \port$6004$0 , \port$6002$0 , \port$6000$0 , \port$5998$0 , \port$5996$0 , \port$5994$0 , \port$5992$0 , \port$5990$0 , \port$5988$0 , \port$5986$0 , \port$5984$0 , \port$5982$0 , \port$5980$0 , \port$5978$0 , \port$5976$0 , \port$5974$0 , \port$5972$0 , \port$5970$0 , \port$5968$0 , \port$5966$0 , \port$5964$0 , \port$5962$0 , \port$5960$0 , \port$5958$0 , \port$5956$0 , \port$5954$0 , \port$5952$0 , \port$5950$0 , \port$5948$0 , \port$5946$0 , \port$5944$0 , \port$5942$0 , \port$5940$0 , \port$5938$0 , \port$5936$0 , \port$5934$0 , \port$5932$0 , \port$5930$0 , \port$5928$0 , \port$5926$0 , \port$5924$0 , \port$5922$0 , \port$5920$0 , \port$5918$0 , \port$5916$0 , \port$5914$0 , \port$5912$0 , \port$5910$0 , \port$5908$0 , \port$5906$0 , \port$5904$0 , \port$5902$0 , \port$5900$0 , \port$5898$0 , \port$5896$0 , \port$5894$0 , \port$5892$0 , \port$5890$0 , \port$5888$0 , \port$5886$0 , \port$5884$0  };
+  assign codes = { \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0  };
+  assign overflow = { \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0 , \port$5276$0 , \port$5274$0 , \port$5272$0 , \port$5270$0 , \port$5268$0 , \port$5266$0 , \port$5264$0 , \port$5262$0 , \port$5260$0 , \port$5258$0 , \port$5256$0 , \port$5254$0 , \port$5252$0 , \port$5250$0 , \port$5248$0 , \port$5246$0 , \port$5244$0 , \port$5242$0 , \port$5240$0 , \port$5238$0 , \port$5236$0 , \port$5234$0 , \port$5232$0 , \port$5230$0 , \port$5228$0 , \port$5226$0 , \port$5224$0 , \port$5222$0 , \port$5220$0 , \port$5218$0 , \port$5216$0 , \port$5214$0 , \port$5212$0 , \port$5210$0 , \port$5208$0 , \port$5206$0 , \port$5204$0 , \port$5202$0 , \port$5200$0 , \port$5198$0 , \port$5196$0 , \port$5194$0 , \port$5192$0 , \port$5190$0 , \port$5188$0 , \port$5186$0 , \port$5184$0 , \port$5182$0 , \port$5180$0 , \port$5178$0 , \port$5176$0 , \port$5174$0 , \port$5172$0 , \port$5170$0 , \port$5168$0 , \port$5166$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$5276$0 , \port$5274$0  };
+  assign \data$27  = { \port$4558$0 , \port$4556$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;
