@@ -76,6 +76,10 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--calibration", action=_Once, choices=CALIBRATIONS, default=d.calibration,
                    help=f"per-column calibration hardware (default {d.calibration}; 'gain' adds "
                         f"CAL_GAIN and the temperature tracker where the TDC mode has one)")
+    g.add_argument("--activation", action=_Once, choices=("on", "off"),
+                   default="on" if d.activation else "off",
+                   help="MODE.ACTIVATION with its THRESHOLD registers and comparators (default "
+                        f"{'on' if d.activation else 'off'}; 'off' builds the plain VMM macro)")
 
 
 def _config(args) -> MacroConfig:
@@ -86,12 +90,16 @@ def _config(args) -> MacroConfig:
                        result_width=args.result_width, stream_width=args.stream_width,
                        precharge_cycles=args.precharge_cycles,
                        write_pulse_cycles=args.write_pulse_cycles, tdc_mode=args.tdc_mode,
-                       tdc_fine_taps=args.tdc_fine_taps, calibration=args.calibration)
+                       tdc_fine_taps=args.tdc_fine_taps, calibration=args.calibration,
+                       activation=args.activation == "on")
 
 
 def config_args(config: MacroConfig) -> list[str]:
     """The command-line flags that select ``config`` (for replay lines)."""
-    return [f"--{key.replace('_', '-')}={value}" for key, value in config.to_dict().items()
+    def flag(value):
+        return ("on" if value else "off") if isinstance(value, bool) else value
+
+    return [f"--{key.replace('_', '-')}={flag(value)}" for key, value in config.to_dict().items()
             if value is not None]
 
 
