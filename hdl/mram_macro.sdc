@@ -3,7 +3,7 @@
 #  - clock clk: 5 ns (ideal here: your clock tree's latency and skew are yours), uncertainty on setup and hold as below
 #  - input delay 1 ns (20 %) for setup, 0 for hold, relative to the clock port: s_axil_awprot[2:0], s_axil_awvalid, s_axil_wdata[31:0], s_axil_wstrb[3:0], s_axil_wvalid, s_axil_bready, s_axil_araddr[11:0], s_axil_arprot[2:0], s_axil_arvalid, s_axil_rready, s_axis_tdata[63:0], s_axis_tvalid, s_axis_tlast, s_axis_tuser[3:0], m_axis_tready, arr_fine[447:0], rst, s_axil_awaddr[11:0]
 #  - output delay 1 ns (20 %) for setup, 0 for hold, relative to the clock port: s_axil_awready, s_axil_wready, s_axil_bresp[1:0], s_axil_bvalid, s_axil_arready, s_axil_rdata[31:0], s_axil_rresp[1:0], s_axil_rvalid, s_axis_tready, m_axis_tdata[63:0], m_axis_tvalid, m_axis_tlast, m_axis_tuser
-#  - output delay 0 (the analogue array's controls settle within the cycle): arr_bypass_l[63:0], arr_bypass_r[63:0], arr_pre, arr_eval, arr_wr_row[63:0], arr_wr_side, arr_wr_data[63:0], arr_wr_pulse
+#  - output delay 0 (the analogue array's controls settle within the cycle): arr_bypass_l[63:0], arr_bypass_r[63:0], arr_pre, arr_eval, arr_tdc_en, arr_wr_row[63:0], arr_wr_side, arr_wr_data[63:0], arr_wr_pulse
 #  - false path from arr_cmp[63:0]: asynchronous comparator outputs; each bit goes only into the first of 2 synchroniser flip-flops (cmp_sync0 .. cmp_sync1, mram_macro/periphery/tdc.py), which the code capture reads at the last stage
 #  - multicycle path 2 (setup; hold at the launch edge) from arr_fine[447:0]: the interpolator's sampler bits, frozen at the edge that first sees the comparator high and held until the next precharge (sim_models/interpolator.py); the TDC uses them only on the edge that captures the column's code, when the comparator has come through the 2 synchroniser flip-flops, at least 2 cycles after they froze (assumes the samplers freeze no later than the edge at which cmp_sync0 first takes the 1)
 # Change the period to your clock; keep it within what the readout design and the datasheet's
@@ -14,7 +14,7 @@ set_input_delay -max 1 -clock clk [get_ports {s_axil_awprot[*] s_axil_awvalid s_
 set_input_delay -min 0 -clock clk [get_ports {s_axil_awprot[*] s_axil_awvalid s_axil_wdata[*] s_axil_wstrb[*] s_axil_wvalid s_axil_bready s_axil_araddr[*] s_axil_arprot[*] s_axil_arvalid s_axil_rready s_axis_tdata[*] s_axis_tvalid s_axis_tlast s_axis_tuser[*] m_axis_tready arr_fine[*] rst s_axil_awaddr[*]}]
 set_output_delay -max 1 -clock clk [get_ports {s_axil_awready s_axil_wready s_axil_bresp[*] s_axil_bvalid s_axil_arready s_axil_rdata[*] s_axil_rresp[*] s_axil_rvalid s_axis_tready m_axis_tdata[*] m_axis_tvalid m_axis_tlast m_axis_tuser}]
 set_output_delay -min 0 -clock clk [get_ports {s_axil_awready s_axil_wready s_axil_bresp[*] s_axil_bvalid s_axil_arready s_axil_rdata[*] s_axil_rresp[*] s_axil_rvalid s_axis_tready m_axis_tdata[*] m_axis_tvalid m_axis_tlast m_axis_tuser}]
-set_output_delay 0 -clock clk [get_ports {arr_bypass_l[*] arr_bypass_r[*] arr_pre arr_eval arr_wr_row[*] arr_wr_side arr_wr_data[*] arr_wr_pulse}]
+set_output_delay 0 -clock clk [get_ports {arr_bypass_l[*] arr_bypass_r[*] arr_pre arr_eval arr_tdc_en arr_wr_row[*] arr_wr_side arr_wr_data[*] arr_wr_pulse}]
 set_input_delay 0 -clock clk [get_ports {arr_cmp[*]}]
 set_multicycle_path -setup 2 -from [get_ports {arr_fine[*]}]
 set_multicycle_path -hold 1 -from [get_ports {arr_fine[*]}]

@@ -3,7 +3,8 @@
 (* top =  1  *)
 (* generator = "Amaranth" *)
 module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arprot, s_axil_arvalid, s_axil_rready, s_axis_tdata, s_axis_tvalid, s_axis_tlast, s_axis_tuser, m_axis_tready, arr_cmp, arr_fine, clk, rst, s_axil_awready, s_axil_wready
-, s_axil_bresp, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr);
+, s_axil_bresp, s_axil_bvalid, s_axil_arready, s_axil_rdata, s_axil_rresp, s_axil_rvalid, s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tlast, m_axis_tuser, arr_bypass_l, arr_bypass_r, arr_pre, arr_eval, arr_tdc_en, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, s_axil_awaddr
+);
   reg \$auto$verilog_backend.cc:2355:dump_module$5 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
@@ -227,45 +228,48 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [6:0] \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$610  = 6'h00;
+  reg [5:0] \$signal$616  = 6'h00;
   wire accumulate;
-  wire \accumulate$430 ;
+  wire \accumulate$436 ;
   wire activation;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$385 ;
+  wire [63:0] \arr_bypass_l$391 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$386 ;
+  wire [63:0] \arr_bypass_r$392 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$401 ;
+  wire \arr_eval$407 ;
   input [447:0] arr_fine;
   wire [447:0] arr_fine;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$400 ;
+  wire \arr_pre$406 ;
+  output arr_tdc_en;
+  wire arr_tdc_en;
+  wire \arr_tdc_en$55 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$603 ;
+  wire [63:0] \arr_wr_data$609 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$604 ;
+  wire \arr_wr_pulse$610 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$601 ;
+  wire [63:0] \arr_wr_row$607 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$602 ;
+  wire \arr_wr_side$608 ;
   wire array_idle;
-  wire \array_idle$588 ;
+  wire \array_idle$594 ;
   wire bus_active;
   wire busy;
-  wire \busy$335 ;
-  wire \busy$618 ;
+  wire \busy$341 ;
+  wire \busy$624 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -334,8 +338,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$405 ;
-  wire \capture$428 ;
+  wire \capture$411 ;
+  wire \capture$434 ;
   wire clear;
   input clk;
   wire clk;
@@ -344,19 +348,19 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] code_enable;
   wire [3:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$427 ;
-  wire [447:0] \codes$598 ;
+  wire [447:0] \codes$433 ;
+  wire [447:0] \codes$604 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$582 ;
+  wire [63:0] \data$588 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$626 ;
+  wire [63:0] \fail_mask$632 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [447:0] fine;
@@ -371,8 +375,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [2:0] fine_table7_value;
   wire [63:0] fires;
   wire [3:0] flags;
-  wire \flags$439 ;
-  wire \flags$439.overflow ;
+  wire \flags$445 ;
+  wire \flags$445.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -405,6 +409,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_ser_en;
   wire g_ser_gclk;
   wire g_ser_rst;
+  wire g_sync_clk;
+  wire g_sync_en;
+  wire g_sync_gclk;
+  wire g_sync_rst;
   wire g_tdc0_clk;
   wire g_tdc0_en;
   wire g_tdc0_gclk;
@@ -668,33 +676,33 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire idle;
   wire length_error;
   wire load;
-  wire \load$438 ;
+  wire \load$444 ;
   wire load_inputs;
   wire load_raw;
   output [63:0] m_axis_tdata;
   wire [63:0] m_axis_tdata;
-  wire [63:0] \m_axis_tdata$367 ;
+  wire [63:0] \m_axis_tdata$373 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$370 ;
+  wire \m_axis_tlast$376 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$369 ;
+  wire \m_axis_tready$375 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$371 ;
+  wire \m_axis_tuser$377 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$368 ;
+  wire \m_axis_tvalid$374 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$434 ;
+  wire \negate$440 ;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$599 ;
+  wire [63:0] \overflow$605 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
@@ -704,10 +712,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$597 ;
+  wire \read_done$603 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$389 ;
+  wire \read_start$395 ;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -716,82 +724,82 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$355 ;
+  wire [11:0] \s_axil_araddr$361 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$356 ;
+  wire [2:0] \s_axil_arprot$362 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$358 ;
+  wire \s_axil_arready$364 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$357 ;
+  wire \s_axil_arvalid$363 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$347 ;
+  wire [11:0] \s_axil_awaddr$353 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$348 ;
+  wire [2:0] \s_axil_awprot$354 ;
   output s_axil_awready;
   wire s_axil_awready;
-  wire \s_axil_awready$42 ;
+  wire \s_axil_awready$43 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$349 ;
+  wire \s_axil_awvalid$355 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$354 ;
+  wire \s_axil_bready$360 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$353 ;
+  wire [1:0] \s_axil_bresp$359 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
-  wire \s_axil_bvalid$44 ;
+  wire \s_axil_bvalid$45 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$359 ;
+  wire [31:0] \s_axil_rdata$365 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$362 ;
+  wire \s_axil_rready$368 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$360 ;
+  wire [1:0] \s_axil_rresp$366 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$361 ;
+  wire \s_axil_rvalid$367 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$350 ;
+  wire [31:0] \s_axil_wdata$356 ;
   output s_axil_wready;
   wire s_axil_wready;
-  wire \s_axil_wready$43 ;
+  wire \s_axil_wready$44 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$351 ;
+  wire [3:0] \s_axil_wstrb$357 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$352 ;
+  wire \s_axil_wvalid$358 ;
   input [63:0] s_axis_tdata;
   wire [63:0] s_axis_tdata;
-  wire [63:0] \s_axis_tdata$363 ;
+  wire [63:0] \s_axis_tdata$369 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$365 ;
+  wire \s_axis_tlast$371 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$323 ;
+  wire \s_axis_tready$329 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$366 ;
+  wire [3:0] \s_axis_tuser$372 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$364 ;
+  wire \s_axis_tvalid$370 ;
   wire shift;
-  wire \shift$432 ;
+  wire \shift$438 ;
   wire short;
   wire short_frame;
   wire start;
-  wire \start$387 ;
+  wire \start$393 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -912,6 +920,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \$5  = \$3  & \$4 ;
   assign g_regs_en = \$5  | rst;
   assign g_bus_en = bus_active | rst;
+  assign g_sync_en = arr_tdc_en | rst;
   assign g_tdc0_en = code_enable[0] | rst;
   assign g_tdc1_en = code_enable[1] | rst;
   assign g_tdc2_en = code_enable[2] | rst;
@@ -987,17 +996,17 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_in_en = \$11  | rst;
   assign \$12  = load_inputs | bypass_load;
   assign g_drv_en = \$12  | rst;
-  assign \$13  = start | \busy$335 ;
+  assign \$13  = start | \busy$341 ;
   assign \$14  = \$13  | write_busy_q;
   assign g_wr_en = \$14  | rst;
   assign \$15  = fail_valid | retry;
   assign \$16  = \$15  | pass_done;
   assign g_cnt_en = \$16  | rst;
-  assign \start$387  = read_start | \read_start$389 ;
+  assign \start$393  = read_start | \read_start$395 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign \flags$439  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \flags$445  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
   assign data = activation ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  } : values;
-  assign status_vmm_busy = \busy$618  | vector_valid;
+  assign status_vmm_busy = \busy$624  | vector_valid;
   assign \$17  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
   assign status_tdc_overflow_set = pass_done & \$17 ;
   assign \$18  = wv_fail_count_count + fail_cells;
@@ -1008,7 +1017,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   always @(posedge g_cnt_clk)
     wv_fail_count_count <= \$22 ;
   always @(posedge g_cnt_clk)
-    \$signal$610  <= \$23 ;
+    \$signal$616  <= \$23 ;
   always @(posedge g_cnt_clk)
     fail_mask <= \$24 ;
   always @(posedge g_cnt_clk)
@@ -1021,263 +1030,263 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .capture(capture),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$4188$0 (\$155 ),
-    .\port$4190$0 (\$156 ),
-    .\port$4192$0 (\$157 ),
-    .\port$4194$0 (\$158 ),
-    .\port$4196$0 (\$159 ),
-    .\port$4198$0 (\$160 ),
-    .\port$4200$0 (\$161 ),
-    .\port$4202$0 (\$162 ),
-    .\port$4204$0 (\$163 ),
-    .\port$4206$0 (\$164 ),
-    .\port$4208$0 (\$165 ),
-    .\port$4210$0 (\$166 ),
-    .\port$4212$0 (\$167 ),
-    .\port$4214$0 (\$168 ),
-    .\port$4216$0 (\$169 ),
-    .\port$4218$0 (\$170 ),
-    .\port$4220$0 (\$171 ),
-    .\port$4222$0 (\$172 ),
-    .\port$4224$0 (\$173 ),
-    .\port$4226$0 (\$174 ),
-    .\port$4228$0 (\$175 ),
-    .\port$4230$0 (\$176 ),
-    .\port$4232$0 (\$177 ),
-    .\port$4234$0 (\$178 ),
-    .\port$4236$0 (\$179 ),
-    .\port$4238$0 (\$180 ),
-    .\port$4240$0 (\$181 ),
-    .\port$4242$0 (\$182 ),
-    .\port$4244$0 (\$183 ),
-    .\port$4246$0 (\$184 ),
-    .\port$4248$0 (\$185 ),
-    .\port$4250$0 (\$186 ),
-    .\port$4252$0 (\$187 ),
-    .\port$4254$0 (\$188 ),
-    .\port$4256$0 (\$189 ),
-    .\port$4258$0 (\$190 ),
-    .\port$4260$0 (\$191 ),
-    .\port$4262$0 (\$192 ),
-    .\port$4264$0 (\$193 ),
-    .\port$4266$0 (\$194 ),
-    .\port$4268$0 (\$195 ),
-    .\port$4270$0 (\$196 ),
-    .\port$4272$0 (\$197 ),
-    .\port$4274$0 (\$198 ),
-    .\port$4276$0 (\$199 ),
-    .\port$4278$0 (\$200 ),
-    .\port$4280$0 (\$201 ),
-    .\port$4282$0 (\$202 ),
-    .\port$4284$0 (\$203 ),
-    .\port$4286$0 (\$204 ),
-    .\port$4288$0 (\$205 ),
-    .\port$4290$0 (\$206 ),
-    .\port$4292$0 (\$207 ),
-    .\port$4294$0 (\$208 ),
-    .\port$4296$0 (\$209 ),
-    .\port$4298$0 (\$210 ),
-    .\port$4300$0 (\$211 ),
-    .\port$4302$0 (\$212 ),
-    .\port$4304$0 (\$213 ),
-    .\port$4306$0 (\$214 ),
-    .\port$4308$0 (\$215 ),
-    .\port$4310$0 (\$216 ),
-    .\port$4312$0 (\$217 ),
-    .\port$4314$0 (\$218 ),
-    .\port$4576$0 (cal_offset0_offset),
-    .\port$4578$0 (cal_offset1_offset),
-    .\port$4580$0 (cal_offset2_offset),
-    .\port$4582$0 (cal_offset3_offset),
-    .\port$4584$0 (cal_offset4_offset),
-    .\port$4586$0 (cal_offset5_offset),
-    .\port$4588$0 (cal_offset6_offset),
-    .\port$4590$0 (cal_offset7_offset),
-    .\port$4592$0 (cal_offset8_offset),
-    .\port$4594$0 (cal_offset9_offset),
-    .\port$4596$0 (cal_offset10_offset),
-    .\port$4598$0 (cal_offset11_offset),
-    .\port$4600$0 (cal_offset12_offset),
-    .\port$4602$0 (cal_offset13_offset),
-    .\port$4604$0 (cal_offset14_offset),
-    .\port$4606$0 (cal_offset15_offset),
-    .\port$4608$0 (cal_offset16_offset),
-    .\port$4610$0 (cal_offset17_offset),
-    .\port$4612$0 (cal_offset18_offset),
-    .\port$4614$0 (cal_offset19_offset),
-    .\port$4616$0 (cal_offset20_offset),
-    .\port$4618$0 (cal_offset21_offset),
-    .\port$4620$0 (cal_offset22_offset),
-    .\port$4622$0 (cal_offset23_offset),
-    .\port$4624$0 (cal_offset24_offset),
-    .\port$4626$0 (cal_offset25_offset),
-    .\port$4628$0 (cal_offset26_offset),
-    .\port$4630$0 (cal_offset27_offset),
-    .\port$4632$0 (cal_offset28_offset),
-    .\port$4634$0 (cal_offset29_offset),
-    .\port$4636$0 (cal_offset30_offset),
-    .\port$4638$0 (cal_offset31_offset),
-    .\port$4640$0 (cal_offset32_offset),
-    .\port$4642$0 (cal_offset33_offset),
-    .\port$4644$0 (cal_offset34_offset),
-    .\port$4646$0 (cal_offset35_offset),
-    .\port$4648$0 (cal_offset36_offset),
-    .\port$4650$0 (cal_offset37_offset),
-    .\port$4652$0 (cal_offset38_offset),
-    .\port$4654$0 (cal_offset39_offset),
-    .\port$4656$0 (cal_offset40_offset),
-    .\port$4658$0 (cal_offset41_offset),
-    .\port$4660$0 (cal_offset42_offset),
-    .\port$4662$0 (cal_offset43_offset),
-    .\port$4664$0 (cal_offset44_offset),
-    .\port$4666$0 (cal_offset45_offset),
-    .\port$4668$0 (cal_offset46_offset),
-    .\port$4670$0 (cal_offset47_offset),
-    .\port$4672$0 (cal_offset48_offset),
-    .\port$4674$0 (cal_offset49_offset),
-    .\port$4676$0 (cal_offset50_offset),
-    .\port$4678$0 (cal_offset51_offset),
-    .\port$4680$0 (cal_offset52_offset),
-    .\port$4682$0 (cal_offset53_offset),
-    .\port$4684$0 (cal_offset54_offset),
-    .\port$4686$0 (cal_offset55_offset),
-    .\port$4688$0 (cal_offset56_offset),
-    .\port$4690$0 (cal_offset57_offset),
-    .\port$4692$0 (cal_offset58_offset),
-    .\port$4694$0 (cal_offset59_offset),
-    .\port$4696$0 (cal_offset60_offset),
-    .\port$4698$0 (cal_offset61_offset),
-    .\port$4700$0 (cal_offset62_offset),
-    .\port$4702$0 (cal_offset63_offset),
-    .\port$4704$0 (threshold0_value),
-    .\port$4706$0 (threshold1_value),
-    .\port$4708$0 (threshold2_value),
-    .\port$4710$0 (threshold3_value),
-    .\port$4712$0 (threshold4_value),
-    .\port$4714$0 (threshold5_value),
-    .\port$4716$0 (threshold6_value),
-    .\port$4718$0 (threshold7_value),
-    .\port$4720$0 (threshold8_value),
-    .\port$4722$0 (threshold9_value),
-    .\port$4724$0 (threshold10_value),
-    .\port$4726$0 (threshold11_value),
-    .\port$4728$0 (threshold12_value),
-    .\port$4730$0 (threshold13_value),
-    .\port$4732$0 (threshold14_value),
-    .\port$4734$0 (threshold15_value),
-    .\port$4736$0 (threshold16_value),
-    .\port$4738$0 (threshold17_value),
-    .\port$4740$0 (threshold18_value),
-    .\port$4742$0 (threshold19_value),
-    .\port$4744$0 (threshold20_value),
-    .\port$4746$0 (threshold21_value),
-    .\port$4748$0 (threshold22_value),
-    .\port$4750$0 (threshold23_value),
-    .\port$4752$0 (threshold24_value),
-    .\port$4754$0 (threshold25_value),
-    .\port$4756$0 (threshold26_value),
-    .\port$4758$0 (threshold27_value),
-    .\port$4760$0 (threshold28_value),
-    .\port$4762$0 (threshold29_value),
-    .\port$4764$0 (threshold30_value),
-    .\port$4766$0 (threshold31_value),
-    .\port$4768$0 (threshold32_value),
-    .\port$4770$0 (threshold33_value),
-    .\port$4772$0 (threshold34_value),
-    .\port$4774$0 (threshold35_value),
-    .\port$4776$0 (threshold36_value),
-    .\port$4778$0 (threshold37_value),
-    .\port$4780$0 (threshold38_value),
-    .\port$4782$0 (threshold39_value),
-    .\port$4784$0 (threshold40_value),
-    .\port$4786$0 (threshold41_value),
-    .\port$4788$0 (threshold42_value),
-    .\port$4790$0 (threshold43_value),
-    .\port$4792$0 (threshold44_value),
-    .\port$4794$0 (threshold45_value),
-    .\port$4796$0 (threshold46_value),
-    .\port$4798$0 (threshold47_value),
-    .\port$4800$0 (threshold48_value),
-    .\port$4802$0 (threshold49_value),
-    .\port$4804$0 (threshold50_value),
-    .\port$4806$0 (threshold51_value),
-    .\port$4808$0 (threshold52_value),
-    .\port$4810$0 (threshold53_value),
-    .\port$4812$0 (threshold54_value),
-    .\port$4814$0 (threshold55_value),
-    .\port$4816$0 (threshold56_value),
-    .\port$4818$0 (threshold57_value),
-    .\port$4820$0 (threshold58_value),
-    .\port$4822$0 (threshold59_value),
-    .\port$4824$0 (threshold60_value),
-    .\port$4826$0 (threshold61_value),
-    .\port$4828$0 (threshold62_value),
-    .\port$4830$0 (threshold63_value),
-    .\port$5294$0 (\$91 ),
-    .\port$5296$0 (\$92 ),
-    .\port$5298$0 (\$93 ),
-    .\port$5300$0 (\$94 ),
-    .\port$5302$0 (\$95 ),
-    .\port$5304$0 (\$96 ),
-    .\port$5306$0 (\$97 ),
-    .\port$5308$0 (\$98 ),
-    .\port$5310$0 (\$99 ),
-    .\port$5312$0 (\$100 ),
-    .\port$5314$0 (\$101 ),
-    .\port$5316$0 (\$102 ),
-    .\port$5318$0 (\$103 ),
-    .\port$5320$0 (\$104 ),
-    .\port$5322$0 (\$105 ),
-    .\port$5324$0 (\$106 ),
-    .\port$5326$0 (\$107 ),
-    .\port$5328$0 (\$108 ),
-    .\port$5330$0 (\$109 ),
-    .\port$5332$0 (\$110 ),
-    .\port$5334$0 (\$111 ),
-    .\port$5336$0 (\$112 ),
-    .\port$5338$0 (\$113 ),
-    .\port$5340$0 (\$114 ),
-    .\port$5342$0 (\$115 ),
-    .\port$5344$0 (\$116 ),
-    .\port$5346$0 (\$117 ),
-    .\port$5348$0 (\$118 ),
-    .\port$5350$0 (\$119 ),
-    .\port$5352$0 (\$120 ),
-    .\port$5354$0 (\$121 ),
-    .\port$5356$0 (\$122 ),
-    .\port$5358$0 (\$123 ),
-    .\port$5360$0 (\$124 ),
-    .\port$5362$0 (\$125 ),
-    .\port$5364$0 (\$126 ),
-    .\port$5366$0 (\$127 ),
-    .\port$5368$0 (\$128 ),
-    .\port$5370$0 (\$129 ),
-    .\port$5372$0 (\$130 ),
-    .\port$5374$0 (\$131 ),
-    .\port$5376$0 (\$132 ),
-    .\port$5378$0 (\$133 ),
-    .\port$5380$0 (\$134 ),
-    .\port$5382$0 (\$135 ),
-    .\port$5384$0 (\$136 ),
-    .\port$5386$0 (\$137 ),
-    .\port$5388$0 (\$138 ),
-    .\port$5390$0 (\$139 ),
-    .\port$5392$0 (\$140 ),
-    .\port$5394$0 (\$141 ),
-    .\port$5396$0 (\$142 ),
-    .\port$5398$0 (\$143 ),
-    .\port$5400$0 (\$144 ),
-    .\port$5402$0 (\$145 ),
-    .\port$5404$0 (\$146 ),
-    .\port$5406$0 (\$147 ),
-    .\port$5408$0 (\$148 ),
-    .\port$5410$0 (\$149 ),
-    .\port$5412$0 (\$150 ),
-    .\port$5414$0 (\$151 ),
-    .\port$5416$0 (\$152 ),
-    .\port$5418$0 (\$153 ),
-    .\port$5420$0 (\$154 ),
-    .\port$5447$2 (\$219 ),
+    .\port$4193$0 (\$155 ),
+    .\port$4195$0 (\$156 ),
+    .\port$4197$0 (\$157 ),
+    .\port$4199$0 (\$158 ),
+    .\port$4201$0 (\$159 ),
+    .\port$4203$0 (\$160 ),
+    .\port$4205$0 (\$161 ),
+    .\port$4207$0 (\$162 ),
+    .\port$4209$0 (\$163 ),
+    .\port$4211$0 (\$164 ),
+    .\port$4213$0 (\$165 ),
+    .\port$4215$0 (\$166 ),
+    .\port$4217$0 (\$167 ),
+    .\port$4219$0 (\$168 ),
+    .\port$4221$0 (\$169 ),
+    .\port$4223$0 (\$170 ),
+    .\port$4225$0 (\$171 ),
+    .\port$4227$0 (\$172 ),
+    .\port$4229$0 (\$173 ),
+    .\port$4231$0 (\$174 ),
+    .\port$4233$0 (\$175 ),
+    .\port$4235$0 (\$176 ),
+    .\port$4237$0 (\$177 ),
+    .\port$4239$0 (\$178 ),
+    .\port$4241$0 (\$179 ),
+    .\port$4243$0 (\$180 ),
+    .\port$4245$0 (\$181 ),
+    .\port$4247$0 (\$182 ),
+    .\port$4249$0 (\$183 ),
+    .\port$4251$0 (\$184 ),
+    .\port$4253$0 (\$185 ),
+    .\port$4255$0 (\$186 ),
+    .\port$4257$0 (\$187 ),
+    .\port$4259$0 (\$188 ),
+    .\port$4261$0 (\$189 ),
+    .\port$4263$0 (\$190 ),
+    .\port$4265$0 (\$191 ),
+    .\port$4267$0 (\$192 ),
+    .\port$4269$0 (\$193 ),
+    .\port$4271$0 (\$194 ),
+    .\port$4273$0 (\$195 ),
+    .\port$4275$0 (\$196 ),
+    .\port$4277$0 (\$197 ),
+    .\port$4279$0 (\$198 ),
+    .\port$4281$0 (\$199 ),
+    .\port$4283$0 (\$200 ),
+    .\port$4285$0 (\$201 ),
+    .\port$4287$0 (\$202 ),
+    .\port$4289$0 (\$203 ),
+    .\port$4291$0 (\$204 ),
+    .\port$4293$0 (\$205 ),
+    .\port$4295$0 (\$206 ),
+    .\port$4297$0 (\$207 ),
+    .\port$4299$0 (\$208 ),
+    .\port$4301$0 (\$209 ),
+    .\port$4303$0 (\$210 ),
+    .\port$4305$0 (\$211 ),
+    .\port$4307$0 (\$212 ),
+    .\port$4309$0 (\$213 ),
+    .\port$4311$0 (\$214 ),
+    .\port$4313$0 (\$215 ),
+    .\port$4315$0 (\$216 ),
+    .\port$4317$0 (\$217 ),
+    .\port$4319$0 (\$218 ),
+    .\port$4582$0 (cal_offset0_offset),
+    .\port$4584$0 (cal_offset1_offset),
+    .\port$4586$0 (cal_offset2_offset),
+    .\port$4588$0 (cal_offset3_offset),
+    .\port$4590$0 (cal_offset4_offset),
+    .\port$4592$0 (cal_offset5_offset),
+    .\port$4594$0 (cal_offset6_offset),
+    .\port$4596$0 (cal_offset7_offset),
+    .\port$4598$0 (cal_offset8_offset),
+    .\port$4600$0 (cal_offset9_offset),
+    .\port$4602$0 (cal_offset10_offset),
+    .\port$4604$0 (cal_offset11_offset),
+    .\port$4606$0 (cal_offset12_offset),
+    .\port$4608$0 (cal_offset13_offset),
+    .\port$4610$0 (cal_offset14_offset),
+    .\port$4612$0 (cal_offset15_offset),
+    .\port$4614$0 (cal_offset16_offset),
+    .\port$4616$0 (cal_offset17_offset),
+    .\port$4618$0 (cal_offset18_offset),
+    .\port$4620$0 (cal_offset19_offset),
+    .\port$4622$0 (cal_offset20_offset),
+    .\port$4624$0 (cal_offset21_offset),
+    .\port$4626$0 (cal_offset22_offset),
+    .\port$4628$0 (cal_offset23_offset),
+    .\port$4630$0 (cal_offset24_offset),
+    .\port$4632$0 (cal_offset25_offset),
+    .\port$4634$0 (cal_offset26_offset),
+    .\port$4636$0 (cal_offset27_offset),
+    .\port$4638$0 (cal_offset28_offset),
+    .\port$4640$0 (cal_offset29_offset),
+    .\port$4642$0 (cal_offset30_offset),
+    .\port$4644$0 (cal_offset31_offset),
+    .\port$4646$0 (cal_offset32_offset),
+    .\port$4648$0 (cal_offset33_offset),
+    .\port$4650$0 (cal_offset34_offset),
+    .\port$4652$0 (cal_offset35_offset),
+    .\port$4654$0 (cal_offset36_offset),
+    .\port$4656$0 (cal_offset37_offset),
+    .\port$4658$0 (cal_offset38_offset),
+    .\port$4660$0 (cal_offset39_offset),
+    .\port$4662$0 (cal_offset40_offset),
+    .\port$4664$0 (cal_offset41_offset),
+    .\port$4666$0 (cal_offset42_offset),
+    .\port$4668$0 (cal_offset43_offset),
+    .\port$4670$0 (cal_offset44_offset),
+    .\port$4672$0 (cal_offset45_offset),
+    .\port$4674$0 (cal_offset46_offset),
+    .\port$4676$0 (cal_offset47_offset),
+    .\port$4678$0 (cal_offset48_offset),
+    .\port$4680$0 (cal_offset49_offset),
+    .\port$4682$0 (cal_offset50_offset),
+    .\port$4684$0 (cal_offset51_offset),
+    .\port$4686$0 (cal_offset52_offset),
+    .\port$4688$0 (cal_offset53_offset),
+    .\port$4690$0 (cal_offset54_offset),
+    .\port$4692$0 (cal_offset55_offset),
+    .\port$4694$0 (cal_offset56_offset),
+    .\port$4696$0 (cal_offset57_offset),
+    .\port$4698$0 (cal_offset58_offset),
+    .\port$4700$0 (cal_offset59_offset),
+    .\port$4702$0 (cal_offset60_offset),
+    .\port$4704$0 (cal_offset61_offset),
+    .\port$4706$0 (cal_offset62_offset),
+    .\port$4708$0 (cal_offset63_offset),
+    .\port$4710$0 (threshold0_value),
+    .\port$4712$0 (threshold1_value),
+    .\port$4714$0 (threshold2_value),
+    .\port$4716$0 (threshold3_value),
+    .\port$4718$0 (threshold4_value),
+    .\port$4720$0 (threshold5_value),
+    .\port$4722$0 (threshold6_value),
+    .\port$4724$0 (threshold7_value),
+    .\port$4726$0 (threshold8_value),
+    .\port$4728$0 (threshold9_value),
+    .\port$4730$0 (threshold10_value),
+    .\port$4732$0 (threshold11_value),
+    .\port$4734$0 (threshold12_value),
+    .\port$4736$0 (threshold13_value),
+    .\port$4738$0 (threshold14_value),
+    .\port$4740$0 (threshold15_value),
+    .\port$4742$0 (threshold16_value),
+    .\port$4744$0 (threshold17_value),
+    .\port$4746$0 (threshold18_value),
+    .\port$4748$0 (threshold19_value),
+    .\port$4750$0 (threshold20_value),
+    .\port$4752$0 (threshold21_value),
+    .\port$4754$0 (threshold22_value),
+    .\port$4756$0 (threshold23_value),
+    .\port$4758$0 (threshold24_value),
+    .\port$4760$0 (threshold25_value),
+    .\port$4762$0 (threshold26_value),
+    .\port$4764$0 (threshold27_value),
+    .\port$4766$0 (threshold28_value),
+    .\port$4768$0 (threshold29_value),
+    .\port$4770$0 (threshold30_value),
+    .\port$4772$0 (threshold31_value),
+    .\port$4774$0 (threshold32_value),
+    .\port$4776$0 (threshold33_value),
+    .\port$4778$0 (threshold34_value),
+    .\port$4780$0 (threshold35_value),
+    .\port$4782$0 (threshold36_value),
+    .\port$4784$0 (threshold37_value),
+    .\port$4786$0 (threshold38_value),
+    .\port$4788$0 (threshold39_value),
+    .\port$4790$0 (threshold40_value),
+    .\port$4792$0 (threshold41_value),
+    .\port$4794$0 (threshold42_value),
+    .\port$4796$0 (threshold43_value),
+    .\port$4798$0 (threshold44_value),
+    .\port$4800$0 (threshold45_value),
+    .\port$4802$0 (threshold46_value),
+    .\port$4804$0 (threshold47_value),
+    .\port$4806$0 (threshold48_value),
+    .\port$4808$0 (threshold49_value),
+    .\port$4810$0 (threshold50_value),
+    .\port$4812$0 (threshold51_value),
+    .\port$4814$0 (threshold52_value),
+    .\port$4816$0 (threshold53_value),
+    .\port$4818$0 (threshold54_value),
+    .\port$4820$0 (threshold55_value),
+    .\port$4822$0 (threshold56_value),
+    .\port$4824$0 (threshold57_value),
+    .\port$4826$0 (threshold58_value),
+    .\port$4828$0 (threshold59_value),
+    .\port$4830$0 (threshold60_value),
+    .\port$4832$0 (threshold61_value),
+    .\port$4834$0 (threshold62_value),
+    .\port$4836$0 (threshold63_value),
+    .\port$5302$0 (\$91 ),
+    .\port$5304$0 (\$92 ),
+    .\port$5306$0 (\$93 ),
+    .\port$5308$0 (\$94 ),
+    .\port$5310$0 (\$95 ),
+    .\port$5312$0 (\$96 ),
+    .\port$5314$0 (\$97 ),
+    .\port$5316$0 (\$98 ),
+    .\port$5318$0 (\$99 ),
+    .\port$5320$0 (\$100 ),
+    .\port$5322$0 (\$101 ),
+    .\port$5324$0 (\$102 ),
+    .\port$5326$0 (\$103 ),
+    .\port$5328$0 (\$104 ),
+    .\port$5330$0 (\$105 ),
+    .\port$5332$0 (\$106 ),
+    .\port$5334$0 (\$107 ),
+    .\port$5336$0 (\$108 ),
+    .\port$5338$0 (\$109 ),
+    .\port$5340$0 (\$110 ),
+    .\port$5342$0 (\$111 ),
+    .\port$5344$0 (\$112 ),
+    .\port$5346$0 (\$113 ),
+    .\port$5348$0 (\$114 ),
+    .\port$5350$0 (\$115 ),
+    .\port$5352$0 (\$116 ),
+    .\port$5354$0 (\$117 ),
+    .\port$5356$0 (\$118 ),
+    .\port$5358$0 (\$119 ),
+    .\port$5360$0 (\$120 ),
+    .\port$5362$0 (\$121 ),
+    .\port$5364$0 (\$122 ),
+    .\port$5366$0 (\$123 ),
+    .\port$5368$0 (\$124 ),
+    .\port$5370$0 (\$125 ),
+    .\port$5372$0 (\$126 ),
+    .\port$5374$0 (\$127 ),
+    .\port$5376$0 (\$128 ),
+    .\port$5378$0 (\$129 ),
+    .\port$5380$0 (\$130 ),
+    .\port$5382$0 (\$131 ),
+    .\port$5384$0 (\$132 ),
+    .\port$5386$0 (\$133 ),
+    .\port$5388$0 (\$134 ),
+    .\port$5390$0 (\$135 ),
+    .\port$5392$0 (\$136 ),
+    .\port$5394$0 (\$137 ),
+    .\port$5396$0 (\$138 ),
+    .\port$5398$0 (\$139 ),
+    .\port$5400$0 (\$140 ),
+    .\port$5402$0 (\$141 ),
+    .\port$5404$0 (\$142 ),
+    .\port$5406$0 (\$143 ),
+    .\port$5408$0 (\$144 ),
+    .\port$5410$0 (\$145 ),
+    .\port$5412$0 (\$146 ),
+    .\port$5414$0 (\$147 ),
+    .\port$5416$0 (\$148 ),
+    .\port$5418$0 (\$149 ),
+    .\port$5420$0 (\$150 ),
+    .\port$5422$0 (\$151 ),
+    .\port$5424$0 (\$152 ),
+    .\port$5426$0 (\$153 ),
+    .\port$5428$0 (\$154 ),
+    .\port$5455$2 (\$219 ),
     .raw(raw),
     .values(values)
   );
@@ -1315,6 +1324,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .clk(clk),
     .en(g_ser_en),
     .gclk(g_ser_clk)
+  );
+  mram_icg g_sync_icg (
+    .clk(clk),
+    .en(g_sync_en),
+    .gclk(g_sync_clk)
   );
   mram_icg g_tdc0_icg (
     .clk(clk),
@@ -1669,15 +1683,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.read_control  read_control (
     .arr_eval(arr_eval),
     .arr_pre(arr_pre),
+    .arr_tdc_en(arr_tdc_en),
     .clk(clk),
     .done(read_done),
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
     .rst(rst),
-    .start(\start$387 ),
+    .start(\start$393 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(\capture$405 ),
+    .tdc_capture(\capture$411 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
     .tdc_early(code_early),
@@ -1750,7 +1765,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$335 ),
+    .ctrl_write_row_busy(\busy$341 ),
     .fine_table0_value(fine_table0_value),
     .fine_table1_value(fine_table1_value),
     .fine_table2_value(fine_table2_value),
@@ -1764,8 +1779,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$4487$0 (\$signal$610 ),
-    .\port$4489$0 (fail_mask),
+    .\port$4493$0 (\$signal$616 ),
+    .\port$4495$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
@@ -1869,7 +1884,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
-    .flags(\flags$439 ),
+    .flags(\flags$445 ),
     .g_ser_clk(g_ser_clk),
     .g_ser_rst(rst),
     .load(emit),
@@ -1884,14 +1899,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$618 ),
+    .busy(\busy$624 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$5447$2 (\$219 ),
+    .\port$5455$2 (\$219 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -1899,18 +1914,19 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(\busy$335 )
+    .write_busy(\busy$341 )
   );
   \mram_macro.tdc  tdc (
     .all_fired(tdc_all_fired),
-    .capture(\capture$405 ),
+    .capture(\capture$411 ),
     .clear(clear),
-    .clk(clk),
     .cmp(arr_cmp),
     .code_early(code_early),
     .code_enable(code_enable),
     .code_now(code_now),
     .fine(arr_fine),
+    .g_sync_clk(g_sync_clk),
+    .g_sync_rst(rst),
     .g_tdc0_clk(g_tdc0_clk),
     .g_tdc10_clk(g_tdc10_clk),
     .g_tdc11_clk(g_tdc11_clk),
@@ -1975,143 +1991,142 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4560$0 (fine_table0_value),
-    .\port$4562$0 (fine_table1_value),
-    .\port$4564$0 (fine_table2_value),
-    .\port$4566$0 (fine_table3_value),
-    .\port$4568$0 (fine_table4_value),
-    .\port$4570$0 (fine_table5_value),
-    .\port$4572$0 (fine_table6_value),
-    .\port$4574$0 (fine_table7_value),
-    .\port$5166$0 (\$27 ),
-    .\port$5168$0 (\$28 ),
-    .\port$5170$0 (\$29 ),
-    .\port$5172$0 (\$30 ),
-    .\port$5174$0 (\$31 ),
-    .\port$5176$0 (\$32 ),
-    .\port$5178$0 (\$33 ),
-    .\port$5180$0 (\$34 ),
-    .\port$5182$0 (\$35 ),
-    .\port$5184$0 (\$36 ),
-    .\port$5186$0 (\$37 ),
-    .\port$5188$0 (\$38 ),
-    .\port$5190$0 (\$39 ),
-    .\port$5192$0 (\$40 ),
-    .\port$5194$0 (\$41 ),
-    .\port$5196$0 (\$42 ),
-    .\port$5198$0 (\$43 ),
-    .\port$5200$0 (\$44 ),
-    .\port$5202$0 (\$45 ),
-    .\port$5204$0 (\$46 ),
-    .\port$5206$0 (\$47 ),
-    .\port$5208$0 (\$48 ),
-    .\port$5210$0 (\$49 ),
-    .\port$5212$0 (\$50 ),
-    .\port$5214$0 (\$51 ),
-    .\port$5216$0 (\$52 ),
-    .\port$5218$0 (\$53 ),
-    .\port$5220$0 (\$54 ),
-    .\port$5222$0 (\$55 ),
-    .\port$5224$0 (\$56 ),
-    .\port$5226$0 (\$57 ),
-    .\port$5228$0 (\$58 ),
-    .\port$5230$0 (\$59 ),
-    .\port$5232$0 (\$60 ),
-    .\port$5234$0 (\$61 ),
-    .\port$5236$0 (\$62 ),
-    .\port$5238$0 (\$63 ),
-    .\port$5240$0 (\$64 ),
-    .\port$5242$0 (\$65 ),
-    .\port$5244$0 (\$66 ),
-    .\port$5246$0 (\$67 ),
-    .\port$5248$0 (\$68 ),
-    .\port$5250$0 (\$69 ),
-    .\port$5252$0 (\$70 ),
-    .\port$5254$0 (\$71 ),
-    .\port$5256$0 (\$72 ),
-    .\port$5258$0 (\$73 ),
-    .\port$5260$0 (\$74 ),
-    .\port$5262$0 (\$75 ),
-    .\port$5264$0 (\$76 ),
-    .\port$5266$0 (\$77 ),
-    .\port$5268$0 (\$78 ),
-    .\port$5270$0 (\$79 ),
-    .\port$5272$0 (\$80 ),
-    .\port$5274$0 (\$81 ),
-    .\port$5276$0 (\$82 ),
-    .\port$5278$0 (\$83 ),
-    .\port$5280$0 (\$84 ),
-    .\port$5282$0 (\$85 ),
-    .\port$5284$0 (\$86 ),
-    .\port$5286$0 (\$87 ),
-    .\port$5288$0 (\$88 ),
-    .\port$5290$0 (\$89 ),
-    .\port$5292$0 (\$90 ),
-    .\port$5294$0 (\$91 ),
-    .\port$5296$0 (\$92 ),
-    .\port$5298$0 (\$93 ),
-    .\port$5300$0 (\$94 ),
-    .\port$5302$0 (\$95 ),
-    .\port$5304$0 (\$96 ),
-    .\port$5306$0 (\$97 ),
-    .\port$5308$0 (\$98 ),
-    .\port$5310$0 (\$99 ),
-    .\port$5312$0 (\$100 ),
-    .\port$5314$0 (\$101 ),
-    .\port$5316$0 (\$102 ),
-    .\port$5318$0 (\$103 ),
-    .\port$5320$0 (\$104 ),
-    .\port$5322$0 (\$105 ),
-    .\port$5324$0 (\$106 ),
-    .\port$5326$0 (\$107 ),
-    .\port$5328$0 (\$108 ),
-    .\port$5330$0 (\$109 ),
-    .\port$5332$0 (\$110 ),
-    .\port$5334$0 (\$111 ),
-    .\port$5336$0 (\$112 ),
-    .\port$5338$0 (\$113 ),
-    .\port$5340$0 (\$114 ),
-    .\port$5342$0 (\$115 ),
-    .\port$5344$0 (\$116 ),
-    .\port$5346$0 (\$117 ),
-    .\port$5348$0 (\$118 ),
-    .\port$5350$0 (\$119 ),
-    .\port$5352$0 (\$120 ),
-    .\port$5354$0 (\$121 ),
-    .\port$5356$0 (\$122 ),
-    .\port$5358$0 (\$123 ),
-    .\port$5360$0 (\$124 ),
-    .\port$5362$0 (\$125 ),
-    .\port$5364$0 (\$126 ),
-    .\port$5366$0 (\$127 ),
-    .\port$5368$0 (\$128 ),
-    .\port$5370$0 (\$129 ),
-    .\port$5372$0 (\$130 ),
-    .\port$5374$0 (\$131 ),
-    .\port$5376$0 (\$132 ),
-    .\port$5378$0 (\$133 ),
-    .\port$5380$0 (\$134 ),
-    .\port$5382$0 (\$135 ),
-    .\port$5384$0 (\$136 ),
-    .\port$5386$0 (\$137 ),
-    .\port$5388$0 (\$138 ),
-    .\port$5390$0 (\$139 ),
-    .\port$5392$0 (\$140 ),
-    .\port$5394$0 (\$141 ),
-    .\port$5396$0 (\$142 ),
-    .\port$5398$0 (\$143 ),
-    .\port$5400$0 (\$144 ),
-    .\port$5402$0 (\$145 ),
-    .\port$5404$0 (\$146 ),
-    .\port$5406$0 (\$147 ),
-    .\port$5408$0 (\$148 ),
-    .\port$5410$0 (\$149 ),
-    .\port$5412$0 (\$150 ),
-    .\port$5414$0 (\$151 ),
-    .\port$5416$0 (\$152 ),
-    .\port$5418$0 (\$153 ),
-    .\port$5420$0 (\$154 ),
-    .rst(rst),
+    .\port$4566$0 (fine_table0_value),
+    .\port$4568$0 (fine_table1_value),
+    .\port$4570$0 (fine_table2_value),
+    .\port$4572$0 (fine_table3_value),
+    .\port$4574$0 (fine_table4_value),
+    .\port$4576$0 (fine_table5_value),
+    .\port$4578$0 (fine_table6_value),
+    .\port$4580$0 (fine_table7_value),
+    .\port$5174$0 (\$27 ),
+    .\port$5176$0 (\$28 ),
+    .\port$5178$0 (\$29 ),
+    .\port$5180$0 (\$30 ),
+    .\port$5182$0 (\$31 ),
+    .\port$5184$0 (\$32 ),
+    .\port$5186$0 (\$33 ),
+    .\port$5188$0 (\$34 ),
+    .\port$5190$0 (\$35 ),
+    .\port$5192$0 (\$36 ),
+    .\port$5194$0 (\$37 ),
+    .\port$5196$0 (\$38 ),
+    .\port$5198$0 (\$39 ),
+    .\port$5200$0 (\$40 ),
+    .\port$5202$0 (\$41 ),
+    .\port$5204$0 (\$42 ),
+    .\port$5206$0 (\$43 ),
+    .\port$5208$0 (\$44 ),
+    .\port$5210$0 (\$45 ),
+    .\port$5212$0 (\$46 ),
+    .\port$5214$0 (\$47 ),
+    .\port$5216$0 (\$48 ),
+    .\port$5218$0 (\$49 ),
+    .\port$5220$0 (\$50 ),
+    .\port$5222$0 (\$51 ),
+    .\port$5224$0 (\$52 ),
+    .\port$5226$0 (\$53 ),
+    .\port$5228$0 (\$54 ),
+    .\port$5230$0 (\$55 ),
+    .\port$5232$0 (\$56 ),
+    .\port$5234$0 (\$57 ),
+    .\port$5236$0 (\$58 ),
+    .\port$5238$0 (\$59 ),
+    .\port$5240$0 (\$60 ),
+    .\port$5242$0 (\$61 ),
+    .\port$5244$0 (\$62 ),
+    .\port$5246$0 (\$63 ),
+    .\port$5248$0 (\$64 ),
+    .\port$5250$0 (\$65 ),
+    .\port$5252$0 (\$66 ),
+    .\port$5254$0 (\$67 ),
+    .\port$5256$0 (\$68 ),
+    .\port$5258$0 (\$69 ),
+    .\port$5260$0 (\$70 ),
+    .\port$5262$0 (\$71 ),
+    .\port$5264$0 (\$72 ),
+    .\port$5266$0 (\$73 ),
+    .\port$5268$0 (\$74 ),
+    .\port$5270$0 (\$75 ),
+    .\port$5272$0 (\$76 ),
+    .\port$5274$0 (\$77 ),
+    .\port$5276$0 (\$78 ),
+    .\port$5278$0 (\$79 ),
+    .\port$5280$0 (\$80 ),
+    .\port$5282$0 (\$81 ),
+    .\port$5284$0 (\$82 ),
+    .\port$5286$0 (\$83 ),
+    .\port$5288$0 (\$84 ),
+    .\port$5290$0 (\$85 ),
+    .\port$5292$0 (\$86 ),
+    .\port$5294$0 (\$87 ),
+    .\port$5296$0 (\$88 ),
+    .\port$5298$0 (\$89 ),
+    .\port$5300$0 (\$90 ),
+    .\port$5302$0 (\$91 ),
+    .\port$5304$0 (\$92 ),
+    .\port$5306$0 (\$93 ),
+    .\port$5308$0 (\$94 ),
+    .\port$5310$0 (\$95 ),
+    .\port$5312$0 (\$96 ),
+    .\port$5314$0 (\$97 ),
+    .\port$5316$0 (\$98 ),
+    .\port$5318$0 (\$99 ),
+    .\port$5320$0 (\$100 ),
+    .\port$5322$0 (\$101 ),
+    .\port$5324$0 (\$102 ),
+    .\port$5326$0 (\$103 ),
+    .\port$5328$0 (\$104 ),
+    .\port$5330$0 (\$105 ),
+    .\port$5332$0 (\$106 ),
+    .\port$5334$0 (\$107 ),
+    .\port$5336$0 (\$108 ),
+    .\port$5338$0 (\$109 ),
+    .\port$5340$0 (\$110 ),
+    .\port$5342$0 (\$111 ),
+    .\port$5344$0 (\$112 ),
+    .\port$5346$0 (\$113 ),
+    .\port$5348$0 (\$114 ),
+    .\port$5350$0 (\$115 ),
+    .\port$5352$0 (\$116 ),
+    .\port$5354$0 (\$117 ),
+    .\port$5356$0 (\$118 ),
+    .\port$5358$0 (\$119 ),
+    .\port$5360$0 (\$120 ),
+    .\port$5362$0 (\$121 ),
+    .\port$5364$0 (\$122 ),
+    .\port$5366$0 (\$123 ),
+    .\port$5368$0 (\$124 ),
+    .\port$5370$0 (\$125 ),
+    .\port$5372$0 (\$126 ),
+    .\port$5374$0 (\$127 ),
+    .\port$5376$0 (\$128 ),
+    .\port$5378$0 (\$129 ),
+    .\port$5380$0 (\$130 ),
+    .\port$5382$0 (\$131 ),
+    .\port$5384$0 (\$132 ),
+    .\port$5386$0 (\$133 ),
+    .\port$5388$0 (\$134 ),
+    .\port$5390$0 (\$135 ),
+    .\port$5392$0 (\$136 ),
+    .\port$5394$0 (\$137 ),
+    .\port$5396$0 (\$138 ),
+    .\port$5398$0 (\$139 ),
+    .\port$5400$0 (\$140 ),
+    .\port$5402$0 (\$141 ),
+    .\port$5404$0 (\$142 ),
+    .\port$5406$0 (\$143 ),
+    .\port$5408$0 (\$144 ),
+    .\port$5410$0 (\$145 ),
+    .\port$5412$0 (\$146 ),
+    .\port$5414$0 (\$147 ),
+    .\port$5416$0 (\$148 ),
+    .\port$5418$0 (\$149 ),
+    .\port$5420$0 (\$150 ),
+    .\port$5422$0 (\$151 ),
+    .\port$5424$0 (\$152 ),
+    .\port$5426$0 (\$153 ),
+    .\port$5428$0 (\$154 ),
     .window_end(window_end)
   );
   \mram_macro.write_controller  write_controller (
@@ -2120,151 +2135,151 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$335 ),
+    .busy(\busy$341 ),
     .bypass_l(raw_bypass_l),
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$626 ),
+    .fail_mask(\fail_mask$632 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$4556$0 (weight_data0_bits),
-    .\port$4558$0 (weight_data1_bits),
-    .\port$5166$0 (\$27 ),
-    .\port$5168$0 (\$28 ),
-    .\port$5170$0 (\$29 ),
-    .\port$5172$0 (\$30 ),
-    .\port$5174$0 (\$31 ),
-    .\port$5176$0 (\$32 ),
-    .\port$5178$0 (\$33 ),
-    .\port$5180$0 (\$34 ),
-    .\port$5182$0 (\$35 ),
-    .\port$5184$0 (\$36 ),
-    .\port$5186$0 (\$37 ),
-    .\port$5188$0 (\$38 ),
-    .\port$5190$0 (\$39 ),
-    .\port$5192$0 (\$40 ),
-    .\port$5194$0 (\$41 ),
-    .\port$5196$0 (\$42 ),
-    .\port$5198$0 (\$43 ),
-    .\port$5200$0 (\$44 ),
-    .\port$5202$0 (\$45 ),
-    .\port$5204$0 (\$46 ),
-    .\port$5206$0 (\$47 ),
-    .\port$5208$0 (\$48 ),
-    .\port$5210$0 (\$49 ),
-    .\port$5212$0 (\$50 ),
-    .\port$5214$0 (\$51 ),
-    .\port$5216$0 (\$52 ),
-    .\port$5218$0 (\$53 ),
-    .\port$5220$0 (\$54 ),
-    .\port$5222$0 (\$55 ),
-    .\port$5224$0 (\$56 ),
-    .\port$5226$0 (\$57 ),
-    .\port$5228$0 (\$58 ),
-    .\port$5230$0 (\$59 ),
-    .\port$5232$0 (\$60 ),
-    .\port$5234$0 (\$61 ),
-    .\port$5236$0 (\$62 ),
-    .\port$5238$0 (\$63 ),
-    .\port$5240$0 (\$64 ),
-    .\port$5242$0 (\$65 ),
-    .\port$5244$0 (\$66 ),
-    .\port$5246$0 (\$67 ),
-    .\port$5248$0 (\$68 ),
-    .\port$5250$0 (\$69 ),
-    .\port$5252$0 (\$70 ),
-    .\port$5254$0 (\$71 ),
-    .\port$5256$0 (\$72 ),
-    .\port$5258$0 (\$73 ),
-    .\port$5260$0 (\$74 ),
-    .\port$5262$0 (\$75 ),
-    .\port$5264$0 (\$76 ),
-    .\port$5266$0 (\$77 ),
-    .\port$5268$0 (\$78 ),
-    .\port$5270$0 (\$79 ),
-    .\port$5272$0 (\$80 ),
-    .\port$5274$0 (\$81 ),
-    .\port$5276$0 (\$82 ),
-    .\port$5278$0 (\$83 ),
-    .\port$5280$0 (\$84 ),
-    .\port$5282$0 (\$85 ),
-    .\port$5284$0 (\$86 ),
-    .\port$5286$0 (\$87 ),
-    .\port$5288$0 (\$88 ),
-    .\port$5290$0 (\$89 ),
-    .\port$5292$0 (\$90 ),
-    .\port$5294$0 (\$91 ),
-    .\port$5296$0 (\$92 ),
-    .\port$5298$0 (\$93 ),
-    .\port$5300$0 (\$94 ),
-    .\port$5302$0 (\$95 ),
-    .\port$5304$0 (\$96 ),
-    .\port$5306$0 (\$97 ),
-    .\port$5308$0 (\$98 ),
-    .\port$5310$0 (\$99 ),
-    .\port$5312$0 (\$100 ),
-    .\port$5314$0 (\$101 ),
-    .\port$5316$0 (\$102 ),
-    .\port$5318$0 (\$103 ),
-    .\port$5320$0 (\$104 ),
-    .\port$5322$0 (\$105 ),
-    .\port$5324$0 (\$106 ),
-    .\port$5326$0 (\$107 ),
-    .\port$5328$0 (\$108 ),
-    .\port$5330$0 (\$109 ),
-    .\port$5332$0 (\$110 ),
-    .\port$5334$0 (\$111 ),
-    .\port$5336$0 (\$112 ),
-    .\port$5338$0 (\$113 ),
-    .\port$5340$0 (\$114 ),
-    .\port$5342$0 (\$115 ),
-    .\port$5344$0 (\$116 ),
-    .\port$5346$0 (\$117 ),
-    .\port$5348$0 (\$118 ),
-    .\port$5350$0 (\$119 ),
-    .\port$5352$0 (\$120 ),
-    .\port$5354$0 (\$121 ),
-    .\port$5356$0 (\$122 ),
-    .\port$5358$0 (\$123 ),
-    .\port$5360$0 (\$124 ),
-    .\port$5362$0 (\$125 ),
-    .\port$5364$0 (\$126 ),
-    .\port$5366$0 (\$127 ),
-    .\port$5368$0 (\$128 ),
-    .\port$5370$0 (\$129 ),
-    .\port$5372$0 (\$130 ),
-    .\port$5374$0 (\$131 ),
-    .\port$5376$0 (\$132 ),
-    .\port$5378$0 (\$133 ),
-    .\port$5380$0 (\$134 ),
-    .\port$5382$0 (\$135 ),
-    .\port$5384$0 (\$136 ),
-    .\port$5386$0 (\$137 ),
-    .\port$5388$0 (\$138 ),
-    .\port$5390$0 (\$139 ),
-    .\port$5392$0 (\$140 ),
-    .\port$5394$0 (\$141 ),
-    .\port$5396$0 (\$142 ),
-    .\port$5398$0 (\$143 ),
-    .\port$5400$0 (\$144 ),
-    .\port$5402$0 (\$145 ),
-    .\port$5404$0 (\$146 ),
-    .\port$5406$0 (\$147 ),
-    .\port$5408$0 (\$148 ),
-    .\port$5410$0 (\$149 ),
-    .\port$5412$0 (\$150 ),
-    .\port$5414$0 (\$151 ),
-    .\port$5416$0 (\$152 ),
-    .\port$5418$0 (\$153 ),
-    .\port$5420$0 (\$154 ),
+    .\port$4562$0 (weight_data0_bits),
+    .\port$4564$0 (weight_data1_bits),
+    .\port$5174$0 (\$27 ),
+    .\port$5176$0 (\$28 ),
+    .\port$5178$0 (\$29 ),
+    .\port$5180$0 (\$30 ),
+    .\port$5182$0 (\$31 ),
+    .\port$5184$0 (\$32 ),
+    .\port$5186$0 (\$33 ),
+    .\port$5188$0 (\$34 ),
+    .\port$5190$0 (\$35 ),
+    .\port$5192$0 (\$36 ),
+    .\port$5194$0 (\$37 ),
+    .\port$5196$0 (\$38 ),
+    .\port$5198$0 (\$39 ),
+    .\port$5200$0 (\$40 ),
+    .\port$5202$0 (\$41 ),
+    .\port$5204$0 (\$42 ),
+    .\port$5206$0 (\$43 ),
+    .\port$5208$0 (\$44 ),
+    .\port$5210$0 (\$45 ),
+    .\port$5212$0 (\$46 ),
+    .\port$5214$0 (\$47 ),
+    .\port$5216$0 (\$48 ),
+    .\port$5218$0 (\$49 ),
+    .\port$5220$0 (\$50 ),
+    .\port$5222$0 (\$51 ),
+    .\port$5224$0 (\$52 ),
+    .\port$5226$0 (\$53 ),
+    .\port$5228$0 (\$54 ),
+    .\port$5230$0 (\$55 ),
+    .\port$5232$0 (\$56 ),
+    .\port$5234$0 (\$57 ),
+    .\port$5236$0 (\$58 ),
+    .\port$5238$0 (\$59 ),
+    .\port$5240$0 (\$60 ),
+    .\port$5242$0 (\$61 ),
+    .\port$5244$0 (\$62 ),
+    .\port$5246$0 (\$63 ),
+    .\port$5248$0 (\$64 ),
+    .\port$5250$0 (\$65 ),
+    .\port$5252$0 (\$66 ),
+    .\port$5254$0 (\$67 ),
+    .\port$5256$0 (\$68 ),
+    .\port$5258$0 (\$69 ),
+    .\port$5260$0 (\$70 ),
+    .\port$5262$0 (\$71 ),
+    .\port$5264$0 (\$72 ),
+    .\port$5266$0 (\$73 ),
+    .\port$5268$0 (\$74 ),
+    .\port$5270$0 (\$75 ),
+    .\port$5272$0 (\$76 ),
+    .\port$5274$0 (\$77 ),
+    .\port$5276$0 (\$78 ),
+    .\port$5278$0 (\$79 ),
+    .\port$5280$0 (\$80 ),
+    .\port$5282$0 (\$81 ),
+    .\port$5284$0 (\$82 ),
+    .\port$5286$0 (\$83 ),
+    .\port$5288$0 (\$84 ),
+    .\port$5290$0 (\$85 ),
+    .\port$5292$0 (\$86 ),
+    .\port$5294$0 (\$87 ),
+    .\port$5296$0 (\$88 ),
+    .\port$5298$0 (\$89 ),
+    .\port$5300$0 (\$90 ),
+    .\port$5302$0 (\$91 ),
+    .\port$5304$0 (\$92 ),
+    .\port$5306$0 (\$93 ),
+    .\port$5308$0 (\$94 ),
+    .\port$5310$0 (\$95 ),
+    .\port$5312$0 (\$96 ),
+    .\port$5314$0 (\$97 ),
+    .\port$5316$0 (\$98 ),
+    .\port$5318$0 (\$99 ),
+    .\port$5320$0 (\$100 ),
+    .\port$5322$0 (\$101 ),
+    .\port$5324$0 (\$102 ),
+    .\port$5326$0 (\$103 ),
+    .\port$5328$0 (\$104 ),
+    .\port$5330$0 (\$105 ),
+    .\port$5332$0 (\$106 ),
+    .\port$5334$0 (\$107 ),
+    .\port$5336$0 (\$108 ),
+    .\port$5338$0 (\$109 ),
+    .\port$5340$0 (\$110 ),
+    .\port$5342$0 (\$111 ),
+    .\port$5344$0 (\$112 ),
+    .\port$5346$0 (\$113 ),
+    .\port$5348$0 (\$114 ),
+    .\port$5350$0 (\$115 ),
+    .\port$5352$0 (\$116 ),
+    .\port$5354$0 (\$117 ),
+    .\port$5356$0 (\$118 ),
+    .\port$5358$0 (\$119 ),
+    .\port$5360$0 (\$120 ),
+    .\port$5362$0 (\$121 ),
+    .\port$5364$0 (\$122 ),
+    .\port$5366$0 (\$123 ),
+    .\port$5368$0 (\$124 ),
+    .\port$5370$0 (\$125 ),
+    .\port$5372$0 (\$126 ),
+    .\port$5374$0 (\$127 ),
+    .\port$5376$0 (\$128 ),
+    .\port$5378$0 (\$129 ),
+    .\port$5380$0 (\$130 ),
+    .\port$5382$0 (\$131 ),
+    .\port$5384$0 (\$132 ),
+    .\port$5386$0 (\$133 ),
+    .\port$5388$0 (\$134 ),
+    .\port$5390$0 (\$135 ),
+    .\port$5392$0 (\$136 ),
+    .\port$5394$0 (\$137 ),
+    .\port$5396$0 (\$138 ),
+    .\port$5398$0 (\$139 ),
+    .\port$5400$0 (\$140 ),
+    .\port$5402$0 (\$141 ),
+    .\port$5404$0 (\$142 ),
+    .\port$5406$0 (\$143 ),
+    .\port$5408$0 (\$144 ),
+    .\port$5410$0 (\$145 ),
+    .\port$5412$0 (\$146 ),
+    .\port$5414$0 (\$147 ),
+    .\port$5416$0 (\$148 ),
+    .\port$5418$0 (\$149 ),
+    .\port$5420$0 (\$150 ),
+    .\port$5422$0 (\$151 ),
+    .\port$5424$0 (\$152 ),
+    .\port$5426$0 (\$153 ),
+    .\port$5428$0 (\$154 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$389 ),
+    .read_start(\read_start$395 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .start(start),
@@ -2274,7 +2289,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$21  = \busy$335 ;
+    \$21  = \busy$341 ;
     if (rst) begin
       \$21  = 1'h0;
     end
@@ -2291,7 +2306,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$23  = \$signal$610 ;
+    \$23  = \$signal$616 ;
     if (fail_valid) begin
       \$23  = fail_row;
     end
@@ -2303,7 +2318,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$24  = fail_mask;
     if (fail_valid) begin
-      \$24  = \fail_mask$626 ;
+      \$24  = \fail_mask$632 ;
     end
     if (rst) begin
       \$24  = 64'h0000000000000000;
@@ -2329,13 +2344,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
       \$26  = 32'd0;
     end
   end
-  assign \s_axil_awready$42  = s_axil_awready;
-  assign \s_axil_wready$43  = s_axil_wready;
-  assign \s_axil_bvalid$44  = s_axil_bvalid;
+  assign \s_axil_awready$43  = s_axil_awready;
+  assign \s_axil_wready$44  = s_axil_wready;
+  assign \s_axil_bvalid$45  = s_axil_bvalid;
   assign g_regs_rst = rst;
   assign g_regs_gclk = g_regs_clk;
   assign g_bus_rst = rst;
   assign g_bus_gclk = g_bus_clk;
+  assign \arr_tdc_en$55  = arr_tdc_en;
+  assign g_sync_rst = rst;
+  assign g_sync_gclk = g_sync_clk;
   assign g_tdc0_rst = rst;
   assign g_tdc0_gclk = g_tdc0_clk;
   assign g_tdc1_rst = rst;
@@ -2469,7 +2487,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign busy = m_axis_tvalid;
   assign g_ser_rst = rst;
   assign g_ser_gclk = g_ser_clk;
-  assign \s_axis_tready$323  = s_axis_tready;
+  assign \s_axis_tready$329  = s_axis_tready;
   assign g_in_rst = rst;
   assign g_in_gclk = g_in_clk;
   assign g_drv_rst = rst;
@@ -2478,31 +2496,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_wr_gclk = g_wr_clk;
   assign g_cnt_rst = rst;
   assign g_cnt_gclk = g_cnt_clk;
-  assign \s_axil_awaddr$347  = s_axil_awaddr;
-  assign \s_axil_awprot$348  = s_axil_awprot;
-  assign \s_axil_awvalid$349  = s_axil_awvalid;
-  assign \s_axil_wdata$350  = s_axil_wdata;
-  assign \s_axil_wstrb$351  = s_axil_wstrb;
-  assign \s_axil_wvalid$352  = s_axil_wvalid;
-  assign \s_axil_bresp$353  = s_axil_bresp;
-  assign \s_axil_bready$354  = s_axil_bready;
-  assign \s_axil_araddr$355  = s_axil_araddr;
-  assign \s_axil_arprot$356  = s_axil_arprot;
-  assign \s_axil_arvalid$357  = s_axil_arvalid;
-  assign \s_axil_arready$358  = s_axil_arready;
-  assign \s_axil_rdata$359  = s_axil_rdata;
-  assign \s_axil_rresp$360  = s_axil_rresp;
-  assign \s_axil_rvalid$361  = s_axil_rvalid;
-  assign \s_axil_rready$362  = s_axil_rready;
-  assign \s_axis_tdata$363  = s_axis_tdata;
-  assign \s_axis_tvalid$364  = s_axis_tvalid;
-  assign \s_axis_tlast$365  = s_axis_tlast;
-  assign \s_axis_tuser$366  = s_axis_tuser;
-  assign \m_axis_tdata$367  = m_axis_tdata;
-  assign \m_axis_tvalid$368  = m_axis_tvalid;
-  assign \m_axis_tready$369  = m_axis_tready;
-  assign \m_axis_tlast$370  = m_axis_tlast;
-  assign \m_axis_tuser$371  = m_axis_tuser;
+  assign \s_axil_awaddr$353  = s_axil_awaddr;
+  assign \s_axil_awprot$354  = s_axil_awprot;
+  assign \s_axil_awvalid$355  = s_axil_awvalid;
+  assign \s_axil_wdata$356  = s_axil_wdata;
+  assign \s_axil_wstrb$357  = s_axil_wstrb;
+  assign \s_axil_wvalid$358  = s_axil_wvalid;
+  assign \s_axil_bresp$359  = s_axil_bresp;
+  assign \s_axil_bready$360  = s_axil_bready;
+  assign \s_axil_araddr$361  = s_axil_araddr;
+  assign \s_axil_arprot$362  = s_axil_arprot;
+  assign \s_axil_arvalid$363  = s_axil_arvalid;
+  assign \s_axil_arready$364  = s_axil_arready;
+  assign \s_axil_rdata$365  = s_axil_rdata;
+  assign \s_axil_rresp$366  = s_axil_rresp;
+  assign \s_axil_rvalid$367  = s_axil_rvalid;
+  assign \s_axil_rready$368  = s_axil_rready;
+  assign \s_axis_tdata$369  = s_axis_tdata;
+  assign \s_axis_tvalid$370  = s_axis_tvalid;
+  assign \s_axis_tlast$371  = s_axis_tlast;
+  assign \s_axis_tuser$372  = s_axis_tuser;
+  assign \m_axis_tdata$373  = m_axis_tdata;
+  assign \m_axis_tvalid$374  = m_axis_tvalid;
+  assign \m_axis_tready$375  = m_axis_tready;
+  assign \m_axis_tlast$376  = m_axis_tlast;
+  assign \m_axis_tuser$377  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
@@ -2511,16 +2529,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$385  = arr_bypass_l;
-  assign \arr_bypass_r$386  = arr_bypass_r;
+  assign \arr_bypass_l$391  = arr_bypass_l;
+  assign \arr_bypass_r$392  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$400  = arr_pre;
-  assign \arr_eval$401  = arr_eval;
+  assign \arr_pre$406  = arr_pre;
+  assign \arr_eval$407  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = \capture$405 ;
+  assign tdc_capture = \capture$411 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
@@ -2529,16 +2547,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign tdc_early = code_early;
   assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
   assign codes = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \codes$427  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \capture$428  = capture;
-  assign \accumulate$430  = accumulate;
+  assign \codes$433  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \capture$434  = capture;
+  assign \accumulate$436  = accumulate;
   assign shift = \$219 [0];
-  assign \shift$432  = \$219 [0];
+  assign \shift$438  = \$219 [0];
   assign negate = \$219 [1];
-  assign \negate$434  = \$219 [1];
+  assign \negate$440  = \$219 [1];
   assign mode_raw_codes = raw;
   assign out_busy = m_axis_tvalid;
-  assign \load$438  = emit;
+  assign \load$444  = emit;
   assign overflow = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
   assign short_frame = activation;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
@@ -2546,31 +2564,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign fires = { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$335 ;
+  assign ctrl_write_row_busy = \busy$341 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$582  = { weight_data1_bits, weight_data0_bits };
+  assign \data$588  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$588  = array_idle;
+  assign \array_idle$594  = array_idle;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$597  = read_done;
-  assign \codes$598  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \overflow$599  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign write_busy = \busy$335 ;
-  assign \arr_wr_row$601  = arr_wr_row;
-  assign \arr_wr_side$602  = arr_wr_side;
-  assign \arr_wr_data$603  = arr_wr_data;
-  assign \arr_wr_pulse$604  = arr_wr_pulse;
+  assign \read_done$603  = read_done;
+  assign \codes$604  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \overflow$605  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign write_busy = \busy$341 ;
+  assign \arr_wr_row$607  = arr_wr_row;
+  assign \arr_wr_side$608  = arr_wr_side;
+  assign \arr_wr_data$609  = arr_wr_data;
+  assign \arr_wr_pulse$610  = arr_wr_pulse;
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$610  };
+  assign wv_fail_row_row = { 10'h000, \$signal$616  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$335 ;
+  assign status_write_busy = \busy$341 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -2581,23 +2599,23 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$439.overflow  = \flags$439 ;
+  assign \flags$445.overflow  = \flags$445 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$4188$0 , \port$4190$0 , \port$4192$0 , \port$4194$0 , \port$4196$0 , \port$4198$0 , \port$4200$0 , \port$4202$0 , \port$4204$0 , \port$4206$0 , \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , \port$4224$0 , \port$4226$0 , \port$4228$0 
-, \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4240$0 , \port$4242$0 , \port$4244$0 , \port$4246$0 , \port$4248$0 , \port$4250$0 , \port$4252$0 , \port$4254$0 , \port$4256$0 , \port$4258$0 , \port$4260$0 , \port$4262$0 , \port$4264$0 , \port$4266$0 , \port$4268$0 , \port$4270$0 
-, \port$4272$0 , \port$4274$0 , \port$4276$0 , \port$4278$0 , \port$4280$0 , \port$4282$0 , \port$4284$0 , \port$4286$0 , \port$4288$0 , \port$4290$0 , \port$4292$0 , \port$4294$0 , \port$4296$0 , \port$4298$0 , \port$4300$0 , \port$4302$0 , \port$4304$0 , \port$4306$0 , \port$4308$0 , \port$4310$0 , \port$4312$0 
-, \port$4314$0 , g_acc_clk, raw, \port$4576$0 , \port$4578$0 , \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 
-, \port$4612$0 , \port$4614$0 , \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 
-, \port$4654$0 , \port$4656$0 , \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 
-, \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 
-, \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 
-, \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 
-, \port$4822$0 , \port$4824$0 , \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 
-, \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 
-, \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 
-, \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , values, activation, capture, accumulate, \port$5447$2 , g_acc_rst);
+module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \port$4199$0 , \port$4201$0 , \port$4203$0 , \port$4205$0 , \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 , \port$4219$0 , \port$4221$0 , \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 
+, \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 , \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 , \port$4261$0 , \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4273$0 , \port$4275$0 
+, \port$4277$0 , \port$4279$0 , \port$4281$0 , \port$4283$0 , \port$4285$0 , \port$4287$0 , \port$4289$0 , \port$4291$0 , \port$4293$0 , \port$4295$0 , \port$4297$0 , \port$4299$0 , \port$4301$0 , \port$4303$0 , \port$4305$0 , \port$4307$0 , \port$4309$0 , \port$4311$0 , \port$4313$0 , \port$4315$0 , \port$4317$0 
+, \port$4319$0 , g_acc_clk, raw, \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 , \port$4616$0 
+, \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 , \port$4658$0 
+, \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 
+, \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 
+, \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 
+, \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 
+, \port$4828$0 , \port$4830$0 , \port$4832$0 , \port$4834$0 , \port$4836$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 
+, \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 
+, \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 
+, \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 , values, activation, capture, accumulate, \port$5455$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -3448,140 +3466,134 @@ module \mram_macro.accumulator (\port$4188$0 , \port$4190$0 , \port$4192$0 , \po
   wire negate;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output \port$4188$0 ;
-  wire \port$4188$0 ;
-  output \port$4190$0 ;
-  wire \port$4190$0 ;
-  output \port$4192$0 ;
-  wire \port$4192$0 ;
-  output \port$4194$0 ;
-  wire \port$4194$0 ;
-  output \port$4196$0 ;
-  wire \port$4196$0 ;
-  output \port$4198$0 ;
-  wire \port$4198$0 ;
-  output \port$4200$0 ;
-  wire \port$4200$0 ;
-  output \port$4202$0 ;
-  wire \port$4202$0 ;
-  output \port$4204$0 ;
-  wire \port$4204$0 ;
-  output \port$4206$0 ;
-  wire \port$4206$0 ;
-  output \port$4208$0 ;
-  wire \port$4208$0 ;
-  output \port$4210$0 ;
-  wire \port$4210$0 ;
-  output \port$4212$0 ;
-  wire \port$4212$0 ;
-  output \port$4214$0 ;
-  wire \port$4214$0 ;
-  output \port$4216$0 ;
-  wire \port$4216$0 ;
-  output \port$4218$0 ;
-  wire \port$4218$0 ;
-  output \port$4220$0 ;
-  wire \port$4220$0 ;
-  output \port$4222$0 ;
-  wire \port$4222$0 ;
-  output \port$4224$0 ;
-  wire \port$4224$0 ;
-  output \port$4226$0 ;
-  wire \port$4226$0 ;
-  output \port$4228$0 ;
-  wire \port$4228$0 ;
-  output \port$4230$0 ;
-  wire \port$4230$0 ;
-  output \port$4232$0 ;
-  wire \port$4232$0 ;
-  output \port$4234$0 ;
-  wire \port$4234$0 ;
-  output \port$4236$0 ;
-  wire \port$4236$0 ;
-  output \port$4238$0 ;
-  wire \port$4238$0 ;
-  output \port$4240$0 ;
-  wire \port$4240$0 ;
-  output \port$4242$0 ;
-  wire \port$4242$0 ;
-  output \port$4244$0 ;
-  wire \port$4244$0 ;
-  output \port$4246$0 ;
-  wire \port$4246$0 ;
-  output \port$4248$0 ;
-  wire \port$4248$0 ;
-  output \port$4250$0 ;
-  wire \port$4250$0 ;
-  output \port$4252$0 ;
-  wire \port$4252$0 ;
-  output \port$4254$0 ;
-  wire \port$4254$0 ;
-  output \port$4256$0 ;
-  wire \port$4256$0 ;
-  output \port$4258$0 ;
-  wire \port$4258$0 ;
-  output \port$4260$0 ;
-  wire \port$4260$0 ;
-  output \port$4262$0 ;
-  wire \port$4262$0 ;
-  output \port$4264$0 ;
-  wire \port$4264$0 ;
-  output \port$4266$0 ;
-  wire \port$4266$0 ;
-  output \port$4268$0 ;
-  wire \port$4268$0 ;
-  output \port$4270$0 ;
-  wire \port$4270$0 ;
-  output \port$4272$0 ;
-  wire \port$4272$0 ;
-  output \port$4274$0 ;
-  wire \port$4274$0 ;
-  output \port$4276$0 ;
-  wire \port$4276$0 ;
-  output \port$4278$0 ;
-  wire \port$4278$0 ;
-  output \port$4280$0 ;
-  wire \port$4280$0 ;
-  output \port$4282$0 ;
-  wire \port$4282$0 ;
-  output \port$4284$0 ;
-  wire \port$4284$0 ;
-  output \port$4286$0 ;
-  wire \port$4286$0 ;
-  output \port$4288$0 ;
-  wire \port$4288$0 ;
-  output \port$4290$0 ;
-  wire \port$4290$0 ;
-  output \port$4292$0 ;
-  wire \port$4292$0 ;
-  output \port$4294$0 ;
-  wire \port$4294$0 ;
-  output \port$4296$0 ;
-  wire \port$4296$0 ;
-  output \port$4298$0 ;
-  wire \port$4298$0 ;
-  output \port$4300$0 ;
-  wire \port$4300$0 ;
-  output \port$4302$0 ;
-  wire \port$4302$0 ;
-  output \port$4304$0 ;
-  wire \port$4304$0 ;
-  output \port$4306$0 ;
-  wire \port$4306$0 ;
-  output \port$4308$0 ;
-  wire \port$4308$0 ;
-  output \port$4310$0 ;
-  wire \port$4310$0 ;
-  output \port$4312$0 ;
-  wire \port$4312$0 ;
-  output \port$4314$0 ;
-  wire \port$4314$0 ;
-  input [15:0] \port$4576$0 ;
-  wire [15:0] \port$4576$0 ;
-  input [15:0] \port$4578$0 ;
-  wire [15:0] \port$4578$0 ;
-  input [15:0] \port$4580$0 ;
-  wire [15:0] \port$4580$0 ;
+  output \port$4193$0 ;
+  wire \port$4193$0 ;
+  output \port$4195$0 ;
+  wire \port$4195$0 ;
+  output \port$4197$0 ;
+  wire \port$4197$0 ;
+  output \port$4199$0 ;
+  wire \port$4199$0 ;
+  output \port$4201$0 ;
+  wire \port$4201$0 ;
+  output \port$4203$0 ;
+  wire \port$4203$0 ;
+  output \port$4205$0 ;
+  wire \port$4205$0 ;
+  output \port$4207$0 ;
+  wire \port$4207$0 ;
+  output \port$4209$0 ;
+  wire \port$4209$0 ;
+  output \port$4211$0 ;
+  wire \port$4211$0 ;
+  output \port$4213$0 ;
+  wire \port$4213$0 ;
+  output \port$4215$0 ;
+  wire \port$4215$0 ;
+  output \port$4217$0 ;
+  wire \port$4217$0 ;
+  output \port$4219$0 ;
+  wire \port$4219$0 ;
+  output \port$4221$0 ;
+  wire \port$4221$0 ;
+  output \port$4223$0 ;
+  wire \port$4223$0 ;
+  output \port$4225$0 ;
+  wire \port$4225$0 ;
+  output \port$4227$0 ;
+  wire \port$4227$0 ;
+  output \port$4229$0 ;
+  wire \port$4229$0 ;
+  output \port$4231$0 ;
+  wire \port$4231$0 ;
+  output \port$4233$0 ;
+  wire \port$4233$0 ;
+  output \port$4235$0 ;
+  wire \port$4235$0 ;
+  output \port$4237$0 ;
+  wire \port$4237$0 ;
+  output \port$4239$0 ;
+  wire \port$4239$0 ;
+  output \port$4241$0 ;
+  wire \port$4241$0 ;
+  output \port$4243$0 ;
+  wire \port$4243$0 ;
+  output \port$4245$0 ;
+  wire \port$4245$0 ;
+  output \port$4247$0 ;
+  wire \port$4247$0 ;
+  output \port$4249$0 ;
+  wire \port$4249$0 ;
+  output \port$4251$0 ;
+  wire \port$4251$0 ;
+  output \port$4253$0 ;
+  wire \port$4253$0 ;
+  output \port$4255$0 ;
+  wire \port$4255$0 ;
+  output \port$4257$0 ;
+  wire \port$4257$0 ;
+  output \port$4259$0 ;
+  wire \port$4259$0 ;
+  output \port$4261$0 ;
+  wire \port$4261$0 ;
+  output \port$4263$0 ;
+  wire \port$4263$0 ;
+  output \port$4265$0 ;
+  wire \port$4265$0 ;
+  output \port$4267$0 ;
+  wire \port$4267$0 ;
+  output \port$4269$0 ;
+  wire \port$4269$0 ;
+  output \port$4271$0 ;
+  wire \port$4271$0 ;
+  output \port$4273$0 ;
+  wire \port$4273$0 ;
+  output \port$4275$0 ;
+  wire \port$4275$0 ;
+  output \port$4277$0 ;
+  wire \port$4277$0 ;
+  output \port$4279$0 ;
+  wire \port$4279$0 ;
+  output \port$4281$0 ;
+  wire \port$4281$0 ;
+  output \port$4283$0 ;
+  wire \port$4283$0 ;
+  output \port$4285$0 ;
+  wire \port$4285$0 ;
+  output \port$4287$0 ;
+  wire \port$4287$0 ;
+  output \port$4289$0 ;
+  wire \port$4289$0 ;
+  output \port$4291$0 ;
+  wire \port$4291$0 ;
+  output \port$4293$0 ;
+  wire \port$4293$0 ;
+  output \port$4295$0 ;
+  wire \port$4295$0 ;
+  output \port$4297$0 ;
+  wire \port$4297$0 ;
+  output \port$4299$0 ;
+  wire \port$4299$0 ;
+  output \port$4301$0 ;
+  wire \port$4301$0 ;
+  output \port$4303$0 ;
+  wire \port$4303$0 ;
+  output \port$4305$0 ;
+  wire \port$4305$0 ;
+  output \port$4307$0 ;
+  wire \port$4307$0 ;
+  output \port$4309$0 ;
+  wire \port$4309$0 ;
+  output \port$4311$0 ;
+  wire \port$4311$0 ;
+  output \port$4313$0 ;
+  wire \port$4313$0 ;
+  output \port$4315$0 ;
+  wire \port$4315$0 ;
+  output \port$4317$0 ;
+  wire \port$4317$0 ;
+  output \port$4319$0 ;
+  wire \port$4319$0 ;
   input [15:0] \port$4582$0 ;
   wire [15:0] \port$4582$0 ;
   input [15:0] \port$4584$0 ;
@@ -3832,14 +3844,12 @@ module \mram_macro.accumulator (\port$4188$0 , \port$4190$0 , \port$4192$0 , \po
   wire [15:0] \port$4828$0 ;
   input [15:0] \port$4830$0 ;
   wire [15:0] \port$4830$0 ;
-  input [6:0] \port$5294$0 ;
-  wire [6:0] \port$5294$0 ;
-  input [6:0] \port$5296$0 ;
-  wire [6:0] \port$5296$0 ;
-  input [6:0] \port$5298$0 ;
-  wire [6:0] \port$5298$0 ;
-  input [6:0] \port$5300$0 ;
-  wire [6:0] \port$5300$0 ;
+  input [15:0] \port$4832$0 ;
+  wire [15:0] \port$4832$0 ;
+  input [15:0] \port$4834$0 ;
+  wire [15:0] \port$4834$0 ;
+  input [15:0] \port$4836$0 ;
+  wire [15:0] \port$4836$0 ;
   input [6:0] \port$5302$0 ;
   wire [6:0] \port$5302$0 ;
   input [6:0] \port$5304$0 ;
@@ -3960,656 +3970,664 @@ module \mram_macro.accumulator (\port$4188$0 , \port$4190$0 , \port$4192$0 , \po
   wire [6:0] \port$5418$0 ;
   input [6:0] \port$5420$0 ;
   wire [6:0] \port$5420$0 ;
-  input [1:0] \port$5447$2 ;
-  wire [1:0] \port$5447$2 ;
+  input [6:0] \port$5422$0 ;
+  wire [6:0] \port$5422$0 ;
+  input [6:0] \port$5424$0 ;
+  wire [6:0] \port$5424$0 ;
+  input [6:0] \port$5426$0 ;
+  wire [6:0] \port$5426$0 ;
+  input [6:0] \port$5428$0 ;
+  wire [6:0] \port$5428$0 ;
+  input [1:0] \port$5455$2 ;
+  wire [1:0] \port$5455$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   output [1023:0] values;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$167  = \port$5447$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$167  = \port$5455$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$5447$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$5455$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$5324$0  } : \$175 [15:0];
-  assign \$178  = \port$5447$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$5332$0  } : \$175 [15:0];
+  assign \$178  = \port$5455$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$5447$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$5455$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$5326$0  } : \$186 [15:0];
-  assign \$189  = \port$5447$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$5334$0  } : \$186 [15:0];
+  assign \$189  = \port$5455$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$5447$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$5455$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$5328$0  } : \$197 [15:0];
-  assign \$200  = \port$5447$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$5336$0  } : \$197 [15:0];
+  assign \$200  = \port$5455$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$5447$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$5455$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$5330$0  } : \$208 [15:0];
-  assign \$211  = \port$5447$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$5338$0  } : \$208 [15:0];
+  assign \$211  = \port$5455$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$5447$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$5455$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$5332$0  } : \$219 [15:0];
-  assign \$222  = \port$5447$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$5340$0  } : \$219 [15:0];
+  assign \$222  = \port$5455$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$5447$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$5455$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$5334$0  } : \$230 [15:0];
-  assign \$233  = \port$5447$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$5342$0  } : \$230 [15:0];
+  assign \$233  = \port$5455$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$5447$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$5455$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$5336$0  } : \$241 [15:0];
-  assign \$244  = \port$5447$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$5344$0  } : \$241 [15:0];
+  assign \$244  = \port$5455$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$5447$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$5455$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$5338$0  } : \$252 [15:0];
-  assign \$255  = \port$5447$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$5346$0  } : \$252 [15:0];
+  assign \$255  = \port$5455$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$5447$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$5455$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$5340$0  } : \$263 [15:0];
-  assign \$266  = \port$5447$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$5348$0  } : \$263 [15:0];
+  assign \$266  = \port$5455$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$5447$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$5455$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$5342$0  } : \$274 [15:0];
-  assign \$277  = \port$5447$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$5350$0  } : \$274 [15:0];
+  assign \$277  = \port$5455$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$5447$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$5455$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$5344$0  } : \$285 [15:0];
-  assign \$288  = \port$5447$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$5352$0  } : \$285 [15:0];
+  assign \$288  = \port$5455$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$5447$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$5455$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$5346$0  } : \$296 [15:0];
-  assign \$299  = \port$5447$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$5354$0  } : \$296 [15:0];
+  assign \$299  = \port$5455$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$5447$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$5455$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$5348$0  } : \$307 [15:0];
-  assign \$310  = \port$5447$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$5356$0  } : \$307 [15:0];
+  assign \$310  = \port$5455$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$5447$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$5455$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$5350$0  } : \$318 [15:0];
-  assign \$321  = \port$5447$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$5358$0  } : \$318 [15:0];
+  assign \$321  = \port$5455$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$5447$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$5455$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$5352$0  } : \$329 [15:0];
-  assign \$332  = \port$5447$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$5360$0  } : \$329 [15:0];
+  assign \$332  = \port$5455$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$5447$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$5455$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$5354$0  } : \$340 [15:0];
-  assign \$343  = \port$5447$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$5362$0  } : \$340 [15:0];
+  assign \$343  = \port$5455$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$5447$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$5455$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$5356$0  } : \$351 [15:0];
-  assign \$354  = \port$5447$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$5364$0  } : \$351 [15:0];
+  assign \$354  = \port$5455$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$5447$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$5455$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$5358$0  } : \$362 [15:0];
-  assign \$365  = \port$5447$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$5366$0  } : \$362 [15:0];
+  assign \$365  = \port$5455$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$5447$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$5455$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$5360$0  } : \$373 [15:0];
-  assign \$376  = \port$5447$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$5368$0  } : \$373 [15:0];
+  assign \$376  = \port$5455$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$5447$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$5455$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$5362$0  } : \$384 [15:0];
-  assign \$387  = \port$5447$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$5370$0  } : \$384 [15:0];
+  assign \$387  = \port$5455$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$5447$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$5455$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$5364$0  } : \$395 [15:0];
-  assign \$398  = \port$5447$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$5372$0  } : \$395 [15:0];
+  assign \$398  = \port$5455$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$5447$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$5455$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$5366$0  } : \$406 [15:0];
-  assign \$409  = \port$5447$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$5374$0  } : \$406 [15:0];
+  assign \$409  = \port$5455$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$5447$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$5455$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$5368$0  } : \$417 [15:0];
-  assign \$420  = \port$5447$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$5376$0  } : \$417 [15:0];
+  assign \$420  = \port$5455$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$5447$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$5455$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$5370$0  } : \$428 [15:0];
-  assign \$431  = \port$5447$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$5378$0  } : \$428 [15:0];
+  assign \$431  = \port$5455$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$5447$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$5455$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$5372$0  } : \$439 [15:0];
-  assign \$442  = \port$5447$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$5380$0  } : \$439 [15:0];
+  assign \$442  = \port$5455$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$5447$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$5455$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$5374$0  } : \$450 [15:0];
-  assign \$453  = \port$5447$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$5382$0  } : \$450 [15:0];
+  assign \$453  = \port$5455$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$5447$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$5455$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$5376$0  } : \$461 [15:0];
-  assign \$464  = \port$5447$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$5384$0  } : \$461 [15:0];
+  assign \$464  = \port$5455$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$5447$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$5455$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$5378$0  } : \$472 [15:0];
-  assign \$475  = \port$5447$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$5386$0  } : \$472 [15:0];
+  assign \$475  = \port$5455$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$5447$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$5455$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$5380$0  } : \$483 [15:0];
-  assign \$486  = \port$5447$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$5388$0  } : \$483 [15:0];
+  assign \$486  = \port$5455$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$5447$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$5455$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$5382$0  } : \$494 [15:0];
-  assign \$497  = \port$5447$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$5390$0  } : \$494 [15:0];
+  assign \$497  = \port$5455$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$5447$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$5455$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$5384$0  } : \$505 [15:0];
-  assign \$508  = \port$5447$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$5392$0  } : \$505 [15:0];
+  assign \$508  = \port$5455$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$5447$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$5455$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$5386$0  } : \$516 [15:0];
-  assign \$519  = \port$5447$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$5394$0  } : \$516 [15:0];
+  assign \$519  = \port$5455$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$5447$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$5455$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$5388$0  } : \$527 [15:0];
-  assign \$530  = \port$5447$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$5396$0  } : \$527 [15:0];
+  assign \$530  = \port$5455$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$5447$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$5455$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$5390$0  } : \$538 [15:0];
-  assign \$541  = \port$5447$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$5398$0  } : \$538 [15:0];
+  assign \$541  = \port$5455$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$5447$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$5455$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$5392$0  } : \$549 [15:0];
-  assign \$552  = \port$5447$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$5400$0  } : \$549 [15:0];
+  assign \$552  = \port$5455$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$5447$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$5455$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$5394$0  } : \$560 [15:0];
-  assign \$563  = \port$5447$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$5402$0  } : \$560 [15:0];
+  assign \$563  = \port$5455$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$5447$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$5455$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$5396$0  } : \$571 [15:0];
-  assign \$574  = \port$5447$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$5404$0  } : \$571 [15:0];
+  assign \$574  = \port$5455$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$5447$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$5455$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$5398$0  } : \$582 [15:0];
-  assign \$585  = \port$5447$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$5406$0  } : \$582 [15:0];
+  assign \$585  = \port$5455$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$5447$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$5455$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$5400$0  } : \$593 [15:0];
-  assign \$596  = \port$5447$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$5408$0  } : \$593 [15:0];
+  assign \$596  = \port$5455$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$5447$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$5455$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$5402$0  } : \$604 [15:0];
-  assign \$607  = \port$5447$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$5410$0  } : \$604 [15:0];
+  assign \$607  = \port$5455$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$5447$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$5455$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$5404$0  } : \$615 [15:0];
-  assign \$618  = \port$5447$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$5412$0  } : \$615 [15:0];
+  assign \$618  = \port$5455$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$5447$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$5455$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$5406$0  } : \$626 [15:0];
-  assign \$629  = \port$5447$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$5414$0  } : \$626 [15:0];
+  assign \$629  = \port$5455$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$5447$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$5455$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$5408$0  } : \$637 [15:0];
-  assign \$640  = \port$5447$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$5416$0  } : \$637 [15:0];
+  assign \$640  = \port$5455$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$5447$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$5455$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$5410$0  } : \$648 [15:0];
-  assign \$651  = \port$5447$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$5418$0  } : \$648 [15:0];
+  assign \$651  = \port$5455$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$5447$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$5455$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$5412$0  } : \$659 [15:0];
-  assign \$662  = \port$5447$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$5420$0  } : \$659 [15:0];
+  assign \$662  = \port$5455$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$5447$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$5455$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$5414$0  } : \$670 [15:0];
-  assign \$673  = \port$5447$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$5422$0  } : \$670 [15:0];
+  assign \$673  = \port$5455$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$5447$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$5455$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$5416$0  } : \$681 [15:0];
-  assign \$684  = \port$5447$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$5424$0  } : \$681 [15:0];
+  assign \$684  = \port$5455$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$5447$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$5455$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$5418$0  } : \$692 [15:0];
-  assign \$695  = \port$5447$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$5426$0  } : \$692 [15:0];
+  assign \$695  = \port$5455$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$4708$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$5447$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$4708$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$5455$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$5420$0  } : \$703 [15:0];
+  assign \$704  = raw ? { 9'h000, \port$5428$0  } : \$703 [15:0];
   assign \$705  = values[15:0] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$706  = $signed(\$705 ) >= $signed(\port$4704$0 );
+  assign \$706  = $signed(\$705 ) >= $signed(\port$4710$0 );
   assign \$707  = values[31:16] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$708  = $signed(\$707 ) >= $signed(\port$4706$0 );
+  assign \$708  = $signed(\$707 ) >= $signed(\port$4712$0 );
   assign \$709  = values[47:32] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$710  = $signed(\$709 ) >= $signed(\port$4708$0 );
+  assign \$710  = $signed(\$709 ) >= $signed(\port$4714$0 );
   assign \$711  = values[63:48] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$712  = $signed(\$711 ) >= $signed(\port$4710$0 );
+  assign \$712  = $signed(\$711 ) >= $signed(\port$4716$0 );
   assign \$713  = values[79:64] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$714  = $signed(\$713 ) >= $signed(\port$4712$0 );
+  assign \$714  = $signed(\$713 ) >= $signed(\port$4718$0 );
   assign \$715  = values[95:80] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$716  = $signed(\$715 ) >= $signed(\port$4714$0 );
+  assign \$716  = $signed(\$715 ) >= $signed(\port$4720$0 );
   assign \$717  = values[111:96] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$718  = $signed(\$717 ) >= $signed(\port$4716$0 );
+  assign \$718  = $signed(\$717 ) >= $signed(\port$4722$0 );
   assign \$719  = values[127:112] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$720  = $signed(\$719 ) >= $signed(\port$4718$0 );
+  assign \$720  = $signed(\$719 ) >= $signed(\port$4724$0 );
   assign \$721  = values[143:128] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$722  = $signed(\$721 ) >= $signed(\port$4720$0 );
+  assign \$722  = $signed(\$721 ) >= $signed(\port$4726$0 );
   assign \$723  = values[159:144] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$724  = $signed(\$723 ) >= $signed(\port$4722$0 );
+  assign \$724  = $signed(\$723 ) >= $signed(\port$4728$0 );
   assign \$725  = values[175:160] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$726  = $signed(\$725 ) >= $signed(\port$4724$0 );
+  assign \$726  = $signed(\$725 ) >= $signed(\port$4730$0 );
   assign \$727  = values[191:176] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$728  = $signed(\$727 ) >= $signed(\port$4726$0 );
+  assign \$728  = $signed(\$727 ) >= $signed(\port$4732$0 );
   assign \$729  = values[207:192] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$730  = $signed(\$729 ) >= $signed(\port$4728$0 );
+  assign \$730  = $signed(\$729 ) >= $signed(\port$4734$0 );
   assign \$731  = values[223:208] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$732  = $signed(\$731 ) >= $signed(\port$4730$0 );
+  assign \$732  = $signed(\$731 ) >= $signed(\port$4736$0 );
   assign \$733  = values[239:224] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$734  = $signed(\$733 ) >= $signed(\port$4732$0 );
+  assign \$734  = $signed(\$733 ) >= $signed(\port$4738$0 );
   assign \$735  = values[255:240] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$736  = $signed(\$735 ) >= $signed(\port$4734$0 );
+  assign \$736  = $signed(\$735 ) >= $signed(\port$4740$0 );
   assign \$737  = values[271:256] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$738  = $signed(\$737 ) >= $signed(\port$4736$0 );
+  assign \$738  = $signed(\$737 ) >= $signed(\port$4742$0 );
   assign \$739  = values[287:272] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$740  = $signed(\$739 ) >= $signed(\port$4738$0 );
+  assign \$740  = $signed(\$739 ) >= $signed(\port$4744$0 );
   assign \$741  = values[303:288] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$742  = $signed(\$741 ) >= $signed(\port$4740$0 );
+  assign \$742  = $signed(\$741 ) >= $signed(\port$4746$0 );
   assign \$743  = values[319:304] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$744  = $signed(\$743 ) >= $signed(\port$4742$0 );
+  assign \$744  = $signed(\$743 ) >= $signed(\port$4748$0 );
   assign \$745  = values[335:320] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$746  = $signed(\$745 ) >= $signed(\port$4744$0 );
+  assign \$746  = $signed(\$745 ) >= $signed(\port$4750$0 );
   assign \$747  = values[351:336] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$748  = $signed(\$747 ) >= $signed(\port$4746$0 );
+  assign \$748  = $signed(\$747 ) >= $signed(\port$4752$0 );
   assign \$749  = values[367:352] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$750  = $signed(\$749 ) >= $signed(\port$4748$0 );
+  assign \$750  = $signed(\$749 ) >= $signed(\port$4754$0 );
   assign \$751  = values[383:368] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$752  = $signed(\$751 ) >= $signed(\port$4750$0 );
+  assign \$752  = $signed(\$751 ) >= $signed(\port$4756$0 );
   assign \$753  = values[399:384] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$754  = $signed(\$753 ) >= $signed(\port$4752$0 );
+  assign \$754  = $signed(\$753 ) >= $signed(\port$4758$0 );
   assign \$755  = values[415:400] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$756  = $signed(\$755 ) >= $signed(\port$4754$0 );
+  assign \$756  = $signed(\$755 ) >= $signed(\port$4760$0 );
   assign \$757  = values[431:416] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$758  = $signed(\$757 ) >= $signed(\port$4756$0 );
+  assign \$758  = $signed(\$757 ) >= $signed(\port$4762$0 );
   assign \$759  = values[447:432] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$760  = $signed(\$759 ) >= $signed(\port$4758$0 );
+  assign \$760  = $signed(\$759 ) >= $signed(\port$4764$0 );
   assign \$761  = values[463:448] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$762  = $signed(\$761 ) >= $signed(\port$4760$0 );
+  assign \$762  = $signed(\$761 ) >= $signed(\port$4766$0 );
   assign \$763  = values[479:464] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$764  = $signed(\$763 ) >= $signed(\port$4762$0 );
+  assign \$764  = $signed(\$763 ) >= $signed(\port$4768$0 );
   assign \$765  = values[495:480] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$766  = $signed(\$765 ) >= $signed(\port$4764$0 );
+  assign \$766  = $signed(\$765 ) >= $signed(\port$4770$0 );
   assign \$767  = values[511:496] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$768  = $signed(\$767 ) >= $signed(\port$4766$0 );
+  assign \$768  = $signed(\$767 ) >= $signed(\port$4772$0 );
   assign \$769  = values[527:512] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$770  = $signed(\$769 ) >= $signed(\port$4768$0 );
+  assign \$770  = $signed(\$769 ) >= $signed(\port$4774$0 );
   assign \$771  = values[543:528] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$772  = $signed(\$771 ) >= $signed(\port$4770$0 );
+  assign \$772  = $signed(\$771 ) >= $signed(\port$4776$0 );
   assign \$773  = values[559:544] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$774  = $signed(\$773 ) >= $signed(\port$4772$0 );
+  assign \$774  = $signed(\$773 ) >= $signed(\port$4778$0 );
   assign \$775  = values[575:560] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$776  = $signed(\$775 ) >= $signed(\port$4774$0 );
+  assign \$776  = $signed(\$775 ) >= $signed(\port$4780$0 );
   assign \$777  = values[591:576] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$778  = $signed(\$777 ) >= $signed(\port$4776$0 );
+  assign \$778  = $signed(\$777 ) >= $signed(\port$4782$0 );
   assign \$779  = values[607:592] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$780  = $signed(\$779 ) >= $signed(\port$4778$0 );
+  assign \$780  = $signed(\$779 ) >= $signed(\port$4784$0 );
   assign \$781  = values[623:608] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$782  = $signed(\$781 ) >= $signed(\port$4780$0 );
+  assign \$782  = $signed(\$781 ) >= $signed(\port$4786$0 );
   assign \$783  = values[639:624] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$784  = $signed(\$783 ) >= $signed(\port$4782$0 );
+  assign \$784  = $signed(\$783 ) >= $signed(\port$4788$0 );
   assign \$785  = values[655:640] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$786  = $signed(\$785 ) >= $signed(\port$4784$0 );
+  assign \$786  = $signed(\$785 ) >= $signed(\port$4790$0 );
   assign \$787  = values[671:656] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$788  = $signed(\$787 ) >= $signed(\port$4786$0 );
+  assign \$788  = $signed(\$787 ) >= $signed(\port$4792$0 );
   assign \$789  = values[687:672] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$790  = $signed(\$789 ) >= $signed(\port$4788$0 );
+  assign \$790  = $signed(\$789 ) >= $signed(\port$4794$0 );
   assign \$791  = values[703:688] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$792  = $signed(\$791 ) >= $signed(\port$4790$0 );
+  assign \$792  = $signed(\$791 ) >= $signed(\port$4796$0 );
   assign \$793  = values[719:704] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$794  = $signed(\$793 ) >= $signed(\port$4792$0 );
+  assign \$794  = $signed(\$793 ) >= $signed(\port$4798$0 );
   assign \$795  = values[735:720] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$796  = $signed(\$795 ) >= $signed(\port$4794$0 );
+  assign \$796  = $signed(\$795 ) >= $signed(\port$4800$0 );
   assign \$797  = values[751:736] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$798  = $signed(\$797 ) >= $signed(\port$4796$0 );
+  assign \$798  = $signed(\$797 ) >= $signed(\port$4802$0 );
   assign \$799  = values[767:752] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$800  = $signed(\$799 ) >= $signed(\port$4798$0 );
+  assign \$800  = $signed(\$799 ) >= $signed(\port$4804$0 );
   assign \$801  = values[783:768] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$802  = $signed(\$801 ) >= $signed(\port$4800$0 );
+  assign \$802  = $signed(\$801 ) >= $signed(\port$4806$0 );
   assign \$803  = values[799:784] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$804  = $signed(\$803 ) >= $signed(\port$4802$0 );
+  assign \$804  = $signed(\$803 ) >= $signed(\port$4808$0 );
   assign \$805  = values[815:800] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$806  = $signed(\$805 ) >= $signed(\port$4804$0 );
+  assign \$806  = $signed(\$805 ) >= $signed(\port$4810$0 );
   assign \$807  = values[831:816] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$808  = $signed(\$807 ) >= $signed(\port$4806$0 );
+  assign \$808  = $signed(\$807 ) >= $signed(\port$4812$0 );
   assign \$809  = values[847:832] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$810  = $signed(\$809 ) >= $signed(\port$4808$0 );
+  assign \$810  = $signed(\$809 ) >= $signed(\port$4814$0 );
   assign \$811  = values[863:848] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$812  = $signed(\$811 ) >= $signed(\port$4810$0 );
+  assign \$812  = $signed(\$811 ) >= $signed(\port$4816$0 );
   assign \$813  = values[879:864] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$814  = $signed(\$813 ) >= $signed(\port$4812$0 );
+  assign \$814  = $signed(\$813 ) >= $signed(\port$4818$0 );
   assign \$815  = values[895:880] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$816  = $signed(\$815 ) >= $signed(\port$4814$0 );
+  assign \$816  = $signed(\$815 ) >= $signed(\port$4820$0 );
   assign \$817  = values[911:896] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$818  = $signed(\$817 ) >= $signed(\port$4816$0 );
+  assign \$818  = $signed(\$817 ) >= $signed(\port$4822$0 );
   assign \$819  = values[927:912] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$820  = $signed(\$819 ) >= $signed(\port$4818$0 );
+  assign \$820  = $signed(\$819 ) >= $signed(\port$4824$0 );
   assign \$821  = values[943:928] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$822  = $signed(\$821 ) >= $signed(\port$4820$0 );
+  assign \$822  = $signed(\$821 ) >= $signed(\port$4826$0 );
   assign \$823  = values[959:944] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$824  = $signed(\$823 ) >= $signed(\port$4822$0 );
+  assign \$824  = $signed(\$823 ) >= $signed(\port$4828$0 );
   assign \$825  = values[975:960] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$826  = $signed(\$825 ) >= $signed(\port$4824$0 );
+  assign \$826  = $signed(\$825 ) >= $signed(\port$4830$0 );
   assign \$827  = values[991:976] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$828  = $signed(\$827 ) >= $signed(\port$4826$0 );
+  assign \$828  = $signed(\$827 ) >= $signed(\port$4832$0 );
   assign \$829  = values[1007:992] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$830  = $signed(\$829 ) >= $signed(\port$4828$0 );
+  assign \$830  = $signed(\$829 ) >= $signed(\port$4834$0 );
   assign \$831  = values[1023:1008] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$832  = $signed(\$831 ) >= $signed(\port$4830$0 );
+  assign \$832  = $signed(\$831 ) >= $signed(\port$4836$0 );
   always @(posedge g_acc_clk)
     values <= \$833 ;
-  assign \$2  = \port$5447$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$5455$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$4576$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$4576$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$5447$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$5455$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$5294$0  } : \$10 [15:0];
-  assign \$13  = \port$5447$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$5302$0  } : \$10 [15:0];
+  assign \$13  = \port$5455$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$4578$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$4578$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$5447$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$5455$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$5296$0  } : \$21 [15:0];
-  assign \$24  = \port$5447$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$5304$0  } : \$21 [15:0];
+  assign \$24  = \port$5455$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$5447$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$5455$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$5298$0  } : \$32 [15:0];
-  assign \$35  = \port$5447$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$5306$0  } : \$32 [15:0];
+  assign \$35  = \port$5455$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$5447$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$5455$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$5300$0  } : \$43 [15:0];
-  assign \$46  = \port$5447$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$5308$0  } : \$43 [15:0];
+  assign \$46  = \port$5455$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$5447$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$5455$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$5302$0  } : \$54 [15:0];
-  assign \$57  = \port$5447$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$5310$0  } : \$54 [15:0];
+  assign \$57  = \port$5455$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$5447$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$5455$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$5304$0  } : \$65 [15:0];
-  assign \$68  = \port$5447$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$5312$0  } : \$65 [15:0];
+  assign \$68  = \port$5455$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$5447$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$5455$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$5306$0  } : \$76 [15:0];
-  assign \$79  = \port$5447$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$5314$0  } : \$76 [15:0];
+  assign \$79  = \port$5455$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$5447$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$5455$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$5308$0  } : \$87 [15:0];
-  assign \$90  = \port$5447$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$5316$0  } : \$87 [15:0];
+  assign \$90  = \port$5455$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$5447$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$5455$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$5310$0  } : \$98 [15:0];
-  assign \$101  = \port$5447$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$5318$0  } : \$98 [15:0];
+  assign \$101  = \port$5455$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$5447$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$5455$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$5312$0  } : \$109 [15:0];
-  assign \$112  = \port$5447$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$5320$0  } : \$109 [15:0];
+  assign \$112  = \port$5455$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$5447$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$5455$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$5314$0  } : \$120 [15:0];
-  assign \$123  = \port$5447$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$5322$0  } : \$120 [15:0];
+  assign \$123  = \port$5455$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$5447$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$5455$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$5316$0  } : \$131 [15:0];
-  assign \$134  = \port$5447$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$5324$0  } : \$131 [15:0];
+  assign \$134  = \port$5455$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$5447$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$5455$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$5318$0  } : \$142 [15:0];
-  assign \$145  = \port$5447$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$5326$0  } : \$142 [15:0];
+  assign \$145  = \port$5455$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$5447$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$5455$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$5320$0  } : \$153 [15:0];
-  assign \$156  = \port$5447$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$5328$0  } : \$153 [15:0];
+  assign \$156  = \port$5455$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$5447$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$5455$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$5322$0  } : \$164 [15:0];
+  assign \$165  = raw ? { 9'h000, \port$5330$0  } : \$164 [15:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
     \$833  = values;
@@ -4621,268 +4639,268 @@ module \mram_macro.accumulator (\port$4188$0 , \port$4190$0 , \port$4192$0 , \po
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$5447$2 [0];
-  assign negate = \port$5447$2 [1];
-  assign offsets = { \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0 , \port$4580$0 , \port$4578$0 , \port$4576$0  };
-  assign codes = { \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0  };
+  assign shift = \port$5455$2 [0];
+  assign negate = \port$5455$2 [1];
+  assign offsets = { \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0  };
+  assign codes = { \port$5428$0 , \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0  };
   assign fires = { \$832 , \$830 , \$828 , \$826 , \$824 , \$822 , \$820 , \$818 , \$816 , \$814 , \$812 , \$810 , \$808 , \$806 , \$804 , \$802 , \$800 , \$798 , \$796 , \$794 , \$792 , \$790 , \$788 , \$786 , \$784 , \$782 , \$780 , \$778 , \$776 , \$774 , \$772 , \$770 , \$768 , \$766 , \$764 , \$762 , \$760 , \$758 , \$756 , \$754 , \$752 , \$750 , \$748 , \$746 , \$744 , \$742 , \$740 , \$738 , \$736 , \$734 , \$732 , \$730 , \$728 , \$726 , \$724 , \$722 , \$720 , \$718 , \$716 , \$714 , \$712 , \$710 , \$708 , \$706  };
-  assign thresholds = { \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0 , \port$4706$0 , \port$4704$0  };
-  assign \port$4188$0  = \$706 ;
-  assign \port$4190$0  = \$708 ;
-  assign \port$4192$0  = \$710 ;
-  assign \port$4194$0  = \$712 ;
-  assign \port$4196$0  = \$714 ;
-  assign \port$4198$0  = \$716 ;
-  assign \port$4200$0  = \$718 ;
-  assign \port$4202$0  = \$720 ;
-  assign \port$4204$0  = \$722 ;
-  assign \port$4206$0  = \$724 ;
-  assign \port$4208$0  = \$726 ;
-  assign \port$4210$0  = \$728 ;
-  assign \port$4212$0  = \$730 ;
-  assign \port$4214$0  = \$732 ;
-  assign \port$4216$0  = \$734 ;
-  assign \port$4218$0  = \$736 ;
-  assign \port$4220$0  = \$738 ;
-  assign \port$4222$0  = \$740 ;
-  assign \port$4224$0  = \$742 ;
-  assign \port$4226$0  = \$744 ;
-  assign \port$4228$0  = \$746 ;
-  assign \port$4230$0  = \$748 ;
-  assign \port$4232$0  = \$750 ;
-  assign \port$4234$0  = \$752 ;
-  assign \port$4236$0  = \$754 ;
-  assign \port$4238$0  = \$756 ;
-  assign \port$4240$0  = \$758 ;
-  assign \port$4242$0  = \$760 ;
-  assign \port$4244$0  = \$762 ;
-  assign \port$4246$0  = \$764 ;
-  assign \port$4248$0  = \$766 ;
-  assign \port$4250$0  = \$768 ;
-  assign \port$4252$0  = \$770 ;
-  assign \port$4254$0  = \$772 ;
-  assign \port$4256$0  = \$774 ;
-  assign \port$4258$0  = \$776 ;
-  assign \port$4260$0  = \$778 ;
-  assign \port$4262$0  = \$780 ;
-  assign \port$4264$0  = \$782 ;
-  assign \port$4266$0  = \$784 ;
-  assign \port$4268$0  = \$786 ;
-  assign \port$4270$0  = \$788 ;
-  assign \port$4272$0  = \$790 ;
-  assign \port$4274$0  = \$792 ;
-  assign \port$4276$0  = \$794 ;
-  assign \port$4278$0  = \$796 ;
-  assign \port$4280$0  = \$798 ;
-  assign \port$4282$0  = \$800 ;
-  assign \port$4284$0  = \$802 ;
-  assign \port$4286$0  = \$804 ;
-  assign \port$4288$0  = \$806 ;
-  assign \port$4290$0  = \$808 ;
-  assign \port$4292$0  = \$810 ;
-  assign \port$4294$0  = \$812 ;
-  assign \port$4296$0  = \$814 ;
-  assign \port$4298$0  = \$816 ;
-  assign \port$4300$0  = \$818 ;
-  assign \port$4302$0  = \$820 ;
-  assign \port$4304$0  = \$822 ;
-  assign \port$4306$0  = \$824 ;
-  assign \port$4308$0  = \$826 ;
-  assign \port$4310$0  = \$828 ;
-  assign \port$4312$0  = \$830 ;
-  assign \port$4314$0  = \$832 ;
+  assign thresholds = { \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0  };
+  assign \port$4193$0  = \$706 ;
+  assign \port$4195$0  = \$708 ;
+  assign \port$4197$0  = \$710 ;
+  assign \port$4199$0  = \$712 ;
+  assign \port$4201$0  = \$714 ;
+  assign \port$4203$0  = \$716 ;
+  assign \port$4205$0  = \$718 ;
+  assign \port$4207$0  = \$720 ;
+  assign \port$4209$0  = \$722 ;
+  assign \port$4211$0  = \$724 ;
+  assign \port$4213$0  = \$726 ;
+  assign \port$4215$0  = \$728 ;
+  assign \port$4217$0  = \$730 ;
+  assign \port$4219$0  = \$732 ;
+  assign \port$4221$0  = \$734 ;
+  assign \port$4223$0  = \$736 ;
+  assign \port$4225$0  = \$738 ;
+  assign \port$4227$0  = \$740 ;
+  assign \port$4229$0  = \$742 ;
+  assign \port$4231$0  = \$744 ;
+  assign \port$4233$0  = \$746 ;
+  assign \port$4235$0  = \$748 ;
+  assign \port$4237$0  = \$750 ;
+  assign \port$4239$0  = \$752 ;
+  assign \port$4241$0  = \$754 ;
+  assign \port$4243$0  = \$756 ;
+  assign \port$4245$0  = \$758 ;
+  assign \port$4247$0  = \$760 ;
+  assign \port$4249$0  = \$762 ;
+  assign \port$4251$0  = \$764 ;
+  assign \port$4253$0  = \$766 ;
+  assign \port$4255$0  = \$768 ;
+  assign \port$4257$0  = \$770 ;
+  assign \port$4259$0  = \$772 ;
+  assign \port$4261$0  = \$774 ;
+  assign \port$4263$0  = \$776 ;
+  assign \port$4265$0  = \$778 ;
+  assign \port$4267$0  = \$780 ;
+  assign \port$4269$0  = \$782 ;
+  assign \port$4271$0  = \$784 ;
+  assign \port$4273$0  = \$786 ;
+  assign \port$4275$0  = \$788 ;
+  assign \port$4277$0  = \$790 ;
+  assign \port$4279$0  = \$792 ;
+  assign \port$4281$0  = \$794 ;
+  assign \port$4283$0  = \$796 ;
+  assign \port$4285$0  = \$798 ;
+  assign \port$4287$0  = \$800 ;
+  assign \port$4289$0  = \$802 ;
+  assign \port$4291$0  = \$804 ;
+  assign \port$4293$0  = \$806 ;
+  assign \port$4295$0  = \$808 ;
+  assign \port$4297$0  = \$810 ;
+  assign \port$4299$0  = \$812 ;
+  assign \port$4301$0  = \$814 ;
+  assign \port$4303$0  = \$816 ;
+  assign \port$4305$0  = \$818 ;
+  assign \port$4307$0  = \$820 ;
+  assign \port$4309$0  = \$822 ;
+  assign \port$4311$0  = \$824 ;
+  assign \port$4313$0  = \$826 ;
+  assign \port$4315$0  = \$828 ;
+  assign \port$4317$0  = \$830 ;
+  assign \port$4319$0  = \$832 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$5294$0 , 1'h0 };
-  assign \$7  = { \port$5294$0 , 1'h0 };
+  assign \$4  = { \port$5302$0 , 1'h0 };
+  assign \$7  = { \port$5302$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$5296$0 , 1'h0 };
-  assign \$18  = { \port$5296$0 , 1'h0 };
+  assign \$15  = { \port$5304$0 , 1'h0 };
+  assign \$18  = { \port$5304$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$5298$0 , 1'h0 };
-  assign \$29  = { \port$5298$0 , 1'h0 };
+  assign \$26  = { \port$5306$0 , 1'h0 };
+  assign \$29  = { \port$5306$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$5300$0 , 1'h0 };
-  assign \$40  = { \port$5300$0 , 1'h0 };
+  assign \$37  = { \port$5308$0 , 1'h0 };
+  assign \$40  = { \port$5308$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$5302$0 , 1'h0 };
-  assign \$51  = { \port$5302$0 , 1'h0 };
+  assign \$48  = { \port$5310$0 , 1'h0 };
+  assign \$51  = { \port$5310$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$5304$0 , 1'h0 };
-  assign \$62  = { \port$5304$0 , 1'h0 };
+  assign \$59  = { \port$5312$0 , 1'h0 };
+  assign \$62  = { \port$5312$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$5306$0 , 1'h0 };
-  assign \$73  = { \port$5306$0 , 1'h0 };
+  assign \$70  = { \port$5314$0 , 1'h0 };
+  assign \$73  = { \port$5314$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$5308$0 , 1'h0 };
-  assign \$84  = { \port$5308$0 , 1'h0 };
+  assign \$81  = { \port$5316$0 , 1'h0 };
+  assign \$84  = { \port$5316$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$5310$0 , 1'h0 };
-  assign \$95  = { \port$5310$0 , 1'h0 };
+  assign \$92  = { \port$5318$0 , 1'h0 };
+  assign \$95  = { \port$5318$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$5312$0 , 1'h0 };
-  assign \$106  = { \port$5312$0 , 1'h0 };
+  assign \$103  = { \port$5320$0 , 1'h0 };
+  assign \$106  = { \port$5320$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$5314$0 , 1'h0 };
-  assign \$117  = { \port$5314$0 , 1'h0 };
+  assign \$114  = { \port$5322$0 , 1'h0 };
+  assign \$117  = { \port$5322$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$5316$0 , 1'h0 };
-  assign \$128  = { \port$5316$0 , 1'h0 };
+  assign \$125  = { \port$5324$0 , 1'h0 };
+  assign \$128  = { \port$5324$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$5318$0 , 1'h0 };
-  assign \$139  = { \port$5318$0 , 1'h0 };
+  assign \$136  = { \port$5326$0 , 1'h0 };
+  assign \$139  = { \port$5326$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$5320$0 , 1'h0 };
-  assign \$150  = { \port$5320$0 , 1'h0 };
+  assign \$147  = { \port$5328$0 , 1'h0 };
+  assign \$150  = { \port$5328$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$5322$0 , 1'h0 };
-  assign \$161  = { \port$5322$0 , 1'h0 };
+  assign \$158  = { \port$5330$0 , 1'h0 };
+  assign \$161  = { \port$5330$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$5324$0 , 1'h0 };
-  assign \$172  = { \port$5324$0 , 1'h0 };
+  assign \$169  = { \port$5332$0 , 1'h0 };
+  assign \$172  = { \port$5332$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$5326$0 , 1'h0 };
-  assign \$183  = { \port$5326$0 , 1'h0 };
+  assign \$180  = { \port$5334$0 , 1'h0 };
+  assign \$183  = { \port$5334$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$5328$0 , 1'h0 };
-  assign \$194  = { \port$5328$0 , 1'h0 };
+  assign \$191  = { \port$5336$0 , 1'h0 };
+  assign \$194  = { \port$5336$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$5330$0 , 1'h0 };
-  assign \$205  = { \port$5330$0 , 1'h0 };
+  assign \$202  = { \port$5338$0 , 1'h0 };
+  assign \$205  = { \port$5338$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$5332$0 , 1'h0 };
-  assign \$216  = { \port$5332$0 , 1'h0 };
+  assign \$213  = { \port$5340$0 , 1'h0 };
+  assign \$216  = { \port$5340$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$5334$0 , 1'h0 };
-  assign \$227  = { \port$5334$0 , 1'h0 };
+  assign \$224  = { \port$5342$0 , 1'h0 };
+  assign \$227  = { \port$5342$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$5336$0 , 1'h0 };
-  assign \$238  = { \port$5336$0 , 1'h0 };
+  assign \$235  = { \port$5344$0 , 1'h0 };
+  assign \$238  = { \port$5344$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$5338$0 , 1'h0 };
-  assign \$249  = { \port$5338$0 , 1'h0 };
+  assign \$246  = { \port$5346$0 , 1'h0 };
+  assign \$249  = { \port$5346$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$5340$0 , 1'h0 };
-  assign \$260  = { \port$5340$0 , 1'h0 };
+  assign \$257  = { \port$5348$0 , 1'h0 };
+  assign \$260  = { \port$5348$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$5342$0 , 1'h0 };
-  assign \$271  = { \port$5342$0 , 1'h0 };
+  assign \$268  = { \port$5350$0 , 1'h0 };
+  assign \$271  = { \port$5350$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$5344$0 , 1'h0 };
-  assign \$282  = { \port$5344$0 , 1'h0 };
+  assign \$279  = { \port$5352$0 , 1'h0 };
+  assign \$282  = { \port$5352$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$5346$0 , 1'h0 };
-  assign \$293  = { \port$5346$0 , 1'h0 };
+  assign \$290  = { \port$5354$0 , 1'h0 };
+  assign \$293  = { \port$5354$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$5348$0 , 1'h0 };
-  assign \$304  = { \port$5348$0 , 1'h0 };
+  assign \$301  = { \port$5356$0 , 1'h0 };
+  assign \$304  = { \port$5356$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$5350$0 , 1'h0 };
-  assign \$315  = { \port$5350$0 , 1'h0 };
+  assign \$312  = { \port$5358$0 , 1'h0 };
+  assign \$315  = { \port$5358$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$5352$0 , 1'h0 };
-  assign \$326  = { \port$5352$0 , 1'h0 };
+  assign \$323  = { \port$5360$0 , 1'h0 };
+  assign \$326  = { \port$5360$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$5354$0 , 1'h0 };
-  assign \$337  = { \port$5354$0 , 1'h0 };
+  assign \$334  = { \port$5362$0 , 1'h0 };
+  assign \$337  = { \port$5362$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$5356$0 , 1'h0 };
-  assign \$348  = { \port$5356$0 , 1'h0 };
+  assign \$345  = { \port$5364$0 , 1'h0 };
+  assign \$348  = { \port$5364$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$5358$0 , 1'h0 };
-  assign \$359  = { \port$5358$0 , 1'h0 };
+  assign \$356  = { \port$5366$0 , 1'h0 };
+  assign \$359  = { \port$5366$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$5360$0 , 1'h0 };
-  assign \$370  = { \port$5360$0 , 1'h0 };
+  assign \$367  = { \port$5368$0 , 1'h0 };
+  assign \$370  = { \port$5368$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$5362$0 , 1'h0 };
-  assign \$381  = { \port$5362$0 , 1'h0 };
+  assign \$378  = { \port$5370$0 , 1'h0 };
+  assign \$381  = { \port$5370$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$5364$0 , 1'h0 };
-  assign \$392  = { \port$5364$0 , 1'h0 };
+  assign \$389  = { \port$5372$0 , 1'h0 };
+  assign \$392  = { \port$5372$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$5366$0 , 1'h0 };
-  assign \$403  = { \port$5366$0 , 1'h0 };
+  assign \$400  = { \port$5374$0 , 1'h0 };
+  assign \$403  = { \port$5374$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$5368$0 , 1'h0 };
-  assign \$414  = { \port$5368$0 , 1'h0 };
+  assign \$411  = { \port$5376$0 , 1'h0 };
+  assign \$414  = { \port$5376$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$5370$0 , 1'h0 };
-  assign \$425  = { \port$5370$0 , 1'h0 };
+  assign \$422  = { \port$5378$0 , 1'h0 };
+  assign \$425  = { \port$5378$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$5372$0 , 1'h0 };
-  assign \$436  = { \port$5372$0 , 1'h0 };
+  assign \$433  = { \port$5380$0 , 1'h0 };
+  assign \$436  = { \port$5380$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$5374$0 , 1'h0 };
-  assign \$447  = { \port$5374$0 , 1'h0 };
+  assign \$444  = { \port$5382$0 , 1'h0 };
+  assign \$447  = { \port$5382$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$5376$0 , 1'h0 };
-  assign \$458  = { \port$5376$0 , 1'h0 };
+  assign \$455  = { \port$5384$0 , 1'h0 };
+  assign \$458  = { \port$5384$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$5378$0 , 1'h0 };
-  assign \$469  = { \port$5378$0 , 1'h0 };
+  assign \$466  = { \port$5386$0 , 1'h0 };
+  assign \$469  = { \port$5386$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$5380$0 , 1'h0 };
-  assign \$480  = { \port$5380$0 , 1'h0 };
+  assign \$477  = { \port$5388$0 , 1'h0 };
+  assign \$480  = { \port$5388$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$5382$0 , 1'h0 };
-  assign \$491  = { \port$5382$0 , 1'h0 };
-  assign \$513  = { \port$5386$0 , 1'h0 };
+  assign \$488  = { \port$5390$0 , 1'h0 };
+  assign \$491  = { \port$5390$0 , 1'h0 };
+  assign \$513  = { \port$5394$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$5384$0 , 1'h0 };
-  assign \$502  = { \port$5384$0 , 1'h0 };
+  assign \$499  = { \port$5392$0 , 1'h0 };
+  assign \$502  = { \port$5392$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$5386$0 , 1'h0 };
+  assign \$510  = { \port$5394$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$5388$0 , 1'h0 };
-  assign \$524  = { \port$5388$0 , 1'h0 };
+  assign \$521  = { \port$5396$0 , 1'h0 };
+  assign \$524  = { \port$5396$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$5390$0 , 1'h0 };
-  assign \$535  = { \port$5390$0 , 1'h0 };
+  assign \$532  = { \port$5398$0 , 1'h0 };
+  assign \$535  = { \port$5398$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$5392$0 , 1'h0 };
-  assign \$546  = { \port$5392$0 , 1'h0 };
+  assign \$543  = { \port$5400$0 , 1'h0 };
+  assign \$546  = { \port$5400$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$5394$0 , 1'h0 };
-  assign \$557  = { \port$5394$0 , 1'h0 };
+  assign \$554  = { \port$5402$0 , 1'h0 };
+  assign \$557  = { \port$5402$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$5396$0 , 1'h0 };
-  assign \$568  = { \port$5396$0 , 1'h0 };
+  assign \$565  = { \port$5404$0 , 1'h0 };
+  assign \$568  = { \port$5404$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$5398$0 , 1'h0 };
-  assign \$579  = { \port$5398$0 , 1'h0 };
+  assign \$576  = { \port$5406$0 , 1'h0 };
+  assign \$579  = { \port$5406$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$5400$0 , 1'h0 };
-  assign \$590  = { \port$5400$0 , 1'h0 };
+  assign \$587  = { \port$5408$0 , 1'h0 };
+  assign \$590  = { \port$5408$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$5402$0 , 1'h0 };
-  assign \$601  = { \port$5402$0 , 1'h0 };
+  assign \$598  = { \port$5410$0 , 1'h0 };
+  assign \$601  = { \port$5410$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$5404$0 , 1'h0 };
-  assign \$612  = { \port$5404$0 , 1'h0 };
+  assign \$609  = { \port$5412$0 , 1'h0 };
+  assign \$612  = { \port$5412$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$5406$0 , 1'h0 };
-  assign \$623  = { \port$5406$0 , 1'h0 };
+  assign \$620  = { \port$5414$0 , 1'h0 };
+  assign \$623  = { \port$5414$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$5408$0 , 1'h0 };
-  assign \$634  = { \port$5408$0 , 1'h0 };
+  assign \$631  = { \port$5416$0 , 1'h0 };
+  assign \$634  = { \port$5416$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$5410$0 , 1'h0 };
-  assign \$645  = { \port$5410$0 , 1'h0 };
+  assign \$642  = { \port$5418$0 , 1'h0 };
+  assign \$645  = { \port$5418$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$5412$0 , 1'h0 };
-  assign \$656  = { \port$5412$0 , 1'h0 };
+  assign \$653  = { \port$5420$0 , 1'h0 };
+  assign \$656  = { \port$5420$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$5414$0 , 1'h0 };
-  assign \$667  = { \port$5414$0 , 1'h0 };
+  assign \$664  = { \port$5422$0 , 1'h0 };
+  assign \$667  = { \port$5422$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$5416$0 , 1'h0 };
-  assign \$678  = { \port$5416$0 , 1'h0 };
+  assign \$675  = { \port$5424$0 , 1'h0 };
+  assign \$678  = { \port$5424$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$5418$0 , 1'h0 };
-  assign \$689  = { \port$5418$0 , 1'h0 };
+  assign \$686  = { \port$5426$0 , 1'h0 };
+  assign \$689  = { \port$5426$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$5420$0 , 1'h0 };
-  assign \$700  = { \port$5420$0 , 1'h0 };
+  assign \$697  = { \port$5428$0 , 1'h0 };
+  assign \$700  = { \port$5428$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -5132,26 +5150,31 @@ module \mram_macro.input_driver (raw_bypass_l, raw_bypass_r, g_drv_clk, x, arr_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_early, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, clk);
+module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_early, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, arr_tdc_en, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire \$1 ;
   wire \$10 ;
-  wire [8:0] \$11 ;
-  wire [16:0] \$12 ;
-  wire \$13 ;
-  wire [8:0] \$14 ;
-  wire [18:0] \$15 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire [8:0] \$13 ;
+  wire [16:0] \$14 ;
+  wire \$15 ;
   wire \$16 ;
   wire [8:0] \$17 ;
-  wire [16:0] \$18 ;
-  reg \$19 ;
+  wire [18:0] \$18 ;
+  wire \$19 ;
   wire [18:0] \$2 ;
-  reg [7:0] \$20 ;
-  reg [16:0] \$21 ;
-  reg [1:0] \$22 ;
+  wire \$20 ;
+  wire [8:0] \$21 ;
+  wire [16:0] \$22 ;
   reg \$23 ;
-  reg [17:0] \$24 ;
+  reg [7:0] \$24 ;
+  reg [16:0] \$25 ;
+  reg [1:0] \$26 ;
+  reg \$27 ;
+  reg [17:0] \$28 ;
+  reg \$29 ;
   wire [17:0] \$3 ;
   wire \$4 ;
   wire \$5 ;
@@ -5163,6 +5186,8 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   reg arr_eval = 1'h0;
   output arr_pre;
   reg arr_pre = 1'h0;
+  output arr_tdc_en;
+  reg arr_tdc_en = 1'h0;
   input clk;
   wire clk;
   reg [16:0] code_base = 17'h00000;
@@ -5202,32 +5227,38 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   assign \$4  = timer == \$3 ;
   assign tdc_window_end = arr_eval & \$4 ;
   assign \$5  = timer >= 2'h2;
-  assign tdc_capture = arr_eval & \$5 ;
-  assign \$6  = ! precharge_left;
-  assign \$7  = ! read_state;
-  assign \$8  = read_state == 1'h1;
-  assign \$9  = read_state == 2'h2;
-  assign \$10  = read_state == 2'h3;
-  assign \$11  = precharge_cycles - 1'h1;
-  assign \$12  = start_delay + 2'h2;
-  assign \$13  = ! precharge_left;
-  assign \$14  = precharge_left - 1'h1;
-  assign \$15  = timer + 1'h1;
-  assign \$16  = tdc_all_fired | tdc_window_end;
-  assign \$17  = precharge_cycles - 1'h1;
-  assign \$18  = start_delay + 2'h2;
+  assign \$6  = arr_eval & \$5 ;
+  assign \$7  = $signed(rel) >= $signed(1'h1);
+  assign tdc_capture = \$6  & \$7 ;
+  assign \$8  = ! precharge_left;
+  assign \$9  = ! read_state;
+  assign \$10  = read_state == 1'h1;
+  assign \$11  = read_state == 2'h2;
+  assign \$12  = read_state == 2'h3;
+  assign \$13  = precharge_cycles - 1'h1;
+  assign \$14  = start_delay + 2'h2;
+  assign \$15  = ! precharge_left;
+  assign \$16  = code_base <= 2'h3;
+  assign \$17  = precharge_left - 1'h1;
+  assign \$18  = timer + 1'h1;
+  assign \$19  = $signed(rel) >= $signed(3'h4);
+  assign \$20  = tdc_all_fired | tdc_window_end;
+  assign \$21  = precharge_cycles - 1'h1;
+  assign \$22  = start_delay + 2'h2;
   always @(posedge clk)
-    arr_pre <= \$19 ;
+    arr_pre <= \$23 ;
   always @(posedge clk)
-    precharge_left <= \$20 ;
+    precharge_left <= \$24 ;
   always @(posedge clk)
-    code_base <= \$21 ;
+    code_base <= \$25 ;
   always @(posedge clk)
-    read_state <= \$22 ;
+    read_state <= \$26 ;
   always @(posedge clk)
-    arr_eval <= \$23 ;
+    arr_eval <= \$27 ;
   always @(posedge clk)
-    timer <= \$24 ;
+    timer <= \$28 ;
+  always @(posedge clk)
+    arr_tdc_en <= \$29 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     idle = 1'h0;
@@ -5250,7 +5281,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
       2'h0:
           /* empty */;
       2'h1:
-          if (\$6 ) begin
+          if (\$8 ) begin
             tdc_clear = 1'h1;
           end
     endcase
@@ -5272,118 +5303,22 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$19  = arr_pre;
+    \$23  = arr_pre;
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$19  = 1'h1;
-          end
-      2'h1:
-          if (\$13 ) begin
-            \$19  = 1'h0;
-          end
-      2'h2:
-          /* empty */;
-      2'h3:
-          if (start) begin
-            \$19  = 1'h1;
-          end
-    endcase
-    if (rst) begin
-      \$19  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$20  = precharge_left;
-    (* full_case = 32'd1 *)
-    casez (read_state)
-      2'h0:
-          if (start) begin
-            \$20  = \$11 [7:0];
-          end
-      2'h1:
-          (* full_case = 32'd1 *)
-          if (\$13 ) begin
-          end else begin
-            \$20  = \$14 [7:0];
-          end
-      2'h2:
-          /* empty */;
-      2'h3:
-          if (start) begin
-            \$20  = \$17 [7:0];
-          end
-    endcase
-    if (rst) begin
-      \$20  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$21  = code_base;
-    (* full_case = 32'd1 *)
-    casez (read_state)
-      2'h0:
-          if (start) begin
-            \$21  = \$12 ;
-          end
-      2'h1:
-          /* empty */;
-      2'h2:
-          /* empty */;
-      2'h3:
-          if (start) begin
-            \$21  = \$18 ;
-          end
-    endcase
-    if (rst) begin
-      \$21  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$22  = read_state;
-    (* full_case = 32'd1 *)
-    casez (read_state)
-      2'h0:
-          if (start) begin
-            \$22  = 2'h1;
-          end
-      2'h1:
-          if (\$13 ) begin
-            \$22  = 2'h2;
-          end
-      2'h2:
-          if (\$16 ) begin
-            \$22  = 2'h3;
-          end
-      2'h3:
-        begin
-          \$22  = 2'h0;
-          if (start) begin
-            \$22  = 2'h1;
-          end
-        end
-    endcase
-    if (rst) begin
-      \$22  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$23  = arr_eval;
-    casez (read_state)
-      2'h0:
-          /* empty */;
-      2'h1:
-          if (\$13 ) begin
             \$23  = 1'h1;
           end
-      2'h2:
-          if (\$16 ) begin
+      2'h1:
+          if (\$15 ) begin
             \$23  = 1'h0;
+          end
+      2'h2:
+          /* empty */;
+      2'h3:
+          if (start) begin
+            \$23  = 1'h1;
           end
     endcase
     if (rst) begin
@@ -5392,26 +5327,144 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$24  = timer;
+    \$24  = precharge_left;
+    (* full_case = 32'd1 *)
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            \$24  = \$13 [7:0];
+          end
+      2'h1:
+          (* full_case = 32'd1 *)
+          if (\$15 ) begin
+          end else begin
+            \$24  = \$17 [7:0];
+          end
+      2'h2:
+          /* empty */;
+      2'h3:
+          if (start) begin
+            \$24  = \$21 [7:0];
+          end
+    endcase
+    if (rst) begin
+      \$24  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$25  = code_base;
+    (* full_case = 32'd1 *)
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            \$25  = \$14 ;
+          end
+      2'h1:
+          /* empty */;
+      2'h2:
+          /* empty */;
+      2'h3:
+          if (start) begin
+            \$25  = \$22 ;
+          end
+    endcase
+    if (rst) begin
+      \$25  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$26  = read_state;
+    (* full_case = 32'd1 *)
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            \$26  = 2'h1;
+          end
+      2'h1:
+          if (\$15 ) begin
+            \$26  = 2'h2;
+          end
+      2'h2:
+          if (\$20 ) begin
+            \$26  = 2'h3;
+          end
+      2'h3:
+        begin
+          \$26  = 2'h0;
+          if (start) begin
+            \$26  = 2'h1;
+          end
+        end
+    endcase
+    if (rst) begin
+      \$26  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$27  = arr_eval;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (\$13 ) begin
-            \$24  = 18'h00000;
+          if (\$15 ) begin
+            \$27  = 1'h1;
           end
       2'h2:
-          \$24  = \$15 [17:0];
+          if (\$20 ) begin
+            \$27  = 1'h0;
+          end
     endcase
     if (rst) begin
-      \$24  = 18'h00000;
+      \$27  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$28  = timer;
+    casez (read_state)
+      2'h0:
+          /* empty */;
+      2'h1:
+          if (\$15 ) begin
+            \$28  = 18'h00000;
+          end
+      2'h2:
+          \$28  = \$18 [17:0];
+    endcase
+    if (rst) begin
+      \$28  = 18'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$29  = arr_tdc_en;
+    casez (read_state)
+      2'h0:
+          /* empty */;
+      2'h1:
+          if (\$15 ) begin
+            \$29  = \$16 ;
+          end
+      2'h2:
+        begin
+          \$29  = \$19 ;
+          if (\$20 ) begin
+            \$29  = 1'h0;
+          end
+        end
+    endcase
+    if (rst) begin
+      \$29  = 1'h0;
     end
   end
   assign tdc_code_now = \$2 [3:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4487$0 , \port$4489$0 
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4493$0 , \port$4495$0 
 , wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
 , fine_table0_value, fine_table1_value, fine_table2_value, fine_table3_value, fine_table4_value, fine_table5_value, fine_table6_value, fine_table7_value, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset
 , cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset
@@ -6155,10 +6208,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$4487$0 ;
-  wire [5:0] \port$4487$0 ;
-  input [63:0] \port$4489$0 ;
-  wire [63:0] \port$4489$0 ;
+  input [5:0] \port$4493$0 ;
+  wire [5:0] \port$4493$0 ;
+  input [63:0] \port$4495$0 ;
+  wire [63:0] \port$4495$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -9470,11 +9523,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$4487$0  };
+          rd_value[15:0] = { 10'h000, \port$4493$0  };
       10'h028:
-          rd_value = \port$4489$0 [31:0];
+          rd_value = \port$4495$0 [31:0];
       10'h029:
-          rd_value = \port$4489$0 [63:32];
+          rd_value = \port$4495$0 [63:32];
       10'h030:
           rd_value[2:0] = fine_table0_value;
       10'h031:
@@ -9765,9 +9818,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$4487$0  };
-  assign wv_fail_mask0_bits = \port$4489$0 [31:0];
-  assign wv_fail_mask1_bits = \port$4489$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$4493$0  };
+  assign wv_fail_mask0_bits = \port$4495$0 [31:0];
+  assign wv_fail_mask1_bits = \port$4495$0 [63:32];
   assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -9960,7 +10013,7 @@ module \mram_macro.result_serializer (g_ser_rst, flags, vector, busy, m_axis_tla
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5447$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5455$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -10024,8 +10077,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$5447$2 ;
-  wire [1:0] \port$5447$2 ;
+  output [1:0] \port$5455$2 ;
+  wire [1:0] \port$5455$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -10287,7 +10340,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign negate = flags[3];
   assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$5447$2  = flags[3:2];
+  assign \port$5455$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -10307,16 +10360,16 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, capture, all_fired, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk
+module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capture, all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk
 , g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk
 , g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk
-, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4560$0 , \port$4562$0 , \port$4564$0 , \port$4566$0 , \port$4568$0 , \port$4570$0 , \port$4572$0 , \port$4574$0 , clear, code_enable, \port$5166$0 , \port$5168$0 
-, \port$5170$0 , \port$5172$0 , \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 
-, \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 
-, \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 
-, \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 
-, \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 
-, \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 
+, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4566$0 , \port$4568$0 , \port$4570$0 , \port$4572$0 , \port$4574$0 , \port$4576$0 , \port$4578$0 , \port$4580$0 , clear, code_enable, \port$5174$0 , \port$5176$0 
+, \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 
+, \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 
+, \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 
+, \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 
+, \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 
+, \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 
 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
@@ -11672,8 +11725,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   wire capture;
   input clear;
   wire clear;
-  input clk;
-  wire clk;
   input [63:0] cmp;
   wire [63:0] cmp;
   reg [63:0] cmp_sync0 = 64'h0000000000000000;
@@ -11689,6 +11740,10 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   wire [447:0] fine;
   wire [23:0] fine_table;
   wire [63:0] fired;
+  input g_sync_clk;
+  wire g_sync_clk;
+  input g_sync_rst;
+  wire g_sync_rst;
   input g_tdc0_clk;
   wire g_tdc0_clk;
   wire g_tdc0_rst;
@@ -11882,12 +11937,6 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   wire g_tdc9_clk;
   wire g_tdc9_rst;
   wire [63:0] overflow;
-  input [2:0] \port$4560$0 ;
-  wire [2:0] \port$4560$0 ;
-  input [2:0] \port$4562$0 ;
-  wire [2:0] \port$4562$0 ;
-  input [2:0] \port$4564$0 ;
-  wire [2:0] \port$4564$0 ;
   input [2:0] \port$4566$0 ;
   wire [2:0] \port$4566$0 ;
   input [2:0] \port$4568$0 ;
@@ -11898,18 +11947,12 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   wire [2:0] \port$4572$0 ;
   input [2:0] \port$4574$0 ;
   wire [2:0] \port$4574$0 ;
-  (* init = 1'h0 *)
-  output \port$5166$0 ;
-  wire \port$5166$0 ;
-  (* init = 1'h0 *)
-  output \port$5168$0 ;
-  wire \port$5168$0 ;
-  (* init = 1'h0 *)
-  output \port$5170$0 ;
-  wire \port$5170$0 ;
-  (* init = 1'h0 *)
-  output \port$5172$0 ;
-  wire \port$5172$0 ;
+  input [2:0] \port$4576$0 ;
+  wire [2:0] \port$4576$0 ;
+  input [2:0] \port$4578$0 ;
+  wire [2:0] \port$4578$0 ;
+  input [2:0] \port$4580$0 ;
+  wire [2:0] \port$4580$0 ;
   (* init = 1'h0 *)
   output \port$5174$0 ;
   wire \port$5174$0 ;
@@ -12090,18 +12133,18 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   (* init = 1'h0 *)
   output \port$5292$0 ;
   wire \port$5292$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$5294$0 ;
-  wire [6:0] \port$5294$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$5296$0 ;
-  wire [6:0] \port$5296$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$5298$0 ;
-  wire [6:0] \port$5298$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$5300$0 ;
-  wire [6:0] \port$5300$0 ;
+  (* init = 1'h0 *)
+  output \port$5294$0 ;
+  wire \port$5294$0 ;
+  (* init = 1'h0 *)
+  output \port$5296$0 ;
+  wire \port$5296$0 ;
+  (* init = 1'h0 *)
+  output \port$5298$0 ;
+  wire \port$5298$0 ;
+  (* init = 1'h0 *)
+  output \port$5300$0 ;
+  wire \port$5300$0 ;
   (* init = 7'h00 *)
   output [6:0] \port$5302$0 ;
   wire [6:0] \port$5302$0 ;
@@ -12282,8 +12325,18 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   (* init = 7'h00 *)
   output [6:0] \port$5420$0 ;
   wire [6:0] \port$5420$0 ;
-  input rst;
-  wire rst;
+  (* init = 7'h00 *)
+  output [6:0] \port$5422$0 ;
+  wire [6:0] \port$5422$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$5424$0 ;
+  wire [6:0] \port$5424$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$5426$0 ;
+  wire [6:0] \port$5426$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$5428$0 ;
+  wire [6:0] \port$5428$0 ;
   input window_end;
   wire window_end;
   assign all_fired = & { \$1090 , \$1088 , \$1086 , \$1084 , \$1082 , \$1080 , \$1078 , \$1076 , \$1074 , \$1072 , \$1070 , \$1068 , \$1066 , \$1064 , \$1062 , \$1060 , \$1058 , \$1056 , \$1054 , \$1052 , \$1050 , \$1048 , \$1046 , \$1044 , \$1042 , \$1040 , \$1038 , \$1036 , \$1034 , \$1032 , \$1030 , \$1028 , \$1026 , \$1024 , \$1022 , \$1020 , \$1018 , \$1016 , \$1014 , \$1012 , \$1010 , \$1008 , \$1006 , \$1004 , \$1002 , \$1000 , \$998 , \$996 , \$994 , \$992 , \$990 , \$988 , \$986 , \$984 , \$982 , \$980 , \$978 , \$976 , \$974 , \$972 , \$970 , \$968 , \$966 , \$964  };
@@ -13183,9 +13236,9 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
   assign \$957  = \$956  + fine[447];
   assign \$958  = \$955  + \$957 ;
   assign \$960  = code_early ? 7'h00 : { code_now, \$959  };
-  always @(posedge clk)
+  always @(posedge g_sync_clk)
     cmp_sync0 <= \$961 ;
-  always @(posedge clk)
+  always @(posedge g_sync_clk)
     cmp_sync1 <= \$962 ;
   always @(posedge g_tdc0_clk)
     \$964  <= \$963 ;
@@ -13576,21 +13629,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$329  = 3'h0;
     casez (\$328 )
       4'h0:
-          \$329  = \port$4560$0 ;
-      4'h1:
-          \$329  = \port$4562$0 ;
-      4'h2:
-          \$329  = \port$4564$0 ;
-      4'h3:
           \$329  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$329  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$329  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$329  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$329  = \port$4574$0 ;
+      4'h5:
+          \$329  = \port$4576$0 ;
+      4'h6:
+          \$329  = \port$4578$0 ;
+      4'h7:
+          \$329  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13598,21 +13651,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$339  = 3'h0;
     casez (\$338 )
       4'h0:
-          \$339  = \port$4560$0 ;
-      4'h1:
-          \$339  = \port$4562$0 ;
-      4'h2:
-          \$339  = \port$4564$0 ;
-      4'h3:
           \$339  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$339  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$339  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$339  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$339  = \port$4574$0 ;
+      4'h5:
+          \$339  = \port$4576$0 ;
+      4'h6:
+          \$339  = \port$4578$0 ;
+      4'h7:
+          \$339  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13620,21 +13673,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$349  = 3'h0;
     casez (\$348 )
       4'h0:
-          \$349  = \port$4560$0 ;
-      4'h1:
-          \$349  = \port$4562$0 ;
-      4'h2:
-          \$349  = \port$4564$0 ;
-      4'h3:
           \$349  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$349  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$349  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$349  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$349  = \port$4574$0 ;
+      4'h5:
+          \$349  = \port$4576$0 ;
+      4'h6:
+          \$349  = \port$4578$0 ;
+      4'h7:
+          \$349  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13642,21 +13695,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$359  = 3'h0;
     casez (\$358 )
       4'h0:
-          \$359  = \port$4560$0 ;
-      4'h1:
-          \$359  = \port$4562$0 ;
-      4'h2:
-          \$359  = \port$4564$0 ;
-      4'h3:
           \$359  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$359  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$359  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$359  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$359  = \port$4574$0 ;
+      4'h5:
+          \$359  = \port$4576$0 ;
+      4'h6:
+          \$359  = \port$4578$0 ;
+      4'h7:
+          \$359  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13664,21 +13717,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$369  = 3'h0;
     casez (\$368 )
       4'h0:
-          \$369  = \port$4560$0 ;
-      4'h1:
-          \$369  = \port$4562$0 ;
-      4'h2:
-          \$369  = \port$4564$0 ;
-      4'h3:
           \$369  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$369  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$369  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$369  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$369  = \port$4574$0 ;
+      4'h5:
+          \$369  = \port$4576$0 ;
+      4'h6:
+          \$369  = \port$4578$0 ;
+      4'h7:
+          \$369  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13686,21 +13739,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$379  = 3'h0;
     casez (\$378 )
       4'h0:
-          \$379  = \port$4560$0 ;
-      4'h1:
-          \$379  = \port$4562$0 ;
-      4'h2:
-          \$379  = \port$4564$0 ;
-      4'h3:
           \$379  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$379  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$379  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$379  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$379  = \port$4574$0 ;
+      4'h5:
+          \$379  = \port$4576$0 ;
+      4'h6:
+          \$379  = \port$4578$0 ;
+      4'h7:
+          \$379  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13708,21 +13761,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$389  = 3'h0;
     casez (\$388 )
       4'h0:
-          \$389  = \port$4560$0 ;
-      4'h1:
-          \$389  = \port$4562$0 ;
-      4'h2:
-          \$389  = \port$4564$0 ;
-      4'h3:
           \$389  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$389  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$389  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$389  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$389  = \port$4574$0 ;
+      4'h5:
+          \$389  = \port$4576$0 ;
+      4'h6:
+          \$389  = \port$4578$0 ;
+      4'h7:
+          \$389  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13730,21 +13783,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$399  = 3'h0;
     casez (\$398 )
       4'h0:
-          \$399  = \port$4560$0 ;
-      4'h1:
-          \$399  = \port$4562$0 ;
-      4'h2:
-          \$399  = \port$4564$0 ;
-      4'h3:
           \$399  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$399  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$399  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$399  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$399  = \port$4574$0 ;
+      4'h5:
+          \$399  = \port$4576$0 ;
+      4'h6:
+          \$399  = \port$4578$0 ;
+      4'h7:
+          \$399  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13752,21 +13805,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$409  = 3'h0;
     casez (\$408 )
       4'h0:
-          \$409  = \port$4560$0 ;
-      4'h1:
-          \$409  = \port$4562$0 ;
-      4'h2:
-          \$409  = \port$4564$0 ;
-      4'h3:
           \$409  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$409  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$409  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$409  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$409  = \port$4574$0 ;
+      4'h5:
+          \$409  = \port$4576$0 ;
+      4'h6:
+          \$409  = \port$4578$0 ;
+      4'h7:
+          \$409  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13774,21 +13827,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$419  = 3'h0;
     casez (\$418 )
       4'h0:
-          \$419  = \port$4560$0 ;
-      4'h1:
-          \$419  = \port$4562$0 ;
-      4'h2:
-          \$419  = \port$4564$0 ;
-      4'h3:
           \$419  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$419  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$419  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$419  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$419  = \port$4574$0 ;
+      4'h5:
+          \$419  = \port$4576$0 ;
+      4'h6:
+          \$419  = \port$4578$0 ;
+      4'h7:
+          \$419  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13796,21 +13849,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$429  = 3'h0;
     casez (\$428 )
       4'h0:
-          \$429  = \port$4560$0 ;
-      4'h1:
-          \$429  = \port$4562$0 ;
-      4'h2:
-          \$429  = \port$4564$0 ;
-      4'h3:
           \$429  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$429  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$429  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$429  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$429  = \port$4574$0 ;
+      4'h5:
+          \$429  = \port$4576$0 ;
+      4'h6:
+          \$429  = \port$4578$0 ;
+      4'h7:
+          \$429  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13818,21 +13871,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$439  = 3'h0;
     casez (\$438 )
       4'h0:
-          \$439  = \port$4560$0 ;
-      4'h1:
-          \$439  = \port$4562$0 ;
-      4'h2:
-          \$439  = \port$4564$0 ;
-      4'h3:
           \$439  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$439  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$439  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$439  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$439  = \port$4574$0 ;
+      4'h5:
+          \$439  = \port$4576$0 ;
+      4'h6:
+          \$439  = \port$4578$0 ;
+      4'h7:
+          \$439  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13840,21 +13893,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$449  = 3'h0;
     casez (\$448 )
       4'h0:
-          \$449  = \port$4560$0 ;
-      4'h1:
-          \$449  = \port$4562$0 ;
-      4'h2:
-          \$449  = \port$4564$0 ;
-      4'h3:
           \$449  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$449  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$449  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$449  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$449  = \port$4574$0 ;
+      4'h5:
+          \$449  = \port$4576$0 ;
+      4'h6:
+          \$449  = \port$4578$0 ;
+      4'h7:
+          \$449  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13862,21 +13915,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$459  = 3'h0;
     casez (\$458 )
       4'h0:
-          \$459  = \port$4560$0 ;
-      4'h1:
-          \$459  = \port$4562$0 ;
-      4'h2:
-          \$459  = \port$4564$0 ;
-      4'h3:
           \$459  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$459  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$459  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$459  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$459  = \port$4574$0 ;
+      4'h5:
+          \$459  = \port$4576$0 ;
+      4'h6:
+          \$459  = \port$4578$0 ;
+      4'h7:
+          \$459  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13884,21 +13937,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$469  = 3'h0;
     casez (\$468 )
       4'h0:
-          \$469  = \port$4560$0 ;
-      4'h1:
-          \$469  = \port$4562$0 ;
-      4'h2:
-          \$469  = \port$4564$0 ;
-      4'h3:
           \$469  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$469  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$469  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$469  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$469  = \port$4574$0 ;
+      4'h5:
+          \$469  = \port$4576$0 ;
+      4'h6:
+          \$469  = \port$4578$0 ;
+      4'h7:
+          \$469  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13906,21 +13959,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$479  = 3'h0;
     casez (\$478 )
       4'h0:
-          \$479  = \port$4560$0 ;
-      4'h1:
-          \$479  = \port$4562$0 ;
-      4'h2:
-          \$479  = \port$4564$0 ;
-      4'h3:
           \$479  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$479  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$479  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$479  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$479  = \port$4574$0 ;
+      4'h5:
+          \$479  = \port$4576$0 ;
+      4'h6:
+          \$479  = \port$4578$0 ;
+      4'h7:
+          \$479  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13928,21 +13981,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$489  = 3'h0;
     casez (\$488 )
       4'h0:
-          \$489  = \port$4560$0 ;
-      4'h1:
-          \$489  = \port$4562$0 ;
-      4'h2:
-          \$489  = \port$4564$0 ;
-      4'h3:
           \$489  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$489  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$489  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$489  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$489  = \port$4574$0 ;
+      4'h5:
+          \$489  = \port$4576$0 ;
+      4'h6:
+          \$489  = \port$4578$0 ;
+      4'h7:
+          \$489  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13950,21 +14003,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$499  = 3'h0;
     casez (\$498 )
       4'h0:
-          \$499  = \port$4560$0 ;
-      4'h1:
-          \$499  = \port$4562$0 ;
-      4'h2:
-          \$499  = \port$4564$0 ;
-      4'h3:
           \$499  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$499  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$499  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$499  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$499  = \port$4574$0 ;
+      4'h5:
+          \$499  = \port$4576$0 ;
+      4'h6:
+          \$499  = \port$4578$0 ;
+      4'h7:
+          \$499  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13972,21 +14025,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$509  = 3'h0;
     casez (\$508 )
       4'h0:
-          \$509  = \port$4560$0 ;
-      4'h1:
-          \$509  = \port$4562$0 ;
-      4'h2:
-          \$509  = \port$4564$0 ;
-      4'h3:
           \$509  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$509  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$509  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$509  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$509  = \port$4574$0 ;
+      4'h5:
+          \$509  = \port$4576$0 ;
+      4'h6:
+          \$509  = \port$4578$0 ;
+      4'h7:
+          \$509  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -13994,21 +14047,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$519  = 3'h0;
     casez (\$518 )
       4'h0:
-          \$519  = \port$4560$0 ;
-      4'h1:
-          \$519  = \port$4562$0 ;
-      4'h2:
-          \$519  = \port$4564$0 ;
-      4'h3:
           \$519  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$519  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$519  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$519  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$519  = \port$4574$0 ;
+      4'h5:
+          \$519  = \port$4576$0 ;
+      4'h6:
+          \$519  = \port$4578$0 ;
+      4'h7:
+          \$519  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14016,21 +14069,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$529  = 3'h0;
     casez (\$528 )
       4'h0:
-          \$529  = \port$4560$0 ;
-      4'h1:
-          \$529  = \port$4562$0 ;
-      4'h2:
-          \$529  = \port$4564$0 ;
-      4'h3:
           \$529  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$529  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$529  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$529  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$529  = \port$4574$0 ;
+      4'h5:
+          \$529  = \port$4576$0 ;
+      4'h6:
+          \$529  = \port$4578$0 ;
+      4'h7:
+          \$529  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14038,21 +14091,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$539  = 3'h0;
     casez (\$538 )
       4'h0:
-          \$539  = \port$4560$0 ;
-      4'h1:
-          \$539  = \port$4562$0 ;
-      4'h2:
-          \$539  = \port$4564$0 ;
-      4'h3:
           \$539  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$539  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$539  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$539  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$539  = \port$4574$0 ;
+      4'h5:
+          \$539  = \port$4576$0 ;
+      4'h6:
+          \$539  = \port$4578$0 ;
+      4'h7:
+          \$539  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14060,21 +14113,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$549  = 3'h0;
     casez (\$548 )
       4'h0:
-          \$549  = \port$4560$0 ;
-      4'h1:
-          \$549  = \port$4562$0 ;
-      4'h2:
-          \$549  = \port$4564$0 ;
-      4'h3:
           \$549  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$549  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$549  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$549  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$549  = \port$4574$0 ;
+      4'h5:
+          \$549  = \port$4576$0 ;
+      4'h6:
+          \$549  = \port$4578$0 ;
+      4'h7:
+          \$549  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14082,21 +14135,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$559  = 3'h0;
     casez (\$558 )
       4'h0:
-          \$559  = \port$4560$0 ;
-      4'h1:
-          \$559  = \port$4562$0 ;
-      4'h2:
-          \$559  = \port$4564$0 ;
-      4'h3:
           \$559  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$559  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$559  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$559  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$559  = \port$4574$0 ;
+      4'h5:
+          \$559  = \port$4576$0 ;
+      4'h6:
+          \$559  = \port$4578$0 ;
+      4'h7:
+          \$559  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14104,21 +14157,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$569  = 3'h0;
     casez (\$568 )
       4'h0:
-          \$569  = \port$4560$0 ;
-      4'h1:
-          \$569  = \port$4562$0 ;
-      4'h2:
-          \$569  = \port$4564$0 ;
-      4'h3:
           \$569  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$569  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$569  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$569  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$569  = \port$4574$0 ;
+      4'h5:
+          \$569  = \port$4576$0 ;
+      4'h6:
+          \$569  = \port$4578$0 ;
+      4'h7:
+          \$569  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14126,21 +14179,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$579  = 3'h0;
     casez (\$578 )
       4'h0:
-          \$579  = \port$4560$0 ;
-      4'h1:
-          \$579  = \port$4562$0 ;
-      4'h2:
-          \$579  = \port$4564$0 ;
-      4'h3:
           \$579  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$579  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$579  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$579  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$579  = \port$4574$0 ;
+      4'h5:
+          \$579  = \port$4576$0 ;
+      4'h6:
+          \$579  = \port$4578$0 ;
+      4'h7:
+          \$579  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14148,21 +14201,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$589  = 3'h0;
     casez (\$588 )
       4'h0:
-          \$589  = \port$4560$0 ;
-      4'h1:
-          \$589  = \port$4562$0 ;
-      4'h2:
-          \$589  = \port$4564$0 ;
-      4'h3:
           \$589  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$589  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$589  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$589  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$589  = \port$4574$0 ;
+      4'h5:
+          \$589  = \port$4576$0 ;
+      4'h6:
+          \$589  = \port$4578$0 ;
+      4'h7:
+          \$589  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14170,21 +14223,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$599  = 3'h0;
     casez (\$598 )
       4'h0:
-          \$599  = \port$4560$0 ;
-      4'h1:
-          \$599  = \port$4562$0 ;
-      4'h2:
-          \$599  = \port$4564$0 ;
-      4'h3:
           \$599  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$599  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$599  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$599  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$599  = \port$4574$0 ;
+      4'h5:
+          \$599  = \port$4576$0 ;
+      4'h6:
+          \$599  = \port$4578$0 ;
+      4'h7:
+          \$599  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14192,21 +14245,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$609  = 3'h0;
     casez (\$608 )
       4'h0:
-          \$609  = \port$4560$0 ;
-      4'h1:
-          \$609  = \port$4562$0 ;
-      4'h2:
-          \$609  = \port$4564$0 ;
-      4'h3:
           \$609  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$609  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$609  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$609  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$609  = \port$4574$0 ;
+      4'h5:
+          \$609  = \port$4576$0 ;
+      4'h6:
+          \$609  = \port$4578$0 ;
+      4'h7:
+          \$609  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14214,21 +14267,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$619  = 3'h0;
     casez (\$618 )
       4'h0:
-          \$619  = \port$4560$0 ;
-      4'h1:
-          \$619  = \port$4562$0 ;
-      4'h2:
-          \$619  = \port$4564$0 ;
-      4'h3:
           \$619  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$619  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$619  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$619  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$619  = \port$4574$0 ;
+      4'h5:
+          \$619  = \port$4576$0 ;
+      4'h6:
+          \$619  = \port$4578$0 ;
+      4'h7:
+          \$619  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14236,21 +14289,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$629  = 3'h0;
     casez (\$628 )
       4'h0:
-          \$629  = \port$4560$0 ;
-      4'h1:
-          \$629  = \port$4562$0 ;
-      4'h2:
-          \$629  = \port$4564$0 ;
-      4'h3:
           \$629  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$629  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$629  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$629  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$629  = \port$4574$0 ;
+      4'h5:
+          \$629  = \port$4576$0 ;
+      4'h6:
+          \$629  = \port$4578$0 ;
+      4'h7:
+          \$629  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14258,21 +14311,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$639  = 3'h0;
     casez (\$638 )
       4'h0:
-          \$639  = \port$4560$0 ;
-      4'h1:
-          \$639  = \port$4562$0 ;
-      4'h2:
-          \$639  = \port$4564$0 ;
-      4'h3:
           \$639  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$639  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$639  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$639  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$639  = \port$4574$0 ;
+      4'h5:
+          \$639  = \port$4576$0 ;
+      4'h6:
+          \$639  = \port$4578$0 ;
+      4'h7:
+          \$639  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14280,21 +14333,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$649  = 3'h0;
     casez (\$648 )
       4'h0:
-          \$649  = \port$4560$0 ;
-      4'h1:
-          \$649  = \port$4562$0 ;
-      4'h2:
-          \$649  = \port$4564$0 ;
-      4'h3:
           \$649  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$649  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$649  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$649  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$649  = \port$4574$0 ;
+      4'h5:
+          \$649  = \port$4576$0 ;
+      4'h6:
+          \$649  = \port$4578$0 ;
+      4'h7:
+          \$649  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14302,21 +14355,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$659  = 3'h0;
     casez (\$658 )
       4'h0:
-          \$659  = \port$4560$0 ;
-      4'h1:
-          \$659  = \port$4562$0 ;
-      4'h2:
-          \$659  = \port$4564$0 ;
-      4'h3:
           \$659  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$659  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$659  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$659  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$659  = \port$4574$0 ;
+      4'h5:
+          \$659  = \port$4576$0 ;
+      4'h6:
+          \$659  = \port$4578$0 ;
+      4'h7:
+          \$659  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14324,21 +14377,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$669  = 3'h0;
     casez (\$668 )
       4'h0:
-          \$669  = \port$4560$0 ;
-      4'h1:
-          \$669  = \port$4562$0 ;
-      4'h2:
-          \$669  = \port$4564$0 ;
-      4'h3:
           \$669  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$669  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$669  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$669  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$669  = \port$4574$0 ;
+      4'h5:
+          \$669  = \port$4576$0 ;
+      4'h6:
+          \$669  = \port$4578$0 ;
+      4'h7:
+          \$669  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14346,21 +14399,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$679  = 3'h0;
     casez (\$678 )
       4'h0:
-          \$679  = \port$4560$0 ;
-      4'h1:
-          \$679  = \port$4562$0 ;
-      4'h2:
-          \$679  = \port$4564$0 ;
-      4'h3:
           \$679  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$679  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$679  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$679  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$679  = \port$4574$0 ;
+      4'h5:
+          \$679  = \port$4576$0 ;
+      4'h6:
+          \$679  = \port$4578$0 ;
+      4'h7:
+          \$679  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14368,21 +14421,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$689  = 3'h0;
     casez (\$688 )
       4'h0:
-          \$689  = \port$4560$0 ;
-      4'h1:
-          \$689  = \port$4562$0 ;
-      4'h2:
-          \$689  = \port$4564$0 ;
-      4'h3:
           \$689  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$689  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$689  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$689  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$689  = \port$4574$0 ;
+      4'h5:
+          \$689  = \port$4576$0 ;
+      4'h6:
+          \$689  = \port$4578$0 ;
+      4'h7:
+          \$689  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14390,21 +14443,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$699  = 3'h0;
     casez (\$698 )
       4'h0:
-          \$699  = \port$4560$0 ;
-      4'h1:
-          \$699  = \port$4562$0 ;
-      4'h2:
-          \$699  = \port$4564$0 ;
-      4'h3:
           \$699  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$699  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$699  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$699  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$699  = \port$4574$0 ;
+      4'h5:
+          \$699  = \port$4576$0 ;
+      4'h6:
+          \$699  = \port$4578$0 ;
+      4'h7:
+          \$699  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14412,21 +14465,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$709  = 3'h0;
     casez (\$708 )
       4'h0:
-          \$709  = \port$4560$0 ;
-      4'h1:
-          \$709  = \port$4562$0 ;
-      4'h2:
-          \$709  = \port$4564$0 ;
-      4'h3:
           \$709  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$709  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$709  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$709  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$709  = \port$4574$0 ;
+      4'h5:
+          \$709  = \port$4576$0 ;
+      4'h6:
+          \$709  = \port$4578$0 ;
+      4'h7:
+          \$709  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14434,21 +14487,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$719  = 3'h0;
     casez (\$718 )
       4'h0:
-          \$719  = \port$4560$0 ;
-      4'h1:
-          \$719  = \port$4562$0 ;
-      4'h2:
-          \$719  = \port$4564$0 ;
-      4'h3:
           \$719  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$719  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$719  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$719  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$719  = \port$4574$0 ;
+      4'h5:
+          \$719  = \port$4576$0 ;
+      4'h6:
+          \$719  = \port$4578$0 ;
+      4'h7:
+          \$719  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14456,21 +14509,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$729  = 3'h0;
     casez (\$728 )
       4'h0:
-          \$729  = \port$4560$0 ;
-      4'h1:
-          \$729  = \port$4562$0 ;
-      4'h2:
-          \$729  = \port$4564$0 ;
-      4'h3:
           \$729  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$729  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$729  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$729  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$729  = \port$4574$0 ;
+      4'h5:
+          \$729  = \port$4576$0 ;
+      4'h6:
+          \$729  = \port$4578$0 ;
+      4'h7:
+          \$729  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14478,21 +14531,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$739  = 3'h0;
     casez (\$738 )
       4'h0:
-          \$739  = \port$4560$0 ;
-      4'h1:
-          \$739  = \port$4562$0 ;
-      4'h2:
-          \$739  = \port$4564$0 ;
-      4'h3:
           \$739  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$739  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$739  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$739  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$739  = \port$4574$0 ;
+      4'h5:
+          \$739  = \port$4576$0 ;
+      4'h6:
+          \$739  = \port$4578$0 ;
+      4'h7:
+          \$739  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14500,21 +14553,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$749  = 3'h0;
     casez (\$748 )
       4'h0:
-          \$749  = \port$4560$0 ;
-      4'h1:
-          \$749  = \port$4562$0 ;
-      4'h2:
-          \$749  = \port$4564$0 ;
-      4'h3:
           \$749  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$749  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$749  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$749  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$749  = \port$4574$0 ;
+      4'h5:
+          \$749  = \port$4576$0 ;
+      4'h6:
+          \$749  = \port$4578$0 ;
+      4'h7:
+          \$749  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14522,21 +14575,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$759  = 3'h0;
     casez (\$758 )
       4'h0:
-          \$759  = \port$4560$0 ;
-      4'h1:
-          \$759  = \port$4562$0 ;
-      4'h2:
-          \$759  = \port$4564$0 ;
-      4'h3:
           \$759  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$759  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$759  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$759  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$759  = \port$4574$0 ;
+      4'h5:
+          \$759  = \port$4576$0 ;
+      4'h6:
+          \$759  = \port$4578$0 ;
+      4'h7:
+          \$759  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14544,21 +14597,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$769  = 3'h0;
     casez (\$768 )
       4'h0:
-          \$769  = \port$4560$0 ;
-      4'h1:
-          \$769  = \port$4562$0 ;
-      4'h2:
-          \$769  = \port$4564$0 ;
-      4'h3:
           \$769  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$769  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$769  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$769  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$769  = \port$4574$0 ;
+      4'h5:
+          \$769  = \port$4576$0 ;
+      4'h6:
+          \$769  = \port$4578$0 ;
+      4'h7:
+          \$769  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14566,21 +14619,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$779  = 3'h0;
     casez (\$778 )
       4'h0:
-          \$779  = \port$4560$0 ;
-      4'h1:
-          \$779  = \port$4562$0 ;
-      4'h2:
-          \$779  = \port$4564$0 ;
-      4'h3:
           \$779  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$779  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$779  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$779  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$779  = \port$4574$0 ;
+      4'h5:
+          \$779  = \port$4576$0 ;
+      4'h6:
+          \$779  = \port$4578$0 ;
+      4'h7:
+          \$779  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14588,21 +14641,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$789  = 3'h0;
     casez (\$788 )
       4'h0:
-          \$789  = \port$4560$0 ;
-      4'h1:
-          \$789  = \port$4562$0 ;
-      4'h2:
-          \$789  = \port$4564$0 ;
-      4'h3:
           \$789  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$789  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$789  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$789  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$789  = \port$4574$0 ;
+      4'h5:
+          \$789  = \port$4576$0 ;
+      4'h6:
+          \$789  = \port$4578$0 ;
+      4'h7:
+          \$789  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14610,21 +14663,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$799  = 3'h0;
     casez (\$798 )
       4'h0:
-          \$799  = \port$4560$0 ;
-      4'h1:
-          \$799  = \port$4562$0 ;
-      4'h2:
-          \$799  = \port$4564$0 ;
-      4'h3:
           \$799  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$799  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$799  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$799  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$799  = \port$4574$0 ;
+      4'h5:
+          \$799  = \port$4576$0 ;
+      4'h6:
+          \$799  = \port$4578$0 ;
+      4'h7:
+          \$799  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14632,21 +14685,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$809  = 3'h0;
     casez (\$808 )
       4'h0:
-          \$809  = \port$4560$0 ;
-      4'h1:
-          \$809  = \port$4562$0 ;
-      4'h2:
-          \$809  = \port$4564$0 ;
-      4'h3:
           \$809  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$809  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$809  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$809  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$809  = \port$4574$0 ;
+      4'h5:
+          \$809  = \port$4576$0 ;
+      4'h6:
+          \$809  = \port$4578$0 ;
+      4'h7:
+          \$809  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14654,21 +14707,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$819  = 3'h0;
     casez (\$818 )
       4'h0:
-          \$819  = \port$4560$0 ;
-      4'h1:
-          \$819  = \port$4562$0 ;
-      4'h2:
-          \$819  = \port$4564$0 ;
-      4'h3:
           \$819  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$819  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$819  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$819  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$819  = \port$4574$0 ;
+      4'h5:
+          \$819  = \port$4576$0 ;
+      4'h6:
+          \$819  = \port$4578$0 ;
+      4'h7:
+          \$819  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14676,21 +14729,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$829  = 3'h0;
     casez (\$828 )
       4'h0:
-          \$829  = \port$4560$0 ;
-      4'h1:
-          \$829  = \port$4562$0 ;
-      4'h2:
-          \$829  = \port$4564$0 ;
-      4'h3:
           \$829  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$829  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$829  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$829  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$829  = \port$4574$0 ;
+      4'h5:
+          \$829  = \port$4576$0 ;
+      4'h6:
+          \$829  = \port$4578$0 ;
+      4'h7:
+          \$829  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14698,21 +14751,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$839  = 3'h0;
     casez (\$838 )
       4'h0:
-          \$839  = \port$4560$0 ;
-      4'h1:
-          \$839  = \port$4562$0 ;
-      4'h2:
-          \$839  = \port$4564$0 ;
-      4'h3:
           \$839  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$839  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$839  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$839  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$839  = \port$4574$0 ;
+      4'h5:
+          \$839  = \port$4576$0 ;
+      4'h6:
+          \$839  = \port$4578$0 ;
+      4'h7:
+          \$839  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14720,21 +14773,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$849  = 3'h0;
     casez (\$848 )
       4'h0:
-          \$849  = \port$4560$0 ;
-      4'h1:
-          \$849  = \port$4562$0 ;
-      4'h2:
-          \$849  = \port$4564$0 ;
-      4'h3:
           \$849  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$849  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$849  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$849  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$849  = \port$4574$0 ;
+      4'h5:
+          \$849  = \port$4576$0 ;
+      4'h6:
+          \$849  = \port$4578$0 ;
+      4'h7:
+          \$849  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14742,21 +14795,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$859  = 3'h0;
     casez (\$858 )
       4'h0:
-          \$859  = \port$4560$0 ;
-      4'h1:
-          \$859  = \port$4562$0 ;
-      4'h2:
-          \$859  = \port$4564$0 ;
-      4'h3:
           \$859  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$859  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$859  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$859  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$859  = \port$4574$0 ;
+      4'h5:
+          \$859  = \port$4576$0 ;
+      4'h6:
+          \$859  = \port$4578$0 ;
+      4'h7:
+          \$859  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14764,21 +14817,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$869  = 3'h0;
     casez (\$868 )
       4'h0:
-          \$869  = \port$4560$0 ;
-      4'h1:
-          \$869  = \port$4562$0 ;
-      4'h2:
-          \$869  = \port$4564$0 ;
-      4'h3:
           \$869  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$869  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$869  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$869  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$869  = \port$4574$0 ;
+      4'h5:
+          \$869  = \port$4576$0 ;
+      4'h6:
+          \$869  = \port$4578$0 ;
+      4'h7:
+          \$869  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14786,21 +14839,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$879  = 3'h0;
     casez (\$878 )
       4'h0:
-          \$879  = \port$4560$0 ;
-      4'h1:
-          \$879  = \port$4562$0 ;
-      4'h2:
-          \$879  = \port$4564$0 ;
-      4'h3:
           \$879  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$879  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$879  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$879  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$879  = \port$4574$0 ;
+      4'h5:
+          \$879  = \port$4576$0 ;
+      4'h6:
+          \$879  = \port$4578$0 ;
+      4'h7:
+          \$879  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14808,21 +14861,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$889  = 3'h0;
     casez (\$888 )
       4'h0:
-          \$889  = \port$4560$0 ;
-      4'h1:
-          \$889  = \port$4562$0 ;
-      4'h2:
-          \$889  = \port$4564$0 ;
-      4'h3:
           \$889  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$889  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$889  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$889  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$889  = \port$4574$0 ;
+      4'h5:
+          \$889  = \port$4576$0 ;
+      4'h6:
+          \$889  = \port$4578$0 ;
+      4'h7:
+          \$889  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14830,21 +14883,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$899  = 3'h0;
     casez (\$898 )
       4'h0:
-          \$899  = \port$4560$0 ;
-      4'h1:
-          \$899  = \port$4562$0 ;
-      4'h2:
-          \$899  = \port$4564$0 ;
-      4'h3:
           \$899  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$899  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$899  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$899  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$899  = \port$4574$0 ;
+      4'h5:
+          \$899  = \port$4576$0 ;
+      4'h6:
+          \$899  = \port$4578$0 ;
+      4'h7:
+          \$899  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14852,21 +14905,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$909  = 3'h0;
     casez (\$908 )
       4'h0:
-          \$909  = \port$4560$0 ;
-      4'h1:
-          \$909  = \port$4562$0 ;
-      4'h2:
-          \$909  = \port$4564$0 ;
-      4'h3:
           \$909  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$909  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$909  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$909  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$909  = \port$4574$0 ;
+      4'h5:
+          \$909  = \port$4576$0 ;
+      4'h6:
+          \$909  = \port$4578$0 ;
+      4'h7:
+          \$909  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14874,21 +14927,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$919  = 3'h0;
     casez (\$918 )
       4'h0:
-          \$919  = \port$4560$0 ;
-      4'h1:
-          \$919  = \port$4562$0 ;
-      4'h2:
-          \$919  = \port$4564$0 ;
-      4'h3:
           \$919  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$919  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$919  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$919  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$919  = \port$4574$0 ;
+      4'h5:
+          \$919  = \port$4576$0 ;
+      4'h6:
+          \$919  = \port$4578$0 ;
+      4'h7:
+          \$919  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14896,21 +14949,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$929  = 3'h0;
     casez (\$928 )
       4'h0:
-          \$929  = \port$4560$0 ;
-      4'h1:
-          \$929  = \port$4562$0 ;
-      4'h2:
-          \$929  = \port$4564$0 ;
-      4'h3:
           \$929  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$929  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$929  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$929  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$929  = \port$4574$0 ;
+      4'h5:
+          \$929  = \port$4576$0 ;
+      4'h6:
+          \$929  = \port$4578$0 ;
+      4'h7:
+          \$929  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14918,21 +14971,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$939  = 3'h0;
     casez (\$938 )
       4'h0:
-          \$939  = \port$4560$0 ;
-      4'h1:
-          \$939  = \port$4562$0 ;
-      4'h2:
-          \$939  = \port$4564$0 ;
-      4'h3:
           \$939  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$939  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$939  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$939  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$939  = \port$4574$0 ;
+      4'h5:
+          \$939  = \port$4576$0 ;
+      4'h6:
+          \$939  = \port$4578$0 ;
+      4'h7:
+          \$939  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14940,21 +14993,21 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$949  = 3'h0;
     casez (\$948 )
       4'h0:
-          \$949  = \port$4560$0 ;
-      4'h1:
-          \$949  = \port$4562$0 ;
-      4'h2:
-          \$949  = \port$4564$0 ;
-      4'h3:
           \$949  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$949  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$949  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$949  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$949  = \port$4574$0 ;
+      4'h5:
+          \$949  = \port$4576$0 ;
+      4'h6:
+          \$949  = \port$4578$0 ;
+      4'h7:
+          \$949  = \port$4580$0 ;
     endcase
   end
   always @* begin
@@ -14962,34 +15015,34 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
     \$959  = 3'h0;
     casez (\$958 )
       4'h0:
-          \$959  = \port$4560$0 ;
-      4'h1:
-          \$959  = \port$4562$0 ;
-      4'h2:
-          \$959  = \port$4564$0 ;
-      4'h3:
           \$959  = \port$4566$0 ;
-      4'h4:
+      4'h1:
           \$959  = \port$4568$0 ;
-      4'h5:
+      4'h2:
           \$959  = \port$4570$0 ;
-      4'h6:
+      4'h3:
           \$959  = \port$4572$0 ;
-      4'h7:
+      4'h4:
           \$959  = \port$4574$0 ;
+      4'h5:
+          \$959  = \port$4576$0 ;
+      4'h6:
+          \$959  = \port$4578$0 ;
+      4'h7:
+          \$959  = \port$4580$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$961  = cmp;
-    if (rst) begin
+    if (g_sync_rst) begin
       \$961  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$962  = cmp_sync0;
-    if (rst) begin
+    if (g_sync_rst) begin
       \$962  = 64'h0000000000000000;
     end
   end
@@ -15005,7 +15058,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$963  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$963  = 1'h0;
     end
   end
@@ -15021,7 +15074,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$965  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$965  = 1'h0;
     end
   end
@@ -15037,7 +15090,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$967  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$967  = 1'h0;
     end
   end
@@ -15053,7 +15106,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$969  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$969  = 1'h0;
     end
   end
@@ -15069,7 +15122,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$971  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$971  = 1'h0;
     end
   end
@@ -15085,7 +15138,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$973  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$973  = 1'h0;
     end
   end
@@ -15101,7 +15154,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$975  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$975  = 1'h0;
     end
   end
@@ -15117,7 +15170,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$977  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$977  = 1'h0;
     end
   end
@@ -15133,7 +15186,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$979  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$979  = 1'h0;
     end
   end
@@ -15149,7 +15202,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$981  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$981  = 1'h0;
     end
   end
@@ -15165,7 +15218,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$983  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$983  = 1'h0;
     end
   end
@@ -15181,7 +15234,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$985  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$985  = 1'h0;
     end
   end
@@ -15197,7 +15250,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$987  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$987  = 1'h0;
     end
   end
@@ -15213,7 +15266,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$989  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$989  = 1'h0;
     end
   end
@@ -15229,7 +15282,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$991  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$991  = 1'h0;
     end
   end
@@ -15245,7 +15298,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$993  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$993  = 1'h0;
     end
   end
@@ -15261,7 +15314,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$995  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$995  = 1'h0;
     end
   end
@@ -15277,7 +15330,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$997  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$997  = 1'h0;
     end
   end
@@ -15293,7 +15346,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$999  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$999  = 1'h0;
     end
   end
@@ -15309,7 +15362,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1001  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1001  = 1'h0;
     end
   end
@@ -15325,7 +15378,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1003  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1003  = 1'h0;
     end
   end
@@ -15341,7 +15394,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1005  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1005  = 1'h0;
     end
   end
@@ -15357,7 +15410,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1007  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1007  = 1'h0;
     end
   end
@@ -15373,7 +15426,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1009  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1009  = 1'h0;
     end
   end
@@ -15389,7 +15442,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1011  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1011  = 1'h0;
     end
   end
@@ -15405,7 +15458,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1013  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1013  = 1'h0;
     end
   end
@@ -15421,7 +15474,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1015  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1015  = 1'h0;
     end
   end
@@ -15437,7 +15490,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1017  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1017  = 1'h0;
     end
   end
@@ -15453,7 +15506,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1019  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1019  = 1'h0;
     end
   end
@@ -15469,7 +15522,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1021  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1021  = 1'h0;
     end
   end
@@ -15485,7 +15538,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1023  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1023  = 1'h0;
     end
   end
@@ -15501,7 +15554,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1025  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1025  = 1'h0;
     end
   end
@@ -15517,7 +15570,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1027  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1027  = 1'h0;
     end
   end
@@ -15533,7 +15586,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1029  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1029  = 1'h0;
     end
   end
@@ -15549,7 +15602,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1031  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1031  = 1'h0;
     end
   end
@@ -15565,7 +15618,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1033  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1033  = 1'h0;
     end
   end
@@ -15581,7 +15634,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1035  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1035  = 1'h0;
     end
   end
@@ -15597,7 +15650,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1037  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1037  = 1'h0;
     end
   end
@@ -15613,7 +15666,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1039  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1039  = 1'h0;
     end
   end
@@ -15629,7 +15682,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1041  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1041  = 1'h0;
     end
   end
@@ -15645,7 +15698,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1043  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1043  = 1'h0;
     end
   end
@@ -15661,7 +15714,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1045  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1045  = 1'h0;
     end
   end
@@ -15677,7 +15730,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1047  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1047  = 1'h0;
     end
   end
@@ -15693,7 +15746,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1049  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1049  = 1'h0;
     end
   end
@@ -15709,7 +15762,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1051  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1051  = 1'h0;
     end
   end
@@ -15725,7 +15778,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1053  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1053  = 1'h0;
     end
   end
@@ -15741,7 +15794,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1055  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1055  = 1'h0;
     end
   end
@@ -15757,7 +15810,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1057  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1057  = 1'h0;
     end
   end
@@ -15773,7 +15826,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1059  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1059  = 1'h0;
     end
   end
@@ -15789,7 +15842,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1061  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1061  = 1'h0;
     end
   end
@@ -15805,7 +15858,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1063  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1063  = 1'h0;
     end
   end
@@ -15821,7 +15874,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1065  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1065  = 1'h0;
     end
   end
@@ -15837,7 +15890,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1067  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1067  = 1'h0;
     end
   end
@@ -15853,7 +15906,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1069  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1069  = 1'h0;
     end
   end
@@ -15869,7 +15922,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1071  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1071  = 1'h0;
     end
   end
@@ -15885,7 +15938,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1073  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1073  = 1'h0;
     end
   end
@@ -15901,7 +15954,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1075  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1075  = 1'h0;
     end
   end
@@ -15917,7 +15970,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1077  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1077  = 1'h0;
     end
   end
@@ -15933,7 +15986,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1079  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1079  = 1'h0;
     end
   end
@@ -15949,7 +16002,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1081  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1081  = 1'h0;
     end
   end
@@ -15965,7 +16018,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1083  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1083  = 1'h0;
     end
   end
@@ -15981,7 +16034,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1085  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1085  = 1'h0;
     end
   end
@@ -15997,7 +16050,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1087  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1087  = 1'h0;
     end
   end
@@ -16013,7 +16066,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1089  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1089  = 1'h0;
     end
   end
@@ -16028,7 +16081,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1091  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1091  = 1'h0;
     end
   end
@@ -16043,7 +16096,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1093  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1093  = 1'h0;
     end
   end
@@ -16058,7 +16111,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1095  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1095  = 1'h0;
     end
   end
@@ -16073,7 +16126,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1097  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1097  = 1'h0;
     end
   end
@@ -16088,7 +16141,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1099  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1099  = 1'h0;
     end
   end
@@ -16103,7 +16156,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1101  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1101  = 1'h0;
     end
   end
@@ -16118,7 +16171,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1103  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1103  = 1'h0;
     end
   end
@@ -16133,7 +16186,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1105  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1105  = 1'h0;
     end
   end
@@ -16148,7 +16201,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1107  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1107  = 1'h0;
     end
   end
@@ -16163,7 +16216,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1109  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1109  = 1'h0;
     end
   end
@@ -16178,7 +16231,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1111  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1111  = 1'h0;
     end
   end
@@ -16193,7 +16246,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1113  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1113  = 1'h0;
     end
   end
@@ -16208,7 +16261,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1115  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1115  = 1'h0;
     end
   end
@@ -16223,7 +16276,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1117  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1117  = 1'h0;
     end
   end
@@ -16238,7 +16291,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1119  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1119  = 1'h0;
     end
   end
@@ -16253,7 +16306,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1121  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1121  = 1'h0;
     end
   end
@@ -16268,7 +16321,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1123  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1123  = 1'h0;
     end
   end
@@ -16283,7 +16336,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1125  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1125  = 1'h0;
     end
   end
@@ -16298,7 +16351,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1127  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1127  = 1'h0;
     end
   end
@@ -16313,7 +16366,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1129  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1129  = 1'h0;
     end
   end
@@ -16328,7 +16381,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1131  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1131  = 1'h0;
     end
   end
@@ -16343,7 +16396,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1133  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1133  = 1'h0;
     end
   end
@@ -16358,7 +16411,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1135  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1135  = 1'h0;
     end
   end
@@ -16373,7 +16426,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1137  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1137  = 1'h0;
     end
   end
@@ -16388,7 +16441,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1139  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1139  = 1'h0;
     end
   end
@@ -16403,7 +16456,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1141  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1141  = 1'h0;
     end
   end
@@ -16418,7 +16471,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1143  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1143  = 1'h0;
     end
   end
@@ -16433,7 +16486,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1145  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1145  = 1'h0;
     end
   end
@@ -16448,7 +16501,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1147  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1147  = 1'h0;
     end
   end
@@ -16463,7 +16516,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1149  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1149  = 1'h0;
     end
   end
@@ -16478,7 +16531,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1151  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1151  = 1'h0;
     end
   end
@@ -16493,7 +16546,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1153  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1153  = 1'h0;
     end
   end
@@ -16508,7 +16561,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1155  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1155  = 1'h0;
     end
   end
@@ -16523,7 +16576,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1157  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1157  = 1'h0;
     end
   end
@@ -16538,7 +16591,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1159  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1159  = 1'h0;
     end
   end
@@ -16553,7 +16606,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1161  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1161  = 1'h0;
     end
   end
@@ -16568,7 +16621,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1163  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1163  = 1'h0;
     end
   end
@@ -16583,7 +16636,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1165  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1165  = 1'h0;
     end
   end
@@ -16598,7 +16651,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1167  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1167  = 1'h0;
     end
   end
@@ -16613,7 +16666,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1169  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1169  = 1'h0;
     end
   end
@@ -16628,7 +16681,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1171  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1171  = 1'h0;
     end
   end
@@ -16643,7 +16696,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1173  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1173  = 1'h0;
     end
   end
@@ -16658,7 +16711,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1175  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1175  = 1'h0;
     end
   end
@@ -16673,7 +16726,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1177  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1177  = 1'h0;
     end
   end
@@ -16688,7 +16741,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1179  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1179  = 1'h0;
     end
   end
@@ -16703,7 +16756,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1181  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1181  = 1'h0;
     end
   end
@@ -16718,7 +16771,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1183  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1183  = 1'h0;
     end
   end
@@ -16733,7 +16786,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1185  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1185  = 1'h0;
     end
   end
@@ -16748,7 +16801,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1187  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1187  = 1'h0;
     end
   end
@@ -16763,7 +16816,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1189  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1189  = 1'h0;
     end
   end
@@ -16778,7 +16831,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1191  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1191  = 1'h0;
     end
   end
@@ -16793,7 +16846,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1193  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1193  = 1'h0;
     end
   end
@@ -16808,7 +16861,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1195  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1195  = 1'h0;
     end
   end
@@ -16823,7 +16876,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1197  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1197  = 1'h0;
     end
   end
@@ -16838,7 +16891,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1199  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1199  = 1'h0;
     end
   end
@@ -16853,7 +16906,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1201  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1201  = 1'h0;
     end
   end
@@ -16868,7 +16921,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1203  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1203  = 1'h0;
     end
   end
@@ -16883,7 +16936,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1205  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1205  = 1'h0;
     end
   end
@@ -16898,7 +16951,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1207  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1207  = 1'h0;
     end
   end
@@ -16913,7 +16966,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1209  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1209  = 1'h0;
     end
   end
@@ -16928,7 +16981,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1211  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1211  = 1'h0;
     end
   end
@@ -16943,7 +16996,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1213  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1213  = 1'h0;
     end
   end
@@ -16958,7 +17011,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1215  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1215  = 1'h0;
     end
   end
@@ -16973,7 +17026,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1217  = 1'h1;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1217  = 1'h0;
     end
   end
@@ -16988,7 +17041,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1219  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1219  = 7'h00;
     end
   end
@@ -17003,7 +17056,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1221  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1221  = 7'h00;
     end
   end
@@ -17018,7 +17071,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1223  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1223  = 7'h00;
     end
   end
@@ -17033,7 +17086,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1225  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1225  = 7'h00;
     end
   end
@@ -17048,7 +17101,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1227  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1227  = 7'h00;
     end
   end
@@ -17063,7 +17116,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1229  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1229  = 7'h00;
     end
   end
@@ -17078,7 +17131,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1231  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1231  = 7'h00;
     end
   end
@@ -17093,7 +17146,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1233  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1233  = 7'h00;
     end
   end
@@ -17108,7 +17161,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1235  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1235  = 7'h00;
     end
   end
@@ -17123,7 +17176,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1237  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1237  = 7'h00;
     end
   end
@@ -17138,7 +17191,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1239  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1239  = 7'h00;
     end
   end
@@ -17153,7 +17206,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1241  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1241  = 7'h00;
     end
   end
@@ -17168,7 +17221,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1243  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1243  = 7'h00;
     end
   end
@@ -17183,7 +17236,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1245  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1245  = 7'h00;
     end
   end
@@ -17198,7 +17251,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1247  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1247  = 7'h00;
     end
   end
@@ -17213,7 +17266,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1249  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1249  = 7'h00;
     end
   end
@@ -17228,7 +17281,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1251  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1251  = 7'h00;
     end
   end
@@ -17243,7 +17296,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1253  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1253  = 7'h00;
     end
   end
@@ -17258,7 +17311,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1255  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1255  = 7'h00;
     end
   end
@@ -17273,7 +17326,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1257  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1257  = 7'h00;
     end
   end
@@ -17288,7 +17341,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1259  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1259  = 7'h00;
     end
   end
@@ -17303,7 +17356,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1261  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1261  = 7'h00;
     end
   end
@@ -17318,7 +17371,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1263  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1263  = 7'h00;
     end
   end
@@ -17333,7 +17386,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1265  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1265  = 7'h00;
     end
   end
@@ -17348,7 +17401,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1267  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1267  = 7'h00;
     end
   end
@@ -17363,7 +17416,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1269  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1269  = 7'h00;
     end
   end
@@ -17378,7 +17431,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1271  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1271  = 7'h00;
     end
   end
@@ -17393,7 +17446,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1273  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1273  = 7'h00;
     end
   end
@@ -17408,7 +17461,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1275  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1275  = 7'h00;
     end
   end
@@ -17423,7 +17476,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1277  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1277  = 7'h00;
     end
   end
@@ -17438,7 +17491,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1279  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1279  = 7'h00;
     end
   end
@@ -17453,7 +17506,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1281  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1281  = 7'h00;
     end
   end
@@ -17468,7 +17521,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1283  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1283  = 7'h00;
     end
   end
@@ -17483,7 +17536,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1285  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1285  = 7'h00;
     end
   end
@@ -17498,7 +17551,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1287  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1287  = 7'h00;
     end
   end
@@ -17513,7 +17566,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1289  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1289  = 7'h00;
     end
   end
@@ -17528,7 +17581,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1291  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1291  = 7'h00;
     end
   end
@@ -17543,7 +17596,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1293  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1293  = 7'h00;
     end
   end
@@ -17558,7 +17611,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1295  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1295  = 7'h00;
     end
   end
@@ -17573,7 +17626,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1297  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1297  = 7'h00;
     end
   end
@@ -17588,7 +17641,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1299  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1299  = 7'h00;
     end
   end
@@ -17603,7 +17656,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1301  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1301  = 7'h00;
     end
   end
@@ -17618,7 +17671,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1303  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1303  = 7'h00;
     end
   end
@@ -17633,7 +17686,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1305  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1305  = 7'h00;
     end
   end
@@ -17648,7 +17701,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1307  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1307  = 7'h00;
     end
   end
@@ -17663,7 +17716,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1309  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1309  = 7'h00;
     end
   end
@@ -17678,7 +17731,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1311  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1311  = 7'h00;
     end
   end
@@ -17693,7 +17746,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1313  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1313  = 7'h00;
     end
   end
@@ -17708,7 +17761,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1315  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1315  = 7'h00;
     end
   end
@@ -17723,7 +17776,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1317  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1317  = 7'h00;
     end
   end
@@ -17738,7 +17791,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1319  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1319  = 7'h00;
     end
   end
@@ -17753,7 +17806,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1321  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1321  = 7'h00;
     end
   end
@@ -17768,7 +17821,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1323  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1323  = 7'h00;
     end
   end
@@ -17783,7 +17836,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1325  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1325  = 7'h00;
     end
   end
@@ -17798,7 +17851,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1327  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1327  = 7'h00;
     end
   end
@@ -17813,7 +17866,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1329  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1329  = 7'h00;
     end
   end
@@ -17828,7 +17881,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1331  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1331  = 7'h00;
     end
   end
@@ -17843,7 +17896,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1333  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1333  = 7'h00;
     end
   end
@@ -17858,7 +17911,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1335  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1335  = 7'h00;
     end
   end
@@ -17873,7 +17926,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1337  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1337  = 7'h00;
     end
   end
@@ -17888,7 +17941,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1339  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1339  = 7'h00;
     end
   end
@@ -17903,7 +17956,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1341  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1341  = 7'h00;
     end
   end
@@ -17918,7 +17971,7 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1343  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1343  = 7'h00;
     end
   end
@@ -17933,206 +17986,206 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
         \$1345  = 7'h7f;
       end
     end
-    if (rst) begin
+    if (g_sync_rst) begin
       \$1345  = 7'h00;
     end
   end
   assign fired = { \$1090 , \$1088 , \$1086 , \$1084 , \$1082 , \$1080 , \$1078 , \$1076 , \$1074 , \$1072 , \$1070 , \$1068 , \$1066 , \$1064 , \$1062 , \$1060 , \$1058 , \$1056 , \$1054 , \$1052 , \$1050 , \$1048 , \$1046 , \$1044 , \$1042 , \$1040 , \$1038 , \$1036 , \$1034 , \$1032 , \$1030 , \$1028 , \$1026 , \$1024 , \$1022 , \$1020 , \$1018 , \$1016 , \$1014 , \$1012 , \$1010 , \$1008 , \$1006 , \$1004 , \$1002 , \$1000 , \$998 , \$996 , \$994 , \$992 , \$990 , \$988 , \$986 , \$984 , \$982 , \$980 , \$978 , \$976 , \$974 , \$972 , \$970 , \$968 , \$966 , \$964  };
-  assign g_tdc0_rst = rst;
+  assign g_tdc0_rst = g_sync_rst;
   assign overflow = { \$1218 , \$1216 , \$1214 , \$1212 , \$1210 , \$1208 , \$1206 , \$1204 , \$1202 , \$1200 , \$1198 , \$1196 , \$1194 , \$1192 , \$1190 , \$1188 , \$1186 , \$1184 , \$1182 , \$1180 , \$1178 , \$1176 , \$1174 , \$1172 , \$1170 , \$1168 , \$1166 , \$1164 , \$1162 , \$1160 , \$1158 , \$1156 , \$1154 , \$1152 , \$1150 , \$1148 , \$1146 , \$1144 , \$1142 , \$1140 , \$1138 , \$1136 , \$1134 , \$1132 , \$1130 , \$1128 , \$1126 , \$1124 , \$1122 , \$1120 , \$1118 , \$1116 , \$1114 , \$1112 , \$1110 , \$1108 , \$1106 , \$1104 , \$1102 , \$1100 , \$1098 , \$1096 , \$1094 , \$1092  };
   assign codes = { \$1346 , \$1344 , \$1342 , \$1340 , \$1338 , \$1336 , \$1334 , \$1332 , \$1330 , \$1328 , \$1326 , \$1324 , \$1322 , \$1320 , \$1318 , \$1316 , \$1314 , \$1312 , \$1310 , \$1308 , \$1306 , \$1304 , \$1302 , \$1300 , \$1298 , \$1296 , \$1294 , \$1292 , \$1290 , \$1288 , \$1286 , \$1284 , \$1282 , \$1280 , \$1278 , \$1276 , \$1274 , \$1272 , \$1270 , \$1268 , \$1266 , \$1264 , \$1262 , \$1260 , \$1258 , \$1256 , \$1254 , \$1252 , \$1250 , \$1248 , \$1246 , \$1244 , \$1242 , \$1240 , \$1238 , \$1236 , \$1234 , \$1232 , \$1230 , \$1228 , \$1226 , \$1224 , \$1222 , \$1220  };
-  assign fine_table = { \port$4574$0 , \port$4572$0 , \port$4570$0 , \port$4568$0 , \port$4566$0 , \port$4564$0 , \port$4562$0 , \port$4560$0  };
-  assign g_tdc1_rst = rst;
-  assign g_tdc2_rst = rst;
-  assign g_tdc3_rst = rst;
-  assign g_tdc4_rst = rst;
-  assign g_tdc5_rst = rst;
-  assign g_tdc6_rst = rst;
-  assign g_tdc7_rst = rst;
-  assign g_tdc8_rst = rst;
-  assign g_tdc9_rst = rst;
-  assign g_tdc10_rst = rst;
-  assign g_tdc11_rst = rst;
-  assign g_tdc12_rst = rst;
-  assign g_tdc13_rst = rst;
-  assign g_tdc14_rst = rst;
-  assign g_tdc15_rst = rst;
-  assign g_tdc16_rst = rst;
-  assign g_tdc17_rst = rst;
-  assign g_tdc18_rst = rst;
-  assign g_tdc19_rst = rst;
-  assign g_tdc20_rst = rst;
-  assign g_tdc21_rst = rst;
-  assign g_tdc22_rst = rst;
-  assign g_tdc23_rst = rst;
-  assign g_tdc24_rst = rst;
-  assign g_tdc25_rst = rst;
-  assign g_tdc26_rst = rst;
-  assign g_tdc27_rst = rst;
-  assign g_tdc28_rst = rst;
-  assign g_tdc29_rst = rst;
-  assign g_tdc30_rst = rst;
-  assign g_tdc31_rst = rst;
-  assign g_tdc32_rst = rst;
-  assign g_tdc33_rst = rst;
-  assign g_tdc34_rst = rst;
-  assign g_tdc35_rst = rst;
-  assign g_tdc36_rst = rst;
-  assign g_tdc37_rst = rst;
-  assign g_tdc38_rst = rst;
-  assign g_tdc39_rst = rst;
-  assign g_tdc40_rst = rst;
-  assign g_tdc41_rst = rst;
-  assign g_tdc42_rst = rst;
-  assign g_tdc43_rst = rst;
-  assign g_tdc44_rst = rst;
-  assign g_tdc45_rst = rst;
-  assign g_tdc46_rst = rst;
-  assign g_tdc47_rst = rst;
-  assign g_tdc48_rst = rst;
-  assign g_tdc49_rst = rst;
-  assign g_tdc50_rst = rst;
-  assign g_tdc51_rst = rst;
-  assign g_tdc52_rst = rst;
-  assign g_tdc53_rst = rst;
-  assign g_tdc54_rst = rst;
-  assign g_tdc55_rst = rst;
-  assign g_tdc56_rst = rst;
-  assign g_tdc57_rst = rst;
-  assign g_tdc58_rst = rst;
-  assign g_tdc59_rst = rst;
-  assign g_tdc60_rst = rst;
-  assign g_tdc61_rst = rst;
-  assign g_tdc62_rst = rst;
-  assign g_tdc63_rst = rst;
-  assign \port$5166$0  = \$1092 ;
-  assign \port$5168$0  = \$1094 ;
-  assign \port$5170$0  = \$1096 ;
-  assign \port$5172$0  = \$1098 ;
-  assign \port$5174$0  = \$1100 ;
-  assign \port$5176$0  = \$1102 ;
-  assign \port$5178$0  = \$1104 ;
-  assign \port$5180$0  = \$1106 ;
-  assign \port$5182$0  = \$1108 ;
-  assign \port$5184$0  = \$1110 ;
-  assign \port$5186$0  = \$1112 ;
-  assign \port$5188$0  = \$1114 ;
-  assign \port$5190$0  = \$1116 ;
-  assign \port$5192$0  = \$1118 ;
-  assign \port$5194$0  = \$1120 ;
-  assign \port$5196$0  = \$1122 ;
-  assign \port$5198$0  = \$1124 ;
-  assign \port$5200$0  = \$1126 ;
-  assign \port$5202$0  = \$1128 ;
-  assign \port$5204$0  = \$1130 ;
-  assign \port$5206$0  = \$1132 ;
-  assign \port$5208$0  = \$1134 ;
-  assign \port$5210$0  = \$1136 ;
-  assign \port$5212$0  = \$1138 ;
-  assign \port$5214$0  = \$1140 ;
-  assign \port$5216$0  = \$1142 ;
-  assign \port$5218$0  = \$1144 ;
-  assign \port$5220$0  = \$1146 ;
-  assign \port$5222$0  = \$1148 ;
-  assign \port$5224$0  = \$1150 ;
-  assign \port$5226$0  = \$1152 ;
-  assign \port$5228$0  = \$1154 ;
-  assign \port$5230$0  = \$1156 ;
-  assign \port$5232$0  = \$1158 ;
-  assign \port$5234$0  = \$1160 ;
-  assign \port$5236$0  = \$1162 ;
-  assign \port$5238$0  = \$1164 ;
-  assign \port$5240$0  = \$1166 ;
-  assign \port$5242$0  = \$1168 ;
-  assign \port$5244$0  = \$1170 ;
-  assign \port$5246$0  = \$1172 ;
-  assign \port$5248$0  = \$1174 ;
-  assign \port$5250$0  = \$1176 ;
-  assign \port$5252$0  = \$1178 ;
-  assign \port$5254$0  = \$1180 ;
-  assign \port$5256$0  = \$1182 ;
-  assign \port$5258$0  = \$1184 ;
-  assign \port$5260$0  = \$1186 ;
-  assign \port$5262$0  = \$1188 ;
-  assign \port$5264$0  = \$1190 ;
-  assign \port$5266$0  = \$1192 ;
-  assign \port$5268$0  = \$1194 ;
-  assign \port$5270$0  = \$1196 ;
-  assign \port$5272$0  = \$1198 ;
-  assign \port$5274$0  = \$1200 ;
-  assign \port$5276$0  = \$1202 ;
-  assign \port$5278$0  = \$1204 ;
-  assign \port$5280$0  = \$1206 ;
-  assign \port$5282$0  = \$1208 ;
-  assign \port$5284$0  = \$1210 ;
-  assign \port$5286$0  = \$1212 ;
-  assign \port$5288$0  = \$1214 ;
-  assign \port$5290$0  = \$1216 ;
-  assign \port$5292$0  = \$1218 ;
-  assign \port$5294$0  = \$1220 ;
-  assign \port$5296$0  = \$1222 ;
-  assign \port$5298$0  = \$1224 ;
-  assign \port$5300$0  = \$1226 ;
-  assign \port$5302$0  = \$1228 ;
-  assign \port$5304$0  = \$1230 ;
-  assign \port$5306$0  = \$1232 ;
-  assign \port$5308$0  = \$1234 ;
-  assign \port$5310$0  = \$1236 ;
-  assign \port$5312$0  = \$1238 ;
-  assign \port$5314$0  = \$1240 ;
-  assign \port$5316$0  = \$1242 ;
-  assign \port$5318$0  = \$1244 ;
-  assign \port$5320$0  = \$1246 ;
-  assign \port$5322$0  = \$1248 ;
-  assign \port$5324$0  = \$1250 ;
-  assign \port$5326$0  = \$1252 ;
-  assign \port$5328$0  = \$1254 ;
-  assign \port$5330$0  = \$1256 ;
-  assign \port$5332$0  = \$1258 ;
-  assign \port$5334$0  = \$1260 ;
-  assign \port$5336$0  = \$1262 ;
-  assign \port$5338$0  = \$1264 ;
-  assign \port$5340$0  = \$1266 ;
-  assign \port$5342$0  = \$1268 ;
-  assign \port$5344$0  = \$1270 ;
-  assign \port$5346$0  = \$1272 ;
-  assign \port$5348$0  = \$1274 ;
-  assign \port$5350$0  = \$1276 ;
-  assign \port$5352$0  = \$1278 ;
-  assign \port$5354$0  = \$1280 ;
-  assign \port$5356$0  = \$1282 ;
-  assign \port$5358$0  = \$1284 ;
-  assign \port$5360$0  = \$1286 ;
-  assign \port$5362$0  = \$1288 ;
-  assign \port$5364$0  = \$1290 ;
-  assign \port$5366$0  = \$1292 ;
-  assign \port$5368$0  = \$1294 ;
-  assign \port$5370$0  = \$1296 ;
-  assign \port$5372$0  = \$1298 ;
-  assign \port$5374$0  = \$1300 ;
-  assign \port$5376$0  = \$1302 ;
-  assign \port$5378$0  = \$1304 ;
-  assign \port$5380$0  = \$1306 ;
-  assign \port$5382$0  = \$1308 ;
-  assign \port$5384$0  = \$1310 ;
-  assign \port$5386$0  = \$1312 ;
-  assign \port$5388$0  = \$1314 ;
-  assign \port$5390$0  = \$1316 ;
-  assign \port$5392$0  = \$1318 ;
-  assign \port$5394$0  = \$1320 ;
-  assign \port$5396$0  = \$1322 ;
-  assign \port$5398$0  = \$1324 ;
-  assign \port$5400$0  = \$1326 ;
-  assign \port$5402$0  = \$1328 ;
-  assign \port$5404$0  = \$1330 ;
-  assign \port$5406$0  = \$1332 ;
-  assign \port$5408$0  = \$1334 ;
-  assign \port$5410$0  = \$1336 ;
-  assign \port$5412$0  = \$1338 ;
-  assign \port$5414$0  = \$1340 ;
-  assign \port$5416$0  = \$1342 ;
-  assign \port$5418$0  = \$1344 ;
-  assign \port$5420$0  = \$1346 ;
+  assign fine_table = { \port$4580$0 , \port$4578$0 , \port$4576$0 , \port$4574$0 , \port$4572$0 , \port$4570$0 , \port$4568$0 , \port$4566$0  };
+  assign g_tdc1_rst = g_sync_rst;
+  assign g_tdc2_rst = g_sync_rst;
+  assign g_tdc3_rst = g_sync_rst;
+  assign g_tdc4_rst = g_sync_rst;
+  assign g_tdc5_rst = g_sync_rst;
+  assign g_tdc6_rst = g_sync_rst;
+  assign g_tdc7_rst = g_sync_rst;
+  assign g_tdc8_rst = g_sync_rst;
+  assign g_tdc9_rst = g_sync_rst;
+  assign g_tdc10_rst = g_sync_rst;
+  assign g_tdc11_rst = g_sync_rst;
+  assign g_tdc12_rst = g_sync_rst;
+  assign g_tdc13_rst = g_sync_rst;
+  assign g_tdc14_rst = g_sync_rst;
+  assign g_tdc15_rst = g_sync_rst;
+  assign g_tdc16_rst = g_sync_rst;
+  assign g_tdc17_rst = g_sync_rst;
+  assign g_tdc18_rst = g_sync_rst;
+  assign g_tdc19_rst = g_sync_rst;
+  assign g_tdc20_rst = g_sync_rst;
+  assign g_tdc21_rst = g_sync_rst;
+  assign g_tdc22_rst = g_sync_rst;
+  assign g_tdc23_rst = g_sync_rst;
+  assign g_tdc24_rst = g_sync_rst;
+  assign g_tdc25_rst = g_sync_rst;
+  assign g_tdc26_rst = g_sync_rst;
+  assign g_tdc27_rst = g_sync_rst;
+  assign g_tdc28_rst = g_sync_rst;
+  assign g_tdc29_rst = g_sync_rst;
+  assign g_tdc30_rst = g_sync_rst;
+  assign g_tdc31_rst = g_sync_rst;
+  assign g_tdc32_rst = g_sync_rst;
+  assign g_tdc33_rst = g_sync_rst;
+  assign g_tdc34_rst = g_sync_rst;
+  assign g_tdc35_rst = g_sync_rst;
+  assign g_tdc36_rst = g_sync_rst;
+  assign g_tdc37_rst = g_sync_rst;
+  assign g_tdc38_rst = g_sync_rst;
+  assign g_tdc39_rst = g_sync_rst;
+  assign g_tdc40_rst = g_sync_rst;
+  assign g_tdc41_rst = g_sync_rst;
+  assign g_tdc42_rst = g_sync_rst;
+  assign g_tdc43_rst = g_sync_rst;
+  assign g_tdc44_rst = g_sync_rst;
+  assign g_tdc45_rst = g_sync_rst;
+  assign g_tdc46_rst = g_sync_rst;
+  assign g_tdc47_rst = g_sync_rst;
+  assign g_tdc48_rst = g_sync_rst;
+  assign g_tdc49_rst = g_sync_rst;
+  assign g_tdc50_rst = g_sync_rst;
+  assign g_tdc51_rst = g_sync_rst;
+  assign g_tdc52_rst = g_sync_rst;
+  assign g_tdc53_rst = g_sync_rst;
+  assign g_tdc54_rst = g_sync_rst;
+  assign g_tdc55_rst = g_sync_rst;
+  assign g_tdc56_rst = g_sync_rst;
+  assign g_tdc57_rst = g_sync_rst;
+  assign g_tdc58_rst = g_sync_rst;
+  assign g_tdc59_rst = g_sync_rst;
+  assign g_tdc60_rst = g_sync_rst;
+  assign g_tdc61_rst = g_sync_rst;
+  assign g_tdc62_rst = g_sync_rst;
+  assign g_tdc63_rst = g_sync_rst;
+  assign \port$5174$0  = \$1092 ;
+  assign \port$5176$0  = \$1094 ;
+  assign \port$5178$0  = \$1096 ;
+  assign \port$5180$0  = \$1098 ;
+  assign \port$5182$0  = \$1100 ;
+  assign \port$5184$0  = \$1102 ;
+  assign \port$5186$0  = \$1104 ;
+  assign \port$5188$0  = \$1106 ;
+  assign \port$5190$0  = \$1108 ;
+  assign \port$5192$0  = \$1110 ;
+  assign \port$5194$0  = \$1112 ;
+  assign \port$5196$0  = \$1114 ;
+  assign \port$5198$0  = \$1116 ;
+  assign \port$5200$0  = \$1118 ;
+  assign \port$5202$0  = \$1120 ;
+  assign \port$5204$0  = \$1122 ;
+  assign \port$5206$0  = \$1124 ;
+  assign \port$5208$0  = \$1126 ;
+  assign \port$5210$0  = \$1128 ;
+  assign \port$5212$0  = \$1130 ;
+  assign \port$5214$0  = \$1132 ;
+  assign \port$5216$0  = \$1134 ;
+  assign \port$5218$0  = \$1136 ;
+  assign \port$5220$0  = \$1138 ;
+  assign \port$5222$0  = \$1140 ;
+  assign \port$5224$0  = \$1142 ;
+  assign \port$5226$0  = \$1144 ;
+  assign \port$5228$0  = \$1146 ;
+  assign \port$5230$0  = \$1148 ;
+  assign \port$5232$0  = \$1150 ;
+  assign \port$5234$0  = \$1152 ;
+  assign \port$5236$0  = \$1154 ;
+  assign \port$5238$0  = \$1156 ;
+  assign \port$5240$0  = \$1158 ;
+  assign \port$5242$0  = \$1160 ;
+  assign \port$5244$0  = \$1162 ;
+  assign \port$5246$0  = \$1164 ;
+  assign \port$5248$0  = \$1166 ;
+  assign \port$5250$0  = \$1168 ;
+  assign \port$5252$0  = \$1170 ;
+  assign \port$5254$0  = \$1172 ;
+  assign \port$5256$0  = \$1174 ;
+  assign \port$5258$0  = \$1176 ;
+  assign \port$5260$0  = \$1178 ;
+  assign \port$5262$0  = \$1180 ;
+  assign \port$5264$0  = \$1182 ;
+  assign \port$5266$0  = \$1184 ;
+  assign \port$5268$0  = \$1186 ;
+  assign \port$5270$0  = \$1188 ;
+  assign \port$5272$0  = \$1190 ;
+  assign \port$5274$0  = \$1192 ;
+  assign \port$5276$0  = \$1194 ;
+  assign \port$5278$0  = \$1196 ;
+  assign \port$5280$0  = \$1198 ;
+  assign \port$5282$0  = \$1200 ;
+  assign \port$5284$0  = \$1202 ;
+  assign \port$5286$0  = \$1204 ;
+  assign \port$5288$0  = \$1206 ;
+  assign \port$5290$0  = \$1208 ;
+  assign \port$5292$0  = \$1210 ;
+  assign \port$5294$0  = \$1212 ;
+  assign \port$5296$0  = \$1214 ;
+  assign \port$5298$0  = \$1216 ;
+  assign \port$5300$0  = \$1218 ;
+  assign \port$5302$0  = \$1220 ;
+  assign \port$5304$0  = \$1222 ;
+  assign \port$5306$0  = \$1224 ;
+  assign \port$5308$0  = \$1226 ;
+  assign \port$5310$0  = \$1228 ;
+  assign \port$5312$0  = \$1230 ;
+  assign \port$5314$0  = \$1232 ;
+  assign \port$5316$0  = \$1234 ;
+  assign \port$5318$0  = \$1236 ;
+  assign \port$5320$0  = \$1238 ;
+  assign \port$5322$0  = \$1240 ;
+  assign \port$5324$0  = \$1242 ;
+  assign \port$5326$0  = \$1244 ;
+  assign \port$5328$0  = \$1246 ;
+  assign \port$5330$0  = \$1248 ;
+  assign \port$5332$0  = \$1250 ;
+  assign \port$5334$0  = \$1252 ;
+  assign \port$5336$0  = \$1254 ;
+  assign \port$5338$0  = \$1256 ;
+  assign \port$5340$0  = \$1258 ;
+  assign \port$5342$0  = \$1260 ;
+  assign \port$5344$0  = \$1262 ;
+  assign \port$5346$0  = \$1264 ;
+  assign \port$5348$0  = \$1266 ;
+  assign \port$5350$0  = \$1268 ;
+  assign \port$5352$0  = \$1270 ;
+  assign \port$5354$0  = \$1272 ;
+  assign \port$5356$0  = \$1274 ;
+  assign \port$5358$0  = \$1276 ;
+  assign \port$5360$0  = \$1278 ;
+  assign \port$5362$0  = \$1280 ;
+  assign \port$5364$0  = \$1282 ;
+  assign \port$5366$0  = \$1284 ;
+  assign \port$5368$0  = \$1286 ;
+  assign \port$5370$0  = \$1288 ;
+  assign \port$5372$0  = \$1290 ;
+  assign \port$5374$0  = \$1292 ;
+  assign \port$5376$0  = \$1294 ;
+  assign \port$5378$0  = \$1296 ;
+  assign \port$5380$0  = \$1298 ;
+  assign \port$5382$0  = \$1300 ;
+  assign \port$5384$0  = \$1302 ;
+  assign \port$5386$0  = \$1304 ;
+  assign \port$5388$0  = \$1306 ;
+  assign \port$5390$0  = \$1308 ;
+  assign \port$5392$0  = \$1310 ;
+  assign \port$5394$0  = \$1312 ;
+  assign \port$5396$0  = \$1314 ;
+  assign \port$5398$0  = \$1316 ;
+  assign \port$5400$0  = \$1318 ;
+  assign \port$5402$0  = \$1320 ;
+  assign \port$5404$0  = \$1322 ;
+  assign \port$5406$0  = \$1324 ;
+  assign \port$5408$0  = \$1326 ;
+  assign \port$5410$0  = \$1328 ;
+  assign \port$5412$0  = \$1330 ;
+  assign \port$5414$0  = \$1332 ;
+  assign \port$5416$0  = \$1334 ;
+  assign \port$5418$0  = \$1336 ;
+  assign \port$5420$0  = \$1338 ;
+  assign \port$5422$0  = \$1340 ;
+  assign \port$5424$0  = \$1342 ;
+  assign \port$5426$0  = \$1344 ;
+  assign \port$5428$0  = \$1346 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -18200,14 +18253,14 @@ module \mram_macro.tdc (fine, clk, rst, code_now, code_early, window_end, captur
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4556$0 , \port$4558$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5166$0 , \port$5168$0 , \port$5170$0 , \port$5172$0 , \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 
-, \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 
-, \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 
-, \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 
-, \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 
-, \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 
-, \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4562$0 , \port$4564$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 
+, \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 
+, \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 
+, \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 
+, \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 
+, \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 
+, \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -18556,18 +18609,10 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$4556$0 ;
-  wire [31:0] \port$4556$0 ;
-  input [31:0] \port$4558$0 ;
-  wire [31:0] \port$4558$0 ;
-  input \port$5166$0 ;
-  wire \port$5166$0 ;
-  input \port$5168$0 ;
-  wire \port$5168$0 ;
-  input \port$5170$0 ;
-  wire \port$5170$0 ;
-  input \port$5172$0 ;
-  wire \port$5172$0 ;
+  input [31:0] \port$4562$0 ;
+  wire [31:0] \port$4562$0 ;
+  input [31:0] \port$4564$0 ;
+  wire [31:0] \port$4564$0 ;
   input \port$5174$0 ;
   wire \port$5174$0 ;
   input \port$5176$0 ;
@@ -18688,14 +18733,14 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire \port$5290$0 ;
   input \port$5292$0 ;
   wire \port$5292$0 ;
-  input [6:0] \port$5294$0 ;
-  wire [6:0] \port$5294$0 ;
-  input [6:0] \port$5296$0 ;
-  wire [6:0] \port$5296$0 ;
-  input [6:0] \port$5298$0 ;
-  wire [6:0] \port$5298$0 ;
-  input [6:0] \port$5300$0 ;
-  wire [6:0] \port$5300$0 ;
+  input \port$5294$0 ;
+  wire \port$5294$0 ;
+  input \port$5296$0 ;
+  wire \port$5296$0 ;
+  input \port$5298$0 ;
+  wire \port$5298$0 ;
+  input \port$5300$0 ;
+  wire \port$5300$0 ;
   input [6:0] \port$5302$0 ;
   wire [6:0] \port$5302$0 ;
   input [6:0] \port$5304$0 ;
@@ -18816,6 +18861,14 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [6:0] \port$5418$0 ;
   input [6:0] \port$5420$0 ;
   wire [6:0] \port$5420$0 ;
+  input [6:0] \port$5422$0 ;
+  wire [6:0] \port$5422$0 ;
+  input [6:0] \port$5424$0 ;
+  wire [6:0] \port$5424$0 ;
+  input [6:0] \port$5426$0 ;
+  wire [6:0] \port$5426$0 ;
+  input [6:0] \port$5428$0 ;
+  wire [6:0] \port$5428$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -18848,197 +18901,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$5294$0  < threshold;
-  assign \$3  = ~ \port$5166$0 ;
+  assign \$2  = \port$5302$0  < threshold;
+  assign \$3  = ~ \port$5174$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$5296$0  < threshold;
-  assign \$6  = ~ \port$5168$0 ;
+  assign \$5  = \port$5304$0  < threshold;
+  assign \$6  = ~ \port$5176$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$5298$0  < threshold;
-  assign \$9  = ~ \port$5170$0 ;
+  assign \$8  = \port$5306$0  < threshold;
+  assign \$9  = ~ \port$5178$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$5300$0  < threshold;
-  assign \$12  = ~ \port$5172$0 ;
+  assign \$11  = \port$5308$0  < threshold;
+  assign \$12  = ~ \port$5180$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$5302$0  < threshold;
-  assign \$15  = ~ \port$5174$0 ;
+  assign \$14  = \port$5310$0  < threshold;
+  assign \$15  = ~ \port$5182$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$5304$0  < threshold;
-  assign \$18  = ~ \port$5176$0 ;
+  assign \$17  = \port$5312$0  < threshold;
+  assign \$18  = ~ \port$5184$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$5306$0  < threshold;
-  assign \$21  = ~ \port$5178$0 ;
+  assign \$20  = \port$5314$0  < threshold;
+  assign \$21  = ~ \port$5186$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$5308$0  < threshold;
-  assign \$24  = ~ \port$5180$0 ;
+  assign \$23  = \port$5316$0  < threshold;
+  assign \$24  = ~ \port$5188$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$5310$0  < threshold;
-  assign \$27  = ~ \port$5182$0 ;
+  assign \$26  = \port$5318$0  < threshold;
+  assign \$27  = ~ \port$5190$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$5312$0  < threshold;
-  assign \$30  = ~ \port$5184$0 ;
+  assign \$29  = \port$5320$0  < threshold;
+  assign \$30  = ~ \port$5192$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$5314$0  < threshold;
-  assign \$33  = ~ \port$5186$0 ;
+  assign \$32  = \port$5322$0  < threshold;
+  assign \$33  = ~ \port$5194$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$5316$0  < threshold;
-  assign \$36  = ~ \port$5188$0 ;
+  assign \$35  = \port$5324$0  < threshold;
+  assign \$36  = ~ \port$5196$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$5318$0  < threshold;
-  assign \$39  = ~ \port$5190$0 ;
+  assign \$38  = \port$5326$0  < threshold;
+  assign \$39  = ~ \port$5198$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$5320$0  < threshold;
-  assign \$42  = ~ \port$5192$0 ;
+  assign \$41  = \port$5328$0  < threshold;
+  assign \$42  = ~ \port$5200$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$5322$0  < threshold;
-  assign \$45  = ~ \port$5194$0 ;
+  assign \$44  = \port$5330$0  < threshold;
+  assign \$45  = ~ \port$5202$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$5324$0  < threshold;
-  assign \$48  = ~ \port$5196$0 ;
+  assign \$47  = \port$5332$0  < threshold;
+  assign \$48  = ~ \port$5204$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$5326$0  < threshold;
-  assign \$51  = ~ \port$5198$0 ;
+  assign \$50  = \port$5334$0  < threshold;
+  assign \$51  = ~ \port$5206$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$5328$0  < threshold;
-  assign \$54  = ~ \port$5200$0 ;
+  assign \$53  = \port$5336$0  < threshold;
+  assign \$54  = ~ \port$5208$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$5330$0  < threshold;
-  assign \$57  = ~ \port$5202$0 ;
+  assign \$56  = \port$5338$0  < threshold;
+  assign \$57  = ~ \port$5210$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$5332$0  < threshold;
-  assign \$60  = ~ \port$5204$0 ;
+  assign \$59  = \port$5340$0  < threshold;
+  assign \$60  = ~ \port$5212$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$5334$0  < threshold;
-  assign \$63  = ~ \port$5206$0 ;
+  assign \$62  = \port$5342$0  < threshold;
+  assign \$63  = ~ \port$5214$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$5336$0  < threshold;
-  assign \$66  = ~ \port$5208$0 ;
+  assign \$65  = \port$5344$0  < threshold;
+  assign \$66  = ~ \port$5216$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$5338$0  < threshold;
-  assign \$69  = ~ \port$5210$0 ;
+  assign \$68  = \port$5346$0  < threshold;
+  assign \$69  = ~ \port$5218$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$5340$0  < threshold;
-  assign \$72  = ~ \port$5212$0 ;
+  assign \$71  = \port$5348$0  < threshold;
+  assign \$72  = ~ \port$5220$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$5342$0  < threshold;
-  assign \$75  = ~ \port$5214$0 ;
+  assign \$74  = \port$5350$0  < threshold;
+  assign \$75  = ~ \port$5222$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$5344$0  < threshold;
-  assign \$78  = ~ \port$5216$0 ;
+  assign \$77  = \port$5352$0  < threshold;
+  assign \$78  = ~ \port$5224$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$5346$0  < threshold;
-  assign \$81  = ~ \port$5218$0 ;
+  assign \$80  = \port$5354$0  < threshold;
+  assign \$81  = ~ \port$5226$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$5348$0  < threshold;
-  assign \$84  = ~ \port$5220$0 ;
+  assign \$83  = \port$5356$0  < threshold;
+  assign \$84  = ~ \port$5228$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$5350$0  < threshold;
-  assign \$87  = ~ \port$5222$0 ;
+  assign \$86  = \port$5358$0  < threshold;
+  assign \$87  = ~ \port$5230$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$5352$0  < threshold;
-  assign \$90  = ~ \port$5224$0 ;
+  assign \$89  = \port$5360$0  < threshold;
+  assign \$90  = ~ \port$5232$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$5354$0  < threshold;
-  assign \$93  = ~ \port$5226$0 ;
+  assign \$92  = \port$5362$0  < threshold;
+  assign \$93  = ~ \port$5234$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$5356$0  < threshold;
-  assign \$96  = ~ \port$5228$0 ;
+  assign \$95  = \port$5364$0  < threshold;
+  assign \$96  = ~ \port$5236$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$5358$0  < threshold;
-  assign \$99  = ~ \port$5230$0 ;
+  assign \$98  = \port$5366$0  < threshold;
+  assign \$99  = ~ \port$5238$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$5360$0  < threshold;
-  assign \$102  = ~ \port$5232$0 ;
+  assign \$101  = \port$5368$0  < threshold;
+  assign \$102  = ~ \port$5240$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$5362$0  < threshold;
-  assign \$105  = ~ \port$5234$0 ;
+  assign \$104  = \port$5370$0  < threshold;
+  assign \$105  = ~ \port$5242$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$5364$0  < threshold;
-  assign \$108  = ~ \port$5236$0 ;
+  assign \$107  = \port$5372$0  < threshold;
+  assign \$108  = ~ \port$5244$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$5366$0  < threshold;
-  assign \$111  = ~ \port$5238$0 ;
+  assign \$110  = \port$5374$0  < threshold;
+  assign \$111  = ~ \port$5246$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$5368$0  < threshold;
-  assign \$114  = ~ \port$5240$0 ;
+  assign \$113  = \port$5376$0  < threshold;
+  assign \$114  = ~ \port$5248$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$5370$0  < threshold;
-  assign \$117  = ~ \port$5242$0 ;
+  assign \$116  = \port$5378$0  < threshold;
+  assign \$117  = ~ \port$5250$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$5372$0  < threshold;
-  assign \$120  = ~ \port$5244$0 ;
+  assign \$119  = \port$5380$0  < threshold;
+  assign \$120  = ~ \port$5252$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$5374$0  < threshold;
-  assign \$123  = ~ \port$5246$0 ;
+  assign \$122  = \port$5382$0  < threshold;
+  assign \$123  = ~ \port$5254$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$5376$0  < threshold;
-  assign \$126  = ~ \port$5248$0 ;
+  assign \$125  = \port$5384$0  < threshold;
+  assign \$126  = ~ \port$5256$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$5378$0  < threshold;
-  assign \$129  = ~ \port$5250$0 ;
+  assign \$128  = \port$5386$0  < threshold;
+  assign \$129  = ~ \port$5258$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$5380$0  < threshold;
-  assign \$132  = ~ \port$5252$0 ;
+  assign \$131  = \port$5388$0  < threshold;
+  assign \$132  = ~ \port$5260$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$5382$0  < threshold;
-  assign \$135  = ~ \port$5254$0 ;
+  assign \$134  = \port$5390$0  < threshold;
+  assign \$135  = ~ \port$5262$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$5384$0  < threshold;
-  assign \$138  = ~ \port$5256$0 ;
+  assign \$137  = \port$5392$0  < threshold;
+  assign \$138  = ~ \port$5264$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$5386$0  < threshold;
-  assign \$141  = ~ \port$5258$0 ;
+  assign \$140  = \port$5394$0  < threshold;
+  assign \$141  = ~ \port$5266$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$5388$0  < threshold;
-  assign \$144  = ~ \port$5260$0 ;
+  assign \$143  = \port$5396$0  < threshold;
+  assign \$144  = ~ \port$5268$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$5390$0  < threshold;
-  assign \$147  = ~ \port$5262$0 ;
+  assign \$146  = \port$5398$0  < threshold;
+  assign \$147  = ~ \port$5270$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$5392$0  < threshold;
-  assign \$150  = ~ \port$5264$0 ;
+  assign \$149  = \port$5400$0  < threshold;
+  assign \$150  = ~ \port$5272$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$5394$0  < threshold;
-  assign \$153  = ~ \port$5266$0 ;
+  assign \$152  = \port$5402$0  < threshold;
+  assign \$153  = ~ \port$5274$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$5396$0  < threshold;
-  assign \$156  = ~ \port$5268$0 ;
+  assign \$155  = \port$5404$0  < threshold;
+  assign \$156  = ~ \port$5276$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$5398$0  < threshold;
-  assign \$159  = ~ \port$5270$0 ;
+  assign \$158  = \port$5406$0  < threshold;
+  assign \$159  = ~ \port$5278$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$5400$0  < threshold;
-  assign \$162  = ~ \port$5272$0 ;
+  assign \$161  = \port$5408$0  < threshold;
+  assign \$162  = ~ \port$5280$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$5402$0  < threshold;
-  assign \$165  = ~ \port$5274$0 ;
+  assign \$164  = \port$5410$0  < threshold;
+  assign \$165  = ~ \port$5282$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$5404$0  < threshold;
-  assign \$168  = ~ \port$5276$0 ;
+  assign \$167  = \port$5412$0  < threshold;
+  assign \$168  = ~ \port$5284$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$5406$0  < threshold;
-  assign \$171  = ~ \port$5278$0 ;
+  assign \$170  = \port$5414$0  < threshold;
+  assign \$171  = ~ \port$5286$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$5408$0  < threshold;
-  assign \$174  = ~ \port$5280$0 ;
+  assign \$173  = \port$5416$0  < threshold;
+  assign \$174  = ~ \port$5288$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$5410$0  < threshold;
-  assign \$177  = ~ \port$5282$0 ;
+  assign \$176  = \port$5418$0  < threshold;
+  assign \$177  = ~ \port$5290$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$5412$0  < threshold;
-  assign \$180  = ~ \port$5284$0 ;
+  assign \$179  = \port$5420$0  < threshold;
+  assign \$180  = ~ \port$5292$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$5414$0  < threshold;
-  assign \$183  = ~ \port$5286$0 ;
+  assign \$182  = \port$5422$0  < threshold;
+  assign \$183  = ~ \port$5294$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$5416$0  < threshold;
-  assign \$186  = ~ \port$5288$0 ;
+  assign \$185  = \port$5424$0  < threshold;
+  assign \$186  = ~ \port$5296$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$5418$0  < threshold;
-  assign \$189  = ~ \port$5290$0 ;
+  assign \$188  = \port$5426$0  < threshold;
+  assign \$189  = ~ \port$5298$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$5420$0  < threshold;
-  assign \$192  = ~ \port$5292$0 ;
+  assign \$191  = \port$5428$0  < threshold;
+  assign \$192  = ~ \port$5300$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -19334,7 +19387,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$4558$0 , \port$4556$0  };
+            \$296  = { \port$4564$0 , \port$4562$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -19678,11 +19731,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0  };
-  assign overflow = { \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0 , \port$5276$0 , \port$5274$0 , \port$5272$0 , \port$5270$0 , \port$5268$0 , \port$5266$0 , \port$5264$0 , \port$5262$0 , \port$5260$0 , \port$5258$0 , \port$5256$0 , \port$5254$0 , \port$5252$0 , \port$5250$0 , \port$5248$0 , \port$5246$0 , \port$5244$0 , \port$5242$0 , \port$5240$0 , \port$5238$0 , \port$5236$0 , \port$5234$0 , \port$5232$0 , \port$5230$0 , \port$5228$0 , \port$5226$0 , \port$5224$0 , \port$5222$0 , \port$5220$0 , \port$5218$0 , \port$5216$0 , \port$5214$0 , \port$5212$0 , \port$5210$0 , \port$5208$0 , \port$5206$0 , \port$5204$0 , \port$5202$0 , \port$5200$0 , \port$5198$0 , \port$5196$0 , \port$5194$0 , \port$5192$0 , \port$5190$0 , \port$5188$0 , \port$5186$0 , \port$5184$0 , \port$5182$0 , \port$5180$0 , \port$5178$0 , \port$5176$0 , \port$5174$0 , \port$5172$0 , \port$5170$0 , \port$5168$0 , \port$5166$0  };
+  assign codes = { \port$5428$0 , \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0  };
+  assign overflow = { \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0 , \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0 , \port$5276$0 , \port$5274$0 , \port$5272$0 , \port$5270$0 , \port$5268$0 , \port$5266$0 , \port$5264$0 , \port$5262$0 , \port$5260$0 , \port$5258$0 , \port$5256$0 , \port$5254$0 , \port$5252$0 , \port$5250$0 , \port$5248$0 , \port$5246$0 , \port$5244$0 , \port$5242$0 , \port$5240$0 , \port$5238$0 , \port$5236$0 , \port$5234$0 , \port$5232$0 , \port$5230$0 , \port$5228$0 , \port$5226$0 , \port$5224$0 , \port$5222$0 , \port$5220$0 , \port$5218$0 , \port$5216$0 , \port$5214$0 , \port$5212$0 , \port$5210$0 , \port$5208$0 , \port$5206$0 , \port$5204$0 , \port$5202$0 , \port$5200$0 , \port$5198$0 , \port$5196$0 , \port$5194$0 , \port$5192$0 , \port$5190$0 , \port$5188$0 , \port$5186$0 , \port$5184$0 , \port$5182$0 , \port$5180$0 , \port$5178$0 , \port$5176$0 , \port$5174$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$4558$0 , \port$4556$0  };
+  assign \data$27  = { \port$4564$0 , \port$4562$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

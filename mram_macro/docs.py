@@ -87,6 +87,9 @@ PORTS: dict[str, tuple[str, str]] = {
     "arr_bypass_r": ("rows", "1 = bypass row r's right MTJ (W-bar) in every column"),
     "arr_pre": ("1", "precharge the column capacitors (and reset the comparators)"),
     "arr_eval": ("1", "discharge the columns through their strings; TDC time base starts"),
+    "arr_tdc_en": ("1", "TDC front end on (comparator bias, interpolator phases and samplers) "
+                   "from TDC_START_DELAY - 1 cycles into the evaluation until arr_eval falls; "
+                   "arr_cmp is not looked at while it is low"),
     "arr_cmp": ("cols", "comparator outputs, 1 once column c fell below V_ref; asynchronous"),
     "arr_fine": ("fine_pins", "two-step TDC only: the interpolator's held sampler bits, "
                  "tdc_fine_taps - 1 per column (section 6)"),
@@ -517,15 +520,18 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "`E`.\n"
         f"2. `arr_pre` is high for exactly `P` periods and falls at `E`, where `arr_eval` rises "
         "(never both high).\n"
-        "3. **Comparators must be low at edge `E + 1`** unless the column has tripped: the "
-        "precharge resets them. A comparator still high there reads as a trip at the first "
-        "edge (code 0).\n"
+        "3. `arr_tdc_en` rises at edge `E + max(D − 1, 0)` (with `arr_eval` if D ≤ 1) and falls "
+        "with `arr_eval`: the comparators' bias and the interpolator's phases need to be on "
+        "only while it is high (the first sample of `arr_cmp` is one period later). "
+        "`arr_cmp` is not looked at before: **comparators must be valid from edge "
+        "`E + max(D − 1, 0) + 1`**, low unless the column has tripped (the precharge resets "
+        "them); one high there reads as a trip before code 0 (code 0).\n"
         "4. A column whose comparator is first seen high at edge `E + m` gets code "
         "`m − D − 1`, clamped to 0 … "
         f"{n['max_code']}. After the first sample `arr_cmp[c]` may stay high (the model keeps "
         "it high until the next precharge) or fall; one clock period high is enough.\n"
-        f"5. `arr_eval` falls at edge `E + m_max + S + 1` once every column has fired (m_max "
-        f"the last trip), and at the latest at edge `E + D + S + {n['max_code']} + 1` "
+        f"5. `arr_eval` falls at edge `E + max(m_max, D) + S + 1` once every column has fired "
+        f"(m_max the last trip), and at the latest at edge `E + D + S + {n['max_code']} + 1` "
         f"= `E + {n['eval_max_cycles']}` with the reset D: a column not seen high by edge "
         f"`E + D + {2 ** c.tdc_bits}` saturates at code {n['max_code']} and sets "
         "STATUS.TDC_OVERFLOW and `m_axis_tuser`. A dead comparator costs one window, never a "

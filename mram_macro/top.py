@@ -82,7 +82,7 @@ def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
         fine = {"arr_fine": In(config.cols * (config.fine_taps - 1))}
     return {
         "arr_bypass_l": Out(config.rows), "arr_bypass_r": Out(config.rows),
-        "arr_pre": Out(1), "arr_eval": Out(1), "arr_cmp": In(config.cols),
+        "arr_pre": Out(1), "arr_eval": Out(1), "arr_tdc_en": Out(1), "arr_cmp": In(config.cols),
         **fine,
         "arr_wr_row": Out(config.rows), "arr_wr_side": Out(1), "arr_wr_data": Out(config.cols),
         "arr_wr_pulse": Out(1),
@@ -152,7 +152,7 @@ class MramMacro(wiring.Component):
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.coarse_bits)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
-                                     fine_taps=c.fine_taps)
+                                     fine_taps=c.fine_taps, sync_domain="g_sync")
         coarse = c.tdc_mode == "coarse"
         count_width = c.rows.bit_length() if coarse else None
         # With calibration="gain" the accumulator's gain multipliers are registered on the
@@ -177,7 +177,7 @@ class MramMacro(wiring.Component):
             # The replicas' TDC: with a two-step TDC its own samplers (arr_ref_fine) on the
             # shared phases, so the shared FINE_TABLE linearises them (sim_models/replica.py).
             m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits,
-                                                 fine_taps=c.fine_taps)
+                                                 fine_taps=c.fine_taps, sync_domain="g_sync")
             m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,
                                                      tdc_bits=c.tdc_bits)
 
@@ -188,6 +188,8 @@ class MramMacro(wiring.Component):
 
         gate("g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready & ~regs.s_axil_bvalid)
         gate("g_bus", regs.bus_active)      # bus handshake, read data, strobes, flags
+        # the comparator synchronisers: only while the TDC front end is on (read_control.py)
+        gate("g_sync", reader.arr_tdc_en)
         for i in range(c.cols):     # one gate per column: its code changes once per pass
             gate(f"g_tdc{i}", tdc.code_enable[i])
         gate("g_acc", seq.capture)
@@ -227,6 +229,7 @@ class MramMacro(wiring.Component):
             reader.start_delay.eq(Mux(writer.verifying, regs.port("WV_READ", "DELAY"),
                                       regs.port("TDC_START_DELAY", "CYCLES"))),
             self.arr_pre.eq(reader.arr_pre), self.arr_eval.eq(reader.arr_eval),
+            self.arr_tdc_en.eq(reader.arr_tdc_en),
             tdc.cmp.eq(self.arr_cmp),
             tdc.clear.eq(reader.tdc_clear), tdc.capture.eq(reader.tdc_capture),
             tdc.window_end.eq(reader.tdc_window_end), tdc.code_now.eq(reader.tdc_code_now),

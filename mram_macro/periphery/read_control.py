@@ -9,6 +9,17 @@ so a dead comparator costs one window and never hangs the macro.
 
 With a two-step TDC, ``tdc_bits`` here is the coarse code width and ``tdc_early`` (the edge
 stands for a code before 0) lets the TDC give such early trips code 0 whatever the fine value.
+
+Late enable: no trip before ``D + 1`` can take a code other than 0, so the TDC front end (the
+comparators' bias, the interpolator's phase generator and samplers, and the synchronisers'
+clock) is switched on only from ``t = D - 1``: ``arr_tdc_en`` (a flip-flop, so the pin is
+glitch-free) is high on the cycles of the evaluation with ``t >= D - 1``, one period before the
+synchronisers first sample ``arr_cmp``, so the comparators have a period to settle. Capture
+waits another ``S`` edges for the synchronisers to flush what they held from the previous
+evaluation (they are not clocked in between). A column that tripped before ``D - 1`` is then
+captured at ``t = D + S - 1``, still before code 0, and gets code 0 as before: every code is
+the same as with the front end always on. Only an evaluation whose columns all tripped before
+code 0 ends later (``arr_eval`` falls at ``E + max(m_max, D) + S + 1``).
 """
 
 from amaranth import Module, Mux, Signal
@@ -38,6 +49,7 @@ class ReadControl(wiring.Component):
             "done": Out(1),
             "arr_pre": Out(1),
             "arr_eval": Out(1),
+            "arr_tdc_en": Out(1),
             # to the TDC
             "tdc_clear": Out(1),
             "tdc_capture": Out(1),
@@ -54,12 +66,15 @@ class ReadControl(wiring.Component):
         precharge_left = Signal(8)
         code_base = Signal(17)   # D + S latched at the start: where code 0 begins
         rel = Signal(range(-(1 << 17), 1 << 18))
+        # t >= D - 1 (the front end is on), i.e. rel >= -S - 1; and on the next cycle
+        on_after = -SYNC_STAGES - 2
         m.d.comb += [
             rel.eq(timer - code_base),
             self.tdc_code_now.eq(Mux(rel < 0, 0, rel)),
             self.tdc_early.eq(rel < 0),
             self.tdc_window_end.eq(self.arr_eval & (timer == code_base + max_code)),
-            self.tdc_capture.eq(self.arr_eval & (timer >= SYNC_STAGES)),
+            # S edges after the synchronisers start (rel >= -1), and never before t = S
+            self.tdc_capture.eq(self.arr_eval & (timer >= SYNC_STAGES) & (rel >= -1)),
         ]
 
         def accept_start():
@@ -77,15 +92,16 @@ class ReadControl(wiring.Component):
                 accept_start()
             with m.State("Precharge"):
                 with m.If(precharge_left == 0):
-                    m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), timer.eq(0)]
+                    m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), timer.eq(0),
+                                 self.arr_tdc_en.eq(code_base <= SYNC_STAGES + 1)]
                     m.d.comb += self.tdc_clear.eq(1)
                     m.next = "Evaluate"
                 with m.Else():
                     m.d.sync += precharge_left.eq(precharge_left - 1)
             with m.State("Evaluate"):
-                m.d.sync += timer.eq(timer + 1)
+                m.d.sync += [timer.eq(timer + 1), self.arr_tdc_en.eq(rel >= on_after)]
                 with m.If(self.tdc_all_fired | self.tdc_window_end):
-                    m.d.sync += self.arr_eval.eq(0)
+                    m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0)]
                     m.next = "Convert_Done"
             with m.State("Convert_Done"):
                 # The TDC registers its last captures on the edge that left Evaluate.

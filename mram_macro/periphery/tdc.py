@@ -52,12 +52,15 @@ class Tdc(wiring.Component):
     """
 
     def __init__(self, *, cols: int, tdc_bits: int, code_domains: tuple[str, ...] | None = None,
-                 fine_taps: int = 1):
+                 fine_taps: int = 1, sync_domain: str = "sync"):
         """``code_domains``: per column, the clock domain of its code, ``fired`` and
-        ``overflow`` bits (default all ``sync``; the synchronisers stay on ``sync``). Column c's
-        bits change only on edges with ``code_enable[c]`` high, so a clock gated by it is
-        exact. ``fine_taps``: interpolator phases per clock (1: counter TDC; else a power of
-        two below ``2**tdc_bits``)."""
+        ``overflow`` bits (default all ``sync``). Column c's bits change only on edges with
+        ``code_enable[c]`` high, so a clock gated by it is exact. ``sync_domain``: the clock
+        domain of the synchronisers (default ``sync``); the read control's ``arr_tdc_en`` may
+        gate it, because nothing reads ``seen`` before ``SYNC_STAGES`` of its edges have
+        flushed what the previous evaluation left in the chain (``ReadControl``: capture
+        starts ``SYNC_STAGES`` edges after ``arr_tdc_en`` rises). ``fine_taps``: interpolator
+        phases per clock (1: counter TDC; else a power of two below ``2**tdc_bits``)."""
         if code_domains is not None and (len(code_domains) != cols or not all(
                 isinstance(d, str) and d.isidentifier() for d in code_domains)):
             raise ValueError(f"code_domains must be {cols} domain names, not {code_domains!r}")
@@ -68,6 +71,9 @@ class Tdc(wiring.Component):
         self.cols, self.tdc_bits, self.fine_taps = cols, tdc_bits, fine_taps
         self.fine_bits = fine_taps.bit_length() - 1
         self.code_domains = tuple(code_domains or ("sync",) * cols)
+        if not isinstance(sync_domain, str) or not sync_domain.isidentifier():
+            raise ValueError(f"sync_domain must be a domain name, not {sync_domain!r}")
+        self.sync_domain = sync_domain
         fine = {}
         if fine_taps > 1:
             fine = {"fine": In(cols * (fine_taps - 1)),
@@ -89,9 +95,9 @@ class Tdc(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         sync = [Signal(self.cols, name=f"cmp_sync{i}") for i in range(SYNC_STAGES)]
-        m.d.sync += sync[0].eq(self.cmp)
+        m.d[self.sync_domain] += sync[0].eq(self.cmp)
         for a, b in pairwise(sync):
-            m.d.sync += b.eq(a)
+            m.d[self.sync_domain] += b.eq(a)
         seen = sync[-1]
 
         fired = Signal(self.cols)

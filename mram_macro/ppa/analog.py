@@ -389,14 +389,15 @@ class AnalogEnergy:
 
     * ``precharge_J``: restore the columns to V_pre (:func:`precharge_energy_J`).
     * ``bypass_J``: switch the bypass gate lines, ``toggles * cols * C_cell * V_core^2``.
-    * ``comparator_J``: comparator bias from evaluation start to its decision, then off,
-      ``cols * I_bias * V_core * mean(t_cross + t_d)`` (:func:`comparator_design`).
-    * ``phase_generator_J``: the two-step TDC's delay-locked line, ``eval_cycles * (K stages +
-      phase detector)``.
-    * ``phase_lines_J``: ``K - 1`` phase lines across the columns, ``eval_cycles * (K-1) *
+    * ``comparator_J``: comparator bias from ``arr_tdc_en`` (``t = D - 1``) to its decision,
+      then off, ``cols * I_bias * V_core * mean(t_cross + t_d - (D - 1) t_clk)``
+      (:func:`comparator_design`).
+    * ``phase_generator_J``: the two-step TDC's delay-locked line, ``on_cycles * (K stages +
+      phase detector)``, ``on_cycles = eval_cycles - (D - 1)`` (gated by ``arr_tdc_en``).
+    * ``phase_lines_J``: ``K - 1`` phase lines across the columns, ``on_cycles * (K-1) *
       (C_line V^2 + buffers)``.
-    * ``samplers_J``: ``cols * (K-1)`` sampler flip-flops: clocked every evaluation cycle,
-      capture and clear once per VMM, their D and reset pins.
+    * ``samplers_J``: ``cols * (K-1)`` sampler flip-flops: clocked every cycle of
+      ``arr_tdc_en``, capture and clear once per VMM, their D and reset pins.
     * ``tdc_leakage_J``: leakage of the front end's standard cells over the whole VMM.
     * ``write_row_J``: one row written, both sides (not per VMM: weights are stationary).
     """
@@ -509,21 +510,26 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         f"a boosted gate or a transmission gate: x{(V_WRITE_V / v) ** 2:.1f} at a "
         f"{V_WRITE_V:g} V swing)"))
 
-    # comparators
+    # comparators: biased only while arr_tdc_en is high (read_control.py: from t = D - 1)
     cmp = comparator_design(rows=rows, device=device, readout=readout)
+    late = max(readout.start_delay_cycles - 1, 0)
+    enable_ns = late * t_clk_ns
+    on_cycles = max(eval_cycles - late, 0.0)
     t_cross_ns = cols.r_ohm * c_col * readout.log_ratio * 1e9
-    t_on_ns = np.minimum(t_cross_ns + cmp.delay_ns(slopes), t_eval_ns)
+    t_d_ns = cmp.delay_ns(slopes)
+    t_on_ns = np.minimum(t_cross_ns + t_d_ns, t_eval_ns)
     p_cmp = cmp.bias_A * v
-    comparator = ncols * p_cmp * cols.mean(t_on_ns) * 1e-9
+    # a comparator whose column crossed before the enable still takes t_d to decide
+    comparator = ncols * p_cmp * cols.mean(np.maximum(t_on_ns - enable_ns, t_d_ns)) * 1e-9
+    from_eval = ncols * p_cmp * cols.mean(t_on_ns) * 1e-9
     always_on = ncols * p_cmp * t_eval_ns * 1e-9
-    enable_ns = max(readout.start_delay_cycles - 1, 0) * t_clk_ns
-    late_enable = ncols * p_cmp * cols.mean(np.maximum(t_on_ns - enable_ns, 0.0)) * 1e-9
     slope_mean = cols.mean(slopes)
     terms.append(AnalogTerm(
-        "comparator_J", "comparators (off after the decision)", "vmm", comparator,
-        "cols · I_bias · V_core · mean_n[t_cross(n) + t_d(n)]; I_bias = N · 2 · I_D, "
-        "I_D = gm / (gm/Id), gm = ω_u · C_L, ω_u from t_d(S_min) = one TDC step, "
-        "t_d(S) = ((N+1)! · V_sw / (ω_u^N · S))^(1/(N+1))",
+        "comparator_J", "comparators (on with arr_tdc_en, off after the decision)", "vmm",
+        comparator,
+        "cols · I_bias · V_core · mean_n[max(t_cross(n) + t_d(n) − (D − 1) · t_clk, t_d(n))]; "
+        "I_bias = N · 2 · I_D, I_D = gm / (gm/Id), gm = ω_u · C_L, ω_u from t_d(S_min) = one "
+        "TDC step, t_d(S) = ((N+1)! · V_sw / (ω_u^N · S))^(1/(N+1))",
         f"TDC step {readout.t_fine_ns * 1e3:.0f} ps; slope at the trip "
         f"{cmp.slope_min_V_per_ns * 1e3:.2f}..{cmp.slope_max_V_per_ns * 1e3:.2f} mV/ns (mean "
         f"{slope_mean * 1e3:.2f}): {cmp.slope_min_V_per_ns * readout.t_fine_ns * 1e3:.2f} mV "
@@ -532,23 +538,26 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         f"{cmp.swing_V:g} V, gm/Id = {cmp.gm_over_id_per_V:g}/V: gm = {cmp.gm_S * 1e6:.0f} µS, "
         f"I_bias = {cmp.bias_A * 1e6:.1f} µA per comparator; t_d "
         f"{float(cmp.delay_ns(cmp.slope_max_V_per_ns)) * 1e3:.0f}..{cmp.step_ns * 1e3:.0f} ps "
-        f"(spread {cmp.delay_spread_steps:.2f} step); mean on-time {cols.mean(t_on_ns):.1f} ns",
+        f"(spread {cmp.delay_spread_steps:.2f} step); D = {readout.start_delay_cycles}: on "
+        f"from {enable_ns:g} ns, mean on-time "
+        f"{cols.mean(np.maximum(t_on_ns - enable_ns, t_d_ns)):.1f} ns",
         "cascade of integrating gain stages (ramp response; a lower bound, finite stage gain "
         "ignored); gm/Id: Silveira, Flandre, "
         "Jespers, JSSC 1996, and Jespers & Murmann 2017; slopes from sim_models.readout "
-        "(V_ref, C_col) and DeviceParams; the bias is switched on with arr_eval and off after "
-        "the decision, a latch holds arr_cmp until the precharge (assumption)"))
+        "(V_ref, C_col) and DeviceParams; the bias is switched on by arr_tdc_en (the RTL raises "
+        "it at t = D − 1, one period before its synchronisers first sample arr_cmp) and off "
+        "after the decision; a latch holds arr_cmp until the precharge (assumption)"))
+    terms.append(AnalogTerm(
+        "comparator_from_eval", "comparators, on from arr_eval, off after the decision",
+        "comparison", from_eval, "cols · I_bias · V_core · mean_n[t_cross(n) + t_d(n)]",
+        f"I_bias = {cmp.bias_A * 1e6:.1f} µA, mean on-time {cols.mean(t_on_ns):.1f} ns",
+        "for comparison: the same comparator without the late enable (the kit before "
+        "arr_tdc_en)"))
     terms.append(AnalogTerm(
         "comparator_always_on", "comparators, on for the whole evaluation", "comparison",
         always_on, "cols · I_bias · V_core · t_eval",
         f"I_bias = {cmp.bias_A * 1e6:.1f} µA, t_eval = {t_eval_ns:.1f} ns",
-        "for comparison: the same comparator without shut-off"))
-    terms.append(AnalogTerm(
-        "comparator_late_enable", "comparators, enabled one cycle before TDC code 0",
-        "comparison", late_enable,
-        "cols · I_bias · V_core · mean_n[t_cross + t_d − (D − 1) · t_clk]",
-        f"D = {readout.start_delay_cycles} cycles: no trip comes before code 0",
-        "a proposal (needs an enable pin from the read control), not counted"))
+        "for comparison: the same comparator without shut-off or late enable"))
 
     # two-step TDC: phase generator, phase lines, samplers
     samplers_n = ncols * (taps - 1)
@@ -558,14 +567,14 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         leaves = math.ceil(ncols / fanout)
         e_stage = _energy28_J("stage_fJ") + _cap28_F("stage_in_fF") * v ** 2
         e_pd = 2 * _energy28_J("dffr_clock_fJ")
-        phase_gen = eval_cycles * (taps * e_stage + e_pd)
+        phase_gen = on_cycles * (taps * e_stage + e_pd)
         c_line = (ncols * _cap28_F("dffr_ck_fF")
                   + 2 * ncols * COLUMN_PITCH_UM * C_WIRE_fF_PER_UM * 1e-15
                   + leaves * _cap28_F("buffer_in_fF"))
         e_line = c_line * v ** 2 + leaves * _energy28_J("buffer_fJ")
-        phase_lines = eval_cycles * (taps - 1) * e_line
+        phase_lines = on_cycles * (taps - 1) * e_line
         ones_mean = cols.mean(cols.ones)
-        clock = samplers_n * _energy28_J("dffr_clock_fJ") * eval_cycles
+        clock = samplers_n * _energy28_J("dffr_clock_fJ") * on_cycles
         capture = ncols * ones_mean * (_energy28_J("dffr_set_fJ") + _energy28_J("dffr_clear_fJ"))
         d_pins = samplers_n * (_energy28_J("dffr_d_pair_fJ") + _cap28_F("dffr_d_fF") * v ** 2)
         reset = samplers_n * _cap28_F("dffr_rn_fF") * v ** 2
@@ -577,28 +586,29 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         cells = (f"NanGate 45 nm Liberty ({NANGATE45_CELLS['dffr']}, {NANGATE45_CELLS['stage']},"
                  f" {NANGATE45_CELLS['buffer']}; analog.NANGATE45) scaled to 28 nm / {v:g} V: "
                  f"C x {SCALE_45_TO_28_CAP:.3f}, E x {SCALE_45_TO_28_ENERGY:.3f}")
-        gated = (readout.start_delay_cycles - 1) / eval_cycles if readout.start_delay_cycles else 0
         terms.append(AnalogTerm(
             "phase_generator_J", "DLL (phase generator)", "vmm", phase_gen,
-            "eval_cycles · (K · (E_stage + C_in · V²) + 2 · E_clock(DFFR))",
+            "on_cycles · (K · (E_stage + C_in · V²) + 2 · E_clock(DFFR)), on_cycles = "
+            "eval_cycles − (D − 1)",
             f"K = {taps} delay stages ({readout.t_fine_ns * 1e3:.0f} ps each), "
-            f"{eval_cycles:.2f} cycles; E_stage = {e_stage * 1e15:.2f} fJ, phase detector "
-            f"{e_pd * 1e15:.2f} fJ per cycle",
-            f"{cells}; the clock into the delay line is gated by arr_eval (assumption; the "
-            f"loop's control voltage is held between evaluations); a current-starved stage "
-            f"modelled as a CLKBUF_X1"))
+            f"{on_cycles:.2f} of {eval_cycles:.2f} evaluation cycles; E_stage = "
+            f"{e_stage * 1e15:.2f} fJ, phase detector {e_pd * 1e15:.2f} fJ per cycle",
+            f"{cells}; the clock into the delay line is gated by arr_tdc_en (assumption; the "
+            f"loop's control voltage is held between evaluations, so the phases are valid "
+            f"within the period before the first sample); a current-starved stage modelled "
+            f"as a CLKBUF_X1"))
         terms.append(AnalogTerm(
             "phase_lines_J", "phase distribution", "vmm", phase_lines,
-            "eval_cycles · (K − 1) · (C_line · V² + leaves · E_buffer), C_line = cols · C_CK + "
+            "on_cycles · (K − 1) · (C_line · V² + leaves · E_buffer), C_line = cols · C_CK + "
             "2 · cols · pitch · C_wire + leaves · C_in(buffer)",
             f"{taps - 1} lines, C_line = {c_line * 1e15:.1f} fF, {leaves} buffers per line "
-            f"(≤ {fanout} samplers each), {eval_cycles:.2f} cycles",
+            f"(≤ {fanout} samplers each), {on_cycles:.2f} cycles",
             f"{cells}; wire {C_WIRE_fF_PER_UM:g} fF/µm (Weste & Harris), trunk + leaf stubs "
             f"2 · cols · {COLUMN_PITCH_UM:g} µm (assumption); buffer fanout: libraries.py "
             f"clock_max_fanout"))
         terms.append(AnalogTerm(
             "samplers_J", "interpolator samplers", "vmm", samplers,
-            "cols·(K−1) · (eval_cycles · E_clock + E_D + C_D·V² + C_RN·V²) + "
+            "cols·(K−1) · (on_cycles · E_clock + E_D + C_D·V² + C_RN·V²) + "
             "cols · mean(ones) · (E_set + E_clear)",
             f"{samplers_n} flip-flops: clock {_pj(clock)}, captures {_pj(capture)} (mean "
             f"{ones_mean:.2f} ones per column), D pins {_pj(d_pins)}, clear {_pj(reset)}",
@@ -611,12 +621,13 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
             "NanGate 45 nm Liberty cell_leakage_power, not scaled (as report.SCALING_RULE: "
             "28 nm leakage is x0.1..x10 of it, by process flavour)"))
         terms.append(AnalogTerm(
-            "phases_late_enable", "DLL, phase lines and sampler clocks from one cycle before "
-            "code 0", "comparison",
-            (phase_gen + phase_lines + clock) * (1 - gated),
-            "(phase generator + phase lines + sampler clocks) · (1 − (D − 1) / eval_cycles)",
-            f"D = {readout.start_delay_cycles}: phases needed from cycle D − 1 only",
-            "a proposal, not counted"))
+            "phases_from_eval", "DLL, phase lines and sampler clocks on from arr_eval",
+            "comparison",
+            (phase_gen + phase_lines + clock) * eval_cycles / on_cycles if on_cycles else 0.0,
+            "(phase generator + phase lines + sampler clocks) · eval_cycles / on_cycles",
+            f"D = {readout.start_delay_cycles}: {eval_cycles:.2f} instead of {on_cycles:.2f} "
+            f"cycles", "for comparison: the front end without the late enable (the kit "
+            "before arr_tdc_en)"))
 
     # writes
     pulse = write_pulse_ns(config=config, device=device, t_clk_ns=t_clk_ns)

@@ -139,23 +139,31 @@ def test_comparator_delay_matches_a_simulated_cascade(setup):
 def test_comparator_energy_shut_off_after_its_decision(setup):
     config, device, readout, e = setup
     cmp = comparator_design(rows=64, device=device, readout=readout)
-    on = []
+    on, late_on = [], []
+    enable = (readout.start_delay_cycles - 1) * T_CLK * 1e-9          # arr_tdc_en rises
     for r in R_COL:
         t_cross = r * C_COL * math.log(1 / readout.v_ref_ratio)          # s
         slope = readout.v_ref_V / (r * C_COL)                            # V/s
         t_d = (120 * 0.45 / (cmp.omega_u_per_s ** 4 * slope)) ** (1 / 5)  # N = 4: (N+1)! = 120
         on.append(min(t_cross + t_d, EVAL * T_CLK * 1e-9))
-    hand = 64 * cmp.bias_A * 0.9 * _mean(on)
+        late_on.append(max(on[-1] - enable, t_d))
+    hand = 64 * cmp.bias_A * 0.9 * _mean(late_on)
     assert e.comparator_J == pytest.approx(hand, rel=1e-9)
-    # mean column: 1.248 MOhm * 134.4 fF * ln(0.9/0.78) = 24 ns on
+    # mean column: 1.248 MOhm * 134.4 fF * ln(0.9/0.78) = 24 ns from arr_eval; the bias comes
+    # on at D - 1 = 7 cycles = 14 ns
+    assert readout.start_delay_cycles == 8
     assert _mean(on) == pytest.approx(24.2e-9, rel=0.01)
+    assert _mean(late_on) == pytest.approx(10.2e-9, rel=0.01)
     terms = {t.key: t for t in analog_terms(config=config, device=device, readout=readout,
                                             t_clk_ns=T_CLK, eval_cycles=EVAL, vmm_cycles=VMM,
                                             bypass_toggles_per_vmm=TOGGLES)}
     always = terms["comparator_always_on"]
     assert always.kind == "comparison"
     assert always.value_J == pytest.approx(64 * cmp.bias_A * 0.9 * 34e-9, rel=1e-9)
-    assert e.comparator_J < always.value_J
+    from_eval = terms["comparator_from_eval"]
+    assert from_eval.kind == "comparison"
+    assert from_eval.value_J == pytest.approx(64 * cmp.bias_A * 0.9 * _mean(on), rel=1e-9)
+    assert e.comparator_J < from_eval.value_J < always.value_J
 
 
 def _mean_sampler_ones(readout) -> float:
@@ -180,18 +188,20 @@ def test_mean_sampler_ones_of_the_model(setup):
 def test_two_step_tdc_front_end(setup):
     _, _, readout, e = setup
     v2 = 0.81
+    # on for 17 - (D - 1) = 10 of the 17 evaluation cycles (arr_tdc_en)
+    assert readout.start_delay_cycles == 8
     # DLL: 8 CLKBUF_X1 stages (4.023369 fJ, input 0.739516 fF) + a 2-flip-flop phase detector
-    dll = 17 * (8 * (4.023369 * K_E + 0.739516 * S * v2) + 2 * 7.409754 * K_E) * 1e-15
+    dll = 10 * (8 * (4.023369 * K_E + 0.739516 * S * v2) + 2 * 7.409754 * K_E) * 1e-15
     assert e.phase_generator_J == pytest.approx(dll, rel=1e-6)
     # 7 phase lines: 64 CK pins (0.928651 fF) + 2 * 64 * 2 um of 0.2 fF/um wire + 4 CLKBUF_X3
     # inputs (1.334975 fF), and 4 CLKBUF_X3 (10.757555 fJ) per line and cycle
     c_line = 64 * 0.928651 * S + 2 * 64 * 2 * 0.2 + 4 * 1.334975 * S
-    lines = 17 * 7 * (c_line * v2 + 4 * 10.757555 * K_E) * 1e-15
+    lines = 10 * 7 * (c_line * v2 + 4 * 10.757555 * K_E) * 1e-15
     assert e.phase_lines_J == pytest.approx(lines, rel=1e-6)
-    # 448 DFFR_X1 samplers: clocked 17 cycles, one set and one clear per thermometer one,
+    # 448 DFFR_X1 samplers: clocked 10 cycles, one set and one clear per thermometer one,
     # D pins toggled up and down once by the comparator, RN pulsed once
     ones = _mean_sampler_ones(readout)
-    samplers = (448 * 17 * 7.409754 * K_E
+    samplers = (448 * 10 * 7.409754 * K_E
                 + 64 * ones * (5.029007 + 4.754281) * K_E
                 + 448 * (3.839168 * K_E + 1.090504 * S * v2)
                 + 448 * 1.761575 * S * v2) * 1e-15

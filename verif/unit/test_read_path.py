@@ -2,36 +2,41 @@
 
 import numpy as np
 import pytest
-from amaranth import Module
+from amaranth import DomainRenamer, EnableInserter, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from mram_macro.periphery.read_control import ReadControl
-from mram_macro.periphery.tdc import Tdc
+from mram_macro.periphery.tdc import SYNC_STAGES, Tdc
 from sim_models.readout import tdc_codes
 
 from .sim import run
 
 
 class ReadPath(wiring.Component):
-    """ReadControl wired to a Tdc, as in the top."""
+    """ReadControl wired to a Tdc, as in the top: the synchronisers clocked only while
+    ``arr_tdc_en`` is high (the top's clock gate ``g_sync``; here a clock enable, which is the
+    same to every register)."""
 
     def __init__(self, cols, tdc_bits):
         self.cols, self.tdc_bits = cols, tdc_bits
         super().__init__({
             "start": In(1), "precharge_cycles": In(8), "start_delay": In(16), "cmp": In(cols),
             "idle": Out(1), "done": Out(1), "arr_pre": Out(1), "arr_eval": Out(1),
-            "codes": Out(cols * tdc_bits), "overflow": Out(cols),
+            "arr_tdc_en": Out(1), "codes": Out(cols * tdc_bits), "overflow": Out(cols),
         })
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits)
-        m.submodules.tdc = tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits)
+        tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, sync_domain="gsync")
+        m.submodules.tdc = DomainRenamer({"gsync": "sync"})(
+            EnableInserter({"gsync": rc.arr_tdc_en})(tdc))
         m.d.comb += [
             rc.start.eq(self.start), rc.precharge_cycles.eq(self.precharge_cycles),
             rc.start_delay.eq(self.start_delay), self.idle.eq(rc.idle), self.done.eq(rc.done),
             self.arr_pre.eq(rc.arr_pre), self.arr_eval.eq(rc.arr_eval),
+            self.arr_tdc_en.eq(rc.arr_tdc_en),
             tdc.cmp.eq(self.cmp), tdc.clear.eq(rc.tdc_clear), tdc.capture.eq(rc.tdc_capture),
             tdc.window_end.eq(rc.tdc_window_end), tdc.code_now.eq(rc.tdc_code_now),
             rc.tdc_all_fired.eq(tdc.all_fired),
@@ -40,13 +45,16 @@ class ReadPath(wiring.Component):
         return m
 
 
-def _conversion(dut, m_trip, delay, precharge):
+def _conversion(dut, m_trip, delay, precharge, glitch=()):
     """One conversion with comparators tripping at edges E + m_trip; returns
-    (codes, overflow, precharge cycles seen, evaluate cycles)."""
-    return _conversions(dut, [m_trip], delay, precharge)[0]
+    (codes, overflow, precharge cycles seen, evaluate cycles, and ``tdc_en``: the edges
+    ``j`` (counted from E) before which ``arr_tdc_en`` was high). ``glitch``: edges ``j``
+    before which every comparator is driven high on top of its trips (a comparator must not be
+    looked at while ``arr_tdc_en`` is low)."""
+    return _conversions(dut, [m_trip], delay, precharge, glitch)[0]
 
 
-def _conversions(dut, trips, delay, precharge):
+def _conversions(dut, trips, delay, precharge, glitch=()):
     """Back-to-back conversions in one simulation, the i-th with comparators tripping at
     edges E + trips[i]; a result (as :func:`_conversion`) per conversion."""
     cols, bits = dut.cols, dut.tdc_bits
@@ -73,18 +81,21 @@ def _conversions(dut, trips, delay, precharge):
             ctx.set(dut.cmp, 0)            # the precharge resets the comparators
             await ctx.tick()
         # Now just after edge E: j counts edges since E.
-        j, cmp, evaluate = 0, 0, 0
+        j, cmp, evaluate, tdc_en = 0, 0, 0, []
         while not ctx.get(dut.done):
             for c in range(cols):
                 if m_trip[c] - 1 == j:
                     cmp |= 1 << c
-            ctx.set(dut.cmp, cmp)
+            ctx.set(dut.cmp, (1 << cols) - 1 if j in glitch else cmp)
             evaluate += ctx.get(dut.arr_eval)
+            if ctx.get(dut.arr_tdc_en):
+                assert ctx.get(dut.arr_eval), "arr_tdc_en outside the evaluation"
+                tdc_en.append(j)
             assert not (ctx.get(dut.arr_eval) and ctx.get(dut.arr_pre))
             # Long start delays: jump over edges where no comparator moves. The next trip is
             # inside the window, so neither all_fired nor the window end can come first.
             nxt = min((int(m) - 1 for m in m_trip if m - 1 > j), default=None)
-            if nxt is not None and nxt - j > 16 and nxt < delay + (1 << bits):
+            if nxt is not None and nxt - j > 16 and nxt < delay + (1 << bits) and not glitch:
                 skip = nxt - j - 1
                 await ctx.tick().repeat(skip)
                 j += skip
@@ -95,7 +106,7 @@ def _conversions(dut, trips, delay, precharge):
         codes = ctx.get(dut.codes)
         result["codes"] = [(codes >> (c * bits)) & ((1 << bits) - 1) for c in range(cols)]
         result["overflow"] = [(ctx.get(dut.overflow) >> c) & 1 for c in range(cols)]
-        result["pre"], result["evaluate"] = pre, evaluate
+        result["pre"], result["evaluate"], result["tdc_en"] = pre, evaluate, tdc_en
         return result
 
     run(dut, tb)
@@ -179,3 +190,35 @@ def test_timing_registers_at_their_edges(delay, precharge):
     assert got["pre"] == precharge
     if delay == 0:
         assert got["codes"][:3] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("delay", [0, 1, 2, 5, 9])
+def test_front_end_on_from_one_cycle_before_the_first_sample(delay):
+    """``arr_tdc_en`` is high on the evaluation's cycles from ``t = D - 1`` (``t = 0`` for D <= 1)
+    to its end, and comparators that trip before it (even at the first edge) still get code 0,
+    those just after code 0 and 1: the codes of the always-on front end (the contract)."""
+    cols, bits = 6, 4
+    m_trip = np.array([1, max(delay - 1, 1), max(delay, 1), delay + 1, delay + 2, delay + 7])
+    dut = ReadPath(cols, bits)
+    got = _conversion(dut, m_trip, delay, 1)
+    codes, overflow = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
+    assert got["codes"] == codes.tolist()
+    assert got["overflow"] == overflow.astype(int).tolist()
+    # cycles j = 0 .. evaluate - 1 of the evaluation; the front end from max(D - 1, 0)
+    assert got["tdc_en"] == list(range(max(delay - 1, 0), got["evaluate"]))
+    # the evaluation ends S + 1 edges after the last trip is seen, or after the front end
+    # has flushed its synchronisers if every trip came before it
+    assert got["evaluate"] == max(int(m_trip.max()), delay) + SYNC_STAGES + 1
+
+
+@pytest.mark.parametrize("delay", [3, 6])
+def test_comparators_are_not_looked_at_before_the_front_end_is_on(delay):
+    """Every comparator driven high on the cycles before ``arr_tdc_en`` rises (and low again)
+    changes no code: a TDC whose synchronisers or capture ran from ``arr_eval`` would take
+    code 0 for every column."""
+    cols, bits = 4, 4
+    m_trip = np.array([delay + 1, delay + 2, delay + 4, delay + 9])
+    dut = ReadPath(cols, bits)
+    got = _conversion(dut, m_trip, delay, 2, glitch=range(delay - 1))
+    codes, _ = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
+    assert got["codes"] == codes.tolist() == [0, 1, 3, 8]
