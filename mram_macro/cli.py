@@ -80,6 +80,10 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    default="on" if d.activation else "off",
                    help="MODE.ACTIVATION with its THRESHOLD registers and comparators (default "
                         f"{'on' if d.activation else 'off'}; 'off' builds the plain VMM macro)")
+    g.add_argument("--multibit", action=_Once, choices=("on", "off"),
+                   default="on" if d.multibit else "off",
+                   help="s_axis_tuser flags for multi-bit inputs and tiled sums (default "
+                        f"{'on' if d.multibit else 'off'}; 'off' builds the single-pass macro)")
 
 
 def _config(args) -> MacroConfig:
@@ -91,7 +95,7 @@ def _config(args) -> MacroConfig:
                        precharge_cycles=args.precharge_cycles,
                        write_pulse_cycles=args.write_pulse_cycles, tdc_mode=args.tdc_mode,
                        tdc_fine_taps=args.tdc_fine_taps, calibration=args.calibration,
-                       activation=args.activation == "on")
+                       activation=args.activation == "on", multibit=args.multibit == "on")
 
 
 def config_args(config: MacroConfig) -> list[str]:

@@ -133,6 +133,13 @@ class MacroConfig:
         activation with a folded batch norm, for layer-to-layer networks). ``False`` builds the
         plain VMM macro of the paper without them (about 1,000 fewer register bits at 64x64;
         MODE.ACTIVATION then answers SLVERR to a 1).
+    ``multibit``
+        Whether the build takes ``s_axis_tuser`` flags (:data:`mram_macro.layouts.InputFlags`:
+        accumulate, hold, shift, negate), i.e. multi-bit inputs as bit planes and sums tiled
+        over several passes. ``False`` builds the single-pass binary macro of the paper: each
+        column's result is ``CAL_OFFSET - 2 * code`` of its one pass, with no running-sum adder
+        in the accumulator (about 40 % of its area); a vector whose flags are not all 0 is
+        dropped whole and sets STATUS.FLAGS_ERROR.
     """
 
     rows: int = 64
@@ -146,6 +153,7 @@ class MacroConfig:
     tdc_fine_taps: int | None = None
     calibration: str = "offset"
     activation: bool = True
+    multibit: bool = True
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -199,6 +207,8 @@ class MacroConfig:
                 object.__setattr__(self, "tdc_fine_taps", None)    # one spelling per build
         if not isinstance(self.activation, bool):
             raise ConfigError(f"activation must be True or False, not {self.activation!r}")
+        if not isinstance(self.multibit, bool):
+            raise ConfigError(f"multibit must be True or False, not {self.multibit!r}")
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
                               f"not {self.calibration!r}")
@@ -320,7 +330,8 @@ class MacroConfig:
         """A short name for build directories: ``r64_c64_t7_w16_s64``, with ``_<tdc_mode>``
         appended when the mode is not the default ``two_step`` (and ``_k<taps>`` when a two-step
         TDC has other than the automatic number of phases), then ``_gain`` with
-        ``calibration="gain"`` and ``_noact`` without the activation mode:
+        ``calibration="gain"``, ``_noact`` without the activation mode and ``_1pass`` without
+        multi-bit inputs (``multibit=False``):
         ``r64_c64_t7_w16_s32_counter``, ``r8_c12_t4_w8_s8_k4_gain``."""
         mode = "" if self.tdc_mode == _DEFAULT_TDC_MODE else f"_{self.tdc_mode}"
         if self.tdc_fine_taps is not None:
@@ -329,6 +340,8 @@ class MacroConfig:
             mode += f"_{self.calibration}"
         if not self.activation:
             mode += "_noact"
+        if not self.multibit:
+            mode += "_1pass"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
                 f"_s{self.stream_width}{mode}")
 
@@ -378,8 +391,9 @@ def designable_fine_taps(rows: int) -> tuple[int, ...]:
 PROFILES: dict[str, tuple[dict, str]] = {
     "default": ({}, "the kit's default: MODE.ACTIVATION (THRESHOLD registers and comparators) "
                 "and 16-bit results for multi-bit inputs and tiled sums"),
-    "plain": ({"activation": False, "result_width": 8},
-              "the paper's binary VMM: no activation mode, 8-bit results (one pass: -64..64)"),
+    "plain": ({"activation": False, "result_width": 8, "multibit": False},
+              "the paper's binary VMM: one pass per vector (no multi-bit inputs or tiled sums), "
+              "no activation mode, 8-bit results (one pass: -64..64)"),
     "tracker": ({"calibration": "gain"},
                 "the default plus per-column gain and the temperature tracker (replica "
                 "columns)"),

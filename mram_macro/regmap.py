@@ -360,7 +360,12 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                   Field("BUS_ERROR", 10, 1, "w1c",
                         "An AXI4-Lite access was rejected (SLVERR/DECERR); see BUS_ERROR_ADDR"),
                   Field("WRITE_FAILED", 11, 1, "w1c",
-                        "A row write kept wrong cells after its retries; see WV_FAIL_*"))),
+                        "A row write kept wrong cells after its retries; see WV_FAIL_*"),
+                  *(() if c.multibit else (
+                      Field("FLAGS_ERROR", 12, 1, "w1c",
+                            "An input vector carried s_axis_tuser flags, which this build "
+                            "(multibit=False: single passes only) does not have; it was "
+                            "dropped"),)))),
         Register("PRECHARGE_CYCLES", 0x014, "Column precharge time in clock cycles.",
                  (Field("CYCLES", 0, 8, "rw", "Precharge cycles (1..255)",
                         reset=c.precharge_cycles, min_value=1, max_value=255),)),

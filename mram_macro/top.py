@@ -160,7 +160,8 @@ class MramMacro(wiring.Component):
         acc = self._gated(
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
                                  count_width=count_width, rows=c.rows, gain=c.has_gain,
-                                 registered_scale=c.has_gain, thresholds=c.activation))
+                                 registered_scale=c.has_gain, thresholds=c.activation,
+                                 multibit=c.multibit))
         if c.has_gain:
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc
@@ -172,7 +173,8 @@ class MramMacro(wiring.Component):
                 reset_table=[lut_count(c, v) for v in
                              nominal_table(c, self.device, self.readout)]))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
-        m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain)
+        m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain,
+                                                 multibit=c.multibit)
         if c.has_tracker:
             # The replicas' TDC: with a two-step TDC its own samplers (arr_ref_fine) on the
             # shared phases, so the shared FINE_TABLE linearises them (sim_models/replica.py).
@@ -281,8 +283,9 @@ class MramMacro(wiring.Component):
         # Accumulate and emit.
         m.d.comb += [
             acc.codes.eq(tdc.codes),
-            acc.capture.eq(seq.capture), acc.accumulate.eq(seq.accumulate),
-            acc.shift.eq(seq.shift), acc.negate.eq(seq.negate),
+            acc.capture.eq(seq.capture),
+            *([acc.accumulate.eq(seq.accumulate), acc.shift.eq(seq.shift),
+               acc.negate.eq(seq.negate)] if c.multibit else []),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
             seq.out_busy.eq(ser.busy),
             ser.load.eq(seq.emit),
@@ -361,6 +364,8 @@ class MramMacro(wiring.Component):
             regs.port("STATUS", "TDC_OVERFLOW", suffix="_set").eq(
                 seq.pass_done & tdc.overflow.any()),
             regs.port("STATUS", "LENGTH_ERROR", suffix="_set").eq(deser.length_error),
+            *([] if c.multibit else [
+                regs.port("STATUS", "FLAGS_ERROR", suffix="_set").eq(deser.flags_error)]),
         ]
         return m
 

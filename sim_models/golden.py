@@ -467,7 +467,11 @@ class GoldenMacro:
     def vmm(self, x_bits, *, accumulate: bool = False, hold: bool = False, shift: bool = False,
             negate: bool = False) -> PassResult:
         """One pass as the macro performs it, updating the accumulator (``shift``/``negate``:
-        see :func:`accumulate_pass`)."""
+        see :func:`accumulate_pass`). A build with ``multibit=False`` takes no flags (its RTL
+        drops such a vector): ``ValueError``."""
+        if not self.config.multibit and (accumulate or hold or shift or negate):
+            raise ValueError(f"{self.config.slug} has multibit=False: single passes only, no "
+                             f"accumulate, hold, shift or negate")
         tracking = self._tracking_pass()
         evaluation = self.array.evaluations
         codes, overflow = self.convert(np.asarray(x_bits)[None, :])

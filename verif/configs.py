@@ -207,6 +207,7 @@ _SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
                    r"(?:_k(\d+))?"
                    r"(?:_(gain))?"
                    r"(?:_(noact))?"
+                   r"(?:_(1pass))?"
                    r"(?:_p(\d+)_wp(\d+))?")
 
 
@@ -227,14 +228,15 @@ def parse_slug(slug: str) -> MacroConfig:
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _<tdc mode>[_k<taps>], _gain, _noact, then "
+                         f"(optionally _<tdc mode>[_k<taps>], _gain, _noact, _1pass, then "
                          f"_p<precharge>_wp<write pulse>) nor a JSON object")
-    r, c, t, w, s, mode, k, cal, noact, p, wp = m.groups()
+    r, c, t, w, s, mode, k, cal, noact, single, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
                            stream_width=int(s), tdc_mode=mode or _DEFAULTS.tdc_mode,
                            tdc_fine_taps=int(k) if k else None,
                            calibration=cal or "offset", activation=not noact,
+                           multibit=not single,
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
     except ConfigError as exc:

@@ -23,9 +23,10 @@ CONFIGS = [
     # the small counter build carries the gain calibration and the temperature tracker
     MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                 calibration="gain", tdc_mode="counter"),
-    # the small two-step build is the plain VMM macro: no activation mode
+    # the small two-step build is the plain VMM macro of the paper (config.PROFILES "plain"):
+    # no activation mode, single passes (no multi-bit inputs or tiled sums)
     MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                tdc_mode="two_step", tdc_fine_taps=4, activation=False),
+                tdc_mode="two_step", tdc_fine_taps=4, activation=False, multibit=False),
 ]
 
 

@@ -532,6 +532,11 @@ class Macro:
                             f"not {np.shape(x)}")
         flags = [self._flags(v, len(bits), name) for name, v in (
             ("accumulate", accumulate), ("hold", hold), ("shift", shift), ("negate", negate))]
+        if not c.multibit and any(f.any() for f in flags):
+            raise HostError(f"this macro ({c.slug}) was built with multibit=False: single "
+                            f"passes only, it has no accumulate, hold, shift or negate (its "
+                            f"RTL drops such a vector and sets STATUS.FLAGS_ERROR); sum passes "
+                            f"on the host, or build it with multibit=True")
         values, overflow = self.backend.run(bits, *flags)
         self.last_overflow = np.asarray(overflow, dtype=bool)
         values = np.asarray(values, dtype=np.int64)
@@ -557,6 +562,10 @@ class Macro:
         slicing (:mod:`mram_macro.nn.tiling`).
         """
         c = self.config
+        if not c.multibit:
+            raise HostError(f"vmm_int sends bit planes with accumulate, shift and negate: this "
+                            f"macro ({c.slug}) was built with multibit=False (single passes "
+                            f"only); build it with multibit=True")
         if self.thresholds is not None:
             raise HostError("vmm_int needs signed results: switch the activation mode off "
                             "(set_activation(None)) first")

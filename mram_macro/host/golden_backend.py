@@ -105,6 +105,9 @@ class GoldenBackend(Backend):
 
     def run(self, x_bits, accumulate, hold, shift, negate):
         g, c = self.golden, self.config
+        if not c.multibit and any(np.asarray(f).any() for f in (accumulate, hold, shift, negate)):
+            raise ValueError(f"{c.slug} has multibit=False: single passes only, no accumulate, "
+                             f"hold, shift or negate (the RTL drops such a vector)")
         passes, overflow = g.pass_values(x_bits)
         n = len(passes)
         self._counts["vmm_count"] = (self._counts["vmm_count"] + n) & 0xFFFFFFFF

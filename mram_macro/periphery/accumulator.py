@@ -27,7 +27,9 @@ They are valid only while ``activation`` is high; while it is low the comparator
 of ``values`` (``fires[c] = 0 >= thresholds[c]``), so they stay still while the results change
 every pass (operand isolation: only MODE.ACTIVATION reads them). Without ``thresholds``
 (a build with ``activation=False``) there are no comparators and no ``thresholds``,
-``activation`` and ``fires`` ports.
+``activation`` and ``fires`` ports. Without ``multibit`` (``MacroConfig.multibit=False``) every
+pass is a single pass: ``acc' = pass``, with no running-sum adder and no ``accumulate``,
+``shift`` and ``negate`` ports.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -45,9 +47,10 @@ class Accumulator(wiring.Component):
 
     def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
                  count_width: int | None = None, rows: int = 0, gain: bool = False,
-                 registered_scale: bool = False, thresholds: bool = True):
+                 registered_scale: bool = False, thresholds: bool = True,
+                 multibit: bool = True):
         for name, flag in (("gain", gain), ("registered_scale", registered_scale),
-                           ("thresholds", thresholds)):
+                           ("thresholds", thresholds), ("multibit", multibit)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {flag!r}")
         if gain and count_width is not None:
@@ -55,7 +58,7 @@ class Accumulator(wiring.Component):
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
         self.count_width, self.rows = count_width, rows
         self.gain, self.registered_scale = gain, registered_scale
-        self.has_thresholds = thresholds
+        self.has_thresholds, self.multibit = thresholds, multibit
         compare = ({"thresholds": In(cols * result_width), "activation": In(1),
                     "fires": Out(cols)} if thresholds else {})
         pass_input = ({"offsets": In(cols * result_width)} if count_width is None
@@ -67,9 +70,7 @@ class Accumulator(wiring.Component):
             "codes": In(cols * tdc_bits),
             **pass_input,
             "capture": In(1),
-            "accumulate": In(1),
-            "shift": In(1),
-            "negate": In(1),
+            **({"accumulate": In(1), "shift": In(1), "negate": In(1)} if multibit else {}),
             "raw": In(1),
             "next_values": Out(cols * result_width),
             "values": Out(cols * result_width),
@@ -83,7 +84,6 @@ class Accumulator(wiring.Component):
         for c in range(self.cols):
             code = self.codes[c * b:(c + 1) * b]
             prev = self.values[c * w:(c + 1) * w].as_signed()
-            base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
             if self.count_width is not None:
                 n = self.count_width
                 term = (self.counts[c * n:(c + 1) * n] << 1) - self.rows
@@ -99,7 +99,11 @@ class Accumulator(wiring.Component):
                 else:
                     m.d.comb += scaled.eq(product)
                 term = offset - (scaled << 1)
-            cooked = (base + Mux(self.negate, -term, term))[:w]
+            if self.multibit:
+                base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
+                cooked = (base + Mux(self.negate, -term, term))[:w]
+            else:
+                cooked = term[:w]
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)
             if self.has_thresholds:

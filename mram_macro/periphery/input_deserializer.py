@@ -5,6 +5,10 @@ A vector is exactly ``in_beats`` beats with ``tlast`` on the last one (layout in
 ``length_error`` pulses, and reception restarts after the beat that carried ``tlast``, so the
 vectors that follow are unaffected. The assembled vector waits in ``vector`` until the
 sequencer takes it; meanwhile ``s_axis_tready`` is low.
+
+A build without multi-bit inputs (``MacroConfig.multibit=False``) has no flags: a vector whose
+first beat carries a ``tuser`` other than 0 is dropped whole the same way, with a
+``flags_error`` pulse instead (and ``flags`` is the constant 0).
 """
 
 from amaranth import Module, Signal
@@ -31,6 +35,7 @@ class InputDeserializer(wiring.Component):
             "vector": Out(config.rows),
             "flags": Out(InputFlags),
             "length_error": Out(1),
+            **({} if config.multibit else {"flags_error": Out(1)}),
         })
 
     def elaborate(self, platform):
@@ -47,10 +52,17 @@ class InputDeserializer(wiring.Component):
 
         accept = self.s_axis_tvalid & self.s_axis_tready
         last = self.s_axis_tlast
+        # a flag in a build that has none: drop the vector
+        bad_flags = None if c.multibit else (beat == 0) & self.s_axis_tuser.any()
         with m.If(accept):
             with m.If(discarding):
                 with m.If(last):
                     m.d.sync += discarding.eq(0)
+            if not c.multibit:
+                with m.Elif(bad_flags):
+                    m.d.comb += self.flags_error.eq(1)
+                    with m.If(~last):
+                        m.d.sync += discarding.eq(1)
             with m.Elif(beat == n - 1):
                 m.d.sync += beat.eq(0)
                 with m.If(last):
@@ -65,13 +77,14 @@ class InputDeserializer(wiring.Component):
                         with m.Case(i):
                             m.d.sync += buffer[i * sw:(i + 1) * sw].eq(self.s_axis_tdata)
                 with m.If(beat == 0):
-                    m.d.sync += self.flags.eq(self.s_axis_tuser)
+                    if c.multibit:
+                        m.d.sync += self.flags.eq(self.s_axis_tuser)
                 with m.If(last):
                     m.d.comb += self.length_error.eq(1)
                     m.d.sync += beat.eq(0)
                 with m.Else():
                     m.d.sync += beat.eq(beat + 1)
-        if n == 1:
+        if n == 1 and c.multibit:
             # A one-beat vector: the first beat is also the last, so take its flags here.
             with m.If(accept & ~discarding):
                 m.d.sync += self.flags.eq(self.s_axis_tuser)

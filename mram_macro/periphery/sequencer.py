@@ -27,12 +27,15 @@ class Sequencer(wiring.Component):
     streaming (it reads the accumulator in place); ``emit`` pulses with ``capture`` for passes
     that send a result. With ``capture_on_done`` (default) a pass may be captured on the very
     edge its ``read_done`` ends; without, one cycle later at the earliest (for an accumulator
-    whose gain multipliers are registered: ``calibration="gain"``)."""
+    whose gain multipliers are registered: ``calibration="gain"``). Without ``multibit``
+    (``MacroConfig.multibit=False``) the vector flags are not kept: every pass is a single
+    pass (``accumulate``, ``shift`` and ``negate`` low) and sends its result."""
 
-    def __init__(self, *, capture_on_done: bool = True):
-        if not isinstance(capture_on_done, bool):
-            raise TypeError(f"capture_on_done must be a bool, not {capture_on_done!r}")
-        self.capture_on_done = capture_on_done
+    def __init__(self, *, capture_on_done: bool = True, multibit: bool = True):
+        for name, flag in (("capture_on_done", capture_on_done), ("multibit", multibit)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, not {flag!r}")
+        self.capture_on_done, self.multibit = capture_on_done, multibit
         super().__init__({
             # input side
             "vector_valid": In(1),
@@ -62,15 +65,17 @@ class Sequencer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         flags = Signal(InputFlags)
-        m.d.comb += [self.accumulate.eq(flags.accumulate), self.shift.eq(flags.shift),
-                     self.negate.eq(flags.negate)]
+        if self.multibit:
+            m.d.comb += [self.accumulate.eq(flags.accumulate), self.shift.eq(flags.shift),
+                         self.negate.eq(flags.negate)]
 
         def start_next():
             """Start the waiting vector's evaluation if nothing stands in the way."""
             with m.If(self.vector_valid & ~self.write_busy & self.read_idle):
                 m.d.comb += [self.vector_take.eq(1), self.load_inputs.eq(1),
                              self.read_start.eq(1)]
-                m.d.sync += flags.eq(self.vector_flags)
+                if self.multibit:
+                    m.d.sync += flags.eq(self.vector_flags)
                 m.next = "Convert"
 
         def capture_pass():

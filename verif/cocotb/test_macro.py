@@ -246,9 +246,14 @@ async def test_throughput(dut):
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_clear_vs_accumulate(dut):
-    """k accumulated passes equal the sum of k single passes; a clear pass starts over."""
+    """k accumulated passes equal the sum of k single passes; a clear pass starts over. A
+    single-pass build (``multibit=False``) instead drops every vector with a flag, sets
+    STATUS.FLAGS_ERROR, and runs the plain vectors around them."""
     env = await _start(dut, seed_offset=3)
     c = env.config
+    if not c.multibit:
+        await _flags_refused(env)
+        return
     k = 5
     xs = [env.random_vector() for _ in range(k)]
     singles = env.model.golden.vmm_batch(np.array(xs))           # one clear pass each
@@ -269,6 +274,28 @@ async def test_clear_vs_accumulate(dut):
     await env.send_vector(xs[0], accumulate=False, expected=singles[0])
     await env.finish()
     assert env.scoreboard.matches == 1 + k + 1
+
+
+async def _flags_refused(env) -> None:
+    """A single-pass build drops every vector whose first beat carries a flag (one beat or
+    several, tlast in place or late), counts no pass for it and sets STATUS.FLAGS_ERROR (w1c);
+    the plain vectors between them come out as single passes."""
+    xs = [env.random_vector() for _ in range(4)]
+    singles = env.model.golden.vmm_batch(np.array(xs))
+    await env.send_vector(xs[0], expected=singles[0])
+    for accumulate, hold, late in ((True, False, False), (False, True, True),
+                                   (True, True, False)):
+        frame = env.driver.frame(xs[1], accumulate=accumulate, hold=hold)
+        if late:
+            frame = AxiStreamFrame(tdata=[*frame.tdata, 0], tuser=[*frame.tuser, 0])
+        await env.driver.send(frame)
+    env.flags_errors_expected = True
+    for x, single in zip(xs[1:], singles[1:], strict=True):
+        await env.send_vector(x, expected=single)
+    await env.finish()           # results, VMM_COUNT (4 passes) and STATUS.FLAGS_ERROR = 1
+    assert env.scoreboard.matches == 4
+    await env.write_reg("STATUS", 1 << env.regmap["STATUS"].field("FLAGS_ERROR").lsb)
+    assert await env.read_field("STATUS", "FLAGS_ERROR") == 0
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")

@@ -91,15 +91,20 @@ def test_accumulator_clear_accumulate_shift_negate_wraps():
 
 
 @pytest.mark.parametrize("config", [MacroConfig(rows=20, stream_width=8),
-                                    MacroConfig(rows=8, tdc_bits=4, stream_width=8)],
-                         ids=["3beats", "1beat"])
+                                    MacroConfig(rows=8, tdc_bits=4, stream_width=8),
+                                    MacroConfig(rows=20, stream_width=8, multibit=False),
+                                    MacroConfig(rows=8, tdc_bits=4, stream_width=8,
+                                                multibit=False)],
+                         ids=["3beats", "1beat", "3beats-1pass", "1beat-1pass"])
 def test_input_deserializer_lengths_and_flags(config):
     check_input_deserializer(config, InputDeserializer(config))
 
 
 def check_input_deserializer(config, dut, **run_args) -> None:
     """Good, short and long vectors into ``dut``: the good ones come out with their flags, the
-    others are counted as length errors (``run_args`` go to :func:`verif.unit.sim.run`)."""
+    others are counted as length errors (``run_args`` go to :func:`verif.unit.sim.run`). In a
+    build without multi-bit inputs a vector with any flag is dropped as a flags error instead
+    (whatever its length), and the others come out with no flags."""
     rng = np.random.default_rng(6)
     n = config.in_beats
     # (beats sent, tlast position, expected to be accepted)
@@ -115,12 +120,13 @@ def check_input_deserializer(config, dut, **run_args) -> None:
             beats = beats[:int(rng.integers(1, n))]
         elif kind == "long":
             beats = beats + [int(rng.integers(0, 256))] * int(rng.integers(1, 3))
-        frames.append((x, flags, beats, kind == "ok"))
-    received, errors, source_done = [], [], []
-    expected = [(x, f) for x, f, _, ok in frames if ok]
+        bad = not config.multibit and any(flags.values())
+        frames.append((x, flags, beats, kind == "ok", bad))
+    received, errors, flag_errors, source_done = [], [], [], []
+    expected = [(x, f) for x, f, _, ok, bad in frames if ok and not bad]
 
     async def source(ctx):
-        for _, flags, beats, _ in frames:
+        for _, flags, beats, _, _ in frames:
             for k, beat in enumerate(beats):
                 ctx.set(dut.s_axis_tdata, beat)
                 ctx.set(dut.s_axis_tuser, input_flags(**flags) if k == 0 else 3)
@@ -135,10 +141,13 @@ def check_input_deserializer(config, dut, **run_args) -> None:
                     await ctx.tick()
         source_done.append(True)
 
+    flags_error = dut.length_error if config.multibit else dut.flags_error
+
     async def sink(ctx):
-        async for _, _, err, took, vec, flags in ctx.tick().sample(
-                dut.length_error, dut.take, dut.vector, dut.flags):
+        async for _, _, err, flag_err, took, vec, flags in ctx.tick().sample(
+                dut.length_error, flags_error, dut.take, dut.vector, dut.flags):
             errors.extend([1] * err)
+            flag_errors.extend([1] * (flag_err and not config.multibit))
             if took:
                 received.append((vec, flags))
             if source_done and len(received) == len(expected):
@@ -146,11 +155,16 @@ def check_input_deserializer(config, dut, **run_args) -> None:
             ctx.set(dut.take, ctx.get(dut.valid) and int(rng.integers(0, 2)))
 
     run(dut, source, sink, **run_args)
-    assert len(errors) == sum(1 for *_, ok in frames if not ok)
+    assert len(errors) == sum(1 for *_, ok, bad in frames if not ok and not bad)
+    assert len(flag_errors) == sum(1 for *_, bad in frames if bad)
+    assert config.multibit or flag_errors, "no vector with flags was sent"
     assert len(received) == len(expected)
     for (vec, flags), (x, f) in zip(received, expected, strict=True):
         assert vec == _int(x)
-        assert flags == {"accumulate": int(f["accumulate"]), "hold": int(f["hold"])}
+        if config.multibit:
+            assert flags == {"accumulate": int(f["accumulate"]), "hold": int(f["hold"])}
+        else:
+            assert flags == {"accumulate": 0, "hold": 0, "shift": 0, "negate": 0}
 
 
 def test_result_serializer_packs_and_obeys_backpressure():
@@ -236,3 +250,31 @@ def test_input_flags_layout_is_the_struct():
     assert InputFlags.size == 4
     assert input_flags(accumulate=True) == 1 and input_flags(hold=True) == 2
     assert input_flags(shift=True) == 4 and input_flags(negate=True) == 8
+
+
+def test_single_pass_accumulator_has_no_running_sum():
+    """``multibit=False``: every capture takes ``CAL_OFFSET - 2 * code`` of this pass alone
+    (wrapped), whatever the previous value (an accumulator that still added the previous
+    value would fail on the second pass), and there are no flag ports."""
+    cols, bits, width = 4, 4, 6
+    dut = Accumulator(cols=cols, tdc_bits=bits, result_width=width, thresholds=False,
+                      multibit=False)
+    assert not hasattr(dut, "accumulate") and not hasattr(dut, "negate")
+    rng = np.random.default_rng(8)
+
+    async def tb(ctx):
+        for _ in range(12):
+            codes = rng.integers(0, 1 << bits, cols)
+            offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+            ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
+            ctx.set(dut.offsets, _int(np.concatenate(
+                [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
+            ctx.set(dut.capture, 1)
+            await ctx.tick()
+            ctx.set(dut.capture, 0)
+            values = ctx.get(dut.values)
+            got = wrap_signed([(values >> (c * width)) & ((1 << width) - 1)
+                               for c in range(cols)], width)
+            assert got.tolist() == wrap_signed(offsets - 2 * codes, width).tolist()
+
+    run(dut, tb)

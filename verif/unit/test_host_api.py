@@ -163,6 +163,28 @@ def test_a_build_without_the_activation_mode_refuses_it_and_keeps_its_results():
         assert m.vmm(x).tolist() == (x @ w).tolist()
 
 
+def test_a_single_pass_build_refuses_flags_and_keeps_its_results():
+    single = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=8, stream_width=8,
+                         activation=False, multibit=False)
+    rng = np.random.default_rng(9)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (5, 16))
+    with Macro.golden(single) as m:
+        m.write_weights(w)
+        assert m.vmm(x).tolist() == (x @ w).tolist()
+        for flag in ("accumulate", "hold", "shift", "negate"):
+            with pytest.raises(HostError, match=r"multibit=False: single passes only"):
+                m.vmm(x, **{flag: np.arange(5) == 2})
+        with pytest.raises(HostError, match=r"vmm_int .* multibit=False"):
+            m.vmm_int(np.zeros((1, 16), int), input_bits=1)
+        with pytest.raises(ValueError, match=r"multibit=False: single passes only"):
+            m.backend.run(np.zeros((1, 16), np.uint8), *(np.array([f]) for f in (
+                False, True, False, False)))
+        assert m.vmm(x).tolist() == (x @ w).tolist()      # nothing was lost
+        with pytest.raises(ValueError, match=r"multibit=False"):
+            m.backend.golden.vmm(np.zeros(16, np.uint8), negate=True)
+
+
 # -- issue 22: calls out of order, a closed macro, the RTL backend's timeout ---------------------
 def test_macroconfig_is_exported_from_the_package_and_the_host_api():
     import mram_macro
