@@ -1027,7 +1027,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.accumulator  accumulator (
     .accumulate(accumulate),
     .activation(activation),
-    .capture(capture),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
     .\port$4193$0 (\$155 ),
@@ -1094,199 +1093,199 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .\port$4315$0 (\$216 ),
     .\port$4317$0 (\$217 ),
     .\port$4319$0 (\$218 ),
-    .\port$4582$0 (cal_offset0_offset),
-    .\port$4584$0 (cal_offset1_offset),
-    .\port$4586$0 (cal_offset2_offset),
-    .\port$4588$0 (cal_offset3_offset),
-    .\port$4590$0 (cal_offset4_offset),
-    .\port$4592$0 (cal_offset5_offset),
-    .\port$4594$0 (cal_offset6_offset),
-    .\port$4596$0 (cal_offset7_offset),
-    .\port$4598$0 (cal_offset8_offset),
-    .\port$4600$0 (cal_offset9_offset),
-    .\port$4602$0 (cal_offset10_offset),
-    .\port$4604$0 (cal_offset11_offset),
-    .\port$4606$0 (cal_offset12_offset),
-    .\port$4608$0 (cal_offset13_offset),
-    .\port$4610$0 (cal_offset14_offset),
-    .\port$4612$0 (cal_offset15_offset),
-    .\port$4614$0 (cal_offset16_offset),
-    .\port$4616$0 (cal_offset17_offset),
-    .\port$4618$0 (cal_offset18_offset),
-    .\port$4620$0 (cal_offset19_offset),
-    .\port$4622$0 (cal_offset20_offset),
-    .\port$4624$0 (cal_offset21_offset),
-    .\port$4626$0 (cal_offset22_offset),
-    .\port$4628$0 (cal_offset23_offset),
-    .\port$4630$0 (cal_offset24_offset),
-    .\port$4632$0 (cal_offset25_offset),
-    .\port$4634$0 (cal_offset26_offset),
-    .\port$4636$0 (cal_offset27_offset),
-    .\port$4638$0 (cal_offset28_offset),
-    .\port$4640$0 (cal_offset29_offset),
-    .\port$4642$0 (cal_offset30_offset),
-    .\port$4644$0 (cal_offset31_offset),
-    .\port$4646$0 (cal_offset32_offset),
-    .\port$4648$0 (cal_offset33_offset),
-    .\port$4650$0 (cal_offset34_offset),
-    .\port$4652$0 (cal_offset35_offset),
-    .\port$4654$0 (cal_offset36_offset),
-    .\port$4656$0 (cal_offset37_offset),
-    .\port$4658$0 (cal_offset38_offset),
-    .\port$4660$0 (cal_offset39_offset),
-    .\port$4662$0 (cal_offset40_offset),
-    .\port$4664$0 (cal_offset41_offset),
-    .\port$4666$0 (cal_offset42_offset),
-    .\port$4668$0 (cal_offset43_offset),
-    .\port$4670$0 (cal_offset44_offset),
-    .\port$4672$0 (cal_offset45_offset),
-    .\port$4674$0 (cal_offset46_offset),
-    .\port$4676$0 (cal_offset47_offset),
-    .\port$4678$0 (cal_offset48_offset),
-    .\port$4680$0 (cal_offset49_offset),
-    .\port$4682$0 (cal_offset50_offset),
-    .\port$4684$0 (cal_offset51_offset),
-    .\port$4686$0 (cal_offset52_offset),
-    .\port$4688$0 (cal_offset53_offset),
-    .\port$4690$0 (cal_offset54_offset),
-    .\port$4692$0 (cal_offset55_offset),
-    .\port$4694$0 (cal_offset56_offset),
-    .\port$4696$0 (cal_offset57_offset),
-    .\port$4698$0 (cal_offset58_offset),
-    .\port$4700$0 (cal_offset59_offset),
-    .\port$4702$0 (cal_offset60_offset),
-    .\port$4704$0 (cal_offset61_offset),
-    .\port$4706$0 (cal_offset62_offset),
-    .\port$4708$0 (cal_offset63_offset),
-    .\port$4710$0 (threshold0_value),
-    .\port$4712$0 (threshold1_value),
-    .\port$4714$0 (threshold2_value),
-    .\port$4716$0 (threshold3_value),
-    .\port$4718$0 (threshold4_value),
-    .\port$4720$0 (threshold5_value),
-    .\port$4722$0 (threshold6_value),
-    .\port$4724$0 (threshold7_value),
-    .\port$4726$0 (threshold8_value),
-    .\port$4728$0 (threshold9_value),
-    .\port$4730$0 (threshold10_value),
-    .\port$4732$0 (threshold11_value),
-    .\port$4734$0 (threshold12_value),
-    .\port$4736$0 (threshold13_value),
-    .\port$4738$0 (threshold14_value),
-    .\port$4740$0 (threshold15_value),
-    .\port$4742$0 (threshold16_value),
-    .\port$4744$0 (threshold17_value),
-    .\port$4746$0 (threshold18_value),
-    .\port$4748$0 (threshold19_value),
-    .\port$4750$0 (threshold20_value),
-    .\port$4752$0 (threshold21_value),
-    .\port$4754$0 (threshold22_value),
-    .\port$4756$0 (threshold23_value),
-    .\port$4758$0 (threshold24_value),
-    .\port$4760$0 (threshold25_value),
-    .\port$4762$0 (threshold26_value),
-    .\port$4764$0 (threshold27_value),
-    .\port$4766$0 (threshold28_value),
-    .\port$4768$0 (threshold29_value),
-    .\port$4770$0 (threshold30_value),
-    .\port$4772$0 (threshold31_value),
-    .\port$4774$0 (threshold32_value),
-    .\port$4776$0 (threshold33_value),
-    .\port$4778$0 (threshold34_value),
-    .\port$4780$0 (threshold35_value),
-    .\port$4782$0 (threshold36_value),
-    .\port$4784$0 (threshold37_value),
-    .\port$4786$0 (threshold38_value),
-    .\port$4788$0 (threshold39_value),
-    .\port$4790$0 (threshold40_value),
-    .\port$4792$0 (threshold41_value),
-    .\port$4794$0 (threshold42_value),
-    .\port$4796$0 (threshold43_value),
-    .\port$4798$0 (threshold44_value),
-    .\port$4800$0 (threshold45_value),
-    .\port$4802$0 (threshold46_value),
-    .\port$4804$0 (threshold47_value),
-    .\port$4806$0 (threshold48_value),
-    .\port$4808$0 (threshold49_value),
-    .\port$4810$0 (threshold50_value),
-    .\port$4812$0 (threshold51_value),
-    .\port$4814$0 (threshold52_value),
-    .\port$4816$0 (threshold53_value),
-    .\port$4818$0 (threshold54_value),
-    .\port$4820$0 (threshold55_value),
-    .\port$4822$0 (threshold56_value),
-    .\port$4824$0 (threshold57_value),
-    .\port$4826$0 (threshold58_value),
-    .\port$4828$0 (threshold59_value),
-    .\port$4830$0 (threshold60_value),
-    .\port$4832$0 (threshold61_value),
-    .\port$4834$0 (threshold62_value),
-    .\port$4836$0 (threshold63_value),
-    .\port$5302$0 (\$91 ),
-    .\port$5304$0 (\$92 ),
-    .\port$5306$0 (\$93 ),
-    .\port$5308$0 (\$94 ),
-    .\port$5310$0 (\$95 ),
-    .\port$5312$0 (\$96 ),
-    .\port$5314$0 (\$97 ),
-    .\port$5316$0 (\$98 ),
-    .\port$5318$0 (\$99 ),
-    .\port$5320$0 (\$100 ),
-    .\port$5322$0 (\$101 ),
-    .\port$5324$0 (\$102 ),
-    .\port$5326$0 (\$103 ),
-    .\port$5328$0 (\$104 ),
-    .\port$5330$0 (\$105 ),
-    .\port$5332$0 (\$106 ),
-    .\port$5334$0 (\$107 ),
-    .\port$5336$0 (\$108 ),
-    .\port$5338$0 (\$109 ),
-    .\port$5340$0 (\$110 ),
-    .\port$5342$0 (\$111 ),
-    .\port$5344$0 (\$112 ),
-    .\port$5346$0 (\$113 ),
-    .\port$5348$0 (\$114 ),
-    .\port$5350$0 (\$115 ),
-    .\port$5352$0 (\$116 ),
-    .\port$5354$0 (\$117 ),
-    .\port$5356$0 (\$118 ),
-    .\port$5358$0 (\$119 ),
-    .\port$5360$0 (\$120 ),
-    .\port$5362$0 (\$121 ),
-    .\port$5364$0 (\$122 ),
-    .\port$5366$0 (\$123 ),
-    .\port$5368$0 (\$124 ),
-    .\port$5370$0 (\$125 ),
-    .\port$5372$0 (\$126 ),
-    .\port$5374$0 (\$127 ),
-    .\port$5376$0 (\$128 ),
-    .\port$5378$0 (\$129 ),
-    .\port$5380$0 (\$130 ),
-    .\port$5382$0 (\$131 ),
-    .\port$5384$0 (\$132 ),
-    .\port$5386$0 (\$133 ),
-    .\port$5388$0 (\$134 ),
-    .\port$5390$0 (\$135 ),
-    .\port$5392$0 (\$136 ),
-    .\port$5394$0 (\$137 ),
-    .\port$5396$0 (\$138 ),
-    .\port$5398$0 (\$139 ),
-    .\port$5400$0 (\$140 ),
-    .\port$5402$0 (\$141 ),
-    .\port$5404$0 (\$142 ),
-    .\port$5406$0 (\$143 ),
-    .\port$5408$0 (\$144 ),
-    .\port$5410$0 (\$145 ),
-    .\port$5412$0 (\$146 ),
-    .\port$5414$0 (\$147 ),
-    .\port$5416$0 (\$148 ),
-    .\port$5418$0 (\$149 ),
-    .\port$5420$0 (\$150 ),
-    .\port$5422$0 (\$151 ),
-    .\port$5424$0 (\$152 ),
-    .\port$5426$0 (\$153 ),
-    .\port$5428$0 (\$154 ),
-    .\port$5455$2 (\$219 ),
+    .\port$4580$0 (cal_offset0_offset),
+    .\port$4582$0 (cal_offset1_offset),
+    .\port$4584$0 (cal_offset2_offset),
+    .\port$4586$0 (cal_offset3_offset),
+    .\port$4588$0 (cal_offset4_offset),
+    .\port$4590$0 (cal_offset5_offset),
+    .\port$4592$0 (cal_offset6_offset),
+    .\port$4594$0 (cal_offset7_offset),
+    .\port$4596$0 (cal_offset8_offset),
+    .\port$4598$0 (cal_offset9_offset),
+    .\port$4600$0 (cal_offset10_offset),
+    .\port$4602$0 (cal_offset11_offset),
+    .\port$4604$0 (cal_offset12_offset),
+    .\port$4606$0 (cal_offset13_offset),
+    .\port$4608$0 (cal_offset14_offset),
+    .\port$4610$0 (cal_offset15_offset),
+    .\port$4612$0 (cal_offset16_offset),
+    .\port$4614$0 (cal_offset17_offset),
+    .\port$4616$0 (cal_offset18_offset),
+    .\port$4618$0 (cal_offset19_offset),
+    .\port$4620$0 (cal_offset20_offset),
+    .\port$4622$0 (cal_offset21_offset),
+    .\port$4624$0 (cal_offset22_offset),
+    .\port$4626$0 (cal_offset23_offset),
+    .\port$4628$0 (cal_offset24_offset),
+    .\port$4630$0 (cal_offset25_offset),
+    .\port$4632$0 (cal_offset26_offset),
+    .\port$4634$0 (cal_offset27_offset),
+    .\port$4636$0 (cal_offset28_offset),
+    .\port$4638$0 (cal_offset29_offset),
+    .\port$4640$0 (cal_offset30_offset),
+    .\port$4642$0 (cal_offset31_offset),
+    .\port$4644$0 (cal_offset32_offset),
+    .\port$4646$0 (cal_offset33_offset),
+    .\port$4648$0 (cal_offset34_offset),
+    .\port$4650$0 (cal_offset35_offset),
+    .\port$4652$0 (cal_offset36_offset),
+    .\port$4654$0 (cal_offset37_offset),
+    .\port$4656$0 (cal_offset38_offset),
+    .\port$4658$0 (cal_offset39_offset),
+    .\port$4660$0 (cal_offset40_offset),
+    .\port$4662$0 (cal_offset41_offset),
+    .\port$4664$0 (cal_offset42_offset),
+    .\port$4666$0 (cal_offset43_offset),
+    .\port$4668$0 (cal_offset44_offset),
+    .\port$4670$0 (cal_offset45_offset),
+    .\port$4672$0 (cal_offset46_offset),
+    .\port$4674$0 (cal_offset47_offset),
+    .\port$4676$0 (cal_offset48_offset),
+    .\port$4678$0 (cal_offset49_offset),
+    .\port$4680$0 (cal_offset50_offset),
+    .\port$4682$0 (cal_offset51_offset),
+    .\port$4684$0 (cal_offset52_offset),
+    .\port$4686$0 (cal_offset53_offset),
+    .\port$4688$0 (cal_offset54_offset),
+    .\port$4690$0 (cal_offset55_offset),
+    .\port$4692$0 (cal_offset56_offset),
+    .\port$4694$0 (cal_offset57_offset),
+    .\port$4696$0 (cal_offset58_offset),
+    .\port$4698$0 (cal_offset59_offset),
+    .\port$4700$0 (cal_offset60_offset),
+    .\port$4702$0 (cal_offset61_offset),
+    .\port$4704$0 (cal_offset62_offset),
+    .\port$4706$0 (cal_offset63_offset),
+    .\port$4708$0 (threshold0_value),
+    .\port$4710$0 (threshold1_value),
+    .\port$4712$0 (threshold2_value),
+    .\port$4714$0 (threshold3_value),
+    .\port$4716$0 (threshold4_value),
+    .\port$4718$0 (threshold5_value),
+    .\port$4720$0 (threshold6_value),
+    .\port$4722$0 (threshold7_value),
+    .\port$4724$0 (threshold8_value),
+    .\port$4726$0 (threshold9_value),
+    .\port$4728$0 (threshold10_value),
+    .\port$4730$0 (threshold11_value),
+    .\port$4732$0 (threshold12_value),
+    .\port$4734$0 (threshold13_value),
+    .\port$4736$0 (threshold14_value),
+    .\port$4738$0 (threshold15_value),
+    .\port$4740$0 (threshold16_value),
+    .\port$4742$0 (threshold17_value),
+    .\port$4744$0 (threshold18_value),
+    .\port$4746$0 (threshold19_value),
+    .\port$4748$0 (threshold20_value),
+    .\port$4750$0 (threshold21_value),
+    .\port$4752$0 (threshold22_value),
+    .\port$4754$0 (threshold23_value),
+    .\port$4756$0 (threshold24_value),
+    .\port$4758$0 (threshold25_value),
+    .\port$4760$0 (threshold26_value),
+    .\port$4762$0 (threshold27_value),
+    .\port$4764$0 (threshold28_value),
+    .\port$4766$0 (threshold29_value),
+    .\port$4768$0 (threshold30_value),
+    .\port$4770$0 (threshold31_value),
+    .\port$4772$0 (threshold32_value),
+    .\port$4774$0 (threshold33_value),
+    .\port$4776$0 (threshold34_value),
+    .\port$4778$0 (threshold35_value),
+    .\port$4780$0 (threshold36_value),
+    .\port$4782$0 (threshold37_value),
+    .\port$4784$0 (threshold38_value),
+    .\port$4786$0 (threshold39_value),
+    .\port$4788$0 (threshold40_value),
+    .\port$4790$0 (threshold41_value),
+    .\port$4792$0 (threshold42_value),
+    .\port$4794$0 (threshold43_value),
+    .\port$4796$0 (threshold44_value),
+    .\port$4798$0 (threshold45_value),
+    .\port$4800$0 (threshold46_value),
+    .\port$4802$0 (threshold47_value),
+    .\port$4804$0 (threshold48_value),
+    .\port$4806$0 (threshold49_value),
+    .\port$4808$0 (threshold50_value),
+    .\port$4810$0 (threshold51_value),
+    .\port$4812$0 (threshold52_value),
+    .\port$4814$0 (threshold53_value),
+    .\port$4816$0 (threshold54_value),
+    .\port$4818$0 (threshold55_value),
+    .\port$4820$0 (threshold56_value),
+    .\port$4822$0 (threshold57_value),
+    .\port$4824$0 (threshold58_value),
+    .\port$4826$0 (threshold59_value),
+    .\port$4828$0 (threshold60_value),
+    .\port$4830$0 (threshold61_value),
+    .\port$4832$0 (threshold62_value),
+    .\port$4834$0 (threshold63_value),
+    .\port$5300$0 (\$91 ),
+    .\port$5302$0 (\$92 ),
+    .\port$5304$0 (\$93 ),
+    .\port$5306$0 (\$94 ),
+    .\port$5308$0 (\$95 ),
+    .\port$5310$0 (\$96 ),
+    .\port$5312$0 (\$97 ),
+    .\port$5314$0 (\$98 ),
+    .\port$5316$0 (\$99 ),
+    .\port$5318$0 (\$100 ),
+    .\port$5320$0 (\$101 ),
+    .\port$5322$0 (\$102 ),
+    .\port$5324$0 (\$103 ),
+    .\port$5326$0 (\$104 ),
+    .\port$5328$0 (\$105 ),
+    .\port$5330$0 (\$106 ),
+    .\port$5332$0 (\$107 ),
+    .\port$5334$0 (\$108 ),
+    .\port$5336$0 (\$109 ),
+    .\port$5338$0 (\$110 ),
+    .\port$5340$0 (\$111 ),
+    .\port$5342$0 (\$112 ),
+    .\port$5344$0 (\$113 ),
+    .\port$5346$0 (\$114 ),
+    .\port$5348$0 (\$115 ),
+    .\port$5350$0 (\$116 ),
+    .\port$5352$0 (\$117 ),
+    .\port$5354$0 (\$118 ),
+    .\port$5356$0 (\$119 ),
+    .\port$5358$0 (\$120 ),
+    .\port$5360$0 (\$121 ),
+    .\port$5362$0 (\$122 ),
+    .\port$5364$0 (\$123 ),
+    .\port$5366$0 (\$124 ),
+    .\port$5368$0 (\$125 ),
+    .\port$5370$0 (\$126 ),
+    .\port$5372$0 (\$127 ),
+    .\port$5374$0 (\$128 ),
+    .\port$5376$0 (\$129 ),
+    .\port$5378$0 (\$130 ),
+    .\port$5380$0 (\$131 ),
+    .\port$5382$0 (\$132 ),
+    .\port$5384$0 (\$133 ),
+    .\port$5386$0 (\$134 ),
+    .\port$5388$0 (\$135 ),
+    .\port$5390$0 (\$136 ),
+    .\port$5392$0 (\$137 ),
+    .\port$5394$0 (\$138 ),
+    .\port$5396$0 (\$139 ),
+    .\port$5398$0 (\$140 ),
+    .\port$5400$0 (\$141 ),
+    .\port$5402$0 (\$142 ),
+    .\port$5404$0 (\$143 ),
+    .\port$5406$0 (\$144 ),
+    .\port$5408$0 (\$145 ),
+    .\port$5410$0 (\$146 ),
+    .\port$5412$0 (\$147 ),
+    .\port$5414$0 (\$148 ),
+    .\port$5416$0 (\$149 ),
+    .\port$5418$0 (\$150 ),
+    .\port$5420$0 (\$151 ),
+    .\port$5422$0 (\$152 ),
+    .\port$5424$0 (\$153 ),
+    .\port$5426$0 (\$154 ),
+    .\port$5453$2 (\$219 ),
     .raw(raw),
     .values(values)
   );
@@ -1779,8 +1778,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$4493$0 (\$signal$616 ),
-    .\port$4495$0 (fail_mask),
+    .\port$4491$0 (\$signal$616 ),
+    .\port$4493$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
@@ -1906,7 +1905,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$5455$2 (\$219 ),
+    .\port$5453$2 (\$219 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -1991,142 +1990,142 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4566$0 (fine_table0_value),
-    .\port$4568$0 (fine_table1_value),
-    .\port$4570$0 (fine_table2_value),
-    .\port$4572$0 (fine_table3_value),
-    .\port$4574$0 (fine_table4_value),
-    .\port$4576$0 (fine_table5_value),
-    .\port$4578$0 (fine_table6_value),
-    .\port$4580$0 (fine_table7_value),
-    .\port$5174$0 (\$27 ),
-    .\port$5176$0 (\$28 ),
-    .\port$5178$0 (\$29 ),
-    .\port$5180$0 (\$30 ),
-    .\port$5182$0 (\$31 ),
-    .\port$5184$0 (\$32 ),
-    .\port$5186$0 (\$33 ),
-    .\port$5188$0 (\$34 ),
-    .\port$5190$0 (\$35 ),
-    .\port$5192$0 (\$36 ),
-    .\port$5194$0 (\$37 ),
-    .\port$5196$0 (\$38 ),
-    .\port$5198$0 (\$39 ),
-    .\port$5200$0 (\$40 ),
-    .\port$5202$0 (\$41 ),
-    .\port$5204$0 (\$42 ),
-    .\port$5206$0 (\$43 ),
-    .\port$5208$0 (\$44 ),
-    .\port$5210$0 (\$45 ),
-    .\port$5212$0 (\$46 ),
-    .\port$5214$0 (\$47 ),
-    .\port$5216$0 (\$48 ),
-    .\port$5218$0 (\$49 ),
-    .\port$5220$0 (\$50 ),
-    .\port$5222$0 (\$51 ),
-    .\port$5224$0 (\$52 ),
-    .\port$5226$0 (\$53 ),
-    .\port$5228$0 (\$54 ),
-    .\port$5230$0 (\$55 ),
-    .\port$5232$0 (\$56 ),
-    .\port$5234$0 (\$57 ),
-    .\port$5236$0 (\$58 ),
-    .\port$5238$0 (\$59 ),
-    .\port$5240$0 (\$60 ),
-    .\port$5242$0 (\$61 ),
-    .\port$5244$0 (\$62 ),
-    .\port$5246$0 (\$63 ),
-    .\port$5248$0 (\$64 ),
-    .\port$5250$0 (\$65 ),
-    .\port$5252$0 (\$66 ),
-    .\port$5254$0 (\$67 ),
-    .\port$5256$0 (\$68 ),
-    .\port$5258$0 (\$69 ),
-    .\port$5260$0 (\$70 ),
-    .\port$5262$0 (\$71 ),
-    .\port$5264$0 (\$72 ),
-    .\port$5266$0 (\$73 ),
-    .\port$5268$0 (\$74 ),
-    .\port$5270$0 (\$75 ),
-    .\port$5272$0 (\$76 ),
-    .\port$5274$0 (\$77 ),
-    .\port$5276$0 (\$78 ),
-    .\port$5278$0 (\$79 ),
-    .\port$5280$0 (\$80 ),
-    .\port$5282$0 (\$81 ),
-    .\port$5284$0 (\$82 ),
-    .\port$5286$0 (\$83 ),
-    .\port$5288$0 (\$84 ),
-    .\port$5290$0 (\$85 ),
-    .\port$5292$0 (\$86 ),
-    .\port$5294$0 (\$87 ),
-    .\port$5296$0 (\$88 ),
-    .\port$5298$0 (\$89 ),
-    .\port$5300$0 (\$90 ),
-    .\port$5302$0 (\$91 ),
-    .\port$5304$0 (\$92 ),
-    .\port$5306$0 (\$93 ),
-    .\port$5308$0 (\$94 ),
-    .\port$5310$0 (\$95 ),
-    .\port$5312$0 (\$96 ),
-    .\port$5314$0 (\$97 ),
-    .\port$5316$0 (\$98 ),
-    .\port$5318$0 (\$99 ),
-    .\port$5320$0 (\$100 ),
-    .\port$5322$0 (\$101 ),
-    .\port$5324$0 (\$102 ),
-    .\port$5326$0 (\$103 ),
-    .\port$5328$0 (\$104 ),
-    .\port$5330$0 (\$105 ),
-    .\port$5332$0 (\$106 ),
-    .\port$5334$0 (\$107 ),
-    .\port$5336$0 (\$108 ),
-    .\port$5338$0 (\$109 ),
-    .\port$5340$0 (\$110 ),
-    .\port$5342$0 (\$111 ),
-    .\port$5344$0 (\$112 ),
-    .\port$5346$0 (\$113 ),
-    .\port$5348$0 (\$114 ),
-    .\port$5350$0 (\$115 ),
-    .\port$5352$0 (\$116 ),
-    .\port$5354$0 (\$117 ),
-    .\port$5356$0 (\$118 ),
-    .\port$5358$0 (\$119 ),
-    .\port$5360$0 (\$120 ),
-    .\port$5362$0 (\$121 ),
-    .\port$5364$0 (\$122 ),
-    .\port$5366$0 (\$123 ),
-    .\port$5368$0 (\$124 ),
-    .\port$5370$0 (\$125 ),
-    .\port$5372$0 (\$126 ),
-    .\port$5374$0 (\$127 ),
-    .\port$5376$0 (\$128 ),
-    .\port$5378$0 (\$129 ),
-    .\port$5380$0 (\$130 ),
-    .\port$5382$0 (\$131 ),
-    .\port$5384$0 (\$132 ),
-    .\port$5386$0 (\$133 ),
-    .\port$5388$0 (\$134 ),
-    .\port$5390$0 (\$135 ),
-    .\port$5392$0 (\$136 ),
-    .\port$5394$0 (\$137 ),
-    .\port$5396$0 (\$138 ),
-    .\port$5398$0 (\$139 ),
-    .\port$5400$0 (\$140 ),
-    .\port$5402$0 (\$141 ),
-    .\port$5404$0 (\$142 ),
-    .\port$5406$0 (\$143 ),
-    .\port$5408$0 (\$144 ),
-    .\port$5410$0 (\$145 ),
-    .\port$5412$0 (\$146 ),
-    .\port$5414$0 (\$147 ),
-    .\port$5416$0 (\$148 ),
-    .\port$5418$0 (\$149 ),
-    .\port$5420$0 (\$150 ),
-    .\port$5422$0 (\$151 ),
-    .\port$5424$0 (\$152 ),
-    .\port$5426$0 (\$153 ),
-    .\port$5428$0 (\$154 ),
+    .\port$4564$0 (fine_table0_value),
+    .\port$4566$0 (fine_table1_value),
+    .\port$4568$0 (fine_table2_value),
+    .\port$4570$0 (fine_table3_value),
+    .\port$4572$0 (fine_table4_value),
+    .\port$4574$0 (fine_table5_value),
+    .\port$4576$0 (fine_table6_value),
+    .\port$4578$0 (fine_table7_value),
+    .\port$5172$0 (\$27 ),
+    .\port$5174$0 (\$28 ),
+    .\port$5176$0 (\$29 ),
+    .\port$5178$0 (\$30 ),
+    .\port$5180$0 (\$31 ),
+    .\port$5182$0 (\$32 ),
+    .\port$5184$0 (\$33 ),
+    .\port$5186$0 (\$34 ),
+    .\port$5188$0 (\$35 ),
+    .\port$5190$0 (\$36 ),
+    .\port$5192$0 (\$37 ),
+    .\port$5194$0 (\$38 ),
+    .\port$5196$0 (\$39 ),
+    .\port$5198$0 (\$40 ),
+    .\port$5200$0 (\$41 ),
+    .\port$5202$0 (\$42 ),
+    .\port$5204$0 (\$43 ),
+    .\port$5206$0 (\$44 ),
+    .\port$5208$0 (\$45 ),
+    .\port$5210$0 (\$46 ),
+    .\port$5212$0 (\$47 ),
+    .\port$5214$0 (\$48 ),
+    .\port$5216$0 (\$49 ),
+    .\port$5218$0 (\$50 ),
+    .\port$5220$0 (\$51 ),
+    .\port$5222$0 (\$52 ),
+    .\port$5224$0 (\$53 ),
+    .\port$5226$0 (\$54 ),
+    .\port$5228$0 (\$55 ),
+    .\port$5230$0 (\$56 ),
+    .\port$5232$0 (\$57 ),
+    .\port$5234$0 (\$58 ),
+    .\port$5236$0 (\$59 ),
+    .\port$5238$0 (\$60 ),
+    .\port$5240$0 (\$61 ),
+    .\port$5242$0 (\$62 ),
+    .\port$5244$0 (\$63 ),
+    .\port$5246$0 (\$64 ),
+    .\port$5248$0 (\$65 ),
+    .\port$5250$0 (\$66 ),
+    .\port$5252$0 (\$67 ),
+    .\port$5254$0 (\$68 ),
+    .\port$5256$0 (\$69 ),
+    .\port$5258$0 (\$70 ),
+    .\port$5260$0 (\$71 ),
+    .\port$5262$0 (\$72 ),
+    .\port$5264$0 (\$73 ),
+    .\port$5266$0 (\$74 ),
+    .\port$5268$0 (\$75 ),
+    .\port$5270$0 (\$76 ),
+    .\port$5272$0 (\$77 ),
+    .\port$5274$0 (\$78 ),
+    .\port$5276$0 (\$79 ),
+    .\port$5278$0 (\$80 ),
+    .\port$5280$0 (\$81 ),
+    .\port$5282$0 (\$82 ),
+    .\port$5284$0 (\$83 ),
+    .\port$5286$0 (\$84 ),
+    .\port$5288$0 (\$85 ),
+    .\port$5290$0 (\$86 ),
+    .\port$5292$0 (\$87 ),
+    .\port$5294$0 (\$88 ),
+    .\port$5296$0 (\$89 ),
+    .\port$5298$0 (\$90 ),
+    .\port$5300$0 (\$91 ),
+    .\port$5302$0 (\$92 ),
+    .\port$5304$0 (\$93 ),
+    .\port$5306$0 (\$94 ),
+    .\port$5308$0 (\$95 ),
+    .\port$5310$0 (\$96 ),
+    .\port$5312$0 (\$97 ),
+    .\port$5314$0 (\$98 ),
+    .\port$5316$0 (\$99 ),
+    .\port$5318$0 (\$100 ),
+    .\port$5320$0 (\$101 ),
+    .\port$5322$0 (\$102 ),
+    .\port$5324$0 (\$103 ),
+    .\port$5326$0 (\$104 ),
+    .\port$5328$0 (\$105 ),
+    .\port$5330$0 (\$106 ),
+    .\port$5332$0 (\$107 ),
+    .\port$5334$0 (\$108 ),
+    .\port$5336$0 (\$109 ),
+    .\port$5338$0 (\$110 ),
+    .\port$5340$0 (\$111 ),
+    .\port$5342$0 (\$112 ),
+    .\port$5344$0 (\$113 ),
+    .\port$5346$0 (\$114 ),
+    .\port$5348$0 (\$115 ),
+    .\port$5350$0 (\$116 ),
+    .\port$5352$0 (\$117 ),
+    .\port$5354$0 (\$118 ),
+    .\port$5356$0 (\$119 ),
+    .\port$5358$0 (\$120 ),
+    .\port$5360$0 (\$121 ),
+    .\port$5362$0 (\$122 ),
+    .\port$5364$0 (\$123 ),
+    .\port$5366$0 (\$124 ),
+    .\port$5368$0 (\$125 ),
+    .\port$5370$0 (\$126 ),
+    .\port$5372$0 (\$127 ),
+    .\port$5374$0 (\$128 ),
+    .\port$5376$0 (\$129 ),
+    .\port$5378$0 (\$130 ),
+    .\port$5380$0 (\$131 ),
+    .\port$5382$0 (\$132 ),
+    .\port$5384$0 (\$133 ),
+    .\port$5386$0 (\$134 ),
+    .\port$5388$0 (\$135 ),
+    .\port$5390$0 (\$136 ),
+    .\port$5392$0 (\$137 ),
+    .\port$5394$0 (\$138 ),
+    .\port$5396$0 (\$139 ),
+    .\port$5398$0 (\$140 ),
+    .\port$5400$0 (\$141 ),
+    .\port$5402$0 (\$142 ),
+    .\port$5404$0 (\$143 ),
+    .\port$5406$0 (\$144 ),
+    .\port$5408$0 (\$145 ),
+    .\port$5410$0 (\$146 ),
+    .\port$5412$0 (\$147 ),
+    .\port$5414$0 (\$148 ),
+    .\port$5416$0 (\$149 ),
+    .\port$5418$0 (\$150 ),
+    .\port$5420$0 (\$151 ),
+    .\port$5422$0 (\$152 ),
+    .\port$5424$0 (\$153 ),
+    .\port$5426$0 (\$154 ),
     .window_end(window_end)
   );
   \mram_macro.write_controller  write_controller (
@@ -2146,136 +2145,136 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$4562$0 (weight_data0_bits),
-    .\port$4564$0 (weight_data1_bits),
-    .\port$5174$0 (\$27 ),
-    .\port$5176$0 (\$28 ),
-    .\port$5178$0 (\$29 ),
-    .\port$5180$0 (\$30 ),
-    .\port$5182$0 (\$31 ),
-    .\port$5184$0 (\$32 ),
-    .\port$5186$0 (\$33 ),
-    .\port$5188$0 (\$34 ),
-    .\port$5190$0 (\$35 ),
-    .\port$5192$0 (\$36 ),
-    .\port$5194$0 (\$37 ),
-    .\port$5196$0 (\$38 ),
-    .\port$5198$0 (\$39 ),
-    .\port$5200$0 (\$40 ),
-    .\port$5202$0 (\$41 ),
-    .\port$5204$0 (\$42 ),
-    .\port$5206$0 (\$43 ),
-    .\port$5208$0 (\$44 ),
-    .\port$5210$0 (\$45 ),
-    .\port$5212$0 (\$46 ),
-    .\port$5214$0 (\$47 ),
-    .\port$5216$0 (\$48 ),
-    .\port$5218$0 (\$49 ),
-    .\port$5220$0 (\$50 ),
-    .\port$5222$0 (\$51 ),
-    .\port$5224$0 (\$52 ),
-    .\port$5226$0 (\$53 ),
-    .\port$5228$0 (\$54 ),
-    .\port$5230$0 (\$55 ),
-    .\port$5232$0 (\$56 ),
-    .\port$5234$0 (\$57 ),
-    .\port$5236$0 (\$58 ),
-    .\port$5238$0 (\$59 ),
-    .\port$5240$0 (\$60 ),
-    .\port$5242$0 (\$61 ),
-    .\port$5244$0 (\$62 ),
-    .\port$5246$0 (\$63 ),
-    .\port$5248$0 (\$64 ),
-    .\port$5250$0 (\$65 ),
-    .\port$5252$0 (\$66 ),
-    .\port$5254$0 (\$67 ),
-    .\port$5256$0 (\$68 ),
-    .\port$5258$0 (\$69 ),
-    .\port$5260$0 (\$70 ),
-    .\port$5262$0 (\$71 ),
-    .\port$5264$0 (\$72 ),
-    .\port$5266$0 (\$73 ),
-    .\port$5268$0 (\$74 ),
-    .\port$5270$0 (\$75 ),
-    .\port$5272$0 (\$76 ),
-    .\port$5274$0 (\$77 ),
-    .\port$5276$0 (\$78 ),
-    .\port$5278$0 (\$79 ),
-    .\port$5280$0 (\$80 ),
-    .\port$5282$0 (\$81 ),
-    .\port$5284$0 (\$82 ),
-    .\port$5286$0 (\$83 ),
-    .\port$5288$0 (\$84 ),
-    .\port$5290$0 (\$85 ),
-    .\port$5292$0 (\$86 ),
-    .\port$5294$0 (\$87 ),
-    .\port$5296$0 (\$88 ),
-    .\port$5298$0 (\$89 ),
-    .\port$5300$0 (\$90 ),
-    .\port$5302$0 (\$91 ),
-    .\port$5304$0 (\$92 ),
-    .\port$5306$0 (\$93 ),
-    .\port$5308$0 (\$94 ),
-    .\port$5310$0 (\$95 ),
-    .\port$5312$0 (\$96 ),
-    .\port$5314$0 (\$97 ),
-    .\port$5316$0 (\$98 ),
-    .\port$5318$0 (\$99 ),
-    .\port$5320$0 (\$100 ),
-    .\port$5322$0 (\$101 ),
-    .\port$5324$0 (\$102 ),
-    .\port$5326$0 (\$103 ),
-    .\port$5328$0 (\$104 ),
-    .\port$5330$0 (\$105 ),
-    .\port$5332$0 (\$106 ),
-    .\port$5334$0 (\$107 ),
-    .\port$5336$0 (\$108 ),
-    .\port$5338$0 (\$109 ),
-    .\port$5340$0 (\$110 ),
-    .\port$5342$0 (\$111 ),
-    .\port$5344$0 (\$112 ),
-    .\port$5346$0 (\$113 ),
-    .\port$5348$0 (\$114 ),
-    .\port$5350$0 (\$115 ),
-    .\port$5352$0 (\$116 ),
-    .\port$5354$0 (\$117 ),
-    .\port$5356$0 (\$118 ),
-    .\port$5358$0 (\$119 ),
-    .\port$5360$0 (\$120 ),
-    .\port$5362$0 (\$121 ),
-    .\port$5364$0 (\$122 ),
-    .\port$5366$0 (\$123 ),
-    .\port$5368$0 (\$124 ),
-    .\port$5370$0 (\$125 ),
-    .\port$5372$0 (\$126 ),
-    .\port$5374$0 (\$127 ),
-    .\port$5376$0 (\$128 ),
-    .\port$5378$0 (\$129 ),
-    .\port$5380$0 (\$130 ),
-    .\port$5382$0 (\$131 ),
-    .\port$5384$0 (\$132 ),
-    .\port$5386$0 (\$133 ),
-    .\port$5388$0 (\$134 ),
-    .\port$5390$0 (\$135 ),
-    .\port$5392$0 (\$136 ),
-    .\port$5394$0 (\$137 ),
-    .\port$5396$0 (\$138 ),
-    .\port$5398$0 (\$139 ),
-    .\port$5400$0 (\$140 ),
-    .\port$5402$0 (\$141 ),
-    .\port$5404$0 (\$142 ),
-    .\port$5406$0 (\$143 ),
-    .\port$5408$0 (\$144 ),
-    .\port$5410$0 (\$145 ),
-    .\port$5412$0 (\$146 ),
-    .\port$5414$0 (\$147 ),
-    .\port$5416$0 (\$148 ),
-    .\port$5418$0 (\$149 ),
-    .\port$5420$0 (\$150 ),
-    .\port$5422$0 (\$151 ),
-    .\port$5424$0 (\$152 ),
-    .\port$5426$0 (\$153 ),
-    .\port$5428$0 (\$154 ),
+    .\port$4560$0 (weight_data0_bits),
+    .\port$4562$0 (weight_data1_bits),
+    .\port$5172$0 (\$27 ),
+    .\port$5174$0 (\$28 ),
+    .\port$5176$0 (\$29 ),
+    .\port$5178$0 (\$30 ),
+    .\port$5180$0 (\$31 ),
+    .\port$5182$0 (\$32 ),
+    .\port$5184$0 (\$33 ),
+    .\port$5186$0 (\$34 ),
+    .\port$5188$0 (\$35 ),
+    .\port$5190$0 (\$36 ),
+    .\port$5192$0 (\$37 ),
+    .\port$5194$0 (\$38 ),
+    .\port$5196$0 (\$39 ),
+    .\port$5198$0 (\$40 ),
+    .\port$5200$0 (\$41 ),
+    .\port$5202$0 (\$42 ),
+    .\port$5204$0 (\$43 ),
+    .\port$5206$0 (\$44 ),
+    .\port$5208$0 (\$45 ),
+    .\port$5210$0 (\$46 ),
+    .\port$5212$0 (\$47 ),
+    .\port$5214$0 (\$48 ),
+    .\port$5216$0 (\$49 ),
+    .\port$5218$0 (\$50 ),
+    .\port$5220$0 (\$51 ),
+    .\port$5222$0 (\$52 ),
+    .\port$5224$0 (\$53 ),
+    .\port$5226$0 (\$54 ),
+    .\port$5228$0 (\$55 ),
+    .\port$5230$0 (\$56 ),
+    .\port$5232$0 (\$57 ),
+    .\port$5234$0 (\$58 ),
+    .\port$5236$0 (\$59 ),
+    .\port$5238$0 (\$60 ),
+    .\port$5240$0 (\$61 ),
+    .\port$5242$0 (\$62 ),
+    .\port$5244$0 (\$63 ),
+    .\port$5246$0 (\$64 ),
+    .\port$5248$0 (\$65 ),
+    .\port$5250$0 (\$66 ),
+    .\port$5252$0 (\$67 ),
+    .\port$5254$0 (\$68 ),
+    .\port$5256$0 (\$69 ),
+    .\port$5258$0 (\$70 ),
+    .\port$5260$0 (\$71 ),
+    .\port$5262$0 (\$72 ),
+    .\port$5264$0 (\$73 ),
+    .\port$5266$0 (\$74 ),
+    .\port$5268$0 (\$75 ),
+    .\port$5270$0 (\$76 ),
+    .\port$5272$0 (\$77 ),
+    .\port$5274$0 (\$78 ),
+    .\port$5276$0 (\$79 ),
+    .\port$5278$0 (\$80 ),
+    .\port$5280$0 (\$81 ),
+    .\port$5282$0 (\$82 ),
+    .\port$5284$0 (\$83 ),
+    .\port$5286$0 (\$84 ),
+    .\port$5288$0 (\$85 ),
+    .\port$5290$0 (\$86 ),
+    .\port$5292$0 (\$87 ),
+    .\port$5294$0 (\$88 ),
+    .\port$5296$0 (\$89 ),
+    .\port$5298$0 (\$90 ),
+    .\port$5300$0 (\$91 ),
+    .\port$5302$0 (\$92 ),
+    .\port$5304$0 (\$93 ),
+    .\port$5306$0 (\$94 ),
+    .\port$5308$0 (\$95 ),
+    .\port$5310$0 (\$96 ),
+    .\port$5312$0 (\$97 ),
+    .\port$5314$0 (\$98 ),
+    .\port$5316$0 (\$99 ),
+    .\port$5318$0 (\$100 ),
+    .\port$5320$0 (\$101 ),
+    .\port$5322$0 (\$102 ),
+    .\port$5324$0 (\$103 ),
+    .\port$5326$0 (\$104 ),
+    .\port$5328$0 (\$105 ),
+    .\port$5330$0 (\$106 ),
+    .\port$5332$0 (\$107 ),
+    .\port$5334$0 (\$108 ),
+    .\port$5336$0 (\$109 ),
+    .\port$5338$0 (\$110 ),
+    .\port$5340$0 (\$111 ),
+    .\port$5342$0 (\$112 ),
+    .\port$5344$0 (\$113 ),
+    .\port$5346$0 (\$114 ),
+    .\port$5348$0 (\$115 ),
+    .\port$5350$0 (\$116 ),
+    .\port$5352$0 (\$117 ),
+    .\port$5354$0 (\$118 ),
+    .\port$5356$0 (\$119 ),
+    .\port$5358$0 (\$120 ),
+    .\port$5360$0 (\$121 ),
+    .\port$5362$0 (\$122 ),
+    .\port$5364$0 (\$123 ),
+    .\port$5366$0 (\$124 ),
+    .\port$5368$0 (\$125 ),
+    .\port$5370$0 (\$126 ),
+    .\port$5372$0 (\$127 ),
+    .\port$5374$0 (\$128 ),
+    .\port$5376$0 (\$129 ),
+    .\port$5378$0 (\$130 ),
+    .\port$5380$0 (\$131 ),
+    .\port$5382$0 (\$132 ),
+    .\port$5384$0 (\$133 ),
+    .\port$5386$0 (\$134 ),
+    .\port$5388$0 (\$135 ),
+    .\port$5390$0 (\$136 ),
+    .\port$5392$0 (\$137 ),
+    .\port$5394$0 (\$138 ),
+    .\port$5396$0 (\$139 ),
+    .\port$5398$0 (\$140 ),
+    .\port$5400$0 (\$141 ),
+    .\port$5402$0 (\$142 ),
+    .\port$5404$0 (\$143 ),
+    .\port$5406$0 (\$144 ),
+    .\port$5408$0 (\$145 ),
+    .\port$5410$0 (\$146 ),
+    .\port$5412$0 (\$147 ),
+    .\port$5414$0 (\$148 ),
+    .\port$5416$0 (\$149 ),
+    .\port$5418$0 (\$150 ),
+    .\port$5420$0 (\$151 ),
+    .\port$5422$0 (\$152 ),
+    .\port$5424$0 (\$153 ),
+    .\port$5426$0 (\$154 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -2606,16 +2605,16 @@ endmodule
 module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \port$4199$0 , \port$4201$0 , \port$4203$0 , \port$4205$0 , \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 , \port$4219$0 , \port$4221$0 , \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 
 , \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 , \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 , \port$4261$0 , \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4273$0 , \port$4275$0 
 , \port$4277$0 , \port$4279$0 , \port$4281$0 , \port$4283$0 , \port$4285$0 , \port$4287$0 , \port$4289$0 , \port$4291$0 , \port$4293$0 , \port$4295$0 , \port$4297$0 , \port$4299$0 , \port$4301$0 , \port$4303$0 , \port$4305$0 , \port$4307$0 , \port$4309$0 , \port$4311$0 , \port$4313$0 , \port$4315$0 , \port$4317$0 
-, \port$4319$0 , g_acc_clk, raw, \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 , \port$4616$0 
-, \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 , \port$4658$0 
-, \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 
-, \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 
-, \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 
-, \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 , \port$4826$0 
-, \port$4828$0 , \port$4830$0 , \port$4832$0 , \port$4834$0 , \port$4836$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 
-, \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 
-, \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 
-, \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 , values, activation, capture, accumulate, \port$5455$2 , g_acc_rst);
+, \port$4319$0 , g_acc_clk, raw, \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 
+, \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 
+, \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 
+, \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 
+, \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 
+, \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 
+, \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 , \port$4834$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 
+, \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 
+, \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 
+, \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , values, activation, accumulate, \port$5453$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -3455,8 +3454,6 @@ module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \po
   wire accumulate;
   input activation;
   wire activation;
-  input capture;
-  wire capture;
   wire [447:0] codes;
   wire [63:0] fires;
   input g_acc_clk;
@@ -3594,6 +3591,8 @@ module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \po
   wire \port$4317$0 ;
   output \port$4319$0 ;
   wire \port$4319$0 ;
+  input [15:0] \port$4580$0 ;
+  wire [15:0] \port$4580$0 ;
   input [15:0] \port$4582$0 ;
   wire [15:0] \port$4582$0 ;
   input [15:0] \port$4584$0 ;
@@ -3848,8 +3847,8 @@ module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \po
   wire [15:0] \port$4832$0 ;
   input [15:0] \port$4834$0 ;
   wire [15:0] \port$4834$0 ;
-  input [15:0] \port$4836$0 ;
-  wire [15:0] \port$4836$0 ;
+  input [6:0] \port$5300$0 ;
+  wire [6:0] \port$5300$0 ;
   input [6:0] \port$5302$0 ;
   wire [6:0] \port$5302$0 ;
   input [6:0] \port$5304$0 ;
@@ -3976,675 +3975,670 @@ module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \po
   wire [6:0] \port$5424$0 ;
   input [6:0] \port$5426$0 ;
   wire [6:0] \port$5426$0 ;
-  input [6:0] \port$5428$0 ;
-  wire [6:0] \port$5428$0 ;
-  input [1:0] \port$5455$2 ;
-  wire [1:0] \port$5455$2 ;
+  input [1:0] \port$5453$2 ;
+  wire [1:0] \port$5453$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   output [1023:0] values;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$167  = \port$5455$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$167  = \port$5453$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$5455$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$5453$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$5332$0  } : \$175 [15:0];
-  assign \$178  = \port$5455$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$5330$0  } : \$175 [15:0];
+  assign \$178  = \port$5453$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$5455$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$5453$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$5334$0  } : \$186 [15:0];
-  assign \$189  = \port$5455$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$5332$0  } : \$186 [15:0];
+  assign \$189  = \port$5453$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$5455$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$5453$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$5336$0  } : \$197 [15:0];
-  assign \$200  = \port$5455$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$5334$0  } : \$197 [15:0];
+  assign \$200  = \port$5453$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$5455$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$5453$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$5338$0  } : \$208 [15:0];
-  assign \$211  = \port$5455$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$5336$0  } : \$208 [15:0];
+  assign \$211  = \port$5453$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$5455$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$5453$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$5340$0  } : \$219 [15:0];
-  assign \$222  = \port$5455$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$5338$0  } : \$219 [15:0];
+  assign \$222  = \port$5453$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$5455$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$5453$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$5342$0  } : \$230 [15:0];
-  assign \$233  = \port$5455$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$5340$0  } : \$230 [15:0];
+  assign \$233  = \port$5453$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$5455$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$5453$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$5344$0  } : \$241 [15:0];
-  assign \$244  = \port$5455$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$5342$0  } : \$241 [15:0];
+  assign \$244  = \port$5453$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$5455$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$5453$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$5346$0  } : \$252 [15:0];
-  assign \$255  = \port$5455$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$5344$0  } : \$252 [15:0];
+  assign \$255  = \port$5453$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$5455$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$5453$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$5348$0  } : \$263 [15:0];
-  assign \$266  = \port$5455$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$5346$0  } : \$263 [15:0];
+  assign \$266  = \port$5453$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$5455$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$5453$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$5350$0  } : \$274 [15:0];
-  assign \$277  = \port$5455$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$5348$0  } : \$274 [15:0];
+  assign \$277  = \port$5453$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$5455$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$5453$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$5352$0  } : \$285 [15:0];
-  assign \$288  = \port$5455$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$5350$0  } : \$285 [15:0];
+  assign \$288  = \port$5453$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$5455$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$5453$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$5354$0  } : \$296 [15:0];
-  assign \$299  = \port$5455$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$5352$0  } : \$296 [15:0];
+  assign \$299  = \port$5453$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$5455$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$5453$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$5356$0  } : \$307 [15:0];
-  assign \$310  = \port$5455$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$5354$0  } : \$307 [15:0];
+  assign \$310  = \port$5453$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$5455$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$5453$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$5358$0  } : \$318 [15:0];
-  assign \$321  = \port$5455$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$5356$0  } : \$318 [15:0];
+  assign \$321  = \port$5453$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$5455$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$5453$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$5360$0  } : \$329 [15:0];
-  assign \$332  = \port$5455$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$5358$0  } : \$329 [15:0];
+  assign \$332  = \port$5453$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$5455$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$5453$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$5362$0  } : \$340 [15:0];
-  assign \$343  = \port$5455$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$5360$0  } : \$340 [15:0];
+  assign \$343  = \port$5453$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$5455$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$5453$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$5364$0  } : \$351 [15:0];
-  assign \$354  = \port$5455$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$5362$0  } : \$351 [15:0];
+  assign \$354  = \port$5453$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$5455$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$5453$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$5366$0  } : \$362 [15:0];
-  assign \$365  = \port$5455$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$5364$0  } : \$362 [15:0];
+  assign \$365  = \port$5453$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$5455$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$5453$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$5368$0  } : \$373 [15:0];
-  assign \$376  = \port$5455$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$5366$0  } : \$373 [15:0];
+  assign \$376  = \port$5453$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$5455$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$5453$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$5370$0  } : \$384 [15:0];
-  assign \$387  = \port$5455$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$5368$0  } : \$384 [15:0];
+  assign \$387  = \port$5453$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$5455$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$5453$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$5372$0  } : \$395 [15:0];
-  assign \$398  = \port$5455$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$5370$0  } : \$395 [15:0];
+  assign \$398  = \port$5453$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$5455$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$5453$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$5374$0  } : \$406 [15:0];
-  assign \$409  = \port$5455$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$5372$0  } : \$406 [15:0];
+  assign \$409  = \port$5453$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$5455$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$5453$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$5376$0  } : \$417 [15:0];
-  assign \$420  = \port$5455$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$5374$0  } : \$417 [15:0];
+  assign \$420  = \port$5453$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$5455$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$5453$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$5378$0  } : \$428 [15:0];
-  assign \$431  = \port$5455$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$5376$0  } : \$428 [15:0];
+  assign \$431  = \port$5453$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$5455$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$5453$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$5380$0  } : \$439 [15:0];
-  assign \$442  = \port$5455$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$5378$0  } : \$439 [15:0];
+  assign \$442  = \port$5453$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$5455$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$5453$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$5382$0  } : \$450 [15:0];
-  assign \$453  = \port$5455$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$5380$0  } : \$450 [15:0];
+  assign \$453  = \port$5453$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$5455$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$5453$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$5384$0  } : \$461 [15:0];
-  assign \$464  = \port$5455$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$5382$0  } : \$461 [15:0];
+  assign \$464  = \port$5453$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$5455$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$5453$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$5386$0  } : \$472 [15:0];
-  assign \$475  = \port$5455$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$5384$0  } : \$472 [15:0];
+  assign \$475  = \port$5453$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$5455$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$5453$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$5388$0  } : \$483 [15:0];
-  assign \$486  = \port$5455$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$5386$0  } : \$483 [15:0];
+  assign \$486  = \port$5453$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$5455$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$5453$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$5390$0  } : \$494 [15:0];
-  assign \$497  = \port$5455$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$5388$0  } : \$494 [15:0];
+  assign \$497  = \port$5453$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$5455$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$5453$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$5392$0  } : \$505 [15:0];
-  assign \$508  = \port$5455$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$5390$0  } : \$505 [15:0];
+  assign \$508  = \port$5453$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$5455$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$5453$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$5394$0  } : \$516 [15:0];
-  assign \$519  = \port$5455$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$5392$0  } : \$516 [15:0];
+  assign \$519  = \port$5453$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$5455$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$5453$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$5396$0  } : \$527 [15:0];
-  assign \$530  = \port$5455$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$5394$0  } : \$527 [15:0];
+  assign \$530  = \port$5453$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$5455$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$5453$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$5398$0  } : \$538 [15:0];
-  assign \$541  = \port$5455$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$5396$0  } : \$538 [15:0];
+  assign \$541  = \port$5453$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$5455$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$5453$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$5400$0  } : \$549 [15:0];
-  assign \$552  = \port$5455$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$5398$0  } : \$549 [15:0];
+  assign \$552  = \port$5453$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$5455$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$5453$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$5402$0  } : \$560 [15:0];
-  assign \$563  = \port$5455$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$5400$0  } : \$560 [15:0];
+  assign \$563  = \port$5453$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$5455$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$5453$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$5404$0  } : \$571 [15:0];
-  assign \$574  = \port$5455$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$5402$0  } : \$571 [15:0];
+  assign \$574  = \port$5453$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$5455$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$5453$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$5406$0  } : \$582 [15:0];
-  assign \$585  = \port$5455$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$5404$0  } : \$582 [15:0];
+  assign \$585  = \port$5453$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$5455$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$5453$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$5408$0  } : \$593 [15:0];
-  assign \$596  = \port$5455$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$5406$0  } : \$593 [15:0];
+  assign \$596  = \port$5453$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$5455$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$5453$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$5410$0  } : \$604 [15:0];
-  assign \$607  = \port$5455$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$5408$0  } : \$604 [15:0];
+  assign \$607  = \port$5453$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$5455$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$5453$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$5412$0  } : \$615 [15:0];
-  assign \$618  = \port$5455$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$5410$0  } : \$615 [15:0];
+  assign \$618  = \port$5453$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$5455$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$5453$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$5414$0  } : \$626 [15:0];
-  assign \$629  = \port$5455$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$5412$0  } : \$626 [15:0];
+  assign \$629  = \port$5453$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$5455$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$5453$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$5416$0  } : \$637 [15:0];
-  assign \$640  = \port$5455$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$5414$0  } : \$637 [15:0];
+  assign \$640  = \port$5453$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$5455$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$5453$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$5418$0  } : \$648 [15:0];
-  assign \$651  = \port$5455$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$5416$0  } : \$648 [15:0];
+  assign \$651  = \port$5453$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$5455$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$5453$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$5420$0  } : \$659 [15:0];
-  assign \$662  = \port$5455$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$5418$0  } : \$659 [15:0];
+  assign \$662  = \port$5453$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$5455$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$5453$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$5422$0  } : \$670 [15:0];
-  assign \$673  = \port$5455$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$5420$0  } : \$670 [15:0];
+  assign \$673  = \port$5453$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$5455$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$5453$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$5424$0  } : \$681 [15:0];
-  assign \$684  = \port$5455$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$5422$0  } : \$681 [15:0];
+  assign \$684  = \port$5453$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$5455$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$5453$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$5426$0  } : \$692 [15:0];
-  assign \$695  = \port$5455$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$5424$0  } : \$692 [15:0];
+  assign \$695  = \port$5453$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$4708$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$4708$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$5455$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$5453$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$5428$0  } : \$703 [15:0];
+  assign \$704  = raw ? { 9'h000, \port$5426$0  } : \$703 [15:0];
   assign \$705  = values[15:0] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$706  = $signed(\$705 ) >= $signed(\port$4710$0 );
+  assign \$706  = $signed(\$705 ) >= $signed(\port$4708$0 );
   assign \$707  = values[31:16] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$708  = $signed(\$707 ) >= $signed(\port$4712$0 );
+  assign \$708  = $signed(\$707 ) >= $signed(\port$4710$0 );
   assign \$709  = values[47:32] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$710  = $signed(\$709 ) >= $signed(\port$4714$0 );
+  assign \$710  = $signed(\$709 ) >= $signed(\port$4712$0 );
   assign \$711  = values[63:48] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$712  = $signed(\$711 ) >= $signed(\port$4716$0 );
+  assign \$712  = $signed(\$711 ) >= $signed(\port$4714$0 );
   assign \$713  = values[79:64] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$714  = $signed(\$713 ) >= $signed(\port$4718$0 );
+  assign \$714  = $signed(\$713 ) >= $signed(\port$4716$0 );
   assign \$715  = values[95:80] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$716  = $signed(\$715 ) >= $signed(\port$4720$0 );
+  assign \$716  = $signed(\$715 ) >= $signed(\port$4718$0 );
   assign \$717  = values[111:96] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$718  = $signed(\$717 ) >= $signed(\port$4722$0 );
+  assign \$718  = $signed(\$717 ) >= $signed(\port$4720$0 );
   assign \$719  = values[127:112] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$720  = $signed(\$719 ) >= $signed(\port$4724$0 );
+  assign \$720  = $signed(\$719 ) >= $signed(\port$4722$0 );
   assign \$721  = values[143:128] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$722  = $signed(\$721 ) >= $signed(\port$4726$0 );
+  assign \$722  = $signed(\$721 ) >= $signed(\port$4724$0 );
   assign \$723  = values[159:144] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$724  = $signed(\$723 ) >= $signed(\port$4728$0 );
+  assign \$724  = $signed(\$723 ) >= $signed(\port$4726$0 );
   assign \$725  = values[175:160] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$726  = $signed(\$725 ) >= $signed(\port$4730$0 );
+  assign \$726  = $signed(\$725 ) >= $signed(\port$4728$0 );
   assign \$727  = values[191:176] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$728  = $signed(\$727 ) >= $signed(\port$4732$0 );
+  assign \$728  = $signed(\$727 ) >= $signed(\port$4730$0 );
   assign \$729  = values[207:192] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$730  = $signed(\$729 ) >= $signed(\port$4734$0 );
+  assign \$730  = $signed(\$729 ) >= $signed(\port$4732$0 );
   assign \$731  = values[223:208] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$732  = $signed(\$731 ) >= $signed(\port$4736$0 );
+  assign \$732  = $signed(\$731 ) >= $signed(\port$4734$0 );
   assign \$733  = values[239:224] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$734  = $signed(\$733 ) >= $signed(\port$4738$0 );
+  assign \$734  = $signed(\$733 ) >= $signed(\port$4736$0 );
   assign \$735  = values[255:240] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$736  = $signed(\$735 ) >= $signed(\port$4740$0 );
+  assign \$736  = $signed(\$735 ) >= $signed(\port$4738$0 );
   assign \$737  = values[271:256] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$738  = $signed(\$737 ) >= $signed(\port$4742$0 );
+  assign \$738  = $signed(\$737 ) >= $signed(\port$4740$0 );
   assign \$739  = values[287:272] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$740  = $signed(\$739 ) >= $signed(\port$4744$0 );
+  assign \$740  = $signed(\$739 ) >= $signed(\port$4742$0 );
   assign \$741  = values[303:288] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$742  = $signed(\$741 ) >= $signed(\port$4746$0 );
+  assign \$742  = $signed(\$741 ) >= $signed(\port$4744$0 );
   assign \$743  = values[319:304] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$744  = $signed(\$743 ) >= $signed(\port$4748$0 );
+  assign \$744  = $signed(\$743 ) >= $signed(\port$4746$0 );
   assign \$745  = values[335:320] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$746  = $signed(\$745 ) >= $signed(\port$4750$0 );
+  assign \$746  = $signed(\$745 ) >= $signed(\port$4748$0 );
   assign \$747  = values[351:336] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$748  = $signed(\$747 ) >= $signed(\port$4752$0 );
+  assign \$748  = $signed(\$747 ) >= $signed(\port$4750$0 );
   assign \$749  = values[367:352] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$750  = $signed(\$749 ) >= $signed(\port$4754$0 );
+  assign \$750  = $signed(\$749 ) >= $signed(\port$4752$0 );
   assign \$751  = values[383:368] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$752  = $signed(\$751 ) >= $signed(\port$4756$0 );
+  assign \$752  = $signed(\$751 ) >= $signed(\port$4754$0 );
   assign \$753  = values[399:384] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$754  = $signed(\$753 ) >= $signed(\port$4758$0 );
+  assign \$754  = $signed(\$753 ) >= $signed(\port$4756$0 );
   assign \$755  = values[415:400] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$756  = $signed(\$755 ) >= $signed(\port$4760$0 );
+  assign \$756  = $signed(\$755 ) >= $signed(\port$4758$0 );
   assign \$757  = values[431:416] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$758  = $signed(\$757 ) >= $signed(\port$4762$0 );
+  assign \$758  = $signed(\$757 ) >= $signed(\port$4760$0 );
   assign \$759  = values[447:432] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$760  = $signed(\$759 ) >= $signed(\port$4764$0 );
+  assign \$760  = $signed(\$759 ) >= $signed(\port$4762$0 );
   assign \$761  = values[463:448] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$762  = $signed(\$761 ) >= $signed(\port$4766$0 );
+  assign \$762  = $signed(\$761 ) >= $signed(\port$4764$0 );
   assign \$763  = values[479:464] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$764  = $signed(\$763 ) >= $signed(\port$4768$0 );
+  assign \$764  = $signed(\$763 ) >= $signed(\port$4766$0 );
   assign \$765  = values[495:480] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$766  = $signed(\$765 ) >= $signed(\port$4770$0 );
+  assign \$766  = $signed(\$765 ) >= $signed(\port$4768$0 );
   assign \$767  = values[511:496] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$768  = $signed(\$767 ) >= $signed(\port$4772$0 );
+  assign \$768  = $signed(\$767 ) >= $signed(\port$4770$0 );
   assign \$769  = values[527:512] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$770  = $signed(\$769 ) >= $signed(\port$4774$0 );
+  assign \$770  = $signed(\$769 ) >= $signed(\port$4772$0 );
   assign \$771  = values[543:528] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$772  = $signed(\$771 ) >= $signed(\port$4776$0 );
+  assign \$772  = $signed(\$771 ) >= $signed(\port$4774$0 );
   assign \$773  = values[559:544] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$774  = $signed(\$773 ) >= $signed(\port$4778$0 );
+  assign \$774  = $signed(\$773 ) >= $signed(\port$4776$0 );
   assign \$775  = values[575:560] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$776  = $signed(\$775 ) >= $signed(\port$4780$0 );
+  assign \$776  = $signed(\$775 ) >= $signed(\port$4778$0 );
   assign \$777  = values[591:576] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$778  = $signed(\$777 ) >= $signed(\port$4782$0 );
+  assign \$778  = $signed(\$777 ) >= $signed(\port$4780$0 );
   assign \$779  = values[607:592] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$780  = $signed(\$779 ) >= $signed(\port$4784$0 );
+  assign \$780  = $signed(\$779 ) >= $signed(\port$4782$0 );
   assign \$781  = values[623:608] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$782  = $signed(\$781 ) >= $signed(\port$4786$0 );
+  assign \$782  = $signed(\$781 ) >= $signed(\port$4784$0 );
   assign \$783  = values[639:624] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$784  = $signed(\$783 ) >= $signed(\port$4788$0 );
+  assign \$784  = $signed(\$783 ) >= $signed(\port$4786$0 );
   assign \$785  = values[655:640] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$786  = $signed(\$785 ) >= $signed(\port$4790$0 );
+  assign \$786  = $signed(\$785 ) >= $signed(\port$4788$0 );
   assign \$787  = values[671:656] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$788  = $signed(\$787 ) >= $signed(\port$4792$0 );
+  assign \$788  = $signed(\$787 ) >= $signed(\port$4790$0 );
   assign \$789  = values[687:672] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$790  = $signed(\$789 ) >= $signed(\port$4794$0 );
+  assign \$790  = $signed(\$789 ) >= $signed(\port$4792$0 );
   assign \$791  = values[703:688] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$792  = $signed(\$791 ) >= $signed(\port$4796$0 );
+  assign \$792  = $signed(\$791 ) >= $signed(\port$4794$0 );
   assign \$793  = values[719:704] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$794  = $signed(\$793 ) >= $signed(\port$4798$0 );
+  assign \$794  = $signed(\$793 ) >= $signed(\port$4796$0 );
   assign \$795  = values[735:720] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$796  = $signed(\$795 ) >= $signed(\port$4800$0 );
+  assign \$796  = $signed(\$795 ) >= $signed(\port$4798$0 );
   assign \$797  = values[751:736] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$798  = $signed(\$797 ) >= $signed(\port$4802$0 );
+  assign \$798  = $signed(\$797 ) >= $signed(\port$4800$0 );
   assign \$799  = values[767:752] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$800  = $signed(\$799 ) >= $signed(\port$4804$0 );
+  assign \$800  = $signed(\$799 ) >= $signed(\port$4802$0 );
   assign \$801  = values[783:768] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$802  = $signed(\$801 ) >= $signed(\port$4806$0 );
+  assign \$802  = $signed(\$801 ) >= $signed(\port$4804$0 );
   assign \$803  = values[799:784] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$804  = $signed(\$803 ) >= $signed(\port$4808$0 );
+  assign \$804  = $signed(\$803 ) >= $signed(\port$4806$0 );
   assign \$805  = values[815:800] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$806  = $signed(\$805 ) >= $signed(\port$4810$0 );
+  assign \$806  = $signed(\$805 ) >= $signed(\port$4808$0 );
   assign \$807  = values[831:816] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$808  = $signed(\$807 ) >= $signed(\port$4812$0 );
+  assign \$808  = $signed(\$807 ) >= $signed(\port$4810$0 );
   assign \$809  = values[847:832] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$810  = $signed(\$809 ) >= $signed(\port$4814$0 );
+  assign \$810  = $signed(\$809 ) >= $signed(\port$4812$0 );
   assign \$811  = values[863:848] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$812  = $signed(\$811 ) >= $signed(\port$4816$0 );
+  assign \$812  = $signed(\$811 ) >= $signed(\port$4814$0 );
   assign \$813  = values[879:864] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$814  = $signed(\$813 ) >= $signed(\port$4818$0 );
+  assign \$814  = $signed(\$813 ) >= $signed(\port$4816$0 );
   assign \$815  = values[895:880] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$816  = $signed(\$815 ) >= $signed(\port$4820$0 );
+  assign \$816  = $signed(\$815 ) >= $signed(\port$4818$0 );
   assign \$817  = values[911:896] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$818  = $signed(\$817 ) >= $signed(\port$4822$0 );
+  assign \$818  = $signed(\$817 ) >= $signed(\port$4820$0 );
   assign \$819  = values[927:912] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$820  = $signed(\$819 ) >= $signed(\port$4824$0 );
+  assign \$820  = $signed(\$819 ) >= $signed(\port$4822$0 );
   assign \$821  = values[943:928] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$822  = $signed(\$821 ) >= $signed(\port$4826$0 );
+  assign \$822  = $signed(\$821 ) >= $signed(\port$4824$0 );
   assign \$823  = values[959:944] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$824  = $signed(\$823 ) >= $signed(\port$4828$0 );
+  assign \$824  = $signed(\$823 ) >= $signed(\port$4826$0 );
   assign \$825  = values[975:960] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$826  = $signed(\$825 ) >= $signed(\port$4830$0 );
+  assign \$826  = $signed(\$825 ) >= $signed(\port$4828$0 );
   assign \$827  = values[991:976] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$828  = $signed(\$827 ) >= $signed(\port$4832$0 );
+  assign \$828  = $signed(\$827 ) >= $signed(\port$4830$0 );
   assign \$829  = values[1007:992] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$830  = $signed(\$829 ) >= $signed(\port$4834$0 );
+  assign \$830  = $signed(\$829 ) >= $signed(\port$4832$0 );
   assign \$831  = values[1023:1008] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$832  = $signed(\$831 ) >= $signed(\port$4836$0 );
+  assign \$832  = $signed(\$831 ) >= $signed(\port$4834$0 );
   always @(posedge g_acc_clk)
     values <= \$833 ;
-  assign \$2  = \port$5455$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$5453$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$5455$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$5453$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$5302$0  } : \$10 [15:0];
-  assign \$13  = \port$5455$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$5300$0  } : \$10 [15:0];
+  assign \$13  = \port$5453$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$5455$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$5453$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$5304$0  } : \$21 [15:0];
-  assign \$24  = \port$5455$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$5302$0  } : \$21 [15:0];
+  assign \$24  = \port$5453$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$5455$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$5453$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$5306$0  } : \$32 [15:0];
-  assign \$35  = \port$5455$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$5304$0  } : \$32 [15:0];
+  assign \$35  = \port$5453$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$5455$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$5453$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$5308$0  } : \$43 [15:0];
-  assign \$46  = \port$5455$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$5306$0  } : \$43 [15:0];
+  assign \$46  = \port$5453$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$5455$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$5453$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$5310$0  } : \$54 [15:0];
-  assign \$57  = \port$5455$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$5308$0  } : \$54 [15:0];
+  assign \$57  = \port$5453$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$5455$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$5453$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$5312$0  } : \$65 [15:0];
-  assign \$68  = \port$5455$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$5310$0  } : \$65 [15:0];
+  assign \$68  = \port$5453$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$5455$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$5453$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$5314$0  } : \$76 [15:0];
-  assign \$79  = \port$5455$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$5312$0  } : \$76 [15:0];
+  assign \$79  = \port$5453$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$5455$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$5453$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$5316$0  } : \$87 [15:0];
-  assign \$90  = \port$5455$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$5314$0  } : \$87 [15:0];
+  assign \$90  = \port$5453$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$5455$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$5453$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$5318$0  } : \$98 [15:0];
-  assign \$101  = \port$5455$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$5316$0  } : \$98 [15:0];
+  assign \$101  = \port$5453$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$5455$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$5453$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$5320$0  } : \$109 [15:0];
-  assign \$112  = \port$5455$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$5318$0  } : \$109 [15:0];
+  assign \$112  = \port$5453$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$5455$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$5453$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$5322$0  } : \$120 [15:0];
-  assign \$123  = \port$5455$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$5320$0  } : \$120 [15:0];
+  assign \$123  = \port$5453$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$5455$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$5453$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$5324$0  } : \$131 [15:0];
-  assign \$134  = \port$5455$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$5322$0  } : \$131 [15:0];
+  assign \$134  = \port$5453$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$5455$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$5453$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$5326$0  } : \$142 [15:0];
-  assign \$145  = \port$5455$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$5324$0  } : \$142 [15:0];
+  assign \$145  = \port$5453$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$5455$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$5453$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$5328$0  } : \$153 [15:0];
-  assign \$156  = \port$5455$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$5326$0  } : \$153 [15:0];
+  assign \$156  = \port$5453$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$5455$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$5453$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$5330$0  } : \$164 [15:0];
+  assign \$165  = raw ? { 9'h000, \port$5328$0  } : \$164 [15:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$833  = values;
-    if (capture) begin
-      \$833  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-    end
+    \$833  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
     if (g_acc_rst) begin
       \$833  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$5455$2 [0];
-  assign negate = \port$5455$2 [1];
-  assign offsets = { \port$4708$0 , \port$4706$0 , \port$4704$0 , \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0  };
-  assign codes = { \port$5428$0 , \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0  };
+  assign shift = \port$5453$2 [0];
+  assign negate = \port$5453$2 [1];
+  assign offsets = { \port$4706$0 , \port$4704$0 , \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0 , \port$4580$0  };
+  assign codes = { \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0  };
   assign fires = { \$832 , \$830 , \$828 , \$826 , \$824 , \$822 , \$820 , \$818 , \$816 , \$814 , \$812 , \$810 , \$808 , \$806 , \$804 , \$802 , \$800 , \$798 , \$796 , \$794 , \$792 , \$790 , \$788 , \$786 , \$784 , \$782 , \$780 , \$778 , \$776 , \$774 , \$772 , \$770 , \$768 , \$766 , \$764 , \$762 , \$760 , \$758 , \$756 , \$754 , \$752 , \$750 , \$748 , \$746 , \$744 , \$742 , \$740 , \$738 , \$736 , \$734 , \$732 , \$730 , \$728 , \$726 , \$724 , \$722 , \$720 , \$718 , \$716 , \$714 , \$712 , \$710 , \$708 , \$706  };
-  assign thresholds = { \port$4836$0 , \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0  };
+  assign thresholds = { \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0  };
   assign \port$4193$0  = \$706 ;
   assign \port$4195$0  = \$708 ;
   assign \port$4197$0  = \$710 ;
@@ -4710,197 +4704,197 @@ module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \po
   assign \port$4317$0  = \$830 ;
   assign \port$4319$0  = \$832 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$5302$0 , 1'h0 };
-  assign \$7  = { \port$5302$0 , 1'h0 };
+  assign \$4  = { \port$5300$0 , 1'h0 };
+  assign \$7  = { \port$5300$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$5304$0 , 1'h0 };
-  assign \$18  = { \port$5304$0 , 1'h0 };
+  assign \$15  = { \port$5302$0 , 1'h0 };
+  assign \$18  = { \port$5302$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$5306$0 , 1'h0 };
-  assign \$29  = { \port$5306$0 , 1'h0 };
+  assign \$26  = { \port$5304$0 , 1'h0 };
+  assign \$29  = { \port$5304$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$5308$0 , 1'h0 };
-  assign \$40  = { \port$5308$0 , 1'h0 };
+  assign \$37  = { \port$5306$0 , 1'h0 };
+  assign \$40  = { \port$5306$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$5310$0 , 1'h0 };
-  assign \$51  = { \port$5310$0 , 1'h0 };
+  assign \$48  = { \port$5308$0 , 1'h0 };
+  assign \$51  = { \port$5308$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$5312$0 , 1'h0 };
-  assign \$62  = { \port$5312$0 , 1'h0 };
+  assign \$59  = { \port$5310$0 , 1'h0 };
+  assign \$62  = { \port$5310$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$5314$0 , 1'h0 };
-  assign \$73  = { \port$5314$0 , 1'h0 };
+  assign \$70  = { \port$5312$0 , 1'h0 };
+  assign \$73  = { \port$5312$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$5316$0 , 1'h0 };
-  assign \$84  = { \port$5316$0 , 1'h0 };
+  assign \$81  = { \port$5314$0 , 1'h0 };
+  assign \$84  = { \port$5314$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$5318$0 , 1'h0 };
-  assign \$95  = { \port$5318$0 , 1'h0 };
+  assign \$92  = { \port$5316$0 , 1'h0 };
+  assign \$95  = { \port$5316$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$5320$0 , 1'h0 };
-  assign \$106  = { \port$5320$0 , 1'h0 };
+  assign \$103  = { \port$5318$0 , 1'h0 };
+  assign \$106  = { \port$5318$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$5322$0 , 1'h0 };
-  assign \$117  = { \port$5322$0 , 1'h0 };
+  assign \$114  = { \port$5320$0 , 1'h0 };
+  assign \$117  = { \port$5320$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$5324$0 , 1'h0 };
-  assign \$128  = { \port$5324$0 , 1'h0 };
+  assign \$125  = { \port$5322$0 , 1'h0 };
+  assign \$128  = { \port$5322$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$5326$0 , 1'h0 };
-  assign \$139  = { \port$5326$0 , 1'h0 };
+  assign \$136  = { \port$5324$0 , 1'h0 };
+  assign \$139  = { \port$5324$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$5328$0 , 1'h0 };
-  assign \$150  = { \port$5328$0 , 1'h0 };
+  assign \$147  = { \port$5326$0 , 1'h0 };
+  assign \$150  = { \port$5326$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$5330$0 , 1'h0 };
-  assign \$161  = { \port$5330$0 , 1'h0 };
+  assign \$158  = { \port$5328$0 , 1'h0 };
+  assign \$161  = { \port$5328$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$5332$0 , 1'h0 };
-  assign \$172  = { \port$5332$0 , 1'h0 };
+  assign \$169  = { \port$5330$0 , 1'h0 };
+  assign \$172  = { \port$5330$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$5334$0 , 1'h0 };
-  assign \$183  = { \port$5334$0 , 1'h0 };
+  assign \$180  = { \port$5332$0 , 1'h0 };
+  assign \$183  = { \port$5332$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$5336$0 , 1'h0 };
-  assign \$194  = { \port$5336$0 , 1'h0 };
+  assign \$191  = { \port$5334$0 , 1'h0 };
+  assign \$194  = { \port$5334$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$5338$0 , 1'h0 };
-  assign \$205  = { \port$5338$0 , 1'h0 };
+  assign \$202  = { \port$5336$0 , 1'h0 };
+  assign \$205  = { \port$5336$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$5340$0 , 1'h0 };
-  assign \$216  = { \port$5340$0 , 1'h0 };
+  assign \$213  = { \port$5338$0 , 1'h0 };
+  assign \$216  = { \port$5338$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$5342$0 , 1'h0 };
-  assign \$227  = { \port$5342$0 , 1'h0 };
+  assign \$224  = { \port$5340$0 , 1'h0 };
+  assign \$227  = { \port$5340$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$5344$0 , 1'h0 };
-  assign \$238  = { \port$5344$0 , 1'h0 };
+  assign \$235  = { \port$5342$0 , 1'h0 };
+  assign \$238  = { \port$5342$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$5346$0 , 1'h0 };
-  assign \$249  = { \port$5346$0 , 1'h0 };
+  assign \$246  = { \port$5344$0 , 1'h0 };
+  assign \$249  = { \port$5344$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$5348$0 , 1'h0 };
-  assign \$260  = { \port$5348$0 , 1'h0 };
+  assign \$257  = { \port$5346$0 , 1'h0 };
+  assign \$260  = { \port$5346$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$5350$0 , 1'h0 };
-  assign \$271  = { \port$5350$0 , 1'h0 };
+  assign \$268  = { \port$5348$0 , 1'h0 };
+  assign \$271  = { \port$5348$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$5352$0 , 1'h0 };
-  assign \$282  = { \port$5352$0 , 1'h0 };
+  assign \$279  = { \port$5350$0 , 1'h0 };
+  assign \$282  = { \port$5350$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$5354$0 , 1'h0 };
-  assign \$293  = { \port$5354$0 , 1'h0 };
+  assign \$290  = { \port$5352$0 , 1'h0 };
+  assign \$293  = { \port$5352$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$5356$0 , 1'h0 };
-  assign \$304  = { \port$5356$0 , 1'h0 };
+  assign \$301  = { \port$5354$0 , 1'h0 };
+  assign \$304  = { \port$5354$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$5358$0 , 1'h0 };
-  assign \$315  = { \port$5358$0 , 1'h0 };
+  assign \$312  = { \port$5356$0 , 1'h0 };
+  assign \$315  = { \port$5356$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$5360$0 , 1'h0 };
-  assign \$326  = { \port$5360$0 , 1'h0 };
+  assign \$323  = { \port$5358$0 , 1'h0 };
+  assign \$326  = { \port$5358$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$5362$0 , 1'h0 };
-  assign \$337  = { \port$5362$0 , 1'h0 };
+  assign \$334  = { \port$5360$0 , 1'h0 };
+  assign \$337  = { \port$5360$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$5364$0 , 1'h0 };
-  assign \$348  = { \port$5364$0 , 1'h0 };
+  assign \$345  = { \port$5362$0 , 1'h0 };
+  assign \$348  = { \port$5362$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$5366$0 , 1'h0 };
-  assign \$359  = { \port$5366$0 , 1'h0 };
+  assign \$356  = { \port$5364$0 , 1'h0 };
+  assign \$359  = { \port$5364$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$5368$0 , 1'h0 };
-  assign \$370  = { \port$5368$0 , 1'h0 };
+  assign \$367  = { \port$5366$0 , 1'h0 };
+  assign \$370  = { \port$5366$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$5370$0 , 1'h0 };
-  assign \$381  = { \port$5370$0 , 1'h0 };
+  assign \$378  = { \port$5368$0 , 1'h0 };
+  assign \$381  = { \port$5368$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$5372$0 , 1'h0 };
-  assign \$392  = { \port$5372$0 , 1'h0 };
+  assign \$389  = { \port$5370$0 , 1'h0 };
+  assign \$392  = { \port$5370$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$5374$0 , 1'h0 };
-  assign \$403  = { \port$5374$0 , 1'h0 };
+  assign \$400  = { \port$5372$0 , 1'h0 };
+  assign \$403  = { \port$5372$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$5376$0 , 1'h0 };
-  assign \$414  = { \port$5376$0 , 1'h0 };
+  assign \$411  = { \port$5374$0 , 1'h0 };
+  assign \$414  = { \port$5374$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$5378$0 , 1'h0 };
-  assign \$425  = { \port$5378$0 , 1'h0 };
+  assign \$422  = { \port$5376$0 , 1'h0 };
+  assign \$425  = { \port$5376$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$5380$0 , 1'h0 };
-  assign \$436  = { \port$5380$0 , 1'h0 };
+  assign \$433  = { \port$5378$0 , 1'h0 };
+  assign \$436  = { \port$5378$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$5382$0 , 1'h0 };
-  assign \$447  = { \port$5382$0 , 1'h0 };
+  assign \$444  = { \port$5380$0 , 1'h0 };
+  assign \$447  = { \port$5380$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$5384$0 , 1'h0 };
-  assign \$458  = { \port$5384$0 , 1'h0 };
+  assign \$455  = { \port$5382$0 , 1'h0 };
+  assign \$458  = { \port$5382$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$5386$0 , 1'h0 };
-  assign \$469  = { \port$5386$0 , 1'h0 };
+  assign \$466  = { \port$5384$0 , 1'h0 };
+  assign \$469  = { \port$5384$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$5388$0 , 1'h0 };
-  assign \$480  = { \port$5388$0 , 1'h0 };
+  assign \$477  = { \port$5386$0 , 1'h0 };
+  assign \$480  = { \port$5386$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$5390$0 , 1'h0 };
-  assign \$491  = { \port$5390$0 , 1'h0 };
-  assign \$513  = { \port$5394$0 , 1'h0 };
+  assign \$488  = { \port$5388$0 , 1'h0 };
+  assign \$491  = { \port$5388$0 , 1'h0 };
+  assign \$513  = { \port$5392$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$5392$0 , 1'h0 };
-  assign \$502  = { \port$5392$0 , 1'h0 };
+  assign \$499  = { \port$5390$0 , 1'h0 };
+  assign \$502  = { \port$5390$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$5394$0 , 1'h0 };
+  assign \$510  = { \port$5392$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$5396$0 , 1'h0 };
-  assign \$524  = { \port$5396$0 , 1'h0 };
+  assign \$521  = { \port$5394$0 , 1'h0 };
+  assign \$524  = { \port$5394$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$5398$0 , 1'h0 };
-  assign \$535  = { \port$5398$0 , 1'h0 };
+  assign \$532  = { \port$5396$0 , 1'h0 };
+  assign \$535  = { \port$5396$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$5400$0 , 1'h0 };
-  assign \$546  = { \port$5400$0 , 1'h0 };
+  assign \$543  = { \port$5398$0 , 1'h0 };
+  assign \$546  = { \port$5398$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$5402$0 , 1'h0 };
-  assign \$557  = { \port$5402$0 , 1'h0 };
+  assign \$554  = { \port$5400$0 , 1'h0 };
+  assign \$557  = { \port$5400$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$5404$0 , 1'h0 };
-  assign \$568  = { \port$5404$0 , 1'h0 };
+  assign \$565  = { \port$5402$0 , 1'h0 };
+  assign \$568  = { \port$5402$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$5406$0 , 1'h0 };
-  assign \$579  = { \port$5406$0 , 1'h0 };
+  assign \$576  = { \port$5404$0 , 1'h0 };
+  assign \$579  = { \port$5404$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$5408$0 , 1'h0 };
-  assign \$590  = { \port$5408$0 , 1'h0 };
+  assign \$587  = { \port$5406$0 , 1'h0 };
+  assign \$590  = { \port$5406$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$5410$0 , 1'h0 };
-  assign \$601  = { \port$5410$0 , 1'h0 };
+  assign \$598  = { \port$5408$0 , 1'h0 };
+  assign \$601  = { \port$5408$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$5412$0 , 1'h0 };
-  assign \$612  = { \port$5412$0 , 1'h0 };
+  assign \$609  = { \port$5410$0 , 1'h0 };
+  assign \$612  = { \port$5410$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$5414$0 , 1'h0 };
-  assign \$623  = { \port$5414$0 , 1'h0 };
+  assign \$620  = { \port$5412$0 , 1'h0 };
+  assign \$623  = { \port$5412$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$5416$0 , 1'h0 };
-  assign \$634  = { \port$5416$0 , 1'h0 };
+  assign \$631  = { \port$5414$0 , 1'h0 };
+  assign \$634  = { \port$5414$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$5418$0 , 1'h0 };
-  assign \$645  = { \port$5418$0 , 1'h0 };
+  assign \$642  = { \port$5416$0 , 1'h0 };
+  assign \$645  = { \port$5416$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$5420$0 , 1'h0 };
-  assign \$656  = { \port$5420$0 , 1'h0 };
+  assign \$653  = { \port$5418$0 , 1'h0 };
+  assign \$656  = { \port$5418$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$5422$0 , 1'h0 };
-  assign \$667  = { \port$5422$0 , 1'h0 };
+  assign \$664  = { \port$5420$0 , 1'h0 };
+  assign \$667  = { \port$5420$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$5424$0 , 1'h0 };
-  assign \$678  = { \port$5424$0 , 1'h0 };
+  assign \$675  = { \port$5422$0 , 1'h0 };
+  assign \$678  = { \port$5422$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$5426$0 , 1'h0 };
-  assign \$689  = { \port$5426$0 , 1'h0 };
+  assign \$686  = { \port$5424$0 , 1'h0 };
+  assign \$689  = { \port$5424$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$5428$0 , 1'h0 };
-  assign \$700  = { \port$5428$0 , 1'h0 };
+  assign \$697  = { \port$5426$0 , 1'h0 };
+  assign \$700  = { \port$5426$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -5464,7 +5458,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4493$0 , \port$4495$0 
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4491$0 , \port$4493$0 
 , wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
 , fine_table0_value, fine_table1_value, fine_table2_value, fine_table3_value, fine_table4_value, fine_table5_value, fine_table6_value, fine_table7_value, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset
 , cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset
@@ -6208,10 +6202,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$4493$0 ;
-  wire [5:0] \port$4493$0 ;
-  input [63:0] \port$4495$0 ;
-  wire [63:0] \port$4495$0 ;
+  input [5:0] \port$4491$0 ;
+  wire [5:0] \port$4491$0 ;
+  input [63:0] \port$4493$0 ;
+  wire [63:0] \port$4493$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -9523,11 +9517,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$4493$0  };
+          rd_value[15:0] = { 10'h000, \port$4491$0  };
       10'h028:
-          rd_value = \port$4495$0 [31:0];
+          rd_value = \port$4493$0 [31:0];
       10'h029:
-          rd_value = \port$4495$0 [63:32];
+          rd_value = \port$4493$0 [63:32];
       10'h030:
           rd_value[2:0] = fine_table0_value;
       10'h031:
@@ -9818,9 +9812,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$4493$0  };
-  assign wv_fail_mask0_bits = \port$4495$0 [31:0];
-  assign wv_fail_mask1_bits = \port$4495$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$4491$0  };
+  assign wv_fail_mask0_bits = \port$4493$0 [31:0];
+  assign wv_fail_mask1_bits = \port$4493$0 [63:32];
   assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -10013,7 +10007,7 @@ module \mram_macro.result_serializer (g_ser_rst, flags, vector, busy, m_axis_tla
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5455$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5453$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -10077,8 +10071,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$5455$2 ;
-  wire [1:0] \port$5455$2 ;
+  output [1:0] \port$5453$2 ;
+  wire [1:0] \port$5453$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -10340,7 +10334,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign negate = flags[3];
   assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$5455$2  = flags[3:2];
+  assign \port$5453$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -10363,13 +10357,13 @@ endmodule
 module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capture, all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk
 , g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk
 , g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk
-, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4566$0 , \port$4568$0 , \port$4570$0 , \port$4572$0 , \port$4574$0 , \port$4576$0 , \port$4578$0 , \port$4580$0 , clear, code_enable, \port$5174$0 , \port$5176$0 
-, \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 
-, \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 
-, \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 
-, \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 
-, \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 
-, \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 
+, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4564$0 , \port$4566$0 , \port$4568$0 , \port$4570$0 , \port$4572$0 , \port$4574$0 , \port$4576$0 , \port$4578$0 , clear, code_enable, \port$5172$0 , \port$5174$0 
+, \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 
+, \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 
+, \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 
+, \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 
+, \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 
+, \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 
 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
@@ -11937,6 +11931,8 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire g_tdc9_clk;
   wire g_tdc9_rst;
   wire [63:0] overflow;
+  input [2:0] \port$4564$0 ;
+  wire [2:0] \port$4564$0 ;
   input [2:0] \port$4566$0 ;
   wire [2:0] \port$4566$0 ;
   input [2:0] \port$4568$0 ;
@@ -11951,8 +11947,9 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire [2:0] \port$4576$0 ;
   input [2:0] \port$4578$0 ;
   wire [2:0] \port$4578$0 ;
-  input [2:0] \port$4580$0 ;
-  wire [2:0] \port$4580$0 ;
+  (* init = 1'h0 *)
+  output \port$5172$0 ;
+  wire \port$5172$0 ;
   (* init = 1'h0 *)
   output \port$5174$0 ;
   wire \port$5174$0 ;
@@ -12142,9 +12139,9 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   (* init = 1'h0 *)
   output \port$5298$0 ;
   wire \port$5298$0 ;
-  (* init = 1'h0 *)
-  output \port$5300$0 ;
-  wire \port$5300$0 ;
+  (* init = 7'h00 *)
+  output [6:0] \port$5300$0 ;
+  wire [6:0] \port$5300$0 ;
   (* init = 7'h00 *)
   output [6:0] \port$5302$0 ;
   wire [6:0] \port$5302$0 ;
@@ -12334,9 +12331,6 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   (* init = 7'h00 *)
   output [6:0] \port$5426$0 ;
   wire [6:0] \port$5426$0 ;
-  (* init = 7'h00 *)
-  output [6:0] \port$5428$0 ;
-  wire [6:0] \port$5428$0 ;
   input window_end;
   wire window_end;
   assign all_fired = & { \$1090 , \$1088 , \$1086 , \$1084 , \$1082 , \$1080 , \$1078 , \$1076 , \$1074 , \$1072 , \$1070 , \$1068 , \$1066 , \$1064 , \$1062 , \$1060 , \$1058 , \$1056 , \$1054 , \$1052 , \$1050 , \$1048 , \$1046 , \$1044 , \$1042 , \$1040 , \$1038 , \$1036 , \$1034 , \$1032 , \$1030 , \$1028 , \$1026 , \$1024 , \$1022 , \$1020 , \$1018 , \$1016 , \$1014 , \$1012 , \$1010 , \$1008 , \$1006 , \$1004 , \$1002 , \$1000 , \$998 , \$996 , \$994 , \$992 , \$990 , \$988 , \$986 , \$984 , \$982 , \$980 , \$978 , \$976 , \$974 , \$972 , \$970 , \$968 , \$966 , \$964  };
@@ -13629,21 +13623,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$329  = 3'h0;
     casez (\$328 )
       4'h0:
-          \$329  = \port$4566$0 ;
+          \$329  = \port$4564$0 ;
       4'h1:
-          \$329  = \port$4568$0 ;
+          \$329  = \port$4566$0 ;
       4'h2:
-          \$329  = \port$4570$0 ;
+          \$329  = \port$4568$0 ;
       4'h3:
-          \$329  = \port$4572$0 ;
+          \$329  = \port$4570$0 ;
       4'h4:
-          \$329  = \port$4574$0 ;
+          \$329  = \port$4572$0 ;
       4'h5:
-          \$329  = \port$4576$0 ;
+          \$329  = \port$4574$0 ;
       4'h6:
-          \$329  = \port$4578$0 ;
+          \$329  = \port$4576$0 ;
       4'h7:
-          \$329  = \port$4580$0 ;
+          \$329  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13651,21 +13645,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$339  = 3'h0;
     casez (\$338 )
       4'h0:
-          \$339  = \port$4566$0 ;
+          \$339  = \port$4564$0 ;
       4'h1:
-          \$339  = \port$4568$0 ;
+          \$339  = \port$4566$0 ;
       4'h2:
-          \$339  = \port$4570$0 ;
+          \$339  = \port$4568$0 ;
       4'h3:
-          \$339  = \port$4572$0 ;
+          \$339  = \port$4570$0 ;
       4'h4:
-          \$339  = \port$4574$0 ;
+          \$339  = \port$4572$0 ;
       4'h5:
-          \$339  = \port$4576$0 ;
+          \$339  = \port$4574$0 ;
       4'h6:
-          \$339  = \port$4578$0 ;
+          \$339  = \port$4576$0 ;
       4'h7:
-          \$339  = \port$4580$0 ;
+          \$339  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13673,21 +13667,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$349  = 3'h0;
     casez (\$348 )
       4'h0:
-          \$349  = \port$4566$0 ;
+          \$349  = \port$4564$0 ;
       4'h1:
-          \$349  = \port$4568$0 ;
+          \$349  = \port$4566$0 ;
       4'h2:
-          \$349  = \port$4570$0 ;
+          \$349  = \port$4568$0 ;
       4'h3:
-          \$349  = \port$4572$0 ;
+          \$349  = \port$4570$0 ;
       4'h4:
-          \$349  = \port$4574$0 ;
+          \$349  = \port$4572$0 ;
       4'h5:
-          \$349  = \port$4576$0 ;
+          \$349  = \port$4574$0 ;
       4'h6:
-          \$349  = \port$4578$0 ;
+          \$349  = \port$4576$0 ;
       4'h7:
-          \$349  = \port$4580$0 ;
+          \$349  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13695,21 +13689,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$359  = 3'h0;
     casez (\$358 )
       4'h0:
-          \$359  = \port$4566$0 ;
+          \$359  = \port$4564$0 ;
       4'h1:
-          \$359  = \port$4568$0 ;
+          \$359  = \port$4566$0 ;
       4'h2:
-          \$359  = \port$4570$0 ;
+          \$359  = \port$4568$0 ;
       4'h3:
-          \$359  = \port$4572$0 ;
+          \$359  = \port$4570$0 ;
       4'h4:
-          \$359  = \port$4574$0 ;
+          \$359  = \port$4572$0 ;
       4'h5:
-          \$359  = \port$4576$0 ;
+          \$359  = \port$4574$0 ;
       4'h6:
-          \$359  = \port$4578$0 ;
+          \$359  = \port$4576$0 ;
       4'h7:
-          \$359  = \port$4580$0 ;
+          \$359  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13717,21 +13711,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$369  = 3'h0;
     casez (\$368 )
       4'h0:
-          \$369  = \port$4566$0 ;
+          \$369  = \port$4564$0 ;
       4'h1:
-          \$369  = \port$4568$0 ;
+          \$369  = \port$4566$0 ;
       4'h2:
-          \$369  = \port$4570$0 ;
+          \$369  = \port$4568$0 ;
       4'h3:
-          \$369  = \port$4572$0 ;
+          \$369  = \port$4570$0 ;
       4'h4:
-          \$369  = \port$4574$0 ;
+          \$369  = \port$4572$0 ;
       4'h5:
-          \$369  = \port$4576$0 ;
+          \$369  = \port$4574$0 ;
       4'h6:
-          \$369  = \port$4578$0 ;
+          \$369  = \port$4576$0 ;
       4'h7:
-          \$369  = \port$4580$0 ;
+          \$369  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13739,21 +13733,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$379  = 3'h0;
     casez (\$378 )
       4'h0:
-          \$379  = \port$4566$0 ;
+          \$379  = \port$4564$0 ;
       4'h1:
-          \$379  = \port$4568$0 ;
+          \$379  = \port$4566$0 ;
       4'h2:
-          \$379  = \port$4570$0 ;
+          \$379  = \port$4568$0 ;
       4'h3:
-          \$379  = \port$4572$0 ;
+          \$379  = \port$4570$0 ;
       4'h4:
-          \$379  = \port$4574$0 ;
+          \$379  = \port$4572$0 ;
       4'h5:
-          \$379  = \port$4576$0 ;
+          \$379  = \port$4574$0 ;
       4'h6:
-          \$379  = \port$4578$0 ;
+          \$379  = \port$4576$0 ;
       4'h7:
-          \$379  = \port$4580$0 ;
+          \$379  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13761,21 +13755,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$389  = 3'h0;
     casez (\$388 )
       4'h0:
-          \$389  = \port$4566$0 ;
+          \$389  = \port$4564$0 ;
       4'h1:
-          \$389  = \port$4568$0 ;
+          \$389  = \port$4566$0 ;
       4'h2:
-          \$389  = \port$4570$0 ;
+          \$389  = \port$4568$0 ;
       4'h3:
-          \$389  = \port$4572$0 ;
+          \$389  = \port$4570$0 ;
       4'h4:
-          \$389  = \port$4574$0 ;
+          \$389  = \port$4572$0 ;
       4'h5:
-          \$389  = \port$4576$0 ;
+          \$389  = \port$4574$0 ;
       4'h6:
-          \$389  = \port$4578$0 ;
+          \$389  = \port$4576$0 ;
       4'h7:
-          \$389  = \port$4580$0 ;
+          \$389  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13783,21 +13777,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$399  = 3'h0;
     casez (\$398 )
       4'h0:
-          \$399  = \port$4566$0 ;
+          \$399  = \port$4564$0 ;
       4'h1:
-          \$399  = \port$4568$0 ;
+          \$399  = \port$4566$0 ;
       4'h2:
-          \$399  = \port$4570$0 ;
+          \$399  = \port$4568$0 ;
       4'h3:
-          \$399  = \port$4572$0 ;
+          \$399  = \port$4570$0 ;
       4'h4:
-          \$399  = \port$4574$0 ;
+          \$399  = \port$4572$0 ;
       4'h5:
-          \$399  = \port$4576$0 ;
+          \$399  = \port$4574$0 ;
       4'h6:
-          \$399  = \port$4578$0 ;
+          \$399  = \port$4576$0 ;
       4'h7:
-          \$399  = \port$4580$0 ;
+          \$399  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13805,21 +13799,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$409  = 3'h0;
     casez (\$408 )
       4'h0:
-          \$409  = \port$4566$0 ;
+          \$409  = \port$4564$0 ;
       4'h1:
-          \$409  = \port$4568$0 ;
+          \$409  = \port$4566$0 ;
       4'h2:
-          \$409  = \port$4570$0 ;
+          \$409  = \port$4568$0 ;
       4'h3:
-          \$409  = \port$4572$0 ;
+          \$409  = \port$4570$0 ;
       4'h4:
-          \$409  = \port$4574$0 ;
+          \$409  = \port$4572$0 ;
       4'h5:
-          \$409  = \port$4576$0 ;
+          \$409  = \port$4574$0 ;
       4'h6:
-          \$409  = \port$4578$0 ;
+          \$409  = \port$4576$0 ;
       4'h7:
-          \$409  = \port$4580$0 ;
+          \$409  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13827,21 +13821,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$419  = 3'h0;
     casez (\$418 )
       4'h0:
-          \$419  = \port$4566$0 ;
+          \$419  = \port$4564$0 ;
       4'h1:
-          \$419  = \port$4568$0 ;
+          \$419  = \port$4566$0 ;
       4'h2:
-          \$419  = \port$4570$0 ;
+          \$419  = \port$4568$0 ;
       4'h3:
-          \$419  = \port$4572$0 ;
+          \$419  = \port$4570$0 ;
       4'h4:
-          \$419  = \port$4574$0 ;
+          \$419  = \port$4572$0 ;
       4'h5:
-          \$419  = \port$4576$0 ;
+          \$419  = \port$4574$0 ;
       4'h6:
-          \$419  = \port$4578$0 ;
+          \$419  = \port$4576$0 ;
       4'h7:
-          \$419  = \port$4580$0 ;
+          \$419  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13849,21 +13843,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$429  = 3'h0;
     casez (\$428 )
       4'h0:
-          \$429  = \port$4566$0 ;
+          \$429  = \port$4564$0 ;
       4'h1:
-          \$429  = \port$4568$0 ;
+          \$429  = \port$4566$0 ;
       4'h2:
-          \$429  = \port$4570$0 ;
+          \$429  = \port$4568$0 ;
       4'h3:
-          \$429  = \port$4572$0 ;
+          \$429  = \port$4570$0 ;
       4'h4:
-          \$429  = \port$4574$0 ;
+          \$429  = \port$4572$0 ;
       4'h5:
-          \$429  = \port$4576$0 ;
+          \$429  = \port$4574$0 ;
       4'h6:
-          \$429  = \port$4578$0 ;
+          \$429  = \port$4576$0 ;
       4'h7:
-          \$429  = \port$4580$0 ;
+          \$429  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13871,21 +13865,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$439  = 3'h0;
     casez (\$438 )
       4'h0:
-          \$439  = \port$4566$0 ;
+          \$439  = \port$4564$0 ;
       4'h1:
-          \$439  = \port$4568$0 ;
+          \$439  = \port$4566$0 ;
       4'h2:
-          \$439  = \port$4570$0 ;
+          \$439  = \port$4568$0 ;
       4'h3:
-          \$439  = \port$4572$0 ;
+          \$439  = \port$4570$0 ;
       4'h4:
-          \$439  = \port$4574$0 ;
+          \$439  = \port$4572$0 ;
       4'h5:
-          \$439  = \port$4576$0 ;
+          \$439  = \port$4574$0 ;
       4'h6:
-          \$439  = \port$4578$0 ;
+          \$439  = \port$4576$0 ;
       4'h7:
-          \$439  = \port$4580$0 ;
+          \$439  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13893,21 +13887,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$449  = 3'h0;
     casez (\$448 )
       4'h0:
-          \$449  = \port$4566$0 ;
+          \$449  = \port$4564$0 ;
       4'h1:
-          \$449  = \port$4568$0 ;
+          \$449  = \port$4566$0 ;
       4'h2:
-          \$449  = \port$4570$0 ;
+          \$449  = \port$4568$0 ;
       4'h3:
-          \$449  = \port$4572$0 ;
+          \$449  = \port$4570$0 ;
       4'h4:
-          \$449  = \port$4574$0 ;
+          \$449  = \port$4572$0 ;
       4'h5:
-          \$449  = \port$4576$0 ;
+          \$449  = \port$4574$0 ;
       4'h6:
-          \$449  = \port$4578$0 ;
+          \$449  = \port$4576$0 ;
       4'h7:
-          \$449  = \port$4580$0 ;
+          \$449  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13915,21 +13909,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$459  = 3'h0;
     casez (\$458 )
       4'h0:
-          \$459  = \port$4566$0 ;
+          \$459  = \port$4564$0 ;
       4'h1:
-          \$459  = \port$4568$0 ;
+          \$459  = \port$4566$0 ;
       4'h2:
-          \$459  = \port$4570$0 ;
+          \$459  = \port$4568$0 ;
       4'h3:
-          \$459  = \port$4572$0 ;
+          \$459  = \port$4570$0 ;
       4'h4:
-          \$459  = \port$4574$0 ;
+          \$459  = \port$4572$0 ;
       4'h5:
-          \$459  = \port$4576$0 ;
+          \$459  = \port$4574$0 ;
       4'h6:
-          \$459  = \port$4578$0 ;
+          \$459  = \port$4576$0 ;
       4'h7:
-          \$459  = \port$4580$0 ;
+          \$459  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13937,21 +13931,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$469  = 3'h0;
     casez (\$468 )
       4'h0:
-          \$469  = \port$4566$0 ;
+          \$469  = \port$4564$0 ;
       4'h1:
-          \$469  = \port$4568$0 ;
+          \$469  = \port$4566$0 ;
       4'h2:
-          \$469  = \port$4570$0 ;
+          \$469  = \port$4568$0 ;
       4'h3:
-          \$469  = \port$4572$0 ;
+          \$469  = \port$4570$0 ;
       4'h4:
-          \$469  = \port$4574$0 ;
+          \$469  = \port$4572$0 ;
       4'h5:
-          \$469  = \port$4576$0 ;
+          \$469  = \port$4574$0 ;
       4'h6:
-          \$469  = \port$4578$0 ;
+          \$469  = \port$4576$0 ;
       4'h7:
-          \$469  = \port$4580$0 ;
+          \$469  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13959,21 +13953,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$479  = 3'h0;
     casez (\$478 )
       4'h0:
-          \$479  = \port$4566$0 ;
+          \$479  = \port$4564$0 ;
       4'h1:
-          \$479  = \port$4568$0 ;
+          \$479  = \port$4566$0 ;
       4'h2:
-          \$479  = \port$4570$0 ;
+          \$479  = \port$4568$0 ;
       4'h3:
-          \$479  = \port$4572$0 ;
+          \$479  = \port$4570$0 ;
       4'h4:
-          \$479  = \port$4574$0 ;
+          \$479  = \port$4572$0 ;
       4'h5:
-          \$479  = \port$4576$0 ;
+          \$479  = \port$4574$0 ;
       4'h6:
-          \$479  = \port$4578$0 ;
+          \$479  = \port$4576$0 ;
       4'h7:
-          \$479  = \port$4580$0 ;
+          \$479  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -13981,21 +13975,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$489  = 3'h0;
     casez (\$488 )
       4'h0:
-          \$489  = \port$4566$0 ;
+          \$489  = \port$4564$0 ;
       4'h1:
-          \$489  = \port$4568$0 ;
+          \$489  = \port$4566$0 ;
       4'h2:
-          \$489  = \port$4570$0 ;
+          \$489  = \port$4568$0 ;
       4'h3:
-          \$489  = \port$4572$0 ;
+          \$489  = \port$4570$0 ;
       4'h4:
-          \$489  = \port$4574$0 ;
+          \$489  = \port$4572$0 ;
       4'h5:
-          \$489  = \port$4576$0 ;
+          \$489  = \port$4574$0 ;
       4'h6:
-          \$489  = \port$4578$0 ;
+          \$489  = \port$4576$0 ;
       4'h7:
-          \$489  = \port$4580$0 ;
+          \$489  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14003,21 +13997,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$499  = 3'h0;
     casez (\$498 )
       4'h0:
-          \$499  = \port$4566$0 ;
+          \$499  = \port$4564$0 ;
       4'h1:
-          \$499  = \port$4568$0 ;
+          \$499  = \port$4566$0 ;
       4'h2:
-          \$499  = \port$4570$0 ;
+          \$499  = \port$4568$0 ;
       4'h3:
-          \$499  = \port$4572$0 ;
+          \$499  = \port$4570$0 ;
       4'h4:
-          \$499  = \port$4574$0 ;
+          \$499  = \port$4572$0 ;
       4'h5:
-          \$499  = \port$4576$0 ;
+          \$499  = \port$4574$0 ;
       4'h6:
-          \$499  = \port$4578$0 ;
+          \$499  = \port$4576$0 ;
       4'h7:
-          \$499  = \port$4580$0 ;
+          \$499  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14025,21 +14019,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$509  = 3'h0;
     casez (\$508 )
       4'h0:
-          \$509  = \port$4566$0 ;
+          \$509  = \port$4564$0 ;
       4'h1:
-          \$509  = \port$4568$0 ;
+          \$509  = \port$4566$0 ;
       4'h2:
-          \$509  = \port$4570$0 ;
+          \$509  = \port$4568$0 ;
       4'h3:
-          \$509  = \port$4572$0 ;
+          \$509  = \port$4570$0 ;
       4'h4:
-          \$509  = \port$4574$0 ;
+          \$509  = \port$4572$0 ;
       4'h5:
-          \$509  = \port$4576$0 ;
+          \$509  = \port$4574$0 ;
       4'h6:
-          \$509  = \port$4578$0 ;
+          \$509  = \port$4576$0 ;
       4'h7:
-          \$509  = \port$4580$0 ;
+          \$509  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14047,21 +14041,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$519  = 3'h0;
     casez (\$518 )
       4'h0:
-          \$519  = \port$4566$0 ;
+          \$519  = \port$4564$0 ;
       4'h1:
-          \$519  = \port$4568$0 ;
+          \$519  = \port$4566$0 ;
       4'h2:
-          \$519  = \port$4570$0 ;
+          \$519  = \port$4568$0 ;
       4'h3:
-          \$519  = \port$4572$0 ;
+          \$519  = \port$4570$0 ;
       4'h4:
-          \$519  = \port$4574$0 ;
+          \$519  = \port$4572$0 ;
       4'h5:
-          \$519  = \port$4576$0 ;
+          \$519  = \port$4574$0 ;
       4'h6:
-          \$519  = \port$4578$0 ;
+          \$519  = \port$4576$0 ;
       4'h7:
-          \$519  = \port$4580$0 ;
+          \$519  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14069,21 +14063,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$529  = 3'h0;
     casez (\$528 )
       4'h0:
-          \$529  = \port$4566$0 ;
+          \$529  = \port$4564$0 ;
       4'h1:
-          \$529  = \port$4568$0 ;
+          \$529  = \port$4566$0 ;
       4'h2:
-          \$529  = \port$4570$0 ;
+          \$529  = \port$4568$0 ;
       4'h3:
-          \$529  = \port$4572$0 ;
+          \$529  = \port$4570$0 ;
       4'h4:
-          \$529  = \port$4574$0 ;
+          \$529  = \port$4572$0 ;
       4'h5:
-          \$529  = \port$4576$0 ;
+          \$529  = \port$4574$0 ;
       4'h6:
-          \$529  = \port$4578$0 ;
+          \$529  = \port$4576$0 ;
       4'h7:
-          \$529  = \port$4580$0 ;
+          \$529  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14091,21 +14085,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$539  = 3'h0;
     casez (\$538 )
       4'h0:
-          \$539  = \port$4566$0 ;
+          \$539  = \port$4564$0 ;
       4'h1:
-          \$539  = \port$4568$0 ;
+          \$539  = \port$4566$0 ;
       4'h2:
-          \$539  = \port$4570$0 ;
+          \$539  = \port$4568$0 ;
       4'h3:
-          \$539  = \port$4572$0 ;
+          \$539  = \port$4570$0 ;
       4'h4:
-          \$539  = \port$4574$0 ;
+          \$539  = \port$4572$0 ;
       4'h5:
-          \$539  = \port$4576$0 ;
+          \$539  = \port$4574$0 ;
       4'h6:
-          \$539  = \port$4578$0 ;
+          \$539  = \port$4576$0 ;
       4'h7:
-          \$539  = \port$4580$0 ;
+          \$539  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14113,21 +14107,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$549  = 3'h0;
     casez (\$548 )
       4'h0:
-          \$549  = \port$4566$0 ;
+          \$549  = \port$4564$0 ;
       4'h1:
-          \$549  = \port$4568$0 ;
+          \$549  = \port$4566$0 ;
       4'h2:
-          \$549  = \port$4570$0 ;
+          \$549  = \port$4568$0 ;
       4'h3:
-          \$549  = \port$4572$0 ;
+          \$549  = \port$4570$0 ;
       4'h4:
-          \$549  = \port$4574$0 ;
+          \$549  = \port$4572$0 ;
       4'h5:
-          \$549  = \port$4576$0 ;
+          \$549  = \port$4574$0 ;
       4'h6:
-          \$549  = \port$4578$0 ;
+          \$549  = \port$4576$0 ;
       4'h7:
-          \$549  = \port$4580$0 ;
+          \$549  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14135,21 +14129,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$559  = 3'h0;
     casez (\$558 )
       4'h0:
-          \$559  = \port$4566$0 ;
+          \$559  = \port$4564$0 ;
       4'h1:
-          \$559  = \port$4568$0 ;
+          \$559  = \port$4566$0 ;
       4'h2:
-          \$559  = \port$4570$0 ;
+          \$559  = \port$4568$0 ;
       4'h3:
-          \$559  = \port$4572$0 ;
+          \$559  = \port$4570$0 ;
       4'h4:
-          \$559  = \port$4574$0 ;
+          \$559  = \port$4572$0 ;
       4'h5:
-          \$559  = \port$4576$0 ;
+          \$559  = \port$4574$0 ;
       4'h6:
-          \$559  = \port$4578$0 ;
+          \$559  = \port$4576$0 ;
       4'h7:
-          \$559  = \port$4580$0 ;
+          \$559  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14157,21 +14151,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$569  = 3'h0;
     casez (\$568 )
       4'h0:
-          \$569  = \port$4566$0 ;
+          \$569  = \port$4564$0 ;
       4'h1:
-          \$569  = \port$4568$0 ;
+          \$569  = \port$4566$0 ;
       4'h2:
-          \$569  = \port$4570$0 ;
+          \$569  = \port$4568$0 ;
       4'h3:
-          \$569  = \port$4572$0 ;
+          \$569  = \port$4570$0 ;
       4'h4:
-          \$569  = \port$4574$0 ;
+          \$569  = \port$4572$0 ;
       4'h5:
-          \$569  = \port$4576$0 ;
+          \$569  = \port$4574$0 ;
       4'h6:
-          \$569  = \port$4578$0 ;
+          \$569  = \port$4576$0 ;
       4'h7:
-          \$569  = \port$4580$0 ;
+          \$569  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14179,21 +14173,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$579  = 3'h0;
     casez (\$578 )
       4'h0:
-          \$579  = \port$4566$0 ;
+          \$579  = \port$4564$0 ;
       4'h1:
-          \$579  = \port$4568$0 ;
+          \$579  = \port$4566$0 ;
       4'h2:
-          \$579  = \port$4570$0 ;
+          \$579  = \port$4568$0 ;
       4'h3:
-          \$579  = \port$4572$0 ;
+          \$579  = \port$4570$0 ;
       4'h4:
-          \$579  = \port$4574$0 ;
+          \$579  = \port$4572$0 ;
       4'h5:
-          \$579  = \port$4576$0 ;
+          \$579  = \port$4574$0 ;
       4'h6:
-          \$579  = \port$4578$0 ;
+          \$579  = \port$4576$0 ;
       4'h7:
-          \$579  = \port$4580$0 ;
+          \$579  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14201,21 +14195,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$589  = 3'h0;
     casez (\$588 )
       4'h0:
-          \$589  = \port$4566$0 ;
+          \$589  = \port$4564$0 ;
       4'h1:
-          \$589  = \port$4568$0 ;
+          \$589  = \port$4566$0 ;
       4'h2:
-          \$589  = \port$4570$0 ;
+          \$589  = \port$4568$0 ;
       4'h3:
-          \$589  = \port$4572$0 ;
+          \$589  = \port$4570$0 ;
       4'h4:
-          \$589  = \port$4574$0 ;
+          \$589  = \port$4572$0 ;
       4'h5:
-          \$589  = \port$4576$0 ;
+          \$589  = \port$4574$0 ;
       4'h6:
-          \$589  = \port$4578$0 ;
+          \$589  = \port$4576$0 ;
       4'h7:
-          \$589  = \port$4580$0 ;
+          \$589  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14223,21 +14217,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$599  = 3'h0;
     casez (\$598 )
       4'h0:
-          \$599  = \port$4566$0 ;
+          \$599  = \port$4564$0 ;
       4'h1:
-          \$599  = \port$4568$0 ;
+          \$599  = \port$4566$0 ;
       4'h2:
-          \$599  = \port$4570$0 ;
+          \$599  = \port$4568$0 ;
       4'h3:
-          \$599  = \port$4572$0 ;
+          \$599  = \port$4570$0 ;
       4'h4:
-          \$599  = \port$4574$0 ;
+          \$599  = \port$4572$0 ;
       4'h5:
-          \$599  = \port$4576$0 ;
+          \$599  = \port$4574$0 ;
       4'h6:
-          \$599  = \port$4578$0 ;
+          \$599  = \port$4576$0 ;
       4'h7:
-          \$599  = \port$4580$0 ;
+          \$599  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14245,21 +14239,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$609  = 3'h0;
     casez (\$608 )
       4'h0:
-          \$609  = \port$4566$0 ;
+          \$609  = \port$4564$0 ;
       4'h1:
-          \$609  = \port$4568$0 ;
+          \$609  = \port$4566$0 ;
       4'h2:
-          \$609  = \port$4570$0 ;
+          \$609  = \port$4568$0 ;
       4'h3:
-          \$609  = \port$4572$0 ;
+          \$609  = \port$4570$0 ;
       4'h4:
-          \$609  = \port$4574$0 ;
+          \$609  = \port$4572$0 ;
       4'h5:
-          \$609  = \port$4576$0 ;
+          \$609  = \port$4574$0 ;
       4'h6:
-          \$609  = \port$4578$0 ;
+          \$609  = \port$4576$0 ;
       4'h7:
-          \$609  = \port$4580$0 ;
+          \$609  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14267,21 +14261,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$619  = 3'h0;
     casez (\$618 )
       4'h0:
-          \$619  = \port$4566$0 ;
+          \$619  = \port$4564$0 ;
       4'h1:
-          \$619  = \port$4568$0 ;
+          \$619  = \port$4566$0 ;
       4'h2:
-          \$619  = \port$4570$0 ;
+          \$619  = \port$4568$0 ;
       4'h3:
-          \$619  = \port$4572$0 ;
+          \$619  = \port$4570$0 ;
       4'h4:
-          \$619  = \port$4574$0 ;
+          \$619  = \port$4572$0 ;
       4'h5:
-          \$619  = \port$4576$0 ;
+          \$619  = \port$4574$0 ;
       4'h6:
-          \$619  = \port$4578$0 ;
+          \$619  = \port$4576$0 ;
       4'h7:
-          \$619  = \port$4580$0 ;
+          \$619  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14289,21 +14283,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$629  = 3'h0;
     casez (\$628 )
       4'h0:
-          \$629  = \port$4566$0 ;
+          \$629  = \port$4564$0 ;
       4'h1:
-          \$629  = \port$4568$0 ;
+          \$629  = \port$4566$0 ;
       4'h2:
-          \$629  = \port$4570$0 ;
+          \$629  = \port$4568$0 ;
       4'h3:
-          \$629  = \port$4572$0 ;
+          \$629  = \port$4570$0 ;
       4'h4:
-          \$629  = \port$4574$0 ;
+          \$629  = \port$4572$0 ;
       4'h5:
-          \$629  = \port$4576$0 ;
+          \$629  = \port$4574$0 ;
       4'h6:
-          \$629  = \port$4578$0 ;
+          \$629  = \port$4576$0 ;
       4'h7:
-          \$629  = \port$4580$0 ;
+          \$629  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14311,21 +14305,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$639  = 3'h0;
     casez (\$638 )
       4'h0:
-          \$639  = \port$4566$0 ;
+          \$639  = \port$4564$0 ;
       4'h1:
-          \$639  = \port$4568$0 ;
+          \$639  = \port$4566$0 ;
       4'h2:
-          \$639  = \port$4570$0 ;
+          \$639  = \port$4568$0 ;
       4'h3:
-          \$639  = \port$4572$0 ;
+          \$639  = \port$4570$0 ;
       4'h4:
-          \$639  = \port$4574$0 ;
+          \$639  = \port$4572$0 ;
       4'h5:
-          \$639  = \port$4576$0 ;
+          \$639  = \port$4574$0 ;
       4'h6:
-          \$639  = \port$4578$0 ;
+          \$639  = \port$4576$0 ;
       4'h7:
-          \$639  = \port$4580$0 ;
+          \$639  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14333,21 +14327,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$649  = 3'h0;
     casez (\$648 )
       4'h0:
-          \$649  = \port$4566$0 ;
+          \$649  = \port$4564$0 ;
       4'h1:
-          \$649  = \port$4568$0 ;
+          \$649  = \port$4566$0 ;
       4'h2:
-          \$649  = \port$4570$0 ;
+          \$649  = \port$4568$0 ;
       4'h3:
-          \$649  = \port$4572$0 ;
+          \$649  = \port$4570$0 ;
       4'h4:
-          \$649  = \port$4574$0 ;
+          \$649  = \port$4572$0 ;
       4'h5:
-          \$649  = \port$4576$0 ;
+          \$649  = \port$4574$0 ;
       4'h6:
-          \$649  = \port$4578$0 ;
+          \$649  = \port$4576$0 ;
       4'h7:
-          \$649  = \port$4580$0 ;
+          \$649  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14355,21 +14349,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$659  = 3'h0;
     casez (\$658 )
       4'h0:
-          \$659  = \port$4566$0 ;
+          \$659  = \port$4564$0 ;
       4'h1:
-          \$659  = \port$4568$0 ;
+          \$659  = \port$4566$0 ;
       4'h2:
-          \$659  = \port$4570$0 ;
+          \$659  = \port$4568$0 ;
       4'h3:
-          \$659  = \port$4572$0 ;
+          \$659  = \port$4570$0 ;
       4'h4:
-          \$659  = \port$4574$0 ;
+          \$659  = \port$4572$0 ;
       4'h5:
-          \$659  = \port$4576$0 ;
+          \$659  = \port$4574$0 ;
       4'h6:
-          \$659  = \port$4578$0 ;
+          \$659  = \port$4576$0 ;
       4'h7:
-          \$659  = \port$4580$0 ;
+          \$659  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14377,21 +14371,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$669  = 3'h0;
     casez (\$668 )
       4'h0:
-          \$669  = \port$4566$0 ;
+          \$669  = \port$4564$0 ;
       4'h1:
-          \$669  = \port$4568$0 ;
+          \$669  = \port$4566$0 ;
       4'h2:
-          \$669  = \port$4570$0 ;
+          \$669  = \port$4568$0 ;
       4'h3:
-          \$669  = \port$4572$0 ;
+          \$669  = \port$4570$0 ;
       4'h4:
-          \$669  = \port$4574$0 ;
+          \$669  = \port$4572$0 ;
       4'h5:
-          \$669  = \port$4576$0 ;
+          \$669  = \port$4574$0 ;
       4'h6:
-          \$669  = \port$4578$0 ;
+          \$669  = \port$4576$0 ;
       4'h7:
-          \$669  = \port$4580$0 ;
+          \$669  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14399,21 +14393,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$679  = 3'h0;
     casez (\$678 )
       4'h0:
-          \$679  = \port$4566$0 ;
+          \$679  = \port$4564$0 ;
       4'h1:
-          \$679  = \port$4568$0 ;
+          \$679  = \port$4566$0 ;
       4'h2:
-          \$679  = \port$4570$0 ;
+          \$679  = \port$4568$0 ;
       4'h3:
-          \$679  = \port$4572$0 ;
+          \$679  = \port$4570$0 ;
       4'h4:
-          \$679  = \port$4574$0 ;
+          \$679  = \port$4572$0 ;
       4'h5:
-          \$679  = \port$4576$0 ;
+          \$679  = \port$4574$0 ;
       4'h6:
-          \$679  = \port$4578$0 ;
+          \$679  = \port$4576$0 ;
       4'h7:
-          \$679  = \port$4580$0 ;
+          \$679  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14421,21 +14415,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$689  = 3'h0;
     casez (\$688 )
       4'h0:
-          \$689  = \port$4566$0 ;
+          \$689  = \port$4564$0 ;
       4'h1:
-          \$689  = \port$4568$0 ;
+          \$689  = \port$4566$0 ;
       4'h2:
-          \$689  = \port$4570$0 ;
+          \$689  = \port$4568$0 ;
       4'h3:
-          \$689  = \port$4572$0 ;
+          \$689  = \port$4570$0 ;
       4'h4:
-          \$689  = \port$4574$0 ;
+          \$689  = \port$4572$0 ;
       4'h5:
-          \$689  = \port$4576$0 ;
+          \$689  = \port$4574$0 ;
       4'h6:
-          \$689  = \port$4578$0 ;
+          \$689  = \port$4576$0 ;
       4'h7:
-          \$689  = \port$4580$0 ;
+          \$689  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14443,21 +14437,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$699  = 3'h0;
     casez (\$698 )
       4'h0:
-          \$699  = \port$4566$0 ;
+          \$699  = \port$4564$0 ;
       4'h1:
-          \$699  = \port$4568$0 ;
+          \$699  = \port$4566$0 ;
       4'h2:
-          \$699  = \port$4570$0 ;
+          \$699  = \port$4568$0 ;
       4'h3:
-          \$699  = \port$4572$0 ;
+          \$699  = \port$4570$0 ;
       4'h4:
-          \$699  = \port$4574$0 ;
+          \$699  = \port$4572$0 ;
       4'h5:
-          \$699  = \port$4576$0 ;
+          \$699  = \port$4574$0 ;
       4'h6:
-          \$699  = \port$4578$0 ;
+          \$699  = \port$4576$0 ;
       4'h7:
-          \$699  = \port$4580$0 ;
+          \$699  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14465,21 +14459,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$709  = 3'h0;
     casez (\$708 )
       4'h0:
-          \$709  = \port$4566$0 ;
+          \$709  = \port$4564$0 ;
       4'h1:
-          \$709  = \port$4568$0 ;
+          \$709  = \port$4566$0 ;
       4'h2:
-          \$709  = \port$4570$0 ;
+          \$709  = \port$4568$0 ;
       4'h3:
-          \$709  = \port$4572$0 ;
+          \$709  = \port$4570$0 ;
       4'h4:
-          \$709  = \port$4574$0 ;
+          \$709  = \port$4572$0 ;
       4'h5:
-          \$709  = \port$4576$0 ;
+          \$709  = \port$4574$0 ;
       4'h6:
-          \$709  = \port$4578$0 ;
+          \$709  = \port$4576$0 ;
       4'h7:
-          \$709  = \port$4580$0 ;
+          \$709  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14487,21 +14481,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$719  = 3'h0;
     casez (\$718 )
       4'h0:
-          \$719  = \port$4566$0 ;
+          \$719  = \port$4564$0 ;
       4'h1:
-          \$719  = \port$4568$0 ;
+          \$719  = \port$4566$0 ;
       4'h2:
-          \$719  = \port$4570$0 ;
+          \$719  = \port$4568$0 ;
       4'h3:
-          \$719  = \port$4572$0 ;
+          \$719  = \port$4570$0 ;
       4'h4:
-          \$719  = \port$4574$0 ;
+          \$719  = \port$4572$0 ;
       4'h5:
-          \$719  = \port$4576$0 ;
+          \$719  = \port$4574$0 ;
       4'h6:
-          \$719  = \port$4578$0 ;
+          \$719  = \port$4576$0 ;
       4'h7:
-          \$719  = \port$4580$0 ;
+          \$719  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14509,21 +14503,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$729  = 3'h0;
     casez (\$728 )
       4'h0:
-          \$729  = \port$4566$0 ;
+          \$729  = \port$4564$0 ;
       4'h1:
-          \$729  = \port$4568$0 ;
+          \$729  = \port$4566$0 ;
       4'h2:
-          \$729  = \port$4570$0 ;
+          \$729  = \port$4568$0 ;
       4'h3:
-          \$729  = \port$4572$0 ;
+          \$729  = \port$4570$0 ;
       4'h4:
-          \$729  = \port$4574$0 ;
+          \$729  = \port$4572$0 ;
       4'h5:
-          \$729  = \port$4576$0 ;
+          \$729  = \port$4574$0 ;
       4'h6:
-          \$729  = \port$4578$0 ;
+          \$729  = \port$4576$0 ;
       4'h7:
-          \$729  = \port$4580$0 ;
+          \$729  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14531,21 +14525,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$739  = 3'h0;
     casez (\$738 )
       4'h0:
-          \$739  = \port$4566$0 ;
+          \$739  = \port$4564$0 ;
       4'h1:
-          \$739  = \port$4568$0 ;
+          \$739  = \port$4566$0 ;
       4'h2:
-          \$739  = \port$4570$0 ;
+          \$739  = \port$4568$0 ;
       4'h3:
-          \$739  = \port$4572$0 ;
+          \$739  = \port$4570$0 ;
       4'h4:
-          \$739  = \port$4574$0 ;
+          \$739  = \port$4572$0 ;
       4'h5:
-          \$739  = \port$4576$0 ;
+          \$739  = \port$4574$0 ;
       4'h6:
-          \$739  = \port$4578$0 ;
+          \$739  = \port$4576$0 ;
       4'h7:
-          \$739  = \port$4580$0 ;
+          \$739  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14553,21 +14547,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$749  = 3'h0;
     casez (\$748 )
       4'h0:
-          \$749  = \port$4566$0 ;
+          \$749  = \port$4564$0 ;
       4'h1:
-          \$749  = \port$4568$0 ;
+          \$749  = \port$4566$0 ;
       4'h2:
-          \$749  = \port$4570$0 ;
+          \$749  = \port$4568$0 ;
       4'h3:
-          \$749  = \port$4572$0 ;
+          \$749  = \port$4570$0 ;
       4'h4:
-          \$749  = \port$4574$0 ;
+          \$749  = \port$4572$0 ;
       4'h5:
-          \$749  = \port$4576$0 ;
+          \$749  = \port$4574$0 ;
       4'h6:
-          \$749  = \port$4578$0 ;
+          \$749  = \port$4576$0 ;
       4'h7:
-          \$749  = \port$4580$0 ;
+          \$749  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14575,21 +14569,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$759  = 3'h0;
     casez (\$758 )
       4'h0:
-          \$759  = \port$4566$0 ;
+          \$759  = \port$4564$0 ;
       4'h1:
-          \$759  = \port$4568$0 ;
+          \$759  = \port$4566$0 ;
       4'h2:
-          \$759  = \port$4570$0 ;
+          \$759  = \port$4568$0 ;
       4'h3:
-          \$759  = \port$4572$0 ;
+          \$759  = \port$4570$0 ;
       4'h4:
-          \$759  = \port$4574$0 ;
+          \$759  = \port$4572$0 ;
       4'h5:
-          \$759  = \port$4576$0 ;
+          \$759  = \port$4574$0 ;
       4'h6:
-          \$759  = \port$4578$0 ;
+          \$759  = \port$4576$0 ;
       4'h7:
-          \$759  = \port$4580$0 ;
+          \$759  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14597,21 +14591,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$769  = 3'h0;
     casez (\$768 )
       4'h0:
-          \$769  = \port$4566$0 ;
+          \$769  = \port$4564$0 ;
       4'h1:
-          \$769  = \port$4568$0 ;
+          \$769  = \port$4566$0 ;
       4'h2:
-          \$769  = \port$4570$0 ;
+          \$769  = \port$4568$0 ;
       4'h3:
-          \$769  = \port$4572$0 ;
+          \$769  = \port$4570$0 ;
       4'h4:
-          \$769  = \port$4574$0 ;
+          \$769  = \port$4572$0 ;
       4'h5:
-          \$769  = \port$4576$0 ;
+          \$769  = \port$4574$0 ;
       4'h6:
-          \$769  = \port$4578$0 ;
+          \$769  = \port$4576$0 ;
       4'h7:
-          \$769  = \port$4580$0 ;
+          \$769  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14619,21 +14613,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$779  = 3'h0;
     casez (\$778 )
       4'h0:
-          \$779  = \port$4566$0 ;
+          \$779  = \port$4564$0 ;
       4'h1:
-          \$779  = \port$4568$0 ;
+          \$779  = \port$4566$0 ;
       4'h2:
-          \$779  = \port$4570$0 ;
+          \$779  = \port$4568$0 ;
       4'h3:
-          \$779  = \port$4572$0 ;
+          \$779  = \port$4570$0 ;
       4'h4:
-          \$779  = \port$4574$0 ;
+          \$779  = \port$4572$0 ;
       4'h5:
-          \$779  = \port$4576$0 ;
+          \$779  = \port$4574$0 ;
       4'h6:
-          \$779  = \port$4578$0 ;
+          \$779  = \port$4576$0 ;
       4'h7:
-          \$779  = \port$4580$0 ;
+          \$779  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14641,21 +14635,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$789  = 3'h0;
     casez (\$788 )
       4'h0:
-          \$789  = \port$4566$0 ;
+          \$789  = \port$4564$0 ;
       4'h1:
-          \$789  = \port$4568$0 ;
+          \$789  = \port$4566$0 ;
       4'h2:
-          \$789  = \port$4570$0 ;
+          \$789  = \port$4568$0 ;
       4'h3:
-          \$789  = \port$4572$0 ;
+          \$789  = \port$4570$0 ;
       4'h4:
-          \$789  = \port$4574$0 ;
+          \$789  = \port$4572$0 ;
       4'h5:
-          \$789  = \port$4576$0 ;
+          \$789  = \port$4574$0 ;
       4'h6:
-          \$789  = \port$4578$0 ;
+          \$789  = \port$4576$0 ;
       4'h7:
-          \$789  = \port$4580$0 ;
+          \$789  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14663,21 +14657,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$799  = 3'h0;
     casez (\$798 )
       4'h0:
-          \$799  = \port$4566$0 ;
+          \$799  = \port$4564$0 ;
       4'h1:
-          \$799  = \port$4568$0 ;
+          \$799  = \port$4566$0 ;
       4'h2:
-          \$799  = \port$4570$0 ;
+          \$799  = \port$4568$0 ;
       4'h3:
-          \$799  = \port$4572$0 ;
+          \$799  = \port$4570$0 ;
       4'h4:
-          \$799  = \port$4574$0 ;
+          \$799  = \port$4572$0 ;
       4'h5:
-          \$799  = \port$4576$0 ;
+          \$799  = \port$4574$0 ;
       4'h6:
-          \$799  = \port$4578$0 ;
+          \$799  = \port$4576$0 ;
       4'h7:
-          \$799  = \port$4580$0 ;
+          \$799  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14685,21 +14679,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$809  = 3'h0;
     casez (\$808 )
       4'h0:
-          \$809  = \port$4566$0 ;
+          \$809  = \port$4564$0 ;
       4'h1:
-          \$809  = \port$4568$0 ;
+          \$809  = \port$4566$0 ;
       4'h2:
-          \$809  = \port$4570$0 ;
+          \$809  = \port$4568$0 ;
       4'h3:
-          \$809  = \port$4572$0 ;
+          \$809  = \port$4570$0 ;
       4'h4:
-          \$809  = \port$4574$0 ;
+          \$809  = \port$4572$0 ;
       4'h5:
-          \$809  = \port$4576$0 ;
+          \$809  = \port$4574$0 ;
       4'h6:
-          \$809  = \port$4578$0 ;
+          \$809  = \port$4576$0 ;
       4'h7:
-          \$809  = \port$4580$0 ;
+          \$809  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14707,21 +14701,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$819  = 3'h0;
     casez (\$818 )
       4'h0:
-          \$819  = \port$4566$0 ;
+          \$819  = \port$4564$0 ;
       4'h1:
-          \$819  = \port$4568$0 ;
+          \$819  = \port$4566$0 ;
       4'h2:
-          \$819  = \port$4570$0 ;
+          \$819  = \port$4568$0 ;
       4'h3:
-          \$819  = \port$4572$0 ;
+          \$819  = \port$4570$0 ;
       4'h4:
-          \$819  = \port$4574$0 ;
+          \$819  = \port$4572$0 ;
       4'h5:
-          \$819  = \port$4576$0 ;
+          \$819  = \port$4574$0 ;
       4'h6:
-          \$819  = \port$4578$0 ;
+          \$819  = \port$4576$0 ;
       4'h7:
-          \$819  = \port$4580$0 ;
+          \$819  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14729,21 +14723,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$829  = 3'h0;
     casez (\$828 )
       4'h0:
-          \$829  = \port$4566$0 ;
+          \$829  = \port$4564$0 ;
       4'h1:
-          \$829  = \port$4568$0 ;
+          \$829  = \port$4566$0 ;
       4'h2:
-          \$829  = \port$4570$0 ;
+          \$829  = \port$4568$0 ;
       4'h3:
-          \$829  = \port$4572$0 ;
+          \$829  = \port$4570$0 ;
       4'h4:
-          \$829  = \port$4574$0 ;
+          \$829  = \port$4572$0 ;
       4'h5:
-          \$829  = \port$4576$0 ;
+          \$829  = \port$4574$0 ;
       4'h6:
-          \$829  = \port$4578$0 ;
+          \$829  = \port$4576$0 ;
       4'h7:
-          \$829  = \port$4580$0 ;
+          \$829  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14751,21 +14745,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$839  = 3'h0;
     casez (\$838 )
       4'h0:
-          \$839  = \port$4566$0 ;
+          \$839  = \port$4564$0 ;
       4'h1:
-          \$839  = \port$4568$0 ;
+          \$839  = \port$4566$0 ;
       4'h2:
-          \$839  = \port$4570$0 ;
+          \$839  = \port$4568$0 ;
       4'h3:
-          \$839  = \port$4572$0 ;
+          \$839  = \port$4570$0 ;
       4'h4:
-          \$839  = \port$4574$0 ;
+          \$839  = \port$4572$0 ;
       4'h5:
-          \$839  = \port$4576$0 ;
+          \$839  = \port$4574$0 ;
       4'h6:
-          \$839  = \port$4578$0 ;
+          \$839  = \port$4576$0 ;
       4'h7:
-          \$839  = \port$4580$0 ;
+          \$839  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14773,21 +14767,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$849  = 3'h0;
     casez (\$848 )
       4'h0:
-          \$849  = \port$4566$0 ;
+          \$849  = \port$4564$0 ;
       4'h1:
-          \$849  = \port$4568$0 ;
+          \$849  = \port$4566$0 ;
       4'h2:
-          \$849  = \port$4570$0 ;
+          \$849  = \port$4568$0 ;
       4'h3:
-          \$849  = \port$4572$0 ;
+          \$849  = \port$4570$0 ;
       4'h4:
-          \$849  = \port$4574$0 ;
+          \$849  = \port$4572$0 ;
       4'h5:
-          \$849  = \port$4576$0 ;
+          \$849  = \port$4574$0 ;
       4'h6:
-          \$849  = \port$4578$0 ;
+          \$849  = \port$4576$0 ;
       4'h7:
-          \$849  = \port$4580$0 ;
+          \$849  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14795,21 +14789,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$859  = 3'h0;
     casez (\$858 )
       4'h0:
-          \$859  = \port$4566$0 ;
+          \$859  = \port$4564$0 ;
       4'h1:
-          \$859  = \port$4568$0 ;
+          \$859  = \port$4566$0 ;
       4'h2:
-          \$859  = \port$4570$0 ;
+          \$859  = \port$4568$0 ;
       4'h3:
-          \$859  = \port$4572$0 ;
+          \$859  = \port$4570$0 ;
       4'h4:
-          \$859  = \port$4574$0 ;
+          \$859  = \port$4572$0 ;
       4'h5:
-          \$859  = \port$4576$0 ;
+          \$859  = \port$4574$0 ;
       4'h6:
-          \$859  = \port$4578$0 ;
+          \$859  = \port$4576$0 ;
       4'h7:
-          \$859  = \port$4580$0 ;
+          \$859  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14817,21 +14811,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$869  = 3'h0;
     casez (\$868 )
       4'h0:
-          \$869  = \port$4566$0 ;
+          \$869  = \port$4564$0 ;
       4'h1:
-          \$869  = \port$4568$0 ;
+          \$869  = \port$4566$0 ;
       4'h2:
-          \$869  = \port$4570$0 ;
+          \$869  = \port$4568$0 ;
       4'h3:
-          \$869  = \port$4572$0 ;
+          \$869  = \port$4570$0 ;
       4'h4:
-          \$869  = \port$4574$0 ;
+          \$869  = \port$4572$0 ;
       4'h5:
-          \$869  = \port$4576$0 ;
+          \$869  = \port$4574$0 ;
       4'h6:
-          \$869  = \port$4578$0 ;
+          \$869  = \port$4576$0 ;
       4'h7:
-          \$869  = \port$4580$0 ;
+          \$869  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14839,21 +14833,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$879  = 3'h0;
     casez (\$878 )
       4'h0:
-          \$879  = \port$4566$0 ;
+          \$879  = \port$4564$0 ;
       4'h1:
-          \$879  = \port$4568$0 ;
+          \$879  = \port$4566$0 ;
       4'h2:
-          \$879  = \port$4570$0 ;
+          \$879  = \port$4568$0 ;
       4'h3:
-          \$879  = \port$4572$0 ;
+          \$879  = \port$4570$0 ;
       4'h4:
-          \$879  = \port$4574$0 ;
+          \$879  = \port$4572$0 ;
       4'h5:
-          \$879  = \port$4576$0 ;
+          \$879  = \port$4574$0 ;
       4'h6:
-          \$879  = \port$4578$0 ;
+          \$879  = \port$4576$0 ;
       4'h7:
-          \$879  = \port$4580$0 ;
+          \$879  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14861,21 +14855,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$889  = 3'h0;
     casez (\$888 )
       4'h0:
-          \$889  = \port$4566$0 ;
+          \$889  = \port$4564$0 ;
       4'h1:
-          \$889  = \port$4568$0 ;
+          \$889  = \port$4566$0 ;
       4'h2:
-          \$889  = \port$4570$0 ;
+          \$889  = \port$4568$0 ;
       4'h3:
-          \$889  = \port$4572$0 ;
+          \$889  = \port$4570$0 ;
       4'h4:
-          \$889  = \port$4574$0 ;
+          \$889  = \port$4572$0 ;
       4'h5:
-          \$889  = \port$4576$0 ;
+          \$889  = \port$4574$0 ;
       4'h6:
-          \$889  = \port$4578$0 ;
+          \$889  = \port$4576$0 ;
       4'h7:
-          \$889  = \port$4580$0 ;
+          \$889  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14883,21 +14877,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$899  = 3'h0;
     casez (\$898 )
       4'h0:
-          \$899  = \port$4566$0 ;
+          \$899  = \port$4564$0 ;
       4'h1:
-          \$899  = \port$4568$0 ;
+          \$899  = \port$4566$0 ;
       4'h2:
-          \$899  = \port$4570$0 ;
+          \$899  = \port$4568$0 ;
       4'h3:
-          \$899  = \port$4572$0 ;
+          \$899  = \port$4570$0 ;
       4'h4:
-          \$899  = \port$4574$0 ;
+          \$899  = \port$4572$0 ;
       4'h5:
-          \$899  = \port$4576$0 ;
+          \$899  = \port$4574$0 ;
       4'h6:
-          \$899  = \port$4578$0 ;
+          \$899  = \port$4576$0 ;
       4'h7:
-          \$899  = \port$4580$0 ;
+          \$899  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14905,21 +14899,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$909  = 3'h0;
     casez (\$908 )
       4'h0:
-          \$909  = \port$4566$0 ;
+          \$909  = \port$4564$0 ;
       4'h1:
-          \$909  = \port$4568$0 ;
+          \$909  = \port$4566$0 ;
       4'h2:
-          \$909  = \port$4570$0 ;
+          \$909  = \port$4568$0 ;
       4'h3:
-          \$909  = \port$4572$0 ;
+          \$909  = \port$4570$0 ;
       4'h4:
-          \$909  = \port$4574$0 ;
+          \$909  = \port$4572$0 ;
       4'h5:
-          \$909  = \port$4576$0 ;
+          \$909  = \port$4574$0 ;
       4'h6:
-          \$909  = \port$4578$0 ;
+          \$909  = \port$4576$0 ;
       4'h7:
-          \$909  = \port$4580$0 ;
+          \$909  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14927,21 +14921,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$919  = 3'h0;
     casez (\$918 )
       4'h0:
-          \$919  = \port$4566$0 ;
+          \$919  = \port$4564$0 ;
       4'h1:
-          \$919  = \port$4568$0 ;
+          \$919  = \port$4566$0 ;
       4'h2:
-          \$919  = \port$4570$0 ;
+          \$919  = \port$4568$0 ;
       4'h3:
-          \$919  = \port$4572$0 ;
+          \$919  = \port$4570$0 ;
       4'h4:
-          \$919  = \port$4574$0 ;
+          \$919  = \port$4572$0 ;
       4'h5:
-          \$919  = \port$4576$0 ;
+          \$919  = \port$4574$0 ;
       4'h6:
-          \$919  = \port$4578$0 ;
+          \$919  = \port$4576$0 ;
       4'h7:
-          \$919  = \port$4580$0 ;
+          \$919  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14949,21 +14943,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$929  = 3'h0;
     casez (\$928 )
       4'h0:
-          \$929  = \port$4566$0 ;
+          \$929  = \port$4564$0 ;
       4'h1:
-          \$929  = \port$4568$0 ;
+          \$929  = \port$4566$0 ;
       4'h2:
-          \$929  = \port$4570$0 ;
+          \$929  = \port$4568$0 ;
       4'h3:
-          \$929  = \port$4572$0 ;
+          \$929  = \port$4570$0 ;
       4'h4:
-          \$929  = \port$4574$0 ;
+          \$929  = \port$4572$0 ;
       4'h5:
-          \$929  = \port$4576$0 ;
+          \$929  = \port$4574$0 ;
       4'h6:
-          \$929  = \port$4578$0 ;
+          \$929  = \port$4576$0 ;
       4'h7:
-          \$929  = \port$4580$0 ;
+          \$929  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14971,21 +14965,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$939  = 3'h0;
     casez (\$938 )
       4'h0:
-          \$939  = \port$4566$0 ;
+          \$939  = \port$4564$0 ;
       4'h1:
-          \$939  = \port$4568$0 ;
+          \$939  = \port$4566$0 ;
       4'h2:
-          \$939  = \port$4570$0 ;
+          \$939  = \port$4568$0 ;
       4'h3:
-          \$939  = \port$4572$0 ;
+          \$939  = \port$4570$0 ;
       4'h4:
-          \$939  = \port$4574$0 ;
+          \$939  = \port$4572$0 ;
       4'h5:
-          \$939  = \port$4576$0 ;
+          \$939  = \port$4574$0 ;
       4'h6:
-          \$939  = \port$4578$0 ;
+          \$939  = \port$4576$0 ;
       4'h7:
-          \$939  = \port$4580$0 ;
+          \$939  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -14993,21 +14987,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$949  = 3'h0;
     casez (\$948 )
       4'h0:
-          \$949  = \port$4566$0 ;
+          \$949  = \port$4564$0 ;
       4'h1:
-          \$949  = \port$4568$0 ;
+          \$949  = \port$4566$0 ;
       4'h2:
-          \$949  = \port$4570$0 ;
+          \$949  = \port$4568$0 ;
       4'h3:
-          \$949  = \port$4572$0 ;
+          \$949  = \port$4570$0 ;
       4'h4:
-          \$949  = \port$4574$0 ;
+          \$949  = \port$4572$0 ;
       4'h5:
-          \$949  = \port$4576$0 ;
+          \$949  = \port$4574$0 ;
       4'h6:
-          \$949  = \port$4578$0 ;
+          \$949  = \port$4576$0 ;
       4'h7:
-          \$949  = \port$4580$0 ;
+          \$949  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -15015,21 +15009,21 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$959  = 3'h0;
     casez (\$958 )
       4'h0:
-          \$959  = \port$4566$0 ;
+          \$959  = \port$4564$0 ;
       4'h1:
-          \$959  = \port$4568$0 ;
+          \$959  = \port$4566$0 ;
       4'h2:
-          \$959  = \port$4570$0 ;
+          \$959  = \port$4568$0 ;
       4'h3:
-          \$959  = \port$4572$0 ;
+          \$959  = \port$4570$0 ;
       4'h4:
-          \$959  = \port$4574$0 ;
+          \$959  = \port$4572$0 ;
       4'h5:
-          \$959  = \port$4576$0 ;
+          \$959  = \port$4574$0 ;
       4'h6:
-          \$959  = \port$4578$0 ;
+          \$959  = \port$4576$0 ;
       4'h7:
-          \$959  = \port$4580$0 ;
+          \$959  = \port$4578$0 ;
     endcase
   end
   always @* begin
@@ -17994,7 +17988,7 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   assign g_tdc0_rst = g_sync_rst;
   assign overflow = { \$1218 , \$1216 , \$1214 , \$1212 , \$1210 , \$1208 , \$1206 , \$1204 , \$1202 , \$1200 , \$1198 , \$1196 , \$1194 , \$1192 , \$1190 , \$1188 , \$1186 , \$1184 , \$1182 , \$1180 , \$1178 , \$1176 , \$1174 , \$1172 , \$1170 , \$1168 , \$1166 , \$1164 , \$1162 , \$1160 , \$1158 , \$1156 , \$1154 , \$1152 , \$1150 , \$1148 , \$1146 , \$1144 , \$1142 , \$1140 , \$1138 , \$1136 , \$1134 , \$1132 , \$1130 , \$1128 , \$1126 , \$1124 , \$1122 , \$1120 , \$1118 , \$1116 , \$1114 , \$1112 , \$1110 , \$1108 , \$1106 , \$1104 , \$1102 , \$1100 , \$1098 , \$1096 , \$1094 , \$1092  };
   assign codes = { \$1346 , \$1344 , \$1342 , \$1340 , \$1338 , \$1336 , \$1334 , \$1332 , \$1330 , \$1328 , \$1326 , \$1324 , \$1322 , \$1320 , \$1318 , \$1316 , \$1314 , \$1312 , \$1310 , \$1308 , \$1306 , \$1304 , \$1302 , \$1300 , \$1298 , \$1296 , \$1294 , \$1292 , \$1290 , \$1288 , \$1286 , \$1284 , \$1282 , \$1280 , \$1278 , \$1276 , \$1274 , \$1272 , \$1270 , \$1268 , \$1266 , \$1264 , \$1262 , \$1260 , \$1258 , \$1256 , \$1254 , \$1252 , \$1250 , \$1248 , \$1246 , \$1244 , \$1242 , \$1240 , \$1238 , \$1236 , \$1234 , \$1232 , \$1230 , \$1228 , \$1226 , \$1224 , \$1222 , \$1220  };
-  assign fine_table = { \port$4580$0 , \port$4578$0 , \port$4576$0 , \port$4574$0 , \port$4572$0 , \port$4570$0 , \port$4568$0 , \port$4566$0  };
+  assign fine_table = { \port$4578$0 , \port$4576$0 , \port$4574$0 , \port$4572$0 , \port$4570$0 , \port$4568$0 , \port$4566$0 , \port$4564$0  };
   assign g_tdc1_rst = g_sync_rst;
   assign g_tdc2_rst = g_sync_rst;
   assign g_tdc3_rst = g_sync_rst;
@@ -18058,134 +18052,134 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   assign g_tdc61_rst = g_sync_rst;
   assign g_tdc62_rst = g_sync_rst;
   assign g_tdc63_rst = g_sync_rst;
-  assign \port$5174$0  = \$1092 ;
-  assign \port$5176$0  = \$1094 ;
-  assign \port$5178$0  = \$1096 ;
-  assign \port$5180$0  = \$1098 ;
-  assign \port$5182$0  = \$1100 ;
-  assign \port$5184$0  = \$1102 ;
-  assign \port$5186$0  = \$1104 ;
-  assign \port$5188$0  = \$1106 ;
-  assign \port$5190$0  = \$1108 ;
-  assign \port$5192$0  = \$1110 ;
-  assign \port$5194$0  = \$1112 ;
-  assign \port$5196$0  = \$1114 ;
-  assign \port$5198$0  = \$1116 ;
-  assign \port$5200$0  = \$1118 ;
-  assign \port$5202$0  = \$1120 ;
-  assign \port$5204$0  = \$1122 ;
-  assign \port$5206$0  = \$1124 ;
-  assign \port$5208$0  = \$1126 ;
-  assign \port$5210$0  = \$1128 ;
-  assign \port$5212$0  = \$1130 ;
-  assign \port$5214$0  = \$1132 ;
-  assign \port$5216$0  = \$1134 ;
-  assign \port$5218$0  = \$1136 ;
-  assign \port$5220$0  = \$1138 ;
-  assign \port$5222$0  = \$1140 ;
-  assign \port$5224$0  = \$1142 ;
-  assign \port$5226$0  = \$1144 ;
-  assign \port$5228$0  = \$1146 ;
-  assign \port$5230$0  = \$1148 ;
-  assign \port$5232$0  = \$1150 ;
-  assign \port$5234$0  = \$1152 ;
-  assign \port$5236$0  = \$1154 ;
-  assign \port$5238$0  = \$1156 ;
-  assign \port$5240$0  = \$1158 ;
-  assign \port$5242$0  = \$1160 ;
-  assign \port$5244$0  = \$1162 ;
-  assign \port$5246$0  = \$1164 ;
-  assign \port$5248$0  = \$1166 ;
-  assign \port$5250$0  = \$1168 ;
-  assign \port$5252$0  = \$1170 ;
-  assign \port$5254$0  = \$1172 ;
-  assign \port$5256$0  = \$1174 ;
-  assign \port$5258$0  = \$1176 ;
-  assign \port$5260$0  = \$1178 ;
-  assign \port$5262$0  = \$1180 ;
-  assign \port$5264$0  = \$1182 ;
-  assign \port$5266$0  = \$1184 ;
-  assign \port$5268$0  = \$1186 ;
-  assign \port$5270$0  = \$1188 ;
-  assign \port$5272$0  = \$1190 ;
-  assign \port$5274$0  = \$1192 ;
-  assign \port$5276$0  = \$1194 ;
-  assign \port$5278$0  = \$1196 ;
-  assign \port$5280$0  = \$1198 ;
-  assign \port$5282$0  = \$1200 ;
-  assign \port$5284$0  = \$1202 ;
-  assign \port$5286$0  = \$1204 ;
-  assign \port$5288$0  = \$1206 ;
-  assign \port$5290$0  = \$1208 ;
-  assign \port$5292$0  = \$1210 ;
-  assign \port$5294$0  = \$1212 ;
-  assign \port$5296$0  = \$1214 ;
-  assign \port$5298$0  = \$1216 ;
-  assign \port$5300$0  = \$1218 ;
-  assign \port$5302$0  = \$1220 ;
-  assign \port$5304$0  = \$1222 ;
-  assign \port$5306$0  = \$1224 ;
-  assign \port$5308$0  = \$1226 ;
-  assign \port$5310$0  = \$1228 ;
-  assign \port$5312$0  = \$1230 ;
-  assign \port$5314$0  = \$1232 ;
-  assign \port$5316$0  = \$1234 ;
-  assign \port$5318$0  = \$1236 ;
-  assign \port$5320$0  = \$1238 ;
-  assign \port$5322$0  = \$1240 ;
-  assign \port$5324$0  = \$1242 ;
-  assign \port$5326$0  = \$1244 ;
-  assign \port$5328$0  = \$1246 ;
-  assign \port$5330$0  = \$1248 ;
-  assign \port$5332$0  = \$1250 ;
-  assign \port$5334$0  = \$1252 ;
-  assign \port$5336$0  = \$1254 ;
-  assign \port$5338$0  = \$1256 ;
-  assign \port$5340$0  = \$1258 ;
-  assign \port$5342$0  = \$1260 ;
-  assign \port$5344$0  = \$1262 ;
-  assign \port$5346$0  = \$1264 ;
-  assign \port$5348$0  = \$1266 ;
-  assign \port$5350$0  = \$1268 ;
-  assign \port$5352$0  = \$1270 ;
-  assign \port$5354$0  = \$1272 ;
-  assign \port$5356$0  = \$1274 ;
-  assign \port$5358$0  = \$1276 ;
-  assign \port$5360$0  = \$1278 ;
-  assign \port$5362$0  = \$1280 ;
-  assign \port$5364$0  = \$1282 ;
-  assign \port$5366$0  = \$1284 ;
-  assign \port$5368$0  = \$1286 ;
-  assign \port$5370$0  = \$1288 ;
-  assign \port$5372$0  = \$1290 ;
-  assign \port$5374$0  = \$1292 ;
-  assign \port$5376$0  = \$1294 ;
-  assign \port$5378$0  = \$1296 ;
-  assign \port$5380$0  = \$1298 ;
-  assign \port$5382$0  = \$1300 ;
-  assign \port$5384$0  = \$1302 ;
-  assign \port$5386$0  = \$1304 ;
-  assign \port$5388$0  = \$1306 ;
-  assign \port$5390$0  = \$1308 ;
-  assign \port$5392$0  = \$1310 ;
-  assign \port$5394$0  = \$1312 ;
-  assign \port$5396$0  = \$1314 ;
-  assign \port$5398$0  = \$1316 ;
-  assign \port$5400$0  = \$1318 ;
-  assign \port$5402$0  = \$1320 ;
-  assign \port$5404$0  = \$1322 ;
-  assign \port$5406$0  = \$1324 ;
-  assign \port$5408$0  = \$1326 ;
-  assign \port$5410$0  = \$1328 ;
-  assign \port$5412$0  = \$1330 ;
-  assign \port$5414$0  = \$1332 ;
-  assign \port$5416$0  = \$1334 ;
-  assign \port$5418$0  = \$1336 ;
-  assign \port$5420$0  = \$1338 ;
-  assign \port$5422$0  = \$1340 ;
-  assign \port$5424$0  = \$1342 ;
-  assign \port$5426$0  = \$1344 ;
-  assign \port$5428$0  = \$1346 ;
+  assign \port$5172$0  = \$1092 ;
+  assign \port$5174$0  = \$1094 ;
+  assign \port$5176$0  = \$1096 ;
+  assign \port$5178$0  = \$1098 ;
+  assign \port$5180$0  = \$1100 ;
+  assign \port$5182$0  = \$1102 ;
+  assign \port$5184$0  = \$1104 ;
+  assign \port$5186$0  = \$1106 ;
+  assign \port$5188$0  = \$1108 ;
+  assign \port$5190$0  = \$1110 ;
+  assign \port$5192$0  = \$1112 ;
+  assign \port$5194$0  = \$1114 ;
+  assign \port$5196$0  = \$1116 ;
+  assign \port$5198$0  = \$1118 ;
+  assign \port$5200$0  = \$1120 ;
+  assign \port$5202$0  = \$1122 ;
+  assign \port$5204$0  = \$1124 ;
+  assign \port$5206$0  = \$1126 ;
+  assign \port$5208$0  = \$1128 ;
+  assign \port$5210$0  = \$1130 ;
+  assign \port$5212$0  = \$1132 ;
+  assign \port$5214$0  = \$1134 ;
+  assign \port$5216$0  = \$1136 ;
+  assign \port$5218$0  = \$1138 ;
+  assign \port$5220$0  = \$1140 ;
+  assign \port$5222$0  = \$1142 ;
+  assign \port$5224$0  = \$1144 ;
+  assign \port$5226$0  = \$1146 ;
+  assign \port$5228$0  = \$1148 ;
+  assign \port$5230$0  = \$1150 ;
+  assign \port$5232$0  = \$1152 ;
+  assign \port$5234$0  = \$1154 ;
+  assign \port$5236$0  = \$1156 ;
+  assign \port$5238$0  = \$1158 ;
+  assign \port$5240$0  = \$1160 ;
+  assign \port$5242$0  = \$1162 ;
+  assign \port$5244$0  = \$1164 ;
+  assign \port$5246$0  = \$1166 ;
+  assign \port$5248$0  = \$1168 ;
+  assign \port$5250$0  = \$1170 ;
+  assign \port$5252$0  = \$1172 ;
+  assign \port$5254$0  = \$1174 ;
+  assign \port$5256$0  = \$1176 ;
+  assign \port$5258$0  = \$1178 ;
+  assign \port$5260$0  = \$1180 ;
+  assign \port$5262$0  = \$1182 ;
+  assign \port$5264$0  = \$1184 ;
+  assign \port$5266$0  = \$1186 ;
+  assign \port$5268$0  = \$1188 ;
+  assign \port$5270$0  = \$1190 ;
+  assign \port$5272$0  = \$1192 ;
+  assign \port$5274$0  = \$1194 ;
+  assign \port$5276$0  = \$1196 ;
+  assign \port$5278$0  = \$1198 ;
+  assign \port$5280$0  = \$1200 ;
+  assign \port$5282$0  = \$1202 ;
+  assign \port$5284$0  = \$1204 ;
+  assign \port$5286$0  = \$1206 ;
+  assign \port$5288$0  = \$1208 ;
+  assign \port$5290$0  = \$1210 ;
+  assign \port$5292$0  = \$1212 ;
+  assign \port$5294$0  = \$1214 ;
+  assign \port$5296$0  = \$1216 ;
+  assign \port$5298$0  = \$1218 ;
+  assign \port$5300$0  = \$1220 ;
+  assign \port$5302$0  = \$1222 ;
+  assign \port$5304$0  = \$1224 ;
+  assign \port$5306$0  = \$1226 ;
+  assign \port$5308$0  = \$1228 ;
+  assign \port$5310$0  = \$1230 ;
+  assign \port$5312$0  = \$1232 ;
+  assign \port$5314$0  = \$1234 ;
+  assign \port$5316$0  = \$1236 ;
+  assign \port$5318$0  = \$1238 ;
+  assign \port$5320$0  = \$1240 ;
+  assign \port$5322$0  = \$1242 ;
+  assign \port$5324$0  = \$1244 ;
+  assign \port$5326$0  = \$1246 ;
+  assign \port$5328$0  = \$1248 ;
+  assign \port$5330$0  = \$1250 ;
+  assign \port$5332$0  = \$1252 ;
+  assign \port$5334$0  = \$1254 ;
+  assign \port$5336$0  = \$1256 ;
+  assign \port$5338$0  = \$1258 ;
+  assign \port$5340$0  = \$1260 ;
+  assign \port$5342$0  = \$1262 ;
+  assign \port$5344$0  = \$1264 ;
+  assign \port$5346$0  = \$1266 ;
+  assign \port$5348$0  = \$1268 ;
+  assign \port$5350$0  = \$1270 ;
+  assign \port$5352$0  = \$1272 ;
+  assign \port$5354$0  = \$1274 ;
+  assign \port$5356$0  = \$1276 ;
+  assign \port$5358$0  = \$1278 ;
+  assign \port$5360$0  = \$1280 ;
+  assign \port$5362$0  = \$1282 ;
+  assign \port$5364$0  = \$1284 ;
+  assign \port$5366$0  = \$1286 ;
+  assign \port$5368$0  = \$1288 ;
+  assign \port$5370$0  = \$1290 ;
+  assign \port$5372$0  = \$1292 ;
+  assign \port$5374$0  = \$1294 ;
+  assign \port$5376$0  = \$1296 ;
+  assign \port$5378$0  = \$1298 ;
+  assign \port$5380$0  = \$1300 ;
+  assign \port$5382$0  = \$1302 ;
+  assign \port$5384$0  = \$1304 ;
+  assign \port$5386$0  = \$1306 ;
+  assign \port$5388$0  = \$1308 ;
+  assign \port$5390$0  = \$1310 ;
+  assign \port$5392$0  = \$1312 ;
+  assign \port$5394$0  = \$1314 ;
+  assign \port$5396$0  = \$1316 ;
+  assign \port$5398$0  = \$1318 ;
+  assign \port$5400$0  = \$1320 ;
+  assign \port$5402$0  = \$1322 ;
+  assign \port$5404$0  = \$1324 ;
+  assign \port$5406$0  = \$1326 ;
+  assign \port$5408$0  = \$1328 ;
+  assign \port$5410$0  = \$1330 ;
+  assign \port$5412$0  = \$1332 ;
+  assign \port$5414$0  = \$1334 ;
+  assign \port$5416$0  = \$1336 ;
+  assign \port$5418$0  = \$1338 ;
+  assign \port$5420$0  = \$1340 ;
+  assign \port$5422$0  = \$1342 ;
+  assign \port$5424$0  = \$1344 ;
+  assign \port$5426$0  = \$1346 ;
   assign code_enable[63] = \$320 ;
   assign code_enable[62] = \$315 ;
   assign code_enable[61] = \$310 ;
@@ -18253,14 +18247,14 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4562$0 , \port$4564$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 
-, \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 
-, \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 
-, \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 
-, \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 
-, \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 
-, \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4560$0 , \port$4562$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5172$0 , \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 
+, \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 
+, \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 
+, \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 
+, \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 
+, \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 
+, \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -18609,10 +18603,12 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
+  input [31:0] \port$4560$0 ;
+  wire [31:0] \port$4560$0 ;
   input [31:0] \port$4562$0 ;
   wire [31:0] \port$4562$0 ;
-  input [31:0] \port$4564$0 ;
-  wire [31:0] \port$4564$0 ;
+  input \port$5172$0 ;
+  wire \port$5172$0 ;
   input \port$5174$0 ;
   wire \port$5174$0 ;
   input \port$5176$0 ;
@@ -18739,8 +18735,8 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire \port$5296$0 ;
   input \port$5298$0 ;
   wire \port$5298$0 ;
-  input \port$5300$0 ;
-  wire \port$5300$0 ;
+  input [6:0] \port$5300$0 ;
+  wire [6:0] \port$5300$0 ;
   input [6:0] \port$5302$0 ;
   wire [6:0] \port$5302$0 ;
   input [6:0] \port$5304$0 ;
@@ -18867,8 +18863,6 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [6:0] \port$5424$0 ;
   input [6:0] \port$5426$0 ;
   wire [6:0] \port$5426$0 ;
-  input [6:0] \port$5428$0 ;
-  wire [6:0] \port$5428$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -18901,197 +18895,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$5302$0  < threshold;
-  assign \$3  = ~ \port$5174$0 ;
+  assign \$2  = \port$5300$0  < threshold;
+  assign \$3  = ~ \port$5172$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$5304$0  < threshold;
-  assign \$6  = ~ \port$5176$0 ;
+  assign \$5  = \port$5302$0  < threshold;
+  assign \$6  = ~ \port$5174$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$5306$0  < threshold;
-  assign \$9  = ~ \port$5178$0 ;
+  assign \$8  = \port$5304$0  < threshold;
+  assign \$9  = ~ \port$5176$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$5308$0  < threshold;
-  assign \$12  = ~ \port$5180$0 ;
+  assign \$11  = \port$5306$0  < threshold;
+  assign \$12  = ~ \port$5178$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$5310$0  < threshold;
-  assign \$15  = ~ \port$5182$0 ;
+  assign \$14  = \port$5308$0  < threshold;
+  assign \$15  = ~ \port$5180$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$5312$0  < threshold;
-  assign \$18  = ~ \port$5184$0 ;
+  assign \$17  = \port$5310$0  < threshold;
+  assign \$18  = ~ \port$5182$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$5314$0  < threshold;
-  assign \$21  = ~ \port$5186$0 ;
+  assign \$20  = \port$5312$0  < threshold;
+  assign \$21  = ~ \port$5184$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$5316$0  < threshold;
-  assign \$24  = ~ \port$5188$0 ;
+  assign \$23  = \port$5314$0  < threshold;
+  assign \$24  = ~ \port$5186$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$5318$0  < threshold;
-  assign \$27  = ~ \port$5190$0 ;
+  assign \$26  = \port$5316$0  < threshold;
+  assign \$27  = ~ \port$5188$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$5320$0  < threshold;
-  assign \$30  = ~ \port$5192$0 ;
+  assign \$29  = \port$5318$0  < threshold;
+  assign \$30  = ~ \port$5190$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$5322$0  < threshold;
-  assign \$33  = ~ \port$5194$0 ;
+  assign \$32  = \port$5320$0  < threshold;
+  assign \$33  = ~ \port$5192$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$5324$0  < threshold;
-  assign \$36  = ~ \port$5196$0 ;
+  assign \$35  = \port$5322$0  < threshold;
+  assign \$36  = ~ \port$5194$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$5326$0  < threshold;
-  assign \$39  = ~ \port$5198$0 ;
+  assign \$38  = \port$5324$0  < threshold;
+  assign \$39  = ~ \port$5196$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$5328$0  < threshold;
-  assign \$42  = ~ \port$5200$0 ;
+  assign \$41  = \port$5326$0  < threshold;
+  assign \$42  = ~ \port$5198$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$5330$0  < threshold;
-  assign \$45  = ~ \port$5202$0 ;
+  assign \$44  = \port$5328$0  < threshold;
+  assign \$45  = ~ \port$5200$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$5332$0  < threshold;
-  assign \$48  = ~ \port$5204$0 ;
+  assign \$47  = \port$5330$0  < threshold;
+  assign \$48  = ~ \port$5202$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$5334$0  < threshold;
-  assign \$51  = ~ \port$5206$0 ;
+  assign \$50  = \port$5332$0  < threshold;
+  assign \$51  = ~ \port$5204$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$5336$0  < threshold;
-  assign \$54  = ~ \port$5208$0 ;
+  assign \$53  = \port$5334$0  < threshold;
+  assign \$54  = ~ \port$5206$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$5338$0  < threshold;
-  assign \$57  = ~ \port$5210$0 ;
+  assign \$56  = \port$5336$0  < threshold;
+  assign \$57  = ~ \port$5208$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$5340$0  < threshold;
-  assign \$60  = ~ \port$5212$0 ;
+  assign \$59  = \port$5338$0  < threshold;
+  assign \$60  = ~ \port$5210$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$5342$0  < threshold;
-  assign \$63  = ~ \port$5214$0 ;
+  assign \$62  = \port$5340$0  < threshold;
+  assign \$63  = ~ \port$5212$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$5344$0  < threshold;
-  assign \$66  = ~ \port$5216$0 ;
+  assign \$65  = \port$5342$0  < threshold;
+  assign \$66  = ~ \port$5214$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$5346$0  < threshold;
-  assign \$69  = ~ \port$5218$0 ;
+  assign \$68  = \port$5344$0  < threshold;
+  assign \$69  = ~ \port$5216$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$5348$0  < threshold;
-  assign \$72  = ~ \port$5220$0 ;
+  assign \$71  = \port$5346$0  < threshold;
+  assign \$72  = ~ \port$5218$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$5350$0  < threshold;
-  assign \$75  = ~ \port$5222$0 ;
+  assign \$74  = \port$5348$0  < threshold;
+  assign \$75  = ~ \port$5220$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$5352$0  < threshold;
-  assign \$78  = ~ \port$5224$0 ;
+  assign \$77  = \port$5350$0  < threshold;
+  assign \$78  = ~ \port$5222$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$5354$0  < threshold;
-  assign \$81  = ~ \port$5226$0 ;
+  assign \$80  = \port$5352$0  < threshold;
+  assign \$81  = ~ \port$5224$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$5356$0  < threshold;
-  assign \$84  = ~ \port$5228$0 ;
+  assign \$83  = \port$5354$0  < threshold;
+  assign \$84  = ~ \port$5226$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$5358$0  < threshold;
-  assign \$87  = ~ \port$5230$0 ;
+  assign \$86  = \port$5356$0  < threshold;
+  assign \$87  = ~ \port$5228$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$5360$0  < threshold;
-  assign \$90  = ~ \port$5232$0 ;
+  assign \$89  = \port$5358$0  < threshold;
+  assign \$90  = ~ \port$5230$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$5362$0  < threshold;
-  assign \$93  = ~ \port$5234$0 ;
+  assign \$92  = \port$5360$0  < threshold;
+  assign \$93  = ~ \port$5232$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$5364$0  < threshold;
-  assign \$96  = ~ \port$5236$0 ;
+  assign \$95  = \port$5362$0  < threshold;
+  assign \$96  = ~ \port$5234$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$5366$0  < threshold;
-  assign \$99  = ~ \port$5238$0 ;
+  assign \$98  = \port$5364$0  < threshold;
+  assign \$99  = ~ \port$5236$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$5368$0  < threshold;
-  assign \$102  = ~ \port$5240$0 ;
+  assign \$101  = \port$5366$0  < threshold;
+  assign \$102  = ~ \port$5238$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$5370$0  < threshold;
-  assign \$105  = ~ \port$5242$0 ;
+  assign \$104  = \port$5368$0  < threshold;
+  assign \$105  = ~ \port$5240$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$5372$0  < threshold;
-  assign \$108  = ~ \port$5244$0 ;
+  assign \$107  = \port$5370$0  < threshold;
+  assign \$108  = ~ \port$5242$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$5374$0  < threshold;
-  assign \$111  = ~ \port$5246$0 ;
+  assign \$110  = \port$5372$0  < threshold;
+  assign \$111  = ~ \port$5244$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$5376$0  < threshold;
-  assign \$114  = ~ \port$5248$0 ;
+  assign \$113  = \port$5374$0  < threshold;
+  assign \$114  = ~ \port$5246$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$5378$0  < threshold;
-  assign \$117  = ~ \port$5250$0 ;
+  assign \$116  = \port$5376$0  < threshold;
+  assign \$117  = ~ \port$5248$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$5380$0  < threshold;
-  assign \$120  = ~ \port$5252$0 ;
+  assign \$119  = \port$5378$0  < threshold;
+  assign \$120  = ~ \port$5250$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$5382$0  < threshold;
-  assign \$123  = ~ \port$5254$0 ;
+  assign \$122  = \port$5380$0  < threshold;
+  assign \$123  = ~ \port$5252$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$5384$0  < threshold;
-  assign \$126  = ~ \port$5256$0 ;
+  assign \$125  = \port$5382$0  < threshold;
+  assign \$126  = ~ \port$5254$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$5386$0  < threshold;
-  assign \$129  = ~ \port$5258$0 ;
+  assign \$128  = \port$5384$0  < threshold;
+  assign \$129  = ~ \port$5256$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$5388$0  < threshold;
-  assign \$132  = ~ \port$5260$0 ;
+  assign \$131  = \port$5386$0  < threshold;
+  assign \$132  = ~ \port$5258$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$5390$0  < threshold;
-  assign \$135  = ~ \port$5262$0 ;
+  assign \$134  = \port$5388$0  < threshold;
+  assign \$135  = ~ \port$5260$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$5392$0  < threshold;
-  assign \$138  = ~ \port$5264$0 ;
+  assign \$137  = \port$5390$0  < threshold;
+  assign \$138  = ~ \port$5262$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$5394$0  < threshold;
-  assign \$141  = ~ \port$5266$0 ;
+  assign \$140  = \port$5392$0  < threshold;
+  assign \$141  = ~ \port$5264$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$5396$0  < threshold;
-  assign \$144  = ~ \port$5268$0 ;
+  assign \$143  = \port$5394$0  < threshold;
+  assign \$144  = ~ \port$5266$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$5398$0  < threshold;
-  assign \$147  = ~ \port$5270$0 ;
+  assign \$146  = \port$5396$0  < threshold;
+  assign \$147  = ~ \port$5268$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$5400$0  < threshold;
-  assign \$150  = ~ \port$5272$0 ;
+  assign \$149  = \port$5398$0  < threshold;
+  assign \$150  = ~ \port$5270$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$5402$0  < threshold;
-  assign \$153  = ~ \port$5274$0 ;
+  assign \$152  = \port$5400$0  < threshold;
+  assign \$153  = ~ \port$5272$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$5404$0  < threshold;
-  assign \$156  = ~ \port$5276$0 ;
+  assign \$155  = \port$5402$0  < threshold;
+  assign \$156  = ~ \port$5274$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$5406$0  < threshold;
-  assign \$159  = ~ \port$5278$0 ;
+  assign \$158  = \port$5404$0  < threshold;
+  assign \$159  = ~ \port$5276$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$5408$0  < threshold;
-  assign \$162  = ~ \port$5280$0 ;
+  assign \$161  = \port$5406$0  < threshold;
+  assign \$162  = ~ \port$5278$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$5410$0  < threshold;
-  assign \$165  = ~ \port$5282$0 ;
+  assign \$164  = \port$5408$0  < threshold;
+  assign \$165  = ~ \port$5280$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$5412$0  < threshold;
-  assign \$168  = ~ \port$5284$0 ;
+  assign \$167  = \port$5410$0  < threshold;
+  assign \$168  = ~ \port$5282$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$5414$0  < threshold;
-  assign \$171  = ~ \port$5286$0 ;
+  assign \$170  = \port$5412$0  < threshold;
+  assign \$171  = ~ \port$5284$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$5416$0  < threshold;
-  assign \$174  = ~ \port$5288$0 ;
+  assign \$173  = \port$5414$0  < threshold;
+  assign \$174  = ~ \port$5286$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$5418$0  < threshold;
-  assign \$177  = ~ \port$5290$0 ;
+  assign \$176  = \port$5416$0  < threshold;
+  assign \$177  = ~ \port$5288$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$5420$0  < threshold;
-  assign \$180  = ~ \port$5292$0 ;
+  assign \$179  = \port$5418$0  < threshold;
+  assign \$180  = ~ \port$5290$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$5422$0  < threshold;
-  assign \$183  = ~ \port$5294$0 ;
+  assign \$182  = \port$5420$0  < threshold;
+  assign \$183  = ~ \port$5292$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$5424$0  < threshold;
-  assign \$186  = ~ \port$5296$0 ;
+  assign \$185  = \port$5422$0  < threshold;
+  assign \$186  = ~ \port$5294$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$5426$0  < threshold;
-  assign \$189  = ~ \port$5298$0 ;
+  assign \$188  = \port$5424$0  < threshold;
+  assign \$189  = ~ \port$5296$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$5428$0  < threshold;
-  assign \$192  = ~ \port$5300$0 ;
+  assign \$191  = \port$5426$0  < threshold;
+  assign \$192  = ~ \port$5298$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -19387,7 +19381,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$4564$0 , \port$4562$0  };
+            \$296  = { \port$4562$0 , \port$4560$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -19731,11 +19725,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$5428$0 , \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0  };
-  assign overflow = { \port$5300$0 , \port$5298$0 , \port$5296$0 , \port$5294$0 , \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0 , \port$5276$0 , \port$5274$0 , \port$5272$0 , \port$5270$0 , \port$5268$0 , \port$5266$0 , \port$5264$0 , \port$5262$0 , \port$5260$0 , \port$5258$0 , \port$5256$0 , \port$5254$0 , \port$5252$0 , \port$5250$0 , \port$5248$0 , \port$5246$0 , \port$5244$0 , \port$5242$0 , \port$5240$0 , \port$5238$0 , \port$5236$0 , \port$5234$0 , \port$5232$0 , \port$5230$0 , \port$5228$0 , \port$5226$0 , \port$5224$0 , \port$5222$0 , \port$5220$0 , \port$5218$0 , \port$5216$0 , \port$5214$0 , \port$5212$0 , \port$5210$0 , \port$5208$0 , \port$5206$0 , \port$5204$0 , \port$5202$0 , \port$5200$0 , \port$5198$0 , \port$5196$0 , \port$5194$0 , \port$5192$0 , \port$5190$0 , \port$5188$0 , \port$5186$0 , \port$5184$0 , \port$5182$0 , \port$5180$0 , \port$5178$0 , \port$5176$0 , \port$5174$0  };
+  assign codes = { \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0  };
+  assign overflow = { \port$5298$0 , \port$5296$0 , \port$5294$0 , \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0 , \port$5276$0 , \port$5274$0 , \port$5272$0 , \port$5270$0 , \port$5268$0 , \port$5266$0 , \port$5264$0 , \port$5262$0 , \port$5260$0 , \port$5258$0 , \port$5256$0 , \port$5254$0 , \port$5252$0 , \port$5250$0 , \port$5248$0 , \port$5246$0 , \port$5244$0 , \port$5242$0 , \port$5240$0 , \port$5238$0 , \port$5236$0 , \port$5234$0 , \port$5232$0 , \port$5230$0 , \port$5228$0 , \port$5226$0 , \port$5224$0 , \port$5222$0 , \port$5220$0 , \port$5218$0 , \port$5216$0 , \port$5214$0 , \port$5212$0 , \port$5210$0 , \port$5208$0 , \port$5206$0 , \port$5204$0 , \port$5202$0 , \port$5200$0 , \port$5198$0 , \port$5196$0 , \port$5194$0 , \port$5192$0 , \port$5190$0 , \port$5188$0 , \port$5186$0 , \port$5184$0 , \port$5182$0 , \port$5180$0 , \port$5178$0 , \port$5176$0 , \port$5174$0 , \port$5172$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$4564$0 , \port$4562$0  };
+  assign \data$27  = { \port$4562$0 , \port$4560$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

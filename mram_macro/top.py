@@ -161,7 +161,7 @@ class MramMacro(wiring.Component):
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
                                  count_width=count_width, rows=c.rows, gain=c.has_gain,
                                  registered_scale=c.has_gain, thresholds=c.activation,
-                                 multibit=c.multibit))
+                                 multibit=c.multibit, capture_gated=self.clock_gating))
         if c.has_gain:
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc

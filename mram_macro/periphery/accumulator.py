@@ -48,9 +48,13 @@ class Accumulator(wiring.Component):
     def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
                  count_width: int | None = None, rows: int = 0, gain: bool = False,
                  registered_scale: bool = False, thresholds: bool = True,
-                 multibit: bool = True):
+                 multibit: bool = True, capture_gated: bool = False):
+        """``capture_gated``: the caller clocks the ``sync`` domain only on edges with
+        ``capture`` high (a clock gate, or reset), so the register needs no enable multiplexer
+        of its own (``values`` takes ``next_values`` on every edge it sees)."""
         for name, flag in (("gain", gain), ("registered_scale", registered_scale),
-                           ("thresholds", thresholds), ("multibit", multibit)):
+                           ("thresholds", thresholds), ("multibit", multibit),
+                           ("capture_gated", capture_gated)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {flag!r}")
         if gain and count_width is not None:
@@ -59,6 +63,7 @@ class Accumulator(wiring.Component):
         self.count_width, self.rows = count_width, rows
         self.gain, self.registered_scale = gain, registered_scale
         self.has_thresholds, self.multibit = thresholds, multibit
+        self.capture_gated = capture_gated
         compare = ({"thresholds": In(cols * result_width), "activation": In(1),
                     "fires": Out(cols)} if thresholds else {})
         pass_input = ({"offsets": In(cols * result_width)} if count_width is None
@@ -113,7 +118,10 @@ class Accumulator(wiring.Component):
         m.d.comb += self.next_values.eq(Cat(*nexts))
         if self.has_thresholds:
             m.d.comb += self.fires.eq(Cat(*fires))
-        with m.If(self.capture):
+        if self.capture_gated:
             m.d.sync += self.values.eq(self.next_values)
+        else:
+            with m.If(self.capture):
+                m.d.sync += self.values.eq(self.next_values)
         return m
 
