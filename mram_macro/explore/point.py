@@ -22,7 +22,7 @@ from ..config import ConfigError, MacroConfig, profile_config
 from ..ppa.analog import analog_energy, random_vmm_operating_point
 
 __all__ = ["Point", "make_point", "evaluate_point", "AccuracyKey", "DigitsTask", "accuracy",
-           "digits_task", "write_pulse_cycles_for"]
+           "digits_task", "write_pulse_cycles_for", "refusal"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,24 @@ def make_point(*, profile: str, device: str, t_clk_ns: float, **geometry) -> Poi
     return Point(MacroConfig.from_dict(values), profile, device, float(t_clk_ns))
 
 
+def refusal(point: Point) -> str | None:
+    """Why ``point`` cannot be operated, or None: no legal readout for its preset
+    (:func:`sim_models.devices.readout_for`), or a readout the host refuses to run (a coarse
+    code too coarse to resolve a dot product, :class:`mram_macro.host.die_setup.DieSetup`)."""
+    from ..host.die_setup import DieSetup
+
+    try:
+        readout_for(point.config, preset(point.device), t_clk_ns=point.t_clk_ns)
+        DieSetup.create(point.config, device=preset(point.device).device, seed=0,
+                        t_clk_ns=point.t_clk_ns)
+    except ReadoutRefused as exc:
+        return str(exc)
+    except ValueError as exc:
+        return (f"device preset {point.device!r}, {point.config.slug} at "
+                f"{point.t_clk_ns:g} ns: {exc}")
+    return None
+
+
 def evaluate_point(point: Point, *, refs=None, feat=None) -> dict:
     """Every figure of ``point`` but accuracy, as a flat dict (``feasible`` False with a
     ``reason`` where the preset cannot be read out)."""
@@ -79,10 +97,10 @@ def evaluate_point(point: Point, *, refs=None, feat=None) -> dict:
            "stream_width": c.stream_width, "result_width": c.result_width,
            "calibration": c.calibration, "activation": c.activation,
            "write_pulse_cycles": c.write_pulse_cycles, "config": c.to_dict()}
-    try:
-        ro = readout_for(c, p, t_clk_ns=point.t_clk_ns)
-    except ReadoutRefused as exc:
-        return {**row, "feasible": False, "reason": str(exc)}
+    reason = refusal(point)
+    if reason is not None:
+        return {**row, "feasible": False, "reason": reason}
+    ro = readout_for(c, p, t_clk_ns=point.t_clk_ns)
     d = p.device
     op = random_vmm_operating_point(c, d, ro)
     t_fast, t_slow = (float(trip_time_ns(c.rows * r, c.rows, d, ro))

@@ -18,10 +18,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sim_models.devices import PRESETS, ReadoutRefused, preset, readout_for
+from sim_models.devices import PRESETS
 
 from ..config import FINE_TAPS, PROFILES, STREAM_WIDTHS, TDC_MODES, ConfigError
-from .point import AccuracyKey, Point, accuracy, digits_task, evaluate_point, make_point
+from .point import (
+    AccuracyKey,
+    Point,
+    accuracy,
+    digits_task,
+    evaluate_point,
+    make_point,
+    refusal,
+)
 
 __all__ = ["Space", "parse_tdc", "expand", "run_sweep", "write_results", "CSV_COLUMNS",
            "DEFAULT_COARSE_BITS"]
@@ -128,14 +136,6 @@ def expand(space: Space) -> tuple[list[Point], list[dict]]:
     return points, skipped
 
 
-def _feasible(point: Point) -> bool:
-    try:
-        readout_for(point.config, preset(point.device), t_clk_ns=point.t_clk_ns)
-    except ReadoutRefused:
-        return False
-    return True
-
-
 def _point_task(point, refs, feat, acc):
     row = evaluate_point(point, refs=refs, feat=feat)
     return {**row, **(acc or {})}
@@ -165,7 +165,7 @@ def run_sweep(points: Sequence[Point], *, client=None, dies: int = 3,
     t0 = time.perf_counter()
     task = digits_task(seed=seed, images=images)
     refs = references()
-    feasible = {p: _feasible(p) for p in points}
+    feasible = {p: refusal(p) is None for p in points}
     configs = sorted({p.config for p in points if feasible[p]}, key=lambda c: c.slug)
     keys = sorted({AccuracyKey.of(p) for p in points if feasible[p]}, key=repr)
     total = len(configs) + len(keys) + len(points)
