@@ -36,7 +36,7 @@ PAPER_REL_SIGMA_LOW = PAPER_SIGMA_LOW_OHM / _PAPER.r_cell_low_ohm
 PAPER_REL_SIGMA_HIGH = PAPER_SIGMA_HIGH_OHM / _PAPER.r_cell_high_ohm
 
 _JUNG_2022 = ("S. Jung et al., Nature 601, 211-216 (2022), measured over 8,192 cells "
-              "(/work/shared/paper-facts.md, confidence M)")
+              "(paper-facts.md, confidence M: secondary notes citing the paper)")
 _GARELLO_2018 = ("K. Garello et al., 'SOT-MRAM 300 mm integration for low power and ultrafast "
                  "embedded memories', Symp. VLSI Circuits 2018 (62 nm devices: 210 ps switching)")
 _IMEC_2023 = ("imec, VLSI Symposium 2023, extremely scaled SOT-MRAM: switching energy below "

@@ -1,13 +1,29 @@
-"""``python -m mram_macro.explore check``: the model against the gate-level flow
-(:mod:`mram_macro.explore.check`). The sweep itself is ``mram-macro explore``."""
+"""``python -m mram_macro.explore check|docs``: the model against the gate-level flow
+(:mod:`mram_macro.explore.check`), or docs/explore.md's generated blocks
+(:mod:`mram_macro.explore.docs`; ``--sweep DIR`` adds a finished sweep's results). The sweep
+itself is ``mram-macro explore``."""
 
 import sys
+from pathlib import Path
 
-from .check import main
+_USAGE = ("usage: python -m mram_macro.explore check [--configs ...] [--vmms N] [--out DIR]\n"
+          "       python -m mram_macro.explore docs [--sweep DIR]\n"
+          "(the sweep is `mram-macro explore`)")
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["check"]:
+        from .check import main
+
+        return main(argv[1:])
+    if argv[:1] == ["docs"] and (len(argv) == 1 or (len(argv) == 3 and argv[1] == "--sweep")):
+        from .docs import publish
+
+        print(f"updated {publish(Path(argv[2]) if len(argv) == 3 else None)}")
+        return 0
+    print(_USAGE, file=sys.stderr)
+    return 2
+
 
 if __name__ == "__main__":
-    argv = sys.argv[1:]
-    if not argv or argv[0] != "check":
-        sys.exit("usage: python -m mram_macro.explore check [--configs ...] [--vmms N] "
-                 "[--out DIR]; the sweep is `mram-macro explore`")
-    sys.exit(main(argv[1:]))
+    sys.exit(_main(sys.argv[1:]))

@@ -73,16 +73,38 @@ def refusal(point: Point) -> str | None:
     code too coarse to resolve a dot product, :class:`mram_macro.host.die_setup.DieSetup`)."""
     from ..host.die_setup import DieSetup
 
+    where = f"device preset {point.device!r}, {point.config.slug} at {point.t_clk_ns:g} ns"
     try:
-        readout_for(point.config, preset(point.device), t_clk_ns=point.t_clk_ns)
+        ro = readout_for(point.config, preset(point.device), t_clk_ns=point.t_clk_ns)
         DieSetup.create(point.config, device=preset(point.device).device, seed=0,
                         t_clk_ns=point.t_clk_ns)
     except ReadoutRefused as exc:
         return str(exc)
     except ValueError as exc:
-        return (f"device preset {point.device!r}, {point.config.slug} at "
-                f"{point.t_clk_ns:g} ns: {exc}")
+        return f"{where}: {exc}"
+    if point.config.tdc_mode == "coarse":
+        return _coarse_saturation(point, ro, where)
     return None
+
+
+def _coarse_saturation(point: Point, ro, where: str) -> str | None:
+    """A coarse readout whose stretched window (a long column: V_ref at its maximum) outruns
+    its code: counts of matching cells that saturate in the nominal device. The host's rule
+    counts the saturation code as used, so it passes these (64 rows of the ME cell at 2 ns:
+    56 of 65 counts saturate and the digits network sits at chance)."""
+    from sim_models.coarse import nominal_transfer
+
+    c, d = point.config, preset(point.device).device
+    codes = nominal_transfer(c.rows, d, ro, tdc_bits=c.tdc_bits)
+    saturated = int(np.sum(codes >= c.tdc_max_code))
+    if saturated == 0:
+        return None
+    t_fast, t_slow = (float(trip_time_ns(c.rows * r, c.rows, d, ro))
+                      for r in (d.r_cell_low_ohm, d.r_cell_high_ohm))
+    return (f"{where}: the coarse trip window ({t_fast:.0f}-{t_slow:.0f} ns) outruns the "
+            f"{c.tdc_bits}-bit code ({c.tdc_max_code} periods of {point.t_clk_ns:g} ns after "
+            f"the start delay): {saturated} of the {c.rows + 1} counts saturate; use a shorter "
+            f"column or more code bits")
 
 
 def evaluate_point(point: Point, *, refs=None, feat=None) -> dict:

@@ -15,12 +15,12 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from sim_models.devices import PRESETS
 
-from ..config import FINE_TAPS, PROFILES, STREAM_WIDTHS, TDC_MODES, ConfigError
+from ..config import FINE_TAPS, PROFILES, STREAM_WIDTHS, TDC_MODES, ConfigError, MacroConfig
 from .point import (
     AccuracyKey,
     Point,
@@ -136,6 +136,14 @@ def expand(space: Space) -> tuple[list[Point], list[dict]]:
     return points, skipped
 
 
+def _rtl(point: Point) -> MacroConfig:
+    """The point's configuration with the reset values that change no register's width (the
+    write pulse, lengthened per device and clock) at their defaults: one features task each."""
+    d = MacroConfig()
+    return replace(point.config, write_pulse_cycles=d.write_pulse_cycles,
+                   precharge_cycles=d.precharge_cycles)
+
+
 def _point_task(point, refs, feat, acc):
     row = evaluate_point(point, refs=refs, feat=feat)
     return {**row, **(acc or {})}
@@ -166,7 +174,7 @@ def run_sweep(points: Sequence[Point], *, client=None, dies: int = 3,
     task = digits_task(seed=seed, images=images)
     refs = references()
     feasible = {p: refusal(p) is None for p in points}
-    configs = sorted({p.config for p in points if feasible[p]}, key=lambda c: c.slug)
+    configs = sorted({_rtl(p) for p in points if feasible[p]}, key=lambda c: c.slug)
     keys = sorted({AccuracyKey.of(p) for p in points if feasible[p]}, key=repr)
     total = len(configs) + len(keys) + len(points)
     done = 0
@@ -188,7 +196,7 @@ def run_sweep(points: Sequence[Point], *, client=None, dies: int = 3,
         rows = []
         for p in points:
             ok = feasible[p]
-            rows.append(_point_task(p, refs, feats.get(p.config) if ok else None,
+            rows.append(_point_task(p, refs, feats.get(_rtl(p)) if ok else None,
                                     accs.get(AccuracyKey.of(p)) if ok else None))
             tick()
         workers = 0
@@ -200,7 +208,7 @@ def run_sweep(points: Sequence[Point], *, client=None, dies: int = 3,
         acc_f = {k: client.submit(accuracy, k, task_f, dies=dies, seed=seed + 1000,
                                   pure=False) for k in keys}
         point_f = [client.submit(_point_task, p, refs_f,
-                                 feat_f[p.config] if feasible[p] else None,
+                                 feat_f[_rtl(p)] if feasible[p] else None,
                                  acc_f[AccuracyKey.of(p)] if feasible[p] else None, pure=False)
                    for p in points]
         for fut in as_completed([*feat_f.values(), *acc_f.values(), *point_f]):

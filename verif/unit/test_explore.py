@@ -7,6 +7,7 @@ baseline (docs/ppa/energy_small.json), and run_check with a stand-in for the gat
 
 import json
 import math
+import re
 
 import pytest
 
@@ -19,12 +20,16 @@ from mram_macro.explore.check import (
     compare_baseline,
     run_check,
 )
+from mram_macro.explore.docs import DOC, render
 from mram_macro.explore.features import features
 from mram_macro.explore.model import PROFILES_JSON, estimate, references
 from mram_macro.explore.pareto import pareto_front, parse_target, select
 from mram_macro.explore.point import evaluate_point, make_point, refusal
 from mram_macro.explore.sweep import Space, expand, parse_tdc, run_sweep, write_results
-from sim_models.devices import preset
+from mram_macro.ppa.analog import random_vmm_operating_point
+from sim_models.device import DeviceParams
+from sim_models.devices import PRESETS, preset
+from sim_models.readout import design_readout_for
 
 SMALL = MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8, stream_width=8)
 
@@ -88,7 +93,9 @@ def test_run_check_compares_and_records(tmp_path):
 
     def fake_measure(lib, out, *, vmms, config, extra_runs):
         calls.append((lib, config, extra_runs))
-        model = estimate(config, cycles_per_vmm=8.0, period_ns=2.0)
+        ro = design_readout_for(config, DeviceParams(), t_clk_ns=2.0)
+        cycles = random_vmm_operating_point(config, DeviceParams(), ro).vmm_cycles
+        model = estimate(config, cycles_per_vmm=cycles, period_ns=2.0)
         # a "gate-level" result 30 % above the model in energy, equal in area
         return {**data, "config": config.to_dict(), "area_flat_um2": model.area_flat_um2,
                 "digital_J": {"total": 1.3 * model.energy_J["total"]}}
@@ -218,3 +225,20 @@ def test_cli_refuses_bad_sweep_arguments(capsys, tmp_path):
         main(["explore", "--target", "accuracy=2", "--out", str(tmp_path)])
     assert e.value.code == 2
     assert "out of range" in capsys.readouterr().err
+
+
+def test_coarse_window_that_outruns_its_code_is_refused():
+    me = make_point(profile="default", device="me", t_clk_ns=2.0, tdc_mode="coarse", tdc_bits=4)
+    assert re.search(r"trip window \(\d+-\d+ ns\) outruns the 4-bit code.* \d+ of the 65 "
+                     r"counts saturate", refusal(me))
+    stt = make_point(profile="default", device="stt_2022", t_clk_ns=2.0, tdc_mode="coarse",
+                     tdc_bits=4)
+    assert refusal(stt) is None
+
+
+def test_docs_carry_the_presets_table():
+    text = DOC.read_text()
+    assert render(text) == text, "run: python -m mram_macro.explore docs"
+    for p in PRESETS.values():
+        for key in p.sources:
+            assert f"| {p.name} | {key} |" in text
