@@ -1,13 +1,16 @@
-"""``python -m mram_macro.explore check|docs``: the model against the gate-level flow
-(:mod:`mram_macro.explore.check`), or docs/explore.md's generated blocks
-(:mod:`mram_macro.explore.docs`; ``--sweep DIR`` adds a finished sweep's results). The sweep
-itself is ``mram-macro explore``."""
+"""``python -m mram_macro.explore check|docs|verify``: the model against the gate-level flow
+(:mod:`mram_macro.explore.check`); docs/explore.md's generated blocks
+(:mod:`mram_macro.explore.docs`; ``--sweep DIR`` adds a finished sweep's results); or the RTL of
+a finished sweep's ``--target`` pick generated, linted and run bit-exact
+(:mod:`mram_macro.explore.verify`, from DIR/target.json). The sweep itself is
+``mram-macro explore``."""
 
 import sys
 from pathlib import Path
 
 _USAGE = ("usage: python -m mram_macro.explore check [--configs ...] [--vmms N] [--out DIR]\n"
           "       python -m mram_macro.explore docs [--sweep DIR]\n"
+          "       python -m mram_macro.explore verify --sweep DIR\n"
           "(the sweep is `mram-macro explore`)")
 
 
@@ -21,6 +24,18 @@ def _main(argv: list[str]) -> int:
 
         print(f"updated {publish(Path(argv[2]) if len(argv) == 3 else None)}")
         return 0
+    if argv[:2] == ["verify", "--sweep"] and len(argv) == 3:
+        import json
+
+        from .verify import verify_rtl
+
+        sweep = Path(argv[2])
+        row = json.loads((sweep / "target.json").read_text())["point"]
+        check = verify_rtl(row, sweep / "rtl")
+        print(f"{row['label']}: {check.verilog} generated, verilator --lint-only -Wall clean, "
+              f"{check.vmms} random VMMs on Verilator against the golden model: "
+              f"{'bit-exact' if check.passed else f'{check.mismatches} MISMATCHED'}")
+        return 0 if check.passed else 1
     print(_USAGE, file=sys.stderr)
     return 2
 

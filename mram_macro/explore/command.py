@@ -62,6 +62,9 @@ def add_explore_parser(sub, once_action, positive_int) -> None:
                    help="pick the cheapest configuration meeting e.g. "
                         "'accuracy=0.93,energy=400pJ' (keys: accuracy, energy, throughput, "
                         "area) and print the command that generates its RTL")
+    p.add_argument("--verify", action="store_true",
+                   help="with --target: generate the picked RTL into OUT/rtl, lint it and run "
+                        "16 random VMMs on Verilator bit-exact against the golden model")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.set_defaults(func=run_explore)
 
@@ -94,6 +97,8 @@ def run_explore(args) -> int:
         target = parse_target(args.target) if args.target is not None else None
     except (ConfigError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+    if args.verify and target is None:
+        raise UsageError("--verify checks the configuration --target picks: give --target")
     out = check_out_dir(args.out, "--out")
     points, skipped = expand(space)
     if not points:
@@ -143,8 +148,17 @@ def run_explore(args) -> int:
         print(f"  readout for {row['device']} at {row['t_clk_ns']:g} ns: V_ref "
               f"{row['v_ref_ratio']:.3f} V_pre, load {row['c_load_fF']:.1f} fF, "
               f"TDC_START_DELAY {row['start_delay_cycles']}")
-        print("  RTL: " + generate_command(row))
+        print("  RTL: " + generate_command(row, str(out / "rtl")))
         (out / "target.json").write_text(json.dumps(
             {"target": args.target, "point": row, "command": generate_command(row)},
             indent=1) + "\n")
+        if args.verify:
+            from .verify import verify_rtl
+
+            check = verify_rtl(row, out / "rtl")
+            print(f"  verify: {check.verilog} generated, verilator --lint-only -Wall clean, "
+                  f"{check.vmms} random VMMs on Verilator against the golden model: "
+                  f"{'bit-exact' if check.passed else f'{check.mismatches} MISMATCHED'}")
+            if not check.passed:
+                return 1
     return 0
