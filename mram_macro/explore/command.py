@@ -62,6 +62,9 @@ def add_explore_parser(sub, once_action, positive_int) -> None:
                    help="pick the cheapest configuration meeting e.g. "
                         "'accuracy=0.93,energy=400pJ' (keys: accuracy, energy, throughput, "
                         "area) and print the command that generates its RTL")
+    p.add_argument("--cost", action=once_action, choices=("area", "energy"), default="area",
+                   help="what --target minimises among the points meeting it: digital area "
+                        "(default; then energy) or energy per VMM (then area)")
     p.add_argument("--verify", action="store_true",
                    help="with --target: generate the picked RTL into OUT/rtl, lint it and run "
                         "16 random VMMs on Verilator bit-exact against the golden model")
@@ -138,7 +141,7 @@ def run_explore(args) -> int:
         for path in plot_fronts(rows, out):
             print(f"plot  {path}")
     if target is not None:
-        row = select(rows, target)
+        row = select(rows, target, cost=args.cost)
         if row is None:
             print(f"target {args.target}: no point of the sweep meets it")
             return 1
@@ -150,7 +153,8 @@ def run_explore(args) -> int:
               f"TDC_START_DELAY {row['start_delay_cycles']}")
         print("  RTL: " + generate_command(row, str(out / "rtl")))
         (out / "target.json").write_text(json.dumps(
-            {"target": args.target, "point": row, "command": generate_command(row)},
+            {"target": args.target, "cost": args.cost, "point": row,
+             "command": generate_command(row)},
             indent=1) + "\n")
         if args.verify:
             from .verify import verify_rtl

@@ -11,7 +11,7 @@ from pathlib import Path
 from sim_models.devices import sources_markdown
 
 from ..ppa.report import render_block
-from .pareto import fronts, generate_command
+from .pareto import COSTS, fronts, generate_command, parse_target, select
 
 __all__ = ["DOC", "PRESETS_BEGIN", "PRESETS_END", "RESULTS_BEGIN", "RESULTS_END", "render",
            "results_markdown", "publish"]
@@ -37,6 +37,11 @@ def _front_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _figures(r: dict) -> str:
+    return (f"{100 * r['accuracy']:.2f} %, {r['energy_J'] * 1e12:.0f} pJ per VMM, "
+            f"{r['vmm_per_s'] / 1e6:.1f} M VMM/s, {r['area_um2']:.0f} µm² digital")
+
+
 def results_markdown(sweep: dict, target: dict | None = None) -> str:
     """The summary of a sweep's ``explore.json`` (and its ``target.json``) as Markdown."""
     rows = sweep["points"]
@@ -57,11 +62,17 @@ def results_markdown(sweep: dict, target: dict | None = None) -> str:
               "in explore/explore_throughput_area.png, every point in explore/explore.csv):", ""]
     lines += _front_lines(rows)
     if target:
+        cost = target.get("cost", "area")
         r = target["point"]
-        lines += ["", f"`--target {target['target']}` picks **{r['label']}** ({r['profile']} "
-                      f"profile): {100 * r['accuracy']:.2f} %, {r['energy_J'] * 1e12:.0f} pJ per "
-                      f"VMM, {r['vmm_per_s'] / 1e6:.1f} M VMM/s, {r['area_um2']:.0f} µm² digital; "
-                      f"its RTL:", "", "```", generate_command(r), "```"]
+        lines += ["", f"`--target {target['target']}` (cost: {cost}) picks **{r['label']}** "
+                      f"({r['profile']} profile): {_figures(r)}; its RTL:", "", "```",
+                  generate_command(r), "```"]
+        for other in COSTS:
+            if other != cost:
+                o = select(rows, parse_target(target["target"]), cost=other)
+                if o is not None:
+                    lines += ["", f"With `--cost {other}` the same target picks **{o['label']}** "
+                                  f"({o['profile']} profile): {_figures(o)}."]
     return "\n".join(lines) + "\n"
 
 

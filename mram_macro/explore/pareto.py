@@ -3,7 +3,7 @@
 Fronts, per device preset: energy per VMM against accuracy (less energy, more accuracy) and
 throughput against area (more VMMs per second, less area). ``--target`` (:func:`parse_target`,
 :func:`select`) keeps the feasible points that meet every bound and picks the cheapest: the
-smallest digital area, then the least energy per VMM.
+smallest digital area, then the least energy per VMM (``--cost energy``: the other way round).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["pareto_front", "fronts", "plot_fronts", "parse_target", "select", "TARGET_KEYS",
-           "generate_command"]
+           "generate_command", "COSTS"]
 
 #: ``--target`` keys: (row field, "min" bound or "max" bound, unit help).
 TARGET_KEYS = {
@@ -142,11 +142,19 @@ def _meets(row: dict, target: dict[str, float]) -> bool:
     return True
 
 
-def select(rows: Sequence[dict], target: dict[str, float]) -> dict | None:
-    """The cheapest feasible row meeting ``target`` (smallest area, then least energy), or
-    None."""
+#: What "cheapest" means for :func:`select`: the row field minimised first, then the others.
+COSTS = {"area": ("area_um2", "energy_J"), "energy": ("energy_J", "area_um2")}
+
+
+def select(rows: Sequence[dict], target: dict[str, float], *, cost: str = "area"
+           ) -> dict | None:
+    """The cheapest feasible row meeting ``target``, or None: by ``cost`` (:data:`COSTS`),
+    ``"area"`` (the smallest digital area, then the least energy per VMM) or ``"energy"``."""
+    if cost not in COSTS:
+        raise ValueError(f"cost must be one of {', '.join(COSTS)}, not {cost!r}")
     ok = [r for r in rows if r["feasible"] and _meets(r, target)]
-    return min(ok, key=lambda r: (r["area_um2"], r["energy_J"], r["label"])) if ok else None
+    first, second = COSTS[cost]
+    return min(ok, key=lambda r: (r[first], r[second], r["label"])) if ok else None
 
 
 def generate_command(row: dict, out_dir: str = "build/explore/rtl") -> str:

@@ -204,7 +204,10 @@ def test_target_picks_the_smallest_point_meeting_every_bound():
     assert t == {"accuracy": 0.85, "energy": 4.0}
     ok = [r for r in rows if r["accuracy"] >= 0.85 and r["energy_J"] <= 4]
     assert select(rows, t) == min(ok, key=lambda r: r["area_um2"])
+    assert select(rows, t, cost="energy") == min(ok, key=lambda r: r["energy_J"])
     assert select(rows, parse_target("accuracy=0.99")) is None
+    with pytest.raises(ValueError, match="cost must be one of area, energy, not 'money'"):
+        select(rows, t, cost="money")
     assert parse_target("energy=400pJ") == {"energy": pytest.approx(4e-10)}
 
 
