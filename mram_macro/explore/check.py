@@ -29,10 +29,11 @@ from sim_models.readout import design_readout_for
 from ..config import MacroConfig
 from ..ppa.analog import random_vmm_operating_point
 from ..ppa.libraries import HEADLINE_LIBRARY, library
+from ..ppa.report import baseline_config
 from .model import estimate, references
 
-__all__ = ["HELD_OUT", "TOLERANCE", "Comparison", "compare", "compare_baseline", "run_check",
-           "BASELINE_JSON", "main"]
+__all__ = ["HELD_OUT", "INFORMED", "TOLERANCE", "Comparison", "compare", "compare_baseline",
+           "run_check", "BASELINE_JSON", "main"]
 
 #: The acceptance bound of issue 24: model within 15 % of the gate-level flow.
 TOLERANCE = 0.15
@@ -49,6 +50,9 @@ HELD_OUT: dict[str, MacroConfig] = {
     "r16_gain": MacroConfig(rows=16, cols=8, tdc_bits=5, stream_width=8, calibration="gain"),
     "r64_c32_counter": MacroConfig(cols=32, tdc_mode="counter", stream_width=32),
 }
+#: Configurations the check can run besides the held-out ones: the small one of the committed
+#: baseline (it informed the model, so it is reported but not counted as held out).
+INFORMED: dict[str, MacroConfig] = {"small": baseline_config()}
 #: The committed small-configuration energy (``python -m mram_macro.ppa baseline``).
 BASELINE_JSON = Path(__file__).resolve().parents[2] / "docs" / "ppa" / "energy_small.json"
 
@@ -146,16 +150,17 @@ def run_check(names: Sequence[str], out: Path, *, vmms: int = 20,
     """Measure each of ``names`` (keys of :data:`HELD_OUT`) with the gate-level flow and
     compare; ``measure`` replaces :func:`mram_macro.ppa.report.measure` (tests). Writes
     ``out/explore_check.json`` after every configuration, so a long run keeps what it has."""
-    unknown = [n for n in names if n not in HELD_OUT]
+    known = {**INFORMED, **HELD_OUT}
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(f"unknown held-out configuration(s) {', '.join(unknown)}; known: "
-                         f"{', '.join(HELD_OUT)}")
+                         f"{', '.join(known)}")
     if measure is None:
         from ..ppa.report import measure
     out.mkdir(parents=True, exist_ok=True)
     results = []
     for name in names:
-        config = HELD_OUT[name]
+        config = known[name]
         measured = measure(HEADLINE_LIBRARY, out, vmms=vmms, config=config, extra_runs=False)
         results.append(compare(name, config, measured))
         print(results[-1].line(), flush=True)
@@ -183,10 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         results = run_check(names, Path(args.out), vmms=args.vmms)
     except ValueError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    held = [r for r in results if r.within]
-    print(f"{len(held)}/{len(results)} held-out configurations within "
-          f"{100 * TOLERANCE:.0f} % on energy and area")
-    return 0 if len(held) == len(results) else 1
+    held = [r for r in results if r.name in HELD_OUT]
+    ok = [r for r in held if r.within]
+    print(f"{len(ok)}/{len(held)} held-out configurations within {100 * TOLERANCE:.0f} % on "
+          f"energy and area" + ("" if len(held) == len(results) else
+                                f" ({len(results) - len(held)} informed ones not counted)"))
+    return 0 if all(r.within for r in results) else 1
 
 
 if __name__ == "__main__":
