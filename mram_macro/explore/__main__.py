@@ -32,9 +32,12 @@ def _main(argv: list[str]) -> int:
         sweep = Path(argv[2])
         row = json.loads((sweep / "target.json").read_text())["point"]
         check = verify_rtl(row, sweep / "rtl")
-        print(f"{row['label']}: {check.verilog} generated, verilator --lint-only -Wall clean, "
-              f"{check.vmms} random VMMs on Verilator against the golden model: "
-              f"{'bit-exact' if check.passed else f'{check.mismatches} MISMATCHED'}")
+        line = (f"{row['label']}: {check.verilog.name} generated, verilator --lint-only -Wall "
+                f"clean, {check.vmms} random VMMs on Verilator against the golden model of the "
+                f"same die: {'bit-exact' if check.passed else f'{check.mismatches} MISMATCHED'}")
+        (sweep / "verify.json").write_text(json.dumps(
+            {"label": row["label"], "passed": check.passed, "line": line}) + "\n")
+        print(line)
         return 0 if check.passed else 1
     print(_USAGE, file=sys.stderr)
     return 2

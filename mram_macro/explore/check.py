@@ -190,9 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     held = [r for r in results if r.name in HELD_OUT]
     ok = [r for r in held if r.within]
+    informed = len(results) - len(held)
     print(f"{len(ok)}/{len(held)} held-out configurations within {100 * TOLERANCE:.0f} % on "
-          f"energy and area" + ("" if len(held) == len(results) else
-                                f" ({len(results) - len(held)} informed ones not counted)"))
+          f"energy and area" + (f" ({informed} informed one(s) not counted)" if informed else ""))
     return 0 if all(r.within for r in results) else 1
 
 

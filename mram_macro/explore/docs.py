@@ -42,8 +42,10 @@ def _figures(r: dict) -> str:
             f"{r['vmm_per_s'] / 1e6:.1f} M VMM/s, {r['area_um2']:.0f} µm² digital")
 
 
-def results_markdown(sweep: dict, target: dict | None = None) -> str:
-    """The summary of a sweep's ``explore.json`` (and its ``target.json``) as Markdown."""
+def results_markdown(sweep: dict, target: dict | None = None,
+                     verify: dict | None = None) -> str:
+    """The summary of a sweep's ``explore.json`` (and its ``target.json`` and ``verify.json``)
+    as Markdown."""
     rows = sweep["points"]
     net = sweep["network"]
     lines = [f"Sweep of {len(rows)} points ({len(sweep['skipped'])} combinations not legal "
@@ -67,6 +69,8 @@ def results_markdown(sweep: dict, target: dict | None = None) -> str:
         lines += ["", f"`--target {target['target']}` (cost: {cost}) picks **{r['label']}** "
                       f"({r['profile']} profile): {_figures(r)}; its RTL:", "", "```",
                   generate_command(r), "```"]
+        if verify and verify["label"] == r["label"]:
+            lines += ["", f"`python -m mram_macro.explore verify --sweep DIR`: {verify['line']}."]
         for other in COSTS:
             if other != cost:
                 o = select(rows, parse_target(target["target"]), cost=other)
@@ -76,26 +80,30 @@ def results_markdown(sweep: dict, target: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(text: str, sweep: dict | None = None, target: dict | None = None) -> str:
+def render(text: str, sweep: dict | None = None, target: dict | None = None,
+           verify: dict | None = None) -> str:
     """``text`` (docs/explore.md) with the presets block, and the results block if ``sweep``."""
     text = render_block(text, PRESETS_BEGIN, PRESETS_END, sources_markdown())
     if sweep is not None:
-        text = render_block(text, RESULTS_BEGIN, RESULTS_END, results_markdown(sweep, target))
+        text = render_block(text, RESULTS_BEGIN, RESULTS_END,
+                            results_markdown(sweep, target, verify))
     return text
 
 
 def publish(sweep_dir: Path | None = None, doc: Path = DOC) -> Path:
     """Rewrite ``doc``'s blocks; with ``sweep_dir`` (``mram-macro explore --out``) also its
     results, and copy the sweep's table and plots into ``doc``'s folder/explore/."""
-    sweep = target = None
+    sweep = target = verify = None
     if sweep_dir is not None:
         sweep = json.loads((sweep_dir / "explore.json").read_text())
         if (sweep_dir / "target.json").exists():
             target = json.loads((sweep_dir / "target.json").read_text())
+        if (sweep_dir / "verify.json").exists():
+            verify = json.loads((sweep_dir / "verify.json").read_text())
         dest = doc.parent / "explore"
         dest.mkdir(exist_ok=True)
         for name in _COPIED:
             if (sweep_dir / name).exists():
                 shutil.copy2(sweep_dir / name, dest / name)
-    doc.write_text(render(doc.read_text(), sweep, target))
+    doc.write_text(render(doc.read_text(), sweep, target, verify))
     return doc

@@ -60,6 +60,7 @@ def plot_fronts(rows: Sequence[dict], out: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     out.mkdir(parents=True, exist_ok=True)
     per_device = fronts(rows)
@@ -80,9 +81,14 @@ def plot_fronts(rows: Sequence[dict], out: Path) -> list[Path]:
             f = fr[key]
             ax.plot([r[x] * xs for r in f], [r[y] * ys for r in f], "o-", color=color,
                     label=f"{device} ({len(pts)} feasible points)")
+        plain = FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "125" else "")
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
         if y == "vmm_per_s":
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(plain)
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)
         ax.grid(True, which="both", alpha=0.3)
