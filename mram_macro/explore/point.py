@@ -59,9 +59,6 @@ def make_point(*, profile: str, device: str, t_clk_ns: float, **geometry) -> Poi
     if not (isinstance(t_clk_ns, (int, float)) and math.isfinite(t_clk_ns) and t_clk_ns > 0):
         raise ConfigError(f"t_clk_ns must be a positive number, not {t_clk_ns!r}")
     values = {**base.to_dict(), **geometry}
-    if values.get("tdc_mode") == "coarse" and values.get("calibration") == "gain":
-        raise ConfigError(f"profile {profile!r} has calibration='gain', which the coarse TDC "
-                          f"does not have")
     values["write_pulse_cycles"] = write_pulse_cycles_for(
         p, t_clk_ns, default=base.write_pulse_cycles)
     return Point(MacroConfig.from_dict(values), profile, device, float(t_clk_ns))
