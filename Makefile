@@ -97,7 +97,7 @@ bench: setup
 # EXPLORE_ARGS adds options, e.g. EXPLORE_ARGS="--target accuracy=0.93,energy=400pJ".
 EXPLORE_ARGS ?= --target accuracy=0.93,energy=400pJ
 explore: setup
-	mram-macro explore --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(EXPLORE_ARGS)
+	python -m mram_macro.cli explore --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(EXPLORE_ARGS)
 
 # The fitted energy / area model of `make explore` against the gate-level flow of `make ppa` on
 # held-out configurations (mram_macro/explore/check.py; 5-10 min each on two cores).
