@@ -53,6 +53,9 @@ HELD_OUT: dict[str, MacroConfig] = {
 #: Configurations the check can run besides the held-out ones: the small one of the committed
 #: baseline (it informed the model, so it is reported but not counted as held out).
 INFORMED: dict[str, MacroConfig] = {"small": baseline_config()}
+#: The figures of a gate-level result kept beside each comparison (enough to refit the model).
+MEASURED_KEYS = ("library", "period_ns", "cycles_per_vmm", "digital_J", "anatomy",
+                 "area_blocks_um2", "area_hier_um2", "area_flat_um2")
 #: The committed small-configuration energy (``python -m mram_macro.ppa baseline``).
 BASELINE_JSON = Path(__file__).resolve().parents[2] / "docs" / "ppa" / "energy_small.json"
 
@@ -158,15 +161,18 @@ def run_check(names: Sequence[str], out: Path, *, vmms: int = 20,
     if measure is None:
         from ..ppa.report import measure
     out.mkdir(parents=True, exist_ok=True)
-    results = []
+    results, records = [], []
     for name in names:
         config = known[name]
         measured = measure(HEADLINE_LIBRARY, out, vmms=vmms, config=config, extra_runs=False)
-        results.append(compare(name, config, measured))
-        print(results[-1].line(), flush=True)
-        (out / "explore_check.json").write_text(json.dumps(
-            [{**asdict(c), "energy_error": c.energy_error, "area_error": c.area_error,
-              "within": c.within} for c in results], indent=1) + "\n")
+        c = compare(name, config, measured)
+        results.append(c)
+        print(c.line(), flush=True)
+        # what a refit needs: the gate-level anatomy and areas per block beside the comparison
+        records.append({**asdict(c), "energy_error": c.energy_error, "area_error": c.area_error,
+                        "within": c.within, "config": config.to_dict(),
+                        "measured": {k: measured.get(k) for k in MEASURED_KEYS}})
+        (out / "explore_check.json").write_text(json.dumps(records, indent=1) + "\n")
     return results
 
 
