@@ -245,3 +245,10 @@ def test_docs_carry_the_presets_table():
     for p in PRESETS.values():
         for key in p.sources:
             assert f"| {p.name} | {key} |" in text
+
+
+def test_verify_needs_a_target(capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        main(["explore", "--verify", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "--verify checks the configuration --target picks" in capsys.readouterr().err
