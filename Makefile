@@ -94,8 +94,8 @@ bench: setup
 # Design-space exploration (mram_macro/explore, docs/explore.md): rows x cols x TDC x clock x
 # stream width x profile x device preset, each point a Dask task on JOBS workers (or SCHEDULER=),
 # energy / throughput / area / digits accuracy, Pareto fronts under build/explore/.
-# EXPLORE_ARGS adds options, e.g. EXPLORE_ARGS="--target accuracy=0.93,energy=400pJ".
-EXPLORE_ARGS ?= --target accuracy=0.93,energy=400pJ
+# EXPLORE_ARGS: the --target whose pick is generated, linted and run bit-exact (--verify).
+EXPLORE_ARGS ?= --target accuracy=0.93,energy=400pJ --verify
 explore: setup
 	python -m mram_macro.cli explore --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(EXPLORE_ARGS)
 
