@@ -27,18 +27,13 @@ def _main(argv: list[str]) -> int:
     if argv[:2] == ["verify", "--sweep"] and len(argv) == 3:
         import json
 
-        from .verify import verify_rtl
+        from .verify import verify_and_record
 
         sweep = Path(argv[2])
         row = json.loads((sweep / "target.json").read_text())["point"]
-        check = verify_rtl(row, sweep / "rtl")
-        line = (f"{row['label']}: {check.verilog.name} generated, verilator --lint-only -Wall "
-                f"clean, {check.vmms} random VMMs on Verilator against the golden model of the "
-                f"same die: {'bit-exact' if check.passed else f'{check.mismatches} MISMATCHED'}")
-        (sweep / "verify.json").write_text(json.dumps(
-            {"label": row["label"], "passed": check.passed, "line": line}) + "\n")
+        passed, line = verify_and_record(row, sweep)
         print(line)
-        return 0 if check.passed else 1
+        return 0 if passed else 1
     print(_USAGE, file=sys.stderr)
     return 2
 

@@ -19,7 +19,7 @@ from sim_models.devices import preset
 
 from ..config import MacroConfig
 
-__all__ = ["RtlCheck", "verify_rtl"]
+__all__ = ["RtlCheck", "verify_rtl", "verify_and_record"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,17 @@ def verify_rtl(row: dict, out: Path, *, vmms: int = 16, sim: str = "verilator",
     mismatches = int(np.sum(np.any(golden != rtl, axis=1))) if golden.shape == rtl.shape \
         else vmms
     return RtlCheck(verilog=files["verilog"], lint=lint, vmms=vmms, mismatches=mismatches)
+
+
+def verify_and_record(row: dict, sweep_dir: Path) -> tuple[bool, str]:
+    """:func:`verify_rtl` of a sweep's pick into ``sweep_dir/rtl``; its one-line verdict is
+    also written to ``sweep_dir/verify.json`` (docs/explore.md quotes it)."""
+    import json
+
+    check = verify_rtl(row, sweep_dir / "rtl")
+    line = (f"{row['label']}: {check.verilog.name} generated, verilator --lint-only -Wall clean, "
+            f"{check.vmms} random VMMs on Verilator against the golden model of the same die: "
+            f"{'bit-exact' if check.passed else f'{check.mismatches} MISMATCHED'}")
+    (sweep_dir / "verify.json").write_text(json.dumps(
+        {"label": row["label"], "passed": check.passed, "line": line}) + "\n")
+    return check.passed, line
