@@ -22,7 +22,7 @@ export MRAM_ICARUS_NETLIST := $(ICARUS_NETLIST)
 endif
 
 .PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl vgg8 \
-	layout
+	layout explore explore-check
 
 setup:
 	bash tools/setup.sh
@@ -90,6 +90,21 @@ layout: setup
 
 bench: setup
 	python -m verif.bench
+
+# Design-space exploration (mram_macro/explore, docs/explore.md): rows x cols x TDC x clock x
+# stream width x profile x device preset, each point a Dask task on JOBS workers (or SCHEDULER=),
+# energy / throughput / area / digits accuracy, Pareto fronts under build/explore/.
+# EXPLORE_ARGS: the --target whose pick is generated, linted and run bit-exact (--verify).
+EXPLORE_ARGS ?= --target accuracy=0.93,energy=400pJ --verify
+explore: setup
+	python -m mram_macro.cli explore --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(EXPLORE_ARGS)
+
+# The fitted energy / area model of `make explore` against the gate-level flow of `make ppa` on
+# held-out configurations (mram_macro/explore/check.py; 5-10 min each on two cores).
+# EXPLORE_CHECK=r32_two_step,r16_counter narrows it.
+EXPLORE_CHECK ?=
+explore-check: setup
+	python -m mram_macro.explore check $(if $(EXPLORE_CHECK),--configs $(EXPLORE_CHECK))
 
 lint: setup
 	ruff check .

@@ -5,6 +5,7 @@
     mram-macro lint
     mram-macro demo
     mram-macro digits --dies 20 --rtl-images 24
+    mram-macro explore --target accuracy=0.93,energy=400pJ
 
 Every bad argument, path or environment value is refused before anything is written, with a
 one-line message (``mram-macro <command>: error: ...``) and exit code 2. Outputs are written to
@@ -404,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_cmd_demo)
 
     _add_digits_parser(sub)
+    from .explore.command import add_explore_parser
+
+    add_explore_parser(sub, _Once, _positive_int)
 
     args = parser.parse_args(argv)
     try:

@@ -5,6 +5,9 @@ testbenches (:mod:`sim_models.cocotb_array`), so RTL simulation and golden model
 
 * :mod:`~sim_models.device`: :class:`DeviceParams`, every knob of the device model (ideal by
   default; ``DeviceParams.paper()`` for the measured spread).
+* :mod:`~sim_models.devices`: device presets (the 2022 chip's STT cell, SOT, ME-MRAM) with the
+  source of every number, and :func:`~sim_models.devices.readout_for`, which refuses a preset no
+  legal readout resolves.
 * :mod:`~sim_models.die`: :class:`Die`, one die's per-MTJ resistances and faults and per-column
   comparator offsets; sampled from a seed, saved to / loaded from ``.npz`` or CSV.
 * :mod:`~sim_models.array`: :class:`MramArray`, a die in operation (MTJ states, writes, reads).
