@@ -32,7 +32,7 @@ pass is a single pass: ``acc' = pass``, with no running-sum adder and no ``accum
 ``shift`` and ``negate`` ports.
 """
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -108,7 +108,11 @@ class Accumulator(wiring.Component):
                 base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
                 cooked = (base + Mux(self.negate, -term, term))[:w]
             else:
-                cooked = term[:w]
+                # through a w-bit signal: a term narrower than w (a coarse table's
+                # 2 * count - rows on few rows) is sign-extended, not zero-extended
+                single = Signal(signed(w), name=f"single{c}")
+                m.d.comb += single.eq(term)
+                cooked = single
             value = Mux(self.raw, code, cooked)[:w]
             nexts.append(value)
             if self.has_thresholds:

@@ -278,3 +278,25 @@ def test_single_pass_accumulator_has_no_running_sum():
             assert got.tolist() == wrap_signed(offsets - 2 * codes, width).tolist()
 
     run(dut, tb)
+
+
+def test_single_pass_coarse_accumulator_sign_extends_a_narrow_pass():
+    """``multibit=False`` with a coarse table's counts (``2 * count - rows``, here only 4 bits
+    wide on 2 rows) into wider results: a negative pass must be sign-extended (a drawn
+    configuration, r2_c1_t2_w5_s8_coarse_noact_1pass, got 14 for -2)."""
+    cols, rows, width = 3, 2, 5
+    n = rows.bit_length()
+    dut = Accumulator(cols=cols, tdc_bits=2, result_width=width, count_width=n, rows=rows,
+                      thresholds=False, multibit=False)
+
+    async def tb(ctx):
+        for counts in ([0, 1, 2], [2, 0, 1], [1, 2, 0]):
+            ctx.set(dut.counts, _int(np.concatenate([_bits(k, n) for k in counts])))
+            ctx.set(dut.capture, 1)
+            await ctx.tick()
+            values = ctx.get(dut.values)
+            got = wrap_signed([(values >> (c * width)) & ((1 << width) - 1)
+                               for c in range(cols)], width)
+            assert got.tolist() == [2 * k - rows for k in counts]
+
+    run(dut, tb)
