@@ -88,7 +88,6 @@ class Accumulator(wiring.Component):
         nexts, fires = [], []
         for c in range(self.cols):
             code = self.codes[c * b:(c + 1) * b]
-            prev = self.values[c * w:(c + 1) * w].as_signed()
             if self.count_width is not None:
                 n = self.count_width
                 term = (self.counts[c * n:(c + 1) * n] << 1) - self.rows
@@ -105,6 +104,7 @@ class Accumulator(wiring.Component):
                     m.d.comb += scaled.eq(product)
                 term = offset - (scaled << 1)
             if self.multibit:
+                prev = self.values[c * w:(c + 1) * w].as_signed()
                 base = Mux(self.accumulate, Mux(self.shift, prev << 1, prev), 0)
                 cooked = (base + Mux(self.negate, -term, term))[:w]
             else:
