@@ -13,10 +13,19 @@ is written for synthesis and Verilator, and three of its forms are expensive for
   (72 gates in the default macro);
 * **wide input ports read bit by bit**: ``arr_fine`` (448 bits in the default macro) feeds one
   bit select per sampler bit, and ``vvp`` hands the whole vector to all 448 of them whenever
-  any bit changes.
+  any bit changes;
+* **wide registers written back through scattered slices**: Yosys' ``opt_dff`` turns a
+  synchronous reset into ``$sdff`` cells, and for a wide register without an enable (the
+  1,024-bit result register of the default macro, which its clock gate enables) it splits the
+  register by the bits' sources and writes each part back as one continuous assignment over
+  many scattered slices of the original vector (two of 64 slices each). ``vvp`` then
+  re-resolves the whole vector on every update; this made the default build's cocotb suite
+  on Icarus about 9x slower (``test_throughput`` 3.2 s -> 13.4 s at 200 VMMs). ``opt -nosdff``
+  keeps the reset as a multiplexer in front of one register.
 
 :func:`event_netlist` has Yosys rewrite the generated Verilog without them: the hierarchy
-flattened, constants and dead logic removed with don't-care bits kept (``opt -keepdc``), every
+flattened, constants and dead logic removed with don't-care bits kept and synchronous resets
+left as multiplexers (``opt -keepdc -nosdff``), every
 ``$pmux`` turned into a tree of 2:1 multiplexers (``pmuxtree``: a change of an unselected input
 stops at its first multiplexer), and the latch written as a continuous assignment
 (:data:`~mram_macro.periphery.clock_gate.ICG_VERILOG_EVENT`), and the bit selects of such a
@@ -49,7 +58,7 @@ ICARUS_NETLISTS = ("flat", "rtl")
 #: The Yosys passes of :func:`event_netlist`, between reading the Verilog and writing it. The
 #: FSM state registers (``*_state``) are kept: the coverage monitors and the reset tests watch
 #: them (:func:`flat_name`).
-EVENT_NETLIST_SCRIPT = ("proc", "setattr -set keep 1 w:*_state", "flatten", "opt -keepdc",
+EVENT_NETLIST_SCRIPT = ("proc", "setattr -set keep 1 w:*_state", "flatten", "opt -keepdc -nosdff",
                         "pmuxtree", "opt_clean -purge")
 
 #: A kept register ``\\a.b.x_state`` of the flattened design, as Yosys writes it.
