@@ -12,7 +12,16 @@ hold slack is below :data:`HOLD_TARGET_NS` under the sign-off constraints
 (:func:`mram_macro.ppa.sta.signoff_setup`), with its setup slack; the pass puts a chain of the
 library's hold buffer in front of each pin, as many as its violation needs at one buffer's
 delay but never so many that its setup slack falls below the library's margin, and repeats
-until nothing fails or :data:`MAX_ROUNDS` rounds are done. The buffers are real cells of the
+until nothing fails or :data:`MAX_ROUNDS` rounds are done. Before that, in each round, a path that starts at an input port is repaired
+where it can be shared: the synchronous reset ``rst`` reaches every register of the macro
+through its reset multiplexer, and at an input delay of 0 for hold (:mod:`mram_macro.ppa.sta`)
+about 1,600 of them fail. For each such endpoint the pass walks its worst hold path from the
+port and puts the chain in front of the first cell input whose worst setup path (through that
+pin) leaves room for it; a pin that serves two or more endpoints gets one chain, as long as the
+longest of them needs (the first :data:`SHARED_ROUNDS` rounds). So one chain in the reset's
+buffer tree serves all the registers below it, instead of one chain in front of each data pin, where it would also carry every transition
+of the data (the branches to the clock gates' enables, half a period of setup, stay short).
+The buffers are real cells of the
 netlist: the area, the power and every later STA include them. Instances and nets it adds are
 named ``hold_fix_*``.
 """
@@ -38,6 +47,9 @@ MAX_ROUNDS = 8
 #: 24 ps in a chain at the slews of a long path, 19 ps at the table's corner), so the setup
 #: budget of an endpoint counts each buffer at this multiple of the estimate.
 SETUP_DELAY_FACTOR = 1.5
+#: Rounds that repair paths from input ports at the pins they share (later rounds repair what
+#: is left at the endpoints).
+SHARED_ROUNDS = 2
 
 _ROW = re.compile(r"^(\S+?)(?:/(\w+))? \((\w+)\)\s+" + _FLOAT + r"\s+" + _FLOAT + r"\s+"
                   + _FLOAT, re.M)
@@ -94,6 +106,63 @@ def _timing(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, work
     out = run_tcl(script, workdir, name)
     hold_text, _, setup_text = out.partition("@@SETUP")
     return _endpoint_slacks(hold_text.partition("@@HOLD")[2]), _endpoint_slacks(setup_text)
+
+
+def _shared_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
+                 workdir: Path, hold: dict[tuple[str, str | None], float], d_buf: float,
+                 floor: float, name: str) -> tuple[dict[tuple[str, str], int], set]:
+    """Hold repair of the paths launched at input ports, where they share it: for each failing
+    endpoint whose worst hold path starts at an input port, the first cell input pin of that
+    path (from the port) whose worst setup path leaves room for the buffers the endpoint needs.
+    Returns (pin -> buffers: the most any of its endpoints needs, as far as its room allows;
+    the endpoints so served)."""
+    from .liberty import read_library
+
+    keys = [k for k, s in hold.items() if k[1] is not None and s < HOLD_TARGET_NS]
+    if not keys:
+        return {}, set()
+    inputs = {c.name: c.inputs for c in read_library(lib.require()).cells.values()}
+    script = _signoff_tcl(netlist, top, lib, period_ns)
+    for i, (inst, pin) in enumerate(keys):
+        script += [f"puts \"@@P{i}\"",
+                   f"report_checks -path_delay min -to [get_pins {{{inst}/{pin}}}] "
+                   "-fields {input_pins} -digits 4"]
+    out = run_tcl("\n".join([*script, ""]), workdir, name + "_paths")
+    paths: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for i, key in enumerate(keys):
+        m = re.search(rf"^@@P{i}\n(.*?)(?=^@@P|\Z)", out, re.M | re.S)
+        if m is None or not re.search(r"^Startpoint: \S+ \(input port", m.group(1), re.M):
+            continue
+        pins = _PATH_PIN.findall(m.group(1).split("data arrival")[0])
+        path = [(a, b) for a, b, c in pins if b in inputs.get(c, ())]
+        if path and path[-1] == key:
+            paths[key] = path
+    candidates = sorted({p for path in paths.values() for p in path})
+    if not candidates:
+        return {}, set()
+    script = _signoff_tcl(netlist, top, lib, period_ns)
+    for i, (inst, pin) in enumerate(candidates):
+        script += [f"puts \"@@S{i}\"",
+                   f"report_checks -path_delay max -through [get_pins {{{inst}/{pin}}}] "
+                   "-format end -group_count 1 -endpoint_count 1 -digits 4"]
+    out = run_tcl("\n".join([*script, ""]), workdir, name + "_setup")
+    room = {}
+    for i, key in enumerate(candidates):
+        m = re.search(rf"^@@S{i}\n(.*?)(?=^@@S|\Z)", out, re.M | re.S)
+        slacks = _endpoint_slacks(m.group(1)) if m else {}
+        room[key] = min(slacks.values(), default=math.inf) - floor
+    users: dict[tuple[str, str], list] = {}
+    for key, path in paths.items():
+        need = math.ceil((HOLD_TARGET_NS - hold[key]) / d_buf)
+        for pin in path:
+            if room[pin] >= need * SETUP_DELAY_FACTOR * d_buf:
+                users.setdefault(pin, []).append((key, need))
+                break
+    # A pin on one endpoint's path alone is no saving (and an endpoint with many short paths
+    # from the ports, a read multiplexer's, is better served at its data pin).
+    plan = {pin: max(n for _, n in who) for pin, who in users.items() if len(who) >= 2}
+    served = {key for pin in plan for key, _ in users[pin]}
+    return plan, served
 
 
 def _buffer_delay_ns(lib: StdCellLibrary) -> float:
@@ -279,6 +348,22 @@ def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
         after = worst
         if not hold:
             break
+        # Paths from input ports first, at the pins they share (one chain for the fan-out of
+        # the synchronous reset instead of one at each register).
+        shared, served = (_shared_pins(netlist, top, lib, period, workdir, hold, d_buf, floor,
+                                       f"hold_shared{rounds}")
+                          if rounds <= SHARED_ROUNDS else ({}, set()))
+        changed = False
+        if shared:
+            text, added = insert_delay(netlist.read_text(), shared, lib.hold_buffer,
+                                       start=total, outputs=outputs)
+            if added:
+                changed = True
+                netlist.write_text(text)
+                total += added
+                done_pins |= set(shared)
+                endpoints = len(done_pins)
+                hold = {k: s for k, s in hold.items() if k not in served}
         plan: dict[tuple[str, str | None], int] = {}
         short: dict[tuple[str, str | None], int] = {}
         for key, slack in hold.items():
@@ -295,11 +380,14 @@ def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
         for key, n in _short_path_pins(netlist, top, lib, period, workdir, short,
                                        f"hold_paths{rounds}").items():
             plan[key] = plan.get(key, 0) + n
-        if not plan:
-            break
-        text, added = insert_delay(netlist.read_text(), plan, lib.hold_buffer, start=total,
-                                   outputs=outputs)
+        if plan:
+            text, added = insert_delay(netlist.read_text(), plan, lib.hold_buffer,
+                                       start=total, outputs=outputs)
+        else:
+            added = 0
         if added == 0:
+            if changed:         # re-time what the shared chains did
+                continue
             break
         netlist.write_text(text)
         total += added

@@ -192,6 +192,40 @@ def test_hold_fixing_repairs_an_inserted_violation(tmp_path):
     assert after.hold_wns_ns >= 0 and not after.failures(lib.min_slack_fraction), after.line()
 
 
+def _reset_fanout(n: int) -> str:
+    """``n`` toggling flip-flops, each cleared through an AND by the one-bit input ``r`` (a
+    synchronous reset): every one of them fails hold from ``r`` at the input delay of 0."""
+    cells = ["INV_X1 rinv (.A(r), .ZN(rn));"]
+    for i in range(n):
+        cells += [f"DFF_X1 ff{i} (.CK(clk), .D(d{i}), .Q(q{i}), .QN(qn{i}));",
+                  *_chain("BUF_X1", f"qn{i}", f"fb{i}", 3, f"fb{i}"),
+                  f"AND2_X1 clr{i} (.A1(fb{i}), .A2(rn), .ZN(d{i}));"]
+    cells += [f"XOR2_X1 out (.A(q0), .B(q{n - 1}), .Z(x));", *_chain("BUF_X1", "x", "q", 3, "o")]
+    return _netlist("reset_fanout", {"clk": "input", "r": "input", "q": "output"}, cells)
+
+
+def test_hold_fixing_repairs_a_shared_input_path_once(tmp_path):
+    """All the flip-flops fail hold from one input port: fix_hold puts one chain where their
+    paths share it (in front of the port's one load), and none in front of the flip-flops."""
+    from mram_macro.ppa.hold_fix import fix_hold
+    from mram_macro.ppa.netlist import read_instances
+
+    lib = library("nangate45")
+    net = tmp_path / "reset_fanout.v"
+    net.write_text(_reset_fanout(6))
+    before = run_sta(net, "reset_fanout", lib, workdir=tmp_path / "before")
+    assert before.hold_wns_ns < -0.05, before.line()
+    fix = fix_hold(net, "reset_fanout", lib, tmp_path / "fix")
+    assert fix.hold_after_ns is None and fix.endpoints == 1, fix
+    insts = {i.name: i for i in read_instances(net)}
+    assert insts["rinv"].pins["A"].startswith("hold_fix_n")      # the port's load moved
+    assert all(insts[f"ff{i}"].pins["D"] == f"d{i}" for i in range(6))
+    chain = [i for name, i in insts.items() if name.startswith("hold_fix_b")]
+    assert len(chain) == fix.buffers and any(i.pins["A"] == "r" for i in chain)
+    after = run_sta(net, "reset_fanout", lib, workdir=tmp_path / "after")
+    assert after.hold_wns_ns >= 0 and not after.failures(lib.min_slack_fraction), after.line()
+
+
 def _long_and_short(long_chain: int) -> str:
     """``ffc`` captures AND(a ``long_chain``-buffer path from ``ffa``, ``ffb`` directly) on a
     clock 8 buffers late: its one data pin has a long path for setup and a short one that
