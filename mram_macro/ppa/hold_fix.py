@@ -12,17 +12,18 @@ hold slack is below :data:`HOLD_TARGET_NS` under the sign-off constraints
 (:func:`mram_macro.ppa.sta.signoff_setup`), with its setup slack; the pass puts a chain of the
 library's hold buffer in front of each pin, as many as its violation needs at one buffer's
 delay but never so many that its setup slack falls below the library's margin, and repeats
-until nothing fails or :data:`MAX_ROUNDS` rounds are done. Before that, in each round, a path that starts at an input port is repaired
-where it can be shared: the synchronous reset ``rst`` reaches every register of the macro
-through its reset multiplexer, and at an input delay of 0 for hold (:mod:`mram_macro.ppa.sta`)
-about 1,600 of them fail. For each such endpoint the pass walks its worst hold path from the
-port and puts the chain in front of the first cell input whose worst setup path (through that
-pin) leaves room for it; a pin that serves two or more endpoints gets one chain, as long as the
-longest of them needs (the first :data:`SHARED_ROUNDS` rounds). So one chain in the reset's
-buffer tree serves all the registers below it, instead of one chain in front of each data pin, where it would also carry every transition
-of the data (the branches to the clock gates' enables, half a period of setup, stay short).
-The buffers are real cells of the
-netlist: the area, the power and every later STA include them. Instances and nets it adds are
+until nothing fails or :data:`MAX_ROUNDS` rounds are done. Before that, in each round, a path
+that starts at an input port is repaired where it can be shared: the synchronous reset ``rst``
+reaches every register of the macro through its reset multiplexer, and at an input delay of 0
+for hold (:mod:`mram_macro.ppa.sta`) about 1,600 of them fail. For each such endpoint the pass
+walks its worst hold path from the port and puts the chain in front of the first cell input
+whose worst setup path (through that pin) leaves room for it; a pin that serves two or more
+endpoints gets one chain, as long as the longest of them needs (the first
+:data:`SHARED_ROUNDS` rounds). So one chain in the reset's buffer tree serves all the registers
+below it, instead of one chain in front of each data pin, where it would also carry every
+transition of the data (the branches to the clock gates' enables, half a period of setup, stay
+short). The buffers are real cells of the netlist: the area, the power and every later STA
+include them. Instances and nets it adds are
 named ``hold_fix_*``.
 """
 
@@ -108,6 +109,20 @@ def _timing(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, work
     return _endpoint_slacks(hold_text.partition("@@HOLD")[2]), _endpoint_slacks(setup_text)
 
 
+def _pin_reports(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, workdir: Path,
+                 name: str, pins: list[tuple[str, str]], select: str, fields: str) -> list[str]:
+    """One ``report_checks {select} [get_pins inst/pin] {fields}`` per pin, in one OpenSTA run
+    under the sign-off constraints: the report of each, in order ("" where none)."""
+    script = _signoff_tcl(netlist, top, lib, period_ns)
+    for i, (inst, pin) in enumerate(pins):
+        script += [f"puts \"@@P{i}\"",
+                   f"report_checks {select} [get_pins {{{inst}/{pin}}}] {fields}"]
+    out = run_tcl("\n".join([*script, ""]), workdir, name)
+    found = {int(m.group(1)): m.group(2) for m in
+             re.finditer(r"^@@P(\d+)\n(.*?)(?=^@@P|\Z)", out, re.M | re.S)}
+    return [found.get(i, "") for i in range(len(pins))]
+
+
 def _shared_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
                  workdir: Path, hold: dict[tuple[str, str | None], float], d_buf: float,
                  floor: float, name: str) -> tuple[dict[tuple[str, str], int], set]:
@@ -122,35 +137,24 @@ def _shared_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
     if not keys:
         return {}, set()
     inputs = {c.name: c.inputs for c in read_library(lib.require()).cells.values()}
-    script = _signoff_tcl(netlist, top, lib, period_ns)
-    for i, (inst, pin) in enumerate(keys):
-        script += [f"puts \"@@P{i}\"",
-                   f"report_checks -path_delay min -to [get_pins {{{inst}/{pin}}}] "
-                   "-fields {input_pins} -digits 4"]
-    out = run_tcl("\n".join([*script, ""]), workdir, name + "_paths")
+    reports = _pin_reports(netlist, top, lib, period_ns, workdir, name + "_paths", keys,
+                           "-path_delay min -to", "-fields {input_pins} -digits 4")
     paths: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for i, key in enumerate(keys):
-        m = re.search(rf"^@@P{i}\n(.*?)(?=^@@P|\Z)", out, re.M | re.S)
-        if m is None or not re.search(r"^Startpoint: \S+ \(input port", m.group(1), re.M):
+    for key, report in zip(keys, reports, strict=True):
+        if not re.search(r"^Startpoint: \S+ \(input port", report, re.M):
             continue
-        pins = _PATH_PIN.findall(m.group(1).split("data arrival")[0])
+        pins = _PATH_PIN.findall(report.split("data arrival")[0])
         path = [(a, b) for a, b, c in pins if b in inputs.get(c, ())]
         if path and path[-1] == key:
             paths[key] = path
     candidates = sorted({p for path in paths.values() for p in path})
     if not candidates:
         return {}, set()
-    script = _signoff_tcl(netlist, top, lib, period_ns)
-    for i, (inst, pin) in enumerate(candidates):
-        script += [f"puts \"@@S{i}\"",
-                   f"report_checks -path_delay max -through [get_pins {{{inst}/{pin}}}] "
-                   "-format end -group_count 1 -endpoint_count 1 -digits 4"]
-    out = run_tcl("\n".join([*script, ""]), workdir, name + "_setup")
-    room = {}
-    for i, key in enumerate(candidates):
-        m = re.search(rf"^@@S{i}\n(.*?)(?=^@@S|\Z)", out, re.M | re.S)
-        slacks = _endpoint_slacks(m.group(1)) if m else {}
-        room[key] = min(slacks.values(), default=math.inf) - floor
+    reports = _pin_reports(netlist, top, lib, period_ns, workdir, name + "_setup", candidates,
+                           "-path_delay max -through",
+                           "-format end -group_count 1 -endpoint_count 1 -digits 4")
+    room = {key: min(_endpoint_slacks(report).values(), default=math.inf) - floor
+            for key, report in zip(candidates, reports, strict=True)}
     users: dict[tuple[str, str], list] = {}
     for key, path in paths.items():
         need = math.ceil((HOLD_TARGET_NS - hold[key]) / d_buf)
@@ -308,18 +312,11 @@ def _short_path_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: fl
 
     inputs = {c.name: c.inputs for c in read_library(lib.require()).cells.values()}
     keys = list(endpoints)
-    script = _signoff_tcl(netlist, top, lib, period_ns)
-    for i, (inst, pin) in enumerate(keys):
-        script += [f"puts \"@@P{i}\"",
-                   f"report_checks -path_delay min -to [get_pins {{{inst}/{pin}}}] "
-                   "-fields {input_pins} -digits 4"]
-    out = run_tcl("\n".join([*script, ""]), workdir, name)
+    reports = _pin_reports(netlist, top, lib, period_ns, workdir, name, keys,
+                           "-path_delay min -to", "-fields {input_pins} -digits 4")
     found = {}
-    for i, key in enumerate(keys):
-        m = re.search(rf"^@@P{i}\n(.*?)(?=^@@P|\Z)", out, re.M | re.S)
-        if m is None:
-            continue
-        pins = [(a, b, c) for a, b, c in _PATH_PIN.findall(m.group(1).split("data arrival")[0])]
+    for key, report in zip(keys, reports, strict=True):
+        pins = [(a, b, c) for a, b, c in _PATH_PIN.findall(report.split("data arrival")[0])]
         cell_inputs = [(a, b) for a, b, c in pins[1:] if b in inputs.get(c, ())]
         if cell_inputs and cell_inputs[0] != key:
             first = cell_inputs[0]

@@ -95,7 +95,7 @@ def render_ceiling_tb(verilog: str, config: MacroConfig, *, max_trip: int = 8) -
         "  initial begin",
         "    if (!$value$plusargs(\"N=%d\", n)) n = 10000;",
         "    repeat (4) @(posedge clk);",
-        "    rst = 1'b0;",
+        "    rst <= 1'b0;   // after the edge: no race with the registers sampling it",
         "    repeat (n) @(posedge clk);",
         "    $display(\"CEILING cycles %0d frames %0d\", cycles, frames);",
         "    $finish;",
@@ -176,4 +176,8 @@ def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int,
     found = re.search(r"CEILING cycles (\d+) frames (\d+)", out)
     if found is None:
         raise RuntimeError(f"the {sim} speed probe printed no result:\n{out}")
+    if int(found.group(2)) == 0:
+        raise RuntimeError(f"the {sim} speed probe saw no result frame in {found.group(1)} "
+                           f"cycles: the macro never finished a VMM, so there is no speed to "
+                           f"report (build in {workdir})")
     return Ceiling(sim=sim, cycles=int(found.group(1)), frames=int(found.group(2)), cpu_s=cpu)
