@@ -433,7 +433,12 @@ def area_shares(r: dict) -> dict[str, float]:
 def plot_rows(results: list[dict], profiles: list[dict] | None = None) -> list[dict]:
     """The plots' rows: every library's default macro, then the other feature profiles (the
     default profile is the headline library's row already)."""
-    rows = [{**r, "row_label": f"{r['title']}, default"} for r in results]
+    def build(r: dict) -> str:
+        config = MacroConfig.from_dict(r["config"])
+        name = "default" if config == MacroConfig() else config.slug
+        return name if r.get("clock_gating", True) else f"{name}, ungated"
+
+    rows = [{**r, "row_label": f"{r['title']}, {build(r)}"} for r in results]
     rows += [{**r, "row_label": f"{r['title']}, {r['profile']}"} for r in profiles or ()
              if r["profile"] != "default"]
     return rows
