@@ -755,15 +755,35 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     return "\n".join(out)
 
 
+#: The widest a timing diagram may be (px) to read at page width; a diagram that would be wider
+#: in WaveDrom's default skin (40 px per cycle) is drawn in its narrow skin (20 px per cycle).
+WAVE_MAX_WIDTH_PX = 1280
+
+
+def svg_width_px(svg: str) -> int:
+    """The ``width`` attribute of an SVG document's root element, in px."""
+    match = re.search(r'<svg\b[^>]*?\swidth="(\d+)', svg)
+    if match is None:
+        raise ValueError("the SVG has no numeric width attribute on its root element")
+    return int(match.group(1))
+
+
 def render_waves() -> dict[str, str]:
-    """The SVG timing diagrams, by file name, recorded from the RTL."""
+    """The SVG timing diagrams, by file name, recorded from the RTL; each at most
+    :data:`WAVE_MAX_WIDTH_PX` wide."""
     import wavedrom
 
     from .pin_waves import record_scenarios, to_wavedrom
 
+    def render(rec) -> str:
+        wave = to_wavedrom(rec)
+        svg = wavedrom.render(json.dumps(wave)).tostring()
+        if svg_width_px(svg) > WAVE_MAX_WIDTH_PX:
+            svg = wavedrom.render(json.dumps({**wave, "config": {"skin": "narrow"}})).tostring()
+        return svg + "\n"
+
     recs = record_scenarios()
-    return {name: wavedrom.render(json.dumps(to_wavedrom(rec))).tostring() + "\n"
-            for name, rec in zip(WAVE_FILES, recs, strict=True)}
+    return {name: render(rec) for name, rec in zip(WAVE_FILES, recs, strict=True)}
 
 
 def write_datasheet(out_dir: str | Path) -> list[Path]:

@@ -212,9 +212,10 @@ def record_scenarios(config: MacroConfig = DIAGRAM_CONFIG, *, seed: int = 1) -> 
             await bus.write(ctx, step, f"WEIGHT_DATA{i}", int(rng.integers(0, 1 << cols)))
         await bus.write(ctx, step, "WRITE_ROW_ADDR", row)
         state["rec"] = write
+        # The phase names the whole register write (its bus cycles too), so the label fits.
+        mark("CTRL write")
         await step()
         await bus.write(ctx, step, "CTRL", 1)
-        mark("CTRL.WRITE_ROW")
         await idle_until(lambda: ctx.get(dut.arr_wr_pulse))
         mark("pulse W", now=True)
         await idle_until(lambda: ctx.get(dut.arr_eval))

@@ -394,15 +394,16 @@ class GoldenMacro:
                 k = len(x) - i
             if tracking:
                 self._retrim(first + i)
-            codes, ov = self.convert(x[i:i + k], first_evaluation=first + i)
-            values.append(wrap_signed(codes, self.config.result_width) if self.raw_codes
-                          else self.results_from_codes(codes))
+            ov = np.empty((k, self.config.cols), dtype=bool)
+            values.append(self._vmm_batch(x[i:i + k], first_evaluation=first + i, overflow=ov))
             overflow.append(ov)
             self._passes_done(k)
             i += k
         if not values:
             empty = np.empty((0, self.config.cols), np.int64)
             return empty, empty.astype(bool)
+        if len(values) == 1:        # no tracking pass split the batch: no copy
+            return values[0], overflow[0]
         return np.concatenate(values), np.concatenate(overflow)
 
     def vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
@@ -426,14 +427,17 @@ class GoldenMacro:
             i += k
         return np.concatenate(out) if out else np.empty((0, self.config.cols), np.int64)
 
-    def _vmm_batch(self, x_bits, *, first_evaluation: int | None = None):
+    def _vmm_batch(self, x_bits, *, first_evaluation: int | None = None,
+                   overflow: np.ndarray | None = None):
+        """Every pass's value, without tracking; ``overflow`` (``(batch, cols)`` bools, optional)
+        receives the TDC overflow flags. The folded path computes both in one sweep."""
         c = self.config
-        if self.raw_codes:
-            codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
-            return wrap_signed(codes, c.result_width)
-        if not self._folded():
-            codes, _ = self.convert(x_bits, first_evaluation=first_evaluation)
-            return self.results_from_codes(codes)
+        if self.raw_codes or not self._folded():
+            codes, ov = self.convert(x_bits, first_evaluation=first_evaluation)
+            if overflow is not None:
+                overflow[...] = ov
+            return (wrap_signed(codes, c.result_width) if self.raw_codes
+                    else self.results_from_codes(codes))
         x = self._inputs(x_bits)
         self._first_evaluation(first_evaluation, len(x))
         max_code = (1 << c.tdc_bits) - 1
@@ -447,6 +451,8 @@ class GoldenMacro:
         gains_f = gains.astype(np.float64)
         out = np.empty((len(x), c.cols), dtype=np.int64)
         for s, u in self._chunks(x):
+            if overflow is not None:
+                np.greater(u, max_code, out=overflow[s:s + len(u)])
             np.minimum(u, max_code, out=u)
             if not unity:      # exact in float64: gain * code < 2**24
                 u *= gains_f

@@ -1,5 +1,8 @@
 """Model benchmarks: golden-model throughput, Monte Carlo speed, calibration, write-verify.
 
+The host API's throughput on the golden backend (:func:`host_vmm_per_s`) is printed next to
+the golden model's own batch call, both timed in one run, so the line shows the API's overhead.
+
 ``python -m verif.bench_golden`` prints every number; ``make bench`` calls
 :func:`golden_vmm_per_s` (and may print :func:`report_lines`).
 
@@ -64,6 +67,48 @@ def golden_vmm_per_s(device: DeviceParams, *, batch: int = 20_000, repeats: int 
                          env={**os.environ, **_ONE_THREAD}, check=True, capture_output=True,
                          text=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def _measure_host_vmm_per_s(device: DeviceParams, batch: int, repeats: int,
+                            seed: int) -> tuple[float, float]:
+    """(host API, golden model) VMMs per second: :meth:`Macro.vmm` on the golden backend and
+    that backend's own :meth:`GoldenMacro.vmm_batch`, same die, weights and inputs, the two
+    timed alternately in one process (best of ``repeats`` each), so load affects both alike."""
+    from mram_macro.host import Macro
+
+    config = MacroConfig()
+    rng = np.random.default_rng(seed)
+    with Macro.golden(config, device=device, seed=seed) as m:
+        m.write_weights(rng.choice((-1, 1), (config.rows, config.cols)))
+        x = rng.choice((-1, 1), (batch, config.rows))
+        bits = (x > 0).astype(np.uint8)
+        golden = m.backend.golden
+        m.vmm(x[:100])                            # warm up (and build the cached matrices)
+        golden.vmm_batch(bits[:100])
+        host = direct = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            m.vmm(x)
+            host = min(host, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            golden.vmm_batch(bits)
+            direct = min(direct, time.perf_counter() - t0)
+    return batch / host, batch / direct
+
+
+def host_vmm_per_s(device: DeviceParams, *, batch: int = 10_000, repeats: int = 7,
+                   seed: int = 0, one_core: bool = True) -> tuple[float, float]:
+    """64x64 binary VMMs per second of the host API (``Macro.golden(...).vmm``, ±1 inputs,
+    validated) and of the golden model's batch call it wraps, measured in the same run."""
+    if not one_core or _single_threaded():
+        return _measure_host_vmm_per_s(device, batch, repeats, seed)
+    args = json.dumps({"device": device.to_dict(), "batch": batch, "repeats": repeats,
+                       "seed": seed, "host": True})
+    out = subprocess.run([sys.executable, "-m", "verif.bench_golden", "--measure", args],
+                         env={**os.environ, **_ONE_THREAD}, check=True, capture_output=True,
+                         text=True)
+    host, direct = out.stdout.strip().splitlines()[-1].split()
+    return float(host), float(direct)
 
 
 def dies_sampled_per_s(device: DeviceParams, *, dies: int = 200, seed: int = 0) -> float:
@@ -209,12 +254,16 @@ def report_lines(*, dies: int = 200, test_vectors: int = 1024, wv_dies: int = 8)
     paper_rate = golden_vmm_per_s(paper)
     noisy = paper.replace(comparator_noise_rms_V=0.2e-3, tdc_jitter_rms_ns=0.5)
     noisy_rate = golden_vmm_per_s(noisy, batch=5_000, repeats=3)
+    host_rate, batch_rate = host_vmm_per_s(paper)
     lines += [
         f"golden model, ideal                  : {ideal_rate / 1e6:.2f} M VMM/s "
         f"(64x64, batches of 20000, one core)",
         f"golden model, paper sigma            : {paper_rate / 1e6:.2f} M VMM/s",
         f"golden model, + noise and jitter     : {noisy_rate / 1e6:.2f} M VMM/s "
         f"(per-evaluation random numbers)",
+        f"host API Macro.vmm, golden backend   : {host_rate / 1e6:.2f} M VMM/s against "
+        f"{batch_rate / 1e6:.2f} M for its GoldenMacro.vmm_batch, same run "
+        f"({batch_rate / host_rate:.2f}x; paper sigma, +-1 inputs validated, batches of 10000)",
         f"die sampling (64x64, paper sigma)    : {dies_sampled_per_s(paper):.0f} dies/s",
     ]
     lines += study_lines(dies=dies, test_vectors=test_vectors, wv_dies=wv_dies)
@@ -235,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.measure:
         spec = json.loads(args.measure)
+        if spec.get("host"):
+            print(*_measure_host_vmm_per_s(DeviceParams(**spec["device"]), spec["batch"],
+                                           spec["repeats"], spec["seed"]))
+            return 0
         print(_measure_vmm_per_s(DeviceParams(**spec["device"]), spec["batch"],
                                  spec["repeats"], spec["seed"]))
         return 0

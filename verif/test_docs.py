@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from mram_macro.config import LIMITS, STREAM_WIDTHS, ConfigError, MacroConfig
-from mram_macro.docs import WAVE_FILES, port_rows, readout_numbers, render_datasheet, render_waves
+from mram_macro.docs import (
+    WAVE_FILES,
+    WAVE_MAX_WIDTH_PX,
+    port_rows,
+    readout_numbers,
+    render_datasheet,
+    render_waves,
+    svg_width_px,
+)
 from mram_macro.top import default_readout
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -26,6 +34,17 @@ def test_timing_diagrams_are_current():
         assert (DOCS / name).read_text() == svg, (
             f"docs/{name} is stale (the RTL's pin timing changed?): run `make hdl`")
     assert set(render_waves()) == set(WAVE_FILES)
+
+
+def test_timing_diagrams_read_at_page_width():
+    """Every diagram, the 39-cycle row write included, fits WAVE_MAX_WIDTH_PX (the row write was
+    4,344 px, then 1,700 px, in WaveDrom's default skin)."""
+    for name, svg in render_waves().items():
+        assert svg_width_px(svg) <= WAVE_MAX_WIDTH_PX, name
+        assert svg_width_px((DOCS / name).read_text()) <= WAVE_MAX_WIDTH_PX, name
+    assert svg_width_px((DOCS / "wave_row_write.svg").read_text()) <= 1000
+    with pytest.raises(ValueError, match="no numeric width"):
+        svg_width_px('<svg viewBox="0 0 10 10"></svg>')
 
 
 @pytest.mark.parametrize("name", sorted(LIMITS))

@@ -80,7 +80,7 @@ def to_bits(values, *, encoding: str, what: str) -> np.ndarray:
                         f"encoding={encoding!r}, not {bad!r} (at index {idx}; "
                         f"{np.count_nonzero(~ok)} such value(s)); for the other encoding pass "
                         f"encoding={other}")
-    return (a > 0).astype(np.uint8)
+    return (a > 0).view(np.uint8)                    # a fresh bool array: no copy
 
 
 def bits_product(y_pm1, x_bits, w_bits):

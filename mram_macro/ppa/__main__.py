@@ -1,4 +1,4 @@
-"""``python -m mram_macro.ppa sta|ppa``: timing sign-off and the PPA report.
+"""``python -m mram_macro.ppa sta|ppa|plot``: timing sign-off, the PPA report, its plots.
 
 ``sta``: per configuration and library, flat timing-driven synthesis then OpenSTA at the
 library's target clock: per path group (flip-flops, inputs, clock-gate latches, outputs,
@@ -6,6 +6,8 @@ clock-gating checks) the worst setup and hold path, the worst flip-flop path on 
 slack, total negative slack, fmax, and the constraints and exceptions applied. Exits 1 if any
 run fails sign-off (flip-flop setup slack below the library's margin, any setup or hold slack
 below 0, or an asynchronous input sampled outside a synchroniser).
+
+``plot``: redraw the PPA plots from the published JSON (docs/ppa/), without the flow.
 """
 
 from __future__ import annotations
@@ -65,6 +67,20 @@ def _cmd_baseline(args) -> int:
     return 0
 
 
+def _cmd_plot(args) -> int:
+    from .report import DOCS_DIR, replot
+
+    try:
+        paths = replot(Path(args.json_dir) if args.json_dir else DOCS_DIR,
+                       Path(args.out) if args.out else None)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for p in paths:
+        print(f"plot: {p}")
+    return 0
+
+
 def _cmd_ppa(args) -> int:
     from .report import main as ppa_main
 
@@ -99,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
                         "'{\"tdc_mode\": \"two_step\", \"stream_width\": 64}' (printed, not "
                         "published)")
     p.set_defaults(func=_cmd_ppa)
+    p = sub.add_parser("plot", help="redraw docs/ppa/ppa_energy.png and ppa_area.png from the "
+                                    "published JSON (docs/ppa/ppa.json, ppa_profiles.json), "
+                                    "without the flow")
+    p.add_argument("--json-dir", default=None,
+                   help="folder with ppa.json (and ppa_profiles.json); default docs/ppa")
+    p.add_argument("--out", default=None, help="where the PNGs go; default: the JSON's folder")
+    p.set_defaults(func=_cmd_plot)
     p = sub.add_parser("baseline", help="measure the small configuration's digital energy and "
                                         "commit it as the test's reference "
                                         "(docs/ppa/energy_small.json)")

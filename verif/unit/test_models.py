@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mram_macro.config import ConfigError, MacroConfig
+from mram_macro.config import REPLICA_COLS, ConfigError, MacroConfig
 from mram_macro.layouts import (
     pack_input_vector,
     pack_result_vector,
@@ -250,3 +250,45 @@ def test_golden_weights_and_calibration_without_internals():
         g.load_weights(w.T)
     with pytest.raises(ValueError, match="weight bits must be 0 \\(-1\\) or 1 \\(\\+1\\), not -1"):
         g.load_weights(2 * w - 1)
+
+
+@pytest.mark.parametrize("device", ["paper", "noisy"])
+@pytest.mark.parametrize("raw_codes", [False, True])
+def test_pass_values_fused_path_equals_codes_then_results(device, raw_codes):
+    """pass_values (the host API's golden path) computes values and TDC overflow flags in one
+    sweep: the same as convert then results_from_codes, with non-unit gains, offsets that
+    wrap, columns that overflow, tracking on (a retrim splits the batch), and per-evaluation
+    noise (the unfolded path)."""
+    config = MacroConfig(rows=12, cols=8, tdc_bits=4, result_width=6, stream_width=8)
+    dev = DeviceParams.paper()
+    if device == "noisy":
+        dev = dev.replace(comparator_noise_rms_V=0.2e-3, tdc_jitter_rms_ns=0.5)
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 2, (300, 12))
+    w = rng.integers(0, 2, (12, 8))
+
+    def macro():
+        g = GoldenMacro(config, dev, seed=12)
+        g.load_weights(w)
+        g.start_delay_cycles -= 1           # codes start a cycle early: some columns overflow
+        g.gains = np.array([1024, 700, 1300, 1024, 1500, 1024, 600, 1024])
+        g.offsets = np.array([12, 31, -32, 0, 20, 12, 10, -5])
+        g.raw_codes = raw_codes
+        g.track_interval, g.track_ref = 97, REPLICA_COLS * 12
+        return g
+
+    got, got_ov = macro().pass_values(x, first_evaluation=0)
+    ref = macro()
+    values, flags = [], []
+    for i, v in enumerate(x):
+        tracking = ref._tracking_pass()
+        if tracking:
+            ref._retrim(i)
+        codes, ov = ref.convert(v[None, :], first_evaluation=i)
+        values.append(ref.results_from_codes(codes)[0] if not raw_codes
+                      else (codes[0] + 32) % 64 - 32)
+        flags.append(ov[0])
+        ref._passes_done(1)
+    assert got_ov.any() and not got_ov.all(), "the case must have overflowing columns"
+    assert got_ov.tolist() == np.array(flags).tolist()
+    assert got.tolist() == np.array(values).tolist()

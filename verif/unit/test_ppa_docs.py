@@ -24,6 +24,8 @@ from mram_macro.ppa.report import (
     STA_END,
     SUMMARY_BEGIN,
     SUMMARY_END,
+    area_shares,
+    energy_shares,
     plots,
     profiles_markdown,
     readme_block,
@@ -64,11 +66,90 @@ def test_timing_table_in_docs_is_current(results):
         "docs/ppa.md's timing table is stale: run `make ppa`"
 
 
-def test_plots_are_current(results, tmp_path):
-    for fresh in plots(results, tmp_path):
+@pytest.fixture(scope="module")
+def profiles():
+    return json.loads((DOCS_DIR / PROFILES_FILE).read_text())
+
+
+def test_plots_are_current(results, profiles, tmp_path):
+    for fresh in plots(results, tmp_path, profiles):
         committed = DOCS_DIR / fresh.name
         assert committed.exists(), f"{committed} missing: run `make ppa`"
-        assert committed.read_bytes() == fresh.read_bytes(), f"{committed.name} is stale"
+        assert committed.read_bytes() == fresh.read_bytes(), (
+            f"{committed.name} is stale: `python -m mram_macro.ppa plot` redraws it from the "
+            f"committed JSON")
+
+
+def test_plots_read_at_page_width_on_linear_axes(results, profiles, tmp_path, monkeypatch):
+    """The plots are drawn from the committed JSON on linear axes (a log axis hid the clock's
+    share), every share of every row shown, and fit a page (at most 1,600 px wide)."""
+    import matplotlib.pyplot as plt
+
+    axes = []
+    monkeypatch.setattr(plt.Figure, "savefig", _recording_savefig(plt.Figure.savefig, axes))
+    paths = plots(results, tmp_path, profiles)
+    assert [p.name for p in paths] == ["ppa_energy.png", "ppa_area.png"]
+    for path in paths:
+        height, width = plt.imread(path).shape[:2]
+        assert 600 <= width <= 1600 and height <= 1200, (path.name, width, height)
+    rows = len(results) + len(profiles) - 1
+    assert len(axes) == 2
+    for ax in axes:
+        assert ax.get_xscale() == "linear" and ax.get_yscale() == "linear"
+        assert ax.get_xlim() == (0.0, 100.0)
+        assert len(ax.get_yticklabels()) == rows
+    energy_legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert any(t.startswith("clock") for t in energy_legend)
+    assert {"data", "leakage"} <= set(energy_legend)
+
+
+def _recording_savefig(savefig, axes: list):
+    def record(fig, *args, **kwargs):
+        axes.extend(fig.axes)
+        return savefig(fig, *args, **kwargs)
+
+    return record
+
+
+def test_plot_shares_add_up_to_the_totals(results, profiles):
+    """The clock share the energy plot shows is the digital clock energy over the macro's."""
+    for r in [*results, *profiles]:
+        e = energy_shares(r)
+        assert sum(e.values()) == pytest.approx(r["total_J"], rel=1e-9)
+        assert e["clock"] == r["digital_J"]["clock"]
+        assert sum(area_shares(r).values()) == pytest.approx(r["area_hier_um2"], rel=1e-9)
+    tracker = next(r for r in profiles if r["profile"] == "tracker")
+    assert energy_shares(tracker)["clock"] / tracker["total_J"] > 0.5
+
+
+@pytest.mark.parametrize("drop", ["clock", "data", "leakage"])
+def test_plots_refuse_a_result_without_a_share(results, tmp_path, drop):
+    broken = json.loads(json.dumps(results))
+    del broken[0]["digital_J"][drop]
+    with pytest.raises(ValueError, match=f"no '{drop}' energy share"):
+        plots(broken, tmp_path)
+    assert not list(tmp_path.iterdir()), "nothing is written for a result it refuses"
+
+
+def test_plots_refuse_shares_that_do_not_add_up(results, tmp_path):
+    broken = json.loads(json.dumps(results))
+    broken[0]["digital_J"]["clock"] *= 2
+    with pytest.raises(ValueError, match="add up to"):
+        plots(broken, tmp_path)
+    broken = json.loads(json.dumps(results))
+    del broken[1]["area_blocks_um2"]["mram_macro.tdc"]
+    with pytest.raises(ValueError, match=r"area shares .* add up to"):
+        plots(broken, tmp_path)
+
+
+def test_replot_from_the_committed_json(tmp_path):
+    """`python -m mram_macro.ppa plot` redraws the committed plots from the JSON alone."""
+    from mram_macro.ppa.__main__ import main
+
+    assert main(["plot", "--out", str(tmp_path)]) == 0
+    for name in ("ppa_energy.png", "ppa_area.png"):
+        assert (tmp_path / name).read_bytes() == (DOCS_DIR / name).read_bytes()
+    assert main(["plot", "--json-dir", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
 
 
 def test_render_refuses_a_document_without_markers(results):
