@@ -35,16 +35,26 @@ class Tdc(wiring.Component):
 
     Contract, per column c:
 
-    * ``clear`` (one cycle, at evaluation start) forgets the previous conversion: it clears
-      ``fired[c]`` and ``overflow[c]``. ``codes[c]`` keeps the previous conversion's code
-      until the column takes its new one (below), so ``codes`` is valid only once the
-      evaluation is over; every evaluation ends with every column holding a new code (it ends
-      when all have fired or on ``window_end``), and nothing reads the codes before. Not
-      clearing them halves their toggles (and those of the accumulator behind them).
+    * ``clear`` (one cycle, at evaluation start, never with ``capture`` or ``window_end``:
+      :class:`~mram_macro.periphery.read_control.ReadControl` raises it in precharge, while
+      ``arr_eval`` is low) forgets the previous conversion: from the next edge on no column
+      has fired. ``codes[c]`` and ``overflow[c]`` keep the previous
+      conversion's values until the column takes its new ones (below), so both are valid
+      only once the evaluation is over; every evaluation ends with every column holding a
+      new code and overflow bit (it ends when all have fired or on ``window_end``), and
+      nothing reads them before. Not clearing the codes halves their toggles (and those of
+      the accumulator behind them).
     * On an edge with ``capture`` high, a column seen tripped for the first time takes
-      ``code_now``.
+      ``code_now`` and clears ``overflow[c]``.
     * On the edge with ``window_end`` high, every column not yet tripped takes the saturation
-      code; ``overflow[c]`` is set if its comparator was still low.
+      code and sets ``overflow[c]``.
+
+    ``fired[c]`` is not a register that ``clear`` resets: each column keeps the *epoch* (one
+    bit) of the evaluation in which it last fired, the TDC keeps the current epoch and
+    ``clear`` flips it, so ``fired[c] = (epoch[c] == epoch)`` (and 0 until the first ``clear``
+    after reset). A column's registers therefore
+    see one clock edge per evaluation (its capture or the window's end) instead of two (the
+    clear as well), behind its clock gate.
     * ``all_fired`` is high once every column has a code.
 
     With ``fine_taps = K > 1``, ``code_now`` is the coarse code (``tdc_bits - log2 K`` bits) and a
@@ -100,21 +110,26 @@ class Tdc(wiring.Component):
             m.d[self.sync_domain] += b.eq(a)
         seen = sync[-1]
 
+        # Epochs. ``started``: no column has fired before the first clear after reset (all
+        # epochs 0, and the first clear makes the current one 1).
+        epoch, started = Signal(), Signal()
+        epochs = Signal(self.cols)
         fired = Signal(self.cols)
-        m.d.comb += self.all_fired.eq(fired.all())
+        m.d.sync += [epoch.eq(epoch ^ self.clear), started.eq(started | self.clear)]
+        m.d.comb += [fired.eq(~(epochs ^ epoch.replicate(self.cols))
+                              & started.replicate(self.cols)),
+                     self.all_fired.eq(fired.all())]
         max_code = (1 << self.tdc_bits) - 1
         for c in range(self.cols):
             d = m.d[self.code_domains[c]]
             code = self.codes[c * self.tdc_bits:(c + 1) * self.tdc_bits]
-            m.d.comb += self.code_enable[c].eq(
-                self.clear | (~fired[c] & ((self.capture & seen[c]) | self.window_end)))
-            with m.If(self.clear):
-                d += [fired[c].eq(0), self.overflow[c].eq(0)]
-            with m.Elif(~fired[c]):
-                with m.If(self.capture & seen[c]):
-                    d += [fired[c].eq(1), code.eq(self._code(c))]
-                with m.Elif(self.window_end):
-                    d += [fired[c].eq(1), code.eq(max_code), self.overflow[c].eq(1)]
+            take = ~fired[c] & self.capture & seen[c]
+            end = ~fired[c] & ~(self.capture & seen[c]) & self.window_end
+            m.d.comb += self.code_enable[c].eq(take | end)
+            with m.If(take):
+                d += [epochs[c].eq(epoch), code.eq(self._code(c)), self.overflow[c].eq(0)]
+            with m.Elif(end):
+                d += [epochs[c].eq(epoch), code.eq(max_code), self.overflow[c].eq(1)]
         return m
 
     def _code(self, c: int):
