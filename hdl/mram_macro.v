@@ -9,66 +9,66 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   initial \$auto$verilog_backend.cc:2355:dump_module$5  = 1'h0;
   wire \$1 ;
   wire \$10 ;
-  wire [6:0] \$100 ;
-  wire [6:0] \$101 ;
-  wire [6:0] \$102 ;
-  wire [6:0] \$103 ;
-  wire [6:0] \$104 ;
-  wire [6:0] \$105 ;
-  wire [6:0] \$106 ;
-  wire [6:0] \$107 ;
-  wire [6:0] \$108 ;
-  wire [6:0] \$109 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
-  wire [6:0] \$110 ;
-  wire [6:0] \$111 ;
-  wire [6:0] \$112 ;
-  wire [6:0] \$113 ;
-  wire [6:0] \$114 ;
-  wire [6:0] \$115 ;
-  wire [6:0] \$116 ;
-  wire [6:0] \$117 ;
-  wire [6:0] \$118 ;
-  wire [6:0] \$119 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
-  wire [6:0] \$120 ;
-  wire [6:0] \$121 ;
-  wire [6:0] \$122 ;
-  wire [6:0] \$123 ;
-  wire [6:0] \$124 ;
-  wire [6:0] \$125 ;
-  wire [6:0] \$126 ;
-  wire [6:0] \$127 ;
-  wire [6:0] \$128 ;
-  wire [6:0] \$129 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [6:0] \$130 ;
-  wire [6:0] \$131 ;
-  wire [6:0] \$132 ;
-  wire [6:0] \$133 ;
-  wire [6:0] \$134 ;
-  wire [6:0] \$135 ;
-  wire [6:0] \$136 ;
-  wire [6:0] \$137 ;
-  wire [6:0] \$138 ;
-  wire [6:0] \$139 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
+  wire \$139 ;
   wire \$14 ;
-  wire [6:0] \$140 ;
-  wire [6:0] \$141 ;
-  wire [6:0] \$142 ;
-  wire [6:0] \$143 ;
-  wire [6:0] \$144 ;
-  wire [6:0] \$145 ;
-  wire [6:0] \$146 ;
-  wire [6:0] \$147 ;
-  wire [6:0] \$148 ;
-  wire [6:0] \$149 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire \$149 ;
   wire \$15 ;
-  wire [6:0] \$150 ;
-  wire [6:0] \$151 ;
-  wire [6:0] \$152 ;
-  wire [6:0] \$153 ;
-  wire [6:0] \$154 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire \$153 ;
+  wire \$154 ;
   wire \$155 ;
   wire \$156 ;
   wire \$157 ;
@@ -146,86 +146,86 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   reg [63:0] \$24 ;
   reg [31:0] \$25 ;
   reg [31:0] \$26 ;
-  wire \$27 ;
-  wire \$28 ;
-  wire \$29 ;
+  wire [6:0] \$27 ;
+  wire [6:0] \$28 ;
+  wire [6:0] \$29 ;
   wire \$3 ;
-  wire \$30 ;
-  wire \$31 ;
-  wire \$32 ;
-  wire \$33 ;
-  wire \$34 ;
-  wire \$35 ;
-  wire \$36 ;
-  wire \$37 ;
-  wire \$38 ;
-  wire \$39 ;
+  wire [6:0] \$30 ;
+  wire [6:0] \$31 ;
+  wire [6:0] \$32 ;
+  wire [6:0] \$33 ;
+  wire [6:0] \$34 ;
+  wire [6:0] \$35 ;
+  wire [6:0] \$36 ;
+  wire [6:0] \$37 ;
+  wire [6:0] \$38 ;
+  wire [6:0] \$39 ;
   wire \$4 ;
-  wire \$40 ;
-  wire \$41 ;
-  wire \$42 ;
-  wire \$43 ;
-  wire \$44 ;
-  wire \$45 ;
-  wire \$46 ;
-  wire \$47 ;
-  wire \$48 ;
-  wire \$49 ;
+  wire [6:0] \$40 ;
+  wire [6:0] \$41 ;
+  wire [6:0] \$42 ;
+  wire [6:0] \$43 ;
+  wire [6:0] \$44 ;
+  wire [6:0] \$45 ;
+  wire [6:0] \$46 ;
+  wire [6:0] \$47 ;
+  wire [6:0] \$48 ;
+  wire [6:0] \$49 ;
   wire \$5 ;
-  wire \$50 ;
-  wire \$51 ;
-  wire \$52 ;
-  wire \$53 ;
-  wire \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire \$57 ;
-  wire \$58 ;
-  wire \$59 ;
+  wire [6:0] \$50 ;
+  wire [6:0] \$51 ;
+  wire [6:0] \$52 ;
+  wire [6:0] \$53 ;
+  wire [6:0] \$54 ;
+  wire [6:0] \$55 ;
+  wire [6:0] \$56 ;
+  wire [6:0] \$57 ;
+  wire [6:0] \$58 ;
+  wire [6:0] \$59 ;
   wire \$6 ;
-  wire \$60 ;
-  wire \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
-  wire \$67 ;
-  wire \$68 ;
-  wire \$69 ;
+  wire [6:0] \$60 ;
+  wire [6:0] \$61 ;
+  wire [6:0] \$62 ;
+  wire [6:0] \$63 ;
+  wire [6:0] \$64 ;
+  wire [6:0] \$65 ;
+  wire [6:0] \$66 ;
+  wire [6:0] \$67 ;
+  wire [6:0] \$68 ;
+  wire [6:0] \$69 ;
   wire \$7 ;
-  wire \$70 ;
-  wire \$71 ;
-  wire \$72 ;
-  wire \$73 ;
-  wire \$74 ;
-  wire \$75 ;
-  wire \$76 ;
-  wire \$77 ;
-  wire \$78 ;
-  wire \$79 ;
+  wire [6:0] \$70 ;
+  wire [6:0] \$71 ;
+  wire [6:0] \$72 ;
+  wire [6:0] \$73 ;
+  wire [6:0] \$74 ;
+  wire [6:0] \$75 ;
+  wire [6:0] \$76 ;
+  wire [6:0] \$77 ;
+  wire [6:0] \$78 ;
+  wire [6:0] \$79 ;
   wire \$8 ;
-  wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire \$83 ;
-  wire \$84 ;
-  wire \$85 ;
-  wire \$86 ;
-  wire \$87 ;
-  wire \$88 ;
-  wire \$89 ;
+  wire [6:0] \$80 ;
+  wire [6:0] \$81 ;
+  wire [6:0] \$82 ;
+  wire [6:0] \$83 ;
+  wire [6:0] \$84 ;
+  wire [6:0] \$85 ;
+  wire [6:0] \$86 ;
+  wire [6:0] \$87 ;
+  wire [6:0] \$88 ;
+  wire [6:0] \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire [6:0] \$91 ;
-  wire [6:0] \$92 ;
-  wire [6:0] \$93 ;
-  wire [6:0] \$94 ;
-  wire [6:0] \$95 ;
-  wire [6:0] \$96 ;
-  wire [6:0] \$97 ;
-  wire [6:0] \$98 ;
-  wire [6:0] \$99 ;
+  wire [6:0] \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
   reg [5:0] \$signal$616  = 6'h00;
@@ -1004,10 +1004,10 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_cnt_en = \$16  | rst;
   assign \start$393  = read_start | \read_start$395 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign \flags$445  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \flags$445  = | { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign data = activation ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  } : values;
   assign status_vmm_busy = \busy$624  | vector_valid;
-  assign \$17  = | { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \$17  = | { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign status_tdc_overflow_set = pass_done & \$17 ;
   assign \$18  = wv_fail_count_count + fail_cells;
   assign \$19  = wv_retry_count_count + 1'h1;
@@ -1029,263 +1029,263 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .activation(activation),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$4193$0 (\$155 ),
-    .\port$4195$0 (\$156 ),
-    .\port$4197$0 (\$157 ),
-    .\port$4199$0 (\$158 ),
-    .\port$4201$0 (\$159 ),
-    .\port$4203$0 (\$160 ),
-    .\port$4205$0 (\$161 ),
-    .\port$4207$0 (\$162 ),
-    .\port$4209$0 (\$163 ),
-    .\port$4211$0 (\$164 ),
-    .\port$4213$0 (\$165 ),
-    .\port$4215$0 (\$166 ),
-    .\port$4217$0 (\$167 ),
-    .\port$4219$0 (\$168 ),
-    .\port$4221$0 (\$169 ),
-    .\port$4223$0 (\$170 ),
-    .\port$4225$0 (\$171 ),
-    .\port$4227$0 (\$172 ),
-    .\port$4229$0 (\$173 ),
-    .\port$4231$0 (\$174 ),
-    .\port$4233$0 (\$175 ),
-    .\port$4235$0 (\$176 ),
-    .\port$4237$0 (\$177 ),
-    .\port$4239$0 (\$178 ),
-    .\port$4241$0 (\$179 ),
-    .\port$4243$0 (\$180 ),
-    .\port$4245$0 (\$181 ),
-    .\port$4247$0 (\$182 ),
-    .\port$4249$0 (\$183 ),
-    .\port$4251$0 (\$184 ),
-    .\port$4253$0 (\$185 ),
-    .\port$4255$0 (\$186 ),
-    .\port$4257$0 (\$187 ),
-    .\port$4259$0 (\$188 ),
-    .\port$4261$0 (\$189 ),
-    .\port$4263$0 (\$190 ),
-    .\port$4265$0 (\$191 ),
-    .\port$4267$0 (\$192 ),
-    .\port$4269$0 (\$193 ),
-    .\port$4271$0 (\$194 ),
-    .\port$4273$0 (\$195 ),
-    .\port$4275$0 (\$196 ),
-    .\port$4277$0 (\$197 ),
-    .\port$4279$0 (\$198 ),
-    .\port$4281$0 (\$199 ),
-    .\port$4283$0 (\$200 ),
-    .\port$4285$0 (\$201 ),
-    .\port$4287$0 (\$202 ),
-    .\port$4289$0 (\$203 ),
-    .\port$4291$0 (\$204 ),
-    .\port$4293$0 (\$205 ),
-    .\port$4295$0 (\$206 ),
-    .\port$4297$0 (\$207 ),
-    .\port$4299$0 (\$208 ),
-    .\port$4301$0 (\$209 ),
-    .\port$4303$0 (\$210 ),
-    .\port$4305$0 (\$211 ),
-    .\port$4307$0 (\$212 ),
-    .\port$4309$0 (\$213 ),
-    .\port$4311$0 (\$214 ),
-    .\port$4313$0 (\$215 ),
-    .\port$4315$0 (\$216 ),
-    .\port$4317$0 (\$217 ),
-    .\port$4319$0 (\$218 ),
-    .\port$4580$0 (cal_offset0_offset),
-    .\port$4582$0 (cal_offset1_offset),
-    .\port$4584$0 (cal_offset2_offset),
-    .\port$4586$0 (cal_offset3_offset),
-    .\port$4588$0 (cal_offset4_offset),
-    .\port$4590$0 (cal_offset5_offset),
-    .\port$4592$0 (cal_offset6_offset),
-    .\port$4594$0 (cal_offset7_offset),
-    .\port$4596$0 (cal_offset8_offset),
-    .\port$4598$0 (cal_offset9_offset),
-    .\port$4600$0 (cal_offset10_offset),
-    .\port$4602$0 (cal_offset11_offset),
-    .\port$4604$0 (cal_offset12_offset),
-    .\port$4606$0 (cal_offset13_offset),
-    .\port$4608$0 (cal_offset14_offset),
-    .\port$4610$0 (cal_offset15_offset),
-    .\port$4612$0 (cal_offset16_offset),
-    .\port$4614$0 (cal_offset17_offset),
-    .\port$4616$0 (cal_offset18_offset),
-    .\port$4618$0 (cal_offset19_offset),
-    .\port$4620$0 (cal_offset20_offset),
-    .\port$4622$0 (cal_offset21_offset),
-    .\port$4624$0 (cal_offset22_offset),
-    .\port$4626$0 (cal_offset23_offset),
-    .\port$4628$0 (cal_offset24_offset),
-    .\port$4630$0 (cal_offset25_offset),
-    .\port$4632$0 (cal_offset26_offset),
-    .\port$4634$0 (cal_offset27_offset),
-    .\port$4636$0 (cal_offset28_offset),
-    .\port$4638$0 (cal_offset29_offset),
-    .\port$4640$0 (cal_offset30_offset),
-    .\port$4642$0 (cal_offset31_offset),
-    .\port$4644$0 (cal_offset32_offset),
-    .\port$4646$0 (cal_offset33_offset),
-    .\port$4648$0 (cal_offset34_offset),
-    .\port$4650$0 (cal_offset35_offset),
-    .\port$4652$0 (cal_offset36_offset),
-    .\port$4654$0 (cal_offset37_offset),
-    .\port$4656$0 (cal_offset38_offset),
-    .\port$4658$0 (cal_offset39_offset),
-    .\port$4660$0 (cal_offset40_offset),
-    .\port$4662$0 (cal_offset41_offset),
-    .\port$4664$0 (cal_offset42_offset),
-    .\port$4666$0 (cal_offset43_offset),
-    .\port$4668$0 (cal_offset44_offset),
-    .\port$4670$0 (cal_offset45_offset),
-    .\port$4672$0 (cal_offset46_offset),
-    .\port$4674$0 (cal_offset47_offset),
-    .\port$4676$0 (cal_offset48_offset),
-    .\port$4678$0 (cal_offset49_offset),
-    .\port$4680$0 (cal_offset50_offset),
-    .\port$4682$0 (cal_offset51_offset),
-    .\port$4684$0 (cal_offset52_offset),
-    .\port$4686$0 (cal_offset53_offset),
-    .\port$4688$0 (cal_offset54_offset),
-    .\port$4690$0 (cal_offset55_offset),
-    .\port$4692$0 (cal_offset56_offset),
-    .\port$4694$0 (cal_offset57_offset),
-    .\port$4696$0 (cal_offset58_offset),
-    .\port$4698$0 (cal_offset59_offset),
-    .\port$4700$0 (cal_offset60_offset),
-    .\port$4702$0 (cal_offset61_offset),
-    .\port$4704$0 (cal_offset62_offset),
-    .\port$4706$0 (cal_offset63_offset),
-    .\port$4708$0 (threshold0_value),
-    .\port$4710$0 (threshold1_value),
-    .\port$4712$0 (threshold2_value),
-    .\port$4714$0 (threshold3_value),
-    .\port$4716$0 (threshold4_value),
-    .\port$4718$0 (threshold5_value),
-    .\port$4720$0 (threshold6_value),
-    .\port$4722$0 (threshold7_value),
-    .\port$4724$0 (threshold8_value),
-    .\port$4726$0 (threshold9_value),
-    .\port$4728$0 (threshold10_value),
-    .\port$4730$0 (threshold11_value),
-    .\port$4732$0 (threshold12_value),
-    .\port$4734$0 (threshold13_value),
-    .\port$4736$0 (threshold14_value),
-    .\port$4738$0 (threshold15_value),
-    .\port$4740$0 (threshold16_value),
-    .\port$4742$0 (threshold17_value),
-    .\port$4744$0 (threshold18_value),
-    .\port$4746$0 (threshold19_value),
-    .\port$4748$0 (threshold20_value),
-    .\port$4750$0 (threshold21_value),
-    .\port$4752$0 (threshold22_value),
-    .\port$4754$0 (threshold23_value),
-    .\port$4756$0 (threshold24_value),
-    .\port$4758$0 (threshold25_value),
-    .\port$4760$0 (threshold26_value),
-    .\port$4762$0 (threshold27_value),
-    .\port$4764$0 (threshold28_value),
-    .\port$4766$0 (threshold29_value),
-    .\port$4768$0 (threshold30_value),
-    .\port$4770$0 (threshold31_value),
-    .\port$4772$0 (threshold32_value),
-    .\port$4774$0 (threshold33_value),
-    .\port$4776$0 (threshold34_value),
-    .\port$4778$0 (threshold35_value),
-    .\port$4780$0 (threshold36_value),
-    .\port$4782$0 (threshold37_value),
-    .\port$4784$0 (threshold38_value),
-    .\port$4786$0 (threshold39_value),
-    .\port$4788$0 (threshold40_value),
-    .\port$4790$0 (threshold41_value),
-    .\port$4792$0 (threshold42_value),
-    .\port$4794$0 (threshold43_value),
-    .\port$4796$0 (threshold44_value),
-    .\port$4798$0 (threshold45_value),
-    .\port$4800$0 (threshold46_value),
-    .\port$4802$0 (threshold47_value),
-    .\port$4804$0 (threshold48_value),
-    .\port$4806$0 (threshold49_value),
-    .\port$4808$0 (threshold50_value),
-    .\port$4810$0 (threshold51_value),
-    .\port$4812$0 (threshold52_value),
-    .\port$4814$0 (threshold53_value),
-    .\port$4816$0 (threshold54_value),
-    .\port$4818$0 (threshold55_value),
-    .\port$4820$0 (threshold56_value),
-    .\port$4822$0 (threshold57_value),
-    .\port$4824$0 (threshold58_value),
-    .\port$4826$0 (threshold59_value),
-    .\port$4828$0 (threshold60_value),
-    .\port$4830$0 (threshold61_value),
-    .\port$4832$0 (threshold62_value),
-    .\port$4834$0 (threshold63_value),
-    .\port$5300$0 (\$91 ),
-    .\port$5302$0 (\$92 ),
-    .\port$5304$0 (\$93 ),
-    .\port$5306$0 (\$94 ),
-    .\port$5308$0 (\$95 ),
-    .\port$5310$0 (\$96 ),
-    .\port$5312$0 (\$97 ),
-    .\port$5314$0 (\$98 ),
-    .\port$5316$0 (\$99 ),
-    .\port$5318$0 (\$100 ),
-    .\port$5320$0 (\$101 ),
-    .\port$5322$0 (\$102 ),
-    .\port$5324$0 (\$103 ),
-    .\port$5326$0 (\$104 ),
-    .\port$5328$0 (\$105 ),
-    .\port$5330$0 (\$106 ),
-    .\port$5332$0 (\$107 ),
-    .\port$5334$0 (\$108 ),
-    .\port$5336$0 (\$109 ),
-    .\port$5338$0 (\$110 ),
-    .\port$5340$0 (\$111 ),
-    .\port$5342$0 (\$112 ),
-    .\port$5344$0 (\$113 ),
-    .\port$5346$0 (\$114 ),
-    .\port$5348$0 (\$115 ),
-    .\port$5350$0 (\$116 ),
-    .\port$5352$0 (\$117 ),
-    .\port$5354$0 (\$118 ),
-    .\port$5356$0 (\$119 ),
-    .\port$5358$0 (\$120 ),
-    .\port$5360$0 (\$121 ),
-    .\port$5362$0 (\$122 ),
-    .\port$5364$0 (\$123 ),
-    .\port$5366$0 (\$124 ),
-    .\port$5368$0 (\$125 ),
-    .\port$5370$0 (\$126 ),
-    .\port$5372$0 (\$127 ),
-    .\port$5374$0 (\$128 ),
-    .\port$5376$0 (\$129 ),
-    .\port$5378$0 (\$130 ),
-    .\port$5380$0 (\$131 ),
-    .\port$5382$0 (\$132 ),
-    .\port$5384$0 (\$133 ),
-    .\port$5386$0 (\$134 ),
-    .\port$5388$0 (\$135 ),
-    .\port$5390$0 (\$136 ),
-    .\port$5392$0 (\$137 ),
-    .\port$5394$0 (\$138 ),
-    .\port$5396$0 (\$139 ),
-    .\port$5398$0 (\$140 ),
-    .\port$5400$0 (\$141 ),
-    .\port$5402$0 (\$142 ),
-    .\port$5404$0 (\$143 ),
-    .\port$5406$0 (\$144 ),
-    .\port$5408$0 (\$145 ),
-    .\port$5410$0 (\$146 ),
-    .\port$5412$0 (\$147 ),
-    .\port$5414$0 (\$148 ),
-    .\port$5416$0 (\$149 ),
-    .\port$5418$0 (\$150 ),
-    .\port$5420$0 (\$151 ),
-    .\port$5422$0 (\$152 ),
-    .\port$5424$0 (\$153 ),
-    .\port$5426$0 (\$154 ),
-    .\port$5453$2 (\$219 ),
+    .\port$4646$0 (\$155 ),
+    .\port$4648$0 (\$156 ),
+    .\port$4650$0 (\$157 ),
+    .\port$4652$0 (\$158 ),
+    .\port$4654$0 (\$159 ),
+    .\port$4656$0 (\$160 ),
+    .\port$4658$0 (\$161 ),
+    .\port$4660$0 (\$162 ),
+    .\port$4662$0 (\$163 ),
+    .\port$4664$0 (\$164 ),
+    .\port$4666$0 (\$165 ),
+    .\port$4668$0 (\$166 ),
+    .\port$4670$0 (\$167 ),
+    .\port$4672$0 (\$168 ),
+    .\port$4674$0 (\$169 ),
+    .\port$4676$0 (\$170 ),
+    .\port$4678$0 (\$171 ),
+    .\port$4680$0 (\$172 ),
+    .\port$4682$0 (\$173 ),
+    .\port$4684$0 (\$174 ),
+    .\port$4686$0 (\$175 ),
+    .\port$4688$0 (\$176 ),
+    .\port$4690$0 (\$177 ),
+    .\port$4692$0 (\$178 ),
+    .\port$4694$0 (\$179 ),
+    .\port$4696$0 (\$180 ),
+    .\port$4698$0 (\$181 ),
+    .\port$4700$0 (\$182 ),
+    .\port$4702$0 (\$183 ),
+    .\port$4704$0 (\$184 ),
+    .\port$4706$0 (\$185 ),
+    .\port$4708$0 (\$186 ),
+    .\port$4710$0 (\$187 ),
+    .\port$4712$0 (\$188 ),
+    .\port$4714$0 (\$189 ),
+    .\port$4716$0 (\$190 ),
+    .\port$4718$0 (\$191 ),
+    .\port$4720$0 (\$192 ),
+    .\port$4722$0 (\$193 ),
+    .\port$4724$0 (\$194 ),
+    .\port$4726$0 (\$195 ),
+    .\port$4728$0 (\$196 ),
+    .\port$4730$0 (\$197 ),
+    .\port$4732$0 (\$198 ),
+    .\port$4734$0 (\$199 ),
+    .\port$4736$0 (\$200 ),
+    .\port$4738$0 (\$201 ),
+    .\port$4740$0 (\$202 ),
+    .\port$4742$0 (\$203 ),
+    .\port$4744$0 (\$204 ),
+    .\port$4746$0 (\$205 ),
+    .\port$4748$0 (\$206 ),
+    .\port$4750$0 (\$207 ),
+    .\port$4752$0 (\$208 ),
+    .\port$4754$0 (\$209 ),
+    .\port$4756$0 (\$210 ),
+    .\port$4758$0 (\$211 ),
+    .\port$4760$0 (\$212 ),
+    .\port$4762$0 (\$213 ),
+    .\port$4764$0 (\$214 ),
+    .\port$4766$0 (\$215 ),
+    .\port$4768$0 (\$216 ),
+    .\port$4770$0 (\$217 ),
+    .\port$4772$0 (\$218 ),
+    .\port$5033$0 (cal_offset0_offset),
+    .\port$5035$0 (cal_offset1_offset),
+    .\port$5037$0 (cal_offset2_offset),
+    .\port$5039$0 (cal_offset3_offset),
+    .\port$5041$0 (cal_offset4_offset),
+    .\port$5043$0 (cal_offset5_offset),
+    .\port$5045$0 (cal_offset6_offset),
+    .\port$5047$0 (cal_offset7_offset),
+    .\port$5049$0 (cal_offset8_offset),
+    .\port$5051$0 (cal_offset9_offset),
+    .\port$5053$0 (cal_offset10_offset),
+    .\port$5055$0 (cal_offset11_offset),
+    .\port$5057$0 (cal_offset12_offset),
+    .\port$5059$0 (cal_offset13_offset),
+    .\port$5061$0 (cal_offset14_offset),
+    .\port$5063$0 (cal_offset15_offset),
+    .\port$5065$0 (cal_offset16_offset),
+    .\port$5067$0 (cal_offset17_offset),
+    .\port$5069$0 (cal_offset18_offset),
+    .\port$5071$0 (cal_offset19_offset),
+    .\port$5073$0 (cal_offset20_offset),
+    .\port$5075$0 (cal_offset21_offset),
+    .\port$5077$0 (cal_offset22_offset),
+    .\port$5079$0 (cal_offset23_offset),
+    .\port$5081$0 (cal_offset24_offset),
+    .\port$5083$0 (cal_offset25_offset),
+    .\port$5085$0 (cal_offset26_offset),
+    .\port$5087$0 (cal_offset27_offset),
+    .\port$5089$0 (cal_offset28_offset),
+    .\port$5091$0 (cal_offset29_offset),
+    .\port$5093$0 (cal_offset30_offset),
+    .\port$5095$0 (cal_offset31_offset),
+    .\port$5097$0 (cal_offset32_offset),
+    .\port$5099$0 (cal_offset33_offset),
+    .\port$5101$0 (cal_offset34_offset),
+    .\port$5103$0 (cal_offset35_offset),
+    .\port$5105$0 (cal_offset36_offset),
+    .\port$5107$0 (cal_offset37_offset),
+    .\port$5109$0 (cal_offset38_offset),
+    .\port$5111$0 (cal_offset39_offset),
+    .\port$5113$0 (cal_offset40_offset),
+    .\port$5115$0 (cal_offset41_offset),
+    .\port$5117$0 (cal_offset42_offset),
+    .\port$5119$0 (cal_offset43_offset),
+    .\port$5121$0 (cal_offset44_offset),
+    .\port$5123$0 (cal_offset45_offset),
+    .\port$5125$0 (cal_offset46_offset),
+    .\port$5127$0 (cal_offset47_offset),
+    .\port$5129$0 (cal_offset48_offset),
+    .\port$5131$0 (cal_offset49_offset),
+    .\port$5133$0 (cal_offset50_offset),
+    .\port$5135$0 (cal_offset51_offset),
+    .\port$5137$0 (cal_offset52_offset),
+    .\port$5139$0 (cal_offset53_offset),
+    .\port$5141$0 (cal_offset54_offset),
+    .\port$5143$0 (cal_offset55_offset),
+    .\port$5145$0 (cal_offset56_offset),
+    .\port$5147$0 (cal_offset57_offset),
+    .\port$5149$0 (cal_offset58_offset),
+    .\port$5151$0 (cal_offset59_offset),
+    .\port$5153$0 (cal_offset60_offset),
+    .\port$5155$0 (cal_offset61_offset),
+    .\port$5157$0 (cal_offset62_offset),
+    .\port$5159$0 (cal_offset63_offset),
+    .\port$5161$0 (threshold0_value),
+    .\port$5163$0 (threshold1_value),
+    .\port$5165$0 (threshold2_value),
+    .\port$5167$0 (threshold3_value),
+    .\port$5169$0 (threshold4_value),
+    .\port$5171$0 (threshold5_value),
+    .\port$5173$0 (threshold6_value),
+    .\port$5175$0 (threshold7_value),
+    .\port$5177$0 (threshold8_value),
+    .\port$5179$0 (threshold9_value),
+    .\port$5181$0 (threshold10_value),
+    .\port$5183$0 (threshold11_value),
+    .\port$5185$0 (threshold12_value),
+    .\port$5187$0 (threshold13_value),
+    .\port$5189$0 (threshold14_value),
+    .\port$5191$0 (threshold15_value),
+    .\port$5193$0 (threshold16_value),
+    .\port$5195$0 (threshold17_value),
+    .\port$5197$0 (threshold18_value),
+    .\port$5199$0 (threshold19_value),
+    .\port$5201$0 (threshold20_value),
+    .\port$5203$0 (threshold21_value),
+    .\port$5205$0 (threshold22_value),
+    .\port$5207$0 (threshold23_value),
+    .\port$5209$0 (threshold24_value),
+    .\port$5211$0 (threshold25_value),
+    .\port$5213$0 (threshold26_value),
+    .\port$5215$0 (threshold27_value),
+    .\port$5217$0 (threshold28_value),
+    .\port$5219$0 (threshold29_value),
+    .\port$5221$0 (threshold30_value),
+    .\port$5223$0 (threshold31_value),
+    .\port$5225$0 (threshold32_value),
+    .\port$5227$0 (threshold33_value),
+    .\port$5229$0 (threshold34_value),
+    .\port$5231$0 (threshold35_value),
+    .\port$5233$0 (threshold36_value),
+    .\port$5235$0 (threshold37_value),
+    .\port$5237$0 (threshold38_value),
+    .\port$5239$0 (threshold39_value),
+    .\port$5241$0 (threshold40_value),
+    .\port$5243$0 (threshold41_value),
+    .\port$5245$0 (threshold42_value),
+    .\port$5247$0 (threshold43_value),
+    .\port$5249$0 (threshold44_value),
+    .\port$5251$0 (threshold45_value),
+    .\port$5253$0 (threshold46_value),
+    .\port$5255$0 (threshold47_value),
+    .\port$5257$0 (threshold48_value),
+    .\port$5259$0 (threshold49_value),
+    .\port$5261$0 (threshold50_value),
+    .\port$5263$0 (threshold51_value),
+    .\port$5265$0 (threshold52_value),
+    .\port$5267$0 (threshold53_value),
+    .\port$5269$0 (threshold54_value),
+    .\port$5271$0 (threshold55_value),
+    .\port$5273$0 (threshold56_value),
+    .\port$5275$0 (threshold57_value),
+    .\port$5277$0 (threshold58_value),
+    .\port$5279$0 (threshold59_value),
+    .\port$5281$0 (threshold60_value),
+    .\port$5283$0 (threshold61_value),
+    .\port$5285$0 (threshold62_value),
+    .\port$5287$0 (threshold63_value),
+    .\port$5631$0 (\$27 ),
+    .\port$5633$0 (\$28 ),
+    .\port$5635$0 (\$29 ),
+    .\port$5637$0 (\$30 ),
+    .\port$5639$0 (\$31 ),
+    .\port$5641$0 (\$32 ),
+    .\port$5643$0 (\$33 ),
+    .\port$5645$0 (\$34 ),
+    .\port$5647$0 (\$35 ),
+    .\port$5649$0 (\$36 ),
+    .\port$5651$0 (\$37 ),
+    .\port$5653$0 (\$38 ),
+    .\port$5655$0 (\$39 ),
+    .\port$5657$0 (\$40 ),
+    .\port$5659$0 (\$41 ),
+    .\port$5661$0 (\$42 ),
+    .\port$5663$0 (\$43 ),
+    .\port$5665$0 (\$44 ),
+    .\port$5667$0 (\$45 ),
+    .\port$5669$0 (\$46 ),
+    .\port$5671$0 (\$47 ),
+    .\port$5673$0 (\$48 ),
+    .\port$5675$0 (\$49 ),
+    .\port$5677$0 (\$50 ),
+    .\port$5679$0 (\$51 ),
+    .\port$5681$0 (\$52 ),
+    .\port$5683$0 (\$53 ),
+    .\port$5685$0 (\$54 ),
+    .\port$5687$0 (\$55 ),
+    .\port$5689$0 (\$56 ),
+    .\port$5691$0 (\$57 ),
+    .\port$5693$0 (\$58 ),
+    .\port$5695$0 (\$59 ),
+    .\port$5697$0 (\$60 ),
+    .\port$5699$0 (\$61 ),
+    .\port$5701$0 (\$62 ),
+    .\port$5703$0 (\$63 ),
+    .\port$5705$0 (\$64 ),
+    .\port$5707$0 (\$65 ),
+    .\port$5709$0 (\$66 ),
+    .\port$5711$0 (\$67 ),
+    .\port$5713$0 (\$68 ),
+    .\port$5715$0 (\$69 ),
+    .\port$5717$0 (\$70 ),
+    .\port$5719$0 (\$71 ),
+    .\port$5721$0 (\$72 ),
+    .\port$5723$0 (\$73 ),
+    .\port$5725$0 (\$74 ),
+    .\port$5727$0 (\$75 ),
+    .\port$5729$0 (\$76 ),
+    .\port$5731$0 (\$77 ),
+    .\port$5733$0 (\$78 ),
+    .\port$5735$0 (\$79 ),
+    .\port$5737$0 (\$80 ),
+    .\port$5739$0 (\$81 ),
+    .\port$5741$0 (\$82 ),
+    .\port$5743$0 (\$83 ),
+    .\port$5745$0 (\$84 ),
+    .\port$5747$0 (\$85 ),
+    .\port$5749$0 (\$86 ),
+    .\port$5751$0 (\$87 ),
+    .\port$5753$0 (\$88 ),
+    .\port$5755$0 (\$89 ),
+    .\port$5757$0 (\$90 ),
+    .\port$5912$2 (\$219 ),
     .raw(raw),
     .values(values)
   );
@@ -1778,8 +1778,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$4491$0 (\$signal$616 ),
-    .\port$4493$0 (fail_mask),
+    .\port$4944$0 (\$signal$616 ),
+    .\port$4946$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
@@ -1905,7 +1905,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$5453$2 (\$219 ),
+    .\port$5912$2 (\$219 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -1919,6 +1919,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .all_fired(tdc_all_fired),
     .capture(\capture$411 ),
     .clear(clear),
+    .clk(clk),
     .cmp(arr_cmp),
     .code_early(code_early),
     .code_enable(code_enable),
@@ -1990,142 +1991,142 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4564$0 (fine_table0_value),
-    .\port$4566$0 (fine_table1_value),
-    .\port$4568$0 (fine_table2_value),
-    .\port$4570$0 (fine_table3_value),
-    .\port$4572$0 (fine_table4_value),
-    .\port$4574$0 (fine_table5_value),
-    .\port$4576$0 (fine_table6_value),
-    .\port$4578$0 (fine_table7_value),
-    .\port$5172$0 (\$27 ),
-    .\port$5174$0 (\$28 ),
-    .\port$5176$0 (\$29 ),
-    .\port$5178$0 (\$30 ),
-    .\port$5180$0 (\$31 ),
-    .\port$5182$0 (\$32 ),
-    .\port$5184$0 (\$33 ),
-    .\port$5186$0 (\$34 ),
-    .\port$5188$0 (\$35 ),
-    .\port$5190$0 (\$36 ),
-    .\port$5192$0 (\$37 ),
-    .\port$5194$0 (\$38 ),
-    .\port$5196$0 (\$39 ),
-    .\port$5198$0 (\$40 ),
-    .\port$5200$0 (\$41 ),
-    .\port$5202$0 (\$42 ),
-    .\port$5204$0 (\$43 ),
-    .\port$5206$0 (\$44 ),
-    .\port$5208$0 (\$45 ),
-    .\port$5210$0 (\$46 ),
-    .\port$5212$0 (\$47 ),
-    .\port$5214$0 (\$48 ),
-    .\port$5216$0 (\$49 ),
-    .\port$5218$0 (\$50 ),
-    .\port$5220$0 (\$51 ),
-    .\port$5222$0 (\$52 ),
-    .\port$5224$0 (\$53 ),
-    .\port$5226$0 (\$54 ),
-    .\port$5228$0 (\$55 ),
-    .\port$5230$0 (\$56 ),
-    .\port$5232$0 (\$57 ),
-    .\port$5234$0 (\$58 ),
-    .\port$5236$0 (\$59 ),
-    .\port$5238$0 (\$60 ),
-    .\port$5240$0 (\$61 ),
-    .\port$5242$0 (\$62 ),
-    .\port$5244$0 (\$63 ),
-    .\port$5246$0 (\$64 ),
-    .\port$5248$0 (\$65 ),
-    .\port$5250$0 (\$66 ),
-    .\port$5252$0 (\$67 ),
-    .\port$5254$0 (\$68 ),
-    .\port$5256$0 (\$69 ),
-    .\port$5258$0 (\$70 ),
-    .\port$5260$0 (\$71 ),
-    .\port$5262$0 (\$72 ),
-    .\port$5264$0 (\$73 ),
-    .\port$5266$0 (\$74 ),
-    .\port$5268$0 (\$75 ),
-    .\port$5270$0 (\$76 ),
-    .\port$5272$0 (\$77 ),
-    .\port$5274$0 (\$78 ),
-    .\port$5276$0 (\$79 ),
-    .\port$5278$0 (\$80 ),
-    .\port$5280$0 (\$81 ),
-    .\port$5282$0 (\$82 ),
-    .\port$5284$0 (\$83 ),
-    .\port$5286$0 (\$84 ),
-    .\port$5288$0 (\$85 ),
-    .\port$5290$0 (\$86 ),
-    .\port$5292$0 (\$87 ),
-    .\port$5294$0 (\$88 ),
-    .\port$5296$0 (\$89 ),
-    .\port$5298$0 (\$90 ),
-    .\port$5300$0 (\$91 ),
-    .\port$5302$0 (\$92 ),
-    .\port$5304$0 (\$93 ),
-    .\port$5306$0 (\$94 ),
-    .\port$5308$0 (\$95 ),
-    .\port$5310$0 (\$96 ),
-    .\port$5312$0 (\$97 ),
-    .\port$5314$0 (\$98 ),
-    .\port$5316$0 (\$99 ),
-    .\port$5318$0 (\$100 ),
-    .\port$5320$0 (\$101 ),
-    .\port$5322$0 (\$102 ),
-    .\port$5324$0 (\$103 ),
-    .\port$5326$0 (\$104 ),
-    .\port$5328$0 (\$105 ),
-    .\port$5330$0 (\$106 ),
-    .\port$5332$0 (\$107 ),
-    .\port$5334$0 (\$108 ),
-    .\port$5336$0 (\$109 ),
-    .\port$5338$0 (\$110 ),
-    .\port$5340$0 (\$111 ),
-    .\port$5342$0 (\$112 ),
-    .\port$5344$0 (\$113 ),
-    .\port$5346$0 (\$114 ),
-    .\port$5348$0 (\$115 ),
-    .\port$5350$0 (\$116 ),
-    .\port$5352$0 (\$117 ),
-    .\port$5354$0 (\$118 ),
-    .\port$5356$0 (\$119 ),
-    .\port$5358$0 (\$120 ),
-    .\port$5360$0 (\$121 ),
-    .\port$5362$0 (\$122 ),
-    .\port$5364$0 (\$123 ),
-    .\port$5366$0 (\$124 ),
-    .\port$5368$0 (\$125 ),
-    .\port$5370$0 (\$126 ),
-    .\port$5372$0 (\$127 ),
-    .\port$5374$0 (\$128 ),
-    .\port$5376$0 (\$129 ),
-    .\port$5378$0 (\$130 ),
-    .\port$5380$0 (\$131 ),
-    .\port$5382$0 (\$132 ),
-    .\port$5384$0 (\$133 ),
-    .\port$5386$0 (\$134 ),
-    .\port$5388$0 (\$135 ),
-    .\port$5390$0 (\$136 ),
-    .\port$5392$0 (\$137 ),
-    .\port$5394$0 (\$138 ),
-    .\port$5396$0 (\$139 ),
-    .\port$5398$0 (\$140 ),
-    .\port$5400$0 (\$141 ),
-    .\port$5402$0 (\$142 ),
-    .\port$5404$0 (\$143 ),
-    .\port$5406$0 (\$144 ),
-    .\port$5408$0 (\$145 ),
-    .\port$5410$0 (\$146 ),
-    .\port$5412$0 (\$147 ),
-    .\port$5414$0 (\$148 ),
-    .\port$5416$0 (\$149 ),
-    .\port$5418$0 (\$150 ),
-    .\port$5420$0 (\$151 ),
-    .\port$5422$0 (\$152 ),
-    .\port$5424$0 (\$153 ),
-    .\port$5426$0 (\$154 ),
+    .\port$5017$0 (fine_table0_value),
+    .\port$5019$0 (fine_table1_value),
+    .\port$5021$0 (fine_table2_value),
+    .\port$5023$0 (fine_table3_value),
+    .\port$5025$0 (fine_table4_value),
+    .\port$5027$0 (fine_table5_value),
+    .\port$5029$0 (fine_table6_value),
+    .\port$5031$0 (fine_table7_value),
+    .\port$5631$0 (\$27 ),
+    .\port$5633$0 (\$28 ),
+    .\port$5635$0 (\$29 ),
+    .\port$5637$0 (\$30 ),
+    .\port$5639$0 (\$31 ),
+    .\port$5641$0 (\$32 ),
+    .\port$5643$0 (\$33 ),
+    .\port$5645$0 (\$34 ),
+    .\port$5647$0 (\$35 ),
+    .\port$5649$0 (\$36 ),
+    .\port$5651$0 (\$37 ),
+    .\port$5653$0 (\$38 ),
+    .\port$5655$0 (\$39 ),
+    .\port$5657$0 (\$40 ),
+    .\port$5659$0 (\$41 ),
+    .\port$5661$0 (\$42 ),
+    .\port$5663$0 (\$43 ),
+    .\port$5665$0 (\$44 ),
+    .\port$5667$0 (\$45 ),
+    .\port$5669$0 (\$46 ),
+    .\port$5671$0 (\$47 ),
+    .\port$5673$0 (\$48 ),
+    .\port$5675$0 (\$49 ),
+    .\port$5677$0 (\$50 ),
+    .\port$5679$0 (\$51 ),
+    .\port$5681$0 (\$52 ),
+    .\port$5683$0 (\$53 ),
+    .\port$5685$0 (\$54 ),
+    .\port$5687$0 (\$55 ),
+    .\port$5689$0 (\$56 ),
+    .\port$5691$0 (\$57 ),
+    .\port$5693$0 (\$58 ),
+    .\port$5695$0 (\$59 ),
+    .\port$5697$0 (\$60 ),
+    .\port$5699$0 (\$61 ),
+    .\port$5701$0 (\$62 ),
+    .\port$5703$0 (\$63 ),
+    .\port$5705$0 (\$64 ),
+    .\port$5707$0 (\$65 ),
+    .\port$5709$0 (\$66 ),
+    .\port$5711$0 (\$67 ),
+    .\port$5713$0 (\$68 ),
+    .\port$5715$0 (\$69 ),
+    .\port$5717$0 (\$70 ),
+    .\port$5719$0 (\$71 ),
+    .\port$5721$0 (\$72 ),
+    .\port$5723$0 (\$73 ),
+    .\port$5725$0 (\$74 ),
+    .\port$5727$0 (\$75 ),
+    .\port$5729$0 (\$76 ),
+    .\port$5731$0 (\$77 ),
+    .\port$5733$0 (\$78 ),
+    .\port$5735$0 (\$79 ),
+    .\port$5737$0 (\$80 ),
+    .\port$5739$0 (\$81 ),
+    .\port$5741$0 (\$82 ),
+    .\port$5743$0 (\$83 ),
+    .\port$5745$0 (\$84 ),
+    .\port$5747$0 (\$85 ),
+    .\port$5749$0 (\$86 ),
+    .\port$5751$0 (\$87 ),
+    .\port$5753$0 (\$88 ),
+    .\port$5755$0 (\$89 ),
+    .\port$5757$0 (\$90 ),
+    .\port$5759$0 (\$91 ),
+    .\port$5761$0 (\$92 ),
+    .\port$5763$0 (\$93 ),
+    .\port$5765$0 (\$94 ),
+    .\port$5767$0 (\$95 ),
+    .\port$5769$0 (\$96 ),
+    .\port$5771$0 (\$97 ),
+    .\port$5773$0 (\$98 ),
+    .\port$5775$0 (\$99 ),
+    .\port$5777$0 (\$100 ),
+    .\port$5779$0 (\$101 ),
+    .\port$5781$0 (\$102 ),
+    .\port$5783$0 (\$103 ),
+    .\port$5785$0 (\$104 ),
+    .\port$5787$0 (\$105 ),
+    .\port$5789$0 (\$106 ),
+    .\port$5791$0 (\$107 ),
+    .\port$5793$0 (\$108 ),
+    .\port$5795$0 (\$109 ),
+    .\port$5797$0 (\$110 ),
+    .\port$5799$0 (\$111 ),
+    .\port$5801$0 (\$112 ),
+    .\port$5803$0 (\$113 ),
+    .\port$5805$0 (\$114 ),
+    .\port$5807$0 (\$115 ),
+    .\port$5809$0 (\$116 ),
+    .\port$5811$0 (\$117 ),
+    .\port$5813$0 (\$118 ),
+    .\port$5815$0 (\$119 ),
+    .\port$5817$0 (\$120 ),
+    .\port$5819$0 (\$121 ),
+    .\port$5821$0 (\$122 ),
+    .\port$5823$0 (\$123 ),
+    .\port$5825$0 (\$124 ),
+    .\port$5827$0 (\$125 ),
+    .\port$5829$0 (\$126 ),
+    .\port$5831$0 (\$127 ),
+    .\port$5833$0 (\$128 ),
+    .\port$5835$0 (\$129 ),
+    .\port$5837$0 (\$130 ),
+    .\port$5839$0 (\$131 ),
+    .\port$5841$0 (\$132 ),
+    .\port$5843$0 (\$133 ),
+    .\port$5845$0 (\$134 ),
+    .\port$5847$0 (\$135 ),
+    .\port$5849$0 (\$136 ),
+    .\port$5851$0 (\$137 ),
+    .\port$5853$0 (\$138 ),
+    .\port$5855$0 (\$139 ),
+    .\port$5857$0 (\$140 ),
+    .\port$5859$0 (\$141 ),
+    .\port$5861$0 (\$142 ),
+    .\port$5863$0 (\$143 ),
+    .\port$5865$0 (\$144 ),
+    .\port$5867$0 (\$145 ),
+    .\port$5869$0 (\$146 ),
+    .\port$5871$0 (\$147 ),
+    .\port$5873$0 (\$148 ),
+    .\port$5875$0 (\$149 ),
+    .\port$5877$0 (\$150 ),
+    .\port$5879$0 (\$151 ),
+    .\port$5881$0 (\$152 ),
+    .\port$5883$0 (\$153 ),
+    .\port$5885$0 (\$154 ),
     .window_end(window_end)
   );
   \mram_macro.write_controller  write_controller (
@@ -2145,136 +2146,136 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$4560$0 (weight_data0_bits),
-    .\port$4562$0 (weight_data1_bits),
-    .\port$5172$0 (\$27 ),
-    .\port$5174$0 (\$28 ),
-    .\port$5176$0 (\$29 ),
-    .\port$5178$0 (\$30 ),
-    .\port$5180$0 (\$31 ),
-    .\port$5182$0 (\$32 ),
-    .\port$5184$0 (\$33 ),
-    .\port$5186$0 (\$34 ),
-    .\port$5188$0 (\$35 ),
-    .\port$5190$0 (\$36 ),
-    .\port$5192$0 (\$37 ),
-    .\port$5194$0 (\$38 ),
-    .\port$5196$0 (\$39 ),
-    .\port$5198$0 (\$40 ),
-    .\port$5200$0 (\$41 ),
-    .\port$5202$0 (\$42 ),
-    .\port$5204$0 (\$43 ),
-    .\port$5206$0 (\$44 ),
-    .\port$5208$0 (\$45 ),
-    .\port$5210$0 (\$46 ),
-    .\port$5212$0 (\$47 ),
-    .\port$5214$0 (\$48 ),
-    .\port$5216$0 (\$49 ),
-    .\port$5218$0 (\$50 ),
-    .\port$5220$0 (\$51 ),
-    .\port$5222$0 (\$52 ),
-    .\port$5224$0 (\$53 ),
-    .\port$5226$0 (\$54 ),
-    .\port$5228$0 (\$55 ),
-    .\port$5230$0 (\$56 ),
-    .\port$5232$0 (\$57 ),
-    .\port$5234$0 (\$58 ),
-    .\port$5236$0 (\$59 ),
-    .\port$5238$0 (\$60 ),
-    .\port$5240$0 (\$61 ),
-    .\port$5242$0 (\$62 ),
-    .\port$5244$0 (\$63 ),
-    .\port$5246$0 (\$64 ),
-    .\port$5248$0 (\$65 ),
-    .\port$5250$0 (\$66 ),
-    .\port$5252$0 (\$67 ),
-    .\port$5254$0 (\$68 ),
-    .\port$5256$0 (\$69 ),
-    .\port$5258$0 (\$70 ),
-    .\port$5260$0 (\$71 ),
-    .\port$5262$0 (\$72 ),
-    .\port$5264$0 (\$73 ),
-    .\port$5266$0 (\$74 ),
-    .\port$5268$0 (\$75 ),
-    .\port$5270$0 (\$76 ),
-    .\port$5272$0 (\$77 ),
-    .\port$5274$0 (\$78 ),
-    .\port$5276$0 (\$79 ),
-    .\port$5278$0 (\$80 ),
-    .\port$5280$0 (\$81 ),
-    .\port$5282$0 (\$82 ),
-    .\port$5284$0 (\$83 ),
-    .\port$5286$0 (\$84 ),
-    .\port$5288$0 (\$85 ),
-    .\port$5290$0 (\$86 ),
-    .\port$5292$0 (\$87 ),
-    .\port$5294$0 (\$88 ),
-    .\port$5296$0 (\$89 ),
-    .\port$5298$0 (\$90 ),
-    .\port$5300$0 (\$91 ),
-    .\port$5302$0 (\$92 ),
-    .\port$5304$0 (\$93 ),
-    .\port$5306$0 (\$94 ),
-    .\port$5308$0 (\$95 ),
-    .\port$5310$0 (\$96 ),
-    .\port$5312$0 (\$97 ),
-    .\port$5314$0 (\$98 ),
-    .\port$5316$0 (\$99 ),
-    .\port$5318$0 (\$100 ),
-    .\port$5320$0 (\$101 ),
-    .\port$5322$0 (\$102 ),
-    .\port$5324$0 (\$103 ),
-    .\port$5326$0 (\$104 ),
-    .\port$5328$0 (\$105 ),
-    .\port$5330$0 (\$106 ),
-    .\port$5332$0 (\$107 ),
-    .\port$5334$0 (\$108 ),
-    .\port$5336$0 (\$109 ),
-    .\port$5338$0 (\$110 ),
-    .\port$5340$0 (\$111 ),
-    .\port$5342$0 (\$112 ),
-    .\port$5344$0 (\$113 ),
-    .\port$5346$0 (\$114 ),
-    .\port$5348$0 (\$115 ),
-    .\port$5350$0 (\$116 ),
-    .\port$5352$0 (\$117 ),
-    .\port$5354$0 (\$118 ),
-    .\port$5356$0 (\$119 ),
-    .\port$5358$0 (\$120 ),
-    .\port$5360$0 (\$121 ),
-    .\port$5362$0 (\$122 ),
-    .\port$5364$0 (\$123 ),
-    .\port$5366$0 (\$124 ),
-    .\port$5368$0 (\$125 ),
-    .\port$5370$0 (\$126 ),
-    .\port$5372$0 (\$127 ),
-    .\port$5374$0 (\$128 ),
-    .\port$5376$0 (\$129 ),
-    .\port$5378$0 (\$130 ),
-    .\port$5380$0 (\$131 ),
-    .\port$5382$0 (\$132 ),
-    .\port$5384$0 (\$133 ),
-    .\port$5386$0 (\$134 ),
-    .\port$5388$0 (\$135 ),
-    .\port$5390$0 (\$136 ),
-    .\port$5392$0 (\$137 ),
-    .\port$5394$0 (\$138 ),
-    .\port$5396$0 (\$139 ),
-    .\port$5398$0 (\$140 ),
-    .\port$5400$0 (\$141 ),
-    .\port$5402$0 (\$142 ),
-    .\port$5404$0 (\$143 ),
-    .\port$5406$0 (\$144 ),
-    .\port$5408$0 (\$145 ),
-    .\port$5410$0 (\$146 ),
-    .\port$5412$0 (\$147 ),
-    .\port$5414$0 (\$148 ),
-    .\port$5416$0 (\$149 ),
-    .\port$5418$0 (\$150 ),
-    .\port$5420$0 (\$151 ),
-    .\port$5422$0 (\$152 ),
-    .\port$5424$0 (\$153 ),
-    .\port$5426$0 (\$154 ),
+    .\port$5013$0 (weight_data0_bits),
+    .\port$5015$0 (weight_data1_bits),
+    .\port$5631$0 (\$27 ),
+    .\port$5633$0 (\$28 ),
+    .\port$5635$0 (\$29 ),
+    .\port$5637$0 (\$30 ),
+    .\port$5639$0 (\$31 ),
+    .\port$5641$0 (\$32 ),
+    .\port$5643$0 (\$33 ),
+    .\port$5645$0 (\$34 ),
+    .\port$5647$0 (\$35 ),
+    .\port$5649$0 (\$36 ),
+    .\port$5651$0 (\$37 ),
+    .\port$5653$0 (\$38 ),
+    .\port$5655$0 (\$39 ),
+    .\port$5657$0 (\$40 ),
+    .\port$5659$0 (\$41 ),
+    .\port$5661$0 (\$42 ),
+    .\port$5663$0 (\$43 ),
+    .\port$5665$0 (\$44 ),
+    .\port$5667$0 (\$45 ),
+    .\port$5669$0 (\$46 ),
+    .\port$5671$0 (\$47 ),
+    .\port$5673$0 (\$48 ),
+    .\port$5675$0 (\$49 ),
+    .\port$5677$0 (\$50 ),
+    .\port$5679$0 (\$51 ),
+    .\port$5681$0 (\$52 ),
+    .\port$5683$0 (\$53 ),
+    .\port$5685$0 (\$54 ),
+    .\port$5687$0 (\$55 ),
+    .\port$5689$0 (\$56 ),
+    .\port$5691$0 (\$57 ),
+    .\port$5693$0 (\$58 ),
+    .\port$5695$0 (\$59 ),
+    .\port$5697$0 (\$60 ),
+    .\port$5699$0 (\$61 ),
+    .\port$5701$0 (\$62 ),
+    .\port$5703$0 (\$63 ),
+    .\port$5705$0 (\$64 ),
+    .\port$5707$0 (\$65 ),
+    .\port$5709$0 (\$66 ),
+    .\port$5711$0 (\$67 ),
+    .\port$5713$0 (\$68 ),
+    .\port$5715$0 (\$69 ),
+    .\port$5717$0 (\$70 ),
+    .\port$5719$0 (\$71 ),
+    .\port$5721$0 (\$72 ),
+    .\port$5723$0 (\$73 ),
+    .\port$5725$0 (\$74 ),
+    .\port$5727$0 (\$75 ),
+    .\port$5729$0 (\$76 ),
+    .\port$5731$0 (\$77 ),
+    .\port$5733$0 (\$78 ),
+    .\port$5735$0 (\$79 ),
+    .\port$5737$0 (\$80 ),
+    .\port$5739$0 (\$81 ),
+    .\port$5741$0 (\$82 ),
+    .\port$5743$0 (\$83 ),
+    .\port$5745$0 (\$84 ),
+    .\port$5747$0 (\$85 ),
+    .\port$5749$0 (\$86 ),
+    .\port$5751$0 (\$87 ),
+    .\port$5753$0 (\$88 ),
+    .\port$5755$0 (\$89 ),
+    .\port$5757$0 (\$90 ),
+    .\port$5759$0 (\$91 ),
+    .\port$5761$0 (\$92 ),
+    .\port$5763$0 (\$93 ),
+    .\port$5765$0 (\$94 ),
+    .\port$5767$0 (\$95 ),
+    .\port$5769$0 (\$96 ),
+    .\port$5771$0 (\$97 ),
+    .\port$5773$0 (\$98 ),
+    .\port$5775$0 (\$99 ),
+    .\port$5777$0 (\$100 ),
+    .\port$5779$0 (\$101 ),
+    .\port$5781$0 (\$102 ),
+    .\port$5783$0 (\$103 ),
+    .\port$5785$0 (\$104 ),
+    .\port$5787$0 (\$105 ),
+    .\port$5789$0 (\$106 ),
+    .\port$5791$0 (\$107 ),
+    .\port$5793$0 (\$108 ),
+    .\port$5795$0 (\$109 ),
+    .\port$5797$0 (\$110 ),
+    .\port$5799$0 (\$111 ),
+    .\port$5801$0 (\$112 ),
+    .\port$5803$0 (\$113 ),
+    .\port$5805$0 (\$114 ),
+    .\port$5807$0 (\$115 ),
+    .\port$5809$0 (\$116 ),
+    .\port$5811$0 (\$117 ),
+    .\port$5813$0 (\$118 ),
+    .\port$5815$0 (\$119 ),
+    .\port$5817$0 (\$120 ),
+    .\port$5819$0 (\$121 ),
+    .\port$5821$0 (\$122 ),
+    .\port$5823$0 (\$123 ),
+    .\port$5825$0 (\$124 ),
+    .\port$5827$0 (\$125 ),
+    .\port$5829$0 (\$126 ),
+    .\port$5831$0 (\$127 ),
+    .\port$5833$0 (\$128 ),
+    .\port$5835$0 (\$129 ),
+    .\port$5837$0 (\$130 ),
+    .\port$5839$0 (\$131 ),
+    .\port$5841$0 (\$132 ),
+    .\port$5843$0 (\$133 ),
+    .\port$5845$0 (\$134 ),
+    .\port$5847$0 (\$135 ),
+    .\port$5849$0 (\$136 ),
+    .\port$5851$0 (\$137 ),
+    .\port$5853$0 (\$138 ),
+    .\port$5855$0 (\$139 ),
+    .\port$5857$0 (\$140 ),
+    .\port$5859$0 (\$141 ),
+    .\port$5861$0 (\$142 ),
+    .\port$5863$0 (\$143 ),
+    .\port$5865$0 (\$144 ),
+    .\port$5867$0 (\$145 ),
+    .\port$5869$0 (\$146 ),
+    .\port$5871$0 (\$147 ),
+    .\port$5873$0 (\$148 ),
+    .\port$5875$0 (\$149 ),
+    .\port$5877$0 (\$150 ),
+    .\port$5879$0 (\$151 ),
+    .\port$5881$0 (\$152 ),
+    .\port$5883$0 (\$153 ),
+    .\port$5885$0 (\$154 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
@@ -2545,8 +2546,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign fine = arr_fine;
   assign tdc_early = code_early;
   assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
-  assign codes = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \codes$433  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign codes = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \codes$433  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
   assign \capture$434  = capture;
   assign \accumulate$436  = accumulate;
   assign shift = \$219 [0];
@@ -2556,7 +2557,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign mode_raw_codes = raw;
   assign out_busy = m_axis_tvalid;
   assign \load$444  = emit;
-  assign overflow = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign overflow = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign short_frame = activation;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
   assign mode_activation = short;
@@ -2573,8 +2574,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
   assign \read_done$603  = read_done;
-  assign \codes$604  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
-  assign \overflow$605  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \codes$604  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \overflow$605  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign write_busy = \busy$341 ;
   assign \arr_wr_row$607  = arr_wr_row;
   assign \arr_wr_side$608  = arr_wr_side;
@@ -2602,19 +2603,19 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \port$4199$0 , \port$4201$0 , \port$4203$0 , \port$4205$0 , \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 , \port$4219$0 , \port$4221$0 , \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 
-, \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 , \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 , \port$4261$0 , \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4273$0 , \port$4275$0 
-, \port$4277$0 , \port$4279$0 , \port$4281$0 , \port$4283$0 , \port$4285$0 , \port$4287$0 , \port$4289$0 , \port$4291$0 , \port$4293$0 , \port$4295$0 , \port$4297$0 , \port$4299$0 , \port$4301$0 , \port$4303$0 , \port$4305$0 , \port$4307$0 , \port$4309$0 , \port$4311$0 , \port$4313$0 , \port$4315$0 , \port$4317$0 
-, \port$4319$0 , g_acc_clk, raw, \port$4580$0 , \port$4582$0 , \port$4584$0 , \port$4586$0 , \port$4588$0 , \port$4590$0 , \port$4592$0 , \port$4594$0 , \port$4596$0 , \port$4598$0 , \port$4600$0 , \port$4602$0 , \port$4604$0 , \port$4606$0 , \port$4608$0 , \port$4610$0 , \port$4612$0 , \port$4614$0 
-, \port$4616$0 , \port$4618$0 , \port$4620$0 , \port$4622$0 , \port$4624$0 , \port$4626$0 , \port$4628$0 , \port$4630$0 , \port$4632$0 , \port$4634$0 , \port$4636$0 , \port$4638$0 , \port$4640$0 , \port$4642$0 , \port$4644$0 , \port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 
-, \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 
-, \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 
-, \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 
-, \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 , \port$4820$0 , \port$4822$0 , \port$4824$0 
-, \port$4826$0 , \port$4828$0 , \port$4830$0 , \port$4832$0 , \port$4834$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 
-, \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 
-, \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 
-, \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , values, activation, accumulate, \port$5453$2 , g_acc_rst);
+module \mram_macro.accumulator (\port$4646$0 , \port$4648$0 , \port$4650$0 , \port$4652$0 , \port$4654$0 , \port$4656$0 , \port$4658$0 , \port$4660$0 , \port$4662$0 , \port$4664$0 , \port$4666$0 , \port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 
+, \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 
+, \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 
+, \port$4772$0 , g_acc_clk, raw, \port$5033$0 , \port$5035$0 , \port$5037$0 , \port$5039$0 , \port$5041$0 , \port$5043$0 , \port$5045$0 , \port$5047$0 , \port$5049$0 , \port$5051$0 , \port$5053$0 , \port$5055$0 , \port$5057$0 , \port$5059$0 , \port$5061$0 , \port$5063$0 , \port$5065$0 , \port$5067$0 
+, \port$5069$0 , \port$5071$0 , \port$5073$0 , \port$5075$0 , \port$5077$0 , \port$5079$0 , \port$5081$0 , \port$5083$0 , \port$5085$0 , \port$5087$0 , \port$5089$0 , \port$5091$0 , \port$5093$0 , \port$5095$0 , \port$5097$0 , \port$5099$0 , \port$5101$0 , \port$5103$0 , \port$5105$0 , \port$5107$0 , \port$5109$0 
+, \port$5111$0 , \port$5113$0 , \port$5115$0 , \port$5117$0 , \port$5119$0 , \port$5121$0 , \port$5123$0 , \port$5125$0 , \port$5127$0 , \port$5129$0 , \port$5131$0 , \port$5133$0 , \port$5135$0 , \port$5137$0 , \port$5139$0 , \port$5141$0 , \port$5143$0 , \port$5145$0 , \port$5147$0 , \port$5149$0 , \port$5151$0 
+, \port$5153$0 , \port$5155$0 , \port$5157$0 , \port$5159$0 , \port$5161$0 , \port$5163$0 , \port$5165$0 , \port$5167$0 , \port$5169$0 , \port$5171$0 , \port$5173$0 , \port$5175$0 , \port$5177$0 , \port$5179$0 , \port$5181$0 , \port$5183$0 , \port$5185$0 , \port$5187$0 , \port$5189$0 , \port$5191$0 , \port$5193$0 
+, \port$5195$0 , \port$5197$0 , \port$5199$0 , \port$5201$0 , \port$5203$0 , \port$5205$0 , \port$5207$0 , \port$5209$0 , \port$5211$0 , \port$5213$0 , \port$5215$0 , \port$5217$0 , \port$5219$0 , \port$5221$0 , \port$5223$0 , \port$5225$0 , \port$5227$0 , \port$5229$0 , \port$5231$0 , \port$5233$0 , \port$5235$0 
+, \port$5237$0 , \port$5239$0 , \port$5241$0 , \port$5243$0 , \port$5245$0 , \port$5247$0 , \port$5249$0 , \port$5251$0 , \port$5253$0 , \port$5255$0 , \port$5257$0 , \port$5259$0 , \port$5261$0 , \port$5263$0 , \port$5265$0 , \port$5267$0 , \port$5269$0 , \port$5271$0 , \port$5273$0 , \port$5275$0 , \port$5277$0 
+, \port$5279$0 , \port$5281$0 , \port$5283$0 , \port$5285$0 , \port$5287$0 , \port$5631$0 , \port$5633$0 , \port$5635$0 , \port$5637$0 , \port$5639$0 , \port$5641$0 , \port$5643$0 , \port$5645$0 , \port$5647$0 , \port$5649$0 , \port$5651$0 , \port$5653$0 , \port$5655$0 , \port$5657$0 , \port$5659$0 , \port$5661$0 
+, \port$5663$0 , \port$5665$0 , \port$5667$0 , \port$5669$0 , \port$5671$0 , \port$5673$0 , \port$5675$0 , \port$5677$0 , \port$5679$0 , \port$5681$0 , \port$5683$0 , \port$5685$0 , \port$5687$0 , \port$5689$0 , \port$5691$0 , \port$5693$0 , \port$5695$0 , \port$5697$0 , \port$5699$0 , \port$5701$0 , \port$5703$0 
+, \port$5705$0 , \port$5707$0 , \port$5709$0 , \port$5711$0 , \port$5713$0 , \port$5715$0 , \port$5717$0 , \port$5719$0 , \port$5721$0 , \port$5723$0 , \port$5725$0 , \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 
+, \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 , \port$5757$0 , values, activation, accumulate, \port$5912$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -3463,1168 +3464,1168 @@ module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \po
   wire negate;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output \port$4193$0 ;
-  wire \port$4193$0 ;
-  output \port$4195$0 ;
-  wire \port$4195$0 ;
-  output \port$4197$0 ;
-  wire \port$4197$0 ;
-  output \port$4199$0 ;
-  wire \port$4199$0 ;
-  output \port$4201$0 ;
-  wire \port$4201$0 ;
-  output \port$4203$0 ;
-  wire \port$4203$0 ;
-  output \port$4205$0 ;
-  wire \port$4205$0 ;
-  output \port$4207$0 ;
-  wire \port$4207$0 ;
-  output \port$4209$0 ;
-  wire \port$4209$0 ;
-  output \port$4211$0 ;
-  wire \port$4211$0 ;
-  output \port$4213$0 ;
-  wire \port$4213$0 ;
-  output \port$4215$0 ;
-  wire \port$4215$0 ;
-  output \port$4217$0 ;
-  wire \port$4217$0 ;
-  output \port$4219$0 ;
-  wire \port$4219$0 ;
-  output \port$4221$0 ;
-  wire \port$4221$0 ;
-  output \port$4223$0 ;
-  wire \port$4223$0 ;
-  output \port$4225$0 ;
-  wire \port$4225$0 ;
-  output \port$4227$0 ;
-  wire \port$4227$0 ;
-  output \port$4229$0 ;
-  wire \port$4229$0 ;
-  output \port$4231$0 ;
-  wire \port$4231$0 ;
-  output \port$4233$0 ;
-  wire \port$4233$0 ;
-  output \port$4235$0 ;
-  wire \port$4235$0 ;
-  output \port$4237$0 ;
-  wire \port$4237$0 ;
-  output \port$4239$0 ;
-  wire \port$4239$0 ;
-  output \port$4241$0 ;
-  wire \port$4241$0 ;
-  output \port$4243$0 ;
-  wire \port$4243$0 ;
-  output \port$4245$0 ;
-  wire \port$4245$0 ;
-  output \port$4247$0 ;
-  wire \port$4247$0 ;
-  output \port$4249$0 ;
-  wire \port$4249$0 ;
-  output \port$4251$0 ;
-  wire \port$4251$0 ;
-  output \port$4253$0 ;
-  wire \port$4253$0 ;
-  output \port$4255$0 ;
-  wire \port$4255$0 ;
-  output \port$4257$0 ;
-  wire \port$4257$0 ;
-  output \port$4259$0 ;
-  wire \port$4259$0 ;
-  output \port$4261$0 ;
-  wire \port$4261$0 ;
-  output \port$4263$0 ;
-  wire \port$4263$0 ;
-  output \port$4265$0 ;
-  wire \port$4265$0 ;
-  output \port$4267$0 ;
-  wire \port$4267$0 ;
-  output \port$4269$0 ;
-  wire \port$4269$0 ;
-  output \port$4271$0 ;
-  wire \port$4271$0 ;
-  output \port$4273$0 ;
-  wire \port$4273$0 ;
-  output \port$4275$0 ;
-  wire \port$4275$0 ;
-  output \port$4277$0 ;
-  wire \port$4277$0 ;
-  output \port$4279$0 ;
-  wire \port$4279$0 ;
-  output \port$4281$0 ;
-  wire \port$4281$0 ;
-  output \port$4283$0 ;
-  wire \port$4283$0 ;
-  output \port$4285$0 ;
-  wire \port$4285$0 ;
-  output \port$4287$0 ;
-  wire \port$4287$0 ;
-  output \port$4289$0 ;
-  wire \port$4289$0 ;
-  output \port$4291$0 ;
-  wire \port$4291$0 ;
-  output \port$4293$0 ;
-  wire \port$4293$0 ;
-  output \port$4295$0 ;
-  wire \port$4295$0 ;
-  output \port$4297$0 ;
-  wire \port$4297$0 ;
-  output \port$4299$0 ;
-  wire \port$4299$0 ;
-  output \port$4301$0 ;
-  wire \port$4301$0 ;
-  output \port$4303$0 ;
-  wire \port$4303$0 ;
-  output \port$4305$0 ;
-  wire \port$4305$0 ;
-  output \port$4307$0 ;
-  wire \port$4307$0 ;
-  output \port$4309$0 ;
-  wire \port$4309$0 ;
-  output \port$4311$0 ;
-  wire \port$4311$0 ;
-  output \port$4313$0 ;
-  wire \port$4313$0 ;
-  output \port$4315$0 ;
-  wire \port$4315$0 ;
-  output \port$4317$0 ;
-  wire \port$4317$0 ;
-  output \port$4319$0 ;
-  wire \port$4319$0 ;
-  input [15:0] \port$4580$0 ;
-  wire [15:0] \port$4580$0 ;
-  input [15:0] \port$4582$0 ;
-  wire [15:0] \port$4582$0 ;
-  input [15:0] \port$4584$0 ;
-  wire [15:0] \port$4584$0 ;
-  input [15:0] \port$4586$0 ;
-  wire [15:0] \port$4586$0 ;
-  input [15:0] \port$4588$0 ;
-  wire [15:0] \port$4588$0 ;
-  input [15:0] \port$4590$0 ;
-  wire [15:0] \port$4590$0 ;
-  input [15:0] \port$4592$0 ;
-  wire [15:0] \port$4592$0 ;
-  input [15:0] \port$4594$0 ;
-  wire [15:0] \port$4594$0 ;
-  input [15:0] \port$4596$0 ;
-  wire [15:0] \port$4596$0 ;
-  input [15:0] \port$4598$0 ;
-  wire [15:0] \port$4598$0 ;
-  input [15:0] \port$4600$0 ;
-  wire [15:0] \port$4600$0 ;
-  input [15:0] \port$4602$0 ;
-  wire [15:0] \port$4602$0 ;
-  input [15:0] \port$4604$0 ;
-  wire [15:0] \port$4604$0 ;
-  input [15:0] \port$4606$0 ;
-  wire [15:0] \port$4606$0 ;
-  input [15:0] \port$4608$0 ;
-  wire [15:0] \port$4608$0 ;
-  input [15:0] \port$4610$0 ;
-  wire [15:0] \port$4610$0 ;
-  input [15:0] \port$4612$0 ;
-  wire [15:0] \port$4612$0 ;
-  input [15:0] \port$4614$0 ;
-  wire [15:0] \port$4614$0 ;
-  input [15:0] \port$4616$0 ;
-  wire [15:0] \port$4616$0 ;
-  input [15:0] \port$4618$0 ;
-  wire [15:0] \port$4618$0 ;
-  input [15:0] \port$4620$0 ;
-  wire [15:0] \port$4620$0 ;
-  input [15:0] \port$4622$0 ;
-  wire [15:0] \port$4622$0 ;
-  input [15:0] \port$4624$0 ;
-  wire [15:0] \port$4624$0 ;
-  input [15:0] \port$4626$0 ;
-  wire [15:0] \port$4626$0 ;
-  input [15:0] \port$4628$0 ;
-  wire [15:0] \port$4628$0 ;
-  input [15:0] \port$4630$0 ;
-  wire [15:0] \port$4630$0 ;
-  input [15:0] \port$4632$0 ;
-  wire [15:0] \port$4632$0 ;
-  input [15:0] \port$4634$0 ;
-  wire [15:0] \port$4634$0 ;
-  input [15:0] \port$4636$0 ;
-  wire [15:0] \port$4636$0 ;
-  input [15:0] \port$4638$0 ;
-  wire [15:0] \port$4638$0 ;
-  input [15:0] \port$4640$0 ;
-  wire [15:0] \port$4640$0 ;
-  input [15:0] \port$4642$0 ;
-  wire [15:0] \port$4642$0 ;
-  input [15:0] \port$4644$0 ;
-  wire [15:0] \port$4644$0 ;
-  input [15:0] \port$4646$0 ;
-  wire [15:0] \port$4646$0 ;
-  input [15:0] \port$4648$0 ;
-  wire [15:0] \port$4648$0 ;
-  input [15:0] \port$4650$0 ;
-  wire [15:0] \port$4650$0 ;
-  input [15:0] \port$4652$0 ;
-  wire [15:0] \port$4652$0 ;
-  input [15:0] \port$4654$0 ;
-  wire [15:0] \port$4654$0 ;
-  input [15:0] \port$4656$0 ;
-  wire [15:0] \port$4656$0 ;
-  input [15:0] \port$4658$0 ;
-  wire [15:0] \port$4658$0 ;
-  input [15:0] \port$4660$0 ;
-  wire [15:0] \port$4660$0 ;
-  input [15:0] \port$4662$0 ;
-  wire [15:0] \port$4662$0 ;
-  input [15:0] \port$4664$0 ;
-  wire [15:0] \port$4664$0 ;
-  input [15:0] \port$4666$0 ;
-  wire [15:0] \port$4666$0 ;
-  input [15:0] \port$4668$0 ;
-  wire [15:0] \port$4668$0 ;
-  input [15:0] \port$4670$0 ;
-  wire [15:0] \port$4670$0 ;
-  input [15:0] \port$4672$0 ;
-  wire [15:0] \port$4672$0 ;
-  input [15:0] \port$4674$0 ;
-  wire [15:0] \port$4674$0 ;
-  input [15:0] \port$4676$0 ;
-  wire [15:0] \port$4676$0 ;
-  input [15:0] \port$4678$0 ;
-  wire [15:0] \port$4678$0 ;
-  input [15:0] \port$4680$0 ;
-  wire [15:0] \port$4680$0 ;
-  input [15:0] \port$4682$0 ;
-  wire [15:0] \port$4682$0 ;
-  input [15:0] \port$4684$0 ;
-  wire [15:0] \port$4684$0 ;
-  input [15:0] \port$4686$0 ;
-  wire [15:0] \port$4686$0 ;
-  input [15:0] \port$4688$0 ;
-  wire [15:0] \port$4688$0 ;
-  input [15:0] \port$4690$0 ;
-  wire [15:0] \port$4690$0 ;
-  input [15:0] \port$4692$0 ;
-  wire [15:0] \port$4692$0 ;
-  input [15:0] \port$4694$0 ;
-  wire [15:0] \port$4694$0 ;
-  input [15:0] \port$4696$0 ;
-  wire [15:0] \port$4696$0 ;
-  input [15:0] \port$4698$0 ;
-  wire [15:0] \port$4698$0 ;
-  input [15:0] \port$4700$0 ;
-  wire [15:0] \port$4700$0 ;
-  input [15:0] \port$4702$0 ;
-  wire [15:0] \port$4702$0 ;
-  input [15:0] \port$4704$0 ;
-  wire [15:0] \port$4704$0 ;
-  input [15:0] \port$4706$0 ;
-  wire [15:0] \port$4706$0 ;
-  input [15:0] \port$4708$0 ;
-  wire [15:0] \port$4708$0 ;
-  input [15:0] \port$4710$0 ;
-  wire [15:0] \port$4710$0 ;
-  input [15:0] \port$4712$0 ;
-  wire [15:0] \port$4712$0 ;
-  input [15:0] \port$4714$0 ;
-  wire [15:0] \port$4714$0 ;
-  input [15:0] \port$4716$0 ;
-  wire [15:0] \port$4716$0 ;
-  input [15:0] \port$4718$0 ;
-  wire [15:0] \port$4718$0 ;
-  input [15:0] \port$4720$0 ;
-  wire [15:0] \port$4720$0 ;
-  input [15:0] \port$4722$0 ;
-  wire [15:0] \port$4722$0 ;
-  input [15:0] \port$4724$0 ;
-  wire [15:0] \port$4724$0 ;
-  input [15:0] \port$4726$0 ;
-  wire [15:0] \port$4726$0 ;
-  input [15:0] \port$4728$0 ;
-  wire [15:0] \port$4728$0 ;
-  input [15:0] \port$4730$0 ;
-  wire [15:0] \port$4730$0 ;
-  input [15:0] \port$4732$0 ;
-  wire [15:0] \port$4732$0 ;
-  input [15:0] \port$4734$0 ;
-  wire [15:0] \port$4734$0 ;
-  input [15:0] \port$4736$0 ;
-  wire [15:0] \port$4736$0 ;
-  input [15:0] \port$4738$0 ;
-  wire [15:0] \port$4738$0 ;
-  input [15:0] \port$4740$0 ;
-  wire [15:0] \port$4740$0 ;
-  input [15:0] \port$4742$0 ;
-  wire [15:0] \port$4742$0 ;
-  input [15:0] \port$4744$0 ;
-  wire [15:0] \port$4744$0 ;
-  input [15:0] \port$4746$0 ;
-  wire [15:0] \port$4746$0 ;
-  input [15:0] \port$4748$0 ;
-  wire [15:0] \port$4748$0 ;
-  input [15:0] \port$4750$0 ;
-  wire [15:0] \port$4750$0 ;
-  input [15:0] \port$4752$0 ;
-  wire [15:0] \port$4752$0 ;
-  input [15:0] \port$4754$0 ;
-  wire [15:0] \port$4754$0 ;
-  input [15:0] \port$4756$0 ;
-  wire [15:0] \port$4756$0 ;
-  input [15:0] \port$4758$0 ;
-  wire [15:0] \port$4758$0 ;
-  input [15:0] \port$4760$0 ;
-  wire [15:0] \port$4760$0 ;
-  input [15:0] \port$4762$0 ;
-  wire [15:0] \port$4762$0 ;
-  input [15:0] \port$4764$0 ;
-  wire [15:0] \port$4764$0 ;
-  input [15:0] \port$4766$0 ;
-  wire [15:0] \port$4766$0 ;
-  input [15:0] \port$4768$0 ;
-  wire [15:0] \port$4768$0 ;
-  input [15:0] \port$4770$0 ;
-  wire [15:0] \port$4770$0 ;
-  input [15:0] \port$4772$0 ;
-  wire [15:0] \port$4772$0 ;
-  input [15:0] \port$4774$0 ;
-  wire [15:0] \port$4774$0 ;
-  input [15:0] \port$4776$0 ;
-  wire [15:0] \port$4776$0 ;
-  input [15:0] \port$4778$0 ;
-  wire [15:0] \port$4778$0 ;
-  input [15:0] \port$4780$0 ;
-  wire [15:0] \port$4780$0 ;
-  input [15:0] \port$4782$0 ;
-  wire [15:0] \port$4782$0 ;
-  input [15:0] \port$4784$0 ;
-  wire [15:0] \port$4784$0 ;
-  input [15:0] \port$4786$0 ;
-  wire [15:0] \port$4786$0 ;
-  input [15:0] \port$4788$0 ;
-  wire [15:0] \port$4788$0 ;
-  input [15:0] \port$4790$0 ;
-  wire [15:0] \port$4790$0 ;
-  input [15:0] \port$4792$0 ;
-  wire [15:0] \port$4792$0 ;
-  input [15:0] \port$4794$0 ;
-  wire [15:0] \port$4794$0 ;
-  input [15:0] \port$4796$0 ;
-  wire [15:0] \port$4796$0 ;
-  input [15:0] \port$4798$0 ;
-  wire [15:0] \port$4798$0 ;
-  input [15:0] \port$4800$0 ;
-  wire [15:0] \port$4800$0 ;
-  input [15:0] \port$4802$0 ;
-  wire [15:0] \port$4802$0 ;
-  input [15:0] \port$4804$0 ;
-  wire [15:0] \port$4804$0 ;
-  input [15:0] \port$4806$0 ;
-  wire [15:0] \port$4806$0 ;
-  input [15:0] \port$4808$0 ;
-  wire [15:0] \port$4808$0 ;
-  input [15:0] \port$4810$0 ;
-  wire [15:0] \port$4810$0 ;
-  input [15:0] \port$4812$0 ;
-  wire [15:0] \port$4812$0 ;
-  input [15:0] \port$4814$0 ;
-  wire [15:0] \port$4814$0 ;
-  input [15:0] \port$4816$0 ;
-  wire [15:0] \port$4816$0 ;
-  input [15:0] \port$4818$0 ;
-  wire [15:0] \port$4818$0 ;
-  input [15:0] \port$4820$0 ;
-  wire [15:0] \port$4820$0 ;
-  input [15:0] \port$4822$0 ;
-  wire [15:0] \port$4822$0 ;
-  input [15:0] \port$4824$0 ;
-  wire [15:0] \port$4824$0 ;
-  input [15:0] \port$4826$0 ;
-  wire [15:0] \port$4826$0 ;
-  input [15:0] \port$4828$0 ;
-  wire [15:0] \port$4828$0 ;
-  input [15:0] \port$4830$0 ;
-  wire [15:0] \port$4830$0 ;
-  input [15:0] \port$4832$0 ;
-  wire [15:0] \port$4832$0 ;
-  input [15:0] \port$4834$0 ;
-  wire [15:0] \port$4834$0 ;
-  input [6:0] \port$5300$0 ;
-  wire [6:0] \port$5300$0 ;
-  input [6:0] \port$5302$0 ;
-  wire [6:0] \port$5302$0 ;
-  input [6:0] \port$5304$0 ;
-  wire [6:0] \port$5304$0 ;
-  input [6:0] \port$5306$0 ;
-  wire [6:0] \port$5306$0 ;
-  input [6:0] \port$5308$0 ;
-  wire [6:0] \port$5308$0 ;
-  input [6:0] \port$5310$0 ;
-  wire [6:0] \port$5310$0 ;
-  input [6:0] \port$5312$0 ;
-  wire [6:0] \port$5312$0 ;
-  input [6:0] \port$5314$0 ;
-  wire [6:0] \port$5314$0 ;
-  input [6:0] \port$5316$0 ;
-  wire [6:0] \port$5316$0 ;
-  input [6:0] \port$5318$0 ;
-  wire [6:0] \port$5318$0 ;
-  input [6:0] \port$5320$0 ;
-  wire [6:0] \port$5320$0 ;
-  input [6:0] \port$5322$0 ;
-  wire [6:0] \port$5322$0 ;
-  input [6:0] \port$5324$0 ;
-  wire [6:0] \port$5324$0 ;
-  input [6:0] \port$5326$0 ;
-  wire [6:0] \port$5326$0 ;
-  input [6:0] \port$5328$0 ;
-  wire [6:0] \port$5328$0 ;
-  input [6:0] \port$5330$0 ;
-  wire [6:0] \port$5330$0 ;
-  input [6:0] \port$5332$0 ;
-  wire [6:0] \port$5332$0 ;
-  input [6:0] \port$5334$0 ;
-  wire [6:0] \port$5334$0 ;
-  input [6:0] \port$5336$0 ;
-  wire [6:0] \port$5336$0 ;
-  input [6:0] \port$5338$0 ;
-  wire [6:0] \port$5338$0 ;
-  input [6:0] \port$5340$0 ;
-  wire [6:0] \port$5340$0 ;
-  input [6:0] \port$5342$0 ;
-  wire [6:0] \port$5342$0 ;
-  input [6:0] \port$5344$0 ;
-  wire [6:0] \port$5344$0 ;
-  input [6:0] \port$5346$0 ;
-  wire [6:0] \port$5346$0 ;
-  input [6:0] \port$5348$0 ;
-  wire [6:0] \port$5348$0 ;
-  input [6:0] \port$5350$0 ;
-  wire [6:0] \port$5350$0 ;
-  input [6:0] \port$5352$0 ;
-  wire [6:0] \port$5352$0 ;
-  input [6:0] \port$5354$0 ;
-  wire [6:0] \port$5354$0 ;
-  input [6:0] \port$5356$0 ;
-  wire [6:0] \port$5356$0 ;
-  input [6:0] \port$5358$0 ;
-  wire [6:0] \port$5358$0 ;
-  input [6:0] \port$5360$0 ;
-  wire [6:0] \port$5360$0 ;
-  input [6:0] \port$5362$0 ;
-  wire [6:0] \port$5362$0 ;
-  input [6:0] \port$5364$0 ;
-  wire [6:0] \port$5364$0 ;
-  input [6:0] \port$5366$0 ;
-  wire [6:0] \port$5366$0 ;
-  input [6:0] \port$5368$0 ;
-  wire [6:0] \port$5368$0 ;
-  input [6:0] \port$5370$0 ;
-  wire [6:0] \port$5370$0 ;
-  input [6:0] \port$5372$0 ;
-  wire [6:0] \port$5372$0 ;
-  input [6:0] \port$5374$0 ;
-  wire [6:0] \port$5374$0 ;
-  input [6:0] \port$5376$0 ;
-  wire [6:0] \port$5376$0 ;
-  input [6:0] \port$5378$0 ;
-  wire [6:0] \port$5378$0 ;
-  input [6:0] \port$5380$0 ;
-  wire [6:0] \port$5380$0 ;
-  input [6:0] \port$5382$0 ;
-  wire [6:0] \port$5382$0 ;
-  input [6:0] \port$5384$0 ;
-  wire [6:0] \port$5384$0 ;
-  input [6:0] \port$5386$0 ;
-  wire [6:0] \port$5386$0 ;
-  input [6:0] \port$5388$0 ;
-  wire [6:0] \port$5388$0 ;
-  input [6:0] \port$5390$0 ;
-  wire [6:0] \port$5390$0 ;
-  input [6:0] \port$5392$0 ;
-  wire [6:0] \port$5392$0 ;
-  input [6:0] \port$5394$0 ;
-  wire [6:0] \port$5394$0 ;
-  input [6:0] \port$5396$0 ;
-  wire [6:0] \port$5396$0 ;
-  input [6:0] \port$5398$0 ;
-  wire [6:0] \port$5398$0 ;
-  input [6:0] \port$5400$0 ;
-  wire [6:0] \port$5400$0 ;
-  input [6:0] \port$5402$0 ;
-  wire [6:0] \port$5402$0 ;
-  input [6:0] \port$5404$0 ;
-  wire [6:0] \port$5404$0 ;
-  input [6:0] \port$5406$0 ;
-  wire [6:0] \port$5406$0 ;
-  input [6:0] \port$5408$0 ;
-  wire [6:0] \port$5408$0 ;
-  input [6:0] \port$5410$0 ;
-  wire [6:0] \port$5410$0 ;
-  input [6:0] \port$5412$0 ;
-  wire [6:0] \port$5412$0 ;
-  input [6:0] \port$5414$0 ;
-  wire [6:0] \port$5414$0 ;
-  input [6:0] \port$5416$0 ;
-  wire [6:0] \port$5416$0 ;
-  input [6:0] \port$5418$0 ;
-  wire [6:0] \port$5418$0 ;
-  input [6:0] \port$5420$0 ;
-  wire [6:0] \port$5420$0 ;
-  input [6:0] \port$5422$0 ;
-  wire [6:0] \port$5422$0 ;
-  input [6:0] \port$5424$0 ;
-  wire [6:0] \port$5424$0 ;
-  input [6:0] \port$5426$0 ;
-  wire [6:0] \port$5426$0 ;
-  input [1:0] \port$5453$2 ;
-  wire [1:0] \port$5453$2 ;
+  output \port$4646$0 ;
+  wire \port$4646$0 ;
+  output \port$4648$0 ;
+  wire \port$4648$0 ;
+  output \port$4650$0 ;
+  wire \port$4650$0 ;
+  output \port$4652$0 ;
+  wire \port$4652$0 ;
+  output \port$4654$0 ;
+  wire \port$4654$0 ;
+  output \port$4656$0 ;
+  wire \port$4656$0 ;
+  output \port$4658$0 ;
+  wire \port$4658$0 ;
+  output \port$4660$0 ;
+  wire \port$4660$0 ;
+  output \port$4662$0 ;
+  wire \port$4662$0 ;
+  output \port$4664$0 ;
+  wire \port$4664$0 ;
+  output \port$4666$0 ;
+  wire \port$4666$0 ;
+  output \port$4668$0 ;
+  wire \port$4668$0 ;
+  output \port$4670$0 ;
+  wire \port$4670$0 ;
+  output \port$4672$0 ;
+  wire \port$4672$0 ;
+  output \port$4674$0 ;
+  wire \port$4674$0 ;
+  output \port$4676$0 ;
+  wire \port$4676$0 ;
+  output \port$4678$0 ;
+  wire \port$4678$0 ;
+  output \port$4680$0 ;
+  wire \port$4680$0 ;
+  output \port$4682$0 ;
+  wire \port$4682$0 ;
+  output \port$4684$0 ;
+  wire \port$4684$0 ;
+  output \port$4686$0 ;
+  wire \port$4686$0 ;
+  output \port$4688$0 ;
+  wire \port$4688$0 ;
+  output \port$4690$0 ;
+  wire \port$4690$0 ;
+  output \port$4692$0 ;
+  wire \port$4692$0 ;
+  output \port$4694$0 ;
+  wire \port$4694$0 ;
+  output \port$4696$0 ;
+  wire \port$4696$0 ;
+  output \port$4698$0 ;
+  wire \port$4698$0 ;
+  output \port$4700$0 ;
+  wire \port$4700$0 ;
+  output \port$4702$0 ;
+  wire \port$4702$0 ;
+  output \port$4704$0 ;
+  wire \port$4704$0 ;
+  output \port$4706$0 ;
+  wire \port$4706$0 ;
+  output \port$4708$0 ;
+  wire \port$4708$0 ;
+  output \port$4710$0 ;
+  wire \port$4710$0 ;
+  output \port$4712$0 ;
+  wire \port$4712$0 ;
+  output \port$4714$0 ;
+  wire \port$4714$0 ;
+  output \port$4716$0 ;
+  wire \port$4716$0 ;
+  output \port$4718$0 ;
+  wire \port$4718$0 ;
+  output \port$4720$0 ;
+  wire \port$4720$0 ;
+  output \port$4722$0 ;
+  wire \port$4722$0 ;
+  output \port$4724$0 ;
+  wire \port$4724$0 ;
+  output \port$4726$0 ;
+  wire \port$4726$0 ;
+  output \port$4728$0 ;
+  wire \port$4728$0 ;
+  output \port$4730$0 ;
+  wire \port$4730$0 ;
+  output \port$4732$0 ;
+  wire \port$4732$0 ;
+  output \port$4734$0 ;
+  wire \port$4734$0 ;
+  output \port$4736$0 ;
+  wire \port$4736$0 ;
+  output \port$4738$0 ;
+  wire \port$4738$0 ;
+  output \port$4740$0 ;
+  wire \port$4740$0 ;
+  output \port$4742$0 ;
+  wire \port$4742$0 ;
+  output \port$4744$0 ;
+  wire \port$4744$0 ;
+  output \port$4746$0 ;
+  wire \port$4746$0 ;
+  output \port$4748$0 ;
+  wire \port$4748$0 ;
+  output \port$4750$0 ;
+  wire \port$4750$0 ;
+  output \port$4752$0 ;
+  wire \port$4752$0 ;
+  output \port$4754$0 ;
+  wire \port$4754$0 ;
+  output \port$4756$0 ;
+  wire \port$4756$0 ;
+  output \port$4758$0 ;
+  wire \port$4758$0 ;
+  output \port$4760$0 ;
+  wire \port$4760$0 ;
+  output \port$4762$0 ;
+  wire \port$4762$0 ;
+  output \port$4764$0 ;
+  wire \port$4764$0 ;
+  output \port$4766$0 ;
+  wire \port$4766$0 ;
+  output \port$4768$0 ;
+  wire \port$4768$0 ;
+  output \port$4770$0 ;
+  wire \port$4770$0 ;
+  output \port$4772$0 ;
+  wire \port$4772$0 ;
+  input [15:0] \port$5033$0 ;
+  wire [15:0] \port$5033$0 ;
+  input [15:0] \port$5035$0 ;
+  wire [15:0] \port$5035$0 ;
+  input [15:0] \port$5037$0 ;
+  wire [15:0] \port$5037$0 ;
+  input [15:0] \port$5039$0 ;
+  wire [15:0] \port$5039$0 ;
+  input [15:0] \port$5041$0 ;
+  wire [15:0] \port$5041$0 ;
+  input [15:0] \port$5043$0 ;
+  wire [15:0] \port$5043$0 ;
+  input [15:0] \port$5045$0 ;
+  wire [15:0] \port$5045$0 ;
+  input [15:0] \port$5047$0 ;
+  wire [15:0] \port$5047$0 ;
+  input [15:0] \port$5049$0 ;
+  wire [15:0] \port$5049$0 ;
+  input [15:0] \port$5051$0 ;
+  wire [15:0] \port$5051$0 ;
+  input [15:0] \port$5053$0 ;
+  wire [15:0] \port$5053$0 ;
+  input [15:0] \port$5055$0 ;
+  wire [15:0] \port$5055$0 ;
+  input [15:0] \port$5057$0 ;
+  wire [15:0] \port$5057$0 ;
+  input [15:0] \port$5059$0 ;
+  wire [15:0] \port$5059$0 ;
+  input [15:0] \port$5061$0 ;
+  wire [15:0] \port$5061$0 ;
+  input [15:0] \port$5063$0 ;
+  wire [15:0] \port$5063$0 ;
+  input [15:0] \port$5065$0 ;
+  wire [15:0] \port$5065$0 ;
+  input [15:0] \port$5067$0 ;
+  wire [15:0] \port$5067$0 ;
+  input [15:0] \port$5069$0 ;
+  wire [15:0] \port$5069$0 ;
+  input [15:0] \port$5071$0 ;
+  wire [15:0] \port$5071$0 ;
+  input [15:0] \port$5073$0 ;
+  wire [15:0] \port$5073$0 ;
+  input [15:0] \port$5075$0 ;
+  wire [15:0] \port$5075$0 ;
+  input [15:0] \port$5077$0 ;
+  wire [15:0] \port$5077$0 ;
+  input [15:0] \port$5079$0 ;
+  wire [15:0] \port$5079$0 ;
+  input [15:0] \port$5081$0 ;
+  wire [15:0] \port$5081$0 ;
+  input [15:0] \port$5083$0 ;
+  wire [15:0] \port$5083$0 ;
+  input [15:0] \port$5085$0 ;
+  wire [15:0] \port$5085$0 ;
+  input [15:0] \port$5087$0 ;
+  wire [15:0] \port$5087$0 ;
+  input [15:0] \port$5089$0 ;
+  wire [15:0] \port$5089$0 ;
+  input [15:0] \port$5091$0 ;
+  wire [15:0] \port$5091$0 ;
+  input [15:0] \port$5093$0 ;
+  wire [15:0] \port$5093$0 ;
+  input [15:0] \port$5095$0 ;
+  wire [15:0] \port$5095$0 ;
+  input [15:0] \port$5097$0 ;
+  wire [15:0] \port$5097$0 ;
+  input [15:0] \port$5099$0 ;
+  wire [15:0] \port$5099$0 ;
+  input [15:0] \port$5101$0 ;
+  wire [15:0] \port$5101$0 ;
+  input [15:0] \port$5103$0 ;
+  wire [15:0] \port$5103$0 ;
+  input [15:0] \port$5105$0 ;
+  wire [15:0] \port$5105$0 ;
+  input [15:0] \port$5107$0 ;
+  wire [15:0] \port$5107$0 ;
+  input [15:0] \port$5109$0 ;
+  wire [15:0] \port$5109$0 ;
+  input [15:0] \port$5111$0 ;
+  wire [15:0] \port$5111$0 ;
+  input [15:0] \port$5113$0 ;
+  wire [15:0] \port$5113$0 ;
+  input [15:0] \port$5115$0 ;
+  wire [15:0] \port$5115$0 ;
+  input [15:0] \port$5117$0 ;
+  wire [15:0] \port$5117$0 ;
+  input [15:0] \port$5119$0 ;
+  wire [15:0] \port$5119$0 ;
+  input [15:0] \port$5121$0 ;
+  wire [15:0] \port$5121$0 ;
+  input [15:0] \port$5123$0 ;
+  wire [15:0] \port$5123$0 ;
+  input [15:0] \port$5125$0 ;
+  wire [15:0] \port$5125$0 ;
+  input [15:0] \port$5127$0 ;
+  wire [15:0] \port$5127$0 ;
+  input [15:0] \port$5129$0 ;
+  wire [15:0] \port$5129$0 ;
+  input [15:0] \port$5131$0 ;
+  wire [15:0] \port$5131$0 ;
+  input [15:0] \port$5133$0 ;
+  wire [15:0] \port$5133$0 ;
+  input [15:0] \port$5135$0 ;
+  wire [15:0] \port$5135$0 ;
+  input [15:0] \port$5137$0 ;
+  wire [15:0] \port$5137$0 ;
+  input [15:0] \port$5139$0 ;
+  wire [15:0] \port$5139$0 ;
+  input [15:0] \port$5141$0 ;
+  wire [15:0] \port$5141$0 ;
+  input [15:0] \port$5143$0 ;
+  wire [15:0] \port$5143$0 ;
+  input [15:0] \port$5145$0 ;
+  wire [15:0] \port$5145$0 ;
+  input [15:0] \port$5147$0 ;
+  wire [15:0] \port$5147$0 ;
+  input [15:0] \port$5149$0 ;
+  wire [15:0] \port$5149$0 ;
+  input [15:0] \port$5151$0 ;
+  wire [15:0] \port$5151$0 ;
+  input [15:0] \port$5153$0 ;
+  wire [15:0] \port$5153$0 ;
+  input [15:0] \port$5155$0 ;
+  wire [15:0] \port$5155$0 ;
+  input [15:0] \port$5157$0 ;
+  wire [15:0] \port$5157$0 ;
+  input [15:0] \port$5159$0 ;
+  wire [15:0] \port$5159$0 ;
+  input [15:0] \port$5161$0 ;
+  wire [15:0] \port$5161$0 ;
+  input [15:0] \port$5163$0 ;
+  wire [15:0] \port$5163$0 ;
+  input [15:0] \port$5165$0 ;
+  wire [15:0] \port$5165$0 ;
+  input [15:0] \port$5167$0 ;
+  wire [15:0] \port$5167$0 ;
+  input [15:0] \port$5169$0 ;
+  wire [15:0] \port$5169$0 ;
+  input [15:0] \port$5171$0 ;
+  wire [15:0] \port$5171$0 ;
+  input [15:0] \port$5173$0 ;
+  wire [15:0] \port$5173$0 ;
+  input [15:0] \port$5175$0 ;
+  wire [15:0] \port$5175$0 ;
+  input [15:0] \port$5177$0 ;
+  wire [15:0] \port$5177$0 ;
+  input [15:0] \port$5179$0 ;
+  wire [15:0] \port$5179$0 ;
+  input [15:0] \port$5181$0 ;
+  wire [15:0] \port$5181$0 ;
+  input [15:0] \port$5183$0 ;
+  wire [15:0] \port$5183$0 ;
+  input [15:0] \port$5185$0 ;
+  wire [15:0] \port$5185$0 ;
+  input [15:0] \port$5187$0 ;
+  wire [15:0] \port$5187$0 ;
+  input [15:0] \port$5189$0 ;
+  wire [15:0] \port$5189$0 ;
+  input [15:0] \port$5191$0 ;
+  wire [15:0] \port$5191$0 ;
+  input [15:0] \port$5193$0 ;
+  wire [15:0] \port$5193$0 ;
+  input [15:0] \port$5195$0 ;
+  wire [15:0] \port$5195$0 ;
+  input [15:0] \port$5197$0 ;
+  wire [15:0] \port$5197$0 ;
+  input [15:0] \port$5199$0 ;
+  wire [15:0] \port$5199$0 ;
+  input [15:0] \port$5201$0 ;
+  wire [15:0] \port$5201$0 ;
+  input [15:0] \port$5203$0 ;
+  wire [15:0] \port$5203$0 ;
+  input [15:0] \port$5205$0 ;
+  wire [15:0] \port$5205$0 ;
+  input [15:0] \port$5207$0 ;
+  wire [15:0] \port$5207$0 ;
+  input [15:0] \port$5209$0 ;
+  wire [15:0] \port$5209$0 ;
+  input [15:0] \port$5211$0 ;
+  wire [15:0] \port$5211$0 ;
+  input [15:0] \port$5213$0 ;
+  wire [15:0] \port$5213$0 ;
+  input [15:0] \port$5215$0 ;
+  wire [15:0] \port$5215$0 ;
+  input [15:0] \port$5217$0 ;
+  wire [15:0] \port$5217$0 ;
+  input [15:0] \port$5219$0 ;
+  wire [15:0] \port$5219$0 ;
+  input [15:0] \port$5221$0 ;
+  wire [15:0] \port$5221$0 ;
+  input [15:0] \port$5223$0 ;
+  wire [15:0] \port$5223$0 ;
+  input [15:0] \port$5225$0 ;
+  wire [15:0] \port$5225$0 ;
+  input [15:0] \port$5227$0 ;
+  wire [15:0] \port$5227$0 ;
+  input [15:0] \port$5229$0 ;
+  wire [15:0] \port$5229$0 ;
+  input [15:0] \port$5231$0 ;
+  wire [15:0] \port$5231$0 ;
+  input [15:0] \port$5233$0 ;
+  wire [15:0] \port$5233$0 ;
+  input [15:0] \port$5235$0 ;
+  wire [15:0] \port$5235$0 ;
+  input [15:0] \port$5237$0 ;
+  wire [15:0] \port$5237$0 ;
+  input [15:0] \port$5239$0 ;
+  wire [15:0] \port$5239$0 ;
+  input [15:0] \port$5241$0 ;
+  wire [15:0] \port$5241$0 ;
+  input [15:0] \port$5243$0 ;
+  wire [15:0] \port$5243$0 ;
+  input [15:0] \port$5245$0 ;
+  wire [15:0] \port$5245$0 ;
+  input [15:0] \port$5247$0 ;
+  wire [15:0] \port$5247$0 ;
+  input [15:0] \port$5249$0 ;
+  wire [15:0] \port$5249$0 ;
+  input [15:0] \port$5251$0 ;
+  wire [15:0] \port$5251$0 ;
+  input [15:0] \port$5253$0 ;
+  wire [15:0] \port$5253$0 ;
+  input [15:0] \port$5255$0 ;
+  wire [15:0] \port$5255$0 ;
+  input [15:0] \port$5257$0 ;
+  wire [15:0] \port$5257$0 ;
+  input [15:0] \port$5259$0 ;
+  wire [15:0] \port$5259$0 ;
+  input [15:0] \port$5261$0 ;
+  wire [15:0] \port$5261$0 ;
+  input [15:0] \port$5263$0 ;
+  wire [15:0] \port$5263$0 ;
+  input [15:0] \port$5265$0 ;
+  wire [15:0] \port$5265$0 ;
+  input [15:0] \port$5267$0 ;
+  wire [15:0] \port$5267$0 ;
+  input [15:0] \port$5269$0 ;
+  wire [15:0] \port$5269$0 ;
+  input [15:0] \port$5271$0 ;
+  wire [15:0] \port$5271$0 ;
+  input [15:0] \port$5273$0 ;
+  wire [15:0] \port$5273$0 ;
+  input [15:0] \port$5275$0 ;
+  wire [15:0] \port$5275$0 ;
+  input [15:0] \port$5277$0 ;
+  wire [15:0] \port$5277$0 ;
+  input [15:0] \port$5279$0 ;
+  wire [15:0] \port$5279$0 ;
+  input [15:0] \port$5281$0 ;
+  wire [15:0] \port$5281$0 ;
+  input [15:0] \port$5283$0 ;
+  wire [15:0] \port$5283$0 ;
+  input [15:0] \port$5285$0 ;
+  wire [15:0] \port$5285$0 ;
+  input [15:0] \port$5287$0 ;
+  wire [15:0] \port$5287$0 ;
+  input [6:0] \port$5631$0 ;
+  wire [6:0] \port$5631$0 ;
+  input [6:0] \port$5633$0 ;
+  wire [6:0] \port$5633$0 ;
+  input [6:0] \port$5635$0 ;
+  wire [6:0] \port$5635$0 ;
+  input [6:0] \port$5637$0 ;
+  wire [6:0] \port$5637$0 ;
+  input [6:0] \port$5639$0 ;
+  wire [6:0] \port$5639$0 ;
+  input [6:0] \port$5641$0 ;
+  wire [6:0] \port$5641$0 ;
+  input [6:0] \port$5643$0 ;
+  wire [6:0] \port$5643$0 ;
+  input [6:0] \port$5645$0 ;
+  wire [6:0] \port$5645$0 ;
+  input [6:0] \port$5647$0 ;
+  wire [6:0] \port$5647$0 ;
+  input [6:0] \port$5649$0 ;
+  wire [6:0] \port$5649$0 ;
+  input [6:0] \port$5651$0 ;
+  wire [6:0] \port$5651$0 ;
+  input [6:0] \port$5653$0 ;
+  wire [6:0] \port$5653$0 ;
+  input [6:0] \port$5655$0 ;
+  wire [6:0] \port$5655$0 ;
+  input [6:0] \port$5657$0 ;
+  wire [6:0] \port$5657$0 ;
+  input [6:0] \port$5659$0 ;
+  wire [6:0] \port$5659$0 ;
+  input [6:0] \port$5661$0 ;
+  wire [6:0] \port$5661$0 ;
+  input [6:0] \port$5663$0 ;
+  wire [6:0] \port$5663$0 ;
+  input [6:0] \port$5665$0 ;
+  wire [6:0] \port$5665$0 ;
+  input [6:0] \port$5667$0 ;
+  wire [6:0] \port$5667$0 ;
+  input [6:0] \port$5669$0 ;
+  wire [6:0] \port$5669$0 ;
+  input [6:0] \port$5671$0 ;
+  wire [6:0] \port$5671$0 ;
+  input [6:0] \port$5673$0 ;
+  wire [6:0] \port$5673$0 ;
+  input [6:0] \port$5675$0 ;
+  wire [6:0] \port$5675$0 ;
+  input [6:0] \port$5677$0 ;
+  wire [6:0] \port$5677$0 ;
+  input [6:0] \port$5679$0 ;
+  wire [6:0] \port$5679$0 ;
+  input [6:0] \port$5681$0 ;
+  wire [6:0] \port$5681$0 ;
+  input [6:0] \port$5683$0 ;
+  wire [6:0] \port$5683$0 ;
+  input [6:0] \port$5685$0 ;
+  wire [6:0] \port$5685$0 ;
+  input [6:0] \port$5687$0 ;
+  wire [6:0] \port$5687$0 ;
+  input [6:0] \port$5689$0 ;
+  wire [6:0] \port$5689$0 ;
+  input [6:0] \port$5691$0 ;
+  wire [6:0] \port$5691$0 ;
+  input [6:0] \port$5693$0 ;
+  wire [6:0] \port$5693$0 ;
+  input [6:0] \port$5695$0 ;
+  wire [6:0] \port$5695$0 ;
+  input [6:0] \port$5697$0 ;
+  wire [6:0] \port$5697$0 ;
+  input [6:0] \port$5699$0 ;
+  wire [6:0] \port$5699$0 ;
+  input [6:0] \port$5701$0 ;
+  wire [6:0] \port$5701$0 ;
+  input [6:0] \port$5703$0 ;
+  wire [6:0] \port$5703$0 ;
+  input [6:0] \port$5705$0 ;
+  wire [6:0] \port$5705$0 ;
+  input [6:0] \port$5707$0 ;
+  wire [6:0] \port$5707$0 ;
+  input [6:0] \port$5709$0 ;
+  wire [6:0] \port$5709$0 ;
+  input [6:0] \port$5711$0 ;
+  wire [6:0] \port$5711$0 ;
+  input [6:0] \port$5713$0 ;
+  wire [6:0] \port$5713$0 ;
+  input [6:0] \port$5715$0 ;
+  wire [6:0] \port$5715$0 ;
+  input [6:0] \port$5717$0 ;
+  wire [6:0] \port$5717$0 ;
+  input [6:0] \port$5719$0 ;
+  wire [6:0] \port$5719$0 ;
+  input [6:0] \port$5721$0 ;
+  wire [6:0] \port$5721$0 ;
+  input [6:0] \port$5723$0 ;
+  wire [6:0] \port$5723$0 ;
+  input [6:0] \port$5725$0 ;
+  wire [6:0] \port$5725$0 ;
+  input [6:0] \port$5727$0 ;
+  wire [6:0] \port$5727$0 ;
+  input [6:0] \port$5729$0 ;
+  wire [6:0] \port$5729$0 ;
+  input [6:0] \port$5731$0 ;
+  wire [6:0] \port$5731$0 ;
+  input [6:0] \port$5733$0 ;
+  wire [6:0] \port$5733$0 ;
+  input [6:0] \port$5735$0 ;
+  wire [6:0] \port$5735$0 ;
+  input [6:0] \port$5737$0 ;
+  wire [6:0] \port$5737$0 ;
+  input [6:0] \port$5739$0 ;
+  wire [6:0] \port$5739$0 ;
+  input [6:0] \port$5741$0 ;
+  wire [6:0] \port$5741$0 ;
+  input [6:0] \port$5743$0 ;
+  wire [6:0] \port$5743$0 ;
+  input [6:0] \port$5745$0 ;
+  wire [6:0] \port$5745$0 ;
+  input [6:0] \port$5747$0 ;
+  wire [6:0] \port$5747$0 ;
+  input [6:0] \port$5749$0 ;
+  wire [6:0] \port$5749$0 ;
+  input [6:0] \port$5751$0 ;
+  wire [6:0] \port$5751$0 ;
+  input [6:0] \port$5753$0 ;
+  wire [6:0] \port$5753$0 ;
+  input [6:0] \port$5755$0 ;
+  wire [6:0] \port$5755$0 ;
+  input [6:0] \port$5757$0 ;
+  wire [6:0] \port$5757$0 ;
+  input [1:0] \port$5912$2 ;
+  wire [1:0] \port$5912$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   output [1023:0] values;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$167  = \port$5453$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$167  = \port$5912$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$5063$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$4610$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$5453$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$5063$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$5912$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$5330$0  } : \$175 [15:0];
-  assign \$178  = \port$5453$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$5661$0  } : \$175 [15:0];
+  assign \$178  = \port$5912$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$5065$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$4612$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$5453$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$5065$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$5912$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$5332$0  } : \$186 [15:0];
-  assign \$189  = \port$5453$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$5663$0  } : \$186 [15:0];
+  assign \$189  = \port$5912$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$5067$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$4614$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$5453$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$5067$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$5912$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$5334$0  } : \$197 [15:0];
-  assign \$200  = \port$5453$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$5665$0  } : \$197 [15:0];
+  assign \$200  = \port$5912$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$5069$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$4616$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$5453$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$5069$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$5912$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$5336$0  } : \$208 [15:0];
-  assign \$211  = \port$5453$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$5667$0  } : \$208 [15:0];
+  assign \$211  = \port$5912$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$5071$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$4618$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$5453$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$5071$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$5912$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$5338$0  } : \$219 [15:0];
-  assign \$222  = \port$5453$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$5669$0  } : \$219 [15:0];
+  assign \$222  = \port$5912$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$5073$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$4620$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$5453$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$5073$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$5912$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$5340$0  } : \$230 [15:0];
-  assign \$233  = \port$5453$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$5671$0  } : \$230 [15:0];
+  assign \$233  = \port$5912$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$5075$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$4622$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$5453$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$5075$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$5912$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$5342$0  } : \$241 [15:0];
-  assign \$244  = \port$5453$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$5673$0  } : \$241 [15:0];
+  assign \$244  = \port$5912$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$5077$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$4624$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$5453$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$5077$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$5912$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$5344$0  } : \$252 [15:0];
-  assign \$255  = \port$5453$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$5675$0  } : \$252 [15:0];
+  assign \$255  = \port$5912$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$5079$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$4626$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$5453$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$5079$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$5912$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$5346$0  } : \$263 [15:0];
-  assign \$266  = \port$5453$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$5677$0  } : \$263 [15:0];
+  assign \$266  = \port$5912$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$5081$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$4628$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$5453$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$5081$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$5912$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$5348$0  } : \$274 [15:0];
-  assign \$277  = \port$5453$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$5679$0  } : \$274 [15:0];
+  assign \$277  = \port$5912$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$5083$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$4630$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$5453$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$5083$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$5912$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$5350$0  } : \$285 [15:0];
-  assign \$288  = \port$5453$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$5681$0  } : \$285 [15:0];
+  assign \$288  = \port$5912$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$5085$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$4632$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$5453$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$5085$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$5912$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$5352$0  } : \$296 [15:0];
-  assign \$299  = \port$5453$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$5683$0  } : \$296 [15:0];
+  assign \$299  = \port$5912$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$5087$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$4634$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$5453$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$5087$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$5912$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$5354$0  } : \$307 [15:0];
-  assign \$310  = \port$5453$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$5685$0  } : \$307 [15:0];
+  assign \$310  = \port$5912$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$5089$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$4636$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$5453$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$5089$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$5912$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$5356$0  } : \$318 [15:0];
-  assign \$321  = \port$5453$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$5687$0  } : \$318 [15:0];
+  assign \$321  = \port$5912$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$5091$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$4638$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$5453$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$5091$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$5912$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$5358$0  } : \$329 [15:0];
-  assign \$332  = \port$5453$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$5689$0  } : \$329 [15:0];
+  assign \$332  = \port$5912$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$5093$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$4640$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$5453$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$5093$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$5912$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$5360$0  } : \$340 [15:0];
-  assign \$343  = \port$5453$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$5691$0  } : \$340 [15:0];
+  assign \$343  = \port$5912$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$5095$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$4642$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$5453$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$5095$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$5912$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$5362$0  } : \$351 [15:0];
-  assign \$354  = \port$5453$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$5693$0  } : \$351 [15:0];
+  assign \$354  = \port$5912$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$5097$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$4644$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$5453$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$5097$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$5912$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$5364$0  } : \$362 [15:0];
-  assign \$365  = \port$5453$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$5695$0  } : \$362 [15:0];
+  assign \$365  = \port$5912$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$5099$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$4646$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$5453$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$5099$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$5912$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$5366$0  } : \$373 [15:0];
-  assign \$376  = \port$5453$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$5697$0  } : \$373 [15:0];
+  assign \$376  = \port$5912$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$5101$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$4648$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$5453$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$5101$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$5912$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$5368$0  } : \$384 [15:0];
-  assign \$387  = \port$5453$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$5699$0  } : \$384 [15:0];
+  assign \$387  = \port$5912$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$5103$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$4650$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$5453$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$5103$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$5912$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$5370$0  } : \$395 [15:0];
-  assign \$398  = \port$5453$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$5701$0  } : \$395 [15:0];
+  assign \$398  = \port$5912$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$5105$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$4652$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$5453$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$5105$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$5912$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$5372$0  } : \$406 [15:0];
-  assign \$409  = \port$5453$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$5703$0  } : \$406 [15:0];
+  assign \$409  = \port$5912$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$5107$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$4654$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$5453$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$5107$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$5912$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$5374$0  } : \$417 [15:0];
-  assign \$420  = \port$5453$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$5705$0  } : \$417 [15:0];
+  assign \$420  = \port$5912$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$5109$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$4656$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$5453$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$5109$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$5912$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$5376$0  } : \$428 [15:0];
-  assign \$431  = \port$5453$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$5707$0  } : \$428 [15:0];
+  assign \$431  = \port$5912$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$5111$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$4658$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$5453$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$5111$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$5912$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$5378$0  } : \$439 [15:0];
-  assign \$442  = \port$5453$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$5709$0  } : \$439 [15:0];
+  assign \$442  = \port$5912$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$5113$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$4660$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$5453$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$5113$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$5912$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$5380$0  } : \$450 [15:0];
-  assign \$453  = \port$5453$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$5711$0  } : \$450 [15:0];
+  assign \$453  = \port$5912$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$5115$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$4662$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$5453$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$5115$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$5912$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$5382$0  } : \$461 [15:0];
-  assign \$464  = \port$5453$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$5713$0  } : \$461 [15:0];
+  assign \$464  = \port$5912$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$5117$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$4664$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$5453$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$5117$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$5912$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$5384$0  } : \$472 [15:0];
-  assign \$475  = \port$5453$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$5715$0  } : \$472 [15:0];
+  assign \$475  = \port$5912$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$5119$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$4666$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$5453$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$5119$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$5912$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$5386$0  } : \$483 [15:0];
-  assign \$486  = \port$5453$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$5717$0  } : \$483 [15:0];
+  assign \$486  = \port$5912$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$5121$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$4668$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$5453$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$5121$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$5912$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$5388$0  } : \$494 [15:0];
-  assign \$497  = \port$5453$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$5719$0  } : \$494 [15:0];
+  assign \$497  = \port$5912$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$5123$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$4670$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$5453$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$5123$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$5912$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$5390$0  } : \$505 [15:0];
-  assign \$508  = \port$5453$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$5721$0  } : \$505 [15:0];
+  assign \$508  = \port$5912$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$5125$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$4672$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$5453$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$5125$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$5912$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$5392$0  } : \$516 [15:0];
-  assign \$519  = \port$5453$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$5723$0  } : \$516 [15:0];
+  assign \$519  = \port$5912$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$5127$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$4674$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$5453$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$5127$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$5912$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$5394$0  } : \$527 [15:0];
-  assign \$530  = \port$5453$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$5725$0  } : \$527 [15:0];
+  assign \$530  = \port$5912$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$5129$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$4676$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$5453$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$5129$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$5912$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$5396$0  } : \$538 [15:0];
-  assign \$541  = \port$5453$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$5727$0  } : \$538 [15:0];
+  assign \$541  = \port$5912$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$5131$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$4678$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$5453$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$5131$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$5912$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$5398$0  } : \$549 [15:0];
-  assign \$552  = \port$5453$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$5729$0  } : \$549 [15:0];
+  assign \$552  = \port$5912$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$5133$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$4680$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$5453$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$5133$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$5912$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$5400$0  } : \$560 [15:0];
-  assign \$563  = \port$5453$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$5731$0  } : \$560 [15:0];
+  assign \$563  = \port$5912$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$5135$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$4682$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$5453$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$5135$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$5912$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$5402$0  } : \$571 [15:0];
-  assign \$574  = \port$5453$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$5733$0  } : \$571 [15:0];
+  assign \$574  = \port$5912$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$5137$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$4684$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$5453$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$5137$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$5912$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$5404$0  } : \$582 [15:0];
-  assign \$585  = \port$5453$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$5735$0  } : \$582 [15:0];
+  assign \$585  = \port$5912$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$5139$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$4686$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$5453$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$5139$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$5912$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$5406$0  } : \$593 [15:0];
-  assign \$596  = \port$5453$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$5737$0  } : \$593 [15:0];
+  assign \$596  = \port$5912$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$5141$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$4688$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$5453$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$5141$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$5912$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$5408$0  } : \$604 [15:0];
-  assign \$607  = \port$5453$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$5739$0  } : \$604 [15:0];
+  assign \$607  = \port$5912$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$5143$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$4690$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$5453$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$5143$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$5912$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$5410$0  } : \$615 [15:0];
-  assign \$618  = \port$5453$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$5741$0  } : \$615 [15:0];
+  assign \$618  = \port$5912$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$5145$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$4692$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$5453$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$5145$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$5912$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$5412$0  } : \$626 [15:0];
-  assign \$629  = \port$5453$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$5743$0  } : \$626 [15:0];
+  assign \$629  = \port$5912$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$5147$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$4694$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$5453$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$5147$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$5912$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$5414$0  } : \$637 [15:0];
-  assign \$640  = \port$5453$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$5745$0  } : \$637 [15:0];
+  assign \$640  = \port$5912$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$5149$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$4696$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$5453$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$5149$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$5912$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$5416$0  } : \$648 [15:0];
-  assign \$651  = \port$5453$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$5747$0  } : \$648 [15:0];
+  assign \$651  = \port$5912$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$4698$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$5453$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$5912$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$5418$0  } : \$659 [15:0];
-  assign \$662  = \port$5453$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$5749$0  } : \$659 [15:0];
+  assign \$662  = \port$5912$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$4700$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$5453$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$5912$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$5420$0  } : \$670 [15:0];
-  assign \$673  = \port$5453$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$5751$0  } : \$670 [15:0];
+  assign \$673  = \port$5912$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$4702$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$5453$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$5912$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$5422$0  } : \$681 [15:0];
-  assign \$684  = \port$5453$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$5753$0  } : \$681 [15:0];
+  assign \$684  = \port$5912$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$4704$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$5453$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$5912$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$5424$0  } : \$692 [15:0];
-  assign \$695  = \port$5453$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$5755$0  } : \$692 [15:0];
+  assign \$695  = \port$5912$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$4706$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$5453$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$5912$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$5426$0  } : \$703 [15:0];
+  assign \$704  = raw ? { 9'h000, \port$5757$0  } : \$703 [15:0];
   assign \$705  = values[15:0] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$706  = $signed(\$705 ) >= $signed(\port$4708$0 );
+  assign \$706  = $signed(\$705 ) >= $signed(\port$5161$0 );
   assign \$707  = values[31:16] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$708  = $signed(\$707 ) >= $signed(\port$4710$0 );
+  assign \$708  = $signed(\$707 ) >= $signed(\port$5163$0 );
   assign \$709  = values[47:32] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$710  = $signed(\$709 ) >= $signed(\port$4712$0 );
+  assign \$710  = $signed(\$709 ) >= $signed(\port$5165$0 );
   assign \$711  = values[63:48] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$712  = $signed(\$711 ) >= $signed(\port$4714$0 );
+  assign \$712  = $signed(\$711 ) >= $signed(\port$5167$0 );
   assign \$713  = values[79:64] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$714  = $signed(\$713 ) >= $signed(\port$4716$0 );
+  assign \$714  = $signed(\$713 ) >= $signed(\port$5169$0 );
   assign \$715  = values[95:80] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$716  = $signed(\$715 ) >= $signed(\port$4718$0 );
+  assign \$716  = $signed(\$715 ) >= $signed(\port$5171$0 );
   assign \$717  = values[111:96] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$718  = $signed(\$717 ) >= $signed(\port$4720$0 );
+  assign \$718  = $signed(\$717 ) >= $signed(\port$5173$0 );
   assign \$719  = values[127:112] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$720  = $signed(\$719 ) >= $signed(\port$4722$0 );
+  assign \$720  = $signed(\$719 ) >= $signed(\port$5175$0 );
   assign \$721  = values[143:128] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$722  = $signed(\$721 ) >= $signed(\port$4724$0 );
+  assign \$722  = $signed(\$721 ) >= $signed(\port$5177$0 );
   assign \$723  = values[159:144] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$724  = $signed(\$723 ) >= $signed(\port$4726$0 );
+  assign \$724  = $signed(\$723 ) >= $signed(\port$5179$0 );
   assign \$725  = values[175:160] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$726  = $signed(\$725 ) >= $signed(\port$4728$0 );
+  assign \$726  = $signed(\$725 ) >= $signed(\port$5181$0 );
   assign \$727  = values[191:176] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$728  = $signed(\$727 ) >= $signed(\port$4730$0 );
+  assign \$728  = $signed(\$727 ) >= $signed(\port$5183$0 );
   assign \$729  = values[207:192] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$730  = $signed(\$729 ) >= $signed(\port$4732$0 );
+  assign \$730  = $signed(\$729 ) >= $signed(\port$5185$0 );
   assign \$731  = values[223:208] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$732  = $signed(\$731 ) >= $signed(\port$4734$0 );
+  assign \$732  = $signed(\$731 ) >= $signed(\port$5187$0 );
   assign \$733  = values[239:224] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$734  = $signed(\$733 ) >= $signed(\port$4736$0 );
+  assign \$734  = $signed(\$733 ) >= $signed(\port$5189$0 );
   assign \$735  = values[255:240] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$736  = $signed(\$735 ) >= $signed(\port$4738$0 );
+  assign \$736  = $signed(\$735 ) >= $signed(\port$5191$0 );
   assign \$737  = values[271:256] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$738  = $signed(\$737 ) >= $signed(\port$4740$0 );
+  assign \$738  = $signed(\$737 ) >= $signed(\port$5193$0 );
   assign \$739  = values[287:272] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$740  = $signed(\$739 ) >= $signed(\port$4742$0 );
+  assign \$740  = $signed(\$739 ) >= $signed(\port$5195$0 );
   assign \$741  = values[303:288] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$742  = $signed(\$741 ) >= $signed(\port$4744$0 );
+  assign \$742  = $signed(\$741 ) >= $signed(\port$5197$0 );
   assign \$743  = values[319:304] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$744  = $signed(\$743 ) >= $signed(\port$4746$0 );
+  assign \$744  = $signed(\$743 ) >= $signed(\port$5199$0 );
   assign \$745  = values[335:320] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$746  = $signed(\$745 ) >= $signed(\port$4748$0 );
+  assign \$746  = $signed(\$745 ) >= $signed(\port$5201$0 );
   assign \$747  = values[351:336] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$748  = $signed(\$747 ) >= $signed(\port$4750$0 );
+  assign \$748  = $signed(\$747 ) >= $signed(\port$5203$0 );
   assign \$749  = values[367:352] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$750  = $signed(\$749 ) >= $signed(\port$4752$0 );
+  assign \$750  = $signed(\$749 ) >= $signed(\port$5205$0 );
   assign \$751  = values[383:368] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$752  = $signed(\$751 ) >= $signed(\port$4754$0 );
+  assign \$752  = $signed(\$751 ) >= $signed(\port$5207$0 );
   assign \$753  = values[399:384] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$754  = $signed(\$753 ) >= $signed(\port$4756$0 );
+  assign \$754  = $signed(\$753 ) >= $signed(\port$5209$0 );
   assign \$755  = values[415:400] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$756  = $signed(\$755 ) >= $signed(\port$4758$0 );
+  assign \$756  = $signed(\$755 ) >= $signed(\port$5211$0 );
   assign \$757  = values[431:416] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$758  = $signed(\$757 ) >= $signed(\port$4760$0 );
+  assign \$758  = $signed(\$757 ) >= $signed(\port$5213$0 );
   assign \$759  = values[447:432] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$760  = $signed(\$759 ) >= $signed(\port$4762$0 );
+  assign \$760  = $signed(\$759 ) >= $signed(\port$5215$0 );
   assign \$761  = values[463:448] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$762  = $signed(\$761 ) >= $signed(\port$4764$0 );
+  assign \$762  = $signed(\$761 ) >= $signed(\port$5217$0 );
   assign \$763  = values[479:464] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$764  = $signed(\$763 ) >= $signed(\port$4766$0 );
+  assign \$764  = $signed(\$763 ) >= $signed(\port$5219$0 );
   assign \$765  = values[495:480] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$766  = $signed(\$765 ) >= $signed(\port$4768$0 );
+  assign \$766  = $signed(\$765 ) >= $signed(\port$5221$0 );
   assign \$767  = values[511:496] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$768  = $signed(\$767 ) >= $signed(\port$4770$0 );
+  assign \$768  = $signed(\$767 ) >= $signed(\port$5223$0 );
   assign \$769  = values[527:512] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$770  = $signed(\$769 ) >= $signed(\port$4772$0 );
+  assign \$770  = $signed(\$769 ) >= $signed(\port$5225$0 );
   assign \$771  = values[543:528] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$772  = $signed(\$771 ) >= $signed(\port$4774$0 );
+  assign \$772  = $signed(\$771 ) >= $signed(\port$5227$0 );
   assign \$773  = values[559:544] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$774  = $signed(\$773 ) >= $signed(\port$4776$0 );
+  assign \$774  = $signed(\$773 ) >= $signed(\port$5229$0 );
   assign \$775  = values[575:560] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$776  = $signed(\$775 ) >= $signed(\port$4778$0 );
+  assign \$776  = $signed(\$775 ) >= $signed(\port$5231$0 );
   assign \$777  = values[591:576] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$778  = $signed(\$777 ) >= $signed(\port$4780$0 );
+  assign \$778  = $signed(\$777 ) >= $signed(\port$5233$0 );
   assign \$779  = values[607:592] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$780  = $signed(\$779 ) >= $signed(\port$4782$0 );
+  assign \$780  = $signed(\$779 ) >= $signed(\port$5235$0 );
   assign \$781  = values[623:608] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$782  = $signed(\$781 ) >= $signed(\port$4784$0 );
+  assign \$782  = $signed(\$781 ) >= $signed(\port$5237$0 );
   assign \$783  = values[639:624] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$784  = $signed(\$783 ) >= $signed(\port$4786$0 );
+  assign \$784  = $signed(\$783 ) >= $signed(\port$5239$0 );
   assign \$785  = values[655:640] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$786  = $signed(\$785 ) >= $signed(\port$4788$0 );
+  assign \$786  = $signed(\$785 ) >= $signed(\port$5241$0 );
   assign \$787  = values[671:656] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$788  = $signed(\$787 ) >= $signed(\port$4790$0 );
+  assign \$788  = $signed(\$787 ) >= $signed(\port$5243$0 );
   assign \$789  = values[687:672] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$790  = $signed(\$789 ) >= $signed(\port$4792$0 );
+  assign \$790  = $signed(\$789 ) >= $signed(\port$5245$0 );
   assign \$791  = values[703:688] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$792  = $signed(\$791 ) >= $signed(\port$4794$0 );
+  assign \$792  = $signed(\$791 ) >= $signed(\port$5247$0 );
   assign \$793  = values[719:704] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$794  = $signed(\$793 ) >= $signed(\port$4796$0 );
+  assign \$794  = $signed(\$793 ) >= $signed(\port$5249$0 );
   assign \$795  = values[735:720] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$796  = $signed(\$795 ) >= $signed(\port$4798$0 );
+  assign \$796  = $signed(\$795 ) >= $signed(\port$5251$0 );
   assign \$797  = values[751:736] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$798  = $signed(\$797 ) >= $signed(\port$4800$0 );
+  assign \$798  = $signed(\$797 ) >= $signed(\port$5253$0 );
   assign \$799  = values[767:752] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$800  = $signed(\$799 ) >= $signed(\port$4802$0 );
+  assign \$800  = $signed(\$799 ) >= $signed(\port$5255$0 );
   assign \$801  = values[783:768] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$802  = $signed(\$801 ) >= $signed(\port$4804$0 );
+  assign \$802  = $signed(\$801 ) >= $signed(\port$5257$0 );
   assign \$803  = values[799:784] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$804  = $signed(\$803 ) >= $signed(\port$4806$0 );
+  assign \$804  = $signed(\$803 ) >= $signed(\port$5259$0 );
   assign \$805  = values[815:800] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$806  = $signed(\$805 ) >= $signed(\port$4808$0 );
+  assign \$806  = $signed(\$805 ) >= $signed(\port$5261$0 );
   assign \$807  = values[831:816] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$808  = $signed(\$807 ) >= $signed(\port$4810$0 );
+  assign \$808  = $signed(\$807 ) >= $signed(\port$5263$0 );
   assign \$809  = values[847:832] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$810  = $signed(\$809 ) >= $signed(\port$4812$0 );
+  assign \$810  = $signed(\$809 ) >= $signed(\port$5265$0 );
   assign \$811  = values[863:848] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$812  = $signed(\$811 ) >= $signed(\port$4814$0 );
+  assign \$812  = $signed(\$811 ) >= $signed(\port$5267$0 );
   assign \$813  = values[879:864] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$814  = $signed(\$813 ) >= $signed(\port$4816$0 );
+  assign \$814  = $signed(\$813 ) >= $signed(\port$5269$0 );
   assign \$815  = values[895:880] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$816  = $signed(\$815 ) >= $signed(\port$4818$0 );
+  assign \$816  = $signed(\$815 ) >= $signed(\port$5271$0 );
   assign \$817  = values[911:896] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$818  = $signed(\$817 ) >= $signed(\port$4820$0 );
+  assign \$818  = $signed(\$817 ) >= $signed(\port$5273$0 );
   assign \$819  = values[927:912] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$820  = $signed(\$819 ) >= $signed(\port$4822$0 );
+  assign \$820  = $signed(\$819 ) >= $signed(\port$5275$0 );
   assign \$821  = values[943:928] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$822  = $signed(\$821 ) >= $signed(\port$4824$0 );
+  assign \$822  = $signed(\$821 ) >= $signed(\port$5277$0 );
   assign \$823  = values[959:944] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$824  = $signed(\$823 ) >= $signed(\port$4826$0 );
+  assign \$824  = $signed(\$823 ) >= $signed(\port$5279$0 );
   assign \$825  = values[975:960] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$826  = $signed(\$825 ) >= $signed(\port$4828$0 );
+  assign \$826  = $signed(\$825 ) >= $signed(\port$5281$0 );
   assign \$827  = values[991:976] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$828  = $signed(\$827 ) >= $signed(\port$4830$0 );
+  assign \$828  = $signed(\$827 ) >= $signed(\port$5283$0 );
   assign \$829  = values[1007:992] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$830  = $signed(\$829 ) >= $signed(\port$4832$0 );
+  assign \$830  = $signed(\$829 ) >= $signed(\port$5285$0 );
   assign \$831  = values[1023:1008] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$832  = $signed(\$831 ) >= $signed(\port$4834$0 );
+  assign \$832  = $signed(\$831 ) >= $signed(\port$5287$0 );
   always @(posedge g_acc_clk)
     values <= \$833 ;
-  assign \$2  = \port$5453$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$5912$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$5033$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$4580$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$5453$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$5033$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$5912$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$5300$0  } : \$10 [15:0];
-  assign \$13  = \port$5453$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$5631$0  } : \$10 [15:0];
+  assign \$13  = \port$5912$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$5035$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$4582$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$5453$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$5035$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$5912$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$5302$0  } : \$21 [15:0];
-  assign \$24  = \port$5453$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$5633$0  } : \$21 [15:0];
+  assign \$24  = \port$5912$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$5037$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$4584$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$5453$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$5037$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$5912$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$5304$0  } : \$32 [15:0];
-  assign \$35  = \port$5453$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$5635$0  } : \$32 [15:0];
+  assign \$35  = \port$5912$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$5039$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$4586$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$5453$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$5039$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$5912$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$5306$0  } : \$43 [15:0];
-  assign \$46  = \port$5453$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$5637$0  } : \$43 [15:0];
+  assign \$46  = \port$5912$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$5041$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$4588$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$5453$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$5041$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$5912$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$5308$0  } : \$54 [15:0];
-  assign \$57  = \port$5453$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$5639$0  } : \$54 [15:0];
+  assign \$57  = \port$5912$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$5043$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$4590$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$5453$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$5043$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$5912$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$5310$0  } : \$65 [15:0];
-  assign \$68  = \port$5453$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$5641$0  } : \$65 [15:0];
+  assign \$68  = \port$5912$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$5045$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$4592$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$5453$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$5045$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$5912$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$5312$0  } : \$76 [15:0];
-  assign \$79  = \port$5453$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$5643$0  } : \$76 [15:0];
+  assign \$79  = \port$5912$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$5047$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$4594$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$5453$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$5047$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$5912$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$5314$0  } : \$87 [15:0];
-  assign \$90  = \port$5453$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$5645$0  } : \$87 [15:0];
+  assign \$90  = \port$5912$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$5049$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$4596$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$5453$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$5049$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$5912$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$5316$0  } : \$98 [15:0];
-  assign \$101  = \port$5453$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$5647$0  } : \$98 [15:0];
+  assign \$101  = \port$5912$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$5051$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$4598$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$5453$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$5051$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$5912$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$5318$0  } : \$109 [15:0];
-  assign \$112  = \port$5453$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$5649$0  } : \$109 [15:0];
+  assign \$112  = \port$5912$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$5053$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$4600$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$5453$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$5053$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$5912$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$5320$0  } : \$120 [15:0];
-  assign \$123  = \port$5453$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$5651$0  } : \$120 [15:0];
+  assign \$123  = \port$5912$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$5055$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$4602$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$5453$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$5055$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$5912$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$5322$0  } : \$131 [15:0];
-  assign \$134  = \port$5453$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$5653$0  } : \$131 [15:0];
+  assign \$134  = \port$5912$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$5057$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$4604$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$5453$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$5057$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$5912$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$5324$0  } : \$142 [15:0];
-  assign \$145  = \port$5453$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$5655$0  } : \$142 [15:0];
+  assign \$145  = \port$5912$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$5059$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$4606$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$5453$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$5059$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$5912$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$5326$0  } : \$153 [15:0];
-  assign \$156  = \port$5453$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$5657$0  } : \$153 [15:0];
+  assign \$156  = \port$5912$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$5061$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$4608$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$5453$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$5061$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$5912$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$5328$0  } : \$164 [15:0];
+  assign \$165  = raw ? { 9'h000, \port$5659$0  } : \$164 [15:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
     \$833  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
@@ -4633,268 +4634,268 @@ module \mram_macro.accumulator (\port$4193$0 , \port$4195$0 , \port$4197$0 , \po
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$5453$2 [0];
-  assign negate = \port$5453$2 [1];
-  assign offsets = { \port$4706$0 , \port$4704$0 , \port$4702$0 , \port$4700$0 , \port$4698$0 , \port$4696$0 , \port$4694$0 , \port$4692$0 , \port$4690$0 , \port$4688$0 , \port$4686$0 , \port$4684$0 , \port$4682$0 , \port$4680$0 , \port$4678$0 , \port$4676$0 , \port$4674$0 , \port$4672$0 , \port$4670$0 , \port$4668$0 , \port$4666$0 , \port$4664$0 , \port$4662$0 , \port$4660$0 , \port$4658$0 , \port$4656$0 , \port$4654$0 , \port$4652$0 , \port$4650$0 , \port$4648$0 , \port$4646$0 , \port$4644$0 , \port$4642$0 , \port$4640$0 , \port$4638$0 , \port$4636$0 , \port$4634$0 , \port$4632$0 , \port$4630$0 , \port$4628$0 , \port$4626$0 , \port$4624$0 , \port$4622$0 , \port$4620$0 , \port$4618$0 , \port$4616$0 , \port$4614$0 , \port$4612$0 , \port$4610$0 , \port$4608$0 , \port$4606$0 , \port$4604$0 , \port$4602$0 , \port$4600$0 , \port$4598$0 , \port$4596$0 , \port$4594$0 , \port$4592$0 , \port$4590$0 , \port$4588$0 , \port$4586$0 , \port$4584$0 , \port$4582$0 , \port$4580$0  };
-  assign codes = { \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0  };
+  assign shift = \port$5912$2 [0];
+  assign negate = \port$5912$2 [1];
+  assign offsets = { \port$5159$0 , \port$5157$0 , \port$5155$0 , \port$5153$0 , \port$5151$0 , \port$5149$0 , \port$5147$0 , \port$5145$0 , \port$5143$0 , \port$5141$0 , \port$5139$0 , \port$5137$0 , \port$5135$0 , \port$5133$0 , \port$5131$0 , \port$5129$0 , \port$5127$0 , \port$5125$0 , \port$5123$0 , \port$5121$0 , \port$5119$0 , \port$5117$0 , \port$5115$0 , \port$5113$0 , \port$5111$0 , \port$5109$0 , \port$5107$0 , \port$5105$0 , \port$5103$0 , \port$5101$0 , \port$5099$0 , \port$5097$0 , \port$5095$0 , \port$5093$0 , \port$5091$0 , \port$5089$0 , \port$5087$0 , \port$5085$0 , \port$5083$0 , \port$5081$0 , \port$5079$0 , \port$5077$0 , \port$5075$0 , \port$5073$0 , \port$5071$0 , \port$5069$0 , \port$5067$0 , \port$5065$0 , \port$5063$0 , \port$5061$0 , \port$5059$0 , \port$5057$0 , \port$5055$0 , \port$5053$0 , \port$5051$0 , \port$5049$0 , \port$5047$0 , \port$5045$0 , \port$5043$0 , \port$5041$0 , \port$5039$0 , \port$5037$0 , \port$5035$0 , \port$5033$0  };
+  assign codes = { \port$5757$0 , \port$5755$0 , \port$5753$0 , \port$5751$0 , \port$5749$0 , \port$5747$0 , \port$5745$0 , \port$5743$0 , \port$5741$0 , \port$5739$0 , \port$5737$0 , \port$5735$0 , \port$5733$0 , \port$5731$0 , \port$5729$0 , \port$5727$0 , \port$5725$0 , \port$5723$0 , \port$5721$0 , \port$5719$0 , \port$5717$0 , \port$5715$0 , \port$5713$0 , \port$5711$0 , \port$5709$0 , \port$5707$0 , \port$5705$0 , \port$5703$0 , \port$5701$0 , \port$5699$0 , \port$5697$0 , \port$5695$0 , \port$5693$0 , \port$5691$0 , \port$5689$0 , \port$5687$0 , \port$5685$0 , \port$5683$0 , \port$5681$0 , \port$5679$0 , \port$5677$0 , \port$5675$0 , \port$5673$0 , \port$5671$0 , \port$5669$0 , \port$5667$0 , \port$5665$0 , \port$5663$0 , \port$5661$0 , \port$5659$0 , \port$5657$0 , \port$5655$0 , \port$5653$0 , \port$5651$0 , \port$5649$0 , \port$5647$0 , \port$5645$0 , \port$5643$0 , \port$5641$0 , \port$5639$0 , \port$5637$0 , \port$5635$0 , \port$5633$0 , \port$5631$0  };
   assign fires = { \$832 , \$830 , \$828 , \$826 , \$824 , \$822 , \$820 , \$818 , \$816 , \$814 , \$812 , \$810 , \$808 , \$806 , \$804 , \$802 , \$800 , \$798 , \$796 , \$794 , \$792 , \$790 , \$788 , \$786 , \$784 , \$782 , \$780 , \$778 , \$776 , \$774 , \$772 , \$770 , \$768 , \$766 , \$764 , \$762 , \$760 , \$758 , \$756 , \$754 , \$752 , \$750 , \$748 , \$746 , \$744 , \$742 , \$740 , \$738 , \$736 , \$734 , \$732 , \$730 , \$728 , \$726 , \$724 , \$722 , \$720 , \$718 , \$716 , \$714 , \$712 , \$710 , \$708 , \$706  };
-  assign thresholds = { \port$4834$0 , \port$4832$0 , \port$4830$0 , \port$4828$0 , \port$4826$0 , \port$4824$0 , \port$4822$0 , \port$4820$0 , \port$4818$0 , \port$4816$0 , \port$4814$0 , \port$4812$0 , \port$4810$0 , \port$4808$0 , \port$4806$0 , \port$4804$0 , \port$4802$0 , \port$4800$0 , \port$4798$0 , \port$4796$0 , \port$4794$0 , \port$4792$0 , \port$4790$0 , \port$4788$0 , \port$4786$0 , \port$4784$0 , \port$4782$0 , \port$4780$0 , \port$4778$0 , \port$4776$0 , \port$4774$0 , \port$4772$0 , \port$4770$0 , \port$4768$0 , \port$4766$0 , \port$4764$0 , \port$4762$0 , \port$4760$0 , \port$4758$0 , \port$4756$0 , \port$4754$0 , \port$4752$0 , \port$4750$0 , \port$4748$0 , \port$4746$0 , \port$4744$0 , \port$4742$0 , \port$4740$0 , \port$4738$0 , \port$4736$0 , \port$4734$0 , \port$4732$0 , \port$4730$0 , \port$4728$0 , \port$4726$0 , \port$4724$0 , \port$4722$0 , \port$4720$0 , \port$4718$0 , \port$4716$0 , \port$4714$0 , \port$4712$0 , \port$4710$0 , \port$4708$0  };
-  assign \port$4193$0  = \$706 ;
-  assign \port$4195$0  = \$708 ;
-  assign \port$4197$0  = \$710 ;
-  assign \port$4199$0  = \$712 ;
-  assign \port$4201$0  = \$714 ;
-  assign \port$4203$0  = \$716 ;
-  assign \port$4205$0  = \$718 ;
-  assign \port$4207$0  = \$720 ;
-  assign \port$4209$0  = \$722 ;
-  assign \port$4211$0  = \$724 ;
-  assign \port$4213$0  = \$726 ;
-  assign \port$4215$0  = \$728 ;
-  assign \port$4217$0  = \$730 ;
-  assign \port$4219$0  = \$732 ;
-  assign \port$4221$0  = \$734 ;
-  assign \port$4223$0  = \$736 ;
-  assign \port$4225$0  = \$738 ;
-  assign \port$4227$0  = \$740 ;
-  assign \port$4229$0  = \$742 ;
-  assign \port$4231$0  = \$744 ;
-  assign \port$4233$0  = \$746 ;
-  assign \port$4235$0  = \$748 ;
-  assign \port$4237$0  = \$750 ;
-  assign \port$4239$0  = \$752 ;
-  assign \port$4241$0  = \$754 ;
-  assign \port$4243$0  = \$756 ;
-  assign \port$4245$0  = \$758 ;
-  assign \port$4247$0  = \$760 ;
-  assign \port$4249$0  = \$762 ;
-  assign \port$4251$0  = \$764 ;
-  assign \port$4253$0  = \$766 ;
-  assign \port$4255$0  = \$768 ;
-  assign \port$4257$0  = \$770 ;
-  assign \port$4259$0  = \$772 ;
-  assign \port$4261$0  = \$774 ;
-  assign \port$4263$0  = \$776 ;
-  assign \port$4265$0  = \$778 ;
-  assign \port$4267$0  = \$780 ;
-  assign \port$4269$0  = \$782 ;
-  assign \port$4271$0  = \$784 ;
-  assign \port$4273$0  = \$786 ;
-  assign \port$4275$0  = \$788 ;
-  assign \port$4277$0  = \$790 ;
-  assign \port$4279$0  = \$792 ;
-  assign \port$4281$0  = \$794 ;
-  assign \port$4283$0  = \$796 ;
-  assign \port$4285$0  = \$798 ;
-  assign \port$4287$0  = \$800 ;
-  assign \port$4289$0  = \$802 ;
-  assign \port$4291$0  = \$804 ;
-  assign \port$4293$0  = \$806 ;
-  assign \port$4295$0  = \$808 ;
-  assign \port$4297$0  = \$810 ;
-  assign \port$4299$0  = \$812 ;
-  assign \port$4301$0  = \$814 ;
-  assign \port$4303$0  = \$816 ;
-  assign \port$4305$0  = \$818 ;
-  assign \port$4307$0  = \$820 ;
-  assign \port$4309$0  = \$822 ;
-  assign \port$4311$0  = \$824 ;
-  assign \port$4313$0  = \$826 ;
-  assign \port$4315$0  = \$828 ;
-  assign \port$4317$0  = \$830 ;
-  assign \port$4319$0  = \$832 ;
+  assign thresholds = { \port$5287$0 , \port$5285$0 , \port$5283$0 , \port$5281$0 , \port$5279$0 , \port$5277$0 , \port$5275$0 , \port$5273$0 , \port$5271$0 , \port$5269$0 , \port$5267$0 , \port$5265$0 , \port$5263$0 , \port$5261$0 , \port$5259$0 , \port$5257$0 , \port$5255$0 , \port$5253$0 , \port$5251$0 , \port$5249$0 , \port$5247$0 , \port$5245$0 , \port$5243$0 , \port$5241$0 , \port$5239$0 , \port$5237$0 , \port$5235$0 , \port$5233$0 , \port$5231$0 , \port$5229$0 , \port$5227$0 , \port$5225$0 , \port$5223$0 , \port$5221$0 , \port$5219$0 , \port$5217$0 , \port$5215$0 , \port$5213$0 , \port$5211$0 , \port$5209$0 , \port$5207$0 , \port$5205$0 , \port$5203$0 , \port$5201$0 , \port$5199$0 , \port$5197$0 , \port$5195$0 , \port$5193$0 , \port$5191$0 , \port$5189$0 , \port$5187$0 , \port$5185$0 , \port$5183$0 , \port$5181$0 , \port$5179$0 , \port$5177$0 , \port$5175$0 , \port$5173$0 , \port$5171$0 , \port$5169$0 , \port$5167$0 , \port$5165$0 , \port$5163$0 , \port$5161$0  };
+  assign \port$4646$0  = \$706 ;
+  assign \port$4648$0  = \$708 ;
+  assign \port$4650$0  = \$710 ;
+  assign \port$4652$0  = \$712 ;
+  assign \port$4654$0  = \$714 ;
+  assign \port$4656$0  = \$716 ;
+  assign \port$4658$0  = \$718 ;
+  assign \port$4660$0  = \$720 ;
+  assign \port$4662$0  = \$722 ;
+  assign \port$4664$0  = \$724 ;
+  assign \port$4666$0  = \$726 ;
+  assign \port$4668$0  = \$728 ;
+  assign \port$4670$0  = \$730 ;
+  assign \port$4672$0  = \$732 ;
+  assign \port$4674$0  = \$734 ;
+  assign \port$4676$0  = \$736 ;
+  assign \port$4678$0  = \$738 ;
+  assign \port$4680$0  = \$740 ;
+  assign \port$4682$0  = \$742 ;
+  assign \port$4684$0  = \$744 ;
+  assign \port$4686$0  = \$746 ;
+  assign \port$4688$0  = \$748 ;
+  assign \port$4690$0  = \$750 ;
+  assign \port$4692$0  = \$752 ;
+  assign \port$4694$0  = \$754 ;
+  assign \port$4696$0  = \$756 ;
+  assign \port$4698$0  = \$758 ;
+  assign \port$4700$0  = \$760 ;
+  assign \port$4702$0  = \$762 ;
+  assign \port$4704$0  = \$764 ;
+  assign \port$4706$0  = \$766 ;
+  assign \port$4708$0  = \$768 ;
+  assign \port$4710$0  = \$770 ;
+  assign \port$4712$0  = \$772 ;
+  assign \port$4714$0  = \$774 ;
+  assign \port$4716$0  = \$776 ;
+  assign \port$4718$0  = \$778 ;
+  assign \port$4720$0  = \$780 ;
+  assign \port$4722$0  = \$782 ;
+  assign \port$4724$0  = \$784 ;
+  assign \port$4726$0  = \$786 ;
+  assign \port$4728$0  = \$788 ;
+  assign \port$4730$0  = \$790 ;
+  assign \port$4732$0  = \$792 ;
+  assign \port$4734$0  = \$794 ;
+  assign \port$4736$0  = \$796 ;
+  assign \port$4738$0  = \$798 ;
+  assign \port$4740$0  = \$800 ;
+  assign \port$4742$0  = \$802 ;
+  assign \port$4744$0  = \$804 ;
+  assign \port$4746$0  = \$806 ;
+  assign \port$4748$0  = \$808 ;
+  assign \port$4750$0  = \$810 ;
+  assign \port$4752$0  = \$812 ;
+  assign \port$4754$0  = \$814 ;
+  assign \port$4756$0  = \$816 ;
+  assign \port$4758$0  = \$818 ;
+  assign \port$4760$0  = \$820 ;
+  assign \port$4762$0  = \$822 ;
+  assign \port$4764$0  = \$824 ;
+  assign \port$4766$0  = \$826 ;
+  assign \port$4768$0  = \$828 ;
+  assign \port$4770$0  = \$830 ;
+  assign \port$4772$0  = \$832 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$5300$0 , 1'h0 };
-  assign \$7  = { \port$5300$0 , 1'h0 };
+  assign \$4  = { \port$5631$0 , 1'h0 };
+  assign \$7  = { \port$5631$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$5302$0 , 1'h0 };
-  assign \$18  = { \port$5302$0 , 1'h0 };
+  assign \$15  = { \port$5633$0 , 1'h0 };
+  assign \$18  = { \port$5633$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$5304$0 , 1'h0 };
-  assign \$29  = { \port$5304$0 , 1'h0 };
+  assign \$26  = { \port$5635$0 , 1'h0 };
+  assign \$29  = { \port$5635$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$5306$0 , 1'h0 };
-  assign \$40  = { \port$5306$0 , 1'h0 };
+  assign \$37  = { \port$5637$0 , 1'h0 };
+  assign \$40  = { \port$5637$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$5308$0 , 1'h0 };
-  assign \$51  = { \port$5308$0 , 1'h0 };
+  assign \$48  = { \port$5639$0 , 1'h0 };
+  assign \$51  = { \port$5639$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$5310$0 , 1'h0 };
-  assign \$62  = { \port$5310$0 , 1'h0 };
+  assign \$59  = { \port$5641$0 , 1'h0 };
+  assign \$62  = { \port$5641$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$5312$0 , 1'h0 };
-  assign \$73  = { \port$5312$0 , 1'h0 };
+  assign \$70  = { \port$5643$0 , 1'h0 };
+  assign \$73  = { \port$5643$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$5314$0 , 1'h0 };
-  assign \$84  = { \port$5314$0 , 1'h0 };
+  assign \$81  = { \port$5645$0 , 1'h0 };
+  assign \$84  = { \port$5645$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$5316$0 , 1'h0 };
-  assign \$95  = { \port$5316$0 , 1'h0 };
+  assign \$92  = { \port$5647$0 , 1'h0 };
+  assign \$95  = { \port$5647$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$5318$0 , 1'h0 };
-  assign \$106  = { \port$5318$0 , 1'h0 };
+  assign \$103  = { \port$5649$0 , 1'h0 };
+  assign \$106  = { \port$5649$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$5320$0 , 1'h0 };
-  assign \$117  = { \port$5320$0 , 1'h0 };
+  assign \$114  = { \port$5651$0 , 1'h0 };
+  assign \$117  = { \port$5651$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$5322$0 , 1'h0 };
-  assign \$128  = { \port$5322$0 , 1'h0 };
+  assign \$125  = { \port$5653$0 , 1'h0 };
+  assign \$128  = { \port$5653$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$5324$0 , 1'h0 };
-  assign \$139  = { \port$5324$0 , 1'h0 };
+  assign \$136  = { \port$5655$0 , 1'h0 };
+  assign \$139  = { \port$5655$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$5326$0 , 1'h0 };
-  assign \$150  = { \port$5326$0 , 1'h0 };
+  assign \$147  = { \port$5657$0 , 1'h0 };
+  assign \$150  = { \port$5657$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$5328$0 , 1'h0 };
-  assign \$161  = { \port$5328$0 , 1'h0 };
+  assign \$158  = { \port$5659$0 , 1'h0 };
+  assign \$161  = { \port$5659$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$5330$0 , 1'h0 };
-  assign \$172  = { \port$5330$0 , 1'h0 };
+  assign \$169  = { \port$5661$0 , 1'h0 };
+  assign \$172  = { \port$5661$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$5332$0 , 1'h0 };
-  assign \$183  = { \port$5332$0 , 1'h0 };
+  assign \$180  = { \port$5663$0 , 1'h0 };
+  assign \$183  = { \port$5663$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$5334$0 , 1'h0 };
-  assign \$194  = { \port$5334$0 , 1'h0 };
+  assign \$191  = { \port$5665$0 , 1'h0 };
+  assign \$194  = { \port$5665$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$5336$0 , 1'h0 };
-  assign \$205  = { \port$5336$0 , 1'h0 };
+  assign \$202  = { \port$5667$0 , 1'h0 };
+  assign \$205  = { \port$5667$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$5338$0 , 1'h0 };
-  assign \$216  = { \port$5338$0 , 1'h0 };
+  assign \$213  = { \port$5669$0 , 1'h0 };
+  assign \$216  = { \port$5669$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$5340$0 , 1'h0 };
-  assign \$227  = { \port$5340$0 , 1'h0 };
+  assign \$224  = { \port$5671$0 , 1'h0 };
+  assign \$227  = { \port$5671$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$5342$0 , 1'h0 };
-  assign \$238  = { \port$5342$0 , 1'h0 };
+  assign \$235  = { \port$5673$0 , 1'h0 };
+  assign \$238  = { \port$5673$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$5344$0 , 1'h0 };
-  assign \$249  = { \port$5344$0 , 1'h0 };
+  assign \$246  = { \port$5675$0 , 1'h0 };
+  assign \$249  = { \port$5675$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$5346$0 , 1'h0 };
-  assign \$260  = { \port$5346$0 , 1'h0 };
+  assign \$257  = { \port$5677$0 , 1'h0 };
+  assign \$260  = { \port$5677$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$5348$0 , 1'h0 };
-  assign \$271  = { \port$5348$0 , 1'h0 };
+  assign \$268  = { \port$5679$0 , 1'h0 };
+  assign \$271  = { \port$5679$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$5350$0 , 1'h0 };
-  assign \$282  = { \port$5350$0 , 1'h0 };
+  assign \$279  = { \port$5681$0 , 1'h0 };
+  assign \$282  = { \port$5681$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$5352$0 , 1'h0 };
-  assign \$293  = { \port$5352$0 , 1'h0 };
+  assign \$290  = { \port$5683$0 , 1'h0 };
+  assign \$293  = { \port$5683$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$5354$0 , 1'h0 };
-  assign \$304  = { \port$5354$0 , 1'h0 };
+  assign \$301  = { \port$5685$0 , 1'h0 };
+  assign \$304  = { \port$5685$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$5356$0 , 1'h0 };
-  assign \$315  = { \port$5356$0 , 1'h0 };
+  assign \$312  = { \port$5687$0 , 1'h0 };
+  assign \$315  = { \port$5687$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$5358$0 , 1'h0 };
-  assign \$326  = { \port$5358$0 , 1'h0 };
+  assign \$323  = { \port$5689$0 , 1'h0 };
+  assign \$326  = { \port$5689$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$5360$0 , 1'h0 };
-  assign \$337  = { \port$5360$0 , 1'h0 };
+  assign \$334  = { \port$5691$0 , 1'h0 };
+  assign \$337  = { \port$5691$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$5362$0 , 1'h0 };
-  assign \$348  = { \port$5362$0 , 1'h0 };
+  assign \$345  = { \port$5693$0 , 1'h0 };
+  assign \$348  = { \port$5693$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$5364$0 , 1'h0 };
-  assign \$359  = { \port$5364$0 , 1'h0 };
+  assign \$356  = { \port$5695$0 , 1'h0 };
+  assign \$359  = { \port$5695$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$5366$0 , 1'h0 };
-  assign \$370  = { \port$5366$0 , 1'h0 };
+  assign \$367  = { \port$5697$0 , 1'h0 };
+  assign \$370  = { \port$5697$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$5368$0 , 1'h0 };
-  assign \$381  = { \port$5368$0 , 1'h0 };
+  assign \$378  = { \port$5699$0 , 1'h0 };
+  assign \$381  = { \port$5699$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$5370$0 , 1'h0 };
-  assign \$392  = { \port$5370$0 , 1'h0 };
+  assign \$389  = { \port$5701$0 , 1'h0 };
+  assign \$392  = { \port$5701$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$5372$0 , 1'h0 };
-  assign \$403  = { \port$5372$0 , 1'h0 };
+  assign \$400  = { \port$5703$0 , 1'h0 };
+  assign \$403  = { \port$5703$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$5374$0 , 1'h0 };
-  assign \$414  = { \port$5374$0 , 1'h0 };
+  assign \$411  = { \port$5705$0 , 1'h0 };
+  assign \$414  = { \port$5705$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$5376$0 , 1'h0 };
-  assign \$425  = { \port$5376$0 , 1'h0 };
+  assign \$422  = { \port$5707$0 , 1'h0 };
+  assign \$425  = { \port$5707$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$5378$0 , 1'h0 };
-  assign \$436  = { \port$5378$0 , 1'h0 };
+  assign \$433  = { \port$5709$0 , 1'h0 };
+  assign \$436  = { \port$5709$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$5380$0 , 1'h0 };
-  assign \$447  = { \port$5380$0 , 1'h0 };
+  assign \$444  = { \port$5711$0 , 1'h0 };
+  assign \$447  = { \port$5711$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$5382$0 , 1'h0 };
-  assign \$458  = { \port$5382$0 , 1'h0 };
+  assign \$455  = { \port$5713$0 , 1'h0 };
+  assign \$458  = { \port$5713$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$5384$0 , 1'h0 };
-  assign \$469  = { \port$5384$0 , 1'h0 };
+  assign \$466  = { \port$5715$0 , 1'h0 };
+  assign \$469  = { \port$5715$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$5386$0 , 1'h0 };
-  assign \$480  = { \port$5386$0 , 1'h0 };
+  assign \$477  = { \port$5717$0 , 1'h0 };
+  assign \$480  = { \port$5717$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$5388$0 , 1'h0 };
-  assign \$491  = { \port$5388$0 , 1'h0 };
-  assign \$513  = { \port$5392$0 , 1'h0 };
+  assign \$488  = { \port$5719$0 , 1'h0 };
+  assign \$491  = { \port$5719$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$5390$0 , 1'h0 };
-  assign \$502  = { \port$5390$0 , 1'h0 };
+  assign \$499  = { \port$5721$0 , 1'h0 };
+  assign \$502  = { \port$5721$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$5392$0 , 1'h0 };
+  assign \$510  = { \port$5723$0 , 1'h0 };
+  assign \$513  = { \port$5723$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$5394$0 , 1'h0 };
-  assign \$524  = { \port$5394$0 , 1'h0 };
+  assign \$521  = { \port$5725$0 , 1'h0 };
+  assign \$524  = { \port$5725$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$5396$0 , 1'h0 };
-  assign \$535  = { \port$5396$0 , 1'h0 };
+  assign \$532  = { \port$5727$0 , 1'h0 };
+  assign \$535  = { \port$5727$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$5398$0 , 1'h0 };
-  assign \$546  = { \port$5398$0 , 1'h0 };
+  assign \$543  = { \port$5729$0 , 1'h0 };
+  assign \$546  = { \port$5729$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$5400$0 , 1'h0 };
-  assign \$557  = { \port$5400$0 , 1'h0 };
+  assign \$554  = { \port$5731$0 , 1'h0 };
+  assign \$557  = { \port$5731$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$5402$0 , 1'h0 };
-  assign \$568  = { \port$5402$0 , 1'h0 };
+  assign \$565  = { \port$5733$0 , 1'h0 };
+  assign \$568  = { \port$5733$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$5404$0 , 1'h0 };
-  assign \$579  = { \port$5404$0 , 1'h0 };
+  assign \$576  = { \port$5735$0 , 1'h0 };
+  assign \$579  = { \port$5735$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$5406$0 , 1'h0 };
-  assign \$590  = { \port$5406$0 , 1'h0 };
+  assign \$587  = { \port$5737$0 , 1'h0 };
+  assign \$590  = { \port$5737$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$5408$0 , 1'h0 };
-  assign \$601  = { \port$5408$0 , 1'h0 };
+  assign \$598  = { \port$5739$0 , 1'h0 };
+  assign \$601  = { \port$5739$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$5410$0 , 1'h0 };
-  assign \$612  = { \port$5410$0 , 1'h0 };
+  assign \$609  = { \port$5741$0 , 1'h0 };
+  assign \$612  = { \port$5741$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$5412$0 , 1'h0 };
-  assign \$623  = { \port$5412$0 , 1'h0 };
+  assign \$620  = { \port$5743$0 , 1'h0 };
+  assign \$623  = { \port$5743$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$5414$0 , 1'h0 };
-  assign \$634  = { \port$5414$0 , 1'h0 };
+  assign \$631  = { \port$5745$0 , 1'h0 };
+  assign \$634  = { \port$5745$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$5416$0 , 1'h0 };
-  assign \$645  = { \port$5416$0 , 1'h0 };
+  assign \$642  = { \port$5747$0 , 1'h0 };
+  assign \$645  = { \port$5747$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$5418$0 , 1'h0 };
-  assign \$656  = { \port$5418$0 , 1'h0 };
+  assign \$653  = { \port$5749$0 , 1'h0 };
+  assign \$656  = { \port$5749$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$5420$0 , 1'h0 };
-  assign \$667  = { \port$5420$0 , 1'h0 };
+  assign \$664  = { \port$5751$0 , 1'h0 };
+  assign \$667  = { \port$5751$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$5422$0 , 1'h0 };
-  assign \$678  = { \port$5422$0 , 1'h0 };
+  assign \$675  = { \port$5753$0 , 1'h0 };
+  assign \$678  = { \port$5753$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$5424$0 , 1'h0 };
-  assign \$689  = { \port$5424$0 , 1'h0 };
+  assign \$686  = { \port$5755$0 , 1'h0 };
+  assign \$689  = { \port$5755$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$5426$0 , 1'h0 };
-  assign \$700  = { \port$5426$0 , 1'h0 };
+  assign \$697  = { \port$5757$0 , 1'h0 };
+  assign \$700  = { \port$5757$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -5458,7 +5459,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4491$0 , \port$4493$0 
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4944$0 , \port$4946$0 
 , wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
 , fine_table0_value, fine_table1_value, fine_table2_value, fine_table3_value, fine_table4_value, fine_table5_value, fine_table6_value, fine_table7_value, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset
 , cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset
@@ -6202,10 +6203,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$4491$0 ;
-  wire [5:0] \port$4491$0 ;
-  input [63:0] \port$4493$0 ;
-  wire [63:0] \port$4493$0 ;
+  input [5:0] \port$4944$0 ;
+  wire [5:0] \port$4944$0 ;
+  input [63:0] \port$4946$0 ;
+  wire [63:0] \port$4946$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -9517,11 +9518,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$4491$0  };
+          rd_value[15:0] = { 10'h000, \port$4944$0  };
       10'h028:
-          rd_value = \port$4493$0 [31:0];
+          rd_value = \port$4946$0 [31:0];
       10'h029:
-          rd_value = \port$4493$0 [63:32];
+          rd_value = \port$4946$0 [63:32];
       10'h030:
           rd_value[2:0] = fine_table0_value;
       10'h031:
@@ -9812,9 +9813,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$4491$0  };
-  assign wv_fail_mask0_bits = \port$4493$0 [31:0];
-  assign wv_fail_mask1_bits = \port$4493$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$4944$0  };
+  assign wv_fail_mask0_bits = \port$4946$0 [31:0];
+  assign wv_fail_mask1_bits = \port$4946$0 [63:32];
   assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -10007,7 +10008,7 @@ module \mram_macro.result_serializer (g_ser_rst, flags, vector, busy, m_axis_tla
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5453$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5912$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -10071,8 +10072,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$5453$2 ;
-  wire [1:0] \port$5453$2 ;
+  output [1:0] \port$5912$2 ;
+  wire [1:0] \port$5912$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -10334,7 +10335,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign negate = flags[3];
   assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$5453$2  = flags[3:2];
+  assign \port$5912$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -10354,477 +10355,1123 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capture, all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk, g_tdc12_clk
-, g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk, g_tdc33_clk
-, g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk, g_tdc54_clk
-, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4564$0 , \port$4566$0 , \port$4568$0 , \port$4570$0 , \port$4572$0 , \port$4574$0 , \port$4576$0 , \port$4578$0 , clear, code_enable, \port$5172$0 , \port$5174$0 
-, \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 , \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 
-, \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 , \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 
-, \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 , \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 
-, \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 
-, \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 
-, \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 
-, cmp);
+module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end, capture, all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk
+, g_tdc12_clk, g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk
+, g_tdc33_clk, g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk
+, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$5017$0 , \port$5019$0 , \port$5021$0 , \port$5023$0 , \port$5025$0 , \port$5027$0 , \port$5029$0 , \port$5031$0 , clear, code_enable, \port$5631$0 
+, \port$5633$0 , \port$5635$0 , \port$5637$0 , \port$5639$0 , \port$5641$0 , \port$5643$0 , \port$5645$0 , \port$5647$0 , \port$5649$0 , \port$5651$0 , \port$5653$0 , \port$5655$0 , \port$5657$0 , \port$5659$0 , \port$5661$0 , \port$5663$0 , \port$5665$0 , \port$5667$0 , \port$5669$0 , \port$5671$0 , \port$5673$0 
+, \port$5675$0 , \port$5677$0 , \port$5679$0 , \port$5681$0 , \port$5683$0 , \port$5685$0 , \port$5687$0 , \port$5689$0 , \port$5691$0 , \port$5693$0 , \port$5695$0 , \port$5697$0 , \port$5699$0 , \port$5701$0 , \port$5703$0 , \port$5705$0 , \port$5707$0 , \port$5709$0 , \port$5711$0 , \port$5713$0 , \port$5715$0 
+, \port$5717$0 , \port$5719$0 , \port$5721$0 , \port$5723$0 , \port$5725$0 , \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 , \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 , \port$5757$0 
+, \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 , \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 , \port$5781$0 , \port$5783$0 , \port$5785$0 , \port$5787$0 , \port$5789$0 , \port$5791$0 , \port$5793$0 , \port$5795$0 , \port$5797$0 , \port$5799$0 
+, \port$5801$0 , \port$5803$0 , \port$5805$0 , \port$5807$0 , \port$5809$0 , \port$5811$0 , \port$5813$0 , \port$5815$0 , \port$5817$0 , \port$5819$0 , \port$5821$0 , \port$5823$0 , \port$5825$0 , \port$5827$0 , \port$5829$0 , \port$5831$0 , \port$5833$0 , \port$5835$0 , \port$5837$0 , \port$5839$0 , \port$5841$0 
+, \port$5843$0 , \port$5845$0 , \port$5847$0 , \port$5849$0 , \port$5851$0 , \port$5853$0 , \port$5855$0 , \port$5857$0 , \port$5859$0 , \port$5861$0 , \port$5863$0 , \port$5865$0 , \port$5867$0 , \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 
+, \port$5885$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
-  reg \$1000  = 1'h0;
-  reg \$1001 ;
-  reg \$1002  = 1'h0;
-  reg \$1003 ;
-  reg \$1004  = 1'h0;
-  reg \$1005 ;
-  reg \$1006  = 1'h0;
-  reg \$1007 ;
-  reg \$1008  = 1'h0;
-  reg \$1009 ;
+  wire \$1000 ;
+  wire \$1001 ;
+  wire \$1002 ;
+  wire \$1003 ;
+  wire \$1004 ;
+  wire [1:0] \$1005 ;
+  wire [1:0] \$1006 ;
+  wire [2:0] \$1007 ;
+  wire [1:0] \$1008 ;
+  wire [2:0] \$1009 ;
   wire \$101 ;
-  reg \$1010  = 1'h0;
-  reg \$1011 ;
-  reg \$1012  = 1'h0;
-  reg \$1013 ;
-  reg \$1014  = 1'h0;
-  reg \$1015 ;
-  reg \$1016  = 1'h0;
-  reg \$1017 ;
-  reg \$1018  = 1'h0;
-  reg \$1019 ;
+  wire [3:0] \$1010 ;
+  reg [2:0] \$1011 ;
+  wire [6:0] \$1012 ;
+  wire \$1013 ;
+  wire \$1014 ;
+  wire \$1015 ;
+  wire \$1016 ;
+  wire \$1017 ;
+  wire \$1018 ;
+  wire \$1019 ;
   wire \$102 ;
-  reg \$1020  = 1'h0;
-  reg \$1021 ;
-  reg \$1022  = 1'h0;
-  reg \$1023 ;
-  reg \$1024  = 1'h0;
-  reg \$1025 ;
-  reg \$1026  = 1'h0;
-  reg \$1027 ;
-  reg \$1028  = 1'h0;
-  reg \$1029 ;
+  wire \$1020 ;
+  wire [1:0] \$1021 ;
+  wire [1:0] \$1022 ;
+  wire [2:0] \$1023 ;
+  wire [1:0] \$1024 ;
+  wire [2:0] \$1025 ;
+  wire [3:0] \$1026 ;
+  reg [2:0] \$1027 ;
+  wire [6:0] \$1028 ;
+  wire \$1029 ;
   wire \$103 ;
-  reg \$1030  = 1'h0;
-  reg \$1031 ;
-  reg \$1032  = 1'h0;
-  reg \$1033 ;
-  reg \$1034  = 1'h0;
-  reg \$1035 ;
-  reg \$1036  = 1'h0;
-  reg \$1037 ;
-  reg \$1038  = 1'h0;
-  reg \$1039 ;
+  wire \$1030 ;
+  wire \$1031 ;
+  wire \$1032 ;
+  wire \$1033 ;
+  wire \$1034 ;
+  wire \$1035 ;
+  wire \$1036 ;
+  wire [1:0] \$1037 ;
+  wire [1:0] \$1038 ;
+  wire [2:0] \$1039 ;
   wire \$104 ;
-  reg \$1040  = 1'h0;
-  reg \$1041 ;
-  reg \$1042  = 1'h0;
-  reg \$1043 ;
-  reg \$1044  = 1'h0;
-  reg \$1045 ;
-  reg \$1046  = 1'h0;
-  reg \$1047 ;
-  reg \$1048  = 1'h0;
-  reg \$1049 ;
+  wire [1:0] \$1040 ;
+  wire [2:0] \$1041 ;
+  wire [3:0] \$1042 ;
+  reg [2:0] \$1043 ;
+  wire [6:0] \$1044 ;
+  wire \$1045 ;
+  wire \$1046 ;
+  wire \$1047 ;
+  wire \$1048 ;
+  wire \$1049 ;
   wire \$105 ;
-  reg \$1050  = 1'h0;
-  reg \$1051 ;
-  reg \$1052  = 1'h0;
-  reg \$1053 ;
-  reg \$1054  = 1'h0;
-  reg \$1055 ;
-  reg \$1056  = 1'h0;
-  reg \$1057 ;
-  reg \$1058  = 1'h0;
-  reg \$1059 ;
+  wire \$1050 ;
+  wire \$1051 ;
+  wire \$1052 ;
+  wire [1:0] \$1053 ;
+  wire [1:0] \$1054 ;
+  wire [2:0] \$1055 ;
+  wire [1:0] \$1056 ;
+  wire [2:0] \$1057 ;
+  wire [3:0] \$1058 ;
+  reg [2:0] \$1059 ;
   wire \$106 ;
-  reg \$1060  = 1'h0;
-  reg \$1061 ;
-  reg \$1062  = 1'h0;
-  reg \$1063 ;
-  reg \$1064  = 1'h0;
-  reg \$1065 ;
-  reg \$1066  = 1'h0;
-  reg \$1067 ;
-  reg \$1068  = 1'h0;
-  reg \$1069 ;
+  wire [6:0] \$1060 ;
+  wire \$1061 ;
+  wire \$1062 ;
+  wire \$1063 ;
+  wire \$1064 ;
+  wire \$1065 ;
+  wire \$1066 ;
+  wire \$1067 ;
+  wire \$1068 ;
+  wire [1:0] \$1069 ;
   wire \$107 ;
-  reg \$1070  = 1'h0;
-  reg \$1071 ;
-  reg \$1072  = 1'h0;
-  reg \$1073 ;
-  reg \$1074  = 1'h0;
-  reg \$1075 ;
-  reg \$1076  = 1'h0;
-  reg \$1077 ;
-  reg \$1078  = 1'h0;
-  reg \$1079 ;
+  wire [1:0] \$1070 ;
+  wire [2:0] \$1071 ;
+  wire [1:0] \$1072 ;
+  wire [2:0] \$1073 ;
+  wire [3:0] \$1074 ;
+  reg [2:0] \$1075 ;
+  wire [6:0] \$1076 ;
+  wire \$1077 ;
+  wire \$1078 ;
+  wire \$1079 ;
   wire \$108 ;
-  reg \$1080  = 1'h0;
-  reg \$1081 ;
-  reg \$1082  = 1'h0;
-  reg \$1083 ;
-  reg \$1084  = 1'h0;
-  reg \$1085 ;
-  reg \$1086  = 1'h0;
-  reg \$1087 ;
-  reg \$1088  = 1'h0;
-  reg \$1089 ;
+  wire \$1080 ;
+  wire \$1081 ;
+  wire \$1082 ;
+  wire \$1083 ;
+  wire \$1084 ;
+  wire [1:0] \$1085 ;
+  wire [1:0] \$1086 ;
+  wire [2:0] \$1087 ;
+  wire [1:0] \$1088 ;
+  wire [2:0] \$1089 ;
   wire \$109 ;
-  reg \$1090  = 1'h0;
-  reg \$1091 ;
-  reg \$1092  = 1'h0;
-  reg \$1093 ;
-  reg \$1094  = 1'h0;
-  reg \$1095 ;
-  reg \$1096  = 1'h0;
-  reg \$1097 ;
-  reg \$1098  = 1'h0;
-  reg \$1099 ;
+  wire [3:0] \$1090 ;
+  reg [2:0] \$1091 ;
+  wire [6:0] \$1092 ;
+  wire \$1093 ;
+  wire \$1094 ;
+  wire \$1095 ;
+  wire \$1096 ;
+  wire \$1097 ;
+  wire \$1098 ;
+  wire \$1099 ;
   wire \$11 ;
   wire \$110 ;
-  reg \$1100  = 1'h0;
-  reg \$1101 ;
-  reg \$1102  = 1'h0;
-  reg \$1103 ;
-  reg \$1104  = 1'h0;
-  reg \$1105 ;
-  reg \$1106  = 1'h0;
-  reg \$1107 ;
-  reg \$1108  = 1'h0;
-  reg \$1109 ;
+  wire \$1100 ;
+  wire [1:0] \$1101 ;
+  wire [1:0] \$1102 ;
+  wire [2:0] \$1103 ;
+  wire [1:0] \$1104 ;
+  wire [2:0] \$1105 ;
+  wire [3:0] \$1106 ;
+  reg [2:0] \$1107 ;
+  wire [6:0] \$1108 ;
+  wire \$1109 ;
   wire \$111 ;
-  reg \$1110  = 1'h0;
-  reg \$1111 ;
-  reg \$1112  = 1'h0;
-  reg \$1113 ;
-  reg \$1114  = 1'h0;
-  reg \$1115 ;
-  reg \$1116  = 1'h0;
-  reg \$1117 ;
-  reg \$1118  = 1'h0;
-  reg \$1119 ;
+  wire \$1110 ;
+  wire \$1111 ;
+  wire \$1112 ;
+  wire \$1113 ;
+  wire \$1114 ;
+  wire \$1115 ;
+  wire \$1116 ;
+  wire [1:0] \$1117 ;
+  wire [1:0] \$1118 ;
+  wire [2:0] \$1119 ;
   wire \$112 ;
-  reg \$1120  = 1'h0;
-  reg \$1121 ;
-  reg \$1122  = 1'h0;
-  reg \$1123 ;
-  reg \$1124  = 1'h0;
-  reg \$1125 ;
-  reg \$1126  = 1'h0;
-  reg \$1127 ;
-  reg \$1128  = 1'h0;
-  reg \$1129 ;
+  wire [1:0] \$1120 ;
+  wire [2:0] \$1121 ;
+  wire [3:0] \$1122 ;
+  reg [2:0] \$1123 ;
+  wire [6:0] \$1124 ;
+  wire \$1125 ;
+  wire \$1126 ;
+  wire \$1127 ;
+  wire \$1128 ;
+  wire \$1129 ;
   wire \$113 ;
-  reg \$1130  = 1'h0;
-  reg \$1131 ;
-  reg \$1132  = 1'h0;
-  reg \$1133 ;
-  reg \$1134  = 1'h0;
-  reg \$1135 ;
-  reg \$1136  = 1'h0;
-  reg \$1137 ;
-  reg \$1138  = 1'h0;
-  reg \$1139 ;
+  wire \$1130 ;
+  wire \$1131 ;
+  wire \$1132 ;
+  wire [1:0] \$1133 ;
+  wire [1:0] \$1134 ;
+  wire [2:0] \$1135 ;
+  wire [1:0] \$1136 ;
+  wire [2:0] \$1137 ;
+  wire [3:0] \$1138 ;
+  reg [2:0] \$1139 ;
   wire \$114 ;
-  reg \$1140  = 1'h0;
-  reg \$1141 ;
-  reg \$1142  = 1'h0;
-  reg \$1143 ;
-  reg \$1144  = 1'h0;
-  reg \$1145 ;
-  reg \$1146  = 1'h0;
-  reg \$1147 ;
-  reg \$1148  = 1'h0;
-  reg \$1149 ;
+  wire [6:0] \$1140 ;
+  wire \$1141 ;
+  wire \$1142 ;
+  wire \$1143 ;
+  wire \$1144 ;
+  wire \$1145 ;
+  wire \$1146 ;
+  wire \$1147 ;
+  wire \$1148 ;
+  wire [1:0] \$1149 ;
   wire \$115 ;
-  reg \$1150  = 1'h0;
-  reg \$1151 ;
-  reg \$1152  = 1'h0;
-  reg \$1153 ;
-  reg \$1154  = 1'h0;
-  reg \$1155 ;
-  reg \$1156  = 1'h0;
-  reg \$1157 ;
-  reg \$1158  = 1'h0;
-  reg \$1159 ;
+  wire [1:0] \$1150 ;
+  wire [2:0] \$1151 ;
+  wire [1:0] \$1152 ;
+  wire [2:0] \$1153 ;
+  wire [3:0] \$1154 ;
+  reg [2:0] \$1155 ;
+  wire [6:0] \$1156 ;
+  wire \$1157 ;
+  wire \$1158 ;
+  wire \$1159 ;
   wire \$116 ;
-  reg \$1160  = 1'h0;
-  reg \$1161 ;
-  reg \$1162  = 1'h0;
-  reg \$1163 ;
-  reg \$1164  = 1'h0;
-  reg \$1165 ;
-  reg \$1166  = 1'h0;
-  reg \$1167 ;
-  reg \$1168  = 1'h0;
-  reg \$1169 ;
+  wire \$1160 ;
+  wire \$1161 ;
+  wire \$1162 ;
+  wire \$1163 ;
+  wire \$1164 ;
+  wire [1:0] \$1165 ;
+  wire [1:0] \$1166 ;
+  wire [2:0] \$1167 ;
+  wire [1:0] \$1168 ;
+  wire [2:0] \$1169 ;
   wire \$117 ;
-  reg \$1170  = 1'h0;
-  reg \$1171 ;
-  reg \$1172  = 1'h0;
-  reg \$1173 ;
-  reg \$1174  = 1'h0;
-  reg \$1175 ;
-  reg \$1176  = 1'h0;
-  reg \$1177 ;
-  reg \$1178  = 1'h0;
-  reg \$1179 ;
+  wire [3:0] \$1170 ;
+  reg [2:0] \$1171 ;
+  wire [6:0] \$1172 ;
+  wire \$1173 ;
+  wire \$1174 ;
+  wire \$1175 ;
+  wire \$1176 ;
+  wire \$1177 ;
+  wire \$1178 ;
+  wire \$1179 ;
   wire \$118 ;
-  reg \$1180  = 1'h0;
-  reg \$1181 ;
-  reg \$1182  = 1'h0;
-  reg \$1183 ;
-  reg \$1184  = 1'h0;
-  reg \$1185 ;
-  reg \$1186  = 1'h0;
-  reg \$1187 ;
-  reg \$1188  = 1'h0;
-  reg \$1189 ;
+  wire \$1180 ;
+  wire [1:0] \$1181 ;
+  wire [1:0] \$1182 ;
+  wire [2:0] \$1183 ;
+  wire [1:0] \$1184 ;
+  wire [2:0] \$1185 ;
+  wire [3:0] \$1186 ;
+  reg [2:0] \$1187 ;
+  wire [6:0] \$1188 ;
+  wire \$1189 ;
   wire \$119 ;
-  reg \$1190  = 1'h0;
-  reg \$1191 ;
-  reg \$1192  = 1'h0;
-  reg \$1193 ;
-  reg \$1194  = 1'h0;
-  reg \$1195 ;
-  reg \$1196  = 1'h0;
-  reg \$1197 ;
-  reg \$1198  = 1'h0;
-  reg \$1199 ;
+  wire \$1190 ;
+  wire \$1191 ;
+  wire \$1192 ;
+  wire \$1193 ;
+  wire \$1194 ;
+  wire \$1195 ;
+  wire \$1196 ;
+  wire [1:0] \$1197 ;
+  wire [1:0] \$1198 ;
+  wire [2:0] \$1199 ;
   wire \$12 ;
   wire \$120 ;
-  reg \$1200  = 1'h0;
-  reg \$1201 ;
-  reg \$1202  = 1'h0;
-  reg \$1203 ;
-  reg \$1204  = 1'h0;
-  reg \$1205 ;
-  reg \$1206  = 1'h0;
-  reg \$1207 ;
-  reg \$1208  = 1'h0;
-  reg \$1209 ;
+  wire [1:0] \$1200 ;
+  wire [2:0] \$1201 ;
+  wire [3:0] \$1202 ;
+  reg [2:0] \$1203 ;
+  wire [6:0] \$1204 ;
+  wire \$1205 ;
+  wire \$1206 ;
+  wire \$1207 ;
+  wire \$1208 ;
+  wire \$1209 ;
   wire \$121 ;
-  reg \$1210  = 1'h0;
-  reg \$1211 ;
-  reg \$1212  = 1'h0;
-  reg \$1213 ;
-  reg \$1214  = 1'h0;
-  reg \$1215 ;
-  reg \$1216  = 1'h0;
-  reg \$1217 ;
-  reg \$1218  = 1'h0;
-  reg [6:0] \$1219 ;
+  wire \$1210 ;
+  wire \$1211 ;
+  wire \$1212 ;
+  wire [1:0] \$1213 ;
+  wire [1:0] \$1214 ;
+  wire [2:0] \$1215 ;
+  wire [1:0] \$1216 ;
+  wire [2:0] \$1217 ;
+  wire [3:0] \$1218 ;
+  reg [2:0] \$1219 ;
   wire \$122 ;
-  reg [6:0] \$1220  = 7'h00;
-  reg [6:0] \$1221 ;
-  reg [6:0] \$1222  = 7'h00;
-  reg [6:0] \$1223 ;
-  reg [6:0] \$1224  = 7'h00;
-  reg [6:0] \$1225 ;
-  reg [6:0] \$1226  = 7'h00;
-  reg [6:0] \$1227 ;
-  reg [6:0] \$1228  = 7'h00;
-  reg [6:0] \$1229 ;
+  wire [6:0] \$1220 ;
+  wire \$1221 ;
+  wire \$1222 ;
+  wire \$1223 ;
+  wire \$1224 ;
+  wire \$1225 ;
+  wire \$1226 ;
+  wire \$1227 ;
+  wire \$1228 ;
+  wire [1:0] \$1229 ;
   wire \$123 ;
-  reg [6:0] \$1230  = 7'h00;
-  reg [6:0] \$1231 ;
-  reg [6:0] \$1232  = 7'h00;
-  reg [6:0] \$1233 ;
-  reg [6:0] \$1234  = 7'h00;
-  reg [6:0] \$1235 ;
-  reg [6:0] \$1236  = 7'h00;
-  reg [6:0] \$1237 ;
-  reg [6:0] \$1238  = 7'h00;
-  reg [6:0] \$1239 ;
+  wire [1:0] \$1230 ;
+  wire [2:0] \$1231 ;
+  wire [1:0] \$1232 ;
+  wire [2:0] \$1233 ;
+  wire [3:0] \$1234 ;
+  reg [2:0] \$1235 ;
+  wire [6:0] \$1236 ;
+  wire \$1237 ;
+  wire \$1238 ;
+  wire \$1239 ;
   wire \$124 ;
-  reg [6:0] \$1240  = 7'h00;
-  reg [6:0] \$1241 ;
-  reg [6:0] \$1242  = 7'h00;
-  reg [6:0] \$1243 ;
-  reg [6:0] \$1244  = 7'h00;
-  reg [6:0] \$1245 ;
-  reg [6:0] \$1246  = 7'h00;
-  reg [6:0] \$1247 ;
-  reg [6:0] \$1248  = 7'h00;
-  reg [6:0] \$1249 ;
+  wire \$1240 ;
+  wire \$1241 ;
+  wire \$1242 ;
+  wire \$1243 ;
+  wire \$1244 ;
+  wire [1:0] \$1245 ;
+  wire [1:0] \$1246 ;
+  wire [2:0] \$1247 ;
+  wire [1:0] \$1248 ;
+  wire [2:0] \$1249 ;
   wire \$125 ;
-  reg [6:0] \$1250  = 7'h00;
-  reg [6:0] \$1251 ;
-  reg [6:0] \$1252  = 7'h00;
-  reg [6:0] \$1253 ;
-  reg [6:0] \$1254  = 7'h00;
-  reg [6:0] \$1255 ;
-  reg [6:0] \$1256  = 7'h00;
-  reg [6:0] \$1257 ;
-  reg [6:0] \$1258  = 7'h00;
-  reg [6:0] \$1259 ;
+  wire [3:0] \$1250 ;
+  reg [2:0] \$1251 ;
+  wire [6:0] \$1252 ;
+  wire \$1253 ;
+  wire \$1254 ;
+  wire \$1255 ;
+  wire \$1256 ;
+  wire \$1257 ;
+  wire \$1258 ;
+  wire \$1259 ;
   wire \$126 ;
-  reg [6:0] \$1260  = 7'h00;
-  reg [6:0] \$1261 ;
-  reg [6:0] \$1262  = 7'h00;
-  reg [6:0] \$1263 ;
-  reg [6:0] \$1264  = 7'h00;
-  reg [6:0] \$1265 ;
-  reg [6:0] \$1266  = 7'h00;
-  reg [6:0] \$1267 ;
-  reg [6:0] \$1268  = 7'h00;
-  reg [6:0] \$1269 ;
+  wire \$1260 ;
+  wire [1:0] \$1261 ;
+  wire [1:0] \$1262 ;
+  wire [2:0] \$1263 ;
+  wire [1:0] \$1264 ;
+  wire [2:0] \$1265 ;
+  wire [3:0] \$1266 ;
+  reg [2:0] \$1267 ;
+  wire [6:0] \$1268 ;
+  wire \$1269 ;
   wire \$127 ;
-  reg [6:0] \$1270  = 7'h00;
-  reg [6:0] \$1271 ;
-  reg [6:0] \$1272  = 7'h00;
-  reg [6:0] \$1273 ;
-  reg [6:0] \$1274  = 7'h00;
-  reg [6:0] \$1275 ;
-  reg [6:0] \$1276  = 7'h00;
-  reg [6:0] \$1277 ;
-  reg [6:0] \$1278  = 7'h00;
-  reg [6:0] \$1279 ;
+  wire \$1270 ;
+  wire \$1271 ;
+  wire \$1272 ;
+  wire \$1273 ;
+  wire \$1274 ;
+  wire \$1275 ;
+  wire \$1276 ;
+  wire [1:0] \$1277 ;
+  wire [1:0] \$1278 ;
+  wire [2:0] \$1279 ;
   wire \$128 ;
-  reg [6:0] \$1280  = 7'h00;
-  reg [6:0] \$1281 ;
-  reg [6:0] \$1282  = 7'h00;
-  reg [6:0] \$1283 ;
-  reg [6:0] \$1284  = 7'h00;
-  reg [6:0] \$1285 ;
-  reg [6:0] \$1286  = 7'h00;
-  reg [6:0] \$1287 ;
-  reg [6:0] \$1288  = 7'h00;
-  reg [6:0] \$1289 ;
+  wire [1:0] \$1280 ;
+  wire [2:0] \$1281 ;
+  wire [3:0] \$1282 ;
+  reg [2:0] \$1283 ;
+  wire [6:0] \$1284 ;
+  wire \$1285 ;
+  wire \$1286 ;
+  wire \$1287 ;
+  wire \$1288 ;
+  wire \$1289 ;
   wire \$129 ;
-  reg [6:0] \$1290  = 7'h00;
-  reg [6:0] \$1291 ;
-  reg [6:0] \$1292  = 7'h00;
-  reg [6:0] \$1293 ;
-  reg [6:0] \$1294  = 7'h00;
-  reg [6:0] \$1295 ;
-  reg [6:0] \$1296  = 7'h00;
-  reg [6:0] \$1297 ;
-  reg [6:0] \$1298  = 7'h00;
-  reg [6:0] \$1299 ;
+  wire \$1290 ;
+  wire \$1291 ;
+  wire \$1292 ;
+  wire [1:0] \$1293 ;
+  wire [1:0] \$1294 ;
+  wire [2:0] \$1295 ;
+  wire [1:0] \$1296 ;
+  wire [2:0] \$1297 ;
+  wire [3:0] \$1298 ;
+  reg [2:0] \$1299 ;
   wire \$13 ;
   wire \$130 ;
-  reg [6:0] \$1300  = 7'h00;
-  reg [6:0] \$1301 ;
-  reg [6:0] \$1302  = 7'h00;
-  reg [6:0] \$1303 ;
-  reg [6:0] \$1304  = 7'h00;
-  reg [6:0] \$1305 ;
-  reg [6:0] \$1306  = 7'h00;
-  reg [6:0] \$1307 ;
-  reg [6:0] \$1308  = 7'h00;
-  reg [6:0] \$1309 ;
+  wire [6:0] \$1300 ;
+  wire \$1301 ;
+  wire \$1302 ;
+  wire \$1303 ;
+  wire \$1304 ;
+  wire \$1305 ;
+  wire \$1306 ;
+  wire \$1307 ;
+  wire \$1308 ;
+  wire [1:0] \$1309 ;
   wire \$131 ;
-  reg [6:0] \$1310  = 7'h00;
-  reg [6:0] \$1311 ;
-  reg [6:0] \$1312  = 7'h00;
-  reg [6:0] \$1313 ;
-  reg [6:0] \$1314  = 7'h00;
-  reg [6:0] \$1315 ;
-  reg [6:0] \$1316  = 7'h00;
-  reg [6:0] \$1317 ;
-  reg [6:0] \$1318  = 7'h00;
-  reg [6:0] \$1319 ;
+  wire [1:0] \$1310 ;
+  wire [2:0] \$1311 ;
+  wire [1:0] \$1312 ;
+  wire [2:0] \$1313 ;
+  wire [3:0] \$1314 ;
+  reg [2:0] \$1315 ;
+  wire [6:0] \$1316 ;
+  wire \$1317 ;
+  wire \$1318 ;
+  wire \$1319 ;
   wire \$132 ;
-  reg [6:0] \$1320  = 7'h00;
-  reg [6:0] \$1321 ;
-  reg [6:0] \$1322  = 7'h00;
-  reg [6:0] \$1323 ;
-  reg [6:0] \$1324  = 7'h00;
-  reg [6:0] \$1325 ;
-  reg [6:0] \$1326  = 7'h00;
-  reg [6:0] \$1327 ;
-  reg [6:0] \$1328  = 7'h00;
-  reg [6:0] \$1329 ;
+  wire \$1320 ;
+  wire \$1321 ;
+  wire \$1322 ;
+  wire \$1323 ;
+  wire \$1324 ;
+  wire [1:0] \$1325 ;
+  wire [1:0] \$1326 ;
+  wire [2:0] \$1327 ;
+  wire [1:0] \$1328 ;
+  wire [2:0] \$1329 ;
   wire \$133 ;
-  reg [6:0] \$1330  = 7'h00;
-  reg [6:0] \$1331 ;
-  reg [6:0] \$1332  = 7'h00;
-  reg [6:0] \$1333 ;
-  reg [6:0] \$1334  = 7'h00;
-  reg [6:0] \$1335 ;
-  reg [6:0] \$1336  = 7'h00;
-  reg [6:0] \$1337 ;
-  reg [6:0] \$1338  = 7'h00;
-  reg [6:0] \$1339 ;
+  wire [3:0] \$1330 ;
+  reg [2:0] \$1331 ;
+  wire [6:0] \$1332 ;
+  wire \$1333 ;
+  wire \$1334 ;
+  wire \$1335 ;
+  wire \$1336 ;
+  wire \$1337 ;
+  wire \$1338 ;
+  wire \$1339 ;
   wire \$134 ;
-  reg [6:0] \$1340  = 7'h00;
-  reg [6:0] \$1341 ;
-  reg [6:0] \$1342  = 7'h00;
-  reg [6:0] \$1343 ;
-  reg [6:0] \$1344  = 7'h00;
-  reg [6:0] \$1345 ;
-  reg [6:0] \$1346  = 7'h00;
+  wire \$1340 ;
+  wire [1:0] \$1341 ;
+  wire [1:0] \$1342 ;
+  wire [2:0] \$1343 ;
+  wire [1:0] \$1344 ;
+  wire [2:0] \$1345 ;
+  wire [3:0] \$1346 ;
+  reg [2:0] \$1347 ;
+  wire [6:0] \$1348 ;
+  wire \$1349 ;
   wire \$135 ;
+  wire \$1350 ;
+  wire \$1351 ;
+  wire \$1352 ;
+  wire \$1353 ;
+  wire \$1354 ;
+  wire \$1355 ;
+  wire \$1356 ;
+  wire [1:0] \$1357 ;
+  wire [1:0] \$1358 ;
+  wire [2:0] \$1359 ;
   wire \$136 ;
+  wire [1:0] \$1360 ;
+  wire [2:0] \$1361 ;
+  wire [3:0] \$1362 ;
+  reg [2:0] \$1363 ;
+  wire [6:0] \$1364 ;
+  wire \$1365 ;
+  wire \$1366 ;
+  wire \$1367 ;
+  wire \$1368 ;
+  wire \$1369 ;
   wire \$137 ;
+  wire \$1370 ;
+  wire \$1371 ;
+  wire \$1372 ;
+  wire [1:0] \$1373 ;
+  wire [1:0] \$1374 ;
+  wire [2:0] \$1375 ;
+  wire [1:0] \$1376 ;
+  wire [2:0] \$1377 ;
+  wire [3:0] \$1378 ;
+  reg [2:0] \$1379 ;
   wire \$138 ;
+  wire [6:0] \$1380 ;
+  wire \$1381 ;
+  wire \$1382 ;
+  wire \$1383 ;
+  wire \$1384 ;
+  wire \$1385 ;
+  wire \$1386 ;
+  wire \$1387 ;
+  wire \$1388 ;
+  wire [1:0] \$1389 ;
   wire \$139 ;
+  wire [1:0] \$1390 ;
+  wire [2:0] \$1391 ;
+  wire [1:0] \$1392 ;
+  wire [2:0] \$1393 ;
+  wire [3:0] \$1394 ;
+  reg [2:0] \$1395 ;
+  wire [6:0] \$1396 ;
+  wire \$1397 ;
+  wire \$1398 ;
+  wire \$1399 ;
   wire \$14 ;
   wire \$140 ;
+  wire \$1400 ;
+  wire \$1401 ;
+  wire \$1402 ;
+  wire \$1403 ;
+  wire \$1404 ;
+  wire [1:0] \$1405 ;
+  wire [1:0] \$1406 ;
+  wire [2:0] \$1407 ;
+  wire [1:0] \$1408 ;
+  wire [2:0] \$1409 ;
   wire \$141 ;
+  wire [3:0] \$1410 ;
+  reg [2:0] \$1411 ;
+  wire [6:0] \$1412 ;
+  wire \$1413 ;
+  wire \$1414 ;
+  wire \$1415 ;
+  wire \$1416 ;
+  wire \$1417 ;
+  wire \$1418 ;
+  wire \$1419 ;
   wire \$142 ;
+  wire \$1420 ;
+  wire [1:0] \$1421 ;
+  wire [1:0] \$1422 ;
+  wire [2:0] \$1423 ;
+  wire [1:0] \$1424 ;
+  wire [2:0] \$1425 ;
+  wire [3:0] \$1426 ;
+  reg [2:0] \$1427 ;
+  wire [6:0] \$1428 ;
+  wire \$1429 ;
   wire \$143 ;
+  wire \$1430 ;
+  wire \$1431 ;
+  wire \$1432 ;
+  wire \$1433 ;
+  wire \$1434 ;
+  wire \$1435 ;
+  wire \$1436 ;
+  wire [1:0] \$1437 ;
+  wire [1:0] \$1438 ;
+  wire [2:0] \$1439 ;
   wire \$144 ;
+  wire [1:0] \$1440 ;
+  wire [2:0] \$1441 ;
+  wire [3:0] \$1442 ;
+  reg [2:0] \$1443 ;
+  wire [6:0] \$1444 ;
+  wire \$1445 ;
+  wire \$1446 ;
+  wire \$1447 ;
+  wire \$1448 ;
+  wire \$1449 ;
   wire \$145 ;
+  wire \$1450 ;
+  wire \$1451 ;
+  wire \$1452 ;
+  wire [1:0] \$1453 ;
+  wire [1:0] \$1454 ;
+  wire [2:0] \$1455 ;
+  wire [1:0] \$1456 ;
+  wire [2:0] \$1457 ;
+  wire [3:0] \$1458 ;
+  reg [2:0] \$1459 ;
   wire \$146 ;
+  wire [6:0] \$1460 ;
+  wire \$1461 ;
+  wire \$1462 ;
+  wire \$1463 ;
+  wire \$1464 ;
+  wire \$1465 ;
+  wire \$1466 ;
+  wire \$1467 ;
+  wire \$1468 ;
+  wire [1:0] \$1469 ;
   wire \$147 ;
+  wire [1:0] \$1470 ;
+  wire [2:0] \$1471 ;
+  wire [1:0] \$1472 ;
+  wire [2:0] \$1473 ;
+  wire [3:0] \$1474 ;
+  reg [2:0] \$1475 ;
+  wire [6:0] \$1476 ;
+  wire \$1477 ;
+  wire \$1478 ;
+  wire \$1479 ;
   wire \$148 ;
+  wire \$1480 ;
+  wire \$1481 ;
+  wire \$1482 ;
+  wire \$1483 ;
+  wire \$1484 ;
+  wire [1:0] \$1485 ;
+  wire [1:0] \$1486 ;
+  wire [2:0] \$1487 ;
+  wire [1:0] \$1488 ;
+  wire [2:0] \$1489 ;
   wire \$149 ;
+  wire [3:0] \$1490 ;
+  reg [2:0] \$1491 ;
+  wire [6:0] \$1492 ;
+  wire \$1493 ;
+  wire \$1494 ;
+  wire \$1495 ;
+  wire \$1496 ;
+  wire \$1497 ;
+  wire \$1498 ;
+  wire \$1499 ;
   wire \$15 ;
   wire \$150 ;
+  wire \$1500 ;
+  wire [1:0] \$1501 ;
+  wire [1:0] \$1502 ;
+  wire [2:0] \$1503 ;
+  wire [1:0] \$1504 ;
+  wire [2:0] \$1505 ;
+  wire [3:0] \$1506 ;
+  reg [2:0] \$1507 ;
+  wire [6:0] \$1508 ;
+  wire \$1509 ;
   wire \$151 ;
+  wire \$1510 ;
+  wire \$1511 ;
+  wire \$1512 ;
+  wire \$1513 ;
+  wire \$1514 ;
+  wire \$1515 ;
+  wire \$1516 ;
+  wire [1:0] \$1517 ;
+  wire [1:0] \$1518 ;
+  wire [2:0] \$1519 ;
   wire \$152 ;
+  wire [1:0] \$1520 ;
+  wire [2:0] \$1521 ;
+  wire [3:0] \$1522 ;
+  reg [2:0] \$1523 ;
+  wire [6:0] \$1524 ;
+  wire \$1525 ;
+  wire \$1526 ;
+  wire \$1527 ;
+  wire \$1528 ;
+  wire \$1529 ;
   wire \$153 ;
+  wire \$1530 ;
+  wire \$1531 ;
+  wire \$1532 ;
+  wire [1:0] \$1533 ;
+  wire [1:0] \$1534 ;
+  wire [2:0] \$1535 ;
+  wire [1:0] \$1536 ;
+  wire [2:0] \$1537 ;
+  wire [3:0] \$1538 ;
+  reg [2:0] \$1539 ;
   wire \$154 ;
+  wire [6:0] \$1540 ;
+  wire \$1541 ;
+  wire \$1542 ;
+  wire \$1543 ;
+  wire \$1544 ;
+  wire \$1545 ;
+  wire \$1546 ;
+  wire \$1547 ;
+  wire \$1548 ;
+  wire [1:0] \$1549 ;
   wire \$155 ;
+  wire [1:0] \$1550 ;
+  wire [2:0] \$1551 ;
+  wire [1:0] \$1552 ;
+  wire [2:0] \$1553 ;
+  wire [3:0] \$1554 ;
+  reg [2:0] \$1555 ;
+  wire [6:0] \$1556 ;
+  wire \$1557 ;
+  wire \$1558 ;
+  wire \$1559 ;
   wire \$156 ;
+  wire \$1560 ;
+  wire \$1561 ;
+  wire \$1562 ;
+  wire \$1563 ;
+  wire \$1564 ;
+  wire [1:0] \$1565 ;
+  wire [1:0] \$1566 ;
+  wire [2:0] \$1567 ;
+  wire [1:0] \$1568 ;
+  wire [2:0] \$1569 ;
   wire \$157 ;
+  wire [3:0] \$1570 ;
+  reg [2:0] \$1571 ;
+  wire [6:0] \$1572 ;
+  wire \$1573 ;
+  wire \$1574 ;
+  wire \$1575 ;
+  wire \$1576 ;
+  wire \$1577 ;
+  wire \$1578 ;
+  wire \$1579 ;
   wire \$158 ;
+  wire \$1580 ;
+  wire [1:0] \$1581 ;
+  wire [1:0] \$1582 ;
+  wire [2:0] \$1583 ;
+  wire [1:0] \$1584 ;
+  wire [2:0] \$1585 ;
+  wire [3:0] \$1586 ;
+  reg [2:0] \$1587 ;
+  wire [6:0] \$1588 ;
+  wire \$1589 ;
   wire \$159 ;
+  wire \$1590 ;
+  wire \$1591 ;
+  wire \$1592 ;
+  wire \$1593 ;
+  wire \$1594 ;
+  wire \$1595 ;
+  wire \$1596 ;
+  wire [1:0] \$1597 ;
+  wire [1:0] \$1598 ;
+  wire [2:0] \$1599 ;
   wire \$16 ;
   wire \$160 ;
+  wire [1:0] \$1600 ;
+  wire [2:0] \$1601 ;
+  wire [3:0] \$1602 ;
+  reg [2:0] \$1603 ;
+  wire [6:0] \$1604 ;
+  reg [63:0] \$1605 ;
+  reg [63:0] \$1606 ;
+  reg \$1607 ;
+  reg \$1608 ;
+  reg \$1609 ;
   wire \$161 ;
+  reg \$1610  = 1'h0;
+  reg \$1611 ;
+  reg \$1612  = 1'h0;
+  reg \$1613 ;
+  reg \$1614  = 1'h0;
+  reg \$1615 ;
+  reg \$1616  = 1'h0;
+  reg \$1617 ;
+  reg \$1618  = 1'h0;
+  reg \$1619 ;
   wire \$162 ;
+  reg \$1620  = 1'h0;
+  reg \$1621 ;
+  reg \$1622  = 1'h0;
+  reg \$1623 ;
+  reg \$1624  = 1'h0;
+  reg \$1625 ;
+  reg \$1626  = 1'h0;
+  reg \$1627 ;
+  reg \$1628  = 1'h0;
+  reg \$1629 ;
   wire \$163 ;
+  reg \$1630  = 1'h0;
+  reg \$1631 ;
+  reg \$1632  = 1'h0;
+  reg \$1633 ;
+  reg \$1634  = 1'h0;
+  reg \$1635 ;
+  reg \$1636  = 1'h0;
+  reg \$1637 ;
+  reg \$1638  = 1'h0;
+  reg \$1639 ;
   wire \$164 ;
+  reg \$1640  = 1'h0;
+  reg \$1641 ;
+  reg \$1642  = 1'h0;
+  reg \$1643 ;
+  reg \$1644  = 1'h0;
+  reg \$1645 ;
+  reg \$1646  = 1'h0;
+  reg \$1647 ;
+  reg \$1648  = 1'h0;
+  reg \$1649 ;
   wire \$165 ;
+  reg \$1650  = 1'h0;
+  reg \$1651 ;
+  reg \$1652  = 1'h0;
+  reg \$1653 ;
+  reg \$1654  = 1'h0;
+  reg \$1655 ;
+  reg \$1656  = 1'h0;
+  reg \$1657 ;
+  reg \$1658  = 1'h0;
+  reg \$1659 ;
   wire \$166 ;
+  reg \$1660  = 1'h0;
+  reg \$1661 ;
+  reg \$1662  = 1'h0;
+  reg \$1663 ;
+  reg \$1664  = 1'h0;
+  reg \$1665 ;
+  reg \$1666  = 1'h0;
+  reg \$1667 ;
+  reg \$1668  = 1'h0;
+  reg \$1669 ;
   wire \$167 ;
+  reg \$1670  = 1'h0;
+  reg \$1671 ;
+  reg \$1672  = 1'h0;
+  reg \$1673 ;
+  reg \$1674  = 1'h0;
+  reg \$1675 ;
+  reg \$1676  = 1'h0;
+  reg \$1677 ;
+  reg \$1678  = 1'h0;
+  reg \$1679 ;
   wire \$168 ;
+  reg \$1680  = 1'h0;
+  reg \$1681 ;
+  reg \$1682  = 1'h0;
+  reg \$1683 ;
+  reg \$1684  = 1'h0;
+  reg \$1685 ;
+  reg \$1686  = 1'h0;
+  reg \$1687 ;
+  reg \$1688  = 1'h0;
+  reg \$1689 ;
   wire \$169 ;
+  reg \$1690  = 1'h0;
+  reg \$1691 ;
+  reg \$1692  = 1'h0;
+  reg \$1693 ;
+  reg \$1694  = 1'h0;
+  reg \$1695 ;
+  reg \$1696  = 1'h0;
+  reg \$1697 ;
+  reg \$1698  = 1'h0;
+  reg \$1699 ;
   wire \$17 ;
   wire \$170 ;
+  reg \$1700  = 1'h0;
+  reg \$1701 ;
+  reg \$1702  = 1'h0;
+  reg \$1703 ;
+  reg \$1704  = 1'h0;
+  reg \$1705 ;
+  reg \$1706  = 1'h0;
+  reg \$1707 ;
+  reg \$1708  = 1'h0;
+  reg \$1709 ;
   wire \$171 ;
+  reg \$1710  = 1'h0;
+  reg \$1711 ;
+  reg \$1712  = 1'h0;
+  reg \$1713 ;
+  reg \$1714  = 1'h0;
+  reg \$1715 ;
+  reg \$1716  = 1'h0;
+  reg \$1717 ;
+  reg \$1718  = 1'h0;
+  reg \$1719 ;
   wire \$172 ;
+  reg \$1720  = 1'h0;
+  reg \$1721 ;
+  reg \$1722  = 1'h0;
+  reg \$1723 ;
+  reg \$1724  = 1'h0;
+  reg \$1725 ;
+  reg \$1726  = 1'h0;
+  reg \$1727 ;
+  reg \$1728  = 1'h0;
+  reg \$1729 ;
   wire \$173 ;
+  reg \$1730  = 1'h0;
+  reg \$1731 ;
+  reg \$1732  = 1'h0;
+  reg \$1733 ;
+  reg \$1734  = 1'h0;
+  reg \$1735 ;
+  reg \$1736  = 1'h0;
+  reg [6:0] \$1737 ;
+  reg [6:0] \$1738  = 7'h00;
+  reg [6:0] \$1739 ;
   wire \$174 ;
+  reg [6:0] \$1740  = 7'h00;
+  reg [6:0] \$1741 ;
+  reg [6:0] \$1742  = 7'h00;
+  reg [6:0] \$1743 ;
+  reg [6:0] \$1744  = 7'h00;
+  reg [6:0] \$1745 ;
+  reg [6:0] \$1746  = 7'h00;
+  reg [6:0] \$1747 ;
+  reg [6:0] \$1748  = 7'h00;
+  reg [6:0] \$1749 ;
   wire \$175 ;
+  reg [6:0] \$1750  = 7'h00;
+  reg [6:0] \$1751 ;
+  reg [6:0] \$1752  = 7'h00;
+  reg [6:0] \$1753 ;
+  reg [6:0] \$1754  = 7'h00;
+  reg [6:0] \$1755 ;
+  reg [6:0] \$1756  = 7'h00;
+  reg [6:0] \$1757 ;
+  reg [6:0] \$1758  = 7'h00;
+  reg [6:0] \$1759 ;
   wire \$176 ;
+  reg [6:0] \$1760  = 7'h00;
+  reg [6:0] \$1761 ;
+  reg [6:0] \$1762  = 7'h00;
+  reg [6:0] \$1763 ;
+  reg [6:0] \$1764  = 7'h00;
+  reg [6:0] \$1765 ;
+  reg [6:0] \$1766  = 7'h00;
+  reg [6:0] \$1767 ;
+  reg [6:0] \$1768  = 7'h00;
+  reg [6:0] \$1769 ;
   wire \$177 ;
+  reg [6:0] \$1770  = 7'h00;
+  reg [6:0] \$1771 ;
+  reg [6:0] \$1772  = 7'h00;
+  reg [6:0] \$1773 ;
+  reg [6:0] \$1774  = 7'h00;
+  reg [6:0] \$1775 ;
+  reg [6:0] \$1776  = 7'h00;
+  reg [6:0] \$1777 ;
+  reg [6:0] \$1778  = 7'h00;
+  reg [6:0] \$1779 ;
   wire \$178 ;
+  reg [6:0] \$1780  = 7'h00;
+  reg [6:0] \$1781 ;
+  reg [6:0] \$1782  = 7'h00;
+  reg [6:0] \$1783 ;
+  reg [6:0] \$1784  = 7'h00;
+  reg [6:0] \$1785 ;
+  reg [6:0] \$1786  = 7'h00;
+  reg [6:0] \$1787 ;
+  reg [6:0] \$1788  = 7'h00;
+  reg [6:0] \$1789 ;
   wire \$179 ;
+  reg [6:0] \$1790  = 7'h00;
+  reg [6:0] \$1791 ;
+  reg [6:0] \$1792  = 7'h00;
+  reg [6:0] \$1793 ;
+  reg [6:0] \$1794  = 7'h00;
+  reg [6:0] \$1795 ;
+  reg [6:0] \$1796  = 7'h00;
+  reg [6:0] \$1797 ;
+  reg [6:0] \$1798  = 7'h00;
+  reg [6:0] \$1799 ;
   wire \$18 ;
   wire \$180 ;
+  reg [6:0] \$1800  = 7'h00;
+  reg [6:0] \$1801 ;
+  reg [6:0] \$1802  = 7'h00;
+  reg [6:0] \$1803 ;
+  reg [6:0] \$1804  = 7'h00;
+  reg [6:0] \$1805 ;
+  reg [6:0] \$1806  = 7'h00;
+  reg [6:0] \$1807 ;
+  reg [6:0] \$1808  = 7'h00;
+  reg [6:0] \$1809 ;
   wire \$181 ;
+  reg [6:0] \$1810  = 7'h00;
+  reg [6:0] \$1811 ;
+  reg [6:0] \$1812  = 7'h00;
+  reg [6:0] \$1813 ;
+  reg [6:0] \$1814  = 7'h00;
+  reg [6:0] \$1815 ;
+  reg [6:0] \$1816  = 7'h00;
+  reg [6:0] \$1817 ;
+  reg [6:0] \$1818  = 7'h00;
+  reg [6:0] \$1819 ;
   wire \$182 ;
+  reg [6:0] \$1820  = 7'h00;
+  reg [6:0] \$1821 ;
+  reg [6:0] \$1822  = 7'h00;
+  reg [6:0] \$1823 ;
+  reg [6:0] \$1824  = 7'h00;
+  reg [6:0] \$1825 ;
+  reg [6:0] \$1826  = 7'h00;
+  reg [6:0] \$1827 ;
+  reg [6:0] \$1828  = 7'h00;
+  reg [6:0] \$1829 ;
   wire \$183 ;
+  reg [6:0] \$1830  = 7'h00;
+  reg [6:0] \$1831 ;
+  reg [6:0] \$1832  = 7'h00;
+  reg [6:0] \$1833 ;
+  reg [6:0] \$1834  = 7'h00;
+  reg [6:0] \$1835 ;
+  reg [6:0] \$1836  = 7'h00;
+  reg [6:0] \$1837 ;
+  reg [6:0] \$1838  = 7'h00;
+  reg [6:0] \$1839 ;
   wire \$184 ;
+  reg [6:0] \$1840  = 7'h00;
+  reg [6:0] \$1841 ;
+  reg [6:0] \$1842  = 7'h00;
+  reg [6:0] \$1843 ;
+  reg [6:0] \$1844  = 7'h00;
+  reg [6:0] \$1845 ;
+  reg [6:0] \$1846  = 7'h00;
+  reg [6:0] \$1847 ;
+  reg [6:0] \$1848  = 7'h00;
+  reg [6:0] \$1849 ;
   wire \$185 ;
+  reg [6:0] \$1850  = 7'h00;
+  reg [6:0] \$1851 ;
+  reg [6:0] \$1852  = 7'h00;
+  reg [6:0] \$1853 ;
+  reg [6:0] \$1854  = 7'h00;
+  reg [6:0] \$1855 ;
+  reg [6:0] \$1856  = 7'h00;
+  reg [6:0] \$1857 ;
+  reg [6:0] \$1858  = 7'h00;
+  reg [6:0] \$1859 ;
   wire \$186 ;
+  reg [6:0] \$1860  = 7'h00;
+  reg [6:0] \$1861 ;
+  reg [6:0] \$1862  = 7'h00;
+  reg [6:0] \$1863 ;
+  reg [6:0] \$1864  = 7'h00;
+  reg \$1865 ;
+  reg \$1866  = 1'h0;
+  reg \$1867 ;
+  reg \$1868  = 1'h0;
+  reg \$1869 ;
   wire \$187 ;
+  reg \$1870  = 1'h0;
+  reg \$1871 ;
+  reg \$1872  = 1'h0;
+  reg \$1873 ;
+  reg \$1874  = 1'h0;
+  reg \$1875 ;
+  reg \$1876  = 1'h0;
+  reg \$1877 ;
+  reg \$1878  = 1'h0;
+  reg \$1879 ;
   wire \$188 ;
+  reg \$1880  = 1'h0;
+  reg \$1881 ;
+  reg \$1882  = 1'h0;
+  reg \$1883 ;
+  reg \$1884  = 1'h0;
+  reg \$1885 ;
+  reg \$1886  = 1'h0;
+  reg \$1887 ;
+  reg \$1888  = 1'h0;
+  reg \$1889 ;
   wire \$189 ;
+  reg \$1890  = 1'h0;
+  reg \$1891 ;
+  reg \$1892  = 1'h0;
+  reg \$1893 ;
+  reg \$1894  = 1'h0;
+  reg \$1895 ;
+  reg \$1896  = 1'h0;
+  reg \$1897 ;
+  reg \$1898  = 1'h0;
+  reg \$1899 ;
   wire \$19 ;
   wire \$190 ;
+  reg \$1900  = 1'h0;
+  reg \$1901 ;
+  reg \$1902  = 1'h0;
+  reg \$1903 ;
+  reg \$1904  = 1'h0;
+  reg \$1905 ;
+  reg \$1906  = 1'h0;
+  reg \$1907 ;
+  reg \$1908  = 1'h0;
+  reg \$1909 ;
   wire \$191 ;
+  reg \$1910  = 1'h0;
+  reg \$1911 ;
+  reg \$1912  = 1'h0;
+  reg \$1913 ;
+  reg \$1914  = 1'h0;
+  reg \$1915 ;
+  reg \$1916  = 1'h0;
+  reg \$1917 ;
+  reg \$1918  = 1'h0;
+  reg \$1919 ;
   wire \$192 ;
+  reg \$1920  = 1'h0;
+  reg \$1921 ;
+  reg \$1922  = 1'h0;
+  reg \$1923 ;
+  reg \$1924  = 1'h0;
+  reg \$1925 ;
+  reg \$1926  = 1'h0;
+  reg \$1927 ;
+  reg \$1928  = 1'h0;
+  reg \$1929 ;
   wire \$193 ;
+  reg \$1930  = 1'h0;
+  reg \$1931 ;
+  reg \$1932  = 1'h0;
+  reg \$1933 ;
+  reg \$1934  = 1'h0;
+  reg \$1935 ;
+  reg \$1936  = 1'h0;
+  reg \$1937 ;
+  reg \$1938  = 1'h0;
+  reg \$1939 ;
   wire \$194 ;
+  reg \$1940  = 1'h0;
+  reg \$1941 ;
+  reg \$1942  = 1'h0;
+  reg \$1943 ;
+  reg \$1944  = 1'h0;
+  reg \$1945 ;
+  reg \$1946  = 1'h0;
+  reg \$1947 ;
+  reg \$1948  = 1'h0;
+  reg \$1949 ;
   wire \$195 ;
+  reg \$1950  = 1'h0;
+  reg \$1951 ;
+  reg \$1952  = 1'h0;
+  reg \$1953 ;
+  reg \$1954  = 1'h0;
+  reg \$1955 ;
+  reg \$1956  = 1'h0;
+  reg \$1957 ;
+  reg \$1958  = 1'h0;
+  reg \$1959 ;
   wire \$196 ;
+  reg \$1960  = 1'h0;
+  reg \$1961 ;
+  reg \$1962  = 1'h0;
+  reg \$1963 ;
+  reg \$1964  = 1'h0;
+  reg \$1965 ;
+  reg \$1966  = 1'h0;
+  reg \$1967 ;
+  reg \$1968  = 1'h0;
+  reg \$1969 ;
   wire \$197 ;
+  reg \$1970  = 1'h0;
+  reg \$1971 ;
+  reg \$1972  = 1'h0;
+  reg \$1973 ;
+  reg \$1974  = 1'h0;
+  reg \$1975 ;
+  reg \$1976  = 1'h0;
+  reg \$1977 ;
+  reg \$1978  = 1'h0;
+  reg \$1979 ;
   wire \$198 ;
+  reg \$1980  = 1'h0;
+  reg \$1981 ;
+  reg \$1982  = 1'h0;
+  reg \$1983 ;
+  reg \$1984  = 1'h0;
+  reg \$1985 ;
+  reg \$1986  = 1'h0;
+  reg \$1987 ;
+  reg \$1988  = 1'h0;
+  reg \$1989 ;
   wire \$199 ;
+  reg \$1990  = 1'h0;
+  reg \$1991 ;
+  reg \$1992  = 1'h0;
   wire \$2 ;
   wire \$20 ;
   wire \$200 ;
@@ -10936,7 +11583,7 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire \$297 ;
   wire \$298 ;
   wire \$299 ;
-  wire \$3 ;
+  wire [63:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
   wire \$301 ;
@@ -10963,370 +11610,370 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire \$320 ;
   wire \$321 ;
   wire \$322 ;
-  wire [1:0] \$323 ;
-  wire [1:0] \$324 ;
-  wire [2:0] \$325 ;
-  wire [1:0] \$326 ;
-  wire [2:0] \$327 ;
-  wire [3:0] \$328 ;
-  reg [2:0] \$329 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
   wire \$33 ;
-  wire [6:0] \$330 ;
+  wire \$330 ;
   wire \$331 ;
   wire \$332 ;
-  wire [1:0] \$333 ;
-  wire [1:0] \$334 ;
-  wire [2:0] \$335 ;
-  wire [1:0] \$336 ;
-  wire [2:0] \$337 ;
-  wire [3:0] \$338 ;
-  reg [2:0] \$339 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire \$339 ;
   wire \$34 ;
-  wire [6:0] \$340 ;
+  wire \$340 ;
   wire \$341 ;
   wire \$342 ;
-  wire [1:0] \$343 ;
-  wire [1:0] \$344 ;
-  wire [2:0] \$345 ;
-  wire [1:0] \$346 ;
-  wire [2:0] \$347 ;
-  wire [3:0] \$348 ;
-  reg [2:0] \$349 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire \$348 ;
+  wire \$349 ;
   wire \$35 ;
-  wire [6:0] \$350 ;
+  wire \$350 ;
   wire \$351 ;
   wire \$352 ;
-  wire [1:0] \$353 ;
-  wire [1:0] \$354 ;
-  wire [2:0] \$355 ;
-  wire [1:0] \$356 ;
-  wire [2:0] \$357 ;
-  wire [3:0] \$358 ;
-  reg [2:0] \$359 ;
+  wire \$353 ;
+  wire \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
   wire \$36 ;
-  wire [6:0] \$360 ;
+  wire \$360 ;
   wire \$361 ;
   wire \$362 ;
-  wire [1:0] \$363 ;
-  wire [1:0] \$364 ;
-  wire [2:0] \$365 ;
-  wire [1:0] \$366 ;
-  wire [2:0] \$367 ;
-  wire [3:0] \$368 ;
-  reg [2:0] \$369 ;
+  wire \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
   wire \$37 ;
-  wire [6:0] \$370 ;
+  wire \$370 ;
   wire \$371 ;
   wire \$372 ;
-  wire [1:0] \$373 ;
-  wire [1:0] \$374 ;
-  wire [2:0] \$375 ;
-  wire [1:0] \$376 ;
-  wire [2:0] \$377 ;
-  wire [3:0] \$378 ;
-  reg [2:0] \$379 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  wire \$379 ;
   wire \$38 ;
-  wire [6:0] \$380 ;
+  wire \$380 ;
   wire \$381 ;
   wire \$382 ;
-  wire [1:0] \$383 ;
-  wire [1:0] \$384 ;
-  wire [2:0] \$385 ;
-  wire [1:0] \$386 ;
-  wire [2:0] \$387 ;
-  wire [3:0] \$388 ;
-  reg [2:0] \$389 ;
+  wire \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
   wire \$39 ;
-  wire [6:0] \$390 ;
+  wire \$390 ;
   wire \$391 ;
   wire \$392 ;
-  wire [1:0] \$393 ;
-  wire [1:0] \$394 ;
-  wire [2:0] \$395 ;
-  wire [1:0] \$396 ;
-  wire [2:0] \$397 ;
-  wire [3:0] \$398 ;
-  reg [2:0] \$399 ;
-  wire \$4 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire \$399 ;
+  wire [63:0] \$4 ;
   wire \$40 ;
-  wire [6:0] \$400 ;
+  wire \$400 ;
   wire \$401 ;
   wire \$402 ;
-  wire [1:0] \$403 ;
-  wire [1:0] \$404 ;
-  wire [2:0] \$405 ;
-  wire [1:0] \$406 ;
-  wire [2:0] \$407 ;
-  wire [3:0] \$408 ;
-  reg [2:0] \$409 ;
+  wire \$403 ;
+  wire \$404 ;
+  wire \$405 ;
+  wire \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
   wire \$41 ;
-  wire [6:0] \$410 ;
+  wire \$410 ;
   wire \$411 ;
   wire \$412 ;
-  wire [1:0] \$413 ;
-  wire [1:0] \$414 ;
-  wire [2:0] \$415 ;
-  wire [1:0] \$416 ;
-  wire [2:0] \$417 ;
-  wire [3:0] \$418 ;
-  reg [2:0] \$419 ;
+  wire \$413 ;
+  wire \$414 ;
+  wire \$415 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  wire \$419 ;
   wire \$42 ;
-  wire [6:0] \$420 ;
+  wire \$420 ;
   wire \$421 ;
   wire \$422 ;
-  wire [1:0] \$423 ;
-  wire [1:0] \$424 ;
-  wire [2:0] \$425 ;
-  wire [1:0] \$426 ;
-  wire [2:0] \$427 ;
-  wire [3:0] \$428 ;
-  reg [2:0] \$429 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
+  wire \$429 ;
   wire \$43 ;
-  wire [6:0] \$430 ;
+  wire \$430 ;
   wire \$431 ;
   wire \$432 ;
-  wire [1:0] \$433 ;
-  wire [1:0] \$434 ;
-  wire [2:0] \$435 ;
-  wire [1:0] \$436 ;
-  wire [2:0] \$437 ;
-  wire [3:0] \$438 ;
-  reg [2:0] \$439 ;
+  wire \$433 ;
+  wire \$434 ;
+  wire \$435 ;
+  wire \$436 ;
+  wire \$437 ;
+  wire \$438 ;
+  wire \$439 ;
   wire \$44 ;
-  wire [6:0] \$440 ;
+  wire \$440 ;
   wire \$441 ;
   wire \$442 ;
-  wire [1:0] \$443 ;
-  wire [1:0] \$444 ;
-  wire [2:0] \$445 ;
-  wire [1:0] \$446 ;
-  wire [2:0] \$447 ;
-  wire [3:0] \$448 ;
-  reg [2:0] \$449 ;
+  wire \$443 ;
+  wire \$444 ;
+  wire \$445 ;
+  wire \$446 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire \$449 ;
   wire \$45 ;
-  wire [6:0] \$450 ;
+  wire \$450 ;
   wire \$451 ;
   wire \$452 ;
-  wire [1:0] \$453 ;
-  wire [1:0] \$454 ;
-  wire [2:0] \$455 ;
-  wire [1:0] \$456 ;
-  wire [2:0] \$457 ;
-  wire [3:0] \$458 ;
-  reg [2:0] \$459 ;
+  wire \$453 ;
+  wire \$454 ;
+  wire \$455 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire \$458 ;
+  wire \$459 ;
   wire \$46 ;
-  wire [6:0] \$460 ;
+  wire \$460 ;
   wire \$461 ;
   wire \$462 ;
-  wire [1:0] \$463 ;
-  wire [1:0] \$464 ;
-  wire [2:0] \$465 ;
-  wire [1:0] \$466 ;
-  wire [2:0] \$467 ;
-  wire [3:0] \$468 ;
-  reg [2:0] \$469 ;
+  wire \$463 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
+  wire \$467 ;
+  wire \$468 ;
+  wire \$469 ;
   wire \$47 ;
-  wire [6:0] \$470 ;
+  wire \$470 ;
   wire \$471 ;
   wire \$472 ;
-  wire [1:0] \$473 ;
-  wire [1:0] \$474 ;
-  wire [2:0] \$475 ;
-  wire [1:0] \$476 ;
-  wire [2:0] \$477 ;
-  wire [3:0] \$478 ;
-  reg [2:0] \$479 ;
+  wire \$473 ;
+  wire \$474 ;
+  wire \$475 ;
+  wire \$476 ;
+  wire \$477 ;
+  wire \$478 ;
+  wire \$479 ;
   wire \$48 ;
-  wire [6:0] \$480 ;
+  wire \$480 ;
   wire \$481 ;
   wire \$482 ;
-  wire [1:0] \$483 ;
-  wire [1:0] \$484 ;
-  wire [2:0] \$485 ;
-  wire [1:0] \$486 ;
-  wire [2:0] \$487 ;
-  wire [3:0] \$488 ;
-  reg [2:0] \$489 ;
+  wire \$483 ;
+  wire \$484 ;
+  wire \$485 ;
+  wire \$486 ;
+  wire \$487 ;
+  wire \$488 ;
+  wire \$489 ;
   wire \$49 ;
-  wire [6:0] \$490 ;
+  wire \$490 ;
   wire \$491 ;
   wire \$492 ;
-  wire [1:0] \$493 ;
-  wire [1:0] \$494 ;
-  wire [2:0] \$495 ;
-  wire [1:0] \$496 ;
-  wire [2:0] \$497 ;
-  wire [3:0] \$498 ;
-  reg [2:0] \$499 ;
+  wire \$493 ;
+  wire \$494 ;
+  wire \$495 ;
+  wire \$496 ;
+  wire \$497 ;
+  wire \$498 ;
+  wire \$499 ;
   wire \$5 ;
   wire \$50 ;
-  wire [6:0] \$500 ;
+  wire \$500 ;
   wire \$501 ;
   wire \$502 ;
-  wire [1:0] \$503 ;
-  wire [1:0] \$504 ;
-  wire [2:0] \$505 ;
-  wire [1:0] \$506 ;
-  wire [2:0] \$507 ;
-  wire [3:0] \$508 ;
-  reg [2:0] \$509 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire \$505 ;
+  wire \$506 ;
+  wire \$507 ;
+  wire \$508 ;
+  wire \$509 ;
   wire \$51 ;
-  wire [6:0] \$510 ;
+  wire \$510 ;
   wire \$511 ;
   wire \$512 ;
-  wire [1:0] \$513 ;
-  wire [1:0] \$514 ;
-  wire [2:0] \$515 ;
-  wire [1:0] \$516 ;
-  wire [2:0] \$517 ;
-  wire [3:0] \$518 ;
-  reg [2:0] \$519 ;
+  wire \$513 ;
+  wire \$514 ;
+  wire \$515 ;
+  wire \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire \$519 ;
   wire \$52 ;
-  wire [6:0] \$520 ;
+  wire \$520 ;
   wire \$521 ;
   wire \$522 ;
-  wire [1:0] \$523 ;
-  wire [1:0] \$524 ;
-  wire [2:0] \$525 ;
-  wire [1:0] \$526 ;
-  wire [2:0] \$527 ;
-  wire [3:0] \$528 ;
-  reg [2:0] \$529 ;
+  wire \$523 ;
+  wire \$524 ;
+  wire \$525 ;
+  wire \$526 ;
+  wire \$527 ;
+  wire \$528 ;
+  wire \$529 ;
   wire \$53 ;
-  wire [6:0] \$530 ;
+  wire \$530 ;
   wire \$531 ;
   wire \$532 ;
-  wire [1:0] \$533 ;
-  wire [1:0] \$534 ;
-  wire [2:0] \$535 ;
-  wire [1:0] \$536 ;
-  wire [2:0] \$537 ;
-  wire [3:0] \$538 ;
-  reg [2:0] \$539 ;
+  wire \$533 ;
+  wire \$534 ;
+  wire \$535 ;
+  wire \$536 ;
+  wire \$537 ;
+  wire \$538 ;
+  wire \$539 ;
   wire \$54 ;
-  wire [6:0] \$540 ;
+  wire \$540 ;
   wire \$541 ;
   wire \$542 ;
-  wire [1:0] \$543 ;
-  wire [1:0] \$544 ;
-  wire [2:0] \$545 ;
-  wire [1:0] \$546 ;
-  wire [2:0] \$547 ;
-  wire [3:0] \$548 ;
-  reg [2:0] \$549 ;
+  wire \$543 ;
+  wire \$544 ;
+  wire \$545 ;
+  wire \$546 ;
+  wire \$547 ;
+  wire \$548 ;
+  wire \$549 ;
   wire \$55 ;
-  wire [6:0] \$550 ;
+  wire \$550 ;
   wire \$551 ;
   wire \$552 ;
-  wire [1:0] \$553 ;
-  wire [1:0] \$554 ;
-  wire [2:0] \$555 ;
-  wire [1:0] \$556 ;
-  wire [2:0] \$557 ;
-  wire [3:0] \$558 ;
-  reg [2:0] \$559 ;
+  wire \$553 ;
+  wire \$554 ;
+  wire \$555 ;
+  wire \$556 ;
+  wire \$557 ;
+  wire \$558 ;
+  wire \$559 ;
   wire \$56 ;
-  wire [6:0] \$560 ;
+  wire \$560 ;
   wire \$561 ;
   wire \$562 ;
-  wire [1:0] \$563 ;
-  wire [1:0] \$564 ;
-  wire [2:0] \$565 ;
-  wire [1:0] \$566 ;
-  wire [2:0] \$567 ;
-  wire [3:0] \$568 ;
-  reg [2:0] \$569 ;
+  wire \$563 ;
+  wire \$564 ;
+  wire \$565 ;
+  wire \$566 ;
+  wire \$567 ;
+  wire \$568 ;
+  wire \$569 ;
   wire \$57 ;
-  wire [6:0] \$570 ;
+  wire \$570 ;
   wire \$571 ;
   wire \$572 ;
-  wire [1:0] \$573 ;
-  wire [1:0] \$574 ;
-  wire [2:0] \$575 ;
-  wire [1:0] \$576 ;
-  wire [2:0] \$577 ;
-  wire [3:0] \$578 ;
-  reg [2:0] \$579 ;
+  wire \$573 ;
+  wire \$574 ;
+  wire \$575 ;
+  wire \$576 ;
+  wire \$577 ;
+  wire \$578 ;
+  wire \$579 ;
   wire \$58 ;
-  wire [6:0] \$580 ;
+  wire \$580 ;
   wire \$581 ;
   wire \$582 ;
-  wire [1:0] \$583 ;
-  wire [1:0] \$584 ;
-  wire [2:0] \$585 ;
-  wire [1:0] \$586 ;
-  wire [2:0] \$587 ;
-  wire [3:0] \$588 ;
-  reg [2:0] \$589 ;
+  wire \$583 ;
+  wire \$584 ;
+  wire \$585 ;
+  wire \$586 ;
+  wire \$587 ;
+  wire \$588 ;
+  wire [1:0] \$589 ;
   wire \$59 ;
-  wire [6:0] \$590 ;
-  wire \$591 ;
-  wire \$592 ;
-  wire [1:0] \$593 ;
-  wire [1:0] \$594 ;
-  wire [2:0] \$595 ;
-  wire [1:0] \$596 ;
-  wire [2:0] \$597 ;
-  wire [3:0] \$598 ;
-  reg [2:0] \$599 ;
+  wire [1:0] \$590 ;
+  wire [2:0] \$591 ;
+  wire [1:0] \$592 ;
+  wire [2:0] \$593 ;
+  wire [3:0] \$594 ;
+  reg [2:0] \$595 ;
+  wire [6:0] \$596 ;
+  wire \$597 ;
+  wire \$598 ;
+  wire \$599 ;
   wire \$6 ;
   wire \$60 ;
-  wire [6:0] \$600 ;
+  wire \$600 ;
   wire \$601 ;
   wire \$602 ;
-  wire [1:0] \$603 ;
-  wire [1:0] \$604 ;
-  wire [2:0] \$605 ;
+  wire \$603 ;
+  wire \$604 ;
+  wire [1:0] \$605 ;
   wire [1:0] \$606 ;
   wire [2:0] \$607 ;
-  wire [3:0] \$608 ;
-  reg [2:0] \$609 ;
+  wire [1:0] \$608 ;
+  wire [2:0] \$609 ;
   wire \$61 ;
-  wire [6:0] \$610 ;
-  wire \$611 ;
-  wire \$612 ;
-  wire [1:0] \$613 ;
-  wire [1:0] \$614 ;
-  wire [2:0] \$615 ;
-  wire [1:0] \$616 ;
-  wire [2:0] \$617 ;
-  wire [3:0] \$618 ;
-  reg [2:0] \$619 ;
+  wire [3:0] \$610 ;
+  reg [2:0] \$611 ;
+  wire [6:0] \$612 ;
+  wire \$613 ;
+  wire \$614 ;
+  wire \$615 ;
+  wire \$616 ;
+  wire \$617 ;
+  wire \$618 ;
+  wire \$619 ;
   wire \$62 ;
-  wire [6:0] \$620 ;
-  wire \$621 ;
-  wire \$622 ;
-  wire [1:0] \$623 ;
+  wire \$620 ;
+  wire [1:0] \$621 ;
+  wire [1:0] \$622 ;
+  wire [2:0] \$623 ;
   wire [1:0] \$624 ;
   wire [2:0] \$625 ;
-  wire [1:0] \$626 ;
-  wire [2:0] \$627 ;
-  wire [3:0] \$628 ;
-  reg [2:0] \$629 ;
+  wire [3:0] \$626 ;
+  reg [2:0] \$627 ;
+  wire [6:0] \$628 ;
+  wire \$629 ;
   wire \$63 ;
-  wire [6:0] \$630 ;
+  wire \$630 ;
   wire \$631 ;
   wire \$632 ;
-  wire [1:0] \$633 ;
-  wire [1:0] \$634 ;
-  wire [2:0] \$635 ;
-  wire [1:0] \$636 ;
-  wire [2:0] \$637 ;
-  wire [3:0] \$638 ;
-  reg [2:0] \$639 ;
+  wire \$633 ;
+  wire \$634 ;
+  wire \$635 ;
+  wire \$636 ;
+  wire [1:0] \$637 ;
+  wire [1:0] \$638 ;
+  wire [2:0] \$639 ;
   wire \$64 ;
-  wire [6:0] \$640 ;
-  wire \$641 ;
-  wire \$642 ;
-  wire [1:0] \$643 ;
-  wire [1:0] \$644 ;
-  wire [2:0] \$645 ;
-  wire [1:0] \$646 ;
-  wire [2:0] \$647 ;
-  wire [3:0] \$648 ;
-  reg [2:0] \$649 ;
+  wire [1:0] \$640 ;
+  wire [2:0] \$641 ;
+  wire [3:0] \$642 ;
+  reg [2:0] \$643 ;
+  wire [6:0] \$644 ;
+  wire \$645 ;
+  wire \$646 ;
+  wire \$647 ;
+  wire \$648 ;
+  wire \$649 ;
   wire \$65 ;
-  wire [6:0] \$650 ;
+  wire \$650 ;
   wire \$651 ;
   wire \$652 ;
   wire [1:0] \$653 ;
@@ -11340,82 +11987,82 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire [6:0] \$660 ;
   wire \$661 ;
   wire \$662 ;
-  wire [1:0] \$663 ;
-  wire [1:0] \$664 ;
-  wire [2:0] \$665 ;
-  wire [1:0] \$666 ;
-  wire [2:0] \$667 ;
-  wire [3:0] \$668 ;
-  reg [2:0] \$669 ;
+  wire \$663 ;
+  wire \$664 ;
+  wire \$665 ;
+  wire \$666 ;
+  wire \$667 ;
+  wire \$668 ;
+  wire [1:0] \$669 ;
   wire \$67 ;
-  wire [6:0] \$670 ;
-  wire \$671 ;
-  wire \$672 ;
-  wire [1:0] \$673 ;
-  wire [1:0] \$674 ;
-  wire [2:0] \$675 ;
-  wire [1:0] \$676 ;
-  wire [2:0] \$677 ;
-  wire [3:0] \$678 ;
-  reg [2:0] \$679 ;
+  wire [1:0] \$670 ;
+  wire [2:0] \$671 ;
+  wire [1:0] \$672 ;
+  wire [2:0] \$673 ;
+  wire [3:0] \$674 ;
+  reg [2:0] \$675 ;
+  wire [6:0] \$676 ;
+  wire \$677 ;
+  wire \$678 ;
+  wire \$679 ;
   wire \$68 ;
-  wire [6:0] \$680 ;
+  wire \$680 ;
   wire \$681 ;
   wire \$682 ;
-  wire [1:0] \$683 ;
-  wire [1:0] \$684 ;
-  wire [2:0] \$685 ;
+  wire \$683 ;
+  wire \$684 ;
+  wire [1:0] \$685 ;
   wire [1:0] \$686 ;
   wire [2:0] \$687 ;
-  wire [3:0] \$688 ;
-  reg [2:0] \$689 ;
+  wire [1:0] \$688 ;
+  wire [2:0] \$689 ;
   wire \$69 ;
-  wire [6:0] \$690 ;
-  wire \$691 ;
-  wire \$692 ;
-  wire [1:0] \$693 ;
-  wire [1:0] \$694 ;
-  wire [2:0] \$695 ;
-  wire [1:0] \$696 ;
-  wire [2:0] \$697 ;
-  wire [3:0] \$698 ;
-  reg [2:0] \$699 ;
+  wire [3:0] \$690 ;
+  reg [2:0] \$691 ;
+  wire [6:0] \$692 ;
+  wire \$693 ;
+  wire \$694 ;
+  wire \$695 ;
+  wire \$696 ;
+  wire \$697 ;
+  wire \$698 ;
+  wire \$699 ;
   wire \$7 ;
   wire \$70 ;
-  wire [6:0] \$700 ;
-  wire \$701 ;
-  wire \$702 ;
-  wire [1:0] \$703 ;
+  wire \$700 ;
+  wire [1:0] \$701 ;
+  wire [1:0] \$702 ;
+  wire [2:0] \$703 ;
   wire [1:0] \$704 ;
   wire [2:0] \$705 ;
-  wire [1:0] \$706 ;
-  wire [2:0] \$707 ;
-  wire [3:0] \$708 ;
-  reg [2:0] \$709 ;
+  wire [3:0] \$706 ;
+  reg [2:0] \$707 ;
+  wire [6:0] \$708 ;
+  wire \$709 ;
   wire \$71 ;
-  wire [6:0] \$710 ;
+  wire \$710 ;
   wire \$711 ;
   wire \$712 ;
-  wire [1:0] \$713 ;
-  wire [1:0] \$714 ;
-  wire [2:0] \$715 ;
-  wire [1:0] \$716 ;
-  wire [2:0] \$717 ;
-  wire [3:0] \$718 ;
-  reg [2:0] \$719 ;
+  wire \$713 ;
+  wire \$714 ;
+  wire \$715 ;
+  wire \$716 ;
+  wire [1:0] \$717 ;
+  wire [1:0] \$718 ;
+  wire [2:0] \$719 ;
   wire \$72 ;
-  wire [6:0] \$720 ;
-  wire \$721 ;
-  wire \$722 ;
-  wire [1:0] \$723 ;
-  wire [1:0] \$724 ;
-  wire [2:0] \$725 ;
-  wire [1:0] \$726 ;
-  wire [2:0] \$727 ;
-  wire [3:0] \$728 ;
-  reg [2:0] \$729 ;
+  wire [1:0] \$720 ;
+  wire [2:0] \$721 ;
+  wire [3:0] \$722 ;
+  reg [2:0] \$723 ;
+  wire [6:0] \$724 ;
+  wire \$725 ;
+  wire \$726 ;
+  wire \$727 ;
+  wire \$728 ;
+  wire \$729 ;
   wire \$73 ;
-  wire [6:0] \$730 ;
+  wire \$730 ;
   wire \$731 ;
   wire \$732 ;
   wire [1:0] \$733 ;
@@ -11429,82 +12076,82 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire [6:0] \$740 ;
   wire \$741 ;
   wire \$742 ;
-  wire [1:0] \$743 ;
-  wire [1:0] \$744 ;
-  wire [2:0] \$745 ;
-  wire [1:0] \$746 ;
-  wire [2:0] \$747 ;
-  wire [3:0] \$748 ;
-  reg [2:0] \$749 ;
+  wire \$743 ;
+  wire \$744 ;
+  wire \$745 ;
+  wire \$746 ;
+  wire \$747 ;
+  wire \$748 ;
+  wire [1:0] \$749 ;
   wire \$75 ;
-  wire [6:0] \$750 ;
-  wire \$751 ;
-  wire \$752 ;
-  wire [1:0] \$753 ;
-  wire [1:0] \$754 ;
-  wire [2:0] \$755 ;
-  wire [1:0] \$756 ;
-  wire [2:0] \$757 ;
-  wire [3:0] \$758 ;
-  reg [2:0] \$759 ;
+  wire [1:0] \$750 ;
+  wire [2:0] \$751 ;
+  wire [1:0] \$752 ;
+  wire [2:0] \$753 ;
+  wire [3:0] \$754 ;
+  reg [2:0] \$755 ;
+  wire [6:0] \$756 ;
+  wire \$757 ;
+  wire \$758 ;
+  wire \$759 ;
   wire \$76 ;
-  wire [6:0] \$760 ;
+  wire \$760 ;
   wire \$761 ;
   wire \$762 ;
-  wire [1:0] \$763 ;
-  wire [1:0] \$764 ;
-  wire [2:0] \$765 ;
+  wire \$763 ;
+  wire \$764 ;
+  wire [1:0] \$765 ;
   wire [1:0] \$766 ;
   wire [2:0] \$767 ;
-  wire [3:0] \$768 ;
-  reg [2:0] \$769 ;
+  wire [1:0] \$768 ;
+  wire [2:0] \$769 ;
   wire \$77 ;
-  wire [6:0] \$770 ;
-  wire \$771 ;
-  wire \$772 ;
-  wire [1:0] \$773 ;
-  wire [1:0] \$774 ;
-  wire [2:0] \$775 ;
-  wire [1:0] \$776 ;
-  wire [2:0] \$777 ;
-  wire [3:0] \$778 ;
-  reg [2:0] \$779 ;
+  wire [3:0] \$770 ;
+  reg [2:0] \$771 ;
+  wire [6:0] \$772 ;
+  wire \$773 ;
+  wire \$774 ;
+  wire \$775 ;
+  wire \$776 ;
+  wire \$777 ;
+  wire \$778 ;
+  wire \$779 ;
   wire \$78 ;
-  wire [6:0] \$780 ;
-  wire \$781 ;
-  wire \$782 ;
-  wire [1:0] \$783 ;
+  wire \$780 ;
+  wire [1:0] \$781 ;
+  wire [1:0] \$782 ;
+  wire [2:0] \$783 ;
   wire [1:0] \$784 ;
   wire [2:0] \$785 ;
-  wire [1:0] \$786 ;
-  wire [2:0] \$787 ;
-  wire [3:0] \$788 ;
-  reg [2:0] \$789 ;
+  wire [3:0] \$786 ;
+  reg [2:0] \$787 ;
+  wire [6:0] \$788 ;
+  wire \$789 ;
   wire \$79 ;
-  wire [6:0] \$790 ;
+  wire \$790 ;
   wire \$791 ;
   wire \$792 ;
-  wire [1:0] \$793 ;
-  wire [1:0] \$794 ;
-  wire [2:0] \$795 ;
-  wire [1:0] \$796 ;
-  wire [2:0] \$797 ;
-  wire [3:0] \$798 ;
-  reg [2:0] \$799 ;
+  wire \$793 ;
+  wire \$794 ;
+  wire \$795 ;
+  wire \$796 ;
+  wire [1:0] \$797 ;
+  wire [1:0] \$798 ;
+  wire [2:0] \$799 ;
   wire \$8 ;
   wire \$80 ;
-  wire [6:0] \$800 ;
-  wire \$801 ;
-  wire \$802 ;
-  wire [1:0] \$803 ;
-  wire [1:0] \$804 ;
-  wire [2:0] \$805 ;
-  wire [1:0] \$806 ;
-  wire [2:0] \$807 ;
-  wire [3:0] \$808 ;
-  reg [2:0] \$809 ;
+  wire [1:0] \$800 ;
+  wire [2:0] \$801 ;
+  wire [3:0] \$802 ;
+  reg [2:0] \$803 ;
+  wire [6:0] \$804 ;
+  wire \$805 ;
+  wire \$806 ;
+  wire \$807 ;
+  wire \$808 ;
+  wire \$809 ;
   wire \$81 ;
-  wire [6:0] \$810 ;
+  wire \$810 ;
   wire \$811 ;
   wire \$812 ;
   wire [1:0] \$813 ;
@@ -11518,81 +12165,81 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire [6:0] \$820 ;
   wire \$821 ;
   wire \$822 ;
-  wire [1:0] \$823 ;
-  wire [1:0] \$824 ;
-  wire [2:0] \$825 ;
-  wire [1:0] \$826 ;
-  wire [2:0] \$827 ;
-  wire [3:0] \$828 ;
-  reg [2:0] \$829 ;
+  wire \$823 ;
+  wire \$824 ;
+  wire \$825 ;
+  wire \$826 ;
+  wire \$827 ;
+  wire \$828 ;
+  wire [1:0] \$829 ;
   wire \$83 ;
-  wire [6:0] \$830 ;
-  wire \$831 ;
-  wire \$832 ;
-  wire [1:0] \$833 ;
-  wire [1:0] \$834 ;
-  wire [2:0] \$835 ;
-  wire [1:0] \$836 ;
-  wire [2:0] \$837 ;
-  wire [3:0] \$838 ;
-  reg [2:0] \$839 ;
+  wire [1:0] \$830 ;
+  wire [2:0] \$831 ;
+  wire [1:0] \$832 ;
+  wire [2:0] \$833 ;
+  wire [3:0] \$834 ;
+  reg [2:0] \$835 ;
+  wire [6:0] \$836 ;
+  wire \$837 ;
+  wire \$838 ;
+  wire \$839 ;
   wire \$84 ;
-  wire [6:0] \$840 ;
+  wire \$840 ;
   wire \$841 ;
   wire \$842 ;
-  wire [1:0] \$843 ;
-  wire [1:0] \$844 ;
-  wire [2:0] \$845 ;
+  wire \$843 ;
+  wire \$844 ;
+  wire [1:0] \$845 ;
   wire [1:0] \$846 ;
   wire [2:0] \$847 ;
-  wire [3:0] \$848 ;
-  reg [2:0] \$849 ;
+  wire [1:0] \$848 ;
+  wire [2:0] \$849 ;
   wire \$85 ;
-  wire [6:0] \$850 ;
-  wire \$851 ;
-  wire \$852 ;
-  wire [1:0] \$853 ;
-  wire [1:0] \$854 ;
-  wire [2:0] \$855 ;
-  wire [1:0] \$856 ;
-  wire [2:0] \$857 ;
-  wire [3:0] \$858 ;
-  reg [2:0] \$859 ;
+  wire [3:0] \$850 ;
+  reg [2:0] \$851 ;
+  wire [6:0] \$852 ;
+  wire \$853 ;
+  wire \$854 ;
+  wire \$855 ;
+  wire \$856 ;
+  wire \$857 ;
+  wire \$858 ;
+  wire \$859 ;
   wire \$86 ;
-  wire [6:0] \$860 ;
-  wire \$861 ;
-  wire \$862 ;
-  wire [1:0] \$863 ;
+  wire \$860 ;
+  wire [1:0] \$861 ;
+  wire [1:0] \$862 ;
+  wire [2:0] \$863 ;
   wire [1:0] \$864 ;
   wire [2:0] \$865 ;
-  wire [1:0] \$866 ;
-  wire [2:0] \$867 ;
-  wire [3:0] \$868 ;
-  reg [2:0] \$869 ;
+  wire [3:0] \$866 ;
+  reg [2:0] \$867 ;
+  wire [6:0] \$868 ;
+  wire \$869 ;
   wire \$87 ;
-  wire [6:0] \$870 ;
+  wire \$870 ;
   wire \$871 ;
   wire \$872 ;
-  wire [1:0] \$873 ;
-  wire [1:0] \$874 ;
-  wire [2:0] \$875 ;
-  wire [1:0] \$876 ;
-  wire [2:0] \$877 ;
-  wire [3:0] \$878 ;
-  reg [2:0] \$879 ;
+  wire \$873 ;
+  wire \$874 ;
+  wire \$875 ;
+  wire \$876 ;
+  wire [1:0] \$877 ;
+  wire [1:0] \$878 ;
+  wire [2:0] \$879 ;
   wire \$88 ;
-  wire [6:0] \$880 ;
-  wire \$881 ;
-  wire \$882 ;
-  wire [1:0] \$883 ;
-  wire [1:0] \$884 ;
-  wire [2:0] \$885 ;
-  wire [1:0] \$886 ;
-  wire [2:0] \$887 ;
-  wire [3:0] \$888 ;
-  reg [2:0] \$889 ;
+  wire [1:0] \$880 ;
+  wire [2:0] \$881 ;
+  wire [3:0] \$882 ;
+  reg [2:0] \$883 ;
+  wire [6:0] \$884 ;
+  wire \$885 ;
+  wire \$886 ;
+  wire \$887 ;
+  wire \$888 ;
+  wire \$889 ;
   wire \$89 ;
-  wire [6:0] \$890 ;
+  wire \$890 ;
   wire \$891 ;
   wire \$892 ;
   wire [1:0] \$893 ;
@@ -11607,118 +12254,121 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire [6:0] \$900 ;
   wire \$901 ;
   wire \$902 ;
-  wire [1:0] \$903 ;
-  wire [1:0] \$904 ;
-  wire [2:0] \$905 ;
-  wire [1:0] \$906 ;
-  wire [2:0] \$907 ;
-  wire [3:0] \$908 ;
-  reg [2:0] \$909 ;
+  wire \$903 ;
+  wire \$904 ;
+  wire \$905 ;
+  wire \$906 ;
+  wire \$907 ;
+  wire \$908 ;
+  wire [1:0] \$909 ;
   wire \$91 ;
-  wire [6:0] \$910 ;
-  wire \$911 ;
-  wire \$912 ;
-  wire [1:0] \$913 ;
-  wire [1:0] \$914 ;
-  wire [2:0] \$915 ;
-  wire [1:0] \$916 ;
-  wire [2:0] \$917 ;
-  wire [3:0] \$918 ;
-  reg [2:0] \$919 ;
+  wire [1:0] \$910 ;
+  wire [2:0] \$911 ;
+  wire [1:0] \$912 ;
+  wire [2:0] \$913 ;
+  wire [3:0] \$914 ;
+  reg [2:0] \$915 ;
+  wire [6:0] \$916 ;
+  wire \$917 ;
+  wire \$918 ;
+  wire \$919 ;
   wire \$92 ;
-  wire [6:0] \$920 ;
+  wire \$920 ;
   wire \$921 ;
   wire \$922 ;
-  wire [1:0] \$923 ;
-  wire [1:0] \$924 ;
-  wire [2:0] \$925 ;
+  wire \$923 ;
+  wire \$924 ;
+  wire [1:0] \$925 ;
   wire [1:0] \$926 ;
   wire [2:0] \$927 ;
-  wire [3:0] \$928 ;
-  reg [2:0] \$929 ;
+  wire [1:0] \$928 ;
+  wire [2:0] \$929 ;
   wire \$93 ;
-  wire [6:0] \$930 ;
-  wire \$931 ;
-  wire \$932 ;
-  wire [1:0] \$933 ;
-  wire [1:0] \$934 ;
-  wire [2:0] \$935 ;
-  wire [1:0] \$936 ;
-  wire [2:0] \$937 ;
-  wire [3:0] \$938 ;
-  reg [2:0] \$939 ;
+  wire [3:0] \$930 ;
+  reg [2:0] \$931 ;
+  wire [6:0] \$932 ;
+  wire \$933 ;
+  wire \$934 ;
+  wire \$935 ;
+  wire \$936 ;
+  wire \$937 ;
+  wire \$938 ;
+  wire \$939 ;
   wire \$94 ;
-  wire [6:0] \$940 ;
-  wire \$941 ;
-  wire \$942 ;
-  wire [1:0] \$943 ;
+  wire \$940 ;
+  wire [1:0] \$941 ;
+  wire [1:0] \$942 ;
+  wire [2:0] \$943 ;
   wire [1:0] \$944 ;
   wire [2:0] \$945 ;
-  wire [1:0] \$946 ;
-  wire [2:0] \$947 ;
-  wire [3:0] \$948 ;
-  reg [2:0] \$949 ;
+  wire [3:0] \$946 ;
+  reg [2:0] \$947 ;
+  wire [6:0] \$948 ;
+  wire \$949 ;
   wire \$95 ;
-  wire [6:0] \$950 ;
+  wire \$950 ;
   wire \$951 ;
   wire \$952 ;
-  wire [1:0] \$953 ;
-  wire [1:0] \$954 ;
-  wire [2:0] \$955 ;
-  wire [1:0] \$956 ;
-  wire [2:0] \$957 ;
-  wire [3:0] \$958 ;
-  reg [2:0] \$959 ;
+  wire \$953 ;
+  wire \$954 ;
+  wire \$955 ;
+  wire \$956 ;
+  wire [1:0] \$957 ;
+  wire [1:0] \$958 ;
+  wire [2:0] \$959 ;
   wire \$96 ;
-  wire [6:0] \$960 ;
-  reg [63:0] \$961 ;
-  reg [63:0] \$962 ;
-  reg \$963 ;
-  reg \$964  = 1'h0;
-  reg \$965 ;
-  reg \$966  = 1'h0;
-  reg \$967 ;
-  reg \$968  = 1'h0;
-  reg \$969 ;
+  wire [1:0] \$960 ;
+  wire [2:0] \$961 ;
+  wire [3:0] \$962 ;
+  reg [2:0] \$963 ;
+  wire [6:0] \$964 ;
+  wire \$965 ;
+  wire \$966 ;
+  wire \$967 ;
+  wire \$968 ;
+  wire \$969 ;
   wire \$97 ;
-  reg \$970  = 1'h0;
-  reg \$971 ;
-  reg \$972  = 1'h0;
-  reg \$973 ;
-  reg \$974  = 1'h0;
-  reg \$975 ;
-  reg \$976  = 1'h0;
-  reg \$977 ;
-  reg \$978  = 1'h0;
-  reg \$979 ;
+  wire \$970 ;
+  wire \$971 ;
+  wire \$972 ;
+  wire [1:0] \$973 ;
+  wire [1:0] \$974 ;
+  wire [2:0] \$975 ;
+  wire [1:0] \$976 ;
+  wire [2:0] \$977 ;
+  wire [3:0] \$978 ;
+  reg [2:0] \$979 ;
   wire \$98 ;
-  reg \$980  = 1'h0;
-  reg \$981 ;
-  reg \$982  = 1'h0;
-  reg \$983 ;
-  reg \$984  = 1'h0;
-  reg \$985 ;
-  reg \$986  = 1'h0;
-  reg \$987 ;
-  reg \$988  = 1'h0;
-  reg \$989 ;
+  wire [6:0] \$980 ;
+  wire \$981 ;
+  wire \$982 ;
+  wire \$983 ;
+  wire \$984 ;
+  wire \$985 ;
+  wire \$986 ;
+  wire \$987 ;
+  wire \$988 ;
+  wire [1:0] \$989 ;
   wire \$99 ;
-  reg \$990  = 1'h0;
-  reg \$991 ;
-  reg \$992  = 1'h0;
-  reg \$993 ;
-  reg \$994  = 1'h0;
-  reg \$995 ;
-  reg \$996  = 1'h0;
-  reg \$997 ;
-  reg \$998  = 1'h0;
-  reg \$999 ;
+  wire [1:0] \$990 ;
+  wire [2:0] \$991 ;
+  wire [1:0] \$992 ;
+  wire [2:0] \$993 ;
+  wire [3:0] \$994 ;
+  reg [2:0] \$995 ;
+  wire [6:0] \$996 ;
+  wire \$997 ;
+  wire \$998 ;
+  wire \$999 ;
+  reg \$signal  = 1'h0;
   output all_fired;
   wire all_fired;
   input capture;
   wire capture;
   input clear;
   wire clear;
+  input clk;
+  wire clk;
   input [63:0] cmp;
   wire [63:0] cmp;
   reg [63:0] cmp_sync0 = 64'h0000000000000000;
@@ -11730,6 +12380,7 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   input [3:0] code_now;
   wire [3:0] code_now;
   wire [447:0] codes;
+  wire [63:0] epochs;
   input [447:0] fine;
   wire [447:0] fine;
   wire [23:0] fine_table;
@@ -11931,2417 +12582,2430 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   wire g_tdc9_clk;
   wire g_tdc9_rst;
   wire [63:0] overflow;
-  input [2:0] \port$4564$0 ;
-  wire [2:0] \port$4564$0 ;
-  input [2:0] \port$4566$0 ;
-  wire [2:0] \port$4566$0 ;
-  input [2:0] \port$4568$0 ;
-  wire [2:0] \port$4568$0 ;
-  input [2:0] \port$4570$0 ;
-  wire [2:0] \port$4570$0 ;
-  input [2:0] \port$4572$0 ;
-  wire [2:0] \port$4572$0 ;
-  input [2:0] \port$4574$0 ;
-  wire [2:0] \port$4574$0 ;
-  input [2:0] \port$4576$0 ;
-  wire [2:0] \port$4576$0 ;
-  input [2:0] \port$4578$0 ;
-  wire [2:0] \port$4578$0 ;
-  (* init = 1'h0 *)
-  output \port$5172$0 ;
-  wire \port$5172$0 ;
-  (* init = 1'h0 *)
-  output \port$5174$0 ;
-  wire \port$5174$0 ;
-  (* init = 1'h0 *)
-  output \port$5176$0 ;
-  wire \port$5176$0 ;
-  (* init = 1'h0 *)
-  output \port$5178$0 ;
-  wire \port$5178$0 ;
-  (* init = 1'h0 *)
-  output \port$5180$0 ;
-  wire \port$5180$0 ;
-  (* init = 1'h0 *)
-  output \port$5182$0 ;
-  wire \port$5182$0 ;
-  (* init = 1'h0 *)
-  output \port$5184$0 ;
-  wire \port$5184$0 ;
-  (* init = 1'h0 *)
-  output \port$5186$0 ;
-  wire \port$5186$0 ;
-  (* init = 1'h0 *)
-  output \port$5188$0 ;
-  wire \port$5188$0 ;
-  (* init = 1'h0 *)
-  output \port$5190$0 ;
-  wire \port$5190$0 ;
-  (* init = 1'h0 *)
-  output \port$5192$0 ;
-  wire \port$5192$0 ;
-  (* init = 1'h0 *)
-  output \port$5194$0 ;
-  wire \port$5194$0 ;
-  (* init = 1'h0 *)
-  output \port$5196$0 ;
-  wire \port$5196$0 ;
-  (* init = 1'h0 *)
-  output \port$5198$0 ;
-  wire \port$5198$0 ;
-  (* init = 1'h0 *)
-  output \port$5200$0 ;
-  wire \port$5200$0 ;
-  (* init = 1'h0 *)
-  output \port$5202$0 ;
-  wire \port$5202$0 ;
-  (* init = 1'h0 *)
-  output \port$5204$0 ;
-  wire \port$5204$0 ;
-  (* init = 1'h0 *)
-  output \port$5206$0 ;
-  wire \port$5206$0 ;
-  (* init = 1'h0 *)
-  output \port$5208$0 ;
-  wire \port$5208$0 ;
-  (* init = 1'h0 *)
-  output \port$5210$0 ;
-  wire \port$5210$0 ;
-  (* init = 1'h0 *)
-  output \port$5212$0 ;
-  wire \port$5212$0 ;
-  (* init = 1'h0 *)
-  output \port$5214$0 ;
-  wire \port$5214$0 ;
-  (* init = 1'h0 *)
-  output \port$5216$0 ;
-  wire \port$5216$0 ;
-  (* init = 1'h0 *)
-  output \port$5218$0 ;
-  wire \port$5218$0 ;
-  (* init = 1'h0 *)
-  output \port$5220$0 ;
-  wire \port$5220$0 ;
-  (* init = 1'h0 *)
-  output \port$5222$0 ;
-  wire \port$5222$0 ;
-  (* init = 1'h0 *)
-  output \port$5224$0 ;
-  wire \port$5224$0 ;
-  (* init = 1'h0 *)
-  output \port$5226$0 ;
-  wire \port$5226$0 ;
-  (* init = 1'h0 *)
-  output \port$5228$0 ;
-  wire \port$5228$0 ;
-  (* init = 1'h0 *)
-  output \port$5230$0 ;
-  wire \port$5230$0 ;
-  (* init = 1'h0 *)
-  output \port$5232$0 ;
-  wire \port$5232$0 ;
-  (* init = 1'h0 *)
-  output \port$5234$0 ;
-  wire \port$5234$0 ;
-  (* init = 1'h0 *)
-  output \port$5236$0 ;
-  wire \port$5236$0 ;
-  (* init = 1'h0 *)
-  output \port$5238$0 ;
-  wire \port$5238$0 ;
-  (* init = 1'h0 *)
-  output \port$5240$0 ;
-  wire \port$5240$0 ;
-  (* init = 1'h0 *)
-  output \port$5242$0 ;
-  wire \port$5242$0 ;
-  (* init = 1'h0 *)
-  output \port$5244$0 ;
-  wire \port$5244$0 ;
-  (* init = 1'h0 *)
-  output \port$5246$0 ;
-  wire \port$5246$0 ;
-  (* init = 1'h0 *)
-  output \port$5248$0 ;
-  wire \port$5248$0 ;
-  (* init = 1'h0 *)
-  output \port$5250$0 ;
-  wire \port$5250$0 ;
-  (* init = 1'h0 *)
-  output \port$5252$0 ;
-  wire \port$5252$0 ;
-  (* init = 1'h0 *)
-  output \port$5254$0 ;
-  wire \port$5254$0 ;
-  (* init = 1'h0 *)
-  output \port$5256$0 ;
-  wire \port$5256$0 ;
-  (* init = 1'h0 *)
-  output \port$5258$0 ;
-  wire \port$5258$0 ;
-  (* init = 1'h0 *)
-  output \port$5260$0 ;
-  wire \port$5260$0 ;
-  (* init = 1'h0 *)
-  output \port$5262$0 ;
-  wire \port$5262$0 ;
-  (* init = 1'h0 *)
-  output \port$5264$0 ;
-  wire \port$5264$0 ;
-  (* init = 1'h0 *)
-  output \port$5266$0 ;
-  wire \port$5266$0 ;
-  (* init = 1'h0 *)
-  output \port$5268$0 ;
-  wire \port$5268$0 ;
-  (* init = 1'h0 *)
-  output \port$5270$0 ;
-  wire \port$5270$0 ;
-  (* init = 1'h0 *)
-  output \port$5272$0 ;
-  wire \port$5272$0 ;
-  (* init = 1'h0 *)
-  output \port$5274$0 ;
-  wire \port$5274$0 ;
-  (* init = 1'h0 *)
-  output \port$5276$0 ;
-  wire \port$5276$0 ;
-  (* init = 1'h0 *)
-  output \port$5278$0 ;
-  wire \port$5278$0 ;
-  (* init = 1'h0 *)
-  output \port$5280$0 ;
-  wire \port$5280$0 ;
-  (* init = 1'h0 *)
-  output \port$5282$0 ;
-  wire \port$5282$0 ;
-  (* init = 1'h0 *)
-  output \port$5284$0 ;
-  wire \port$5284$0 ;
-  (* init = 1'h0 *)
-  output \port$5286$0 ;
-  wire \port$5286$0 ;
-  (* init = 1'h0 *)
-  output \port$5288$0 ;
-  wire \port$5288$0 ;
-  (* init = 1'h0 *)
-  output \port$5290$0 ;
-  wire \port$5290$0 ;
-  (* init = 1'h0 *)
-  output \port$5292$0 ;
-  wire \port$5292$0 ;
-  (* init = 1'h0 *)
-  output \port$5294$0 ;
-  wire \port$5294$0 ;
-  (* init = 1'h0 *)
-  output \port$5296$0 ;
-  wire \port$5296$0 ;
-  (* init = 1'h0 *)
-  output \port$5298$0 ;
-  wire \port$5298$0 ;
+  input [2:0] \port$5017$0 ;
+  wire [2:0] \port$5017$0 ;
+  input [2:0] \port$5019$0 ;
+  wire [2:0] \port$5019$0 ;
+  input [2:0] \port$5021$0 ;
+  wire [2:0] \port$5021$0 ;
+  input [2:0] \port$5023$0 ;
+  wire [2:0] \port$5023$0 ;
+  input [2:0] \port$5025$0 ;
+  wire [2:0] \port$5025$0 ;
+  input [2:0] \port$5027$0 ;
+  wire [2:0] \port$5027$0 ;
+  input [2:0] \port$5029$0 ;
+  wire [2:0] \port$5029$0 ;
+  input [2:0] \port$5031$0 ;
+  wire [2:0] \port$5031$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5300$0 ;
-  wire [6:0] \port$5300$0 ;
+  output [6:0] \port$5631$0 ;
+  wire [6:0] \port$5631$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5302$0 ;
-  wire [6:0] \port$5302$0 ;
+  output [6:0] \port$5633$0 ;
+  wire [6:0] \port$5633$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5304$0 ;
-  wire [6:0] \port$5304$0 ;
+  output [6:0] \port$5635$0 ;
+  wire [6:0] \port$5635$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5306$0 ;
-  wire [6:0] \port$5306$0 ;
+  output [6:0] \port$5637$0 ;
+  wire [6:0] \port$5637$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5308$0 ;
-  wire [6:0] \port$5308$0 ;
+  output [6:0] \port$5639$0 ;
+  wire [6:0] \port$5639$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5310$0 ;
-  wire [6:0] \port$5310$0 ;
+  output [6:0] \port$5641$0 ;
+  wire [6:0] \port$5641$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5312$0 ;
-  wire [6:0] \port$5312$0 ;
+  output [6:0] \port$5643$0 ;
+  wire [6:0] \port$5643$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5314$0 ;
-  wire [6:0] \port$5314$0 ;
+  output [6:0] \port$5645$0 ;
+  wire [6:0] \port$5645$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5316$0 ;
-  wire [6:0] \port$5316$0 ;
+  output [6:0] \port$5647$0 ;
+  wire [6:0] \port$5647$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5318$0 ;
-  wire [6:0] \port$5318$0 ;
+  output [6:0] \port$5649$0 ;
+  wire [6:0] \port$5649$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5320$0 ;
-  wire [6:0] \port$5320$0 ;
+  output [6:0] \port$5651$0 ;
+  wire [6:0] \port$5651$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5322$0 ;
-  wire [6:0] \port$5322$0 ;
+  output [6:0] \port$5653$0 ;
+  wire [6:0] \port$5653$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5324$0 ;
-  wire [6:0] \port$5324$0 ;
+  output [6:0] \port$5655$0 ;
+  wire [6:0] \port$5655$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5326$0 ;
-  wire [6:0] \port$5326$0 ;
+  output [6:0] \port$5657$0 ;
+  wire [6:0] \port$5657$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5328$0 ;
-  wire [6:0] \port$5328$0 ;
+  output [6:0] \port$5659$0 ;
+  wire [6:0] \port$5659$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5330$0 ;
-  wire [6:0] \port$5330$0 ;
+  output [6:0] \port$5661$0 ;
+  wire [6:0] \port$5661$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5332$0 ;
-  wire [6:0] \port$5332$0 ;
+  output [6:0] \port$5663$0 ;
+  wire [6:0] \port$5663$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5334$0 ;
-  wire [6:0] \port$5334$0 ;
+  output [6:0] \port$5665$0 ;
+  wire [6:0] \port$5665$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5336$0 ;
-  wire [6:0] \port$5336$0 ;
+  output [6:0] \port$5667$0 ;
+  wire [6:0] \port$5667$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5338$0 ;
-  wire [6:0] \port$5338$0 ;
+  output [6:0] \port$5669$0 ;
+  wire [6:0] \port$5669$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5340$0 ;
-  wire [6:0] \port$5340$0 ;
+  output [6:0] \port$5671$0 ;
+  wire [6:0] \port$5671$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5342$0 ;
-  wire [6:0] \port$5342$0 ;
+  output [6:0] \port$5673$0 ;
+  wire [6:0] \port$5673$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5344$0 ;
-  wire [6:0] \port$5344$0 ;
+  output [6:0] \port$5675$0 ;
+  wire [6:0] \port$5675$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5346$0 ;
-  wire [6:0] \port$5346$0 ;
+  output [6:0] \port$5677$0 ;
+  wire [6:0] \port$5677$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5348$0 ;
-  wire [6:0] \port$5348$0 ;
+  output [6:0] \port$5679$0 ;
+  wire [6:0] \port$5679$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5350$0 ;
-  wire [6:0] \port$5350$0 ;
+  output [6:0] \port$5681$0 ;
+  wire [6:0] \port$5681$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5352$0 ;
-  wire [6:0] \port$5352$0 ;
+  output [6:0] \port$5683$0 ;
+  wire [6:0] \port$5683$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5354$0 ;
-  wire [6:0] \port$5354$0 ;
+  output [6:0] \port$5685$0 ;
+  wire [6:0] \port$5685$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5356$0 ;
-  wire [6:0] \port$5356$0 ;
+  output [6:0] \port$5687$0 ;
+  wire [6:0] \port$5687$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5358$0 ;
-  wire [6:0] \port$5358$0 ;
+  output [6:0] \port$5689$0 ;
+  wire [6:0] \port$5689$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5360$0 ;
-  wire [6:0] \port$5360$0 ;
+  output [6:0] \port$5691$0 ;
+  wire [6:0] \port$5691$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5362$0 ;
-  wire [6:0] \port$5362$0 ;
+  output [6:0] \port$5693$0 ;
+  wire [6:0] \port$5693$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5364$0 ;
-  wire [6:0] \port$5364$0 ;
+  output [6:0] \port$5695$0 ;
+  wire [6:0] \port$5695$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5366$0 ;
-  wire [6:0] \port$5366$0 ;
+  output [6:0] \port$5697$0 ;
+  wire [6:0] \port$5697$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5368$0 ;
-  wire [6:0] \port$5368$0 ;
+  output [6:0] \port$5699$0 ;
+  wire [6:0] \port$5699$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5370$0 ;
-  wire [6:0] \port$5370$0 ;
+  output [6:0] \port$5701$0 ;
+  wire [6:0] \port$5701$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5372$0 ;
-  wire [6:0] \port$5372$0 ;
+  output [6:0] \port$5703$0 ;
+  wire [6:0] \port$5703$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5374$0 ;
-  wire [6:0] \port$5374$0 ;
+  output [6:0] \port$5705$0 ;
+  wire [6:0] \port$5705$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5376$0 ;
-  wire [6:0] \port$5376$0 ;
+  output [6:0] \port$5707$0 ;
+  wire [6:0] \port$5707$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5378$0 ;
-  wire [6:0] \port$5378$0 ;
+  output [6:0] \port$5709$0 ;
+  wire [6:0] \port$5709$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5380$0 ;
-  wire [6:0] \port$5380$0 ;
+  output [6:0] \port$5711$0 ;
+  wire [6:0] \port$5711$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5382$0 ;
-  wire [6:0] \port$5382$0 ;
+  output [6:0] \port$5713$0 ;
+  wire [6:0] \port$5713$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5384$0 ;
-  wire [6:0] \port$5384$0 ;
+  output [6:0] \port$5715$0 ;
+  wire [6:0] \port$5715$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5386$0 ;
-  wire [6:0] \port$5386$0 ;
+  output [6:0] \port$5717$0 ;
+  wire [6:0] \port$5717$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5388$0 ;
-  wire [6:0] \port$5388$0 ;
+  output [6:0] \port$5719$0 ;
+  wire [6:0] \port$5719$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5390$0 ;
-  wire [6:0] \port$5390$0 ;
+  output [6:0] \port$5721$0 ;
+  wire [6:0] \port$5721$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5392$0 ;
-  wire [6:0] \port$5392$0 ;
+  output [6:0] \port$5723$0 ;
+  wire [6:0] \port$5723$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5394$0 ;
-  wire [6:0] \port$5394$0 ;
+  output [6:0] \port$5725$0 ;
+  wire [6:0] \port$5725$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5396$0 ;
-  wire [6:0] \port$5396$0 ;
+  output [6:0] \port$5727$0 ;
+  wire [6:0] \port$5727$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5398$0 ;
-  wire [6:0] \port$5398$0 ;
+  output [6:0] \port$5729$0 ;
+  wire [6:0] \port$5729$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5400$0 ;
-  wire [6:0] \port$5400$0 ;
+  output [6:0] \port$5731$0 ;
+  wire [6:0] \port$5731$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5402$0 ;
-  wire [6:0] \port$5402$0 ;
+  output [6:0] \port$5733$0 ;
+  wire [6:0] \port$5733$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5404$0 ;
-  wire [6:0] \port$5404$0 ;
+  output [6:0] \port$5735$0 ;
+  wire [6:0] \port$5735$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5406$0 ;
-  wire [6:0] \port$5406$0 ;
+  output [6:0] \port$5737$0 ;
+  wire [6:0] \port$5737$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5408$0 ;
-  wire [6:0] \port$5408$0 ;
+  output [6:0] \port$5739$0 ;
+  wire [6:0] \port$5739$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5410$0 ;
-  wire [6:0] \port$5410$0 ;
+  output [6:0] \port$5741$0 ;
+  wire [6:0] \port$5741$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5412$0 ;
-  wire [6:0] \port$5412$0 ;
+  output [6:0] \port$5743$0 ;
+  wire [6:0] \port$5743$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5414$0 ;
-  wire [6:0] \port$5414$0 ;
+  output [6:0] \port$5745$0 ;
+  wire [6:0] \port$5745$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5416$0 ;
-  wire [6:0] \port$5416$0 ;
+  output [6:0] \port$5747$0 ;
+  wire [6:0] \port$5747$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5418$0 ;
-  wire [6:0] \port$5418$0 ;
+  output [6:0] \port$5749$0 ;
+  wire [6:0] \port$5749$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5420$0 ;
-  wire [6:0] \port$5420$0 ;
+  output [6:0] \port$5751$0 ;
+  wire [6:0] \port$5751$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5422$0 ;
-  wire [6:0] \port$5422$0 ;
+  output [6:0] \port$5753$0 ;
+  wire [6:0] \port$5753$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5424$0 ;
-  wire [6:0] \port$5424$0 ;
+  output [6:0] \port$5755$0 ;
+  wire [6:0] \port$5755$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5426$0 ;
-  wire [6:0] \port$5426$0 ;
+  output [6:0] \port$5757$0 ;
+  wire [6:0] \port$5757$0 ;
+  (* init = 1'h0 *)
+  output \port$5759$0 ;
+  wire \port$5759$0 ;
+  (* init = 1'h0 *)
+  output \port$5761$0 ;
+  wire \port$5761$0 ;
+  (* init = 1'h0 *)
+  output \port$5763$0 ;
+  wire \port$5763$0 ;
+  (* init = 1'h0 *)
+  output \port$5765$0 ;
+  wire \port$5765$0 ;
+  (* init = 1'h0 *)
+  output \port$5767$0 ;
+  wire \port$5767$0 ;
+  (* init = 1'h0 *)
+  output \port$5769$0 ;
+  wire \port$5769$0 ;
+  (* init = 1'h0 *)
+  output \port$5771$0 ;
+  wire \port$5771$0 ;
+  (* init = 1'h0 *)
+  output \port$5773$0 ;
+  wire \port$5773$0 ;
+  (* init = 1'h0 *)
+  output \port$5775$0 ;
+  wire \port$5775$0 ;
+  (* init = 1'h0 *)
+  output \port$5777$0 ;
+  wire \port$5777$0 ;
+  (* init = 1'h0 *)
+  output \port$5779$0 ;
+  wire \port$5779$0 ;
+  (* init = 1'h0 *)
+  output \port$5781$0 ;
+  wire \port$5781$0 ;
+  (* init = 1'h0 *)
+  output \port$5783$0 ;
+  wire \port$5783$0 ;
+  (* init = 1'h0 *)
+  output \port$5785$0 ;
+  wire \port$5785$0 ;
+  (* init = 1'h0 *)
+  output \port$5787$0 ;
+  wire \port$5787$0 ;
+  (* init = 1'h0 *)
+  output \port$5789$0 ;
+  wire \port$5789$0 ;
+  (* init = 1'h0 *)
+  output \port$5791$0 ;
+  wire \port$5791$0 ;
+  (* init = 1'h0 *)
+  output \port$5793$0 ;
+  wire \port$5793$0 ;
+  (* init = 1'h0 *)
+  output \port$5795$0 ;
+  wire \port$5795$0 ;
+  (* init = 1'h0 *)
+  output \port$5797$0 ;
+  wire \port$5797$0 ;
+  (* init = 1'h0 *)
+  output \port$5799$0 ;
+  wire \port$5799$0 ;
+  (* init = 1'h0 *)
+  output \port$5801$0 ;
+  wire \port$5801$0 ;
+  (* init = 1'h0 *)
+  output \port$5803$0 ;
+  wire \port$5803$0 ;
+  (* init = 1'h0 *)
+  output \port$5805$0 ;
+  wire \port$5805$0 ;
+  (* init = 1'h0 *)
+  output \port$5807$0 ;
+  wire \port$5807$0 ;
+  (* init = 1'h0 *)
+  output \port$5809$0 ;
+  wire \port$5809$0 ;
+  (* init = 1'h0 *)
+  output \port$5811$0 ;
+  wire \port$5811$0 ;
+  (* init = 1'h0 *)
+  output \port$5813$0 ;
+  wire \port$5813$0 ;
+  (* init = 1'h0 *)
+  output \port$5815$0 ;
+  wire \port$5815$0 ;
+  (* init = 1'h0 *)
+  output \port$5817$0 ;
+  wire \port$5817$0 ;
+  (* init = 1'h0 *)
+  output \port$5819$0 ;
+  wire \port$5819$0 ;
+  (* init = 1'h0 *)
+  output \port$5821$0 ;
+  wire \port$5821$0 ;
+  (* init = 1'h0 *)
+  output \port$5823$0 ;
+  wire \port$5823$0 ;
+  (* init = 1'h0 *)
+  output \port$5825$0 ;
+  wire \port$5825$0 ;
+  (* init = 1'h0 *)
+  output \port$5827$0 ;
+  wire \port$5827$0 ;
+  (* init = 1'h0 *)
+  output \port$5829$0 ;
+  wire \port$5829$0 ;
+  (* init = 1'h0 *)
+  output \port$5831$0 ;
+  wire \port$5831$0 ;
+  (* init = 1'h0 *)
+  output \port$5833$0 ;
+  wire \port$5833$0 ;
+  (* init = 1'h0 *)
+  output \port$5835$0 ;
+  wire \port$5835$0 ;
+  (* init = 1'h0 *)
+  output \port$5837$0 ;
+  wire \port$5837$0 ;
+  (* init = 1'h0 *)
+  output \port$5839$0 ;
+  wire \port$5839$0 ;
+  (* init = 1'h0 *)
+  output \port$5841$0 ;
+  wire \port$5841$0 ;
+  (* init = 1'h0 *)
+  output \port$5843$0 ;
+  wire \port$5843$0 ;
+  (* init = 1'h0 *)
+  output \port$5845$0 ;
+  wire \port$5845$0 ;
+  (* init = 1'h0 *)
+  output \port$5847$0 ;
+  wire \port$5847$0 ;
+  (* init = 1'h0 *)
+  output \port$5849$0 ;
+  wire \port$5849$0 ;
+  (* init = 1'h0 *)
+  output \port$5851$0 ;
+  wire \port$5851$0 ;
+  (* init = 1'h0 *)
+  output \port$5853$0 ;
+  wire \port$5853$0 ;
+  (* init = 1'h0 *)
+  output \port$5855$0 ;
+  wire \port$5855$0 ;
+  (* init = 1'h0 *)
+  output \port$5857$0 ;
+  wire \port$5857$0 ;
+  (* init = 1'h0 *)
+  output \port$5859$0 ;
+  wire \port$5859$0 ;
+  (* init = 1'h0 *)
+  output \port$5861$0 ;
+  wire \port$5861$0 ;
+  (* init = 1'h0 *)
+  output \port$5863$0 ;
+  wire \port$5863$0 ;
+  (* init = 1'h0 *)
+  output \port$5865$0 ;
+  wire \port$5865$0 ;
+  (* init = 1'h0 *)
+  output \port$5867$0 ;
+  wire \port$5867$0 ;
+  (* init = 1'h0 *)
+  output \port$5869$0 ;
+  wire \port$5869$0 ;
+  (* init = 1'h0 *)
+  output \port$5871$0 ;
+  wire \port$5871$0 ;
+  (* init = 1'h0 *)
+  output \port$5873$0 ;
+  wire \port$5873$0 ;
+  (* init = 1'h0 *)
+  output \port$5875$0 ;
+  wire \port$5875$0 ;
+  (* init = 1'h0 *)
+  output \port$5877$0 ;
+  wire \port$5877$0 ;
+  (* init = 1'h0 *)
+  output \port$5879$0 ;
+  wire \port$5879$0 ;
+  (* init = 1'h0 *)
+  output \port$5881$0 ;
+  wire \port$5881$0 ;
+  (* init = 1'h0 *)
+  output \port$5883$0 ;
+  wire \port$5883$0 ;
+  (* init = 1'h0 *)
+  output \port$5885$0 ;
+  wire \port$5885$0 ;
+  wire rst;
+  reg started = 1'h0;
   input window_end;
   wire window_end;
-  assign all_fired = & { \$1090 , \$1088 , \$1086 , \$1084 , \$1082 , \$1080 , \$1078 , \$1076 , \$1074 , \$1072 , \$1070 , \$1068 , \$1066 , \$1064 , \$1062 , \$1060 , \$1058 , \$1056 , \$1054 , \$1052 , \$1050 , \$1048 , \$1046 , \$1044 , \$1042 , \$1040 , \$1038 , \$1036 , \$1034 , \$1032 , \$1030 , \$1028 , \$1026 , \$1024 , \$1022 , \$1020 , \$1018 , \$1016 , \$1014 , \$1012 , \$1010 , \$1008 , \$1006 , \$1004 , \$1002 , \$1000 , \$998 , \$996 , \$994 , \$992 , \$990 , \$988 , \$986 , \$984 , \$982 , \$980 , \$978 , \$976 , \$974 , \$972 , \$970 , \$968 , \$966 , \$964  };
-  assign \$1  = ~ \$964 ;
-  assign \$2  = capture & cmp_sync1[0];
-  assign \$3  = \$2  | window_end;
-  assign \$4  = \$1  & \$3 ;
-  assign \$5  = clear | \$4 ;
-  assign \$6  = ~ \$966 ;
-  assign \$7  = capture & cmp_sync1[1];
-  assign \$8  = \$7  | window_end;
-  assign \$9  = \$6  & \$8 ;
-  assign \$10  = clear | \$9 ;
-  assign \$11  = ~ \$968 ;
-  assign \$12  = capture & cmp_sync1[2];
-  assign \$13  = \$12  | window_end;
-  assign \$14  = \$11  & \$13 ;
-  assign \$15  = clear | \$14 ;
-  assign \$16  = ~ \$970 ;
-  assign \$17  = capture & cmp_sync1[3];
-  assign \$18  = \$17  | window_end;
-  assign \$19  = \$16  & \$18 ;
-  assign \$20  = clear | \$19 ;
-  assign \$21  = ~ \$972 ;
-  assign \$22  = capture & cmp_sync1[4];
-  assign \$23  = \$22  | window_end;
-  assign \$24  = \$21  & \$23 ;
-  assign \$25  = clear | \$24 ;
-  assign \$26  = ~ \$974 ;
-  assign \$27  = capture & cmp_sync1[5];
-  assign \$28  = \$27  | window_end;
+  assign \$1  = \$signal  ^ clear;
+  assign \$2  = started | clear;
+  assign \$3  = { \$1736 , \$1734 , \$1732 , \$1730 , \$1728 , \$1726 , \$1724 , \$1722 , \$1720 , \$1718 , \$1716 , \$1714 , \$1712 , \$1710 , \$1708 , \$1706 , \$1704 , \$1702 , \$1700 , \$1698 , \$1696 , \$1694 , \$1692 , \$1690 , \$1688 , \$1686 , \$1684 , \$1682 , \$1680 , \$1678 , \$1676 , \$1674 , \$1672 , \$1670 , \$1668 , \$1666 , \$1664 , \$1662 , \$1660 , \$1658 , \$1656 , \$1654 , \$1652 , \$1650 , \$1648 , \$1646 , \$1644 , \$1642 , \$1640 , \$1638 , \$1636 , \$1634 , \$1632 , \$1630 , \$1628 , \$1626 , \$1624 , \$1622 , \$1620 , \$1618 , \$1616 , \$1614 , \$1612 , \$1610  } ^ { \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal  };
+  assign \$4  = ~ \$3 ;
+  assign fired = \$4  & { started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started };
+  assign all_fired = & fired;
+  assign \$5  = ~ fired[0];
+  assign \$6  = \$5  & capture;
+  assign \$7  = \$6  & cmp_sync1[0];
+  assign \$8  = ~ fired[0];
+  assign \$9  = capture & cmp_sync1[0];
+  assign \$10  = ~ \$9 ;
+  assign \$11  = \$8  & \$10 ;
+  assign \$12  = \$11  & window_end;
+  assign \$13  = \$7  | \$12 ;
+  assign \$14  = ~ fired[1];
+  assign \$15  = \$14  & capture;
+  assign \$16  = \$15  & cmp_sync1[1];
+  assign \$17  = ~ fired[1];
+  assign \$18  = capture & cmp_sync1[1];
+  assign \$19  = ~ \$18 ;
+  assign \$20  = \$17  & \$19 ;
+  assign \$21  = \$20  & window_end;
+  assign \$22  = \$16  | \$21 ;
+  assign \$23  = ~ fired[2];
+  assign \$24  = \$23  & capture;
+  assign \$25  = \$24  & cmp_sync1[2];
+  assign \$26  = ~ fired[2];
+  assign \$27  = capture & cmp_sync1[2];
+  assign \$28  = ~ \$27 ;
   assign \$29  = \$26  & \$28 ;
-  assign \$30  = clear | \$29 ;
-  assign \$31  = ~ \$976 ;
-  assign \$32  = capture & cmp_sync1[6];
-  assign \$33  = \$32  | window_end;
-  assign \$34  = \$31  & \$33 ;
-  assign \$35  = clear | \$34 ;
-  assign \$36  = ~ \$978 ;
-  assign \$37  = capture & cmp_sync1[7];
-  assign \$38  = \$37  | window_end;
-  assign \$39  = \$36  & \$38 ;
-  assign \$40  = clear | \$39 ;
-  assign \$41  = ~ \$980 ;
-  assign \$42  = capture & cmp_sync1[8];
-  assign \$43  = \$42  | window_end;
-  assign \$44  = \$41  & \$43 ;
-  assign \$45  = clear | \$44 ;
-  assign \$46  = ~ \$982 ;
-  assign \$47  = capture & cmp_sync1[9];
-  assign \$48  = \$47  | window_end;
-  assign \$49  = \$46  & \$48 ;
-  assign \$50  = clear | \$49 ;
-  assign \$51  = ~ \$984 ;
-  assign \$52  = capture & cmp_sync1[10];
-  assign \$53  = \$52  | window_end;
-  assign \$54  = \$51  & \$53 ;
-  assign \$55  = clear | \$54 ;
-  assign \$56  = ~ \$986 ;
-  assign \$57  = capture & cmp_sync1[11];
-  assign \$58  = \$57  | window_end;
-  assign \$59  = \$56  & \$58 ;
-  assign \$60  = clear | \$59 ;
-  assign \$61  = ~ \$988 ;
-  assign \$62  = capture & cmp_sync1[12];
-  assign \$63  = \$62  | window_end;
-  assign \$64  = \$61  & \$63 ;
-  assign \$65  = clear | \$64 ;
-  assign \$66  = ~ \$990 ;
-  assign \$67  = capture & cmp_sync1[13];
-  assign \$68  = \$67  | window_end;
-  assign \$69  = \$66  & \$68 ;
-  assign \$70  = clear | \$69 ;
-  assign \$71  = ~ \$992 ;
-  assign \$72  = capture & cmp_sync1[14];
-  assign \$73  = \$72  | window_end;
+  assign \$30  = \$29  & window_end;
+  assign \$31  = \$25  | \$30 ;
+  assign \$32  = ~ fired[3];
+  assign \$33  = \$32  & capture;
+  assign \$34  = \$33  & cmp_sync1[3];
+  assign \$35  = ~ fired[3];
+  assign \$36  = capture & cmp_sync1[3];
+  assign \$37  = ~ \$36 ;
+  assign \$38  = \$35  & \$37 ;
+  assign \$39  = \$38  & window_end;
+  assign \$40  = \$34  | \$39 ;
+  assign \$41  = ~ fired[4];
+  assign \$42  = \$41  & capture;
+  assign \$43  = \$42  & cmp_sync1[4];
+  assign \$44  = ~ fired[4];
+  assign \$45  = capture & cmp_sync1[4];
+  assign \$46  = ~ \$45 ;
+  assign \$47  = \$44  & \$46 ;
+  assign \$48  = \$47  & window_end;
+  assign \$49  = \$43  | \$48 ;
+  assign \$50  = ~ fired[5];
+  assign \$51  = \$50  & capture;
+  assign \$52  = \$51  & cmp_sync1[5];
+  assign \$53  = ~ fired[5];
+  assign \$54  = capture & cmp_sync1[5];
+  assign \$55  = ~ \$54 ;
+  assign \$56  = \$53  & \$55 ;
+  assign \$57  = \$56  & window_end;
+  assign \$58  = \$52  | \$57 ;
+  assign \$59  = ~ fired[6];
+  assign \$60  = \$59  & capture;
+  assign \$61  = \$60  & cmp_sync1[6];
+  assign \$62  = ~ fired[6];
+  assign \$63  = capture & cmp_sync1[6];
+  assign \$64  = ~ \$63 ;
+  assign \$65  = \$62  & \$64 ;
+  assign \$66  = \$65  & window_end;
+  assign \$67  = \$61  | \$66 ;
+  assign \$68  = ~ fired[7];
+  assign \$69  = \$68  & capture;
+  assign \$70  = \$69  & cmp_sync1[7];
+  assign \$71  = ~ fired[7];
+  assign \$72  = capture & cmp_sync1[7];
+  assign \$73  = ~ \$72 ;
   assign \$74  = \$71  & \$73 ;
-  assign \$75  = clear | \$74 ;
-  assign \$76  = ~ \$994 ;
-  assign \$77  = capture & cmp_sync1[15];
-  assign \$78  = \$77  | window_end;
-  assign \$79  = \$76  & \$78 ;
-  assign \$80  = clear | \$79 ;
-  assign \$81  = ~ \$996 ;
-  assign \$82  = capture & cmp_sync1[16];
-  assign \$83  = \$82  | window_end;
-  assign \$84  = \$81  & \$83 ;
-  assign \$85  = clear | \$84 ;
-  assign \$86  = ~ \$998 ;
-  assign \$87  = capture & cmp_sync1[17];
-  assign \$88  = \$87  | window_end;
-  assign \$89  = \$86  & \$88 ;
-  assign \$90  = clear | \$89 ;
-  assign \$91  = ~ \$1000 ;
-  assign \$92  = capture & cmp_sync1[18];
-  assign \$93  = \$92  | window_end;
-  assign \$94  = \$91  & \$93 ;
-  assign \$95  = clear | \$94 ;
-  assign \$96  = ~ \$1002 ;
-  assign \$97  = capture & cmp_sync1[19];
-  assign \$98  = \$97  | window_end;
-  assign \$99  = \$96  & \$98 ;
-  assign \$100  = clear | \$99 ;
-  assign \$101  = ~ \$1004 ;
-  assign \$102  = capture & cmp_sync1[20];
-  assign \$103  = \$102  | window_end;
-  assign \$104  = \$101  & \$103 ;
-  assign \$105  = clear | \$104 ;
-  assign \$106  = ~ \$1006 ;
-  assign \$107  = capture & cmp_sync1[21];
-  assign \$108  = \$107  | window_end;
-  assign \$109  = \$106  & \$108 ;
-  assign \$110  = clear | \$109 ;
-  assign \$111  = ~ \$1008 ;
-  assign \$112  = capture & cmp_sync1[22];
-  assign \$113  = \$112  | window_end;
-  assign \$114  = \$111  & \$113 ;
-  assign \$115  = clear | \$114 ;
-  assign \$116  = ~ \$1010 ;
-  assign \$117  = capture & cmp_sync1[23];
-  assign \$118  = \$117  | window_end;
+  assign \$75  = \$74  & window_end;
+  assign \$76  = \$70  | \$75 ;
+  assign \$77  = ~ fired[8];
+  assign \$78  = \$77  & capture;
+  assign \$79  = \$78  & cmp_sync1[8];
+  assign \$80  = ~ fired[8];
+  assign \$81  = capture & cmp_sync1[8];
+  assign \$82  = ~ \$81 ;
+  assign \$83  = \$80  & \$82 ;
+  assign \$84  = \$83  & window_end;
+  assign \$85  = \$79  | \$84 ;
+  assign \$86  = ~ fired[9];
+  assign \$87  = \$86  & capture;
+  assign \$88  = \$87  & cmp_sync1[9];
+  assign \$89  = ~ fired[9];
+  assign \$90  = capture & cmp_sync1[9];
+  assign \$91  = ~ \$90 ;
+  assign \$92  = \$89  & \$91 ;
+  assign \$93  = \$92  & window_end;
+  assign \$94  = \$88  | \$93 ;
+  assign \$95  = ~ fired[10];
+  assign \$96  = \$95  & capture;
+  assign \$97  = \$96  & cmp_sync1[10];
+  assign \$98  = ~ fired[10];
+  assign \$99  = capture & cmp_sync1[10];
+  assign \$100  = ~ \$99 ;
+  assign \$101  = \$98  & \$100 ;
+  assign \$102  = \$101  & window_end;
+  assign \$103  = \$97  | \$102 ;
+  assign \$104  = ~ fired[11];
+  assign \$105  = \$104  & capture;
+  assign \$106  = \$105  & cmp_sync1[11];
+  assign \$107  = ~ fired[11];
+  assign \$108  = capture & cmp_sync1[11];
+  assign \$109  = ~ \$108 ;
+  assign \$110  = \$107  & \$109 ;
+  assign \$111  = \$110  & window_end;
+  assign \$112  = \$106  | \$111 ;
+  assign \$113  = ~ fired[12];
+  assign \$114  = \$113  & capture;
+  assign \$115  = \$114  & cmp_sync1[12];
+  assign \$116  = ~ fired[12];
+  assign \$117  = capture & cmp_sync1[12];
+  assign \$118  = ~ \$117 ;
   assign \$119  = \$116  & \$118 ;
-  assign \$120  = clear | \$119 ;
-  assign \$121  = ~ \$1012 ;
-  assign \$122  = capture & cmp_sync1[24];
-  assign \$123  = \$122  | window_end;
-  assign \$124  = \$121  & \$123 ;
-  assign \$125  = clear | \$124 ;
-  assign \$126  = ~ \$1014 ;
-  assign \$127  = capture & cmp_sync1[25];
-  assign \$128  = \$127  | window_end;
-  assign \$129  = \$126  & \$128 ;
-  assign \$130  = clear | \$129 ;
-  assign \$131  = ~ \$1016 ;
-  assign \$132  = capture & cmp_sync1[26];
-  assign \$133  = \$132  | window_end;
-  assign \$134  = \$131  & \$133 ;
-  assign \$135  = clear | \$134 ;
-  assign \$136  = ~ \$1018 ;
-  assign \$137  = capture & cmp_sync1[27];
-  assign \$138  = \$137  | window_end;
-  assign \$139  = \$136  & \$138 ;
-  assign \$140  = clear | \$139 ;
-  assign \$141  = ~ \$1020 ;
-  assign \$142  = capture & cmp_sync1[28];
-  assign \$143  = \$142  | window_end;
-  assign \$144  = \$141  & \$143 ;
-  assign \$145  = clear | \$144 ;
-  assign \$146  = ~ \$1022 ;
-  assign \$147  = capture & cmp_sync1[29];
-  assign \$148  = \$147  | window_end;
-  assign \$149  = \$146  & \$148 ;
-  assign \$150  = clear | \$149 ;
-  assign \$151  = ~ \$1024 ;
-  assign \$152  = capture & cmp_sync1[30];
-  assign \$153  = \$152  | window_end;
-  assign \$154  = \$151  & \$153 ;
-  assign \$155  = clear | \$154 ;
-  assign \$156  = ~ \$1026 ;
-  assign \$157  = capture & cmp_sync1[31];
-  assign \$158  = \$157  | window_end;
-  assign \$159  = \$156  & \$158 ;
-  assign \$160  = clear | \$159 ;
-  assign \$161  = ~ \$1028 ;
-  assign \$162  = capture & cmp_sync1[32];
-  assign \$163  = \$162  | window_end;
+  assign \$120  = \$119  & window_end;
+  assign \$121  = \$115  | \$120 ;
+  assign \$122  = ~ fired[13];
+  assign \$123  = \$122  & capture;
+  assign \$124  = \$123  & cmp_sync1[13];
+  assign \$125  = ~ fired[13];
+  assign \$126  = capture & cmp_sync1[13];
+  assign \$127  = ~ \$126 ;
+  assign \$128  = \$125  & \$127 ;
+  assign \$129  = \$128  & window_end;
+  assign \$130  = \$124  | \$129 ;
+  assign \$131  = ~ fired[14];
+  assign \$132  = \$131  & capture;
+  assign \$133  = \$132  & cmp_sync1[14];
+  assign \$134  = ~ fired[14];
+  assign \$135  = capture & cmp_sync1[14];
+  assign \$136  = ~ \$135 ;
+  assign \$137  = \$134  & \$136 ;
+  assign \$138  = \$137  & window_end;
+  assign \$139  = \$133  | \$138 ;
+  assign \$140  = ~ fired[15];
+  assign \$141  = \$140  & capture;
+  assign \$142  = \$141  & cmp_sync1[15];
+  assign \$143  = ~ fired[15];
+  assign \$144  = capture & cmp_sync1[15];
+  assign \$145  = ~ \$144 ;
+  assign \$146  = \$143  & \$145 ;
+  assign \$147  = \$146  & window_end;
+  assign \$148  = \$142  | \$147 ;
+  assign \$149  = ~ fired[16];
+  assign \$150  = \$149  & capture;
+  assign \$151  = \$150  & cmp_sync1[16];
+  assign \$152  = ~ fired[16];
+  assign \$153  = capture & cmp_sync1[16];
+  assign \$154  = ~ \$153 ;
+  assign \$155  = \$152  & \$154 ;
+  assign \$156  = \$155  & window_end;
+  assign \$157  = \$151  | \$156 ;
+  assign \$158  = ~ fired[17];
+  assign \$159  = \$158  & capture;
+  assign \$160  = \$159  & cmp_sync1[17];
+  assign \$161  = ~ fired[17];
+  assign \$162  = capture & cmp_sync1[17];
+  assign \$163  = ~ \$162 ;
   assign \$164  = \$161  & \$163 ;
-  assign \$165  = clear | \$164 ;
-  assign \$166  = ~ \$1030 ;
-  assign \$167  = capture & cmp_sync1[33];
-  assign \$168  = \$167  | window_end;
-  assign \$169  = \$166  & \$168 ;
-  assign \$170  = clear | \$169 ;
-  assign \$171  = ~ \$1032 ;
-  assign \$172  = capture & cmp_sync1[34];
-  assign \$173  = \$172  | window_end;
-  assign \$174  = \$171  & \$173 ;
-  assign \$175  = clear | \$174 ;
-  assign \$176  = ~ \$1034 ;
-  assign \$177  = capture & cmp_sync1[35];
-  assign \$178  = \$177  | window_end;
-  assign \$179  = \$176  & \$178 ;
-  assign \$180  = clear | \$179 ;
-  assign \$181  = ~ \$1036 ;
-  assign \$182  = capture & cmp_sync1[36];
-  assign \$183  = \$182  | window_end;
-  assign \$184  = \$181  & \$183 ;
-  assign \$185  = clear | \$184 ;
-  assign \$186  = ~ \$1038 ;
-  assign \$187  = capture & cmp_sync1[37];
-  assign \$188  = \$187  | window_end;
-  assign \$189  = \$186  & \$188 ;
-  assign \$190  = clear | \$189 ;
-  assign \$191  = ~ \$1040 ;
-  assign \$192  = capture & cmp_sync1[38];
-  assign \$193  = \$192  | window_end;
-  assign \$194  = \$191  & \$193 ;
-  assign \$195  = clear | \$194 ;
-  assign \$196  = ~ \$1042 ;
-  assign \$197  = capture & cmp_sync1[39];
-  assign \$198  = \$197  | window_end;
-  assign \$199  = \$196  & \$198 ;
-  assign \$200  = clear | \$199 ;
-  assign \$201  = ~ \$1044 ;
-  assign \$202  = capture & cmp_sync1[40];
-  assign \$203  = \$202  | window_end;
-  assign \$204  = \$201  & \$203 ;
-  assign \$205  = clear | \$204 ;
-  assign \$206  = ~ \$1046 ;
-  assign \$207  = capture & cmp_sync1[41];
-  assign \$208  = \$207  | window_end;
+  assign \$165  = \$164  & window_end;
+  assign \$166  = \$160  | \$165 ;
+  assign \$167  = ~ fired[18];
+  assign \$168  = \$167  & capture;
+  assign \$169  = \$168  & cmp_sync1[18];
+  assign \$170  = ~ fired[18];
+  assign \$171  = capture & cmp_sync1[18];
+  assign \$172  = ~ \$171 ;
+  assign \$173  = \$170  & \$172 ;
+  assign \$174  = \$173  & window_end;
+  assign \$175  = \$169  | \$174 ;
+  assign \$176  = ~ fired[19];
+  assign \$177  = \$176  & capture;
+  assign \$178  = \$177  & cmp_sync1[19];
+  assign \$179  = ~ fired[19];
+  assign \$180  = capture & cmp_sync1[19];
+  assign \$181  = ~ \$180 ;
+  assign \$182  = \$179  & \$181 ;
+  assign \$183  = \$182  & window_end;
+  assign \$184  = \$178  | \$183 ;
+  assign \$185  = ~ fired[20];
+  assign \$186  = \$185  & capture;
+  assign \$187  = \$186  & cmp_sync1[20];
+  assign \$188  = ~ fired[20];
+  assign \$189  = capture & cmp_sync1[20];
+  assign \$190  = ~ \$189 ;
+  assign \$191  = \$188  & \$190 ;
+  assign \$192  = \$191  & window_end;
+  assign \$193  = \$187  | \$192 ;
+  assign \$194  = ~ fired[21];
+  assign \$195  = \$194  & capture;
+  assign \$196  = \$195  & cmp_sync1[21];
+  assign \$197  = ~ fired[21];
+  assign \$198  = capture & cmp_sync1[21];
+  assign \$199  = ~ \$198 ;
+  assign \$200  = \$197  & \$199 ;
+  assign \$201  = \$200  & window_end;
+  assign \$202  = \$196  | \$201 ;
+  assign \$203  = ~ fired[22];
+  assign \$204  = \$203  & capture;
+  assign \$205  = \$204  & cmp_sync1[22];
+  assign \$206  = ~ fired[22];
+  assign \$207  = capture & cmp_sync1[22];
+  assign \$208  = ~ \$207 ;
   assign \$209  = \$206  & \$208 ;
-  assign \$210  = clear | \$209 ;
-  assign \$211  = ~ \$1048 ;
-  assign \$212  = capture & cmp_sync1[42];
-  assign \$213  = \$212  | window_end;
-  assign \$214  = \$211  & \$213 ;
-  assign \$215  = clear | \$214 ;
-  assign \$216  = ~ \$1050 ;
-  assign \$217  = capture & cmp_sync1[43];
-  assign \$218  = \$217  | window_end;
-  assign \$219  = \$216  & \$218 ;
-  assign \$220  = clear | \$219 ;
-  assign \$221  = ~ \$1052 ;
-  assign \$222  = capture & cmp_sync1[44];
-  assign \$223  = \$222  | window_end;
-  assign \$224  = \$221  & \$223 ;
-  assign \$225  = clear | \$224 ;
-  assign \$226  = ~ \$1054 ;
-  assign \$227  = capture & cmp_sync1[45];
-  assign \$228  = \$227  | window_end;
-  assign \$229  = \$226  & \$228 ;
-  assign \$230  = clear | \$229 ;
-  assign \$231  = ~ \$1056 ;
-  assign \$232  = capture & cmp_sync1[46];
-  assign \$233  = \$232  | window_end;
-  assign \$234  = \$231  & \$233 ;
-  assign \$235  = clear | \$234 ;
-  assign \$236  = ~ \$1058 ;
-  assign \$237  = capture & cmp_sync1[47];
-  assign \$238  = \$237  | window_end;
-  assign \$239  = \$236  & \$238 ;
-  assign \$240  = clear | \$239 ;
-  assign \$241  = ~ \$1060 ;
-  assign \$242  = capture & cmp_sync1[48];
-  assign \$243  = \$242  | window_end;
-  assign \$244  = \$241  & \$243 ;
-  assign \$245  = clear | \$244 ;
-  assign \$246  = ~ \$1062 ;
-  assign \$247  = capture & cmp_sync1[49];
-  assign \$248  = \$247  | window_end;
-  assign \$249  = \$246  & \$248 ;
-  assign \$250  = clear | \$249 ;
-  assign \$251  = ~ \$1064 ;
-  assign \$252  = capture & cmp_sync1[50];
-  assign \$253  = \$252  | window_end;
+  assign \$210  = \$209  & window_end;
+  assign \$211  = \$205  | \$210 ;
+  assign \$212  = ~ fired[23];
+  assign \$213  = \$212  & capture;
+  assign \$214  = \$213  & cmp_sync1[23];
+  assign \$215  = ~ fired[23];
+  assign \$216  = capture & cmp_sync1[23];
+  assign \$217  = ~ \$216 ;
+  assign \$218  = \$215  & \$217 ;
+  assign \$219  = \$218  & window_end;
+  assign \$220  = \$214  | \$219 ;
+  assign \$221  = ~ fired[24];
+  assign \$222  = \$221  & capture;
+  assign \$223  = \$222  & cmp_sync1[24];
+  assign \$224  = ~ fired[24];
+  assign \$225  = capture & cmp_sync1[24];
+  assign \$226  = ~ \$225 ;
+  assign \$227  = \$224  & \$226 ;
+  assign \$228  = \$227  & window_end;
+  assign \$229  = \$223  | \$228 ;
+  assign \$230  = ~ fired[25];
+  assign \$231  = \$230  & capture;
+  assign \$232  = \$231  & cmp_sync1[25];
+  assign \$233  = ~ fired[25];
+  assign \$234  = capture & cmp_sync1[25];
+  assign \$235  = ~ \$234 ;
+  assign \$236  = \$233  & \$235 ;
+  assign \$237  = \$236  & window_end;
+  assign \$238  = \$232  | \$237 ;
+  assign \$239  = ~ fired[26];
+  assign \$240  = \$239  & capture;
+  assign \$241  = \$240  & cmp_sync1[26];
+  assign \$242  = ~ fired[26];
+  assign \$243  = capture & cmp_sync1[26];
+  assign \$244  = ~ \$243 ;
+  assign \$245  = \$242  & \$244 ;
+  assign \$246  = \$245  & window_end;
+  assign \$247  = \$241  | \$246 ;
+  assign \$248  = ~ fired[27];
+  assign \$249  = \$248  & capture;
+  assign \$250  = \$249  & cmp_sync1[27];
+  assign \$251  = ~ fired[27];
+  assign \$252  = capture & cmp_sync1[27];
+  assign \$253  = ~ \$252 ;
   assign \$254  = \$251  & \$253 ;
-  assign \$255  = clear | \$254 ;
-  assign \$256  = ~ \$1066 ;
-  assign \$257  = capture & cmp_sync1[51];
-  assign \$258  = \$257  | window_end;
-  assign \$259  = \$256  & \$258 ;
-  assign \$260  = clear | \$259 ;
-  assign \$261  = ~ \$1068 ;
-  assign \$262  = capture & cmp_sync1[52];
-  assign \$263  = \$262  | window_end;
-  assign \$264  = \$261  & \$263 ;
-  assign \$265  = clear | \$264 ;
-  assign \$266  = ~ \$1070 ;
-  assign \$267  = capture & cmp_sync1[53];
-  assign \$268  = \$267  | window_end;
-  assign \$269  = \$266  & \$268 ;
-  assign \$270  = clear | \$269 ;
-  assign \$271  = ~ \$1072 ;
-  assign \$272  = capture & cmp_sync1[54];
-  assign \$273  = \$272  | window_end;
-  assign \$274  = \$271  & \$273 ;
-  assign \$275  = clear | \$274 ;
-  assign \$276  = ~ \$1074 ;
-  assign \$277  = capture & cmp_sync1[55];
-  assign \$278  = \$277  | window_end;
-  assign \$279  = \$276  & \$278 ;
-  assign \$280  = clear | \$279 ;
-  assign \$281  = ~ \$1076 ;
-  assign \$282  = capture & cmp_sync1[56];
-  assign \$283  = \$282  | window_end;
-  assign \$284  = \$281  & \$283 ;
-  assign \$285  = clear | \$284 ;
-  assign \$286  = ~ \$1078 ;
-  assign \$287  = capture & cmp_sync1[57];
-  assign \$288  = \$287  | window_end;
-  assign \$289  = \$286  & \$288 ;
-  assign \$290  = clear | \$289 ;
-  assign \$291  = ~ \$1080 ;
-  assign \$292  = capture & cmp_sync1[58];
-  assign \$293  = \$292  | window_end;
-  assign \$294  = \$291  & \$293 ;
-  assign \$295  = clear | \$294 ;
-  assign \$296  = ~ \$1082 ;
-  assign \$297  = capture & cmp_sync1[59];
-  assign \$298  = \$297  | window_end;
+  assign \$255  = \$254  & window_end;
+  assign \$256  = \$250  | \$255 ;
+  assign \$257  = ~ fired[28];
+  assign \$258  = \$257  & capture;
+  assign \$259  = \$258  & cmp_sync1[28];
+  assign \$260  = ~ fired[28];
+  assign \$261  = capture & cmp_sync1[28];
+  assign \$262  = ~ \$261 ;
+  assign \$263  = \$260  & \$262 ;
+  assign \$264  = \$263  & window_end;
+  assign \$265  = \$259  | \$264 ;
+  assign \$266  = ~ fired[29];
+  assign \$267  = \$266  & capture;
+  assign \$268  = \$267  & cmp_sync1[29];
+  assign \$269  = ~ fired[29];
+  assign \$270  = capture & cmp_sync1[29];
+  assign \$271  = ~ \$270 ;
+  assign \$272  = \$269  & \$271 ;
+  assign \$273  = \$272  & window_end;
+  assign \$274  = \$268  | \$273 ;
+  assign \$275  = ~ fired[30];
+  assign \$276  = \$275  & capture;
+  assign \$277  = \$276  & cmp_sync1[30];
+  assign \$278  = ~ fired[30];
+  assign \$279  = capture & cmp_sync1[30];
+  assign \$280  = ~ \$279 ;
+  assign \$281  = \$278  & \$280 ;
+  assign \$282  = \$281  & window_end;
+  assign \$283  = \$277  | \$282 ;
+  assign \$284  = ~ fired[31];
+  assign \$285  = \$284  & capture;
+  assign \$286  = \$285  & cmp_sync1[31];
+  assign \$287  = ~ fired[31];
+  assign \$288  = capture & cmp_sync1[31];
+  assign \$289  = ~ \$288 ;
+  assign \$290  = \$287  & \$289 ;
+  assign \$291  = \$290  & window_end;
+  assign \$292  = \$286  | \$291 ;
+  assign \$293  = ~ fired[32];
+  assign \$294  = \$293  & capture;
+  assign \$295  = \$294  & cmp_sync1[32];
+  assign \$296  = ~ fired[32];
+  assign \$297  = capture & cmp_sync1[32];
+  assign \$298  = ~ \$297 ;
   assign \$299  = \$296  & \$298 ;
-  assign \$300  = clear | \$299 ;
-  assign \$301  = ~ \$1084 ;
-  assign \$302  = capture & cmp_sync1[60];
-  assign \$303  = \$302  | window_end;
-  assign \$304  = \$301  & \$303 ;
-  assign \$305  = clear | \$304 ;
-  assign \$306  = ~ \$1086 ;
-  assign \$307  = capture & cmp_sync1[61];
-  assign \$308  = \$307  | window_end;
-  assign \$309  = \$306  & \$308 ;
-  assign \$310  = clear | \$309 ;
-  assign \$311  = ~ \$1088 ;
-  assign \$312  = capture & cmp_sync1[62];
-  assign \$313  = \$312  | window_end;
-  assign \$314  = \$311  & \$313 ;
-  assign \$315  = clear | \$314 ;
-  assign \$316  = ~ \$1090 ;
-  assign \$317  = capture & cmp_sync1[63];
-  assign \$318  = \$317  | window_end;
-  assign \$319  = \$316  & \$318 ;
-  assign \$320  = clear | \$319 ;
-  assign \$321  = ~ \$964 ;
-  assign \$322  = capture & cmp_sync1[0];
-  assign \$323  = fine[0] + fine[1];
-  assign \$324  = fine[2] + fine[3];
-  assign \$325  = \$323  + \$324 ;
-  assign \$326  = fine[4] + fine[5];
-  assign \$327  = \$326  + fine[6];
-  assign \$328  = \$325  + \$327 ;
-  assign \$330  = code_early ? 7'h00 : { code_now, \$329  };
-  assign \$331  = ~ \$966 ;
-  assign \$332  = capture & cmp_sync1[1];
-  assign \$333  = fine[7] + fine[8];
-  assign \$334  = fine[9] + fine[10];
-  assign \$335  = \$333  + \$334 ;
-  assign \$336  = fine[11] + fine[12];
-  assign \$337  = \$336  + fine[13];
-  assign \$338  = \$335  + \$337 ;
-  assign \$340  = code_early ? 7'h00 : { code_now, \$339  };
-  assign \$341  = ~ \$968 ;
-  assign \$342  = capture & cmp_sync1[2];
-  assign \$343  = fine[14] + fine[15];
-  assign \$344  = fine[16] + fine[17];
-  assign \$345  = \$343  + \$344 ;
-  assign \$346  = fine[18] + fine[19];
-  assign \$347  = \$346  + fine[20];
-  assign \$348  = \$345  + \$347 ;
-  assign \$350  = code_early ? 7'h00 : { code_now, \$349  };
-  assign \$351  = ~ \$970 ;
-  assign \$352  = capture & cmp_sync1[3];
-  assign \$353  = fine[21] + fine[22];
-  assign \$354  = fine[23] + fine[24];
-  assign \$355  = \$353  + \$354 ;
-  assign \$356  = fine[25] + fine[26];
-  assign \$357  = \$356  + fine[27];
-  assign \$358  = \$355  + \$357 ;
-  assign \$360  = code_early ? 7'h00 : { code_now, \$359  };
-  assign \$361  = ~ \$972 ;
-  assign \$362  = capture & cmp_sync1[4];
-  assign \$363  = fine[28] + fine[29];
-  assign \$364  = fine[30] + fine[31];
-  assign \$365  = \$363  + \$364 ;
-  assign \$366  = fine[32] + fine[33];
-  assign \$367  = \$366  + fine[34];
-  assign \$368  = \$365  + \$367 ;
-  assign \$370  = code_early ? 7'h00 : { code_now, \$369  };
-  assign \$371  = ~ \$974 ;
-  assign \$372  = capture & cmp_sync1[5];
-  assign \$373  = fine[35] + fine[36];
-  assign \$374  = fine[37] + fine[38];
-  assign \$375  = \$373  + \$374 ;
-  assign \$376  = fine[39] + fine[40];
-  assign \$377  = \$376  + fine[41];
-  assign \$378  = \$375  + \$377 ;
-  assign \$380  = code_early ? 7'h00 : { code_now, \$379  };
-  assign \$381  = ~ \$976 ;
-  assign \$382  = capture & cmp_sync1[6];
-  assign \$383  = fine[42] + fine[43];
-  assign \$384  = fine[44] + fine[45];
-  assign \$385  = \$383  + \$384 ;
-  assign \$386  = fine[46] + fine[47];
-  assign \$387  = \$386  + fine[48];
-  assign \$388  = \$385  + \$387 ;
-  assign \$390  = code_early ? 7'h00 : { code_now, \$389  };
-  assign \$391  = ~ \$978 ;
-  assign \$392  = capture & cmp_sync1[7];
-  assign \$393  = fine[49] + fine[50];
-  assign \$394  = fine[51] + fine[52];
-  assign \$395  = \$393  + \$394 ;
-  assign \$396  = fine[53] + fine[54];
-  assign \$397  = \$396  + fine[55];
-  assign \$398  = \$395  + \$397 ;
-  assign \$400  = code_early ? 7'h00 : { code_now, \$399  };
-  assign \$401  = ~ \$980 ;
-  assign \$402  = capture & cmp_sync1[8];
-  assign \$403  = fine[56] + fine[57];
-  assign \$404  = fine[58] + fine[59];
-  assign \$405  = \$403  + \$404 ;
-  assign \$406  = fine[60] + fine[61];
-  assign \$407  = \$406  + fine[62];
-  assign \$408  = \$405  + \$407 ;
-  assign \$410  = code_early ? 7'h00 : { code_now, \$409  };
-  assign \$411  = ~ \$982 ;
-  assign \$412  = capture & cmp_sync1[9];
-  assign \$413  = fine[63] + fine[64];
-  assign \$414  = fine[65] + fine[66];
-  assign \$415  = \$413  + \$414 ;
-  assign \$416  = fine[67] + fine[68];
-  assign \$417  = \$416  + fine[69];
-  assign \$418  = \$415  + \$417 ;
-  assign \$420  = code_early ? 7'h00 : { code_now, \$419  };
-  assign \$421  = ~ \$984 ;
-  assign \$422  = capture & cmp_sync1[10];
-  assign \$423  = fine[70] + fine[71];
-  assign \$424  = fine[72] + fine[73];
-  assign \$425  = \$423  + \$424 ;
-  assign \$426  = fine[74] + fine[75];
-  assign \$427  = \$426  + fine[76];
-  assign \$428  = \$425  + \$427 ;
-  assign \$430  = code_early ? 7'h00 : { code_now, \$429  };
-  assign \$431  = ~ \$986 ;
-  assign \$432  = capture & cmp_sync1[11];
-  assign \$433  = fine[77] + fine[78];
-  assign \$434  = fine[79] + fine[80];
-  assign \$435  = \$433  + \$434 ;
-  assign \$436  = fine[81] + fine[82];
-  assign \$437  = \$436  + fine[83];
-  assign \$438  = \$435  + \$437 ;
-  assign \$440  = code_early ? 7'h00 : { code_now, \$439  };
-  assign \$441  = ~ \$988 ;
-  assign \$442  = capture & cmp_sync1[12];
-  assign \$443  = fine[84] + fine[85];
-  assign \$444  = fine[86] + fine[87];
-  assign \$445  = \$443  + \$444 ;
-  assign \$446  = fine[88] + fine[89];
-  assign \$447  = \$446  + fine[90];
-  assign \$448  = \$445  + \$447 ;
-  assign \$450  = code_early ? 7'h00 : { code_now, \$449  };
-  assign \$451  = ~ \$990 ;
-  assign \$452  = capture & cmp_sync1[13];
-  assign \$453  = fine[91] + fine[92];
-  assign \$454  = fine[93] + fine[94];
-  assign \$455  = \$453  + \$454 ;
-  assign \$456  = fine[95] + fine[96];
-  assign \$457  = \$456  + fine[97];
-  assign \$458  = \$455  + \$457 ;
-  assign \$460  = code_early ? 7'h00 : { code_now, \$459  };
-  assign \$461  = ~ \$992 ;
-  assign \$462  = capture & cmp_sync1[14];
-  assign \$463  = fine[98] + fine[99];
-  assign \$464  = fine[100] + fine[101];
-  assign \$465  = \$463  + \$464 ;
-  assign \$466  = fine[102] + fine[103];
-  assign \$467  = \$466  + fine[104];
-  assign \$468  = \$465  + \$467 ;
-  assign \$470  = code_early ? 7'h00 : { code_now, \$469  };
-  assign \$471  = ~ \$994 ;
-  assign \$472  = capture & cmp_sync1[15];
-  assign \$473  = fine[105] + fine[106];
-  assign \$474  = fine[107] + fine[108];
-  assign \$475  = \$473  + \$474 ;
-  assign \$476  = fine[109] + fine[110];
-  assign \$477  = \$476  + fine[111];
-  assign \$478  = \$475  + \$477 ;
-  assign \$480  = code_early ? 7'h00 : { code_now, \$479  };
-  assign \$481  = ~ \$996 ;
-  assign \$482  = capture & cmp_sync1[16];
-  assign \$483  = fine[112] + fine[113];
-  assign \$484  = fine[114] + fine[115];
-  assign \$485  = \$483  + \$484 ;
-  assign \$486  = fine[116] + fine[117];
-  assign \$487  = \$486  + fine[118];
-  assign \$488  = \$485  + \$487 ;
-  assign \$490  = code_early ? 7'h00 : { code_now, \$489  };
-  assign \$491  = ~ \$998 ;
-  assign \$492  = capture & cmp_sync1[17];
-  assign \$493  = fine[119] + fine[120];
-  assign \$494  = fine[121] + fine[122];
-  assign \$495  = \$493  + \$494 ;
-  assign \$496  = fine[123] + fine[124];
-  assign \$497  = \$496  + fine[125];
-  assign \$498  = \$495  + \$497 ;
-  assign \$500  = code_early ? 7'h00 : { code_now, \$499  };
-  assign \$501  = ~ \$1000 ;
-  assign \$502  = capture & cmp_sync1[18];
-  assign \$503  = fine[126] + fine[127];
-  assign \$504  = fine[128] + fine[129];
-  assign \$505  = \$503  + \$504 ;
-  assign \$506  = fine[130] + fine[131];
-  assign \$507  = \$506  + fine[132];
-  assign \$508  = \$505  + \$507 ;
-  assign \$510  = code_early ? 7'h00 : { code_now, \$509  };
-  assign \$511  = ~ \$1002 ;
-  assign \$512  = capture & cmp_sync1[19];
-  assign \$513  = fine[133] + fine[134];
-  assign \$514  = fine[135] + fine[136];
-  assign \$515  = \$513  + \$514 ;
-  assign \$516  = fine[137] + fine[138];
-  assign \$517  = \$516  + fine[139];
-  assign \$518  = \$515  + \$517 ;
-  assign \$520  = code_early ? 7'h00 : { code_now, \$519  };
-  assign \$521  = ~ \$1004 ;
-  assign \$522  = capture & cmp_sync1[20];
-  assign \$523  = fine[140] + fine[141];
-  assign \$524  = fine[142] + fine[143];
-  assign \$525  = \$523  + \$524 ;
-  assign \$526  = fine[144] + fine[145];
-  assign \$527  = \$526  + fine[146];
-  assign \$528  = \$525  + \$527 ;
-  assign \$530  = code_early ? 7'h00 : { code_now, \$529  };
-  assign \$531  = ~ \$1006 ;
-  assign \$532  = capture & cmp_sync1[21];
-  assign \$533  = fine[147] + fine[148];
-  assign \$534  = fine[149] + fine[150];
-  assign \$535  = \$533  + \$534 ;
-  assign \$536  = fine[151] + fine[152];
-  assign \$537  = \$536  + fine[153];
-  assign \$538  = \$535  + \$537 ;
-  assign \$540  = code_early ? 7'h00 : { code_now, \$539  };
-  assign \$541  = ~ \$1008 ;
-  assign \$542  = capture & cmp_sync1[22];
-  assign \$543  = fine[154] + fine[155];
-  assign \$544  = fine[156] + fine[157];
-  assign \$545  = \$543  + \$544 ;
-  assign \$546  = fine[158] + fine[159];
-  assign \$547  = \$546  + fine[160];
-  assign \$548  = \$545  + \$547 ;
-  assign \$550  = code_early ? 7'h00 : { code_now, \$549  };
-  assign \$551  = ~ \$1010 ;
-  assign \$552  = capture & cmp_sync1[23];
-  assign \$553  = fine[161] + fine[162];
-  assign \$554  = fine[163] + fine[164];
-  assign \$555  = \$553  + \$554 ;
-  assign \$556  = fine[165] + fine[166];
-  assign \$557  = \$556  + fine[167];
-  assign \$558  = \$555  + \$557 ;
-  assign \$560  = code_early ? 7'h00 : { code_now, \$559  };
-  assign \$561  = ~ \$1012 ;
-  assign \$562  = capture & cmp_sync1[24];
-  assign \$563  = fine[168] + fine[169];
-  assign \$564  = fine[170] + fine[171];
-  assign \$565  = \$563  + \$564 ;
-  assign \$566  = fine[172] + fine[173];
-  assign \$567  = \$566  + fine[174];
-  assign \$568  = \$565  + \$567 ;
-  assign \$570  = code_early ? 7'h00 : { code_now, \$569  };
-  assign \$571  = ~ \$1014 ;
-  assign \$572  = capture & cmp_sync1[25];
-  assign \$573  = fine[175] + fine[176];
-  assign \$574  = fine[177] + fine[178];
-  assign \$575  = \$573  + \$574 ;
-  assign \$576  = fine[179] + fine[180];
-  assign \$577  = \$576  + fine[181];
-  assign \$578  = \$575  + \$577 ;
-  assign \$580  = code_early ? 7'h00 : { code_now, \$579  };
-  assign \$581  = ~ \$1016 ;
-  assign \$582  = capture & cmp_sync1[26];
-  assign \$583  = fine[182] + fine[183];
-  assign \$584  = fine[184] + fine[185];
-  assign \$585  = \$583  + \$584 ;
-  assign \$586  = fine[186] + fine[187];
-  assign \$587  = \$586  + fine[188];
-  assign \$588  = \$585  + \$587 ;
-  assign \$590  = code_early ? 7'h00 : { code_now, \$589  };
-  assign \$591  = ~ \$1018 ;
-  assign \$592  = capture & cmp_sync1[27];
-  assign \$593  = fine[189] + fine[190];
-  assign \$594  = fine[191] + fine[192];
-  assign \$595  = \$593  + \$594 ;
-  assign \$596  = fine[193] + fine[194];
-  assign \$597  = \$596  + fine[195];
-  assign \$598  = \$595  + \$597 ;
-  assign \$600  = code_early ? 7'h00 : { code_now, \$599  };
-  assign \$601  = ~ \$1020 ;
-  assign \$602  = capture & cmp_sync1[28];
-  assign \$603  = fine[196] + fine[197];
-  assign \$604  = fine[198] + fine[199];
-  assign \$605  = \$603  + \$604 ;
-  assign \$606  = fine[200] + fine[201];
-  assign \$607  = \$606  + fine[202];
-  assign \$608  = \$605  + \$607 ;
-  assign \$610  = code_early ? 7'h00 : { code_now, \$609  };
-  assign \$611  = ~ \$1022 ;
-  assign \$612  = capture & cmp_sync1[29];
-  assign \$613  = fine[203] + fine[204];
-  assign \$614  = fine[205] + fine[206];
-  assign \$615  = \$613  + \$614 ;
-  assign \$616  = fine[207] + fine[208];
-  assign \$617  = \$616  + fine[209];
-  assign \$618  = \$615  + \$617 ;
-  assign \$620  = code_early ? 7'h00 : { code_now, \$619  };
-  assign \$621  = ~ \$1024 ;
-  assign \$622  = capture & cmp_sync1[30];
-  assign \$623  = fine[210] + fine[211];
-  assign \$624  = fine[212] + fine[213];
-  assign \$625  = \$623  + \$624 ;
-  assign \$626  = fine[214] + fine[215];
-  assign \$627  = \$626  + fine[216];
-  assign \$628  = \$625  + \$627 ;
-  assign \$630  = code_early ? 7'h00 : { code_now, \$629  };
-  assign \$631  = ~ \$1026 ;
-  assign \$632  = capture & cmp_sync1[31];
-  assign \$633  = fine[217] + fine[218];
-  assign \$634  = fine[219] + fine[220];
-  assign \$635  = \$633  + \$634 ;
-  assign \$636  = fine[221] + fine[222];
-  assign \$637  = \$636  + fine[223];
-  assign \$638  = \$635  + \$637 ;
-  assign \$640  = code_early ? 7'h00 : { code_now, \$639  };
-  assign \$641  = ~ \$1028 ;
-  assign \$642  = capture & cmp_sync1[32];
-  assign \$643  = fine[224] + fine[225];
-  assign \$644  = fine[226] + fine[227];
-  assign \$645  = \$643  + \$644 ;
-  assign \$646  = fine[228] + fine[229];
-  assign \$647  = \$646  + fine[230];
-  assign \$648  = \$645  + \$647 ;
-  assign \$650  = code_early ? 7'h00 : { code_now, \$649  };
-  assign \$651  = ~ \$1030 ;
-  assign \$652  = capture & cmp_sync1[33];
-  assign \$653  = fine[231] + fine[232];
-  assign \$654  = fine[233] + fine[234];
+  assign \$300  = \$299  & window_end;
+  assign \$301  = \$295  | \$300 ;
+  assign \$302  = ~ fired[33];
+  assign \$303  = \$302  & capture;
+  assign \$304  = \$303  & cmp_sync1[33];
+  assign \$305  = ~ fired[33];
+  assign \$306  = capture & cmp_sync1[33];
+  assign \$307  = ~ \$306 ;
+  assign \$308  = \$305  & \$307 ;
+  assign \$309  = \$308  & window_end;
+  assign \$310  = \$304  | \$309 ;
+  assign \$311  = ~ fired[34];
+  assign \$312  = \$311  & capture;
+  assign \$313  = \$312  & cmp_sync1[34];
+  assign \$314  = ~ fired[34];
+  assign \$315  = capture & cmp_sync1[34];
+  assign \$316  = ~ \$315 ;
+  assign \$317  = \$314  & \$316 ;
+  assign \$318  = \$317  & window_end;
+  assign \$319  = \$313  | \$318 ;
+  assign \$320  = ~ fired[35];
+  assign \$321  = \$320  & capture;
+  assign \$322  = \$321  & cmp_sync1[35];
+  assign \$323  = ~ fired[35];
+  assign \$324  = capture & cmp_sync1[35];
+  assign \$325  = ~ \$324 ;
+  assign \$326  = \$323  & \$325 ;
+  assign \$327  = \$326  & window_end;
+  assign \$328  = \$322  | \$327 ;
+  assign \$329  = ~ fired[36];
+  assign \$330  = \$329  & capture;
+  assign \$331  = \$330  & cmp_sync1[36];
+  assign \$332  = ~ fired[36];
+  assign \$333  = capture & cmp_sync1[36];
+  assign \$334  = ~ \$333 ;
+  assign \$335  = \$332  & \$334 ;
+  assign \$336  = \$335  & window_end;
+  assign \$337  = \$331  | \$336 ;
+  assign \$338  = ~ fired[37];
+  assign \$339  = \$338  & capture;
+  assign \$340  = \$339  & cmp_sync1[37];
+  assign \$341  = ~ fired[37];
+  assign \$342  = capture & cmp_sync1[37];
+  assign \$343  = ~ \$342 ;
+  assign \$344  = \$341  & \$343 ;
+  assign \$345  = \$344  & window_end;
+  assign \$346  = \$340  | \$345 ;
+  assign \$347  = ~ fired[38];
+  assign \$348  = \$347  & capture;
+  assign \$349  = \$348  & cmp_sync1[38];
+  assign \$350  = ~ fired[38];
+  assign \$351  = capture & cmp_sync1[38];
+  assign \$352  = ~ \$351 ;
+  assign \$353  = \$350  & \$352 ;
+  assign \$354  = \$353  & window_end;
+  assign \$355  = \$349  | \$354 ;
+  assign \$356  = ~ fired[39];
+  assign \$357  = \$356  & capture;
+  assign \$358  = \$357  & cmp_sync1[39];
+  assign \$359  = ~ fired[39];
+  assign \$360  = capture & cmp_sync1[39];
+  assign \$361  = ~ \$360 ;
+  assign \$362  = \$359  & \$361 ;
+  assign \$363  = \$362  & window_end;
+  assign \$364  = \$358  | \$363 ;
+  assign \$365  = ~ fired[40];
+  assign \$366  = \$365  & capture;
+  assign \$367  = \$366  & cmp_sync1[40];
+  assign \$368  = ~ fired[40];
+  assign \$369  = capture & cmp_sync1[40];
+  assign \$370  = ~ \$369 ;
+  assign \$371  = \$368  & \$370 ;
+  assign \$372  = \$371  & window_end;
+  assign \$373  = \$367  | \$372 ;
+  assign \$374  = ~ fired[41];
+  assign \$375  = \$374  & capture;
+  assign \$376  = \$375  & cmp_sync1[41];
+  assign \$377  = ~ fired[41];
+  assign \$378  = capture & cmp_sync1[41];
+  assign \$379  = ~ \$378 ;
+  assign \$380  = \$377  & \$379 ;
+  assign \$381  = \$380  & window_end;
+  assign \$382  = \$376  | \$381 ;
+  assign \$383  = ~ fired[42];
+  assign \$384  = \$383  & capture;
+  assign \$385  = \$384  & cmp_sync1[42];
+  assign \$386  = ~ fired[42];
+  assign \$387  = capture & cmp_sync1[42];
+  assign \$388  = ~ \$387 ;
+  assign \$389  = \$386  & \$388 ;
+  assign \$390  = \$389  & window_end;
+  assign \$391  = \$385  | \$390 ;
+  assign \$392  = ~ fired[43];
+  assign \$393  = \$392  & capture;
+  assign \$394  = \$393  & cmp_sync1[43];
+  assign \$395  = ~ fired[43];
+  assign \$396  = capture & cmp_sync1[43];
+  assign \$397  = ~ \$396 ;
+  assign \$398  = \$395  & \$397 ;
+  assign \$399  = \$398  & window_end;
+  assign \$400  = \$394  | \$399 ;
+  assign \$401  = ~ fired[44];
+  assign \$402  = \$401  & capture;
+  assign \$403  = \$402  & cmp_sync1[44];
+  assign \$404  = ~ fired[44];
+  assign \$405  = capture & cmp_sync1[44];
+  assign \$406  = ~ \$405 ;
+  assign \$407  = \$404  & \$406 ;
+  assign \$408  = \$407  & window_end;
+  assign \$409  = \$403  | \$408 ;
+  assign \$410  = ~ fired[45];
+  assign \$411  = \$410  & capture;
+  assign \$412  = \$411  & cmp_sync1[45];
+  assign \$413  = ~ fired[45];
+  assign \$414  = capture & cmp_sync1[45];
+  assign \$415  = ~ \$414 ;
+  assign \$416  = \$413  & \$415 ;
+  assign \$417  = \$416  & window_end;
+  assign \$418  = \$412  | \$417 ;
+  assign \$419  = ~ fired[46];
+  assign \$420  = \$419  & capture;
+  assign \$421  = \$420  & cmp_sync1[46];
+  assign \$422  = ~ fired[46];
+  assign \$423  = capture & cmp_sync1[46];
+  assign \$424  = ~ \$423 ;
+  assign \$425  = \$422  & \$424 ;
+  assign \$426  = \$425  & window_end;
+  assign \$427  = \$421  | \$426 ;
+  assign \$428  = ~ fired[47];
+  assign \$429  = \$428  & capture;
+  assign \$430  = \$429  & cmp_sync1[47];
+  assign \$431  = ~ fired[47];
+  assign \$432  = capture & cmp_sync1[47];
+  assign \$433  = ~ \$432 ;
+  assign \$434  = \$431  & \$433 ;
+  assign \$435  = \$434  & window_end;
+  assign \$436  = \$430  | \$435 ;
+  assign \$437  = ~ fired[48];
+  assign \$438  = \$437  & capture;
+  assign \$439  = \$438  & cmp_sync1[48];
+  assign \$440  = ~ fired[48];
+  assign \$441  = capture & cmp_sync1[48];
+  assign \$442  = ~ \$441 ;
+  assign \$443  = \$440  & \$442 ;
+  assign \$444  = \$443  & window_end;
+  assign \$445  = \$439  | \$444 ;
+  assign \$446  = ~ fired[49];
+  assign \$447  = \$446  & capture;
+  assign \$448  = \$447  & cmp_sync1[49];
+  assign \$449  = ~ fired[49];
+  assign \$450  = capture & cmp_sync1[49];
+  assign \$451  = ~ \$450 ;
+  assign \$452  = \$449  & \$451 ;
+  assign \$453  = \$452  & window_end;
+  assign \$454  = \$448  | \$453 ;
+  assign \$455  = ~ fired[50];
+  assign \$456  = \$455  & capture;
+  assign \$457  = \$456  & cmp_sync1[50];
+  assign \$458  = ~ fired[50];
+  assign \$459  = capture & cmp_sync1[50];
+  assign \$460  = ~ \$459 ;
+  assign \$461  = \$458  & \$460 ;
+  assign \$462  = \$461  & window_end;
+  assign \$463  = \$457  | \$462 ;
+  assign \$464  = ~ fired[51];
+  assign \$465  = \$464  & capture;
+  assign \$466  = \$465  & cmp_sync1[51];
+  assign \$467  = ~ fired[51];
+  assign \$468  = capture & cmp_sync1[51];
+  assign \$469  = ~ \$468 ;
+  assign \$470  = \$467  & \$469 ;
+  assign \$471  = \$470  & window_end;
+  assign \$472  = \$466  | \$471 ;
+  assign \$473  = ~ fired[52];
+  assign \$474  = \$473  & capture;
+  assign \$475  = \$474  & cmp_sync1[52];
+  assign \$476  = ~ fired[52];
+  assign \$477  = capture & cmp_sync1[52];
+  assign \$478  = ~ \$477 ;
+  assign \$479  = \$476  & \$478 ;
+  assign \$480  = \$479  & window_end;
+  assign \$481  = \$475  | \$480 ;
+  assign \$482  = ~ fired[53];
+  assign \$483  = \$482  & capture;
+  assign \$484  = \$483  & cmp_sync1[53];
+  assign \$485  = ~ fired[53];
+  assign \$486  = capture & cmp_sync1[53];
+  assign \$487  = ~ \$486 ;
+  assign \$488  = \$485  & \$487 ;
+  assign \$489  = \$488  & window_end;
+  assign \$490  = \$484  | \$489 ;
+  assign \$491  = ~ fired[54];
+  assign \$492  = \$491  & capture;
+  assign \$493  = \$492  & cmp_sync1[54];
+  assign \$494  = ~ fired[54];
+  assign \$495  = capture & cmp_sync1[54];
+  assign \$496  = ~ \$495 ;
+  assign \$497  = \$494  & \$496 ;
+  assign \$498  = \$497  & window_end;
+  assign \$499  = \$493  | \$498 ;
+  assign \$500  = ~ fired[55];
+  assign \$501  = \$500  & capture;
+  assign \$502  = \$501  & cmp_sync1[55];
+  assign \$503  = ~ fired[55];
+  assign \$504  = capture & cmp_sync1[55];
+  assign \$505  = ~ \$504 ;
+  assign \$506  = \$503  & \$505 ;
+  assign \$507  = \$506  & window_end;
+  assign \$508  = \$502  | \$507 ;
+  assign \$509  = ~ fired[56];
+  assign \$510  = \$509  & capture;
+  assign \$511  = \$510  & cmp_sync1[56];
+  assign \$512  = ~ fired[56];
+  assign \$513  = capture & cmp_sync1[56];
+  assign \$514  = ~ \$513 ;
+  assign \$515  = \$512  & \$514 ;
+  assign \$516  = \$515  & window_end;
+  assign \$517  = \$511  | \$516 ;
+  assign \$518  = ~ fired[57];
+  assign \$519  = \$518  & capture;
+  assign \$520  = \$519  & cmp_sync1[57];
+  assign \$521  = ~ fired[57];
+  assign \$522  = capture & cmp_sync1[57];
+  assign \$523  = ~ \$522 ;
+  assign \$524  = \$521  & \$523 ;
+  assign \$525  = \$524  & window_end;
+  assign \$526  = \$520  | \$525 ;
+  assign \$527  = ~ fired[58];
+  assign \$528  = \$527  & capture;
+  assign \$529  = \$528  & cmp_sync1[58];
+  assign \$530  = ~ fired[58];
+  assign \$531  = capture & cmp_sync1[58];
+  assign \$532  = ~ \$531 ;
+  assign \$533  = \$530  & \$532 ;
+  assign \$534  = \$533  & window_end;
+  assign \$535  = \$529  | \$534 ;
+  assign \$536  = ~ fired[59];
+  assign \$537  = \$536  & capture;
+  assign \$538  = \$537  & cmp_sync1[59];
+  assign \$539  = ~ fired[59];
+  assign \$540  = capture & cmp_sync1[59];
+  assign \$541  = ~ \$540 ;
+  assign \$542  = \$539  & \$541 ;
+  assign \$543  = \$542  & window_end;
+  assign \$544  = \$538  | \$543 ;
+  assign \$545  = ~ fired[60];
+  assign \$546  = \$545  & capture;
+  assign \$547  = \$546  & cmp_sync1[60];
+  assign \$548  = ~ fired[60];
+  assign \$549  = capture & cmp_sync1[60];
+  assign \$550  = ~ \$549 ;
+  assign \$551  = \$548  & \$550 ;
+  assign \$552  = \$551  & window_end;
+  assign \$553  = \$547  | \$552 ;
+  assign \$554  = ~ fired[61];
+  assign \$555  = \$554  & capture;
+  assign \$556  = \$555  & cmp_sync1[61];
+  assign \$557  = ~ fired[61];
+  assign \$558  = capture & cmp_sync1[61];
+  assign \$559  = ~ \$558 ;
+  assign \$560  = \$557  & \$559 ;
+  assign \$561  = \$560  & window_end;
+  assign \$562  = \$556  | \$561 ;
+  assign \$563  = ~ fired[62];
+  assign \$564  = \$563  & capture;
+  assign \$565  = \$564  & cmp_sync1[62];
+  assign \$566  = ~ fired[62];
+  assign \$567  = capture & cmp_sync1[62];
+  assign \$568  = ~ \$567 ;
+  assign \$569  = \$566  & \$568 ;
+  assign \$570  = \$569  & window_end;
+  assign \$571  = \$565  | \$570 ;
+  assign \$572  = ~ fired[63];
+  assign \$573  = \$572  & capture;
+  assign \$574  = \$573  & cmp_sync1[63];
+  assign \$575  = ~ fired[63];
+  assign \$576  = capture & cmp_sync1[63];
+  assign \$577  = ~ \$576 ;
+  assign \$578  = \$575  & \$577 ;
+  assign \$579  = \$578  & window_end;
+  assign \$580  = \$574  | \$579 ;
+  assign \$581  = ~ fired[0];
+  assign \$582  = \$581  & capture;
+  assign \$583  = \$582  & cmp_sync1[0];
+  assign \$584  = ~ fired[0];
+  assign \$585  = capture & cmp_sync1[0];
+  assign \$586  = ~ \$585 ;
+  assign \$587  = \$584  & \$586 ;
+  assign \$588  = \$587  & window_end;
+  assign \$589  = fine[0] + fine[1];
+  assign \$590  = fine[2] + fine[3];
+  assign \$591  = \$589  + \$590 ;
+  assign \$592  = fine[4] + fine[5];
+  assign \$593  = \$592  + fine[6];
+  assign \$594  = \$591  + \$593 ;
+  assign \$596  = code_early ? 7'h00 : { code_now, \$595  };
+  assign \$597  = ~ fired[1];
+  assign \$598  = \$597  & capture;
+  assign \$599  = \$598  & cmp_sync1[1];
+  assign \$600  = ~ fired[1];
+  assign \$601  = capture & cmp_sync1[1];
+  assign \$602  = ~ \$601 ;
+  assign \$603  = \$600  & \$602 ;
+  assign \$604  = \$603  & window_end;
+  assign \$605  = fine[7] + fine[8];
+  assign \$606  = fine[9] + fine[10];
+  assign \$607  = \$605  + \$606 ;
+  assign \$608  = fine[11] + fine[12];
+  assign \$609  = \$608  + fine[13];
+  assign \$610  = \$607  + \$609 ;
+  assign \$612  = code_early ? 7'h00 : { code_now, \$611  };
+  assign \$613  = ~ fired[2];
+  assign \$614  = \$613  & capture;
+  assign \$615  = \$614  & cmp_sync1[2];
+  assign \$616  = ~ fired[2];
+  assign \$617  = capture & cmp_sync1[2];
+  assign \$618  = ~ \$617 ;
+  assign \$619  = \$616  & \$618 ;
+  assign \$620  = \$619  & window_end;
+  assign \$621  = fine[14] + fine[15];
+  assign \$622  = fine[16] + fine[17];
+  assign \$623  = \$621  + \$622 ;
+  assign \$624  = fine[18] + fine[19];
+  assign \$625  = \$624  + fine[20];
+  assign \$626  = \$623  + \$625 ;
+  assign \$628  = code_early ? 7'h00 : { code_now, \$627  };
+  assign \$629  = ~ fired[3];
+  assign \$630  = \$629  & capture;
+  assign \$631  = \$630  & cmp_sync1[3];
+  assign \$632  = ~ fired[3];
+  assign \$633  = capture & cmp_sync1[3];
+  assign \$634  = ~ \$633 ;
+  assign \$635  = \$632  & \$634 ;
+  assign \$636  = \$635  & window_end;
+  assign \$637  = fine[21] + fine[22];
+  assign \$638  = fine[23] + fine[24];
+  assign \$639  = \$637  + \$638 ;
+  assign \$640  = fine[25] + fine[26];
+  assign \$641  = \$640  + fine[27];
+  assign \$642  = \$639  + \$641 ;
+  assign \$644  = code_early ? 7'h00 : { code_now, \$643  };
+  assign \$645  = ~ fired[4];
+  assign \$646  = \$645  & capture;
+  assign \$647  = \$646  & cmp_sync1[4];
+  assign \$648  = ~ fired[4];
+  assign \$649  = capture & cmp_sync1[4];
+  assign \$650  = ~ \$649 ;
+  assign \$651  = \$648  & \$650 ;
+  assign \$652  = \$651  & window_end;
+  assign \$653  = fine[28] + fine[29];
+  assign \$654  = fine[30] + fine[31];
   assign \$655  = \$653  + \$654 ;
-  assign \$656  = fine[235] + fine[236];
-  assign \$657  = \$656  + fine[237];
+  assign \$656  = fine[32] + fine[33];
+  assign \$657  = \$656  + fine[34];
   assign \$658  = \$655  + \$657 ;
   assign \$660  = code_early ? 7'h00 : { code_now, \$659  };
-  assign \$661  = ~ \$1032 ;
-  assign \$662  = capture & cmp_sync1[34];
-  assign \$663  = fine[238] + fine[239];
-  assign \$664  = fine[240] + fine[241];
-  assign \$665  = \$663  + \$664 ;
-  assign \$666  = fine[242] + fine[243];
-  assign \$667  = \$666  + fine[244];
-  assign \$668  = \$665  + \$667 ;
-  assign \$670  = code_early ? 7'h00 : { code_now, \$669  };
-  assign \$671  = ~ \$1034 ;
-  assign \$672  = capture & cmp_sync1[35];
-  assign \$673  = fine[245] + fine[246];
-  assign \$674  = fine[247] + fine[248];
-  assign \$675  = \$673  + \$674 ;
-  assign \$676  = fine[249] + fine[250];
-  assign \$677  = \$676  + fine[251];
-  assign \$678  = \$675  + \$677 ;
-  assign \$680  = code_early ? 7'h00 : { code_now, \$679  };
-  assign \$681  = ~ \$1036 ;
-  assign \$682  = capture & cmp_sync1[36];
-  assign \$683  = fine[252] + fine[253];
-  assign \$684  = fine[254] + fine[255];
-  assign \$685  = \$683  + \$684 ;
-  assign \$686  = fine[256] + fine[257];
-  assign \$687  = \$686  + fine[258];
-  assign \$688  = \$685  + \$687 ;
-  assign \$690  = code_early ? 7'h00 : { code_now, \$689  };
-  assign \$691  = ~ \$1038 ;
-  assign \$692  = capture & cmp_sync1[37];
-  assign \$693  = fine[259] + fine[260];
-  assign \$694  = fine[261] + fine[262];
-  assign \$695  = \$693  + \$694 ;
-  assign \$696  = fine[263] + fine[264];
-  assign \$697  = \$696  + fine[265];
-  assign \$698  = \$695  + \$697 ;
-  assign \$700  = code_early ? 7'h00 : { code_now, \$699  };
-  assign \$701  = ~ \$1040 ;
-  assign \$702  = capture & cmp_sync1[38];
-  assign \$703  = fine[266] + fine[267];
-  assign \$704  = fine[268] + fine[269];
-  assign \$705  = \$703  + \$704 ;
-  assign \$706  = fine[270] + fine[271];
-  assign \$707  = \$706  + fine[272];
-  assign \$708  = \$705  + \$707 ;
-  assign \$710  = code_early ? 7'h00 : { code_now, \$709  };
-  assign \$711  = ~ \$1042 ;
-  assign \$712  = capture & cmp_sync1[39];
-  assign \$713  = fine[273] + fine[274];
-  assign \$714  = fine[275] + fine[276];
-  assign \$715  = \$713  + \$714 ;
-  assign \$716  = fine[277] + fine[278];
-  assign \$717  = \$716  + fine[279];
-  assign \$718  = \$715  + \$717 ;
-  assign \$720  = code_early ? 7'h00 : { code_now, \$719  };
-  assign \$721  = ~ \$1044 ;
-  assign \$722  = capture & cmp_sync1[40];
-  assign \$723  = fine[280] + fine[281];
-  assign \$724  = fine[282] + fine[283];
-  assign \$725  = \$723  + \$724 ;
-  assign \$726  = fine[284] + fine[285];
-  assign \$727  = \$726  + fine[286];
-  assign \$728  = \$725  + \$727 ;
-  assign \$730  = code_early ? 7'h00 : { code_now, \$729  };
-  assign \$731  = ~ \$1046 ;
-  assign \$732  = capture & cmp_sync1[41];
-  assign \$733  = fine[287] + fine[288];
-  assign \$734  = fine[289] + fine[290];
+  assign \$661  = ~ fired[5];
+  assign \$662  = \$661  & capture;
+  assign \$663  = \$662  & cmp_sync1[5];
+  assign \$664  = ~ fired[5];
+  assign \$665  = capture & cmp_sync1[5];
+  assign \$666  = ~ \$665 ;
+  assign \$667  = \$664  & \$666 ;
+  assign \$668  = \$667  & window_end;
+  assign \$669  = fine[35] + fine[36];
+  assign \$670  = fine[37] + fine[38];
+  assign \$671  = \$669  + \$670 ;
+  assign \$672  = fine[39] + fine[40];
+  assign \$673  = \$672  + fine[41];
+  assign \$674  = \$671  + \$673 ;
+  assign \$676  = code_early ? 7'h00 : { code_now, \$675  };
+  assign \$677  = ~ fired[6];
+  assign \$678  = \$677  & capture;
+  assign \$679  = \$678  & cmp_sync1[6];
+  assign \$680  = ~ fired[6];
+  assign \$681  = capture & cmp_sync1[6];
+  assign \$682  = ~ \$681 ;
+  assign \$683  = \$680  & \$682 ;
+  assign \$684  = \$683  & window_end;
+  assign \$685  = fine[42] + fine[43];
+  assign \$686  = fine[44] + fine[45];
+  assign \$687  = \$685  + \$686 ;
+  assign \$688  = fine[46] + fine[47];
+  assign \$689  = \$688  + fine[48];
+  assign \$690  = \$687  + \$689 ;
+  assign \$692  = code_early ? 7'h00 : { code_now, \$691  };
+  assign \$693  = ~ fired[7];
+  assign \$694  = \$693  & capture;
+  assign \$695  = \$694  & cmp_sync1[7];
+  assign \$696  = ~ fired[7];
+  assign \$697  = capture & cmp_sync1[7];
+  assign \$698  = ~ \$697 ;
+  assign \$699  = \$696  & \$698 ;
+  assign \$700  = \$699  & window_end;
+  assign \$701  = fine[49] + fine[50];
+  assign \$702  = fine[51] + fine[52];
+  assign \$703  = \$701  + \$702 ;
+  assign \$704  = fine[53] + fine[54];
+  assign \$705  = \$704  + fine[55];
+  assign \$706  = \$703  + \$705 ;
+  assign \$708  = code_early ? 7'h00 : { code_now, \$707  };
+  assign \$709  = ~ fired[8];
+  assign \$710  = \$709  & capture;
+  assign \$711  = \$710  & cmp_sync1[8];
+  assign \$712  = ~ fired[8];
+  assign \$713  = capture & cmp_sync1[8];
+  assign \$714  = ~ \$713 ;
+  assign \$715  = \$712  & \$714 ;
+  assign \$716  = \$715  & window_end;
+  assign \$717  = fine[56] + fine[57];
+  assign \$718  = fine[58] + fine[59];
+  assign \$719  = \$717  + \$718 ;
+  assign \$720  = fine[60] + fine[61];
+  assign \$721  = \$720  + fine[62];
+  assign \$722  = \$719  + \$721 ;
+  assign \$724  = code_early ? 7'h00 : { code_now, \$723  };
+  assign \$725  = ~ fired[9];
+  assign \$726  = \$725  & capture;
+  assign \$727  = \$726  & cmp_sync1[9];
+  assign \$728  = ~ fired[9];
+  assign \$729  = capture & cmp_sync1[9];
+  assign \$730  = ~ \$729 ;
+  assign \$731  = \$728  & \$730 ;
+  assign \$732  = \$731  & window_end;
+  assign \$733  = fine[63] + fine[64];
+  assign \$734  = fine[65] + fine[66];
   assign \$735  = \$733  + \$734 ;
-  assign \$736  = fine[291] + fine[292];
-  assign \$737  = \$736  + fine[293];
+  assign \$736  = fine[67] + fine[68];
+  assign \$737  = \$736  + fine[69];
   assign \$738  = \$735  + \$737 ;
   assign \$740  = code_early ? 7'h00 : { code_now, \$739  };
-  assign \$741  = ~ \$1048 ;
-  assign \$742  = capture & cmp_sync1[42];
-  assign \$743  = fine[294] + fine[295];
-  assign \$744  = fine[296] + fine[297];
-  assign \$745  = \$743  + \$744 ;
-  assign \$746  = fine[298] + fine[299];
-  assign \$747  = \$746  + fine[300];
-  assign \$748  = \$745  + \$747 ;
-  assign \$750  = code_early ? 7'h00 : { code_now, \$749  };
-  assign \$751  = ~ \$1050 ;
-  assign \$752  = capture & cmp_sync1[43];
-  assign \$753  = fine[301] + fine[302];
-  assign \$754  = fine[303] + fine[304];
-  assign \$755  = \$753  + \$754 ;
-  assign \$756  = fine[305] + fine[306];
-  assign \$757  = \$756  + fine[307];
-  assign \$758  = \$755  + \$757 ;
-  assign \$760  = code_early ? 7'h00 : { code_now, \$759  };
-  assign \$761  = ~ \$1052 ;
-  assign \$762  = capture & cmp_sync1[44];
-  assign \$763  = fine[308] + fine[309];
-  assign \$764  = fine[310] + fine[311];
-  assign \$765  = \$763  + \$764 ;
-  assign \$766  = fine[312] + fine[313];
-  assign \$767  = \$766  + fine[314];
-  assign \$768  = \$765  + \$767 ;
-  assign \$770  = code_early ? 7'h00 : { code_now, \$769  };
-  assign \$771  = ~ \$1054 ;
-  assign \$772  = capture & cmp_sync1[45];
-  assign \$773  = fine[315] + fine[316];
-  assign \$774  = fine[317] + fine[318];
-  assign \$775  = \$773  + \$774 ;
-  assign \$776  = fine[319] + fine[320];
-  assign \$777  = \$776  + fine[321];
-  assign \$778  = \$775  + \$777 ;
-  assign \$780  = code_early ? 7'h00 : { code_now, \$779  };
-  assign \$781  = ~ \$1056 ;
-  assign \$782  = capture & cmp_sync1[46];
-  assign \$783  = fine[322] + fine[323];
-  assign \$784  = fine[324] + fine[325];
-  assign \$785  = \$783  + \$784 ;
-  assign \$786  = fine[326] + fine[327];
-  assign \$787  = \$786  + fine[328];
-  assign \$788  = \$785  + \$787 ;
-  assign \$790  = code_early ? 7'h00 : { code_now, \$789  };
-  assign \$791  = ~ \$1058 ;
-  assign \$792  = capture & cmp_sync1[47];
-  assign \$793  = fine[329] + fine[330];
-  assign \$794  = fine[331] + fine[332];
-  assign \$795  = \$793  + \$794 ;
-  assign \$796  = fine[333] + fine[334];
-  assign \$797  = \$796  + fine[335];
-  assign \$798  = \$795  + \$797 ;
-  assign \$800  = code_early ? 7'h00 : { code_now, \$799  };
-  assign \$801  = ~ \$1060 ;
-  assign \$802  = capture & cmp_sync1[48];
-  assign \$803  = fine[336] + fine[337];
-  assign \$804  = fine[338] + fine[339];
-  assign \$805  = \$803  + \$804 ;
-  assign \$806  = fine[340] + fine[341];
-  assign \$807  = \$806  + fine[342];
-  assign \$808  = \$805  + \$807 ;
-  assign \$810  = code_early ? 7'h00 : { code_now, \$809  };
-  assign \$811  = ~ \$1062 ;
-  assign \$812  = capture & cmp_sync1[49];
-  assign \$813  = fine[343] + fine[344];
-  assign \$814  = fine[345] + fine[346];
+  assign \$741  = ~ fired[10];
+  assign \$742  = \$741  & capture;
+  assign \$743  = \$742  & cmp_sync1[10];
+  assign \$744  = ~ fired[10];
+  assign \$745  = capture & cmp_sync1[10];
+  assign \$746  = ~ \$745 ;
+  assign \$747  = \$744  & \$746 ;
+  assign \$748  = \$747  & window_end;
+  assign \$749  = fine[70] + fine[71];
+  assign \$750  = fine[72] + fine[73];
+  assign \$751  = \$749  + \$750 ;
+  assign \$752  = fine[74] + fine[75];
+  assign \$753  = \$752  + fine[76];
+  assign \$754  = \$751  + \$753 ;
+  assign \$756  = code_early ? 7'h00 : { code_now, \$755  };
+  assign \$757  = ~ fired[11];
+  assign \$758  = \$757  & capture;
+  assign \$759  = \$758  & cmp_sync1[11];
+  assign \$760  = ~ fired[11];
+  assign \$761  = capture & cmp_sync1[11];
+  assign \$762  = ~ \$761 ;
+  assign \$763  = \$760  & \$762 ;
+  assign \$764  = \$763  & window_end;
+  assign \$765  = fine[77] + fine[78];
+  assign \$766  = fine[79] + fine[80];
+  assign \$767  = \$765  + \$766 ;
+  assign \$768  = fine[81] + fine[82];
+  assign \$769  = \$768  + fine[83];
+  assign \$770  = \$767  + \$769 ;
+  assign \$772  = code_early ? 7'h00 : { code_now, \$771  };
+  assign \$773  = ~ fired[12];
+  assign \$774  = \$773  & capture;
+  assign \$775  = \$774  & cmp_sync1[12];
+  assign \$776  = ~ fired[12];
+  assign \$777  = capture & cmp_sync1[12];
+  assign \$778  = ~ \$777 ;
+  assign \$779  = \$776  & \$778 ;
+  assign \$780  = \$779  & window_end;
+  assign \$781  = fine[84] + fine[85];
+  assign \$782  = fine[86] + fine[87];
+  assign \$783  = \$781  + \$782 ;
+  assign \$784  = fine[88] + fine[89];
+  assign \$785  = \$784  + fine[90];
+  assign \$786  = \$783  + \$785 ;
+  assign \$788  = code_early ? 7'h00 : { code_now, \$787  };
+  assign \$789  = ~ fired[13];
+  assign \$790  = \$789  & capture;
+  assign \$791  = \$790  & cmp_sync1[13];
+  assign \$792  = ~ fired[13];
+  assign \$793  = capture & cmp_sync1[13];
+  assign \$794  = ~ \$793 ;
+  assign \$795  = \$792  & \$794 ;
+  assign \$796  = \$795  & window_end;
+  assign \$797  = fine[91] + fine[92];
+  assign \$798  = fine[93] + fine[94];
+  assign \$799  = \$797  + \$798 ;
+  assign \$800  = fine[95] + fine[96];
+  assign \$801  = \$800  + fine[97];
+  assign \$802  = \$799  + \$801 ;
+  assign \$804  = code_early ? 7'h00 : { code_now, \$803  };
+  assign \$805  = ~ fired[14];
+  assign \$806  = \$805  & capture;
+  assign \$807  = \$806  & cmp_sync1[14];
+  assign \$808  = ~ fired[14];
+  assign \$809  = capture & cmp_sync1[14];
+  assign \$810  = ~ \$809 ;
+  assign \$811  = \$808  & \$810 ;
+  assign \$812  = \$811  & window_end;
+  assign \$813  = fine[98] + fine[99];
+  assign \$814  = fine[100] + fine[101];
   assign \$815  = \$813  + \$814 ;
-  assign \$816  = fine[347] + fine[348];
-  assign \$817  = \$816  + fine[349];
+  assign \$816  = fine[102] + fine[103];
+  assign \$817  = \$816  + fine[104];
   assign \$818  = \$815  + \$817 ;
   assign \$820  = code_early ? 7'h00 : { code_now, \$819  };
-  assign \$821  = ~ \$1064 ;
-  assign \$822  = capture & cmp_sync1[50];
-  assign \$823  = fine[350] + fine[351];
-  assign \$824  = fine[352] + fine[353];
-  assign \$825  = \$823  + \$824 ;
-  assign \$826  = fine[354] + fine[355];
-  assign \$827  = \$826  + fine[356];
-  assign \$828  = \$825  + \$827 ;
-  assign \$830  = code_early ? 7'h00 : { code_now, \$829  };
-  assign \$831  = ~ \$1066 ;
-  assign \$832  = capture & cmp_sync1[51];
-  assign \$833  = fine[357] + fine[358];
-  assign \$834  = fine[359] + fine[360];
-  assign \$835  = \$833  + \$834 ;
-  assign \$836  = fine[361] + fine[362];
-  assign \$837  = \$836  + fine[363];
-  assign \$838  = \$835  + \$837 ;
-  assign \$840  = code_early ? 7'h00 : { code_now, \$839  };
-  assign \$841  = ~ \$1068 ;
-  assign \$842  = capture & cmp_sync1[52];
-  assign \$843  = fine[364] + fine[365];
-  assign \$844  = fine[366] + fine[367];
-  assign \$845  = \$843  + \$844 ;
-  assign \$846  = fine[368] + fine[369];
-  assign \$847  = \$846  + fine[370];
-  assign \$848  = \$845  + \$847 ;
-  assign \$850  = code_early ? 7'h00 : { code_now, \$849  };
-  assign \$851  = ~ \$1070 ;
-  assign \$852  = capture & cmp_sync1[53];
-  assign \$853  = fine[371] + fine[372];
-  assign \$854  = fine[373] + fine[374];
-  assign \$855  = \$853  + \$854 ;
-  assign \$856  = fine[375] + fine[376];
-  assign \$857  = \$856  + fine[377];
-  assign \$858  = \$855  + \$857 ;
-  assign \$860  = code_early ? 7'h00 : { code_now, \$859  };
-  assign \$861  = ~ \$1072 ;
-  assign \$862  = capture & cmp_sync1[54];
-  assign \$863  = fine[378] + fine[379];
-  assign \$864  = fine[380] + fine[381];
-  assign \$865  = \$863  + \$864 ;
-  assign \$866  = fine[382] + fine[383];
-  assign \$867  = \$866  + fine[384];
-  assign \$868  = \$865  + \$867 ;
-  assign \$870  = code_early ? 7'h00 : { code_now, \$869  };
-  assign \$871  = ~ \$1074 ;
-  assign \$872  = capture & cmp_sync1[55];
-  assign \$873  = fine[385] + fine[386];
-  assign \$874  = fine[387] + fine[388];
-  assign \$875  = \$873  + \$874 ;
-  assign \$876  = fine[389] + fine[390];
-  assign \$877  = \$876  + fine[391];
-  assign \$878  = \$875  + \$877 ;
-  assign \$880  = code_early ? 7'h00 : { code_now, \$879  };
-  assign \$881  = ~ \$1076 ;
-  assign \$882  = capture & cmp_sync1[56];
-  assign \$883  = fine[392] + fine[393];
-  assign \$884  = fine[394] + fine[395];
-  assign \$885  = \$883  + \$884 ;
-  assign \$886  = fine[396] + fine[397];
-  assign \$887  = \$886  + fine[398];
-  assign \$888  = \$885  + \$887 ;
-  assign \$890  = code_early ? 7'h00 : { code_now, \$889  };
-  assign \$891  = ~ \$1078 ;
-  assign \$892  = capture & cmp_sync1[57];
-  assign \$893  = fine[399] + fine[400];
-  assign \$894  = fine[401] + fine[402];
+  assign \$821  = ~ fired[15];
+  assign \$822  = \$821  & capture;
+  assign \$823  = \$822  & cmp_sync1[15];
+  assign \$824  = ~ fired[15];
+  assign \$825  = capture & cmp_sync1[15];
+  assign \$826  = ~ \$825 ;
+  assign \$827  = \$824  & \$826 ;
+  assign \$828  = \$827  & window_end;
+  assign \$829  = fine[105] + fine[106];
+  assign \$830  = fine[107] + fine[108];
+  assign \$831  = \$829  + \$830 ;
+  assign \$832  = fine[109] + fine[110];
+  assign \$833  = \$832  + fine[111];
+  assign \$834  = \$831  + \$833 ;
+  assign \$836  = code_early ? 7'h00 : { code_now, \$835  };
+  assign \$837  = ~ fired[16];
+  assign \$838  = \$837  & capture;
+  assign \$839  = \$838  & cmp_sync1[16];
+  assign \$840  = ~ fired[16];
+  assign \$841  = capture & cmp_sync1[16];
+  assign \$842  = ~ \$841 ;
+  assign \$843  = \$840  & \$842 ;
+  assign \$844  = \$843  & window_end;
+  assign \$845  = fine[112] + fine[113];
+  assign \$846  = fine[114] + fine[115];
+  assign \$847  = \$845  + \$846 ;
+  assign \$848  = fine[116] + fine[117];
+  assign \$849  = \$848  + fine[118];
+  assign \$850  = \$847  + \$849 ;
+  assign \$852  = code_early ? 7'h00 : { code_now, \$851  };
+  assign \$853  = ~ fired[17];
+  assign \$854  = \$853  & capture;
+  assign \$855  = \$854  & cmp_sync1[17];
+  assign \$856  = ~ fired[17];
+  assign \$857  = capture & cmp_sync1[17];
+  assign \$858  = ~ \$857 ;
+  assign \$859  = \$856  & \$858 ;
+  assign \$860  = \$859  & window_end;
+  assign \$861  = fine[119] + fine[120];
+  assign \$862  = fine[121] + fine[122];
+  assign \$863  = \$861  + \$862 ;
+  assign \$864  = fine[123] + fine[124];
+  assign \$865  = \$864  + fine[125];
+  assign \$866  = \$863  + \$865 ;
+  assign \$868  = code_early ? 7'h00 : { code_now, \$867  };
+  assign \$869  = ~ fired[18];
+  assign \$870  = \$869  & capture;
+  assign \$871  = \$870  & cmp_sync1[18];
+  assign \$872  = ~ fired[18];
+  assign \$873  = capture & cmp_sync1[18];
+  assign \$874  = ~ \$873 ;
+  assign \$875  = \$872  & \$874 ;
+  assign \$876  = \$875  & window_end;
+  assign \$877  = fine[126] + fine[127];
+  assign \$878  = fine[128] + fine[129];
+  assign \$879  = \$877  + \$878 ;
+  assign \$880  = fine[130] + fine[131];
+  assign \$881  = \$880  + fine[132];
+  assign \$882  = \$879  + \$881 ;
+  assign \$884  = code_early ? 7'h00 : { code_now, \$883  };
+  assign \$885  = ~ fired[19];
+  assign \$886  = \$885  & capture;
+  assign \$887  = \$886  & cmp_sync1[19];
+  assign \$888  = ~ fired[19];
+  assign \$889  = capture & cmp_sync1[19];
+  assign \$890  = ~ \$889 ;
+  assign \$891  = \$888  & \$890 ;
+  assign \$892  = \$891  & window_end;
+  assign \$893  = fine[133] + fine[134];
+  assign \$894  = fine[135] + fine[136];
   assign \$895  = \$893  + \$894 ;
-  assign \$896  = fine[403] + fine[404];
-  assign \$897  = \$896  + fine[405];
+  assign \$896  = fine[137] + fine[138];
+  assign \$897  = \$896  + fine[139];
   assign \$898  = \$895  + \$897 ;
   assign \$900  = code_early ? 7'h00 : { code_now, \$899  };
-  assign \$901  = ~ \$1080 ;
-  assign \$902  = capture & cmp_sync1[58];
-  assign \$903  = fine[406] + fine[407];
-  assign \$904  = fine[408] + fine[409];
-  assign \$905  = \$903  + \$904 ;
-  assign \$906  = fine[410] + fine[411];
-  assign \$907  = \$906  + fine[412];
-  assign \$908  = \$905  + \$907 ;
-  assign \$910  = code_early ? 7'h00 : { code_now, \$909  };
-  assign \$911  = ~ \$1082 ;
-  assign \$912  = capture & cmp_sync1[59];
-  assign \$913  = fine[413] + fine[414];
-  assign \$914  = fine[415] + fine[416];
-  assign \$915  = \$913  + \$914 ;
-  assign \$916  = fine[417] + fine[418];
-  assign \$917  = \$916  + fine[419];
-  assign \$918  = \$915  + \$917 ;
-  assign \$920  = code_early ? 7'h00 : { code_now, \$919  };
-  assign \$921  = ~ \$1084 ;
-  assign \$922  = capture & cmp_sync1[60];
-  assign \$923  = fine[420] + fine[421];
-  assign \$924  = fine[422] + fine[423];
-  assign \$925  = \$923  + \$924 ;
-  assign \$926  = fine[424] + fine[425];
-  assign \$927  = \$926  + fine[426];
-  assign \$928  = \$925  + \$927 ;
-  assign \$930  = code_early ? 7'h00 : { code_now, \$929  };
-  assign \$931  = ~ \$1086 ;
-  assign \$932  = capture & cmp_sync1[61];
-  assign \$933  = fine[427] + fine[428];
-  assign \$934  = fine[429] + fine[430];
-  assign \$935  = \$933  + \$934 ;
-  assign \$936  = fine[431] + fine[432];
-  assign \$937  = \$936  + fine[433];
-  assign \$938  = \$935  + \$937 ;
-  assign \$940  = code_early ? 7'h00 : { code_now, \$939  };
-  assign \$941  = ~ \$1088 ;
-  assign \$942  = capture & cmp_sync1[62];
-  assign \$943  = fine[434] + fine[435];
-  assign \$944  = fine[436] + fine[437];
-  assign \$945  = \$943  + \$944 ;
-  assign \$946  = fine[438] + fine[439];
-  assign \$947  = \$946  + fine[440];
-  assign \$948  = \$945  + \$947 ;
-  assign \$950  = code_early ? 7'h00 : { code_now, \$949  };
-  assign \$951  = ~ \$1090 ;
-  assign \$952  = capture & cmp_sync1[63];
-  assign \$953  = fine[441] + fine[442];
-  assign \$954  = fine[443] + fine[444];
-  assign \$955  = \$953  + \$954 ;
-  assign \$956  = fine[445] + fine[446];
-  assign \$957  = \$956  + fine[447];
-  assign \$958  = \$955  + \$957 ;
-  assign \$960  = code_early ? 7'h00 : { code_now, \$959  };
+  assign \$901  = ~ fired[20];
+  assign \$902  = \$901  & capture;
+  assign \$903  = \$902  & cmp_sync1[20];
+  assign \$904  = ~ fired[20];
+  assign \$905  = capture & cmp_sync1[20];
+  assign \$906  = ~ \$905 ;
+  assign \$907  = \$904  & \$906 ;
+  assign \$908  = \$907  & window_end;
+  assign \$909  = fine[140] + fine[141];
+  assign \$910  = fine[142] + fine[143];
+  assign \$911  = \$909  + \$910 ;
+  assign \$912  = fine[144] + fine[145];
+  assign \$913  = \$912  + fine[146];
+  assign \$914  = \$911  + \$913 ;
+  assign \$916  = code_early ? 7'h00 : { code_now, \$915  };
+  assign \$917  = ~ fired[21];
+  assign \$918  = \$917  & capture;
+  assign \$919  = \$918  & cmp_sync1[21];
+  assign \$920  = ~ fired[21];
+  assign \$921  = capture & cmp_sync1[21];
+  assign \$922  = ~ \$921 ;
+  assign \$923  = \$920  & \$922 ;
+  assign \$924  = \$923  & window_end;
+  assign \$925  = fine[147] + fine[148];
+  assign \$926  = fine[149] + fine[150];
+  assign \$927  = \$925  + \$926 ;
+  assign \$928  = fine[151] + fine[152];
+  assign \$929  = \$928  + fine[153];
+  assign \$930  = \$927  + \$929 ;
+  assign \$932  = code_early ? 7'h00 : { code_now, \$931  };
+  assign \$933  = ~ fired[22];
+  assign \$934  = \$933  & capture;
+  assign \$935  = \$934  & cmp_sync1[22];
+  assign \$936  = ~ fired[22];
+  assign \$937  = capture & cmp_sync1[22];
+  assign \$938  = ~ \$937 ;
+  assign \$939  = \$936  & \$938 ;
+  assign \$940  = \$939  & window_end;
+  assign \$941  = fine[154] + fine[155];
+  assign \$942  = fine[156] + fine[157];
+  assign \$943  = \$941  + \$942 ;
+  assign \$944  = fine[158] + fine[159];
+  assign \$945  = \$944  + fine[160];
+  assign \$946  = \$943  + \$945 ;
+  assign \$948  = code_early ? 7'h00 : { code_now, \$947  };
+  assign \$949  = ~ fired[23];
+  assign \$950  = \$949  & capture;
+  assign \$951  = \$950  & cmp_sync1[23];
+  assign \$952  = ~ fired[23];
+  assign \$953  = capture & cmp_sync1[23];
+  assign \$954  = ~ \$953 ;
+  assign \$955  = \$952  & \$954 ;
+  assign \$956  = \$955  & window_end;
+  assign \$957  = fine[161] + fine[162];
+  assign \$958  = fine[163] + fine[164];
+  assign \$959  = \$957  + \$958 ;
+  assign \$960  = fine[165] + fine[166];
+  assign \$961  = \$960  + fine[167];
+  assign \$962  = \$959  + \$961 ;
+  assign \$964  = code_early ? 7'h00 : { code_now, \$963  };
+  assign \$965  = ~ fired[24];
+  assign \$966  = \$965  & capture;
+  assign \$967  = \$966  & cmp_sync1[24];
+  assign \$968  = ~ fired[24];
+  assign \$969  = capture & cmp_sync1[24];
+  assign \$970  = ~ \$969 ;
+  assign \$971  = \$968  & \$970 ;
+  assign \$972  = \$971  & window_end;
+  assign \$973  = fine[168] + fine[169];
+  assign \$974  = fine[170] + fine[171];
+  assign \$975  = \$973  + \$974 ;
+  assign \$976  = fine[172] + fine[173];
+  assign \$977  = \$976  + fine[174];
+  assign \$978  = \$975  + \$977 ;
+  assign \$980  = code_early ? 7'h00 : { code_now, \$979  };
+  assign \$981  = ~ fired[25];
+  assign \$982  = \$981  & capture;
+  assign \$983  = \$982  & cmp_sync1[25];
+  assign \$984  = ~ fired[25];
+  assign \$985  = capture & cmp_sync1[25];
+  assign \$986  = ~ \$985 ;
+  assign \$987  = \$984  & \$986 ;
+  assign \$988  = \$987  & window_end;
+  assign \$989  = fine[175] + fine[176];
+  assign \$990  = fine[177] + fine[178];
+  assign \$991  = \$989  + \$990 ;
+  assign \$992  = fine[179] + fine[180];
+  assign \$993  = \$992  + fine[181];
+  assign \$994  = \$991  + \$993 ;
+  assign \$996  = code_early ? 7'h00 : { code_now, \$995  };
+  assign \$997  = ~ fired[26];
+  assign \$998  = \$997  & capture;
+  assign \$999  = \$998  & cmp_sync1[26];
+  assign \$1000  = ~ fired[26];
+  assign \$1001  = capture & cmp_sync1[26];
+  assign \$1002  = ~ \$1001 ;
+  assign \$1003  = \$1000  & \$1002 ;
+  assign \$1004  = \$1003  & window_end;
+  assign \$1005  = fine[182] + fine[183];
+  assign \$1006  = fine[184] + fine[185];
+  assign \$1007  = \$1005  + \$1006 ;
+  assign \$1008  = fine[186] + fine[187];
+  assign \$1009  = \$1008  + fine[188];
+  assign \$1010  = \$1007  + \$1009 ;
+  assign \$1012  = code_early ? 7'h00 : { code_now, \$1011  };
+  assign \$1013  = ~ fired[27];
+  assign \$1014  = \$1013  & capture;
+  assign \$1015  = \$1014  & cmp_sync1[27];
+  assign \$1016  = ~ fired[27];
+  assign \$1017  = capture & cmp_sync1[27];
+  assign \$1018  = ~ \$1017 ;
+  assign \$1019  = \$1016  & \$1018 ;
+  assign \$1020  = \$1019  & window_end;
+  assign \$1021  = fine[189] + fine[190];
+  assign \$1022  = fine[191] + fine[192];
+  assign \$1023  = \$1021  + \$1022 ;
+  assign \$1024  = fine[193] + fine[194];
+  assign \$1025  = \$1024  + fine[195];
+  assign \$1026  = \$1023  + \$1025 ;
+  assign \$1028  = code_early ? 7'h00 : { code_now, \$1027  };
+  assign \$1029  = ~ fired[28];
+  assign \$1030  = \$1029  & capture;
+  assign \$1031  = \$1030  & cmp_sync1[28];
+  assign \$1032  = ~ fired[28];
+  assign \$1033  = capture & cmp_sync1[28];
+  assign \$1034  = ~ \$1033 ;
+  assign \$1035  = \$1032  & \$1034 ;
+  assign \$1036  = \$1035  & window_end;
+  assign \$1037  = fine[196] + fine[197];
+  assign \$1038  = fine[198] + fine[199];
+  assign \$1039  = \$1037  + \$1038 ;
+  assign \$1040  = fine[200] + fine[201];
+  assign \$1041  = \$1040  + fine[202];
+  assign \$1042  = \$1039  + \$1041 ;
+  assign \$1044  = code_early ? 7'h00 : { code_now, \$1043  };
+  assign \$1045  = ~ fired[29];
+  assign \$1046  = \$1045  & capture;
+  assign \$1047  = \$1046  & cmp_sync1[29];
+  assign \$1048  = ~ fired[29];
+  assign \$1049  = capture & cmp_sync1[29];
+  assign \$1050  = ~ \$1049 ;
+  assign \$1051  = \$1048  & \$1050 ;
+  assign \$1052  = \$1051  & window_end;
+  assign \$1053  = fine[203] + fine[204];
+  assign \$1054  = fine[205] + fine[206];
+  assign \$1055  = \$1053  + \$1054 ;
+  assign \$1056  = fine[207] + fine[208];
+  assign \$1057  = \$1056  + fine[209];
+  assign \$1058  = \$1055  + \$1057 ;
+  assign \$1060  = code_early ? 7'h00 : { code_now, \$1059  };
+  assign \$1061  = ~ fired[30];
+  assign \$1062  = \$1061  & capture;
+  assign \$1063  = \$1062  & cmp_sync1[30];
+  assign \$1064  = ~ fired[30];
+  assign \$1065  = capture & cmp_sync1[30];
+  assign \$1066  = ~ \$1065 ;
+  assign \$1067  = \$1064  & \$1066 ;
+  assign \$1068  = \$1067  & window_end;
+  assign \$1069  = fine[210] + fine[211];
+  assign \$1070  = fine[212] + fine[213];
+  assign \$1071  = \$1069  + \$1070 ;
+  assign \$1072  = fine[214] + fine[215];
+  assign \$1073  = \$1072  + fine[216];
+  assign \$1074  = \$1071  + \$1073 ;
+  assign \$1076  = code_early ? 7'h00 : { code_now, \$1075  };
+  assign \$1077  = ~ fired[31];
+  assign \$1078  = \$1077  & capture;
+  assign \$1079  = \$1078  & cmp_sync1[31];
+  assign \$1080  = ~ fired[31];
+  assign \$1081  = capture & cmp_sync1[31];
+  assign \$1082  = ~ \$1081 ;
+  assign \$1083  = \$1080  & \$1082 ;
+  assign \$1084  = \$1083  & window_end;
+  assign \$1085  = fine[217] + fine[218];
+  assign \$1086  = fine[219] + fine[220];
+  assign \$1087  = \$1085  + \$1086 ;
+  assign \$1088  = fine[221] + fine[222];
+  assign \$1089  = \$1088  + fine[223];
+  assign \$1090  = \$1087  + \$1089 ;
+  assign \$1092  = code_early ? 7'h00 : { code_now, \$1091  };
+  assign \$1093  = ~ fired[32];
+  assign \$1094  = \$1093  & capture;
+  assign \$1095  = \$1094  & cmp_sync1[32];
+  assign \$1096  = ~ fired[32];
+  assign \$1097  = capture & cmp_sync1[32];
+  assign \$1098  = ~ \$1097 ;
+  assign \$1099  = \$1096  & \$1098 ;
+  assign \$1100  = \$1099  & window_end;
+  assign \$1101  = fine[224] + fine[225];
+  assign \$1102  = fine[226] + fine[227];
+  assign \$1103  = \$1101  + \$1102 ;
+  assign \$1104  = fine[228] + fine[229];
+  assign \$1105  = \$1104  + fine[230];
+  assign \$1106  = \$1103  + \$1105 ;
+  assign \$1108  = code_early ? 7'h00 : { code_now, \$1107  };
+  assign \$1109  = ~ fired[33];
+  assign \$1110  = \$1109  & capture;
+  assign \$1111  = \$1110  & cmp_sync1[33];
+  assign \$1112  = ~ fired[33];
+  assign \$1113  = capture & cmp_sync1[33];
+  assign \$1114  = ~ \$1113 ;
+  assign \$1115  = \$1112  & \$1114 ;
+  assign \$1116  = \$1115  & window_end;
+  assign \$1117  = fine[231] + fine[232];
+  assign \$1118  = fine[233] + fine[234];
+  assign \$1119  = \$1117  + \$1118 ;
+  assign \$1120  = fine[235] + fine[236];
+  assign \$1121  = \$1120  + fine[237];
+  assign \$1122  = \$1119  + \$1121 ;
+  assign \$1124  = code_early ? 7'h00 : { code_now, \$1123  };
+  assign \$1125  = ~ fired[34];
+  assign \$1126  = \$1125  & capture;
+  assign \$1127  = \$1126  & cmp_sync1[34];
+  assign \$1128  = ~ fired[34];
+  assign \$1129  = capture & cmp_sync1[34];
+  assign \$1130  = ~ \$1129 ;
+  assign \$1131  = \$1128  & \$1130 ;
+  assign \$1132  = \$1131  & window_end;
+  assign \$1133  = fine[238] + fine[239];
+  assign \$1134  = fine[240] + fine[241];
+  assign \$1135  = \$1133  + \$1134 ;
+  assign \$1136  = fine[242] + fine[243];
+  assign \$1137  = \$1136  + fine[244];
+  assign \$1138  = \$1135  + \$1137 ;
+  assign \$1140  = code_early ? 7'h00 : { code_now, \$1139  };
+  assign \$1141  = ~ fired[35];
+  assign \$1142  = \$1141  & capture;
+  assign \$1143  = \$1142  & cmp_sync1[35];
+  assign \$1144  = ~ fired[35];
+  assign \$1145  = capture & cmp_sync1[35];
+  assign \$1146  = ~ \$1145 ;
+  assign \$1147  = \$1144  & \$1146 ;
+  assign \$1148  = \$1147  & window_end;
+  assign \$1149  = fine[245] + fine[246];
+  assign \$1150  = fine[247] + fine[248];
+  assign \$1151  = \$1149  + \$1150 ;
+  assign \$1152  = fine[249] + fine[250];
+  assign \$1153  = \$1152  + fine[251];
+  assign \$1154  = \$1151  + \$1153 ;
+  assign \$1156  = code_early ? 7'h00 : { code_now, \$1155  };
+  assign \$1157  = ~ fired[36];
+  assign \$1158  = \$1157  & capture;
+  assign \$1159  = \$1158  & cmp_sync1[36];
+  assign \$1160  = ~ fired[36];
+  assign \$1161  = capture & cmp_sync1[36];
+  assign \$1162  = ~ \$1161 ;
+  assign \$1163  = \$1160  & \$1162 ;
+  assign \$1164  = \$1163  & window_end;
+  assign \$1165  = fine[252] + fine[253];
+  assign \$1166  = fine[254] + fine[255];
+  assign \$1167  = \$1165  + \$1166 ;
+  assign \$1168  = fine[256] + fine[257];
+  assign \$1169  = \$1168  + fine[258];
+  assign \$1170  = \$1167  + \$1169 ;
+  assign \$1172  = code_early ? 7'h00 : { code_now, \$1171  };
+  assign \$1173  = ~ fired[37];
+  assign \$1174  = \$1173  & capture;
+  assign \$1175  = \$1174  & cmp_sync1[37];
+  assign \$1176  = ~ fired[37];
+  assign \$1177  = capture & cmp_sync1[37];
+  assign \$1178  = ~ \$1177 ;
+  assign \$1179  = \$1176  & \$1178 ;
+  assign \$1180  = \$1179  & window_end;
+  assign \$1181  = fine[259] + fine[260];
+  assign \$1182  = fine[261] + fine[262];
+  assign \$1183  = \$1181  + \$1182 ;
+  assign \$1184  = fine[263] + fine[264];
+  assign \$1185  = \$1184  + fine[265];
+  assign \$1186  = \$1183  + \$1185 ;
+  assign \$1188  = code_early ? 7'h00 : { code_now, \$1187  };
+  assign \$1189  = ~ fired[38];
+  assign \$1190  = \$1189  & capture;
+  assign \$1191  = \$1190  & cmp_sync1[38];
+  assign \$1192  = ~ fired[38];
+  assign \$1193  = capture & cmp_sync1[38];
+  assign \$1194  = ~ \$1193 ;
+  assign \$1195  = \$1192  & \$1194 ;
+  assign \$1196  = \$1195  & window_end;
+  assign \$1197  = fine[266] + fine[267];
+  assign \$1198  = fine[268] + fine[269];
+  assign \$1199  = \$1197  + \$1198 ;
+  assign \$1200  = fine[270] + fine[271];
+  assign \$1201  = \$1200  + fine[272];
+  assign \$1202  = \$1199  + \$1201 ;
+  assign \$1204  = code_early ? 7'h00 : { code_now, \$1203  };
+  assign \$1205  = ~ fired[39];
+  assign \$1206  = \$1205  & capture;
+  assign \$1207  = \$1206  & cmp_sync1[39];
+  assign \$1208  = ~ fired[39];
+  assign \$1209  = capture & cmp_sync1[39];
+  assign \$1210  = ~ \$1209 ;
+  assign \$1211  = \$1208  & \$1210 ;
+  assign \$1212  = \$1211  & window_end;
+  assign \$1213  = fine[273] + fine[274];
+  assign \$1214  = fine[275] + fine[276];
+  assign \$1215  = \$1213  + \$1214 ;
+  assign \$1216  = fine[277] + fine[278];
+  assign \$1217  = \$1216  + fine[279];
+  assign \$1218  = \$1215  + \$1217 ;
+  assign \$1220  = code_early ? 7'h00 : { code_now, \$1219  };
+  assign \$1221  = ~ fired[40];
+  assign \$1222  = \$1221  & capture;
+  assign \$1223  = \$1222  & cmp_sync1[40];
+  assign \$1224  = ~ fired[40];
+  assign \$1225  = capture & cmp_sync1[40];
+  assign \$1226  = ~ \$1225 ;
+  assign \$1227  = \$1224  & \$1226 ;
+  assign \$1228  = \$1227  & window_end;
+  assign \$1229  = fine[280] + fine[281];
+  assign \$1230  = fine[282] + fine[283];
+  assign \$1231  = \$1229  + \$1230 ;
+  assign \$1232  = fine[284] + fine[285];
+  assign \$1233  = \$1232  + fine[286];
+  assign \$1234  = \$1231  + \$1233 ;
+  assign \$1236  = code_early ? 7'h00 : { code_now, \$1235  };
+  assign \$1237  = ~ fired[41];
+  assign \$1238  = \$1237  & capture;
+  assign \$1239  = \$1238  & cmp_sync1[41];
+  assign \$1240  = ~ fired[41];
+  assign \$1241  = capture & cmp_sync1[41];
+  assign \$1242  = ~ \$1241 ;
+  assign \$1243  = \$1240  & \$1242 ;
+  assign \$1244  = \$1243  & window_end;
+  assign \$1245  = fine[287] + fine[288];
+  assign \$1246  = fine[289] + fine[290];
+  assign \$1247  = \$1245  + \$1246 ;
+  assign \$1248  = fine[291] + fine[292];
+  assign \$1249  = \$1248  + fine[293];
+  assign \$1250  = \$1247  + \$1249 ;
+  assign \$1252  = code_early ? 7'h00 : { code_now, \$1251  };
+  assign \$1253  = ~ fired[42];
+  assign \$1254  = \$1253  & capture;
+  assign \$1255  = \$1254  & cmp_sync1[42];
+  assign \$1256  = ~ fired[42];
+  assign \$1257  = capture & cmp_sync1[42];
+  assign \$1258  = ~ \$1257 ;
+  assign \$1259  = \$1256  & \$1258 ;
+  assign \$1260  = \$1259  & window_end;
+  assign \$1261  = fine[294] + fine[295];
+  assign \$1262  = fine[296] + fine[297];
+  assign \$1263  = \$1261  + \$1262 ;
+  assign \$1264  = fine[298] + fine[299];
+  assign \$1265  = \$1264  + fine[300];
+  assign \$1266  = \$1263  + \$1265 ;
+  assign \$1268  = code_early ? 7'h00 : { code_now, \$1267  };
+  assign \$1269  = ~ fired[43];
+  assign \$1270  = \$1269  & capture;
+  assign \$1271  = \$1270  & cmp_sync1[43];
+  assign \$1272  = ~ fired[43];
+  assign \$1273  = capture & cmp_sync1[43];
+  assign \$1274  = ~ \$1273 ;
+  assign \$1275  = \$1272  & \$1274 ;
+  assign \$1276  = \$1275  & window_end;
+  assign \$1277  = fine[301] + fine[302];
+  assign \$1278  = fine[303] + fine[304];
+  assign \$1279  = \$1277  + \$1278 ;
+  assign \$1280  = fine[305] + fine[306];
+  assign \$1281  = \$1280  + fine[307];
+  assign \$1282  = \$1279  + \$1281 ;
+  assign \$1284  = code_early ? 7'h00 : { code_now, \$1283  };
+  assign \$1285  = ~ fired[44];
+  assign \$1286  = \$1285  & capture;
+  assign \$1287  = \$1286  & cmp_sync1[44];
+  assign \$1288  = ~ fired[44];
+  assign \$1289  = capture & cmp_sync1[44];
+  assign \$1290  = ~ \$1289 ;
+  assign \$1291  = \$1288  & \$1290 ;
+  assign \$1292  = \$1291  & window_end;
+  assign \$1293  = fine[308] + fine[309];
+  assign \$1294  = fine[310] + fine[311];
+  assign \$1295  = \$1293  + \$1294 ;
+  assign \$1296  = fine[312] + fine[313];
+  assign \$1297  = \$1296  + fine[314];
+  assign \$1298  = \$1295  + \$1297 ;
+  assign \$1300  = code_early ? 7'h00 : { code_now, \$1299  };
+  assign \$1301  = ~ fired[45];
+  assign \$1302  = \$1301  & capture;
+  assign \$1303  = \$1302  & cmp_sync1[45];
+  assign \$1304  = ~ fired[45];
+  assign \$1305  = capture & cmp_sync1[45];
+  assign \$1306  = ~ \$1305 ;
+  assign \$1307  = \$1304  & \$1306 ;
+  assign \$1308  = \$1307  & window_end;
+  assign \$1309  = fine[315] + fine[316];
+  assign \$1310  = fine[317] + fine[318];
+  assign \$1311  = \$1309  + \$1310 ;
+  assign \$1312  = fine[319] + fine[320];
+  assign \$1313  = \$1312  + fine[321];
+  assign \$1314  = \$1311  + \$1313 ;
+  assign \$1316  = code_early ? 7'h00 : { code_now, \$1315  };
+  assign \$1317  = ~ fired[46];
+  assign \$1318  = \$1317  & capture;
+  assign \$1319  = \$1318  & cmp_sync1[46];
+  assign \$1320  = ~ fired[46];
+  assign \$1321  = capture & cmp_sync1[46];
+  assign \$1322  = ~ \$1321 ;
+  assign \$1323  = \$1320  & \$1322 ;
+  assign \$1324  = \$1323  & window_end;
+  assign \$1325  = fine[322] + fine[323];
+  assign \$1326  = fine[324] + fine[325];
+  assign \$1327  = \$1325  + \$1326 ;
+  assign \$1328  = fine[326] + fine[327];
+  assign \$1329  = \$1328  + fine[328];
+  assign \$1330  = \$1327  + \$1329 ;
+  assign \$1332  = code_early ? 7'h00 : { code_now, \$1331  };
+  assign \$1333  = ~ fired[47];
+  assign \$1334  = \$1333  & capture;
+  assign \$1335  = \$1334  & cmp_sync1[47];
+  assign \$1336  = ~ fired[47];
+  assign \$1337  = capture & cmp_sync1[47];
+  assign \$1338  = ~ \$1337 ;
+  assign \$1339  = \$1336  & \$1338 ;
+  assign \$1340  = \$1339  & window_end;
+  assign \$1341  = fine[329] + fine[330];
+  assign \$1342  = fine[331] + fine[332];
+  assign \$1343  = \$1341  + \$1342 ;
+  assign \$1344  = fine[333] + fine[334];
+  assign \$1345  = \$1344  + fine[335];
+  assign \$1346  = \$1343  + \$1345 ;
+  assign \$1348  = code_early ? 7'h00 : { code_now, \$1347  };
+  assign \$1349  = ~ fired[48];
+  assign \$1350  = \$1349  & capture;
+  assign \$1351  = \$1350  & cmp_sync1[48];
+  assign \$1352  = ~ fired[48];
+  assign \$1353  = capture & cmp_sync1[48];
+  assign \$1354  = ~ \$1353 ;
+  assign \$1355  = \$1352  & \$1354 ;
+  assign \$1356  = \$1355  & window_end;
+  assign \$1357  = fine[336] + fine[337];
+  assign \$1358  = fine[338] + fine[339];
+  assign \$1359  = \$1357  + \$1358 ;
+  assign \$1360  = fine[340] + fine[341];
+  assign \$1361  = \$1360  + fine[342];
+  assign \$1362  = \$1359  + \$1361 ;
+  assign \$1364  = code_early ? 7'h00 : { code_now, \$1363  };
+  assign \$1365  = ~ fired[49];
+  assign \$1366  = \$1365  & capture;
+  assign \$1367  = \$1366  & cmp_sync1[49];
+  assign \$1368  = ~ fired[49];
+  assign \$1369  = capture & cmp_sync1[49];
+  assign \$1370  = ~ \$1369 ;
+  assign \$1371  = \$1368  & \$1370 ;
+  assign \$1372  = \$1371  & window_end;
+  assign \$1373  = fine[343] + fine[344];
+  assign \$1374  = fine[345] + fine[346];
+  assign \$1375  = \$1373  + \$1374 ;
+  assign \$1376  = fine[347] + fine[348];
+  assign \$1377  = \$1376  + fine[349];
+  assign \$1378  = \$1375  + \$1377 ;
+  assign \$1380  = code_early ? 7'h00 : { code_now, \$1379  };
+  assign \$1381  = ~ fired[50];
+  assign \$1382  = \$1381  & capture;
+  assign \$1383  = \$1382  & cmp_sync1[50];
+  assign \$1384  = ~ fired[50];
+  assign \$1385  = capture & cmp_sync1[50];
+  assign \$1386  = ~ \$1385 ;
+  assign \$1387  = \$1384  & \$1386 ;
+  assign \$1388  = \$1387  & window_end;
+  assign \$1389  = fine[350] + fine[351];
+  assign \$1390  = fine[352] + fine[353];
+  assign \$1391  = \$1389  + \$1390 ;
+  assign \$1392  = fine[354] + fine[355];
+  assign \$1393  = \$1392  + fine[356];
+  assign \$1394  = \$1391  + \$1393 ;
+  assign \$1396  = code_early ? 7'h00 : { code_now, \$1395  };
+  assign \$1397  = ~ fired[51];
+  assign \$1398  = \$1397  & capture;
+  assign \$1399  = \$1398  & cmp_sync1[51];
+  assign \$1400  = ~ fired[51];
+  assign \$1401  = capture & cmp_sync1[51];
+  assign \$1402  = ~ \$1401 ;
+  assign \$1403  = \$1400  & \$1402 ;
+  assign \$1404  = \$1403  & window_end;
+  assign \$1405  = fine[357] + fine[358];
+  assign \$1406  = fine[359] + fine[360];
+  assign \$1407  = \$1405  + \$1406 ;
+  assign \$1408  = fine[361] + fine[362];
+  assign \$1409  = \$1408  + fine[363];
+  assign \$1410  = \$1407  + \$1409 ;
+  assign \$1412  = code_early ? 7'h00 : { code_now, \$1411  };
+  assign \$1413  = ~ fired[52];
+  assign \$1414  = \$1413  & capture;
+  assign \$1415  = \$1414  & cmp_sync1[52];
+  assign \$1416  = ~ fired[52];
+  assign \$1417  = capture & cmp_sync1[52];
+  assign \$1418  = ~ \$1417 ;
+  assign \$1419  = \$1416  & \$1418 ;
+  assign \$1420  = \$1419  & window_end;
+  assign \$1421  = fine[364] + fine[365];
+  assign \$1422  = fine[366] + fine[367];
+  assign \$1423  = \$1421  + \$1422 ;
+  assign \$1424  = fine[368] + fine[369];
+  assign \$1425  = \$1424  + fine[370];
+  assign \$1426  = \$1423  + \$1425 ;
+  assign \$1428  = code_early ? 7'h00 : { code_now, \$1427  };
+  assign \$1429  = ~ fired[53];
+  assign \$1430  = \$1429  & capture;
+  assign \$1431  = \$1430  & cmp_sync1[53];
+  assign \$1432  = ~ fired[53];
+  assign \$1433  = capture & cmp_sync1[53];
+  assign \$1434  = ~ \$1433 ;
+  assign \$1435  = \$1432  & \$1434 ;
+  assign \$1436  = \$1435  & window_end;
+  assign \$1437  = fine[371] + fine[372];
+  assign \$1438  = fine[373] + fine[374];
+  assign \$1439  = \$1437  + \$1438 ;
+  assign \$1440  = fine[375] + fine[376];
+  assign \$1441  = \$1440  + fine[377];
+  assign \$1442  = \$1439  + \$1441 ;
+  assign \$1444  = code_early ? 7'h00 : { code_now, \$1443  };
+  assign \$1445  = ~ fired[54];
+  assign \$1446  = \$1445  & capture;
+  assign \$1447  = \$1446  & cmp_sync1[54];
+  assign \$1448  = ~ fired[54];
+  assign \$1449  = capture & cmp_sync1[54];
+  assign \$1450  = ~ \$1449 ;
+  assign \$1451  = \$1448  & \$1450 ;
+  assign \$1452  = \$1451  & window_end;
+  assign \$1453  = fine[378] + fine[379];
+  assign \$1454  = fine[380] + fine[381];
+  assign \$1455  = \$1453  + \$1454 ;
+  assign \$1456  = fine[382] + fine[383];
+  assign \$1457  = \$1456  + fine[384];
+  assign \$1458  = \$1455  + \$1457 ;
+  assign \$1460  = code_early ? 7'h00 : { code_now, \$1459  };
+  assign \$1461  = ~ fired[55];
+  assign \$1462  = \$1461  & capture;
+  assign \$1463  = \$1462  & cmp_sync1[55];
+  assign \$1464  = ~ fired[55];
+  assign \$1465  = capture & cmp_sync1[55];
+  assign \$1466  = ~ \$1465 ;
+  assign \$1467  = \$1464  & \$1466 ;
+  assign \$1468  = \$1467  & window_end;
+  assign \$1469  = fine[385] + fine[386];
+  assign \$1470  = fine[387] + fine[388];
+  assign \$1471  = \$1469  + \$1470 ;
+  assign \$1472  = fine[389] + fine[390];
+  assign \$1473  = \$1472  + fine[391];
+  assign \$1474  = \$1471  + \$1473 ;
+  assign \$1476  = code_early ? 7'h00 : { code_now, \$1475  };
+  assign \$1477  = ~ fired[56];
+  assign \$1478  = \$1477  & capture;
+  assign \$1479  = \$1478  & cmp_sync1[56];
+  assign \$1480  = ~ fired[56];
+  assign \$1481  = capture & cmp_sync1[56];
+  assign \$1482  = ~ \$1481 ;
+  assign \$1483  = \$1480  & \$1482 ;
+  assign \$1484  = \$1483  & window_end;
+  assign \$1485  = fine[392] + fine[393];
+  assign \$1486  = fine[394] + fine[395];
+  assign \$1487  = \$1485  + \$1486 ;
+  assign \$1488  = fine[396] + fine[397];
+  assign \$1489  = \$1488  + fine[398];
+  assign \$1490  = \$1487  + \$1489 ;
+  assign \$1492  = code_early ? 7'h00 : { code_now, \$1491  };
+  assign \$1493  = ~ fired[57];
+  assign \$1494  = \$1493  & capture;
+  assign \$1495  = \$1494  & cmp_sync1[57];
+  assign \$1496  = ~ fired[57];
+  assign \$1497  = capture & cmp_sync1[57];
+  assign \$1498  = ~ \$1497 ;
+  assign \$1499  = \$1496  & \$1498 ;
+  assign \$1500  = \$1499  & window_end;
+  assign \$1501  = fine[399] + fine[400];
+  assign \$1502  = fine[401] + fine[402];
+  assign \$1503  = \$1501  + \$1502 ;
+  assign \$1504  = fine[403] + fine[404];
+  assign \$1505  = \$1504  + fine[405];
+  assign \$1506  = \$1503  + \$1505 ;
+  assign \$1508  = code_early ? 7'h00 : { code_now, \$1507  };
+  assign \$1509  = ~ fired[58];
+  assign \$1510  = \$1509  & capture;
+  assign \$1511  = \$1510  & cmp_sync1[58];
+  assign \$1512  = ~ fired[58];
+  assign \$1513  = capture & cmp_sync1[58];
+  assign \$1514  = ~ \$1513 ;
+  assign \$1515  = \$1512  & \$1514 ;
+  assign \$1516  = \$1515  & window_end;
+  assign \$1517  = fine[406] + fine[407];
+  assign \$1518  = fine[408] + fine[409];
+  assign \$1519  = \$1517  + \$1518 ;
+  assign \$1520  = fine[410] + fine[411];
+  assign \$1521  = \$1520  + fine[412];
+  assign \$1522  = \$1519  + \$1521 ;
+  assign \$1524  = code_early ? 7'h00 : { code_now, \$1523  };
+  assign \$1525  = ~ fired[59];
+  assign \$1526  = \$1525  & capture;
+  assign \$1527  = \$1526  & cmp_sync1[59];
+  assign \$1528  = ~ fired[59];
+  assign \$1529  = capture & cmp_sync1[59];
+  assign \$1530  = ~ \$1529 ;
+  assign \$1531  = \$1528  & \$1530 ;
+  assign \$1532  = \$1531  & window_end;
+  assign \$1533  = fine[413] + fine[414];
+  assign \$1534  = fine[415] + fine[416];
+  assign \$1535  = \$1533  + \$1534 ;
+  assign \$1536  = fine[417] + fine[418];
+  assign \$1537  = \$1536  + fine[419];
+  assign \$1538  = \$1535  + \$1537 ;
+  assign \$1540  = code_early ? 7'h00 : { code_now, \$1539  };
+  assign \$1541  = ~ fired[60];
+  assign \$1542  = \$1541  & capture;
+  assign \$1543  = \$1542  & cmp_sync1[60];
+  assign \$1544  = ~ fired[60];
+  assign \$1545  = capture & cmp_sync1[60];
+  assign \$1546  = ~ \$1545 ;
+  assign \$1547  = \$1544  & \$1546 ;
+  assign \$1548  = \$1547  & window_end;
+  assign \$1549  = fine[420] + fine[421];
+  assign \$1550  = fine[422] + fine[423];
+  assign \$1551  = \$1549  + \$1550 ;
+  assign \$1552  = fine[424] + fine[425];
+  assign \$1553  = \$1552  + fine[426];
+  assign \$1554  = \$1551  + \$1553 ;
+  assign \$1556  = code_early ? 7'h00 : { code_now, \$1555  };
+  assign \$1557  = ~ fired[61];
+  assign \$1558  = \$1557  & capture;
+  assign \$1559  = \$1558  & cmp_sync1[61];
+  assign \$1560  = ~ fired[61];
+  assign \$1561  = capture & cmp_sync1[61];
+  assign \$1562  = ~ \$1561 ;
+  assign \$1563  = \$1560  & \$1562 ;
+  assign \$1564  = \$1563  & window_end;
+  assign \$1565  = fine[427] + fine[428];
+  assign \$1566  = fine[429] + fine[430];
+  assign \$1567  = \$1565  + \$1566 ;
+  assign \$1568  = fine[431] + fine[432];
+  assign \$1569  = \$1568  + fine[433];
+  assign \$1570  = \$1567  + \$1569 ;
+  assign \$1572  = code_early ? 7'h00 : { code_now, \$1571  };
+  assign \$1573  = ~ fired[62];
+  assign \$1574  = \$1573  & capture;
+  assign \$1575  = \$1574  & cmp_sync1[62];
+  assign \$1576  = ~ fired[62];
+  assign \$1577  = capture & cmp_sync1[62];
+  assign \$1578  = ~ \$1577 ;
+  assign \$1579  = \$1576  & \$1578 ;
+  assign \$1580  = \$1579  & window_end;
+  assign \$1581  = fine[434] + fine[435];
+  assign \$1582  = fine[436] + fine[437];
+  assign \$1583  = \$1581  + \$1582 ;
+  assign \$1584  = fine[438] + fine[439];
+  assign \$1585  = \$1584  + fine[440];
+  assign \$1586  = \$1583  + \$1585 ;
+  assign \$1588  = code_early ? 7'h00 : { code_now, \$1587  };
+  assign \$1589  = ~ fired[63];
+  assign \$1590  = \$1589  & capture;
+  assign \$1591  = \$1590  & cmp_sync1[63];
+  assign \$1592  = ~ fired[63];
+  assign \$1593  = capture & cmp_sync1[63];
+  assign \$1594  = ~ \$1593 ;
+  assign \$1595  = \$1592  & \$1594 ;
+  assign \$1596  = \$1595  & window_end;
+  assign \$1597  = fine[441] + fine[442];
+  assign \$1598  = fine[443] + fine[444];
+  assign \$1599  = \$1597  + \$1598 ;
+  assign \$1600  = fine[445] + fine[446];
+  assign \$1601  = \$1600  + fine[447];
+  assign \$1602  = \$1599  + \$1601 ;
+  assign \$1604  = code_early ? 7'h00 : { code_now, \$1603  };
   always @(posedge g_sync_clk)
-    cmp_sync0 <= \$961 ;
+    cmp_sync0 <= \$1605 ;
   always @(posedge g_sync_clk)
-    cmp_sync1 <= \$962 ;
+    cmp_sync1 <= \$1606 ;
+  always @(posedge clk)
+    \$signal  <= \$1607 ;
+  always @(posedge clk)
+    started <= \$1608 ;
   always @(posedge g_tdc0_clk)
-    \$964  <= \$963 ;
+    \$1610  <= \$1609 ;
   always @(posedge g_tdc1_clk)
-    \$966  <= \$965 ;
+    \$1612  <= \$1611 ;
   always @(posedge g_tdc2_clk)
-    \$968  <= \$967 ;
+    \$1614  <= \$1613 ;
   always @(posedge g_tdc3_clk)
-    \$970  <= \$969 ;
+    \$1616  <= \$1615 ;
   always @(posedge g_tdc4_clk)
-    \$972  <= \$971 ;
+    \$1618  <= \$1617 ;
   always @(posedge g_tdc5_clk)
-    \$974  <= \$973 ;
+    \$1620  <= \$1619 ;
   always @(posedge g_tdc6_clk)
-    \$976  <= \$975 ;
+    \$1622  <= \$1621 ;
   always @(posedge g_tdc7_clk)
-    \$978  <= \$977 ;
+    \$1624  <= \$1623 ;
   always @(posedge g_tdc8_clk)
-    \$980  <= \$979 ;
+    \$1626  <= \$1625 ;
   always @(posedge g_tdc9_clk)
-    \$982  <= \$981 ;
+    \$1628  <= \$1627 ;
   always @(posedge g_tdc10_clk)
-    \$984  <= \$983 ;
+    \$1630  <= \$1629 ;
   always @(posedge g_tdc11_clk)
-    \$986  <= \$985 ;
+    \$1632  <= \$1631 ;
   always @(posedge g_tdc12_clk)
-    \$988  <= \$987 ;
+    \$1634  <= \$1633 ;
   always @(posedge g_tdc13_clk)
-    \$990  <= \$989 ;
+    \$1636  <= \$1635 ;
   always @(posedge g_tdc14_clk)
-    \$992  <= \$991 ;
+    \$1638  <= \$1637 ;
   always @(posedge g_tdc15_clk)
-    \$994  <= \$993 ;
+    \$1640  <= \$1639 ;
   always @(posedge g_tdc16_clk)
-    \$996  <= \$995 ;
+    \$1642  <= \$1641 ;
   always @(posedge g_tdc17_clk)
-    \$998  <= \$997 ;
+    \$1644  <= \$1643 ;
   always @(posedge g_tdc18_clk)
-    \$1000  <= \$999 ;
+    \$1646  <= \$1645 ;
   always @(posedge g_tdc19_clk)
-    \$1002  <= \$1001 ;
+    \$1648  <= \$1647 ;
   always @(posedge g_tdc20_clk)
-    \$1004  <= \$1003 ;
+    \$1650  <= \$1649 ;
   always @(posedge g_tdc21_clk)
-    \$1006  <= \$1005 ;
+    \$1652  <= \$1651 ;
   always @(posedge g_tdc22_clk)
-    \$1008  <= \$1007 ;
+    \$1654  <= \$1653 ;
   always @(posedge g_tdc23_clk)
-    \$1010  <= \$1009 ;
+    \$1656  <= \$1655 ;
   always @(posedge g_tdc24_clk)
-    \$1012  <= \$1011 ;
+    \$1658  <= \$1657 ;
   always @(posedge g_tdc25_clk)
-    \$1014  <= \$1013 ;
+    \$1660  <= \$1659 ;
   always @(posedge g_tdc26_clk)
-    \$1016  <= \$1015 ;
+    \$1662  <= \$1661 ;
   always @(posedge g_tdc27_clk)
-    \$1018  <= \$1017 ;
+    \$1664  <= \$1663 ;
   always @(posedge g_tdc28_clk)
-    \$1020  <= \$1019 ;
+    \$1666  <= \$1665 ;
   always @(posedge g_tdc29_clk)
-    \$1022  <= \$1021 ;
+    \$1668  <= \$1667 ;
   always @(posedge g_tdc30_clk)
-    \$1024  <= \$1023 ;
+    \$1670  <= \$1669 ;
   always @(posedge g_tdc31_clk)
-    \$1026  <= \$1025 ;
+    \$1672  <= \$1671 ;
   always @(posedge g_tdc32_clk)
-    \$1028  <= \$1027 ;
+    \$1674  <= \$1673 ;
   always @(posedge g_tdc33_clk)
-    \$1030  <= \$1029 ;
+    \$1676  <= \$1675 ;
   always @(posedge g_tdc34_clk)
-    \$1032  <= \$1031 ;
+    \$1678  <= \$1677 ;
   always @(posedge g_tdc35_clk)
-    \$1034  <= \$1033 ;
+    \$1680  <= \$1679 ;
   always @(posedge g_tdc36_clk)
-    \$1036  <= \$1035 ;
+    \$1682  <= \$1681 ;
   always @(posedge g_tdc37_clk)
-    \$1038  <= \$1037 ;
+    \$1684  <= \$1683 ;
   always @(posedge g_tdc38_clk)
-    \$1040  <= \$1039 ;
+    \$1686  <= \$1685 ;
   always @(posedge g_tdc39_clk)
-    \$1042  <= \$1041 ;
+    \$1688  <= \$1687 ;
   always @(posedge g_tdc40_clk)
-    \$1044  <= \$1043 ;
+    \$1690  <= \$1689 ;
   always @(posedge g_tdc41_clk)
-    \$1046  <= \$1045 ;
+    \$1692  <= \$1691 ;
   always @(posedge g_tdc42_clk)
-    \$1048  <= \$1047 ;
+    \$1694  <= \$1693 ;
   always @(posedge g_tdc43_clk)
-    \$1050  <= \$1049 ;
+    \$1696  <= \$1695 ;
   always @(posedge g_tdc44_clk)
-    \$1052  <= \$1051 ;
+    \$1698  <= \$1697 ;
   always @(posedge g_tdc45_clk)
-    \$1054  <= \$1053 ;
+    \$1700  <= \$1699 ;
   always @(posedge g_tdc46_clk)
-    \$1056  <= \$1055 ;
+    \$1702  <= \$1701 ;
   always @(posedge g_tdc47_clk)
-    \$1058  <= \$1057 ;
+    \$1704  <= \$1703 ;
   always @(posedge g_tdc48_clk)
-    \$1060  <= \$1059 ;
+    \$1706  <= \$1705 ;
   always @(posedge g_tdc49_clk)
-    \$1062  <= \$1061 ;
+    \$1708  <= \$1707 ;
   always @(posedge g_tdc50_clk)
-    \$1064  <= \$1063 ;
+    \$1710  <= \$1709 ;
   always @(posedge g_tdc51_clk)
-    \$1066  <= \$1065 ;
+    \$1712  <= \$1711 ;
   always @(posedge g_tdc52_clk)
-    \$1068  <= \$1067 ;
+    \$1714  <= \$1713 ;
   always @(posedge g_tdc53_clk)
-    \$1070  <= \$1069 ;
+    \$1716  <= \$1715 ;
   always @(posedge g_tdc54_clk)
-    \$1072  <= \$1071 ;
+    \$1718  <= \$1717 ;
   always @(posedge g_tdc55_clk)
-    \$1074  <= \$1073 ;
+    \$1720  <= \$1719 ;
   always @(posedge g_tdc56_clk)
-    \$1076  <= \$1075 ;
+    \$1722  <= \$1721 ;
   always @(posedge g_tdc57_clk)
-    \$1078  <= \$1077 ;
+    \$1724  <= \$1723 ;
   always @(posedge g_tdc58_clk)
-    \$1080  <= \$1079 ;
+    \$1726  <= \$1725 ;
   always @(posedge g_tdc59_clk)
-    \$1082  <= \$1081 ;
+    \$1728  <= \$1727 ;
   always @(posedge g_tdc60_clk)
-    \$1084  <= \$1083 ;
+    \$1730  <= \$1729 ;
   always @(posedge g_tdc61_clk)
-    \$1086  <= \$1085 ;
+    \$1732  <= \$1731 ;
   always @(posedge g_tdc62_clk)
-    \$1088  <= \$1087 ;
+    \$1734  <= \$1733 ;
   always @(posedge g_tdc63_clk)
-    \$1090  <= \$1089 ;
+    \$1736  <= \$1735 ;
   always @(posedge g_tdc0_clk)
-    \$1092  <= \$1091 ;
+    \$1738  <= \$1737 ;
   always @(posedge g_tdc1_clk)
-    \$1094  <= \$1093 ;
+    \$1740  <= \$1739 ;
   always @(posedge g_tdc2_clk)
-    \$1096  <= \$1095 ;
+    \$1742  <= \$1741 ;
   always @(posedge g_tdc3_clk)
-    \$1098  <= \$1097 ;
+    \$1744  <= \$1743 ;
   always @(posedge g_tdc4_clk)
-    \$1100  <= \$1099 ;
+    \$1746  <= \$1745 ;
   always @(posedge g_tdc5_clk)
-    \$1102  <= \$1101 ;
+    \$1748  <= \$1747 ;
   always @(posedge g_tdc6_clk)
-    \$1104  <= \$1103 ;
+    \$1750  <= \$1749 ;
   always @(posedge g_tdc7_clk)
-    \$1106  <= \$1105 ;
+    \$1752  <= \$1751 ;
   always @(posedge g_tdc8_clk)
-    \$1108  <= \$1107 ;
+    \$1754  <= \$1753 ;
   always @(posedge g_tdc9_clk)
-    \$1110  <= \$1109 ;
+    \$1756  <= \$1755 ;
   always @(posedge g_tdc10_clk)
-    \$1112  <= \$1111 ;
+    \$1758  <= \$1757 ;
   always @(posedge g_tdc11_clk)
-    \$1114  <= \$1113 ;
+    \$1760  <= \$1759 ;
   always @(posedge g_tdc12_clk)
-    \$1116  <= \$1115 ;
+    \$1762  <= \$1761 ;
   always @(posedge g_tdc13_clk)
-    \$1118  <= \$1117 ;
+    \$1764  <= \$1763 ;
   always @(posedge g_tdc14_clk)
-    \$1120  <= \$1119 ;
+    \$1766  <= \$1765 ;
   always @(posedge g_tdc15_clk)
-    \$1122  <= \$1121 ;
+    \$1768  <= \$1767 ;
   always @(posedge g_tdc16_clk)
-    \$1124  <= \$1123 ;
+    \$1770  <= \$1769 ;
   always @(posedge g_tdc17_clk)
-    \$1126  <= \$1125 ;
+    \$1772  <= \$1771 ;
   always @(posedge g_tdc18_clk)
-    \$1128  <= \$1127 ;
+    \$1774  <= \$1773 ;
   always @(posedge g_tdc19_clk)
-    \$1130  <= \$1129 ;
+    \$1776  <= \$1775 ;
   always @(posedge g_tdc20_clk)
-    \$1132  <= \$1131 ;
+    \$1778  <= \$1777 ;
   always @(posedge g_tdc21_clk)
-    \$1134  <= \$1133 ;
+    \$1780  <= \$1779 ;
   always @(posedge g_tdc22_clk)
-    \$1136  <= \$1135 ;
+    \$1782  <= \$1781 ;
   always @(posedge g_tdc23_clk)
-    \$1138  <= \$1137 ;
+    \$1784  <= \$1783 ;
   always @(posedge g_tdc24_clk)
-    \$1140  <= \$1139 ;
+    \$1786  <= \$1785 ;
   always @(posedge g_tdc25_clk)
-    \$1142  <= \$1141 ;
+    \$1788  <= \$1787 ;
   always @(posedge g_tdc26_clk)
-    \$1144  <= \$1143 ;
+    \$1790  <= \$1789 ;
   always @(posedge g_tdc27_clk)
-    \$1146  <= \$1145 ;
+    \$1792  <= \$1791 ;
   always @(posedge g_tdc28_clk)
-    \$1148  <= \$1147 ;
+    \$1794  <= \$1793 ;
   always @(posedge g_tdc29_clk)
-    \$1150  <= \$1149 ;
+    \$1796  <= \$1795 ;
   always @(posedge g_tdc30_clk)
-    \$1152  <= \$1151 ;
+    \$1798  <= \$1797 ;
   always @(posedge g_tdc31_clk)
-    \$1154  <= \$1153 ;
+    \$1800  <= \$1799 ;
   always @(posedge g_tdc32_clk)
-    \$1156  <= \$1155 ;
+    \$1802  <= \$1801 ;
   always @(posedge g_tdc33_clk)
-    \$1158  <= \$1157 ;
+    \$1804  <= \$1803 ;
   always @(posedge g_tdc34_clk)
-    \$1160  <= \$1159 ;
+    \$1806  <= \$1805 ;
   always @(posedge g_tdc35_clk)
-    \$1162  <= \$1161 ;
+    \$1808  <= \$1807 ;
   always @(posedge g_tdc36_clk)
-    \$1164  <= \$1163 ;
+    \$1810  <= \$1809 ;
   always @(posedge g_tdc37_clk)
-    \$1166  <= \$1165 ;
+    \$1812  <= \$1811 ;
   always @(posedge g_tdc38_clk)
-    \$1168  <= \$1167 ;
+    \$1814  <= \$1813 ;
   always @(posedge g_tdc39_clk)
-    \$1170  <= \$1169 ;
+    \$1816  <= \$1815 ;
   always @(posedge g_tdc40_clk)
-    \$1172  <= \$1171 ;
+    \$1818  <= \$1817 ;
   always @(posedge g_tdc41_clk)
-    \$1174  <= \$1173 ;
+    \$1820  <= \$1819 ;
   always @(posedge g_tdc42_clk)
-    \$1176  <= \$1175 ;
+    \$1822  <= \$1821 ;
   always @(posedge g_tdc43_clk)
-    \$1178  <= \$1177 ;
+    \$1824  <= \$1823 ;
   always @(posedge g_tdc44_clk)
-    \$1180  <= \$1179 ;
+    \$1826  <= \$1825 ;
   always @(posedge g_tdc45_clk)
-    \$1182  <= \$1181 ;
+    \$1828  <= \$1827 ;
   always @(posedge g_tdc46_clk)
-    \$1184  <= \$1183 ;
+    \$1830  <= \$1829 ;
   always @(posedge g_tdc47_clk)
-    \$1186  <= \$1185 ;
+    \$1832  <= \$1831 ;
   always @(posedge g_tdc48_clk)
-    \$1188  <= \$1187 ;
+    \$1834  <= \$1833 ;
   always @(posedge g_tdc49_clk)
-    \$1190  <= \$1189 ;
+    \$1836  <= \$1835 ;
   always @(posedge g_tdc50_clk)
-    \$1192  <= \$1191 ;
+    \$1838  <= \$1837 ;
   always @(posedge g_tdc51_clk)
-    \$1194  <= \$1193 ;
+    \$1840  <= \$1839 ;
   always @(posedge g_tdc52_clk)
-    \$1196  <= \$1195 ;
+    \$1842  <= \$1841 ;
   always @(posedge g_tdc53_clk)
-    \$1198  <= \$1197 ;
+    \$1844  <= \$1843 ;
   always @(posedge g_tdc54_clk)
-    \$1200  <= \$1199 ;
+    \$1846  <= \$1845 ;
   always @(posedge g_tdc55_clk)
-    \$1202  <= \$1201 ;
+    \$1848  <= \$1847 ;
   always @(posedge g_tdc56_clk)
-    \$1204  <= \$1203 ;
+    \$1850  <= \$1849 ;
   always @(posedge g_tdc57_clk)
-    \$1206  <= \$1205 ;
+    \$1852  <= \$1851 ;
   always @(posedge g_tdc58_clk)
-    \$1208  <= \$1207 ;
+    \$1854  <= \$1853 ;
   always @(posedge g_tdc59_clk)
-    \$1210  <= \$1209 ;
+    \$1856  <= \$1855 ;
   always @(posedge g_tdc60_clk)
-    \$1212  <= \$1211 ;
+    \$1858  <= \$1857 ;
   always @(posedge g_tdc61_clk)
-    \$1214  <= \$1213 ;
+    \$1860  <= \$1859 ;
   always @(posedge g_tdc62_clk)
-    \$1216  <= \$1215 ;
+    \$1862  <= \$1861 ;
   always @(posedge g_tdc63_clk)
-    \$1218  <= \$1217 ;
+    \$1864  <= \$1863 ;
   always @(posedge g_tdc0_clk)
-    \$1220  <= \$1219 ;
+    \$1866  <= \$1865 ;
   always @(posedge g_tdc1_clk)
-    \$1222  <= \$1221 ;
+    \$1868  <= \$1867 ;
   always @(posedge g_tdc2_clk)
-    \$1224  <= \$1223 ;
+    \$1870  <= \$1869 ;
   always @(posedge g_tdc3_clk)
-    \$1226  <= \$1225 ;
+    \$1872  <= \$1871 ;
   always @(posedge g_tdc4_clk)
-    \$1228  <= \$1227 ;
+    \$1874  <= \$1873 ;
   always @(posedge g_tdc5_clk)
-    \$1230  <= \$1229 ;
+    \$1876  <= \$1875 ;
   always @(posedge g_tdc6_clk)
-    \$1232  <= \$1231 ;
+    \$1878  <= \$1877 ;
   always @(posedge g_tdc7_clk)
-    \$1234  <= \$1233 ;
+    \$1880  <= \$1879 ;
   always @(posedge g_tdc8_clk)
-    \$1236  <= \$1235 ;
+    \$1882  <= \$1881 ;
   always @(posedge g_tdc9_clk)
-    \$1238  <= \$1237 ;
+    \$1884  <= \$1883 ;
   always @(posedge g_tdc10_clk)
-    \$1240  <= \$1239 ;
+    \$1886  <= \$1885 ;
   always @(posedge g_tdc11_clk)
-    \$1242  <= \$1241 ;
+    \$1888  <= \$1887 ;
   always @(posedge g_tdc12_clk)
-    \$1244  <= \$1243 ;
+    \$1890  <= \$1889 ;
   always @(posedge g_tdc13_clk)
-    \$1246  <= \$1245 ;
+    \$1892  <= \$1891 ;
   always @(posedge g_tdc14_clk)
-    \$1248  <= \$1247 ;
+    \$1894  <= \$1893 ;
   always @(posedge g_tdc15_clk)
-    \$1250  <= \$1249 ;
+    \$1896  <= \$1895 ;
   always @(posedge g_tdc16_clk)
-    \$1252  <= \$1251 ;
+    \$1898  <= \$1897 ;
   always @(posedge g_tdc17_clk)
-    \$1254  <= \$1253 ;
+    \$1900  <= \$1899 ;
   always @(posedge g_tdc18_clk)
-    \$1256  <= \$1255 ;
+    \$1902  <= \$1901 ;
   always @(posedge g_tdc19_clk)
-    \$1258  <= \$1257 ;
+    \$1904  <= \$1903 ;
   always @(posedge g_tdc20_clk)
-    \$1260  <= \$1259 ;
+    \$1906  <= \$1905 ;
   always @(posedge g_tdc21_clk)
-    \$1262  <= \$1261 ;
+    \$1908  <= \$1907 ;
   always @(posedge g_tdc22_clk)
-    \$1264  <= \$1263 ;
+    \$1910  <= \$1909 ;
   always @(posedge g_tdc23_clk)
-    \$1266  <= \$1265 ;
+    \$1912  <= \$1911 ;
   always @(posedge g_tdc24_clk)
-    \$1268  <= \$1267 ;
+    \$1914  <= \$1913 ;
   always @(posedge g_tdc25_clk)
-    \$1270  <= \$1269 ;
+    \$1916  <= \$1915 ;
   always @(posedge g_tdc26_clk)
-    \$1272  <= \$1271 ;
+    \$1918  <= \$1917 ;
   always @(posedge g_tdc27_clk)
-    \$1274  <= \$1273 ;
+    \$1920  <= \$1919 ;
   always @(posedge g_tdc28_clk)
-    \$1276  <= \$1275 ;
+    \$1922  <= \$1921 ;
   always @(posedge g_tdc29_clk)
-    \$1278  <= \$1277 ;
+    \$1924  <= \$1923 ;
   always @(posedge g_tdc30_clk)
-    \$1280  <= \$1279 ;
+    \$1926  <= \$1925 ;
   always @(posedge g_tdc31_clk)
-    \$1282  <= \$1281 ;
+    \$1928  <= \$1927 ;
   always @(posedge g_tdc32_clk)
-    \$1284  <= \$1283 ;
+    \$1930  <= \$1929 ;
   always @(posedge g_tdc33_clk)
-    \$1286  <= \$1285 ;
+    \$1932  <= \$1931 ;
   always @(posedge g_tdc34_clk)
-    \$1288  <= \$1287 ;
+    \$1934  <= \$1933 ;
   always @(posedge g_tdc35_clk)
-    \$1290  <= \$1289 ;
+    \$1936  <= \$1935 ;
   always @(posedge g_tdc36_clk)
-    \$1292  <= \$1291 ;
+    \$1938  <= \$1937 ;
   always @(posedge g_tdc37_clk)
-    \$1294  <= \$1293 ;
+    \$1940  <= \$1939 ;
   always @(posedge g_tdc38_clk)
-    \$1296  <= \$1295 ;
+    \$1942  <= \$1941 ;
   always @(posedge g_tdc39_clk)
-    \$1298  <= \$1297 ;
+    \$1944  <= \$1943 ;
   always @(posedge g_tdc40_clk)
-    \$1300  <= \$1299 ;
+    \$1946  <= \$1945 ;
   always @(posedge g_tdc41_clk)
-    \$1302  <= \$1301 ;
+    \$1948  <= \$1947 ;
   always @(posedge g_tdc42_clk)
-    \$1304  <= \$1303 ;
+    \$1950  <= \$1949 ;
   always @(posedge g_tdc43_clk)
-    \$1306  <= \$1305 ;
+    \$1952  <= \$1951 ;
   always @(posedge g_tdc44_clk)
-    \$1308  <= \$1307 ;
+    \$1954  <= \$1953 ;
   always @(posedge g_tdc45_clk)
-    \$1310  <= \$1309 ;
+    \$1956  <= \$1955 ;
   always @(posedge g_tdc46_clk)
-    \$1312  <= \$1311 ;
+    \$1958  <= \$1957 ;
   always @(posedge g_tdc47_clk)
-    \$1314  <= \$1313 ;
+    \$1960  <= \$1959 ;
   always @(posedge g_tdc48_clk)
-    \$1316  <= \$1315 ;
+    \$1962  <= \$1961 ;
   always @(posedge g_tdc49_clk)
-    \$1318  <= \$1317 ;
+    \$1964  <= \$1963 ;
   always @(posedge g_tdc50_clk)
-    \$1320  <= \$1319 ;
+    \$1966  <= \$1965 ;
   always @(posedge g_tdc51_clk)
-    \$1322  <= \$1321 ;
+    \$1968  <= \$1967 ;
   always @(posedge g_tdc52_clk)
-    \$1324  <= \$1323 ;
+    \$1970  <= \$1969 ;
   always @(posedge g_tdc53_clk)
-    \$1326  <= \$1325 ;
+    \$1972  <= \$1971 ;
   always @(posedge g_tdc54_clk)
-    \$1328  <= \$1327 ;
+    \$1974  <= \$1973 ;
   always @(posedge g_tdc55_clk)
-    \$1330  <= \$1329 ;
+    \$1976  <= \$1975 ;
   always @(posedge g_tdc56_clk)
-    \$1332  <= \$1331 ;
+    \$1978  <= \$1977 ;
   always @(posedge g_tdc57_clk)
-    \$1334  <= \$1333 ;
+    \$1980  <= \$1979 ;
   always @(posedge g_tdc58_clk)
-    \$1336  <= \$1335 ;
+    \$1982  <= \$1981 ;
   always @(posedge g_tdc59_clk)
-    \$1338  <= \$1337 ;
+    \$1984  <= \$1983 ;
   always @(posedge g_tdc60_clk)
-    \$1340  <= \$1339 ;
+    \$1986  <= \$1985 ;
   always @(posedge g_tdc61_clk)
-    \$1342  <= \$1341 ;
+    \$1988  <= \$1987 ;
   always @(posedge g_tdc62_clk)
-    \$1344  <= \$1343 ;
+    \$1990  <= \$1989 ;
   always @(posedge g_tdc63_clk)
-    \$1346  <= \$1345 ;
+    \$1992  <= \$1991 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$329  = 3'h0;
-    casez (\$328 )
+    \$595  = 3'h0;
+    casez (\$594 )
       4'h0:
-          \$329  = \port$4564$0 ;
+          \$595  = \port$5017$0 ;
       4'h1:
-          \$329  = \port$4566$0 ;
+          \$595  = \port$5019$0 ;
       4'h2:
-          \$329  = \port$4568$0 ;
+          \$595  = \port$5021$0 ;
       4'h3:
-          \$329  = \port$4570$0 ;
+          \$595  = \port$5023$0 ;
       4'h4:
-          \$329  = \port$4572$0 ;
+          \$595  = \port$5025$0 ;
       4'h5:
-          \$329  = \port$4574$0 ;
+          \$595  = \port$5027$0 ;
       4'h6:
-          \$329  = \port$4576$0 ;
+          \$595  = \port$5029$0 ;
       4'h7:
-          \$329  = \port$4578$0 ;
+          \$595  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$339  = 3'h0;
-    casez (\$338 )
+    \$611  = 3'h0;
+    casez (\$610 )
       4'h0:
-          \$339  = \port$4564$0 ;
+          \$611  = \port$5017$0 ;
       4'h1:
-          \$339  = \port$4566$0 ;
+          \$611  = \port$5019$0 ;
       4'h2:
-          \$339  = \port$4568$0 ;
+          \$611  = \port$5021$0 ;
       4'h3:
-          \$339  = \port$4570$0 ;
+          \$611  = \port$5023$0 ;
       4'h4:
-          \$339  = \port$4572$0 ;
+          \$611  = \port$5025$0 ;
       4'h5:
-          \$339  = \port$4574$0 ;
+          \$611  = \port$5027$0 ;
       4'h6:
-          \$339  = \port$4576$0 ;
+          \$611  = \port$5029$0 ;
       4'h7:
-          \$339  = \port$4578$0 ;
+          \$611  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$349  = 3'h0;
-    casez (\$348 )
+    \$627  = 3'h0;
+    casez (\$626 )
       4'h0:
-          \$349  = \port$4564$0 ;
+          \$627  = \port$5017$0 ;
       4'h1:
-          \$349  = \port$4566$0 ;
+          \$627  = \port$5019$0 ;
       4'h2:
-          \$349  = \port$4568$0 ;
+          \$627  = \port$5021$0 ;
       4'h3:
-          \$349  = \port$4570$0 ;
+          \$627  = \port$5023$0 ;
       4'h4:
-          \$349  = \port$4572$0 ;
+          \$627  = \port$5025$0 ;
       4'h5:
-          \$349  = \port$4574$0 ;
+          \$627  = \port$5027$0 ;
       4'h6:
-          \$349  = \port$4576$0 ;
+          \$627  = \port$5029$0 ;
       4'h7:
-          \$349  = \port$4578$0 ;
+          \$627  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$359  = 3'h0;
-    casez (\$358 )
+    \$643  = 3'h0;
+    casez (\$642 )
       4'h0:
-          \$359  = \port$4564$0 ;
+          \$643  = \port$5017$0 ;
       4'h1:
-          \$359  = \port$4566$0 ;
+          \$643  = \port$5019$0 ;
       4'h2:
-          \$359  = \port$4568$0 ;
+          \$643  = \port$5021$0 ;
       4'h3:
-          \$359  = \port$4570$0 ;
+          \$643  = \port$5023$0 ;
       4'h4:
-          \$359  = \port$4572$0 ;
+          \$643  = \port$5025$0 ;
       4'h5:
-          \$359  = \port$4574$0 ;
+          \$643  = \port$5027$0 ;
       4'h6:
-          \$359  = \port$4576$0 ;
+          \$643  = \port$5029$0 ;
       4'h7:
-          \$359  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$369  = 3'h0;
-    casez (\$368 )
-      4'h0:
-          \$369  = \port$4564$0 ;
-      4'h1:
-          \$369  = \port$4566$0 ;
-      4'h2:
-          \$369  = \port$4568$0 ;
-      4'h3:
-          \$369  = \port$4570$0 ;
-      4'h4:
-          \$369  = \port$4572$0 ;
-      4'h5:
-          \$369  = \port$4574$0 ;
-      4'h6:
-          \$369  = \port$4576$0 ;
-      4'h7:
-          \$369  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$379  = 3'h0;
-    casez (\$378 )
-      4'h0:
-          \$379  = \port$4564$0 ;
-      4'h1:
-          \$379  = \port$4566$0 ;
-      4'h2:
-          \$379  = \port$4568$0 ;
-      4'h3:
-          \$379  = \port$4570$0 ;
-      4'h4:
-          \$379  = \port$4572$0 ;
-      4'h5:
-          \$379  = \port$4574$0 ;
-      4'h6:
-          \$379  = \port$4576$0 ;
-      4'h7:
-          \$379  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$389  = 3'h0;
-    casez (\$388 )
-      4'h0:
-          \$389  = \port$4564$0 ;
-      4'h1:
-          \$389  = \port$4566$0 ;
-      4'h2:
-          \$389  = \port$4568$0 ;
-      4'h3:
-          \$389  = \port$4570$0 ;
-      4'h4:
-          \$389  = \port$4572$0 ;
-      4'h5:
-          \$389  = \port$4574$0 ;
-      4'h6:
-          \$389  = \port$4576$0 ;
-      4'h7:
-          \$389  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$399  = 3'h0;
-    casez (\$398 )
-      4'h0:
-          \$399  = \port$4564$0 ;
-      4'h1:
-          \$399  = \port$4566$0 ;
-      4'h2:
-          \$399  = \port$4568$0 ;
-      4'h3:
-          \$399  = \port$4570$0 ;
-      4'h4:
-          \$399  = \port$4572$0 ;
-      4'h5:
-          \$399  = \port$4574$0 ;
-      4'h6:
-          \$399  = \port$4576$0 ;
-      4'h7:
-          \$399  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$409  = 3'h0;
-    casez (\$408 )
-      4'h0:
-          \$409  = \port$4564$0 ;
-      4'h1:
-          \$409  = \port$4566$0 ;
-      4'h2:
-          \$409  = \port$4568$0 ;
-      4'h3:
-          \$409  = \port$4570$0 ;
-      4'h4:
-          \$409  = \port$4572$0 ;
-      4'h5:
-          \$409  = \port$4574$0 ;
-      4'h6:
-          \$409  = \port$4576$0 ;
-      4'h7:
-          \$409  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$419  = 3'h0;
-    casez (\$418 )
-      4'h0:
-          \$419  = \port$4564$0 ;
-      4'h1:
-          \$419  = \port$4566$0 ;
-      4'h2:
-          \$419  = \port$4568$0 ;
-      4'h3:
-          \$419  = \port$4570$0 ;
-      4'h4:
-          \$419  = \port$4572$0 ;
-      4'h5:
-          \$419  = \port$4574$0 ;
-      4'h6:
-          \$419  = \port$4576$0 ;
-      4'h7:
-          \$419  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$429  = 3'h0;
-    casez (\$428 )
-      4'h0:
-          \$429  = \port$4564$0 ;
-      4'h1:
-          \$429  = \port$4566$0 ;
-      4'h2:
-          \$429  = \port$4568$0 ;
-      4'h3:
-          \$429  = \port$4570$0 ;
-      4'h4:
-          \$429  = \port$4572$0 ;
-      4'h5:
-          \$429  = \port$4574$0 ;
-      4'h6:
-          \$429  = \port$4576$0 ;
-      4'h7:
-          \$429  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$439  = 3'h0;
-    casez (\$438 )
-      4'h0:
-          \$439  = \port$4564$0 ;
-      4'h1:
-          \$439  = \port$4566$0 ;
-      4'h2:
-          \$439  = \port$4568$0 ;
-      4'h3:
-          \$439  = \port$4570$0 ;
-      4'h4:
-          \$439  = \port$4572$0 ;
-      4'h5:
-          \$439  = \port$4574$0 ;
-      4'h6:
-          \$439  = \port$4576$0 ;
-      4'h7:
-          \$439  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$449  = 3'h0;
-    casez (\$448 )
-      4'h0:
-          \$449  = \port$4564$0 ;
-      4'h1:
-          \$449  = \port$4566$0 ;
-      4'h2:
-          \$449  = \port$4568$0 ;
-      4'h3:
-          \$449  = \port$4570$0 ;
-      4'h4:
-          \$449  = \port$4572$0 ;
-      4'h5:
-          \$449  = \port$4574$0 ;
-      4'h6:
-          \$449  = \port$4576$0 ;
-      4'h7:
-          \$449  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$459  = 3'h0;
-    casez (\$458 )
-      4'h0:
-          \$459  = \port$4564$0 ;
-      4'h1:
-          \$459  = \port$4566$0 ;
-      4'h2:
-          \$459  = \port$4568$0 ;
-      4'h3:
-          \$459  = \port$4570$0 ;
-      4'h4:
-          \$459  = \port$4572$0 ;
-      4'h5:
-          \$459  = \port$4574$0 ;
-      4'h6:
-          \$459  = \port$4576$0 ;
-      4'h7:
-          \$459  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$469  = 3'h0;
-    casez (\$468 )
-      4'h0:
-          \$469  = \port$4564$0 ;
-      4'h1:
-          \$469  = \port$4566$0 ;
-      4'h2:
-          \$469  = \port$4568$0 ;
-      4'h3:
-          \$469  = \port$4570$0 ;
-      4'h4:
-          \$469  = \port$4572$0 ;
-      4'h5:
-          \$469  = \port$4574$0 ;
-      4'h6:
-          \$469  = \port$4576$0 ;
-      4'h7:
-          \$469  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$479  = 3'h0;
-    casez (\$478 )
-      4'h0:
-          \$479  = \port$4564$0 ;
-      4'h1:
-          \$479  = \port$4566$0 ;
-      4'h2:
-          \$479  = \port$4568$0 ;
-      4'h3:
-          \$479  = \port$4570$0 ;
-      4'h4:
-          \$479  = \port$4572$0 ;
-      4'h5:
-          \$479  = \port$4574$0 ;
-      4'h6:
-          \$479  = \port$4576$0 ;
-      4'h7:
-          \$479  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$489  = 3'h0;
-    casez (\$488 )
-      4'h0:
-          \$489  = \port$4564$0 ;
-      4'h1:
-          \$489  = \port$4566$0 ;
-      4'h2:
-          \$489  = \port$4568$0 ;
-      4'h3:
-          \$489  = \port$4570$0 ;
-      4'h4:
-          \$489  = \port$4572$0 ;
-      4'h5:
-          \$489  = \port$4574$0 ;
-      4'h6:
-          \$489  = \port$4576$0 ;
-      4'h7:
-          \$489  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$499  = 3'h0;
-    casez (\$498 )
-      4'h0:
-          \$499  = \port$4564$0 ;
-      4'h1:
-          \$499  = \port$4566$0 ;
-      4'h2:
-          \$499  = \port$4568$0 ;
-      4'h3:
-          \$499  = \port$4570$0 ;
-      4'h4:
-          \$499  = \port$4572$0 ;
-      4'h5:
-          \$499  = \port$4574$0 ;
-      4'h6:
-          \$499  = \port$4576$0 ;
-      4'h7:
-          \$499  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$509  = 3'h0;
-    casez (\$508 )
-      4'h0:
-          \$509  = \port$4564$0 ;
-      4'h1:
-          \$509  = \port$4566$0 ;
-      4'h2:
-          \$509  = \port$4568$0 ;
-      4'h3:
-          \$509  = \port$4570$0 ;
-      4'h4:
-          \$509  = \port$4572$0 ;
-      4'h5:
-          \$509  = \port$4574$0 ;
-      4'h6:
-          \$509  = \port$4576$0 ;
-      4'h7:
-          \$509  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$519  = 3'h0;
-    casez (\$518 )
-      4'h0:
-          \$519  = \port$4564$0 ;
-      4'h1:
-          \$519  = \port$4566$0 ;
-      4'h2:
-          \$519  = \port$4568$0 ;
-      4'h3:
-          \$519  = \port$4570$0 ;
-      4'h4:
-          \$519  = \port$4572$0 ;
-      4'h5:
-          \$519  = \port$4574$0 ;
-      4'h6:
-          \$519  = \port$4576$0 ;
-      4'h7:
-          \$519  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$529  = 3'h0;
-    casez (\$528 )
-      4'h0:
-          \$529  = \port$4564$0 ;
-      4'h1:
-          \$529  = \port$4566$0 ;
-      4'h2:
-          \$529  = \port$4568$0 ;
-      4'h3:
-          \$529  = \port$4570$0 ;
-      4'h4:
-          \$529  = \port$4572$0 ;
-      4'h5:
-          \$529  = \port$4574$0 ;
-      4'h6:
-          \$529  = \port$4576$0 ;
-      4'h7:
-          \$529  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$539  = 3'h0;
-    casez (\$538 )
-      4'h0:
-          \$539  = \port$4564$0 ;
-      4'h1:
-          \$539  = \port$4566$0 ;
-      4'h2:
-          \$539  = \port$4568$0 ;
-      4'h3:
-          \$539  = \port$4570$0 ;
-      4'h4:
-          \$539  = \port$4572$0 ;
-      4'h5:
-          \$539  = \port$4574$0 ;
-      4'h6:
-          \$539  = \port$4576$0 ;
-      4'h7:
-          \$539  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$549  = 3'h0;
-    casez (\$548 )
-      4'h0:
-          \$549  = \port$4564$0 ;
-      4'h1:
-          \$549  = \port$4566$0 ;
-      4'h2:
-          \$549  = \port$4568$0 ;
-      4'h3:
-          \$549  = \port$4570$0 ;
-      4'h4:
-          \$549  = \port$4572$0 ;
-      4'h5:
-          \$549  = \port$4574$0 ;
-      4'h6:
-          \$549  = \port$4576$0 ;
-      4'h7:
-          \$549  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$559  = 3'h0;
-    casez (\$558 )
-      4'h0:
-          \$559  = \port$4564$0 ;
-      4'h1:
-          \$559  = \port$4566$0 ;
-      4'h2:
-          \$559  = \port$4568$0 ;
-      4'h3:
-          \$559  = \port$4570$0 ;
-      4'h4:
-          \$559  = \port$4572$0 ;
-      4'h5:
-          \$559  = \port$4574$0 ;
-      4'h6:
-          \$559  = \port$4576$0 ;
-      4'h7:
-          \$559  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$569  = 3'h0;
-    casez (\$568 )
-      4'h0:
-          \$569  = \port$4564$0 ;
-      4'h1:
-          \$569  = \port$4566$0 ;
-      4'h2:
-          \$569  = \port$4568$0 ;
-      4'h3:
-          \$569  = \port$4570$0 ;
-      4'h4:
-          \$569  = \port$4572$0 ;
-      4'h5:
-          \$569  = \port$4574$0 ;
-      4'h6:
-          \$569  = \port$4576$0 ;
-      4'h7:
-          \$569  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$579  = 3'h0;
-    casez (\$578 )
-      4'h0:
-          \$579  = \port$4564$0 ;
-      4'h1:
-          \$579  = \port$4566$0 ;
-      4'h2:
-          \$579  = \port$4568$0 ;
-      4'h3:
-          \$579  = \port$4570$0 ;
-      4'h4:
-          \$579  = \port$4572$0 ;
-      4'h5:
-          \$579  = \port$4574$0 ;
-      4'h6:
-          \$579  = \port$4576$0 ;
-      4'h7:
-          \$579  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$589  = 3'h0;
-    casez (\$588 )
-      4'h0:
-          \$589  = \port$4564$0 ;
-      4'h1:
-          \$589  = \port$4566$0 ;
-      4'h2:
-          \$589  = \port$4568$0 ;
-      4'h3:
-          \$589  = \port$4570$0 ;
-      4'h4:
-          \$589  = \port$4572$0 ;
-      4'h5:
-          \$589  = \port$4574$0 ;
-      4'h6:
-          \$589  = \port$4576$0 ;
-      4'h7:
-          \$589  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$599  = 3'h0;
-    casez (\$598 )
-      4'h0:
-          \$599  = \port$4564$0 ;
-      4'h1:
-          \$599  = \port$4566$0 ;
-      4'h2:
-          \$599  = \port$4568$0 ;
-      4'h3:
-          \$599  = \port$4570$0 ;
-      4'h4:
-          \$599  = \port$4572$0 ;
-      4'h5:
-          \$599  = \port$4574$0 ;
-      4'h6:
-          \$599  = \port$4576$0 ;
-      4'h7:
-          \$599  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$609  = 3'h0;
-    casez (\$608 )
-      4'h0:
-          \$609  = \port$4564$0 ;
-      4'h1:
-          \$609  = \port$4566$0 ;
-      4'h2:
-          \$609  = \port$4568$0 ;
-      4'h3:
-          \$609  = \port$4570$0 ;
-      4'h4:
-          \$609  = \port$4572$0 ;
-      4'h5:
-          \$609  = \port$4574$0 ;
-      4'h6:
-          \$609  = \port$4576$0 ;
-      4'h7:
-          \$609  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$619  = 3'h0;
-    casez (\$618 )
-      4'h0:
-          \$619  = \port$4564$0 ;
-      4'h1:
-          \$619  = \port$4566$0 ;
-      4'h2:
-          \$619  = \port$4568$0 ;
-      4'h3:
-          \$619  = \port$4570$0 ;
-      4'h4:
-          \$619  = \port$4572$0 ;
-      4'h5:
-          \$619  = \port$4574$0 ;
-      4'h6:
-          \$619  = \port$4576$0 ;
-      4'h7:
-          \$619  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$629  = 3'h0;
-    casez (\$628 )
-      4'h0:
-          \$629  = \port$4564$0 ;
-      4'h1:
-          \$629  = \port$4566$0 ;
-      4'h2:
-          \$629  = \port$4568$0 ;
-      4'h3:
-          \$629  = \port$4570$0 ;
-      4'h4:
-          \$629  = \port$4572$0 ;
-      4'h5:
-          \$629  = \port$4574$0 ;
-      4'h6:
-          \$629  = \port$4576$0 ;
-      4'h7:
-          \$629  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$639  = 3'h0;
-    casez (\$638 )
-      4'h0:
-          \$639  = \port$4564$0 ;
-      4'h1:
-          \$639  = \port$4566$0 ;
-      4'h2:
-          \$639  = \port$4568$0 ;
-      4'h3:
-          \$639  = \port$4570$0 ;
-      4'h4:
-          \$639  = \port$4572$0 ;
-      4'h5:
-          \$639  = \port$4574$0 ;
-      4'h6:
-          \$639  = \port$4576$0 ;
-      4'h7:
-          \$639  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$649  = 3'h0;
-    casez (\$648 )
-      4'h0:
-          \$649  = \port$4564$0 ;
-      4'h1:
-          \$649  = \port$4566$0 ;
-      4'h2:
-          \$649  = \port$4568$0 ;
-      4'h3:
-          \$649  = \port$4570$0 ;
-      4'h4:
-          \$649  = \port$4572$0 ;
-      4'h5:
-          \$649  = \port$4574$0 ;
-      4'h6:
-          \$649  = \port$4576$0 ;
-      4'h7:
-          \$649  = \port$4578$0 ;
+          \$643  = \port$5031$0 ;
     endcase
   end
   always @* begin
@@ -14349,175 +15013,109 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$659  = 3'h0;
     casez (\$658 )
       4'h0:
-          \$659  = \port$4564$0 ;
+          \$659  = \port$5017$0 ;
       4'h1:
-          \$659  = \port$4566$0 ;
+          \$659  = \port$5019$0 ;
       4'h2:
-          \$659  = \port$4568$0 ;
+          \$659  = \port$5021$0 ;
       4'h3:
-          \$659  = \port$4570$0 ;
+          \$659  = \port$5023$0 ;
       4'h4:
-          \$659  = \port$4572$0 ;
+          \$659  = \port$5025$0 ;
       4'h5:
-          \$659  = \port$4574$0 ;
+          \$659  = \port$5027$0 ;
       4'h6:
-          \$659  = \port$4576$0 ;
+          \$659  = \port$5029$0 ;
       4'h7:
-          \$659  = \port$4578$0 ;
+          \$659  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$669  = 3'h0;
-    casez (\$668 )
+    \$675  = 3'h0;
+    casez (\$674 )
       4'h0:
-          \$669  = \port$4564$0 ;
+          \$675  = \port$5017$0 ;
       4'h1:
-          \$669  = \port$4566$0 ;
+          \$675  = \port$5019$0 ;
       4'h2:
-          \$669  = \port$4568$0 ;
+          \$675  = \port$5021$0 ;
       4'h3:
-          \$669  = \port$4570$0 ;
+          \$675  = \port$5023$0 ;
       4'h4:
-          \$669  = \port$4572$0 ;
+          \$675  = \port$5025$0 ;
       4'h5:
-          \$669  = \port$4574$0 ;
+          \$675  = \port$5027$0 ;
       4'h6:
-          \$669  = \port$4576$0 ;
+          \$675  = \port$5029$0 ;
       4'h7:
-          \$669  = \port$4578$0 ;
+          \$675  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$679  = 3'h0;
-    casez (\$678 )
+    \$691  = 3'h0;
+    casez (\$690 )
       4'h0:
-          \$679  = \port$4564$0 ;
+          \$691  = \port$5017$0 ;
       4'h1:
-          \$679  = \port$4566$0 ;
+          \$691  = \port$5019$0 ;
       4'h2:
-          \$679  = \port$4568$0 ;
+          \$691  = \port$5021$0 ;
       4'h3:
-          \$679  = \port$4570$0 ;
+          \$691  = \port$5023$0 ;
       4'h4:
-          \$679  = \port$4572$0 ;
+          \$691  = \port$5025$0 ;
       4'h5:
-          \$679  = \port$4574$0 ;
+          \$691  = \port$5027$0 ;
       4'h6:
-          \$679  = \port$4576$0 ;
+          \$691  = \port$5029$0 ;
       4'h7:
-          \$679  = \port$4578$0 ;
+          \$691  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$689  = 3'h0;
-    casez (\$688 )
+    \$707  = 3'h0;
+    casez (\$706 )
       4'h0:
-          \$689  = \port$4564$0 ;
+          \$707  = \port$5017$0 ;
       4'h1:
-          \$689  = \port$4566$0 ;
+          \$707  = \port$5019$0 ;
       4'h2:
-          \$689  = \port$4568$0 ;
+          \$707  = \port$5021$0 ;
       4'h3:
-          \$689  = \port$4570$0 ;
+          \$707  = \port$5023$0 ;
       4'h4:
-          \$689  = \port$4572$0 ;
+          \$707  = \port$5025$0 ;
       4'h5:
-          \$689  = \port$4574$0 ;
+          \$707  = \port$5027$0 ;
       4'h6:
-          \$689  = \port$4576$0 ;
+          \$707  = \port$5029$0 ;
       4'h7:
-          \$689  = \port$4578$0 ;
+          \$707  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$699  = 3'h0;
-    casez (\$698 )
+    \$723  = 3'h0;
+    casez (\$722 )
       4'h0:
-          \$699  = \port$4564$0 ;
+          \$723  = \port$5017$0 ;
       4'h1:
-          \$699  = \port$4566$0 ;
+          \$723  = \port$5019$0 ;
       4'h2:
-          \$699  = \port$4568$0 ;
+          \$723  = \port$5021$0 ;
       4'h3:
-          \$699  = \port$4570$0 ;
+          \$723  = \port$5023$0 ;
       4'h4:
-          \$699  = \port$4572$0 ;
+          \$723  = \port$5025$0 ;
       4'h5:
-          \$699  = \port$4574$0 ;
+          \$723  = \port$5027$0 ;
       4'h6:
-          \$699  = \port$4576$0 ;
+          \$723  = \port$5029$0 ;
       4'h7:
-          \$699  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$709  = 3'h0;
-    casez (\$708 )
-      4'h0:
-          \$709  = \port$4564$0 ;
-      4'h1:
-          \$709  = \port$4566$0 ;
-      4'h2:
-          \$709  = \port$4568$0 ;
-      4'h3:
-          \$709  = \port$4570$0 ;
-      4'h4:
-          \$709  = \port$4572$0 ;
-      4'h5:
-          \$709  = \port$4574$0 ;
-      4'h6:
-          \$709  = \port$4576$0 ;
-      4'h7:
-          \$709  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$719  = 3'h0;
-    casez (\$718 )
-      4'h0:
-          \$719  = \port$4564$0 ;
-      4'h1:
-          \$719  = \port$4566$0 ;
-      4'h2:
-          \$719  = \port$4568$0 ;
-      4'h3:
-          \$719  = \port$4570$0 ;
-      4'h4:
-          \$719  = \port$4572$0 ;
-      4'h5:
-          \$719  = \port$4574$0 ;
-      4'h6:
-          \$719  = \port$4576$0 ;
-      4'h7:
-          \$719  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$729  = 3'h0;
-    casez (\$728 )
-      4'h0:
-          \$729  = \port$4564$0 ;
-      4'h1:
-          \$729  = \port$4566$0 ;
-      4'h2:
-          \$729  = \port$4568$0 ;
-      4'h3:
-          \$729  = \port$4570$0 ;
-      4'h4:
-          \$729  = \port$4572$0 ;
-      4'h5:
-          \$729  = \port$4574$0 ;
-      4'h6:
-          \$729  = \port$4576$0 ;
-      4'h7:
-          \$729  = \port$4578$0 ;
+          \$723  = \port$5031$0 ;
     endcase
   end
   always @* begin
@@ -14525,175 +15123,109 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$739  = 3'h0;
     casez (\$738 )
       4'h0:
-          \$739  = \port$4564$0 ;
+          \$739  = \port$5017$0 ;
       4'h1:
-          \$739  = \port$4566$0 ;
+          \$739  = \port$5019$0 ;
       4'h2:
-          \$739  = \port$4568$0 ;
+          \$739  = \port$5021$0 ;
       4'h3:
-          \$739  = \port$4570$0 ;
+          \$739  = \port$5023$0 ;
       4'h4:
-          \$739  = \port$4572$0 ;
+          \$739  = \port$5025$0 ;
       4'h5:
-          \$739  = \port$4574$0 ;
+          \$739  = \port$5027$0 ;
       4'h6:
-          \$739  = \port$4576$0 ;
+          \$739  = \port$5029$0 ;
       4'h7:
-          \$739  = \port$4578$0 ;
+          \$739  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$749  = 3'h0;
-    casez (\$748 )
+    \$755  = 3'h0;
+    casez (\$754 )
       4'h0:
-          \$749  = \port$4564$0 ;
+          \$755  = \port$5017$0 ;
       4'h1:
-          \$749  = \port$4566$0 ;
+          \$755  = \port$5019$0 ;
       4'h2:
-          \$749  = \port$4568$0 ;
+          \$755  = \port$5021$0 ;
       4'h3:
-          \$749  = \port$4570$0 ;
+          \$755  = \port$5023$0 ;
       4'h4:
-          \$749  = \port$4572$0 ;
+          \$755  = \port$5025$0 ;
       4'h5:
-          \$749  = \port$4574$0 ;
+          \$755  = \port$5027$0 ;
       4'h6:
-          \$749  = \port$4576$0 ;
+          \$755  = \port$5029$0 ;
       4'h7:
-          \$749  = \port$4578$0 ;
+          \$755  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$759  = 3'h0;
-    casez (\$758 )
+    \$771  = 3'h0;
+    casez (\$770 )
       4'h0:
-          \$759  = \port$4564$0 ;
+          \$771  = \port$5017$0 ;
       4'h1:
-          \$759  = \port$4566$0 ;
+          \$771  = \port$5019$0 ;
       4'h2:
-          \$759  = \port$4568$0 ;
+          \$771  = \port$5021$0 ;
       4'h3:
-          \$759  = \port$4570$0 ;
+          \$771  = \port$5023$0 ;
       4'h4:
-          \$759  = \port$4572$0 ;
+          \$771  = \port$5025$0 ;
       4'h5:
-          \$759  = \port$4574$0 ;
+          \$771  = \port$5027$0 ;
       4'h6:
-          \$759  = \port$4576$0 ;
+          \$771  = \port$5029$0 ;
       4'h7:
-          \$759  = \port$4578$0 ;
+          \$771  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$769  = 3'h0;
-    casez (\$768 )
+    \$787  = 3'h0;
+    casez (\$786 )
       4'h0:
-          \$769  = \port$4564$0 ;
+          \$787  = \port$5017$0 ;
       4'h1:
-          \$769  = \port$4566$0 ;
+          \$787  = \port$5019$0 ;
       4'h2:
-          \$769  = \port$4568$0 ;
+          \$787  = \port$5021$0 ;
       4'h3:
-          \$769  = \port$4570$0 ;
+          \$787  = \port$5023$0 ;
       4'h4:
-          \$769  = \port$4572$0 ;
+          \$787  = \port$5025$0 ;
       4'h5:
-          \$769  = \port$4574$0 ;
+          \$787  = \port$5027$0 ;
       4'h6:
-          \$769  = \port$4576$0 ;
+          \$787  = \port$5029$0 ;
       4'h7:
-          \$769  = \port$4578$0 ;
+          \$787  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$779  = 3'h0;
-    casez (\$778 )
+    \$803  = 3'h0;
+    casez (\$802 )
       4'h0:
-          \$779  = \port$4564$0 ;
+          \$803  = \port$5017$0 ;
       4'h1:
-          \$779  = \port$4566$0 ;
+          \$803  = \port$5019$0 ;
       4'h2:
-          \$779  = \port$4568$0 ;
+          \$803  = \port$5021$0 ;
       4'h3:
-          \$779  = \port$4570$0 ;
+          \$803  = \port$5023$0 ;
       4'h4:
-          \$779  = \port$4572$0 ;
+          \$803  = \port$5025$0 ;
       4'h5:
-          \$779  = \port$4574$0 ;
+          \$803  = \port$5027$0 ;
       4'h6:
-          \$779  = \port$4576$0 ;
+          \$803  = \port$5029$0 ;
       4'h7:
-          \$779  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$789  = 3'h0;
-    casez (\$788 )
-      4'h0:
-          \$789  = \port$4564$0 ;
-      4'h1:
-          \$789  = \port$4566$0 ;
-      4'h2:
-          \$789  = \port$4568$0 ;
-      4'h3:
-          \$789  = \port$4570$0 ;
-      4'h4:
-          \$789  = \port$4572$0 ;
-      4'h5:
-          \$789  = \port$4574$0 ;
-      4'h6:
-          \$789  = \port$4576$0 ;
-      4'h7:
-          \$789  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$799  = 3'h0;
-    casez (\$798 )
-      4'h0:
-          \$799  = \port$4564$0 ;
-      4'h1:
-          \$799  = \port$4566$0 ;
-      4'h2:
-          \$799  = \port$4568$0 ;
-      4'h3:
-          \$799  = \port$4570$0 ;
-      4'h4:
-          \$799  = \port$4572$0 ;
-      4'h5:
-          \$799  = \port$4574$0 ;
-      4'h6:
-          \$799  = \port$4576$0 ;
-      4'h7:
-          \$799  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$809  = 3'h0;
-    casez (\$808 )
-      4'h0:
-          \$809  = \port$4564$0 ;
-      4'h1:
-          \$809  = \port$4566$0 ;
-      4'h2:
-          \$809  = \port$4568$0 ;
-      4'h3:
-          \$809  = \port$4570$0 ;
-      4'h4:
-          \$809  = \port$4572$0 ;
-      4'h5:
-          \$809  = \port$4574$0 ;
-      4'h6:
-          \$809  = \port$4576$0 ;
-      4'h7:
-          \$809  = \port$4578$0 ;
+          \$803  = \port$5031$0 ;
     endcase
   end
   always @* begin
@@ -14701,175 +15233,109 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$819  = 3'h0;
     casez (\$818 )
       4'h0:
-          \$819  = \port$4564$0 ;
+          \$819  = \port$5017$0 ;
       4'h1:
-          \$819  = \port$4566$0 ;
+          \$819  = \port$5019$0 ;
       4'h2:
-          \$819  = \port$4568$0 ;
+          \$819  = \port$5021$0 ;
       4'h3:
-          \$819  = \port$4570$0 ;
+          \$819  = \port$5023$0 ;
       4'h4:
-          \$819  = \port$4572$0 ;
+          \$819  = \port$5025$0 ;
       4'h5:
-          \$819  = \port$4574$0 ;
+          \$819  = \port$5027$0 ;
       4'h6:
-          \$819  = \port$4576$0 ;
+          \$819  = \port$5029$0 ;
       4'h7:
-          \$819  = \port$4578$0 ;
+          \$819  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$829  = 3'h0;
-    casez (\$828 )
+    \$835  = 3'h0;
+    casez (\$834 )
       4'h0:
-          \$829  = \port$4564$0 ;
+          \$835  = \port$5017$0 ;
       4'h1:
-          \$829  = \port$4566$0 ;
+          \$835  = \port$5019$0 ;
       4'h2:
-          \$829  = \port$4568$0 ;
+          \$835  = \port$5021$0 ;
       4'h3:
-          \$829  = \port$4570$0 ;
+          \$835  = \port$5023$0 ;
       4'h4:
-          \$829  = \port$4572$0 ;
+          \$835  = \port$5025$0 ;
       4'h5:
-          \$829  = \port$4574$0 ;
+          \$835  = \port$5027$0 ;
       4'h6:
-          \$829  = \port$4576$0 ;
+          \$835  = \port$5029$0 ;
       4'h7:
-          \$829  = \port$4578$0 ;
+          \$835  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$839  = 3'h0;
-    casez (\$838 )
+    \$851  = 3'h0;
+    casez (\$850 )
       4'h0:
-          \$839  = \port$4564$0 ;
+          \$851  = \port$5017$0 ;
       4'h1:
-          \$839  = \port$4566$0 ;
+          \$851  = \port$5019$0 ;
       4'h2:
-          \$839  = \port$4568$0 ;
+          \$851  = \port$5021$0 ;
       4'h3:
-          \$839  = \port$4570$0 ;
+          \$851  = \port$5023$0 ;
       4'h4:
-          \$839  = \port$4572$0 ;
+          \$851  = \port$5025$0 ;
       4'h5:
-          \$839  = \port$4574$0 ;
+          \$851  = \port$5027$0 ;
       4'h6:
-          \$839  = \port$4576$0 ;
+          \$851  = \port$5029$0 ;
       4'h7:
-          \$839  = \port$4578$0 ;
+          \$851  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$849  = 3'h0;
-    casez (\$848 )
+    \$867  = 3'h0;
+    casez (\$866 )
       4'h0:
-          \$849  = \port$4564$0 ;
+          \$867  = \port$5017$0 ;
       4'h1:
-          \$849  = \port$4566$0 ;
+          \$867  = \port$5019$0 ;
       4'h2:
-          \$849  = \port$4568$0 ;
+          \$867  = \port$5021$0 ;
       4'h3:
-          \$849  = \port$4570$0 ;
+          \$867  = \port$5023$0 ;
       4'h4:
-          \$849  = \port$4572$0 ;
+          \$867  = \port$5025$0 ;
       4'h5:
-          \$849  = \port$4574$0 ;
+          \$867  = \port$5027$0 ;
       4'h6:
-          \$849  = \port$4576$0 ;
+          \$867  = \port$5029$0 ;
       4'h7:
-          \$849  = \port$4578$0 ;
+          \$867  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$859  = 3'h0;
-    casez (\$858 )
+    \$883  = 3'h0;
+    casez (\$882 )
       4'h0:
-          \$859  = \port$4564$0 ;
+          \$883  = \port$5017$0 ;
       4'h1:
-          \$859  = \port$4566$0 ;
+          \$883  = \port$5019$0 ;
       4'h2:
-          \$859  = \port$4568$0 ;
+          \$883  = \port$5021$0 ;
       4'h3:
-          \$859  = \port$4570$0 ;
+          \$883  = \port$5023$0 ;
       4'h4:
-          \$859  = \port$4572$0 ;
+          \$883  = \port$5025$0 ;
       4'h5:
-          \$859  = \port$4574$0 ;
+          \$883  = \port$5027$0 ;
       4'h6:
-          \$859  = \port$4576$0 ;
+          \$883  = \port$5029$0 ;
       4'h7:
-          \$859  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$869  = 3'h0;
-    casez (\$868 )
-      4'h0:
-          \$869  = \port$4564$0 ;
-      4'h1:
-          \$869  = \port$4566$0 ;
-      4'h2:
-          \$869  = \port$4568$0 ;
-      4'h3:
-          \$869  = \port$4570$0 ;
-      4'h4:
-          \$869  = \port$4572$0 ;
-      4'h5:
-          \$869  = \port$4574$0 ;
-      4'h6:
-          \$869  = \port$4576$0 ;
-      4'h7:
-          \$869  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$879  = 3'h0;
-    casez (\$878 )
-      4'h0:
-          \$879  = \port$4564$0 ;
-      4'h1:
-          \$879  = \port$4566$0 ;
-      4'h2:
-          \$879  = \port$4568$0 ;
-      4'h3:
-          \$879  = \port$4570$0 ;
-      4'h4:
-          \$879  = \port$4572$0 ;
-      4'h5:
-          \$879  = \port$4574$0 ;
-      4'h6:
-          \$879  = \port$4576$0 ;
-      4'h7:
-          \$879  = \port$4578$0 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$889  = 3'h0;
-    casez (\$888 )
-      4'h0:
-          \$889  = \port$4564$0 ;
-      4'h1:
-          \$889  = \port$4566$0 ;
-      4'h2:
-          \$889  = \port$4568$0 ;
-      4'h3:
-          \$889  = \port$4570$0 ;
-      4'h4:
-          \$889  = \port$4572$0 ;
-      4'h5:
-          \$889  = \port$4574$0 ;
-      4'h6:
-          \$889  = \port$4576$0 ;
-      4'h7:
-          \$889  = \port$4578$0 ;
+          \$883  = \port$5031$0 ;
     endcase
   end
   always @* begin
@@ -14877,3118 +15343,3329 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
     \$899  = 3'h0;
     casez (\$898 )
       4'h0:
-          \$899  = \port$4564$0 ;
+          \$899  = \port$5017$0 ;
       4'h1:
-          \$899  = \port$4566$0 ;
+          \$899  = \port$5019$0 ;
       4'h2:
-          \$899  = \port$4568$0 ;
+          \$899  = \port$5021$0 ;
       4'h3:
-          \$899  = \port$4570$0 ;
+          \$899  = \port$5023$0 ;
       4'h4:
-          \$899  = \port$4572$0 ;
+          \$899  = \port$5025$0 ;
       4'h5:
-          \$899  = \port$4574$0 ;
+          \$899  = \port$5027$0 ;
       4'h6:
-          \$899  = \port$4576$0 ;
+          \$899  = \port$5029$0 ;
       4'h7:
-          \$899  = \port$4578$0 ;
+          \$899  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$909  = 3'h0;
-    casez (\$908 )
+    \$915  = 3'h0;
+    casez (\$914 )
       4'h0:
-          \$909  = \port$4564$0 ;
+          \$915  = \port$5017$0 ;
       4'h1:
-          \$909  = \port$4566$0 ;
+          \$915  = \port$5019$0 ;
       4'h2:
-          \$909  = \port$4568$0 ;
+          \$915  = \port$5021$0 ;
       4'h3:
-          \$909  = \port$4570$0 ;
+          \$915  = \port$5023$0 ;
       4'h4:
-          \$909  = \port$4572$0 ;
+          \$915  = \port$5025$0 ;
       4'h5:
-          \$909  = \port$4574$0 ;
+          \$915  = \port$5027$0 ;
       4'h6:
-          \$909  = \port$4576$0 ;
+          \$915  = \port$5029$0 ;
       4'h7:
-          \$909  = \port$4578$0 ;
+          \$915  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$919  = 3'h0;
-    casez (\$918 )
+    \$931  = 3'h0;
+    casez (\$930 )
       4'h0:
-          \$919  = \port$4564$0 ;
+          \$931  = \port$5017$0 ;
       4'h1:
-          \$919  = \port$4566$0 ;
+          \$931  = \port$5019$0 ;
       4'h2:
-          \$919  = \port$4568$0 ;
+          \$931  = \port$5021$0 ;
       4'h3:
-          \$919  = \port$4570$0 ;
+          \$931  = \port$5023$0 ;
       4'h4:
-          \$919  = \port$4572$0 ;
+          \$931  = \port$5025$0 ;
       4'h5:
-          \$919  = \port$4574$0 ;
+          \$931  = \port$5027$0 ;
       4'h6:
-          \$919  = \port$4576$0 ;
+          \$931  = \port$5029$0 ;
       4'h7:
-          \$919  = \port$4578$0 ;
+          \$931  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$929  = 3'h0;
-    casez (\$928 )
+    \$947  = 3'h0;
+    casez (\$946 )
       4'h0:
-          \$929  = \port$4564$0 ;
+          \$947  = \port$5017$0 ;
       4'h1:
-          \$929  = \port$4566$0 ;
+          \$947  = \port$5019$0 ;
       4'h2:
-          \$929  = \port$4568$0 ;
+          \$947  = \port$5021$0 ;
       4'h3:
-          \$929  = \port$4570$0 ;
+          \$947  = \port$5023$0 ;
       4'h4:
-          \$929  = \port$4572$0 ;
+          \$947  = \port$5025$0 ;
       4'h5:
-          \$929  = \port$4574$0 ;
+          \$947  = \port$5027$0 ;
       4'h6:
-          \$929  = \port$4576$0 ;
+          \$947  = \port$5029$0 ;
       4'h7:
-          \$929  = \port$4578$0 ;
+          \$947  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$939  = 3'h0;
-    casez (\$938 )
+    \$963  = 3'h0;
+    casez (\$962 )
       4'h0:
-          \$939  = \port$4564$0 ;
+          \$963  = \port$5017$0 ;
       4'h1:
-          \$939  = \port$4566$0 ;
+          \$963  = \port$5019$0 ;
       4'h2:
-          \$939  = \port$4568$0 ;
+          \$963  = \port$5021$0 ;
       4'h3:
-          \$939  = \port$4570$0 ;
+          \$963  = \port$5023$0 ;
       4'h4:
-          \$939  = \port$4572$0 ;
+          \$963  = \port$5025$0 ;
       4'h5:
-          \$939  = \port$4574$0 ;
+          \$963  = \port$5027$0 ;
       4'h6:
-          \$939  = \port$4576$0 ;
+          \$963  = \port$5029$0 ;
       4'h7:
-          \$939  = \port$4578$0 ;
+          \$963  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$949  = 3'h0;
-    casez (\$948 )
+    \$979  = 3'h0;
+    casez (\$978 )
       4'h0:
-          \$949  = \port$4564$0 ;
+          \$979  = \port$5017$0 ;
       4'h1:
-          \$949  = \port$4566$0 ;
+          \$979  = \port$5019$0 ;
       4'h2:
-          \$949  = \port$4568$0 ;
+          \$979  = \port$5021$0 ;
       4'h3:
-          \$949  = \port$4570$0 ;
+          \$979  = \port$5023$0 ;
       4'h4:
-          \$949  = \port$4572$0 ;
+          \$979  = \port$5025$0 ;
       4'h5:
-          \$949  = \port$4574$0 ;
+          \$979  = \port$5027$0 ;
       4'h6:
-          \$949  = \port$4576$0 ;
+          \$979  = \port$5029$0 ;
       4'h7:
-          \$949  = \port$4578$0 ;
+          \$979  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$959  = 3'h0;
-    casez (\$958 )
+    \$995  = 3'h0;
+    casez (\$994 )
       4'h0:
-          \$959  = \port$4564$0 ;
+          \$995  = \port$5017$0 ;
       4'h1:
-          \$959  = \port$4566$0 ;
+          \$995  = \port$5019$0 ;
       4'h2:
-          \$959  = \port$4568$0 ;
+          \$995  = \port$5021$0 ;
       4'h3:
-          \$959  = \port$4570$0 ;
+          \$995  = \port$5023$0 ;
       4'h4:
-          \$959  = \port$4572$0 ;
+          \$995  = \port$5025$0 ;
       4'h5:
-          \$959  = \port$4574$0 ;
+          \$995  = \port$5027$0 ;
       4'h6:
-          \$959  = \port$4576$0 ;
+          \$995  = \port$5029$0 ;
       4'h7:
-          \$959  = \port$4578$0 ;
+          \$995  = \port$5031$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$961  = cmp;
-    if (g_sync_rst) begin
-      \$961  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$962  = cmp_sync0;
-    if (g_sync_rst) begin
-      \$962  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$963  = \$964 ;
-    if (clear) begin
-      \$963  = 1'h0;
-    end else if (\$321 ) begin
-      if (\$322 ) begin
-        \$963  = 1'h1;
-      end else if (window_end) begin
-        \$963  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$963  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$965  = \$966 ;
-    if (clear) begin
-      \$965  = 1'h0;
-    end else if (\$331 ) begin
-      if (\$332 ) begin
-        \$965  = 1'h1;
-      end else if (window_end) begin
-        \$965  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$965  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$967  = \$968 ;
-    if (clear) begin
-      \$967  = 1'h0;
-    end else if (\$341 ) begin
-      if (\$342 ) begin
-        \$967  = 1'h1;
-      end else if (window_end) begin
-        \$967  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$967  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$969  = \$970 ;
-    if (clear) begin
-      \$969  = 1'h0;
-    end else if (\$351 ) begin
-      if (\$352 ) begin
-        \$969  = 1'h1;
-      end else if (window_end) begin
-        \$969  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$969  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$971  = \$972 ;
-    if (clear) begin
-      \$971  = 1'h0;
-    end else if (\$361 ) begin
-      if (\$362 ) begin
-        \$971  = 1'h1;
-      end else if (window_end) begin
-        \$971  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$971  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$973  = \$974 ;
-    if (clear) begin
-      \$973  = 1'h0;
-    end else if (\$371 ) begin
-      if (\$372 ) begin
-        \$973  = 1'h1;
-      end else if (window_end) begin
-        \$973  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$973  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$975  = \$976 ;
-    if (clear) begin
-      \$975  = 1'h0;
-    end else if (\$381 ) begin
-      if (\$382 ) begin
-        \$975  = 1'h1;
-      end else if (window_end) begin
-        \$975  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$975  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$977  = \$978 ;
-    if (clear) begin
-      \$977  = 1'h0;
-    end else if (\$391 ) begin
-      if (\$392 ) begin
-        \$977  = 1'h1;
-      end else if (window_end) begin
-        \$977  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$977  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$979  = \$980 ;
-    if (clear) begin
-      \$979  = 1'h0;
-    end else if (\$401 ) begin
-      if (\$402 ) begin
-        \$979  = 1'h1;
-      end else if (window_end) begin
-        \$979  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$979  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$981  = \$982 ;
-    if (clear) begin
-      \$981  = 1'h0;
-    end else if (\$411 ) begin
-      if (\$412 ) begin
-        \$981  = 1'h1;
-      end else if (window_end) begin
-        \$981  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$981  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$983  = \$984 ;
-    if (clear) begin
-      \$983  = 1'h0;
-    end else if (\$421 ) begin
-      if (\$422 ) begin
-        \$983  = 1'h1;
-      end else if (window_end) begin
-        \$983  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$983  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$985  = \$986 ;
-    if (clear) begin
-      \$985  = 1'h0;
-    end else if (\$431 ) begin
-      if (\$432 ) begin
-        \$985  = 1'h1;
-      end else if (window_end) begin
-        \$985  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$985  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$987  = \$988 ;
-    if (clear) begin
-      \$987  = 1'h0;
-    end else if (\$441 ) begin
-      if (\$442 ) begin
-        \$987  = 1'h1;
-      end else if (window_end) begin
-        \$987  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$987  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$989  = \$990 ;
-    if (clear) begin
-      \$989  = 1'h0;
-    end else if (\$451 ) begin
-      if (\$452 ) begin
-        \$989  = 1'h1;
-      end else if (window_end) begin
-        \$989  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$989  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$991  = \$992 ;
-    if (clear) begin
-      \$991  = 1'h0;
-    end else if (\$461 ) begin
-      if (\$462 ) begin
-        \$991  = 1'h1;
-      end else if (window_end) begin
-        \$991  = 1'h1;
-      end
-    end
-    if (g_sync_rst) begin
-      \$991  = 1'h0;
+    \$1011  = 3'h0;
+    casez (\$1010 )
+      4'h0:
+          \$1011  = \port$5017$0 ;
+      4'h1:
+          \$1011  = \port$5019$0 ;
+      4'h2:
+          \$1011  = \port$5021$0 ;
+      4'h3:
+          \$1011  = \port$5023$0 ;
+      4'h4:
+          \$1011  = \port$5025$0 ;
+      4'h5:
+          \$1011  = \port$5027$0 ;
+      4'h6:
+          \$1011  = \port$5029$0 ;
+      4'h7:
+          \$1011  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1027  = 3'h0;
+    casez (\$1026 )
+      4'h0:
+          \$1027  = \port$5017$0 ;
+      4'h1:
+          \$1027  = \port$5019$0 ;
+      4'h2:
+          \$1027  = \port$5021$0 ;
+      4'h3:
+          \$1027  = \port$5023$0 ;
+      4'h4:
+          \$1027  = \port$5025$0 ;
+      4'h5:
+          \$1027  = \port$5027$0 ;
+      4'h6:
+          \$1027  = \port$5029$0 ;
+      4'h7:
+          \$1027  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1043  = 3'h0;
+    casez (\$1042 )
+      4'h0:
+          \$1043  = \port$5017$0 ;
+      4'h1:
+          \$1043  = \port$5019$0 ;
+      4'h2:
+          \$1043  = \port$5021$0 ;
+      4'h3:
+          \$1043  = \port$5023$0 ;
+      4'h4:
+          \$1043  = \port$5025$0 ;
+      4'h5:
+          \$1043  = \port$5027$0 ;
+      4'h6:
+          \$1043  = \port$5029$0 ;
+      4'h7:
+          \$1043  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1059  = 3'h0;
+    casez (\$1058 )
+      4'h0:
+          \$1059  = \port$5017$0 ;
+      4'h1:
+          \$1059  = \port$5019$0 ;
+      4'h2:
+          \$1059  = \port$5021$0 ;
+      4'h3:
+          \$1059  = \port$5023$0 ;
+      4'h4:
+          \$1059  = \port$5025$0 ;
+      4'h5:
+          \$1059  = \port$5027$0 ;
+      4'h6:
+          \$1059  = \port$5029$0 ;
+      4'h7:
+          \$1059  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1075  = 3'h0;
+    casez (\$1074 )
+      4'h0:
+          \$1075  = \port$5017$0 ;
+      4'h1:
+          \$1075  = \port$5019$0 ;
+      4'h2:
+          \$1075  = \port$5021$0 ;
+      4'h3:
+          \$1075  = \port$5023$0 ;
+      4'h4:
+          \$1075  = \port$5025$0 ;
+      4'h5:
+          \$1075  = \port$5027$0 ;
+      4'h6:
+          \$1075  = \port$5029$0 ;
+      4'h7:
+          \$1075  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1091  = 3'h0;
+    casez (\$1090 )
+      4'h0:
+          \$1091  = \port$5017$0 ;
+      4'h1:
+          \$1091  = \port$5019$0 ;
+      4'h2:
+          \$1091  = \port$5021$0 ;
+      4'h3:
+          \$1091  = \port$5023$0 ;
+      4'h4:
+          \$1091  = \port$5025$0 ;
+      4'h5:
+          \$1091  = \port$5027$0 ;
+      4'h6:
+          \$1091  = \port$5029$0 ;
+      4'h7:
+          \$1091  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1107  = 3'h0;
+    casez (\$1106 )
+      4'h0:
+          \$1107  = \port$5017$0 ;
+      4'h1:
+          \$1107  = \port$5019$0 ;
+      4'h2:
+          \$1107  = \port$5021$0 ;
+      4'h3:
+          \$1107  = \port$5023$0 ;
+      4'h4:
+          \$1107  = \port$5025$0 ;
+      4'h5:
+          \$1107  = \port$5027$0 ;
+      4'h6:
+          \$1107  = \port$5029$0 ;
+      4'h7:
+          \$1107  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1123  = 3'h0;
+    casez (\$1122 )
+      4'h0:
+          \$1123  = \port$5017$0 ;
+      4'h1:
+          \$1123  = \port$5019$0 ;
+      4'h2:
+          \$1123  = \port$5021$0 ;
+      4'h3:
+          \$1123  = \port$5023$0 ;
+      4'h4:
+          \$1123  = \port$5025$0 ;
+      4'h5:
+          \$1123  = \port$5027$0 ;
+      4'h6:
+          \$1123  = \port$5029$0 ;
+      4'h7:
+          \$1123  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1139  = 3'h0;
+    casez (\$1138 )
+      4'h0:
+          \$1139  = \port$5017$0 ;
+      4'h1:
+          \$1139  = \port$5019$0 ;
+      4'h2:
+          \$1139  = \port$5021$0 ;
+      4'h3:
+          \$1139  = \port$5023$0 ;
+      4'h4:
+          \$1139  = \port$5025$0 ;
+      4'h5:
+          \$1139  = \port$5027$0 ;
+      4'h6:
+          \$1139  = \port$5029$0 ;
+      4'h7:
+          \$1139  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1155  = 3'h0;
+    casez (\$1154 )
+      4'h0:
+          \$1155  = \port$5017$0 ;
+      4'h1:
+          \$1155  = \port$5019$0 ;
+      4'h2:
+          \$1155  = \port$5021$0 ;
+      4'h3:
+          \$1155  = \port$5023$0 ;
+      4'h4:
+          \$1155  = \port$5025$0 ;
+      4'h5:
+          \$1155  = \port$5027$0 ;
+      4'h6:
+          \$1155  = \port$5029$0 ;
+      4'h7:
+          \$1155  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1171  = 3'h0;
+    casez (\$1170 )
+      4'h0:
+          \$1171  = \port$5017$0 ;
+      4'h1:
+          \$1171  = \port$5019$0 ;
+      4'h2:
+          \$1171  = \port$5021$0 ;
+      4'h3:
+          \$1171  = \port$5023$0 ;
+      4'h4:
+          \$1171  = \port$5025$0 ;
+      4'h5:
+          \$1171  = \port$5027$0 ;
+      4'h6:
+          \$1171  = \port$5029$0 ;
+      4'h7:
+          \$1171  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1187  = 3'h0;
+    casez (\$1186 )
+      4'h0:
+          \$1187  = \port$5017$0 ;
+      4'h1:
+          \$1187  = \port$5019$0 ;
+      4'h2:
+          \$1187  = \port$5021$0 ;
+      4'h3:
+          \$1187  = \port$5023$0 ;
+      4'h4:
+          \$1187  = \port$5025$0 ;
+      4'h5:
+          \$1187  = \port$5027$0 ;
+      4'h6:
+          \$1187  = \port$5029$0 ;
+      4'h7:
+          \$1187  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1203  = 3'h0;
+    casez (\$1202 )
+      4'h0:
+          \$1203  = \port$5017$0 ;
+      4'h1:
+          \$1203  = \port$5019$0 ;
+      4'h2:
+          \$1203  = \port$5021$0 ;
+      4'h3:
+          \$1203  = \port$5023$0 ;
+      4'h4:
+          \$1203  = \port$5025$0 ;
+      4'h5:
+          \$1203  = \port$5027$0 ;
+      4'h6:
+          \$1203  = \port$5029$0 ;
+      4'h7:
+          \$1203  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1219  = 3'h0;
+    casez (\$1218 )
+      4'h0:
+          \$1219  = \port$5017$0 ;
+      4'h1:
+          \$1219  = \port$5019$0 ;
+      4'h2:
+          \$1219  = \port$5021$0 ;
+      4'h3:
+          \$1219  = \port$5023$0 ;
+      4'h4:
+          \$1219  = \port$5025$0 ;
+      4'h5:
+          \$1219  = \port$5027$0 ;
+      4'h6:
+          \$1219  = \port$5029$0 ;
+      4'h7:
+          \$1219  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1235  = 3'h0;
+    casez (\$1234 )
+      4'h0:
+          \$1235  = \port$5017$0 ;
+      4'h1:
+          \$1235  = \port$5019$0 ;
+      4'h2:
+          \$1235  = \port$5021$0 ;
+      4'h3:
+          \$1235  = \port$5023$0 ;
+      4'h4:
+          \$1235  = \port$5025$0 ;
+      4'h5:
+          \$1235  = \port$5027$0 ;
+      4'h6:
+          \$1235  = \port$5029$0 ;
+      4'h7:
+          \$1235  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1251  = 3'h0;
+    casez (\$1250 )
+      4'h0:
+          \$1251  = \port$5017$0 ;
+      4'h1:
+          \$1251  = \port$5019$0 ;
+      4'h2:
+          \$1251  = \port$5021$0 ;
+      4'h3:
+          \$1251  = \port$5023$0 ;
+      4'h4:
+          \$1251  = \port$5025$0 ;
+      4'h5:
+          \$1251  = \port$5027$0 ;
+      4'h6:
+          \$1251  = \port$5029$0 ;
+      4'h7:
+          \$1251  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1267  = 3'h0;
+    casez (\$1266 )
+      4'h0:
+          \$1267  = \port$5017$0 ;
+      4'h1:
+          \$1267  = \port$5019$0 ;
+      4'h2:
+          \$1267  = \port$5021$0 ;
+      4'h3:
+          \$1267  = \port$5023$0 ;
+      4'h4:
+          \$1267  = \port$5025$0 ;
+      4'h5:
+          \$1267  = \port$5027$0 ;
+      4'h6:
+          \$1267  = \port$5029$0 ;
+      4'h7:
+          \$1267  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1283  = 3'h0;
+    casez (\$1282 )
+      4'h0:
+          \$1283  = \port$5017$0 ;
+      4'h1:
+          \$1283  = \port$5019$0 ;
+      4'h2:
+          \$1283  = \port$5021$0 ;
+      4'h3:
+          \$1283  = \port$5023$0 ;
+      4'h4:
+          \$1283  = \port$5025$0 ;
+      4'h5:
+          \$1283  = \port$5027$0 ;
+      4'h6:
+          \$1283  = \port$5029$0 ;
+      4'h7:
+          \$1283  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1299  = 3'h0;
+    casez (\$1298 )
+      4'h0:
+          \$1299  = \port$5017$0 ;
+      4'h1:
+          \$1299  = \port$5019$0 ;
+      4'h2:
+          \$1299  = \port$5021$0 ;
+      4'h3:
+          \$1299  = \port$5023$0 ;
+      4'h4:
+          \$1299  = \port$5025$0 ;
+      4'h5:
+          \$1299  = \port$5027$0 ;
+      4'h6:
+          \$1299  = \port$5029$0 ;
+      4'h7:
+          \$1299  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1315  = 3'h0;
+    casez (\$1314 )
+      4'h0:
+          \$1315  = \port$5017$0 ;
+      4'h1:
+          \$1315  = \port$5019$0 ;
+      4'h2:
+          \$1315  = \port$5021$0 ;
+      4'h3:
+          \$1315  = \port$5023$0 ;
+      4'h4:
+          \$1315  = \port$5025$0 ;
+      4'h5:
+          \$1315  = \port$5027$0 ;
+      4'h6:
+          \$1315  = \port$5029$0 ;
+      4'h7:
+          \$1315  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1331  = 3'h0;
+    casez (\$1330 )
+      4'h0:
+          \$1331  = \port$5017$0 ;
+      4'h1:
+          \$1331  = \port$5019$0 ;
+      4'h2:
+          \$1331  = \port$5021$0 ;
+      4'h3:
+          \$1331  = \port$5023$0 ;
+      4'h4:
+          \$1331  = \port$5025$0 ;
+      4'h5:
+          \$1331  = \port$5027$0 ;
+      4'h6:
+          \$1331  = \port$5029$0 ;
+      4'h7:
+          \$1331  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1347  = 3'h0;
+    casez (\$1346 )
+      4'h0:
+          \$1347  = \port$5017$0 ;
+      4'h1:
+          \$1347  = \port$5019$0 ;
+      4'h2:
+          \$1347  = \port$5021$0 ;
+      4'h3:
+          \$1347  = \port$5023$0 ;
+      4'h4:
+          \$1347  = \port$5025$0 ;
+      4'h5:
+          \$1347  = \port$5027$0 ;
+      4'h6:
+          \$1347  = \port$5029$0 ;
+      4'h7:
+          \$1347  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1363  = 3'h0;
+    casez (\$1362 )
+      4'h0:
+          \$1363  = \port$5017$0 ;
+      4'h1:
+          \$1363  = \port$5019$0 ;
+      4'h2:
+          \$1363  = \port$5021$0 ;
+      4'h3:
+          \$1363  = \port$5023$0 ;
+      4'h4:
+          \$1363  = \port$5025$0 ;
+      4'h5:
+          \$1363  = \port$5027$0 ;
+      4'h6:
+          \$1363  = \port$5029$0 ;
+      4'h7:
+          \$1363  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1379  = 3'h0;
+    casez (\$1378 )
+      4'h0:
+          \$1379  = \port$5017$0 ;
+      4'h1:
+          \$1379  = \port$5019$0 ;
+      4'h2:
+          \$1379  = \port$5021$0 ;
+      4'h3:
+          \$1379  = \port$5023$0 ;
+      4'h4:
+          \$1379  = \port$5025$0 ;
+      4'h5:
+          \$1379  = \port$5027$0 ;
+      4'h6:
+          \$1379  = \port$5029$0 ;
+      4'h7:
+          \$1379  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1395  = 3'h0;
+    casez (\$1394 )
+      4'h0:
+          \$1395  = \port$5017$0 ;
+      4'h1:
+          \$1395  = \port$5019$0 ;
+      4'h2:
+          \$1395  = \port$5021$0 ;
+      4'h3:
+          \$1395  = \port$5023$0 ;
+      4'h4:
+          \$1395  = \port$5025$0 ;
+      4'h5:
+          \$1395  = \port$5027$0 ;
+      4'h6:
+          \$1395  = \port$5029$0 ;
+      4'h7:
+          \$1395  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1411  = 3'h0;
+    casez (\$1410 )
+      4'h0:
+          \$1411  = \port$5017$0 ;
+      4'h1:
+          \$1411  = \port$5019$0 ;
+      4'h2:
+          \$1411  = \port$5021$0 ;
+      4'h3:
+          \$1411  = \port$5023$0 ;
+      4'h4:
+          \$1411  = \port$5025$0 ;
+      4'h5:
+          \$1411  = \port$5027$0 ;
+      4'h6:
+          \$1411  = \port$5029$0 ;
+      4'h7:
+          \$1411  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1427  = 3'h0;
+    casez (\$1426 )
+      4'h0:
+          \$1427  = \port$5017$0 ;
+      4'h1:
+          \$1427  = \port$5019$0 ;
+      4'h2:
+          \$1427  = \port$5021$0 ;
+      4'h3:
+          \$1427  = \port$5023$0 ;
+      4'h4:
+          \$1427  = \port$5025$0 ;
+      4'h5:
+          \$1427  = \port$5027$0 ;
+      4'h6:
+          \$1427  = \port$5029$0 ;
+      4'h7:
+          \$1427  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1443  = 3'h0;
+    casez (\$1442 )
+      4'h0:
+          \$1443  = \port$5017$0 ;
+      4'h1:
+          \$1443  = \port$5019$0 ;
+      4'h2:
+          \$1443  = \port$5021$0 ;
+      4'h3:
+          \$1443  = \port$5023$0 ;
+      4'h4:
+          \$1443  = \port$5025$0 ;
+      4'h5:
+          \$1443  = \port$5027$0 ;
+      4'h6:
+          \$1443  = \port$5029$0 ;
+      4'h7:
+          \$1443  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1459  = 3'h0;
+    casez (\$1458 )
+      4'h0:
+          \$1459  = \port$5017$0 ;
+      4'h1:
+          \$1459  = \port$5019$0 ;
+      4'h2:
+          \$1459  = \port$5021$0 ;
+      4'h3:
+          \$1459  = \port$5023$0 ;
+      4'h4:
+          \$1459  = \port$5025$0 ;
+      4'h5:
+          \$1459  = \port$5027$0 ;
+      4'h6:
+          \$1459  = \port$5029$0 ;
+      4'h7:
+          \$1459  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1475  = 3'h0;
+    casez (\$1474 )
+      4'h0:
+          \$1475  = \port$5017$0 ;
+      4'h1:
+          \$1475  = \port$5019$0 ;
+      4'h2:
+          \$1475  = \port$5021$0 ;
+      4'h3:
+          \$1475  = \port$5023$0 ;
+      4'h4:
+          \$1475  = \port$5025$0 ;
+      4'h5:
+          \$1475  = \port$5027$0 ;
+      4'h6:
+          \$1475  = \port$5029$0 ;
+      4'h7:
+          \$1475  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1491  = 3'h0;
+    casez (\$1490 )
+      4'h0:
+          \$1491  = \port$5017$0 ;
+      4'h1:
+          \$1491  = \port$5019$0 ;
+      4'h2:
+          \$1491  = \port$5021$0 ;
+      4'h3:
+          \$1491  = \port$5023$0 ;
+      4'h4:
+          \$1491  = \port$5025$0 ;
+      4'h5:
+          \$1491  = \port$5027$0 ;
+      4'h6:
+          \$1491  = \port$5029$0 ;
+      4'h7:
+          \$1491  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1507  = 3'h0;
+    casez (\$1506 )
+      4'h0:
+          \$1507  = \port$5017$0 ;
+      4'h1:
+          \$1507  = \port$5019$0 ;
+      4'h2:
+          \$1507  = \port$5021$0 ;
+      4'h3:
+          \$1507  = \port$5023$0 ;
+      4'h4:
+          \$1507  = \port$5025$0 ;
+      4'h5:
+          \$1507  = \port$5027$0 ;
+      4'h6:
+          \$1507  = \port$5029$0 ;
+      4'h7:
+          \$1507  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1523  = 3'h0;
+    casez (\$1522 )
+      4'h0:
+          \$1523  = \port$5017$0 ;
+      4'h1:
+          \$1523  = \port$5019$0 ;
+      4'h2:
+          \$1523  = \port$5021$0 ;
+      4'h3:
+          \$1523  = \port$5023$0 ;
+      4'h4:
+          \$1523  = \port$5025$0 ;
+      4'h5:
+          \$1523  = \port$5027$0 ;
+      4'h6:
+          \$1523  = \port$5029$0 ;
+      4'h7:
+          \$1523  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1539  = 3'h0;
+    casez (\$1538 )
+      4'h0:
+          \$1539  = \port$5017$0 ;
+      4'h1:
+          \$1539  = \port$5019$0 ;
+      4'h2:
+          \$1539  = \port$5021$0 ;
+      4'h3:
+          \$1539  = \port$5023$0 ;
+      4'h4:
+          \$1539  = \port$5025$0 ;
+      4'h5:
+          \$1539  = \port$5027$0 ;
+      4'h6:
+          \$1539  = \port$5029$0 ;
+      4'h7:
+          \$1539  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1555  = 3'h0;
+    casez (\$1554 )
+      4'h0:
+          \$1555  = \port$5017$0 ;
+      4'h1:
+          \$1555  = \port$5019$0 ;
+      4'h2:
+          \$1555  = \port$5021$0 ;
+      4'h3:
+          \$1555  = \port$5023$0 ;
+      4'h4:
+          \$1555  = \port$5025$0 ;
+      4'h5:
+          \$1555  = \port$5027$0 ;
+      4'h6:
+          \$1555  = \port$5029$0 ;
+      4'h7:
+          \$1555  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1571  = 3'h0;
+    casez (\$1570 )
+      4'h0:
+          \$1571  = \port$5017$0 ;
+      4'h1:
+          \$1571  = \port$5019$0 ;
+      4'h2:
+          \$1571  = \port$5021$0 ;
+      4'h3:
+          \$1571  = \port$5023$0 ;
+      4'h4:
+          \$1571  = \port$5025$0 ;
+      4'h5:
+          \$1571  = \port$5027$0 ;
+      4'h6:
+          \$1571  = \port$5029$0 ;
+      4'h7:
+          \$1571  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1587  = 3'h0;
+    casez (\$1586 )
+      4'h0:
+          \$1587  = \port$5017$0 ;
+      4'h1:
+          \$1587  = \port$5019$0 ;
+      4'h2:
+          \$1587  = \port$5021$0 ;
+      4'h3:
+          \$1587  = \port$5023$0 ;
+      4'h4:
+          \$1587  = \port$5025$0 ;
+      4'h5:
+          \$1587  = \port$5027$0 ;
+      4'h6:
+          \$1587  = \port$5029$0 ;
+      4'h7:
+          \$1587  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1603  = 3'h0;
+    casez (\$1602 )
+      4'h0:
+          \$1603  = \port$5017$0 ;
+      4'h1:
+          \$1603  = \port$5019$0 ;
+      4'h2:
+          \$1603  = \port$5021$0 ;
+      4'h3:
+          \$1603  = \port$5023$0 ;
+      4'h4:
+          \$1603  = \port$5025$0 ;
+      4'h5:
+          \$1603  = \port$5027$0 ;
+      4'h6:
+          \$1603  = \port$5029$0 ;
+      4'h7:
+          \$1603  = \port$5031$0 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1605  = cmp;
+    if (g_sync_rst) begin
+      \$1605  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1606  = cmp_sync0;
+    if (g_sync_rst) begin
+      \$1606  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1607  = \$1 ;
+    if (g_sync_rst) begin
+      \$1607  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1608  = \$2 ;
+    if (g_sync_rst) begin
+      \$1608  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1609  = \$1610 ;
+    if (\$583 ) begin
+      \$1609  = \$signal ;
+    end else if (\$588 ) begin
+      \$1609  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1609  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1611  = \$1612 ;
+    if (\$599 ) begin
+      \$1611  = \$signal ;
+    end else if (\$604 ) begin
+      \$1611  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1611  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1613  = \$1614 ;
+    if (\$615 ) begin
+      \$1613  = \$signal ;
+    end else if (\$620 ) begin
+      \$1613  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1613  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1615  = \$1616 ;
+    if (\$631 ) begin
+      \$1615  = \$signal ;
+    end else if (\$636 ) begin
+      \$1615  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1615  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1617  = \$1618 ;
+    if (\$647 ) begin
+      \$1617  = \$signal ;
+    end else if (\$652 ) begin
+      \$1617  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1617  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1619  = \$1620 ;
+    if (\$663 ) begin
+      \$1619  = \$signal ;
+    end else if (\$668 ) begin
+      \$1619  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1619  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1621  = \$1622 ;
+    if (\$679 ) begin
+      \$1621  = \$signal ;
+    end else if (\$684 ) begin
+      \$1621  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1621  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1623  = \$1624 ;
+    if (\$695 ) begin
+      \$1623  = \$signal ;
+    end else if (\$700 ) begin
+      \$1623  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1623  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1625  = \$1626 ;
+    if (\$711 ) begin
+      \$1625  = \$signal ;
+    end else if (\$716 ) begin
+      \$1625  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1625  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1627  = \$1628 ;
+    if (\$727 ) begin
+      \$1627  = \$signal ;
+    end else if (\$732 ) begin
+      \$1627  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1627  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1629  = \$1630 ;
+    if (\$743 ) begin
+      \$1629  = \$signal ;
+    end else if (\$748 ) begin
+      \$1629  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1629  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1631  = \$1632 ;
+    if (\$759 ) begin
+      \$1631  = \$signal ;
+    end else if (\$764 ) begin
+      \$1631  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1631  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1633  = \$1634 ;
+    if (\$775 ) begin
+      \$1633  = \$signal ;
+    end else if (\$780 ) begin
+      \$1633  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1633  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1635  = \$1636 ;
+    if (\$791 ) begin
+      \$1635  = \$signal ;
+    end else if (\$796 ) begin
+      \$1635  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1635  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1637  = \$1638 ;
+    if (\$807 ) begin
+      \$1637  = \$signal ;
+    end else if (\$812 ) begin
+      \$1637  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$1637  = 1'h0;
     end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$993  = \$994 ;
-    if (clear) begin
-      \$993  = 1'h0;
-    end else if (\$471 ) begin
-      if (\$472 ) begin
-        \$993  = 1'h1;
-      end else if (window_end) begin
-        \$993  = 1'h1;
-      end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$1639  = \$1640 ;
+    if (\$823 ) begin
+      \$1639  = \$signal ;
+    end else if (\$828 ) begin
+      \$1639  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$993  = 1'h0;
+      \$1639  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$995  = \$996 ;
-    if (clear) begin
-      \$995  = 1'h0;
-    end else if (\$481 ) begin
-      if (\$482 ) begin
-        \$995  = 1'h1;
-      end else if (window_end) begin
-        \$995  = 1'h1;
-      end
+    \$1641  = \$1642 ;
+    if (\$839 ) begin
+      \$1641  = \$signal ;
+    end else if (\$844 ) begin
+      \$1641  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$995  = 1'h0;
+      \$1641  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$997  = \$998 ;
-    if (clear) begin
-      \$997  = 1'h0;
-    end else if (\$491 ) begin
-      if (\$492 ) begin
-        \$997  = 1'h1;
-      end else if (window_end) begin
-        \$997  = 1'h1;
-      end
+    \$1643  = \$1644 ;
+    if (\$855 ) begin
+      \$1643  = \$signal ;
+    end else if (\$860 ) begin
+      \$1643  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$997  = 1'h0;
+      \$1643  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$999  = \$1000 ;
-    if (clear) begin
-      \$999  = 1'h0;
-    end else if (\$501 ) begin
-      if (\$502 ) begin
-        \$999  = 1'h1;
-      end else if (window_end) begin
-        \$999  = 1'h1;
-      end
+    \$1645  = \$1646 ;
+    if (\$871 ) begin
+      \$1645  = \$signal ;
+    end else if (\$876 ) begin
+      \$1645  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$999  = 1'h0;
+      \$1645  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1001  = \$1002 ;
-    if (clear) begin
-      \$1001  = 1'h0;
-    end else if (\$511 ) begin
-      if (\$512 ) begin
-        \$1001  = 1'h1;
-      end else if (window_end) begin
-        \$1001  = 1'h1;
-      end
+    \$1647  = \$1648 ;
+    if (\$887 ) begin
+      \$1647  = \$signal ;
+    end else if (\$892 ) begin
+      \$1647  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1001  = 1'h0;
+      \$1647  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1003  = \$1004 ;
-    if (clear) begin
-      \$1003  = 1'h0;
-    end else if (\$521 ) begin
-      if (\$522 ) begin
-        \$1003  = 1'h1;
-      end else if (window_end) begin
-        \$1003  = 1'h1;
-      end
+    \$1649  = \$1650 ;
+    if (\$903 ) begin
+      \$1649  = \$signal ;
+    end else if (\$908 ) begin
+      \$1649  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1003  = 1'h0;
+      \$1649  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1005  = \$1006 ;
-    if (clear) begin
-      \$1005  = 1'h0;
-    end else if (\$531 ) begin
-      if (\$532 ) begin
-        \$1005  = 1'h1;
-      end else if (window_end) begin
-        \$1005  = 1'h1;
-      end
+    \$1651  = \$1652 ;
+    if (\$919 ) begin
+      \$1651  = \$signal ;
+    end else if (\$924 ) begin
+      \$1651  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1005  = 1'h0;
+      \$1651  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1007  = \$1008 ;
-    if (clear) begin
-      \$1007  = 1'h0;
-    end else if (\$541 ) begin
-      if (\$542 ) begin
-        \$1007  = 1'h1;
-      end else if (window_end) begin
-        \$1007  = 1'h1;
-      end
+    \$1653  = \$1654 ;
+    if (\$935 ) begin
+      \$1653  = \$signal ;
+    end else if (\$940 ) begin
+      \$1653  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1007  = 1'h0;
+      \$1653  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1009  = \$1010 ;
-    if (clear) begin
-      \$1009  = 1'h0;
-    end else if (\$551 ) begin
-      if (\$552 ) begin
-        \$1009  = 1'h1;
-      end else if (window_end) begin
-        \$1009  = 1'h1;
-      end
+    \$1655  = \$1656 ;
+    if (\$951 ) begin
+      \$1655  = \$signal ;
+    end else if (\$956 ) begin
+      \$1655  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1009  = 1'h0;
+      \$1655  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1011  = \$1012 ;
-    if (clear) begin
-      \$1011  = 1'h0;
-    end else if (\$561 ) begin
-      if (\$562 ) begin
-        \$1011  = 1'h1;
-      end else if (window_end) begin
-        \$1011  = 1'h1;
-      end
+    \$1657  = \$1658 ;
+    if (\$967 ) begin
+      \$1657  = \$signal ;
+    end else if (\$972 ) begin
+      \$1657  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1011  = 1'h0;
+      \$1657  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1013  = \$1014 ;
-    if (clear) begin
-      \$1013  = 1'h0;
-    end else if (\$571 ) begin
-      if (\$572 ) begin
-        \$1013  = 1'h1;
-      end else if (window_end) begin
-        \$1013  = 1'h1;
-      end
+    \$1659  = \$1660 ;
+    if (\$983 ) begin
+      \$1659  = \$signal ;
+    end else if (\$988 ) begin
+      \$1659  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1013  = 1'h0;
+      \$1659  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1015  = \$1016 ;
-    if (clear) begin
-      \$1015  = 1'h0;
-    end else if (\$581 ) begin
-      if (\$582 ) begin
-        \$1015  = 1'h1;
-      end else if (window_end) begin
-        \$1015  = 1'h1;
-      end
+    \$1661  = \$1662 ;
+    if (\$999 ) begin
+      \$1661  = \$signal ;
+    end else if (\$1004 ) begin
+      \$1661  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1015  = 1'h0;
+      \$1661  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1017  = \$1018 ;
-    if (clear) begin
-      \$1017  = 1'h0;
-    end else if (\$591 ) begin
-      if (\$592 ) begin
-        \$1017  = 1'h1;
-      end else if (window_end) begin
-        \$1017  = 1'h1;
-      end
+    \$1663  = \$1664 ;
+    if (\$1015 ) begin
+      \$1663  = \$signal ;
+    end else if (\$1020 ) begin
+      \$1663  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1017  = 1'h0;
+      \$1663  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1019  = \$1020 ;
-    if (clear) begin
-      \$1019  = 1'h0;
-    end else if (\$601 ) begin
-      if (\$602 ) begin
-        \$1019  = 1'h1;
-      end else if (window_end) begin
-        \$1019  = 1'h1;
-      end
+    \$1665  = \$1666 ;
+    if (\$1031 ) begin
+      \$1665  = \$signal ;
+    end else if (\$1036 ) begin
+      \$1665  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1019  = 1'h0;
+      \$1665  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1021  = \$1022 ;
-    if (clear) begin
-      \$1021  = 1'h0;
-    end else if (\$611 ) begin
-      if (\$612 ) begin
-        \$1021  = 1'h1;
-      end else if (window_end) begin
-        \$1021  = 1'h1;
-      end
+    \$1667  = \$1668 ;
+    if (\$1047 ) begin
+      \$1667  = \$signal ;
+    end else if (\$1052 ) begin
+      \$1667  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1021  = 1'h0;
+      \$1667  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1023  = \$1024 ;
-    if (clear) begin
-      \$1023  = 1'h0;
-    end else if (\$621 ) begin
-      if (\$622 ) begin
-        \$1023  = 1'h1;
-      end else if (window_end) begin
-        \$1023  = 1'h1;
-      end
+    \$1669  = \$1670 ;
+    if (\$1063 ) begin
+      \$1669  = \$signal ;
+    end else if (\$1068 ) begin
+      \$1669  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1023  = 1'h0;
+      \$1669  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1025  = \$1026 ;
-    if (clear) begin
-      \$1025  = 1'h0;
-    end else if (\$631 ) begin
-      if (\$632 ) begin
-        \$1025  = 1'h1;
-      end else if (window_end) begin
-        \$1025  = 1'h1;
-      end
+    \$1671  = \$1672 ;
+    if (\$1079 ) begin
+      \$1671  = \$signal ;
+    end else if (\$1084 ) begin
+      \$1671  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1025  = 1'h0;
+      \$1671  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1027  = \$1028 ;
-    if (clear) begin
-      \$1027  = 1'h0;
-    end else if (\$641 ) begin
-      if (\$642 ) begin
-        \$1027  = 1'h1;
-      end else if (window_end) begin
-        \$1027  = 1'h1;
-      end
+    \$1673  = \$1674 ;
+    if (\$1095 ) begin
+      \$1673  = \$signal ;
+    end else if (\$1100 ) begin
+      \$1673  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1027  = 1'h0;
+      \$1673  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1029  = \$1030 ;
-    if (clear) begin
-      \$1029  = 1'h0;
-    end else if (\$651 ) begin
-      if (\$652 ) begin
-        \$1029  = 1'h1;
-      end else if (window_end) begin
-        \$1029  = 1'h1;
-      end
+    \$1675  = \$1676 ;
+    if (\$1111 ) begin
+      \$1675  = \$signal ;
+    end else if (\$1116 ) begin
+      \$1675  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1029  = 1'h0;
+      \$1675  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1031  = \$1032 ;
-    if (clear) begin
-      \$1031  = 1'h0;
-    end else if (\$661 ) begin
-      if (\$662 ) begin
-        \$1031  = 1'h1;
-      end else if (window_end) begin
-        \$1031  = 1'h1;
-      end
+    \$1677  = \$1678 ;
+    if (\$1127 ) begin
+      \$1677  = \$signal ;
+    end else if (\$1132 ) begin
+      \$1677  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1031  = 1'h0;
+      \$1677  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1033  = \$1034 ;
-    if (clear) begin
-      \$1033  = 1'h0;
-    end else if (\$671 ) begin
-      if (\$672 ) begin
-        \$1033  = 1'h1;
-      end else if (window_end) begin
-        \$1033  = 1'h1;
-      end
+    \$1679  = \$1680 ;
+    if (\$1143 ) begin
+      \$1679  = \$signal ;
+    end else if (\$1148 ) begin
+      \$1679  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1033  = 1'h0;
+      \$1679  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1035  = \$1036 ;
-    if (clear) begin
-      \$1035  = 1'h0;
-    end else if (\$681 ) begin
-      if (\$682 ) begin
-        \$1035  = 1'h1;
-      end else if (window_end) begin
-        \$1035  = 1'h1;
-      end
+    \$1681  = \$1682 ;
+    if (\$1159 ) begin
+      \$1681  = \$signal ;
+    end else if (\$1164 ) begin
+      \$1681  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1035  = 1'h0;
+      \$1681  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1037  = \$1038 ;
-    if (clear) begin
-      \$1037  = 1'h0;
-    end else if (\$691 ) begin
-      if (\$692 ) begin
-        \$1037  = 1'h1;
-      end else if (window_end) begin
-        \$1037  = 1'h1;
-      end
+    \$1683  = \$1684 ;
+    if (\$1175 ) begin
+      \$1683  = \$signal ;
+    end else if (\$1180 ) begin
+      \$1683  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1037  = 1'h0;
+      \$1683  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1039  = \$1040 ;
-    if (clear) begin
-      \$1039  = 1'h0;
-    end else if (\$701 ) begin
-      if (\$702 ) begin
-        \$1039  = 1'h1;
-      end else if (window_end) begin
-        \$1039  = 1'h1;
-      end
+    \$1685  = \$1686 ;
+    if (\$1191 ) begin
+      \$1685  = \$signal ;
+    end else if (\$1196 ) begin
+      \$1685  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1039  = 1'h0;
+      \$1685  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1041  = \$1042 ;
-    if (clear) begin
-      \$1041  = 1'h0;
-    end else if (\$711 ) begin
-      if (\$712 ) begin
-        \$1041  = 1'h1;
-      end else if (window_end) begin
-        \$1041  = 1'h1;
-      end
+    \$1687  = \$1688 ;
+    if (\$1207 ) begin
+      \$1687  = \$signal ;
+    end else if (\$1212 ) begin
+      \$1687  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1041  = 1'h0;
+      \$1687  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1043  = \$1044 ;
-    if (clear) begin
-      \$1043  = 1'h0;
-    end else if (\$721 ) begin
-      if (\$722 ) begin
-        \$1043  = 1'h1;
-      end else if (window_end) begin
-        \$1043  = 1'h1;
-      end
+    \$1689  = \$1690 ;
+    if (\$1223 ) begin
+      \$1689  = \$signal ;
+    end else if (\$1228 ) begin
+      \$1689  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1043  = 1'h0;
+      \$1689  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1045  = \$1046 ;
-    if (clear) begin
-      \$1045  = 1'h0;
-    end else if (\$731 ) begin
-      if (\$732 ) begin
-        \$1045  = 1'h1;
-      end else if (window_end) begin
-        \$1045  = 1'h1;
-      end
+    \$1691  = \$1692 ;
+    if (\$1239 ) begin
+      \$1691  = \$signal ;
+    end else if (\$1244 ) begin
+      \$1691  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1045  = 1'h0;
+      \$1691  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1047  = \$1048 ;
-    if (clear) begin
-      \$1047  = 1'h0;
-    end else if (\$741 ) begin
-      if (\$742 ) begin
-        \$1047  = 1'h1;
-      end else if (window_end) begin
-        \$1047  = 1'h1;
-      end
+    \$1693  = \$1694 ;
+    if (\$1255 ) begin
+      \$1693  = \$signal ;
+    end else if (\$1260 ) begin
+      \$1693  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1047  = 1'h0;
+      \$1693  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1049  = \$1050 ;
-    if (clear) begin
-      \$1049  = 1'h0;
-    end else if (\$751 ) begin
-      if (\$752 ) begin
-        \$1049  = 1'h1;
-      end else if (window_end) begin
-        \$1049  = 1'h1;
-      end
+    \$1695  = \$1696 ;
+    if (\$1271 ) begin
+      \$1695  = \$signal ;
+    end else if (\$1276 ) begin
+      \$1695  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1049  = 1'h0;
+      \$1695  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1051  = \$1052 ;
-    if (clear) begin
-      \$1051  = 1'h0;
-    end else if (\$761 ) begin
-      if (\$762 ) begin
-        \$1051  = 1'h1;
-      end else if (window_end) begin
-        \$1051  = 1'h1;
-      end
+    \$1697  = \$1698 ;
+    if (\$1287 ) begin
+      \$1697  = \$signal ;
+    end else if (\$1292 ) begin
+      \$1697  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1051  = 1'h0;
+      \$1697  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1053  = \$1054 ;
-    if (clear) begin
-      \$1053  = 1'h0;
-    end else if (\$771 ) begin
-      if (\$772 ) begin
-        \$1053  = 1'h1;
-      end else if (window_end) begin
-        \$1053  = 1'h1;
-      end
+    \$1699  = \$1700 ;
+    if (\$1303 ) begin
+      \$1699  = \$signal ;
+    end else if (\$1308 ) begin
+      \$1699  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1053  = 1'h0;
+      \$1699  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1055  = \$1056 ;
-    if (clear) begin
-      \$1055  = 1'h0;
-    end else if (\$781 ) begin
-      if (\$782 ) begin
-        \$1055  = 1'h1;
-      end else if (window_end) begin
-        \$1055  = 1'h1;
-      end
+    \$1701  = \$1702 ;
+    if (\$1319 ) begin
+      \$1701  = \$signal ;
+    end else if (\$1324 ) begin
+      \$1701  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1055  = 1'h0;
+      \$1701  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1057  = \$1058 ;
-    if (clear) begin
-      \$1057  = 1'h0;
-    end else if (\$791 ) begin
-      if (\$792 ) begin
-        \$1057  = 1'h1;
-      end else if (window_end) begin
-        \$1057  = 1'h1;
-      end
+    \$1703  = \$1704 ;
+    if (\$1335 ) begin
+      \$1703  = \$signal ;
+    end else if (\$1340 ) begin
+      \$1703  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1057  = 1'h0;
+      \$1703  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1059  = \$1060 ;
-    if (clear) begin
-      \$1059  = 1'h0;
-    end else if (\$801 ) begin
-      if (\$802 ) begin
-        \$1059  = 1'h1;
-      end else if (window_end) begin
-        \$1059  = 1'h1;
-      end
+    \$1705  = \$1706 ;
+    if (\$1351 ) begin
+      \$1705  = \$signal ;
+    end else if (\$1356 ) begin
+      \$1705  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1059  = 1'h0;
+      \$1705  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1061  = \$1062 ;
-    if (clear) begin
-      \$1061  = 1'h0;
-    end else if (\$811 ) begin
-      if (\$812 ) begin
-        \$1061  = 1'h1;
-      end else if (window_end) begin
-        \$1061  = 1'h1;
-      end
+    \$1707  = \$1708 ;
+    if (\$1367 ) begin
+      \$1707  = \$signal ;
+    end else if (\$1372 ) begin
+      \$1707  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1061  = 1'h0;
+      \$1707  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1063  = \$1064 ;
-    if (clear) begin
-      \$1063  = 1'h0;
-    end else if (\$821 ) begin
-      if (\$822 ) begin
-        \$1063  = 1'h1;
-      end else if (window_end) begin
-        \$1063  = 1'h1;
-      end
+    \$1709  = \$1710 ;
+    if (\$1383 ) begin
+      \$1709  = \$signal ;
+    end else if (\$1388 ) begin
+      \$1709  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1063  = 1'h0;
+      \$1709  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1065  = \$1066 ;
-    if (clear) begin
-      \$1065  = 1'h0;
-    end else if (\$831 ) begin
-      if (\$832 ) begin
-        \$1065  = 1'h1;
-      end else if (window_end) begin
-        \$1065  = 1'h1;
-      end
+    \$1711  = \$1712 ;
+    if (\$1399 ) begin
+      \$1711  = \$signal ;
+    end else if (\$1404 ) begin
+      \$1711  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1065  = 1'h0;
+      \$1711  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1067  = \$1068 ;
-    if (clear) begin
-      \$1067  = 1'h0;
-    end else if (\$841 ) begin
-      if (\$842 ) begin
-        \$1067  = 1'h1;
-      end else if (window_end) begin
-        \$1067  = 1'h1;
-      end
+    \$1713  = \$1714 ;
+    if (\$1415 ) begin
+      \$1713  = \$signal ;
+    end else if (\$1420 ) begin
+      \$1713  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1067  = 1'h0;
+      \$1713  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1069  = \$1070 ;
-    if (clear) begin
-      \$1069  = 1'h0;
-    end else if (\$851 ) begin
-      if (\$852 ) begin
-        \$1069  = 1'h1;
-      end else if (window_end) begin
-        \$1069  = 1'h1;
-      end
+    \$1715  = \$1716 ;
+    if (\$1431 ) begin
+      \$1715  = \$signal ;
+    end else if (\$1436 ) begin
+      \$1715  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1069  = 1'h0;
+      \$1715  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1071  = \$1072 ;
-    if (clear) begin
-      \$1071  = 1'h0;
-    end else if (\$861 ) begin
-      if (\$862 ) begin
-        \$1071  = 1'h1;
-      end else if (window_end) begin
-        \$1071  = 1'h1;
-      end
+    \$1717  = \$1718 ;
+    if (\$1447 ) begin
+      \$1717  = \$signal ;
+    end else if (\$1452 ) begin
+      \$1717  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1071  = 1'h0;
+      \$1717  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1073  = \$1074 ;
-    if (clear) begin
-      \$1073  = 1'h0;
-    end else if (\$871 ) begin
-      if (\$872 ) begin
-        \$1073  = 1'h1;
-      end else if (window_end) begin
-        \$1073  = 1'h1;
-      end
+    \$1719  = \$1720 ;
+    if (\$1463 ) begin
+      \$1719  = \$signal ;
+    end else if (\$1468 ) begin
+      \$1719  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1073  = 1'h0;
+      \$1719  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1075  = \$1076 ;
-    if (clear) begin
-      \$1075  = 1'h0;
-    end else if (\$881 ) begin
-      if (\$882 ) begin
-        \$1075  = 1'h1;
-      end else if (window_end) begin
-        \$1075  = 1'h1;
-      end
+    \$1721  = \$1722 ;
+    if (\$1479 ) begin
+      \$1721  = \$signal ;
+    end else if (\$1484 ) begin
+      \$1721  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1075  = 1'h0;
+      \$1721  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1077  = \$1078 ;
-    if (clear) begin
-      \$1077  = 1'h0;
-    end else if (\$891 ) begin
-      if (\$892 ) begin
-        \$1077  = 1'h1;
-      end else if (window_end) begin
-        \$1077  = 1'h1;
-      end
+    \$1723  = \$1724 ;
+    if (\$1495 ) begin
+      \$1723  = \$signal ;
+    end else if (\$1500 ) begin
+      \$1723  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1077  = 1'h0;
+      \$1723  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1079  = \$1080 ;
-    if (clear) begin
-      \$1079  = 1'h0;
-    end else if (\$901 ) begin
-      if (\$902 ) begin
-        \$1079  = 1'h1;
-      end else if (window_end) begin
-        \$1079  = 1'h1;
-      end
+    \$1725  = \$1726 ;
+    if (\$1511 ) begin
+      \$1725  = \$signal ;
+    end else if (\$1516 ) begin
+      \$1725  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1079  = 1'h0;
+      \$1725  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1081  = \$1082 ;
-    if (clear) begin
-      \$1081  = 1'h0;
-    end else if (\$911 ) begin
-      if (\$912 ) begin
-        \$1081  = 1'h1;
-      end else if (window_end) begin
-        \$1081  = 1'h1;
-      end
+    \$1727  = \$1728 ;
+    if (\$1527 ) begin
+      \$1727  = \$signal ;
+    end else if (\$1532 ) begin
+      \$1727  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1081  = 1'h0;
+      \$1727  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1083  = \$1084 ;
-    if (clear) begin
-      \$1083  = 1'h0;
-    end else if (\$921 ) begin
-      if (\$922 ) begin
-        \$1083  = 1'h1;
-      end else if (window_end) begin
-        \$1083  = 1'h1;
-      end
+    \$1729  = \$1730 ;
+    if (\$1543 ) begin
+      \$1729  = \$signal ;
+    end else if (\$1548 ) begin
+      \$1729  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1083  = 1'h0;
+      \$1729  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1085  = \$1086 ;
-    if (clear) begin
-      \$1085  = 1'h0;
-    end else if (\$931 ) begin
-      if (\$932 ) begin
-        \$1085  = 1'h1;
-      end else if (window_end) begin
-        \$1085  = 1'h1;
-      end
+    \$1731  = \$1732 ;
+    if (\$1559 ) begin
+      \$1731  = \$signal ;
+    end else if (\$1564 ) begin
+      \$1731  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1085  = 1'h0;
+      \$1731  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1087  = \$1088 ;
-    if (clear) begin
-      \$1087  = 1'h0;
-    end else if (\$941 ) begin
-      if (\$942 ) begin
-        \$1087  = 1'h1;
-      end else if (window_end) begin
-        \$1087  = 1'h1;
-      end
+    \$1733  = \$1734 ;
+    if (\$1575 ) begin
+      \$1733  = \$signal ;
+    end else if (\$1580 ) begin
+      \$1733  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1087  = 1'h0;
+      \$1733  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1089  = \$1090 ;
-    if (clear) begin
-      \$1089  = 1'h0;
-    end else if (\$951 ) begin
-      if (\$952 ) begin
-        \$1089  = 1'h1;
-      end else if (window_end) begin
-        \$1089  = 1'h1;
-      end
+    \$1735  = \$1736 ;
+    if (\$1591 ) begin
+      \$1735  = \$signal ;
+    end else if (\$1596 ) begin
+      \$1735  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$1089  = 1'h0;
+      \$1735  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1091  = \$1092 ;
-    if (clear) begin
-      \$1091  = 1'h0;
-    end else if (\$321 ) begin
-      if (\$322 ) begin
-      end else if (window_end) begin
-        \$1091  = 1'h1;
-      end
+    \$1737  = \$1738 ;
+    if (\$583 ) begin
+      \$1737  = \$596 ;
+    end else if (\$588 ) begin
+      \$1737  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1091  = 1'h0;
+      \$1737  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1093  = \$1094 ;
-    if (clear) begin
-      \$1093  = 1'h0;
-    end else if (\$331 ) begin
-      if (\$332 ) begin
-      end else if (window_end) begin
-        \$1093  = 1'h1;
-      end
+    \$1739  = \$1740 ;
+    if (\$599 ) begin
+      \$1739  = \$612 ;
+    end else if (\$604 ) begin
+      \$1739  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1093  = 1'h0;
+      \$1739  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1095  = \$1096 ;
-    if (clear) begin
-      \$1095  = 1'h0;
-    end else if (\$341 ) begin
-      if (\$342 ) begin
-      end else if (window_end) begin
-        \$1095  = 1'h1;
-      end
+    \$1741  = \$1742 ;
+    if (\$615 ) begin
+      \$1741  = \$628 ;
+    end else if (\$620 ) begin
+      \$1741  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1095  = 1'h0;
+      \$1741  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1097  = \$1098 ;
-    if (clear) begin
-      \$1097  = 1'h0;
-    end else if (\$351 ) begin
-      if (\$352 ) begin
-      end else if (window_end) begin
-        \$1097  = 1'h1;
-      end
+    \$1743  = \$1744 ;
+    if (\$631 ) begin
+      \$1743  = \$644 ;
+    end else if (\$636 ) begin
+      \$1743  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1097  = 1'h0;
+      \$1743  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1099  = \$1100 ;
-    if (clear) begin
-      \$1099  = 1'h0;
-    end else if (\$361 ) begin
-      if (\$362 ) begin
-      end else if (window_end) begin
-        \$1099  = 1'h1;
-      end
+    \$1745  = \$1746 ;
+    if (\$647 ) begin
+      \$1745  = \$660 ;
+    end else if (\$652 ) begin
+      \$1745  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1099  = 1'h0;
+      \$1745  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1101  = \$1102 ;
-    if (clear) begin
-      \$1101  = 1'h0;
-    end else if (\$371 ) begin
-      if (\$372 ) begin
-      end else if (window_end) begin
-        \$1101  = 1'h1;
-      end
+    \$1747  = \$1748 ;
+    if (\$663 ) begin
+      \$1747  = \$676 ;
+    end else if (\$668 ) begin
+      \$1747  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1101  = 1'h0;
+      \$1747  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1103  = \$1104 ;
-    if (clear) begin
-      \$1103  = 1'h0;
-    end else if (\$381 ) begin
-      if (\$382 ) begin
-      end else if (window_end) begin
-        \$1103  = 1'h1;
-      end
+    \$1749  = \$1750 ;
+    if (\$679 ) begin
+      \$1749  = \$692 ;
+    end else if (\$684 ) begin
+      \$1749  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1103  = 1'h0;
+      \$1749  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1105  = \$1106 ;
-    if (clear) begin
-      \$1105  = 1'h0;
-    end else if (\$391 ) begin
-      if (\$392 ) begin
-      end else if (window_end) begin
-        \$1105  = 1'h1;
-      end
+    \$1751  = \$1752 ;
+    if (\$695 ) begin
+      \$1751  = \$708 ;
+    end else if (\$700 ) begin
+      \$1751  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1105  = 1'h0;
+      \$1751  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1107  = \$1108 ;
-    if (clear) begin
-      \$1107  = 1'h0;
-    end else if (\$401 ) begin
-      if (\$402 ) begin
-      end else if (window_end) begin
-        \$1107  = 1'h1;
-      end
+    \$1753  = \$1754 ;
+    if (\$711 ) begin
+      \$1753  = \$724 ;
+    end else if (\$716 ) begin
+      \$1753  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1107  = 1'h0;
+      \$1753  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1109  = \$1110 ;
-    if (clear) begin
-      \$1109  = 1'h0;
-    end else if (\$411 ) begin
-      if (\$412 ) begin
-      end else if (window_end) begin
-        \$1109  = 1'h1;
-      end
+    \$1755  = \$1756 ;
+    if (\$727 ) begin
+      \$1755  = \$740 ;
+    end else if (\$732 ) begin
+      \$1755  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1109  = 1'h0;
+      \$1755  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1111  = \$1112 ;
-    if (clear) begin
-      \$1111  = 1'h0;
-    end else if (\$421 ) begin
-      if (\$422 ) begin
-      end else if (window_end) begin
-        \$1111  = 1'h1;
-      end
+    \$1757  = \$1758 ;
+    if (\$743 ) begin
+      \$1757  = \$756 ;
+    end else if (\$748 ) begin
+      \$1757  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1111  = 1'h0;
+      \$1757  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1113  = \$1114 ;
-    if (clear) begin
-      \$1113  = 1'h0;
-    end else if (\$431 ) begin
-      if (\$432 ) begin
-      end else if (window_end) begin
-        \$1113  = 1'h1;
-      end
+    \$1759  = \$1760 ;
+    if (\$759 ) begin
+      \$1759  = \$772 ;
+    end else if (\$764 ) begin
+      \$1759  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1113  = 1'h0;
+      \$1759  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1115  = \$1116 ;
-    if (clear) begin
-      \$1115  = 1'h0;
-    end else if (\$441 ) begin
-      if (\$442 ) begin
-      end else if (window_end) begin
-        \$1115  = 1'h1;
-      end
+    \$1761  = \$1762 ;
+    if (\$775 ) begin
+      \$1761  = \$788 ;
+    end else if (\$780 ) begin
+      \$1761  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1115  = 1'h0;
+      \$1761  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1117  = \$1118 ;
-    if (clear) begin
-      \$1117  = 1'h0;
-    end else if (\$451 ) begin
-      if (\$452 ) begin
-      end else if (window_end) begin
-        \$1117  = 1'h1;
-      end
+    \$1763  = \$1764 ;
+    if (\$791 ) begin
+      \$1763  = \$804 ;
+    end else if (\$796 ) begin
+      \$1763  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1117  = 1'h0;
+      \$1763  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1119  = \$1120 ;
-    if (clear) begin
-      \$1119  = 1'h0;
-    end else if (\$461 ) begin
-      if (\$462 ) begin
-      end else if (window_end) begin
-        \$1119  = 1'h1;
-      end
+    \$1765  = \$1766 ;
+    if (\$807 ) begin
+      \$1765  = \$820 ;
+    end else if (\$812 ) begin
+      \$1765  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1119  = 1'h0;
+      \$1765  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1121  = \$1122 ;
-    if (clear) begin
-      \$1121  = 1'h0;
-    end else if (\$471 ) begin
-      if (\$472 ) begin
-      end else if (window_end) begin
-        \$1121  = 1'h1;
-      end
+    \$1767  = \$1768 ;
+    if (\$823 ) begin
+      \$1767  = \$836 ;
+    end else if (\$828 ) begin
+      \$1767  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1121  = 1'h0;
+      \$1767  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1123  = \$1124 ;
-    if (clear) begin
-      \$1123  = 1'h0;
-    end else if (\$481 ) begin
-      if (\$482 ) begin
-      end else if (window_end) begin
-        \$1123  = 1'h1;
-      end
+    \$1769  = \$1770 ;
+    if (\$839 ) begin
+      \$1769  = \$852 ;
+    end else if (\$844 ) begin
+      \$1769  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1123  = 1'h0;
+      \$1769  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1125  = \$1126 ;
-    if (clear) begin
-      \$1125  = 1'h0;
-    end else if (\$491 ) begin
-      if (\$492 ) begin
-      end else if (window_end) begin
-        \$1125  = 1'h1;
-      end
+    \$1771  = \$1772 ;
+    if (\$855 ) begin
+      \$1771  = \$868 ;
+    end else if (\$860 ) begin
+      \$1771  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1125  = 1'h0;
+      \$1771  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1127  = \$1128 ;
-    if (clear) begin
-      \$1127  = 1'h0;
-    end else if (\$501 ) begin
-      if (\$502 ) begin
-      end else if (window_end) begin
-        \$1127  = 1'h1;
-      end
+    \$1773  = \$1774 ;
+    if (\$871 ) begin
+      \$1773  = \$884 ;
+    end else if (\$876 ) begin
+      \$1773  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1127  = 1'h0;
+      \$1773  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1129  = \$1130 ;
-    if (clear) begin
-      \$1129  = 1'h0;
-    end else if (\$511 ) begin
-      if (\$512 ) begin
-      end else if (window_end) begin
-        \$1129  = 1'h1;
-      end
+    \$1775  = \$1776 ;
+    if (\$887 ) begin
+      \$1775  = \$900 ;
+    end else if (\$892 ) begin
+      \$1775  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1129  = 1'h0;
+      \$1775  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1131  = \$1132 ;
-    if (clear) begin
-      \$1131  = 1'h0;
-    end else if (\$521 ) begin
-      if (\$522 ) begin
-      end else if (window_end) begin
-        \$1131  = 1'h1;
-      end
+    \$1777  = \$1778 ;
+    if (\$903 ) begin
+      \$1777  = \$916 ;
+    end else if (\$908 ) begin
+      \$1777  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1131  = 1'h0;
+      \$1777  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1133  = \$1134 ;
-    if (clear) begin
-      \$1133  = 1'h0;
-    end else if (\$531 ) begin
-      if (\$532 ) begin
-      end else if (window_end) begin
-        \$1133  = 1'h1;
-      end
+    \$1779  = \$1780 ;
+    if (\$919 ) begin
+      \$1779  = \$932 ;
+    end else if (\$924 ) begin
+      \$1779  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1133  = 1'h0;
+      \$1779  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1135  = \$1136 ;
-    if (clear) begin
-      \$1135  = 1'h0;
-    end else if (\$541 ) begin
-      if (\$542 ) begin
-      end else if (window_end) begin
-        \$1135  = 1'h1;
-      end
+    \$1781  = \$1782 ;
+    if (\$935 ) begin
+      \$1781  = \$948 ;
+    end else if (\$940 ) begin
+      \$1781  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1135  = 1'h0;
+      \$1781  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1137  = \$1138 ;
-    if (clear) begin
-      \$1137  = 1'h0;
-    end else if (\$551 ) begin
-      if (\$552 ) begin
-      end else if (window_end) begin
-        \$1137  = 1'h1;
-      end
+    \$1783  = \$1784 ;
+    if (\$951 ) begin
+      \$1783  = \$964 ;
+    end else if (\$956 ) begin
+      \$1783  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1137  = 1'h0;
+      \$1783  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1139  = \$1140 ;
-    if (clear) begin
-      \$1139  = 1'h0;
-    end else if (\$561 ) begin
-      if (\$562 ) begin
-      end else if (window_end) begin
-        \$1139  = 1'h1;
-      end
+    \$1785  = \$1786 ;
+    if (\$967 ) begin
+      \$1785  = \$980 ;
+    end else if (\$972 ) begin
+      \$1785  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1139  = 1'h0;
+      \$1785  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1141  = \$1142 ;
-    if (clear) begin
-      \$1141  = 1'h0;
-    end else if (\$571 ) begin
-      if (\$572 ) begin
-      end else if (window_end) begin
-        \$1141  = 1'h1;
-      end
+    \$1787  = \$1788 ;
+    if (\$983 ) begin
+      \$1787  = \$996 ;
+    end else if (\$988 ) begin
+      \$1787  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1141  = 1'h0;
+      \$1787  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1143  = \$1144 ;
-    if (clear) begin
-      \$1143  = 1'h0;
-    end else if (\$581 ) begin
-      if (\$582 ) begin
-      end else if (window_end) begin
-        \$1143  = 1'h1;
-      end
+    \$1789  = \$1790 ;
+    if (\$999 ) begin
+      \$1789  = \$1012 ;
+    end else if (\$1004 ) begin
+      \$1789  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1143  = 1'h0;
+      \$1789  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1145  = \$1146 ;
-    if (clear) begin
-      \$1145  = 1'h0;
-    end else if (\$591 ) begin
-      if (\$592 ) begin
-      end else if (window_end) begin
-        \$1145  = 1'h1;
-      end
+    \$1791  = \$1792 ;
+    if (\$1015 ) begin
+      \$1791  = \$1028 ;
+    end else if (\$1020 ) begin
+      \$1791  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1145  = 1'h0;
+      \$1791  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1147  = \$1148 ;
-    if (clear) begin
-      \$1147  = 1'h0;
-    end else if (\$601 ) begin
-      if (\$602 ) begin
-      end else if (window_end) begin
-        \$1147  = 1'h1;
-      end
+    \$1793  = \$1794 ;
+    if (\$1031 ) begin
+      \$1793  = \$1044 ;
+    end else if (\$1036 ) begin
+      \$1793  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1147  = 1'h0;
+      \$1793  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1149  = \$1150 ;
-    if (clear) begin
-      \$1149  = 1'h0;
-    end else if (\$611 ) begin
-      if (\$612 ) begin
-      end else if (window_end) begin
-        \$1149  = 1'h1;
-      end
+    \$1795  = \$1796 ;
+    if (\$1047 ) begin
+      \$1795  = \$1060 ;
+    end else if (\$1052 ) begin
+      \$1795  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1149  = 1'h0;
+      \$1795  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1151  = \$1152 ;
-    if (clear) begin
-      \$1151  = 1'h0;
-    end else if (\$621 ) begin
-      if (\$622 ) begin
-      end else if (window_end) begin
-        \$1151  = 1'h1;
-      end
+    \$1797  = \$1798 ;
+    if (\$1063 ) begin
+      \$1797  = \$1076 ;
+    end else if (\$1068 ) begin
+      \$1797  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1151  = 1'h0;
+      \$1797  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1153  = \$1154 ;
-    if (clear) begin
-      \$1153  = 1'h0;
-    end else if (\$631 ) begin
-      if (\$632 ) begin
-      end else if (window_end) begin
-        \$1153  = 1'h1;
-      end
+    \$1799  = \$1800 ;
+    if (\$1079 ) begin
+      \$1799  = \$1092 ;
+    end else if (\$1084 ) begin
+      \$1799  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1153  = 1'h0;
+      \$1799  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1155  = \$1156 ;
-    if (clear) begin
-      \$1155  = 1'h0;
-    end else if (\$641 ) begin
-      if (\$642 ) begin
-      end else if (window_end) begin
-        \$1155  = 1'h1;
-      end
+    \$1801  = \$1802 ;
+    if (\$1095 ) begin
+      \$1801  = \$1108 ;
+    end else if (\$1100 ) begin
+      \$1801  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1155  = 1'h0;
+      \$1801  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1157  = \$1158 ;
-    if (clear) begin
-      \$1157  = 1'h0;
-    end else if (\$651 ) begin
-      if (\$652 ) begin
-      end else if (window_end) begin
-        \$1157  = 1'h1;
-      end
+    \$1803  = \$1804 ;
+    if (\$1111 ) begin
+      \$1803  = \$1124 ;
+    end else if (\$1116 ) begin
+      \$1803  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1157  = 1'h0;
+      \$1803  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1159  = \$1160 ;
-    if (clear) begin
-      \$1159  = 1'h0;
-    end else if (\$661 ) begin
-      if (\$662 ) begin
-      end else if (window_end) begin
-        \$1159  = 1'h1;
-      end
+    \$1805  = \$1806 ;
+    if (\$1127 ) begin
+      \$1805  = \$1140 ;
+    end else if (\$1132 ) begin
+      \$1805  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1159  = 1'h0;
+      \$1805  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1161  = \$1162 ;
-    if (clear) begin
-      \$1161  = 1'h0;
-    end else if (\$671 ) begin
-      if (\$672 ) begin
-      end else if (window_end) begin
-        \$1161  = 1'h1;
-      end
+    \$1807  = \$1808 ;
+    if (\$1143 ) begin
+      \$1807  = \$1156 ;
+    end else if (\$1148 ) begin
+      \$1807  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1161  = 1'h0;
+      \$1807  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1163  = \$1164 ;
-    if (clear) begin
-      \$1163  = 1'h0;
-    end else if (\$681 ) begin
-      if (\$682 ) begin
-      end else if (window_end) begin
-        \$1163  = 1'h1;
-      end
+    \$1809  = \$1810 ;
+    if (\$1159 ) begin
+      \$1809  = \$1172 ;
+    end else if (\$1164 ) begin
+      \$1809  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1163  = 1'h0;
+      \$1809  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1165  = \$1166 ;
-    if (clear) begin
-      \$1165  = 1'h0;
-    end else if (\$691 ) begin
-      if (\$692 ) begin
-      end else if (window_end) begin
-        \$1165  = 1'h1;
-      end
+    \$1811  = \$1812 ;
+    if (\$1175 ) begin
+      \$1811  = \$1188 ;
+    end else if (\$1180 ) begin
+      \$1811  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1165  = 1'h0;
+      \$1811  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1167  = \$1168 ;
-    if (clear) begin
-      \$1167  = 1'h0;
-    end else if (\$701 ) begin
-      if (\$702 ) begin
-      end else if (window_end) begin
-        \$1167  = 1'h1;
-      end
+    \$1813  = \$1814 ;
+    if (\$1191 ) begin
+      \$1813  = \$1204 ;
+    end else if (\$1196 ) begin
+      \$1813  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1167  = 1'h0;
+      \$1813  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1169  = \$1170 ;
-    if (clear) begin
-      \$1169  = 1'h0;
-    end else if (\$711 ) begin
-      if (\$712 ) begin
-      end else if (window_end) begin
-        \$1169  = 1'h1;
-      end
+    \$1815  = \$1816 ;
+    if (\$1207 ) begin
+      \$1815  = \$1220 ;
+    end else if (\$1212 ) begin
+      \$1815  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1169  = 1'h0;
+      \$1815  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1171  = \$1172 ;
-    if (clear) begin
-      \$1171  = 1'h0;
-    end else if (\$721 ) begin
-      if (\$722 ) begin
-      end else if (window_end) begin
-        \$1171  = 1'h1;
-      end
+    \$1817  = \$1818 ;
+    if (\$1223 ) begin
+      \$1817  = \$1236 ;
+    end else if (\$1228 ) begin
+      \$1817  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1171  = 1'h0;
+      \$1817  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1173  = \$1174 ;
-    if (clear) begin
-      \$1173  = 1'h0;
-    end else if (\$731 ) begin
-      if (\$732 ) begin
-      end else if (window_end) begin
-        \$1173  = 1'h1;
-      end
+    \$1819  = \$1820 ;
+    if (\$1239 ) begin
+      \$1819  = \$1252 ;
+    end else if (\$1244 ) begin
+      \$1819  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1173  = 1'h0;
+      \$1819  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1175  = \$1176 ;
-    if (clear) begin
-      \$1175  = 1'h0;
-    end else if (\$741 ) begin
-      if (\$742 ) begin
-      end else if (window_end) begin
-        \$1175  = 1'h1;
-      end
+    \$1821  = \$1822 ;
+    if (\$1255 ) begin
+      \$1821  = \$1268 ;
+    end else if (\$1260 ) begin
+      \$1821  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1175  = 1'h0;
+      \$1821  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1177  = \$1178 ;
-    if (clear) begin
-      \$1177  = 1'h0;
-    end else if (\$751 ) begin
-      if (\$752 ) begin
-      end else if (window_end) begin
-        \$1177  = 1'h1;
-      end
+    \$1823  = \$1824 ;
+    if (\$1271 ) begin
+      \$1823  = \$1284 ;
+    end else if (\$1276 ) begin
+      \$1823  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1177  = 1'h0;
+      \$1823  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1179  = \$1180 ;
-    if (clear) begin
-      \$1179  = 1'h0;
-    end else if (\$761 ) begin
-      if (\$762 ) begin
-      end else if (window_end) begin
-        \$1179  = 1'h1;
-      end
+    \$1825  = \$1826 ;
+    if (\$1287 ) begin
+      \$1825  = \$1300 ;
+    end else if (\$1292 ) begin
+      \$1825  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1179  = 1'h0;
+      \$1825  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1181  = \$1182 ;
-    if (clear) begin
-      \$1181  = 1'h0;
-    end else if (\$771 ) begin
-      if (\$772 ) begin
-      end else if (window_end) begin
-        \$1181  = 1'h1;
-      end
+    \$1827  = \$1828 ;
+    if (\$1303 ) begin
+      \$1827  = \$1316 ;
+    end else if (\$1308 ) begin
+      \$1827  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1181  = 1'h0;
+      \$1827  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1183  = \$1184 ;
-    if (clear) begin
-      \$1183  = 1'h0;
-    end else if (\$781 ) begin
-      if (\$782 ) begin
-      end else if (window_end) begin
-        \$1183  = 1'h1;
-      end
+    \$1829  = \$1830 ;
+    if (\$1319 ) begin
+      \$1829  = \$1332 ;
+    end else if (\$1324 ) begin
+      \$1829  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1183  = 1'h0;
+      \$1829  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1185  = \$1186 ;
-    if (clear) begin
-      \$1185  = 1'h0;
-    end else if (\$791 ) begin
-      if (\$792 ) begin
-      end else if (window_end) begin
-        \$1185  = 1'h1;
-      end
+    \$1831  = \$1832 ;
+    if (\$1335 ) begin
+      \$1831  = \$1348 ;
+    end else if (\$1340 ) begin
+      \$1831  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1185  = 1'h0;
+      \$1831  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1187  = \$1188 ;
-    if (clear) begin
-      \$1187  = 1'h0;
-    end else if (\$801 ) begin
-      if (\$802 ) begin
-      end else if (window_end) begin
-        \$1187  = 1'h1;
-      end
+    \$1833  = \$1834 ;
+    if (\$1351 ) begin
+      \$1833  = \$1364 ;
+    end else if (\$1356 ) begin
+      \$1833  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1187  = 1'h0;
+      \$1833  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1189  = \$1190 ;
-    if (clear) begin
-      \$1189  = 1'h0;
-    end else if (\$811 ) begin
-      if (\$812 ) begin
-      end else if (window_end) begin
-        \$1189  = 1'h1;
-      end
+    \$1835  = \$1836 ;
+    if (\$1367 ) begin
+      \$1835  = \$1380 ;
+    end else if (\$1372 ) begin
+      \$1835  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1189  = 1'h0;
+      \$1835  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1191  = \$1192 ;
-    if (clear) begin
-      \$1191  = 1'h0;
-    end else if (\$821 ) begin
-      if (\$822 ) begin
-      end else if (window_end) begin
-        \$1191  = 1'h1;
-      end
+    \$1837  = \$1838 ;
+    if (\$1383 ) begin
+      \$1837  = \$1396 ;
+    end else if (\$1388 ) begin
+      \$1837  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1191  = 1'h0;
+      \$1837  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1193  = \$1194 ;
-    if (clear) begin
-      \$1193  = 1'h0;
-    end else if (\$831 ) begin
-      if (\$832 ) begin
-      end else if (window_end) begin
-        \$1193  = 1'h1;
-      end
+    \$1839  = \$1840 ;
+    if (\$1399 ) begin
+      \$1839  = \$1412 ;
+    end else if (\$1404 ) begin
+      \$1839  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1193  = 1'h0;
+      \$1839  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1195  = \$1196 ;
-    if (clear) begin
-      \$1195  = 1'h0;
-    end else if (\$841 ) begin
-      if (\$842 ) begin
-      end else if (window_end) begin
-        \$1195  = 1'h1;
-      end
+    \$1841  = \$1842 ;
+    if (\$1415 ) begin
+      \$1841  = \$1428 ;
+    end else if (\$1420 ) begin
+      \$1841  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1195  = 1'h0;
+      \$1841  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1197  = \$1198 ;
-    if (clear) begin
-      \$1197  = 1'h0;
-    end else if (\$851 ) begin
-      if (\$852 ) begin
-      end else if (window_end) begin
-        \$1197  = 1'h1;
-      end
+    \$1843  = \$1844 ;
+    if (\$1431 ) begin
+      \$1843  = \$1444 ;
+    end else if (\$1436 ) begin
+      \$1843  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1197  = 1'h0;
+      \$1843  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1199  = \$1200 ;
-    if (clear) begin
-      \$1199  = 1'h0;
-    end else if (\$861 ) begin
-      if (\$862 ) begin
-      end else if (window_end) begin
-        \$1199  = 1'h1;
-      end
+    \$1845  = \$1846 ;
+    if (\$1447 ) begin
+      \$1845  = \$1460 ;
+    end else if (\$1452 ) begin
+      \$1845  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1199  = 1'h0;
+      \$1845  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1201  = \$1202 ;
-    if (clear) begin
-      \$1201  = 1'h0;
-    end else if (\$871 ) begin
-      if (\$872 ) begin
-      end else if (window_end) begin
-        \$1201  = 1'h1;
-      end
+    \$1847  = \$1848 ;
+    if (\$1463 ) begin
+      \$1847  = \$1476 ;
+    end else if (\$1468 ) begin
+      \$1847  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1201  = 1'h0;
+      \$1847  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1203  = \$1204 ;
-    if (clear) begin
-      \$1203  = 1'h0;
-    end else if (\$881 ) begin
-      if (\$882 ) begin
-      end else if (window_end) begin
-        \$1203  = 1'h1;
-      end
+    \$1849  = \$1850 ;
+    if (\$1479 ) begin
+      \$1849  = \$1492 ;
+    end else if (\$1484 ) begin
+      \$1849  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1203  = 1'h0;
+      \$1849  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1205  = \$1206 ;
-    if (clear) begin
-      \$1205  = 1'h0;
-    end else if (\$891 ) begin
-      if (\$892 ) begin
-      end else if (window_end) begin
-        \$1205  = 1'h1;
-      end
+    \$1851  = \$1852 ;
+    if (\$1495 ) begin
+      \$1851  = \$1508 ;
+    end else if (\$1500 ) begin
+      \$1851  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1205  = 1'h0;
+      \$1851  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1207  = \$1208 ;
-    if (clear) begin
-      \$1207  = 1'h0;
-    end else if (\$901 ) begin
-      if (\$902 ) begin
-      end else if (window_end) begin
-        \$1207  = 1'h1;
-      end
+    \$1853  = \$1854 ;
+    if (\$1511 ) begin
+      \$1853  = \$1524 ;
+    end else if (\$1516 ) begin
+      \$1853  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1207  = 1'h0;
+      \$1853  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1209  = \$1210 ;
-    if (clear) begin
-      \$1209  = 1'h0;
-    end else if (\$911 ) begin
-      if (\$912 ) begin
-      end else if (window_end) begin
-        \$1209  = 1'h1;
-      end
+    \$1855  = \$1856 ;
+    if (\$1527 ) begin
+      \$1855  = \$1540 ;
+    end else if (\$1532 ) begin
+      \$1855  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1209  = 1'h0;
+      \$1855  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1211  = \$1212 ;
-    if (clear) begin
-      \$1211  = 1'h0;
-    end else if (\$921 ) begin
-      if (\$922 ) begin
-      end else if (window_end) begin
-        \$1211  = 1'h1;
-      end
+    \$1857  = \$1858 ;
+    if (\$1543 ) begin
+      \$1857  = \$1556 ;
+    end else if (\$1548 ) begin
+      \$1857  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1211  = 1'h0;
+      \$1857  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1213  = \$1214 ;
-    if (clear) begin
-      \$1213  = 1'h0;
-    end else if (\$931 ) begin
-      if (\$932 ) begin
-      end else if (window_end) begin
-        \$1213  = 1'h1;
-      end
+    \$1859  = \$1860 ;
+    if (\$1559 ) begin
+      \$1859  = \$1572 ;
+    end else if (\$1564 ) begin
+      \$1859  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1213  = 1'h0;
+      \$1859  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1215  = \$1216 ;
-    if (clear) begin
-      \$1215  = 1'h0;
-    end else if (\$941 ) begin
-      if (\$942 ) begin
-      end else if (window_end) begin
-        \$1215  = 1'h1;
-      end
+    \$1861  = \$1862 ;
+    if (\$1575 ) begin
+      \$1861  = \$1588 ;
+    end else if (\$1580 ) begin
+      \$1861  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1215  = 1'h0;
+      \$1861  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1217  = \$1218 ;
-    if (clear) begin
-      \$1217  = 1'h0;
-    end else if (\$951 ) begin
-      if (\$952 ) begin
-      end else if (window_end) begin
-        \$1217  = 1'h1;
-      end
+    \$1863  = \$1864 ;
+    if (\$1591 ) begin
+      \$1863  = \$1604 ;
+    end else if (\$1596 ) begin
+      \$1863  = 7'h7f;
     end
     if (g_sync_rst) begin
-      \$1217  = 1'h0;
+      \$1863  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1219  = \$1220 ;
-    if (clear) begin
-    end else if (\$321 ) begin
-      if (\$322 ) begin
-        \$1219  = \$330 ;
-      end else if (window_end) begin
-        \$1219  = 7'h7f;
-      end
+    \$1865  = \$1866 ;
+    if (\$583 ) begin
+      \$1865  = 1'h0;
+    end else if (\$588 ) begin
+      \$1865  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1219  = 7'h00;
+      \$1865  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1221  = \$1222 ;
-    if (clear) begin
-    end else if (\$331 ) begin
-      if (\$332 ) begin
-        \$1221  = \$340 ;
-      end else if (window_end) begin
-        \$1221  = 7'h7f;
-      end
+    \$1867  = \$1868 ;
+    if (\$599 ) begin
+      \$1867  = 1'h0;
+    end else if (\$604 ) begin
+      \$1867  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1221  = 7'h00;
+      \$1867  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1223  = \$1224 ;
-    if (clear) begin
-    end else if (\$341 ) begin
-      if (\$342 ) begin
-        \$1223  = \$350 ;
-      end else if (window_end) begin
-        \$1223  = 7'h7f;
-      end
+    \$1869  = \$1870 ;
+    if (\$615 ) begin
+      \$1869  = 1'h0;
+    end else if (\$620 ) begin
+      \$1869  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1223  = 7'h00;
+      \$1869  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1225  = \$1226 ;
-    if (clear) begin
-    end else if (\$351 ) begin
-      if (\$352 ) begin
-        \$1225  = \$360 ;
-      end else if (window_end) begin
-        \$1225  = 7'h7f;
-      end
+    \$1871  = \$1872 ;
+    if (\$631 ) begin
+      \$1871  = 1'h0;
+    end else if (\$636 ) begin
+      \$1871  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1225  = 7'h00;
+      \$1871  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1227  = \$1228 ;
-    if (clear) begin
-    end else if (\$361 ) begin
-      if (\$362 ) begin
-        \$1227  = \$370 ;
-      end else if (window_end) begin
-        \$1227  = 7'h7f;
-      end
+    \$1873  = \$1874 ;
+    if (\$647 ) begin
+      \$1873  = 1'h0;
+    end else if (\$652 ) begin
+      \$1873  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1227  = 7'h00;
+      \$1873  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1229  = \$1230 ;
-    if (clear) begin
-    end else if (\$371 ) begin
-      if (\$372 ) begin
-        \$1229  = \$380 ;
-      end else if (window_end) begin
-        \$1229  = 7'h7f;
-      end
+    \$1875  = \$1876 ;
+    if (\$663 ) begin
+      \$1875  = 1'h0;
+    end else if (\$668 ) begin
+      \$1875  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1229  = 7'h00;
+      \$1875  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1231  = \$1232 ;
-    if (clear) begin
-    end else if (\$381 ) begin
-      if (\$382 ) begin
-        \$1231  = \$390 ;
-      end else if (window_end) begin
-        \$1231  = 7'h7f;
-      end
+    \$1877  = \$1878 ;
+    if (\$679 ) begin
+      \$1877  = 1'h0;
+    end else if (\$684 ) begin
+      \$1877  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1231  = 7'h00;
+      \$1877  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1233  = \$1234 ;
-    if (clear) begin
-    end else if (\$391 ) begin
-      if (\$392 ) begin
-        \$1233  = \$400 ;
-      end else if (window_end) begin
-        \$1233  = 7'h7f;
-      end
+    \$1879  = \$1880 ;
+    if (\$695 ) begin
+      \$1879  = 1'h0;
+    end else if (\$700 ) begin
+      \$1879  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1233  = 7'h00;
+      \$1879  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1235  = \$1236 ;
-    if (clear) begin
-    end else if (\$401 ) begin
-      if (\$402 ) begin
-        \$1235  = \$410 ;
-      end else if (window_end) begin
-        \$1235  = 7'h7f;
-      end
+    \$1881  = \$1882 ;
+    if (\$711 ) begin
+      \$1881  = 1'h0;
+    end else if (\$716 ) begin
+      \$1881  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1235  = 7'h00;
+      \$1881  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1237  = \$1238 ;
-    if (clear) begin
-    end else if (\$411 ) begin
-      if (\$412 ) begin
-        \$1237  = \$420 ;
-      end else if (window_end) begin
-        \$1237  = 7'h7f;
-      end
+    \$1883  = \$1884 ;
+    if (\$727 ) begin
+      \$1883  = 1'h0;
+    end else if (\$732 ) begin
+      \$1883  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1237  = 7'h00;
+      \$1883  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1239  = \$1240 ;
-    if (clear) begin
-    end else if (\$421 ) begin
-      if (\$422 ) begin
-        \$1239  = \$430 ;
-      end else if (window_end) begin
-        \$1239  = 7'h7f;
-      end
+    \$1885  = \$1886 ;
+    if (\$743 ) begin
+      \$1885  = 1'h0;
+    end else if (\$748 ) begin
+      \$1885  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1239  = 7'h00;
+      \$1885  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1241  = \$1242 ;
-    if (clear) begin
-    end else if (\$431 ) begin
-      if (\$432 ) begin
-        \$1241  = \$440 ;
-      end else if (window_end) begin
-        \$1241  = 7'h7f;
-      end
+    \$1887  = \$1888 ;
+    if (\$759 ) begin
+      \$1887  = 1'h0;
+    end else if (\$764 ) begin
+      \$1887  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1241  = 7'h00;
+      \$1887  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1243  = \$1244 ;
-    if (clear) begin
-    end else if (\$441 ) begin
-      if (\$442 ) begin
-        \$1243  = \$450 ;
-      end else if (window_end) begin
-        \$1243  = 7'h7f;
-      end
+    \$1889  = \$1890 ;
+    if (\$775 ) begin
+      \$1889  = 1'h0;
+    end else if (\$780 ) begin
+      \$1889  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1243  = 7'h00;
+      \$1889  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1245  = \$1246 ;
-    if (clear) begin
-    end else if (\$451 ) begin
-      if (\$452 ) begin
-        \$1245  = \$460 ;
-      end else if (window_end) begin
-        \$1245  = 7'h7f;
-      end
+    \$1891  = \$1892 ;
+    if (\$791 ) begin
+      \$1891  = 1'h0;
+    end else if (\$796 ) begin
+      \$1891  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1245  = 7'h00;
+      \$1891  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1247  = \$1248 ;
-    if (clear) begin
-    end else if (\$461 ) begin
-      if (\$462 ) begin
-        \$1247  = \$470 ;
-      end else if (window_end) begin
-        \$1247  = 7'h7f;
-      end
+    \$1893  = \$1894 ;
+    if (\$807 ) begin
+      \$1893  = 1'h0;
+    end else if (\$812 ) begin
+      \$1893  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1247  = 7'h00;
+      \$1893  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1249  = \$1250 ;
-    if (clear) begin
-    end else if (\$471 ) begin
-      if (\$472 ) begin
-        \$1249  = \$480 ;
-      end else if (window_end) begin
-        \$1249  = 7'h7f;
-      end
+    \$1895  = \$1896 ;
+    if (\$823 ) begin
+      \$1895  = 1'h0;
+    end else if (\$828 ) begin
+      \$1895  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1249  = 7'h00;
+      \$1895  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1251  = \$1252 ;
-    if (clear) begin
-    end else if (\$481 ) begin
-      if (\$482 ) begin
-        \$1251  = \$490 ;
-      end else if (window_end) begin
-        \$1251  = 7'h7f;
-      end
+    \$1897  = \$1898 ;
+    if (\$839 ) begin
+      \$1897  = 1'h0;
+    end else if (\$844 ) begin
+      \$1897  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1251  = 7'h00;
+      \$1897  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1253  = \$1254 ;
-    if (clear) begin
-    end else if (\$491 ) begin
-      if (\$492 ) begin
-        \$1253  = \$500 ;
-      end else if (window_end) begin
-        \$1253  = 7'h7f;
-      end
+    \$1899  = \$1900 ;
+    if (\$855 ) begin
+      \$1899  = 1'h0;
+    end else if (\$860 ) begin
+      \$1899  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1253  = 7'h00;
+      \$1899  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1255  = \$1256 ;
-    if (clear) begin
-    end else if (\$501 ) begin
-      if (\$502 ) begin
-        \$1255  = \$510 ;
-      end else if (window_end) begin
-        \$1255  = 7'h7f;
-      end
+    \$1901  = \$1902 ;
+    if (\$871 ) begin
+      \$1901  = 1'h0;
+    end else if (\$876 ) begin
+      \$1901  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1255  = 7'h00;
+      \$1901  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1257  = \$1258 ;
-    if (clear) begin
-    end else if (\$511 ) begin
-      if (\$512 ) begin
-        \$1257  = \$520 ;
-      end else if (window_end) begin
-        \$1257  = 7'h7f;
-      end
+    \$1903  = \$1904 ;
+    if (\$887 ) begin
+      \$1903  = 1'h0;
+    end else if (\$892 ) begin
+      \$1903  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1257  = 7'h00;
+      \$1903  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1259  = \$1260 ;
-    if (clear) begin
-    end else if (\$521 ) begin
-      if (\$522 ) begin
-        \$1259  = \$530 ;
-      end else if (window_end) begin
-        \$1259  = 7'h7f;
-      end
+    \$1905  = \$1906 ;
+    if (\$903 ) begin
+      \$1905  = 1'h0;
+    end else if (\$908 ) begin
+      \$1905  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1259  = 7'h00;
+      \$1905  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1261  = \$1262 ;
-    if (clear) begin
-    end else if (\$531 ) begin
-      if (\$532 ) begin
-        \$1261  = \$540 ;
-      end else if (window_end) begin
-        \$1261  = 7'h7f;
-      end
+    \$1907  = \$1908 ;
+    if (\$919 ) begin
+      \$1907  = 1'h0;
+    end else if (\$924 ) begin
+      \$1907  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1261  = 7'h00;
+      \$1907  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1263  = \$1264 ;
-    if (clear) begin
-    end else if (\$541 ) begin
-      if (\$542 ) begin
-        \$1263  = \$550 ;
-      end else if (window_end) begin
-        \$1263  = 7'h7f;
-      end
+    \$1909  = \$1910 ;
+    if (\$935 ) begin
+      \$1909  = 1'h0;
+    end else if (\$940 ) begin
+      \$1909  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1263  = 7'h00;
+      \$1909  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1265  = \$1266 ;
-    if (clear) begin
-    end else if (\$551 ) begin
-      if (\$552 ) begin
-        \$1265  = \$560 ;
-      end else if (window_end) begin
-        \$1265  = 7'h7f;
-      end
+    \$1911  = \$1912 ;
+    if (\$951 ) begin
+      \$1911  = 1'h0;
+    end else if (\$956 ) begin
+      \$1911  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1265  = 7'h00;
+      \$1911  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1267  = \$1268 ;
-    if (clear) begin
-    end else if (\$561 ) begin
-      if (\$562 ) begin
-        \$1267  = \$570 ;
-      end else if (window_end) begin
-        \$1267  = 7'h7f;
-      end
+    \$1913  = \$1914 ;
+    if (\$967 ) begin
+      \$1913  = 1'h0;
+    end else if (\$972 ) begin
+      \$1913  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1267  = 7'h00;
+      \$1913  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1269  = \$1270 ;
-    if (clear) begin
-    end else if (\$571 ) begin
-      if (\$572 ) begin
-        \$1269  = \$580 ;
-      end else if (window_end) begin
-        \$1269  = 7'h7f;
-      end
+    \$1915  = \$1916 ;
+    if (\$983 ) begin
+      \$1915  = 1'h0;
+    end else if (\$988 ) begin
+      \$1915  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1269  = 7'h00;
+      \$1915  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1271  = \$1272 ;
-    if (clear) begin
-    end else if (\$581 ) begin
-      if (\$582 ) begin
-        \$1271  = \$590 ;
-      end else if (window_end) begin
-        \$1271  = 7'h7f;
-      end
+    \$1917  = \$1918 ;
+    if (\$999 ) begin
+      \$1917  = 1'h0;
+    end else if (\$1004 ) begin
+      \$1917  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1271  = 7'h00;
+      \$1917  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1273  = \$1274 ;
-    if (clear) begin
-    end else if (\$591 ) begin
-      if (\$592 ) begin
-        \$1273  = \$600 ;
-      end else if (window_end) begin
-        \$1273  = 7'h7f;
-      end
+    \$1919  = \$1920 ;
+    if (\$1015 ) begin
+      \$1919  = 1'h0;
+    end else if (\$1020 ) begin
+      \$1919  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1273  = 7'h00;
+      \$1919  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1275  = \$1276 ;
-    if (clear) begin
-    end else if (\$601 ) begin
-      if (\$602 ) begin
-        \$1275  = \$610 ;
-      end else if (window_end) begin
-        \$1275  = 7'h7f;
-      end
+    \$1921  = \$1922 ;
+    if (\$1031 ) begin
+      \$1921  = 1'h0;
+    end else if (\$1036 ) begin
+      \$1921  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1275  = 7'h00;
+      \$1921  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1277  = \$1278 ;
-    if (clear) begin
-    end else if (\$611 ) begin
-      if (\$612 ) begin
-        \$1277  = \$620 ;
-      end else if (window_end) begin
-        \$1277  = 7'h7f;
-      end
+    \$1923  = \$1924 ;
+    if (\$1047 ) begin
+      \$1923  = 1'h0;
+    end else if (\$1052 ) begin
+      \$1923  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1277  = 7'h00;
+      \$1923  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1279  = \$1280 ;
-    if (clear) begin
-    end else if (\$621 ) begin
-      if (\$622 ) begin
-        \$1279  = \$630 ;
-      end else if (window_end) begin
-        \$1279  = 7'h7f;
-      end
+    \$1925  = \$1926 ;
+    if (\$1063 ) begin
+      \$1925  = 1'h0;
+    end else if (\$1068 ) begin
+      \$1925  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1279  = 7'h00;
+      \$1925  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1281  = \$1282 ;
-    if (clear) begin
-    end else if (\$631 ) begin
-      if (\$632 ) begin
-        \$1281  = \$640 ;
-      end else if (window_end) begin
-        \$1281  = 7'h7f;
-      end
+    \$1927  = \$1928 ;
+    if (\$1079 ) begin
+      \$1927  = 1'h0;
+    end else if (\$1084 ) begin
+      \$1927  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1281  = 7'h00;
+      \$1927  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1283  = \$1284 ;
-    if (clear) begin
-    end else if (\$641 ) begin
-      if (\$642 ) begin
-        \$1283  = \$650 ;
-      end else if (window_end) begin
-        \$1283  = 7'h7f;
-      end
+    \$1929  = \$1930 ;
+    if (\$1095 ) begin
+      \$1929  = 1'h0;
+    end else if (\$1100 ) begin
+      \$1929  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1283  = 7'h00;
+      \$1929  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1285  = \$1286 ;
-    if (clear) begin
-    end else if (\$651 ) begin
-      if (\$652 ) begin
-        \$1285  = \$660 ;
-      end else if (window_end) begin
-        \$1285  = 7'h7f;
-      end
+    \$1931  = \$1932 ;
+    if (\$1111 ) begin
+      \$1931  = 1'h0;
+    end else if (\$1116 ) begin
+      \$1931  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1285  = 7'h00;
+      \$1931  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1287  = \$1288 ;
-    if (clear) begin
-    end else if (\$661 ) begin
-      if (\$662 ) begin
-        \$1287  = \$670 ;
-      end else if (window_end) begin
-        \$1287  = 7'h7f;
-      end
+    \$1933  = \$1934 ;
+    if (\$1127 ) begin
+      \$1933  = 1'h0;
+    end else if (\$1132 ) begin
+      \$1933  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1287  = 7'h00;
+      \$1933  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1289  = \$1290 ;
-    if (clear) begin
-    end else if (\$671 ) begin
-      if (\$672 ) begin
-        \$1289  = \$680 ;
-      end else if (window_end) begin
-        \$1289  = 7'h7f;
-      end
+    \$1935  = \$1936 ;
+    if (\$1143 ) begin
+      \$1935  = 1'h0;
+    end else if (\$1148 ) begin
+      \$1935  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1289  = 7'h00;
+      \$1935  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1291  = \$1292 ;
-    if (clear) begin
-    end else if (\$681 ) begin
-      if (\$682 ) begin
-        \$1291  = \$690 ;
-      end else if (window_end) begin
-        \$1291  = 7'h7f;
-      end
+    \$1937  = \$1938 ;
+    if (\$1159 ) begin
+      \$1937  = 1'h0;
+    end else if (\$1164 ) begin
+      \$1937  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1291  = 7'h00;
+      \$1937  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1293  = \$1294 ;
-    if (clear) begin
-    end else if (\$691 ) begin
-      if (\$692 ) begin
-        \$1293  = \$700 ;
-      end else if (window_end) begin
-        \$1293  = 7'h7f;
-      end
+    \$1939  = \$1940 ;
+    if (\$1175 ) begin
+      \$1939  = 1'h0;
+    end else if (\$1180 ) begin
+      \$1939  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1293  = 7'h00;
+      \$1939  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1295  = \$1296 ;
-    if (clear) begin
-    end else if (\$701 ) begin
-      if (\$702 ) begin
-        \$1295  = \$710 ;
-      end else if (window_end) begin
-        \$1295  = 7'h7f;
-      end
+    \$1941  = \$1942 ;
+    if (\$1191 ) begin
+      \$1941  = 1'h0;
+    end else if (\$1196 ) begin
+      \$1941  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1295  = 7'h00;
+      \$1941  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1297  = \$1298 ;
-    if (clear) begin
-    end else if (\$711 ) begin
-      if (\$712 ) begin
-        \$1297  = \$720 ;
-      end else if (window_end) begin
-        \$1297  = 7'h7f;
-      end
+    \$1943  = \$1944 ;
+    if (\$1207 ) begin
+      \$1943  = 1'h0;
+    end else if (\$1212 ) begin
+      \$1943  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1297  = 7'h00;
+      \$1943  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1299  = \$1300 ;
-    if (clear) begin
-    end else if (\$721 ) begin
-      if (\$722 ) begin
-        \$1299  = \$730 ;
-      end else if (window_end) begin
-        \$1299  = 7'h7f;
-      end
+    \$1945  = \$1946 ;
+    if (\$1223 ) begin
+      \$1945  = 1'h0;
+    end else if (\$1228 ) begin
+      \$1945  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1299  = 7'h00;
+      \$1945  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1301  = \$1302 ;
-    if (clear) begin
-    end else if (\$731 ) begin
-      if (\$732 ) begin
-        \$1301  = \$740 ;
-      end else if (window_end) begin
-        \$1301  = 7'h7f;
-      end
+    \$1947  = \$1948 ;
+    if (\$1239 ) begin
+      \$1947  = 1'h0;
+    end else if (\$1244 ) begin
+      \$1947  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1301  = 7'h00;
+      \$1947  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1303  = \$1304 ;
-    if (clear) begin
-    end else if (\$741 ) begin
-      if (\$742 ) begin
-        \$1303  = \$750 ;
-      end else if (window_end) begin
-        \$1303  = 7'h7f;
-      end
+    \$1949  = \$1950 ;
+    if (\$1255 ) begin
+      \$1949  = 1'h0;
+    end else if (\$1260 ) begin
+      \$1949  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1303  = 7'h00;
+      \$1949  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1305  = \$1306 ;
-    if (clear) begin
-    end else if (\$751 ) begin
-      if (\$752 ) begin
-        \$1305  = \$760 ;
-      end else if (window_end) begin
-        \$1305  = 7'h7f;
-      end
+    \$1951  = \$1952 ;
+    if (\$1271 ) begin
+      \$1951  = 1'h0;
+    end else if (\$1276 ) begin
+      \$1951  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1305  = 7'h00;
+      \$1951  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1307  = \$1308 ;
-    if (clear) begin
-    end else if (\$761 ) begin
-      if (\$762 ) begin
-        \$1307  = \$770 ;
-      end else if (window_end) begin
-        \$1307  = 7'h7f;
-      end
+    \$1953  = \$1954 ;
+    if (\$1287 ) begin
+      \$1953  = 1'h0;
+    end else if (\$1292 ) begin
+      \$1953  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1307  = 7'h00;
+      \$1953  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1309  = \$1310 ;
-    if (clear) begin
-    end else if (\$771 ) begin
-      if (\$772 ) begin
-        \$1309  = \$780 ;
-      end else if (window_end) begin
-        \$1309  = 7'h7f;
-      end
+    \$1955  = \$1956 ;
+    if (\$1303 ) begin
+      \$1955  = 1'h0;
+    end else if (\$1308 ) begin
+      \$1955  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1309  = 7'h00;
+      \$1955  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1311  = \$1312 ;
-    if (clear) begin
-    end else if (\$781 ) begin
-      if (\$782 ) begin
-        \$1311  = \$790 ;
-      end else if (window_end) begin
-        \$1311  = 7'h7f;
-      end
+    \$1957  = \$1958 ;
+    if (\$1319 ) begin
+      \$1957  = 1'h0;
+    end else if (\$1324 ) begin
+      \$1957  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1311  = 7'h00;
+      \$1957  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1313  = \$1314 ;
-    if (clear) begin
-    end else if (\$791 ) begin
-      if (\$792 ) begin
-        \$1313  = \$800 ;
-      end else if (window_end) begin
-        \$1313  = 7'h7f;
-      end
+    \$1959  = \$1960 ;
+    if (\$1335 ) begin
+      \$1959  = 1'h0;
+    end else if (\$1340 ) begin
+      \$1959  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1313  = 7'h00;
+      \$1959  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1315  = \$1316 ;
-    if (clear) begin
-    end else if (\$801 ) begin
-      if (\$802 ) begin
-        \$1315  = \$810 ;
-      end else if (window_end) begin
-        \$1315  = 7'h7f;
-      end
+    \$1961  = \$1962 ;
+    if (\$1351 ) begin
+      \$1961  = 1'h0;
+    end else if (\$1356 ) begin
+      \$1961  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1315  = 7'h00;
+      \$1961  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1317  = \$1318 ;
-    if (clear) begin
-    end else if (\$811 ) begin
-      if (\$812 ) begin
-        \$1317  = \$820 ;
-      end else if (window_end) begin
-        \$1317  = 7'h7f;
-      end
+    \$1963  = \$1964 ;
+    if (\$1367 ) begin
+      \$1963  = 1'h0;
+    end else if (\$1372 ) begin
+      \$1963  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1317  = 7'h00;
+      \$1963  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1319  = \$1320 ;
-    if (clear) begin
-    end else if (\$821 ) begin
-      if (\$822 ) begin
-        \$1319  = \$830 ;
-      end else if (window_end) begin
-        \$1319  = 7'h7f;
-      end
+    \$1965  = \$1966 ;
+    if (\$1383 ) begin
+      \$1965  = 1'h0;
+    end else if (\$1388 ) begin
+      \$1965  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1319  = 7'h00;
+      \$1965  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1321  = \$1322 ;
-    if (clear) begin
-    end else if (\$831 ) begin
-      if (\$832 ) begin
-        \$1321  = \$840 ;
-      end else if (window_end) begin
-        \$1321  = 7'h7f;
-      end
+    \$1967  = \$1968 ;
+    if (\$1399 ) begin
+      \$1967  = 1'h0;
+    end else if (\$1404 ) begin
+      \$1967  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1321  = 7'h00;
+      \$1967  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1323  = \$1324 ;
-    if (clear) begin
-    end else if (\$841 ) begin
-      if (\$842 ) begin
-        \$1323  = \$850 ;
-      end else if (window_end) begin
-        \$1323  = 7'h7f;
-      end
+    \$1969  = \$1970 ;
+    if (\$1415 ) begin
+      \$1969  = 1'h0;
+    end else if (\$1420 ) begin
+      \$1969  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1323  = 7'h00;
+      \$1969  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1325  = \$1326 ;
-    if (clear) begin
-    end else if (\$851 ) begin
-      if (\$852 ) begin
-        \$1325  = \$860 ;
-      end else if (window_end) begin
-        \$1325  = 7'h7f;
-      end
+    \$1971  = \$1972 ;
+    if (\$1431 ) begin
+      \$1971  = 1'h0;
+    end else if (\$1436 ) begin
+      \$1971  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1325  = 7'h00;
+      \$1971  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1327  = \$1328 ;
-    if (clear) begin
-    end else if (\$861 ) begin
-      if (\$862 ) begin
-        \$1327  = \$870 ;
-      end else if (window_end) begin
-        \$1327  = 7'h7f;
-      end
+    \$1973  = \$1974 ;
+    if (\$1447 ) begin
+      \$1973  = 1'h0;
+    end else if (\$1452 ) begin
+      \$1973  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1327  = 7'h00;
+      \$1973  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1329  = \$1330 ;
-    if (clear) begin
-    end else if (\$871 ) begin
-      if (\$872 ) begin
-        \$1329  = \$880 ;
-      end else if (window_end) begin
-        \$1329  = 7'h7f;
-      end
+    \$1975  = \$1976 ;
+    if (\$1463 ) begin
+      \$1975  = 1'h0;
+    end else if (\$1468 ) begin
+      \$1975  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1329  = 7'h00;
+      \$1975  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1331  = \$1332 ;
-    if (clear) begin
-    end else if (\$881 ) begin
-      if (\$882 ) begin
-        \$1331  = \$890 ;
-      end else if (window_end) begin
-        \$1331  = 7'h7f;
-      end
+    \$1977  = \$1978 ;
+    if (\$1479 ) begin
+      \$1977  = 1'h0;
+    end else if (\$1484 ) begin
+      \$1977  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1331  = 7'h00;
+      \$1977  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1333  = \$1334 ;
-    if (clear) begin
-    end else if (\$891 ) begin
-      if (\$892 ) begin
-        \$1333  = \$900 ;
-      end else if (window_end) begin
-        \$1333  = 7'h7f;
-      end
+    \$1979  = \$1980 ;
+    if (\$1495 ) begin
+      \$1979  = 1'h0;
+    end else if (\$1500 ) begin
+      \$1979  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1333  = 7'h00;
+      \$1979  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1335  = \$1336 ;
-    if (clear) begin
-    end else if (\$901 ) begin
-      if (\$902 ) begin
-        \$1335  = \$910 ;
-      end else if (window_end) begin
-        \$1335  = 7'h7f;
-      end
+    \$1981  = \$1982 ;
+    if (\$1511 ) begin
+      \$1981  = 1'h0;
+    end else if (\$1516 ) begin
+      \$1981  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1335  = 7'h00;
+      \$1981  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1337  = \$1338 ;
-    if (clear) begin
-    end else if (\$911 ) begin
-      if (\$912 ) begin
-        \$1337  = \$920 ;
-      end else if (window_end) begin
-        \$1337  = 7'h7f;
-      end
+    \$1983  = \$1984 ;
+    if (\$1527 ) begin
+      \$1983  = 1'h0;
+    end else if (\$1532 ) begin
+      \$1983  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1337  = 7'h00;
+      \$1983  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1339  = \$1340 ;
-    if (clear) begin
-    end else if (\$921 ) begin
-      if (\$922 ) begin
-        \$1339  = \$930 ;
-      end else if (window_end) begin
-        \$1339  = 7'h7f;
-      end
+    \$1985  = \$1986 ;
+    if (\$1543 ) begin
+      \$1985  = 1'h0;
+    end else if (\$1548 ) begin
+      \$1985  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1339  = 7'h00;
+      \$1985  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1341  = \$1342 ;
-    if (clear) begin
-    end else if (\$931 ) begin
-      if (\$932 ) begin
-        \$1341  = \$940 ;
-      end else if (window_end) begin
-        \$1341  = 7'h7f;
-      end
+    \$1987  = \$1988 ;
+    if (\$1559 ) begin
+      \$1987  = 1'h0;
+    end else if (\$1564 ) begin
+      \$1987  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1341  = 7'h00;
+      \$1987  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1343  = \$1344 ;
-    if (clear) begin
-    end else if (\$941 ) begin
-      if (\$942 ) begin
-        \$1343  = \$950 ;
-      end else if (window_end) begin
-        \$1343  = 7'h7f;
-      end
+    \$1989  = \$1990 ;
+    if (\$1575 ) begin
+      \$1989  = 1'h0;
+    end else if (\$1580 ) begin
+      \$1989  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1343  = 7'h00;
+      \$1989  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$1345  = \$1346 ;
-    if (clear) begin
-    end else if (\$951 ) begin
-      if (\$952 ) begin
-        \$1345  = \$960 ;
-      end else if (window_end) begin
-        \$1345  = 7'h7f;
-      end
+    \$1991  = \$1992 ;
+    if (\$1591 ) begin
+      \$1991  = 1'h0;
+    end else if (\$1596 ) begin
+      \$1991  = 1'h1;
     end
     if (g_sync_rst) begin
-      \$1345  = 7'h00;
+      \$1991  = 1'h0;
     end
   end
-  assign fired = { \$1090 , \$1088 , \$1086 , \$1084 , \$1082 , \$1080 , \$1078 , \$1076 , \$1074 , \$1072 , \$1070 , \$1068 , \$1066 , \$1064 , \$1062 , \$1060 , \$1058 , \$1056 , \$1054 , \$1052 , \$1050 , \$1048 , \$1046 , \$1044 , \$1042 , \$1040 , \$1038 , \$1036 , \$1034 , \$1032 , \$1030 , \$1028 , \$1026 , \$1024 , \$1022 , \$1020 , \$1018 , \$1016 , \$1014 , \$1012 , \$1010 , \$1008 , \$1006 , \$1004 , \$1002 , \$1000 , \$998 , \$996 , \$994 , \$992 , \$990 , \$988 , \$986 , \$984 , \$982 , \$980 , \$978 , \$976 , \$974 , \$972 , \$970 , \$968 , \$966 , \$964  };
+  assign rst = g_sync_rst;
+  assign epochs = { \$1736 , \$1734 , \$1732 , \$1730 , \$1728 , \$1726 , \$1724 , \$1722 , \$1720 , \$1718 , \$1716 , \$1714 , \$1712 , \$1710 , \$1708 , \$1706 , \$1704 , \$1702 , \$1700 , \$1698 , \$1696 , \$1694 , \$1692 , \$1690 , \$1688 , \$1686 , \$1684 , \$1682 , \$1680 , \$1678 , \$1676 , \$1674 , \$1672 , \$1670 , \$1668 , \$1666 , \$1664 , \$1662 , \$1660 , \$1658 , \$1656 , \$1654 , \$1652 , \$1650 , \$1648 , \$1646 , \$1644 , \$1642 , \$1640 , \$1638 , \$1636 , \$1634 , \$1632 , \$1630 , \$1628 , \$1626 , \$1624 , \$1622 , \$1620 , \$1618 , \$1616 , \$1614 , \$1612 , \$1610  };
   assign g_tdc0_rst = g_sync_rst;
-  assign overflow = { \$1218 , \$1216 , \$1214 , \$1212 , \$1210 , \$1208 , \$1206 , \$1204 , \$1202 , \$1200 , \$1198 , \$1196 , \$1194 , \$1192 , \$1190 , \$1188 , \$1186 , \$1184 , \$1182 , \$1180 , \$1178 , \$1176 , \$1174 , \$1172 , \$1170 , \$1168 , \$1166 , \$1164 , \$1162 , \$1160 , \$1158 , \$1156 , \$1154 , \$1152 , \$1150 , \$1148 , \$1146 , \$1144 , \$1142 , \$1140 , \$1138 , \$1136 , \$1134 , \$1132 , \$1130 , \$1128 , \$1126 , \$1124 , \$1122 , \$1120 , \$1118 , \$1116 , \$1114 , \$1112 , \$1110 , \$1108 , \$1106 , \$1104 , \$1102 , \$1100 , \$1098 , \$1096 , \$1094 , \$1092  };
-  assign codes = { \$1346 , \$1344 , \$1342 , \$1340 , \$1338 , \$1336 , \$1334 , \$1332 , \$1330 , \$1328 , \$1326 , \$1324 , \$1322 , \$1320 , \$1318 , \$1316 , \$1314 , \$1312 , \$1310 , \$1308 , \$1306 , \$1304 , \$1302 , \$1300 , \$1298 , \$1296 , \$1294 , \$1292 , \$1290 , \$1288 , \$1286 , \$1284 , \$1282 , \$1280 , \$1278 , \$1276 , \$1274 , \$1272 , \$1270 , \$1268 , \$1266 , \$1264 , \$1262 , \$1260 , \$1258 , \$1256 , \$1254 , \$1252 , \$1250 , \$1248 , \$1246 , \$1244 , \$1242 , \$1240 , \$1238 , \$1236 , \$1234 , \$1232 , \$1230 , \$1228 , \$1226 , \$1224 , \$1222 , \$1220  };
-  assign fine_table = { \port$4578$0 , \port$4576$0 , \port$4574$0 , \port$4572$0 , \port$4570$0 , \port$4568$0 , \port$4566$0 , \port$4564$0  };
+  assign codes = { \$1864 , \$1862 , \$1860 , \$1858 , \$1856 , \$1854 , \$1852 , \$1850 , \$1848 , \$1846 , \$1844 , \$1842 , \$1840 , \$1838 , \$1836 , \$1834 , \$1832 , \$1830 , \$1828 , \$1826 , \$1824 , \$1822 , \$1820 , \$1818 , \$1816 , \$1814 , \$1812 , \$1810 , \$1808 , \$1806 , \$1804 , \$1802 , \$1800 , \$1798 , \$1796 , \$1794 , \$1792 , \$1790 , \$1788 , \$1786 , \$1784 , \$1782 , \$1780 , \$1778 , \$1776 , \$1774 , \$1772 , \$1770 , \$1768 , \$1766 , \$1764 , \$1762 , \$1760 , \$1758 , \$1756 , \$1754 , \$1752 , \$1750 , \$1748 , \$1746 , \$1744 , \$1742 , \$1740 , \$1738  };
+  assign fine_table = { \port$5031$0 , \port$5029$0 , \port$5027$0 , \port$5025$0 , \port$5023$0 , \port$5021$0 , \port$5019$0 , \port$5017$0  };
+  assign overflow = { \$1992 , \$1990 , \$1988 , \$1986 , \$1984 , \$1982 , \$1980 , \$1978 , \$1976 , \$1974 , \$1972 , \$1970 , \$1968 , \$1966 , \$1964 , \$1962 , \$1960 , \$1958 , \$1956 , \$1954 , \$1952 , \$1950 , \$1948 , \$1946 , \$1944 , \$1942 , \$1940 , \$1938 , \$1936 , \$1934 , \$1932 , \$1930 , \$1928 , \$1926 , \$1924 , \$1922 , \$1920 , \$1918 , \$1916 , \$1914 , \$1912 , \$1910 , \$1908 , \$1906 , \$1904 , \$1902 , \$1900 , \$1898 , \$1896 , \$1894 , \$1892 , \$1890 , \$1888 , \$1886 , \$1884 , \$1882 , \$1880 , \$1878 , \$1876 , \$1874 , \$1872 , \$1870 , \$1868 , \$1866  };
   assign g_tdc1_rst = g_sync_rst;
   assign g_tdc2_rst = g_sync_rst;
   assign g_tdc3_rst = g_sync_rst;
@@ -18052,209 +18729,209 @@ module \mram_macro.tdc (fine, g_sync_rst, code_now, code_early, window_end, capt
   assign g_tdc61_rst = g_sync_rst;
   assign g_tdc62_rst = g_sync_rst;
   assign g_tdc63_rst = g_sync_rst;
-  assign \port$5172$0  = \$1092 ;
-  assign \port$5174$0  = \$1094 ;
-  assign \port$5176$0  = \$1096 ;
-  assign \port$5178$0  = \$1098 ;
-  assign \port$5180$0  = \$1100 ;
-  assign \port$5182$0  = \$1102 ;
-  assign \port$5184$0  = \$1104 ;
-  assign \port$5186$0  = \$1106 ;
-  assign \port$5188$0  = \$1108 ;
-  assign \port$5190$0  = \$1110 ;
-  assign \port$5192$0  = \$1112 ;
-  assign \port$5194$0  = \$1114 ;
-  assign \port$5196$0  = \$1116 ;
-  assign \port$5198$0  = \$1118 ;
-  assign \port$5200$0  = \$1120 ;
-  assign \port$5202$0  = \$1122 ;
-  assign \port$5204$0  = \$1124 ;
-  assign \port$5206$0  = \$1126 ;
-  assign \port$5208$0  = \$1128 ;
-  assign \port$5210$0  = \$1130 ;
-  assign \port$5212$0  = \$1132 ;
-  assign \port$5214$0  = \$1134 ;
-  assign \port$5216$0  = \$1136 ;
-  assign \port$5218$0  = \$1138 ;
-  assign \port$5220$0  = \$1140 ;
-  assign \port$5222$0  = \$1142 ;
-  assign \port$5224$0  = \$1144 ;
-  assign \port$5226$0  = \$1146 ;
-  assign \port$5228$0  = \$1148 ;
-  assign \port$5230$0  = \$1150 ;
-  assign \port$5232$0  = \$1152 ;
-  assign \port$5234$0  = \$1154 ;
-  assign \port$5236$0  = \$1156 ;
-  assign \port$5238$0  = \$1158 ;
-  assign \port$5240$0  = \$1160 ;
-  assign \port$5242$0  = \$1162 ;
-  assign \port$5244$0  = \$1164 ;
-  assign \port$5246$0  = \$1166 ;
-  assign \port$5248$0  = \$1168 ;
-  assign \port$5250$0  = \$1170 ;
-  assign \port$5252$0  = \$1172 ;
-  assign \port$5254$0  = \$1174 ;
-  assign \port$5256$0  = \$1176 ;
-  assign \port$5258$0  = \$1178 ;
-  assign \port$5260$0  = \$1180 ;
-  assign \port$5262$0  = \$1182 ;
-  assign \port$5264$0  = \$1184 ;
-  assign \port$5266$0  = \$1186 ;
-  assign \port$5268$0  = \$1188 ;
-  assign \port$5270$0  = \$1190 ;
-  assign \port$5272$0  = \$1192 ;
-  assign \port$5274$0  = \$1194 ;
-  assign \port$5276$0  = \$1196 ;
-  assign \port$5278$0  = \$1198 ;
-  assign \port$5280$0  = \$1200 ;
-  assign \port$5282$0  = \$1202 ;
-  assign \port$5284$0  = \$1204 ;
-  assign \port$5286$0  = \$1206 ;
-  assign \port$5288$0  = \$1208 ;
-  assign \port$5290$0  = \$1210 ;
-  assign \port$5292$0  = \$1212 ;
-  assign \port$5294$0  = \$1214 ;
-  assign \port$5296$0  = \$1216 ;
-  assign \port$5298$0  = \$1218 ;
-  assign \port$5300$0  = \$1220 ;
-  assign \port$5302$0  = \$1222 ;
-  assign \port$5304$0  = \$1224 ;
-  assign \port$5306$0  = \$1226 ;
-  assign \port$5308$0  = \$1228 ;
-  assign \port$5310$0  = \$1230 ;
-  assign \port$5312$0  = \$1232 ;
-  assign \port$5314$0  = \$1234 ;
-  assign \port$5316$0  = \$1236 ;
-  assign \port$5318$0  = \$1238 ;
-  assign \port$5320$0  = \$1240 ;
-  assign \port$5322$0  = \$1242 ;
-  assign \port$5324$0  = \$1244 ;
-  assign \port$5326$0  = \$1246 ;
-  assign \port$5328$0  = \$1248 ;
-  assign \port$5330$0  = \$1250 ;
-  assign \port$5332$0  = \$1252 ;
-  assign \port$5334$0  = \$1254 ;
-  assign \port$5336$0  = \$1256 ;
-  assign \port$5338$0  = \$1258 ;
-  assign \port$5340$0  = \$1260 ;
-  assign \port$5342$0  = \$1262 ;
-  assign \port$5344$0  = \$1264 ;
-  assign \port$5346$0  = \$1266 ;
-  assign \port$5348$0  = \$1268 ;
-  assign \port$5350$0  = \$1270 ;
-  assign \port$5352$0  = \$1272 ;
-  assign \port$5354$0  = \$1274 ;
-  assign \port$5356$0  = \$1276 ;
-  assign \port$5358$0  = \$1278 ;
-  assign \port$5360$0  = \$1280 ;
-  assign \port$5362$0  = \$1282 ;
-  assign \port$5364$0  = \$1284 ;
-  assign \port$5366$0  = \$1286 ;
-  assign \port$5368$0  = \$1288 ;
-  assign \port$5370$0  = \$1290 ;
-  assign \port$5372$0  = \$1292 ;
-  assign \port$5374$0  = \$1294 ;
-  assign \port$5376$0  = \$1296 ;
-  assign \port$5378$0  = \$1298 ;
-  assign \port$5380$0  = \$1300 ;
-  assign \port$5382$0  = \$1302 ;
-  assign \port$5384$0  = \$1304 ;
-  assign \port$5386$0  = \$1306 ;
-  assign \port$5388$0  = \$1308 ;
-  assign \port$5390$0  = \$1310 ;
-  assign \port$5392$0  = \$1312 ;
-  assign \port$5394$0  = \$1314 ;
-  assign \port$5396$0  = \$1316 ;
-  assign \port$5398$0  = \$1318 ;
-  assign \port$5400$0  = \$1320 ;
-  assign \port$5402$0  = \$1322 ;
-  assign \port$5404$0  = \$1324 ;
-  assign \port$5406$0  = \$1326 ;
-  assign \port$5408$0  = \$1328 ;
-  assign \port$5410$0  = \$1330 ;
-  assign \port$5412$0  = \$1332 ;
-  assign \port$5414$0  = \$1334 ;
-  assign \port$5416$0  = \$1336 ;
-  assign \port$5418$0  = \$1338 ;
-  assign \port$5420$0  = \$1340 ;
-  assign \port$5422$0  = \$1342 ;
-  assign \port$5424$0  = \$1344 ;
-  assign \port$5426$0  = \$1346 ;
-  assign code_enable[63] = \$320 ;
-  assign code_enable[62] = \$315 ;
-  assign code_enable[61] = \$310 ;
-  assign code_enable[60] = \$305 ;
-  assign code_enable[59] = \$300 ;
-  assign code_enable[58] = \$295 ;
-  assign code_enable[57] = \$290 ;
-  assign code_enable[56] = \$285 ;
-  assign code_enable[55] = \$280 ;
-  assign code_enable[54] = \$275 ;
-  assign code_enable[53] = \$270 ;
-  assign code_enable[52] = \$265 ;
-  assign code_enable[51] = \$260 ;
-  assign code_enable[50] = \$255 ;
-  assign code_enable[49] = \$250 ;
-  assign code_enable[48] = \$245 ;
-  assign code_enable[47] = \$240 ;
-  assign code_enable[46] = \$235 ;
-  assign code_enable[45] = \$230 ;
-  assign code_enable[44] = \$225 ;
-  assign code_enable[43] = \$220 ;
-  assign code_enable[42] = \$215 ;
-  assign code_enable[41] = \$210 ;
-  assign code_enable[40] = \$205 ;
-  assign code_enable[39] = \$200 ;
-  assign code_enable[38] = \$195 ;
-  assign code_enable[37] = \$190 ;
-  assign code_enable[36] = \$185 ;
-  assign code_enable[35] = \$180 ;
-  assign code_enable[34] = \$175 ;
-  assign code_enable[33] = \$170 ;
-  assign code_enable[32] = \$165 ;
-  assign code_enable[31] = \$160 ;
-  assign code_enable[30] = \$155 ;
-  assign code_enable[29] = \$150 ;
-  assign code_enable[28] = \$145 ;
-  assign code_enable[27] = \$140 ;
-  assign code_enable[26] = \$135 ;
-  assign code_enable[25] = \$130 ;
-  assign code_enable[24] = \$125 ;
-  assign code_enable[23] = \$120 ;
-  assign code_enable[22] = \$115 ;
-  assign code_enable[21] = \$110 ;
-  assign code_enable[20] = \$105 ;
-  assign code_enable[19] = \$100 ;
-  assign code_enable[18] = \$95 ;
-  assign code_enable[17] = \$90 ;
-  assign code_enable[16] = \$85 ;
-  assign code_enable[15] = \$80 ;
-  assign code_enable[14] = \$75 ;
-  assign code_enable[13] = \$70 ;
-  assign code_enable[12] = \$65 ;
-  assign code_enable[11] = \$60 ;
-  assign code_enable[10] = \$55 ;
-  assign code_enable[9] = \$50 ;
-  assign code_enable[8] = \$45 ;
-  assign code_enable[7] = \$40 ;
-  assign code_enable[6] = \$35 ;
-  assign code_enable[5] = \$30 ;
-  assign code_enable[4] = \$25 ;
-  assign code_enable[3] = \$20 ;
-  assign code_enable[2] = \$15 ;
-  assign code_enable[1] = \$10 ;
-  assign code_enable[0] = \$5 ;
+  assign \port$5631$0  = \$1738 ;
+  assign \port$5633$0  = \$1740 ;
+  assign \port$5635$0  = \$1742 ;
+  assign \port$5637$0  = \$1744 ;
+  assign \port$5639$0  = \$1746 ;
+  assign \port$5641$0  = \$1748 ;
+  assign \port$5643$0  = \$1750 ;
+  assign \port$5645$0  = \$1752 ;
+  assign \port$5647$0  = \$1754 ;
+  assign \port$5649$0  = \$1756 ;
+  assign \port$5651$0  = \$1758 ;
+  assign \port$5653$0  = \$1760 ;
+  assign \port$5655$0  = \$1762 ;
+  assign \port$5657$0  = \$1764 ;
+  assign \port$5659$0  = \$1766 ;
+  assign \port$5661$0  = \$1768 ;
+  assign \port$5663$0  = \$1770 ;
+  assign \port$5665$0  = \$1772 ;
+  assign \port$5667$0  = \$1774 ;
+  assign \port$5669$0  = \$1776 ;
+  assign \port$5671$0  = \$1778 ;
+  assign \port$5673$0  = \$1780 ;
+  assign \port$5675$0  = \$1782 ;
+  assign \port$5677$0  = \$1784 ;
+  assign \port$5679$0  = \$1786 ;
+  assign \port$5681$0  = \$1788 ;
+  assign \port$5683$0  = \$1790 ;
+  assign \port$5685$0  = \$1792 ;
+  assign \port$5687$0  = \$1794 ;
+  assign \port$5689$0  = \$1796 ;
+  assign \port$5691$0  = \$1798 ;
+  assign \port$5693$0  = \$1800 ;
+  assign \port$5695$0  = \$1802 ;
+  assign \port$5697$0  = \$1804 ;
+  assign \port$5699$0  = \$1806 ;
+  assign \port$5701$0  = \$1808 ;
+  assign \port$5703$0  = \$1810 ;
+  assign \port$5705$0  = \$1812 ;
+  assign \port$5707$0  = \$1814 ;
+  assign \port$5709$0  = \$1816 ;
+  assign \port$5711$0  = \$1818 ;
+  assign \port$5713$0  = \$1820 ;
+  assign \port$5715$0  = \$1822 ;
+  assign \port$5717$0  = \$1824 ;
+  assign \port$5719$0  = \$1826 ;
+  assign \port$5721$0  = \$1828 ;
+  assign \port$5723$0  = \$1830 ;
+  assign \port$5725$0  = \$1832 ;
+  assign \port$5727$0  = \$1834 ;
+  assign \port$5729$0  = \$1836 ;
+  assign \port$5731$0  = \$1838 ;
+  assign \port$5733$0  = \$1840 ;
+  assign \port$5735$0  = \$1842 ;
+  assign \port$5737$0  = \$1844 ;
+  assign \port$5739$0  = \$1846 ;
+  assign \port$5741$0  = \$1848 ;
+  assign \port$5743$0  = \$1850 ;
+  assign \port$5745$0  = \$1852 ;
+  assign \port$5747$0  = \$1854 ;
+  assign \port$5749$0  = \$1856 ;
+  assign \port$5751$0  = \$1858 ;
+  assign \port$5753$0  = \$1860 ;
+  assign \port$5755$0  = \$1862 ;
+  assign \port$5757$0  = \$1864 ;
+  assign \port$5759$0  = \$1866 ;
+  assign \port$5761$0  = \$1868 ;
+  assign \port$5763$0  = \$1870 ;
+  assign \port$5765$0  = \$1872 ;
+  assign \port$5767$0  = \$1874 ;
+  assign \port$5769$0  = \$1876 ;
+  assign \port$5771$0  = \$1878 ;
+  assign \port$5773$0  = \$1880 ;
+  assign \port$5775$0  = \$1882 ;
+  assign \port$5777$0  = \$1884 ;
+  assign \port$5779$0  = \$1886 ;
+  assign \port$5781$0  = \$1888 ;
+  assign \port$5783$0  = \$1890 ;
+  assign \port$5785$0  = \$1892 ;
+  assign \port$5787$0  = \$1894 ;
+  assign \port$5789$0  = \$1896 ;
+  assign \port$5791$0  = \$1898 ;
+  assign \port$5793$0  = \$1900 ;
+  assign \port$5795$0  = \$1902 ;
+  assign \port$5797$0  = \$1904 ;
+  assign \port$5799$0  = \$1906 ;
+  assign \port$5801$0  = \$1908 ;
+  assign \port$5803$0  = \$1910 ;
+  assign \port$5805$0  = \$1912 ;
+  assign \port$5807$0  = \$1914 ;
+  assign \port$5809$0  = \$1916 ;
+  assign \port$5811$0  = \$1918 ;
+  assign \port$5813$0  = \$1920 ;
+  assign \port$5815$0  = \$1922 ;
+  assign \port$5817$0  = \$1924 ;
+  assign \port$5819$0  = \$1926 ;
+  assign \port$5821$0  = \$1928 ;
+  assign \port$5823$0  = \$1930 ;
+  assign \port$5825$0  = \$1932 ;
+  assign \port$5827$0  = \$1934 ;
+  assign \port$5829$0  = \$1936 ;
+  assign \port$5831$0  = \$1938 ;
+  assign \port$5833$0  = \$1940 ;
+  assign \port$5835$0  = \$1942 ;
+  assign \port$5837$0  = \$1944 ;
+  assign \port$5839$0  = \$1946 ;
+  assign \port$5841$0  = \$1948 ;
+  assign \port$5843$0  = \$1950 ;
+  assign \port$5845$0  = \$1952 ;
+  assign \port$5847$0  = \$1954 ;
+  assign \port$5849$0  = \$1956 ;
+  assign \port$5851$0  = \$1958 ;
+  assign \port$5853$0  = \$1960 ;
+  assign \port$5855$0  = \$1962 ;
+  assign \port$5857$0  = \$1964 ;
+  assign \port$5859$0  = \$1966 ;
+  assign \port$5861$0  = \$1968 ;
+  assign \port$5863$0  = \$1970 ;
+  assign \port$5865$0  = \$1972 ;
+  assign \port$5867$0  = \$1974 ;
+  assign \port$5869$0  = \$1976 ;
+  assign \port$5871$0  = \$1978 ;
+  assign \port$5873$0  = \$1980 ;
+  assign \port$5875$0  = \$1982 ;
+  assign \port$5877$0  = \$1984 ;
+  assign \port$5879$0  = \$1986 ;
+  assign \port$5881$0  = \$1988 ;
+  assign \port$5883$0  = \$1990 ;
+  assign \port$5885$0  = \$1992 ;
+  assign code_enable[63] = \$580 ;
+  assign code_enable[62] = \$571 ;
+  assign code_enable[61] = \$562 ;
+  assign code_enable[60] = \$553 ;
+  assign code_enable[59] = \$544 ;
+  assign code_enable[58] = \$535 ;
+  assign code_enable[57] = \$526 ;
+  assign code_enable[56] = \$517 ;
+  assign code_enable[55] = \$508 ;
+  assign code_enable[54] = \$499 ;
+  assign code_enable[53] = \$490 ;
+  assign code_enable[52] = \$481 ;
+  assign code_enable[51] = \$472 ;
+  assign code_enable[50] = \$463 ;
+  assign code_enable[49] = \$454 ;
+  assign code_enable[48] = \$445 ;
+  assign code_enable[47] = \$436 ;
+  assign code_enable[46] = \$427 ;
+  assign code_enable[45] = \$418 ;
+  assign code_enable[44] = \$409 ;
+  assign code_enable[43] = \$400 ;
+  assign code_enable[42] = \$391 ;
+  assign code_enable[41] = \$382 ;
+  assign code_enable[40] = \$373 ;
+  assign code_enable[39] = \$364 ;
+  assign code_enable[38] = \$355 ;
+  assign code_enable[37] = \$346 ;
+  assign code_enable[36] = \$337 ;
+  assign code_enable[35] = \$328 ;
+  assign code_enable[34] = \$319 ;
+  assign code_enable[33] = \$310 ;
+  assign code_enable[32] = \$301 ;
+  assign code_enable[31] = \$292 ;
+  assign code_enable[30] = \$283 ;
+  assign code_enable[29] = \$274 ;
+  assign code_enable[28] = \$265 ;
+  assign code_enable[27] = \$256 ;
+  assign code_enable[26] = \$247 ;
+  assign code_enable[25] = \$238 ;
+  assign code_enable[24] = \$229 ;
+  assign code_enable[23] = \$220 ;
+  assign code_enable[22] = \$211 ;
+  assign code_enable[21] = \$202 ;
+  assign code_enable[20] = \$193 ;
+  assign code_enable[19] = \$184 ;
+  assign code_enable[18] = \$175 ;
+  assign code_enable[17] = \$166 ;
+  assign code_enable[16] = \$157 ;
+  assign code_enable[15] = \$148 ;
+  assign code_enable[14] = \$139 ;
+  assign code_enable[13] = \$130 ;
+  assign code_enable[12] = \$121 ;
+  assign code_enable[11] = \$112 ;
+  assign code_enable[10] = \$103 ;
+  assign code_enable[9] = \$94 ;
+  assign code_enable[8] = \$85 ;
+  assign code_enable[7] = \$76 ;
+  assign code_enable[6] = \$67 ;
+  assign code_enable[5] = \$58 ;
+  assign code_enable[4] = \$49 ;
+  assign code_enable[3] = \$40 ;
+  assign code_enable[2] = \$31 ;
+  assign code_enable[1] = \$22 ;
+  assign code_enable[0] = \$13 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$4560$0 , \port$4562$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5172$0 , \port$5174$0 , \port$5176$0 , \port$5178$0 , \port$5180$0 , \port$5182$0 , \port$5184$0 , \port$5186$0 , \port$5188$0 , \port$5190$0 , \port$5192$0 , \port$5194$0 , \port$5196$0 , \port$5198$0 , \port$5200$0 , \port$5202$0 
-, \port$5204$0 , \port$5206$0 , \port$5208$0 , \port$5210$0 , \port$5212$0 , \port$5214$0 , \port$5216$0 , \port$5218$0 , \port$5220$0 , \port$5222$0 , \port$5224$0 , \port$5226$0 , \port$5228$0 , \port$5230$0 , \port$5232$0 , \port$5234$0 , \port$5236$0 , \port$5238$0 , \port$5240$0 , \port$5242$0 , \port$5244$0 
-, \port$5246$0 , \port$5248$0 , \port$5250$0 , \port$5252$0 , \port$5254$0 , \port$5256$0 , \port$5258$0 , \port$5260$0 , \port$5262$0 , \port$5264$0 , \port$5266$0 , \port$5268$0 , \port$5270$0 , \port$5272$0 , \port$5274$0 , \port$5276$0 , \port$5278$0 , \port$5280$0 , \port$5282$0 , \port$5284$0 , \port$5286$0 
-, \port$5288$0 , \port$5290$0 , \port$5292$0 , \port$5294$0 , \port$5296$0 , \port$5298$0 , \port$5300$0 , \port$5302$0 , \port$5304$0 , \port$5306$0 , \port$5308$0 , \port$5310$0 , \port$5312$0 , \port$5314$0 , \port$5316$0 , \port$5318$0 , \port$5320$0 , \port$5322$0 , \port$5324$0 , \port$5326$0 , \port$5328$0 
-, \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 , \port$5370$0 
-, \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 , \port$5412$0 
-, \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5013$0 , \port$5015$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5631$0 , \port$5633$0 , \port$5635$0 , \port$5637$0 , \port$5639$0 , \port$5641$0 , \port$5643$0 , \port$5645$0 , \port$5647$0 , \port$5649$0 , \port$5651$0 , \port$5653$0 , \port$5655$0 , \port$5657$0 , \port$5659$0 , \port$5661$0 
+, \port$5663$0 , \port$5665$0 , \port$5667$0 , \port$5669$0 , \port$5671$0 , \port$5673$0 , \port$5675$0 , \port$5677$0 , \port$5679$0 , \port$5681$0 , \port$5683$0 , \port$5685$0 , \port$5687$0 , \port$5689$0 , \port$5691$0 , \port$5693$0 , \port$5695$0 , \port$5697$0 , \port$5699$0 , \port$5701$0 , \port$5703$0 
+, \port$5705$0 , \port$5707$0 , \port$5709$0 , \port$5711$0 , \port$5713$0 , \port$5715$0 , \port$5717$0 , \port$5719$0 , \port$5721$0 , \port$5723$0 , \port$5725$0 , \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 
+, \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 , \port$5757$0 , \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 , \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 , \port$5781$0 , \port$5783$0 , \port$5785$0 , \port$5787$0 
+, \port$5789$0 , \port$5791$0 , \port$5793$0 , \port$5795$0 , \port$5797$0 , \port$5799$0 , \port$5801$0 , \port$5803$0 , \port$5805$0 , \port$5807$0 , \port$5809$0 , \port$5811$0 , \port$5813$0 , \port$5815$0 , \port$5817$0 , \port$5819$0 , \port$5821$0 , \port$5823$0 , \port$5825$0 , \port$5827$0 , \port$5829$0 
+, \port$5831$0 , \port$5833$0 , \port$5835$0 , \port$5837$0 , \port$5839$0 , \port$5841$0 , \port$5843$0 , \port$5845$0 , \port$5847$0 , \port$5849$0 , \port$5851$0 , \port$5853$0 , \port$5855$0 , \port$5857$0 , \port$5859$0 , \port$5861$0 , \port$5863$0 , \port$5865$0 , \port$5867$0 , \port$5869$0 , \port$5871$0 
+, \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 , \port$5885$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -18603,266 +19280,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$4560$0 ;
-  wire [31:0] \port$4560$0 ;
-  input [31:0] \port$4562$0 ;
-  wire [31:0] \port$4562$0 ;
-  input \port$5172$0 ;
-  wire \port$5172$0 ;
-  input \port$5174$0 ;
-  wire \port$5174$0 ;
-  input \port$5176$0 ;
-  wire \port$5176$0 ;
-  input \port$5178$0 ;
-  wire \port$5178$0 ;
-  input \port$5180$0 ;
-  wire \port$5180$0 ;
-  input \port$5182$0 ;
-  wire \port$5182$0 ;
-  input \port$5184$0 ;
-  wire \port$5184$0 ;
-  input \port$5186$0 ;
-  wire \port$5186$0 ;
-  input \port$5188$0 ;
-  wire \port$5188$0 ;
-  input \port$5190$0 ;
-  wire \port$5190$0 ;
-  input \port$5192$0 ;
-  wire \port$5192$0 ;
-  input \port$5194$0 ;
-  wire \port$5194$0 ;
-  input \port$5196$0 ;
-  wire \port$5196$0 ;
-  input \port$5198$0 ;
-  wire \port$5198$0 ;
-  input \port$5200$0 ;
-  wire \port$5200$0 ;
-  input \port$5202$0 ;
-  wire \port$5202$0 ;
-  input \port$5204$0 ;
-  wire \port$5204$0 ;
-  input \port$5206$0 ;
-  wire \port$5206$0 ;
-  input \port$5208$0 ;
-  wire \port$5208$0 ;
-  input \port$5210$0 ;
-  wire \port$5210$0 ;
-  input \port$5212$0 ;
-  wire \port$5212$0 ;
-  input \port$5214$0 ;
-  wire \port$5214$0 ;
-  input \port$5216$0 ;
-  wire \port$5216$0 ;
-  input \port$5218$0 ;
-  wire \port$5218$0 ;
-  input \port$5220$0 ;
-  wire \port$5220$0 ;
-  input \port$5222$0 ;
-  wire \port$5222$0 ;
-  input \port$5224$0 ;
-  wire \port$5224$0 ;
-  input \port$5226$0 ;
-  wire \port$5226$0 ;
-  input \port$5228$0 ;
-  wire \port$5228$0 ;
-  input \port$5230$0 ;
-  wire \port$5230$0 ;
-  input \port$5232$0 ;
-  wire \port$5232$0 ;
-  input \port$5234$0 ;
-  wire \port$5234$0 ;
-  input \port$5236$0 ;
-  wire \port$5236$0 ;
-  input \port$5238$0 ;
-  wire \port$5238$0 ;
-  input \port$5240$0 ;
-  wire \port$5240$0 ;
-  input \port$5242$0 ;
-  wire \port$5242$0 ;
-  input \port$5244$0 ;
-  wire \port$5244$0 ;
-  input \port$5246$0 ;
-  wire \port$5246$0 ;
-  input \port$5248$0 ;
-  wire \port$5248$0 ;
-  input \port$5250$0 ;
-  wire \port$5250$0 ;
-  input \port$5252$0 ;
-  wire \port$5252$0 ;
-  input \port$5254$0 ;
-  wire \port$5254$0 ;
-  input \port$5256$0 ;
-  wire \port$5256$0 ;
-  input \port$5258$0 ;
-  wire \port$5258$0 ;
-  input \port$5260$0 ;
-  wire \port$5260$0 ;
-  input \port$5262$0 ;
-  wire \port$5262$0 ;
-  input \port$5264$0 ;
-  wire \port$5264$0 ;
-  input \port$5266$0 ;
-  wire \port$5266$0 ;
-  input \port$5268$0 ;
-  wire \port$5268$0 ;
-  input \port$5270$0 ;
-  wire \port$5270$0 ;
-  input \port$5272$0 ;
-  wire \port$5272$0 ;
-  input \port$5274$0 ;
-  wire \port$5274$0 ;
-  input \port$5276$0 ;
-  wire \port$5276$0 ;
-  input \port$5278$0 ;
-  wire \port$5278$0 ;
-  input \port$5280$0 ;
-  wire \port$5280$0 ;
-  input \port$5282$0 ;
-  wire \port$5282$0 ;
-  input \port$5284$0 ;
-  wire \port$5284$0 ;
-  input \port$5286$0 ;
-  wire \port$5286$0 ;
-  input \port$5288$0 ;
-  wire \port$5288$0 ;
-  input \port$5290$0 ;
-  wire \port$5290$0 ;
-  input \port$5292$0 ;
-  wire \port$5292$0 ;
-  input \port$5294$0 ;
-  wire \port$5294$0 ;
-  input \port$5296$0 ;
-  wire \port$5296$0 ;
-  input \port$5298$0 ;
-  wire \port$5298$0 ;
-  input [6:0] \port$5300$0 ;
-  wire [6:0] \port$5300$0 ;
-  input [6:0] \port$5302$0 ;
-  wire [6:0] \port$5302$0 ;
-  input [6:0] \port$5304$0 ;
-  wire [6:0] \port$5304$0 ;
-  input [6:0] \port$5306$0 ;
-  wire [6:0] \port$5306$0 ;
-  input [6:0] \port$5308$0 ;
-  wire [6:0] \port$5308$0 ;
-  input [6:0] \port$5310$0 ;
-  wire [6:0] \port$5310$0 ;
-  input [6:0] \port$5312$0 ;
-  wire [6:0] \port$5312$0 ;
-  input [6:0] \port$5314$0 ;
-  wire [6:0] \port$5314$0 ;
-  input [6:0] \port$5316$0 ;
-  wire [6:0] \port$5316$0 ;
-  input [6:0] \port$5318$0 ;
-  wire [6:0] \port$5318$0 ;
-  input [6:0] \port$5320$0 ;
-  wire [6:0] \port$5320$0 ;
-  input [6:0] \port$5322$0 ;
-  wire [6:0] \port$5322$0 ;
-  input [6:0] \port$5324$0 ;
-  wire [6:0] \port$5324$0 ;
-  input [6:0] \port$5326$0 ;
-  wire [6:0] \port$5326$0 ;
-  input [6:0] \port$5328$0 ;
-  wire [6:0] \port$5328$0 ;
-  input [6:0] \port$5330$0 ;
-  wire [6:0] \port$5330$0 ;
-  input [6:0] \port$5332$0 ;
-  wire [6:0] \port$5332$0 ;
-  input [6:0] \port$5334$0 ;
-  wire [6:0] \port$5334$0 ;
-  input [6:0] \port$5336$0 ;
-  wire [6:0] \port$5336$0 ;
-  input [6:0] \port$5338$0 ;
-  wire [6:0] \port$5338$0 ;
-  input [6:0] \port$5340$0 ;
-  wire [6:0] \port$5340$0 ;
-  input [6:0] \port$5342$0 ;
-  wire [6:0] \port$5342$0 ;
-  input [6:0] \port$5344$0 ;
-  wire [6:0] \port$5344$0 ;
-  input [6:0] \port$5346$0 ;
-  wire [6:0] \port$5346$0 ;
-  input [6:0] \port$5348$0 ;
-  wire [6:0] \port$5348$0 ;
-  input [6:0] \port$5350$0 ;
-  wire [6:0] \port$5350$0 ;
-  input [6:0] \port$5352$0 ;
-  wire [6:0] \port$5352$0 ;
-  input [6:0] \port$5354$0 ;
-  wire [6:0] \port$5354$0 ;
-  input [6:0] \port$5356$0 ;
-  wire [6:0] \port$5356$0 ;
-  input [6:0] \port$5358$0 ;
-  wire [6:0] \port$5358$0 ;
-  input [6:0] \port$5360$0 ;
-  wire [6:0] \port$5360$0 ;
-  input [6:0] \port$5362$0 ;
-  wire [6:0] \port$5362$0 ;
-  input [6:0] \port$5364$0 ;
-  wire [6:0] \port$5364$0 ;
-  input [6:0] \port$5366$0 ;
-  wire [6:0] \port$5366$0 ;
-  input [6:0] \port$5368$0 ;
-  wire [6:0] \port$5368$0 ;
-  input [6:0] \port$5370$0 ;
-  wire [6:0] \port$5370$0 ;
-  input [6:0] \port$5372$0 ;
-  wire [6:0] \port$5372$0 ;
-  input [6:0] \port$5374$0 ;
-  wire [6:0] \port$5374$0 ;
-  input [6:0] \port$5376$0 ;
-  wire [6:0] \port$5376$0 ;
-  input [6:0] \port$5378$0 ;
-  wire [6:0] \port$5378$0 ;
-  input [6:0] \port$5380$0 ;
-  wire [6:0] \port$5380$0 ;
-  input [6:0] \port$5382$0 ;
-  wire [6:0] \port$5382$0 ;
-  input [6:0] \port$5384$0 ;
-  wire [6:0] \port$5384$0 ;
-  input [6:0] \port$5386$0 ;
-  wire [6:0] \port$5386$0 ;
-  input [6:0] \port$5388$0 ;
-  wire [6:0] \port$5388$0 ;
-  input [6:0] \port$5390$0 ;
-  wire [6:0] \port$5390$0 ;
-  input [6:0] \port$5392$0 ;
-  wire [6:0] \port$5392$0 ;
-  input [6:0] \port$5394$0 ;
-  wire [6:0] \port$5394$0 ;
-  input [6:0] \port$5396$0 ;
-  wire [6:0] \port$5396$0 ;
-  input [6:0] \port$5398$0 ;
-  wire [6:0] \port$5398$0 ;
-  input [6:0] \port$5400$0 ;
-  wire [6:0] \port$5400$0 ;
-  input [6:0] \port$5402$0 ;
-  wire [6:0] \port$5402$0 ;
-  input [6:0] \port$5404$0 ;
-  wire [6:0] \port$5404$0 ;
-  input [6:0] \port$5406$0 ;
-  wire [6:0] \port$5406$0 ;
-  input [6:0] \port$5408$0 ;
-  wire [6:0] \port$5408$0 ;
-  input [6:0] \port$5410$0 ;
-  wire [6:0] \port$5410$0 ;
-  input [6:0] \port$5412$0 ;
-  wire [6:0] \port$5412$0 ;
-  input [6:0] \port$5414$0 ;
-  wire [6:0] \port$5414$0 ;
-  input [6:0] \port$5416$0 ;
-  wire [6:0] \port$5416$0 ;
-  input [6:0] \port$5418$0 ;
-  wire [6:0] \port$5418$0 ;
-  input [6:0] \port$5420$0 ;
-  wire [6:0] \port$5420$0 ;
-  input [6:0] \port$5422$0 ;
-  wire [6:0] \port$5422$0 ;
-  input [6:0] \port$5424$0 ;
-  wire [6:0] \port$5424$0 ;
-  input [6:0] \port$5426$0 ;
-  wire [6:0] \port$5426$0 ;
+  input [31:0] \port$5013$0 ;
+  wire [31:0] \port$5013$0 ;
+  input [31:0] \port$5015$0 ;
+  wire [31:0] \port$5015$0 ;
+  input [6:0] \port$5631$0 ;
+  wire [6:0] \port$5631$0 ;
+  input [6:0] \port$5633$0 ;
+  wire [6:0] \port$5633$0 ;
+  input [6:0] \port$5635$0 ;
+  wire [6:0] \port$5635$0 ;
+  input [6:0] \port$5637$0 ;
+  wire [6:0] \port$5637$0 ;
+  input [6:0] \port$5639$0 ;
+  wire [6:0] \port$5639$0 ;
+  input [6:0] \port$5641$0 ;
+  wire [6:0] \port$5641$0 ;
+  input [6:0] \port$5643$0 ;
+  wire [6:0] \port$5643$0 ;
+  input [6:0] \port$5645$0 ;
+  wire [6:0] \port$5645$0 ;
+  input [6:0] \port$5647$0 ;
+  wire [6:0] \port$5647$0 ;
+  input [6:0] \port$5649$0 ;
+  wire [6:0] \port$5649$0 ;
+  input [6:0] \port$5651$0 ;
+  wire [6:0] \port$5651$0 ;
+  input [6:0] \port$5653$0 ;
+  wire [6:0] \port$5653$0 ;
+  input [6:0] \port$5655$0 ;
+  wire [6:0] \port$5655$0 ;
+  input [6:0] \port$5657$0 ;
+  wire [6:0] \port$5657$0 ;
+  input [6:0] \port$5659$0 ;
+  wire [6:0] \port$5659$0 ;
+  input [6:0] \port$5661$0 ;
+  wire [6:0] \port$5661$0 ;
+  input [6:0] \port$5663$0 ;
+  wire [6:0] \port$5663$0 ;
+  input [6:0] \port$5665$0 ;
+  wire [6:0] \port$5665$0 ;
+  input [6:0] \port$5667$0 ;
+  wire [6:0] \port$5667$0 ;
+  input [6:0] \port$5669$0 ;
+  wire [6:0] \port$5669$0 ;
+  input [6:0] \port$5671$0 ;
+  wire [6:0] \port$5671$0 ;
+  input [6:0] \port$5673$0 ;
+  wire [6:0] \port$5673$0 ;
+  input [6:0] \port$5675$0 ;
+  wire [6:0] \port$5675$0 ;
+  input [6:0] \port$5677$0 ;
+  wire [6:0] \port$5677$0 ;
+  input [6:0] \port$5679$0 ;
+  wire [6:0] \port$5679$0 ;
+  input [6:0] \port$5681$0 ;
+  wire [6:0] \port$5681$0 ;
+  input [6:0] \port$5683$0 ;
+  wire [6:0] \port$5683$0 ;
+  input [6:0] \port$5685$0 ;
+  wire [6:0] \port$5685$0 ;
+  input [6:0] \port$5687$0 ;
+  wire [6:0] \port$5687$0 ;
+  input [6:0] \port$5689$0 ;
+  wire [6:0] \port$5689$0 ;
+  input [6:0] \port$5691$0 ;
+  wire [6:0] \port$5691$0 ;
+  input [6:0] \port$5693$0 ;
+  wire [6:0] \port$5693$0 ;
+  input [6:0] \port$5695$0 ;
+  wire [6:0] \port$5695$0 ;
+  input [6:0] \port$5697$0 ;
+  wire [6:0] \port$5697$0 ;
+  input [6:0] \port$5699$0 ;
+  wire [6:0] \port$5699$0 ;
+  input [6:0] \port$5701$0 ;
+  wire [6:0] \port$5701$0 ;
+  input [6:0] \port$5703$0 ;
+  wire [6:0] \port$5703$0 ;
+  input [6:0] \port$5705$0 ;
+  wire [6:0] \port$5705$0 ;
+  input [6:0] \port$5707$0 ;
+  wire [6:0] \port$5707$0 ;
+  input [6:0] \port$5709$0 ;
+  wire [6:0] \port$5709$0 ;
+  input [6:0] \port$5711$0 ;
+  wire [6:0] \port$5711$0 ;
+  input [6:0] \port$5713$0 ;
+  wire [6:0] \port$5713$0 ;
+  input [6:0] \port$5715$0 ;
+  wire [6:0] \port$5715$0 ;
+  input [6:0] \port$5717$0 ;
+  wire [6:0] \port$5717$0 ;
+  input [6:0] \port$5719$0 ;
+  wire [6:0] \port$5719$0 ;
+  input [6:0] \port$5721$0 ;
+  wire [6:0] \port$5721$0 ;
+  input [6:0] \port$5723$0 ;
+  wire [6:0] \port$5723$0 ;
+  input [6:0] \port$5725$0 ;
+  wire [6:0] \port$5725$0 ;
+  input [6:0] \port$5727$0 ;
+  wire [6:0] \port$5727$0 ;
+  input [6:0] \port$5729$0 ;
+  wire [6:0] \port$5729$0 ;
+  input [6:0] \port$5731$0 ;
+  wire [6:0] \port$5731$0 ;
+  input [6:0] \port$5733$0 ;
+  wire [6:0] \port$5733$0 ;
+  input [6:0] \port$5735$0 ;
+  wire [6:0] \port$5735$0 ;
+  input [6:0] \port$5737$0 ;
+  wire [6:0] \port$5737$0 ;
+  input [6:0] \port$5739$0 ;
+  wire [6:0] \port$5739$0 ;
+  input [6:0] \port$5741$0 ;
+  wire [6:0] \port$5741$0 ;
+  input [6:0] \port$5743$0 ;
+  wire [6:0] \port$5743$0 ;
+  input [6:0] \port$5745$0 ;
+  wire [6:0] \port$5745$0 ;
+  input [6:0] \port$5747$0 ;
+  wire [6:0] \port$5747$0 ;
+  input [6:0] \port$5749$0 ;
+  wire [6:0] \port$5749$0 ;
+  input [6:0] \port$5751$0 ;
+  wire [6:0] \port$5751$0 ;
+  input [6:0] \port$5753$0 ;
+  wire [6:0] \port$5753$0 ;
+  input [6:0] \port$5755$0 ;
+  wire [6:0] \port$5755$0 ;
+  input [6:0] \port$5757$0 ;
+  wire [6:0] \port$5757$0 ;
+  input \port$5759$0 ;
+  wire \port$5759$0 ;
+  input \port$5761$0 ;
+  wire \port$5761$0 ;
+  input \port$5763$0 ;
+  wire \port$5763$0 ;
+  input \port$5765$0 ;
+  wire \port$5765$0 ;
+  input \port$5767$0 ;
+  wire \port$5767$0 ;
+  input \port$5769$0 ;
+  wire \port$5769$0 ;
+  input \port$5771$0 ;
+  wire \port$5771$0 ;
+  input \port$5773$0 ;
+  wire \port$5773$0 ;
+  input \port$5775$0 ;
+  wire \port$5775$0 ;
+  input \port$5777$0 ;
+  wire \port$5777$0 ;
+  input \port$5779$0 ;
+  wire \port$5779$0 ;
+  input \port$5781$0 ;
+  wire \port$5781$0 ;
+  input \port$5783$0 ;
+  wire \port$5783$0 ;
+  input \port$5785$0 ;
+  wire \port$5785$0 ;
+  input \port$5787$0 ;
+  wire \port$5787$0 ;
+  input \port$5789$0 ;
+  wire \port$5789$0 ;
+  input \port$5791$0 ;
+  wire \port$5791$0 ;
+  input \port$5793$0 ;
+  wire \port$5793$0 ;
+  input \port$5795$0 ;
+  wire \port$5795$0 ;
+  input \port$5797$0 ;
+  wire \port$5797$0 ;
+  input \port$5799$0 ;
+  wire \port$5799$0 ;
+  input \port$5801$0 ;
+  wire \port$5801$0 ;
+  input \port$5803$0 ;
+  wire \port$5803$0 ;
+  input \port$5805$0 ;
+  wire \port$5805$0 ;
+  input \port$5807$0 ;
+  wire \port$5807$0 ;
+  input \port$5809$0 ;
+  wire \port$5809$0 ;
+  input \port$5811$0 ;
+  wire \port$5811$0 ;
+  input \port$5813$0 ;
+  wire \port$5813$0 ;
+  input \port$5815$0 ;
+  wire \port$5815$0 ;
+  input \port$5817$0 ;
+  wire \port$5817$0 ;
+  input \port$5819$0 ;
+  wire \port$5819$0 ;
+  input \port$5821$0 ;
+  wire \port$5821$0 ;
+  input \port$5823$0 ;
+  wire \port$5823$0 ;
+  input \port$5825$0 ;
+  wire \port$5825$0 ;
+  input \port$5827$0 ;
+  wire \port$5827$0 ;
+  input \port$5829$0 ;
+  wire \port$5829$0 ;
+  input \port$5831$0 ;
+  wire \port$5831$0 ;
+  input \port$5833$0 ;
+  wire \port$5833$0 ;
+  input \port$5835$0 ;
+  wire \port$5835$0 ;
+  input \port$5837$0 ;
+  wire \port$5837$0 ;
+  input \port$5839$0 ;
+  wire \port$5839$0 ;
+  input \port$5841$0 ;
+  wire \port$5841$0 ;
+  input \port$5843$0 ;
+  wire \port$5843$0 ;
+  input \port$5845$0 ;
+  wire \port$5845$0 ;
+  input \port$5847$0 ;
+  wire \port$5847$0 ;
+  input \port$5849$0 ;
+  wire \port$5849$0 ;
+  input \port$5851$0 ;
+  wire \port$5851$0 ;
+  input \port$5853$0 ;
+  wire \port$5853$0 ;
+  input \port$5855$0 ;
+  wire \port$5855$0 ;
+  input \port$5857$0 ;
+  wire \port$5857$0 ;
+  input \port$5859$0 ;
+  wire \port$5859$0 ;
+  input \port$5861$0 ;
+  wire \port$5861$0 ;
+  input \port$5863$0 ;
+  wire \port$5863$0 ;
+  input \port$5865$0 ;
+  wire \port$5865$0 ;
+  input \port$5867$0 ;
+  wire \port$5867$0 ;
+  input \port$5869$0 ;
+  wire \port$5869$0 ;
+  input \port$5871$0 ;
+  wire \port$5871$0 ;
+  input \port$5873$0 ;
+  wire \port$5873$0 ;
+  input \port$5875$0 ;
+  wire \port$5875$0 ;
+  input \port$5877$0 ;
+  wire \port$5877$0 ;
+  input \port$5879$0 ;
+  wire \port$5879$0 ;
+  input \port$5881$0 ;
+  wire \port$5881$0 ;
+  input \port$5883$0 ;
+  wire \port$5883$0 ;
+  input \port$5885$0 ;
+  wire \port$5885$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -18895,197 +19572,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$5300$0  < threshold;
-  assign \$3  = ~ \port$5172$0 ;
+  assign \$2  = \port$5631$0  < threshold;
+  assign \$3  = ~ \port$5759$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$5302$0  < threshold;
-  assign \$6  = ~ \port$5174$0 ;
+  assign \$5  = \port$5633$0  < threshold;
+  assign \$6  = ~ \port$5761$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$5304$0  < threshold;
-  assign \$9  = ~ \port$5176$0 ;
+  assign \$8  = \port$5635$0  < threshold;
+  assign \$9  = ~ \port$5763$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$5306$0  < threshold;
-  assign \$12  = ~ \port$5178$0 ;
+  assign \$11  = \port$5637$0  < threshold;
+  assign \$12  = ~ \port$5765$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$5308$0  < threshold;
-  assign \$15  = ~ \port$5180$0 ;
+  assign \$14  = \port$5639$0  < threshold;
+  assign \$15  = ~ \port$5767$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$5310$0  < threshold;
-  assign \$18  = ~ \port$5182$0 ;
+  assign \$17  = \port$5641$0  < threshold;
+  assign \$18  = ~ \port$5769$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$5312$0  < threshold;
-  assign \$21  = ~ \port$5184$0 ;
+  assign \$20  = \port$5643$0  < threshold;
+  assign \$21  = ~ \port$5771$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$5314$0  < threshold;
-  assign \$24  = ~ \port$5186$0 ;
+  assign \$23  = \port$5645$0  < threshold;
+  assign \$24  = ~ \port$5773$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$5316$0  < threshold;
-  assign \$27  = ~ \port$5188$0 ;
+  assign \$26  = \port$5647$0  < threshold;
+  assign \$27  = ~ \port$5775$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$5318$0  < threshold;
-  assign \$30  = ~ \port$5190$0 ;
+  assign \$29  = \port$5649$0  < threshold;
+  assign \$30  = ~ \port$5777$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$5320$0  < threshold;
-  assign \$33  = ~ \port$5192$0 ;
+  assign \$32  = \port$5651$0  < threshold;
+  assign \$33  = ~ \port$5779$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$5322$0  < threshold;
-  assign \$36  = ~ \port$5194$0 ;
+  assign \$35  = \port$5653$0  < threshold;
+  assign \$36  = ~ \port$5781$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$5324$0  < threshold;
-  assign \$39  = ~ \port$5196$0 ;
+  assign \$38  = \port$5655$0  < threshold;
+  assign \$39  = ~ \port$5783$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$5326$0  < threshold;
-  assign \$42  = ~ \port$5198$0 ;
+  assign \$41  = \port$5657$0  < threshold;
+  assign \$42  = ~ \port$5785$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$5328$0  < threshold;
-  assign \$45  = ~ \port$5200$0 ;
+  assign \$44  = \port$5659$0  < threshold;
+  assign \$45  = ~ \port$5787$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$5330$0  < threshold;
-  assign \$48  = ~ \port$5202$0 ;
+  assign \$47  = \port$5661$0  < threshold;
+  assign \$48  = ~ \port$5789$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$5332$0  < threshold;
-  assign \$51  = ~ \port$5204$0 ;
+  assign \$50  = \port$5663$0  < threshold;
+  assign \$51  = ~ \port$5791$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$5334$0  < threshold;
-  assign \$54  = ~ \port$5206$0 ;
+  assign \$53  = \port$5665$0  < threshold;
+  assign \$54  = ~ \port$5793$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$5336$0  < threshold;
-  assign \$57  = ~ \port$5208$0 ;
+  assign \$56  = \port$5667$0  < threshold;
+  assign \$57  = ~ \port$5795$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$5338$0  < threshold;
-  assign \$60  = ~ \port$5210$0 ;
+  assign \$59  = \port$5669$0  < threshold;
+  assign \$60  = ~ \port$5797$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$5340$0  < threshold;
-  assign \$63  = ~ \port$5212$0 ;
+  assign \$62  = \port$5671$0  < threshold;
+  assign \$63  = ~ \port$5799$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$5342$0  < threshold;
-  assign \$66  = ~ \port$5214$0 ;
+  assign \$65  = \port$5673$0  < threshold;
+  assign \$66  = ~ \port$5801$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$5344$0  < threshold;
-  assign \$69  = ~ \port$5216$0 ;
+  assign \$68  = \port$5675$0  < threshold;
+  assign \$69  = ~ \port$5803$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$5346$0  < threshold;
-  assign \$72  = ~ \port$5218$0 ;
+  assign \$71  = \port$5677$0  < threshold;
+  assign \$72  = ~ \port$5805$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$5348$0  < threshold;
-  assign \$75  = ~ \port$5220$0 ;
+  assign \$74  = \port$5679$0  < threshold;
+  assign \$75  = ~ \port$5807$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$5350$0  < threshold;
-  assign \$78  = ~ \port$5222$0 ;
+  assign \$77  = \port$5681$0  < threshold;
+  assign \$78  = ~ \port$5809$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$5352$0  < threshold;
-  assign \$81  = ~ \port$5224$0 ;
+  assign \$80  = \port$5683$0  < threshold;
+  assign \$81  = ~ \port$5811$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$5354$0  < threshold;
-  assign \$84  = ~ \port$5226$0 ;
+  assign \$83  = \port$5685$0  < threshold;
+  assign \$84  = ~ \port$5813$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$5356$0  < threshold;
-  assign \$87  = ~ \port$5228$0 ;
+  assign \$86  = \port$5687$0  < threshold;
+  assign \$87  = ~ \port$5815$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$5358$0  < threshold;
-  assign \$90  = ~ \port$5230$0 ;
+  assign \$89  = \port$5689$0  < threshold;
+  assign \$90  = ~ \port$5817$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$5360$0  < threshold;
-  assign \$93  = ~ \port$5232$0 ;
+  assign \$92  = \port$5691$0  < threshold;
+  assign \$93  = ~ \port$5819$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$5362$0  < threshold;
-  assign \$96  = ~ \port$5234$0 ;
+  assign \$95  = \port$5693$0  < threshold;
+  assign \$96  = ~ \port$5821$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$5364$0  < threshold;
-  assign \$99  = ~ \port$5236$0 ;
+  assign \$98  = \port$5695$0  < threshold;
+  assign \$99  = ~ \port$5823$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$5366$0  < threshold;
-  assign \$102  = ~ \port$5238$0 ;
+  assign \$101  = \port$5697$0  < threshold;
+  assign \$102  = ~ \port$5825$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$5368$0  < threshold;
-  assign \$105  = ~ \port$5240$0 ;
+  assign \$104  = \port$5699$0  < threshold;
+  assign \$105  = ~ \port$5827$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$5370$0  < threshold;
-  assign \$108  = ~ \port$5242$0 ;
+  assign \$107  = \port$5701$0  < threshold;
+  assign \$108  = ~ \port$5829$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$5372$0  < threshold;
-  assign \$111  = ~ \port$5244$0 ;
+  assign \$110  = \port$5703$0  < threshold;
+  assign \$111  = ~ \port$5831$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$5374$0  < threshold;
-  assign \$114  = ~ \port$5246$0 ;
+  assign \$113  = \port$5705$0  < threshold;
+  assign \$114  = ~ \port$5833$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$5376$0  < threshold;
-  assign \$117  = ~ \port$5248$0 ;
+  assign \$116  = \port$5707$0  < threshold;
+  assign \$117  = ~ \port$5835$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$5378$0  < threshold;
-  assign \$120  = ~ \port$5250$0 ;
+  assign \$119  = \port$5709$0  < threshold;
+  assign \$120  = ~ \port$5837$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$5380$0  < threshold;
-  assign \$123  = ~ \port$5252$0 ;
+  assign \$122  = \port$5711$0  < threshold;
+  assign \$123  = ~ \port$5839$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$5382$0  < threshold;
-  assign \$126  = ~ \port$5254$0 ;
+  assign \$125  = \port$5713$0  < threshold;
+  assign \$126  = ~ \port$5841$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$5384$0  < threshold;
-  assign \$129  = ~ \port$5256$0 ;
+  assign \$128  = \port$5715$0  < threshold;
+  assign \$129  = ~ \port$5843$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$5386$0  < threshold;
-  assign \$132  = ~ \port$5258$0 ;
+  assign \$131  = \port$5717$0  < threshold;
+  assign \$132  = ~ \port$5845$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$5388$0  < threshold;
-  assign \$135  = ~ \port$5260$0 ;
+  assign \$134  = \port$5719$0  < threshold;
+  assign \$135  = ~ \port$5847$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$5390$0  < threshold;
-  assign \$138  = ~ \port$5262$0 ;
+  assign \$137  = \port$5721$0  < threshold;
+  assign \$138  = ~ \port$5849$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$5392$0  < threshold;
-  assign \$141  = ~ \port$5264$0 ;
+  assign \$140  = \port$5723$0  < threshold;
+  assign \$141  = ~ \port$5851$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$5394$0  < threshold;
-  assign \$144  = ~ \port$5266$0 ;
+  assign \$143  = \port$5725$0  < threshold;
+  assign \$144  = ~ \port$5853$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$5396$0  < threshold;
-  assign \$147  = ~ \port$5268$0 ;
+  assign \$146  = \port$5727$0  < threshold;
+  assign \$147  = ~ \port$5855$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$5398$0  < threshold;
-  assign \$150  = ~ \port$5270$0 ;
+  assign \$149  = \port$5729$0  < threshold;
+  assign \$150  = ~ \port$5857$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$5400$0  < threshold;
-  assign \$153  = ~ \port$5272$0 ;
+  assign \$152  = \port$5731$0  < threshold;
+  assign \$153  = ~ \port$5859$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$5402$0  < threshold;
-  assign \$156  = ~ \port$5274$0 ;
+  assign \$155  = \port$5733$0  < threshold;
+  assign \$156  = ~ \port$5861$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$5404$0  < threshold;
-  assign \$159  = ~ \port$5276$0 ;
+  assign \$158  = \port$5735$0  < threshold;
+  assign \$159  = ~ \port$5863$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$5406$0  < threshold;
-  assign \$162  = ~ \port$5278$0 ;
+  assign \$161  = \port$5737$0  < threshold;
+  assign \$162  = ~ \port$5865$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$5408$0  < threshold;
-  assign \$165  = ~ \port$5280$0 ;
+  assign \$164  = \port$5739$0  < threshold;
+  assign \$165  = ~ \port$5867$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$5410$0  < threshold;
-  assign \$168  = ~ \port$5282$0 ;
+  assign \$167  = \port$5741$0  < threshold;
+  assign \$168  = ~ \port$5869$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$5412$0  < threshold;
-  assign \$171  = ~ \port$5284$0 ;
+  assign \$170  = \port$5743$0  < threshold;
+  assign \$171  = ~ \port$5871$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$5414$0  < threshold;
-  assign \$174  = ~ \port$5286$0 ;
+  assign \$173  = \port$5745$0  < threshold;
+  assign \$174  = ~ \port$5873$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$5416$0  < threshold;
-  assign \$177  = ~ \port$5288$0 ;
+  assign \$176  = \port$5747$0  < threshold;
+  assign \$177  = ~ \port$5875$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$5418$0  < threshold;
-  assign \$180  = ~ \port$5290$0 ;
+  assign \$179  = \port$5749$0  < threshold;
+  assign \$180  = ~ \port$5877$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$5420$0  < threshold;
-  assign \$183  = ~ \port$5292$0 ;
+  assign \$182  = \port$5751$0  < threshold;
+  assign \$183  = ~ \port$5879$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$5422$0  < threshold;
-  assign \$186  = ~ \port$5294$0 ;
+  assign \$185  = \port$5753$0  < threshold;
+  assign \$186  = ~ \port$5881$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$5424$0  < threshold;
-  assign \$189  = ~ \port$5296$0 ;
+  assign \$188  = \port$5755$0  < threshold;
+  assign \$189  = ~ \port$5883$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$5426$0  < threshold;
-  assign \$192  = ~ \port$5298$0 ;
+  assign \$191  = \port$5757$0  < threshold;
+  assign \$192  = ~ \port$5885$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -19381,7 +20058,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$4562$0 , \port$4560$0  };
+            \$296  = { \port$5015$0 , \port$5013$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -19725,11 +20402,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$5426$0 , \port$5424$0 , \port$5422$0 , \port$5420$0 , \port$5418$0 , \port$5416$0 , \port$5414$0 , \port$5412$0 , \port$5410$0 , \port$5408$0 , \port$5406$0 , \port$5404$0 , \port$5402$0 , \port$5400$0 , \port$5398$0 , \port$5396$0 , \port$5394$0 , \port$5392$0 , \port$5390$0 , \port$5388$0 , \port$5386$0 , \port$5384$0 , \port$5382$0 , \port$5380$0 , \port$5378$0 , \port$5376$0 , \port$5374$0 , \port$5372$0 , \port$5370$0 , \port$5368$0 , \port$5366$0 , \port$5364$0 , \port$5362$0 , \port$5360$0 , \port$5358$0 , \port$5356$0 , \port$5354$0 , \port$5352$0 , \port$5350$0 , \port$5348$0 , \port$5346$0 , \port$5344$0 , \port$5342$0 , \port$5340$0 , \port$5338$0 , \port$5336$0 , \port$5334$0 , \port$5332$0 , \port$5330$0 , \port$5328$0 , \port$5326$0 , \port$5324$0 , \port$5322$0 , \port$5320$0 , \port$5318$0 , \port$5316$0 , \port$5314$0 , \port$5312$0 , \port$5310$0 , \port$5308$0 , \port$5306$0 , \port$5304$0 , \port$5302$0 , \port$5300$0  };
-  assign overflow = { \port$5298$0 , \port$5296$0 , \port$5294$0 , \port$5292$0 , \port$5290$0 , \port$5288$0 , \port$5286$0 , \port$5284$0 , \port$5282$0 , \port$5280$0 , \port$5278$0 , \port$5276$0 , \port$5274$0 , \port$5272$0 , \port$5270$0 , \port$5268$0 , \port$5266$0 , \port$5264$0 , \port$5262$0 , \port$5260$0 , \port$5258$0 , \port$5256$0 , \port$5254$0 , \port$5252$0 , \port$5250$0 , \port$5248$0 , \port$5246$0 , \port$5244$0 , \port$5242$0 , \port$5240$0 , \port$5238$0 , \port$5236$0 , \port$5234$0 , \port$5232$0 , \port$5230$0 , \port$5228$0 , \port$5226$0 , \port$5224$0 , \port$5222$0 , \port$5220$0 , \port$5218$0 , \port$5216$0 , \port$5214$0 , \port$5212$0 , \port$5210$0 , \port$5208$0 , \port$5206$0 , \port$5204$0 , \port$5202$0 , \port$5200$0 , \port$5198$0 , \port$5196$0 , \port$5194$0 , \port$5192$0 , \port$5190$0 , \port$5188$0 , \port$5186$0 , \port$5184$0 , \port$5182$0 , \port$5180$0 , \port$5178$0 , \port$5176$0 , \port$5174$0 , \port$5172$0  };
+  assign codes = { \port$5757$0 , \port$5755$0 , \port$5753$0 , \port$5751$0 , \port$5749$0 , \port$5747$0 , \port$5745$0 , \port$5743$0 , \port$5741$0 , \port$5739$0 , \port$5737$0 , \port$5735$0 , \port$5733$0 , \port$5731$0 , \port$5729$0 , \port$5727$0 , \port$5725$0 , \port$5723$0 , \port$5721$0 , \port$5719$0 , \port$5717$0 , \port$5715$0 , \port$5713$0 , \port$5711$0 , \port$5709$0 , \port$5707$0 , \port$5705$0 , \port$5703$0 , \port$5701$0 , \port$5699$0 , \port$5697$0 , \port$5695$0 , \port$5693$0 , \port$5691$0 , \port$5689$0 , \port$5687$0 , \port$5685$0 , \port$5683$0 , \port$5681$0 , \port$5679$0 , \port$5677$0 , \port$5675$0 , \port$5673$0 , \port$5671$0 , \port$5669$0 , \port$5667$0 , \port$5665$0 , \port$5663$0 , \port$5661$0 , \port$5659$0 , \port$5657$0 , \port$5655$0 , \port$5653$0 , \port$5651$0 , \port$5649$0 , \port$5647$0 , \port$5645$0 , \port$5643$0 , \port$5641$0 , \port$5639$0 , \port$5637$0 , \port$5635$0 , \port$5633$0 , \port$5631$0  };
+  assign overflow = { \port$5885$0 , \port$5883$0 , \port$5881$0 , \port$5879$0 , \port$5877$0 , \port$5875$0 , \port$5873$0 , \port$5871$0 , \port$5869$0 , \port$5867$0 , \port$5865$0 , \port$5863$0 , \port$5861$0 , \port$5859$0 , \port$5857$0 , \port$5855$0 , \port$5853$0 , \port$5851$0 , \port$5849$0 , \port$5847$0 , \port$5845$0 , \port$5843$0 , \port$5841$0 , \port$5839$0 , \port$5837$0 , \port$5835$0 , \port$5833$0 , \port$5831$0 , \port$5829$0 , \port$5827$0 , \port$5825$0 , \port$5823$0 , \port$5821$0 , \port$5819$0 , \port$5817$0 , \port$5815$0 , \port$5813$0 , \port$5811$0 , \port$5809$0 , \port$5807$0 , \port$5805$0 , \port$5803$0 , \port$5801$0 , \port$5799$0 , \port$5797$0 , \port$5795$0 , \port$5793$0 , \port$5791$0 , \port$5789$0 , \port$5787$0 , \port$5785$0 , \port$5783$0 , \port$5781$0 , \port$5779$0 , \port$5777$0 , \port$5775$0 , \port$5773$0 , \port$5771$0 , \port$5769$0 , \port$5767$0 , \port$5765$0 , \port$5763$0 , \port$5761$0 , \port$5759$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$4562$0 , \port$4560$0  };
+  assign \data$27  = { \port$5015$0 , \port$5013$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;
