@@ -31,6 +31,11 @@ def _session(m: Macro, rng_seed: int):
     multi = m.vmm_int(rng.integers(-8, 8, (3, CONFIG.rows)), input_bits=4)
     m.write_weights(-w[:2], rows=[5, 0])
     again = m.vmm(x[:4])
+    # TDC_START_DELAY one cycle early (every code one count up), then back
+    m.set_tdc_start_delay(m.tdc_start_delay - 1)
+    early = m.vmm(x[:4])
+    assert not np.array_equal(early, again), "TDC_START_DELAY had no effect"
+    m.set_tdc_start_delay(m.tdc_start_delay + 1)
     gains, offsets2 = m.calibrate(n_pairs=2, method="gain", per_column=1)
     ref = m.capture_track_ref()
     m.set_tracking(3)
@@ -53,7 +58,7 @@ def _session(m: Macro, rng_seed: int):
     m.vmm(x[:1], hold=True)
     m.write_weights(-w)
     summed = m.vmm(x[1:2], accumulate=True)
-    return (raw, offsets, acc, multi, np.vstack([again, act]),
+    return (raw, offsets, acc, multi, np.vstack([again, early, act]),
             np.concatenate([gains, offsets2, [ref], tracked.ravel(), list(state.values())]),
             np.concatenate([hot.ravel(), list(hot_state.values()), summed.ravel()]),
             m.status())
@@ -69,12 +74,13 @@ def test_rtl_backend_equals_golden_backend_bit_for_bit(sim, tmp_path):
     with Macro.rtl(CONFIG, device=device, seed=21, sim=sim) as r:
         got = _session(r, 3)
         assert r.backend.sim_time_ns["run"] > 0
-    names = ("raw", "offsets", "accumulate/hold", "multi-bit", "rewrite, activation",
-             "gain calibration, tracking", "85 C with tracking, accumulate across a write")
+    names = ("raw", "offsets", "accumulate/hold", "multi-bit",
+             "rewrite, early TDC start, activation", "gain calibration, tracking",
+             "85 C with tracking, accumulate across a write")
     for name, a, b in zip(names, expected[:7], got[:7], strict=True):
         assert np.array_equal(a, b), f"{sim}: {name} differs:\n{a}\n{b}"
     assert expected[7] == got[7]
-    assert got[7].vmm_count == 24 + 8 + 24 + 12 + 4 + (4 + 8) + 1 + 8 + 24 + 8 + 2
+    assert got[7].vmm_count == 24 + 8 + 24 + 12 + 4 + 4 + (4 + 8) + 1 + 8 + 24 + 8 + 2
 
 
 def test_rtl_backend_reports_a_simulator_that_cannot_start():

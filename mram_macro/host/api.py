@@ -136,6 +136,8 @@ class Macro:
         #: TRACK_INTERVAL and TRACK_REF as the host wrote them (reset: off, design value).
         self.track_interval = 0
         self.track_ref = REPLICA_COLS * c.rows
+        #: TDC_START_DELAY as the host wrote it (reset: the readout's design value).
+        self.tdc_start_delay = int(setup.regmap["TDC_START_DELAY"].field("CYCLES").reset)
         #: The die's operating temperature (:meth:`set_temperature`).
         self.temperature_C = float(setup.device.temperature_C)
         #: THRESHOLD values of the activation mode, or None when it is off.
@@ -387,6 +389,28 @@ class Macro:
                             f"{TEMPERATURE_RANGE_C[1]:g} C, not {t!r}")
         self.backend.set_temperature(float(t))
         self.temperature_C = float(t)
+
+    def set_tdc_start_delay(self, cycles: int) -> None:
+        """Write TDC_START_DELAY: the clock cycles after evaluation start before the TDC counts
+        (code 0 begins ``cycles * fine_taps`` TDC steps in). Each cycle moves every code by
+        ``fine_taps``; CAL_OFFSET is not changed, so :meth:`calibrate` again afterwards.
+
+        Refused (:class:`HostError`, nothing written): a value that is not an integer in the
+        register's range, or one at which the codes cannot resolve the dot product (counter /
+        two-step: the nominal column's trips leave the TDC's codes, see
+        :meth:`DieSetup.start_delay_range`; coarse: under half of the codes used)."""
+        field = self.setup.regmap["TDC_START_DELAY"].field("CYCLES")
+        hi = (1 << field.width) - 1
+        if isinstance(cycles, bool) or not isinstance(cycles, (int, np.integer)) \
+                or not 0 <= cycles <= hi:
+            raise HostError(f"the TDC start delay must be an integer number of clock cycles in "
+                            f"0..{hi}, not {cycles!r}")
+        try:
+            self.setup.check_start_delay(int(cycles))
+        except ValueError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_start_delay(int(cycles))
+        self.tdc_start_delay = int(cycles)
 
     def tracking(self) -> dict[str, int]:
         """The tracker's state: ``code`` (last replica sum), ``gain`` (TRACK_GAIN, fixed

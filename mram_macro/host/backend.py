@@ -21,6 +21,8 @@ Operations:
 ``tracking_state()``
     The tracker's registers as a dict: ``code`` (TRACK_CODE), ``gain`` (TRACK_GAIN),
     ``retrims``, ``invalid``, ``clamped`` (TRACK_STATUS).
+``write_start_delay(cycles)``
+    TDC_START_DELAY (the host checked that its codes resolve the dot product).
 ``set_mode(raw_codes, activation)``
     MODE.RAW_CODES and MODE.ACTIVATION.
 ``write_thresholds(thresholds)``
@@ -139,6 +141,9 @@ class Backend:
         raise NotImplementedError
 
     def tracking_state(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def write_start_delay(self, cycles: int) -> None:
         raise NotImplementedError
 
     def set_mode(self, raw_codes: bool, activation: bool) -> None:

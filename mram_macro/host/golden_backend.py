@@ -93,6 +93,9 @@ class GoldenBackend(Backend):
     def set_temperature(self, temperature_C: float) -> None:
         self.golden.array.set_temperature(float(temperature_C))
 
+    def write_start_delay(self, cycles: int) -> None:
+        self.golden.start_delay_cycles = int(cycles)
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         if activation and not self.config.activation:
             # the RTL answers SLVERR: MODE.ACTIVATION's field only takes 0 in this build

@@ -136,6 +136,9 @@ class RtlBackend(Backend):
     def set_temperature(self, temperature_C: float) -> None:
         self._call("set_temperature", temperature_C=float(temperature_C))
 
+    def write_start_delay(self, cycles: int) -> None:
+        self._call("write_start_delay", cycles=int(cycles))
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

@@ -178,6 +178,10 @@ class MacroDriver:
         # the next evaluation on; the die and the MTJ states stay.
         self.array.array.set_temperature(float(temperature_C))
 
+    async def write_start_delay(self, cycles: int) -> None:
+        field = self.regmap["TDC_START_DELAY"].field("CYCLES")
+        await self.write_reg("TDC_START_DELAY", int(cycles) << field.lsb)
+
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]
         await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb

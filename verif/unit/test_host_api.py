@@ -227,3 +227,106 @@ def test_a_closed_macro_refuses_every_call():
 def test_rtl_timeout_must_be_a_positive_number(timeout_s):
     with pytest.raises(HostError, match=r"timeout_s must be a positive number of seconds"):
         Macro.rtl(SMALL, sim="icarus", timeout_s=timeout_s)
+
+
+def test_tdc_start_delay_moves_every_code_and_calibration_absorbs_it():
+    """TDC_START_DELAY one cycle earlier: every raw code up by fine_taps (the two-step TDC's
+    phases per cycle), results off until calibrate() (CAL_OFFSET is the host's business)."""
+    rng = np.random.default_rng(11)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (12, 16))
+    with _macro() as m:
+        m.write_weights(w)
+        design = m.tdc_start_delay
+        lo, hi = m.setup.start_delay_range()
+        assert hi == design == m.setup.readout.start_delay_cycles and lo < design
+        bits = (x + 1) // 2
+        before = m._raw_codes(bits)
+        m.set_tdc_start_delay(design - 1)
+        assert m.tdc_start_delay == design - 1
+        k = m.setup.readout.fine_taps
+        assert np.array_equal(m._raw_codes(bits), before + k)
+        assert not np.array_equal(m.vmm(x), x @ w)
+        m.calibrate()
+        assert np.array_equal(m.vmm(x), x @ w)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (True, r"must be an integer number of clock cycles in 0\.\.65535, not True"),
+    (1.0, r"in 0\.\.65535, not 1\.0"),
+    ("2", r"in 0\.\.65535, not '2'"),
+    (-1, r"in 0\.\.65535, not -1"),
+    (1 << 16, r"in 0\.\.65535, not 65536"),
+])
+def test_tdc_start_delay_refuses_bad_values(bad, message):
+    with _macro() as m:
+        with pytest.raises(HostError, match=message):
+            m.set_tdc_start_delay(bad)
+        assert m.tdc_start_delay == m.setup.readout.start_delay_cycles
+
+
+@pytest.mark.parametrize("tdc_mode", ["two_step", "counter"])
+def test_tdc_start_delay_whose_codes_cannot_resolve_is_refused_with_the_reason(tdc_mode):
+    from dataclasses import replace
+
+    rng = np.random.default_rng(12)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (6, 16))
+    with Macro.golden(replace(SMALL, tdc_mode=tdc_mode)) as m:
+        m.write_weights(w)
+        lo, hi = m.setup.start_delay_range()
+        want = m.vmm(x)
+        k = m.setup.readout.fine_taps
+        with pytest.raises(HostError, match=rf"TDC_START_DELAY = {hi + 1} cycles at a 5 ns clock: "
+                                            rf"the fastest trips .* read below code 0, {k} TDC "
+                                            rf"steps early, so their codes cannot resolve the "
+                                            rf"dot product; use {lo}\.\.{hi} cycles"):
+            m.set_tdc_start_delay(hi + 1)
+        if lo > 0:
+            with pytest.raises(HostError, match=rf"the slowest trips .* would overflow the "
+                                                rf"5-bit TDC, {k} TDC steps late.*use "
+                                                rf"{lo}\.\.{hi} cycles"):
+                m.set_tdc_start_delay(lo - 1)
+        # refused: nothing written, results unchanged
+        assert m.tdc_start_delay == hi and np.array_equal(m.vmm(x), want)
+        m.set_tdc_start_delay(lo)   # the range's ends are accepted
+        assert m.tdc_start_delay == lo
+
+
+def test_coarse_tdc_start_delay_that_leaves_the_window_is_refused():
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="coarse", tdc_bits=3, write_pulse_cycles=5)
+    with Macro.golden(config, t_clk_ns=2.0) as m:
+        design = m.tdc_start_delay
+        m.set_tdc_start_delay(design)
+        with pytest.raises(HostError, match=r"TDC_START_DELAY = 1000 cycles at a 2 ns clock puts "
+                                            r"the 16-row column's trips into 1 of the 7 codes.*"
+                                            r"cannot resolve a dot product"):
+            m.set_tdc_start_delay(1000)
+        assert m.tdc_start_delay == design
+
+
+def test_tdc_start_delay_refusals_never_reach_the_backend():
+    """The RTL backend writes TDC_START_DELAY at run time (a register); a refused value must not
+    get that far. A recording backend stands in for the simulation (no build)."""
+    from mram_macro.host.backend import Backend
+    from mram_macro.host.die_setup import DieSetup
+
+    class Recorder(Backend):
+        name = "recorder"
+
+        def __init__(self):
+            self.calls = []
+
+        def write_start_delay(self, cycles):
+            self.calls.append(cycles)
+
+    setup = DieSetup.create(SMALL)
+    m = Macro(Recorder(), setup)
+    lo, hi = setup.start_delay_range()
+    for bad in (hi + 1, -1, 2.5):
+        with pytest.raises(HostError):
+            m.set_tdc_start_delay(bad)
+    m.set_tdc_start_delay(lo)
+    assert m.backend.calls == [lo]
