@@ -42,7 +42,7 @@ from sim_models.die import Die
 
 from ..config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
 from .backend import T_CLK_NS, Backend, Status
-from .die_setup import DieSetup
+from .die_setup import DieSetup, check_write_pulse
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
 
@@ -138,6 +138,13 @@ class Macro:
         self.track_ref = REPLICA_COLS * c.rows
         #: TDC_START_DELAY as the host wrote it (reset: the readout's design value).
         self.tdc_start_delay = int(setup.regmap["TDC_START_DELAY"].field("CYCLES").reset)
+        #: WV_CTRL and WRITE_PULSE_CYCLES as the host wrote them (:meth:`set_write_verify`).
+        rm = setup.regmap
+        self.write_verify = dict(
+            enable=bool(rm["WV_CTRL"].field("ENABLE").reset),
+            pulse_doubling=bool(rm["WV_CTRL"].field("PULSE_DOUBLING").reset),
+            max_retries=int(rm["WV_CTRL"].field("MAX_RETRIES").reset),
+            pulse_cycles=int(rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset))
         #: The die's operating temperature (:meth:`set_temperature`).
         self.temperature_C = float(setup.device.temperature_C)
         #: THRESHOLD values of the activation mode, or None when it is off.
@@ -411,6 +418,46 @@ class Macro:
             raise HostError(str(exc)) from None
         self.backend.write_start_delay(int(cycles))
         self.tdc_start_delay = int(cycles)
+
+    def set_write_verify(self, *, enable: bool | None = None, pulse_doubling: bool | None = None,
+                         max_retries: int | None = None, pulse_cycles: int | None = None) -> None:
+        """Set how later :meth:`write_weights` calls write: WV_CTRL (``enable`` the verify
+        read, ``pulse_doubling`` of a retry's pulse, ``max_retries`` per side) and
+        WRITE_PULSE_CYCLES (``pulse_cycles``, the first pulse's length in clock cycles).
+        ``None`` keeps a setting; :attr:`write_verify` holds them.
+
+        Refused (:class:`HostError`, nothing written): a flag that is not a bool, a count that
+        is not an integer in its register field's range, ``enable=True`` on a coarse build (it
+        has no single-MTJ verify read), or, with the device's deterministic write model, a pulse
+        shorter than its switching time (no weight would be written)."""
+        rm = self.setup.regmap
+        new = dict(self.write_verify)
+        for name, value in (("enable", enable), ("pulse_doubling", pulse_doubling)):
+            if value is None:
+                continue
+            if not isinstance(value, (bool, np.bool_)):
+                raise HostError(f"{name} must be True or False, not {value!r}")
+            new[name] = bool(value)
+        for name, value, field in (
+                ("max_retries", max_retries, rm["WV_CTRL"].field("MAX_RETRIES")),
+                ("pulse_cycles", pulse_cycles, rm["WRITE_PULSE_CYCLES"].field("CYCLES"))):
+            if value is None:
+                continue
+            lo, hi = (1 if name == "pulse_cycles" else 0), (1 << field.width) - 1
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not lo <= value <= hi:
+                raise HostError(f"{name} must be an integer in {lo}..{hi}, not {value!r}")
+            new[name] = int(value)
+        if new["enable"] and self.config.tdc_mode == "coarse":
+            raise HostError("write-verify cannot be enabled on a tdc_mode='coarse' build: it has "
+                            "no single-MTJ verify read (check the weights by reading them back)")
+        try:
+            check_write_pulse(self.setup.device, new["pulse_cycles"], self.setup.t_clk_ns)
+        except ValueError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_verify_settings(new["enable"], new["pulse_doubling"],
+                                           new["max_retries"], new["pulse_cycles"])
+        self.write_verify = new
 
     def tracking(self) -> dict[str, int]:
         """The tracker's state: ``code`` (last replica sum), ``gain`` (TRACK_GAIN, fixed

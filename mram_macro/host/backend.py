@@ -21,6 +21,8 @@ Operations:
 ``tracking_state()``
     The tracker's registers as a dict: ``code`` (TRACK_CODE), ``gain`` (TRACK_GAIN),
     ``retrims``, ``invalid``, ``clamped`` (TRACK_STATUS).
+``write_verify_settings(enable, pulse_doubling, max_retries, pulse_cycles)``
+    WV_CTRL (ENABLE, PULSE_DOUBLING, MAX_RETRIES) and WRITE_PULSE_CYCLES, for later row writes.
 ``write_start_delay(cycles)``
     TDC_START_DELAY (the host checked that its codes resolve the dot product).
 ``set_mode(raw_codes, activation)``
@@ -144,6 +146,10 @@ class Backend:
         raise NotImplementedError
 
     def write_start_delay(self, cycles: int) -> None:
+        raise NotImplementedError
+
+    def write_verify_settings(self, enable: bool, pulse_doubling: bool, max_retries: int,
+                              pulse_cycles: int) -> None:
         raise NotImplementedError
 
     def set_mode(self, raw_codes: bool, activation: bool) -> None:

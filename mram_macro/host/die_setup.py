@@ -14,7 +14,7 @@ from ..config import MacroConfig
 from ..regmap import RegisterMap
 from .backend import T_CLK_NS
 
-__all__ = ["DieSetup"]
+__all__ = ["DieSetup", "check_write_pulse"]
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,9 @@ class DieSetup:
         else:
             readout = design_readout(config.rows, nominal, t_clk_ns=float(t_clk_ns),
                                      fine_taps=config.fine_taps)
-        pulse_ns = config.write_pulse_cycles * readout.t_clk_ns
-        if device.write_model == "deterministic" and pulse_ns < device.t_switch_ns:
-            need = -(-device.t_switch_ns // readout.t_clk_ns)
-            raise ValueError(f"a write pulse of {config.write_pulse_cycles} cycles (the "
-                             f"WRITE_PULSE_CYCLES reset) lasts {pulse_ns:g} ns at a "
-                             f"{readout.t_clk_ns:g} ns clock, shorter than the device's "
-                             f"{device.t_switch_ns:g} ns switching time: no weight would be "
-                             f"written; build with write_pulse_cycles >= {need:.0f}")
+        check_write_pulse(device, config.write_pulse_cycles, readout.t_clk_ns,
+                          what=" (the WRITE_PULSE_CYCLES reset)",
+                          fix="build with write_pulse_cycles")
         return cls(config=config, device=device, die=die, readout=readout,
                    regmap=macro_regmap(config, nominal, readout))
 
@@ -144,6 +139,19 @@ class DieSetup:
         raise ValueError(f"TDC_START_DELAY = {cycles} cycles at a {ro.t_clk_ns:g} ns clock: "
                          f"{side}, so their codes cannot resolve the dot product; use "
                          f"{lo}..{hi} cycles (design value {ro.start_delay_cycles})")
+
+
+def check_write_pulse(device: DeviceParams, pulse_cycles: int, t_clk_ns: float, *,
+                      what: str = "", fix: str = "use pulse_cycles") -> None:
+    """Refuse, with the device's deterministic write model, a write pulse of ``pulse_cycles``
+    clock cycles shorter than the switching time (no weight would be written)."""
+    pulse_ns = pulse_cycles * t_clk_ns
+    if device.write_model == "deterministic" and pulse_ns < device.t_switch_ns:
+        need = -(-device.t_switch_ns // t_clk_ns)
+        raise ValueError(f"a write pulse of {pulse_cycles} cycles{what} lasts {pulse_ns:g} ns "
+                         f"at a {t_clk_ns:g} ns clock, shorter than the device's "
+                         f"{device.t_switch_ns:g} ns switching time: no weight would be "
+                         f"written; {fix} >= {need:.0f}")
 
 
 def _check_coarse_resolution(config: MacroConfig, nominal: DeviceParams,

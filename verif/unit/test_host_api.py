@@ -330,3 +330,57 @@ def test_tdc_start_delay_refusals_never_reach_the_backend():
             m.set_tdc_start_delay(bad)
     m.set_tdc_start_delay(lo)
     assert m.backend.calls == [lo]
+
+
+def test_write_verify_settings_change_what_later_writes_do():
+    """Stuck cells: the default verify retries and flags them; max_retries=0 flags them without
+    retrying; enable=False writes without reading back (no flag, no count)."""
+    device = DeviceParams(p_stuck_high=0.05)
+    w = np.random.default_rng(1).choice([-1, 1], (16, 8))
+    seen = {}
+    for name, settings in (("default", {}), ("no retries", dict(max_retries=0)),
+                           ("off", dict(enable=False))):
+        with _macro(device=device, seed=3) as m:
+            m.set_write_verify(**settings)
+            assert all(m.write_verify[k] == v for k, v in settings.items())
+            m.write_weights(w)
+            seen[name] = m.status()
+    assert seen["default"].write_failed and seen["default"].wv_retry_count > 0
+    assert seen["no retries"].write_failed and seen["no retries"].wv_retry_count == 0
+    assert seen["no retries"].wv_fail_count == seen["default"].wv_fail_count > 0
+    off = seen["off"]
+    assert not off.write_failed and (off.wv_fail_count, off.wv_retry_count) == (0, 0)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(enable=1), r"enable must be True or False, not 1"),
+    (dict(pulse_doubling="yes"), r"pulse_doubling must be True or False, not 'yes'"),
+    (dict(max_retries=16), r"max_retries must be an integer in 0\.\.15, not 16"),
+    (dict(max_retries=-1), r"max_retries must be an integer in 0\.\.15, not -1"),
+    (dict(max_retries=2.0), r"max_retries must be an integer in 0\.\.15, not 2\.0"),
+    (dict(pulse_cycles=0), r"pulse_cycles must be an integer in 1\.\.65535, not 0"),
+    (dict(pulse_cycles=True), r"pulse_cycles must be an integer in 1\.\.65535, not True"),
+    (dict(pulse_cycles=1), r"a write pulse of 1 cycles lasts 5 ns at a 5 ns clock, shorter than "
+                           r"the device's 10 ns switching time: no weight would be written; use "
+                           r"pulse_cycles >= 2"),
+])
+def test_write_verify_settings_refuse_bad_values_and_change_nothing(settings, message):
+    with _macro() as m:
+        before = dict(m.write_verify)
+        with pytest.raises(HostError, match=message):   # a good setting beside: not applied
+            m.set_write_verify(**{"max_retries": 1, **settings})
+        assert m.write_verify == before
+        assert m.backend._wv["max_retries"] == before["max_retries"]
+
+
+def test_write_verify_cannot_be_enabled_on_a_coarse_build():
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="coarse", tdc_bits=3, write_pulse_cycles=5)
+    with Macro.golden(config, t_clk_ns=2.0) as m:
+        assert not m.write_verify["enable"]
+        m.set_write_verify(max_retries=1)          # other settings are fine
+        with pytest.raises(HostError, match=r"cannot be enabled on a tdc_mode='coarse' build: "
+                                            r"it has no single-MTJ verify read"):
+            m.set_write_verify(enable=True)
+        assert m.write_verify["max_retries"] == 1 and not m.write_verify["enable"]
