@@ -126,17 +126,26 @@ def test_write_failures_are_reported_alike_by_both_backends(sim):
             m.set_write_verify(max_retries=0, pulse_doubling=False, pulse_cycles=3)
             m.write_weights(-w)
             no_retry = m.status()
+            # the verify read one cycle later with the threshold one code lower (counter TDC:
+            # the same boundary), retries back
+            m.clear_faults()
+            m.set_write_verify(max_retries=3, pulse_doubling=True, pulse_cycles=4)
+            m.set_verify_read(delay=m.verify_read["delay"] + 1,
+                              threshold=m.verify_read["threshold"] - 1)
+            m.write_weights(-w)
+            shifted = m.status()
             m.clear_faults()
             m.set_write_verify(enable=False)
             m.write_weights(w)
-            seen.append((no_retry, m.status()))
-    (g_status, g_y), (g_no_retry, g_off), (r_status, r_y), (r_no_retry, r_off) = seen
+            seen.append((no_retry, shifted, m.status()))
+    (g_status, g_y), (g_no_retry, g_shifted, g_off), (r_status, r_y), r_rest = seen
     assert g_status.write_failed and g_status.wv_fail_count > 0
     assert r_status == g_status
     assert np.array_equal(r_y, g_y) and not np.array_equal(g_y, x @ w)
     assert g_no_retry.wv_retry_count == g_status.wv_retry_count > 0   # counters are cumulative
     assert g_no_retry.write_failed and not g_off.write_failed
-    assert (r_no_retry, r_off) == (g_no_retry, g_off)
+    assert g_shifted.write_failed and g_shifted.wv_retry_count > g_no_retry.wv_retry_count
+    assert r_rest == (g_no_retry, g_shifted, g_off)
 
 
 COARSE = MacroConfig(rows=16, cols=8, tdc_bits=3, result_width=12, stream_width=8,

@@ -145,6 +145,9 @@ class Macro:
             pulse_doubling=bool(rm["WV_CTRL"].field("PULSE_DOUBLING").reset),
             max_retries=int(rm["WV_CTRL"].field("MAX_RETRIES").reset),
             pulse_cycles=int(rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset))
+        #: WV_READ as the host wrote it (:meth:`set_verify_read`).
+        self.verify_read = dict(delay=int(rm["WV_READ"].field("DELAY").reset),
+                                threshold=int(rm["WV_READ"].field("THRESHOLD").reset))
         #: The die's operating temperature (:meth:`set_temperature`).
         self.temperature_C = float(setup.device.temperature_C)
         #: THRESHOLD values of the activation mode, or None when it is off.
@@ -418,6 +421,32 @@ class Macro:
             raise HostError(str(exc)) from None
         self.backend.write_start_delay(int(cycles))
         self.tdc_start_delay = int(cycles)
+
+    def set_verify_read(self, *, delay: int | None = None, threshold: int | None = None) -> None:
+        """Set the write-verify single-MTJ read (WV_READ): its TDC start ``delay`` in cycles and
+        the code ``threshold`` below which an MTJ reads low. ``None`` keeps a setting;
+        :attr:`verify_read` holds them.
+
+        Refused (:class:`HostError`, nothing written): a value that is not an integer in its
+        field's range, a coarse build (no verify read), or a pair at which a nominal low MTJ
+        and a high one read alike (:meth:`DieSetup.check_verify_read`)."""
+        field = self.setup.regmap["WV_READ"].field
+        new = dict(self.verify_read)
+        for name, value in (("delay", delay), ("threshold", threshold)):
+            if value is None:
+                continue
+            hi = (1 << field(name.upper()).width) - 1
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not 0 <= value <= hi:
+                raise HostError(f"the verify read's {name} must be an integer in 0..{hi}, "
+                                f"not {value!r}")
+            new[name] = int(value)
+        try:
+            self.setup.check_verify_read(new["delay"], new["threshold"])
+        except ValueError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_verify_read(new["delay"], new["threshold"])
+        self.verify_read = new
 
     def set_write_verify(self, *, enable: bool | None = None, pulse_doubling: bool | None = None,
                          max_retries: int | None = None, pulse_cycles: int | None = None) -> None:

@@ -113,6 +113,32 @@ class DieSetup:
         hi = (int(m.min()) - 1) // k
         return lo, hi
 
+    def check_verify_read(self, delay: int, threshold: int) -> None:
+        """Refuse a write-verify read (WV_READ DELAY, THRESHOLD) that cannot tell a nominal low
+        MTJ from a high one: it reads low iff its code is below the threshold, so the threshold
+        must lie above the low MTJ's code (clipped at 0) and at or below the high one's.
+
+        Raises:
+            ValueError: the reason and the thresholds that work at that delay; or a coarse
+                build, which has no single-MTJ verify read.
+        """
+        from sim_models.write_model import single_read_delay_and_threshold
+
+        c, ro = self.config, self.readout
+        if c.tdc_mode == "coarse":
+            raise ValueError("a tdc_mode='coarse' build has no single-MTJ verify read")
+        design = single_read_delay_and_threshold(c.rows, self._nominal, ro, c.tdc_bits)
+        shift = (delay - design.start_delay_cycles) * ro.fine_taps
+        low, high = design.code_low - shift, design.code_high - shift
+        if max(low, 0) < threshold <= high:
+            return
+        works = (f"use a threshold in {max(low, 0) + 1}..{high}" if max(low, 0) < high else
+                 f"no threshold works at that delay (use {design.start_delay_cycles})")
+        raise ValueError(f"WV_READ DELAY = {delay}, THRESHOLD = {threshold}: a nominal low MTJ "
+                         f"reads code {low} and a high one {high}, so the verify read cannot "
+                         f"tell them apart; {works} (design {design.start_delay_cycles}, "
+                         f"{design.threshold_code})")
+
     def check_start_delay(self, cycles: int) -> None:
         """Refuse a TDC_START_DELAY (cycles) at which the codes cannot resolve the dot product:
         counter / two-step, a nominal column whose fastest trip reads below code 0 or whose

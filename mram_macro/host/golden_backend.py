@@ -98,6 +98,10 @@ class GoldenBackend(Backend):
         self._wv = dict(verify=bool(enable), double_pulse=bool(pulse_doubling),
                         max_retries=int(max_retries), pulse_cycles=int(pulse_cycles))
 
+    def write_verify_read(self, delay: int, threshold: int) -> None:
+        self._verify_setup = replace(self._verify_setup, start_delay_cycles=int(delay),
+                                     threshold_code=int(threshold))
+
     def write_start_delay(self, cycles: int) -> None:
         self.golden.start_delay_cycles = int(cycles)
 

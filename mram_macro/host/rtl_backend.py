@@ -142,6 +142,9 @@ class RtlBackend(Backend):
                    pulse_doubling=bool(pulse_doubling), max_retries=int(max_retries),
                    pulse_cycles=int(pulse_cycles))
 
+    def write_verify_read(self, delay: int, threshold: int) -> None:
+        self._call("write_verify_read", delay=int(delay), threshold=int(threshold))
+
     def write_start_delay(self, cycles: int) -> None:
         self._call("write_start_delay", cycles=int(cycles))
 

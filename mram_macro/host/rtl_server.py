@@ -187,6 +187,11 @@ class MacroDriver:
         pulse = self.regmap["WRITE_PULSE_CYCLES"].field("CYCLES")
         await self.write_reg("WRITE_PULSE_CYCLES", int(pulse_cycles) << pulse.lsb)
 
+    async def write_verify_read(self, delay: int, threshold: int) -> None:
+        wv = self.regmap["WV_READ"]
+        await self.write_reg("WV_READ", int(delay) << wv.field("DELAY").lsb
+                             | int(threshold) << wv.field("THRESHOLD").lsb)
+
     async def write_start_delay(self, cycles: int) -> None:
         field = self.regmap["TDC_START_DELAY"].field("CYCLES")
         await self.write_reg("TDC_START_DELAY", int(cycles) << field.lsb)

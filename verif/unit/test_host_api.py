@@ -384,3 +384,54 @@ def test_write_verify_cannot_be_enabled_on_a_coarse_build():
                                             r"it has no single-MTJ verify read"):
             m.set_write_verify(enable=True)
         assert m.write_verify["max_retries"] == 1 and not m.write_verify["enable"]
+
+
+def test_verify_read_setting_reaches_the_write_verify_and_a_shifted_pair_reads_alike():
+    """Counter TDC: one cycle later start and one code lower threshold is the same decision
+    boundary, so the same writes are flagged; the golden backend's verify read takes it."""
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="counter")
+    device = DeviceParams(p_stuck_high=0.05)
+    w = np.random.default_rng(1).choice([-1, 1], (16, 8))
+    seen = []
+    for shift in (0, 1):
+        with Macro.golden(config, device=device, seed=3) as m:
+            d, t = m.verify_read["delay"], m.verify_read["threshold"]
+            m.set_verify_read(delay=d + shift, threshold=t - shift)
+            assert m.verify_read == dict(delay=d + shift, threshold=t - shift)
+            setup = m.backend._verify_setup
+            assert (setup.start_delay_cycles, setup.threshold_code) == (d + shift, t - shift)
+            m.write_weights(w)
+            seen.append(m.status())
+    assert seen[0].wv_fail_count > 0 and seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(threshold=True), r"the verify read's threshold must be an integer in 0\.\.63, not True"),
+    (dict(threshold=64), r"threshold must be an integer in 0\.\.63, not 64"),
+    (dict(delay=-1), r"the verify read's delay must be an integer in 0\.\.65535, not -1"),
+    (dict(delay=1.0), r"delay must be an integer in 0\.\.65535, not 1\.0"),
+    (dict(threshold=3), r"WV_READ DELAY = 0, THRESHOLD = 3: a nominal low MTJ reads code 3 and a "
+                        r"high one 4, so the verify read cannot tell them apart; use a threshold "
+                        r"in 4\.\.4 \(design 0, 4\)"),
+    (dict(threshold=5), r"THRESHOLD = 5: .* cannot tell them apart"),
+    (dict(delay=1), r"WV_READ DELAY = 1, THRESHOLD = 4: a nominal low MTJ reads code -5 and a "
+                    r"high one -4, .* no threshold works at that delay \(use 0\)"),
+])
+def test_verify_read_refuses_what_cannot_tell_low_from_high(settings, message):
+    with _macro() as m:
+        before = dict(m.verify_read)
+        with pytest.raises(HostError, match=message):
+            m.set_verify_read(**settings)
+        assert m.verify_read == before
+        assert m.backend._verify_setup.threshold_code == before["threshold"]
+
+
+def test_verify_read_is_refused_on_a_coarse_build():
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="coarse", tdc_bits=3, write_pulse_cycles=5)
+    with Macro.golden(config, t_clk_ns=2.0) as m, \
+            pytest.raises(HostError, match="coarse' build has no single-MTJ verify read"):
+        m.set_verify_read(threshold=4)
