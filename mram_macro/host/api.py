@@ -14,6 +14,13 @@ turns that ±1-weighted sum into the product with {0,1} weights by one affine co
 :meth:`Macro.vmm_int`; :func:`bits_product` is the same identity for a single pass).
 Multi-bit weights are bit-sliced across columns by the layer mapper (:mod:`mram_macro.nn`).
 
+Settings. The clock (``t_clk_ns``) and the coarse window (``window_ns``) are chosen when the
+macro is made, since the readout is designed for them; a running macro takes
+:meth:`Macro.set_tdc_start_delay`, :meth:`Macro.set_verify_read`, :meth:`Macro.set_write_verify`,
+:meth:`Macro.set_temperature`, :meth:`Macro.set_track_ref` / :meth:`Macro.set_tracking` and the
+calibration registers. Each refuses (:class:`HostError`, nothing written) a value of the wrong
+type or range, and a setting at which the codes cannot resolve what they must, with the reason.
+
 Example::
 
     from mram_macro.host import Macro
